@@ -1,0 +1,156 @@
+// Command relaylab is the one binary of relaylab: the sink (a fake receiving
+// MTA), the relay, the probes, the web UI, scenario replay and the tools
+// around them. Run "relaylab help" for the list of subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// command is one subcommand. run gets the arguments after its name and
+// returns an error to print; exitError carries a specific exit code.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *env, args []string) error
+}
+
+// env is what a command reads and writes besides its arguments, so that
+// tests can run commands in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// hup delivers SIGHUP to commands that reload on it.
+	hup <-chan os.Signal
+}
+
+// exitError ends the process with code after printing err (if not nil).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError is bad input on the command line: exit code 2.
+func usageError(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+// commands lists every subcommand, sorted by name.
+func commands() []command {
+	cs := append([]command(nil), registered...)
+	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
+	return cs
+}
+
+// registered is filled by register calls in the init of each command's own
+// file (serve.go, sink.go, load.go, ...), so that commands do not collide in
+// one list.
+var registered []command
+
+func register(c command) { registered = append(registered, c) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, hup: hup}
+	os.Exit(run(ctx, e, os.Args[1:]))
+}
+
+// run dispatches args and returns the process's exit code.
+func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			return run(ctx, e, []string{args[1], "--help"})
+		}
+		usage(e.stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, e, args[1:])
+		if err == nil || errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		var xe *exitError
+		if errors.As(err, &xe) {
+			if xe.err != nil {
+				fmt.Fprintf(e.stderr, "relaylab %s: %v\n", c.name, xe.err)
+			}
+			return xe.code
+		}
+		fmt.Fprintf(e.stderr, "relaylab %s: %v\n", c.name, err)
+		return 1
+	}
+	fmt.Fprintf(e.stderr, "relaylab: unknown command %q\n\n", args[0])
+	usage(e.stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "relaylab: a deliverability monitoring and SMTP testing harness")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "usage: relaylab COMMAND [flags]")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, `"relaylab COMMAND --help" describes a command's flags.`)
+}
+
+// newFlags returns a FlagSet that prints its usage to e.stderr and returns
+// errors instead of exiting.
+func newFlags(e *env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet("relaylab "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: relaylab %s %s\n\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, turning a bad flag into a usage error (exit 2).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &exitError{code: 2}
+	}
+	return nil
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error {
+	*m = append(*m, v)
+	return nil
+}

@@ -1,0 +1,224 @@
+// Package config reads relaylab's YAML files strictly: an unknown key, a
+// value of the wrong type or a value that fails validation is an error that
+// names the file, the line and the key.
+//
+// Each component owns the struct for its section; cmd assembles them into
+// one document and calls Load. Components report semantic problems as
+// *FieldError with the dotted key path ("sink.rules[2].code"); Load turns
+// the path into a line number.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Error is a problem in a configuration file.
+type Error struct {
+	File   string
+	Line   int // 0 when unknown
+	Column int
+	Key    string // dotted path, when known
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+		if e.Column > 0 {
+			fmt.Fprintf(&b, ":%d", e.Column)
+		}
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		fmt.Fprintf(&b, "%s: ", e.Key)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// FieldError is a validation failure at a key path, before it has a line.
+type FieldError struct {
+	Key string
+	Msg string
+}
+
+func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
+
+// Errorf returns a *FieldError for key.
+func Errorf(key, format string, args ...any) error {
+	return &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Validator is implemented by config structs that check their own values.
+// prefix is the key path of the struct itself ("sink").
+type Validator interface {
+	Validate(prefix string) error
+}
+
+// Load reads path into v. v's fields keep their values (the defaults) where
+// the file says nothing.
+func Load(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return Decode(path, data, v)
+}
+
+// Decode is Load on bytes already read; name is used in errors.
+func Decode(name string, data []byte, v any) error {
+	if len(bytes.TrimSpace(data)) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict())
+		if err := dec.Decode(v); err != nil {
+			return decodeError(name, data, err)
+		}
+	}
+	if val, ok := v.(Validator); ok {
+		if err := val.Validate(""); err != nil {
+			return Locate(name, data, err)
+		}
+	}
+	return nil
+}
+
+// Locate turns each *FieldError inside err into an *Error with the file and
+// line of its key (or of the nearest parent key the file has).
+func Locate(name string, data []byte, err error) error {
+	var fe *FieldError
+	if !errors.As(err, &fe) {
+		return &Error{File: name, Msg: err.Error()}
+	}
+	out := &Error{File: name, Key: fe.Key, Msg: fe.Msg}
+	file, perr := parser.ParseBytes(data, 0)
+	if perr != nil {
+		return out
+	}
+	for key := fe.Key; key != ""; key = parentKey(key) {
+		p, perr := yaml.PathString("$." + key)
+		if perr != nil {
+			continue
+		}
+		node, perr := p.FilterFile(file)
+		if perr != nil || node == nil {
+			continue
+		}
+		tok := node.GetToken()
+		if tok != nil {
+			out.Line, out.Column = tok.Position.Line, tok.Position.Column
+		}
+		break
+	}
+	return out
+}
+
+func parentKey(key string) string {
+	i := strings.LastIndexAny(key, ".[")
+	if i <= 0 {
+		return ""
+	}
+	return key[:i]
+}
+
+func decodeError(name string, data []byte, err error) error {
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		out := &Error{File: name, Msg: ye.GetMessage()}
+		if tok := ye.GetToken(); tok != nil {
+			out.Line, out.Column = tok.Position.Line, tok.Position.Column
+			out.Key = keyAt(data, tok.Position.Line, tok.Position.Column)
+		}
+		return out
+	}
+	return &Error{File: name, Msg: err.Error()}
+}
+
+// keyAt finds the dotted path of the mapping key or value at line:col.
+func keyAt(data []byte, line, col int) string {
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil || len(file.Docs) == 0 {
+		return ""
+	}
+	var found string
+	var walk func(n ast.Node)
+	walk = func(n ast.Node) {
+		if n == nil || found != "" {
+			return
+		}
+		switch n := n.(type) {
+		case *ast.MappingNode:
+			for _, mv := range n.Values {
+				walk(mv)
+			}
+		case *ast.MappingValueNode:
+			if t := n.Key.GetToken(); t != nil && t.Position.Line == line {
+				found = strings.TrimPrefix(n.GetPath(), "$.")
+				return
+			}
+			if t := n.Value.GetToken(); t != nil && t.Position.Line == line && t.Position.Column == col {
+				found = strings.TrimPrefix(n.GetPath(), "$.")
+				return
+			}
+			walk(n.Value)
+		case *ast.SequenceNode:
+			for _, v := range n.Values {
+				walk(v)
+			}
+		case *ast.DocumentNode:
+			walk(n.Body)
+		}
+	}
+	walk(file.Docs[0])
+	return found
+}
+
+// Duration is a time.Duration written as Go writes it ("90s", "1h30m"),
+// with "d" for days ("5d").
+type Duration time.Duration
+
+// ParseDuration reads a Duration.
+func ParseDuration(s string) (Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.ParseFloat(n, 64)
+		if err != nil || days < 0 {
+			return 0, fmt.Errorf("bad duration %q: want a number of days like 5d", s)
+		}
+		return Duration(days * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %q: want a duration like 30s, 5m, 1h30m or 5d", s)
+	}
+	return Duration(d), nil
+}
+
+// UnmarshalYAML implements yaml.BytesUnmarshaler.
+func (d *Duration) UnmarshalYAML(b []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// MarshalYAML writes d as Go does.
+func (d Duration) MarshalYAML() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// D is d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }

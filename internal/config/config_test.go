@@ -1,0 +1,97 @@
+package config
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+type rule struct {
+	Stage string   `yaml:"stage"`
+	Code  int      `yaml:"code"`
+	Delay Duration `yaml:"delay"`
+}
+
+type section struct {
+	Listen []string `yaml:"listen"`
+	Rules  []rule   `yaml:"rules"`
+}
+
+type doc struct {
+	Sink section `yaml:"sink"`
+}
+
+func (d *doc) Validate(string) error {
+	for i, r := range d.Sink.Rules {
+		if r.Code != 0 && (r.Code < 200 || r.Code > 599) {
+			return Errorf("sink.rules["+strconv.Itoa(i)+"].code", "%d is not an SMTP reply code (200-599)", r.Code)
+		}
+	}
+	return nil
+}
+
+func TestDecode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, in string
+		want     string // substring of the error; empty for success
+	}{
+		{"empty", "", ""},
+		{"ok", "sink:\n  listen: [\"127.0.0.1:2525\"]\n  rules:\n    - stage: rcpt\n      code: 550\n      delay: 2d\n", ""},
+		{"unknown key", "sink:\n  listen: []\n  lisen: x\n", "cfg.yaml:3:3: sink.lisen: "},
+		{"wrong type", "sink:\n  rules:\n    - code: many\n", "cfg.yaml:3:"},
+		{"bad duration", "sink:\n  rules:\n    - delay: soon\n", `bad duration "soon"`},
+		{"validation", "sink:\n  rules:\n    - code: 200\n    - stage: data\n      code: 999\n", "cfg.yaml:5:13: sink.rules[1].code: 999 is not an SMTP reply code"},
+		{"syntax", "sink: [\n", "cfg.yaml:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var d doc
+			err := Decode("cfg.yaml", []byte(tc.in), &d)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Decode: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Decode accepted %q", tc.in)
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %T %v is not a *config.Error", err, err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDecodeKeepsDefaults(t *testing.T) {
+	t.Parallel()
+	d := doc{Sink: section{Listen: []string{"127.0.0.1:2525"}}}
+	if err := Decode("x.yaml", []byte("sink:\n  rules: [{code: 451, delay: 90s}]\n"), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Sink.Listen) != 1 || d.Sink.Rules[0].Delay.D() != 90*time.Second {
+		t.Fatalf("got %+v", d)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]time.Duration{"5d": 120 * time.Hour, "1.5d": 36 * time.Hour, "90s": 90 * time.Second, "1h30m": 90 * time.Minute} {
+		got, err := ParseDuration(in)
+		if err != nil || got.D() != want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "-1d", "xd", "5 minutes"} {
+		if _, err := ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q) succeeded", in)
+		}
+	}
+}

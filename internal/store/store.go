@@ -1,0 +1,381 @@
+// Package store keeps relaylab's state in SQLite: the event log and the
+// tables of sink, relay and probe.
+//
+// There is one writer connection in WAL mode. Writes are group-committed:
+// Write queues a function, the writer runs every function queued at that
+// moment in one transaction (each in its own savepoint, so that one failure
+// does not undo the others) and returns to each caller only after the commit
+// that holds its work. Readers use a separate pool and never wait for the
+// writer.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("store: closed")
+
+// Sync is how hard a commit pushes to disk.
+type Sync string
+
+const (
+	// SyncFull fsyncs the WAL on every commit: an acknowledged write
+	// survives a power cut. The default.
+	SyncFull Sync = "full"
+	// SyncNormal survives a crash of the process (kill -9) but not of the
+	// machine.
+	SyncNormal Sync = "normal"
+	// SyncOff leaves flushing to the operating system; for benchmarks of
+	// everything but the disk.
+	SyncOff Sync = "off"
+)
+
+// Options configure Open.
+type Options struct {
+	Path   string       // the database file; created if missing
+	Sync   Sync         // default SyncFull
+	Clock  clock.Clock  // stamps events; default clock.Real
+	Logger *slog.Logger // default slog.Default()
+	// MaxBatch caps the writes in one transaction; default 512.
+	MaxBatch int
+}
+
+// Store is an open database.
+type Store struct {
+	w, r   *sql.DB
+	conn   *sql.Conn // the writer's one connection
+	clock  clock.Clock
+	log    *slog.Logger
+	reqs   chan *request
+	done   chan struct{}
+	stopMu sync.RWMutex
+	closed bool
+	max    int
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
+
+	notifyMu sync.Mutex
+	lastID   int64
+	notify   chan struct{}
+}
+
+type request struct {
+	fn    func(*Tx) error
+	err   chan error
+	added []events.Event
+}
+
+// Open opens (creating if needed) the database at opts.Path and applies any
+// migration it has not seen.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Path == "" {
+		return nil, errors.New("store: no database path")
+	}
+	if opts.Sync == "" {
+		opts.Sync = SyncFull
+	}
+	switch opts.Sync {
+	case SyncFull, SyncNormal, SyncOff:
+	default:
+		return nil, fmt.Errorf("store: sync %q: want full, normal or off", opts.Sync)
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 512
+	}
+	dsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_synchronous=%s&_busy_timeout=10000&_txlock=immediate&cache=private", opts.Path, opts.Sync)
+	w, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", opts.Path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", opts.Path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: %s: %w", opts.Path, err)
+	}
+	r, err := sql.Open("sqlite3", fmt.Sprintf("file:%s?_journal_mode=WAL&_busy_timeout=10000&_query_only=1", opts.Path))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s for reading: %w", opts.Path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	s := &Store{
+		w: w, r: r, clock: opts.Clock, log: opts.Logger, max: opts.MaxBatch,
+		reqs:   make(chan *request, 4096),
+		done:   make(chan struct{}),
+		stmts:  make(map[string]*sql.Stmt),
+		notify: make(chan struct{}),
+	}
+	if err := w.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&s.lastID); err != nil {
+		s.w.Close()
+		s.r.Close()
+		return nil, fmt.Errorf("store: %s: %w", opts.Path, err)
+	}
+	if s.conn, err = w.Conn(ctx); err != nil {
+		s.w.Close()
+		s.r.Close()
+		return nil, fmt.Errorf("store: %s: %w", opts.Path, err)
+	}
+	go s.writer()
+	return s, nil
+}
+
+// Clock is the clock that stamps this store's events.
+func (s *Store) Clock() clock.Clock { return s.clock }
+
+// DB is the read-only pool, for queries.
+func (s *Store) DB() *sql.DB { return s.r }
+
+// Write runs fn in a write transaction and returns after that transaction
+// has committed (or failed). fn may be run in the same transaction as other
+// callers' functions; an error from fn undoes only fn's own work. fn must not
+// call Write.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	req := &request{fn: fn, err: make(chan error, 1)}
+	s.stopMu.RLock()
+	if s.closed {
+		s.stopMu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.reqs <- req:
+	case <-ctx.Done():
+		s.stopMu.RUnlock()
+		return ctx.Err()
+	}
+	s.stopMu.RUnlock()
+	// Once queued, the write happens whatever ctx does: wait for its result
+	// so that the caller never acknowledges work that is not durable, nor
+	// reports as failed work that was committed.
+	return <-req.err
+}
+
+// Close stops the writer after it has committed everything queued, and
+// closes the database.
+func (s *Store) Close() error {
+	s.stopMu.Lock()
+	if s.closed {
+		s.stopMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.reqs)
+	s.stopMu.Unlock()
+	<-s.done
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmtMu.Unlock()
+	s.conn.Close()
+	s.notifyMu.Lock()
+	close(s.notify)
+	s.notify = nil
+	s.notifyMu.Unlock()
+	err1 := s.w.Close()
+	err2 := s.r.Close()
+	return errors.Join(err1, err2)
+}
+
+func (s *Store) writer() {
+	defer close(s.done)
+	batch := make([]*request, 0, s.max)
+	for first := range s.reqs {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < s.max {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs one group of writes in one transaction.
+func (s *Store) commit(batch []*request) {
+	ctx := context.Background()
+	tx, err := s.conn.BeginTx(ctx, nil)
+	if err != nil {
+		for _, r := range batch {
+			r.err <- fmt.Errorf("store: begin: %w", err)
+		}
+		return
+	}
+	errs := make([]error, len(batch))
+	var added []events.Event
+	for i, r := range batch {
+		if len(batch) > 1 {
+			if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
+				errs[i] = err
+				continue
+			}
+		}
+		t := &Tx{tx: tx, s: s}
+		err := runSafely(r.fn, t)
+		if len(batch) > 1 {
+			if err != nil {
+				if _, rerr := tx.Exec(`ROLLBACK TO w`); rerr != nil {
+					err = errors.Join(err, rerr)
+				}
+			}
+			if _, rerr := tx.Exec(`RELEASE w`); rerr != nil && err == nil {
+				err = rerr
+			}
+		}
+		errs[i] = err
+		if err == nil {
+			added = append(added, t.added...)
+		}
+	}
+	if len(batch) == 1 && errs[0] != nil {
+		tx.Rollback()
+		batch[0].err <- errs[0]
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		s.log.Error("store: commit failed", "err", err, "writes", len(batch))
+		for _, r := range batch {
+			r.err <- fmt.Errorf("store: commit: %w", err)
+		}
+		return
+	}
+	if len(added) > 0 {
+		s.published(added[len(added)-1].ID)
+	}
+	for i, r := range batch {
+		r.err <- errs[i]
+	}
+}
+
+func runSafely(fn func(*Tx) error, t *Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store: write panicked: %v", p)
+		}
+	}()
+	return fn(t)
+}
+
+func (s *Store) published(last int64) {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	if last > s.lastID {
+		s.lastID = last
+	}
+	if s.notify != nil {
+		close(s.notify)
+		s.notify = make(chan struct{})
+	}
+}
+
+// Changes returns the id of the last committed event and a channel that is
+// closed when a later commit adds events (or the store closes). A follower
+// reads the log after its last id, then waits on the channel.
+func (s *Store) Changes() (last int64, changed <-chan struct{}) {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	if s.notify == nil {
+		c := make(chan struct{})
+		close(c)
+		return s.lastID, c
+	}
+	return s.lastID, s.notify
+}
+
+func (s *Store) stmt(query string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st, ok := s.stmts[query]; ok {
+		return st, nil
+	}
+	// Prepared on the writer's own connection, which a transaction may be
+	// holding: asking the pool for another would wait forever.
+	st, err := s.conn.PrepareContext(context.Background(), query)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
+// Tx is one caller's part of a write transaction.
+type Tx struct {
+	tx    *sql.Tx
+	s     *Store
+	added []events.Event
+}
+
+// Exec runs a statement, prepared once per store and reused.
+func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	st, err := t.s.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return t.tx.Stmt(st).Exec(args...)
+}
+
+// QueryRow runs a query inside the transaction, so that it sees the
+// transaction's own writes.
+func (t *Tx) QueryRow(query string, args ...any) *sql.Row {
+	return t.tx.QueryRow(query, args...)
+}
+
+// Query runs a query inside the transaction.
+func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	return t.tx.Query(query, args...)
+}
+
+// Append adds e to the event log, stamping Time (when zero) from the store's
+// clock and Wall from the machine, and returns it with its id.
+func (t *Tx) Append(e events.Event) (events.Event, error) {
+	if e.Time.IsZero() {
+		e.Time = t.s.clock.Now()
+	}
+	e.Wall = time.Now()
+	payload := string(e.Payload)
+	if payload == "" {
+		payload = "{}"
+	}
+	res, err := t.Exec(`INSERT INTO events (time_ns, wall_ns, kind, message, recipient, path, listener, target, payload)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Time.UnixNano(), e.Wall.UnixNano(), e.Kind, e.Message, e.Recipient, e.Path, e.Listener, e.Target, payload)
+	if err != nil {
+		return e, fmt.Errorf("store: append %s event: %w", e.Kind, err)
+	}
+	if e.ID, err = res.LastInsertId(); err != nil {
+		return e, err
+	}
+	t.added = append(t.added, e)
+	return e, nil
+}
