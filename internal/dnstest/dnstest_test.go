@@ -1,0 +1,63 @@
+package dnstest
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+func TestServesRecordsWildcardsAndNegatives(t *testing.T) {
+	t.Parallel()
+	s := New()
+	err := s.Load(strings.NewReader(`$ORIGIN bl.test.
+@ 60 IN SOA ns hm 1 60 60 60 30
+*.0.0.127 60 IN A 127.0.0.2
+2.0.0.127 60 IN TXT "listed for testing"
+a.b.c 60 IN A 127.0.0.3
+;@dnstest servfail broken.bl.test.
+`), "inline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tests := []struct {
+		name  string
+		qtype uint16
+		rcode int
+		n     int
+	}{
+		{"2.0.0.127.bl.test.", dns.TypeA, dns.RcodeSuccess, 0}, // exists: no wildcard (RFC 4592 2.2.1)
+		{"2.0.0.127.bl.test.", dns.TypeTXT, dns.RcodeSuccess, 1},
+		{"9.0.0.127.bl.test.", dns.TypeA, dns.RcodeSuccess, 1},
+		{"0.0.127.bl.test.", dns.TypeA, dns.RcodeSuccess, 0},
+		{"1.0.127.bl.test.", dns.TypeA, dns.RcodeNameError, 0},
+		{"b.c.bl.test.", dns.TypeA, dns.RcodeSuccess, 0}, // empty non-terminal
+		{"x.b.c.bl.test.", dns.TypeA, dns.RcodeNameError, 0},
+		{"x.broken.bl.test.", dns.TypeA, dns.RcodeServerFailure, 0},
+		{"other.test.", dns.TypeA, dns.RcodeRefused, 0},
+	}
+	for _, tt := range tests {
+		m := new(dns.Msg)
+		m.SetQuestion(tt.name, tt.qtype)
+		r, err := dns.Exchange(m, s.Addr)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if r.Rcode != tt.rcode || len(r.Answer) != tt.n {
+			t.Errorf("%s %s: rcode %s with %d answers, want %s with %d", tt.name, dns.TypeToString[tt.qtype],
+				dns.RcodeToString[r.Rcode], len(r.Answer), dns.RcodeToString[tt.rcode], tt.n)
+		}
+	}
+}
+
+func TestBadDirective(t *testing.T) {
+	t.Parallel()
+	err := New().Load(strings.NewReader("$ORIGIN x.test.\n;@dnstest explode x.test.\n"), "bad.zone")
+	if err == nil || !strings.Contains(err.Error(), "bad.zone:2") {
+		t.Fatalf("err = %v, want one naming bad.zone:2", err)
+	}
+}

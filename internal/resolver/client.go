@@ -1,0 +1,279 @@
+package resolver
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/relaylab/relaylab/internal/clock"
+)
+
+// Options configure a Client. Zero values take the defaults noted.
+type Options struct {
+	// Servers are HOST:PORT of recursive resolvers, tried in order.
+	// Empty: the nameservers of /etc/resolv.conf.
+	Servers []string
+	// Timeout bounds one attempt at one server (default 2s).
+	Timeout time.Duration
+	// Attempts is how many rounds over all servers are made (default 2).
+	Attempts int
+	// MaxInFlight bounds concurrent queries (default 32).
+	MaxInFlight int
+	// CacheSize bounds the cache in entries (default 10000; -1 disables).
+	CacheSize int
+	// UDPSize is the EDNS0 buffer size announced (default 1232, the size
+	// that avoids IP fragmentation; RFC 6891 6.2.5).
+	UDPSize uint16
+	Clock   clock.Clock  // expires cache entries (default clock.Real)
+	Logger  *slog.Logger // default: discard
+}
+
+// Client is a Resolver that asks configured servers.
+type Client struct {
+	servers  []string
+	timeout  time.Duration
+	attempts int
+	udpSize  uint16
+	sem      chan struct{}
+	cache    *cache
+	log      *slog.Logger
+}
+
+var _ Resolver = (*Client)(nil)
+
+// New returns a Client. It fails when no server is configured and none can
+// be read from /etc/resolv.conf, or when a server is not HOST:PORT.
+func New(opts Options) (*Client, error) {
+	if len(opts.Servers) == 0 {
+		s, err := SystemServers("/etc/resolv.conf")
+		if err != nil {
+			return nil, fmt.Errorf("resolver: no servers configured and %w; pass a server such as 127.0.0.1:53", err)
+		}
+		opts.Servers = s
+	}
+	for i, s := range opts.Servers {
+		n, err := NormalizeServer(s)
+		if err != nil {
+			return nil, err
+		}
+		opts.Servers[i] = n
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = 2
+	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 32
+	}
+	if opts.CacheSize == 0 {
+		opts.CacheSize = 10000
+	}
+	if opts.UDPSize == 0 {
+		opts.UDPSize = 1232
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	c := &Client{
+		servers:  append([]string(nil), opts.Servers...),
+		timeout:  opts.Timeout,
+		attempts: opts.Attempts,
+		udpSize:  opts.UDPSize,
+		sem:      make(chan struct{}, opts.MaxInFlight),
+		log:      opts.Logger,
+	}
+	if opts.CacheSize > 0 {
+		c.cache = newCache(opts.Clock, opts.CacheSize)
+	}
+	return c, nil
+}
+
+// Servers returns the servers the client asks, in order.
+func (c *Client) Servers() []string { return append([]string(nil), c.servers...) }
+
+// NormalizeServer checks a server address and adds port 53 when it has
+// none ("192.0.2.1" -> "192.0.2.1:53", "::1" -> "[::1]:53").
+func NormalizeServer(s string) (string, error) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.String(), nil
+	}
+	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return netip.AddrPortFrom(a, 53).String(), nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" || port == "" {
+		return "", fmt.Errorf("resolver: server %q is not HOST:PORT (for example 127.0.0.1:53)", s)
+	}
+	return s, nil
+}
+
+// SystemServers reads the nameserver lines of a resolv.conf file.
+func SystemServers(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "nameserver" {
+			if s, err := NormalizeServer(fields[1]); err == nil {
+				out = append(out, s)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s lists no nameserver", path)
+	}
+	return out, nil
+}
+
+// Exchange sends q's first question to the servers and returns the first
+// definite reply (NOERROR or NXDOMAIN). q is not modified.
+func (c *Client) Exchange(ctx context.Context, q *dns.Msg) (Reply, error) {
+	if q == nil || len(q.Question) != 1 {
+		return Reply{}, &Error{Kind: ErrMalformed, Detail: "a query must hold exactly one question"}
+	}
+	qq := q.Question[0]
+	name := dns.Fqdn(strings.ToLower(qq.Name))
+	key := cacheKey{name, qq.Qtype}
+	if c.cache != nil {
+		if r, ok := c.cache.get(key); ok {
+			if r.Msg.Rcode == dns.RcodeNameError {
+				return Reply{}, &Error{Name: name, Qtype: qq.Qtype, Server: r.Server, Kind: ErrNXDomain, Detail: "cached"}
+			}
+			return r, nil
+		}
+	}
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		return Reply{}, &Error{Name: name, Qtype: qq.Qtype, Kind: ErrTimeout, Detail: ctx.Err().Error()}
+	}
+	defer func() { <-c.sem }()
+
+	m := new(dns.Msg)
+	m.SetQuestion(name, qq.Qtype)
+	m.RecursionDesired = true
+	m.SetEdns0(c.udpSize, false) // RFC 6891: announce a larger UDP payload
+	var last *Error
+	for round := 0; round < c.attempts; round++ {
+		for _, srv := range c.servers {
+			r, err := c.ask(ctx, m, srv)
+			if err == nil {
+				reply := Reply{Source: Source{Server: srv, TTL: minTTL(r)}, Msg: r}
+				if c.cache != nil {
+					c.cache.put(key, reply)
+				}
+				return reply, nil
+			}
+			last = err
+			if errors.Is(err, ErrNXDomain) {
+				if c.cache != nil && r != nil {
+					c.cache.put(key, Reply{Source: Source{Server: srv, TTL: minTTL(r)}, Msg: r})
+				}
+				return Reply{}, err
+			}
+			if ctx.Err() != nil {
+				return Reply{}, last
+			}
+			c.log.Debug("dns attempt failed", "name", name, "type", dns.TypeToString[qq.Qtype], "server", srv, "err", err)
+		}
+	}
+	return Reply{}, last
+}
+
+// ask makes one attempt at one server: UDP, then TCP if the reply was
+// truncated (RFC 7766 5).
+func (c *Client) ask(ctx context.Context, m *dns.Msg, srv string) (*dns.Msg, *Error) {
+	q := m.Question[0]
+	fail := func(kind error, detail string) *Error {
+		return &Error{Name: q.Name, Qtype: q.Qtype, Server: srv, Kind: kind, Detail: detail}
+	}
+	r, err := c.exchangeNet(ctx, m, srv, "udp")
+	if err == nil && r.Truncated {
+		r, err = c.exchangeNet(ctx, m, srv, "tcp")
+		if err == nil && r.Truncated {
+			return nil, fail(ErrMalformed, "truncated reply over TCP")
+		}
+	}
+	if err != nil {
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+			return nil, fail(ErrTimeout, err.Error())
+		case isNetError(err):
+			return nil, fail(ErrRefused, err.Error())
+		default:
+			return nil, fail(ErrMalformed, err.Error())
+		}
+	}
+	if len(r.Question) != 1 || !strings.EqualFold(r.Question[0].Name, q.Name) || r.Question[0].Qtype != q.Qtype {
+		return nil, fail(ErrMalformed, "the reply answers another question")
+	}
+	switch r.Rcode {
+	case dns.RcodeSuccess:
+		return r, nil
+	case dns.RcodeNameError:
+		return r, fail(ErrNXDomain, "") // the reply is kept for the negative cache
+	case dns.RcodeServerFailure:
+		return nil, fail(ErrServFail, "")
+	default:
+		return nil, fail(ErrRefused, "rcode "+dns.RcodeToString[r.Rcode])
+	}
+}
+
+func (c *Client) exchangeNet(ctx context.Context, m *dns.Msg, srv, network string) (*dns.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	dc := &dns.Client{Net: network, Timeout: c.timeout, UDPSize: c.udpSize}
+	r, _, err := dc.ExchangeContext(ctx, m, srv)
+	return r, err
+}
+
+// isNetError tells a network failure (connection refused, unreachable) from
+// a reply that did not parse.
+func isNetError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && !strings.Contains(op.Err.Error(), "dns:")
+}
+
+func minTTL(m *dns.Msg) time.Duration {
+	var min uint32
+	first := true
+	for _, rr := range m.Answer {
+		if t := rr.Header().Ttl; first || t < min {
+			min, first = t, false
+		}
+	}
+	if first {
+		// RFC 2308 5: a negative answer lives as long as the SOA's
+		// minimum and TTL allow; without an SOA it is not cached.
+		for _, rr := range m.Ns {
+			if soa, ok := rr.(*dns.SOA); ok {
+				min = soa.Minttl
+				if soa.Hdr.Ttl < min {
+					min = soa.Hdr.Ttl
+				}
+			}
+		}
+	}
+	return time.Duration(min) * time.Second
+}
