@@ -1,0 +1,241 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/relaylab/relaylab/internal/resolver"
+)
+
+// ListingStatus is the tri-state result of one blocklist query.
+type ListingStatus string
+
+// Listing states. Unknown is never clean.
+const (
+	Listed    ListingStatus = "listed"
+	NotListed ListingStatus = "not-listed"
+	Unknown   ListingStatus = "unknown"
+)
+
+// Listing is what one zone says about one IP or domain.
+type Listing struct {
+	Zone    string        `json:"zone"`
+	Subject string        `json:"subject"` // the IP or domain checked
+	Query   string        `json:"query"`   // the name asked
+	Status  ListingStatus `json:"status"`
+	Codes   []string      `json:"codes,omitempty"`   // returned addresses
+	Meaning []string      `json:"meaning,omitempty"` // what the codes mean
+	Reason  string        `json:"reason,omitempty"`  // the list's TXT record
+	Server  string        `json:"server,omitempty"`  // the DNS server that answered
+	Error   string        `json:"error,omitempty"`   // why the status is unknown
+}
+
+// ZoneHealth is the RFC 5782 section 5 test of a zone.
+type ZoneHealth struct {
+	Zone    string `json:"zone"`
+	Healthy bool   `json:"healthy"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// Health maps zone names to their health; a zone missing from it is
+// considered healthy (not tested).
+type Health map[string]ZoneHealth
+
+// CheckHealth tests every zone, concurrently: an IP list must list
+// 127.0.0.2 and must not list 127.0.0.1; a domain list must list TEST and
+// must not list INVALID (RFC 5782 5).
+func CheckHealth(ctx context.Context, r resolver.Resolver, log *slog.Logger, zones []Zone) Health {
+	h := Health{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range zones {
+		wg.Add(1)
+		go func(z *Zone) {
+			defer wg.Done()
+			zh := checkZoneHealth(ctx, r, z)
+			if !zh.Healthy {
+				log.Warn("blocklist zone failed its health check", "zone", z.Zone, "detail", zh.Detail)
+			}
+			mu.Lock()
+			h[z.Zone] = zh
+			mu.Unlock()
+		}(&zones[i])
+	}
+	wg.Wait()
+	return h
+}
+
+func checkZoneHealth(ctx context.Context, r resolver.Resolver, z *Zone) ZoneHealth {
+	listed, unlisted := z.TestListed, z.TestUnlisted
+	switch z.Kind {
+	case ZoneIP:
+		if listed == "" {
+			listed = "127.0.0.2"
+		}
+		if unlisted == "" {
+			unlisted = "127.0.0.1"
+		}
+	default:
+		if listed == "" {
+			listed = "test"
+		}
+		if unlisted == "" {
+			unlisted = "invalid"
+		}
+	}
+	l := z.query(ctx, r, listed, false)
+	if l.Status != Listed {
+		return ZoneHealth{Zone: z.Zone, Detail: fmt.Sprintf("test point %s should be listed but is %s %s", l.Query, l.Status, l.Error)}
+	}
+	u := z.query(ctx, r, unlisted, false)
+	if u.Status != NotListed {
+		return ZoneHealth{Zone: z.Zone, Detail: fmt.Sprintf("test point %s should not be listed but is %s %s", u.Query, u.Status, strings.Join(u.Codes, ","))}
+	}
+	return ZoneHealth{Zone: z.Zone, Healthy: true}
+}
+
+// queryName returns the name to ask zone about subject: reversed octets for
+// IPv4, reversed nibbles for IPv6 (RFC 5782 2.1, 2.4), the name itself for
+// domains (RFC 5782 2.3).
+func (z *Zone) queryName(subject string) (string, error) {
+	if z.Kind != ZoneIP {
+		d := strings.TrimSuffix(strings.ToLower(subject), ".")
+		if _, ok := dns.IsDomainName(d); !ok || d == "" {
+			return "", fmt.Errorf("%q is not a domain name", subject)
+		}
+		return d + "." + z.Zone + ".", nil
+	}
+	a, err := netip.ParseAddr(subject)
+	if err != nil {
+		return "", fmt.Errorf("%q is not an IP address", subject)
+	}
+	a = a.Unmap()
+	if a.Is6() && !z.IPv6 {
+		return "", errNoIPv6
+	}
+	rev := resolver.ReverseName(a) // "2.0.0.127.in-addr.arpa." or nibbles ".ip6.arpa."
+	rev = strings.TrimSuffix(strings.TrimSuffix(rev, "in-addr.arpa."), "ip6.arpa.")
+	return rev + z.Zone + ".", nil
+}
+
+var errNoIPv6 = errors.New("the zone does not list IPv6 addresses")
+
+// query asks the zone about subject. unhealthy makes every answer unknown.
+func (z *Zone) query(ctx context.Context, r resolver.Resolver, subject string, withReason bool) Listing {
+	l := Listing{Zone: z.Zone, Subject: subject}
+	name, err := z.queryName(subject)
+	if err != nil {
+		l.Status, l.Error = Unknown, err.Error()
+		return l
+	}
+	l.Query = name
+	ips, err := r.LookupIP(ctx, name, dns.TypeA)
+	l.Server = ips.Server
+	switch {
+	case resolver.IsNotFound(err):
+		l.Status = NotListed
+		return l
+	case err != nil:
+		l.Status, l.Error = Unknown, err.Error()
+		return l
+	case len(ips.IPs) == 0:
+		// NOERROR without an address: the name exists (perhaps a TXT
+		// only) but is not listed.
+		l.Status = NotListed
+		return l
+	}
+	addrs := append([]netip.Addr(nil), ips.IPs...)
+	sort.Slice(addrs, func(i, j int) bool { return addrs[i].Less(addrs[j]) })
+	for _, a := range addrs {
+		l.Codes = append(l.Codes, a.String())
+		if bad, why := z.isError(a); bad {
+			l.Status, l.Error = Unknown, why
+			continue
+		}
+		l.Meaning = append(l.Meaning, z.meaning(a))
+	}
+	if l.Status == Unknown {
+		l.Meaning = nil
+		return l
+	}
+	l.Status = Listed
+	if withReason {
+		if t, err := r.LookupTXT(ctx, name); err == nil {
+			l.Reason = strings.Join(t.Joined(), " ")
+		}
+	}
+	return l
+}
+
+// CheckIP asks every IP zone (and IPv6-capable ones for IPv6 addresses)
+// about ip, concurrently. Zones unhealthy in h give Unknown.
+func CheckIP(ctx context.Context, r resolver.Resolver, log *slog.Logger, zones []Zone, h Health, ip netip.Addr) []Listing {
+	return checkAll(ctx, r, log, zones, h, ip.Unmap().String(), func(z *Zone) bool {
+		return z.Kind == ZoneIP && (ip.Unmap().Is4() || z.IPv6)
+	})
+}
+
+// CheckDomain asks every domain and URI zone about domain. URI lists are
+// asked about the registered domain (example.co.uk for www.example.co.uk).
+func CheckDomain(ctx context.Context, r resolver.Resolver, log *slog.Logger, zones []Zone, h Health, domain string) []Listing {
+	out := checkAll(ctx, r, log, zones, h, domain, func(z *Zone) bool { return z.Kind == ZoneDomain })
+	org := domain
+	if o, err := publicsuffix.EffectiveTLDPlusOne(strings.TrimSuffix(domain, ".")); err == nil {
+		org = o
+	}
+	return append(out, checkAll(ctx, r, log, zones, h, org, func(z *Zone) bool { return z.Kind == ZoneURI })...)
+}
+
+func checkAll(ctx context.Context, r resolver.Resolver, log *slog.Logger, zones []Zone, h Health, subject string, use func(*Zone) bool) []Listing {
+	var picked []*Zone
+	for i := range zones {
+		if use(&zones[i]) {
+			picked = append(picked, &zones[i])
+		}
+	}
+	out := make([]Listing, len(picked))
+	var wg sync.WaitGroup
+	for i, z := range picked {
+		if zh, ok := h[z.Zone]; ok && !zh.Healthy {
+			out[i] = Listing{Zone: z.Zone, Subject: subject, Status: Unknown,
+				Error: "the zone failed its RFC 5782 health check: " + zh.Detail}
+			continue
+		}
+		wg.Add(1)
+		go func(i int, z *Zone) {
+			defer wg.Done()
+			out[i] = z.query(ctx, r, subject, true)
+			log.Debug("blocklist", "zone", z.Zone, "subject", subject, "status", out[i].Status)
+		}(i, z)
+	}
+	wg.Wait()
+	return out
+}
+
+// ListingFindings turns listings into report findings.
+func ListingFindings(ls []Listing) ([]Finding, Status) {
+	f := &findings{check: "blocklist"}
+	for _, l := range ls {
+		switch l.Status {
+		case Listed:
+			msg := fmt.Sprintf("%s is listed on %s: %s", l.Subject, l.Zone, strings.Join(l.Meaning, "; "))
+			if l.Reason != "" {
+				msg += " (" + l.Reason + ")"
+			}
+			f.add(SevError, "listed", l.Query, strings.Join(l.Codes, ","), "RFC 5782 2.1", "%s; receivers that use this list will refuse or junk the mail: fix the cause, then follow the list's delisting procedure", msg)
+		case Unknown:
+			f.unknown = true
+			f.add(SevWarning, "unknown", l.Query, strings.Join(l.Codes, ","), "RFC 5782 5", "could not tell whether %s is listed on %s: %s", l.Subject, l.Zone, l.Error)
+		}
+	}
+	return f.list, f.status()
+}

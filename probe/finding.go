@@ -1,0 +1,101 @@
+// Package probe checks what decides whether mail gets through: blocklist
+// listings of IPs and domains, and a domain's SPF, DKIM, DMARC, MX, PTR,
+// MTA-STS, TLS-RPT and BIMI records. Each check takes its resolver
+// explicitly, with a context and a logger, and returns a typed status and
+// findings; Run combines them into a Report, and Monitor runs them on a
+// schedule, stores history and reports changes.
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/relaylab/relaylab/internal/resolver"
+)
+
+// Severity grades a finding.
+type Severity string
+
+// Severities, from worst.
+const (
+	SevError   Severity = "error"   // mail will be rejected, or the record is broken
+	SevWarning Severity = "warning" // a risk or a deviation from best practice
+	SevInfo    Severity = "info"    // a fact worth seeing
+)
+
+// Status is the outcome of one check.
+type Status string
+
+// Statuses, from best.
+const (
+	StatusOK      Status = "ok"
+	StatusWarning Status = "warning"
+	StatusError   Status = "error"
+	// StatusUnknown: the check could not be completed (a DNS failure, an
+	// unhealthy blocklist). It is never read as clean.
+	StatusUnknown Status = "unknown"
+)
+
+// Finding is one observation of a check.
+type Finding struct {
+	Check    string   `json:"check"`            // "spf", "dkim", "blocklist", ...
+	Severity Severity `json:"severity"`         // error, warning or info
+	Code     string   `json:"code"`             // stable identifier, such as "spf.lookup-limit"
+	Message  string   `json:"message"`          // for people: what, why, what to do
+	Name     string   `json:"name,omitempty"`   // the DNS name (or URL) the record came from
+	Record   string   `json:"record,omitempty"` // the record itself
+	RFC      string   `json:"rfc,omitempty"`    // the section that says so, "RFC 7208 4.6.4"
+}
+
+// findings collects the findings of one check.
+type findings struct {
+	check string
+	list  []Finding
+	// unknown is set when a lookup failed temporarily.
+	unknown bool
+}
+
+func (f *findings) add(sev Severity, code, name, record, rfc, format string, args ...any) {
+	f.list = append(f.list, Finding{Check: f.check, Severity: sev, Code: f.check + "." + code,
+		Message: fmt.Sprintf(format, args...), Name: name, Record: record, RFC: rfc})
+}
+
+// dnsFailed records a lookup that failed for a reason other than "no such
+// name": the check's status becomes unknown.
+func (f *findings) dnsFailed(name string, err error) {
+	f.unknown = true
+	f.add(SevWarning, "dns-error", name, "", "",
+		"the lookup of %s failed, so this check is incomplete: %v; check the resolver and the domain's name servers, then run again", name, err)
+}
+
+// status grades the findings.
+func (f *findings) status() Status { return statusOf(f.list, f.unknown) }
+
+func statusOf(list []Finding, unknown bool) Status {
+	st := StatusOK
+	for _, x := range list {
+		switch x.Severity {
+		case SevError:
+			return StatusError
+		case SevWarning:
+			st = StatusWarning
+		}
+	}
+	if unknown {
+		return StatusUnknown
+	}
+	return st
+}
+
+// lookupTXT fetches TXT records, telling "none" (nil, nil) from a failure.
+func lookupTXT(ctx context.Context, r resolver.Resolver, name string) (resolver.TXT, error) {
+	t, err := r.LookupTXT(ctx, name)
+	if resolver.IsNotFound(err) {
+		return resolver.TXT{}, nil
+	}
+	return t, err
+}
+
+// ErrNoRecord is wrapped by checks when a required record does not exist.
+var ErrNoRecord = errors.New("no record")
