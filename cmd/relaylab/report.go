@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/reports"
+)
+
+func init() {
+	register(command{"report", "summarise what a store recorded: text, JSON, CSV, JUnit, Markdown or HTML", runReport})
+}
+
+func runReport(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "report", "[--db PATH] [--format F] [--out FILE]")
+	db := fs.String("db", "relaylab.db", "the store to read")
+	format := fs.String("format", "text", "output format: "+strings.Join(reports.Formats, ", "))
+	out := fs.String("out", "", "write to FILE instead of standard output")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if _, err := os.Stat(*db); err != nil {
+		return usageError("--db %s: %v (run relaylab serve, sink or replay first, or point --db at their store)", *db, err)
+	}
+	valid := false
+	for _, f := range reports.Formats {
+		valid = valid || f == *format
+	}
+	if !valid {
+		return usageError("--format %q: want one of %s", *format, strings.Join(reports.Formats, ", "))
+	}
+	st, err := store.Open(ctx, store.Options{Path: *db})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	d, err := reports.Load(ctx, st)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", *db, err)
+	}
+	w := e.stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	return reports.Write(w, *format, d)
+}

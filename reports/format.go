@@ -1,0 +1,224 @@
+package reports
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Formats lists the names Write accepts.
+var Formats = []string{"text", "json", "csv", "junit", "markdown", "html"}
+
+// Write renders d in format to w.
+func Write(w io.Writer, format string, d *Data) error {
+	switch format {
+	case "text", "":
+		return WriteText(w, d)
+	case "json":
+		return WriteJSON(w, d)
+	case "csv":
+		return WriteCSV(w, d)
+	case "junit":
+		return WriteJUnit(w, "relaylab", d)
+	case "markdown", "md":
+		return WriteMarkdown(w, d)
+	case "html":
+		return WriteHTML(w, d)
+	}
+	return fmt.Errorf("unknown report format %q: want one of %s", format, strings.Join(Formats, ", "))
+}
+
+// WriteJSON writes the summary and every recipient's timeline.
+func WriteJSON(w io.Writer, d *Data) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Summary    Summary      `json:"summary"`
+		Recipients []*Recipient `json:"recipients"`
+	}{Summarize(d), d.Recipients})
+}
+
+// WriteText writes the summary tables and the timelines of recipients that
+// did not end delivered.
+func WriteText(w io.Writer, d *Data) error {
+	s := Summarize(d)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "recipients\t%d\nattempts\t%d\n", s.Recipients, s.Attempts)
+	if s.TimeToDelivery.N > 0 {
+		fmt.Fprintf(tw, "time to delivery\tp50 %s  p90 %s  p99 %s  max %s\n",
+			ms(s.TimeToDelivery.P50), ms(s.TimeToDelivery.P90), ms(s.TimeToDelivery.P99), ms(s.TimeToDelivery.Max))
+	}
+	if s.Latency.N > 0 {
+		fmt.Fprintf(tw, "attempt latency\tp50 %s  p90 %s  p99 %s  max %s\n",
+			ms(s.Latency.P50), ms(s.Latency.P90), ms(s.Latency.P99), ms(s.Latency.Max))
+	}
+	for _, t := range []struct {
+		title string
+		rows  []Count
+	}{{"status", s.ByStatus}, {"path", s.ByPath}, {"domain", s.ByDomain}, {"bounce category", s.ByCategory}, {"reply code", s.ByCode}, {"sink replies", s.SinkReplies}} {
+		if len(t.rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "\nby %s\tcount\n", t.title)
+		for _, c := range t.rows {
+			fmt.Fprintf(tw, "  %s\t%d\n", c.Key, c.Count)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range d.Recipients {
+		if r.Status == "delivered" {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s (message %s): %s", r.Address, r.Message, r.Status)
+		if r.Category != "" {
+			fmt.Fprintf(w, ", %s", r.Category)
+		}
+		fmt.Fprintln(w)
+		if r.Reason != "" {
+			fmt.Fprintf(w, "  why: %s\n", r.Reason)
+		}
+		WriteTimeline(w, r)
+	}
+	return nil
+}
+
+// WriteTimeline prints one line per attempt, with times relative to queueing.
+func WriteTimeline(w io.Writer, r *Recipient) {
+	for i, a := range r.Attempts {
+		reply := a.Error
+		if a.Code != 0 {
+			reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", a.Code, a.Enhanced, a.Text))
+		}
+		fmt.Fprintf(w, "  #%d  +%-10s %-12s %-24s %s\n", i+1, a.Time.Sub(r.Queued).Round(time.Second), a.Path, a.Host, reply)
+	}
+}
+
+func ms(v float64) string {
+	return time.Duration(v * float64(time.Millisecond)).Round(time.Millisecond).String()
+}
+
+// WriteCSV writes one row per recipient.
+func WriteCSV(w io.Writer, d *Data) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason"})
+	for _, r := range d.Recipients {
+		done := ""
+		if !r.Done.IsZero() {
+			done = r.Done.UTC().Format(time.RFC3339Nano)
+		}
+		cw.Write([]string{r.Message, r.Address, r.Domain, r.Status, r.Path, r.Category, strconv.Itoa(len(r.Attempts)),
+			r.LastReply(), r.Queued.UTC().Format(time.RFC3339Nano), done, r.Reason})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteMarkdown writes the summary as Markdown tables, for CI step summaries.
+func WriteMarkdown(w io.Writer, d *Data) error {
+	s := Summarize(d)
+	fmt.Fprintf(w, "## relaylab report\n\n%d recipients, %d attempts\n", s.Recipients, s.Attempts)
+	for _, t := range []struct {
+		title string
+		rows  []Count
+	}{{"Status", s.ByStatus}, {"Path", s.ByPath}, {"Domain", s.ByDomain}, {"Bounce category", s.ByCategory}, {"Reply code", s.ByCode}} {
+		if len(t.rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n| %s | count |\n| --- | ---: |\n", t.title)
+		for _, c := range t.rows {
+			fmt.Fprintf(w, "| %s | %d |\n", mdEscape(c.Key), c.Count)
+		}
+	}
+	var failed []*Recipient
+	for _, r := range d.Recipients {
+		if r.Final() && r.Status != "delivered" {
+			failed = append(failed, r)
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(w, "\n### Not delivered\n\n| recipient | status | category | last reply |\n| --- | --- | --- | --- |\n")
+		for _, r := range failed {
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdEscape(r.Address), r.Status, mdEscape(r.Category), mdEscape(r.LastReply()))
+		}
+	}
+	return nil
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// JUnit XML, as CI systems read it.
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Cases    []JUnitCase `xml:"testcase"`
+}
+
+// JUnitCase is one test case; Failure is empty when it passed.
+type JUnitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Failure   *JUnitFailure `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+// JUnitFailure explains a failed case.
+type JUnitFailure struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// WriteJUnitCases writes cases as one suite named suite.
+func WriteJUnitCases(w io.Writer, suite string, cases []JUnitCase) error {
+	s := junitSuite{Name: suite, Tests: len(cases), Cases: cases}
+	for _, c := range cases {
+		if c.Failure != nil {
+			s.Failures++
+		}
+	}
+	io.WriteString(w, xml.Header)
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// WriteJUnit writes one test case per recipient: it passes when delivered.
+func WriteJUnit(w io.Writer, suite string, d *Data) error {
+	var cases []JUnitCase
+	for _, r := range d.Recipients {
+		c := JUnitCase{Name: r.Address, Classname: "message." + r.Message}
+		if r.Status != "delivered" {
+			var b strings.Builder
+			WriteTimeline(&b, r)
+			msg := r.Status
+			if r.Category != "" {
+				msg += " (" + r.Category + ")"
+			}
+			if lr := r.LastReply(); lr != "" {
+				msg += ": " + lr
+			}
+			c.Failure = &JUnitFailure{Message: msg, Text: r.Reason + "\n" + b.String()}
+		}
+		cases = append(cases, c)
+	}
+	return WriteJUnitCases(w, suite, cases)
+}

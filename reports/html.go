@@ -1,0 +1,159 @@
+package reports
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+	"strings"
+	"time"
+)
+
+// WriteHTML writes a self-contained HTML report (no script, no external
+// resources) with SVG charts: deliveries over time, attempts per recipient
+// and bounce categories. Every value from mail is escaped by html/template.
+func WriteHTML(w io.Writer, d *Data) error {
+	s := Summarize(d)
+	view := struct {
+		S          Summary
+		Recipients []*Recipient
+		Timeline   template.HTML
+		Attempts   template.HTML
+		Categories template.HTML
+	}{s, d.Recipients, overTimeSVG(d), attemptsSVG(d), barsSVG(s.ByCategory, "#c0392b")}
+	return htmlReport.Execute(w, view)
+}
+
+var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
+	"rel": func(r *Recipient, t time.Time) string { return "+" + t.Sub(r.Queued).Round(time.Second).String() },
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>relaylab report</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222;max-width:1100px}
+table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f4f4f4}.delivered{color:#1e7e34}.bounced,.expired{color:#c0392b}.deferred,.queued{color:#b7791f}.suppressed{color:#666}
+.grid{display:flex;flex-wrap:wrap;gap:1.5rem}.grid>div{flex:1 1 320px}svg text{font-size:11px}
+code{font-size:12px}details{margin:.2rem 0}
+</style></head><body>
+<h1>relaylab report</h1>
+<p>{{.S.Recipients}} recipients, {{.S.Attempts}} attempts.
+{{if .S.TimeToDelivery.N}}Time to delivery p50 {{.S.TimeToDelivery.P50}} ms, p99 {{.S.TimeToDelivery.P99}} ms.{{end}}</p>
+<div class="grid">
+<div><h2>Outcomes over time</h2>{{.Timeline}}</div>
+<div><h2>Attempts per recipient</h2>{{.Attempts}}</div>
+<div><h2>Bounce categories</h2>{{if .S.ByCategory}}{{.Categories}}{{else}}<p>None.</p>{{end}}</div>
+</div>
+<div class="grid">
+<div><h2>By status</h2><table>{{range .S.ByStatus}}<tr><td class="{{.Key}}">{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
+<div><h2>By path</h2><table>{{range .S.ByPath}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
+<div><h2>By domain</h2><table>{{range .S.ByDomain}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
+<div><h2>By reply code</h2><table>{{range .S.ByCode}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
+</div>
+<h2>Recipients</h2>
+<table><tr><th>recipient</th><th>status</th><th>category</th><th>attempts</th></tr>
+{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}<br><small>message {{.Message}}</small></td><td class="{{.Status}}">{{.Status}}</td><td>{{.Category}}{{if .Reason}}<br><small>{{.Reason}}</small>{{end}}</td>
+<td><details><summary>{{len .Attempts}}</summary>{{range .Attempts}}<div><code>{{rel $r .Time}} {{.Path}} {{.Host}} {{if .Code}}{{.Code}} {{.Enhanced}} {{.Text}}{{else}}{{.Error}}{{end}}</code></div>{{end}}</details></td></tr>
+{{end}}</table>
+</body></html>
+`))
+
+// overTimeSVG draws terminal outcomes per time bucket as stacked bars.
+func overTimeSVG(d *Data) template.HTML {
+	type bucket struct{ delivered, deferred, failed int }
+	if len(d.Recipients) == 0 || !d.Last.After(d.First) {
+		return template.HTML(`<p>Not enough data.</p>`)
+	}
+	const n, width, height = 40, 480, 160
+	span := d.Last.Sub(d.First)
+	bs := make([]bucket, n)
+	idx := func(t time.Time) int {
+		i := int(float64(t.Sub(d.First)) / float64(span) * (n - 1))
+		return min(max(i, 0), n-1)
+	}
+	for _, r := range d.Recipients {
+		for _, a := range r.Attempts {
+			if a.Code >= 400 && a.Code < 500 || a.Code == 0 {
+				bs[idx(a.Time)].deferred++
+			}
+		}
+		switch {
+		case r.Status == "delivered":
+			bs[idx(r.Done)].delivered++
+		case r.Final():
+			bs[idx(r.Done)].failed++
+		}
+	}
+	top := 1
+	for _, b := range bs {
+		top = max(top, b.delivered+b.deferred+b.failed)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, `<svg viewBox="0 0 %d %d" width="100%%" role="img" aria-label="outcomes over time">`, width, height+30)
+	bw := float64(width) / n
+	for i, b := range bs {
+		y := float64(height)
+		for _, part := range []struct {
+			v     int
+			color string
+		}{{b.delivered, "#2e8b57"}, {b.deferred, "#e0a800"}, {b.failed, "#c0392b"}} {
+			h := float64(part.v) / float64(top) * height
+			y -= h
+			if part.v > 0 {
+				fmt.Fprintf(&sb, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`, float64(i)*bw, y, bw-1, h, part.color)
+			}
+		}
+	}
+	fmt.Fprintf(&sb, `<text x="0" y="%d">%s</text><text x="%d" y="%d" text-anchor="end">+%s</text>`, height+14, "0", width, height+14, span.Round(time.Second))
+	fmt.Fprintf(&sb, `<text x="0" y="%d" fill="#2e8b57">delivered</text><text x="80" y="%d" fill="#b7791f">deferrals</text><text x="160" y="%d" fill="#c0392b">failed</text></svg>`, height+28, height+28, height+28)
+	return template.HTML(sb.String())
+}
+
+// attemptsSVG draws how many recipients needed 1, 2, 3... attempts.
+func attemptsSVG(d *Data) template.HTML {
+	hist := map[int]int{}
+	for _, r := range d.Recipients {
+		hist[len(r.Attempts)]++
+	}
+	var keys []int
+	for k := range hist {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	var cs []Count
+	for _, k := range keys {
+		cs = append(cs, Count{fmt.Sprintf("%d attempts", k), hist[k]})
+	}
+	return barsSVG(cs, "#2c6fbb")
+}
+
+// barsSVG draws a horizontal bar chart; labels are escaped.
+func barsSVG(cs []Count, color string) template.HTML {
+	if len(cs) == 0 {
+		return template.HTML(`<p>No data.</p>`)
+	}
+	const width, row = 480, 20
+	top := 1
+	for _, c := range cs {
+		top = max(top, c.Count)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, `<svg viewBox="0 0 %d %d" width="100%%" role="img">`, width, row*len(cs)+4)
+	for i, c := range cs {
+		w := float64(c.Count) / float64(top) * (width - 200)
+		y := i * row
+		fmt.Fprintf(&sb, `<text x="0" y="%d">%s</text><rect x="160" y="%d" width="%.1f" height="%d" fill="%s"/><text x="%.1f" y="%d">%d</text>`,
+			y+14, template.HTMLEscapeString(trim(c.Key, 26)), y+3, w, row-6, color, 164+w, y+14, c.Count)
+	}
+	sb.WriteString(`</svg>`)
+	return template.HTML(sb.String())
+}
+
+func trim(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}

@@ -1,0 +1,198 @@
+// Package reports builds read-only views of what happened from the event
+// log: per-recipient timelines, summaries by status, path, domain, category
+// and reply code, latency percentiles, and exports of them (text, JSON, CSV,
+// Markdown, HTML with SVG charts).
+package reports
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+// EventSource is where reports read the log from (a *store.Store).
+type EventSource interface {
+	Events(ctx context.Context, f events.Filter) ([]events.Event, error)
+}
+
+// Attempt is one delivery attempt for one recipient.
+type Attempt struct {
+	Time     time.Time `json:"time"`
+	Path     string    `json:"path,omitempty"`
+	Host     string    `json:"host,omitempty"`
+	Code     int       `json:"code,omitempty"`
+	Enhanced string    `json:"enhanced,omitempty"`
+	Text     string    `json:"text,omitempty"`
+	Latency  float64   `json:"latency_ms,omitempty"`
+	// Error is a failure with no SMTP reply (connection refused, timeout).
+	Error string `json:"error,omitempty"`
+}
+
+// Recipient is one message recipient's life in the relay.
+type Recipient struct {
+	Message  string    `json:"message"`
+	Address  string    `json:"address"`
+	Domain   string    `json:"domain"`
+	Status   string    `json:"status"` // queued, deferred, delivered, bounced, expired, suppressed
+	Path     string    `json:"path,omitempty"`
+	Category string    `json:"category,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	DSN      bool      `json:"dsn,omitempty"`
+	Queued   time.Time `json:"queued"`
+	Done     time.Time `json:"done,omitempty"`
+	Attempts []Attempt `json:"attempts"`
+}
+
+// Final reports whether the recipient reached a terminal state.
+func (r *Recipient) Final() bool {
+	switch r.Status {
+	case "delivered", "bounced", "expired", "suppressed":
+		return true
+	}
+	return false
+}
+
+// LastReply is the reply of the last attempt, as "550 5.1.1 text".
+func (r *Recipient) LastReply() string {
+	if len(r.Attempts) == 0 {
+		return ""
+	}
+	a := r.Attempts[len(r.Attempts)-1]
+	if a.Code == 0 {
+		return a.Error
+	}
+	return strings.TrimSpace(fmt.Sprintf("%d %s %s", a.Code, a.Enhanced, a.Text))
+}
+
+// Data is everything the reports need, read once from the log.
+type Data struct {
+	Recipients []*Recipient `json:"recipients"`
+	// SinkReplies counts the replies the sink gave, by "stage code".
+	SinkReplies  map[string]int `json:"sink_replies,omitempty"`
+	SinkMessages int            `json:"sink_messages"`
+	First, Last  time.Time      `json:"-"`
+}
+
+// payload is the union of the fields relay events carry.
+type payload struct {
+	Path      string  `json:"path"`
+	Host      string  `json:"host"`
+	Code      int     `json:"code"`
+	Enhanced  string  `json:"enhanced"`
+	Text      string  `json:"text"`
+	Reply     string  `json:"reply"`
+	Error     string  `json:"error"`
+	Category  string  `json:"category"`
+	Reason    string  `json:"reason"`
+	Stage     string  `json:"stage"`
+	LatencyMS float64 `json:"latency_ms"`
+	DSN       bool    `json:"dsn"`
+}
+
+// Load reads the whole log from src.
+func Load(ctx context.Context, src EventSource) (*Data, error) {
+	d := &Data{SinkReplies: map[string]int{}}
+	byKey := map[string]*Recipient{}
+	var after int64
+	for {
+		evs, err := src.Events(ctx, events.Filter{AfterID: after, Limit: 5000})
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		for _, e := range evs {
+			d.add(e, byKey)
+		}
+		after = evs[len(evs)-1].ID
+	}
+	sort.SliceStable(d.Recipients, func(i, j int) bool {
+		a, b := d.Recipients[i], d.Recipients[j]
+		if !a.Queued.Equal(b.Queued) {
+			return a.Queued.Before(b.Queued)
+		}
+		if a.Message != b.Message {
+			return a.Message < b.Message
+		}
+		return a.Address < b.Address
+	})
+	return d, nil
+}
+
+func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
+	if d.First.IsZero() || e.Time.Before(d.First) {
+		d.First = e.Time
+	}
+	if e.Time.After(d.Last) {
+		d.Last = e.Time
+	}
+	var p payload
+	if len(e.Payload) > 0 {
+		_ = json.Unmarshal(e.Payload, &p) // a payload of another shape leaves p empty
+	}
+	switch e.Kind {
+	case events.SinkReply:
+		d.SinkReplies[fmt.Sprintf("%s %d", p.Stage, p.Code)]++
+		return
+	case events.SinkMessage:
+		d.SinkMessages++
+		return
+	}
+	if !strings.HasPrefix(e.Kind, "relay.") || e.Recipient == "" {
+		return
+	}
+	key := e.Message + "\x00" + e.Recipient
+	r := byKey[key]
+	if r == nil {
+		r = &Recipient{Message: e.Message, Address: e.Recipient, Domain: domainOf(e.Recipient), Status: "queued", Queued: e.Time}
+		byKey[key] = r
+		d.Recipients = append(d.Recipients, r)
+	}
+	switch e.Kind {
+	case events.RelayAttempt:
+		a := Attempt{Time: e.Time, Path: p.Path, Host: p.Host, Code: p.Code, Enhanced: p.Enhanced, Text: p.Text, Latency: p.LatencyMS, Error: p.Error}
+		if a.Text == "" && p.Reply != "" {
+			a.Text = p.Reply
+		}
+		r.Attempts = append(r.Attempts, a)
+		if p.Path != "" {
+			r.Path = p.Path
+		}
+	case events.RelayDeferred:
+		if !r.Final() {
+			r.Status = "deferred"
+		}
+		r.Category, r.Reason = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason)
+	case events.RelayDSN:
+		r.DSN = true
+	default:
+		if events.Terminal(e.Kind) {
+			r.Status = strings.TrimPrefix(e.Kind, "relay.")
+			r.Done = e.Time
+			r.Category, r.Reason = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason)
+			if p.Path != "" {
+				r.Path = p.Path
+			}
+		}
+	}
+}
+
+func orKeep(v, old string) string {
+	if v != "" {
+		return v
+	}
+	return old
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(addr[i+1:])
+	}
+	return ""
+}

@@ -1,0 +1,120 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+)
+
+// Count is one row of a breakdown.
+type Count struct {
+	Key   string `json:"key"`
+	Count int    `json:"count"`
+}
+
+// Percentiles of a duration distribution, in milliseconds of the clock's time.
+type Percentiles struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50_ms"`
+	P90 float64 `json:"p90_ms"`
+	P99 float64 `json:"p99_ms"`
+	Max float64 `json:"max_ms"`
+}
+
+// Summary is the aggregate view of a Data.
+type Summary struct {
+	Recipients  int         `json:"recipients"`
+	Attempts    int         `json:"attempts"`
+	ByStatus    []Count     `json:"by_status"`
+	ByPath      []Count     `json:"by_path"`
+	ByDomain    []Count     `json:"by_domain"`
+	ByCategory  []Count     `json:"by_category"`
+	ByCode      []Count     `json:"by_code"`
+	SinkReplies []Count     `json:"sink_replies,omitempty"`
+	Latency     Percentiles `json:"attempt_latency"`
+	// TimeToDelivery is from queued to delivered, for delivered recipients.
+	TimeToDelivery Percentiles `json:"time_to_delivery"`
+}
+
+// Summarize aggregates d.
+func Summarize(d *Data) Summary {
+	var (
+		s                                    Summary
+		status, path, domain, category, code = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+		latencies, ttd                       []float64
+	)
+	s.Recipients = len(d.Recipients)
+	for _, r := range d.Recipients {
+		status[r.Status]++
+		if r.Path != "" {
+			path[r.Path]++
+		}
+		domain[r.Domain]++
+		if r.Category != "" && r.Status != "delivered" {
+			category[r.Category]++
+		}
+		for _, a := range r.Attempts {
+			s.Attempts++
+			if a.Code != 0 {
+				code[fmt.Sprintf("%d %s", a.Code, a.Enhanced)]++
+			} else {
+				code["no reply"]++
+			}
+			if a.Latency > 0 {
+				latencies = append(latencies, a.Latency)
+			}
+		}
+		if r.Status == "delivered" && !r.Done.IsZero() {
+			ttd = append(ttd, float64(r.Done.Sub(r.Queued))/float64(time.Millisecond))
+		}
+	}
+	s.ByStatus, s.ByPath, s.ByDomain = counts(status), counts(path), counts(domain)
+	s.ByCategory, s.ByCode = counts(category), counts(code)
+	s.SinkReplies = counts(d.SinkReplies)
+	s.Latency, s.TimeToDelivery = percentiles(latencies), percentiles(ttd)
+	return s
+}
+
+// counts sorts a map by count, largest first, then by key.
+func counts(m map[string]int) []Count {
+	out := make([]Count, 0, len(m))
+	for k, v := range m {
+		out = append(out, Count{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
+}
+
+// percentiles uses the nearest-rank method.
+func percentiles(v []float64) Percentiles {
+	if len(v) == 0 {
+		return Percentiles{}
+	}
+	sort.Float64s(v)
+	rank := func(p float64) float64 {
+		i := int(math.Ceil(p/100*float64(len(v)))) - 1
+		if i < 0 {
+			i = 0
+		}
+		return round(v[i])
+	}
+	return Percentiles{N: len(v), P50: rank(50), P90: rank(90), P99: rank(99), Max: round(v[len(v)-1])}
+}
+
+func round(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+// Get returns the count for key in cs, or 0.
+func Get(cs []Count, key string) int {
+	for _, c := range cs {
+		if c.Key == key {
+			return c.Count
+		}
+	}
+	return 0
+}
