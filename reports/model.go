@@ -35,17 +35,20 @@ type Attempt struct {
 
 // Recipient is one message recipient's life in the relay.
 type Recipient struct {
-	Message  string    `json:"message"`
-	Address  string    `json:"address"`
-	Domain   string    `json:"domain"`
-	Status   string    `json:"status"` // queued, deferred, delivered, bounced, expired, suppressed
-	Path     string    `json:"path,omitempty"`
-	Category string    `json:"category,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
-	DSN      bool      `json:"dsn,omitempty"`
-	Queued   time.Time `json:"queued"`
-	Done     time.Time `json:"done,omitempty"`
-	Attempts []Attempt `json:"attempts"`
+	Message  string `json:"message"`
+	Address  string `json:"address"`
+	Domain   string `json:"domain"`
+	Status   string `json:"status"` // queued, deferred, delivered, bounced, expired, suppressed
+	Path     string `json:"path,omitempty"`
+	Category string `json:"category,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	DSN      bool   `json:"dsn,omitempty"`
+	// Suppressed is set when the recipient's address was put on the
+	// suppression list because of this message.
+	Suppressed bool      `json:"suppressed,omitempty"`
+	Queued     time.Time `json:"queued"`
+	Done       time.Time `json:"done,omitempty"`
+	Attempts   []Attempt `json:"attempts"`
 }
 
 // Final reports whether the recipient reached a terminal state.
@@ -80,18 +83,19 @@ type Data struct {
 
 // payload is the union of the fields relay events carry.
 type payload struct {
-	Path      string  `json:"path"`
-	Host      string  `json:"host"`
-	Code      int     `json:"code"`
-	Enhanced  string  `json:"enhanced"`
-	Text      string  `json:"text"`
-	Reply     string  `json:"reply"`
-	Error     string  `json:"error"`
-	Category  string  `json:"category"`
-	Reason    string  `json:"reason"`
-	Stage     string  `json:"stage"`
-	LatencyMS float64 `json:"latency_ms"`
-	DSN       bool    `json:"dsn"`
+	Path       string  `json:"path"`
+	Host       string  `json:"host"`
+	Code       int     `json:"code"`
+	Enhanced   string  `json:"enhanced"`
+	Text       string  `json:"text"`
+	Reply      string  `json:"reply"`
+	Error      string  `json:"error"`
+	Category   string  `json:"category"`
+	Reason     string  `json:"reason"`
+	Stage      string  `json:"stage"`
+	LatencyMS  float64 `json:"latency_ms"`
+	DSN        bool    `json:"dsn"`
+	Suppressed bool    `json:"suppressed"`
 }
 
 // Load reads the whole log from src.
@@ -176,6 +180,7 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 			r.Status = strings.TrimPrefix(e.Kind, "relay.")
 			r.Done = e.Time
 			r.Category, r.Reason = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason)
+			r.Suppressed = r.Suppressed || p.Suppressed
 			if p.Path != "" {
 				r.Path = p.Path
 			}

@@ -1,0 +1,363 @@
+package reports
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/config"
+)
+
+// Expectations is the `expect:` section of a scenario or of an expect file.
+type Expectations struct {
+	Recipients []RecipientExpectation `yaml:"recipients"`
+	Aggregate  AggregateExpectation   `yaml:"aggregate"`
+}
+
+// RecipientExpectation applies to every recipient whose address matches
+// Match (a glob: "*@greylist.test"). Unset fields are not checked.
+type RecipientExpectation struct {
+	Name  string `yaml:"name"`
+	Match string `yaml:"match"`
+	// Status is the final status: delivered, bounced, expired, suppressed,
+	// deferred (still waiting) or queued.
+	Status   string `yaml:"status"`
+	Attempts Range  `yaml:"attempts"`
+	// AttemptTimes are the offsets from queueing at which attempts happen,
+	// each within Tolerance (default 1s).
+	AttemptTimes []config.Duration `yaml:"attempt_times"`
+	Tolerance    config.Duration   `yaml:"tolerance"`
+	// Interval bounds the time between consecutive attempts.
+	MinInterval config.Duration `yaml:"min_interval"`
+	MaxInterval config.Duration `yaml:"max_interval"`
+	Path        string          `yaml:"path"`
+	Category    string          `yaml:"category"`
+	// DSN is "sent" or "none"; DSNStatus is the status code it carries.
+	DSN        string `yaml:"dsn"`
+	Suppressed *bool  `yaml:"suppressed"`
+	// LastCode is the reply code of the last attempt (exact, "4xx" or "5xx").
+	LastCode string `yaml:"last_code"`
+	// Count is how many recipients must match (default: at least one).
+	Count Range `yaml:"count"`
+}
+
+// AggregateExpectation checks the run as a whole.
+type AggregateExpectation struct {
+	// DeliveredShare is the minimum share of recipients delivered (0..1).
+	DeliveredShare *float64 `yaml:"delivered_share"`
+	// NoAttemptAfter5xx fails when a recipient was tried again after a 5xx.
+	NoAttemptAfter5xx bool `yaml:"no_attempt_after_5xx"`
+	// TimeToDeliveryP50 and P99 bound delivery time percentiles.
+	TimeToDeliveryP50 config.Duration `yaml:"time_to_delivery_p50"`
+	TimeToDeliveryP99 config.Duration `yaml:"time_to_delivery_p99"`
+	// MaxConcurrentPerDestination is checked by the runner, which can see
+	// connections; reports only carries it.
+	MaxConcurrentPerDestination int `yaml:"max_concurrent_per_destination"`
+}
+
+// Range is an inclusive integer range written "3", "2-4", ">=2" or "<=5".
+type Range struct {
+	Min, Max int // Max < 0: unbounded
+	Set      bool
+}
+
+// UnmarshalYAML implements yaml.BytesUnmarshaler.
+func (r *Range) UnmarshalYAML(b []byte) error {
+	v, err := ParseRange(strings.Trim(strings.TrimSpace(string(b)), `"'`))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
+// ParseRange reads a Range.
+func ParseRange(s string) (Range, error) {
+	bad := fmt.Errorf("bad range %q: want N, N-M, >=N or <=N", s)
+	atoi := func(s string) (int, error) {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 0 {
+			return 0, bad
+		}
+		return n, nil
+	}
+	switch {
+	case strings.HasPrefix(s, ">="):
+		n, err := atoi(s[2:])
+		return Range{Min: n, Max: -1, Set: true}, err
+	case strings.HasPrefix(s, "<="):
+		n, err := atoi(s[2:])
+		return Range{Min: 0, Max: n, Set: true}, err
+	case strings.Contains(s, "-"):
+		a, b, _ := strings.Cut(s, "-")
+		lo, err := atoi(a)
+		if err != nil {
+			return Range{}, err
+		}
+		hi, err := atoi(b)
+		if err != nil || hi < lo {
+			return Range{}, bad
+		}
+		return Range{Min: lo, Max: hi, Set: true}, nil
+	}
+	n, err := atoi(s)
+	return Range{Min: n, Max: n, Set: true}, err
+}
+
+// Contains reports whether n is in r.
+func (r Range) Contains(n int) bool { return n >= r.Min && (r.Max < 0 || n <= r.Max) }
+
+func (r Range) String() string {
+	switch {
+	case r.Max < 0:
+		return fmt.Sprintf(">=%d", r.Min)
+	case r.Min == r.Max:
+		return strconv.Itoa(r.Min)
+	}
+	return fmt.Sprintf("%d-%d", r.Min, r.Max)
+}
+
+var validStatus = map[string]bool{"delivered": true, "bounced": true, "expired": true, "suppressed": true, "deferred": true, "queued": true}
+
+// Validate checks the expectations themselves (impossible ones are errors).
+func (x *Expectations) Validate(prefix string) error {
+	for i, r := range x.Recipients {
+		key := fmt.Sprintf("%srecipients[%d]", prefix, i)
+		if r.Match == "" {
+			return config.Errorf(key+".match", "every recipient expectation needs a match pattern such as \"*@example.test\"")
+		}
+		if r.Status != "" && !validStatus[r.Status] {
+			return config.Errorf(key+".status", "%q is not a status: want delivered, bounced, expired, suppressed, deferred or queued", r.Status)
+		}
+		if r.DSN != "" && r.DSN != "sent" && r.DSN != "none" {
+			return config.Errorf(key+".dsn", "%q: want sent or none", r.DSN)
+		}
+		if r.Attempts.Set && len(r.AttemptTimes) > 0 && !r.Attempts.Contains(len(r.AttemptTimes)) {
+			return config.Errorf(key+".attempt_times", "%d attempt times listed but attempts is %s: the expectation can never hold", len(r.AttemptTimes), r.Attempts)
+		}
+		if r.Status == "delivered" && r.Attempts.Set && r.Attempts.Max == 0 {
+			return config.Errorf(key+".attempts", "a delivered recipient needs at least one attempt")
+		}
+		if r.MinInterval > 0 && r.MaxInterval > 0 && r.MinInterval > r.MaxInterval {
+			return config.Errorf(key+".min_interval", "min_interval %s is above max_interval %s", r.MinInterval, r.MaxInterval)
+		}
+		if lc := r.LastCode; lc != "" && lc != "2xx" && lc != "4xx" && lc != "5xx" {
+			if n, err := strconv.Atoi(lc); err != nil || n < 200 || n > 599 {
+				return config.Errorf(key+".last_code", "%q: want a reply code (250) or a class (2xx, 4xx, 5xx)", lc)
+			}
+		}
+	}
+	if s := x.Aggregate.DeliveredShare; s != nil && (*s < 0 || *s > 1) {
+		return config.Errorf(prefix+"aggregate.delivered_share", "%v is not a share between 0 and 1", *s)
+	}
+	return nil
+}
+
+// Result is the outcome of one expectation.
+type Result struct {
+	Name    string `json:"name"`
+	Pass    bool   `json:"pass"`
+	Message string `json:"message,omitempty"`
+}
+
+// Evaluate checks x against d.
+func Evaluate(d *Data, x Expectations) []Result {
+	var out []Result
+	for i, e := range x.Recipients {
+		out = append(out, evalRecipient(d, i, e))
+	}
+	out = append(out, evalAggregate(d, x.Aggregate)...)
+	return out
+}
+
+func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
+	name := e.Name
+	if name == "" {
+		name = fmt.Sprintf("recipients[%d] %s", i, e.Match)
+	}
+	res := Result{Name: name, Pass: true}
+	var matched int
+	var problems []string
+	for _, r := range d.Recipients {
+		if !Glob(strings.ToLower(e.Match), strings.ToLower(r.Address)) {
+			continue
+		}
+		matched++
+		if msg := checkRecipient(r, e); msg != "" {
+			problems = append(problems, msg)
+		}
+	}
+	count := e.Count
+	if !count.Set {
+		count = Range{Min: 1, Max: -1}
+	}
+	if !count.Contains(matched) {
+		problems = append([]string{fmt.Sprintf("expected %s recipients matching %q, found %d", count, e.Match, matched)}, problems...)
+	}
+	if len(problems) > 0 {
+		res.Pass = false
+		if len(problems) > 5 {
+			problems = append(problems[:5], fmt.Sprintf("... and %d more recipients", len(problems)-5))
+		}
+		res.Message = strings.Join(problems, "\n")
+	}
+	return res
+}
+
+// checkRecipient returns "" when r meets e, else what was expected, what
+// happened and the attempt timeline.
+func checkRecipient(r *Recipient, e RecipientExpectation) string {
+	var why []string
+	if e.Status != "" && r.Status != e.Status {
+		why = append(why, fmt.Sprintf("expected status %s, got %s", e.Status, r.Status))
+	}
+	if e.Attempts.Set && !e.Attempts.Contains(len(r.Attempts)) {
+		why = append(why, fmt.Sprintf("expected %s attempts, got %d", e.Attempts, len(r.Attempts)))
+	}
+	if len(e.AttemptTimes) > 0 {
+		tol := e.Tolerance.D()
+		if tol == 0 {
+			tol = time.Second
+		}
+		for j, want := range e.AttemptTimes {
+			if j >= len(r.Attempts) {
+				why = append(why, fmt.Sprintf("expected attempt %d at +%s, but there were only %d attempts", j+1, want, len(r.Attempts)))
+				break
+			}
+			got := r.Attempts[j].Time.Sub(r.Queued)
+			if diff := got - want.D(); diff > tol || diff < -tol {
+				why = append(why, fmt.Sprintf("expected attempt %d at +%s (±%s), got +%s", j+1, want, tol, got.Round(time.Millisecond)))
+			}
+		}
+	}
+	for j := 1; j < len(r.Attempts); j++ {
+		gap := r.Attempts[j].Time.Sub(r.Attempts[j-1].Time)
+		if e.MinInterval > 0 && gap < e.MinInterval.D() {
+			why = append(why, fmt.Sprintf("attempts %d and %d were %s apart, expected at least %s", j, j+1, gap.Round(time.Millisecond), e.MinInterval))
+		}
+		if e.MaxInterval > 0 && gap > e.MaxInterval.D() {
+			why = append(why, fmt.Sprintf("attempts %d and %d were %s apart, expected at most %s", j, j+1, gap.Round(time.Millisecond), e.MaxInterval))
+		}
+	}
+	if e.Path != "" && r.Path != e.Path {
+		why = append(why, fmt.Sprintf("expected path %s, got %q", e.Path, r.Path))
+	}
+	if e.Category != "" && r.Category != e.Category {
+		why = append(why, fmt.Sprintf("expected category %q, got %q", e.Category, r.Category))
+	}
+	if e.DSN == "sent" && !r.DSN {
+		why = append(why, "expected a DSN to be sent, none was")
+	}
+	if e.DSN == "none" && r.DSN {
+		why = append(why, "expected no DSN, one was sent")
+	}
+	if e.Suppressed != nil && *e.Suppressed != (r.Status == "suppressed" || r.Suppressed) {
+		why = append(why, fmt.Sprintf("expected suppressed=%v, got %v", *e.Suppressed, !*e.Suppressed))
+	}
+	if e.LastCode != "" {
+		code := 0
+		if n := len(r.Attempts); n > 0 {
+			code = r.Attempts[n-1].Code
+		}
+		if !codeMatches(e.LastCode, code) {
+			why = append(why, fmt.Sprintf("expected the last reply to be %s, got %q", e.LastCode, r.LastReply()))
+		}
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (message %s): %s; timeline:\n", r.Address, r.Message, strings.Join(why, "; "))
+	WriteTimeline(&b, r)
+	if len(r.Attempts) == 0 {
+		b.WriteString("  (no attempts)\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func codeMatches(want string, code int) bool {
+	if strings.HasSuffix(want, "xx") {
+		return code/100 == int(want[0]-'0')
+	}
+	n, _ := strconv.Atoi(want)
+	return n == code
+}
+
+func evalAggregate(d *Data, a AggregateExpectation) []Result {
+	var out []Result
+	s := Summarize(d)
+	if a.DeliveredShare != nil {
+		share := 0.0
+		if s.Recipients > 0 {
+			share = float64(Get(s.ByStatus, "delivered")) / float64(s.Recipients)
+		}
+		r := Result{Name: "aggregate delivered_share", Pass: share >= *a.DeliveredShare}
+		if !r.Pass {
+			r.Message = fmt.Sprintf("expected at least %.1f%% delivered, got %.1f%% (%d of %d)", *a.DeliveredShare*100, share*100, Get(s.ByStatus, "delivered"), s.Recipients)
+		}
+		out = append(out, r)
+	}
+	if a.NoAttemptAfter5xx {
+		r := Result{Name: "aggregate no_attempt_after_5xx", Pass: true}
+		for _, rc := range d.Recipients {
+			for j := 0; j+1 < len(rc.Attempts); j++ {
+				if rc.Attempts[j].Code >= 500 && rc.Attempts[j].Path == rc.Attempts[j+1].Path {
+					r.Pass = false
+					var b strings.Builder
+					fmt.Fprintf(&b, "%s was tried again after %d %s; timeline:\n", rc.Address, rc.Attempts[j].Code, rc.Attempts[j].Enhanced)
+					WriteTimeline(&b, rc)
+					r.Message = strings.TrimRight(b.String(), "\n")
+					break
+				}
+			}
+			if !r.Pass {
+				break
+			}
+		}
+		out = append(out, r)
+	}
+	for _, p := range []struct {
+		name  string
+		limit config.Duration
+		got   float64
+	}{{"time_to_delivery_p50", a.TimeToDeliveryP50, s.TimeToDelivery.P50}, {"time_to_delivery_p99", a.TimeToDeliveryP99, s.TimeToDelivery.P99}} {
+		if p.limit == 0 {
+			continue
+		}
+		got := time.Duration(p.got * float64(time.Millisecond))
+		r := Result{Name: "aggregate " + p.name, Pass: s.TimeToDelivery.N > 0 && got <= p.limit.D()}
+		if !r.Pass {
+			r.Message = fmt.Sprintf("expected %s at most %s, got %s over %d delivered recipients", p.name, p.limit, got.Round(time.Millisecond), s.TimeToDelivery.N)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// Glob matches s against pattern, where * is any run of characters
+// (including none) and ? is any one character; nothing else is special.
+func Glob(pattern, s string) bool {
+	px, sx := 0, 0
+	star, mark := -1, 0
+	for sx < len(s) {
+		switch {
+		case px < len(pattern) && (pattern[px] == '?' || pattern[px] == s[sx]):
+			px++
+			sx++
+		case px < len(pattern) && pattern[px] == '*':
+			star, mark = px, sx
+			px++
+		case star >= 0:
+			px = star + 1
+			mark++
+			sx = mark
+		default:
+			return false
+		}
+	}
+	for px < len(pattern) && pattern[px] == '*' {
+		px++
+	}
+	return px == len(pattern)
+}

@@ -1,0 +1,127 @@
+package reports
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/relaylab/relaylab/internal/config"
+)
+
+func decodeExp(t *testing.T, y string) (Expectations, error) {
+	t.Helper()
+	var x Expectations
+	err := config.Decode("exp.yaml", []byte(y), &x)
+	return x, err
+}
+
+func TestEvaluate(t *testing.T) {
+	t.Parallel()
+	d, _ := Load(context.Background(), sampleLog())
+	for _, tc := range []struct {
+		name, yaml string
+		pass       []bool
+		msg        string // substring of the first failure
+	}{
+		{"all hold", `
+recipients:
+  - {match: "grey@b.test", status: delivered, attempts: 2, attempt_times: [0s, 5m], min_interval: 4m, last_code: "250"}
+  - {match: "*@c.test", status: bounced, attempts: "1", category: invalid recipient, dsn: sent, last_code: 5xx}
+  - {match: "*.test", count: 3}
+aggregate: {no_attempt_after_5xx: true, time_to_delivery_p99: 5m}
+`, []bool{true, true, true, true, true}, ""},
+		{"wrong attempts", `
+recipients:
+  - {match: "grey@b.test", attempts: 1}
+`, []bool{false}, "grey@b.test (message m1): expected 1 attempts, got 2; timeline:\n  #1  +0s"},
+		{"wrong time", `
+recipients:
+  - {match: "grey@b.test", attempt_times: [0s, 10m], tolerance: 30s}
+`, []bool{false}, "expected attempt 2 at +10m0s (±30s), got +5m0s"},
+		{"nothing matches", `
+recipients:
+  - {match: "*@nowhere.test", status: delivered}
+`, []bool{false}, `expected >=1 recipients matching "*@nowhere.test", found 0`},
+		{"share", `
+aggregate: {delivered_share: 0.9}
+`, []bool{false}, "expected at least 90.0% delivered, got 66.7% (2 of 3)"},
+		{"no dsn", `
+recipients:
+  - {match: "*@c.test", dsn: none, suppressed: true}
+`, []bool{false}, "expected no DSN, one was sent; expected suppressed=true, got false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			x, err := decodeExp(t, tc.yaml)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := Evaluate(d, x)
+			if len(res) != len(tc.pass) {
+				t.Fatalf("%d results, want %d: %+v", len(res), len(tc.pass), res)
+			}
+			first := ""
+			for i, r := range res {
+				if r.Pass != tc.pass[i] {
+					t.Errorf("result %d %s: pass=%v, want %v (%s)", i, r.Name, r.Pass, tc.pass[i], r.Message)
+				}
+				if !r.Pass && first == "" {
+					first = r.Message
+				}
+			}
+			if !strings.Contains(first, tc.msg) {
+				t.Errorf("failure message %q does not contain %q", first, tc.msg)
+			}
+		})
+	}
+}
+
+func TestExpectationErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ yaml, want string }{
+		{"recipients:\n  - {status: delivered}\n", "exp.yaml:2:5: recipients[0].match"},
+		{"recipients:\n  - match: x\n    status: gone\n", `exp.yaml:3:13: recipients[0].status: "gone" is not a status`},
+		{"recipients:\n  - match: x\n    attempts: 2\n    attempt_times: [1s]\n", "can never hold"},
+		{"recipients:\n  - match: x\n    attempts: lots\n", `bad range "lots"`},
+		{"recipients:\n  - match: x\n    atempts: 2\n", "exp.yaml:3:5: recipients[0].atempts"},
+		{"aggregate:\n  delivered_share: 2\n", "aggregate.delivered_share: 2 is not a share"},
+	} {
+		_, err := decodeExp(t, tc.yaml)
+		var ce *config.Error
+		if err == nil || !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+func TestParseRange(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string][2]int{"3": {3, 3}, "2-4": {2, 4}, ">=2": {2, -1}, "<=5": {0, 5}} {
+		r, err := ParseRange(in)
+		if err != nil || r.Min != want[0] || r.Max != want[1] {
+			t.Errorf("ParseRange(%q) = %+v, %v", in, r, err)
+		}
+	}
+	for _, in := range []string{"", "a", "4-2", "-1", ">=x"} {
+		if _, err := ParseRange(in); err == nil {
+			t.Errorf("ParseRange(%q) succeeded", in)
+		}
+	}
+}
+
+func TestGlob(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		p, s string
+		want bool
+	}{
+		{"*@a.test", "x@a.test", true}, {"*@a.test", "x@b.test", false}, {"*", "", true},
+		{"a?c", "abc", true}, {"a?c", "ac", false}, {"*/*@c.test", "<s>x</s>@c.test", true},
+		{"user*@*", "user12@x", true}, {"*x*y", "axbxcy", true}, {"*x*y", "axbxc", false},
+	} {
+		if got := Glob(tc.p, tc.s); got != tc.want {
+			t.Errorf("Glob(%q, %q) = %v", tc.p, tc.s, got)
+		}
+	}
+}
