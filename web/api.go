@@ -1,0 +1,177 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// The web package reads the sink, the relay and the probes through the narrow
+// interfaces below, with its own small JSON types, so that it depends on none
+// of them: cmd/relaylab writes the adapters. Each may be nil in Options; the
+// endpoints that need a missing one answer 503.
+//
+// Implementations report bad input by wrapping ErrInvalid (the API answers
+// 400 with the error's text as detail) and a missing object by wrapping
+// ErrNotFound (404). Any other error is a 500.
+
+// ErrInvalid marks an error caused by the caller's input.
+var ErrInvalid = errors.New("invalid input")
+
+// ErrNotFound marks an error about an object that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// SinkAPI is what the web needs from the sink.
+type SinkAPI interface {
+	// Rules returns the sink's current rules as the YAML the sink reads.
+	Rules(ctx context.Context) (SinkRules, error)
+	// SetRules validates and installs new rules at runtime. A rule that
+	// does not parse or validate is an ErrInvalid.
+	SetRules(ctx context.Context, r SinkRules) error
+	// Sessions lists recorded sessions, newest first.
+	Sessions(ctx context.Context, f SessionFilter) ([]SinkSession, error)
+	// Session returns one session with its transcript.
+	Session(ctx context.Context, id string) (SinkSession, error)
+	// Message returns one message the sink accepted.
+	Message(ctx context.Context, id string) (MessageDetail, error)
+}
+
+// RelayAPI is what the web needs from the relay.
+type RelayAPI interface {
+	// Enqueue accepts a message for delivery and returns its id.
+	Enqueue(ctx context.Context, m EnqueueRequest) (string, error)
+	// Queue lists the messages waiting in the queue, soonest first.
+	Queue(ctx context.Context, f QueueFilter) ([]QueueEntry, error)
+	// QueueDepth is the number of recipients waiting in the queue.
+	QueueDepth(ctx context.Context) (int, error)
+	// Message returns one message the relay holds or has handled.
+	Message(ctx context.Context, id string) (MessageDetail, error)
+	// RetryNow makes every waiting recipient of the message due now.
+	RetryNow(ctx context.Context, id string) error
+	// Delete removes the message from the queue; its waiting recipients end
+	// as bounced or expired, as the relay decides.
+	Delete(ctx context.Context, id string) error
+	// Suppressions lists suppressed recipients.
+	Suppressions(ctx context.Context) ([]Suppression, error)
+	// Unsuppress removes an address from the suppression list.
+	Unsuppress(ctx context.Context, address string) error
+}
+
+// ProbeAPI is what the web needs from the probes.
+type ProbeAPI interface {
+	// Results returns the latest result of each check of each target.
+	Results(ctx context.Context) ([]ProbeResult, error)
+	// History returns past results, newest first.
+	History(ctx context.Context, f ProbeFilter) ([]ProbeResult, error)
+}
+
+// SinkRules is the sink's rule set in its YAML form.
+type SinkRules struct {
+	YAML string `json:"yaml"`
+}
+
+// SessionFilter selects sink sessions.
+type SessionFilter struct {
+	Listener string
+	Limit    int
+	// Before is an opaque cursor: sessions older than the one with this id.
+	Before string
+}
+
+// SinkSession is one SMTP session the sink served.
+type SinkSession struct {
+	ID         string    `json:"id"`
+	Listener   string    `json:"listener"`
+	Client     string    `json:"client"` // remote address
+	HELO       string    `json:"helo,omitempty"`
+	TLS        bool      `json:"tls"`
+	Auth       string    `json:"auth,omitempty"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end,omitzero"`
+	Messages   []string  `json:"messages,omitempty"` // ids of messages accepted
+	LastReply  string    `json:"last_reply,omitempty"`
+	Transcript []Line    `json:"transcript,omitempty"` // only from Session
+}
+
+// Line is one line of an SMTP transcript.
+type Line struct {
+	Time time.Time `json:"time,omitzero"`
+	Dir  string    `json:"dir"` // "c" client to server, "s" server to client, "*" a note
+	Text string    `json:"text"`
+}
+
+// MessageDetail is one message with its envelope and content.
+type MessageDetail struct {
+	ID       string    `json:"id"`
+	From     string    `json:"from"`
+	To       []string  `json:"to"`
+	Subject  string    `json:"subject,omitempty"`
+	Received time.Time `json:"received,omitzero"`
+	Size     int64     `json:"size"`
+	Headers  []Header  `json:"headers,omitempty"`
+	Text     string    `json:"text,omitempty"`
+	// HTML is never put in the UI's own page: it is served alone from
+	// .../body.html under a CSP that forbids scripts and remote loads, in a
+	// sandboxed iframe.
+	HTML string `json:"html,omitempty"`
+}
+
+// Header is one header field, in message order.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// EnqueueRequest is a message submitted over HTTP. Either Raw (a whole RFC
+// 5322 message) or Subject/Text/HTML is given.
+type EnqueueRequest struct {
+	From    string   `json:"from"`
+	To      []string `json:"to"`
+	Subject string   `json:"subject,omitempty"`
+	Text    string   `json:"text,omitempty"`
+	HTML    string   `json:"html,omitempty"`
+	Headers []Header `json:"headers,omitempty"`
+	Raw     string   `json:"raw,omitempty"`
+}
+
+// QueueFilter selects queue entries.
+type QueueFilter struct {
+	Limit int
+}
+
+// QueueEntry is one message waiting in the relay's queue.
+type QueueEntry struct {
+	ID          string    `json:"id"`
+	From        string    `json:"from"`
+	Recipients  []string  `json:"recipients"` // those still waiting
+	Subject     string    `json:"subject,omitempty"`
+	Queued      time.Time `json:"queued"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	Attempts    int       `json:"attempts"`
+	LastReply   string    `json:"last_reply,omitempty"`
+}
+
+// Suppression is one suppressed recipient.
+type Suppression struct {
+	Address string    `json:"address"`
+	Reason  string    `json:"reason"`
+	Since   time.Time `json:"since"`
+	Until   time.Time `json:"until,omitzero"`
+}
+
+// ProbeFilter selects probe history.
+type ProbeFilter struct {
+	Target string
+	Check  string
+	Limit  int
+}
+
+// ProbeResult is one check of one target at one time.
+type ProbeResult struct {
+	Target  string    `json:"target"`
+	Check   string    `json:"check"`  // "dnsbl:zen.example", "spf", "dmarc"...
+	Status  string    `json:"status"` // "ok", "listed", "fail", "error"...
+	Detail  string    `json:"detail,omitempty"`
+	Time    time.Time `json:"time"`
+	Changed bool      `json:"changed,omitempty"` // differs from the previous result
+}

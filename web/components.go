@@ -1,0 +1,312 @@
+package web
+
+import (
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+)
+
+// The handlers below pass requests to the sink, the relay and the probes
+// through their interfaces (api.go).
+
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Relay == nil {
+		notRunning(w, "relay")
+		return
+	}
+	m, err := s.opts.Relay.Message(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeAPIError(w, r, "reading the message", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Relay == nil {
+		notRunning(w, "relay")
+		return
+	}
+	var m EnqueueRequest
+	if !readJSON(w, r, &m) {
+		return
+	}
+	if err := checkEnqueue(m); err != nil {
+		writeError(w, http.StatusBadRequest, "the message cannot be queued", err.Error())
+		return
+	}
+	id, err := s.opts.Relay.Enqueue(r.Context(), m)
+	if err != nil {
+		s.writeAPIError(w, r, "queueing the message", err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/messages/"+id)
+	writeJSON(w, http.StatusAccepted, map[string]string{"id": id})
+}
+
+type inputError string
+
+func (e inputError) Error() string { return string(e) }
+
+// checkEnqueue rejects what no relay could send.
+func checkEnqueue(m EnqueueRequest) error {
+	if m.From != "" { // "" is the null reverse-path (RFC 5321 4.5.5)
+		if _, err := mail.ParseAddress(m.From); err != nil {
+			return inputError("from " + strconv.Quote(m.From) + ": " + err.Error())
+		}
+	}
+	if len(m.To) == 0 {
+		return inputError("to: at least one recipient is needed")
+	}
+	if len(m.To) > 1000 {
+		return inputError("to: at most 1000 recipients per message")
+	}
+	for i, t := range m.To {
+		if _, err := mail.ParseAddress(t); err != nil {
+			return inputError("to[" + strconv.Itoa(i) + "] " + strconv.Quote(t) + ": " + err.Error())
+		}
+	}
+	if m.Raw != "" && (m.Subject != "" || m.Text != "" || m.HTML != "" || len(m.Headers) > 0) {
+		return inputError("give either raw (a whole message) or subject/text/html/headers, not both")
+	}
+	for i, h := range m.Headers {
+		if h.Name == "" || strings.ContainsAny(h.Name, ": \r\n\t") || strings.ContainsAny(h.Value, "\r\n") {
+			return inputError("headers[" + strconv.Itoa(i) + "]: a name without spaces or colons and a value on one line are needed")
+		}
+	}
+	return nil
+}
+
+func (s *Server) relayBody(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Relay == nil {
+		notRunning(w, "relay")
+		return
+	}
+	m, err := s.opts.Relay.Message(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeAPIError(w, r, "reading the message", err)
+		return
+	}
+	writeBody(w, m)
+}
+
+// writeBody serves a message's HTML alone; secure has set its sandboxing
+// CSP. A text-only message is served as text.
+func writeBody(w http.ResponseWriter, m MessageDetail) {
+	w.Header().Set("Cache-Control", "no-store")
+	if m.HTML == "" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte(m.Text))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write([]byte(m.HTML))
+}
+
+func (s *Server) listQueue(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Relay == nil {
+		notRunning(w, "relay")
+		return
+	}
+	limit, err := queryInt(r, "limit", 100, 10000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
+		return
+	}
+	q, err := s.opts.Relay.Queue(r.Context(), QueueFilter{Limit: int(limit)})
+	if err != nil {
+		s.writeAPIError(w, r, "reading the queue", err)
+		return
+	}
+	if q == nil {
+		q = []QueueEntry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"queue": q})
+}
+
+func (s *Server) retryNow(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Relay == nil {
+		notRunning(w, "relay")
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.opts.Relay.RetryNow(r.Context(), id); err != nil {
+		s.writeAPIError(w, r, "retrying the message", err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "status": "retry scheduled"})
+}
+
+func (s *Server) deleteQueued(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Relay == nil {
+		notRunning(w, "relay")
+		return
+	}
+	if err := s.opts.Relay.Delete(r.Context(), r.PathValue("id")); err != nil {
+		s.writeAPIError(w, r, "deleting the message", err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Relay == nil {
+		notRunning(w, "relay")
+		return
+	}
+	l, err := s.opts.Relay.Suppressions(r.Context())
+	if err != nil {
+		s.writeAPIError(w, r, "reading suppressions", err)
+		return
+	}
+	if l == nil {
+		l = []Suppression{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"suppressions": l})
+}
+
+func (s *Server) unsuppress(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Relay == nil {
+		notRunning(w, "relay")
+		return
+	}
+	addr := r.PathValue("address")
+	if _, err := mail.ParseAddress(addr); err != nil {
+		writeError(w, http.StatusBadRequest, "bad address "+strconv.Quote(addr), err.Error())
+		return
+	}
+	if err := s.opts.Relay.Unsuppress(r.Context(), addr); err != nil {
+		s.writeAPIError(w, r, "removing the suppression", err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Sink == nil {
+		notRunning(w, "sink")
+		return
+	}
+	limit, err := queryInt(r, "limit", 100, 10000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
+		return
+	}
+	q := r.URL.Query()
+	l, err := s.opts.Sink.Sessions(r.Context(), SessionFilter{Listener: q.Get("listener"), Before: q.Get("before"), Limit: int(limit)})
+	if err != nil {
+		s.writeAPIError(w, r, "reading sessions", err)
+		return
+	}
+	if l == nil {
+		l = []SinkSession{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": l})
+}
+
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Sink == nil {
+		notRunning(w, "sink")
+		return
+	}
+	ss, err := s.opts.Sink.Session(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeAPIError(w, r, "reading the session", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ss)
+}
+
+func (s *Server) getSinkMessage(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Sink == nil {
+		notRunning(w, "sink")
+		return
+	}
+	m, err := s.opts.Sink.Message(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeAPIError(w, r, "reading the message", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+func (s *Server) sinkBody(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Sink == nil {
+		notRunning(w, "sink")
+		return
+	}
+	m, err := s.opts.Sink.Message(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeAPIError(w, r, "reading the message", err)
+		return
+	}
+	writeBody(w, m)
+}
+
+func (s *Server) getRules(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Sink == nil {
+		notRunning(w, "sink")
+		return
+	}
+	rules, err := s.opts.Sink.Rules(r.Context())
+	if err != nil {
+		s.writeAPIError(w, r, "reading the rules", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rules)
+}
+
+func (s *Server) putRules(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Sink == nil {
+		notRunning(w, "sink")
+		return
+	}
+	var rules SinkRules
+	if !readJSON(w, r, &rules) {
+		return
+	}
+	if err := s.opts.Sink.SetRules(r.Context(), rules); err != nil {
+		s.writeAPIError(w, r, "replacing the rules", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rules)
+}
+
+func (s *Server) probeResults(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Probe == nil {
+		notRunning(w, "probe")
+		return
+	}
+	l, err := s.opts.Probe.Results(r.Context())
+	if err != nil {
+		s.writeAPIError(w, r, "reading probe results", err)
+		return
+	}
+	if l == nil {
+		l = []ProbeResult{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": l})
+}
+
+func (s *Server) probeHistory(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Probe == nil {
+		notRunning(w, "probe")
+		return
+	}
+	limit, err := queryInt(r, "limit", 100, 10000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
+		return
+	}
+	q := r.URL.Query()
+	l, err := s.opts.Probe.History(r.Context(), ProbeFilter{Target: q.Get("target"), Check: q.Get("check"), Limit: int(limit)})
+	if err != nil {
+		s.writeAPIError(w, r, "reading probe history", err)
+		return
+	}
+	if l == nil {
+		l = []ProbeResult{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"history": l})
+}

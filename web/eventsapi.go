@@ -1,0 +1,195 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+// eventPage is a page of the event log.
+type eventPage struct {
+	Events []events.Event `json:"events"`
+	// Next is the after= that continues this page (the last id in it, or
+	// the request's after when it is empty).
+	Next int64 `json:"next"`
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+	if websocketRequested(r) {
+		s.streamEvents(w, r)
+		return
+	}
+	f, err := parseFilter(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad event filter", err.Error())
+		return
+	}
+	evs, err := s.opts.Store.Events(r.Context(), f)
+	if err != nil {
+		s.writeAPIError(w, r, "reading events", err)
+		return
+	}
+	page := eventPage{Events: evs, Next: f.AfterID}
+	if page.Events == nil {
+		page.Events = []events.Event{}
+	}
+	if n := len(evs); n > 0 {
+		page.Next = evs[n-1].ID
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func websocketRequested(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, http.StatusBadRequest, "bad event id "+strconv.Quote(r.PathValue("id")), "an event id is a positive integer")
+		return
+	}
+	evs, err := s.opts.Store.Events(r.Context(), events.Filter{AfterID: id - 1, Limit: 1})
+	if err != nil {
+		s.writeAPIError(w, r, "reading events", err)
+		return
+	}
+	if len(evs) == 0 || evs[0].ID != id {
+		writeError(w, http.StatusNotFound, "no event "+strconv.FormatInt(id, 10), "")
+		return
+	}
+	writeJSON(w, http.StatusOK, evs[0])
+}
+
+// Timeline is what happened to one message, from the event log.
+type Timeline struct {
+	Message    string              `json:"message"`
+	Events     []events.Event      `json:"events"` // all of the message's events, in order
+	Recipients []RecipientTimeline `json:"recipients"`
+}
+
+// RecipientTimeline is one recipient's events and the state they leave it in.
+type RecipientTimeline struct {
+	Recipient string         `json:"recipient"`
+	Message   string         `json:"message,omitempty"`
+	State     string         `json:"state"` // queued, deferred, delivered, bounced, expired, suppressed
+	Events    []events.Event `json:"events"`
+}
+
+// stateOf is the recipient state an event leaves, or "" when it changes
+// nothing.
+func stateOf(kind string) string {
+	switch kind {
+	case events.RelayQueued:
+		return "queued"
+	case events.RelayDeferred:
+		return "deferred"
+	case events.RelayDelivered:
+		return "delivered"
+	case events.RelayBounced:
+		return "bounced"
+	case events.RelayExpired:
+		return "expired"
+	case events.RelaySuppressed:
+		return "suppressed"
+	}
+	return ""
+}
+
+// maxTimeline caps the events read for one timeline.
+const maxTimeline = 5000
+
+func (s *Server) messageTimeline(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	evs, err := s.opts.Store.Events(r.Context(), events.Filter{Message: id, Limit: maxTimeline})
+	if err != nil {
+		s.writeAPIError(w, r, "reading the timeline", err)
+		return
+	}
+	if len(evs) == 0 {
+		writeError(w, http.StatusNotFound, "no events for message "+strconv.Quote(id), "the message id is the one relay.queued reported")
+		return
+	}
+	t := Timeline{Message: id, Events: evs}
+	byRcpt := map[string]int{}
+	for _, e := range evs {
+		rcpts := []string{e.Recipient}
+		if e.Recipient == "" {
+			rcpts = payloadRecipients(e)
+		}
+		for _, rc := range rcpts {
+			if rc == "" {
+				continue
+			}
+			i, ok := byRcpt[rc]
+			if !ok {
+				i = len(t.Recipients)
+				byRcpt[rc] = i
+				t.Recipients = append(t.Recipients, RecipientTimeline{Recipient: rc, State: "queued"})
+			}
+			rt := &t.Recipients[i]
+			rt.Events = append(rt.Events, e)
+			if st := stateOf(e.Kind); st != "" && !events.Terminal(stateKind(rt.State)) {
+				rt.State = st
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// stateKind maps a state back to its event kind.
+func stateKind(state string) string {
+	if state == "queued" {
+		return events.RelayQueued
+	}
+	return "relay." + state
+}
+
+// payloadRecipients reads "to" or "recipients" from an event without a
+// recipient key (relay.queued lists them, an attempt may carry several).
+func payloadRecipients(e events.Event) []string {
+	var p struct {
+		To         []string `json:"to"`
+		Recipients []string `json:"recipients"`
+	}
+	if len(e.Payload) == 0 || json.Unmarshal(e.Payload, &p) != nil {
+		return nil
+	}
+	return append(p.To, p.Recipients...)
+}
+
+func (s *Server) recipientTimeline(w http.ResponseWriter, r *http.Request) {
+	addr := r.PathValue("address")
+	if addr == "" || !strings.Contains(addr, "@") && addr != "postmaster" {
+		writeError(w, http.StatusBadRequest, "bad recipient "+strconv.Quote(addr), "give an address like user@example.com")
+		return
+	}
+	evs, err := s.opts.Store.Events(r.Context(), events.Filter{Recipient: addr, Limit: maxTimeline})
+	if err != nil {
+		s.writeAPIError(w, r, "reading the timeline", err)
+		return
+	}
+	// One recipient may appear in several messages: one timeline each.
+	var out []RecipientTimeline
+	idx := map[string]int{}
+	for _, e := range evs {
+		i, ok := idx[e.Message]
+		if !ok {
+			i = len(out)
+			idx[e.Message] = i
+			out = append(out, RecipientTimeline{Recipient: addr, Message: e.Message, State: "queued"})
+		}
+		rt := &out[i]
+		rt.Events = append(rt.Events, e)
+		if st := stateOf(e.Kind); st != "" && !events.Terminal(stateKind(rt.State)) {
+			rt.State = st
+		}
+	}
+	if out == nil {
+		out = []RecipientTimeline{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"recipient": addr, "timelines": out})
+}

@@ -1,0 +1,153 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// testEpoch is the virtual clock's start in tests.
+var testEpoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func openStore(t testing.TB, c clock.Clock) *store.Store {
+	t.Helper()
+	if c == nil {
+		c = clock.NewVirtual(testEpoch)
+	}
+	st, err := store.Open(context.Background(), store.Options{
+		Path: filepath.Join(t.TempDir(), "relaylab.db"), Sync: store.SyncOff, Clock: c,
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// testServer is a Server running behind httptest, following its store.
+type testServer struct {
+	*Server
+	st  *store.Store
+	url string
+}
+
+// startServer runs a server over a fresh store (or opts.Store) until the
+// test ends.
+func startServer(t testing.TB, opts Options) *testServer {
+	t.Helper()
+	if opts.Store == nil {
+		opts.Store = openStore(t, nil)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s, err := New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	for !s.hub.running.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		hs.Close()
+	})
+	return &testServer{Server: s, st: opts.Store, url: hs.URL}
+}
+
+func appendEvents(t testing.TB, st *store.Store, evs ...events.Event) []events.Event {
+	t.Helper()
+	var out []events.Event
+	err := st.Write(context.Background(), func(tx *store.Tx) error {
+		for _, e := range evs {
+			e, err := tx.Append(e)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("append: %v", err)
+	}
+	return out
+}
+
+// do sends a request and returns the status and the body.
+func do(t testing.TB, method, url, body string, hdr ...string) (int, http.Header, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// wantAPIError checks that body is our JSON error.
+func wantAPIError(t testing.TB, body []byte) apiError {
+	t.Helper()
+	var e apiError
+	if err := json.Unmarshal(body, &e); err != nil || e.Error == "" {
+		t.Fatalf("want a JSON error {error, detail}, got %q (%v)", body, err)
+	}
+	return e
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// serve runs one request through h without a network.
+func serve(t testing.TB, h http.Handler, method, path, body string, hdr ...string) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.Bytes()
+}

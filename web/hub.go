@@ -1,0 +1,202 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// hubBatch is how many events the hub reads from SQLite at a time.
+const hubBatch = 1000
+
+// encoded is one event and its JSON, encoded once for every client.
+type encoded struct {
+	id   int64
+	data []byte
+}
+
+// streamClient is one websocket follower as the hub sees it.
+type streamClient struct {
+	filter events.Filter
+	send   chan encoded
+	// quit is closed by the hub when it drops the client (too slow) or
+	// stops; reason says which, and is written before the close.
+	quit   chan struct{}
+	reason string
+}
+
+type registration struct {
+	c   *streamClient
+	pos chan int64 // the hub's position: the client gets every event after it
+}
+
+// hub follows the event log and fans each new event out to the clients whose
+// filter it matches. One goroutine (run) owns the client set; clients come
+// and go through channels, and a client whose buffer is full is dropped
+// rather than waited on: it reconnects with the last id it saw.
+type hub struct {
+	store   *store.Store
+	log     *slog.Logger
+	clock   clock.Clock
+	observe func(events.Event)
+
+	register   chan registration
+	unregister chan *streamClient
+	done       chan struct{} // closed when run returns
+	running    atomic.Bool
+	pos        atomic.Int64 // last event id fanned out, for readiness
+
+	clients map[*streamClient]struct{} // owned by run
+	now     chan struct{}              // always closed: "there is more to read"
+}
+
+func newHub(s *store.Store, log *slog.Logger, c clock.Clock, observe func(events.Event)) *hub {
+	h := &hub{
+		store: s, log: log, clock: c, observe: observe,
+		register:   make(chan registration),
+		unregister: make(chan *streamClient, 64),
+		done:       make(chan struct{}),
+		clients:    make(map[*streamClient]struct{}),
+		now:        make(chan struct{}),
+	}
+	close(h.now)
+	return h
+}
+
+// run follows the log until ctx ends, then drops every client.
+func (h *hub) run(ctx context.Context) {
+	if !h.running.CompareAndSwap(false, true) {
+		h.log.Error("web: hub started twice")
+		return
+	}
+	defer close(h.done)
+	defer h.dropAll("server shutting down")
+	pos, _ := h.store.Changes()
+	h.pos.Store(pos)
+	following := true
+	var retry clock.Timer
+	for {
+		var wake <-chan struct{}
+		var retryC <-chan time.Time
+		last := pos
+		if retry != nil {
+			retryC = retry.C()
+		} else if following {
+			var ch <-chan struct{}
+			last, ch = h.store.Changes()
+			wake = ch
+			if last > pos {
+				wake = h.now
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-h.register:
+			h.clients[r.c] = struct{}{}
+			r.pos <- pos
+		case c := <-h.unregister:
+			delete(h.clients, c)
+		case <-retryC:
+			retry = nil
+		case <-wake:
+			if last <= pos {
+				// Woken by a commit: the next Changes has a higher id,
+				// unless the store is closed, which also closes the
+				// channel. Then stop following instead of spinning.
+				if now, _ := h.store.Changes(); now <= pos {
+					h.log.Info("web: the store is closed; the event stream stops following it")
+					following = false
+				}
+				continue
+			}
+			next, err := h.fanOut(ctx, pos)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				h.log.Error("web: reading the event log for the stream failed; retrying in a second", "after", pos, "err", err)
+				retry = h.clock.NewTimer(time.Second)
+				continue
+			}
+			pos = next
+			h.pos.Store(pos)
+		}
+	}
+}
+
+// fanOut reads one batch of events after pos and hands each to the matching
+// clients; it returns the new position.
+func (h *hub) fanOut(ctx context.Context, pos int64) (int64, error) {
+	evs, err := h.store.Events(ctx, events.Filter{AfterID: pos, Limit: hubBatch})
+	if err != nil {
+		return pos, err
+	}
+	for _, e := range evs {
+		if h.observe != nil {
+			h.observe(e)
+		}
+		data, err := json.Marshal(e)
+		if err != nil { // a payload that is not JSON: skip it, say so
+			h.log.Error("web: event cannot be encoded", "id", e.ID, "kind", e.Kind, "err", err)
+			pos = e.ID
+			continue
+		}
+		item := encoded{id: e.ID, data: data}
+		for c := range h.clients {
+			if !c.filter.Match(e) {
+				continue
+			}
+			select {
+			case c.send <- item:
+			default:
+				h.drop(c, "too slow")
+			}
+		}
+		pos = e.ID
+	}
+	return pos, nil
+}
+
+func (h *hub) drop(c *streamClient, reason string) {
+	delete(h.clients, c)
+	c.reason = reason
+	close(c.quit)
+}
+
+func (h *hub) dropAll(reason string) {
+	for c := range h.clients {
+		h.drop(c, reason)
+	}
+}
+
+// join registers c and returns the id after which the hub will send it
+// events. ok is false when the hub is not running or ctx ends first.
+func (h *hub) join(ctx context.Context, c *streamClient) (pos int64, ok bool) {
+	if !h.running.Load() {
+		return 0, false
+	}
+	r := registration{c: c, pos: make(chan int64, 1)}
+	select {
+	case h.register <- r:
+		return <-r.pos, true
+	case <-h.done:
+		return 0, false
+	case <-ctx.Done():
+		return 0, false
+	}
+}
+
+// leave unregisters c; it never blocks on a stopped hub.
+func (h *hub) leave(c *streamClient) {
+	select {
+	case h.unregister <- c:
+	case <-h.done:
+	}
+}

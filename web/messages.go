@@ -1,0 +1,196 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+// MessageSummary is one message in the list built from the event log.
+type MessageSummary struct {
+	ID      string            `json:"id"`
+	EventID int64             `json:"event_id"` // of its relay.queued: the cursor for before=
+	Queued  time.Time         `json:"queued"`
+	From    string            `json:"from"`
+	Subject string            `json:"subject,omitempty"`
+	States  map[string]string `json:"states"` // recipient -> state
+}
+
+// listMessages lists the relay's messages, newest first, from relay.queued
+// events and the latest state of each recipient.
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
+	limit, err := queryInt(r, "limit", 50, 1000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
+		return
+	}
+	before, err := queryInt(r, "before", 0, 0)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad before", err.Error())
+		return
+	}
+	if before == 0 {
+		before = 1 << 62
+	}
+	db := s.opts.Store.DB()
+	rows, err := db.QueryContext(r.Context(), `SELECT id, message, time_ns, payload FROM events
+		WHERE kind = ? AND id < ? ORDER BY id DESC LIMIT ?`, events.RelayQueued, before, limit)
+	if err != nil {
+		s.writeAPIError(w, r, "listing messages", err)
+		return
+	}
+	var out []MessageSummary
+	idx := map[string]int{}
+	for rows.Next() {
+		var (
+			m       MessageSummary
+			tns     int64
+			payload string
+		)
+		if err := rows.Scan(&m.EventID, &m.ID, &tns, &payload); err != nil {
+			rows.Close()
+			s.writeAPIError(w, r, "listing messages", err)
+			return
+		}
+		m.Queued = time.Unix(0, tns).UTC()
+		var p struct {
+			From    string   `json:"from"`
+			To      []string `json:"to"`
+			Subject string   `json:"subject"`
+		}
+		json.Unmarshal([]byte(payload), &p) // a payload without these fields leaves them empty
+		m.From, m.Subject = p.From, p.Subject
+		m.States = map[string]string{}
+		for _, t := range p.To {
+			m.States[t] = "queued"
+		}
+		idx[m.ID] = len(out)
+		out = append(out, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		s.writeAPIError(w, r, "listing messages", err)
+		return
+	}
+	if len(out) > 0 {
+		ids := make([]any, 0, len(out)+5)
+		for _, m := range out {
+			ids = append(ids, m.ID)
+		}
+		ids = append(ids, events.RelayDeferred, events.RelayDelivered, events.RelayBounced, events.RelayExpired, events.RelaySuppressed)
+		q := `SELECT message, recipient, kind FROM events WHERE message IN (?` + strings.Repeat(",?", len(out)-1) +
+			`) AND kind IN (?,?,?,?,?) AND recipient != '' ORDER BY id`
+		rows, err := db.QueryContext(r.Context(), q, ids...)
+		if err != nil {
+			s.writeAPIError(w, r, "listing messages", err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var msg, rcpt, kind string
+			if err := rows.Scan(&msg, &rcpt, &kind); err != nil {
+				s.writeAPIError(w, r, "listing messages", err)
+				return
+			}
+			m := &out[idx[msg]]
+			if cur, ok := m.States[rcpt]; ok && events.Terminal(stateKind(cur)) {
+				continue // the first terminal state is final
+			}
+			m.States[rcpt] = stateOf(kind)
+		}
+		if err := rows.Err(); err != nil {
+			s.writeAPIError(w, r, "listing messages", err)
+			return
+		}
+	}
+	if out == nil {
+		out = []MessageSummary{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": out})
+}
+
+// Stats is what the charts draw.
+type Stats struct {
+	From          time.Time      `json:"from"`
+	To            time.Time      `json:"to"`
+	BucketSeconds int64          `json:"bucket_seconds"`
+	Delivered     []int          `json:"delivered"`
+	Deferred      []int          `json:"deferred"`
+	Bounced       []int          `json:"bounced"`
+	ReplyCodes    map[string]int `json:"reply_codes"`       // from sink.reply and relay.attempt
+	BounceReasons map[string]int `json:"bounce_categories"` // relay.bounced category
+}
+
+// stats counts outcomes over a window ending now (the clock's time), in
+// buckets, for the charts.
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
+	window := time.Hour
+	if v := r.URL.Query().Get("window"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > 31*24*time.Hour {
+			writeError(w, http.StatusBadRequest, "bad window "+v, "give a duration between 1s and 744h, like 15m or 24h")
+			return
+		}
+		window = d
+	}
+	n, err := queryInt(r, "buckets", 60, 500)
+	if err != nil || n == 0 {
+		writeError(w, http.StatusBadRequest, "bad buckets", "give a number of buckets from 1 to 500")
+		return
+	}
+	to := s.clock.Now()
+	from := to.Add(-window)
+	bucket := window / time.Duration(n)
+	if bucket <= 0 {
+		bucket = 1
+	}
+	st := Stats{From: from.UTC(), To: to.UTC(), BucketSeconds: int64(bucket / time.Second),
+		Delivered: make([]int, n), Deferred: make([]int, n), Bounced: make([]int, n),
+		ReplyCodes: map[string]int{}, BounceReasons: map[string]int{}}
+	rows, err := s.opts.Store.DB().QueryContext(r.Context(), `SELECT kind, time_ns,
+		COALESCE(CAST(json_extract(payload, '$.code') AS TEXT), ''),
+		COALESCE(CAST(json_extract(payload, '$.category') AS TEXT), '')
+		FROM events WHERE kind IN (?,?,?,?,?) AND time_ns >= ? AND time_ns <= ?`,
+		events.RelayDelivered, events.RelayDeferred, events.RelayBounced, events.SinkReply, events.RelayAttempt,
+		from.UnixNano(), to.UnixNano())
+	if err != nil {
+		s.writeAPIError(w, r, "computing stats", err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			kind, code, cat string
+			tns             int64
+		)
+		if err := rows.Scan(&kind, &tns, &code, &cat); err != nil {
+			s.writeAPIError(w, r, "computing stats", err)
+			return
+		}
+		i := min(int(time.Duration(tns-from.UnixNano())/bucket), int(n)-1)
+		switch kind {
+		case events.RelayDelivered:
+			st.Delivered[i]++
+		case events.RelayDeferred:
+			st.Deferred[i]++
+		case events.RelayBounced:
+			st.Bounced[i]++
+			if cat == "" {
+				cat = "unknown"
+			}
+			st.BounceReasons[cat]++
+		default:
+			if code != "" {
+				st.ReplyCodes[code]++
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		s.writeAPIError(w, r, "computing stats", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}

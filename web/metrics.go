@@ -1,0 +1,186 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+// metrics are counters derived from the event log as the hub follows it
+// (from the moment the server starts), and gauges read on scrape. They live
+// in a registry of their own, never the global default.
+type metrics struct {
+	reg         *prometheus.Registry
+	events      *prometheus.CounterVec
+	accepted    *prometheus.CounterVec
+	sinkReply   *prometheus.CounterVec
+	attempts    *prometheus.CounterVec
+	delivered   prometheus.Counter
+	deferred    prometheus.Counter
+	bounced     *prometheus.CounterVec
+	expired     prometheus.Counter
+	suppressed  prometheus.Counter
+	probeListed *prometheus.GaugeVec
+	probeChange prometheus.Counter
+	latency     prometheus.Histogram
+}
+
+func newMetrics(relay RelayAPI) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
+	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_events_total", Help: "Events appended to the log, by kind."}, []string{"kind"})
+	m.accepted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_messages_accepted_total", Help: "Messages accepted, by the relay (queued) or the sink (received)."}, []string{"by"})
+	m.sinkReply = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_sink_replies_total", Help: "Replies the sink gave, by SMTP stage and code."}, []string{"stage", "code"})
+	m.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_relay_attempts_total", Help: "Delivery attempts by the relay, by reply code."}, []string{"code"})
+	m.delivered = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_deliveries_total", Help: "Recipients delivered."})
+	m.deferred = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_deferrals_total", Help: "Recipients deferred (a temporary failure; retried later)."})
+	m.bounced = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_bounces_total", Help: "Recipients bounced, by category."}, []string{"category"})
+	m.expired = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_expired_total", Help: "Recipients that expired in the queue."})
+	m.suppressed = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_suppressed_total", Help: "Recipients refused by the suppression list."})
+	m.probeListed = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_listed", Help: "1 when the last probe found the target listed (or failing), else 0."}, []string{"target", "check"})
+	m.probeChange = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_probe_changes_total", Help: "Probe results that differ from the previous one."})
+	m.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "relaylab_attempt_latency_seconds", Help: "Time of one delivery attempt, connect to last reply.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}})
+	for _, c := range []prometheus.Collector{m.events, m.accepted, m.sinkReply, m.attempts, m.delivered, m.deferred, m.bounced, m.expired, m.suppressed, m.probeListed, m.probeChange, m.latency} {
+		f(c)
+	}
+	if relay != nil {
+		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "relaylab_queue_depth", Help: "Recipients waiting in the relay's queue."}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			n, err := relay.QueueDepth(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		}))
+	}
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// payloadFields are the payload fields the metrics read; events of other
+// shapes count only by kind.
+type payloadFields struct {
+	Stage     string          `json:"stage"`
+	Code      json.RawMessage `json:"code"`
+	Category  string          `json:"category"`
+	Status    string          `json:"status"`
+	Check     string          `json:"check"`
+	LatencyMS *float64        `json:"latency_ms"`
+	Latency   json.RawMessage `json:"latency"` // nanoseconds (a Go Duration) or "1.5s"
+}
+
+// observe updates the counters for one event; the hub calls it once per
+// event, in order, from its goroutine.
+func (m *metrics) observe(e events.Event) {
+	m.events.WithLabelValues(label(e.Kind, 40)).Inc()
+	var p payloadFields
+	switch e.Kind {
+	case events.SinkReply, events.RelayAttempt, events.RelayBounced, events.ProbeResult:
+		if len(e.Payload) > 0 {
+			json.Unmarshal(e.Payload, &p) // fields that do not parse stay empty
+		}
+	}
+	switch e.Kind {
+	case events.RelayQueued:
+		m.accepted.WithLabelValues("relay").Inc()
+	case events.SinkMessage:
+		m.accepted.WithLabelValues("sink").Inc()
+	case events.SinkReply:
+		m.sinkReply.WithLabelValues(label(p.Stage, 16), replyCode(p.Code)).Inc()
+	case events.RelayAttempt:
+		m.attempts.WithLabelValues(replyCode(p.Code)).Inc()
+		if d, ok := p.latency(); ok {
+			m.latency.Observe(d.Seconds())
+		}
+	case events.RelayDelivered:
+		m.delivered.Inc()
+	case events.RelayDeferred:
+		m.deferred.Inc()
+	case events.RelayBounced:
+		m.bounced.WithLabelValues(label(p.Category, 32)).Inc()
+	case events.RelayExpired:
+		m.expired.Inc()
+	case events.RelaySuppressed:
+		m.suppressed.Inc()
+	case events.ProbeResult:
+		v := 0.0
+		switch p.Status {
+		case "listed", "fail", "failed", "error":
+			v = 1
+		}
+		check := p.Check
+		if check == "" {
+			check = e.Path
+		}
+		m.probeListed.WithLabelValues(label(e.Target, 128), label(check, 64)).Set(v)
+	case events.ProbeChanged:
+		m.probeChange.Inc()
+	}
+}
+
+func (p payloadFields) latency() (time.Duration, bool) {
+	if p.LatencyMS != nil && *p.LatencyMS >= 0 {
+		return time.Duration(*p.LatencyMS * float64(time.Millisecond)), true
+	}
+	if len(p.Latency) == 0 {
+		return 0, false
+	}
+	var ns int64
+	if json.Unmarshal(p.Latency, &ns) == nil && ns >= 0 {
+		return time.Duration(ns), true
+	}
+	var s string
+	if json.Unmarshal(p.Latency, &s) == nil {
+		if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+			return d, true
+		}
+	}
+	return 0, false
+}
+
+// replyCode keeps label values to three-digit SMTP codes (RFC 5321 4.2).
+func replyCode(raw json.RawMessage) string {
+	var n int
+	if json.Unmarshal(raw, &n) == nil && n >= 200 && n <= 599 {
+		return itoa3(n)
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil && len(s) == 3 && s[0] >= '2' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9' {
+		return s
+	}
+	if len(raw) == 0 {
+		return "none"
+	}
+	return "other"
+}
+
+func itoa3(n int) string {
+	return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
+}
+
+// label bounds a label value taken from an event, so that odd input cannot
+// blow up the series count with long or binary values.
+func label(s string, max int) string {
+	if s == "" {
+		return "unknown"
+	}
+	if len(s) > max {
+		return "other"
+	}
+	for _, c := range s {
+		if c < 0x20 || c > 0x7e {
+			return "other"
+		}
+	}
+	return s
+}

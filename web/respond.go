@@ -1,0 +1,141 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+// apiError is the body of every error the API returns.
+type apiError struct {
+	Error  string `json:"error"`            // what went wrong
+	Detail string `json:"detail,omitempty"` // why, and what to do
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg, detail string) {
+	writeJSON(w, code, apiError{Error: msg, Detail: detail})
+}
+
+// writeAPIError maps an error from a component to a status: ErrInvalid is
+// 400, ErrNotFound 404, anything else 500.
+func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	switch {
+	case errors.Is(err, ErrInvalid):
+		writeError(w, http.StatusBadRequest, what+": invalid input", err.Error())
+	case errors.Is(err, ErrNotFound):
+		writeError(w, http.StatusNotFound, what+": not found", err.Error())
+	case r.Context().Err() != nil:
+		writeError(w, http.StatusServiceUnavailable, what+": request canceled", err.Error())
+	default:
+		s.log.Error("web: "+what+" failed", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, what+" failed", err.Error())
+	}
+}
+
+func notRunning(w http.ResponseWriter, component string) {
+	writeError(w, http.StatusServiceUnavailable, "the "+component+" is not running",
+		"this relaylab process was started without the "+component+"; run `relaylab serve` with it enabled")
+}
+
+// maxBody caps request bodies: rules and messages, not uploads.
+const maxBody = 10 << 20
+
+// readJSON decodes a JSON request body into v, strictly.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			writeError(w, http.StatusUnsupportedMediaType, "the body must be JSON", "send Content-Type: application/json, not "+strconv.Quote(ct))
+			return false
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "the body is not valid JSON for this endpoint", err.Error())
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeError(w, http.StatusBadRequest, "the body is not valid JSON for this endpoint", "extra data after the JSON value")
+		return false
+	}
+	return true
+}
+
+// queryInt parses an optional non-negative integer parameter.
+func queryInt(r *http.Request, name string, def, max int64) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s=%q: want a non-negative integer", name, v)
+	}
+	if max > 0 && n > max {
+		return 0, fmt.Errorf("%s=%d: at most %d", name, n, max)
+	}
+	return n, nil
+}
+
+// validKind reports whether k looks like an event kind or a kind prefix
+// ("relay.").
+func validKind(k string) bool {
+	if k == "" || len(k) > 64 {
+		return false
+	}
+	for _, c := range k {
+		if !(c >= 'a' && c <= 'z' || c == '.' || c == '_' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseFilter reads after, kind, message, recipient and limit.
+func parseFilter(r *http.Request) (events.Filter, error) {
+	var f events.Filter
+	q := r.URL.Query()
+	var err error
+	if f.AfterID, err = queryInt(r, "after", 0, 0); err != nil {
+		return f, err
+	}
+	limit, err := queryInt(r, "limit", 100, 5000)
+	if err != nil {
+		return f, err
+	}
+	f.Limit = int(limit)
+	for _, v := range q["kind"] {
+		for k := range strings.SplitSeq(v, ",") {
+			k = strings.TrimSpace(k)
+			if k == "" {
+				continue
+			}
+			if !validKind(k) {
+				return f, fmt.Errorf("kind=%q: not an event kind (like relay.bounced) or prefix (like relay.)", k)
+			}
+			f.Kinds = append(f.Kinds, k)
+		}
+	}
+	f.Message = q.Get("message")
+	f.Recipient = q.Get("recipient")
+	return f, nil
+}
+
+func encodeEvent(e events.Event) ([]byte, error) { return json.Marshal(e) }

@@ -1,0 +1,209 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	_ "embed"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+//go:embed openapi.yaml
+var openAPISpec []byte
+
+// pageCSP is the policy of every page and response of ours: scripts, styles
+// and connections only from this origin, no inline script, no framing by
+// others. Frames are our own message bodies, sandboxed.
+const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// bodyCSP is the policy of a message's HTML body: nothing may load or run,
+// and the document is sandboxed even if opened outside its iframe.
+const bodyCSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'"
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	// Health is open so that supervisors can probe without credentials.
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+
+	api := http.NewServeMux()
+	api.HandleFunc("GET /api/v1/events", s.listEvents)
+	api.HandleFunc("GET /api/v1/events/stream", s.streamEvents)
+	api.HandleFunc("GET /api/v1/events/{id}", s.getEvent)
+	api.HandleFunc("GET /api/v1/stats", s.stats)
+	api.HandleFunc("GET /api/v1/messages", s.listMessages)
+	api.HandleFunc("POST /api/v1/messages", s.enqueue)
+	api.HandleFunc("GET /api/v1/messages/{id}", s.getMessage)
+	api.HandleFunc("GET /api/v1/messages/{id}/timeline", s.messageTimeline)
+	api.HandleFunc("GET /api/v1/messages/{id}/body.html", s.relayBody)
+	api.HandleFunc("GET /api/v1/recipients/{address}/timeline", s.recipientTimeline)
+	api.HandleFunc("GET /api/v1/queue", s.listQueue)
+	api.HandleFunc("POST /api/v1/queue/{id}/retry", s.retryNow)
+	api.HandleFunc("DELETE /api/v1/queue/{id}", s.deleteQueued)
+	api.HandleFunc("GET /api/v1/suppressions", s.listSuppressions)
+	api.HandleFunc("DELETE /api/v1/suppressions/{address}", s.unsuppress)
+	api.HandleFunc("GET /api/v1/sink/sessions", s.listSessions)
+	api.HandleFunc("GET /api/v1/sink/sessions/{id}", s.getSession)
+	api.HandleFunc("GET /api/v1/sink/messages/{id}", s.getSinkMessage)
+	api.HandleFunc("GET /api/v1/sink/messages/{id}/body.html", s.sinkBody)
+	api.HandleFunc("GET /api/v1/sink/rules", s.getRules)
+	api.HandleFunc("PUT /api/v1/sink/rules", s.putRules)
+	api.HandleFunc("GET /api/v1/probe/results", s.probeResults)
+	api.HandleFunc("GET /api/v1/probe/history", s.probeHistory)
+	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "see /openapi.yaml for the API")
+	})
+	api.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		w.Write(openAPISpec)
+	})
+	api.Handle("GET /metrics", s.metrics.handler())
+	api.Handle("/", s.ui())
+
+	mux.Handle("/", s.authenticate(api))
+	return s.secure(mux)
+}
+
+// secure sets the headers every response carries.
+func (s *Server) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if strings.HasSuffix(r.URL.Path, "/body.html") {
+			h.Set("Content-Security-Policy", bodyCSP)
+			h.Set("X-Frame-Options", "SAMEORIGIN")
+		} else {
+			h.Set("Content-Security-Policy", pageCSP)
+			h.Set("X-Frame-Options", "DENY")
+		}
+		// Writes from a page of another origin are refused (CSRF); the
+		// websocket checks its origin in the upgrade.
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !s.originAllowed(r) {
+			writeError(w, http.StatusForbidden, "cross-origin request refused",
+				"the Origin "+r.Header.Get("Origin")+" is not this server's; add it to the web allowed origins to permit it")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// originAllowed accepts requests with no Origin (not from a browser page),
+// from the server's own origin, or from a configured one.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) && (u.Scheme == "http" || u.Scheme == "https") {
+		return true
+	}
+	return slices.ContainsFunc(s.opts.AllowedOrigins, func(o string) bool {
+		return strings.EqualFold(strings.TrimSuffix(o, "/"), origin)
+	})
+}
+
+const sessionCookie = "relaylab_session"
+
+// authenticate checks the token or basic credentials when configured.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	a := s.opts.Auth
+	if !a.enabled() {
+		return next
+	}
+	// The cookie holds a digest of the token, not the token itself.
+	cookieValue := ""
+	if a.Token != "" {
+		sum := sha256.Sum256([]byte("relaylab-session:" + a.Token))
+		cookieValue = urlSafe(sum[:])
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.Token != "" {
+			if t := r.URL.Query().Get("token"); t != "" && equal(t, a.Token) && r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") {
+				// A browser's first visit: keep the session in a cookie
+				// and drop the token from the address bar.
+				http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: cookieValue, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+				q := r.URL.Query()
+				q.Del("token")
+				u := *r.URL
+				u.RawQuery = q.Encode()
+				http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
+				return
+			}
+			if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && equal(bearer, a.Token) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if c, err := r.Cookie(sessionCookie); err == nil && equal(c.Value, cookieValue) {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
+		if a.User != "" {
+			if u, p, ok := r.BasicAuth(); ok && equal(u, a.User) && equal(p, a.Password) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Basic realm="relaylab", charset="UTF-8"`)
+		}
+		detail := "send the configured credentials"
+		if a.Token != "" {
+			detail = "send Authorization: Bearer <token>, or open the UI once as /?token=<token>"
+		}
+		writeError(w, http.StatusUnauthorized, "authentication required", detail)
+	})
+}
+
+func equal(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+func urlSafe(b []byte) string {
+	const hex = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, hex[c>>4], hex[c&15])
+	}
+	return string(out)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz is ready when the store answers and the stream follows the log.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"store": "ok", "stream": "ok"}
+	ok := true
+	if err := s.opts.Store.DB().PingContext(ctx); err != nil {
+		checks["store"] = err.Error()
+		ok = false
+	}
+	if !s.hub.running.Load() {
+		checks["stream"] = "not following the event log (the server is not started)"
+		ok = false
+	} else {
+		select {
+		case <-s.hub.done:
+			checks["stream"] = "stopped"
+			ok = false
+		default:
+		}
+	}
+	code, status := http.StatusOK, "ready"
+	if !ok {
+		code, status = http.StatusServiceUnavailable, "not ready"
+	}
+	writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+}

@@ -1,0 +1,183 @@
+// Package web serves relaylab's REST API, its websocket event stream, its
+// Prometheus metrics and the embedded UI, all read from the event log and
+// from narrow views of the sink, the relay and the probes.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// DefaultAddr is where the UI listens unless told otherwise: loopback only.
+const DefaultAddr = "127.0.0.1:8025"
+
+// ErrServerClosed is returned by Start after Shutdown.
+var ErrServerClosed = http.ErrServerClosed
+
+// Auth protects the UI, the API, the metrics and the websocket. With neither
+// a token nor a user set, everything is open (fine on loopback).
+type Auth struct {
+	// Token is accepted as "Authorization: Bearer <token>", or once as
+	// ?token=<token> on a page, which sets a session cookie for the browser.
+	Token string
+	// User and Password are accepted as HTTP basic auth.
+	User, Password string
+}
+
+func (a Auth) enabled() bool { return a.Token != "" || a.User != "" }
+
+// Options configure New.
+type Options struct {
+	Store  *store.Store // required: the event log
+	Logger *slog.Logger // default slog.Default()
+	Sink   SinkAPI      // nil: the sink endpoints answer 503
+	Relay  RelayAPI     // nil: the relay endpoints answer 503
+	Probe  ProbeAPI     // nil: the probe endpoints answer 503
+	Auth   Auth
+	// AllowedOrigins lists extra origins ("https://ui.example:8443") whose
+	// pages may open the websocket and send writes; the server's own origin
+	// is always allowed.
+	AllowedOrigins []string
+	Clock          clock.Clock // default the store's clock
+	// ClientBuffer is the number of events a websocket client may fall
+	// behind before it is dropped; default 4096.
+	ClientBuffer int
+}
+
+// Server is the web UI and API. Create it with New.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	clock   clock.Clock
+	hub     *hub
+	metrics *metrics
+	handler http.Handler
+
+	mu       sync.Mutex
+	srv      *http.Server
+	ln       net.Listener
+	cancel   context.CancelFunc
+	hubDone  chan struct{}
+	shutdown bool
+}
+
+// New returns a server; nothing runs until Start (or Run for a caller that
+// serves Handler itself).
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("web: no store: the UI reads the event log, pass Options.Store")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Clock == nil {
+		opts.Clock = opts.Store.Clock()
+	}
+	if opts.ClientBuffer <= 0 {
+		opts.ClientBuffer = 4096
+	}
+	if opts.Auth.User != "" && opts.Auth.Password == "" {
+		return nil, errors.New("web: auth user set without a password: set both, or use a token")
+	}
+	s := &Server{opts: opts, log: opts.Logger, clock: opts.Clock}
+	s.metrics = newMetrics(opts.Relay)
+	s.hub = newHub(opts.Store, opts.Logger, opts.Clock, s.metrics.observe)
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler. The websocket stream and the
+// metrics follow the event log only while Run or Start is running.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run follows the event log for the stream and the metrics until ctx ends.
+// Start calls it; call it yourself only when serving Handler elsewhere.
+func (s *Server) Run(ctx context.Context) { s.hub.run(ctx) }
+
+// Start listens on addr (DefaultAddr when empty) and serves in the
+// background until Shutdown or until ctx ends.
+func (s *Server) Start(ctx context.Context, addr string) error {
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		return ErrServerClosed
+	}
+	if s.srv != nil {
+		return errors.New("web: already started")
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("web: listen on %s: %w (is another relaylab running? pick another address)", addr, err)
+	}
+	hctx, cancel := context.WithCancel(ctx)
+	s.ln, s.cancel = ln, cancel
+	s.hubDone = make(chan struct{})
+	s.srv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return hctx },
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	go func() {
+		defer close(s.hubDone)
+		s.hub.run(hctx)
+	}()
+	srv := s.srv
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("web: serve failed", "addr", ln.Addr().String(), "err", err)
+		}
+	}()
+	go func() {
+		<-hctx.Done()
+		s.Shutdown(context.Background())
+	}()
+	s.log.Info("web: listening", "url", "http://"+ln.Addr().String()+"/")
+	return nil
+}
+
+// Addr is the address the server listens on, once started.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Shutdown stops the listener, closes the websocket streams, and waits for
+// requests in flight until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		return nil
+	}
+	s.shutdown = true
+	srv, cancel, done := s.srv, s.cancel, s.hubDone
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	cancel() // ends the hub, which closes every stream
+	err := srv.Shutdown(ctx)
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return err
+}

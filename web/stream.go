@@ -1,0 +1,207 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+const (
+	writeWait  = 10 * time.Second
+	pongWait   = 60 * time.Second
+	pingPeriod = pongWait * 9 / 10
+	// maxFrameEvents caps the events written in one websocket frame.
+	maxFrameEvents = 256
+)
+
+// The stream protocol: the client opens /api/v1/events/stream (or
+// /api/v1/events with an Upgrade header) with ?after=<last id it saw> and
+// optional kind, message and recipient filters. Every text frame the server
+// sends is a JSON array of events in id order. A client that falls behind is
+// closed with code 1013 (try again later); it reconnects with after= the
+// last id it received and loses nothing.
+
+// streamEvents serves one websocket follower.
+func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilter(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error(), "give after as an event id (0 for the whole log), kind as a comma-separated list")
+		return
+	}
+	if !s.hub.running.Load() {
+		writeError(w, http.StatusServiceUnavailable, "the event stream is not running", "the server follows the event log only while it runs (Server.Start or Server.Run)")
+		return
+	}
+	up := websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 16 << 10,
+		CheckOrigin:     s.originAllowed,
+	}
+	conn, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return // Upgrade has answered the client
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+
+	// The reader handles pongs and close frames; clients send nothing else.
+	gone := make(chan struct{})
+	conn.SetReadLimit(4 << 10)
+	conn.SetReadDeadline(time.Now().Add(pongWait))
+	conn.SetPongHandler(func(string) error {
+		return conn.SetReadDeadline(time.Now().Add(pongWait))
+	})
+	go func() {
+		defer close(gone)
+		defer cancel()
+		for {
+			if _, _, err := conn.NextReader(); err != nil {
+				return
+			}
+		}
+	}()
+
+	f.Limit = hubBatch
+	st := &streamState{conn: conn, last: f.AfterID}
+	// Catch up from SQLite before joining the hub, so that a long backlog
+	// does not overflow the live buffer.
+	if err := s.backlog(ctx, st, f, 0); err != nil {
+		st.close(websocket.CloseInternalServerErr, "reading the event log failed")
+		return
+	}
+	c := &streamClient{filter: f, send: make(chan encoded, s.opts.ClientBuffer), quit: make(chan struct{})}
+	pos, ok := s.hub.join(ctx, c)
+	if !ok {
+		st.close(websocket.CloseGoingAway, "server shutting down")
+		return
+	}
+	defer s.hub.leave(c)
+	// The hub sends everything after pos; fill the gap up to pos.
+	if err := s.backlog(ctx, st, f, pos); err != nil {
+		st.close(websocket.CloseInternalServerErr, "reading the event log failed")
+		return
+	}
+
+	// Network keep-alive is wall-clock by nature, like socket deadlines.
+	ping := time.NewTicker(pingPeriod)
+	defer ping.Stop()
+	var frame [][]byte
+	for {
+		select {
+		case it := <-c.send:
+			frame = frame[:0]
+			if it.id > st.last {
+				frame = append(frame, it.data)
+				st.last = it.id
+			}
+		drain:
+			for len(frame) < maxFrameEvents {
+				select {
+				case it := <-c.send:
+					if it.id > st.last {
+						frame = append(frame, it.data)
+						st.last = it.id
+					}
+				default:
+					break drain
+				}
+			}
+			if len(frame) > 0 {
+				if err := st.write(frame); err != nil {
+					return
+				}
+			}
+		case <-c.quit:
+			if c.reason == "too slow" {
+				st.close(websocket.CloseTryAgainLater, fmt.Sprintf("too slow: reconnect with after=%d", st.last))
+			} else {
+				st.close(websocket.CloseGoingAway, c.reason)
+			}
+			return
+		case <-ping.C:
+			conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+				return
+			}
+		case <-gone:
+			return
+		}
+	}
+}
+
+// streamState is one connection's writer side: only the handler's
+// goroutine uses it.
+type streamState struct {
+	conn *websocket.Conn
+	last int64 // the last event id written
+	buf  bytes.Buffer
+}
+
+// write sends events already encoded as one JSON array frame.
+func (st *streamState) write(evs [][]byte) error {
+	st.buf.Reset()
+	st.buf.WriteByte('[')
+	for i, d := range evs {
+		if i > 0 {
+			st.buf.WriteByte(',')
+		}
+		st.buf.Write(d)
+	}
+	st.buf.WriteByte(']')
+	st.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	return st.conn.WriteMessage(websocket.TextMessage, st.buf.Bytes())
+}
+
+func (st *streamState) close(code int, reason string) {
+	st.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	st.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
+}
+
+// backlog writes the events matching f after st.last, up to upTo (0: up to
+// the end of the log as it is now).
+func (s *Server) backlog(ctx context.Context, st *streamState, f events.Filter, upTo int64) error {
+	if upTo == 0 {
+		upTo, _ = s.opts.Store.Changes()
+	}
+	var batch [][]byte
+	for st.last < upTo {
+		f.AfterID = st.last
+		evs, err := s.opts.Store.Events(ctx, f)
+		if err != nil {
+			return err
+		}
+		batch = batch[:0]
+		lastID := st.last
+		for _, e := range evs {
+			if e.ID > upTo {
+				break
+			}
+			d, err := encodeEvent(e)
+			if err != nil {
+				continue
+			}
+			batch = append(batch, d)
+			lastID = e.ID
+		}
+		for i := 0; i < len(batch); i += maxFrameEvents {
+			if err := st.write(batch[i:min(i+maxFrameEvents, len(batch))]); err != nil {
+				return err
+			}
+		}
+		st.last = lastID
+		if len(evs) < f.Limit || lastID >= upTo || len(batch) == 0 {
+			break
+		}
+	}
+	// Whatever matched or not, everything up to upTo has been considered.
+	if st.last < upTo {
+		st.last = upTo
+	}
+	return nil
+}
