@@ -122,6 +122,9 @@ var validStatus = map[string]bool{"delivered": true, "bounced": true, "expired":
 
 // Validate checks the expectations themselves (impossible ones are errors).
 func (x *Expectations) Validate(prefix string) error {
+	if prefix != "" {
+		prefix += "."
+	}
 	for i, r := range x.Recipients {
 		key := fmt.Sprintf("%srecipients[%d]", prefix, i)
 		if r.Match == "" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
 )
@@ -123,5 +124,41 @@ func TestGlob(t *testing.T) {
 		if got := Glob(tc.p, tc.s); got != tc.want {
 			t.Errorf("Glob(%q, %q) = %v", tc.p, tc.s, got)
 		}
+	}
+}
+
+type fakeSink []SinkAttempt
+
+func (f fakeSink) AllAttempts(context.Context) ([]SinkAttempt, error) { return f, nil }
+
+func TestFromSink(t *testing.T) {
+	t.Parallel()
+	at := func(min int, rcpt, stage string, code int) SinkAttempt {
+		return SinkAttempt{Time: t0.Add(time.Duration(min) * time.Minute), Listener: "mx", Client: "127.0.0.1", Recipient: rcpt, Stage: stage, Code: code}
+	}
+	d, err := FromSink(context.Background(), fakeSink{
+		at(0, "a@x.test", "rcpt", 451), at(5, "A@x.test", "rcpt", 451), at(15, "a@x.test", "data-end", 250),
+		at(1, "b@x.test", "rcpt", 550),
+		at(2, "c@x.test", "data-end", 0),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := decodeExp(t, `
+recipients:
+  - {match: "a@x.test", status: delivered, attempts: 3, attempt_times: [0s, 5m, 15m], min_interval: 5m}
+  - {match: "b@*", status: bounced, last_code: 5xx}
+  - {match: "c@*", status: deferred}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Evaluate(d, x) {
+		if !r.Pass {
+			t.Errorf("%s: %s", r.Name, r.Message)
+		}
+	}
+	if d.Recipients[2].Attempts[0].Error == "" {
+		t.Error("a dropped connection has no explanation")
 	}
 }

@@ -1,0 +1,76 @@
+package reports
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SinkAttempt is one attempt as a receiving sink saw it; reports takes the
+// fields it needs so that it does not depend on how the sink stores them.
+type SinkAttempt struct {
+	Time      time.Time
+	Listener  string
+	Client    string
+	Sender    string
+	Recipient string
+	Stage     string
+	Code      int
+	Enhanced  string
+	Text      string
+}
+
+// SinkAttemptSource lists every attempt a sink recorded, oldest first.
+type SinkAttemptSource interface {
+	AllAttempts(ctx context.Context) ([]SinkAttempt, error)
+}
+
+// FromSink builds Data from what a sink saw, for judging a sender that is
+// not ours (their MTA, their application): each recipient's attempts in
+// order, its status from the last reply (2xx after the data: delivered; 4xx
+// or a dropped connection: deferred; 5xx: bounced), and times relative to
+// the first attempt.
+func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
+	atts, err := src.AllAttempts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := &Data{SinkReplies: map[string]int{}}
+	by := map[string]*Recipient{}
+	for _, a := range atts {
+		if d.First.IsZero() || a.Time.Before(d.First) {
+			d.First = a.Time
+		}
+		if a.Time.After(d.Last) {
+			d.Last = a.Time
+		}
+		d.SinkReplies[a.Stage+" "+strconv.Itoa(a.Code)]++
+		key := strings.ToLower(a.Recipient)
+		r := by[key]
+		if r == nil {
+			r = &Recipient{Address: a.Recipient, Domain: domainOf(a.Recipient), Status: "queued", Queued: a.Time}
+			by[key] = r
+			d.Recipients = append(d.Recipients, r)
+		}
+		at := Attempt{Time: a.Time, Path: a.Listener, Host: a.Client, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text}
+		if a.Code == 0 {
+			at.Error = "no reply: connection dropped or left hanging at " + a.Stage
+		}
+		r.Attempts = append(r.Attempts, at)
+		switch {
+		case a.Code >= 200 && a.Code < 300 && (a.Stage == "data-end" || a.Stage == "data"):
+			r.Status, r.Done = "delivered", a.Time
+			d.SinkMessages++
+		case a.Code >= 500:
+			r.Status, r.Done = "bounced", a.Time
+		case a.Code >= 200 && a.Code < 300:
+			// accepted at RCPT but the transaction went no further
+		default:
+			r.Status, r.Done = "deferred", time.Time{}
+		}
+	}
+	sort.SliceStable(d.Recipients, func(i, j int) bool { return d.Recipients[i].Address < d.Recipients[j].Address })
+	return d, nil
+}
