@@ -1,0 +1,229 @@
+package smtpload
+
+import (
+	"bytes"
+	"errors"
+)
+
+// Transaction is one message to send: its envelope and its content in
+// wire form (see WireFormat).
+type Transaction struct {
+	From string
+	To   []string
+	// MailParams are appended to MAIL FROM:<...> ("SIZE=1234").
+	MailParams string
+	// Parts are written one after the other as the content, each already in
+	// wire form; the final dot is added by the client.
+	Parts [][]byte
+}
+
+// TxResult holds every reply of one transaction.
+type TxResult struct {
+	Mail    Reply
+	Rcpts   []Reply // one per recipient, in order
+	Data    Reply   // the reply to DATA (354 when it went on)
+	DataEnd Reply   // the reply to the final dot
+	// Stage is where the transaction stopped ("" when the message was
+	// accepted) and Refusal the reply that stopped it.
+	Stage    string
+	Accepted int // recipients accepted at RCPT
+}
+
+// OK reports whether the server took the message.
+func (r *TxResult) OK() bool { return r.Stage == "" && r.DataEnd.Code == 250 }
+
+// Send runs one mail transaction. With pipeline (and the server's
+// PIPELINING, RFC 2920), MAIL, every RCPT and DATA go out in one write and
+// their replies are read after. Refusals are recorded in the result and are
+// not errors; the error is for broken connections and protocol violations,
+// after which the client must be closed. After a refusal the transaction is
+// reset with RSET so the connection can be reused.
+func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
+	res := TxResult{Rcpts: make([]Reply, 0, len(tx.To))}
+	mail := "MAIL FROM:<" + tx.From + ">"
+	if tx.MailParams != "" {
+		mail += " " + tx.MailParams
+	}
+	if err := checkLines(mail, tx.To); err != nil {
+		return res, err
+	}
+	pipeline = pipeline && c.Has("PIPELINING")
+	var err error
+	c.deadline()
+	if pipeline {
+		c.writeLine(mail)
+		for _, to := range tx.To {
+			c.writeLine("RCPT TO:<" + to + ">")
+		}
+		c.writeLine("DATA")
+		if err := c.w.Flush(); err != nil {
+			return res, err
+		}
+		if res.Mail, err = c.ReadReply(StageMail); err != nil {
+			return res, err
+		}
+		for range tx.To {
+			rep, err := c.ReadReply(StageRcpt)
+			if err != nil {
+				return res, err
+			}
+			res.Rcpts = append(res.Rcpts, rep)
+		}
+		if res.Data, err = c.ReadReply(StageData); err != nil {
+			return res, err
+		}
+	} else {
+		res.Mail, err = c.Cmd(StageMail, 250, mail)
+		if !replyOnly(err) {
+			return res, err
+		}
+		if res.Mail.Code == 250 {
+			for _, to := range tx.To {
+				rep, err := c.Cmd(StageRcpt, 250, "RCPT TO:<"+to+">")
+				if !replyOnly(err) {
+					return res, err
+				}
+				res.Rcpts = append(res.Rcpts, rep)
+			}
+		}
+	}
+	for _, r := range res.Rcpts {
+		if r.Code == 250 || r.Code == 251 {
+			res.Accepted++
+		}
+	}
+	switch {
+	case res.Mail.Code != 250:
+		res.Stage = StageMail
+	case res.Accepted == 0:
+		res.Stage = StageRcpt
+	}
+	if !pipeline && res.Stage == "" {
+		res.Data, err = c.Cmd(StageData, 354, "DATA")
+		if !replyOnly(err) {
+			return res, err
+		}
+	}
+	if res.Stage == "" && res.Data.Code != 354 {
+		res.Stage = StageData
+	}
+	if res.Data.Code == 354 {
+		// RFC 2920 3.1: a 354 after all recipients failed still needs a
+		// content; an empty one is enough, and it is not delivered.
+		var parts [][]byte
+		if res.Stage == "" {
+			parts = tx.Parts
+		}
+		if res.DataEnd, err = c.writeData(parts); err != nil {
+			return res, err
+		}
+		if res.Stage == "" && res.DataEnd.Code != 250 {
+			res.Stage = StageDataEnd
+		}
+	}
+	if res.Stage != "" && !closing(&res) {
+		if _, err := c.Cmd(StageRset, 250, "RSET"); !replyOnly(err) {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// closing reports whether a reply of the transaction was 421: the server
+// is closing the connection (RFC 5321 3.8).
+func closing(r *TxResult) bool {
+	if r.Mail.Code == 421 || r.Data.Code == 421 || r.DataEnd.Code == 421 {
+		return true
+	}
+	for _, x := range r.Rcpts {
+		if x.Code == 421 {
+			return true
+		}
+	}
+	return false
+}
+
+// Closing reports whether the server said it is closing the connection.
+func (r *TxResult) Closing() bool { return closing(r) }
+
+// replyOnly reports whether err is nil or only a refusal.
+func replyOnly(err error) bool {
+	var re *ReplyError
+	return err == nil || errors.As(err, &re)
+}
+
+func checkLines(mail string, to []string) error {
+	if bytes.ContainsAny([]byte(mail), "\r\n") {
+		return errors.New("the sender address contains a line break")
+	}
+	for _, t := range to {
+		if bytes.ContainsAny([]byte(t), "\r\n") {
+			return errors.New("a recipient address contains a line break")
+		}
+	}
+	return nil
+}
+
+// writeData writes the content and the final dot (RFC 5321 4.1.1.4) and
+// reads the reply.
+func (c *Client) writeData(parts [][]byte) (Reply, error) {
+	c.deadline()
+	for _, p := range parts {
+		if c.opts.Trace != nil {
+			traceLines(c.opts.Trace, p)
+		}
+		c.w.Write(p)
+	}
+	c.writeLine(".")
+	if err := c.w.Flush(); err != nil {
+		return Reply{}, err
+	}
+	return c.ReadReply(StageDataEnd)
+}
+
+func traceLines(trace func(dir, line string), p []byte) {
+	for len(p) > 0 {
+		line, rest, _ := bytes.Cut(p, []byte("\n"))
+		trace(Sent, string(bytes.TrimSuffix(line, []byte("\r"))))
+		p = rest
+	}
+}
+
+// Quit ends the session politely (RFC 5321 4.1.1.10) and closes it.
+func (c *Client) Quit() error {
+	_, err := c.Cmd(StageQuit, 221, "QUIT")
+	c.conn.Close()
+	return err
+}
+
+// WireFormat returns msg with every line ended by CRLF, a final line break
+// added if missing, and lines that start with a dot doubled (RFC 5321
+// 4.5.2), ready to follow DATA.
+func WireFormat(msg []byte) []byte {
+	out := make([]byte, 0, len(msg)+len(msg)/32+2)
+	bol := true
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		if bol && c == '.' {
+			out = append(out, '.')
+		}
+		bol = false
+		switch c {
+		case '\r':
+			out = append(out, '\r', '\n')
+			if i+1 < len(msg) && msg[i+1] == '\n' {
+				i++
+			}
+			bol = true
+		case '\n':
+			out = append(out, '\r', '\n')
+			bol = true
+		default:
+			out = append(out, c)
+		}
+	}
+	if !bol {
+		out = append(out, '\r', '\n')
+	}
+	return out
+}
