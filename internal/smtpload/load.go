@@ -373,7 +373,9 @@ func (r *Result) Table(w io.Writer) {
 	for k := range r.Replies {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return stageOrder(keys[i]) < stageOrder(keys[j]) || stageOrder(keys[i]) == stageOrder(keys[j]) && keys[i] < keys[j] })
+	sort.Slice(keys, func(i, j int) bool {
+		return stageOrder(keys[i]) < stageOrder(keys[j]) || stageOrder(keys[i]) == stageOrder(keys[j]) && keys[i] < keys[j]
+	})
 	if len(keys) > 0 {
 		fmt.Fprintln(w, "replies by stage:")
 	}
