@@ -159,10 +159,12 @@ func mdEscape(s string) string {
 // JUnit XML, as CI systems read it.
 type junitSuites struct {
 	XMLName xml.Name     `xml:"testsuites"`
-	Suites  []junitSuite `xml:"testsuite"`
+	Suites  []JUnitSuite `xml:"testsuite"`
 }
 
-type junitSuite struct {
+// JUnitSuite is one test suite; Tests and Failures are filled in by
+// WriteJUnitSuites.
+type JUnitSuite struct {
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
@@ -185,16 +187,24 @@ type JUnitFailure struct {
 
 // WriteJUnitCases writes cases as one suite named suite.
 func WriteJUnitCases(w io.Writer, suite string, cases []JUnitCase) error {
-	s := junitSuite{Name: suite, Tests: len(cases), Cases: cases}
-	for _, c := range cases {
-		if c.Failure != nil {
-			s.Failures++
+	return WriteJUnitSuites(w, []JUnitSuite{{Name: suite, Cases: cases}})
+}
+
+// WriteJUnitSuites writes several suites in one file.
+func WriteJUnitSuites(w io.Writer, suites []JUnitSuite) error {
+	for i := range suites {
+		s := &suites[i]
+		s.Tests, s.Failures = len(s.Cases), 0
+		for _, c := range s.Cases {
+			if c.Failure != nil {
+				s.Failures++
+			}
 		}
 	}
 	io.WriteString(w, xml.Header)
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
-	if err := enc.Encode(junitSuites{Suites: []junitSuite{s}}); err != nil {
+	if err := enc.Encode(junitSuites{Suites: suites}); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, "\n")

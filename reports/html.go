@@ -13,15 +13,31 @@ import (
 // resources) with SVG charts: deliveries over time, attempts per recipient
 // and bounce categories. Every value from mail is escaped by html/template.
 func WriteHTML(w io.Writer, d *Data) error {
+	return htmlReport.Execute(w, htmlView{Title: "relaylab report", Sections: []htmlSection{newSection("", nil, d)}})
+}
+
+type htmlView struct {
+	Title    string
+	Sections []htmlSection
+}
+
+type htmlSection struct {
+	Name       string
+	Results    []Result
+	S          Summary
+	Recipients []*Recipient
+	Timeline   template.HTML
+	Attempts   template.HTML
+	Categories template.HTML
+}
+
+func newSection(name string, results []Result, d *Data) htmlSection {
 	s := Summarize(d)
-	view := struct {
-		S          Summary
-		Recipients []*Recipient
-		Timeline   template.HTML
-		Attempts   template.HTML
-		Categories template.HTML
-	}{s, d.Recipients, overTimeSVG(d), attemptsSVG(d), barsSVG(s.ByCategory, "#c0392b")}
-	return htmlReport.Execute(w, view)
+	return htmlSection{name, results, s, d.Recipients, overTimeSVG(d), attemptsSVG(d), barsSVG(s.ByCategory, "#c0392b")}
+}
+
+func writeHTMLSections(w io.Writer, title string, secs []htmlSection) error {
+	return htmlReport.Execute(w, htmlView{Title: title, Sections: secs})
 }
 
 var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -30,33 +46,37 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>relaylab report</title>
+<title>{{.Title}}</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222;max-width:1100px}
 table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f4f4f4}.delivered{color:#1e7e34}.bounced,.expired{color:#c0392b}.deferred,.queued{color:#b7791f}.suppressed{color:#666}
 .grid{display:flex;flex-wrap:wrap;gap:1.5rem}.grid>div{flex:1 1 320px}svg text{font-size:11px}
-code{font-size:12px}details{margin:.2rem 0}
+code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.2rem 0}
 </style></head><body>
-<h1>relaylab report</h1>
+<h1>{{.Title}}</h1>
+{{range .Sections}}<section>
+{{if .Name}}<h2>{{.Name}}</h2>{{end}}
+{{if .Results}}<table><tr><th>expectation</th><th>result</th></tr>{{range .Results}}<tr><td>{{.Name}}</td><td>{{if .Pass}}<span class="delivered">pass</span>{{else}}<span class="bounced">FAIL</span><pre>{{.Message}}</pre>{{end}}</td></tr>{{end}}</table>{{end}}
 <p>{{.S.Recipients}} recipients, {{.S.Attempts}} attempts.
 {{if .S.TimeToDelivery.N}}Time to delivery p50 {{.S.TimeToDelivery.P50}} ms, p99 {{.S.TimeToDelivery.P99}} ms.{{end}}</p>
 <div class="grid">
-<div><h2>Outcomes over time</h2>{{.Timeline}}</div>
-<div><h2>Attempts per recipient</h2>{{.Attempts}}</div>
-<div><h2>Bounce categories</h2>{{if .S.ByCategory}}{{.Categories}}{{else}}<p>None.</p>{{end}}</div>
+<div><h3>Outcomes over time</h3>{{.Timeline}}</div>
+<div><h3>Attempts per recipient</h3>{{.Attempts}}</div>
+<div><h3>Bounce categories</h3>{{if .S.ByCategory}}{{.Categories}}{{else}}<p>None.</p>{{end}}</div>
 </div>
 <div class="grid">
-<div><h2>By status</h2><table>{{range .S.ByStatus}}<tr><td class="{{.Key}}">{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
-<div><h2>By path</h2><table>{{range .S.ByPath}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
-<div><h2>By domain</h2><table>{{range .S.ByDomain}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
-<div><h2>By reply code</h2><table>{{range .S.ByCode}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
+<div><h3>By status</h3><table>{{range .S.ByStatus}}<tr><td class="{{.Key}}">{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
+<div><h3>By path</h3><table>{{range .S.ByPath}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
+<div><h3>By domain</h3><table>{{range .S.ByDomain}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
+<div><h3>By reply code</h3><table>{{range .S.ByCode}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
 </div>
-<h2>Recipients</h2>
+<h3>Recipients</h3>
 <table><tr><th>recipient</th><th>status</th><th>category</th><th>attempts</th></tr>
 {{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}<br><small>message {{.Message}}</small></td><td class="{{.Status}}">{{.Status}}</td><td>{{.Category}}{{if .Reason}}<br><small>{{.Reason}}</small>{{end}}</td>
 <td><details><summary>{{len .Attempts}}</summary>{{range .Attempts}}<div><code>{{rel $r .Time}} {{.Path}} {{.Host}} {{if .Code}}{{.Code}} {{.Enhanced}} {{.Text}}{{else}}{{.Error}}{{end}}</code></div>{{end}}</details></td></tr>
 {{end}}</table>
+</section>{{end}}
 </body></html>
 `))
 

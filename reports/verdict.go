@@ -1,0 +1,120 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Verdict is the judged outcome of one scenario or expect file.
+type Verdict struct {
+	Name    string   `json:"name"`
+	File    string   `json:"file,omitempty"`
+	Passed  bool     `json:"passed"`
+	Results []Result `json:"results"`
+	Summary Summary  `json:"summary"`
+	// VirtualSeconds is how much clock time a replay covered.
+	VirtualSeconds float64      `json:"virtual_seconds,omitempty"`
+	Recipients     []*Recipient `json:"recipients"`
+}
+
+// NewVerdict judges d against results.
+func NewVerdict(name, file string, d *Data, results []Result) Verdict {
+	v := Verdict{Name: name, File: file, Passed: true, Results: results, Summary: Summarize(d), Recipients: d.Recipients}
+	for _, r := range results {
+		v.Passed = v.Passed && r.Pass
+	}
+	if v.Recipients == nil {
+		v.Recipients = []*Recipient{}
+	}
+	return v
+}
+
+// WriteVerdicts prints each verdict: PASS or FAIL per expectation, with the
+// failure messages, then a one-line total.
+func WriteVerdicts(w io.Writer, vs []Verdict) {
+	pass, fail := 0, 0
+	for _, v := range vs {
+		status := "PASS"
+		if !v.Passed {
+			status = "FAIL"
+		}
+		s := v.Summary
+		fmt.Fprintf(w, "%s %s: %d recipients, %d attempts", status, v.Name, s.Recipients, s.Attempts)
+		for _, c := range s.ByStatus {
+			fmt.Fprintf(w, ", %d %s", c.Count, c.Key)
+		}
+		fmt.Fprintln(w)
+		for _, r := range v.Results {
+			if r.Pass {
+				pass++
+				fmt.Fprintf(w, "  ok    %s\n", r.Name)
+				continue
+			}
+			fail++
+			fmt.Fprintf(w, "  FAIL  %s\n", r.Name)
+			for _, line := range strings.Split(r.Message, "\n") {
+				fmt.Fprintf(w, "        %s\n", line)
+			}
+		}
+	}
+	fmt.Fprintf(w, "%d passed, %d failed\n", pass, fail)
+}
+
+// WriteVerdictsJSON writes the verdicts as one JSON document.
+func WriteVerdictsJSON(w io.Writer, vs []Verdict) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Passed   bool      `json:"passed"`
+		Verdicts []Verdict `json:"verdicts"`
+	}{allPassed(vs), vs})
+}
+
+// WriteVerdictsJUnit writes one suite per verdict, one case per expectation.
+func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
+	var suites []JUnitSuite
+	for _, v := range vs {
+		s := JUnitSuite{Name: v.Name}
+		for _, r := range v.Results {
+			c := JUnitCase{Name: r.Name, Classname: "relaylab." + v.Name}
+			if !r.Pass {
+				first, _, _ := strings.Cut(r.Message, "\n")
+				c.Failure = &JUnitFailure{Message: first, Text: r.Message}
+			}
+			s.Cases = append(s.Cases, c)
+		}
+		suites = append(suites, s)
+	}
+	return WriteJUnitSuites(w, suites)
+}
+
+// WriteVerdictsHTML writes the results and, for each verdict, its report.
+func WriteVerdictsHTML(w io.Writer, vs []Verdict) error {
+	var secs []htmlSection
+	for _, v := range vs {
+		d := &Data{Recipients: v.Recipients}
+		for _, r := range v.Recipients {
+			for _, t := range append([]Attempt{{Time: r.Queued}}, r.Attempts...) {
+				if d.First.IsZero() || t.Time.Before(d.First) {
+					d.First = t.Time
+				}
+				if t.Time.After(d.Last) {
+					d.Last = t.Time
+				}
+			}
+		}
+		secs = append(secs, newSection(v.Name, v.Results, d))
+	}
+	return writeHTMLSections(w, "relaylab verdicts", secs)
+}
+
+func allPassed(vs []Verdict) bool {
+	for _, v := range vs {
+		if !v.Passed {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,56 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"strings"
+	"testing"
+)
+
+func TestVerdictOutputs(t *testing.T) {
+	t.Parallel()
+	d, _ := Load(context.Background(), sampleLog())
+	results := []Result{{Name: "delivered", Pass: true}, {Name: "bounce", Pass: false, Message: "x@c.test: expected status delivered, got bounced; timeline:\n  #1 ..."}}
+	vs := []Verdict{NewVerdict("sample", "sample.yaml", d, results)}
+	if vs[0].Passed {
+		t.Fatal("a verdict with a failed result passed")
+	}
+	var text bytes.Buffer
+	WriteVerdicts(&text, vs)
+	for _, want := range []string{"FAIL sample: 3 recipients", "  ok    delivered", "  FAIL  bounce", "        x@c.test: expected status delivered", "1 passed, 1 failed"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text output lacks %q:\n%s", want, text.String())
+		}
+	}
+	var js bytes.Buffer
+	if err := WriteVerdictsJSON(&js, vs); err != nil {
+		t.Fatal(err)
+	}
+	var parsed struct {
+		Passed   bool
+		Verdicts []Verdict
+	}
+	if err := json.Unmarshal(js.Bytes(), &parsed); err != nil || parsed.Passed || len(parsed.Verdicts[0].Recipients) != 3 {
+		t.Errorf("json: %v %+v", err, parsed)
+	}
+	var ju bytes.Buffer
+	if err := WriteVerdictsJUnit(&ju, vs); err != nil {
+		t.Fatal(err)
+	}
+	var suites junitSuites
+	if err := xml.Unmarshal(ju.Bytes(), &suites); err != nil {
+		t.Fatal(err)
+	}
+	if s := suites.Suites[0]; s.Tests != 2 || s.Failures != 1 || s.Cases[1].Failure.Message != "x@c.test: expected status delivered, got bounced; timeline:" {
+		t.Errorf("junit = %+v", s)
+	}
+	var h bytes.Buffer
+	if err := WriteVerdictsHTML(&h, vs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.String(), "<h2>sample</h2>") || !strings.Contains(h.String(), "FAIL</span><pre>x@c.test") {
+		t.Errorf("html lacks the verdict section")
+	}
+}
