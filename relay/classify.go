@@ -1,0 +1,135 @@
+package relay
+
+import (
+	_ "embed"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Disposition is what the relay does about a failed reply.
+type Disposition string
+
+// Dispositions.
+const (
+	Retry    Disposition = "retry"    // try again later, or on the next path or MX
+	Bounce   Disposition = "bounce"   // give up now and tell the sender
+	Suppress Disposition = "suppress" // bounce, and suppress the address
+	Reroute  Disposition = "reroute"  // try the next path at once
+)
+
+// Rule is one row of the classification table. Empty fields match
+// everything.
+type Rule struct {
+	Stage       string      `yaml:"stage" json:"stage,omitempty"`
+	Code        string      `yaml:"code" json:"code,omitempty"`         // prefix of the reply code
+	Enhanced    string      `yaml:"enhanced" json:"enhanced,omitempty"` // prefix of the enhanced code
+	Text        string      `yaml:"text" json:"text,omitempty"`         // case-insensitive regexp
+	Disposition Disposition `yaml:"disposition" json:"disposition"`
+	Category    string      `yaml:"category" json:"category"`
+	Reason      string      `yaml:"reason" json:"reason,omitempty"`
+	Advice      string      `yaml:"advice" json:"advice,omitempty"`
+}
+
+// Reply is the outcome of one step of a delivery: an SMTP reply, or a
+// failure without one (Code 0, Text the error).
+type Reply struct {
+	Stage    string `json:"stage"`
+	Code     int    `json:"code"`
+	Enhanced string `json:"enhanced,omitempty"`
+	Text     string `json:"text"`
+}
+
+func (r Reply) String() string {
+	if r.Code == 0 {
+		return fmt.Sprintf("%s: %s", r.Stage, r.Text)
+	}
+	if r.Enhanced != "" {
+		return fmt.Sprintf("%d %s %s", r.Code, r.Enhanced, r.Text)
+	}
+	return fmt.Sprintf("%d %s", r.Code, r.Text)
+}
+
+// Permanent is a 5xx reply.
+func (r Reply) Permanent() bool { return r.Code >= 500 && r.Code < 600 }
+
+// Verdict is the classification of a failed reply.
+type Verdict struct {
+	Disposition Disposition `json:"disposition"`
+	Category    string      `json:"category"`
+	Reason      string      `json:"reason"`
+	Advice      string      `json:"advice"`
+}
+
+//go:embed classify.yaml
+var builtinRules []byte
+
+// Classifier applies an ordered rule table.
+type Classifier struct {
+	rules []Rule
+	res   []*regexp.Regexp
+}
+
+// NewClassifier returns a classifier trying extra before the built-in
+// table.
+func NewClassifier(extra []Rule) (*Classifier, error) {
+	var builtin []Rule
+	if err := yaml.UnmarshalWithOptions(builtinRules, &builtin, yaml.Strict()); err != nil {
+		return nil, fmt.Errorf("relay: built-in classification table: %w", err)
+	}
+	c := &Classifier{rules: append(append([]Rule(nil), extra...), builtin...)}
+	for i, r := range c.rules {
+		if r.Reason == "" {
+			c.rules[i].Reason = fmt.Sprintf("matched configured classification rule %d (%s)", i, r.Category)
+		}
+		if r.Advice == "" {
+			c.rules[i].Advice = "read the reply text"
+		}
+		var re *regexp.Regexp
+		if r.Text != "" {
+			var err error
+			if re, err = regexp.Compile("(?i)" + r.Text); err != nil {
+				return nil, fmt.Errorf("relay: classification rule %d: %w", i, err)
+			}
+		}
+		c.res = append(c.res, re)
+	}
+	return c, nil
+}
+
+// Classify returns the verdict of the first matching rule. Whatever the
+// rule says, a 5xx is never retried and a 4xx or a failure without a reply
+// is never bounced: the retry policy decides when those give up.
+func (c *Classifier) Classify(r Reply) Verdict {
+	v := Verdict{Disposition: Retry, Category: "unclassified", Reason: "no rule matched", Advice: "read the reply text"}
+	if r.Code >= 500 {
+		v.Disposition = Bounce
+	}
+	code := strconv.Itoa(r.Code)
+	for i, rule := range c.rules {
+		if rule.Stage != "" && rule.Stage != r.Stage {
+			continue
+		}
+		if rule.Code != "" && !strings.HasPrefix(code, rule.Code) {
+			continue
+		}
+		if rule.Enhanced != "" && !strings.HasPrefix(r.Enhanced, rule.Enhanced) {
+			continue
+		}
+		if c.res[i] != nil && !c.res[i].MatchString(r.Text) {
+			continue
+		}
+		v = Verdict{Disposition: rule.Disposition, Category: rule.Category, Reason: rule.Reason, Advice: rule.Advice}
+		break
+	}
+	switch {
+	case r.Permanent() && (v.Disposition == Retry || v.Disposition == Reroute):
+		v.Disposition = Bounce
+	case !r.Permanent() && (v.Disposition == Bounce || v.Disposition == Suppress):
+		v.Disposition = Retry
+	}
+	return v
+}

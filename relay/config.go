@@ -1,0 +1,312 @@
+package relay
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+	"strings"
+
+	"github.com/relaylab/relaylab/internal/config"
+)
+
+// Config is the relay section ("relay:") of relaylab's YAML file.
+type Config struct {
+	// Listen is the submission listener (SMTP with STARTTLS); "" disables it.
+	Listen string `yaml:"listen"`
+	// TLSListen is an optional implicit-TLS submission listener.
+	TLSListen string `yaml:"tls_listen"`
+	// Hostname is our name in the greeting, in EHLO and in DSNs.
+	Hostname string `yaml:"hostname"`
+	// CertFile and KeyFile serve STARTTLS; a self-signed certificate is made
+	// at start when they are empty.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// AllowedNetworks may submit without AUTH (CIDRs).
+	AllowedNetworks []string `yaml:"allowed_networks"`
+	// Users may submit from anywhere after AUTH PLAIN or LOGIN.
+	Users map[string]string `yaml:"users"`
+	// MaxMessageBytes is the SIZE limit of the submission listener.
+	MaxMessageBytes int64 `yaml:"max_message_bytes"`
+	// Workers caps the deliveries in progress at once.
+	Workers int `yaml:"workers"`
+	// Batch caps the recipients claimed from the queue in one scheduler pass.
+	Batch int `yaml:"batch"`
+
+	Paths  []PathConfig  `yaml:"paths"`
+	Routes []RouteConfig `yaml:"routes"`
+	Retry  RetryConfig   `yaml:"retry"`
+	// Classify rules are tried before the built-in table.
+	Classify    []Rule            `yaml:"classify"`
+	DSN         DSNConfig         `yaml:"dsn"`
+	Suppression SuppressionConfig `yaml:"suppression"`
+}
+
+// PathConfig is one upstream: a smarthost or direct MX delivery.
+type PathConfig struct {
+	Name string `yaml:"name"`
+	// Type is "smarthost" (the default) or "mx".
+	Type string `yaml:"type"`
+	// Host is the smarthost's host:port.
+	Host string `yaml:"host"`
+	// Port is the port MX hosts are reached on (default 25).
+	Port int `yaml:"port"`
+	// TLS is none, opportunistic (STARTTLS when offered), required
+	// (STARTTLS or fail) or implicit (TLS from the first byte).
+	TLS string `yaml:"tls"`
+	// Verify checks the server's certificate.
+	Verify   bool   `yaml:"verify"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// Auth is PLAIN (default) or LOGIN, used when Username is set.
+	Auth string `yaml:"auth"`
+	// Helo is the name we send in EHLO (default: Config.Hostname).
+	Helo string `yaml:"helo"`
+	// Source is the local address to connect from.
+	Source string `yaml:"source"`
+	// MaxConnections caps concurrent connections per destination on this
+	// path (0: no cap).
+	MaxConnections int `yaml:"max_connections"`
+	// MessagesPerConnection caps messages sent over one connection.
+	MessagesPerConnection int `yaml:"messages_per_connection"`
+	// Rate caps messages per second per destination (0: no cap).
+	Rate float64 `yaml:"rate"`
+	// Backoff is how long a destination rests after a 421 or a rate
+	// limit reply (default 5m).
+	Backoff config.Duration `yaml:"backoff"`
+	// Timeouts per stage; RFC 5321 4.5.3.2 defaults.
+	ConnectTimeout config.Duration `yaml:"connect_timeout"`
+	CommandTimeout config.Duration `yaml:"command_timeout"`
+	DataTimeout    config.Duration `yaml:"data_timeout"`
+}
+
+// RouteConfig sends matching recipients over its paths. Routes are tried in
+// order; the first that matches wins.
+type RouteConfig struct {
+	Name string `yaml:"name"`
+	// Recipients and Senders are domain patterns ("example.com",
+	// "*.example.com", "*"); empty matches everything.
+	Recipients []string `yaml:"recipients"`
+	Senders    []string `yaml:"senders"`
+	// MinAttempt and MaxAttempt bound the attempt number (1-based) the
+	// route applies to; 0 is no bound.
+	MinAttempt int `yaml:"min_attempt"`
+	MaxAttempt int `yaml:"max_attempt"`
+	// Paths is an ordered failover list: the next path is tried when one
+	// refuses connections or defers.
+	Paths []string `yaml:"paths"`
+	// Split spreads messages over paths by weight instead.
+	Split []WeightedPath `yaml:"split"`
+	// Fallback is used instead after FallbackAfter failed attempts.
+	Fallback      string `yaml:"fallback"`
+	FallbackAfter int    `yaml:"fallback_after"`
+}
+
+// WeightedPath is one arm of a split route.
+type WeightedPath struct {
+	Path   string `yaml:"path"`
+	Weight int    `yaml:"weight"`
+}
+
+// DSNConfig controls the delivery status notifications we write.
+type DSNConfig struct {
+	// Disabled stops DSNs entirely.
+	Disabled bool `yaml:"disabled"`
+	// DelayWarning sends a "delayed" DSN once a recipient has waited this
+	// long (0: never), to senders that asked for it.
+	DelayWarning config.Duration `yaml:"delay_warning"`
+	// BounceAddress receives incoming DSNs; recipients of the form
+	// local+VERP@domain are matched too. Default "bounces@" + Hostname.
+	BounceAddress string `yaml:"bounce_address"`
+	// VERP rewrites each message's envelope sender to
+	// bounces+MSGID=RCPT@domain so that an asynchronous bounce names its
+	// recipient.
+	VERP bool `yaml:"verp"`
+}
+
+// SuppressionConfig decides who is suppressed.
+type SuppressionConfig struct {
+	// Disabled turns suppression off.
+	Disabled bool `yaml:"disabled"`
+	// SoftBounces suppresses an address after this many expired or
+	// soft-bounced deliveries (0: never).
+	SoftBounces int `yaml:"soft_bounces"`
+}
+
+// DefaultConfig is what `relaylab serve` runs with no file: submission on
+// 127.0.0.1:2587 without AUTH from loopback, every recipient sent to the
+// local sink.
+func DefaultConfig() Config {
+	return Config{
+		Listen:          "127.0.0.1:2587",
+		Hostname:        "relaylab.localhost",
+		AllowedNetworks: []string{"127.0.0.0/8", "::1/128"},
+		MaxMessageBytes: 25 << 20,
+		Workers:         64,
+		Batch:           256,
+		Paths: []PathConfig{{
+			Name: "local-sink", Type: "smarthost", Host: "127.0.0.1:2525",
+			TLS: "opportunistic", MessagesPerConnection: 100,
+		}},
+		Routes: []RouteConfig{{Name: "default", Paths: []string{"local-sink"}}},
+		Retry:  RetryConfig{Preset: "postfix"},
+		Suppression: SuppressionConfig{
+			SoftBounces: 0,
+		},
+	}
+}
+
+// Validate checks every value, naming the key of the first bad one.
+func (c *Config) Validate(prefix string) error {
+	key := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	for _, l := range []struct{ k, v string }{{"listen", c.Listen}, {"tls_listen", c.TLSListen}} {
+		if l.v == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(l.v); err != nil {
+			return config.Errorf(key(l.k), "%q is not host:port (for example 127.0.0.1:2587)", l.v)
+		}
+	}
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		return config.Errorf(key("cert_file"), "cert_file and key_file go together: set both or neither")
+	}
+	for i, n := range c.AllowedNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			return config.Errorf(key(fmt.Sprintf("allowed_networks[%d]", i)), "%q is not a CIDR such as 10.0.0.0/8", n)
+		}
+	}
+	if c.MaxMessageBytes < 0 || c.Workers < 0 || c.Batch < 0 {
+		return config.Errorf(key("workers"), "max_message_bytes, workers and batch must not be negative")
+	}
+	names := map[string]bool{}
+	for i := range c.Paths {
+		p := &c.Paths[i]
+		k := key(fmt.Sprintf("paths[%d]", i))
+		if err := p.validate(k); err != nil {
+			return err
+		}
+		if names[p.Name] {
+			return config.Errorf(k+".name", "path %q is defined twice", p.Name)
+		}
+		names[p.Name] = true
+	}
+	if len(c.Routes) == 0 {
+		return config.Errorf(key("routes"), "no route: add at least one (a route with no recipients matches everything)")
+	}
+	for i := range c.Routes {
+		if err := c.Routes[i].validate(key(fmt.Sprintf("routes[%d]", i)), names); err != nil {
+			return err
+		}
+	}
+	if err := c.Retry.Validate(key("retry")); err != nil {
+		return err
+	}
+	for i, r := range c.Classify {
+		if err := r.validate(key(fmt.Sprintf("classify[%d]", i))); err != nil {
+			return err
+		}
+	}
+	if c.Suppression.SoftBounces < 0 {
+		return config.Errorf(key("suppression.soft_bounces"), "must not be negative")
+	}
+	return nil
+}
+
+func (p *PathConfig) validate(k string) error {
+	if p.Name == "" {
+		return config.Errorf(k+".name", "every path needs a name")
+	}
+	switch p.Type {
+	case "", "smarthost":
+		p.Type = "smarthost"
+		if _, _, err := net.SplitHostPort(p.Host); err != nil {
+			return config.Errorf(k+".host", "%q is not host:port (for example smtp.example.com:587)", p.Host)
+		}
+	case "mx":
+		if p.Host != "" {
+			return config.Errorf(k+".host", "an mx path finds its hosts in DNS: remove host, or use type smarthost")
+		}
+	default:
+		return config.Errorf(k+".type", "%q: want smarthost or mx", p.Type)
+	}
+	switch p.TLS {
+	case "":
+		p.TLS = "opportunistic"
+	case "none", "opportunistic", "required", "implicit":
+	default:
+		return config.Errorf(k+".tls", "%q: want none, opportunistic, required or implicit", p.TLS)
+	}
+	switch strings.ToUpper(p.Auth) {
+	case "", "PLAIN", "LOGIN":
+	default:
+		return config.Errorf(k+".auth", "%q: want PLAIN or LOGIN", p.Auth)
+	}
+	if p.Source != "" {
+		if _, err := netip.ParseAddr(p.Source); err != nil {
+			return config.Errorf(k+".source", "%q is not an IP address", p.Source)
+		}
+	}
+	if p.Port < 0 || p.Port > 65535 {
+		return config.Errorf(k+".port", "%d is not a port", p.Port)
+	}
+	if p.MaxConnections < 0 || p.MessagesPerConnection < 0 || p.Rate < 0 {
+		return config.Errorf(k+".max_connections", "limits must not be negative")
+	}
+	return nil
+}
+
+func (r *RouteConfig) validate(k string, paths map[string]bool) error {
+	if len(r.Paths) == 0 && len(r.Split) == 0 {
+		return config.Errorf(k+".paths", "route has no paths: list paths (failover) or split (weighted)")
+	}
+	if len(r.Paths) > 0 && len(r.Split) > 0 {
+		return config.Errorf(k+".split", "use paths (failover) or split (weighted), not both")
+	}
+	for i, p := range r.Paths {
+		if !paths[p] {
+			return config.Errorf(fmt.Sprintf("%s.paths[%d]", k, i), "no path named %q in relay.paths", p)
+		}
+	}
+	for i, w := range r.Split {
+		if !paths[w.Path] {
+			return config.Errorf(fmt.Sprintf("%s.split[%d].path", k, i), "no path named %q in relay.paths", w.Path)
+		}
+		if w.Weight <= 0 {
+			return config.Errorf(fmt.Sprintf("%s.split[%d].weight", k, i), "weight must be positive")
+		}
+	}
+	if r.Fallback != "" && !paths[r.Fallback] {
+		return config.Errorf(k+".fallback", "no path named %q in relay.paths", r.Fallback)
+	}
+	if r.FallbackAfter < 0 || r.MinAttempt < 0 || r.MaxAttempt < 0 {
+		return config.Errorf(k+".fallback_after", "attempt numbers must not be negative")
+	}
+	for i, p := range append(append([]string(nil), r.Recipients...), r.Senders...) {
+		if p == "" || strings.ContainsAny(p, " @") {
+			return config.Errorf(fmt.Sprintf("%s.recipients[%d]", k, i), "%q is not a domain pattern (example.com, *.example.com or *)", p)
+		}
+	}
+	return nil
+}
+
+func (r Rule) validate(k string) error {
+	if r.Text != "" {
+		if _, err := regexp.Compile("(?i)" + r.Text); err != nil {
+			return config.Errorf(k+".text", "bad pattern: %v", err)
+		}
+	}
+	switch r.Disposition {
+	case Retry, Bounce, Suppress, Reroute:
+	default:
+		return config.Errorf(k+".disposition", "%q: want retry, bounce, suppress or reroute", r.Disposition)
+	}
+	if r.Category == "" {
+		return config.Errorf(k+".category", "every rule needs a category")
+	}
+	return nil
+}

@@ -1,0 +1,433 @@
+package relay
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/dsn"
+)
+
+// path is a configured upstream.
+type path struct {
+	cfg  PathConfig
+	helo string
+}
+
+func newPath(pc PathConfig, hostname string) *path {
+	if pc.Type == "" {
+		pc.Type = "smarthost"
+	}
+	if pc.TLS == "" {
+		pc.TLS = "opportunistic"
+	}
+	if pc.MessagesPerConnection == 0 {
+		pc.MessagesPerConnection = 100
+	}
+	if pc.Port == 0 {
+		pc.Port = 25
+	}
+	if pc.ConnectTimeout <= 0 {
+		pc.ConnectTimeout = dur(defaultConnectTimeout)
+	}
+	if pc.CommandTimeout <= 0 {
+		pc.CommandTimeout = dur(defaultCommandTimeout)
+	}
+	if pc.DataTimeout <= 0 {
+		pc.DataTimeout = dur(defaultDataTimeout)
+	}
+	helo := pc.Helo
+	if helo == "" {
+		helo = hostname
+	}
+	return &path{cfg: pc, helo: helo}
+}
+
+// job is one attempt at some recipients of one message over one list of
+// paths.
+type job struct {
+	msgID  string
+	route  string
+	paths  []*path
+	domain string // the recipients' domain, for mx paths
+	rcpts  []claimed
+}
+
+// plan groups claimed recipients into jobs: per message, per resolved path
+// list, and per recipient domain.
+func (r *Relay) plan(now time.Time, batch []claimed) []*job {
+	var out []*job
+	byKey := map[string]*job{}
+	for _, c := range batch {
+		route, paths := r.route(c.msgID, c.address, c.sender, c.attempts+1)
+		names := make([]string, len(paths))
+		for i, p := range paths {
+			names[i] = p.cfg.Name
+		}
+		key := c.msgID + "|" + strings.Join(names, ",") + "|" + strings.ToLower(domainOf(c.address))
+		j, ok := byKey[key]
+		if !ok {
+			j = &job{msgID: c.msgID, route: route, paths: paths, domain: strings.ToLower(domainOf(c.address))}
+			byKey[key] = j
+			out = append(out, j)
+		}
+		j.rcpts = append(j.rcpts, c)
+	}
+	return out
+}
+
+// result is where one recipient stands after trying a path.
+type result struct {
+	reply   Reply
+	verdict Verdict
+	path    string
+	host    string
+	tried   bool // a server was asked (not only DNS, nor a resting destination)
+}
+
+func (res result) delivered() bool { return res.reply.Code/100 == 2 }
+
+// attempt is one exchange with one host, for the event log.
+type attempt struct {
+	rcpt    int // index into job.rcpts
+	path    string
+	host    string
+	addr    string
+	tls     string
+	cipher  string
+	reply   Reply
+	latency time.Duration
+}
+
+// run makes one attempt for a job and records the outcome.
+func (r *Relay) run(ctx context.Context, j *job) {
+	msg, err := r.loadMessage(ctx, j.msgID)
+	if err != nil {
+		r.log.Error("relay: loading a claimed message failed; its recipients are retried at the next start", "id", j.msgID, "err", err)
+		return
+	}
+	data := msg.data
+	if r.signer != nil {
+		data = r.signer.Sign(msg.sender, data)
+	}
+	results := make([]result, len(j.rcpts))
+	var log []attempt
+	pending := make([]int, len(j.rcpts))
+	for i := range pending {
+		pending[i] = i
+	}
+	for _, p := range j.paths {
+		if len(pending) == 0 {
+			break
+		}
+		log = append(log, r.deliverPath(ctx, p, j, msg, data, pending, results)...)
+		var next []int
+		for _, i := range pending {
+			if !results[i].delivered() && (results[i].verdict.Disposition == Retry || results[i].verdict.Disposition == Reroute) {
+				next = append(next, i)
+			}
+		}
+		pending = next
+	}
+	if ctx.Err() != nil {
+		// Shutting down mid-attempt: leave the recipients in flight so the
+		// next start tries them again rather than counting a failure.
+		return
+	}
+	if err := r.record(ctx, j, msg, results, log); err != nil {
+		r.log.Error("relay: recording an attempt failed; its recipients are retried at the next start", "id", j.msgID, "err", err)
+	}
+	// New due times (deferrals, DSNs): the scheduler looks again.
+	r.kick()
+}
+
+// deliverPath tries path p for the recipients pending, writing their
+// results, and returns the exchanges it had.
+func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow, data []byte, pending []int, results []result) []attempt {
+	set := func(i int, rep Reply, host string, tried bool) {
+		results[i] = result{reply: rep, verdict: r.verdict(rep), path: p.cfg.Name, host: host, tried: tried}
+	}
+	var hosts []string
+	destKey := "path:" + p.cfg.Name
+	if p.cfg.Type == "mx" {
+		destKey = "mx:" + p.cfg.Name + ":" + j.domain
+		hs, err := mxHosts(ctx, r.resolver, j.domain)
+		if err != nil {
+			rep := Reply{Stage: "dns", Text: fmt.Sprintf("MX lookup for %s: %v", j.domain, err)}
+			if errors.Is(err, errNullMX) {
+				// RFC 7505 4.1: do not try; bounce with 5.1.10.
+				rep = Reply{Stage: "dns", Code: 556, Enhanced: "5.1.10", Text: j.domain + " publishes a null MX: it accepts no mail (RFC 7505)"}
+			}
+			for _, i := range pending {
+				set(i, rep, "", false)
+			}
+			return nil
+		}
+		hosts = hs
+	} else {
+		hosts = []string{p.cfg.Host}
+	}
+	d := r.destFor(destKey, p)
+	d.mu.Lock()
+	d.active++
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.active--
+		last := d.active == 0
+		d.mu.Unlock()
+		if last {
+			r.pool.closeDest(d)
+		}
+	}()
+	var log []attempt
+	for _, host := range hosts {
+		if len(pending) == 0 {
+			break
+		}
+		if until, ok := d.resting(r.clock.Now()); ok {
+			rep := Reply{Stage: "connect", Code: 421, Enhanced: "4.7.0",
+				Text: fmt.Sprintf("not tried: destination %s rests until %s after a 421 or rate limit", d.key, until.UTC().Format(time.RFC3339))}
+			for _, i := range pending {
+				set(i, rep, host, false)
+			}
+			return log
+		}
+		addrs, err := r.hostAddrs(ctx, p, host)
+		if err != nil {
+			rep := Reply{Stage: "dns", Text: fmt.Sprintf("address lookup for %s: %v", host, err)}
+			for _, i := range pending {
+				set(i, rep, host, false)
+			}
+			continue
+		}
+		var tr []attempt
+		for _, addr := range addrs {
+			tr = r.deliverHost(ctx, p, d, host, addr, j, msg, data, pending)
+			if len(tr) > 0 && tr[0].reply.Stage != "connect" {
+				break // a server answered; other addresses of this host are not tried
+			}
+		}
+		log = append(log, tr...)
+		var next []int
+		for k, i := range pending {
+			a := tr[k]
+			set(i, a.reply, host, true)
+			if a.reply.Code == 421 || results[i].verdict.Category == "rate-limited" {
+				d.pause(r.clock.Now())
+			}
+			// RFC 5321 5.1: on a temporary failure try the next MX.
+			if !results[i].delivered() && !a.reply.Permanent() {
+				next = append(next, i)
+			}
+		}
+		pending = next
+	}
+	return log
+}
+
+// verdict classifies a reply; 2xx replies need none.
+func (r *Relay) verdict(rep Reply) Verdict {
+	if rep.Code/100 == 2 {
+		return Verdict{}
+	}
+	return r.classify.Classify(rep)
+}
+
+// hostAddrs returns the addresses ("ip:port" or "host:port") to dial.
+func (r *Relay) hostAddrs(ctx context.Context, p *path, host string) ([]string, error) {
+	if p.cfg.Type != "mx" {
+		return []string{host}, nil
+	}
+	ips, err := r.resolver.LookupIP(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	if len(ips) == 0 {
+		return nil, fmt.Errorf("%s has no A or AAAA record", host)
+	}
+	out := make([]string, len(ips))
+	for i, ip := range ips {
+		out[i] = netip.AddrPortFrom(ip, uint16(p.cfg.Port)).String()
+	}
+	return out, nil
+}
+
+// deliverHost sends the message to one server address, returning one
+// attempt per pending recipient (in order).
+func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr string, j *job, msg messageRow, data []byte, pending []int) []attempt {
+	start := r.clock.Now()
+	out := make([]attempt, len(pending))
+	fill := func(rep Reply, c *client) []attempt {
+		for k, i := range pending {
+			out[k] = attempt{rcpt: i, path: p.cfg.Name, host: host, addr: addr, reply: rep, latency: r.clock.Now().Sub(start)}
+			if c != nil && c.tls != nil {
+				out[k].tls, out[k].cipher = tls.VersionName(c.tls.Version), tls.CipherSuiteName(c.tls.CipherSuite)
+			}
+		}
+		return out
+	}
+	// The rate wait comes first, so that no job sleeps holding a connection.
+	if err := d.wait(ctx, r.clock, r.sleep); err != nil {
+		return fill(Reply{Stage: "connect", Text: err.Error()}, nil)
+	}
+	key := p.cfg.Name + "|" + addr
+	pc, err := r.conn(ctx, p, d, host, addr, key)
+	if err != nil {
+		return fill(asReply(err, "connect"), nil)
+	}
+	env := envelope{from: msg.sender, ret: msg.ret, envid: msg.envid, data: data, eight: has8bit(data), useDSN: true}
+	if r.cfg.DSN.VERP && !msg.isDSN && msg.sender != "" {
+		// The return path names the message, so a bounce finds it even
+		// when it is not a standard DSN.
+		env.from = dsn.VERPAddress(r.bounceAddress(), msg.id)
+	}
+	for _, i := range pending {
+		c := j.rcpts[i]
+		env.rcpts = append(env.rcpts, envRcpt{addr: c.address, notify: c.notify, orcpt: c.orcpt})
+	}
+	tr := pc.c.send(env)
+	fill(Reply{}, pc.c)
+	for k := range pending {
+		out[k].reply = tr.rcpts[k]
+		if tr.rcpts[k].Code == 421 {
+			tr.broken = true // RFC 5321 3.8: the server closes after 421
+		}
+	}
+	if tr.broken || pc.c.sent >= p.cfg.MessagesPerConnection {
+		pc.c.quit()
+		d.release()
+	} else {
+		r.pool.put(key, pc)
+	}
+	return out
+}
+
+// conn returns a connection to addr: an idle one, a new one when the
+// destination has a free slot, or one that frees up while it waits.
+func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key string) (*pooled, error) {
+	for {
+		changed := d.changed()
+		if pc := r.pool.get(key); pc != nil {
+			return pc, nil
+		}
+		if d.tryAcquire() {
+			c, err := r.connect(ctx, p, host, addr)
+			if err != nil {
+				if c != nil {
+					c.conn.Close()
+				}
+				d.release()
+				return nil, err
+			}
+			return &pooled{c: c, d: d}, nil
+		}
+		if r.pool.closeOther(d, key) {
+			continue
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, &stageError{"connect", ctx.Err()}
+		}
+	}
+}
+
+// connect dials addr and runs greeting, EHLO, STARTTLS and AUTH as the path
+// says. On error the returned client (if any) is to be closed.
+func (r *Relay) connect(ctx context.Context, p *path, host, addr string) (*client, error) {
+	dctx, cancel := context.WithTimeout(ctx, p.cfg.ConnectTimeout.D())
+	defer cancel()
+	dialer := r.dialer
+	if dialer == nil {
+		nd := &net.Dialer{}
+		if p.cfg.Source != "" {
+			nd.LocalAddr = &net.TCPAddr{IP: net.ParseIP(p.cfg.Source)}
+		}
+		dialer = nd
+	}
+	conn, err := dialer.DialContext(dctx, "tcp", addr)
+	if err != nil {
+		return nil, &stageError{"connect", err}
+	}
+	serverName := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		serverName = h
+	}
+	tcfg := r.tlsConfig(p, serverName)
+	if p.cfg.TLS == "implicit" {
+		tc := tls.Client(conn, tcfg)
+		tc.SetDeadline(wallClock().Add(p.cfg.ConnectTimeout.D()))
+		if err := tc.HandshakeContext(dctx); err != nil {
+			conn.Close()
+			return nil, &stageError{"starttls", fmt.Errorf("implicit TLS handshake: %w", err)}
+		}
+		conn = tc
+	}
+	c := newClient(conn, p.cfg.CommandTimeout.D(), p.cfg.DataTimeout.D())
+	if err := c.greet(p.helo); err != nil {
+		return c, err
+	}
+	if p.cfg.TLS == "opportunistic" || p.cfg.TLS == "required" {
+		if c.has("STARTTLS") {
+			if err := c.startTLS(tcfg, p.helo); err != nil {
+				return c, err
+			}
+		} else if p.cfg.TLS == "required" {
+			return c, &stageError{"starttls", errors.New("the server does not offer STARTTLS and the path requires it (tls: required)")}
+		}
+	}
+	if p.cfg.Username != "" {
+		if err := c.auth(p.cfg.Auth, p.cfg.Username, p.cfg.Password); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+func (r *Relay) tlsConfig(p *path, serverName string) *tls.Config {
+	var cfg *tls.Config
+	if r.tlsBase != nil {
+		cfg = r.tlsBase.Clone()
+	} else {
+		cfg = &tls.Config{}
+	}
+	cfg.ServerName = serverName
+	cfg.InsecureSkipVerify = !p.cfg.Verify
+	if cfg.MinVersion == 0 {
+		cfg.MinVersion = tls.VersionTLS12
+	}
+	return cfg
+}
+
+func has8bit(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[i+1:]
+	}
+	return ""
+}
+
+// portOf returns the port of a host:port, or 0.
+func portOf(hostport string) int {
+	_, p, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(p)
+	return n
+}

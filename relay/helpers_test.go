@@ -1,0 +1,339 @@
+package relay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// openStore opens a store in a temporary directory on clock c.
+func openStore(t *testing.T, c clock.Clock) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), store.Options{
+		Path: filepath.Join(t.TempDir(), "relay.db"), Sync: store.SyncOff, Clock: c,
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// testConfig sends everything through one smarthost path at addr.
+func testConfig(addr string) Config {
+	c := DefaultConfig()
+	c.Listen = ""
+	c.Paths = []PathConfig{{Name: "primary", Host: addr, TLS: "none"}}
+	c.Routes = []RouteConfig{{Name: "all", Paths: []string{"primary"}}}
+	c.Retry = RetryConfig{Kind: "list", Schedule: []config.Duration{dur(time.Minute), dur(5 * time.Minute)}, MaxAge: dur(time.Hour)}
+	return c
+}
+
+// harness is a relay on a virtual clock.
+type harness struct {
+	t     *testing.T
+	v     *clock.Virtual
+	store *store.Store
+	r     *Relay
+}
+
+func newHarness(t *testing.T, cfg Config, opts Options) *harness {
+	t.Helper()
+	v := clock.NewVirtual(epoch)
+	s := openStore(t, v)
+	opts.Store, opts.Clock = s, v
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	r, err := New(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r.Shutdown(ctx)
+	})
+	return &harness{t: t, v: v, store: s, r: r}
+}
+
+// settle waits (in real time) until the relay has nothing to do before its
+// clock moves.
+func (h *harness) settle() {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !h.r.quiet() {
+		if time.Now().After(deadline) {
+			h.t.Fatal("relay never settled")
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+}
+
+// runUntil moves the virtual clock from wake-up to wake-up until cond
+// holds.
+func (h *harness) runUntil(what string, cond func() bool) {
+	h.t.Helper()
+	for i := 0; i < 10000; i++ {
+		h.settle()
+		if cond() {
+			return
+		}
+		if !h.v.AdvanceToNext() {
+			h.t.Fatalf("waiting for %s: nothing left to do at %v", what, h.v.Now())
+		}
+	}
+	h.t.Fatalf("waiting for %s: gave up", what)
+}
+
+func (h *harness) enqueue(from string, to ...string) string {
+	h.t.Helper()
+	s := Submission{From: from, Data: []byte("From: " + from + "\r\nSubject: test\r\n\r\nHello.\r\n")}
+	for _, a := range to {
+		s.Recipients = append(s.Recipients, Recipient{Address: a})
+	}
+	id, err := h.r.Enqueue(context.Background(), s)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+func (h *harness) events(f events.Filter) []events.Event {
+	h.t.Helper()
+	f.Limit = 100000
+	evs, err := h.store.Events(context.Background(), f)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return evs
+}
+
+// terminal returns the terminal events per recipient of message id.
+func (h *harness) terminal(id string) map[string][]string {
+	out := map[string][]string{}
+	for _, e := range h.events(events.Filter{Message: id}) {
+		if events.Terminal(e.Kind) {
+			out[e.Recipient] = append(out[e.Recipient], e.Kind)
+		}
+	}
+	return out
+}
+
+// done reports whether every recipient of id has a terminal event.
+func (h *harness) done(id string, n int) func() bool {
+	return func() bool { return len(h.terminal(id)) == n }
+}
+
+// attemptTimes returns the clock times of the relay.attempt events of id
+// for rcpt, as offsets from epoch.
+func (h *harness) attemptTimes(id, rcpt string) []time.Duration {
+	var out []time.Duration
+	for _, e := range h.events(events.Filter{Message: id, Kinds: []string{events.RelayAttempt}, Recipient: rcpt}) {
+		out = append(out, e.Time.Sub(epoch))
+	}
+	return out
+}
+
+func payload(t *testing.T, e events.Event) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(e.Payload, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// fakeMTA is a small receiving server for relay tests.
+type fakeMTA struct {
+	addr string
+	srv  *smtp.Server
+
+	mu sync.Mutex
+	// behaviour, all optional: return an *smtp.SMTPError to refuse.
+	onMail func(from string) error
+	onRcpt func(to string) error
+	onData func(rcpts []string) error
+	msgs   []fakeMsg
+	conns  int // connections accepted
+	open   int
+	peak   int // most connections open at once
+	rcpts  map[string]int
+}
+
+type fakeMsg struct {
+	from  string
+	to    []string
+	data  []byte
+	tls   bool
+	conn  int
+	mailP *smtp.MailOptions
+}
+
+func startMTA(t *testing.T, setup func(*fakeMTA)) *fakeMTA {
+	t.Helper()
+	f := &fakeMTA{rcpts: map[string]int{}}
+	if setup != nil {
+		setup(f)
+	}
+	be := smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return &fakeSession{f: f, conn: c}, nil
+	})
+	f.srv = smtp.NewServer(be)
+	f.srv.Domain = "mta.test"
+	f.srv.EnableDSN = true
+	f.srv.ErrorLog = log.New(io.Discard, "", 0)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.addr = l.Addr().String()
+	go f.srv.Serve(&countingListener{Listener: l, f: f})
+	t.Cleanup(func() { f.srv.Close() })
+	return f
+}
+
+func (f *fakeMTA) received() []fakeMsg {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fakeMsg(nil), f.msgs...)
+}
+
+type countingListener struct {
+	net.Listener
+	f *fakeMTA
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return c, err
+	}
+	l.f.mu.Lock()
+	l.f.conns++
+	l.f.open++
+	l.f.peak = max(l.f.peak, l.f.open)
+	n := l.f.conns
+	l.f.mu.Unlock()
+	return &countedConn{Conn: c, f: l.f, n: n}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	f    *fakeMTA
+	n    int
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() {
+		c.f.mu.Lock()
+		c.f.open--
+		c.f.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
+
+type fakeSession struct {
+	f     *fakeMTA
+	conn  *smtp.Conn
+	from  string
+	opts  *smtp.MailOptions
+	rcpts []string
+}
+
+func (s *fakeSession) Mail(from string, opts *smtp.MailOptions) error {
+	s.from, s.opts = from, opts
+	if s.f.onMail != nil {
+		return s.f.onMail(from)
+	}
+	return nil
+}
+
+func (s *fakeSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.f.mu.Lock()
+	s.f.rcpts[to]++
+	s.f.mu.Unlock()
+	if s.f.onRcpt != nil {
+		if err := s.f.onRcpt(to); err != nil {
+			return err
+		}
+	}
+	s.rcpts = append(s.rcpts, to)
+	return nil
+}
+
+func (s *fakeSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if s.f.onData != nil {
+		if err := s.f.onData(s.rcpts); err != nil {
+			return err
+		}
+	}
+	_, isTLS := s.conn.TLSConnectionState()
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
+	cc, _ := s.conn.Conn().(*countedConn)
+	n := 0
+	if cc != nil {
+		n = cc.n
+	}
+	s.f.msgs = append(s.f.msgs, fakeMsg{from: s.from, to: append([]string(nil), s.rcpts...), data: b, tls: isTLS, conn: n, mailP: s.opts})
+	return nil
+}
+
+func (s *fakeSession) Reset()        { s.from, s.rcpts = "", nil }
+func (s *fakeSession) Logout() error { return nil }
+
+func smtpErr(code int, enh smtp.EnhancedCode, msg string) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: msg}
+}
+
+// closedAddr is a loopback address with nothing listening.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := l.Addr().String()
+	l.Close()
+	return a
+}
+
+var errNope = errors.New("nope")
+
+func hasPrefixAny(s string, ps ...string) bool {
+	for _, p := range ps {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}

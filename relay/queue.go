@@ -1,0 +1,240 @@
+package relay
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// Recipient states.
+const (
+	StateQueued     = "queued"
+	StateInflight   = "inflight"
+	StateDeferred   = "deferred"
+	StateDelivered  = "delivered"
+	StateBounced    = "bounced"
+	StateExpired    = "expired"
+	StateSuppressed = "suppressed"
+)
+
+// Submission is a message to enqueue.
+type Submission struct {
+	// From is the envelope sender; "" is the null reverse path.
+	From       string
+	Recipients []Recipient
+	// Data is the whole message, headers and body, lines ending in CRLF.
+	Data []byte
+	// EnvID and Ret are the RFC 3461 MAIL parameters ENVID and RET
+	// (FULL or HDRS).
+	EnvID string
+	Ret   string
+	// AuthUser and Client say who submitted it, for the record.
+	AuthUser string
+	Client   string
+
+	isDSN bool
+}
+
+// Recipient is one envelope recipient with its RFC 3461 RCPT parameters.
+type Recipient struct {
+	Address string
+	// Notify is NEVER or some of SUCCESS, FAILURE, DELAY; empty is the
+	// default (FAILURE and DELAY, RFC 3461 5.1).
+	Notify []string
+	// ORCPT is the original recipient address.
+	ORCPT string
+}
+
+// ErrNotFound is returned for an unknown message id.
+var ErrNotFound = errors.New("relay: no such message in the queue")
+
+// newID returns a fresh message id.
+func newID() string {
+	var b [10]byte
+	rand.Read(b[:])
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// insertMessage writes s to the queue inside tx and appends its events;
+// recipients already suppressed are recorded as such and never sent.
+func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Time) error {
+	life := r.policy.Lifetime(s.isDSN)
+	expires := int64(0)
+	if life > 0 {
+		expires = now.Add(life).UnixNano()
+	}
+	if _, err := tx.Exec(`INSERT INTO relay_messages (id, sender, envid, ret, is_dsn, auth_user, client, size, data, created_ns, expires_ns)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, s.From, s.EnvID, s.Ret, s.isDSN, s.AuthUser, s.Client, len(s.Data), s.Data, now.UnixNano(), expires); err != nil {
+		return fmt.Errorf("relay: queue message: %w", err)
+	}
+	for _, rc := range s.Recipients {
+		notify := strings.ToUpper(strings.Join(rc.Notify, ","))
+		sup, err := r.suppressedTx(tx, rc.Address)
+		if err != nil {
+			return err
+		}
+		state, due := StateQueued, any(now.UnixNano())
+		if sup != "" {
+			state, due = StateSuppressed, nil
+		}
+		if _, err := tx.Exec(`INSERT INTO relay_recipients (message_id, address, orcpt, notify, state, due_ns, updated_ns)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, rc.Address, rc.ORCPT, notify, state, due, now.UnixNano()); err != nil {
+			return fmt.Errorf("relay: queue recipient: %w", err)
+		}
+		if _, err := tx.Append(events.Event{Kind: events.RelayQueued, Message: id, Recipient: rc.Address}.WithPayload(map[string]any{
+			"sender": s.From, "size": len(s.Data), "envid": s.EnvID, "ret": s.Ret, "notify": notify,
+			"orcpt": rc.ORCPT, "client": s.Client, "auth_user": s.AuthUser, "dsn": s.isDSN, "recipients": len(s.Recipients),
+		})); err != nil {
+			return err
+		}
+		if sup != "" {
+			if _, err := tx.Append(events.Event{Kind: events.RelaySuppressed, Message: id, Recipient: rc.Address}.WithPayload(map[string]any{
+				"reason": "the address is on the suppression list: " + sup,
+				"advice": "remove it with `relaylab suppress remove` if it should receive mail again",
+			})); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Enqueue queues a message and returns its id once it is durable.
+func (r *Relay) Enqueue(ctx context.Context, s Submission) (string, error) {
+	if len(s.Recipients) == 0 {
+		return "", errors.New("relay: a message needs at least one recipient")
+	}
+	for _, rc := range s.Recipients {
+		if !strings.Contains(rc.Address, "@") {
+			return "", fmt.Errorf("relay: recipient %q is not an address (local@domain)", rc.Address)
+		}
+	}
+	id := newID()
+	now := r.clock.Now()
+	if err := r.store.Write(ctx, func(tx *store.Tx) error { return r.insertMessage(tx, id, s, now) }); err != nil {
+		return "", err
+	}
+	r.kick()
+	return id, nil
+}
+
+// claimed is a recipient taken from the queue for an attempt.
+type claimed struct {
+	id       int64
+	msgID    string
+	address  string
+	orcpt    string
+	notify   string
+	attempts int // failed attempts before this one
+	warned   bool
+	sender   string
+}
+
+// claim marks up to n due recipients in flight and returns them.
+func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, error) {
+	var out []claimed
+	err := r.store.Write(ctx, func(tx *store.Tx) error {
+		out = out[:0]
+		rows, err := tx.Query(`SELECT r.id, r.message_id, r.address, r.orcpt, r.notify, r.attempts, r.warned, m.sender
+			FROM relay_recipients r JOIN relay_messages m ON m.id = r.message_id
+			WHERE r.due_ns IS NOT NULL AND r.due_ns <= ? ORDER BY r.due_ns, r.id LIMIT ?`, now.UnixNano(), n)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var c claimed
+			if err := rows.Scan(&c.id, &c.msgID, &c.address, &c.orcpt, &c.notify, &c.attempts, &c.warned, &c.sender); err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		kept := out[:0]
+		for _, c := range out {
+			sup, err := r.suppressedTx(tx, c.address)
+			if err != nil {
+				return err
+			}
+			if sup != "" {
+				if err := r.finishTx(tx, c, StateSuppressed, now, events.Event{Kind: events.RelaySuppressed}.WithPayload(map[string]any{
+					"reason": "the address was put on the suppression list while the message waited: " + sup,
+				}), outcome{}); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = NULL, updated_ns = ? WHERE id = ?`,
+				StateInflight, now.UnixNano(), c.id); err != nil {
+				return err
+			}
+			kept = append(kept, c)
+		}
+		out = kept
+		return nil
+	})
+	return out, err
+}
+
+// nextDue returns when the earliest waiting recipient is due.
+func (r *Relay) nextDue(ctx context.Context) (time.Time, bool, error) {
+	var ns sql.NullInt64
+	err := r.store.DB().QueryRowContext(ctx, `SELECT MIN(due_ns) FROM relay_recipients WHERE due_ns IS NOT NULL`).Scan(&ns)
+	if err != nil || !ns.Valid {
+		return time.Time{}, false, err
+	}
+	return time.Unix(0, ns.Int64), true, nil
+}
+
+// recover puts recipients left in flight by a crash back in the queue: an
+// attempt that may or may not have reached the server is made again
+// (at-least-once).
+func (r *Relay) recoverInflight(ctx context.Context) (int64, error) {
+	var n int64
+	now := r.clock.Now()
+	err := r.store.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, updated_ns = ? WHERE state = ?`,
+			StateQueued, now.UnixNano(), now.UnixNano(), StateInflight)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// messageRow is what a delivery needs of a message.
+type messageRow struct {
+	id, sender, envid, ret string
+	isDSN                  bool
+	created, expires       time.Time
+	data                   []byte
+}
+
+func (r *Relay) loadMessage(ctx context.Context, id string) (messageRow, error) {
+	m := messageRow{id: id}
+	var created, expires int64
+	err := r.store.DB().QueryRowContext(ctx, `SELECT sender, envid, ret, is_dsn, created_ns, expires_ns, data FROM relay_messages WHERE id = ?`, id).
+		Scan(&m.sender, &m.envid, &m.ret, &m.isDSN, &created, &expires, &m.data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	m.created = time.Unix(0, created)
+	if expires > 0 {
+		m.expires = time.Unix(0, expires)
+	}
+	return m, err
+}

@@ -1,0 +1,312 @@
+package relay
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/dsn"
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// MessageInfo describes a queued (or finished) message.
+type MessageInfo struct {
+	ID         string          `json:"id"`
+	Sender     string          `json:"sender"`
+	EnvID      string          `json:"envid,omitempty"`
+	Ret        string          `json:"ret,omitempty"`
+	IsDSN      bool            `json:"is_dsn,omitempty"`
+	AuthUser   string          `json:"auth_user,omitempty"`
+	Client     string          `json:"client,omitempty"`
+	Size       int             `json:"size"`
+	Created    time.Time       `json:"created"`
+	Expires    time.Time       `json:"expires,omitzero"`
+	Recipients []RecipientInfo `json:"recipients"`
+	// Data is the message itself; filled by Message only.
+	Data []byte `json:"-"`
+}
+
+// RecipientInfo is one recipient's state.
+type RecipientInfo struct {
+	ID       int64     `json:"id"`
+	Address  string    `json:"address"`
+	State    string    `json:"state"`
+	Due      time.Time `json:"due,omitzero"`
+	Attempts int       `json:"attempts"`
+	Path     string    `json:"path,omitempty"`
+	Host     string    `json:"host,omitempty"`
+	Reply    Reply     `json:"reply,omitzero"`
+	Category string    `json:"category,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Notify   string    `json:"notify,omitempty"`
+	ORCPT    string    `json:"orcpt,omitempty"`
+	Updated  time.Time `json:"updated"`
+}
+
+// QueueFilter selects messages for List.
+type QueueFilter struct {
+	// State keeps messages with at least one recipient in this state;
+	// "waiting" means queued, deferred or in flight; "" means all.
+	State string
+	Limit int // default 100
+	// Before pages backwards: messages created before this time.
+	Before time.Time
+}
+
+// List returns messages, newest first, with their recipients.
+func (r *Relay) List(ctx context.Context, f QueueFilter) ([]MessageInfo, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	where, args := []string{"1=1"}, []any{}
+	switch f.State {
+	case "":
+	case "waiting":
+		where = append(where, `id IN (SELECT message_id FROM relay_recipients WHERE state IN ('queued', 'deferred', 'inflight'))`)
+	default:
+		where = append(where, `id IN (SELECT message_id FROM relay_recipients WHERE state = ?)`)
+		args = append(args, f.State)
+	}
+	if !f.Before.IsZero() {
+		where = append(where, "created_ns < ?")
+		args = append(args, f.Before.UnixNano())
+	}
+	args = append(args, limit)
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT id, sender, envid, ret, is_dsn, auth_user, client, size, created_ns, expires_ns
+		FROM relay_messages WHERE `+strings.Join(where, " AND ")+` ORDER BY created_ns DESC, id LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []MessageInfo
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Recipients, err = r.recipients(ctx, out[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanMessage(s scanner) (MessageInfo, error) {
+	var m MessageInfo
+	var created, expires int64
+	err := s.Scan(&m.ID, &m.Sender, &m.EnvID, &m.Ret, &m.IsDSN, &m.AuthUser, &m.Client, &m.Size, &created, &expires)
+	m.Created = time.Unix(0, created).UTC()
+	if expires > 0 {
+		m.Expires = time.Unix(0, expires).UTC()
+	}
+	return m, err
+}
+
+func (r *Relay) recipients(ctx context.Context, id string) ([]RecipientInfo, error) {
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT id, address, state, due_ns, attempts, path, host, code, enhanced, reply, category, reason, notify, orcpt, updated_ns
+		FROM relay_recipients WHERE message_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []RecipientInfo
+	for rows.Next() {
+		var rc RecipientInfo
+		var due sql.NullInt64
+		var updated int64
+		if err := rows.Scan(&rc.ID, &rc.Address, &rc.State, &due, &rc.Attempts, &rc.Path, &rc.Host, &rc.Reply.Code, &rc.Reply.Enhanced,
+			&rc.Reply.Text, &rc.Category, &rc.Reason, &rc.Notify, &rc.ORCPT, &updated); err != nil {
+			return nil, err
+		}
+		if due.Valid {
+			rc.Due = time.Unix(0, due.Int64).UTC()
+		}
+		rc.Updated = time.Unix(0, updated).UTC()
+		out = append(out, rc)
+	}
+	return out, rows.Err()
+}
+
+// Message returns one message with its recipients and data.
+func (r *Relay) Message(ctx context.Context, id string) (MessageInfo, error) {
+	row := r.store.DB().QueryRowContext(ctx, `SELECT id, sender, envid, ret, is_dsn, auth_user, client, size, created_ns, expires_ns
+		FROM relay_messages WHERE id = ?`, id)
+	m, err := scanMessage(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return m, err
+	}
+	if err := r.store.DB().QueryRowContext(ctx, `SELECT data FROM relay_messages WHERE id = ?`, id).Scan(&m.Data); err != nil {
+		return m, err
+	}
+	m.Recipients, err = r.recipients(ctx, id)
+	return m, err
+}
+
+// RetryNow makes the message's waiting recipients due now; it returns how
+// many there were.
+func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
+	var n int64
+	now := r.clock.Now()
+	err := r.store.Write(ctx, func(tx *store.Tx) error {
+		var one int
+		if err := tx.QueryRow(`SELECT 1 FROM relay_messages WHERE id = ?`, id).Scan(&one); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("%w: %s", ErrNotFound, id)
+			}
+			return err
+		}
+		res, err := tx.Exec(`UPDATE relay_recipients SET due_ns = ?, updated_ns = ? WHERE message_id = ? AND due_ns IS NOT NULL`, now.UnixNano(), now.UnixNano(), id)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	if n > 0 {
+		r.kick()
+	}
+	return int(n), err
+}
+
+// Delete removes a message from the queue. Recipients still waiting get
+// their terminal event (expired, deleted by hand).
+func (r *Relay) Delete(ctx context.Context, id string) error {
+	now := r.clock.Now()
+	return r.store.Write(ctx, func(tx *store.Tx) error {
+		rows, err := tx.Query(`SELECT address FROM relay_recipients WHERE message_id = ? AND state IN ('queued', 'deferred', 'inflight')`, id)
+		if err != nil {
+			return err
+		}
+		var waiting []string
+		for rows.Next() {
+			var a string
+			if err := rows.Scan(&a); err != nil {
+				rows.Close()
+				return err
+			}
+			waiting = append(waiting, a)
+		}
+		rows.Close()
+		res, err := tx.Exec(`DELETE FROM relay_messages WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		if _, err := tx.Exec(`DELETE FROM relay_recipients WHERE message_id = ?`, id); err != nil {
+			return err
+		}
+		for _, a := range waiting {
+			if _, err := tx.Append(events.Event{Kind: events.RelayExpired, Time: now, Message: id, Recipient: a}.WithPayload(map[string]any{
+				"reason": "deleted from the queue by an operator", "category": "deleted",
+			})); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// bounceAddress receives incoming DSNs.
+func (r *Relay) bounceAddress() string {
+	if r.cfg.DSN.BounceAddress != "" {
+		return normAddr(r.cfg.DSN.BounceAddress)
+	}
+	return "bounces@" + strings.ToLower(r.cfg.Hostname)
+}
+
+// receiveDSN matches an incoming DSN to the message it reports on (by the
+// VERP tag of the address it came to, else by ENVID) and marks each failed
+// recipient bounced, suppressing it on a permanent failure.
+func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error {
+	p, err := dsn.Parse(data)
+	if err != nil {
+		return fmt.Errorf("not a DSN we can read: %w", err)
+	}
+	msgID := ""
+	for _, a := range to {
+		if tag, ok := dsn.VERPTag(a); ok {
+			msgID = tag
+		}
+	}
+	envid := p.EnvelopeID()
+	now := r.clock.Now()
+	matched := 0
+	err = r.store.Write(ctx, func(tx *store.Tx) error {
+		id := msgID
+		if id == "" && envid != "" {
+			if err := tx.QueryRow(`SELECT id FROM relay_messages WHERE envid = ? AND is_dsn = 0 ORDER BY created_ns DESC LIMIT 1`, envid).Scan(&id); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		if id == "" {
+			return errors.New("the DSN names no message: no VERP tag and no known ENVID")
+		}
+		for _, rc := range p.Report.Recipients {
+			if rc.Action != dsn.ActionFailed {
+				continue
+			}
+			addr := strings.TrimSpace(strings.TrimPrefix(rc.FinalRecipient, "rfc822;"))
+			var rid int64
+			var state string
+			err := tx.QueryRow(`SELECT id, state FROM relay_recipients WHERE message_id = ? AND lower(address) = ?`, id, normAddr(addr)).Scan(&rid, &state)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if state == StateBounced {
+				continue
+			}
+			rep := Reply{Stage: "async", Enhanced: rc.Status, Text: rc.DiagnosticCode}
+			if code, rest, ok := strings.Cut(strings.TrimPrefix(rc.DiagnosticCode, "smtp;"), " "); ok && len(code) == 3 {
+				fmt.Sscanf(code, "%d", &rep.Code)
+				rep.Text = strings.TrimPrefix(strings.TrimSpace(rest), rc.Status+" ")
+			}
+			if rep.Code == 0 && strings.HasPrefix(rc.Status, "5") {
+				rep.Code = 550
+			}
+			v := r.classify.Classify(rep)
+			if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = NULL, code = ?, enhanced = ?, reply = ?, category = ?, reason = ?, updated_ns = ? WHERE id = ?`,
+				StateBounced, rep.Code, rep.Enhanced, rep.Text, v.Category, v.Reason, now.UnixNano(), rid); err != nil {
+				return err
+			}
+			if _, err := tx.Append(events.Event{Kind: events.RelayBounced, Time: now, Message: id, Recipient: addr}.WithPayload(map[string]any{
+				"async": true, "previous_state": state, "reply": rep, "category": v.Category, "reason": v.Reason, "advice": v.Advice,
+				"reporting_mta": p.Report.ReportingMTA, "remote_mta": rc.RemoteMTA,
+			})); err != nil {
+				return err
+			}
+			if strings.HasPrefix(rc.Status, "5") && !r.cfg.Suppression.Disabled {
+				if err := r.suppressTx(tx, addr, v.Category, rep.String(), "dsn", now); err != nil {
+					return err
+				}
+			}
+			matched++
+		}
+		return nil
+	})
+	if err == nil && matched == 0 {
+		return errors.New("the DSN reports no failed recipient of a message we sent")
+	}
+	return err
+}

@@ -1,0 +1,203 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// outcome is what is stored with a recipient's new state.
+type outcome struct {
+	path, host string
+	reply      Reply
+	verdict    Verdict
+	attempts   int
+}
+
+// finishTx moves recipient c to a terminal state and appends ev, its one
+// terminal event.
+// The recipient must still be in flight or waiting: one deleted or
+// finished meanwhile gets no second terminal event (errGone).
+func (r *Relay) finishTx(tx *store.Tx, c claimed, state string, now time.Time, ev events.Event, o outcome) error {
+	res, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = NULL, attempts = ?, path = ?, host = ?, code = ?, enhanced = ?,
+		reply = ?, category = ?, reason = ?, updated_ns = ? WHERE id = ? AND state IN ('queued', 'inflight', 'deferred')`,
+		state, max(o.attempts, c.attempts), o.path, o.host, o.reply.Code, o.reply.Enhanced, o.reply.Text, o.verdict.Category, o.verdict.Reason,
+		now.UnixNano(), c.id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errGone
+	}
+	ev.Message, ev.Recipient, ev.Path, ev.Time = c.msgID, c.address, o.path, now
+	_, err = tx.Append(ev)
+	return err
+}
+
+// errGone marks a recipient deleted or finished while it was in flight.
+var errGone = errors.New("relay: recipient no longer in the queue")
+
+// record stores the outcome of one job in one transaction: an attempt
+// event per exchange, then each recipient's new state and its event, the
+// suppressions and the DSNs that follow.
+func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []result, log []attempt) error {
+	now := r.clock.Now()
+	return r.store.Write(ctx, func(tx *store.Tx) error {
+		gone := map[int]bool{}
+		for i, c := range j.rcpts {
+			var st string
+			if err := tx.QueryRow(`SELECT state FROM relay_recipients WHERE id = ?`, c.id).Scan(&st); err != nil || st != StateInflight {
+				gone[i] = true // deleted while in flight
+			}
+		}
+		for _, a := range log {
+			if gone[a.rcpt] {
+				continue
+			}
+			c := j.rcpts[a.rcpt]
+			if _, err := tx.Append(events.Event{Kind: events.RelayAttempt, Time: now, Message: c.msgID, Recipient: c.address, Path: a.path, Target: a.host}.WithPayload(map[string]any{
+				"attempt": c.attempts + 1, "route": j.route, "path": a.path, "host": a.host, "address": a.addr,
+				"tls": a.tls, "cipher": a.cipher, "reply": a.reply, "latency_ms": a.latency.Milliseconds(),
+			})); err != nil {
+				return err
+			}
+		}
+		var failed, delayed []dsnEntry
+		for i, res := range results {
+			if gone[i] {
+				continue
+			}
+			c := j.rcpts[i]
+			n := c.attempts
+			if res.tried {
+				n++
+			}
+			o := outcome{path: res.path, host: res.host, reply: res.reply, verdict: res.verdict, attempts: n}
+			payload := map[string]any{"attempts": n, "route": j.route, "reply": res.reply, "host": res.host}
+			switch {
+			case res.delivered():
+				if err := r.finishTx(tx, c, StateDelivered, now, events.Event{Kind: events.RelayDelivered}.WithPayload(payload), o); err != nil {
+					return err
+				}
+				if err := r.resetSoftTx(tx, c.address); err != nil {
+					return err
+				}
+			case res.verdict.Disposition == Bounce || res.verdict.Disposition == Suppress:
+				payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
+				if err := r.finishTx(tx, c, StateBounced, now, events.Event{Kind: events.RelayBounced}.WithPayload(payload), o); err != nil {
+					return err
+				}
+				if res.verdict.Disposition == Suppress && !r.cfg.Suppression.Disabled {
+					if err := r.suppressTx(tx, c.address, res.verdict.Category, res.reply.String(), "bounce", now); err != nil {
+						return err
+					}
+				}
+				failed = append(failed, dsnEntry{c: c, o: o})
+			default:
+				payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
+				if r.policy.GiveUp(n) || (!msg.expires.IsZero() && !now.Before(msg.expires)) {
+					o.verdict.Category = "expired"
+					payload["last_category"] = res.verdict.Category
+					payload["reason"] = "the retry policy gave up: " + giveUpReason(r.policy, n, msg, now)
+					payload["advice"] = "the last reply says why: " + res.verdict.Reason + "; " + res.verdict.Advice
+					if err := r.finishTx(tx, c, StateExpired, now, events.Event{Kind: events.RelayExpired}.WithPayload(payload), o); err != nil {
+						return err
+					}
+					if err := r.softBounceTx(tx, c.address, now); err != nil {
+						return err
+					}
+					failed = append(failed, dsnEntry{c: c, o: o, expired: true})
+					continue
+				}
+				due := now.Add(r.policy.Delay(c.msgID, max(n, 1), now.Sub(msg.created)))
+				if until, ok := r.restingUntil(j, now); ok && until.After(due) {
+					due = until
+				}
+				if !msg.expires.IsZero() && due.After(msg.expires) {
+					due = msg.expires // one last try at the end of the lifetime
+				}
+				if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, attempts = ?, path = ?, host = ?, code = ?, enhanced = ?,
+					reply = ?, category = ?, reason = ?, updated_ns = ? WHERE id = ?`,
+					StateDeferred, due.UnixNano(), n, res.path, res.host, res.reply.Code, res.reply.Enhanced, res.reply.Text,
+					res.verdict.Category, res.verdict.Reason, now.UnixNano(), c.id); err != nil {
+					return err
+				}
+				payload["next_attempt"] = due.UTC()
+				if _, err := tx.Append(events.Event{Kind: events.RelayDeferred, Time: now, Message: c.msgID, Recipient: c.address, Path: res.path}.WithPayload(payload)); err != nil {
+					return err
+				}
+				if r.wantsDelayWarning(c, msg, now) {
+					delayed = append(delayed, dsnEntry{c: c, o: o, until: msg.expires})
+				}
+			}
+		}
+		if len(failed) > 0 {
+			if err := r.notifyTx(tx, msg, failed, false, now); err != nil {
+				return err
+			}
+		}
+		if len(delayed) > 0 {
+			if err := r.notifyTx(tx, msg, delayed, true, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// restingUntil is when the job's first destination ends a rest.
+func (r *Relay) restingUntil(j *job, now time.Time) (time.Time, bool) {
+	var until time.Time
+	for _, p := range j.paths {
+		key := "path:" + p.cfg.Name
+		if p.cfg.Type == "mx" {
+			key = "mx:" + p.cfg.Name + ":" + j.domain
+		}
+		r.mu.Lock()
+		d := r.dests[key]
+		r.mu.Unlock()
+		if d == nil {
+			return time.Time{}, false
+		}
+		t, ok := d.resting(now)
+		if !ok {
+			return time.Time{}, false // some path is open
+		}
+		if until.IsZero() || t.Before(until) {
+			until = t
+		}
+	}
+	return until, !until.IsZero()
+}
+
+func giveUpReason(p Policy, n int, msg messageRow, now time.Time) string {
+	if p.GiveUp(n) {
+		return "the maximum number of attempts was reached"
+	}
+	return "the message is older than the maximum age (queued " + now.Sub(msg.created).String() + " ago)"
+}
+
+// wantsDelayWarning reports whether a delay DSN is due for c.
+func (r *Relay) wantsDelayWarning(c claimed, msg messageRow, now time.Time) bool {
+	w := r.cfg.DSN.DelayWarning.D()
+	if w <= 0 || c.warned || r.cfg.DSN.Disabled || msg.isDSN || msg.sender == "" {
+		return false
+	}
+	if now.Sub(msg.created) < w {
+		return false
+	}
+	// RFC 3461 4.1: without NOTIFY the relay may send delay DSNs.
+	return c.notify == "" || strings.Contains(c.notify, "DELAY")
+}
+
+// dsnEntry is one recipient of a DSN to write.
+type dsnEntry struct {
+	c       claimed
+	o       outcome
+	expired bool
+	until   time.Time
+}

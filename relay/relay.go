@@ -1,0 +1,380 @@
+// Package relay is relaylab's relay: a durable queue in SQLite with a
+// scheduler on the Clock, a submission listener, delivery over smarthost and
+// direct MX paths, classification of every reply, retry policies, routes,
+// suppression and per-destination shaping.
+//
+// Every recipient moves through queued -> inflight -> delivered, deferred
+// (queued again at a time), bounced, expired or suppressed, and every step
+// is an event in the store's log, with exactly one terminal event per
+// recipient.
+package relay
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// Dialer opens connections to upstream servers.
+type Dialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// Options are what the relay needs besides its configuration.
+type Options struct {
+	Store    *store.Store
+	Clock    clock.Clock
+	Logger   *slog.Logger
+	Resolver Resolver // for mx paths; default: the system's resolvers
+	Seed     int64    // jitter and weighted splits
+	// Dialer connects to upstreams; default a net.Dialer honouring each
+	// path's source address and connect timeout.
+	Dialer Dialer
+	// TLSConfig is the base of every client TLS config (RootCAs for tests).
+	TLSConfig *tls.Config
+}
+
+// ErrClosed is returned after Shutdown.
+var ErrClosed = errors.New("relay: closed")
+
+// Relay is a running (or ready) relay.
+type Relay struct {
+	cfg      Config
+	store    *store.Store
+	clock    clock.Clock
+	log      *slog.Logger
+	resolver Resolver
+	dialer   Dialer
+	tlsBase  *tls.Config
+	seed     int64
+	policy   Policy
+	classify *Classifier
+	paths    map[string]*path
+	routes   []RouteConfig
+	// signer adds DKIM signatures; nil signs nothing.
+	signer interface {
+		Sign(sender string, data []byte) []byte
+	}
+
+	kickCh chan struct{}
+	slots  chan struct{}
+	pool   *connPool
+
+	mu       sync.Mutex
+	busy     int  // scheduler passes and jobs in progress, plus a pending kick
+	kicked   bool // a kick is waiting in kickCh
+	wakeAt   time.Time
+	sleeps   map[*time.Time]struct{} // wake-ups of jobs sleeping on the clock
+	idleWait []chan struct{}
+	dests    map[string]*dest
+	started  bool
+
+	cancel     context.CancelFunc // stops the scheduler
+	cancelJobs context.CancelFunc // aborts deliveries in progress
+	jobCtx     context.Context
+	wg         sync.WaitGroup
+	sub        *submission
+}
+
+// New checks cfg and prepares a relay; Start runs it. Queue queries and
+// suppression work on a relay that was never started.
+func New(cfg Config, opts Options) (*Relay, error) {
+	if opts.Store == nil {
+		return nil, errors.New("relay: Options.Store is required")
+	}
+	if err := cfg.Validate("relay"); err != nil {
+		return nil, err
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	cl, err := NewClassifier(cfg.Classify)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 64
+	}
+	if cfg.Batch == 0 {
+		cfg.Batch = 256
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname = "relaylab.localhost"
+	}
+	r := &Relay{
+		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger.With("component", "relay"),
+		resolver: opts.Resolver, dialer: opts.Dialer, tlsBase: opts.TLSConfig, seed: opts.Seed,
+		policy: NewPolicy(cfg.Retry, opts.Seed), classify: cl, routes: cfg.Routes,
+		paths:  map[string]*path{},
+		kickCh: make(chan struct{}, 1),
+		slots:  make(chan struct{}, cfg.Workers),
+		dests:  map[string]*dest{},
+		sleeps: map[*time.Time]struct{}{},
+	}
+	r.pool = newConnPool()
+	for _, pc := range cfg.Paths {
+		r.paths[pc.Name] = newPath(pc, cfg.Hostname)
+	}
+	return r, nil
+}
+
+// Start recovers recipients a crash left in flight, opens the submission
+// listener and starts the scheduler. It returns once listening.
+func (r *Relay) Start(ctx context.Context) error {
+	r.mu.Lock()
+	if r.started {
+		r.mu.Unlock()
+		return errors.New("relay: already started")
+	}
+	r.started = true
+	r.mu.Unlock()
+	if r.resolver == nil && r.needsResolver() {
+		res, err := NewDNSResolver()
+		if err != nil {
+			return err
+		}
+		r.resolver = res
+	}
+	n, err := r.recoverInflight(ctx)
+	if err != nil {
+		return fmt.Errorf("relay: recovering the queue: %w", err)
+	}
+	if n > 0 {
+		r.log.Info("recipients in flight at the last stop are queued again (at-least-once)", "recipients", n)
+	}
+	if r.cfg.Listen != "" || r.cfg.TLSListen != "" {
+		sub, err := r.listen()
+		if err != nil {
+			return err
+		}
+		r.sub = sub
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r.cancel = cancel
+	r.jobCtx, r.cancelJobs = context.WithCancel(context.WithoutCancel(ctx))
+	r.mu.Lock()
+	r.busy++ // the scheduler starts busy
+	r.mu.Unlock()
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.schedule(runCtx)
+	}()
+	return nil
+}
+
+func (r *Relay) needsResolver() bool {
+	for _, p := range r.paths {
+		if p.cfg.Type == "mx" {
+			return true
+		}
+	}
+	return false
+}
+
+// Addr is the submission listener's address (nil when there is none).
+func (r *Relay) Addr() net.Addr {
+	if r.sub == nil || len(r.sub.listeners) == 0 {
+		return nil
+	}
+	return r.sub.listeners[0].Addr()
+}
+
+// TLSAddr is the implicit-TLS submission listener's address, if any.
+func (r *Relay) TLSAddr() net.Addr {
+	if r.sub == nil || r.sub.tlsListener == nil {
+		return nil
+	}
+	return r.sub.tlsListener.Addr()
+}
+
+// Shutdown stops accepting submissions, stops claiming work, and waits for
+// deliveries in progress until ctx ends. Recipients still in flight then
+// are retried at the next start.
+func (r *Relay) Shutdown(ctx context.Context) error {
+	var errs []error
+	if r.sub != nil {
+		errs = append(errs, r.sub.shutdown(ctx))
+	}
+	if r.cancel != nil {
+		r.cancel()
+	}
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		r.cancelJobs()
+		<-done
+		errs = append(errs, ctx.Err())
+	}
+	if r.cancelJobs != nil {
+		r.cancelJobs()
+	}
+	r.pool.closeAll()
+	return errors.Join(errs...)
+}
+
+// kick wakes the scheduler.
+func (r *Relay) kick() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.kicked {
+		return
+	}
+	r.kicked = true
+	r.busy++
+	r.kickCh <- struct{}{}
+}
+
+func (r *Relay) addBusy(d int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.busy += d
+	if r.busy == 0 {
+		for _, c := range r.idleWait {
+			close(c)
+		}
+		r.idleWait = nil
+	}
+}
+
+// quiet reports whether the relay has nothing to do until its clock moves:
+// no job runs, no kick is pending and its wake-up is not yet due.
+func (r *Relay) quiet() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.busy != 0 {
+		return false
+	}
+	now := r.clock.Now()
+	for t := range r.sleeps {
+		if !now.Before(*t) {
+			return false // woken, not yet running
+		}
+	}
+	return r.wakeAt.IsZero() || now.Before(r.wakeAt)
+}
+
+// sleep waits d on the relay's clock inside a job; while it sleeps the job
+// does not keep the relay from being quiet.
+func (r *Relay) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	at := r.clock.Now().Add(d)
+	r.mu.Lock()
+	r.sleeps[&at] = struct{}{}
+	r.mu.Unlock()
+	r.addBusy(-1)
+	err := clock.Sleep(ctx, r.clock, d)
+	r.addBusy(1)
+	r.mu.Lock()
+	delete(r.sleeps, &at)
+	r.mu.Unlock()
+	return err
+}
+
+// schedule is the scheduler loop: claim what is due, hand it to workers,
+// sleep on the clock until the next due time or a kick.
+func (r *Relay) schedule(ctx context.Context) {
+	var timer clock.Timer
+	for {
+		r.pass(ctx)
+		if ctx.Err() != nil {
+			r.addBusy(-1)
+			return
+		}
+		next, ok, err := r.nextDue(ctx)
+		if err != nil && ctx.Err() == nil {
+			r.log.Error("relay: reading the queue failed; retrying in a minute", "err", err)
+			next, ok = r.clock.Now().Add(time.Minute), true
+		}
+		var tc <-chan time.Time
+		r.mu.Lock()
+		r.wakeAt = time.Time{}
+		if ok {
+			d := next.Sub(r.clock.Now())
+			if d < 0 {
+				d = 0
+			}
+			if timer == nil {
+				timer = r.clock.NewTimer(d)
+			} else {
+				timer.Stop()
+				timer.Reset(d)
+			}
+			tc = timer.C()
+			r.wakeAt = r.clock.Now().Add(d)
+		}
+		r.mu.Unlock()
+		r.addBusy(-1)
+		select {
+		case <-ctx.Done():
+			if timer != nil {
+				timer.Stop()
+			}
+			return
+		case <-r.kickCh:
+			r.mu.Lock()
+			r.kicked = false // its busy count is now ours
+			r.mu.Unlock()
+		case <-tc:
+			r.addBusy(1)
+		}
+		if timer != nil {
+			timer.Stop()
+			// Drain a fire that raced the kick, so the next Reset starts clean.
+			select {
+			case <-timer.C():
+			default:
+			}
+		}
+	}
+}
+
+// pass claims due recipients until none is due, dispatching them.
+func (r *Relay) pass(ctx context.Context) {
+	for ctx.Err() == nil {
+		now := r.clock.Now()
+		batch, err := r.claim(ctx, now, r.cfg.Batch)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.log.Error("relay: claiming due recipients failed", "err", err)
+			}
+			return
+		}
+		if len(batch) == 0 {
+			return
+		}
+		for _, j := range r.plan(now, batch) {
+			select {
+			case r.slots <- struct{}{}:
+			case <-ctx.Done():
+				// Left in flight: retried at the next start.
+				return
+			}
+			r.addBusy(1)
+			r.wg.Add(1)
+			go func() {
+				defer r.wg.Done()
+				defer func() { <-r.slots; r.addBusy(-1) }()
+				r.run(r.jobCtx, j)
+			}()
+		}
+		if len(batch) < r.cfg.Batch {
+			return
+		}
+	}
+}

@@ -1,0 +1,196 @@
+package relay
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/config"
+)
+
+// RetryConfig is a retry policy: when to try again after a temporary
+// failure, and when to give up.
+type RetryConfig struct {
+	// Preset fills the fields left empty: postfix, kumomta or rfc5321.
+	Preset string `yaml:"preset"`
+	// Kind is exponential, list or postfix.
+	Kind string `yaml:"kind"`
+	// Exponential: Initial * Factor^(n-1), capped at Max, +/- Jitter
+	// (a fraction, 0.1 is 10%) from a seeded generator.
+	Initial config.Duration `yaml:"initial"`
+	Factor  float64         `yaml:"factor"`
+	Max     config.Duration `yaml:"max"`
+	Jitter  float64         `yaml:"jitter"`
+	// List: the delay after failed attempt n is Schedule[n-1]; the last
+	// entry repeats.
+	Schedule []config.Duration `yaml:"schedule"`
+	// Postfix: the delay is the message's age, clamped to [MinBackoff,
+	// MaxBackoff].
+	MinBackoff config.Duration `yaml:"min_backoff"`
+	MaxBackoff config.Duration `yaml:"max_backoff"`
+	// MaxAge gives up on a recipient this long after the message arrived;
+	// BounceMaxAge does the same for the DSNs we send. 0: no limit.
+	MaxAge       config.Duration `yaml:"max_age"`
+	BounceMaxAge config.Duration `yaml:"bounce_max_age"`
+	// MaxAttempts gives up after this many attempts (0: no limit).
+	MaxAttempts int `yaml:"max_attempts"`
+}
+
+// Presets by name.
+var presets = map[string]RetryConfig{
+	// Postfix: minimal_backoff_time 300s, maximal_backoff_time 4000s,
+	// maximal_queue_lifetime 5d, bounce_queue_lifetime 5d.
+	"postfix": {Kind: "postfix", MinBackoff: dur(300 * time.Second), MaxBackoff: dur(4000 * time.Second),
+		MaxAge: dur(5 * 24 * time.Hour), BounceMaxAge: dur(5 * 24 * time.Hour)},
+	// KumoMTA: retry_interval 20m doubling up to max_retry_interval, max_age
+	// 7d (we cap the interval at 8h).
+	"kumomta": {Kind: "exponential", Initial: dur(20 * time.Minute), Factor: 2, Max: dur(8 * time.Hour),
+		MaxAge: dur(7 * 24 * time.Hour), BounceMaxAge: dur(2 * 24 * time.Hour)},
+	// RFC 5321 4.5.4.1: retry after at least 30 minutes, give up after at
+	// least 4-5 days.
+	"rfc5321": {Kind: "list", Schedule: []config.Duration{dur(30 * time.Minute)},
+		MaxAge: dur(5 * 24 * time.Hour), BounceMaxAge: dur(5 * 24 * time.Hour)},
+}
+
+func dur(d time.Duration) config.Duration { return config.Duration(d) }
+
+// resolved returns c with its preset's values where c has none.
+func (c RetryConfig) resolved() RetryConfig {
+	p, ok := presets[c.Preset]
+	if !ok {
+		return c
+	}
+	if c.Kind == "" {
+		c.Kind = p.Kind
+	}
+	if c.Kind == p.Kind {
+		if c.Initial == 0 {
+			c.Initial = p.Initial
+		}
+		if c.Factor == 0 {
+			c.Factor = p.Factor
+		}
+		if c.Max == 0 {
+			c.Max = p.Max
+		}
+		if len(c.Schedule) == 0 {
+			c.Schedule = p.Schedule
+		}
+		if c.MinBackoff == 0 {
+			c.MinBackoff = p.MinBackoff
+		}
+		if c.MaxBackoff == 0 {
+			c.MaxBackoff = p.MaxBackoff
+		}
+	}
+	if c.MaxAge == 0 {
+		c.MaxAge = p.MaxAge
+	}
+	if c.BounceMaxAge == 0 {
+		c.BounceMaxAge = p.BounceMaxAge
+	}
+	return c
+}
+
+// Validate checks the policy.
+func (c *RetryConfig) Validate(k string) error {
+	if c.Preset != "" {
+		if _, ok := presets[c.Preset]; !ok {
+			return config.Errorf(k+".preset", "%q: want postfix, kumomta or rfc5321", c.Preset)
+		}
+	}
+	r := c.resolved()
+	switch r.Kind {
+	case "exponential":
+		if r.Initial <= 0 {
+			return config.Errorf(k+".initial", "exponential retry needs a positive initial delay")
+		}
+		if r.Factor < 1 {
+			return config.Errorf(k+".factor", "factor %v: want 1 or more", r.Factor)
+		}
+		if r.Jitter < 0 || r.Jitter >= 1 {
+			return config.Errorf(k+".jitter", "jitter %v: want a fraction in [0, 1)", r.Jitter)
+		}
+	case "list":
+		if len(r.Schedule) == 0 {
+			return config.Errorf(k+".schedule", "list retry needs a schedule such as [1m, 5m, 5m, 1h]")
+		}
+		for i, d := range r.Schedule {
+			if d <= 0 {
+				return config.Errorf(fmt.Sprintf("%s.schedule[%d]", k, i), "delays must be positive")
+			}
+		}
+	case "postfix":
+		if r.MinBackoff <= 0 || r.MaxBackoff < r.MinBackoff {
+			return config.Errorf(k+".min_backoff", "postfix retry needs 0 < min_backoff <= max_backoff")
+		}
+	case "":
+		return config.Errorf(k+".kind", "no retry kind: set kind (exponential, list, postfix) or a preset")
+	default:
+		return config.Errorf(k+".kind", "%q: want exponential, list or postfix", r.Kind)
+	}
+	if r.MaxAge < 0 || r.BounceMaxAge < 0 || r.MaxAttempts < 0 {
+		return config.Errorf(k+".max_age", "limits must not be negative")
+	}
+	return nil
+}
+
+// Policy computes retry times. It holds no state: the jitter of attempt n
+// of a message comes from (seed, message id, n), so a run is reproducible
+// whatever order the work is done in.
+type Policy struct {
+	c    RetryConfig
+	seed int64
+}
+
+// NewPolicy returns the policy of c (which must have passed Validate).
+func NewPolicy(c RetryConfig, seed int64) Policy {
+	return Policy{c: c.resolved(), seed: seed}
+}
+
+// Delay is the wait after failed attempt n (1-based) of message id, which
+// arrived age ago.
+func (p Policy) Delay(id string, n int, age time.Duration) time.Duration {
+	if n < 1 {
+		n = 1
+	}
+	c := p.c
+	switch c.Kind {
+	case "list":
+		if n > len(c.Schedule) {
+			n = len(c.Schedule)
+		}
+		return c.Schedule[n-1].D()
+	case "postfix":
+		return min(max(age, c.MinBackoff.D()), c.MaxBackoff.D())
+	default:
+		d := float64(c.Initial) * math.Pow(c.Factor, float64(n-1))
+		if c.Max > 0 && d > float64(c.Max) {
+			d = float64(c.Max)
+		}
+		if c.Jitter > 0 {
+			h := fnv.New64a()
+			fmt.Fprintf(h, "%s/%d", id, n)
+			rng := rand.New(rand.NewPCG(uint64(p.seed), h.Sum64()))
+			d *= 1 + c.Jitter*(2*rng.Float64()-1)
+		}
+		return time.Duration(d)
+	}
+}
+
+// Lifetime is how long a message may wait before its recipients expire
+// (0: forever). isDSN selects the bounce lifetime.
+func (p Policy) Lifetime(isDSN bool) time.Duration {
+	if isDSN && p.c.BounceMaxAge > 0 {
+		return p.c.BounceMaxAge.D()
+	}
+	return p.c.MaxAge.D()
+}
+
+// GiveUp reports whether a recipient that has failed attempts times must
+// stop for want of attempts.
+func (p Policy) GiveUp(attempts int) bool {
+	return p.c.MaxAttempts > 0 && attempts >= p.c.MaxAttempts
+}

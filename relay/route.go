@@ -1,0 +1,97 @@
+package relay
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strings"
+)
+
+// route picks the route for a recipient at attempt n (1-based) and returns
+// its name and the paths to try, in order.
+func (r *Relay) route(msgID, rcpt, sender string, n int) (string, []*path) {
+	rd, sd := strings.ToLower(domainOf(rcpt)), strings.ToLower(domainOf(sender))
+	for i, rt := range r.routes {
+		if !matchDomains(rt.Recipients, rd) || !matchDomains(rt.Senders, sd) {
+			continue
+		}
+		if rt.MinAttempt > 0 && n < rt.MinAttempt || rt.MaxAttempt > 0 && n > rt.MaxAttempt {
+			continue
+		}
+		name := rt.Name
+		if name == "" {
+			name = fmt.Sprintf("routes[%d]", i)
+		}
+		if rt.Fallback != "" && rt.FallbackAfter > 0 && n > rt.FallbackAfter {
+			return name, []*path{r.paths[rt.Fallback]}
+		}
+		if len(rt.Split) > 0 {
+			return name, r.split(rt, msgID, rcpt)
+		}
+		out := make([]*path, len(rt.Paths))
+		for k, p := range rt.Paths {
+			out[k] = r.paths[p]
+		}
+		return name, out
+	}
+	// No route matched: the last route is the catch-all.
+	last := r.routes[len(r.routes)-1]
+	if len(last.Split) > 0 {
+		return "default", r.split(last, msgID, rcpt)
+	}
+	out := make([]*path, len(last.Paths))
+	for k, p := range last.Paths {
+		out[k] = r.paths[p]
+	}
+	return "default", out
+}
+
+// split chooses one arm of a weighted route from (seed, message,
+// recipient), so that the choice is stable across attempts and runs; the
+// other arms follow as failover.
+func (r *Relay) split(rt RouteConfig, msgID, rcpt string) []*path {
+	total := 0
+	for _, w := range rt.Split {
+		total += w.Weight
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s/%s", r.seed, msgID, rcpt)
+	x := int(h.Sum64() % uint64(total))
+	chosen := 0
+	for i, w := range rt.Split {
+		if x < w.Weight {
+			chosen = i
+			break
+		}
+		x -= w.Weight
+	}
+	out := []*path{r.paths[rt.Split[chosen].Path]}
+	for i, w := range rt.Split {
+		if i != chosen {
+			out = append(out, r.paths[w.Path])
+		}
+	}
+	return out
+}
+
+// matchDomains reports whether domain matches one of patterns: an exact
+// domain, "*.example.com" (subdomains and example.com itself) or "*".
+// No patterns match everything.
+func matchDomains(patterns []string, domain string) bool {
+	if len(patterns) == 0 {
+		return true
+	}
+	for _, p := range patterns {
+		p = strings.ToLower(p)
+		switch {
+		case p == "*":
+			return true
+		case strings.HasPrefix(p, "*."):
+			if domain == p[2:] || strings.HasSuffix(domain, p[1:]) {
+				return true
+			}
+		case p == domain:
+			return true
+		}
+	}
+	return false
+}

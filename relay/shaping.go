@@ -1,0 +1,221 @@
+package relay
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+)
+
+// dest is a destination's shaping state: a path's smarthost, or one
+// recipient domain over an mx path.
+type dest struct {
+	key    string
+	sem    chan struct{} // one slot per open connection; nil: no cap
+	rate   float64       // messages per second; 0: no cap
+	rest   time.Duration // how long a 421 or a rate limit rests it
+	mu     sync.Mutex
+	until  time.Time // resting until then
+	next   time.Time // the next send slot under rate
+	open   int       // open connections, for the record
+	peak   int
+	active int           // jobs using the destination
+	change chan struct{} // closed when a connection is released or idle
+}
+
+// destFor returns the shaping state of key, made on first use.
+func (r *Relay) destFor(key string, p *path) *dest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d, ok := r.dests[key]
+	if !ok {
+		d = &dest{key: key, rate: p.cfg.Rate, rest: p.cfg.Backoff.D()}
+		if d.rest <= 0 {
+			d.rest = 5 * time.Minute
+		}
+		if p.cfg.MaxConnections > 0 {
+			d.sem = make(chan struct{}, p.cfg.MaxConnections)
+		}
+		r.dests[key] = d
+	}
+	return d
+}
+
+// tryAcquire takes a connection slot if one is free.
+func (d *dest) tryAcquire() bool {
+	if d.sem != nil {
+		select {
+		case d.sem <- struct{}{}:
+		default:
+			return false
+		}
+	}
+	d.mu.Lock()
+	d.open++
+	d.peak = max(d.peak, d.open)
+	d.mu.Unlock()
+	return true
+}
+
+// release gives a connection slot back.
+func (d *dest) release() {
+	d.mu.Lock()
+	d.open--
+	d.mu.Unlock()
+	if d.sem != nil {
+		<-d.sem
+	}
+	d.notify()
+}
+
+// changed returns a channel closed the next time a connection of d is
+// released or becomes idle.
+func (d *dest) changed() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.change == nil {
+		d.change = make(chan struct{})
+	}
+	return d.change
+}
+
+func (d *dest) notify() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.change != nil {
+		close(d.change)
+		d.change = nil
+	}
+}
+
+// resting returns the end of the destination's rest, if it rests at now.
+func (d *dest) resting(now time.Time) (time.Time, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.until, now.Before(d.until)
+}
+
+// pause rests the destination for its backoff from now.
+func (d *dest) pause(now time.Time) time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t := now.Add(d.rest); t.After(d.until) {
+		d.until = t
+	}
+	return d.until
+}
+
+// wait blocks on the clock until the destination's rate allows one more
+// message.
+func (d *dest) wait(ctx context.Context, c clock.Clock, sleep func(context.Context, time.Duration) error) error {
+	if d.rate <= 0 {
+		return nil
+	}
+	d.mu.Lock()
+	now := c.Now()
+	at := d.next
+	if at.Before(now) {
+		at = now
+	}
+	d.next = at.Add(time.Duration(float64(time.Second) / d.rate))
+	d.mu.Unlock()
+	return sleep(ctx, at.Sub(now))
+}
+
+// connPool keeps connections open between messages to the same host.
+type connPool struct {
+	mu   sync.Mutex
+	idle map[string][]*pooled
+}
+
+type pooled struct {
+	c *client
+	d *dest
+}
+
+func newConnPool() *connPool { return &connPool{idle: map[string][]*pooled{}} }
+
+func (p *connPool) get(key string) *pooled {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.idle[key]
+	if len(l) == 0 {
+		return nil
+	}
+	c := l[len(l)-1]
+	p.idle[key] = l[:len(l)-1]
+	return c
+}
+
+// put keeps c for reuse.
+func (p *connPool) put(key string, c *pooled) {
+	p.mu.Lock()
+	p.idle[key] = append(p.idle[key], c)
+	p.mu.Unlock()
+	c.d.notify()
+}
+
+// closeOther closes one idle connection of d that is not to key, to free
+// its slot; it reports whether there was one.
+func (p *connPool) closeOther(d *dest, key string) bool {
+	p.mu.Lock()
+	var victim *pooled
+	for k, l := range p.idle {
+		if k == key {
+			continue
+		}
+		for i, c := range l {
+			if c.d == d {
+				victim = c
+				p.idle[k] = append(l[:i:i], l[i+1:]...)
+				break
+			}
+		}
+		if victim != nil {
+			break
+		}
+	}
+	p.mu.Unlock()
+	if victim == nil {
+		return false
+	}
+	victim.c.quit()
+	victim.d.release()
+	return true
+}
+
+// closeDest closes the idle connections of d.
+func (p *connPool) closeDest(d *dest) {
+	p.mu.Lock()
+	var out []*pooled
+	for k, l := range p.idle {
+		kept := l[:0]
+		for _, c := range l {
+			if c.d == d {
+				out = append(out, c)
+			} else {
+				kept = append(kept, c)
+			}
+		}
+		p.idle[k] = kept
+	}
+	p.mu.Unlock()
+	for _, c := range out {
+		c.c.quit()
+		c.d.release()
+	}
+}
+
+func (p *connPool) closeAll() {
+	p.mu.Lock()
+	all := p.idle
+	p.idle = map[string][]*pooled{}
+	p.mu.Unlock()
+	for _, l := range all {
+		for _, c := range l {
+			c.c.quit()
+			c.d.release()
+		}
+	}
+}

@@ -1,0 +1,430 @@
+package relay
+
+import (
+	"bufio"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+)
+
+// client is a small SMTP client. go-smtp's client neither pipelines nor
+// lets us choose the EHLO name before STARTTLS, and a relay that reports
+// each stage needs both, so we speak the protocol ourselves.
+type client struct {
+	conn     net.Conn
+	r        *textproto.Reader
+	w        *bufio.Writer
+	ext      map[string]string
+	tls      *tls.ConnectionState
+	cmdWait  time.Duration
+	dataWait time.Duration
+	sent     int // messages sent on this connection
+}
+
+// Stage timeouts, RFC 5321 4.5.3.2.
+const (
+	defaultConnectTimeout = 30 * time.Second
+	defaultCommandTimeout = 5 * time.Minute  // 4.5.3.2.1-3: greeting, MAIL, RCPT
+	defaultDataTimeout    = 10 * time.Minute // 4.5.3.2.6: after the final dot
+)
+
+// stageError is a failure during stage without an SMTP reply.
+type stageError struct {
+	stage string
+	err   error
+}
+
+func (e *stageError) Error() string { return e.stage + ": " + e.err.Error() }
+func (e *stageError) Unwrap() error { return e.err }
+
+// replyError is an SMTP reply that is not the one we wanted.
+type replyError struct{ Reply }
+
+func (e *replyError) Error() string { return e.Reply.String() }
+
+// asReply turns any error of a client call into a Reply for classification.
+func asReply(err error, stage string) Reply {
+	var re *replyError
+	if errors.As(err, &re) {
+		return re.Reply
+	}
+	var se *stageError
+	if errors.As(err, &se) {
+		return Reply{Stage: se.stage, Text: se.err.Error()}
+	}
+	return Reply{Stage: stage, Text: err.Error()}
+}
+
+// deadline sets the socket's deadline d from now. Sockets time out in the
+// machine's time, whatever clock the relay runs on.
+func (c *client) deadline(d time.Duration) {
+	c.conn.SetDeadline(wallClock().Add(d))
+}
+
+// wallClock is the machine's time, for socket deadlines only.
+func wallClock() time.Time { return clock.Real{}.Now() }
+
+func newClient(conn net.Conn, cmdWait, dataWait time.Duration) *client {
+	c := &client{cmdWait: cmdWait, dataWait: dataWait}
+	c.setConn(conn)
+	if tc, ok := conn.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		c.tls = &st
+	}
+	return c
+}
+
+func (c *client) setConn(conn net.Conn) {
+	c.conn = conn
+	c.r = textproto.NewReader(bufio.NewReader(conn))
+	c.w = bufio.NewWriter(conn)
+}
+
+// readReply reads one (possibly multi-line) reply.
+func (c *client) readReply(stage string) (Reply, error) {
+	var lines []string
+	code := 0
+	for {
+		line, err := c.r.ReadLine()
+		if err != nil {
+			return Reply{}, &stageError{stage, fmt.Errorf("reading the reply: %w", err)}
+		}
+		if len(line) < 3 {
+			return Reply{}, &stageError{stage, fmt.Errorf("malformed reply %q", line)}
+		}
+		n, err := strconv.Atoi(line[:3])
+		if err != nil || n < 200 || n > 599 || (code != 0 && n != code) {
+			return Reply{}, &stageError{stage, fmt.Errorf("malformed reply %q", line)}
+		}
+		code = n
+		text := ""
+		if len(line) > 4 {
+			text = line[4:]
+		}
+		lines = append(lines, text)
+		if len(line) == 3 || line[3] != '-' {
+			break
+		}
+	}
+	r := Reply{Stage: stage, Code: code}
+	// RFC 2034 4: the enhanced code starts each line of the text.
+	if enh, rest, ok := strings.Cut(lines[0], " "); ok && isEnhanced(enh) && enh[0] == lines[0][0] && int(enh[0]-'0') == code/100 {
+		r.Enhanced = enh
+		lines[0] = rest
+		for i := 1; i < len(lines); i++ {
+			lines[i] = strings.TrimPrefix(lines[i], enh+" ")
+		}
+	}
+	r.Text = strings.Join(lines, "\n")
+	return r, nil
+}
+
+func isEnhanced(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || len(p) > 3 {
+			return false
+		}
+		if _, err := strconv.Atoi(p); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// cmd sends one command and reads its reply, which must have class want
+// (2 or 3).
+func (c *client) cmd(stage string, want int, line string) (Reply, error) {
+	c.deadline(c.cmdWait)
+	if _, err := c.w.WriteString(line + "\r\n"); err != nil {
+		return Reply{}, &stageError{stage, err}
+	}
+	if err := c.w.Flush(); err != nil {
+		return Reply{}, &stageError{stage, err}
+	}
+	return c.expect(stage, want)
+}
+
+func (c *client) expect(stage string, want int) (Reply, error) {
+	r, err := c.readReply(stage)
+	if err != nil {
+		return r, err
+	}
+	if r.Code/100 != want {
+		return r, &replyError{r}
+	}
+	return r, nil
+}
+
+// greet reads the greeting and says EHLO (HELO when EHLO is refused).
+func (c *client) greet(helo string) error {
+	c.deadline(c.cmdWait)
+	if _, err := c.expect("greeting", 2); err != nil {
+		return err
+	}
+	return c.ehlo(helo)
+}
+
+func (c *client) ehlo(helo string) error {
+	r, err := c.cmd("ehlo", 2, "EHLO "+helo)
+	var re *replyError
+	if errors.As(err, &re) && (re.Code == 500 || re.Code == 502) {
+		c.ext = map[string]string{}
+		_, err = c.cmd("ehlo", 2, "HELO "+helo)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	c.ext = map[string]string{}
+	for _, l := range strings.Split(r.Text, "\n")[1:] {
+		k, v, _ := strings.Cut(l, " ")
+		c.ext[strings.ToUpper(k)] = v
+	}
+	return nil
+}
+
+func (c *client) has(ext string) bool {
+	_, ok := c.ext[ext]
+	return ok
+}
+
+// startTLS upgrades the connection and says EHLO again (RFC 3207 4.2).
+func (c *client) startTLS(cfg *tls.Config, helo string) error {
+	if _, err := c.cmd("starttls", 2, "STARTTLS"); err != nil {
+		return err
+	}
+	tc := tls.Client(c.conn, cfg)
+	c.deadline(c.cmdWait)
+	if err := tc.Handshake(); err != nil {
+		return &stageError{"starttls", fmt.Errorf("TLS handshake: %w", err)}
+	}
+	st := tc.ConnectionState()
+	c.tls = &st
+	c.setConn(tc)
+	return c.ehlo(helo)
+}
+
+// auth authenticates with PLAIN (RFC 4616) or LOGIN.
+func (c *client) auth(mech, user, pass string) error {
+	if strings.EqualFold(mech, "LOGIN") {
+		if _, err := c.cmd("auth", 3, "AUTH LOGIN"); err != nil {
+			return err
+		}
+		if _, err := c.cmd("auth", 3, base64.StdEncoding.EncodeToString([]byte(user))); err != nil {
+			return err
+		}
+		_, err := c.cmd("auth", 2, base64.StdEncoding.EncodeToString([]byte(pass)))
+		return err
+	}
+	ir := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass))
+	_, err := c.cmd("auth", 2, "AUTH PLAIN "+ir)
+	return err
+}
+
+// envelope is one transaction to send.
+type envelope struct {
+	from   string
+	ret    string
+	envid  string
+	rcpts  []envRcpt
+	data   []byte
+	eight  bool // the data has 8-bit bytes
+	useDSN bool // pass RFC 3461 parameters on
+}
+
+type envRcpt struct {
+	addr, notify, orcpt string
+}
+
+// transaction is the outcome of one MAIL..DATA exchange: a reply for each
+// recipient (the RCPT reply when it failed, else the DATA or final reply).
+type transaction struct {
+	rcpts []Reply
+	// broken means the connection cannot be reused.
+	broken bool
+}
+
+// send runs one transaction, pipelining MAIL and RCPT when the server
+// offers PIPELINING (RFC 2920).
+func (c *client) send(env envelope) transaction {
+	tr := transaction{rcpts: make([]Reply, len(env.rcpts))}
+	fail := func(r Reply, broken bool) transaction {
+		for i := range tr.rcpts {
+			if tr.rcpts[i].Code == 0 || tr.rcpts[i].Code/100 == 2 {
+				tr.rcpts[i] = r
+			}
+		}
+		tr.broken = broken
+		return tr
+	}
+	mail := "MAIL FROM:<" + env.from + ">"
+	if c.has("SIZE") {
+		mail += " SIZE=" + strconv.Itoa(len(env.data))
+	}
+	if env.eight && c.has("8BITMIME") {
+		mail += " BODY=8BITMIME"
+	}
+	dsn := env.useDSN && c.has("DSN")
+	if dsn && env.ret != "" {
+		mail += " RET=" + env.ret
+	}
+	if dsn && env.envid != "" {
+		mail += " ENVID=" + xtext(env.envid)
+	}
+	lines := []string{mail}
+	for _, r := range env.rcpts {
+		l := "RCPT TO:<" + r.addr + ">"
+		if dsn && r.notify != "" {
+			l += " NOTIFY=" + r.notify
+		}
+		if dsn && r.orcpt != "" {
+			l += " ORCPT=rfc822;" + xtext(r.orcpt)
+		}
+		lines = append(lines, l)
+	}
+	pipelined := c.has("PIPELINING")
+	c.deadline(c.cmdWait)
+	var mailReply Reply
+	for i, l := range lines {
+		if _, err := c.w.WriteString(l + "\r\n"); err != nil {
+			return fail(Reply{Stage: "mail", Text: err.Error()}, true)
+		}
+		if pipelined && i < len(lines)-1 {
+			continue
+		}
+		if err := c.w.Flush(); err != nil {
+			return fail(Reply{Stage: "mail", Text: err.Error()}, true)
+		}
+		if !pipelined {
+			r, err := c.readAt(i)
+			if err != nil {
+				return fail(asReply(err, "mail"), true)
+			}
+			if i == 0 {
+				mailReply = r
+				if r.Code/100 != 2 {
+					return fail(r, false)
+				}
+			} else {
+				tr.rcpts[i-1] = r
+			}
+		}
+	}
+	if pipelined {
+		for i := range lines {
+			r, err := c.readAt(i)
+			if err != nil {
+				return fail(asReply(err, "rcpt"), true)
+			}
+			if i == 0 {
+				mailReply = r
+			} else {
+				tr.rcpts[i-1] = r
+			}
+		}
+		if mailReply.Code/100 != 2 {
+			for i := range tr.rcpts {
+				tr.rcpts[i] = mailReply
+			}
+			c.reset()
+			return tr
+		}
+	}
+	accepted := 0
+	for _, r := range tr.rcpts {
+		if r.Code/100 == 2 {
+			accepted++
+		}
+	}
+	if accepted == 0 {
+		c.reset()
+		return tr
+	}
+	if _, err := c.cmd("data", 3, "DATA"); err != nil {
+		return fail(asReply(err, "data"), !isReply(err))
+	}
+	c.deadline(c.dataWait)
+	dw := c.textWriter()
+	if _, err := dw.Write(env.data); err != nil {
+		return fail(Reply{Stage: "dot", Text: err.Error()}, true)
+	}
+	if err := dw.Close(); err != nil {
+		return fail(Reply{Stage: "dot", Text: err.Error()}, true)
+	}
+	final, err := c.expect("dot", 2)
+	if err != nil {
+		return fail(asReply(err, "dot"), !isReply(err))
+	}
+	c.sent++
+	for i := range tr.rcpts {
+		if tr.rcpts[i].Code/100 == 2 {
+			tr.rcpts[i] = final
+		}
+	}
+	return tr
+}
+
+func (c *client) readAt(i int) (Reply, error) {
+	stage := "rcpt"
+	if i == 0 {
+		stage = "mail"
+	}
+	return c.readReply(stage)
+}
+
+func (c *client) textWriter() interface {
+	Write([]byte) (int, error)
+	Close() error
+} {
+	return textproto.NewWriter(c.w).DotWriter()
+}
+
+func isReply(err error) bool {
+	var re *replyError
+	return errors.As(err, &re)
+}
+
+// reset ends a transaction that sent no data; a failure only makes the
+// connection unusable, which the next command finds out.
+func (c *client) reset() {
+	c.cmd("rset", 2, "RSET")
+}
+
+// quit says QUIT and waits for the server to close, so that a
+// connection counts as closed on both sides before its slot is reused.
+func (c *client) quit() {
+	c.deadline(10 * time.Second)
+	if _, err := c.w.WriteString("QUIT\r\n"); err == nil && c.w.Flush() == nil {
+		if _, err := c.readReply("quit"); err == nil {
+			io.Copy(io.Discard, c.r.R)
+		}
+	}
+	c.conn.Close()
+}
+
+// xtext encodes s per RFC 3461 4.
+func xtext(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch < '!' || ch > '~' || ch == '+' || ch == '=' {
+			fmt.Fprintf(&b, "+%02X", ch)
+			continue
+		}
+		b.WriteByte(ch)
+	}
+	return b.String()
+}

@@ -1,0 +1,318 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// submission is the SMTP submission listener.
+type submission struct {
+	srv         *smtp.Server
+	tlsSrv      *smtp.Server
+	listeners   []net.Listener
+	tlsListener net.Listener
+}
+
+func (s *submission) shutdown(ctx context.Context) error {
+	var errs []error
+	for _, srv := range []*smtp.Server{s.srv, s.tlsSrv} {
+		if srv != nil {
+			if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// listen opens the submission listeners and serves them.
+func (r *Relay) listen() (*submission, error) {
+	cert, err := r.certificate()
+	if err != nil {
+		return nil, err
+	}
+	tcfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	var nets []netip.Prefix
+	for _, n := range r.cfg.AllowedNetworks {
+		nets = append(nets, netip.MustParsePrefix(n)) // checked by Validate
+	}
+	newServer := func() *smtp.Server {
+		s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+			return &session{r: r, conn: c, nets: nets}, nil
+		}))
+		s.Domain = r.cfg.Hostname
+		s.MaxMessageBytes = r.cfg.MaxMessageBytes
+		s.MaxRecipients = 1000
+		s.TLSConfig = tcfg
+		s.EnableDSN = true // RFC 3461
+		s.ReadTimeout = 5 * time.Minute
+		s.WriteTimeout = 5 * time.Minute
+		s.ErrorLog = log.New(io.Discard, "", 0)
+		return s
+	}
+	sub := &submission{}
+	if r.cfg.Listen != "" {
+		l, err := net.Listen("tcp", r.cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("relay: submission listener on %s: %w (is another relay running? use --listen to pick another address)", r.cfg.Listen, err)
+		}
+		sub.srv = newServer()
+		sub.listeners = append(sub.listeners, l)
+		go sub.srv.Serve(l)
+	}
+	if r.cfg.TLSListen != "" {
+		l, err := tls.Listen("tcp", r.cfg.TLSListen, tcfg)
+		if err != nil {
+			sub.shutdown(context.Background())
+			return nil, fmt.Errorf("relay: implicit-TLS submission listener on %s: %w", r.cfg.TLSListen, err)
+		}
+		sub.tlsSrv = newServer()
+		sub.tlsListener = l
+		go sub.tlsSrv.Serve(l)
+	}
+	return sub, nil
+}
+
+// certificate loads the configured certificate or makes a self-signed one.
+func (r *Relay) certificate() (tls.Certificate, error) {
+	if r.cfg.CertFile != "" {
+		c, err := tls.LoadX509KeyPair(r.cfg.CertFile, r.cfg.KeyFile)
+		if err != nil {
+			return c, fmt.Errorf("relay: loading the submission certificate: %w", err)
+		}
+		return c, nil
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	now := wallClock()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(now.UnixNano()),
+		Subject:      pkix.Name{CommonName: r.cfg.Hostname},
+		DNSNames:     []string{r.cfg.Hostname, "localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(365 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// session is one submission connection.
+type session struct {
+	r       *Relay
+	conn    *smtp.Conn
+	nets    []netip.Prefix
+	user    string
+	from    string
+	mailOK  bool
+	opts    *smtp.MailOptions
+	rcpts   []Recipient
+	bounces []string // recipients that are our bounce address
+}
+
+var _ smtp.AuthSession = (*session)(nil)
+
+// allowed reports whether the client may submit without AUTH.
+func (s *session) allowed() bool {
+	if s.user != "" {
+		return true
+	}
+	ap, err := netip.ParseAddrPort(s.conn.Conn().RemoteAddr().String())
+	if err != nil {
+		return false
+	}
+	a := ap.Addr().Unmap()
+	for _, n := range s.nets {
+		if n.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *session) AuthMechanisms() []string {
+	if len(s.r.cfg.Users) == 0 {
+		return nil
+	}
+	return []string{sasl.Plain, sasl.Login}
+}
+
+func (s *session) check(user, pass string) error {
+	want, ok := s.r.cfg.Users[user]
+	if !ok || subtle.ConstantTimeCompare([]byte(want), []byte(pass)) != 1 {
+		return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication failed: unknown user or wrong password"}
+	}
+	s.user = user
+	return nil
+}
+
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	if len(s.r.cfg.Users) == 0 {
+		return nil, smtp.ErrAuthUnsupported
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(identity, user, pass string) error {
+			if identity != "" && identity != user {
+				return errors.New("authorization identity must be empty or the user")
+			}
+			return s.check(user, pass)
+		}), nil
+	case sasl.Login:
+		return &loginServer{check: s.check}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+// The bounce address receives DSNs: bounces@hostname unless configured.
+func (s *session) isBounceAddress(addr string) bool {
+	base := s.r.bounceAddress()
+	a := normAddr(addr)
+	if a == base {
+		return true
+	}
+	bl, bd, _ := strings.Cut(base, "@")
+	l, d, _ := strings.Cut(a, "@")
+	return d == bd && strings.HasPrefix(l, bl+"+")
+}
+
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	if !s.allowed() && from != "" {
+		// Never an open relay (RFC 4954 6). Only a DSN (null reverse
+		// path) may come in unauthenticated, and only to our bounce
+		// address (checked at RCPT).
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
+			Message: "Authentication required: this relay accepts mail only after AUTH, or from its allowed networks"}
+	}
+	s.from, s.opts, s.mailOK = from, opts, true
+	return nil
+}
+
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if s.isBounceAddress(to) {
+		// Anyone may return a DSN to us; it is matched, never relayed.
+		s.bounces = append(s.bounces, to)
+		return nil
+	}
+	if !s.allowed() {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
+			Message: "Relaying denied: authenticate first, or submit from an allowed network"}
+	}
+	if !strings.Contains(to, "@") {
+		return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Recipient must be an address local@domain"}
+	}
+	rc := Recipient{Address: to}
+	if opts != nil {
+		for _, n := range opts.Notify {
+			rc.Notify = append(rc.Notify, string(n))
+		}
+		if opts.OriginalRecipient != "" {
+			rc.ORCPT = string(opts.OriginalRecipientType) + ";" + opts.OriginalRecipient
+		}
+	}
+	s.rcpts = append(s.rcpts, rc)
+	return nil
+}
+
+func (s *session) Data(rd io.Reader) error {
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return err // go-smtp answers 552 for an oversized message
+	}
+	ctx := context.Background()
+	if len(s.bounces) > 0 {
+		if err := s.r.receiveDSN(ctx, s.bounces, data); err != nil {
+			s.r.log.Warn("relay: an incoming DSN could not be matched", "err", err)
+		}
+	}
+	if len(s.rcpts) == 0 {
+		return nil
+	}
+	sub := Submission{From: s.from, Recipients: s.rcpts, Data: normalizeCRLF(data), AuthUser: s.user,
+		Client: s.conn.Conn().RemoteAddr().String()}
+	if s.opts != nil {
+		sub.EnvID, sub.Ret = s.opts.EnvelopeID, string(s.opts.Return)
+	}
+	if _, err := s.r.Enqueue(ctx, sub); err != nil {
+		s.r.log.Error("relay: queueing a submitted message failed", "err", err)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+			Message: "Queue write failed, nothing was accepted; try again later"}
+	}
+	return nil
+}
+
+func (s *session) Reset() {
+	s.from, s.opts, s.mailOK, s.rcpts, s.bounces = "", nil, false, nil, nil
+}
+
+func (s *session) Logout() error { return nil }
+
+// normalizeCRLF turns bare LF line ends into CRLF.
+func normalizeCRLF(b []byte) []byte {
+	if !bytes.Contains(b, []byte("\n")) || bytes.Count(b, []byte("\r\n")) == bytes.Count(b, []byte("\n")) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+len(b)/32)
+	for i, c := range b {
+		if c == '\n' && (i == 0 || b[i-1] != '\r') {
+			out = append(out, '\r')
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// loginServer is the server side of AUTH LOGIN (draft-murchison-sasl-login):
+// it asks for the username, then the password.
+type loginServer struct {
+	check func(user, pass string) error
+	user  string
+	step  int
+}
+
+func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
+	switch l.step {
+	case 0:
+		l.step++
+		if len(resp) > 0 { // an initial response carries the username
+			l.user = string(resp)
+			l.step++
+			return []byte("Password:"), false, nil
+		}
+		return []byte("Username:"), false, nil
+	case 1:
+		l.user = string(resp)
+		l.step++
+		return []byte("Password:"), false, nil
+	case 2:
+		l.step++
+		return nil, true, l.check(l.user, string(resp))
+	}
+	return nil, false, errors.New("unexpected AUTH LOGIN step")
+}

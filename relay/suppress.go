@@ -1,0 +1,126 @@
+package relay
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// Suppression is an address the relay no longer sends to.
+type Suppression struct {
+	Address  string    `json:"address"`
+	Category string    `json:"category"`
+	Reason   string    `json:"reason"`
+	Source   string    `json:"source"` // bounce, soft-bounces, dsn, manual
+	Created  time.Time `json:"created"`
+}
+
+func normAddr(a string) string { return strings.ToLower(strings.TrimSpace(a)) }
+
+// suppressedTx returns why addr is suppressed, or "".
+func (r *Relay) suppressedTx(tx *store.Tx, addr string) (string, error) {
+	if r.cfg.Suppression.Disabled {
+		return "", nil
+	}
+	var cat, reason, source string
+	err := tx.QueryRow(`SELECT category, reason, source FROM relay_suppressions WHERE address = ?`, normAddr(addr)).Scan(&cat, &reason, &source)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s (%s, from %s)", reason, cat, source), nil
+}
+
+func (r *Relay) suppressTx(tx *store.Tx, addr, category, reason, source string, now time.Time) error {
+	_, err := tx.Exec(`INSERT INTO relay_suppressions (address, category, reason, source, created_ns) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT(address) DO UPDATE SET category = excluded.category, reason = excluded.reason, source = excluded.source`,
+		normAddr(addr), category, reason, source, now.UnixNano())
+	return err
+}
+
+// softBounceTx counts a soft bounce (an expiry) and suppresses the address
+// at the configured count.
+func (r *Relay) softBounceTx(tx *store.Tx, addr string, now time.Time) error {
+	limit := r.cfg.Suppression.SoftBounces
+	if limit <= 0 || r.cfg.Suppression.Disabled {
+		return nil
+	}
+	a := normAddr(addr)
+	if _, err := tx.Exec(`INSERT INTO relay_soft_bounces (address, count, updated_ns) VALUES (?, 1, ?)
+		ON CONFLICT(address) DO UPDATE SET count = count + 1, updated_ns = excluded.updated_ns`, a, now.UnixNano()); err != nil {
+		return err
+	}
+	var n int
+	if err := tx.QueryRow(`SELECT count FROM relay_soft_bounces WHERE address = ?`, a).Scan(&n); err != nil {
+		return err
+	}
+	if n >= limit {
+		return r.suppressTx(tx, a, "soft-bounces", fmt.Sprintf("%d deliveries expired in a row", n), "soft-bounces", now)
+	}
+	return nil
+}
+
+func (r *Relay) resetSoftTx(tx *store.Tx, addr string) error {
+	if r.cfg.Suppression.SoftBounces <= 0 {
+		return nil
+	}
+	_, err := tx.Exec(`DELETE FROM relay_soft_bounces WHERE address = ?`, normAddr(addr))
+	return err
+}
+
+// Suppressions lists the suppression list, newest first.
+func (r *Relay) Suppressions(ctx context.Context) ([]Suppression, error) {
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT address, category, reason, source, created_ns FROM relay_suppressions ORDER BY created_ns DESC, address`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Suppression
+	for rows.Next() {
+		var s Suppression
+		var ns int64
+		if err := rows.Scan(&s.Address, &s.Category, &s.Reason, &s.Source, &ns); err != nil {
+			return nil, err
+		}
+		s.Created = time.Unix(0, ns).UTC()
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Suppress adds addr to the suppression list by hand.
+func (r *Relay) Suppress(ctx context.Context, addr, reason string) error {
+	if !strings.Contains(addr, "@") {
+		return fmt.Errorf("relay: %q is not an address (local@domain)", addr)
+	}
+	if reason == "" {
+		reason = "added by hand"
+	}
+	now := r.clock.Now()
+	return r.store.Write(ctx, func(tx *store.Tx) error {
+		return r.suppressTx(tx, addr, "manual", reason, "manual", now)
+	})
+}
+
+// Unsuppress removes addr from the suppression list; it reports whether
+// the address was on it.
+func (r *Relay) Unsuppress(ctx context.Context, addr string) (bool, error) {
+	var n int64
+	err := r.store.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(`DELETE FROM relay_suppressions WHERE address = ?`, normAddr(addr))
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		_, err = tx.Exec(`DELETE FROM relay_soft_bounces WHERE address = ?`, normAddr(addr))
+		return err
+	})
+	return n > 0, err
+}
