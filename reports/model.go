@@ -83,19 +83,21 @@ type Data struct {
 
 // payload is the union of the fields relay events carry.
 type payload struct {
-	Path       string  `json:"path"`
-	Host       string  `json:"host"`
-	Code       int     `json:"code"`
-	Enhanced   string  `json:"enhanced"`
-	Text       string  `json:"text"`
-	Reply      string  `json:"reply"`
-	Error      string  `json:"error"`
-	Category   string  `json:"category"`
-	Reason     string  `json:"reason"`
-	Stage      string  `json:"stage"`
-	LatencyMS  float64 `json:"latency_ms"`
-	DSN        bool    `json:"dsn"`
-	Suppressed bool    `json:"suppressed"`
+	Path     string `json:"path"`
+	Host     string `json:"host"`
+	Code     int    `json:"code"`
+	Enhanced string `json:"enhanced"`
+	Text     string `json:"text"`
+	// Reply is the relay's reply object {stage, code, enhanced, text}, or
+	// a plain string.
+	Reply      json.RawMessage `json:"reply"`
+	Error      string          `json:"error"`
+	Category   string          `json:"category"`
+	Reason     string          `json:"reason"`
+	Stage      string          `json:"stage"`
+	LatencyMS  float64         `json:"latency_ms"`
+	DSN        bool            `json:"dsn"`
+	Suppressed bool            `json:"suppressed"`
 }
 
 // Load reads the whole log from src.
@@ -161,8 +163,23 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 	switch e.Kind {
 	case events.RelayAttempt:
 		a := Attempt{Time: e.Time, Path: p.Path, Host: p.Host, Code: p.Code, Enhanced: p.Enhanced, Text: p.Text, Latency: p.LatencyMS, Error: p.Error}
-		if a.Text == "" && p.Reply != "" {
-			a.Text = p.Reply
+		if len(p.Reply) > 0 {
+			var rep struct {
+				Stage    string `json:"stage"`
+				Code     int    `json:"code"`
+				Enhanced string `json:"enhanced"`
+				Text     string `json:"text"`
+			}
+			var str string
+			switch {
+			case json.Unmarshal(p.Reply, &rep) == nil:
+				a.Code, a.Enhanced, a.Text = rep.Code, rep.Enhanced, rep.Text
+				if rep.Code == 0 {
+					a.Text, a.Error = "", strings.TrimPrefix(rep.Stage+": "+rep.Text, ": ")
+				}
+			case json.Unmarshal(p.Reply, &str) == nil:
+				a.Text = str
+			}
 		}
 		r.Attempts = append(r.Attempts, a)
 		if p.Path != "" {

@@ -48,7 +48,7 @@ func sampleLog() fakeLog {
 	add(0, events.RelayDelivered, "m1", "ok@a.test", map[string]any{"path": "local-sink"})
 	add(0, events.RelayAttempt, "m1", "grey@b.test", map[string]any{"path": "local-sink", "code": 451, "enhanced": "4.7.1", "text": "greylisted", "latency_ms": 10})
 	add(0, events.RelayDeferred, "m1", "grey@b.test", map[string]any{"category": "greylisted"})
-	add(5, events.RelayAttempt, "m1", "grey@b.test", map[string]any{"path": "local-sink", "code": 250, "enhanced": "2.0.0", "text": "OK", "latency_ms": 20})
+	add(5, events.RelayAttempt, "m1", "grey@b.test", map[string]any{"path": "local-sink", "reply": map[string]any{"stage": "data", "code": 250, "enhanced": "2.0.0", "text": "OK"}, "latency_ms": 20})
 	add(5, events.RelayDelivered, "m1", "grey@b.test", nil)
 	add(1, events.RelayAttempt, "m2", `<script>x</script>@c.test`, map[string]any{"path": "mx", "code": 550, "enhanced": "5.1.1", "text": "no such user | really", "latency_ms": 30})
 	add(1, events.RelayBounced, "m2", `<script>x</script>@c.test`, map[string]any{"category": "invalid recipient", "reason": "the mailbox does not exist"})

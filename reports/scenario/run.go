@@ -1,0 +1,357 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/relay"
+	"github.com/relaylab/relaylab/reports"
+	"github.com/relaylab/relaylab/sink"
+)
+
+// ErrClockLimit is returned when a replay needs more virtual time than its
+// clock.limit allows.
+var ErrClockLimit = errors.New("scenario: the clock limit was reached before every recipient was final")
+
+// Options tune a replay.
+type Options struct {
+	// DB is the store to replay into; "" uses a fresh temporary file.
+	DB     string
+	Logger *slog.Logger
+	// Progress, if set, is called after each jump of the clock.
+	Progress func(final, total int, virtual time.Duration)
+	// Settle is how long the event log and the clock must stay still (wall
+	// time) before the replay counts the work as idle; default 2ms.
+	Settle time.Duration
+}
+
+// Outcome is what a replay produced.
+type Outcome struct {
+	Scenario *Scenario
+	Data     *reports.Data
+	Results  []reports.Result
+	Virtual  time.Duration // virtual time from start to the last event
+	Wall     time.Duration
+	Jumps    int
+
+	submitted int
+}
+
+// Passed reports whether every expectation held.
+func (o *Outcome) Passed() bool {
+	for _, r := range o.Results {
+		if !r.Pass {
+			return false
+		}
+	}
+	return true
+}
+
+// idler is what the relay offers to tell that it waits for the clock.
+type idler interface{ Idle() bool }
+
+// Run replays sc.
+func Run(ctx context.Context, sc *Scenario, opts Options) (*Outcome, error) {
+	wallStart := time.Now()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(discard{}, nil))
+	}
+	if opts.Settle <= 0 {
+		opts.Settle = 2 * time.Millisecond
+	}
+	start, _ := sc.start()
+	vc := clock.NewVirtual(start)
+	dbPath := opts.DB
+	if dbPath == "" {
+		dir, err := os.MkdirTemp("", "relaylab-replay-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		dbPath = filepath.Join(dir, "replay.db")
+	}
+	st, err := store.Open(ctx, store.Options{Path: dbPath, Sync: store.SyncOff, Clock: vc, Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+
+	relayAddr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	sinkCfg := sc.Sink
+	sinkCfg.Bounce.Relay = relayAddr
+	sk, err := sink.New(sinkCfg, sink.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "sink"), Seed: sc.Seed})
+	if err != nil {
+		return nil, err
+	}
+	if err := sk.Start(ctx); err != nil {
+		return nil, err
+	}
+	defer shutdown(sk.Shutdown)
+	relayCfg := sc.Relay
+	relayCfg.Listen, relayCfg.TLSListen = relayAddr, ""
+	relayCfg.Paths = append([]relay.PathConfig(nil), sc.Relay.Paths...)
+	addrs := sk.Addrs()
+	for i := range relayCfg.Paths {
+		h := relayCfg.Paths[i].Host
+		if h != "sink" && !strings.HasPrefix(h, "sink:") {
+			continue
+		}
+		name, _ := strings.CutPrefix(h, "sink:")
+		if name == "sink" || name == "" {
+			name = sc.Sink.Listeners[0].Name
+		}
+		relayCfg.Paths[i].Host = addrs[name].String()
+	}
+	rl, err := relay.New(relayCfg, relay.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "relay"), Seed: sc.Seed})
+	if err != nil {
+		return nil, err
+	}
+	if err := rl.Start(ctx); err != nil {
+		return nil, err
+	}
+	defer shutdown(rl.Shutdown)
+
+	subs := sc.submissions(start)
+	total := 0
+	for _, s := range subs {
+		total += len(s.sub.Recipients)
+	}
+	d := &driver{st: st, vc: vc, settle: opts.Settle, relay: rl}
+	out := &Outcome{Scenario: sc}
+	deadline := start.Add(sc.limit())
+	for {
+		// Submit, in order, what is due now; the driver itself submits, so
+		// that no submission can be in between when the work looks idle.
+		for len(subs) > out.submitted && !subs[out.submitted].at.After(vc.Now()) {
+			s := subs[out.submitted]
+			id, err := rl.Enqueue(ctx, s.sub)
+			if err != nil {
+				return nil, fmt.Errorf("submitting message %d of the scenario: %w", s.seq, err)
+			}
+			s.id = id
+			out.submitted++
+		}
+		if err := d.waitIdle(ctx); err != nil {
+			return nil, err
+		}
+		final, err := d.finalCount(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if opts.Progress != nil {
+			opts.Progress(final, total, vc.Now().Sub(start))
+		}
+		next, ok := vc.Next()
+		if out.submitted < len(subs) && (!ok || subs[out.submitted].at.Before(next)) {
+			next, ok = subs[out.submitted].at, true
+		}
+		if !ok {
+			break // nothing is waiting for time: the replay is over
+		}
+		if next.After(deadline) {
+			if final < total || out.submitted < len(subs) {
+				return nil, fmt.Errorf("%w: %d of %d recipients final after %s (raise clock.limit or shorten the retry policy)",
+					ErrClockLimit, final, total, sc.limit())
+			}
+			break // only timers beyond the limit remain, and everything is final
+		}
+		vc.AdvanceTo(next)
+		out.Jumps++
+	}
+	if err := shutdown(rl.Shutdown); err != nil {
+		opts.Logger.Warn("replay: relay shutdown", "err", err)
+	}
+	if err := shutdown(sk.Shutdown); err != nil {
+		opts.Logger.Warn("replay: sink shutdown", "err", err)
+	}
+	data, err := reports.Load(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	normalize(data, subs)
+	out.Data = data
+	out.Results = reports.Evaluate(data, sc.Expect)
+	out.Virtual = data.Last.Sub(start)
+	out.Wall = time.Since(wallStart)
+	return out, nil
+}
+
+// submission is one message at its virtual time.
+type submission struct {
+	at  time.Time
+	seq int
+	sub relay.Submission
+	id  string // the relay's id, once queued
+}
+
+// submissions expands the scenario's message specs, in submission order.
+func (sc *Scenario) submissions(start time.Time) []*submission {
+	var out []*submission
+	for _, m := range sc.Messages {
+		count := max(m.Count, 1)
+		for n := 1; n <= count; n++ {
+			s := &submission{at: start.Add(m.At.D() + time.Duration(n-1)*m.Every.D())}
+			s.sub = relay.Submission{From: m.From, Data: buildMessage(m, n, s.at), EnvID: m.EnvID, Ret: m.Ret, Client: "scenario"}
+			for _, to := range m.To {
+				s.sub.Recipients = append(s.sub.Recipients, relay.Recipient{Address: strings.ReplaceAll(to, "{n}", strconv.Itoa(n)), Notify: m.Notify})
+			}
+			out = append(out, s)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
+	for i, s := range out {
+		s.seq = i + 1
+	}
+	return out
+}
+
+// driver decides when the work is idle.
+type driver struct {
+	st     *store.Store
+	vc     *clock.Virtual
+	settle time.Duration
+	relay  any
+}
+
+// waitIdle returns once the relay says it waits for the clock, and neither the event log nor the clock's timers
+// changed for the settle time.
+func (d *driver) waitIdle(ctx context.Context) error {
+	q, _ := d.relay.(idler)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		last, logChanged := d.st.Changes()
+		clk := d.vc.Changed()
+		t := time.NewTimer(d.settle)
+		select {
+		case <-logChanged:
+			t.Stop()
+			continue
+		case <-clk:
+			t.Stop()
+			continue
+		case <-t.C:
+		}
+		if now, _ := d.st.Changes(); now != last {
+			continue
+		}
+		if q != nil && !q.Idle() {
+			continue
+		}
+		return nil
+	}
+}
+
+// finalCount is the number of recipients with a terminal event.
+func (d *driver) finalCount(ctx context.Context) (int, error) {
+	var n int
+	err := d.st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT message, recipient FROM events WHERE kind IN (?, ?, ?, ?))`,
+		events.RelayDelivered, events.RelayBounced, events.RelayExpired, events.RelaySuppressed).Scan(&n)
+	return n, err
+}
+
+// normalize replaces the relay's random message ids by the scenario's
+// submission numbers and drops wall-time latencies, so that the same
+// scenario and seed give the same report byte for byte.
+func normalize(d *reports.Data, subs []*submission) {
+	names := map[string]string{}
+	for _, s := range subs {
+		names[s.id] = fmt.Sprintf("msg-%d", s.seq)
+	}
+	for _, r := range d.Recipients {
+		if n, ok := names[r.Message]; ok {
+			r.Message = n
+		}
+		for i := range r.Attempts {
+			r.Attempts[i].Latency = 0
+			r.Attempts[i].Host = stripPort(r.Attempts[i].Host)
+		}
+	}
+	sort.SliceStable(d.Recipients, func(i, j int) bool {
+		a, b := d.Recipients[i], d.Recipients[j]
+		if !a.Queued.Equal(b.Queued) {
+			return a.Queued.Before(b.Queued)
+		}
+		if a.Message != b.Message {
+			return a.Message < b.Message
+		}
+		return a.Address < b.Address
+	})
+}
+
+// stripPort drops the free port a replay's listener happened to get.
+func stripPort(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil && h == "127.0.0.1" {
+		return h
+	}
+	return hostport
+}
+
+func buildMessage(m MessageSpec, n int, at time.Time) []byte {
+	var b strings.Builder
+	subject := m.Subject
+	if subject == "" {
+		subject = "relaylab scenario message {n}"
+	}
+	subject = strings.ReplaceAll(subject, "{n}", strconv.Itoa(n))
+	from := m.From
+	if from == "" {
+		from = "MAILER-DAEMON@relaylab.test"
+	}
+	fmt.Fprintf(&b, "From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <scenario-%d-%d@relaylab.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n",
+		from, strings.ReplaceAll(m.To[0], "{n}", strconv.Itoa(n)), subject, at.Format(time.RFC1123Z), at.UnixNano(), n)
+	keys := make([]string, 0, len(m.Headers))
+	for k := range m.Headers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %s\r\n", k, m.Headers[k])
+	}
+	b.WriteString("\r\n")
+	body := m.Body
+	if body == "" {
+		body = "This message was sent by a relaylab scenario."
+	}
+	b.WriteString(strings.ReplaceAll(body, "\n", "\r\n"))
+	b.WriteString("\r\n")
+	for b.Len() < m.Size {
+		b.WriteString("relaylab padding line to reach the scenario's message size.........\r\n")
+	}
+	return []byte(b.String())
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func shutdown(f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return f(ctx)
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -1,0 +1,187 @@
+// Package scenario reads scenario files and replays them: a sink, a relay
+// and a virtual clock in one process, the scenario's messages submitted on
+// schedule, the clock jumping to the next due timer whenever all work is
+// idle, and the scenario's expectations judged against the event log.
+package scenario
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/relay"
+	"github.com/relaylab/relaylab/reports"
+	"github.com/relaylab/relaylab/sink"
+)
+
+// Scenario is one scenario file.
+type Scenario struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	// Seed makes jitter, probabilities and weighted splits reproducible.
+	Seed  int64       `yaml:"seed"`
+	Clock ClockConfig `yaml:"clock"`
+	// Sink and Relay are the sections of the configuration file. In a
+	// replay every listener binds a free loopback port, and a relay path
+	// whose host is "sink" (or "sink:NAME") is sent to the sink's listener
+	// (the first one, or the one named NAME).
+	Sink     sink.Config          `yaml:"sink"`
+	Relay    relay.Config         `yaml:"relay"`
+	Messages []MessageSpec        `yaml:"messages"`
+	Expect   reports.Expectations `yaml:"expect"`
+
+	file string
+}
+
+// ClockConfig sets the virtual clock.
+type ClockConfig struct {
+	// Start is when the replay begins (RFC 3339; default 2026-01-05T09:00:00Z).
+	Start string `yaml:"start"`
+	// Limit is how much virtual time the replay may use (default 30d);
+	// reaching it is an error, not a verdict.
+	Limit config.Duration `yaml:"limit"`
+}
+
+// MessageSpec is one or more messages to submit.
+type MessageSpec struct {
+	From string `yaml:"from"`
+	// To lists the recipients; "{n}" is replaced by the message's number
+	// (1..Count), so "user{n}@example.test" with count 100 is 100 addresses.
+	To      []string          `yaml:"to"`
+	Count   int               `yaml:"count"`
+	Subject string            `yaml:"subject"`
+	Body    string            `yaml:"body"`
+	Size    int               `yaml:"size"` // pad the body to this many bytes
+	Headers map[string]string `yaml:"headers"`
+	// At is when the first is submitted (from the start), Every the gap
+	// between submissions.
+	At    config.Duration `yaml:"at"`
+	Every config.Duration `yaml:"every"`
+	// Notify and Ret are the RFC 3461 DSN parameters.
+	Notify []string `yaml:"notify"`
+	Ret    string   `yaml:"ret"`
+	EnvID  string   `yaml:"envid"`
+}
+
+// DefaultStart is the virtual clock's start when a scenario sets none.
+var defaultStart = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+
+// Load reads and checks a scenario file. Errors are *config.Error with the
+// file, line and key.
+func Load(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load on bytes already read.
+func Parse(name string, data []byte) (*Scenario, error) {
+	sc := &Scenario{Sink: sink.DefaultConfig(), Relay: relay.DefaultConfig(), file: name}
+	sc.Sink.Listeners = nil
+	sc.Relay.Paths, sc.Relay.Routes = nil, nil
+	if err := config.Decode(name, data, sc); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// Validate checks what the components' own checks cannot.
+func (sc *Scenario) Validate(string) error {
+	if sc.Name == "" {
+		return config.Errorf("name", "a scenario needs a name")
+	}
+	if _, err := sc.start(); err != nil {
+		return config.Errorf("clock.start", "%v", err)
+	}
+	if sc.Clock.Limit < 0 {
+		return config.Errorf("clock.limit", "must not be negative")
+	}
+	if len(sc.Sink.Listeners) == 0 {
+		sc.Sink.Listeners = sink.DefaultConfig().Listeners
+	}
+	for i := range sc.Sink.Listeners {
+		sc.Sink.Listeners[i].Listen = "127.0.0.1:0"
+	}
+	if err := sc.Sink.Validate("sink"); err != nil {
+		return err
+	}
+	if len(sc.Relay.Paths) == 0 {
+		sc.Relay.Paths = []relay.PathConfig{{Name: "sink", Type: "smarthost", Host: "sink", TLS: "opportunistic", MessagesPerConnection: 100}}
+	}
+	if len(sc.Relay.Routes) == 0 {
+		sc.Relay.Routes = []relay.RouteConfig{{Name: "default", Paths: []string{sc.Relay.Paths[0].Name}}}
+	}
+	// Check the relay with placeholders resolved to a stand-in address.
+	probe := sc.Relay
+	probe.Paths = append([]relay.PathConfig(nil), sc.Relay.Paths...)
+	for i := range probe.Paths {
+		if h := probe.Paths[i].Host; h == "sink" || strings.HasPrefix(h, "sink:") {
+			if name, ok := strings.CutPrefix(h, "sink:"); ok && !sc.hasListener(name) {
+				return config.Errorf(fmt.Sprintf("relay.paths[%d].host", i), "no sink listener named %q", name)
+			}
+			probe.Paths[i].Host = "127.0.0.1:1"
+		}
+	}
+	probe.Listen = "127.0.0.1:0"
+	if err := probe.Validate("relay"); err != nil {
+		return err
+	}
+	if len(sc.Messages) == 0 {
+		return config.Errorf("messages", "a scenario needs at least one message to send")
+	}
+	for i, m := range sc.Messages {
+		k := fmt.Sprintf("messages[%d]", i)
+		if len(m.To) == 0 {
+			return config.Errorf(k+".to", "every message needs at least one recipient")
+		}
+		for j, to := range m.To {
+			if !strings.Contains(to, "@") {
+				return config.Errorf(fmt.Sprintf("%s.to[%d]", k, j), "%q is not an address (local@domain)", to)
+			}
+		}
+		if m.Count < 0 || m.Size < 0 || m.At < 0 || m.Every < 0 {
+			return config.Errorf(k, "count, size, at and every must not be negative")
+		}
+		if m.Count > 1_000_000 {
+			return config.Errorf(k+".count", "%d messages is more than a replay should hold (at most 1,000,000)", m.Count)
+		}
+		if m.Ret != "" && m.Ret != "FULL" && m.Ret != "HDRS" {
+			return config.Errorf(k+".ret", "%q: want FULL or HDRS", m.Ret)
+		}
+	}
+	return sc.Expect.Validate("expect")
+}
+
+func (sc *Scenario) hasListener(name string) bool {
+	for _, l := range sc.Sink.Listeners {
+		if l.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (sc *Scenario) start() (time.Time, error) {
+	if sc.Clock.Start == "" {
+		return defaultStart, nil
+	}
+	t, err := time.Parse(time.RFC3339, sc.Clock.Start)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time such as 2026-01-05T09:00:00Z", sc.Clock.Start)
+	}
+	return t.UTC(), nil
+}
+
+func (sc *Scenario) limit() time.Duration {
+	if sc.Clock.Limit == 0 {
+		return 30 * 24 * time.Hour
+	}
+	return sc.Clock.Limit.D()
+}
+
+// File is the path the scenario was read from.
+func (sc *Scenario) File() string { return sc.file }
