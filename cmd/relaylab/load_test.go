@@ -1,0 +1,69 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/relaylab/relaylab/internal/smtpload/smtptest"
+)
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.Start(t, smtptest.Options{StartTLS: true})
+	cases := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+	}{
+		{
+			name:   "all accepted",
+			args:   []string{"--sessions", "4", "--messages", "50", "--size", "1000", "--reuse", "5"},
+			stdout: []string{"sent 50 messages", "50 accepted", "msgs/s", "replies by stage:", "data-end 250:", "50"},
+			stderr: []string{"load: 50/50 messages"},
+		},
+		{
+			name:   "starttls two recipients",
+			args:   []string{"--sessions", "2", "--messages", "6", "--rcpts", "2", "--starttls", "--insecure", "--to", "u{n}-{r}@sink.test"},
+			stdout: []string{"rcpt 250:", "12"},
+		},
+		{
+			name:   "rejections",
+			args:   []string{"--sessions", "2", "--messages", "10", "--to", "reject{n}@sink.test", "--quiet"},
+			code:   1,
+			stdout: []string{"rcpt 550 5.1.1:", "0 accepted"},
+			stderr: []string{"10 of 10 messages were not accepted"},
+		},
+		{
+			name: "bad flags",
+			args: []string{"--sessions", "0"},
+			code: 2,
+		},
+	}
+	t.Cleanup(func() {
+		// After the parallel subtests.
+		if got := srv.Accepted(); got != 56 {
+			t.Errorf("server accepted %d messages, want 56 (50 + 6)", got)
+		}
+	})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runCmd(t, "", append([]string{"load", "--target", srv.Addr}, tc.args...)...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			for _, s := range tc.stdout {
+				if !strings.Contains(stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout)
+				}
+			}
+			for _, s := range tc.stderr {
+				if !strings.Contains(stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, stderr)
+				}
+			}
+		})
+	}
+}
