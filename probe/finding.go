@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 
 	"github.com/relaylab/relaylab/internal/resolver"
 )
@@ -99,3 +101,6 @@ func lookupTXT(ctx context.Context, r resolver.Resolver, name string) (resolver.
 
 // ErrNoRecord is wrapped by checks when a required record does not exist.
 var ErrNoRecord = errors.New("no record")
+
+// discardLogger is the logger of callers that pass none.
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

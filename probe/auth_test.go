@@ -1,0 +1,305 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"blitiri.com.ar/go/spf"
+	"github.com/emersion/go-msgauth/authres"
+	"github.com/emersion/go-msgauth/dkim"
+)
+
+func TestParseDMARC(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		rec string
+		ok  bool
+		p   string
+	}{
+		{"v=DMARC1; p=reject", true, "reject"},
+		{"v=DMARC1;p=none;rua=mailto:a@example.com!10m,mailto:b@example.net", true, "none"},
+		{"v = DMARC1 ; p = quarantine ; pct = 50 ; adkim = s", true, "quarantine"},
+		{"v=DMARC1; rua=mailto:a@example.com", true, ""}, // no p: none via rua
+		{"v=DMARC1; p=reject; fo=1:d:s; rf=afrf; ri=3600; sp=none", true, "reject"},
+		{"v=DMARC1; p=reject; future=1", true, "reject"},
+		{"v=DMARC1", false, ""},
+		{"v=DMARC2; p=reject", false, ""},
+		{"p=reject; v=DMARC1", false, ""},
+		{"v=DMARC1; p=block", false, ""},
+		{"v=DMARC1; p=reject; p=none", false, ""},
+		{"v=DMARC1; p=reject; pct=101", false, ""},
+		{"v=DMARC1; p=reject; adkim=x", false, ""},
+		{"v=DMARC1; p=reject; rua=dmarc@example.com", false, ""},
+		{"v=DMARC1; p=reject; rua=mailto:a@example.com!10q", false, ""},
+		{"v=DMARC1; p=reject; fo=2", false, ""},
+		{"v=DMARC1; p=reject; rf=iodef", false, ""},
+		{"v=DMARC1; p=reject; junk", false, ""},
+	}
+	for _, tt := range tests {
+		r, err := ParseDMARC(tt.rec)
+		if tt.ok != (err == nil) {
+			t.Errorf("ParseDMARC(%q) err = %v, want ok=%v", tt.rec, err, tt.ok)
+			continue
+		}
+		if err != nil && !errors.Is(err, ErrDMARCSyntax) {
+			t.Errorf("ParseDMARC(%q) err %v does not wrap ErrDMARCSyntax", tt.rec, err)
+		}
+		if err == nil && r.Policy != tt.p {
+			t.Errorf("ParseDMARC(%q).Policy = %q, want %q", tt.rec, r.Policy, tt.p)
+		}
+	}
+}
+
+func TestCheckDMARC(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "../testdata/dns/auth.zone")
+	tests := []struct {
+		domain, code string
+		status       Status
+		where        string
+	}{
+		{"good.auth.test", "", StatusOK, "good.auth.test"},
+		{"none.auth.test", "dmarc.p-none", StatusWarning, "none.auth.test"},
+		{"multi.auth.test", "dmarc.multiple", StatusError, ""},
+		{"bad.auth.test", "dmarc.syntax", StatusError, "bad.auth.test"},
+		{"ext.auth.test", "dmarc.external-unauthorised", StatusWarning, "ext.auth.test"},
+		{"sp.auth.test", "dmarc.sp-none", StatusWarning, "sp.auth.test"},
+		{"pct.auth.test", "dmarc.pct", StatusOK, "pct.auth.test"},
+		{"notdmarc.auth.test", "dmarc.none", StatusError, ""},
+		{"nothing.auth.test", "dmarc.none", StatusError, ""},
+		{"broken.auth.test", "dmarc.dns-error", StatusUnknown, ""},
+	}
+	for _, tt := range tests {
+		rep := CheckDMARC(context.Background(), r, discard(), tt.domain)
+		cs := codes(rep.Findings)
+		if _, ok := cs[tt.code]; tt.code != "" && !ok {
+			t.Errorf("%s: findings %+v lack %s", tt.domain, rep.Findings, tt.code)
+		}
+		if rep.Status != tt.status || rep.PolicyDomain != tt.where {
+			t.Errorf("%s: status %s at %q, want %s at %q (%+v)", tt.domain, rep.Status, rep.PolicyDomain, tt.status, tt.where, rep.Findings)
+		}
+	}
+	// Only the unauthorised one of two external destinations is reported.
+	rep := CheckDMARC(context.Background(), r, discard(), "ext.auth.test")
+	n := 0
+	for _, f := range rep.Findings {
+		if f.Code == "dmarc.external-unauthorised" {
+			n++
+			if !strings.Contains(f.Message, "other.example") {
+				t.Errorf("wrong destination reported: %s", f.Message)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d unauthorised destinations reported, want 1", n)
+	}
+}
+
+func TestDMARCOrgFallbackAndAlignment(t *testing.T) {
+	t.Parallel()
+	r, srv := testResolver(t, "../testdata/dns/auth.zone")
+	// auth.test is not a public suffix, so the org domain of x.good.auth.test
+	// is auth.test: publish a policy there.
+	if err := srv.AddString(`_dmarc.auth.test. 300 IN TXT "v=DMARC1; p=reject; sp=quarantine"`); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		in     DMARCInput
+		result string
+		policy string
+	}{
+		{"spf aligned relaxed", DMARCInput{From: "x.auth.test", SPFDomain: "bounce.auth.test", SPFResult: spf.Pass}, "pass", "quarantine"},
+		{"spf fail", DMARCInput{From: "x.auth.test", SPFDomain: "x.auth.test", SPFResult: spf.Fail}, "fail", "quarantine"},
+		{"spf pass unaligned", DMARCInput{From: "x.auth.test", SPFDomain: "other.example", SPFResult: spf.Pass}, "fail", "quarantine"},
+		{"dkim aligned", DMARCInput{From: "auth.test", DKIMPasses: []DKIMPass{{Domain: "mail.auth.test"}}}, "pass", "reject"},
+		{"dkim strict", DMARCInput{From: "good.auth.test", DKIMPasses: []DKIMPass{{Domain: "mail.good.auth.test"}}}, "fail", "reject"},
+		{"dkim strict exact", DMARCInput{From: "good.auth.test", DKIMPasses: []DKIMPass{{Domain: "Good.Auth.Test"}}}, "pass", "reject"},
+		{"no policy", DMARCInput{From: "other.example", SPFResult: spf.Pass, SPFDomain: "other.example"}, "none", ""},
+		{"temp", DMARCInput{From: "broken.auth.test"}, "temperror", ""},
+	}
+	for _, tt := range tests {
+		got := EvalDMARC(ctx, r, discard(), tt.in)
+		if got.Result != tt.result || got.Policy != tt.policy {
+			t.Errorf("%s: %+v, want %s with policy %q", tt.name, got, tt.result, tt.policy)
+		}
+	}
+	if rep := CheckDMARC(ctx, r, discard(), "deep.x.auth.test"); rep.PolicyDomain != "auth.test" {
+		t.Errorf("fallback found the policy at %q, want auth.test", rep.PolicyDomain)
+	}
+}
+
+func TestParseDKIMKey(t *testing.T) {
+	t.Parallel()
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	ed := base64.StdEncoding.EncodeToString(pub)
+	tests := []struct {
+		rec     string
+		ok      bool
+		kt      string
+		revoked bool
+	}{
+		{"v=DKIM1; k=ed25519; p=" + ed, true, "ed25519", false},
+		{"p=", true, "rsa", true},
+		{"v=DKIM1; p=", true, "rsa", true},
+		{"v=DKIM1; k=ed25519; p=AAAA", false, "", false},
+		{"v=DKIM1; k=dsa; p=" + ed, false, "", false},
+		{"v=DKIM1; p=!!!", false, "", false},
+		{"v=DKIM1", false, "", false},
+		{"k=rsa; v=DKIM1; p=", false, "", false},
+		{"v=DKIM1; p=bm90IGEga2V5", false, "", false},
+		{"v=DKIM1; p=; p=", false, "", false},
+		{"v=DKIM1; x", false, "", false},
+	}
+	for _, tt := range tests {
+		k, err := ParseDKIMKey(tt.rec)
+		if tt.ok != (err == nil) {
+			t.Errorf("ParseDKIMKey(%q) = %v, want ok=%v", tt.rec, err, tt.ok)
+			continue
+		}
+		if err == nil && (k.KeyType != tt.kt || k.Revoked != tt.revoked) {
+			t.Errorf("ParseDKIMKey(%q) = %+v", tt.rec, k)
+		}
+	}
+}
+
+func TestCheckDKIM(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "../testdata/dns/auth.zone")
+	tests := []struct {
+		sel    string
+		code   string
+		sev    Severity
+		bits   int
+		cnamed bool
+	}{
+		{"sel2048", "", "", 2048, false},
+		{"pkcs1", "", "", 2048, false},
+		{"sel1024", "dkim.short-key", SevWarning, 1024, false},
+		{"sel512", "dkim.weak-key", SevError, 512, false},
+		{"revoked", "dkim.revoked", SevInfo, 0, false},
+		{"testing", "dkim.testing", SevWarning, 2048, false},
+		{"sha1", "dkim.sha1-only", SevError, 2048, false},
+		{"twice", "dkim.multiple", SevError, 2048, false},
+		{"garbage", "dkim.syntax", SevError, 0, false},
+		{"ed", "", "", 256, false},
+		{"alias", "dkim.cname", SevInfo, 2048, true},
+		{"absent", "dkim.missing", SevError, 0, false},
+	}
+	for _, tt := range tests {
+		rep := CheckDKIM(context.Background(), r, discard(), "keys.auth.test", []string{tt.sel})
+		cs := codes(rep.Findings)
+		if tt.code != "" && cs[tt.code] != tt.sev {
+			t.Errorf("%s: findings %+v, want %s at %s", tt.sel, rep.Findings, tt.code, tt.sev)
+		}
+		if tt.code == "" && len(rep.Findings) != 0 {
+			t.Errorf("%s: unexpected findings %+v", tt.sel, rep.Findings)
+		}
+		var got *DKIMSelector
+		for i := range rep.Selectors {
+			if rep.Selectors[i].Selector == tt.sel {
+				got = &rep.Selectors[i]
+			}
+		}
+		if tt.bits > 0 && (got == nil || got.Key == nil || got.Key.Bits != tt.bits || (got.CNAME != "") != tt.cnamed) {
+			t.Errorf("%s: selector %+v, want a %d-bit key", tt.sel, got, tt.bits)
+		}
+	}
+	// Common selectors are found without being asked for.
+	rep := CheckDKIM(context.Background(), r, discard(), "keys.auth.test", nil)
+	if len(rep.Selectors) != 1 || rep.Selectors[0].Selector != "default" || rep.Status != StatusOK {
+		t.Errorf("common selectors: %+v", rep)
+	}
+	if rep := CheckDKIM(context.Background(), r, discard(), "good.auth.test", nil); codes(rep.Findings)["dkim.none-found"] != SevWarning {
+		t.Errorf("no keys at all: %+v", rep.Findings)
+	}
+}
+
+func signed(t *testing.T, key ed25519.PrivateKey, domain, from string) []byte {
+	t.Helper()
+	msg := "From: Alice <alice@" + from + ">\r\nTo: bob@example.net\r\nSubject: hello\r\nDate: Thu, 1 Jan 2026 00:00:00 +0000\r\nMessage-ID: <1@" + from + ">\r\n\r\nHello Bob.\r\n"
+	var b bytes.Buffer
+	err := dkim.Sign(&b, strings.NewReader(msg), &dkim.SignOptions{Domain: domain, Selector: "sig", Signer: key,
+		HeaderKeys: []string{"From", "To", "Subject", "Date", "Message-ID"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestVerifyMessage(t *testing.T) {
+	t.Parallel()
+	r, srv := testResolver(t, "../testdata/dns/auth.zone")
+	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	rec := `sig._domainkey.good.auth.test. 300 IN TXT "v=DKIM1; k=ed25519; p=` + base64.StdEncoding.EncodeToString(pub) + `"`
+	if err := srv.AddString(rec); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	good := signed(t, key, "good.auth.test", "good.auth.test")
+	tampered := bytes.Replace(good, []byte("Hello Bob."), []byte("Pay me."), 1)
+	tests := []struct {
+		name             string
+		ip, from         string
+		raw              []byte
+		spf, dkim, dmarc string
+	}{
+		{"all pass", "192.0.2.1", "bounce@good.auth.test", good, "pass", "pass", "pass"},
+		{"dkim saves dmarc", "198.51.100.9", "bounce@good.auth.test", good, "fail", "pass", "pass"},
+		{"tampered, spf pass", "192.0.2.1", "bounce@good.auth.test", tampered, "pass", "fail", "pass"},
+		{"tampered, spf fail", "198.51.100.9", "bounce@good.auth.test", tampered, "fail", "fail", "fail"},
+	}
+	for _, tt := range tests {
+		ar, err := VerifyMessage(ctx, r, netip.MustParseAddr(tt.ip), "mta.example", tt.from, tt.raw)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if string(ar.SPF.Result) != tt.spf || len(ar.DKIM) != 1 || ar.DKIM[0].Result != tt.dkim || ar.DMARC.Result != tt.dmarc {
+			t.Errorf("%s: spf %s dkim %+v dmarc %+v, want %s %s %s", tt.name, ar.SPF.Result, ar.DKIM, ar.DMARC, tt.spf, tt.dkim, tt.dmarc)
+		}
+		// The header parses back with go-msgauth.
+		id, results, err := authres.Parse(strings.TrimPrefix(ar.Header, "Authentication-Results: "))
+		if err != nil || id != "relaylab" || len(results) != 3 {
+			t.Errorf("%s: header %q parses to %q %d results, %v", tt.name, ar.Header, id, len(results), err)
+		}
+	}
+	if _, err := VerifyMessage(ctx, r, netip.MustParseAddr("192.0.2.1"), "h", "a@b", []byte("no header separator")); err == nil {
+		t.Error("a non-message verified")
+	}
+	ar, err := VerifyMessage(ctx, r, netip.MustParseAddr("192.0.2.1"), "h", "", []byte("From: a@x.example, b@y.example\r\n\r\nbody\r\n"))
+	if err != nil || ar.DMARC.Result != "permerror" || len(ar.DKIM) != 0 {
+		t.Errorf("two From addresses: %+v, %v", ar, err)
+	}
+}
+
+func FuzzParseDMARC(f *testing.F) {
+	for _, s := range []string{"v=DMARC1; p=reject", "v=DMARC1;p=none;rua=mailto:a@b.example!10m", "v=DMARC1; p=quarantine; pct=50; fo=1:d", "v=DMARC1; rua=x:"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseDMARC(s)
+		if err == nil && (r.Pct < 0 || r.Pct > 100) {
+			t.Fatalf("pct %d accepted", r.Pct)
+		}
+	})
+}
+
+func FuzzParseDKIMKey(f *testing.F) {
+	for _, s := range []string{"v=DKIM1; p=", "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", "k=rsa; h=sha1:sha256; t=y:s; p=AAAA"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := ParseDKIMKey(s)
+		if err == nil && !k.Revoked && k.Bits == 0 {
+			t.Fatalf("a key of 0 bits accepted from %q", s)
+		}
+	})
+}

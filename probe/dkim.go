@@ -1,0 +1,280 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/emersion/go-msgauth/dkim"
+
+	"github.com/relaylab/relaylab/internal/resolver"
+)
+
+// DKIMKey is a parsed DKIM key record (RFC 6376 3.6.1).
+type DKIMKey struct {
+	KeyType  string   `json:"k"`           // rsa or ed25519
+	Bits     int      `json:"bits"`        // key size; 0 when revoked
+	Hashes   []string `json:"h,omitempty"` // acceptable hashes; empty means all
+	Flags    []string `json:"t,omitempty"` // y (testing), s (strict)
+	Services []string `json:"s,omitempty"`
+	Revoked  bool     `json:"revoked"` // empty p= (RFC 6376 3.6.1)
+}
+
+// ErrDKIMKey is wrapped by ParseDKIMKey errors.
+var ErrDKIMKey = errors.New("DKIM key record error")
+
+// ParseDKIMKey parses a key record and decodes its public key.
+func ParseDKIMKey(s string) (*DKIMKey, error) {
+	k := &DKIMKey{KeyType: "rsa"}
+	var p *string
+	seen := map[string]bool{}
+	for i, part := range strings.Split(s, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(part, "=")
+		if !ok {
+			return nil, fmt.Errorf("%w: %q is not tag=value", ErrDKIMKey, part)
+		}
+		name, val = strings.TrimSpace(name), strings.TrimSpace(val)
+		if seen[name] {
+			return nil, fmt.Errorf("%w: tag %q appears twice", ErrDKIMKey, name)
+		}
+		seen[name] = true
+		switch name {
+		case "v":
+			if i != 0 || val != "DKIM1" {
+				return nil, fmt.Errorf("%w: v= must be first and be DKIM1", ErrDKIMKey)
+			}
+		case "k":
+			k.KeyType = strings.ToLower(val)
+		case "h":
+			k.Hashes = splitColon(val)
+		case "t":
+			k.Flags = splitColon(val)
+		case "s":
+			k.Services = splitColon(val)
+		case "p":
+			v := strings.Join(strings.Fields(val), "")
+			p = &v
+		}
+	}
+	if p == nil {
+		return nil, fmt.Errorf("%w: the required p= tag is missing", ErrDKIMKey)
+	}
+	if *p == "" {
+		k.Revoked = true
+		return k, nil
+	}
+	der, err := base64.StdEncoding.DecodeString(*p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: p= is not base64: %v", ErrDKIMKey, err)
+	}
+	switch k.KeyType {
+	case "rsa":
+		pub, err := x509.ParsePKIXPublicKey(der)
+		if err != nil {
+			// Some publish a bare PKCS#1 key.
+			rk, err2 := x509.ParsePKCS1PublicKey(der)
+			if err2 != nil {
+				return nil, fmt.Errorf("%w: p= is not an RSA public key: %v", ErrDKIMKey, err)
+			}
+			pub = rk
+		}
+		rk, ok := pub.(*rsa.PublicKey)
+		if !ok {
+			return nil, fmt.Errorf("%w: k=rsa but p= holds a %T", ErrDKIMKey, pub)
+		}
+		k.Bits = rk.N.BitLen()
+	case "ed25519":
+		// RFC 8463 4.2: the raw 32-byte key.
+		if len(der) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("%w: an ed25519 key is %d bytes, not %d", ErrDKIMKey, ed25519.PublicKeySize, len(der))
+		}
+		k.Bits = 256
+	default:
+		return nil, fmt.Errorf("%w: unknown key type k=%s", ErrDKIMKey, k.KeyType)
+	}
+	return k, nil
+}
+
+func splitColon(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ":") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, strings.ToLower(x))
+		}
+	}
+	return out
+}
+
+// CommonSelectors are tried besides the ones asked for: absent ones are
+// not reported, since a domain cannot be asked for its selector list.
+var commonSelectors = []string{"default", "selector1", "selector2", "google", "k1", "k2", "s1", "s2", "dkim", "mail"}
+
+// DKIMSelector is what one selector publishes.
+type DKIMSelector struct {
+	Selector string   `json:"selector"`
+	Name     string   `json:"name"`            // selector._domainkey.domain
+	CNAME    string   `json:"cname,omitempty"` // where the name points, if an alias
+	Record   string   `json:"record,omitempty"`
+	Key      *DKIMKey `json:"key,omitempty"`
+	Asked    bool     `json:"asked"` // given by the user, not a common name
+}
+
+// DKIMReport is the result of CheckDKIM.
+type DKIMReport struct {
+	Domain    string         `json:"domain"`
+	Selectors []DKIMSelector `json:"selectors"`
+	Status    Status         `json:"status"`
+	Findings  []Finding      `json:"findings"`
+}
+
+// CheckDKIM looks up the keys of the given selectors and of common ones.
+func CheckDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain string, selectors []string) DKIMReport {
+	f := &findings{check: "dkim"}
+	rep := DKIMReport{Domain: domain}
+	asked := map[string]bool{}
+	var all []string
+	for _, s := range selectors {
+		s = strings.ToLower(s)
+		if !asked[s] {
+			asked[s] = true
+			all = append(all, s)
+		}
+	}
+	for _, s := range commonSelectors {
+		if !asked[s] {
+			all = append(all, s)
+		}
+	}
+	for _, sel := range all {
+		name := sel + "._domainkey." + strings.TrimSuffix(domain, ".")
+		ds := DKIMSelector{Selector: sel, Name: name, Asked: asked[sel]}
+		if cn, err := r.LookupCNAME(ctx, name); err == nil && cn.Target != "" {
+			ds.CNAME = cn.Target
+		}
+		t, err := lookupTXT(ctx, r, name)
+		if err != nil {
+			if ds.Asked {
+				f.dnsFailed(name, err)
+			}
+			continue
+		}
+		var recs []string
+		for _, s := range t.Joined() {
+			if strings.Contains(s, "p=") || strings.Contains(s, "v=DKIM1") {
+				recs = append(recs, s)
+			}
+		}
+		if len(recs) == 0 {
+			if ds.Asked {
+				f.add(SevError, "missing", name, "", "RFC 6376 3.6.2.1",
+					"selector %q has no key at %s: mail signed with it fails DKIM; publish the key", sel, name)
+			}
+			continue
+		}
+		if len(recs) > 1 {
+			f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 6376 3.6.2.2",
+				"%s has %d key records; verifiers may pick either or fail: keep one", name, len(recs))
+		}
+		ds.Record = recs[0]
+		checkKey(f, &ds)
+		rep.Selectors = append(rep.Selectors, ds)
+	}
+	if len(rep.Selectors) == 0 && !f.unknown {
+		f.add(SevWarning, "none-found", "_domainkey."+domain, "", "RFC 6376 3.6.2.1",
+			"no DKIM key found under the selectors tried (%s): name your selectors with --selector to check them", strings.Join(all, ", "))
+	}
+	rep.Findings, rep.Status = f.list, f.status()
+	return rep
+}
+
+func checkKey(f *findings, ds *DKIMSelector) {
+	k, err := ParseDKIMKey(ds.Record)
+	if err != nil {
+		f.add(SevError, "syntax", ds.Name, ds.Record, "RFC 6376 3.6.1", "%v: signatures with this selector cannot be verified", err)
+		return
+	}
+	ds.Key = k
+	if ds.CNAME != "" {
+		f.add(SevInfo, "cname", ds.Name, ds.Record, "RFC 6376 3.6.2.1", "%s is an alias of %s", ds.Name, ds.CNAME)
+	}
+	switch {
+	case k.Revoked:
+		f.add(SevInfo, "revoked", ds.Name, ds.Record, "RFC 6376 3.6.1", "selector %q is revoked (empty p=): signatures with it fail", ds.Selector)
+	case k.KeyType == "rsa" && k.Bits < 1024:
+		f.add(SevError, "weak-key", ds.Name, ds.Record, "RFC 8301 3.2",
+			"the RSA key is %d bits; verifiers must reject keys under 1024 bits: publish a 2048-bit key", k.Bits)
+	case k.KeyType == "rsa" && k.Bits < 2048:
+		f.add(SevWarning, "short-key", ds.Name, ds.Record, "RFC 8301 3.2", "the RSA key is %d bits; 2048 is the current recommendation", k.Bits)
+	}
+	for _, fl := range k.Flags {
+		if fl == "y" {
+			f.add(SevWarning, "testing", ds.Name, ds.Record, "RFC 6376 3.6.1",
+				"t=y marks the key as in testing: verifiers may treat failures and passes alike; remove it once signing works")
+		}
+	}
+	if len(k.Hashes) > 0 {
+		sha256 := false
+		for _, h := range k.Hashes {
+			if h == "sha256" {
+				sha256 = true
+			}
+		}
+		if !sha256 {
+			f.add(SevError, "sha1-only", ds.Name, ds.Record, "RFC 8301 3.1",
+				"h=%s allows no sha256: verifiers reject rsa-sha1 signatures; remove h= or list sha256", strings.Join(k.Hashes, ":"))
+		}
+	}
+}
+
+// DKIMSignature is the verification of one DKIM-Signature header.
+type DKIMSignature struct {
+	Domain   string `json:"domain"`
+	Result   string `json:"result"` // pass, fail, temperror, permerror
+	Error    string `json:"error,omitempty"`
+}
+
+// VerifyDKIM verifies every DKIM signature of raw, fetching keys through r.
+func VerifyDKIM(ctx context.Context, r resolver.Resolver, raw []byte) ([]DKIMSignature, error) {
+	opts := &dkim.VerifyOptions{
+		MaxVerifications: 8,
+		LookupTXT: func(name string) ([]string, error) {
+			t, err := r.LookupTXT(ctx, name)
+			return t.Joined(), dnsError(name, err)
+		},
+	}
+	vs, err := dkim.VerifyWithOptions(bytes.NewReader(raw), opts)
+	if err != nil && !errors.Is(err, dkim.ErrTooManySignatures) {
+		return nil, fmt.Errorf("reading the message for DKIM: %w", err)
+	}
+	out := make([]DKIMSignature, 0, len(vs))
+	for _, v := range vs {
+		s := DKIMSignature{Domain: v.Domain, Result: "pass"}
+		if v.Err != nil {
+			s.Error = v.Err.Error()
+			switch {
+			case dkim.IsTempFail(v.Err):
+				s.Result = "temperror"
+			case dkim.IsPermFail(v.Err):
+				s.Result = "permerror"
+			default:
+				s.Result = "fail"
+			}
+		}
+		if v.Domain == "" {
+			s.Result = "permerror"
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
