@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// syncBuffer is a bytes.Buffer safe for a command writing while a test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// runIn runs the command line args in-process under ctx and returns its exit code
+// and outputs.
+func runIn(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb syncBuffer
+	code := run(ctx, &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, hup: make(chan os.Signal)}, args)
+	return code, out.String(), errb.String()
+}
+
+func TestHelpAndUnknown(t *testing.T) {
+	t.Parallel()
+	code, out, _ := runIn(t, context.Background(), "help")
+	if code != 0 || !strings.Contains(out, "serve") || !strings.Contains(out, "replay") {
+		t.Errorf("help: exit %d\n%s", code, out)
+	}
+	code, _, errOut := runIn(t, context.Background(), "frobnicate")
+	if code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, %q", code, errOut)
+	}
+	for _, c := range commands() {
+		code, _, errOut := runIn(t, context.Background(), c.name, "--help")
+		if code != 0 || !strings.Contains(errOut, "usage: relaylab "+c.name) {
+			t.Errorf("%s --help: exit %d, %q", c.name, code, errOut)
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/reports"
+	"github.com/relaylab/relaylab/reports/scenario"
+	"golang.org/x/term"
+)
+
+func init() {
+	register(command{"replay", "replay scenario files on a virtual clock and judge their expectations", runReplay})
+}
+
+// verdictOutputs are the --junit, --json and --html files of replay and expect.
+type verdictOutputs struct {
+	junit, json, html *string
+}
+
+func addVerdictOutputs(fs interface {
+	String(name, value, usage string) *string
+}) verdictOutputs {
+	return verdictOutputs{
+		junit: fs.String("junit", "", "write JUnit XML to FILE (one test case per expectation)"),
+		json:  fs.String("json", "", "write the verdicts, summaries and timelines as JSON to FILE"),
+		html:  fs.String("html", "", "write a self-contained HTML report to FILE"),
+	}
+}
+
+func (o verdictOutputs) write(vs []reports.Verdict) error {
+	for _, f := range []struct {
+		path  string
+		write func(io.Writer, []reports.Verdict) error
+	}{{*o.junit, reports.WriteVerdictsJUnit}, {*o.json, reports.WriteVerdictsJSON}, {*o.html, reports.WriteVerdictsHTML}} {
+		if f.path == "" {
+			continue
+		}
+		out, err := os.Create(f.path)
+		if err != nil {
+			return err
+		}
+		if err := f.write(out, vs); err != nil {
+			out.Close()
+			return fmt.Errorf("%s: %w", f.path, err)
+		}
+		if err := out.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verdictExit is exit 0 when every verdict passed and 1 otherwise.
+func verdictExit(vs []reports.Verdict) error {
+	for _, v := range vs {
+		if !v.Passed {
+			return &exitError{code: 1}
+		}
+	}
+	return nil
+}
+
+func runReplay(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "replay", "[--db PATH] [--junit FILE] [--json FILE] [--html FILE] SCENARIO.yaml...")
+	db := fs.String("db", "", "replay into this store (default: a fresh temporary one; with several files, each replay appends)")
+	outs := addVerdictOutputs(fs)
+	quiet := fs.Bool("quiet", false, "print only the verdicts, no progress")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError("name at least one scenario file (see testdata/scenarios/)")
+	}
+	// Read every file first: bad input is exit 2 before anything runs.
+	var scs []*scenario.Scenario
+	for _, path := range fs.Args() {
+		sc, err := scenario.Load(path)
+		if err != nil {
+			var ce *config.Error
+			if errors.As(err, &ce) || errors.Is(err, os.ErrNotExist) {
+				return &exitError{code: 2, err: err}
+			}
+			return &exitError{code: 2, err: fmt.Errorf("%s: %w", path, err)}
+		}
+		scs = append(scs, sc)
+	}
+	tty := false
+	if f, ok := e.stderr.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	var vs []reports.Verdict
+	for _, sc := range scs {
+		opts := scenario.Options{DB: *db}
+		if !*quiet {
+			opts.Progress = progressPrinter(e.stderr, sc.Name, tty)
+		}
+		out, err := scenario.Run(ctx, sc, opts)
+		if tty && !*quiet {
+			fmt.Fprintln(e.stderr)
+		}
+		if err != nil {
+			if errors.Is(err, scenario.ErrClockLimit) {
+				return &exitError{code: 2, err: fmt.Errorf("%s: clock.limit: %w", sc.File(), err)}
+			}
+			return fmt.Errorf("%s: %w", sc.File(), err)
+		}
+		v := reports.NewVerdict(sc.Name, sc.File(), out.Data, out.Results)
+		v.VirtualSeconds = out.Virtual.Seconds()
+		vs = append(vs, v)
+		if !*quiet {
+			fmt.Fprintf(e.stderr, "%s: %s of virtual time in %s\n", sc.Name, out.Virtual.Round(time.Second), out.Wall.Round(time.Millisecond))
+		}
+	}
+	reports.WriteVerdicts(e.stdout, vs)
+	if err := outs.write(vs); err != nil {
+		return err
+	}
+	return verdictExit(vs)
+}
+
+// progressPrinter draws a bar on a terminal and prints a line now and then
+// elsewhere.
+func progressPrinter(w io.Writer, name string, tty bool) func(final, total int, virtual time.Duration) {
+	var lastLine time.Time
+	return func(final, total int, virtual time.Duration) {
+		if tty {
+			const width = 30
+			filled := 0
+			if total > 0 {
+				filled = final * width / total
+			}
+			bar := make([]byte, width)
+			for i := range bar {
+				bar[i] = '.'
+				if i < filled {
+					bar[i] = '#'
+				}
+			}
+			fmt.Fprintf(w, "\r%s [%s] %d/%d final, +%s virtual ", name, bar, final, total, virtual.Round(time.Second))
+			return
+		}
+		if time.Since(lastLine) >= 2*time.Second || final == total {
+			lastLine = time.Now()
+			fmt.Fprintf(w, "%s: %d/%d recipients final at +%s virtual\n", name, final, total, virtual.Round(time.Second))
+		}
+	}
+}

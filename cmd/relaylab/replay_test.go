@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestReplayCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	junit := filepath.Join(dir, "junit.xml")
+	code, out, errOut := runIn(t, context.Background(), "replay", "--quiet", "--junit", junit, "../../testdata/scenarios/greylisting.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "PASS greylisting") || !strings.Contains(out, "passed, 0 failed") {
+		t.Errorf("output:\n%s", out)
+	}
+	b, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Suites []struct {
+			Tests    int `xml:"tests,attr"`
+			Failures int `xml:"failures,attr"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b, &v); err != nil || len(v.Suites) != 1 || v.Suites[0].Tests == 0 || v.Suites[0].Failures != 0 {
+		t.Errorf("junit: %v %+v", err, v)
+	}
+}
+
+func TestReplayBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("name: x\nmessages:\n  - to: [a@b.test]\n    cuont: 3\n"), 0o644)
+	code, _, errOut := runIn(t, context.Background(), "replay", bad)
+	if code != 2 || !strings.Contains(errOut, "bad.yaml:4:5: messages[0].cuont") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = runIn(t, context.Background(), "replay", filepath.Join(dir, "missing.yaml"))
+	if code != 2 || !strings.Contains(errOut, "missing.yaml") {
+		t.Errorf("missing file: exit %d, stderr %q", code, errOut)
+	}
+	code, _, _ = runIn(t, context.Background(), "replay")
+	if code != 2 {
+		t.Errorf("no file: exit %d", code)
+	}
+}
