@@ -239,9 +239,9 @@ func checkKey(f *findings, ds *DKIMSelector) {
 
 // DKIMSignature is the verification of one DKIM-Signature header.
 type DKIMSignature struct {
-	Domain   string `json:"domain"`
-	Result   string `json:"result"` // pass, fail, temperror, permerror
-	Error    string `json:"error,omitempty"`
+	Domain string `json:"domain"`
+	Result string `json:"result"` // pass, fail, temperror, permerror
+	Error  string `json:"error,omitempty"`
 }
 
 // VerifyDKIM verifies every DKIM signature of raw, fetching keys through r.
