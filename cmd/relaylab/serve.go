@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/sink"
+)
+
+func init() {
+	register(command{"serve", "run the sink, the relay and the web UI together on loopback", runServe})
+}
+
+// component is one running part of serve, stopped in reverse order.
+type component struct {
+	name     string
+	shutdown func(context.Context) error
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "serve", "[--db PATH] [--config FILE]")
+	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in the config)")
+	cfgPath := fs.String("config", "", "YAML configuration file (default: built-in loopback defaults)")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight sessions may finish on SIGINT/SIGTERM")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
+	}
+	log, err := newLogger(e, *level)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, *db, log)
+	if err != nil {
+		return err
+	}
+	var running []component
+	stopAll := func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), *grace)
+		defer cancel()
+		var errs []error
+		for i := len(running) - 1; i >= 0; i-- {
+			if err := running[i].shutdown(sctx); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", running[i].name, err))
+			}
+		}
+		if err := st.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: %w", err))
+		}
+		return errors.Join(errs...)
+	}
+
+	sk, err := startSink(ctx, cfg, st, log)
+	if err != nil {
+		stopAll()
+		return err
+	}
+	running = append(running, component{"sink", sk.Shutdown})
+	fmt.Fprintf(e.stdout, "relaylab is running; the store is %s\n", storePath(cfg, *db))
+	printSinkAddrs(e, sk)
+	fmt.Fprintf(e.stdout, "try: swaks --server %s --to 'rcpt550@example.test'   (Ctrl-C stops)\n", firstAddr(sk))
+
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down", "grace", *grace)
+			return stopAll()
+		case <-e.hup:
+			next, err := loadConfig(*cfgPath)
+			if err != nil {
+				log.Error("SIGHUP: configuration not reloaded", "err", err)
+				continue
+			}
+			if err := sk.Reload(next.Sink); err != nil {
+				log.Error("SIGHUP: sink rules not reloaded", "err", err)
+				continue
+			}
+			log.Info("SIGHUP: sink rules reloaded", "rules", len(next.Sink.Rules))
+		}
+	}
+}
+
+func startSink(ctx context.Context, cfg *fileConfig, st *store.Store, log *slog.Logger) (*sink.Sink, error) {
+	sk, err := sink.New(cfg.Sink, sink.Options{Store: st, Logger: log.With("component", "sink")})
+	if err != nil {
+		return nil, err
+	}
+	if err := sk.Start(ctx); err != nil {
+		return nil, fmt.Errorf("sink: %w", err)
+	}
+	return sk, nil
+}
+
+func printSinkAddrs(e *env, sk *sink.Sink) {
+	addrs := sk.Addrs()
+	names := make([]string, 0, len(addrs))
+	for n := range addrs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(e.stdout, "sink %-8s smtp://%s\n", n, addrs[n])
+	}
+}
+
+func firstAddr(sk *sink.Sink) string {
+	for _, a := range sk.Addrs() {
+		return a.String()
+	}
+	return ""
+}
+
+func storePath(c *fileConfig, db string) string {
+	if db != "" {
+		return db
+	}
+	return c.Store.Path
+}
