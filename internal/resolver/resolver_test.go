@@ -19,7 +19,7 @@ import (
 
 func newClient(t *testing.T, servers ...string) *resolver.Client {
 	t.Helper()
-	c, err := resolver.New(resolver.Options{Servers: servers, Timeout: 300 * time.Millisecond, Attempts: 1, CacheSize: -1})
+	c, err := resolver.New(resolver.Options{Servers: servers, Timeout: time.Second, Attempts: 1, CacheSize: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
