@@ -9,14 +9,16 @@ import (
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/sink"
 )
 
 // fileConfig is the whole configuration file: one section per component.
 // Every section has defaults, so no file at all is a working setup.
 type fileConfig struct {
-	Store storeConfig `yaml:"store"`
-	Sink  sink.Config `yaml:"sink"`
+	Store storeConfig  `yaml:"store"`
+	Sink  sink.Config  `yaml:"sink"`
+	Relay relay.Config `yaml:"relay"`
 }
 
 // storeConfig is the `store:` section.
@@ -32,6 +34,7 @@ func defaultConfig() *fileConfig {
 	return &fileConfig{
 		Store: storeConfig{Path: "relaylab.db", Sync: string(store.SyncFull)},
 		Sink:  sink.DefaultConfig(),
+		Relay: relay.DefaultConfig(),
 	}
 }
 
@@ -42,7 +45,10 @@ func (c *fileConfig) Validate(string) error {
 	default:
 		return config.Errorf("store.sync", "%q: want full, normal or off", c.Store.Sync)
 	}
-	return c.Sink.Validate("sink")
+	if err := c.Sink.Validate("sink"); err != nil {
+		return err
+	}
+	return c.Relay.Validate("relay")
 }
 
 // loadConfig returns the defaults overlaid with the file at path (if any).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/sink"
 )
 
@@ -68,9 +69,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	running = append(running, component{"sink", sk.Shutdown})
+	rl, err := startRelay(ctx, cfg, st, log)
+	if err != nil {
+		stopAll()
+		return err
+	}
+	running = append(running, component{"relay", rl.Shutdown})
 	fmt.Fprintf(e.stdout, "relaylab is running; the store is %s\n", storePath(cfg, *db))
 	printSinkAddrs(e, sk)
-	fmt.Fprintf(e.stdout, "try: swaks --server %s --to 'rcpt550@example.test'   (Ctrl-C stops)\n", firstAddr(sk))
+	if a := rl.Addr(); a != nil {
+		fmt.Fprintf(e.stdout, "relay         smtp://%s (submission; loopback may send without AUTH)\n", a)
+		fmt.Fprintf(e.stdout, "try: swaks --server %s --to 'defer2+you@example.test'   (deferred twice by the sink, then delivered)\n", a)
+	}
+	fmt.Fprintf(e.stdout, "try: swaks --server %s --to 'rcpt550@example.test'   (the sink rejects it)\n", firstAddr(sk))
+	fmt.Fprintln(e.stdout, "Ctrl-C stops.")
 
 	for {
 		select {
@@ -101,6 +113,17 @@ func startSink(ctx context.Context, cfg *fileConfig, st *store.Store, log *slog.
 		return nil, fmt.Errorf("sink: %w", err)
 	}
 	return sk, nil
+}
+
+func startRelay(ctx context.Context, cfg *fileConfig, st *store.Store, log *slog.Logger) (*relay.Relay, error) {
+	rl, err := relay.New(cfg.Relay, relay.Options{Store: st, Logger: log.With("component", "relay")})
+	if err != nil {
+		return nil, err
+	}
+	if err := rl.Start(ctx); err != nil {
+		return nil, fmt.Errorf("relay: %w", err)
+	}
+	return rl, nil
 }
 
 func printSinkAddrs(e *env, sk *sink.Sink) {
