@@ -27,6 +27,17 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad event filter", err.Error())
 		return
 	}
+	// tail=N reads only the last N events of the log (before filtering):
+	// where a live view starts.
+	tail, err := queryInt(r, "tail", 0, 100000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad event filter", err.Error())
+		return
+	}
+	if tail > 0 {
+		last, _ := s.opts.Store.Changes()
+		f.AfterID = max(f.AfterID, last-tail)
+	}
 	evs, err := s.opts.Store.Events(r.Context(), f)
 	if err != nil {
 		s.writeAPIError(w, r, "reading events", err)

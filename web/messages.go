@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -36,8 +37,9 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 		before = 1 << 62
 	}
 	db := s.opts.Store.DB()
-	rows, err := db.QueryContext(r.Context(), `SELECT id, message, time_ns, payload FROM events
-		WHERE kind = ? AND id < ? ORDER BY id DESC LIMIT ?`, events.RelayQueued, before, limit)
+	// One relay.queued per recipient (or one per message listing "to").
+	rows, err := db.QueryContext(r.Context(), `SELECT message, MIN(id) AS first, MIN(time_ns), MAX(payload) FROM events
+		WHERE kind = ? AND id < ? AND message != '' GROUP BY message ORDER BY first DESC LIMIT ?`, events.RelayQueued, before, limit)
 	if err != nil {
 		s.writeAPIError(w, r, "listing messages", err)
 		return
@@ -50,7 +52,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 			tns     int64
 			payload string
 		)
-		if err := rows.Scan(&m.EventID, &m.ID, &tns, &payload); err != nil {
+		if err := rows.Scan(&m.ID, &m.EventID, &tns, &payload); err != nil {
 			rows.Close()
 			s.writeAPIError(w, r, "listing messages", err)
 			return
@@ -58,11 +60,12 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 		m.Queued = time.Unix(0, tns).UTC()
 		var p struct {
 			From    string   `json:"from"`
+			Sender  string   `json:"sender"`
 			To      []string `json:"to"`
 			Subject string   `json:"subject"`
 		}
 		json.Unmarshal([]byte(payload), &p) // a payload without these fields leaves them empty
-		m.From, m.Subject = p.From, p.Subject
+		m.From, m.Subject = cmp.Or(p.Sender, p.From), p.Subject
 		m.States = map[string]string{}
 		for _, t := range p.To {
 			m.States[t] = "queued"
@@ -76,14 +79,14 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(out) > 0 {
-		ids := make([]any, 0, len(out)+5)
+		args := make([]any, 0, len(out)+6)
 		for _, m := range out {
-			ids = append(ids, m.ID)
+			args = append(args, m.ID)
 		}
-		ids = append(ids, events.RelayDeferred, events.RelayDelivered, events.RelayBounced, events.RelayExpired, events.RelaySuppressed)
+		args = append(args, events.RelayQueued, events.RelayDeferred, events.RelayDelivered, events.RelayBounced, events.RelayExpired, events.RelaySuppressed)
 		q := `SELECT message, recipient, kind FROM events WHERE message IN (?` + strings.Repeat(",?", len(out)-1) +
-			`) AND kind IN (?,?,?,?,?) AND recipient != '' ORDER BY id`
-		rows, err := db.QueryContext(r.Context(), q, ids...)
+			`) AND kind IN (?,?,?,?,?,?) AND recipient != '' ORDER BY id`
+		rows, err := db.QueryContext(r.Context(), q, args...)
 		if err != nil {
 			s.writeAPIError(w, r, "listing messages", err)
 			return
@@ -151,7 +154,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		Delivered: make([]int, n), Deferred: make([]int, n), Bounced: make([]int, n),
 		ReplyCodes: map[string]int{}, BounceReasons: map[string]int{}}
 	rows, err := s.opts.Store.DB().QueryContext(r.Context(), `SELECT kind, time_ns,
-		COALESCE(CAST(json_extract(payload, '$.code') AS TEXT), ''),
+		COALESCE(CAST(json_extract(payload, '$.code') AS TEXT), CAST(json_extract(payload, '$.reply.code') AS TEXT), ''),
 		COALESCE(CAST(json_extract(payload, '$.category') AS TEXT), '')
 		FROM events WHERE kind IN (?,?,?,?,?) AND time_ns >= ? AND time_ns <= ?`,
 		events.RelayDelivered, events.RelayDeferred, events.RelayBounced, events.SinkReply, events.RelayAttempt,

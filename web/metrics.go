@@ -77,6 +77,11 @@ type payloadFields struct {
 	Check     string          `json:"check"`
 	LatencyMS *float64        `json:"latency_ms"`
 	Latency   json.RawMessage `json:"latency"` // nanoseconds (a Go Duration) or "1.5s"
+	// Reply is where the relay puts the SMTP reply: {stage, code, enhanced, text}.
+	Reply struct {
+		Stage string          `json:"stage"`
+		Code  json.RawMessage `json:"code"`
+	} `json:"reply"`
 }
 
 // observe updates the counters for one event; the hub calls it once per
@@ -88,6 +93,12 @@ func (m *metrics) observe(e events.Event) {
 	case events.SinkReply, events.RelayAttempt, events.RelayBounced, events.ProbeResult:
 		if len(e.Payload) > 0 {
 			json.Unmarshal(e.Payload, &p) // fields that do not parse stay empty
+		}
+		if len(p.Code) == 0 {
+			p.Code = p.Reply.Code
+		}
+		if p.Stage == "" {
+			p.Stage = p.Reply.Stage
 		}
 	}
 	switch e.Kind {

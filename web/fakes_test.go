@@ -1,0 +1,191 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Fakes of the sink, the relay and the probes, built from data.
+
+type fakeRelay struct {
+	mu       sync.Mutex
+	msgs     map[string]MessageDetail
+	queue    []QueueEntry
+	sup      []Suppression
+	enqueued []EnqueueRequest
+	retried  []string
+	deleted  []string
+	depth    int
+}
+
+var _ RelayAPI = (*fakeRelay)(nil)
+
+func newFakeRelay() *fakeRelay { return &fakeRelay{msgs: map[string]MessageDetail{}} }
+
+func (f *fakeRelay) Enqueue(ctx context.Context, m EnqueueRequest) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if strings.HasSuffix(m.From, "@invalid.test") {
+		return "", fmt.Errorf("%w: sender domain refused by policy", ErrInvalid)
+	}
+	f.enqueued = append(f.enqueued, m)
+	id := fmt.Sprintf("q%d", len(f.enqueued))
+	f.msgs[id] = MessageDetail{ID: id, From: m.From, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML}
+	return id, nil
+}
+
+func (f *fakeRelay) Queue(ctx context.Context, q QueueFilter) ([]QueueEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]QueueEntry(nil), f.queue...), nil
+}
+
+func (f *fakeRelay) QueueDepth(ctx context.Context) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.depth, nil
+}
+
+func (f *fakeRelay) Message(ctx context.Context, id string) (MessageDetail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, ok := f.msgs[id]
+	if !ok {
+		return m, fmt.Errorf("%w: no message %q in the relay", ErrNotFound, id)
+	}
+	return m, nil
+}
+
+func (f *fakeRelay) find(id string) int {
+	for i, q := range f.queue {
+		if q.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (f *fakeRelay) RetryNow(ctx context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.find(id) < 0 {
+		return fmt.Errorf("%w: %q is not queued", ErrNotFound, id)
+	}
+	f.retried = append(f.retried, id)
+	return nil
+}
+
+func (f *fakeRelay) Delete(ctx context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i := f.find(id)
+	if i < 0 {
+		return fmt.Errorf("%w: %q is not queued", ErrNotFound, id)
+	}
+	f.queue = append(f.queue[:i], f.queue[i+1:]...)
+	f.deleted = append(f.deleted, id)
+	return nil
+}
+
+func (f *fakeRelay) Suppressions(ctx context.Context) ([]Suppression, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Suppression(nil), f.sup...), nil
+}
+
+func (f *fakeRelay) Unsuppress(ctx context.Context, addr string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, s := range f.sup {
+		if s.Address == addr {
+			f.sup = append(f.sup[:i], f.sup[i+1:]...)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s is not suppressed", ErrNotFound, addr)
+}
+
+type fakeSink struct {
+	mu       sync.Mutex
+	rules    SinkRules
+	sessions []SinkSession
+	msgs     map[string]MessageDetail
+}
+
+var _ SinkAPI = (*fakeSink)(nil)
+
+func newFakeSink() *fakeSink {
+	return &fakeSink{rules: SinkRules{YAML: "rules:\n  - match: {rcpt: \"*@defer.test\"}\n    reply: \"451 4.7.1 try later\"\n"}, msgs: map[string]MessageDetail{}}
+}
+
+func (f *fakeSink) Rules(ctx context.Context) (SinkRules, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rules, nil
+}
+
+func (f *fakeSink) SetRules(ctx context.Context, r SinkRules) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !strings.HasPrefix(r.YAML, "rules:") {
+		return fmt.Errorf("%w: sink.yaml:1: want a top-level rules: list", ErrInvalid)
+	}
+	f.rules = r
+	return nil
+}
+
+func (f *fakeSink) Sessions(ctx context.Context, sf SessionFilter) ([]SinkSession, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []SinkSession
+	for _, s := range f.sessions {
+		if sf.Listener != "" && s.Listener != sf.Listener {
+			continue
+		}
+		s.Transcript = nil
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (f *fakeSink) Session(ctx context.Context, id string) (SinkSession, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.sessions {
+		if s.ID == id {
+			return s, nil
+		}
+	}
+	return SinkSession{}, fmt.Errorf("%w: no session %q", ErrNotFound, id)
+}
+
+func (f *fakeSink) Message(ctx context.Context, id string) (MessageDetail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, ok := f.msgs[id]
+	if !ok {
+		return m, fmt.Errorf("%w: no message %q in the sink", ErrNotFound, id)
+	}
+	return m, nil
+}
+
+type fakeProbe struct {
+	results []ProbeResult
+	history []ProbeResult
+}
+
+var _ ProbeAPI = (*fakeProbe)(nil)
+
+func (f *fakeProbe) Results(ctx context.Context) ([]ProbeResult, error) { return f.results, nil }
+
+func (f *fakeProbe) History(ctx context.Context, pf ProbeFilter) ([]ProbeResult, error) {
+	var out []ProbeResult
+	for _, r := range f.history {
+		if (pf.Target == "" || r.Target == pf.Target) && (pf.Check == "" || r.Check == pf.Check) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}

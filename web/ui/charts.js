@@ -1,0 +1,78 @@
+// Charts in plain SVG: outcomes over time, reply codes, bounce categories.
+import { h, s, clear, shortTime } from "./dom.js";
+import { get } from "./api.js";
+
+const SERIES = [["delivered", "c-delivered"], ["deferred", "c-deferred"], ["bounced", "c-bounced"]];
+
+export function chartsView(main) {
+  const sel = h("select", { "aria-label": "window" });
+  for (const [v, label] of [["15m", "last 15 minutes"], ["1h", "last hour"], ["24h", "last day"], ["168h", "last week"]]) {
+    const o = h("option", { value: v }, label);
+    if (v === "1h") o.selected = true;
+    sel.append(o);
+  }
+  const overTime = h("section", { class: "card chart", id: "chart-time" });
+  const codes = h("section", { class: "card chart", id: "chart-codes" });
+  const cats = h("section", { class: "card chart", id: "chart-categories" });
+  main.append(h("h1", {}, "Charts"), h("div", { class: "filters" }, sel), h("div", { class: "charts" }, overTime, codes, cats));
+  const load = () => get("/api/v1/stats?buckets=60&window=" + encodeURIComponent(sel.value)).then((st) => {
+    clear(overTime).append(h("h2", {}, "Deliveries, deferrals and bounces"), stacked(st), legend());
+    clear(codes).append(h("h2", {}, "Reply codes"), bars(st.reply_codes, (k) => "c-code" + String(k)[0]));
+    clear(cats).append(h("h2", {}, "Bounce categories"), bars(st.bounce_categories, () => "c-bounced"));
+  }).catch((e) => clear(overTime).append(h("p", { class: "error" }, e.message)));
+  sel.addEventListener("change", load);
+  load();
+  const timer = setInterval(load, 10000);
+  return () => clearInterval(timer);
+}
+
+function legend() {
+  return h("div", { class: "legend" }, SERIES.map(([name, cls]) => h("span", {}, h("i", { class: "sw " + cls }), name)));
+}
+
+// stacked draws one stacked bar per bucket.
+function stacked(st) {
+  const n = st.delivered.length;
+  const W = 600, H = 200, L = 36, B = 20;
+  let max = 1;
+  for (let i = 0; i < n; i++) max = Math.max(max, st.delivered[i] + st.deferred[i] + st.bounced[i]);
+  const bw = (W - L) / n;
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H + B}`, class: "svg", role: "img", "aria-label": "outcomes over time" });
+  svg.append(s("line", { x1: L, y1: H, x2: W, y2: H, class: "axis" }));
+  svg.append(s("text", { x: L - 4, y: 10, class: "tick", "text-anchor": "end" }, String(max)));
+  svg.append(s("text", { x: L - 4, y: H, class: "tick", "text-anchor": "end" }, "0"));
+  const from = new Date(st.from).getTime();
+  for (let i = 0; i < n; i++) {
+    let y = H;
+    for (const [name, cls] of SERIES) {
+      const v = st[name][i];
+      if (!v) continue;
+      const bh = (v / max) * (H - 10);
+      y -= bh;
+      const r = s("rect", { x: L + i * bw + 0.5, y, width: Math.max(bw - 1, 0.5), height: bh, class: cls });
+      r.append(s("title", {}, `${name}: ${v} at ${shortTime(from + i * st.bucket_seconds * 1000)}`));
+      svg.append(r);
+    }
+  }
+  for (const i of [0, Math.floor(n / 2), n - 1]) {
+    svg.append(s("text", { x: L + i * bw, y: H + 14, class: "tick" }, shortTime(from + i * st.bucket_seconds * 1000)));
+  }
+  return svg;
+}
+
+// bars draws a horizontal bar per key, largest first.
+function bars(counts, clsOf) {
+  const entries = Object.entries(counts || {}).sort((a, b) => b[1] - a[1]).slice(0, 12);
+  if (!entries.length) return h("p", { class: "muted" }, "Nothing in this window.");
+  const W = 400, row = 22, L = 110;
+  const max = Math.max(...entries.map((e) => e[1]));
+  const svg = s("svg", { viewBox: `0 0 ${W} ${entries.length * row + 4}`, class: "svg", role: "img" });
+  entries.forEach(([k, v], i) => {
+    const y = i * row + 2;
+    const w = Math.max(((W - L - 50) * v) / max, 1);
+    svg.append(s("text", { x: L - 6, y: y + 15, class: "tick", "text-anchor": "end" }, k.length > 18 ? k.slice(0, 17) + "…" : k));
+    svg.append(s("rect", { x: L, y: y + 3, width: w, height: row - 6, class: clsOf(k) }));
+    svg.append(s("text", { x: L + w + 4, y: y + 15, class: "tick" }, String(v)));
+  });
+  return svg;
+}

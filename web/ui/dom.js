@@ -1,0 +1,80 @@
+// DOM helpers. Every value, and above all every value that comes from mail,
+// goes into the page as text (textContent, setAttribute on a short list of
+// safe attributes), never as HTML.
+
+const SAFE_ATTRS = new Set(["class", "id", "title", "type", "name", "value", "placeholder",
+  "for", "rows", "cols", "spellcheck", "colspan", "role", "aria-label", "checked", "disabled",
+  "sandbox", "referrerpolicy", "loading", "data-id", "data-kind", "min", "max"]);
+
+// h builds an element: h("a", {href: "#/x", class: "c"}, "text", child...).
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "href" || k === "src") {
+      el.setAttribute(k, safeURL(v));
+    } else if (SAFE_ATTRS.has(k)) {
+      el.setAttribute(k, v === true ? "" : String(v));
+    } else {
+      throw new Error("dom: attribute not allowed: " + k);
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else if (c instanceof Node) el.appendChild(c);
+    else el.appendChild(document.createTextNode(String(c)));
+  }
+}
+
+// safeURL allows only our own paths and fragments: links are built from ids,
+// and a javascript: or remote URL cannot get in.
+export function safeURL(u) {
+  u = String(u);
+  if (u.startsWith("#/") || (u.startsWith("/") && !u.startsWith("//"))) return u;
+  return "#/";
+}
+
+// path builds "#/a/b" with each part escaped.
+export function path(...parts) {
+  return "#/" + parts.map((p) => encodeURIComponent(String(p))).join("/");
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+// s builds an SVG element; attributes are presentation attributes only.
+export function s(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k.startsWith("on") || k === "href" || k === "style") throw new Error("dom: svg attribute not allowed: " + k);
+    el.setAttribute(k, String(v));
+  }
+  for (const c of children) {
+    if (c instanceof Node) el.appendChild(c);
+    else if (c !== undefined && c !== null) el.appendChild(document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+export function fmtTime(t) {
+  if (!t) return "";
+  const d = new Date(t);
+  if (isNaN(d)) return String(t);
+  return d.toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+}
+
+export function shortTime(t) {
+  const d = new Date(t);
+  if (isNaN(d)) return "";
+  return d.toISOString().slice(11, 19);
+}

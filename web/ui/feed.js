@@ -1,0 +1,79 @@
+// The live feed: deliveries, deferrals, bounces and the rest, as they commit.
+import { h, path, shortTime, fmtTime } from "./dom.js";
+import { get } from "./api.js";
+import { Stream } from "./stream.js";
+import { badgeClass, summary } from "./events.js";
+import { setStatus } from "./status.js";
+
+const GROUPS = [
+  ["relay.delivered", "delivered", true],
+  ["relay.deferred", "deferred", true],
+  ["relay.bounced", "bounced", true],
+  ["relay.expired", "expired", true],
+  ["relay.suppressed", "suppressed", true],
+  ["relay.queued", "queued", false],
+  ["relay.attempt", "attempts", false],
+  ["sink.", "sink", false],
+  ["probe.", "probes", false],
+];
+const MAX_ROWS = 500;
+
+export function feedView(main) {
+  const shown = new Map(GROUPS.map(([k, , on]) => [k, on]));
+  const text = h("input", { type: "search", placeholder: "filter: message id, address, text", "aria-label": "filter" });
+  const boxes = GROUPS.map(([k, label]) => {
+    const cb = h("input", { type: "checkbox", checked: shown.get(k), "data-kind": k });
+    cb.addEventListener("change", () => { shown.set(k, cb.checked); refilter(); });
+    return h("label", { class: "chk" }, cb, " ", label);
+  });
+  const tbody = h("tbody", { id: "feed-rows" });
+  main.append(
+    h("h1", {}, "Live feed"),
+    h("div", { class: "filters" }, boxes, text),
+    h("div", { class: "scroll" }, h("table", { class: "feed" },
+      h("thead", {}, h("tr", {}, h("th", {}, "time"), h("th", {}, "event"), h("th", {}, "message"), h("th", {}, "recipient / target"), h("th", {}, "detail"))),
+      tbody)),
+  );
+  text.addEventListener("input", refilter);
+
+  function groupOf(kind) {
+    for (const [k] of GROUPS) if (kind === k || (k.endsWith(".") && kind.startsWith(k))) return k;
+    return null;
+  }
+  function visible(tr) {
+    const g = tr.dataset.group;
+    if (!g || !shown.get(g)) return false;
+    const q = text.value.trim().toLowerCase();
+    return !q || tr.textContent.toLowerCase().includes(q);
+  }
+  function refilter() {
+    for (const tr of tbody.children) tr.hidden = !visible(tr);
+  }
+  function row(e) {
+    const msg = e.message ? h("a", { href: path("messages", e.message) }, e.message) : "";
+    const tr = h("tr", { class: "ev", "data-id": e.id },
+      h("td", { title: fmtTime(e.time) }, shortTime(e.time)),
+      h("td", {}, h("span", { class: badgeClass(e.kind) }, e.kind)),
+      h("td", { class: "mono" }, msg),
+      h("td", { class: "mono" }, e.recipient || e.target || e.listener || ""),
+      h("td", {}, summary(e)));
+    tr.dataset.group = groupOf(e.kind) || "";
+    tr.hidden = !visible(tr);
+    return tr;
+  }
+  function add(evs) {
+    for (const e of evs) tbody.insertBefore(row(e), tbody.firstChild);
+    while (tbody.children.length > MAX_ROWS) tbody.removeChild(tbody.lastChild);
+  }
+
+  let stream = null;
+  let stopped = false;
+  get("/api/v1/events?tail=" + MAX_ROWS + "&limit=" + MAX_ROWS).then((page) => {
+    if (stopped) return;
+    add(page.events);
+    stream = new Stream({ after: page.next }, add, setStatus);
+  }).catch((err) => {
+    main.appendChild(h("p", { class: "error" }, "Cannot read the event log: ", err.message));
+  });
+  return () => { stopped = true; if (stream) stream.close(); setStatus("offline"); };
+}

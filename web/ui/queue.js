@@ -1,0 +1,36 @@
+// The relay's queue, with retry-now and delete.
+import { h, path, fmtTime, clear } from "./dom.js";
+import { get, api } from "./api.js";
+
+export function queueView(main) {
+  const note = h("p", { class: "muted", id: "queue-note" });
+  const tbody = h("tbody");
+  main.append(h("h1", {}, "Queue"), note,
+    h("div", { class: "scroll" }, h("table", {},
+      h("thead", {}, h("tr", {}, h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "waiting"), h("th", {}, "attempts"), h("th", {}, "next attempt"), h("th", {}, "last reply"), h("th", {}, ""))),
+      tbody)));
+  const load = () => get("/api/v1/queue?limit=500").then((d) => {
+    clear(tbody);
+    note.textContent = d.queue.length + " message(s) waiting";
+    for (const q of d.queue) {
+      const retry = h("button", { type: "button" }, "Retry now");
+      const del = h("button", { type: "button", class: "danger" }, "Delete");
+      retry.addEventListener("click", () => act("POST", "/api/v1/queue/" + encodeURIComponent(q.id) + "/retry"));
+      del.addEventListener("click", () => {
+        if (confirm("Delete this message from the queue?")) act("DELETE", "/api/v1/queue/" + encodeURIComponent(q.id));
+      });
+      tbody.append(h("tr", {},
+        h("td", { class: "mono" }, h("a", { href: path("messages", q.id) }, q.id)),
+        h("td", { class: "mono" }, q.from),
+        h("td", { class: "mono" }, (q.recipients || []).join(", ")),
+        h("td", {}, String(q.attempts)),
+        h("td", {}, fmtTime(q.next_attempt)),
+        h("td", {}, q.last_reply || ""),
+        h("td", { class: "actions" }, retry, " ", del)));
+    }
+  }).catch((e) => { note.textContent = e.message; note.className = "error"; });
+  const act = (method, url) => api(method, url).then(load).catch((e) => { note.textContent = e.message; note.className = "error"; });
+  load();
+  const timer = setInterval(load, 5000);
+  return () => clearInterval(timer);
+}
