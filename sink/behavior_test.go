@@ -1,0 +1,113 @@
+package sink
+
+import (
+	"strings"
+	"testing"
+)
+
+// step is one command and the reply it must get (code, and text when set).
+type step struct {
+	cmd  string
+	code int
+	text string
+}
+
+func run(t *testing.T, addr string, steps []step) *client {
+	t.Helper()
+	c := dial(t, addr)
+	c.greet()
+	for _, s := range steps {
+		if s.cmd == "<message>" {
+			code, msg := c.body(testMsg)
+			if code != s.code || !strings.Contains(msg, s.text) {
+				t.Fatalf("after the message: got %d %q, want %d %q", code, msg, s.code, s.text)
+			}
+			continue
+		}
+		c.expect(s.code, s.text, "%s", s.cmd)
+	}
+	return c
+}
+
+func TestDirectivesOverTCP(t *testing.T) {
+	t.Parallel()
+	s, _ := testSink(t, nil, nil)
+	addr := addrOf(t, s, "mx")
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"rcpt550", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<rcpt550+alice@sink.test>", 550, "5.1.1"}}},
+		{"rcpt with enhanced code", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<rcpt553-5.1.3@sink.test>", 553, "5.1.3"}}},
+		{"unknown user shorthand", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<unknown@sink.test>", 550, "5.1.1 No such user"}}},
+		{"data421 closes", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<data421@sink.test>", 250, ""}, {"DATA", 421, "4.7.0"}}},
+		{"data554 then RSET works", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<data554@sink.test>", 250, ""}, {"DATA", 554, "5.7.1"}, {"RSET", 250, ""}, {"NOOP", 250, ""}}},
+		{"dot552", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<dot552@sink.test>", 250, ""}, {"DATA", 354, ""}, {"<message>", 552, "5.3.4"}}},
+		{"dataend451 keeps the session", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<dataend451@sink.test>", 250, ""}, {"DATA", 354, ""}, {"<message>", 451, "4.7.1"}, {"MAIL FROM:<a@x.test>", 250, ""}}},
+		{"rset421", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<rset421@sink.test>", 250, ""}, {"RSET", 421, ""}}},
+		{"quit554", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<quit554@sink.test>", 250, ""}, {"QUIT", 554, ""}}},
+		{"names are ignored", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<alice.smith+newsletter@sink.test>", 250, ""}}},
+		{"accept", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<accept@sink.test>", 250, ""}, {"DATA", 354, ""}, {"<message>", 250, "accepted"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			run(t, addr, tc.steps)
+		})
+	}
+}
+
+func TestDropAfterDot(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	c := run(t, addrOf(t, s, "mx"), []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<dropafterdot@sink.test>", 250, ""}, {"DATA", 354, ""}})
+	if code, msg := c.body(testMsg); code != 0 {
+		t.Fatalf("got a reply after the dot: %d %q", code, msg)
+	}
+	waitSessions(t, st, 1)
+	var code int
+	var raw []byte
+	if err := st.DB().QueryRow(`SELECT code, raw FROM sink_messages`).Scan(&code, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 || string(raw) != testMsg {
+		t.Errorf("recorded code %d raw %q", code, raw)
+	}
+}
+
+func TestRulesOverTCP(t *testing.T) {
+	t.Parallel()
+	s, _ := testSink(t, nil, func(c *Config) {
+		c.Rules = []Rule{
+			{Stage: "ehlo", HELO: "bad.*", Reply: "550 5.7.1 go away"},
+			{Stage: "mail", Sender: "/^spam@/", Reply: "553 5.7.1 no spammers"},
+			{Stage: "rcpt", Recipient: "*@full.test", Reply: "452 4.2.2 mailbox full"},
+			{Stage: "rcpt", Recipient: "*@never.test", Client: "192.0.2.0/24", Reply: "550 5.7.1 not you"},
+			{Stage: "rcpt", Recipient: "*@never.test", Client: "127.0.0.0/8", Reply: "550 5.7.1 loopback refused"},
+			{Stage: "data-end", Recipient: "*@late.test", Reply: "554 5.6.0 bad content"},
+		}
+	})
+	addr := addrOf(t, s, "mx")
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"mail", []step{{"MAIL FROM:<spam@x.test>", 553, "no spammers"}}},
+		{"rcpt glob", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<u@FULL.test>", 452, "4.2.2 mailbox full"}}},
+		{"client cidr", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<u@never.test>", 550, "loopback refused"}}},
+		{"data-end", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<u@late.test>", 250, ""}, {"DATA", 354, ""}, {"<message>", 554, "5.6.0 bad content"}}},
+		{"no match", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<u@fine.test>", 250, ""}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			run(t, addr, tc.steps)
+		})
+	}
+	t.Run("ehlo", func(t *testing.T) {
+		t.Parallel()
+		c := dial(t, addr)
+		c.read()
+		c.expect(550, "go away", "EHLO bad.example")
+	})
+}

@@ -1,0 +1,189 @@
+package sink
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/config"
+)
+
+// Config is the `sink:` section of the configuration file.
+type Config struct {
+	Listeners []ListenerConfig `yaml:"listeners"`
+	// Rules are tried in order at every stage; the first match wins. With
+	// none matching, the sink accepts (a last rule with only a stage acts as
+	// the default for that stage).
+	Rules []Rule `yaml:"rules,omitempty"`
+	// Directives turns on directives in recipient addresses (default true).
+	Directives *bool `yaml:"directives,omitempty"`
+	// Profiles maps recipient domains (globs) to a provider profile name
+	// ("gmail", "yahoo", "microsoft" or one from ProfileFiles).
+	Profiles map[string]string `yaml:"profiles,omitempty"`
+	// ProfileFiles are extra catalogues in the format of profiles.yaml.
+	ProfileFiles []string `yaml:"profile_files,omitempty"`
+	// Bounce is where asynchronous bounces (DSNs) are sent.
+	Bounce BounceConfig `yaml:"bounce"`
+}
+
+// BounceConfig says where and how asynchronous bounces go.
+type BounceConfig struct {
+	// Relay is host:port of the SMTP server that gets DSNs for the envelope
+	// sender (default 127.0.0.1:2587, relaylab's relay).
+	Relay string `yaml:"relay"`
+	// ReportingMTA names the sink in DSNs (default: the listener hostname).
+	ReportingMTA string `yaml:"reporting_mta,omitempty"`
+}
+
+// ListenerConfig is one virtual MX host.
+type ListenerConfig struct {
+	Name     string `yaml:"name"`
+	Listen   string `yaml:"listen"`   // host:port
+	Hostname string `yaml:"hostname"` // in the greeting and EHLO reply
+	// TLS is "starttls" (default), "implicit" (TLS from the first byte,
+	// as on port 465) or "none".
+	TLS      string     `yaml:"tls"`
+	CertFile string     `yaml:"cert_file,omitempty"` // PEM; a self-signed certificate is made when empty
+	KeyFile  string     `yaml:"key_file,omitempty"`
+	Auth     AuthConfig `yaml:"auth"`
+	Limits   Limits     `yaml:"limits"`
+	// Hide lists EHLO extensions not to advertise: PIPELINING, 8BITMIME,
+	// CHUNKING, SIZE, STARTTLS, AUTH, ENHANCEDSTATUSCODES, LIMITS.
+	Hide []string `yaml:"hide,omitempty"`
+	// Greeting is the text after the hostname in the 220 greeting.
+	Greeting string `yaml:"greeting,omitempty"`
+}
+
+// AuthConfig is SMTP AUTH (RFC 4954) with PLAIN and LOGIN.
+type AuthConfig struct {
+	Mode  string            `yaml:"mode"`            // off (default), optional, required
+	Users map[string]string `yaml:"users,omitempty"` // user -> password
+}
+
+// Limits bound what one listener accepts.
+type Limits struct {
+	MaxConnections  int             `yaml:"max_connections"`   // beyond: 421 4.7.0 at connect
+	MaxMessageBytes int64           `yaml:"max_message_bytes"` // SIZE; beyond: 552 5.3.4
+	MaxRecipients   int             `yaml:"max_recipients"`    // per message; beyond: 452 4.5.3
+	MaxLineLength   int             `yaml:"max_line_length"`   // beyond: 500 5.4.0 and close
+	IdleTimeout     config.Duration `yaml:"idle_timeout"`      // RFC 5321 4.5.3.2: at least 5m
+	Rate            RateLimit       `yaml:"rate"`
+}
+
+// RateLimit is a token bucket per client IP, one token per MAIL FROM.
+type RateLimit struct {
+	PerSecond float64 `yaml:"per_second"` // 0: no limit
+	Burst     int     `yaml:"burst"`
+	Reply     string  `yaml:"reply,omitempty"` // default "451 4.7.1 ..."; a 421 also closes
+}
+
+// DefaultConfig is one listener "mx" on 127.0.0.1:2525.
+func DefaultConfig() Config {
+	on := true
+	return Config{
+		Listeners:  []ListenerConfig{DefaultListener("mx", "127.0.0.1:2525", "sink.relaylab.test")},
+		Directives: &on,
+		Bounce:     BounceConfig{Relay: "127.0.0.1:2587"},
+	}
+}
+
+// DefaultListener is a listener with sensible limits, STARTTLS on and
+// AUTH off.
+func DefaultListener(name, addr, hostname string) ListenerConfig {
+	return ListenerConfig{
+		Name: name, Listen: addr, Hostname: hostname, TLS: "starttls",
+		Auth: AuthConfig{Mode: "off"},
+		Limits: Limits{
+			MaxConnections:  2000,
+			MaxMessageBytes: 25 << 20,
+			MaxRecipients:   100,
+			MaxLineLength:   2000, // RFC 5321 4.5.3.1.6 says 1000; leave room
+			IdleTimeout:     config.Duration(5 * time.Minute),
+		},
+	}
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+
+// Validate checks c; prefix is its key path ("sink").
+func (c *Config) Validate(prefix string) error {
+	key := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	if len(c.Listeners) == 0 {
+		return config.Errorf(key("listeners"), "the sink needs at least one listener")
+	}
+	names := map[string]bool{}
+	for i := range c.Listeners {
+		l := &c.Listeners[i]
+		k := key(fmt.Sprintf("listeners[%d]", i))
+		if !nameRE.MatchString(l.Name) {
+			return config.Errorf(k+".name", "%q: want a short name of letters, digits, '.', '_' or '-'", l.Name)
+		}
+		if names[l.Name] {
+			return config.Errorf(k+".name", "listener %q is defined twice", l.Name)
+		}
+		names[l.Name] = true
+		if _, _, err := net.SplitHostPort(l.Listen); err != nil {
+			return config.Errorf(k+".listen", "%q: want host:port, like 127.0.0.1:2525", l.Listen)
+		}
+		if l.Hostname == "" {
+			return config.Errorf(k+".hostname", "a listener needs a hostname for its greeting")
+		}
+		switch l.TLS {
+		case "", "starttls", "implicit", "none":
+		default:
+			return config.Errorf(k+".tls", "%q: want starttls, implicit or none", l.TLS)
+		}
+		if (l.CertFile == "") != (l.KeyFile == "") {
+			return config.Errorf(k+".cert_file", "give both cert_file and key_file, or neither for a self-signed certificate")
+		}
+		switch l.Auth.Mode {
+		case "", "off", "optional", "required":
+		default:
+			return config.Errorf(k+".auth.mode", "%q: want off, optional or required", l.Auth.Mode)
+		}
+		if l.Auth.Mode == "required" && len(l.Auth.Users) == 0 {
+			return config.Errorf(k+".auth.users", "auth is required but no user is configured")
+		}
+		lim := l.Limits
+		if lim.MaxConnections < 0 || lim.MaxMessageBytes < 0 || lim.MaxRecipients < 0 || lim.MaxLineLength < 0 {
+			return config.Errorf(k+".limits", "limits must not be negative (0 means no limit)")
+		}
+		if lim.MaxLineLength > 0 && lim.MaxLineLength < 512 {
+			return config.Errorf(k+".limits.max_line_length", "%d is below the 512 octets RFC 5321 4.5.3.1.4 requires for a command line", lim.MaxLineLength)
+		}
+		if lim.Rate.PerSecond < 0 || lim.Rate.Burst < 0 {
+			return config.Errorf(k+".limits.rate", "rate and burst must not be negative")
+		}
+		if lim.Rate.Reply != "" {
+			r, err := ParseReply(lim.Rate.Reply)
+			if err != nil || r.Code < 400 {
+				return config.Errorf(k+".limits.rate.reply", "want a 4xx reply such as \"451 4.7.1 slow down\"")
+			}
+		}
+	}
+	if _, err := compileRules(key("rules"), c.Rules); err != nil {
+		return err
+	}
+	for _, r := range c.Rules {
+		if r.Listener != "" && !names[r.Listener] {
+			return config.Errorf(key("rules"), "a rule names listener %q, which is not defined", r.Listener)
+		}
+	}
+	for dom := range c.Profiles {
+		if _, err := compilePattern(dom); err != nil {
+			return config.Errorf(key("profiles"), "%v", err)
+		}
+	}
+	if c.Bounce.Relay != "" {
+		if _, _, err := net.SplitHostPort(c.Bounce.Relay); err != nil {
+			return config.Errorf(key("bounce.relay"), "%q: want host:port", c.Bounce.Relay)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,543 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+)
+
+// conn sits between the client's TCP connection and go-smtp. It records
+// the transcript with timings, and it is where the behaviours go-smtp does
+// not leave to a Session live: the greeting, STARTTLS (done here, so that
+// the transcript stays readable after it), the reply to DATA, RSET and QUIT,
+// the EHLO extension list, tarpits and drops.
+//
+// go-smtp calls Read and Write from one goroutine per connection; Close may
+// come from another (Shutdown), so only closing is guarded.
+type conn struct {
+	net.Conn // the current transport: TCP, or TLS over it
+	tcp      net.Conn
+	tlsState *tls.ConnectionState
+	sink     *Sink
+	l        *listener
+	id       int64
+	client   netip.Addr
+	start    time.Time
+	clock    clock.Clock
+
+	sess *session // set at EHLO
+
+	// Transcript.
+	tr        bytes.Buffer
+	partial   []byte // a client line not yet complete
+	inData    bool
+	dataBytes int
+	bdatLeft  int  // bytes of a BDAT chunk still to come (RFC 3030)
+	inAuth    bool // client lines are SASL responses
+	cmds      []Stage
+	replies   []replyRecord
+	greeted   bool
+
+	// Server side.
+	wbuf        []byte
+	swallow     int    // replies from go-smtp to drop (after a refused DATA)
+	inject      []byte // bytes Read returns before reading the client
+	tarpit      time.Duration
+	closeAfter  bool   // close after the reply being written (421)
+	replaceNext string // text for go-smtp's next 2xx reply
+
+	closeOnce sync.Once
+	finished  chan struct{}
+}
+
+// replyRecord is one reply the sink gave, for the session record.
+type replyRecord struct {
+	At       float64 `json:"t"` // seconds since the session began
+	Stage    Stage   `json:"stage"`
+	Code     int     `json:"code"`
+	Enhanced string  `json:"enhanced,omitempty"`
+	Text     string  `json:"text"`
+	Attempt  int     `json:"attempt,omitempty"`
+}
+
+func newConn(s *Sink, l *listener, raw net.Conn, id int64) *conn {
+	c := &conn{Conn: raw, tcp: raw, sink: s, l: l, id: id, clock: s.clock, start: s.clock.Now(), finished: make(chan struct{})}
+	if ap, err := netip.ParseAddrPort(raw.RemoteAddr().String()); err == nil {
+		c.client = ap.Addr().Unmap()
+	}
+	if l.implicitTLS {
+		c.Conn = tls.Server(raw, l.tlsConfig)
+	}
+	return c
+}
+
+// note appends one transcript line: seconds since start, direction, text.
+func (c *conn) note(dir byte, text []byte) {
+	d := c.clock.Now().Sub(c.start)
+	c.tr.Write(strconv.AppendFloat(nil, d.Seconds(), 'f', 3, 64))
+	c.tr.WriteByte(' ')
+	c.tr.WriteByte(dir)
+	c.tr.WriteByte(' ')
+	if len(text) > 1024 {
+		c.tr.Write(text[:1024])
+		c.tr.WriteString("...")
+	} else {
+		c.tr.Write(text)
+	}
+	c.tr.WriteByte('\n')
+}
+
+func (c *conn) notef(dir byte, s string) { c.note(dir, []byte(s)) }
+
+func (c *conn) since() float64 {
+	return float64(c.clock.Now().Sub(c.start).Milliseconds()) / 1000
+}
+
+// Read is the client's side of the conversation.
+func (c *conn) Read(p []byte) (int, error) {
+	if len(c.inject) > 0 {
+		n := copy(p, c.inject)
+		c.inject = c.inject[n:]
+		return n, nil
+	}
+	for {
+		n, err := c.Conn.Read(p)
+		c.checkTLS()
+		if n > 0 && !c.inData && c.l.starttls && isCommand(p[:n], "STARTTLS") {
+			if herr := c.startTLS(); herr != nil {
+				return 0, herr
+			}
+			continue
+		}
+		if n > 0 {
+			c.observe(p[:n])
+		}
+		return n, err
+	}
+}
+
+func isCommand(b []byte, verb string) bool {
+	b = bytes.TrimRight(b, "\r\n")
+	return len(b) == len(verb) && strings.EqualFold(string(b), verb)
+}
+
+// observe splits client bytes into lines for the transcript and the queue
+// of commands awaiting a reply.
+func (c *conn) observe(b []byte) {
+	for len(b) > 0 {
+		if c.bdatLeft > 0 {
+			n := min(c.bdatLeft, len(b))
+			c.bdatLeft -= n
+			b = b[n:]
+			continue
+		}
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			if len(c.partial) < 4096 {
+				c.partial = append(c.partial, b[:min(len(b), 4096-len(c.partial))]...)
+			}
+			if c.inData {
+				c.dataBytes += len(b)
+			}
+			return
+		}
+		line := b[:i+1]
+		b = b[i+1:]
+		if len(c.partial) > 0 {
+			if len(c.partial) < 4096 {
+				c.partial = append(c.partial, line[:min(len(line), 4096-len(c.partial))]...)
+			}
+			line = c.partial
+			c.partial = c.partial[:0]
+		}
+		c.clientLine(line)
+	}
+}
+
+func (c *conn) clientLine(line []byte) {
+	if c.inData {
+		if len(line) <= 3 && line[0] == '.' && (len(line) == 2 || line[1] == '\r') {
+			c.inData = false
+			c.notef('C', "["+strconv.Itoa(c.dataBytes)+" bytes of message]")
+			c.notef('C', ".")
+			c.cmds = append(c.cmds, StageDataEnd)
+			return
+		}
+		c.dataBytes += len(line)
+		return
+	}
+	text := bytes.TrimRight(line, "\r\n")
+	if c.inAuth {
+		c.notef('C', "[credentials]")
+		c.cmds = append(c.cmds, StageAuth)
+		return
+	}
+	verb, _, _ := bytes.Cut(text, []byte(" "))
+	stage := Stage("other")
+	switch strings.ToUpper(string(verb)) {
+	case "EHLO", "HELO", "LHLO":
+		stage = StageEHLO
+	case "AUTH":
+		stage = StageAuth
+		if sp := bytes.IndexByte(text, ' '); sp > 0 {
+			if sp2 := bytes.IndexByte(text[sp+1:], ' '); sp2 > 0 {
+				text = append(text[:sp+1+sp2:sp+1+sp2], " [credentials]"...)
+			}
+		}
+	case "MAIL":
+		stage = StageMail
+	case "RCPT":
+		stage = StageRcpt
+	case "DATA":
+		stage = StageData
+	case "RSET":
+		stage = StageRset
+	case "QUIT":
+		stage = StageQuit
+	case "STARTTLS":
+		stage = StageStartTLS
+	case "BDAT":
+		stage = StageDataEnd
+		if f := bytes.Fields(text); len(f) >= 2 {
+			if n, err := strconv.Atoi(string(f[1])); err == nil && n > 0 {
+				c.bdatLeft = n
+			}
+		}
+	}
+	c.note('C', text)
+	c.cmds = append(c.cmds, stage)
+}
+
+func (c *conn) checkTLS() {
+	if c.tlsState != nil {
+		return
+	}
+	if tc, ok := c.Conn.(*tls.Conn); ok {
+		if st := tc.ConnectionState(); st.HandshakeComplete {
+			c.tlsState = &st
+			c.notef('*', "TLS "+tlsDescription(&st))
+		}
+	}
+}
+
+func tlsDescription(st *tls.ConnectionState) string {
+	if st == nil {
+		return ""
+	}
+	return tls.VersionName(st.Version) + " " + tls.CipherSuiteName(st.CipherSuite)
+}
+
+// startTLS answers a STARTTLS command here rather than in go-smtp (RFC 3207).
+func (c *conn) startTLS() error {
+	c.notef('C', "STARTTLS")
+	if c.tlsState != nil {
+		return c.reply(StageStartTLS, Reply{Code: 503, Enhanced: "5.5.1", Text: "TLS is already active"})
+	}
+	in := c.baseInput(StageStartTLS)
+	b := c.sink.decide(in, c.sessionDirectives())
+	if stop, err := c.before(b); stop {
+		return err
+	}
+	if b.Reply != nil && b.Reply.Code != 220 {
+		if err := c.reply(StageStartTLS, *b.Reply); err != nil {
+			return err
+		}
+		if b.Reply.Code == 421 {
+			c.tcp.Close()
+			return net.ErrClosed
+		}
+		return nil
+	}
+	if err := c.reply(StageStartTLS, Reply{Code: 220, Enhanced: "2.0.0", Text: "Ready to start TLS"}); err != nil {
+		return err
+	}
+	tc := tls.Server(c.tcp, c.l.tlsConfig)
+	if err := tc.HandshakeContext(c.sink.hardCtx); err != nil {
+		c.notef('*', "TLS handshake failed: "+err.Error())
+		c.tcp.Close()
+		return err
+	}
+	c.Conn = tc
+	c.checkTLS()
+	// RFC 3207 4.2: forget what the client said before; a new EHLO follows.
+	if c.sess != nil {
+		c.sess.resetTransaction()
+	}
+	return nil
+}
+
+// before applies the waiting parts of b: delay, drop, hang. stop reports
+// that the connection is gone and no reply must follow.
+func (c *conn) before(b Behavior) (stop bool, err error) {
+	if b.Delay > 0 {
+		c.notef('*', "delay "+b.Delay.String()+" ("+b.Rule+")")
+		if err := clock.Sleep(c.sink.hardCtx, c.clock, b.Delay); err != nil {
+			c.tcp.Close()
+			return true, err
+		}
+	}
+	if b.Drop {
+		c.notef('*', "drop ("+b.Rule+")")
+		c.tcp.Close()
+		return true, net.ErrClosed
+	}
+	if b.Hang {
+		c.notef('*', "hang ("+b.Rule+")")
+		c.hang()
+		return true, net.ErrClosed
+	}
+	if b.Tarpit > 0 {
+		c.tarpit = b.Tarpit
+	}
+	return false, nil
+}
+
+// hang reads and discards until the client gives up or the sink stops.
+func (c *conn) hang() {
+	stop := context.AfterFunc(c.sink.hardCtx, func() { c.tcp.Close() })
+	defer stop()
+	buf := make([]byte, 512)
+	for {
+		if _, err := c.Conn.Read(buf); err != nil {
+			c.tcp.Close()
+			return
+		}
+	}
+}
+
+// reply writes r as the answer to the command at the head of the queue.
+func (c *conn) reply(stage Stage, r Reply) error {
+	if len(c.cmds) > 0 {
+		c.cmds = c.cmds[1:]
+	}
+	return c.send(stage, r.wire())
+}
+
+// send writes one whole reply, slowly when tarpitting, and records it.
+func (c *conn) send(stage Stage, wire []byte) error {
+	for _, line := range bytes.SplitAfter(wire, []byte("\n")) {
+		if len(line) > 0 {
+			c.note('S', bytes.TrimRight(line, "\r\n"))
+		}
+	}
+	c.recordReply(stage, wire)
+	var err error
+	if c.tarpit > 0 {
+		d := c.tarpit
+		c.tarpit = 0
+		for i := 0; i < len(wire) && err == nil; i++ {
+			if i > 0 {
+				if err = clock.Sleep(c.sink.hardCtx, c.clock, d); err != nil {
+					break
+				}
+			}
+			_, err = c.Conn.Write(wire[i : i+1])
+		}
+	} else {
+		_, err = c.Conn.Write(wire)
+	}
+	c.checkTLS()
+	if c.closeAfter {
+		c.closeAfter = false
+		c.tcp.Close()
+	}
+	return err
+}
+
+func (c *conn) recordReply(stage Stage, wire []byte) {
+	last := bytes.TrimRight(wire, "\r\n")
+	if i := bytes.LastIndexByte(last, '\n'); i >= 0 {
+		last = last[i+1:]
+	}
+	if len(last) < 3 {
+		return
+	}
+	code, _ := strconv.Atoi(string(last[:3]))
+	rest := ""
+	if len(last) > 4 {
+		rest = string(last[4:])
+	}
+	rr := replyRecord{At: c.since(), Stage: stage, Code: code, Text: rest}
+	if first, after, ok := strings.Cut(rest, " "); ok && validEnhanced(first) {
+		rr.Enhanced, rr.Text = first, after
+	}
+	if c.sess != nil && (stage == StageRcpt || stage == StageDataEnd) {
+		rr.Attempt = c.sess.lastAttempt
+	}
+	c.replies = append(c.replies, rr)
+}
+
+// Write is go-smtp's side: it is buffered up to the end of each reply, then
+// rewritten or replaced as the behaviour says, then sent.
+func (c *conn) Write(p []byte) (int, error) {
+	c.wbuf = append(c.wbuf, p...)
+	for {
+		end := replyEnd(c.wbuf)
+		if end < 0 {
+			return len(p), nil
+		}
+		r := c.wbuf[:end]
+		err := c.serverReply(r)
+		c.wbuf = c.wbuf[:copy(c.wbuf, c.wbuf[end:])]
+		if err != nil {
+			return 0, err
+		}
+	}
+}
+
+// replyEnd returns the length of the first complete reply in b (through
+// the CRLF of its last line, "NNN " or "NNN"), or -1.
+func replyEnd(b []byte) int {
+	off := 0
+	for {
+		i := bytes.IndexByte(b[off:], '\n')
+		if i < 0 {
+			return -1
+		}
+		line := b[off : off+i+1]
+		off += i + 1
+		if len(line) < 4 || line[3] != '-' {
+			return off
+		}
+	}
+}
+
+func (c *conn) serverReply(r []byte) error {
+	if c.swallow > 0 {
+		c.swallow--
+		return nil
+	}
+	stage := StageConnect
+	if len(c.cmds) > 0 {
+		stage = c.cmds[0]
+		c.cmds = c.cmds[1:]
+	} else if c.greeted {
+		stage = "other"
+	}
+	code := 0
+	if len(r) >= 3 {
+		code, _ = strconv.Atoi(string(r[:3]))
+	}
+	switch stage {
+	case StageConnect:
+		c.greeted = true
+		if code == 220 {
+			r = []byte("220 " + c.l.cfg.Hostname + " ESMTP " + c.l.greeting + "\r\n")
+		}
+	case StageEHLO:
+		if code == 250 {
+			r = c.ehloReply(r)
+		}
+	case StageAuth:
+		c.inAuth = code == 334
+	case StageData:
+		if code == 354 && c.sess != nil {
+			b := c.sess.dataBehavior()
+			if stop, err := c.before(b); stop {
+				return err
+			}
+			if b.Reply != nil && b.Reply.Code != 354 {
+				// Refuse DATA: go-smtp has already committed to reading a
+				// message, so feed it an empty one and drop its reply.
+				c.inject, c.swallow = []byte(".\r\n"), 1
+				c.sess.dataRefused = true
+				c.closeAfter = b.Reply.Code == 421
+				return c.send(stage, b.Reply.wire())
+			}
+		}
+		if code == 354 {
+			c.inData, c.dataBytes = true, 0
+		}
+	case StageDataEnd:
+		if code == 250 && c.replaceNext != "" {
+			r = []byte("250 2.0.0 " + c.replaceNext + "\r\n")
+		}
+		c.replaceNext = ""
+	case StageRset, StageQuit:
+		if c.sess != nil {
+			b := c.sink.decide(c.sess.input(stage, ""), c.sessionDirectives())
+			if stop, err := c.before(b); stop {
+				return err
+			}
+			if b.Reply != nil {
+				c.closeAfter = b.Reply.Code == 421
+				return c.send(stage, b.Reply.wire())
+			}
+		}
+	}
+	return c.send(stage, r)
+}
+
+// ehloReply rebuilds go-smtp's EHLO reply with the listener's name and its
+// own extension list.
+func (c *conn) ehloReply(r []byte) []byte {
+	lines := strings.Split(strings.TrimRight(string(r), "\r\n"), "\n")
+	if len(lines) == 1 { // HELO
+		return []byte("250 " + c.l.cfg.Hostname + " Hello " + c.helo() + "\r\n")
+	}
+	out := []string{c.l.cfg.Hostname + " Hello " + c.helo()}
+	if c.l.starttls && c.tlsState == nil && !c.l.hidden("STARTTLS") {
+		out = append(out, "STARTTLS")
+	}
+	for _, ln := range lines[1:] {
+		ext := strings.TrimRight(ln, "\r")
+		if len(ext) > 4 {
+			ext = ext[4:]
+		}
+		name, _, _ := strings.Cut(ext, " ")
+		if c.l.hidden(name) {
+			continue
+		}
+		out = append(out, ext)
+	}
+	var b strings.Builder
+	for i, ln := range out {
+		if i == len(out)-1 {
+			b.WriteString("250 ")
+		} else {
+			b.WriteString("250-")
+		}
+		b.WriteString(ln)
+		b.WriteString("\r\n")
+	}
+	return []byte(b.String())
+}
+
+func (c *conn) helo() string {
+	if c.sess != nil {
+		return c.sess.helo
+	}
+	return ""
+}
+
+func (c *conn) baseInput(stage Stage) *input {
+	if c.sess != nil {
+		return c.sess.input(stage, "")
+	}
+	return &input{stage: stage, listener: c.l.cfg.Name, client: c.client}
+}
+
+func (c *conn) sessionDirectives() []Directive {
+	if c.sess == nil {
+		return nil
+	}
+	return c.sess.allDirectives()
+}
+
+// Close is called by go-smtp when the session ends: record it.
+func (c *conn) Close() error {
+	err := c.tcp.Close()
+	c.closeOnce.Do(func() {
+		c.sink.finish(c)
+		close(c.finished)
+	})
+	return err
+}

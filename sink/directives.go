@@ -1,0 +1,209 @@
+package sink
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Directive is one behaviour asked for in a recipient's local part, such as
+// "rcpt550" in rcpt550+alice@example.com. See DIRECTIVES.md.
+type Directive struct {
+	Text     string // the segment as written, lower-cased
+	Stage    Stage
+	Behavior Behavior
+	Times    int     // apply on attempts 1..Times, then accept; 0: always
+	Prob     float64 // 0: always
+}
+
+// directiveRE is one '+'-separated segment of a local part:
+// [stage] verb [xTIMES] [pPERCENT].
+var directiveRE = regexp.MustCompile(`^(?:(rcpt|dataend|dot|data|rset|quit)[-_]?)?` +
+	`(?:(\d{3})(?:[-_]([245]\.\d{1,3}\.\d{1,3}))?` + // 2: code, 3: enhanced
+	`|(defer)(\d{1,4})?` + // 4, 5
+	`|(delay|tarpit|greylist|bounce)(\d{1,6}(?:ms|s|m|h|d))?` + // 6, 7
+	`|(hang|drop|accept|ok|unknown|full))` + // 8
+	`(?:x(\d{1,4}))?(?:p(\d{1,3}))?$`) // 9: times, 10: percent
+
+// ParseDirectives reads the directives in the local part of addr. Segments
+// (split on '+') that are not directives are names and are ignored, so
+// "alice+rcpt550" and "rcpt550+alice" ask for the same thing. It never
+// fails: an address without directives gets the sink's normal behaviour.
+func ParseDirectives(addr string) []Directive {
+	local := addr
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		local = addr[:i]
+	}
+	if len(local) > 256 {
+		return nil
+	}
+	var out []Directive
+	for _, seg := range strings.Split(strings.ToLower(local), "+") {
+		if d, ok := parseDirective(seg); ok {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func parseDirective(seg string) (Directive, bool) {
+	switch seg {
+	case "dropafterdot":
+		seg = "dotdrop"
+	case "hangafterdot":
+		seg = "dothang"
+	}
+	m := directiveRE.FindStringSubmatch(seg)
+	if m == nil {
+		return Directive{}, false
+	}
+	d := Directive{Text: seg, Stage: StageRcpt}
+	if m[1] != "" {
+		d.Stage, _ = parseStage(m[1])
+	}
+	b := &d.Behavior
+	b.Rule = "directive " + seg
+	switch {
+	case m[2] != "":
+		code, _ := strconv.Atoi(m[2])
+		if code < 200 || code > 599 {
+			return Directive{}, false
+		}
+		enh := m[3]
+		if enh == "" {
+			enh = defaultEnhanced(code, d.Stage)
+		} else if enh[0] != m[2][0] {
+			return Directive{}, false
+		}
+		b.Reply = &Reply{Code: code, Enhanced: enh, Text: directiveText(code, enh)}
+	case m[4] != "":
+		d.Times = 1
+		if m[5] != "" {
+			d.Times, _ = strconv.Atoi(m[5])
+		}
+		b.Reply = &Reply{Code: 451, Enhanced: "4.7.1", Text: "Deferred on request: try again later"}
+	case m[6] != "":
+		dur := time.Duration(0)
+		if m[7] != "" {
+			var ok bool
+			if dur, ok = parseShortDuration(m[7]); !ok {
+				return Directive{}, false
+			}
+		}
+		switch m[6] {
+		case "delay":
+			b.Delay = orDefault(dur, 30*time.Second)
+		case "tarpit":
+			b.Tarpit = orDefault(dur, time.Second)
+		case "greylist":
+			if d.Stage != StageRcpt {
+				return Directive{}, false
+			}
+			b.Greylist = &Greylist{MinDelay: orDefault(dur, 5*time.Minute), Reply: defaultGreyReply()}
+			b.Greylist.Expiry = max(4*time.Hour, 2*b.Greylist.MinDelay)
+		case "bounce":
+			if m[1] != "" && d.Stage != StageDataEnd {
+				return Directive{}, false
+			}
+			d.Stage = StageDataEnd
+			b.Bounce = &Bounce{After: orDefault(dur, time.Minute), Reply: defaultBounceReply()}
+		}
+	case m[8] != "":
+		switch m[8] {
+		case "hang":
+			b.Hang = true
+		case "drop":
+			b.Drop = true
+		case "accept", "ok":
+			b.Reply = &Reply{Code: 250, Enhanced: "2.0.0", Text: "Accepted on request"}
+			if d.Stage == StageData {
+				b.Reply.Code, b.Reply.Enhanced, b.Reply.Text = 354, "", "Go ahead, end with <CRLF>.<CRLF>"
+			}
+		case "unknown":
+			b.Reply = &Reply{Code: 550, Enhanced: "5.1.1", Text: "No such user here"}
+		case "full":
+			b.Reply = &Reply{Code: 452, Enhanced: "4.2.2", Text: "The mailbox is full, try again later"}
+		}
+	}
+	if m[9] != "" {
+		d.Times, _ = strconv.Atoi(m[9])
+		if d.Times == 0 {
+			return Directive{}, false
+		}
+	}
+	if m[10] != "" {
+		p, _ := strconv.Atoi(m[10])
+		if p < 1 || p > 100 {
+			return Directive{}, false
+		}
+		d.Prob = float64(p) / 100
+	}
+	return d, true
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// parseShortDuration reads 500ms, 30s, 5m, 2h, 1d.
+func parseShortDuration(s string) (time.Duration, bool) {
+	unit := map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}
+	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if i <= 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s[:i])
+	u, ok := unit[s[i:]]
+	if err != nil || !ok {
+		return 0, false
+	}
+	d := time.Duration(n) * u
+	if d > 30*24*time.Hour {
+		return 0, false
+	}
+	return d, true
+}
+
+// defaultEnhanced picks the enhanced status code a real server would most
+// likely send with code at stage (RFC 3463 3).
+func defaultEnhanced(code int, stage Stage) string {
+	switch code {
+	case 421:
+		return "4.7.0"
+	case 450:
+		return "4.2.1"
+	case 451:
+		return "4.7.1"
+	case 452:
+		if stage == StageRcpt {
+			return "4.5.3"
+		}
+		return "4.3.1"
+	case 550:
+		if stage == StageRcpt {
+			return "5.1.1"
+		}
+		return "5.7.1"
+	case 552:
+		return "5.3.4"
+	case 553:
+		return "5.1.3"
+	case 554:
+		return "5.7.1"
+	}
+	return strconv.Itoa(code/100) + ".0.0"
+}
+
+func directiveText(code int, enh string) string {
+	switch enh {
+	case "5.1.1":
+		return "No such user here (asked for by a directive)"
+	case "4.7.0", "4.7.1":
+		return "Deferred on request: try again later"
+	}
+	return defaultText(code) + " (asked for by a directive)"
+}

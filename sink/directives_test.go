@@ -1,0 +1,99 @@
+package sink
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseDirectives(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		addr  string
+		stage Stage
+		code  int
+		enh   string
+		times int
+		prob  float64
+		check func(Behavior) bool
+	}{
+		{addr: "rcpt550+anything@x", stage: StageRcpt, code: 550, enh: "5.1.1"},
+		{addr: "550@x", stage: StageRcpt, code: 550, enh: "5.1.1"},
+		{addr: "Rcpt550-5.7.1@x", stage: StageRcpt, code: 550, enh: "5.7.1"},
+		{addr: "defer2@x", stage: StageRcpt, code: 451, enh: "4.7.1", times: 2},
+		{addr: "defer@x", stage: StageRcpt, code: 451, enh: "4.7.1", times: 1},
+		{addr: "rcpt451x3@x", stage: StageRcpt, code: 451, enh: "4.7.1", times: 3},
+		{addr: "data421@x", stage: StageData, code: 421, enh: "4.7.0"},
+		{addr: "dot554-5.7.1@x", stage: StageDataEnd, code: 554, enh: "5.7.1"},
+		{addr: "dataend452@x", stage: StageDataEnd, code: 452, enh: "4.3.1"},
+		{addr: "rcpt550p30@x", stage: StageRcpt, code: 550, enh: "5.1.1", prob: 0.3},
+		{addr: "delay30s@x", stage: StageRcpt, check: func(b Behavior) bool { return b.Delay == 30*time.Second }},
+		{addr: "dotdelay2m@x", stage: StageDataEnd, check: func(b Behavior) bool { return b.Delay == 2*time.Minute }},
+		{addr: "tarpit@x", stage: StageRcpt, check: func(b Behavior) bool { return b.Tarpit == time.Second }},
+		{addr: "dropafterdot@x", stage: StageDataEnd, check: func(b Behavior) bool { return b.Drop }},
+		{addr: "rcpthang@x", stage: StageRcpt, check: func(b Behavior) bool { return b.Hang }},
+		{addr: "greylist@x", stage: StageRcpt, check: func(b Behavior) bool { return b.Greylist != nil && b.Greylist.MinDelay == 5*time.Minute }},
+		{addr: "greylist90s@x", stage: StageRcpt, check: func(b Behavior) bool { return b.Greylist != nil && b.Greylist.MinDelay == 90*time.Second }},
+		{addr: "bounce5m@x", stage: StageDataEnd, check: func(b Behavior) bool { return b.Bounce != nil && b.Bounce.After == 5*time.Minute }},
+		{addr: "bounce@x", stage: StageDataEnd, check: func(b Behavior) bool { return b.Bounce != nil && b.Bounce.After == time.Minute }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.addr, func(t *testing.T) {
+			t.Parallel()
+			ds := ParseDirectives(tc.addr)
+			if len(ds) != 1 {
+				t.Fatalf("got %d directives: %+v", len(ds), ds)
+			}
+			d := ds[0]
+			if d.Stage != tc.stage || d.Times != tc.times || d.Prob != tc.prob {
+				t.Errorf("got stage %s times %d prob %v, want %s %d %v", d.Stage, d.Times, d.Prob, tc.stage, tc.times, tc.prob)
+			}
+			if tc.code != 0 && (d.Behavior.Reply == nil || d.Behavior.Reply.Code != tc.code || d.Behavior.Reply.Enhanced != tc.enh) {
+				t.Errorf("got reply %+v, want %d %s", d.Behavior.Reply, tc.code, tc.enh)
+			}
+			if tc.check != nil && !tc.check(d.Behavior) {
+				t.Errorf("behaviour %+v", d.Behavior)
+			}
+		})
+	}
+}
+
+func TestParseDirectivesNone(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"alice@x", "database@x", "rcpt99@x", "rcpt550-4.1.1@x", "delay99999999d@x", "delayx@x", "rsetbounce@x", "defer0x0@x", "rcpt550p0@x", "rcpt550p101@x", "", "@", "+++@x"} {
+		if ds := ParseDirectives(addr); len(ds) != 0 {
+			t.Errorf("%q: got %+v, want no directive", addr, ds)
+		}
+	}
+	if ds := ParseDirectives("delay5s+rcpt550+bob@x"); len(ds) != 2 {
+		t.Errorf("two directives: got %+v", ds)
+	}
+}
+
+func FuzzDirectives(f *testing.F) {
+	for _, s := range []string{"rcpt550+anything@x", "defer2@x", "data421@x", "delay30s@x", "dropafterdot@x", "greylist@x", "bounce5m@x",
+		"rcpt550-5.1.1x2p50@x", "dot421x1@x", "a+b+c@d@e", "rcpt\x00550@x", "tarpit200ms@x", "550-5.999.999@x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, addr string) {
+		for _, d := range ParseDirectives(addr) {
+			b := d.Behavior
+			if b.isZero() {
+				t.Fatalf("%q: a directive that does nothing: %+v", addr, d)
+			}
+			if b.Reply != nil {
+				if b.Reply.Code < 200 || b.Reply.Code > 599 {
+					t.Fatalf("%q: code %d", addr, b.Reply.Code)
+				}
+				if _, err := ParseReply(b.Reply.String()); err != nil {
+					t.Fatalf("%q: reply %q does not parse back: %v", addr, b.Reply.String(), err)
+				}
+			}
+			if b.Delay < 0 || b.Tarpit < 0 || d.Times < 0 || d.Prob < 0 || d.Prob > 1 {
+				t.Fatalf("%q: out of range: %+v", addr, d)
+			}
+			if _, ok := parseStage(string(d.Stage)); !ok {
+				t.Fatalf("%q: stage %q", addr, d.Stage)
+			}
+		}
+	})
+}

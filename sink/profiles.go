@@ -1,0 +1,170 @@
+package sink
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/relaylab/relaylab/internal/config"
+)
+
+// defaultProfiles is the built-in catalogue.
+//
+//go:embed profiles.yaml
+var defaultProfiles []byte
+
+// Catalogue is the format of a profiles file.
+type Catalogue struct {
+	Profiles []ProfileConfig `yaml:"profiles"`
+}
+
+// ProfileConfig is a provider profile: rules for the recipients of its
+// domains.
+type ProfileConfig struct {
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description,omitempty"`
+	Domains     []string `yaml:"domains,omitempty"`
+	Rules       []Rule   `yaml:"rules"`
+}
+
+type profile struct {
+	name  string
+	rules []*rule
+}
+
+type domainMap struct {
+	m *matcher
+	p *profile
+}
+
+// profileSet finds the profile for a recipient domain.
+type profileSet struct {
+	byName map[string]*profile
+	exact  map[string]*profile
+	globs  []domainMap
+}
+
+// ParseCatalogue reads and checks a profiles file; name is for errors.
+func ParseCatalogue(name string, data []byte) (*Catalogue, error) {
+	var cat Catalogue
+	if err := decodeYAML(data, &cat); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	for i, p := range cat.Profiles {
+		if p.Name == "" {
+			return nil, config.Locate(name, data, config.Errorf(fmt.Sprintf("profiles[%d].name", i), "a profile needs a name"))
+		}
+		if _, err := compileRules(fmt.Sprintf("profiles[%d].rules", i), p.Rules); err != nil {
+			return nil, config.Locate(name, data, err)
+		}
+	}
+	return &cat, nil
+}
+
+// loadProfiles builds the profile set of cfg: the built-in catalogue, then
+// cfg.ProfileFiles (a later profile of the same name replaces an earlier
+// one), then cfg.Profiles' domain mappings, which win over the catalogue's.
+func loadProfiles(cfg Config) (*profileSet, error) {
+	ps := &profileSet{byName: map[string]*profile{}, exact: map[string]*profile{}}
+	cats := []struct {
+		name string
+		data []byte
+	}{{"profiles.yaml (built in)", defaultProfiles}}
+	for _, f := range cfg.ProfileFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("sink.profile_files: %w", err)
+		}
+		cats = append(cats, struct {
+			name string
+			data []byte
+		}{f, data})
+	}
+	var domains []struct {
+		dom string
+		p   *profile
+	}
+	for _, c := range cats {
+		cat, err := ParseCatalogue(c.name, c.data)
+		if err != nil {
+			return nil, err
+		}
+		for _, pc := range cat.Profiles {
+			rs, _ := compileRules("profile "+pc.Name, pc.Rules)
+			p := &profile{name: pc.Name, rules: rs}
+			for _, r := range rs {
+				r.behavior.Rule = "profile " + pc.Name + ": " + r.behavior.Rule
+			}
+			ps.byName[pc.Name] = p
+			for _, d := range pc.Domains {
+				domains = append(domains, struct {
+					dom string
+					p   *profile
+				}{strings.ToLower(d), p})
+			}
+		}
+	}
+	for _, d := range domains {
+		ps.add(d.dom, ps.byName[d.p.name])
+	}
+	keys := make([]string, 0, len(cfg.Profiles))
+	for k := range cfg.Profiles {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var globs []domainMap
+	for _, dom := range keys {
+		p := ps.byName[cfg.Profiles[dom]]
+		if p == nil {
+			return nil, fmt.Errorf("sink.profiles: %s: no profile is named %q (known: %s)", dom, cfg.Profiles[dom], strings.Join(ps.names(), ", "))
+		}
+		if strings.ContainsAny(dom, "*?/") {
+			m, err := compilePattern(dom)
+			if err != nil {
+				return nil, fmt.Errorf("sink.profiles: %w", err)
+			}
+			globs = append(globs, domainMap{m, p})
+			continue
+		}
+		ps.exact[strings.ToLower(dom)] = p
+	}
+	ps.globs = append(globs, ps.globs...)
+	return ps, nil
+}
+
+func (ps *profileSet) add(dom string, p *profile) {
+	if strings.ContainsAny(dom, "*?/") {
+		if m, err := compilePattern(dom); err == nil {
+			ps.globs = append(ps.globs, domainMap{m, p})
+		}
+		return
+	}
+	ps.exact[dom] = p
+}
+
+func (ps *profileSet) names() []string {
+	var out []string
+	for n := range ps.byName {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// forDomain returns the profile for a (lower-case) domain, or nil.
+func (ps *profileSet) forDomain(dom string) *profile {
+	if ps == nil || dom == "" {
+		return nil
+	}
+	if p, ok := ps.exact[dom]; ok {
+		return p
+	}
+	for _, g := range ps.globs {
+		if g.m.match(dom) {
+			return g.p
+		}
+	}
+	return nil
+}

@@ -1,0 +1,431 @@
+package sink
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// attemptRecord is one recipient's attempt in one transaction.
+type attemptRecord struct {
+	Time      time.Time
+	Sender    string
+	Recipient string
+	Attempt   int
+	Stage     Stage
+	Reply     Reply
+	Message   int64
+	MessageID string
+}
+
+// deliver handles a complete message at the final dot: decide, record
+// (durably, before any reply), then answer.
+func (s *Sink) deliver(sess *session, raw []byte) error {
+	c := sess.c
+	msgID := messageID(raw)
+	msgAttempt := 0
+	if msgID != "" {
+		msgAttempt = s.state.nextMsg(msgID)
+	}
+	var b Behavior
+	for _, r := range sess.rcpts {
+		in := sess.input(StageDataEnd, r.addr)
+		in.attempt, in.msgAttempt = r.attempt, msgAttempt
+		if b = s.decide(in, r.directives); !b.isZero() {
+			break
+		}
+	}
+	if b.Delay > 0 {
+		if stop, err := c.before(Behavior{Delay: b.Delay, Rule: b.Rule}); stop {
+			return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: err.Error()}
+		}
+	}
+	outcome := Reply{Code: 250, Enhanced: "2.0.0"}
+	switch {
+	case b.Drop:
+		outcome = Reply{Text: "connection dropped after the dot (" + b.Rule + ")"}
+	case b.Hang:
+		outcome = Reply{Text: "no reply after the dot (" + b.Rule + ")"}
+	case b.Reply != nil && b.Reply.Code >= 400:
+		outcome = *b.Reply
+	}
+	id, err := s.storeMessage(sess, raw, msgID, msgAttempt, outcome)
+	if err != nil {
+		s.log.Error("sink: storing a message failed", "session", c.id, "err", err)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "The sink could not store the message; try again later"}
+	}
+	if outcome.Code == 250 {
+		outcome.Text = "Message accepted as " + strconv.FormatInt(id, 10)
+		c.replaceNext = outcome.Text
+	}
+	for i := range sess.rcpts {
+		sess.record(&sess.rcpts[i], StageDataEnd, outcome, id, msgID)
+	}
+	sess.messages++
+	if b.Bounce != nil && outcome.Code == 250 {
+		if err := s.bouncer.schedule(c, sess, id, raw, b.Bounce); err != nil {
+			s.log.Error("sink: scheduling a bounce failed", "message", id, "err", err)
+		}
+	}
+	if b.Drop || b.Hang {
+		c.before(Behavior{Drop: b.Drop, Hang: b.Hang, Rule: b.Rule})
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "connection closed"}
+	}
+	if b.Tarpit > 0 {
+		c.tarpit = b.Tarpit
+	}
+	if outcome.Code >= 400 {
+		c.closeAfter = outcome.Code == 421
+		return outcome.smtpError()
+	}
+	return nil
+}
+
+// messageID returns the Message-ID header's value without angle brackets.
+func messageID(raw []byte) string {
+	for len(raw) > 0 {
+		i := bytes.IndexByte(raw, '\n')
+		line := raw
+		if i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			return "" // end of the header
+		}
+		if len(line) > 11 && strings.EqualFold(string(line[:11]), "message-id:") {
+			v := strings.TrimSpace(string(line[11:]))
+			v = strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">")
+			if len(v) > 250 {
+				v = v[:250]
+			}
+			return v
+		}
+	}
+	return ""
+}
+
+func (s *Sink) storeMessage(sess *session, raw []byte, msgID string, msgAttempt int, outcome Reply) (int64, error) {
+	c := sess.c
+	rcpts := make([]string, len(sess.rcpts))
+	for i, r := range sess.rcpts {
+		rcpts[i] = r.addr
+	}
+	attempt := 0
+	if len(sess.rcpts) > 0 {
+		attempt = sess.rcpts[0].attempt
+	}
+	now := s.clock.Now()
+	var id int64
+	err := s.store.Write(s.hardCtx, func(tx *store.Tx) error {
+		res, err := tx.Exec(`INSERT INTO sink_messages (session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.id, c.l.cfg.Name, now.UnixNano(), sess.from, strings.Join(rcpts, "\n"), len(raw), attempt, msgID, msgAttempt,
+			outcome.Code, outcome.Enhanced, outcome.Text, raw)
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		e := events.Event{Time: now, Kind: events.SinkMessage, Message: msgID, Listener: c.l.cfg.Name}
+		if len(rcpts) == 1 {
+			e.Recipient = rcpts[0]
+		}
+		_, err = tx.Append(e.WithPayload(messagePayload{ID: id, Session: c.id, From: sess.from, To: rcpts, Size: len(raw),
+			Attempt: attempt, MessageID: msgID, MsgAttempt: msgAttempt, Code: outcome.Code, Enhanced: outcome.Enhanced}))
+		return err
+	})
+	return id, err
+}
+
+type messagePayload struct {
+	ID         int64    `json:"id"`
+	Session    int64    `json:"session"`
+	From       string   `json:"from"`
+	To         []string `json:"to"`
+	Size       int      `json:"size"`
+	Attempt    int      `json:"attempt"`
+	MessageID  string   `json:"message_id,omitempty"`
+	MsgAttempt int      `json:"msg_attempt,omitempty"`
+	Code       int      `json:"code"`
+	Enhanced   string   `json:"enhanced,omitempty"`
+}
+
+type sessionPayload struct {
+	ID         int64         `json:"id"`
+	Client     string        `json:"client"`
+	HELO       string        `json:"helo,omitempty"`
+	TLS        string        `json:"tls,omitempty"`
+	AuthUser   string        `json:"auth_user,omitempty"`
+	Messages   int           `json:"messages"`
+	Seconds    float64       `json:"seconds"`
+	Replies    []replyRecord `json:"replies"`
+	Transcript string        `json:"transcript"`
+}
+
+// recordSession writes the session, its attempts and greylist changes, and
+// its one sink.session event.
+func (s *Sink) recordSession(c *conn) error {
+	end := s.clock.Now()
+	p := sessionPayload{ID: c.id, Client: c.RemoteAddr().String(), TLS: tlsDescription(c.tlsState),
+		Seconds: end.Sub(c.start).Seconds(), Replies: c.replies, Transcript: c.tr.String()}
+	var attempts []attemptRecord
+	var grey []greyUpdate
+	if c.sess != nil {
+		p.HELO, p.AuthUser, p.Messages = c.sess.helo, c.sess.authUser, c.sess.messages
+		attempts, grey = c.sess.attempts, c.sess.grey
+	}
+	if p.Replies == nil {
+		p.Replies = []replyRecord{}
+	}
+	replies, err := json.Marshal(p.Replies)
+	if err != nil {
+		return err
+	}
+	return s.store.Write(context.Background(), func(tx *store.Tx) error {
+		if _, err := tx.Exec(`INSERT INTO sink_sessions (id, listener, client, helo, tls, auth_user, start_ns, end_ns, messages, transcript, replies)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.id, c.l.cfg.Name, p.Client, p.HELO, p.TLS, p.AuthUser, c.start.UnixNano(), end.UnixNano(), p.Messages, p.Transcript, string(replies)); err != nil {
+			return err
+		}
+		for _, a := range attempts {
+			if _, err := tx.Exec(`INSERT INTO sink_attempts (session_id, time_ns, sender, recipient, attempt, stage, code, enhanced, text, message)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				c.id, a.Time.UnixNano(), a.Sender, a.Recipient, a.Attempt, string(a.Stage), a.Reply.Code, a.Reply.Enhanced, a.Reply.Text, a.Message); err != nil {
+				return err
+			}
+		}
+		for _, g := range grey {
+			var passed int64
+			if !g.passed.IsZero() {
+				passed = g.passed.UnixNano()
+			}
+			if _, err := tx.Exec(`INSERT INTO sink_greylist (key, first_ns, passed_ns) VALUES (?, ?, ?)
+				ON CONFLICT(key) DO UPDATE SET first_ns = excluded.first_ns, passed_ns = excluded.passed_ns`,
+				g.key, g.first.UnixNano(), passed); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Append(events.Event{Time: end, Kind: events.SinkSession, Listener: c.l.cfg.Name}.WithPayload(p))
+		return err
+	})
+}
+
+// restore rebuilds the attempt counters and greylist from the store, and
+// the next session id.
+func (s *Sink) restore(ctx context.Context) error {
+	db := s.store.DB()
+	var maxID sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT MAX(id) FROM sink_sessions`).Scan(&maxID); err != nil {
+		return err
+	}
+	var maxMsgSession sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT MAX(session_id) FROM sink_messages`).Scan(&maxMsgSession); err != nil {
+		return err
+	}
+	s.nextID.Store(max(maxID.Int64, maxMsgSession.Int64))
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	rows, err := db.QueryContext(ctx, `SELECT sender, recipient, MAX(attempt) FROM sink_attempts GROUP BY sender, recipient`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var from, to string
+		var n int
+		if err := rows.Scan(&from, &to, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		if k := pairKey(from, to); n > st.pairs[k] {
+			st.pairs[k] = n
+		}
+	}
+	rows.Close()
+	if rows, err = db.QueryContext(ctx, `SELECT message_id, MAX(msg_attempt) FROM sink_messages WHERE message_id != '' GROUP BY message_id`); err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		st.msgs[id] = n
+	}
+	rows.Close()
+	if rows, err = db.QueryContext(ctx, `SELECT key, first_ns, passed_ns FROM sink_greylist`); err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var first, passed int64
+		if err := rows.Scan(&k, &first, &passed); err != nil {
+			return err
+		}
+		e := greyEntry{first: time.Unix(0, first)}
+		if passed != 0 {
+			e.passed = time.Unix(0, passed)
+		}
+		st.grey[k] = e
+	}
+	return rows.Err()
+}
+
+// Attempt is one attempt to deliver to a recipient, as the sink saw it.
+type Attempt struct {
+	Session   int64     `json:"session"`
+	Listener  string    `json:"listener"`
+	Client    string    `json:"client"`
+	HELO      string    `json:"helo,omitempty"`
+	TLS       string    `json:"tls,omitempty"`
+	AuthUser  string    `json:"auth_user,omitempty"`
+	Time      time.Time `json:"time"`
+	Sender    string    `json:"sender"`
+	Recipient string    `json:"recipient"`
+	Number    int       `json:"number"` // per (sender, recipient), counted across sessions
+	Stage     Stage     `json:"stage"`  // where the attempt ended
+	Reply     Reply     `json:"reply"`  // the reply that ended it; code 0 for a drop or hang
+	Message   int64     `json:"message,omitempty"`
+}
+
+// Attempts returns the attempts for recipient (case-insensitive), oldest
+// first. An attempt appears when its session has ended.
+func Attempts(ctx context.Context, db *sql.DB, recipient string) ([]Attempt, error) {
+	rows, err := db.QueryContext(ctx, `SELECT a.session_id, s.listener, s.client, s.helo, s.tls, s.auth_user,
+			a.time_ns, a.sender, a.recipient, a.attempt, a.stage, a.code, a.enhanced, a.text, a.message
+		FROM sink_attempts a JOIN sink_sessions s ON s.id = a.session_id
+		WHERE a.recipient = ? ORDER BY a.id`, recipient)
+	if err != nil {
+		return nil, fmt.Errorf("sink: attempts for %s: %w", recipient, err)
+	}
+	defer rows.Close()
+	var out []Attempt
+	for rows.Next() {
+		var a Attempt
+		var ns int64
+		if err := rows.Scan(&a.Session, &a.Listener, &a.Client, &a.HELO, &a.TLS, &a.AuthUser, &ns, &a.Sender, &a.Recipient,
+			&a.Number, &a.Stage, &a.Reply.Code, &a.Reply.Enhanced, &a.Reply.Text, &a.Message); err != nil {
+			return nil, err
+		}
+		a.Time = time.Unix(0, ns).UTC()
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Session is one recorded SMTP session.
+type Session struct {
+	ID         int64     `json:"id"`
+	Listener   string    `json:"listener"`
+	Client     string    `json:"client"`
+	HELO       string    `json:"helo,omitempty"`
+	TLS        string    `json:"tls,omitempty"`
+	AuthUser   string    `json:"auth_user,omitempty"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	Messages   int       `json:"messages"`
+	Transcript string    `json:"transcript,omitempty"` // only from SessionByID
+}
+
+// SessionFilter selects sessions for ListSessions.
+type SessionFilter struct {
+	BeforeID int64 // 0: from the newest
+	Listener string
+	Limit    int // default 100
+}
+
+// ListSessions returns sessions newest first, without their transcripts.
+func ListSessions(ctx context.Context, db *sql.DB, f SessionFilter) ([]Session, error) {
+	q := `SELECT id, listener, client, helo, tls, auth_user, start_ns, end_ns, messages FROM sink_sessions WHERE 1=1`
+	var args []any
+	if f.BeforeID > 0 {
+		q += ` AND id < ?`
+		args = append(args, f.BeforeID)
+	}
+	if f.Listener != "" {
+		q += ` AND listener = ?`
+		args = append(args, f.Listener)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sink: listing sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []Session
+	for rows.Next() {
+		var ss Session
+		var a, b int64
+		if err := rows.Scan(&ss.ID, &ss.Listener, &ss.Client, &ss.HELO, &ss.TLS, &ss.AuthUser, &a, &b, &ss.Messages); err != nil {
+			return nil, err
+		}
+		ss.Start, ss.End = time.Unix(0, a).UTC(), time.Unix(0, b).UTC()
+		out = append(out, ss)
+	}
+	return out, rows.Err()
+}
+
+// SessionByID returns one session with its transcript.
+func SessionByID(ctx context.Context, db *sql.DB, id int64) (Session, error) {
+	var ss Session
+	var a, b int64
+	err := db.QueryRowContext(ctx, `SELECT id, listener, client, helo, tls, auth_user, start_ns, end_ns, messages, transcript
+		FROM sink_sessions WHERE id = ?`, id).Scan(&ss.ID, &ss.Listener, &ss.Client, &ss.HELO, &ss.TLS, &ss.AuthUser, &a, &b, &ss.Messages, &ss.Transcript)
+	if err != nil {
+		return ss, fmt.Errorf("sink: session %d: %w", id, err)
+	}
+	ss.Start, ss.End = time.Unix(0, a).UTC(), time.Unix(0, b).UTC()
+	return ss, nil
+}
+
+// Message is one message the sink received.
+type Message struct {
+	ID         int64     `json:"id"`
+	Session    int64     `json:"session"`
+	Listener   string    `json:"listener"`
+	Time       time.Time `json:"time"`
+	From       string    `json:"from"`
+	To         []string  `json:"to"`
+	Size       int       `json:"size"`
+	Attempt    int       `json:"attempt"`
+	MessageID  string    `json:"message_id,omitempty"`
+	MsgAttempt int       `json:"msg_attempt,omitempty"`
+	Reply      Reply     `json:"reply"`
+	Raw        []byte    `json:"-"`
+}
+
+// MessageByID returns one message with its raw bytes.
+func MessageByID(ctx context.Context, db *sql.DB, id int64) (Message, error) {
+	var m Message
+	var ns int64
+	var to string
+	err := db.QueryRowContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw
+		FROM sink_messages WHERE id = ?`, id).Scan(&m.ID, &m.Session, &m.Listener, &ns, &m.From, &to, &m.Size, &m.Attempt, &m.MessageID, &m.MsgAttempt,
+		&m.Reply.Code, &m.Reply.Enhanced, &m.Reply.Text, &m.Raw)
+	if err != nil {
+		return m, fmt.Errorf("sink: message %d: %w", id, err)
+	}
+	m.Time = time.Unix(0, ns).UTC()
+	m.To = strings.Split(to, "\n")
+	return m, nil
+}

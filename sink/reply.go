@@ -1,0 +1,178 @@
+package sink
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Stage is the point of an SMTP session at which a behaviour applies.
+type Stage string
+
+// The stages of a session, in the order a client meets them.
+const (
+	StageConnect  Stage = "connect"  // before the greeting
+	StageEHLO     Stage = "ehlo"     // EHLO or HELO
+	StageStartTLS Stage = "starttls" // the STARTTLS command
+	StageAuth     Stage = "auth"     // the AUTH command
+	StageMail     Stage = "mail"     // MAIL FROM
+	StageRcpt     Stage = "rcpt"     // RCPT TO
+	StageData     Stage = "data"     // the DATA command, before 354
+	StageDataEnd  Stage = "data-end" // after the final dot
+	StageRset     Stage = "rset"
+	StageQuit     Stage = "quit"
+)
+
+// Stages lists every stage.
+func Stages() []Stage {
+	return []Stage{StageConnect, StageEHLO, StageStartTLS, StageAuth, StageMail, StageRcpt, StageData, StageDataEnd, StageRset, StageQuit}
+}
+
+func parseStage(s string) (Stage, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "helo":
+		return StageEHLO, true
+	case "dataend", "data_end", "dot", "eod":
+		return StageDataEnd, true
+	}
+	for _, st := range Stages() {
+		if string(st) == s {
+			return st, true
+		}
+	}
+	return "", false
+}
+
+// Reply is an SMTP reply: a code, an enhanced status code (RFC 3463) and text.
+type Reply struct {
+	Code     int    `json:"code"`
+	Enhanced string `json:"enhanced,omitempty"` // "5.1.1"; empty for none
+	Text     string `json:"text,omitempty"`
+}
+
+// ParseReply reads "550 5.1.1 text", "451 text" or "250".
+func ParseReply(s string) (Reply, error) {
+	s = strings.TrimSpace(s)
+	codeStr, rest, _ := strings.Cut(s, " ")
+	code, err := strconv.Atoi(codeStr)
+	if err != nil || len(codeStr) != 3 || code < 200 || code > 599 {
+		return Reply{}, fmt.Errorf("reply %q: want a 3-digit code from 200 to 599 first, like \"550 5.1.1 no such user\"", s)
+	}
+	r := Reply{Code: code}
+	rest = strings.TrimSpace(rest)
+	if first, after, _ := strings.Cut(rest, " "); validEnhanced(first) {
+		if first[0] != codeStr[0] {
+			return Reply{}, fmt.Errorf("reply %q: enhanced code %s must start with the class of %d (RFC 3463 3.1)", s, first, code)
+		}
+		r.Enhanced, rest = first, strings.TrimSpace(after)
+	}
+	if strings.ContainsAny(rest, "\r\n") {
+		return Reply{}, fmt.Errorf("reply %q: text must be one line", s)
+	}
+	r.Text = rest
+	if r.Text == "" {
+		r.Text = defaultText(code)
+	}
+	return r, nil
+}
+
+// validEnhanced reports whether s is class.subject.detail (RFC 3463 2).
+func validEnhanced(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 || len(parts[0]) != 1 || (parts[0] != "2" && parts[0] != "4" && parts[0] != "5") {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if len(p) == 0 || len(p) > 3 {
+			return false
+		}
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func defaultText(code int) string {
+	switch {
+	case code == 421:
+		return "Service not available, closing the connection"
+	case code >= 500:
+		return "Rejected by the relaylab sink"
+	case code >= 400:
+		return "Try again later (relaylab sink)"
+	default:
+		return "OK"
+	}
+}
+
+// String is the reply as it goes on the wire, without CRLF.
+func (r Reply) String() string {
+	if r.Enhanced == "" {
+		return strconv.Itoa(r.Code) + " " + r.Text
+	}
+	return strconv.Itoa(r.Code) + " " + r.Enhanced + " " + r.Text
+}
+
+// wire is the reply with CRLF.
+func (r Reply) wire() []byte { return []byte(r.String() + "\r\n") }
+
+// smtpError turns r into the error go-smtp writes as is. go-smtp
+// type-asserts *smtp.SMTPError, so it is returned unwrapped.
+func (r Reply) smtpError() *smtp.SMTPError {
+	e := &smtp.SMTPError{Code: r.Code, Message: r.Text}
+	if r.Enhanced == "" {
+		e.EnhancedCode = smtp.NoEnhancedCode
+	} else {
+		var a, b, c int
+		fmt.Sscanf(r.Enhanced, "%d.%d.%d", &a, &b, &c)
+		e.EnhancedCode = smtp.EnhancedCode{a, b, c}
+	}
+	return e
+}
+
+// Behavior is what the sink does at one stage instead of its normal reply.
+// The zero Behavior is the normal reply.
+type Behavior struct {
+	Reply    *Reply        // nil: the normal reply
+	Delay    time.Duration // wait this long before replying
+	Tarpit   time.Duration // write the reply one byte per Tarpit
+	Hang     bool          // never reply; wait for the client to give up
+	Drop     bool          // close the connection without a reply
+	Greylist *Greylist     // rcpt only: greylist the triple
+	Bounce   *Bounce       // data-end only: accept, then bounce later
+	// Rule names what chose this behaviour ("rule 2", "directive rcpt550",
+	// "profile gmail"), for the record.
+	Rule string
+}
+
+// Greylist is greylisting per (client IP, sender, recipient).
+type Greylist struct {
+	MinDelay time.Duration // retries before this get 451 again
+	Expiry   time.Duration // a triple not retried within this starts over
+	Reply    Reply
+}
+
+// Bounce is an asynchronous bounce: accept now, send a DSN later.
+type Bounce struct {
+	After time.Duration
+	Reply Reply // the failure the DSN reports
+}
+
+func (b Behavior) isZero() bool {
+	return b.Reply == nil && b.Delay == 0 && b.Tarpit == 0 && !b.Hang && !b.Drop && b.Greylist == nil && b.Bounce == nil
+}
+
+func defaultGreyReply() Reply {
+	return Reply{Code: 451, Enhanced: "4.7.1", Text: "Greylisted: this sender is new here, please try again later"}
+}
+
+func defaultBounceReply() Reply {
+	return Reply{Code: 550, Enhanced: "5.1.1", Text: "The mailbox does not exist (asynchronous bounce from the relaylab sink)"}
+}

@@ -1,0 +1,263 @@
+package sink
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// session is the go-smtp Session of one connection, created at EHLO.
+type session struct {
+	c        *conn
+	helo     string
+	authUser string
+
+	from        string
+	rcpts       []rcptState
+	dataRefused bool
+	lastAttempt int
+	messages    int
+	attempts    []attemptRecord // for the session record
+	grey        []greyUpdate
+	// seen holds the directives of every recipient of the session, for the
+	// stages after a transaction (RSET, QUIT).
+	seen []Directive
+}
+
+type rcptState struct {
+	addr       string
+	attempt    int
+	directives []Directive
+	recorded   bool
+}
+
+var (
+	_ smtp.Session     = (*session)(nil)
+	_ smtp.AuthSession = (*session)(nil)
+	_ smtp.Backend     = (*listener)(nil)
+)
+
+// NewSession is go-smtp's call at the first EHLO or HELO.
+func (l *listener) NewSession(sc *smtp.Conn) (smtp.Session, error) {
+	c, ok := sc.Conn().(*conn)
+	if !ok {
+		return nil, &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "internal error: unexpected connection type"}
+	}
+	s := &session{c: c, helo: sc.Hostname()}
+	b := l.sink.decide(s.input(StageEHLO, ""), nil)
+	if err := s.apply(b); err != nil {
+		return nil, err
+	}
+	c.sess = s
+	return s, nil
+}
+
+func (s *session) input(stage Stage, rcpt string) *input {
+	return &input{stage: stage, listener: s.c.l.cfg.Name, client: s.c.client, helo: s.helo, sender: s.from, rcpt: rcpt}
+}
+
+func (s *session) allDirectives() []Directive { return s.seen }
+
+// apply carries out b for a stage whose reply go-smtp writes from the
+// error a Session method returns.
+func (s *session) apply(b Behavior) error {
+	if stop, err := s.c.before(b); stop {
+		if err == nil {
+			err = errors.New("connection closed")
+		}
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: err.Error()}
+	}
+	if b.Reply == nil || b.Reply.Code < 300 {
+		return nil
+	}
+	s.c.closeAfter = b.Reply.Code == 421
+	return b.Reply.smtpError()
+}
+
+// resetTransaction forgets the envelope, recording recipients whose
+// transaction ends without a message.
+func (s *session) resetTransaction() {
+	for i := range s.rcpts {
+		r := &s.rcpts[i]
+		if !r.recorded {
+			s.record(r, StageRcpt, Reply{Code: 250, Enhanced: "2.1.5", Text: "accepted at RCPT; no message followed"}, 0, "")
+		}
+	}
+	s.from, s.rcpts, s.dataRefused = "", nil, false
+}
+
+func (s *session) record(r *rcptState, stage Stage, rep Reply, msg int64, msgID string) {
+	r.recorded = true
+	s.attempts = append(s.attempts, attemptRecord{
+		Time: s.c.clock.Now(), Sender: s.from, Recipient: r.addr, Attempt: r.attempt,
+		Stage: stage, Reply: rep, Message: msg, MessageID: msgID,
+	})
+}
+
+func (s *session) Reset() { s.resetTransaction() }
+
+func (s *session) Logout() error {
+	s.resetTransaction()
+	return nil
+}
+
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	s.resetTransaction()
+	l := s.c.l
+	if l.authRequired && s.authUser == "" {
+		// RFC 4954 6: 530 when authentication is required.
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required: use AUTH PLAIN or LOGIN first"}
+	}
+	if l.limiter != nil && !l.limiter.allow(s.c.client, s.c.clock.Now()) {
+		r := l.rateReply
+		s.c.closeAfter = r.Code == 421
+		return r.smtpError()
+	}
+	s.from = from
+	return s.apply(s.c.sink.decide(s.input(StageMail, ""), nil))
+}
+
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	sk := s.c.sink
+	r := rcptState{addr: to, attempt: sk.state.nextPair(s.from, to)}
+	if sk.directivesOn() {
+		r.directives = ParseDirectives(to)
+		s.seen = append(s.seen, r.directives...)
+	}
+	s.lastAttempt = r.attempt
+	in := s.input(StageRcpt, to)
+	in.attempt = r.attempt
+	b := sk.decide(in, r.directives)
+	if b.Greylist != nil {
+		if ok, upd := sk.state.greylist(s.c.client, s.from, to, s.c.clock.Now(), b.Greylist); !ok {
+			s.grey = append(s.grey, upd)
+			rep := b.Greylist.Reply
+			s.record(&r, StageRcpt, rep, 0, "")
+			return rep.smtpError()
+		} else if upd.key != "" {
+			s.grey = append(s.grey, upd)
+		}
+		b.Greylist = nil
+	}
+	if err := s.apply(b); err != nil {
+		rep := replyOf(err)
+		s.record(&r, StageRcpt, rep, 0, "")
+		return err
+	}
+	s.rcpts = append(s.rcpts, r)
+	return nil
+}
+
+func replyOf(err error) Reply {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		r := Reply{Code: se.Code, Text: se.Message}
+		if se.EnhancedCode != smtp.NoEnhancedCode && se.EnhancedCode != smtp.EnhancedCodeNotSet {
+			r.Enhanced = fmt.Sprintf("%d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
+		}
+		return r
+	}
+	return Reply{Code: 554, Enhanced: "5.0.0", Text: err.Error()}
+}
+
+// dataBehavior is what to do at the DATA command, before 354.
+func (s *session) dataBehavior() Behavior {
+	sk := s.c.sink
+	for _, r := range s.rcpts {
+		in := s.input(StageData, r.addr)
+		in.attempt = r.attempt
+		if b := sk.decide(in, r.directives); !b.isZero() {
+			if b.Reply != nil && b.Reply.Code >= 400 {
+				for i := range s.rcpts {
+					s.record(&s.rcpts[i], StageData, *b.Reply, 0, "")
+				}
+			}
+			return b
+		}
+	}
+	return Behavior{}
+}
+
+func (s *session) Data(r io.Reader) error {
+	if s.dataRefused {
+		io.Copy(io.Discard, r)
+		return nil
+	}
+	var buf bytes.Buffer
+	buf.Grow(4096)
+	if _, err := buf.ReadFrom(r); err != nil {
+		rep := replyOf(err)
+		for i := range s.rcpts {
+			s.record(&s.rcpts[i], StageDataEnd, rep, 0, "")
+		}
+		return err
+	}
+	return s.c.sink.deliver(s, buf.Bytes())
+}
+
+// AuthMechanisms lists PLAIN and LOGIN when AUTH is on (RFC 4954).
+func (s *session) AuthMechanisms() []string {
+	if !s.c.l.authOn {
+		return nil
+	}
+	return []string{sasl.Plain, sasl.Login}
+}
+
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	if err := s.apply(s.c.sink.decide(s.input(StageAuth, ""), nil)); err != nil {
+		return nil, err
+	}
+	check := func(user, pass string) error {
+		want, ok := s.c.l.cfg.Auth.Users[user]
+		if !ok || want != pass {
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
+		}
+		s.authUser = user
+		s.c.notef('*', "authenticated as "+user)
+		return nil
+	}
+	switch strings.ToUpper(mech) {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(identity, user, pass string) error {
+			if identity != "" && identity != user {
+				return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authorization identity must be the user"}
+			}
+			return check(user, pass)
+		}), nil
+	case sasl.Login:
+		return &loginServer{check: check}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+// loginServer is the server side of the LOGIN mechanism
+// (draft-murchison-sasl-login): ask for the user, then the password.
+type loginServer struct {
+	check func(user, pass string) error
+	user  string
+	step  int
+}
+
+func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
+	switch l.step {
+	case 0:
+		l.step++
+		if len(resp) > 0 { // an initial response carries the user name
+			l.user = string(resp)
+			l.step++
+			return []byte("Password:"), false, nil
+		}
+		return []byte("Username:"), false, nil
+	case 1:
+		l.user = string(resp)
+		l.step++
+		return []byte("Password:"), false, nil
+	default:
+		return nil, true, l.check(l.user, string(resp))
+	}
+}

@@ -1,0 +1,492 @@
+// Package sink is relaylab's fake receiving MTA: an SMTP server on go-smtp
+// that accepts, defers, rejects, delays, tarpits, hangs, greylists,
+// rate-limits, drops the connection, or accepts and bounces later, at any
+// stage of the session, as its rules, the directives in a recipient address
+// or a provider profile say. It remembers attempts across sessions and
+// records every session's transcript and every message in the store.
+package sink
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// Options are what a Sink needs besides its configuration.
+type Options struct {
+	Store  *store.Store
+	Clock  clock.Clock  // default: the store's clock
+	Logger *slog.Logger // default slog.Default()
+	Seed   int64        // seeds the probabilities of rules and directives
+}
+
+// Sink is a set of listeners sharing rules, state and a store.
+type Sink struct {
+	cfg   Config
+	store *store.Store
+	clock clock.Clock
+	log   *slog.Logger
+
+	rules    atomic.Pointer[[]*rule]
+	profiles atomic.Pointer[profileSet]
+	rngMu    sync.Mutex
+	rng      *rand.Rand
+	state    *state
+	nextID   atomic.Int64
+	cert     *tls.Certificate
+	bouncer  *bouncer
+
+	listeners []*listener
+
+	hardCtx    context.Context // ends when Shutdown gives up waiting
+	hardCancel context.CancelFunc
+
+	mu      sync.Mutex
+	closing bool
+	conns   map[*conn]struct{}
+	wg      sync.WaitGroup
+	started bool
+}
+
+// New checks cfg and prepares a sink; Start binds its listeners.
+func New(cfg Config, opts Options) (*Sink, error) {
+	if opts.Store == nil {
+		return nil, errors.New("sink: no store: pass Options.Store")
+	}
+	if err := cfg.Validate("sink"); err != nil {
+		return nil, err
+	}
+	if opts.Clock == nil {
+		opts.Clock = opts.Store.Clock()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Sink{
+		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger,
+		rng:   rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x9e3779b97f4a7c15)),
+		state: newState(),
+		conns: map[*conn]struct{}{},
+	}
+	s.hardCtx, s.hardCancel = context.WithCancel(context.Background())
+	if err := s.load(cfg); err != nil {
+		return nil, err
+	}
+	s.bouncer = newBouncer(s)
+	for _, lc := range cfg.Listeners {
+		l, err := s.newListener(lc)
+		if err != nil {
+			return nil, err
+		}
+		s.listeners = append(s.listeners, l)
+	}
+	return s, nil
+}
+
+// load compiles the rules and profiles of cfg and makes them current.
+func (s *Sink) load(cfg Config) error {
+	rs, err := compileRules("sink.rules", cfg.Rules)
+	if err != nil {
+		return err
+	}
+	ps, err := loadProfiles(cfg)
+	if err != nil {
+		return err
+	}
+	s.rules.Store(&rs)
+	s.profiles.Store(ps)
+	return nil
+}
+
+func (s *Sink) directivesOn() bool { return s.cfg.Directives == nil || *s.cfg.Directives }
+
+// Start binds every listener and serves them; it returns once all listen.
+func (s *Sink) Start(ctx context.Context) error {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return errors.New("sink: already started")
+	}
+	s.started = true
+	s.mu.Unlock()
+	if err := s.restore(ctx); err != nil {
+		return fmt.Errorf("sink: reading state from the store: %w", err)
+	}
+	var lc net.ListenConfig
+	for i, l := range s.listeners {
+		ln, err := lc.Listen(ctx, "tcp", l.cfg.Listen)
+		if err != nil {
+			for _, prev := range s.listeners[:i] {
+				prev.ln.Close()
+			}
+			return fmt.Errorf("sink: listener %s: %w", l.cfg.Name, err)
+		}
+		l.ln = ln
+	}
+	for _, l := range s.listeners {
+		go l.acceptLoop()
+		go l.srv.Serve(l)
+		s.log.Info("sink listening", "listener", l.cfg.Name, "addr", l.ln.Addr().String(), "hostname", l.cfg.Hostname, "tls", l.cfg.TLS)
+	}
+	s.bouncer.start(ctx)
+	return nil
+}
+
+// Addrs maps each listener's name to its bound address.
+func (s *Sink) Addrs() map[string]net.Addr {
+	out := map[string]net.Addr{}
+	for _, l := range s.listeners {
+		if l.ln != nil {
+			out[l.cfg.Name] = l.ln.Addr()
+		}
+	}
+	return out
+}
+
+// Rules returns the current rules.
+func (s *Sink) Rules() []Rule {
+	rs := *s.rules.Load()
+	out := make([]Rule, len(rs))
+	for i, r := range rs {
+		out[i] = r.src
+	}
+	return out
+}
+
+// SetRules replaces the rules at once; sessions in flight use the new ones
+// from their next command.
+func (s *Sink) SetRules(rules []Rule) error {
+	rs, err := compileRules("sink.rules", rules)
+	if err != nil {
+		return err
+	}
+	for i, r := range rules {
+		if r.Listener != "" && s.listenerNamed(r.Listener) == nil {
+			return fmt.Errorf("sink.rules[%d].listener: no listener is named %q", i, r.Listener)
+		}
+	}
+	s.rules.Store(&rs)
+	s.log.Info("sink rules replaced", "rules", len(rs))
+	return nil
+}
+
+// Reload takes the rules and profiles of cfg. Listeners are not rebound:
+// a change of address or TLS needs a restart.
+func (s *Sink) Reload(cfg Config) error {
+	if err := cfg.Validate("sink"); err != nil {
+		return err
+	}
+	if err := s.load(cfg); err != nil {
+		return err
+	}
+	s.log.Info("sink configuration reloaded", "rules", len(cfg.Rules), "profiles", len(cfg.Profiles))
+	return nil
+}
+
+func (s *Sink) listenerNamed(name string) *listener {
+	for _, l := range s.listeners {
+		if l.cfg.Name == name {
+			return l
+		}
+	}
+	return nil
+}
+
+// Shutdown stops accepting, lets sessions in flight finish until ctx ends,
+// then closes the rest. Every recorded session is in the store when it
+// returns.
+func (s *Sink) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	already := s.closing
+	s.closing = true
+	s.mu.Unlock()
+	if !already {
+		for _, l := range s.listeners {
+			l.close()
+		}
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.hardCancel()
+		s.mu.Lock()
+		for c := range s.conns {
+			c.tcp.Close()
+		}
+		s.mu.Unlock()
+		<-done
+	}
+	s.hardCancel()
+	s.bouncer.stop()
+	return err
+}
+
+// chance draws from the sink's seeded generator.
+func (s *Sink) chance(p float64) bool {
+	if p <= 0 || p >= 1 {
+		return true
+	}
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return s.rng.Float64() < p
+}
+
+// decide picks the behaviour at one stage: the recipient's directives
+// first, then the rules, then the provider profile of the recipient's
+// domain. None matching: the normal reply.
+func (s *Sink) decide(in *input, ds []Directive) Behavior {
+	for _, d := range ds {
+		if d.Stage != in.stage {
+			continue
+		}
+		if d.Times > 0 && in.attempt > d.Times {
+			return Behavior{Rule: "directive " + d.Text + " (done)"}
+		}
+		if d.Prob > 0 && !s.chance(d.Prob) {
+			continue
+		}
+		return d.Behavior
+	}
+	for _, r := range *s.rules.Load() {
+		if r.matches(in) && s.chance(r.prob) {
+			return r.behavior
+		}
+	}
+	if in.rcpt != "" {
+		if p := s.profiles.Load().forDomain(domainOf(in.rcpt)); p != nil {
+			for _, r := range p.rules {
+				if r.matches(in) && s.chance(r.prob) {
+					return r.behavior
+				}
+			}
+		}
+	}
+	return Behavior{}
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return strings.ToLower(addr[i+1:])
+	}
+	return ""
+}
+
+// listener is one virtual MX host: a TCP listener, the go-smtp server in
+// front of it, and the net.Listener that hands admitted connections over.
+type listener struct {
+	sink *Sink
+	cfg  ListenerConfig
+	ln   net.Listener
+	srv  *smtp.Server
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+
+	implicitTLS, starttls bool
+	tlsConfig             *tls.Config
+	authOn, authRequired  bool
+	limiter               *rateLimiter
+	rateReply             Reply
+	active                atomic.Int64
+	greeting              string
+	hide                  map[string]bool
+}
+
+func (s *Sink) newListener(lc ListenerConfig) (*listener, error) {
+	l := &listener{sink: s, cfg: lc, ch: make(chan net.Conn), done: make(chan struct{}), hide: map[string]bool{}}
+	l.greeting = lc.Greeting
+	if l.greeting == "" {
+		l.greeting = "relaylab sink ready"
+	}
+	for _, h := range lc.Hide {
+		l.hide[strings.ToUpper(h)] = true
+	}
+	switch lc.TLS {
+	case "", "starttls":
+		l.starttls = true
+	case "implicit":
+		l.implicitTLS = true
+	}
+	if l.starttls || l.implicitTLS {
+		cfg, err := s.tlsConfigFor(lc)
+		if err != nil {
+			return nil, err
+		}
+		l.tlsConfig = cfg
+	}
+	l.authOn = lc.Auth.Mode == "optional" || lc.Auth.Mode == "required"
+	l.authRequired = lc.Auth.Mode == "required"
+	if lc.Limits.Rate.PerSecond > 0 {
+		l.limiter = newRateLimiter(lc.Limits.Rate.PerSecond, max(lc.Limits.Rate.Burst, 1))
+		l.rateReply = Reply{Code: 451, Enhanced: "4.7.1", Text: "Too many messages from your address: slow down and try again later"}
+		if lc.Limits.Rate.Reply != "" {
+			l.rateReply, _ = ParseReply(lc.Limits.Rate.Reply)
+		}
+	}
+	srv := smtp.NewServer(l)
+	srv.Domain = lc.Hostname
+	srv.MaxMessageBytes = lc.Limits.MaxMessageBytes
+	srv.MaxRecipients = lc.Limits.MaxRecipients
+	if lc.Limits.MaxLineLength > 0 {
+		srv.MaxLineLength = lc.Limits.MaxLineLength
+	}
+	srv.ReadTimeout = lc.Limits.IdleTimeout.D()
+	// go-smtp sees plain connections (TLS is done in conn, below it), so it
+	// must be told that AUTH without TLS is the sink's decision.
+	srv.AllowInsecureAuth = true
+	srv.EnableSMTPUTF8 = true
+	srv.ErrorLog = slogPrinter{s.log.With("listener", lc.Name)}
+	l.srv = srv
+	return l, nil
+}
+
+func (l *listener) hidden(ext string) bool { return l.hide[strings.ToUpper(ext)] }
+
+// Accept hands go-smtp the connections admitted by acceptLoop.
+func (l *listener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops the listener (go-smtp calls it too).
+func (l *listener) Close() error {
+	l.close()
+	return nil
+}
+
+func (l *listener) close() {
+	l.once.Do(func() {
+		close(l.done)
+		if l.ln != nil {
+			l.ln.Close()
+		}
+	})
+}
+
+// Addr is the bound address.
+func (l *listener) Addr() net.Addr { return l.ln.Addr() }
+
+func (l *listener) acceptLoop() {
+	var backoff time.Duration
+	for {
+		raw, err := l.ln.Accept()
+		if err != nil {
+			select {
+			case <-l.done:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: wait a little.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			l.sink.log.Warn("sink: accept failed", "listener", l.cfg.Name, "err", err, "retry_in", backoff)
+			timer := time.NewTimer(backoff) // wall time: this waits for the OS, not for the scenario
+			select {
+			case <-timer.C:
+			case <-l.done:
+				timer.Stop()
+				return
+			}
+			continue
+		}
+		backoff = 0
+		l.admit(raw)
+	}
+}
+
+// admit applies the limits and connect-stage behaviour, then hands the
+// connection to go-smtp, which writes the greeting.
+func (l *listener) admit(raw net.Conn) {
+	s := l.sink
+	c := newConn(s, l, raw, s.nextID.Add(1))
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		raw.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	n := l.active.Add(1)
+	if max := l.cfg.Limits.MaxConnections; max > 0 && n > int64(max) {
+		go c.refuse(Reply{Code: 421, Enhanced: "4.7.0", Text: l.cfg.Hostname + " has too many connections, try again later"})
+		return
+	}
+	b := s.decide(&input{stage: StageConnect, listener: l.cfg.Name, client: c.client}, nil)
+	if b.isZero() {
+		l.hand(c)
+		return
+	}
+	go func() {
+		if stop, _ := c.before(b); stop {
+			c.Close()
+			return
+		}
+		if b.Reply != nil && b.Reply.Code != 220 {
+			c.refuse(*b.Reply)
+			return
+		}
+		l.hand(c)
+	}()
+}
+
+func (l *listener) hand(c *conn) {
+	select {
+	case l.ch <- c:
+	case <-l.done:
+		c.Close()
+	}
+}
+
+// refuse answers the connection with r instead of a greeting and closes it.
+func (c *conn) refuse(r Reply) {
+	c.greeted = true
+	c.send(StageConnect, r.wire())
+	c.Close()
+}
+
+// finish records a session that has ended.
+func (s *Sink) finish(c *conn) {
+	defer s.wg.Done()
+	c.l.active.Add(-1)
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	if c.sess != nil {
+		c.sess.resetTransaction()
+	}
+	if err := s.recordSession(c); err != nil {
+		s.log.Error("sink: recording a session failed", "session", c.id, "err", err)
+	}
+}
+
+// slogPrinter lets go-smtp report its internal errors through slog.
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Printf(format string, v ...any) {
+	p.log.Debug("smtp: " + fmt.Sprintf(format, v...))
+}
+func (p slogPrinter) Println(v ...any) { p.log.Debug("smtp: " + fmt.Sprint(v...)) }
