@@ -278,9 +278,9 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 		return fill(Reply{Stage: "connect", Text: err.Error()}, nil)
 	}
 	key := p.cfg.Name + "|" + addr
-	pc, err := r.conn(ctx, p, d, host, addr, key)
+	pc, failed, err := r.conn(ctx, p, d, host, addr, key)
 	if err != nil {
-		return fill(asReply(err, "connect"), nil)
+		return fill(asReply(err, "connect"), failed)
 	}
 	env := envelope{from: msg.sender, ret: msg.ret, envid: msg.envid, data: data, eight: has8bit(data), useDSN: true}
 	if r.cfg.DSN.VERP && !msg.isDSN && msg.sender != "" {
@@ -311,11 +311,13 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 
 // conn returns a connection to addr: an idle one, a new one when the
 // destination has a free slot, or one that frees up while it waits.
-func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key string) (*pooled, error) {
+// On failure it also returns the client that failed, if any, for its TLS
+// state.
+func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key string) (*pooled, *client, error) {
 	for {
 		changed := d.changed()
 		if pc := r.pool.get(key); pc != nil {
-			return pc, nil
+			return pc, nil, nil
 		}
 		if d.tryAcquire() {
 			c, err := r.connect(ctx, p, host, addr)
@@ -324,9 +326,9 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 					c.conn.Close()
 				}
 				d.release()
-				return nil, err
+				return nil, c, err
 			}
-			return &pooled{c: c, d: d}, nil
+			return &pooled{c: c, d: d}, nil, nil
 		}
 		if r.pool.closeOther(d, key) {
 			continue
@@ -334,7 +336,7 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return nil, &stageError{"connect", ctx.Err()}
+			return nil, nil, &stageError{"connect", ctx.Err()}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/config"
@@ -180,6 +182,10 @@ type fakeMTA struct {
 	open   int
 	peak   int // most connections open at once
 	rcpts  map[string]int
+	// tls serves STARTTLS (or TLS from the first byte with implicit).
+	tls      bool
+	implicit bool
+	users    map[string]string // AUTH PLAIN accounts
 }
 
 type fakeMsg struct {
@@ -209,6 +215,16 @@ func startMTA(t *testing.T, setup func(*fakeMTA)) *fakeMTA {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if f.tls || f.implicit {
+		cert, err := selfSigned("mta.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		if f.implicit {
+			l = tls.NewListener(l, f.srv.TLSConfig)
+		}
 	}
 	f.addr = l.Addr().String()
 	go f.srv.Serve(&countingListener{Listener: l, f: f})
@@ -258,15 +274,19 @@ func (c *countedConn) Close() error {
 }
 
 type fakeSession struct {
-	f     *fakeMTA
-	conn  *smtp.Conn
-	from  string
-	opts  *smtp.MailOptions
-	rcpts []string
+	authed string
+	f      *fakeMTA
+	conn   *smtp.Conn
+	from   string
+	opts   *smtp.MailOptions
+	rcpts  []string
 }
 
 func (s *fakeSession) Mail(from string, opts *smtp.MailOptions) error {
 	s.from, s.opts = from, opts
+	if len(s.f.users) > 0 && s.authed == "" {
+		return smtpErr(530, smtp.EnhancedCode{5, 7, 0}, "authentication required")
+	}
 	if s.f.onMail != nil {
 		return s.f.onMail(from)
 	}
@@ -336,4 +356,21 @@ func hasPrefixAny(s string, ps ...string) bool {
 		}
 	}
 	return false
+}
+
+func (s *fakeSession) AuthMechanisms() []string {
+	if len(s.f.users) == 0 {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (s *fakeSession) Auth(mech string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if p, ok := s.f.users[user]; !ok || p != pass {
+			return smtpErr(535, smtp.EnhancedCode{5, 7, 8}, "bad credentials")
+		}
+		s.authed = user
+		return nil
+	}), nil
 }

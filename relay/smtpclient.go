@@ -291,7 +291,11 @@ func (c *client) send(env envelope) transaction {
 			l += " NOTIFY=" + r.notify
 		}
 		if dsn && r.orcpt != "" {
-			l += " ORCPT=rfc822;" + xtext(r.orcpt)
+			typ, addr, ok := strings.Cut(r.orcpt, ";")
+			if !ok {
+				typ, addr = "rfc822", r.orcpt
+			}
+			l += " ORCPT=" + typ + ";" + xtext(addr)
 		}
 		lines = append(lines, l)
 	}

@@ -101,6 +101,11 @@ func (r *Relay) certificate() (tls.Certificate, error) {
 		}
 		return c, nil
 	}
+	return selfSigned(r.cfg.Hostname)
+}
+
+// selfSigned makes a certificate for hostname, localhost and loopback.
+func selfSigned(hostname string) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, err
@@ -108,8 +113,8 @@ func (r *Relay) certificate() (tls.Certificate, error) {
 	now := wallClock()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(now.UnixNano()),
-		Subject:      pkix.Name{CommonName: r.cfg.Hostname},
-		DNSNames:     []string{r.cfg.Hostname, "localhost"},
+		Subject:      pkix.Name{CommonName: hostname},
+		DNSNames:     []string{hostname, "localhost"},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(365 * 24 * time.Hour),
@@ -233,7 +238,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 			rc.Notify = append(rc.Notify, string(n))
 		}
 		if opts.OriginalRecipient != "" {
-			rc.ORCPT = string(opts.OriginalRecipientType) + ";" + opts.OriginalRecipient
+			rc.ORCPT = strings.ToLower(string(opts.OriginalRecipientType)) + ";" + opts.OriginalRecipient
 		}
 	}
 	s.rcpts = append(s.rcpts, rc)

@@ -1,0 +1,134 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"reflect"
+	"sync"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/dnstest"
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+// mapDialer sends connections for the zone's TEST-NET addresses to servers
+// on 127.0.0.1, and refuses the others.
+type mapDialer struct {
+	mu    sync.Mutex
+	to    map[string]string // "192.0.2.1:25" -> "127.0.0.1:port"
+	asked []string
+}
+
+var _ Dialer = (*mapDialer)(nil)
+
+func (d *mapDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	d.asked = append(d.asked, addr)
+	real, ok := d.to[addr]
+	d.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("dial %s: connection refused", addr)
+	}
+	var nd net.Dialer
+	return nd.DialContext(ctx, network, real)
+}
+
+func mxHarness(t *testing.T, servers map[string]*fakeMTA) (*harness, *mapDialer) {
+	t.Helper()
+	dns := dnstest.Start(t, "../testdata/relay/mx.zone")
+	res, err := NewDNSResolver(dns.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &mapDialer{to: map[string]string{}}
+	for ip, s := range servers {
+		d.to[ip+":25"] = s.addr
+	}
+	cfg := testConfig("unused:25")
+	cfg.Paths = []PathConfig{{Name: "direct", Type: "mx", TLS: "opportunistic"}}
+	cfg.Routes = []RouteConfig{{Name: "all", Paths: []string{"direct"}}}
+	return newHarness(t, cfg, Options{Resolver: res, Dialer: d}), d
+}
+
+func TestMXPreferenceOrderAndNextMX(t *testing.T) {
+	t.Parallel()
+	deferring := func(f *fakeMTA) {
+		f.onRcpt = func(string) error { return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "local problem") }
+	}
+	mx1, mx2 := startMTA(t, deferring), startMTA(t, nil)
+	// mx1 defers, mx2 accepts, mx3 is never needed.
+	h, d := mxHarness(t, map[string]*fakeMTA{"192.0.2.1": mx1, "192.0.2.2": mx2})
+	id := h.enqueue("a@s.test", "u@multi.mx.test")
+	h.runUntil("delivery", h.done(id, 1))
+	if want := []string{"192.0.2.1:25", "192.0.2.2:25"}; !reflect.DeepEqual(d.asked, want) {
+		t.Errorf("dialled %v, want %v (preference order, next MX after a 4xx)", d.asked, want)
+	}
+	var hosts []string
+	for _, e := range h.events(events.Filter{Message: id, Kinds: []string{events.RelayAttempt}}) {
+		hosts = append(hosts, e.Target)
+	}
+	if want := []string{"mx1.mx.test", "mx2.mx.test"}; !reflect.DeepEqual(hosts, want) {
+		t.Errorf("attempt hosts %v, want %v", hosts, want)
+	}
+	if len(mx2.received()) != 1 {
+		t.Errorf("mx2 got %d messages", len(mx2.received()))
+	}
+}
+
+func TestMXConnectionFailureTriesNext(t *testing.T) {
+	t.Parallel()
+	mx3 := startMTA(t, nil)
+	h, d := mxHarness(t, map[string]*fakeMTA{"192.0.2.3": mx3})
+	id := h.enqueue("a@s.test", "u@multi.mx.test")
+	h.runUntil("delivery", h.done(id, 1))
+	if len(d.asked) != 3 || len(mx3.received()) != 1 {
+		t.Errorf("dialled %v; mx3 got %d", d.asked, len(mx3.received()))
+	}
+}
+
+func TestMXSpecialCases(t *testing.T) {
+	t.Parallel()
+	implicit := startMTA(t, nil)
+	tests := []struct {
+		rcpt     string
+		terminal string
+		category string
+	}{
+		{"u@nullmx.mx.test", events.RelayBounced, "dns-failure"},
+		{"u@implicit.mx.test", events.RelayDelivered, ""},
+		{"u@dangling.mx.test", events.RelayExpired, "dns-failure"},
+		{"u@broken.mx.test", events.RelayExpired, "dns-failure"},
+	}
+	h, d := mxHarness(t, map[string]*fakeMTA{"192.0.2.4": implicit})
+	for _, tt := range tests {
+		id := h.enqueue("", tt.rcpt)
+		h.runUntil(tt.rcpt, h.done(id, 1))
+		evs := h.events(events.Filter{Message: id})
+		last := evs[len(evs)-1]
+		if last.Kind != tt.terminal {
+			t.Errorf("%s: ended %s, want %s", tt.rcpt, last.Kind, tt.terminal)
+			continue
+		}
+		if tt.category != "" {
+			p := payload(t, last)
+			if p["category"] != tt.category && p["last_category"] != tt.category {
+				t.Errorf("%s: payload %v, want category %s", tt.rcpt, p, tt.category)
+			}
+		}
+		if tt.rcpt == "u@nullmx.mx.test" {
+			if n := len(h.attemptTimes(id, tt.rcpt)); n != 0 {
+				t.Errorf("null MX: %d attempts, want none", n)
+			}
+			if last.Time != epoch {
+				t.Errorf("null MX bounced after %v, want at once", last.Time.Sub(epoch))
+			}
+		}
+	}
+	for _, a := range d.asked {
+		if a != "192.0.2.4:25" {
+			t.Errorf("dialled %s", a)
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package relay
+
+import (
+	"testing"
+
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+func TestSmarthostTLSAndAuth(t *testing.T) {
+	t.Parallel()
+	plain := startMTA(t, nil)
+	starttls := startMTA(t, func(f *fakeMTA) { f.tls = true })
+	implicit := startMTA(t, func(f *fakeMTA) { f.implicit = true })
+	authed := startMTA(t, func(f *fakeMTA) { f.tls = true; f.users = map[string]string{"relay": "pw"} })
+	tests := []struct {
+		name     string
+		mta      *fakeMTA
+		path     PathConfig
+		terminal string
+		tls      bool
+		category string
+	}{
+		{"none", starttls, PathConfig{TLS: "none"}, events.RelayDelivered, false, ""},
+		{"opportunistic with STARTTLS", starttls, PathConfig{TLS: "opportunistic"}, events.RelayDelivered, true, ""},
+		{"opportunistic without STARTTLS", plain, PathConfig{TLS: "opportunistic"}, events.RelayDelivered, false, ""},
+		{"required without STARTTLS", plain, PathConfig{TLS: "required"}, events.RelayExpired, false, "tls-failure"},
+		{"required", starttls, PathConfig{TLS: "required"}, events.RelayDelivered, true, ""},
+		{"verify against an unknown CA", starttls, PathConfig{TLS: "required", Verify: true}, events.RelayExpired, false, "tls-failure"},
+		{"implicit", implicit, PathConfig{TLS: "implicit"}, events.RelayDelivered, true, ""},
+		{"auth plain", authed, PathConfig{TLS: "required", Username: "relay", Password: "pw"}, events.RelayDelivered, true, ""},
+		// A 5xx is never retried, even one about our own credentials.
+		{"auth wrong password", authed, PathConfig{TLS: "required", Username: "relay", Password: "nope"}, events.RelayBounced, true, "authentication-failure"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig(tt.mta.addr)
+			cfg.Retry.MaxAttempts = 1
+			p := tt.path
+			p.Name, p.Host, p.Helo = "primary", tt.mta.addr, "out.relay.test"
+			cfg.Paths = []PathConfig{p}
+			h := newHarness(t, cfg, Options{})
+			id := h.enqueue("", "x@r.test")
+			h.runUntil("done", h.done(id, 1))
+			evs := h.events(events.Filter{Message: id})
+			last := evs[len(evs)-1]
+			if last.Kind != tt.terminal {
+				t.Fatalf("ended %s (%s), want %s", last.Kind, last.Payload, tt.terminal)
+			}
+			if tt.category != "" {
+				p := payload(t, last)
+				if c := p["last_category"]; c != tt.category && p["category"] != tt.category {
+					t.Errorf("category %v/%v, want %s (%s)", c, p["category"], tt.category, last.Payload)
+				}
+			}
+			att := h.events(events.Filter{Message: id, Kinds: []string{events.RelayAttempt}})
+			if len(att) != 1 {
+				t.Fatalf("%d attempts", len(att))
+			}
+			ap := payload(t, att[0])
+			if gotTLS := ap["tls"] != ""; gotTLS != tt.tls {
+				t.Errorf("attempt TLS %q, want TLS %v", ap["tls"], tt.tls)
+			}
+			if tt.tls && ap["cipher"] == "" {
+				t.Error("cipher not recorded")
+			}
+		})
+	}
+}
