@@ -1,0 +1,254 @@
+package probe
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/relaylab/relaylab/internal/resolver"
+)
+
+// RFC 8461 3.3: the policy body is at most 64 KiB.
+const mtaSTSMaxBody = 64 << 10
+
+// RFC 8461 3.2: max_age is at most 31557600 seconds (about a year).
+const mtaSTSMaxAge = 31557600
+
+// MTASTSPolicy is a parsed MTA-STS policy (RFC 8461 3.2).
+type MTASTSPolicy struct {
+	Version string   `json:"version"`
+	Mode    string   `json:"mode"` // enforce, testing, none
+	MX      []string `json:"mx"`
+	MaxAge  int      `json:"max_age"`
+}
+
+// ErrMTASTSPolicy is wrapped by ParseMTASTSPolicy errors.
+var ErrMTASTSPolicy = errors.New("MTA-STS policy error")
+
+// ParseMTASTSPolicy parses a policy body: "key: value" lines ended by CRLF
+// or LF (RFC 8461 3.2).
+func ParseMTASTSPolicy(body string) (*MTASTSPolicy, error) {
+	p := &MTASTSPolicy{MaxAge: -1}
+	seen := map[string]bool{}
+	for i, line := range strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			return nil, fmt.Errorf("%w: line %d %q is not \"key: value\"", ErrMTASTSPolicy, i+1, line)
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if k != "mx" && seen[k] {
+			return nil, fmt.Errorf("%w: %q appears twice", ErrMTASTSPolicy, k)
+		}
+		seen[k] = true
+		switch k {
+		case "version":
+			p.Version = v
+		case "mode":
+			if v != "enforce" && v != "testing" && v != "none" {
+				return nil, fmt.Errorf("%w: mode %q is not enforce, testing or none", ErrMTASTSPolicy, v)
+			}
+			p.Mode = v
+		case "max_age":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > mtaSTSMaxAge || len(v) > 10 {
+				return nil, fmt.Errorf("%w: max_age %q is not a number of seconds from 0 to %d", ErrMTASTSPolicy, v, mtaSTSMaxAge)
+			}
+			p.MaxAge = n
+		case "mx":
+			pat := strings.ToLower(strings.TrimSuffix(v, "."))
+			rest := strings.TrimPrefix(pat, "*.")
+			if rest == "" || strings.ContainsAny(rest, "* \t") || !strings.Contains(rest, ".") {
+				return nil, fmt.Errorf("%w: mx %q is not a host name or a \"*.\" wildcard", ErrMTASTSPolicy, v)
+			}
+			p.MX = append(p.MX, pat)
+		}
+	}
+	switch {
+	case p.Version != "STSv1":
+		return nil, fmt.Errorf("%w: version must be STSv1, not %q", ErrMTASTSPolicy, p.Version)
+	case p.Mode == "":
+		return nil, fmt.Errorf("%w: mode is missing", ErrMTASTSPolicy)
+	case p.MaxAge < 0:
+		return nil, fmt.Errorf("%w: max_age is missing", ErrMTASTSPolicy)
+	case len(p.MX) == 0 && p.Mode != "none":
+		return nil, fmt.Errorf("%w: no mx pattern", ErrMTASTSPolicy)
+	}
+	return p, nil
+}
+
+// MatchMX reports whether host matches a policy mx pattern: "*." matches
+// exactly one leftmost label (RFC 8461 4.1).
+func MatchMX(pattern, host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if rest, ok := strings.CutPrefix(pattern, "*."); ok {
+		i := strings.IndexByte(host, '.')
+		return i > 0 && host[i+1:] == rest
+	}
+	return host == pattern
+}
+
+// MTASTSSeen is what a monitor remembers of a policy between runs.
+type MTASTSSeen struct {
+	ID   string `json:"id"`
+	Hash string `json:"hash"` // sha256 of the policy body
+}
+
+// MTASTSReport is the result of CheckMTASTS.
+type MTASTSReport struct {
+	Domain   string        `json:"domain"`
+	Record   string        `json:"record,omitempty"`
+	ID       string        `json:"id,omitempty"`
+	Policy   *MTASTSPolicy `json:"policy,omitempty"`
+	Seen     *MTASTSSeen   `json:"seen,omitempty"`
+	Status   Status        `json:"status"`
+	Findings []Finding     `json:"findings"`
+}
+
+func parseSTSRecord(s string) (id string, err error) {
+	tags := strings.Split(s, ";")
+	if strings.TrimSpace(tags[0]) != "v=STSv1" {
+		return "", errors.New("the record does not start with v=STSv1")
+	}
+	for _, t := range tags[1:] {
+		k, v, _ := strings.Cut(strings.TrimSpace(t), "=")
+		if k == "id" {
+			if v == "" || len(v) > 32 || strings.IndexFunc(v, func(c rune) bool {
+				return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
+			}) >= 0 {
+				return "", fmt.Errorf("id %q is not 1 to 32 letters and digits", v)
+			}
+			id = v
+		}
+	}
+	if id == "" {
+		return "", errors.New("the id tag is missing")
+	}
+	return id, nil
+}
+
+// CheckMTASTS checks the _mta-sts TXT record, fetches the policy with
+// client (redirects are refused, RFC 8461 3.3), checks it against mxHosts,
+// and compares it with prev (nil on a first run).
+func CheckMTASTS(ctx context.Context, r resolver.Resolver, log *slog.Logger, client *http.Client, domain string, mxHosts []string, prev *MTASTSSeen) (rep MTASTSReport) {
+	f := &findings{check: "mta-sts"}
+	rep.Domain = domain
+	defer func() { rep.Findings, rep.Status = f.list, f.status() }()
+	name := "_mta-sts." + domain
+	t, err := lookupTXT(ctx, r, name)
+	if err != nil {
+		f.dnsFailed(name, err)
+		return rep
+	}
+	var recs []string
+	for _, s := range t.Joined() {
+		if strings.HasPrefix(s, "v=STSv1") {
+			recs = append(recs, s)
+		}
+	}
+	switch len(recs) {
+	case 0:
+		f.add(SevInfo, "none", name, "", "RFC 8461 3.1", "no MTA-STS record: senders may deliver to %s without TLS if an attacker strips STARTTLS", domain)
+		return rep
+	case 1:
+	default:
+		f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 8461 3.1", "%d MTA-STS records: senders treat the domain as having none; keep one", len(recs))
+		return rep
+	}
+	rep.Record = recs[0]
+	id, err := parseSTSRecord(recs[0])
+	if err != nil {
+		f.add(SevError, "record-syntax", name, recs[0], "RFC 8461 3.1", "%v: senders ignore the policy", err)
+		return rep
+	}
+	rep.ID = id
+	url := "https://mta-sts." + domain + "/.well-known/mta-sts.txt"
+	body, err := fetchPolicy(ctx, client, url)
+	if err != nil {
+		f.add(SevError, "fetch", url, "", "RFC 8461 3.3", "%v: senders cannot apply the policy", err)
+		return rep
+	}
+	sum := sha256.Sum256(body)
+	rep.Seen = &MTASTSSeen{ID: id, Hash: hex.EncodeToString(sum[:])}
+	if prev != nil && prev.ID == id && prev.Hash != rep.Seen.Hash {
+		f.add(SevError, "id-unchanged", name, recs[0], "RFC 8461 3.1",
+			"the policy changed but the id in %s did not, so senders keep their cached copy; change the id whenever the policy changes", name)
+	}
+	p, err := ParseMTASTSPolicy(string(body))
+	if err != nil {
+		f.add(SevError, "policy-syntax", url, string(body), "RFC 8461 3.2", "%v", err)
+		return rep
+	}
+	rep.Policy = p
+	if p.Mode == "testing" {
+		f.add(SevInfo, "testing", url, "", "RFC 8461 5", "mode is testing: failures are reported (with TLS-RPT) but mail is still delivered")
+	}
+	if p.MaxAge < 86400 {
+		f.add(SevWarning, "max-age", url, "max_age: "+strconv.Itoa(p.MaxAge), "RFC 8461 3.2", "max_age %d is under a day; senders re-fetch often and a downgrade attack has a wide window; weeks are usual", p.MaxAge)
+	}
+	if p.Mode == "none" {
+		return rep
+	}
+	for _, h := range mxHosts {
+		ok := false
+		for _, pat := range p.MX {
+			if MatchMX(pat, h) {
+				ok = true
+			}
+		}
+		if !ok {
+			sev := SevError
+			if p.Mode == "testing" {
+				sev = SevWarning
+			}
+			f.add(sev, "mx-mismatch", url, strings.Join(p.MX, " "), "RFC 8461 4.1", "MX %s matches no mx pattern of the policy: senders enforcing it will not deliver there", h)
+		}
+	}
+	log.Debug("mta-sts checked", "domain", domain, "mode", p.Mode)
+	return rep
+}
+
+// fetchPolicy GETs url without following redirects and reads at most
+// 64 KiB (RFC 8461 3.3).
+func fetchPolicy(ctx context.Context, client *http.Client, url string) ([]byte, error) {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	c := *client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		if loc := resp.Header.Get("Location"); loc != "" {
+			return nil, fmt.Errorf("%s redirects (%d) to %s; redirects are not followed", url, resp.StatusCode, loc)
+		}
+		return nil, fmt.Errorf("%s answered %s, want 200", url, resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, mtaSTSMaxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", url, err)
+	}
+	if len(body) > mtaSTSMaxBody {
+		return nil, fmt.Errorf("%s is larger than 64 KiB", url)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		return nil, fmt.Errorf("%s has media type %q, want text/plain", url, ct)
+	}
+	return body, nil
+}

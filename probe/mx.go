@@ -1,0 +1,179 @@
+package probe
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/relaylab/relaylab/internal/resolver"
+)
+
+// MXHost is one mail exchanger and its addresses.
+type MXHost struct {
+	Host  string       `json:"host"`
+	Pref  uint16       `json:"pref"`
+	CNAME string       `json:"cname,omitempty"`
+	IPs   []netip.Addr `json:"ips,omitempty"`
+}
+
+// MXReport is the result of CheckMX.
+type MXReport struct {
+	Domain   string    `json:"domain"`
+	Hosts    []MXHost  `json:"hosts"`
+	NullMX   bool      `json:"null_mx"`
+	Status   Status    `json:"status"`
+	Findings []Finding `json:"findings"`
+}
+
+// addrs returns the A and AAAA addresses of host; notFound is true when
+// neither lookup failed and there are none.
+func addrs(ctx context.Context, r resolver.Resolver, host string) ([]netip.Addr, error) {
+	var out []netip.Addr
+	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		ips, err := r.LookupIP(ctx, host, qt)
+		if err != nil && !resolver.IsNotFound(err) {
+			return out, err
+		}
+		out = append(out, ips.IPs...)
+	}
+	return out, nil
+}
+
+// CheckMX checks the mail exchangers of domain (RFC 5321 5.1, RFC 7505).
+func CheckMX(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain string) MXReport {
+	f := &findings{check: "mx"}
+	rep := MXReport{Domain: domain}
+	mx, err := r.LookupMX(ctx, domain)
+	switch {
+	case resolver.IsNotFound(err):
+		f.add(SevError, "nxdomain", domain, "", "RFC 5321 5.1", "%s does not exist in DNS: mail to it bounces and receivers reject mail from it", domain)
+	case err != nil:
+		f.dnsFailed(domain, err)
+	case len(mx.MX) == 0:
+		ips, err := addrs(ctx, r, domain)
+		switch {
+		case err != nil:
+			f.dnsFailed(domain, err)
+		case len(ips) == 0:
+			f.add(SevError, "none", domain, "", "RFC 5321 5.1", "%s has no MX and no address, so it cannot receive mail (bounces to it fail); publish an MX, or a null MX (RFC 7505) if it sends only", domain)
+		default:
+			f.add(SevWarning, "implicit", domain, "", "RFC 5321 5.1", "%s has no MX; mail goes to its address %s (the implicit MX); publish an MX record", domain, ips[0])
+		}
+	default:
+		checkMXHosts(ctx, r, f, &rep, mx.MX)
+	}
+	rep.Findings, rep.Status = f.list, f.status()
+	log.Debug("mx checked", "domain", domain, "status", rep.Status)
+	return rep
+}
+
+func checkMXHosts(ctx context.Context, r resolver.Resolver, f *findings, rep *MXReport, mxs []resolver.MX) {
+	slices.SortStableFunc(mxs, func(a, b resolver.MX) int { return int(a.Pref) - int(b.Pref) })
+	for _, m := range mxs {
+		if m.Host == "" {
+			rep.NullMX = true
+		}
+	}
+	if rep.NullMX {
+		if len(mxs) > 1 {
+			f.add(SevError, "null-mixed", rep.Domain, "", "RFC 7505 3", "a null MX must be the only MX record, but %s has %d: remove the null MX or the others", rep.Domain, len(mxs))
+		} else {
+			f.add(SevInfo, "null", rep.Domain, "0 .", "RFC 7505 3", "%s publishes a null MX: it accepts no mail", rep.Domain)
+			return
+		}
+	}
+	for _, m := range mxs {
+		if m.Host == "" {
+			continue
+		}
+		h := MXHost{Host: m.Host, Pref: m.Pref}
+		rec := m.Host
+		if _, err := netip.ParseAddr(m.Host); err == nil {
+			f.add(SevError, "ip-literal", rep.Domain, rec, "RFC 5321 5.1",
+				"MX %s is an IP address, not a host name: senders look it up as a name and fail; point the MX at a name with an A record", m.Host)
+			rep.Hosts = append(rep.Hosts, h)
+			continue
+		}
+		if cn, err := r.LookupCNAME(ctx, m.Host); err == nil && cn.Target != "" {
+			h.CNAME = cn.Target
+			f.add(SevWarning, "cname", m.Host, rec, "RFC 2181 10.3", "MX %s is an alias of %s; MX targets must not be aliases, and some senders refuse them", m.Host, cn.Target)
+		}
+		ips, err := addrs(ctx, r, m.Host)
+		h.IPs = ips
+		switch {
+		case err != nil:
+			f.dnsFailed(m.Host, err)
+		case len(ips) == 0:
+			f.add(SevError, "no-address", m.Host, rec, "RFC 5321 5.1", "MX %s has no A or AAAA record, so mail cannot be delivered to it", m.Host)
+		}
+		rep.Hosts = append(rep.Hosts, h)
+	}
+}
+
+// PTRReport is the reverse DNS of one sending IP.
+type PTRReport struct {
+	IP        string    `json:"ip"`
+	Names     []string  `json:"names,omitempty"`
+	Confirmed []string  `json:"confirmed,omitempty"` // names that resolve back to IP
+	Helo      string    `json:"helo,omitempty"`
+	Status    Status    `json:"status"`
+	Findings  []Finding `json:"findings"`
+}
+
+// CheckPTR checks the reverse DNS of ip, forward-confirms it (iprev, RFC
+// 8601 3) and compares it with helo when given.
+func CheckPTR(ctx context.Context, r resolver.Resolver, log *slog.Logger, ip netip.Addr, helo string) PTRReport {
+	f := &findings{check: "ptr"}
+	ip = ip.Unmap()
+	rep := PTRReport{IP: ip.String(), Helo: helo}
+	rev := resolver.ReverseName(ip)
+	names, err := r.LookupPTR(ctx, ip)
+	switch {
+	case err != nil && !resolver.IsNotFound(err):
+		f.dnsFailed(rev, err)
+	case len(names.Names) == 0:
+		f.add(SevError, "none", rev, "", "RFC 8601 3", "%s has no PTR record: Gmail, Yahoo and many others reject or junk mail from IPs without reverse DNS; ask the IP's owner to set one", ip)
+	default:
+		rep.Names = names.Names
+		for _, n := range names.Names {
+			ips, err := addrs(ctx, r, n)
+			if err != nil {
+				f.dnsFailed(n, err)
+				continue
+			}
+			if slices.Contains(ips, ip) {
+				rep.Confirmed = append(rep.Confirmed, n)
+			}
+		}
+		if len(rep.Confirmed) == 0 && !f.unknown {
+			f.add(SevError, "not-confirmed", rev, strings.Join(names.Names, " "), "RFC 8601 3",
+				"the PTR of %s (%s) does not resolve back to %s: forward-confirmed reverse DNS fails; add an A/AAAA record for the name", ip, strings.Join(names.Names, ", "), ip)
+		}
+	}
+	if helo != "" && len(rep.Names) > 0 {
+		h := strings.ToLower(strings.TrimSuffix(helo, "."))
+		match := false
+		for _, n := range rep.Names {
+			if strings.EqualFold(n, h) {
+				match = true
+			}
+		}
+		if !match {
+			f.add(SevWarning, "helo-mismatch", rev, strings.Join(rep.Names, " "), "RFC 5321 4.1.4",
+				"the HELO name %s is not the PTR name of %s (%s): some receivers score this as spam; say HELO with the PTR name", helo, ip, strings.Join(rep.Names, ", "))
+		}
+	}
+	if helo != "" {
+		ips, err := addrs(ctx, r, helo)
+		if err == nil && !slices.Contains(ips, ip) {
+			f.add(SevWarning, "helo-address", helo, "", "RFC 5321 4.1.4", "the HELO name %s does not resolve to %s", helo, ip)
+		}
+	}
+	rep.Findings, rep.Status = f.list, f.status()
+	log.Debug("ptr checked", "ip", ip, "status", rep.Status)
+	return rep
+}

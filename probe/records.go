@@ -1,0 +1,142 @@
+package probe
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/relaylab/relaylab/internal/resolver"
+)
+
+// RecordReport is the result of a check of one simple record.
+type RecordReport struct {
+	Name     string            `json:"name"`
+	Record   string            `json:"record,omitempty"`
+	Tags     map[string]string `json:"tags,omitempty"`
+	Status   Status            `json:"status"`
+	Findings []Finding         `json:"findings"`
+}
+
+// tagList parses "k=v; k=v" (the syntax of TLS-RPT and BIMI records).
+func tagList(s string) (map[string]string, []string, bool) {
+	tags := map[string]string{}
+	var order []string
+	for _, part := range strings.Split(s, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			return nil, nil, false
+		}
+		k = strings.TrimSpace(k)
+		if _, dup := tags[k]; dup {
+			return nil, nil, false
+		}
+		tags[k] = strings.TrimSpace(v)
+		order = append(order, k)
+	}
+	return tags, order, true
+}
+
+// fetchOne returns the records of name that start with prefix.
+func fetchOne(ctx context.Context, r resolver.Resolver, f *findings, name, prefix string) ([]string, bool) {
+	t, err := lookupTXT(ctx, r, name)
+	if err != nil {
+		f.dnsFailed(name, err)
+		return nil, false
+	}
+	var recs []string
+	for _, s := range t.Joined() {
+		if strings.HasPrefix(s, prefix) {
+			recs = append(recs, s)
+		}
+	}
+	return recs, true
+}
+
+// CheckTLSRPT checks the _smtp._tls record (RFC 8460 3).
+func CheckTLSRPT(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain string) RecordReport {
+	f := &findings{check: "tls-rpt"}
+	name := "_smtp._tls." + domain
+	rep := RecordReport{Name: name}
+	recs, ok := fetchOne(ctx, r, f, name, "v=TLSRPTv1")
+	switch {
+	case !ok:
+	case len(recs) == 0:
+		f.add(SevInfo, "none", name, "", "RFC 8460 3", "no TLS-RPT record: you get no reports of TLS failures delivering to %s", domain)
+	case len(recs) > 1:
+		f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 8460 3", "%d TLS-RPT records: senders use none; keep one", len(recs))
+	default:
+		rep.Record = recs[0]
+		tags, order, ok := tagList(recs[0])
+		if !ok || order[0] != "v" || tags["v"] != "TLSRPTv1" {
+			f.add(SevError, "syntax", name, recs[0], "RFC 8460 3", "the record is not \"v=TLSRPTv1; rua=...\"")
+			break
+		}
+		rep.Tags = tags
+		if tags["rua"] == "" {
+			f.add(SevError, "no-rua", name, recs[0], "RFC 8460 3", "the required rua tag is missing: no report can be sent")
+			break
+		}
+		for _, u := range strings.Split(tags["rua"], ",") {
+			pu, err := url.Parse(strings.TrimSpace(u))
+			if err != nil || (pu.Scheme != "mailto" && pu.Scheme != "https") || (pu.Opaque == "" && pu.Host == "") {
+				f.add(SevError, "rua", name, recs[0], "RFC 8460 3", "rua %q is not a mailto: or https: URI", u)
+			}
+		}
+	}
+	rep.Findings, rep.Status = f.list, f.status()
+	log.Debug("tls-rpt checked", "domain", domain, "status", rep.Status)
+	return rep
+}
+
+// CheckBIMI checks the syntax of default._bimi.domain (the BIMI draft,
+// draft-brand-indicators-for-message-identification). dmarcPolicy is the
+// effective DMARC policy; BIMI needs quarantine or reject.
+func CheckBIMI(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain, dmarcPolicy string) RecordReport {
+	f := &findings{check: "bimi"}
+	name := "default._bimi." + domain
+	const ref = "draft-brand-indicators-for-message-identification 4.2"
+	rep := RecordReport{Name: name}
+	recs, ok := fetchOne(ctx, r, f, name, "v=BIMI1")
+	switch {
+	case !ok:
+	case len(recs) == 0:
+		f.add(SevInfo, "none", name, "", ref, "no BIMI record: mail clients show no brand logo")
+	case len(recs) > 1:
+		f.add(SevError, "multiple", name, strings.Join(recs, " | "), ref, "%d BIMI records: none is used; keep one", len(recs))
+	default:
+		rep.Record = recs[0]
+		tags, order, ok := tagList(recs[0])
+		if !ok || order[0] != "v" || tags["v"] != "BIMI1" {
+			f.add(SevError, "syntax", name, recs[0], ref, "the record is not \"v=BIMI1; l=...; a=...\"")
+			break
+		}
+		rep.Tags = tags
+		if l := tags["l"]; l != "" {
+			if u, err := url.Parse(l); err != nil || u.Scheme != "https" || u.Host == "" {
+				f.add(SevError, "logo-url", name, recs[0], ref, "l=%s is not an https URL", l)
+			} else if !strings.HasSuffix(strings.ToLower(u.Path), ".svg") {
+				f.add(SevWarning, "logo-format", name, recs[0], ref, "l=%s does not name an SVG file; the logo must be SVG Tiny PS", l)
+			}
+		} else if tags["a"] == "" {
+			f.add(SevInfo, "declined", name, recs[0], ref, "empty l= and a=: the domain declines to show a logo")
+		}
+		if a := tags["a"]; a != "" {
+			if u, err := url.Parse(a); err != nil || u.Scheme != "https" || u.Host == "" {
+				f.add(SevError, "authority-url", name, recs[0], ref, "a=%s is not an https URL", a)
+			}
+		} else {
+			f.add(SevInfo, "no-vmc", name, recs[0], ref, "no a= (Verified Mark Certificate): Gmail and Apple Mail show no logo without one")
+		}
+		if dmarcPolicy != "quarantine" && dmarcPolicy != "reject" {
+			f.add(SevWarning, "dmarc-policy", name, recs[0], ref, "BIMI requires a DMARC policy of quarantine or reject; the policy here is %q", dmarcPolicy)
+		}
+	}
+	rep.Findings, rep.Status = f.list, f.status()
+	log.Debug("bimi checked", "domain", domain, "status", rep.Status)
+	return rep
+}

@@ -1,0 +1,254 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestCheckMX(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "../testdata/dns/auth.zone")
+	tests := []struct {
+		domain, code string
+		status       Status
+		hosts        int
+	}{
+		{"good.auth.test", "", StatusOK, 2},
+		{"nullmx.auth.test", "mx.null", StatusOK, 0},
+		{"mxcname.auth.test", "mx.cname", StatusWarning, 1},
+		{"mxip.auth.test", "mx.ip-literal", StatusError, 1},
+		{"mxnoaddr.auth.test", "mx.no-address", StatusError, 1},
+		{"nomx.auth.test", "mx.implicit", StatusWarning, 0},
+		{"ghost.auth.test", "mx.none", StatusError, 0},
+		{"missing.auth.test", "mx.nxdomain", StatusError, 0},
+		{"mxfail.auth.test", "mx.dns-error", StatusUnknown, 0},
+	}
+	for _, tt := range tests {
+		rep := CheckMX(context.Background(), r, discard(), tt.domain)
+		if _, ok := codes(rep.Findings)[tt.code]; tt.code != "" && !ok {
+			t.Errorf("%s: findings %+v lack %s", tt.domain, rep.Findings, tt.code)
+		}
+		if rep.Status != tt.status || len(rep.Hosts) != tt.hosts {
+			t.Errorf("%s: status %s with %d hosts, want %s with %d (%+v)", tt.domain, rep.Status, len(rep.Hosts), tt.status, tt.hosts, rep.Findings)
+		}
+	}
+}
+
+func TestCheckPTR(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "../testdata/dns/auth.zone")
+	tests := []struct {
+		ip, helo, code string
+		status         Status
+	}{
+		{"192.0.2.50", "sender.auth.test", "", StatusOK},
+		{"192.0.2.50", "", "", StatusOK},
+		{"192.0.2.50", "mx1.auth.test", "ptr.helo-mismatch", StatusWarning},
+		{"192.0.2.51", "", "ptr.not-confirmed", StatusError},
+		{"192.0.2.52", "", "ptr.none", StatusError},
+		{"::ffff:192.0.2.31", "mx1.auth.test", "", StatusOK},
+	}
+	for _, tt := range tests {
+		rep := CheckPTR(context.Background(), r, discard(), netip.MustParseAddr(tt.ip), tt.helo)
+		if _, ok := codes(rep.Findings)[tt.code]; tt.code != "" && !ok {
+			t.Errorf("%s: findings %+v lack %s", tt.ip, rep.Findings, tt.code)
+		}
+		if rep.Status != tt.status {
+			t.Errorf("%s %s: status %s, want %s (%+v)", tt.ip, tt.helo, rep.Status, tt.status, rep.Findings)
+		}
+	}
+}
+
+func TestParseMTASTSPolicy(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		body string
+		ok   bool
+	}{
+		{"version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmx: *.example.net\r\nmax_age: 604800\r\n", true},
+		{"version: STSv1\nmode: testing\nmx: mx.example.com\nmax_age: 86400\n", true},
+		{"version: STSv1\nmode: none\nmax_age: 0\n", true},
+		{"version: STSv2\nmode: enforce\nmx: a.example\nmax_age: 1\n", false},
+		{"version: STSv1\nmode: strict\nmx: a.example\nmax_age: 1\n", false},
+		{"version: STSv1\nmode: enforce\nmax_age: 1\n", false},
+		{"version: STSv1\nmode: enforce\nmx: a.example\n", false},
+		{"version: STSv1\nmode: enforce\nmx: a.example\nmax_age: 31557601\n", false},
+		{"version: STSv1\nmode: enforce\nmx: a.*.example\nmax_age: 1\n", false},
+		{"version: STSv1\nmode: enforce\nmode: none\nmx: a.example\nmax_age: 1\n", false},
+		{"garbage", false},
+	}
+	for _, tt := range tests {
+		if _, err := ParseMTASTSPolicy(tt.body); (err == nil) != tt.ok {
+			t.Errorf("ParseMTASTSPolicy(%q) = %v, want ok=%v", tt.body, err, tt.ok)
+		}
+	}
+	for _, m := range []struct {
+		pat, host string
+		want      bool
+	}{
+		{"*.example.net", "mx.example.net", true},
+		{"*.example.net", "a.b.example.net", false},
+		{"*.example.net", "example.net", false},
+		{"mx.example.com", "MX.example.com.", true},
+	} {
+		if MatchMX(m.pat, m.host) != m.want {
+			t.Errorf("MatchMX(%q, %q) != %v", m.pat, m.host, m.want)
+		}
+	}
+}
+
+// policyServer serves MTA-STS policies by host name over TLS on loopback;
+// client() dials it whatever the name.
+type policyServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	policies map[string]string // host -> body ("" 404; "redirect" 301; "big" > 64 KiB)
+}
+
+func newPolicyServer(t *testing.T) *policyServer {
+	ps := &policyServer{policies: map[string]string{}}
+	ps.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ps.mu.Lock()
+		body := ps.policies[r.Host]
+		ps.mu.Unlock()
+		switch {
+		case r.URL.Path != "/.well-known/mta-sts.txt" || body == "":
+			http.NotFound(w, r)
+		case body == "redirect":
+			http.Redirect(w, r, "https://elsewhere.example/", http.StatusMovedPermanently)
+		case body == "big":
+			w.Header().Set("Content-Type", "text/plain")
+			w.Write([]byte(strings.Repeat("mx: a.example\n", 6000))) //nolint:errcheck
+		default:
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Write([]byte(body)) //nolint:errcheck
+		}
+	}))
+	t.Cleanup(ps.Close)
+	return ps
+}
+
+func (ps *policyServer) set(host, body string) {
+	ps.mu.Lock()
+	ps.policies[host] = body
+	ps.mu.Unlock()
+}
+
+func (ps *policyServer) client() *http.Client {
+	tr := ps.Client().Transport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, ps.Listener.Addr().String())
+	}
+	tr.TLSClientConfig = &tls.Config{RootCAs: tr.TLSClientConfig.RootCAs, ServerName: "example.com"}
+	return &http.Client{Transport: tr}
+}
+
+func TestCheckMTASTS(t *testing.T) {
+	t.Parallel()
+	r, srv := testResolver(t, "../testdata/dns/auth.zone")
+	ps := newPolicyServer(t)
+	good := "version: STSv1\nmode: enforce\nmx: mx1.auth.test\nmx: *.auth.test\nmax_age: 604800\n"
+	ps.set("mta-sts.good.auth.test", good)
+	for _, d := range []string{"redir", "big", "short", "nomatch", "missing"} {
+		if err := srv.AddString(`_mta-sts.` + d + `.auth.test. 60 IN TXT "v=STSv1; id=1"`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps.set("mta-sts.redir.auth.test", "redirect")
+	ps.set("mta-sts.big.auth.test", "big")
+	ps.set("mta-sts.short.auth.test", "version: STSv1\nmode: testing\nmx: mx1.auth.test\nmax_age: 600\n")
+	ps.set("mta-sts.nomatch.auth.test", "version: STSv1\nmode: enforce\nmx: other.example\nmax_age: 604800\n")
+	ctx := context.Background()
+	mx := []string{"mx1.auth.test", "mx2.auth.test"}
+	tests := []struct {
+		domain, code string
+		status       Status
+	}{
+		{"good.auth.test", "", StatusOK},
+		{"badsts.auth.test", "mta-sts.record-syntax", StatusError},
+		{"twosts.auth.test", "mta-sts.multiple", StatusError},
+		{"nomx.auth.test", "mta-sts.none", StatusOK},
+		{"redir.auth.test", "mta-sts.fetch", StatusError},
+		{"big.auth.test", "mta-sts.fetch", StatusError},
+		{"missing.auth.test", "mta-sts.fetch", StatusError},
+		{"short.auth.test", "mta-sts.max-age", StatusWarning},
+		{"nomatch.auth.test", "mta-sts.mx-mismatch", StatusError},
+	}
+	for _, tt := range tests {
+		rep := CheckMTASTS(ctx, r, discard(), ps.client(), tt.domain, mx, nil)
+		if _, ok := codes(rep.Findings)[tt.code]; tt.code != "" && !ok {
+			t.Errorf("%s: findings %+v lack %s", tt.domain, rep.Findings, tt.code)
+		}
+		if rep.Status != tt.status {
+			t.Errorf("%s: status %s, want %s (%+v)", tt.domain, rep.Status, tt.status, rep.Findings)
+		}
+	}
+	// A policy that changes while the id stays is an error.
+	first := CheckMTASTS(ctx, r, discard(), ps.client(), "good.auth.test", mx, nil)
+	ps.set("mta-sts.good.auth.test", strings.Replace(good, "604800", "1209600", 1))
+	second := CheckMTASTS(ctx, r, discard(), ps.client(), "good.auth.test", mx, first.Seen)
+	if _, ok := codes(second.Findings)["mta-sts.id-unchanged"]; !ok || second.Status != StatusError {
+		t.Errorf("changed policy with the same id: %+v", second.Findings)
+	}
+	if third := CheckMTASTS(ctx, r, discard(), ps.client(), "good.auth.test", mx, second.Seen); third.Status != StatusOK {
+		t.Errorf("unchanged since last run: %+v", third.Findings)
+	}
+}
+
+func TestCheckTLSRPTAndBIMI(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "../testdata/dns/auth.zone")
+	ctx := context.Background()
+	for _, tt := range []struct {
+		domain, code string
+		status       Status
+	}{
+		{"good.auth.test", "", StatusOK},
+		{"badsts.auth.test", "tls-rpt.rua", StatusError},
+		{"none.auth.test", "tls-rpt.none", StatusOK},
+	} {
+		rep := CheckTLSRPT(ctx, r, discard(), tt.domain)
+		if _, ok := codes(rep.Findings)[tt.code]; (tt.code != "" && !ok) || rep.Status != tt.status {
+			t.Errorf("tls-rpt %s: %s %+v, want %s with %s", tt.domain, rep.Status, rep.Findings, tt.status, tt.code)
+		}
+	}
+	for _, tt := range []struct {
+		domain, policy, code string
+		status               Status
+	}{
+		{"good.auth.test", "reject", "", StatusOK},
+		{"good.auth.test", "none", "bimi.dmarc-policy", StatusWarning},
+		{"none.auth.test", "reject", "bimi.logo-url", StatusError},
+		{"nomx.auth.test", "reject", "bimi.none", StatusOK},
+	} {
+		rep := CheckBIMI(ctx, r, discard(), tt.domain, tt.policy)
+		if _, ok := codes(rep.Findings)[tt.code]; (tt.code != "" && !ok) || rep.Status != tt.status {
+			t.Errorf("bimi %s: %s %+v, want %s with %s", tt.domain, rep.Status, rep.Findings, tt.status, tt.code)
+		}
+	}
+}
+
+func FuzzParseMTASTSPolicy(f *testing.F) {
+	for _, s := range []string{"version: STSv1\r\nmode: enforce\r\nmx: *.example.com\r\nmax_age: 86400\r\n", "version: STSv1\nmode: none\nmax_age: 0", "mx: *.\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseMTASTSPolicy(s)
+		if err != nil {
+			return
+		}
+		if p.MaxAge < 0 || p.MaxAge > mtaSTSMaxAge || (p.Mode != "none" && len(p.MX) == 0) {
+			t.Fatalf("accepted an invalid policy %+v", p)
+		}
+		for _, pat := range p.MX {
+			MatchMX(pat, "mx.example.com")
+		}
+	})
+}
