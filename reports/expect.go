@@ -20,6 +20,9 @@ type Expectations struct {
 type RecipientExpectation struct {
 	Name  string `yaml:"name"`
 	Match string `yaml:"match"`
+	// Message narrows the match to one message: "msg-2" is the second
+	// message a scenario submitted (a glob; relay message ids work too).
+	Message string `yaml:"message"`
 	// Status is the final status: delivered, bounced, expired, suppressed,
 	// deferred (still waiting) or queued.
 	Status   string `yaml:"status"`
@@ -184,6 +187,9 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 	var problems []string
 	for _, r := range d.Recipients {
 		if !Glob(strings.ToLower(e.Match), strings.ToLower(r.Address)) {
+			continue
+		}
+		if e.Message != "" && !Glob(e.Message, r.Message) {
 			continue
 		}
 		matched++

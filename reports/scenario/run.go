@@ -274,10 +274,27 @@ func normalize(d *reports.Data, subs []*submission) {
 	for _, s := range subs {
 		names[s.id] = fmt.Sprintf("msg-%d", s.seq)
 	}
+	// Messages the relay made itself (DSNs) are named in the order they
+	// were queued.
+	var made []*reports.Recipient
 	for _, r := range d.Recipients {
-		if n, ok := names[r.Message]; ok {
-			r.Message = n
+		if _, ok := names[r.Message]; !ok {
+			made = append(made, r)
 		}
+	}
+	sort.SliceStable(made, func(i, j int) bool {
+		if !made[i].Queued.Equal(made[j].Queued) {
+			return made[i].Queued.Before(made[j].Queued)
+		}
+		return made[i].Address < made[j].Address
+	})
+	for _, r := range made {
+		if _, ok := names[r.Message]; !ok {
+			names[r.Message] = fmt.Sprintf("relay-%d", len(names)-len(subs)+1)
+		}
+	}
+	for _, r := range d.Recipients {
+		r.Message = names[r.Message]
 		for i := range r.Attempts {
 			r.Attempts[i].Latency = 0
 			r.Attempts[i].Host = stripPort(r.Attempts[i].Host)

@@ -3,28 +3,152 @@ package scenario
 import (
 	"bytes"
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/reports"
 )
 
-func TestGreylistingScenario(t *testing.T) {
-	t.Parallel()
-	sc, err := Load(filepath.Join("..", "..", "testdata", "scenarios", "greylisting.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+const dir = "../../testdata/scenarios"
+
+func replay(t *testing.T, sc *Scenario) *Outcome {
+	t.Helper()
 	out, err := Run(context.Background(), sc, Options{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", sc.Name, err)
 	}
-	for _, r := range out.Results {
-		if !r.Pass {
-			t.Errorf("%s: %s", r.Name, r.Message)
+	return out
+}
+
+// TestShippedScenarios replays every scenario in testdata/scenarios: they
+// are documentation, and each must pass.
+func TestShippedScenarios(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if len(files) < 10 {
+		t.Fatalf("%d scenarios shipped, want at least 10", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			sc, err := Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := replay(t, sc)
+			for _, r := range out.Results {
+				if !r.Pass {
+					t.Errorf("%s: %s", r.Name, r.Message)
+				}
+			}
+			if t.Failed() {
+				var b bytes.Buffer
+				reports.WriteText(&b, out.Data)
+				t.Logf("report:\n%s", b.String())
+			}
+		})
+	}
+}
+
+// TestWrongExpectationsFail changes one expectation in three scenarios and
+// checks that the verdict fails with a message naming the recipient, what
+// was expected and what happened.
+func TestWrongExpectationsFail(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		file, from, to, want string
+	}{
+		{"greylisting.yaml", "dsn: none", "dsn: sent", "greylist5m+user1@example.test (message msg-1): expected a DSN to be sent, none was; timeline:\n  #1  +0s"},
+		{"expiry.yaml", "status: expired", "status: delivered", "ops@busy.test (message msg-1): expected status delivered, got expired"},
+		{"smarthost-failover.yaml", "path: backup", "path: primary", "expected path primary, got \"backup\""},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(filepath.Join(dir, tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(data, []byte(tc.from)) {
+				t.Fatalf("%s no longer contains %q", tc.file, tc.from)
+			}
+			sc, err := Parse(tc.file, bytes.Replace(data, []byte(tc.from), []byte(tc.to), 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := replay(t, sc)
+			if out.Passed() {
+				t.Fatal("a wrong expectation passed")
+			}
+			var msgs []string
+			for _, r := range out.Results {
+				if !r.Pass {
+					msgs = append(msgs, r.Message)
+				}
+			}
+			if got := strings.Join(msgs, "\n"); !strings.Contains(got, tc.want) {
+				t.Errorf("failure message\n%s\ndoes not contain\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDeterministic replays a scenario twice: the JSON must be identical.
+func TestDeterministic(t *testing.T) {
+	t.Parallel()
+	for _, f := range []string{"greylisting.yaml", "expiry.yaml"} {
+		sc, err := Load(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var js [2]bytes.Buffer
+		for i := range js {
+			out := replay(t, sc)
+			v := reports.NewVerdict(sc.Name, f, out.Data, out.Results)
+			if err := reports.WriteVerdictsJSON(&js[i], []reports.Verdict{v}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(js[0].Bytes(), js[1].Bytes()) {
+			t.Errorf("%s: two replays gave different JSON:\n%s\n---\n%s", f, js[0].String(), js[1].String())
 		}
 	}
-	var b bytes.Buffer
-	reports.WriteText(&b, out.Data)
-	t.Logf("virtual %s wall %s jumps %d\n%s", out.Virtual, out.Wall, out.Jumps, b.String())
+}
+
+func TestMalformedScenarios(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"unknown key", "name: x\nmessages:\n  - to: [a@b.test]\nexpect:\n  recipents: []\n", "bad.yaml:5:3: expect.recipents"},
+		{"wrong type", "name: x\nseed: many\nmessages:\n  - to: [a@b.test]\n", "bad.yaml:2:"},
+		{"no messages", "name: x\n", "messages: a scenario needs at least one message"},
+		{"bad address", "name: x\nmessages:\n  - to: [nobody]\n", `bad.yaml:3:10: messages[0].to[0]: "nobody" is not an address`},
+		{"impossible expectation", "name: x\nmessages:\n  - to: [a@b.test]\nexpect:\n  recipients:\n    - {match: '*', attempts: 1, attempt_times: [0s, 1m]}\n", "can never hold"},
+		{"unknown sink listener", "name: x\nrelay:\n  paths: [{name: p, host: 'sink:nope'}]\n  routes: [{name: r, paths: [p]}]\nmessages:\n  - to: [a@b.test]\n", `relay.paths[0].host: no sink listener named "nope"`},
+		{"bad relay value", "name: x\nrelay:\n  retry: {kind: sometimes}\nmessages:\n  - to: [a@b.test]\n", "bad.yaml:3:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse("bad.yaml", []byte(tc.yaml))
+			var ce *config.Error
+			if err == nil || !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestClockLimit(t *testing.T) {
+	t.Parallel()
+	data, _ := os.ReadFile(filepath.Join(dir, "expiry.yaml"))
+	sc, err := Parse("expiry.yaml", append(data, []byte("clock: {limit: 2h}\n")...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), sc, Options{})
+	if !errors.Is(err, ErrClockLimit) || !strings.Contains(err.Error(), "recipients final after 2h0m0s") {
+		t.Fatalf("Run = %v, want ErrClockLimit", err)
+	}
 }
