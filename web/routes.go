@@ -32,29 +32,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 
 	api := http.NewServeMux()
-	api.HandleFunc("GET /api/v1/events", s.listEvents)
-	api.HandleFunc("GET /api/v1/events/stream", s.streamEvents)
-	api.HandleFunc("GET /api/v1/events/{id}", s.getEvent)
-	api.HandleFunc("GET /api/v1/stats", s.stats)
-	api.HandleFunc("GET /api/v1/messages", s.listMessages)
-	api.HandleFunc("POST /api/v1/messages", s.enqueue)
-	api.HandleFunc("GET /api/v1/messages/{id}", s.getMessage)
-	api.HandleFunc("GET /api/v1/messages/{id}/timeline", s.messageTimeline)
-	api.HandleFunc("GET /api/v1/messages/{id}/body.html", s.relayBody)
-	api.HandleFunc("GET /api/v1/recipients/{address}/timeline", s.recipientTimeline)
-	api.HandleFunc("GET /api/v1/queue", s.listQueue)
-	api.HandleFunc("POST /api/v1/queue/{id}/retry", s.retryNow)
-	api.HandleFunc("DELETE /api/v1/queue/{id}", s.deleteQueued)
-	api.HandleFunc("GET /api/v1/suppressions", s.listSuppressions)
-	api.HandleFunc("DELETE /api/v1/suppressions/{address}", s.unsuppress)
-	api.HandleFunc("GET /api/v1/sink/sessions", s.listSessions)
-	api.HandleFunc("GET /api/v1/sink/sessions/{id}", s.getSession)
-	api.HandleFunc("GET /api/v1/sink/messages/{id}", s.getSinkMessage)
-	api.HandleFunc("GET /api/v1/sink/messages/{id}/body.html", s.sinkBody)
-	api.HandleFunc("GET /api/v1/sink/rules", s.getRules)
-	api.HandleFunc("PUT /api/v1/sink/rules", s.putRules)
-	api.HandleFunc("GET /api/v1/probe/results", s.probeResults)
-	api.HandleFunc("GET /api/v1/probe/history", s.probeHistory)
+	for _, e := range s.endpoints() {
+		api.HandleFunc(e.method+" "+e.path, e.handle)
+	}
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "see /openapi.yaml for the API")
 	})
@@ -67,6 +47,40 @@ func (s *Server) routes() http.Handler {
 
 	mux.Handle("/", s.authenticate(api))
 	return s.secure(mux)
+}
+
+// endpoint is one operation of the REST API; openapi.yaml documents each.
+type endpoint struct {
+	method, path string
+	handle       http.HandlerFunc
+}
+
+func (s *Server) endpoints() []endpoint {
+	return []endpoint{
+		{"GET", "/api/v1/events", s.listEvents},
+		{"GET", "/api/v1/events/stream", s.streamEvents},
+		{"GET", "/api/v1/events/{id}", s.getEvent},
+		{"GET", "/api/v1/stats", s.stats},
+		{"GET", "/api/v1/messages", s.listMessages},
+		{"POST", "/api/v1/messages", s.enqueue},
+		{"GET", "/api/v1/messages/{id}", s.getMessage},
+		{"GET", "/api/v1/messages/{id}/timeline", s.messageTimeline},
+		{"GET", "/api/v1/messages/{id}/body.html", s.relayBody},
+		{"GET", "/api/v1/recipients/{address}/timeline", s.recipientTimeline},
+		{"GET", "/api/v1/queue", s.listQueue},
+		{"POST", "/api/v1/queue/{id}/retry", s.retryNow},
+		{"DELETE", "/api/v1/queue/{id}", s.deleteQueued},
+		{"GET", "/api/v1/suppressions", s.listSuppressions},
+		{"DELETE", "/api/v1/suppressions/{address}", s.unsuppress},
+		{"GET", "/api/v1/sink/sessions", s.listSessions},
+		{"GET", "/api/v1/sink/sessions/{id}", s.getSession},
+		{"GET", "/api/v1/sink/messages/{id}", s.getSinkMessage},
+		{"GET", "/api/v1/sink/messages/{id}/body.html", s.sinkBody},
+		{"GET", "/api/v1/sink/rules", s.getRules},
+		{"PUT", "/api/v1/sink/rules", s.putRules},
+		{"GET", "/api/v1/probe/results", s.probeResults},
+		{"GET", "/api/v1/probe/history", s.probeHistory},
+	}
 }
 
 // secure sets the headers every response carries.

@@ -1,0 +1,138 @@
+package web
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestAuth(t *testing.T) {
+	t.Parallel()
+	basic := func(u, p string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(u+":"+p)) }
+	open := startServer(t, Options{})
+	token := startServer(t, Options{Auth: Auth{Token: "s3cret"}})
+	both := startServer(t, Options{Auth: Auth{Token: "s3cret", User: "ops", Password: "pw"}})
+	// The cookie a browser gets from /?token=.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(token.url + "/?token=s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var cookie string
+	for _, c := range resp.Cookies() {
+		if c.Name == sessionCookie && c.HttpOnly && c.SameSite == http.SameSiteStrictMode {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" || cookie == "" || strings.Contains(cookie, "s3cret") {
+		t.Fatalf("token login: %d to %q, cookie %q", resp.StatusCode, resp.Header.Get("Location"), cookie)
+	}
+
+	for _, tc := range []struct {
+		name      string
+		ts        *testServer
+		path      string
+		hdr       []string
+		want      int
+		wantBasic bool // a WWW-Authenticate: Basic challenge
+	}{
+		{"open api", open, "/api/v1/events", nil, 200, false},
+		{"open ui", open, "/", nil, 200, false},
+		{"open metrics", open, "/metrics", nil, 200, false},
+		{"token none", token, "/api/v1/events", nil, 401, false},
+		{"token ui none", token, "/", nil, 401, false},
+		{"token metrics none", token, "/metrics", nil, 401, false},
+		{"token openapi none", token, "/openapi.yaml", nil, 401, false},
+		{"token wrong", token, "/api/v1/events", []string{"Authorization", "Bearer nope"}, 401, false},
+		{"token right", token, "/api/v1/events", []string{"Authorization", "Bearer s3cret"}, 200, false},
+		{"token in api query refused", token, "/api/v1/events?token=s3cret", nil, 401, false},
+		{"token cookie", token, "/api/v1/events", []string{"Cookie", cookie}, 200, false},
+		{"token cookie ui", token, "/app.js", []string{"Cookie", cookie}, 200, false},
+		{"token bad cookie", token, "/api/v1/events", []string{"Cookie", sessionCookie + "=s3cret"}, 401, false},
+		{"token health open", token, "/healthz", nil, 200, false},
+		{"token ready open", token, "/readyz", nil, 200, false},
+		{"basic none", both, "/api/v1/events", nil, 401, true},
+		{"basic wrong", both, "/api/v1/events", []string{"Authorization", basic("ops", "nope")}, 401, true},
+		{"basic right", both, "/api/v1/events", []string{"Authorization", basic("ops", "pw")}, 200, false},
+		{"basic or token", both, "/api/v1/events", []string{"Authorization", "Bearer s3cret"}, 200, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, hdr, body := do(t, "GET", tc.ts.url+tc.path, "", tc.hdr...)
+			if code != tc.want {
+				t.Fatalf("got %d %s, want %d", code, body, tc.want)
+			}
+			if code == 401 {
+				wantAPIError(t, body)
+			}
+			if got := strings.HasPrefix(hdr.Get("WWW-Authenticate"), "Basic"); got != tc.wantBasic {
+				t.Fatalf("WWW-Authenticate %q", hdr.Get("WWW-Authenticate"))
+			}
+		})
+	}
+
+	// The websocket is covered too.
+	for _, tc := range []struct {
+		name string
+		hdr  http.Header
+		want int
+	}{
+		{"ws none", nil, 401},
+		{"ws bearer", http.Header{"Authorization": {"Bearer s3cret"}}, 101},
+		{"ws cookie", http.Header{"Cookie": {cookie}}, 101},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, resp, _ := dialStream(t, token.url, "", tc.hdr)
+			if conn != nil {
+				conn.Close()
+			}
+			if resp == nil || resp.StatusCode != tc.want {
+				t.Fatalf("got %v, want %d", resp, tc.want)
+			}
+		})
+	}
+}
+
+// TestCrossOriginWrites: a page of another origin cannot make the browser
+// change anything.
+func TestCrossOriginWrites(t *testing.T) {
+	t.Parallel()
+	ts, relay, _ := componentServer(t)
+	for _, tc := range []struct {
+		origin string
+		want   int
+	}{
+		{"http://evil.example", 403},
+		{"null", 403},
+		{"", 202},
+		{ts.url, 202},
+	} {
+		code, _, body := do(t, "POST", ts.url+"/api/v1/queue/order-2/retry", "", "Origin", tc.origin)
+		if code != tc.want {
+			t.Errorf("origin %q: got %d %s, want %d", tc.origin, code, body, tc.want)
+		}
+	}
+	relay.mu.Lock()
+	defer relay.mu.Unlock()
+	if len(relay.retried) != 2 {
+		t.Fatalf("retried %v, want two (the same-origin ones)", relay.retried)
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	t.Parallel()
+	st := openStore(t, nil)
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"no store", Options{}},
+		{"user without password", Options{Store: st, Auth: Auth{User: "ops"}}},
+	} {
+		if _, err := New(tc.opts); err == nil {
+			t.Errorf("%s: New accepted it", tc.name)
+		}
+	}
+}
