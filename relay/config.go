@@ -40,6 +40,8 @@ type Config struct {
 	Classify    []Rule            `yaml:"classify"`
 	DSN         DSNConfig         `yaml:"dsn"`
 	Suppression SuppressionConfig `yaml:"suppression"`
+	// DKIM signs outgoing mail per sending domain.
+	DKIM []DKIMConfig `yaml:"dkim"`
 }
 
 // PathConfig is one upstream: a smarthost or direct MX delivery.
@@ -208,6 +210,11 @@ func (c *Config) Validate(prefix string) error {
 	}
 	for i, r := range c.Classify {
 		if err := r.validate(key(fmt.Sprintf("classify[%d]", i))); err != nil {
+			return err
+		}
+	}
+	for i, d := range c.DKIM {
+		if err := d.validate(key(fmt.Sprintf("dkim[%d]", i))); err != nil {
 			return err
 		}
 	}

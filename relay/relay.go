@@ -123,6 +123,13 @@ func New(cfg Config, opts Options) (*Relay, error) {
 		sleeps: map[*time.Time]struct{}{},
 	}
 	r.pool = newConnPool()
+	if len(cfg.DKIM) > 0 {
+		s, err := newDKIMSigner(cfg.DKIM, r.log)
+		if err != nil {
+			return nil, err
+		}
+		r.signer = s
+	}
 	for _, pc := range cfg.Paths {
 		r.paths[pc.Name] = newPath(pc, cfg.Hostname)
 	}

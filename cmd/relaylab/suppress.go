@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+)
+
+func init() {
+	register(command{"suppress", "list, add or remove addresses on the relay's suppression list", runSuppress})
+}
+
+func runSuppress(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "suppress", "(list | add ADDR | remove ADDR) [--db PATH] [--reason TEXT] [--json]")
+	db := fs.String("db", "", "the SQLite store (default relaylab.db)")
+	cfgPath := fs.String("config", "", "YAML configuration file")
+	reason := fs.String("reason", "", "add: why the address is suppressed")
+	asJSON := fs.Bool("json", false, "list: print JSON")
+	if err := parseFlags(fs, interleave(args)); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return usageError("suppress: say list, add ADDR or remove ADDR")
+	}
+	verb, rest := fs.Arg(0), fs.Args()[1:]
+	switch {
+	case verb == "list" && len(rest) == 0:
+	case (verb == "add" || verb == "remove") && len(rest) == 1:
+	default:
+		return usageError("suppress: want list, add ADDR or remove ADDR, got %q", fs.Args())
+	}
+	rl, done, err := openRelay(ctx, e, *db, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer done()
+	switch verb {
+	case "list":
+		list, err := rl.Suppressions(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e, list)
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(e.stdout, "the suppression list is empty")
+			return nil
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ADDRESS\tSINCE\tSOURCE\tCATEGORY\tREASON")
+		for _, s := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Address, s.Created.Format(time.RFC3339), s.Source, s.Category, s.Reason)
+		}
+		return tw.Flush()
+	case "add":
+		if err := rl.Suppress(ctx, rest[0], *reason); err != nil {
+			return usageError("%v", err)
+		}
+		fmt.Fprintf(e.stdout, "suppressed %s: later messages to it are recorded as suppressed and not sent\n", rest[0])
+		return nil
+	default:
+		ok, err := rl.Unsuppress(ctx, rest[0])
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &exitError{code: 1, err: fmt.Errorf("%s is not on the suppression list", rest[0])}
+		}
+		fmt.Fprintf(e.stdout, "removed %s from the suppression list\n", rest[0])
+		return nil
+	}
+}

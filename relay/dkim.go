@@ -1,0 +1,136 @@
+package relay
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"os"
+	"strings"
+
+	"github.com/emersion/go-msgauth/dkim"
+	"github.com/relaylab/relaylab/internal/config"
+)
+
+// DKIMConfig signs the mail of one sending domain.
+type DKIMConfig struct {
+	Domain   string `yaml:"domain"`
+	Selector string `yaml:"selector"`
+	// KeyFile is a PEM private key: PKCS#8 (RSA or Ed25519) or PKCS#1 RSA.
+	KeyFile string `yaml:"key_file"`
+}
+
+func (d DKIMConfig) validate(k string) error {
+	switch {
+	case d.Domain == "" || strings.ContainsAny(d.Domain, " @"):
+		return config.Errorf(k+".domain", "%q is not a domain", d.Domain)
+	case d.Selector == "" || strings.ContainsAny(d.Selector, " .@"):
+		return config.Errorf(k+".selector", "%q is not a selector (one DNS label such as s2026)", d.Selector)
+	case d.KeyFile == "":
+		return config.Errorf(k+".key_file", "a DKIM key file is required (make one with `relaylab dkim keygen`)")
+	}
+	return nil
+}
+
+// dkimSigner signs messages whose From domain (or, without one, envelope
+// sender domain) has a key.
+type dkimSigner struct {
+	keys map[string]dkimKey
+	log  *slog.Logger
+}
+
+type dkimKey struct {
+	selector string
+	signer   crypto.Signer
+}
+
+func newDKIMSigner(cfgs []DKIMConfig, log *slog.Logger) (*dkimSigner, error) {
+	s := &dkimSigner{keys: map[string]dkimKey{}, log: log}
+	for _, c := range cfgs {
+		b, err := os.ReadFile(c.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("relay: DKIM key for %s: %w", c.Domain, err)
+		}
+		key, err := ParsePrivateKey(b)
+		if err != nil {
+			return nil, fmt.Errorf("relay: DKIM key for %s in %s: %w", c.Domain, c.KeyFile, err)
+		}
+		s.keys[strings.ToLower(c.Domain)] = dkimKey{selector: c.Selector, signer: key}
+	}
+	return s, nil
+}
+
+// ParsePrivateKey reads a PEM RSA or Ed25519 private key.
+func ParsePrivateKey(b []byte) (crypto.Signer, error) {
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, errors.New("no PEM block: want a PEM private key")
+	}
+	switch block.Type {
+	case "RSA PRIVATE KEY":
+		return x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "PRIVATE KEY":
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		switch k := k.(type) {
+		case *rsa.PrivateKey:
+			return k, nil
+		case ed25519.PrivateKey:
+			return k, nil
+		}
+		return nil, fmt.Errorf("key type %T: want RSA or Ed25519", k)
+	}
+	return nil, fmt.Errorf("PEM block %q: want PRIVATE KEY or RSA PRIVATE KEY", block.Type)
+}
+
+// DNSRecord returns the DKIM TXT record value for key's public half
+// (RFC 6376 3.6.1; RFC 8463 for Ed25519).
+func DNSRecord(key crypto.Signer) (string, error) {
+	switch pub := key.Public().(type) {
+	case *rsa.PublicKey:
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		if err != nil {
+			return "", err
+		}
+		return "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(der), nil
+	case ed25519.PublicKey:
+		return "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub), nil
+	}
+	return "", fmt.Errorf("key type %T: want RSA or Ed25519", key.Public())
+}
+
+// Sign returns data with a DKIM-Signature when its domain has a key; on
+// any failure it logs and returns data unsigned (an unsigned message is
+// still deliverable).
+func (s *dkimSigner) Sign(sender string, data []byte) []byte {
+	domain := strings.ToLower(domainOf(sender))
+	if m, err := mail.ReadMessage(bytes.NewReader(data)); err == nil {
+		if from, err := mail.ParseAddress(m.Header.Get("From")); err == nil {
+			domain = strings.ToLower(domainOf(from.Address))
+		}
+	}
+	k, ok := s.keys[domain]
+	if !ok {
+		return data
+	}
+	var out bytes.Buffer
+	err := dkim.Sign(&out, bytes.NewReader(data), &dkim.SignOptions{
+		Domain: domain, Selector: k.selector, Signer: k.signer,
+		HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
+		HeaderKeys: []string{"From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To", "MIME-Version", "Content-Type", "Content-Transfer-Encoding"},
+	})
+	if err != nil {
+		s.log.Warn("relay: DKIM signing failed; sending unsigned", "domain", domain, "err", err)
+		return data
+	}
+	return out.Bytes()
+}
