@@ -134,13 +134,14 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	in.attempt = r.attempt
 	b := sk.decide(in, r.directives)
 	if b.Greylist != nil {
-		if ok, upd := sk.state.greylist(s.c.client, s.from, to, s.c.clock.Now(), b.Greylist); !ok {
+		ok, upd := sk.state.greylist(s.c.client, s.from, to, s.c.clock.Now(), b.Greylist)
+		if upd.key != "" {
 			s.grey = append(s.grey, upd)
+		}
+		if !ok {
 			rep := b.Greylist.Reply
 			s.record(&r, StageRcpt, rep, 0, "")
 			return rep.smtpError()
-		} else if upd.key != "" {
-			s.grey = append(s.grey, upd)
 		}
 		b.Greylist = nil
 	}

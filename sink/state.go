@@ -61,7 +61,10 @@ func (st *state) greylist(ip netip.Addr, from, to string, now time.Time, g *Grey
 	e, ok := st.grey[k]
 	switch {
 	case ok && !e.passed.IsZero() && now.Sub(e.passed) <= g.Expiry:
-		return true, greyUpdate{}
+		// RFC 6647 4.2: each delivery renews a triple that has passed.
+		e.passed = now
+		st.grey[k] = e
+		return true, greyUpdate{k, e}
 	case ok && e.passed.IsZero() && now.Sub(e.first) <= g.Expiry:
 		if now.Sub(e.first) < g.MinDelay {
 			return false, greyUpdate{}

@@ -1,0 +1,130 @@
+package sink
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+func TestProfiles(t *testing.T) {
+	t.Parallel()
+	s, _ := testSink(t, nil, func(c *Config) {
+		c.Profiles = map[string]string{"*.corp.test": "microsoft", "mail.example": "yahoo"}
+		c.ProfileFiles = []string{"../testdata/sink/extra-profiles.yaml"}
+	})
+	addr := addrOf(t, s, "mx")
+	tests := []struct {
+		from, to string
+		code     int
+		text     string
+	}{
+		{"a@x.test", "nosuchuser@gmail.com", 550, "5.1.1"},
+		{"a@x.test", "ratelimit@gmail.test", 421, "4.7.28"},
+		{"a@x.test", "deferred@yahoo.com", 421, "4.7.0 [TSS04]"},
+		{"a@x.test", "busy@mail.example", 421, "[TSS04]"},
+		{"a@x.test", "blocked@outlook.com", 550, "5.7.1"},
+		{"a@x.test", "blocked@mx.corp.test", 550, "S3150"},
+		{"a@x.test", "nosuchuser@fastmail.test", 550, "no mailbox by that name"},
+		{"a@x.test", "alice@gmail.com", 250, ""},
+		{"unauth@x.test", "alice@gmail.com", 550, "5.7.26"},
+		{"a@x.test", "spam1@gmail.com", 550, "5.7.1"},
+		// A directive wins over the profile.
+		{"a@x.test", "nosuchuser+rcpt452@gmail.com", 452, "4.5.3"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.to, func(t *testing.T) {
+			t.Parallel()
+			c := dial(t, addr)
+			c.greet()
+			code, msg := c.send(tc.from, tc.to, testMsg)
+			if code != tc.code || !strings.Contains(msg, tc.text) {
+				t.Fatalf("got %d %q, want %d with %q", code, msg, tc.code, tc.text)
+			}
+		})
+	}
+}
+
+func TestBadProfiles(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.Profiles = map[string]string{"x.test": "nope"}
+	if _, err := loadProfiles(cfg); err == nil || !strings.Contains(err.Error(), "gmail") {
+		t.Errorf("an unknown profile: got %v, want an error listing the known ones", err)
+	}
+	if _, err := ParseCatalogue("bad.yaml", []byte("profiles:\n  - name: x\n    rules:\n      - stage: rcpt\n        reply: \"99\"\n")); err == nil || !strings.Contains(err.Error(), "bad.yaml:5") {
+		t.Errorf("a bad rule in a catalogue: got %v, want bad.yaml:5", err)
+	}
+}
+
+func TestExampleConfig(t *testing.T) {
+	t.Parallel()
+	var f struct {
+		Sink Config `yaml:"sink"`
+	}
+	f.Sink = DefaultConfig()
+	if err := config.Load("../testdata/sink/sink.yaml", &f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sink.Validate("sink"); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Sink.Listeners) != 2 || len(f.Sink.Rules) != 3 || f.Sink.Listeners[1].TLS != "implicit" {
+		t.Errorf("decoded %+v", f.Sink)
+	}
+}
+
+func TestAsyncBounceOnVirtualClock(t *testing.T) {
+	t.Parallel()
+	v := clock.NewVirtual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	// The sender's side: another sink that gets the DSN.
+	rx, rxStore := testSink(t, v, nil)
+	s, st := testSink(t, v, func(c *Config) {
+		c.Bounce.Relay = addrOf(t, rx, "mx")
+		c.Listeners[0].Hostname = "mx.bouncer.test"
+	})
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	if code, msg := c.send("sender@origin.test", "bounce5m@sink.test", testMsg); code != 250 {
+		t.Fatalf("got %d %q, want 250", code, msg)
+	}
+	c.cmd("QUIT")
+	v.Advance(4 * time.Minute)
+	var n int
+	rxStore.DB().QueryRow(`SELECT COUNT(*) FROM sink_messages`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("bounced before its time")
+	}
+	v.Advance(time.Minute)
+	var from, to string
+	var raw []byte
+	for i := 0; i < 2000; i++ {
+		if rxStore.DB().QueryRow(`SELECT mail_from, rcpts, raw FROM sink_messages`).Scan(&from, &to, &raw) == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if from != "" || to != "sender@origin.test" {
+		t.Fatalf("DSN envelope: from %q to %q, want <> and the original sender", from, to)
+	}
+	for _, want := range []string{"multipart/report", "report-type=delivery-status", "bounce5m@sink.test", "5.1.1", "mx.bouncer.test"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("DSN lacks %q:\n%s", want, raw)
+		}
+	}
+	for i := 0; i < 2000; i++ {
+		evs, _ := st.Events(context.Background(), events.Filter{Kinds: []string{events.SinkBounce}})
+		if len(evs) == 1 {
+			if strings.Contains(string(evs[0].Payload), `"error":"`) && !strings.Contains(string(evs[0].Payload), `"error":""`) {
+				t.Errorf("bounce event: %s", evs[0].Payload)
+			}
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("no sink.bounce event")
+}
