@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/resolver"
 )
@@ -251,4 +253,37 @@ func fetchPolicy(ctx context.Context, client *http.Client, url string) ([]byte, 
 		return nil, fmt.Errorf("%s has media type %q, want text/plain", url, ct)
 	}
 	return body, nil
+}
+
+// NewHTTPClient returns a client for MTA-STS policies that resolves host
+// names through r (so that probes and policies agree on DNS), never follows
+// redirects, and gives up after timeout.
+func NewHTTPClient(r resolver.Resolver, timeout time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		ips, err := addrs(ctx, r, host)
+		if err != nil {
+			return nil, err
+		}
+		if len(ips) == 0 {
+			return nil, fmt.Errorf("%s has no A or AAAA record", host)
+		}
+		var d net.Dialer
+		var lastErr error
+		for _, ip := range ips {
+			c, err := d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+			if err == nil {
+				return c, nil
+			}
+			lastErr = err
+		}
+		return nil, lastErr
+	}
+	return &http.Client{Transport: tr, Timeout: timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }

@@ -1,0 +1,329 @@
+package probe
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/resolver"
+)
+
+// SchemaVersion names the JSON layout of Report (see SCHEMA.md).
+const SchemaVersion = "relaylab.probe/v1"
+
+// Request says what Run checks.
+type Request struct {
+	Domain    string       // checked for SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, BIMI and domain blocklists; may be empty
+	IPs       []netip.Addr // sending IPs: blocklists, PTR, and SPF evaluation for Domain
+	Selectors []string     // DKIM selectors, besides the common ones
+	Helo      string       // the HELO name the IPs use; default the IP's PTR name
+	Zones     []Zone       // blocklists; nil means DefaultZones()
+	// NoBlocklists skips blocklist queries.
+	NoBlocklists bool
+	// PrevMTASTS is the policy seen on the last run, to catch a policy
+	// that changed while its id did not.
+	PrevMTASTS *MTASTSSeen
+}
+
+// CheckSummary is the status and findings of one check in a report.
+type CheckSummary struct {
+	Check    string    `json:"check"`
+	Status   Status    `json:"status"`
+	Findings []Finding `json:"findings"`
+}
+
+// Report is everything Run found. Its JSON form is documented in SCHEMA.md.
+type Report struct {
+	Schema    string         `json:"schema"`
+	Domain    string         `json:"domain,omitempty"`
+	IPs       []string       `json:"ips,omitempty"`
+	Time      time.Time      `json:"time"`
+	Resolvers []string       `json:"resolvers,omitempty"`
+	Status    Status         `json:"status"`
+	Checks    []CheckSummary `json:"checks"`
+
+	SPF        *SPFReport    `json:"spf,omitempty"`
+	SPFResults []SPFResult   `json:"spf_results,omitempty"`
+	DMARC      *DMARCReport  `json:"dmarc,omitempty"`
+	DKIM       *DKIMReport   `json:"dkim,omitempty"`
+	MX         *MXReport     `json:"mx,omitempty"`
+	MTASTS     *MTASTSReport `json:"mta_sts,omitempty"`
+	TLSRPT     *RecordReport `json:"tls_rpt,omitempty"`
+	BIMI       *RecordReport `json:"bimi,omitempty"`
+	PTR        []PTRReport   `json:"ptr,omitempty"`
+	Listings   []Listing     `json:"listings,omitempty"`
+	Health     []ZoneHealth  `json:"zone_health,omitempty"`
+}
+
+// Findings returns every finding of every check.
+func (r *Report) Findings() []Finding {
+	var out []Finding
+	for _, c := range r.Checks {
+		out = append(out, c.Findings...)
+	}
+	return out
+}
+
+// HasErrors reports whether any finding is at error level.
+func (r *Report) HasErrors() bool {
+	for _, f := range r.Findings() {
+		if f.Severity == SevError {
+			return true
+		}
+	}
+	return false
+}
+
+// Deps are what Run needs besides the request.
+type Deps struct {
+	Resolver   resolver.Resolver
+	HTTPClient *http.Client // for MTA-STS policies; nil: NewHTTPClient(Resolver, 30s)
+	Clock      clock.Clock  // stamps the report; nil: clock.Real
+	Logger     *slog.Logger
+}
+
+// Run performs every check the request asks for.
+func Run(ctx context.Context, d Deps, req Request) *Report {
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
+	}
+	if d.Logger == nil {
+		d.Logger = discardLogger()
+	}
+	if d.HTTPClient == nil {
+		d.HTTPClient = NewHTTPClient(d.Resolver, 30*time.Second)
+	}
+	r, log := d.Resolver, d.Logger
+	rep := &Report{Schema: SchemaVersion, Domain: req.Domain, Time: d.Clock.Now()}
+	if c, ok := r.(interface{ Servers() []string }); ok {
+		rep.Resolvers = c.Servers()
+	}
+	for _, ip := range req.IPs {
+		rep.IPs = append(rep.IPs, ip.String())
+	}
+	var wg sync.WaitGroup
+	do := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
+
+	if !req.NoBlocklists {
+		do(func() { runBlocklists(ctx, r, log, req, rep) })
+	}
+	ptr := make([]PTRReport, len(req.IPs))
+	for i, ip := range req.IPs {
+		do(func() { ptr[i] = CheckPTR(ctx, r, log, ip, req.Helo) })
+	}
+	if req.Domain != "" {
+		do(func() { s := CheckSPF(ctx, r, log, req.Domain); rep.SPF = &s })
+		do(func() { s := CheckDKIM(ctx, r, log, req.Domain, req.Selectors); rep.DKIM = &s })
+		do(func() { s := CheckTLSRPT(ctx, r, log, req.Domain); rep.TLSRPT = &s })
+		do(func() {
+			s := CheckDMARC(ctx, r, log, req.Domain)
+			rep.DMARC = &s
+			policy := ""
+			if s.Parsed != nil {
+				policy = s.Parsed.Policy
+			}
+			b := CheckBIMI(ctx, r, log, req.Domain, policy)
+			rep.BIMI = &b
+		})
+		do(func() {
+			m := CheckMX(ctx, r, log, req.Domain)
+			rep.MX = &m
+			var hosts []string
+			for _, h := range m.Hosts {
+				hosts = append(hosts, h.Host)
+			}
+			s := CheckMTASTS(ctx, r, log, d.HTTPClient, req.Domain, hosts, req.PrevMTASTS)
+			rep.MTASTS = &s
+		})
+		do(func() {
+			for _, ip := range req.IPs {
+				helo := req.Helo
+				if helo == "" {
+					helo = req.Domain
+				}
+				rep.SPFResults = append(rep.SPFResults, EvalSPF(ctx, r, ip, helo, "postmaster@"+req.Domain))
+			}
+		})
+	}
+	wg.Wait()
+	rep.PTR = ptr
+	rep.summarise(req)
+	return rep
+}
+
+func runBlocklists(ctx context.Context, r resolver.Resolver, log *slog.Logger, req Request, rep *Report) {
+	zones := req.Zones
+	if zones == nil {
+		zones = DefaultZones()
+	}
+	h := CheckHealth(ctx, r, log, zones)
+	for _, z := range zones {
+		if zh, ok := h[z.Zone]; ok {
+			rep.Health = append(rep.Health, zh)
+		}
+	}
+	for _, ip := range req.IPs {
+		rep.Listings = append(rep.Listings, CheckIP(ctx, r, log, zones, h, ip)...)
+	}
+	if req.Domain != "" {
+		rep.Listings = append(rep.Listings, CheckDomain(ctx, r, log, zones, h, req.Domain)...)
+	}
+}
+
+// summarise fills Checks and Status, in a fixed order.
+func (rep *Report) summarise(req Request) {
+	add := func(name string, st Status, fs []Finding) {
+		rep.Checks = append(rep.Checks, CheckSummary{Check: name, Status: st, Findings: fs})
+	}
+	if !req.NoBlocklists {
+		fs, st := ListingFindings(rep.Listings)
+		add("blocklist", st, fs)
+	}
+	if rep.SPF != nil {
+		fs := rep.SPF.Findings
+		unknown := rep.SPF.Status == StatusUnknown
+		for _, e := range rep.SPFResults {
+			fs = append(fs, spfResultFinding(rep.Domain, e))
+			if e.Result == "temperror" {
+				unknown = true
+			}
+		}
+		add("spf", statusOf(fs, unknown), fs)
+	}
+	if rep.DKIM != nil {
+		add("dkim", rep.DKIM.Status, rep.DKIM.Findings)
+	}
+	if rep.DMARC != nil {
+		add("dmarc", rep.DMARC.Status, rep.DMARC.Findings)
+	}
+	if rep.MX != nil {
+		add("mx", rep.MX.Status, rep.MX.Findings)
+	}
+	if len(rep.PTR) > 0 {
+		var fs []Finding
+		unknown := false
+		for _, p := range rep.PTR {
+			fs = append(fs, p.Findings...)
+			unknown = unknown || p.Status == StatusUnknown
+		}
+		add("ptr", statusOf(fs, unknown), fs)
+	}
+	if rep.MTASTS != nil {
+		add("mta-sts", rep.MTASTS.Status, rep.MTASTS.Findings)
+	}
+	if rep.TLSRPT != nil {
+		add("tls-rpt", rep.TLSRPT.Status, rep.TLSRPT.Findings)
+	}
+	if rep.BIMI != nil {
+		add("bimi", rep.BIMI.Status, rep.BIMI.Findings)
+	}
+	rep.Status = StatusOK
+	rank := map[Status]int{StatusOK: 0, StatusWarning: 1, StatusUnknown: 2, StatusError: 3}
+	for _, c := range rep.Checks {
+		if rank[c.Status] > rank[rep.Status] {
+			rep.Status = c.Status
+		}
+	}
+	for i := range rep.Checks {
+		if rep.Checks[i].Findings == nil {
+			rep.Checks[i].Findings = []Finding{}
+		}
+	}
+}
+
+func spfResultFinding(domain string, e SPFResult) Finding {
+	f := Finding{Check: "spf", Code: "spf.result", Name: domain, RFC: "RFC 7208 2.6", Severity: SevInfo}
+	switch e.Result {
+	case "pass":
+		f.Message = fmt.Sprintf("check_host for %s: pass", e.IP)
+	case "fail", "permerror":
+		f.Severity = SevError
+		f.Message = fmt.Sprintf("check_host for %s: %s %s: receivers may reject this IP's mail as %s; add it to the SPF record", e.IP, e.Result, e.Error, domain)
+	case "temperror":
+		f.Severity = SevWarning
+		f.Message = fmt.Sprintf("check_host for %s: temperror %s", e.IP, e.Error)
+	default:
+		f.Severity = SevWarning
+		f.Message = fmt.Sprintf("check_host for %s: %s: the IP is not authorised to send as %s", e.IP, e.Result, domain)
+	}
+	return f
+}
+
+// WriteText writes the report for people, grouped by check.
+func (rep *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	subject := rep.Domain
+	if len(rep.IPs) > 0 {
+		subject = strings.TrimSpace(subject + " " + strings.Join(rep.IPs, " "))
+	}
+	fmt.Fprintf(&b, "relaylab probe %s: %s\n", subject, strings.ToUpper(string(rep.Status)))
+	fmt.Fprintf(&b, "  at %s", rep.Time.UTC().Format(time.RFC3339))
+	if len(rep.Resolvers) > 0 {
+		fmt.Fprintf(&b, " via %s", strings.Join(rep.Resolvers, ", "))
+	}
+	b.WriteString("\n")
+	for _, c := range rep.Checks {
+		fmt.Fprintf(&b, "\n%-10s %s\n", strings.ToUpper(c.Check), c.Status)
+		if c.Check == "blocklist" {
+			writeListingSummary(&b, rep.Listings)
+		}
+		fs := append([]Finding(nil), c.Findings...)
+		order := map[Severity]int{SevError: 0, SevWarning: 1, SevInfo: 2}
+		sort.SliceStable(fs, func(i, j int) bool { return order[fs[i].Severity] < order[fs[j].Severity] })
+		for _, f := range fs {
+			fmt.Fprintf(&b, "  %-7s %s\n", f.Severity, f.Message)
+			var src []string
+			if f.Name != "" {
+				src = append(src, "at "+f.Name)
+			}
+			if f.RFC != "" {
+				src = append(src, f.RFC)
+			}
+			src = append(src, f.Code)
+			fmt.Fprintf(&b, "          (%s)\n", strings.Join(src, "; "))
+			if f.Record != "" {
+				rec := f.Record
+				if len(rec) > 300 {
+					rec = rec[:300] + "..."
+				}
+				fmt.Fprintf(&b, "          record: %s\n", rec)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeListingSummary(b *strings.Builder, ls []Listing) {
+	type count struct{ listed, clean, unknown int }
+	per := map[string]*count{}
+	var subjects []string
+	for _, l := range ls {
+		c := per[l.Subject]
+		if c == nil {
+			c = &count{}
+			per[l.Subject] = c
+			subjects = append(subjects, l.Subject)
+		}
+		switch l.Status {
+		case Listed:
+			c.listed++
+		case NotListed:
+			c.clean++
+		default:
+			c.unknown++
+		}
+	}
+	for _, s := range subjects {
+		c := per[s]
+		fmt.Fprintf(b, "  %s: listed on %d, not listed on %d, unknown on %d\n", s, c.listed, c.clean, c.unknown)
+	}
+}
