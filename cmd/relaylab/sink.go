@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/relaylab/relaylab/sink"
+)
+
+func init() {
+	register(command{name: "sink", summary: "run the sink alone: a fake receiving MTA that records everything", run: runSink})
+}
+
+func runSink(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "sink", "[--listen ADDR]... [--db PATH] [--config FILE]")
+	var listen multiFlag
+	fs.Var(&listen, "listen", "host:port to listen on (repeatable; replaces the configured addresses in order, adds listeners beyond them)")
+	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in the config)")
+	cfgPath := fs.String("config", "", "YAML configuration file with a sink: section (default: one listener on 127.0.0.1:2525)")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	seed := fs.Int64("seed", 1, "seed of the probabilities in rules and directives, so a chaos run can be repeated")
+	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight sessions may finish on SIGINT/SIGTERM")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
+	}
+	log, err := newLogger(e, *level)
+	if err != nil {
+		return err
+	}
+	load := func() (*fileConfig, error) {
+		cfg, err := loadConfig(*cfgPath)
+		if err != nil {
+			return nil, err
+		}
+		if err := applyListen(&cfg.Sink, listen); err != nil {
+			return nil, err
+		}
+		return cfg, nil
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, *db, log)
+	if err != nil {
+		return err
+	}
+	sk, err := sink.New(cfg.Sink, sink.Options{Store: st, Logger: log.With("component", "sink"), Seed: *seed})
+	if err == nil {
+		err = sk.Start(ctx)
+	}
+	if err != nil {
+		st.Close()
+		return err
+	}
+	fmt.Fprintf(e.stdout, "relaylab sink is running; the store is %s\n", storePath(cfg, *db))
+	printSinkAddrs(e, sk)
+	fmt.Fprintf(e.stdout, "try: swaks --server %s --to 'rcpt550@example.test'   (rejected at RCPT)\n", firstAddr(sk))
+	fmt.Fprintln(e.stdout, "SIGHUP reloads the rules; Ctrl-C stops.")
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down", "grace", *grace)
+			sctx, cancel := context.WithTimeout(context.Background(), *grace)
+			serr := sk.Shutdown(sctx)
+			cancel()
+			if cerr := st.Close(); cerr != nil && serr == nil {
+				serr = cerr
+			}
+			return serr
+		case <-e.hup:
+			next, err := load()
+			if err == nil {
+				err = sk.Reload(next.Sink)
+			}
+			if err != nil {
+				log.Error("SIGHUP: rules not reloaded; the old ones stay", "err", err)
+				continue
+			}
+			log.Info("SIGHUP: rules reloaded", "rules", len(next.Sink.Rules))
+		}
+	}
+}
+
+// applyListen puts the --listen addresses on the configured listeners in
+// order, and adds a listener for each address beyond them.
+func applyListen(c *sink.Config, addrs []string) error {
+	for i, a := range addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return usageError("--listen %q: want host:port, like 127.0.0.1:2525", a)
+		}
+		if i < len(c.Listeners) {
+			c.Listeners[i].Listen = a
+			continue
+		}
+		name := fmt.Sprintf("mx%d", i+1)
+		c.Listeners = append(c.Listeners, sink.DefaultListener(name, a, name+".sink.relaylab.test"))
+	}
+	if err := c.Validate("sink"); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// sinkOutput is a buffer that the command writes while the test reads.
+type sinkOutput struct {
+	mu  chan struct{}
+	buf bytes.Buffer
+}
+
+func (s *sinkOutput) Write(p []byte) (int, error) {
+	s.mu <- struct{}{}
+	defer func() { <-s.mu }()
+	return s.buf.Write(p)
+}
+
+func (s *sinkOutput) String() string {
+	s.mu <- struct{}{}
+	defer func() { <-s.mu }()
+	return s.buf.String()
+}
+
+func TestSinkCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "relaylab.yaml")
+	os.WriteFile(cfgPath, []byte("sink:\n  rules:\n    - stage: rcpt\n      recipient: \"*@ruled.test\"\n      reply: \"550 5.7.1 first rules\"\n"), 0o644)
+	out := &sinkOutput{mu: make(chan struct{}, 1)}
+	hup := make(chan os.Signal, 1)
+	e := &env{stdout: out, stderr: out, hup: hup}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, e, []string{"sink", "--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "x.db"), "--config", cfgPath})
+	}()
+	re := regexp.MustCompile(`sink mx2 +smtp://(127\.0\.0\.1:\d+)`)
+	var addr string
+	for i := 0; i < 1000 && addr == ""; i++ {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			addr = m[1]
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if addr == "" {
+		t.Fatalf("no address printed:\n%s", out.String())
+	}
+	rcpt := func(to string) int {
+		nc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		tp := textproto.NewConn(nc)
+		tp.ReadResponse(220)
+		for _, c := range []string{"EHLO t", "MAIL FROM:<a@x.test>"} {
+			tp.PrintfLine("%s", c)
+			tp.ReadResponse(250)
+		}
+		tp.PrintfLine("RCPT TO:<%s>", to)
+		code, _, _ := tp.ReadResponse(0)
+		return code
+	}
+	if got := rcpt("u@ruled.test"); got != 550 {
+		t.Errorf("first rules: got %d, want 550", got)
+	}
+	if got := rcpt("rcpt452@x.test"); got != 452 {
+		t.Errorf("directive: got %d, want 452", got)
+	}
+	os.WriteFile(cfgPath, []byte("sink:\n  rules:\n    - stage: rcpt\n      recipient: \"*@ruled.test\"\n      reply: \"451 4.7.1 second rules\"\n"), 0o644)
+	hup <- syscall.SIGHUP
+	ok := false
+	for i := 0; i < 1000 && !ok; i++ {
+		ok = rcpt("u@ruled.test") == 451
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !ok {
+		t.Errorf("SIGHUP did not reload the rules:\n%s", out.String())
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "rules reloaded") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+func TestSinkCommandBadListen(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	e := &env{stdout: &out, stderr: &out}
+	if code := run(context.Background(), e, []string{"sink", "--listen", "nope", "--db", filepath.Join(t.TempDir(), "x.db")}); code != 2 {
+		t.Fatalf("exit %d, want 2:\n%s", code, out.String())
+	}
+}
