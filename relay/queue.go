@@ -205,8 +205,9 @@ func (r *Relay) recoverInflight(ctx context.Context) (int64, error) {
 	var n int64
 	now := r.clock.Now()
 	err := r.store.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, updated_ns = ? WHERE state = ?`,
-			StateQueued, now.UnixNano(), now.UnixNano(), StateInflight)
+		// The literal lets SQLite use the partial index on in-flight rows.
+		res, err := tx.Exec(`UPDATE relay_recipients SET state = 'queued', due_ns = ?, updated_ns = ? WHERE state = 'inflight'`,
+			now.UnixNano(), now.UnixNano())
 		if err != nil {
 			return err
 		}

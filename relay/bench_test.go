@@ -1,0 +1,81 @@
+package relay
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// BenchmarkScheduleDue measures what the scheduler pays per due recipient
+// (claim plus the next-due lookup) with 10k and 1M recipients deferred
+// into the far future: the cost must follow what is due, not the queue.
+//
+//	go test -run XXX -bench ScheduleDue -benchtime 200x ./relay
+func BenchmarkScheduleDue(b *testing.B) {
+	const due = 100
+	for _, queued := range []int{10_000, 1_000_000} {
+		v := clock.NewVirtual(epoch)
+		st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(b.TempDir(), "q.db"), Sync: store.SyncOff,
+			Clock: v, Logger: slog.New(slog.DiscardHandler), MaxBatch: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := New(testConfig("127.0.0.1:1"), Options{Store: st, Clock: v, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		later := epoch.Add(365 * 24 * time.Hour).UnixNano()
+		err = st.Write(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(`INSERT INTO relay_messages (id, sender, size, data, created_ns, expires_ns) VALUES ('bulk', 'a@s.test', 1, 'x', 0, 0)`); err != nil {
+				return err
+			}
+			for i := 0; i < queued; i++ {
+				if _, err := tx.Exec(`INSERT INTO relay_recipients (message_id, address, state, due_ns, attempts, updated_ns) VALUES ('bulk', ?, 'deferred', ?, 3, 0)`,
+					fmt.Sprintf("r%d@r.test", i), later+int64(i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("queued=%d", queued), func(b *testing.B) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				sub := Submission{From: "a@s.test", Data: []byte("x\r\n")}
+				for k := 0; k < due; k++ {
+					sub.Recipients = append(sub.Recipients, Recipient{Address: fmt.Sprintf("d%d@r.test", k)})
+				}
+				if _, err := r.Enqueue(ctx, sub); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				got, err := r.claim(ctx, v.Now(), 256)
+				if err != nil || len(got) != due {
+					b.Fatalf("claimed %d (%v), want %d", len(got), err, due)
+				}
+				if _, ok, err := r.nextDue(ctx); err != nil || !ok {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*due), "ns/due-rcpt")
+			b.ReportMetric(float64(after.HeapInuse)/(1<<20), "heap-MiB")
+		})
+		st.Close()
+	}
+}
