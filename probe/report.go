@@ -28,6 +28,8 @@ type Request struct {
 	Zones     []Zone       // blocklists; nil means DefaultZones()
 	// NoBlocklists skips blocklist queries.
 	NoBlocklists bool
+	// NoRecords skips every check but blocklists (and PTR of the IPs).
+	NoRecords bool
 	// PrevMTASTS is the policy seen on the last run, to catch a policy
 	// that changed while its id did not.
 	PrevMTASTS *MTASTSSeen
@@ -119,7 +121,7 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 	for i, ip := range req.IPs {
 		do(func() { ptr[i] = CheckPTR(ctx, r, log, ip, req.Helo) })
 	}
-	if req.Domain != "" {
+	if req.Domain != "" && !req.NoRecords {
 		do(func() { s := CheckSPF(ctx, r, log, req.Domain); rep.SPF = &s })
 		do(func() { s := CheckDKIM(ctx, r, log, req.Domain, req.Selectors); rep.DKIM = &s })
 		do(func() { s := CheckTLSRPT(ctx, r, log, req.Domain); rep.TLSRPT = &s })

@@ -242,3 +242,16 @@ func (s *Server) Close() {
 		s.tcp.Shutdown() //nolint:errcheck
 	}
 }
+
+// Remove stops serving the records of name of type qtype (dns.TypeANY:
+// all types), so that tests can change a record between lookups.
+func (s *Server) Remove(name string, qtype uint16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name = strings.ToLower(dns.Fqdn(name))
+	if qtype == dns.TypeANY {
+		delete(s.rrs, name)
+		return
+	}
+	delete(s.rrs[name], qtype)
+}

@@ -1,0 +1,347 @@
+package probe
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/resolver"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// Change kinds.
+const (
+	ChangeListed        = "listed"
+	ChangeDelisted      = "delisted"
+	ChangeRecordChanged = "record-changed"
+	ChangeKeyRotated    = "key-rotated"
+)
+
+// Change is a confirmed difference between runs: seen on two runs in a
+// row, never inferred from a temporary error.
+type Change struct {
+	ID     int64     `json:"id"`
+	Time   time.Time `json:"time"`
+	Target string    `json:"target"` // the domain or IP
+	Key    string    `json:"key"`    // what changed: "ip 192.0.2.1 zen.spamhaus.org", "domain example.com spf"
+	Kind   string    `json:"kind"`   // listed, delisted, record-changed, key-rotated
+	Old    string    `json:"old"`
+	New    string    `json:"new"`
+}
+
+// Options are the dependencies of a Monitor.
+type Options struct {
+	Store      *store.Store
+	Clock      clock.Clock       // default: the store's clock
+	Logger     *slog.Logger      // default: discard
+	Resolver   resolver.Resolver // default: a Client on cfg.Resolvers
+	HTTPClient *http.Client      // MTA-STS policies and the webhook; default NewHTTPClient
+}
+
+// Monitor checks a watchlist on a schedule, stores results with history and
+// reports changes as probe.changed events and to a webhook.
+type Monitor struct {
+	cfg     Config
+	st      *store.Store
+	clock   clock.Clock
+	log     *slog.Logger
+	r       resolver.Resolver
+	http    *http.Client
+	ips     []netip.Addr
+	hook    *webhook
+	mu      sync.Mutex
+	mtaSeen map[string]*MTASTSSeen
+}
+
+// NewMonitor validates cfg and returns a monitor; Run starts it.
+func NewMonitor(cfg Config, opts Options) (*Monitor, error) {
+	if opts.Store == nil {
+		return nil, errors.New("probe: NewMonitor needs a store")
+	}
+	if err := cfg.Validate("probe"); err != nil {
+		return nil, err
+	}
+	m := &Monitor{cfg: cfg, st: opts.Store, clock: opts.Clock, log: opts.Logger, r: opts.Resolver, http: opts.HTTPClient, mtaSeen: map[string]*MTASTSSeen{}}
+	if m.clock == nil {
+		m.clock = opts.Store.Clock()
+	}
+	if m.log == nil {
+		m.log = discardLogger()
+	}
+	if m.r == nil {
+		c, err := resolver.New(resolver.Options{Servers: cfg.Resolvers, Timeout: cfg.Timeout.D(), Clock: m.clock, Logger: m.log})
+		if err != nil {
+			return nil, err
+		}
+		m.r = c
+	}
+	if m.http == nil {
+		m.http = NewHTTPClient(m.r, 30*time.Second)
+	}
+	for _, s := range cfg.IPs {
+		m.ips = append(m.ips, netip.MustParseAddr(strings.TrimSpace(s)))
+	}
+	if cfg.Webhook.URL != "" {
+		m.hook = newWebhook(cfg.Webhook, m.http, m.clock, m.log)
+	}
+	return m, nil
+}
+
+// Run checks the watchlist now and then on its intervals until ctx ends;
+// it returns nil when ctx is cancelled. Failures of one cycle are logged
+// and retried on the next.
+func (m *Monitor) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	if m.hook != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); m.hook.run(ctx) }()
+	}
+	defer wg.Wait()
+	nextRecords, nextBL := m.clock.Now(), m.clock.Now()
+	for {
+		now := m.clock.Now()
+		records, bl := !now.Before(nextRecords), !now.Before(nextBL)
+		if records || bl {
+			if _, err := m.cycle(ctx, records, bl); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				m.log.Error("probe cycle failed; trying again at the next interval", "err", err)
+			}
+			if records {
+				nextRecords = now.Add(m.cfg.Interval.D())
+			}
+			if bl {
+				nextBL = now.Add(m.cfg.BlocklistInterval.D())
+			}
+		}
+		next := nextRecords
+		if nextBL.Before(next) {
+			next = nextBL
+		}
+		if err := clock.Sleep(ctx, m.clock, next.Sub(m.clock.Now())); err != nil {
+			return nil
+		}
+	}
+}
+
+// RunOnce checks everything once and returns the changes it confirmed.
+func (m *Monitor) RunOnce(ctx context.Context) ([]Change, error) { return m.cycle(ctx, true, true) }
+
+func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change, error) {
+	zones := m.cfg.Zones
+	if len(zones) == 0 {
+		zones = DefaultZones()
+	}
+	deps := Deps{Resolver: m.r, HTTPClient: m.http, Clock: m.clock, Logger: m.log}
+	var all []Change
+	var errs []error
+	{
+		for _, d := range m.cfg.Domains {
+			m.mu.Lock()
+			prev := m.mtaSeen[d]
+			m.mu.Unlock()
+			rep := Run(ctx, deps, Request{Domain: d, Selectors: m.cfg.Selectors, Zones: zones, NoBlocklists: !blocklists, NoRecords: !records, PrevMTASTS: prev})
+			if rep.MTASTS != nil && rep.MTASTS.Seen != nil {
+				m.mu.Lock()
+				m.mtaSeen[d] = rep.MTASTS.Seen
+				m.mu.Unlock()
+			}
+			ch, err := m.record(ctx, d, rep)
+			all = append(all, ch...)
+			errs = append(errs, err)
+		}
+	}
+	{
+		for _, ip := range m.ips {
+			rep := Run(ctx, deps, Request{IPs: []netip.Addr{ip}, Helo: m.cfg.Helo, Zones: zones, NoBlocklists: !blocklists})
+			ch, err := m.record(ctx, ip.String(), rep)
+			all = append(all, ch...)
+			errs = append(errs, err)
+		}
+	}
+	if m.hook != nil {
+		for _, c := range all {
+			m.hook.enqueue(c)
+		}
+	}
+	return all, errors.Join(errs...)
+}
+
+// observation is one fact a report states, compared between runs.
+type observation struct {
+	key, value string
+	listing    bool // a blocklist listing: the implicit baseline is "not-listed"
+	dkim       bool
+}
+
+// observe extracts the facts of a report. Facts that could not be
+// established (unknown) are left out, so a temporary error is never a change.
+func observe(rep *Report) []observation {
+	var obs []observation
+	for _, l := range rep.Listings {
+		if l.Status == Unknown {
+			continue
+		}
+		v := "not-listed"
+		if l.Status == Listed {
+			v = "listed " + strings.Join(l.Codes, ",")
+		}
+		obs = append(obs, observation{key: "listing " + l.Subject + " " + l.Zone, value: v, listing: true})
+	}
+	d := "domain " + rep.Domain + " "
+	if rep.SPF != nil && rep.SPF.Status != StatusUnknown {
+		obs = append(obs, observation{key: d + "spf", value: rep.SPF.Record})
+	}
+	if rep.DMARC != nil && rep.DMARC.Status != StatusUnknown {
+		obs = append(obs, observation{key: d + "dmarc", value: rep.DMARC.Record})
+	}
+	if rep.DKIM != nil && rep.DKIM.Status != StatusUnknown {
+		for _, s := range rep.DKIM.Selectors {
+			obs = append(obs, observation{key: d + "dkim " + s.Selector, value: s.Record, dkim: true})
+		}
+	}
+	if rep.MX != nil && rep.MX.Status != StatusUnknown {
+		var hosts []string
+		for _, h := range rep.MX.Hosts {
+			hosts = append(hosts, fmt.Sprintf("%d %s", h.Pref, h.Host))
+		}
+		if rep.MX.NullMX {
+			hosts = append(hosts, "0 .")
+		}
+		sort.Strings(hosts)
+		obs = append(obs, observation{key: d + "mx", value: strings.Join(hosts, ", ")})
+	}
+	if rep.MTASTS != nil && rep.MTASTS.Status != StatusUnknown {
+		v := rep.MTASTS.Record
+		if rep.MTASTS.Seen != nil {
+			v += " policy " + rep.MTASTS.Seen.Hash
+		}
+		obs = append(obs, observation{key: d + "mta-sts", value: v})
+	}
+	if rep.TLSRPT != nil && rep.TLSRPT.Status != StatusUnknown {
+		obs = append(obs, observation{key: d + "tls-rpt", value: rep.TLSRPT.Record})
+	}
+	if rep.BIMI != nil && rep.BIMI.Status != StatusUnknown {
+		obs = append(obs, observation{key: d + "bimi", value: rep.BIMI.Record})
+	}
+	return obs
+}
+
+// record stores a report, updates the state of each fact and confirms
+// changes, all in one transaction.
+func (m *Monitor) record(ctx context.Context, target string, rep *Report) ([]Change, error) {
+	body, err := json.Marshal(rep)
+	if err != nil {
+		return nil, err
+	}
+	nerr, nwarn := 0, 0
+	for _, f := range rep.Findings() {
+		switch f.Severity {
+		case SevError:
+			nerr++
+		case SevWarning:
+			nwarn++
+		}
+	}
+	now := m.clock.Now()
+	var changes []Change
+	err = m.st.Write(ctx, func(tx *store.Tx) error {
+		changes = changes[:0]
+		if _, err := tx.Exec(`INSERT INTO probe_results (time_ns, target, status, errors, warnings, report) VALUES (?, ?, ?, ?, ?, ?)`,
+			now.UnixNano(), target, string(rep.Status), nerr, nwarn, string(body)); err != nil {
+			return err
+		}
+		if _, err := tx.Append(events.Event{Kind: events.ProbeResult, Target: target}.WithPayload(map[string]any{
+			"status": rep.Status, "errors": nerr, "warnings": nwarn})); err != nil {
+			return err
+		}
+		for _, o := range observe(rep) {
+			c, err := advance(tx, now, target, o)
+			if err != nil {
+				return err
+			}
+			if c == nil {
+				continue
+			}
+			ev, err := tx.Append(events.Event{Kind: events.ProbeChanged, Target: target}.WithPayload(c))
+			if err != nil {
+				return err
+			}
+			res, err := tx.Exec(`INSERT INTO probe_changes (time_ns, target, key, kind, old, new, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				now.UnixNano(), target, c.Key, c.Kind, c.Old, c.New, ev.ID)
+			if err != nil {
+				return err
+			}
+			c.ID, _ = res.LastInsertId()
+			changes = append(changes, *c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storing the probe result of %s: %w", target, err)
+	}
+	for _, c := range changes {
+		m.log.Info("probe change", "target", c.Target, "key", c.Key, "kind", c.Kind, "new", c.New)
+	}
+	return changes, nil
+}
+
+// advance moves one fact's state: a new value must be seen on two runs in
+// a row to be confirmed; a confirmation is a Change.
+func advance(tx *store.Tx, now time.Time, target string, o observation) (*Change, error) {
+	var confirmed, candidate string
+	var streak int
+	err := tx.QueryRow(`SELECT confirmed, candidate, streak FROM probe_state WHERE key = ?`, o.key).Scan(&confirmed, &candidate, &streak)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		confirmed = o.value // the first sight of a record is its baseline
+		if o.listing {
+			confirmed = "not-listed"
+		}
+		if _, err := tx.Exec(`INSERT INTO probe_state (key, target, confirmed, updated_ns) VALUES (?, ?, ?, ?)`, o.key, target, confirmed, now.UnixNano()); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	}
+	var change *Change
+	switch {
+	case o.value == confirmed:
+		candidate, streak = "", 0
+	case o.value == candidate:
+		streak++
+	default:
+		candidate, streak = o.value, 1
+	}
+	if streak >= 2 {
+		change = &Change{Time: now, Target: target, Key: o.key, Old: confirmed, New: o.value, Kind: changeKind(o, confirmed)}
+		confirmed, candidate, streak = o.value, "", 0
+	}
+	_, err = tx.Exec(`UPDATE probe_state SET confirmed = ?, candidate = ?, streak = ?, updated_ns = ? WHERE key = ?`,
+		confirmed, candidate, streak, now.UnixNano(), o.key)
+	return change, err
+}
+
+func changeKind(o observation, old string) string {
+	switch {
+	case o.listing && strings.HasPrefix(o.value, "listed"):
+		return ChangeListed
+	case o.listing:
+		return ChangeDelisted
+	case o.dkim && old != "":
+		return ChangeKeyRotated
+	}
+	return ChangeRecordChanged
+}

@@ -1,0 +1,102 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/relaylab/relaylab/internal/clock"
+)
+
+// WebhookPayload is the JSON body POSTed for each change.
+type WebhookPayload struct {
+	Event  string `json:"event"` // "probe.changed"
+	Change Change `json:"change"`
+}
+
+// webhook delivers changes one at a time, in order, retrying with a
+// doubling backoff on the clock. Its queue is bounded: when the receiver is
+// down for long, the oldest undelivered changes stay in the store (and the
+// event log) but are not posted.
+type webhook struct {
+	cfg    WebhookConfig
+	client *http.Client
+	clock  clock.Clock
+	log    *slog.Logger
+	queue  chan Change
+}
+
+func newWebhook(cfg WebhookConfig, client *http.Client, c clock.Clock, log *slog.Logger) *webhook {
+	return &webhook{cfg: cfg, client: client, clock: c, log: log, queue: make(chan Change, 1024)}
+}
+
+func (w *webhook) enqueue(c Change) {
+	select {
+	case w.queue <- c:
+	default:
+		w.log.Warn("webhook queue full; change not posted (it is in the event log)", "key", c.Key, "kind", c.Kind)
+	}
+}
+
+func (w *webhook) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case c := <-w.queue:
+			w.deliver(ctx, c)
+		}
+	}
+}
+
+// deliver POSTs one change until a 2xx reply, a 4xx other than 408 and 429
+// (the receiver refuses it: retrying will not help), or the attempts run out.
+func (w *webhook) deliver(ctx context.Context, c Change) {
+	body, _ := json.Marshal(WebhookPayload{Event: "probe.changed", Change: c})
+	delay := w.cfg.Backoff.D()
+	for attempt := 1; attempt <= w.cfg.Attempts; attempt++ {
+		retry, err := w.post(ctx, body)
+		if err == nil {
+			w.log.Info("webhook delivered", "key", c.Key, "kind", c.Kind, "attempt", attempt)
+			return
+		}
+		if !retry || attempt == w.cfg.Attempts {
+			w.log.Error("webhook delivery failed; giving up (the change is in the event log)", "url", w.cfg.URL, "key", c.Key, "attempts", attempt, "err", err)
+			return
+		}
+		w.log.Warn("webhook delivery failed; retrying", "url", w.cfg.URL, "attempt", attempt, "in", delay, "err", err)
+		if clock.Sleep(ctx, w.clock, delay) != nil {
+			return
+		}
+		delay *= 2
+	}
+}
+
+func (w *webhook) post(ctx context.Context, body []byte) (retry bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout.D())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "relaylab-probe")
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return true, err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return false, nil
+	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return true, fmt.Errorf("%s answered %s", w.cfg.URL, resp.Status)
+	default:
+		return false, fmt.Errorf("%s answered %s", w.cfg.URL, resp.Status)
+	}
+}
