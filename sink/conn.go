@@ -81,9 +81,11 @@ func newConn(s *Sink, l *listener, raw net.Conn, id int64) *conn {
 
 // note appends one transcript line: seconds since start, direction, text.
 func (c *conn) note(dir byte, text []byte) {
-	d := c.clock.Now().Sub(c.start)
-	c.tr.Write(strconv.AppendFloat(nil, d.Seconds(), 'f', 3, 64))
-	c.tr.WriteByte(' ')
+	ms := c.clock.Now().Sub(c.start).Milliseconds()
+	var num [24]byte
+	b := strconv.AppendInt(num[:0], ms/1000, 10)
+	b = append(b, '.', byte('0'+ms%1000/100), byte('0'+ms%100/10), byte('0'+ms%10), ' ')
+	c.tr.Write(b)
 	c.tr.WriteByte(dir)
 	c.tr.WriteByte(' ')
 	if len(text) > 1024 {

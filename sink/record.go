@@ -172,55 +172,107 @@ type sessionPayload struct {
 	Messages   int           `json:"messages"`
 	Seconds    float64       `json:"seconds"`
 	Replies    []replyRecord `json:"replies"`
-	Transcript string        `json:"transcript"`
+	Transcript string        `json:"transcript,omitempty"` // in sink_sessions; SessionByID reads it
 }
 
-// recordSession writes the session, its attempts and greylist changes, and
-// its one sink.session event.
-func (s *Sink) recordSession(c *conn) error {
+// sessionRecord is a finished session on its way to the store.
+type sessionRecord struct {
+	id       int64
+	listener string
+	start    time.Time
+	end      time.Time
+	payload  sessionPayload
+	attempts []attemptRecord
+	grey     []greyUpdate
+}
+
+// sessionRecordOf takes what the store needs from a finished connection.
+func (s *Sink) sessionRecordOf(c *conn) sessionRecord {
 	end := s.clock.Now()
 	p := sessionPayload{ID: c.id, Client: c.RemoteAddr().String(), TLS: tlsDescription(c.tlsState),
-		Seconds: end.Sub(c.start).Seconds(), Replies: c.replies, Transcript: c.tr.String()}
-	var attempts []attemptRecord
-	var grey []greyUpdate
+		Seconds: end.Sub(c.start).Seconds(), Replies: c.replies}
+	r := sessionRecord{id: c.id, listener: c.l.cfg.Name, start: c.start, end: end}
 	if c.sess != nil {
 		p.HELO, p.AuthUser, p.Messages = c.sess.helo, c.sess.authUser, c.sess.messages
-		attempts, grey = c.sess.attempts, c.sess.grey
+		r.attempts, r.grey = c.sess.attempts, c.sess.grey
 	}
 	if p.Replies == nil {
 		p.Replies = []replyRecord{}
 	}
+	p.Transcript = c.tr.String()
+	r.payload = p
+	return r
+}
+
+// sessionWriter records finished sessions in batches: nothing waits for a
+// session record (the client has gone), so one goroutine writes all that
+// have queued up in one store write. Shutdown drains it.
+func (s *Sink) sessionWriter(done chan<- struct{}) {
+	defer close(done)
+	batch := make([]sessionRecord, 0, 256)
+	for first := range s.sessions {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < cap(batch) {
+			select {
+			case r, ok := <-s.sessions:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		err := s.store.Write(context.Background(), func(tx *store.Tx) error {
+			for i := range batch {
+				if err := writeSession(tx, &batch[i]); err != nil {
+					return fmt.Errorf("session %d: %w", batch[i].id, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			s.log.Error("sink: recording sessions failed", "sessions", len(batch), "err", err)
+		}
+	}
+}
+
+// writeSession writes one session, its attempts and greylist changes, and
+// its one sink.session event (the transcript stays in the table).
+func writeSession(tx *store.Tx, r *sessionRecord) error {
+	p := &r.payload
 	replies, err := json.Marshal(p.Replies)
 	if err != nil {
 		return err
 	}
-	return s.store.Write(context.Background(), func(tx *store.Tx) error {
-		if _, err := tx.Exec(`INSERT INTO sink_sessions (id, listener, client, helo, tls, auth_user, start_ns, end_ns, messages, transcript, replies)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.id, c.l.cfg.Name, p.Client, p.HELO, p.TLS, p.AuthUser, c.start.UnixNano(), end.UnixNano(), p.Messages, p.Transcript, string(replies)); err != nil {
+	if _, err := tx.Exec(`INSERT INTO sink_sessions (id, listener, client, helo, tls, auth_user, start_ns, end_ns, messages, transcript, replies)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.id, r.listener, p.Client, p.HELO, p.TLS, p.AuthUser, r.start.UnixNano(), r.end.UnixNano(), p.Messages, p.Transcript, string(replies)); err != nil {
+		return err
+	}
+	for _, a := range r.attempts {
+		if _, err := tx.Exec(`INSERT INTO sink_attempts (session_id, time_ns, sender, recipient, attempt, stage, code, enhanced, text, message)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.id, a.Time.UnixNano(), a.Sender, a.Recipient, a.Attempt, string(a.Stage), a.Reply.Code, a.Reply.Enhanced, a.Reply.Text, a.Message); err != nil {
 			return err
 		}
-		for _, a := range attempts {
-			if _, err := tx.Exec(`INSERT INTO sink_attempts (session_id, time_ns, sender, recipient, attempt, stage, code, enhanced, text, message)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				c.id, a.Time.UnixNano(), a.Sender, a.Recipient, a.Attempt, string(a.Stage), a.Reply.Code, a.Reply.Enhanced, a.Reply.Text, a.Message); err != nil {
-				return err
-			}
+	}
+	for _, g := range r.grey {
+		var passed int64
+		if !g.passed.IsZero() {
+			passed = g.passed.UnixNano()
 		}
-		for _, g := range grey {
-			var passed int64
-			if !g.passed.IsZero() {
-				passed = g.passed.UnixNano()
-			}
-			if _, err := tx.Exec(`INSERT INTO sink_greylist (key, first_ns, passed_ns) VALUES (?, ?, ?)
-				ON CONFLICT(key) DO UPDATE SET first_ns = excluded.first_ns, passed_ns = excluded.passed_ns`,
-				g.key, g.first.UnixNano(), passed); err != nil {
-				return err
-			}
+		if _, err := tx.Exec(`INSERT INTO sink_greylist (key, first_ns, passed_ns) VALUES (?, ?, ?)
+			ON CONFLICT(key) DO UPDATE SET first_ns = excluded.first_ns, passed_ns = excluded.passed_ns`,
+			g.key, g.first.UnixNano(), passed); err != nil {
+			return err
 		}
-		_, err := tx.Append(events.Event{Time: end, Kind: events.SinkSession, Listener: c.l.cfg.Name}.WithPayload(p))
-		return err
-	})
+	}
+	ev := *p
+	ev.Transcript = ""
+	_, err = tx.Append(events.Event{Time: r.end, Kind: events.SinkSession, Listener: r.listener}.WithPayload(ev))
+	return err
 }
 
 // restore rebuilds the attempt counters and greylist from the store, and

@@ -49,6 +49,8 @@ type Sink struct {
 	bouncer  *bouncer
 
 	listeners []*listener
+	sessions  chan sessionRecord // to sessionWriter
+	written   chan struct{}      // closed when sessionWriter is done
 
 	hardCtx    context.Context // ends when Shutdown gives up waiting
 	hardCancel context.CancelFunc
@@ -76,9 +78,11 @@ func New(cfg Config, opts Options) (*Sink, error) {
 	}
 	s := &Sink{
 		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger,
-		rng:   rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x9e3779b97f4a7c15)),
-		state: newState(),
-		conns: map[*conn]struct{}{},
+		rng:      rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x9e3779b97f4a7c15)),
+		state:    newState(),
+		conns:    map[*conn]struct{}{},
+		sessions: make(chan sessionRecord, 1024),
+		written:  make(chan struct{}),
 	}
 	s.hardCtx, s.hardCancel = context.WithCancel(context.Background())
 	if err := s.load(cfg); err != nil {
@@ -135,6 +139,7 @@ func (s *Sink) Start(ctx context.Context) error {
 		}
 		l.ln = ln
 	}
+	go s.sessionWriter(s.written)
 	for _, l := range s.listeners {
 		go l.acceptLoop()
 		go l.srv.Serve(l)
@@ -234,6 +239,15 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 	}
 	s.hardCancel()
 	s.bouncer.stop()
+	if !already {
+		s.mu.Lock()
+		started := s.started
+		s.mu.Unlock()
+		close(s.sessions)
+		if started {
+			<-s.written
+		}
+	}
 	return err
 }
 
@@ -478,9 +492,7 @@ func (s *Sink) finish(c *conn) {
 	if c.sess != nil {
 		c.sess.resetTransaction()
 	}
-	if err := s.recordSession(c); err != nil {
-		s.log.Error("sink: recording a session failed", "session", c.id, "err", err)
-	}
+	s.sessions <- s.sessionRecordOf(c)
 }
 
 // slogPrinter lets go-smtp report its internal errors through slog.
