@@ -38,9 +38,11 @@ type layout struct {
 	port     int    // smtpd's port on 127.0.0.1
 }
 
-// Retry timing for tests. Postfix takes seconds here (its minimum unit);
-// minimal_backoff_time must not be below queue_run_delay, or Postfix
-// warns and raises it.
+// Retry timing for tests, in whole seconds: Postfix keeps queue file times
+// in seconds, and 3.7 refuses anything below 1s ("qmgr: fatal: invalid
+// queue_run_delay: 0 (min 1)"). A deferred message becomes due backoff
+// seconds after the second its attempt ended, so the gap between two
+// attempts is more than minimal_backoff_time minus one second.
 const (
 	queueRunDelay = "1s"
 	minBackoff    = "2s"
