@@ -100,7 +100,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
 	}
-	dsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_synchronous=%s&_busy_timeout=10000&_txlock=immediate&cache=private", opts.Path, opts.Sync)
+	dsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_synchronous=%s&_busy_timeout=10000&cache=private", opts.Path, opts.Sync)
 	w, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", opts.Path, err)
@@ -222,11 +222,13 @@ func (s *Store) writer() {
 	}
 }
 
-// commit runs one group of writes in one transaction.
+// commit runs one group of writes in one transaction. The transaction is
+// driven with plain BEGIN/COMMIT on the writer's connection rather than a
+// database/sql Tx, so that statements prepared once on that connection are
+// reused as they are (a Tx would prepare them again on every use).
 func (s *Store) commit(batch []*request) {
 	ctx := context.Background()
-	tx, err := s.conn.BeginTx(ctx, nil)
-	if err != nil {
+	if _, err := s.conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
 		for _, r := range batch {
 			r.err <- fmt.Errorf("store: begin: %w", err)
 		}
@@ -236,20 +238,20 @@ func (s *Store) commit(batch []*request) {
 	var added []events.Event
 	for i, r := range batch {
 		if len(batch) > 1 {
-			if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
+			if _, err := s.conn.ExecContext(ctx, `SAVEPOINT w`); err != nil {
 				errs[i] = err
 				continue
 			}
 		}
-		t := &Tx{tx: tx, s: s}
+		t := &Tx{s: s, ctx: ctx}
 		err := runSafely(r.fn, t)
 		if len(batch) > 1 {
 			if err != nil {
-				if _, rerr := tx.Exec(`ROLLBACK TO w`); rerr != nil {
+				if _, rerr := s.conn.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
 					err = errors.Join(err, rerr)
 				}
 			}
-			if _, rerr := tx.Exec(`RELEASE w`); rerr != nil && err == nil {
+			if _, rerr := s.conn.ExecContext(ctx, `RELEASE w`); rerr != nil && err == nil {
 				err = rerr
 			}
 		}
@@ -259,12 +261,17 @@ func (s *Store) commit(batch []*request) {
 		}
 	}
 	if len(batch) == 1 && errs[0] != nil {
-		tx.Rollback()
+		if _, err := s.conn.ExecContext(ctx, `ROLLBACK`); err != nil {
+			s.log.Error("store: rollback failed", "err", err)
+		}
 		batch[0].err <- errs[0]
 		return
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := s.conn.ExecContext(ctx, `COMMIT`); err != nil {
 		s.log.Error("store: commit failed", "err", err, "writes", len(batch))
+		if _, rerr := s.conn.ExecContext(ctx, `ROLLBACK`); rerr != nil {
+			s.log.Error("store: rollback after a failed commit failed", "err", rerr)
+		}
 		for _, r := range batch {
 			r.err <- fmt.Errorf("store: commit: %w", err)
 		}
@@ -329,31 +336,42 @@ func (s *Store) stmt(query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// Tx is one caller's part of a write transaction.
+// Tx is one caller's part of a write transaction. Its statements are
+// prepared once per store and reused.
 type Tx struct {
-	tx    *sql.Tx
 	s     *Store
+	ctx   context.Context
 	added []events.Event
 }
 
-// Exec runs a statement, prepared once per store and reused.
+// Exec runs a statement.
 func (t *Tx) Exec(query string, args ...any) (sql.Result, error) {
 	st, err := t.s.stmt(query)
 	if err != nil {
 		return nil, err
 	}
-	return t.tx.Stmt(st).Exec(args...)
+	return st.ExecContext(t.ctx, args...)
 }
 
 // QueryRow runs a query inside the transaction, so that it sees the
 // transaction's own writes.
 func (t *Tx) QueryRow(query string, args ...any) *sql.Row {
-	return t.tx.QueryRow(query, args...)
+	st, err := t.s.stmt(query)
+	if err != nil {
+		// Let the error surface from Scan, as database/sql does.
+		return t.s.conn.QueryRowContext(t.ctx, query, args...)
+	}
+	return st.QueryRowContext(t.ctx, args...)
 }
 
-// Query runs a query inside the transaction.
+// Query runs a query inside the transaction. Close the rows before the
+// function passed to Write returns.
 func (t *Tx) Query(query string, args ...any) (*sql.Rows, error) {
-	return t.tx.Query(query, args...)
+	st, err := t.s.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(t.ctx, args...)
 }
 
 // Append adds e to the event log, stamping Time (when zero) from the store's
