@@ -45,6 +45,7 @@ type conn struct {
 	cmds      []Stage
 	replies   []replyRecord
 	greeted   bool
+	truncated bool
 
 	// Server side.
 	wbuf        []byte
@@ -79,8 +80,23 @@ func newConn(s *Sink, l *listener, raw net.Conn, id int64) *conn {
 	return c
 }
 
+// Bounds on what one session keeps in memory for its record, whatever a
+// client sends (a NOOP flood must not grow the sink without end).
+const (
+	maxTranscript = 256 << 10
+	maxReplies    = 2000
+)
+
 // note appends one transcript line: seconds since start, direction, text.
 func (c *conn) note(dir byte, text []byte) {
+	if c.truncated {
+		return
+	}
+	if c.tr.Len()+len(text) > maxTranscript {
+		c.truncated = true
+		c.tr.WriteString("[transcript truncated here; the session went on]\n")
+		return
+	}
 	ms := c.clock.Now().Sub(c.start).Milliseconds()
 	var num [24]byte
 	b := strconv.AppendInt(num[:0], ms/1000, 10)
@@ -374,7 +390,9 @@ func (c *conn) recordReply(stage Stage, wire []byte) {
 	if c.sess != nil && (stage == StageRcpt || stage == StageDataEnd) {
 		rr.Attempt = c.sess.lastAttempt
 	}
-	c.replies = append(c.replies, rr)
+	if len(c.replies) < maxReplies {
+		c.replies = append(c.replies, rr)
+	}
 }
 
 // Write is go-smtp's side: it is buffered up to the end of each reply, then

@@ -176,3 +176,13 @@ func advanceWhenWaiting(t testing.TB, v *clock.Virtual, d time.Duration) {
 	}
 	v.Advance(d)
 }
+
+type dialer struct{}
+
+func (dialer) dial(addr string) (net.Conn, error) {
+	nc, err := net.DialTimeout("tcp", addr, time.Second)
+	if err == nil {
+		nc.Close()
+	}
+	return nc, err
+}

@@ -251,6 +251,10 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 	return err
 }
 
+func newRand(seed int64) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(seed), uint64(seed)^0x9e3779b97f4a7c15))
+}
+
 // chance draws from the sink's seeded generator.
 func (s *Sink) chance(p float64) bool {
 	if p <= 0 || p >= 1 {

@@ -43,3 +43,33 @@ func TestAcceptAndRecord(t *testing.T) {
 		t.Errorf("transcript holds the message body:\n%s", ss.Transcript)
 	}
 }
+
+func TestNoopFloodKeepsTheRecordBounded(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	// Pipelined: write everything, then read every reply.
+	const n = 6000
+	go func() {
+		for i := 0; i < n; i++ {
+			c.tp.PrintfLine("NOOP %0100d", i)
+		}
+		c.tp.PrintfLine("QUIT")
+	}()
+	for i := 0; i < n; i++ {
+		if code, msg := c.read(); code != 250 {
+			t.Fatalf("NOOP %d: %d %q", i, code, msg)
+		}
+	}
+	c.read()
+	waitSessions(t, st, 1)
+	var size, replies int
+	st.DB().QueryRow(`SELECT length(transcript), json_array_length(replies) FROM sink_sessions`).Scan(&size, &replies)
+	if size > maxTranscript+100 || replies > maxReplies {
+		t.Errorf("transcript %d bytes, %d replies: beyond the bounds", size, replies)
+	}
+	if size < maxTranscript/2 {
+		t.Errorf("transcript %d bytes: too little kept", size)
+	}
+}

@@ -1,0 +1,151 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+func TestSetRulesAtRuntime(t *testing.T) {
+	t.Parallel()
+	s, _ := testSink(t, nil, nil)
+	addr := addrOf(t, s, "mx")
+	if got := rcptReply(t, addr, "a@x.test", "u@rt.test"); got != 250 {
+		t.Fatalf("before: got %d", got)
+	}
+	if err := s.SetRules([]Rule{{Stage: "rcpt", Recipient: "*@rt.test", Reply: "550 5.7.1 new rule"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := rcptReply(t, addr, "a@x.test", "u@rt.test"); got != 550 {
+		t.Fatalf("after SetRules: got %d, want 550", got)
+	}
+	if rs := s.Rules(); len(rs) != 1 || rs[0].Reply != "550 5.7.1 new rule" {
+		t.Errorf("Rules() = %+v", rs)
+	}
+	if err := s.SetRules([]Rule{{Stage: "rcpt", Reply: "bad"}}); err == nil {
+		t.Error("SetRules took a bad rule")
+	}
+	if err := s.SetRules([]Rule{{Stage: "rcpt", Listener: "nope", Reply: "550"}}); err == nil {
+		t.Error("SetRules took a rule for an unknown listener")
+	}
+	if got := rcptReply(t, addr, "a@x.test", "u@rt.test"); got != 550 {
+		t.Fatalf("a failed SetRules must keep the old rules: got %d", got)
+	}
+	cfg := DefaultConfig()
+	cfg.Rules = []Rule{{Stage: "rcpt", Recipient: "*@rt.test", Reply: "451 4.7.1 reloaded"}}
+	if err := s.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got := rcptReply(t, addr, "a@x.test", "u@rt.test"); got != 451 {
+		t.Fatalf("after Reload: got %d, want 451", got)
+	}
+}
+
+func TestSeededProbabilityIsReproducible(t *testing.T) {
+	t.Parallel()
+	codes := func(seed int64) string {
+		s, _ := testSink(t, nil, nil)
+		s.rng = newRand(seed)
+		addr := addrOf(t, s, "mx")
+		c := dial(t, addr)
+		c.greet()
+		c.expect(250, "", "MAIL FROM:<a@x.test>")
+		out := ""
+		for i := 0; i < 24; i++ {
+			code, _ := c.cmd("RCPT TO:<rcpt550p50+n%d@sink.test>", i)
+			out += fmt.Sprint(code / 100)
+			if code == 250 {
+				c.expect(250, "", "RSET")
+				c.expect(250, "", "MAIL FROM:<a@x.test>")
+			}
+		}
+		return out
+	}
+	a, b, other := codes(42), codes(42), codes(43)
+	if a != b {
+		t.Errorf("same seed, different runs: %s and %s", a, b)
+	}
+	if a == other {
+		t.Errorf("different seeds gave the same run %s", a)
+	}
+	fives := 0
+	for _, c := range a {
+		if c == '5' {
+			fives++
+		}
+	}
+	if fives == 0 || fives == len(a) {
+		t.Errorf("50%% gave %d rejections of %d", fives, len(a))
+	}
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	addr := addrOf(t, s, "mx")
+	c := dial(t, addr)
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<a@x.test>")
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- s.Shutdown(ctx)
+	}()
+	// New connections are refused once shutdown begins...
+	for i := 0; i < 1000; i++ {
+		if _, err := (&dialer{}).dial(addr); err != nil {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	// ...while the session in flight goes on to the end.
+	c.expect(250, "", "RCPT TO:<u@sink.test>")
+	c.expect(354, "", "DATA")
+	if code, _ := c.body(testMsg); code != 250 {
+		t.Fatalf("in-flight message: got %d", code)
+	}
+	c.expect(221, "", "QUIT")
+	if err := <-done; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	var n int
+	st.DB().QueryRow(`SELECT COUNT(*) FROM sink_sessions WHERE messages = 1`).Scan(&n)
+	if n != 1 {
+		t.Errorf("the in-flight session was not recorded by Shutdown")
+	}
+	evs, err := st.Events(context.Background(), events.Filter{Kinds: []string{"sink."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, e := range evs {
+		kinds[e.Kind]++
+	}
+	if kinds[events.SinkMessage] != 1 || kinds[events.SinkSession] < 1 {
+		t.Errorf("events: %v", kinds)
+	}
+}
+
+func TestShutdownDeadlineClosesIdleSessions(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Shutdown(ctx); err == nil {
+		t.Error("Shutdown with an idle session open returned no error at its deadline")
+	}
+	if code, _ := c.cmd("NOOP"); code == 250 {
+		t.Error("the idle session is still served after Shutdown")
+	}
+	var n int
+	st.DB().QueryRow(`SELECT COUNT(*) FROM sink_sessions`).Scan(&n)
+	if n != 1 {
+		t.Errorf("sessions recorded: %d, want 1", n)
+	}
+}
