@@ -1,0 +1,137 @@
+package relay
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/postfixtest"
+	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/sink"
+)
+
+// TestThroughPostfixSmarthost sends from the relay through Postfix, an MTA
+// no one here wrote, used as the relay's smarthost, to relaylab's sink: the
+// relay records delivery when Postfix takes the message, and Postfix then
+// delivers to the sink, or bounces to the sender what the sink refuses.
+func TestThroughPostfixSmarthost(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	clk := clock.Real{}
+	quiet := slog.New(slog.DiscardHandler)
+
+	sinkStore, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: clk, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sinkStore.Close() })
+	scfg := sink.DefaultConfig()
+	scfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.test")}
+	scfg.Bounce.Relay = ""
+	snk, err := sink.New(scfg, sink.Options{Store: sinkStore, Clock: clk, Logger: quiet, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snk.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		snk.Shutdown(sctx)
+	})
+
+	pf := postfixtest.Start(t, postfixtest.Options{RelayHost: snk.Addrs()["mx"].String()})
+
+	relayStore := openStore(t, clk)
+	r, err := New(testConfig(pf.Addr), Options{Store: relayStore, Clock: clk, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		r.Shutdown(sctx)
+	})
+
+	const (
+		from    = "alice@sender.test"
+		ok      = "bob@rcpt.test"
+		refused = "rcpt550+carol@rcpt.test" // the sink answers 550 5.1.1 (sink/DIRECTIVES.md)
+	)
+	id, err := r.Enqueue(ctx, Submission{From: from, Recipients: []Recipient{{Address: ok}, {Address: refused}},
+		Data: []byte("From: " + from + "\r\nTo: " + ok + ", " + refused + "\r\nSubject: via postfix\r\n\r\nHello through Postfix.\r\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// poll waits until cond holds; attempts reach the sink's store when
+	// their sessions end.
+	poll := func(what string, cond func() bool) {
+		t.Helper()
+		for !cond() {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("waiting for %s: %v", what, ctx.Err())
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	terminal := func() map[string][]string {
+		evs, err := relayStore.Events(ctx, events.Filter{Message: id, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for _, e := range evs {
+			if events.Terminal(e.Kind) {
+				out[e.Recipient] = append(out[e.Recipient], e.Kind)
+			}
+		}
+		return out
+	}
+	poll("the relay to hand both recipients to Postfix", func() bool { return len(terminal()) == 2 })
+	// Postfix accepts both for onward delivery: to the relay, both are delivered.
+	for _, rcpt := range []string{ok, refused} {
+		if got := terminal()[rcpt]; !reflect.DeepEqual(got, []string{events.RelayDelivered}) {
+			t.Errorf("%s: relay terminal events %v, want [%s]", rcpt, got, events.RelayDelivered)
+		}
+	}
+
+	attempts := func(rcpt string) []sink.Attempt {
+		atts, err := sink.Attempts(ctx, sinkStore.DB(), rcpt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return atts
+	}
+	poll("Postfix to deliver to the sink", func() bool { return len(attempts(ok)) > 0 && len(attempts(refused)) > 0 })
+	if a := attempts(ok); len(a) != 1 || a[0].Reply.Code != 250 || a[0].Sender != from || a[0].Message == 0 {
+		t.Errorf("sink attempts for %s: %+v, want one accepted message from %s", ok, a, from)
+	}
+	if a := attempts(refused); len(a) != 1 || a[0].Reply.Code != 550 {
+		t.Errorf("sink attempts for %s: %+v, want one refused with 550", refused, a)
+	}
+	if err := pf.WaitLog(ctx, "status=sent"); err != nil {
+		t.Error(err)
+	}
+	// The refusal comes back the way it does in the world: Postfix bounces
+	// to the sender, through its relayhost, with the null reverse path.
+	poll("Postfix's bounce to the sender", func() bool { return len(attempts(from)) > 0 })
+	if a := attempts(from); a[0].Sender != "" || a[0].Reply.Code != 250 {
+		t.Errorf("sink attempts for %s: %+v, want Postfix's bounce from <> accepted", from, a)
+	}
+	if !strings.Contains(pf.Log(), "to=<"+refused+">") || !strings.Contains(pf.Log(), "status=bounced") {
+		t.Errorf("Postfix's log does not show %s bounced", refused)
+	}
+}
