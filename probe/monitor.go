@@ -144,33 +144,58 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 	if len(zones) == 0 {
 		zones = DefaultZones()
 	}
+	var health Health
+	if blocklists {
+		// RFC 5782 5: test each zone once per cycle, not once per target.
+		health = CheckHealth(ctx, m.r, m.log, zones)
+	}
 	deps := Deps{Resolver: m.r, HTTPClient: m.http, Clock: m.clock, Logger: m.log}
+	type job struct {
+		target string
+		req    Request
+	}
+	var jobs []job
+	for _, d := range m.cfg.Domains {
+		m.mu.Lock()
+		prev := m.mtaSeen[d]
+		m.mu.Unlock()
+		jobs = append(jobs, job{d, Request{Domain: d, Selectors: m.cfg.Selectors, Zones: zones, Health: health,
+			NoBlocklists: !blocklists, NoRecords: !records, PrevMTASTS: prev}})
+	}
+	for _, ip := range m.ips {
+		jobs = append(jobs, job{ip.String(), Request{IPs: []netip.Addr{ip}, Helo: m.cfg.Helo, Zones: zones, Health: health, NoBlocklists: !blocklists}})
+	}
+	// A few targets at a time; the resolver bounds the queries in flight.
+	var mu sync.Mutex
 	var all []Change
 	var errs []error
-	{
-		for _, d := range m.cfg.Domains {
-			m.mu.Lock()
-			prev := m.mtaSeen[d]
-			m.mu.Unlock()
-			rep := Run(ctx, deps, Request{Domain: d, Selectors: m.cfg.Selectors, Zones: zones, NoBlocklists: !blocklists, NoRecords: !records, PrevMTASTS: prev})
-			if rep.MTASTS != nil && rep.MTASTS.Seen != nil {
-				m.mu.Lock()
-				m.mtaSeen[d] = rep.MTASTS.Seen
-				m.mu.Unlock()
+	var wg sync.WaitGroup
+	next := make(chan job)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				rep := Run(ctx, deps, j.req)
+				if j.req.Domain != "" && rep.MTASTS != nil && rep.MTASTS.Seen != nil {
+					m.mu.Lock()
+					m.mtaSeen[j.req.Domain] = rep.MTASTS.Seen
+					m.mu.Unlock()
+				}
+				ch, err := m.record(ctx, j.target, rep)
+				mu.Lock()
+				all = append(all, ch...)
+				errs = append(errs, err)
+				mu.Unlock()
 			}
-			ch, err := m.record(ctx, d, rep)
-			all = append(all, ch...)
-			errs = append(errs, err)
-		}
+		}()
 	}
-	{
-		for _, ip := range m.ips {
-			rep := Run(ctx, deps, Request{IPs: []netip.Addr{ip}, Helo: m.cfg.Helo, Zones: zones, NoBlocklists: !blocklists})
-			ch, err := m.record(ctx, ip.String(), rep)
-			all = append(all, ch...)
-			errs = append(errs, err)
-		}
+	for _, j := range jobs {
+		next <- j
 	}
+	close(next)
+	wg.Wait()
+	sort.SliceStable(all, func(i, j int) bool { return all[i].ID < all[j].ID })
 	if m.hook != nil {
 		for _, c := range all {
 			m.hook.enqueue(c)

@@ -30,6 +30,8 @@ type Request struct {
 	NoBlocklists bool
 	// NoRecords skips every check but blocklists (and PTR of the IPs).
 	NoRecords bool
+	// Health is the zones' health from this cycle; nil: Run tests them.
+	Health Health
 	// PrevMTASTS is the policy seen on the last run, to catch a policy
 	// that changed while its id did not.
 	PrevMTASTS *MTASTSSeen
@@ -166,7 +168,10 @@ func runBlocklists(ctx context.Context, r resolver.Resolver, log *slog.Logger, r
 	if zones == nil {
 		zones = DefaultZones()
 	}
-	h := CheckHealth(ctx, r, log, zones)
+	h := req.Health
+	if h == nil {
+		h = CheckHealth(ctx, r, log, zones)
+	}
 	for _, z := range zones {
 		if zh, ok := h[z.Zone]; ok {
 			rep.Health = append(rep.Health, zh)
