@@ -107,16 +107,17 @@ func (h *hub) run(ctx context.Context) {
 			retry = nil
 		case <-wake:
 			if last <= pos {
-				// Woken by a commit: the next Changes has a higher id,
-				// unless the store is closed, which also closes the
-				// channel. Then stop following instead of spinning.
+				// Woken by a commit: the next Changes has a higher id
+				// (pos never passes the published id), unless the store
+				// is closed, which also closes the channel. Then stop
+				// following instead of spinning.
 				if now, _ := h.store.Changes(); now <= pos {
 					h.log.Info("web: the store is closed; the event stream stops following it")
 					following = false
 				}
 				continue
 			}
-			next, err := h.fanOut(ctx, pos)
+			next, err := h.fanOut(ctx, pos, last)
 			if err != nil {
 				if ctx.Err() != nil {
 					return
@@ -131,14 +132,20 @@ func (h *hub) run(ctx context.Context) {
 	}
 }
 
-// fanOut reads one batch of events after pos and hands each to the matching
-// clients; it returns the new position.
-func (h *hub) fanOut(ctx context.Context, pos int64) (int64, error) {
+// fanOut reads one batch of events after pos, up to upTo (the last id the
+// store has published), and hands each to the matching clients; it returns
+// the new position. Events committed but not yet published are left for the
+// next round: the hub's position must not pass the store's, or the wake-up
+// for their publication would look like the store closing.
+func (h *hub) fanOut(ctx context.Context, pos, upTo int64) (int64, error) {
 	evs, err := h.store.Events(ctx, events.Filter{AfterID: pos, Limit: hubBatch})
 	if err != nil {
 		return pos, err
 	}
 	for _, e := range evs {
+		if e.ID > upTo {
+			break
+		}
 		if h.observe != nil {
 			h.observe(e)
 		}

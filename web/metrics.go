@@ -140,7 +140,7 @@ func (m *metrics) observe(e events.Event) {
 }
 
 func (p payloadFields) latency() (time.Duration, bool) {
-	if p.LatencyMS != nil && *p.LatencyMS >= 0 {
+	if p.LatencyMS != nil && *p.LatencyMS >= 0 && *p.LatencyMS < 1e9 { // under 11 days
 		return time.Duration(*p.LatencyMS * float64(time.Millisecond)), true
 	}
 	if len(p.Latency) == 0 {
