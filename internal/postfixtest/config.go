@@ -6,6 +6,13 @@
 // Postfix is the system under test that no one here wrote: tests submit mail
 // to Instance.Addr and watch what arrives at relaylab's sink, or point
 // relaylab's relay at Postfix as a smarthost.
+//
+// Run as root, "postfix -c DIR start" and "postqueue -c DIR" take any
+// directory: alternate_config_directories and multi_instance_directories in
+// the system's main.cf only matter to the set-gid commands run by other
+// users, so the system's configuration stays untouched. An instance whose
+// test binary died without cleaning up (killed, or at its -timeout) is
+// stopped by the next Start on the machine.
 package postfixtest
 
 import (

@@ -45,18 +45,16 @@ func Start(t testing.TB, opts Options) *Instance {
 	if _, err := mainCF(layout{}, opts); err != nil {
 		t.Fatal(err)
 	}
-	root, err := os.MkdirTemp("", "postfixtest-")
+	reapStale(inst.postfix, os.TempDir())
+	root, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
 		t.Fatalf("postfixtest: %v", err)
 	}
-	inst.l = layout{
-		root:     root,
-		confDir:  filepath.Join(root, "etc"),
-		queueDir: filepath.Join(root, "queue"),
-		dataDir:  filepath.Join(root, "data"),
-		logFile:  filepath.Join(root, "maillog"),
-		name:     "pft-" + strings.TrimPrefix(filepath.Base(root), "postfixtest-"),
+	if err := os.WriteFile(filepath.Join(root, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(root)
+		t.Fatalf("postfixtest: %v", err)
 	}
+	inst.l = newLayout(root)
 	inst.ConfigDir = inst.l.confDir
 	t.Cleanup(func() {
 		if err := inst.stop(); err != nil {

@@ -4,6 +4,10 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -71,6 +75,44 @@ func TestMasterCF(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(got), "\n") {
 		if f := strings.Fields(line); f[0] != "#" && (len(f) < 8 || f[4] != "n") {
 			t.Errorf("service %q: want 8 fields and no chroot", line)
+		}
+	}
+}
+
+func TestReapStale(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Skipf("cannot run true to get the pid of a finished process: %v", err)
+	}
+	dirs := []struct {
+		name  string
+		owner string // "" writes no owner file
+		stays bool
+	}{
+		{dirPrefix + "dead", strconv.Itoa(gone.Process.Pid), false},
+		{dirPrefix + "live", strconv.Itoa(os.Getpid()), true},
+		{dirPrefix + "starting", "", true},
+		{dirPrefix + "garbled", "not a pid", true},
+		{"elsewhere", strconv.Itoa(gone.Process.Pid), true},
+	}
+	for _, d := range dirs {
+		root := filepath.Join(tmp, d.name)
+		if err := os.MkdirAll(filepath.Join(root, "queue", "pid"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if d.owner != "" {
+			if err := os.WriteFile(filepath.Join(root, ownerFile), []byte(d.owner), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	reapStale("postfix-is-never-run-without-a-master", tmp)
+	for _, d := range dirs {
+		_, err := os.Stat(filepath.Join(tmp, d.name))
+		if stays := err == nil; stays != d.stays {
+			t.Errorf("%s: still there %v, want %v", d.name, stays, d.stays)
 		}
 	}
 }
