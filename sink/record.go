@@ -128,7 +128,7 @@ func (s *Sink) storeMessage(sess *session, raw []byte, msgID string, msgAttempt 
 	}
 	now := s.clock.Now()
 	var id int64
-	err := s.store.Write(s.hardCtx, func(tx *store.Tx) error {
+	err := s.write(func(tx *store.Tx) error {
 		res, err := tx.Exec(`INSERT INTO sink_messages (session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.id, c.l.cfg.Name, now.UnixNano(), sess.from, strings.Join(rcpts, "\n"), len(raw), attempt, msgID, msgAttempt,
@@ -204,38 +204,67 @@ func (s *Sink) sessionRecordOf(c *conn) sessionRecord {
 	return r
 }
 
-// sessionWriter records finished sessions in batches: nothing waits for a
-// session record (the client has gone), so one goroutine writes all that
-// have queued up in one store write. Shutdown drains it.
-func (s *Sink) sessionWriter(done chan<- struct{}) {
+// writeItem is one piece of work for the sink's writer; err is nil when
+// nobody waits for it (a finished session).
+type writeItem struct {
+	fn  func(*store.Tx) error
+	err chan error
+}
+
+// writer is the one goroutine that takes the sink's writes to the store: it
+// runs every item queued at that moment in one store write (one request,
+// one commit), so that 20 sessions' messages cost one commit, not 20. When
+// that fails, it runs the items one by one so that only the bad one fails.
+func (s *Sink) writer(done chan<- struct{}) {
 	defer close(done)
-	batch := make([]sessionRecord, 0, 256)
-	for first := range s.sessions {
+	batch := make([]writeItem, 0, 256)
+	for first := range s.writes {
 		batch = append(batch[:0], first)
 	fill:
 		for len(batch) < cap(batch) {
 			select {
-			case r, ok := <-s.sessions:
+			case it, ok := <-s.writes:
 				if !ok {
 					break fill
 				}
-				batch = append(batch, r)
+				batch = append(batch, it)
 			default:
 				break fill
 			}
 		}
 		err := s.store.Write(context.Background(), func(tx *store.Tx) error {
-			for i := range batch {
-				if err := writeSession(tx, &batch[i]); err != nil {
-					return fmt.Errorf("session %d: %w", batch[i].id, err)
+			for _, it := range batch {
+				if err := it.fn(tx); err != nil {
+					return err
 				}
 			}
 			return nil
 		})
-		if err != nil {
-			s.log.Error("sink: recording sessions failed", "sessions", len(batch), "err", err)
+		if err == nil || len(batch) == 1 {
+			for _, it := range batch {
+				s.written(it, err)
+			}
+			continue
+		}
+		for _, it := range batch {
+			s.written(it, s.store.Write(context.Background(), it.fn))
 		}
 	}
+}
+
+func (s *Sink) written(it writeItem, err error) {
+	if it.err != nil {
+		it.err <- err
+	} else if err != nil {
+		s.log.Error("sink: recording a session failed", "err", err)
+	}
+}
+
+// write runs fn in the writer's next commit and waits for that commit.
+func (s *Sink) write(fn func(*store.Tx) error) error {
+	it := writeItem{fn: fn, err: make(chan error, 1)}
+	s.writes <- it
+	return <-it.err
 }
 
 // writeSession writes one session, its attempts and greylist changes, and

@@ -49,8 +49,8 @@ type Sink struct {
 	bouncer  *bouncer
 
 	listeners []*listener
-	sessions  chan sessionRecord // to sessionWriter
-	written   chan struct{}      // closed when sessionWriter is done
+	writes    chan writeItem // to writer
+	writerEnd chan struct{}  // closed when writer is done
 
 	hardCtx    context.Context // ends when Shutdown gives up waiting
 	hardCancel context.CancelFunc
@@ -78,11 +78,11 @@ func New(cfg Config, opts Options) (*Sink, error) {
 	}
 	s := &Sink{
 		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger,
-		rng:      rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x9e3779b97f4a7c15)),
-		state:    newState(),
-		conns:    map[*conn]struct{}{},
-		sessions: make(chan sessionRecord, 1024),
-		written:  make(chan struct{}),
+		rng:       rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x9e3779b97f4a7c15)),
+		state:     newState(),
+		conns:     map[*conn]struct{}{},
+		writes:    make(chan writeItem, 1024),
+		writerEnd: make(chan struct{}),
 	}
 	s.hardCtx, s.hardCancel = context.WithCancel(context.Background())
 	if err := s.load(cfg); err != nil {
@@ -139,7 +139,7 @@ func (s *Sink) Start(ctx context.Context) error {
 		}
 		l.ln = ln
 	}
-	go s.sessionWriter(s.written)
+	go s.writer(s.writerEnd)
 	for _, l := range s.listeners {
 		go l.acceptLoop()
 		go l.srv.Serve(l)
@@ -243,9 +243,9 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 		s.mu.Lock()
 		started := s.started
 		s.mu.Unlock()
-		close(s.sessions)
+		close(s.writes)
 		if started {
-			<-s.written
+			<-s.writerEnd
 		}
 	}
 	return err
@@ -496,7 +496,8 @@ func (s *Sink) finish(c *conn) {
 	if c.sess != nil {
 		c.sess.resetTransaction()
 	}
-	s.sessions <- s.sessionRecordOf(c)
+	rec := s.sessionRecordOf(c)
+	s.writes <- writeItem{fn: func(tx *store.Tx) error { return writeSession(tx, &rec) }}
 }
 
 // slogPrinter lets go-smtp report its internal errors through slog.
