@@ -2,6 +2,7 @@ package clock
 
 import (
 	"context"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -82,13 +83,21 @@ func TestVirtualAfterFuncAndSleep(t *testing.T) {
 	v := NewVirtual(epoch)
 	var n atomic.Int32
 	done := make(chan struct{})
-	v.AfterFunc(time.Hour, func() { n.Add(1); close(done) })
+	release := make(chan struct{})
+	v.AfterFunc(time.Hour, func() { <-release; n.Add(1); close(done) })
 	slept := make(chan error, 1)
 	ch := v.Changed()
 	go func() { slept <- Sleep(context.Background(), v, 5*time.Hour) }()
 	<-ch // the sleeper's timer is registered
 	v.Advance(time.Hour)
+	if v.Running() != 1 {
+		t.Fatalf("Running = %d while the callback runs, want 1", v.Running())
+	}
+	close(release)
 	<-done
+	for v.Running() != 0 {
+		runtime.Gosched()
+	}
 	if n.Load() != 1 {
 		t.Fatalf("AfterFunc ran %d times", n.Load())
 	}

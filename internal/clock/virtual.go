@@ -3,6 +3,7 @@ package clock
 import (
 	"container/heap"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,8 @@ type Virtual struct {
 	// changed is closed and replaced whenever a timer is added or removed,
 	// so that a driver can wait for the set of sleepers to settle.
 	changed chan struct{}
+	// running counts AfterFunc callbacks started and not yet returned.
+	nrun atomic.Int64
 }
 
 var _ Clock = (*Virtual)(nil)
@@ -79,6 +82,10 @@ func (v *Virtual) Pending() int {
 	return len(v.pending)
 }
 
+// Running is the number of AfterFunc callbacks that have started and not
+// yet returned: work the clock set off that a driver must wait for.
+func (v *Virtual) Running() int { return int(v.nrun.Load()) }
+
 // Next returns when the earliest pending timer is due.
 func (v *Virtual) Next() (time.Time, bool) {
 	v.mu.Lock()
@@ -140,7 +147,12 @@ func (t *vtimer) C() <-chan time.Time { return t.c }
 
 func (t *vtimer) fire(now time.Time) {
 	if t.f != nil {
-		go t.f()
+		v := t.v
+		v.nrun.Add(1)
+		go func() {
+			defer v.nrun.Add(-1)
+			t.f()
+		}()
 		return
 	}
 	select {

@@ -254,6 +254,9 @@ func (d *driver) waitIdle(ctx context.Context) error {
 		if q != nil && !q.Idle() {
 			continue
 		}
+		if d.vc.Running() > 0 {
+			continue // a timer's callback (an asynchronous bounce) is at work
+		}
 		return nil
 	}
 }
