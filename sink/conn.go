@@ -67,6 +67,7 @@ type replyRecord struct {
 	Enhanced string  `json:"enhanced,omitempty"`
 	Text     string  `json:"text"`
 	Attempt  int     `json:"attempt,omitempty"`
+	Rcpt     string  `json:"recipient,omitempty"` // for replies about one recipient
 }
 
 func newConn(s *Sink, l *listener, raw net.Conn, id int64) *conn {
@@ -389,6 +390,11 @@ func (c *conn) recordReply(stage Stage, wire []byte) {
 	}
 	if c.sess != nil && (stage == StageRcpt || stage == StageDataEnd) {
 		rr.Attempt = c.sess.lastAttempt
+		if stage == StageRcpt {
+			rr.Rcpt = c.sess.lastRcpt
+		} else if len(c.sess.rcpts) == 1 {
+			rr.Rcpt = c.sess.rcpts[0].addr
+		}
 	}
 	if len(c.replies) < maxReplies {
 		c.replies = append(c.replies, rr)

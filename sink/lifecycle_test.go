@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,5 +148,24 @@ func TestShutdownDeadlineClosesIdleSessions(t *testing.T) {
 	st.DB().QueryRow(`SELECT COUNT(*) FROM sink_sessions`).Scan(&n)
 	if n != 1 {
 		t.Errorf("sessions recorded: %d, want 1", n)
+	}
+}
+
+func TestReplyEventsForFailuresOnly(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<a@x.test>")
+	c.expect(451, "", "RCPT TO:<defer@sink.test>")
+	c.expect(250, "", "RCPT TO:<ok@sink.test>")
+	c.expect(221, "", "QUIT")
+	waitSessions(t, st, 1)
+	evs, err := st.Events(context.Background(), events.Filter{Kinds: []string{events.SinkReply}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Recipient != "defer@sink.test" || !strings.Contains(string(evs[0].Payload), `"code":451`) || !strings.Contains(string(evs[0].Payload), `"stage":"rcpt"`) {
+		t.Fatalf("sink.reply events: %+v", evs)
 	}
 }

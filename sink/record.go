@@ -298,10 +298,28 @@ func writeSession(tx *store.Tx, r *sessionRecord) error {
 			return err
 		}
 	}
+	// One sink.reply event for each reply that was not a success (a
+	// deferral, a rejection, a 421), for those who count them; the
+	// successes are in the session's replies.
+	for _, rep := range p.Replies {
+		if rep.Code < 400 {
+			continue
+		}
+		at := r.start.Add(time.Duration(rep.At * float64(time.Second)))
+		if _, err := tx.Append(events.Event{Time: at, Kind: events.SinkReply, Recipient: rep.Rcpt, Listener: r.listener}.WithPayload(replyPayload{
+			Session: r.id, replyRecord: rep})); err != nil {
+			return err
+		}
+	}
 	ev := *p
 	ev.Transcript = ""
 	_, err = tx.Append(events.Event{Time: r.end, Kind: events.SinkSession, Listener: r.listener}.WithPayload(ev))
 	return err
+}
+
+type replyPayload struct {
+	Session int64 `json:"session"`
+	replyRecord
 }
 
 // restore rebuilds the attempt counters and greylist from the store, and

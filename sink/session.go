@@ -21,6 +21,7 @@ type session struct {
 	rcpts       []rcptState
 	dataRefused bool
 	lastAttempt int
+	lastRcpt    string
 	messages    int
 	attempts    []attemptRecord // for the session record
 	grey        []greyUpdate
@@ -129,7 +130,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		r.directives = ParseDirectives(to)
 		s.seen = append(s.seen, r.directives...)
 	}
-	s.lastAttempt = r.attempt
+	s.lastAttempt, s.lastRcpt = r.attempt, to
 	in := s.input(StageRcpt, to)
 	in.attempt = r.attempt
 	b := sk.decide(in, r.directives)
