@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/probe"
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/sink"
+	"github.com/relaylab/relaylab/web"
 )
 
 // fileConfig is the whole configuration file: one section per component.
@@ -19,6 +22,22 @@ type fileConfig struct {
 	Store storeConfig  `yaml:"store"`
 	Sink  sink.Config  `yaml:"sink"`
 	Relay relay.Config `yaml:"relay"`
+	Probe probe.Config `yaml:"probe"`
+	Web   webConfig    `yaml:"web"`
+}
+
+// webConfig is the `web:` section.
+type webConfig struct {
+	// Listen is the UI's and API's address (default 127.0.0.1:8025; ""
+	// with disabled: true turns the web off).
+	Listen   string `yaml:"listen"`
+	Disabled bool   `yaml:"disabled"`
+	// Token, or User and Password, protect the UI, the API and the stream.
+	Token    string `yaml:"token"`
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+	// AllowedOrigins may open the websocket besides the UI's own origin.
+	AllowedOrigins []string `yaml:"allowed_origins"`
 }
 
 // storeConfig is the `store:` section.
@@ -35,6 +54,8 @@ func defaultConfig() *fileConfig {
 		Store: storeConfig{Path: "relaylab.db", Sync: string(store.SyncFull)},
 		Sink:  sink.DefaultConfig(),
 		Relay: relay.DefaultConfig(),
+		Probe: probe.DefaultConfig(),
+		Web:   webConfig{Listen: web.DefaultAddr},
 	}
 }
 
@@ -48,7 +69,21 @@ func (c *fileConfig) Validate(string) error {
 	if err := c.Sink.Validate("sink"); err != nil {
 		return err
 	}
-	return c.Relay.Validate("relay")
+	if err := c.Relay.Validate("relay"); err != nil {
+		return err
+	}
+	if err := c.Probe.Validate("probe"); err != nil {
+		return err
+	}
+	if !c.Web.Disabled {
+		if _, _, err := net.SplitHostPort(c.Web.Listen); err != nil {
+			return config.Errorf("web.listen", "%q is not host:port (for example 127.0.0.1:8025)", c.Web.Listen)
+		}
+	}
+	if (c.Web.User == "") != (c.Web.Password == "") {
+		return config.Errorf("web.user", "user and password go together: set both, or use token")
+	}
+	return nil
 }
 
 // loadConfig returns the defaults overlaid with the file at path (if any).

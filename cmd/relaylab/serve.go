@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/probe"
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/sink"
+	"github.com/relaylab/relaylab/web"
 )
 
 func init() {
@@ -75,7 +77,27 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	running = append(running, component{"relay", rl.Shutdown})
+	mon, err := startMonitor(ctx, cfg, st, log)
+	if err != nil {
+		stopAll()
+		return err
+	}
+	if mon != nil {
+		running = append(running, *mon)
+	}
+	var ui *web.Server
+	if !cfg.Web.Disabled {
+		ui, err = startWeb(ctx, cfg, st, sk, rl, log)
+		if err != nil {
+			stopAll()
+			return err
+		}
+		running = append(running, component{"web", ui.Shutdown})
+	}
 	fmt.Fprintf(e.stdout, "relaylab is running; the store is %s\n", storePath(cfg, *db))
+	if ui != nil {
+		fmt.Fprintf(e.stdout, "web UI        http://%s/\n", ui.Addr())
+	}
 	printSinkAddrs(e, sk)
 	if a := rl.Addr(); a != nil {
 		fmt.Fprintf(e.stdout, "relay         smtp://%s (submission; loopback may send without AUTH)\n", a)
@@ -124,6 +146,52 @@ func startRelay(ctx context.Context, cfg *fileConfig, st *store.Store, log *slog
 		return nil, fmt.Errorf("relay: %w", err)
 	}
 	return rl, nil
+}
+
+// startMonitor runs the probe watchlist, if the configuration has one.
+func startMonitor(ctx context.Context, cfg *fileConfig, st *store.Store, log *slog.Logger) (*component, error) {
+	if len(cfg.Probe.Domains) == 0 && len(cfg.Probe.IPs) == 0 {
+		return nil, nil
+	}
+	m, err := probe.NewMonitor(cfg.Probe, probe.Options{Store: st, Logger: log.With("component", "probe")})
+	if err != nil {
+		return nil, err
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := m.Run(mctx); err != nil && mctx.Err() == nil {
+			log.Error("probe monitor stopped", "err", err)
+		}
+	}()
+	return &component{"probe", func(sctx context.Context) error {
+		cancel()
+		select {
+		case <-done:
+			return nil
+		case <-sctx.Done():
+			return sctx.Err()
+		}
+	}}, nil
+}
+
+func startWeb(ctx context.Context, cfg *fileConfig, st *store.Store, sk *sink.Sink, rl *relay.Relay, log *slog.Logger) (*web.Server, error) {
+	ui, err := web.New(web.Options{
+		Store: st, Logger: log.With("component", "web"),
+		Sink:           sinkAdapter{sk: sk, db: st.DB()},
+		Relay:          relayAdapter{rl: rl},
+		Probe:          probeAdapter{db: st.DB()},
+		Auth:           web.Auth{Token: cfg.Web.Token, User: cfg.Web.User, Password: cfg.Web.Password},
+		AllowedOrigins: cfg.Web.AllowedOrigins,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := ui.Start(ctx, cfg.Web.Listen); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	return ui, nil
 }
 
 func printSinkAddrs(e *env, sk *sink.Sink) {

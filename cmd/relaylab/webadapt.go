@@ -1,0 +1,408 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/probe"
+	"github.com/relaylab/relaylab/relay"
+	"github.com/relaylab/relaylab/sink"
+	"github.com/relaylab/relaylab/web"
+)
+
+// The adapters below give the web UI the sink, the relay and the probes
+// through web's own narrow interfaces.
+
+var (
+	_ web.SinkAPI  = sinkAdapter{}
+	_ web.RelayAPI = relayAdapter{}
+	_ web.ProbeAPI = probeAdapter{}
+)
+
+type sinkAdapter struct {
+	sk *sink.Sink
+	db *sql.DB
+}
+
+func (a sinkAdapter) Rules(context.Context) (web.SinkRules, error) {
+	rules := a.sk.Rules()
+	if len(rules) == 0 {
+		return web.SinkRules{YAML: "[]\n"}, nil
+	}
+	b, err := yaml.Marshal(rules)
+	if err != nil {
+		return web.SinkRules{}, err
+	}
+	return web.SinkRules{YAML: string(b)}, nil
+}
+
+// sinkRulesDoc is the document the rules editor sends: a YAML list of rules.
+type sinkRulesDoc struct {
+	Rules []sink.Rule `yaml:"rules"`
+}
+
+func (a sinkAdapter) SetRules(_ context.Context, r web.SinkRules) error {
+	var doc sinkRulesDoc
+	// The editor holds a bare list; wrap it so that errors name rules[N].
+	src := "rules:\n" + indent(r.YAML)
+	if err := config.Decode("rules", []byte(src), &doc); err != nil {
+		return fmt.Errorf("%w: %v", web.ErrInvalid, err)
+	}
+	if err := a.sk.SetRules(doc.Rules); err != nil {
+		return fmt.Errorf("%w: %v", web.ErrInvalid, err)
+	}
+	return nil
+}
+
+func indent(s string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString("  " + line + "\n")
+	}
+	return b.String()
+}
+
+func (a sinkAdapter) Sessions(ctx context.Context, f web.SessionFilter) ([]web.SinkSession, error) {
+	sf := sink.SessionFilter{Listener: f.Listener, Limit: f.Limit}
+	if f.Before != "" {
+		id, err := strconv.ParseInt(f.Before, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%w: before=%q is not a session id", web.ErrInvalid, f.Before)
+		}
+		sf.BeforeID = id
+	}
+	ss, err := sink.ListSessions(ctx, a.db, sf)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.SinkSession, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, sessionDTO(s))
+	}
+	return out, nil
+}
+
+func sessionDTO(s sink.Session) web.SinkSession {
+	return web.SinkSession{
+		ID: strconv.FormatInt(s.ID, 10), Listener: s.Listener, Client: s.Client, HELO: s.HELO,
+		TLS: s.TLS != "", Auth: s.AuthUser, Start: s.Start, End: s.End,
+	}
+}
+
+func (a sinkAdapter) Session(ctx context.Context, id string) (web.SinkSession, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return web.SinkSession{}, fmt.Errorf("%w: %q is not a session id", web.ErrInvalid, id)
+	}
+	s, err := sink.SessionByID(ctx, a.db, n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return web.SinkSession{}, fmt.Errorf("%w: no sink session %d", web.ErrNotFound, n)
+	}
+	if err != nil {
+		return web.SinkSession{}, err
+	}
+	out := sessionDTO(s)
+	out.Transcript = parseTranscript(s.Start, s.Transcript)
+	for i := len(out.Transcript) - 1; i >= 0; i-- {
+		if out.Transcript[i].Dir == "s" {
+			out.LastReply = out.Transcript[i].Text
+			break
+		}
+	}
+	return out, nil
+}
+
+// parseTranscript reads the sink's transcript lines: "SECONDS DIR TEXT",
+// DIR C (client), S (server) or * (a note).
+func parseTranscript(start time.Time, tr string) []web.Line {
+	var out []web.Line
+	for _, line := range strings.Split(strings.TrimRight(tr, "\n"), "\n") {
+		secs, rest, ok := strings.Cut(line, " ")
+		f, err := strconv.ParseFloat(secs, 64)
+		if !ok || err != nil || len(rest) < 2 {
+			out = append(out, web.Line{Dir: "*", Text: line})
+			continue
+		}
+		dir := map[byte]string{'C': "c", 'S': "s"}[rest[0]]
+		if dir == "" {
+			dir = "*"
+		}
+		out = append(out, web.Line{Time: start.Add(time.Duration(f * float64(time.Second))), Dir: dir, Text: strings.TrimPrefix(rest[1:], " ")})
+	}
+	return out
+}
+
+func (a sinkAdapter) Message(ctx context.Context, id string) (web.MessageDetail, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return web.MessageDetail{}, fmt.Errorf("%w: %q is not a sink message id", web.ErrInvalid, id)
+	}
+	m, err := sink.MessageByID(ctx, a.db, n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return web.MessageDetail{}, fmt.Errorf("%w: no sink message %d", web.ErrNotFound, n)
+	}
+	if err != nil {
+		return web.MessageDetail{}, err
+	}
+	d := messageDetail(m.Raw)
+	d.ID, d.From, d.To, d.Received, d.Size = id, m.From, m.To, m.Time, int64(m.Size)
+	return d, nil
+}
+
+// messageDetail parses raw into headers and a text and an HTML body. A
+// message that does not parse is shown as text, whole.
+func messageDetail(raw []byte) web.MessageDetail {
+	var d web.MessageDetail
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		d.Text = string(raw)
+		return d
+	}
+	for name, values := range msg.Header {
+		for _, v := range values {
+			d.Headers = append(d.Headers, web.Header{Name: name, Value: v})
+		}
+	}
+	sortHeaders(raw, d.Headers)
+	dec := new(mime.WordDecoder)
+	if s, err := dec.DecodeHeader(msg.Header.Get("Subject")); err == nil {
+		d.Subject = s
+	} else {
+		d.Subject = msg.Header.Get("Subject")
+	}
+	walkBody(msg.Header.Get("Content-Type"), msg.Body, &d, 0)
+	return d
+}
+
+// sortHeaders puts hs in the order their names first appear in raw.
+func sortHeaders(raw []byte, hs []web.Header) {
+	head := strings.ToLower(string(raw[:min(len(raw), 64<<10)]))
+	pos := func(name string) int {
+		if i := strings.Index(head, strings.ToLower(name)+":"); i >= 0 {
+			return i
+		}
+		return len(head)
+	}
+	for i := 1; i < len(hs); i++ {
+		for j := i; j > 0 && pos(hs[j].Name) < pos(hs[j-1].Name); j-- {
+			hs[j], hs[j-1] = hs[j-1], hs[j]
+		}
+	}
+}
+
+// walkBody keeps the first text/plain and text/html parts it finds.
+func walkBody(ctype string, body io.Reader, d *web.MessageDetail, depth int) {
+	if depth > 8 {
+		return
+	}
+	mt, params, err := mime.ParseMediaType(ctype)
+	if err != nil || ctype == "" {
+		mt = "text/plain"
+	}
+	b, _ := io.ReadAll(io.LimitReader(body, 4<<20))
+	switch {
+	case strings.HasPrefix(mt, "multipart/"):
+		mr := multipart.NewReader(bytes.NewReader(b), params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				return
+			}
+			walkBody(p.Header.Get("Content-Type"), p, d, depth+1) // multipart decodes quoted-printable
+		}
+	case mt == "text/html" && d.HTML == "":
+		d.HTML = string(b)
+	case mt == "text/plain" && d.Text == "":
+		d.Text = string(b)
+	}
+}
+
+type relayAdapter struct{ rl *relay.Relay }
+
+func (a relayAdapter) Enqueue(ctx context.Context, m web.EnqueueRequest) (string, error) {
+	if len(m.To) == 0 {
+		return "", fmt.Errorf("%w: a message needs at least one recipient in \"to\"", web.ErrInvalid)
+	}
+	for _, addr := range append([]string{m.From}, m.To...) {
+		if addr != "" && !strings.Contains(addr, "@") {
+			return "", fmt.Errorf("%w: %q is not an address (local@domain)", web.ErrInvalid, addr)
+		}
+	}
+	data := []byte(m.Raw)
+	if m.Raw == "" {
+		data = buildWebMessage(m)
+	}
+	sub := relay.Submission{From: m.From, Data: data, Client: "http"}
+	for _, to := range m.To {
+		sub.Recipients = append(sub.Recipients, relay.Recipient{Address: to})
+	}
+	id, err := a.rl.Enqueue(ctx, sub)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", web.ErrInvalid, err)
+	}
+	return id, nil
+}
+
+// buildWebMessage writes an RFC 5322 message from the request's fields.
+func buildWebMessage(m web.EnqueueRequest) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: <%s>\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%d.web@relaylab.localhost>\r\nMIME-Version: 1.0\r\n",
+		m.From, "<"+strings.Join(m.To, ">, <")+">", mime.QEncoding.Encode("utf-8", m.Subject), time.Now().Format(time.RFC1123Z), time.Now().UnixNano())
+	for _, h := range m.Headers {
+		fmt.Fprintf(&b, "%s: %s\r\n", h.Name, strings.NewReplacer("\r", " ", "\n", " ").Replace(h.Value))
+	}
+	crlf := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n") }
+	if m.HTML == "" {
+		fmt.Fprintf(&b, "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", crlf(m.Text))
+		return b.Bytes()
+	}
+	const boundary = "relaylab-web-alternative"
+	fmt.Fprintf(&b, "Content-Type: multipart/alternative; boundary=%q\r\n\r\n", boundary)
+	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", boundary, crlf(m.Text))
+	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/html; charset=utf-8\r\n\r\n%s\r\n--%s--\r\n", boundary, crlf(m.HTML), boundary)
+	return b.Bytes()
+}
+
+func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.QueueEntry, error) {
+	ms, err := a.rl.List(ctx, relay.QueueFilter{State: "waiting", Limit: f.Limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.QueueEntry, 0, len(ms))
+	for _, m := range ms {
+		e := web.QueueEntry{ID: m.ID, From: m.Sender, Queued: m.Created}
+		for _, r := range m.Recipients {
+			switch r.State {
+			case relay.StateQueued, relay.StateDeferred, relay.StateInflight:
+			default:
+				continue
+			}
+			e.Recipients = append(e.Recipients, r.Address)
+			e.Attempts = max(e.Attempts, r.Attempts)
+			if !r.Due.IsZero() && (e.NextAttempt.IsZero() || r.Due.Before(e.NextAttempt)) {
+				e.NextAttempt = r.Due
+			}
+			if r.Reply.Code != 0 || r.Reply.Text != "" {
+				e.LastReply = r.Reply.String()
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (a relayAdapter) QueueDepth(ctx context.Context) (int, error) {
+	ms, err := a.rl.List(ctx, relay.QueueFilter{State: "waiting", Limit: 1 << 20})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, m := range ms {
+		for _, r := range m.Recipients {
+			switch r.State {
+			case relay.StateQueued, relay.StateDeferred, relay.StateInflight:
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+func (a relayAdapter) Message(ctx context.Context, id string) (web.MessageDetail, error) {
+	m, err := a.rl.Message(ctx, id)
+	if errors.Is(err, relay.ErrNotFound) {
+		return web.MessageDetail{}, fmt.Errorf("%w: no relay message %q", web.ErrNotFound, id)
+	}
+	if err != nil {
+		return web.MessageDetail{}, err
+	}
+	d := messageDetail(m.Data)
+	d.ID, d.From, d.Received, d.Size = m.ID, m.Sender, m.Created, int64(m.Size)
+	for _, r := range m.Recipients {
+		d.To = append(d.To, r.Address)
+	}
+	return d, nil
+}
+
+func (a relayAdapter) RetryNow(ctx context.Context, id string) error {
+	_, err := a.rl.RetryNow(ctx, id)
+	if errors.Is(err, relay.ErrNotFound) {
+		return fmt.Errorf("%w: no relay message %q", web.ErrNotFound, id)
+	}
+	return err
+}
+
+func (a relayAdapter) Delete(ctx context.Context, id string) error {
+	err := a.rl.Delete(ctx, id)
+	if errors.Is(err, relay.ErrNotFound) {
+		return fmt.Errorf("%w: no relay message %q", web.ErrNotFound, id)
+	}
+	return err
+}
+
+func (a relayAdapter) Suppressions(ctx context.Context) ([]web.Suppression, error) {
+	ss, err := a.rl.Suppressions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.Suppression, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, web.Suppression{Address: s.Address, Reason: strings.TrimSpace(s.Category + ": " + s.Reason), Since: s.Created})
+	}
+	return out, nil
+}
+
+func (a relayAdapter) Unsuppress(ctx context.Context, address string) error {
+	ok, err := a.rl.Unsuppress(ctx, address)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s is not suppressed", web.ErrNotFound, address)
+	}
+	return nil
+}
+
+type probeAdapter struct{ db *sql.DB }
+
+func (a probeAdapter) Results(ctx context.Context) ([]web.ProbeResult, error) {
+	rs, err := probe.LatestResults(ctx, a.db)
+	if err != nil {
+		return nil, err
+	}
+	return probeDTOs(rs), nil
+}
+
+func (a probeAdapter) History(ctx context.Context, f web.ProbeFilter) ([]web.ProbeResult, error) {
+	if f.Target == "" {
+		return nil, fmt.Errorf("%w: name a target (?target=example.com)", web.ErrInvalid)
+	}
+	rs, err := probe.ResultHistory(ctx, a.db, f.Target, f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return probeDTOs(rs), nil
+}
+
+func probeDTOs(rs []probe.Result) []web.ProbeResult {
+	out := make([]web.ProbeResult, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, web.ProbeResult{
+			Target: r.Target, Check: "all", Status: string(r.Status), Time: r.Time,
+			Detail: fmt.Sprintf("%d errors, %d warnings", r.Errors, r.Warnings),
+		})
+	}
+	return out
+}
