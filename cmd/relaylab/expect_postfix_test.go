@@ -56,9 +56,10 @@ func TestExpectPostfixRetries(t *testing.T) {
 	})
 
 	// A backoff of 3s puts more than 2s between Postfix's attempts, so
-	// min_interval: 1s below holds however the seconds fall.
+	// min_interval: 1s below holds however the seconds fall. Postfix uses
+	// the sink's STARTTLS when offered (any certificate will do).
 	pf := postfixtest.Start(t, postfixtest.Options{RelayHost: snk.Addrs()["mx"].String(),
-		Extra: map[string]string{"minimal_backoff_time": "3s", "maximal_backoff_time": "6s"}})
+		Extra: map[string]string{"minimal_backoff_time": "3s", "maximal_backoff_time": "6s", "smtp_tls_security_level": "may"}})
 	msg := "From: app@sender.test\r\nTo: " + rcpt + "\r\nSubject: retry me\r\n\r\nPostfix should try three times.\r\n"
 	if err := pf.Submit(ctx, "app@sender.test", []string{rcpt}, []byte(msg)); err != nil {
 		t.Fatal(err)
@@ -83,6 +84,11 @@ func TestExpectPostfixRetries(t *testing.T) {
 	stopped = true
 	if len(atts) != 3 || atts[0].Reply.Code != 451 || atts[1].Reply.Code != 451 {
 		t.Fatalf("sink saw %+v, want 451, 451, 250", atts)
+	}
+	for i, a := range atts {
+		if a.TLS == "" || a.Sender != "app@sender.test" {
+			t.Errorf("attempt %d: TLS %q, sender %q: want Postfix's STARTTLS and the envelope sender", i+1, a.TLS, a.Sender)
+		}
 	}
 
 	tests := []struct {
