@@ -144,7 +144,12 @@ func (r *Relay) run(ctx context.Context, j *job) {
 		r.log.Error("relay: recording an attempt failed; its recipients are retried at the next start", "id", j.msgID, "err", err)
 	}
 	// New due times (deferrals, DSNs): the scheduler looks again.
-	r.kick()
+	for _, res := range results {
+		if !res.delivered() {
+			r.kick()
+			break
+		}
+	}
 }
 
 // deliverPath tries path p for the recipients pending, writing their
@@ -180,11 +185,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	defer func() {
 		d.mu.Lock()
 		d.active--
-		last := d.active == 0
 		d.mu.Unlock()
-		if last {
-			r.pool.closeDest(d)
-		}
 	}()
 	var log []attempt
 	for _, host := range hosts {
@@ -278,10 +279,6 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 		return fill(Reply{Stage: "connect", Text: err.Error()}, nil)
 	}
 	key := p.cfg.Name + "|" + addr
-	pc, failed, err := r.conn(ctx, p, d, host, addr, key)
-	if err != nil {
-		return fill(asReply(err, "connect"), failed)
-	}
 	env := envelope{from: msg.sender, ret: msg.ret, envid: msg.envid, data: data, eight: has8bit(data), useDSN: true}
 	if r.cfg.DSN.VERP && !msg.isDSN && msg.sender != "" {
 		// The return path names the message, so a bounce finds it even
@@ -292,7 +289,25 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 		c := j.rcpts[i]
 		env.rcpts = append(env.rcpts, envRcpt{addr: c.address, notify: c.notify, orcpt: c.orcpt})
 	}
-	tr := pc.c.send(env)
+	var pc *pooled
+	var tr transaction
+	for try := 0; ; try++ {
+		var failed *client
+		var err error
+		pc, failed, err = r.conn(ctx, p, d, host, addr, key)
+		if err != nil {
+			return fill(asReply(err, "connect"), failed)
+		}
+		tr = pc.c.send(env)
+		// A kept connection the server has meanwhile closed fails before
+		// any reply: try once more on a new one.
+		if try == 0 && pc.c.sent > 0 && tr.broken && tr.rcpts[0].Code == 0 && tr.rcpts[0].Stage == "mail" {
+			pc.c.conn.Close()
+			d.release()
+			continue
+		}
+		break
+	}
 	fill(Reply{}, pc.c)
 	for k := range pending {
 		out[k].reply = tr.rcpts[k]

@@ -212,7 +212,7 @@ type fakeMsg struct {
 	mailP *smtp.MailOptions
 }
 
-func startMTA(t *testing.T, setup func(*fakeMTA)) *fakeMTA {
+func startMTA(t testing.TB, setup func(*fakeMTA)) *fakeMTA {
 	t.Helper()
 	f := &fakeMTA{rcpts: map[string]int{}}
 	if setup != nil {

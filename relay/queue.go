@@ -76,18 +76,12 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 		id, s.From, s.EnvID, s.Ret, s.isDSN, s.AuthUser, s.Client, len(s.Data), s.Data, now.UnixNano(), expires); err != nil {
 		return fmt.Errorf("relay: queue message: %w", err)
 	}
+	// Suppressed recipients are found when they are claimed, in one query
+	// per batch, rather than here, on the path of every 250.
 	for _, rc := range s.Recipients {
 		notify := strings.ToUpper(strings.Join(rc.Notify, ","))
-		sup, err := r.suppressedTx(tx, rc.Address)
-		if err != nil {
-			return err
-		}
-		state, due := StateQueued, any(now.UnixNano())
-		if sup != "" {
-			state, due = StateSuppressed, nil
-		}
 		if _, err := tx.Exec(`INSERT INTO relay_recipients (message_id, address, orcpt, notify, state, due_ns, updated_ns)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, rc.Address, rc.ORCPT, notify, state, due, now.UnixNano()); err != nil {
+			VALUES (?, ?, ?, ?, 'queued', ?, ?)`, id, rc.Address, rc.ORCPT, notify, now.UnixNano(), now.UnixNano()); err != nil {
 			return fmt.Errorf("relay: queue recipient: %w", err)
 		}
 		if _, err := tx.Append(events.Event{Kind: events.RelayQueued, Message: id, Recipient: rc.Address}.WithPayload(map[string]any{
@@ -95,14 +89,6 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 			"orcpt": rc.ORCPT, "client": s.Client, "auth_user": s.AuthUser, "dsn": s.isDSN, "recipients": len(s.Recipients),
 		})); err != nil {
 			return err
-		}
-		if sup != "" {
-			if _, err := tx.Append(events.Event{Kind: events.RelaySuppressed, Message: id, Recipient: rc.Address}.WithPayload(map[string]any{
-				"reason": "the address is on the suppression list: " + sup,
-				"advice": "remove it with `relaylab suppress remove` if it should receive mail again",
-			})); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
@@ -144,40 +130,42 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 	var out []claimed
 	err := r.store.Write(ctx, func(tx *store.Tx) error {
 		out = out[:0]
-		rows, err := tx.Query(`SELECT r.id, r.message_id, r.address, r.orcpt, r.notify, r.attempts, r.warned, m.sender
+		rows, err := tx.Query(`SELECT r.id, r.message_id, r.address, r.orcpt, r.notify, r.attempts, r.warned, m.sender,
+				COALESCE(s.reason || ' (' || s.category || ', from ' || s.source || ')', '')
 			FROM relay_recipients r JOIN relay_messages m ON m.id = r.message_id
+			LEFT JOIN relay_suppressions s ON s.address = lower(trim(r.address))
 			WHERE r.due_ns IS NOT NULL AND r.due_ns <= ? ORDER BY r.due_ns, r.id LIMIT ?`, now.UnixNano(), n)
 		if err != nil {
 			return err
 		}
+		var sups []string
 		for rows.Next() {
 			var c claimed
-			if err := rows.Scan(&c.id, &c.msgID, &c.address, &c.orcpt, &c.notify, &c.attempts, &c.warned, &c.sender); err != nil {
+			var sup string
+			if err := rows.Scan(&c.id, &c.msgID, &c.address, &c.orcpt, &c.notify, &c.attempts, &c.warned, &c.sender, &sup); err != nil {
 				rows.Close()
 				return err
 			}
 			out = append(out, c)
+			sups = append(sups, sup)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
 		kept := out[:0]
-		for _, c := range out {
-			sup, err := r.suppressedTx(tx, c.address)
-			if err != nil {
-				return err
-			}
-			if sup != "" {
+		for i, c := range out {
+			if sups[i] != "" && !r.cfg.Suppression.Disabled {
 				if err := r.finishTx(tx, c, StateSuppressed, now, events.Event{Kind: events.RelaySuppressed}.WithPayload(map[string]any{
-					"reason": "the address was put on the suppression list while the message waited: " + sup,
+					"reason": "the address is on the suppression list: " + sups[i],
+					"advice": "remove it with `relaylab suppress remove` if it should receive mail again",
 				}), outcome{}); err != nil {
 					return err
 				}
 				continue
 			}
-			if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = NULL, updated_ns = ? WHERE id = ?`,
-				StateInflight, now.UnixNano(), c.id); err != nil {
+			if _, err := tx.Exec(`UPDATE relay_recipients SET state = 'inflight', due_ns = NULL, updated_ns = ? WHERE id = ?`,
+				now.UnixNano(), c.id); err != nil {
 				return err
 			}
 			kept = append(kept, c)

@@ -49,8 +49,12 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 	return r.store.Write(ctx, func(tx *store.Tx) error {
 		gone := map[int]bool{}
 		for i, c := range j.rcpts {
-			var st string
-			if err := tx.QueryRow(`SELECT state FROM relay_recipients WHERE id = ?`, c.id).Scan(&st); err != nil || st != StateInflight {
+			// A prepared statement that says whether the row is still ours.
+			res, err := tx.Exec(`UPDATE relay_recipients SET updated_ns = ? WHERE id = ? AND state = 'inflight'`, now.UnixNano(), c.id)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
 				gone[i] = true // deleted while in flight
 			}
 		}

@@ -73,7 +73,6 @@ type Relay struct {
 	kicked   bool // a kick is waiting in kickCh
 	wakeAt   time.Time
 	sleeps   map[*time.Time]struct{} // wake-ups of jobs sleeping on the clock
-	idleWait []chan struct{}
 	dests    map[string]*dest
 	started  bool
 
@@ -250,10 +249,10 @@ func (r *Relay) addBusy(d int) {
 	defer r.mu.Unlock()
 	r.busy += d
 	if r.busy == 0 {
-		for _, c := range r.idleWait {
-			close(c)
-		}
-		r.idleWait = nil
+		// Idle: kept connections are closed rather than left to time out
+		// at the server. Under load the relay is rarely idle, so they are
+		// reused across messages.
+		go r.pool.closeAll()
 	}
 }
 

@@ -193,6 +193,7 @@ func TestPermanentFailureNeverRetried(t *testing.T) {
 	}
 	// Suppressed now; a later message to it is not sent.
 	id2 := h.enqueue("alice@s.test", "gone@r.test")
+	h.runUntil("suppressed", h.done(id2, 1))
 	if k := h.terminal(id2)["gone@r.test"]; !reflect.DeepEqual(k, []string{events.RelaySuppressed}) {
 		t.Errorf("later message to a suppressed address: %v, want suppressed", k)
 	}

@@ -283,6 +283,7 @@ func TestSoftBouncesSuppress(t *testing.T) {
 		h.runUntil("expiry", h.done(id, 1))
 	}
 	id := h.enqueue("", "full@r.test")
+	h.runUntil("suppressed", h.done(id, 1))
 	if k := h.terminal(id)["full@r.test"]; !reflect.DeepEqual(k, []string{events.RelaySuppressed}) {
 		t.Errorf("third message after 2 soft bounces: %v, want suppressed", k)
 	}

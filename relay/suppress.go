@@ -2,8 +2,6 @@ package relay
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -21,22 +19,6 @@ type Suppression struct {
 }
 
 func normAddr(a string) string { return strings.ToLower(strings.TrimSpace(a)) }
-
-// suppressedTx returns why addr is suppressed, or "".
-func (r *Relay) suppressedTx(tx *store.Tx, addr string) (string, error) {
-	if r.cfg.Suppression.Disabled {
-		return "", nil
-	}
-	var cat, reason, source string
-	err := tx.QueryRow(`SELECT category, reason, source FROM relay_suppressions WHERE address = ?`, normAddr(addr)).Scan(&cat, &reason, &source)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%s (%s, from %s)", reason, cat, source), nil
-}
 
 func (r *Relay) suppressTx(tx *store.Tx, addr, category, reason, source string, now time.Time) error {
 	_, err := tx.Exec(`INSERT INTO relay_suppressions (address, category, reason, source, created_ns) VALUES (?, ?, ?, ?, ?)
