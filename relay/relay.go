@@ -68,13 +68,13 @@ type Relay struct {
 	slots  chan struct{}
 	pool   *connPool
 
-	mu       sync.Mutex
-	busy     int  // scheduler passes and jobs in progress, plus a pending kick
-	kicked   bool // a kick is waiting in kickCh
-	wakeAt   time.Time
-	sleeps   map[*time.Time]struct{} // wake-ups of jobs sleeping on the clock
-	dests    map[string]*dest
-	started  bool
+	mu      sync.Mutex
+	busy    int  // scheduler passes and jobs in progress, plus a pending kick
+	kicked  bool // a kick is waiting in kickCh
+	wakeAt  time.Time
+	sleeps  map[*time.Time]struct{} // wake-ups of jobs sleeping on the clock
+	dests   map[string]*dest
+	started bool
 
 	cancel     context.CancelFunc // stops the scheduler
 	cancelJobs context.CancelFunc // aborts deliveries in progress
