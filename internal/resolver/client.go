@@ -244,7 +244,19 @@ func (c *Client) exchangeNet(ctx context.Context, m *dns.Msg, srv, network strin
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	dc := &dns.Client{Net: network, Timeout: c.timeout, UDPSize: c.udpSize}
-	r, _, err := dc.ExchangeContext(ctx, m, srv)
+	conn, err := dc.DialContext(ctx, srv)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	// miekg/dns reads until its deadline even when ctx is cancelled:
+	// closing the connection ends the read at once.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	r, _, err := dc.ExchangeWithConnContext(ctx, m, conn)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
 	return r, err
 }
 

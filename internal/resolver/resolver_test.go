@@ -3,6 +3,7 @@ package resolver_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -252,4 +253,49 @@ func TestNormalizeServer(t *testing.T) {
 			t.Errorf("NormalizeServer(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
+}
+
+// TestConcurrencyLimit holds every query at a server that never answers
+// and checks that no more than MaxInFlight arrive at once.
+func TestConcurrencyLimit(t *testing.T) {
+	t.Parallel()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	seen := make(chan struct{}, 100)
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				return
+			}
+			seen <- struct{}{}
+		}
+	}()
+	c, err := resolver.New(resolver.Options{Servers: []string{pc.LocalAddr().String()}, MaxInFlight: 3, Attempts: 1, Timeout: time.Minute, CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c.LookupTXT(ctx, fmt.Sprintf("q%d.example", i)) //nolint:errcheck // cancelled below
+		}(i)
+	}
+	for i := 0; i < 3; i++ {
+		<-seen
+	}
+	// A fourth query would arrive now if the limit leaked; give it time to.
+	select {
+	case <-seen:
+		t.Error("a fourth query was sent while three were in flight")
+	case <-time.After(200 * time.Millisecond):
+	}
+	cancel()
+	wg.Wait()
 }
