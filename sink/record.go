@@ -409,7 +409,7 @@ func Attempts(ctx context.Context, db *sql.DB, recipient string) ([]Attempt, err
 	rows, err := db.QueryContext(ctx, `SELECT a.session_id, s.listener, s.client, s.helo, s.tls, s.auth_user,
 			a.time_ns, a.sender, a.recipient, a.attempt, a.stage, a.code, a.enhanced, a.text, a.message
 		FROM sink_attempts a JOIN sink_sessions s ON s.id = a.session_id
-		WHERE a.recipient = ? ORDER BY a.id`, recipient)
+		WHERE a.recipient = ? ORDER BY a.time_ns, a.id`, recipient)
 	if err != nil {
 		return nil, fmt.Errorf("sink: attempts for %s: %w", recipient, err)
 	}

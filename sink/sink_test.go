@@ -73,3 +73,48 @@ func TestNoopFloodKeepsTheRecordBounded(t *testing.T) {
 		t.Errorf("transcript %d bytes: too little kept", size)
 	}
 }
+
+func TestBDATAndHELOAndHiddenExtensions(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, func(c *Config) { c.Listeners[0].Hide = []string{"pipelining", "SMTPUTF8"} })
+	addr := addrOf(t, s, "mx")
+	c := dial(t, addr)
+	c.read()
+	c.tp.PrintfLine("EHLO client.test")
+	_, msg, err := c.tp.ReadResponse(250)
+	if err != nil || strings.Contains(msg, "PIPELINING") || strings.Contains(msg, "SMTPUTF8") || !strings.Contains(msg, "CHUNKING") {
+		t.Fatalf("EHLO reply %q (%v)", msg, err)
+	}
+	c.expect(250, "", "MAIL FROM:<a@x.test>")
+	c.expect(250, "", "RCPT TO:<u@sink.test>")
+	half := len(testMsg) / 2
+	c.tp.PrintfLine("BDAT %d", half)
+	c.nc.Write([]byte(testMsg[:half]))
+	if code, msg := c.read(); code != 250 {
+		t.Fatalf("first chunk: %d %q", code, msg)
+	}
+	c.tp.PrintfLine("BDAT %d LAST", len(testMsg)-half)
+	c.nc.Write([]byte(testMsg[half:]))
+	if code, msg := c.read(); code != 250 || !strings.Contains(msg, "accepted") {
+		t.Fatalf("last chunk: %d %q", code, msg)
+	}
+	c.expect(221, "", "QUIT")
+
+	h := dial(t, addr)
+	h.read()
+	h.expect(250, "sink.relaylab.test Hello old.client", "HELO old.client")
+	h.expect(250, "", "MAIL FROM:<a@x.test>")
+	h.expect(221, "", "QUIT")
+
+	waitSessions(t, st, 2)
+	var raw []byte
+	st.DB().QueryRow(`SELECT raw FROM sink_messages`).Scan(&raw)
+	if string(raw) != testMsg {
+		t.Errorf("BDAT message stored as %q", raw)
+	}
+	var tr string
+	st.DB().QueryRow(`SELECT transcript FROM sink_sessions ORDER BY id LIMIT 1`).Scan(&tr)
+	if strings.Contains(tr, "Hello.") || !strings.Contains(tr, "C BDAT") {
+		t.Errorf("transcript:\n%s", tr)
+	}
+}
