@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/smtp"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestServe runs serve in-process with one config file, submits a message
+// to the relay, and watches it arrive through the web API.
+func TestServe(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sinkAddr, relayAddr, webAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	cfg := filepath.Join(dir, "relaylab.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`store:
+  path: %s
+  sync: normal
+sink:
+  listeners:
+    - {name: mx, listen: "%s", hostname: sink.test}
+relay:
+  listen: "%s"
+  paths:
+    - {name: local-sink, host: "%s", tls: opportunistic}
+  routes:
+    - {name: default, paths: [local-sink]}
+web:
+  listen: "%s"
+`, filepath.Join(dir, "serve.db"), sinkAddr, relayAddr, sinkAddr, webAddr)), 0o644)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, hup: make(chan os.Signal)}, []string{"serve", "--config", cfg})
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "Ctrl-C stops.") {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d early:\n%s\n%s", code, out.String(), errb.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s\n%s", out.String(), errb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{"web UI        http://" + webAddr + "/", "sink mx       smtp://" + sinkAddr, "relay         smtp://" + relayAddr} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("serve output lacks %q:\n%s", want, out.String())
+		}
+	}
+	msg := "From: a@shop.test\r\nTo: reader@example.test\r\nSubject: serve test\r\n\r\nhello\r\n"
+	if err := sendPlain(relayAddr, "a@shop.test", "reader@example.test", msg); err != nil {
+		t.Fatalf("submit to the relay: %v", err)
+	}
+	// The delivery shows up in the web API's event log.
+	var delivered bool
+	for !delivered && time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + webAddr + "/api/v1/events?kind=relay.delivered")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Events []struct {
+				Recipient string `json:"recipient"`
+			} `json:"events"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		for _, e := range body.Events {
+			delivered = delivered || e.Recipient == "reader@example.test"
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !delivered {
+		t.Fatalf("no relay.delivered event for reader@example.test\n%s", errb.String())
+	}
+	resp, err := http.Get("http://" + webAddr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src") || !strings.Contains(string(page), "<html") {
+		t.Errorf("UI: %d, CSP %q", resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited %d after SIGINT:\n%s", code, errb.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
+func TestServeBadConfig(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(cfg, []byte("sink:\n  listeners:\n    - name: mx\n      listen: nowhere\nrelay:\n  retry: {kind: list}\n"), 0o644)
+	code, _, errOut := runIn(t, context.Background(), "serve", "--config", cfg)
+	if code != 2 || !strings.Contains(errOut, "bad.yaml:4:") || !strings.Contains(errOut, "sink.listeners[0].listen") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = runIn(t, context.Background(), "serve", "--config", cfg+".missing")
+	if code != 2 || !strings.Contains(errOut, "--config") {
+		t.Errorf("missing config: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// sendPlain submits one message without STARTTLS (net/smtp.SendMail would
+// upgrade and refuse the relay's self-signed certificate).
+func sendPlain(addr, from, to, msg string) error {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Mail(from); err != nil {
+		return err
+	}
+	if err := c.Rcpt(to); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, msg); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/sink"
+	"github.com/relaylab/relaylab/web"
+)
+
+func TestParseTranscript(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	lines := parseTranscript(start, "0.000 S 220 sink ESMTP\n0.012 C EHLO client\n1.500 * accepted; a bounce follows\ngarbage\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d lines: %+v", len(lines), lines)
+	}
+	if lines[0].Dir != "s" || lines[0].Text != "220 sink ESMTP" || lines[1].Dir != "c" || !lines[1].Time.Equal(start.Add(12*time.Millisecond)) {
+		t.Errorf("lines = %+v", lines[:2])
+	}
+	if lines[2].Dir != "*" || lines[3].Dir != "*" || lines[3].Text != "garbage" {
+		t.Errorf("notes = %+v", lines[2:])
+	}
+}
+
+func TestMessageDetail(t *testing.T) {
+	t.Parallel()
+	raw := "From: a@x.test\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\nTo: b@y.test\r\nContent-Type: multipart/alternative; boundary=b1\r\n\r\n" +
+		"--b1\r\nContent-Type: text/plain\r\n\r\nplain body\r\n--b1\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n<p>html =3D body</p>\r\n--b1--\r\n"
+	d := messageDetail([]byte(raw))
+	if d.Subject != "café" || d.Text != "plain body" || d.HTML != "<p>html = body</p>" {
+		t.Errorf("detail = %+v", d)
+	}
+	if len(d.Headers) != 4 || d.Headers[0].Name != "From" || d.Headers[1].Name != "Subject" {
+		t.Errorf("headers out of order: %+v", d.Headers)
+	}
+	if d := messageDetail([]byte("no headers at all")); d.Text != "no headers at all" {
+		t.Errorf("unparsable message: %+v", d)
+	}
+}
+
+func TestBuildWebMessage(t *testing.T) {
+	t.Parallel()
+	b := string(buildWebMessage(web.EnqueueRequest{From: "a@x.test", To: []string{"b@y.test", "c@y.test"}, Subject: "hi", Text: "line1\nline2", HTML: "<b>x</b>",
+		Headers: []web.Header{{Name: "X-Test", Value: "evil\r\nBcc: victim@z.test"}}}))
+	if strings.Contains(b, "\r\nBcc:") {
+		t.Error("a header value injected a header")
+	}
+	d := messageDetail([]byte(b))
+	if d.Text != "line1\r\nline2" || d.HTML != "<b>x</b>" || d.Subject != "hi" {
+		t.Errorf("round trip = %+v", d)
+	}
+}
+
+func TestSinkAdapterRules(t *testing.T) {
+	t.Parallel()
+	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sk, err := sink.New(sink.DefaultConfig(), sink.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := sinkAdapter{sk: sk, db: st.DB()}
+	ctx := context.Background()
+	if err := a.SetRules(ctx, web.SinkRules{YAML: "- stage: rcpt\n  recipient: '*@blocked.test'\n  reply: 550 5.7.1 go away\n"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.Rules(ctx)
+	if err != nil || !strings.Contains(got.YAML, "550 5.7.1 go away") {
+		t.Fatalf("Rules = %q, %v", got.YAML, err)
+	}
+	for _, bad := range []string{"- stage: rcpt\n  reply: 999 nonsense\n", "- stgae: rcpt\n", "not: a list\n"} {
+		err := a.SetRules(ctx, web.SinkRules{YAML: bad})
+		if !errors.Is(err, web.ErrInvalid) {
+			t.Errorf("SetRules(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+	if _, err := a.Session(ctx, "42"); !errors.Is(err, web.ErrNotFound) {
+		t.Errorf("Session(42) = %v, want ErrNotFound", err)
+	}
+	if _, err := a.Session(ctx, "x"); !errors.Is(err, web.ErrInvalid) {
+		t.Errorf("Session(x) = %v, want ErrInvalid", err)
+	}
+}
