@@ -94,11 +94,11 @@ func checkZoneHealth(ctx context.Context, r resolver.Resolver, z *Zone) ZoneHeal
 	}
 	l := z.query(ctx, r, listed, false)
 	if l.Status != Listed {
-		return ZoneHealth{Zone: z.Zone, Detail: fmt.Sprintf("test point %s should be listed but is %s %s", l.Query, l.Status, l.Error)}
+		return ZoneHealth{Zone: z.Zone, Detail: strings.TrimSpace(fmt.Sprintf("test point %s should be listed but is %s %s", l.Query, l.Status, l.Error))}
 	}
 	u := z.query(ctx, r, unlisted, false)
 	if u.Status != NotListed {
-		return ZoneHealth{Zone: z.Zone, Detail: fmt.Sprintf("test point %s should not be listed but is %s %s", u.Query, u.Status, strings.Join(u.Codes, ","))}
+		return ZoneHealth{Zone: z.Zone, Detail: strings.TrimSpace(fmt.Sprintf("test point %s should not be listed but is %s %s %s", u.Query, u.Status, strings.Join(u.Codes, ","), u.Error))}
 	}
 	return ZoneHealth{Zone: z.Zone, Healthy: true}
 }

@@ -76,7 +76,7 @@ func CheckSPF(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain
 
 // branches describes the lookups of each include and redirect.
 func branches(n *SPFNode) string {
-	parts := []string{fmt.Sprintf("%d in the record itself", n.Lookups)}
+	parts := []string{fmt.Sprintf("%d in the record's own terms", n.Lookups-len(n.Children))}
 	for _, c := range n.Children {
 		parts = append(parts, fmt.Sprintf("%s:%s %d", c.Via, c.Domain, c.Total+1))
 	}
