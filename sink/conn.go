@@ -242,7 +242,7 @@ func (c *conn) checkTLS() {
 	if tc, ok := c.Conn.(*tls.Conn); ok {
 		if st := tc.ConnectionState(); st.HandshakeComplete {
 			c.tlsState = &st
-			c.notef('*', "TLS "+tlsDescription(&st))
+			c.notef('*', "TLS established: "+tlsDescription(&st))
 		}
 	}
 }

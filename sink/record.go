@@ -171,7 +171,8 @@ type sessionPayload struct {
 	AuthUser   string        `json:"auth_user,omitempty"`
 	Messages   int           `json:"messages"`
 	Seconds    float64       `json:"seconds"`
-	Replies    []replyRecord `json:"replies"`
+	Replies    []replyRecord `json:"replies,omitempty"`    // in sink_sessions.replies
+	Codes      string        `json:"codes"`                // every reply code in order: "220 250 250 354 250 221"
 	Transcript string        `json:"transcript,omitempty"` // in sink_sessions; SessionByID reads it
 }
 
@@ -312,7 +313,15 @@ func writeSession(tx *store.Tx, r *sessionRecord) error {
 		}
 	}
 	ev := *p
-	ev.Transcript = ""
+	ev.Transcript, ev.Replies = "", nil
+	codes := make([]byte, 0, 4*len(p.Replies))
+	for i, rep := range p.Replies {
+		if i > 0 {
+			codes = append(codes, ' ')
+		}
+		codes = strconv.AppendInt(codes, int64(rep.Code), 10)
+	}
+	ev.Codes = string(codes)
 	_, err = tx.Append(events.Event{Time: r.end, Kind: events.SinkSession, Listener: r.listener}.WithPayload(ev))
 	return err
 }
