@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/probe"
 	"github.com/relaylab/relaylab/relay"
@@ -26,11 +27,13 @@ type component struct {
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[--db PATH] [--config FILE]")
+	fs := newFlags(e, "serve", "[--db PATH] [--config FILE] [--demo]")
 	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in the config)")
 	cfgPath := fs.String("config", "", "YAML configuration file (default: built-in loopback defaults)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight sessions may finish on SIGINT/SIGTERM")
+	demo := fs.Bool("demo", false, "feed a steady stream of sample mail through the relay and the sink's behaviours (retries every 20-60 s)")
+	demoEvery := fs.Duration("demo-interval", 3*time.Second, "with --demo, the time between sample messages")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -44,6 +47,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if *demo {
+		cfg.Relay.Retry = demoRetry()
+		for i := range cfg.Relay.Paths {
+			cfg.Relay.Paths[i].Backoff = config.Duration(30 * time.Second) // a 421 rests the smarthost briefly
+		}
 	}
 	st, err := openStore(ctx, cfg, *db, log)
 	if err != nil {
@@ -104,6 +113,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "try: swaks --server %s --to 'defer2+you@example.test'   (deferred twice by the sink, then delivered)\n", a)
 	}
 	fmt.Fprintf(e.stdout, "try: swaks --server %s --to 'rcpt550@example.test'   (the sink rejects it)\n", firstAddr(sk))
+	if *demo {
+		dctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); runDemo(dctx, rl, *demoEvery, log) }()
+		running = append(running, component{"demo", func(context.Context) error { cancel(); <-done; return nil }})
+		fmt.Fprintf(e.stdout, "demo: a sample message every %s through the relay to the sink's behaviours\n", *demoEvery)
+	}
 	fmt.Fprintln(e.stdout, "Ctrl-C stops.")
 
 	for {
