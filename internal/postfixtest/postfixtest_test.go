@@ -213,7 +213,7 @@ func (r *receiver) messages() ([]string, <-chan struct{}) {
 	return append([]string(nil), r.got...), r.cond
 }
 
-func startReceiver(t *testing.T, defers int) (*receiver, string) {
+func startReceiver(t testing.TB, defers int) (*receiver, string) {
 	t.Helper()
 	r := &receiver{defers: defers, cond: make(chan struct{})}
 	srv := smtp.NewServer(r)
