@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -221,17 +222,14 @@ func (s *Sink) writer(done chan<- struct{}) {
 	batch := make([]writeItem, 0, 256)
 	for first := range s.writes {
 		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < cap(batch) {
-			select {
-			case it, ok := <-s.writes:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, it)
-			default:
-				break fill
+		// A commit costs the pages it writes, however few rows they hold:
+		// let the sessions that are about to write join this one.
+		for yield := 0; yield < 3; yield++ {
+			batch = s.drain(batch)
+			if len(batch) >= 16 {
+				break
 			}
+			runtime.Gosched()
 		}
 		err := s.store.Write(context.Background(), func(tx *store.Tx) error {
 			for _, it := range batch {
@@ -251,6 +249,22 @@ func (s *Sink) writer(done chan<- struct{}) {
 			s.written(it, s.store.Write(context.Background(), it.fn))
 		}
 	}
+}
+
+// drain appends the items queued now to batch.
+func (s *Sink) drain(batch []writeItem) []writeItem {
+	for len(batch) < cap(batch) {
+		select {
+		case it, ok := <-s.writes:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, it)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 func (s *Sink) written(it writeItem, err error) {
