@@ -27,6 +27,9 @@ type Config struct {
 	// Resolvers are HOST:PORT of DNS servers; empty: /etc/resolv.conf.
 	Resolvers []string        `yaml:"resolvers"`
 	Timeout   config.Duration `yaml:"timeout"` // one DNS query (default 3s)
+	// Keep is how long results are kept (default 30d); changes are kept
+	// for ever.
+	Keep config.Duration `yaml:"keep"`
 	// Zones replace the built-in blocklist list when not empty.
 	Zones   []Zone        `yaml:"zones"`
 	Webhook WebhookConfig `yaml:"webhook"`
@@ -47,6 +50,7 @@ func DefaultConfig() Config {
 		Interval:          config.Duration(time.Hour),
 		BlocklistInterval: config.Duration(30 * time.Minute),
 		Timeout:           config.Duration(3 * time.Second),
+		Keep:              config.Duration(30 * 24 * time.Hour),
 		Webhook: WebhookConfig{
 			Attempts: 6,
 			Backoff:  config.Duration(30 * time.Second),
@@ -92,6 +96,9 @@ func (c *Config) Validate(prefix string) error {
 	}
 	if c.BlocklistInterval.D() < time.Minute {
 		return config.Errorf(key("blocklist_interval"), "%s is too short: at least 1m (public blocklists block resolvers that ask too often)", c.BlocklistInterval)
+	}
+	if c.Keep.D() < c.Interval.D() || c.Keep.D() < c.BlocklistInterval.D() {
+		return config.Errorf(key("keep"), "%s keeps less than one interval of results", c.Keep)
 	}
 	if c.Timeout.D() <= 0 {
 		return config.Errorf(key("timeout"), "must be positive, such as 3s")

@@ -205,6 +205,9 @@ func checkKey(f *findings, ds *DKIMSelector) {
 		return
 	}
 	ds.Key = k
+	if !k.Revoked {
+		f.add(SevInfo, "key", ds.Name, "", "RFC 6376 3.6.1", "selector %q: %s key of %d bits", ds.Selector, k.KeyType, k.Bits)
+	}
 	if ds.CNAME != "" {
 		f.add(SevInfo, "cname", ds.Name, ds.Record, "RFC 6376 3.6.2.1", "%s is an alias of %s", ds.Name, ds.CNAME)
 	}

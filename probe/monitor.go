@@ -196,6 +196,11 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 	close(next)
 	wg.Wait()
 	sort.SliceStable(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+	cutoff := m.clock.Now().Add(-m.cfg.Keep.D()).UnixNano()
+	errs = append(errs, m.st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`DELETE FROM probe_results WHERE time_ns < ?`, cutoff)
+		return err
+	}))
 	if m.hook != nil {
 		for _, c := range all {
 			m.hook.enqueue(c)

@@ -256,6 +256,7 @@ func TestMonitorRunLoop(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Domains = []string{"clean.auth.test"}
 	cfg.Zones = []Zone{{Zone: "good.bl.test", Kind: ZoneIP}}
+	cfg.Keep = config.Duration(time.Hour)
 	m, err := NewMonitor(cfg, Options{Store: st, Clock: vc, Resolver: r, HTTPClient: &http.Client{}})
 	if err != nil {
 		t.Fatal(err)
@@ -280,8 +281,9 @@ func TestMonitorRunLoop(t *testing.T) {
 		t.Fatalf("Run = %v", err)
 	}
 	hist, err := ResultHistory(context.Background(), st.DB(), "clean.auth.test", 0)
-	if err != nil || len(hist) != 5 {
-		t.Fatalf("%d results after 2h of virtual time, want 5: %v", len(hist), err)
+	// Five cycles ran; results older than an hour (keep: 1h) were pruned.
+	if err != nil || len(hist) != 3 {
+		t.Fatalf("%d results after 2h of virtual time, want 3 (+1h, +1h30, +2h): %v", len(hist), err)
 	}
 	if got := hist[0].Time.Sub(epoch); got != 2*time.Hour {
 		t.Errorf("last cycle at +%v, want +2h", got)
