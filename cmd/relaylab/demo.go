@@ -20,7 +20,6 @@ var demoRecipients = []string{
 	"greylist30s+dave@example.test",
 	"bounce1m+erin@example.test",
 	"nosuchuser@gmail.test",
-	"ratelimit+frank@gmail.test",
 	"deferred@yahoo.test",
 	"blocked+grace@outlook.test",
 	"full+heidi@example.test",
