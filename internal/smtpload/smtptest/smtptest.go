@@ -89,7 +89,10 @@ func Start(t testing.TB, opts Options) *Server {
 		s.srv.Serve(l)
 	}()
 	t.Cleanup(func() {
+		// Close the listener too: a Close that runs before Serve has
+		// registered it would otherwise leave Serve accepting forever.
 		s.srv.Close()
+		l.Close()
 		<-done
 	})
 	return s
