@@ -21,10 +21,19 @@ type encoded struct {
 	data []byte
 }
 
+// batch is the events of one fan-out that match one client. Clients
+// without a filter share one batch and its frame, built once.
+type batch struct {
+	items []encoded
+	frame []byte // the JSON array of all items, when built; read-only
+}
+
 // streamClient is one websocket follower as the hub sees it.
 type streamClient struct {
-	filter events.Filter
-	send   chan encoded
+	filter  events.Filter
+	all     bool // no filter: takes the shared batch
+	send    chan *batch
+	pending []encoded // owned by the hub during a fan-out
 	// quit is closed by the hub when it drops the client (too slow) or
 	// stops; reason says which, and is written before the close.
 	quit   chan struct{}
@@ -142,33 +151,65 @@ func (h *hub) fanOut(ctx context.Context, pos, upTo int64) (int64, error) {
 	if err != nil {
 		return pos, err
 	}
+	var all []encoded
 	for _, e := range evs {
 		if e.ID > upTo {
 			break
 		}
+		pos = e.ID
 		if h.observe != nil {
 			h.observe(e)
 		}
 		data, err := json.Marshal(e)
 		if err != nil { // a payload that is not JSON: skip it, say so
 			h.log.Error("web: event cannot be encoded", "id", e.ID, "kind", e.Kind, "err", err)
-			pos = e.ID
 			continue
 		}
 		item := encoded{id: e.ID, data: data}
+		all = append(all, item)
 		for c := range h.clients {
-			if !c.filter.Match(e) {
-				continue
-			}
-			select {
-			case c.send <- item:
-			default:
-				h.drop(c, "too slow")
+			if !c.all && c.filter.Match(e) {
+				c.pending = append(c.pending, item)
 			}
 		}
-		pos = e.ID
+	}
+	var shared *batch
+	for c := range h.clients {
+		var b *batch
+		if c.all {
+			if len(all) == 0 {
+				continue
+			}
+			if shared == nil {
+				shared = &batch{items: all, frame: joinFrame(nil, all)}
+			}
+			b = shared
+		} else {
+			if len(c.pending) == 0 {
+				continue
+			}
+			b = &batch{items: c.pending}
+			c.pending = nil // handed over
+		}
+		select {
+		case c.send <- b:
+		default:
+			h.drop(c, "too slow")
+		}
 	}
 	return pos, nil
+}
+
+// joinFrame appends the JSON array of items to buf.
+func joinFrame(buf []byte, items []encoded) []byte {
+	buf = append(buf, '[')
+	for i, it := range items {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, it.data...)
+	}
+	return append(buf, ']')
 }
 
 func (h *hub) drop(c *streamClient, reason string) {

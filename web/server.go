@@ -48,8 +48,9 @@ type Options struct {
 	// is always allowed.
 	AllowedOrigins []string
 	Clock          clock.Clock // default the store's clock
-	// ClientBuffer is the number of events a websocket client may fall
-	// behind before it is dropped; default 4096.
+	// ClientBuffer is the number of batches of events (one per commit the
+	// stream reads, up to 1000 events each) a websocket client may fall
+	// behind before it is dropped; default 256.
 	ClientBuffer int
 }
 
@@ -83,7 +84,7 @@ func New(opts Options) (*Server, error) {
 		opts.Clock = opts.Store.Clock()
 	}
 	if opts.ClientBuffer <= 0 {
-		opts.ClientBuffer = 4096
+		opts.ClientBuffer = 256
 	}
 	if opts.Auth.User != "" && opts.Auth.Password == "" {
 		return nil, errors.New("web: auth user set without a password: set both, or use a token")

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -15,8 +14,9 @@ const (
 	writeWait  = 10 * time.Second
 	pongWait   = 60 * time.Second
 	pingPeriod = pongWait * 9 / 10
-	// maxFrameEvents caps the events written in one websocket frame.
-	maxFrameEvents = 256
+	// maxFrameEvents is about the most events written in one websocket
+	// frame (a frame holds whole batches).
+	maxFrameEvents = 1000
 )
 
 // The stream protocol: the client opens /api/v1/events/stream (or
@@ -75,7 +75,8 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 		st.close(websocket.CloseInternalServerErr, "reading the event log failed")
 		return
 	}
-	c := &streamClient{filter: f, send: make(chan encoded, s.opts.ClientBuffer), quit: make(chan struct{})}
+	c := &streamClient{filter: f, send: make(chan *batch, s.opts.ClientBuffer), quit: make(chan struct{}),
+		all: len(f.Kinds) == 0 && f.Message == "" && f.Recipient == ""}
 	pos, ok := s.hub.join(ctx, c)
 	if !ok {
 		st.close(websocket.CloseGoingAway, "server shutting down")
@@ -91,26 +92,36 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	// Network keep-alive is wall-clock by nature, like socket deadlines.
 	ping := time.NewTicker(pingPeriod)
 	defer ping.Stop()
-	var frame [][]byte
+	var frame []encoded
 	for {
 		select {
-		case it := <-c.send:
-			frame = frame[:0]
-			if it.id > st.last {
-				frame = append(frame, it.data)
-				st.last = it.id
+		case b := <-c.send:
+			// A whole batch not seen yet goes out as the frame the hub
+			// built once for everyone.
+			if b.frame != nil && b.items[0].id > st.last && len(c.send) == 0 {
+				if err := st.writeFrame(b.frame); err != nil {
+					return
+				}
+				st.last = b.items[len(b.items)-1].id
+				continue
 			}
-		drain:
-			for len(frame) < maxFrameEvents {
-				select {
-				case it := <-c.send:
+			frame = frame[:0]
+			for {
+				for _, it := range b.items {
 					if it.id > st.last {
-						frame = append(frame, it.data)
+						frame = append(frame, it)
 						st.last = it.id
 					}
-				default:
-					break drain
 				}
+				if len(frame) >= maxFrameEvents {
+					break
+				}
+				select {
+				case b = <-c.send:
+					continue
+				default:
+				}
+				break
 			}
 			if len(frame) > 0 {
 				if err := st.write(frame); err != nil {
@@ -140,22 +151,18 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 type streamState struct {
 	conn *websocket.Conn
 	last int64 // the last event id written
-	buf  bytes.Buffer
+	buf  []byte
 }
 
 // write sends events already encoded as one JSON array frame.
-func (st *streamState) write(evs [][]byte) error {
-	st.buf.Reset()
-	st.buf.WriteByte('[')
-	for i, d := range evs {
-		if i > 0 {
-			st.buf.WriteByte(',')
-		}
-		st.buf.Write(d)
-	}
-	st.buf.WriteByte(']')
+func (st *streamState) write(evs []encoded) error {
+	st.buf = joinFrame(st.buf[:0], evs)
+	return st.writeFrame(st.buf)
+}
+
+func (st *streamState) writeFrame(frame []byte) error {
 	st.conn.SetWriteDeadline(time.Now().Add(writeWait))
-	return st.conn.WriteMessage(websocket.TextMessage, st.buf.Bytes())
+	return st.conn.WriteMessage(websocket.TextMessage, frame)
 }
 
 func (st *streamState) close(code int, reason string) {
@@ -169,7 +176,7 @@ func (s *Server) backlog(ctx context.Context, st *streamState, f events.Filter, 
 	if upTo == 0 {
 		upTo, _ = s.opts.Store.Changes()
 	}
-	var batch [][]byte
+	var batch []encoded
 	for st.last < upTo {
 		f.AfterID = st.last
 		evs, err := s.opts.Store.Events(ctx, f)
@@ -186,7 +193,7 @@ func (s *Server) backlog(ctx context.Context, st *streamState, f events.Filter, 
 			if err != nil {
 				continue
 			}
-			batch = append(batch, d)
+			batch = append(batch, encoded{id: e.ID, data: d})
 			lastID = e.ID
 		}
 		for i := 0; i < len(batch); i += maxFrameEvents {

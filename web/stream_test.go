@@ -146,6 +146,7 @@ func TestStreamSlowClient(t *testing.T) {
 	for range n {
 		e := events.Event{Kind: events.SinkMessage}.WithPayload(map[string]string{"pad": big})
 		ids = append(ids, appendEvents(t, ts.st, e)[0].ID)
+		waitFollowed(t, ts, ids[len(ids)-1]) // one batch per event
 	}
 	var got []int64
 	var closeErr *websocket.CloseError
@@ -159,6 +160,9 @@ func TestStreamSlowClient(t *testing.T) {
 		}
 		for _, e := range evs {
 			got = append(got, e.ID)
+		}
+		if len(got) >= n {
+			t.Fatalf("the slow client got all %d events; it should have been dropped", n)
 		}
 	}
 	if closeErr.Code != websocket.CloseTryAgainLater || !strings.Contains(closeErr.Text, "after=") {
