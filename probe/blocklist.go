@@ -118,13 +118,31 @@ func (z *Zone) queryName(subject string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%q is not an IP address", subject)
 	}
-	a = a.Unmap()
 	if a.Is6() && !z.IPv6 {
 		return "", errNoIPv6
 	}
-	rev := resolver.ReverseName(a) // "2.0.0.127.in-addr.arpa." or nibbles ".ip6.arpa."
-	rev = strings.TrimSuffix(strings.TrimSuffix(rev, "in-addr.arpa."), "ip6.arpa.")
-	return rev + z.Zone + ".", nil
+	return reverseLabels(a) + z.Zone + ".", nil
+}
+
+// reverseLabels returns "2.0.0.127." for 127.0.0.2 (RFC 5782 2.1) and the
+// 32 reversed nibbles for an IPv6 address (RFC 5782 2.4), including an
+// IPv4-mapped one such as ::ffff:127.0.0.2, the IPv6 test point.
+func reverseLabels(a netip.Addr) string {
+	var b strings.Builder
+	if a.Is4() {
+		v := a.As4()
+		fmt.Fprintf(&b, "%d.%d.%d.%d.", v[3], v[2], v[1], v[0])
+		return b.String()
+	}
+	v := a.As16()
+	const hex = "0123456789abcdef"
+	for i := 15; i >= 0; i-- {
+		b.WriteByte(hex[v[i]&0xf])
+		b.WriteByte('.')
+		b.WriteByte(hex[v[i]>>4])
+		b.WriteByte('.')
+	}
+	return b.String()
 }
 
 var errNoIPv6 = errors.New("the zone does not list IPv6 addresses")

@@ -37,7 +37,7 @@ func startRbldnsd(t *testing.T) string {
 		port := pc.LocalAddr().(*net.UDPAddr).Port
 		pc.Close()
 		args := []string{"-n", "-b", "127.0.0.1/" + strconv.Itoa(port), "-w", dir, "-t", "60", "-c", "0",
-			"ip.rbl.test:ip4set:ip.txt", "dom.rbl.test:dnset:dom.txt", "broken.rbl.test:ip4set:broken.txt"}
+			"ip.rbl.test:ip4set:ip.txt", "dom.rbl.test:dnset:dom.txt", "broken.rbl.test:ip4set:broken.txt", "ip6.rbl.test:ip6trie:ip6.txt"}
 		if os.Geteuid() == 0 {
 			args = append([]string{"-u", rbldnsdUser()}, args...)
 		}
@@ -88,6 +88,7 @@ func TestRbldnsd(t *testing.T) {
 		{Zone: "dom.rbl.test", Kind: ZoneDomain},
 		{Zone: "broken.rbl.test", Kind: ZoneIP},
 		{Zone: "absent.rbl.test", Kind: ZoneIP}, // not served: REFUSED
+		{Zone: "ip6.rbl.test", Kind: ZoneIP, IPv6: true, TestListed: "::ffff:127.0.0.2", TestUnlisted: "::ffff:127.0.0.1"},
 	}
 	for i := range zones {
 		if err := zones[i].Validate(""); err != nil {
@@ -96,7 +97,7 @@ func TestRbldnsd(t *testing.T) {
 	}
 	ctx := context.Background()
 	h := CheckHealth(ctx, r, discard(), zones)
-	for zone, want := range map[string]bool{"ip.rbl.test": true, "dom.rbl.test": true, "broken.rbl.test": false, "absent.rbl.test": false} {
+	for zone, want := range map[string]bool{"ip.rbl.test": true, "dom.rbl.test": true, "broken.rbl.test": false, "absent.rbl.test": false, "ip6.rbl.test": true} {
 		if h[zone].Healthy != want {
 			t.Errorf("%s healthy = %v (%s), want %v", zone, h[zone].Healthy, h[zone].Detail, want)
 		}
@@ -114,6 +115,9 @@ func TestRbldnsd(t *testing.T) {
 		{"198.51.100.77", "ip.rbl.test", NotListed, false}, // excluded
 		{"192.0.2.12", "broken.rbl.test", Unknown, false},  // unhealthy: never clean
 		{"192.0.2.12", "absent.rbl.test", Unknown, false},
+		{"2001:db8::bad", "ip6.rbl.test", Listed, false},
+		{"2001:db8:1:2::3", "ip6.rbl.test", Listed, false},
+		{"2001:db8::1", "ip6.rbl.test", NotListed, false},
 		{"spam.example", "dom.rbl.test", Listed, true},
 		{"a.b.wild.example", "dom.rbl.test", Listed, false},
 		{"clean.example", "dom.rbl.test", NotListed, false},
