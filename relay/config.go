@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
 )
@@ -73,6 +74,11 @@ type PathConfig struct {
 	MessagesPerConnection int `yaml:"messages_per_connection"`
 	// Rate caps messages per second per destination (0: no cap).
 	Rate float64 `yaml:"rate"`
+	// Warmup is a daily message cap that rises over days: day 0 (the
+	// WarmupStart date, UTC) may send Warmup[0], day 1 Warmup[1], and so
+	// on; the last cap holds after that.
+	Warmup      []int  `yaml:"warmup"`
+	WarmupStart string `yaml:"warmup_start"`
 	// Backoff is how long a destination rests after a 421 or a rate
 	// limit reply (default 5m).
 	Backoff config.Duration `yaml:"backoff"`
@@ -99,6 +105,10 @@ type RouteConfig struct {
 	Paths []string `yaml:"paths"`
 	// Split spreads messages over paths by weight instead.
 	Split []WeightedPath `yaml:"split"`
+	// Windows are daily sending windows ("09:00-17:00") in Timezone
+	// (default UTC); outside them the route's recipients wait.
+	Windows  []string `yaml:"windows"`
+	Timezone string   `yaml:"timezone"`
 	// Fallback is used instead after FallbackAfter failed attempts.
 	Fallback      string `yaml:"fallback"`
 	FallbackAfter int    `yaml:"fallback_after"`
@@ -264,6 +274,14 @@ func (p *PathConfig) validate(k string) error {
 	if p.MaxConnections < 0 || p.MessagesPerConnection < 0 || p.Rate < 0 {
 		return config.Errorf(k+".max_connections", "limits must not be negative")
 	}
+	for i, c := range p.Warmup {
+		if c <= 0 {
+			return config.Errorf(fmt.Sprintf("%s.warmup[%d]", k, i), "daily caps must be positive")
+		}
+	}
+	if _, err := newWarmup(p.Warmup, p.WarmupStart); err != nil {
+		return config.Errorf(k+".warmup_start", "%v", err)
+	}
 	return nil
 }
 
@@ -289,6 +307,14 @@ func (r *RouteConfig) validate(k string, paths map[string]bool) error {
 	}
 	if r.Fallback != "" && !paths[r.Fallback] {
 		return config.Errorf(k+".fallback", "no path named %q in relay.paths", r.Fallback)
+	}
+	if _, err := parseWindows(r.Windows); err != nil {
+		return config.Errorf(k+".windows", "%v", err)
+	}
+	if r.Timezone != "" {
+		if _, err := time.LoadLocation(r.Timezone); err != nil {
+			return config.Errorf(k+".timezone", "%q: want an IANA zone such as Europe/Paris", r.Timezone)
+		}
 	}
 	if r.FallbackAfter < 0 || r.MinAttempt < 0 || r.MaxAttempt < 0 {
 		return config.Errorf(k+".fallback_after", "attempt numbers must not be negative")

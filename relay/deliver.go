@@ -18,6 +18,7 @@ import (
 type path struct {
 	cfg  PathConfig
 	helo string
+	warm *warmup // nil: no warm-up cap
 }
 
 func newPath(pc PathConfig, hostname string) *path {
@@ -53,7 +54,7 @@ func newPath(pc PathConfig, hostname string) *path {
 // paths.
 type job struct {
 	msgID  string
-	route  string
+	route  *routeInfo
 	paths  []*path
 	domain string // the recipients' domain, for mx paths
 	rcpts  []claimed
@@ -89,6 +90,8 @@ type result struct {
 	path    string
 	host    string
 	tried   bool // a server was asked (not only DNS, nor a resting destination)
+	// notBefore holds the next attempt back (a window, a cap, a rest).
+	notBefore time.Time
 }
 
 func (res result) delivered() bool { return res.reply.Code/100 == 2 }
@@ -121,6 +124,13 @@ func (r *Relay) run(ctx context.Context, j *job) {
 	pending := make([]int, len(j.rcpts))
 	for i := range pending {
 		pending[i] = i
+	}
+	if open, at := nextOpen(j.route.windows, j.route.loc, r.clock.Now()); !open {
+		rep := Reply{Stage: "shaping", Text: fmt.Sprintf("outside the sending windows of route %s; the next opens at %s", j.route.name, at.UTC().Format(time.RFC3339))}
+		for i := range results {
+			results[i] = result{reply: rep, verdict: r.verdict(rep), notBefore: at}
+		}
+		pending = nil
 	}
 	for _, p := range j.paths {
 		if len(pending) == 0 {
@@ -178,6 +188,14 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	} else {
 		hosts = []string{p.cfg.Host}
 	}
+	if ok, at := p.warm.take(r.clock.Now()); !ok {
+		rep := Reply{Stage: "shaping", Text: fmt.Sprintf("path %s reached its warm-up cap for the day; it opens again at %s", p.cfg.Name, at.UTC().Format(time.RFC3339))}
+		for _, i := range pending {
+			set(i, rep, "", false)
+			results[i].notBefore = at
+		}
+		return nil
+	}
 	d := r.destFor(destKey, p)
 	d.mu.Lock()
 	d.active++
@@ -193,10 +211,11 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			break
 		}
 		if until, ok := d.resting(r.clock.Now()); ok {
-			rep := Reply{Stage: "connect", Code: 421, Enhanced: "4.7.0",
+			rep := Reply{Stage: "shaping",
 				Text: fmt.Sprintf("not tried: destination %s rests until %s after a 421 or rate limit", d.key, until.UTC().Format(time.RFC3339))}
 			for _, i := range pending {
 				set(i, rep, host, false)
+				results[i].notBefore = until
 			}
 			return log
 		}
@@ -221,7 +240,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			a := tr[k]
 			set(i, a.reply, host, true)
 			if a.reply.Code == 421 || results[i].verdict.Category == "rate-limited" {
-				d.pause(r.clock.Now())
+				results[i].notBefore = d.pause(r.clock.Now())
 			}
 			// RFC 5321 5.1: on a temporary failure try the next MX.
 			if !results[i].delivered() && !a.reply.Permanent() {

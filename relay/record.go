@@ -64,7 +64,7 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 			}
 			c := j.rcpts[a.rcpt]
 			if _, err := tx.Append(events.Event{Kind: events.RelayAttempt, Time: now, Message: c.msgID, Recipient: c.address, Path: a.path, Target: a.host}.WithPayload(map[string]any{
-				"attempt": c.attempts + 1, "route": j.route, "path": a.path, "host": a.host, "address": a.addr,
+				"attempt": c.attempts + 1, "route": j.route.name, "path": a.path, "host": a.host, "address": a.addr,
 				"tls": a.tls, "cipher": a.cipher, "reply": a.reply, "latency_ms": a.latency.Milliseconds(),
 			})); err != nil {
 				return err
@@ -81,7 +81,7 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 				n++
 			}
 			o := outcome{path: res.path, host: res.host, reply: res.reply, verdict: res.verdict, attempts: n}
-			payload := map[string]any{"attempts": n, "route": j.route, "reply": res.reply, "host": res.host}
+			payload := map[string]any{"attempts": n, "route": j.route.name, "reply": res.reply, "host": res.host}
 			switch {
 			case res.delivered():
 				if err := r.finishTx(tx, c, StateDelivered, now, events.Event{Kind: events.RelayDelivered}.WithPayload(payload), o); err != nil {
@@ -118,8 +118,8 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 					continue
 				}
 				due := now.Add(r.policy.Delay(c.msgID, max(n, 1), now.Sub(msg.created)))
-				if until, ok := r.restingUntil(j, now); ok && until.After(due) {
-					due = until
+				if res.notBefore.After(due) {
+					due = res.notBefore
 				}
 				if !msg.expires.IsZero() && due.After(msg.expires) {
 					due = msg.expires // one last try at the end of the lifetime
@@ -151,31 +151,6 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 		}
 		return nil
 	})
-}
-
-// restingUntil is when the job's first destination ends a rest.
-func (r *Relay) restingUntil(j *job, now time.Time) (time.Time, bool) {
-	var until time.Time
-	for _, p := range j.paths {
-		key := "path:" + p.cfg.Name
-		if p.cfg.Type == "mx" {
-			key = "mx:" + p.cfg.Name + ":" + j.domain
-		}
-		r.mu.Lock()
-		d := r.dests[key]
-		r.mu.Unlock()
-		if d == nil {
-			return time.Time{}, false
-		}
-		t, ok := d.resting(now)
-		if !ok {
-			return time.Time{}, false // some path is open
-		}
-		if until.IsZero() || t.Before(until) {
-			until = t
-		}
-	}
-	return until, !until.IsZero()
 }
 
 func giveUpReason(p Policy, n int, msg messageRow, now time.Time) string {

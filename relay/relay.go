@@ -58,7 +58,7 @@ type Relay struct {
 	policy   Policy
 	classify *Classifier
 	paths    map[string]*path
-	routes   []RouteConfig
+	routes   []*routeInfo
 	// signer adds DKIM signatures; nil signs nothing.
 	signer interface {
 		Sign(sender string, data []byte) []byte
@@ -114,7 +114,7 @@ func New(cfg Config, opts Options) (*Relay, error) {
 	r := &Relay{
 		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger.With("component", "relay"),
 		resolver: opts.Resolver, dialer: opts.Dialer, tlsBase: opts.TLSConfig, seed: opts.Seed,
-		policy: NewPolicy(cfg.Retry, opts.Seed), classify: cl, routes: cfg.Routes,
+		policy: NewPolicy(cfg.Retry, opts.Seed), classify: cl, routes: compileRoutes(cfg.Routes),
 		paths:  map[string]*path{},
 		kickCh: make(chan struct{}, 1),
 		slots:  make(chan struct{}, cfg.Workers),
@@ -130,7 +130,11 @@ func New(cfg Config, opts Options) (*Relay, error) {
 		r.signer = s
 	}
 	for _, pc := range cfg.Paths {
-		r.paths[pc.Name] = newPath(pc, cfg.Hostname)
+		p := newPath(pc, cfg.Hostname)
+		if p.warm, err = newWarmup(pc.Warmup, pc.WarmupStart); err != nil {
+			return nil, err
+		}
+		r.paths[pc.Name] = p
 	}
 	return r, nil
 }

@@ -4,45 +4,64 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"time"
 )
 
+// routeInfo is a configured route, compiled.
+type routeInfo struct {
+	cfg     RouteConfig
+	name    string
+	windows []window
+	loc     *time.Location
+}
+
+func compileRoutes(rs []RouteConfig) []*routeInfo {
+	out := make([]*routeInfo, len(rs))
+	for i, rc := range rs {
+		ri := &routeInfo{cfg: rc, name: rc.Name, loc: time.UTC}
+		if ri.name == "" {
+			ri.name = fmt.Sprintf("routes[%d]", i)
+		}
+		ri.windows, _ = parseWindows(rc.Windows) // checked by Validate
+		if rc.Timezone != "" {
+			if loc, err := time.LoadLocation(rc.Timezone); err == nil {
+				ri.loc = loc
+			}
+		}
+		out[i] = ri
+	}
+	return out
+}
+
 // route picks the route for a recipient at attempt n (1-based) and returns
-// its name and the paths to try, in order.
-func (r *Relay) route(msgID, rcpt, sender string, n int) (string, []*path) {
+// it with the paths to try, in order. When no route matches, the last one
+// is the catch-all.
+func (r *Relay) route(msgID, rcpt, sender string, n int) (*routeInfo, []*path) {
 	rd, sd := strings.ToLower(domainOf(rcpt)), strings.ToLower(domainOf(sender))
-	for i, rt := range r.routes {
+	chosen := r.routes[len(r.routes)-1]
+	for _, ri := range r.routes {
+		rt := ri.cfg
 		if !matchDomains(rt.Recipients, rd) || !matchDomains(rt.Senders, sd) {
 			continue
 		}
 		if rt.MinAttempt > 0 && n < rt.MinAttempt || rt.MaxAttempt > 0 && n > rt.MaxAttempt {
 			continue
 		}
-		name := rt.Name
-		if name == "" {
-			name = fmt.Sprintf("routes[%d]", i)
-		}
-		if rt.Fallback != "" && rt.FallbackAfter > 0 && n > rt.FallbackAfter {
-			return name, []*path{r.paths[rt.Fallback]}
-		}
-		if len(rt.Split) > 0 {
-			return name, r.split(rt, msgID, rcpt)
-		}
-		out := make([]*path, len(rt.Paths))
-		for k, p := range rt.Paths {
-			out[k] = r.paths[p]
-		}
-		return name, out
+		chosen = ri
+		break
 	}
-	// No route matched: the last route is the catch-all.
-	last := r.routes[len(r.routes)-1]
-	if len(last.Split) > 0 {
-		return "default", r.split(last, msgID, rcpt)
+	rt := chosen.cfg
+	if rt.Fallback != "" && rt.FallbackAfter > 0 && n > rt.FallbackAfter {
+		return chosen, []*path{r.paths[rt.Fallback]}
 	}
-	out := make([]*path, len(last.Paths))
-	for k, p := range last.Paths {
+	if len(rt.Split) > 0 {
+		return chosen, r.split(rt, msgID, rcpt)
+	}
+	out := make([]*path, len(rt.Paths))
+	for k, p := range rt.Paths {
 		out[k] = r.paths[p]
 	}
-	return "default", out
+	return chosen, out
 }
 
 // split chooses one arm of a weighted route from (seed, message,

@@ -1,0 +1,74 @@
+package relay
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/relaylab/relaylab/internal/config"
+)
+
+type fileWithRelay struct {
+	Relay Config `yaml:"relay"`
+}
+
+func (f *fileWithRelay) Validate(string) error { return f.Relay.Validate("relay") }
+
+func TestConfigErrorsNameKeyAndLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", "relay:\n  listne: x\n", "listne"},
+		{"bad listen", "relay:\n  listen: nope\n", "relay.listen"},
+		{"bad cidr", "relay:\n  allowed_networks: [10.0.0.0/33]\n", "relay.allowed_networks[0]"},
+		{"route to unknown path", "relay:\n  routes:\n    - {name: r, paths: [missing]}\n", "relay.routes[0].paths[0]"},
+		{"bad tls", "relay:\n  paths:\n    - {name: p, host: 'h:25', tls: maybe}\n  routes: [{paths: [p]}]\n", "relay.paths[0].tls"},
+		{"mx with host", "relay:\n  paths:\n    - {name: p, type: mx, host: 'h:25'}\n  routes: [{paths: [p]}]\n", "relay.paths[0].host"},
+		{"bad preset", "relay:\n  retry: {preset: sendmail}\n", "relay.retry.preset"},
+		{"list without schedule", "relay:\n  retry: {preset: '', kind: list}\n", "relay.retry.schedule"},
+		{"bad jitter", "relay:\n  retry: {preset: '', kind: exponential, initial: 1m, factor: 2, jitter: 1.5}\n", "relay.retry.jitter"},
+		{"bad rule", "relay:\n  classify:\n    - {code: '5', disposition: explode, category: x}\n", "relay.classify[0].disposition"},
+		{"bad window", "relay:\n  routes:\n    - {paths: [local-sink], windows: ['9-5']}\n", "relay.routes[0].windows"},
+		{"bad dkim", "relay:\n  dkim:\n    - {domain: d.test, selector: 'a.b', key_file: k}\n", "relay.dkim[0].selector"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := &fileWithRelay{Relay: DefaultConfig()}
+			err := config.Decode("relaylab.yaml", []byte(tt.yaml), f)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "relaylab.yaml:") {
+				t.Errorf("error %q, want it to name relaylab.yaml:LINE and %q", err, tt.want)
+			}
+		})
+	}
+	f := &fileWithRelay{Relay: DefaultConfig()}
+	good := "relay:\n  retry: {preset: kumomta, max_attempts: 10}\n  paths:\n    - {name: mx, type: mx}\n    - {name: sh, host: 'smtp.example.test:587', tls: required, username: u, password: p, auth: login}\n" +
+		"  routes:\n    - {recipients: ['*.example.test'], split: [{path: mx, weight: 3}, {path: sh, weight: 1}]}\n    - {paths: [sh, mx], fallback: mx, fallback_after: 3, windows: ['08:00-20:00'], timezone: Europe/Paris}\n"
+	if err := config.Decode("good.yaml", []byte(good), f); err != nil {
+		t.Fatalf("a good file: %v", err)
+	}
+}
+
+func FuzzConfig(f *testing.F) {
+	f.Add("relay:\n  listen: 127.0.0.1:2587\n")
+	f.Add("relay:\n  routes:\n    - {paths: [local-sink], windows: ['23:00-01:00']}\n")
+	f.Add("relay:\n  retry: {kind: list, schedule: [1m, 5m]}\n")
+	f.Fuzz(func(t *testing.T, y string) {
+		c := &fileWithRelay{Relay: DefaultConfig()}
+		if err := config.Decode("fuzz.yaml", []byte(y), c); err != nil {
+			return
+		}
+		// What validates must build.
+		if _, err := NewClassifier(c.Relay.Classify); err != nil {
+			t.Fatalf("valid config, classifier fails: %v", err)
+		}
+		for _, rt := range c.Relay.Routes {
+			if _, err := parseWindows(rt.Windows); err != nil {
+				t.Fatalf("valid config, windows fail: %v", err)
+			}
+		}
+	})
+}

@@ -1,0 +1,88 @@
+package relay
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+func TestNextOpen(t *testing.T) {
+	t.Parallel()
+	ws, err := parseWindows([]string{"09:00-17:00", "22:00-02:00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		at   time.Duration
+		open bool
+		next time.Duration
+	}{
+		{8 * time.Hour, false, 9 * time.Hour},
+		{9 * time.Hour, true, 0},
+		{17 * time.Hour, false, 22 * time.Hour},
+		{23 * time.Hour, true, 0},
+		{time.Hour, true, 0}, // the window that wraps midnight
+		{3 * time.Hour, false, 9 * time.Hour},
+	}
+	for _, tt := range tests {
+		open, next := nextOpen(ws, time.UTC, day.Add(tt.at))
+		if open != tt.open || (!open && next.Sub(day) != tt.next) {
+			t.Errorf("at %v: open=%v next=%v, want %v %v", tt.at, open, next.Sub(day), tt.open, tt.next)
+		}
+	}
+	for _, bad := range []string{"9-17", "09:00", "25:00-26:00", "10:00-10:00"} {
+		if _, err := parseWindows([]string{bad}); err == nil {
+			t.Errorf("parseWindows(%q): no error", bad)
+		}
+	}
+}
+
+func TestSendingWindowHoldsMail(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, nil)
+	cfg := testConfig(mta.addr)
+	cfg.Routes[0].Windows = []string{"14:00-15:00"} // the clock starts at 12:00 UTC
+	cfg.Retry.MaxAge = dur(24 * time.Hour)
+	h := newHarness(t, cfg, Options{})
+	id := h.enqueue("a@s.test", "b@r.test")
+	h.runUntil("delivery", h.done(id, 1))
+	d := h.events(events.Filter{Message: id, Kinds: []string{events.RelayDelivered}})
+	if at := d[0].Time.Sub(epoch); at != 2*time.Hour {
+		t.Errorf("delivered at +%v, want +2h when the window opens", at)
+	}
+	if got := h.attemptTimes(id, "b@r.test"); !reflect.DeepEqual(got, []time.Duration{2 * time.Hour}) {
+		t.Errorf("attempts %v: nothing may be tried outside the window", got)
+	}
+}
+
+func TestWarmupCap(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, nil)
+	cfg := testConfig(mta.addr)
+	cfg.Paths[0].Warmup = []int{2, 4}
+	cfg.Paths[0].WarmupStart = "2026-03-01"
+	cfg.Retry.MaxAge = dur(5 * 24 * time.Hour)
+	h := newHarness(t, cfg, Options{})
+	var ids []string
+	for i := 0; i < 7; i++ {
+		ids = append(ids, h.enqueue("a@s.test", "b@r.test"))
+	}
+	h.runUntil("all delivered", func() bool {
+		for _, id := range ids {
+			if !h.done(id, 1)() {
+				return false
+			}
+		}
+		return true
+	})
+	perDay := map[int]int{}
+	for _, e := range h.events(events.Filter{Kinds: []string{events.RelayDelivered}}) {
+		perDay[int(e.Time.Sub(epoch.Truncate(24*time.Hour))/(24*time.Hour))]++
+	}
+	if want := map[int]int{0: 2, 1: 4, 2: 1}; !reflect.DeepEqual(perDay, want) {
+		t.Errorf("deliveries per day %v, want %v (caps 2 then 4)", perDay, want)
+	}
+}
