@@ -128,3 +128,45 @@ func TestAsyncBounceOnVirtualClock(t *testing.T) {
 	}
 	t.Fatal("no sink.bounce event")
 }
+
+func TestPendingBounceSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	v := clock.NewVirtual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	rx, rxStore := testSink(t, v, nil)
+	path := t.TempDir() + "/bouncer.db"
+	edit := func(c *Config) { c.Bounce.Relay = addrOf(t, rx, "mx") }
+	s, st := testSinkAt(t, path, v, edit)
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	if code, msg := c.send("sender@origin.test", "u@sink.test", testMsg); code != 250 {
+		t.Fatalf("got %d %q", code, msg)
+	}
+	c.cmd("QUIT")
+	// The bounce comes from a rule this time, and the sink restarts before it is due.
+	s.SetRules([]Rule{{Stage: "data-end", Recipient: "late@sink.test", Bounce: &BounceRule{After: config.Duration(time.Hour), Reply: "550 5.2.1 mailbox disabled"}}})
+	c = dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	if code, msg := c.send("sender@origin.test", "late@sink.test", testMsg); code != 250 {
+		t.Fatalf("got %d %q", code, msg)
+	}
+	c.cmd("QUIT")
+	waitSessions(t, st, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	testSinkAt(t, path, v, edit)
+	v.Advance(time.Hour)
+	var raw []byte
+	for i := 0; i < 2000; i++ {
+		if rxStore.DB().QueryRow(`SELECT raw FROM sink_messages`).Scan(&raw) == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !strings.Contains(string(raw), "5.2.1") || !strings.Contains(string(raw), "late@sink.test") {
+		t.Fatalf("DSN after restart:\n%s", raw)
+	}
+}
