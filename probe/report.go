@@ -154,6 +154,9 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 					helo = req.Domain
 				}
 				rep.SPFResults = append(rep.SPFResults, EvalSPF(ctx, r, ip, helo, "postmaster@"+req.Domain))
+				if req.Helo != "" {
+					rep.SPFResults = append(rep.SPFResults, EvalSPF(ctx, r, ip, req.Helo, ""))
+				}
 			}
 		})
 	}
@@ -248,6 +251,17 @@ func (rep *Report) summarise(req Request) {
 
 func spfResultFinding(domain string, e SPFResult) Finding {
 	f := Finding{Check: "spf", Code: "spf.result", Name: domain, RFC: "RFC 7208 2.6", Severity: SevInfo}
+	if e.Identity == "helo" {
+		// RFC 7208 2.3: a HELO check failing is a risk, not a reason to refuse.
+		domain = e.Helo
+		f.Name, f.Code = e.Helo, "spf.helo-result"
+		f.Message = fmt.Sprintf("check_host for the HELO name %s from %s: %s", e.Helo, e.IP, e.Result)
+		if e.Result != "pass" {
+			f.Severity = SevWarning
+			f.Message += ": some receivers check the HELO identity too; publish \"v=spf1 a -all\" at the HELO name"
+		}
+		return f
+	}
 	switch e.Result {
 	case "pass":
 		f.Message = fmt.Sprintf("check_host for %s: pass", e.IP)

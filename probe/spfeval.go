@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 
 	"blitiri.com.ar/go/spf"
 	"github.com/miekg/dns"
@@ -88,7 +89,9 @@ func (n netResolver) LookupAddr(ctx context.Context, addr string) ([]string, err
 
 // SPFResult is the evaluation of check_host for one IP.
 type SPFResult struct {
-	IP     string     `json:"ip"`
+	// Identity is "mailfrom" or "helo" (RFC 7208 2.3, 2.4).
+	Identity string     `json:"identity"`
+	IP       string     `json:"ip"`
 	Helo   string     `json:"helo,omitempty"`
 	Sender string     `json:"sender,omitempty"`
 	Result spf.Result `json:"result"` // none, neutral, pass, fail, softfail, temperror, permerror
@@ -99,9 +102,14 @@ type SPFResult struct {
 // helo and gave sender as MAIL FROM (empty: the HELO identity is checked,
 // as postmaster@helo, RFC 7208 2.4), using blitiri.com.ar/go/spf over r.
 func EvalSPF(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, sender string) SPFResult {
+	identity := "mailfrom"
+	if sender == "" || !strings.Contains(sender, "@") {
+		// RFC 7208 2.3: the HELO identity is checked as postmaster@helo.
+		identity, sender = "helo", "postmaster@"+helo
+	}
 	res, err := spf.CheckHostWithSender(ip.Unmap().AsSlice(), helo, sender,
 		spf.WithContext(ctx), spf.WithResolver(netResolver{r}))
-	out := SPFResult{IP: ip.String(), Helo: helo, Sender: sender, Result: res}
+	out := SPFResult{Identity: identity, IP: ip.String(), Helo: helo, Sender: sender, Result: res}
 	if err != nil && res != spf.Pass && res != spf.Fail && res != spf.SoftFail && res != spf.Neutral {
 		out.Error = err.Error()
 	}
