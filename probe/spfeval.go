@@ -92,10 +92,10 @@ type SPFResult struct {
 	// Identity is "mailfrom" or "helo" (RFC 7208 2.3, 2.4).
 	Identity string     `json:"identity"`
 	IP       string     `json:"ip"`
-	Helo   string     `json:"helo,omitempty"`
-	Sender string     `json:"sender,omitempty"`
-	Result spf.Result `json:"result"` // none, neutral, pass, fail, softfail, temperror, permerror
-	Error  string     `json:"error,omitempty"`
+	Helo     string     `json:"helo,omitempty"`
+	Sender   string     `json:"sender,omitempty"`
+	Result   spf.Result `json:"result"` // none, neutral, pass, fail, softfail, temperror, permerror
+	Error    string     `json:"error,omitempty"`
 }
 
 // EvalSPF runs check_host (RFC 7208 4) for a connection from ip that said
