@@ -3,6 +3,9 @@ package sink
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -340,4 +343,46 @@ func TestStartTLSRefusedByRule(t *testing.T) {
 	c.greet()
 	c.expect(454, "4.7.0", "STARTTLS")
 	c.expect(250, "", "MAIL FROM:<a@x.test>")
+}
+
+func TestConfiguredCertificateAndOptionalAuth(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cert, err := selfSigned([]string{"files.sink.test"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	s, _ := testSink(t, nil, func(c *Config) {
+		c.Listeners[0].CertFile, c.Listeners[0].KeyFile = certFile, keyFile
+		c.Listeners[0].Auth = AuthConfig{Mode: "optional", Users: map[string]string{"bob": "pw"}}
+	})
+	pool := x509.NewCertPool()
+	leaf, _ := x509.ParseCertificate(cert.Certificate[0])
+	pool.AddCert(leaf)
+	c, err := smtp.DialStartTLS(addrOf(t, s, "mx"), &tls.Config{ServerName: "files.sink.test", RootCAs: pool})
+	if err != nil {
+		t.Fatalf("STARTTLS with the configured certificate: %v", err)
+	}
+	defer c.Close()
+	if ok, mechs := c.Extension("AUTH"); !ok || !strings.Contains(mechs, "PLAIN") || !strings.Contains(mechs, "LOGIN") {
+		t.Errorf("AUTH %v %q", ok, mechs)
+	}
+	// Optional: mail goes through without AUTH.
+	if err := c.SendMail("a@x.test", []string{"u@sink.test"}, strings.NewReader(testMsg)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(func() Config {
+		cfg := DefaultConfig()
+		cfg.Listeners[0].CertFile, cfg.Listeners[0].KeyFile = filepath.Join(dir, "missing.pem"), keyFile
+		return cfg
+	}(), Options{Store: s.store}); err == nil || !strings.Contains(err.Error(), "cert_file") {
+		t.Errorf("a missing certificate file: got %v", err)
+	}
 }
