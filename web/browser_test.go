@@ -347,6 +347,7 @@ func fillFakes(relay *fakeRelay, sink *fakeSink, probe *fakeProbe, remote string
 		{ID: "evil-1", From: "evil@example.net", Recipients: []string{`victim@example.com`}, Queued: now.Add(-time.Minute), NextAttempt: now.Add(time.Minute), Attempts: 1, LastReply: `421 <script>alert(6)</script>`},
 	}
 	relay.depth = 3
+	relay.sup = []Suppression{{Address: "gone@example.com", Reason: "550 5.1.1 no such user (hard bounce)", Since: now.Add(-24 * time.Hour)}}
 	sink.sessions = []SinkSession{{ID: "s1", Listener: "mx1", Client: "127.0.0.1:40000", HELO: "relay.example", TLS: true, Start: now.Add(-2 * time.Minute), End: now.Add(-2*time.Minute + time.Second),
 		Messages: []string{"r1"}, LastReply: "250 2.0.0 ok",
 		Transcript: []Line{{Dir: "s", Text: "220 mx1 ESMTP relaylab sink"}, {Dir: "c", Text: "EHLO relay.example"}, {Dir: "s", Text: "250-mx1"},

@@ -43,6 +43,8 @@ func TestEndpoints(t *testing.T) {
 		{"POST", "/api/v1/queue/order-2/retry", "", 202, `retry scheduled`},
 		{"POST", "/api/v1/queue/nope/retry", "", 404, `not queued`},
 		{"DELETE", "/api/v1/queue/nope", "", 404, `not queued`},
+		{"GET", "/api/v1/suppressions", "", 200, `"address":"gone@example.com"`},
+		{"DELETE", "/api/v1/suppressions/gone@example.com", "", 204, ``},
 		{"GET", "/api/v1/suppressions", "", 200, `"suppressions":[]`},
 		{"DELETE", "/api/v1/suppressions/nobody@example.com", "", 404, `not suppressed`},
 		{"DELETE", "/api/v1/suppressions/not-an-address", "", 400, `bad address`},
@@ -62,6 +64,11 @@ func TestEndpoints(t *testing.T) {
 		{"GET", "/api/v1/probe/history?target=192.0.2.10", "", 200, `"status":"ok"`},
 		{"GET", "/api/v1/probe/history?limit=abc", "", 400, `limit`},
 		{"GET", "/openapi.yaml", "", 200, `openapi: 3.1`},
+		{"GET", "/api/v1/reports", "", 200, `"recipients"`},
+		{"GET", "/api/v1/reports?format=csv", "", 200, ``},
+		{"GET", "/api/v1/reports?format=html", "", 200, `<html`},
+		{"GET", "/api/v1/reports?format=pdf", "", 400, `want one of`},
+		{"GET", "/api/v1/reports/summary", "", 200, `"recipients":`},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			code, _, body := do(t, tc.method, ts.url+tc.path, tc.body)
@@ -95,6 +102,9 @@ func TestBodyIsSandboxed(t *testing.T) {
 		if got := hdr.Get(k); got != want {
 			t.Errorf("%s: got %q, want %q", k, got, want)
 		}
+	}
+	if _, hdr, _ := do(t, "GET", ts.url+"/api/v1/reports?format=html", ""); hdr.Get("Content-Security-Policy") != bodyCSP {
+		t.Errorf("HTML report CSP: %q", hdr.Get("Content-Security-Policy"))
 	}
 	_, hdr, _ = do(t, "GET", ts.url+"/", "")
 	if got := hdr.Get("Content-Security-Policy"); got != pageCSP || !strings.Contains(got, "script-src 'self'") || strings.Contains(got, "unsafe") {

@@ -80,6 +80,8 @@ func (s *Server) endpoints() []endpoint {
 		{"PUT", "/api/v1/sink/rules", s.putRules},
 		{"GET", "/api/v1/probe/results", s.probeResults},
 		{"GET", "/api/v1/probe/history", s.probeHistory},
+		{"GET", "/api/v1/reports", s.report},
+		{"GET", "/api/v1/reports/summary", s.reportSummary},
 	}
 }
 

@@ -14,9 +14,13 @@ export function chartsView(main) {
   const overTime = h("section", { class: "card chart", id: "chart-time" });
   const codes = h("section", { class: "card chart", id: "chart-codes" });
   const cats = h("section", { class: "card chart", id: "chart-categories" });
-  main.append(h("h1", {}, "Charts"), h("div", { class: "filters" }, sel), h("div", { class: "charts" }, overTime, codes, cats));
+  const reportLinks = h("p", { class: "muted" }, "Report of the whole log: ",
+    [["html", "HTML"], ["json", "JSON"], ["csv", "CSV"], ["junit", "JUnit"], ["markdown", "Markdown"], ["text", "text"]].map(([f, label], i) =>
+      [i ? " · " : "", h("a", { href: "/api/v1/reports?format=" + f }, label)]));
+  main.append(h("h1", {}, "Charts"), h("div", { class: "filters" }, sel), h("div", { class: "charts" }, overTime, codes, cats), reportLinks);
   const load = () => get("/api/v1/stats?buckets=60&window=" + encodeURIComponent(sel.value)).then((st) => {
-    clear(overTime).append(h("h2", {}, "Deliveries, deferrals and bounces"), stacked(st), legend());
+    const width = Math.max(300, overTime.clientWidth - 34);
+    clear(overTime).append(h("h2", {}, "Deliveries, deferrals and bounces"), stacked(st, width), legend());
     clear(codes).append(h("h2", {}, "Reply codes"), bars(st.reply_codes, (k) => "c-code" + String(k)[0]));
     clear(cats).append(h("h2", {}, "Bounce categories"), bars(st.bounce_categories, () => "c-bounced"));
   }).catch((e) => clear(overTime).append(h("p", { class: "error" }, e.message)));
@@ -31,13 +35,13 @@ function legend() {
 }
 
 // stacked draws one stacked bar per bucket.
-function stacked(st) {
+function stacked(st, W) {
   const n = st.delivered.length;
-  const W = 600, H = 200, L = 36, B = 20;
+  const H = 200, L = 36, B = 20;
   let max = 1;
   for (let i = 0; i < n; i++) max = Math.max(max, st.delivered[i] + st.deferred[i] + st.bounced[i]);
   const bw = (W - L) / n;
-  const svg = s("svg", { viewBox: `0 0 ${W} ${H + B}`, class: "svg", role: "img", "aria-label": "outcomes over time" });
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H + B}`, width: W, height: H + B, class: "svg", role: "img", "aria-label": "outcomes over time" });
   svg.append(s("line", { x1: L, y1: H, x2: W, y2: H, class: "axis" }));
   svg.append(s("text", { x: L - 4, y: 10, class: "tick", "text-anchor": "end" }, String(max)));
   svg.append(s("text", { x: L - 4, y: H, class: "tick", "text-anchor": "end" }, "0"));
@@ -54,8 +58,8 @@ function stacked(st) {
       svg.append(r);
     }
   }
-  for (const i of [0, Math.floor(n / 2), n - 1]) {
-    svg.append(s("text", { x: L + i * bw, y: H + 14, class: "tick" }, shortTime(from + i * st.bucket_seconds * 1000)));
+  for (const [i, anchor] of [[0, "start"], [Math.floor(n / 2), "middle"], [n, "end"]]) {
+    svg.append(s("text", { x: L + i * bw, y: H + 14, class: "tick", "text-anchor": anchor }, shortTime(from + i * st.bucket_seconds * 1000)));
   }
   return svg;
 }

@@ -30,7 +30,24 @@ export function queueView(main) {
     }
   }).catch((e) => { note.textContent = e.message; note.className = "error"; });
   const act = (method, url) => api(method, url).then(load).catch((e) => { note.textContent = e.message; note.className = "error"; });
+  const supBody = h("tbody");
+  const supNote = h("p", { class: "muted" });
+  main.append(h("h2", {}, "Suppression list"), supNote,
+    h("div", { class: "scroll" }, h("table", {},
+      h("thead", {}, h("tr", {}, h("th", {}, "address"), h("th", {}, "reason"), h("th", {}, "since"), h("th", {}, "until"), h("th", {}, ""))),
+      supBody)));
+  const loadSup = () => get("/api/v1/suppressions").then((d) => {
+    clear(supBody);
+    supNote.textContent = d.suppressions.length + " suppressed address(es)";
+    for (const x of d.suppressions) {
+      const rm = h("button", { type: "button" }, "Remove");
+      rm.addEventListener("click", () => api("DELETE", "/api/v1/suppressions/" + encodeURIComponent(x.address)).then(loadSup)
+        .catch((e) => { supNote.textContent = e.message; supNote.className = "error"; }));
+      supBody.append(h("tr", {}, h("td", { class: "mono" }, x.address), h("td", {}, x.reason), h("td", {}, fmtTime(x.since)), h("td", {}, fmtTime(x.until)), h("td", {}, rm)));
+    }
+  }).catch((e) => { supNote.textContent = e.message; supNote.className = "error"; });
   load();
-  const timer = setInterval(load, 5000);
+  loadSup();
+  const timer = setInterval(() => { load(); loadSup(); }, 5000);
   return () => clearInterval(timer);
 }
