@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-msgauth/dkim"
 
@@ -156,13 +157,31 @@ func CheckDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 			all = append(all, s)
 		}
 	}
-	for _, sel := range all {
+	// Fetch every selector at once; judge them in order, so that findings
+	// come out the same on every run.
+	type fetched struct {
+		cname string
+		txt   resolver.TXT
+		err   error
+	}
+	got := make([]fetched, len(all))
+	var wg sync.WaitGroup
+	for i, sel := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := sel + "._domainkey." + strings.TrimSuffix(domain, ".")
+			if cn, err := r.LookupCNAME(ctx, name); err == nil {
+				got[i].cname = cn.Target
+			}
+			got[i].txt, got[i].err = lookupTXT(ctx, r, name)
+		}()
+	}
+	wg.Wait()
+	for i, sel := range all {
 		name := sel + "._domainkey." + strings.TrimSuffix(domain, ".")
-		ds := DKIMSelector{Selector: sel, Name: name, Asked: asked[sel]}
-		if cn, err := r.LookupCNAME(ctx, name); err == nil && cn.Target != "" {
-			ds.CNAME = cn.Target
-		}
-		t, err := lookupTXT(ctx, r, name)
+		ds := DKIMSelector{Selector: sel, Name: name, Asked: asked[sel], CNAME: got[i].cname}
+		t, err := got[i].txt, got[i].err
 		if err != nil {
 			if ds.Asked {
 				f.dnsFailed(name, err)
