@@ -49,7 +49,7 @@ func TestSeededProbabilityIsReproducible(t *testing.T) {
 	t.Parallel()
 	codes := func(seed int64) string {
 		s, _ := testSink(t, nil, nil)
-		s.rng = newRand(seed)
+		s.seed = seed
 		addr := addrOf(t, s, "mx")
 		c := dial(t, addr)
 		c.greet()

@@ -11,9 +11,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
-	"math/rand/v2"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,8 +42,7 @@ type Sink struct {
 
 	rules    atomic.Pointer[[]*rule]
 	profiles atomic.Pointer[profileSet]
-	rngMu    sync.Mutex
-	rng      *rand.Rand
+	seed     int64
 	state    *state
 	nextID   atomic.Int64
 	cert     *tls.Certificate
@@ -78,7 +78,7 @@ func New(cfg Config, opts Options) (*Sink, error) {
 	}
 	s := &Sink{
 		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger,
-		rng:       rand.New(rand.NewPCG(uint64(opts.Seed), uint64(opts.Seed)^0x9e3779b97f4a7c15)),
+		seed:      opts.Seed,
 		state:     newState(),
 		conns:     map[*conn]struct{}{},
 		writes:    make(chan writeItem, 1024),
@@ -251,18 +251,18 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 	return err
 }
 
-func newRand(seed int64) *rand.Rand {
-	return rand.New(rand.NewPCG(uint64(seed), uint64(seed)^0x9e3779b97f4a7c15))
-}
-
-// chance draws from the sink's seeded generator.
-func (s *Sink) chance(p float64) bool {
+// chance decides "with probability p" for one decision: what (the rule or
+// directive) at one stage of one attempt of one (sender, recipient). The
+// answer comes from a hash of the seed and those, not from a shared random
+// stream, so that a replay gets the same answers whatever order concurrent
+// sessions run in.
+func (s *Sink) chance(p float64, in *input, what string) bool {
 	if p <= 0 || p >= 1 {
 		return true
 	}
-	s.rngMu.Lock()
-	defer s.rngMu.Unlock()
-	return s.rng.Float64() < p
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d|%s|%s|%s|%s|%s|%d|%d", s.seed, what, in.stage, in.client, in.sender, in.rcpt, in.attempt, in.msgAttempt)
+	return float64(h.Sum64()>>11)/(1<<53) < p
 }
 
 // decide picks the behaviour at one stage: the recipient's directives
@@ -276,20 +276,20 @@ func (s *Sink) decide(in *input, ds []Directive) Behavior {
 		if d.Times > 0 && in.attempt > d.Times {
 			return Behavior{Rule: "directive " + d.Text + " (done)"}
 		}
-		if d.Prob > 0 && !s.chance(d.Prob) {
+		if d.Prob > 0 && !s.chance(d.Prob, in, "directive "+d.Text) {
 			continue
 		}
 		return d.Behavior
 	}
-	for _, r := range *s.rules.Load() {
-		if r.matches(in) && s.chance(r.prob) {
+	for i, r := range *s.rules.Load() {
+		if r.matches(in) && s.chance(r.prob, in, "rule "+strconv.Itoa(i)) {
 			return r.behavior
 		}
 	}
 	if in.rcpt != "" {
 		if p := s.profiles.Load().forDomain(domainOf(in.rcpt)); p != nil {
-			for _, r := range p.rules {
-				if r.matches(in) && s.chance(r.prob) {
+			for i, r := range p.rules {
+				if r.matches(in) && s.chance(r.prob, in, "profile "+p.name+" "+strconv.Itoa(i)) {
 					return r.behavior
 				}
 			}
