@@ -1,7 +1,10 @@
 package relay
 
 import (
+	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/events"
 )
@@ -65,5 +68,36 @@ func TestSmarthostTLSAndAuth(t *testing.T) {
 				t.Error("cipher not recorded")
 			}
 		})
+	}
+}
+
+// TestStageTimeout: a server that accepts and never greets is given up on
+// after the command timeout, and the recipient is deferred, not bounced.
+func TestStageTimeout(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() }) // silent until the test ends
+		}
+	}()
+	cfg := testConfig(l.Addr().String())
+	cfg.Paths[0].CommandTimeout = dur(200 * time.Millisecond)
+	h := newHarness(t, cfg, Options{})
+	id := h.enqueue("", "x@r.test")
+	h.runUntil("deferral", func() bool { return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == 1 })
+	d := h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})[0]
+	p := payload(t, d)
+	rep, _ := p["reply"].(map[string]any)
+	if rep["stage"] != "greeting" || !strings.Contains(rep["text"].(string), "timeout") {
+		t.Errorf("deferral %s: want a greeting timeout", d.Payload)
 	}
 }
