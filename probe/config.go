@@ -14,7 +14,18 @@ import (
 )
 
 // Config is the "probe:" section of the configuration file: the watchlist
-// and how often it is checked.
+// and how often it is checked. For example:
+//
+//	probe:
+//	  domains: [example.com]
+//	  ips: [192.0.2.25, "2001:db8::25"]
+//	  selectors: [s2026]
+//	  helo: mail.example.com
+//	  interval: 1h
+//	  blocklist_interval: 30m
+//	  resolvers: ["127.0.0.1:53"]
+//	  keep: 30d
+//	  webhook: {url: "https://hooks.example.com/relaylab", attempts: 6, backoff: 30s}
 type Config struct {
 	Domains   []string `yaml:"domains"`
 	IPs       []string `yaml:"ips"`
