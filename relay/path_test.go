@@ -93,7 +93,9 @@ func TestStageTimeout(t *testing.T) {
 	cfg.Paths[0].CommandTimeout = dur(200 * time.Millisecond)
 	h := newHarness(t, cfg, Options{})
 	id := h.enqueue("", "x@r.test")
-	h.runUntil("deferral", func() bool { return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == 1 })
+	h.runUntil("deferral", func() bool {
+		return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == 1
+	})
 	d := h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})[0]
 	p := payload(t, d)
 	rep, _ := p["reply"].(map[string]any)
