@@ -98,6 +98,19 @@ func TestHugeTXTRetriesOverTCP(t *testing.T) {
 	}
 }
 
+func TestEDNS0AvoidsTCP(t *testing.T) {
+	t.Parallel()
+	srv := dnstest.Start(t, "../../testdata/dns/resolver.zone")
+	c := newClient(t, srv.Addr)
+	got, err := c.LookupTXT(context.Background(), "medium.resolver.test")
+	if err != nil || len(got.Joined()) != 1 || len(got.Joined()[0]) != 800 {
+		t.Fatalf("medium TXT = %v, %v", got.Records, err)
+	}
+	if q := srv.Queries(); q != 1 {
+		t.Errorf("server saw %d queries for an 800-byte answer, want 1 (over UDP with EDNS0)", q)
+	}
+}
+
 func TestTypedLookups(t *testing.T) {
 	t.Parallel()
 	srv := dnstest.Start(t, "../../testdata/dns/resolver.zone")
