@@ -262,6 +262,9 @@ func TestVerifyMessage(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
+		if ar.DMARCRejects() != (tt.dmarc == "fail") {
+			t.Errorf("%s: DMARCRejects = %v with DMARC %s (p=reject)", tt.name, ar.DMARCRejects(), ar.DMARC.Result)
+		}
 		if string(ar.SPF.Result) != tt.spf || len(ar.DKIM) != 1 || ar.DKIM[0].Result != tt.dkim || ar.DMARC.Result != tt.dmarc {
 			t.Errorf("%s: spf %s dkim %+v dmarc %+v, want %s %s %s", tt.name, ar.SPF.Result, ar.DKIM, ar.DMARC, tt.spf, tt.dkim, tt.dmarc)
 		}

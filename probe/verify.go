@@ -102,3 +102,10 @@ func domainOf(addr string) string {
 	}
 	return ""
 }
+
+// DMARCRejects reports whether the sender's DMARC policy asks receivers to
+// reject this message: DMARC failed and the policy is reject (RFC 7489
+// 6.3; big receivers answer 550 5.7.26). pct is not sampled.
+func (ar AuthResults) DMARCRejects() bool {
+	return ar.DMARC.Result == "fail" && ar.DMARC.Policy == "reject"
+}
