@@ -47,6 +47,7 @@ func TestDirectivesOverTCP(t *testing.T) {
 		{"rset421", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<rset421@sink.test>", 250, ""}, {"RSET", 421, ""}}},
 		{"quit554", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<quit554@sink.test>", 250, ""}, {"QUIT", 554, ""}}},
 		{"names are ignored", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<alice.smith+newsletter@sink.test>", 250, ""}}},
+		{"nested MAIL", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"MAIL FROM:<b@x.test>", 503, "5.5.1"}, {"RSET", 250, ""}, {"MAIL FROM:<b@x.test>", 250, ""}}},
 		{"accept", []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<accept@sink.test>", 250, ""}, {"DATA", 354, ""}, {"<message>", 250, "accepted"}}},
 	}
 	for _, tc := range tests {

@@ -18,6 +18,7 @@ type session struct {
 	authUser string
 
 	from        string
+	inTxn       bool // a MAIL was accepted and the transaction is open
 	rcpts       []rcptState
 	dataRefused bool
 	lastAttempt int
@@ -89,7 +90,7 @@ func (s *session) resetTransaction() {
 			s.record(r, StageRcpt, Reply{Code: 250, Enhanced: "2.1.5", Text: "accepted at RCPT; no message followed"}, 0, "")
 		}
 	}
-	s.from, s.rcpts, s.dataRefused = "", nil, false
+	s.from, s.rcpts, s.dataRefused, s.inTxn = "", nil, false, false
 }
 
 func (s *session) record(r *rcptState, stage Stage, rep Reply, msg int64, msgID string) {
@@ -108,6 +109,10 @@ func (s *session) Logout() error {
 }
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	if s.inTxn {
+		// RFC 5321 4.1.4: out of order, and the state stays as it was.
+		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Nested MAIL command: finish the transaction or send RSET first"}
+	}
 	s.resetTransaction()
 	l := s.c.l
 	if l.authRequired && s.authUser == "" {
@@ -120,7 +125,12 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return r.smtpError()
 	}
 	s.from = from
-	return s.apply(s.c.sink.decide(s.input(StageMail, ""), nil))
+	if err := s.apply(s.c.sink.decide(s.input(StageMail, ""), nil)); err != nil {
+		s.from = ""
+		return err
+	}
+	s.inTxn = true
+	return nil
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
