@@ -80,10 +80,22 @@ func newHub(s *store.Store, log *slog.Logger, c clock.Clock, observe func(events
 
 // run follows the log until ctx ends, then drops every client.
 func (h *hub) run(ctx context.Context) {
-	if !h.running.CompareAndSwap(false, true) {
-		h.log.Error("web: hub started twice")
-		return
+	if h.begin() {
+		h.loop(ctx)
 	}
+}
+
+// begin marks the hub running, so that streams are accepted from now on; it
+// reports false if the hub was already started.
+func (h *hub) begin() bool {
+	if !h.running.CompareAndSwap(false, true) {
+		h.log.Error("web: the event stream hub was started twice")
+		return false
+	}
+	return true
+}
+
+func (h *hub) loop(ctx context.Context) {
 	defer close(h.done)
 	defer h.dropAll("server shutting down")
 	pos, _ := h.store.Changes()

@@ -62,6 +62,9 @@ type Server struct {
 	hub     *hub
 	metrics *metrics
 	handler http.Handler
+	// pingEvery and pongWait pace the websocket keep-alive; tests shorten
+	// them.
+	pingEvery, pongWait time.Duration
 
 	mu       sync.Mutex
 	srv      *http.Server
@@ -89,7 +92,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Auth.User != "" && opts.Auth.Password == "" {
 		return nil, errors.New("web: auth user set without a password: set both, or use a token")
 	}
-	s := &Server{opts: opts, log: opts.Logger, clock: opts.Clock}
+	s := &Server{opts: opts, log: opts.Logger, clock: opts.Clock, pingEvery: pingPeriod, pongWait: pongWait}
 	s.metrics = newMetrics(opts.Relay)
 	s.hub = newHub(opts.Store, opts.Logger, opts.Clock, s.metrics.observe)
 	s.handler = s.routes()
@@ -131,9 +134,12 @@ func (s *Server) Start(ctx context.Context, addr string) error {
 		BaseContext:       func(net.Listener) context.Context { return hctx },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	started := s.hub.begin()
 	go func() {
 		defer close(s.hubDone)
-		s.hub.run(hctx)
+		if started {
+			s.hub.loop(hctx)
+		}
 	}()
 	srv := s.srv
 	go func() {

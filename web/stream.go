@@ -53,9 +53,9 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	// The reader handles pongs and close frames; clients send nothing else.
 	gone := make(chan struct{})
 	conn.SetReadLimit(4 << 10)
-	conn.SetReadDeadline(time.Now().Add(pongWait))
+	conn.SetReadDeadline(time.Now().Add(s.pongWait))
 	conn.SetPongHandler(func(string) error {
-		return conn.SetReadDeadline(time.Now().Add(pongWait))
+		return conn.SetReadDeadline(time.Now().Add(s.pongWait))
 	})
 	go func() {
 		defer close(gone)
@@ -90,7 +90,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// Network keep-alive is wall-clock by nature, like socket deadlines.
-	ping := time.NewTicker(pingPeriod)
+	ping := time.NewTicker(s.pingEvery)
 	defer ping.Stop()
 	var frame []encoded
 	for {

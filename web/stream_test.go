@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -307,5 +308,72 @@ func TestStreamStopsWithServer(t *testing.T) {
 	}
 	if err := s.Start(context.Background(), "127.0.0.1:0"); !errors.Is(err, ErrServerClosed) {
 		t.Fatalf("Start after shutdown: %v, want ErrServerClosed", err)
+	}
+}
+
+// TestStreamPingPong: the server pings; a client that answers stays, one
+// that does not is cut off.
+func TestStreamPingPong(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		answer bool
+	}{{"answers", true}, {"silent", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := openStore(t, nil)
+			s, err := New(Options{Store: st})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.pingEvery, s.pongWait = 20*time.Millisecond, 300*time.Millisecond
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if err := s.Start(ctx, "127.0.0.1:0"); err != nil {
+				t.Fatal(err)
+			}
+			conn, _, err := dialStream(t, "http://"+s.Addr(), "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			var pings atomic.Int32
+			conn.SetPingHandler(func(data string) error {
+				pings.Add(1)
+				if !tc.answer {
+					return nil
+				}
+				return conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+			})
+			readErr := make(chan error, 1)
+			go func() {
+				for {
+					conn.SetReadDeadline(time.Now().Add(20 * time.Second)) // a hang, not a speed check
+					if _, _, err := conn.ReadMessage(); err != nil {
+						readErr <- err
+						return
+					}
+				}
+			}()
+			if tc.answer {
+				// Alive for many pong windows, then still reading.
+				for pings.Load() < 40 {
+					select {
+					case err := <-readErr:
+						t.Fatalf("a client that answers pings was cut off after %d pings: %v", pings.Load(), err)
+					case <-time.After(10 * time.Millisecond):
+					}
+				}
+				return
+			}
+			select {
+			case err := <-readErr:
+				if pings.Load() == 0 {
+					t.Fatalf("cut off (%v) without a ping", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("a client that never answers pings was not cut off")
+			}
+		})
 	}
 }
