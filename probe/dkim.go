@@ -135,8 +135,10 @@ type DKIMSelector struct {
 type DKIMReport struct {
 	Domain    string         `json:"domain"`
 	Selectors []DKIMSelector `json:"selectors"`
-	Status    Status         `json:"status"`
-	Findings  []Finding      `json:"findings"`
+	// Missing lists the selectors asked for that have no key.
+	Missing  []string  `json:"missing,omitempty"`
+	Status   Status    `json:"status"`
+	Findings []Finding `json:"findings"`
 }
 
 // CheckDKIM looks up the keys of the given selectors and of common ones.
@@ -196,6 +198,7 @@ func CheckDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 		}
 		if len(recs) == 0 {
 			if ds.Asked {
+				rep.Missing = append(rep.Missing, sel)
 				f.add(SevError, "missing", name, "", "RFC 6376 3.6.2.1",
 					"selector %q has no key at %s: mail signed with it fails DKIM; publish the key", sel, name)
 			}

@@ -241,6 +241,9 @@ func observe(rep *Report) []observation {
 		for _, s := range rep.DKIM.Selectors {
 			obs = append(obs, observation{key: d + "dkim " + s.Selector, value: s.Record, dkim: true})
 		}
+		for _, s := range rep.DKIM.Missing {
+			obs = append(obs, observation{key: d + "dkim " + s, value: "", dkim: true})
+		}
 	}
 	if rep.MX != nil && rep.MX.Status != StatusUnknown {
 		var hosts []string
@@ -370,7 +373,7 @@ func changeKind(o observation, old string) string {
 		return ChangeListed
 	case o.listing:
 		return ChangeDelisted
-	case o.dkim && old != "":
+	case o.dkim && old != "" && o.value != "":
 		return ChangeKeyRotated
 	}
 	return ChangeRecordChanged

@@ -102,8 +102,13 @@ func TestMonitorConfirmsChangesOverTwoRuns(t *testing.T) {
 	if ch := run("delisted once"); len(ch) != 0 {
 		t.Fatalf("delisting seen once reported: %+v", ch)
 	}
+	// A selector asked for loses its key: a record change, after two runs.
+	srv.Remove("s1._domainkey.clean.auth.test.", dns.TypeTXT)
 	if ch := run("delisted twice"); len(ch) != 1 || ch[0].Kind != ChangeDelisted {
 		t.Fatalf("changes = %+v, want one delisting", ch)
+	}
+	if ch := run("key gone twice"); len(ch) != 1 || ch[0].Kind != ChangeRecordChanged || ch[0].New != "" || ch[0].Key != "domain clean.auth.test dkim s1" {
+		t.Fatalf("changes = %+v, want the s1 key removed", ch)
 	}
 
 	// History and events.
@@ -116,15 +121,15 @@ func TestMonitorConfirmsChangesOverTwoRuns(t *testing.T) {
 		t.Errorf("stored report does not decode: %v", err)
 	}
 	hist, err := ResultHistory(ctx, st.DB(), "clean.auth.test", 0)
-	if err != nil || len(hist) != 7 || !hist[0].Time.After(hist[6].Time) {
+	if err != nil || len(hist) != 8 || !hist[0].Time.After(hist[7].Time) {
 		t.Errorf("history: %d results, %v", len(hist), err)
 	}
 	changes, err := ChangeHistory(ctx, st.DB(), "", 0)
-	if err != nil || len(changes) != 4 || changes[0].Kind != ChangeDelisted {
+	if err != nil || len(changes) != 5 || changes[0].Kind != ChangeRecordChanged {
 		t.Errorf("change history = %+v, %v", changes, err)
 	}
 	evs, err := st.Events(ctx, events.Filter{Kinds: []string{events.ProbeChanged}})
-	if err != nil || len(evs) != 4 || evs[0].Target == "" {
+	if err != nil || len(evs) != 5 || evs[0].Target == "" {
 		t.Errorf("probe.changed events = %d, %v", len(evs), err)
 	}
 }
