@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -117,7 +118,10 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 					failed = append(failed, dsnEntry{c: c, o: o, expired: true})
 					continue
 				}
-				due := now.Add(r.policy.Delay(c.msgID, max(n, 1), now.Sub(msg.created)))
+				// The jitter key is the recipient and the message's arrival time,
+				// not the random message id, so that a replay is reproducible.
+				key := fmt.Sprintf("%s/%d", c.address, msg.created.UnixNano())
+				due := now.Add(r.policy.Delay(key, max(n, 1), now.Sub(msg.created)))
 				if res.notBefore.After(due) {
 					due = res.notBefore
 				}

@@ -138,8 +138,8 @@ func (c *RetryConfig) Validate(k string) error {
 }
 
 // Policy computes retry times. It holds no state: the jitter of attempt n
-// of a message comes from (seed, message id, n), so a run is reproducible
-// whatever order the work is done in.
+// comes from (seed, key, n), where the caller's key names the recipient and
+// its message, so a run is reproducible whatever order the work is done in.
 type Policy struct {
 	c    RetryConfig
 	seed int64
@@ -150,8 +150,8 @@ func NewPolicy(c RetryConfig, seed int64) Policy {
 	return Policy{c: c.resolved(), seed: seed}
 }
 
-// Delay is the wait after failed attempt n (1-based) of message id, which
-// arrived age ago.
+// Delay is the wait after failed attempt n (1-based) of the recipient and
+// message that id names, which arrived age ago.
 func (p Policy) Delay(id string, n int, age time.Duration) time.Duration {
 	if n < 1 {
 		n = 1

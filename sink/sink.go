@@ -262,7 +262,15 @@ func (s *Sink) chance(p float64, in *input, what string) bool {
 	}
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d|%s|%s|%s|%s|%s|%d|%d", s.seed, what, in.stage, in.client, in.sender, in.rcpt, in.attempt, in.msgAttempt)
-	return float64(h.Sum64()>>11)/(1<<53) < p
+	// FNV's high bits barely move when only the last bytes differ (the
+	// attempt number): mix them (splitmix64's finaliser) before use.
+	x := h.Sum64()
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11)/(1<<53) < p
 }
 
 // decide picks the behaviour at one stage: the recipient's directives
