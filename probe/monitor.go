@@ -102,6 +102,12 @@ func NewMonitor(cfg Config, opts Options) (*Monitor, error) {
 // it returns nil when ctx is cancelled. Failures of one cycle are logged
 // and retried on the next.
 func (m *Monitor) Run(ctx context.Context) error {
+	if len(m.cfg.Domains) == 0 && len(m.ips) == 0 {
+		// An empty watchlist asks nothing of anyone's DNS servers.
+		m.log.Info("probe watchlist is empty; the monitor is idle")
+		<-ctx.Done()
+		return nil
+	}
 	var wg sync.WaitGroup
 	if m.hook != nil {
 		wg.Add(1)

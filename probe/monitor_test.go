@@ -294,3 +294,21 @@ func TestMonitorRunLoop(t *testing.T) {
 		t.Errorf("last cycle at +%v, want +2h", got)
 	}
 }
+
+func TestEmptyWatchlistIsIdle(t *testing.T) {
+	t.Parallel()
+	r, srv := testResolver(t, "../testdata/dns/blocklists.zone")
+	vc := clock.NewVirtual(epoch)
+	m, err := NewMonitor(DefaultConfig(), Options{Store: openStore(t, vc), Clock: vc, Resolver: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := m.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if q := srv.Queries(); q != 0 {
+		t.Errorf("an empty watchlist sent %d queries", q)
+	}
+}
