@@ -92,6 +92,8 @@ type result struct {
 	tried   bool // a server was asked (not only DNS, nor a resting destination)
 	// notBefore holds the next attempt back (a window, a cap, a rest).
 	notBefore time.Time
+	// dsnPassed means the server that took the message also took NOTIFY.
+	dsnPassed bool
 }
 
 func (res result) delivered() bool { return res.reply.Code/100 == 2 }
@@ -106,6 +108,7 @@ type attempt struct {
 	cipher  string
 	reply   Reply
 	latency time.Duration
+	dsn     bool // the server took the DSN parameters
 }
 
 // run makes one attempt for a job and records the outcome.
@@ -153,12 +156,17 @@ func (r *Relay) run(ctx context.Context, j *job) {
 	if err := r.record(ctx, j, msg, results, log); err != nil {
 		r.log.Error("relay: recording an attempt failed; its recipients are retried at the next start", "id", j.msgID, "err", err)
 	}
+	wrote, err := r.notifyRelayed(ctx, j, msg, results)
+	if err != nil {
+		r.log.Error("relay: writing a success DSN failed", "id", j.msgID, "err", err)
+	}
 	// New due times (deferrals, DSNs): the scheduler looks again.
+	kick := wrote
 	for _, res := range results {
-		if !res.delivered() {
-			r.kick()
-			break
-		}
+		kick = kick || !res.delivered()
+	}
+	if kick {
+		r.kick()
 	}
 }
 
@@ -239,6 +247,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		for k, i := range pending {
 			a := tr[k]
 			set(i, a.reply, host, true)
+			results[i].dsnPassed = a.dsn
 			if a.reply.Code == 421 || results[i].verdict.Category == "rate-limited" {
 				results[i].notBefore = d.pause(r.clock.Now())
 			}
@@ -330,6 +339,7 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 	fill(Reply{}, pc.c)
 	for k := range pending {
 		out[k].reply = tr.rcpts[k]
+		out[k].dsn = tr.dsn
 		if tr.rcpts[k].Code == 421 {
 			tr.broken = true // RFC 5321 3.8: the server closes after 421
 		}

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -16,16 +17,22 @@ func (r *Relay) notifyTx(tx *store.Tx, msg messageRow, entries []dsnEntry, delay
 	if r.cfg.DSN.Disabled || msg.isDSN || msg.sender == "" {
 		return nil
 	}
-	want := "FAILURE"
-	if delayed {
-		want = "DELAY"
+	return r.notifyActionTx(tx, msg, entries, map[bool]string{false: dsn.ActionFailed, true: dsn.ActionDelayed}[delayed], now)
+}
+
+// notifyActionTx is notifyTx for any action: failed, delayed or relayed.
+func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry, action string, now time.Time) error {
+	if r.cfg.DSN.Disabled || msg.isDSN || msg.sender == "" {
+		return nil
 	}
+	delayed := action == dsn.ActionDelayed
+	want := map[string]string{dsn.ActionFailed: "FAILURE", dsn.ActionDelayed: "DELAY", dsn.ActionRelayed: "SUCCESS"}[action]
 	rep := dsn.Report{ReportingMTA: r.cfg.Hostname, EnvelopeID: msg.envid, ArrivalDate: msg.created}
 	var kept []dsnEntry
 	for _, e := range entries {
 		// RFC 3461 4.1: NEVER asks for none; no NOTIFY means FAILURE (and
-		// DELAY at our discretion).
-		if e.c.notify != "" && !strings.Contains(e.c.notify, want) {
+		// DELAY at our discretion), never SUCCESS.
+		if (e.c.notify == "" && action == dsn.ActionRelayed) || (e.c.notify != "" && !strings.Contains(e.c.notify, want)) {
 			continue
 		}
 		rc := dsn.Recipient{
@@ -44,8 +51,8 @@ func (r *Relay) notifyTx(tx *store.Tx, msg messageRow, entries []dsnEntry, delay
 		} else if e.o.reply.Text != "" {
 			rc.Extra = dsn.Header{{Name: "X-Relaylab-Error", Value: strings.ReplaceAll(e.o.reply.String(), "\n", " ")}}
 		}
+		rc.Action = action
 		if delayed {
-			rc.Action = dsn.ActionDelayed
 			rc.WillRetryUntil = e.until
 		}
 		rep.Recipients = append(rep.Recipients, rc)
@@ -55,7 +62,7 @@ func (r *Relay) notifyTx(tx *store.Tx, msg messageRow, entries []dsnEntry, delay
 		return nil
 	}
 	ret := dsn.ReturnHeaders
-	if strings.EqualFold(msg.ret, "FULL") && !delayed {
+	if strings.EqualFold(msg.ret, "FULL") && action == dsn.ActionFailed {
 		ret = dsn.ReturnFull
 	}
 	id := newID()
@@ -77,10 +84,6 @@ func (r *Relay) notifyTx(tx *store.Tx, msg messageRow, entries []dsnEntry, delay
 				return err
 			}
 		}
-		action := dsn.ActionFailed
-		if delayed {
-			action = dsn.ActionDelayed
-		}
 		if _, err := tx.Append(events.Event{Kind: events.RelayDSN, Time: now, Message: msg.id, Recipient: e.c.address}.WithPayload(map[string]any{
 			"dsn_message": id, "action": action, "to": msg.sender, "status": dsnStatus(e, delayed), "ret": msg.ret,
 		})); err != nil {
@@ -96,6 +99,8 @@ func dsnStatus(e dsnEntry, delayed bool) string {
 		return e.o.reply.Enhanced
 	}
 	switch {
+	case e.o.reply.Code/100 == 2:
+		return "2.0.0"
 	case delayed:
 		return "4.4.7" // 4.4.7: delivery time expired (not yet)
 	case e.expired:
@@ -104,4 +109,25 @@ func dsnStatus(e dsnEntry, delayed bool) string {
 		return "5.0.0"
 	}
 	return "4.0.0"
+}
+
+// notifyRelayed sends a "relayed" DSN (RFC 3464 2.3.3) for recipients that
+// asked for NOTIFY=SUCCESS and were delivered to a server that did not take
+// the DSN parameters on; a server that did sends its own (RFC 3461 5.2).
+// It is a write of its own: a crash before it loses only this notice.
+func (r *Relay) notifyRelayed(ctx context.Context, j *job, msg messageRow, results []result) (bool, error) {
+	var entries []dsnEntry
+	for i, res := range results {
+		c := j.rcpts[i]
+		if res.delivered() && !res.dsnPassed && strings.Contains(c.notify, "SUCCESS") {
+			entries = append(entries, dsnEntry{c: c, o: outcome{path: res.path, host: res.host, reply: res.reply}})
+		}
+	}
+	if len(entries) == 0 || r.cfg.DSN.Disabled || msg.isDSN || msg.sender == "" {
+		return false, nil
+	}
+	now := r.clock.Now()
+	return true, r.store.Write(ctx, func(tx *store.Tx) error {
+		return r.notifyActionTx(tx, msg, entries, dsn.ActionRelayed, now)
+	})
 }

@@ -200,6 +200,7 @@ type fakeMTA struct {
 	// tls serves STARTTLS (or TLS from the first byte with implicit).
 	tls      bool
 	implicit bool
+	noDSN    bool // do not advertise DSN
 	users    map[string]string // AUTH PLAIN accounts
 }
 
@@ -225,7 +226,7 @@ func startMTA(t testing.TB, setup func(*fakeMTA)) *fakeMTA {
 	})
 	f.srv = smtp.NewServer(be)
 	f.srv.Domain = "mta.test"
-	f.srv.EnableDSN = true
+	f.srv.EnableDSN = !f.noDSN
 	f.srv.ErrorLog = log.New(io.Discard, "", 0)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -549,3 +549,53 @@ func TestQueueAPI(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestNotifySuccess(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		noDSN   bool
+		relayed int // "relayed" DSNs we write
+	}{
+		{"upstream takes DSN parameters", false, 0},
+		{"upstream without DSN", true, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mta := startMTA(t, func(f *fakeMTA) { f.noDSN = tt.noDSN })
+			h := newHarness(t, testConfig(mta.addr), Options{})
+			id, err := h.r.Enqueue(context.Background(), Submission{From: "a@s.test", Data: []byte("Subject: s\r\n\r\nx\r\n"),
+				Recipients: []Recipient{{Address: "ok@r.test", Notify: []string{"SUCCESS", "FAILURE"}}, {Address: "quiet@r.test"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.runUntil("delivery", func() bool {
+				return h.done(id, 2)() && len(h.events(events.Filter{Kinds: []string{events.RelayDSN}})) == tt.relayed
+			})
+			h.settle()
+			dsns := h.events(events.Filter{Kinds: []string{events.RelayDSN}})
+			if len(dsns) != tt.relayed {
+				t.Fatalf("%d DSNs, want %d", len(dsns), tt.relayed)
+			}
+			if tt.relayed == 0 {
+				return
+			}
+			p := payload(t, dsns[0])
+			if dsns[0].Recipient != "ok@r.test" || p["action"] != dsn.ActionRelayed || p["status"] != "2.0.0" {
+				t.Errorf("DSN event %v %v", dsns[0].Recipient, p)
+			}
+			m, err := h.r.Message(context.Background(), p["dsn_message"].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			parsed, err := dsn.Parse(m.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rc := parsed.Report.Recipients; len(rc) != 1 || rc[0].Action != dsn.ActionRelayed || rc[0].FinalRecipient != "ok@r.test" {
+				t.Errorf("DSN recipients %+v", rc)
+			}
+		})
+	}
+}

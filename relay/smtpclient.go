@@ -255,6 +255,9 @@ type transaction struct {
 	rcpts []Reply
 	// broken means the connection cannot be reused.
 	broken bool
+	// dsn means the server took the RFC 3461 parameters on: DSNs are
+	// now its business (RFC 3461 5.2).
+	dsn bool
 }
 
 // send runs one transaction, pipelining MAIL and RCPT when the server
@@ -278,6 +281,7 @@ func (c *client) send(env envelope) transaction {
 		mail += " BODY=8BITMIME"
 	}
 	dsn := env.useDSN && c.has("DSN")
+	tr.dsn = dsn
 	if dsn && env.ret != "" {
 		mail += " RET=" + env.ret
 	}
