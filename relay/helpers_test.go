@@ -200,7 +200,7 @@ type fakeMTA struct {
 	// tls serves STARTTLS (or TLS from the first byte with implicit).
 	tls      bool
 	implicit bool
-	noDSN    bool // do not advertise DSN
+	noDSN    bool              // do not advertise DSN
 	users    map[string]string // AUTH PLAIN accounts
 }
 
