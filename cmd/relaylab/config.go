@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"strings"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/store"
@@ -87,7 +86,7 @@ func (c *fileConfig) Validate(string) error {
 }
 
 // loadConfig returns the defaults overlaid with the file at path (if any).
-// A listed section replaces the default list rather than appending to it.
+// A list in the file (sink listeners, relay paths) replaces the default list.
 func loadConfig(path string) (*fileConfig, error) {
 	c := defaultConfig()
 	if path == "" {
@@ -96,9 +95,6 @@ func loadConfig(path string) (*fileConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, usageError("--config: %v", err)
-	}
-	if strings.Contains(string(data), "listeners:") {
-		c.Sink.Listeners = nil // the file's listeners replace the default one
 	}
 	if err := config.Decode(path, data, c); err != nil {
 		return nil, &exitError{code: 2, err: err}
