@@ -61,13 +61,15 @@ func New(opts Options) (*Client, error) {
 		}
 		opts.Servers = s
 	}
+	servers := make([]string, len(opts.Servers))
 	for i, s := range opts.Servers {
 		n, err := NormalizeServer(s)
 		if err != nil {
 			return nil, err
 		}
-		opts.Servers[i] = n
+		servers[i] = n
 	}
+	opts.Servers = servers
 	if opts.Timeout <= 0 {
 		opts.Timeout = 2 * time.Second
 	}
