@@ -40,6 +40,7 @@ type conn struct {
 	partial   []byte // a client line not yet complete
 	inData    bool
 	dataBytes int
+	dataCRLF  bool // the last data line ended with CRLF
 	bdatLeft  int  // bytes of a BDAT chunk still to come (RFC 3030)
 	inAuth    bool // client lines are SASL responses
 	cmds      []Stage
@@ -53,6 +54,7 @@ type conn struct {
 	inject      []byte // bytes Read returns before reading the client
 	tarpit      time.Duration
 	closeAfter  bool   // close after the reply being written (421)
+	netClosed   bool   // closed after a reply: write nothing more
 	replaceNext string // text for go-smtp's next 2xx reply
 
 	closeOnce sync.Once
@@ -170,6 +172,9 @@ func (c *conn) observe(b []byte) {
 		}
 		line := b[:i+1]
 		b = b[i+1:]
+		if c.inData {
+			c.dataBytes += len(line)
+		}
 		if len(c.partial) > 0 {
 			if len(c.partial) < 4096 {
 				c.partial = append(c.partial, line[:min(len(line), 4096-len(c.partial))]...)
@@ -183,14 +188,16 @@ func (c *conn) observe(b []byte) {
 
 func (c *conn) clientLine(line []byte) {
 	if c.inData {
-		if len(line) <= 3 && line[0] == '.' && (len(line) == 2 || line[1] == '\r') {
+		// RFC 5321 4.1.1.4: only CRLF "." CRLF ends the data, as go-smtp
+		// reads it; a bare-LF "." line is data (no smuggling here).
+		if c.dataCRLF && len(line) == 3 && line[0] == '.' && line[1] == '\r' {
 			c.inData = false
-			c.notef('C', "["+strconv.Itoa(c.dataBytes)+" bytes of message]")
+			c.notef('C', "["+strconv.Itoa(c.dataBytes-3)+" bytes of message]")
 			c.notef('C', ".")
 			c.cmds = append(c.cmds, StageDataEnd)
 			return
 		}
-		c.dataBytes += len(line)
+		c.dataCRLF = len(line) >= 2 && line[len(line)-2] == '\r'
 		return
 	}
 	text := bytes.TrimRight(line, "\r\n")
@@ -342,6 +349,9 @@ func (c *conn) reply(stage Stage, r Reply) error {
 
 // send writes one whole reply, slowly when tarpitting, and records it.
 func (c *conn) send(stage Stage, wire []byte) error {
+	if c.netClosed {
+		return net.ErrClosed // the sink closed it: nothing more is said
+	}
 	for _, line := range bytes.SplitAfter(wire, []byte("\n")) {
 		if len(line) > 0 {
 			c.note('S', bytes.TrimRight(line, "\r\n"))
@@ -366,6 +376,7 @@ func (c *conn) send(stage Stage, wire []byte) error {
 	c.checkTLS()
 	if c.closeAfter {
 		c.closeAfter = false
+		c.netClosed = true
 		c.tcp.Close()
 	}
 	return err
@@ -480,7 +491,7 @@ func (c *conn) serverReply(r []byte) error {
 			}
 		}
 		if code == 354 {
-			c.inData, c.dataBytes = true, 0
+			c.inData, c.dataBytes, c.dataCRLF = true, 0, true
 		}
 	case StageDataEnd:
 		if code == 250 && c.replaceNext != "" {

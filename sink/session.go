@@ -203,6 +203,12 @@ func (s *session) Data(r io.Reader) error {
 	var buf bytes.Buffer
 	buf.Grow(4096)
 	if _, err := buf.ReadFrom(r); err != nil {
+		if errors.Is(err, smtp.ErrTooLongLine) {
+			// One reply, then close: go-smtp would otherwise answer the
+			// DATA with 554 and the next read with a second reply.
+			s.c.closeAfter = true
+			err = &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 4, 0}, Message: "Line too long in the message (RFC 5321 4.5.3.1.6), closing the connection"}
+		}
 		rep := replyOf(err)
 		for i := range s.rcpts {
 			s.record(&s.rcpts[i], StageDataEnd, rep, 0, "")

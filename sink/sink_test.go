@@ -118,3 +118,45 @@ func TestBDATAndHELOAndHiddenExtensions(t *testing.T) {
 		t.Errorf("transcript:\n%s", tr)
 	}
 }
+
+func TestBareLFDotIsData(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<a@x.test>")
+	c.expect(250, "", "RCPT TO:<u@sink.test>")
+	c.expect(354, "", "DATA")
+	// A smuggling attempt: "\n.\n" is not the end of the data.
+	c.nc.Write([]byte("Subject: x\r\n\r\nhi\n.\nMAIL FROM:<evil@x.test>\nRCPT TO:<c@sink.test>\r\n.\r\n"))
+	if code, msg := c.read(); code != 250 {
+		t.Fatalf("end of data: %d %q", code, msg)
+	}
+	c.expect(221, "", "QUIT")
+	waitSessions(t, st, 1)
+	var n int
+	var tr string
+	st.DB().QueryRow(`SELECT COUNT(*) FROM sink_messages`).Scan(&n)
+	st.DB().QueryRow(`SELECT transcript FROM sink_sessions`).Scan(&tr)
+	if n != 1 || strings.Contains(tr, "evil") || !strings.Contains(tr, "S 221") {
+		t.Errorf("%d messages; transcript:\n%s", n, tr)
+	}
+}
+
+func TestOverlongLineInMessage(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<a@x.test>")
+	c.expect(250, "", "RCPT TO:<u@sink.test>")
+	c.expect(354, "", "DATA")
+	c.nc.Write([]byte("Subject: x\r\n\r\n" + strings.Repeat("b", 5000) + "\r\n.\r\n"))
+	if code, msg := c.read(); code != 500 || !strings.Contains(msg, "5.4.0") {
+		t.Fatalf("got %d %q, want 500 5.4.0", code, msg)
+	}
+	if code, msg := c.read(); code != 0 {
+		t.Fatalf("a second reply %d %q; want the connection closed", code, msg)
+	}
+	waitSessions(t, st, 1)
+}
