@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
@@ -59,6 +60,7 @@ type conn struct {
 
 	closeOnce sync.Once
 	finished  chan struct{}
+	quit      atomic.Bool // the reply to QUIT (or a closing 421) is on its way
 }
 
 // replyRecord is one reply the sink gave, for the session record.
@@ -499,6 +501,9 @@ func (c *conn) serverReply(r []byte) error {
 		}
 		c.replaceNext = ""
 	case StageRset, StageQuit:
+		if stage == StageQuit {
+			c.quit.Store(true)
+		}
 		if c.sess != nil {
 			b := c.sink.decide(c.sess.input(stage, ""), c.sessionDirectives())
 			if stop, err := c.before(b); stop {

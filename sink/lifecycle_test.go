@@ -169,3 +169,22 @@ func TestReplyEventsForFailuresOnly(t *testing.T) {
 		t.Fatalf("sink.reply events: %+v", evs)
 	}
 }
+
+func TestFlushAfterQuit(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	for i := 0; i < 20; i++ {
+		c := dial(t, addrOf(t, s, "mx"))
+		c.greet()
+		c.expect(250, "", "MAIL FROM:<a@x.test>")
+		c.expect(451, "", "RCPT TO:<rcpt451+n%d@sink.test>", i)
+		c.expect(221, "", "QUIT")
+		if err := s.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		as, err := Attempts(context.Background(), st.DB(), fmt.Sprintf("rcpt451+n%d@sink.test", i))
+		if err != nil || len(as) != 1 {
+			t.Fatalf("after Flush: %v %+v", err, as)
+		}
+	}
+}

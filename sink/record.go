@@ -275,6 +275,40 @@ func (s *Sink) written(it writeItem, err error) {
 	}
 }
 
+// Flush returns once every session that had ended when it was called is in
+// the store (sessions are recorded in the background after they end). It
+// also waits for sessions still closing, so a client that has seen its
+// QUIT reply finds its session after Flush.
+func (s *Sink) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	var closing []*conn
+	for c := range s.conns {
+		if c.quit.Load() {
+			closing = append(closing, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range closing {
+		select {
+		case <-c.finished:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	it := writeItem{fn: func(*store.Tx) error { return nil }, err: make(chan error, 1)}
+	select {
+	case s.writes <- it:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-it.err:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // write runs fn in the writer's next commit and waits for that commit.
 func (s *Sink) write(fn func(*store.Tx) error) error {
 	it := writeItem{fn: fn, err: make(chan error, 1)}

@@ -501,14 +501,15 @@ func (c *conn) refuse(r Reply) {
 func (s *Sink) finish(c *conn) {
 	defer s.wg.Done()
 	c.l.active.Add(-1)
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
 	if c.sess != nil {
 		c.sess.resetTransaction()
 	}
 	rec := s.sessionRecordOf(c)
 	s.writes <- writeItem{fn: func(tx *store.Tx) error { return writeSession(tx, &rec) }}
+	// Only now, so that Flush either waits for c or comes after its record.
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
 }
 
 // slogPrinter lets go-smtp report its internal errors through slog.
