@@ -296,11 +296,18 @@ func (s *Sink) Flush(ctx context.Context) error {
 		}
 	}
 	it := writeItem{fn: func(*store.Tx) error { return nil }, err: make(chan error, 1)}
+	s.wmu.Lock()
+	if s.writesClosed {
+		s.wmu.Unlock()
+		return nil // Shutdown has written everything
+	}
 	select {
 	case s.writes <- it:
 	case <-ctx.Done():
+		s.wmu.Unlock()
 		return ctx.Err()
 	}
+	s.wmu.Unlock()
 	select {
 	case err := <-it.err:
 		return err

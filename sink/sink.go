@@ -48,9 +48,11 @@ type Sink struct {
 	cert     *tls.Certificate
 	bouncer  *bouncer
 
-	listeners []*listener
-	writes    chan writeItem // to writer
-	writerEnd chan struct{}  // closed when writer is done
+	listeners    []*listener
+	writes       chan writeItem // to writer
+	writerEnd    chan struct{}  // closed when writer is done
+	wmu          sync.Mutex     // guards closing writes against Flush
+	writesClosed bool
 
 	hardCtx    context.Context // ends when Shutdown gives up waiting
 	hardCancel context.CancelFunc
@@ -243,7 +245,10 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 		s.mu.Lock()
 		started := s.started
 		s.mu.Unlock()
+		s.wmu.Lock()
 		close(s.writes)
+		s.writesClosed = true
+		s.wmu.Unlock()
 		if started {
 			<-s.writerEnd
 		}
