@@ -85,7 +85,7 @@ func benchEndToEnd(b *testing.B, syncMode store.Sync) {
 // BenchmarkEnqueue is intake alone: 20 goroutines enqueueing 2 KiB
 // messages, each durable before Enqueue returns.
 func BenchmarkEnqueue(b *testing.B) {
-	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(b.TempDir(), "enq.db"), Sync: store.SyncOff,
+	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(b.TempDir(), "enq.db"), Sync: store.SyncFull,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)

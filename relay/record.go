@@ -47,7 +47,7 @@ var errGone = errors.New("relay: recipient no longer in the queue")
 // suppressions and the DSNs that follow.
 func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []result, log []attempt) error {
 	now := r.clock.Now()
-	return r.store.Write(ctx, func(tx *store.Tx) error {
+	return r.batch.write(ctx, func(tx *store.Tx) error {
 		gone := map[int]bool{}
 		for i, c := range j.rcpts {
 			// A prepared statement that says whether the row is still ours.

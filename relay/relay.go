@@ -67,6 +67,7 @@ type Relay struct {
 	kickCh chan struct{}
 	slots  chan struct{}
 	pool   *connPool
+	batch  *batcher // records of finished jobs
 
 	mu      sync.Mutex
 	busy    int  // scheduler passes and jobs in progress, plus a pending kick
@@ -122,6 +123,7 @@ func New(cfg Config, opts Options) (*Relay, error) {
 		sleeps: map[*time.Time]struct{}{},
 	}
 	r.pool = newConnPool()
+	r.batch = &batcher{st: opts.Store}
 	if len(cfg.DKIM) > 0 {
 		s, err := newDKIMSigner(cfg.DKIM, r.log)
 		if err != nil {
