@@ -339,6 +339,8 @@ type listener struct {
 	hide                  map[string]bool
 }
 
+var _ net.Listener = (*listener)(nil)
+
 func (s *Sink) newListener(lc ListenerConfig) (*listener, error) {
 	l := &listener{sink: s, cfg: lc, ch: make(chan net.Conn), done: make(chan struct{}), hide: map[string]bool{}}
 	l.greeting = lc.Greeting
@@ -433,9 +435,9 @@ func (l *listener) acceptLoop() {
 			// Out of file descriptors and the like: wait a little.
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 			l.sink.log.Warn("sink: accept failed", "listener", l.cfg.Name, "err", err, "retry_in", backoff)
-			timer := time.NewTimer(backoff) // wall time: this waits for the OS, not for the scenario
+			timer := l.sink.clock.NewTimer(backoff)
 			select {
-			case <-timer.C:
+			case <-timer.C():
 			case <-l.done:
 				timer.Stop()
 				return
