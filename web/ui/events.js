@@ -24,6 +24,8 @@ export function summary(e) {
   if (p.check) parts.push(p.check);
   if (p.reason && !p.reply) parts.push(p.reason);
   if (p.sender !== undefined && e.kind === "relay.queued") parts.push("from <" + p.sender + ">");
+  if (typeof p.from === "string" && e.kind === "sink.message") parts.push("from <" + p.from + ">");
+  if (typeof p.helo === "string" && e.kind === "sink.session") parts.push("HELO " + p.helo + (p.codes ? " · " + p.codes : ""));
   if (p.subject) parts.push(p.subject);
   if (p.stage) parts.push("at " + p.stage);
   return parts.join(" ");

@@ -3,7 +3,7 @@
 import { h, path, fmtTime, clear } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
-import { badgeClass, summary, replyText } from "./events.js";
+import { badgeClass, summary } from "./events.js";
 import { setStatus } from "./status.js";
 
 export function messagesView(main) {
@@ -108,8 +108,12 @@ function renderTimeline(el, t) {
         li.append(h("details", {}, h("summary", {}, "SMTP transcript"), transcript(tr)));
       } else if (typeof tr === "string" && tr) {
         li.append(h("details", {}, h("summary", {}, "SMTP transcript"), h("pre", { class: "transcript" }, tr)));
-      } else if (e.kind === "relay.attempt" && p.reply) {
-        li.append(h("div", { class: "mono muted" }, (p.host || "") + (p.address ? " [" + p.address + "]" : "") + (p.tls ? " TLS" : "") + ": " + replyText(p.reply)));
+      }
+      if (e.kind === "relay.attempt") {
+        const where = [p.path ? "path " + p.path : "", p.address && p.address !== p.host ? "[" + p.address + "]" : "",
+          p.tls ? "TLS" + (typeof p.cipher === "string" && p.cipher ? " " + p.cipher : "") : "no TLS",
+          typeof p.latency_ms === "number" ? p.latency_ms + " ms" : "", p.attempt ? "attempt " + p.attempt : ""].filter(Boolean).join(" · ");
+        li.append(h("div", { class: "mono muted small" }, where));
       }
       return li;
     });
