@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/dsn"
+	"github.com/relaylab/relaylab/internal/smtpload/smtptest"
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/internal/testutil"
 )
@@ -206,3 +208,51 @@ func TestSmtpSourceLoad(t *testing.T) {
 }
 
 func itLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestSwaksAsyncBounce sends with swaks to a bounce directive and reads the
+// DSN the sink sends later back with internal/dsn, as the relay would.
+func TestSwaksAsyncBounce(t *testing.T) {
+	t.Parallel()
+	bin := testutil.NeedCommand(t, "swaks")
+	relay := smtptest.Start(t, smtptest.Options{Keep: true})
+	_, _, addr := itSink(t, func(c *Config) { c.Bounce.Relay = relay.Addr })
+	code, out := swaks(t, bin, addr, "--from", "bounce-sender@client.test", "--to", "bounce1s@sink.test",
+		"--header", "Message-Id: <it-bounce-1@client.test>")
+	if code != 0 {
+		t.Fatalf("swaks exit %d: the sink must accept first:\n%s", code, out)
+	}
+	deadline := time.Now().Add(60 * time.Second) // bounds a hang; the DSN is due after 1 s
+	var msgs []smtptest.Message
+	for len(msgs) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		msgs = relay.Messages()
+	}
+	if len(msgs) != 1 {
+		t.Fatalf("the bounce relay got %d messages, want 1 DSN", len(msgs))
+	}
+	m := msgs[0]
+	// RFC 3464 2 and RFC 5321 4.5.5: a DSN has a null reverse path.
+	if m.From != "" || len(m.To) != 1 || m.To[0] != "bounce-sender@client.test" {
+		t.Errorf("DSN envelope: MAIL FROM:<%s> RCPT TO:%v, want <> to bounce-sender@client.test", m.From, m.To)
+	}
+	p, err := dsn.Parse(m.Data)
+	if err != nil {
+		t.Fatalf("the sink's DSN does not parse: %v\n%s", err, m.Data)
+	}
+	if len(p.Warnings) > 0 {
+		t.Errorf("warnings reading the sink's DSN: %q", p.Warnings)
+	}
+	if len(p.Report.Recipients) != 1 {
+		t.Fatalf("DSN reports %d recipients, want 1", len(p.Report.Recipients))
+	}
+	rc := p.Report.Recipients[0]
+	if rc.FinalRecipient != "bounce1s@sink.test" || rc.Action != dsn.ActionFailed || !strings.HasPrefix(rc.Status, "5.") {
+		t.Errorf("DSN recipient = %+v, want bounce1s@sink.test failed 5.x.x", rc)
+	}
+	if p.Report.ReportingMTA == "" {
+		t.Error("DSN without Reporting-MTA")
+	}
+	if p.OriginalMessageID != "<it-bounce-1@client.test>" {
+		t.Errorf("DSN returns original Message-ID %q, want <it-bounce-1@client.test>", p.OriginalMessageID)
+	}
+}
