@@ -77,7 +77,7 @@ func ValidStatus(s string) bool { return statusRE.MatchString(s) }
 
 // validate checks what RFC 3464 requires of a report before it is written.
 func (r *Report) validate() error {
-	if r.ReportingMTA == "" {
+	if untyped(r.ReportingMTA) == "" {
 		return fmt.Errorf("%w: Reporting-MTA is empty; RFC 3464 2.2.2 requires it (set Report.ReportingMTA to this host's name)", ErrInvalid)
 	}
 	if len(r.Recipients) == 0 {
@@ -104,7 +104,7 @@ func (r *Report) validate() error {
 }
 
 func (rc *Recipient) validate() error {
-	if rc.FinalRecipient == "" {
+	if untyped(rc.FinalRecipient) == "" {
 		return fmt.Errorf("%w: Final-Recipient is empty; RFC 3464 2.3.2 requires it", ErrInvalid)
 	}
 	switch rc.Action {
@@ -128,6 +128,15 @@ func (rc *Recipient) validate() error {
 	return checkExtra(rc.Extra)
 }
 
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 // checkLine refuses line breaks and other controls in a field value: they
 // would let a value forge fields or end the part early.
 func checkLine(name, v string) error {
@@ -139,10 +148,21 @@ func checkLine(name, v string) error {
 	return nil
 }
 
+// reserved are the fields Build writes itself; an extra field of the same
+// name would be read back in their place.
+var reserved = map[string]bool{
+	"reporting-mta": true, "original-envelope-id": true, "received-from-mta": true, "arrival-date": true,
+	"original-recipient": true, "final-recipient": true, "action": true, "status": true,
+	"remote-mta": true, "diagnostic-code": true, "last-attempt-date": true, "will-retry-until": true,
+}
+
 func checkExtra(h Header) error {
 	for _, f := range h {
-		if f.Name == "" || strings.ContainsAny(f.Name, ": \t") {
-			return fmt.Errorf("%w: extra field name %q is not a field name", ErrInvalid, f.Name)
+		if f.Name == "" || strings.ContainsAny(f.Name, ": \t") || !printableASCII(f.Name) {
+			return fmt.Errorf("%w: extra field name %q is not a field name (RFC 5322 2.2: printable ASCII without colon or space)", ErrInvalid, f.Name)
+		}
+		if reserved[strings.ToLower(f.Name)] {
+			return fmt.Errorf("%w: extra field %q is a standard field; set it in Report or Recipient instead", ErrInvalid, f.Name)
 		}
 		if err := checkLine(f.Name, f.Value); err != nil {
 			return err

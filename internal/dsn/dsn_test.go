@@ -134,6 +134,10 @@ func TestBuildRejects(t *testing.T) {
 		}, "Diagnostic-Code contains control character"},
 		{"subject injection", func(o *BuildOptions, r *Report) { o.Subject = "a\nBcc: x@y" }, "Subject contains control"},
 		{"bad extra", func(o *BuildOptions, r *Report) { r.Extra = Header{{"X Bad", "v"}} }, "not a field name"},
+		{"extra forging a standard field", func(o *BuildOptions, r *Report) {
+			r.Recipients[0].Extra = Header{{"final-recipient", "rfc822; forged@x"}}
+		}, "is a standard field"},
+		{"type without an address", func(o *BuildOptions, r *Report) { r.Recipients[0].FinalRecipient = "rfc822; " }, "Final-Recipient is empty"},
 		{"no date", func(o *BuildOptions, r *Report) { o.Date = time.Time{} }, "Date is zero"},
 		{"no message id", func(o *BuildOptions, r *Report) { o.MessageID = "" }, "MessageID is empty"},
 		{"no to", func(o *BuildOptions, r *Report) { o.To = "" }, "To is empty"},
