@@ -30,6 +30,9 @@ type Parsed struct {
 	// OriginalHeader and OriginalMessageID are read from Original.
 	OriginalHeader    Header `json:"original_header,omitempty"`
 	OriginalMessageID string `json:"original_message_id,omitempty"`
+	// Guessed is true when the message was not a DSN and the recipients in
+	// Report were read from its text (see Parse).
+	Guessed bool `json:"guessed,omitempty"`
 	// Warnings lists what was wrong but not fatal: unreadable dates,
 	// unknown actions, lines that are not fields.
 	Warnings []string `json:"warnings,omitempty"`
@@ -47,6 +50,9 @@ const (
 // missing. It returns an error wrapping ErrNotReport when the message has no
 // delivery-status part (with the header and text read so far), and one
 // wrapping ErrMalformed when the delivery-status part reports no recipient.
+// For a bounce in plain text it still tries: recipients followed by a reply
+// code, and a copy of the original message, go in Report and Original with
+// Guessed set, beside the ErrNotReport error.
 func Parse(raw []byte) (*Parsed, error) {
 	p := &Parsed{}
 	head, body := splitHeader(raw)
@@ -61,14 +67,18 @@ func Parse(raw []byte) (*Parsed, error) {
 	w.entity(p.Header, body, 0)
 	if !w.found {
 		mt, params := mediaType(p.Header.Get("Content-Type"))
-		switch {
-		case mt == "multipart/report" && params["report-type"] != "" && !strings.EqualFold(params["report-type"], "delivery-status"):
-			return p, fmt.Errorf("%w: multipart/report of report-type %q, not delivery-status", ErrNotReport, params["report-type"])
-		case strings.HasPrefix(mt, "multipart/"):
-			return p, fmt.Errorf("%w: %s message with no message/delivery-status part (a non-standard bounce; its text is in Explanation)", ErrNotReport, mt)
-		default:
-			return p, fmt.Errorf("%w: the message is %s, not multipart/report (a non-standard bounce; its text is in Explanation)", ErrNotReport, mt)
+		if rt := params["report-type"]; mt == "multipart/report" && rt != "" && !strings.EqualFold(rt, "delivery-status") {
+			return p, fmt.Errorf("%w: multipart/report of report-type %q, not delivery-status", ErrNotReport, rt)
 		}
+		why := fmt.Sprintf("the message is %s, not multipart/report", mt)
+		if strings.HasPrefix(mt, "multipart/") {
+			why = mt + " message with no message/delivery-status part"
+		}
+		if p.Explanation != "" && p.guess(p.Explanation) {
+			p.Guessed = true
+			return p, fmt.Errorf("%w: %s (a non-standard bounce; %d recipient(s) guessed from its text, see Parsed.Guessed)", ErrNotReport, why, len(p.Report.Recipients))
+		}
+		return p, fmt.Errorf("%w: %s (a non-standard bounce; its text is in Explanation)", ErrNotReport, why)
 	}
 	if err := p.readStatus(w.status); err != nil {
 		return p, err
