@@ -1,0 +1,42 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+// TestBrowserToken: with token auth, opening /?token= once lets the page,
+// its API calls and its websocket in through the session cookie.
+func TestBrowserToken(t *testing.T) {
+	b := newBrowser(t)
+	st := openStore(t, clock.Real{})
+	s, err := New(Options{Store: st, Logger: slog.New(slog.DiscardHandler), Auth: Auth{Token: "t0ken"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := s.Start(ctx, "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	base := "http://" + s.Addr()
+
+	b.do(t, chromedp.Navigate(base+"/"))
+	if body := b.eval(t, `document.body.innerText`); !strings.Contains(body.(string), "authentication required") {
+		t.Fatalf("without the token the page shows %q", body)
+	}
+	b.do(t, chromedp.Navigate(base+"/?token=t0ken#/feed"))
+	if loc := b.eval(t, `location.search`); loc != "" {
+		t.Fatalf("the token stays in the address bar: %q", loc)
+	}
+	b.waitFor(t, "the stream", `document.getElementById("status").textContent === "live"`)
+	appendEvents(t, st, events.Event{Kind: events.RelayBounced, Message: "auth-1", Recipient: "x@example.com"})
+	b.waitFor(t, "the event", `[...document.querySelectorAll("#feed-rows tr")].some(tr => tr.textContent.includes("auth-1"))`)
+}
