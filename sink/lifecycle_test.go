@@ -43,6 +43,10 @@ func TestSetRulesAtRuntime(t *testing.T) {
 	if got := rcptReply(t, addr, "a@x.test", "u@rt.test"); got != 451 {
 		t.Fatalf("after Reload: got %d, want 451", got)
 	}
+	evs, err := s.store.Events(context.Background(), events.Filter{Kinds: []string{events.SinkRules}})
+	if err != nil || len(evs) != 2 || !strings.Contains(string(evs[1].Payload), "reloaded") {
+		t.Errorf("sink.rules events: %v %+v", err, evs)
+	}
 }
 
 func TestSeededProbabilityIsReproducible(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
 )
 
@@ -186,7 +187,21 @@ func (s *Sink) SetRules(rules []Rule) error {
 	}
 	s.rules.Store(&rs)
 	s.log.Info("sink rules replaced", "rules", len(rs))
+	s.rulesEvent("SetRules", rules)
 	return nil
+}
+
+// rulesEvent records that the rules changed, with the new list.
+func (s *Sink) rulesEvent(how string, rules []Rule) {
+	if rules == nil {
+		rules = []Rule{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e := events.Event{Kind: events.SinkRules}.WithPayload(map[string]any{"by": how, "rules": rules})
+	if _, err := s.store.Append(ctx, e); err != nil {
+		s.log.Error("sink: recording the rule change failed", "err", err)
+	}
 }
 
 // Reload takes the rules and profiles of cfg. Listeners are not rebound:
@@ -199,6 +214,7 @@ func (s *Sink) Reload(cfg Config) error {
 		return err
 	}
 	s.log.Info("sink configuration reloaded", "rules", len(cfg.Rules), "profiles", len(cfg.Profiles))
+	s.rulesEvent("Reload", cfg.Rules)
 	return nil
 }
 
