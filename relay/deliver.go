@@ -180,7 +180,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	destKey := "path:" + p.cfg.Name
 	if p.cfg.Type == "mx" {
 		destKey = "mx:" + p.cfg.Name + ":" + j.domain
-		hs, err := mxHosts(ctx, r.resolver, j.domain)
+		hs, err := mxHosts(ctx, r.resolver, j.domain, r.seed)
 		if err != nil {
 			rep := Reply{Stage: "dns", Text: fmt.Sprintf("MX lookup for %s: %v", j.domain, err)}
 			if errors.Is(err, errNullMX) {
@@ -364,7 +364,17 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 			return pc, nil, nil
 		}
 		if d.tryAcquire() {
-			c, err := r.connect(ctx, p, host, addr)
+			c, err := r.connect(ctx, p, host, addr, false)
+			var se *stageError
+			if err != nil && p.cfg.TLS == "opportunistic" && errors.As(err, &se) && se.stage == "starttls" {
+				// Opportunistic TLS that fails falls back to plaintext on a
+				// new connection, as MTAs do (RFC 3207 4.1 leaves it to us).
+				if c != nil {
+					c.conn.Close()
+				}
+				r.log.Info("relay: STARTTLS failed; sending in plaintext as the path allows", "path", p.cfg.Name, "host", host, "err", err)
+				c, err = r.connect(ctx, p, host, addr, true)
+			}
 			if err != nil {
 				if c != nil {
 					c.conn.Close()
@@ -387,7 +397,8 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 
 // connect dials addr and runs greeting, EHLO, STARTTLS and AUTH as the path
 // says. On error the returned client (if any) is to be closed.
-func (r *Relay) connect(ctx context.Context, p *path, host, addr string) (*client, error) {
+// plain skips STARTTLS.
+func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain bool) (*client, error) {
 	dctx, cancel := context.WithTimeout(ctx, p.cfg.ConnectTimeout.D())
 	defer cancel()
 	dialer := r.dialer
@@ -420,7 +431,7 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string) (*clien
 	if err := c.greet(p.helo); err != nil {
 		return c, err
 	}
-	if p.cfg.TLS == "opportunistic" || p.cfg.TLS == "required" {
+	if !plain && (p.cfg.TLS == "opportunistic" || p.cfg.TLS == "required") {
 		if c.has("STARTTLS") {
 			if err := c.startTLS(tcfg, p.helo); err != nil {
 				return c, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"reflect"
 	"sync"
 	"testing"
@@ -130,5 +131,35 @@ func TestMXSpecialCases(t *testing.T) {
 		if a != "192.0.2.4:25" {
 			t.Errorf("dialled %s", a)
 		}
+	}
+}
+
+type staticMX []MX
+
+func (s staticMX) LookupMX(context.Context, string) ([]MX, error)         { return s, nil }
+func (s staticMX) LookupIP(context.Context, string) ([]netip.Addr, error) { return nil, nil }
+
+var _ Resolver = staticMX(nil)
+
+func TestEqualPreferenceShuffledBySeed(t *testing.T) {
+	t.Parallel()
+	res := staticMX{{"c", 10}, {"a", 10}, {"z", 5}, {"b", 10}, {"d", 20}}
+	orders := map[string]bool{}
+	for seed := int64(0); seed < 20; seed++ {
+		hs, err := mxHosts(context.Background(), res, "x.test", seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hs[0] != "z" || hs[4] != "d" {
+			t.Fatalf("seed %d: %v: preference order broken", seed, hs)
+		}
+		again, _ := mxHosts(context.Background(), res, "x.test", seed)
+		if !reflect.DeepEqual(hs, again) {
+			t.Fatalf("seed %d: %v then %v: not reproducible", seed, hs, again)
+		}
+		orders[fmt.Sprint(hs[1:4])] = true
+	}
+	if len(orders) < 3 {
+		t.Errorf("equal preferences were not shuffled: %v", orders)
 	}
 }

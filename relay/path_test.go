@@ -25,6 +25,7 @@ func TestSmarthostTLSAndAuth(t *testing.T) {
 	}{
 		{"none", starttls, PathConfig{TLS: "none"}, events.RelayDelivered, false, ""},
 		{"opportunistic with STARTTLS", starttls, PathConfig{TLS: "opportunistic"}, events.RelayDelivered, true, ""},
+		{"opportunistic, certificate refused: plaintext", starttls, PathConfig{TLS: "opportunistic", Verify: true}, events.RelayDelivered, false, ""},
 		{"opportunistic without STARTTLS", plain, PathConfig{TLS: "opportunistic"}, events.RelayDelivered, false, ""},
 		{"required without STARTTLS", plain, PathConfig{TLS: "required"}, events.RelayExpired, false, "tls-failure"},
 		{"required", starttls, PathConfig{TLS: "required"}, events.RelayDelivered, true, ""},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"sort"
@@ -132,10 +134,11 @@ func (r *DNSResolver) LookupIP(ctx context.Context, host string) ([]netip.Addr, 
 	return out, nil
 }
 
-// mxHosts returns the hosts to try for domain in order: MX by preference
-// (RFC 5321 5.1), or the domain itself when it has no MX. A null MX
-// (RFC 7505 3: a single MX "." of preference 0) returns errNullMX.
-func mxHosts(ctx context.Context, res Resolver, domain string) ([]string, error) {
+// mxHosts returns the hosts to try for domain in order: MX by preference,
+// hosts of equal preference shuffled by seed (RFC 5321 5.1), or the domain
+// itself when it has no MX. A null MX (RFC 7505 3: a single MX "." of
+// preference 0) returns errNullMX.
+func mxHosts(ctx context.Context, res Resolver, domain string, seed int64) ([]string, error) {
 	mxs, err := res.LookupMX(ctx, domain)
 	if err != nil {
 		return nil, err
@@ -148,7 +151,25 @@ func mxHosts(ctx context.Context, res Resolver, domain string) ([]string, error)
 			return nil, errNullMX
 		}
 	}
-	sort.SliceStable(mxs, func(i, j int) bool { return mxs[i].Pref < mxs[j].Pref })
+	sort.SliceStable(mxs, func(i, j int) bool {
+		if mxs[i].Pref != mxs[j].Pref {
+			return mxs[i].Pref < mxs[j].Pref
+		}
+		return mxs[i].Host < mxs[j].Host
+	})
+	// Spread load over equal preferences, the same way on every run.
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s", seed, domain)
+	rng := rand.New(rand.NewPCG(uint64(seed), h.Sum64()))
+	for i := 0; i < len(mxs); {
+		j := i
+		for j < len(mxs) && mxs[j].Pref == mxs[i].Pref {
+			j++
+		}
+		group := mxs[i:j]
+		rng.Shuffle(len(group), func(a, b int) { group[a], group[b] = group[b], group[a] })
+		i = j
+	}
 	out := make([]string, 0, len(mxs))
 	for _, m := range mxs {
 		out = append(out, m.Host)
