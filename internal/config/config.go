@@ -80,8 +80,7 @@ func Load(path string, v any) error {
 // Decode is Load on bytes already read; name is used in errors.
 func Decode(name string, data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) > 0 {
-		dec := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict())
-		if err := dec.Decode(v); err != nil {
+		if err := decodeStrict(data, v); err != nil {
 			return decodeError(name, data, err)
 		}
 	}
@@ -91,6 +90,17 @@ func Decode(name string, data []byte, v any) error {
 		}
 	}
 	return nil
+}
+
+// decodeStrict decodes with unknown keys as errors. The YAML parser can
+// panic on some malformed input; that is bad input, not a crash.
+func decodeStrict(data []byte, v any) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed YAML: the parser gave up (%v)", p)
+		}
+	}()
+	return yaml.NewDecoder(bytes.NewReader(data), yaml.Strict()).Decode(v)
 }
 
 // Locate turns each *FieldError inside err into an *Error with the file and

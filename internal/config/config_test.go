@@ -95,3 +95,28 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecode feeds arbitrary bytes to the strict decoder: it must return an
+// error or a value, never panic.
+func FuzzDecode(f *testing.F) {
+	for _, seed := range []string{"sink:\n  rules:\n    - code: 451\n", "!\n00", "sink: [\n", "a: &x [*x]\n", "{}"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var d doc
+		_ = Decode("fuzz.yaml", data, &d)
+	})
+}
+
+func TestDecodeMalformedDoesNotPanic(t *testing.T) {
+	t.Parallel()
+	var d struct {
+		Rules []rule `yaml:"rules"`
+	}
+	// goccy/go-yaml panics on this input when decoding into a slice.
+	err := Decode("x.yaml", []byte("!\n00"), &d.Rules)
+	var ce *Error
+	if err == nil || !errors.As(err, &ce) || ce.File != "x.yaml" {
+		t.Fatalf("Decode = %v, want a *config.Error naming x.yaml", err)
+	}
+}
