@@ -28,6 +28,13 @@ type Dialer interface {
 	DialContext(ctx context.Context, network, address string) (net.Conn, error)
 }
 
+// signer adds a DKIM signature to a message on its way out.
+type signer interface {
+	Sign(sender string, data []byte) []byte
+}
+
+var _ signer = (*dkimSigner)(nil)
+
 // Options are what the relay needs besides its configuration.
 type Options struct {
 	Store    *store.Store
@@ -59,10 +66,7 @@ type Relay struct {
 	classify *Classifier
 	paths    map[string]*path
 	routes   []*routeInfo
-	// signer adds DKIM signatures; nil signs nothing.
-	signer interface {
-		Sign(sender string, data []byte) []byte
-	}
+	signer   signer // nil signs nothing
 
 	kickCh chan struct{}
 	slots  chan struct{}
