@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
@@ -25,7 +26,9 @@ type encoded struct {
 // without a filter share one batch and its frame, built once.
 type batch struct {
 	items []encoded
-	frame []byte // the JSON array of all items, when built; read-only
+	// frame is the JSON array of all items as a websocket message, framed
+	// once for every client that takes the whole batch; nil otherwise.
+	frame *websocket.PreparedMessage
 }
 
 // streamClient is one websocket follower as the hub sees it.
@@ -193,7 +196,11 @@ func (h *hub) fanOut(ctx context.Context, pos, upTo int64) (int64, error) {
 				continue
 			}
 			if shared == nil {
-				shared = &batch{items: all, frame: joinFrame(nil, all)}
+				pm, err := websocket.NewPreparedMessage(websocket.TextMessage, joinFrame(nil, all))
+				if err != nil { // cannot happen without compression; send items
+					pm = nil
+				}
+				shared = &batch{items: all, frame: pm}
 			}
 			b = shared
 		} else {

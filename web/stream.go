@@ -99,7 +99,8 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 			// A whole batch not seen yet goes out as the frame the hub
 			// built once for everyone.
 			if b.frame != nil && b.items[0].id > st.last && len(c.send) == 0 {
-				if err := st.writeFrame(b.frame); err != nil {
+				st.conn.SetWriteDeadline(time.Now().Add(writeWait))
+				if err := st.conn.WritePreparedMessage(b.frame); err != nil {
 					return
 				}
 				st.last = b.items[len(b.items)-1].id
