@@ -162,6 +162,9 @@ func (r *Relay) Start(ctx context.Context) error {
 		}
 		r.resolver = res
 	}
+	if err := r.restoreWarmups(ctx); err != nil {
+		return fmt.Errorf("relay: reading today's warm-up counts: %w", err)
+	}
 	n, err := r.recoverInflight(ctx)
 	if err != nil {
 		return fmt.Errorf("relay: recovering the queue: %w", err)
@@ -393,4 +396,23 @@ func (r *Relay) pass(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// restoreWarmups counts the messages each warming path has tried today,
+// from the event log.
+func (r *Relay) restoreWarmups(ctx context.Context) error {
+	now := r.clock.Now().UTC()
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	for name, p := range r.paths {
+		if p.warm == nil {
+			continue
+		}
+		var n int
+		if err := r.store.DB().QueryRowContext(ctx, `SELECT COUNT(DISTINCT message) FROM events
+			WHERE kind = 'relay.attempt' AND path = ? AND time_ns >= ?`, name, day.UnixNano()).Scan(&n); err != nil {
+			return err
+		}
+		p.warm.restore(now, n)
+	}
+	return nil
 }

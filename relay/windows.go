@@ -118,3 +118,16 @@ func (w *warmup) take(t time.Time) (bool, time.Time) {
 	w.sent++
 	return true, t
 }
+
+// restore sets today's count at t, as read from the event log at start, so
+// that a restart does not reset the cap.
+func (w *warmup) restore(t time.Time, sent int) {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	u := t.UTC()
+	w.day = time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
+	w.sent = sent
+}

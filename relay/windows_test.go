@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"context"
 	"reflect"
 	"testing"
 	"time"
@@ -84,5 +85,33 @@ func TestWarmupCap(t *testing.T) {
 	}
 	if want := map[int]int{0: 2, 1: 4, 2: 1}; !reflect.DeepEqual(perDay, want) {
 		t.Errorf("deliveries per day %v, want %v (caps 2 then 4)", perDay, want)
+	}
+}
+
+func TestWarmupSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, nil)
+	cfg := testConfig(mta.addr)
+	cfg.Paths[0].Warmup = []int{2}
+	cfg.Paths[0].WarmupStart = "2026-03-01"
+	cfg.Retry.MaxAge = dur(5 * 24 * time.Hour)
+	h := newHarness(t, cfg, Options{})
+	a, b := h.enqueue("a@s.test", "b@r.test"), h.enqueue("a@s.test", "b@r.test")
+	h.runUntil("two delivered", func() bool { return h.done(a, 1)() && h.done(b, 1)() })
+	h.r.Shutdown(context.Background())
+	r2, err := New(cfg, Options{Store: h.store, Clock: h.v, Logger: h.r.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Shutdown(context.Background())
+	h.r = r2
+	c := h.enqueue("a@s.test", "b@r.test")
+	h.runUntil("third delivered", h.done(c, 1))
+	d := h.events(events.Filter{Message: c, Kinds: []string{events.RelayDelivered}})
+	if day := d[0].Time.Sub(epoch.Truncate(24 * time.Hour)); day < 24*time.Hour {
+		t.Errorf("third message delivered on day 0 after a restart: the cap of 2 was reset")
 	}
 }
