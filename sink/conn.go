@@ -50,13 +50,15 @@ type conn struct {
 	truncated bool
 
 	// Server side.
-	wbuf        []byte
-	swallow     int    // replies from go-smtp to drop (after a refused DATA)
-	inject      []byte // bytes Read returns before reading the client
-	tarpit      time.Duration
-	closeAfter  bool   // close after the reply being written (421)
-	netClosed   bool   // closed after a reply: write nothing more
-	replaceNext string // text for go-smtp's next 2xx reply
+	wbuf       []byte
+	swallow    int    // replies from go-smtp to drop (after a refused DATA)
+	inject     []byte // bytes Read returns before reading the client
+	tarpit     time.Duration
+	closeAfter bool // close after the reply being written (421)
+	netClosed  bool // closed after a reply: write nothing more
+	// replaceNext replaces go-smtp's next 2xx reply to MAIL, RCPT or the
+	// final dot: a rule's own 2xx reply, or the sink's "accepted as" text.
+	replaceNext *Reply
 
 	closeOnce sync.Once
 	finished  chan struct{}
@@ -465,6 +467,12 @@ func (c *conn) serverReply(r []byte) error {
 	if len(r) >= 3 {
 		code, _ = strconv.Atoi(string(r[:3]))
 	}
+	// The replacement belongs to this reply only, whatever its stage.
+	repl := c.replaceNext
+	c.replaceNext = nil
+	if repl != nil && code/100 == 2 && (stage == StageMail || stage == StageRcpt || stage == StageDataEnd) {
+		r = repl.wire()
+	}
 	switch stage {
 	case StageConnect:
 		c.greeted = true
@@ -495,11 +503,6 @@ func (c *conn) serverReply(r []byte) error {
 		if code == 354 {
 			c.inData, c.dataBytes, c.dataCRLF = true, 0, true
 		}
-	case StageDataEnd:
-		if code == 250 && c.replaceNext != "" {
-			r = []byte("250 2.0.0 " + c.replaceNext + "\r\n")
-		}
-		c.replaceNext = ""
 	case StageRset, StageQuit:
 		if stage == StageQuit {
 			c.quit.Store(true)

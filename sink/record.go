@@ -56,17 +56,20 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		outcome = Reply{Text: "connection dropped after the dot (" + b.Rule + ")"}
 	case b.Hang:
 		outcome = Reply{Text: "no reply after the dot (" + b.Rule + ")"}
-	case b.Reply != nil && b.Reply.Code >= 400:
-		outcome = *b.Reply
+	case b.Reply != nil && b.Reply.Code/100 != 3:
+		outcome = *b.Reply // a rule's 2xx keeps its own text
 	}
 	id, err := s.storeMessage(sess, raw, msgID, msgAttempt, outcome)
 	if err != nil {
 		s.log.Error("sink: storing a message failed", "session", c.id, "err", err)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "The sink could not store the message; try again later"}
 	}
-	if outcome.Code == 250 {
-		outcome.Text = "Message accepted as " + strconv.FormatInt(id, 10)
-		c.replaceNext = outcome.Text
+	if outcome.Code/100 == 2 {
+		if outcome.Text == "" {
+			outcome.Text = "Message accepted as " + strconv.FormatInt(id, 10)
+		}
+		rep := outcome
+		c.replaceNext = &rep
 	}
 	for i := range sess.rcpts {
 		sess.record(&sess.rcpts[i], StageDataEnd, outcome, id, msgID)

@@ -74,7 +74,14 @@ func (s *session) apply(b Behavior) error {
 		}
 		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: err.Error()}
 	}
-	if b.Reply == nil || b.Reply.Code < 300 {
+	if b.Reply == nil {
+		return nil
+	}
+	if b.Reply.Code < 300 {
+		// go-smtp writes its own 2xx text: the connection swaps in the
+		// rule's reply (MAIL and RCPT; EHLO keeps its extension list).
+		rep := *b.Reply
+		s.c.replaceNext = &rep
 		return nil
 	}
 	s.c.closeAfter = b.Reply.Code == 421
