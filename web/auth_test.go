@@ -136,3 +136,22 @@ func TestNewRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthEveryEndpoint: with auth on, no endpoint answers without
+// credentials.
+func TestAuthEveryEndpoint(t *testing.T) {
+	t.Parallel()
+	relay, sink, probe := newFakeRelay(), newFakeSink(), &fakeProbe{}
+	ts := startServer(t, Options{Relay: relay, Sink: sink, Probe: probe, Auth: Auth{User: "ops", Password: "pw"}})
+	for _, e := range ts.endpoints() {
+		path := strings.NewReplacer("{id}", "x", "{address}", "a@example.com").Replace(e.path)
+		t.Run(e.method+" "+path, func(t *testing.T) {
+			t.Parallel()
+			code, hdr, body := do(t, e.method, ts.url+path, "")
+			if code != http.StatusUnauthorized || hdr.Get("WWW-Authenticate") == "" {
+				t.Fatalf("without credentials: %d %s", code, body)
+			}
+			wantAPIError(t, body)
+		})
+	}
+}
