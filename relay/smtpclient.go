@@ -117,7 +117,7 @@ func (c *client) readReply(stage string) (Reply, error) {
 	}
 	r := Reply{Stage: stage, Code: code}
 	// RFC 2034 4: the enhanced code starts each line of the text.
-	if enh, rest, ok := strings.Cut(lines[0], " "); ok && isEnhanced(enh) && enh[0] == lines[0][0] && int(enh[0]-'0') == code/100 {
+	if enh, rest, _ := strings.Cut(lines[0], " "); isEnhanced(enh) && int(enh[0]-'0') == code/100 {
 		r.Enhanced = enh
 		lines[0] = rest
 		for i := 1; i < len(lines); i++ {
