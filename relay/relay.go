@@ -117,7 +117,7 @@ func New(cfg Config, opts Options) (*Relay, error) {
 		cfg.Hostname = "relaylab.localhost"
 	}
 	r := &Relay{
-		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger.With("component", "relay"),
+		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger, // callers tag it (serve adds component=relay)
 		resolver: opts.Resolver, dialer: opts.Dialer, tlsBase: opts.TLSConfig, seed: opts.Seed,
 		policy: NewPolicy(cfg.Retry, opts.Seed), classify: cl, routes: compileRoutes(cfg.Routes),
 		paths:  map[string]*path{},

@@ -53,7 +53,7 @@ func runRelay(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	rl, err := relay.New(cfg.Relay, relay.Options{Store: st, Logger: log})
+	rl, err := relay.New(cfg.Relay, relay.Options{Store: st, Logger: log.With("component", "relay")})
 	if err != nil {
 		return err
 	}
