@@ -63,6 +63,8 @@ type AuthConfig struct {
 
 // Limits bound what one listener accepts.
 type Limits struct {
+	// Each limit that a listener in the file leaves out takes
+	// DefaultListener's value; one written as 0 means no limit.
 	MaxConnections  int             `yaml:"max_connections"`   // beyond: 421 4.7.0 at connect
 	MaxMessageBytes int64           `yaml:"max_message_bytes"` // SIZE; beyond: 552 5.3.4
 	MaxRecipients   int             `yaml:"max_recipients"`    // per message; beyond: 452 4.5.3
@@ -102,6 +104,21 @@ func DefaultListener(name, addr, hostname string) ListenerConfig {
 			IdleTimeout:     config.Duration(5 * time.Minute),
 		},
 	}
+}
+
+// UnmarshalYAML starts a listener from DefaultListener's values, so that
+// what the file leaves out (limits, tls, auth mode) keeps the defaults
+// rather than zero (which would mean no idle timeout and no limits). The
+// decoder is the caller's, so strict mode still reports unknown keys with
+// their lines.
+func (l *ListenerConfig) UnmarshalYAML(decode func(any) error) error {
+	type plain ListenerConfig // without this method, so no recursion
+	v := plain(DefaultListener("", "", ""))
+	if err := decode(&v); err != nil {
+		return err
+	}
+	*l = ListenerConfig(v)
+	return nil
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
