@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -179,7 +180,6 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	var hosts []string
 	destKey := "path:" + p.cfg.Name
 	if p.cfg.Type == "mx" {
-		destKey = "mx:" + p.cfg.Name + ":" + j.domain
 		hs, err := mxHosts(ctx, r.resolver, j.domain, r.seed)
 		if err != nil {
 			rep := Reply{Stage: "dns", Text: fmt.Sprintf("MX lookup for %s: %v", j.domain, err)}
@@ -193,6 +193,11 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			return nil
 		}
 		hosts = hs
+		// Domains served by the same MX hosts are one destination: they
+		// share connections, rate and rests.
+		set := append([]string(nil), hs...)
+		sort.Strings(set)
+		destKey = "mx:" + p.cfg.Name + ":" + strings.ToLower(strings.Join(set, ","))
 	} else {
 		hosts = []string{p.cfg.Host}
 	}

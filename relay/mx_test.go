@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/dnstest"
@@ -162,4 +163,27 @@ func TestEqualPreferenceShuffledBySeed(t *testing.T) {
 	if len(orders) < 3 {
 		t.Errorf("equal preferences were not shuffled: %v", orders)
 	}
+}
+
+func TestDomainsSharingMXHostsShareShaping(t *testing.T) {
+	t.Parallel()
+	mx1 := startMTA(t, func(f *fakeMTA) {
+		f.onRcpt = func(to string) error {
+			if to == "first@shared-a.mx.test" {
+				return smtpErr(421, smtp.EnhancedCode{4, 7, 0}, "too many messages, slow down")
+			}
+			return nil
+		}
+	})
+	h, _ := mxHarness(t, map[string]*fakeMTA{"192.0.2.1": mx1})
+	h.r.paths["direct"].cfg.Backoff = dur(10 * time.Minute)
+	a := h.enqueue("", "first@shared-a.mx.test")
+	h.runUntil("the 421", func() bool { return len(h.events(events.Filter{Kinds: []string{events.RelayDeferred}})) == 1 })
+	b := h.enqueue("", "second@shared-b.mx.test")
+	h.runUntil("second delivered", h.done(b, 1))
+	d := h.events(events.Filter{Message: b, Kinds: []string{events.RelayDelivered}})
+	if at := d[0].Time.Sub(epoch); at < 10*time.Minute {
+		t.Errorf("shared-b delivered at +%v while its MX host set rested after shared-a's 421", at)
+	}
+	_ = a
 }
