@@ -25,6 +25,9 @@ type Config struct {
 	ProfileFiles []string `yaml:"profile_files,omitempty"`
 	// Bounce is where asynchronous bounces (DSNs) are sent.
 	Bounce BounceConfig `yaml:"bounce"`
+	// Verify checks SPF, DKIM and DMARC of received messages (off by
+	// default); the wiring passes a Verifier in Options when it is on.
+	Verify VerifyConfig `yaml:"verify"`
 }
 
 // BounceConfig says where and how asynchronous bounces go.
@@ -87,6 +90,7 @@ func DefaultConfig() Config {
 		Listeners:  []ListenerConfig{DefaultListener("mx", "127.0.0.1:2525", "sink.relaylab.test")},
 		Directives: &on,
 		Bounce:     BounceConfig{Relay: "127.0.0.1:2587"},
+		Verify:     VerifyConfig{Timeout: config.Duration(5 * time.Second)},
 	}
 }
 
@@ -196,6 +200,9 @@ func (c *Config) Validate(prefix string) error {
 		if _, err := compilePattern(dom); err != nil {
 			return config.Errorf(key("profiles"), "%v", err)
 		}
+	}
+	if err := c.Verify.Validate(key("verify")); err != nil {
+		return err
 	}
 	if c.Bounce.Relay != "" {
 		if _, _, err := net.SplitHostPort(c.Bounce.Relay); err != nil {

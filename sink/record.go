@@ -37,10 +37,19 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 	if msgID != "" {
 		msgAttempt = s.state.nextMsg(msgID)
 	}
+	size := len(raw) // as received, before any header of ours
+	var auth *AuthResult
+	if s.verifier != nil {
+		// At the end of data, before the reply, so that rules can answer
+		// on the result.
+		a := s.verify(sess, raw)
+		auth = &a
+		raw = withHeader(a.Header, raw)
+	}
 	var b Behavior
 	for _, r := range sess.rcpts {
 		in := sess.input(StageDataEnd, r.addr)
-		in.attempt, in.msgAttempt = r.attempt, msgAttempt
+		in.attempt, in.msgAttempt, in.auth = r.attempt, msgAttempt, auth
 		if b = s.decide(in, r.directives); !b.isZero() {
 			break
 		}
@@ -59,7 +68,7 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 	case b.Reply != nil && b.Reply.Code/100 != 3:
 		outcome = *b.Reply // a rule's 2xx keeps its own text
 	}
-	id, err := s.storeMessage(sess, raw, msgID, msgAttempt, outcome)
+	id, err := s.storeMessage(sess, raw, size, auth, msgID, msgAttempt, outcome)
 	if err != nil {
 		s.log.Error("sink: storing a message failed", "session", c.id, "err", err)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "The sink could not store the message; try again later"}
@@ -120,7 +129,7 @@ func messageID(raw []byte) string {
 	return ""
 }
 
-func (s *Sink) storeMessage(sess *session, raw []byte, msgID string, msgAttempt int, outcome Reply) (int64, error) {
+func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResult, msgID string, msgAttempt int, outcome Reply) (int64, error) {
 	c := sess.c
 	rcpts := make([]string, len(sess.rcpts))
 	for i, r := range sess.rcpts {
@@ -131,12 +140,16 @@ func (s *Sink) storeMessage(sess *session, raw []byte, msgID string, msgAttempt 
 		attempt = sess.rcpts[0].attempt
 	}
 	now := s.clock.Now()
+	var a AuthResult // empty results: not verified
+	if auth != nil {
+		a = *auth
+	}
 	var id int64
 	err := s.write(func(tx *store.Tx) error {
-		res, err := tx.Exec(`INSERT INTO sink_messages (session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.id, c.l.cfg.Name, now.UnixNano(), sess.from, strings.Join(rcpts, "\n"), len(raw), attempt, msgID, msgAttempt,
-			outcome.Code, outcome.Enhanced, outcome.Text, raw)
+		res, err := tx.Exec(`INSERT INTO sink_messages (session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw, spf, dkim, dmarc)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.id, c.l.cfg.Name, now.UnixNano(), sess.from, strings.Join(rcpts, "\n"), size, attempt, msgID, msgAttempt,
+			outcome.Code, outcome.Enhanced, outcome.Text, raw, a.SPF, a.DKIM, a.DMARC)
 		if err != nil {
 			return err
 		}
@@ -147,8 +160,9 @@ func (s *Sink) storeMessage(sess *session, raw []byte, msgID string, msgAttempt 
 		if len(rcpts) == 1 {
 			e.Recipient = rcpts[0]
 		}
-		_, err = tx.Append(e.WithPayload(messagePayload{ID: id, Session: c.id, From: sess.from, To: rcpts, Size: len(raw),
-			Attempt: attempt, MessageID: msgID, MsgAttempt: msgAttempt, Code: outcome.Code, Enhanced: outcome.Enhanced}))
+		_, err = tx.Append(e.WithPayload(messagePayload{ID: id, Session: c.id, From: sess.from, To: rcpts, Size: size,
+			Attempt: attempt, MessageID: msgID, MsgAttempt: msgAttempt, Code: outcome.Code, Enhanced: outcome.Enhanced,
+			SPF: a.SPF, DKIM: a.DKIM, DMARC: a.DMARC, DMARCPolicy: a.DMARCPolicy}))
 		return err
 	})
 	return id, err
@@ -165,6 +179,11 @@ type messagePayload struct {
 	MsgAttempt int      `json:"msg_attempt,omitempty"`
 	Code       int      `json:"code"`
 	Enhanced   string   `json:"enhanced,omitempty"`
+	// Authentication results, when sink.verify is on.
+	SPF         string `json:"spf,omitempty"`
+	DKIM        string `json:"dkim,omitempty"`
+	DMARC       string `json:"dmarc,omitempty"`
+	DMARCPolicy string `json:"dmarc_policy,omitempty"`
 }
 
 type sessionPayload struct {
@@ -577,7 +596,11 @@ type Message struct {
 	MessageID  string    `json:"message_id,omitempty"`
 	MsgAttempt int       `json:"msg_attempt,omitempty"`
 	Reply      Reply     `json:"reply"`
-	Raw        []byte    `json:"-"`
+	// SPF, DKIM and DMARC results; empty when the sink did not verify.
+	SPF   string `json:"spf,omitempty"`
+	DKIM  string `json:"dkim,omitempty"`
+	DMARC string `json:"dmarc,omitempty"`
+	Raw   []byte `json:"-"` // as stored: with our Authentication-Results first when verified
 }
 
 // MessageByID returns one message with its raw bytes.
@@ -585,9 +608,9 @@ func MessageByID(ctx context.Context, db *sql.DB, id int64) (Message, error) {
 	var m Message
 	var ns int64
 	var to string
-	err := db.QueryRowContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw
+	err := db.QueryRowContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw, spf, dkim, dmarc
 		FROM sink_messages WHERE id = ?`, id).Scan(&m.ID, &m.Session, &m.Listener, &ns, &m.From, &to, &m.Size, &m.Attempt, &m.MessageID, &m.MsgAttempt,
-		&m.Reply.Code, &m.Reply.Enhanced, &m.Reply.Text, &m.Raw)
+		&m.Reply.Code, &m.Reply.Enhanced, &m.Reply.Text, &m.Raw, &m.SPF, &m.DKIM, &m.DMARC)
 	if err != nil {
 		return m, fmt.Errorf("sink: message %d: %w", id, err)
 	}

@@ -32,6 +32,11 @@ type Rule struct {
 	Attempt     string  `yaml:"attempt,omitempty" json:"attempt,omitempty"`
 	Per         string  `yaml:"per,omitempty" json:"per,omitempty"`                 // "pair" (default) or "message"
 	Probability float64 `yaml:"probability,omitempty" json:"probability,omitempty"` // 0 or 1: always
+	// DMARC matches the DMARC result of the message (stage data-end, with
+	// sink.verify on): pass, fail, none, temperror or permerror; or
+	// reject / quarantine for a failure whose policy asks for that. Big
+	// receivers answer "550 5.7.26" to `dmarc: reject` (RFC 7489 6.3).
+	DMARC string `yaml:"dmarc,omitempty" json:"dmarc,omitempty"`
 
 	Reply    string          `yaml:"reply,omitempty" json:"reply,omitempty"` // "451 4.7.1 try later"
 	Delay    config.Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
@@ -96,6 +101,7 @@ type rule struct {
 	hasClient          bool
 	attLo, attHi       int // 0: no condition; attHi -1: open-ended
 	perMessage         bool
+	dmarc              string // lower case; "" no condition
 	prob               float64
 	behavior           Behavior
 }
@@ -108,8 +114,9 @@ type input struct {
 	helo       string
 	sender     string
 	rcpt       string
-	attempt    int // per (sender, recipient)
-	msgAttempt int // per Message-ID; 0 before data-end
+	attempt    int         // per (sender, recipient)
+	msgAttempt int         // per Message-ID; 0 before data-end
+	auth       *AuthResult // data-end with verification on; nil otherwise
 }
 
 // matches reports whether every condition of r holds, except probability.
@@ -128,6 +135,18 @@ func (r *rule) matches(in *input) bool {
 	}
 	if r.rcpt != nil && (in.rcpt == "" || !r.rcpt.match(in.rcpt)) {
 		return false
+	}
+	if r.dmarc != "" {
+		switch {
+		case in.auth == nil:
+			return false
+		case r.dmarc == "reject" || r.dmarc == "quarantine":
+			if in.auth.DMARC != "fail" || in.auth.DMARCPolicy != r.dmarc {
+				return false
+			}
+		case in.auth.DMARC != r.dmarc:
+			return false
+		}
 	}
 	if r.attLo > 0 {
 		n := in.attempt
@@ -208,6 +227,17 @@ func (r Rule) compile(key string) (*rule, error) {
 		}
 	default:
 		return nil, config.Errorf(key+".per", "unknown %q: want pair (sender and recipient) or message (Message-ID)", r.Per)
+	}
+	if r.DMARC != "" {
+		c.dmarc = strings.ToLower(strings.TrimSpace(r.DMARC))
+		switch c.dmarc {
+		case "pass", "fail", "none", "temperror", "permerror", "reject", "quarantine":
+		default:
+			return nil, config.Errorf(key+".dmarc", "unknown %q: want pass, fail, none, temperror, permerror, or reject or quarantine (a failure under that policy)", r.DMARC)
+		}
+		if c.stage != StageDataEnd {
+			return nil, config.Errorf(key+".dmarc", "the DMARC result is known after the message: use stage data-end")
+		}
 	}
 	if r.Probability < 0 || r.Probability > 1 || r.Probability != r.Probability {
 		return nil, config.Errorf(key+".probability", "%v is not a probability: want a number from 0 to 1 (0 means always)", r.Probability)

@@ -32,6 +32,9 @@ type Options struct {
 	Clock  clock.Clock  // default: the store's clock
 	Logger *slog.Logger // default slog.Default()
 	Seed   int64        // seeds the probabilities of rules and directives
+	// Verifier checks SPF, DKIM and DMARC of each message when
+	// Config.Verify.Enabled; it is required then, and unused otherwise.
+	Verifier Verifier
 }
 
 // Sink is a set of listeners sharing rules, state and a store.
@@ -48,6 +51,7 @@ type Sink struct {
 	nextID   atomic.Int64
 	cert     *tls.Certificate
 	bouncer  *bouncer
+	verifier Verifier // nil: no authentication checks
 
 	listeners    []*listener
 	writes       chan writeItem // to writer
@@ -86,6 +90,12 @@ func New(cfg Config, opts Options) (*Sink, error) {
 		conns:     map[*conn]struct{}{},
 		writes:    make(chan writeItem, 1024),
 		writerEnd: make(chan struct{}),
+	}
+	if cfg.Verify.Enabled {
+		if opts.Verifier == nil {
+			return nil, errors.New("sink: sink.verify.enabled is on but no Verifier was given in Options")
+		}
+		s.verifier = opts.Verifier
 	}
 	s.hardCtx, s.hardCancel = context.WithCancel(context.Background())
 	if err := s.load(cfg); err != nil {

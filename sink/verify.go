@@ -1,0 +1,120 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/config"
+)
+
+// VerifyConfig is `sink.verify`: SPF, DKIM and DMARC checks of every
+// message received. Off by default: a test sink should not make DNS
+// lookups per message, nor reach real DNS unasked.
+type VerifyConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// Resolvers are HOST:PORT of DNS servers (default: the system's).
+	Resolvers []string `yaml:"resolvers,omitempty"`
+	// Timeout bounds the checks of one message (default 5s); what is not
+	// known by then is a temperror.
+	Timeout config.Duration `yaml:"timeout,omitempty"`
+}
+
+// Validate checks v; prefix is its key path ("sink.verify").
+func (v *VerifyConfig) Validate(prefix string) error {
+	for i, r := range v.Resolvers {
+		if _, _, err := net.SplitHostPort(r); err != nil {
+			return config.Errorf(fmt.Sprintf("%s.resolvers[%d]", prefix, i), "%q: want HOST:PORT of a DNS server, like 127.0.0.1:53", r)
+		}
+	}
+	if v.Timeout < 0 {
+		return config.Errorf(prefix+".timeout", "the timeout must not be negative (0 means the default, 5s)")
+	}
+	return nil
+}
+
+func (v *VerifyConfig) timeout() time.Duration {
+	if v.Timeout <= 0 {
+		return 5 * time.Second
+	}
+	return v.Timeout.D()
+}
+
+// Verifier checks the authentication of a received message: SPF of the
+// client IP for mailFrom (or helo when mailFrom is empty), DKIM signatures
+// and DMARC. It fails only when raw is not a message; DNS failures are
+// temperror results.
+type Verifier interface {
+	Verify(ctx context.Context, clientIP netip.Addr, helo, mailFrom string, raw []byte) (AuthResult, error)
+}
+
+// AuthResult is the verdict of a Verifier on one message. Results are the
+// RFC 8601 values: pass, fail, softfail, neutral, none, temperror,
+// permerror.
+type AuthResult struct {
+	SPF   string `json:"spf"`
+	DKIM  string `json:"dkim"` // pass when one signature passes
+	DMARC string `json:"dmarc"`
+	// DMARCPolicy is the disposition the From domain asks for on failure
+	// (none, quarantine, reject), when its record was found.
+	DMARCPolicy string `json:"dmarc_policy,omitempty"`
+	// Header is a whole "Authentication-Results: ..." field (RFC 8601)
+	// without the final CRLF; the sink prepends it to the stored message.
+	Header string `json:"-"`
+}
+
+// DMARCRejects reports whether DMARC failed and the From domain's policy
+// is reject (RFC 7489 6.3).
+func (a AuthResult) DMARCRejects() bool { return a.DMARC == "fail" && a.DMARCPolicy == "reject" }
+
+// errVerifyTimeout ends the checks of a message that took too long.
+var errVerifyTimeout = errors.New("the authentication checks took longer than sink.verify.timeout")
+
+// verify runs the Verifier on a received message within the configured
+// timeout (on the sink's clock). A failure of the Verifier itself gives
+// permerror results and no header, never a crash or a lost message.
+func (s *Sink) verify(sess *session, raw []byte) (res AuthResult) {
+	ctx, cancel := context.WithCancelCause(s.hardCtx)
+	t := s.clock.AfterFunc(s.cfg.Verify.timeout(), func() { cancel(errVerifyTimeout) })
+	defer func() {
+		t.Stop()
+		cancel(nil)
+		if p := recover(); p != nil {
+			s.log.Error("sink: the authentication checks panicked", "session", sess.c.id, "panic", p)
+			res = AuthResult{SPF: "permerror", DKIM: "permerror", DMARC: "permerror"}
+		}
+	}()
+	res, err := s.verifier.Verify(ctx, sess.c.client, sess.helo, sess.from, raw)
+	if err != nil {
+		s.log.Debug("sink: the message could not be verified", "session", sess.c.id, "err", err)
+		return AuthResult{SPF: "permerror", DKIM: "permerror", DMARC: "permerror"}
+	}
+	// Only a single header field may go in front of the message.
+	if !strings.HasPrefix(strings.ToLower(res.Header), "authentication-results:") || strings.ContainsAny(strings.NewReplacer("\r\n ", "", "\r\n\t", "").Replace(res.Header), "\r\n") {
+		res.Header = ""
+	}
+	res.SPF, res.DKIM, res.DMARC = orNone(res.SPF), orNone(res.DKIM), orNone(res.DMARC)
+	return res
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return strings.ToLower(s)
+}
+
+// withHeader returns raw with the header field in front.
+func withHeader(header string, raw []byte) []byte {
+	if header == "" {
+		return raw
+	}
+	out := make([]byte, 0, len(header)+2+len(raw))
+	out = append(out, header...)
+	out = append(out, "\r\n"...)
+	return append(out, raw...)
+}

@@ -1,0 +1,228 @@
+package sink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// fakeVerifier answers from the envelope sender's local part, and counts.
+type fakeVerifier struct{}
+
+var _ Verifier = fakeVerifier{}
+
+func (fakeVerifier) Verify(ctx context.Context, ip netip.Addr, helo, from string, raw []byte) (AuthResult, error) {
+	hdr := func(spf, dkim, dmarc string) string {
+		return "Authentication-Results: relaylab; spf=" + spf + " smtp.mailfrom=" + from + "; dkim=" + dkim + "; dmarc=" + dmarc
+	}
+	switch {
+	case strings.HasPrefix(from, "good@"):
+		return AuthResult{SPF: "pass", DKIM: "pass", DMARC: "pass", DMARCPolicy: "reject", Header: hdr("pass", "pass", "pass")}, nil
+	case strings.HasPrefix(from, "spoof@"):
+		return AuthResult{SPF: "fail", DKIM: "none", DMARC: "fail", DMARCPolicy: "reject", Header: hdr("fail", "none", "fail")}, nil
+	case strings.HasPrefix(from, "lax@"):
+		return AuthResult{SPF: "fail", DKIM: "none", DMARC: "fail", DMARCPolicy: "none", Header: hdr("fail", "none", "fail")}, nil
+	case strings.HasPrefix(from, "slow@"):
+		<-ctx.Done() // a DNS server that never answers: only the timeout ends this
+		return AuthResult{SPF: "temperror", DKIM: "temperror", DMARC: "temperror", Header: hdr("temperror", "temperror", "temperror")}, nil
+	case strings.HasPrefix(from, "broken@"):
+		return AuthResult{}, errors.New("the message cannot be parsed")
+	case strings.HasPrefix(from, "panic@"):
+		panic("verifier bug")
+	case strings.HasPrefix(from, "inject@"):
+		return AuthResult{SPF: "pass", DKIM: "pass", DMARC: "pass", Header: "Authentication-Results: x; spf=pass\r\nX-Evil: 1"}, nil
+	}
+	return AuthResult{SPF: "none", DKIM: "none", DMARC: "none", Header: hdr("none", "none", "none")}, nil
+}
+
+// verifySink starts a sink with verification through fakeVerifier and a
+// rule that rejects DMARC failures under p=reject.
+func verifySink(t *testing.T) (*Sink, *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: clock.Real{}, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Listeners[0].Listen = "127.0.0.1:0"
+	cfg.Bounce.Relay = ""
+	cfg.Verify = VerifyConfig{Enabled: true, Timeout: config.Duration(200 * time.Millisecond)}
+	cfg.Rules = []Rule{{Name: "dmarc", Stage: "data-end", DMARC: "reject", Reply: "550 5.7.26 Unauthenticated email from this domain is not accepted due to its DMARC policy"}}
+	s, err := New(cfg, Options{Store: st, Logger: quietLogger(), Verifier: fakeVerifier{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(sctx)
+		st.Close()
+	})
+	return s, st
+}
+
+func TestVerifyRecordsAndRejects(t *testing.T) {
+	t.Parallel()
+	s, st := verifySink(t)
+	addr := addrOf(t, s, "mx")
+	tests := []struct {
+		from             string
+		code             int
+		text             string
+		spf, dkim, dmarc string
+		header           string // prefix of the stored message; "" none
+	}{
+		{"good@a.test", 250, "accepted", "pass", "pass", "pass", "Authentication-Results: relaylab; spf=pass smtp.mailfrom=good@a.test; dkim=pass; dmarc=pass\r\nFrom: "},
+		{"spoof@a.test", 550, "5.7.26 Unauthenticated", "fail", "none", "fail", "Authentication-Results: relaylab; spf=fail"},
+		{"lax@a.test", 250, "accepted", "fail", "none", "fail", "Authentication-Results: relaylab; spf=fail"}, // p=none: no rejection
+		{"slow@a.test", 250, "accepted", "temperror", "temperror", "temperror", "Authentication-Results: relaylab; spf=temperror"},
+		{"broken@a.test", 250, "accepted", "permerror", "permerror", "permerror", ""},
+		{"panic@a.test", 250, "accepted", "permerror", "permerror", "permerror", ""},
+		{"inject@a.test", 250, "accepted", "pass", "pass", "pass", ""}, // a header of two fields is not written
+		{"someone@a.test", 250, "accepted", "none", "none", "none", "Authentication-Results: relaylab; spf=none"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.from, func(t *testing.T) {
+			t.Parallel()
+			c := dial(t, addr)
+			c.greet()
+			code, msg := c.send(tc.from, "bob@sink.test", testMsg)
+			if code != tc.code || !strings.Contains(msg, tc.text) {
+				t.Fatalf("got %d %q, want %d %q", code, msg, tc.code, tc.text)
+			}
+			ctx := context.Background()
+			var id int64
+			if err := st.DB().QueryRowContext(ctx, `SELECT id FROM sink_messages WHERE mail_from = ?`, tc.from).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			m, err := MessageByID(ctx, st.DB(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.SPF != tc.spf || m.DKIM != tc.dkim || m.DMARC != tc.dmarc {
+				t.Errorf("stored spf=%s dkim=%s dmarc=%s, want %s %s %s", m.SPF, m.DKIM, m.DMARC, tc.spf, tc.dkim, tc.dmarc)
+			}
+			if m.Size != len(testMsg) || m.Reply.Code != tc.code {
+				t.Errorf("stored size %d code %d, want %d %d", m.Size, m.Reply.Code, len(testMsg), tc.code)
+			}
+			raw := string(m.Raw)
+			if tc.header == "" {
+				if raw != testMsg {
+					t.Errorf("stored message changed without a header:\n%q", raw)
+				}
+			} else if !strings.HasPrefix(raw, tc.header) || !strings.HasSuffix(raw, testMsg) {
+				t.Errorf("stored message:\n%q\nwant it to start with %q and end with the message", raw, tc.header)
+			}
+			evs, err := st.Events(ctx, events.Filter{Kinds: []string{events.SinkMessage}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found bool
+			for _, e := range evs {
+				var p messagePayload
+				if json.Unmarshal(e.Payload, &p) == nil && p.ID == id {
+					found = true
+					if p.SPF != tc.spf || p.DKIM != tc.dkim || p.DMARC != tc.dmarc {
+						t.Errorf("event payload %s, want spf %s dkim %s dmarc %s", e.Payload, tc.spf, tc.dkim, tc.dmarc)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no sink.message event for message %d", id)
+			}
+		})
+	}
+}
+
+// Without verification, a DMARC rule never matches and nothing is added.
+func TestVerifyOffLeavesMessagesAlone(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, func(c *Config) {
+		c.Rules = []Rule{{Stage: "data-end", DMARC: "fail", Reply: "550 5.7.26 no"}}
+	})
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	if code, msg := c.send("spoof@a.test", "bob@sink.test", testMsg); code != 250 {
+		t.Fatalf("got %d %q, want 250", code, msg)
+	}
+	m, err := MessageByID(context.Background(), st.DB(), 1)
+	if err != nil || string(m.Raw) != testMsg || m.DMARC != "" {
+		t.Errorf("message %+v, %v: want it as sent and no results", m, err)
+	}
+}
+
+func TestVerifyConfigErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		edit func(*Config)
+		key  string
+	}{
+		{"resolver", func(c *Config) { c.Verify.Resolvers = []string{"127.0.0.1:53", "nope"} }, "sink.verify.resolvers[1]"},
+		{"timeout", func(c *Config) { c.Verify.Timeout = -1 }, "sink.verify.timeout"},
+		{"dmarc value", func(c *Config) { c.Rules = []Rule{{Stage: "data-end", DMARC: "maybe", Reply: "550"}} }, "sink.rules[0].dmarc"},
+		{"dmarc stage", func(c *Config) { c.Rules = []Rule{{Stage: "rcpt", DMARC: "fail", Reply: "550"}} }, "sink.rules[0].dmarc"},
+	}
+	for _, tc := range tests {
+		cfg := DefaultConfig()
+		tc.edit(&cfg)
+		err := cfg.Validate("sink")
+		var fe *config.FieldError
+		if !errors.As(err, &fe) || fe.Key != tc.key {
+			t.Errorf("%s: got %v, want an error at %s", tc.name, err, tc.key)
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.Verify.Enabled = true
+	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db"), Sync: store.SyncOff, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := New(cfg, Options{Store: st}); err == nil || !strings.Contains(err.Error(), "Verifier") {
+		t.Errorf("New with verify on and no Verifier: got %v, want an error naming the Verifier", err)
+	}
+}
+
+func TestDMARCRuleMatching(t *testing.T) {
+	t.Parallel()
+	fail := func(policy string) *AuthResult { return &AuthResult{DMARC: "fail", DMARCPolicy: policy} }
+	tests := []struct {
+		cond string
+		auth *AuthResult
+		want bool
+	}{
+		{"fail", fail("none"), true},
+		{"FAIL", fail("reject"), true},
+		{"reject", fail("reject"), true},
+		{"reject", fail("quarantine"), false},
+		{"quarantine", fail("quarantine"), true},
+		{"reject", &AuthResult{DMARC: "pass", DMARCPolicy: "reject"}, false},
+		{"pass", &AuthResult{DMARC: "pass"}, true},
+		{"temperror", &AuthResult{DMARC: "temperror"}, true},
+		{"fail", nil, false},
+	}
+	for _, tc := range tests {
+		r, err := Rule{Stage: "data-end", DMARC: tc.cond, Reply: "550 5.7.26 x"}.compile("r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.matches(&input{stage: StageDataEnd, auth: tc.auth}); got != tc.want {
+			t.Errorf("dmarc: %s against %+v: got %v, want %v", tc.cond, tc.auth, got, tc.want)
+		}
+	}
+}
