@@ -143,7 +143,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 }
 
 func startSink(ctx context.Context, cfg *fileConfig, st *store.Store, log *slog.Logger) (*sink.Sink, error) {
-	sk, err := sink.New(cfg.Sink, sink.Options{Store: st, Logger: log.With("component", "sink")})
+	sk, err := sink.New(cfg.Sink, sink.Options{Store: st, Logger: log.With("component", "sink"), Verifier: sinkVerifier(cfg.Sink.Verify, log)})
 	if err != nil {
 		return nil, err
 	}

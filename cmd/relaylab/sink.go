@@ -50,7 +50,7 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sk, err := sink.New(cfg.Sink, sink.Options{Store: st, Logger: log.With("component", "sink"), Seed: *seed})
+	sk, err := sink.New(cfg.Sink, sink.Options{Store: st, Logger: log.With("component", "sink"), Seed: *seed, Verifier: sinkVerifier(cfg.Sink.Verify, log)})
 	if err == nil {
 		err = sk.Start(ctx)
 	}
