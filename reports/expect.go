@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goccy/go-yaml/ast"
 	"github.com/relaylab/relaylab/internal/config"
 )
 
@@ -65,11 +66,12 @@ type Range struct {
 	Set      bool
 }
 
-// UnmarshalYAML implements yaml.BytesUnmarshaler.
-func (r *Range) UnmarshalYAML(b []byte) error {
-	v, err := ParseRange(strings.Trim(strings.TrimSpace(string(b)), `"'`))
+// UnmarshalYAML implements yaml.NodeUnmarshaler, so that a bad range is
+// reported at its line.
+func (r *Range) UnmarshalYAML(node ast.Node) error {
+	v, err := ParseRange(config.ScalarText(node))
 	if err != nil {
-		return err
+		return config.NodeError(node, err.Error())
 	}
 	*r = v
 	return nil

@@ -84,7 +84,7 @@ func TestExpectationErrors(t *testing.T) {
 		{"recipients:\n  - {status: delivered}\n", "exp.yaml:2:5: recipients[0].match"},
 		{"recipients:\n  - match: x\n    status: gone\n", `exp.yaml:3:13: recipients[0].status: "gone" is not a status`},
 		{"recipients:\n  - match: x\n    attempts: 2\n    attempt_times: [1s]\n", "can never hold"},
-		{"recipients:\n  - match: x\n    attempts: lots\n", `bad range "lots"`},
+		{"recipients:\n  - match: x\n    attempts: lots\n", `exp.yaml:3:15: recipients[0].attempts: bad range "lots"`},
 		{"recipients:\n  - match: x\n    atempts: 2\n", "exp.yaml:3:5: recipients[0].atempts"},
 		{"aggregate:\n  delivered_share: 2\n", "aggregate.delivered_share: 2 is not a share"},
 	} {

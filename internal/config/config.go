@@ -20,6 +20,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // Error is a problem in a configuration file.
@@ -214,16 +215,41 @@ func ParseDuration(s string) (Duration, error) {
 	return Duration(d), nil
 }
 
-// UnmarshalYAML implements yaml.BytesUnmarshaler.
-func (d *Duration) UnmarshalYAML(b []byte) error {
-	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
-	v, err := ParseDuration(s)
+// UnmarshalYAML implements yaml.NodeUnmarshaler, so that a bad value is
+// reported at its line.
+func (d *Duration) UnmarshalYAML(node ast.Node) error {
+	v, err := ParseDuration(ScalarText(node))
 	if err != nil {
-		return err
+		return NodeError(node, err.Error())
 	}
 	*d = v
 	return nil
 }
+
+// ScalarText is the text of a scalar node, without quotes.
+func ScalarText(node ast.Node) string {
+	if tok := node.GetToken(); tok != nil {
+		return strings.TrimSpace(tok.Value)
+	}
+	return strings.Trim(strings.TrimSpace(node.String()), `"'`)
+}
+
+// NodeError is an error about node that Decode reports with its file, line
+// and key. Custom YAML unmarshalers (yaml.NodeUnmarshaler) return it.
+func NodeError(node ast.Node, msg string) error {
+	return &nodeError{tok: node.GetToken(), msg: msg}
+}
+
+// nodeError implements the go-yaml Error interface.
+type nodeError struct {
+	tok *token.Token
+	msg string
+}
+
+func (e *nodeError) Error() string                 { return e.msg }
+func (e *nodeError) GetToken() *token.Token        { return e.tok }
+func (e *nodeError) GetMessage() string            { return e.msg }
+func (e *nodeError) FormatError(bool, bool) string { return e.msg }
 
 // MarshalYAML writes d as Go does.
 func (d Duration) MarshalYAML() ([]byte, error) { return []byte(time.Duration(d).String()), nil }

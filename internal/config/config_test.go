@@ -42,7 +42,7 @@ func TestDecode(t *testing.T) {
 		{"ok", "sink:\n  listen: [\"127.0.0.1:2525\"]\n  rules:\n    - stage: rcpt\n      code: 550\n      delay: 2d\n", ""},
 		{"unknown key", "sink:\n  listen: []\n  lisen: x\n", "cfg.yaml:3:3: sink.lisen: "},
 		{"wrong type", "sink:\n  rules:\n    - code: many\n", "cfg.yaml:3:"},
-		{"bad duration", "sink:\n  rules:\n    - delay: soon\n", `bad duration "soon"`},
+		{"bad duration", "sink:\n  rules:\n    - delay: soon\n", `cfg.yaml:3:14: sink.rules[0].delay: bad duration "soon"`},
 		{"validation", "sink:\n  rules:\n    - code: 200\n    - stage: data\n      code: 999\n", "cfg.yaml:5:13: sink.rules[1].code: 999 is not an SMTP reply code"},
 		{"syntax", "sink: [\n", "cfg.yaml:"},
 	} {
@@ -73,7 +73,7 @@ func TestDecode(t *testing.T) {
 func TestDecodeKeepsDefaults(t *testing.T) {
 	t.Parallel()
 	d := doc{Sink: section{Listen: []string{"127.0.0.1:2525"}}}
-	if err := Decode("x.yaml", []byte("sink:\n  rules: [{code: 451, delay: 90s}]\n"), &d); err != nil {
+	if err := Decode("x.yaml", []byte("sink:\n  rules: [{code: 451, delay: \"90s\"}]\n"), &d); err != nil {
 		t.Fatal(err)
 	}
 	if len(d.Sink.Listen) != 1 || d.Sink.Rules[0].Delay.D() != 90*time.Second {
