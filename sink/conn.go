@@ -44,7 +44,10 @@ type conn struct {
 	dataCRLF  bool // the last data line ended with CRLF
 	bdatLeft  int  // bytes of a BDAT chunk still to come (RFC 3030)
 	inAuth    bool // client lines are SASL responses
-	cmds      []Stage
+	cmds      []pendingCmd
+	rcptTried int       // RCPT commands answered since the last accepted MAIL
+	guard     lineGuard // the client's line length, as go-smtp counts it
+	held      []byte    // client bytes read but kept for the next Read
 	replies   []replyRecord
 	greeted   bool
 	truncated bool
@@ -78,6 +81,9 @@ type replyRecord struct {
 
 func newConn(s *Sink, l *listener, raw net.Conn, id int64) *conn {
 	c := &conn{Conn: raw, tcp: raw, sink: s, l: l, id: id, clock: s.clock, start: s.clock.Now(), finished: make(chan struct{})}
+	if l.srv != nil {
+		c.guard.limit = l.srv.MaxLineLength
+	}
 	if ap, err := netip.ParseAddrPort(raw.RemoteAddr().String()); err == nil {
 		c.client = ap.Addr().Unmap()
 	}
@@ -133,6 +139,13 @@ func (c *conn) Read(p []byte) (int, error) {
 		c.inject = c.inject[n:]
 		return n, nil
 	}
+	if len(c.held) > 0 {
+		n := copy(p, c.held)
+		c.held = c.held[n:]
+		n = c.hold(p, n)
+		c.observe(p[:n])
+		return n, nil
+	}
 	for {
 		n, err := c.Conn.Read(p)
 		c.checkTLS()
@@ -143,10 +156,27 @@ func (c *conn) Read(p []byte) (int, error) {
 			continue
 		}
 		if n > 0 {
+			if m := c.hold(p, n); m < n {
+				n, err = m, nil // the rest comes with the next Read
+			}
 			c.observe(p[:n])
 		}
 		return n, err
 	}
+}
+
+// hold keeps back, for the next Read, the octets of p[:n] from the start
+// of a line too long for go-smtp, so that the complete lines before it
+// are read and answered first; it returns how many octets to pass on.
+func (c *conn) hold(p []byte, n int) int {
+	if c.bdatLeft > 0 {
+		return n // a BDAT chunk is read without a line limit
+	}
+	m := c.guard.cut(p[:n])
+	if m < n {
+		c.held = append(bytes.Clone(p[m:n]), c.held...)
+	}
+	return m
 }
 
 func isCommand(b []byte, verb string) bool {
@@ -198,7 +228,7 @@ func (c *conn) clientLine(line []byte) {
 			c.inData = false
 			c.notef('C', "["+strconv.Itoa(c.dataBytes-3)+" bytes of message]")
 			c.notef('C', ".")
-			c.cmds = append(c.cmds, StageDataEnd)
+			c.cmds = append(c.cmds, pendingCmd{stage: StageDataEnd, known: true})
 			return
 		}
 		c.dataCRLF = len(line) >= 2 && line[len(line)-2] == '\r'
@@ -207,12 +237,13 @@ func (c *conn) clientLine(line []byte) {
 	text := bytes.TrimRight(line, "\r\n")
 	if c.inAuth {
 		c.notef('C', "[credentials]")
-		c.cmds = append(c.cmds, StageAuth)
+		c.cmds = append(c.cmds, pendingCmd{stage: StageAuth, known: true})
 		return
 	}
 	verb, _, _ := bytes.Cut(text, []byte(" "))
 	stage := Stage("other")
-	switch strings.ToUpper(string(verb)) {
+	upper := strings.ToUpper(string(verb))
+	switch upper {
 	case "EHLO", "HELO", "LHLO":
 		stage = StageEHLO
 	case "AUTH":
@@ -243,7 +274,7 @@ func (c *conn) clientLine(line []byte) {
 		}
 	}
 	c.note('C', text)
-	c.cmds = append(c.cmds, stage)
+	c.cmds = append(c.cmds, pendingCmd{stage: stage, known: knownVerb(upper)})
 }
 
 func (c *conn) checkTLS() {
@@ -456,16 +487,34 @@ func (c *conn) serverReply(r []byte) error {
 		c.swallow--
 		return nil
 	}
+	if isTooManyErrors(r) {
+		// An extra reply, to no command: go-smtp closes next. RFC 5321
+		// 3.8 wants 421 from a server that closes.
+		c.closeAfter = true
+		return c.send("other", replyTooManyErrors.wire())
+	}
 	stage := StageConnect
+	cmd := pendingCmd{stage: StageConnect, known: true}
 	if len(c.cmds) > 0 {
-		stage = c.cmds[0]
+		cmd = c.cmds[0]
+		stage = cmd.stage
 		c.cmds = c.cmds[1:]
 	} else if c.greeted {
 		stage = "other"
+		cmd.stage = stage
+	}
+	if fix := c.rfcReply(cmd, r); fix != nil {
+		r = fix.wire()
 	}
 	code := 0
 	if len(r) >= 3 {
 		code, _ = strconv.Atoi(string(r[:3]))
+	}
+	switch {
+	case stage == StageMail && code/100 == 2:
+		c.rcptTried = 0
+	case stage == StageRcpt:
+		c.rcptTried++
 	}
 	// The replacement belongs to this reply only, whatever its stage.
 	repl := c.replaceNext

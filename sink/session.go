@@ -1,7 +1,6 @@
 package sink
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +17,8 @@ type session struct {
 	authUser string
 
 	from        string
-	inTxn       bool // a MAIL was accepted and the transaction is open
+	inTxn       bool  // a MAIL was accepted and the transaction is open
+	sizeHint    int64 // the SIZE the client declared at MAIL (RFC 1870)
 	rcpts       []rcptState
 	dataRefused bool
 	lastAttempt int
@@ -97,7 +97,7 @@ func (s *session) resetTransaction() {
 			s.record(r, StageRcpt, Reply{Code: 250, Enhanced: "2.1.5", Text: "accepted at RCPT; no message followed"}, 0, "")
 		}
 	}
-	s.from, s.rcpts, s.dataRefused, s.inTxn = "", nil, false, false
+	s.from, s.rcpts, s.dataRefused, s.inTxn, s.sizeHint = "", nil, false, false, 0
 }
 
 func (s *session) record(r *rcptState, stage Stage, rep Reply, msg int64, msgID string) {
@@ -120,7 +120,16 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// RFC 5321 4.1.4: out of order, and the state stays as it was.
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Nested MAIL command: finish the transaction or send RSET first"}
 	}
+	if why := addressFault(from); why != "" {
+		// 553, not 501: the command parsed; the mailbox name is what RFC
+		// 5321 4.2.2 does not allow ("mailbox syntax incorrect"), and RFC
+		// 3463 3.2 names it X.1.7, bad sender's mailbox address syntax.
+		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Bad sender address syntax: " + why}
+	}
 	s.resetTransaction()
+	if opts != nil {
+		s.sizeHint = opts.Size
+	}
 	l := s.c.l
 	if l.authRequired && s.authUser == "" {
 		// RFC 4954 6: 530 when authentication is required.
@@ -141,6 +150,11 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if why := addressFault(to); why != "" {
+		// As at MAIL: 553, and RFC 3463 3.2 X.1.3, bad destination
+		// mailbox address syntax.
+		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why}
+	}
 	sk := s.c.sink
 	r := rcptState{addr: to, attempt: sk.state.nextPair(s.from, to)}
 	if sk.directivesOn() {
@@ -207,12 +221,18 @@ func (s *session) Data(r io.Reader) error {
 		io.Copy(io.Discard, r)
 		return nil
 	}
-	var buf bytes.Buffer
-	buf.Grow(4096)
-	if _, err := buf.ReadFrom(r); err != nil {
+	msg, err := readMessage(r, s.sizeHint, s.c.l.cfg.Limits.MaxMessageBytes)
+	if err != nil {
 		if errors.Is(err, smtp.ErrTooLongLine) {
 			// One reply, then close: go-smtp would otherwise answer the
-			// DATA with 554 and the next read with a second reply.
+			// DATA with 554 and the next read with a second reply. 500:
+			// RFC 5321 4.2.2 files "line too long" under 500, and a
+			// permanent reply makes the client bounce a message that
+			// would fail again, where the 421 of RFC 5321 3.8 would have
+			// it retried for days. It is go-smtp's reply to an overlong
+			// command line too, so one fault has one reply (RFC 3463
+			// has no code of its own for it). Closing is forced: go-smtp
+			// fails every read after its line limit is passed.
 			s.c.closeAfter = true
 			err = &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 4, 0}, Message: "Line too long in the message (RFC 5321 4.5.3.1.6), closing the connection"}
 		}
@@ -222,7 +242,7 @@ func (s *session) Data(r io.Reader) error {
 		}
 		return err
 	}
-	return s.c.sink.deliver(s, buf.Bytes())
+	return s.c.sink.deliver(s, msg)
 }
 
 // AuthMechanisms lists PLAIN and LOGIN when AUTH is on (RFC 4954).

@@ -1,0 +1,201 @@
+package sink
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// This file holds what the sink adds so that a hostile or broken client gets
+// the reply RFC 5321 asks for where go-smtp's own reply differs: the checks,
+// and the rewriting of go-smtp's replies that conn.serverReply applies.
+
+// pendingCmd is a client command that awaits its reply.
+type pendingCmd struct {
+	stage Stage
+	known bool // the verb is an SMTP command (RFC 5321 4.1 and extensions)
+}
+
+// knownVerb reports whether an upper-case verb is a command the sink knows
+// of, implemented or not.
+func knownVerb(v string) bool {
+	switch v {
+	case "EHLO", "HELO", "LHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP", "QUIT",
+		"VRFY", "EXPN", "HELP", "SEND", "SOML", "SAML", "TURN", "AUTH", "STARTTLS":
+		return true
+	}
+	return false
+}
+
+// Replies the sink gives in place of go-smtp's.
+var (
+	// RFC 5321 4.2.4: 500 for a command that is not recognized; 501 is for
+	// a known command whose arguments are wrong.
+	replyUnrecognized = Reply{Code: 500, Enhanced: "5.5.2", Text: "Command unrecognized: not an SMTP command (RFC 5321 4.2.4)"}
+	// RFC 5321 3.8: a server that ends the session says 421 first.
+	replyTooManyErrors = Reply{Code: 421, Enhanced: "4.7.0", Text: "Too many unrecognized commands: closing the connection (RFC 5321 3.8)"}
+)
+
+// parseWireReply reads the code and the enhanced code of the last line of
+// a reply as go-smtp wrote it ("502 5.5.1 text\r\n").
+func parseWireReply(r []byte) (code int, enhanced string, text string) {
+	last := bytes.TrimRight(r, "\r\n")
+	if i := bytes.LastIndexByte(last, '\n'); i >= 0 {
+		last = last[i+1:]
+	}
+	if len(last) < 3 {
+		return 0, "", ""
+	}
+	code, _ = strconv.Atoi(string(last[:3]))
+	if len(last) > 4 {
+		text = string(last[4:])
+	}
+	if first, after, ok := bytes.Cut([]byte(text), []byte(" ")); ok && validEnhanced(string(first)) {
+		enhanced, text = string(first), string(after)
+	}
+	return code, enhanced, text
+}
+
+// isTooManyErrors recognises the reply go-smtp adds, unasked, before it
+// closes a connection that made too many errors.
+func isTooManyErrors(r []byte) bool {
+	code, _, text := parseWireReply(r)
+	return code == 500 && bytes.HasPrefix([]byte(text), []byte("Too many errors"))
+}
+
+// rfcReply returns the reply to send instead of go-smtp's r to cmd, or nil
+// to send r as it is. Only replies go-smtp writes itself are rewritten: the
+// state checked here shows that no rule of the sink was asked.
+func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
+	code, enhanced, text := parseWireReply(r)
+	switch {
+	case code == 501 && cmd.stage == "other" && !cmd.known:
+		// go-smtp answers 501 "Bad command" to a verb it cannot parse.
+		return &replyUnrecognized
+	case code == 502 && enhanced == "5.5.1":
+		return c.badSequence(cmd.stage, text)
+	}
+	return nil
+}
+
+// badSequence turns go-smtp's 502 5.5.1 ("command not implemented") for a
+// command sent out of order into 503 5.5.1 (RFC 5321 4.1.4, 4.3.2).
+func (c *conn) badSequence(stage Stage, text string) *Reply {
+	bad := func(why string) *Reply {
+		return &Reply{Code: 503, Enhanced: "5.5.1", Text: "Bad sequence of commands: " + why + " (RFC 5321 4.1.4)"}
+	}
+	inTransfer := bytes.Contains([]byte(text), []byte("during message transfer"))
+	switch stage {
+	case StageMail, StageAuth:
+		if c.sess == nil {
+			return bad("send EHLO or HELO first")
+		}
+		if inTransfer {
+			return bad("finish the BDAT transfer first")
+		}
+	case StageRcpt:
+		if c.sess == nil || !c.sess.inTxn {
+			return bad("send MAIL FROM first")
+		}
+		if inTransfer {
+			return bad("finish the BDAT transfer first")
+		}
+	case StageData, StageDataEnd:
+		if c.sess == nil || !c.sess.inTxn {
+			return bad("send MAIL FROM and RCPT TO first")
+		}
+		if len(c.sess.rcpts) > 0 {
+			return nil
+		}
+		if c.rcptTried > 0 {
+			// RFC 5321 3.3: no valid recipients may also be 554.
+			return &Reply{Code: 554, Enhanced: "5.5.1", Text: "No valid recipients: every RCPT TO of this transaction was refused (RFC 5321 3.3)"}
+		}
+		return bad("send RCPT TO first")
+	}
+	return nil
+}
+
+// addressFault explains why a path from MAIL or RCPT cannot be a mailbox,
+// or returns "" when it may be one. RFC 5321 4.1.2 allows no control
+// character in a mailbox, quoted or not (qtextSMTP and atext start at
+// %d32), and RFC 6531 adds only UTF-8 above %d127.
+func addressFault(addr string) string {
+	for i := 0; i < len(addr); i++ {
+		if b := addr[i]; b < 0x20 || b == 0x7f {
+			return fmt.Sprintf("control character 0x%02x at octet %d is not allowed in a mailbox (RFC 5321 4.1.2)", b, i+1)
+		}
+	}
+	return ""
+}
+
+// lineGuard follows the length of the client's current line as go-smtp's
+// line limit counts it, so that conn.Read can hand go-smtp the complete
+// lines before an overlong one in a Read of their own: go-smtp drops the
+// whole Read in which the limit is passed, and with it the commands a
+// pipelining client sent before the overlong line (RFC 2920 3.1: each
+// gets its reply).
+type lineGuard struct {
+	limit int // go-smtp's MaxLineLength; 0 for none
+	cur   int
+}
+
+// cut returns how many octets of b to pass on now.
+func (g *lineGuard) cut(b []byte) int {
+	if g.limit <= 0 {
+		return len(b)
+	}
+	cur, start, over := g.cur, 0, -1
+	for i, ch := range b {
+		// The same count as go-smtp's lineLimitReader.
+		if ch == '\n' {
+			cur = 0
+			start = i + 1
+		}
+		cur++
+		if cur > g.limit && over < 0 {
+			over = start
+		}
+	}
+	if over > 0 {
+		g.cur = 1 // the '\n' before b[over] counts as 1, as go-smtp counts it
+		return over
+	}
+	g.cur = cur
+	return len(b)
+}
+
+// readMessage reads a message into one slice: sized for the SIZE the client
+// declared (RFC 1870) when it declared one, and never grown past the
+// listener's limit, so that a message at the limit (or a client streaming
+// past it) costs about the limit rather than the next power of two.
+func readMessage(r io.Reader, hint, limit int64) ([]byte, error) {
+	size := int64(32 << 10)
+	if hint > 0 {
+		size = hint + 1 // one more octet to see the end
+	}
+	if limit > 0 {
+		size = min(size, limit+1)
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			next := int64(2 * cap(buf))
+			if limit > 0 && int64(cap(buf)) <= limit {
+				next = min(next, limit+1)
+			}
+			nb := make([]byte, len(buf), next)
+			copy(nb, buf)
+			buf = nb
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
