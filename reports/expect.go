@@ -55,8 +55,9 @@ type AggregateExpectation struct {
 	// TimeToDeliveryP50 and P99 bound delivery time percentiles.
 	TimeToDeliveryP50 config.Duration `yaml:"time_to_delivery_p50"`
 	TimeToDeliveryP99 config.Duration `yaml:"time_to_delivery_p99"`
-	// MaxConcurrentPerDestination is checked by the runner, which can see
-	// connections; reports only carries it.
+	// MaxConcurrentPerDestination bounds the connections open at once to
+	// each destination. Only a replay can check it: it counts them at the
+	// sink's listeners.
 	MaxConcurrentPerDestination int `yaml:"max_concurrent_per_destination"`
 }
 

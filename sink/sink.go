@@ -361,6 +361,7 @@ type listener struct {
 	limiter               *rateLimiter
 	rateReply             Reply
 	active                atomic.Int64
+	peak                  atomic.Int64 // the most connections open at once
 	greeting              string
 	hide                  map[string]bool
 }
@@ -490,6 +491,7 @@ func (l *listener) admit(raw net.Conn) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	n := l.active.Add(1)
+	l.notePeak(n)
 	if max := l.cfg.Limits.MaxConnections; max > 0 && n > int64(max) {
 		go c.refuse(Reply{Code: 421, Enhanced: "4.7.0", Text: l.cfg.Hostname + " has too many connections, try again later"})
 		return

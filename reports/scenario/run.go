@@ -173,6 +173,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Outcome, error) {
 		vc.AdvanceTo(next)
 		out.Jumps++
 	}
+	peaks := sk.PeakConnections()
 	if err := shutdown(rl.Shutdown); err != nil {
 		opts.Logger.Warn("replay: relay shutdown", "err", err)
 	}
@@ -186,6 +187,9 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Outcome, error) {
 	normalize(data, subs)
 	out.Data = data
 	out.Results = reports.Evaluate(data, sc.Expect)
+	if limit := sc.Expect.Aggregate.MaxConcurrentPerDestination; limit > 0 {
+		out.Results = append(out.Results, concurrencyResult(limit, peaks))
+	}
 	out.Virtual = data.Last.Sub(start)
 	out.Wall = time.Since(wallStart)
 	return out, nil
@@ -375,3 +379,25 @@ func shutdown(f func(context.Context) error) error {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// concurrencyResult checks the most connections the relay held open at once
+// to each sink listener (a destination of the scenario).
+func concurrencyResult(limit int, peaks map[string]int64) reports.Result {
+	r := reports.Result{Name: "aggregate max_concurrent_per_destination", Pass: true}
+	names := make([]string, 0, len(peaks))
+	for n := range peaks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var over []string
+	for _, n := range names {
+		if peaks[n] > int64(limit) {
+			over = append(over, fmt.Sprintf("%s had %d connections open at once", n, peaks[n]))
+		}
+	}
+	if len(over) > 0 {
+		r.Pass = false
+		r.Message = fmt.Sprintf("expected at most %d concurrent connections per destination: %s", limit, strings.Join(over, ", "))
+	}
+	return r
+}

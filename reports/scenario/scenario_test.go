@@ -65,6 +65,7 @@ func TestWrongExpectationsFail(t *testing.T) {
 		{"greylisting.yaml", "dsn: none", "dsn: sent", "greylist5m+user1@example.test (message msg-1): expected a DSN to be sent, none was; timeline:\n  #1  +0s"},
 		{"expiry.yaml", "status: expired", "status: delivered", "ops@busy.test (message msg-1): expected status delivered, got expired"},
 		{"smarthost-failover.yaml", "path: backup", "path: primary", "expected path primary, got \"backup\""},
+		{"connection-limit.yaml", "max_connections: 3, messages_per_connection: 10", "max_connections: 50, messages_per_connection: 1", "expected at most 3 concurrent connections per destination: mx had"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
