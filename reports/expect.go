@@ -38,7 +38,10 @@ type RecipientExpectation struct {
 	Path        string          `yaml:"path"`
 	Category    string          `yaml:"category"`
 	// DSN is "sent" or "none"; DSNStatus is the status code it carries.
-	DSN        string `yaml:"dsn"`
+	DSN string `yaml:"dsn"`
+	// DSNStatus is the status the DSN must carry ("5.1.1", or a prefix
+	// such as "5." or "4.4").
+	DSNStatus  string `yaml:"dsn_status"`
 	Suppressed *bool  `yaml:"suppressed"`
 	// LastCode is the reply code of the last attempt (exact, "4xx" or "5xx").
 	LastCode string `yaml:"last_code"`
@@ -263,6 +266,13 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 	}
 	if e.DSN == "none" && r.DSN {
 		why = append(why, "expected no DSN, one was sent")
+	}
+	if e.DSNStatus != "" && (!r.DSN || !strings.HasPrefix(r.DSNStatus, e.DSNStatus)) {
+		if r.DSN {
+			why = append(why, fmt.Sprintf("expected a DSN with status %s, got %s", e.DSNStatus, r.DSNStatus))
+		} else {
+			why = append(why, fmt.Sprintf("expected a DSN with status %s, none was sent", e.DSNStatus))
+		}
 	}
 	if e.Suppressed != nil && *e.Suppressed != (r.Status == "suppressed" || r.Suppressed) {
 		why = append(why, fmt.Sprintf("expected suppressed=%v, got %v", *e.Suppressed, !*e.Suppressed))

@@ -47,6 +47,10 @@ recipients:
 		{"share", `
 aggregate: {delivered_share: 0.9}
 `, []bool{false}, "expected at least 90.0% delivered, got 66.7% (2 of 3)"},
+		{"dsn status", `
+recipients:
+  - {match: "*@c.test", dsn_status: "4."}
+`, []bool{false}, "expected a DSN with status 4., got 5.1.1"},
 		{"no dsn", `
 recipients:
   - {match: "*@c.test", dsn: none, suppressed: true}

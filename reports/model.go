@@ -43,6 +43,8 @@ type Recipient struct {
 	Category string `json:"category,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 	DSN      bool   `json:"dsn,omitempty"`
+	// DSNStatus is the status code the DSN about this recipient carried.
+	DSNStatus string `json:"dsn_status,omitempty"`
 	// Suppressed is set when the recipient's address was put on the
 	// suppression list because of this message.
 	Suppressed bool      `json:"suppressed,omitempty"`
@@ -97,6 +99,7 @@ type payload struct {
 	Stage      string          `json:"stage"`
 	LatencyMS  float64         `json:"latency_ms"`
 	DSN        bool            `json:"dsn"`
+	Status     string          `json:"status"`
 	Suppressed bool            `json:"suppressed"`
 }
 
@@ -192,6 +195,9 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		r.Category, r.Reason = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason)
 	case events.RelayDSN:
 		r.DSN = true
+		if p.Status != "" {
+			r.DSNStatus = p.Status
+		}
 	default:
 		if events.Terminal(e.Kind) {
 			r.Status = strings.TrimPrefix(e.Kind, "relay.")
