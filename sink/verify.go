@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -108,13 +109,46 @@ func orNone(s string) string {
 	return strings.ToLower(s)
 }
 
-// withHeader returns raw with the header field in front.
+// withHeader returns raw with the header field in front, and without the
+// Authentication-Results fields the message brought that claim the same
+// authserv-id: RFC 8601 5 asks a verifier to remove such forgeries.
 func withHeader(header string, raw []byte) []byte {
 	if header == "" {
 		return raw
 	}
+	id := authservID(header[len("authentication-results:"):])
 	out := make([]byte, 0, len(header)+2+len(raw))
 	out = append(out, header...)
 	out = append(out, "\r\n"...)
-	return append(out, raw...)
+	dropping := false
+	for rest := raw; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line = rest[:i+1]
+		}
+		rest = rest[len(line):]
+		if t := bytes.TrimRight(line, "\r\n"); len(t) == 0 {
+			out = append(out, line...)
+			return append(out, rest...) // the body, as it came
+		}
+		if line[0] != ' ' && line[0] != '\t' { // a new field (RFC 5322 2.2.3)
+			name, value, ok := bytes.Cut(line, []byte(":"))
+			dropping = ok && strings.EqualFold(string(bytes.TrimSpace(name)), "authentication-results") &&
+				id != "" && authservID(string(value)) == id
+		}
+		if !dropping {
+			out = append(out, line...)
+		}
+	}
+	return out
+}
+
+// authservID is the authserv-id at the start of an Authentication-Results
+// value (RFC 8601 2.2), lower case.
+func authservID(value string) string {
+	id, _, _ := strings.Cut(value, ";")
+	if f := strings.Fields(id); len(f) > 0 {
+		return strings.ToLower(f[0])
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -225,4 +226,48 @@ func TestDMARCRuleMatching(t *testing.T) {
 			t.Errorf("dmarc: %s against %+v: got %v, want %v", tc.cond, tc.auth, got, tc.want)
 		}
 	}
+}
+
+func TestWithHeaderDropsForgedResults(t *testing.T) {
+	t.Parallel()
+	const ours = "Authentication-Results: relaylab; spf=pass smtp.mailfrom=a@b.test"
+	tests := []struct {
+		name, raw, want string
+	}{
+		{"plain", "From: a@b.test\r\n\r\nbody\r\n", "From: a@b.test\r\n\r\nbody\r\n"},
+		{"forged, folded", "Authentication-Results: relaylab;\r\n\tdmarc=pass\r\nFrom: a@b.test\r\n\r\nbody\r\n", "From: a@b.test\r\n\r\nbody\r\n"},
+		{"forged, other case and a version", "authentication-results:  RELAYLAB 1 ; dkim=pass\r\nFrom: a@b.test\r\n\r\nb\r\n", "From: a@b.test\r\n\r\nb\r\n"},
+		{"another server's", "Authentication-Results: mx.other.test; spf=fail\r\nFrom: a@b.test\r\n\r\nb\r\n", "Authentication-Results: mx.other.test; spf=fail\r\nFrom: a@b.test\r\n\r\nb\r\n"},
+		{"in the body", "From: a@b.test\r\n\r\nAuthentication-Results: relaylab; x\r\n", "From: a@b.test\r\n\r\nAuthentication-Results: relaylab; x\r\n"},
+		{"bare LF", "Authentication-Results: relaylab; x\nFrom: a@b.test\n\nb\n", "From: a@b.test\n\nb\n"},
+		{"header only", "Subject: x\r\nAuthentication-Results: relaylab; x", "Subject: x\r\n"},
+	}
+	for _, tc := range tests {
+		got := string(withHeader(ours, []byte(tc.raw)))
+		if want := ours + "\r\n" + tc.want; got != want {
+			t.Errorf("%s:\ngot  %q\nwant %q", tc.name, got, want)
+		}
+	}
+	if got := string(withHeader("", []byte("x"))); got != "x" {
+		t.Errorf("no header: got %q", got)
+	}
+}
+
+// FuzzWithHeader: any message gets our field first and keeps its body.
+func FuzzWithHeader(f *testing.F) {
+	for _, s := range []string{"From: a\r\n\r\nbody", "Authentication-Results: relaylab; x\r\n\r\n", "\r\n\r\n", ":\n \n", "Authentication-Results:\r\n relaylab\r\n\r\nb"} {
+		f.Add([]byte(s))
+	}
+	const ours = "Authentication-Results: relaylab; dmarc=pass"
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got := withHeader(ours, raw)
+		if !bytes.HasPrefix(got, []byte(ours+"\r\n")) {
+			t.Fatalf("our field is not first: %q", got)
+		}
+		if i := bytes.Index(raw, []byte("\n\r\n")); i >= 0 && bytes.Index(raw, []byte("\n\n")) < 0 {
+			if body := raw[i:]; !bytes.HasSuffix(got, body) {
+				t.Fatalf("body changed: %q -> %q", raw, got)
+			}
+		}
+	})
 }
