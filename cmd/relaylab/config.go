@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/store"
@@ -122,4 +124,36 @@ func openStore(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logg
 		return nil, fmt.Errorf("%w (check that the directory exists and is writable)", err)
 	}
 	return st, nil
+}
+
+// daemonFlags are the flags the long-running commands (serve, sink, relay)
+// share.
+type daemonFlags struct {
+	db, config, level *string
+	grace             *time.Duration
+}
+
+func addDaemonFlags(fs *flag.FlagSet, configHelp string) daemonFlags {
+	return daemonFlags{
+		db:     fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in the config)"),
+		config: fs.String("config", "", configHelp),
+		level:  fs.String("log-level", "info", "debug, info, warn or error"),
+		grace:  fs.Duration("shutdown-grace", 10*time.Second, "how long sessions and deliveries in progress may finish on SIGINT/SIGTERM"),
+	}
+}
+
+// parse reads args, refuses stray arguments and returns the logger.
+func (d daemonFlags) parse(e *env, fs *flag.FlagSet, args []string) (*slog.Logger, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usageError("unexpected argument %q", fs.Arg(0))
+	}
+	return newLogger(e, *d.level)
+}
+
+// shutdownContext bounds a graceful shutdown by --shutdown-grace.
+func (d daemonFlags) shutdownContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), *d.grace)
 }

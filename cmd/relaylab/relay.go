@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/relaylab/relaylab/relay"
 )
@@ -16,22 +15,13 @@ func init() {
 func runRelay(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "relay", "[--listen ADDR] [--db PATH] [--config FILE] [--smarthost HOST:PORT]")
 	listen := fs.String("listen", "", "submission listener address (default relay.listen, 127.0.0.1:2587)")
-	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in the config)")
-	cfgPath := fs.String("config", "", "YAML configuration file (its relay: and store: sections are used)")
+	df := addDaemonFlags(fs, "YAML configuration file (its relay: and store: sections are used)")
 	smarthost := fs.String("smarthost", "", "send everything through this HOST:PORT (STARTTLS when offered, no verification), replacing the configured paths and routes")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
-	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long deliveries in progress may finish on SIGINT/SIGTERM")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError("unexpected argument %q", fs.Arg(0))
-	}
-	log, err := newLogger(e, *level)
+	log, err := df.parse(e, fs, args)
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfig(*df.config)
 	if err != nil {
 		return err
 	}
@@ -48,7 +38,7 @@ func runRelay(ctx context.Context, e *env, args []string) error {
 	if err := cfg.Relay.Validate("relay"); err != nil {
 		return usageError("%v", err)
 	}
-	st, err := openStore(ctx, cfg, *db, log)
+	st, err := openStore(ctx, cfg, *df.db, log)
 	if err != nil {
 		return err
 	}
@@ -75,8 +65,8 @@ func runRelay(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "Ctrl-C stops; `relaylab queue list` shows the queue.")
 	<-ctx.Done()
-	log.Info("shutting down", "grace", *grace)
-	sctx, cancel := context.WithTimeout(context.Background(), *grace)
+	log.Info("shutting down", "grace", *df.grace)
+	sctx, cancel := df.shutdownContext()
 	defer cancel()
 	return rl.Shutdown(sctx)
 }

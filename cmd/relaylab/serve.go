@@ -28,23 +28,14 @@ type component struct {
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve", "[--db PATH] [--config FILE] [--demo]")
-	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in the config)")
-	cfgPath := fs.String("config", "", "YAML configuration file (default: built-in loopback defaults)")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
-	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight sessions may finish on SIGINT/SIGTERM")
+	df := addDaemonFlags(fs, "YAML configuration file (default: built-in loopback defaults)")
 	demo := fs.Bool("demo", false, "feed a steady stream of sample mail through the relay and the sink's behaviours (retries every 20-60 s)")
 	demoEvery := fs.Duration("demo-interval", 3*time.Second, "with --demo, the time between sample messages")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError("unexpected argument %q", fs.Arg(0))
-	}
-	log, err := newLogger(e, *level)
+	log, err := df.parse(e, fs, args)
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := loadConfig(*df.config)
 	if err != nil {
 		return err
 	}
@@ -54,13 +45,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			cfg.Relay.Paths[i].Backoff = config.Duration(30 * time.Second) // a 421 rests the smarthost briefly
 		}
 	}
-	st, err := openStore(ctx, cfg, *db, log)
+	st, err := openStore(ctx, cfg, *df.db, log)
 	if err != nil {
 		return err
 	}
 	var running []component
 	stopAll := func() error {
-		sctx, cancel := context.WithTimeout(context.Background(), *grace)
+		sctx, cancel := df.shutdownContext()
 		defer cancel()
 		var errs []error
 		for i := len(running) - 1; i >= 0; i-- {
@@ -103,7 +94,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		running = append(running, component{"web", ui.Shutdown})
 	}
-	fmt.Fprintf(e.stdout, "relaylab is running; the store is %s\n", storePath(cfg, *db))
+	fmt.Fprintf(e.stdout, "relaylab is running; the store is %s\n", storePath(cfg, *df.db))
 	if ui != nil {
 		fmt.Fprintf(e.stdout, "web UI        http://%s/\n", ui.Addr())
 	}
@@ -125,10 +116,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	for {
 		select {
 		case <-ctx.Done():
-			log.Info("shutting down", "grace", *grace)
+			log.Info("shutting down", "grace", *df.grace)
 			return stopAll()
 		case <-e.hup:
-			next, err := loadConfig(*cfgPath)
+			next, err := loadConfig(*df.config)
 			if err != nil {
 				log.Error("SIGHUP: configuration not reloaded", "err", err)
 				continue

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/relaylab/relaylab/sink"
 )
@@ -17,23 +16,14 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "sink", "[--listen ADDR]... [--db PATH] [--config FILE]")
 	var listen multiFlag
 	fs.Var(&listen, "listen", "host:port to listen on (repeatable; replaces the configured addresses in order, adds listeners beyond them)")
-	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in the config)")
-	cfgPath := fs.String("config", "", "YAML configuration file with a sink: section (default: one listener on 127.0.0.1:2525)")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
+	df := addDaemonFlags(fs, "YAML configuration file with a sink: section (default: one listener on 127.0.0.1:2525)")
 	seed := fs.Int64("seed", 1, "seed of the probabilities in rules and directives, so a chaos run can be repeated")
-	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long in-flight sessions may finish on SIGINT/SIGTERM")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError("unexpected argument %q", fs.Arg(0))
-	}
-	log, err := newLogger(e, *level)
+	log, err := df.parse(e, fs, args)
 	if err != nil {
 		return err
 	}
 	load := func() (*fileConfig, error) {
-		cfg, err := loadConfig(*cfgPath)
+		cfg, err := loadConfig(*df.config)
 		if err != nil {
 			return nil, err
 		}
@@ -46,7 +36,7 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, *db, log)
+	st, err := openStore(ctx, cfg, *df.db, log)
 	if err != nil {
 		return err
 	}
@@ -58,15 +48,15 @@ func runSink(ctx context.Context, e *env, args []string) error {
 		st.Close()
 		return err
 	}
-	fmt.Fprintf(e.stdout, "relaylab sink is running; the store is %s\n", storePath(cfg, *db))
+	fmt.Fprintf(e.stdout, "relaylab sink is running; the store is %s\n", storePath(cfg, *df.db))
 	printSinkAddrs(e, sk)
 	fmt.Fprintf(e.stdout, "try: swaks --server %s --to 'rcpt550@example.test'   (rejected at RCPT)\n", firstAddr(sk))
 	fmt.Fprintln(e.stdout, "SIGHUP reloads the rules; Ctrl-C stops.")
 	for {
 		select {
 		case <-ctx.Done():
-			log.Info("shutting down", "grace", *grace)
-			sctx, cancel := context.WithTimeout(context.Background(), *grace)
+			log.Info("shutting down", "grace", *df.grace)
+			sctx, cancel := df.shutdownContext()
 			serr := sk.Shutdown(sctx)
 			cancel()
 			if cerr := st.Close(); cerr != nil && serr == nil {
