@@ -166,11 +166,14 @@ func (g *lineGuard) cut(b []byte) int {
 	return len(b)
 }
 
-// readMessage reads a message into one slice: sized for the SIZE the client
-// declared (RFC 1870) when it declared one, and never grown past the
-// listener's limit, so that a message at the limit (or a client streaming
-// past it) costs about the limit rather than the next power of two.
+// readMessage reads a message into one slice. It reads into chunks of at
+// most 1 MiB (the first one sized for the SIZE the client declared, RFC
+// 1870) and joins them at the end, so that a client streaming past the
+// listener's limit costs about the limit in memory, not the next power of
+// two plus the copy before it; a message within the limit costs at most
+// twice its size for the moment of the join, once when SIZE was right.
 func readMessage(r io.Reader, hint, limit int64) ([]byte, error) {
+	const maxChunk = 1 << 20
 	size := int64(32 << 10)
 	if hint > 0 {
 		size = hint + 1 // one more octet to see the end
@@ -178,24 +181,30 @@ func readMessage(r io.Reader, hint, limit int64) ([]byte, error) {
 	if limit > 0 {
 		size = min(size, limit+1)
 	}
+	var chunks [][]byte
+	total := 0
 	buf := make([]byte, 0, size)
 	for {
 		if len(buf) == cap(buf) {
-			next := int64(2 * cap(buf))
-			if limit > 0 && int64(cap(buf)) <= limit {
-				next = min(next, limit+1)
-			}
-			nb := make([]byte, len(buf), next)
-			copy(nb, buf)
-			buf = nb
+			chunks = append(chunks, buf)
+			buf = make([]byte, 0, min(2*cap(buf), maxChunk))
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
+		total += n
 		if err == io.EOF {
-			return buf, nil
+			break
 		}
 		if err != nil {
-			return buf, err
+			return nil, err
 		}
 	}
+	if len(chunks) == 0 {
+		return buf, nil
+	}
+	msg := make([]byte, 0, total)
+	for _, c := range chunks {
+		msg = append(msg, c...)
+	}
+	return append(msg, buf...), nil
 }

@@ -1,0 +1,265 @@
+package sink
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// TestRFCReplies checks the whole reply, enhanced code included, where the
+// sink corrects go-smtp: each line is a command and the reply it must get.
+func TestRFCReplies(t *testing.T) {
+	t.Parallel()
+	s, _ := testSink(t, nil, nil)
+	addr := addrOf(t, s, "mx")
+	type step struct {
+		cmd  string
+		code int
+		text string // the reply contains it
+	}
+	cases := []struct {
+		name  string
+		ehlo  bool
+		steps []step
+	}{
+		{"MAIL before EHLO", false, []step{{"MAIL FROM:<a@x.test>", 503, "5.5.1 Bad sequence of commands: send EHLO"}}},
+		{"AUTH before EHLO", false, []step{{"AUTH PLAIN", 503, "5.5.1"}}},
+		{"RCPT before MAIL", true, []step{{"RCPT TO:<u@sink.test>", 503, "5.5.1 Bad sequence of commands: send MAIL FROM first"}}},
+		{"DATA before MAIL", true, []step{{"DATA", 503, "5.5.1 Bad sequence of commands: send MAIL FROM and RCPT TO first"}}},
+		{"DATA before RCPT", true, []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"DATA", 503, "5.5.1 Bad sequence of commands: send RCPT TO first"}}},
+		{"DATA after every RCPT refused", true, []step{
+			{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<rcpt550@sink.test>", 550, "5.1.1"},
+			{"DATA", 554, "5.5.1 No valid recipients"},
+			// A new transaction starts the count again.
+			{"RSET", 250, ""}, {"MAIL FROM:<a@x.test>", 250, ""}, {"DATA", 503, "5.5.1"},
+		}},
+		// A rule's own 502 is the tester's wish, not go-smtp's.
+		{"502 from a directive stays", true, []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<rcpt502-5.5.1@sink.test>", 502, "5.5.1"}}},
+		{"unknown verb of five letters", true, []step{{"XYZZY", 500, "5.5.2 Command unrecognized"}}},
+		{"unknown verb with an argument", true, []step{{"FOOBAR baz", 500, "5.5.2"}}},
+		{"unknown verb of four letters", true, []step{{"FOOB", 500, "5.5.2"}}},
+		{"known verb, bad syntax", true, []step{{"QUIT ", 501, "5.5.2"}}},
+		{"not implemented stays 502", true, []step{{"EXPN list", 502, "5.5.1"}}},
+		{"NUL in the sender", true, []step{{"MAIL FROM:<a\x00b@x.test>", 553, "5.1.7 Bad sender address syntax: control character 0x00"}}},
+		{"DEL in the recipient", true, []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<u\x7f@sink.test>", 553, "5.1.3 Bad recipient address syntax"}}},
+		{"tab in a quoted sender", true, []step{{"MAIL FROM:<\"a\tb\"@x.test>", 553, "5.1.7"}}},
+		{"UTF-8 sender is fine", true, []step{{"MAIL FROM:<ü@x.test> SMTPUTF8", 250, ""}}},
+		{"SIZE within the limit", true, []step{{"MAIL FROM:<a@x.test> SIZE=40", 250, ""}, {"RCPT TO:<u@sink.test>", 250, ""}, {"DATA", 354, ""}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := dial(t, addr)
+			if tc.ehlo {
+				c.greet()
+			} else if code, msg := c.read(); code != 220 {
+				t.Fatalf("greeting: %d %q", code, msg)
+			}
+			for _, st := range tc.steps {
+				c.expect(st.code, st.text, "%s", st.cmd)
+			}
+		})
+	}
+}
+
+// TestTooManyErrorsCloses421 checks that the session ends with one 421 and
+// a closed connection, after a reply to each of the commands before it.
+func TestTooManyErrorsCloses421(t *testing.T) {
+	t.Parallel()
+	s, _ := testSink(t, nil, nil)
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	io.WriteString(c.nc, strings.Repeat("XYZZY\r\n", 10))
+	for i := range 4 {
+		if code, msg := c.read(); code != 500 {
+			t.Fatalf("error %d: got %d %q, want 500", i+1, code, msg)
+		}
+	}
+	if code, msg := c.read(); code != 421 || !strings.HasPrefix(msg, "4.7.0 ") {
+		t.Fatalf("after 4 errors: got %d %q, want 421 4.7.0", code, msg)
+	}
+	if code, msg := c.read(); code != 0 {
+		t.Fatalf("a reply %d %q after the 421; want the connection closed", code, msg)
+	}
+}
+
+// TestPipelinedBeforeOverlongLine sends a whole transaction and an overlong
+// message line in one write, with a small line limit.
+func TestPipelinedBeforeOverlongLine(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, func(c *Config) { c.Listeners[0].Limits.MaxLineLength = 600 })
+	c := dial(t, addrOf(t, s, "mx"))
+	if code, msg := c.read(); code != 220 {
+		t.Fatalf("greeting: %d %q", code, msg)
+	}
+	io.WriteString(c.nc, "EHLO x.test\r\nMAIL FROM:<p@x.test>\r\nRCPT TO:<u@sink.test>\r\nDATA\r\nSubject: x\r\n\r\n"+
+		strings.Repeat("z", 700)+"\r\n.\r\nNOOP\r\n")
+	for i, want := range []int{250, 250, 250, 354, 500} {
+		if code, msg := c.read(); code != want {
+			t.Fatalf("reply %d: got %d %q, want %d", i+1, code, msg, want)
+		}
+	}
+	if code, msg := c.read(); code != 0 {
+		t.Fatalf("a reply %d %q after the 500; want the connection closed", code, msg)
+	}
+	waitSessions(t, st, 1)
+	if n := itCount(t, st.DB(), `SELECT COUNT(*) FROM sink_messages WHERE code = 250`); n != 0 {
+		t.Errorf("%d messages accepted; the one with the overlong line must not be", n)
+	}
+}
+
+func TestLineGuardCut(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		limit   int
+		cur     int
+		in      string
+		want    int
+		wantCur int
+	}{
+		{"no limit", 0, 0, strings.Repeat("a", 50) + "\n", 51, 0},
+		{"short lines", 10, 0, "abc\r\ndef\r\n", 10, 1},
+		{"partial line carries on", 10, 0, "abcdef", 6, 6},
+		{"overlong after two lines", 10, 0, "ab\r\ncd\r\n" + strings.Repeat("x", 20), 8, 1},
+		{"overlong from the start", 10, 0, strings.Repeat("x", 20) + "\r\nok\r\n", 26, 1},
+		{"overlong line begun in an earlier read", 10, 8, "xxxx\r\nok\r\n", 10, 1},
+		{"line that fits exactly", 5, 0, "abcd\n", 5, 1},
+		{"the newline counts toward the next line", 5, 0, "a\nabcde\n", 2, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := lineGuard{limit: tc.limit, cur: tc.cur}
+			if got := g.cut([]byte(tc.in)); got != tc.want || g.cur != tc.wantCur {
+				t.Errorf("cut(%q) = %d with cur %d, want %d with cur %d", tc.in, got, g.cur, tc.want, tc.wantCur)
+			}
+		})
+	}
+}
+
+// FuzzLineGuard checks that what cut passes on never holds a line over the
+// limit after a complete line, and that it always passes something.
+func FuzzLineGuard(f *testing.F) {
+	f.Add([]byte("EHLO x\r\nNOOP\r\n"+strings.Repeat("y", 40)), uint8(16))
+	f.Add([]byte("\n\n\n"), uint8(1))
+	f.Fuzz(func(t *testing.T, b []byte, limit uint8) {
+		g := lineGuard{limit: int(limit)}
+		for len(b) > 0 {
+			n := g.cut(b)
+			if n <= 0 || n > len(b) {
+				t.Fatalf("cut returned %d of %d", n, len(b))
+			}
+			if n < len(b) && b[n-1] != '\n' {
+				t.Fatalf("cut at %d, not after a line", n)
+			}
+			b = b[n:]
+		}
+	})
+}
+
+func TestAddressFault(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		addr string
+		bad  bool
+	}{
+		{"a@x.test", false},
+		{"", false},
+		{"\"a b\"@x.test", false},
+		{"ü@x.test", false},
+		{"a\x00@x.test", true},
+		{"a\x1f@x.test", true},
+		{"a\x7f@x.test", true},
+		{"a\t@x.test", true},
+	} {
+		if got := addressFault(tc.addr) != ""; got != tc.bad {
+			t.Errorf("addressFault(%q) = %q, want fault %v", tc.addr, addressFault(tc.addr), tc.bad)
+		}
+	}
+}
+
+func TestParseWireReply(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in             string
+		code           int
+		enhanced, text string
+	}{
+		{"502 5.5.1 Missing RCPT TO command.\r\n", 502, "5.5.1", "Missing RCPT TO command."},
+		{"250-x\r\n250 SIZE 10\r\n", 250, "", "SIZE 10"},
+		{"354 Go ahead\r\n", 354, "", "Go ahead"},
+		{"500\r\n", 500, "", ""},
+		{"5\r\n", 0, "", ""},
+	} {
+		code, enh, text := parseWireReply([]byte(tc.in))
+		if code != tc.code || enh != tc.enhanced || text != tc.text {
+			t.Errorf("parseWireReply(%q) = %d %q %q, want %d %q %q", tc.in, code, enh, text, tc.code, tc.enhanced, tc.text)
+		}
+	}
+	if !isTooManyErrors([]byte("500 5.5.1 Too many errors. Quiting now\r\n")) || isTooManyErrors([]byte("500 5.5.2 Bad\r\n")) {
+		t.Error("isTooManyErrors does not tell go-smtp's reply from others")
+	}
+}
+
+func TestReadMessage(t *testing.T) {
+	t.Parallel()
+	msg := bytes.Repeat([]byte("0123456789abcdef"), 300_000) // 4.8 MB
+	boom := errors.New("boom")
+	cases := []struct {
+		name         string
+		r            io.Reader
+		hint, limit  int64
+		want         []byte
+		err          error
+		wantExactCap bool
+	}{
+		{"empty", bytes.NewReader(nil), 0, 0, []byte{}, nil, false},
+		{"small, no limit", bytes.NewReader(msg[:100]), 0, 0, msg[:100], nil, false},
+		{"large in pieces", iotest.HalfReader(bytes.NewReader(msg)), 0, 10 << 20, msg, nil, false},
+		{"one byte at a time", iotest.OneByteReader(bytes.NewReader(msg[:70_000])), 0, 0, msg[:70_000], nil, false},
+		{"SIZE right: one buffer", bytes.NewReader(msg), int64(len(msg)), 10 << 20, msg, nil, true},
+		{"SIZE too small", bytes.NewReader(msg), 1000, 10 << 20, msg, nil, false},
+		{"SIZE beyond the limit", bytes.NewReader(msg[:5000]), 1 << 40, 10 << 20, msg[:5000], nil, false},
+		{"error", io.MultiReader(bytes.NewReader(msg[:1000]), iotest.ErrReader(boom)), 0, 0, nil, boom, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := readMessage(tc.r, tc.hint, tc.limit)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("error %v, want %v", err, tc.err)
+			}
+			if tc.err == nil && !bytes.Equal(got, tc.want) {
+				t.Fatalf("read %d bytes, not the %d sent", len(got), len(tc.want))
+			}
+			if tc.wantExactCap && cap(got) != len(tc.want)+1 {
+				t.Errorf("cap %d for a message of %d with a right SIZE, want %d", cap(got), len(tc.want), len(tc.want)+1)
+			}
+		})
+	}
+}
+
+// BenchmarkReadMessage reads a 10 MB message, the shape of a client at the
+// limit: compare B/op with and without a SIZE hint.
+func BenchmarkReadMessage(b *testing.B) {
+	msg := bytes.Repeat([]byte("x"), 10<<20)
+	for _, hint := range []int64{0, int64(len(msg))} {
+		name := "no SIZE"
+		if hint > 0 {
+			name = "SIZE"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(msg)))
+			for b.Loop() {
+				if _, err := readMessage(bytes.NewReader(msg), hint, 25<<20); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
