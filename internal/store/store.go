@@ -228,7 +228,7 @@ func (s *Store) writer() {
 // reused as they are (a Tx would prepare them again on every use).
 func (s *Store) commit(batch []*request) {
 	ctx := context.Background()
-	if _, err := s.conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+	if err := s.control(ctx, `BEGIN IMMEDIATE`); err != nil {
 		for _, r := range batch {
 			r.err <- fmt.Errorf("store: begin: %w", err)
 		}
@@ -238,7 +238,7 @@ func (s *Store) commit(batch []*request) {
 	var added []events.Event
 	for i, r := range batch {
 		if len(batch) > 1 {
-			if _, err := s.conn.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+			if err := s.control(ctx, `SAVEPOINT w`); err != nil {
 				errs[i] = err
 				continue
 			}
@@ -247,11 +247,11 @@ func (s *Store) commit(batch []*request) {
 		err := runSafely(r.fn, t)
 		if len(batch) > 1 {
 			if err != nil {
-				if _, rerr := s.conn.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
+				if rerr := s.control(ctx, `ROLLBACK TO w`); rerr != nil {
 					err = errors.Join(err, rerr)
 				}
 			}
-			if _, rerr := s.conn.ExecContext(ctx, `RELEASE w`); rerr != nil && err == nil {
+			if rerr := s.control(ctx, `RELEASE w`); rerr != nil && err == nil {
 				err = rerr
 			}
 		}
@@ -261,15 +261,15 @@ func (s *Store) commit(batch []*request) {
 		}
 	}
 	if len(batch) == 1 && errs[0] != nil {
-		if _, err := s.conn.ExecContext(ctx, `ROLLBACK`); err != nil {
+		if err := s.control(ctx, `ROLLBACK`); err != nil {
 			s.log.Error("store: rollback failed", "err", err)
 		}
 		batch[0].err <- errs[0]
 		return
 	}
-	if _, err := s.conn.ExecContext(ctx, `COMMIT`); err != nil {
+	if err := s.control(ctx, `COMMIT`); err != nil {
 		s.log.Error("store: commit failed", "err", err, "writes", len(batch))
-		if _, rerr := s.conn.ExecContext(ctx, `ROLLBACK`); rerr != nil {
+		if rerr := s.control(ctx, `ROLLBACK`); rerr != nil {
 			s.log.Error("store: rollback after a failed commit failed", "err", rerr)
 		}
 		for _, r := range batch {
@@ -283,6 +283,18 @@ func (s *Store) commit(batch []*request) {
 	for i, r := range batch {
 		r.err <- errs[i]
 	}
+}
+
+// control runs a transaction-control statement, prepared once: SQLite
+// would otherwise parse BEGIN, SAVEPOINT, RELEASE and COMMIT again for every
+// write of every batch.
+func (s *Store) control(ctx context.Context, query string) error {
+	st, err := s.stmt(query)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx)
+	return err
 }
 
 func runSafely(fn func(*Tx) error, t *Tx) (err error) {
