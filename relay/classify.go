@@ -24,7 +24,7 @@ const (
 // Rule is one row of the classification table. Empty fields match
 // everything.
 type Rule struct {
-	Stage       string      `yaml:"stage" json:"stage,omitempty"`
+	Stage       string      `yaml:"stage" json:"stage,omitempty"`       // a stage, or several separated by |
 	Code        string      `yaml:"code" json:"code,omitempty"`         // prefix of the reply code
 	Enhanced    string      `yaml:"enhanced" json:"enhanced,omitempty"` // prefix of the enhanced code
 	Text        string      `yaml:"text" json:"text,omitempty"`         // case-insensitive regexp
@@ -110,7 +110,7 @@ func (c *Classifier) Classify(r Reply) Verdict {
 	}
 	code := strconv.Itoa(r.Code)
 	for i, rule := range c.rules {
-		if rule.Stage != "" && rule.Stage != r.Stage {
+		if rule.Stage != "" && !stageIn(rule.Stage, r.Stage) {
 			continue
 		}
 		if rule.Code != "" && !strings.HasPrefix(code, rule.Code) {
@@ -122,7 +122,9 @@ func (c *Classifier) Classify(r Reply) Verdict {
 		if c.res[i] != nil && !c.res[i].MatchString(r.Text) {
 			continue
 		}
-		v = Verdict{Disposition: rule.Disposition, Category: rule.Category, Reason: rule.Reason, Advice: rule.Advice}
+		st := describeStage(r.Stage)
+		v = Verdict{Disposition: rule.Disposition, Category: rule.Category,
+			Reason: strings.ReplaceAll(rule.Reason, "{stage}", st), Advice: strings.ReplaceAll(rule.Advice, "{stage}", st)}
 		break
 	}
 	switch {
@@ -132,4 +134,42 @@ func (c *Classifier) Classify(r Reply) Verdict {
 		v.Disposition = Retry
 	}
 	return v
+}
+
+// stageIn reports whether stage is one of the |-separated stages in list.
+func stageIn(list, stage string) bool {
+	for s := range strings.SplitSeq(list, "|") {
+		if strings.TrimSpace(s) == stage {
+			return true
+		}
+	}
+	return false
+}
+
+// describeStage says where in the SMTP conversation a stage is, for the
+// {stage} placeholder of a rule's reason and advice.
+func describeStage(stage string) string {
+	switch stage {
+	case "connect":
+		return "while connecting"
+	case "greeting":
+		return "before the server's greeting"
+	case "ehlo":
+		return "at EHLO"
+	case "starttls":
+		return "at STARTTLS"
+	case "auth":
+		return "during AUTH"
+	case "mail":
+		return "at MAIL FROM"
+	case "rcpt":
+		return "at RCPT TO"
+	case "data":
+		return "at DATA or while sending the message data"
+	case "dot":
+		return "after the final dot"
+	case "":
+		return "at an unknown stage"
+	}
+	return "at stage " + stage
 }

@@ -1,6 +1,9 @@
 package relay
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestClassify(t *testing.T) {
 	t.Parallel()
@@ -30,6 +33,19 @@ func TestClassify(t *testing.T) {
 		{"unknown 4xx", Reply{Stage: "dot", Code: 450, Text: "later"}, Retry, "unclassified"},
 		{"auth", Reply{Stage: "auth", Code: 535, Enhanced: "5.7.8", Text: "bad credentials"}, Bounce, "authentication-failure"},
 		{"dmarc", Reply{Stage: "dot", Code: 550, Enhanced: "5.7.26", Text: "unauthenticated"}, Bounce, "authentication-failure"},
+		{"destination resting", Reply{Stage: "shaping", Text: "not tried: destination path:p rests until 2026-03-01T12:10:00Z after a 421 or rate limit"}, Retry, "destination-backoff"},
+		{"sending window", Reply{Stage: "shaping", Text: "outside the sending windows of route r"}, Retry, "shaping"},
+		{"lost after the dot", Reply{Stage: "dot", Text: "reading the reply: EOF"}, Retry, "connection-lost-after-data"},
+		{"timeout after the dot", Reply{Stage: "dot", Text: "reading the reply: read tcp: i/o timeout"}, Retry, "connection-lost-after-data"},
+		{"a reply after the dot is not a lost connection", Reply{Stage: "dot", Code: 451, Text: "local error"}, Retry, "unclassified"},
+		{"lost sending the data", Reply{Stage: "data", Text: "sending the message data: write: broken pipe"}, Retry, "connection"},
+		{"lost at greeting", Reply{Stage: "greeting", Text: "reading the reply: EOF"}, Retry, "connection"},
+		{"lost at rcpt", Reply{Stage: "rcpt", Text: "reading the reply: read: connection reset by peer"}, Retry, "connection"},
+		{"timeout at mail", Reply{Stage: "mail", Text: "reading the reply: i/o timeout"}, Retry, "connection"},
+		{"lost at auth is not a credentials problem", Reply{Stage: "auth", Text: "reading the reply: EOF"}, Retry, "connection"},
+		{"lost at starttls command", Reply{Stage: "starttls", Text: "reading the reply: EOF"}, Retry, "connection"},
+		{"handshake cut", Reply{Stage: "starttls", Text: "TLS handshake: EOF"}, Retry, "tls-failure"},
+		{"garbage", Reply{Stage: "ehlo", Text: `malformed reply "HTTP/1.1 400"`}, Retry, "protocol-error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,6 +56,9 @@ func TestClassify(t *testing.T) {
 			}
 			if v.Reason == "" || v.Advice == "" {
 				t.Errorf("Classify(%v) explains nothing: %+v", tt.reply, v)
+			}
+			if strings.Contains(v.Reason+v.Advice, "{stage}") {
+				t.Errorf("Classify(%v): placeholder left in %+v", tt.reply, v)
 			}
 		})
 	}
@@ -63,4 +82,50 @@ func FuzzClassify(f *testing.F) {
 			t.Fatalf("non-5xx %v bounced", r)
 		}
 	})
+}
+
+// TestClassifyReasonsNameTheStage: the reasons of connection failures say
+// where the connection was lost, and what that means for duplicates.
+func TestClassifyReasonsNameTheStage(t *testing.T) {
+	t.Parallel()
+	c, err := NewClassifier(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		reply Reply
+		want  []string
+	}{
+		{Reply{Stage: "ehlo", Text: "reading the reply: EOF"}, []string{"at EHLO", "nothing was delivered"}},
+		{Reply{Stage: "rcpt", Text: "reading the reply: i/o timeout"}, []string{"at RCPT TO", "did not answer in time"}},
+		{Reply{Stage: "dot", Text: "reading the reply: EOF"}, []string{"may already have delivered", "duplicate", "RFC 5321"}},
+		{Reply{Stage: "shaping", Text: "not tried: destination d rests until x"}, []string{"nothing was sent", "421"}},
+	}
+	for _, tt := range tests {
+		v := c.Classify(tt.reply)
+		for _, w := range tt.want {
+			if !strings.Contains(v.Reason, w) {
+				t.Errorf("Classify(%v).Reason = %q, want it to say %q", tt.reply, v.Reason, w)
+			}
+		}
+	}
+}
+
+func TestStageIn(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		list, stage string
+		want        bool
+	}{
+		{"rcpt", "rcpt", true},
+		{"mail|rcpt", "rcpt", true},
+		{"mail | rcpt", "rcpt", true},
+		{"mail|rcpt", "rc", false},
+		{"mail|rcpt", "", false},
+	}
+	for _, tt := range tests {
+		if got := stageIn(tt.list, tt.stage); got != tt.want {
+			t.Errorf("stageIn(%q, %q) = %v", tt.list, tt.stage, got)
+		}
+	}
 }

@@ -110,6 +110,9 @@ type attempt struct {
 	reply   Reply
 	latency time.Duration
 	dsn     bool // the server took the DSN parameters
+	// transcript is the SMTP conversation of this attempt (shared by the
+	// recipients of one transaction).
+	transcript string
 }
 
 // run makes one attempt for a job and records the outcome.
@@ -298,9 +301,9 @@ func (r *Relay) hostAddrs(ctx context.Context, p *path, host string) ([]string, 
 func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr string, j *job, msg messageRow, data []byte, pending []int) []attempt {
 	start := r.clock.Now()
 	out := make([]attempt, len(pending))
-	fill := func(rep Reply, c *client) []attempt {
+	fill := func(rep Reply, c *client, script string) []attempt {
 		for k, i := range pending {
-			out[k] = attempt{rcpt: i, path: p.cfg.Name, host: host, addr: addr, reply: rep, latency: r.clock.Now().Sub(start)}
+			out[k] = attempt{rcpt: i, path: p.cfg.Name, host: host, addr: addr, reply: rep, latency: r.clock.Now().Sub(start), transcript: script}
 			if c != nil && c.tls != nil {
 				out[k].tls, out[k].cipher = tls.VersionName(c.tls.Version), tls.CipherSuiteName(c.tls.CipherSuite)
 			}
@@ -309,7 +312,7 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 	}
 	// The rate wait comes first, so that no job sleeps holding a connection.
 	if err := d.wait(ctx, r.clock, r.sleep); err != nil {
-		return fill(Reply{Stage: "connect", Text: err.Error()}, nil)
+		return fill(Reply{Stage: "connect", Text: err.Error()}, nil, "")
 	}
 	key := p.cfg.Name + "|" + addr
 	env := envelope{from: msg.sender, ret: msg.ret, envid: msg.envid, data: data, eight: has8bit(data), useDSN: true}
@@ -324,24 +327,33 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 	}
 	var pc *pooled
 	var tr transaction
+	var script strings.Builder
 	for try := 0; ; try++ {
 		var failed *client
 		var err error
 		pc, failed, err = r.conn(ctx, p, d, host, addr, key)
 		if err != nil {
-			return fill(asReply(err, "connect"), failed)
+			if failed != nil {
+				script.WriteString(failed.rec.take())
+			}
+			return fill(asReply(err, "connect"), failed, script.String())
+		}
+		if pc.c.sent > 0 {
+			pc.c.rec.note("a kept connection, used for %d messages before this one", pc.c.sent)
 		}
 		tr = pc.c.send(env)
+		script.WriteString(pc.c.rec.take())
 		// A kept connection the server has meanwhile closed fails before
 		// any reply: try once more on a new one.
 		if try == 0 && pc.c.sent > 0 && tr.broken && tr.rcpts[0].Code == 0 && tr.rcpts[0].Stage == "mail" {
 			pc.c.conn.Close()
 			d.release()
+			script.WriteString("\n-- the kept connection was closed; trying again on a new one\n")
 			continue
 		}
 		break
 	}
-	fill(Reply{}, pc.c)
+	fill(Reply{}, pc.c, script.String())
 	for k := range pending {
 		out[k].reply = tr.rcpts[k]
 		out[k].dsn = tr.dsn
@@ -369,7 +381,8 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 			return pc, nil, nil
 		}
 		if d.tryAcquire() {
-			c, err := r.connect(ctx, p, host, addr, false)
+			rec := newTranscript(r.clock)
+			c, err := r.connect(ctx, p, host, addr, false, rec)
 			var se *stageError
 			if err != nil && p.cfg.TLS == "opportunistic" && errors.As(err, &se) && se.stage == "starttls" {
 				// Opportunistic TLS that fails falls back to plaintext on a
@@ -378,7 +391,8 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 					c.conn.Close()
 				}
 				r.log.Info("relay: STARTTLS failed; sending in plaintext as the path allows", "path", p.cfg.Name, "host", host, "err", err)
-				c, err = r.connect(ctx, p, host, addr, true)
+				rec.note("STARTTLS failed; a new connection in plaintext, as tls: opportunistic allows")
+				c, err = r.connect(ctx, p, host, addr, true, rec)
 			}
 			if err != nil {
 				if c != nil {
@@ -402,8 +416,8 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 
 // connect dials addr and runs greeting, EHLO, STARTTLS and AUTH as the path
 // says. On error the returned client (if any) is to be closed.
-// plain skips STARTTLS.
-func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain bool) (*client, error) {
+// plain skips STARTTLS. The conversation goes to rec.
+func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain bool, rec *transcript) (*client, error) {
 	dctx, cancel := context.WithTimeout(ctx, p.cfg.ConnectTimeout.D())
 	defer cancel()
 	dialer := r.dialer
@@ -418,6 +432,11 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 	if err != nil {
 		return nil, &stageError{"connect", err}
 	}
+	if host == addr {
+		rec.note("connected to %s", addr)
+	} else {
+		rec.note("connected to %s (%s)", addr, host)
+	}
 	serverName := host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		serverName = h
@@ -430,9 +449,11 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 			conn.Close()
 			return nil, &stageError{"starttls", fmt.Errorf("implicit TLS handshake: %w", err)}
 		}
+		st := tc.ConnectionState()
+		rec.note("TLS handshake done: %s, %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
 		conn = tc
 	}
-	c := newClient(conn, p.cfg.CommandTimeout.D(), p.cfg.DataTimeout.D())
+	c := newClient(conn, p.cfg.CommandTimeout.D(), p.cfg.DataTimeout.D(), rec)
 	if err := c.greet(p.helo); err != nil {
 		return c, err
 	}

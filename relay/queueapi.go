@@ -290,16 +290,19 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error 
 				StateBounced, rep.Code, rep.Enhanced, rep.Text, v.Category, v.Reason, now.UnixNano(), rid); err != nil {
 				return err
 			}
-			if _, err := tx.Append(events.Event{Kind: events.RelayBounced, Time: now, Message: id, Recipient: addr}.WithPayload(map[string]any{
+			pl := map[string]any{
 				"async": true, "previous_state": state, "reply": rep, "category": v.Category, "reason": v.Reason, "advice": v.Advice,
 				"reporting_mta": p.Report.ReportingMTA, "remote_mta": rc.RemoteMTA,
-			})); err != nil {
-				return err
 			}
 			if strings.HasPrefix(rc.Status, "5") && !r.cfg.Suppression.Disabled {
 				if err := r.suppressTx(tx, addr, v.Category, rep.String(), "dsn", now); err != nil {
 					return err
 				}
+				pl["suppressed"] = true
+				pl["suppression_reason"] = bounceSuppressionReason(v.Category, rep)
+			}
+			if _, err := tx.Append(events.Event{Kind: events.RelayBounced, Time: now, Message: id, Recipient: addr}.WithPayload(pl)); err != nil {
+				return err
 			}
 			matched++
 		}

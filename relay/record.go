@@ -64,10 +64,14 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 				continue
 			}
 			c := j.rcpts[a.rcpt]
-			if _, err := tx.Append(events.Event{Kind: events.RelayAttempt, Time: now, Message: c.msgID, Recipient: c.address, Path: a.path, Target: a.host}.WithPayload(map[string]any{
+			pl := map[string]any{
 				"attempt": c.attempts + 1, "route": j.route.name, "path": a.path, "host": a.host, "address": a.addr,
 				"tls": a.tls, "cipher": a.cipher, "reply": a.reply, "latency_ms": a.latency.Milliseconds(),
-			})); err != nil {
+			}
+			if a.transcript != "" {
+				pl["transcript"] = a.transcript
+			}
+			if _, err := tx.Append(events.Event{Kind: events.RelayAttempt, Time: now, Message: c.msgID, Recipient: c.address, Path: a.path, Target: a.host}.WithPayload(pl)); err != nil {
 				return err
 			}
 		}
@@ -93,13 +97,15 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 				}
 			case res.verdict.Disposition == Bounce || res.verdict.Disposition == Suppress:
 				payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
-				if err := r.finishTx(tx, c, StateBounced, now, events.Event{Kind: events.RelayBounced}.WithPayload(payload), o); err != nil {
-					return err
-				}
 				if res.verdict.Disposition == Suppress && !r.cfg.Suppression.Disabled {
 					if err := r.suppressTx(tx, c.address, res.verdict.Category, res.reply.String(), "bounce", now); err != nil {
 						return err
 					}
+					payload["suppressed"] = true
+					payload["suppression_reason"] = bounceSuppressionReason(res.verdict.Category, res.reply)
+				}
+				if err := r.finishTx(tx, c, StateBounced, now, events.Event{Kind: events.RelayBounced}.WithPayload(payload), o); err != nil {
+					return err
 				}
 				failed = append(failed, dsnEntry{c: c, o: o})
 			default:
@@ -109,10 +115,15 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 					payload["last_category"] = res.verdict.Category
 					payload["reason"] = "the retry policy gave up: " + giveUpReason(r.policy, n, msg, now)
 					payload["advice"] = "the last reply says why: " + res.verdict.Reason + "; " + res.verdict.Advice
-					if err := r.finishTx(tx, c, StateExpired, now, events.Event{Kind: events.RelayExpired}.WithPayload(payload), o); err != nil {
+					why, err := r.softBounceTx(tx, c.address, now)
+					if err != nil {
 						return err
 					}
-					if err := r.softBounceTx(tx, c.address, now); err != nil {
+					if why != "" {
+						payload["suppressed"] = true
+						payload["suppression_reason"] = why
+					}
+					if err := r.finishTx(tx, c, StateExpired, now, events.Event{Kind: events.RelayExpired}.WithPayload(payload), o); err != nil {
 						return err
 					}
 					failed = append(failed, dsnEntry{c: c, o: o, expired: true})

@@ -28,6 +28,10 @@ type client struct {
 	cmdWait  time.Duration
 	dataWait time.Duration
 	sent     int // messages sent on this connection
+	rec      *transcript
+	// timedOut means a read timed out: the server stopped answering, so
+	// quit does not wait for it.
+	timedOut bool
 }
 
 // Stage timeouts, RFC 5321 4.5.3.2.
@@ -73,8 +77,8 @@ func (c *client) deadline(d time.Duration) {
 // wallClock is the machine's time, for socket deadlines only.
 func wallClock() time.Time { return clock.Real{}.Now() }
 
-func newClient(conn net.Conn, cmdWait, dataWait time.Duration) *client {
-	c := &client{cmdWait: cmdWait, dataWait: dataWait}
+func newClient(conn net.Conn, cmdWait, dataWait time.Duration, rec *transcript) *client {
+	c := &client{cmdWait: cmdWait, dataWait: dataWait, rec: rec}
 	c.setConn(conn)
 	if tc, ok := conn.(*tls.Conn); ok {
 		st := tc.ConnectionState()
@@ -96,8 +100,14 @@ func (c *client) readReply(stage string) (Reply, error) {
 	for {
 		line, err := c.r.ReadLine()
 		if err != nil {
+			c.rec.note("reading the reply failed: %v", err)
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				c.timedOut = true
+			}
 			return Reply{}, &stageError{stage, fmt.Errorf("reading the reply: %w", err)}
 		}
+		c.rec.received(line)
 		if len(line) < 3 {
 			return Reply{}, &stageError{stage, fmt.Errorf("malformed reply %q", line)}
 		}
@@ -147,11 +157,20 @@ func isEnhanced(s string) bool {
 // cmd sends one command and reads its reply, which must have class want
 // (2 or 3).
 func (c *client) cmd(stage string, want int, line string) (Reply, error) {
+	return c.cmdShown(stage, want, line, line)
+}
+
+// cmdShown is cmd that records shown in the transcript instead of line,
+// to keep credentials out of it.
+func (c *client) cmdShown(stage string, want int, line, shown string) (Reply, error) {
 	c.deadline(c.cmdWait)
+	c.rec.sent(shown)
 	if _, err := c.w.WriteString(line + "\r\n"); err != nil {
+		c.rec.note("sending failed: %v", err)
 		return Reply{}, &stageError{stage, err}
 	}
 	if err := c.w.Flush(); err != nil {
+		c.rec.note("sending failed: %v", err)
 		return Reply{}, &stageError{stage, err}
 	}
 	return c.expect(stage, want)
@@ -209,13 +228,18 @@ func (c *client) startTLS(cfg *tls.Config, helo string) error {
 	tc := tls.Client(c.conn, cfg)
 	c.deadline(c.cmdWait)
 	if err := tc.Handshake(); err != nil {
+		c.rec.note("TLS handshake failed: %v", err)
 		return &stageError{"starttls", fmt.Errorf("TLS handshake: %w", err)}
 	}
 	st := tc.ConnectionState()
 	c.tls = &st
+	c.rec.note("TLS handshake done: %s, %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
 	c.setConn(tc)
 	return c.ehlo(helo)
 }
+
+// hiddenCredentials stands for AUTH data in a transcript.
+const hiddenCredentials = "[credentials hidden]"
 
 // auth authenticates with PLAIN (RFC 4616) or LOGIN.
 func (c *client) auth(mech, user, pass string) error {
@@ -223,14 +247,14 @@ func (c *client) auth(mech, user, pass string) error {
 		if _, err := c.cmd("auth", 3, "AUTH LOGIN"); err != nil {
 			return err
 		}
-		if _, err := c.cmd("auth", 3, base64.StdEncoding.EncodeToString([]byte(user))); err != nil {
+		if _, err := c.cmdShown("auth", 3, base64.StdEncoding.EncodeToString([]byte(user)), hiddenCredentials); err != nil {
 			return err
 		}
-		_, err := c.cmd("auth", 2, base64.StdEncoding.EncodeToString([]byte(pass)))
+		_, err := c.cmdShown("auth", 2, base64.StdEncoding.EncodeToString([]byte(pass)), hiddenCredentials)
 		return err
 	}
 	ir := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass))
-	_, err := c.cmd("auth", 2, "AUTH PLAIN "+ir)
+	_, err := c.cmdShown("auth", 2, "AUTH PLAIN "+ir, "AUTH PLAIN "+hiddenCredentials)
 	return err
 }
 
@@ -307,13 +331,16 @@ func (c *client) send(env envelope) transaction {
 	c.deadline(c.cmdWait)
 	var mailReply Reply
 	for i, l := range lines {
+		c.rec.sent(l)
 		if _, err := c.w.WriteString(l + "\r\n"); err != nil {
+			c.rec.note("sending failed: %v", err)
 			return fail(Reply{Stage: "mail", Text: err.Error()}, true)
 		}
 		if pipelined && i < len(lines)-1 {
 			continue
 		}
 		if err := c.w.Flush(); err != nil {
+			c.rec.note("sending failed: %v", err)
 			return fail(Reply{Stage: "mail", Text: err.Error()}, true)
 		}
 		if !pipelined {
@@ -366,11 +393,17 @@ func (c *client) send(env envelope) transaction {
 	}
 	c.deadline(c.dataWait)
 	dw := c.textWriter()
+	c.rec.sent(fmt.Sprintf("[%d bytes of message data]", len(env.data)))
+	// A failure while sending the data means the server has not seen the
+	// final dot: stage data, not dot, as nothing can have been delivered.
 	if _, err := dw.Write(env.data); err != nil {
-		return fail(Reply{Stage: "dot", Text: err.Error()}, true)
+		c.rec.note("sending the message data failed: %v", err)
+		return fail(Reply{Stage: "data", Text: "sending the message data: " + err.Error()}, true)
 	}
+	c.rec.sent(".")
 	if err := dw.Close(); err != nil {
-		return fail(Reply{Stage: "dot", Text: err.Error()}, true)
+		c.rec.note("sending the message data failed: %v", err)
+		return fail(Reply{Stage: "data", Text: "sending the message data: " + err.Error()}, true)
 	}
 	final, err := c.expect("dot", 2)
 	if err != nil {
@@ -414,7 +447,12 @@ func (c *client) reset() {
 // quit says QUIT and waits for the server to close, so that a
 // connection counts as closed on both sides before its slot is reused.
 func (c *client) quit() {
+	if c.timedOut {
+		c.conn.Close()
+		return
+	}
 	c.deadline(10 * time.Second)
+	c.rec.sent("QUIT")
 	if _, err := c.w.WriteString("QUIT\r\n"); err == nil && c.w.Flush() == nil {
 		if _, err := c.readReply("quit"); err == nil {
 			io.Copy(io.Discard, c.r.R)

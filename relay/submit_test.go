@@ -225,6 +225,10 @@ func TestAsyncBounceByVERPAndENVID(t *testing.T) {
 		if !reflect.DeepEqual(kinds, []string{events.RelayDelivered, events.RelayBounced}) {
 			t.Errorf("%s: terminal events %v, want delivered then the async bounce", rcpt, kinds)
 		}
+		b := h.events(events.Filter{Message: id, Kinds: []string{events.RelayBounced}})
+		if len(b) != 1 || payload(t, b[0])["suppressed"] != true || payload(t, b[0])["suppression_reason"] == nil {
+			t.Errorf("%s: async bounce events %v, want one that says the address is suppressed", rcpt, b)
+		}
 		m, _ := h.r.Message(ctx, id)
 		if m.Recipients[0].State != StateBounced || m.Recipients[0].Category != "invalid-recipient" {
 			t.Errorf("%s: %+v, want bounced invalid-recipient", rcpt, m.Recipients[0])

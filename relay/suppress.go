@@ -28,25 +28,36 @@ func (r *Relay) suppressTx(tx *store.Tx, addr, category, reason, source string, 
 }
 
 // softBounceTx counts a soft bounce (an expiry) and suppresses the address
-// at the configured count.
-func (r *Relay) softBounceTx(tx *store.Tx, addr string, now time.Time) error {
+// at the configured count. When it suppresses, it returns why, for the
+// event.
+func (r *Relay) softBounceTx(tx *store.Tx, addr string, now time.Time) (string, error) {
 	limit := r.cfg.Suppression.SoftBounces
 	if limit <= 0 || r.cfg.Suppression.Disabled {
-		return nil
+		return "", nil
 	}
 	a := normAddr(addr)
 	if _, err := tx.Exec(`INSERT INTO relay_soft_bounces (address, count, updated_ns) VALUES (?, 1, ?)
 		ON CONFLICT(address) DO UPDATE SET count = count + 1, updated_ns = excluded.updated_ns`, a, now.UnixNano()); err != nil {
-		return err
+		return "", err
 	}
 	var n int
 	if err := tx.QueryRow(`SELECT count FROM relay_soft_bounces WHERE address = ?`, a).Scan(&n); err != nil {
-		return err
+		return "", err
 	}
-	if n >= limit {
-		return r.suppressTx(tx, a, "soft-bounces", fmt.Sprintf("%d deliveries expired in a row", n), "soft-bounces", now)
+	if n < limit {
+		return "", nil
 	}
-	return nil
+	reason := fmt.Sprintf("%d deliveries expired in a row", n)
+	if err := r.suppressTx(tx, a, "soft-bounces", reason, "soft-bounces", now); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("the address is now on the suppression list: %s (suppression.soft_bounces is %d)", reason, limit), nil
+}
+
+// bounceSuppressionReason says why a bounce put an address on the
+// suppression list, for the event.
+func bounceSuppressionReason(category string, rep Reply) string {
+	return fmt.Sprintf("the address is now on the suppression list: a hard bounce (%s): %s", category, rep)
 }
 
 func (r *Relay) resetSoftTx(tx *store.Tx, addr string) error {
