@@ -75,6 +75,13 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 		return &replyUnrecognized
 	case code == 502 && enhanced == "5.5.1":
 		return c.badSequence(cmd.stage, text)
+	case cmd.stage == StageAuth && code == 502 && enhanced == "5.5.4":
+		// go-smtp's "Missing parameter": a syntax error in the arguments
+		// (RFC 5321 4.2.2), not a command that is not implemented.
+		return &Reply{Code: 501, Enhanced: "5.5.4", Text: "Syntax error: AUTH needs a mechanism, such as AUTH PLAIN (RFC 4954 4)"}
+	case cmd.stage == StageAuth && code == 454 && text == "Invalid base64 data":
+		// RFC 4954 4: a response that is not BASE64 gets 501.
+		return &Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error: the initial response is not valid BASE64 (RFC 4954 4)"}
 	}
 	return nil
 }

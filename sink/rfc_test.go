@@ -42,6 +42,8 @@ func TestRFCReplies(t *testing.T) {
 		{"unknown verb with an argument", true, []step{{"FOOBAR baz", 500, "5.5.2"}}},
 		{"unknown verb of four letters", true, []step{{"FOOB", 500, "5.5.2"}}},
 		{"known verb, bad syntax", true, []step{{"QUIT ", 501, "5.5.2"}}},
+		{"AUTH without a mechanism", true, []step{{"AUTH", 501, "5.5.4"}}},
+		{"AUTH with an initial response that is not BASE64", true, []step{{"AUTH PLAIN !!!", 501, "5.5.2"}}},
 		{"not implemented stays 502", true, []step{{"EXPN list", 502, "5.5.1"}}},
 		{"NUL in the sender", true, []step{{"MAIL FROM:<a\x00b@x.test>", 553, "5.1.7 Bad sender address syntax: control character 0x00"}}},
 		{"DEL in the recipient", true, []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<u\x7f@sink.test>", 553, "5.1.3 Bad recipient address syntax"}}},
