@@ -76,6 +76,7 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 		id, s.From, s.EnvID, s.Ret, s.isDSN, s.AuthUser, s.Client, len(s.Data), s.Data, now.UnixNano(), expires); err != nil {
 		return fmt.Errorf("relay: queue message: %w", err)
 	}
+	subject := subjectOf(s.Data)
 	// Suppressed recipients are found when they are claimed, in one query
 	// per batch, rather than here, on the path of every 250.
 	for _, rc := range s.Recipients {
@@ -87,6 +88,7 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 		if _, err := tx.Append(events.Event{Kind: events.RelayQueued, Message: id, Recipient: rc.Address}.WithPayload(map[string]any{
 			"sender": s.From, "size": len(s.Data), "envid": s.EnvID, "ret": s.Ret, "notify": notify,
 			"orcpt": rc.ORCPT, "client": s.Client, "auth_user": s.AuthUser, "dsn": s.isDSN, "recipients": len(s.Recipients),
+			"subject": subject,
 		})); err != nil {
 			return err
 		}

@@ -1,0 +1,81 @@
+package relay
+
+import (
+	"bytes"
+	"mime"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxSubject caps the subject kept in a relay.queued event, in characters.
+const maxSubject = 200
+
+// subjectOf returns the message's Subject, its encoded words decoded (RFC
+// 2047), on one line and cut to maxSubject characters. A message without
+// a readable header gives "".
+func subjectOf(data []byte) string {
+	raw := rawSubject(data)
+	if raw == "" {
+		return ""
+	}
+	dec := mime.WordDecoder{}
+	s, err := dec.DecodeHeader(raw)
+	if err != nil {
+		s = raw // an unknown charset: keep the encoded form, still readable
+	}
+	s = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			if r == '\t' || r == '\r' || r == '\n' {
+				return ' '
+			}
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > maxSubject {
+		rs := []rune(s)
+		s = string(rs[:maxSubject-1]) + "…"
+	}
+	return s
+}
+
+// maxHeaderScan bounds the search for the Subject in a message without
+// the blank line that ends a header.
+const maxHeaderScan = 256 << 10
+
+// rawSubject returns the unfolded value of the first Subject field of the
+// header (RFC 5322 2.2.3), leniently: any line ending, any bytes.
+func rawSubject(data []byte) string {
+	data = data[:min(len(data), maxHeaderScan)]
+	var val []byte
+	in := false
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			break // the end of the header
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if in {
+				val = append(val, line...)
+			}
+			continue
+		}
+		if in {
+			break
+		}
+		name, v, ok := bytes.Cut(line, []byte(":"))
+		if ok && strings.EqualFold(string(bytes.TrimSpace(name)), "subject") {
+			in = true
+			val = append(val, v...)
+		}
+	}
+	return strings.TrimSpace(string(val))
+}
