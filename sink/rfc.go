@@ -75,6 +75,9 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 		return &replyUnrecognized
 	case code == 502 && enhanced == "5.5.1":
 		return c.badSequence(cmd.stage, text)
+	case code == 500 && text == "Too long line, closing connection":
+		// RFC 5321 4.2.2: 500 covers "command line too long"; say the limit.
+		return &Reply{Code: 500, Enhanced: "5.4.0", Text: fmt.Sprintf("Line too long: the limit is %d octets (RFC 5321 4.5.3.1.4); closing the connection", c.guard.limit)}
 	case cmd.stage == StageAuth && code == 502 && enhanced == "5.5.4":
 		// go-smtp's "Missing parameter": a syntax error in the arguments
 		// (RFC 5321 4.2.2), not a command that is not implemented.
