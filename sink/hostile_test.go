@@ -187,6 +187,11 @@ func TestHostileInput(t *testing.T) {
 			steps: []hsStep{{send: "EHLO x\r\nMAIL FROM:<a@x>\r\n", want: codes(250, 250)}, {send: "RCPT TO:<b\x01@sink.test>\r\n", want: []string{"501|553"}}, {send: "RSET\r\n", want: ok}},
 		},
 		{
+			// RFC 5321 4.1.1.1: a domain or an address literal.
+			name:  "NUL in the EHLO domain",
+			steps: []hsStep{{send: "EHLO nul\x00.hostile.test\r\n", want: codes(501)}, {send: "EHLO x\r\n", want: ok}},
+		},
+		{
 			name: "NUL in the message",
 			steps: []hsStep{{send: "EHLO x\r\n", want: ok}, {send: body("nulbody@hostile.test"), want: codes(250, 250, 354)},
 				{send: "Subject: x\r\n\r\na\x00b\r\n.\r\n", want: []string{"250|554"}}, {send: "NOOP\r\n", want: ok}},

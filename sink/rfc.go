@@ -132,12 +132,30 @@ func (c *conn) badSequence(stage Stage, text string) *Reply {
 // character in a mailbox, quoted or not (qtextSMTP and atext start at
 // %d32), and RFC 6531 adds only UTF-8 above %d127.
 func addressFault(addr string) string {
-	for i := 0; i < len(addr); i++ {
-		if b := addr[i]; b < 0x20 || b == 0x7f {
-			return fmt.Sprintf("control character 0x%02x at octet %d is not allowed in a mailbox (RFC 5321 4.1.2)", b, i+1)
-		}
+	if i := controlAt(addr); i >= 0 {
+		return fmt.Sprintf("control character 0x%02x at octet %d is not allowed in a mailbox (RFC 5321 4.1.2)", addr[i], i+1)
 	}
 	return ""
+}
+
+// heloFault is addressFault for the argument of EHLO or HELO: a domain or
+// an address literal (RFC 5321 4.1.1.1, 4.1.3), neither of which has a
+// control character; the sink would echo it in its reply otherwise.
+func heloFault(helo string) string {
+	if i := controlAt(helo); i >= 0 {
+		return fmt.Sprintf("control character 0x%02x at octet %d is not allowed in a domain (RFC 5321 4.1.1.1)", helo[i], i+1)
+	}
+	return ""
+}
+
+// controlAt returns the index of the first control character in s, or -1.
+func controlAt(s string) int {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b == 0x7f {
+			return i
+		}
+	}
+	return -1
 }
 
 // lineGuard follows the length of the client's current line as go-smtp's

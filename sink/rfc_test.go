@@ -45,6 +45,7 @@ func TestRFCReplies(t *testing.T) {
 		{"AUTH without a mechanism", true, []step{{"AUTH", 501, "5.5.4"}}},
 		{"AUTH with an initial response that is not BASE64", true, []step{{"AUTH PLAIN !!!", 501, "5.5.2"}}},
 		{"overlong command line", true, []step{{"NOOP " + strings.Repeat("y", 2100), 500, "5.4.0 Line too long: the limit is 2000 octets"}}},
+		{"NUL in the EHLO domain", false, []step{{"EHLO a\x00b.test", 501, "5.5.2 Syntax error in the EHLO argument"}, {"EHLO ok.test", 250, ""}}},
 		{"not implemented stays 502", true, []step{{"EXPN list", 502, "5.5.1"}}},
 		{"NUL in the sender", true, []step{{"MAIL FROM:<a\x00b@x.test>", 553, "5.1.7 Bad sender address syntax: control character 0x00"}}},
 		{"DEL in the recipient", true, []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<u\x7f@sink.test>", 553, "5.1.3 Bad recipient address syntax"}}},

@@ -50,6 +50,9 @@ func (l *listener) NewSession(sc *smtp.Conn) (smtp.Session, error) {
 	if !ok {
 		return nil, &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "internal error: unexpected connection type"}
 	}
+	if why := heloFault(sc.Hostname()); why != "" {
+		return nil, &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Syntax error in the EHLO argument: " + why}
+	}
 	s := &session{c: c, helo: sc.Hostname()}
 	b := l.sink.decide(s.input(StageEHLO, ""), nil)
 	if err := s.apply(b); err != nil {
