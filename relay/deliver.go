@@ -372,8 +372,8 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 
 // conn returns a connection to addr: an idle one, a new one when the
 // destination has a free slot, or one that frees up while it waits.
-// On failure it also returns the client that failed, if any, for its TLS
-// state.
+// On failure it also returns the client that failed, for its TLS state and
+// transcript (without a connection when the dial failed).
 func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key string) (*pooled, *client, error) {
 	for {
 		changed := d.changed()
@@ -397,6 +397,8 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 			if err != nil {
 				if c != nil {
 					c.conn.Close()
+				} else {
+					c = &client{rec: rec} // no connection, but a transcript that says why
 				}
 				d.release()
 				return nil, c, err
@@ -430,6 +432,7 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 	}
 	conn, err := dialer.DialContext(dctx, "tcp", addr)
 	if err != nil {
+		rec.note("connecting to %s failed: %v", addr, err)
 		return nil, &stageError{"connect", err}
 	}
 	if host == addr {
@@ -446,6 +449,7 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 		tc := tls.Client(conn, tcfg)
 		tc.SetDeadline(wallClock().Add(p.cfg.ConnectTimeout.D()))
 		if err := tc.HandshakeContext(dctx); err != nil {
+			rec.note("TLS handshake failed: %v", err)
 			conn.Close()
 			return nil, &stageError{"starttls", fmt.Errorf("implicit TLS handshake: %w", err)}
 		}

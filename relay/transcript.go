@@ -2,6 +2,7 @@ package relay
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,19 +37,29 @@ func (t *transcript) line(dir, text string) {
 		return
 	}
 	// Bad servers send anything; keep the transcript one line per entry.
-	text = strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' {
-			return ' '
-		}
-		return r
-	}, text)
-	l := fmt.Sprintf("+%dms %s %s\n", t.clock.Now().Sub(t.start).Milliseconds(), dir, text)
-	if t.b.Len()+len(l)+len(truncatedMark)+1 > maxTranscript {
+	if strings.ContainsAny(text, "\r\n") {
+		text = strings.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' {
+				return ' '
+			}
+			return r
+		}, text)
+	}
+	ms := strconv.FormatInt(t.clock.Now().Sub(t.start).Milliseconds(), 10)
+	n := 1 + len(ms) + 3 + len(dir) + 1 + len(text) + 1
+	if t.b.Len()+n+len(truncatedMark)+1 > maxTranscript {
 		t.b.WriteString(truncatedMark + "\n")
 		t.truncated = true
 		return
 	}
-	t.b.WriteString(l)
+	t.b.Grow(n)
+	t.b.WriteByte('+')
+	t.b.WriteString(ms)
+	t.b.WriteString("ms ")
+	t.b.WriteString(dir)
+	t.b.WriteByte(' ')
+	t.b.WriteString(text)
+	t.b.WriteByte('\n')
 }
 
 // sent records a line the client sent.

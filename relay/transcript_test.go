@@ -341,3 +341,46 @@ func TestDestinationBackoffCategory(t *testing.T) {
 		t.Errorf("held back counted as %v attempts, want 0", p["attempts"])
 	}
 }
+
+// TestTranscriptOfRefusedConnection: an attempt that never connected still
+// says why in its transcript.
+func TestTranscriptOfRefusedConnection(t *testing.T) {
+	t.Parallel()
+	addr := closedAddr(t)
+	h := newHarness(t, testConfig(addr), Options{})
+	id := h.enqueue("a@s.test", "x@r.test")
+	h.runUntil("deferral", func() bool {
+		return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == 1
+	})
+	att := h.events(events.Filter{Message: id, Kinds: []string{events.RelayAttempt}})
+	if len(att) != 1 {
+		t.Fatalf("%d attempts", len(att))
+	}
+	ts, _ := payload(t, att[0])["transcript"].(string)
+	if !strings.Contains(ts, "-- connecting to "+addr+" failed") {
+		t.Errorf("transcript %q: want the failed connection", ts)
+	}
+}
+
+func BenchmarkTranscript(b *testing.B) {
+	tr := newTranscript(clock.Real{})
+	b.ReportAllocs()
+	for b.Loop() {
+		tr.note("connected to 127.0.0.1:25")
+		tr.received("220 mx.test ESMTP")
+		tr.sent("EHLO relay.test")
+		for _, l := range []string{"250-mx.test", "250-PIPELINING", "250-8BITMIME", "250-SIZE 10240000", "250 DSN"} {
+			tr.received(l)
+		}
+		tr.sent("MAIL FROM:<alice@s.test> SIZE=2048")
+		tr.sent("RCPT TO:<bob@r.test>")
+		tr.received("250 2.1.0 ok")
+		tr.received("250 2.1.5 ok")
+		tr.sent("DATA")
+		tr.received("354 go on")
+		tr.sent("[2048 bytes of message data]")
+		tr.sent(".")
+		tr.received("250 2.0.0 queued as 1234")
+		_ = tr.take()
+	}
+}
