@@ -174,17 +174,23 @@ func (g *lineGuard) cut(b []byte) int {
 	if g.limit <= 0 {
 		return len(b)
 	}
+	// The same count as go-smtp's lineLimitReader, which adds one per
+	// octet and restarts at 1 on each '\n', a line at a time.
 	cur, start, over := g.cur, 0, -1
-	for i, ch := range b {
-		// The same count as go-smtp's lineLimitReader.
-		if ch == '\n' {
-			cur = 0
-			start = i + 1
+	for off := 0; ; {
+		i := bytes.IndexByte(b[off:], '\n')
+		end := len(b)
+		if i >= 0 {
+			end = off + i
 		}
-		cur++
-		if cur > g.limit && over < 0 {
+		cur += end - off
+		if end > off && cur > g.limit && over < 0 {
 			over = start
 		}
+		if i < 0 {
+			break
+		}
+		cur, start, off = 1, end+1, end+1
 	}
 	if over > 0 {
 		g.cur = 1 // the '\n' before b[over] counts as 1, as go-smtp counts it

@@ -132,6 +132,7 @@ func TestLineGuardCut(t *testing.T) {
 		{"overlong from the start", 10, 0, strings.Repeat("x", 20) + "\r\nok\r\n", 26, 1},
 		{"overlong line begun in an earlier read", 10, 8, "xxxx\r\nok\r\n", 10, 1},
 		{"line that fits exactly", 5, 0, "abcd\n", 5, 1},
+		{"overlong line ends, next one too long", 1, 4, "\n0", 1, 1},
 		{"the newline counts toward the next line", 5, 0, "a\nabcde\n", 2, 1},
 	}
 	for _, tc := range cases {
@@ -145,19 +146,48 @@ func TestLineGuardCut(t *testing.T) {
 	}
 }
 
-// FuzzLineGuard checks that what cut passes on never holds a line over the
-// limit after a complete line, and that it always passes something.
+// cutByOctet is lineGuard.cut written the slow way, octet by octet as
+// go-smtp's lineLimitReader counts, for FuzzLineGuard to compare with.
+func cutByOctet(g *lineGuard, b []byte) int {
+	if g.limit <= 0 {
+		return len(b)
+	}
+	cur, start, over := g.cur, 0, -1
+	for i, ch := range b {
+		if ch == '\n' {
+			cur, start = 0, i+1
+		}
+		cur++
+		if cur > g.limit && over < 0 {
+			over = start
+		}
+	}
+	if over > 0 {
+		g.cur = 1
+		return over
+	}
+	g.cur = cur
+	return len(b)
+}
+
+// FuzzLineGuard checks cut against the octet-by-octet count, that it
+// always passes something on, and that it cuts only after a line.
 func FuzzLineGuard(f *testing.F) {
-	f.Add([]byte("EHLO x\r\nNOOP\r\n"+strings.Repeat("y", 40)), uint8(16))
-	f.Add([]byte("\n\n\n"), uint8(1))
-	f.Fuzz(func(t *testing.T, b []byte, limit uint8) {
-		g := lineGuard{limit: int(limit)}
+	f.Add([]byte("EHLO x\r\nNOOP\r\n"+strings.Repeat("y", 40)), uint8(16), uint8(7))
+	f.Add([]byte("\n\n\n"), uint8(1), uint8(1))
+	f.Add([]byte("abcd\nabcde\n"), uint8(5), uint8(3))
+	f.Fuzz(func(t *testing.T, b []byte, limit, piece uint8) {
+		g, ref := lineGuard{limit: int(limit)}, lineGuard{limit: int(limit)}
 		for len(b) > 0 {
-			n := g.cut(b)
-			if n <= 0 || n > len(b) {
-				t.Fatalf("cut returned %d of %d", n, len(b))
+			chunk := b[:min(len(b), int(piece)+1)]
+			n, want := g.cut(chunk), cutByOctet(&ref, chunk)
+			if n != want || g.cur != ref.cur {
+				t.Fatalf("cut(%q) = %d with cur %d; octet by octet %d with cur %d", chunk, n, g.cur, want, ref.cur)
 			}
-			if n < len(b) && b[n-1] != '\n' {
+			if n <= 0 || n > len(chunk) {
+				t.Fatalf("cut returned %d of %d", n, len(chunk))
+			}
+			if n < len(chunk) && chunk[n-1] != '\n' {
 				t.Fatalf("cut at %d, not after a line", n)
 			}
 			b = b[n:]
