@@ -342,13 +342,17 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 			pc.c.rec.note("a kept connection, used for %d messages before this one", pc.c.sent)
 		}
 		tr = pc.c.send(env)
-		script.WriteString(pc.c.rec.take())
 		// A kept connection the server has meanwhile closed fails before
 		// any reply: try once more on a new one.
-		if try == 0 && pc.c.sent > 0 && tr.broken && tr.rcpts[0].Code == 0 && tr.rcpts[0].Stage == "mail" {
+		again := try == 0 && pc.c.sent > 0 && tr.broken && tr.rcpts[0].Code == 0 && tr.rcpts[0].Stage == "mail"
+		if again {
+			pc.c.rec.note("the kept connection is gone; trying again on a new one")
+		}
+		script.WriteString(pc.c.rec.take())
+		if again {
 			pc.c.conn.Close()
 			d.release()
-			script.WriteString("\n-- the kept connection was closed; trying again on a new one\n")
+			script.WriteString("\n")
 			continue
 		}
 		break

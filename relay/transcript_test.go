@@ -384,3 +384,67 @@ func BenchmarkTranscript(b *testing.B) {
 		_ = tr.take()
 	}
 }
+
+// TestKeptConnectionTranscript: on a kept connection the transcript says
+// so, and a kept connection the server has closed meanwhile is in the
+// transcript with the new connection that replaced it.
+func TestKeptConnectionTranscript(t *testing.T) {
+	t.Parallel()
+	// One transaction per connection, then a silent close.
+	addr := scriptedServer(t, func(tc *textproto.Conn) {
+		tc.PrintfLine("220 once.test ESMTP")
+		for {
+			l, err := tc.ReadLine()
+			if err != nil {
+				return
+			}
+			switch strings.ToUpper(strings.Fields(l + " x")[0]) {
+			case "EHLO":
+				tc.PrintfLine("250 once.test")
+			case "DATA":
+				tc.PrintfLine("354 go on")
+				if _, err := tc.ReadDotBytes(); err != nil {
+					return
+				}
+				tc.PrintfLine("250 2.0.0 queued")
+				return
+			default:
+				tc.PrintfLine("250 2.1.0 ok")
+			}
+		}
+	})
+	cfg := testConfig(addr)
+	cfg.Paths[0].MaxConnections = 1
+	h := newHarness(t, cfg, Options{})
+	var ids []string
+	for i := 0; i < 7; i++ {
+		ids = append(ids, h.enqueue("a@s.test", "b@r.test"))
+	}
+	h.runUntil("delivery", func() bool {
+		for _, id := range ids {
+			if !h.done(id, 1)() {
+				return false
+			}
+		}
+		return true
+	})
+	gone := 0
+	for _, e := range h.events(events.Filter{Kinds: []string{events.RelayAttempt}}) {
+		ts, _ := payload(t, e)["transcript"].(string)
+		for _, l := range strings.Split(ts, "\n") {
+			if !strings.HasPrefix(l, "+") || !strings.Contains(l, "ms ") {
+				t.Errorf("line without its time: %q in\n%s", l, ts)
+			}
+		}
+		if strings.Contains(ts, "the kept connection is gone") {
+			gone++
+			if !strings.HasPrefix(ts, "+0ms -- a kept connection, used for 1 messages") || !strings.Contains(ts, "-- connected to") ||
+				!strings.HasSuffix(ts, "S: 250 2.0.0 queued") {
+				t.Errorf("transcript of a kept connection replaced by a new one:\n%s", ts)
+			}
+		}
+	}
+	if gone == 0 {
+		t.Error("no attempt met a kept connection the server had closed; the test proves nothing")
+	}
+}
