@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"path/filepath"
 	"reflect"
@@ -106,6 +107,23 @@ func TestThroughPostfixSmarthost(t *testing.T) {
 		if got := terminal()[rcpt]; !reflect.DeepEqual(got, []string{events.RelayDelivered}) {
 			t.Errorf("%s: relay terminal events %v, want [%s]", rcpt, got, events.RelayDelivered)
 		}
+	}
+	// The attempt holds the conversation with the real Postfix.
+	atts, err := relayStore.Events(ctx, events.Filter{Message: id, Kinds: []string{events.RelayAttempt}, Limit: 1000})
+	if err != nil || len(atts) != 2 {
+		t.Fatalf("%d attempt events (%v), want 2", len(atts), err)
+	}
+	var ap struct{ Transcript string }
+	if err := json.Unmarshal(atts[0].Payload, &ap); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"S: 220 ", "Postfix", "C: EHLO ", "C: RCPT TO:<" + refused + ">", "C: .", "S: 250 "} {
+		if !strings.Contains(ap.Transcript, want) {
+			t.Errorf("transcript with Postfix lacks %q:\n%s", want, ap.Transcript)
+		}
+	}
+	if strings.Contains(ap.Transcript, "Hello through Postfix") {
+		t.Errorf("transcript holds the message:\n%s", ap.Transcript)
 	}
 
 	attempts := func(rcpt string) []sink.Attempt {
