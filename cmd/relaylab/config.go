@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
@@ -131,15 +132,34 @@ func openStore(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logg
 type daemonFlags struct {
 	db, config, level *string
 	grace             *time.Duration
+	cpuprofile        *string
 }
 
 func addDaemonFlags(fs *flag.FlagSet, configHelp string) daemonFlags {
 	return daemonFlags{
-		db:     fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in the config)"),
-		config: fs.String("config", "", configHelp),
-		level:  fs.String("log-level", "info", "debug, info, warn or error"),
-		grace:  fs.Duration("shutdown-grace", 10*time.Second, "how long sessions and deliveries in progress may finish on SIGINT/SIGTERM"),
+		db:         fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in the config)"),
+		config:     fs.String("config", "", configHelp),
+		level:      fs.String("log-level", "info", "debug, info, warn or error"),
+		grace:      fs.Duration("shutdown-grace", 10*time.Second, "how long sessions and deliveries in progress may finish on SIGINT/SIGTERM"),
+		cpuprofile: fs.String("cpuprofile", "", "write a CPU profile to FILE until the command stops (for go tool pprof)"),
 	}
+}
+
+// profile starts the CPU profile asked for with --cpuprofile; call the
+// returned function when the command stops.
+func (d daemonFlags) profile() (stop func(), err error) {
+	if *d.cpuprofile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(*d.cpuprofile)
+	if err != nil {
+		return nil, usageError("--cpuprofile: %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // parse reads args, refuses stray arguments and returns the logger.

@@ -35,6 +35,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	stopProfile, err := df.profile()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	cfg, err := loadConfig(*df.config)
 	if err != nil {
 		return err

@@ -22,6 +22,11 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	stopProfile, err := df.profile()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	load := func() (*fileConfig, error) {
 		cfg, err := loadConfig(*df.config)
 		if err != nil {
