@@ -36,6 +36,26 @@ type SinkAPI interface {
 	Message(ctx context.Context, id string) (MessageDetail, error)
 }
 
+// SinkAttemptsAPI is offered by a SinkAPI that can list every delivery
+// attempt it saw, in order; /api/v1/sink/attempts serves it to `relaylab
+// expect --url`.
+type SinkAttemptsAPI interface {
+	Attempts(ctx context.Context) ([]SinkAttempt, error)
+}
+
+// SinkAttempt is one attempt to deliver to one recipient, as the sink saw it.
+type SinkAttempt struct {
+	Time      time.Time `json:"time"`
+	Listener  string    `json:"listener"`
+	Client    string    `json:"client"`
+	Sender    string    `json:"sender"`
+	Recipient string    `json:"recipient"`
+	Stage     string    `json:"stage"`
+	Code      int       `json:"code"`
+	Enhanced  string    `json:"enhanced,omitempty"`
+	Text      string    `json:"text,omitempty"`
+}
+
 // RelayAPI is what the web needs from the relay.
 type RelayAPI interface {
 	// Enqueue accepts a message for delivery and returns its id.

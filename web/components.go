@@ -205,6 +205,23 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": l})
 }
 
+func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) {
+	sa, ok := s.opts.Sink.(SinkAttemptsAPI)
+	if s.opts.Sink == nil || !ok {
+		notRunning(w, "sink")
+		return
+	}
+	l, err := sa.Attempts(r.Context())
+	if err != nil {
+		s.writeAPIError(w, r, "reading attempts", err)
+		return
+	}
+	if l == nil {
+		l = []SinkAttempt{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"attempts": l})
+}
+
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Sink == nil {
 		notRunning(w, "sink")

@@ -74,6 +74,7 @@ func (s *Server) endpoints() []endpoint {
 		{"DELETE", "/api/v1/suppressions/{address}", s.unsuppress},
 		{"GET", "/api/v1/sink/sessions", s.listSessions},
 		{"GET", "/api/v1/sink/sessions/{id}", s.getSession},
+		{"GET", "/api/v1/sink/attempts", s.listAttempts},
 		{"GET", "/api/v1/sink/messages/{id}", s.getSinkMessage},
 		{"GET", "/api/v1/sink/messages/{id}/body.html", s.sinkBody},
 		{"GET", "/api/v1/sink/rules", s.getRules},

@@ -3,13 +3,19 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/reports"
 	"github.com/relaylab/relaylab/sink"
+	"github.com/relaylab/relaylab/web"
 )
 
 func init() {
@@ -26,8 +32,9 @@ type expectFile struct {
 func (x *expectFile) Validate(string) error { return x.Expect.Validate("expect") }
 
 func runExpect(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "expect", "--db PATH [--junit FILE] [--json FILE] [--html FILE] EXPECT.yaml...")
+	fs := newFlags(e, "expect", "(--db PATH | --url URL) [--junit FILE] [--json FILE] [--html FILE] EXPECT.yaml...")
 	db := fs.String("db", "", "the store of the sink that received the mail (relaylab sink --db)")
+	url := fs.String("url", "", "a running relaylab serve to ask instead (http://127.0.0.1:8025); its token, if any, in $RELAYLAB_TOKEN")
 	outs := addVerdictOutputs(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -35,11 +42,13 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return usageError("name at least one expect file")
 	}
-	if *db == "" {
-		return usageError("--db PATH is required: the store the sink recorded into")
+	if (*db == "") == (*url == "") {
+		return usageError("give --db PATH (the store the sink recorded into) or --url URL (a running relaylab serve), one of them")
 	}
-	if _, err := os.Stat(*db); err != nil {
-		return usageError("--db %s: %v", *db, err)
+	if *db != "" {
+		if _, err := os.Stat(*db); err != nil {
+			return usageError("--db %s: %v", *db, err)
+		}
 	}
 	var files []*expectFile
 	for _, path := range fs.Args() {
@@ -49,12 +58,16 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		}
 		files = append(files, x)
 	}
-	st, err := store.Open(ctx, store.Options{Path: *db})
-	if err != nil {
-		return err
+	var src reports.SinkAttemptSource = remoteAttempts{base: strings.TrimRight(*url, "/"), token: os.Getenv("RELAYLAB_TOKEN")}
+	if *db != "" {
+		st, err := store.Open(ctx, store.Options{Path: *db})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		src = sinkAttempts{st.DB()}
 	}
-	defer st.Close()
-	d, err := reports.FromSink(ctx, sinkAttempts{st.DB()})
+	d, err := reports.FromSink(ctx, src)
 	if err != nil {
 		return err
 	}
@@ -89,5 +102,38 @@ func (s sinkAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, e
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out, nil
+}
+
+// remoteAttempts reads the attempts from a running relaylab's web API.
+type remoteAttempts struct{ base, token string }
+
+func (r remoteAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+"/api/v1/sink/attempts", nil)
+	if err != nil {
+		return nil, usageError("--url %q: %v", r.base, err)
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("asking %s for the sink's attempts: %w (is relaylab serve running there?)", r.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, fmt.Errorf("%s/api/v1/sink/attempts answered %s: %s", r.base, resp.Status, strings.TrimSpace(string(body)))
+	}
+	var body struct {
+		Attempts []web.SinkAttempt `json:"attempts"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("reading the attempts from %s: %w", r.base, err)
+	}
+	out := make([]reports.SinkAttempt, 0, len(body.Attempts))
+	for _, a := range body.Attempts {
+		out = append(out, reports.SinkAttempt(a))
+	}
 	return out, nil
 }

@@ -98,6 +98,23 @@ web:
 	if !delivered {
 		t.Fatalf("no relay.delivered event for reader@example.test\n%s", errb.String())
 	}
+	// relaylab expect --url judges what the sink saw through the web API
+	// (attempts are recorded when the relay's session with the sink ends).
+	exp := filepath.Join(dir, "expect.yaml")
+	os.WriteFile(exp, []byte("name: serve\nexpect:\n  recipients:\n    - {match: reader@example.test, status: delivered, attempts: 1}\n"), 0o644)
+	code, expOut := 1, ""
+	for code != 0 && time.Now().Before(deadline) {
+		code, expOut, _ = runIn(t, context.Background(), "expect", "--url", "http://"+webAddr, exp)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code != 0 || !strings.Contains(expOut, "PASS serve") {
+		t.Errorf("expect --url: exit %d\n%s", code, expOut)
+	}
+	wrong := filepath.Join(dir, "wrong.yaml")
+	os.WriteFile(wrong, []byte("name: wrong\nexpect:\n  recipients:\n    - {match: reader@example.test, attempts: 2}\n"), 0o644)
+	if code, out, _ := runIn(t, context.Background(), "expect", "--url", "http://"+webAddr, wrong); code != 1 || !strings.Contains(out, "expected 2 attempts, got 1") {
+		t.Errorf("a wrong expectation over --url: exit %d\n%s", code, out)
+	}
 	resp, err := http.Get("http://" + webAddr + "/")
 	if err != nil {
 		t.Fatal(err)

@@ -26,9 +26,10 @@ import (
 // through web's own narrow interfaces.
 
 var (
-	_ web.SinkAPI  = sinkAdapter{}
-	_ web.RelayAPI = relayAdapter{}
-	_ web.ProbeAPI = probeAdapter{}
+	_ web.SinkAPI         = sinkAdapter{}
+	_ web.SinkAttemptsAPI = sinkAdapter{}
+	_ web.RelayAPI        = relayAdapter{}
+	_ web.ProbeAPI        = probeAdapter{}
 )
 
 type sinkAdapter struct {
@@ -90,6 +91,18 @@ func (a sinkAdapter) Sessions(ctx context.Context, f web.SessionFilter) ([]web.S
 	out := make([]web.SinkSession, 0, len(ss))
 	for _, s := range ss {
 		out = append(out, sessionDTO(s))
+	}
+	return out, nil
+}
+
+func (a sinkAdapter) Attempts(ctx context.Context) ([]web.SinkAttempt, error) {
+	atts, err := sinkAttempts{a.db}.AllAttempts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.SinkAttempt, 0, len(atts))
+	for _, x := range atts {
+		out = append(out, web.SinkAttempt(x))
 	}
 	return out, nil
 }
