@@ -106,7 +106,9 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		}
 		if err != nil {
 			if errors.Is(err, scenario.ErrClockLimit) {
-				return &exitError{code: 2, err: fmt.Errorf("%s: clock.limit: %w", sc.File(), err)}
+				// Name the line of clock.limit when the file sets it.
+				data, _ := os.ReadFile(sc.File())
+				return &exitError{code: 2, err: config.Locate(sc.File(), data, config.Errorf("clock.limit", "%v", err))}
 			}
 			return fmt.Errorf("%s: %w", sc.File(), err)
 		}

@@ -53,3 +53,24 @@ func TestReplayBadInput(t *testing.T) {
 		t.Errorf("no file: exit %d", code)
 	}
 }
+
+func TestReplayVerdictExitCodes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../testdata/scenarios/expiry.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := filepath.Join(dir, "wrong.yaml")
+	os.WriteFile(wrong, []byte(strings.Replace(string(data), "status: expired", "status: delivered", 1)), 0o644)
+	code, out, _ := runIn(t, context.Background(), "replay", "--quiet", wrong)
+	if code != 1 || !strings.Contains(out, "FAIL expiry") || !strings.Contains(out, "ops@busy.test (message msg-1): expected status delivered, got expired") {
+		t.Errorf("wrong expectation: exit %d\n%s", code, out)
+	}
+	limited := filepath.Join(dir, "limited.yaml")
+	os.WriteFile(limited, append(data, []byte("clock:\n  limit: 2h\n")...), 0o644)
+	code, _, errOut := runIn(t, context.Background(), "replay", "--quiet", limited)
+	if code != 2 || !strings.Contains(errOut, "limited.yaml:") || !strings.Contains(errOut, "clock.limit: scenario: the clock limit was reached") {
+		t.Errorf("clock limit: exit %d, stderr %q", code, errOut)
+	}
+}
