@@ -206,9 +206,11 @@ func (g *lineGuard) cut(b []byte) int {
 // listener's limit costs about the limit in memory, not the next power of
 // two plus the copy before it; a message within the limit costs at most
 // twice its size for the moment of the join, once when SIZE was right.
+// Without SIZE the first chunk is 4 KiB: most messages are a few KiB, and a
+// larger first chunk is memory cleared and collected for every message.
 func readMessage(r io.Reader, hint, limit int64) ([]byte, error) {
 	const maxChunk = 1 << 20
-	size := int64(32 << 10)
+	size := int64(4 << 10)
 	if hint > 0 {
 		size = hint + 1 // one more octet to see the end
 	}
