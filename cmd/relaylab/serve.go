@@ -47,7 +47,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if *demo {
 		cfg.Relay.Retry = demoRetry()
 		for i := range cfg.Relay.Paths {
-			cfg.Relay.Paths[i].Backoff = config.Duration(30 * time.Second) // a 421 rests the smarthost briefly
+			// Every demo domain goes through the one local smarthost, so a
+			// provider profile's 421 rests all of them: only briefly here.
+			cfg.Relay.Paths[i].Backoff = config.Duration(2 * time.Second)
 		}
 	}
 	st, err := openStore(ctx, cfg, *df.db, log)

@@ -307,7 +307,10 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 			if !r.Due.IsZero() && (e.NextAttempt.IsZero() || r.Due.Before(e.NextAttempt)) {
 				e.NextAttempt = r.Due
 			}
-			if r.Reply.Code != 0 || r.Reply.Text != "" {
+			switch {
+			case r.Reply.Code == 0 && r.Reply.Stage == "":
+				e.LastReply = r.Reply.Text // no reply, and no stage to name
+			case r.Reply.Code != 0 || r.Reply.Text != "":
 				e.LastReply = r.Reply.String()
 			}
 		}
