@@ -57,9 +57,16 @@ func parseWireReply(r []byte) (code int, enhanced string, text string) {
 	return code, enhanced, text
 }
 
+// isFailure tells a 4xx or 5xx reply from the rest by its first octet, so
+// that the replies of a successful session are not parsed twice more.
+func isFailure(r []byte) bool { return len(r) > 0 && (r[0] == '4' || r[0] == '5') }
+
 // isTooManyErrors recognises the reply go-smtp adds, unasked, before it
 // closes a connection that made too many errors.
 func isTooManyErrors(r []byte) bool {
+	if !isFailure(r) {
+		return false
+	}
 	code, _, text := parseWireReply(r)
 	return code == 500 && bytes.HasPrefix([]byte(text), []byte("Too many errors"))
 }
@@ -68,6 +75,9 @@ func isTooManyErrors(r []byte) bool {
 // to send r as it is. Only replies go-smtp writes itself are rewritten: the
 // state checked here shows that no rule of the sink was asked.
 func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
+	if !isFailure(r) {
+		return nil // every reply rewritten here is a 4xx or 5xx
+	}
 	code, enhanced, text := parseWireReply(r)
 	switch {
 	case code == 501 && cmd.stage == "other" && !cmd.known:
