@@ -387,10 +387,14 @@ func (c *conn) send(stage Stage, wire []byte) error {
 	if c.netClosed {
 		return net.ErrClosed // the sink closed it: nothing more is said
 	}
-	for _, line := range bytes.SplitAfter(wire, []byte("\n")) {
-		if len(line) > 0 {
-			c.note('S', bytes.TrimRight(line, "\r\n"))
+	for rest := wire; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i+1], rest[i+1:]
+		} else {
+			rest = nil
 		}
+		c.note('S', bytes.TrimRight(line, "\r\n"))
 	}
 	c.recordReply(stage, wire)
 	var err error

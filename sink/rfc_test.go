@@ -297,3 +297,18 @@ func BenchmarkReadMessage(b *testing.B) {
 		})
 	}
 }
+
+func TestValidEnhanced(t *testing.T) {
+	t.Parallel()
+	cases := map[string]bool{
+		"2.0.0": true, "4.7.1": true, "5.1.1": true, "5.999.999": true, "4.10.0": true,
+		"": false, "3.0.0": false, "1.0.0": false, "5.1": false, "5.1.1.1": false, "5..1": false,
+		"5.1.": false, ".1.1": false, "5.1000.1": false, "5.1.1000": false, "5.a.1": false,
+		"5.1.x": false, "55.1.1": false, "5.1.1 ": false, "5.-1.1": false,
+	}
+	for in, want := range cases {
+		if got := validEnhanced(in); got != want {
+			t.Errorf("validEnhanced(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
