@@ -22,6 +22,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/saslogin"
 )
 
 // submission is the SMTP submission listener.
@@ -190,7 +191,7 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 			return s.check(user, pass)
 		}), nil
 	case sasl.Login:
-		return &loginServer{check: s.check}, nil
+		return saslogin.NewServer(s.check), nil
 	}
 	return nil, smtp.ErrAuthUnknownMechanism
 }
@@ -291,33 +292,4 @@ func normalizeCRLF(b []byte) []byte {
 		out = append(out, c)
 	}
 	return out
-}
-
-// loginServer is the server side of AUTH LOGIN (draft-murchison-sasl-login):
-// it asks for the username, then the password.
-type loginServer struct {
-	check func(user, pass string) error
-	user  string
-	step  int
-}
-
-func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
-	switch l.step {
-	case 0:
-		l.step++
-		if len(resp) > 0 { // an initial response carries the username
-			l.user = string(resp)
-			l.step++
-			return []byte("Password:"), false, nil
-		}
-		return []byte("Username:"), false, nil
-	case 1:
-		l.user = string(resp)
-		l.step++
-		return []byte("Password:"), false, nil
-	case 2:
-		l.step++
-		return nil, true, l.check(l.user, string(resp))
-	}
-	return nil, false, errors.New("unexpected AUTH LOGIN step")
 }

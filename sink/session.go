@@ -8,6 +8,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/saslogin"
 )
 
 // session is the go-smtp Session of one connection, created at EHLO.
@@ -278,34 +279,7 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 			return check(user, pass)
 		}), nil
 	case sasl.Login:
-		return &loginServer{check: check}, nil
+		return saslogin.NewServer(check), nil
 	}
 	return nil, smtp.ErrAuthUnknownMechanism
-}
-
-// loginServer is the server side of the LOGIN mechanism
-// (draft-murchison-sasl-login): ask for the user, then the password.
-type loginServer struct {
-	check func(user, pass string) error
-	user  string
-	step  int
-}
-
-func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
-	switch l.step {
-	case 0:
-		l.step++
-		if len(resp) > 0 { // an initial response carries the user name
-			l.user = string(resp)
-			l.step++
-			return []byte("Password:"), false, nil
-		}
-		return []byte("Username:"), false, nil
-	case 1:
-		l.user = string(resp)
-		l.step++
-		return []byte("Password:"), false, nil
-	default:
-		return nil, true, l.check(l.user, string(resp))
-	}
 }
