@@ -11,10 +11,6 @@ import (
 // through their interfaces (api.go).
 
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Relay == nil {
-		notRunning(w, "relay")
-		return
-	}
 	m, err := s.opts.Relay.Message(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeAPIError(w, r, "reading the message", err)
@@ -24,10 +20,6 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Relay == nil {
-		notRunning(w, "relay")
-		return
-	}
 	var m EnqueueRequest
 	if !readJSON(w, r, &m) {
 		return
@@ -79,10 +71,6 @@ func checkEnqueue(m EnqueueRequest) error {
 }
 
 func (s *Server) relayBody(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Relay == nil {
-		notRunning(w, "relay")
-		return
-	}
 	m, err := s.opts.Relay.Message(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeAPIError(w, r, "reading the message", err)
@@ -105,10 +93,6 @@ func writeBody(w http.ResponseWriter, m MessageDetail) {
 }
 
 func (s *Server) listQueue(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Relay == nil {
-		notRunning(w, "relay")
-		return
-	}
 	limit, err := queryInt(r, "limit", 100, 10000)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
@@ -126,10 +110,6 @@ func (s *Server) listQueue(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) retryNow(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Relay == nil {
-		notRunning(w, "relay")
-		return
-	}
 	id := r.PathValue("id")
 	if err := s.opts.Relay.RetryNow(r.Context(), id); err != nil {
 		s.writeAPIError(w, r, "retrying the message", err)
@@ -139,10 +119,6 @@ func (s *Server) retryNow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteQueued(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Relay == nil {
-		notRunning(w, "relay")
-		return
-	}
 	if err := s.opts.Relay.Delete(r.Context(), r.PathValue("id")); err != nil {
 		s.writeAPIError(w, r, "deleting the message", err)
 		return
@@ -151,10 +127,6 @@ func (s *Server) deleteQueued(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Relay == nil {
-		notRunning(w, "relay")
-		return
-	}
 	l, err := s.opts.Relay.Suppressions(r.Context())
 	if err != nil {
 		s.writeAPIError(w, r, "reading suppressions", err)
@@ -167,10 +139,6 @@ func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) unsuppress(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Relay == nil {
-		notRunning(w, "relay")
-		return
-	}
 	addr := r.PathValue("address")
 	if _, err := mail.ParseAddress(addr); err != nil {
 		writeError(w, http.StatusBadRequest, "bad address "+strconv.Quote(addr), err.Error())
@@ -184,10 +152,6 @@ func (s *Server) unsuppress(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Sink == nil {
-		notRunning(w, "sink")
-		return
-	}
 	limit, err := queryInt(r, "limit", 100, 10000)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
@@ -223,10 +187,6 @@ func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Sink == nil {
-		notRunning(w, "sink")
-		return
-	}
 	ss, err := s.opts.Sink.Session(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeAPIError(w, r, "reading the session", err)
@@ -236,10 +196,6 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getSinkMessage(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Sink == nil {
-		notRunning(w, "sink")
-		return
-	}
 	m, err := s.opts.Sink.Message(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeAPIError(w, r, "reading the message", err)
@@ -249,10 +205,6 @@ func (s *Server) getSinkMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) sinkBody(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Sink == nil {
-		notRunning(w, "sink")
-		return
-	}
 	m, err := s.opts.Sink.Message(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.writeAPIError(w, r, "reading the message", err)
@@ -262,10 +214,6 @@ func (s *Server) sinkBody(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getRules(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Sink == nil {
-		notRunning(w, "sink")
-		return
-	}
 	rules, err := s.opts.Sink.Rules(r.Context())
 	if err != nil {
 		s.writeAPIError(w, r, "reading the rules", err)
@@ -275,10 +223,6 @@ func (s *Server) getRules(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) putRules(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Sink == nil {
-		notRunning(w, "sink")
-		return
-	}
 	var rules SinkRules
 	if !readJSON(w, r, &rules) {
 		return
@@ -291,10 +235,6 @@ func (s *Server) putRules(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) probeResults(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Probe == nil {
-		notRunning(w, "probe")
-		return
-	}
 	l, err := s.opts.Probe.Results(r.Context())
 	if err != nil {
 		s.writeAPIError(w, r, "reading probe results", err)
@@ -307,10 +247,6 @@ func (s *Server) probeResults(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) probeHistory(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Probe == nil {
-		notRunning(w, "probe")
-		return
-	}
 	limit, err := queryInt(r, "limit", 100, 10000)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad limit", err.Error())

@@ -62,28 +62,37 @@ func (s *Server) endpoints() []endpoint {
 		{"GET", "/api/v1/events/{id}", s.getEvent},
 		{"GET", "/api/v1/stats", s.stats},
 		{"GET", "/api/v1/messages", s.listMessages},
-		{"POST", "/api/v1/messages", s.enqueue},
-		{"GET", "/api/v1/messages/{id}", s.getMessage},
+		{"POST", "/api/v1/messages", s.needs("relay", s.opts.Relay != nil, s.enqueue)},
+		{"GET", "/api/v1/messages/{id}", s.needs("relay", s.opts.Relay != nil, s.getMessage)},
 		{"GET", "/api/v1/messages/{id}/timeline", s.messageTimeline},
-		{"GET", "/api/v1/messages/{id}/body.html", s.relayBody},
+		{"GET", "/api/v1/messages/{id}/body.html", s.needs("relay", s.opts.Relay != nil, s.relayBody)},
 		{"GET", "/api/v1/recipients/{address}/timeline", s.recipientTimeline},
-		{"GET", "/api/v1/queue", s.listQueue},
-		{"POST", "/api/v1/queue/{id}/retry", s.retryNow},
-		{"DELETE", "/api/v1/queue/{id}", s.deleteQueued},
-		{"GET", "/api/v1/suppressions", s.listSuppressions},
-		{"DELETE", "/api/v1/suppressions/{address}", s.unsuppress},
-		{"GET", "/api/v1/sink/sessions", s.listSessions},
-		{"GET", "/api/v1/sink/sessions/{id}", s.getSession},
+		{"GET", "/api/v1/queue", s.needs("relay", s.opts.Relay != nil, s.listQueue)},
+		{"POST", "/api/v1/queue/{id}/retry", s.needs("relay", s.opts.Relay != nil, s.retryNow)},
+		{"DELETE", "/api/v1/queue/{id}", s.needs("relay", s.opts.Relay != nil, s.deleteQueued)},
+		{"GET", "/api/v1/suppressions", s.needs("relay", s.opts.Relay != nil, s.listSuppressions)},
+		{"DELETE", "/api/v1/suppressions/{address}", s.needs("relay", s.opts.Relay != nil, s.unsuppress)},
+		{"GET", "/api/v1/sink/sessions", s.needs("sink", s.opts.Sink != nil, s.listSessions)},
+		{"GET", "/api/v1/sink/sessions/{id}", s.needs("sink", s.opts.Sink != nil, s.getSession)},
 		{"GET", "/api/v1/sink/attempts", s.listAttempts},
-		{"GET", "/api/v1/sink/messages/{id}", s.getSinkMessage},
-		{"GET", "/api/v1/sink/messages/{id}/body.html", s.sinkBody},
-		{"GET", "/api/v1/sink/rules", s.getRules},
-		{"PUT", "/api/v1/sink/rules", s.putRules},
-		{"GET", "/api/v1/probe/results", s.probeResults},
-		{"GET", "/api/v1/probe/history", s.probeHistory},
+		{"GET", "/api/v1/sink/messages/{id}", s.needs("sink", s.opts.Sink != nil, s.getSinkMessage)},
+		{"GET", "/api/v1/sink/messages/{id}/body.html", s.needs("sink", s.opts.Sink != nil, s.sinkBody)},
+		{"GET", "/api/v1/sink/rules", s.needs("sink", s.opts.Sink != nil, s.getRules)},
+		{"PUT", "/api/v1/sink/rules", s.needs("sink", s.opts.Sink != nil, s.putRules)},
+		{"GET", "/api/v1/probe/results", s.needs("probe", s.opts.Probe != nil, s.probeResults)},
+		{"GET", "/api/v1/probe/history", s.needs("probe", s.opts.Probe != nil, s.probeHistory)},
 		{"GET", "/api/v1/reports", s.report},
 		{"GET", "/api/v1/reports/summary", s.reportSummary},
 	}
+}
+
+// needs wraps an endpoint that calls a component: when the component is
+// not running, it answers 503 saying which one, instead of calling h.
+func (s *Server) needs(component string, running bool, h http.HandlerFunc) http.HandlerFunc {
+	if running {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) { notRunning(w, component) }
 }
 
 // secure sets the headers every response carries.
