@@ -5,55 +5,25 @@ package sink
 // when the tool is missing and fail under CI (testutil.NeedCommand).
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
-	"io"
-	"log/slog"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/smtpload/smtptest"
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/internal/testutil"
 )
 
-// itSink starts a sink with one listener on 127.0.0.1:0 and its own store,
-// using only the package's exported API, and returns its address.
+// itSink starts a sink with one listener on 127.0.0.1:0 and its own store
+// (testSink) and returns its address as well.
 func itSink(t testing.TB, edit func(*Config)) (*Sink, *store.Store, string) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "it.db"), Sync: store.SyncOff, Clock: clock.Real{}, Logger: itLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.Listeners[0].Listen = "127.0.0.1:0"
-	cfg.Bounce.Relay = ""
-	if edit != nil {
-		edit(&cfg)
-	}
-	s, err := New(cfg, Options{Store: st, Clock: clock.Real{}, Logger: itLogger(), Seed: 1})
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	if err := s.Start(ctx); err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s.Shutdown(sctx)
-		st.Close()
-	})
-	return s, st, s.Addrs()[cfg.Listeners[0].Name].String()
+	s, st := testSink(t, nil, edit)
+	return s, st, s.Addrs()[s.cfg.Listeners[0].Name].String()
 }
 
 // itCount runs a COUNT(*) query on the store's read pool.
@@ -206,8 +176,6 @@ func TestSmtpSourceLoad(t *testing.T) {
 		t.Errorf("%d attempts got a failure reply under load", n)
 	}
 }
-
-func itLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // TestSwaksAsyncBounce sends with swaks to a bounce directive and reads the
 // DSN the sink sends later back with internal/dsn, as the relay would.
