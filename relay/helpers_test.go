@@ -163,6 +163,18 @@ func (h *harness) done(id string, n int) func() bool {
 	return func() bool { return len(h.terminal(id)) == n }
 }
 
+// allDone reports whether every message of ids has one terminal event.
+func (h *harness) allDone(ids []string) func() bool {
+	return func() bool {
+		for _, id := range ids {
+			if !h.done(id, 1)() {
+				return false
+			}
+		}
+		return true
+	}
+}
+
 // attemptTimes returns the clock times of the relay.attempt events of id
 // for rcpt, as offsets from epoch.
 func (h *harness) attemptTimes(id, rcpt string) []time.Duration {

@@ -71,14 +71,7 @@ func TestConnectionReuse(t *testing.T) {
 	for i := 0; i < 7; i++ {
 		ids = append(ids, h.enqueue("a@s.test", "b@r.test"))
 	}
-	h.runUntil("delivery", func() bool {
-		for _, id := range ids {
-			if !h.done(id, 1)() {
-				return false
-			}
-		}
-		return true
-	})
+	h.runUntil("delivery", h.allDone(ids))
 	perConn := map[int]int{}
 	for _, m := range mta.received() {
 		perConn[m.conn]++
@@ -410,14 +403,7 @@ func TestShapingNeverExceeded(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		ids = append(ids, h.enqueue("a@s.test", "r@r.test"))
 	}
-	h.runUntil("all delivered", func() bool {
-		for _, id := range ids {
-			if !h.done(id, 1)() {
-				return false
-			}
-		}
-		return true
-	})
+	h.runUntil("all delivered", h.allDone(ids))
 	if mta.peak > 2 {
 		t.Errorf("peak %d connections, cap 2", mta.peak)
 	}
@@ -466,14 +452,7 @@ func TestRoutesBySenderAndSplit(t *testing.T) {
 		ids = append(ids, h.enqueue("a@s.test", "x@mail.example.test"))
 	}
 	ids = append(ids, h.enqueue("a@s.test", "y@other.test"))
-	h.runUntil("all", func() bool {
-		for _, id := range ids {
-			if !h.done(id, 1)() {
-				return false
-			}
-		}
-		return true
-	})
+	h.runUntil("all", h.allDone(ids))
 	na, nb, nc := len(a.received()), len(b.received()), len(c.received())
 	if nc != 2 || na+nb != 40 {
 		t.Fatalf("a=%d b=%d c=%d, want c=2 and a+b=40", na, nb, nc)

@@ -420,14 +420,7 @@ func TestKeptConnectionTranscript(t *testing.T) {
 	for i := 0; i < 7; i++ {
 		ids = append(ids, h.enqueue("a@s.test", "b@r.test"))
 	}
-	h.runUntil("delivery", func() bool {
-		for _, id := range ids {
-			if !h.done(id, 1)() {
-				return false
-			}
-		}
-		return true
-	})
+	h.runUntil("delivery", h.allDone(ids))
 	gone := 0
 	for _, e := range h.events(events.Filter{Kinds: []string{events.RelayAttempt}}) {
 		ts, _ := payload(t, e)["transcript"].(string)

@@ -71,14 +71,7 @@ func TestWarmupCap(t *testing.T) {
 	for i := 0; i < 7; i++ {
 		ids = append(ids, h.enqueue("a@s.test", "b@r.test"))
 	}
-	h.runUntil("all delivered", func() bool {
-		for _, id := range ids {
-			if !h.done(id, 1)() {
-				return false
-			}
-		}
-		return true
-	})
+	h.runUntil("all delivered", h.allDone(ids))
 	perDay := map[int]int{}
 	for _, e := range h.events(events.Filter{Kinds: []string{events.RelayDelivered}}) {
 		perDay[int(e.Time.Sub(epoch.Truncate(24*time.Hour))/(24*time.Hour))]++
