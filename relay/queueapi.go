@@ -57,6 +57,17 @@ type QueueFilter struct {
 	Before time.Time
 }
 
+// Depth is the number of recipients waiting: queued, deferred or in
+// flight. It counts over the indexes of waiting and in-flight recipients,
+// so it costs what is waiting, not the whole history.
+func (r *Relay) Depth(ctx context.Context) (int, error) {
+	var n int
+	err := r.store.DB().QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM relay_recipients WHERE due_ns IS NOT NULL) +
+		(SELECT COUNT(*) FROM relay_recipients WHERE state = 'inflight')`).Scan(&n)
+	return n, err
+}
+
 // List returns messages, newest first, with their recipients.
 func (r *Relay) List(ctx context.Context, f QueueFilter) ([]MessageInfo, error) {
 	limit := f.Limit

@@ -578,3 +578,21 @@ func TestNotifySuccess(t *testing.T) {
 		})
 	}
 }
+
+func TestDepthCountsWaitingRecipients(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, nil)
+	h := newHarness(t, testConfig(mta.addr), Options{})
+	ctx := context.Background()
+	if n, err := h.r.Depth(ctx); err != nil || n != 0 {
+		t.Fatalf("empty queue: Depth = %d, %v", n, err)
+	}
+	id := h.enqueue("a@s.test", "b@r.test", "c@r.test")
+	if n, err := h.r.Depth(ctx); err != nil || n != 2 {
+		t.Fatalf("after enqueue: Depth = %d, %v, want 2", n, err)
+	}
+	h.runUntil("delivery", h.done(id, 2))
+	if n, err := h.r.Depth(ctx); err != nil || n != 0 {
+		t.Fatalf("after delivery: Depth = %d, %v, want 0", n, err)
+	}
+}

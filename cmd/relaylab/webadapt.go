@@ -319,22 +319,7 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 	return out, nil
 }
 
-func (a relayAdapter) QueueDepth(ctx context.Context) (int, error) {
-	ms, err := a.rl.List(ctx, relay.QueueFilter{State: "waiting", Limit: 1 << 20})
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, m := range ms {
-		for _, r := range m.Recipients {
-			switch r.State {
-			case relay.StateQueued, relay.StateDeferred, relay.StateInflight:
-				n++
-			}
-		}
-	}
-	return n, nil
-}
+func (a relayAdapter) QueueDepth(ctx context.Context) (int, error) { return a.rl.Depth(ctx) }
 
 func (a relayAdapter) Message(ctx context.Context, id string) (web.MessageDetail, error) {
 	m, err := a.rl.Message(ctx, id)
