@@ -32,8 +32,10 @@ func TestSmarthostTLSAndAuth(t *testing.T) {
 		{"verify against an unknown CA", starttls, PathConfig{TLS: "required", Verify: true}, events.RelayExpired, false, "tls-failure"},
 		{"implicit", implicit, PathConfig{TLS: "implicit"}, events.RelayDelivered, true, ""},
 		{"auth plain", authed, PathConfig{TLS: "required", Username: "relay", Password: "pw"}, events.RelayDelivered, true, ""},
-		// A 5xx is never retried, even one about our own credentials.
-		{"auth wrong password", authed, PathConfig{TLS: "required", Username: "relay", Password: "nope"}, events.RelayBounced, true, "authentication-failure"},
+		// A 535 refuses the path's password, not the message: it is kept
+		// for the next attempt (here the policy allows none), never
+		// bounced at once.
+		{"auth wrong password", authed, PathConfig{TLS: "required", Username: "relay", Password: "nope"}, events.RelayExpired, true, "authentication-failure"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,6 +71,35 @@ func TestSmarthostTLSAndAuth(t *testing.T) {
 				t.Error("cipher not recorded")
 			}
 		})
+	}
+}
+
+// TestRefusedCredentialsGoToTheNextPath: a 535 to the relay's own AUTH is
+// about the path, not the message, so the route's next path delivers it at
+// once and nothing bounces.
+func TestRefusedCredentialsGoToTheNextPath(t *testing.T) {
+	t.Parallel()
+	authed := startMTA(t, func(f *fakeMTA) { f.tls = true; f.users = map[string]string{"relay": "pw"} })
+	backup := startMTA(t, nil)
+	cfg := testConfig(authed.addr)
+	cfg.Paths[0].TLS, cfg.Paths[0].Username, cfg.Paths[0].Password = "required", "relay", "expired-password"
+	cfg.Paths = append(cfg.Paths, PathConfig{Name: "backup", Host: backup.addr, TLS: "none"})
+	cfg.Routes[0].Paths = []string{"primary", "backup"}
+	h := newHarness(t, cfg, Options{})
+	id := h.enqueue("a@s.test", "b@r.test")
+	h.runUntil("delivery", h.done(id, 1))
+	att := h.events(events.Filter{Message: id, Kinds: []string{events.RelayAttempt}})
+	if len(att) != 2 || att[0].Path != "primary" || att[1].Path != "backup" {
+		t.Fatalf("attempts %v, want primary then backup", att)
+	}
+	if rep, _ := payload(t, att[0])["reply"].(map[string]any); rep["code"] != 535.0 || rep["stage"] != "auth" {
+		t.Errorf("first attempt's reply %v, want the 535 at auth", rep)
+	}
+	if d := h.events(events.Filter{Message: id, Kinds: []string{events.RelayDelivered}}); len(d) != 1 || d[0].Path != "backup" {
+		t.Errorf("delivered %v, want once over backup", d)
+	}
+	if b := h.events(events.Filter{Message: id, Kinds: []string{events.RelayBounced}}); len(b) != 0 {
+		t.Errorf("bounced %v after a refused password", b)
 	}
 }
 
