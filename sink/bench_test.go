@@ -118,3 +118,78 @@ func sendOne(addr, body string) error {
 
 // benchSync is the store's sync mode in benchmarks: normal, as the goal says.
 const benchSync = "normal"
+
+// BenchmarkRecord is what recording costs, without the network: 20
+// goroutines each store a 2 KiB message (waiting for the commit, as the
+// sink does before its 250) and then that session's record, transcript
+// and attempt included, as one message over a new connection leaves them.
+func BenchmarkRecord(b *testing.B) {
+	for _, mode := range []store.Sync{store.SyncFull, store.SyncNormal} {
+		b.Run(string(mode), func(b *testing.B) {
+			ctx := context.Background()
+			st, err := store.Open(ctx, store.Options{Path: filepath.Join(b.TempDir(), "bench.db"), Sync: mode, Logger: quietLogger()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			cfg := DefaultConfig()
+			cfg.Listeners[0].Listen = "127.0.0.1:0"
+			s, err := New(cfg, Options{Store: st, Clock: clock.Real{}, Logger: quietLogger()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Start(ctx); err != nil {
+				b.Fatal(err)
+			}
+			defer s.Shutdown(ctx)
+			l := s.listeners[0]
+			raw := []byte("From: a@bench.test\r\nTo: b@sink.test\r\nSubject: bench\r\n\r\n" + strings.Repeat(strings.Repeat("x", 78)+"\r\n", 2048/80))
+			var tr strings.Builder
+			for _, line := range []string{"S 220 sink.relaylab.test ESMTP relaylab sink ready", "C HELO bench.test", "S 250 sink.relaylab.test Hello bench.test",
+				"C MAIL FROM:<a@bench.test>", "S 250 2.0.0 Roger, accepting mail from <a@bench.test>", "C RCPT TO:<b@sink.test>",
+				"S 250 2.0.0 I'll make sure <b@sink.test> gets this", "C DATA", "S 354 Go ahead. End your data with <CR><LF>.<CR><LF>",
+				"C [2178 bytes of message]", "C .", "S 250 2.0.0 Message accepted as 1", "C QUIT", "S 221 2.0.0 Bye"} {
+				tr.WriteString("0.001 " + line + "\n")
+			}
+			replies := []replyRecord{{Stage: StageConnect, Code: 220}, {Stage: StageEHLO, Code: 250}, {Stage: StageMail, Code: 250, Enhanced: "2.0.0"},
+				{Stage: StageRcpt, Code: 250, Enhanced: "2.0.0", Rcpt: "b@sink.test"}, {Stage: StageData, Code: 354},
+				{Stage: StageDataEnd, Code: 250, Enhanced: "2.0.0"}, {Stage: StageQuit, Code: 221, Enhanced: "2.0.0"}}
+			var next, failed atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			start, cpu0 := time.Now(), cpuTime()
+			for w := 0; w < 20; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for next.Add(1) <= int64(b.N) {
+						now := time.Now()
+						c := &conn{id: s.nextID.Add(1), l: l, start: now}
+						sess := &session{c: c, from: "a@bench.test", rcpts: []rcptState{{addr: "b@sink.test", attempt: 1}}}
+						id, err := s.storeMessage(sess, raw, len(raw), nil, "", 0, Reply{Code: 250, Enhanced: "2.0.0"})
+						if err != nil {
+							failed.Add(1)
+							continue
+						}
+						rec := sessionRecord{id: c.id, listener: l.cfg.Name, start: now, end: time.Now(),
+							payload: sessionPayload{ID: c.id, Client: "127.0.0.1:40000", HELO: "bench.test", Messages: 1, Replies: replies, Transcript: tr.String()},
+							attempts: []attemptRecord{{Time: now, Sender: "a@bench.test", Recipient: "b@sink.test", Attempt: 1, Stage: StageDataEnd,
+								Reply: Reply{Code: 250, Enhanced: "2.0.0", Text: "Message accepted"}, Message: id}}}
+						s.writes <- writeItem{fn: func(tx *store.Tx) error { return writeSession(tx, &rec) }}
+					}
+				}()
+			}
+			wg.Wait()
+			if err := s.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+			el := time.Since(start)
+			b.StopTimer()
+			if n := failed.Load(); n > 0 {
+				b.Fatalf("%d of %d messages failed", n, b.N)
+			}
+			b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/msg")
+		})
+	}
+}
