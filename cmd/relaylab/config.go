@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"reflect"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
@@ -103,6 +105,50 @@ func loadConfig(path string) (*fileConfig, error) {
 		return nil, &exitError{code: 2, err: err}
 	}
 	return c, nil
+}
+
+// needsRestart names the parts of the configuration that differ between
+// the running one (cur) and next but that a SIGHUP does not apply: it
+// reloads sink.rules, sink.profiles and sink.profile_files, nothing else.
+func needsRestart(cur, next *fileConfig) []string {
+	var keys []string
+	for _, d := range []struct {
+		key  string
+		a, b any
+	}{
+		{"store", cur.Store, next.Store},
+		{"sink.listeners", cur.Sink.Listeners, next.Sink.Listeners},
+		{"sink.directives", cur.Sink.Directives, next.Sink.Directives},
+		{"sink.bounce", cur.Sink.Bounce, next.Sink.Bounce},
+		{"sink.verify", cur.Sink.Verify, next.Sink.Verify},
+		{"relay", cur.Relay, next.Relay},
+		{"probe", cur.Probe, next.Probe},
+		{"web", cur.Web, next.Web},
+	} {
+		if !reflect.DeepEqual(d.a, d.b) {
+			keys = append(keys, d.key)
+		}
+	}
+	return keys
+}
+
+// reloadSink applies a SIGHUP to a running sink: it reads the
+// configuration again, replaces the sink's rules and profiles, and says what
+// else changed in the file that only a restart applies. When the file is
+// bad, the running rules stay and the error says where.
+func reloadSink(sk *sink.Sink, running *fileConfig, load func() (*fileConfig, error), log *slog.Logger) {
+	next, err := load()
+	if err == nil {
+		err = sk.Reload(next.Sink)
+	}
+	if err != nil {
+		log.Error("SIGHUP: rules not reloaded; the old ones stay", "err", err)
+		return
+	}
+	log.Info("SIGHUP: rules reloaded", "rules", len(next.Sink.Rules), "profiles", len(next.Sink.Profiles))
+	if keys := needsRestart(running, next); len(keys) > 0 {
+		log.Warn("SIGHUP: the configuration file also changed where a reload does not reach; restart to apply it", "keys", strings.Join(keys, ", "))
+	}
 }
 
 // newLogger logs to stderr at level ("debug", "info", "warn", "error").

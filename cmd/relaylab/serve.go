@@ -40,17 +40,24 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer stopProfile()
-	cfg, err := loadConfig(*df.config)
+	load := func() (*fileConfig, error) {
+		cfg, err := loadConfig(*df.config)
+		if err != nil {
+			return nil, err
+		}
+		if *demo {
+			cfg.Relay.Retry = demoRetry()
+			for i := range cfg.Relay.Paths {
+				// Every demo domain goes through the one local smarthost, so a
+				// provider profile's 421 rests all of them: only briefly here.
+				cfg.Relay.Paths[i].Backoff = config.Duration(2 * time.Second)
+			}
+		}
+		return cfg, nil
+	}
+	cfg, err := load()
 	if err != nil {
 		return err
-	}
-	if *demo {
-		cfg.Relay.Retry = demoRetry()
-		for i := range cfg.Relay.Paths {
-			// Every demo domain goes through the one local smarthost, so a
-			// provider profile's 421 rests all of them: only briefly here.
-			cfg.Relay.Paths[i].Backoff = config.Duration(2 * time.Second)
-		}
 	}
 	st, err := openStore(ctx, cfg, *df.db, log)
 	if err != nil {
@@ -126,16 +133,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			log.Info("shutting down", "grace", *df.grace)
 			return stopAll()
 		case <-e.hup:
-			next, err := loadConfig(*df.config)
-			if err != nil {
-				log.Error("SIGHUP: configuration not reloaded", "err", err)
-				continue
-			}
-			if err := sk.Reload(next.Sink); err != nil {
-				log.Error("SIGHUP: sink rules not reloaded", "err", err)
-				continue
-			}
-			log.Info("SIGHUP: sink rules reloaded", "rules", len(next.Sink.Rules))
+			reloadSink(sk, cfg, load, log)
 		}
 	}
 }

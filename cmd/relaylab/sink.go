@@ -69,15 +69,7 @@ func runSink(ctx context.Context, e *env, args []string) error {
 			}
 			return serr
 		case <-e.hup:
-			next, err := load()
-			if err == nil {
-				err = sk.Reload(next.Sink)
-			}
-			if err != nil {
-				log.Error("SIGHUP: rules not reloaded; the old ones stay", "err", err)
-				continue
-			}
-			log.Info("SIGHUP: rules reloaded", "rules", len(next.Sink.Rules))
+			reloadSink(sk, cfg, load, log)
 		}
 	}
 }

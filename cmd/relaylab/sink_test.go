@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/relaylab/relaylab/sink"
 )
 
 // sinkOutput is a buffer that the command writes while the test reads.
@@ -78,7 +80,9 @@ func TestSinkCommand(t *testing.T) {
 	if got := rcpt("rcpt452@x.test"); got != 452 {
 		t.Errorf("directive: got %d, want 452", got)
 	}
-	os.WriteFile(cfgPath, []byte("sink:\n  rules:\n    - stage: rcpt\n      recipient: \"*@ruled.test\"\n      reply: \"451 4.7.1 second rules\"\n"), 0o644)
+	// New rules, and a new limit that a reload cannot apply: the rules
+	// change and the log says that sink.listeners needs a restart.
+	os.WriteFile(cfgPath, []byte("sink:\n  listeners:\n    - name: mx\n      listen: 127.0.0.1:2525\n      hostname: mx.sink.test\n      limits: {max_connections: 7}\n  rules:\n    - stage: rcpt\n      recipient: \"*@ruled.test\"\n      reply: \"451 4.7.1 second rules\"\n"), 0o644)
 	hup <- syscall.SIGHUP
 	ok := false
 	for i := 0; i < 1000 && !ok; i++ {
@@ -92,8 +96,28 @@ func TestSinkCommand(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out.String())
 	}
-	if !strings.Contains(out.String(), "rules reloaded") {
+	if !strings.Contains(out.String(), "rules reloaded") || !strings.Contains(out.String(), "restart to apply it\" keys=sink.listeners") {
 		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+func TestNeedsRestart(t *testing.T) {
+	t.Parallel()
+	cur := defaultConfig()
+	next := defaultConfig()
+	if keys := needsRestart(cur, next); len(keys) != 0 {
+		t.Errorf("same configuration: %v", keys)
+	}
+	next.Sink.Rules = append(next.Sink.Rules, sink.Rule{Stage: "rcpt", Reply: "550 5.7.1 no"})
+	next.Sink.Profiles = map[string]string{"*.test": "gmail"}
+	if keys := needsRestart(cur, next); len(keys) != 0 {
+		t.Errorf("rules and profiles reload, yet %v", keys)
+	}
+	next.Sink.Listeners[0].Limits.MaxConnections = 3
+	next.Relay.Listen = "127.0.0.1:2588"
+	next.Web.Listen = "127.0.0.1:8026"
+	if got, want := strings.Join(needsRestart(cur, next), " "), "sink.listeners relay web"; got != want {
+		t.Errorf("needs restart %q, want %q", got, want)
 	}
 }
 
