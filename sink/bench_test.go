@@ -17,16 +17,16 @@ import (
 	"github.com/relaylab/relaylab/internal/store"
 )
 
-// BenchmarkSinkThroughput sends 2 KiB messages over 20 concurrent sessions,
-// a new connection per message, with every message and transcript stored
-// (store sync normal, as the performance goal says).
-func BenchmarkSinkThroughput(b *testing.B) {
+// benchSink starts a sink with the default configuration on 127.0.0.1:0
+// over a fresh store with the given sync mode; both stop when b ends.
+func benchSink(b *testing.B, mode store.Sync) *Sink {
+	b.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(b.TempDir(), "bench.db"), Sync: store.Sync(benchSync), Logger: quietLogger()})
+	st, err := store.Open(ctx, store.Options{Path: filepath.Join(b.TempDir(), "bench.db"), Sync: mode, Logger: quietLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
+	b.Cleanup(func() { st.Close() })
 	cfg := DefaultConfig()
 	cfg.Listeners[0].Listen = "127.0.0.1:0"
 	s, err := New(cfg, Options{Store: st, Clock: clock.Real{}, Logger: quietLogger()})
@@ -36,7 +36,15 @@ func BenchmarkSinkThroughput(b *testing.B) {
 	if err := s.Start(ctx); err != nil {
 		b.Fatal(err)
 	}
-	defer s.Shutdown(ctx)
+	b.Cleanup(func() { s.Shutdown(ctx) })
+	return s
+}
+
+// BenchmarkSinkThroughput sends 2 KiB messages over 20 concurrent sessions,
+// a new connection per message, with every message and transcript stored
+// (store sync normal, as the performance goal says).
+func BenchmarkSinkThroughput(b *testing.B) {
+	s := benchSink(b, store.Sync(benchSync))
 	addr := s.Addrs()["mx"].String()
 	body := "From: a@bench.test\r\nTo: b@sink.test\r\nSubject: bench\r\n\r\n" + strings.Repeat(strings.Repeat("x", 78)+"\r\n", 2048/80) + "\r\n"
 	const sessions = 20
@@ -59,14 +67,20 @@ func BenchmarkSinkThroughput(b *testing.B) {
 		}()
 	}
 	wg.Wait()
+	report(b, start, cpu0, failed.Load())
+}
+
+// report stops the timer and reports the rate and the CPU time per
+// message since start and cpu0, or fails b when any message failed. The CPU
+// time includes the in-process client: on a busy machine the rate says
+// little, the CPU time says what the work costs.
+func report(b *testing.B, start time.Time, cpu0 time.Duration, failed int64) {
 	el := time.Since(start)
 	b.StopTimer()
-	if n := failed.Load(); n > 0 {
-		b.Fatalf("%d of %d messages failed", n, b.N)
+	if failed > 0 {
+		b.Fatalf("%d of %d messages failed", failed, b.N)
 	}
 	b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
-	// CPU time per message, client included: on a busy machine the rate
-	// says little, this says what the sink costs.
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/msg")
 }
 
@@ -127,21 +141,7 @@ func BenchmarkRecord(b *testing.B) {
 	for _, mode := range []store.Sync{store.SyncFull, store.SyncNormal} {
 		b.Run(string(mode), func(b *testing.B) {
 			ctx := context.Background()
-			st, err := store.Open(ctx, store.Options{Path: filepath.Join(b.TempDir(), "bench.db"), Sync: mode, Logger: quietLogger()})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
-			cfg := DefaultConfig()
-			cfg.Listeners[0].Listen = "127.0.0.1:0"
-			s, err := New(cfg, Options{Store: st, Clock: clock.Real{}, Logger: quietLogger()})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := s.Start(ctx); err != nil {
-				b.Fatal(err)
-			}
-			defer s.Shutdown(ctx)
+			s := benchSink(b, mode)
 			l := s.listeners[0]
 			raw := []byte("From: a@bench.test\r\nTo: b@sink.test\r\nSubject: bench\r\n\r\n" + strings.Repeat(strings.Repeat("x", 78)+"\r\n", 2048/80))
 			var tr strings.Builder
@@ -183,13 +183,7 @@ func BenchmarkRecord(b *testing.B) {
 			if err := s.Flush(ctx); err != nil {
 				b.Fatal(err)
 			}
-			el := time.Since(start)
-			b.StopTimer()
-			if n := failed.Load(); n > 0 {
-				b.Fatalf("%d of %d messages failed", n, b.N)
-			}
-			b.ReportMetric(float64(b.N)/el.Seconds(), "msgs/s")
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/msg")
+			report(b, start, cpu0, failed.Load())
 		})
 	}
 }
