@@ -331,7 +331,7 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 	for try := 0; ; try++ {
 		var failed *client
 		var err error
-		pc, failed, err = r.conn(ctx, p, d, host, addr, key)
+		pc, failed, err = r.conn(ctx, p, d, host, addr, key, try > 0)
 		if err != nil {
 			if failed != nil {
 				script.WriteString(failed.rec.take())
@@ -375,14 +375,23 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 }
 
 // conn returns a connection to addr: an idle one, a new one when the
-// destination has a free slot, or one that frees up while it waits.
-// On failure it also returns the client that failed, for its TLS state and
-// transcript (without a connection when the dial failed).
-func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key string) (*pooled, *client, error) {
+// destination has a free slot, or one that frees up while it waits. fresh
+// asks for a new connection (a kept one has just turned out closed, so the
+// others kept beside it are suspect): idle connections to addr are closed
+// to make room rather than used. On failure it also returns the client that
+// failed, for its TLS state and transcript (without a connection when the
+// dial failed).
+func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key string, fresh bool) (*pooled, *client, error) {
+	spare := key // idle connections to key are kept for reuse
+	if fresh {
+		spare = ""
+	}
 	for {
 		changed := d.changed()
-		if pc := r.pool.get(key); pc != nil {
-			return pc, nil, nil
+		if !fresh {
+			if pc := r.pool.get(key); pc != nil {
+				return pc, nil, nil
+			}
 		}
 		if d.tryAcquire() {
 			rec := newTranscript(r.clock)
@@ -409,7 +418,7 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 			}
 			return &pooled{c: c, d: d}, nil, nil
 		}
-		if r.pool.closeOther(d, key) {
+		if r.pool.closeOther(d, spare) {
 			continue
 		}
 		select {

@@ -156,8 +156,8 @@ func (p *connPool) put(key string, c *pooled) {
 	c.d.notify()
 }
 
-// closeOther closes one idle connection of d that is not to key, to free
-// its slot; it reports whether there was one.
+// closeOther closes one idle connection of d that is not to key (any, when
+// key is ""), to free its slot; it reports whether there was one.
 func (p *connPool) closeOther(d *dest, key string) bool {
 	p.mu.Lock()
 	var victim *pooled
