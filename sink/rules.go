@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,15 @@ type Rule struct {
 	// reject / quarantine for a failure whose policy asks for that. Big
 	// receivers answer "550 5.7.26" to `dmarc: reject` (RFC 7489 6.3).
 	DMARC string `yaml:"dmarc,omitempty" json:"dmarc,omitempty"`
+	// SPF and DKIM match those results of the message the same way (stage
+	// data-end, with sink.verify on); several results go with "|", as in
+	// "fail|softfail". SPF: pass, fail, softfail, neutral, none, temperror
+	// or permerror (RFC 7208 2.6). DKIM: pass (a signature passed), fail,
+	// policy, neutral, none (no signature), temperror or permerror (RFC 8601
+	// 2.7.1). Receivers answer an SPF failure with "550 5.7.23" and a
+	// missing or failed signature with "550 5.7.20" (RFC 7372).
+	SPF  string `yaml:"spf,omitempty" json:"spf,omitempty"`
+	DKIM string `yaml:"dkim,omitempty" json:"dkim,omitempty"`
 
 	Reply    string          `yaml:"reply,omitempty" json:"reply,omitempty"` // "451 4.7.1 try later"
 	Delay    config.Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
@@ -92,6 +102,26 @@ func compilePattern(p string) (*matcher, error) {
 
 func (m *matcher) match(s string) bool { return m == nil || m.re.MatchString(s) }
 
+// authCondition parses an spf: or dkim: condition, results separated by
+// "|", each one of allowed; nil when value is empty.
+func authCondition(key, value string, stage Stage, what string, allowed ...string) ([]string, error) {
+	if strings.TrimSpace(value) == "" {
+		return nil, nil
+	}
+	if stage != StageDataEnd {
+		return nil, config.Errorf(key, "the %s result is known after the message: use stage data-end", what)
+	}
+	var out []string
+	for _, v := range strings.Split(value, "|") {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if !slices.Contains(allowed, v) {
+			return nil, config.Errorf(key, "unknown %s result %q: want %s (several with |)", what, v, strings.Join(allowed, ", "))
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // rule is a Rule ready to be evaluated.
 type rule struct {
 	src                Rule
@@ -101,7 +131,8 @@ type rule struct {
 	hasClient          bool
 	attLo, attHi       int // 0: no condition; attHi -1: open-ended
 	perMessage         bool
-	dmarc              string // lower case; "" no condition
+	dmarc              string   // lower case; "" no condition
+	spf, dkim          []string // any of these results; nil no condition
 	prob               float64
 	behavior           Behavior
 }
@@ -147,6 +178,12 @@ func (r *rule) matches(in *input) bool {
 		case in.auth.DMARC != r.dmarc:
 			return false
 		}
+	}
+	if r.spf != nil && (in.auth == nil || !slices.Contains(r.spf, in.auth.SPF)) {
+		return false
+	}
+	if r.dkim != nil && (in.auth == nil || !slices.Contains(r.dkim, in.auth.DKIM)) {
+		return false
 	}
 	if r.attLo > 0 {
 		n := in.attempt
@@ -238,6 +275,12 @@ func (r Rule) compile(key string) (*rule, error) {
 		if c.stage != StageDataEnd {
 			return nil, config.Errorf(key+".dmarc", "the DMARC result is known after the message: use stage data-end")
 		}
+	}
+	if c.spf, err = authCondition(key+".spf", r.SPF, c.stage, "SPF", "pass", "fail", "softfail", "neutral", "none", "temperror", "permerror"); err != nil {
+		return nil, err
+	}
+	if c.dkim, err = authCondition(key+".dkim", r.DKIM, c.stage, "DKIM", "pass", "fail", "policy", "neutral", "none", "temperror", "permerror"); err != nil {
+		return nil, err
 	}
 	if r.Probability < 0 || r.Probability > 1 || r.Probability != r.Probability {
 		return nil, config.Errorf(key+".probability", "%v is not a probability: want a number from 0 to 1 (0 means always)", r.Probability)

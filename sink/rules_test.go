@@ -54,6 +54,11 @@ func TestRuleMatching(t *testing.T) {
 		{"attempt open", Rule{Stage: "rcpt", Attempt: "3-", Reply: "451"}, input{stage: StageRcpt, attempt: 9}, true},
 		{"per message", Rule{Stage: "data-end", Attempt: "1", Per: "message", Reply: "451"}, input{stage: StageDataEnd, attempt: 5, msgAttempt: 1}, true},
 		{"helo", Rule{Stage: "mail", HELO: "*.bad", Reply: "550"}, input{stage: StageMail, helo: "x.bad"}, true},
+		{"spf one of", Rule{Stage: "data-end", SPF: "fail | SoftFail", Reply: "550"}, input{stage: StageDataEnd, auth: &AuthResult{SPF: "softfail"}}, true},
+		{"spf other", Rule{Stage: "data-end", SPF: "fail|softfail", Reply: "550"}, input{stage: StageDataEnd, auth: &AuthResult{SPF: "neutral"}}, false},
+		{"spf unverified", Rule{Stage: "data-end", SPF: "none", Reply: "550"}, input{stage: StageDataEnd}, false},
+		{"dkim and spf both", Rule{Stage: "data-end", SPF: "pass", DKIM: "none|fail", Reply: "550"}, input{stage: StageDataEnd, auth: &AuthResult{SPF: "pass", DKIM: "fail"}}, true},
+		{"dkim passes", Rule{Stage: "data-end", DKIM: "none|fail", Reply: "550"}, input{stage: StageDataEnd, auth: &AuthResult{SPF: "fail", DKIM: "pass"}}, false},
 	}
 	for _, tc := range tests {
 		r, err := tc.rule.compile("r")
@@ -82,6 +87,9 @@ func TestRuleErrors(t *testing.T) {
 		{Rule{Stage: "mail", Greylist: &GreylistRule{}}, "sink.rules[0].greylist"},
 		{Rule{Stage: "rcpt", Bounce: &BounceRule{}}, "sink.rules[0].bounce"},
 		{Rule{Stage: "rcpt"}, "sink.rules[0]"},
+		{Rule{Stage: "data-end", SPF: "fail|maybe", Reply: "550"}, "sink.rules[0].spf"},
+		{Rule{Stage: "rcpt", SPF: "fail", Reply: "550"}, "sink.rules[0].spf"},
+		{Rule{Stage: "data-end", DKIM: "softfail", Reply: "550"}, "sink.rules[0].dkim"},
 	}
 	for _, tc := range tests {
 		cfg := DefaultConfig()

@@ -48,7 +48,7 @@ func (fakeVerifier) Verify(ctx context.Context, ip netip.Addr, helo, from string
 
 // verifySink starts a sink with verification through fakeVerifier and a
 // rule that rejects DMARC failures under p=reject.
-func verifySink(t *testing.T) (*Sink, *store.Store) {
+func verifySink(t *testing.T, rules ...Rule) (*Sink, *store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: clock.Real{}, Logger: quietLogger()})
@@ -59,7 +59,10 @@ func verifySink(t *testing.T) (*Sink, *store.Store) {
 	cfg.Listeners[0].Listen = "127.0.0.1:0"
 	cfg.Bounce.Relay = ""
 	cfg.Verify = VerifyConfig{Enabled: true, Timeout: config.Duration(200 * time.Millisecond)}
-	cfg.Rules = []Rule{{Name: "dmarc", Stage: "data-end", DMARC: "reject", Reply: "550 5.7.26 Unauthenticated email from this domain is not accepted due to its DMARC policy"}}
+	cfg.Rules = rules
+	if len(rules) == 0 {
+		cfg.Rules = []Rule{{Name: "dmarc", Stage: "data-end", DMARC: "reject", Reply: "550 5.7.26 Unauthenticated email from this domain is not accepted due to its DMARC policy"}}
+	}
 	s, err := New(cfg, Options{Store: st, Logger: quietLogger(), Verifier: fakeVerifier{}})
 	if err != nil {
 		t.Fatal(err)
@@ -163,6 +166,35 @@ func TestVerifyOffLeavesMessagesAlone(t *testing.T) {
 	m, err := MessageByID(context.Background(), st.DB(), 1)
 	if err != nil || string(m.Raw) != testMsg || m.DMARC != "" {
 		t.Errorf("message %+v, %v: want it as sent and no results", m, err)
+	}
+}
+
+// TestSPFAndDKIMRules: rules answer on the SPF and DKIM results as
+// receivers do (RFC 7372 codes), and a temporary DNS failure matches only a
+// rule that asks for temperror.
+func TestSPFAndDKIMRules(t *testing.T) {
+	t.Parallel()
+	s, _ := verifySink(t,
+		Rule{Name: "spf", Stage: "data-end", SPF: "fail|softfail", Reply: "550 5.7.23 The message was rejected because of Sender Policy Framework violation"},
+		Rule{Name: "unsigned", Stage: "data-end", DKIM: "none|fail", Sender: "someone@*", Reply: "550 5.7.20 No passing DKIM signature found"},
+		Rule{Name: "dns", Stage: "data-end", SPF: "temperror", Reply: "451 4.7.24 SPF check failed temporarily"})
+	addr := addrOf(t, s, "mx")
+	for _, tc := range []struct {
+		from string
+		code int
+		text string
+	}{
+		{"good@a.test", 250, "accepted"},
+		{"spoof@a.test", 550, "5.7.23"},
+		{"lax@a.test", 550, "5.7.23"},
+		{"someone@a.test", 550, "5.7.20"},
+		{"slow@a.test", 451, "4.7.24"},
+	} {
+		c := dial(t, addr)
+		c.greet()
+		if code, msg := c.send(tc.from, "bob@sink.test", testMsg); code != tc.code || !strings.Contains(msg, tc.text) {
+			t.Errorf("%s: got %d %q, want %d %q", tc.from, code, msg, tc.code, tc.text)
+		}
 	}
 }
 
