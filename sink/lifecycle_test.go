@@ -191,4 +191,14 @@ func TestFlushAfterQuit(t *testing.T) {
 			t.Fatalf("after Flush: %v %+v", err, as)
 		}
 	}
+	// All of them in one query, in the order they happened.
+	all, err := AllAttempts(context.Background(), st.DB())
+	if err != nil || len(all) != 20 {
+		t.Fatalf("AllAttempts: %v, %d attempts", err, len(all))
+	}
+	for i, a := range all {
+		if want := fmt.Sprintf("rcpt451+n%d@sink.test", i); a.Recipient != want || a.Reply.Code != 451 || a.Client == "" {
+			t.Errorf("attempt %d: %+v, want %s refused with 451", i, a, want)
+		}
+	}
 }

@@ -492,12 +492,30 @@ type Attempt struct {
 // Attempts returns the attempts for recipient (case-insensitive), oldest
 // first. An attempt appears when its session has ended.
 func Attempts(ctx context.Context, db *sql.DB, recipient string) ([]Attempt, error) {
+	atts, err := queryAttempts(ctx, db, `WHERE a.recipient = ?`, recipient)
+	if err != nil {
+		return nil, fmt.Errorf("sink: attempts for %s: %w", recipient, err)
+	}
+	return atts, nil
+}
+
+// AllAttempts returns every recipient's attempts in one query, oldest
+// first: what `relaylab expect` judges, without a query per recipient.
+func AllAttempts(ctx context.Context, db *sql.DB) ([]Attempt, error) {
+	atts, err := queryAttempts(ctx, db, ``)
+	if err != nil {
+		return nil, fmt.Errorf("sink: listing attempts: %w", err)
+	}
+	return atts, nil
+}
+
+func queryAttempts(ctx context.Context, db *sql.DB, where string, args ...any) ([]Attempt, error) {
 	rows, err := db.QueryContext(ctx, `SELECT a.session_id, s.listener, s.client, s.helo, s.tls, s.auth_user,
 			a.time_ns, a.sender, a.recipient, a.attempt, a.stage, a.code, a.enhanced, a.text, a.message
 		FROM sink_attempts a JOIN sink_sessions s ON s.id = a.session_id
-		WHERE a.recipient = ? ORDER BY a.time_ns, a.id`, recipient)
+		`+where+` ORDER BY a.time_ns, a.id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sink: attempts for %s: %w", recipient, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []Attempt

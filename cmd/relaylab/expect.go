@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/config"
@@ -86,22 +85,15 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 type sinkAttempts struct{ db *sql.DB }
 
 func (s sinkAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, error) {
-	rcpts, err := sink.Recipients(ctx, s.db)
+	atts, err := sink.AllAttempts(ctx, s.db)
 	if err != nil {
 		return nil, err
 	}
-	var out []reports.SinkAttempt
-	for _, r := range rcpts {
-		atts, err := sink.Attempts(ctx, s.db, r)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range atts {
-			out = append(out, reports.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client, Sender: a.Sender,
-				Recipient: a.Recipient, Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text})
-		}
+	out := make([]reports.SinkAttempt, 0, len(atts))
+	for _, a := range atts {
+		out = append(out, reports.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client, Sender: a.Sender,
+			Recipient: a.Recipient, Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	return out, nil
 }
 
