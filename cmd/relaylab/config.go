@@ -208,15 +208,25 @@ func (d daemonFlags) profile() (stop func(), err error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
-// parse reads args, refuses stray arguments and returns the logger.
-func (d daemonFlags) parse(e *env, fs *flag.FlagSet, args []string) (*slog.Logger, error) {
+// parse reads args, refuses stray arguments, starts the CPU profile if one
+// is asked for, and returns the logger and the function to call when the
+// command stops.
+func (d daemonFlags) parse(e *env, fs *flag.FlagSet, args []string) (*slog.Logger, func(), error) {
 	if err := parseFlags(fs, args); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, usageError("unexpected argument %q", fs.Arg(0))
+		return nil, nil, usageError("unexpected argument %q", fs.Arg(0))
 	}
-	return newLogger(e, *d.level)
+	log, err := newLogger(e, *d.level)
+	if err != nil {
+		return nil, nil, err
+	}
+	stop, err := d.profile()
+	if err != nil {
+		return nil, nil, err
+	}
+	return log, stop, nil
 }
 
 // shutdownContext bounds a graceful shutdown by --shutdown-grace.

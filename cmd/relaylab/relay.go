@@ -17,15 +17,11 @@ func runRelay(ctx context.Context, e *env, args []string) error {
 	listen := fs.String("listen", "", "submission listener address (default relay.listen, 127.0.0.1:2587)")
 	df := addDaemonFlags(fs, "YAML configuration file (its relay: and store: sections are used)")
 	smarthost := fs.String("smarthost", "", "send everything through this HOST:PORT (STARTTLS when offered, no verification), replacing the configured paths and routes")
-	log, err := df.parse(e, fs, args)
+	log, stop, err := df.parse(e, fs, args)
 	if err != nil {
 		return err
 	}
-	stopProfile, err := df.profile()
-	if err != nil {
-		return err
-	}
-	defer stopProfile()
+	defer stop()
 	cfg, err := loadConfig(*df.config)
 	if err != nil {
 		return err

@@ -31,15 +31,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	df := addDaemonFlags(fs, "YAML configuration file (default: built-in loopback defaults)")
 	demo := fs.Bool("demo", false, "feed a steady stream of sample mail through the relay and the sink's behaviours (retries every 20-60 s)")
 	demoEvery := fs.Duration("demo-interval", 3*time.Second, "with --demo, the time between sample messages")
-	log, err := df.parse(e, fs, args)
+	log, stop, err := df.parse(e, fs, args)
 	if err != nil {
 		return err
 	}
-	stopProfile, err := df.profile()
-	if err != nil {
-		return err
-	}
-	defer stopProfile()
+	defer stop()
 	load := func() (*fileConfig, error) {
 		cfg, err := loadConfig(*df.config)
 		if err != nil {

@@ -18,15 +18,11 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	fs.Var(&listen, "listen", "host:port to listen on (repeatable; replaces the configured addresses in order, adds listeners beyond them)")
 	df := addDaemonFlags(fs, "YAML configuration file with a sink: section (default: one listener on 127.0.0.1:2525)")
 	seed := fs.Int64("seed", 1, "seed of the probabilities in rules and directives, so a chaos run can be repeated")
-	log, err := df.parse(e, fs, args)
+	log, stop, err := df.parse(e, fs, args)
 	if err != nil {
 		return err
 	}
-	stopProfile, err := df.profile()
-	if err != nil {
-		return err
-	}
-	defer stopProfile()
+	defer stop()
 	load := func() (*fileConfig, error) {
 		cfg, err := loadConfig(*df.config)
 		if err != nil {
