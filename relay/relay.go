@@ -47,6 +47,11 @@ type Options struct {
 	Dialer Dialer
 	// TLSConfig is the base of every client TLS config (RootCAs for tests).
 	TLSConfig *tls.Config
+	// Poll caps how long the scheduler sleeps, so that queue changes made
+	// by another process (relaylab queue retry in a second shell) are seen
+	// within it. 0: only this process wakes the scheduler, as replays and
+	// tests on a virtual clock want.
+	Poll time.Duration
 }
 
 // ErrClosed is returned after Shutdown.
@@ -62,6 +67,7 @@ type Relay struct {
 	dialer   Dialer
 	tlsBase  *tls.Config
 	seed     int64
+	poll     time.Duration // Options.Poll
 	policy   Policy
 	classify *Classifier
 	paths    map[string]*path
@@ -118,7 +124,7 @@ func New(cfg Config, opts Options) (*Relay, error) {
 	}
 	r := &Relay{
 		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger, // callers tag it (serve adds component=relay)
-		resolver: opts.Resolver, dialer: opts.Dialer, tlsBase: opts.TLSConfig, seed: opts.Seed,
+		resolver: opts.Resolver, dialer: opts.Dialer, tlsBase: opts.TLSConfig, seed: opts.Seed, poll: opts.Poll,
 		policy: NewPolicy(cfg.Retry, opts.Seed), classify: cl, routes: compileRoutes(cfg.Routes),
 		paths:  map[string]*path{},
 		kickCh: make(chan struct{}, 1),
@@ -319,6 +325,11 @@ func (r *Relay) schedule(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			r.log.Error("relay: reading the queue failed; retrying in a minute", "err", err)
 			next, ok = r.clock.Now().Add(time.Minute), true
+		}
+		if r.poll > 0 {
+			if at := r.clock.Now().Add(r.poll); !ok || next.After(at) {
+				next, ok = at, true
+			}
 		}
 		var tc <-chan time.Time
 		r.mu.Lock()

@@ -596,3 +596,30 @@ func TestDepthCountsWaitingRecipients(t *testing.T) {
 		t.Fatalf("after delivery: Depth = %d, %v, want 0", n, err)
 	}
 }
+
+// TestPollSeesAnotherProcess: `relaylab queue retry` run in a second process
+// only changes the store. A relay with Poll sends the recipient within one
+// poll interval; without Poll it would wait for its next attempt an hour on.
+func TestPollSeesAnotherProcess(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, func(f *fakeMTA) {
+		f.onRcpt = func(string) error { return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "later") }
+	})
+	cfg := testConfig(mta.addr)
+	cfg.Retry = RetryConfig{Kind: "list", Schedule: []config.Duration{dur(time.Hour)}, MaxAge: dur(24 * time.Hour)}
+	h := newHarness(t, cfg, Options{Poll: 5 * time.Second})
+	id := h.enqueue("a@s.test", "b@r.test")
+	h.runUntil("deferred", func() bool { return len(h.attemptTimes(id, "b@r.test")) == 1 })
+	other, err := New(cfg, Options{Store: h.store, Clock: h.v, Logger: h.r.log}) // the CLI's relay: never started
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := h.v.Now()
+	if n, err := other.RetryNow(context.Background(), id); err != nil || n != 1 {
+		t.Fatalf("RetryNow = %d, %v", n, err)
+	}
+	h.runUntil("second attempt", func() bool { return len(h.attemptTimes(id, "b@r.test")) == 2 })
+	if waited := h.v.Now().Sub(asked); waited > 5*time.Second {
+		t.Errorf("the second attempt came %v after the retry was asked for, want within the 5s poll", waited)
+	}
+}

@@ -39,6 +39,10 @@ func openRelay(ctx context.Context, e *env, db, cfgPath string) (*relay.Relay, f
 	return rl, func() { st.Close() }, nil
 }
 
+// queuePoll is how often a running relay looks for queue changes made by
+// another process, such as `relaylab queue retry`.
+const queuePoll = 2 * time.Second
+
 func runQueue(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "queue", "(list | show ID | retry ID | delete ID) [--db PATH] [--state STATE] [--json]")
 	db := fs.String("db", "", "the SQLite store (default relaylab.db)")
@@ -135,7 +139,7 @@ func runQueue(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return notFound(err)
 		}
-		fmt.Fprintf(e.stdout, "%d recipient(s) of %s due now (a running relay picks them up at its next wake-up)\n", n, rest[0])
+		fmt.Fprintf(e.stdout, "%d recipient(s) of %s due now; a running relaylab relay or serve on this store sends them within %s\n", n, rest[0], queuePoll)
 		return nil
 	default:
 		if err := rl.Delete(ctx, rest[0]); err != nil {

@@ -44,7 +44,7 @@ func runRelay(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	rl, err := relay.New(cfg.Relay, relay.Options{Store: st, Logger: log.With("component", "relay")})
+	rl, err := relay.New(cfg.Relay, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll})
 	if err != nil {
 		return err
 	}

@@ -146,7 +146,7 @@ func startSink(ctx context.Context, cfg *fileConfig, st *store.Store, log *slog.
 }
 
 func startRelay(ctx context.Context, cfg *fileConfig, st *store.Store, log *slog.Logger) (*relay.Relay, error) {
-	rl, err := relay.New(cfg.Relay, relay.Options{Store: st, Logger: log.With("component", "relay")})
+	rl, err := relay.New(cfg.Relay, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll})
 	if err != nil {
 		return nil, err
 	}
