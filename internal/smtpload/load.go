@@ -298,7 +298,13 @@ func (w *worker) count(res *TxResult) {
 		w.reply(StageRcpt, r)
 	}
 	if res.Data.Code != 0 {
-		w.reply(StageData, res.Data)
+		key := replyKey(StageData, res.Data)
+		if res.Stage == StageMail || res.Stage == StageRcpt {
+			// Pipelined (RFC 2920 3.1): DATA went out before the refusal
+			// came back, and its reply follows from that refusal.
+			key += " (pipelined after the refusal)"
+		}
+		w.stats.replies[key]++
 	}
 	if res.DataEnd.Code != 0 {
 		w.reply(StageDataEnd, res.DataEnd)
@@ -309,11 +315,15 @@ func (w *worker) count(res *TxResult) {
 // count under "stage code" so that transaction ids in their text do not
 // make every key unique.
 func (w *worker) reply(stage string, r Reply) {
+	w.stats.replies[replyKey(stage, r)]++
+}
+
+func replyKey(stage string, r Reply) string {
 	key := stage + " " + strconv.Itoa(r.Code)
 	if r.Code >= 400 && r.Enhanced != "" {
 		key += " " + r.Enhanced
 	}
-	w.stats.replies[key]++
+	return key
 }
 
 func (w *worker) connError(err error) {
