@@ -39,10 +39,10 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 	}
 	size := len(raw) // as received, before any header of ours
 	var auth *AuthResult
-	if s.verifier != nil {
+	if vf := s.verify.Load(); vf != nil {
 		// At the end of data, before the reply, so that rules can answer
 		// on the result.
-		a := s.verify(sess, raw)
+		a := s.check(vf, sess, raw)
 		auth = &a
 		raw = withHeader(a.Header, raw)
 	}

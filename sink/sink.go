@@ -51,7 +51,7 @@ type Sink struct {
 	nextID   atomic.Int64
 	cert     *tls.Certificate
 	bouncer  *bouncer
-	verifier Verifier // nil: no authentication checks
+	verify   atomic.Pointer[verifying] // nil: no authentication checks
 
 	listeners    []*listener
 	writes       chan writeItem // to writer
@@ -91,11 +91,8 @@ func New(cfg Config, opts Options) (*Sink, error) {
 		writes:    make(chan writeItem, 1024),
 		writerEnd: make(chan struct{}),
 	}
-	if cfg.Verify.Enabled {
-		if opts.Verifier == nil {
-			return nil, errors.New("sink: sink.verify.enabled is on but no Verifier was given in Options")
-		}
-		s.verifier = opts.Verifier
+	if err := s.SetVerifier(cfg.Verify, opts.Verifier); err != nil {
+		return nil, err
 	}
 	s.hardCtx, s.hardCancel = context.WithCancel(context.Background())
 	if err := s.load(cfg); err != nil {

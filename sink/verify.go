@@ -75,12 +75,37 @@ func (a AuthResult) DMARCRejects() bool { return a.DMARC == "fail" && a.DMARCPol
 // errVerifyTimeout ends the checks of a message that took too long.
 var errVerifyTimeout = errors.New("the authentication checks took longer than sink.verify.timeout")
 
-// verify runs the Verifier on a received message within the configured
-// timeout (on the sink's clock). A failure of the Verifier itself gives
-// permerror results and no header, never a crash or a lost message.
-func (s *Sink) verify(sess *session, raw []byte) (res AuthResult) {
+// verifying is the sink's current authentication checking.
+type verifying struct {
+	v       Verifier
+	timeout time.Duration
+}
+
+// SetVerifier replaces the sink's authentication checks (sink.verify) for
+// the messages that end from now on: v checks them when cfg.Enabled (and
+// is required then); with it off, messages are not checked. SIGHUP uses it,
+// so that new resolvers or a new timeout need no restart.
+func (s *Sink) SetVerifier(cfg VerifyConfig, v Verifier) error {
+	if err := cfg.Validate("sink.verify"); err != nil {
+		return err
+	}
+	if !cfg.Enabled {
+		s.verify.Store(nil)
+		return nil
+	}
+	if v == nil {
+		return errors.New("sink: sink.verify.enabled is on but no Verifier was given in Options")
+	}
+	s.verify.Store(&verifying{v: v, timeout: cfg.timeout()})
+	return nil
+}
+
+// check runs the Verifier vf on a received message within its timeout (on
+// the sink's clock). A failure of the Verifier itself gives permerror
+// results and no header, never a crash or a lost message.
+func (s *Sink) check(vf *verifying, sess *session, raw []byte) (res AuthResult) {
 	ctx, cancel := context.WithCancelCause(s.hardCtx)
-	t := s.clock.AfterFunc(s.cfg.Verify.timeout(), func() { cancel(errVerifyTimeout) })
+	t := s.clock.AfterFunc(vf.timeout, func() { cancel(errVerifyTimeout) })
 	defer func() {
 		t.Stop()
 		cancel(nil)
@@ -89,7 +114,7 @@ func (s *Sink) verify(sess *session, raw []byte) (res AuthResult) {
 			res = AuthResult{SPF: "permerror", DKIM: "permerror", DMARC: "permerror"}
 		}
 	}()
-	res, err := s.verifier.Verify(ctx, sess.c.client, sess.helo, sess.from, raw)
+	res, err := vf.v.Verify(ctx, sess.c.client, sess.helo, sess.from, raw)
 	if err != nil {
 		s.log.Debug("sink: the message could not be verified", "session", sess.c.id, "err", err)
 		return AuthResult{SPF: "permerror", DKIM: "permerror", DMARC: "permerror"}

@@ -198,6 +198,47 @@ func TestSPFAndDKIMRules(t *testing.T) {
 	}
 }
 
+// TestSetVerifier: the checks can be switched on, changed and off while the
+// sink runs (SIGHUP), each message checked by what was current at its dot.
+func TestSetVerifier(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, func(c *Config) {
+		c.Rules = []Rule{{Stage: "data-end", DMARC: "reject", Reply: "550 5.7.26 Unauthenticated email is not accepted"}}
+	})
+	addr := addrOf(t, s, "mx")
+	send := func(from string) int {
+		c := dial(t, addr)
+		c.greet()
+		code, _ := c.send(from, "bob@sink.test", testMsg)
+		return code
+	}
+	if code := send("spoof@a.test"); code != 250 {
+		t.Errorf("unverified: got %d, want 250", code)
+	}
+	if err := s.SetVerifier(VerifyConfig{Enabled: true}, nil); err == nil {
+		t.Error("SetVerifier on without a Verifier: no error")
+	}
+	if err := s.SetVerifier(VerifyConfig{Enabled: true, Timeout: -1}, fakeVerifier{}); err == nil {
+		t.Error("SetVerifier with a negative timeout: no error")
+	}
+	if err := s.SetVerifier(VerifyConfig{Enabled: true, Timeout: config.Duration(time.Second)}, fakeVerifier{}); err != nil {
+		t.Fatal(err)
+	}
+	if code := send("spoof@a.test"); code != 550 {
+		t.Errorf("verified: got %d, want 550", code)
+	}
+	if err := s.SetVerifier(VerifyConfig{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if code := send("spoof@a.test"); code != 250 {
+		t.Errorf("verification off again: got %d, want 250", code)
+	}
+	var checked int
+	if err := st.DB().QueryRow(`SELECT COUNT(*) FROM sink_messages WHERE dmarc != ''`).Scan(&checked); err != nil || checked != 1 {
+		t.Errorf("%d messages with results (%v), want the one sent while verification was on", checked, err)
+	}
+}
+
 func TestVerifyConfigErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -109,7 +109,8 @@ func loadConfig(path string) (*fileConfig, error) {
 
 // needsRestart names the parts of the configuration that differ between
 // the running one (cur) and next but that a SIGHUP does not apply: it
-// reloads sink.rules, sink.profiles and sink.profile_files, nothing else.
+// reloads sink.rules, sink.profiles, sink.profile_files and sink.verify,
+// nothing else.
 func needsRestart(cur, next *fileConfig) []string {
 	var keys []string
 	for _, d := range []struct {
@@ -120,7 +121,6 @@ func needsRestart(cur, next *fileConfig) []string {
 		{"sink.listeners", cur.Sink.Listeners, next.Sink.Listeners},
 		{"sink.directives", cur.Sink.Directives, next.Sink.Directives},
 		{"sink.bounce", cur.Sink.Bounce, next.Sink.Bounce},
-		{"sink.verify", cur.Sink.Verify, next.Sink.Verify},
 		{"relay", cur.Relay, next.Relay},
 		{"probe", cur.Probe, next.Probe},
 		{"web", cur.Web, next.Web},
@@ -133,9 +133,11 @@ func needsRestart(cur, next *fileConfig) []string {
 }
 
 // reloadSink applies a SIGHUP to a running sink: it reads the
-// configuration again, replaces the sink's rules and profiles, and says what
-// else changed in the file that only a restart applies. When the file is
-// bad, the running rules stay and the error says where.
+// configuration again, replaces the sink's rules and profiles and, when
+// sink.verify changed, its authentication checks (running then holds the
+// new sink.verify), and says what else changed in the file that only a
+// restart applies. When the file is bad, the running rules stay and the
+// error says where.
 func reloadSink(sk *sink.Sink, running *fileConfig, load func() (*fileConfig, error), log *slog.Logger) {
 	next, err := load()
 	if err == nil {
@@ -146,6 +148,14 @@ func reloadSink(sk *sink.Sink, running *fileConfig, load func() (*fileConfig, er
 		return
 	}
 	log.Info("SIGHUP: rules reloaded", "rules", len(next.Sink.Rules), "profiles", len(next.Sink.Profiles))
+	if !reflect.DeepEqual(running.Sink.Verify, next.Sink.Verify) {
+		if err := sk.SetVerifier(next.Sink.Verify, sinkVerifier(next.Sink.Verify, log)); err != nil {
+			log.Error("SIGHUP: sink.verify not reloaded; the old checks stay", "err", err)
+		} else {
+			running.Sink.Verify = next.Sink.Verify
+			log.Info("SIGHUP: sink.verify reloaded", "enabled", next.Sink.Verify.Enabled, "resolvers", strings.Join(next.Sink.Verify.Resolvers, ","))
+		}
+	}
 	if keys := needsRestart(running, next); len(keys) > 0 {
 		log.Warn("SIGHUP: the configuration file also changed where a reload does not reach; restart to apply it", "keys", strings.Join(keys, ", "))
 	}

@@ -82,7 +82,7 @@ func TestSinkCommand(t *testing.T) {
 	}
 	// New rules, and a new limit that a reload cannot apply: the rules
 	// change and the log says that sink.listeners needs a restart.
-	os.WriteFile(cfgPath, []byte("sink:\n  listeners:\n    - name: mx\n      listen: 127.0.0.1:2525\n      hostname: mx.sink.test\n      limits: {max_connections: 7}\n  rules:\n    - stage: rcpt\n      recipient: \"*@ruled.test\"\n      reply: \"451 4.7.1 second rules\"\n"), 0o644)
+	os.WriteFile(cfgPath, []byte("sink:\n  verify: {enabled: true, resolvers: [\"127.0.0.1:9\"], timeout: 200ms}\n  listeners:\n    - name: mx\n      listen: 127.0.0.1:2525\n      hostname: mx.sink.test\n      limits: {max_connections: 7}\n  rules:\n    - stage: rcpt\n      recipient: \"*@ruled.test\"\n      reply: \"451 4.7.1 second rules\"\n"), 0o644)
 	hup <- syscall.SIGHUP
 	ok := false
 	for i := 0; i < 1000 && !ok; i++ {
@@ -96,7 +96,8 @@ func TestSinkCommand(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out.String())
 	}
-	if !strings.Contains(out.String(), "rules reloaded") || !strings.Contains(out.String(), "restart to apply it\" keys=sink.listeners") {
+	if !strings.Contains(out.String(), "rules reloaded") || !strings.Contains(out.String(), "sink.verify reloaded\" enabled=true resolvers=127.0.0.1:9") ||
+		!strings.Contains(out.String(), "restart to apply it\" keys=sink.listeners") {
 		t.Errorf("output:\n%s", out.String())
 	}
 }
