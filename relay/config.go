@@ -43,7 +43,14 @@ type Config struct {
 	Suppression SuppressionConfig `yaml:"suppression"`
 	// DKIM signs outgoing mail per sending domain.
 	DKIM []DKIMConfig `yaml:"dkim"`
+	// Transcripts keeps each attempt's SMTP conversation in its
+	// relay.attempt event (default true); false saves the space and the
+	// work at high volume, and the reply, category and reason remain.
+	Transcripts *bool `yaml:"transcripts,omitempty"`
 }
+
+// transcriptsOn reports whether attempts record their conversation.
+func (c *Config) transcriptsOn() bool { return c.Transcripts == nil || *c.Transcripts }
 
 // PathConfig is one upstream: a smarthost or direct MX delivery.
 type PathConfig struct {

@@ -394,7 +394,12 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 			}
 		}
 		if d.tryAcquire() {
-			rec := newTranscript(r.clock)
+			var rec *transcript
+			if r.cfg.transcriptsOn() {
+				rec = newTranscript(r.clock)
+			} else {
+				rec = newTranscript(nil) // records nothing
+			}
 			c, err := r.connect(ctx, p, host, addr, false, rec)
 			var se *stageError
 			if err != nil && p.cfg.TLS == "opportunistic" && errors.As(err, &se) && se.stage == "starttls" {

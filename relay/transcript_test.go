@@ -441,3 +441,29 @@ func TestKeptConnectionTranscript(t *testing.T) {
 		t.Error("no attempt met a kept connection the server had closed; the test proves nothing")
 	}
 }
+
+// TestTranscriptsOff: with transcripts: false the attempts carry no
+// conversation, and still their reply and category.
+func TestTranscriptsOff(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, func(f *fakeMTA) {
+		f.onRcpt = func(string) error { return smtpErr(550, smtp.EnhancedCode{5, 1, 1}, "no such user") }
+	})
+	cfg := testConfig(mta.addr)
+	off := false
+	cfg.Transcripts = &off
+	h := newHarness(t, cfg, Options{})
+	id := h.enqueue("alice@s.test", "gone@r.test")
+	h.runUntil("done", h.done(id, 1))
+	att := h.events(events.Filter{Message: id, Kinds: []string{events.RelayAttempt}})
+	if len(att) != 1 {
+		t.Fatalf("%d attempt events, want 1", len(att))
+	}
+	p := payload(t, att[0])
+	if _, ok := p["transcript"]; ok {
+		t.Errorf("a transcript with transcripts: false: %v", p["transcript"])
+	}
+	if rep, _ := p["reply"].(map[string]any); rep["code"] != 550.0 {
+		t.Errorf("reply %v, want the 550", p["reply"])
+	}
+}
