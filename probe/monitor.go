@@ -52,16 +52,17 @@ type Options struct {
 // Monitor checks a watchlist on a schedule, stores results with history and
 // reports changes as probe.changed events and to a webhook.
 type Monitor struct {
-	cfg     Config
-	st      *store.Store
-	clock   clock.Clock
-	log     *slog.Logger
-	r       resolver.Resolver
-	http    *http.Client
-	ips     []netip.Addr
-	hook    *webhook
-	mu      sync.Mutex
-	mtaSeen map[string]*MTASTSSeen
+	cfg      Config
+	st       *store.Store
+	clock    clock.Clock
+	log      *slog.Logger
+	r        resolver.Resolver
+	http     *http.Client
+	ips      []netip.Addr
+	hook     *webhook
+	mu       sync.Mutex
+	mtaSeen  map[string]*MTASTSSeen
+	restored bool // mtaSeen read back from the store
 }
 
 // NewMonitor validates cfg and returns a monitor; Run starts it.
@@ -146,6 +147,9 @@ func (m *Monitor) Run(ctx context.Context) error {
 func (m *Monitor) RunOnce(ctx context.Context) ([]Change, error) { return m.cycle(ctx, true, true) }
 
 func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change, error) {
+	if err := m.restoreSeen(ctx); err != nil {
+		return nil, fmt.Errorf("probe: reading the MTA-STS policies of the last runs: %w", err)
+	}
 	zones := m.cfg.Zones
 	if len(zones) == 0 {
 		zones = DefaultZones()
@@ -280,6 +284,38 @@ func observe(rep *Report) []observation {
 
 // record stores a report, updates the state of each fact and confirms
 // changes, all in one transaction.
+// restoreSeen reads back, once, the MTA-STS policy each watched domain
+// served on its last recorded run, so that a policy changed under an
+// unchanged id is caught across a restart too.
+func (m *Monitor) restoreSeen(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.restored {
+		return nil
+	}
+	for _, d := range m.cfg.Domains {
+		if m.mtaSeen[d] != nil {
+			continue
+		}
+		var body string
+		err := m.st.DB().QueryRowContext(ctx, `SELECT report FROM probe_results WHERE target = ? AND report LIKE '%"seen":{%' ORDER BY id DESC LIMIT 1`, d).Scan(&body)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		var last struct {
+			MTASTS *MTASTSReport `json:"mta_sts"`
+		}
+		if err := json.Unmarshal([]byte(body), &last); err == nil && last.MTASTS != nil && last.MTASTS.Seen != nil {
+			m.mtaSeen[d] = last.MTASTS.Seen
+		}
+	}
+	m.restored = true
+	return nil
+}
+
 func (m *Monitor) record(ctx context.Context, target string, rep *Report) ([]Change, error) {
 	body, err := json.Marshal(rep)
 	if err != nil {

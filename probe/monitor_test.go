@@ -312,3 +312,47 @@ func TestEmptyWatchlistIsIdle(t *testing.T) {
 		t.Errorf("an empty watchlist sent %d queries", q)
 	}
 }
+
+// TestMTASTSMemorySurvivesRestart: a policy that changed while its id did
+// not is an error even when the monitor restarted between the two runs.
+func TestMTASTSMemorySurvivesRestart(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "../testdata/dns/auth.zone")
+	ps := newPolicyServer(t)
+	policy := "version: STSv1\nmode: enforce\nmx: mx1.auth.test\nmx: *.auth.test\nmax_age: 604800\n"
+	ps.set("mta-sts.good.auth.test", policy)
+	vc := clock.NewVirtual(epoch)
+	st := openStore(t, vc)
+	cfg := DefaultConfig()
+	cfg.Domains = []string{"good.auth.test"}
+	cfg.Zones = []Zone{{Zone: "good.bl.test", Kind: ZoneIP}}
+	ctx := context.Background()
+	runFresh := func() *MTASTSReport {
+		t.Helper()
+		m, err := NewMonitor(cfg, Options{Store: st, Clock: vc, Logger: discard(), Resolver: r, HTTPClient: ps.client()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		vc.Advance(time.Hour)
+		var body string
+		if err := st.DB().QueryRow(`SELECT report FROM probe_results WHERE target = ? ORDER BY id DESC LIMIT 1`, "good.auth.test").Scan(&body); err != nil {
+			t.Fatal(err)
+		}
+		var rep Report
+		if err := json.Unmarshal([]byte(body), &rep); err != nil || rep.MTASTS == nil {
+			t.Fatalf("report %s: %v", body, err)
+		}
+		return rep.MTASTS
+	}
+	if first := runFresh(); first.Status != StatusOK || first.Seen == nil {
+		t.Fatalf("first run: %+v", first)
+	}
+	ps.set("mta-sts.good.auth.test", strings.Replace(policy, "604800", "1209600", 1))
+	second := runFresh()
+	if _, ok := codes(second.Findings)["mta-sts.id-unchanged"]; !ok {
+		t.Errorf("after a restart, a changed policy under the same id went unnoticed: %+v", second.Findings)
+	}
+}
