@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -62,6 +63,11 @@ type AggregateExpectation struct {
 	// each destination. Only a replay can check it: it counts them at the
 	// sink's listeners.
 	MaxConcurrentPerDestination int `yaml:"max_concurrent_per_destination"`
+	// MaxDeliveriesPerDay bounds the recipients delivered on each UTC day
+	// of the run: the first value for the day the first message was
+	// queued, the next for the day after, the last value for every day
+	// beyond. [2, 4, 8] checks a warm-up that allows 2, 4, then 8 a day.
+	MaxDeliveriesPerDay []int `yaml:"max_deliveries_per_day"`
 }
 
 // Range is an inclusive integer range written "3", "2-4", ">=2" or "<=5".
@@ -162,6 +168,11 @@ func (x *Expectations) Validate(prefix string) error {
 	}
 	if s := x.Aggregate.DeliveredShare; s != nil && (*s < 0 || *s > 1) {
 		return config.Errorf(prefix+"aggregate.delivered_share", "%v is not a share between 0 and 1", *s)
+	}
+	for i, n := range x.Aggregate.MaxDeliveriesPerDay {
+		if n < 0 {
+			return config.Errorf(fmt.Sprintf("%saggregate.max_deliveries_per_day[%d]", prefix, i), "%d is not a number of deliveries", n)
+		}
 	}
 	return nil
 }
@@ -339,6 +350,9 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 		}
 		out = append(out, r)
 	}
+	if len(a.MaxDeliveriesPerDay) > 0 {
+		out = append(out, deliveriesPerDay(d, a.MaxDeliveriesPerDay))
+	}
 	for _, p := range []struct {
 		name  string
 		limit config.Duration
@@ -355,6 +369,57 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 		out = append(out, r)
 	}
 	return out
+}
+
+// deliveriesPerDay checks the recipients delivered on each UTC day since
+// the day the first message was queued against caps (the last repeating).
+func deliveriesPerDay(d *Data, caps []int) Result {
+	r := Result{Name: "aggregate max_deliveries_per_day", Pass: true}
+	var first time.Time
+	for _, rc := range d.Recipients {
+		if !rc.Queued.IsZero() && (first.IsZero() || rc.Queued.Before(first)) {
+			first = rc.Queued
+		}
+	}
+	day := func(t time.Time) int {
+		y, m, dd := first.UTC().Date()
+		start := time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
+		return int(t.UTC().Sub(start) / (24 * time.Hour))
+	}
+	byDay := map[int][]string{}
+	for _, rc := range d.Recipients {
+		if rc.Status != "delivered" {
+			continue
+		}
+		at := rc.Done
+		if at.IsZero() && len(rc.Attempts) > 0 {
+			at = rc.Attempts[len(rc.Attempts)-1].Time
+		}
+		if at.IsZero() {
+			continue
+		}
+		n := max(day(at), 0)
+		byDay[n] = append(byDay[n], rc.Address)
+	}
+	days := make([]int, 0, len(byDay))
+	for n := range byDay {
+		days = append(days, n)
+	}
+	sort.Ints(days)
+	for _, n := range days {
+		limit := caps[min(n, len(caps)-1)]
+		if got := byDay[n]; len(got) > limit {
+			r.Pass = false
+			date := first.UTC().AddDate(0, 0, n).Format("2006-01-02")
+			names := got
+			if len(names) > 5 {
+				names = append(names[:5:5], "...")
+			}
+			r.Message = fmt.Sprintf("day %d (%s UTC) had %d deliveries, expected at most %d: %s", n+1, date, len(got), limit, strings.Join(names, ", "))
+			break
+		}
+	}
+	return r
 }
 
 // Glob matches s against pattern, where * is any run of characters

@@ -47,6 +47,12 @@ recipients:
 		{"share", `
 aggregate: {delivered_share: 0.9}
 `, []bool{false}, "expected at least 90.0% delivered, got 66.7% (2 of 3)"},
+		{"deliveries per day", `
+aggregate: {max_deliveries_per_day: [1]}
+`, []bool{false}, "had 2 deliveries, expected at most 1: "},
+		{"deliveries per day within the cap", `
+aggregate: {max_deliveries_per_day: [2, 0]}
+`, []bool{true}, ""},
 		{"dsn status", `
 recipients:
   - {match: "*@c.test", dsn_status: "4."}
@@ -91,6 +97,7 @@ func TestExpectationErrors(t *testing.T) {
 		{"recipients:\n  - match: x\n    attempts: lots\n", `exp.yaml:3:15: recipients[0].attempts: bad range "lots"`},
 		{"recipients:\n  - match: x\n    atempts: 2\n", "exp.yaml:3:5: recipients[0].atempts"},
 		{"aggregate:\n  delivered_share: 2\n", "aggregate.delivered_share: 2 is not a share"},
+		{"aggregate:\n  max_deliveries_per_day: [2, -1]\n", "aggregate.max_deliveries_per_day[1]: -1 is not a number of deliveries"},
 	} {
 		_, err := decodeExp(t, tc.yaml)
 		var ce *config.Error
