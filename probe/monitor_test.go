@@ -319,8 +319,7 @@ func TestMTASTSMemorySurvivesRestart(t *testing.T) {
 	t.Parallel()
 	r, _ := testResolver(t, "../testdata/dns/auth.zone")
 	ps := newPolicyServer(t)
-	policy := "version: STSv1\nmode: enforce\nmx: mx1.auth.test\nmx: *.auth.test\nmax_age: 604800\n"
-	ps.set("mta-sts.good.auth.test", policy)
+	ps.set("mta-sts.good.auth.test", goodPolicy)
 	vc := clock.NewVirtual(epoch)
 	st := openStore(t, vc)
 	cfg := DefaultConfig()
@@ -350,7 +349,7 @@ func TestMTASTSMemorySurvivesRestart(t *testing.T) {
 	if first := runFresh(); first.Status != StatusOK || first.Seen == nil {
 		t.Fatalf("first run: %+v", first)
 	}
-	ps.set("mta-sts.good.auth.test", strings.Replace(policy, "604800", "1209600", 1))
+	ps.set("mta-sts.good.auth.test", strings.Replace(goodPolicy, "604800", "1209600", 1))
 	second := runFresh()
 	if _, ok := codes(second.Findings)["mta-sts.id-unchanged"]; !ok {
 		t.Errorf("after a restart, a changed policy under the same id went unnoticed: %+v", second.Findings)

@@ -150,11 +150,14 @@ func (ps *policyServer) client() *http.Client {
 	return &http.Client{Transport: tr}
 }
 
+// goodPolicy is the MTA-STS policy of good.auth.test (testdata/dns/auth.zone).
+const goodPolicy = "version: STSv1\nmode: enforce\nmx: mx1.auth.test\nmx: *.auth.test\nmax_age: 604800\n"
+
 func TestCheckMTASTS(t *testing.T) {
 	t.Parallel()
 	r, srv := testResolver(t, "../testdata/dns/auth.zone")
 	ps := newPolicyServer(t)
-	good := "version: STSv1\nmode: enforce\nmx: mx1.auth.test\nmx: *.auth.test\nmax_age: 604800\n"
+	good := goodPolicy
 	ps.set("mta-sts.good.auth.test", good)
 	for _, d := range []string{"redir", "big", "short", "nomatch", "missing"} {
 		if err := srv.AddString(`_mta-sts.` + d + `.auth.test. 60 IN TXT "v=STSv1; id=1"`); err != nil {
