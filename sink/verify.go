@@ -94,7 +94,7 @@ func (s *Sink) SetVerifier(cfg VerifyConfig, v Verifier) error {
 		return nil
 	}
 	if v == nil {
-		return errors.New("sink: sink.verify.enabled is on but no Verifier was given in Options")
+		return errors.New("sink: sink.verify.enabled is on but no Verifier was given")
 	}
 	s.verify.Store(&verifying{v: v, timeout: cfg.timeout()})
 	return nil
