@@ -239,6 +239,22 @@ func (d daemonFlags) parse(e *env, fs *flag.FlagSet, args []string) (*slog.Logge
 	return log, stop, nil
 }
 
+// loader returns the function that reads --config and applies the
+// command's own flags to it with adjust: the same at start and at SIGHUP, so
+// that a reload compares like with like.
+func (d daemonFlags) loader(adjust func(*fileConfig) error) func() (*fileConfig, error) {
+	return func() (*fileConfig, error) {
+		cfg, err := loadConfig(*d.config)
+		if err != nil {
+			return nil, err
+		}
+		if err := adjust(cfg); err != nil {
+			return nil, err
+		}
+		return cfg, nil
+	}
+}
+
 // shutdownContext bounds a graceful shutdown by --shutdown-grace.
 func (d daemonFlags) shutdownContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), *d.grace)

@@ -36,11 +36,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer stop()
-	load := func() (*fileConfig, error) {
-		cfg, err := loadConfig(*df.config)
-		if err != nil {
-			return nil, err
-		}
+	load := df.loader(func(cfg *fileConfig) error {
 		if *demo {
 			cfg.Relay.Retry = demoRetry()
 			for i := range cfg.Relay.Paths {
@@ -49,8 +45,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 				cfg.Relay.Paths[i].Backoff = config.Duration(2 * time.Second)
 			}
 		}
-		return cfg, nil
-	}
+		return nil
+	})
 	cfg, err := load()
 	if err != nil {
 		return err

@@ -23,16 +23,7 @@ func runSink(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer stop()
-	load := func() (*fileConfig, error) {
-		cfg, err := loadConfig(*df.config)
-		if err != nil {
-			return nil, err
-		}
-		if err := applyListen(&cfg.Sink, listen); err != nil {
-			return nil, err
-		}
-		return cfg, nil
-	}
+	load := df.loader(func(cfg *fileConfig) error { return applyListen(&cfg.Sink, listen) })
 	cfg, err := load()
 	if err != nil {
 		return err
