@@ -359,8 +359,12 @@ func TestNotifyNeverAndNoDSNAboutDSN(t *testing.T) {
 	}
 }
 
-func TestDestinationBackoffAfter421(t *testing.T) {
-	t.Parallel()
+// restingHarness is a relay whose one destination answers its first
+// connection with 421 (the relay then rests it for 10 minutes); it returns
+// once the recipient queued first (its message id is returned, with the
+// server) was deferred for it.
+func restingHarness(t *testing.T) (*harness, *fakeMTA, string) {
+	t.Helper()
 	mta := startMTA(t, func(f *fakeMTA) {
 		f.onRcpt = func(to string) error {
 			if f.conns == 1 {
@@ -373,8 +377,14 @@ func TestDestinationBackoffAfter421(t *testing.T) {
 	cfg.Paths[0].Backoff = dur(10 * time.Minute)
 	cfg.Paths[0].MaxConnections = 1
 	h := newHarness(t, cfg, Options{})
-	id1 := h.enqueue("a@s.test", "one@r.test")
+	id := h.enqueue("a@s.test", "one@r.test")
 	h.runUntil("first deferral", func() bool { return len(h.events(events.Filter{Kinds: []string{events.RelayDeferred}})) == 1 })
+	return h, mta, id
+}
+
+func TestDestinationBackoffAfter421(t *testing.T) {
+	t.Parallel()
+	h, mta, id1 := restingHarness(t)
 	// A second message to the same destination waits out the rest without
 	// connecting.
 	h.v.Advance(2 * time.Minute)

@@ -312,20 +312,7 @@ func TestConnectionLostByStage(t *testing.T) {
 // destination rests gets its own category, which says nothing was sent.
 func TestDestinationBackoffCategory(t *testing.T) {
 	t.Parallel()
-	mta := startMTA(t, func(f *fakeMTA) {
-		f.onRcpt = func(to string) error {
-			if f.conns == 1 {
-				return smtpErr(421, smtp.EnhancedCode{4, 7, 0}, "too many connections, slow down")
-			}
-			return nil
-		}
-	})
-	cfg := testConfig(mta.addr)
-	cfg.Paths[0].Backoff = dur(10 * time.Minute)
-	cfg.Paths[0].MaxConnections = 1
-	h := newHarness(t, cfg, Options{})
-	h.enqueue("a@s.test", "one@r.test")
-	h.runUntil("first deferral", func() bool { return len(h.events(events.Filter{Kinds: []string{events.RelayDeferred}})) == 1 })
+	h, _, _ := restingHarness(t)
 	h.v.Advance(2 * time.Minute)
 	id2 := h.enqueue("a@s.test", "two@r.test")
 	h.runUntil("held back", func() bool {
