@@ -446,6 +446,9 @@ func TestHostileHugeMessage(t *testing.T) {
 	go func() {
 		var err error
 		for sent := 0; sent < size && err == nil; sent += len(chunk) {
+			// The deadline guards against a hang, not a slow machine: each
+			// chunk that goes through pushes it on (for the reply too).
+			c.nc.SetDeadline(time.Now().Add(time.Minute))
 			_, err = c.nc.Write(chunk)
 		}
 		if err == nil {
