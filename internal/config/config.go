@@ -155,43 +155,56 @@ func decodeError(name string, data []byte, err error) error {
 	return &Error{File: name, Msg: err.Error()}
 }
 
-// keyAt finds the dotted path of the mapping key or value at line:col.
+// keyAt finds the dotted path of the node at line:col: the node whose token
+// starts there (a key, a value, a "{" or a "["), or else the nearest node
+// before col on that line. Matching the column, not only the line, matters
+// for flow mappings ({name: a, listen: b}), which put many keys on a line.
 func keyAt(data []byte, line, col int) string {
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil || len(file.Docs) == 0 {
 		return ""
 	}
-	var found string
+	var exact, near string
+	nearCol := 0
 	var walk func(n ast.Node)
 	walk = func(n ast.Node) {
-		if n == nil || found != "" {
+		if n == nil {
 			return
 		}
+		if t := n.GetToken(); t != nil && t.Position.Line == line && n.GetPath() != "" {
+			// Pre-order: a later node at the same place is a deeper one.
+			switch c := t.Position.Column; {
+			case c == col:
+				exact = n.GetPath()
+			case c < col && c >= nearCol:
+				near, nearCol = n.GetPath(), c
+			}
+		}
 		switch n := n.(type) {
+		case *ast.DocumentNode:
+			walk(n.Body)
 		case *ast.MappingNode:
 			for _, mv := range n.Values {
 				walk(mv)
 			}
 		case *ast.MappingValueNode:
-			if t := n.Key.GetToken(); t != nil && t.Position.Line == line {
-				found = strings.TrimPrefix(n.GetPath(), "$.")
-				return
-			}
-			if t := n.Value.GetToken(); t != nil && t.Position.Line == line && t.Position.Column == col {
-				found = strings.TrimPrefix(n.GetPath(), "$.")
-				return
-			}
+			walk(n.Key)
 			walk(n.Value)
 		case *ast.SequenceNode:
 			for _, v := range n.Values {
 				walk(v)
 			}
-		case *ast.DocumentNode:
-			walk(n.Body)
+		case *ast.TagNode:
+			walk(n.Value)
+		case *ast.AnchorNode:
+			walk(n.Value)
 		}
 	}
 	walk(file.Docs[0])
-	return found
+	if exact == "" {
+		exact = near
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(exact, "$"), ".")
 }
 
 // Duration is a time.Duration written as Go writes it ("90s", "1h30m"),

@@ -70,6 +70,94 @@ func TestDecode(t *testing.T) {
 	}
 }
 
+// listener and flowDoc give TestDecodeNamesTheFailingKey flow mappings to
+// misspell: one line holds many keys, and the error must name the one at
+// its column, not the first on the line.
+type listener struct {
+	Name     string `yaml:"name"`
+	Listen   string `yaml:"listen"`
+	Password string `yaml:"password"`
+	Attempts int    `yaml:"attempts"`
+	Match    string `yaml:"match"`
+}
+
+type retry struct {
+	Attempts int      `yaml:"attempts"`
+	Max      Duration `yaml:"max"`
+}
+
+type flowDoc struct {
+	Sink struct {
+		Listeners []listener `yaml:"listeners"`
+	} `yaml:"sink"`
+	Relay struct {
+		Retry retry `yaml:"retry"`
+		DSN   struct {
+			Delay Duration `yaml:"delay"`
+			VERP  bool     `yaml:"verp"`
+		} `yaml:"dsn"`
+	} `yaml:"relay"`
+}
+
+func TestDecodeNamesTheFailingKey(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, in, want string // want: the whole error
+	}{
+		{"block", "sink:\n  listeners:\n    - name: mx1\n      hostnme: x\n",
+			`r.yaml:4:7: sink.listeners[0].hostnme: unknown field "hostnme"`},
+		{"flow in sequence", "sink:\n  listeners:\n    - {name: mx1, listen: \"127.0.0.1:43025\", hostnme: x}\n",
+			`r.yaml:3:46: sink.listeners[0].hostnme: unknown field "hostnme"`},
+		{"second flow mapping on a line", "sink:\n  listeners: [{name: a}, {name: b, pasword: x}]\n",
+			`r.yaml:2:36: sink.listeners[1].pasword: unknown field "pasword"`},
+		{"flow value of the wrong type", "sink:\n  listeners:\n    - {match: x, attempts: many}\n",
+			"r.yaml:3:28: sink.listeners[0].attempts: "},
+		{"flow in block", "relay:\n  retry: {attempts: 3, mx: 5m}\n",
+			`r.yaml:2:24: relay.retry.mx: unknown field "mx"`},
+		{"nested flow", "relay: {retry: {attempts: 3, max: soon}}\n",
+			`r.yaml:1:35: relay.retry.max: bad duration "soon"`},
+		{"nested flow, second mapping", "relay: {retry: {attempts: 3}, dsn: {verp: true, delay: soon}}\n",
+			`r.yaml:1:56: relay.dsn.delay: bad duration "soon"`},
+		{"flow value that is a list", "relay:\n  retry: {max: 1m, attempts: [1]}\n",
+			"r.yaml:2:30: relay.retry.attempts: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var d flowDoc
+			err := Decode("r.yaml", []byte(tc.in), &d)
+			if err == nil {
+				t.Fatalf("Decode accepted %q", tc.in)
+			}
+			if got := err.Error(); !strings.HasPrefix(got, tc.want) {
+				t.Errorf("error\n got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestKeyAtNearestOnTheLine(t *testing.T) {
+	t.Parallel()
+	data := []byte("relay:\n  retry: {attempts: 3, max: 1m}\n")
+	for _, tc := range []struct {
+		line, col int
+		want      string
+	}{
+		{2, 11, "relay.retry.attempts"}, // on the key
+		{2, 21, "relay.retry.attempts"}, // on its value
+		{2, 22, "relay.retry.attempts"}, // the comma after the value
+		{2, 24, "relay.retry.max"},      // on the key
+		{2, 31, "relay.retry.max"},      // the closing brace
+		{2, 5, "relay.retry"},           // inside the block key
+		{2, 1, ""},                      // before any node on the line
+		{1, 1, "relay"},
+		{9, 1, ""}, // no such line
+	} {
+		if got := keyAt(data, tc.line, tc.col); got != tc.want {
+			t.Errorf("keyAt(%d:%d) = %q, want %q", tc.line, tc.col, got, tc.want)
+		}
+	}
+}
+
 func TestDecodeKeepsDefaults(t *testing.T) {
 	t.Parallel()
 	d := doc{Sink: section{Listen: []string{"127.0.0.1:2525"}}}
@@ -99,7 +187,7 @@ func TestParseDuration(t *testing.T) {
 // FuzzDecode feeds arbitrary bytes to the strict decoder: it must return an
 // error or a value, never panic.
 func FuzzDecode(f *testing.F) {
-	for _, seed := range []string{"sink:\n  rules:\n    - code: 451\n", "!\n00", "sink: [\n", "a: &x [*x]\n", "{}"} {
+	for _, seed := range []string{"sink:\n  rules:\n    - code: 451\n", "!\n00", "sink: [\n", "a: &x [*x]\n", "{}", "sink: {rules: [{code: 451}, {cod: x}]}\n"} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
