@@ -71,22 +71,52 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Outcome, error) {
 	if opts.Settle <= 0 {
 		opts.Settle = 2 * time.Millisecond
 	}
-	start, _ := sc.start()
-	vc := clock.NewVirtual(start)
-	dbPath := opts.DB
-	if dbPath == "" {
-		dir, err := os.MkdirTemp("", "relaylab-replay-")
-		if err != nil {
+	// Every scenario plays in a fresh store of its own, so that what
+	// another left there (the sink's attempt counts and greylist, the
+	// relay's suppressions) cannot change its outcome, and it is judged on
+	// its own events alone. With opts.DB, its record is then appended to
+	// that store, ids and all.
+	dir, err := os.MkdirTemp("", "relaylab-replay-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	dbPath := filepath.Join(dir, "replay.db")
+	var keep *store.Store
+	var marks store.Marks
+	if opts.DB != "" {
+		if keep, err = store.Open(ctx, store.Options{Path: opts.DB, Logger: opts.Logger}); err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(dir)
-		dbPath = filepath.Join(dir, "replay.db")
+		defer keep.Close()
+		if marks, err = keep.Marks(ctx); err != nil {
+			return nil, err
+		}
 	}
+	out, err := run(ctx, sc, opts, dbPath, marks)
+	if err != nil || keep == nil {
+		return out, err
+	}
+	if err := keep.Import(ctx, dbPath, marks); err != nil {
+		return nil, err
+	}
+	out.Wall = time.Since(wallStart)
+	return out, nil
+}
+
+// run replays sc into a fresh store at dbPath whose ids start above marks.
+func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks store.Marks) (*Outcome, error) {
+	wallStart := time.Now()
+	start, _ := sc.start()
+	vc := clock.NewVirtual(start)
 	st, err := store.Open(ctx, store.Options{Path: dbPath, Sync: store.SyncOff, Clock: vc, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
+	if err := st.ReserveIDs(ctx, marks); err != nil {
+		return nil, err
+	}
 
 	relayAddr, err := freePort()
 	if err != nil {

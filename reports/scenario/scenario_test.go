@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/reports"
 )
 
@@ -151,5 +152,54 @@ func TestClockLimit(t *testing.T) {
 	_, err = Run(context.Background(), sc, Options{})
 	if !errors.Is(err, ErrClockLimit) || !strings.Contains(err.Error(), "recipients final after 2h0m0s") {
 		t.Fatalf("Run = %v, want ErrClockLimit", err)
+	}
+}
+
+// TestReplaysShareOneStore replays scenarios one after another into one
+// store, as CI does with --db: each is judged on its own mail, untouched by
+// what the others left (the sink's greylist and attempt counts, the
+// relay's suppressions), and the store keeps every one's record with the
+// ids in its events pointing at its own rows.
+func TestReplaysShareOneStore(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "all.db")
+	ctx := context.Background()
+	var messages int
+	for _, name := range []string{"invalid-recipient", "greylisting", "greylisting", "chaos", "warmup"} {
+		sc, err := Load(filepath.Join(dir, name+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Run(ctx, sc, Options{DB: db})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, r := range out.Results {
+			if !r.Pass {
+				t.Errorf("%s after the others in one store: %s: %s", name, r.Name, r.Message)
+			}
+		}
+		messages += out.Data.SinkMessages
+	}
+	st, err := store.Open(ctx, store.Options{Path: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var stored, dangling int
+	if err := st.DB().QueryRow(`SELECT COUNT(*) FROM sink_messages`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != messages || stored == 0 {
+		t.Errorf("the store holds %d sink messages, the replays reported %d", stored, messages)
+	}
+	// Every sink.message event names a message row of the same session.
+	if err := st.DB().QueryRow(`SELECT COUNT(*) FROM events e LEFT JOIN sink_messages m
+		ON m.id = json_extract(e.payload, '$.id') AND m.session_id = json_extract(e.payload, '$.session')
+		WHERE e.kind = 'sink.message' AND m.id IS NULL`).Scan(&dangling); err != nil {
+		t.Fatal(err)
+	}
+	if dangling != 0 {
+		t.Errorf("%d sink.message events point at no stored message", dangling)
 	}
 }

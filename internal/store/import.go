@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// recordTables are the tables that hold what happened (as opposed to state
+// that steers what happens next: greylisting, suppressions, pending
+// bounces), in the order Import copies them, each with its integer id
+// column ("" for a table keyed otherwise).
+var recordTables = []struct{ name, id string }{
+	{"events", "id"},
+	{"sink_sessions", "id"},
+	{"sink_messages", "id"},
+	{"sink_attempts", "id"},
+	{"relay_messages", ""},
+	{"relay_recipients", "id"},
+}
+
+// Marks are the highest ids of a store's record tables.
+type Marks map[string]int64
+
+// Marks returns the highest id of each record table.
+func (s *Store) Marks(ctx context.Context) (Marks, error) {
+	m := Marks{}
+	for _, t := range recordTables {
+		if t.id == "" {
+			continue
+		}
+		var n int64
+		if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(`+t.id+`), 0) FROM `+t.name).Scan(&n); err != nil {
+			return nil, fmt.Errorf("store: %s: %w", t.name, err)
+		}
+		m[t.name] = n
+	}
+	return m, nil
+}
+
+// ReserveIDs makes the ids that s hands out from now on start above m, so
+// that its records can later be imported into the store m came from with
+// their ids (and the ids inside event payloads) unchanged. Call it on a
+// fresh store before anything writes to it.
+func (s *Store) ReserveIDs(ctx context.Context, m Marks) error {
+	return s.Write(ctx, func(tx *Tx) error {
+		for _, t := range recordTables {
+			n := m[t.name]
+			if t.id == "" || n == 0 {
+				continue
+			}
+			if t.name == "sink_sessions" {
+				// No AUTOINCREMENT: the sink numbers sessions after the
+				// highest it finds, so leave one placeholder there.
+				if _, err := tx.Exec(`INSERT INTO sink_sessions (id, listener, client, start_ns, end_ns) VALUES (?, '', '', 0, 0)`, n); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := tx.Exec(`DELETE FROM sqlite_sequence WHERE name = ?`, t.name); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)`, t.name, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Import copies the records of the store file at path that lie above m
+// (the marks given to that store's ReserveIDs) into s, in one transaction,
+// and tells followers of s's event log. It fails without copying anything
+// if s was written to in the meantime and the ids collide.
+func (s *Store) Import(ctx context.Context, path string, m Marks) error {
+	src, err := sql.Open("sqlite3", fmt.Sprintf("file:%s?_journal_mode=WAL&_query_only=1", path))
+	if err != nil {
+		return fmt.Errorf("store: import %s: %w", path, err)
+	}
+	defer src.Close()
+	var last int64
+	err = s.Write(ctx, func(tx *Tx) error {
+		for _, t := range recordTables {
+			q := `SELECT * FROM ` + t.name
+			var args []any
+			if t.id != "" {
+				q += ` WHERE ` + t.id + ` > ? ORDER BY ` + t.id
+				args = append(args, m[t.name])
+			}
+			n, err := copyRows(ctx, src, tx, t.name, q, args)
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			if t.name == "events" && n > 0 {
+				if err := src.QueryRowContext(ctx, `SELECT MAX(id) FROM events`).Scan(&last); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: import %s: %w (was the store written to by another process meanwhile?)", path, err)
+	}
+	if last > 0 {
+		s.published(last)
+	}
+	return nil
+}
+
+// copyRows inserts the rows of query on src into table through tx, column
+// for column, and returns how many it copied.
+func copyRows(ctx context.Context, src *sql.DB, tx *Tx, table, query string, args []any) (int, error) {
+	rows, err := src.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, err
+	}
+	insert := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES (?` + strings.Repeat(", ?", len(cols)-1) + `)`
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		if _, err := tx.Exec(insert, vals...); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}
