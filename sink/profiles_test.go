@@ -33,6 +33,11 @@ func TestProfiles(t *testing.T) {
 		{"a@x.test", "alice@gmail.com", 250, ""},
 		{"unauth@x.test", "alice@gmail.com", 550, "5.7.26"},
 		{"a@x.test", "spam1@gmail.com", 550, "5.7.1"},
+		// Rules on the sender answer at the first recipient of the
+		// profile's domain, the first moment the domain is known.
+		{"deferred@b.test", "x@yahoo.test", 421, "4.7.0 [TSS04]"},
+		{"blocked@b.test", "x@outlook.test", 550, "S3140"},
+		{"blocked@b.test", "x@gmail.test", 250, ""},
 		// A directive wins over the profile.
 		{"a@x.test", "nosuchuser+rcpt452@gmail.com", 452, "4.5.3"},
 	}

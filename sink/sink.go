@@ -322,16 +322,34 @@ func (s *Sink) decide(in *input, ds []Directive) Behavior {
 			return r.behavior
 		}
 	}
-	if in.rcpt != "" {
-		if p := s.profiles.Load().forDomain(domainOf(in.rcpt)); p != nil {
-			for i, r := range p.rules {
-				if r.matches(in) && s.chance(r.prob, in, "profile "+p.name+" "+strconv.Itoa(i)) {
-					return r.behavior
-				}
-			}
+	if in.rcpt == "" {
+		return Behavior{}
+	}
+	p := s.profiles.Load().forDomain(domainOf(in.rcpt))
+	if p == nil {
+		return Behavior{}
+	}
+	if in.stage == StageRcpt {
+		// A profile is chosen by the recipient's domain, which MAIL does
+		// not know yet: its rules on the sender answer at the recipient.
+		mail := *in
+		mail.stage = StageMail
+		if b, ok := s.profileRule(p, &mail); ok {
+			return b
 		}
 	}
-	return Behavior{}
+	b, _ := s.profileRule(p, in)
+	return b
+}
+
+// profileRule is the behaviour of p's first rule that matches in.
+func (s *Sink) profileRule(p *profile, in *input) (Behavior, bool) {
+	for i, r := range p.rules {
+		if r.matches(in) && s.chance(r.prob, in, "profile "+p.name+" "+strconv.Itoa(i)) {
+			return r.behavior, true
+		}
+	}
+	return Behavior{}, false
 }
 
 func domainOf(addr string) string {
