@@ -49,30 +49,32 @@ func (a sinkAdapter) Rules(context.Context) (web.SinkRules, error) {
 	return web.SinkRules{YAML: string(b)}, nil
 }
 
-// sinkRulesDoc is the document the rules editor sends: a YAML list of rules.
-type sinkRulesDoc struct {
-	Rules []sink.Rule `yaml:"rules"`
-}
-
 func (a sinkAdapter) SetRules(_ context.Context, r web.SinkRules) error {
-	var doc sinkRulesDoc
-	// The editor holds a bare list; wrap it so that errors name rules[N].
-	src := "rules:\n" + indent(r.YAML)
-	if err := config.Decode("rules", []byte(src), &doc); err != nil {
+	rules, err := parseEditorRules(r.YAML)
+	if err != nil {
 		return fmt.Errorf("%w: %v", web.ErrInvalid, err)
 	}
-	if err := a.sk.SetRules(doc.Rules); err != nil {
+	if err := a.sk.SetRules(rules); err != nil {
 		return fmt.Errorf("%w: %v", web.ErrInvalid, err)
 	}
 	return nil
 }
 
-func indent(s string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
-		b.WriteString("  " + line + "\n")
+// parseEditorRules reads the rules editor's text, a bare YAML list, as it
+// is: an error's line and column point into what the user typed, and its
+// key is named from rules ("rules[0].stage").
+func parseEditorRules(text string) ([]sink.Rule, error) {
+	data := []byte(text)
+	var rules []sink.Rule
+	if err := config.DecodeRoot("rules", "rules", data, &rules); err != nil {
+		return nil, err
 	}
-	return b.String()
+	// The same text again, for the checks of each rule; their keys start
+	// with rules too.
+	if _, err := sink.ParseRules(data); err != nil {
+		return nil, config.LocateRoot("rules", "rules", data, err)
+	}
+	return rules, nil
 }
 
 func (a sinkAdapter) Sessions(ctx context.Context, f web.SessionFilter) ([]web.SinkSession, error) {

@@ -90,3 +90,48 @@ func TestSinkAdapterRules(t *testing.T) {
 		t.Errorf("Session(x) = %v, want ErrInvalid", err)
 	}
 }
+
+// TestSinkAdapterRulesPositions: the editor holds a bare list, and errors
+// point into it as typed (line 1 is its first line), naming rules[N].
+func TestSinkAdapterRulesPositions(t *testing.T) {
+	t.Parallel()
+	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sk, err := sink.New(sink.DefaultConfig(), sink.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := sinkAdapter{sk: sk, db: st.DB()}
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"unknown key in flow", "- {name: flaky, stag: rcpt, reply: 451 4.7.1 later}\n",
+			`rules:1:17: rules[0].stag: unknown field "stag"`},
+		{"unknown key in block", "- stage: rcpt\n  reply: 451 4.7.1 later\n- stage: data\n  rpely: 550 no\n",
+			`rules:4:3: rules[1].rpely: unknown field "rpely"`},
+		{"bad duration", "- {stage: rcpt, delay: soon}\n",
+			`rules:1:24: rules[0].delay: bad duration "soon"`},
+		{"bad reply", "- stage: rcpt\n  reply: 451 later\n- {stage: rcpt, reply: 999 nonsense}\n",
+			"rules:3:24: rules[1].reply: "},
+		{"bad stage", "- {stage: rcpt, drop: true}\n- stage: nowhen\n  drop: true\n",
+			"rules:2:10: rules[1].stage: unknown stage"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := a.SetRules(context.Background(), web.SinkRules{YAML: tc.in})
+			if !errors.Is(err, web.ErrInvalid) {
+				t.Fatalf("SetRules(%q) = %v, want ErrInvalid", tc.in, err)
+			}
+			if got := err.Error(); !strings.Contains(got, ": "+tc.want) {
+				t.Errorf("error\n got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	for _, ok := range []string{"", "[]\n", "- {stage: rcpt, recipient: '*@x.test', reply: 550 5.1.1 no}\n"} {
+		if err := a.SetRules(context.Background(), web.SinkRules{YAML: ok}); err != nil {
+			t.Errorf("SetRules(%q): %v", ok, err)
+		}
+	}
+}

@@ -80,14 +80,22 @@ func Load(path string, v any) error {
 
 // Decode is Load on bytes already read; name is used in errors.
 func Decode(name string, data []byte, v any) error {
+	return DecodeRoot(name, "", data, v)
+}
+
+// DecodeRoot is Decode for a document that stands for the value of key root
+// in a larger one, such as the rules editor's bare list of rules: errors
+// name keys from root ("rules[0].stage"), Validate gets root as its prefix,
+// and lines and columns point into data as given.
+func DecodeRoot(name, root string, data []byte, v any) error {
 	if len(bytes.TrimSpace(data)) > 0 {
 		if err := decodeStrict(data, v); err != nil {
-			return decodeError(name, data, err)
+			return decodeError(name, root, data, err)
 		}
 	}
 	if val, ok := v.(Validator); ok {
-		if err := val.Validate(""); err != nil {
-			return Locate(name, data, err)
+		if err := val.Validate(root); err != nil {
+			return LocateRoot(name, root, data, err)
 		}
 	}
 	return nil
@@ -107,17 +115,31 @@ func decodeStrict(data []byte, v any) (err error) {
 // Locate turns each *FieldError inside err into an *Error with the file and
 // line of its key (or of the nearest parent key the file has).
 func Locate(name string, data []byte, err error) error {
+	return LocateRoot(name, "", data, err)
+}
+
+// LocateRoot is Locate for a document that DecodeRoot read: the keys of
+// err's *FieldError start with root, and data holds what is below it.
+func LocateRoot(name, root string, data []byte, err error) error {
 	var fe *FieldError
 	if !errors.As(err, &fe) {
 		return &Error{File: name, Msg: err.Error()}
 	}
 	out := &Error{File: name, Key: fe.Key, Msg: fe.Msg}
+	rel, ok := underRoot(root, fe.Key)
+	if !ok {
+		return out
+	}
 	file, perr := parser.ParseBytes(data, 0)
 	if perr != nil {
 		return out
 	}
-	for key := fe.Key; key != ""; key = parentKey(key) {
-		p, perr := yaml.PathString("$." + key)
+	for key := rel; key != ""; key = parentKey(key) {
+		path := "$." + key
+		if strings.HasPrefix(key, "[") {
+			path = "$" + key
+		}
+		p, perr := yaml.PathString(path)
 		if perr != nil {
 			continue
 		}
@@ -134,6 +156,32 @@ func Locate(name string, data []byte, err error) error {
 	return out
 }
 
+// underRoot is key relative to root ("rules[0].code" under "rules" is
+// "[0].code"), and whether key is below root at all.
+func underRoot(root, key string) (string, bool) {
+	if root == "" {
+		return key, true
+	}
+	rest, ok := strings.CutPrefix(key, root)
+	if !ok || (rest != "" && rest[0] != '.' && rest[0] != '[') {
+		return "", false
+	}
+	return strings.TrimPrefix(rest, "."), true
+}
+
+// joinKey is rel below root: the inverse of underRoot.
+func joinKey(root, rel string) string {
+	switch {
+	case root == "":
+		return rel
+	case rel == "":
+		return root
+	case strings.HasPrefix(rel, "["):
+		return root + rel
+	}
+	return root + "." + rel
+}
+
 func parentKey(key string) string {
 	i := strings.LastIndexAny(key, ".[")
 	if i <= 0 {
@@ -142,13 +190,13 @@ func parentKey(key string) string {
 	return key[:i]
 }
 
-func decodeError(name string, data []byte, err error) error {
+func decodeError(name, root string, data []byte, err error) error {
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		out := &Error{File: name, Msg: ye.GetMessage()}
 		if tok := ye.GetToken(); tok != nil {
 			out.Line, out.Column = tok.Position.Line, tok.Position.Column
-			out.Key = keyAt(data, tok.Position.Line, tok.Position.Column)
+			out.Key = joinKey(root, keyAt(data, tok.Position.Line, tok.Position.Column))
 		}
 		return out
 	}
@@ -172,9 +220,11 @@ func keyAt(data []byte, line, col int) string {
 			return
 		}
 		if t := n.GetToken(); t != nil && t.Position.Line == line && n.GetPath() != "" {
-			// Pre-order: a later node at the same place is a deeper one.
+			// Pre-order, so the first node at col is the outermost: a block
+			// mapping and its first key share the token ":", and an error
+			// there is about the mapping.
 			switch c := t.Position.Column; {
-			case c == col:
+			case c == col && exact == "":
 				exact = n.GetPath()
 			case c < col && c >= nearCol:
 				near, nearCol = n.GetPath(), c

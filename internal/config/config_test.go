@@ -208,3 +208,50 @@ func TestDecodeMalformedDoesNotPanic(t *testing.T) {
 		t.Fatalf("Decode = %v, want a *config.Error naming x.yaml", err)
 	}
 }
+
+// ruleList is a bare list of rules, as the rules editor holds it.
+type ruleList []rule
+
+func (rs ruleList) Validate(prefix string) error {
+	for i, r := range rs {
+		if r.Code != 0 && (r.Code < 200 || r.Code > 599) {
+			return Errorf(prefix+"["+strconv.Itoa(i)+"].code", "%d is not an SMTP reply code (200-599)", r.Code)
+		}
+	}
+	return nil
+}
+
+func TestDecodeRoot(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"unknown key in flow", "- {code: 451, stag: rcpt}\n", `rules:1:15: rules[0].stag: unknown field "stag"`},
+		{"unknown key in block", "- code: 451\n- stage: rcpt\n  cod: 550\n", `rules:3:3: rules[1].cod: unknown field "cod"`},
+		{"bad value", "- {stage: rcpt, delay: soon}\n", `rules:1:24: rules[0].delay: bad duration "soon"`},
+		{"validation", "- code: 451\n- {stage: data, code: 999}\n", "rules:2:23: rules[1].code: 999 is not an SMTP reply code"},
+		{"not a list", "stage: rcpt\n", "rules:1:6: rules: mapping was used where sequence is expected"},
+		{"not a mapping", "- 5\n", "rules:1:3: rules[0]: int was used where mapping is expected"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var rs ruleList
+			err := DecodeRoot("rules", "rules", []byte(tc.in), &rs)
+			if err == nil {
+				t.Fatalf("DecodeRoot accepted %q", tc.in)
+			}
+			if got := err.Error(); !strings.HasPrefix(got, tc.want) {
+				t.Errorf("error\n got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLocateRootOutsideRoot(t *testing.T) {
+	t.Parallel()
+	err := LocateRoot("rules", "rules", []byte("- code: 1\n"), Errorf("rulesx[0].code", "bad"))
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Line != 0 || ce.Key != "rulesx[0].code" {
+		t.Fatalf("LocateRoot = %#v, want no line for a key outside the root", err)
+	}
+}
