@@ -5,6 +5,8 @@ import (
 	"hash/fnv"
 	"strings"
 	"time"
+
+	"github.com/relaylab/relaylab/internal/config"
 )
 
 // routeInfo is a configured route, compiled.
@@ -64,24 +66,49 @@ func (r *Relay) route(msgID, rcpt, sender string, n int) (*routeInfo, []*path) {
 	return chosen, out
 }
 
+// maxSplitWeight bounds one arm's weight, so that a route's total is far
+// from overflowing however many arms it has.
+const maxSplitWeight = 1_000_000
+
+// checkWeights checks a split route's weights; k is the route's key
+// ("relay.routes[2]").
+func (r *RouteConfig) checkWeights(k string) error {
+	for i, w := range r.Split {
+		if w.Weight <= 0 || w.Weight > maxSplitWeight {
+			return config.Errorf(fmt.Sprintf("%s.split[%d].weight", k, i),
+				"route %q: weight %d: must be positive and at most %d (weights are relative: 3 and 1 send three in four to the first path)",
+				r.Name, w.Weight, maxSplitWeight)
+		}
+	}
+	return nil
+}
+
+// armWeight is w clamped to [0, maxSplitWeight], so that the picker's sum
+// cannot overflow even for a route that escaped checkWeights.
+func armWeight(w int) uint64 {
+	return uint64(min(max(w, 0), maxSplitWeight))
+}
+
 // split chooses one arm of a weighted route from (seed, message,
 // recipient), so that the choice is stable across attempts and runs; the
 // other arms follow as failover.
 func (r *Relay) split(rt RouteConfig, msgID, rcpt string) []*path {
-	total := 0
+	var total uint64
 	for _, w := range rt.Split {
-		total += w.Weight
+		total += armWeight(w.Weight)
 	}
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%d/%s/%s", r.seed, msgID, rcpt)
-	x := int(h.Sum64() % uint64(total))
 	chosen := 0
-	for i, w := range rt.Split {
-		if x < w.Weight {
-			chosen = i
-			break
+	if total > 0 {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%d/%s/%s", r.seed, msgID, rcpt)
+		x := h.Sum64() % total
+		for i, w := range rt.Split {
+			if x < armWeight(w.Weight) {
+				chosen = i
+				break
+			}
+			x -= armWeight(w.Weight)
 		}
-		x -= w.Weight
 	}
 	out := []*path{r.paths[rt.Split[chosen].Path]}
 	for i, w := range rt.Split {
