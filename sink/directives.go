@@ -80,34 +80,41 @@ func parseDirective(seg string) (Directive, bool) {
 	case m[4] != "":
 		d.Times = 1
 		if m[5] != "" {
-			d.Times, _ = strconv.Atoi(m[5])
-		}
-		b.Reply = &Reply{Code: 451, Enhanced: "4.7.1", Text: "Deferred on request: try again later"}
-	case m[6] != "":
-		dur := time.Duration(0)
-		if m[7] != "" {
-			var ok bool
-			if dur, ok = parseShortDuration(m[7]); !ok {
+			// defer0 would defer for ever; x0 is refused the same way.
+			if d.Times, _ = strconv.Atoi(m[5]); d.Times == 0 {
 				return Directive{}, false
 			}
 		}
+		b.Reply = &Reply{Code: 451, Enhanced: "4.7.1", Text: "Deferred on request: try again later"}
+	case m[6] != "":
+		// A duration written out is taken as it is; without one, each
+		// action has its default. A delay or tarpit of 0 would do nothing,
+		// so delay0s is not a directive (rather than the default 30 s).
+		dur := func(def time.Duration) time.Duration { return def }
+		if m[7] != "" {
+			v, ok := parseShortDuration(m[7])
+			if !ok || v == 0 && (m[6] == "delay" || m[6] == "tarpit") {
+				return Directive{}, false
+			}
+			dur = func(time.Duration) time.Duration { return v }
+		}
 		switch m[6] {
 		case "delay":
-			b.Delay = orDefault(dur, 30*time.Second)
+			b.Delay = dur(30 * time.Second)
 		case "tarpit":
-			b.Tarpit = orDefault(dur, time.Second)
+			b.Tarpit = dur(time.Second)
 		case "greylist":
 			if d.Stage != StageRcpt {
 				return Directive{}, false
 			}
-			b.Greylist = &Greylist{MinDelay: orDefault(dur, 5*time.Minute), Reply: defaultGreyReply()}
+			b.Greylist = &Greylist{MinDelay: dur(5 * time.Minute), Reply: defaultGreyReply()}
 			b.Greylist.Expiry = max(4*time.Hour, 2*b.Greylist.MinDelay)
 		case "bounce":
 			if m[1] != "" && d.Stage != StageDataEnd {
 				return Directive{}, false
 			}
 			d.Stage = StageDataEnd
-			b.Bounce = &Bounce{After: orDefault(dur, time.Minute), Reply: defaultBounceReply()}
+			b.Bounce = &Bounce{After: dur(time.Minute), Reply: defaultBounceReply()}
 		}
 	case m[8] != "":
 		switch m[8] {
@@ -142,13 +149,6 @@ func parseDirective(seg string) (Directive, bool) {
 	return d, true
 }
 
-func orDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
-}
-
 // parseShortDuration reads 500ms, 30s, 5m, 2h, 1d.
 func parseShortDuration(s string) (time.Duration, bool) {
 	unit := map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}
@@ -161,11 +161,11 @@ func parseShortDuration(s string) (time.Duration, bool) {
 	if err != nil || !ok {
 		return 0, false
 	}
-	d := time.Duration(n) * u
-	if d > 30*24*time.Hour {
+	const most = 30 * 24 * time.Hour
+	if n > int(most/u) { // before multiplying, which could overflow
 		return 0, false
 	}
-	return d, true
+	return time.Duration(n) * u, true
 }
 
 // defaultEnhanced picks the enhanced status code a real server would most

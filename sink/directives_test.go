@@ -35,6 +35,9 @@ func TestParseDirectives(t *testing.T) {
 		{addr: "greylist90s@x", stage: StageRcpt, check: func(b Behavior) bool { return b.Greylist != nil && b.Greylist.MinDelay == 90*time.Second }},
 		{addr: "bounce5m@x", stage: StageDataEnd, check: func(b Behavior) bool { return b.Bounce != nil && b.Bounce.After == 5*time.Minute }},
 		{addr: "bounce@x", stage: StageDataEnd, check: func(b Behavior) bool { return b.Bounce != nil && b.Bounce.After == time.Minute }},
+		// A duration of 0 written out is 0, not the default.
+		{addr: "greylist0s@x", stage: StageRcpt, check: func(b Behavior) bool { return b.Greylist != nil && b.Greylist.MinDelay == 0 }},
+		{addr: "bounce0s@x", stage: StageDataEnd, check: func(b Behavior) bool { return b.Bounce != nil && b.Bounce.After == 0 }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.addr, func(t *testing.T) {
@@ -59,7 +62,7 @@ func TestParseDirectives(t *testing.T) {
 
 func TestParseDirectivesNone(t *testing.T) {
 	t.Parallel()
-	for _, addr := range []string{"alice@x", "database@x", "rcpt99@x", "rcpt550-4.1.1@x", "delay99999999d@x", "delayx@x", "rsetbounce@x", "defer0x0@x", "rcpt550p0@x", "rcpt550p101@x", "", "@", "+++@x"} {
+	for _, addr := range []string{"alice@x", "database@x", "rcpt99@x", "rcpt550-4.1.1@x", "delay99999999d@x", "delay9223372036854775807ms@x", "delay106751991167d@x", "delay31d@x", "delayx@x", "rsetbounce@x", "defer0x0@x", "defer0@x", "delay0s@x", "tarpit0ms@x", "rcpt550p0@x", "rcpt550p101@x", "", "@", "+++@x"} {
 		if ds := ParseDirectives(addr); len(ds) != 0 {
 			t.Errorf("%q: got %+v, want no directive", addr, ds)
 		}

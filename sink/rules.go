@@ -297,13 +297,22 @@ func (r Rule) compile(key string) (*rule, error) {
 		}
 		b.Reply = &rep
 	}
-	if r.Delay < 0 || r.Tarpit < 0 {
-		return nil, config.Errorf(key+".delay", "durations must not be negative")
+	if r.Delay < 0 {
+		return nil, config.Errorf(key+".delay", "%s: must not be negative", r.Delay.D())
+	}
+	if r.Tarpit < 0 {
+		return nil, config.Errorf(key+".tarpit", "%s: must not be negative", r.Tarpit.D())
 	}
 	b.Delay, b.Tarpit, b.Hang, b.Drop = r.Delay.D(), r.Tarpit.D(), r.Hang, r.Drop
 	if r.Greylist != nil {
 		if c.stage != StageRcpt {
 			return nil, config.Errorf(key+".greylist", "greylisting works at stage rcpt, where the triple (client, sender, recipient) is known")
+		}
+		if r.Greylist.Delay < 0 {
+			return nil, config.Errorf(key+".greylist.delay", "%s: must not be negative", r.Greylist.Delay.D())
+		}
+		if r.Greylist.Expiry < 0 {
+			return nil, config.Errorf(key+".greylist.expiry", "%s: must not be negative", r.Greylist.Expiry.D())
 		}
 		g := &Greylist{MinDelay: r.Greylist.Delay.D(), Expiry: r.Greylist.Expiry.D(), Reply: defaultGreyReply()}
 		if g.MinDelay == 0 {
@@ -325,6 +334,9 @@ func (r Rule) compile(key string) (*rule, error) {
 	if r.Bounce != nil {
 		if c.stage != StageDataEnd {
 			return nil, config.Errorf(key+".bounce", "an asynchronous bounce follows an accepted message: use stage data-end")
+		}
+		if r.Bounce.After < 0 {
+			return nil, config.Errorf(key+".bounce.after", "%s: must not be negative", r.Bounce.After.D())
 		}
 		bo := &Bounce{After: r.Bounce.After.D(), Reply: defaultBounceReply()}
 		if bo.After <= 0 {
