@@ -17,8 +17,9 @@ type RetryConfig struct {
 	Preset string `yaml:"preset"`
 	// Kind is exponential, list or postfix.
 	Kind string `yaml:"kind"`
-	// Exponential: Initial * Factor^(n-1), capped at Max, +/- Jitter
-	// (a fraction, 0.1 is 10%) from a seeded generator.
+	// Exponential: Initial * Factor^(n-1) (Factor from 1 to 100), +/-
+	// Jitter (a fraction, 0.1 is 10%) from a seeded generator, capped at
+	// Max, else at MaxAge, else at 24h.
 	Initial config.Duration `yaml:"initial"`
 	Factor  float64         `yaml:"factor"`
 	Max     config.Duration `yaml:"max"`
@@ -107,10 +108,14 @@ func (c *RetryConfig) Validate(k string) error {
 		if r.Initial <= 0 {
 			return config.Errorf(k+".initial", "exponential retry needs a positive initial delay")
 		}
-		if r.Factor < 1 {
-			return config.Errorf(k+".factor", "factor %v: want 1 or more", r.Factor)
+		// Written to refuse NaN too, which fails every comparison.
+		if !(r.Factor >= 1 && r.Factor <= maxFactor) {
+			return config.Errorf(k+".factor", "factor %v: want a number from 1 to %d (2 doubles the wait after each attempt)", r.Factor, maxFactor)
 		}
-		if r.Jitter < 0 || r.Jitter >= 1 {
+		if r.Max < 0 {
+			return config.Errorf(k+".max", "max must not be negative (0: capped at max_age, else at %v)", defaultCeiling)
+		}
+		if !(r.Jitter >= 0 && r.Jitter < 1) {
 			return config.Errorf(k+".jitter", "jitter %v: want a fraction in [0, 1)", r.Jitter)
 		}
 	case "list":
@@ -166,9 +171,13 @@ func (p Policy) Delay(id string, n int, age time.Duration) time.Duration {
 	case "postfix":
 		return min(max(age, c.MinBackoff.D()), c.MaxBackoff.D())
 	default:
+		// The arithmetic is in float64, where a steep factor reaches +Inf
+		// (or NaN) instead of wrapping; each step saturates at the ceiling
+		// before converting back, so the delay is never negative.
+		ceil := p.ceiling()
 		d := float64(c.Initial) * math.Pow(c.Factor, float64(n-1))
-		if c.Max > 0 && d > float64(c.Max) {
-			d = float64(c.Max)
+		if !(d < float64(ceil)) {
+			d = float64(ceil)
 		}
 		if c.Jitter > 0 {
 			h := fnv.New64a()
@@ -176,8 +185,34 @@ func (p Policy) Delay(id string, n int, age time.Duration) time.Duration {
 			rng := rand.New(rand.NewPCG(uint64(p.seed), h.Sum64()))
 			d *= 1 + c.Jitter*(2*rng.Float64()-1)
 		}
+		switch {
+		case !(d < float64(ceil)):
+			return ceil
+		case d < 0:
+			return 0
+		}
 		return time.Duration(d)
 	}
+}
+
+// Bounds of exponential retry.
+const (
+	// maxFactor: a factor of 100 already waits a day by the fourth attempt
+	// from a one-minute start; a larger one is a typo.
+	maxFactor = 100
+	// defaultCeiling caps the wait when neither max nor max_age is set.
+	defaultCeiling = 24 * time.Hour
+)
+
+// ceiling is the longest exponential wait: max, else max_age, else a day.
+func (p Policy) ceiling() time.Duration {
+	switch {
+	case p.c.Max > 0:
+		return p.c.Max.D()
+	case p.c.MaxAge > 0:
+		return p.c.MaxAge.D()
+	}
+	return defaultCeiling
 }
 
 // Lifetime is how long a message may wait before its recipients expire
