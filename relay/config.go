@@ -2,7 +2,6 @@ package relay
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -187,8 +186,8 @@ func (c *Config) Validate(prefix string) error {
 		if l.v == "" {
 			continue
 		}
-		if _, _, err := net.SplitHostPort(l.v); err != nil {
-			return config.Errorf(key(l.k), "%q is not host:port (for example 127.0.0.1:2587)", l.v)
+		if err := config.ListenAddr(l.v); err != nil {
+			return config.Errorf(key(l.k), "%v (for example 127.0.0.1:2587)", err)
 		}
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {
@@ -248,8 +247,8 @@ func (p *PathConfig) validate(k string) error {
 	switch p.Type {
 	case "", "smarthost":
 		p.Type = "smarthost"
-		if _, _, err := net.SplitHostPort(p.Host); err != nil {
-			return config.Errorf(k+".host", "%q is not host:port (for example smtp.example.com:587)", p.Host)
+		if err := config.DialAddr(p.Host); err != nil {
+			return config.Errorf(k+".host", "%v (for example smtp.example.com:587)", err)
 		}
 	case "mx":
 		if p.Host != "" {

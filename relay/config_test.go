@@ -20,6 +20,11 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 	}{
 		{"unknown key", "relay:\n  listne: x\n", "listne"},
 		{"bad listen", "relay:\n  listen: nope\n", "relay.listen"},
+		{"listen port out of range", "relay:\n  listen: 127.0.0.1:99999\n", `relaylab.yaml:2:11: relay.listen: "127.0.0.1:99999": port 99999 is out of range (0-65535)`},
+		{"tls_listen port not a number", "relay: {tls_listen: '127.0.0.1:465x'}\n", `relaylab.yaml:1:21: relay.tls_listen: "127.0.0.1:465x": port "465x" is not a number`},
+		{"smarthost port out of range", "relay:\n  paths:\n    - {name: p, host: 'h:70000'}\n  routes: [{paths: [p]}]\n", `relaylab.yaml:3:23: relay.paths[0].host: "h:70000": port 70000 is out of range (1-65535)`},
+		{"smarthost port 0", "relay:\n  paths:\n    - {name: p, host: 'h:0'}\n  routes: [{paths: [p]}]\n", `relay.paths[0].host: "h:0": port 0 is out of range (1-65535)`},
+		{"smarthost without host", "relay:\n  paths:\n    - {name: p, host: ':25'}\n  routes: [{paths: [p]}]\n", `relay.paths[0].host: ":25" has no host`},
 		{"bad cidr", "relay:\n  allowed_networks: [10.0.0.0/33]\n", "relay.allowed_networks[0]"},
 		{"route to unknown path", "relay:\n  routes:\n    - {name: r, paths: [missing]}\n", "relay.routes[0].paths[0]"},
 		{"bad tls", "relay:\n  paths:\n    - {name: p, host: 'h:25', tls: maybe}\n  routes: [{paths: [p]}]\n", "relay.paths[0].tls"},
@@ -45,6 +50,10 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		})
 	}
 	f := &fileWithRelay{Relay: DefaultConfig()}
+	if err := config.Decode("zero.yaml", []byte("relay: {listen: '127.0.0.1:0', tls_listen: '[::1]:0'}\n"), f); err != nil {
+		t.Errorf("port 0 (any free port, as tests use): %v", err)
+	}
+	f = &fileWithRelay{Relay: DefaultConfig()}
 	good := "relay:\n  retry: {preset: kumomta, max_attempts: 10}\n  paths:\n    - {name: mx, type: mx}\n    - {name: sh, host: 'smtp.example.test:587', tls: required, username: u, password: p, auth: login}\n" +
 		"  routes:\n    - {recipients: ['*.example.test'], split: [{path: mx, weight: 3}, {path: sh, weight: 1}]}\n    - {paths: [sh, mx], fallback: mx, fallback_after: 3, windows: ['08:00-20:00'], timezone: Europe/Paris}\n"
 	if err := config.Decode("good.yaml", []byte(good), f); err != nil {

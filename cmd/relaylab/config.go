@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"reflect"
 	"runtime/pprof"
@@ -70,6 +69,9 @@ func (c *fileConfig) Validate(string) error {
 	default:
 		return config.Errorf("store.sync", "%q: want full, normal or off", c.Store.Sync)
 	}
+	if err := c.validateAddrs(); err != nil {
+		return err
+	}
 	if err := c.Sink.Validate("sink"); err != nil {
 		return err
 	}
@@ -79,13 +81,36 @@ func (c *fileConfig) Validate(string) error {
 	if err := c.Probe.Validate("probe"); err != nil {
 		return err
 	}
-	if !c.Web.Disabled {
-		if _, _, err := net.SplitHostPort(c.Web.Listen); err != nil {
-			return config.Errorf("web.listen", "%q is not host:port (for example 127.0.0.1:8025)", c.Web.Listen)
-		}
-	}
 	if (c.Web.User == "") != (c.Web.Password == "") {
 		return config.Errorf("web.user", "user and password go together: set both, or use token")
+	}
+	return nil
+}
+
+// validateAddrs checks the sink's addresses, whose own Validate does not
+// check the port, and web's, with the helpers relay.Config.Validate uses: a
+// port out of range or not a number is an error at load, with its line,
+// rather than a failed bind or dial later.
+func (c *fileConfig) validateAddrs() error {
+	type addr struct {
+		key, value string
+		check      func(string) error
+		example    string
+	}
+	var addrs []addr
+	for i, l := range c.Sink.Listeners {
+		addrs = append(addrs, addr{fmt.Sprintf("sink.listeners[%d].listen", i), l.Listen, config.ListenAddr, "127.0.0.1:2525"})
+	}
+	if c.Sink.Bounce.Relay != "" {
+		addrs = append(addrs, addr{"sink.bounce.relay", c.Sink.Bounce.Relay, config.DialAddr, "127.0.0.1:2587"})
+	}
+	if !c.Web.Disabled {
+		addrs = append(addrs, addr{"web.listen", c.Web.Listen, config.ListenAddr, "127.0.0.1:8025"})
+	}
+	for _, a := range addrs {
+		if err := a.check(a.value); err != nil {
+			return config.Errorf(a.key, "%v (for example %s)", err, a.example)
+		}
 	}
 	return nil
 }

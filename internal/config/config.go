@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -255,6 +256,47 @@ func keyAt(data []byte, line, col int) string {
 		exact = near
 	}
 	return strings.TrimPrefix(strings.TrimPrefix(exact, "$"), ".")
+}
+
+// ListenAddr checks an address to listen on: host:port with a numeric port
+// from 0 to 65535, 0 being any free port (as tests use). The host may be
+// empty (every interface), an IP address or a name. Checking this at load
+// time puts the file, line and key on the error, which a failed bind
+// cannot.
+func ListenAddr(addr string) error {
+	_, err := hostPort(addr, 0)
+	return err
+}
+
+// DialAddr checks an address to connect to: host:port with a host and a
+// numeric port from 1 to 65535.
+func DialAddr(addr string) error {
+	host, err := hostPort(addr, 1)
+	if err == nil && host == "" {
+		err = fmt.Errorf("%q has no host: want host:port", addr)
+	}
+	return err
+}
+
+func hostPort(addr string, minPort uint64) (host string, err error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("%q is not host:port", addr)
+	}
+	if strings.ContainsAny(host, " \t/") {
+		return "", fmt.Errorf("%q: %q is not a host name or an IP address", addr, host)
+	}
+	if port == "" {
+		return "", fmt.Errorf("%q has no port after the colon", addr)
+	}
+	n, err := strconv.ParseUint(port, 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("%q: port %q is not a number", addr, port)
+	}
+	if n < minPort || n > 65535 {
+		return "", fmt.Errorf("%q: port %d is out of range (%d-65535)", addr, n, minPort)
+	}
+	return host, nil
 }
 
 // Duration is a time.Duration written as Go writes it ("90s", "1h30m"),

@@ -255,3 +255,41 @@ func TestLocateRootOutsideRoot(t *testing.T) {
 		t.Fatalf("LocateRoot = %#v, want no line for a key outside the root", err)
 	}
 }
+
+func TestListenAndDialAddr(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		addr         string
+		listen, dial string // substring of the error; "" for none
+	}{
+		{"127.0.0.1:2525", "", ""},
+		{"127.0.0.1:0", "", "port 0 is out of range (1-65535)"},
+		{":2525", "", "has no host"},
+		{"[::1]:25", "", ""},
+		{"localhost:65535", "", ""},
+		{"127.0.0.1:65536", "port 65536 is out of range (0-65535)", "port 65536 is out of range (1-65535)"},
+		{"127.0.0.1:99999", "port 99999 is out of range", "port 99999 is out of range"},
+		{"127.0.0.1:8025x", `port "8025x" is not a number`, `port "8025x" is not a number`},
+		{"127.0.0.1:smtp", `port "smtp" is not a number`, `port "smtp" is not a number`},
+		{"127.0.0.1:-1", `port "-1" is not a number`, `port "-1" is not a number`},
+		{"127.0.0.1:", "has no port", "has no port"},
+		{"127.0.0.1", "is not host:port", "is not host:port"},
+		{"", "is not host:port", "is not host:port"},
+		{"::1:25", "is not host:port", "is not host:port"},
+		{"my host:25", "is not a host name", "is not a host name"},
+	} {
+		for _, c := range []struct {
+			name  string
+			check func(string) error
+			want  string
+		}{{"ListenAddr", ListenAddr, tc.listen}, {"DialAddr", DialAddr, tc.dial}} {
+			err := c.check(tc.addr)
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("%s(%q) = %v, want nil", c.name, tc.addr, err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("%s(%q) = %v, want an error containing %q", c.name, tc.addr, err, c.want)
+			}
+		}
+	}
+}

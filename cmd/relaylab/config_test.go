@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/relaylab/relaylab/internal/config"
+)
+
+// TestLoadConfigErrors: a bad file is an exit-2 error that names the file,
+// the line and column, and the key, in block and in flow style.
+func TestLoadConfigErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, yaml, want string // want: the error after "DIR/"
+	}{
+		{"flow listener, unknown key",
+			"sink:\n  listeners:\n    - {name: mx1, listen: \"127.0.0.1:43025\", hostnme: x}\n",
+			`r.yaml:3:46: sink.listeners[0].hostnme: unknown field "hostnme"`},
+		{"flow path, misspelt password",
+			"relay:\n  paths:\n    - {name: sh, host: 'smtp.example.test:587', username: u, pasword: p}\n",
+			`r.yaml:3:62: relay.paths[0].pasword: unknown field "pasword"`},
+		{"flow retry, bad value",
+			"relay:\n  retry: {preset: '', kind: exponential, initial: soon}\n",
+			`r.yaml:2:51: relay.retry.initial: bad duration "soon"`},
+		{"flow dsn, bad value",
+			"relay:\n  dsn: {verp: true, delay_warning: 4x}\n",
+			`r.yaml:2:36: relay.dsn.delay_warning: bad duration "4x"`},
+		{"relay.listen port out of range",
+			"relay:\n  listen: 127.0.0.1:99999\n",
+			`r.yaml:2:11: relay.listen: "127.0.0.1:99999": port 99999 is out of range (0-65535)`},
+		{"web.listen port not a number",
+			"web:\n  listen: 127.0.0.1:8025x\n",
+			`r.yaml:2:11: web.listen: "127.0.0.1:8025x": port "8025x" is not a number`},
+		{"web.listen not host:port",
+			"web: {listen: '8025'}\n",
+			`r.yaml:1:15: web.listen: "8025" is not host:port`},
+		{"flow sink listener, port out of range",
+			"sink:\n  listeners:\n    - {name: mx1, hostname: a.test, listen: \"127.0.0.1:2525\"}\n    - {name: mx2, hostname: b.test, listen: \"127.0.0.1:70000\"}\n",
+			`r.yaml:4:45: sink.listeners[1].listen: "127.0.0.1:70000": port 70000 is out of range (0-65535)`},
+		{"sink bounce relay port 0",
+			"sink:\n  bounce: {relay: '127.0.0.1:0'}\n",
+			`r.yaml:2:19: sink.bounce.relay: "127.0.0.1:0": port 0 is out of range (1-65535)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "r.yaml")
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := loadConfig(path)
+			var ee *exitError
+			var ce *config.Error
+			if !errors.As(err, &ee) || ee.code != 2 || !errors.As(err, &ce) {
+				t.Fatalf("loadConfig = %v, want an exit-2 *config.Error", err)
+			}
+			got := strings.TrimPrefix(err.Error(), dir+string(filepath.Separator))
+			if !strings.HasPrefix(got, tc.want) {
+				t.Errorf("error\n got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoadConfigPortZero: port 0 (any free port) is what tests listen on.
+func TestLoadConfigPortZero(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "r.yaml")
+	y := "sink:\n  listeners: [{name: mx, listen: '127.0.0.1:0', hostname: mx.test}]\nrelay: {listen: '127.0.0.1:0'}\nweb: {listen: '[::1]:0'}\n"
+	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadConfig(path); err != nil {
+		t.Fatalf("loadConfig: %v", err)
+	}
+}
