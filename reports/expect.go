@@ -301,7 +301,11 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (message %s): %s; timeline:\n", r.Address, r.Message, strings.Join(why, "; "))
+	b.WriteString(r.Address)
+	if r.Message != "" { // a sink's recipients have no message id
+		fmt.Fprintf(&b, " (message %s)", r.Message)
+	}
+	fmt.Fprintf(&b, ": %s; timeline:\n", strings.Join(why, "; "))
 	WriteTimeline(&b, r)
 	if len(r.Attempts) == 0 {
 		b.WriteString("  (no attempts)\n")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strings"
 
@@ -30,12 +31,20 @@ type expectFile struct {
 
 func (x *expectFile) Validate(string) error { return x.Expect.Validate("expect") }
 
+const expectSynopsis = `(--db PATH | --url URL) [--junit FILE] [--json FILE] [--html FILE] EXPECT.yaml...
+
+Judges what a sink recorded against the expect: sections of the files.
+Exit status: 0 when every expectation held, 1 when one failed, 2 for bad
+flags or files (a missing --db, a file that is not a relaylab store), 3 when
+no verdict could be reached (the store could not be read, the relaylab serve
+at --url could not be asked or refused, an output file could not be written).`
+
 func runExpect(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "expect", "(--db PATH | --url URL) [--junit FILE] [--json FILE] [--html FILE] EXPECT.yaml...")
+	fs := newFlags(e, "expect", expectSynopsis)
 	db := fs.String("db", "", "the store of the sink that received the mail (relaylab sink --db)")
 	url := fs.String("url", "", "a running relaylab serve to ask instead (http://127.0.0.1:8025); its token, if any, in $RELAYLAB_TOKEN")
 	outs := addVerdictOutputs(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
@@ -44,9 +53,14 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	if (*db == "") == (*url == "") {
 		return usageError("give --db PATH (the store the sink recorded into) or --url URL (a running relaylab serve), one of them")
 	}
+	if *url != "" {
+		if u, err := neturl.Parse(*url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError("--url %q: want the address of a relaylab serve, such as http://127.0.0.1:8025", *url)
+		}
+	}
 	if *db != "" {
-		if _, err := os.Stat(*db); err != nil {
-			return usageError("--db %s: %v", *db, err)
+		if err := requireStore(ctx, *db); err != nil {
+			return err
 		}
 	}
 	var files []*expectFile
@@ -61,14 +75,14 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	if *db != "" {
 		st, err := store.Open(ctx, store.Options{Path: *db})
 		if err != nil {
-			return err
+			return noVerdict(err)
 		}
 		defer st.Close()
 		src = sinkAttempts{st.DB()}
 	}
 	d, err := reports.FromSink(ctx, src)
 	if err != nil {
-		return err
+		return noVerdict(err)
 	}
 	var vs []reports.Verdict
 	for i, x := range files {
@@ -76,7 +90,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	}
 	reports.WriteVerdicts(e.stdout, vs)
 	if err := outs.write(vs); err != nil {
-		return err
+		return noVerdict(err)
 	}
 	return verdictExit(vs)
 }

@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"io/fs"
+	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,8 +21,8 @@ func init() {
 	register(command{"queue", "list, show, retry or delete messages in the relay's queue", runQueue})
 }
 
-// openRelay opens the store and a relay that is not started: enough for
-// queue and suppression commands, also while another process runs it.
+// openRelay opens an existing store and a relay that is not started: enough
+// for queue and suppression commands, also while another process runs it.
 func openRelay(ctx context.Context, e *env, db, cfgPath string) (*relay.Relay, func(), error) {
 	log, err := newLogger(e, "warn")
 	if err != nil {
@@ -27,7 +32,14 @@ func openRelay(ctx context.Context, e *env, db, cfgPath string) (*relay.Relay, f
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := openStore(ctx, cfg, db, log)
+	path := cfg.Store.Path
+	if db != "" {
+		path = db
+	}
+	if err := requireStore(ctx, path); err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(ctx, cfg, path, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -39,6 +51,44 @@ func openRelay(ctx context.Context, e *env, db, cfgPath string) (*relay.Relay, f
 	return rl, func() { st.Close() }, nil
 }
 
+// requireStore refuses a path that is not an existing relaylab store, before
+// store.Open would create the file, or switch a foreign SQLite file to WAL
+// and add relaylab's tables to it. Commands that act on what serve, relay,
+// sink or replay recorded call it; a missing or foreign file is bad input
+// (exit 2).
+func requireStore(ctx context.Context, path string) error {
+	const hint = "point --db at the store that relaylab serve, relay, sink or replay wrote"
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usageError("no store at %s: %s", path, hint)
+	case err != nil:
+		return usageError("store %s: %v", path, err)
+	case fi.IsDir():
+		return usageError("store %s is a directory: %s", path, hint)
+	}
+	// mode=ro: looking must not change the file, not even its journal mode.
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		return usageError("store %s: %v", path, err)
+	}
+	defer db.Close()
+	var n int
+	// store.Open records every migration it applies in schema_migrations.
+	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n)
+	switch {
+	case err != nil:
+		return usageError("%s is not a relaylab store (%v): %s", path, err, hint)
+	case n == 0:
+		return usageError("%s is not a relaylab store (no schema_migrations table): %s", path, hint)
+	}
+	return nil
+}
+
+// queueStates are the values of queue list --state.
+var queueStates = []string{"waiting", relay.StateQueued, relay.StateInflight, relay.StateDeferred, relay.StateDelivered,
+	relay.StateBounced, relay.StateExpired, relay.StateSuppressed, "all"}
+
 // queuePoll is how often a running relay looks for queue changes made by
 // another process, such as `relaylab queue retry`.
 const queuePoll = 2 * time.Second
@@ -47,10 +97,10 @@ func runQueue(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "queue", "(list | show ID | retry ID | delete ID) [--db PATH] [--state STATE] [--json]")
 	db := fs.String("db", "", "the SQLite store (default relaylab.db)")
 	cfgPath := fs.String("config", "", "YAML configuration file")
-	state := fs.String("state", "waiting", "list: waiting (queued, deferred, in flight), queued, deferred, delivered, bounced, expired, suppressed, or all")
+	state := fs.String("state", "waiting", "list: waiting (queued, deferred or inflight), "+strings.Join(queueStates[1:len(queueStates)-1], ", ")+", or all")
 	limit := fs.Int("limit", 100, "list: at most this many messages")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parseFlags(fs, interleave(args)); err != nil {
+	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
@@ -64,6 +114,8 @@ func runQueue(ctx context.Context, e *env, args []string) error {
 		return usageError("queue %s: wrong arguments %q", verb, rest)
 	case verb != "list" && !needID:
 		return usageError("queue: unknown action %q: want list, show, retry or delete", verb)
+	case verb == "list" && !slices.Contains(queueStates, *state):
+		return usageError("queue list: --state %q: want one of %s", *state, strings.Join(queueStates, ", "))
 	}
 	rl, done, err := openRelay(ctx, e, *db, *cfgPath)
 	if err != nil {
@@ -165,10 +217,14 @@ func orNull(s string) string {
 }
 
 func oneLine(r relay.Reply) string {
-	if r.Code == 0 && r.Text == "" {
+	s := r.String()
+	switch {
+	case r.Code == 0 && r.Text == "":
 		return ""
+	case r.Code == 0 && r.Stage == "":
+		s = r.Text // a failure before any stage: no "stage: " to print
 	}
-	return strings.ReplaceAll(r.String(), "\n", " ")
+	return strings.ReplaceAll(s, "\n", " ")
 }
 
 func printJSON(e *env, v any) error {
@@ -177,9 +233,11 @@ func printJSON(e *env, v any) error {
 	return enc.Encode(v)
 }
 
-// interleave moves flags after positional arguments to the front, so that
-// "queue show ID --db x" parses as "queue --db x show ID".
-func interleave(args []string) []string {
+// interleaveFor moves flags after positional arguments to the front, so that
+// "queue show ID --db x" parses as "queue --db x show ID". A flag takes the
+// next argument as its value unless fs defines it as a boolean; everything
+// after "--" stays positional.
+func interleaveFor(fs *flag.FlagSet, args []string) []string {
 	var flags, pos []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -189,7 +247,7 @@ func interleave(args []string) []string {
 		}
 		if strings.HasPrefix(a, "-") && len(a) > 1 {
 			flags = append(flags, a)
-			if !strings.Contains(a, "=") && i+1 < len(args) && !isBoolFlag(a) {
+			if !strings.Contains(a, "=") && i+1 < len(args) && takesValue(fs, strings.TrimLeft(a, "-")) {
 				flags = append(flags, args[i+1])
 				i++
 			}
@@ -197,13 +255,23 @@ func interleave(args []string) []string {
 		}
 		pos = append(pos, a)
 	}
-	return append(flags, pos...)
+	// "--" keeps Parse from reading a positional "-x" given after "--" as a flag.
+	return append(append(flags, "--"), pos...)
 }
 
-func isBoolFlag(a string) bool {
-	switch strings.TrimLeft(a, "-") {
-	case "json", "h", "help":
-		return true
+// takesValue reports whether flag name reads the next argument. Without a
+// FlagSet, --json, -h and --help are the booleans.
+func takesValue(fs *flag.FlagSet, name string) bool {
+	if fs == nil {
+		return name != "json" && name != "h" && name != "help"
 	}
-	return false
+	f := fs.Lookup(name)
+	if f == nil {
+		return false // -h, --help or a mistake that Parse reports by name
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return !ok || !b.IsBoolFlag()
 }
+
+// interleave is interleaveFor for commands whose one boolean flag is --json.
+func interleave(args []string) []string { return interleaveFor(nil, args) }

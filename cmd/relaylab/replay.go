@@ -56,6 +56,21 @@ func (o verdictOutputs) write(vs []reports.Verdict) error {
 	return nil
 }
 
+// exitNoVerdict is the exit code of replay and expect when they could not
+// judge at all (a store that cannot be read, a relaylab serve that cannot be
+// asked, an output file that cannot be written): not 1, which says that an
+// expectation failed.
+const exitNoVerdict = 3
+
+// noVerdict gives err the exit code exitNoVerdict, unless it carries one.
+func noVerdict(err error) error {
+	var xe *exitError
+	if err == nil || errors.As(err, &xe) {
+		return err
+	}
+	return &exitError{code: exitNoVerdict, err: err}
+}
+
 // verdictExit is exit 0 when every verdict passed and 1 otherwise.
 func verdictExit(vs []reports.Verdict) error {
 	for _, v := range vs {
@@ -66,12 +81,20 @@ func verdictExit(vs []reports.Verdict) error {
 	return nil
 }
 
+const replaySynopsis = `[--db PATH] [--junit FILE] [--json FILE] [--html FILE] SCENARIO.yaml...
+
+Replays each scenario on a virtual clock and judges its expect: section.
+Exit status: 0 when every expectation held, 1 when one failed, 2 for bad
+flags or scenario files (and a scenario that reaches its clock.limit), 3
+when a replay could not run to a verdict or an output file could not be
+written.`
+
 func runReplay(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "replay", "[--db PATH] [--junit FILE] [--json FILE] [--html FILE] SCENARIO.yaml...")
+	fs := newFlags(e, "replay", replaySynopsis)
 	db := fs.String("db", "", "replay into this store (default: a fresh temporary one; with several files, each replay appends)")
 	outs := addVerdictOutputs(fs)
 	quiet := fs.Bool("quiet", false, "print only the verdicts, no progress")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
@@ -110,7 +133,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 				data, _ := os.ReadFile(sc.File())
 				return &exitError{code: 2, err: config.Locate(sc.File(), data, config.Errorf("clock.limit", "%v", err))}
 			}
-			return fmt.Errorf("%s: %w", sc.File(), err)
+			return noVerdict(fmt.Errorf("%s: %w", sc.File(), err))
 		}
 		v := reports.NewVerdict(sc.Name, sc.File(), out.Data, out.Results)
 		v.VirtualSeconds = out.Virtual.Seconds()
@@ -121,7 +144,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	reports.WriteVerdicts(e.stdout, vs)
 	if err := outs.write(vs); err != nil {
-		return err
+		return noVerdict(err)
 	}
 	return verdictExit(vs)
 }

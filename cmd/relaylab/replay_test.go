@@ -74,3 +74,28 @@ func TestReplayVerdictExitCodes(t *testing.T) {
 		t.Errorf("clock limit: exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestReplayFlagsAfterFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	junit := filepath.Join(dir, "j.xml")
+	code, out, errOut := runIn(t, context.Background(), "replay", "../../testdata/scenarios/greylisting.yaml", "--junit", junit, "--quiet")
+	if code != 0 || !strings.Contains(out, "PASS greylisting") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(junit); err != nil {
+		t.Errorf("--junit after the file: %v", err)
+	}
+	if errOut != "" {
+		t.Errorf("--quiet after the file still printed progress: %q", errOut)
+	}
+}
+
+func TestReplayNoVerdictExit3(t *testing.T) {
+	t.Parallel()
+	unwritable := filepath.Join(t.TempDir(), "no", "j.xml")
+	code, _, errOut := runIn(t, context.Background(), "replay", "--quiet", "--junit", unwritable, "../../testdata/scenarios/greylisting.yaml")
+	if code != 3 || !strings.Contains(errOut, "j.xml") {
+		t.Errorf("unwritable --junit: exit %d (want 3), stderr %q", code, errOut)
+	}
+}

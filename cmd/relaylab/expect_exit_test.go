@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/sink"
+)
+
+// sinkStore records one message, sent by relaylab send over loopback, in a
+// sink's store and returns the store's path.
+func sinkStore(t *testing.T, rcpt string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "sink.db")
+	st, err := store.Open(ctx, store.Options{Path: path, Sync: store.SyncOff, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := sink.DefaultConfig()
+	cfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.relaylab.test")}
+	cfg.Bounce.Relay = ""
+	snk, err := sink.New(cfg, sink.Options{Store: st, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snk.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runIn(t, ctx, "send", "--server", snk.Addrs()["mx"].String(), "--to", rcpt, "--helo", "client.test")
+	if err := snk.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 {
+		t.Fatalf("send: exit %d: %s", code, errOut)
+	}
+	return path
+}
+
+func writeExpect(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "expect.yaml")
+	if err := os.WriteFile(path, []byte("name: app\nexpect:\n"+body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// closedAddr is a loopback address where nothing listens.
+func closedAddr(t *testing.T, network string) string {
+	t.Helper()
+	var addr string
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = c.LocalAddr().String()
+		c.Close()
+	} else {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = l.Addr().String()
+		l.Close()
+	}
+	return addr
+}
+
+func TestExpectVerdictsAndFlagOrder(t *testing.T) {
+	t.Parallel()
+	const rcpt = "app@example.test"
+	db := sinkStore(t, rcpt)
+	pass := writeExpect(t, "  recipients:\n    - {match: \""+rcpt+"\", status: delivered, attempts: 1}\n")
+	fail := writeExpect(t, "  recipients:\n    - {match: \""+rcpt+"\", attempts: 2}\n")
+	junit := filepath.Join(t.TempDir(), "j.xml")
+
+	// Flags after the file, as in "relaylab expect expect.yaml --db sink.db".
+	code, out, errOut := runIn(t, context.Background(), "expect", pass, "--db", db, "--junit", junit)
+	if code != 0 || !strings.Contains(out, "PASS app") {
+		t.Fatalf("passing expectation: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(junit); err != nil {
+		t.Errorf("--junit after the file was not written: %v", err)
+	}
+
+	code, out, errOut = runIn(t, context.Background(), "expect", fail, "--db", db)
+	if code != 1 || !strings.Contains(out, rcpt+": expected 2 attempts, got 1") {
+		t.Errorf("failing expectation: exit %d (want 1)\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if strings.Contains(out, "(message )") {
+		t.Errorf("a sink's recipient has no message id, yet the output shows one:\n%s", out)
+	}
+}
+
+func TestExpectRuntimeErrorsExit3(t *testing.T) {
+	t.Parallel()
+	file := writeExpect(t, "  recipients:\n    - {match: \"*\", status: delivered}\n")
+	unauthorised := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "a token is required", http.StatusUnauthorized)
+	}))
+	t.Cleanup(unauthorised.Close)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"connection refused", []string{"--url", "http://" + closedAddr(t, "tcp")}, 3, "is relaylab serve running there?"},
+		{"401", []string{"--url", unauthorised.URL}, 3, "401"},
+		{"output not writable", []string{"--db", sinkStore(t, "a@example.test"), "--json", filepath.Join(t.TempDir(), "no", "v.json")}, 3, "v.json"},
+		{"bad url", []string{"--url", "127.0.0.1:8025"}, 2, "--url"},
+		{"no expect file", []string{"--url", unauthorised.URL, filepath.Join(t.TempDir(), "missing.yaml")}, 2, "missing.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"expect"}, tt.args...)
+			if tt.name != "no expect file" {
+				args = append(args, file)
+			}
+			code, out, errOut := runIn(t, context.Background(), args...)
+			if code != tt.code || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d (want %d), stderr %q (want %q)\nstdout:\n%s", code, tt.code, errOut, tt.want, out)
+			}
+		})
+	}
+}
+
+func TestExpectHelpDocumentsExitCodes(t *testing.T) {
+	t.Parallel()
+	_, _, errOut := runIn(t, context.Background(), "expect", "--help")
+	if !strings.Contains(errOut, "3 when") || !strings.Contains(errOut, "1 when one failed") {
+		t.Errorf("expect --help does not document the exit codes:\n%s", errOut)
+	}
+}
