@@ -2,41 +2,63 @@ package relay
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
 // window is a daily sending window [start, end) in minutes after midnight
-// in loc; end < start wraps past midnight.
+// in loc; end < start wraps past midnight. start is 0 to 23:59, end 0 to
+// 24:00, and they differ, so every window opens once a day.
 type window struct {
 	start, end int
 }
 
-// parseWindows reads "HH:MM-HH:MM" windows.
+// parseWindows reads "HH:MM-HH:MM" windows. 24:00 may only end a window
+// ("00:00-24:00" is all day); a window whose start and end are equal is
+// refused, since it could mean never as well as all day.
 func parseWindows(specs []string) ([]window, error) {
 	var out []window
 	for _, s := range specs {
 		a, b, ok := strings.Cut(strings.TrimSpace(s), "-")
-		if !ok {
-			return nil, fmt.Errorf("window %q: want HH:MM-HH:MM such as 09:00-17:30", s)
-		}
-		start, err1 := parseClock(a)
-		end, err2 := parseClock(b)
-		if err1 != nil || err2 != nil || start == end {
-			return nil, fmt.Errorf("window %q: want HH:MM-HH:MM with two different times", s)
+		start, ok1 := parseClock(a)
+		end, ok2 := parseClock(b)
+		switch {
+		case !ok || !ok1 || !ok2:
+			return nil, fmt.Errorf("window %q: want HH:MM-HH:MM such as 09:00-17:30 (00:00 to 24:00)", s)
+		case start == 24*60:
+			return nil, fmt.Errorf("window %q: 24:00 can only end a window; a window from midnight starts at 00:00", s)
+		case start == end:
+			return nil, fmt.Errorf("window %q: start and end are the same time, which could mean never or all day; for all day write 00:00-24:00 or list no windows", s)
 		}
 		out = append(out, window{start, end})
 	}
 	return out, nil
 }
 
-func parseClock(s string) (int, error) {
-	var h, m int
-	if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d:%d", &h, &m); err != nil || h < 0 || h > 24 || m < 0 || m > 59 || h == 24 && m != 0 {
-		return 0, fmt.Errorf("bad time of day %q", s)
+// parseClock reads a time of day, H:MM or HH:MM from 00:00 to 24:00, as
+// minutes after midnight.
+func parseClock(s string) (int, bool) {
+	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
+	if !ok || len(h) < 1 || len(h) > 2 || len(m) != 2 || !digits(h) || !digits(m) {
+		return 0, false
 	}
-	return h*60 + m, nil
+	hh, _ := strconv.Atoi(h)
+	mm, _ := strconv.Atoi(m)
+	if hh > 24 || mm > 59 || hh == 24 && mm != 0 {
+		return 0, false
+	}
+	return hh*60 + mm, true
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (w window) contains(min int) bool {

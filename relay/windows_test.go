@@ -2,7 +2,9 @@ package relay
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,4 +109,101 @@ func TestWarmupSurvivesRestart(t *testing.T) {
 	if day := d[0].Time.Sub(epoch.Truncate(24 * time.Hour)); day < 24*time.Hour {
 		t.Errorf("third message delivered on day 0 after a restart: the cap of 2 was reset")
 	}
+}
+
+func TestParseWindowsRefusesWindowsThatNeverOpen(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		spec, want string // want: a phrase of the error, "" for none
+	}{
+		{"00:00-24:00", ""},
+		{"22:00-24:00", ""},
+		{"9:00-17:30", ""},
+		{" 23:00 - 01:00 ", ""},
+		{"24:00-00:00", "24:00 can only end a window"},
+		{"24:00-06:00", "24:00 can only end a window"},
+		{"10:00-10:00", "00:00-24:00"},
+		{"00:00-00:00", "00:00-24:00"},
+		{"10:00-17:00-18:00", "HH:MM"},
+		{"10:00x-17:00", "HH:MM"},
+		{"10:0-17:00", "HH:MM"},
+		{"-1:00-17:00", "HH:MM"},
+		{"+9:00-17:00", "HH:MM"},
+		{"10:60-11:00", "HH:MM"},
+	}
+	for _, tt := range tests {
+		ws, err := parseWindows([]string{tt.spec})
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("parseWindows(%q): %v, want no error", tt.spec, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("parseWindows(%q) = %v, want an error saying %q", tt.spec, ws, tt.want)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.spec) {
+			t.Errorf("parseWindows(%q): error %q, want it to name the value and say %q", tt.spec, err, tt.want)
+		}
+	}
+}
+
+// Every window that parses must open within a day, at its start time:
+// nothing may wait forever for a window.
+func TestEveryValidWindowOpens(t *testing.T) {
+	t.Parallel()
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	var starts []int
+	for start := 0; start < 24*60; start += 7 {
+		starts = append(starts, start)
+	}
+	for _, start := range append(starts, 24*60) {
+		for _, end := range []int{0, 1, start + 1, 24 * 60, (start + 600) % (24 * 60)} {
+			if end > 24*60 {
+				continue
+			}
+			spec := fmt.Sprintf("%02d:%02d-%02d:%02d", start/60, start%60, end/60, end%60)
+			ws, err := parseWindows([]string{spec})
+			if err != nil {
+				continue
+			}
+			for _, at := range []time.Duration{0, 5 * time.Hour, 13*time.Hour + 59*time.Minute, 23*time.Hour + 59*time.Minute} {
+				now := day.Add(at)
+				open, next := nextOpen(ws, time.UTC, now)
+				if open {
+					continue
+				}
+				if d := next.Sub(now); d <= 0 || d > 24*time.Hour {
+					t.Fatalf("%s at %v: opens in %v, want within a day", spec, at, d)
+				}
+				if ok, _ := nextOpen(ws, time.UTC, next); !ok {
+					t.Fatalf("%s at %v: said to open at %v, but is closed then", spec, at, next.Sub(day))
+				}
+			}
+		}
+	}
+}
+
+func FuzzParseWindows(f *testing.F) {
+	for _, s := range []string{"09:00-17:00", "22:00-02:00", "00:00-24:00", "24:00-00:00", "10:00-10:00", "9:5-1:00"} {
+		f.Add(s)
+	}
+	day := time.Date(2026, 3, 2, 7, 30, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, spec string) {
+		ws, err := parseWindows([]string{spec})
+		if err != nil {
+			return
+		}
+		// What parses must open within a day.
+		open, next := nextOpen(ws, time.UTC, day)
+		if !open {
+			if d := next.Sub(day); d <= 0 || d > 24*time.Hour {
+				t.Fatalf("%q: opens in %v", spec, d)
+			}
+			if ok, _ := nextOpen(ws, time.UTC, next); !ok {
+				t.Fatalf("%q: closed at its opening time %v", spec, next)
+			}
+		}
+	})
 }
