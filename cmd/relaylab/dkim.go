@@ -26,7 +26,7 @@ func runDKIM(ctx context.Context, e *env, args []string) error {
 	typ := fs.String("type", "rsa", "rsa or ed25519 (RFC 8463)")
 	bits := fs.Int("bits", 2048, "rsa: key size (1024 to 4096)")
 	out := fs.String("out", "", "write the private key here (PEM, PKCS#8, mode 0600); it must not exist")
-	if err := parseFlags(fs, interleave(args)); err != nil {
+	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || fs.Arg(0) != "keygen" {
@@ -36,7 +36,14 @@ func runDKIM(ctx context.Context, e *env, args []string) error {
 	if *domain == "" || *selector == "" || *out == "" {
 		return usageError("dkim keygen: --domain, --selector and --out are required")
 	}
-	if strings.ContainsAny(*selector, ". @") {
+	d, err := domainName(*domain)
+	if err != nil {
+		return usageError("dkim keygen: --domain %v", err)
+	}
+	if err := selectorName(*selector); err != nil {
+		return usageError("dkim keygen: %v", err)
+	}
+	if strings.Contains(*selector, ".") {
 		return usageError("dkim keygen: --selector %q must be one DNS label", *selector)
 	}
 	var key crypto.Signer
@@ -78,8 +85,8 @@ func runDKIM(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote the private key to %s; publish this record, then add to the config:\n  relay:\n    dkim:\n      - {domain: %s, selector: %s, key_file: %s}\n\n", *out, *domain, *selector, *out)
-	fmt.Fprintf(e.stdout, "%s._domainkey.%s. IN TXT %s\n", *selector, strings.TrimSuffix(*domain, "."), txtStrings(rec))
+	fmt.Fprintf(e.stderr, "wrote the private key to %s; publish this record, then add to the config:\n  relay:\n    dkim:\n      - {domain: %s, selector: %s, key_file: %s}\n\n", *out, d, *selector, *out)
+	fmt.Fprintf(e.stdout, "%s._domainkey.%s. IN TXT %s\n", *selector, d, txtStrings(rec))
 	return nil
 }
 

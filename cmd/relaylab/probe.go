@@ -3,12 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
 	"time"
-
-	"github.com/miekg/dns"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/resolver"
@@ -19,11 +18,22 @@ func init() {
 	register(command{name: "probe", summary: "check a domain's SPF, DKIM, DMARC, MX, MTA-STS and IPs against blocklists", run: runProbe})
 }
 
-// runProbe is "relaylab probe DOMAIN [--ip IP]... [--selector S]...
-// [--resolver HOST:PORT]... [--json]": exit 0 clean, 1 with findings at
-// error level, 2 on bad input.
+// exitUnchecked is probe's exit code when nothing was found at error level
+// but a check could not be completed (status unknown): not known to be
+// clean, so not 0.
+const exitUnchecked = 3
+
+const probeSynopsis = `DOMAIN [--ip IP]... [--selector S]... [--resolver HOST:PORT]... [--json]
+
+Checks a domain's records and sending IPs. Exit status: 0 when every check
+completed and none found an error, 1 when a finding is at error level, 2 for
+bad input (a domain, selector, IP, resolver or zones file), 3 when nothing
+was at error level but a check could not be completed (status unknown: a
+lookup failed or timed out, or a blocklist zone was unhealthy; an absent
+record is a finding, not that).`
+
 func runProbe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "probe", "DOMAIN [--ip IP]... [--selector S]... [--resolver HOST:PORT]... [--json]")
+	fs := newFlags(e, "probe", probeSynopsis)
 	var ips, selectors, resolvers multiFlag
 	fs.Var(&ips, "ip", "a sending IP to check against blocklists, PTR and SPF (repeatable)")
 	fs.Var(&selectors, "selector", "a DKIM selector to check besides the common ones (repeatable)")
@@ -33,7 +43,7 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	zonesFile := fs.String("zones", "", "a YAML file listing blocklist zones (default: the built-in list)")
 	noBL := fs.Bool("no-blocklists", false, "skip blocklist queries")
 	timeout := fs.Duration("timeout", 3*time.Second, "time allowed for one DNS query")
-	if err := parseFlags(fs, interleaveProbe(args)); err != nil {
+	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() > 1 {
@@ -41,9 +51,9 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	}
 	req := probe.Request{Selectors: selectors, Helo: *helo, NoBlocklists: *noBL}
 	if fs.NArg() == 1 {
-		d := strings.TrimSuffix(strings.ToLower(fs.Arg(0)), ".")
-		if _, ok := dns.IsDomainName(d); !ok || !strings.Contains(d, ".") || strings.ContainsAny(d, "@/: ") {
-			return usageError("%q is not a domain name such as example.com", fs.Arg(0))
+		d, err := domainName(fs.Arg(0))
+		if err != nil {
+			return usageError("%v", err)
 		}
 		req.Domain = d
 	}
@@ -59,8 +69,8 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 		return usageError("name a domain, or at least one --ip")
 	}
 	for _, s := range selectors {
-		if _, ok := dns.IsDomainName(s); !ok || strings.Contains(s, ".") && strings.HasSuffix(s, ".") {
-			return usageError("--selector %q is not a selector name", s)
+		if err := selectorName(s); err != nil {
+			return usageError("%v", err)
 		}
 	}
 	if *zonesFile != "" {
@@ -99,37 +109,69 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	if rep.HasErrors() {
 		return &exitError{code: 1}
 	}
+	var unknown []string
+	for _, c := range rep.Checks {
+		if c.Status == probe.StatusUnknown {
+			unknown = append(unknown, c.Check)
+		}
+	}
+	if len(unknown) > 0 {
+		return &exitError{code: exitUnchecked, err: fmt.Errorf("could not complete %s: a lookup failed or timed out, or a blocklist was unhealthy (see above; check --resolver)", strings.Join(unknown, ", "))}
+	}
 	return nil
 }
 
-// interleaveProbe moves the positional DOMAIN after the flags, so that
-// "relaylab probe example.com --json" works as well as the other order.
-func interleaveProbe(args []string) []string {
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			pos = append(pos, args[i+1:]...)
-			i = len(args)
-		case strings.HasPrefix(a, "-"):
-			flags = append(flags, a)
-			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && probeFlagTakesValue(name) && i+1 < len(args) {
-				flags = append(flags, args[i+1])
-				i++
-			}
-		default:
-			pos = append(pos, a)
-		}
+// domainName checks a domain given on the command line and returns it in
+// lower case without a final dot.
+func domainName(s string) (string, error) {
+	d := strings.TrimSuffix(strings.ToLower(s), ".")
+	if err := dnsName(d, false); err != nil {
+		return "", fmt.Errorf("%q is not a domain name such as example.com: %v", s, err)
 	}
-	return append(flags, pos...)
+	if !strings.Contains(d, ".") {
+		return "", fmt.Errorf("%q is not a domain name such as example.com: it has one label", s)
+	}
+	return d, nil
 }
 
-func probeFlagTakesValue(name string) bool {
-	switch name {
-	case "ip", "selector", "resolver", "helo", "zones", "timeout":
-		return true
+// selectorName checks a DKIM selector: one or more labels, which may hold
+// underscores (RFC 6376 3.1: a selector is a sub-domain).
+func selectorName(s string) error {
+	if err := dnsName(s, true); err != nil {
+		return fmt.Errorf("--selector %q is not a selector name such as s2026: %v", s, err)
 	}
-	return false
+	return nil
+}
+
+// dnsName checks a host name of letters, digits and hyphens in labels
+// separated by dots (RFC 1123 2.1), allowing underscores when underscore is
+// set; probe and dkim keygen check every name they query or publish with it.
+func dnsName(s string, underscore bool) error {
+	if s == "" {
+		return errors.New("it is empty")
+	}
+	// RFC 1035 2.3.4: at most 63 bytes per label, 255 in all (253 in text).
+	if len(s) > 253 {
+		return fmt.Errorf("it is %d characters long, more than 253", len(s))
+	}
+	for _, label := range strings.Split(s, ".") {
+		switch {
+		case label == "":
+			return errors.New("it has an empty label (two dots in a row, or a dot at the start)")
+		case len(label) > 63:
+			return fmt.Errorf("label %q is longer than 63 characters", label)
+		case label[0] == '-' || label[len(label)-1] == '-':
+			return fmt.Errorf("label %q starts or ends with a hyphen", label)
+		}
+		for _, c := range label {
+			ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || underscore && c == '_'
+			if !ok && underscore {
+				return fmt.Errorf("label %q holds %q: use letters, digits, hyphens and underscores", label, c)
+			}
+			if !ok {
+				return fmt.Errorf("label %q holds %q: use letters, digits and hyphens", label, c)
+			}
+		}
+	}
+	return nil
 }
