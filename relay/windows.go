@@ -81,12 +81,13 @@ func nextOpen(ws []window, loc *time.Location, t time.Time) (bool, time.Time) {
 			return true, t
 		}
 	}
-	midnight := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
 	var best time.Time
 	for _, w := range ws {
-		at := midnight.Add(time.Duration(w.start) * time.Minute)
+		// The wall-clock time, not midnight plus minutes: on the days the
+		// clocks change, the two are an hour apart.
+		at := time.Date(lt.Year(), lt.Month(), lt.Day(), w.start/60, w.start%60, 0, 0, loc)
 		if !at.After(lt) {
-			at = time.Date(lt.Year(), lt.Month(), lt.Day()+1, 0, 0, 0, 0, loc).Add(time.Duration(w.start) * time.Minute)
+			at = time.Date(lt.Year(), lt.Month(), lt.Day()+1, w.start/60, w.start%60, 0, 0, loc)
 		}
 		if best.IsZero() || at.Before(best) {
 			best = at

@@ -185,6 +185,30 @@ func TestEveryValidWindowOpens(t *testing.T) {
 	}
 }
 
+// On the days clocks change, a window opens at its wall-clock time, not
+// at midnight plus its minutes (which is an hour off and misses it).
+func TestWindowOpensOnDSTDays(t *testing.T) {
+	t.Parallel()
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := parseWindows([]string{"09:00-09:30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []time.Time{
+		time.Date(2026, 3, 29, 5, 0, 0, 0, paris),  // 02:00 -> 03:00
+		time.Date(2026, 10, 25, 5, 0, 0, 0, paris), // 03:00 -> 02:00
+	} {
+		open, next := nextOpen(ws, paris, d)
+		want := time.Date(d.Year(), d.Month(), d.Day(), 9, 0, 0, 0, paris)
+		if open || !next.Equal(want) {
+			t.Errorf("%s at 05:00: open=%v next %v, want closed until %v", d.Format("2006-01-02"), open, next.In(paris), want)
+		}
+	}
+}
+
 func FuzzParseWindows(f *testing.F) {
 	for _, s := range []string{"09:00-17:00", "22:00-02:00", "00:00-24:00", "24:00-00:00", "10:00-10:00", "9:5-1:00"} {
 		f.Add(s)
