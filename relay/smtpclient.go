@@ -297,7 +297,7 @@ func (c *client) send(env envelope) transaction {
 		tr.broken = broken
 		return tr
 	}
-	mail := "MAIL FROM:<" + env.from + ">"
+	mail := "MAIL FROM:<" + smtpPath(env.from) + ">"
 	if c.has("SIZE") {
 		mail += " SIZE=" + strconv.Itoa(len(env.data))
 	}
@@ -314,7 +314,7 @@ func (c *client) send(env envelope) transaction {
 	}
 	lines := []string{mail}
 	for _, r := range env.rcpts {
-		l := "RCPT TO:<" + r.addr + ">"
+		l := "RCPT TO:<" + smtpPath(r.addr) + ">"
 		if dsn && r.notify != "" {
 			l += " NOTIFY=" + r.notify
 		}
@@ -473,4 +473,48 @@ func xtext(s string) string {
 		b.WriteByte(ch)
 	}
 	return b.String()
+}
+
+// smtpPath writes addr as the inside of a MAIL FROM or RCPT TO path. RFC
+// 5321 4.1.2: a local part that is not a Dot-string must be a
+// Quoted-string, with \ and " escaped. go-smtp's server unquotes what it
+// is given, so an address stored from "quoted local"@x.test is quoted
+// again here, on its way out.
+func smtpPath(addr string) string {
+	i := strings.LastIndexByte(addr, '@')
+	if i < 0 {
+		return addr // "" (the null path) or a bare postmaster
+	}
+	local, domain := addr[:i], addr[i:]
+	if isDotString(local) {
+		return addr
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for j := 0; j < len(local); j++ {
+		if c := local[j]; c == '\\' || c == '"' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(local[j])
+	}
+	b.WriteByte('"')
+	return b.String() + domain
+}
+
+// isDotString reports whether s is an RFC 5321 Dot-string: atoms of atext
+// (RFC 5322 3.2.3; UTF-8 too, RFC 6531 3.3) joined by single dots.
+func isDotString(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80, 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.':
+		case strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -216,8 +216,25 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
 			Message: "Authentication required: this relay accepts mail only after AUTH, or from its allowed networks"}
 	}
+	if unsendable(from) {
+		return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 7},
+			Message: "Sender address has a control character, which SMTP cannot carry onwards even quoted"}
+	}
 	s.from, s.opts, s.mailOK = from, opts, true
 	return nil
+}
+
+// unsendable reports whether addr has a byte that no SMTP path can hold:
+// RFC 5321 4.1.2 quotes only %d32-126, and go-smtp's parser unquotes
+// anything, so such an address would be accepted here and refused by the
+// next hop.
+func unsendable(addr string) bool {
+	for i := 0; i < len(addr); i++ {
+		if addr[i] < ' ' || addr[i] == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
@@ -232,6 +249,10 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	}
 	if !strings.Contains(to, "@") {
 		return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Recipient must be an address local@domain"}
+	}
+	if unsendable(to) {
+		return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 3},
+			Message: "Recipient address has a control character, which SMTP cannot carry onwards even quoted"}
 	}
 	rc := Recipient{Address: to}
 	if opts != nil {
