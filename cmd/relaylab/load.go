@@ -30,6 +30,9 @@ the connection errors by kind. In --to and --from, {n} is the message number
 and {r} the recipient's index within its message. Exit status: 0 when every
 message was accepted, 1 otherwise, 2 for bad flags.`
 
+// maxLoadSize caps --size: the body is built once, in memory.
+const maxLoadSize = 1 << 30
+
 func runLoad(ctx context.Context, e *env, args []string) error {
 	var cfg smtpload.Config
 	var insecure, noPipeline, quiet bool
@@ -59,6 +62,9 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	}
 	if cfg.Sessions < 1 || cfg.Messages < 1 || cfg.Rcpts < 1 || cfg.Reuse < 0 || cfg.Size < 0 {
 		return usageError("--sessions, --messages and --rcpts must be at least 1, --reuse and --size not negative")
+	}
+	if cfg.Size > maxLoadSize {
+		return usageError("--size %d: at most %d (1 GiB); every session sends the same body, held in memory", cfg.Size, maxLoadSize)
 	}
 	if cfg.StartTLS && cfg.ImplicitTLS {
 		return usageError("--starttls and --tls exclude each other")

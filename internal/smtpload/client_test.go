@@ -1,14 +1,17 @@
 package smtpload
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/smtpload/smtptest"
 )
@@ -220,5 +223,84 @@ func TestReplyError(t *testing.T) {
 	}
 	if got, want := err.Error(), "server temporarily refused the recipient at RCPT TO: 451 4.2.0 later"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+// TestPipelineWindow sends 600 long recipients pipelined to a server that
+// answers each command as it reads it, with long replies, over sockets
+// with small buffers: written all at once (135 KB), the commands and the
+// replies would fill both directions and block both sides for ever.
+func TestPipelineWindow(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	long := strings.Repeat("250-"+strings.Repeat("x", 400)+"\r\n", 4)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		nc.(*net.TCPConn).SetReadBuffer(16384)
+		nc.(*net.TCPConn).SetWriteBuffer(16384)
+		io.WriteString(nc, "220 tiny ESMTP\r\n")
+		r := bufio.NewReader(nc)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			var reply string
+			switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
+			case strings.HasPrefix(cmd, "EHLO"):
+				reply = "250-tiny\r\n250 PIPELINING\r\n"
+			case strings.HasPrefix(cmd, "RCPT"):
+				reply = long + "250 ok\r\n"
+			case cmd == "DATA":
+				reply = "354 go on\r\n"
+			case cmd == ".":
+				reply = "250 taken\r\n"
+			case cmd == "QUIT":
+				io.WriteString(nc, "221 bye\r\n")
+				return
+			case strings.HasPrefix(cmd, "MAIL"), cmd == "RSET":
+				reply = "250 ok\r\n"
+			default:
+				continue // the message's lines
+			}
+			if _, err := io.WriteString(nc, reply); err != nil {
+				return
+			}
+		}
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.(*net.TCPConn).SetReadBuffer(16384)
+	nc.(*net.TCPConn).SetWriteBuffer(16384)
+	nc.SetDeadline(time.Now().Add(time.Minute)) // a guard against the hang, not a timing
+	c := NewClient(nc, Options{})
+	defer c.Close()
+	if _, err := c.ReadReply(StageConnect); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Hello(); err != nil {
+		t.Fatal(err)
+	}
+	to := make([]string, 600)
+	domain := strings.Repeat("d", 60) + "." + strings.Repeat("e", 60) + "." + strings.Repeat("f", 30) + ".test"
+	for i := range to {
+		to[i] = fmt.Sprintf("r%d-%s@%s", i, strings.Repeat("l", 50), domain)
+	}
+	res, err := c.Send(&Transaction{From: "a@x.test", To: to, Parts: [][]byte{WireFormat([]byte("Subject: t\n\nhi\n"))}}, true)
+	if err != nil {
+		t.Fatalf("pipelined send of %d recipients: %v", len(to), err)
+	}
+	if !res.OK() || res.Accepted != len(to) || len(res.Rcpts) != len(to) {
+		t.Errorf("ok=%v accepted=%d replies=%d, want every one of %d", res.OK(), res.Accepted, len(res.Rcpts), len(to))
 	}
 }

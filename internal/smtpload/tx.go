@@ -32,6 +32,10 @@ type TxResult struct {
 // OK reports whether the server took the message.
 func (r *TxResult) OK() bool { return r.Stage == "" && r.DataEnd.Code == 250 }
 
+// pipelineWindow is how many RCPT commands Send writes before it reads
+// their replies.
+const pipelineWindow = 100
+
 // Send runs one mail transaction. With pipeline (and the server's
 // PIPELINING, RFC 2920), MAIL, every RCPT and DATA go out in one write and
 // their replies are read after. Refusals are recorded in the result and are
@@ -51,23 +55,42 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 	var err error
 	c.deadline()
 	if pipeline {
+		// The commands go out in groups of at most pipelineWindow, each
+		// group's replies read before the next is written: a server that
+		// stops reading until its replies are read (RFC 2920 3.1 allows
+		// it) would otherwise leave both sides blocked on writing.
+		mailRead, owed := false, 0
+		readOwed := func() error {
+			if err := c.w.Flush(); err != nil {
+				return err
+			}
+			if !mailRead {
+				if res.Mail, err = c.ReadReply(StageMail); err != nil {
+					return err
+				}
+				mailRead = true
+			}
+			for ; owed > 0; owed-- {
+				rep, err := c.ReadReply(StageRcpt)
+				if err != nil {
+					return err
+				}
+				res.Rcpts = append(res.Rcpts, rep)
+			}
+			return nil
+		}
 		c.writeLine(mail)
-		for _, to := range tx.To {
+		for i, to := range tx.To {
 			c.writeLine("RCPT TO:<" + to + ">")
+			if owed++; owed == pipelineWindow && i < len(tx.To)-1 {
+				if err := readOwed(); err != nil {
+					return res, err
+				}
+			}
 		}
 		c.writeLine("DATA")
-		if err := c.w.Flush(); err != nil {
+		if err := readOwed(); err != nil {
 			return res, err
-		}
-		if res.Mail, err = c.ReadReply(StageMail); err != nil {
-			return res, err
-		}
-		for range tx.To {
-			rep, err := c.ReadReply(StageRcpt)
-			if err != nil {
-				return res, err
-			}
-			res.Rcpts = append(res.Rcpts, rep)
 		}
 		if res.Data, err = c.ReadReply(StageData); err != nil {
 			return res, err

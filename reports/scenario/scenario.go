@@ -5,6 +5,7 @@
 package scenario
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strings"
@@ -119,8 +120,8 @@ func (sc *Scenario) Validate(string) error {
 	probe := sc.Relay
 	probe.Paths = append([]relay.PathConfig(nil), sc.Relay.Paths...)
 	for i := range probe.Paths {
-		if h := probe.Paths[i].Host; h == "sink" || strings.HasPrefix(h, "sink:") {
-			if name, ok := strings.CutPrefix(h, "sink:"); ok && !sc.hasListener(name) {
+		if name, ok := relay.SinkHost(probe.Paths[i].Host); ok {
+			if name != "" && !sc.hasListener(name) {
 				return config.Errorf(fmt.Sprintf("relay.paths[%d].host", i), "no sink listener named %q", name)
 			}
 			probe.Paths[i].Host = "127.0.0.1:1"
@@ -145,6 +146,9 @@ func (sc *Scenario) Validate(string) error {
 		}
 		if m.Count < 0 || m.Size < 0 || m.At < 0 || m.Every < 0 {
 			return config.Errorf(k, "count, size, at and every must not be negative")
+		}
+		if limit := cmp.Or(sc.Relay.MaxMessageBytes, relay.DefaultConfig().MaxMessageBytes); int64(m.Size) > limit {
+			return config.Errorf(k+".size", "%d bytes is over the relay's max_message_bytes (%d), which a submission could not pass either", m.Size, limit)
 		}
 		if m.Count > 1_000_000 {
 			return config.Errorf(k+".count", "%d messages is more than a replay should hold (at most 1,000,000)", m.Count)

@@ -129,6 +129,7 @@ func TestMalformedScenarios(t *testing.T) {
 		{"bad address", "name: x\nmessages:\n  - to: [nobody]\n", `bad.yaml:3:10: messages[0].to[0]: "nobody" is not an address`},
 		{"impossible expectation", "name: x\nmessages:\n  - to: [a@b.test]\nexpect:\n  recipients:\n    - {match: '*', attempts: 1, attempt_times: [0s, 1m]}\n", "can never hold"},
 		{"unknown sink listener", "name: x\nrelay:\n  paths: [{name: p, host: 'sink:nope'}]\n  routes: [{name: r, paths: [p]}]\nmessages:\n  - to: [a@b.test]\n", `relay.paths[0].host: no sink listener named "nope"`},
+		{"huge message", "name: x\nmessages:\n  - {to: [a@b.test], size: 100000000000}\n", "bad.yaml:3:28: messages[0].size: 100000000000 bytes is over the relay's max_message_bytes (26214400)"},
 		{"bad relay value", "name: x\nrelay:\n  retry: {kind: sometimes}\nmessages:\n  - to: [a@b.test]\n", "bad.yaml:3:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
