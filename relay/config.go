@@ -163,7 +163,7 @@ func DefaultConfig() Config {
 		Workers:         64,
 		Batch:           256,
 		Paths: []PathConfig{{
-			Name: "local-sink", Type: "smarthost", Host: "127.0.0.1:2525",
+			Name: "local-sink", Type: "smarthost", Host: "sink",
 			TLS: "opportunistic", MessagesPerConnection: 100,
 		}},
 		Routes: []RouteConfig{{Name: "default", Paths: []string{"local-sink"}}},
@@ -247,6 +247,9 @@ func (p *PathConfig) validate(k string) error {
 	switch p.Type {
 	case "", "smarthost":
 		p.Type = "smarthost"
+		if _, ok := SinkHost(p.Host); ok {
+			break // the sink beside the relay: WithSinkAddrs fills in where
+		}
 		if err := config.DialAddr(p.Host); err != nil {
 			return config.Errorf(k+".host", "%v (for example smtp.example.com:587)", err)
 		}
@@ -307,9 +310,9 @@ func (r *RouteConfig) validate(k string, paths map[string]bool) error {
 		if !paths[w.Path] {
 			return config.Errorf(fmt.Sprintf("%s.split[%d].path", k, i), "no path named %q in relay.paths", w.Path)
 		}
-		if w.Weight <= 0 {
-			return config.Errorf(fmt.Sprintf("%s.split[%d].weight", k, i), "weight must be positive")
-		}
+	}
+	if err := r.checkWeights(k); err != nil {
+		return err
 	}
 	if r.Fallback != "" && !paths[r.Fallback] {
 		return config.Errorf(k+".fallback", "no path named %q in relay.paths", r.Fallback)
@@ -325,9 +328,14 @@ func (r *RouteConfig) validate(k string, paths map[string]bool) error {
 	if r.FallbackAfter < 0 || r.MinAttempt < 0 || r.MaxAttempt < 0 {
 		return config.Errorf(k+".fallback_after", "attempt numbers must not be negative")
 	}
-	for i, p := range append(append([]string(nil), r.Recipients...), r.Senders...) {
-		if p == "" || strings.ContainsAny(p, " @") {
-			return config.Errorf(fmt.Sprintf("%s.recipients[%d]", k, i), "%q is not a domain pattern (example.com, *.example.com or *)", p)
+	for _, list := range []struct {
+		key      string
+		patterns []string
+	}{{"recipients", r.Recipients}, {"senders", r.Senders}} {
+		for i, p := range list.patterns {
+			if p == "" || strings.ContainsAny(p, " @") {
+				return config.Errorf(fmt.Sprintf("%s.%s[%d]", k, list.key, i), "%q is not a domain pattern (example.com, *.example.com or *)", p)
+			}
 		}
 	}
 	return nil

@@ -34,6 +34,8 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"bad jitter", "relay:\n  retry: {preset: '', kind: exponential, initial: 1m, factor: 2, jitter: 1.5}\n", "relay.retry.jitter"},
 		{"bad rule", "relay:\n  classify:\n    - {code: '5', disposition: explode, category: x}\n", "relay.classify[0].disposition"},
 		{"bad window", "relay:\n  routes:\n    - {paths: [local-sink], windows: ['9-5']}\n", "relay.routes[0].windows"},
+		{"bad route sender", "relay:\n  routes:\n    - {paths: [local-sink], recipients: [a.test], senders: ['bad sender@x']}\n", "relay.routes[0].senders[0]"},
+		{"overflowing weights", "relay:\n  routes:\n    - {split: [{path: local-sink, weight: 9223372036854775807}]}\n", "relay.routes[0].split[0].weight"},
 		{"bad dkim", "relay:\n  dkim:\n    - {domain: d.test, selector: 'a.b', key_file: k}\n", "relay.dkim[0].selector"},
 	}
 	for _, tt := range tests {

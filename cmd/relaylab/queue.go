@@ -43,7 +43,12 @@ func openRelay(ctx context.Context, e *env, db, cfgPath string) (*relay.Relay, f
 	if err != nil {
 		return nil, nil, err
 	}
-	rl, err := relay.New(cfg.Relay, relay.Options{Store: st, Logger: log})
+	relayCfg, err := relayConfig(cfg)
+	if err != nil {
+		st.Close()
+		return nil, nil, usageError("%v", err)
+	}
+	rl, err := relay.New(relayCfg, relay.Options{Store: st, Logger: log})
 	if err != nil {
 		st.Close()
 		return nil, nil, err

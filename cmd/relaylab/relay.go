@@ -44,7 +44,11 @@ func runRelay(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	rl, err := relay.New(cfg.Relay, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll})
+	relayCfg, err := relayConfig(cfg)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	rl, err := relay.New(relayCfg, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll})
 	if err != nil {
 		return err
 	}
@@ -57,7 +61,7 @@ func runRelay(ctx context.Context, e *env, args []string) error {
 	if a := rl.TLSAddr(); a != nil {
 		fmt.Fprintf(e.stdout, "relay listening on smtps://%s (implicit TLS)\n", a)
 	}
-	for _, p := range cfg.Relay.Paths {
+	for _, p := range relayCfg.Paths {
 		where := p.Host
 		if p.Type == "mx" {
 			where = "direct MX"
@@ -70,4 +74,15 @@ func runRelay(ctx context.Context, e *env, args []string) error {
 	sctx, cancel := df.shutdownContext()
 	defer cancel()
 	return rl.Shutdown(sctx)
+}
+
+// relayConfig is the file's relay section with its paths to "sink" pointed
+// at the sink listeners the same file configures, where `relaylab sink`
+// with that file listens. serve points them at its running sink instead.
+func relayConfig(cfg *fileConfig) (relay.Config, error) {
+	conf := map[string]string{}
+	for _, l := range cfg.Sink.Listeners {
+		conf[l.Name] = l.Listen
+	}
+	return cfg.Relay.WithSinkAddrs(conf, firstListener(cfg))
 }

@@ -77,7 +77,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	running = append(running, component{"sink", sk.Shutdown})
-	rl, err := startRelay(ctx, cfg, st, log)
+	// The relay's paths to "sink" go to wherever the sink listens.
+	relayCfg, err := cfg.Relay.WithSinkAddrs(listenerAddrs(sk), firstListener(cfg))
+	if err != nil {
+		stopAll()
+		return err
+	}
+	rl, err := startRelay(ctx, relayCfg, st, log)
 	if err != nil {
 		stopAll()
 		return err
@@ -141,13 +147,13 @@ func startSink(ctx context.Context, cfg *fileConfig, st *store.Store, log *slog.
 	return sk, nil
 }
 
-func startRelay(ctx context.Context, cfg *fileConfig, st *store.Store, log *slog.Logger) (*relay.Relay, error) {
-	rl, err := relay.New(cfg.Relay, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll})
+func startRelay(ctx context.Context, cfg relay.Config, st *store.Store, log *slog.Logger) (*relay.Relay, error) {
+	rl, err := relay.New(cfg, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll})
 	if err != nil {
 		return nil, err
 	}
 	if err := rl.Start(ctx); err != nil {
-		return nil, fmt.Errorf("relay: %w", err)
+		return nil, err // it names the relay already
 	}
 	return rl, nil
 }
@@ -208,6 +214,25 @@ func printSinkAddrs(e *env, sk *sink.Sink) {
 	for _, n := range names {
 		fmt.Fprintf(e.stdout, "sink %-8s smtp://%s\n", n, addrs[n])
 	}
+}
+
+// listenerAddrs is each of the running sink's listeners' host:port, by
+// name.
+func listenerAddrs(sk *sink.Sink) map[string]string {
+	out := map[string]string{}
+	for n, a := range sk.Addrs() {
+		out[n] = a.String()
+	}
+	return out
+}
+
+// firstListener is the name of the sink's first listener, the one a relay
+// path to plain "sink" means.
+func firstListener(cfg *fileConfig) string {
+	if len(cfg.Sink.Listeners) == 0 {
+		return sink.DefaultConfig().Listeners[0].Name
+	}
+	return cfg.Sink.Listeners[0].Name
 }
 
 func firstAddr(sk *sink.Sink) string {

@@ -132,21 +132,11 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 		return nil, err
 	}
 	defer shutdown(sk.Shutdown)
-	relayCfg := sc.Relay
-	relayCfg.Listen, relayCfg.TLSListen = relayAddr, ""
-	relayCfg.Paths = append([]relay.PathConfig(nil), sc.Relay.Paths...)
-	addrs := sk.Addrs()
-	for i := range relayCfg.Paths {
-		h := relayCfg.Paths[i].Host
-		if h != "sink" && !strings.HasPrefix(h, "sink:") {
-			continue
-		}
-		name, _ := strings.CutPrefix(h, "sink:")
-		if name == "sink" || name == "" {
-			name = sc.Sink.Listeners[0].Name
-		}
-		relayCfg.Paths[i].Host = addrs[name].String()
+	relayCfg, err := sc.Relay.WithSinkAddrs(sinkAddrs(sk), sc.Sink.Listeners[0].Name)
+	if err != nil {
+		return nil, err
 	}
+	relayCfg.Listen, relayCfg.TLSListen = relayAddr, ""
 	rl, err := relay.New(relayCfg, relay.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "relay"), Seed: sc.Seed})
 	if err != nil {
 		return nil, err
@@ -223,6 +213,15 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	out.Virtual = data.Last.Sub(start)
 	out.Wall = time.Since(wallStart)
 	return out, nil
+}
+
+// sinkAddrs is each of the sink's listeners' host:port, by name.
+func sinkAddrs(sk *sink.Sink) map[string]string {
+	out := map[string]string{}
+	for n, a := range sk.Addrs() {
+		out[n] = a.String()
+	}
+	return out
 }
 
 // submission is one message at its virtual time.
