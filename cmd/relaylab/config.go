@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"reflect"
 	"runtime/pprof"
@@ -84,7 +86,25 @@ func (c *fileConfig) Validate(string) error {
 	if (c.Web.User == "") != (c.Web.Password == "") {
 		return config.Errorf("web.user", "user and password go together: set both, or use token")
 	}
+	if !c.Web.Disabled && c.Web.Token == "" && c.Web.User == "" && !loopbackAddr(c.Web.Listen) {
+		return config.Errorf("web.listen", "%q listens beyond loopback with no web.token or web.user: anyone who reaches it could edit the sink's rules and delete queued mail; set web.token (or web.user and web.password), or listen on 127.0.0.1", c.Web.Listen)
+	}
 	return nil
+}
+
+// loopbackAddr reports whether the listen address addr (host:port) binds
+// to loopback only: a loopback IP or "localhost". An empty host, 0.0.0.0,
+// :: and any other name or address reach further.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // validateAddrs checks the sink's addresses, whose own Validate does not

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,12 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"web.listen port not a number",
 			"web:\n  listen: 127.0.0.1:8025x\n",
 			`r.yaml:2:11: web.listen: "127.0.0.1:8025x": port "8025x" is not a number`},
+		{"web beyond loopback without auth",
+			"web: {listen: '0.0.0.0:8025'}\n",
+			`r.yaml:1:15: web.listen: "0.0.0.0:8025" listens beyond loopback with no web.token or web.user`},
+		{"web on every address without auth",
+			"web: {listen: ':8025'}\n",
+			`r.yaml:1:15: web.listen: ":8025" listens beyond loopback`},
 		{"web.listen not host:port",
 			"web: {listen: '8025'}\n",
 			`r.yaml:1:15: web.listen: "8025" is not host:port`},
@@ -76,5 +83,27 @@ func TestLoadConfigPortZero(t *testing.T) {
 	}
 	if _, err := loadConfig(path); err != nil {
 		t.Fatalf("loadConfig: %v", err)
+	}
+}
+
+// TestWebBeyondLoopbackWithAuth: a UI on every address is allowed once a
+// token or a user protects it; localhost and loopback IPs need neither.
+func TestWebBeyondLoopbackWithAuth(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for i, y := range []string{
+		"web: {listen: '0.0.0.0:8025', token: s3cret}\n",
+		"web: {listen: '[::]:8025', user: u, password: p}\n",
+		"web: {listen: 'localhost:8025'}\n",
+		"web: {listen: '127.0.0.2:8025'}\n",
+		"web: {listen: '0.0.0.0:8025', disabled: true}\n",
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("w%d.yaml", i))
+		if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loadConfig(path); err != nil {
+			t.Errorf("%s: %v", strings.TrimSpace(y), err)
+		}
 	}
 }
