@@ -12,8 +12,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -303,18 +305,35 @@ func hostPort(addr string, minPort uint64) (host string, err error) {
 // with "d" for days ("5d").
 type Duration time.Duration
 
-// ParseDuration reads a Duration.
+// maxDays is the longest Duration in days: a time.Duration is an int64 of
+// nanoseconds, about 292 years.
+const maxDays = 106751
+
+// goDuration is the syntax time.ParseDuration takes; a string that has it
+// but does not parse is too long for a time.Duration.
+var goDuration = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
+// ParseDuration reads a Duration. NaN, infinities and values longer than a
+// time.Duration holds are errors, not a wrapped (negative) duration.
 func ParseDuration(s string) (Duration, error) {
 	s = strings.TrimSpace(s)
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		days, err := strconv.ParseFloat(n, 64)
-		if err != nil || days < 0 {
+		switch {
+		case math.IsNaN(days) || (err == nil && math.IsInf(days, 0)):
+			return 0, fmt.Errorf("bad duration %q: %q is not a number of days", s, n)
+		case errors.Is(err, strconv.ErrRange) && days > 0, days*float64(24*time.Hour) >= math.MaxInt64:
+			return 0, fmt.Errorf("bad duration %q: too long (at most %dd, about 292 years)", s, maxDays)
+		case err != nil || days < 0:
 			return 0, fmt.Errorf("bad duration %q: want a number of days like 5d", s)
 		}
-		return Duration(days * float64(24*time.Hour)), nil
+		return Duration(math.Round(days * float64(24*time.Hour))), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
+		if goDuration.MatchString(s) {
+			return 0, fmt.Errorf("bad duration %q: too long (at most %dd or 2562047h, about 292 years)", s, maxDays)
+		}
 		return 0, fmt.Errorf("bad duration %q: want a duration like 30s, 5m, 1h30m or 5d", s)
 	}
 	return Duration(d), nil
