@@ -22,8 +22,10 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if _, err := os.Stat(*db); err != nil {
-		return usageError("--db %s: %v (run relaylab serve, sink or replay first, or point --db at their store)", *db, err)
+	// requireStore, not store.Open: reading must neither create a store
+	// nor migrate a SQLite file that is not one.
+	if err := requireStore(ctx, *db); err != nil {
+		return err
 	}
 	valid := false
 	for _, f := range reports.Formats {
