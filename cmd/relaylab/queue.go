@@ -277,6 +277,3 @@ func takesValue(fs *flag.FlagSet, name string) bool {
 	b, ok := f.Value.(interface{ IsBoolFlag() bool })
 	return !ok || !b.IsBoolFlag()
 }
-
-// interleave is interleaveFor for commands whose one boolean flag is --json.
-func interleave(args []string) []string { return interleaveFor(nil, args) }

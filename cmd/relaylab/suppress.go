@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"text/tabwriter"
 	"time"
+
+	"github.com/relaylab/relaylab/relay"
 )
 
 func init() {
@@ -17,7 +19,7 @@ func runSuppress(ctx context.Context, e *env, args []string) error {
 	cfgPath := fs.String("config", "", "YAML configuration file")
 	reason := fs.String("reason", "", "add: why the address is suppressed")
 	asJSON := fs.Bool("json", false, "list: print JSON")
-	if err := parseFlags(fs, interleave(args)); err != nil {
+	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
@@ -43,6 +45,9 @@ func runSuppress(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if *asJSON {
+			if list == nil {
+				list = []relay.Suppression{} // [] rather than null: scripts iterate without a check
+			}
 			return printJSON(e, list)
 		}
 		if len(list) == 0 {

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// emptyStore makes a relaylab store with nothing in it.
+func emptyStore(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "relaylab.db")
+	st, err := store.Open(context.Background(), store.Options{Path: path, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	return path
+}
+
+// TestSuppressListJSON: --json is a JSON array whether or not the list is
+// empty, so that scripts can iterate without a null check. Flags may come
+// after the verb.
+func TestSuppressListJSON(t *testing.T) {
+	t.Parallel()
+	db := emptyStore(t)
+	code, out, errOut := runIn(t, context.Background(), "suppress", "list", "--json", "--db", db)
+	if code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("empty list: exit %d, stdout %q (want []), stderr %q", code, out, errOut)
+	}
+
+	if code, _, errOut := runIn(t, context.Background(), "suppress", "add", "a@b.test", "--db", db, "--reason", "complained"); code != 0 {
+		t.Fatalf("add: exit %d, stderr %q", code, errOut)
+	}
+	code, out, errOut = runIn(t, context.Background(), "suppress", "list", "--db", db, "--json")
+	var got []struct {
+		Address string `json:"address"`
+		Reason  string `json:"reason"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil || len(got) != 1 || !strings.EqualFold(got[0].Address, "a@b.test") {
+		t.Fatalf("one entry: exit %d, stdout %q (%v), stderr %q", code, out, err, errOut)
+	}
+}
