@@ -244,13 +244,39 @@ func (r *Relay) bounceAddress() string {
 	return "bounces@" + strings.ToLower(r.cfg.Hostname)
 }
 
+// dsnRefusal says why a message to the bounce address is of no use to the
+// relay; the submission listener answers it with a 550. err, if any, is
+// the detail for the log.
+type dsnRefusal struct {
+	reason string
+	err    error
+}
+
+func (e *dsnRefusal) Error() string { return e.reason }
+func (e *dsnRefusal) Unwrap() error { return e.err }
+
+func refuseDSN(format string, args ...any) error {
+	return &dsnRefusal{reason: fmt.Sprintf(format, args...)}
+}
+
 // receiveDSN matches an incoming DSN to the message it reports on (by the
 // VERP tag of the address it came to, else by ENVID) and marks each failed
-// recipient bounced, suppressing it on a permanent failure.
+// recipient bounced, suppressing it on a permanent failure. It decides
+// before the caller replies: nil means recorded (or recorded before: a DSN
+// sent again finds its recipients bounced already), a *dsnRefusal means the
+// relay cannot use the message, any other error is the store's.
 func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error {
 	p, err := dsn.Parse(data)
 	if err != nil {
-		return fmt.Errorf("not a DSN we can read: %w", err)
+		why := "it cannot be read as one"
+		switch {
+		case errors.Is(err, dsn.ErrNotReport):
+			why = "it has no message/delivery-status part"
+		case errors.Is(err, dsn.ErrMalformed):
+			why = "its delivery-status part is malformed"
+		}
+		return &dsnRefusal{err: err, reason: "Not a delivery status notification (RFC 3464): " + why +
+			"; this address takes only DSNs for mail this relay sent"}
 	}
 	msgID := ""
 	for _, a := range to {
@@ -260,8 +286,7 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error 
 	}
 	envid := p.EnvelopeID()
 	now := r.clock.Now()
-	matched := 0
-	err = r.store.Write(ctx, func(tx *store.Tx) error {
+	return r.store.Write(ctx, func(tx *store.Tx) error {
 		id := msgID
 		if id == "" && envid != "" {
 			if err := tx.QueryRow(`SELECT id FROM relay_messages WHERE envid = ? AND is_dsn = 0 ORDER BY created_ns DESC LIMIT 1`, envid).Scan(&id); err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -269,12 +294,20 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error 
 			}
 		}
 		if id == "" {
-			return errors.New("the DSN names no message: no VERP tag and no known ENVID")
+			return refuseDSN("Not a delivery status notification for a message this relay sent: no VERP tag in the address and no ENVID it knows")
 		}
+		var one int
+		if err := tx.QueryRow(`SELECT 1 FROM relay_messages WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return refuseDSN("Not a delivery status notification for a message this relay sent: its VERP tag names no message in the queue or its history")
+		} else if err != nil {
+			return err
+		}
+		matched, failed := 0, 0
 		for _, rc := range p.Report.Recipients {
 			if rc.Action != dsn.ActionFailed {
 				continue
 			}
+			failed++
 			addr := strings.TrimSpace(strings.TrimPrefix(rc.FinalRecipient, "rfc822;"))
 			var rid int64
 			var state string
@@ -286,6 +319,7 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error 
 				return err
 			}
 			if state == StateBounced {
+				matched++ // recorded already: this DSN was sent before
 				continue
 			}
 			rep := Reply{Stage: "async", Enhanced: rc.Status, Text: rc.DiagnosticCode}
@@ -317,10 +351,12 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error 
 			}
 			matched++
 		}
+		switch {
+		case failed == 0:
+			return refuseDSN("This DSN reports no failed recipient (Action: failed), and failures are all this relay records")
+		case matched == 0:
+			return refuseDSN("Not a delivery status notification for a message this relay sent: it names none of its message's recipients")
+		}
 		return nil
 	})
-	if err == nil && matched == 0 {
-		return errors.New("the DSN reports no failed recipient of a message we sent")
-	}
-	return err
 }

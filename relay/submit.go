@@ -240,6 +240,9 @@ func unsendable(addr string) bool {
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if s.isBounceAddress(to) {
 		// Anyone may return a DSN to us; it is matched, never relayed.
+		if len(s.rcpts) > 0 {
+			return errNotMixed
+		}
 		s.bounces = append(s.bounces, to)
 		return nil
 	}
@@ -254,6 +257,9 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 3},
 			Message: "Recipient address has a control character, which SMTP cannot carry onwards even quoted"}
 	}
+	if len(s.bounces) > 0 {
+		return errNotMixed
+	}
 	rc := Recipient{Address: to}
 	if opts != nil {
 		for _, n := range opts.Notify {
@@ -267,6 +273,13 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	return nil
 }
 
+// errNotMixed refuses to mix a DSN to the bounce address with mail to
+// relay: DATA has one reply, and the two can fail for different reasons.
+// RFC 5321 4.5.3.1.10: the client sends the refused recipient again in
+// another transaction.
+var errNotMixed = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 5, 3},
+	Message: "The bounce address takes DSNs in a transaction of their own; send this recipient again separately"}
+
 func (s *session) Data(rd io.Reader) error {
 	data, err := io.ReadAll(rd)
 	if err != nil {
@@ -274,8 +287,19 @@ func (s *session) Data(rd io.Reader) error {
 	}
 	ctx := context.Background()
 	if len(s.bounces) > 0 {
-		if err := s.r.receiveDSN(ctx, s.bounces, data); err != nil {
-			s.r.log.Warn("relay: an incoming DSN could not be matched", "err", err)
+		// Decided before the reply: nothing to the bounce address gets a
+		// 250 and is then dropped.
+		var refused *dsnRefusal
+		err := s.r.receiveDSN(ctx, s.bounces, data)
+		switch {
+		case errors.As(err, &refused):
+			s.r.log.Info("relay: refused a message to the bounce address", "reason", refused.reason, "detail", refused.err,
+				"client", s.conn.Conn().RemoteAddr().String())
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: refused.reason}
+		case err != nil:
+			s.r.log.Error("relay: recording an incoming DSN failed", "err", err)
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+				Message: "Recording the DSN failed, nothing was recorded; try again later"}
 		}
 	}
 	if len(s.rcpts) == 0 {
