@@ -301,10 +301,7 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString(r.Address)
-	if r.Message != "" { // a sink's recipients have no message id
-		fmt.Fprintf(&b, " (message %s)", r.Message)
-	}
+	b.WriteString(r.label())
 	fmt.Fprintf(&b, ": %s; timeline:\n", strings.Join(why, "; "))
 	WriteTimeline(&b, r)
 	if len(r.Attempts) == 0 {

@@ -77,7 +77,7 @@ func WriteText(w io.Writer, d *Data) error {
 		if r.Status == "delivered" {
 			continue
 		}
-		fmt.Fprintf(w, "\n%s (message %s): %s", r.Address, r.Message, r.Status)
+		fmt.Fprintf(w, "\n%s: %s", r.label(), r.Status)
 		if r.Category != "" {
 			fmt.Fprintf(w, ", %s", r.Category)
 		}
@@ -88,6 +88,15 @@ func WriteText(w io.Writer, d *Data) error {
 		WriteTimeline(w, r)
 	}
 	return nil
+}
+
+// label is the recipient's address and, when it has one, its message id.
+// A sink's recipients have none, and "(message )" would say nothing.
+func (r *Recipient) label() string {
+	if r.Message == "" {
+		return r.Address
+	}
+	return r.Address + " (message " + r.Message + ")"
 }
 
 // WriteTimeline prints one line per attempt, with times relative to queueing.
