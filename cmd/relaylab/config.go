@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"reflect"
 	"runtime/pprof"
 	"strings"
@@ -29,6 +30,8 @@ type fileConfig struct {
 	Relay relay.Config `yaml:"relay"`
 	Probe probe.Config `yaml:"probe"`
 	Web   webConfig    `yaml:"web"`
+
+	dir string // the configuration file's directory; "" for the defaults
 }
 
 // webConfig is the `web:` section.
@@ -66,6 +69,15 @@ func defaultConfig() *fileConfig {
 
 // Validate checks every section, naming keys from the top of the file.
 func (c *fileConfig) Validate(string) error {
+	c.resolveFiles()
+	for i, d := range c.Relay.DKIM {
+		if d.KeyFile == "" {
+			continue // relay.Validate says it is required
+		}
+		if _, err := os.Stat(d.KeyFile); err != nil {
+			return config.Errorf(fmt.Sprintf("relay.dkim[%d].key_file", i), "%v (a name that is not absolute is taken from the configuration file's directory)", err)
+		}
+	}
 	switch store.Sync(c.Store.Sync) {
 	case store.SyncFull, store.SyncNormal, store.SyncOff:
 	default:
@@ -135,6 +147,34 @@ func (c *fileConfig) validateAddrs() error {
 	return nil
 }
 
+// resolveFiles makes the file names the configuration gives (keys,
+// certificates, profile catalogues) relative to the directory of the file
+// that gives them, as its reader expects, rather than to wherever the
+// command happens to run. store.path stays relative to the working
+// directory, as the default ./relaylab.db is.
+func (c *fileConfig) resolveFiles() {
+	if c.dir == "" {
+		return
+	}
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(c.dir, *p)
+		}
+	}
+	abs(&c.Relay.CertFile)
+	abs(&c.Relay.KeyFile)
+	for i := range c.Relay.DKIM {
+		abs(&c.Relay.DKIM[i].KeyFile)
+	}
+	for i := range c.Sink.Listeners {
+		abs(&c.Sink.Listeners[i].CertFile)
+		abs(&c.Sink.Listeners[i].KeyFile)
+	}
+	for i := range c.Sink.ProfileFiles {
+		abs(&c.Sink.ProfileFiles[i])
+	}
+}
+
 // loadConfig returns the defaults overlaid with the file at path (if any).
 // A list in the file (sink listeners, relay paths) replaces the default list.
 func loadConfig(path string) (*fileConfig, error) {
@@ -146,6 +186,7 @@ func loadConfig(path string) (*fileConfig, error) {
 	if err != nil {
 		return nil, usageError("--config: %v", err)
 	}
+	c.dir = filepath.Dir(path)
 	if err := config.Decode(path, data, c); err != nil {
 		return nil, &exitError{code: 2, err: err}
 	}

@@ -107,3 +107,32 @@ func TestWebBeyondLoopbackWithAuth(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigFilesBesideIt: key files named without a directory are read
+// from the configuration file's directory, whatever the working directory;
+// a missing one is an error at its key and line.
+func TestConfigFilesBesideIt(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	y := "relay:\n  dkim:\n    - {domain: shop.test, selector: s1, key_file: dkim.pem}\nsink:\n  profile_files: [more.yaml]\n"
+	path := filepath.Join(dir, "r.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loadConfig(path)
+	if err == nil || !strings.Contains(err.Error(), "r.yaml:3:") || !strings.Contains(err.Error(), "relay.dkim[0].key_file") {
+		t.Fatalf("a missing key file: %v, want an error at relay.dkim[0].key_file on line 3", err)
+	}
+	os.WriteFile(filepath.Join(dir, "dkim.pem"), nil, 0o600)
+	os.WriteFile(filepath.Join(dir, "more.yaml"), []byte("profiles:\n  - {name: extra, domains: [extra.test], rules: [{stage: rcpt, reply: '550 5.1.1 no'}]}\n"), 0o600)
+	c, err := loadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Relay.DKIM[0].KeyFile; got != filepath.Join(dir, "dkim.pem") {
+		t.Errorf("key_file resolved to %q, want it beside the configuration", got)
+	}
+	if got := c.Sink.ProfileFiles[0]; got != filepath.Join(dir, "more.yaml") {
+		t.Errorf("profile_files[0] resolved to %q, want it beside the configuration", got)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"github.com/relaylab/relaylab/reports/scenario"
 )
 
+var keyFileRE = regexp.MustCompile(`key_file:\s*["']?([^"'\s,}/]+)`)
+
 // TestReadmeExamples checks that every YAML example in README.md is read
 // without error: configuration sections by the configuration loader, and
 // scenarios by the scenario reader.
@@ -31,8 +33,13 @@ func TestReadmeExamples(t *testing.T) {
 			}
 			continue
 		}
-		// Key files named in examples need not exist for the file to parse.
-		path := filepath.Join(t.TempDir(), "example.yaml")
+		// Key files named in an example are read from beside it: put
+		// empty ones there (their content is checked when they are used).
+		dir := t.TempDir()
+		for _, m := range keyFileRE.FindAllStringSubmatch(y, -1) {
+			os.WriteFile(filepath.Join(dir, m[1]), nil, 0o600)
+		}
+		path := filepath.Join(dir, "example.yaml")
 		os.WriteFile(path, []byte(y), 0o644)
 		if _, err := loadConfig(path); err != nil {
 			t.Errorf("README YAML example %d: %v", i+1, err)
