@@ -110,8 +110,14 @@ func WriteTimeline(w io.Writer, r *Recipient) {
 	}
 }
 
+// ms formats a number of milliseconds as a duration a person reads at a
+// glance: "350ms", "2.5s", "31m49s" (whole seconds from a minute up).
 func ms(v float64) string {
-	return time.Duration(v * float64(time.Millisecond)).Round(time.Millisecond).String()
+	d := time.Duration(v * float64(time.Millisecond))
+	if d >= time.Minute || d <= -time.Minute {
+		return d.Round(time.Second).String()
+	}
+	return d.Round(time.Millisecond).String()
 }
 
 // WriteCSV writes one row per recipient.

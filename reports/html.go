@@ -42,6 +42,9 @@ func writeHTMLSections(w io.Writer, title string, secs []htmlSection) error {
 
 var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	"rel": func(r *Recipient, t time.Time) string { return "+" + t.Sub(r.Queued).Round(time.Second).String() },
+	// ms: the summary holds float milliseconds, which the template would
+	// print with an exponent (1.908954264e+06).
+	"ms": ms,
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -59,7 +62,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 {{if .Name}}<h2>{{.Name}}</h2>{{end}}
 {{if .Results}}<table><tr><th>expectation</th><th>result</th></tr>{{range .Results}}<tr><td>{{.Name}}</td><td>{{if .Pass}}<span class="delivered">pass</span>{{else}}<span class="bounced">FAIL</span><pre>{{.Message}}</pre>{{end}}</td></tr>{{end}}</table>{{end}}
 <p>{{.S.Recipients}} recipients, {{.S.Attempts}} attempts.
-{{if .S.TimeToDelivery.N}}Time to delivery p50 {{.S.TimeToDelivery.P50}} ms, p99 {{.S.TimeToDelivery.P99}} ms.{{end}}</p>
+{{if .S.TimeToDelivery.N}}Time to delivery p50 {{ms .S.TimeToDelivery.P50}}, p99 {{ms .S.TimeToDelivery.P99}}.{{end}}</p>
 <div class="grid">
 <div><h3>Outcomes over time</h3>{{.Timeline}}</div>
 <div><h3>Attempts per recipient</h3>{{.Attempts}}</div>
