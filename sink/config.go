@@ -2,7 +2,6 @@ package sink
 
 import (
 	"fmt"
-	"net"
 	"regexp"
 	"time"
 
@@ -149,8 +148,8 @@ func (c *Config) Validate(prefix string) error {
 			return config.Errorf(k+".name", "listener %q is defined twice", l.Name)
 		}
 		names[l.Name] = true
-		if _, _, err := net.SplitHostPort(l.Listen); err != nil {
-			return config.Errorf(k+".listen", "%q: want host:port, like 127.0.0.1:2525", l.Listen)
+		if err := config.ListenAddr(l.Listen); err != nil {
+			return config.Errorf(k+".listen", "%v (for example 127.0.0.1:2525, or 127.0.0.1:0 for any free port)", err)
 		}
 		if l.Hostname == "" {
 			return config.Errorf(k+".hostname", "a listener needs a hostname for its greeting")
@@ -174,6 +173,11 @@ func (c *Config) Validate(prefix string) error {
 		lim := l.Limits
 		if lim.MaxConnections < 0 || lim.MaxMessageBytes < 0 || lim.MaxRecipients < 0 || lim.MaxLineLength < 0 {
 			return config.Errorf(k+".limits", "limits must not be negative (0 means no limit)")
+		}
+		// go-smtp's ReadTimeout: 0 is none, and a negative one is a
+		// deadline already past, so every read fails after the greeting.
+		if lim.IdleTimeout < 0 {
+			return config.Errorf(k+".limits.idle_timeout", "%s: must not be negative (0 means no idle timeout; RFC 5321 4.5.3.2 asks for at least 5m)", lim.IdleTimeout)
 		}
 		if lim.MaxLineLength > 0 && lim.MaxLineLength < 512 {
 			return config.Errorf(k+".limits.max_line_length", "%d is below the 512 octets RFC 5321 4.5.3.1.4 requires for a command line", lim.MaxLineLength)
@@ -205,8 +209,8 @@ func (c *Config) Validate(prefix string) error {
 		return err
 	}
 	if c.Bounce.Relay != "" {
-		if _, _, err := net.SplitHostPort(c.Bounce.Relay); err != nil {
-			return config.Errorf(key("bounce.relay"), "%q: want host:port", c.Bounce.Relay)
+		if err := config.DialAddr(c.Bounce.Relay); err != nil {
+			return config.Errorf(key("bounce.relay"), "%v (for example 127.0.0.1:2587)", err)
 		}
 	}
 	return nil

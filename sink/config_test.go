@@ -8,13 +8,18 @@ import (
 	"github.com/relaylab/relaylab/internal/config"
 )
 
-// decodeSink decodes a `sink:` document the way the config file is read.
+// sinkFile is a file with only a `sink:` section.
+type sinkFile struct {
+	Sink Config `yaml:"sink"`
+}
+
+func (f *sinkFile) Validate(string) error { return f.Sink.Validate("sink") }
+
+// decodeSink decodes and checks a `sink:` document the way the config file
+// is read.
 func decodeSink(t *testing.T, doc string) (Config, error) {
 	t.Helper()
-	var f struct {
-		Sink Config `yaml:"sink"`
-	}
-	f.Sink = DefaultConfig()
+	f := sinkFile{Sink: DefaultConfig()}
 	err := config.Decode("sink.yaml", []byte(doc), &f)
 	return f.Sink, err
 }
@@ -100,5 +105,52 @@ func TestFileListenerIdleTimeoutApplies(t *testing.T) {
 	s, _ := testSink(t, nil, func(c *Config) { c.Listeners = cfg.Listeners })
 	if got := s.listenerNamed("mx2").cfg.Limits.IdleTimeout.D(); got != 5*time.Minute {
 		t.Errorf("idle timeout %v, want 5m", got)
+	}
+}
+
+// Bad values are refused at load with the file, line and key: a port out
+// of range used to fail only at bind (or dial), and a negative idle timeout
+// made the sink close every connection right after the greeting.
+func TestValidateNamesBadValues(t *testing.T) {
+	t.Parallel()
+	listener := "sink:\n  listeners:\n    - name: mx2\n      hostname: mx2.test\n"
+	tests := []struct {
+		name, doc, want string
+	}{
+		{"listen port too big", listener + "      listen: 127.0.0.1:99999\n", `sink.yaml:5:15: sink.listeners[0].listen: "127.0.0.1:99999": port 99999 is out of range (0-65535)`},
+		{"listen port not a number", listener + "      listen: 127.0.0.1:smtp\n", `sink.yaml:5:15: sink.listeners[0].listen: "127.0.0.1:smtp": port "smtp" is not a number`},
+		{"listen without port", listener + "      listen: 127.0.0.1\n", `sink.listeners[0].listen: "127.0.0.1" is not host:port`},
+		{"bounce relay port 0", "sink:\n  bounce:\n    relay: 127.0.0.1:0\n", `sink.yaml:3:12: sink.bounce.relay: "127.0.0.1:0": port 0 is out of range (1-65535)`},
+		{"bounce relay without host", "sink:\n  bounce:\n    relay: \":2587\"\n", `sink.bounce.relay: ":2587" has no host`},
+		{"negative idle timeout", listener + "      listen: 127.0.0.1:0\n      limits: {idle_timeout: -5s}\n", `sink.yaml:6:30: sink.listeners[0].limits.idle_timeout: -5s: must not be negative (0 means no idle timeout`},
+		{"idle timeout too long", listener + "      listen: 127.0.0.1:0\n      limits: {idle_timeout: 999999999d}\n", `sink.yaml:6:`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := decodeSink(t, tc.doc)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v\nwant an error containing %s", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "negative") && !strings.Contains(tc.want, "negative") {
+				t.Errorf("a positive value is reported as negative: %v", err)
+			}
+		})
+	}
+}
+
+// The values at the edges of what is allowed load.
+func TestValidateAcceptsEdges(t *testing.T) {
+	t.Parallel()
+	doc := "sink:\n  bounce: {relay: \"localhost:65535\"}\n  listeners:\n" +
+		"    - {name: a, hostname: a.test, listen: \"127.0.0.1:0\", limits: {idle_timeout: 0s}}\n" +
+		"    - {name: b, hostname: b.test, listen: \":65535\", limits: {idle_timeout: 106751d}}\n" +
+		"    - {name: c, hostname: c.test, listen: \"[::1]:2525\"}\n"
+	cfg, err := decodeSink(t, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Listeners[1].Limits.IdleTimeout.D(); got != 106751*24*time.Hour {
+		t.Errorf("idle timeout %v, want 106751d", got)
 	}
 }
