@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/sink"
 )
 
@@ -65,8 +65,10 @@ func runSink(ctx context.Context, e *env, args []string) error {
 // order, and adds a listener for each address beyond them.
 func applyListen(c *sink.Config, addrs []string) error {
 	for i, a := range addrs {
-		if _, _, err := net.SplitHostPort(a); err != nil {
-			return usageError("--listen %q: want host:port, like 127.0.0.1:2525", a)
+		// Checked here, not only by Validate, so that the error names the
+		// flag rather than the listener key it lands on.
+		if err := config.ListenAddr(a); err != nil {
+			return usageError("--listen %v (for example 127.0.0.1:2525, or 127.0.0.1:0 for any free port)", err)
 		}
 		if i < len(c.Listeners) {
 			c.Listeners[i].Listen = a

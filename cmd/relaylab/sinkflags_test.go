@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/relaylab/relaylab/sink"
+)
+
+// --listen is checked as a flag: the error names it, not the listener key
+// it lands on, and comes before anything binds.
+func TestApplyListen(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		addr, want string
+	}{
+		{"127.0.0.1:99999", `--listen "127.0.0.1:99999": port 99999 is out of range (0-65535)`},
+		{"127.0.0.1:smtp", `--listen "127.0.0.1:smtp": port "smtp" is not a number`},
+		{"127.0.0.1", `--listen "127.0.0.1" is not host:port`},
+		{"127.0.0.1:", `--listen "127.0.0.1:" has no port after the colon`},
+		{"127.0.0.1:0", ""},
+		{":2525", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.addr, func(t *testing.T) {
+			t.Parallel()
+			c := sink.DefaultConfig()
+			// The second address adds a listener, so both paths are checked.
+			err := applyListen(&c, []string{"127.0.0.1:0", tc.addr})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("applyListen(%q) = %v, want nil", tc.addr, err)
+				}
+				if got := c.Listeners[1].Listen; got != tc.addr {
+					t.Errorf("listener 2 listens on %q, want %q", got, tc.addr)
+				}
+				return
+			}
+			var ee *exitError
+			if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("applyListen(%q) = %v, want exit 2 with %s", tc.addr, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSinkCommandListenPortOutOfRange(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	e := &env{stdout: &out, stderr: &out}
+	code := run(context.Background(), e, []string{"sink", "--listen", "127.0.0.1:99999", "--db", filepath.Join(t.TempDir(), "x.db")})
+	if code != 2 || !strings.Contains(out.String(), `--listen "127.0.0.1:99999": port 99999 is out of range`) {
+		t.Fatalf("exit %d, want 2 with an error naming --listen:\n%s", code, out.String())
+	}
+}
