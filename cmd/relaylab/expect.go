@@ -4,12 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	neturl "net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/store"
@@ -31,18 +34,20 @@ type expectFile struct {
 
 func (x *expectFile) Validate(string) error { return x.Expect.Validate("expect") }
 
-const expectSynopsis = `(--db PATH | --url URL) [--junit FILE] [--json FILE] [--html FILE] EXPECT.yaml...
+const expectSynopsis = `(--db PATH | --url URL [--timeout D]) [--junit FILE] [--json FILE] [--html FILE] EXPECT.yaml...
 
 Judges what a sink recorded against the expect: sections of the files.
 Exit status: 0 when every expectation held, 1 when one failed, 2 for bad
 flags or files (a missing --db, a file that is not a relaylab store), 3 when
 no verdict could be reached (the store could not be read, the relaylab serve
-at --url could not be asked or refused, an output file could not be written).`
+at --url could not be asked, refused or did not answer within --timeout, an
+output file could not be written).`
 
 func runExpect(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "expect", expectSynopsis)
 	db := fs.String("db", "", "the store of the sink that received the mail (relaylab sink --db)")
 	url := fs.String("url", "", "a running relaylab serve to ask instead (http://127.0.0.1:8025); its token, if any, in $RELAYLAB_TOKEN")
+	timeout := fs.Duration("timeout", 30*time.Second, "with --url, how long to wait for the serve's answer")
 	outs := addVerdictOutputs(fs)
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
@@ -58,6 +63,9 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 			return usageError("--url %q: want the address of a relaylab serve, such as http://127.0.0.1:8025", *url)
 		}
 	}
+	if *timeout <= 0 {
+		return usageError("--timeout %s: want a positive duration such as 30s", *timeout)
+	}
 	if *db != "" {
 		if err := requireStore(ctx, *db); err != nil {
 			return err
@@ -71,7 +79,8 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		}
 		files = append(files, x)
 	}
-	var src reports.SinkAttemptSource = remoteAttempts{base: strings.TrimRight(*url, "/"), token: os.Getenv("RELAYLAB_TOKEN")}
+	var src reports.SinkAttemptSource = remoteAttempts{base: strings.TrimRight(*url, "/"), token: os.Getenv("RELAYLAB_TOKEN"),
+		client: &http.Client{Timeout: *timeout}}
 	if *db != "" {
 		st, err := store.Open(ctx, store.Options{Path: *db})
 		if err != nil {
@@ -112,7 +121,12 @@ func (s sinkAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, e
 }
 
 // remoteAttempts reads the attempts from a running relaylab's web API.
-type remoteAttempts struct{ base, token string }
+// client has a timeout: a server that accepts and never answers must not
+// hang expect.
+type remoteAttempts struct {
+	base, token string
+	client      *http.Client
+}
 
 func (r remoteAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+"/api/v1/sink/attempts", nil)
@@ -122,7 +136,11 @@ func (r remoteAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt,
 	if r.token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := r.client.Do(req)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
+		return nil, fmt.Errorf("%s did not answer the request for the sink's attempts within %s (--timeout): is it a relaylab serve?", r.base, r.client.Timeout)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("asking %s for the sink's attempts: %w (is relaylab serve running there?)", r.base, err)
 	}
