@@ -221,6 +221,16 @@ func TestCheckDKIM(t *testing.T) {
 	if rep := CheckDKIM(context.Background(), r, discard(), "good.auth.test", nil); codes(rep.Findings)["dkim.none-found"] != SevWarning {
 		t.Errorf("no keys at all: %+v", rep.Findings)
 	}
+	// A guessed selector that could not be looked up might be the key: the
+	// check is unknown, not "none found".
+	rep = CheckDKIM(context.Background(), r, discard(), "dkimdown.auth.test", nil)
+	c := codes(rep.Findings)
+	if _, ok := c["dkim.dns-error"]; !ok || rep.Status != StatusUnknown {
+		t.Errorf("a guess that failed to resolve: status %s, findings %+v", rep.Status, rep.Findings)
+	}
+	if _, ok := c["dkim.none-found"]; ok {
+		t.Errorf("a guess that failed to resolve: status %s, findings %+v", rep.Status, rep.Findings)
+	}
 }
 
 func signed(t *testing.T, key ed25519.PrivateKey, domain, from string) []byte {

@@ -180,6 +180,8 @@ func CheckDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 		}()
 	}
 	wg.Wait()
+	var guessFailed string // a guessed selector whose lookup failed
+	var guessErr error
 	for i, sel := range all {
 		name := sel + "._domainkey." + strings.TrimSuffix(domain, ".")
 		ds := DKIMSelector{Selector: sel, Name: name, Asked: asked[sel], CNAME: got[i].cname}
@@ -187,6 +189,8 @@ func CheckDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 		if err != nil {
 			if ds.Asked {
 				f.dnsFailed(name, err)
+			} else if guessErr == nil {
+				guessFailed, guessErr = name, err
 			}
 			continue
 		}
@@ -211,6 +215,11 @@ func CheckDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 		ds.Record = recs[0]
 		checkKey(f, &ds)
 		rep.Selectors = append(rep.Selectors, ds)
+	}
+	if len(rep.Selectors) == 0 && guessErr != nil && !f.unknown {
+		// A guess that could not be asked might be the key: "none found"
+		// would say more than is known.
+		f.dnsFailed(guessFailed, guessErr)
 	}
 	if len(rep.Selectors) == 0 && !f.unknown {
 		f.add(SevWarning, "none-found", "_domainkey."+domain, "", "RFC 6376 3.6.2.1",
