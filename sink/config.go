@@ -200,10 +200,10 @@ func (c *Config) Validate(prefix string) error {
 			return config.Errorf(key("rules"), "a rule names listener %q, which is not defined", r.Listener)
 		}
 	}
-	for dom := range c.Profiles {
-		if _, err := compilePattern(dom); err != nil {
-			return config.Errorf(key("profiles"), "%v", err)
-		}
+	// Reading the profile files here, not only when the sink starts, gives
+	// their errors the configuration file's line.
+	if _, err := profilesUnder(prefix, *c); err != nil {
+		return err
 	}
 	if err := c.Verify.Validate(key("verify")); err != nil {
 		return err

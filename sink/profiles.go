@@ -46,15 +46,29 @@ type profileSet struct {
 	globs  []domainMap
 }
 
-// ParseCatalogue reads and checks a profiles file; name is for errors.
+// ParseCatalogue reads and checks a profiles file; name is for errors,
+// which are *config.Error with name's line and key.
 func ParseCatalogue(name string, data []byte) (*Catalogue, error) {
 	var cat Catalogue
-	if err := decodeYAML(data, &cat); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	if err := config.Decode(name, data, &cat); err != nil {
+		return nil, err
+	}
+	if len(cat.Profiles) == 0 {
+		const msg = "the file has no profiles: want a list under profiles:, in the format of the built-in profiles.yaml"
+		err := config.Locate(name, data, config.Errorf("profiles", msg))
+		if ce, ok := err.(*config.Error); ok && ce.Line == 0 {
+			ce.Key = "" // an empty file has no profiles key to name
+		}
+		return nil, err
 	}
 	for i, p := range cat.Profiles {
 		if p.Name == "" {
 			return nil, config.Locate(name, data, config.Errorf(fmt.Sprintf("profiles[%d].name", i), "a profile needs a name"))
+		}
+		for j, d := range p.Domains {
+			if _, err := compilePattern(d); err != nil {
+				return nil, config.Locate(name, data, config.Errorf(fmt.Sprintf("profiles[%d].domains[%d]", i, j), "%v", err))
+			}
 		}
 		if _, err := compileRules(fmt.Sprintf("profiles[%d].rules", i), p.Rules); err != nil {
 			return nil, config.Locate(name, data, err)
@@ -66,21 +80,31 @@ func ParseCatalogue(name string, data []byte) (*Catalogue, error) {
 // loadProfiles builds the profile set of cfg: the built-in catalogue, then
 // cfg.ProfileFiles (a later profile of the same name replaces an earlier
 // one), then cfg.Profiles' domain mappings, which win over the catalogue's.
-func loadProfiles(cfg Config) (*profileSet, error) {
+// Its errors are config.FieldErrors under "sink".
+func loadProfiles(cfg Config) (*profileSet, error) { return profilesUnder("sink", cfg) }
+
+// profilesUnder is loadProfiles with its error keys under prefix, so that
+// Validate's errors get the configuration file's line.
+func profilesUnder(prefix string, cfg Config) (*profileSet, error) {
+	key := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
 	ps := &profileSet{byName: map[string]*profile{}, exact: map[string]*profile{}}
-	cats := []struct {
-		name string
-		data []byte
-	}{{"profiles.yaml (built in)", defaultProfiles}}
-	for _, f := range cfg.ProfileFiles {
+	type source struct {
+		key, name string
+		data      []byte
+	}
+	cats := []source{{"", "profiles.yaml (built in)", defaultProfiles}}
+	for i, f := range cfg.ProfileFiles {
+		k := key(fmt.Sprintf("profile_files[%d]", i))
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("sink.profile_files: %w", err)
+			return nil, config.Errorf(k, "%v", err)
 		}
-		cats = append(cats, struct {
-			name string
-			data []byte
-		}{f, data})
+		cats = append(cats, source{k, f, data})
 	}
 	var domains []struct {
 		dom string
@@ -89,7 +113,11 @@ func loadProfiles(cfg Config) (*profileSet, error) {
 	for _, c := range cats {
 		cat, err := ParseCatalogue(c.name, c.data)
 		if err != nil {
-			return nil, err
+			if c.key == "" {
+				return nil, err
+			}
+			// The file's own line and key, after the key that names it.
+			return nil, config.Errorf(c.key, "%v", err)
 		}
 		for _, pc := range cat.Profiles {
 			rs, _ := compileRules("profile "+pc.Name, pc.Rules)
@@ -102,7 +130,7 @@ func loadProfiles(cfg Config) (*profileSet, error) {
 				domains = append(domains, struct {
 					dom string
 					p   *profile
-				}{strings.ToLower(d), p})
+				}{d, p})
 			}
 		}
 	}
@@ -116,14 +144,16 @@ func loadProfiles(cfg Config) (*profileSet, error) {
 	sort.Strings(keys)
 	var globs []domainMap
 	for _, dom := range keys {
+		// Quoted, as a YAML path has it, since a domain holds dots.
+		k := key("profiles") + ".'" + dom + "'"
 		p := ps.byName[cfg.Profiles[dom]]
 		if p == nil {
-			return nil, fmt.Errorf("sink.profiles: %s: no profile is named %q (known: %s)", dom, cfg.Profiles[dom], strings.Join(ps.names(), ", "))
+			return nil, config.Errorf(k, "no profile is named %q (known: %s)", cfg.Profiles[dom], strings.Join(ps.names(), ", "))
 		}
 		if strings.ContainsAny(dom, "*?/") {
 			m, err := compilePattern(dom)
 			if err != nil {
-				return nil, fmt.Errorf("sink.profiles: %w", err)
+				return nil, config.Errorf(k, "%v", err)
 			}
 			globs = append(globs, domainMap{m, p})
 			continue
@@ -134,6 +164,9 @@ func loadProfiles(cfg Config) (*profileSet, error) {
 	return ps, nil
 }
 
+// add maps dom to p. ParseCatalogue has compiled the patterns; a regexp is
+// kept as written (lower-casing it would turn \S into \s), and globs
+// ignore case.
 func (ps *profileSet) add(dom string, p *profile) {
 	if strings.ContainsAny(dom, "*?/") {
 		if m, err := compilePattern(dom); err == nil {
@@ -141,7 +174,7 @@ func (ps *profileSet) add(dom string, p *profile) {
 		}
 		return
 	}
-	ps.exact[dom] = p
+	ps.exact[strings.ToLower(dom)] = p
 }
 
 func (ps *profileSet) names() []string {

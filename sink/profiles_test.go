@@ -2,6 +2,8 @@ package sink
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +76,11 @@ func TestExampleConfig(t *testing.T) {
 	f.Sink = DefaultConfig()
 	if err := config.Load("../testdata/sink/sink.yaml", &f); err != nil {
 		t.Fatal(err)
+	}
+	// relaylab reads profile_files beside the configuration file;
+	// Validate reads them.
+	for i, p := range f.Sink.ProfileFiles {
+		f.Sink.ProfileFiles[i] = filepath.Join("../testdata/sink", p)
 	}
 	if err := f.Sink.Validate("sink"); err != nil {
 		t.Fatal(err)
@@ -173,5 +180,75 @@ func TestPendingBounceSurvivesRestart(t *testing.T) {
 	}
 	if !strings.Contains(string(raw), "5.2.1") || !strings.Contains(string(raw), "late@sink.test") {
 		t.Fatalf("DSN after restart:\n%s", raw)
+	}
+}
+
+// Problems with profiles are config errors at their key, so the loader
+// gives the file and line (and the command exits 2); a problem inside a
+// profile file also names that file's line and key.
+func TestProfileErrorsNameTheKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.yaml", "profiles:\n  - {name: extra, domains: [extra.test], rules: [{stage: rcpt, reply: '550 5.1.1 no'}]}\n")
+	empty := write("empty.yaml", "")
+	none := write("none.yaml", "# nothing yet\nprofiles: []\n")
+	badRE := write("badre.yaml", "profiles:\n  - name: x\n    domains: [ok.test, '/[a-/']\n    rules: [{stage: rcpt, reply: '550 5.1.1 no'}]\n")
+	missing := filepath.Join(dir, "missing.yaml")
+	files := func(fs ...string) string { return "sink:\n  profile_files: ['" + strings.Join(fs, "', '") + "']\n" }
+	tests := []struct {
+		name, doc string
+		want      []string
+	}{
+		{"empty file", files(good, empty), []string{"sink.yaml:2:", "sink.profile_files[1]: " + empty + ": the file has no profiles"}},
+		{"empty list", files(none), []string{"sink.yaml:2:", "sink.profile_files[0]: " + none + ":2:", "the file has no profiles"}},
+		{"bad domain regexp", files(badRE), []string{"sink.yaml:2:", "sink.profile_files[0]: " + badRE + ":3:", "profiles[0].domains[1]: bad regexp /[a-/"}},
+		{"missing file", files(good, missing), []string{"sink.yaml:2:", "sink.profile_files[1]: open " + missing}},
+		{"unknown profile", "sink:\n  profiles:\n    gmail.test: gmail\n    x.test: nope\n", []string{"sink.yaml:4:13: sink.profiles.'x.test': no profile is named \"nope\" (known: gmail, microsoft, strict, yahoo)"}},
+		{"profile from a file", files(good) + "  profiles: {x.test: extra, y.test: nope}\n", []string{"sink.yaml:3:", "sink.profiles.'y.test': no profile is named \"nope\" (known: extra, gmail"}},
+		{"bad glob key", "sink:\n  profiles: {'/(/': gmail}\n", []string{"sink.yaml:2:", "sink.profiles.'/(/': bad regexp"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := decodeSink(t, tc.doc)
+			for _, w := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Fatalf("got %v\nwant an error containing %s", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "EOF") {
+				t.Errorf("error says EOF: %v", err)
+			}
+		})
+	}
+	if _, err := decodeSink(t, files(good)+"  profiles: {x.test: extra}\n"); err != nil {
+		t.Errorf("a profile from a file: %v", err)
+	}
+}
+
+// A profile's regexp domain is matched as written: lower-casing it first
+// turned \S into \s.
+func TestProfileDomainRegexpKeepsCase(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	p := filepath.Join(t.TempDir(), "re.yaml")
+	if err := os.WriteFile(p, []byte("profiles:\n  - {name: re, domains: ['/^\\S+\\.re\\.test$/'], rules: [{stage: rcpt, reply: '550 5.1.1 no'}]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.ProfileFiles = []string{p}
+	ps, err := loadProfiles(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ps.forDomain("mx.re.test"); got == nil || got.name != "re" {
+		t.Errorf("mx.re.test has profile %v, want re", got)
 	}
 }

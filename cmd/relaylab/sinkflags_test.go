@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,5 +56,38 @@ func TestSinkCommandListenPortOutOfRange(t *testing.T) {
 	code := run(context.Background(), e, []string{"sink", "--listen", "127.0.0.1:99999", "--db", filepath.Join(t.TempDir(), "x.db")})
 	if code != 2 || !strings.Contains(out.String(), `--listen "127.0.0.1:99999": port 99999 is out of range`) {
 		t.Fatalf("exit %d, want 2 with an error naming --listen:\n%s", code, out.String())
+	}
+}
+
+// A profile problem is a configuration error: exit 2 with the file, line
+// and key, before anything listens. These used to exit 1 with no line.
+func TestSinkCommandProfileErrors(t *testing.T) {
+	t.Parallel()
+	const head = "sink:\n  listeners: [{name: mx, listen: '127.0.0.1:0', hostname: mx.test}]\n"
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown profile", head + "  profiles:\n    x.test: nope\n", `p.yaml:4:13: sink.profiles.'x.test': no profile is named "nope"`},
+		{"missing profile file", head + "  profile_files: [gone.yaml]\n", `p.yaml:3:19: sink.profile_files[0]: open `},
+		{"empty profile file", head + "  profile_files: [empty.yaml]\n", `p.yaml:3:19: sink.profile_files[0]: `},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "p.yaml")
+			if err := os.WriteFile(cfg, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "empty.yaml"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			e := &env{stdout: &out, stderr: &out}
+			code := run(context.Background(), e, []string{"sink", "--config", cfg, "--db", filepath.Join(dir, "x.db")})
+			if code != 2 || !strings.Contains(out.String(), tc.want) || strings.Contains(out.String(), "running") {
+				t.Fatalf("exit %d, want 2 with %s and nothing running:\n%s", code, tc.want, out.String())
+			}
+		})
 	}
 }
