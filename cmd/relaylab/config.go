@@ -83,7 +83,7 @@ func (c *fileConfig) Validate(string) error {
 	default:
 		return config.Errorf("store.sync", "%q: want full, normal or off", c.Store.Sync)
 	}
-	if err := c.validateAddrs(); err != nil {
+	if err := c.validateWebAddr(); err != nil {
 		return err
 	}
 	if err := c.Sink.Validate("sink"); err != nil {
@@ -119,30 +119,15 @@ func loopbackAddr(addr string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// validateAddrs checks the sink's addresses, whose own Validate does not
-// check the port, and web's, with the helpers relay.Config.Validate uses: a
-// port out of range or not a number is an error at load, with its line,
-// rather than a failed bind or dial later.
-func (c *fileConfig) validateAddrs() error {
-	type addr struct {
-		key, value string
-		check      func(string) error
-		example    string
+// validateWebAddr checks web.listen with the helper the sink's and the
+// relay's own checks use: a port out of range or not a number is an error
+// at load, with its line, rather than a failed bind later.
+func (c *fileConfig) validateWebAddr() error {
+	if c.Web.Disabled {
+		return nil
 	}
-	var addrs []addr
-	for i, l := range c.Sink.Listeners {
-		addrs = append(addrs, addr{fmt.Sprintf("sink.listeners[%d].listen", i), l.Listen, config.ListenAddr, "127.0.0.1:2525"})
-	}
-	if c.Sink.Bounce.Relay != "" {
-		addrs = append(addrs, addr{"sink.bounce.relay", c.Sink.Bounce.Relay, config.DialAddr, "127.0.0.1:2587"})
-	}
-	if !c.Web.Disabled {
-		addrs = append(addrs, addr{"web.listen", c.Web.Listen, config.ListenAddr, "127.0.0.1:8025"})
-	}
-	for _, a := range addrs {
-		if err := a.check(a.value); err != nil {
-			return config.Errorf(a.key, "%v (for example %s)", err, a.example)
-		}
+	if err := config.ListenAddr(c.Web.Listen); err != nil {
+		return config.Errorf("web.listen", "%v (for example 127.0.0.1:8025)", err)
 	}
 	return nil
 }
