@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +16,29 @@ import (
 type Expectations struct {
 	Recipients []RecipientExpectation `yaml:"recipients"`
 	Aggregate  AggregateExpectation   `yaml:"aggregate"`
+
+	// ExtraCategories are categories that Validate accepts besides
+	// Categories: those of a replay's own relay.classify rules.
+	ExtraCategories []string `yaml:"-" json:"-"`
+}
+
+// Categories are the bounce categories a relay gives a recipient: those of
+// its built-in classification table (relay/classify.yaml; a test keeps the
+// two in step), "expired" when a message ran out of retries and "deleted"
+// when an operator deleted it from the queue.
+var Categories = []string{
+	"authentication-failure", "connection", "connection-lost-after-data", "deleted", "destination-backoff",
+	"dns-failure", "expired", "greylisted", "invalid-recipient", "mailbox-disabled", "mailbox-full",
+	"message-too-big", "policy", "protocol-error", "rate-limited", "routing", "service-unavailable",
+	"shaping", "spam-block", "tls-failure", "unclassified",
+}
+
+// Empty reports whether x expects nothing at all, so that judging it
+// would pass whatever happened.
+func (x *Expectations) Empty() bool {
+	a := x.Aggregate
+	return len(x.Recipients) == 0 && a.DeliveredShare == nil && !a.NoAttemptAfter5xx && a.TimeToDeliveryP50 == 0 &&
+		a.TimeToDeliveryP99 == 0 && a.MaxConcurrentPerDestination == 0 && len(a.MaxDeliveriesPerDay) == 0
 }
 
 // RecipientExpectation applies to every recipient whose address matches
@@ -157,6 +181,22 @@ func (x *Expectations) Validate(prefix string) error {
 		if r.Status == "delivered" && r.Attempts.Set && r.Attempts.Max == 0 {
 			return config.Errorf(key+".attempts", "a delivered recipient needs at least one attempt")
 		}
+		for j, at := range r.AttemptTimes {
+			if at < 0 {
+				return config.Errorf(fmt.Sprintf("%s.attempt_times[%d]", key, j), "%s is before the message was queued: want an offset of 0s or more", at)
+			}
+		}
+		for _, d := range []struct {
+			name string
+			v    config.Duration
+		}{{"tolerance", r.Tolerance}, {"min_interval", r.MinInterval}, {"max_interval", r.MaxInterval}} {
+			if d.v < 0 {
+				return config.Errorf(key+"."+d.name, "%s is negative: want a duration of 0s or more", d.v)
+			}
+		}
+		if r.Category != "" && !x.knownCategory(r.Category) {
+			return config.Errorf(key+".category", "%q is not a category the relay gives: want one of %s", r.Category, strings.Join(x.categories(), ", "))
+		}
 		if r.MinInterval > 0 && r.MaxInterval > 0 && r.MinInterval > r.MaxInterval {
 			return config.Errorf(key+".min_interval", "min_interval %s is above max_interval %s", r.MinInterval, r.MaxInterval)
 		}
@@ -169,12 +209,32 @@ func (x *Expectations) Validate(prefix string) error {
 	if s := x.Aggregate.DeliveredShare; s != nil && (*s < 0 || *s > 1) {
 		return config.Errorf(prefix+"aggregate.delivered_share", "%v is not a share between 0 and 1", *s)
 	}
+	for _, d := range []struct {
+		name string
+		v    config.Duration
+	}{{"time_to_delivery_p50", x.Aggregate.TimeToDeliveryP50}, {"time_to_delivery_p99", x.Aggregate.TimeToDeliveryP99}} {
+		if d.v < 0 {
+			return config.Errorf(prefix+"aggregate."+d.name, "%s is negative: want a duration of 0s or more", d.v)
+		}
+	}
+	if n := x.Aggregate.MaxConcurrentPerDestination; n < 0 {
+		return config.Errorf(prefix+"aggregate.max_concurrent_per_destination", "%d is not a number of connections", n)
+	}
 	for i, n := range x.Aggregate.MaxDeliveriesPerDay {
 		if n < 0 {
 			return config.Errorf(fmt.Sprintf("%saggregate.max_deliveries_per_day[%d]", prefix, i), "%d is not a number of deliveries", n)
 		}
 	}
 	return nil
+}
+
+func (x *Expectations) knownCategory(c string) bool {
+	return slices.Contains(Categories, c) || slices.Contains(x.ExtraCategories, c)
+}
+
+// categories is Categories and ExtraCategories, sorted, without repeats.
+func (x *Expectations) categories() []string {
+	return slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(Categories), x.ExtraCategories...))))
 }
 
 // Result is the outcome of one expectation.

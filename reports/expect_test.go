@@ -3,6 +3,9 @@ package reports
 import (
 	"context"
 	"errors"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +31,7 @@ func TestEvaluate(t *testing.T) {
 		{"all hold", `
 recipients:
   - {match: "grey@b.test", status: delivered, attempts: 2, attempt_times: [0s, 5m], min_interval: 4m, last_code: "250"}
-  - {match: "*@c.test", status: bounced, attempts: "1", category: invalid recipient, dsn: sent, last_code: 5xx}
+  - {match: "*@c.test", status: bounced, attempts: "1", category: invalid-recipient, dsn: sent, last_code: 5xx}
   - {match: "*.test", count: 3}
 aggregate: {no_attempt_after_5xx: true, time_to_delivery_p99: 5m}
 `, []bool{true, true, true, true, true}, ""},
@@ -98,6 +101,14 @@ func TestExpectationErrors(t *testing.T) {
 		{"recipients:\n  - match: x\n    atempts: 2\n", "exp.yaml:3:5: recipients[0].atempts"},
 		{"aggregate:\n  delivered_share: 2\n", "aggregate.delivered_share: 2 is not a share"},
 		{"aggregate:\n  max_deliveries_per_day: [2, -1]\n", "aggregate.max_deliveries_per_day[1]: -1 is not a number of deliveries"},
+		{"recipients:\n  - match: x\n    attempt_times: [0s, -5m]\n", "exp.yaml:3:25: recipients[0].attempt_times[1]: -5m0s is before the message was queued"},
+		{"recipients:\n  - match: x\n    tolerance: -1s\n", "exp.yaml:3:16: recipients[0].tolerance: -1s is negative"},
+		{"recipients:\n  - match: x\n    min_interval: -1s\n", "recipients[0].min_interval: -1s is negative"},
+		{"recipients:\n  - match: x\n    max_interval: -1s\n", "recipients[0].max_interval: -1s is negative"},
+		{"recipients:\n  - match: x\n    category: nonsense\n", `exp.yaml:3:15: recipients[0].category: "nonsense" is not a category the relay gives: want one of authentication-failure, `},
+		{"aggregate:\n  time_to_delivery_p50: -1h\n", "exp.yaml:2:25: aggregate.time_to_delivery_p50: -1h0m0s is negative"},
+		{"aggregate:\n  time_to_delivery_p99: -1h\n", "aggregate.time_to_delivery_p99: -1h0m0s is negative"},
+		{"aggregate:\n  max_concurrent_per_destination: -1\n", "aggregate.max_concurrent_per_destination: -1 is not a number of connections"},
 	} {
 		_, err := decodeExp(t, tc.yaml)
 		var ce *config.Error
@@ -171,5 +182,37 @@ recipients:
 	}
 	if d.Recipients[2].Attempts[0].Error == "" {
 		t.Error("a dropped connection has no explanation")
+	}
+}
+
+// TestCategoriesMatchClassifier: Categories holds every category of the
+// relay's built-in table, and nothing else but expired and deleted, which
+// the relay gives without a rule.
+func TestCategoriesMatchClassifier(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../relay/classify.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"deleted", "expired"}
+	for _, m := range regexp.MustCompile(`(?m)^\s+category:\s*(\S+)\s*$`).FindAllStringSubmatch(string(data), -1) {
+		want = append(want, m[1])
+	}
+	want = slices.Compact(slices.Sorted(slices.Values(want)))
+	if got := slices.Sorted(slices.Values(Categories)); !slices.Equal(got, want) {
+		t.Errorf("Categories = %q\nwant %q (relay/classify.yaml, expired, deleted)", got, want)
+	}
+}
+
+// TestExtraCategories: a replay's own classification rules add categories.
+func TestExtraCategories(t *testing.T) {
+	t.Parallel()
+	x := Expectations{Recipients: []RecipientExpectation{{Match: "*", Category: "our-own"}}}
+	if err := x.Validate(""); err == nil {
+		t.Fatal("an unknown category passed")
+	}
+	x.ExtraCategories = []string{"our-own"}
+	if err := x.Validate(""); err != nil {
+		t.Fatalf("a category of the replay's rules: %v", err)
 	}
 }

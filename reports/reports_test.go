@@ -51,7 +51,7 @@ func sampleLog() fakeLog {
 	add(5, events.RelayAttempt, "m1", "grey@b.test", map[string]any{"path": "local-sink", "reply": map[string]any{"stage": "data", "code": 250, "enhanced": "2.0.0", "text": "OK"}, "latency_ms": 20})
 	add(5, events.RelayDelivered, "m1", "grey@b.test", nil)
 	add(1, events.RelayAttempt, "m2", `<script>x</script>@c.test`, map[string]any{"path": "mx", "code": 550, "enhanced": "5.1.1", "text": "no such user | really", "latency_ms": 30})
-	add(1, events.RelayBounced, "m2", `<script>x</script>@c.test`, map[string]any{"category": "invalid recipient", "reason": "the mailbox does not exist"})
+	add(1, events.RelayBounced, "m2", `<script>x</script>@c.test`, map[string]any{"category": "invalid-recipient", "reason": "the mailbox does not exist"})
 	add(1, events.RelayDSN, "m2", `<script>x</script>@c.test`, map[string]any{"status": "5.1.1", "action": "failed"})
 	add(1, events.SinkReply, "", "", map[string]any{"stage": "rcpt", "code": 550})
 	return l
@@ -67,7 +67,7 @@ func TestLoadAndSummarize(t *testing.T) {
 		t.Fatalf("%d recipients, want 3", len(d.Recipients))
 	}
 	bad := d.Recipients[2]
-	if bad.Status != "bounced" || bad.Category != "invalid recipient" || !bad.DSN || bad.LastReply() != "550 5.1.1 no such user | really" {
+	if bad.Status != "bounced" || bad.Category != "invalid-recipient" || !bad.DSN || bad.LastReply() != "550 5.1.1 no such user | really" {
 		t.Errorf("bounced recipient = %+v", bad)
 	}
 	grey := d.Recipients[0]

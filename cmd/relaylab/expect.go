@@ -32,7 +32,17 @@ type expectFile struct {
 	Expect reports.Expectations `yaml:"expect"`
 }
 
-func (x *expectFile) Validate(string) error { return x.Expect.Validate("expect") }
+func (x *expectFile) Validate(string) error {
+	if x.Expect.Empty() {
+		// Judging nothing would pass whatever the sender did.
+		return config.Errorf("expect", "no expectations: list recipients: or aggregate: checks under expect:")
+	}
+	if x.Expect.Aggregate.MaxConcurrentPerDestination != 0 {
+		// Only a replay counts connections, at its own sink's listeners.
+		return config.Errorf("expect.aggregate.max_concurrent_per_destination", "applies to replays only: expect cannot count the connections a sink received; remove it")
+	}
+	return x.Expect.Validate("expect")
+}
 
 const expectSynopsis = `(--db PATH | --url URL [--timeout D]) [--junit FILE] [--json FILE] [--html FILE] EXPECT.yaml...
 

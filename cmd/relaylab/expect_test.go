@@ -60,3 +60,28 @@ func TestExpectURLTimeout(t *testing.T) {
 		t.Errorf("--timeout 0s: exit %d (want 2), stderr %q", code, errOut)
 	}
 }
+
+// TestExpectFileRefused: an expect file that expects nothing, or that uses
+// a check only a replay can make, is bad input (exit 2) naming the file
+// and key, not a verdict.
+func TestExpectFileRefused(t *testing.T) {
+	t.Parallel()
+	db := sinkStore(t, "a@example.test")
+	for _, tt := range []struct {
+		name, body, want string
+	}{
+		{"no expect section", "", ":2:9: expect: no expectations"},
+		{"empty expect section", "  recipients: []\n", ":3:13: expect: no expectations"},
+		{"replay only", "  aggregate: {max_concurrent_per_destination: 2}\n", ":3:47: expect.aggregate.max_concurrent_per_destination: applies to replays only"},
+		{"bad category", "  recipients:\n    - {match: \"*\", category: nonsense}\n", `:4:30: expect.recipients[0].category: "nonsense" is not a category`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			file := writeExpect(t, tt.body)
+			code, out, errOut := runIn(t, context.Background(), "expect", "--db", db, file)
+			if code != 2 || !strings.Contains(errOut, file+tt.want) {
+				t.Errorf("exit %d (want 2), stderr %q (want %q)\nstdout:\n%s", code, errOut, file+tt.want, out)
+			}
+		})
+	}
+}
