@@ -177,8 +177,21 @@ func (sc *Scenario) start() (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time such as 2026-01-05T09:00:00Z", sc.Clock.Start)
 	}
+	// The store keeps times as nanoseconds since 1970, which run out in
+	// 2262; earlier or later starts made no attempts or failed to make the
+	// sink's certificate. The upper bound leaves room for clock.limit.
+	if t.Before(minStart) || !t.Before(maxStart) {
+		return time.Time{}, fmt.Errorf("%s is outside the times a replay can use: want from %s to before %s",
+			sc.Clock.Start, minStart.Format(time.RFC3339), maxStart.Format(time.RFC3339))
+	}
 	return t.UTC(), nil
 }
+
+// The range of clock.start.
+var (
+	minStart = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxStart = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
 
 func (sc *Scenario) limit() time.Duration {
 	if sc.Clock.Limit == 0 {
