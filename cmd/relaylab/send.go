@@ -35,7 +35,8 @@ Sends one message and prints the SMTP conversation: " -> " lines were sent,
 "<-  " lines received (" ~> " and "<~  " once TLS is on). Exit status: 0 when
 the message was accepted for every recipient, 4 when the server refused with
 a temporary (4xx) reply, 5 with a permanent (5xx) one, 1 for connection, TLS
-or protocol errors, 2 for bad flags.`
+or protocol errors (a reply SMTP does not allow, such as 250 to DATA or a
+code outside 200-599), 2 for bad flags.`
 
 // sendOptions are the flags of "relaylab send".
 type sendOptions struct {

@@ -336,6 +336,10 @@ func (c *Client) ReadReply(stage string) (Reply, error) {
 	for n := 0; ; n++ {
 		line, err := c.readLine()
 		if err != nil {
+			var pe *ProtocolError
+			if errors.As(err, &pe) && pe.Stage == "" {
+				pe.Stage = stage // readLine does not know which reply it reads
+			}
 			if errors.Is(err, io.EOF) && n == 0 {
 				return rep, fmt.Errorf("the server closed the connection at %s without a reply: %w", stage, io.ErrUnexpectedEOF)
 			}
@@ -348,6 +352,11 @@ func (c *Client) ReadReply(stage string) (Reply, error) {
 			return rep, &ProtocolError{Stage: stage, Line: line, Why: "a reply line starts with three digits and a space or hyphen"}
 		}
 		code := int(line[0]-'0')*100 + int(line[1]-'0')*10 + int(line[2]-'0')
+		if code < 200 || code > 599 {
+			// RFC 5321 4.2.1: the first digit is 2 to 5; anything else
+			// is no refusal, and a 9xx must not bounce a message as a 5xx.
+			return rep, &ProtocolError{Stage: stage, Line: line, Why: fmt.Sprintf("reply code %d is outside 200-599", code)}
+		}
 		if n > 0 && code != rep.Code {
 			return rep, &ProtocolError{Stage: stage, Line: line, Why: fmt.Sprintf("code changed from %d within a multi-line reply", rep.Code)}
 		}

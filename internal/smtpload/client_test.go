@@ -46,7 +46,10 @@ func TestReadReply(t *testing.T) {
 		{"code changes", "250-a\r\n251 b\r\n", Reply{}, "code changed"},
 		{"eof", "", Reply{}, "closed the connection"},
 		{"eof mid line", "250 o", Reply{}, "unexpected EOF"},
-		{"overlong", "250 " + strings.Repeat("x", 5000) + "\r\n", Reply{}, "longer than"},
+		{"overlong", "250 " + strings.Repeat("x", 5000) + "\r\n", Reply{}, "bad reply at test: reply line longer than"},
+		{"code above 599", "999 what\r\n", Reply{}, `bad reply at test: reply code 999 is outside 200-599: "999 what"`},
+		{"code below 200", "199 what\r\n", Reply{}, "reply code 199 is outside 200-599"},
+		{"code 600", "600-a\r\n600 b\r\n", Reply{}, "reply code 600 is outside 200-599"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package smtpload
 import (
 	"bytes"
 	"errors"
+	"fmt"
 )
 
 // Transaction is one message to send: its envelope and its content in
@@ -126,6 +127,13 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 		if !replyOnly(err) {
 			return res, err
 		}
+	}
+	if c := res.Data.Code; c != 0 && c != 354 && c < 400 {
+		// RFC 5321 4.1.1.4: DATA is answered 354, or refused with a 4xx or
+		// 5xx. A 250 is neither: the server did not ask for the content,
+		// and what it would make of it is unknown.
+		return res, &ProtocolError{Stage: StageData, Line: res.Data.String(),
+			Why: fmt.Sprintf("the server answered DATA with %d instead of 354 (a protocol violation: it never asked for the message)", c)}
 	}
 	if res.Stage == "" && res.Data.Code != 354 {
 		res.Stage = StageData

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"strings"
+	"testing"
+)
+
+// oddServer listens on loopback and, for each connection, sends greeting
+// and answers each command with answer(command); message content is
+// swallowed and its final dot answered "250 ok".
+func oddServer(t *testing.T, greeting string, answer func(cmd string) string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				r := bufio.NewReader(conn)
+				if _, err := conn.Write([]byte(greeting + "\r\n")); err != nil {
+					return
+				}
+				inData := false
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					line = strings.TrimRight(line, "\r\n")
+					var reply string
+					switch {
+					case inData && line == ".":
+						inData, reply = false, "250 ok"
+					case inData:
+						continue
+					case line == "QUIT":
+						conn.Write([]byte("221 bye\r\n"))
+						return
+					default:
+						reply = answer(line)
+						inData = strings.HasPrefix(reply, "354")
+					}
+					if _, err := conn.Write([]byte(reply + "\r\n")); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestSendOddServers: replies that break the protocol are protocol errors
+// (exit 1) that say what was wrong, not refusals (exit 4 or 5).
+func TestSendOddServers(t *testing.T) {
+	t.Parallel()
+	answer := func(data, rcpt string) func(string) string {
+		return func(cmd string) string {
+			switch {
+			case cmd == "DATA":
+				return data
+			case strings.HasPrefix(cmd, "RCPT"):
+				return rcpt
+			}
+			return "250 ok"
+		}
+	}
+	for _, tt := range []struct {
+		name, greeting string
+		answer         func(string) string
+		code           int
+		want, notWant  string
+	}{
+		{"250 to DATA", "220 hi", answer("250 ok", "250 ok"), 1, "the server answered DATA with 250 instead of 354", "rejected"},
+		{"code 999", "220 hi", answer("354 go", "999 odd"), 1, `bad reply at rcpt: reply code 999 is outside 200-599: "999 odd"`, "rejected"},
+		{"overlong greeting", "220 " + strings.Repeat("x", 3000), answer("354 go", "250 ok"), 1, "bad reply at greeting: reply line longer than 1024 bytes", "bad reply at :"},
+		// Refusals keep their exit codes.
+		{"451 at RCPT", "220 hi", answer("354 go", "451 later"), 4, "temporarily refused the recipient", ""},
+		{"550 at DATA", "220 hi", answer("550 no", "250 ok"), 5, "rejected DATA: 550 no", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			addr := oddServer(t, tt.greeting, tt.answer)
+			code, out, errOut := runIn(t, context.Background(), "send", "--server", addr, "--to", "b@y.test", "--helo", "client.test", "--timeout", "30s")
+			if code != tt.code || !strings.Contains(errOut, tt.want) || (tt.notWant != "" && strings.Contains(errOut, tt.notWant)) {
+				t.Errorf("exit %d (want %d), stderr %q (want %q, not %q)\nstdout:\n%s", code, tt.code, errOut, tt.want, tt.notWant, out)
+			}
+		})
+	}
+}
