@@ -157,6 +157,11 @@ func (sc *Scenario) Validate(string) error {
 			return config.Errorf(k+".ret", "%q: want FULL or HDRS", m.Ret)
 		}
 	}
+	// The scenario's own classification rules may name categories of
+	// their own, which its expectations may then look for.
+	for _, r := range sc.Relay.Classify {
+		sc.Expect.ExtraCategories = append(sc.Expect.ExtraCategories, r.Category)
+	}
 	return sc.Expect.Validate("expect")
 }
 

@@ -204,3 +204,17 @@ func TestReplaysShareOneStore(t *testing.T) {
 		t.Errorf("%d sink.message events point at no stored message", dangling)
 	}
 }
+
+// TestOwnCategories: a scenario's expectations may name a category that its
+// own relay.classify rules give, and no other unknown one.
+func TestOwnCategories(t *testing.T) {
+	t.Parallel()
+	own := "name: x\nrelay:\n  classify:\n    - {code: '550', text: 'grumpy', disposition: bounce, category: grumpy-receiver}\nmessages:\n  - to: [a@b.test]\nexpect:\n  recipients:\n    - {match: '*', category: grumpy-receiver}\n"
+	if _, err := Parse("own.yaml", []byte(own)); err != nil {
+		t.Errorf("a category from the scenario's own rules: %v", err)
+	}
+	other := strings.Replace(own, "{match: '*', category: grumpy-receiver}", "{match: '*', category: sleepy-receiver}", 1)
+	if _, err := Parse("other.yaml", []byte(other)); err == nil || !strings.Contains(err.Error(), `expect.recipients[0].category: "sleepy-receiver"`) {
+		t.Errorf("an unknown category: %v, want an error naming it", err)
+	}
+}
