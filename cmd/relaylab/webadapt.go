@@ -65,6 +65,14 @@ func (a sinkAdapter) SetRules(_ context.Context, r web.SinkRules) error {
 // key is named from rules ("rules[0].stage").
 func parseEditorRules(text string) ([]sink.Rule, error) {
 	data := []byte(text)
+	// A rules: section pasted from a configuration file (as the README
+	// shows them) is the most likely mistake: say what the editor wants.
+	var section map[string]any
+	if yaml.Unmarshal(data, &section) == nil {
+		if _, ok := section["rules"]; ok {
+			return nil, errors.New("rules:1:1: the editor takes the list of rules itself (\"- stage: rcpt ...\"): remove the \"rules:\" line above it and its indentation")
+		}
+	}
 	var rules []sink.Rule
 	if err := config.DecodeRoot("rules", "rules", data, &rules); err != nil {
 		return nil, err

@@ -118,6 +118,8 @@ func TestSinkAdapterRulesPositions(t *testing.T) {
 			"rules:3:24: rules[1].reply: "},
 		{"bad stage", "- {stage: rcpt, drop: true}\n- stage: nowhen\n  drop: true\n",
 			"rules:2:10: rules[1].stage: unknown stage"},
+		{"a rules: section pasted whole", "rules:\n  - {stage: rcpt, reply: 451 4.7.1 later}\n",
+			`remove the "rules:" line above it`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := a.SetRules(context.Background(), web.SinkRules{YAML: tc.in})
