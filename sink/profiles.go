@@ -169,6 +169,10 @@ func profilesUnder(prefix string, cfg Config) (*profileSet, error) {
 // ignore case.
 func (ps *profileSet) add(dom string, p *profile) {
 	if strings.ContainsAny(dom, "*?/") {
+		if len(dom) >= 2 && dom[0] == '/' && dom[len(dom)-1] == '/' {
+			// Domains have no case: forDomain is given a lower-case one.
+			dom = "/(?i)" + dom[1:]
+		}
 		if m, err := compilePattern(dom); err == nil {
 			ps.globs = append(ps.globs, domainMap{m, p})
 		}

@@ -240,7 +240,7 @@ func TestProfileDomainRegexpKeepsCase(t *testing.T) {
 	t.Parallel()
 	cfg := DefaultConfig()
 	p := filepath.Join(t.TempDir(), "re.yaml")
-	if err := os.WriteFile(p, []byte("profiles:\n  - {name: re, domains: ['/^\\S+\\.re\\.test$/'], rules: [{stage: rcpt, reply: '550 5.1.1 no'}]}\n"), 0o600); err != nil {
+	if err := os.WriteFile(p, []byte("profiles:\n  - {name: re, domains: ['/^\\S+\\.re\\.test$/', '/^Mail\\.Test$/'], rules: [{stage: rcpt, reply: '550 5.1.1 no'}]}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg.ProfileFiles = []string{p}
@@ -250,5 +250,9 @@ func TestProfileDomainRegexpKeepsCase(t *testing.T) {
 	}
 	if got := ps.forDomain("mx.re.test"); got == nil || got.name != "re" {
 		t.Errorf("mx.re.test has profile %v, want re", got)
+	}
+	// Domains have no case, whatever case the pattern is written in.
+	if got := ps.forDomain("mail.test"); got == nil || got.name != "re" {
+		t.Errorf("mail.test has profile %v, want re (from /^Mail\\.Test$/)", got)
 	}
 }
