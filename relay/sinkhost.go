@@ -8,11 +8,18 @@ import (
 // SinkHost reports whether host is a placeholder for the sink running
 // beside the relay: "sink" (its first listener) or "sink:NAME" (the
 // listener NAME). It returns the listener's name, "" for the first.
+// "sink:2525" is a real host called sink and its port (a container's
+// name, say), not a placeholder, so a listener named with digits alone
+// cannot be reached this way.
 func SinkHost(host string) (name string, ok bool) {
 	if host == "sink" {
 		return "", true
 	}
-	return strings.CutPrefix(host, "sink:")
+	name, ok = strings.CutPrefix(host, "sink:")
+	if ok && name != "" && strings.Trim(name, "0123456789") == "" {
+		return "", false
+	}
+	return name, ok
 }
 
 // WithSinkAddrs returns c with every path whose host is a sink

@@ -11,7 +11,8 @@ import (
 func TestWithSinkAddrs(t *testing.T) {
 	t.Parallel()
 	c := DefaultConfig()
-	c.Paths = append(c.Paths, PathConfig{Name: "edge", Host: "sink:edge"}, PathConfig{Name: "isp", Host: "smtp.example.test:587"})
+	c.Paths = append(c.Paths, PathConfig{Name: "edge", Host: "sink:edge"}, PathConfig{Name: "isp", Host: "smtp.example.test:587"},
+		PathConfig{Name: "container", Host: "sink:2525"}) // a host called sink
 	if err := c.Validate("relay"); err != nil {
 		t.Fatalf("placeholders should pass validation: %v", err)
 	}
@@ -19,7 +20,7 @@ func TestWithSinkAddrs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"127.0.0.1:2626", "127.0.0.1:2727", "smtp.example.test:587"}
+	want := []string{"127.0.0.1:2626", "127.0.0.1:2727", "smtp.example.test:587", "sink:2525"}
 	for i, p := range got.Paths {
 		if p.Host != want[i] {
 			t.Errorf("path %s: host %q, want %q", p.Name, p.Host, want[i])
