@@ -94,7 +94,10 @@ func TestBounceAddressRefusesWhatItCannotUse(t *testing.T) {
 		{"DSN naming no message", base, dsnFor(t, base, "unknown-env", "v@r.test", dsn.ActionFailed), 550, "5.6.0"},
 		{"DSN for a message we never had", dsn.VERPAddress(base, "no-such-id"), dsnFor(t, base, "", "v@r.test", dsn.ActionFailed), 550, "5.6.0"},
 		{"DSN for someone else's recipient", verp, dsnFor(t, verp, "", "stranger@r.test", dsn.ActionFailed), 550, "5.6.0"},
-		{"DSN reporting only a delay", verp, dsnFor(t, verp, "", "v@r.test", dsn.ActionDelayed), 550, "5.6.0"},
+		// A delay or success DSN, sent back for a NOTIFY the relay passed
+		// on, is taken (and records nothing).
+		{"DSN reporting only a delay", verp, dsnFor(t, verp, "", "v@r.test", dsn.ActionDelayed), 250, ""},
+		{"DSN reporting a delivery", verp, dsnFor(t, verp, "", "w@r.test", dsn.ActionDelivered), 250, ""},
 		{"DSN by VERP", verp, dsnFor(t, verp, "", "v@r.test", dsn.ActionFailed), 250, ""},
 		{"the same DSN again", verp, dsnFor(t, verp, "", "v@r.test", dsn.ActionFailed), 250, ""},
 		{"DSN by ENVID", base, dsnFor(t, base, "env-1", "w@r.test", dsn.ActionFailed), 250, ""},

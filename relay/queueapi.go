@@ -352,8 +352,15 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error 
 			matched++
 		}
 		switch {
+		case failed == 0 && len(p.Report.Recipients) > 0:
+			// Delayed, delivered, relayed or expanded: an upstream MTA
+			// answering the NOTIFY the relay passed on. Taken (a refusal
+			// would count as a failed delivery over there), and nothing
+			// to record: the relay's own attempts say as much.
+			r.log.Info("relay: a DSN that reports no failure was taken", "message", id, "recipients", len(p.Report.Recipients))
+			return nil
 		case failed == 0:
-			return refuseDSN("This DSN reports no failed recipient (Action: failed), and failures are all this relay records")
+			return refuseDSN("This DSN lists no recipient, so there is nothing to record")
 		case matched == 0:
 			return refuseDSN("Not a delivery status notification for a message this relay sent: it names none of its message's recipients")
 		}
