@@ -118,6 +118,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		tty = term.IsTerminal(int(f.Fd()))
 	}
 	var vs []reports.Verdict
+	var unrecorded []error // verdicts given, records not added to --db
 	for _, sc := range scs {
 		opts := scenario.Options{DB: *db}
 		if !*quiet {
@@ -126,6 +127,10 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		out, err := scenario.Run(ctx, sc, opts)
 		if tty && !*quiet {
 			fmt.Fprintln(e.stderr)
+		}
+		if errors.Is(err, scenario.ErrNotRecorded) {
+			unrecorded = append(unrecorded, fmt.Errorf("%s: %w", sc.File(), err))
+			err = nil // its verdict stands
 		}
 		if err != nil {
 			if errors.Is(err, scenario.ErrClockLimit) {
@@ -145,6 +150,9 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	reports.WriteVerdicts(e.stdout, vs)
 	if err := outs.write(vs); err != nil {
 		return noVerdict(err)
+	}
+	if len(unrecorded) > 0 {
+		return noVerdict(errors.Join(unrecorded...))
 	}
 	return verdictExit(vs)
 }

@@ -30,8 +30,11 @@ func (s *Store) Marks(ctx context.Context) (Marks, error) {
 		if t.id == "" {
 			continue
 		}
+		// The highest id ever handed out: AUTOINCREMENT's sequence
+		// remembers rows deleted since (a message removed from the queue).
 		var n int64
-		if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(`+t.id+`), 0) FROM `+t.name).Scan(&n); err != nil {
+		if err := s.r.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT MAX(`+t.id+`) FROM `+t.name+`), 0),
+			COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0))`, t.name).Scan(&n); err != nil {
 			return nil, fmt.Errorf("store: %s: %w", t.name, err)
 		}
 		m[t.name] = n
@@ -101,7 +104,10 @@ func (s *Store) Import(ctx context.Context, path string, m Marks) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: import %s: %w (was the store written to by another process meanwhile?)", path, err)
+		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+			return fmt.Errorf("store: import %s: %w (was the store written to by another process meanwhile?)", path, err)
+		}
+		return fmt.Errorf("store: import %s: %w", path, err)
 	}
 	if last > 0 {
 		s.published(last)

@@ -93,3 +93,32 @@ func TestImport(t *testing.T) {
 		t.Errorf("%d events after the failed import, want 3", n)
 	}
 }
+
+// TestMarksRememberDeletedIDs: the marks are the highest ids ever handed
+// out, so that an import never reuses the id of a row deleted since.
+func TestMarksRememberDeletedIDs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := openTest(t)
+	if err := s.Write(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(`INSERT INTO relay_messages (id, sender, size, created_ns, expires_ns, data) VALUES ('m', 'a@x.test', 1, 1, 0, x'00')`); err != nil {
+			return err
+		}
+		for _, a := range []string{"a@y.test", "b@y.test", "c@y.test"} {
+			if _, err := tx.Exec(`INSERT INTO relay_recipients (message_id, address, state, updated_ns) VALUES ('m', ?, 'queued', 1)`, a); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(`DELETE FROM relay_recipients WHERE id = 3`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.Marks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["relay_recipients"] != 3 {
+		t.Errorf("relay_recipients mark %d, want 3 (the deleted row's id)", m["relay_recipients"])
+	}
+}

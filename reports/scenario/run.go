@@ -80,7 +80,12 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	kept := false
+	defer func() {
+		if !kept {
+			os.RemoveAll(dir)
+		}
+	}()
 	dbPath := filepath.Join(dir, "replay.db")
 	var keep *store.Store
 	var marks store.Marks
@@ -97,12 +102,18 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Outcome, error) {
 	if err != nil || keep == nil {
 		return out, err
 	}
-	if err := keep.Import(ctx, dbPath, marks); err != nil {
-		return nil, err
-	}
 	out.Wall = time.Since(wallStart)
+	if err := keep.Import(ctx, dbPath, marks); err != nil {
+		// The verdict stands; the record stays where it was made.
+		kept = true
+		return out, fmt.Errorf("%w %s: %v; this replay's own store is kept at %s", ErrNotRecorded, opts.DB, err, dbPath)
+	}
 	return out, nil
 }
+
+// ErrNotRecorded is returned, with the outcome, when a replay finished but
+// its record could not be added to Options.DB.
+var ErrNotRecorded = errors.New("scenario: the replay finished, but its record could not be added to")
 
 // run replays sc into a fresh store at dbPath whose ids start above marks.
 func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks store.Marks) (*Outcome, error) {

@@ -218,3 +218,42 @@ func TestOwnCategories(t *testing.T) {
 		t.Errorf("an unknown category: %v, want an error naming it", err)
 	}
 }
+
+// TestReplayKeptWhenNotRecorded: a replay whose record cannot be added to
+// --db still gives its verdict, says so, and keeps its own store.
+func TestReplayKeptWhenNotRecorded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "locked.db")
+	st, err := store.Open(ctx, store.Options{Path: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'this store takes no events'); END`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	sc, err := Load(filepath.Join(dir, "invalid-recipient.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Run(ctx, sc, Options{DB: db})
+	if !errors.Is(err, ErrNotRecorded) || out == nil || !out.Passed() {
+		t.Fatalf("Run = %v, %v; want the passing outcome and ErrNotRecorded", out, err)
+	}
+	if strings.Contains(err.Error(), "another process") {
+		t.Errorf("%v: the hint about another process is for id collisions only", err)
+	}
+	i := strings.LastIndex(err.Error(), "kept at ")
+	if i < 0 {
+		t.Fatalf("%v: does not say where the replay's store is", err)
+	}
+	kept := err.Error()[i+len("kept at "):]
+	defer os.RemoveAll(filepath.Dir(kept))
+	if _, err := os.Stat(kept); err != nil {
+		t.Errorf("the replay's own store: %v", err)
+	}
+}
