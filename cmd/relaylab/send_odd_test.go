@@ -1,11 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/relaylab/relaylab/internal/smtpload/smtptest"
 )
 
 // oddServer listens on loopback and, for each connection, sends greeting
@@ -26,34 +27,7 @@ func oddServer(t *testing.T, greeting string, answer func(cmd string) string) st
 			}
 			go func() {
 				defer conn.Close()
-				r := bufio.NewReader(conn)
-				if _, err := conn.Write([]byte(greeting + "\r\n")); err != nil {
-					return
-				}
-				inData := false
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					line = strings.TrimRight(line, "\r\n")
-					var reply string
-					switch {
-					case inData && line == ".":
-						inData, reply = false, "250 ok"
-					case inData:
-						continue
-					case line == "QUIT":
-						conn.Write([]byte("221 bye\r\n"))
-						return
-					default:
-						reply = answer(line)
-						inData = strings.HasPrefix(reply, "354")
-					}
-					if _, err := conn.Write([]byte(reply + "\r\n")); err != nil {
-						return
-					}
-				}
+				smtptest.Converse(conn, greeting, answer)
 			}()
 		}
 	}()

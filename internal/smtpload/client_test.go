@@ -1,7 +1,6 @@
 package smtpload
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -249,35 +248,17 @@ func TestPipelineWindow(t *testing.T) {
 		defer nc.Close()
 		nc.(*net.TCPConn).SetReadBuffer(16384)
 		nc.(*net.TCPConn).SetWriteBuffer(16384)
-		io.WriteString(nc, "220 tiny ESMTP\r\n")
-		r := bufio.NewReader(nc)
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			var reply string
-			switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
+		smtptest.Converse(nc, "220 tiny ESMTP", func(cmd string) string {
+			switch cmd = strings.ToUpper(cmd); {
 			case strings.HasPrefix(cmd, "EHLO"):
-				reply = "250-tiny\r\n250 PIPELINING\r\n"
+				return "250-tiny\r\n250 PIPELINING"
 			case strings.HasPrefix(cmd, "RCPT"):
-				reply = long + "250 ok\r\n"
+				return long + "250 ok"
 			case cmd == "DATA":
-				reply = "354 go on\r\n"
-			case cmd == ".":
-				reply = "250 taken\r\n"
-			case cmd == "QUIT":
-				io.WriteString(nc, "221 bye\r\n")
-				return
-			case strings.HasPrefix(cmd, "MAIL"), cmd == "RSET":
-				reply = "250 ok\r\n"
-			default:
-				continue // the message's lines
+				return "354 go on"
 			}
-			if _, err := io.WriteString(nc, reply); err != nil {
-				return
-			}
-		}
+			return "250 ok"
+		})
 	}()
 	nc, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {

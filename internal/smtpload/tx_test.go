@@ -1,11 +1,12 @@
 package smtpload
 
 import (
-	"bufio"
 	"errors"
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/relaylab/relaylab/internal/smtpload/smtptest"
 )
 
 // conversation returns a client whose server greets, then answers each
@@ -15,31 +16,7 @@ func conversation(t *testing.T, answer func(cmd string) string) *Client {
 	a, b := net.Pipe()
 	go func() {
 		defer b.Close()
-		r := bufio.NewReader(b)
-		if _, err := b.Write([]byte("220 hi\r\n")); err != nil {
-			return
-		}
-		inData := false
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			line = strings.TrimRight(line, "\r\n")
-			reply := ""
-			switch {
-			case inData && line == ".":
-				inData, reply = false, "250 ok"
-			case inData:
-				continue
-			default:
-				reply = answer(line)
-				inData = strings.HasPrefix(reply, "354")
-			}
-			if _, err := b.Write([]byte(reply + "\r\n")); err != nil {
-				return
-			}
-		}
+		smtptest.Converse(b, "220 hi", answer)
 	}()
 	t.Cleanup(func() { a.Close() })
 	c := NewClient(a, Options{})
