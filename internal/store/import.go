@@ -73,75 +73,60 @@ func (s *Store) ReserveIDs(ctx context.Context, m Marks) error {
 }
 
 // Import copies the records of the store file at path that lie above m
-// (the marks given to that store's ReserveIDs) into s, in one transaction,
-// and tells followers of s's event log. It fails without copying anything
-// if s was written to in the meantime and the ids collide.
+// (the marks given to that store's ReserveIDs) into s, in one transaction
+// on a connection of its own (SQLite attaches the other file and copies
+// table to table), and tells followers of s's event log. It fails without
+// copying anything if s was written to in the meantime and the ids
+// collide. Both stores have the same tables: the same migrations made them.
 func (s *Store) Import(ctx context.Context, path string, m Marks) error {
-	src, err := sql.Open("sqlite3", fmt.Sprintf("file:%s?_journal_mode=WAL&_query_only=1", path))
-	if err != nil {
-		return fmt.Errorf("store: import %s: %w", path, err)
-	}
-	defer src.Close()
-	var last int64
-	err = s.Write(ctx, func(tx *Tx) error {
-		for _, t := range recordTables {
-			q := `SELECT * FROM ` + t.name
-			var args []any
-			if t.id != "" {
-				q += ` WHERE ` + t.id + ` > ? ORDER BY ` + t.id
-				args = append(args, m[t.name])
-			}
-			n, err := copyRows(ctx, src, tx, t.name, q, args)
-			if err != nil {
-				return fmt.Errorf("%s: %w", t.name, err)
-			}
-			if t.name == "events" && n > 0 {
-				if err := src.QueryRowContext(ctx, `SELECT MAX(id) FROM events`).Scan(&last); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	err := s.importFrom(ctx, path, m)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
 			return fmt.Errorf("store: import %s: %w (was the store written to by another process meanwhile?)", path, err)
 		}
 		return fmt.Errorf("store: import %s: %w", path, err)
 	}
-	if last > 0 {
-		s.published(last)
+	var last int64
+	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&last); err != nil {
+		return err
 	}
+	s.published(last)
 	return nil
 }
 
-// copyRows inserts the rows of query on src into table through tx, column
-// for column, and returns how many it copied.
-func copyRows(ctx context.Context, src *sql.DB, tx *Tx, table, query string, args []any) (int, error) {
-	rows, err := src.QueryContext(ctx, query, args...)
+func (s *Store) importFrom(ctx context.Context, path string, m Marks) (err error) {
+	db, err := sql.Open("sqlite3", fmt.Sprintf("file:%s?_journal_mode=WAL&_synchronous=FULL&_busy_timeout=10000", s.path))
 	if err != nil {
-		return 0, err
+		return err
 	}
-	defer rows.Close()
-	cols, err := rows.Columns()
+	defer db.Close()
+	conn, err := db.Conn(ctx)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	insert := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES (?` + strings.Repeat(", ?", len(cols)-1) + `)`
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS src`, path); err != nil {
+		return err
 	}
-	n := 0
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return n, err
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			conn.ExecContext(context.Background(), `ROLLBACK`)
 		}
-		if _, err := tx.Exec(insert, vals...); err != nil {
-			return n, err
+	}()
+	for _, t := range recordTables {
+		q := `INSERT INTO main.` + t.name + ` SELECT * FROM src.` + t.name
+		var args []any
+		if t.id != "" {
+			q += ` WHERE ` + t.id + ` > ? ORDER BY ` + t.id
+			args = append(args, m[t.name])
 		}
-		n++
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
 	}
-	return n, rows.Err()
+	_, err = conn.ExecContext(ctx, `COMMIT`)
+	return err
 }

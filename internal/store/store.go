@@ -53,6 +53,7 @@ type Options struct {
 
 // Store is an open database.
 type Store struct {
+	path   string
 	w, r   *sql.DB
 	conn   *sql.Conn // the writer's one connection
 	clock  clock.Clock
@@ -124,7 +125,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s := &Store{
-		w: w, r: r, clock: opts.Clock, log: opts.Logger, max: opts.MaxBatch,
+		path: opts.Path, w: w, r: r, clock: opts.Clock, log: opts.Logger, max: opts.MaxBatch,
 		reqs:   make(chan *request, 4096),
 		done:   make(chan struct{}),
 		stmts:  make(map[string]*sql.Stmt),
