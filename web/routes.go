@@ -33,7 +33,11 @@ func (s *Server) routes() http.Handler {
 
 	api := http.NewServeMux()
 	for _, e := range s.endpoints() {
-		api.HandleFunc(e.method+" "+e.path, e.handle)
+		h := e.handle
+		if specParamsErr == nil { // TestSpecParams makes sure it is
+			h = knownParams(specParams[strings.ToLower(e.method)+" "+e.path], h)
+		}
+		api.HandleFunc(e.method+" "+e.path, h)
 	}
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "see /openapi.yaml for the API")
