@@ -58,6 +58,10 @@ func TestSendOddServers(t *testing.T) {
 		{"250 to DATA", "220 hi", answer("250 ok", "250 ok"), 1, "the server answered DATA with 250 instead of 354", "rejected"},
 		{"code 999", "220 hi", answer("354 go", "999 odd"), 1, `bad reply at rcpt: reply code 999 is outside 200-599: "999 odd"`, "rejected"},
 		{"overlong greeting", "220 " + strings.Repeat("x", 3000), answer("354 go", "250 ok"), 1, "bad reply at greeting: reply line longer than 1024 bytes", "bad reply at :"},
+		{"250 greeting", "250 hi", answer("354 go", "250 ok"), 1, "answered the connection at its greeting with 250 where 220 was due", "rejected"},
+		{"220 to RCPT", "220 hi", answer("354 go", "220 odd"), 1, "answered the recipient at RCPT TO with 220 where 250 was due", "rejected"},
+		// RCPT's 251 (will forward) is a success, not an oddity.
+		{"251 to RCPT", "220 hi", answer("354 go", "251 forwarding"), 0, "", ""},
 		// Refusals keep their exit codes.
 		{"451 at RCPT", "220 hi", answer("354 go", "451 later"), 4, "temporarily refused the recipient", ""},
 		{"550 at DATA", "220 hi", answer("550 no", "250 ok"), 5, "rejected DATA: 550 no", ""},

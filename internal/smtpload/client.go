@@ -322,6 +322,13 @@ func (c *Client) expect(stage string, want int) (Reply, error) {
 		return rep, err
 	}
 	if rep.Code != want {
+		if rep.Code < 400 && stage != StageData && !(stage == StageRcpt && (rep.Code == 251 || rep.Code == 252)) {
+			// A positive reply other than the one due is no refusal: the
+			// server broke the protocol (RCPT's 251 and 252 are allowed,
+			// RFC 5321 3.4 and 3.5.3; Send explains DATA's own way).
+			return rep, &ProtocolError{Stage: stage, Line: rep.String(),
+				Why: fmt.Sprintf("the server answered %s with %d where %d was due (a protocol violation, not a refusal)", stageWhat(stage), rep.Code, want)}
+		}
 		return rep, &ReplyError{Stage: stage, Reply: rep}
 	}
 	return rep, nil
