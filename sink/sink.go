@@ -170,6 +170,16 @@ func (s *Sink) Addrs() map[string]net.Addr {
 	return out
 }
 
+// HostPorts maps each listener's name to its bound address as host:port,
+// the form a relay path to the sink takes (relay.Config.WithSinkAddrs).
+func (s *Sink) HostPorts() map[string]string {
+	out := map[string]string{}
+	for n, a := range s.Addrs() {
+		out[n] = a.String()
+	}
+	return out
+}
+
 // Rules returns the current rules.
 func (s *Sink) Rules() []Rule {
 	rs := *s.rules.Load()

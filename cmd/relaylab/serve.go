@@ -78,7 +78,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	running = append(running, component{"sink", sk.Shutdown})
 	// The relay's paths to "sink" go to wherever the sink listens.
-	relayCfg, err := cfg.Relay.WithSinkAddrs(listenerAddrs(sk), firstListener(cfg))
+	relayCfg, err := cfg.Relay.WithSinkAddrs(sk.HostPorts(), firstListener(cfg))
 	if err != nil {
 		stopAll()
 		return err
@@ -214,16 +214,6 @@ func printSinkAddrs(e *env, sk *sink.Sink) {
 	for _, n := range names {
 		fmt.Fprintf(e.stdout, "sink %-8s smtp://%s\n", n, addrs[n])
 	}
-}
-
-// listenerAddrs is each of the running sink's listeners' host:port, by
-// name.
-func listenerAddrs(sk *sink.Sink) map[string]string {
-	out := map[string]string{}
-	for n, a := range sk.Addrs() {
-		out[n] = a.String()
-	}
-	return out
 }
 
 // firstListener is the name of the sink's first listener, the one a relay

@@ -57,18 +57,25 @@ func TestBuildWebMessage(t *testing.T) {
 	}
 }
 
-func TestSinkAdapterRules(t *testing.T) {
-	t.Parallel()
+// testSinkAdapter is the web's view of a default sink (not started) over a
+// fresh store.
+func testSinkAdapter(t *testing.T) sinkAdapter {
+	t.Helper()
 	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	sk, err := sink.New(sink.DefaultConfig(), sink.Options{Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := sinkAdapter{sk: sk, db: st.DB()}
+	return sinkAdapter{sk: sk, db: st.DB()}
+}
+
+func TestSinkAdapterRules(t *testing.T) {
+	t.Parallel()
+	a := testSinkAdapter(t)
 	ctx := context.Background()
 	if err := a.SetRules(ctx, web.SinkRules{YAML: "- stage: rcpt\n  recipient: '*@blocked.test'\n  reply: 550 5.7.1 go away\n"}); err != nil {
 		t.Fatal(err)
@@ -95,16 +102,7 @@ func TestSinkAdapterRules(t *testing.T) {
 // point into it as typed (line 1 is its first line), naming rules[N].
 func TestSinkAdapterRulesPositions(t *testing.T) {
 	t.Parallel()
-	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	sk, err := sink.New(sink.DefaultConfig(), sink.Options{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := sinkAdapter{sk: sk, db: st.DB()}
+	a := testSinkAdapter(t)
 	for _, tc := range []struct {
 		name, in, want string
 	}{

@@ -143,7 +143,7 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 		return nil, err
 	}
 	defer shutdown(sk.Shutdown)
-	relayCfg, err := sc.Relay.WithSinkAddrs(sinkAddrs(sk), sc.Sink.Listeners[0].Name)
+	relayCfg, err := sc.Relay.WithSinkAddrs(sk.HostPorts(), sc.Sink.Listeners[0].Name)
 	if err != nil {
 		return nil, err
 	}
@@ -224,15 +224,6 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	out.Virtual = data.Last.Sub(start)
 	out.Wall = time.Since(wallStart)
 	return out, nil
-}
-
-// sinkAddrs is each of the sink's listeners' host:port, by name.
-func sinkAddrs(sk *sink.Sink) map[string]string {
-	out := map[string]string{}
-	for n, a := range sk.Addrs() {
-		out[n] = a.String()
-	}
-	return out
 }
 
 // submission is one message at its virtual time.
