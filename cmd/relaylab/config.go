@@ -141,22 +141,32 @@ func (c *fileConfig) resolveFiles() {
 	if c.dir == "" {
 		return
 	}
-	abs := func(p *string) {
-		if *p != "" && !filepath.IsAbs(*p) {
+	c.eachFile(func(p *string) {
+		if !filepath.IsAbs(*p) {
 			*p = filepath.Join(c.dir, *p)
 		}
+	})
+}
+
+// eachFile calls f with every file name the configuration gives that is
+// not empty: keys, certificates and profile catalogues (not store.path).
+func (c *fileConfig) eachFile(f func(*string)) {
+	call := func(p *string) {
+		if *p != "" {
+			f(p)
+		}
 	}
-	abs(&c.Relay.CertFile)
-	abs(&c.Relay.KeyFile)
+	call(&c.Relay.CertFile)
+	call(&c.Relay.KeyFile)
 	for i := range c.Relay.DKIM {
-		abs(&c.Relay.DKIM[i].KeyFile)
+		call(&c.Relay.DKIM[i].KeyFile)
 	}
 	for i := range c.Sink.Listeners {
-		abs(&c.Sink.Listeners[i].CertFile)
-		abs(&c.Sink.Listeners[i].KeyFile)
+		call(&c.Sink.Listeners[i].CertFile)
+		call(&c.Sink.Listeners[i].KeyFile)
 	}
 	for i := range c.Sink.ProfileFiles {
-		abs(&c.Sink.ProfileFiles[i])
+		call(&c.Sink.ProfileFiles[i])
 	}
 }
 

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/goccy/go-yaml"
+)
+
+func init() {
+	register(command{
+		name:    "config",
+		summary: "check a configuration file and print every key relaylab would run with",
+		run:     runConfig,
+	})
+}
+
+// redacted replaces a secret in what config prints.
+const redacted = "<redacted>"
+
+func runConfig(_ context.Context, e *env, args []string) error {
+	fs := newFlags(e, "config", "[--config FILE] [--show-secrets]")
+	path := fs.String("config", "", "the YAML configuration file to check (default: none, print the built-in defaults)")
+	secrets := fs.Bool("show-secrets", false, `print passwords and tokens as they are instead of "`+redacted+`"`)
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, `usage: relaylab config [--config FILE] [--show-secrets]
+
+Checks a configuration file as serve, sink and relay do, then prints the
+configuration they would run with: every key of every section, with the
+defaults filled in and file names made absolute. Print it once to
+see every key there is; paste it into a bug report (passwords and tokens
+are left out unless --show-secrets). What it prints loads back as the same
+configuration.
+
+Exit status: 0 when the file is valid, 2 when it is not (the error names
+the file, the line and the key).
+
+`)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q (the file goes after --config)", fs.Arg(0))
+	}
+	c, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	if !*secrets {
+		c.redact()
+	}
+	// Absolute names load back the same from wherever the printout is put.
+	c.eachFile(func(p *string) {
+		if abs, err := filepath.Abs(*p); err == nil {
+			*p = abs
+		}
+	})
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("printing the configuration: %w", err)
+	}
+	from := "no file: the built-in defaults"
+	if *path != "" {
+		from = *path + ", with the defaults for what it leaves out"
+	}
+	fmt.Fprintf(e.stdout, `# relaylab configuration from %s.
+# A 0 or "" selects the built-in behaviour the README describes for that key
+# (for example an mx path's port 0 is port 25).
+`, from)
+	_, err = e.stdout.Write(out)
+	return err
+}
+
+// redact replaces every password and token with a marker, so that the
+// printed configuration can be shared.
+func (c *fileConfig) redact() {
+	hide := func(s *string) {
+		if *s != "" {
+			*s = redacted
+		}
+	}
+	hideAll := func(m map[string]string) {
+		for k := range m {
+			m[k] = redacted
+		}
+	}
+	for i := range c.Sink.Listeners {
+		hideAll(c.Sink.Listeners[i].Auth.Users)
+	}
+	hideAll(c.Relay.Users)
+	for i := range c.Relay.Paths {
+		hide(&c.Relay.Paths[i].Password)
+	}
+	hide(&c.Web.Token)
+	hide(&c.Web.Password)
+}
