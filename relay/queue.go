@@ -106,7 +106,12 @@ func (r *Relay) Enqueue(ctx context.Context, s Submission) (string, error) {
 			return "", fmt.Errorf("relay: recipient %q is not an address (local@domain)", rc.Address)
 		}
 	}
-	id := newID()
+	return r.enqueueAs(ctx, newID(), s)
+}
+
+// enqueueAs is Enqueue with the message id chosen by the caller (the
+// submission listener names it in the Received field it adds).
+func (r *Relay) enqueueAs(ctx context.Context, id string, s Submission) (string, error) {
 	now := r.clock.Now()
 	if err := r.store.Write(ctx, func(tx *store.Tx) error { return r.insertMessage(tx, id, s, now) }); err != nil {
 		return "", err

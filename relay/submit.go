@@ -305,12 +305,27 @@ func (s *session) Data(rd io.Reader) error {
 	if len(s.rcpts) == 0 {
 		return nil
 	}
-	sub := Submission{From: s.from, Recipients: s.rcpts, Data: normalizeCRLF(data), AuthUser: s.user,
-		Client: s.conn.Conn().RemoteAddr().String()}
+	if n := hops(data); n > maxHops {
+		// RFC 5321 6.3: a message that has passed this many MTAs is
+		// looping; relaying it again would only feed the loop.
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 6},
+			Message: fmt.Sprintf("Too many hops: the message has %d Received fields (limit %d), so it is in a mail loop; check the routing between this relay and its upstreams", n, maxHops)}
+	}
+	client := s.conn.Conn().RemoteAddr().String()
+	_, isTLS := s.conn.TLSConnectionState()
+	id := newID()
+	var rcpts []string
+	for _, rc := range s.rcpts {
+		rcpts = append(rcpts, rc.Address)
+	}
+	trace := receivedField(traceInfo{helo: s.conn.Hostname(), client: client, hostname: s.r.cfg.Hostname, id: id,
+		tls: isTLS, auth: s.user != "", utf8: s.opts != nil && s.opts.UTF8, rcpts: rcpts, now: s.r.clock.Now()})
+	sub := Submission{From: s.from, Recipients: s.rcpts, Data: append(trace, normalizeCRLF(data)...), AuthUser: s.user,
+		Client: client}
 	if s.opts != nil {
 		sub.EnvID, sub.Ret = s.opts.EnvelopeID, string(s.opts.Return)
 	}
-	if _, err := s.r.Enqueue(ctx, sub); err != nil {
+	if _, err := s.r.enqueueAs(ctx, id, sub); err != nil {
 		s.r.log.Error("relay: queueing a submitted message failed", "err", err)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 			Message: "Queue write failed, nothing was accepted; try again later"}

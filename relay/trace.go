@@ -1,0 +1,143 @@
+package relay
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// maxHops is the number of Received fields past which a submitted message
+// is taken for a mail loop and refused. RFC 5321 6.3: count the Received
+// fields, with a limit of at least 100.
+const maxHops = 100
+
+// hops counts the Received fields in the header section of data.
+func hops(data []byte) int {
+	n := 0
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			break // the end of the header section
+		}
+		if len(line) >= 9 && bytes.EqualFold(line[:9], []byte("received:")) {
+			n++
+		}
+	}
+	return n
+}
+
+// traceInfo is what the Received field of a submission says.
+type traceInfo struct {
+	helo     string // the client's EHLO/HELO name
+	client   string // its address, ip:port
+	hostname string // ours
+	id       string // the queue id
+	tls      bool
+	auth     bool
+	utf8     bool     // the client asked for SMTPUTF8
+	rcpts    []string // named in "for" only when there is one
+	now      time.Time
+}
+
+// receivedField writes the Received field that RFC 5321 4.4 requires of
+// every SMTP server that takes a message for onward delivery: it is how
+// loops are found (RFC 5321 6.3) and how a bounce from a later hop, which
+// returns the headers, names our queue id. The protocol is one of the
+// RFC 3848 and RFC 6531 4.3 keywords (ESMTP, ESMTPS, ESMTPA, ESMTPSA,
+// UTF8SMTP, UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA).
+func receivedField(t traceInfo) []byte {
+	proto := "ESMTP"
+	if t.utf8 {
+		proto = "UTF8SMTP"
+	}
+	if t.tls {
+		proto += "S"
+	}
+	if t.auth {
+		proto += "A"
+	}
+	ip := t.client
+	if h, _, err := net.SplitHostPort(t.client); err == nil {
+		ip = h
+	}
+	helo := strings.Map(func(r rune) rune {
+		if r <= ' ' || r == 0x7f || r == '(' || r == ')' || r == ';' {
+			return -1 // keep the field one well-formed comment
+		}
+		return r
+	}, t.helo)
+	if helo == "" {
+		helo = "unknown"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Received: from %s ([%s])\r\n\tby %s (relaylab) with %s id %s", helo, ip, t.hostname, proto, t.id)
+	if len(t.rcpts) == 1 && !strings.ContainsAny(t.rcpts[0], "\r\n") {
+		fmt.Fprintf(&b, "\r\n\tfor <%s>", smtpPath(t.rcpts[0]))
+	}
+	fmt.Fprintf(&b, ";\r\n\t%s\r\n", t.now.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
+	return []byte(b.String())
+}
+
+// receivedID returns the queue id that our own Received field names in a
+// header section (a bounce's returned headers), or "". hostname is ours.
+func receivedID(header []byte, hostname string) string {
+	for _, f := range unfoldedFields(header, "received") {
+		by := strings.Index(f, " by "+hostname+" (relaylab) with ")
+		if by < 0 {
+			continue
+		}
+		rest := f[by:]
+		i := strings.Index(rest, " id ")
+		if i < 0 {
+			continue
+		}
+		id := strings.TrimSpace(rest[i+4:])
+		if j := strings.IndexAny(id, " ;\t"); j >= 0 {
+			id = id[:j]
+		}
+		if id != "" {
+			return id
+		}
+	}
+	return ""
+}
+
+// unfoldedFields returns the values of the fields called name (lower
+// case) in a header section, each unfolded onto one line.
+func unfoldedFields(header []byte, name string) []string {
+	var out []string
+	var cur *strings.Builder
+	for _, line := range strings.Split(string(header), "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if cur != nil {
+				cur.WriteString(" " + strings.TrimSpace(line))
+			}
+			continue
+		}
+		if cur != nil {
+			out = append(out, cur.String())
+			cur = nil
+		}
+		n, v, ok := strings.Cut(line, ":")
+		if ok && strings.EqualFold(strings.TrimSpace(n), name) {
+			cur = &strings.Builder{}
+			cur.WriteString(strings.TrimSpace(v))
+		}
+	}
+	if cur != nil {
+		out = append(out, cur.String())
+	}
+	return out
+}
