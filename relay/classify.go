@@ -102,8 +102,9 @@ func NewClassifier(extra []Rule) (*Classifier, error) {
 
 // Classify returns the verdict of the first matching rule. Whatever the
 // rule says, a 5xx is never retried and a 4xx or a failure without a reply
-// is never bounced: the retry policy decides when those give up. The one
-// exception is a 5xx to our own AUTH command: the upstream refused the
+// is never bounced: the retry policy decides when those give up. The
+// exceptions are a 5xx to our own STARTTLS, which refuses the transport
+// and not the message, and a 5xx to our own AUTH command: the upstream refused the
 // path's credentials, which says nothing about the message, so the table
 // may send it to the next path or retry it (as Postfix defers on a 535,
 // smtp_sasl_auth_soft_bounce) instead of bouncing every message while the
@@ -133,7 +134,7 @@ func (c *Classifier) Classify(r Reply) Verdict {
 		break
 	}
 	switch {
-	case r.Permanent() && r.Stage != "auth" && (v.Disposition == Retry || v.Disposition == Reroute):
+	case r.Permanent() && r.Stage != "auth" && r.Stage != "starttls" && (v.Disposition == Retry || v.Disposition == Reroute):
 		v.Disposition = Bounce
 	case !r.Permanent() && (v.Disposition == Bounce || v.Disposition == Suppress):
 		v.Disposition = Retry

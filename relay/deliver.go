@@ -401,10 +401,11 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 				rec = newTranscript(nil) // records nothing
 			}
 			c, err := r.connect(ctx, p, host, addr, false, rec)
-			var se *stageError
-			if err != nil && p.cfg.TLS == "opportunistic" && errors.As(err, &se) && se.stage == "starttls" {
-				// Opportunistic TLS that fails falls back to plaintext on a
-				// new connection, as MTAs do (RFC 3207 4.1 leaves it to us).
+			if err != nil && p.cfg.TLS == "opportunistic" && asReply(err, "").Stage == "starttls" {
+				// Opportunistic TLS that fails, in the handshake or by a
+				// refusal of the STARTTLS command (454 4.7.0), falls back
+				// to plaintext on a new connection, as MTAs do (RFC 3207
+				// 4.1 leaves it to us; Postfix's "may" level does the same).
 				if c != nil {
 					c.conn.Close()
 				}

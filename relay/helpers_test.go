@@ -212,7 +212,9 @@ type fakeMTA struct {
 	// tls serves STARTTLS (or TLS from the first byte with implicit).
 	tls      bool
 	implicit bool
+	cert     *tls.Certificate  // served instead of a self-signed mta.test one
 	noDSN    bool              // do not advertise DSN
+	utf8     bool              // advertise SMTPUTF8
 	users    map[string]string // AUTH PLAIN accounts
 }
 
@@ -239,6 +241,7 @@ func startMTA(t testing.TB, setup func(*fakeMTA)) *fakeMTA {
 	f.srv = smtp.NewServer(be)
 	f.srv.Domain = "mta.test"
 	f.srv.EnableDSN = !f.noDSN
+	f.srv.EnableSMTPUTF8 = f.utf8
 	f.srv.ErrorLog = log.New(io.Discard, "", 0)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -248,6 +251,9 @@ func startMTA(t testing.TB, setup func(*fakeMTA)) *fakeMTA {
 		cert, err := selfSigned("mta.test")
 		if err != nil {
 			t.Fatal(err)
+		}
+		if f.cert != nil {
+			cert = *f.cert
 		}
 		f.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 		if f.implicit {
