@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
@@ -297,7 +298,21 @@ func (c *client) send(env envelope) transaction {
 		tr.broken = broken
 		return tr
 	}
+	// RFC 6531 3.4: a non-ASCII address needs SMTPUTF8, and a server
+	// that does not offer it must not be given the message (5.6.7).
+	utf8Env := !isASCII(env.from)
+	for _, r := range env.rcpts {
+		utf8Env = utf8Env || !isASCII(r.addr)
+	}
+	if utf8Env && !c.has("SMTPUTF8") {
+		c.rec.note("not sent: the envelope has a non-ASCII address and the server does not offer SMTPUTF8")
+		return fail(Reply{Stage: "mail", Code: 553, Enhanced: "5.6.7",
+			Text: "the envelope has a non-ASCII (internationalized) address and the server does not offer SMTPUTF8 (RFC 6531), so the message cannot be handed to it"}, false)
+	}
 	mail := "MAIL FROM:<" + smtpPath(env.from) + ">"
+	if c.has("SMTPUTF8") && (utf8Env || !isASCII(string(headerSection(env.data)))) {
+		mail += " SMTPUTF8"
+	}
 	if c.has("SIZE") {
 		mail += " SIZE=" + strconv.Itoa(len(env.data))
 	}
@@ -517,4 +532,24 @@ func isDotString(s string) bool {
 		}
 	}
 	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// headerSection returns data up to the empty line that ends the header.
+func headerSection(data []byte) []byte {
+	if i := bytes.Index(data, []byte("\r\n\r\n")); i >= 0 {
+		return data[:i+2]
+	}
+	if i := bytes.Index(data, []byte("\n\n")); i >= 0 {
+		return data[:i+1]
+	}
+	return data
 }

@@ -64,7 +64,8 @@ func (r *Relay) listen() (*submission, error) {
 		s.MaxMessageBytes = r.cfg.MaxMessageBytes
 		s.MaxRecipients = 1000
 		s.TLSConfig = tcfg
-		s.EnableDSN = true // RFC 3461
+		s.EnableDSN = true      // RFC 3461
+		s.EnableSMTPUTF8 = true // RFC 6531: passed on only to servers that offer it
 		s.ReadTimeout = 5 * time.Minute
 		s.WriteTimeout = 5 * time.Minute
 		s.ErrorLog = log.New(io.Discard, "", 0)
