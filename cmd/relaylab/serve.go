@@ -142,7 +142,7 @@ func startSink(ctx context.Context, cfg *fileConfig, st *store.Store, log *slog.
 		return nil, err
 	}
 	if err := sk.Start(ctx); err != nil {
-		return nil, fmt.Errorf("sink: %w", err)
+		return nil, err // it names the sink and the listener already
 	}
 	return sk, nil
 }
@@ -199,7 +199,7 @@ func startWeb(ctx context.Context, cfg *fileConfig, st *store.Store, sk *sink.Si
 		return nil, err
 	}
 	if err := ui.Start(ctx, cfg.Web.Listen); err != nil {
-		return nil, fmt.Errorf("web: %w", err)
+		return nil, err // it names the web and the address already
 	}
 	return ui, nil
 }

@@ -174,3 +174,28 @@ func sendPlain(addr, from, to, msg string) error {
 	}
 	return c.Quit()
 }
+
+// TestServeBusyAddress: a listener whose address is taken stops serve with
+// an error that names the component and the address once, not "sink: sink:".
+func TestServeBusyAddress(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"sink", fmt.Sprintf("sink:\n  listeners:\n    - {name: mx, listen: %q, hostname: sink.test}\nrelay: {listen: %q}\nweb: {listen: %q}\n", busy.Addr(), freeAddr(t), freeAddr(t)),
+			"relaylab serve: sink: listener mx: listen tcp " + busy.Addr().String()},
+		{"web", fmt.Sprintf("sink:\n  listeners:\n    - {name: mx, listen: %q, hostname: sink.test}\nrelay: {listen: %q}\nweb: {listen: %q}\n", freeAddr(t), freeAddr(t), busy.Addr()),
+			"relaylab serve: web: listen on " + busy.Addr().String()},
+	} {
+		cfg := filepath.Join(dir, tc.name+".yaml")
+		os.WriteFile(cfg, []byte(fmt.Sprintf("store: {path: %q, sync: normal}\n", filepath.Join(dir, tc.name+".db"))+tc.yaml), 0o644)
+		code, _, errOut := runIn(t, context.Background(), "serve", "--config", cfg)
+		if code == 0 || !strings.Contains(errOut, tc.want) || strings.Count(errOut, tc.name+": ") != 1 {
+			t.Errorf("%s busy: exit %d, stderr %q; want it to contain %q once", tc.name, code, errOut, tc.want)
+		}
+	}
+}
