@@ -19,28 +19,37 @@ import (
 func TestParseDMARC(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		rec string
-		ok  bool
-		p   string
+		rec      string
+		ok       bool
+		p        string
+		problems string // the tags of Problems, joined with spaces
 	}{
-		{"v=DMARC1; p=reject", true, "reject"},
-		{"v=DMARC1;p=none;rua=mailto:a@example.com!10m,mailto:b@example.net", true, "none"},
-		{"v = DMARC1 ; p = quarantine ; pct = 50 ; adkim = s", true, "quarantine"},
-		{"v=DMARC1; rua=mailto:a@example.com", true, ""}, // no p: none via rua
-		{"v=DMARC1; p=reject; fo=1:d:s; rf=afrf; ri=3600; sp=none", true, "reject"},
-		{"v=DMARC1; p=reject; future=1", true, "reject"},
-		{"v=DMARC1", false, ""},
-		{"v=DMARC2; p=reject", false, ""},
-		{"p=reject; v=DMARC1", false, ""},
-		{"v=DMARC1; p=block", false, ""},
-		{"v=DMARC1; p=reject; p=none", false, ""},
-		{"v=DMARC1; p=reject; pct=101", false, ""},
-		{"v=DMARC1; p=reject; adkim=x", false, ""},
-		{"v=DMARC1; p=reject; rua=dmarc@example.com", false, ""},
-		{"v=DMARC1; p=reject; rua=mailto:a@example.com!10q", false, ""},
-		{"v=DMARC1; p=reject; fo=2", false, ""},
-		{"v=DMARC1; p=reject; rf=iodef", false, ""},
-		{"v=DMARC1; p=reject; junk", false, ""},
+		{"v=DMARC1; p=reject", true, "reject", ""},
+		{"v=DMARC1;p=none;rua=mailto:a@example.com!10m,mailto:b@example.net", true, "none", ""},
+		{"v = DMARC1 ; p = quarantine ; pct = 50 ; adkim = s", true, "quarantine", ""},
+		{"v=DMARC1; rua=mailto:a@example.com", true, "", ""}, // no p: none via rua
+		{"v=DMARC1; p=reject; fo=1:d:s; rf=afrf; ri=3600; sp=none", true, "reject", ""},
+		{"v=DMARC1; p=reject; future=1", true, "reject", ""},
+		{"v=DMARC1", false, "", ""},
+		{"v=DMARC2; p=reject", false, "", ""},
+		{"p=reject; v=DMARC1", false, "", ""},
+		{"v=DMARC1; p=block", false, "", ""},
+		{"v=DMARC1; p=reject; sp=block", false, "", ""},
+		{"v=DMARC1; p=reject; p=none", false, "", ""},
+		{"v=DMARC1; rua=a@example.com", false, "", ""}, // no p and no valid rua
+		// RFC 7489 6.3: a malformed tag is discarded; the policy stands.
+		{"v=DMARC1; p=reject; pct=101", true, "reject", "pct"},
+		{"v=DMARC1; p=reject; adkim=x", true, "reject", "adkim"},
+		{"v=DMARC1; p=reject; rua=dmarc@example.com", true, "reject", "rua"},
+		{"v=DMARC1; p=reject; rua=mailto:a@example.com!10q", true, "reject", "rua"},
+		{"v=DMARC1; p=reject; rua=mailto:a@example.com,b@example.com", true, "reject", "rua"},
+		{"v=DMARC1; p=reject; fo=2", true, "reject", "fo"},
+		{"v=DMARC1; p=reject; rf=iodef", true, "reject", "rf"},
+		{"v=DMARC1; p=reject; ri=daily", true, "reject", "ri"},
+		{"v=DMARC1; p=reject; junk", true, "reject", ""},
+		// RFC 7489 6.6.3: an invalid p or sp with a valid rua is p=none.
+		{"v=DMARC1; p=rejct; rua=mailto:a@example.com", true, "none", "p"},
+		{"v=DMARC1; p=reject; sp=block; rua=mailto:a@example.com", true, "none", "sp"},
 	}
 	for _, tt := range tests {
 		r, err := ParseDMARC(tt.rec)
@@ -48,12 +57,24 @@ func TestParseDMARC(t *testing.T) {
 			t.Errorf("ParseDMARC(%q) err = %v, want ok=%v", tt.rec, err, tt.ok)
 			continue
 		}
-		if err != nil && !errors.Is(err, ErrDMARCSyntax) {
-			t.Errorf("ParseDMARC(%q) err %v does not wrap ErrDMARCSyntax", tt.rec, err)
+		if err != nil {
+			if !errors.Is(err, ErrDMARCSyntax) {
+				t.Errorf("ParseDMARC(%q) err %v does not wrap ErrDMARCSyntax", tt.rec, err)
+			}
+			continue
 		}
-		if err == nil && r.Policy != tt.p {
-			t.Errorf("ParseDMARC(%q).Policy = %q, want %q", tt.rec, r.Policy, tt.p)
+		var tags []string
+		for _, p := range r.Problems {
+			tags = append(tags, p.Tag)
 		}
+		if r.Policy != tt.p || strings.Join(tags, " ") != tt.problems {
+			t.Errorf("ParseDMARC(%q) = p %q, problems %+v; want p %q, problems %q", tt.rec, r.Policy, r.Problems, tt.p, tt.problems)
+		}
+	}
+	// The discarded tags take their defaults.
+	r, err := ParseDMARC("v=DMARC1; p=quarantine; pct=abc; adkim=x; rua=dmarc@example.com, mailto:ok@example.com")
+	if err != nil || r.Pct != 100 || r.ADKIM != "r" || len(r.RUA) != 1 || r.RUA[0] != "mailto:ok@example.com" {
+		t.Errorf("defaults not applied: %+v, %v", r, err)
 	}
 }
 
@@ -72,6 +93,8 @@ func TestCheckDMARC(t *testing.T) {
 		{"ext.auth.test", "dmarc.external-unauthorised", StatusWarning, "ext.auth.test"},
 		{"sp.auth.test", "dmarc.sp-none", StatusWarning, "sp.auth.test"},
 		{"pct.auth.test", "dmarc.pct", StatusOK, "pct.auth.test"},
+		{"badtag.auth.test", "dmarc.tag-invalid", StatusError, "badtag.auth.test"},
+		{"order.auth.test", "dmarc.p-order", StatusWarning, "order.auth.test"},
 		{"notdmarc.auth.test", "dmarc.none", StatusError, ""},
 		{"nothing.auth.test", "dmarc.none", StatusError, ""},
 		{"broken.auth.test", "dmarc.dns-error", StatusUnknown, ""},
@@ -100,6 +123,41 @@ func TestCheckDMARC(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d unauthorised destinations reported, want 1", n)
 	}
+	// A malformed pct and a rua without mailto: are discarded, not the
+	// record (RFC 7489 6.3): the policy is still read, and each finding
+	// says what to publish instead.
+	rep = CheckDMARC(context.Background(), r, discard(), "badtag.auth.test")
+	if rep.Parsed == nil || rep.Parsed.Policy != "reject" {
+		t.Fatalf("badtag: parsed %+v, want p=reject", rep.Parsed)
+	}
+	fix := `Publish instead: "v=DMARC1; p=reject; rua=mailto:dmarc@badtag.auth.test"`
+	var msgs []string
+	for _, f := range rep.Findings {
+		if f.Code == "dmarc.tag-invalid" {
+			msgs = append(msgs, f.Message)
+		}
+	}
+	if len(msgs) != 2 || !strings.Contains(msgs[0], "pct=abc") || !strings.Contains(msgs[1], "mailto: prefix") {
+		t.Errorf("badtag: tag findings %q, want pct and rua", msgs)
+	}
+	for _, m := range msgs {
+		if !strings.Contains(m, fix) || !strings.Contains(m, "still applies") {
+			t.Errorf("badtag: %q lacks %q", m, fix)
+		}
+	}
+	rep = CheckDMARC(context.Background(), r, discard(), "order.auth.test")
+	if cs := codes(rep.Findings); !hasAll(cs, "dmarc.p-order", "dmarc.fo-without-ruf") {
+		t.Errorf("order: findings %+v", rep.Findings)
+	}
+}
+
+func hasAll(cs map[string]Severity, want ...string) bool {
+	for _, w := range want {
+		if _, ok := cs[w]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func TestDMARCOrgFallbackAndAlignment(t *testing.T) {
@@ -125,6 +183,8 @@ func TestDMARCOrgFallbackAndAlignment(t *testing.T) {
 		{"dkim strict exact", DMARCInput{From: "good.auth.test", DKIMPasses: []DKIMPass{{Domain: "Good.Auth.Test"}}}, "pass", "reject"},
 		{"no policy", DMARCInput{From: "other.example", SPFResult: spf.Pass, SPFDomain: "other.example"}, "none", ""},
 		{"temp", DMARCInput{From: "broken.auth.test"}, "temperror", ""},
+		// pct=abc is discarded (RFC 7489 6.3), not the whole policy.
+		{"bad tag", DMARCInput{From: "badtag.auth.test", SPFDomain: "badtag.auth.test", SPFResult: spf.Fail}, "fail", "reject"},
 	}
 	for _, tt := range tests {
 		got := EvalDMARC(ctx, r, discard(), tt.in)

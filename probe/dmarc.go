@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -78,7 +79,9 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 		rep.PolicyDomain, rep.Record = where, recs[0]
 		p, err := ParseDMARC(recs[0])
 		if err != nil {
-			f.add(SevError, "syntax", name, recs[0], "RFC 7489 6.4", "%v: receivers ignore the record", err)
+			f.add(SevError, "syntax", name, recs[0], "RFC 7489 6.6.3",
+				"%v, so receivers apply no DMARC policy to mail from %s: publish a record such as \"v=DMARC1; p=none; rua=mailto:dmarc@%s\", then move p to quarantine and reject",
+				err, domain, where)
 			break
 		}
 		rep.Parsed = p
@@ -94,9 +97,35 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 	if where != domain && p.SubPolicy != "" {
 		effective = p.SubPolicy
 	}
+	fixed := fixedDMARC(rec, p)
+	for _, pr := range p.Problems {
+		sev := SevWarning
+		switch pr.Tag {
+		case "p", "sp", "rua", "ruf":
+			sev = SevError // the policy or the reports are lost
+		}
+		what := pr.Tag + "=" + pr.Value
+		switch {
+		case pr.Tag == "":
+			what = "the record"
+		case pr.Tag == "rua" || pr.Tag == "ruf":
+			what = fmt.Sprintf("%s entry %q", pr.Tag, pr.Value)
+		}
+		f.add(sev, "tag-invalid", name, rec, "RFC 7489 6.3",
+			"%s %s, so %s; the rest of the record still applies. Publish instead: \"%s\"", what, pr.Problem, pr.Effect, fixed)
+	}
+	if p.pNotSecond {
+		f.add(SevWarning, "p-order", name, rec, "RFC 7489 6.3",
+			"p is not the tag right after v=DMARC1; RFC 7489 requires that order and some receivers discard the record otherwise: publish \"%s\"", fixed)
+	}
+	if p.FO != "" && len(p.RUF) == 0 {
+		f.add(SevInfo, "fo-without-ruf", name, rec, "RFC 7489 6.3",
+			"fo=%s chooses when failure reports are sent, but there is no ruf to send them to: add ruf=mailto:... or drop fo", p.FO)
+	}
 	switch {
 	case p.Policy == "":
-		f.add(SevWarning, "no-policy", name, rec, "RFC 7489 6.6.3", "the p tag is missing, so receivers treat it as p=none")
+		f.add(SevWarning, "no-policy", name, rec, "RFC 7489 6.6.3",
+			"the p tag is missing, so receivers treat the record as p=none and protect nothing: publish \"%s\", then move to quarantine and reject", fixed)
 	case effective == "none":
 		f.add(SevWarning, "p-none", name, rec, "RFC 7489 6.3",
 			"the policy is none: forged mail from %s is still delivered; once reports show your own mail aligned, move to quarantine and then reject", domain)
@@ -107,8 +136,13 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 	if p.SubPolicy == "none" && p.Policy != "none" {
 		f.add(SevWarning, "sp-none", name, rec, "RFC 7489 6.3", "sp=none leaves every subdomain open to forgery while the domain itself is protected")
 	}
-	if len(p.RUA) == 0 {
-		f.add(SevInfo, "no-rua", name, rec, "RFC 7489 7.2", "no rua: you get no aggregate reports, so you cannot see who sends as your domain")
+	ruaBad := false
+	for _, pr := range p.Problems {
+		ruaBad = ruaBad || pr.Tag == "rua"
+	}
+	if len(p.RUA) == 0 && !ruaBad {
+		f.add(SevInfo, "no-rua", name, rec, "RFC 7489 7.2",
+			"no rua: you get no aggregate reports, so you cannot see who sends as your domain; add rua=mailto:dmarc@%s (an address that can take a few large mails a day)", where)
 	}
 	for _, k := range p.Unknown {
 		f.add(SevInfo, "unknown-tag", name, rec, "RFC 7489 6.3", "tag %q is not a DMARC tag and is ignored", k)
@@ -118,6 +152,56 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 			checkReportURI(ctx, r, f, name, where, rec, u)
 		}
 	}
+}
+
+// fixedDMARC returns rec as it should be published: tags that receivers
+// discard are dropped (their defaults apply anyway), an address in rua or
+// ruf without "mailto:" gets one, and p comes right after v (p=none when
+// it is missing or invalid: the policy receivers apply today).
+func fixedDMARC(rec string, p *DMARCRecord) string {
+	drop := map[string]bool{}
+	for _, pr := range p.Problems {
+		if pr.Tag != "rua" && pr.Tag != "ruf" {
+			drop[pr.Tag] = true
+		}
+	}
+	policy := p.Policy
+	if policy == "" || drop["p"] {
+		policy = "none"
+	}
+	out := []string{"v=DMARC1", "p=" + policy}
+	for i, part := range strings.Split(strings.TrimSpace(rec), ";") {
+		k, v, ok := strings.Cut(strings.Trim(part, " \t"), "=")
+		k, v = strings.ToLower(strings.Trim(k, " \t")), strings.Trim(v, " \t")
+		if i == 0 || !ok || k == "p" || drop[k] {
+			continue
+		}
+		if k == "rua" || k == "ruf" {
+			v = fixedURIs(v)
+			if v == "" {
+				continue
+			}
+		}
+		out = append(out, k+"="+v)
+	}
+	return strings.Join(out, "; ")
+}
+
+// fixedURIs keeps the valid URIs of a rua or ruf list, adds "mailto:" to
+// bare addresses and drops the rest.
+func fixedURIs(v string) string {
+	var keep []string
+	for _, u := range strings.Split(v, ",") {
+		u = strings.Trim(u, " \t")
+		if _, errs := parseDMARCURIs(u); len(errs) == 0 {
+			keep = append(keep, u)
+		} else if !strings.Contains(u, ":") && strings.Count(u, "@") == 1 {
+			if _, errs := parseDMARCURIs("mailto:" + u); len(errs) == 0 {
+				keep = append(keep, "mailto:"+u)
+			}
+		}
+	}
+	return strings.Join(keep, ",")
 }
 
 // checkReportURI checks that an external report destination agreed to get

@@ -21,6 +21,22 @@ type DMARCRecord struct {
 	RI        int      `json:"ri"`
 	// Unknown lists tags this parser does not know (ignored, RFC 7489 6.3).
 	Unknown []string `json:"unknown,omitempty"`
+	// Problems lists the tags (or report URIs) that receivers discard
+	// because they are malformed; the rest of the record still applies
+	// (RFC 7489 6.3), with defaults in their place.
+	Problems []DMARCProblem `json:"problems,omitempty"`
+
+	// pNotSecond is set when p is present but is not the tag right after
+	// v (RFC 7489 6.3: "v" and "p" MUST appear in that order).
+	pNotSecond bool
+}
+
+// DMARCProblem is one malformed tag of a record that is otherwise usable.
+type DMARCProblem struct {
+	Tag     string `json:"tag"`     // the tag, such as pct or rua
+	Value   string `json:"value"`   // the value as published (one URI for rua and ruf)
+	Problem string `json:"problem"` // what is wrong with it
+	Effect  string `json:"effect"`  // what receivers do instead
 }
 
 // ErrDMARCSyntax is wrapped by ParseDMARC errors.
@@ -45,69 +61,91 @@ func IsDMARC(txt string) bool {
 	return strings.HasPrefix(t, "DMARC1") && (len(t) == 6 || strings.ContainsRune("; \t", rune(t[6])))
 }
 
-// ParseDMARC parses a DMARC record (RFC 7489 6.4, the ABNF).
+// ParseDMARC parses a DMARC record (RFC 7489 6.4, the ABNF). It fails only
+// when receivers apply no policy at all: the record is not v=DMARC1, a tag
+// appears twice, or p (or sp) is missing or invalid with no valid rua to
+// fall back on (RFC 7489 6.6.3). Any other malformed tag is discarded in
+// favour of its default, as RFC 7489 6.3 tells receivers to do, and listed
+// in Problems.
 func ParseDMARC(s string) (*DMARCRecord, error) {
 	if !IsDMARC(s) {
 		return nil, dmarcErr("the record does not start with \"v=DMARC1\"")
 	}
 	r := &DMARCRecord{ADKIM: "r", ASPF: "r", Pct: 100, RI: 86400}
+	bad := func(tag, val, problem, effect string) {
+		r.Problems = append(r.Problems, DMARCProblem{Tag: tag, Value: val, Problem: problem, Effect: effect})
+	}
 	seen := map[string]bool{}
-	for i, part := range strings.Split(s, ";") {
+	var badP, badSP string
+	n := 0 // tags seen, v included
+	for _, part := range strings.Split(s, ";") {
 		part = strings.Trim(part, " \t")
 		if part == "" {
 			continue
 		}
+		n++
 		k, v, ok := strings.Cut(part, "=")
 		if !ok {
-			return nil, dmarcErr("%q is not tag=value", part)
+			bad("", part, fmt.Sprintf("holds %q, which is not tag=value", part), "receivers ignore that part")
+			continue
 		}
 		k, v = strings.ToLower(strings.Trim(k, " \t")), strings.Trim(v, " \t")
 		if seen[k] {
 			return nil, dmarcErr("tag %q appears twice", k)
 		}
 		seen[k] = true
-		if i == 0 {
+		if n == 1 {
 			continue // v=DMARC1, checked above
 		}
 		switch k {
-		case "v":
-			return nil, dmarcErr("v must be the first tag")
 		case "p", "sp":
-			v = strings.ToLower(v)
-			if v != "none" && v != "quarantine" && v != "reject" {
-				return nil, dmarcErr("%s=%q is not none, quarantine or reject", k, v)
+			lv := strings.ToLower(v)
+			if lv != "none" && lv != "quarantine" && lv != "reject" {
+				if k == "p" {
+					badP = v
+				} else {
+					badSP = v
+				}
+				break
 			}
 			if k == "p" {
-				r.Policy = v
+				r.Policy, r.pNotSecond = lv, n != 2
 			} else {
-				r.SubPolicy = v
+				r.SubPolicy = lv
 			}
 		case "adkim", "aspf":
-			v = strings.ToLower(v)
-			if v != "r" && v != "s" {
-				return nil, dmarcErr("%s=%q is not r (relaxed) or s (strict)", k, v)
+			lv := strings.ToLower(v)
+			if lv != "r" && lv != "s" {
+				bad(k, v, "is not r (relaxed) or s (strict)", "receivers use the default, r (relaxed)")
+				break
 			}
 			if k == "adkim" {
-				r.ADKIM = v
+				r.ADKIM = lv
 			} else {
-				r.ASPF = v
+				r.ASPF = lv
 			}
 		case "pct":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || n > 100 {
-				return nil, dmarcErr("pct=%q is not a number from 0 to 100", v)
+				bad(k, v, "is not a number from 0 to 100", "receivers use the default, pct=100")
+				break
 			}
 			r.Pct = n
 		case "ri":
 			n, err := strconv.ParseUint(v, 10, 32)
 			if err != nil {
-				return nil, dmarcErr("ri=%q is not a number of seconds", v)
+				bad(k, v, "is not a number of seconds", "receivers use the default, one report a day")
+				break
 			}
 			r.RI = int(n)
 		case "rua", "ruf":
-			uris, err := parseDMARCURIs(v)
-			if err != nil {
-				return nil, dmarcErr("%s: %v", k, err)
+			uris, errs := parseDMARCURIs(v)
+			for _, e := range errs {
+				effect := "receivers send no reports to it"
+				if len(uris) == 0 {
+					effect = "receivers send no " + map[string]string{"rua": "aggregate", "ruf": "failure"}[k] + " reports at all"
+				}
+				bad(k, e.uri, e.problem, effect)
 			}
 			if k == "rua" {
 				r.RUA = uris
@@ -115,61 +153,95 @@ func ParseDMARC(s string) (*DMARCRecord, error) {
 				r.RUF = uris
 			}
 		case "fo":
+			ok := true
 			for _, o := range strings.Split(v, ":") {
 				o = strings.Trim(o, " \t")
 				if o != "0" && o != "1" && o != "d" && o != "s" {
-					return nil, dmarcErr("fo option %q is not 0, 1, d or s", o)
+					bad(k, v, fmt.Sprintf("option %q is not 0, 1, d or s", o), "receivers use the default, fo=0")
+					ok = false
+					break
 				}
 			}
-			r.FO = v
+			if ok {
+				r.FO = v
+			}
 		case "rf":
+			ok := true
 			for _, o := range strings.Split(v, ":") {
 				if strings.ToLower(strings.Trim(o, " \t")) != "afrf" {
-					return nil, dmarcErr("rf=%q: the only report format is afrf", v)
+					bad(k, v, "is not afrf, the only report format", "receivers use the default, afrf")
+					ok = false
+					break
 				}
 			}
-			r.RF = v
+			if ok {
+				r.RF = v
+			}
 		default:
 			r.Unknown = append(r.Unknown, k)
 		}
 	}
-	if r.Policy == "" {
-		// RFC 7489 6.6.3: without a valid p, use none if rua is valid.
-		if len(r.RUA) == 0 {
-			return nil, dmarcErr("the required p tag is missing")
-		}
+	// RFC 7489 6.6.3: without a valid p (or with an invalid sp), receivers
+	// act as if p=none when rua holds a valid URI, and apply no policy
+	// otherwise.
+	switch {
+	case badP != "" && len(r.RUA) == 0:
+		return nil, dmarcErr("p=%q is not none, quarantine or reject", badP)
+	case badSP != "" && len(r.RUA) == 0:
+		return nil, dmarcErr("sp=%q is not none, quarantine or reject", badSP)
+	case badP != "":
+		r.Policy = "none"
+		bad("p", badP, "is not none, quarantine or reject", "receivers act as if the record said p=none (RFC 7489 6.6.3)")
+	case badSP != "":
+		r.Policy, r.SubPolicy = "none", ""
+		bad("sp", badSP, "is not none, quarantine or reject", "receivers act as if the whole record said p=none, for the domain too (RFC 7489 6.6.3)")
+	case r.Policy == "" && len(r.RUA) == 0:
+		return nil, dmarcErr("the required p tag is missing")
 	}
 	return r, nil
 }
 
+type uriError struct{ uri, problem string }
+
 // parseDMARCURIs parses "mailto:a@example.com!10m, mailto:b@example.net"
-// (RFC 7489 6.2, 6.4). It returns the URIs without their size limits.
-func parseDMARCURIs(v string) ([]string, error) {
+// (RFC 7489 6.2, 6.4). It returns the valid URIs without their size
+// limits, and the invalid ones with what is wrong.
+func parseDMARCURIs(v string) ([]string, []uriError) {
 	var out []string
-	for _, u := range strings.Split(v, ",") {
-		u = strings.Trim(u, " \t")
-		if u == "" {
-			return nil, errors.New("empty URI in the list")
+	var errs []uriError
+	for _, raw := range strings.Split(v, ",") {
+		raw = strings.Trim(raw, " \t")
+		if raw == "" {
+			errs = append(errs, uriError{raw, "is an empty entry in the list (two commas in a row, or a comma at the end)"})
+			continue
 		}
+		u := raw
 		if i := strings.LastIndexByte(u, '!'); i >= 0 {
 			size := u[i+1:]
 			n := strings.TrimRight(size, "kmgtKMGT")
 			if _, err := strconv.ParseUint(n, 10, 64); err != nil || len(size)-len(n) > 1 {
-				return nil, fmt.Errorf("%q has a bad size limit", u)
+				errs = append(errs, uriError{raw, fmt.Sprintf("has a bad size limit %q (write it as !10m: a number and k, m, g or t)", "!"+size)})
+				continue
 			}
 			u = u[:i]
 		}
 		scheme, rest, ok := strings.Cut(u, ":")
 		if !ok || scheme == "" || rest == "" {
-			return nil, fmt.Errorf("%q is not a URI such as mailto:dmarc@example.com", u)
+			hint := "is not a URI"
+			if strings.Contains(u, "@") {
+				hint = "is not a URI: an address needs the mailto: prefix"
+			}
+			errs = append(errs, uriError{raw, hint})
+			continue
 		}
 		if strings.EqualFold(scheme, "mailto") {
 			local, dom, ok := strings.Cut(rest, "@")
 			if !ok || local == "" || dom == "" || strings.ContainsAny(dom, "@ ") {
-				return nil, fmt.Errorf("%q is not a mailto: with an address", u)
+				errs = append(errs, uriError{raw, "is a mailto: without a valid address"})
+				continue
 			}
 		}
 		out = append(out, u)
 	}
-	return out, nil
+	return out, errs
 }
