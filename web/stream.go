@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -26,6 +27,18 @@ const (
 // closed with code 1013 (try again later); it reconnects with after= the
 // last id it received and loses nothing.
 
+// handshakeError answers a refused websocket handshake in the API's JSON,
+// naming what is wrong, instead of the upgrader's one plain-text word.
+func handshakeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
+	if status == http.StatusForbidden {
+		writeError(w, status, "websocket from another origin refused",
+			"the Origin "+strconv.Quote(r.Header.Get("Origin"))+" is not this server's; add it to the web allowed origins to permit it")
+		return
+	}
+	writeError(w, status, "not a websocket handshake: "+reason.Error(),
+		"open /api/v1/events/stream with a websocket client, or read pages of the log from /api/v1/events")
+}
+
 // streamEvents serves one websocket follower.
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	f, err := parseFilter(r)
@@ -41,6 +54,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 		ReadBufferSize:  1024,
 		WriteBufferSize: 16 << 10,
 		CheckOrigin:     s.originAllowed,
+		Error:           handshakeError,
 	}
 	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {

@@ -386,3 +386,43 @@ func TestStreamPingPong(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamRefusalsAreJSON: a refused handshake says, in the API's JSON,
+// what is wrong (the Origin, or that it is no websocket), not "Forbidden".
+func TestStreamRefusalsAreJSON(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Options{})
+	for _, tc := range []struct {
+		name   string
+		hdr    map[string]string
+		status int
+		want   []string
+	}{
+		{"foreign origin", map[string]string{"Origin": "http://evil.example", "Connection": "Upgrade", "Upgrade": "websocket",
+			"Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="},
+			http.StatusForbidden, []string{"another origin", `"http://evil.example"`, "allowed origins"}},
+		{"plain GET", nil, http.StatusBadRequest, []string{"not a websocket handshake", "/api/v1/events"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest("GET", ts.url+"/api/v1/events/stream", nil)
+			for k, v := range tc.hdr {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var e apiError
+			if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != tc.status {
+				t.Fatalf("status %d (want %d), body not the API's JSON error: %v", resp.StatusCode, tc.status, err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(e.Error+" "+e.Detail, w) {
+					t.Errorf("error %q / %q does not say %q", e.Error, e.Detail, w)
+				}
+			}
+		})
+	}
+}
