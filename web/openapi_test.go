@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -41,6 +42,32 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 			if !routed[m+" "+p] {
 				t.Errorf("%s %s is in openapi.yaml but not routed", m, p)
 			}
+		}
+	}
+}
+
+// TestWrongMethod: a documented path asked with a method it does not take
+// is a 405 naming the methods it does (and Allow), not "no such endpoint".
+func TestWrongMethod(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Options{Relay: newFakeRelay()})
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"PATCH", "/api/v1/messages", http.StatusMethodNotAllowed, "GET, POST"},
+		{"POST", "/api/v1/events", http.StatusMethodNotAllowed, "GET"},
+		{"GET", "/api/v1/queue/m1/retry", http.StatusMethodNotAllowed, "POST"},
+		{"GET", "/api/v1/nowhere", http.StatusNotFound, ""},
+	} {
+		code, hdr, body := do(t, tc.method, ts.url+tc.path, "")
+		e := wantAPIError(t, body)
+		if code != tc.status || hdr.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d Allow %q, want %d Allow %q (%+v)", tc.method, tc.path, code, hdr.Get("Allow"), tc.status, tc.allow, e)
+		}
+		if tc.allow != "" && !strings.Contains(e.Detail, tc.allow) {
+			t.Errorf("%s %s: detail %q does not name %s", tc.method, tc.path, e.Detail, tc.allow)
 		}
 	}
 }

@@ -32,14 +32,22 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 
 	api := http.NewServeMux()
+	known := http.NewServeMux() // the endpoints alone, to tell 405 from 404
 	for _, e := range s.endpoints() {
 		h := e.handle
 		if specParamsErr == nil { // TestSpecParams makes sure it is
 			h = knownParams(specParams[strings.ToLower(e.method)+" "+e.path], h)
 		}
 		api.HandleFunc(e.method+" "+e.path, h)
+		known.HandleFunc(e.method+" "+e.path, h)
 	}
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(known, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path,
+				r.URL.Path+" takes "+strings.Join(allow, ", ")+"; see /openapi.yaml for the API")
+			return
+		}
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "see /openapi.yaml for the API")
 	})
 	api.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
@@ -51,6 +59,20 @@ func (s *Server) routes() http.Handler {
 
 	mux.Handle("/", s.authenticate(api))
 	return s.secure(mux)
+}
+
+// allowedMethods lists the methods that known serves at r's path (none
+// when the path is not an endpoint at all).
+func allowedMethods(known *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := known.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // endpoint is one operation of the REST API; openapi.yaml documents each.
