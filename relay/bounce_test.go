@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/textproto"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -153,5 +154,38 @@ func TestBounceAddressNotMixedWithRelaying(t *testing.T) {
 		if code != 452 || !strings.HasPrefix(msg, "4.5.3") {
 			t.Errorf("RCPT %v: %d %s, want the second refused with 452 4.5.3", rcpts, code, msg)
 		}
+	}
+}
+
+// TestAsyncBounceByOriginalRecipient: an upstream that rewrote the address
+// (an alias or a forward) bounces with a Final-Recipient the relay never
+// sent to; its Original-Recipient still names the relay's recipient.
+func TestAsyncBounceByOriginalRecipient(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, nil)
+	h := newHarness(t, submitConfig(mta.addr), Options{})
+	ctx := context.Background()
+	id, err := h.r.Enqueue(ctx, Submission{From: "a@s.test", EnvID: "env-9", Data: []byte("Subject: 1\r\n\r\nx\r\n"),
+		Recipients: []Recipient{{Address: "List@r.test"}, {Address: "other@r.test"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.runUntil("delivery", h.done(id, 2))
+	raw, err := dsn.Build(dsn.BuildOptions{To: "a@s.test", MessageID: "<b2@mta.test>", Date: epoch}, dsn.Report{
+		ReportingMTA: "mta.test", EnvelopeID: "env-9",
+		Recipients: []dsn.Recipient{{OriginalRecipient: "list@r.test", FinalRecipient: "member@elsewhere.test", Action: dsn.ActionFailed,
+			Status: "5.1.1", DiagnosticCode: "550 5.1.1 no such user"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dialSubmission(t, h.r.Addr().String(), false)
+	if err := c.SendMail("", []string{"bounces@relaylab.localhost"}, strings.NewReader(string(raw))); err != nil {
+		t.Fatalf("DSN refused: %v", err)
+	}
+	got := h.terminal(id)
+	if !reflect.DeepEqual(got["List@r.test"], []string{events.RelayDelivered, events.RelayBounced}) ||
+		!reflect.DeepEqual(got["other@r.test"], []string{events.RelayDelivered}) {
+		t.Errorf("terminal events %v, want List@r.test delivered then bounced, other@r.test only delivered", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/postfixtest"
@@ -151,5 +152,142 @@ func TestThroughPostfixSmarthost(t *testing.T) {
 	}
 	if !strings.Contains(pf.Log(), "to=<"+refused+">") || !strings.Contains(pf.Log(), "status=bounced") {
 		t.Errorf("Postfix's log does not show %s bounced", refused)
+	}
+}
+
+// TestPostfixBounceMatched runs a real bounce round trip: the relay submits
+// (over SMTP, so with its Received field, and with NOTIFY, ORCPT and RET)
+// to Postfix as its smarthost, Postfix's next hop refuses one recipient,
+// and the DSN that Postfix itself writes is fed back to the relay's bounce
+// address. The relay has neither VERP nor ENVID to go by: it finds the
+// message by its Received field in the returned headers, and marks only the
+// refused recipient bounced, with Postfix's reply.
+func TestPostfixBounceMatched(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	clk := clock.Real{}
+	quiet := slog.New(slog.DiscardHandler)
+	sinkStore, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: clk, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sinkStore.Close() })
+	scfg := sink.DefaultConfig()
+	scfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.test")}
+	scfg.Bounce.Relay = ""
+	snk, err := sink.New(scfg, sink.Options{Store: sinkStore, Clock: clk, Logger: quiet, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snk.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		snk.Shutdown(sctx)
+	})
+	pf := postfixtest.Start(t, postfixtest.Options{RelayHost: snk.Addrs()["mx"].String()})
+
+	relayStore := openStore(t, clk)
+	cfg := testConfig(pf.Addr)
+	cfg.Listen = "127.0.0.1:0"
+	r, err := New(cfg, Options{Store: relayStore, Clock: clk, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		r.Shutdown(sctx)
+	})
+
+	const (
+		from    = "alice@sender.test"
+		ok      = "bob@rcpt.test"
+		refused = "rcpt550+carol@rcpt.test" // the sink answers 550 5.1.1
+		orcpt   = "Carol.Original@list.test"
+	)
+	c := dialSubmission(t, r.Addr().String(), false)
+	if err := c.Mail(from, &smtp.MailOptions{Return: smtp.DSNReturnHeaders}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt(ok, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt(refused, &smtp.RcptOptions{Notify: []smtp.DSNNotify{smtp.DSNNotifyFailure},
+		OriginalRecipientType: smtp.DSNAddressTypeRFC822, OriginalRecipient: orcpt}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("From: " + from + "\r\nTo: " + ok + "\r\nSubject: bounce round trip\r\nMessage-ID: <rt1@sender.test>\r\n\r\nHello.\r\n"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.Quit()
+
+	poll := func(what string, cond func() bool) {
+		t.Helper()
+		for !cond() {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("waiting for %s: %v", what, ctx.Err())
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	attempts := func(rcpt string) []sink.Attempt {
+		atts, err := sink.Attempts(ctx, sinkStore.DB(), rcpt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return atts
+	}
+	poll("Postfix's bounce to the sender", func() bool {
+		a := attempts(from)
+		return len(a) > 0 && a[0].Message != 0
+	})
+	bounce, err := sink.MessageByID(ctx, sinkStore.DB(), attempts(from)[0].Message)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Postfix was given NOTIFY and ORCPT (RFC 3461) and says so in its DSN.
+	if !strings.Contains(string(bounce.Raw), "Original-Recipient: rfc822;"+orcpt) {
+		t.Errorf("Postfix's DSN lacks the ORCPT the relay passed on:\n%s", bounce.Raw)
+	}
+
+	queued, err := relayStore.Events(ctx, events.Filter{Kinds: []string{events.RelayQueued}, Limit: 10})
+	if err != nil || len(queued) == 0 {
+		t.Fatalf("no queued event (%v)", err)
+	}
+	id := queued[0].Message
+	poll("both recipients handed to Postfix", func() bool {
+		evs, _ := relayStore.Events(ctx, events.Filter{Message: id, Kinds: []string{events.RelayDelivered}, Limit: 10})
+		return len(evs) == 2
+	})
+
+	// Feed Postfix's own DSN to the relay, as the sender's MX would.
+	bc := dialSubmission(t, r.Addr().String(), false)
+	if err := bc.SendMail("", []string{"bounces@" + cfg.Hostname}, strings.NewReader(string(bounce.Raw))); err != nil {
+		t.Fatalf("the relay refused Postfix's DSN: %v\n%s", err, bounce.Raw)
+	}
+	bounced, err := relayStore.Events(ctx, events.Filter{Message: id, Kinds: []string{events.RelayBounced}, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bounced) != 1 || bounced[0].Recipient != refused {
+		t.Fatalf("bounced events %v, want one for %s", bounced, refused)
+	}
+	p := payload(t, bounced[0])
+	rep, _ := p["reply"].(map[string]any)
+	if p["async"] != true || rep["code"] != 550.0 || rep["enhanced"] != "5.1.1" || p["category"] != "invalid-recipient" {
+		t.Errorf("async bounce %s, want Postfix's 550 5.1.1 as invalid-recipient", bounced[0].Payload)
 	}
 }

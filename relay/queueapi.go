@@ -294,7 +294,14 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error 
 			}
 		}
 		if id == "" {
-			return refuseDSN("Not a delivery status notification for a message this relay sent: no VERP tag in the address and no ENVID it knows")
+			// The returned headers hold the Received field our submission
+			// listener wrote, with the queue id: how a bounce from an MTA
+			// that kept neither VERP nor ENVID (Postfix without either)
+			// still finds its message.
+			id = receivedID(p.Original, r.cfg.Hostname)
+		}
+		if id == "" {
+			return refuseDSN("Not a delivery status notification for a message this relay sent: no VERP tag in the address, no ENVID it knows and no Received field of this relay in the returned headers")
 		}
 		var one int
 		if err := tx.QueryRow(`SELECT 1 FROM relay_messages WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
@@ -311,7 +318,14 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error 
 			addr := strings.TrimSpace(strings.TrimPrefix(rc.FinalRecipient, "rfc822;"))
 			var rid int64
 			var state string
-			err := tx.QueryRow(`SELECT id, state FROM relay_recipients WHERE message_id = ? AND lower(address) = ?`, id, normAddr(addr)).Scan(&rid, &state)
+			err := tx.QueryRow(`SELECT id, address, state FROM relay_recipients WHERE message_id = ? AND lower(address) = ?`, id, normAddr(addr)).Scan(&rid, &addr, &state)
+			if errors.Is(err, sql.ErrNoRows) && rc.OriginalRecipient != "" {
+				// An upstream that rewrote the address (an alias, a
+				// forward) names our recipient as the original one.
+				orig := strings.TrimSpace(strings.TrimPrefix(rc.OriginalRecipient, "rfc822;"))
+				err = tx.QueryRow(`SELECT id, address, state FROM relay_recipients WHERE message_id = ? AND (lower(address) = ? OR lower(orcpt) = ?)`,
+					id, normAddr(orig), "rfc822;"+normAddr(orig)).Scan(&rid, &addr, &state)
+			}
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
