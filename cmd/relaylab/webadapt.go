@@ -102,7 +102,83 @@ func (a sinkAdapter) Sessions(ctx context.Context, f web.SessionFilter) ([]web.S
 	for _, s := range ss {
 		out = append(out, sessionDTO(s))
 	}
+	if err := a.sessionOutcomes(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// sessionOutcomes fills in, for each session, the ids of the messages it
+// accepted and the reply that ended its last recipient's attempt (the
+// 452 4.2.2 of a full mailbox, not the 221 to QUIT), from the sink's
+// tables: without them a list of sessions says nothing of what happened.
+func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession) error {
+	if len(out) == 0 {
+		return nil
+	}
+	idx := make(map[int64]int, len(out))
+	args := make([]any, 0, len(out))
+	for i, s := range out {
+		id, err := strconv.ParseInt(s.ID, 10, 64) // sessionDTO wrote it
+		if err != nil {
+			return fmt.Errorf("sink session id %q: %w", s.ID, err)
+		}
+		idx[id] = i
+		args = append(args, id)
+	}
+	in := "(?" + strings.Repeat(",?", len(args)-1) + ")"
+	rows, err := a.db.QueryContext(ctx, `SELECT session_id, id FROM sink_messages WHERE session_id IN `+in+` ORDER BY id`, args...)
+	if err != nil {
+		return fmt.Errorf("sink: messages of sessions: %w", err)
+	}
+	for rows.Next() {
+		var sess, id int64
+		if err := rows.Scan(&sess, &id); err != nil {
+			rows.Close()
+			return err
+		}
+		if i, ok := idx[sess]; ok {
+			out[i].Messages = append(out[i].Messages, strconv.FormatInt(id, 10))
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = a.db.QueryContext(ctx, `SELECT session_id, stage, code, enhanced, text FROM sink_attempts
+		WHERE session_id IN `+in+` ORDER BY id`, args...)
+	if err != nil {
+		return fmt.Errorf("sink: attempts of sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sess int64
+		var stage, enhanced, text string
+		var code int
+		if err := rows.Scan(&sess, &stage, &code, &enhanced, &text); err != nil {
+			return err
+		}
+		if i, ok := idx[sess]; ok {
+			out[i].LastReply = attemptReply(stage, code, enhanced, text)
+		}
+	}
+	return rows.Err()
+}
+
+// attemptReply is one attempt's ending as a line: "452 4.2.2 text (at
+// rcpt)", or what happened when no reply was sent.
+func attemptReply(stage string, code int, enhanced, text string) string {
+	if code == 0 {
+		return strings.TrimSpace("no reply (dropped or hung) at " + stage + " " + text)
+	}
+	parts := []string{strconv.Itoa(code)}
+	if enhanced != "" {
+		parts = append(parts, enhanced)
+	}
+	if text != "" {
+		parts = append(parts, text)
+	}
+	return strings.Join(parts, " ") + " (at " + stage + ")"
 }
 
 func (a sinkAdapter) Attempts(ctx context.Context) ([]web.SinkAttempt, error) {
@@ -138,10 +214,16 @@ func (a sinkAdapter) Session(ctx context.Context, id string) (web.SinkSession, e
 	}
 	out := sessionDTO(s)
 	out.Transcript = parseTranscript(s.Start, s.Transcript)
-	for i := len(out.Transcript) - 1; i >= 0; i-- {
+	one := []web.SinkSession{out}
+	if err := a.sessionOutcomes(ctx, one); err != nil {
+		return web.SinkSession{}, err
+	}
+	out = one[0]
+	// A session without recipients ends with its last reply (a refused
+	// greeting, say).
+	for i := len(out.Transcript) - 1; i >= 0 && out.LastReply == ""; i-- {
 		if out.Transcript[i].Dir == "s" {
 			out.LastReply = out.Transcript[i].Text
-			break
 		}
 	}
 	return out, nil

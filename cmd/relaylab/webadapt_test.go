@@ -135,3 +135,57 @@ func TestSinkAdapterRulesPositions(t *testing.T) {
 		}
 	}
 }
+
+// TestSinkAdapterSessionOutcomes: the sessions list says what each session
+// ended with (the 452 of a full mailbox, not the 221 to QUIT) and which
+// messages it accepted, so the UI's columns are not empty.
+func TestSinkAdapterSessionOutcomes(t *testing.T) {
+	t.Parallel()
+	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := sink.DefaultConfig()
+	cfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.test")}
+	cfg.Listeners[0].TLS = "none"
+	sk, err := sink.New(cfg, sink.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sk.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer sk.Shutdown(context.Background())
+	addr := sk.Addrs()["mx"].String()
+	if err := sendPlain(addr, "a@shop.test", "full@example.test", "Subject: x\r\n\r\nx\r\n"); err == nil || !strings.Contains(err.Error(), "452") {
+		t.Fatalf("full@: %v, want the 452 of a full mailbox", err)
+	}
+	if err := sendPlain(addr, "a@shop.test", "ok@example.test", "Subject: y\r\n\r\ny\r\n"); err != nil {
+		t.Fatalf("ok@: %v", err)
+	}
+	a := sinkAdapter{sk: sk, db: st.DB()}
+	var ss []web.SinkSession
+	for deadline := time.Now().Add(20 * time.Second); len(ss) < 2; time.Sleep(10 * time.Millisecond) { // sessions are recorded when they end
+		if ss, err = a.Sessions(context.Background(), web.SessionFilter{Limit: 10}); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions recorded, want 2", len(ss))
+		}
+	}
+	full, ok := ss[1], ss[0] // newest first
+	if !strings.HasPrefix(full.LastReply, "452 4.2.2 ") || !strings.HasSuffix(full.LastReply, "(at rcpt)") || len(full.Messages) != 0 {
+		t.Errorf("full mailbox session: last reply %q, messages %v; want the 452 at rcpt and none", full.LastReply, full.Messages)
+	}
+	if !strings.HasPrefix(ok.LastReply, "250 ") || len(ok.Messages) != 1 {
+		t.Fatalf("accepting session: last reply %q, messages %v; want the 250 and one message", ok.LastReply, ok.Messages)
+	}
+	if _, err := a.Message(context.Background(), ok.Messages[0]); err != nil {
+		t.Errorf("the listed message %s: %v", ok.Messages[0], err)
+	}
+	one, err := a.Session(context.Background(), full.ID)
+	if err != nil || one.LastReply != full.LastReply {
+		t.Errorf("Session(%s): last reply %q, %v; want %q as in the list", full.ID, one.LastReply, err, full.LastReply)
+	}
+}
