@@ -83,34 +83,124 @@ func branches(n *SPFNode) string {
 	return strings.Join(parts, ", ")
 }
 
-// checkAll reports on the root record's final "all" (RFC 7208 5.1).
+// checkAll reports on how the policy ends for unlisted senders (RFC 7208
+// 5.1): the root's "all", or, when it has none, that of the record its
+// redirect leads to (RFC 7208 6.1); and on any term that gives pass to
+// every address, directly or through an include.
 func (w *spfWalker) checkAll(root *SPFNode) {
-	rec, err := ParseSPF(root.Record)
-	if err != nil {
+	end, all, via := effectiveAll(root)
+	if how, open := opensToAll(root, 0); open {
+		if how == "+all" {
+			w.f.add(SevError, "pass-all", root.Domain, root.Record, "RFC 7208 5.1",
+				"\"+all\" authorises every host on the internet to send as this domain: end the record with -all or ~all instead")
+		} else {
+			w.f.add(SevError, "pass-all", root.Domain, root.Record, "RFC 7208 5.1",
+				"the policy gives pass to every host on the internet (%s), so anyone can send mail as %s and pass SPF: remove that term, or have the record it points to end with -all or ~all instead", how, root.Domain)
+		}
 		return
 	}
-	var all *SPFTerm
-	redirect := false
-	for i, t := range rec.Terms {
-		if !t.Modifier && t.Name == "all" {
-			all = &rec.Terms[i]
-		}
-		if t.Modifier && t.Name == "redirect" {
-			redirect = true
-		}
+	where := ""
+	if end != root {
+		where = fmt.Sprintf(" (the record that %s leads to)", via)
 	}
 	switch {
-	case all == nil && redirect:
+	case end == nil:
+		// A redirect that could not be followed is reported where it fails.
 	case all == nil:
-		w.f.add(SevWarning, "no-all", root.Domain, root.Record, "RFC 7208 4.7",
-			"the record has no \"all\" and no redirect, so unlisted senders get neutral: end it with -all or ~all")
-	case all.Qualifier == '+':
-		w.f.add(SevError, "pass-all", root.Domain, root.Record, "RFC 7208 5.1",
-			"\"+all\" authorises every host on the internet to send as this domain: use -all or ~all")
+		w.f.add(SevWarning, "no-all", end.Domain, end.Record, "RFC 7208 4.7",
+			"the record of %s%s has no \"all\" and no redirect, so unlisted senders get neutral, which protects nothing: end it with -all (or ~all while testing)", end.Domain, where)
 	case all.Qualifier == '?':
-		w.f.add(SevWarning, "neutral-all", root.Domain, root.Record, "RFC 7208 5.1",
-			"\"?all\" gives unlisted senders neutral, which protects nothing: use -all or ~all")
+		w.f.add(SevWarning, "neutral-all", end.Domain, end.Record, "RFC 7208 5.1",
+			"the record of %s%s ends in \"?all\", which gives unlisted senders neutral and protects nothing: end it with -all or ~all", end.Domain, where)
 	}
+}
+
+// effectiveAll follows redirects from n until a record with "all" and
+// returns that record, its "all" (nil when the chain ends without one),
+// and the redirect that leads there. end is nil when a redirect target has
+// no usable record.
+func effectiveAll(n *SPFNode) (end *SPFNode, all *SPFTerm, via string) {
+	for depth := 0; n != nil && depth <= spfMaxDepth; depth++ {
+		rec, err := ParseSPF(n.Record)
+		if err != nil {
+			return nil, nil, via
+		}
+		var redirect string
+		for i, t := range rec.Terms {
+			if !t.Modifier && t.Name == "all" {
+				return n, &rec.Terms[i], via
+			}
+			if t.Modifier && t.Name == "redirect" {
+				redirect = t.Value
+			}
+		}
+		if redirect == "" {
+			return n, nil, via
+		}
+		via = "redirect=" + redirect
+		n = childFor(n, "redirect", redirect)
+	}
+	return nil, nil, via
+}
+
+// opensToAll reports whether n's record gives pass to every address of a
+// family before anything else ends the evaluation, and how: "+all",
+// "ip4:0.0.0.0/0", or a chain such as "include:x.example, which ends in
+// +all". Terms after "all" never run (RFC 7208 4.6.2).
+func opensToAll(n *SPFNode, depth int) (string, bool) {
+	if n == nil || n.Record == "" || depth > spfMaxDepth {
+		return "", false
+	}
+	rec, err := ParseSPF(n.Record)
+	if err != nil {
+		return "", false
+	}
+	redirect := ""
+	for _, t := range rec.Terms {
+		switch {
+		case t.Modifier:
+			if t.Name == "redirect" {
+				redirect = t.Value
+			}
+		case t.Name == "all":
+			if t.Qualifier == '+' {
+				return "+all", true
+			}
+			return "", false
+		case t.Qualifier != '+':
+		case t.Name == "ip4" && t.CIDR4 == 0, t.Name == "ip6" && t.CIDR6 == 0:
+			return t.String(), true
+		case t.Name == "include":
+			// An include matches when the included record gives pass.
+			if how, ok := opensToAll(childFor(n, "include", t.Value), depth+1); ok {
+				return "include:" + t.Value + ", which " + passesWith(how), true
+			}
+		}
+	}
+	if redirect != "" {
+		if how, ok := opensToAll(childFor(n, "redirect", redirect), depth+1); ok {
+			return "redirect=" + redirect + ", which " + passesWith(how), true
+		}
+	}
+	return "", false
+}
+
+func passesWith(how string) string {
+	if strings.HasPrefix(how, "include:") || strings.HasPrefix(how, "redirect=") {
+		return "leads to " + how
+	}
+	return "has " + how
+}
+
+// childFor returns the node that an include or redirect of n led to.
+func childFor(n *SPFNode, via, domain string) *SPFNode {
+	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
+	for _, c := range n.Children {
+		if c.Via == via && c.Domain == domain {
+			return c
+		}
+	}
+	return nil
 }
 
 // visit fetches the SPF record of domain and walks its terms. path holds the
@@ -171,14 +261,23 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 		w.f.add(SevError, "syntax", n.Domain, n.Record, "RFC 7208 12", "%v: receivers return permerror", err)
 		return n
 	}
-	hasAll := false
+	hasAll, pastAll := hasAllTerm(rec), false
+	var after []string
 	for _, t := range rec.Terms {
-		if !t.Modifier && t.Name == "all" {
-			hasAll = true
+		switch {
+		case !t.Modifier && pastAll:
+			// RFC 7208 4.6.2: evaluation stops at "all", so these never
+			// run and cost no lookups.
+			after = append(after, t.String())
+			continue
+		case !t.Modifier && t.Name == "all":
+			pastAll = true
 		}
-	}
-	for _, t := range rec.Terms {
 		w.term(n, t, hasAll, path)
+	}
+	if len(after) > 0 {
+		w.f.add(SevWarning, "after-all", n.Domain, n.Record, "RFC 7208 4.6.2",
+			"%s comes after \"all\", where receivers stop, so it is never used: move it before the \"all\" (or remove it)", strings.Join(after, " "))
 	}
 	n.Total, n.VoidSum = n.Lookups, n.Void
 	for _, c := range n.Children {
@@ -186,6 +285,15 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 		n.VoidSum += c.VoidSum
 	}
 	return n
+}
+
+func hasAllTerm(rec *SPFRecord) bool {
+	for _, t := range rec.Terms {
+		if !t.Modifier && t.Name == "all" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkStrings looks at how the record is laid out in DNS.
