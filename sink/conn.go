@@ -48,6 +48,8 @@ type conn struct {
 	rcptTried int       // RCPT commands answered since the last accepted MAIL
 	guard     lineGuard // the client's line length, as go-smtp counts it
 	held      []byte    // client bytes read but kept for the next Read
+	marks     []int     // where observe found a bare <Postmaster> to complete
+	ready     []byte    // client bytes observed, rewritten, not yet passed on
 	replies   []replyRecord
 	greeted   bool
 	truncated bool
@@ -139,19 +141,29 @@ func (c *conn) Read(p []byte) (int, error) {
 		c.inject = c.inject[n:]
 		return n, nil
 	}
+	if len(c.ready) > 0 {
+		n := copy(p, c.ready)
+		c.ready = c.ready[n:]
+		return n, nil
+	}
 	if len(c.held) > 0 {
 		n := copy(p, c.held)
 		c.held = c.held[n:]
 		n = c.hold(p, n)
 		c.observe(p[:n])
-		return n, nil
+		return c.complete(p, n), nil
 	}
 	for {
 		n, err := c.Conn.Read(p)
 		c.checkTLS()
-		if n > 0 && !c.inData && c.l.starttls && isCommand(p[:n], "STARTTLS") {
+		if n > 0 && !c.inData && c.bdatLeft == 0 && !c.inAuth && c.l.starttls && isCommand(p[:n], "STARTTLS") {
 			if herr := c.startTLS(); herr != nil {
 				return 0, herr
+			}
+			if len(c.inject) > 0 {
+				n := copy(p, c.inject)
+				c.inject = c.inject[n:]
+				return n, nil
 			}
 			continue
 		}
@@ -160,9 +172,38 @@ func (c *conn) Read(p []byte) (int, error) {
 				n, err = m, nil // the rest comes with the next Read
 			}
 			c.observe(p[:n])
+			n = c.complete(p, n)
 		}
 		return n, err
 	}
+}
+
+// postmasterMark is the domain conn.complete gives a bare <Postmaster>
+// for go-smtp, whose parser wants one; session.Rcpt takes it off again.
+// A control character: no address a client could send has it (a control
+// character in a path gets 553 at MAIL and RCPT).
+const postmasterMark = "\x00postmaster"
+
+// complete rewrites p[:n], just observed, for go-smtp: RFC 5321 4.5.1
+// has every server take RCPT TO:<Postmaster> without a domain, which
+// go-smtp refuses as a syntax error. What does not fit in p comes next.
+func (c *conn) complete(p []byte, n int) int {
+	if len(c.marks) == 0 {
+		return n
+	}
+	out := make([]byte, 0, n+len(c.marks)*(1+len(postmasterMark)))
+	prev := 0
+	for _, at := range c.marks {
+		out = append(out, p[prev:at]...)
+		out = append(out, '@')
+		out = append(out, postmasterMark...)
+		prev = at
+	}
+	out = append(out, p[prev:n]...)
+	c.marks = c.marks[:0]
+	m := copy(p, out)
+	c.ready = append(out[m:len(out):len(out)], c.ready...)
+	return m
 }
 
 // hold keeps back, for the next Read, the octets of p[:n] from the start
@@ -187,6 +228,7 @@ func isCommand(b []byte, verb string) bool {
 // observe splits client bytes into lines for the transcript and the queue
 // of commands awaiting a reply.
 func (c *conn) observe(b []byte) {
+	size := len(b)
 	for len(b) > 0 {
 		if c.bdatLeft > 0 {
 			n := min(c.bdatLeft, len(b))
@@ -204,23 +246,48 @@ func (c *conn) observe(b []byte) {
 			}
 			return
 		}
+		start := size - len(b)
 		line := b[:i+1]
 		b = b[i+1:]
 		if c.inData {
 			c.dataBytes += len(line)
 		}
-		if len(c.partial) > 0 {
+		whole := len(c.partial) == 0
+		if !whole {
 			if len(c.partial) < 4096 {
 				c.partial = append(c.partial, line[:min(len(line), 4096-len(c.partial))]...)
 			}
 			line = c.partial
 			c.partial = c.partial[:0]
 		}
-		c.clientLine(line)
+		// A line begun in an earlier Read has gone to go-smtp in part:
+		// too late to complete it, and rare (commands are short).
+		if at := c.clientLine(line); at >= 0 && whole {
+			c.marks = append(c.marks, start+at)
+		}
 	}
 }
 
-func (c *conn) clientLine(line []byte) {
+// bareRcptAt returns the index of the '>' of RCPT TO:<Postmaster> in a
+// command line, or -1 for any other line.
+func bareRcptAt(text []byte) int {
+	const verb, path = "RCPT TO:", "<postmaster>"
+	if len(text) < len(verb) || !strings.EqualFold(string(text[:len(verb)]), verb) {
+		return -1
+	}
+	i := len(verb)
+	for i < len(text) && text[i] == ' ' {
+		i++
+	}
+	if len(text)-i < len(path) || !strings.EqualFold(string(text[i:i+len(path)]), path) {
+		return -1
+	}
+	return i + len(path) - 1
+}
+
+// clientLine notes a complete client line; for RCPT TO:<Postmaster> it
+// returns where to complete the path (see complete), otherwise -1.
+func (c *conn) clientLine(line []byte) int {
 	if c.inData {
 		// RFC 5321 4.1.1.4: only CRLF "." CRLF ends the data, as go-smtp
 		// reads it; a bare-LF "." line is data (no smuggling here).
@@ -229,20 +296,22 @@ func (c *conn) clientLine(line []byte) {
 			c.notef('C', "["+strconv.Itoa(c.dataBytes-3)+" bytes of message]")
 			c.notef('C', ".")
 			c.cmds = append(c.cmds, pendingCmd{stage: StageDataEnd, known: true})
-			return
+			return -1
 		}
 		c.dataCRLF = len(line) >= 2 && line[len(line)-2] == '\r'
-		return
+		return -1
 	}
 	text := bytes.TrimRight(line, "\r\n")
 	if c.inAuth {
 		c.notef('C', "[credentials]")
-		c.cmds = append(c.cmds, pendingCmd{stage: StageAuth, known: true})
-		return
+		c.cmds = append(c.cmds, pendingCmd{stage: StageAuth, known: true, sasl: true})
+		return -1
 	}
 	verb, _, _ := bytes.Cut(text, []byte(" "))
 	stage := Stage("other")
 	upper := strings.ToUpper(string(verb))
+	cmd := pendingCmd{known: knownVerb(upper)}
+	mark := -1
 	switch upper {
 	case "EHLO", "HELO", "LHLO":
 		stage = StageEHLO
@@ -255,8 +324,10 @@ func (c *conn) clientLine(line []byte) {
 		}
 	case "MAIL":
 		stage = StageMail
+		cmd.hugeSize = hugeSize(text)
 	case "RCPT":
 		stage = StageRcpt
+		mark = bareRcptAt(text)
 	case "DATA":
 		stage = StageData
 	case "RSET":
@@ -267,6 +338,7 @@ func (c *conn) clientLine(line []byte) {
 		stage = StageStartTLS
 	case "BDAT":
 		stage = StageDataEnd
+		cmd.bdat = true
 		if f := bytes.Fields(text); len(f) >= 2 {
 			if n, err := strconv.Atoi(string(f[1])); err == nil && n > 0 {
 				c.bdatLeft = n
@@ -274,7 +346,9 @@ func (c *conn) clientLine(line []byte) {
 		}
 	}
 	c.note('C', text)
-	c.cmds = append(c.cmds, pendingCmd{stage: stage, known: knownVerb(upper)})
+	cmd.stage = stage
+	c.cmds = append(c.cmds, cmd)
+	return mark
 }
 
 func (c *conn) checkTLS() {
@@ -329,8 +403,14 @@ func (c *conn) startTLS() error {
 	c.Conn = tc
 	c.checkTLS()
 	// RFC 3207 4.2: forget what the client said before; a new EHLO follows.
+	// go-smtp never saw the STARTTLS: an RSET of ours, whose reply is not
+	// sent, clears its envelope, and the session refuses MAIL and AUTH
+	// until the next EHLO.
+	c.inject = append(c.inject, "RSET\r\n"...)
+	c.swallow++
 	if c.sess != nil {
 		c.sess.resetTransaction()
+		c.sess.needHelo = true
 	}
 	return nil
 }
@@ -342,17 +422,23 @@ func (c *conn) before(b Behavior) (stop bool, err error) {
 		c.notef('*', "delay "+b.Delay.String()+" ("+b.Rule+")")
 		if err := clock.Sleep(c.sink.hardCtx, c.clock, b.Delay); err != nil {
 			c.tcp.Close()
+			c.netClosed = true
 			return true, err
 		}
 	}
+	// After a drop or a hang go-smtp still writes the reply of the error
+	// it is given: netClosed keeps it out of the transcript and the
+	// replies, since the client never gets it.
 	if b.Drop {
 		c.notef('*', "drop ("+b.Rule+")")
 		c.tcp.Close()
+		c.netClosed = true
 		return true, net.ErrClosed
 	}
 	if b.Hang {
 		c.notef('*', "hang ("+b.Rule+")")
 		c.hang()
+		c.netClosed = true
 		return true, net.ErrClosed
 	}
 	if b.Tarpit > 0 {
@@ -438,11 +524,21 @@ func (c *conn) recordReply(stage Stage, wire []byte) {
 	if first, after, ok := strings.Cut(rest, " "); ok && validEnhanced(first) {
 		rr.Enhanced, rr.Text = first, after
 	}
-	if c.sess != nil && (stage == StageRcpt || stage == StageDataEnd) {
-		rr.Attempt = c.sess.lastAttempt
-		if stage == StageRcpt {
-			rr.Rcpt = c.sess.lastRcpt
-		} else if len(c.sess.rcpts) == 1 {
+	switch {
+	case c.sess == nil:
+	case stage == StageRcpt:
+		// Only a reply to a RCPT that reached the session is about its
+		// recipient; go-smtp answers a syntax error or the recipient limit
+		// itself.
+		if c.sess.rcptCalled {
+			rr.Attempt, rr.Rcpt = c.sess.lastAttempt, c.sess.lastRcpt
+		}
+		c.sess.rcptCalled = false
+	case stage == StageDataEnd && len(c.sess.rcpts) > 0:
+		// The attempt of the transaction's first recipient, as the
+		// message's record has it; not the last RCPT, maybe refused.
+		rr.Attempt = c.sess.rcpts[0].attempt
+		if len(c.sess.rcpts) == 1 {
 			rr.Rcpt = c.sess.rcpts[0].addr
 		}
 	}
@@ -514,6 +610,12 @@ func (c *conn) serverReply(r []byte) error {
 	if len(r) >= 3 {
 		code, _ = strconv.Atoi(string(r[:3]))
 	}
+	if cmd.bdat && code >= 400 && c.sess != nil && !c.netClosed {
+		// go-smtp refused a chunk itself (over the size limit): the
+		// recipients did get a message, refused, not none at all.
+		rc, enh, text := parseWireReply(r)
+		c.sess.recordOpen(StageDataEnd, Reply{Code: rc, Enhanced: enh, Text: text})
+	}
 	switch {
 	case stage == StageMail && code/100 == 2:
 		c.rcptTried = 0
@@ -534,6 +636,10 @@ func (c *conn) serverReply(r []byte) error {
 		}
 	case StageEHLO:
 		if code == 250 {
+			if c.sess != nil {
+				// A later EHLO (after STARTTLS, say) names the client anew.
+				c.sess.helo, c.sess.needHelo = c.sess.sc.Hostname(), false
+			}
 			r = c.ehloReply(r)
 		}
 	case StageAuth:
@@ -593,6 +699,9 @@ func (c *conn) ehloReply(r []byte) []byte {
 		name, _, _ := strings.Cut(ext, " ")
 		if c.l.hidden(name) {
 			continue
+		}
+		if max := c.l.cfg.Limits.MaxMessageBytes; ext == "SIZE" && max > 0 {
+			ext = "SIZE " + strconv.FormatInt(max, 10) // RFC 1870 4: the limit
 		}
 		out = append(out, ext)
 	}

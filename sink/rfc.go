@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
+
+	"github.com/emersion/go-smtp"
 )
 
 // This file holds what the sink adds so that a hostile or broken client gets
@@ -13,8 +16,24 @@ import (
 
 // pendingCmd is a client command that awaits its reply.
 type pendingCmd struct {
-	stage Stage
-	known bool // the verb is an SMTP command (RFC 5321 4.1 and extensions)
+	stage    Stage
+	known    bool // the verb is an SMTP command (RFC 5321 4.1 and extensions)
+	bdat     bool // a BDAT command (RFC 3030)
+	sasl     bool // a SASL response line within AUTH
+	hugeSize bool // MAIL with a SIZE of digits too large for go-smtp
+}
+
+// hugeSize reports whether a MAIL command line declares a SIZE of 11 to 20
+// digits (RFC 1870 allows 20) that does not fit go-smtp's 32 bits.
+func hugeSize(text []byte) bool {
+	for _, f := range bytes.Fields(text) {
+		k, v, ok := bytes.Cut(f, []byte("="))
+		if ok && strings.EqualFold(string(k), "SIZE") && isDigits(string(v), 20) {
+			n, err := strconv.ParseUint(string(v), 10, 32)
+			return err != nil || n > 1<<32-1
+		}
+	}
+	return false
 }
 
 // knownVerb reports whether an upper-case verb is a command the sink knows
@@ -94,7 +113,18 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 		return &Reply{Code: 501, Enhanced: "5.5.4", Text: "Syntax error: AUTH needs a mechanism, such as AUTH PLAIN (RFC 4954 4)"}
 	case cmd.stage == StageAuth && code == 454 && text == "Invalid base64 data":
 		// RFC 4954 4: a response that is not BASE64 gets 501.
-		return &Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error: the initial response is not valid BASE64 (RFC 4954 4)"}
+		what := "the initial response"
+		if cmd.sasl {
+			what = "the response"
+		}
+		return &Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error: " + what + " is not valid BASE64 (RFC 4954 4)"}
+	case cmd.hugeSize && code == 501 && text == "Unable to parse SIZE as an integer":
+		// RFC 1870 6: a SIZE the server cannot take is 552, at MAIL.
+		limit := c.l.cfg.Limits.MaxMessageBytes
+		if limit <= 0 {
+			limit = 1<<32 - 1 // what go-smtp can take
+		}
+		return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6)", limit)}
 	}
 	return nil
 }
@@ -210,6 +240,9 @@ func (g *lineGuard) cut(b []byte) int {
 	return len(b)
 }
 
+// errTooLarge is the reply to a message over the listener's limit.
+var errTooLarge = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "Message size exceeds the limit (RFC 1870)"}
+
 // readMessage reads a message into one slice. It reads into chunks of at
 // most 1 MiB (the first one sized for the SIZE the client declared, RFC
 // 1870) and joins them at the end, so that a client streaming past the
@@ -238,6 +271,9 @@ func readMessage(r io.Reader, hint, limit int64) ([]byte, error) {
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		total += n
+		if limit > 0 && int64(total) > limit {
+			return nil, errTooLarge
+		}
 		if err == io.EOF {
 			break
 		}

@@ -51,6 +51,9 @@ func TestRFCReplies(t *testing.T) {
 		{"DEL in the recipient", true, []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<u\x7f@sink.test>", 553, "5.1.3 Bad recipient address syntax"}}},
 		{"tab in a quoted sender", true, []step{{"MAIL FROM:<\"a\tb\"@x.test>", 553, "5.1.7"}}},
 		{"UTF-8 sender is fine", true, []step{{"MAIL FROM:<ü@x.test> SMTPUTF8", 250, ""}}},
+		// RFC 1870 6: a SIZE too large for go-smtp's 32 bits is still a size.
+		{"SIZE of 14 digits", true, []step{{"MAIL FROM:<a@x.test> SIZE=99999999999999", 552, "5.3.4 Message size exceeds the limit of 26214400 octets"}}},
+		{"SIZE that is no number", true, []step{{"MAIL FROM:<a@x.test> SIZE=12x", 501, "5.5.4"}}},
 		{"SIZE within the limit", true, []step{{"MAIL FROM:<a@x.test> SIZE=40", 250, ""}, {"RCPT TO:<u@sink.test>", 250, ""}, {"DATA", 354, ""}}},
 	}
 	for _, tc := range cases {

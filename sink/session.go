@@ -14,8 +14,12 @@ import (
 // session is the go-smtp Session of one connection, created at EHLO.
 type session struct {
 	c        *conn
+	sc       *smtp.Conn // go-smtp's side, for the EHLO argument
 	helo     string
 	authUser string
+	// needHelo: STARTTLS succeeded and no EHLO has followed it yet; RFC
+	// 3207 4.2 has the client start over with EHLO.
+	needHelo bool
 
 	from        string
 	inTxn       bool  // a MAIL was accepted and the transaction is open
@@ -24,6 +28,7 @@ type session struct {
 	dataRefused bool
 	lastAttempt int
 	lastRcpt    string
+	rcptCalled  bool // Rcpt ran for the RCPT now being answered
 	messages    int
 	attempts    []attemptRecord // for the session record
 	grey        []greyUpdate
@@ -54,7 +59,7 @@ func (l *listener) NewSession(sc *smtp.Conn) (smtp.Session, error) {
 	if why := heloFault(sc.Hostname()); why != "" {
 		return nil, &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Syntax error in the EHLO argument: " + why}
 	}
-	s := &session{c: c, helo: sc.Hostname()}
+	s := &session{c: c, sc: sc, helo: sc.Hostname()}
 	b := l.sink.decide(s.input(StageEHLO, ""), nil)
 	if err := s.apply(b); err != nil {
 		return nil, err
@@ -95,13 +100,17 @@ func (s *session) apply(b Behavior) error {
 // resetTransaction forgets the envelope, recording recipients whose
 // transaction ends without a message.
 func (s *session) resetTransaction() {
+	s.recordOpen(StageRcpt, Reply{Code: 250, Enhanced: "2.1.5", Text: "accepted at RCPT; no message followed"})
+	s.from, s.rcpts, s.dataRefused, s.inTxn, s.sizeHint = "", nil, false, false, 0
+}
+
+// recordOpen records the recipients not yet recorded with rep at stage.
+func (s *session) recordOpen(stage Stage, rep Reply) {
 	for i := range s.rcpts {
-		r := &s.rcpts[i]
-		if !r.recorded {
-			s.record(r, StageRcpt, Reply{Code: 250, Enhanced: "2.1.5", Text: "accepted at RCPT; no message followed"}, 0, "")
+		if r := &s.rcpts[i]; !r.recorded {
+			s.record(r, stage, rep, 0, "")
 		}
 	}
-	s.from, s.rcpts, s.dataRefused, s.inTxn, s.sizeHint = "", nil, false, false, 0
 }
 
 func (s *session) record(r *rcptState, stage Stage, rep Reply, msg int64, msgID string) {
@@ -134,7 +143,14 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if opts != nil {
 		s.sizeHint = opts.Size
 	}
+	if s.needHelo {
+		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Bad sequence of commands: send EHLO again after STARTTLS (RFC 3207 4.2)"}
+	}
 	l := s.c.l
+	if max := l.cfg.Limits.MaxMessageBytes; max > 0 && s.sizeHint > max {
+		// RFC 1870 6: refused at MAIL, before any data.
+		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6)", max)}
+	}
 	if l.authRequired && s.authUser == "" {
 		// RFC 4954 6: 530 when authentication is required.
 		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required: use AUTH PLAIN or LOGIN first"}
@@ -154,6 +170,12 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	s.rcptCalled = true
+	bare := false
+	if local, ok := strings.CutSuffix(to, "@"+postmasterMark); ok && strings.EqualFold(local, "postmaster") {
+		// conn.Read gave go-smtp the domain it needs to parse <Postmaster>.
+		to, bare = local, true
+	}
 	if why := addressFault(to); why != "" {
 		// As at MAIL: 553, and RFC 3463 3.2 X.1.3, bad destination
 		// mailbox address syntax.
@@ -187,6 +209,10 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		return err
 	}
 	s.rcpts = append(s.rcpts, r)
+	if bare && s.c.replaceNext == nil {
+		// go-smtp's text would show the domain conn.Read added.
+		s.c.replaceNext = &Reply{Code: 250, Enhanced: "2.1.5", Text: "<" + to + "> OK"}
+	}
 	return nil
 }
 
@@ -209,10 +235,14 @@ func (s *session) dataBehavior() Behavior {
 		in := s.input(StageData, r.addr)
 		in.attempt = r.attempt
 		if b := sk.decide(in, r.directives); !b.isZero() {
-			if b.Reply != nil && b.Reply.Code >= 400 {
-				for i := range s.rcpts {
-					s.record(&s.rcpts[i], StageData, *b.Reply, 0, "")
-				}
+			switch {
+			case b.Drop:
+				// Code 0, as for a drop after the dot: no reply was given.
+				s.recordOpen(StageData, Reply{Text: "connection dropped at DATA (" + b.Rule + ")"})
+			case b.Hang:
+				s.recordOpen(StageData, Reply{Text: "no reply at DATA (" + b.Rule + ")"})
+			case b.Reply != nil && b.Reply.Code >= 400:
+				s.recordOpen(StageData, *b.Reply)
 			}
 			return b
 		}
@@ -225,7 +255,30 @@ func (s *session) Data(r io.Reader) error {
 		io.Copy(io.Discard, r)
 		return nil
 	}
+	// go-smtp hands BDAT chunks (RFC 3030) through a pipe, and calls Data
+	// in a goroutine of its own at the first chunk; DATA gets its reader.
+	_, bdat := r.(*io.PipeReader)
 	msg, err := readMessage(r, s.sizeHint, s.c.l.cfg.Limits.MaxMessageBytes)
+	if bdat && err != nil {
+		// The transfer was aborted (RSET, a chunk over the size limit, a
+		// closed connection) and go-smtp's own goroutine is answering and
+		// resetting the session right now: touch nothing. conn.serverReply
+		// records the reply it gives.
+		return err
+	}
+	if bdat {
+		// BDAT has no DATA command, so the data stage answers BDAT LAST
+		// (the chunks come without waiting for a reply anyway). go-smtp's
+		// goroutine waits for this one now, so the connection is ours.
+		b := s.dataBehavior()
+		if stop, err := s.c.before(b); stop {
+			return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: err.Error()}
+		}
+		if b.Reply != nil && b.Reply.Code >= 400 {
+			s.c.closeAfter = b.Reply.Code == 421
+			return b.Reply.smtpError()
+		}
+	}
 	if err != nil {
 		if errors.Is(err, smtp.ErrTooLongLine) {
 			// One reply, then close: go-smtp would otherwise answer the
@@ -258,6 +311,9 @@ func (s *session) AuthMechanisms() []string {
 }
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
+	if s.needHelo {
+		return nil, &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Bad sequence of commands: send EHLO again after STARTTLS (RFC 3207 4.2)"}
+	}
 	if err := s.apply(s.c.sink.decide(s.input(StageAuth, ""), nil)); err != nil {
 		return nil, err
 	}

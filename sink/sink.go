@@ -426,7 +426,12 @@ func (s *Sink) newListener(lc ListenerConfig) (*listener, error) {
 	}
 	srv := smtp.NewServer(l)
 	srv.Domain = lc.Hostname
-	srv.MaxMessageBytes = lc.Limits.MaxMessageBytes
+	// The size limit is the session's (session.Mail, readMessage), not
+	// go-smtp's: go-smtp refuses a BDAT chunk over it while the Data of
+	// the transfer still runs in a goroutine of go-smtp's, which then
+	// races the next transfer for go-smtp's result channel. A limit found
+	// by Data itself ends that goroutine before go-smtp replies.
+	srv.MaxMessageBytes = 0
 	srv.MaxRecipients = lc.Limits.MaxRecipients
 	if lc.Limits.MaxLineLength > 0 {
 		srv.MaxLineLength = lc.Limits.MaxLineLength
