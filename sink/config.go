@@ -3,6 +3,7 @@ package sink
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
@@ -153,6 +154,15 @@ func (c *Config) Validate(prefix string) error {
 		}
 		if l.Hostname == "" {
 			return config.Errorf(k+".hostname", "a listener needs a hostname for its greeting")
+		}
+		// Both go into replies as they are: a CR or LF would start a reply
+		// of its own, a space would end the domain of the greeting
+		// (RFC 5321 4.2: 220 SP domain).
+		if i := strings.IndexFunc(l.Hostname, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
+			return config.Errorf(k+".hostname", "%q: a domain or address literal has no space or control character (octet %d)", l.Hostname, i+1)
+		}
+		if i := controlAt(l.Greeting); i >= 0 {
+			return config.Errorf(k+".greeting", "%q: control character 0x%02x at octet %d; the greeting is one line of text", l.Greeting, l.Greeting[i], i+1)
 		}
 		switch l.TLS {
 		case "", "starttls", "implicit", "none":

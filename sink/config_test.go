@@ -123,6 +123,9 @@ func TestValidateNamesBadValues(t *testing.T) {
 		{"bounce relay port 0", "sink:\n  bounce:\n    relay: 127.0.0.1:0\n", `sink.yaml:3:12: sink.bounce.relay: "127.0.0.1:0": port 0 is out of range (1-65535)`},
 		{"bounce relay without host", "sink:\n  bounce:\n    relay: \":2587\"\n", `sink.bounce.relay: ":2587" has no host`},
 		{"negative idle timeout", listener + "      listen: 127.0.0.1:0\n      limits: {idle_timeout: -5s}\n", `sink.yaml:6:30: sink.listeners[0].limits.idle_timeout: -5s: must not be negative (0 means no idle timeout`},
+		// Both go into replies as written: a CRLF would forge a reply.
+		{"greeting with CRLF", listener + "      listen: 127.0.0.1:0\n      greeting: \"ready\\r\\n250 forged\"\n", `sink.yaml:6:17: sink.listeners[0].greeting: "ready\r\n250 forged": control character 0x0d at octet 6`},
+		{"hostname with a space", "sink:\n  listeners:\n    - {name: mx2, listen: \"127.0.0.1:0\", hostname: \"mx two.test\"}\n", `sink.listeners[0].hostname: "mx two.test": a domain or address literal has no space or control character (octet 3)`},
 		{"idle timeout too long", listener + "      listen: 127.0.0.1:0\n      limits: {idle_timeout: 999999999d}\n", `sink.yaml:6:`},
 	}
 	for _, tc := range tests {

@@ -72,6 +72,21 @@ func TestRFCReplies(t *testing.T) {
 	}
 }
 
+// A SASL response that is not BASE64 gets 501 (RFC 4954 4), and the text
+// says which response it was.
+func TestAuthResponseNotBase64(t *testing.T) {
+	t.Parallel()
+	s, _ := testSink(t, nil, func(c *Config) {
+		c.Listeners[0].Auth = AuthConfig{Mode: "optional", Users: map[string]string{"u": "p"}}
+	})
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(334, "", "AUTH LOGIN")
+	c.expect(501, "5.5.2 Syntax error: the response is not valid BASE64", "%%%%%%")
+	c.expect(501, "5.5.2 Syntax error: the initial response is not valid BASE64", "AUTH PLAIN %%%%")
+	c.expect(235, "", "AUTH PLAIN AHUAcA==")
+}
+
 // TestTooManyErrorsCloses421 checks that the session ends with one 421 and
 // a closed connection, after a reply to each of the commands before it.
 func TestTooManyErrorsCloses421(t *testing.T) {
