@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -111,6 +112,23 @@ func checkMXHosts(ctx context.Context, r resolver.Resolver, f *findings, rep *MX
 			f.add(SevError, "no-address", m.Host, rec, "RFC 5321 5.1", "MX %s has no A or AAAA record, so mail cannot be delivered to it", m.Host)
 		}
 		rep.Hosts = append(rep.Hosts, h)
+	}
+	// Show the order senders try, as a fact worth seeing even when all is
+	// well (RFC 5321 5.1: lowest preference first).
+	var list []string
+	for _, h := range rep.Hosts {
+		a := "no address"
+		if len(h.IPs) > 0 {
+			var ss []string
+			for _, ip := range h.IPs {
+				ss = append(ss, ip.String())
+			}
+			a = strings.Join(ss, " ")
+		}
+		list = append(list, fmt.Sprintf("%d %s (%s)", h.Pref, h.Host, a))
+	}
+	if len(list) > 0 {
+		f.add(SevInfo, "hosts", rep.Domain, "", "RFC 5321 5.1", "mail for %s goes to, in order of preference: %s", rep.Domain, strings.Join(list, ", "))
 	}
 }
 

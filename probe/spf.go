@@ -63,6 +63,13 @@ func CheckSPF(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain
 		} else if root.Total >= 8 {
 			w.f.add(SevWarning, "lookup-near-limit", domain, root.Record, "RFC 7208 4.6.4",
 				"the policy needs %d of the %d DNS lookups allowed: %s; one more include will break it", root.Total, spfLookupLimit, branches(root))
+		} else {
+			how := ""
+			if root.Total > 0 {
+				how = " (" + branches(root) + ")"
+			}
+			w.f.add(SevInfo, "lookups", domain, "", "RFC 7208 4.6.4",
+				"the policy needs %d of the %d DNS lookups allowed%s, and %d of the %d lookups that may find nothing (void lookups)", root.Total, spfLookupLimit, how, root.VoidSum, spfVoidLimit)
 		}
 		if root.VoidSum > spfVoidLimit {
 			w.f.add(SevError, "void-limit", domain, root.Record, "RFC 7208 4.6.4",

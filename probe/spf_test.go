@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"blitiri.com.ar/go/spf"
@@ -136,6 +137,27 @@ func TestCheckSPF(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The lookup count is shown when it is within the limit too, as an info
+// finding, so that people see how close they are.
+func TestSPFLookupsShown(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "../testdata/dns/spf.zone")
+	for domain, want := range map[string]string{
+		"simple.spf.test":  "the policy needs 0 of the 10 DNS lookups allowed, and 0 of the 2",
+		"void-ok.spf.test": "the policy needs 2 of the 10 DNS lookups allowed (2 in the record's own terms), and 2 of the 2",
+		"include.spf.test": "the policy needs 1 of the 10 DNS lookups allowed (0 in the record's own terms, include:simple.spf.test 1), and 0 of the 2",
+	} {
+		rep := CheckSPF(context.Background(), r, discard(), domain)
+		found := false
+		for _, f := range rep.Findings {
+			found = found || f.Code == "spf.lookups" && f.Severity == SevInfo && strings.HasPrefix(f.Message, want)
+		}
+		if !found {
+			t.Errorf("%s: findings %+v lack spf.lookups %q", domain, rep.Findings, want)
+		}
 	}
 }
 

@@ -39,6 +39,19 @@ func TestCheckMX(t *testing.T) {
 			t.Errorf("%s: status %s with %d hosts, want %s with %d (%+v)", tt.domain, rep.Status, len(rep.Hosts), tt.status, tt.hosts, rep.Findings)
 		}
 	}
+	// Every host is listed, in the order senders try them, with its
+	// addresses or the lack of them, even when nothing is wrong.
+	rep := CheckMX(context.Background(), r, discard(), "order.auth.test")
+	want := "mail for order.auth.test goes to, in order of preference: 5 mxnoaddr-host.auth.test (no address), 10 mx1.auth.test (192.0.2.31), 30 mx2.auth.test (2001:db8::32)"
+	found := false
+	for _, f := range rep.Findings {
+		if f.Code == "mx.hosts" {
+			found = f.Message == want && f.Severity == SevInfo
+		}
+	}
+	if !found {
+		t.Errorf("order.auth.test: findings %+v lack the info %q", rep.Findings, want)
+	}
 }
 
 func TestCheckPTR(t *testing.T) {
