@@ -209,6 +209,8 @@ type fakeMTA struct {
 	open   int
 	peak   int // most connections open at once
 	rcpts  map[string]int
+	// rcptOpts are the RCPT parameters last given for each address.
+	rcptOpts map[string]smtp.RcptOptions
 	// tls serves STARTTLS (or TLS from the first byte with implicit).
 	tls      bool
 	implicit bool
@@ -327,9 +329,15 @@ func (s *fakeSession) Mail(from string, opts *smtp.MailOptions) error {
 	return nil
 }
 
-func (s *fakeSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+func (s *fakeSession) Rcpt(to string, opts *smtp.RcptOptions) error {
 	s.f.mu.Lock()
 	s.f.rcpts[to]++
+	if opts != nil {
+		if s.f.rcptOpts == nil {
+			s.f.rcptOpts = map[string]smtp.RcptOptions{}
+		}
+		s.f.rcptOpts[to] = *opts
+	}
 	s.f.mu.Unlock()
 	if s.f.onRcpt != nil {
 		if err := s.f.onRcpt(to); err != nil {

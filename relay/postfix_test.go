@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -289,5 +290,94 @@ func TestPostfixBounceMatched(t *testing.T) {
 	rep, _ := p["reply"].(map[string]any)
 	if p["async"] != true || rep["code"] != 550.0 || rep["enhanced"] != "5.1.1" || p["category"] != "invalid-recipient" {
 		t.Errorf("async bounce %s, want Postfix's 550 5.1.1 as invalid-recipient", bounced[0].Payload)
+	}
+}
+
+// TestPostfixSubmitsToRelay has a real Postfix relay through relaylab's
+// relay: Postfix pipelines, and the relay must take and pass on what
+// Postfix passes it, SMTPUTF8, BODY=8BITMIME and the RFC 3461 parameters
+// (RET, ENVID, NOTIFY, ORCPT), to the next hop unchanged.
+func TestPostfixSubmitsToRelay(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	clk := clock.Real{}
+	mta := startMTA(t, func(f *fakeMTA) { f.utf8 = true })
+	cfg := testConfig(mta.addr)
+	cfg.Listen = "127.0.0.1:0"
+	r, err := New(cfg, Options{Store: openStore(t, clk), Clock: clk, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		r.Shutdown(sctx)
+	})
+	pf := postfixtest.Start(t, postfixtest.Options{RelayHost: r.Addr().String()})
+
+	const from, envid = "jürgen@sender.test", "batch+7 x"
+	c := dialSubmission(t, pf.Addr, false)
+	if err := c.Hello("client.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail(from, &smtp.MailOptions{UTF8: true, Body: smtp.Body8BitMIME, Return: smtp.DSNReturnHeaders, EnvelopeID: envid}); err != nil {
+		t.Fatal(err)
+	}
+	rcpts := map[string]smtp.RcptOptions{
+		"b@rcpt.test": {Notify: []smtp.DSNNotify{smtp.DSNNotifySuccess, smtp.DSNNotifyFailure},
+			OriginalRecipientType: smtp.DSNAddressTypeRFC822, OriginalRecipient: "B+list@rcpt.test"},
+		"c@rcpt.test": {Notify: []smtp.DSNNotify{smtp.DSNNotifyNever}},
+	}
+	// Postfix sends an ORCPT of its own for a recipient that came without.
+	wantORCPT := map[string]string{"b@rcpt.test": "B+list@rcpt.test", "c@rcpt.test": "c@rcpt.test"}
+	for _, to := range []string{"b@rcpt.test", "c@rcpt.test"} {
+		o := rcpts[to]
+		if err := c.Rcpt(to, &o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("From: " + from + "\r\nSubject: Grüße\r\n\r\nSchöne Grüße.\r\n"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.Quit()
+	for len(mta.received()) == 0 {
+		if log := pf.Log(); strings.Contains(log, "status=bounced") {
+			t.Fatalf("Postfix bounced the message instead of relaying it:\n%s", log)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("nothing reached the next hop: %v\nPostfix log:\n%s", ctx.Err(), pf.Log())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	m := mta.received()[0]
+	if m.from != from || len(m.to) != 2 {
+		t.Fatalf("next hop got from %q to %v, want from %q to both", m.from, m.to, from)
+	}
+	if !m.mailP.UTF8 || m.mailP.Body != smtp.Body8BitMIME || m.mailP.Return != smtp.DSNReturnHeaders || m.mailP.EnvelopeID != envid {
+		t.Errorf("next hop's MAIL parameters %+v, want SMTPUTF8, BODY=8BITMIME, RET=HDRS, ENVID=%q", *m.mailP, envid)
+	}
+	mta.mu.Lock()
+	got := maps.Clone(mta.rcptOpts)
+	mta.mu.Unlock()
+	for to, want := range rcpts {
+		if g := got[to]; !reflect.DeepEqual(g.Notify, want.Notify) || g.OriginalRecipient != wantORCPT[to] {
+			t.Errorf("%s: next hop's RCPT parameters %+v, want NOTIFY %v and ORCPT %q", to, g, want.Notify, wantORCPT[to])
+		}
+	}
+	if !strings.Contains(string(m.data), "Schöne Grüße.") || strings.Count(string(m.data), "Received: ") < 2 {
+		t.Errorf("next hop's message lost its 8-bit body or the Received fields of Postfix and the relay:\n%s", m.data)
+	}
+	if log := pf.Log(); !strings.Contains(log, "status=sent") {
+		t.Errorf("Postfix's log does not show the message sent:\n%s", log)
 	}
 }
