@@ -171,6 +171,9 @@ func parseShortDuration(s string) (time.Duration, bool) {
 // defaultEnhanced picks the enhanced status code a real server would most
 // likely send with code at stage (RFC 3463 3).
 func defaultEnhanced(code int, stage Stage) string {
+	if code/100 == 3 {
+		return "" // RFC 3463 2: the classes are 2, 4 and 5
+	}
 	switch code {
 	case 421:
 		return "4.7.0"

@@ -25,6 +25,10 @@ func TestParseDirectives(t *testing.T) {
 		{addr: "data421@x", stage: StageData, code: 421, enh: "4.7.0"},
 		{addr: "dot554-5.7.1@x", stage: StageDataEnd, code: 554, enh: "5.7.1"},
 		{addr: "dataend452@x", stage: StageDataEnd, code: 452, enh: "4.3.1"},
+		// RFC 3463 has no class 3 (and RFC 2034 4 puts enhanced codes on
+		// 2xx, 4xx and 5xx only): a 354 asked for carries none.
+		{addr: "rcpt354@x", stage: StageRcpt, code: 354, enh: ""},
+		{addr: "data354@x", stage: StageData, code: 354, enh: ""},
 		{addr: "rcpt550p30@x", stage: StageRcpt, code: 550, enh: "5.1.1", prob: 0.3},
 		{addr: "delay30s@x", stage: StageRcpt, check: func(b Behavior) bool { return b.Delay == 30*time.Second }},
 		{addr: "dotdelay2m@x", stage: StageDataEnd, check: func(b Behavior) bool { return b.Delay == 2*time.Minute }},
