@@ -32,7 +32,7 @@ func TestBadAnswersAreNeverClean(t *testing.T) {
 				"mx":      CheckMX(ctx, r, log, d).Status,
 				"mta-sts": CheckMTASTS(ctx, r, log, &http.Client{}, d, nil, nil).Status,
 				"tls-rpt": CheckTLSRPT(ctx, r, log, d).Status,
-				"bimi":    CheckBIMI(ctx, r, log, d, "reject").Status,
+				"bimi":    CheckBIMI(ctx, r, log, d, &DMARCReport{Domain: d, PolicyDomain: d, Parsed: &DMARCRecord{Policy: "reject", Pct: 100}}).Status,
 			}
 			if b == dnstest.WrongName {
 				// Renaming leaves NXDOMAIN answers alone, and those are

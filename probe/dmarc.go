@@ -35,6 +35,24 @@ type DMARCReport struct {
 	Findings     []Finding    `json:"findings"`
 }
 
+// Effective returns the policy that applies to mail from Domain and the
+// share of failing mail it applies to: sp when the record was found at the
+// organisational domain and has one (RFC 7489 6.6.3), p otherwise, "none"
+// when p is missing; "" when there is no usable record.
+func (d *DMARCReport) Effective() (policy string, pct int) {
+	if d == nil || d.Parsed == nil {
+		return "", 0
+	}
+	policy = d.Parsed.Policy
+	if d.PolicyDomain != strings.TrimSuffix(strings.ToLower(d.Domain), ".") && d.Parsed.SubPolicy != "" {
+		policy = d.Parsed.SubPolicy
+	}
+	if policy == "" {
+		policy = "none"
+	}
+	return policy, d.Parsed.Pct
+}
+
 // findDMARC looks up the policy for domain with the organisational-domain
 // fallback. It returns the records found and where.
 func findDMARC(ctx context.Context, r resolver.Resolver, domain string) (where string, recs []string, err error) {

@@ -94,9 +94,11 @@ func CheckTLSRPT(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 }
 
 // CheckBIMI checks the syntax of default._bimi.domain (the BIMI draft,
-// draft-brand-indicators-for-message-identification). dmarcPolicy is the
-// effective DMARC policy; BIMI needs quarantine or reject.
-func CheckBIMI(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain, dmarcPolicy string) RecordReport {
+// draft-brand-indicators-for-message-identification). dmarc is the DMARC
+// check of the same domain: BIMI needs its effective policy (sp at the
+// organisational domain for a subdomain) to be quarantine or reject, for
+// all mail (pct=100).
+func CheckBIMI(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain string, dmarc *DMARCReport) RecordReport {
 	f := &findings{check: "bimi"}
 	name := "default._bimi." + domain
 	const ref = "draft-brand-indicators-for-message-identification 4.2"
@@ -132,11 +134,28 @@ func CheckBIMI(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 		} else {
 			f.add(SevInfo, "no-vmc", name, recs[0], ref, "no a= (Verified Mark Certificate): Gmail and Apple Mail show no logo without one")
 		}
-		if dmarcPolicy != "quarantine" && dmarcPolicy != "reject" {
-			f.add(SevWarning, "dmarc-policy", name, recs[0], ref, "BIMI requires a DMARC policy of quarantine or reject; the policy here is %q", dmarcPolicy)
+		policy, pct := dmarc.Effective()
+		switch {
+		case policy == "":
+			f.add(SevWarning, "dmarc-policy", name, recs[0], ref,
+				"BIMI requires a DMARC policy of quarantine or reject, and %s has no usable DMARC record, so no logo is shown: publish \"v=DMARC1; p=quarantine; rua=mailto:dmarc@%s\" at _dmarc.%s", domain, OrgDomain(domain), OrgDomain(domain))
+		case policy != "quarantine" && policy != "reject":
+			f.add(SevWarning, "dmarc-policy", name, recs[0], ref,
+				"BIMI requires a DMARC policy of quarantine or reject, but mail from %s gets %s (at _dmarc.%s), so no logo is shown: set %s=quarantine or reject", domain, policy, dmarc.PolicyDomain, policyTag(dmarc))
+		case pct < 100:
+			f.add(SevWarning, "dmarc-policy", name, recs[0], ref,
+				"BIMI requires the DMARC policy to apply to all mail, but _dmarc.%s has pct=%d, so no logo is shown: remove pct or set pct=100", dmarc.PolicyDomain, pct)
 		}
 	}
 	rep.Findings, rep.Status = f.list, f.status()
 	log.Debug("bimi checked", "domain", domain, "status", rep.Status)
 	return rep
+}
+
+// policyTag names the tag that sets the effective policy of d.
+func policyTag(d *DMARCReport) string {
+	if d.PolicyDomain != strings.TrimSuffix(strings.ToLower(d.Domain), ".") && d.Parsed.SubPolicy != "" {
+		return "sp"
+	}
+	return "p"
 }

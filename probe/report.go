@@ -130,11 +130,7 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 		do(func() {
 			s := CheckDMARC(ctx, r, log, req.Domain)
 			rep.DMARC = &s
-			policy := ""
-			if s.Parsed != nil {
-				policy = s.Parsed.Policy
-			}
-			b := CheckBIMI(ctx, r, log, req.Domain, policy)
+			b := CheckBIMI(ctx, r, log, req.Domain, &s)
 			rep.BIMI = &b
 		})
 		do(func() {

@@ -235,19 +235,56 @@ func TestCheckTLSRPTAndBIMI(t *testing.T) {
 			t.Errorf("tls-rpt %s: %s %+v, want %s with %s", tt.domain, rep.Status, rep.Findings, tt.status, tt.code)
 		}
 	}
-	for _, tt := range []struct {
-		domain, policy, code string
-		status               Status
-	}{
-		{"good.auth.test", "reject", "", StatusOK},
-		{"good.auth.test", "none", "bimi.dmarc-policy", StatusWarning},
-		{"none.auth.test", "reject", "bimi.logo-url", StatusError},
-		{"nomx.auth.test", "reject", "bimi.none", StatusOK},
-	} {
-		rep := CheckBIMI(ctx, r, discard(), tt.domain, tt.policy)
-		if _, ok := codes(rep.Findings)[tt.code]; (tt.code != "" && !ok) || rep.Status != tt.status {
-			t.Errorf("bimi %s: %s %+v, want %s with %s", tt.domain, rep.Status, rep.Findings, tt.status, tt.code)
+	dmarc := func(domain, where, rec string) *DMARCReport {
+		p, err := ParseDMARC(rec)
+		if err != nil {
+			t.Fatal(err)
 		}
+		return &DMARCReport{Domain: domain, PolicyDomain: where, Record: rec, Parsed: p}
+	}
+	for _, tt := range []struct {
+		name, domain string
+		dmarc        *DMARCReport
+		code         string
+		status       Status
+	}{
+		{"reject", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=reject"), "", StatusOK},
+		{"none", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=none"), "bimi.dmarc-policy", StatusWarning},
+		{"no dmarc", "good.auth.test", &DMARCReport{Domain: "good.auth.test"}, "bimi.dmarc-policy", StatusWarning},
+		// Found at the organisational domain: sp, not p, applies.
+		{"sp none", "good.auth.test", dmarc("good.auth.test", "auth.test", "v=DMARC1; p=reject; sp=none"), "bimi.dmarc-policy", StatusWarning},
+		{"sp at its own domain", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=reject; sp=none"), "", StatusOK},
+		{"pct", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=quarantine; pct=50"), "bimi.dmarc-policy", StatusWarning},
+		{"bad logo", "none.auth.test", dmarc("none.auth.test", "none.auth.test", "v=DMARC1; p=reject"), "bimi.logo-url", StatusError},
+		{"no bimi", "nomx.auth.test", nil, "bimi.none", StatusOK},
+	} {
+		rep := CheckBIMI(ctx, r, discard(), tt.domain, tt.dmarc)
+		if _, ok := codes(rep.Findings)[tt.code]; (tt.code != "" && !ok) || rep.Status != tt.status {
+			t.Errorf("bimi %s: %s %+v, want %s with %s", tt.name, rep.Status, rep.Findings, tt.status, tt.code)
+		}
+	}
+}
+
+// Run gives BIMI the policy that applies to the domain checked: for a
+// subdomain without its own DMARC record, the sp of the organisational
+// domain's record.
+func TestRunBIMIUsesSubdomainPolicy(t *testing.T) {
+	t.Parallel()
+	r, srv := testResolver(t, "../testdata/dns/auth.zone")
+	for _, rr := range []string{
+		`_dmarc.auth.test. 300 IN TXT "v=DMARC1; p=reject; sp=none; rua=mailto:d@auth.test"`,
+		`default._bimi.brand.auth.test. 300 IN TXT "v=BIMI1; l=https://brand.auth.test/logo.svg; a=https://brand.auth.test/vmc.pem"`,
+	} {
+		if err := srv.AddString(rr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := Run(context.Background(), Deps{Resolver: r, Logger: discard(), HTTPClient: &http.Client{}}, Request{Domain: "brand.auth.test", NoBlocklists: true})
+	if rep.BIMI == nil {
+		t.Fatal("no BIMI check")
+	}
+	if _, ok := codes(rep.BIMI.Findings)["bimi.dmarc-policy"]; !ok {
+		t.Errorf("p=reject; sp=none at auth.test: BIMI findings %+v lack bimi.dmarc-policy", rep.BIMI.Findings)
 	}
 }
 
