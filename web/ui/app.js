@@ -1,7 +1,7 @@
 // The relaylab UI: one page, routed on the URL's fragment.
 import { h, clear } from "./dom.js";
 import { feedView } from "./feed.js";
-import { messageView, messagesView, sinkMessageView } from "./message.js";
+import { messageView, messagesView, recipientView, sinkMessageView } from "./message.js";
 import { queueView } from "./queue.js";
 import { sinkView, sessionView, rulesView } from "./sink.js";
 import { probesView } from "./probes.js";
@@ -11,6 +11,7 @@ const routes = [
   [/^feed$/, feedView],
   [/^messages$/, messagesView],
   [/^messages\/([^/]+)$/, messageView],
+  [/^recipients\/([^/]+)$/, recipientView],
   [/^queue$/, queueView],
   [/^sink$/, sinkView],
   [/^sink\/sessions\/([^/]+)$/, sessionView],

@@ -8,7 +8,36 @@ export function badgeClass(kind) {
 
 export function replyText(r) {
   if (!r || typeof r !== "object") return "";
-  return [r.code || "", r.enhanced || "", r.text || ""].filter(Boolean).join(" ");
+  const t = [r.code || "", r.enhanced || "", r.text || ""].filter(Boolean).join(" ");
+  return t && typeof r.stage === "string" && r.stage ? t + " (at " + r.stage + ")" : t;
+}
+
+// explain is what an outcome means and what to do about it, from the
+// payload the relay wrote: {reason, advice, suppressed}, each "" when not
+// said. Plain text, like summary.
+export function explain(e) {
+  const p = e.payload && typeof e.payload === "object" ? e.payload : {};
+  const str = (v) => (typeof v === "string" ? v : "");
+  return {
+    // Without a reply the summary has shown the reason already.
+    reason: p.reply ? str(p.reason) : "",
+    advice: str(p.advice),
+    suppressed: str(p.suppression_reason),
+  };
+}
+
+// link is where an event's message column goes: the relay's message page,
+// or the sink's copy (the sink's events carry the Message-ID there, which
+// is no relay message id). null when there is nowhere to go.
+export function link(e) {
+  const p = e.payload && typeof e.payload === "object" ? e.payload : {};
+  if (e.kind.startsWith("sink.")) {
+    if (e.kind === "sink.message" && p.id) return ["sink", "messages", p.id];
+    if (e.kind === "sink.session" && p.id) return ["sink", "sessions", p.id];
+    if (p.session) return ["sink", "sessions", p.session];
+    return null;
+  }
+  return e.message ? ["messages", e.message] : null;
 }
 
 // summary is plain text: the caller puts it in with textContent.
@@ -20,6 +49,7 @@ export function summary(e) {
   if (p.category) parts.push("[" + p.category + "]");
   if (p.host) parts.push("via " + p.host);
   if (p.next_attempt) parts.push("next " + String(p.next_attempt).replace("T", " ").slice(0, 19));
+  if (e.kind === "relay.dsn") parts.push((typeof p.action === "string" ? p.action + " " : "") + "DSN to <" + (p.to || "") + ">");
   if (p.status) parts.push(p.status);
   if (p.check) parts.push(p.check);
   if (p.reason && !p.reply) parts.push(p.reason);

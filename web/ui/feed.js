@@ -2,7 +2,7 @@
 import { h, path, shortTime, fmtTime } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
-import { badgeClass, summary } from "./events.js";
+import { badgeClass, summary, explain, link } from "./events.js";
 import { setStatus } from "./status.js";
 
 const GROUPS = [
@@ -27,12 +27,14 @@ export function feedView(main) {
     return h("label", { class: "chk" }, cb, " ", label);
   });
   const tbody = h("tbody", { id: "feed-rows" });
+  const empty = h("p", { class: "muted", id: "feed-empty" }, "Loading…");
   main.append(
     h("h1", {}, "Live feed"),
     h("div", { class: "filters" }, boxes, text),
     h("div", { class: "scroll" }, h("table", { class: "feed" },
       h("thead", {}, h("tr", {}, h("th", {}, "time"), h("th", {}, "event"), h("th", {}, "message"), h("th", {}, "recipient / target"), h("th", {}, "detail"))),
       tbody)),
+    empty,
   );
   text.addEventListener("input", refilter);
 
@@ -46,17 +48,32 @@ export function feedView(main) {
     const q = text.value.trim().toLowerCase();
     return !q || tr.textContent.toLowerCase().includes(q);
   }
+  // The empty state says why nothing shows: no events yet, or filters.
+  function showEmpty() {
+    let any = false;
+    for (const tr of tbody.children) if (!tr.hidden) { any = true; break; }
+    empty.hidden = any;
+    empty.textContent = tbody.children.length === 0
+      ? "No events yet. Send mail through the relay (or to the sink) and it shows here as it happens."
+      : "No event matches the filters: tick more kinds or clear the text.";
+  }
   function refilter() {
     for (const tr of tbody.children) tr.hidden = !visible(tr);
+    showEmpty();
   }
   function row(e) {
-    const msg = e.message ? h("a", { href: path("messages", e.message) }, e.message) : "";
+    const to = link(e);
+    const msg = to ? h("a", { href: path(...to) }, e.message || "session " + to[2]) : e.message || "";
+    const why = explain(e);
     const tr = h("tr", { class: "ev", "data-id": e.id },
       h("td", { title: fmtTime(e.time) }, shortTime(e.time)),
       h("td", {}, h("span", { class: badgeClass(e.kind) }, e.kind)),
       h("td", { class: "mono" }, msg),
       h("td", { class: "mono" }, e.recipient || e.target || e.listener || ""),
-      h("td", {}, summary(e)));
+      h("td", {}, summary(e),
+        why.reason && h("div", { class: "muted reason" }, why.reason),
+        why.advice && h("div", { class: "advice" }, "What to do: ", why.advice),
+        why.suppressed && h("div", { class: "muted" }, why.suppressed)));
     tr.dataset.group = groupOf(e.kind) || "";
     tr.hidden = !visible(tr);
     return tr;
@@ -64,6 +81,7 @@ export function feedView(main) {
   function add(evs) {
     for (const e of evs) tbody.insertBefore(row(e), tbody.firstChild);
     while (tbody.children.length > MAX_ROWS) tbody.removeChild(tbody.lastChild);
+    showEmpty();
   }
 
   let stream = null;

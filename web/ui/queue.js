@@ -11,7 +11,8 @@ export function queueView(main) {
       tbody)));
   const load = () => get("/api/v1/queue?limit=500").then((d) => {
     clear(tbody);
-    note.textContent = d.queue.length + " message(s) waiting";
+    note.className = "muted"; // an error shown before has passed
+    note.textContent = d.queue.length ? d.queue.length + " message(s) waiting" : "The queue is empty: every message is delivered, bounced or expired.";
     for (const q of d.queue) {
       const retry = h("button", { type: "button" }, "Retry now");
       const del = h("button", { type: "button", class: "danger" }, "Delete");
@@ -38,6 +39,7 @@ export function queueView(main) {
       supBody)));
   const loadSup = () => get("/api/v1/suppressions").then((d) => {
     clear(supBody);
+    supNote.className = "muted";
     supNote.textContent = d.suppressions.length + " suppressed address(es)";
     for (const x of d.suppressions) {
       const rm = h("button", { type: "button" }, "Remove");
