@@ -39,7 +39,7 @@ func TestMixedRecipientResults(t *testing.T) {
 	})
 	h := newHarness(t, testConfig(mta.addr), Options{})
 	id, err := h.r.Enqueue(context.Background(), Submission{From: "a@s.test", Ret: "HDRS", EnvID: "mix-1",
-		Data: []byte("From: a@s.test\r\nSubject: mixed\r\n\r\nsecret body\r\n"),
+		Data:       []byte("From: a@s.test\r\nSubject: mixed\r\n\r\nsecret body\r\n"),
 		Recipients: []Recipient{{Address: "ok@r.test"}, {Address: "soft@r.test"}, {Address: "hard@r.test", ORCPT: "rfc822;Hard.Orig@r.test"}}})
 	if err != nil {
 		t.Fatal(err)
