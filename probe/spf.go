@@ -46,6 +46,15 @@ type spfWalker struct {
 	r   resolver.Resolver
 	log *slog.Logger
 	f   *findings
+	// voids names the terms whose lookups found nothing, for the
+	// void-limit finding.
+	voids []string
+}
+
+// addVoid counts a lookup of term (in n's record) that found nothing.
+func (w *spfWalker) addVoid(n *SPFNode, term string) {
+	n.Void++
+	w.voids = append(w.voids, term+" (in "+n.Domain+")")
 }
 
 // CheckSPF fetches and validates domain's SPF record and every record it
@@ -73,7 +82,7 @@ func CheckSPF(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain
 		}
 		if root.VoidSum > spfVoidLimit {
 			w.f.add(SevError, "void-limit", domain, root.Record, "RFC 7208 4.6.4",
-				"%d lookups return no records, more than the limit of %d, so receivers return permerror: remove the terms that point at names that do not exist", root.VoidSum, spfVoidLimit)
+				"%d lookups find nothing (%s), more than the limit of %d, so receivers return permerror and SPF fails for all mail: remove those terms or correct the names they point at", root.VoidSum, strings.Join(w.voids, ", "), spfVoidLimit)
 		}
 		w.checkAll(root)
 	}
@@ -217,7 +226,7 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 	for _, p := range path {
 		if p == n.Domain {
 			n.Error = "loop: " + strings.Join(append(path, n.Domain), " -> ")
-			w.f.add(SevError, "loop", n.Domain, "", "RFC 7208 5.2", "the include/redirect chain loops (%s): receivers return permerror", strings.Join(append(path, n.Domain), " -> "))
+			w.f.add(SevError, "loop", n.Domain, "", "RFC 7208 5.2", "the include/redirect chain loops (%s), so receivers return permerror: remove the include or redirect that leads back", strings.Join(append(path, n.Domain), " -> "))
 			return n
 		}
 	}
@@ -249,15 +258,22 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 		return n
 	case len(recs) == 0:
 		n.Error = "no SPF record"
-		n.Void++
+		what := "has no SPF record"
+		if notFound {
+			what, n.Error = "does not exist (NXDOMAIN)", "no such domain"
+		}
+		// RFC 7208 4.6.4: NXDOMAIN or an empty answer is a void lookup.
+		if notFound || len(txt.Records) == 0 {
+			w.addVoid(n, via+":"+n.Domain)
+		}
 		w.f.add(SevError, "include-none", n.Domain, "", "RFC 7208 5.2",
-			"%s:%s has no SPF record, so every evaluation that reaches it is a permerror", via, n.Domain)
+			"%s:%s %s, so every evaluation that reaches it is a permerror and SPF fails for all mail that is not matched before it: remove the %s, or correct the name (the provider's documentation gives it)", via, n.Domain, what, via)
 		n.VoidSum = n.Void
 		return n
 	case len(recs) > 1:
 		n.Error = "multiple SPF records"
 		w.f.add(SevError, "multiple", n.Domain, strings.Join(recs, " | "), "RFC 7208 4.5",
-			"%s has %d SPF records; receivers return permerror: merge them into one", n.Domain, len(recs))
+			"%s has %d SPF records, so receivers return permerror and SPF fails for all its mail: replace them with one record such as \"%s\"", n.Domain, len(recs), mergeSPF(recs))
 		return n
 	}
 	n.Record = recs[0]
@@ -265,7 +281,8 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 	rec, err := ParseSPF(n.Record)
 	if err != nil {
 		n.Error = err.Error()
-		w.f.add(SevError, "syntax", n.Domain, n.Record, "RFC 7208 12", "%v: receivers return permerror", err)
+		w.f.add(SevError, "syntax", n.Domain, n.Record, "RFC 7208 12",
+			"%v, so receivers return permerror and SPF fails for all mail that reaches this record: correct or remove that term", err)
 		return n
 	}
 	hasAll, pastAll := hasAllTerm(rec), false
@@ -303,12 +320,35 @@ func hasAllTerm(rec *SPFRecord) bool {
 	return false
 }
 
+// mergeSPF joins several SPF records into one: every term once, in order,
+// and the first record's "all" (or redirect) last.
+func mergeSPF(recs []string) string {
+	var terms, tail []string
+	seen := map[string]bool{}
+	for _, r := range recs {
+		for _, t := range strings.Fields(r)[1:] {
+			lt := strings.ToLower(t)
+			name := strings.TrimLeft(lt, "+-~?")
+			switch {
+			case name == "all" || strings.HasPrefix(lt, "redirect="):
+				if len(tail) == 0 {
+					tail = append(tail, t)
+				}
+			case !seen[lt]:
+				seen[lt] = true
+				terms = append(terms, t)
+			}
+		}
+	}
+	return strings.Join(append(append([]string{"v=spf1"}, terms...), tail...), " ")
+}
+
 // checkStrings looks at how the record is laid out in DNS.
 func (w *spfWalker) checkStrings(n *SPFNode, strs []string) {
 	if len(n.Record) > 450 {
 		// RFC 7208 3.4: keep the answer within 512 bytes.
 		w.f.add(SevWarning, "long", n.Domain, n.Record, "RFC 7208 3.4",
-			"the record is %d bytes; with the rest of the DNS answer it may exceed 512 bytes and need TCP, which some receivers do not retry", len(n.Record))
+			"the record is %d bytes; with the rest of the DNS answer it may exceed 512 bytes and need TCP, which some receivers do not retry: shorten it, for example by writing neighbouring ip4 addresses as one range or moving some to an include", len(n.Record))
 	}
 	pos := 0
 	for i, s := range strs[:len(strs)-1] {
@@ -360,7 +400,7 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 	case t.Name == "a":
 		n.Lookups++
 		if !macro && w.void(n, target, dns.TypeA) && w.void(n, target, dns.TypeAAAA) {
-			n.Void++
+			w.addVoid(n, t.String())
 		}
 	case t.Name == "mx":
 		n.Lookups++
@@ -372,7 +412,7 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 		case err != nil && !resolver.IsNotFound(err):
 			w.f.dnsFailed(target, err)
 		case len(mx.MX) == 0:
-			n.Void++
+			w.addVoid(n, t.String())
 		case len(mx.MX) > 10:
 			w.f.add(SevError, "mx-limit", target, n.Record, "RFC 7208 4.6.4",
 				"the mx term of %s returns %d MX records, more than the 10 allowed: receivers return permerror", n.Domain, len(mx.MX))
@@ -384,7 +424,7 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 	case t.Name == "exists":
 		n.Lookups++
 		if !macro && w.void(n, target, dns.TypeA) {
-			n.Void++
+			w.addVoid(n, t.String())
 		}
 	}
 }

@@ -161,6 +161,50 @@ func TestSPFLookupsShown(t *testing.T) {
 	}
 }
 
+// A failing check says what is wrong and what to publish or change.
+func TestSPFMessagesSayWhatToDo(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "../testdata/dns/spf.zone")
+	for _, tt := range []struct{ domain, code, want string }{
+		{"include-nx.spf.test", "spf.include-none", "include:nonexistent.spf.test does not exist (NXDOMAIN)"},
+		{"include-none.spf.test", "spf.include-none", "include:nospf.spf.test has no SPF record"},
+		{"include-none.spf.test", "spf.include-none", "remove the include, or correct the name"},
+		{"void.spf.test", "spf.void-limit", "(a:nx1.spf.test (in void.spf.test), a:nx2.spf.test (in void.spf.test), a:nx3.spf.test (in void.spf.test))"},
+		{"multiple.spf.test", "spf.multiple", "replace them with one record such as \"v=spf1 ip4:192.0.2."},
+		{"syntax-ip.spf.test", "spf.syntax", "correct or remove that term"},
+		{"loop.spf.test", "spf.loop", "remove the include or redirect that leads back"},
+	} {
+		rep := CheckSPF(context.Background(), r, discard(), tt.domain)
+		var msgs []string
+		found := false
+		for _, f := range rep.Findings {
+			if f.Code == tt.code {
+				msgs = append(msgs, f.Message)
+				found = found || strings.Contains(f.Message, tt.want)
+			}
+		}
+		if !found {
+			t.Errorf("%s: %s messages %q lack %q", tt.domain, tt.code, msgs, tt.want)
+		}
+	}
+}
+
+func TestMergeSPF(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		recs []string
+		want string
+	}{
+		{[]string{"v=spf1 ip4:192.0.2.1 -all", "v=spf1 include:_spf.example.net ~all"}, "v=spf1 ip4:192.0.2.1 include:_spf.example.net -all"},
+		{[]string{"v=spf1 mx a -all", "v=spf1 MX ip4:192.0.2.9 -all"}, "v=spf1 mx a ip4:192.0.2.9 -all"},
+		{[]string{"v=spf1 redirect=_spf.example.net", "v=spf1 ip4:192.0.2.1"}, "v=spf1 ip4:192.0.2.1 redirect=_spf.example.net"},
+	} {
+		if got := mergeSPF(tt.recs); got != tt.want {
+			t.Errorf("mergeSPF(%q) = %q, want %q", tt.recs, got, tt.want)
+		}
+	}
+}
+
 func TestEvalSPF(t *testing.T) {
 	t.Parallel()
 	r, _ := testResolver(t, "../testdata/dns/spf.zone")
