@@ -126,6 +126,25 @@ func TestBrowserStory(t *testing.T) {
 		b.waitFor(t, "the recipient's messages", `location.hash === "#/recipients/gone%40example.com" && document.querySelector('#timeline a[href="#/messages/b-1"]')`)
 	})
 
+	t.Run("the queue on a phone", func(t *testing.T) {
+		relay.mu.Lock()
+		relay.queue[0].LastReply = "452 4.2.2 The mailbox is full, try again later (at rcpt)"
+		relay.mu.Unlock()
+		b.do(t, chromedp.EmulateViewport(400, 900, chromedp.EmulateMobile), chromedp.Navigate(base+"/#/queue"))
+		defer b.do(t, chromedp.ResetViewport())
+		b.waitFor(t, "the queue", `document.querySelector("#queue-table tbody tr .actions")`)
+		// The reply and the buttons are on the screen, not behind a
+		// sideways scroll.
+		for _, sel := range []string{"#queue-table td.reply", "#queue-table .actions button.danger"} {
+			if in := b.eval(t, `(() => { const r = document.querySelector(`+jsString(sel)+`).getBoundingClientRect(); return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth; })()`); in != true {
+				t.Errorf("%s is not within the 400px screen", sel)
+			}
+		}
+		if c := b.eval(t, `getComputedStyle(document.querySelector('#queue-table td[data-label="attempts"]'), "::before").content`); c != `"attempts: "` {
+			t.Errorf("the queue card labels its attempts with %v, want \"attempts: \"", c)
+		}
+	})
+
 	t.Run("the queue recovers from an error", func(t *testing.T) {
 		b.do(t, chromedp.Navigate(base+"/#/queue"))
 		b.waitFor(t, "the queue", `document.querySelector("#main tbody tr .actions")`)
