@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -145,7 +146,7 @@ func (s *Sink) Start(ctx context.Context) error {
 			for _, prev := range s.listeners[:i] {
 				prev.ln.Close()
 			}
-			return fmt.Errorf("sink: listener %s: %w", l.cfg.Name, err)
+			return fmt.Errorf("sink: listener %s: %w%s", l.cfg.Name, err, busyHint(err, i))
 		}
 		l.ln = ln
 	}
@@ -584,3 +585,12 @@ func (p slogPrinter) Printf(format string, v ...any) {
 	p.log.Debug("smtp: " + fmt.Sprintf(format, v...))
 }
 func (p slogPrinter) Println(v ...any) { p.log.Debug("smtp: " + fmt.Sprint(v...)) }
+
+// busyHint says what to do when listener i's address is taken: another
+// sink (or MTA) is there, and the address can move.
+func busyHint(err error, i int) string {
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return ""
+	}
+	return fmt.Sprintf(" (is another sink or MTA running there? stop it, or move sink.listeners[%d].listen in the configuration, or --listen with relaylab sink; port 0 takes any free one)", i)
+}
