@@ -145,6 +145,17 @@ func TestCheckDMARC(t *testing.T) {
 			t.Errorf("badtag: %q lacks %q", m, fix)
 		}
 	}
+	// Report addresses at domains that take no mail are reported.
+	rep = CheckDMARC(context.Background(), r, discard(), "undeliv.auth.test")
+	var undeliv []string
+	for _, f := range rep.Findings {
+		if f.Code == "dmarc.report-undeliverable" {
+			undeliv = append(undeliv, f.Message)
+		}
+	}
+	if len(undeliv) != 2 || !strings.Contains(undeliv[0], "nullmx.auth.test publishes a null MX") || !strings.Contains(undeliv[1], "gone.auth.test does not exist") {
+		t.Errorf("undeliv: %q, want the null MX and the missing domain", undeliv)
+	}
 	rep = CheckDMARC(context.Background(), r, discard(), "order.auth.test")
 	if cs := codes(rep.Findings); !hasAll(cs, "dmarc.p-order", "dmarc.fo-without-ruf") {
 		t.Errorf("order: findings %+v", rep.Findings)

@@ -152,7 +152,8 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 		f.add(SevInfo, "pct", name, rec, "RFC 7489 6.3", "pct=%d: the policy applies to only %d%% of failing mail", p.Pct, p.Pct)
 	}
 	if p.SubPolicy == "none" && p.Policy != "none" {
-		f.add(SevWarning, "sp-none", name, rec, "RFC 7489 6.3", "sp=none leaves every subdomain open to forgery while the domain itself is protected")
+		f.add(SevWarning, "sp-none", name, rec, "RFC 7489 6.3",
+			"sp=none leaves every subdomain open to forgery while the domain itself is protected: remove sp (subdomains then get p=%s) or set sp=quarantine or reject", p.Policy)
 	}
 	ruaBad := false
 	for _, pr := range p.Problems {
@@ -165,9 +166,10 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 	for _, k := range p.Unknown {
 		f.add(SevInfo, "unknown-tag", name, rec, "RFC 7489 6.3", "tag %q is not a DMARC tag and is ignored", k)
 	}
+	hosts := map[string]bool{}
 	for _, list := range [][]string{p.RUA, p.RUF} {
 		for _, u := range list {
-			checkReportURI(ctx, r, f, name, where, rec, u)
+			checkReportURI(ctx, r, f, name, where, rec, u, hosts)
 		}
 	}
 }
@@ -224,15 +226,22 @@ func fixedURIs(v string) string {
 
 // checkReportURI checks that an external report destination agreed to get
 // reports (RFC 7489 7.1): <policy domain>._report._dmarc.<destination>.
-func checkReportURI(ctx context.Context, r resolver.Resolver, f *findings, name, where, rec, u string) {
+// It also checks that the destination domain can receive mail; seen holds
+// the domains already checked.
+func checkReportURI(ctx context.Context, r resolver.Resolver, f *findings, name, where, rec, u string, seen map[string]bool) {
 	pu, err := url.Parse(u)
 	if err != nil || !strings.EqualFold(pu.Scheme, "mailto") {
-		f.add(SevWarning, "uri-scheme", name, rec, "RFC 7489 6.2", "report URI %q is not mailto:, which few receivers support", u)
+		f.add(SevWarning, "uri-scheme", name, rec, "RFC 7489 6.2", "report URI %q is not mailto:, which few receivers support: use a mailto: address", u)
 		return
 	}
 	addr := pu.Opaque
 	_, host, _ := strings.Cut(addr, "@")
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if seen[host] {
+		return
+	}
+	seen[host] = true
+	checkReportDomain(ctx, r, f, rec, addr, host)
 	if OrgDomain(host) == OrgDomain(where) {
 		return
 	}
@@ -248,7 +257,37 @@ func checkReportURI(ctx context.Context, r resolver.Resolver, f *findings, name,
 		}
 	}
 	f.add(SevWarning, "external-unauthorised", auth, rec, "RFC 7489 7.1",
-		"reports for %s go to %s, but %s has no \"v=DMARC1\" record, so receivers will not send them there; ask the destination to publish it", where, addr, auth)
+		"reports for %s go to %s, but %s has no \"v=DMARC1\" record, so receivers will not send them there: ask the owner of %s to publish the TXT record \"v=DMARC1\" at %s, or send reports to an address at %s", where, addr, auth, host, auth, where)
+}
+
+// checkReportDomain checks that mail to a report address can be delivered:
+// its domain has an MX or, failing that, an address (RFC 5321 5.1), and no
+// null MX (RFC 7505).
+func checkReportDomain(ctx context.Context, r resolver.Resolver, f *findings, rec, addr, host string) {
+	why := ""
+	mx, err := r.LookupMX(ctx, host)
+	switch {
+	case resolver.IsNotFound(err):
+		why = host + " does not exist"
+	case err != nil:
+		f.dnsFailed(host, err)
+		return
+	case len(mx.MX) == 1 && mx.MX[0].Host == "":
+		why = host + " publishes a null MX (it accepts no mail)"
+	case len(mx.MX) == 0:
+		ips, err := addrs(ctx, r, host)
+		if err != nil {
+			f.dnsFailed(host, err)
+			return
+		}
+		if len(ips) == 0 {
+			why = host + " has no MX and no address record"
+		}
+	}
+	if why != "" {
+		f.add(SevWarning, "report-undeliverable", host, rec, "RFC 5321 5.1",
+			"reports go to %s, but %s, so receivers cannot deliver them and you see none: use an address at a domain that receives mail", addr, why)
+	}
 }
 
 // DKIMPass is one DKIM signature that verified, for DMARC.
