@@ -41,6 +41,10 @@ type Reply struct {
 	Code     int    `json:"code"`
 	Enhanced string `json:"enhanced,omitempty"`
 	Text     string `json:"text"`
+	// Local marks a reply the relay made up itself (a null MX, a domain
+	// that does not exist, no SMTPUTF8 upstream): no server said it, so a
+	// DSN does not present it as one (RFC 3464 2.3.6).
+	Local bool `json:"local,omitempty"`
 }
 
 func (r Reply) String() string {

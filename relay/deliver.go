@@ -181,21 +181,25 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		results[i] = result{reply: rep, verdict: r.verdict(rep), path: p.cfg.Name, host: host, tried: tried}
 	}
 	var hosts []string
+	implicit := false // the domain has no MX: its own address is the host
 	destKey := "path:" + p.cfg.Name
 	if p.cfg.Type == "mx" {
-		hs, err := mxHosts(ctx, r.resolver, j.domain, r.seed)
+		hs, imp, err := mxHosts(ctx, r.resolver, j.domain, r.seed)
 		if err != nil {
-			rep := Reply{Stage: "dns", Text: fmt.Sprintf("MX lookup for %s: %v", j.domain, err)}
-			if errors.Is(err, errNullMX) {
+			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("MX lookup for %s: %v", j.domain, err)}
+			switch {
+			case errors.Is(err, errNullMX):
 				// RFC 7505 4.1: do not try; bounce with 5.1.10.
-				rep = Reply{Stage: "dns", Code: 556, Enhanced: "5.1.10", Text: j.domain + " publishes a null MX: it accepts no mail (RFC 7505)"}
+				rep = Reply{Stage: "dns", Code: 556, Enhanced: "5.1.10", Text: j.domain + " publishes a null MX: it accepts no mail (RFC 7505)", Local: true}
+			case errors.Is(err, ErrNoSuchDomain):
+				rep = noSuchDomain(j.domain)
 			}
 			for _, i := range pending {
 				set(i, rep, "", false)
 			}
 			return nil
 		}
-		hosts = hs
+		hosts, implicit = hs, imp
 		// Domains served by the same MX hosts are one destination: they
 		// share connections, rate and rests.
 		set := append([]string(nil), hs...)
@@ -237,7 +241,15 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		}
 		addrs, err := r.hostAddrs(ctx, p, host)
 		if err != nil {
-			rep := Reply{Stage: "dns", Text: fmt.Sprintf("address lookup for %s: %v", host, err)}
+			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("address lookup for %s: %v", host, err)}
+			switch {
+			case implicit && (errors.Is(err, errNoAddress) || errors.Is(err, ErrNoSuchDomain)):
+				rep = noMailHost(j.domain)
+			case errors.Is(err, errNoAddress) || errors.Is(err, ErrNoSuchDomain):
+				// An MX host that does not resolve: broken MX records,
+				// which their owner may yet fix, so it is retried.
+				rep.Enhanced = "4.4.4"
+			}
 			for _, i := range pending {
 				set(i, rep, host, false)
 			}
@@ -269,6 +281,26 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	return log
 }
 
+// noSuchDomain is the relay's own permanent failure for a recipient domain
+// the DNS says does not exist. RFC 3463 3.2: X.1.2, bad destination system
+// address, is for a destination system that does not exist (for Internet
+// mail, the part right of the @ is invalid), which is exactly what an
+// NXDOMAIN says; only ever permanent. Postfix bounces these too ("Host or
+// domain name not found").
+func noSuchDomain(domain string) Reply {
+	return Reply{Stage: "dns", Code: 550, Enhanced: "5.1.2", Local: true,
+		Text: fmt.Sprintf("the recipient's domain %s does not exist: the DNS answered NXDOMAIN to its MX query", domain)}
+}
+
+// noMailHost is the relay's own permanent failure for a domain that exists
+// but has no MX and no A or AAAA record, so no host receives its mail (RFC
+// 5321 5.1). RFC 3463 3.5: X.4.4, unable to route, names "a DNS lookup
+// returning only an SOA" as its example, which is this case.
+func noMailHost(domain string) Reply {
+	return Reply{Stage: "dns", Code: 550, Enhanced: "5.4.4", Local: true,
+		Text: fmt.Sprintf("the recipient's domain %s has no MX and no A or AAAA record, so no server receives mail for it (RFC 5321 5.1)", domain)}
+}
+
 // verdict classifies a reply; 2xx replies need none.
 func (r *Relay) verdict(rep Reply) Verdict {
 	if rep.Code/100 == 2 {
@@ -287,7 +319,7 @@ func (r *Relay) hostAddrs(ctx context.Context, p *path, host string) ([]string, 
 		return nil, err
 	}
 	if len(ips) == 0 {
-		return nil, fmt.Errorf("%s has no A or AAAA record", host)
+		return nil, fmt.Errorf("%s: %w", host, errNoAddress)
 	}
 	out := make([]string, len(ips))
 	for i, ip := range ips {

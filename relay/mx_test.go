@@ -37,7 +37,9 @@ func (d *mapDialer) DialContext(ctx context.Context, network, addr string) (net.
 	return nd.DialContext(ctx, network, real)
 }
 
-func mxHarness(t *testing.T, servers map[string]*fakeMTA) (*harness, *mapDialer) {
+// mxHarness is a relay delivering straight to MX hosts from
+// testdata/relay/mx.zone; tweaks change its configuration first.
+func mxHarness(t *testing.T, servers map[string]*fakeMTA, tweaks ...func(*Config)) (*harness, *mapDialer) {
 	t.Helper()
 	dns := dnstest.Start(t, "../testdata/relay/mx.zone")
 	res, err := NewDNSResolver(dns.Addr)
@@ -51,6 +53,9 @@ func mxHarness(t *testing.T, servers map[string]*fakeMTA) (*harness, *mapDialer)
 	cfg := testConfig("unused:25")
 	cfg.Paths = []PathConfig{{Name: "direct", Type: "mx", TLS: "opportunistic"}}
 	cfg.Routes = []RouteConfig{{Name: "all", Paths: []string{"direct"}}}
+	for _, f := range tweaks {
+		f(&cfg)
+	}
 	return newHarness(t, cfg, Options{Resolver: res, Dialer: d}), d
 }
 
@@ -147,14 +152,14 @@ func TestEqualPreferenceShuffledBySeed(t *testing.T) {
 	res := staticMX{{"c", 10}, {"a", 10}, {"z", 5}, {"b", 10}, {"d", 20}}
 	orders := map[string]bool{}
 	for seed := int64(0); seed < 20; seed++ {
-		hs, err := mxHosts(context.Background(), res, "x.test", seed)
+		hs, _, err := mxHosts(context.Background(), res, "x.test", seed)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if hs[0] != "z" || hs[4] != "d" {
 			t.Fatalf("seed %d: %v: preference order broken", seed, hs)
 		}
-		again, _ := mxHosts(context.Background(), res, "x.test", seed)
+		again, _, _ := mxHosts(context.Background(), res, "x.test", seed)
 		if !reflect.DeepEqual(hs, again) {
 			t.Fatalf("seed %d: %v then %v: not reproducible", seed, hs, again)
 		}

@@ -23,8 +23,13 @@ type MX struct {
 // Resolver is the DNS the relay needs for direct MX delivery.
 type Resolver interface {
 	// LookupMX returns the domain's MX records; an empty list with a nil
-	// error means the domain has none (use its A/AAAA, RFC 5321 5.1).
+	// error means the domain has none (use its A/AAAA, RFC 5321 5.1). An
+	// error wrapping ErrNoSuchDomain means the domain does not exist
+	// (NXDOMAIN), which is permanent; any other error is temporary.
 	LookupMX(ctx context.Context, domain string) ([]MX, error)
+	// LookupIP returns the host's addresses; an empty list with a nil
+	// error means it has none, an error wrapping ErrNoSuchDomain that it
+	// does not exist.
 	LookupIP(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
@@ -102,16 +107,22 @@ func (r *DNSResolver) LookupMX(ctx context.Context, domain string) ([]MX, error)
 	return out, nil
 }
 
-// LookupIP implements Resolver: AAAA and A records.
+// LookupIP implements Resolver: A and AAAA records. It returns an error
+// wrapping ErrNoSuchDomain only when every query answered NXDOMAIN, and
+// no addresses with a nil error when the name exists without any.
 func (r *DNSResolver) LookupIP(ctx context.Context, host string) ([]netip.Addr, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return []netip.Addr{a}, nil
 	}
 	var out []netip.Addr
 	var errs []error
+	nx := 0
 	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
 		in, err := r.query(ctx, host, t)
 		if err != nil {
+			if errors.Is(err, ErrNoSuchDomain) {
+				nx++
+			}
 			errs = append(errs, err)
 			continue
 		}
@@ -128,27 +139,40 @@ func (r *DNSResolver) LookupIP(ctx context.Context, host string) ([]netip.Addr, 
 			}
 		}
 	}
-	if len(out) == 0 && len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	switch {
+	case len(out) > 0 || len(errs) == 0:
+		return out, nil
+	case nx == len(errs):
+		// Only NXDOMAIN (and perhaps no data): the name does not exist.
+		return nil, fmt.Errorf("%s: %w", host, ErrNoSuchDomain)
 	}
-	return out, nil
+	// A failed query (SERVFAIL, timeout, refused) may hide an address:
+	// the answer is temporary, whatever the other query said.
+	var temp []error
+	for _, err := range errs {
+		if !errors.Is(err, ErrNoSuchDomain) {
+			temp = append(temp, err)
+		}
+	}
+	return nil, errors.Join(temp...)
 }
 
 // mxHosts returns the hosts to try for domain in order: MX by preference,
 // hosts of equal preference shuffled by seed (RFC 5321 5.1), or the domain
-// itself when it has no MX. A null MX (RFC 7505 3: a single MX "." of
-// preference 0) returns errNullMX.
-func mxHosts(ctx context.Context, res Resolver, domain string, seed int64) ([]string, error) {
+// itself when it has no MX (implicit is then true). A null MX (RFC 7505 3:
+// a single MX "." of preference 0) returns errNullMX; a domain that does
+// not exist, an error wrapping ErrNoSuchDomain.
+func mxHosts(ctx context.Context, res Resolver, domain string, seed int64) (hosts []string, implicit bool, err error) {
 	mxs, err := res.LookupMX(ctx, domain)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(mxs) == 0 {
-		return []string{domain}, nil // implicit MX
+		return []string{domain}, true, nil // implicit MX
 	}
 	for _, m := range mxs {
 		if m.Host == "" || m.Host == "." {
-			return nil, errNullMX
+			return nil, false, errNullMX
 		}
 	}
 	sort.SliceStable(mxs, func(i, j int) bool {
@@ -174,7 +198,10 @@ func mxHosts(ctx context.Context, res Resolver, domain string, seed int64) ([]st
 	for _, m := range mxs {
 		out = append(out, m.Host)
 	}
-	return out, nil
+	return out, false, nil
 }
 
 var errNullMX = errors.New("the domain publishes a null MX (RFC 7505): it accepts no mail")
+
+// errNoAddress is a host whose A and AAAA queries both found no record.
+var errNoAddress = errors.New("no A or AAAA record")
