@@ -232,7 +232,7 @@ func CheckDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 func checkKey(f *findings, ds *DKIMSelector) {
 	k, err := ParseDKIMKey(ds.Record)
 	if err != nil {
-		f.add(SevError, "syntax", ds.Name, ds.Record, "RFC 6376 3.6.1", "%v: signatures with this selector cannot be verified", err)
+		f.add(SevError, "syntax", ds.Name, ds.Record, "RFC 6376 3.6.1", "%v, so signatures with this selector cannot be verified and fail: publish the record your signer gives, of the form \"v=DKIM1; k=rsa; p=<base64 public key>\"", err)
 		return
 	}
 	ds.Key = k

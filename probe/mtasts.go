@@ -163,20 +163,22 @@ func CheckMTASTS(ctx context.Context, r resolver.Resolver, log *slog.Logger, cli
 		return rep
 	case 1:
 	default:
-		f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 8461 3.1", "%d MTA-STS records: senders treat the domain as having none; keep one", len(recs))
+		f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 8461 3.1", "%d MTA-STS records, so senders treat the domain as having none: keep one", len(recs))
 		return rep
 	}
 	rep.Record = recs[0]
 	id, err := parseSTSRecord(recs[0])
 	if err != nil {
-		f.add(SevError, "record-syntax", name, recs[0], "RFC 8461 3.1", "%v: senders ignore the policy", err)
+		f.add(SevError, "record-syntax", name, recs[0], "RFC 8461 3.1",
+			"%v, so senders ignore MTA-STS for %s: publish a record such as \"v=STSv1; id=20260101T000000\" (letters and digits; a new id whenever the policy changes)", err, domain)
 		return rep
 	}
 	rep.ID = id
 	url := "https://mta-sts." + domain + "/.well-known/mta-sts.txt"
 	body, err := fetchPolicy(ctx, client, url)
 	if err != nil {
-		f.add(SevError, "fetch", url, "", "RFC 8461 3.3", "%v: senders cannot apply the policy", err)
+		f.add(SevError, "fetch", url, "", "RFC 8461 3.3",
+			"%v, so senders cannot apply the policy: serve it at %s over HTTPS with a certificate valid for mta-sts.%s, with status 200, as text/plain, without redirects", err, url, domain)
 		return rep
 	}
 	sum := sha256.Sum256(body)
@@ -187,7 +189,8 @@ func CheckMTASTS(ctx context.Context, r resolver.Resolver, log *slog.Logger, cli
 	}
 	p, err := ParseMTASTSPolicy(string(body))
 	if err != nil {
-		f.add(SevError, "policy-syntax", url, string(body), "RFC 8461 3.2", "%v", err)
+		f.add(SevError, "policy-syntax", url, string(body), "RFC 8461 3.2",
+			"%v, so senders ignore the policy: the file needs the lines \"version: STSv1\", \"mode: enforce\" (or testing, or none), one \"mx: HOST\" (or \"mx: *.DOMAIN\") per MX host, and \"max_age: 604800\"", err)
 		return rep
 	}
 	rep.Policy = p
@@ -195,7 +198,7 @@ func CheckMTASTS(ctx context.Context, r resolver.Resolver, log *slog.Logger, cli
 		f.add(SevInfo, "testing", url, "", "RFC 8461 5", "mode is testing: failures are reported (with TLS-RPT) but mail is still delivered")
 	}
 	if p.MaxAge < 86400 {
-		f.add(SevWarning, "max-age", url, "max_age: "+strconv.Itoa(p.MaxAge), "RFC 8461 3.2", "max_age %d is under a day; senders re-fetch often and a downgrade attack has a wide window; weeks are usual", p.MaxAge)
+		f.add(SevWarning, "max-age", url, "max_age: "+strconv.Itoa(p.MaxAge), "RFC 8461 3.2", "max_age %d is under a day: senders forget the policy quickly, and an attacker who blocks its refresh can strip TLS again; weeks are usual, such as max_age: 604800", p.MaxAge)
 	}
 	if p.Mode == "none" {
 		return rep
@@ -212,7 +215,7 @@ func CheckMTASTS(ctx context.Context, r resolver.Resolver, log *slog.Logger, cli
 			if p.Mode == "testing" {
 				sev = SevWarning
 			}
-			f.add(sev, "mx-mismatch", url, strings.Join(p.MX, " "), "RFC 8461 4.1", "MX %s matches no mx pattern of the policy: senders enforcing it will not deliver there", h)
+			f.add(sev, "mx-mismatch", url, strings.Join(p.MX, " "), "RFC 8461 4.1", "MX %s matches no mx pattern of the policy, so senders enforcing it will not deliver there: add \"mx: %s\" to the policy and change the id in %s", h, h, name)
 		}
 	}
 	log.Debug("mta-sts checked", "domain", domain, "mode", p.Mode)

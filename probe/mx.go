@@ -101,7 +101,7 @@ func checkMXHosts(ctx context.Context, r resolver.Resolver, f *findings, rep *MX
 		}
 		if cn, err := r.LookupCNAME(ctx, m.Host); err == nil && cn.Target != "" {
 			h.CNAME = cn.Target
-			f.add(SevWarning, "cname", m.Host, rec, "RFC 2181 10.3", "MX %s is an alias of %s; MX targets must not be aliases, and some senders refuse them", m.Host, cn.Target)
+			f.add(SevWarning, "cname", m.Host, rec, "RFC 2181 10.3", "MX %s is an alias of %s; MX targets must not be aliases, and some senders refuse them: point the MX at %s directly", m.Host, cn.Target, cn.Target)
 		}
 		ips, err := addrs(ctx, r, m.Host)
 		h.IPs = ips
@@ -109,7 +109,7 @@ func checkMXHosts(ctx context.Context, r resolver.Resolver, f *findings, rep *MX
 		case err != nil:
 			f.dnsFailed(m.Host, err)
 		case len(ips) == 0:
-			f.add(SevError, "no-address", m.Host, rec, "RFC 5321 5.1", "MX %s has no A or AAAA record, so mail cannot be delivered to it", m.Host)
+			f.add(SevError, "no-address", m.Host, rec, "RFC 5321 5.1", "MX %s has no A or AAAA record, so mail cannot be delivered to it: publish an address for %s, or point the MX at a host that has one", m.Host, m.Host)
 		}
 		rep.Hosts = append(rep.Hosts, h)
 	}
@@ -188,7 +188,8 @@ func CheckPTR(ctx context.Context, r resolver.Resolver, log *slog.Logger, ip net
 	if helo != "" {
 		ips, err := addrs(ctx, r, helo)
 		if err == nil && !slices.Contains(ips, ip) {
-			f.add(SevWarning, "helo-address", helo, "", "RFC 5321 4.1.4", "the HELO name %s does not resolve to %s", helo, ip)
+			f.add(SevWarning, "helo-address", helo, "", "RFC 5321 4.1.4",
+				"the HELO name %s does not resolve to %s, and some receivers reject or score mail whose HELO name does not: publish an A/AAAA record of %s for %s, or say HELO with a name that has one", helo, ip, ip, helo)
 		}
 	}
 	rep.Findings, rep.Status = f.list, f.status()

@@ -66,25 +66,28 @@ func CheckTLSRPT(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 	switch {
 	case !ok:
 	case len(recs) == 0:
-		f.add(SevInfo, "none", name, "", "RFC 8460 3", "no TLS-RPT record: you get no reports of TLS failures delivering to %s", domain)
+		f.add(SevInfo, "none", name, "", "RFC 8460 3", "no TLS-RPT record: you get no reports of TLS failures delivering to %s; to get them, publish \"v=TLSRPTv1; rua=mailto:tlsrpt@%s\" at %s", domain, domain, name)
 	case len(recs) > 1:
-		f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 8460 3", "%d TLS-RPT records: senders use none; keep one", len(recs))
+		f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 8460 3", "%d TLS-RPT records, so senders use none: keep one", len(recs))
 	default:
 		rep.Record = recs[0]
 		tags, order, ok := tagList(recs[0])
 		if !ok || order[0] != "v" || tags["v"] != "TLSRPTv1" {
-			f.add(SevError, "syntax", name, recs[0], "RFC 8460 3", "the record is not \"v=TLSRPTv1; rua=...\"")
+			f.add(SevError, "syntax", name, recs[0], "RFC 8460 3",
+				"the record is not of the form \"v=TLSRPTv1; rua=...\", so senders send no reports: publish \"v=TLSRPTv1; rua=mailto:tlsrpt@%s\"", domain)
 			break
 		}
 		rep.Tags = tags
 		if tags["rua"] == "" {
-			f.add(SevError, "no-rua", name, recs[0], "RFC 8460 3", "the required rua tag is missing: no report can be sent")
+			f.add(SevError, "no-rua", name, recs[0], "RFC 8460 3",
+				"the required rua tag is missing, so no report can be sent: publish \"v=TLSRPTv1; rua=mailto:tlsrpt@%s\"", domain)
 			break
 		}
 		for _, u := range strings.Split(tags["rua"], ",") {
 			pu, err := url.Parse(strings.TrimSpace(u))
 			if err != nil || (pu.Scheme != "mailto" && pu.Scheme != "https") || (pu.Opaque == "" && pu.Host == "") {
-				f.add(SevError, "rua", name, recs[0], "RFC 8460 3", "rua %q is not a mailto: or https: URI", u)
+				f.add(SevError, "rua", name, recs[0], "RFC 8460 3",
+					"rua %q is not a mailto: or https: URI, so senders cannot send reports there: use rua=mailto:tlsrpt@%s (or an https:// URL)", u, domain)
 			}
 		}
 	}
@@ -109,18 +112,20 @@ func CheckBIMI(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 	case len(recs) == 0:
 		f.add(SevInfo, "none", name, "", ref, "no BIMI record: mail clients show no brand logo")
 	case len(recs) > 1:
-		f.add(SevError, "multiple", name, strings.Join(recs, " | "), ref, "%d BIMI records: none is used; keep one", len(recs))
+		f.add(SevError, "multiple", name, strings.Join(recs, " | "), ref, "%d BIMI records, so none is used: keep one", len(recs))
 	default:
 		rep.Record = recs[0]
 		tags, order, ok := tagList(recs[0])
 		if !ok || order[0] != "v" || tags["v"] != "BIMI1" {
-			f.add(SevError, "syntax", name, recs[0], ref, "the record is not \"v=BIMI1; l=...; a=...\"")
+			f.add(SevError, "syntax", name, recs[0], ref,
+				"the record is not of the form \"v=BIMI1; l=...; a=...\", so no logo is shown: publish \"v=BIMI1; l=https://%s/logo.svg; a=https://%s/vmc.pem\" with your logo's and certificate's URLs", domain, domain)
 			break
 		}
 		rep.Tags = tags
 		if l := tags["l"]; l != "" {
 			if u, err := url.Parse(l); err != nil || u.Scheme != "https" || u.Host == "" {
-				f.add(SevError, "logo-url", name, recs[0], ref, "l=%s is not an https URL", l)
+				f.add(SevError, "logo-url", name, recs[0], ref,
+					"l=%s is not an https URL, so mail clients fetch no logo: serve the logo over HTTPS and publish l=https://HOST/logo.svg", l)
 			} else if !strings.HasSuffix(strings.ToLower(u.Path), ".svg") {
 				f.add(SevWarning, "logo-format", name, recs[0], ref, "l=%s does not name an SVG file; the logo must be SVG Tiny PS", l)
 			}
@@ -129,7 +134,8 @@ func CheckBIMI(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 		}
 		if a := tags["a"]; a != "" {
 			if u, err := url.Parse(a); err != nil || u.Scheme != "https" || u.Host == "" {
-				f.add(SevError, "authority-url", name, recs[0], ref, "a=%s is not an https URL", a)
+				f.add(SevError, "authority-url", name, recs[0], ref,
+					"a=%s is not an https URL, so mail clients cannot fetch the certificate and show no logo: publish a=https://HOST/vmc.pem", a)
 			}
 		} else {
 			f.add(SevInfo, "no-vmc", name, recs[0], ref, "no a= (Verified Mark Certificate): Gmail and Apple Mail show no logo without one")

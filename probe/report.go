@@ -158,6 +158,7 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 	}
 	wg.Wait()
 	rep.PTR = ptr
+	rep.crossCheck()
 	rep.summarise(req)
 	return rep
 }
@@ -181,6 +182,30 @@ func runBlocklists(ctx context.Context, r resolver.Resolver, log *slog.Logger, r
 	}
 	if req.Domain != "" {
 		rep.Listings = append(rep.Listings, CheckDomain(ctx, r, log, zones, h, req.Domain)...)
+	}
+}
+
+// crossCheck adds what only two checks together show: MTA-STS in testing
+// or enforce mode without a TLS-RPT record, so that its failures are never
+// reported (RFC 8461 5: testing mode exists to receive those reports).
+func (rep *Report) crossCheck() {
+	t, m := rep.TLSRPT, rep.MTASTS
+	if t == nil || m == nil || m.Policy == nil || m.Policy.Mode == "none" || t.Status == StatusUnknown {
+		return
+	}
+	for _, f := range t.Findings {
+		if f.Code != "tls-rpt.none" {
+			continue
+		}
+		why := "in testing mode, which exists to report TLS failures before you enforce, but without a TLS-RPT record no report reaches you"
+		if m.Policy.Mode == "enforce" {
+			why = "enforced, so senders hold mail for you whenever TLS to your MX fails, and without a TLS-RPT record you are not told"
+		}
+		t.Findings = append(t.Findings, Finding{Check: "tls-rpt", Severity: SevWarning, Code: "tls-rpt.missing-for-mta-sts",
+			Name: t.Name, RFC: "RFC 8461 5",
+			Message: fmt.Sprintf("MTA-STS for %s is %s: publish \"v=TLSRPTv1; rua=mailto:tlsrpt@%s\" at %s", rep.Domain, why, rep.Domain, t.Name)})
+		t.Status = statusOf(t.Findings, false)
+		return
 	}
 }
 

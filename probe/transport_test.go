@@ -218,6 +218,81 @@ func TestCheckMTASTS(t *testing.T) {
 	}
 }
 
+// Failing checks say what to publish instead, not only what is wrong.
+func TestFindingsSayWhatToPublish(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "../testdata/dns/auth.zone")
+	ctx := context.Background()
+	reject := &DMARCReport{Domain: "none.auth.test", PolicyDomain: "none.auth.test", Parsed: &DMARCRecord{Policy: "reject", Pct: 100}}
+	for _, tt := range []struct {
+		name     string
+		findings []Finding
+		code     string
+		want     string
+	}{
+		{"mx no address", CheckMX(ctx, r, discard(), "mxnoaddr.auth.test").Findings, "mx.no-address", "publish an address for ghost.auth.test"},
+		{"mx alias", CheckMX(ctx, r, discard(), "mxcname.auth.test").Findings, "mx.cname", "point the MX at mx1.auth.test directly"},
+		{"tls-rpt none", CheckTLSRPT(ctx, r, discard(), "none.auth.test").Findings, "tls-rpt.none", `publish "v=TLSRPTv1; rua=mailto:tlsrpt@none.auth.test" at _smtp._tls.none.auth.test`},
+		{"tls-rpt rua", CheckTLSRPT(ctx, r, discard(), "badsts.auth.test").Findings, "tls-rpt.rua", "use rua=mailto:tlsrpt@badsts.auth.test"},
+		{"mta-sts record", CheckMTASTS(ctx, r, discard(), nil, "badsts.auth.test", nil, nil).Findings, "mta-sts.record-syntax", `publish a record such as "v=STSv1; id=20260101T000000"`},
+		{"bimi logo", CheckBIMI(ctx, r, discard(), "none.auth.test", reject).Findings, "bimi.logo-url", "publish l=https://HOST/logo.svg"},
+		{"dkim syntax", CheckDKIM(ctx, r, discard(), "keys.auth.test", []string{"garbage"}).Findings, "dkim.syntax", `"v=DKIM1; k=rsa; p=<base64 public key>"`},
+	} {
+		var msgs []string
+		ok := false
+		for _, f := range tt.findings {
+			if f.Code == tt.code {
+				msgs = append(msgs, f.Message)
+				ok = ok || strings.Contains(f.Message, tt.want)
+			}
+		}
+		if !ok {
+			t.Errorf("%s: %s messages %q lack %q", tt.name, tt.code, msgs, tt.want)
+		}
+	}
+}
+
+// MTA-STS that tests or enforces without TLS-RPT is blind: Run says so at
+// TLS-RPT; with mode none, or with a TLS-RPT record, it does not.
+func TestRunMTASTSWithoutTLSRPT(t *testing.T) {
+	t.Parallel()
+	r, srv := testResolver(t, "../testdata/dns/auth.zone")
+	ps := newPolicyServer(t)
+	for d, mode := range map[string]string{"ststest": "testing", "stsenf": "enforce", "stsnone": "none", "good": "enforce"} {
+		if d != "good" {
+			if err := srv.AddString(`_mta-sts.` + d + `.auth.test. 60 IN TXT "v=STSv1; id=1"`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ps.set("mta-sts."+d+".auth.test", "version: STSv1\nmode: "+mode+"\nmx: *.auth.test\nmax_age: 604800\n")
+	}
+	for _, tt := range []struct {
+		domain, want string
+	}{
+		{"ststest.auth.test", "MTA-STS for ststest.auth.test is in testing mode"},
+		{"stsenf.auth.test", "MTA-STS for stsenf.auth.test is enforced"},
+		{"stsnone.auth.test", ""},
+		{"good.auth.test", ""}, // has _smtp._tls
+	} {
+		rep := Run(context.Background(), Deps{Resolver: r, Logger: discard(), HTTPClient: ps.client()}, Request{Domain: tt.domain, NoBlocklists: true})
+		if rep.MTASTS == nil || rep.MTASTS.Policy == nil {
+			t.Fatalf("%s: no policy fetched: %+v", tt.domain, rep.MTASTS)
+		}
+		var got string
+		for _, f := range rep.TLSRPT.Findings {
+			if f.Code == "tls-rpt.missing-for-mta-sts" {
+				got = f.Message
+			}
+		}
+		switch {
+		case tt.want == "" && got != "":
+			t.Errorf("%s: unexpected %q", tt.domain, got)
+		case tt.want != "" && (!strings.HasPrefix(got, tt.want) || rep.TLSRPT.Status != StatusWarning):
+			t.Errorf("%s: tls-rpt %s with %q, want a warning starting %q", tt.domain, rep.TLSRPT.Status, got, tt.want)
+		}
+	}
+}
+
 func TestCheckTLSRPTAndBIMI(t *testing.T) {
 	t.Parallel()
 	r, _ := testResolver(t, "../testdata/dns/auth.zone")
