@@ -123,7 +123,7 @@ func (s *Server) Start(ctx context.Context, addr string) error {
 	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
-		return fmt.Errorf("web: listen on %s: %w (is another relaylab running? pick another address)", addr, err)
+		return fmt.Errorf("web: listen on %s: %w (is another relaylab running? stop it, or move web.listen in the configuration; port 0 takes any free one)", addr, err)
 	}
 	hctx, cancel := context.WithCancel(ctx)
 	s.ln, s.cancel = ln, cancel

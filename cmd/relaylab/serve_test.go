@@ -194,8 +194,8 @@ func TestServeBusyAddress(t *testing.T) {
 		cfg := filepath.Join(dir, tc.name+".yaml")
 		os.WriteFile(cfg, []byte(fmt.Sprintf("store: {path: %q, sync: normal}\n", filepath.Join(dir, tc.name+".db"))+tc.yaml), 0o644)
 		code, _, errOut := runIn(t, context.Background(), "serve", "--config", cfg)
-		if tc.name == "sink" && !strings.Contains(errOut, "move sink.listeners[0].listen") {
-			t.Errorf("sink busy: the error does not say which key moves it: %q", errOut)
+		if key := map[string]string{"sink": "move sink.listeners[0].listen", "web": "move web.listen"}[tc.name]; !strings.Contains(errOut, key) {
+			t.Errorf("%s busy: the error does not say which key moves it (%q): %q", tc.name, key, errOut)
 		}
 		if code == 0 || !strings.Contains(errOut, tc.want) || strings.Count(errOut, tc.name+": ") != 1 {
 			t.Errorf("%s busy: exit %d, stderr %q; want it to contain %q once", tc.name, code, errOut, tc.want)
