@@ -365,13 +365,23 @@ func TestVerifyMessage(t *testing.T) {
 }
 
 func FuzzParseDMARC(f *testing.F) {
-	for _, s := range []string{"v=DMARC1; p=reject", "v=DMARC1;p=none;rua=mailto:a@b.example!10m", "v=DMARC1; p=quarantine; pct=50; fo=1:d", "v=DMARC1; rua=x:"} {
+	for _, s := range []string{"v=DMARC1; p=reject", "v=DMARC1;p=none;rua=mailto:a@b.example!10m", "v=DMARC1; p=quarantine; pct=50; fo=1:d", "v=DMARC1; rua=x:",
+		"v=DMARC1; rua=d@x.example, mailto:e@x.example!1q; pct=abc; p=reject", "v=DMARC1; p=rejct; sp=none; rua=mailto:a@b.example; junk"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := ParseDMARC(s)
-		if err == nil && (r.Pct < 0 || r.Pct > 100) {
+		if err != nil {
+			return
+		}
+		if r.Pct < 0 || r.Pct > 100 {
 			t.Fatalf("pct %d accepted", r.Pct)
+		}
+		// The record proposed instead parses cleanly, with the same policy.
+		fixed := fixedDMARC(s, r)
+		f, err := ParseDMARC(fixed)
+		if err != nil || len(f.Problems) > 0 || f.pNotSecond || (r.Policy != "" && f.Policy != r.Policy) {
+			t.Fatalf("%q proposes %q, which parses to %+v, %v", s, fixed, f, err)
 		}
 	})
 }
