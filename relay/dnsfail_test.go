@@ -98,6 +98,12 @@ func TestDNSFailures(t *testing.T) {
 		if rc.Action != dsn.ActionFailed || !strings.HasPrefix(rc.Status, "5.") {
 			t.Errorf("DSN recipient %+v, want failed 5.x", rc)
 		}
+		// The relay's own verdict: no smtp diagnostic, no Remote-MTA
+		// (RFC 3464 2.3.5, 2.3.6).
+		if raw := string(m.data); !strings.Contains(raw, "\r\nDiagnostic-Code: X-Relaylab; the recipient's domain") ||
+			strings.Contains(raw, "Remote-MTA") || strings.Contains(raw, "smtp;") {
+			t.Errorf("DSN for %s claims a remote reply:\n%s", rc.FinalRecipient, raw)
+		}
 		parsed++
 	}
 	if parsed != 2 {

@@ -38,20 +38,11 @@ func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry,
 		rc := dsn.Recipient{
 			OriginalRecipient: strings.TrimPrefix(e.c.orcpt, "rfc822;"),
 			FinalRecipient:    e.c.address,
-			Action:            dsn.ActionFailed,
+			Action:            action,
 			Status:            dsnStatus(e, delayed),
-			RemoteMTA:         e.o.host,
 			LastAttempt:       now,
 		}
-		if i := strings.IndexByte(rc.RemoteMTA, ':'); i >= 0 {
-			rc.RemoteMTA = rc.RemoteMTA[:i]
-		}
-		if e.o.reply.Code != 0 {
-			rc.DiagnosticCode = strings.ReplaceAll(e.o.reply.String(), "\n", " ")
-		} else if e.o.reply.Text != "" {
-			rc.Extra = dsn.Header{{Name: "X-Relaylab-Error", Value: strings.ReplaceAll(e.o.reply.String(), "\n", " ")}}
-		}
-		rc.Action = action
+		rc.RemoteMTA, rc.DiagnosticCode = diagnostic(e.o)
 		if delayed {
 			rc.WillRetryUntil = e.until
 		}
@@ -91,6 +82,43 @@ func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry,
 		}
 	}
 	return nil
+}
+
+// diagnosticType is the diagnostic type (RFC 3464 2.3.6) of what the relay
+// says itself, as Postfix writes X-Postfix: its made-up replies (null MX,
+// a domain that does not exist, no SMTPUTF8 upstream) and its failures
+// without a reply (a refused connection, a DNS error, a timeout).
+const diagnosticType = "X-Relaylab"
+
+// diagnostic returns the Remote-MTA and Diagnostic-Code fields for an
+// outcome. RFC 3464 2.3.6: the diagnostic type names who made the
+// diagnostic, so only a reply a server sent is "smtp", and Remote-MTA
+// (2.3.5) names a server only when one took part: it answered, or the
+// conversation with it broke off; not for a DNS failure, a connection
+// that never opened, or a failure the relay made up itself.
+func diagnostic(o outcome) (remoteMTA, code string) {
+	rep := o.reply
+	host := o.host
+	if i := strings.IndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	oneLine := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	switch {
+	case rep.Code != 0 && !rep.Local:
+		return host, "smtp; " + oneLine(rep.String())
+	case rep.Text == "":
+		return "", ""
+	}
+	text := oneLine(rep.Text)
+	switch rep.Stage {
+	case "greeting", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "dot":
+		if rep.Local {
+			text += " (server " + host + ")" // it answered, but did not say this
+		} else {
+			remoteMTA = host // the session broke off: the server took part
+		}
+	}
+	return remoteMTA, diagnosticType + "; " + text
 }
 
 // dsnStatus is the Status field for an entry (RFC 3463).

@@ -306,7 +306,7 @@ func (c *client) send(env envelope) transaction {
 	}
 	if utf8Env && !c.has("SMTPUTF8") {
 		c.rec.note("not sent: the envelope has a non-ASCII address and the server does not offer SMTPUTF8")
-		return fail(Reply{Stage: "mail", Code: 553, Enhanced: "5.6.7",
+		return fail(Reply{Stage: "mail", Code: 553, Enhanced: "5.6.7", Local: true,
 			Text: "the envelope has a non-ASCII (internationalized) address and the server does not offer SMTPUTF8 (RFC 6531), so the message cannot be handed to it"}, false)
 	}
 	mail := "MAIL FROM:<" + smtpPath(env.from) + ">"

@@ -86,6 +86,9 @@ func TestSMTPUTF8(t *testing.T) {
 				if n := len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayAttempt}})); n != 1 {
 					t.Errorf("%d attempts, want 1 (no retry of a permanent failure)", n)
 				}
+				if isASCII(tt.from) {
+					checkUTF8DSN(t, h, mta, id, tt.to)
+				}
 				return
 			}
 			if len(msgs) != 1 || msgs[0].from != tt.from || msgs[0].to[0] != tt.to {
@@ -95,5 +98,26 @@ func TestSMTPUTF8(t *testing.T) {
 				t.Errorf("MAIL SMTPUTF8 parameter %v, want %v", msgs[0].mailP.UTF8, tt.wantParam)
 			}
 		})
+	}
+}
+
+// checkUTF8DSN checks the DSN about a 553 5.6.7 the relay made up itself
+// for the non-ASCII recipient to: an X-Relaylab diagnostic, no Remote-MTA,
+// since the server never said it (RFC 3464 2.3.5, 2.3.6).
+func checkUTF8DSN(t *testing.T, h *harness, mta *fakeMTA, id, to string) {
+	t.Helper()
+	dsns := h.events(events.Filter{Message: id, Kinds: []string{events.RelayDSN}})
+	if len(dsns) != 1 {
+		t.Fatalf("%d DSN events, want 1", len(dsns))
+	}
+	h.runUntil("the DSN", h.done(payload(t, dsns[0])["dsn_message"].(string), 1))
+	var raw string
+	for _, m := range mta.received() {
+		if m.from == "" {
+			raw = string(m.data)
+		}
+	}
+	if !strings.Contains(raw, "\r\nDiagnostic-Code: X-Relaylab; the envelope has a non-ASCII") || strings.Contains(raw, "Remote-MTA") {
+		t.Errorf("DSN about the relay's own 553 5.6.7 claims a remote reply:\n%s", raw)
 	}
 }
