@@ -14,6 +14,7 @@ import (
 	"blitiri.com.ar/go/spf"
 	"github.com/emersion/go-msgauth/authres"
 	"github.com/emersion/go-msgauth/dkim"
+	"github.com/miekg/dns"
 )
 
 func TestParseDMARC(t *testing.T) {
@@ -203,8 +204,24 @@ func TestDMARCOrgFallbackAndAlignment(t *testing.T) {
 			t.Errorf("%s: %+v, want %s with policy %q", tt.name, got, tt.result, tt.policy)
 		}
 	}
-	if rep := CheckDMARC(ctx, r, discard(), "deep.x.auth.test"); rep.PolicyDomain != "auth.test" {
+	rep := CheckDMARC(ctx, r, discard(), "deep.x.auth.test")
+	if rep.PolicyDomain != "auth.test" {
 		t.Errorf("fallback found the policy at %q, want auth.test", rep.PolicyDomain)
+	}
+	// The report says where the policy came from and which tag applies.
+	want := "deep.x.auth.test has no DMARC record of its own, so the record of its organisational domain at _dmarc.auth.test applies, through its sp tag: mail from deep.x.auth.test that fails DMARC gets quarantine"
+	found := false
+	for _, f := range rep.Findings {
+		found = found || f.Code == "dmarc.policy" && strings.HasPrefix(f.Message, want)
+	}
+	if !found {
+		t.Errorf("findings %+v lack dmarc.policy %q", rep.Findings, want)
+	}
+	// Without any record, both names asked are given.
+	srv.Remove("_dmarc.auth.test.", dns.TypeTXT)
+	rep = CheckDMARC(ctx, r, discard(), "deep.x.auth.test")
+	if len(rep.Findings) != 1 || !strings.Contains(rep.Findings[0].Message, "at _dmarc.deep.x.auth.test or at _dmarc.auth.test (its organisational domain)") {
+		t.Errorf("no record anywhere: %+v", rep.Findings)
 	}
 }
 

@@ -88,8 +88,13 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 	case err != nil:
 		f.dnsFailed(name, err)
 	case len(recs) == 0:
+		at := "_dmarc." + domain
+		if org := OrgDomain(domain); org != domain {
+			at += " or at _dmarc." + org + " (its organisational domain)"
+		}
 		f.add(SevError, "none", "_dmarc."+domain, "", "RFC 7489 6.6.3",
-			"no DMARC record at _dmarc.%s or its organisational domain: large receivers (Gmail, Yahoo) require one from bulk senders; publish \"v=DMARC1; p=none; rua=mailto:...\" and move to quarantine or reject", domain)
+			"no DMARC record at %s, so receivers apply no policy to forged mail from %s, and large receivers (Gmail, Yahoo) refuse bulk mail without one: publish \"v=DMARC1; p=none; rua=mailto:dmarc@%s\" at _dmarc.%s, then move p to quarantine and reject once the reports show your mail aligned",
+			at, domain, OrgDomain(domain), OrgDomain(domain))
 	case len(recs) > 1:
 		f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 7489 6.6.3",
 			"%d DMARC records at %s: receivers then apply no policy at all; keep one", len(recs), name)
@@ -103,6 +108,7 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 			break
 		}
 		rep.Parsed = p
+		f.add(SevInfo, "policy", name, recs[0], "RFC 7489 6.6.3", "%s", describeDMARC(rep))
 		checkDMARCPolicy(ctx, r, f, name, where, domain, recs[0], p)
 	}
 	rep.Findings, rep.Status = f.list, f.status()
@@ -172,6 +178,34 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 			checkReportURI(ctx, r, f, name, where, rec, u, hosts)
 		}
 	}
+}
+
+// describeDMARC says in words which policy applies to the domain and where
+// it comes from.
+func describeDMARC(d DMARCReport) string {
+	p := d.Parsed
+	policy, pct := d.Effective()
+	var b strings.Builder
+	if d.PolicyDomain != strings.TrimSuffix(strings.ToLower(d.Domain), ".") {
+		tag := "p"
+		if p.SubPolicy != "" {
+			tag = "sp"
+		}
+		fmt.Fprintf(&b, "%s has no DMARC record of its own, so the record of its organisational domain at _dmarc.%s applies, through its %s tag: ", d.Domain, d.PolicyDomain, tag)
+	}
+	fmt.Fprintf(&b, "mail from %s that fails DMARC gets %s", d.Domain, policy)
+	if pct < 100 && policy != "none" {
+		fmt.Fprintf(&b, " (%d%% of it; the rest one step milder)", pct)
+	}
+	mode := map[string]string{"r": "relaxed", "s": "strict"}
+	fmt.Fprintf(&b, "; alignment: DKIM %s, SPF %s", mode[p.ADKIM], mode[p.ASPF])
+	if len(p.RUA) > 0 {
+		fmt.Fprintf(&b, "; aggregate reports to %s", strings.Join(p.RUA, ", "))
+	}
+	if len(p.RUF) > 0 {
+		fmt.Fprintf(&b, "; failure reports to %s", strings.Join(p.RUF, ", "))
+	}
+	return b.String()
 }
 
 // fixedDMARC returns rec as it should be published: tags that receivers
