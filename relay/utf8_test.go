@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/events"
 )
 
@@ -119,5 +120,13 @@ func checkUTF8DSN(t *testing.T, h *harness, mta *fakeMTA, id, to string) {
 	}
 	if !strings.Contains(raw, "\r\nDiagnostic-Code: X-Relaylab; the envelope has a non-ASCII") || strings.Contains(raw, "Remote-MTA") {
 		t.Errorf("DSN about the relay's own 553 5.6.7 claims a remote reply:\n%s", raw)
+	}
+	// RFC 6533 6: a UTF-8 address makes it a global DSN.
+	if !strings.Contains(raw, "\r\nContent-Type: message/global-delivery-status\r\n") || !strings.Contains(raw, "\r\nFinal-Recipient: utf-8; "+to+"\r\n") {
+		t.Errorf("DSN about %s is not a message/global-delivery-status with a utf-8 address:\n%s", to, raw)
+	}
+	p, err := dsn.Parse([]byte(raw))
+	if err != nil || len(p.Report.Recipients) != 1 || p.Report.Recipients[0].FinalRecipient != to {
+		t.Errorf("the relay's own parser reads the DSN as %+v, %v; want %s", p.Report.Recipients, err, to)
 	}
 }

@@ -89,6 +89,25 @@ func Build(opts BuildOptions, r Report) ([]byte, error) {
 	original, headersOnly := returned(opts)
 
 	status := statusPart(r)
+	// RFC 6533 6: a report with a UTF-8 address (or other UTF-8 text) is
+	// message/global-delivery-status, and a returned header section with
+	// UTF-8 is message/global-headers or message/global; all-ASCII reports
+	// stay message/delivery-status for readers that know only that.
+	global := !isASCII(status)
+	reportType, statusType := "delivery-status", "message/delivery-status"
+	if global {
+		reportType, statusType = "global-delivery-status", "message/global-delivery-status"
+	}
+	head, _ := splitHeader(original)
+	originalType := "message/rfc822"
+	switch {
+	case headersOnly && isASCII(head):
+		originalType = "text/rfc822-headers"
+	case headersOnly:
+		originalType = "message/global-headers"
+	case !isASCII(head):
+		originalType = "message/global"
+	}
 	boundary := makeBoundary(opts.MessageID, [][]byte{[]byte(explanation), status, original})
 
 	var b bytes.Buffer
@@ -103,7 +122,11 @@ func Build(opts BuildOptions, r Report) ([]byte, error) {
 	// RFC 3834 5: automatic responses say so, and loops are avoided.
 	b.WriteString("Auto-Submitted: auto-replied\r\n")
 	b.WriteString("MIME-Version: 1.0\r\n")
-	fmt.Fprintf(&b, "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"%s\"\r\n", boundary)
+	fmt.Fprintf(&b, "Content-Type: multipart/report; report-type=%s;\r\n\tboundary=\"%s\"\r\n", reportType, boundary)
+	if global || !isASCII(original) {
+		// RFC 2045 6.4: a multipart holding 8-bit parts is itself 8bit.
+		b.WriteString("Content-Transfer-Encoding: 8bit\r\n")
+	}
 	b.WriteString("\r\nThis is a MIME-encapsulated message: a delivery status notification (RFC 3464).\r\n")
 
 	// RFC 6522 3: first the human-readable part.
@@ -114,7 +137,11 @@ func Build(opts BuildOptions, r Report) ([]byte, error) {
 	// RFC 3464 2: then the machine-readable status.
 	fmt.Fprintf(&b, "\r\n--%s\r\n", boundary)
 	b.WriteString("Content-Description: Delivery report\r\n")
-	b.WriteString("Content-Type: message/delivery-status\r\n\r\n")
+	fmt.Fprintf(&b, "Content-Type: %s\r\n", statusType)
+	if global {
+		b.WriteString("Content-Transfer-Encoding: 8bit\r\n")
+	}
+	b.WriteString("\r\n")
 	b.Write(status)
 
 	// RFC 6522 3 and RFC 3462 5: optionally the original or its headers.
@@ -122,11 +149,14 @@ func Build(opts BuildOptions, r Report) ([]byte, error) {
 		fmt.Fprintf(&b, "\r\n--%s\r\n", boundary)
 		if headersOnly {
 			b.WriteString("Content-Description: Undelivered message headers\r\n")
-			b.WriteString("Content-Type: text/rfc822-headers\r\n\r\n")
 		} else {
 			b.WriteString("Content-Description: Undelivered message\r\n")
-			b.WriteString("Content-Type: message/rfc822\r\n\r\n")
 		}
+		fmt.Fprintf(&b, "Content-Type: %s\r\n", originalType)
+		if !isASCII(original) {
+			b.WriteString("Content-Transfer-Encoding: 8bit\r\n")
+		}
+		b.WriteString("\r\n")
 		b.Write(original)
 		if !bytes.HasSuffix(original, []byte("\r\n")) {
 			b.WriteString("\r\n")
@@ -159,9 +189,9 @@ func statusPart(r Report) []byte {
 	for _, rc := range r.Recipients {
 		b.WriteString("\r\n")
 		if rc.OriginalRecipient != "" {
-			fold(&b, "Original-Recipient", typed("rfc822", rc.OriginalRecipient))
+			fold(&b, "Original-Recipient", typedAddress(rc.OriginalRecipient))
 		}
-		fold(&b, "Final-Recipient", typed("rfc822", rc.FinalRecipient))
+		fold(&b, "Final-Recipient", typedAddress(rc.FinalRecipient))
 		fold(&b, "Action", rc.Action)
 		fold(&b, "Status", rc.Status)
 		if rc.RemoteMTA != "" {
@@ -181,6 +211,31 @@ func statusPart(r Report) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// typedAddress returns an address field's value with its RFC 3464 type:
+// the one it has, else rfc822, or utf-8 (RFC 6533 3) when the address is
+// not ASCII, which rfc822 cannot carry.
+func typedAddress(v string) string {
+	if t, rest, ok := strings.Cut(v, ";"); ok && typedRE.MatchString(v) {
+		if strings.EqualFold(strings.TrimSpace(t), "rfc822") && !isASCII(rest) {
+			return "utf-8; " + strings.TrimSpace(rest)
+		}
+		return v
+	}
+	if !isASCII(v) {
+		return "utf-8; " + v
+	}
+	return "rfc822; " + v
+}
+
+func isASCII[T string | []byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // returned picks what of the original goes back, with CRLF line endings.

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Actions of a per-recipient block (RFC 3464 2.3.3).
@@ -187,8 +189,29 @@ func untyped(v string) string {
 		return strings.TrimSpace(v)
 	}
 	switch strings.ToLower(strings.TrimSpace(t)) {
-	case "rfc822", "dns", "smtp", "utf-8":
+	case "rfc822", "dns", "smtp":
 		return strings.TrimSpace(rest)
+	case "utf-8":
+		return unescapeUTF8Addr(strings.TrimSpace(rest))
 	}
 	return strings.TrimSpace(v)
+}
+
+// embeddedRE is an EmbeddedUnicodeChar of RFC 6533 3: \x{HEXPOINT}.
+var embeddedRE = regexp.MustCompile(`\\x\{([0-9A-Fa-f]{1,6})\}`)
+
+// unescapeUTF8Addr turns the utf-8-addr-xtext and utf-8-addr-unitext forms
+// of a utf-8 address (RFC 6533 3: a character as \x{HEX}) into the address
+// itself; an escape of no valid character is kept as written.
+func unescapeUTF8Addr(s string) string {
+	if !strings.Contains(s, `\x{`) {
+		return s
+	}
+	return embeddedRE.ReplaceAllStringFunc(s, func(m string) string {
+		n, err := strconv.ParseUint(m[3:len(m)-1], 16, 32)
+		if err != nil || !utf8.ValidRune(rune(n)) || n < 0x20 || n == 0x7f {
+			return m
+		}
+		return string(rune(n))
+	})
 }

@@ -57,6 +57,8 @@ func TestRoundTrip(t *testing.T) {
 			for i := range want.Recipients {
 				// Folding turns runs of spaces into one; our cases have none.
 				want.Recipients[i].DiagnosticCode = strings.Join(strings.Fields(want.Recipients[i].DiagnosticCode), " ")
+				// Parse removes a known type that Build wrote as given.
+				want.Recipients[i].OriginalRecipient = untyped(want.Recipients[i].OriginalRecipient)
 			}
 			if got := normalizeTimes(p.Report); !reflect.DeepEqual(got, want) {
 				t.Errorf("report changed in the round trip\n got %+v\nwant %+v", got, want)
@@ -267,5 +269,55 @@ func TestEnvelopeIDPrefersField(t *testing.T) {
 	p.Report.EnvelopeID = "field-id"
 	if got := p.EnvelopeID(); got != "field-id" {
 		t.Errorf("EnvelopeID with Original-Envelope-Id = %q, want field-id", got)
+	}
+}
+
+// TestGlobalDSN: a report with a UTF-8 address is a message/global-
+// delivery-status (RFC 6533 6) with the utf-8 address type, and Parse
+// reads it back, as it reads a downgraded one whose utf-8 addresses are
+// escaped (\x{HEX}); an ASCII report stays message/delivery-status.
+func TestGlobalDSN(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 20, 8, 30, 0, 0, time.UTC)
+	build := func(rc Recipient) string {
+		t.Helper()
+		rc.Action, rc.Status = ActionFailed, "5.1.1"
+		out, err := Build(BuildOptions{To: "a@s.test", MessageID: "g@relay.test", Date: at,
+			Original: []byte("From: a@s.test\r\nSubject: x\r\n\r\nbody\r\n")}, Report{ReportingMTA: "relay.test", Recipients: []Recipient{rc}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	raw := build(Recipient{OriginalRecipient: "utf-8;Zoë@r.test", FinalRecipient: "zoë@r.test"})
+	for _, want := range []string{"report-type=global-delivery-status;", "\r\nContent-Type: message/global-delivery-status\r\n",
+		"\r\nOriginal-Recipient: utf-8;Zoë@r.test\r\n", "\r\nFinal-Recipient: utf-8; zoë@r.test\r\n", "\r\nContent-Type: text/rfc822-headers\r\n"} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("global DSN lacks %q:\n%s", want, raw)
+		}
+	}
+	if strings.Contains(raw, "rfc822; zoë") || strings.Contains(raw, "message/delivery-status") {
+		t.Errorf("global DSN has a UTF-8 address as rfc822 or the ASCII type:\n%s", raw)
+	}
+	p, err := Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc := p.Report.Recipients; len(rc) != 1 || rc[0].FinalRecipient != "zoë@r.test" || rc[0].OriginalRecipient != "Zoë@r.test" {
+		t.Errorf("parsed %+v, want zoë@r.test (original Zoë@r.test)", rc)
+	}
+	ascii := build(Recipient{OriginalRecipient: "rfc822;Bob@r.test", FinalRecipient: "bob@r.test"})
+	if !strings.Contains(ascii, "report-type=delivery-status;") || !strings.Contains(ascii, "Content-Type: message/delivery-status\r\n") ||
+		!strings.Contains(ascii, "Final-Recipient: rfc822; bob@r.test\r\n") || strings.Contains(ascii, "global") || strings.Contains(ascii, "8bit") {
+		t.Errorf("ASCII DSN is not a plain delivery-status:\n%s", ascii)
+	}
+	downgraded := strings.NewReplacer("Final-Recipient: utf-8; zoë@r.test", `Final-Recipient: utf-8; zo\x{EB}@r.test`,
+		"Original-Recipient: utf-8;Zoë@r.test", `Original-Recipient: utf-8;Zo\x{00EB}@r.test`).Replace(raw)
+	p, err = Parse([]byte(downgraded))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc := p.Report.Recipients; len(rc) != 1 || rc[0].FinalRecipient != "zoë@r.test" || rc[0].OriginalRecipient != "Zoë@r.test" {
+		t.Errorf("parsed the escaped form as %+v, want zoë@r.test (original Zoë@r.test)", rc)
 	}
 }

@@ -103,6 +103,20 @@ func buildCases() map[string]struct {
 				},
 			},
 		},
+		// RFC 6533: UTF-8 addresses make it a global DSN, and a header
+		// section with UTF-8 comes back as message/global-headers.
+		"failed_global_headers": {
+			opts: BuildOptions{To: "jürgen@sender.test", MessageID: "dsn-4@relay.test", Date: at,
+				Original: []byte("From: Jürgen <jürgen@sender.test>\nTo: zoë@receiver.test\nSubject: grüße\nMessage-ID: <orig-1@sender.test>\n\nHallo.\n")},
+			r: Report{
+				ReportingMTA: "relay.test", EnvelopeID: "env-4",
+				Recipients: []Recipient{
+					{OriginalRecipient: "utf-8;Zoë@receiver.test", FinalRecipient: "zoë@receiver.test", Action: ActionFailed, Status: "5.1.1",
+						RemoteMTA: "mx.receiver.test", DiagnosticCode: "550 5.1.1 unbekannter Empfänger"},
+					{OriginalRecipient: "rfc822;bob@receiver.test", FinalRecipient: "bob@receiver.test", Action: ActionFailed, Status: "5.1.1"},
+				},
+			},
+		},
 		"delayed_utf8_none": {
 			opts: BuildOptions{To: "alice@sender.test", From: "Postmaster <postmaster@relay.test>", MessageID: "dsn-3@relay.test", Date: at, Return: ReturnNone, Original: original,
 				Explanation: "Zustellung verzögert — wir versuchen es weiter.\n"},

@@ -67,8 +67,8 @@ func Parse(raw []byte) (*Parsed, error) {
 	w.entity(p.Header, body, 0)
 	if !w.found {
 		mt, params := mediaType(p.Header.Get("Content-Type"))
-		if rt := params["report-type"]; mt == "multipart/report" && rt != "" && !strings.EqualFold(rt, "delivery-status") {
-			return p, fmt.Errorf("%w: multipart/report of report-type %q, not delivery-status", ErrNotReport, rt)
+		if rt := params["report-type"]; mt == "multipart/report" && rt != "" && !strings.EqualFold(rt, "delivery-status") && !strings.EqualFold(rt, "global-delivery-status") {
+			return p, fmt.Errorf("%w: multipart/report of report-type %q, not delivery-status or global-delivery-status", ErrNotReport, rt)
 		}
 		why := fmt.Sprintf("the message is %s, not multipart/report", mt)
 		if strings.HasPrefix(mt, "multipart/") {
