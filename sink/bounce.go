@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,32 +37,37 @@ type pendingBounce struct {
 	sender    string
 	recipient string
 	reply     string
+	notify    string // the recipient's NOTIFY, "FAILURE,DELAY"; "" when not given
+	orcpt     string // the recipient's ORCPT, "rfc822;alice@example.com"
 	tries     int
 }
 
 func newBouncer(s *Sink) *bouncer { return &bouncer{s: s, timers: map[int64]clock.Timer{}} }
 
-// schedule records one bounce per recipient of message id and arms them.
-func (b *bouncer) schedule(c *conn, sess *session, id int64, raw []byte, bo *Bounce) error {
-	due := b.s.clock.Now().Add(bo.After)
+// schedule records one DSN per recipient in rcpts of message id, with the
+// reply it reports (a failure or delay for a bounce, the 250 for a
+// delivered DSN), and arms them.
+func (b *bouncer) schedule(sess *session, rcpts []rcptState, id int64, after time.Duration, reply Reply) error {
+	due := b.s.clock.Now().Add(after)
 	var pend []pendingBounce
 	err := b.s.store.Write(b.s.hardCtx, func(tx *store.Tx) error {
 		pend = pend[:0]
-		for _, r := range sess.rcpts {
-			res, err := tx.Exec(`INSERT INTO sink_bounces (message, due_ns, sender, recipient, reply) VALUES (?, ?, ?, ?, ?)`,
-				id, due.UnixNano(), sess.from, r.addr, bo.Reply.String())
+		for _, r := range rcpts {
+			p := pendingBounce{message: id, due: due, sender: sess.from, recipient: r.addr, reply: reply.String(),
+				notify: strings.Join(r.dsn.Notify, ","), orcpt: r.dsn.ORCPT}
+			res, err := tx.Exec(`INSERT INTO sink_bounces (message, due_ns, sender, recipient, reply, notify, orcpt) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				id, due.UnixNano(), p.sender, p.recipient, p.reply, p.notify, p.orcpt)
 			if err != nil {
 				return err
 			}
-			bid, _ := res.LastInsertId()
-			pend = append(pend, pendingBounce{id: bid, message: id, due: due, sender: sess.from, recipient: r.addr, reply: bo.Reply.String()})
+			p.id, _ = res.LastInsertId()
+			pend = append(pend, p)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	c.notef('*', fmt.Sprintf("accepted; a bounce follows in %s", bo.After))
 	for _, p := range pend {
 		b.arm(p)
 	}
@@ -89,7 +95,7 @@ func (b *bouncer) arm(p pendingBounce) {
 
 // start re-arms the bounces a previous run left pending.
 func (b *bouncer) start(ctx context.Context) {
-	rows, err := b.s.store.DB().QueryContext(ctx, `SELECT id, message, due_ns, sender, recipient, reply FROM sink_bounces WHERE sent_ns = 0 AND error = ''`)
+	rows, err := b.s.store.DB().QueryContext(ctx, `SELECT id, message, due_ns, sender, recipient, reply, notify, orcpt FROM sink_bounces WHERE sent_ns = 0 AND error = '' AND skipped = ''`)
 	if err != nil {
 		b.s.log.Error("sink: reading pending bounces failed", "err", err)
 		return
@@ -98,7 +104,7 @@ func (b *bouncer) start(ctx context.Context) {
 	for rows.Next() {
 		var p pendingBounce
 		var due int64
-		if rows.Scan(&p.id, &p.message, &due, &p.sender, &p.recipient, &p.reply) == nil {
+		if rows.Scan(&p.id, &p.message, &due, &p.sender, &p.recipient, &p.reply, &p.notify, &p.orcpt) == nil {
 			p.due = time.Unix(0, due)
 			pend = append(pend, p)
 		}
@@ -123,35 +129,84 @@ func (b *bouncer) stop() {
 }
 
 // send builds the DSN and hands it to the relay; a failure is retried a
-// minute later, up to maxBounceTries.
+// minute later, up to maxBounceTries. A DSN the recipient's NOTIFY did not
+// ask for is not sent, and the record says why.
 func (b *bouncer) send(p pendingBounce) {
 	s := b.s
-	err := b.deliver(p)
-	now := s.clock.Now()
+	rep, err := ParseReply(p.reply)
+	if err != nil {
+		b.finish(p, "", "", err)
+		return
+	}
+	action, _ := dsnAction(rep)
+	if why := p.unwanted(action); why != "" {
+		s.log.Info("sink: no DSN sent: the recipient's NOTIFY rules it out", "bounce", p.id, "recipient", p.recipient, "why", why)
+		b.finish(p, action, why, nil)
+		return
+	}
+	err = b.deliver(p, rep)
 	if err != nil {
 		p.tries++
 		s.log.Warn("sink: sending a bounce failed", "bounce", p.id, "to", p.sender, "try", p.tries, "err", err)
 		if p.tries < maxBounceTries && p.sender != "" {
-			p.due = now.Add(time.Minute)
+			p.due = s.clock.Now().Add(time.Minute)
 			b.arm(p)
 			return
 		}
 	}
+	b.finish(p, action, "", err)
+}
+
+// unwanted says why NOTIFY rules out a DSN with action, or "".
+func (p pendingBounce) unwanted(action string) string {
+	var notify []string
+	if p.notify != "" {
+		notify = strings.Split(p.notify, ",")
+	}
+	if notifyWants(notify, action) {
+		return ""
+	}
+	if containsFold(notify, "NEVER") {
+		return "the recipient was given NOTIFY=NEVER: no DSN of any kind (RFC 3461 4.1)"
+	}
+	word := map[string]string{dsn.ActionFailed: "FAILURE", dsn.ActionDelayed: "DELAY", dsn.ActionDelivered: "SUCCESS"}[action]
+	if len(notify) == 0 {
+		return "the recipient was given no NOTIFY, and a " + action + " DSN is sent only for NOTIFY=" + word + " (RFC 3461 4.1)"
+	}
+	return "the recipient was given NOTIFY=" + p.notify + ", without " + word + ": no " + action + " DSN (RFC 3461 4.1)"
+}
+
+// finish records what became of bounce p: sent (err nil, skipped ""),
+// not sent because NOTIFY ruled it out (skipped), or failed (err).
+func (b *bouncer) finish(p pendingBounce, action, skipped string, err error) {
+	s := b.s
+	now := s.clock.Now()
 	errText := ""
 	if err != nil {
 		errText = err.Error()
 	}
 	werr := s.store.Write(context.Background(), func(tx *store.Tx) error {
 		sent := int64(0)
-		if err == nil {
+		if err == nil && skipped == "" {
 			sent = now.UnixNano()
 		}
-		if _, err := tx.Exec(`UPDATE sink_bounces SET sent_ns = ?, error = ? WHERE id = ?`, sent, errText, p.id); err != nil {
+		if _, err := tx.Exec(`UPDATE sink_bounces SET sent_ns = ?, error = ?, skipped = ? WHERE id = ?`, sent, errText, skipped, p.id); err != nil {
 			return err
 		}
-		_, err := tx.Append(events.Event{Time: now, Kind: events.SinkBounce, Recipient: p.recipient}.WithPayload(map[string]any{
+		payload := map[string]any{
 			"bounce": p.id, "message": p.message, "to": p.sender, "recipient": p.recipient, "reply": p.reply, "relay": s.cfg.Bounce.Relay, "error": errText,
-		}))
+			"action": action, "sent": err == nil && skipped == "",
+		}
+		if skipped != "" {
+			payload["skipped"] = skipped
+		}
+		if p.notify != "" {
+			payload["notify"] = p.notify
+		}
+		if p.orcpt != "" {
+			payload["orcpt"] = p.orcpt
+		}
+		_, err := tx.Append(events.Event{Time: now, Kind: events.SinkBounce, Recipient: p.recipient}.WithPayload(payload))
 		return err
 	})
 	if werr != nil {
@@ -159,7 +214,24 @@ func (b *bouncer) send(p pendingBounce) {
 	}
 }
 
-func (b *bouncer) deliver(p pendingBounce) error {
+// dsnAction is the DSN action and status for the reply a DSN reports:
+// delivered for a 2xx, delayed for a 4xx, failed for a 5xx (RFC 3464
+// 2.3.3, 2.3.4).
+func dsnAction(rep Reply) (action, status string) {
+	action, status = dsn.ActionFailed, rep.Enhanced
+	switch {
+	case rep.Code < 300:
+		action = dsn.ActionDelivered
+	case rep.Code < 500:
+		action = dsn.ActionDelayed
+	}
+	if status == "" {
+		status = fmt.Sprintf("%d.0.0", rep.Code/100)
+	}
+	return action, status
+}
+
+func (b *bouncer) deliver(p pendingBounce, rep Reply) error {
 	s := b.s
 	if p.sender == "" {
 		// RFC 5321 4.5.5: never bounce a message with a null reverse path.
@@ -172,10 +244,6 @@ func (b *bouncer) deliver(p pendingBounce) error {
 	if err != nil {
 		return err
 	}
-	rep, err := ParseReply(p.reply)
-	if err != nil {
-		return err
-	}
 	host := s.cfg.Bounce.ReportingMTA
 	if host == "" {
 		if l := s.listenerNamed(m.Listener); l != nil {
@@ -184,19 +252,24 @@ func (b *bouncer) deliver(p pendingBounce) error {
 			host = s.cfg.Listeners[0].Hostname
 		}
 	}
-	action, status := dsn.ActionFailed, rep.Enhanced
-	if rep.Code < 500 {
-		action = dsn.ActionDelayed
-	}
-	if status == "" {
-		status = fmt.Sprintf("%d.0.0", rep.Code/100)
+	action, status := dsnAction(rep)
+	// RFC 3461 4.3: RET=FULL returns the whole message in a DSN that
+	// reports a failure; anything else (RET=HDRS, no RET, a delay or a
+	// delivery) returns the header only.
+	ret := dsn.ReturnHeaders
+	if m.Ret == "FULL" && action == dsn.ActionFailed {
+		ret = dsn.ReturnFull
 	}
 	now := s.clock.Now()
 	msg, err := dsn.Build(dsn.BuildOptions{
-		To: p.sender, MessageID: fmt.Sprintf("sink-bounce-%d@%s", p.id, host), Date: now, Original: m.Raw,
+		To: p.sender, MessageID: fmt.Sprintf("sink-bounce-%d@%s", p.id, host), Date: now, Original: m.Raw, Return: ret,
 	}, dsn.Report{
-		ReportingMTA: host, ArrivalDate: m.Time,
-		Recipients: []dsn.Recipient{{FinalRecipient: p.recipient, Action: action, Status: status, RemoteMTA: host, DiagnosticCode: rep.String(), LastAttempt: now}},
+		// RFC 3461 6.3 (RFC 3464 2.2.1, 2.3.1): ENVID and ORCPT come back
+		// as Original-Envelope-Id and Original-Recipient, so the sender
+		// can match the DSN to what it sent.
+		ReportingMTA: host, ArrivalDate: m.Time, EnvelopeID: m.EnvID,
+		Recipients: []dsn.Recipient{{OriginalRecipient: p.orcpt, FinalRecipient: p.recipient, Action: action, Status: status,
+			RemoteMTA: host, DiagnosticCode: rep.String(), LastAttempt: now}},
 	})
 	if err != nil {
 		return fmt.Errorf("building the DSN: %w", err)

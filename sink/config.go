@@ -37,6 +37,10 @@ type BounceConfig struct {
 	Relay string `yaml:"relay"`
 	// ReportingMTA names the sink in DSNs (default: the listener hostname).
 	ReportingMTA string `yaml:"reporting_mta,omitempty"`
+	// Delivered sends a "delivered" DSN (RFC 3464 2.3.3) for each accepted
+	// recipient whose RCPT had NOTIFY=SUCCESS (RFC 3461 4.1). Off by
+	// default: the sink then only notes in the transcript that none is sent.
+	Delivered bool `yaml:"delivered,omitempty"`
 }
 
 // ListenerConfig is one virtual MX host.
@@ -52,7 +56,8 @@ type ListenerConfig struct {
 	Auth     AuthConfig `yaml:"auth"`
 	Limits   Limits     `yaml:"limits"`
 	// Hide lists EHLO extensions not to advertise: PIPELINING, 8BITMIME,
-	// CHUNKING, SIZE, STARTTLS, AUTH, ENHANCEDSTATUSCODES, LIMITS.
+	// CHUNKING, SIZE, STARTTLS, AUTH, ENHANCEDSTATUSCODES, LIMITS, DSN.
+	// A hidden DSN is not offered at all: its parameters get 555.
 	Hide []string `yaml:"hide,omitempty"`
 	// Greeting is the text after the hostname in the 220 greeting.
 	Greeting string `yaml:"greeting,omitempty"`

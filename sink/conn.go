@@ -325,9 +325,11 @@ func (c *conn) clientLine(line []byte) int {
 	case "MAIL":
 		stage = StageMail
 		cmd.hugeSize = hugeSize(text)
+		cmd.dsn = parseDSN(text, true)
 	case "RCPT":
 		stage = StageRcpt
 		mark = bareRcptAt(text)
+		cmd.dsn = parseDSN(text, false)
 	case "DATA":
 		stage = StageData
 	case "RSET":
@@ -730,6 +732,16 @@ func (c *conn) baseInput(stage Stage) *input {
 		return c.sess.input(stage, "")
 	}
 	return &input{stage: stage, listener: c.l.cfg.Name, client: c.client}
+}
+
+// currentDSN returns the DSN parameters of the command go-smtp is
+// handling now, when it is at stage; go-smtp handles one command at a
+// time and answers it before it reads the next, so it heads the queue.
+func (c *conn) currentDSN(stage Stage) (*dsnCmd, bool) {
+	if len(c.cmds) == 0 || c.cmds[0].stage != stage {
+		return nil, false
+	}
+	return c.cmds[0].dsn, true
 }
 
 func (c *conn) sessionDirectives() []Directive {

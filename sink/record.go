@@ -26,6 +26,9 @@ type attemptRecord struct {
 	Reply     Reply
 	Message   int64
 	MessageID string
+	// DSN parameters (RFC 3461): of the transaction's MAIL, and of this
+	// recipient's RCPT.
+	Ret, EnvID, Notify, ORCPT string
 }
 
 // deliver handles a complete message at the final dot: decide, record
@@ -84,10 +87,15 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		sess.record(&sess.rcpts[i], StageDataEnd, outcome, id, msgID)
 	}
 	sess.messages++
-	if b.Bounce != nil && outcome.Code == 250 {
-		if err := s.bouncer.schedule(c, sess, id, raw, b.Bounce); err != nil {
+	switch {
+	case b.Bounce != nil && outcome.Code == 250:
+		if err := s.bouncer.schedule(sess, sess.rcpts, id, b.Bounce.After, b.Bounce.Reply); err != nil {
 			s.log.Error("sink: scheduling a bounce failed", "message", id, "err", err)
+		} else {
+			c.notef('*', fmt.Sprintf("accepted; a bounce follows in %s", b.Bounce.After))
 		}
+	case outcome.Code/100 == 2:
+		s.deliveredDSNs(sess, id, outcome)
 	}
 	if b.Drop || b.Hang {
 		c.before(Behavior{Drop: b.Drop, Hang: b.Hang, Rule: b.Rule})
@@ -101,6 +109,35 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		return outcome.smtpError()
 	}
 	return nil
+}
+
+// deliveredDSNs answers NOTIFY=SUCCESS (RFC 3461 4.1) for the recipients
+// of an accepted message: a "delivered" DSN to the sender when
+// sink.bounce.delivered is on, otherwise a line in the transcript that
+// says none is sent.
+func (s *Sink) deliveredDSNs(sess *session, id int64, outcome Reply) {
+	var want []rcptState
+	for _, r := range sess.rcpts {
+		if containsFold(r.dsn.Notify, "SUCCESS") {
+			want = append(want, r)
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	if !s.cfg.Bounce.Delivered {
+		for _, r := range want {
+			sess.c.notef('*', "NOTIFY=SUCCESS for "+r.addr+": no delivered DSN is sent (sink.bounce.delivered is off)")
+		}
+		return
+	}
+	if err := s.bouncer.schedule(sess, want, id, 0, outcome); err != nil {
+		s.log.Error("sink: scheduling a delivered DSN failed", "message", id, "err", err)
+		return
+	}
+	for _, r := range want {
+		sess.c.notef('*', "NOTIFY=SUCCESS for "+r.addr+": a delivered DSN follows")
+	}
 }
 
 // messageID returns the Message-ID header's value without angle brackets.
@@ -139,6 +176,15 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 	if len(sess.rcpts) > 0 {
 		attempt = sess.rcpts[0].attempt
 	}
+	rdsn := recipientDSNs(sess.rcpts)
+	rdsnJSON := ""
+	if rdsn != nil {
+		b, err := json.Marshal(rdsn)
+		if err != nil {
+			return 0, err
+		}
+		rdsnJSON = string(b)
+	}
 	now := s.clock.Now()
 	var a AuthResult // empty results: not verified
 	if auth != nil {
@@ -146,10 +192,10 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 	}
 	var id int64
 	err := s.write(func(tx *store.Tx) error {
-		res, err := tx.Exec(`INSERT INTO sink_messages (session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw, spf, dkim, dmarc)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		res, err := tx.Exec(`INSERT INTO sink_messages (session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw, spf, dkim, dmarc, ret, envid, rcpt_dsn)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.id, c.l.cfg.Name, now.UnixNano(), sess.from, strings.Join(rcpts, "\n"), size, attempt, msgID, msgAttempt,
-			outcome.Code, outcome.Enhanced, outcome.Text, raw, a.SPF, a.DKIM, a.DMARC)
+			outcome.Code, outcome.Enhanced, outcome.Text, raw, a.SPF, a.DKIM, a.DMARC, sess.dsn.Ret, sess.dsn.EnvID, rdsnJSON)
 		if err != nil {
 			return err
 		}
@@ -162,7 +208,8 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 		}
 		_, err = tx.Append(e.WithPayload(messagePayload{ID: id, Session: c.id, From: sess.from, To: rcpts, Size: size,
 			Attempt: attempt, MessageID: msgID, MsgAttempt: msgAttempt, Code: outcome.Code, Enhanced: outcome.Enhanced,
-			SPF: a.SPF, DKIM: a.DKIM, DMARC: a.DMARC, DMARCPolicy: a.DMARCPolicy}))
+			SPF: a.SPF, DKIM: a.DKIM, DMARC: a.DMARC, DMARCPolicy: a.DMARCPolicy,
+			Ret: sess.dsn.Ret, EnvID: sess.dsn.EnvID, DSN: rdsn}))
 		return err
 	})
 	return id, err
@@ -184,6 +231,33 @@ type messagePayload struct {
 	DKIM        string `json:"dkim,omitempty"`
 	DMARC       string `json:"dmarc,omitempty"`
 	DMARCPolicy string `json:"dmarc_policy,omitempty"`
+	// DSN parameters (RFC 3461), when the client gave any.
+	Ret   string         `json:"ret,omitempty"`
+	EnvID string         `json:"envid,omitempty"`
+	DSN   []RecipientDSN `json:"dsn,omitempty"`
+}
+
+// RecipientDSN is the NOTIFY and ORCPT one recipient of a message was
+// given (RFC 3461 4.1, 4.2).
+type RecipientDSN struct {
+	Recipient string   `json:"recipient"`
+	Notify    []string `json:"notify,omitempty"` // NEVER, or some of SUCCESS, FAILURE, DELAY; none when not given
+	ORCPT     string   `json:"orcpt,omitempty"`  // "rfc822;alice@example.com", the address decoded
+}
+
+// recipientDSNs lists every recipient's NOTIFY and ORCPT, or nil when no
+// recipient had either.
+func recipientDSNs(rcpts []rcptState) []RecipientDSN {
+	given := false
+	out := make([]RecipientDSN, len(rcpts))
+	for i, r := range rcpts {
+		out[i] = RecipientDSN{Recipient: r.addr, Notify: r.dsn.Notify, ORCPT: r.dsn.ORCPT}
+		given = given || r.dsn.Notify != nil || r.dsn.ORCPT != ""
+	}
+	if !given {
+		return nil
+	}
+	return out
 }
 
 type sessionPayload struct {
@@ -359,9 +433,10 @@ func writeSession(tx *store.Tx, r *sessionRecord) error {
 		return err
 	}
 	for _, a := range r.attempts {
-		if _, err := tx.Exec(`INSERT INTO sink_attempts (session_id, time_ns, sender, recipient, attempt, stage, code, enhanced, text, message)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.id, a.Time.UnixNano(), a.Sender, a.Recipient, a.Attempt, string(a.Stage), a.Reply.Code, a.Reply.Enhanced, a.Reply.Text, a.Message); err != nil {
+		if _, err := tx.Exec(`INSERT INTO sink_attempts (session_id, time_ns, sender, recipient, attempt, stage, code, enhanced, text, message, ret, envid, notify, orcpt)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.id, a.Time.UnixNano(), a.Sender, a.Recipient, a.Attempt, string(a.Stage), a.Reply.Code, a.Reply.Enhanced, a.Reply.Text, a.Message,
+			a.Ret, a.EnvID, a.Notify, a.ORCPT); err != nil {
 			return err
 		}
 	}
@@ -487,6 +562,12 @@ type Attempt struct {
 	Stage     Stage     `json:"stage"`  // where the attempt ended
 	Reply     Reply     `json:"reply"`  // the reply that ended it; code 0 for a drop or hang
 	Message   int64     `json:"message,omitempty"`
+	// DSN parameters (RFC 3461) as the sender gave them: RET and ENVID at
+	// the transaction's MAIL, NOTIFY and ORCPT at this recipient's RCPT.
+	Ret    string   `json:"ret,omitempty"`    // FULL or HDRS
+	EnvID  string   `json:"envid,omitempty"`  // decoded from xtext
+	Notify []string `json:"notify,omitempty"` // NEVER, or some of SUCCESS, FAILURE, DELAY
+	ORCPT  string   `json:"orcpt,omitempty"`  // "rfc822;alice@example.com", the address decoded
 }
 
 // Attempts returns the attempts for recipient (case-insensitive), oldest
@@ -511,7 +592,8 @@ func AllAttempts(ctx context.Context, db *sql.DB) ([]Attempt, error) {
 
 func queryAttempts(ctx context.Context, db *sql.DB, where string, args ...any) ([]Attempt, error) {
 	rows, err := db.QueryContext(ctx, `SELECT a.session_id, s.listener, s.client, s.helo, s.tls, s.auth_user,
-			a.time_ns, a.sender, a.recipient, a.attempt, a.stage, a.code, a.enhanced, a.text, a.message
+			a.time_ns, a.sender, a.recipient, a.attempt, a.stage, a.code, a.enhanced, a.text, a.message,
+			a.ret, a.envid, a.notify, a.orcpt
 		FROM sink_attempts a JOIN sink_sessions s ON s.id = a.session_id
 		`+where+` ORDER BY a.time_ns, a.id`, args...)
 	if err != nil {
@@ -522,9 +604,14 @@ func queryAttempts(ctx context.Context, db *sql.DB, where string, args ...any) (
 	for rows.Next() {
 		var a Attempt
 		var ns int64
+		var notify string
 		if err := rows.Scan(&a.Session, &a.Listener, &a.Client, &a.HELO, &a.TLS, &a.AuthUser, &ns, &a.Sender, &a.Recipient,
-			&a.Number, &a.Stage, &a.Reply.Code, &a.Reply.Enhanced, &a.Reply.Text, &a.Message); err != nil {
+			&a.Number, &a.Stage, &a.Reply.Code, &a.Reply.Enhanced, &a.Reply.Text, &a.Message,
+			&a.Ret, &a.EnvID, &notify, &a.ORCPT); err != nil {
 			return nil, err
+		}
+		if notify != "" {
+			a.Notify = strings.Split(notify, ",")
 		}
 		a.Time = time.Unix(0, ns).UTC()
 		out = append(out, a)
@@ -618,19 +705,31 @@ type Message struct {
 	SPF   string `json:"spf,omitempty"`
 	DKIM  string `json:"dkim,omitempty"`
 	DMARC string `json:"dmarc,omitempty"`
-	Raw   []byte `json:"-"` // as stored: with our Authentication-Results first when verified
+	// DSN parameters (RFC 3461), when the client gave any: RET and ENVID
+	// of the MAIL, and every recipient's NOTIFY and ORCPT (in the order of
+	// To) when some recipient had one.
+	Ret   string         `json:"ret,omitempty"`
+	EnvID string         `json:"envid,omitempty"`
+	DSN   []RecipientDSN `json:"dsn,omitempty"`
+	Raw   []byte         `json:"-"` // as stored: with our Authentication-Results first when verified
 }
 
 // MessageByID returns one message with its raw bytes.
 func MessageByID(ctx context.Context, db *sql.DB, id int64) (Message, error) {
 	var m Message
 	var ns int64
-	var to string
-	err := db.QueryRowContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw, spf, dkim, dmarc
+	var to, rdsn string
+	err := db.QueryRowContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw, spf, dkim, dmarc,
+			ret, envid, rcpt_dsn
 		FROM sink_messages WHERE id = ?`, id).Scan(&m.ID, &m.Session, &m.Listener, &ns, &m.From, &to, &m.Size, &m.Attempt, &m.MessageID, &m.MsgAttempt,
-		&m.Reply.Code, &m.Reply.Enhanced, &m.Reply.Text, &m.Raw, &m.SPF, &m.DKIM, &m.DMARC)
+		&m.Reply.Code, &m.Reply.Enhanced, &m.Reply.Text, &m.Raw, &m.SPF, &m.DKIM, &m.DMARC, &m.Ret, &m.EnvID, &rdsn)
 	if err != nil {
 		return m, fmt.Errorf("sink: message %d: %w", id, err)
+	}
+	if rdsn != "" {
+		if err := json.Unmarshal([]byte(rdsn), &m.DSN); err != nil {
+			return m, fmt.Errorf("sink: message %d: reading its recipients' DSN parameters: %w", id, err)
+		}
 	}
 	m.Time = time.Unix(0, ns).UTC()
 	m.To = strings.Split(to, "\n")

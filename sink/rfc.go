@@ -17,10 +17,11 @@ import (
 // pendingCmd is a client command that awaits its reply.
 type pendingCmd struct {
 	stage    Stage
-	known    bool // the verb is an SMTP command (RFC 5321 4.1 and extensions)
-	bdat     bool // a BDAT command (RFC 3030)
-	sasl     bool // a SASL response line within AUTH
-	hugeSize bool // MAIL with a SIZE of digits too large for go-smtp
+	known    bool    // the verb is an SMTP command (RFC 5321 4.1 and extensions)
+	bdat     bool    // a BDAT command (RFC 3030)
+	sasl     bool    // a SASL response line within AUTH
+	hugeSize bool    // MAIL with a SIZE of digits too large for go-smtp
+	dsn      *dsnCmd // the DSN parameters of a MAIL or RCPT (RFC 3461)
 }
 
 // hugeSize reports whether a MAIL command line declares a SIZE of 11 to 20
@@ -98,6 +99,9 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 		return nil // every reply rewritten here is a 4xx or 5xx
 	}
 	code, enhanced, text := parseWireReply(r)
+	if fix := c.dsnReply(cmd, code, text); fix != nil {
+		return fix
+	}
 	switch {
 	case code == 501 && cmd.stage == "other" && !cmd.known:
 		// go-smtp answers 501 "Bad command" to a verb it cannot parse.
@@ -125,6 +129,34 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 			limit = 1<<32 - 1 // what go-smtp can take
 		}
 		return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6)", limit)}
+	}
+	return nil
+}
+
+// dsnReply replaces go-smtp's refusal of a DSN parameter: 555 instead of
+// 504 where the listener hides DSN, and the first fault in the order the
+// client wrote them instead of the one go-smtp met first in its map.
+func (c *conn) dsnReply(cmd pendingCmd, code int, text string) *Reply {
+	d := cmd.dsn
+	if d == nil || code < 500 || (cmd.stage != StageMail && cmd.stage != StageRcpt) {
+		return nil
+	}
+	about := strings.Contains(text, "ESMTP parameters")
+	for _, k := range d.keys {
+		about = about || strings.Contains(text, k)
+	}
+	if !about {
+		return nil // refused for another parameter
+	}
+	verb := "MAIL FROM"
+	if cmd.stage == StageRcpt {
+		verb = "RCPT TO"
+	}
+	switch {
+	case !c.l.srv.EnableDSN:
+		return dsnNotOffered(verb, d.keys[0])
+	case d.fault != nil:
+		return d.fault
 	}
 	return nil
 }

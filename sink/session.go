@@ -22,8 +22,9 @@ type session struct {
 	needHelo bool
 
 	from        string
-	inTxn       bool  // a MAIL was accepted and the transaction is open
-	sizeHint    int64 // the SIZE the client declared at MAIL (RFC 1870)
+	dsn         mailDSN // RET and ENVID of the open transaction (RFC 3461)
+	inTxn       bool    // a MAIL was accepted and the transaction is open
+	sizeHint    int64   // the SIZE the client declared at MAIL (RFC 1870)
 	rcpts       []rcptState
 	dataRefused bool
 	lastAttempt int
@@ -39,6 +40,7 @@ type session struct {
 
 type rcptState struct {
 	addr       string
+	dsn        rcptDSN // NOTIFY and ORCPT (RFC 3461)
 	attempt    int
 	directives []Directive
 	recorded   bool
@@ -102,6 +104,7 @@ func (s *session) apply(b Behavior) error {
 func (s *session) resetTransaction() {
 	s.recordOpen(StageRcpt, Reply{Code: 250, Enhanced: "2.1.5", Text: "accepted at RCPT; no message followed"})
 	s.from, s.rcpts, s.dataRefused, s.inTxn, s.sizeHint = "", nil, false, false, 0
+	s.dsn = mailDSN{}
 }
 
 // recordOpen records the recipients not yet recorded with rep at stage.
@@ -118,6 +121,7 @@ func (s *session) record(r *rcptState, stage Stage, rep Reply, msg int64, msgID 
 	s.attempts = append(s.attempts, attemptRecord{
 		Time: s.c.clock.Now(), Sender: s.from, Recipient: r.addr, Attempt: r.attempt,
 		Stage: stage, Reply: rep, Message: msg, MessageID: msgID,
+		Ret: s.dsn.Ret, EnvID: s.dsn.EnvID, Notify: strings.Join(r.dsn.Notify, ","), ORCPT: r.dsn.ORCPT,
 	})
 }
 
@@ -129,6 +133,10 @@ func (s *session) Logout() error {
 }
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	d, fromLine := s.c.currentDSN(StageMail)
+	if d != nil && d.fault != nil {
+		return d.fault.smtpError()
+	}
 	if s.inTxn {
 		// RFC 5321 4.1.4: out of order, and the state stays as it was.
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Nested MAIL command: finish the transaction or send RSET first"}
@@ -161,8 +169,18 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return r.smtpError()
 	}
 	s.from = from
+	switch {
+	case d != nil:
+		s.dsn = d.mail
+	case !fromLine && opts != nil:
+		// Not the command line clientLine saw: go-smtp's reading will do.
+		s.dsn = mailDSN{Ret: string(opts.Return), EnvID: opts.EnvelopeID}
+	}
+	if s.dsn != (mailDSN{}) {
+		s.c.notef('*', "DSN: "+s.dsn.String())
+	}
 	if err := s.apply(s.c.sink.decide(s.input(StageMail, ""), nil)); err != nil {
-		s.from = ""
+		s.from, s.dsn = "", mailDSN{}
 		return err
 	}
 	s.inTxn = true
@@ -170,6 +188,12 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	d, fromLine := s.c.currentDSN(StageRcpt)
+	if d != nil && d.fault != nil {
+		// Before rcptCalled: the reply is about the command, not about a
+		// recipient's attempt, as for go-smtp's own syntax errors.
+		return d.fault.smtpError()
+	}
 	s.rcptCalled = true
 	bare := false
 	if local, ok := strings.CutSuffix(to, "@"+postmasterMark); ok && strings.EqualFold(local, "postmaster") {
@@ -183,6 +207,15 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	}
 	sk := s.c.sink
 	r := rcptState{addr: to, attempt: sk.state.nextPair(s.from, to)}
+	switch {
+	case d != nil:
+		r.dsn = d.rcpt
+	case !fromLine && opts != nil:
+		r.dsn = rcptDSNOf(opts)
+	}
+	if r.dsn.Notify != nil || r.dsn.ORCPT != "" {
+		s.c.notef('*', "DSN for "+to+": "+r.dsn.String())
+	}
 	if sk.directivesOn() {
 		r.directives = ParseDirectives(to)
 		s.seen = append(s.seen, r.directives...)

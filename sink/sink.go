@@ -442,6 +442,10 @@ func (s *Sink) newListener(lc ListenerConfig) (*listener, error) {
 	// must be told that AUTH without TLS is the sink's decision.
 	srv.AllowInsecureAuth = true
 	srv.EnableSMTPUTF8 = true
+	// RFC 3461: DSN, as Postfix and Microsoft 365 offer it; `hide: [DSN]`
+	// makes a receiver without it, which refuses RET, ENVID, NOTIFY and
+	// ORCPT with 555 (see conn.dsnReply).
+	srv.EnableDSN = !l.hidden("DSN")
 	srv.ErrorLog = slogPrinter{s.log.With("listener", lc.Name)}
 	l.srv = srv
 	return l, nil
