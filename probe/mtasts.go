@@ -194,6 +194,11 @@ func CheckMTASTS(ctx context.Context, r resolver.Resolver, log *slog.Logger, cli
 		return rep
 	}
 	rep.Policy = p
+	mxs := "no mx patterns"
+	if len(p.MX) > 0 {
+		mxs = "mx " + strings.Join(p.MX, ", ")
+	}
+	f.add(SevInfo, "policy", url, "", "RFC 8461 3.2", "policy id %s: mode %s, %s, max_age %d (%s)", id, p.Mode, mxs, p.MaxAge, inWords(p.MaxAge))
 	if p.Mode == "testing" {
 		f.add(SevInfo, "testing", url, "", "RFC 8461 5", "mode is testing: failures are reported (with TLS-RPT) but mail is still delivered")
 	}
@@ -220,6 +225,17 @@ func CheckMTASTS(ctx context.Context, r resolver.Resolver, log *slog.Logger, cli
 	}
 	log.Debug("mta-sts checked", "domain", domain, "mode", p.Mode)
 	return rep
+}
+
+// inWords writes a number of seconds as days, hours or seconds.
+func inWords(sec int) string {
+	switch {
+	case sec >= 86400:
+		return fmt.Sprintf("%.1f days", float64(sec)/86400)
+	case sec >= 3600:
+		return fmt.Sprintf("%.1f hours", float64(sec)/3600)
+	}
+	return fmt.Sprintf("%d seconds", sec)
 }
 
 // fetchPolicy GETs url without following redirects and reads at most

@@ -197,6 +197,16 @@ func TestCheckMTASTS(t *testing.T) {
 		{"short.auth.test", "mta-sts.max-age", StatusWarning},
 		{"nomatch.auth.test", "mta-sts.mx-mismatch", StatusError},
 	}
+	// What the policy says is shown too.
+	var policy []string
+	for _, f := range CheckMTASTS(ctx, r, discard(), ps.client(), "good.auth.test", mx, nil).Findings {
+		if f.Code == "mta-sts.policy" {
+			policy = append(policy, f.Message)
+		}
+	}
+	if want := "policy id 20260101T000000: mode enforce, mx mx1.auth.test, *.auth.test, max_age 604800 (7.0 days)"; len(policy) != 1 || policy[0] != want {
+		t.Errorf("mta-sts.policy %q, want %q", policy, want)
+	}
 	for _, tt := range tests {
 		rep := CheckMTASTS(ctx, r, discard(), ps.client(), tt.domain, mx, nil)
 		if _, ok := codes(rep.Findings)[tt.code]; tt.code != "" && !ok {
