@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register(command{name: "probe", summary: "check a domain's SPF, DKIM, DMARC, MX, MTA-STS and IPs against blocklists", run: runProbe})
+	register(command{name: "probe", summary: "check a domain's SPF, DKIM, DMARC, MX, MTA-STS, TLS-RPT, BIMI and IPs' blocklists, PTR", run: runProbe})
 }
 
 // exitUnchecked is probe's exit code when nothing was found at error level
@@ -25,12 +25,26 @@ const exitUnchecked = 3
 
 const probeSynopsis = `DOMAIN [--ip IP]... [--selector S]... [--resolver HOST:PORT]... [--json]
 
-Checks a domain's records and sending IPs. Exit status: 0 when every check
-completed and none found an error, 1 when a finding is at error level, 2 for
-bad input (a domain, selector, IP, resolver or zones file), 3 when nothing
-was at error level but a check could not be completed (status unknown: a
-lookup failed or timed out, or a blocklist zone was unhealthy; an absent
-record is a finding, not that).`
+Checks a domain's records and sending IPs, the way receivers will read
+them: SPF (syntax, the 10-lookup and 2-void-lookup limits, check_host for
+each --ip), DKIM keys (common selectors and each --selector), DMARC (with
+the organisational domain's record for a subdomain, report addresses),
+MX, MTA-STS (the policy is fetched over HTTPS), TLS-RPT and BIMI; with
+--ip, blocklists, reverse DNS (PTR) and SPF for that IP.
+
+Each check has a status (ok, warning, error, unknown) and findings:
+error means mail is or will be refused or the record is broken, warning a
+risk, info a fact. A finding says what is wrong, why it matters and what
+to publish instead, then names the DNS name it concerns, the RFC section
+and a stable code (such as spf.lookup-limit) to search for.
+
+Example: relaylab probe example.com --ip 192.0.2.25 --selector s2026
+
+Exit status: 0 when every check completed and none found an error, 1 when
+a finding is at error level, 2 for bad input (a domain, selector, IP,
+resolver or zones file), 3 when nothing was at error level but a check
+could not be completed (status unknown: a lookup failed or timed out, or a
+blocklist zone was unhealthy; an absent record is a finding, not that).`
 
 func runProbe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "probe", probeSynopsis)
