@@ -321,3 +321,24 @@ func TestGlobalDSN(t *testing.T) {
 		t.Errorf("parsed the escaped form as %+v, want zoë@r.test (original Zoë@r.test)", rc)
 	}
 }
+
+// TestExplainDiagnosticType: the human-readable part shows a diagnostic's
+// text without its type, and says "said" only of a server's smtp reply.
+func TestExplainDiagnosticType(t *testing.T) {
+	t.Parallel()
+	got := Explain(Report{ReportingMTA: "relay.test", Recipients: []Recipient{
+		{FinalRecipient: "a@r.test", Action: ActionFailed, Status: "5.1.1", RemoteMTA: "mx.r.test", DiagnosticCode: "smtp; 550 5.1.1 no such user"},
+		{FinalRecipient: "b@r.test", Action: ActionFailed, Status: "5.1.2", DiagnosticCode: "X-Relaylab; the domain r2.test does not exist"},
+		{FinalRecipient: "c@r.test", Action: ActionDelayed, Status: "4.4.7", RemoteMTA: "mx.r.test", DiagnosticCode: "X-Relaylab; reading the reply: timeout"},
+		{FinalRecipient: "d@r.test", Action: ActionFailed, Status: "5.2.2", RemoteMTA: "mx.r.test", DiagnosticCode: "552 5.2.2 full"},
+	}})
+	for _, want := range []string{"    mx.r.test said: 550 5.1.1 no such user\n", "    reason: the domain r2.test does not exist\n",
+		"    reason: reading the reply: timeout\n", "    mx.r.test said: 552 5.2.2 full\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("explanation lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "smtp;") || strings.Contains(got, "X-Relaylab;") {
+		t.Errorf("explanation shows a diagnostic type:\n%s", got)
+	}
+}

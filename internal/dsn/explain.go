@@ -44,10 +44,16 @@ func Explain(r Report) string {
 func writeRecipients(b *strings.Builder, rs []Recipient) {
 	for _, rc := range rs {
 		fmt.Fprintf(b, "<%s>: %s (status %s)\n", rc.FinalRecipient, rc.Action, rc.Status)
-		if rc.RemoteMTA != "" && rc.DiagnosticCode != "" {
-			fmt.Fprintf(b, "    %s said: %s\n", rc.RemoteMTA, rc.DiagnosticCode)
-		} else if rc.DiagnosticCode != "" {
-			fmt.Fprintf(b, "    reason: %s\n", rc.DiagnosticCode)
+		// A person reads the text; the type says only who made it: a
+		// server's reply (smtp, the default) or the reporting MTA's own.
+		typ, text := "smtp", rc.DiagnosticCode
+		if t, rest, ok := strings.Cut(text, ";"); ok && typedRE.MatchString(text) {
+			typ, text = strings.TrimSpace(t), strings.TrimSpace(rest)
+		}
+		if rc.RemoteMTA != "" && text != "" && strings.EqualFold(typ, "smtp") {
+			fmt.Fprintf(b, "    %s said: %s\n", rc.RemoteMTA, text)
+		} else if text != "" {
+			fmt.Fprintf(b, "    reason: %s\n", text)
 		}
 		if hint := statusHint(rc.Status); hint != "" {
 			fmt.Fprintf(b, "    what it means: %s\n", hint)
