@@ -36,7 +36,9 @@ func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry,
 			continue
 		}
 		rc := dsn.Recipient{
-			OriginalRecipient: strings.TrimPrefix(e.c.orcpt, "rfc822;"),
+			// The ORCPT as it came, type and all (utf-8 or rfc822;
+			// RFC 3464 2.3.1, RFC 6533 3); Build types an untyped one.
+			OriginalRecipient: e.c.orcpt,
 			FinalRecipient:    e.c.address,
 			Action:            action,
 			Status:            dsnStatus(e, delayed),

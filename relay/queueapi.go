@@ -322,9 +322,10 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error 
 			if errors.Is(err, sql.ErrNoRows) && rc.OriginalRecipient != "" {
 				// An upstream that rewrote the address (an alias, a
 				// forward) names our recipient as the original one.
+				// The ORCPT is stored with its type, rfc822 or utf-8.
 				orig := strings.TrimSpace(strings.TrimPrefix(rc.OriginalRecipient, "rfc822;"))
-				err = tx.QueryRow(`SELECT id, address, state FROM relay_recipients WHERE message_id = ? AND (lower(address) = ? OR lower(orcpt) = ?)`,
-					id, normAddr(orig), "rfc822;"+normAddr(orig)).Scan(&rid, &addr, &state)
+				err = tx.QueryRow(`SELECT id, address, state FROM relay_recipients WHERE message_id = ? AND (lower(address) = ? OR lower(orcpt) IN (?, ?))`,
+					id, normAddr(orig), "rfc822;"+normAddr(orig), "utf-8;"+normAddr(orig)).Scan(&rid, &addr, &state)
 			}
 			if errors.Is(err, sql.ErrNoRows) {
 				continue

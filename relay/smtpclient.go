@@ -338,7 +338,14 @@ func (c *client) send(env envelope) transaction {
 			if !ok {
 				typ, addr = "rfc822", r.orcpt
 			}
-			l += " ORCPT=" + typ + ";" + xtext(addr)
+			if strings.EqualFold(typ, "utf-8") {
+				// RFC 6533 3: utf-8-addr-xtext, which is ASCII and so
+				// safe with or without SMTPUTF8; plain xtext of the UTF-8
+				// bytes is not a utf-8 address and is refused.
+				l += " ORCPT=" + typ + ";" + utf8AddrXtext(addr)
+			} else {
+				l += " ORCPT=" + typ + ";" + xtext(addr)
+			}
 		}
 		lines = append(lines, l)
 	}
@@ -486,6 +493,22 @@ func xtext(s string) string {
 			continue
 		}
 		b.WriteByte(ch)
+	}
+	return b.String()
+}
+
+// utf8AddrXtext encodes a utf-8 address in the utf-8-addr-xtext form of
+// RFC 6533 3: printable ASCII but "+", "=" and "\" as itself, every other
+// character as \x{HEX}, uppercase, without leading zeros but at least two
+// digits.
+func utf8AddrXtext(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r > ' ' && r < 0x7f && r != '+' && r != '=' && r != '\\' {
+			b.WriteRune(r)
+			continue
+		}
+		fmt.Fprintf(&b, "\\x{%02X}", r)
 	}
 	return b.String()
 }
