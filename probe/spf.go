@@ -277,7 +277,7 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 		return n
 	}
 	n.Record = recs[0]
-	w.checkStrings(n, strs[0])
+	w.checkStrings(n, strs[0], txt.Records)
 	rec, err := ParseSPF(n.Record)
 	if err != nil {
 		n.Error = err.Error()
@@ -343,12 +343,20 @@ func mergeSPF(recs []string) string {
 	return strings.Join(append(append([]string{"v=spf1"}, terms...), tail...), " ")
 }
 
-// checkStrings looks at how the record is laid out in DNS.
-func (w *spfWalker) checkStrings(n *SPFNode, strs []string) {
-	if len(n.Record) > 450 {
-		// RFC 7208 3.4: keep the answer within 512 bytes.
+// checkStrings looks at how the record is laid out in DNS: the size of the
+// whole TXT answer it comes in (all records holds every TXT record of the
+// name), and the boundaries between its strings.
+func (w *spfWalker) checkStrings(n *SPFNode, strs []string, all [][]string) {
+	// RFC 7208 3.4: keep the whole answer within 512 bytes, so that it
+	// fits a plain UDP reply.
+	if size := txtAnswerSize(n.Domain, all); size > 512 {
+		others := ""
+		if len(all) > 1 {
+			others = fmt.Sprintf(" and %d other TXT records of %s", len(all)-1, n.Domain)
+		}
 		w.f.add(SevWarning, "long", n.Domain, n.Record, "RFC 7208 3.4",
-			"the record is %d bytes; with the rest of the DNS answer it may exceed 512 bytes and need TCP, which some receivers do not retry: shorten it, for example by writing neighbouring ip4 addresses as one range or moving some to an include", len(n.Record))
+			"the reply to a TXT query for %s is about %d bytes (the SPF record is %d%s), over the 512 that fit a plain UDP reply, so it needs EDNS0 or TCP, which some receivers do not use: shorten the record (write neighbouring ip4 addresses as one range, or move some to an include) or remove TXT records that are no longer needed, such as old verification tokens",
+			n.Domain, size, len(n.Record), others)
 	}
 	pos := 0
 	for i, s := range strs[:len(strs)-1] {
@@ -359,6 +367,20 @@ func (w *spfWalker) checkStrings(n *SPFNode, strs []string) {
 				"the TXT strings are joined without spaces, and the boundary after byte %d falls inside a term (%q + %q): check that this is meant", pos, tail(s, 20), head(next, 20))
 		}
 	}
+}
+
+// txtAnswerSize is the size of the DNS reply to a TXT query for name that
+// holds records: header, question, and each record with its owner name
+// compressed to a pointer (RFC 1035 4.1).
+func txtAnswerSize(name string, records [][]string) int {
+	size := 12 + len(dns.Fqdn(name)) + 1 + 4
+	for _, r := range records {
+		size += 2 + 10
+		for _, s := range r {
+			size += 1 + len(s)
+		}
+	}
+	return size
 }
 
 func tail(s string, n int) string {

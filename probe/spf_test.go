@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"blitiri.com.ar/go/spf"
+	"github.com/miekg/dns"
 )
 
 func TestParseSPF(t *testing.T) {
@@ -173,6 +174,8 @@ func TestSPFMessagesSayWhatToDo(t *testing.T) {
 		{"multiple.spf.test", "spf.multiple", "replace them with one record such as \"v=spf1 ip4:192.0.2."},
 		{"syntax-ip.spf.test", "spf.syntax", "correct or remove that term"},
 		{"loop.spf.test", "spf.loop", "remove the include or redirect that leads back"},
+		// A short SPF record in a TXT answer swollen by other records.
+		{"crowded.spf.test", "spf.long", "is about 600 bytes (the SPF record is 164 and 2 other TXT records of crowded.spf.test), over the 512"},
 	} {
 		rep := CheckSPF(context.Background(), r, discard(), tt.domain)
 		var msgs []string
@@ -186,6 +189,21 @@ func TestSPFMessagesSayWhatToDo(t *testing.T) {
 		if !found {
 			t.Errorf("%s: %s messages %q lack %q", tt.domain, tt.code, msgs, tt.want)
 		}
+	}
+}
+
+// txtAnswerSize agrees with the size of the packed reply.
+func TestTXTAnswerSize(t *testing.T) {
+	t.Parallel()
+	records := [][]string{{"v=spf1 ip4:192.0.2.1 -all"}, {strings.Repeat("a", 255), "bc"}, {""}}
+	m := new(dns.Msg)
+	m.SetQuestion("crowded.spf.test.", dns.TypeTXT)
+	m.Response, m.Compress = true, true
+	for _, r := range records {
+		m.Answer = append(m.Answer, &dns.TXT{Hdr: dns.RR_Header{Name: "crowded.spf.test.", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 300}, Txt: r})
+	}
+	if got, want := txtAnswerSize("crowded.spf.test", records), m.Len(); got != want {
+		t.Errorf("txtAnswerSize = %d, packed reply %d", got, want)
 	}
 }
 
