@@ -29,7 +29,7 @@ type Expectations struct {
 var Categories = []string{
 	"authentication-failure", "connection", "connection-lost-after-data", "deleted", "destination-backoff",
 	"dns-failure", "expired", "greylisted", "invalid-recipient", "mailbox-disabled", "mailbox-full",
-	"message-too-big", "policy", "protocol-error", "rate-limited", "routing", "service-unavailable",
+	"message-too-big", "no-such-domain", "policy", "protocol-error", "rate-limited", "routing", "service-unavailable",
 	"shaping", "spam-block", "tls-failure", "unclassified",
 }
 
