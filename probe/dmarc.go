@@ -151,8 +151,12 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 		f.add(SevWarning, "no-policy", name, rec, "RFC 7489 6.6.3",
 			"the p tag is missing, so receivers treat the record as p=none and protect nothing: publish \"%s\", then move to quarantine and reject", fixed)
 	case effective == "none":
+		tag := "p"
+		if where != domain && p.SubPolicy != "" {
+			tag = "sp"
+		}
 		f.add(SevWarning, "p-none", name, rec, "RFC 7489 6.3",
-			"the policy is none: forged mail from %s is still delivered; once reports show your own mail aligned, move to quarantine and then reject", domain)
+			"the policy for %s is none (%s=none at %s): forged mail from it is still delivered; once the aggregate reports show your own mail aligned, set %s=quarantine and then %s=reject", domain, tag, name, tag, tag)
 	}
 	if p.Pct < 100 && effective != "none" {
 		f.add(SevInfo, "pct", name, rec, "RFC 7489 6.3", "pct=%d: the policy applies to only %d%% of failing mail", p.Pct, p.Pct)

@@ -159,7 +159,7 @@ func CheckMTASTS(ctx context.Context, r resolver.Resolver, log *slog.Logger, cli
 	}
 	switch len(recs) {
 	case 0:
-		f.add(SevInfo, "none", name, "", "RFC 8461 3.1", "no MTA-STS record: senders may deliver to %s without TLS if an attacker strips STARTTLS", domain)
+		f.add(SevInfo, "none", name, "", "RFC 8461 3.1", "no MTA-STS record: senders may deliver to %s without TLS if an attacker strips STARTTLS; to require TLS, serve a policy at https://mta-sts.%s/.well-known/mta-sts.txt and publish \"v=STSv1; id=1\" at %s", domain, domain, name)
 		return rep
 	case 1:
 	default:

@@ -62,7 +62,7 @@ func CheckMX(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain 
 		case len(ips) == 0:
 			f.add(SevError, "none", domain, "", "RFC 5321 5.1", "%s has no MX and no address, so it cannot receive mail (bounces to it fail); publish an MX, or a null MX (RFC 7505) if it sends only", domain)
 		default:
-			f.add(SevWarning, "implicit", domain, "", "RFC 5321 5.1", "%s has no MX; mail goes to its address %s (the implicit MX); publish an MX record", domain, ips[0])
+			f.add(SevWarning, "implicit", domain, "", "RFC 5321 5.1", "%s has no MX, so mail to it goes to its address %s (the implicit MX), which many senders treat as a sign of a misconfigured domain: publish an MX record naming your mail server, or a null MX (\"0 .\", RFC 7505) if %s receives no mail", domain, ips[0], domain)
 		}
 	default:
 		checkMXHosts(ctx, r, f, &rep, mx.MX)

@@ -85,7 +85,8 @@ func CheckTLSRPT(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 		}
 		for _, u := range strings.Split(tags["rua"], ",") {
 			pu, err := url.Parse(strings.TrimSpace(u))
-			if err != nil || (pu.Scheme != "mailto" && pu.Scheme != "https") || (pu.Opaque == "" && pu.Host == "") {
+			if err != nil || (pu.Scheme != "mailto" && pu.Scheme != "https") || (pu.Opaque == "" && pu.Host == "") ||
+				(pu.Scheme == "mailto" && !validAddress(pu.Opaque)) {
 				f.add(SevError, "rua", name, recs[0], "RFC 8460 3",
 					"rua %q is not a mailto: or https: URI, so senders cannot send reports there: use rua=mailto:tlsrpt@%s (or an https:// URL)", u, domain)
 			}
@@ -94,6 +95,12 @@ func CheckTLSRPT(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 	rep.Findings, rep.Status = f.list, f.status()
 	log.Debug("tls-rpt checked", "domain", domain, "status", rep.Status)
 	return rep
+}
+
+// validAddress reports whether s looks like local@domain.
+func validAddress(s string) bool {
+	local, dom, ok := strings.Cut(s, "@")
+	return ok && local != "" && strings.Contains(dom, ".") && !strings.ContainsAny(dom, "@ ")
 }
 
 // CheckBIMI checks the syntax of default._bimi.domain (the BIMI draft,

@@ -242,6 +242,9 @@ func TestFindingsSayWhatToPublish(t *testing.T) {
 	}{
 		{"mx no address", CheckMX(ctx, r, discard(), "mxnoaddr.auth.test").Findings, "mx.no-address", "publish an address for ghost.auth.test"},
 		{"mx alias", CheckMX(ctx, r, discard(), "mxcname.auth.test").Findings, "mx.cname", "point the MX at mx1.auth.test directly"},
+		{"mx implicit", CheckMX(ctx, r, discard(), "nomx.auth.test").Findings, "mx.implicit", `or a null MX ("0 .", RFC 7505)`},
+		{"tls-rpt bare mailto", CheckTLSRPT(ctx, r, discard(), "bare.auth.test").Findings, "tls-rpt.rua", `rua "mailto:tlsrpt" is not a mailto: or https: URI`},
+		{"dmarc p none", CheckDMARC(ctx, r, discard(), "none.auth.test").Findings, "dmarc.p-none", "(p=none at _dmarc.none.auth.test)"},
 		{"tls-rpt none", CheckTLSRPT(ctx, r, discard(), "none.auth.test").Findings, "tls-rpt.none", `publish "v=TLSRPTv1; rua=mailto:tlsrpt@none.auth.test" at _smtp._tls.none.auth.test`},
 		{"tls-rpt rua", CheckTLSRPT(ctx, r, discard(), "badsts.auth.test").Findings, "tls-rpt.rua", "use rua=mailto:tlsrpt@badsts.auth.test"},
 		{"mta-sts record", CheckMTASTS(ctx, r, discard(), nil, "badsts.auth.test", nil, nil).Findings, "mta-sts.record-syntax", `publish a record such as "v=STSv1; id=20260101T000000"`},
