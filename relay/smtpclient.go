@@ -497,6 +497,27 @@ func xtext(s string) string {
 	return b.String()
 }
 
+// unxtext decodes an xtext (RFC 3461 4: "+" and two uppercase hex
+// digits for a byte); a "+" without them is kept as it is.
+func unxtext(s string) string {
+	if !strings.Contains(s, "+") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '+' && i+2 < len(s) && isUpperHex(s[i+1]) && isUpperHex(s[i+2]) {
+			n, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			b.WriteByte(byte(n))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isUpperHex(c byte) bool { return '0' <= c && c <= '9' || 'A' <= c && c <= 'F' }
+
 // utf8AddrXtext encodes a utf-8 address in the utf-8-addr-xtext form of
 // RFC 6533 3: printable ASCII but "+", "=" and "\" as itself, every other
 // character as \x{HEX}, uppercase, without leading zeros but at least two

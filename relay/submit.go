@@ -267,6 +267,13 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 			rc.Notify = append(rc.Notify, string(n))
 		}
 		if opts.OriginalRecipient != "" {
+			if unsendable(opts.OriginalRecipient) {
+				// It goes into the DSN's Original-Recipient field, which
+				// cannot hold a control character (RFC 3461 4.2): a
+				// failure could then never be reported.
+				return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 4},
+					Message: "ORCPT has a control character, which a delivery status notification cannot carry"}
+			}
 			rc.ORCPT = strings.ToLower(string(opts.OriginalRecipientType)) + ";" + opts.OriginalRecipient
 		}
 	}
