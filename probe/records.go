@@ -114,10 +114,19 @@ func CheckBIMI(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 	const ref = "draft-brand-indicators-for-message-identification 4.2"
 	rep := RecordReport{Name: name}
 	recs, ok := fetchOne(ctx, r, f, name, "v=BIMI1")
+	if org := OrgDomain(domain); ok && len(recs) == 0 && org != domain {
+		// The BIMI draft (assertion record discovery): without a record of
+		// its own, the organisational domain's record applies.
+		orgName := "default._bimi." + org
+		if recs, ok = fetchOne(ctx, r, f, orgName, "v=BIMI1"); ok && len(recs) > 0 {
+			f.add(SevInfo, "org-record", orgName, "", ref, "%s has no BIMI record of its own, so the one of its organisational domain at %s applies", domain, orgName)
+			name, rep.Name = orgName, orgName
+		}
+	}
 	switch {
 	case !ok:
 	case len(recs) == 0:
-		f.add(SevInfo, "none", name, "", ref, "no BIMI record: mail clients show no brand logo")
+		f.add(SevInfo, "none", name, "", ref, "no BIMI record: mail clients show no brand logo; to show one, publish \"v=BIMI1; l=https://HOST/logo.svg; a=https://HOST/vmc.pem\" at %s", name)
 	case len(recs) > 1:
 		f.add(SevError, "multiple", name, strings.Join(recs, " | "), ref, "%d BIMI records, so none is used: keep one", len(recs))
 	default:

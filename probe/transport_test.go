@@ -374,6 +374,15 @@ func TestRunBIMIUsesSubdomainPolicy(t *testing.T) {
 	if _, ok := codes(rep.BIMI.Findings)["bimi.dmarc-policy"]; !ok {
 		t.Errorf("p=reject; sp=none at auth.test: BIMI findings %+v lack bimi.dmarc-policy", rep.BIMI.Findings)
 	}
+	// A subdomain without a BIMI record of its own uses the
+	// organisational domain's.
+	if err := srv.AddString(`default._bimi.auth.test. 300 IN TXT "v=BIMI1; l=https://auth.test/logo.svg; a=https://auth.test/vmc.pem"`); err != nil {
+		t.Fatal(err)
+	}
+	b := CheckBIMI(context.Background(), r, discard(), "plain.auth.test", &DMARCReport{Domain: "plain.auth.test", PolicyDomain: "plain.auth.test", Parsed: &DMARCRecord{Policy: "reject", Pct: 100}})
+	if _, ok := codes(b.Findings)["bimi.org-record"]; !ok || b.Name != "default._bimi.auth.test" || b.Record == "" || b.Status != StatusOK {
+		t.Errorf("fallback to the organisational domain: %+v", b)
+	}
 }
 
 func FuzzParseMTASTSPolicy(f *testing.F) {
