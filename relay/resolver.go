@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"sort"
-	"strings"
 
 	"github.com/miekg/dns"
+	"github.com/relaylab/relaylab/internal/resolver"
 )
 
 // MX is one mail exchanger of a domain.
@@ -33,76 +32,39 @@ type Resolver interface {
 	LookupIP(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
-// ErrNoSuchDomain is returned for NXDOMAIN.
-var ErrNoSuchDomain = errors.New("no such domain (NXDOMAIN)")
+// ErrNoSuchDomain is returned for NXDOMAIN: the shared resolver's
+// sentinel, so that errors.Is works on what either returns.
+var ErrNoSuchDomain = resolver.ErrNXDomain
 
-// DNSResolver asks configured servers with miekg/dns.
+// DNSResolver is the relay's view of the shared DNS client
+// (internal/resolver: timeouts, retries over servers, TCP on truncation,
+// CNAME chains, a TTL cache, replies that answer another question refused).
 type DNSResolver struct {
-	// Servers are host:port; default: the nameservers of /etc/resolv.conf.
-	Servers []string
-	// Net is "udp" (default, falling back to TCP on truncation) or "tcp".
-	Net string
+	c *resolver.Client
 }
 
 var _ Resolver = (*DNSResolver)(nil)
 
-// NewDNSResolver returns a resolver asking servers, or the system's when
-// servers is empty.
+// NewDNSResolver returns a resolver asking servers (host:port), or the
+// nameservers of /etc/resolv.conf when servers is empty.
 func NewDNSResolver(servers ...string) (*DNSResolver, error) {
-	if len(servers) == 0 {
-		cc, err := dns.ClientConfigFromFile("/etc/resolv.conf")
-		if err != nil {
-			return nil, fmt.Errorf("relay: no DNS servers configured and /etc/resolv.conf unreadable: %w", err)
-		}
-		for _, s := range cc.Servers {
-			servers = append(servers, net.JoinHostPort(s, cc.Port))
-		}
+	c, err := resolver.New(resolver.Options{Servers: servers})
+	if err != nil {
+		return nil, fmt.Errorf("relay: %w", err)
 	}
-	return &DNSResolver{Servers: servers}, nil
+	return &DNSResolver{c: c}, nil
 }
 
-func (r *DNSResolver) query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), qtype)
-	m.SetEdns0(4096, false)
-	var lastErr error
-	for _, s := range r.Servers {
-		c := &dns.Client{Net: r.Net}
-		in, _, err := c.ExchangeContext(ctx, m, s)
-		if err == nil && in.Truncated && r.Net != "tcp" {
-			c.Net = "tcp"
-			in, _, err = c.ExchangeContext(ctx, m, s)
-		}
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		switch in.Rcode {
-		case dns.RcodeSuccess:
-			return in, nil
-		case dns.RcodeNameError:
-			return nil, fmt.Errorf("%s: %w", name, ErrNoSuchDomain)
-		default:
-			lastErr = fmt.Errorf("%s %s: server %s answered %s", name, dns.TypeToString[qtype], s, dns.RcodeToString[in.Rcode])
-		}
-	}
-	if lastErr == nil {
-		lastErr = errors.New("no DNS servers configured")
-	}
-	return nil, lastErr
-}
-
-// LookupMX implements Resolver.
+// LookupMX implements Resolver. A null MX comes back as one MX with an
+// empty host, which mxHosts recognises.
 func (r *DNSResolver) LookupMX(ctx context.Context, domain string) ([]MX, error) {
-	in, err := r.query(ctx, domain, dns.TypeMX)
+	mxs, err := r.c.LookupMX(ctx, domain)
 	if err != nil {
 		return nil, err
 	}
 	var out []MX
-	for _, rr := range in.Answer {
-		if mx, ok := rr.(*dns.MX); ok {
-			out = append(out, MX{Host: strings.TrimSuffix(mx.Mx, "."), Pref: mx.Preference})
-		}
+	for _, m := range mxs.MX {
+		out = append(out, MX{Host: m.Host, Pref: m.Pref})
 	}
 	return out, nil
 }
@@ -118,7 +80,7 @@ func (r *DNSResolver) LookupIP(ctx context.Context, host string) ([]netip.Addr, 
 	var errs []error
 	nx := 0
 	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		in, err := r.query(ctx, host, t)
+		ips, err := r.c.LookupIP(ctx, host, t)
 		if err != nil {
 			if errors.Is(err, ErrNoSuchDomain) {
 				nx++
@@ -126,25 +88,14 @@ func (r *DNSResolver) LookupIP(ctx context.Context, host string) ([]netip.Addr, 
 			errs = append(errs, err)
 			continue
 		}
-		for _, rr := range in.Answer {
-			switch rr := rr.(type) {
-			case *dns.A:
-				if a, ok := netip.AddrFromSlice(rr.A.To4()); ok {
-					out = append(out, a)
-				}
-			case *dns.AAAA:
-				if a, ok := netip.AddrFromSlice(rr.AAAA); ok {
-					out = append(out, a)
-				}
-			}
-		}
+		out = append(out, ips.IPs...)
 	}
 	switch {
 	case len(out) > 0 || len(errs) == 0:
 		return out, nil
 	case nx == len(errs):
 		// Only NXDOMAIN (and perhaps no data): the name does not exist.
-		return nil, fmt.Errorf("%s: %w", host, ErrNoSuchDomain)
+		return nil, errs[0]
 	}
 	// A failed query (SERVFAIL, timeout, refused) may hide an address:
 	// the answer is temporary, whatever the other query said.
