@@ -30,26 +30,7 @@ func TestThroughPostfixSmarthost(t *testing.T) {
 	clk := clock.Real{}
 	quiet := slog.New(slog.DiscardHandler)
 
-	sinkStore, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: clk, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sinkStore.Close() })
-	scfg := sink.DefaultConfig()
-	scfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.test")}
-	scfg.Bounce.Relay = ""
-	snk, err := sink.New(scfg, sink.Options{Store: sinkStore, Clock: clk, Logger: quiet, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := snk.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		snk.Shutdown(sctx)
-	})
+	snk, sinkStore := startRealSink(ctx, t, clk)
 
 	pf := postfixtest.Start(t, postfixtest.Options{RelayHost: snk.Addrs()["mx"].String()})
 
@@ -169,26 +150,7 @@ func TestPostfixBounceMatched(t *testing.T) {
 	defer cancel()
 	clk := clock.Real{}
 	quiet := slog.New(slog.DiscardHandler)
-	sinkStore, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: clk, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sinkStore.Close() })
-	scfg := sink.DefaultConfig()
-	scfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.test")}
-	scfg.Bounce.Relay = ""
-	snk, err := sink.New(scfg, sink.Options{Store: sinkStore, Clock: clk, Logger: quiet, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := snk.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		snk.Shutdown(sctx)
-	})
+	snk, sinkStore := startRealSink(ctx, t, clk)
 	pf := postfixtest.Start(t, postfixtest.Options{RelayHost: snk.Addrs()["mx"].String()})
 
 	relayStore := openStore(t, clk)
@@ -380,4 +342,33 @@ func TestPostfixSubmitsToRelay(t *testing.T) {
 	if log := pf.Log(); !strings.Contains(log, "status=sent") {
 		t.Errorf("Postfix's log does not show the message sent:\n%s", log)
 	}
+}
+
+// startRealSink starts relaylab's sink on 127.0.0.1:0 with its own store
+// and no bounce relay, on the real clock, for tests where an outside MTA
+// delivers to it; it stops when the test ends.
+func startRealSink(ctx context.Context, t *testing.T, clk clock.Clock) (*sink.Sink, *store.Store) {
+	t.Helper()
+	quiet := slog.New(slog.DiscardHandler)
+	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: clk, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := sink.DefaultConfig()
+	cfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.test")}
+	cfg.Bounce.Relay = ""
+	snk, err := sink.New(cfg, sink.Options{Store: st, Clock: clk, Logger: quiet, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snk.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		snk.Shutdown(sctx)
+	})
+	return snk, st
 }
