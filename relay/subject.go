@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"iter"
 	"mime"
 	"strings"
 	"unicode"
@@ -48,20 +49,9 @@ const maxHeaderScan = 256 << 10
 // rawSubject returns the unfolded value of the first Subject field of the
 // header (RFC 5322 2.2.3), leniently: any line ending, any bytes.
 func rawSubject(data []byte) string {
-	data = data[:min(len(data), maxHeaderScan)]
 	var val []byte
 	in := false
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
-			break // the end of the header
-		}
+	for line := range headerLines(data[:min(len(data), maxHeaderScan)]) {
 		if line[0] == ' ' || line[0] == '\t' {
 			if in {
 				val = append(val, line...)
@@ -78,4 +68,24 @@ func rawSubject(data []byte) string {
 		}
 	}
 	return strings.TrimSpace(string(val))
+}
+
+// headerLines yields the lines of the header section of data, without
+// their line endings (CRLF or a bare LF), up to the blank line that ends
+// it or the end of data.
+func headerLines(data []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for len(data) > 0 {
+			line := data
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				line, data = data[:i], data[i+1:]
+			} else {
+				data = nil
+			}
+			line = bytes.TrimSuffix(line, []byte("\r"))
+			if len(line) == 0 || !yield(line) {
+				return
+			}
+		}
+	}
 }

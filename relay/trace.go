@@ -16,17 +16,7 @@ const maxHops = 100
 // hops counts the Received fields in the header section of data.
 func hops(data []byte) int {
 	n := 0
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
-			break // the end of the header section
-		}
+	for line := range headerLines(data) {
 		if len(line) >= 9 && bytes.EqualFold(line[:9], []byte("received:")) {
 			n++
 		}
