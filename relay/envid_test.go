@@ -44,35 +44,9 @@ func TestENVID(t *testing.T) {
 			t.Errorf("%s: %q, want %s", tt.cmd, got, tt.want)
 		}
 	}
-	c := dialSubmission(t, h.r.Addr().String(), false)
-	if err := c.Hello("client.test"); err != nil {
-		t.Fatal(err)
-	}
 	const envid = "id+with=specials"
-	if err := c.Mail("a@x.test", &smtp.MailOptions{EnvelopeID: envid}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Rcpt("gone@y.test", nil); err != nil {
-		t.Fatal(err)
-	}
-	w, err := c.Data()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write([]byte("From: a@x.test\r\nSubject: hi\r\n\r\nHallo.\r\n"))
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var id string
-	h.runUntil("a DSN", func() bool {
-		q := h.events(events.Filter{Kinds: []string{events.RelayDSN}})
-		if len(q) == 0 {
-			return false
-		}
-		id = payload(t, q[0])["dsn_message"].(string)
-		return true
-	})
-	h.runUntil("the DSN delivered", h.done(id, 1))
+	submitSMTP(t, h.r.Addr().String(), "a@x.test", &smtp.MailOptions{EnvelopeID: envid}, "gone@y.test", nil)
+	h.firstDSN(t)
 	var raw string
 	for _, m := range mta.received() {
 		if m.from == "" {

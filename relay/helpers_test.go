@@ -177,6 +177,47 @@ func (h *harness) allDone(ids []string) func() bool {
 
 // attemptTimes returns the clock times of the relay.attempt events of id
 // for rcpt, as offsets from epoch.
+// submitSMTP submits one small message to the relay's listener at addr
+// over SMTP with the given MAIL and RCPT parameters, as a client would.
+func submitSMTP(t *testing.T, addr, from string, mail *smtp.MailOptions, to string, rcpt *smtp.RcptOptions) {
+	t.Helper()
+	c := dialSubmission(t, addr, false)
+	if err := c.Hello("client.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail(from, mail); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt(to, rcpt); err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("From: " + from + "\r\nSubject: hi\r\n\r\nHallo.\r\n"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// firstDSN runs until the relay has made a DSN and delivered it, and
+// returns the DSN's message id.
+func (h *harness) firstDSN(t *testing.T) string {
+	t.Helper()
+	var id string
+	h.runUntil("a DSN", func() bool {
+		q := h.events(events.Filter{Kinds: []string{events.RelayDSN}})
+		if len(q) == 0 {
+			return false
+		}
+		id = payload(t, q[0])["dsn_message"].(string)
+		return true
+	})
+	h.runUntil("the DSN delivered", h.done(id, 1))
+	return id
+}
+
 func (h *harness) attemptTimes(id, rcpt string) []time.Duration {
 	var out []time.Duration
 	for _, e := range h.events(events.Filter{Message: id, Kinds: []string{events.RelayAttempt}, Recipient: rcpt}) {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/dsn"
-	"github.com/relaylab/relaylab/internal/events"
 )
 
 // TestORCPTType: an ORCPT of type utf-8 (RFC 6533 3) is passed on to the
@@ -39,35 +38,9 @@ func TestORCPTType(t *testing.T) {
 			cfg := testConfig(mta.addr)
 			cfg.Listen = "127.0.0.1:0"
 			h := newHarness(t, cfg, Options{})
-			c := dialSubmission(t, h.r.Addr().String(), false)
-			if err := c.Hello("client.test"); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Mail("a@x.test", &smtp.MailOptions{UTF8: !isASCII(tt.to)}); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.Rcpt(tt.to, &smtp.RcptOptions{Notify: []smtp.DSNNotify{smtp.DSNNotifyFailure},
-				OriginalRecipientType: tt.typ, OriginalRecipient: tt.orcpt}); err != nil {
-				t.Fatal(err)
-			}
-			w, err := c.Data()
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Write([]byte("From: a@x.test\r\nSubject: hi\r\n\r\nHallo.\r\n"))
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			var id string
-			h.runUntil("a DSN", func() bool {
-				q := h.events(events.Filter{Kinds: []string{events.RelayDSN}})
-				if len(q) == 0 {
-					return false
-				}
-				id = payload(t, q[0])["dsn_message"].(string)
-				return true
-			})
-			h.runUntil("the DSN delivered", h.done(id, 1))
+			submitSMTP(t, h.r.Addr().String(), "a@x.test", &smtp.MailOptions{UTF8: !isASCII(tt.to)}, tt.to, &smtp.RcptOptions{Notify: []smtp.DSNNotify{smtp.DSNNotifyFailure},
+				OriginalRecipientType: tt.typ, OriginalRecipient: tt.orcpt})
+			h.firstDSN(t)
 			mta.mu.Lock()
 			got := mta.rcptOpts[tt.to]
 			mta.mu.Unlock()
