@@ -62,6 +62,7 @@ type Report struct {
 	MTASTS     *MTASTSReport `json:"mta_sts,omitempty"`
 	TLSRPT     *RecordReport `json:"tls_rpt,omitempty"`
 	BIMI       *RecordReport `json:"bimi,omitempty"`
+	DNSSEC     *DNSSECReport `json:"dnssec,omitempty"`
 	PTR        []PTRReport   `json:"ptr,omitempty"`
 	Listings   []Listing     `json:"listings,omitempty"`
 	Health     []ZoneHealth  `json:"zone_health,omitempty"`
@@ -127,6 +128,7 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 		do(func() { s := CheckSPF(ctx, r, log, req.Domain); rep.SPF = &s })
 		do(func() { s := CheckDKIM(ctx, r, log, req.Domain, req.Selectors); rep.DKIM = &s })
 		do(func() { s := CheckTLSRPT(ctx, r, log, req.Domain); rep.TLSRPT = &s })
+		do(func() { s := CheckDNSSEC(ctx, r, log, req.Domain); rep.DNSSEC = &s })
 		do(func() {
 			s := CheckDMARC(ctx, r, log, req.Domain)
 			rep.DMARC = &s
@@ -255,6 +257,9 @@ func (rep *Report) summarise(req Request) {
 	}
 	if rep.BIMI != nil {
 		add("bimi", rep.BIMI.Status, rep.BIMI.Findings)
+	}
+	if rep.DNSSEC != nil {
+		add("dnssec", rep.DNSSEC.Status, rep.DNSSEC.Findings)
 	}
 	rep.Status = StatusOK
 	rank := map[Status]int{StatusOK: 0, StatusWarning: 1, StatusUnknown: 2, StatusError: 3}

@@ -29,8 +29,9 @@ Checks a domain's records and sending IPs, the way receivers will read
 them: SPF (syntax, the 10-lookup and 2-void-lookup limits, check_host for
 each --ip), DKIM keys (common selectors and each --selector), DMARC (with
 the organisational domain's record for a subdomain, report addresses),
-MX, MTA-STS (the policy is fetched over HTTPS), TLS-RPT and BIMI; with
---ip, blocklists, reverse DNS (PTR) and SPF for that IP.
+MX, MTA-STS (the policy is fetched over HTTPS), TLS-RPT, BIMI and whether
+the zone is signed with DNSSEC (DNSKEY against the parent's DS); with --ip,
+blocklists, reverse DNS (PTR) and SPF for that IP.
 
 Each check has a status (ok, warning, error, unknown) and findings:
 error means mail is or will be refused or the record is broken, warning a

@@ -23,6 +23,7 @@ func TestProbeCommand(t *testing.T) {
 		{"clean domain", []string{"clean.auth.test", "--no-blocklists", "--ip", "192.0.2.50", "--helo", "sender.auth.test"}, 0, []string{"SPF", "DMARC", "MX", "MTA-STS", "PTR", "check_host for 192.0.2.50: pass",
 			"needs 0 of the 10 DNS lookups", "mail for clean.auth.test goes to, in order of preference: 10 mx1.auth.test", "fails DMARC gets reject"}},
 		{"spf over limit", []string{"limit.spf.test", "--no-blocklists"}, 1, []string{"RFC 7208 4.6.4", "record: v=spf1 include:l1.spf.test"}},
+		{"dnssec broken", []string{"broken.test", "--no-blocklists"}, 1, []string{"DNSSEC     error", "publishes DNSKEY records (1) that match none of them", "dnssec.broken"}},
 		{"bad domain", []string{"not a domain"}, 2, nil},
 		{"bad ip", []string{"--ip", "300.1.1.1"}, 2, nil},
 		{"bad resolver", []string{"example.com", "--resolver", "nonsense"}, 2, nil},
@@ -52,7 +53,7 @@ func TestProbeCommand(t *testing.T) {
 func TestProbeHelpExplains(t *testing.T) {
 	t.Parallel()
 	_, out, errOut := runIn(t, context.Background(), "probe", "--help")
-	for _, want := range []string{"TLS-RPT and BIMI", "error means mail is or will be refused", "what\nto publish instead", "spf.lookup-limit", "Exit status"} {
+	for _, want := range []string{"TLS-RPT, BIMI", "DNSSEC", "error means mail is or will be refused", "what\nto publish instead", "spf.lookup-limit", "Exit status"} {
 		if !strings.Contains(out+errOut, want) {
 			t.Errorf("probe --help lacks %q:\n%s%s", want, out, errOut)
 		}
