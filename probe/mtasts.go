@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -178,7 +179,7 @@ func CheckMTASTS(ctx context.Context, r resolver.Resolver, log *slog.Logger, cli
 	body, err := fetchPolicy(ctx, client, url)
 	if err != nil {
 		f.add(SevError, "fetch", url, "", "RFC 8461 3.3",
-			"%v, so senders cannot apply the policy: serve it at %s over HTTPS with a certificate valid for mta-sts.%s, with status 200, as text/plain, without redirects", err, url, domain)
+			"%v, so senders cannot apply the policy: serve it there over HTTPS with a certificate valid for mta-sts.%s, with status 200, as text/plain, without redirects", err, domain)
 		return rep
 	}
 	sum := sha256.Sum256(body)
@@ -252,6 +253,11 @@ func fetchPolicy(ctx context.Context, client *http.Client, url string) ([]byte, 
 	}
 	resp, err := c.Do(req)
 	if err != nil {
+		// The *url.Error repeats the URL: keep what went wrong.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("fetching %s: %w", url, err)
 	}
 	defer resp.Body.Close()

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestCheckMX(t *testing.T) {
@@ -247,6 +248,8 @@ func TestFindingsSayWhatToPublish(t *testing.T) {
 		{"dmarc p none", CheckDMARC(ctx, r, discard(), "none.auth.test").Findings, "dmarc.p-none", "(p=none at _dmarc.none.auth.test)"},
 		{"tls-rpt none", CheckTLSRPT(ctx, r, discard(), "none.auth.test").Findings, "tls-rpt.none", `publish "v=TLSRPTv1; rua=mailto:tlsrpt@none.auth.test" at _smtp._tls.none.auth.test`},
 		{"tls-rpt rua", CheckTLSRPT(ctx, r, discard(), "badsts.auth.test").Findings, "tls-rpt.rua", "use rua=mailto:tlsrpt@badsts.auth.test"},
+		{"mta-sts fetch", CheckMTASTS(ctx, r, discard(), NewHTTPClient(r, time.Second), "good.auth.test", nil, nil).Findings, "mta-sts.fetch",
+			"fetching https://mta-sts.good.auth.test/.well-known/mta-sts.txt: mta-sts.good.auth.test has no A or AAAA record, so senders cannot apply the policy: serve it there"},
 		{"mta-sts record", CheckMTASTS(ctx, r, discard(), nil, "badsts.auth.test", nil, nil).Findings, "mta-sts.record-syntax", `publish a record such as "v=STSv1; id=20260101T000000"`},
 		{"bimi logo", CheckBIMI(ctx, r, discard(), "none.auth.test", reject).Findings, "bimi.logo-url", "publish l=https://HOST/logo.svg"},
 		{"dkim syntax", CheckDKIM(ctx, r, discard(), "keys.auth.test", []string{"garbage"}).Findings, "dkim.syntax", `"v=DKIM1; k=rsa; p=<base64 public key>"`},
