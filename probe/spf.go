@@ -254,7 +254,7 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 	switch {
 	case len(recs) == 0 && via == "":
 		w.f.add(SevError, "none", n.Domain, "", "RFC 7208 4.5",
-			"%s has no SPF record, so receivers cannot tell its mail from forgeries: publish one such as \"v=spf1 mx -all\"", n.Domain)
+			"%s has no SPF record, so receivers cannot tell its mail from forgeries: publish one that lists the servers sending as it, such as \"v=spf1 ip4:192.0.2.25 include:_spf.provider.example -all\" (your addresses and your email provider's include), or \"v=spf1 -all\" if it sends no mail", n.Domain)
 		return n
 	case len(recs) == 0:
 		n.Error = "no SPF record"

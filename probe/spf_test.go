@@ -174,6 +174,7 @@ func TestSPFMessagesSayWhatToDo(t *testing.T) {
 		{"multiple.spf.test", "spf.multiple", "replace them with one record such as \"v=spf1 ip4:192.0.2."},
 		{"syntax-ip.spf.test", "spf.syntax", "correct or remove that term"},
 		{"loop.spf.test", "spf.loop", "remove the include or redirect that leads back"},
+		{"nospf.spf.test", "spf.none", `or "v=spf1 -all" if it sends no mail`},
 		// A short SPF record in a TXT answer swollen by other records.
 		{"crowded.spf.test", "spf.long", "is about 600 bytes (the SPF record is 164 and 2 other TXT records of crowded.spf.test), over the 512"},
 	} {
