@@ -195,3 +195,60 @@ type ProbeResult struct {
 	Time    time.Time `json:"time"`
 	Changed bool      `json:"changed,omitempty"` // differs from the previous result
 }
+
+// SinkReceivedAPI is offered by a SinkAPI that can say what it received of
+// one relayed message, so that the relay's message page shows the
+// receiving side of each attempt too.
+type SinkReceivedAPI interface {
+	Received(ctx context.Context, q ReceivedQuery) (Received, error)
+}
+
+// ReceivedQuery names a relayed message as the sink can know it.
+type ReceivedQuery struct {
+	// MessageID is the message's Message-ID without angle brackets: the
+	// sink files what it accepts under it. "" when the message has none.
+	MessageID string
+	// Sender and Recipients with Since and Until find the attempts that
+	// left no copy (a 451 at RCPT): those of the sender to one of the
+	// recipients within the relay's attempts.
+	Sender     string
+	Recipients []string
+	Since      time.Time
+	Until      time.Time
+}
+
+// Received is what the sink holds of one message.
+type Received struct {
+	Copies   []SinkCopy        `json:"copies"`
+	Attempts []ReceivedAttempt `json:"attempts"`
+}
+
+// SinkCopy is one copy of a message the sink stored. A drop after the
+// final dot leaves a copy the sender never heard about, so its retry makes
+// a second one: a duplicate.
+type SinkCopy struct {
+	ID       string    `json:"id"`      // for /api/v1/sink/messages/{id}
+	Session  string    `json:"session"` // for /api/v1/sink/sessions/{id}
+	Listener string    `json:"listener"`
+	Time     time.Time `json:"time"`
+	From     string    `json:"from"`
+	To       []string  `json:"to"`
+	Code     int       `json:"code"`  // the reply after the dot; 0 when the sink gave none (dropped or hung)
+	Reply    string    `json:"reply"` // that reply as a line, or what happened instead
+	// Copy is its place among the copies (1 for the first); Duplicate is
+	// set on every copy after the first.
+	Copy      int  `json:"copy"`
+	Duplicate bool `json:"duplicate"`
+}
+
+// ReceivedAttempt is one recipient's attempt as the sink saw it, with the
+// session whose transcript shows it.
+type ReceivedAttempt struct {
+	SinkAttempt
+	Session string `json:"session"`
+	Copy    string `json:"copy,omitempty"` // the copy its DATA left, if any
+	// RelayAttempt is the id of the relay.attempt event that made it, when
+	// the web could pair them (same recipient, the first relay attempt
+	// recorded at or after it); 0 when none.
+	RelayAttempt int64 `json:"relay_attempt,omitempty"`
+}

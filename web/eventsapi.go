@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -80,6 +81,10 @@ type Timeline struct {
 	Message    string              `json:"message"`
 	Events     []events.Event      `json:"events"` // all of the message's events, in order
 	Recipients []RecipientTimeline `json:"recipients"`
+	// Truncated says the message has more events than one answer holds;
+	// Next is then the after= that reads the following ones.
+	Truncated bool  `json:"truncated"`
+	Next      int64 `json:"next,omitempty"`
 }
 
 // RecipientTimeline is one recipient's events and the state they leave it in.
@@ -113,18 +118,33 @@ func stateOf(kind string) string {
 // maxTimeline caps the events read for one timeline.
 const maxTimeline = 5000
 
+// timelineEvents reads up to maxTimeline events of f from after=, and
+// says whether more follow and the after= that reads them.
+func (s *Server) timelineEvents(r *http.Request, f events.Filter) (evs []events.Event, truncated bool, next int64, err error) {
+	if f.AfterID, err = queryInt(r, "after", 0, 0); err != nil {
+		return nil, false, 0, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	f.Limit = maxTimeline + 1 // one more says whether there are more
+	evs, err = s.opts.Store.Events(r.Context(), f)
+	if err != nil || len(evs) <= maxTimeline {
+		return evs, false, 0, err
+	}
+	evs = evs[:maxTimeline]
+	return evs, true, evs[maxTimeline-1].ID, nil
+}
+
 func (s *Server) messageTimeline(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	evs, err := s.opts.Store.Events(r.Context(), events.Filter{Message: id, Limit: maxTimeline})
+	evs, truncated, next, err := s.timelineEvents(r, events.Filter{Message: id})
 	if err != nil {
 		s.writeAPIError(w, r, "reading the timeline", err)
 		return
 	}
-	if len(evs) == 0 {
+	if len(evs) == 0 && r.URL.Query().Get("after") == "" { // a page after the last is empty, not missing
 		writeError(w, http.StatusNotFound, "no events for message "+strconv.Quote(id), "the message id is the one relay.queued reported")
 		return
 	}
-	t := Timeline{Message: id, Events: evs}
+	t := Timeline{Message: id, Events: evs, Truncated: truncated, Next: next}
 	byRcpt := map[string]int{}
 	for _, e := range evs {
 		rcpts := []string{e.Recipient}
@@ -178,7 +198,7 @@ func (s *Server) recipientTimeline(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad recipient "+strconv.Quote(addr), "give an address like user@example.com")
 		return
 	}
-	evs, err := s.opts.Store.Events(r.Context(), events.Filter{Recipient: addr, Limit: maxTimeline})
+	evs, truncated, next, err := s.timelineEvents(r, events.Filter{Recipient: addr})
 	if err != nil {
 		s.writeAPIError(w, r, "reading the timeline", err)
 		return
@@ -202,5 +222,9 @@ func (s *Server) recipientTimeline(w http.ResponseWriter, r *http.Request) {
 	if out == nil {
 		out = []RecipientTimeline{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"recipient": addr, "timelines": out})
+	resp := map[string]any{"recipient": addr, "timelines": out, "truncated": truncated}
+	if truncated {
+		resp["next"] = next
+	}
+	writeJSON(w, http.StatusOK, resp)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -112,9 +113,24 @@ type fakeSink struct {
 	rules    SinkRules
 	sessions []SinkSession
 	msgs     map[string]MessageDetail
+	received Received
+	queries  []ReceivedQuery
 }
 
-var _ SinkAPI = (*fakeSink)(nil)
+var (
+	_ SinkAPI         = (*fakeSink)(nil)
+	_ SinkReceivedAPI = (*fakeSink)(nil)
+)
+
+func (f *fakeSink) Received(ctx context.Context, q ReceivedQuery) (Received, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queries = append(f.queries, q)
+	r := f.received
+	r.Copies = append([]SinkCopy(nil), r.Copies...)
+	r.Attempts = append([]ReceivedAttempt(nil), r.Attempts...)
+	return r, nil
+}
 
 func newFakeSink() *fakeSink {
 	return &fakeSink{rules: SinkRules{YAML: "rules:\n  - match: {rcpt: \"*@defer.test\"}\n    reply: \"451 4.7.1 try later\"\n"}, msgs: map[string]MessageDetail{}}
@@ -140,9 +156,16 @@ func (f *fakeSink) Sessions(ctx context.Context, sf SessionFilter) ([]SinkSessio
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []SinkSession
+	before, _ := strconv.Atoi(sf.Before) // numeric ids only; 0 for none
 	for _, s := range f.sessions {
 		if sf.Listener != "" && s.Listener != sf.Listener {
 			continue
+		}
+		if n, err := strconv.Atoi(s.ID); before > 0 && err == nil && n >= before {
+			continue
+		}
+		if sf.Limit > 0 && len(out) == sf.Limit {
+			break
 		}
 		s.Transcript = nil
 		out = append(out, s)

@@ -91,6 +91,7 @@ func (s *Server) endpoints() []endpoint {
 		{"POST", "/api/v1/messages", s.needs("relay", s.opts.Relay != nil, s.enqueue)},
 		{"GET", "/api/v1/messages/{id}", s.needs("relay", s.opts.Relay != nil, s.getMessage)},
 		{"GET", "/api/v1/messages/{id}/timeline", s.messageTimeline},
+		{"GET", "/api/v1/messages/{id}/received", s.needs("relay", s.opts.Relay != nil, s.needs("sink", s.opts.Sink != nil, s.messageReceived))},
 		{"GET", "/api/v1/messages/{id}/body.html", s.needs("relay", s.opts.Relay != nil, s.relayBody)},
 		{"GET", "/api/v1/recipients/{address}/timeline", s.recipientTimeline},
 		{"GET", "/api/v1/queue", s.needs("relay", s.opts.Relay != nil, s.listQueue)},

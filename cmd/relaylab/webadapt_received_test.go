@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/sink"
+	"github.com/relaylab/relaylab/web"
+)
+
+// TestSinkAdapterReceived: a message dropped after the dot and sent again
+// is two copies in the sink, each with the attempt (and session) that left
+// it; a recipient refused at RCPT within the relay's attempts is an
+// attempt without a copy; another message from the same sender is not
+// this one's.
+func TestSinkAdapterReceived(t *testing.T) {
+	t.Parallel()
+	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := sink.DefaultConfig()
+	cfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.test")}
+	cfg.Listeners[0].TLS = "none"
+	sk, err := sink.New(cfg, sink.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sk.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer sk.Shutdown(context.Background())
+	addr := sk.Addrs()["mx"].String()
+	since := time.Now().Add(-time.Second)
+	const bob, carol = "dotdropx1+bob@example.test", "rcpt451x1+carol@example.test"
+	msg := "Message-ID: <m1@shop.test>\r\nSubject: x\r\n\r\nx\r\n"
+	if err := sendPlain(addr, "a@shop.test", bob, msg); err == nil {
+		t.Fatal("the first send to dotdropx1 went through, want a dropped connection")
+	}
+	if err := sendPlain(addr, "a@shop.test", bob, msg); err != nil {
+		t.Fatalf("the second send: %v", err)
+	}
+	if err := sendPlain(addr, "a@shop.test", carol, msg); err == nil {
+		t.Fatal("carol: accepted, want the 451 at RCPT")
+	}
+	if err := sendPlain(addr, "a@shop.test", "dave@example.test", "Message-ID: <other@shop.test>\r\n\r\ny\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	a := sinkAdapter{sk: sk, db: st.DB()}
+	q := web.ReceivedQuery{MessageID: "m1@shop.test", Sender: "A@shop.test", Recipients: []string{bob, carol}, Since: since}
+	var got web.Received
+	for deadline := time.Now().Add(20 * time.Second); len(got.Attempts) < 3; time.Sleep(10 * time.Millisecond) { // sessions are recorded when they end
+		q.Until = time.Now()
+		if got, err = a.Received(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("attempts %+v, want 3", got.Attempts)
+		}
+	}
+	if len(got.Copies) != 2 {
+		t.Fatalf("copies %+v, want the dropped one and the accepted one", got.Copies)
+	}
+	first, second := got.Copies[0], got.Copies[1]
+	if first.Code != 0 || first.Reply == "" || first.Reply[:9] != "no reply:" || second.Code != 250 || first.Session == second.Session {
+		t.Errorf("copies %+v: want a copy without reply, then a 250 in another session", got.Copies)
+	}
+	if len(got.Attempts) != 3 {
+		t.Fatalf("attempts %+v, want 3", got.Attempts)
+	}
+	byCopy := map[string]web.ReceivedAttempt{}
+	for _, x := range got.Attempts {
+		byCopy[x.Copy] = x
+	}
+	if x := byCopy[first.ID]; x.Session != first.Session || x.Code != 0 {
+		t.Errorf("the dropped copy's attempt: %+v, want session %s and no reply", x, first.Session)
+	}
+	if x := byCopy[second.ID]; x.Session != second.Session || x.Code != 250 {
+		t.Errorf("the accepted copy's attempt: %+v, want session %s and 250", x, second.Session)
+	}
+	if x := byCopy[""]; x.Recipient != carol || x.Code != 451 || x.Stage != "rcpt" || x.Client == "" || x.Listener != "mx" {
+		t.Errorf("carol's attempt: %+v, want the 451 at rcpt with its session's listener and client", x)
+	}
+	q.Until = since // before every attempt: only those with a copy are this message's
+	if got, err = a.Received(context.Background(), q); err != nil || len(got.Attempts) != 2 {
+		t.Errorf("attempts outside the relay's window: %+v, %v; want only the 2 with a copy", got.Attempts, err)
+	}
+}

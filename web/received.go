@@ -1,0 +1,138 @@
+package web
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+// ReceivedPage is the receiving side of one relayed message: what the sink
+// stored under its Message-ID, and each attempt as the sink saw it, paired
+// with the relay's attempt that made it.
+type ReceivedPage struct {
+	Message   string `json:"message"`
+	MessageID string `json:"message_id"` // "" when the message has no Message-ID header
+	Received
+	// Duplicates counts the copies that repeat a recipient of an earlier
+	// copy: the recipient holds the message more than once.
+	Duplicates int `json:"duplicates"`
+}
+
+// messageReceived serves /api/v1/messages/{id}/received from the relay's
+// message, its attempts in the event log, and the sink.
+func (s *Server) messageReceived(w http.ResponseWriter, r *http.Request) {
+	sr, ok := s.opts.Sink.(SinkReceivedAPI)
+	if !ok {
+		notRunning(w, "sink")
+		return
+	}
+	id := r.PathValue("id")
+	m, err := s.opts.Relay.Message(r.Context(), id)
+	if err != nil {
+		s.writeAPIError(w, r, "reading the message", err)
+		return
+	}
+	attempts, err := s.opts.Store.Events(r.Context(), events.Filter{Message: id,
+		Kinds: []string{events.RelayQueued, events.RelayAttempt}, Limit: maxTimeline})
+	if err != nil {
+		s.writeAPIError(w, r, "reading the message's attempts", err)
+		return
+	}
+	q := ReceivedQuery{MessageID: headerMessageID(m.Headers), Sender: m.From, Recipients: m.To, Since: m.Received}
+	for _, e := range attempts {
+		if q.Since.IsZero() || e.Time.Before(q.Since) {
+			q.Since = e.Time
+		}
+		if e.Kind == events.RelayAttempt && e.Time.After(q.Until) {
+			q.Until = e.Time
+		}
+	}
+	got, err := sr.Received(r.Context(), q)
+	if err != nil {
+		s.writeAPIError(w, r, "reading what the sink received", err)
+		return
+	}
+	page := ReceivedPage{Message: id, MessageID: q.MessageID, Received: got}
+	page.Duplicates = numberCopies(page.Copies)
+	pairAttempts(page.Attempts, attempts)
+	if page.Copies == nil {
+		page.Copies = []SinkCopy{}
+	}
+	if page.Attempts == nil {
+		page.Attempts = []ReceivedAttempt{}
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// headerMessageID is the Message-ID header's value without its angle
+// brackets, as the sink files it.
+func headerMessageID(hs []Header) string {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, "Message-ID") {
+			v := strings.TrimSpace(h.Value)
+			return strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">")
+		}
+	}
+	return ""
+}
+
+// numberCopies numbers the copies in the order the sink stored them and
+// marks as a duplicate each one that holds a recipient an earlier copy
+// held already (copies to different recipients, one per destination, are
+// not duplicates). It returns the number of duplicates.
+func numberCopies(cs []SinkCopy) int {
+	slices.SortStableFunc(cs, func(a, b SinkCopy) int { return a.Time.Compare(b.Time) })
+	seen := map[string]bool{}
+	n := 0
+	for i := range cs {
+		c := &cs[i]
+		c.Copy = i + 1
+		for _, to := range c.To {
+			k := strings.ToLower(to)
+			if seen[k] {
+				c.Duplicate = true
+			}
+			seen[k] = true
+		}
+		if c.Duplicate {
+			n++
+		}
+	}
+	return n
+}
+
+// pairAttempts sets each sink attempt's RelayAttempt: the relay records an
+// attempt when its exchange is over, so the sink's side of it is the
+// recipient's next relay.attempt at or after the sink's time. Each relay
+// attempt takes at most one sink attempt per recipient.
+func pairAttempts(sinkSide []ReceivedAttempt, log []events.Event) {
+	byRcpt := map[string][]events.Event{}
+	for _, e := range log {
+		if e.Kind == events.RelayAttempt && e.Recipient != "" {
+			k := strings.ToLower(e.Recipient)
+			byRcpt[k] = append(byRcpt[k], e)
+		}
+	}
+	order := make([]int, len(sinkSide))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(sinkSide[a].Time.UnixNano(), sinkSide[b].Time.UnixNano())
+	})
+	taken := map[int64]bool{}
+	for _, i := range order {
+		a := &sinkSide[i]
+		for _, e := range byRcpt[strings.ToLower(a.Recipient)] {
+			if taken[e.ID] || e.Time.Before(a.Time) {
+				continue
+			}
+			a.RelayAttempt = e.ID
+			taken[e.ID] = true
+			break
+		}
+	}
+}
