@@ -6,6 +6,7 @@ import { queueView } from "./queue.js";
 import { sinkView, sessionView, rulesView } from "./sink.js";
 import { probesView } from "./probes.js";
 import { chartsView } from "./charts.js";
+import { notLive } from "./status.js";
 
 const routes = [
   [/^feed$/, feedView],
@@ -28,6 +29,7 @@ function route() {
   if (cleanup) { try { cleanup(); } catch (e) { /* a view's teardown must not block the next */ } }
   cleanup = null;
   clear(main);
+  notLive(); // until a view that follows the stream or polls says otherwise
   const frag = location.hash.replace(/^#\/?/, "");
   for (const a of document.querySelectorAll("#nav a")) {
     const target = a.getAttribute("href").slice(2);

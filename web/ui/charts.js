@@ -1,10 +1,12 @@
 // Charts in plain SVG: outcomes over time, reply codes, bounce categories.
 import { h, s, clear, shortTime } from "./dom.js";
+import { notLive } from "./status.js";
 import { get } from "./api.js";
 
 const SERIES = [["delivered", "c-delivered"], ["deferred", "c-deferred"], ["bounced", "c-bounced"]];
 
 export function chartsView(main) {
+  notLive("updates every 10 s");
   const sel = h("select", { "aria-label": "window" });
   for (const [v, label] of [["15m", "last 15 minutes"], ["1h", "last hour"], ["24h", "last day"], ["168h", "last week"]]) {
     const o = h("option", { value: v }, label);

@@ -4,6 +4,7 @@ import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link } from "./events.js";
 import { setStatus } from "./status.js";
+import { frameBatcher } from "./batch.js";
 
 const GROUPS = [
   ["relay.delivered", "delivered", true],
@@ -78,20 +79,27 @@ export function feedView(main) {
     tr.hidden = !visible(tr);
     return tr;
   }
-  function add(evs) {
-    for (const e of evs) tbody.insertBefore(row(e), tbody.firstChild);
+  // draw puts a batch on top, newest first, in one insertion; of a burst
+  // it builds only the rows the feed keeps.
+  function draw(evs) {
+    const frag = document.createDocumentFragment();
+    for (let i = evs.length - 1; i >= 0; i--) frag.appendChild(row(evs[i]));
+    tbody.insertBefore(frag, tbody.firstChild);
     while (tbody.children.length > MAX_ROWS) tbody.removeChild(tbody.lastChild);
     showEmpty();
   }
+  const batch = frameBatcher(draw, MAX_ROWS);
 
   let stream = null;
   let stopped = false;
+  setStatus("connecting");
   get("/api/v1/events?tail=" + MAX_ROWS + "&limit=" + MAX_ROWS).then((page) => {
     if (stopped) return;
-    add(page.events);
-    stream = new Stream({ after: page.next }, add, setStatus);
+    batch.push(page.events);
+    stream = new Stream({ after: page.next }, (evs) => batch.push(evs), setStatus);
   }).catch((err) => {
+    setStatus("not live", "the event log could not be read");
     main.appendChild(h("p", { class: "error" }, "Cannot read the event log: ", err.message));
   });
-  return () => { stopped = true; if (stream) stream.close(); setStatus("offline"); };
+  return () => { stopped = true; batch.cancel(); if (stream) stream.close(); };
 }

@@ -1,45 +1,114 @@
 // Messages: the list, and one message's envelope, headers, body and the
 // attempt timeline of each recipient.
-import { h, path, fmtTime, clear } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link } from "./events.js";
 import { setStatus } from "./status.js";
+import { frameBatcher } from "./batch.js";
+
+const TERMINAL = new Set(["delivered", "bounced", "expired", "suppressed"]);
+const STATE_OF = { "relay.queued": "queued", "relay.deferred": "deferred", "relay.delivered": "delivered",
+  "relay.bounced": "bounced", "relay.expired": "expired", "relay.suppressed": "suppressed" };
+const MAX_MESSAGES = 1000;
 
 export function messagesView(main) {
-  const tbody = h("tbody");
+  const tbody = h("tbody", { id: "messages-rows" });
   const q = h("input", { type: "search", name: "q", placeholder: "message id or recipient address", "aria-label": "find a message", id: "find-text" });
   const find = h("form", { class: "filters", id: "find" }, q, h("button", { type: "submit" }, "Find"));
   const more = h("button", { type: "button", id: "older" }, "Older messages");
   more.hidden = true;
   const note = h("p", { class: "muted" });
+  const empty = h("p", { class: "muted", id: "messages-empty" }, "No messages yet: mail sent through the relay shows here.");
+  empty.hidden = true;
   main.append(h("h1", {}, "Messages"), find,
     h("div", { class: "scroll" }, h("table", {},
       h("thead", {}, h("tr", {}, h("th", {}, "queued"), h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "subject"), h("th", {}, "recipients"))),
-      tbody)), h("div", { class: "bar" }, more), note);
+      tbody)), empty, h("div", { class: "bar" }, more), note);
   // An address finds every message to it; anything else is a message id.
   find.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const v = q.value.trim();
     if (v) location.hash = v.includes("@") ? path("recipients", v) : path("messages", v);
   });
+
+  // Each shown message: its row and its recipients' states.
+  const rows = new Map();
+  function stateCell(m) {
+    return Object.entries(m.states).map(([r, st]) => h("div", {}, h("span", { class: "badge s-" + st }, st), " ", h("span", { class: "mono" }, r)));
+  }
+  function makeRow(m) {
+    const cell = h("td", {}, stateCell(m));
+    const tr = h("tr", { "data-id": m.id },
+      h("td", {}, fmtTime(m.queued)),
+      h("td", { class: "mono" }, h("a", { href: path("messages", m.id) }, m.id)),
+      h("td", { class: "mono" }, m.from),
+      h("td", {}, m.subject || ""),
+      cell);
+    rows.set(m.id, { m, tr, cell });
+    return tr;
+  }
   const PAGE = 200;
   let before = 0;
   const page = () => get("/api/v1/messages?limit=" + PAGE + (before ? "&before=" + before : "")).then((d) => {
-    if (d.messages.length === 0 && !before) tbody.append(h("tr", {}, h("td", { colspan: 5, class: "muted" }, "No messages yet: mail sent through the relay shows here.")));
-    for (const m of d.messages) {
-      tbody.append(h("tr", {},
-        h("td", {}, fmtTime(m.queued)),
-        h("td", { class: "mono" }, h("a", { href: path("messages", m.id) }, m.id)),
-        h("td", { class: "mono" }, m.from),
-        h("td", {}, m.subject || ""),
-        h("td", {}, Object.entries(m.states).map(([r, st]) => h("div", {}, h("span", { class: "badge s-" + st }, st), " ", h("span", { class: "mono" }, r))))));
-    }
+    for (const m of d.messages) if (!rows.has(m.id)) tbody.append(makeRow(m));
     if (d.messages.length) before = d.messages[d.messages.length - 1].event_id;
     more.hidden = d.messages.length < PAGE;
+    empty.hidden = rows.size > 0;
   }).catch((e) => { note.textContent = e.message; note.className = "error"; });
   more.addEventListener("click", page);
-  page();
+
+  // Live: a relay.queued adds its message on top (or a recipient to it), a
+  // state event changes a recipient's badge; the first terminal state is
+  // final, as in the list the server builds. At most MAX_MESSAGES rows
+  // stay: the oldest go, and "Older messages" reads on from there.
+  function apply(evs) {
+    const fresh = [];
+    const touched = new Set();
+    for (const e of evs) {
+      const st = STATE_OF[e.kind];
+      if (!st || !e.message) continue;
+      const p = e.payload && typeof e.payload === "object" ? e.payload : {};
+      let x = rows.get(e.message);
+      if (!x && e.kind === "relay.queued") {
+        const m = { id: e.message, event_id: e.id, queued: e.time, from: String(p.sender ?? p.from ?? ""), subject: typeof p.subject === "string" ? p.subject : "", states: {} };
+        fresh.push(makeRow(m));
+        x = rows.get(e.message);
+      }
+      if (!x) continue; // a message older than those shown
+      const rcpts = e.recipient ? [e.recipient] : Array.isArray(p.to) ? p.to.map(String) : [];
+      for (const r of rcpts) {
+        const cur = x.m.states[r];
+        if (cur && TERMINAL.has(cur)) continue;
+        x.m.states[r] = st;
+      }
+      touched.add(x);
+    }
+    for (const x of touched) clear(x.cell).append(...stateCell(x.m));
+    if (fresh.length) {
+      const frag = document.createDocumentFragment();
+      for (let i = fresh.length - 1; i >= 0; i--) frag.appendChild(fresh[i]);
+      tbody.insertBefore(frag, tbody.firstChild);
+    }
+    while (rows.size > MAX_MESSAGES) {
+      const tr = tbody.lastChild;
+      rows.delete(tr.dataset.id);
+      tbody.removeChild(tr);
+      more.hidden = false;
+    }
+    if (tbody.lastChild) before = rows.get(tbody.lastChild.dataset.id).m.event_id;
+    empty.hidden = rows.size > 0;
+  }
+  const batch = frameBatcher(apply, 0);
+  let stream = null;
+  let stopped = false;
+  // The stream starts where the log stood before the list was read: what
+  // commits in between comes twice and changes nothing the second time.
+  get("/api/v1/events?tail=1&limit=1").then((cur) => page().then(() => {
+    if (stopped) return;
+    stream = new Stream({ after: cur.next, kind: Object.keys(STATE_OF).join(",") }, (evs) => batch.push(evs), setStatus);
+  })).catch((e) => { note.textContent = e.message; note.className = "error"; });
+  return () => { stopped = true; batch.cancel(); if (stream) stream.close(); };
 }
 
 // recipientView is everything that happened to one address, one timeline
@@ -53,7 +122,7 @@ export function recipientView(main, address) {
       clear(tl).append(h("p", { class: "muted" }, "No message to this address in the event log. Addresses are matched exactly, as the relay recorded them."));
       return;
     }
-    renderTimeline(tl, { recipients: d.timelines });
+    renderTimeline(tl, { recipients: d.timelines, events: d.timelines.flatMap((x) => x.events), truncated: d.truncated, next: d.next, recipient: address });
   }).catch((e) => clear(tl).append(h("p", { class: "error" }, e.message)));
 }
 
@@ -61,7 +130,9 @@ export function messageView(main, id) {
   main.append(h("h1", {}, "Message ", h("span", { class: "mono" }, id)));
   const detail = h("section", { class: "card", id: "msg-detail" }, h("p", { class: "muted" }, "Loading…"));
   const tl = h("section", { class: "card", id: "timeline" }, h("h2", {}, "Timeline"));
-  main.append(h("div", { class: "two" }, tl, detail));
+  const rec = h("section", { class: "card", id: "received" });
+  rec.hidden = true;
+  main.append(h("div", { class: "two" }, tl, h("div", {}, detail, rec)));
   get("/api/v1/messages/" + encodeURIComponent(id)).then((m) => {
     renderMessage(detail, m, "/api/v1/messages/" + encodeURIComponent(id) + "/body.html");
   }).catch((e) => {
@@ -70,9 +141,22 @@ export function messageView(main, id) {
 
   let stream = null;
   let stopped = false;
-  const load = () => get("/api/v1/messages/" + encodeURIComponent(id) + "/timeline").then((t) => {
+  let rechecks = 0, recheck = null;
+  const base = "/api/v1/messages/" + encodeURIComponent(id);
+  // The receiving side, when this process's sink took the mail: null when
+  // there is no sink here.
+  const received = () => get(base + "/received").catch(() => null);
+  const load = () => Promise.all([get(base + "/timeline"), received()]).then(([t, r]) => {
     if (stopped) return t;
-    renderTimeline(tl, t);
+    renderTimeline(tl, t, r);
+    renderReceived(rec, r);
+    // The sink records a session when it ends, which can be just after the
+    // relay recorded its attempt: look again a few times for a missing side.
+    const unpaired = r && (t.events || []).some((e) => e.kind === "relay.attempt" && !r.attempts.some((a) => a.relay_attempt === e.id));
+    if (unpaired && rechecks < 3) {
+      clearTimeout(recheck);
+      recheck = setTimeout(reload, 1000 << rechecks++);
+    }
     return t;
   });
   // One reload at a time: events that commit meanwhile ask for one more,
@@ -86,8 +170,9 @@ export function messageView(main, id) {
       if (again && !stopped) { again = false; reload(); }
     });
   };
-  load().catch(() => {
-    clear(tl).append(h("h2", {}, "Timeline"), h("p", { class: "muted" }, "No events for this message yet."));
+  load().catch((e) => {
+    clear(tl).append(h("h2", {}, "Timeline"), e.status === 404 ? h("p", { class: "muted" }, "No events for this message yet.")
+      : h("p", { class: "error" }, "Cannot show the timeline: ", e.message));
     return { events: [] };
   }).then((t) => {
     if (stopped) return;
@@ -95,7 +180,61 @@ export function messageView(main, id) {
     const after = t.events && t.events.length ? t.events[t.events.length - 1].id : 0;
     stream = new Stream({ after, message: id }, reload, setStatus);
   });
-  return () => { stopped = true; if (stream) stream.close(); setStatus("offline"); };
+  return () => { stopped = true; clearTimeout(recheck); if (stream) stream.close(); };
+}
+
+// renderReceived shows what relaylab's own sink received of the message:
+// each copy (a second copy for the same recipient is a duplicate), and
+// each attempt as the sink saw it, with the session whose transcript shows
+// it. r is null when this process runs no sink: the card stays hidden.
+function renderReceived(el, r) {
+  el.hidden = !r;
+  if (!r) return;
+  clear(el).append(h("h2", {}, "Received by the sink"));
+  if (!r.message_id) {
+    el.append(h("p", { class: "muted", id: "received-no-id" }, "This message has no Message-ID header: the sink files the copies it accepts under it, so none can be matched here. Attempts refused before DATA are matched by sender, recipient and time."));
+  }
+  if (!r.copies.length && !r.attempts.length) {
+    el.append(h("p", { class: "muted", id: "received-none" }, "The sink holds nothing of this message: it went to another server, or has not arrived yet."));
+    return;
+  }
+  if (r.copies.length) {
+    el.append(h("p", { id: "received-summary" }, r.copies.length + (r.copies.length === 1 ? " copy" : " copies") + " under Message-ID ",
+      h("span", { class: "mono" }, "<" + r.message_id + ">"),
+      r.duplicates ? [", ", h("strong", { class: "dup" }, r.duplicates + (r.duplicates === 1 ? " duplicate" : " duplicates")),
+        ": a recipient holds this message more than once."] : "."));
+    el.append(h("div", { class: "scroll" }, h("table", { class: "cards", id: "received-copies" },
+      h("thead", {}, h("tr", {}, h("th", {}, "copy"), h("th", {}, "received"), h("th", {}, "recipients"), h("th", {}, "reply after the dot"), h("th", {}, "session"))),
+      h("tbody", {}, r.copies.map((c) => {
+        const prev = r.copies[c.copy - 2];
+        return h("tr", { class: c.duplicate ? "dup" : "", "data-id": c.id },
+          h("td", {}, h("a", { href: path("sink", "messages", c.id) }, "copy " + c.copy),
+            c.duplicate ? [" ", h("span", { class: "badge dup" }, "duplicate")] : ""),
+          h("td", { "data-label": "received", title: fmtTime(c.time) }, shortTime(c.time)),
+          h("td", { class: "mono", "data-label": "to" }, (c.to || []).join(", ")),
+          h("td", { class: "wide" }, c.reply,
+            c.duplicate && prev && !prev.code ? h("div", { class: "muted small" }, "The sink gave no reply to copy " + prev.copy + ", so the relay sent the message again: the recipient now has it twice.") : "",
+            !c.code ? h("div", { class: "muted small" }, "The sink kept this copy, but the relay heard no reply: it will count this attempt as failed.") : ""),
+          h("td", { "data-label": "session" }, h("a", { href: path("sink", "sessions", c.session) }, "session " + c.session)));
+      })))));
+  }
+  if (r.attempts.length) {
+    el.append(h("h3", {}, "Each attempt as the sink saw it"),
+      h("ol", { class: "steps", id: "received-attempts" }, r.attempts.map((a) => h("li", {},
+        h("span", { class: "when" }, fmtTime(a.time)), " ",
+        h("span", { class: "mono" }, a.recipient), " ",
+        sinkReply(a), " ",
+        h("a", { href: path("sink", "sessions", a.session), class: "session-link" }, "transcript of session " + a.session),
+        a.copy ? [" · ", h("a", { href: path("sink", "messages", a.copy) }, "the copy it left")] : "",
+        a.relay_attempt ? "" : h("div", { class: "muted small" }, "No relay attempt of this message matches it in time.")))));
+  }
+}
+
+// sinkReply is one sink attempt's ending: the reply and its stage, or
+// that none was given.
+function sinkReply(a) {
+  if (!a.code) return "no reply at " + a.stage + (a.text ? " (" + a.text + ")" : "");
+  return [a.code, a.enhanced, a.text].filter(Boolean).join(" ") + " (at " + a.stage + ")";
 }
 
 export function sinkMessageView(main, id) {
@@ -134,11 +273,23 @@ function renderMessage(el, m, bodyURL) {
   }
 }
 
-function renderTimeline(el, t) {
+// renderTimeline draws each recipient's steps. rec, the sink's side of
+// the message (or null), puts under each relay attempt what the sink saw
+// of it, with the session whose transcript shows it.
+function renderTimeline(el, t, rec) {
   // A redraw keeps the transcripts the user opened open.
   const open = new Set([...el.querySelectorAll("details[open][data-id]")].map((d) => d.dataset.id));
+  const sinkSide = new Map();
+  for (const a of (rec && rec.attempts) || []) {
+    if (a.relay_attempt) sinkSide.set(a.relay_attempt, a);
+  }
   clear(el);
   el.append(h("h2", {}, "Timeline"));
+  if (t.truncated) {
+    const more = (t.message ? "/api/v1/messages/" + encodeURIComponent(t.message) + "/timeline" : "/api/v1/recipients/" + encodeURIComponent(t.recipient) + "/timeline") + "?after=" + t.next;
+    el.append(h("p", { class: "error", id: "timeline-truncated" }, "Only the first " + (t.events || []).length + " events are shown: there are more. ",
+      h("a", { href: more }, "The following ones"), " are in the API (after=" + t.next + ")."));
+  }
   for (const r of t.recipients || []) {
     const items = r.events.map((e) => {
       const p = e.payload || {};
@@ -165,6 +316,12 @@ function renderTimeline(el, t) {
       const to = link(e);
       if (to && to[0] === "sink") {
         li.append(h("div", { class: "small" }, h("a", { href: path(...to) }, to[1] === "messages" ? "the copy the sink received" : "the sink's session " + to[2])));
+      }
+      const theirs = sinkSide.get(e.id);
+      if (theirs) {
+        li.append(h("div", { class: "small sink-side" }, "The sink's side: ", sinkReply(theirs), " · ",
+          h("a", { href: path("sink", "sessions", theirs.session) }, "transcript of session " + theirs.session + " as received"),
+          theirs.copy ? [" · ", h("a", { href: path("sink", "messages", theirs.copy) }, "the copy it left")] : ""));
       }
       if (e.kind === "relay.attempt") {
         const where = [p.path ? "path " + p.path : "", p.address && p.address !== p.host ? "[" + p.address + "]" : "",

@@ -1,8 +1,10 @@
 // The relay's queue, with retry-now and delete.
 import { h, path, fmtTime, clear } from "./dom.js";
+import { notLive } from "./status.js";
 import { get, api } from "./api.js";
 
 export function queueView(main) {
+  notLive("updates every 5 s");
   const note = h("p", { class: "muted", id: "queue-note" });
   const tbody = h("tbody");
   main.append(h("h1", {}, "Queue"), note,

@@ -2,27 +2,77 @@
 import { h, path, fmtTime, clear } from "./dom.js";
 import { get, api } from "./api.js";
 import { transcript } from "./message.js";
+import { Stream } from "./stream.js";
+import { setStatus } from "./status.js";
+import { frameBatcher } from "./batch.js";
+
+const MAX_SESSIONS = 500;
 
 export function sinkView(main) {
-  const tbody = h("tbody");
+  const tbody = h("tbody", { id: "session-rows" });
   const note = h("p", { class: "muted" });
   main.append(h("h1", {}, "Sink sessions"), note,
     h("div", { class: "scroll" }, h("table", {},
       h("thead", {}, h("tr", {}, h("th", {}, "start"), h("th", {}, "listener"), h("th", {}, "client"), h("th", {}, "HELO"), h("th", {}, "TLS"), h("th", {}, "messages"), h("th", {}, "last reply"))),
       tbody)));
-  get("/api/v1/sink/sessions?limit=200").then((d) => {
-    note.textContent = d.sessions.length + " recent session(s)";
-    for (const ss of d.sessions) {
-      tbody.append(h("tr", {},
-        h("td", {}, h("a", { href: path("sink", "sessions", ss.id) }, fmtTime(ss.start))),
-        h("td", {}, ss.listener),
-        h("td", { class: "mono" }, ss.client),
-        h("td", { class: "mono" }, ss.helo || ""),
-        h("td", {}, ss.tls ? "yes" : "no"),
-        h("td", {}, (ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m)))),
-        h("td", {}, ss.last_reply || "")));
+  const shown = new Set();
+  const count = () => { note.className = "muted"; note.textContent = shown.size + " recent session(s)"; };
+  function row(ss) {
+    shown.add(ss.id);
+    return h("tr", { "data-id": ss.id },
+      h("td", {}, h("a", { href: path("sink", "sessions", ss.id) }, fmtTime(ss.start))),
+      h("td", {}, ss.listener),
+      h("td", { class: "mono" }, ss.client),
+      h("td", { class: "mono" }, ss.helo || ""),
+      h("td", {}, ss.tls ? "yes" : "no"),
+      h("td", {}, (ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m)))),
+      h("td", {}, ss.last_reply || ""));
+  }
+  // place puts a new session's row among the others, newest (highest id)
+  // first: a long session ends after shorter ones that began later.
+  function place(tr) {
+    const id = Number(tr.dataset.id);
+    for (const other of tbody.children) {
+      if (!(Number(other.dataset.id) > id)) { tbody.insertBefore(tr, other); return; }
     }
-  }).catch((e) => { note.textContent = e.message; note.className = "error"; });
+    tbody.append(tr);
+  }
+
+  // Live: a sink.session event says a session ended (and was recorded).
+  // The ids of a batch of them are read in one request, one at a time: a
+  // burst of sessions costs a request per round trip, not one per session.
+  const wanted = new Set();
+  let busy = false;
+  function fetchNew() {
+    if (busy || !wanted.size) return;
+    busy = true;
+    const ids = [...wanted].map(Number).filter((n) => Number.isInteger(n));
+    wanted.clear();
+    const hi = Math.max(...ids), lo = Math.min(...ids);
+    const want = new Set(ids.map(String));
+    get("/api/v1/sink/sessions?before=" + (hi + 1) + "&limit=" + Math.min(MAX_SESSIONS, hi - lo + 1)).then((d) => {
+      for (const ss of d.sessions) if (want.has(ss.id) && !shown.has(ss.id)) place(row(ss));
+      while (tbody.children.length > MAX_SESSIONS) { shown.delete(tbody.lastChild.dataset.id); tbody.removeChild(tbody.lastChild); }
+      count();
+    }).catch((e) => { note.textContent = e.message; note.className = "error"; })
+      .finally(() => { busy = false; if (!stopped) fetchNew(); });
+  }
+  const batch = frameBatcher((evs) => {
+    for (const e of evs) {
+      const id = e.payload && e.payload.id;
+      if (id !== undefined && !shown.has(String(id))) wanted.add(String(id));
+    }
+    fetchNew();
+  }, MAX_SESSIONS);
+  let stream = null;
+  let stopped = false;
+  // The stream starts where the log stood before the list was read.
+  get("/api/v1/events?tail=1&limit=1").then((cur) => get("/api/v1/sink/sessions?limit=200").then((d) => {
+    for (const ss of d.sessions) tbody.append(row(ss));
+    count();
+    if (!stopped) stream = new Stream({ after: cur.next, kind: "sink.session" }, (evs) => batch.push(evs), setStatus);
+  })).catch((e) => { note.textContent = e.message; note.className = "error"; });
+  return () => { stopped = true; batch.cancel(); if (stream) stream.close(); };
 }
 
 export function sessionView(main, id) {

@@ -1,6 +1,18 @@
-// The stream's state, shown in the header.
-export function setStatus(state) {
+// The header's pill says what is true of the page shown: on a page that
+// follows the event stream, the stream's state (connecting, live,
+// reconnecting); on one that does not, how it updates instead.
+export function setStatus(state, title) {
   const el = document.getElementById("status");
   el.textContent = state;
-  el.className = "status " + (state === "live" ? "on" : "off");
+  el.title = title || (state === "live" ? "this page follows the event stream and updates as events commit"
+    : state === "reconnecting" ? "the event stream dropped: reconnecting, and nothing committed meanwhile is lost"
+      : state === "connecting" ? "opening the event stream" : "");
+  el.className = "status " + (state === "live" ? "on" : state === "connecting" || state === "reconnecting" ? "wait" : "off");
+}
+
+// notLive is the pill of a page without a stream: how it updates, if it
+// does.
+export function notLive(how) {
+  setStatus(how || "not live", how ? "this page polls the server: " + how + "; the feed, the messages and the sink sessions are live"
+    : "this page shows what was there when it opened; the feed, the messages and the sink sessions are live");
 }

@@ -11,6 +11,7 @@ export class Stream {
     this.delay = 500;
     this.ws = null;
     this.timer = null;
+    this.onStatus("connecting");
     this.connect();
   }
 
