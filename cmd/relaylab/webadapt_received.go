@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/web"
 )
 
@@ -19,35 +20,39 @@ var _ web.SinkReceivedAPI = sinkAdapter{}
 func (a sinkAdapter) Received(ctx context.Context, q web.ReceivedQuery) (web.Received, error) {
 	var out web.Received
 	var copyIDs []any
+	rcpts := map[string]bool{}
 	if q.MessageID != "" {
-		// No index on message_id: a scan that reads the rows' leading
-		// columns, not their raw bodies (stored after them).
-		rows, err := a.db.QueryContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, code, enhanced, text
-			FROM sink_messages WHERE message_id = ? ORDER BY id`, q.MessageID)
+		rows, err := a.db.QueryContext(ctx, copiesSQL, q.MessageID, events.SinkMessage)
 		if err != nil {
 			return out, fmt.Errorf("sink: copies of %q: %w", q.MessageID, err)
 		}
 		for rows.Next() {
 			var (
-				id, sess, tns   int64
-				code            int
-				listener, from  string
-				rcpts, enh, txt string
+				id, sess, tns  int64
+				code           int
+				listener, from string
+				to, enh, txt   string
 			)
-			if err := rows.Scan(&id, &sess, &listener, &tns, &from, &rcpts, &code, &enh, &txt); err != nil {
+			if err := rows.Scan(&id, &sess, &listener, &tns, &from, &to, &code, &enh, &txt); err != nil {
 				rows.Close()
 				return out, err
 			}
-			out.Copies = append(out.Copies, web.SinkCopy{ID: strconv.FormatInt(id, 10), Session: strconv.FormatInt(sess, 10),
-				Listener: listener, Time: time.Unix(0, tns).UTC(), From: from, To: strings.Split(rcpts, "\n"),
-				Code: code, Reply: copyReply(code, enh, txt)})
+			c := web.SinkCopy{ID: strconv.FormatInt(id, 10), Session: strconv.FormatInt(sess, 10),
+				Listener: listener, Time: time.Unix(0, tns).UTC(), From: from, To: strings.Split(to, "\n"),
+				Code: code, Reply: copyReply(code, enh, txt)}
+			out.Copies = append(out.Copies, c)
 			copyIDs = append(copyIDs, id)
+			for _, r := range c.To {
+				rcpts[r] = true
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return out, err
 		}
 	}
+	// Every attempt wanted is to one of these recipients: the copies' and
+	// the relay's, so the recipient index narrows the search.
 	var where []string
 	var args []any
 	if len(copyIDs) > 0 {
@@ -55,20 +60,21 @@ func (a sinkAdapter) Received(ctx context.Context, q web.ReceivedQuery) (web.Rec
 		args = append(args, copyIDs...)
 	}
 	if len(q.Recipients) > 0 && !q.Until.IsZero() {
-		where = append(where, `(a.recipient IN (?`+strings.Repeat(",?", len(q.Recipients)-1)+`) AND lower(a.sender) = lower(?)
-			AND a.time_ns >= ? AND a.time_ns <= ? AND a.message = 0)`)
-		for _, r := range q.Recipients {
-			args = append(args, r)
-		}
+		where = append(where, `(lower(a.sender) = lower(?) AND a.time_ns >= ? AND a.time_ns <= ? AND a.message = 0)`)
 		args = append(args, q.Sender, q.Since.UnixNano(), q.Until.UnixNano())
+		for _, r := range q.Recipients {
+			rcpts[r] = true
+		}
 	}
 	if len(where) == 0 {
 		return out, nil
 	}
-	rows, err := a.db.QueryContext(ctx, `SELECT a.session_id, a.time_ns, a.sender, a.recipient, a.stage, a.code, a.enhanced, a.text, a.message,
-		COALESCE(s.listener, ''), COALESCE(s.client, '')
-		FROM sink_attempts a LEFT JOIN sink_sessions s ON s.id = a.session_id
-		WHERE `+strings.Join(where, " OR ")+` ORDER BY a.time_ns, a.id`, args...)
+	inRcpts := make([]any, 0, len(rcpts))
+	for r := range rcpts {
+		inRcpts = append(inRcpts, r)
+	}
+	args = append(inRcpts, args...)
+	rows, err := a.db.QueryContext(ctx, attemptsSQL(len(inRcpts), where), args...)
 	if err != nil {
 		return out, fmt.Errorf("sink: attempts of %q: %w", q.MessageID, err)
 	}
@@ -97,4 +103,23 @@ func copyReply(code int, enhanced, text string) string {
 		return strings.TrimSpace("no reply: " + text)
 	}
 	return strings.TrimSpace(strconv.Itoa(code) + " " + strings.TrimSpace(enhanced+" "+text))
+}
+
+// copiesSQL finds the sink's copies of a message by their sink.message
+// events through the events_message index (a partial index: the query
+// must say that message is not empty, and +kind keeps the planner off the kind index,
+// which would read every sink.message event), not by scanning
+// sink_messages.
+const copiesSQL = `SELECT m.id, m.session_id, m.listener, m.time_ns, m.mail_from, m.rcpts, m.code, m.enhanced, m.text
+			FROM events e JOIN sink_messages m ON m.id = e.payload ->> '$.id'
+			WHERE e.message = ? AND e.message != '' AND +e.kind = ? ORDER BY m.id`
+
+// attemptsSQL selects the sink's attempts to one of n recipients that
+// match one of where, through the recipient index.
+func attemptsSQL(n int, where []string) string {
+	return `SELECT a.session_id, a.time_ns, a.sender, a.recipient, a.stage, a.code, a.enhanced, a.text, a.message,
+		COALESCE(s.listener, ''), COALESCE(s.client, '')
+		FROM sink_attempts a LEFT JOIN sink_sessions s ON s.id = a.session_id
+		WHERE a.recipient IN (?` + strings.Repeat(",?", n-1) + `) AND (` + strings.Join(where, " OR ") + `)
+		ORDER BY a.time_ns, a.id`
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +89,45 @@ func TestSinkAdapterReceived(t *testing.T) {
 	q.Until = since // before every attempt: only those with a copy are this message's
 	if got, err = a.Received(context.Background(), q); err != nil || len(got.Attempts) != 2 {
 		t.Errorf("attempts outside the relay's window: %+v, %v; want only the 2 with a copy", got.Attempts, err)
+	}
+}
+
+// TestSinkAdapterReceivedPlans: both queries behind a message's sink side
+// go through an index, whatever the store holds: the copies by the events'
+// message index, the attempts by the recipient index. A scan of
+// sink_messages would read every stored message body on each page view.
+func TestSinkAdapterReceivedPlans(t *testing.T) {
+	t.Parallel()
+	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, tc := range []struct {
+		sql   string
+		args  []any
+		index string
+	}{
+		{copiesSQL, []any{"m1@shop.test", "sink.message"}, "USING INDEX events_message"},
+		{attemptsSQL(2, []string{"a.message IN (?)", "(lower(a.sender) = lower(?) AND a.time_ns >= ? AND a.time_ns <= ? AND a.message = 0)"}),
+			[]any{"a@x.test", "b@x.test", 1, "s@x.test", 0, 1}, "USING INDEX sink_attempts_recipient"},
+	} {
+		rows, err := st.DB().Query("EXPLAIN QUERY PLAN "+tc.sql, tc.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if first := strings.Join(plan, "; "); !strings.Contains(plan[0], tc.index) {
+			t.Errorf("plan %q: the first step does not use %s", first, tc.index)
+		}
 	}
 }
