@@ -145,8 +145,7 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession)
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	rows, err = a.db.QueryContext(ctx, `SELECT session_id, stage, code, enhanced, text FROM sink_attempts
-		WHERE session_id IN `+in+` ORDER BY id`, args...)
+	rows, err = a.db.QueryContext(ctx, sessionAttemptsSQL(len(args)), args...)
 	if err != nil {
 		return fmt.Errorf("sink: attempts of sessions: %w", err)
 	}
@@ -163,6 +162,13 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession)
 		}
 	}
 	return rows.Err()
+}
+
+// sessionAttemptsSQL selects the attempts of n sessions, in the order
+// they were made, through the sink_attempts_session index.
+func sessionAttemptsSQL(n int) string {
+	return `SELECT session_id, stage, code, enhanced, text FROM sink_attempts
+		WHERE session_id IN (?` + strings.Repeat(",?", n-1) + `) ORDER BY session_id, id`
 }
 
 // attemptReply is one attempt's ending as a line: "452 4.2.2 text (at

@@ -92,10 +92,11 @@ func TestSinkAdapterReceived(t *testing.T) {
 	}
 }
 
-// TestSinkAdapterReceivedPlans: both queries behind a message's sink side
-// go through an index, whatever the store holds: the copies by the events'
-// message index, the attempts by the recipient index. A scan of
-// sink_messages would read every stored message body on each page view.
+// TestSinkAdapterReceivedPlans: the queries behind a message's sink side
+// and the session list go through an index, whatever the store holds: the
+// copies by the events' message index, the attempts by the recipient or
+// the session index. A scan of sink_messages would read every stored
+// message body on each page view.
 func TestSinkAdapterReceivedPlans(t *testing.T) {
 	t.Parallel()
 	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db")})
@@ -109,25 +110,33 @@ func TestSinkAdapterReceivedPlans(t *testing.T) {
 		index string
 	}{
 		{copiesSQL, []any{"m1@shop.test", "sink.message"}, "USING INDEX events_message"},
+		{sessionAttemptsSQL(2), []any{1, 2}, "USING INDEX sink_attempts_session"},
 		{attemptsSQL(2, []string{"a.message IN (?)", "(lower(a.sender) = lower(?) AND a.time_ns >= ? AND a.time_ns <= ? AND a.message = 0)"}),
 			[]any{"a@x.test", "b@x.test", 1, "s@x.test", 0, 1}, "USING INDEX sink_attempts_recipient"},
 	} {
-		rows, err := st.DB().Query("EXPLAIN QUERY PLAN "+tc.sql, tc.args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, st, tc.sql, tc.args...)
 		if first := strings.Join(plan, "; "); !strings.Contains(plan[0], tc.index) {
 			t.Errorf("plan %q: the first step does not use %s", first, tc.index)
 		}
 	}
+}
+
+// queryPlan returns the details of SQLite's plan for sql, one per step.
+func queryPlan(t *testing.T, st *store.Store, sql string, args ...any) []string {
+	t.Helper()
+	rows, err := st.DB().Query("EXPLAIN QUERY PLAN "+sql, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return plan
 }
