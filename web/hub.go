@@ -150,6 +150,15 @@ func (h *hub) loop(ctx context.Context) {
 				retry = h.clock.NewTimer(time.Second)
 				continue
 			}
+			if next == pos {
+				// The store published events up to last, yet none after
+				// pos can be read: rows deleted under the store, or a
+				// reader on another file (the store's file replaced while
+				// it runs). Asking again at once would spin a core.
+				h.log.Error("web: the store published events the event log does not hold; the stream waits and retries in a second (was the database file deleted, replaced or edited while relaylab runs?)", "after", pos, "published", last)
+				retry = h.clock.NewTimer(time.Second)
+				continue
+			}
 			pos = next
 			h.pos.Store(pos)
 		}

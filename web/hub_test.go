@@ -3,11 +3,14 @@ package web
 import (
 	"context"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
 )
 
 // TestHubStoreClosed: when the store closes under it, the hub stops
@@ -48,4 +51,74 @@ func TestHubStoreClosed(t *testing.T) {
 	if len(seen) != 2 || seen[0] != evs[0].ID || seen[1] != evs[1].ID {
 		t.Fatalf("observed %v, want the two events once each", seen)
 	}
+}
+
+// TestHubEventsMissing: when the store publishes events that the event log
+// does not hold (rows deleted under it, or a reader on a replaced file),
+// the hub says so and retries on its clock instead of asking again at once
+// for ever, a loop that kept a core busy.
+func TestHubEventsMissing(t *testing.T) {
+	t.Parallel()
+	st := openStore(t, nil)
+	// Each event is gone as soon as it is written, but still published.
+	if err := st.Write(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.Exec(`CREATE TRIGGER vanish AFTER INSERT ON events BEGIN DELETE FROM events WHERE id = NEW.id; END`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	logs := &countingHandler{match: "the store published events the event log does not hold"}
+	v := clock.NewVirtual(testEpoch)
+	h := newHub(st, slog.New(logs), v, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go h.run(ctx)
+	for !h.running.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	appendEvents(t, st, events.Event{Kind: events.SinkSession})
+	waitLogs(t, logs, 1)
+	// Until the clock moves, the hub waits: no second read, no second error.
+	time.Sleep(50 * time.Millisecond)
+	if n := logs.count(); n != 1 {
+		t.Fatalf("the stall was reported %d times before the clock moved, want once (a spinning hub reads again at once)", n)
+	}
+	v.Advance(time.Second)
+	waitLogs(t, logs, 2)
+}
+
+// waitLogs waits (30 s at most, a guard against hanging, not a measure)
+// until h has counted n records.
+func waitLogs(t *testing.T, h *countingHandler, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); h.count() < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d log records saying %q, want %d", h.count(), h.match, n)
+		}
+	}
+}
+
+// countingHandler counts the log records whose message contains match.
+type countingHandler struct {
+	match string
+	mu    sync.Mutex
+	n     int
+}
+
+func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler            { return h }
+func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, h.match) {
+		h.mu.Lock()
+		h.n++
+		h.mu.Unlock()
+	}
+	return nil
+}
+
+func (h *countingHandler) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.n
 }
