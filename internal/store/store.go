@@ -67,6 +67,8 @@ type Store struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
 
+	guard *fileGuard // the writer's check that the path still names its file
+
 	notifyMu sync.Mutex
 	lastID   int64
 	notify   chan struct{}
@@ -137,6 +139,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: %s: %w", opts.Path, err)
 	}
 	if s.conn, err = w.Conn(ctx); err != nil {
+		s.w.Close()
+		s.r.Close()
+		return nil, fmt.Errorf("store: %s: %w", opts.Path, err)
+	}
+	if s.guard, err = newFileGuard(opts.Path); err != nil {
+		s.conn.Close()
 		s.w.Close()
 		s.r.Close()
 		return nil, fmt.Errorf("store: %s: %w", opts.Path, err)
@@ -229,6 +237,12 @@ func (s *Store) writer() {
 // reused as they are (a Tx would prepare them again on every use).
 func (s *Store) commit(batch []*request) {
 	ctx := context.Background()
+	if err := s.checkFile(ctx); err != nil {
+		for _, r := range batch {
+			r.err <- err
+		}
+		return
+	}
 	if err := s.control(ctx, `BEGIN IMMEDIATE`); err != nil {
 		for _, r := range batch {
 			r.err <- fmt.Errorf("store: begin: %w", err)

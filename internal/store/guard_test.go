@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+// TestFileDeletedOrReplaced: when the database file is deleted, or replaced
+// by another, while the store runs, the next write is refused with an error
+// that says what happened, and everything committed before it is saved in a
+// rescue file beside the path, where it can be opened as a store.
+func TestFileDeletedOrReplaced(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		what    string
+		disturb func(t *testing.T, path string)
+	}{
+		{"deleted", "was deleted", func(t *testing.T, path string) {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				os.Remove(path + suffix)
+			}
+		}},
+		{"replaced", "was replaced by another file", func(t *testing.T, path string) {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				os.Remove(path + suffix)
+			}
+			other, err := Open(context.Background(), Options{Path: path, Sync: SyncOff, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			other.Close()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "relaylab.db")
+			st, err := Open(ctx, Options{Path: path, Sync: SyncOff, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			appendOne := func(msg string) error {
+				return st.Write(ctx, func(tx *Tx) error {
+					_, err := tx.Append(events.Event{Kind: events.SinkMessage, Message: msg})
+					return err
+				})
+			}
+			if err := appendOne("before@x.test"); err != nil {
+				t.Fatal(err)
+			}
+			tc.disturb(t, path)
+			err = appendOne("after@x.test")
+			if err == nil || !strings.Contains(err.Error(), path+" "+tc.what) {
+				t.Fatalf("write after the file went: %v, want an error saying it %s", err, tc.what)
+			}
+			if again := appendOne("again@x.test"); again == nil || again.Error() != err.Error() {
+				t.Errorf("second write: %v, want the same refusal", again)
+			}
+			rescue := regexp.MustCompile(`saved in (\S+) `).FindStringSubmatch(err.Error())
+			if rescue == nil {
+				t.Fatalf("the error names no rescue file: %v", err)
+			}
+			saved, err := Open(ctx, Options{Path: rescue[1], Sync: SyncOff, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatalf("the rescue file does not open: %v", err)
+			}
+			defer saved.Close()
+			evs, err := saved.Events(ctx, events.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) != 1 || evs[0].Message != "before@x.test" {
+				t.Errorf("the rescue file holds %v, want the one event acknowledged before", evs)
+			}
+		})
+	}
+}
