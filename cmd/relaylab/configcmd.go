@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"path/filepath"
 
 	"github.com/goccy/go-yaml"
@@ -22,16 +23,16 @@ const redacted = "<redacted>"
 func runConfig(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "config", "[--config FILE] [--show-secrets]")
 	path := fs.String("config", "", "the YAML configuration file to check (default: none, print the built-in defaults)")
-	secrets := fs.Bool("show-secrets", false, `print passwords and tokens as they are instead of "`+redacted+`"`)
+	secrets := fs.Bool("show-secrets", false, `print passwords, tokens and the webhook URL as they are instead of "`+redacted+`"`)
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, `usage: relaylab config [--config FILE] [--show-secrets]
 
 Checks a configuration file as serve, sink and relay do, then prints the
 configuration they would run with: every key of every section, with the
 defaults filled in and file names made absolute. Print it once to
-see every key there is; paste it into a bug report (passwords and tokens
-are left out unless --show-secrets). What it prints loads back as the same
-configuration.
+see every key there is; paste it into a bug report (passwords, tokens and
+the webhook URL's path are left out unless --show-secrets). With
+--show-secrets, what it prints loads back as the same configuration.
 
 Exit status: 0 when the file is valid, 2 when it is not (the error names
 the file, the line and the key).
@@ -96,4 +97,19 @@ func (c *fileConfig) redact() {
 	}
 	hide(&c.Web.Token)
 	hide(&c.Web.Password)
+	c.Probe.Webhook.URL = redactURL(c.Probe.Webhook.URL)
+}
+
+// redactURL keeps a webhook URL's scheme and host and hides the rest:
+// webhook URLs often carry their secret in the path or the query (a chat
+// service's incoming hook), or a password in the user part.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if raw == "" || (err == nil && u.User == nil && (u.Path == "" || u.Path == "/") && u.RawQuery == "") {
+		return raw
+	}
+	if err != nil || u.Host == "" {
+		return redacted
+	}
+	return u.Scheme + "://" + u.Host + "/" + redacted
 }

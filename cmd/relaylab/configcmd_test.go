@@ -24,7 +24,7 @@ relay:
   routes:
     - {name: default, paths: [sh]}
   retry: {preset: "", kind: list, schedule: [5m, 1h], max_age: 2d}
-probe: {domains: [shop.test], interval: 2h}
+probe: {domains: [shop.test], interval: 2h, webhook: {url: "https://hooks.chat.test/services/T000/B000/hook-secret"}}
 web: {listen: "127.0.0.1:43825", token: web-token}
 `
 
@@ -42,13 +42,14 @@ func TestConfigCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("config: exit %d, %s", code, errs)
 	}
-	for _, secret := range []string{"sink-pass", "relay-pass", "path-pass", "web-token"} {
+	for _, secret := range []string{"sink-pass", "relay-pass", "path-pass", "web-token", "hook-secret"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("the secret %q is printed:\n%s", secret, out)
 		}
 	}
 	for _, want := range []string{
 		"alice: " + redacted, "app: " + redacted, "password: " + redacted, "token: " + redacted,
+		"url: https://hooks.chat.test/" + redacted,
 		"sync: normal",                      // from the file
 		"max_message_bytes: 26214400",       // a default the file leaves out
 		"idle_timeout: 5m0s",                // a default inside a listener the file gives
