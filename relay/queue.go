@@ -96,7 +96,9 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 	return nil
 }
 
-// Enqueue queues a message and returns its id once it is durable.
+// Enqueue queues a message and returns its id once it is durable. The
+// message gets a Received field that names the queue id, "from local (Go
+// API)", or "(HTTP API)" when Client is "http", as the web API sets it.
 func (r *Relay) Enqueue(ctx context.Context, s Submission) (string, error) {
 	if len(s.Recipients) == 0 {
 		return "", errors.New("relay: a message needs at least one recipient")
@@ -106,7 +108,17 @@ func (r *Relay) Enqueue(ctx context.Context, s Submission) (string, error) {
 			return "", fmt.Errorf("relay: recipient %q is not an address (local@domain)", rc.Address)
 		}
 	}
-	return r.enqueueAs(ctx, newID(), s)
+	id := newID()
+	var rcpts []string
+	for _, rc := range s.Recipients {
+		rcpts = append(rcpts, rc.Address)
+	}
+	// The same trace as a submission over SMTP (RFC 5321 4.4): a bounce
+	// that returns the headers, with neither VERP nor ENVID, finds the
+	// message by the queue id in it, as it does for SMTP submissions.
+	trace := receivedField(traceInfo{local: localVia(s.Client), hostname: r.cfg.Hostname, id: id, rcpts: rcpts, now: r.clock.Now()})
+	s.Data = append(trace, s.Data...)
+	return r.enqueueAs(ctx, id, s)
 }
 
 // enqueueAs is Enqueue with the message id chosen by the caller (the

@@ -26,6 +26,10 @@ func hops(data []byte) int {
 
 // traceInfo is what the Received field of a submission says.
 type traceInfo struct {
+	// local, when set, says how a message came that was not submitted
+	// over SMTP ("HTTP API", "Go API"); helo, client and the protocol
+	// flags are then unused.
+	local    string
 	helo     string // the client's EHLO/HELO name
 	client   string // its address, ip:port
 	hostname string // ours
@@ -42,8 +46,15 @@ type traceInfo struct {
 // loops are found (RFC 5321 6.3) and how a bounce from a later hop, which
 // returns the headers, names our queue id. The protocol is one of the
 // RFC 3848 and RFC 6531 4.3 keywords (ESMTP, ESMTPS, ESMTPA, ESMTPSA,
-// UTF8SMTP, UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA).
+// UTF8SMTP, UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA). A message given to Enqueue
+// gets "from local (HTTP API)" and no "with" clause: it came by no
+// registered mail protocol, and RFC 5321 4.4 makes the clause optional.
 func receivedField(t traceInfo) []byte {
+	var b strings.Builder
+	if t.local != "" {
+		fmt.Fprintf(&b, "Received: from local (%s)\r\n\tby %s (relaylab) id %s", commentText(t.local), t.hostname, t.id)
+		return finishReceived(&b, t)
+	}
 	proto := "ESMTP"
 	if t.utf8 {
 		proto = "UTF8SMTP"
@@ -67,20 +78,50 @@ func receivedField(t traceInfo) []byte {
 	if helo == "" {
 		helo = "unknown"
 	}
-	var b strings.Builder
 	fmt.Fprintf(&b, "Received: from %s ([%s])\r\n\tby %s (relaylab) with %s id %s", helo, ip, t.hostname, proto, t.id)
+	return finishReceived(&b, t)
+}
+
+// finishReceived adds the "for" clause and the date to a Received field.
+func finishReceived(b *strings.Builder, t traceInfo) []byte {
 	if len(t.rcpts) == 1 && !strings.ContainsAny(t.rcpts[0], "\r\n") {
-		fmt.Fprintf(&b, "\r\n\tfor <%s>", smtpPath(t.rcpts[0]))
+		fmt.Fprintf(b, "\r\n\tfor <%s>", smtpPath(t.rcpts[0]))
 	}
-	fmt.Fprintf(&b, ";\r\n\t%s\r\n", t.now.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
+	fmt.Fprintf(b, ";\r\n\t%s\r\n", t.now.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
 	return []byte(b.String())
+}
+
+// commentText keeps s one line of comment text (RFC 5322 3.2.2): no
+// controls, no parentheses or backslashes that would end or escape it,
+// and no ";", which readers take for the start of the date.
+func commentText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f || r == '(' || r == ')' || r == '\\' || r == ';' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// localVia says in a Received field how a message given to Enqueue came:
+// the web API marks its submissions with the client "http".
+func localVia(client string) string {
+	switch c := commentText(strings.TrimSpace(client)); {
+	case strings.EqualFold(c, "http"):
+		return "HTTP API"
+	case c == "":
+		return "Go API"
+	default:
+		return "Go API, client " + c
+	}
 }
 
 // receivedID returns the queue id that our own Received field names in a
 // header section (a bounce's returned headers), or "". hostname is ours.
 func receivedID(header []byte, hostname string) string {
 	for _, f := range unfoldedFields(header, "received") {
-		by := strings.Index(f, " by "+hostname+" (relaylab) with ")
+		// " with PROTO id" from a submission, " id" alone from Enqueue.
+		by := strings.Index(f, " by "+hostname+" (relaylab) ")
 		if by < 0 {
 			continue
 		}

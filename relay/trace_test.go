@@ -2,11 +2,14 @@ package relay
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/events"
 )
 
@@ -90,5 +93,55 @@ func TestHops(t *testing.T) {
 		if got := hops([]byte(tt.in)); got != tt.want {
 			t.Errorf("hops(%q) = %d, want %d", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestEnqueueAddsReceivedAndItsBounceIsMatched: a message given to Enqueue
+// (the Go API, and the web API, which marks its client "http") carries the
+// same Received field as an SMTP submission, saying how it came, so a
+// bounce from an upstream that kept neither VERP nor ENVID, returning only
+// the headers, still finds its message.
+func TestEnqueueAddsReceivedAndItsBounceIsMatched(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		client, from string
+	}{
+		{"http", "from local (HTTP API)"},
+		{"", "from local (Go API)"},
+		{"demo(1);x", "from local (Go API, client demo1x)"},
+	} {
+		t.Run(tt.from, func(t *testing.T) {
+			t.Parallel()
+			mta := startMTA(t, nil)
+			cfg := submitConfig(mta.addr)
+			cfg.Hostname = "relay.example"
+			h := newHarness(t, cfg, Options{})
+			body := "From: a@s.test\r\nSubject: api\r\n\r\nHello.\r\n"
+			id, err := h.r.Enqueue(context.Background(), Submission{From: "a@s.test", Client: tt.client, Data: []byte(body),
+				Recipients: []Recipient{{Address: "b@r.test"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.runUntil("delivery", h.done(id, 1))
+			got := mta.received()[0].data
+			want := "Received: " + tt.from + "\r\n\tby relay.example (relaylab) id " + id + "\r\n\tfor <b@r.test>;\r\n\t"
+			if !bytes.HasPrefix(got, []byte(want)) || !bytes.HasSuffix(got, []byte(body)) {
+				t.Fatalf("delivered message\n%q\nwant it to start\n%q\nand end with the message as given", got, want)
+			}
+			raw, err := dsn.Build(dsn.BuildOptions{To: "a@s.test", MessageID: "<b3@mta.test>", Date: epoch, Original: got}, dsn.Report{
+				ReportingMTA: "mta.test",
+				Recipients: []dsn.Recipient{{FinalRecipient: "b@r.test", Action: dsn.ActionFailed,
+					Status: "5.1.1", DiagnosticCode: "550 5.1.1 no such user"}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code, msg := bounceReply(t, h.r.Addr().String(), []string{"bounces@relay.example"}, string(raw)); code != 250 {
+				t.Fatalf("bounce without VERP or ENVID: %d %s, want 250 (matched by the Received field)", code, msg)
+			}
+			if got := h.terminal(id); !reflect.DeepEqual(got["b@r.test"], []string{events.RelayDelivered, events.RelayBounced}) {
+				t.Errorf("terminal events %v, want b@r.test delivered then bounced", got)
+			}
+		})
 	}
 }
