@@ -12,8 +12,14 @@
 // (garbage bytes), truncate (TC over UDP whatever the size, full over TCP),
 // truncate-always (TC over TCP too), wrongtype (answers another type),
 // wrongname (answers another name), otherquestion (echoes another
-// question). Replies larger than the client's EDNS0 size (512 without
-// EDNS0) are truncated over UDP, as a real server does.
+// question), validated (answers as a validating resolver that found the
+// name secure: AD set when the query asks with DO or AD, RFC 6840 5.7 and
+// 5.8). Replies larger than the client's EDNS0 size (512 without EDNS0) are
+// truncated over UDP, as a real server does.
+//
+// A query with the DO bit (RFC 3225) gets the RRSIG records of the owner
+// that cover the type asked beside the answer (RFC 4035 3.1.1), and the DO
+// bit back; without DO, RRSIG records are served only when asked for.
 package dnstest
 
 import (
@@ -47,10 +53,11 @@ const (
 	WrongType      Behaviour = "wrongtype"
 	WrongName      Behaviour = "wrongname"
 	OtherQuestion  Behaviour = "otherquestion"
+	Validated      Behaviour = "validated"
 )
 
 var behaviours = map[Behaviour]bool{ServFail: true, Refused: true, Timeout: true, Malformed: true,
-	Truncate: true, TruncateAlways: true, WrongType: true, WrongName: true, OtherQuestion: true}
+	Truncate: true, TruncateAlways: true, WrongType: true, WrongName: true, OtherQuestion: true, Validated: true}
 
 // Server is a running DNS server.
 type Server struct {

@@ -61,3 +61,64 @@ func TestBadDirective(t *testing.T) {
 		t.Fatalf("err = %v, want one naming bad.zone:2", err)
 	}
 }
+
+// A query with DO gets the signatures over the answer, and the DO bit back;
+// one without gets neither. A name set to "validated" answers with AD only
+// to a query that asks with DO or AD (RFC 6840 5.7, 5.8).
+func TestDNSSECRecordsAndAD(t *testing.T) {
+	t.Parallel()
+	s := Start(t, "../../testdata/dns/dnssec.zone")
+	ask := func(name string, do, ad bool) *dns.Msg {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeDNSKEY)
+		m.AuthenticatedData = ad
+		if do {
+			m.SetEdns0(1232, true)
+		}
+		r, err := dns.Exchange(m, s.Addr)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return r
+	}
+	r := ask("signed.test.", true, false)
+	var key *dns.DNSKEY
+	var sig *dns.RRSIG
+	for _, rr := range r.Answer {
+		switch x := rr.(type) {
+		case *dns.DNSKEY:
+			key = x
+		case *dns.RRSIG:
+			sig = x
+		}
+	}
+	if key == nil || sig == nil {
+		t.Fatalf("DO query: answer %v lacks the DNSKEY or its RRSIG", r.Answer)
+	}
+	if err := sig.Verify(key, []dns.RR{key}); err != nil {
+		t.Errorf("the served RRSIG does not verify with the served key: %v", err)
+	}
+	if o := r.IsEdns0(); o == nil || !o.Do() || !r.AuthenticatedData {
+		t.Errorf("DO query to a validated name: OPT %v, AD %v; want DO echoed and AD set", o, r.AuthenticatedData)
+	}
+	for _, tt := range []struct {
+		name       string
+		do, ad     bool
+		sigs, want bool // RRSIG in the answer, AD in the reply
+	}{
+		{"signed.test.", false, false, false, false},
+		{"signed.test.", false, true, false, true},
+		{"insecure.test.", true, false, true, false},
+		{"insecure.test.", false, true, false, false},
+	} {
+		r := ask(tt.name, tt.do, tt.ad)
+		sigs := false
+		for _, rr := range r.Answer {
+			sigs = sigs || rr.Header().Rrtype == dns.TypeRRSIG
+		}
+		if sigs != tt.sigs || r.AuthenticatedData != tt.want {
+			t.Errorf("%s DO=%v AD=%v: RRSIG %v, AD %v; want %v, %v", tt.name, tt.do, tt.ad, sigs, r.AuthenticatedData, tt.sigs, tt.want)
+		}
+	}
+}

@@ -54,6 +54,10 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 		}
 	case OtherQuestion:
 		m.Question = []dns.Question{{Name: "elsewhere.invalid.", Qtype: q.Qtype, Qclass: dns.ClassINET}}
+	case Validated:
+		// RFC 6840 5.8: AD only for a requester that showed it
+		// understands it, by DO or by AD in the query.
+		m.AuthenticatedData = (m.Rcode == dns.RcodeSuccess || m.Rcode == dns.RcodeNameError) && (dnssecOK(req) || req.AuthenticatedData)
 	}
 	if !isTCP {
 		size := dns.MinMsgSize
@@ -102,8 +106,9 @@ func (s *Server) answerLocked(req *dns.Msg, name string, qtype uint16) *dns.Msg 
 	m := new(dns.Msg)
 	m.SetReply(req)
 	m.Authoritative = true
+	do := dnssecOK(req)
 	if o := req.IsEdns0(); o != nil {
-		m.SetEdns0(o.UDPSize(), false)
+		m.SetEdns0(o.UDPSize(), do) // RFC 3225 3: DO is copied into the reply
 	}
 	zone := s.zoneLocked(name)
 	if zone == "" {
@@ -121,6 +126,9 @@ func (s *Server) answerLocked(req *dns.Msg, name string, qtype uint16) *dns.Msg 
 		}
 		if rrs := byType[qtype]; len(rrs) > 0 {
 			m.Answer = append(m.Answer, rename(rrs, owner)...)
+			if do && qtype != dns.TypeRRSIG {
+				m.Answer = append(m.Answer, rename(covering(byType[dns.TypeRRSIG], qtype), owner)...)
+			}
 			return m
 		}
 		cn := byType[dns.TypeCNAME]
@@ -169,6 +177,23 @@ func (s *Server) lookupLocked(owner, zone string) (map[uint16][]dns.RR, bool) {
 		}
 	}
 	return nil, false
+}
+
+// dnssecOK reports whether req has the DO bit set (RFC 3225).
+func dnssecOK(req *dns.Msg) bool {
+	o := req.IsEdns0()
+	return o != nil && o.Do()
+}
+
+// covering returns the signatures that cover records of type t.
+func covering(sigs []dns.RR, t uint16) []dns.RR {
+	var out []dns.RR
+	for _, rr := range sigs {
+		if s, ok := rr.(*dns.RRSIG); ok && s.TypeCovered == t {
+			out = append(out, rr)
+		}
+	}
+	return out
 }
 
 // rename copies records to answer for owner (wildcards are synthesised).

@@ -8,8 +8,9 @@ import (
 )
 
 type cacheKey struct {
-	name  string
-	qtype uint16
+	name   string
+	qtype  uint16
+	dnssec bool // asked with DO or AD
 }
 
 type cacheEntry struct {

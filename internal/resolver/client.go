@@ -149,13 +149,25 @@ func SystemServers(path string) ([]string, error) {
 
 // Exchange sends q's first question to the servers and returns the first
 // definite reply (NOERROR or NXDOMAIN). q is not modified.
+//
+// Of q's flags only two are sent on, so that a caller can opt in to DNSSEC
+// answers: the DO bit of its OPT record (RFC 3225: send RRSIGs) and AD
+// (RFC 6840 5.7: tell whether the resolver validated). The reply's
+// Msg.AuthenticatedData is then the resolver's claim that it validated the
+// answer, worth only as much as the path to that resolver (RFC 4035
+// 4.9.3). Every other query, the typed lookups included, goes without DO.
 func (c *Client) Exchange(ctx context.Context, q *dns.Msg) (Reply, error) {
 	if q == nil || len(q.Question) != 1 {
 		return Reply{}, &Error{Kind: ErrMalformed, Detail: "a query must hold exactly one question"}
 	}
 	qq := q.Question[0]
 	name := dns.Fqdn(strings.ToLower(qq.Name))
-	key := cacheKey{name, qq.Qtype}
+	do := false
+	if o := q.IsEdns0(); o != nil {
+		do = o.Do()
+	}
+	// Replies to DNSSEC queries (RRSIGs, AD) are cached apart from the rest.
+	key := cacheKey{name, qq.Qtype, do || q.AuthenticatedData}
 	if c.cache != nil {
 		if r, ok := c.cache.get(key); ok {
 			if r.Msg.Rcode == dns.RcodeNameError {
@@ -174,7 +186,8 @@ func (c *Client) Exchange(ctx context.Context, q *dns.Msg) (Reply, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(name, qq.Qtype)
 	m.RecursionDesired = true
-	m.SetEdns0(c.udpSize, false) // RFC 6891: announce a larger UDP payload
+	m.AuthenticatedData = q.AuthenticatedData
+	m.SetEdns0(c.udpSize, do) // RFC 6891: announce a larger UDP payload
 	var last *Error
 	for round := 0; round < c.attempts; round++ {
 		for _, srv := range c.servers {

@@ -312,3 +312,49 @@ func TestConcurrencyLimit(t *testing.T) {
 	cancel()
 	wg.Wait()
 }
+
+// Exchange sends DO and AD only when the query has them: a DNSSEC query
+// gets the RRSIGs and the resolver's AD, every other query neither, and
+// the cache never hands one kind of reply to the other.
+func TestExchangeDNSSECOptIn(t *testing.T) {
+	t.Parallel()
+	srv := dnstest.Start(t, "../../testdata/dns/dnssec.zone")
+	vc := clock.NewVirtual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	c, err := resolver.New(resolver.Options{Servers: []string{srv.Addr}, Clock: vc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func(dnssec bool) (sigs int, ad, cached bool) {
+		t.Helper()
+		q := new(dns.Msg)
+		q.SetQuestion("signed.test.", dns.TypeDNSKEY)
+		if dnssec {
+			q.SetEdns0(4096, true)
+			q.AuthenticatedData = true
+		}
+		r, err := c.Exchange(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rr := range r.Msg.Answer {
+			if rr.Header().Rrtype == dns.TypeRRSIG {
+				sigs++
+			}
+		}
+		return sigs, r.Msg.AuthenticatedData, r.Cached
+	}
+	for i, st := range []struct {
+		dnssec, wantAD, wantCached bool
+		wantSigs                   int
+	}{
+		{false, false, false, 0},
+		{true, true, false, 1}, // not the plain reply from the cache
+		{true, true, true, 1},
+		{false, false, true, 0}, // not the DNSSEC reply from the cache
+	} {
+		sigs, ad, cached := ask(st.dnssec)
+		if sigs != st.wantSigs || ad != st.wantAD || cached != st.wantCached {
+			t.Errorf("step %d (dnssec %v): %d RRSIGs, AD %v, cached %v; want %d, %v, %v", i, st.dnssec, sigs, ad, cached, st.wantSigs, st.wantAD, st.wantCached)
+		}
+	}
+}
