@@ -14,15 +14,24 @@ import (
 // DNSSECReport is the result of CheckDNSSEC: whether the zone that holds
 // the domain is signed and its parent points at the key (a DS record).
 // It checks what is published, not signatures: a validating resolver does
-// that, and one that finds the chain broken fails every lookup.
+// that, and one that finds the chain broken fails every lookup. For a zone
+// that looks signed it reports whether the resolver says it validated it
+// (the AD bit of a query asked with DO), which only a trusted resolver's
+// answer makes worth anything.
 type DNSSECReport struct {
-	Zone     string    `json:"zone"`        // the zone apex that holds the domain
-	DNSKEY   int       `json:"dnskey"`      // DNSKEY records at the apex
-	DS       int       `json:"ds"`          // DS records for the apex
-	Matching int       `json:"matching_ds"` // DS records that match a DNSKEY
-	Signed   bool      `json:"signed"`      // DNSKEY and a matching DS
-	Status   Status    `json:"status"`
-	Findings []Finding `json:"findings"`
+	Zone     string `json:"zone"`        // the zone apex that holds the domain
+	DNSKEY   int    `json:"dnskey"`      // DNSKEY records at the apex
+	DS       int    `json:"ds"`          // DS records for the apex
+	Matching int    `json:"matching_ds"` // DS records that match a DNSKEY
+	Signed   bool   `json:"signed"`      // DNSKEY and a matching DS
+	// ResolverValidated is the AD bit of the resolver's answer to the
+	// DNSKEY query, asked with DO and AD (RFC 6840 5.7): the resolver's
+	// claim that it validated the zone's keys. It is only as trustworthy as
+	// the path to that resolver (RFC 4035 4.9.3). Resolver names it.
+	ResolverValidated bool      `json:"resolver_validated"`
+	Resolver          string    `json:"resolver,omitempty"`
+	Status            Status    `json:"status"`
+	Findings          []Finding `json:"findings"`
 }
 
 // CheckDNSSEC finds the zone of domain (the owner of its SOA, RFC 2308 3)
@@ -50,10 +59,22 @@ func CheckDNSSEC(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 	var keys []*dns.DNSKEY
 	var dss []*dns.DS
 	for _, qt := range []uint16{dns.TypeDNSKEY, dns.TypeDS} {
-		m, err := exchange(ctx, r, rep.Zone, qt)
+		q := new(dns.Msg)
+		q.SetQuestion(dns.Fqdn(rep.Zone), qt)
+		if qt == dns.TypeDNSKEY {
+			// Opt in to DNSSEC for this one query: DO and AD ask the
+			// resolver to say whether it validated (RFC 3225, RFC 6840 5.7).
+			q.SetEdns0(1232, true)
+			q.AuthenticatedData = true
+		}
+		reply, err := r.Exchange(ctx, q)
 		if err != nil {
 			f.dnsFailed(rep.Zone, err)
 			return rep
+		}
+		m := reply.Msg
+		if qt == dns.TypeDNSKEY {
+			rep.ResolverValidated, rep.Resolver = m.AuthenticatedData, reply.Server
 		}
 		for _, rr := range m.Answer {
 			switch x := rr.(type) {
@@ -90,9 +111,29 @@ func CheckDNSSEC(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 	default:
 		rep.Signed = true
 		f.add(SevInfo, "signed", z, "", "RFC 4035 5", "the zone %s is signed: %d DNSKEY records, %d of %d DS records at the parent match one", z, len(keys), rep.Matching, len(dss))
+		validation(f, rep)
 	}
 	log.Debug("dnssec checked", "zone", z, "signed", rep.Signed)
 	return rep
+}
+
+// validation reports what the resolver said of a zone that looks signed:
+// the AD bit of its answer. relaylab verifies no signature itself, so this
+// is the resolver's word, and the finding says whose.
+func validation(f *findings, rep DNSSECReport) {
+	z, srv := rep.Zone, rep.Resolver
+	if srv == "" {
+		srv = "the resolver"
+	}
+	// RFC 4035 4.9.3: trust AD only from a resolver reached over a secure
+	// channel; RFC 6840 5.7: AD in the query asks for it.
+	if rep.ResolverValidated {
+		f.add(SevInfo, "validated", z, "", "RFC 4035 4.9.3",
+			"the resolver %s set AD (authenticated data) on its answer for the DNSKEY records of %s: it says it validated them from the root down. That is its claim, not a check by relaylab, and it is only as trustworthy as the path to %s: believe it for a resolver on this host or reached over a trusted network, not across the internet in the clear", srv, z, srv)
+		return
+	}
+	f.add(SevInfo, "not-validated", z, "", "RFC 4035 4.9.3",
+		"the resolver %s did not set AD on its answer for the DNSKEY records of %s, though asked with DO and AD: either it does not validate DNSSEC, or the chain of trust from the root does not reach %s (an unsigned parent, for example); relaylab verifies no signatures itself, so this run cannot tell whether validating receivers accept the zone: run again with --resolver naming a validating resolver you trust (one on this host)", srv, z, z)
 }
 
 func dsList(dss []*dns.DS) string {

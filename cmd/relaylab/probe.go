@@ -30,7 +30,9 @@ them: SPF (syntax, the 10-lookup and 2-void-lookup limits, check_host for
 each --ip), DKIM keys (common selectors and each --selector), DMARC (with
 the organisational domain's record for a subdomain, report addresses),
 MX, MTA-STS (the policy is fetched over HTTPS), TLS-RPT, BIMI and whether
-the zone is signed with DNSSEC (DNSKEY against the parent's DS); with --ip,
+the zone is signed with DNSSEC (DNSKEY against the parent's DS, and whether
+the resolver says it validated it: the AD bit, worth only as much as the
+path to that resolver); with --ip,
 blocklists, reverse DNS (PTR) and SPF for that IP.
 
 Each check has a status (ok, warning, error, unknown) and findings:
