@@ -189,3 +189,33 @@ func TestAsyncBounceByOriginalRecipient(t *testing.T) {
 		t.Errorf("terminal events %v, want List@r.test delivered then bounced, other@r.test only delivered", got)
 	}
 }
+
+// TestAsyncBounceByEscapedUTF8ORCPT: an upstream's ASCII DSN carries a
+// utf-8 ORCPT in its utf-8-addr-xtext form (RFC 6533 3: "+" as \x{2B});
+// the relay reads it back to the address and matches its recipient.
+func TestAsyncBounceByEscapedUTF8ORCPT(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, nil)
+	h := newHarness(t, submitConfig(mta.addr), Options{})
+	id, err := h.r.Enqueue(context.Background(), Submission{From: "a@s.test", Data: []byte("Subject: 1\r\n\r\nx\r\n"),
+		Recipients: []Recipient{{Address: "list@r.test", ORCPT: "utf-8;List+x=1@r.test"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.runUntil("delivery", h.done(id, 1))
+	raw, err := dsn.Build(dsn.BuildOptions{To: dsn.VERPAddress("bounces@relaylab.localhost", id), MessageID: "<b4@mta.test>", Date: epoch},
+		dsn.Report{ReportingMTA: "mta.test", Recipients: []dsn.Recipient{{OriginalRecipient: "utf-8;List+x=1@r.test",
+			FinalRecipient: "member@elsewhere.test", Action: dsn.ActionFailed, Status: "5.1.1", DiagnosticCode: "550 5.1.1 no such user"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `Original-Recipient: utf-8;List\x{2B}x\x{3D}1@r.test`) {
+		t.Fatalf("the upstream's DSN does not carry the escaped form:\n%s", raw)
+	}
+	if code, msg := bounceReply(t, h.r.Addr().String(), []string{dsn.VERPAddress("bounces@relaylab.localhost", id)}, string(raw)); code != 250 {
+		t.Fatalf("DSN: %d %s, want 250", code, msg)
+	}
+	if got := h.terminal(id); !reflect.DeepEqual(got["list@r.test"], []string{events.RelayDelivered, events.RelayBounced}) {
+		t.Errorf("terminal events %v, want list@r.test delivered then bounced", got)
+	}
+}

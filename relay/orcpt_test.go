@@ -22,6 +22,8 @@ func TestORCPTType(t *testing.T) {
 	}{
 		{"utf-8, non-ASCII", "zoë@y.test", smtp.DSNAddressTypeUTF8, "Zoë+Orig@y.test", "Original-Recipient: utf-8;Zoë+Orig@y.test"},
 		{"utf-8, ASCII", "zoe@y.test", smtp.DSNAddressTypeUTF8, "Zoe.Orig@y.test", "Original-Recipient: utf-8;Zoe.Orig@y.test"},
+		// RFC 6533 3: in an ASCII DSN, utf-8-addr-xtext, "+" and "=" escaped.
+		{"utf-8, ASCII with + and =", "zed@y.test", smtp.DSNAddressTypeUTF8, "Zed+Orig=1@y.test", `Original-Recipient: utf-8;Zed\x{2B}Orig\x{3D}1@y.test`},
 		{"rfc822", "bob@y.test", smtp.DSNAddressTypeRFC822, "Bob+Orig@y.test", "Original-Recipient: rfc822;Bob+Orig@y.test"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/dsn"
 )
 
 // client is a small SMTP client. go-smtp's client neither pipelines nor
@@ -319,21 +320,21 @@ func (c *client) send(env envelope) transaction {
 	if env.eight && c.has("8BITMIME") {
 		mail += " BODY=8BITMIME"
 	}
-	dsn := env.useDSN && c.has("DSN")
-	tr.dsn = dsn
-	if dsn && env.ret != "" {
+	withDSN := env.useDSN && c.has("DSN")
+	tr.dsn = withDSN
+	if withDSN && env.ret != "" {
 		mail += " RET=" + env.ret
 	}
-	if dsn && env.envid != "" {
+	if withDSN && env.envid != "" {
 		mail += " ENVID=" + xtext(env.envid)
 	}
 	lines := []string{mail}
 	for _, r := range env.rcpts {
 		l := "RCPT TO:<" + smtpPath(r.addr) + ">"
-		if dsn && r.notify != "" {
+		if withDSN && r.notify != "" {
 			l += " NOTIFY=" + r.notify
 		}
-		if dsn && r.orcpt != "" {
+		if withDSN && r.orcpt != "" {
 			typ, addr, ok := strings.Cut(r.orcpt, ";")
 			if !ok {
 				typ, addr = "rfc822", r.orcpt
@@ -342,7 +343,7 @@ func (c *client) send(env envelope) transaction {
 				// RFC 6533 3: utf-8-addr-xtext, which is ASCII and so
 				// safe with or without SMTPUTF8; plain xtext of the UTF-8
 				// bytes is not a utf-8 address and is refused.
-				l += " ORCPT=" + typ + ";" + utf8AddrXtext(addr)
+				l += " ORCPT=" + typ + ";" + dsn.UTF8AddrXtext(addr)
 			} else {
 				l += " ORCPT=" + typ + ";" + xtext(addr)
 			}
@@ -517,22 +518,6 @@ func unxtext(s string) string {
 }
 
 func isUpperHex(c byte) bool { return '0' <= c && c <= '9' || 'A' <= c && c <= 'F' }
-
-// utf8AddrXtext encodes a utf-8 address in the utf-8-addr-xtext form of
-// RFC 6533 3: printable ASCII but "+", "=" and "\" as itself, every other
-// character as \x{HEX}, uppercase, without leading zeros but at least two
-// digits.
-func utf8AddrXtext(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r > ' ' && r < 0x7f && r != '+' && r != '=' && r != '\\' {
-			b.WriteRune(r)
-			continue
-		}
-		fmt.Fprintf(&b, "\\x{%02X}", r)
-	}
-	return b.String()
-}
 
 // smtpPath writes addr as the inside of a MAIL FROM or RCPT TO path. RFC
 // 5321 4.1.2: a local part that is not a Dot-string must be a

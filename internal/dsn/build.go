@@ -88,12 +88,17 @@ func Build(opts BuildOptions, r Report) ([]byte, error) {
 	}
 	original, headersOnly := returned(opts)
 
-	status := statusPart(r)
+	status := statusPart(r, false)
 	// RFC 6533 6: a report with a UTF-8 address (or other UTF-8 text) is
 	// message/global-delivery-status, and a returned header section with
 	// UTF-8 is message/global-headers or message/global; all-ASCII reports
 	// stay message/delivery-status for readers that know only that.
 	global := !isASCII(status)
+	if !global {
+		// RFC 6533 3: there a utf-8 address is in its utf-8-addr-xtext
+		// form, with "+", "=" and "\" escaped too.
+		status = statusPart(r, true)
+	}
 	reportType, statusType := "delivery-status", "message/delivery-status"
 	if global {
 		reportType, statusType = "global-delivery-status", "message/global-delivery-status"
@@ -171,7 +176,10 @@ const dateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
 
 // statusPart writes the message/delivery-status body: the per-message
 // group, then one group per recipient, separated by empty lines (RFC 3464 2.1).
-func statusPart(r Report) []byte {
+// xtext writes utf-8 addresses in their utf-8-addr-xtext form, as an ASCII
+// report needs them; else they are written as they are (utf-8-address),
+// as a message/global-delivery-status may hold them.
+func statusPart(r Report, xtext bool) []byte {
 	var b bytes.Buffer
 	fold(&b, "Reporting-MTA", typed("dns", r.ReportingMTA))
 	if r.EnvelopeID != "" {
@@ -189,9 +197,9 @@ func statusPart(r Report) []byte {
 	for _, rc := range r.Recipients {
 		b.WriteString("\r\n")
 		if rc.OriginalRecipient != "" {
-			fold(&b, "Original-Recipient", typedAddress(rc.OriginalRecipient))
+			fold(&b, "Original-Recipient", typedAddress(rc.OriginalRecipient, xtext))
 		}
-		fold(&b, "Final-Recipient", typedAddress(rc.FinalRecipient))
+		fold(&b, "Final-Recipient", typedAddress(rc.FinalRecipient, xtext))
 		fold(&b, "Action", rc.Action)
 		fold(&b, "Status", rc.Status)
 		if rc.RemoteMTA != "" {
@@ -215,11 +223,16 @@ func statusPart(r Report) []byte {
 
 // typedAddress returns an address field's value with its RFC 3464 type:
 // the one it has, else rfc822, or utf-8 (RFC 6533 3) when the address is
-// not ASCII, which rfc822 cannot carry.
-func typedAddress(v string) string {
+// not ASCII, which rfc822 cannot carry. xtext writes a utf-8 address in
+// its utf-8-addr-xtext form.
+func typedAddress(v string, xtext bool) string {
 	if t, rest, ok := strings.Cut(v, ";"); ok && typedRE.MatchString(v) {
-		if strings.EqualFold(strings.TrimSpace(t), "rfc822") && !isASCII(rest) {
+		switch t = strings.TrimSpace(t); {
+		case strings.EqualFold(t, "rfc822") && !isASCII(rest):
 			return "utf-8; " + strings.TrimSpace(rest)
+		case strings.EqualFold(t, "utf-8") && xtext:
+			addr := strings.TrimLeft(rest, " \t")
+			return v[:len(v)-len(addr)] + UTF8AddrXtext(addr)
 		}
 		return v
 	}

@@ -197,6 +197,24 @@ func untyped(v string) string {
 	return strings.TrimSpace(v)
 }
 
+// UTF8AddrXtext encodes a utf-8 address in the utf-8-addr-xtext form of
+// RFC 6533 3: printable ASCII as itself, but "+", "=" and "\" (which
+// QCHAR leaves out, so that an escape stays unambiguous) and every other
+// character as \x{HEX}, uppercase, without leading zeros but at least two
+// digits. The result is ASCII: it fits an ORCPT parameter without SMTPUTF8
+// and the Original-Recipient of a message/delivery-status.
+func UTF8AddrXtext(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r > ' ' && r < 0x7f && r != '+' && r != '=' && r != '\\' {
+			b.WriteRune(r)
+			continue
+		}
+		fmt.Fprintf(&b, "\\x{%02X}", r)
+	}
+	return b.String()
+}
+
 // embeddedRE is an EmbeddedUnicodeChar of RFC 6533 3: \x{HEXPOINT}.
 var embeddedRE = regexp.MustCompile(`\\x\{([0-9A-Fa-f]{1,6})\}`)
 

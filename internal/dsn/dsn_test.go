@@ -342,3 +342,59 @@ func TestExplainDiagnosticType(t *testing.T) {
 		t.Errorf("explanation shows a diagnostic type:\n%s", got)
 	}
 }
+
+// TestUTF8AddressInASCIIReport: in a message/delivery-status (all ASCII),
+// a utf-8 address is in the utf-8-addr-xtext form of RFC 6533 3, where
+// "+", "=" and "\" are escaped like any character outside QCHAR; Parse
+// reads the address back, and an escaped backslash stays a backslash
+// rather than starting another escape.
+func TestUTF8AddressInASCIIReport(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 20, 8, 30, 0, 0, time.UTC)
+	for _, tt := range []struct{ orcpt, final, wantOrig, wantFinal, addrOrig, addrFinal string }{
+		{"utf-8;a+b=c@r.test", "utf-8; x\\y@r.test",
+			`Original-Recipient: utf-8;a\x{2B}b\x{3D}c@r.test`, `Final-Recipient: utf-8; x\x{5C}y@r.test`, "a+b=c@r.test", `x\y@r.test`},
+		{`UTF-8; \x{41}@r.test`, "rfc822; plain+tag@r.test",
+			`Original-Recipient: UTF-8; \x{5C}x{41}@r.test`, "Final-Recipient: rfc822; plain+tag@r.test", `\x{41}@r.test`, "plain+tag@r.test"},
+	} {
+		out, err := Build(BuildOptions{To: "a@s.test", MessageID: "x@relay.test", Date: at}, Report{ReportingMTA: "relay.test",
+			Recipients: []Recipient{{OriginalRecipient: tt.orcpt, FinalRecipient: tt.final, Action: ActionFailed, Status: "5.1.1"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := string(out)
+		if !strings.Contains(raw, "Content-Type: message/delivery-status\r\n") {
+			t.Fatalf("not an ASCII message/delivery-status:\n%s", raw)
+		}
+		for _, want := range []string{"\r\n" + tt.wantOrig + "\r\n", "\r\n" + tt.wantFinal + "\r\n"} {
+			if !strings.Contains(raw, want) {
+				t.Errorf("report lacks %q:\n%s", want, raw)
+			}
+		}
+		p, err := Parse(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rc := p.Report.Recipients; len(rc) != 1 || rc[0].OriginalRecipient != tt.addrOrig || rc[0].FinalRecipient != tt.addrFinal {
+			t.Errorf("parsed %+v, want original %q and final %q", rc, tt.addrOrig, tt.addrFinal)
+		}
+	}
+}
+
+func TestUTF8AddrXtext(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"plain@r.test":    "plain@r.test",
+		"a+b=c\\d@r.test": `a\x{2B}b\x{3D}c\x{5C}d@r.test`,
+		"zoë@r.test":      `zo\x{EB}@r.test`,
+		"a b@r.test":      `a\x{20}b@r.test`,
+		"日@r.test":        `\x{65E5}@r.test`,
+	} {
+		if got := UTF8AddrXtext(in); got != want {
+			t.Errorf("UTF8AddrXtext(%q) = %q, want %q", in, got, want)
+		}
+		if got := unescapeUTF8Addr(UTF8AddrXtext(in)); got != in {
+			t.Errorf("unescapeUTF8Addr(UTF8AddrXtext(%q)) = %q, want it back", in, got)
+		}
+	}
+}
