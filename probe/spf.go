@@ -21,13 +21,18 @@ const (
 // SPFNode is one record of the include/redirect tree of a domain's SPF
 // policy, with the DNS lookups it costs.
 type SPFNode struct {
-	Domain   string     `json:"domain"`
-	Via      string     `json:"via,omitempty"` // "include" or "redirect"; "" at the root
-	Record   string     `json:"record,omitempty"`
-	Lookups  int        `json:"lookups"`    // DNS-querying terms in this record
-	Void     int        `json:"void"`       // of which returned nothing
-	Total    int        `json:"total"`      // Lookups here and below
-	VoidSum  int        `json:"void_total"` // Void here and below
+	Domain  string `json:"domain"`
+	Via     string `json:"via,omitempty"` // "include" or "redirect"; "" at the root
+	Record  string `json:"record,omitempty"`
+	Lookups int    `json:"lookups"`    // DNS-querying terms in this record
+	Void    int    `json:"void"`       // lookups that find nothing for an IPv4 sender
+	Total   int    `json:"total"`      // Lookups here and below
+	VoidSum int    `json:"void_total"` // Void here and below
+	// Void6 and Void6Sum are Void and VoidSum for an IPv6 sender: an "a"
+	// term asks A records for one and AAAA for the other (RFC 7208 5.3),
+	// so a name with only AAAA records is void for IPv4 senders only.
+	Void6    int        `json:"void6"`
+	Void6Sum int        `json:"void6_total"`
 	Children []*SPFNode `json:"children,omitempty"`
 	Error    string     `json:"error,omitempty"`
 }
@@ -46,15 +51,30 @@ type spfWalker struct {
 	r   resolver.Resolver
 	log *slog.Logger
 	f   *findings
-	// voids names the terms whose lookups found nothing, for the
-	// void-limit finding.
-	voids []string
+	// voids4 and voids6 name the terms whose lookups found nothing for
+	// IPv4 and IPv6 senders, for the void-limit finding.
+	voids4, voids6 []string
 }
 
-// addVoid counts a lookup of term (in n's record) that found nothing.
-func (w *spfWalker) addVoid(n *SPFNode, term string) {
-	n.Void++
-	w.voids = append(w.voids, term+" (in "+n.Domain+")")
+// Which senders a void lookup counts for.
+const (
+	voidBoth = iota
+	voidIPv4 // an A query found nothing
+	voidIPv6 // an AAAA query found nothing
+)
+
+// addVoid counts a lookup of term (in n's record) that found nothing for
+// the senders fam says; why, when set, says what it found.
+func (w *spfWalker) addVoid(n *SPFNode, term string, fam int, why string) {
+	s := term + " (in " + n.Domain + why + ")"
+	if fam != voidIPv6 {
+		n.Void++
+		w.voids4 = append(w.voids4, s)
+	}
+	if fam != voidIPv4 {
+		n.Void6++
+		w.voids6 = append(w.voids6, s)
+	}
 }
 
 // CheckSPF fetches and validates domain's SPF record and every record it
@@ -77,17 +97,43 @@ func CheckSPF(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain
 			if root.Total > 0 {
 				how = " (" + branches(root) + ")"
 			}
+			voids := fmt.Sprint(root.VoidSum)
+			if root.Void6Sum != root.VoidSum {
+				voids = fmt.Sprintf("%d for mail from IPv4 addresses and %d for IPv6", root.VoidSum, root.Void6Sum)
+			}
 			w.f.add(SevInfo, "lookups", domain, "", "RFC 7208 4.6.4",
-				"the policy needs %d of the %d DNS lookups allowed%s, and %d of the %d lookups that may find nothing (void lookups)", root.Total, spfLookupLimit, how, root.VoidSum, spfVoidLimit)
+				"the policy needs %d of the %d DNS lookups allowed%s, and %s of the %d lookups that may find nothing (void lookups)", root.Total, spfLookupLimit, how, voids, spfVoidLimit)
 		}
-		if root.VoidSum > spfVoidLimit {
-			w.f.add(SevError, "void-limit", domain, root.Record, "RFC 7208 4.6.4",
-				"%d lookups find nothing (%s), more than the limit of %d, so receivers return permerror and SPF fails for all mail: remove those terms or correct the names they point at", root.VoidSum, strings.Join(w.voids, ", "), spfVoidLimit)
-		}
+		w.voidLimit(root)
 		w.checkAll(root)
 	}
 	rep.Findings, rep.Status = w.f.list, w.f.status()
 	return rep
+}
+
+// voidLimit reports a policy whose void lookups exceed the limit for IPv4
+// senders (an error: most mail comes from IPv4), for IPv6 senders only (a
+// warning: it matters once mail leaves over IPv6), or for both.
+func (w *spfWalker) voidLimit(root *SPFNode) {
+	over4, over6 := root.VoidSum > spfVoidLimit, root.Void6Sum > spfVoidLimit
+	const fix = "remove those terms or correct the names they point at"
+	switch {
+	case over4 && over6 && strings.Join(w.voids4, "") == strings.Join(w.voids6, ""):
+		w.f.add(SevError, "void-limit", root.Domain, root.Record, "RFC 7208 4.6.4",
+			"%d lookups find nothing (%s), more than the limit of %d, so receivers return permerror and SPF fails for all mail: %s", root.VoidSum, strings.Join(w.voids4, ", "), spfVoidLimit, fix)
+	case over4:
+		also := ""
+		if over6 {
+			also = fmt.Sprintf(" (and %d for mail from IPv6 addresses: %s)", root.Void6Sum, strings.Join(w.voids6, ", "))
+		}
+		w.f.add(SevError, "void-limit", root.Domain, root.Record, "RFC 7208 4.6.4",
+			"for mail from IPv4 addresses, %d lookups find nothing (%s), more than the limit of %d, so receivers return permerror and SPF fails for that mail%s: an \"a\" term asks only the A records of its name for an IPv4 sender (RFC 7208 5.3), so a name with only AAAA records finds nothing; %s, or use ip6 terms for IPv6-only hosts",
+			root.VoidSum, strings.Join(w.voids4, ", "), spfVoidLimit, also, fix)
+	case over6:
+		w.f.add(SevWarning, "void-limit", root.Domain, root.Record, "RFC 7208 4.6.4",
+			"for mail from IPv6 addresses, %d lookups find nothing (%s), more than the limit of %d, so receivers return permerror and SPF fails for mail you send over IPv6: an \"a\" term asks only the AAAA records of its name for an IPv6 sender (RFC 7208 5.3), so a name with only A records finds nothing; %s, or use ip4 terms for IPv4-only hosts",
+			root.Void6Sum, strings.Join(w.voids6, ", "), spfVoidLimit, fix)
+	}
 }
 
 // branches describes the lookups of each include and redirect.
@@ -264,11 +310,11 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 		}
 		// RFC 7208 4.6.4: NXDOMAIN or an empty answer is a void lookup.
 		if notFound || len(txt.Records) == 0 {
-			w.addVoid(n, via+":"+n.Domain)
+			w.addVoid(n, via+":"+n.Domain, voidBoth, "")
 		}
 		w.f.add(SevError, "include-none", n.Domain, "", "RFC 7208 5.2",
 			"%s:%s %s, so every evaluation that reaches it is a permerror and SPF fails for all mail that is not matched before it: remove the %s, or correct the name (the provider's documentation gives it)", via, n.Domain, what, via)
-		n.VoidSum = n.Void
+		n.VoidSum, n.Void6Sum = n.Void, n.Void6
 		return n
 	case len(recs) > 1:
 		n.Error = "multiple SPF records"
@@ -303,10 +349,11 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 		w.f.add(SevWarning, "after-all", n.Domain, n.Record, "RFC 7208 4.6.2",
 			"%s comes after \"all\", where receivers stop, so it is never used: move it before the \"all\" (or remove it)", strings.Join(after, " "))
 	}
-	n.Total, n.VoidSum = n.Lookups, n.Void
+	n.Total, n.VoidSum, n.Void6Sum = n.Lookups, n.Void, n.Void6
 	for _, c := range n.Children {
 		n.Total += c.Total
 		n.VoidSum += c.VoidSum
+		n.Void6Sum += c.Void6Sum
 	}
 	return n
 }
@@ -420,9 +467,20 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 			n.Children = append(n.Children, w.visit(t.Value, "include", path))
 		}
 	case t.Name == "a":
+		// RFC 7208 5.3, 4.6.4: the sender's address family picks the one
+		// query (A or AAAA), and that query alone is void or not.
 		n.Lookups++
-		if !macro && w.void(n, target, dns.TypeA) && w.void(n, target, dns.TypeAAAA) {
-			w.addVoid(n, t.String())
+		if macro {
+			return
+		}
+		void4, void6 := w.void(n, target, dns.TypeA), w.void(n, target, dns.TypeAAAA)
+		switch {
+		case void4 && void6:
+			w.addVoid(n, t.String(), voidBoth, "")
+		case void4:
+			w.addVoid(n, t.String(), voidIPv4, ": "+target+" has no A record")
+		case void6:
+			w.addVoid(n, t.String(), voidIPv6, ": "+target+" has no AAAA record")
 		}
 	case t.Name == "mx":
 		n.Lookups++
@@ -434,7 +492,7 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 		case err != nil && !resolver.IsNotFound(err):
 			w.f.dnsFailed(target, err)
 		case len(mx.MX) == 0:
-			w.addVoid(n, t.String())
+			w.addVoid(n, t.String(), voidBoth, "")
 		case len(mx.MX) > 10:
 			w.f.add(SevError, "mx-limit", target, n.Record, "RFC 7208 4.6.4",
 				"the mx term of %s returns %d MX records, more than the 10 allowed: receivers return permerror", n.Domain, len(mx.MX))
@@ -445,8 +503,9 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 			"the ptr mechanism is slow and unreliable and should not be used; large receivers ignore it: list the addresses with ip4/ip6 or a")
 	case t.Name == "exists":
 		n.Lookups++
+		// RFC 7208 5.7: exists asks A records whatever the sender.
 		if !macro && w.void(n, target, dns.TypeA) {
-			w.addVoid(n, t.String())
+			w.addVoid(n, t.String(), voidBoth, "")
 		}
 	}
 }

@@ -15,7 +15,17 @@ import (
 
 // netResolver adapts our Resolver to spf.DNSResolver, whose error handling
 // expects *net.DNSError with IsNotFound or IsTemporary set.
-type netResolver struct{ r resolver.Resolver }
+//
+// For an IPv4 sender (ipv4) LookupIPAddr asks A records only: RFC 7208 5
+// has every mechanism that compares addresses (a, mx, ptr) ask the type of
+// the sender's address, and exists asks A whatever the sender, so that the
+// library counts an "a" term whose name has only AAAA records as the void
+// lookup it is (RFC 7208 4.6.4). For an IPv6 sender it asks both: exists
+// goes through the same call and needs the A records.
+type netResolver struct {
+	r    resolver.Resolver
+	ipv4 bool
+}
 
 var _ spf.DNSResolver = netResolver{}
 
@@ -55,7 +65,11 @@ func (n netResolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAdd
 	var out []net.IPAddr
 	var firstErr error
 	found := 0
-	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
+	qtypes := []uint16{dns.TypeA, dns.TypeAAAA}
+	if n.ipv4 {
+		qtypes = qtypes[:1]
+	}
+	for _, qt := range qtypes {
 		ips, err := n.r.LookupIP(ctx, host, qt)
 		if err != nil {
 			if !resolver.IsNotFound(err) || firstErr == nil {
@@ -108,7 +122,7 @@ func EvalSPF(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, send
 		identity, sender = "helo", "postmaster@"+helo
 	}
 	res, err := spf.CheckHostWithSender(ip.Unmap().AsSlice(), helo, sender,
-		spf.WithContext(ctx), spf.WithResolver(netResolver{r}))
+		spf.WithContext(ctx), spf.WithResolver(netResolver{r: r, ipv4: ip.Unmap().Is4()}))
 	out := SPFResult{Identity: identity, IP: ip.String(), Helo: helo, Sender: sender, Result: res}
 	if err != nil && res != spf.Pass && res != spf.Fail && res != spf.SoftFail && res != spf.Neutral {
 		out.Error = err.Error()
