@@ -209,23 +209,46 @@ func CheckMTASTS(ctx context.Context, r resolver.Resolver, log *slog.Logger, cli
 	if p.Mode == "none" {
 		return rep
 	}
-	for _, h := range mxHosts {
-		ok := false
-		for _, pat := range p.MX {
-			if MatchMX(pat, h) {
-				ok = true
-			}
-		}
-		if !ok {
-			sev := SevError
-			if p.Mode == "testing" {
-				sev = SevWarning
-			}
-			f.add(sev, "mx-mismatch", url, strings.Join(p.MX, " "), "RFC 8461 4.1", "MX %s matches no mx pattern of the policy, so senders enforcing it will not deliver there: add \"mx: %s\" to the policy and change the id in %s", h, h, name)
-		}
-	}
+	checkMXPatterns(f, p, url, name, mxHosts)
 	log.Debug("mta-sts checked", "domain", domain, "mode", p.Mode)
 	return rep
+}
+
+// checkMXPatterns compares the policy's mx patterns with the domain's MX
+// hosts both ways (RFC 8461 4.1): an MX host that matches no pattern is
+// refused by senders that enforce the policy; a pattern that matches no MX
+// host is left over, and vouches for hosts that no longer take the mail.
+func checkMXPatterns(f *findings, p *MTASTSPolicy, url, name string, mxHosts []string) {
+	used := make([]bool, len(p.MX))
+	for _, h := range mxHosts {
+		ok := false
+		for i, pat := range p.MX {
+			if MatchMX(pat, h) {
+				ok, used[i] = true, true
+			}
+		}
+		if ok {
+			continue
+		}
+		sev, what := SevError, "senders that enforce the policy refuse to deliver to it, so mail that goes to this MX fails (RFC 8461 5)"
+		if p.Mode == "testing" {
+			sev, what = SevWarning, "in testing mode senders still deliver but report each delivery to it as a failure, and once mode is enforce they will refuse it"
+		}
+		f.add(sev, "mx-mismatch", url, strings.Join(p.MX, " "), "RFC 8461 4.1",
+			"MX %s matches none of the policy's mx patterns (%s): %s; add the line \"mx: %s\" (or a \"*.\" pattern that covers it) to the policy and change the id in %s, or remove the MX record if %s should no longer receive mail",
+			h, strings.Join(p.MX, ", "), what, h, name, h)
+	}
+	if len(mxHosts) == 0 {
+		return // no MX hosts known (none, a null MX, or a failed lookup): nothing to compare
+	}
+	for i, pat := range p.MX {
+		if used[i] {
+			continue
+		}
+		f.add(SevWarning, "mx-unused", url, "mx: "+pat, "RFC 8461 4.1",
+			"the policy's mx pattern %s matches none of the domain's MX hosts (%s): it is left over (an old provider, a host retired), and senders would still accept that host as yours if the MX records were spoofed; remove the line \"mx: %s\" from the policy and change the id in %s, or publish the MX record it was meant for",
+			pat, strings.Join(mxHosts, ", "), pat, name)
+	}
 }
 
 // inWords writes a number of seconds as days, hours or seconds.

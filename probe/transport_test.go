@@ -173,7 +173,7 @@ func TestCheckMTASTS(t *testing.T) {
 	ps := newPolicyServer(t)
 	good := goodPolicy
 	ps.set("mta-sts.good.auth.test", good)
-	for _, d := range []string{"redir", "big", "short", "nomatch", "missing"} {
+	for _, d := range []string{"redir", "big", "short", "nomatch", "missing", "stale", "staletest"} {
 		if err := srv.AddString(`_mta-sts.` + d + `.auth.test. 60 IN TXT "v=STSv1; id=1"`); err != nil {
 			t.Fatal(err)
 		}
@@ -182,6 +182,9 @@ func TestCheckMTASTS(t *testing.T) {
 	ps.set("mta-sts.big.auth.test", "big")
 	ps.set("mta-sts.short.auth.test", "version: STSv1\nmode: testing\nmx: mx1.auth.test\nmax_age: 600\n")
 	ps.set("mta-sts.nomatch.auth.test", "version: STSv1\nmode: enforce\nmx: other.example\nmax_age: 604800\n")
+	// mx2.auth.test matches no pattern; old.provider.example matches no MX.
+	ps.set("mta-sts.stale.auth.test", "version: STSv1\nmode: enforce\nmx: mx1.auth.test\nmx: old.provider.example\nmax_age: 604800\n")
+	ps.set("mta-sts.staletest.auth.test", "version: STSv1\nmode: testing\nmx: mx1.auth.test\nmx: old.provider.example\nmax_age: 604800\n")
 	ctx := context.Background()
 	mx := []string{"mx1.auth.test", "mx2.auth.test"}
 	tests := []struct {
@@ -215,6 +218,42 @@ func TestCheckMTASTS(t *testing.T) {
 		}
 		if rep.Status != tt.status {
 			t.Errorf("%s: status %s, want %s (%+v)", tt.domain, rep.Status, tt.status, rep.Findings)
+		}
+	}
+	// Patterns and MX hosts are compared both ways, and each mismatch says
+	// what to change; a policy whose every pattern is used says nothing.
+	for _, tt := range []struct {
+		domain string
+		mx     []string
+		want   map[string]string // code -> part of its message ("" absent)
+		status Status
+	}{
+		{"stale.auth.test", mx, map[string]string{
+			"mta-sts.mx-mismatch": `MX mx2.auth.test matches none of the policy's mx patterns (mx1.auth.test, old.provider.example): senders that enforce the policy refuse to deliver to it, so mail that goes to this MX fails (RFC 8461 5); add the line "mx: mx2.auth.test"`,
+			"mta-sts.mx-unused":   `the policy's mx pattern old.provider.example matches none of the domain's MX hosts (mx1.auth.test, mx2.auth.test)`,
+		}, StatusError},
+		{"staletest.auth.test", mx, map[string]string{
+			"mta-sts.mx-mismatch": "in testing mode senders still deliver but report each delivery to it as a failure",
+			"mta-sts.mx-unused":   `remove the line "mx: old.provider.example" from the policy and change the id in _mta-sts.staletest.auth.test`,
+		}, StatusWarning},
+		{"stale.auth.test", []string{"mx1.auth.test"}, map[string]string{"mta-sts.mx-mismatch": "", "mta-sts.mx-unused": "old.provider.example"}, StatusWarning},
+		{"stale.auth.test", nil, map[string]string{"mta-sts.mx-mismatch": "", "mta-sts.mx-unused": ""}, StatusOK}, // no MX hosts known
+		{"good.auth.test", mx, map[string]string{"mta-sts.mx-mismatch": "", "mta-sts.mx-unused": ""}, StatusOK},
+	} {
+		rep := CheckMTASTS(ctx, r, discard(), ps.client(), tt.domain, tt.mx, nil)
+		for code, want := range tt.want {
+			var msgs []string
+			for _, f := range rep.Findings {
+				if f.Code == code {
+					msgs = append(msgs, f.Message)
+				}
+			}
+			if (want == "") != (len(msgs) == 0) || want != "" && !strings.Contains(strings.Join(msgs, "\n"), want) {
+				t.Errorf("%s with MX %v: %s messages %q, want one containing %q (none if empty)", tt.domain, tt.mx, code, msgs, want)
+			}
+		}
+		if rep.Status != tt.status {
+			t.Errorf("%s with MX %v: status %s, want %s (%+v)", tt.domain, tt.mx, rep.Status, tt.status, rep.Findings)
 		}
 	}
 	// A policy that changes while the id stays is an error.
