@@ -226,11 +226,15 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		d.mu.Unlock()
 	}()
 	var log []attempt
+	ownRest := false // this attempt's own 421 or rate limit started the rest
 	for _, host := range hosts {
 		if len(pending) == 0 {
 			break
 		}
-		if until, ok := d.resting(r.clock.Now()); ok {
+		// A rest started by this attempt holds back the destination's
+		// other mail, not this attempt's next MX: after a 421 from one
+		// MX host the next one is tried, as Postfix does (RFC 5321 5.1).
+		if until, ok := d.resting(r.clock.Now()); ok && !ownRest {
 			rep := Reply{Stage: "shaping",
 				Text: fmt.Sprintf("not tried: destination %s rests until %s after a 421 or rate limit", d.key, until.UTC().Format(time.RFC3339))}
 			for _, i := range pending {
@@ -270,6 +274,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			results[i].dsnPassed = a.dsn
 			if a.reply.Code == 421 || results[i].verdict.Category == "rate-limited" {
 				results[i].notBefore = d.pause(r.clock.Now())
+				ownRest = true
 			}
 			// RFC 5321 5.1: on a temporary failure try the next MX.
 			if !results[i].delivered() && !a.reply.Permanent() {

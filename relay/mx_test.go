@@ -84,6 +84,78 @@ func TestMXPreferenceOrderAndNextMX(t *testing.T) {
 	}
 }
 
+// TestMXRecipient4xxGoesToNextMXAlone: a 4xx to one RCPT at a non-final
+// MX sends that recipient on to the next MX in the same attempt, as
+// RFC 5321 5.1 asks (try the list in order until delivery succeeds) and
+// as Postfix does (smtp_rcpt_fail keeps a soft-failed recipient for a
+// backup server unless this was the final one). The recipient taken at
+// the first MX is not sent again, and one refused with a 5xx stays
+// refused.
+func TestMXRecipient4xxGoesToNextMXAlone(t *testing.T) {
+	t.Parallel()
+	mx1 := startMTA(t, func(f *fakeMTA) {
+		f.onRcpt = func(to string) error {
+			switch to {
+			case "later@multi.mx.test":
+				return smtpErr(451, smtp.EnhancedCode{4, 2, 1}, "mailbox busy, try later")
+			case "gone@multi.mx.test":
+				return smtpErr(550, smtp.EnhancedCode{5, 1, 1}, "no such user")
+			}
+			return nil
+		}
+	})
+	mx2 := startMTA(t, nil)
+	h, d := mxHarness(t, map[string]*fakeMTA{"192.0.2.1": mx1, "192.0.2.2": mx2})
+	id := h.enqueue("a@s.test", "now@multi.mx.test", "later@multi.mx.test", "gone@multi.mx.test")
+	h.runUntil("delivery", h.done(id, 3))
+	if want := []string{"192.0.2.1:25", "192.0.2.2:25"}; !reflect.DeepEqual(d.asked, want) {
+		t.Errorf("dialled %v, want %v", d.asked, want)
+	}
+	if got := mx1.received(); len(got) != 1 || !reflect.DeepEqual(got[0].to, []string{"now@multi.mx.test"}) {
+		t.Errorf("mx1 took %+v, want one copy for now@ only", got)
+	}
+	if got := mx2.received(); len(got) != 1 || !reflect.DeepEqual(got[0].to, []string{"later@multi.mx.test"}) {
+		t.Errorf("mx2 took %+v, want one copy for later@ only", got)
+	}
+	want := map[string][]string{"now@multi.mx.test": {events.RelayDelivered}, "later@multi.mx.test": {events.RelayDelivered},
+		"gone@multi.mx.test": {events.RelayBounced}}
+	if got := h.terminal(id); !reflect.DeepEqual(got, want) {
+		t.Errorf("terminal events %v, want %v", got, want)
+	}
+}
+
+// TestMX421TriesNextMX: a 421 from one MX host moves the attempt on to
+// the next MX, as Postfix does after a 421 from a server that is not its
+// last; the rest it starts (the MX host set is one destination) holds
+// back the destination's other mail, not this attempt's next MX.
+func TestMX421TriesNextMX(t *testing.T) {
+	t.Parallel()
+	for _, stage := range []string{"mail", "rcpt"} {
+		t.Run(stage, func(t *testing.T) {
+			t.Parallel()
+			busy := func() error { return smtpErr(421, smtp.EnhancedCode{4, 3, 2}, "shutting down, try another server") }
+			mx1 := startMTA(t, func(f *fakeMTA) {
+				if stage == "mail" {
+					f.onMail = func(string) error { return busy() }
+				} else {
+					f.onRcpt = func(string) error { return busy() }
+				}
+			})
+			mx2 := startMTA(t, nil)
+			h, d := mxHarness(t, map[string]*fakeMTA{"192.0.2.1": mx1, "192.0.2.2": mx2})
+			id := h.enqueue("a@s.test", "u@multi.mx.test")
+			h.runUntil("delivery", h.done(id, 1))
+			if want := []string{"192.0.2.1:25", "192.0.2.2:25"}; !reflect.DeepEqual(d.asked, want) {
+				t.Errorf("dialled %v, want %v (the next MX after a 421)", d.asked, want)
+			}
+			del := h.events(events.Filter{Message: id, Kinds: []string{events.RelayDelivered}})
+			if len(del) != 1 || del[0].Time != epoch || len(mx2.received()) != 1 {
+				t.Fatalf("delivered %+v, mx2 took %d; want delivery at mx2 in the first attempt", del, len(mx2.received()))
+			}
+		})
+	}
+}
+
 func TestMXConnectionFailureTriesNext(t *testing.T) {
 	t.Parallel()
 	mx3 := startMTA(t, nil)
