@@ -79,13 +79,8 @@ func checkMXHosts(ctx context.Context, r resolver.Resolver, f *findings, rep *MX
 			rep.NullMX = true
 		}
 	}
-	if rep.NullMX {
-		if len(mxs) > 1 {
-			f.add(SevError, "null-mixed", rep.Domain, "", "RFC 7505 3", "a null MX must be the only MX record, but %s has %d: remove the null MX or the others", rep.Domain, len(mxs))
-		} else {
-			f.add(SevInfo, "null", rep.Domain, "0 .", "RFC 7505 3", "%s publishes a null MX: it accepts no mail", rep.Domain)
-			return
-		}
+	if rep.NullMX && checkNullMX(f, rep.Domain, mxs) {
+		return
 	}
 	for _, m := range mxs {
 		if m.Host == "" {
@@ -130,6 +125,39 @@ func checkMXHosts(ctx context.Context, r resolver.Resolver, f *findings, rep *MX
 	if len(list) > 0 {
 		f.add(SevInfo, "hosts", rep.Domain, "", "RFC 5321 5.1", "mail for %s goes to, in order of preference: %s", rep.Domain, strings.Join(list, ", "))
 	}
+}
+
+// checkNullMX judges a null MX (RFC 7505 3): the only MX record of the
+// domain, with preference 0. It reports whether the null MX is all there
+// is, so that no host is left to check.
+func checkNullMX(f *findings, domain string, mxs []resolver.MX) bool {
+	var all, others []string
+	pref := uint16(0)
+	for _, m := range mxs {
+		if m.Host == "" {
+			pref = m.Pref
+			all = append(all, fmt.Sprintf("MX %d .", m.Pref))
+			continue
+		}
+		all = append(all, fmt.Sprintf("MX %d %s", m.Pref, m.Host))
+		others = append(others, fmt.Sprintf("%d %s", m.Pref, m.Host))
+	}
+	rec := strings.Join(all, " | ")
+	switch {
+	case len(mxs) > 1:
+		keep := "\"" + strings.Join(others, "\", \"") + "\""
+		f.add(SevError, "null-mixed", domain, rec, "RFC 7505 3",
+			"%s publishes a null MX (\"%d .\") beside other MX records (%s), but a null MX must be the only MX record of a domain, and senders disagree on what the mix means: some deliver to the other hosts, some bounce at once; to receive mail, remove the null MX and keep %s; to receive none, remove the others and publish only \"0 .\"",
+			domain, pref, strings.Join(others, ", "), keep)
+		return false
+	case pref != 0:
+		f.add(SevError, "null-preference", domain, rec, "RFC 7505 3",
+			"%s publishes \"%d .\", but a null MX has preference 0: senders that do not take this one for a null MX look for a mail server named \".\" and retry for days before they bounce, instead of refusing the mail at once; publish \"0 .\" instead (as the only MX record)",
+			domain, pref)
+	default:
+		f.add(SevInfo, "null", domain, rec, "RFC 7505 3", "%s publishes a null MX: it accepts no mail", domain)
+	}
+	return true
 }
 
 // PTRReport is the reverse DNS of one sending IP.

@@ -23,6 +23,8 @@ func TestCheckMX(t *testing.T) {
 	}{
 		{"good.auth.test", "", StatusOK, 2},
 		{"nullmx.auth.test", "mx.null", StatusOK, 0},
+		{"nullpref.auth.test", "mx.null-preference", StatusError, 0},
+		{"nullmixed.auth.test", "mx.null-mixed", StatusError, 1},
 		{"mxcname.auth.test", "mx.cname", StatusWarning, 1},
 		{"mxip.auth.test", "mx.ip-literal", StatusError, 1},
 		{"mxnoaddr.auth.test", "mx.no-address", StatusError, 1},
@@ -283,6 +285,9 @@ func TestFindingsSayWhatToPublish(t *testing.T) {
 		{"mx no address", CheckMX(ctx, r, discard(), "mxnoaddr.auth.test").Findings, "mx.no-address", "publish an address for ghost.auth.test"},
 		{"mx alias", CheckMX(ctx, r, discard(), "mxcname.auth.test").Findings, "mx.cname", "point the MX at mx1.auth.test directly"},
 		{"mx implicit", CheckMX(ctx, r, discard(), "nomx.auth.test").Findings, "mx.implicit", `or a null MX ("0 .", RFC 7505)`},
+		{"null mx preference", CheckMX(ctx, r, discard(), "nullpref.auth.test").Findings, "mx.null-preference", `publishes "10 .", but a null MX has preference 0`},
+		{"null mx preference", CheckMX(ctx, r, discard(), "nullpref.auth.test").Findings, "mx.null-preference", `publish "0 ." instead`},
+		{"null mx mixed", CheckMX(ctx, r, discard(), "nullmixed.auth.test").Findings, "mx.null-mixed", `remove the null MX and keep "10 mx1.auth.test"; to receive none, remove the others and publish only "0 ."`},
 		{"tls-rpt bare mailto", CheckTLSRPT(ctx, r, discard(), "bare.auth.test").Findings, "tls-rpt.rua", `rua "mailto:tlsrpt" is not a mailto: or https: URI`},
 		{"dmarc p none", CheckDMARC(ctx, r, discard(), "none.auth.test").Findings, "dmarc.p-none", "(p=none at _dmarc.none.auth.test)"},
 		{"tls-rpt none", CheckTLSRPT(ctx, r, discard(), "none.auth.test").Findings, "tls-rpt.none", `publish "v=TLSRPTv1; rua=mailto:tlsrpt@none.auth.test" at _smtp._tls.none.auth.test`},
