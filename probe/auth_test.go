@@ -36,7 +36,7 @@ func TestParseDMARC(t *testing.T) {
 		{"p=reject; v=DMARC1", false, "", ""},
 		{"v=DMARC1; p=block", false, "", ""},
 		{"v=DMARC1; p=reject; sp=block", false, "", ""},
-		{"v=DMARC1; p=reject; p=none", false, "", ""},
+		{"v=DMARC1; p=reject; p=none", false, "", ""},  // a repeated tag: see TestParseDMARCRepeats
 		{"v=DMARC1; rua=a@example.com", false, "", ""}, // no p and no valid rua
 		// RFC 7489 6.3: a malformed tag is discarded; the policy stands.
 		{"v=DMARC1; p=reject; pct=101", true, "reject", "pct"},
@@ -79,6 +79,21 @@ func TestParseDMARC(t *testing.T) {
 	}
 }
 
+func TestParseDMARCRepeats(t *testing.T) {
+	t.Parallel()
+	_, err := ParseDMARC("v=DMARC1; p=reject; rua=mailto:a@x.example; P=none; pct=50; rua=mailto:b@x.example")
+	var e *DMARCRepeatError
+	if !errors.As(err, &e) || !errors.Is(err, ErrDMARCSyntax) {
+		t.Fatalf("err = %v, want a *DMARCRepeatError wrapping ErrDMARCSyntax", err)
+	}
+	if want := "v=DMARC1; p=none; rua=mailto:a@x.example,mailto:b@x.example; pct=50"; e.Merged != want {
+		t.Errorf("Merged = %q, want %q", e.Merged, want)
+	}
+	if len(e.Repeats) != 2 || e.Repeats[0].Tag != "p" || strings.Join(e.Repeats[0].Values, " ") != "reject none" || e.Repeats[1].Tag != "rua" {
+		t.Errorf("Repeats = %+v, want p (reject, none) and rua", e.Repeats)
+	}
+}
+
 func TestCheckDMARC(t *testing.T) {
 	t.Parallel()
 	r, _ := testResolver(t, "../testdata/dns/auth.zone")
@@ -99,6 +114,7 @@ func TestCheckDMARC(t *testing.T) {
 		{"notdmarc.auth.test", "dmarc.none", StatusError, ""},
 		{"nothing.auth.test", "dmarc.none", StatusError, ""},
 		{"broken.auth.test", "dmarc.dns-error", StatusUnknown, ""},
+		{"twice.auth.test", "dmarc.syntax", StatusError, "twice.auth.test"},
 	}
 	for _, tt := range tests {
 		rep := CheckDMARC(context.Background(), r, discard(), tt.domain)
@@ -123,6 +139,24 @@ func TestCheckDMARC(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d unauthorised destinations reported, want 1", n)
+	}
+	// A tag given twice makes the record invalid (RFC 7489 6.3 takes RFC
+	// 6376 3.2's rule), but receivers disagree: the finding says both
+	// readings and proposes the record with each tag once.
+	rep = CheckDMARC(context.Background(), r, discard(), "twice.auth.test")
+	for _, want := range []string{
+		"p is given 2 times (p=none, p=reject); rua is given 2 times (rua=mailto:a@twice.auth.test, rua=mailto:b@twice.auth.test)",
+		"invalid as a whole (RFC 6376 3.2), so receivers that follow it apply no DMARC policy to mail from twice.auth.test",
+		"(p=reject, reports to mailto:a@twice.auth.test, mailto:b@twice.auth.test)",
+		`publish "v=DMARC1; p=reject; rua=mailto:a@twice.auth.test,mailto:b@twice.auth.test; adkim=s"`,
+	} {
+		found := false
+		for _, f := range rep.Findings {
+			found = found || f.Code == "dmarc.syntax" && strings.Contains(f.Message, want)
+		}
+		if !found {
+			t.Errorf("twice: findings %+v lack a dmarc.syntax saying %q", rep.Findings, want)
+		}
 	}
 	// A malformed pct and a rua without mailto: are discarded, not the
 	// record (RFC 7489 6.3): the policy is still read, and each finding
@@ -386,8 +420,16 @@ func FuzzParseDMARC(f *testing.F) {
 		"v=DMARC1; rua=d@x.example, mailto:e@x.example!1q; pct=abc; p=reject", "v=DMARC1; p=rejct; sp=none; rua=mailto:a@b.example; junk"} {
 		f.Add(s)
 	}
+	f.Add("v=DMARC1; p=none; rua=mailto:a@b.example; P=reject; rua=x; rua=mailto:c@d.example")
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := ParseDMARC(s)
+		var repeat *DMARCRepeatError
+		if errors.As(err, &repeat) {
+			// The record proposed for a repeated tag repeats none.
+			if again := repeatedTags(repeat.Merged); again != nil || !errors.Is(err, ErrDMARCSyntax) {
+				t.Fatalf("%q merges to %q, which repeats %+v", s, repeat.Merged, again)
+			}
+		}
 		if err != nil {
 			return
 		}

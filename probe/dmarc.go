@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -101,6 +102,11 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 	default:
 		rep.PolicyDomain, rep.Record = where, recs[0]
 		p, err := ParseDMARC(recs[0])
+		var repeat *DMARCRepeatError
+		if errors.As(err, &repeat) {
+			repeatedDMARC(f, name, domain, recs[0], repeat)
+			break
+		}
 		if err != nil {
 			f.add(SevError, "syntax", name, recs[0], "RFC 7489 6.6.3",
 				"%v, so receivers apply no DMARC policy to mail from %s: publish a record such as \"v=DMARC1; p=none; rua=mailto:dmarc@%s\", then move p to quarantine and reject",
@@ -114,6 +120,40 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 	rep.Findings, rep.Status = f.list, f.status()
 	log.Debug("dmarc checked", "domain", domain, "status", rep.Status)
 	return rep
+}
+
+// repeatedDMARC reports a record that gives a tag twice. It is a syntax
+// error, not a tag-invalid one: no receiver discards just the repeated tag
+// for its default. RFC 7489 6.3 takes DKIM's tag syntax, which makes the
+// whole record invalid (RFC 6376 3.2), and receivers that follow it apply
+// no policy; others (OpenDMARC) read the last value and join rua lists.
+func repeatedDMARC(f *findings, name, domain, rec string, e *DMARCRepeatError) {
+	var what, lenient []string
+	for _, r := range e.Repeats {
+		what = append(what, fmt.Sprintf("%s is given %d times (%s=%s)", r.Tag, len(r.Values), r.Tag, strings.Join(r.Values, ", "+r.Tag+"=")))
+	}
+	proposed := e.Merged
+	if p, err := ParseDMARC(e.Merged); err == nil {
+		proposed = fixedDMARC(e.Merged, p)
+		policy := p.Policy
+		if policy == "" {
+			policy = "none"
+		}
+		lenient = append(lenient, "p="+policy)
+		if p.SubPolicy != "" {
+			lenient = append(lenient, "sp="+p.SubPolicy)
+		}
+		if len(p.RUA) > 0 {
+			lenient = append(lenient, "reports to "+strings.Join(p.RUA, ", "))
+		}
+	}
+	reading := "read the last value of each tag and join the rua and ruf lists"
+	if len(lenient) > 0 {
+		reading += " (" + strings.Join(lenient, ", ") + ")"
+	}
+	f.add(SevError, "syntax", name, rec, "RFC 7489 6.3",
+		"%s: DMARC records use DKIM's tag syntax (RFC 7489 6.3), under which a record that repeats a tag is invalid as a whole (RFC 6376 3.2), so receivers that follow it apply no DMARC policy to mail from %s, while others (OpenDMARC among them) %s; receivers disagree, so give each tag once: publish \"%s\"",
+		strings.Join(what, "; "), domain, reading, proposed)
 }
 
 func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, name, where, domain, rec string, p *DMARCRecord) {

@@ -46,6 +46,83 @@ func dmarcErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrDMARCSyntax, fmt.Sprintf(format, args...))
 }
 
+// DMARCRepeatError is ParseDMARC's error for a record that gives a tag
+// more than once. RFC 7489 6.3 takes DKIM's tag=value syntax, under which
+// such a record is invalid as a whole (RFC 6376 3.2); receivers disagree
+// on it (some apply no policy, others read the last value), so it carries
+// what a lenient reading gives.
+type DMARCRepeatError struct {
+	// Repeats lists each repeated tag with its values in order.
+	Repeats []DMARCRepeat
+	// Merged is the record with each tag once: the rua and ruf lists
+	// joined, the last value of any other tag (as lenient receivers read
+	// it).
+	Merged string
+}
+
+// DMARCRepeat is one tag given more than once.
+type DMARCRepeat struct {
+	Tag    string
+	Values []string
+}
+
+func (e *DMARCRepeatError) Error() string {
+	var parts []string
+	for _, r := range e.Repeats {
+		parts = append(parts, fmt.Sprintf("tag %q appears %d times (%s=%s)", r.Tag, len(r.Values), r.Tag, strings.Join(r.Values, ", "+r.Tag+"=")))
+	}
+	return ErrDMARCSyntax.Error() + ": " + strings.Join(parts, "; ")
+}
+
+// Unwrap makes errors.Is(err, ErrDMARCSyntax) hold.
+func (e *DMARCRepeatError) Unwrap() error { return ErrDMARCSyntax }
+
+// repeatedTags returns the tags that s gives more than once, and s with
+// each tag once: the first place of a tag, the rua and ruf lists of all its
+// places joined, the last value of any other tag.
+func repeatedTags(s string) *DMARCRepeatError {
+	type tag struct {
+		key    string
+		values []string
+	}
+	var tags []*tag
+	byKey := map[string]*tag{}
+	for _, part := range strings.Split(s, ";") {
+		k, v, ok := strings.Cut(strings.Trim(part, " \t"), "=")
+		if !ok {
+			continue
+		}
+		k, v = strings.ToLower(strings.Trim(k, " \t")), strings.Trim(v, " \t")
+		if t := byKey[k]; t != nil {
+			t.values = append(t.values, v)
+			continue
+		}
+		t := &tag{key: k, values: []string{v}}
+		byKey[k] = t
+		tags = append(tags, t)
+	}
+	e := &DMARCRepeatError{}
+	var out []string
+	for _, t := range tags {
+		v := t.values[len(t.values)-1]
+		if len(t.values) > 1 {
+			e.Repeats = append(e.Repeats, DMARCRepeat{Tag: t.key, Values: t.values})
+			if t.key == "rua" || t.key == "ruf" {
+				v = strings.Join(t.values, ",")
+			}
+		}
+		if t.key == "v" {
+			v = t.values[0]
+		}
+		out = append(out, t.key+"="+v)
+	}
+	if len(e.Repeats) == 0 {
+		return nil
+	}
+	e.Merged = strings.Join(out, "; ")
+	return e
+}
+
 // IsDMARC reports whether a TXT record is a DMARC record candidate: it
 // starts with "v=DMARC1" (RFC 7489 6.6.3 discards the others).
 func IsDMARC(txt string) bool {
@@ -61,21 +138,25 @@ func IsDMARC(txt string) bool {
 	return strings.HasPrefix(t, "DMARC1") && (len(t) == 6 || strings.ContainsRune("; \t", rune(t[6])))
 }
 
-// ParseDMARC parses a DMARC record (RFC 7489 6.4, the ABNF). It fails only
-// when receivers apply no policy at all: the record is not v=DMARC1, a tag
-// appears twice, or p (or sp) is missing or invalid with no valid rua to
-// fall back on (RFC 7489 6.6.3). Any other malformed tag is discarded in
-// favour of its default, as RFC 7489 6.3 tells receivers to do, and listed
-// in Problems.
+// ParseDMARC parses a DMARC record (RFC 7489 6.4, the ABNF). It fails when
+// receivers apply no policy at all: the record is not v=DMARC1, or p (or
+// sp) is missing or invalid with no valid rua to fall back on (RFC 7489
+// 6.6.3); and when a tag appears twice, which makes the record invalid
+// (RFC 7489 6.3, RFC 6376 3.2) though some receivers read it anyway: the
+// error is then a *DMARCRepeatError. Any other malformed tag is discarded
+// in favour of its default, as RFC 7489 6.3 tells receivers to do, and
+// listed in Problems.
 func ParseDMARC(s string) (*DMARCRecord, error) {
 	if !IsDMARC(s) {
 		return nil, dmarcErr("the record does not start with \"v=DMARC1\"")
+	}
+	if e := repeatedTags(s); e != nil {
+		return nil, e
 	}
 	r := &DMARCRecord{ADKIM: "r", ASPF: "r", Pct: 100, RI: 86400}
 	bad := func(tag, val, problem, effect string) {
 		r.Problems = append(r.Problems, DMARCProblem{Tag: tag, Value: val, Problem: problem, Effect: effect})
 	}
-	seen := map[string]bool{}
 	var badP, badSP string
 	n := 0 // tags seen, v included
 	for _, part := range strings.Split(s, ";") {
@@ -90,10 +171,6 @@ func ParseDMARC(s string) (*DMARCRecord, error) {
 			continue
 		}
 		k, v = strings.ToLower(strings.Trim(k, " \t")), strings.Trim(v, " \t")
-		if seen[k] {
-			return nil, dmarcErr("tag %q appears twice", k)
-		}
-		seen[k] = true
 		if n == 1 {
 			continue // v=DMARC1, checked above
 		}
