@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"strings"
 	"testing"
@@ -108,4 +109,38 @@ func rawSession(t *testing.T, addr string) func(cmd string) string {
 	read()
 	send("EHLO client.test")
 	return send
+}
+
+// TestEnqueueRefusesWhatNoDSNCanCarry: Enqueue refuses what the
+// submission listener refuses, a control character in an address or an
+// ORCPT and an ENVID that is not printable ASCII, with an error naming
+// it, instead of queueing a message whose failure could never be reported
+// (dsn.Build refuses the field) and whose recipient would stay in flight.
+func TestEnqueueRefusesWhatNoDSNCanCarry(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, testConfig(closedAddr(t)), Options{})
+	ok := func() Submission {
+		return Submission{From: "a@x.test", EnvID: "env 1+x=y", Data: []byte("Subject: x\r\n\r\nx\r\n"),
+			Recipients: []Recipient{{Address: "b@y.test", ORCPT: "rfc822;b+tag@y.test"}}}
+	}
+	if _, err := h.r.Enqueue(context.Background(), ok()); err != nil {
+		t.Fatalf("a plain submission: %v", err)
+	}
+	for _, tt := range []struct {
+		name string
+		edit func(*Submission)
+		want string
+	}{
+		{"ENVID with CR LF", func(s *Submission) { s.EnvID = "id\r\nX-Forged: 1" }, "ENVID"},
+		{"ENVID with a non-ASCII byte", func(s *Submission) { s.EnvID = "idé" }, "printable ASCII"},
+		{"ORCPT with a control", func(s *Submission) { s.Recipients[0].ORCPT = "utf-8;b\x01@y.test" }, "ORCPT"},
+		{"recipient with a control", func(s *Submission) { s.Recipients[0].Address = "b\x7f@y.test" }, "control character"},
+		{"sender with a control", func(s *Submission) { s.From = "a\t@x.test" }, "sender"},
+	} {
+		s := ok()
+		tt.edit(&s)
+		if _, err := h.r.Enqueue(context.Background(), s); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Enqueue = %v, want an error naming %q", tt.name, err, tt.want)
+		}
+	}
 }

@@ -103,10 +103,8 @@ func (r *Relay) Enqueue(ctx context.Context, s Submission) (string, error) {
 	if len(s.Recipients) == 0 {
 		return "", errors.New("relay: a message needs at least one recipient")
 	}
-	for _, rc := range s.Recipients {
-		if !strings.Contains(rc.Address, "@") {
-			return "", fmt.Errorf("relay: recipient %q is not an address (local@domain)", rc.Address)
-		}
+	if err := checkEnvelope(s); err != nil {
+		return "", err
 	}
 	id := newID()
 	var rcpts []string
@@ -119,6 +117,36 @@ func (r *Relay) Enqueue(ctx context.Context, s Submission) (string, error) {
 	trace := receivedField(traceInfo{local: localVia(s.Client), hostname: r.cfg.Hostname, id: id, rcpts: rcpts, now: r.clock.Now()})
 	s.Data = append(trace, s.Data...)
 	return r.enqueueAs(ctx, id, s)
+}
+
+// checkEnvelope refuses what the submission listener refuses (go-smtp
+// for ENVID, the session for the rest), so that Enqueue cannot queue what
+// no SMTP path or DSN can carry: a control character in an address or an
+// ORCPT, an ENVID that is not printable ASCII. The relay's own client
+// would send such an ENVID or ORCPT in valid xtext (+0D), but the DSN
+// that reports on it could not be written, and the recipient would be
+// stuck.
+func checkEnvelope(s Submission) error {
+	if unsendable(s.From) {
+		return fmt.Errorf("relay: sender %q has a control character, which SMTP cannot carry even quoted", s.From)
+	}
+	for i := 0; i < len(s.EnvID); i++ {
+		if c := s.EnvID[i]; c < ' ' || c > '~' {
+			return fmt.Errorf("relay: ENVID %q has the byte %#02x; RFC 3461 4.4 allows printable ASCII only, since a DSN carries it in its Original-Envelope-Id field", s.EnvID, c)
+		}
+	}
+	for _, rc := range s.Recipients {
+		if !strings.Contains(rc.Address, "@") {
+			return fmt.Errorf("relay: recipient %q is not an address (local@domain)", rc.Address)
+		}
+		if unsendable(rc.Address) {
+			return fmt.Errorf("relay: recipient %q has a control character, which SMTP cannot carry even quoted", rc.Address)
+		}
+		if unsendable(rc.ORCPT) {
+			return fmt.Errorf("relay: the ORCPT %q of recipient %s has a control character, which a DSN's Original-Recipient field cannot carry (RFC 3461 4.2)", rc.ORCPT, rc.Address)
+		}
+	}
+	return nil
 }
 
 // enqueueAs is Enqueue with the message id chosen by the caller (the
