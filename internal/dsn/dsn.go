@@ -9,10 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Actions of a per-recipient block (RFC 3464 2.3.3).
@@ -192,44 +190,7 @@ func untyped(v string) string {
 	case "rfc822", "dns", "smtp":
 		return strings.TrimSpace(rest)
 	case "utf-8":
-		return unescapeUTF8Addr(strings.TrimSpace(rest))
+		return DecodeUTF8AddrLenient(strings.TrimSpace(rest))
 	}
 	return strings.TrimSpace(v)
-}
-
-// UTF8AddrXtext encodes a utf-8 address in the utf-8-addr-xtext form of
-// RFC 6533 3: printable ASCII as itself, but "+", "=" and "\" (which
-// QCHAR leaves out, so that an escape stays unambiguous) and every other
-// character as \x{HEX}, uppercase, without leading zeros but at least two
-// digits. The result is ASCII: it fits an ORCPT parameter without SMTPUTF8
-// and the Original-Recipient of a message/delivery-status.
-func UTF8AddrXtext(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r > ' ' && r < 0x7f && r != '+' && r != '=' && r != '\\' {
-			b.WriteRune(r)
-			continue
-		}
-		fmt.Fprintf(&b, "\\x{%02X}", r)
-	}
-	return b.String()
-}
-
-// embeddedRE is an EmbeddedUnicodeChar of RFC 6533 3: \x{HEXPOINT}.
-var embeddedRE = regexp.MustCompile(`\\x\{([0-9A-Fa-f]{1,6})\}`)
-
-// unescapeUTF8Addr turns the utf-8-addr-xtext and utf-8-addr-unitext forms
-// of a utf-8 address (RFC 6533 3: a character as \x{HEX}) into the address
-// itself; an escape of no valid character is kept as written.
-func unescapeUTF8Addr(s string) string {
-	if !strings.Contains(s, `\x{`) {
-		return s
-	}
-	return embeddedRE.ReplaceAllStringFunc(s, func(m string) string {
-		n, err := strconv.ParseUint(m[3:len(m)-1], 16, 32)
-		if err != nil || !utf8.ValidRune(rune(n)) || n < 0x20 || n == 0x7f {
-			return m
-		}
-		return string(rune(n))
-	})
 }

@@ -393,8 +393,8 @@ func TestUTF8AddrXtext(t *testing.T) {
 		if got := UTF8AddrXtext(in); got != want {
 			t.Errorf("UTF8AddrXtext(%q) = %q, want %q", in, got, want)
 		}
-		if got := unescapeUTF8Addr(UTF8AddrXtext(in)); got != in {
-			t.Errorf("unescapeUTF8Addr(UTF8AddrXtext(%q)) = %q, want it back", in, got)
+		if got := DecodeUTF8AddrLenient(UTF8AddrXtext(in)); got != in {
+			t.Errorf("DecodeUTF8AddrLenient(UTF8AddrXtext(%q)) = %q, want it back", in, got)
 		}
 	}
 }
