@@ -326,7 +326,7 @@ func (c *client) send(env envelope) transaction {
 		mail += " RET=" + env.ret
 	}
 	if withDSN && env.envid != "" {
-		mail += " ENVID=" + xtext(env.envid)
+		mail += " ENVID=" + dsn.Xtext(env.envid)
 	}
 	lines := []string{mail}
 	for _, r := range env.rcpts {
@@ -345,7 +345,7 @@ func (c *client) send(env envelope) transaction {
 				// bytes is not a utf-8 address and is refused.
 				l += " ORCPT=" + typ + ";" + dsn.UTF8AddrXtext(addr)
 			} else {
-				l += " ORCPT=" + typ + ";" + xtext(addr)
+				l += " ORCPT=" + typ + ";" + dsn.Xtext(addr)
 			}
 		}
 		lines = append(lines, l)
@@ -483,41 +483,6 @@ func (c *client) quit() {
 	}
 	c.conn.Close()
 }
-
-// xtext encodes s per RFC 3461 4.
-func xtext(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if ch < '!' || ch > '~' || ch == '+' || ch == '=' {
-			fmt.Fprintf(&b, "+%02X", ch)
-			continue
-		}
-		b.WriteByte(ch)
-	}
-	return b.String()
-}
-
-// unxtext decodes an xtext (RFC 3461 4: "+" and two uppercase hex
-// digits for a byte); a "+" without them is kept as it is.
-func unxtext(s string) string {
-	if !strings.Contains(s, "+") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '+' && i+2 < len(s) && isUpperHex(s[i+1]) && isUpperHex(s[i+2]) {
-			n, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
-			b.WriteByte(byte(n))
-			i += 2
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isUpperHex(c byte) bool { return '0' <= c && c <= '9' || 'A' <= c && c <= 'F' }
 
 // smtpPath writes addr as the inside of a MAIL FROM or RCPT TO path. RFC
 // 5321 4.1.2: a local part that is not a Dot-string must be a

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"net/textproto"
 	"testing"
+
+	"github.com/relaylab/relaylab/internal/dsn"
 )
 
 func replyReader(s string) *client {
@@ -60,7 +62,7 @@ func FuzzReadReply(f *testing.F) {
 
 func TestXtext(t *testing.T) {
 	t.Parallel()
-	if got := xtext("a+b=c d\x01"); got != "a+2Bb+3Dc+20d+01" {
-		t.Errorf("xtext = %q", got)
+	if got := dsn.Xtext("a+b=c d\x01"); got != "a+2Bb+3Dc+20d+01" {
+		t.Errorf("dsn.Xtext = %q", got)
 	}
 }

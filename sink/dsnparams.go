@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/dsn"
 )
 
 // This file reads the DSN parameters of MAIL and RCPT (RFC 3461): RET and
@@ -110,7 +110,7 @@ func parseDSN(text []byte, mail bool) *dsnCmd {
 				d.fault = dsnSyntax("ENVID is " + itoa(len(value)) + " characters long; at most 100 are allowed (RFC 3461 4.4)")
 				continue
 			}
-			v, why := decodeXtext(value)
+			v, why := xtextOrWhy(dsn.DecodeXtext(value))
 			if why == "" && !printable(v) {
 				why = "its decoded value has a control or non-ASCII character"
 			}
@@ -209,7 +209,7 @@ func parseORCPT(v string) (string, string) {
 	}
 	switch strings.ToUpper(typ) {
 	case "RFC822":
-		a, why := decodeXtext(addr)
+		a, why := xtextOrWhy(dsn.DecodeXtext(addr))
 		if why == "" && !printable(a) {
 			why = "the decoded address has a control or non-ASCII character"
 		}
@@ -218,7 +218,7 @@ func parseORCPT(v string) (string, string) {
 		}
 		addr = a
 	case "UTF-8":
-		a, why := decodeUTF8Xtext(addr)
+		a, why := xtextOrWhy(dsn.DecodeUTF8AddrXtext(addr))
 		if why != "" {
 			return "", "the utf-8 address is not valid utf-8-addr-xtext (RFC 6533 3): " + why
 		}
@@ -229,76 +229,14 @@ func parseORCPT(v string) (string, string) {
 	return typ + ";" + addr, ""
 }
 
-// decodeXtext decodes RFC 3461 4 xtext: printable ASCII but '+' and '=',
-// and "+XX" for any octet, XX two upper-case hex digits.
-func decodeXtext(s string) (string, string) {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '+':
-			if i+2 >= len(s) || !upperHex(s[i+1]) || !upperHex(s[i+2]) {
-				return "", "\"+\" at octet " + itoa(i+1) + " is not followed by two upper-case hex digits"
-			}
-			b.WriteByte(unhexByte(s[i+1])<<4 | unhexByte(s[i+2]))
-			i += 2
-		case c < '!' || c > '~' || c == '=':
-			return "", "octet " + itoa(i+1) + " must be written as +" + hexByte(c)
-		default:
-			b.WriteByte(c)
-		}
+// xtextOrWhy turns what a strict dsn decoder returns into the decoded
+// value and, when it refused, its reason, which names the octet and what
+// is wrong there, for the 501 reply.
+func xtextOrWhy(v string, err error) (string, string) {
+	if err != nil {
+		return "", err.Error()
 	}
-	return b.String(), ""
-}
-
-// decodeUTF8Xtext decodes RFC 6533 3 utf-8-addr-xtext and -unitext:
-// "\x{HEX}" escapes, and UTF-8 as it is.
-func decodeUTF8Xtext(s string) (string, string) {
-	if !utf8.ValidString(s) {
-		return "", "it is not valid UTF-8"
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\\' {
-			end := strings.IndexByte(s[i:], '}')
-			if !strings.HasPrefix(s[i:], `\x{`) || end < 4 || end > 9 {
-				return "", "\"\\\" at octet " + itoa(i+1) + " does not start an escape like \\x{2B}"
-			}
-			var r rune
-			for _, h := range s[i+3 : i+end] {
-				if h > 0x7f || !upperHex(byte(h)) {
-					return "", "the escape at octet " + itoa(i+1) + " has a character that is not an upper-case hex digit"
-				}
-				r = r<<4 | rune(unhexByte(byte(h)))
-			}
-			if r < '!' || r == 0x7f || !utf8.ValidRune(r) {
-				return "", "the escape at octet " + itoa(i+1) + " stands for a control, a space or no character at all"
-			}
-			b.WriteRune(r)
-			i += end
-			continue
-		}
-		if c < '!' || c == '+' || c == '=' || c == 0x7f {
-			return "", "octet " + itoa(i+1) + " must be written as \\x{" + hexByte(c) + "}"
-		}
-		b.WriteByte(c)
-	}
-	return b.String(), ""
-}
-
-func upperHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F' }
-
-func unhexByte(c byte) byte {
-	if c <= '9' {
-		return c - '0'
-	}
-	return c - 'A' + 10
-}
-
-func hexByte(c byte) string {
-	const digits = "0123456789ABCDEF"
-	return string([]byte{digits[c>>4], digits[c&15]})
+	return v, ""
 }
 
 // printable reports whether s is printable US-ASCII, space included, as
