@@ -161,9 +161,3 @@ func (r *Relay) notifyRelayed(ctx context.Context, j *job, msg messageRow, resul
 		return r.notifyActionTx(tx, msg, entries, dsn.ActionRelayed, now)
 	})
 }
-
-// unxtext decodes an ENVID that another MTA sent back still in xtext
-// (RFC 3461 4), keeping a "+" that starts no "+XX" as it is. It is
-// dsn.DecodeXtextLenient under the name the DSN matching in queueapi.go
-// calls.
-func unxtext(s string) string { return dsn.DecodeXtextLenient(s) }

@@ -292,7 +292,7 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error 
 			// The ENVID is stored decoded, as RFC 3461 4.4 has DSNs carry
 			// it; some MTAs write it still in xtext (id+2Bx for id+x).
 			if err := tx.QueryRow(`SELECT id FROM relay_messages WHERE envid IN (?, ?) AND is_dsn = 0 ORDER BY created_ns DESC LIMIT 1`,
-				envid, unxtext(envid)).Scan(&id); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				envid, dsn.DecodeXtextLenient(envid)).Scan(&id); err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
 		}

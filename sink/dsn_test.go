@@ -68,6 +68,7 @@ func TestDSNParameterSyntax(t *testing.T) {
 		{rcpt: "NOTIFY=NEVER", code: 250},
 		{rcpt: "notify=success,failure,delay ORCPT=rfc822;bob+2Bx@y.test", code: 250},
 		{rcpt: "ORCPT=utf-8;j\\x{F6}rg@y.test", code: 250},
+		{rcpt: "ORCPT=utf-8;\"j\\x{F6}\\x{20}r\"@y.test", code: 250}, // a space in a quoted local part, as the relay sends it
 		{mail: "RET=ALL", code: 501, text: "5.5.4 Syntax error in parameters: RET=ALL is neither FULL nor HDRS (RFC 3461 4.3)"},
 		{mail: "RET=FULL RET=HDRS", code: 501, text: "5.5.4 Syntax error in parameters: RET is given twice"},
 		{mail: "RET", code: 501, text: "RET needs a value"},

@@ -126,8 +126,11 @@ func DecodeUTF8AddrXtext(s string) (string, error) {
 			if !ok {
 				return "", xtextError(i+1, "the escape at octet %d has a character that is not an upper-case hex digit", i+1)
 			}
-			if r < '!' || r == 0x7f || !utf8.ValidRune(r) {
-				return "", xtextError(i+1, "the escape at octet %d stands for a control, a space or no character at all", i+1)
+			// RFC 6533 3 escapes a space as \x{20} (a quoted local part
+			// may hold one); controls are refused, since the value goes
+			// into header fields of a DSN.
+			if r < ' ' || r == 0x7f || !utf8.ValidRune(r) {
+				return "", xtextError(i+1, "the escape at octet %d stands for a control or no character at all", i+1)
 			}
 			b.WriteRune(r)
 			i += n - 1
