@@ -50,6 +50,11 @@ func WriteText(w io.Writer, d *Data) error {
 	s := Summarize(d)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "recipients\t%d\nattempts\t%d\n", s.Recipients, s.Attempts)
+	if s.Recipients == 0 && len(s.SinkReplies) > 0 {
+		// A store from relaylab sink alone: the recipients and attempts
+		// above are the relay's; the sink's own are judged by expect.
+		fmt.Fprintf(tw, "note\tthis store holds only what the sink received (no relay mail): the sink's replies are below; relaylab expect --db judges each recipient's attempts\n")
+	}
 	if s.TimeToDelivery.N > 0 {
 		fmt.Fprintf(tw, "time to delivery\tp50 %s  p90 %s  p99 %s  max %s\n",
 			ms(s.TimeToDelivery.P50), ms(s.TimeToDelivery.P90), ms(s.TimeToDelivery.P99), ms(s.TimeToDelivery.Max))
@@ -61,7 +66,7 @@ func WriteText(w io.Writer, d *Data) error {
 	for _, t := range []struct {
 		title string
 		rows  []Count
-	}{{"status", s.ByStatus}, {"path", s.ByPath}, {"domain", s.ByDomain}, {"bounce category", s.ByCategory}, {"reply code", s.ByCode}, {"sink replies", s.SinkReplies}} {
+	}{{"status", s.ByStatus}, {"path", s.ByPath}, {"domain", s.ByDomain}, {"category, not delivered", s.ByCategory}, {"reply code", s.ByCode}, {"sink replies", s.SinkReplies}} {
 		if len(t.rows) == 0 {
 			continue
 		}
@@ -143,7 +148,7 @@ func WriteMarkdown(w io.Writer, d *Data) error {
 	for _, t := range []struct {
 		title string
 		rows  []Count
-	}{{"Status", s.ByStatus}, {"Path", s.ByPath}, {"Domain", s.ByDomain}, {"Bounce category", s.ByCategory}, {"Reply code", s.ByCode}} {
+	}{{"Status", s.ByStatus}, {"Path", s.ByPath}, {"Domain", s.ByDomain}, {"Category (not delivered)", s.ByCategory}, {"Reply code", s.ByCode}} {
 		if len(t.rows) == 0 {
 			continue
 		}

@@ -66,7 +66,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 <div class="grid">
 <div><h3>Outcomes over time</h3>{{.Timeline}}</div>
 <div><h3>Attempts per recipient</h3>{{.Attempts}}</div>
-<div><h3>Bounce categories</h3>{{if .S.ByCategory}}{{.Categories}}{{else}}<p>None.</p>{{end}}</div>
+<div><h3>Why mail was not delivered (deferred, bounced, expired, suppressed)</h3>{{if .S.ByCategory}}{{.Categories}}{{else}}<p>None.</p>{{end}}</div>
 </div>
 <div class="grid">
 <div><h3>By status</h3><table>{{range .S.ByStatus}}<tr><td class="{{.Key}}">{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>

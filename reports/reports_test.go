@@ -83,6 +83,13 @@ func TestLoadAndSummarize(t *testing.T) {
 	if got := Get(s.ByCode, "250 2.0.0"); got != 2 {
 		t.Errorf("ByCode[250 2.0.0] = %d, want 2", got)
 	}
+	var text strings.Builder
+	if err := Write(&text, "text", d); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "by category, not delivered") || strings.Contains(text.String(), "bounce category") {
+		t.Errorf("the category table must say it counts all undelivered recipients (deferred too), not only bounces:\n%s", text.String())
+	}
 	if got := Get(s.ByCategory, "greylisted"); got != 0 {
 		t.Errorf("a delivered recipient's deferral category counted as a bounce category")
 	}
@@ -147,5 +154,26 @@ func TestFormats(t *testing.T) {
 	}
 	if err := Write(&bytes.Buffer{}, "pdf", d); err == nil || !strings.Contains(err.Error(), "want one of") {
 		t.Errorf("unknown format error = %v", err)
+	}
+}
+
+// TestTextSinkOnlyStore: a store that only the sink wrote (relaylab sink as
+// the receiving side of someone else's sender) says so and points at
+// expect, instead of showing "recipients 0" as if nothing had happened.
+func TestTextSinkOnlyStore(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	if err := Write(&b, "text", &Data{SinkReplies: map[string]int{"rcpt 451": 2, "data-end 250": 1}, SinkMessages: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "only what the sink received") || !strings.Contains(b.String(), "relaylab expect --db") {
+		t.Errorf("a sink-only store's report does not say what it holds:\n%s", b.String())
+	}
+	b.Reset()
+	if err := Write(&b, "text", &Data{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "only what the sink received") {
+		t.Errorf("an empty store is called a sink-only one:\n%s", b.String())
 	}
 }
