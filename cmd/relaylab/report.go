@@ -15,12 +15,20 @@ func init() {
 }
 
 func runReport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "report", "[--db PATH] [--format F] [--out FILE]")
-	db := fs.String("db", "relaylab.db", "the store to read")
+	fs := newFlags(e, "report", "[--db PATH | --config FILE] [--format F] [--out FILE]")
+	db := fs.String("db", "", "the store to read (default relaylab.db, or store.path in --config)")
+	cfgPath := fs.String("config", "", "YAML configuration file whose store.path to read")
 	format := fs.String("format", "text", "output format: "+strings.Join(reports.Formats, ", "))
 	out := fs.String("out", "", "write to FILE instead of standard output")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *db == "" {
+		cfg, err := loadConfig(*cfgPath)
+		if err != nil {
+			return err
+		}
+		*db = cfg.Store.Path
 	}
 	// requireStore, not store.Open: reading must neither create a store
 	// nor migrate a SQLite file that is not one.
