@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -51,5 +52,20 @@ func TestHelpAndUnknown(t *testing.T) {
 		if code != 0 || !strings.Contains(errOut, "usage: relaylab "+c.name) {
 			t.Errorf("%s --help: exit %d, %q", c.name, code, errOut)
 		}
+	}
+}
+
+// TestVersion: relaylab version and --version print one line naming the
+// program and the Go version, for bug reports.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, out, errOut := runIn(t, context.Background(), args...)
+		if code != 0 || !strings.HasPrefix(out, "relaylab ") || !strings.Contains(out, runtime.Version()) || strings.Count(out, "\n") != 1 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+	if code, _, _ := runIn(t, context.Background(), "version", "extra"); code != 2 {
+		t.Errorf("version extra: exit %d, want 2", code)
 	}
 }
