@@ -260,11 +260,14 @@ func refuseDSN(format string, args ...any) error {
 }
 
 // receiveDSN matches an incoming DSN to the message it reports on (by the
-// VERP tag of the address it came to, else by ENVID) and marks each failed
+// VERP tag of the address it came to, else by ENVID, else by the relay's
+// Received field in the returned headers) and marks each failed
 // recipient bounced, suppressing it on a permanent failure. It decides
 // before the caller replies: nil means recorded (or recorded before: a DSN
 // sent again finds its recipients bounced already), a *dsnRefusal means the
-// relay cannot use the message, any other error is the store's.
+// relay cannot use the message, any other error is the store's. The
+// submission listener also calls it, with no addresses, for a DSN that
+// comes in as mail to relay to the original sender.
 func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error {
 	p, err := dsn.Parse(data)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/saslogin"
 )
 
@@ -318,6 +319,20 @@ func (s *session) Data(rd io.Reader) error {
 		// looping; relaying it again would only feed the loop.
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 6},
 			Message: fmt.Sprintf("Too many hops: the message has %d Received fields (limit %d), so it is in a mail loop; check the routing between this relay and its upstreams", n, maxHops)}
+	}
+	if s.from == "" && dsn.IsReport(data) {
+		// A late bounce for the original sender that comes in through this
+		// port (the sink's bounce relay, an MTA using us as smarthost)
+		// rather than to the bounce address: without VERP this is how the
+		// relay hears of it. Recorded as at the bounce address, then
+		// relayed on like any message; a DSN about nothing of ours
+		// (a *dsnRefusal) is only relayed.
+		var refused *dsnRefusal
+		if err := s.r.receiveDSN(ctx, nil, data); err != nil && !errors.As(err, &refused) {
+			s.r.log.Error("relay: recording a submitted DSN failed", "err", err)
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+				Message: "Recording the DSN this message carries failed, nothing was accepted; try again later"}
+		}
 	}
 	client := s.conn.Conn().RemoteAddr().String()
 	_, isTLS := s.conn.TLSConnectionState()

@@ -89,6 +89,19 @@ func Parse(raw []byte) (*Parsed, error) {
 	return p, nil
 }
 
+// IsReport reports whether raw is, by its own Content-Type, a DSN: a
+// multipart/report of report-type delivery-status or global-delivery-status
+// (RFC 6522 3, RFC 3464 2, RFC 6533 6). It reads the header only, so a
+// relay can tell a DSN from other mail with a null sender cheaply; Parse
+// reads the rest.
+func IsReport(raw []byte) bool {
+	head, _ := splitHeader(raw)
+	h, _ := parseFields(head)
+	mt, params := mediaType(h.Get("Content-Type"))
+	rt := params["report-type"]
+	return mt == "multipart/report" && (strings.EqualFold(rt, "delivery-status") || strings.EqualFold(rt, "global-delivery-status"))
+}
+
 // EnvelopeID returns the original envelope id: the Original-Envelope-Id
 // field, or else the VERP tag of the address the DSN was sent to (see
 // VERPAddress), taken from To, Delivered-To or X-Original-To.
