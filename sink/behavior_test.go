@@ -112,3 +112,44 @@ func TestRulesOverTCP(t *testing.T) {
 		c.expect(550, "go away", "EHLO bad.example")
 	})
 }
+
+// A piece that looks like a directive but is out of range is a name: the
+// RCPT is accepted as before, and both the 250 and the transcript say why.
+func TestNotDirectiveIsNoted(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	const note = `"rcpt550-4.7.1" is not a directive: enhanced code class 4 does not match reply 550; taken as a plain name`
+	c.expect(250, "", "MAIL FROM:<a@x.test>")
+	c.expect(250, "2.0.0", "RCPT TO:<rcpt550-4.7.1@x.test>")
+	c.expect(250, "", "RSET")
+	c.expect(250, "", "MAIL FROM:<a@x.test>")
+	if code, msg := c.cmd("RCPT TO:<rcpt550-4.7.1@x.test>"); code != 250 || !strings.Contains(msg, note) || !strings.HasPrefix(msg, "2.0.0 ") {
+		t.Errorf("RCPT: got %d %q, want 250 2.0.0 with %q", code, msg, note)
+	}
+	// Its own directive's reply keeps its text, with the note after it.
+	if code, msg := c.cmd("RCPT TO:<ok+delay99d@x.test>"); code != 250 || !strings.Contains(msg, "Accepted on request; \"delay99d\" is not a directive: duration 99d is over the 30-day limit") {
+		t.Errorf("RCPT ok+delay99d: got %d %q", code, msg)
+	}
+	// The note is for that reply only.
+	if code, msg := c.cmd("RCPT TO:<bob@x.test>"); code != 250 || strings.Contains(msg, "not a directive") {
+		t.Errorf("RCPT bob: got %d %q", code, msg)
+	}
+	// A rejection keeps its reply; the transcript has the note.
+	c.expect(550, "5.1.1", "RCPT TO:<rcpt550+rcpt999@x.test>")
+	// Many pieces: the reply stays short, the transcript has them all.
+	many := strings.Repeat("rcpt999+", 20) + "rcpt998+rcpt997+rcpt996+rcpt995+rcpt994"
+	if code, msg := c.cmd("RCPT TO:<%s@x.test>", many); code != 250 || len(msg) > 500 || !strings.Contains(msg, "more in the transcript") {
+		t.Errorf("RCPT many: got %d %q (%d octets)", code, msg, len(msg))
+	}
+	c.expect(221, "", "QUIT")
+	waitSessions(t, st, 1)
+	var tr string
+	st.DB().QueryRow(`SELECT transcript FROM sink_sessions`).Scan(&tr)
+	for _, want := range []string{"* " + note, `* "rcpt999" is not a directive: reply code 999 is not between 200 and 599; taken as a plain name`, `"rcpt998" is not a directive`} {
+		if !strings.Contains(tr, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, tr)
+		}
+	}
+}

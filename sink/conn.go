@@ -64,6 +64,9 @@ type conn struct {
 	// replaceNext replaces go-smtp's next 2xx reply to MAIL, RCPT or the
 	// final dot: a rule's own 2xx reply, or the sink's "accepted as" text.
 	replaceNext *Reply
+	// appendNext is added to the text of the next 2xx reply to RCPT: why
+	// pieces of the address that look like directives are not.
+	appendNext []string
 
 	closeOnce sync.Once
 	finished  chan struct{}
@@ -584,6 +587,22 @@ func replyEnd(b []byte) int {
 	}
 }
 
+// withNotes adds notes to the text of the one-line reply r, as many as
+// keep it within RFC 5321 4.5.3.1.5's 512 octets, and then says how many
+// more the transcript has.
+func withNotes(r []byte, notes []string) []byte {
+	const most = 512 - len("; and 99 more in the transcript\r\n")
+	out := bytes.TrimRight(r, "\r\n")
+	for i, n := range notes {
+		if len(out)+2+len(n) > most {
+			out = append(strconv.AppendInt(append(out, "; and "...), int64(len(notes)-i), 10), " more in the transcript"...)
+			break
+		}
+		out = append(append(out, "; "...), n...)
+	}
+	return append(out, "\r\n"...)
+}
+
 func (c *conn) serverReply(r []byte) error {
 	if c.swallow > 0 {
 		c.swallow--
@@ -629,6 +648,12 @@ func (c *conn) serverReply(r []byte) error {
 	c.replaceNext = nil
 	if repl != nil && code/100 == 2 && (stage == StageMail || stage == StageRcpt || stage == StageDataEnd) {
 		r = repl.wire()
+	}
+	if notes := c.appendNext; notes != nil {
+		c.appendNext = nil
+		if stage == StageRcpt && code/100 == 2 {
+			r = withNotes(r, notes)
+		}
 	}
 	switch stage {
 	case StageConnect:

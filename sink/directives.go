@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,28 +27,57 @@ var directiveRE = regexp.MustCompile(`^(?:(rcpt|dataend|dot|data|rset|quit)[-_]?
 	`|(hang|drop|accept|ok|unknown|full))` + // 8
 	`(?:x(\d{1,4}))?(?:p(\d{1,3}))?$`) // 9: times, 10: percent
 
+// NotDirective is a piece of a local part that reads like a directive
+// but is out of range (a code of 999, an enhanced code of the other
+// class, a delay over 30 days): it is taken as a plain name, and Note says
+// why, so that a typo does not pass unseen.
+type NotDirective struct {
+	Text string // the segment as written, lower-cased
+	Why  string
+}
+
+// Note is the line the sink puts in the transcript and in the RCPT reply.
+func (n NotDirective) Note() string {
+	return fmt.Sprintf("%q is not a directive: %s; taken as a plain name", n.Text, n.Why)
+}
+
 // ParseDirectives reads the directives in the local part of addr. Segments
 // (split on '+') that are not directives are names and are ignored, so
 // "alice+rcpt550" and "rcpt550+alice" ask for the same thing. It never
 // fails: an address without directives gets the sink's normal behaviour.
 func ParseDirectives(addr string) []Directive {
+	ds, _ := parseLocalPart(addr)
+	return ds
+}
+
+// parseLocalPart is ParseDirectives, also returning the segments that look
+// like directives but are not.
+func parseLocalPart(addr string) ([]Directive, []NotDirective) {
 	local := addr
 	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
 		local = addr[:i]
 	}
 	if len(local) > 256 {
-		return nil
+		return nil, nil
 	}
 	var out []Directive
+	var not []NotDirective
 	for _, seg := range strings.Split(strings.ToLower(local), "+") {
-		if d, ok := parseDirective(seg); ok {
+		d, why := parseDirective(seg)
+		switch {
+		case why != "":
+			not = append(not, NotDirective{Text: seg, Why: why})
+		case d.Text != "":
 			out = append(out, d)
 		}
 	}
-	return out
+	return out, not
 }
 
-func parseDirective(seg string) (Directive, bool) {
+// parseDirective reads one segment. A segment that is not shaped like a
+// directive gives a zero Directive and no reason; one shaped like a
+// directive but out of range gives the reason it is not one.
+func parseDirective(seg string) (Directive, string) {
 	switch seg {
 	case "dropafterdot":
 		seg = "dotdrop"
@@ -56,7 +86,7 @@ func parseDirective(seg string) (Directive, bool) {
 	}
 	m := directiveRE.FindStringSubmatch(seg)
 	if m == nil {
-		return Directive{}, false
+		return Directive{}, ""
 	}
 	d := Directive{Text: seg, Stage: StageRcpt}
 	if m[1] != "" {
@@ -68,13 +98,14 @@ func parseDirective(seg string) (Directive, bool) {
 	case m[2] != "":
 		code, _ := strconv.Atoi(m[2])
 		if code < 200 || code > 599 {
-			return Directive{}, false
+			return Directive{}, "reply code " + m[2] + " is not between 200 and 599"
 		}
 		enh := m[3]
 		if enh == "" {
 			enh = defaultEnhanced(code, d.Stage)
 		} else if enh[0] != m[2][0] {
-			return Directive{}, false
+			// RFC 3463 3: the class of the enhanced code is that of the reply.
+			return Directive{}, fmt.Sprintf("enhanced code class %c does not match reply %s", enh[0], m[2])
 		}
 		b.Reply = &Reply{Code: code, Enhanced: enh, Text: directiveText(code, enh)}
 	case m[4] != "":
@@ -82,7 +113,7 @@ func parseDirective(seg string) (Directive, bool) {
 		if m[5] != "" {
 			// defer0 would defer for ever; x0 is refused the same way.
 			if d.Times, _ = strconv.Atoi(m[5]); d.Times == 0 {
-				return Directive{}, false
+				return Directive{}, "defer0 would defer for ever (write defer1 or more)"
 			}
 		}
 		b.Reply = &Reply{Code: 451, Enhanced: "4.7.1", Text: "Deferred on request: try again later"}
@@ -93,8 +124,11 @@ func parseDirective(seg string) (Directive, bool) {
 		dur := func(def time.Duration) time.Duration { return def }
 		if m[7] != "" {
 			v, ok := parseShortDuration(m[7])
-			if !ok || v == 0 && (m[6] == "delay" || m[6] == "tarpit") {
-				return Directive{}, false
+			if !ok {
+				return Directive{}, "duration " + m[7] + " is over the 30-day limit"
+			}
+			if v == 0 && (m[6] == "delay" || m[6] == "tarpit") {
+				return Directive{}, "a " + m[6] + " of 0 does nothing"
 			}
 			dur = func(time.Duration) time.Duration { return v }
 		}
@@ -105,13 +139,13 @@ func parseDirective(seg string) (Directive, bool) {
 			b.Tarpit = dur(time.Second)
 		case "greylist":
 			if d.Stage != StageRcpt {
-				return Directive{}, false
+				return Directive{}, "greylisting is done at rcpt only, not at " + m[1]
 			}
 			b.Greylist = &Greylist{MinDelay: dur(5 * time.Minute), Reply: defaultGreyReply()}
 			b.Greylist.Expiry = max(4*time.Hour, 2*b.Greylist.MinDelay)
 		case "bounce":
 			if m[1] != "" && d.Stage != StageDataEnd {
-				return Directive{}, false
+				return Directive{}, "a bounce follows the final dot, not " + m[1]
 			}
 			d.Stage = StageDataEnd
 			b.Bounce = &Bounce{After: dur(time.Minute), Reply: defaultBounceReply()}
@@ -136,20 +170,25 @@ func parseDirective(seg string) (Directive, bool) {
 	if m[9] != "" {
 		d.Times, _ = strconv.Atoi(m[9])
 		if d.Times == 0 {
-			return Directive{}, false
+			return Directive{}, "x0 would apply on no attempt (write x1 or more)"
 		}
 	}
 	if m[10] != "" {
 		p, _ := strconv.Atoi(m[10])
 		if p < 1 || p > 100 {
-			return Directive{}, false
+			return Directive{}, "probability p" + m[10] + " is not between 1 and 100 percent"
 		}
 		d.Prob = float64(p) / 100
 	}
-	return d, true
+	return d, ""
 }
 
-// parseShortDuration reads 500ms, 30s, 5m, 2h, 1d.
+// maxDirectiveDuration caps a directive's delay, tarpit, greylist or
+// bounce: longer than any client waits or retries (RFC 5321 4.5.4.1 gives
+// up after 4-5 days), and short of overflowing a time.Duration.
+const maxDirectiveDuration = 30 * 24 * time.Hour
+
+// parseShortDuration reads 500ms, 30s, 5m, 2h, 1d, up to 30 days.
 func parseShortDuration(s string) (time.Duration, bool) {
 	unit := map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}
 	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
@@ -161,7 +200,7 @@ func parseShortDuration(s string) (time.Duration, bool) {
 	if err != nil || !ok {
 		return 0, false
 	}
-	const most = 30 * 24 * time.Hour
+	const most = maxDirectiveDuration
 	if n > int(most/u) { // before multiplying, which could overflow
 		return 0, false
 	}

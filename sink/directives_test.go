@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -103,4 +104,34 @@ func FuzzDirectives(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestNotDirectiveReasons(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ addr, text, why string }{
+		{"rcpt550-4.7.1@x.test", "rcpt550-4.7.1", "enhanced code class 4 does not match reply 550"},
+		{"rcpt451-5.1.1@x.test", "rcpt451-5.1.1", "enhanced code class 5 does not match reply 451"},
+		{"rcpt999@x.test", "rcpt999", "reply code 999 is not between 200 and 599"},
+		{"rcpt550p0@x.test", "rcpt550p0", "probability p0 is not between 1 and 100 percent"},
+		{"alice+rcpt550p150@x.test", "rcpt550p150", "probability p150 is not between 1 and 100 percent"},
+		{"delay99d@x.test", "delay99d", "duration 99d is over the 30-day limit"},
+		{"defer0@x.test", "defer0", "defer0 would defer for ever"},
+		{"delay0s@x.test", "delay0s", "a delay of 0 does nothing"},
+		{"dotgreylist@x.test", "dotgreylist", "greylisting is done at rcpt only"},
+		{"rcpt451x0@x.test", "rcpt451x0", "x0 would apply on no attempt"},
+	} {
+		ds, not := parseLocalPart(tc.addr)
+		if len(ds) != 0 || len(not) != 1 || not[0].Text != tc.text || !strings.Contains(not[0].Why, tc.why) {
+			t.Errorf("%s: got %+v %+v, want no directive and %q: %q", tc.addr, ds, not, tc.text, tc.why)
+			continue
+		}
+		if n := not[0].Note(); !strings.HasPrefix(n, `"`+tc.text+`" is not a directive: `) || !strings.HasSuffix(n, "; taken as a plain name") {
+			t.Errorf("%s: note %q", tc.addr, n)
+		}
+	}
+	for _, addr := range []string{"alice@x", "database@x", "rcpt550+bob@x", "delay30d@x", "rcpt99@x"} {
+		if _, not := parseLocalPart(addr); len(not) != 0 {
+			t.Errorf("%s: notes %+v, want none", addr, not)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-sasl"
@@ -216,9 +217,15 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if r.dsn.Notify != nil || r.dsn.ORCPT != "" {
 		s.c.notef('*', "DSN for "+to+": "+r.dsn.String())
 	}
+	var not []NotDirective
 	if sk.directivesOn() {
-		r.directives = ParseDirectives(to)
+		r.directives, not = parseLocalPart(to)
 		s.seen = append(s.seen, r.directives...)
+		not = slices.CompactFunc(not, func(a, b NotDirective) bool { return a == b })
+		for _, n := range not {
+			// A typo (rcpt550-4.7.1) would otherwise be accepted unseen.
+			s.c.notef('*', n.Note())
+		}
 	}
 	s.lastAttempt, s.lastRcpt = r.attempt, to
 	in := s.input(StageRcpt, to)
@@ -245,6 +252,13 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if bare && s.c.replaceNext == nil {
 		// go-smtp's text would show the domain conn.Read added.
 		s.c.replaceNext = &Reply{Code: 250, Enhanced: "2.1.5", Text: "<" + to + "> OK"}
+	}
+	if len(not) > 0 {
+		// In the 250 itself too, where the client's log and the session's
+		// replies (UI, relaylab expect) show it; the code stays.
+		for _, n := range not {
+			s.c.appendNext = append(s.c.appendNext, n.Note())
+		}
 	}
 	return nil
 }
