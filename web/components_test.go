@@ -235,3 +235,49 @@ func getJSON(t *testing.T, url string, v any) {
 		t.Fatalf("GET %s: %v in %s", url, err, body)
 	}
 }
+
+// TestTimelineAsyncBounce: a DSN that comes back after the upstream took
+// the message appends relay.bounced after relay.delivered. Every state the
+// API gives follows the latest terminal event, as the reports do; a
+// deferral after a terminal event changes nothing.
+func TestTimelineAsyncBounce(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Options{})
+	at := testEpoch
+	appendEvents(t, ts.st,
+		events.Event{Kind: events.RelayQueued, Time: at, Message: "m1"}.WithPayload(map[string]any{"to": []string{"a@example.com", "b@example.com"}}),
+		events.Event{Kind: events.RelayDelivered, Time: at.Add(time.Second), Message: "m1", Recipient: "a@example.com"},
+		events.Event{Kind: events.RelayDelivered, Time: at.Add(time.Second), Message: "m1", Recipient: "b@example.com"},
+		events.Event{Kind: events.RelayBounced, Time: at.Add(time.Hour), Message: "m1", Recipient: "a@example.com"}.WithPayload(map[string]any{"async": true, "previous_state": "delivered"}),
+		events.Event{Kind: events.RelayDeferred, Time: at.Add(2 * time.Hour), Message: "m1", Recipient: "b@example.com"},
+	)
+	want := map[string]string{"a@example.com": "bounced", "b@example.com": "delivered"}
+	var tl Timeline
+	getJSON(t, ts.url+"/api/v1/messages/m1/timeline", &tl)
+	for _, r := range tl.Recipients {
+		if r.State != want[r.Recipient] {
+			t.Errorf("message timeline: %s is %q, want %q", r.Recipient, r.State, want[r.Recipient])
+		}
+	}
+	for addr, st := range want {
+		var rt struct {
+			Timelines []RecipientTimeline `json:"timelines"`
+		}
+		getJSON(t, ts.url+"/api/v1/recipients/"+addr+"/timeline", &rt)
+		if len(rt.Timelines) != 1 || rt.Timelines[0].State != st {
+			t.Errorf("recipient timeline of %s: %+v, want state %q", addr, rt.Timelines, st)
+		}
+	}
+	var ml struct {
+		Messages []MessageSummary `json:"messages"`
+	}
+	getJSON(t, ts.url+"/api/v1/messages", &ml)
+	if len(ml.Messages) != 1 {
+		t.Fatalf("messages: %+v", ml.Messages)
+	}
+	for addr, st := range want {
+		if got := ml.Messages[0].States[addr]; got != st {
+			t.Errorf("message list: %s is %q, want %q", addr, got, st)
+		}
+	}
+}

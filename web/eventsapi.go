@@ -115,6 +115,24 @@ func stateOf(kind string) string {
 	return ""
 }
 
+// nextState is the state a recipient in state cur is left in by an event
+// of kind. The latest terminal event wins, as in reports: an asynchronous
+// bounce (a DSN that came back after the upstream took the message) turns
+// delivered into bounced. A non-terminal event (a deferral, a queueing)
+// does not undo a terminal state.
+func nextState(cur, kind string) string {
+	st := stateOf(kind)
+	switch {
+	case st == "":
+		return cur
+	case events.Terminal(kind):
+		return st
+	case cur != "" && events.Terminal(stateKind(cur)):
+		return cur
+	}
+	return st
+}
+
 // maxTimeline caps the events read for one timeline.
 const maxTimeline = 5000
 
@@ -163,9 +181,7 @@ func (s *Server) messageTimeline(w http.ResponseWriter, r *http.Request) {
 			}
 			rt := &t.Recipients[i]
 			rt.Events = append(rt.Events, e)
-			if st := stateOf(e.Kind); st != "" && !events.Terminal(stateKind(rt.State)) {
-				rt.State = st
-			}
+			rt.State = nextState(rt.State, e.Kind)
 		}
 	}
 	writeJSON(w, http.StatusOK, t)
@@ -215,9 +231,7 @@ func (s *Server) recipientTimeline(w http.ResponseWriter, r *http.Request) {
 		}
 		rt := &out[i]
 		rt.Events = append(rt.Events, e)
-		if st := stateOf(e.Kind); st != "" && !events.Terminal(stateKind(rt.State)) {
-			rt.State = st
-		}
+		rt.State = nextState(rt.State, e.Kind)
 	}
 	if out == nil {
 		out = []RecipientTimeline{}

@@ -91,6 +91,10 @@ func TestBrowserLive(t *testing.T) {
 				t.Errorf("rows %q do not show %q", row, want)
 			}
 		}
+		// An asynchronous bounce after the delivery: the latest terminal
+		// event wins, as in the list the server builds.
+		appendEvents(t, st, events.Event{Kind: events.RelayBounced, Message: "old-1", Recipient: "a@example.test"}.WithPayload(map[string]any{"async": true}))
+		b.waitFor(t, "old-1 bounced after its delivery", `document.querySelector('#messages-rows tr[data-id="old-1"] .badge').textContent === "bounced"`)
 		if n := reqs.get("/api/v1/messages"); n != lists {
 			t.Errorf("the list was read %d more times, want updates from the stream alone", n-lists)
 		}

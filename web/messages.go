@@ -99,10 +99,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			m := &out[idx[msg]]
-			if cur, ok := m.States[rcpt]; ok && events.Terminal(stateKind(cur)) {
-				continue // the first terminal state is final
-			}
-			m.States[rcpt] = stateOf(kind)
+			m.States[rcpt] = nextState(m.States[rcpt], kind)
 		}
 		if err := rows.Err(); err != nil {
 			s.writeAPIError(w, r, "listing messages", err)

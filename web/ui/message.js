@@ -59,8 +59,9 @@ export function messagesView(main) {
   more.addEventListener("click", page);
 
   // Live: a relay.queued adds its message on top (or a recipient to it), a
-  // state event changes a recipient's badge; the first terminal state is
-  // final, as in the list the server builds. At most MAX_MESSAGES rows
+  // state event changes a recipient's badge. As in the list the server
+  // builds, the latest terminal event wins (an asynchronous bounce turns
+  // delivered into bounced) and a later deferral changes nothing. At most MAX_MESSAGES rows
   // stay: the oldest go, and "Older messages" reads on from there.
   function apply(evs) {
     const fresh = [];
@@ -79,7 +80,7 @@ export function messagesView(main) {
       const rcpts = e.recipient ? [e.recipient] : Array.isArray(p.to) ? p.to.map(String) : [];
       for (const r of rcpts) {
         const cur = x.m.states[r];
-        if (cur && TERMINAL.has(cur)) continue;
+        if (cur && TERMINAL.has(cur) && !TERMINAL.has(st)) continue;
         x.m.states[r] = st;
       }
       touched.add(x);
