@@ -1,6 +1,8 @@
 package sink
 
 import (
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -132,6 +134,27 @@ func TestNotDirectiveReasons(t *testing.T) {
 	for _, addr := range []string{"alice@x", "database@x", "rcpt550+bob@x", "delay30d@x", "rcpt99@x"} {
 		if _, not := parseLocalPart(addr); len(not) != 0 {
 			t.Errorf("%s: notes %+v, want none", addr, not)
+		}
+	}
+}
+
+// Every action the parser takes has an example in DIRECTIVES.md's table,
+// so that no directive works without being documented.
+func TestDirectivesDocumented(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("DIRECTIVES.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"defer", "delay", "tarpit", "greylist", "bounce", "hang", "drop", "accept", "ok", "unknown", "full"} {
+		re := regexp.MustCompile("(?m)^\\|.*`([a-z0-9.+-]*\\+)?(rcpt|data|dot|dataend|rset|quit)?" + verb + "[a-z0-9.]*(\\+[a-z0-9.+-]*)?@x`")
+		if !re.Match(doc) {
+			t.Errorf("DIRECTIVES.md has no table row for %q", verb)
+		}
+	}
+	for _, seg := range []string{"ok", "accept", "dataok", "dotok", "rcpthang", "dropafterdot"} {
+		if _, why := parseDirective(seg); why != "" {
+			t.Errorf("%s: %s", seg, why)
 		}
 	}
 }
