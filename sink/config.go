@@ -15,14 +15,14 @@ type Config struct {
 	// Rules are tried in order at every stage; the first match wins. With
 	// none matching, the sink accepts (a last rule with only a stage acts as
 	// the default for that stage).
-	Rules []Rule `yaml:"rules,omitempty"`
+	Rules []Rule `yaml:"rules"`
 	// Directives turns on directives in recipient addresses (default true).
-	Directives *bool `yaml:"directives,omitempty"`
+	Directives *bool `yaml:"directives"`
 	// Profiles maps recipient domains (globs) to a provider profile name
 	// ("gmail", "yahoo", "microsoft" or one from ProfileFiles).
-	Profiles map[string]string `yaml:"profiles,omitempty"`
+	Profiles map[string]string `yaml:"profiles"`
 	// ProfileFiles are extra catalogues in the format of profiles.yaml.
-	ProfileFiles []string `yaml:"profile_files,omitempty"`
+	ProfileFiles []string `yaml:"profile_files"`
 	// Bounce is where asynchronous bounces (DSNs) are sent.
 	Bounce BounceConfig `yaml:"bounce"`
 	// Verify checks SPF, DKIM and DMARC of received messages (off by
@@ -36,11 +36,11 @@ type BounceConfig struct {
 	// sender (default 127.0.0.1:2587, relaylab's relay).
 	Relay string `yaml:"relay"`
 	// ReportingMTA names the sink in DSNs (default: the listener hostname).
-	ReportingMTA string `yaml:"reporting_mta,omitempty"`
+	ReportingMTA string `yaml:"reporting_mta"`
 	// Delivered sends a "delivered" DSN (RFC 3464 2.3.3) for each accepted
 	// recipient whose RCPT had NOTIFY=SUCCESS (RFC 3461 4.1). Off by
 	// default: the sink then only notes in the transcript that none is sent.
-	Delivered bool `yaml:"delivered,omitempty"`
+	Delivered bool `yaml:"delivered"`
 }
 
 // ListenerConfig is one virtual MX host.
@@ -51,22 +51,22 @@ type ListenerConfig struct {
 	// TLS is "starttls" (default), "implicit" (TLS from the first byte,
 	// as on port 465) or "none".
 	TLS      string     `yaml:"tls"`
-	CertFile string     `yaml:"cert_file,omitempty"` // PEM; a self-signed certificate is made when empty
-	KeyFile  string     `yaml:"key_file,omitempty"`
+	CertFile string     `yaml:"cert_file"` // PEM; a self-signed certificate is made when empty
+	KeyFile  string     `yaml:"key_file"`
 	Auth     AuthConfig `yaml:"auth"`
 	Limits   Limits     `yaml:"limits"`
 	// Hide lists EHLO extensions not to advertise: PIPELINING, 8BITMIME,
 	// CHUNKING, SIZE, STARTTLS, AUTH, ENHANCEDSTATUSCODES, LIMITS, DSN.
 	// A hidden DSN is not offered at all: its parameters get 555.
-	Hide []string `yaml:"hide,omitempty"`
+	Hide []string `yaml:"hide"`
 	// Greeting is the text after the hostname in the 220 greeting.
-	Greeting string `yaml:"greeting,omitempty"`
+	Greeting string `yaml:"greeting"`
 }
 
 // AuthConfig is SMTP AUTH (RFC 4954) with PLAIN and LOGIN.
 type AuthConfig struct {
-	Mode  string            `yaml:"mode"`            // off (default), optional, required
-	Users map[string]string `yaml:"users,omitempty"` // user -> password
+	Mode  string            `yaml:"mode"`  // off (default), optional, required
+	Users map[string]string `yaml:"users"` // user -> password
 }
 
 // Limits bound what one listener accepts.
@@ -85,7 +85,7 @@ type Limits struct {
 type RateLimit struct {
 	PerSecond float64 `yaml:"per_second"` // 0: no limit
 	Burst     int     `yaml:"burst"`
-	Reply     string  `yaml:"reply,omitempty"` // default "451 4.7.1 ..."; a 421 also closes
+	Reply     string  `yaml:"reply"` // default "451 4.7.1 ..."; a 421 also closes
 }
 
 // DefaultConfig is one listener "mx" on 127.0.0.1:2525.

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goccy/go-yaml"
+
 	"github.com/relaylab/relaylab/internal/config"
 )
 
@@ -155,5 +157,29 @@ func TestValidateAcceptsEdges(t *testing.T) {
 	}
 	if got := cfg.Listeners[1].Limits.IdleTimeout.D(); got != 106751*24*time.Hour {
 		t.Errorf("idle timeout %v, want 106751d", got)
+	}
+}
+
+// `relaylab config` prints every key: none of the sink's is left out for
+// being empty, and the printout decodes back to the same configuration.
+func TestConfigPrintsEveryKey(t *testing.T) {
+	t.Parallel()
+	out, err := yaml.Marshal(sinkFile{Sink: DefaultConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"rules:", "directives:", "profiles:", "profile_files:", "reporting_mta:", "delivered:", "resolvers:", "timeout:",
+		"hide:", "greeting:", "cert_file:", "key_file:", "users:", "per_second:", "reply:"} {
+		if !strings.Contains(string(out), key) {
+			t.Errorf("printed sink configuration lacks %q:\n%s", key, out)
+		}
+	}
+	back, err := decodeSink(t, string(out))
+	if err != nil {
+		t.Fatalf("the printout does not decode: %v\n%s", err, out)
+	}
+	again, _ := yaml.Marshal(sinkFile{Sink: back})
+	if string(again) != string(out) {
+		t.Errorf("printed again:\n%s\nwant:\n%s", again, out)
 	}
 }

@@ -19,10 +19,10 @@ import (
 type VerifyConfig struct {
 	Enabled bool `yaml:"enabled"`
 	// Resolvers are HOST:PORT of DNS servers (default: the system's).
-	Resolvers []string `yaml:"resolvers,omitempty"`
+	Resolvers []string `yaml:"resolvers"`
 	// Timeout bounds the checks of one message (default 5s); what is not
 	// known by then is a temperror.
-	Timeout config.Duration `yaml:"timeout,omitempty"`
+	Timeout config.Duration `yaml:"timeout"`
 }
 
 // Validate checks v; prefix is its key path ("sink.verify").
