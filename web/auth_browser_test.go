@@ -29,8 +29,17 @@ func TestBrowserToken(t *testing.T) {
 	base := "http://" + s.Addr()
 
 	b.do(t, chromedp.Navigate(base+"/"))
-	if body := b.eval(t, `document.body.innerText`); !strings.Contains(body.(string), "authentication required") {
+	if body := b.eval(t, `document.body.innerText`).(string); !strings.Contains(body, "authentication required") || !strings.Contains(body, "web.token") {
 		t.Fatalf("without the token the page shows %q", body)
+	}
+	// The page's form takes the token: a wrong one says so, the right
+	// one opens the UI.
+	b.do(t, chromedp.SendKeys("#token", "wrong"), chromedp.Submit("#token"))
+	b.waitFor(t, "the wrong token noted", `document.getElementById("wrong-token")`)
+	b.do(t, chromedp.SendKeys("#token", "t0ken"), chromedp.Submit("#token"))
+	b.waitFor(t, "the UI", `document.getElementById("status")`)
+	if loc := b.eval(t, `location.search`); loc != "" {
+		t.Fatalf("the token stays in the address bar: %q", loc)
 	}
 	b.do(t, chromedp.Navigate(base+"/?token=t0ken#/feed"))
 	if loc := b.eval(t, `location.search`); loc != "" {

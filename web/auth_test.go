@@ -155,3 +155,52 @@ func TestAuthEveryEndpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestUnauthorizedPage: a browser that opens a page without credentials
+// gets a page saying how to get in, with no script; a script or a fetch
+// gets the JSON error, whose detail reads "<token>", not "\u003ctoken\u003e".
+func TestUnauthorizedPage(t *testing.T) {
+	t.Parallel()
+	token := startServer(t, Options{Auth: Auth{Token: "s3cret"}})
+	basic := startServer(t, Options{Auth: Auth{User: "ops", Password: "pw"}})
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	for _, tc := range []struct {
+		name   string
+		ts     *testServer
+		path   string
+		accept string
+		html   bool
+		want   []string
+	}{
+		{"token page", token, "/", browser, true, []string{"web.token", `name="token"`, `action="/"`, "/?token=&lt;token&gt;", "RELAYLAB_TOKEN"}},
+		{"token wrong", token, "/?token=nope", browser, true, []string{"That token is not this serve's web.token"}},
+		{"token deep path", token, "/openapi.yaml", browser, true, []string{`action="/openapi.yaml"`}},
+		{"basic page", basic, "/", browser, true, []string{"web.user", "web.password"}},
+		{"token api from a browser", token, "/api/v1/events", browser, false, []string{`"detail":"send Authorization: Bearer <token> with the serve's web.token, or open the UI once as /?token=<token>"`}},
+		{"token script", token, "/", "*/*", false, []string{"Bearer <token>"}},
+		{"basic script", basic, "/", "", false, []string{"web.user and web.password"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, hdr, body := do(t, "GET", tc.ts.url+tc.path, "", "Accept", tc.accept)
+			if code != http.StatusUnauthorized {
+				t.Fatalf("got %d %s, want 401", code, body)
+			}
+			if ct := hdr.Get("Content-Type"); strings.HasPrefix(ct, "text/html") != tc.html {
+				t.Fatalf("content type %q, want html %v", ct, tc.html)
+			}
+			if tc.html {
+				if strings.Contains(string(body), "<script") || strings.Contains(string(body), "style=") || hdr.Get("Content-Security-Policy") != pageCSP {
+					t.Fatalf("the page has script or inline style, or not our CSP (%q):\n%s", hdr.Get("Content-Security-Policy"), body)
+				}
+			} else {
+				wantAPIError(t, body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(body), w) {
+					t.Errorf("the answer does not say %q:\n%s", w, body)
+				}
+			}
+		})
+	}
+}

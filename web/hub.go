@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -184,7 +183,7 @@ func (h *hub) fanOut(ctx context.Context, pos, upTo int64) (int64, error) {
 		if h.observe != nil {
 			h.observe(e)
 		}
-		data, err := json.Marshal(e)
+		data, err := encodeEvent(e)
 		if err != nil { // a payload that is not JSON: skip it, say so
 			h.log.Error("web: event cannot be encoded", "id", e.ID, "kind", e.Kind, "err", err)
 			continue

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,8 +25,23 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(true)
+	// <, > and & stay as they are, so a detail like "Bearer <token>" reads
+	// as written: JSON goes out as application/json under nosniff and
+	// pageCSP, and the UI puts every value into the page as text.
+	enc.SetEscapeHTML(false)
 	enc.Encode(v)
+}
+
+// marshalJSON is json.Marshal without the escaping of <, > and &, as
+// writeJSON writes: the websocket's events read like the REST API's.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func writeError(w http.ResponseWriter, code int, msg, detail string) {
@@ -138,4 +154,4 @@ func parseFilter(r *http.Request) (events.Filter, error) {
 	return f, nil
 }
 
-func encodeEvent(e events.Event) ([]byte, error) { return json.Marshal(e) }
+func encodeEvent(e events.Event) ([]byte, error) { return marshalJSON(e) }

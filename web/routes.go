@@ -206,13 +206,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			w.Header().Set("WWW-Authenticate", `Basic realm="relaylab", charset="UTF-8"`)
 		}
-		detail := "send the configured credentials"
-		if a.Token != "" {
-			detail = "send Authorization: Bearer <token>, or open the UI once as /?token=<token>"
-		}
-		writeError(w, http.StatusUnauthorized, "authentication required", detail)
+		unauthorized(w, r, a)
 	})
 }
 

@@ -1,0 +1,64 @@
+package web
+
+import (
+	"html"
+	"net/http"
+	"strings"
+)
+
+// unauthorized answers a request without valid credentials: the API's JSON
+// error for scripts and fetches, and for a browser that navigated to a page
+// (it asks for text/html) a page that says how to get in. The page lives
+// under pageCSP like every other: no script, no inline style, and no
+// stylesheet either, since /style.css is behind the same door.
+func unauthorized(w http.ResponseWriter, r *http.Request, a Auth) {
+	if a.User != "" {
+		w.Header().Set("WWW-Authenticate", `Basic realm="relaylab", charset="UTF-8"`)
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/") || !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		detail := "send the user name and password of web.user and web.password as HTTP basic auth"
+		if a.Token != "" {
+			detail = "send Authorization: Bearer <token> with the serve's web.token, or open the UI once as /?token=<token>"
+			if a.User != "" {
+				detail += ", or send web.user and web.password as HTTP basic auth"
+			}
+		}
+		writeError(w, http.StatusUnauthorized, "authentication required", detail)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusUnauthorized)
+	var b strings.Builder
+	b.WriteString(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · relaylab</title><link rel="icon" href="data:,"></head>
+<body><main id="main"><h1>relaylab: authentication required</h1>
+`)
+	if a.Token != "" {
+		if r.URL.Query().Has("token") {
+			b.WriteString(`<p id="wrong-token"><strong>That token is not this serve's web.token.</strong></p>
+`)
+		}
+		// The form sends ?token= to this very page, which sets the
+		// session cookie and drops the token from the address bar.
+		b.WriteString(`<p>This serve is protected by <code>web.token</code> in its configuration file. Give that token here once: your browser keeps a session cookie and the address bar drops the token.</p>
+<form method="get" action="` + html.EscapeString(r.URL.Path) + `"><label for="token">Token</label>
+<input type="password" id="token" name="token" autocomplete="current-password" required autofocus>
+<button type="submit">Open</button></form>
+<p>Or open the address once with <code>?token=&lt;token&gt;</code> after it, for example <code>/?token=&lt;token&gt;</code>. Scripts, curl and <code>relaylab expect --url</code> send <code>Authorization: Bearer &lt;token&gt;</code> instead (expect reads it from <code>RELAYLAB_TOKEN</code>).</p>
+`)
+	}
+	if a.User != "" {
+		sign := "Sign"
+		if a.Token != "" {
+			sign = "Or sign"
+		}
+		b.WriteString(`<p>` + sign + ` in with <code>web.user</code> and <code>web.password</code> from the serve's configuration file: your browser asks for them (reload this page if you closed its prompt).</p>
+`)
+	}
+	b.WriteString(`<p><a href="/healthz">/healthz</a> and <a href="/readyz">/readyz</a> answer without credentials.</p></main>
+</body></html>
+`)
+	w.Write([]byte(b.String()))
+}
