@@ -56,6 +56,10 @@ type Recipient struct {
 // ErrNotFound is returned for an unknown message id.
 var ErrNotFound = errors.New("relay: no such message in the queue")
 
+// ErrNotWaiting is returned by Delete for a message none of whose
+// recipients is still waiting: its history is kept.
+var ErrNotWaiting = errors.New("not waiting; nothing to delete")
+
 // newID returns a fresh message id.
 func newID() string {
 	var b [10]byte

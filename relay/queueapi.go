@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -197,24 +198,40 @@ func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 }
 
 // Delete removes a message from the queue. Recipients still waiting get
-// their terminal event (expired, deleted by hand).
+// their terminal event (expired, deleted by hand). A message with no
+// recipient waiting is refused with ErrNotWaiting: deleting it would only
+// take its history away from the queue API while its events remain.
 func (r *Relay) Delete(ctx context.Context, id string) error {
 	now := r.clock.Now()
 	return r.store.Write(ctx, func(tx *store.Tx) error {
-		rows, err := tx.Query(`SELECT address FROM relay_recipients WHERE message_id = ? AND state IN ('queued', 'deferred', 'inflight')`, id)
+		rows, err := tx.Query(`SELECT address, state FROM relay_recipients WHERE message_id = ?`, id)
 		if err != nil {
 			return err
 		}
-		var waiting []string
+		var waiting, done []string
 		for rows.Next() {
-			var a string
-			if err := rows.Scan(&a); err != nil {
+			var a, state string
+			if err := rows.Scan(&a, &state); err != nil {
 				rows.Close()
 				return err
 			}
-			waiting = append(waiting, a)
+			switch state {
+			case StateQueued, StateDeferred, StateInflight:
+				waiting = append(waiting, a)
+			default:
+				if !slices.Contains(done, state) {
+					done = append(done, state)
+				}
+			}
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return err
 		}
 		rows.Close()
+		if len(waiting) == 0 && len(done) > 0 {
+			return fmt.Errorf("%s is %s, %w", id, strings.Join(done, "/"), ErrNotWaiting)
+		}
 		res, err := tx.Exec(`DELETE FROM relay_messages WHERE id = ?`, id)
 		if err != nil {
 			return err

@@ -207,9 +207,14 @@ func runQueue(ctx context.Context, e *env, args []string) error {
 	}
 }
 
+// notFound turns an unknown id, or a delete of a message with nothing
+// waiting, into exit 1 with the relay's words.
 func notFound(err error) error {
-	if errors.Is(err, relay.ErrNotFound) {
+	switch {
+	case errors.Is(err, relay.ErrNotFound):
 		return &exitError{code: 1, err: fmt.Errorf("%w (`relaylab queue list --state all` lists the ids)", err)}
+	case errors.Is(err, relay.ErrNotWaiting):
+		return &exitError{code: 1, err: fmt.Errorf("%w (its history stays; `relaylab queue list` lists what is waiting)", err)}
 	}
 	return err
 }

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/relay"
+)
+
+// queueStore writes a store with one message to b@r.test and sets its
+// recipient to state, as a relay that ran would have left it.
+func queueStore(t *testing.T, state string) (db, id string) {
+	t.Helper()
+	ctx := context.Background()
+	db = filepath.Join(t.TempDir(), "q.db")
+	st, err := store.Open(ctx, store.Options{Path: db, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rl, err := relay.New(relay.DefaultConfig(), relay.Options{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err = rl.Enqueue(ctx, relay.Submission{From: "a@s.test", Data: []byte("Subject: x\r\n\r\ny\r\n"), Recipients: []relay.Recipient{{Address: "b@r.test"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state != relay.StateQueued {
+		if err := st.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = NULL WHERE message_id = ?`, state, id)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, id
+}
+
+func TestQueueDeleteRefusesDelivered(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, id := queueStore(t, relay.StateDelivered)
+	code, out, errOut := runIn(t, ctx, "queue", "delete", id, "--db", db)
+	if want := id + " is delivered, not waiting; nothing to delete"; code != 1 || !strings.Contains(errOut, want) || strings.Contains(out, "deleted") {
+		t.Errorf("queue delete of a delivered message: exit %d (want 1)\nstdout %q\nstderr %q (want %q)", code, out, errOut, want)
+	}
+	if code, out, errOut := runIn(t, ctx, "queue", "show", id, "--db", db); code != 0 || !strings.Contains(out, "recipient b@r.test: delivered") {
+		t.Errorf("queue show after a refused delete: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+}
