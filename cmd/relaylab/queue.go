@@ -115,8 +115,12 @@ func runQueue(ctx context.Context, e *env, args []string) error {
 	verb, rest := fs.Arg(0), fs.Args()[1:]
 	needID := verb == "show" || verb == "retry" || verb == "delete"
 	switch {
-	case verb == "list" && len(rest) != 0, needID && len(rest) != 1:
-		return usageError("queue %s: wrong arguments %q", verb, rest)
+	case verb == "list" && len(rest) != 0:
+		return usageError("queue list takes no arguments, got %q (filter with --state, --limit)", rest)
+	case needID && len(rest) == 0:
+		return usageError("queue %s needs a message ID (`relaylab queue list --state all` lists them)", verb)
+	case needID && len(rest) > 1:
+		return usageError("queue %s takes one message ID, got %d: %q (`relaylab queue list --state all` lists them)", verb, len(rest), rest)
 	case verb != "list" && !needID:
 		return usageError("queue: unknown action %q: want list, show, retry or delete", verb)
 	case verb == "list" && !slices.Contains(queueStates, *state):

@@ -53,3 +53,22 @@ func TestQueueDeleteRefusesDelivered(t *testing.T) {
 		t.Errorf("queue show after a refused delete: exit %d\nstdout %q\nstderr %q", code, out, errOut)
 	}
 }
+
+func TestQueueArgumentErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"queue", "show"}, "queue show needs a message ID (`relaylab queue list --state all` lists them)"},
+		{[]string{"queue", "retry"}, "queue retry needs a message ID (`relaylab queue list --state all` lists them)"},
+		{[]string{"queue", "delete"}, "queue delete needs a message ID (`relaylab queue list --state all` lists them)"},
+		{[]string{"queue", "delete", "a", "b"}, `queue delete takes one message ID, got 2: ["a" "b"]`},
+		{[]string{"queue", "list", "x"}, `queue list takes no arguments, got ["x"]`},
+	} {
+		code, _, errOut := runIn(t, context.Background(), tc.args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d (want 2), stderr %q (want %q)", tc.args, code, errOut, tc.want)
+		}
+	}
+}
