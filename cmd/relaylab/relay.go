@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/relaylab/relaylab/relay"
 )
@@ -68,12 +69,28 @@ func runRelay(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "path %-12s %s (tls %s)\n", p.Name, where, p.TLS)
 	}
-	fmt.Fprintln(e.stdout, "Ctrl-C stops; `relaylab queue list` shows the queue.")
+	dbPath := cfg.Store.Path
+	if *df.db != "" {
+		dbPath = *df.db
+	}
+	fmt.Fprintf(e.stdout, "Ctrl-C stops; `%s` shows the queue.\n", queueListCmd(dbPath))
 	<-ctx.Done()
 	log.Info("shutting down", "grace", *df.grace)
 	sctx, cancel := df.shutdownContext()
 	defer cancel()
 	return rl.Shutdown(sctx)
+}
+
+// queueListCmd is the command that lists the queue of the store at path:
+// with --db unless it is the store queue opens by default.
+func queueListCmd(path string) string {
+	if path == "" || path == defaultConfig().Store.Path {
+		return "relaylab queue list"
+	}
+	if strings.ContainsAny(path, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
+		path = "'" + strings.ReplaceAll(path, "'", `'\''`) + "'"
+	}
+	return "relaylab queue list --db " + path
 }
 
 // relayConfig is the file's relay section with its paths to "sink" pointed

@@ -111,11 +111,31 @@ func TestRelayCommandStartsAndStops(t *testing.T) {
 	if !strings.Contains(out.String(), "smtp://127.0.0.1:") || !strings.Contains(out.String(), "path smarthost") {
 		t.Errorf("output %q", out.String())
 	}
+	// The hint must work as printed: queue opens relaylab.db unless told.
+	if want := "`relaylab queue list --db " + db + "` shows the queue"; !strings.Contains(out.String(), want) {
+		t.Errorf("output %q, want the hint %q", out.String(), want)
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("exit %d: %s", code, errb.String())
 	}
 	if code, _, _ := runIn(t, context.Background(), "relay", "--smarthost", "nocolon"); code != 2 {
 		t.Errorf("bad --smarthost: exit %d, want 2", code)
+	}
+}
+
+func TestQueueListCmd(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ path, want string }{
+		{"", "relaylab queue list"},
+		{"relaylab.db", "relaylab queue list"},
+		{"relay.db", "relaylab queue list --db relay.db"},
+		{"data/q.db", "relaylab queue list --db data/q.db"},
+		{"my queue.db", "relaylab queue list --db 'my queue.db'"},
+		{"it's.db", `relaylab queue list --db 'it'\''s.db'`},
+	} {
+		if got := queueListCmd(tc.path); got != tc.want {
+			t.Errorf("queueListCmd(%q) = %q, want %q", tc.path, got, tc.want)
+		}
 	}
 }
