@@ -15,7 +15,7 @@ type Suppression struct {
 	Category string    `json:"category"`
 	Reason   string    `json:"reason"`
 	Source   string    `json:"source"` // bounce, soft-bounces, dsn, manual
-	Created  time.Time `json:"created"`
+	Created  time.Time `json:"since"`  // named as in the web API's Suppression
 }
 
 func normAddr(a string) string { return strings.ToLower(strings.TrimSpace(a)) }

@@ -46,3 +46,24 @@ func TestSuppressListJSON(t *testing.T) {
 		t.Fatalf("one entry: exit %d, stdout %q (%v), stderr %q", code, out, err, errOut)
 	}
 }
+
+// TestSuppressListJSONNamesLikeAPI: the time an address went on the list
+// is "since", as in the web API's Suppression (web/openapi.yaml).
+func TestSuppressListJSONNamesLikeAPI(t *testing.T) {
+	t.Parallel()
+	db := emptyStore(t)
+	if code, _, errOut := runIn(t, context.Background(), "suppress", "add", "a@b.test", "--db", db); code != 0 {
+		t.Fatalf("add: exit %d, stderr %q", code, errOut)
+	}
+	code, out, errOut := runIn(t, context.Background(), "suppress", "list", "--json", "--db", db)
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil || len(got) != 1 {
+		t.Fatalf("exit %d, stdout %q (%v), stderr %q", code, out, err, errOut)
+	}
+	if _, ok := got[0]["since"]; !ok {
+		t.Errorf("entry %v has no \"since\"", got[0])
+	}
+	if _, ok := got[0]["created"]; ok {
+		t.Errorf("entry %v still names the time \"created\"; the web API says \"since\"", got[0])
+	}
+}
