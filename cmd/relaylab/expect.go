@@ -56,7 +56,7 @@ output file could not be written).`
 func runExpect(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "expect", expectSynopsis)
 	db := fs.String("db", "", "the store of the sink that received the mail (relaylab sink --db)")
-	url := fs.String("url", "", "a running relaylab serve to ask instead (http://127.0.0.1:8025); its token, if any, in $RELAYLAB_TOKEN")
+	url := fs.String("url", "", "a running relaylab serve to ask instead (http://127.0.0.1:8025); its web.token, if any, in $RELAYLAB_TOKEN, or its web.user and web.password as http://USER:PASSWORD@host:port")
 	timeout := fs.Duration("timeout", 30*time.Second, "with --url, how long to wait for the serve's answer")
 	outs := addVerdictOutputs(fs)
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
@@ -141,7 +141,7 @@ type remoteAttempts struct {
 func (r remoteAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+"/api/v1/sink/attempts", nil)
 	if err != nil {
-		return nil, usageError("--url %q: %v", r.base, err)
+		return nil, usageError("--url %q: %v", hidePassword(r.base), err)
 	}
 	if r.token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.token)
@@ -149,25 +149,53 @@ func (r remoteAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt,
 	resp, err := r.client.Do(req)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
-		return nil, fmt.Errorf("%s did not answer the request for the sink's attempts within %s (--timeout): is it a relaylab serve?", r.base, r.client.Timeout)
+		return nil, fmt.Errorf("%s did not answer the request for the sink's attempts within %s (--timeout): is it a relaylab serve?", hidePassword(r.base), r.client.Timeout)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("asking %s for the sink's attempts: %w (is relaylab serve running there?)", r.base, err)
+		return nil, fmt.Errorf("asking %s for the sink's attempts: %w (is relaylab serve running there?)", hidePassword(r.base), err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, fmt.Errorf("%s/api/v1/sink/attempts answered %s: %s (the serve said: %s)",
+			hidePassword(r.base), resp.Status, r.authHint(req), strings.TrimSpace(string(body)))
+	}
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("%s/api/v1/sink/attempts answered %s: %s", r.base, resp.Status, strings.TrimSpace(string(body)))
+		return nil, fmt.Errorf("%s/api/v1/sink/attempts answered %s: %s", hidePassword(r.base), resp.Status, strings.TrimSpace(string(body)))
 	}
 	var body struct {
 		Attempts []web.SinkAttempt `json:"attempts"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("reading the attempts from %s: %w", r.base, err)
+		return nil, fmt.Errorf("reading the attempts from %s: %w", hidePassword(r.base), err)
 	}
 	out := make([]reports.SinkAttempt, 0, len(body.Attempts))
 	for _, a := range body.Attempts {
 		out = append(out, reports.SinkAttempt(a))
 	}
 	return out, nil
+}
+
+// authHint says what to do when the serve wants credentials: expect sends
+// $RELAYLAB_TOKEN as a bearer token, and net/http sends the user and
+// password of a --url like http://USER:PASSWORD@host:port as basic auth.
+func (r remoteAttempts) authHint(req *http.Request) string {
+	hostport := req.URL.Host
+	switch {
+	case r.token != "":
+		return "the serve did not take $RELAYLAB_TOKEN: set RELAYLAB_TOKEN to the serve's web.token, exactly"
+	case req.URL.User != nil:
+		return "the serve did not take the user and password in --url: give web.user and web.password, or set RELAYLAB_TOKEN to the serve's web.token"
+	}
+	return "set RELAYLAB_TOKEN to the serve's web.token (or pass web.user and web.password in the URL: --url http://USER:PASSWORD@" + hostport + ")"
+}
+
+// hidePassword hides a password given in --url from messages (configcmd's
+// redactURL hides a webhook's path too, which here would hide the serve).
+func hidePassword(s string) string {
+	if u, err := neturl.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return s
 }

@@ -2,11 +2,19 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/web"
 )
 
 // silentListener accepts connections on loopback and never writes a byte,
@@ -83,5 +91,55 @@ func TestExpectFileRefused(t *testing.T) {
 				t.Errorf("exit %d (want 2), stderr %q (want %q)\nstdout:\n%s", code, errOut, file+tt.want, out)
 			}
 		})
+	}
+}
+
+// TestExpectURLUnauthorized: against a serve that wants credentials,
+// expect --url says what to set, not only "401 Unauthorized", and keeps a
+// password given in --url out of its messages.
+func TestExpectURLUnauthorized(t *testing.T) {
+	t.Parallel()
+	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "serve.db"), Sync: store.SyncOff,
+		Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv, err := web.New(web.Options{Store: st, Logger: slog.New(slog.DiscardHandler), Auth: web.Auth{Token: "s3cret", User: "ops", Password: "pw"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	withUser := strings.Replace(hs.URL, "http://", "http://ops:wrong@", 1)
+	for _, tc := range []struct {
+		name, base, token string
+		want              []string
+	}{
+		{"no token", hs.URL, "", []string{"401 Unauthorized", "set RELAYLAB_TOKEN to the serve's web.token", "--url http://USER:PASSWORD@" + strings.TrimPrefix(hs.URL, "http://")}},
+		{"wrong token", hs.URL, "nope", []string{"did not take $RELAYLAB_TOKEN", "set RELAYLAB_TOKEN to the serve's web.token"}},
+		{"wrong password", withUser, "", []string{"did not take the user and password in --url", "http://ops:xxxxx@"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := remoteAttempts{base: tc.base, token: tc.token, client: &http.Client{Timeout: time.Minute}}
+			_, err := r.AllAttempts(context.Background())
+			if err == nil {
+				t.Fatal("no error from a serve that wants credentials")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "wrong") || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error %q shows a secret", err)
+			}
+		})
+	}
+	// The right token gets past the door (to a 503: this serve runs no sink).
+	r := remoteAttempts{base: hs.URL, token: "s3cret", client: &http.Client{Timeout: time.Minute}}
+	if _, err := r.AllAttempts(context.Background()); err == nil || strings.Contains(err.Error(), "401") {
+		t.Fatalf("with the right token: %v, want the 503 of a serve without a sink", err)
 	}
 }
