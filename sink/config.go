@@ -210,9 +210,18 @@ func (c *Config) Validate(prefix string) error {
 	if _, err := compileRules(key("rules"), c.Rules); err != nil {
 		return err
 	}
-	for _, r := range c.Rules {
+	for i, r := range c.Rules {
 		if r.Listener != "" && !names[r.Listener] {
 			return config.Errorf(key("rules"), "a rule names listener %q, which is not defined", r.Listener)
+		}
+		if !c.Verify.Enabled {
+			// Without verification there is no result to match: the rule
+			// would be dead, and a test relying on it would pass unseen.
+			for _, a := range []struct{ key, name, val string }{{"dmarc", "DMARC", r.DMARC}, {"spf", "SPF", r.SPF}, {"dkim", "DKIM", r.DKIM}} {
+				if a.val != "" {
+					return config.Errorf(key(fmt.Sprintf("rules[%d].%s", i, a.key)), "never matches: %s is checked only with %s: true", a.name, key("verify.enabled"))
+				}
+			}
 		}
 	}
 	// Reading the profile files here, not only when the sink starts, gives

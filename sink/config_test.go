@@ -128,6 +128,10 @@ func TestValidateNamesBadValues(t *testing.T) {
 		// Both go into replies as written: a CRLF would forge a reply.
 		{"greeting with CRLF", listener + "      listen: 127.0.0.1:0\n      greeting: \"ready\\r\\n250 forged\"\n", `sink.yaml:6:17: sink.listeners[0].greeting: "ready\r\n250 forged": control character 0x0d at octet 6`},
 		{"hostname with a space", "sink:\n  listeners:\n    - {name: mx2, listen: \"127.0.0.1:0\", hostname: \"mx two.test\"}\n", `sink.listeners[0].hostname: "mx two.test": a domain or address literal has no space or control character (octet 3)`},
+		// Without sink.verify there is no result to match.
+		{"dmarc rule without verify", "sink:\n  rules:\n    - {stage: data-end, reply: \"550 5.7.26 no\"}\n    - {stage: data-end, dmarc: reject, reply: \"550 5.7.26 no\"}\n", `sink.yaml:4:32: sink.rules[1].dmarc: never matches: DMARC is checked only with sink.verify.enabled: true`},
+		{"spf rule without verify", "sink:\n  verify: {enabled: false}\n  rules:\n    - {stage: data-end, spf: fail, reply: \"550 5.7.23 no\"}\n", `sink.rules[0].spf: never matches: SPF is checked only with sink.verify.enabled: true`},
+		{"dkim rule without verify", "sink:\n  rules:\n    - {stage: data-end, dkim: none, reply: \"550 5.7.20 no\"}\n", `sink.rules[0].dkim: never matches: DKIM is checked only`},
 		{"idle timeout too long", listener + "      listen: 127.0.0.1:0\n      limits: {idle_timeout: 999999999d}\n", `sink.yaml:6:`},
 	}
 	for _, tc := range tests {
@@ -154,6 +158,9 @@ func TestValidateAcceptsEdges(t *testing.T) {
 	cfg, err := decodeSink(t, doc)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := decodeSink(t, "sink:\n  verify: {enabled: true, resolvers: [\"127.0.0.1:5353\"]}\n  rules:\n    - {stage: data-end, dmarc: reject, spf: fail, dkim: none, reply: \"550 5.7.26 no\"}\n"); err != nil {
+		t.Errorf("authentication rules with verification on: %v", err)
 	}
 	if got := cfg.Listeners[1].Limits.IdleTimeout.D(); got != 106751*24*time.Hour {
 		t.Errorf("idle timeout %v, want 106751d", got)

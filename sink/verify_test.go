@@ -153,11 +153,14 @@ func TestVerifyRecordsAndRejects(t *testing.T) {
 }
 
 // Without verification, a DMARC rule never matches and nothing is added.
+// The configuration file refuses such a rule; SetRules (the web API) takes
+// it.
 func TestVerifyOffLeavesMessagesAlone(t *testing.T) {
 	t.Parallel()
-	s, st := testSink(t, nil, func(c *Config) {
-		c.Rules = []Rule{{Stage: "data-end", DMARC: "fail", Reply: "550 5.7.26 no"}}
-	})
+	s, st := testSink(t, nil, nil)
+	if err := s.SetRules([]Rule{{Stage: "data-end", DMARC: "fail", Reply: "550 5.7.26 no"}}); err != nil {
+		t.Fatal(err)
+	}
 	c := dial(t, addrOf(t, s, "mx"))
 	c.greet()
 	if code, msg := c.send("spoof@a.test", "bob@sink.test", testMsg); code != 250 {
@@ -202,9 +205,10 @@ func TestSPFAndDKIMRules(t *testing.T) {
 // sink runs (SIGHUP), each message checked by what was current at its dot.
 func TestSetVerifier(t *testing.T) {
 	t.Parallel()
-	s, st := testSink(t, nil, func(c *Config) {
-		c.Rules = []Rule{{Stage: "data-end", DMARC: "reject", Reply: "550 5.7.26 Unauthenticated email is not accepted"}}
-	})
+	s, st := testSink(t, nil, nil)
+	if err := s.SetRules([]Rule{{Stage: "data-end", DMARC: "reject", Reply: "550 5.7.26 Unauthenticated email is not accepted"}}); err != nil {
+		t.Fatal(err)
+	}
 	addr := addrOf(t, s, "mx")
 	send := func(from string) int {
 		c := dial(t, addr)
