@@ -113,6 +113,9 @@ func TestCrossOriginWrites(t *testing.T) {
 		if code != tc.want {
 			t.Errorf("origin %q: got %d %s, want %d", tc.origin, code, body, tc.want)
 		}
+		if code == 403 && !strings.Contains(wantAPIError(t, body).Detail, "add it to web.allowed_origins") {
+			t.Errorf("origin %q: the refusal %s does not name web.allowed_origins", tc.origin, body)
+		}
 	}
 	relay.mu.Lock()
 	defer relay.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -138,12 +139,18 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		// Writes from a page of another origin are refused (CSRF); the
 		// websocket checks its origin in the upgrade.
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !s.originAllowed(r) {
-			writeError(w, http.StatusForbidden, "cross-origin request refused",
-				"the Origin "+r.Header.Get("Origin")+" is not this server's; add it to the web allowed origins to permit it")
+			writeError(w, http.StatusForbidden, "cross-origin request refused", originRefused(r.Header.Get("Origin")))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// originRefused is the detail of a refusal for a foreign origin: it names
+// the configuration key that lets the origin in.
+func originRefused(origin string) string {
+	return "the Origin " + strconv.Quote(origin) + " is not this server's; to permit it, add it to web.allowed_origins in the configuration file " +
+		"(web: {allowed_origins: [" + strconv.Quote(origin) + "]})"
 }
 
 // originAllowed accepts requests with no Origin (not from a browser page),

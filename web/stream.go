@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -32,7 +31,7 @@ const (
 func handshakeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
 	if status == http.StatusForbidden {
 		writeError(w, status, "websocket from another origin refused",
-			"the Origin "+strconv.Quote(r.Header.Get("Origin"))+" is not this server's; add it to the web allowed origins to permit it")
+			originRefused(r.Header.Get("Origin")))
 		return
 	}
 	writeError(w, status, "not a websocket handshake: "+reason.Error(),

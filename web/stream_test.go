@@ -400,7 +400,7 @@ func TestStreamRefusalsAreJSON(t *testing.T) {
 	}{
 		{"foreign origin", map[string]string{"Origin": "http://evil.example", "Connection": "Upgrade", "Upgrade": "websocket",
 			"Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="},
-			http.StatusForbidden, []string{"another origin", `"http://evil.example"`, "allowed origins"}},
+			http.StatusForbidden, []string{"another origin", `"http://evil.example"`, "add it to web.allowed_origins"}},
 		{"plain GET", nil, http.StatusBadRequest, []string{"not a websocket handshake", "/api/v1/events"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
