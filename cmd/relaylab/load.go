@@ -95,7 +95,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 		return usageError("%v", err)
 	}
 	fmt.Fprintf(e.stdout, "sent %d messages to %s over %d sessions: %d accepted in %s, %.1f msgs/s\n",
-		res.Attempted, cfg.Target, cfg.Sessions, res.Accepted, res.Wall.Round(time.Millisecond), res.Rate())
+		res.Attempted, cfg.Target, res.Sessions, res.Accepted, res.Wall.Round(time.Millisecond), res.Rate())
 	res.Table(e.stdout)
 	if res.Accepted != cfg.Messages {
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d messages were not accepted (see the table above)", cfg.Messages-res.Accepted, cfg.Messages)}

@@ -36,6 +36,13 @@ func TestLoad(t *testing.T) {
 			stderr: []string{"10 of 10 messages were not accepted"},
 		},
 		{
+			// Fewer messages than --sessions (10 by default): as many
+			// sessions as messages, and the summary says so.
+			name:   "fewer messages than sessions",
+			args:   []string{"--messages", "3"},
+			stdout: []string{"sent 3 messages to " + srv.Addr + " over 3 sessions: 3 accepted"},
+		},
+		{
 			name: "bad flags",
 			args: []string{"--sessions", "0"},
 			code: 2,
@@ -43,8 +50,8 @@ func TestLoad(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		// After the parallel subtests.
-		if got := srv.Accepted(); got != 56 {
-			t.Errorf("server accepted %d messages, want 56 (50 + 6)", got)
+		if got := srv.Accepted(); got != 59 {
+			t.Errorf("server accepted %d messages, want 59 (50 + 6 + 3)", got)
 		}
 	})
 	for _, tc := range cases {

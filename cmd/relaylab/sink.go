@@ -13,7 +13,7 @@ func init() {
 }
 
 func runSink(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "sink", "[--listen ADDR]... [--db PATH] [--config FILE]")
+	fs := newFlags(e, "sink", "[--listen ADDR]... [--db PATH] [--config FILE] [--seed N]")
 	var listen multiFlag
 	fs.Var(&listen, "listen", "host:port to listen on (repeatable; replaces the configured addresses in order, adds listeners beyond them)")
 	df := addDaemonFlags(fs, "YAML configuration file with a sink: section (default: one listener on 127.0.0.1:2525)")

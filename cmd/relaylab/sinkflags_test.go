@@ -91,3 +91,16 @@ func TestSinkCommandProfileErrors(t *testing.T) {
 		})
 	}
 }
+
+// The usage line names every flag of the sink that a newcomer would look
+// for, --seed included.
+func TestSinkUsageLine(t *testing.T) {
+	t.Parallel()
+	_, _, errOut := runIn(t, context.Background(), "sink", "--help")
+	line, _, _ := strings.Cut(errOut, "\n")
+	for _, want := range []string{"[--listen ADDR]...", "[--db PATH]", "[--config FILE]", "[--seed N]"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("usage line %q lacks %q", line, want)
+		}
+	}
+}

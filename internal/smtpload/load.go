@@ -53,6 +53,7 @@ type Result struct {
 	Attempted int           // messages tried
 	Accepted  int           // messages the server took (250 after the dot)
 	Wall      time.Duration // from the first dial to the last reply
+	Sessions  int           // concurrent connections used: Config.Sessions, or fewer when there are fewer messages
 	// Replies counts every reply that was not the expected success, by
 	// "stage code enhanced" ("rcpt 550 5.1.1"), and the successes by
 	// stage ("data-end 250").
@@ -121,7 +122,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}()
 	}
 	wg.Wait()
-	res := &Result{Wall: cfg.Clock.Now().Sub(start), Replies: map[string]int{}, ConnErrors: map[string]int{}, FirstErrors: map[string]string{}}
+	res := &Result{Wall: cfg.Clock.Now().Sub(start), Sessions: sessions, Replies: map[string]int{}, ConnErrors: map[string]int{}, FirstErrors: map[string]string{}}
 	for _, w := range workers {
 		res.Attempted += w.stats.attempted
 		res.Accepted += w.stats.accepted

@@ -47,6 +47,12 @@ func TestRun(t *testing.T) {
 			replies:  map[string]int{"mail 250": 10, "rcpt 451 4.2.0": 10, "data 502 5.5.1 (pipelined after the refusal)": 10}, // go-smtp answers DATA without recipients with 502,
 		},
 		{
+			name:     "fewer messages than sessions",
+			cfg:      Config{Sessions: 10, Messages: 3, Size: 100, Rcpts: 1, Reuse: 1, To: "u{n}@sink.test"},
+			accepted: 3,
+			replies:  map[string]int{"mail 250": 3, "rcpt 250": 3, "data 354": 3, "data-end 250": 3},
+		},
+		{
 			name:     "421 closes and reconnects",
 			cfg:      Config{Sessions: 1, Messages: 5, Size: 100, Rcpts: 1, Reuse: 0, To: "bye{n}@sink.test"},
 			accepted: 0,
@@ -88,6 +94,9 @@ func TestRun(t *testing.T) {
 			}
 			if res.Attempted != cfg.Messages || int(done.Load()) != cfg.Messages {
 				t.Errorf("attempted %d, progress %d; want %d", res.Attempted, done.Load(), cfg.Messages)
+			}
+			if want := min(cfg.Sessions, cfg.Messages); res.Sessions != want {
+				t.Errorf("sessions %d, want %d", res.Sessions, want)
 			}
 			for k, v := range tc.replies {
 				if res.Replies[k] != v {
