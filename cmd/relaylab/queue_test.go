@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/relay"
+	"github.com/relaylab/relaylab/web"
 )
 
 // queueStore writes a store with one message to b@r.test and sets its
@@ -70,5 +72,27 @@ func TestQueueArgumentErrors(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d (want 2), stderr %q (want %q)", tc.args, code, errOut, tc.want)
 		}
+	}
+}
+
+// TestRelayAdapterDeleteFinished: the web API's delete of mail that is no
+// longer waiting is the caller's mistake (400 through web.ErrInvalid), not
+// a server failure (500).
+func TestRelayAdapterDeleteFinished(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, id := queueStore(t, relay.StateDelivered)
+	st, err := store.Open(ctx, store.Options{Path: db, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rl, err := relay.New(relay.DefaultConfig(), relay.Options{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = relayAdapter{rl: rl}.Delete(ctx, id)
+	if !errors.Is(err, web.ErrInvalid) || !strings.Contains(err.Error(), "not waiting") {
+		t.Errorf("Delete of a delivered message: %v, want a web.ErrInvalid saying it is not waiting", err)
 	}
 }
