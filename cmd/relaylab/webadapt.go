@@ -437,6 +437,14 @@ func (a relayAdapter) Message(ctx context.Context, id string) (web.MessageDetail
 
 func (a relayAdapter) RetryNow(ctx context.Context, id string) error {
 	_, err := a.rl.RetryNow(ctx, id)
+	if errors.Is(err, relay.ErrNotFound) {
+		return fmt.Errorf("%w: no relay message %q", web.ErrNotFound, id)
+	}
+	return err
+}
+
+func (a relayAdapter) Delete(ctx context.Context, id string) error {
+	err := a.rl.Delete(ctx, id)
 	switch {
 	case errors.Is(err, relay.ErrNotFound):
 		return fmt.Errorf("%w: no relay message %q", web.ErrNotFound, id)
@@ -444,14 +452,6 @@ func (a relayAdapter) RetryNow(ctx context.Context, id string) error {
 		// Finished mail keeps its history: the caller asked for the
 		// wrong thing, the server did not fail.
 		return fmt.Errorf("%w: %v", web.ErrInvalid, err)
-	}
-	return err
-}
-
-func (a relayAdapter) Delete(ctx context.Context, id string) error {
-	err := a.rl.Delete(ctx, id)
-	if errors.Is(err, relay.ErrNotFound) {
-		return fmt.Errorf("%w: no relay message %q", web.ErrNotFound, id)
 	}
 	return err
 }
