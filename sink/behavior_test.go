@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -147,6 +148,16 @@ func TestNotDirectiveIsNoted(t *testing.T) {
 	waitSessions(t, st, 1)
 	var tr string
 	st.DB().QueryRow(`SELECT transcript FROM sink_sessions`).Scan(&tr)
+	// The attempt (what timelines show) carries it, whatever ended it.
+	atts, err := Attempts(context.Background(), st.DB(), "rcpt550-4.7.1@x.test")
+	if err != nil || len(atts) != 2 {
+		t.Fatalf("attempts %+v, %v; want 2", atts, err)
+	}
+	for _, a := range atts {
+		if a.Reply.Code != 250 || !strings.Contains(a.Reply.Text, note) {
+			t.Errorf("attempt %d: reply %+v, want 250 with %q", a.Number, a.Reply, note)
+		}
+	}
 	for _, want := range []string{"* " + note, `* "rcpt999" is not a directive: reply code 999 is not between 200 and 599; taken as a plain name`, `"rcpt998" is not a directive`} {
 		if !strings.Contains(tr, want) {
 			t.Errorf("transcript lacks %q:\n%s", want, tr)

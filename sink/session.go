@@ -44,6 +44,7 @@ type rcptState struct {
 	dsn        rcptDSN // NOTIFY and ORCPT (RFC 3461)
 	attempt    int
 	directives []Directive
+	notes      []string // why pieces of addr that look like directives are not
 	recorded   bool
 }
 
@@ -119,6 +120,11 @@ func (s *session) recordOpen(stage Stage, rep Reply) {
 
 func (s *session) record(r *rcptState, stage Stage, rep Reply, msg int64, msgID string) {
 	r.recorded = true
+	if len(r.notes) > 0 {
+		// In the attempt too, which timelines (relaylab expect, reports)
+		// show: the reply that ended it may be long after the RCPT.
+		rep.Text += "; " + strings.Join(r.notes, "; ")
+	}
 	s.attempts = append(s.attempts, attemptRecord{
 		Time: s.c.clock.Now(), Sender: s.from, Recipient: r.addr, Attempt: r.attempt,
 		Stage: stage, Reply: rep, Message: msg, MessageID: msgID,
@@ -225,6 +231,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		for _, n := range not {
 			// A typo (rcpt550-4.7.1) would otherwise be accepted unseen.
 			s.c.notef('*', n.Note())
+			r.notes = append(r.notes, n.Note())
 		}
 	}
 	s.lastAttempt, s.lastRcpt = r.attempt, to
@@ -254,11 +261,9 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		s.c.replaceNext = &Reply{Code: 250, Enhanced: "2.1.5", Text: "<" + to + "> OK"}
 	}
 	if len(not) > 0 {
-		// In the 250 itself too, where the client's log and the session's
-		// replies (UI, relaylab expect) show it; the code stays.
-		for _, n := range not {
-			s.c.appendNext = append(s.c.appendNext, n.Note())
-		}
+		// In the 250 itself too, where the client's log, the transcript
+		// and the session's replies in the UI show it; the code stays.
+		s.c.appendNext = r.notes
 	}
 	return nil
 }
