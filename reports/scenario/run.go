@@ -148,7 +148,16 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 		return nil, err
 	}
 	relayCfg.Listen, relayCfg.TLSListen = relayAddr, ""
-	rl, err := relay.New(relayCfg, relay.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "relay"), Seed: sc.Seed})
+	ropts := relay.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "relay"), Seed: sc.Seed}
+	if sc.mxPath() >= 0 {
+		res, dialer, stop, err := sc.startDNS(sk.HostPorts(), sc.Sink.Listeners[0].Name)
+		if err != nil {
+			return nil, fmt.Errorf("serving the scenario's dns.zone: %w", err)
+		}
+		defer stop()
+		ropts.Resolver, ropts.Dialer = res, dialer
+	}
+	rl, err := relay.New(relayCfg, ropts)
 	if err != nil {
 		return nil, err
 	}

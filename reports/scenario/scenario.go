@@ -28,8 +28,11 @@ type Scenario struct {
 	// replay every listener binds a free loopback port, and a relay path
 	// whose host is "sink" (or "sink:NAME") is sent to the sink's listener
 	// (the first one, or the one named NAME).
-	Sink     sink.Config          `yaml:"sink"`
-	Relay    relay.Config         `yaml:"relay"`
+	Sink  sink.Config  `yaml:"sink"`
+	Relay relay.Config `yaml:"relay"`
+	// DNS is what the relay's mx paths ask (see DNSConfig); a scenario
+	// with an mx path must have a zone.
+	DNS      DNSConfig            `yaml:"dns"`
 	Messages []MessageSpec        `yaml:"messages"`
 	Expect   reports.Expectations `yaml:"expect"`
 
@@ -60,7 +63,11 @@ type MessageSpec struct {
 	// between submissions.
 	At    config.Duration `yaml:"at"`
 	Every config.Duration `yaml:"every"`
-	// Notify and Ret are the RFC 3461 DSN parameters.
+	// Notify, Ret and EnvID are the RFC 3461 DSN parameters the message is
+	// submitted with, which the relay passes on to the next hop: NOTIFY
+	// for every recipient (NEVER, or some of SUCCESS, FAILURE, DELAY;
+	// none means FAILURE and DELAY), RET (FULL or HDRS) and ENVID
+	// (printable ASCII, as the DSN's Original-Envelope-Id gives it back).
 	Notify []string `yaml:"notify"`
 	Ret    string   `yaml:"ret"`
 	EnvID  string   `yaml:"envid"`
@@ -131,6 +138,9 @@ func (sc *Scenario) Validate(string) error {
 	if err := probe.Validate("relay"); err != nil {
 		return err
 	}
+	if err := sc.validateDNS(); err != nil {
+		return err
+	}
 	if len(sc.Messages) == 0 {
 		return config.Errorf("messages", "a scenario needs at least one message to send")
 	}
@@ -156,6 +166,12 @@ func (sc *Scenario) Validate(string) error {
 		if m.Ret != "" && m.Ret != "FULL" && m.Ret != "HDRS" {
 			return config.Errorf(k+".ret", "%q: want FULL or HDRS", m.Ret)
 		}
+		if err := checkNotify(m.Notify); err != nil {
+			return config.Errorf(k+".notify", "%v", err)
+		}
+		if err := checkEnvID(m.EnvID); err != nil {
+			return config.Errorf(k+".envid", "%v", err)
+		}
 	}
 	// The scenario's own classification rules may name categories of
 	// their own, which its expectations may then look for.
@@ -163,6 +179,47 @@ func (sc *Scenario) Validate(string) error {
 		sc.Expect.ExtraCategories = append(sc.Expect.ExtraCategories, r.Category)
 	}
 	return sc.Expect.Validate("expect")
+}
+
+// checkNotify checks a NOTIFY list: NEVER alone, or some of SUCCESS,
+// FAILURE and DELAY, each once (RFC 3461 4.1).
+func checkNotify(notify []string) error {
+	seen := map[string]bool{}
+	for _, n := range notify {
+		switch n {
+		case "NEVER":
+			if len(notify) > 1 {
+				return fmt.Errorf("%q: NEVER stands alone (RFC 3461 4.1)", notify)
+			}
+		case "SUCCESS", "FAILURE", "DELAY":
+		default:
+			return fmt.Errorf("%q: want NEVER, or some of SUCCESS, FAILURE and DELAY (upper case)", n)
+		}
+		if seen[n] {
+			return fmt.Errorf("%s is given twice", n)
+		}
+		seen[n] = true
+	}
+	return nil
+}
+
+// checkEnvID checks an ENVID: printable ASCII (RFC 3461 4.4), at most 100
+// characters once xtext-encoded.
+func checkEnvID(id string) error {
+	n := 0
+	for _, c := range []byte(id) {
+		if c < 0x20 || c > 0x7e {
+			return fmt.Errorf("%q: want printable ASCII (RFC 3461 4.4)", id)
+		}
+		n++
+		if c <= ' ' || c == '+' || c == '=' {
+			n += 2 // xtext: +XX
+		}
+	}
+	if n > 100 {
+		return fmt.Errorf("%q is %d characters in xtext, over the 100 of RFC 3461 4.4", id, n)
+	}
+	return nil
 }
 
 func (sc *Scenario) hasListener(name string) bool {

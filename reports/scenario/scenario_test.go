@@ -55,9 +55,9 @@ func TestShippedScenarios(t *testing.T) {
 	}
 }
 
-// TestWrongExpectationsFail changes one expectation in three scenarios and
-// checks that the verdict fails with a message naming the recipient, what
-// was expected and what happened.
+// TestWrongExpectationsFail changes one expectation (or what a scenario
+// sets up) in several scenarios and checks that the verdict fails with a
+// message naming the recipient, what was expected and what happened.
 func TestWrongExpectationsFail(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -67,6 +67,12 @@ func TestWrongExpectationsFail(t *testing.T) {
 		{"expiry.yaml", "status: expired", "status: delivered", "ops@busy.test (message msg-1): expected status delivered, got expired"},
 		{"smarthost-failover.yaml", "path: backup", "path: primary", "expected path primary, got \"backup\""},
 		{"connection-limit.yaml", "max_connections: 3, messages_per_connection: 10", "max_connections: 50, messages_per_connection: 1", "expected at most 3 concurrent connections per destination: mx had"},
+		// The new capabilities: each scenario fails when what it shows is taken away.
+		{"dsn-notify.yaml", "notify: [NEVER], ", "", "bounce5m+silent-never@example.test (message msg-1): expected status delivered, got bounced"},
+		{"dsn-notify.yaml", "notify: [FAILURE, DELAY]", "notify: [DELAY]", "bounce5m+failure@example.test (message msg-4): expected status bounced, got delivered"},
+		{"no-such-domain.yaml", "    ; nosuch.test is not here: NXDOMAIN\n", "    nosuch MX 10 mx1.example\n", "bob@nosuch.test (message msg-1): expected status bounced, got delivered"},
+		{"no-such-domain.yaml", "    ;@dnstest servfail broken.test.\n", "", "dave@broken.test (message msg-3): expected status expired, got bounced"},
+		{"starttls-454.yaml", "name: may-tls, host: \"sink:mx\", tls: opportunistic", "name: may-tls, host: \"sink:mx\", tls: required", "reader@example.test (message msg-1): expected status delivered, got expired"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
@@ -101,7 +107,7 @@ func TestWrongExpectationsFail(t *testing.T) {
 // TestDeterministic replays a scenario twice: the JSON must be identical.
 func TestDeterministic(t *testing.T) {
 	t.Parallel()
-	for _, f := range []string{"greylisting.yaml", "expiry.yaml", "chaos.yaml"} {
+	for _, f := range []string{"greylisting.yaml", "expiry.yaml", "chaos.yaml", "dsn-notify.yaml", "no-such-domain.yaml", "starttls-454.yaml"} {
 		sc, err := Load(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
@@ -131,6 +137,10 @@ func TestMalformedScenarios(t *testing.T) {
 		{"unknown sink listener", "name: x\nrelay:\n  paths: [{name: p, host: 'sink:nope'}]\n  routes: [{name: r, paths: [p]}]\nmessages:\n  - to: [a@b.test]\n", `relay.paths[0].host: no sink listener named "nope"`},
 		{"huge message", "name: x\nmessages:\n  - {to: [a@b.test], size: 100000000000}\n", "bad.yaml:3:28: messages[0].size: 100000000000 bytes is over the relay's max_message_bytes (26214400)"},
 		{"bad relay value", "name: x\nrelay:\n  retry: {kind: sometimes}\nmessages:\n  - to: [a@b.test]\n", "bad.yaml:3:"},
+		{"unknown NOTIFY", "name: x\nmessages:\n  - {to: [a@b.test], notify: [SOMETIMES]}\n", `bad.yaml:3:30: messages[0].notify: "SOMETIMES": want NEVER, or some of SUCCESS, FAILURE and DELAY`},
+		{"NEVER with others", "name: x\nmessages:\n  - {to: [a@b.test], notify: [NEVER, FAILURE]}\n", `messages[0].notify: ["NEVER" "FAILURE"]: NEVER stands alone`},
+		{"ENVID with a control character", "name: x\nmessages:\n  - {to: [a@b.test], envid: \"a\\tb\"}\n", `messages[0].envid: "a\tb": want printable ASCII`},
+		{"long ENVID", "name: x\nmessages:\n  - {to: [a@b.test], envid: \"" + strings.Repeat("+", 34) + "\"}\n", "is 102 characters in xtext, over the 100"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
