@@ -35,22 +35,23 @@ func addVerdictOutputs(fs interface {
 
 func (o verdictOutputs) write(vs []reports.Verdict) error {
 	for _, f := range []struct {
+		flag  string
 		path  string
 		write func(io.Writer, []reports.Verdict) error
-	}{{*o.junit, reports.WriteVerdictsJUnit}, {*o.json, reports.WriteVerdictsJSON}, {*o.html, reports.WriteVerdictsHTML}} {
+	}{{"--junit", *o.junit, reports.WriteVerdictsJUnit}, {"--json", *o.json, reports.WriteVerdictsJSON}, {"--html", *o.html, reports.WriteVerdictsHTML}} {
 		if f.path == "" {
 			continue
 		}
 		out, err := os.Create(f.path)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", f.flag, err)
 		}
 		if err := f.write(out, vs); err != nil {
 			out.Close()
-			return fmt.Errorf("%s: %w", f.path, err)
+			return fmt.Errorf("%s %s: %w", f.flag, f.path, err)
 		}
 		if err := out.Close(); err != nil {
-			return err
+			return fmt.Errorf("%s %s: %w", f.flag, f.path, err)
 		}
 	}
 	return nil
@@ -98,7 +99,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return usageError("name at least one scenario file (see testdata/scenarios/)")
+		return usageError("name at least one scenario file (README.md's Scenarios section describes the format; relaylab's source has examples in testdata/scenarios/)")
 	}
 	// Read every file first: bad input is exit 2 before anything runs.
 	var scs []*scenario.Scenario
@@ -110,6 +111,11 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 				return &exitError{code: 2, err: err}
 			}
 			return &exitError{code: 2, err: fmt.Errorf("%s: %w", path, err)}
+		}
+		if sc.Expect.Empty() {
+			// Judging nothing would pass whatever happened: in CI a
+			// missing or misindented expect: would be a green build.
+			return usageError("%s: expect: no expectations: list recipients: or aggregate: checks under expect: (a replay without them would pass whatever happened)", path)
 		}
 		scs = append(scs, sc)
 	}

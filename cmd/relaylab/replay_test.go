@@ -52,6 +52,13 @@ func TestReplayBadInput(t *testing.T) {
 	if code != 2 {
 		t.Errorf("no file: exit %d", code)
 	}
+	// A scenario that judges nothing would pass whatever happened.
+	noExpect := filepath.Join(dir, "noexpect.yaml")
+	os.WriteFile(noExpect, []byte("name: x\nmessages:\n  - {from: a@s.test, to: [b@r.test]}\n"), 0o644)
+	code, out, errOut := runIn(t, context.Background(), "replay", noExpect)
+	if code != 2 || !strings.Contains(errOut, "noexpect.yaml: expect: no expectations") || strings.Contains(out, "PASS") {
+		t.Errorf("no expect: section: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 }
 
 func TestReplayVerdictExitCodes(t *testing.T) {
@@ -95,7 +102,7 @@ func TestReplayNoVerdictExit3(t *testing.T) {
 	t.Parallel()
 	unwritable := filepath.Join(t.TempDir(), "no", "j.xml")
 	code, _, errOut := runIn(t, context.Background(), "replay", "--quiet", "--junit", unwritable, "../../testdata/scenarios/greylisting.yaml")
-	if code != 3 || !strings.Contains(errOut, "j.xml") {
+	if code != 3 || !strings.Contains(errOut, "--junit: open "+unwritable) {
 		t.Errorf("unwritable --junit: exit %d (want 3), stderr %q", code, errOut)
 	}
 }
