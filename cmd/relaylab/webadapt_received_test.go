@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/store"
-	"github.com/relaylab/relaylab/sink"
 	"github.com/relaylab/relaylab/web"
 )
 
@@ -19,23 +18,7 @@ import (
 // this one's.
 func TestSinkAdapterReceived(t *testing.T) {
 	t.Parallel()
-	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cfg := sink.DefaultConfig()
-	cfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.test")}
-	cfg.Listeners[0].TLS = "none"
-	sk, err := sink.New(cfg, sink.Options{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sk.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer sk.Shutdown(context.Background())
-	addr := sk.Addrs()["mx"].String()
+	a, addr := runningSinkAdapter(t)
 	since := time.Now().Add(-time.Second)
 	const bob, carol = "dotdropx1+bob@example.test", "rcpt451x1+carol@example.test"
 	msg := "Message-ID: <m1@shop.test>\r\nSubject: x\r\n\r\nx\r\n"
@@ -51,9 +34,9 @@ func TestSinkAdapterReceived(t *testing.T) {
 	if err := sendPlain(addr, "a@shop.test", "dave@example.test", "Message-ID: <other@shop.test>\r\n\r\ny\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	a := sinkAdapter{sk: sk, db: st.DB()}
 	q := web.ReceivedQuery{MessageID: "m1@shop.test", Sender: "A@shop.test", Recipients: []string{bob, carol}, Since: since}
 	var got web.Received
+	var err error
 	for deadline := time.Now().Add(20 * time.Second); len(got.Attempts) < 3; time.Sleep(10 * time.Millisecond) { // sessions are recorded when they end
 		q.Until = time.Now()
 		if got, err = a.Received(context.Background(), q); err != nil {

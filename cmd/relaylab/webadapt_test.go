@@ -73,6 +73,29 @@ func testSinkAdapter(t *testing.T) sinkAdapter {
 	return sinkAdapter{sk: sk, db: st.DB()}
 }
 
+// runningSinkAdapter starts a sink without TLS on 127.0.0.1:0 with its own
+// store, stopped when the test ends, and returns its adapter and address.
+func runningSinkAdapter(t *testing.T) (sinkAdapter, string) {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := sink.DefaultConfig()
+	cfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.test")}
+	cfg.Listeners[0].TLS = "none"
+	sk, err := sink.New(cfg, sink.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sk.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sk.Shutdown(context.Background()) })
+	return sinkAdapter{sk: sk, db: st.DB()}, sk.Addrs()["mx"].String()
+}
+
 func TestSinkAdapterRules(t *testing.T) {
 	t.Parallel()
 	a := testSinkAdapter(t)
@@ -141,31 +164,15 @@ func TestSinkAdapterRulesPositions(t *testing.T) {
 // messages it accepted, so the UI's columns are not empty.
 func TestSinkAdapterSessionOutcomes(t *testing.T) {
 	t.Parallel()
-	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cfg := sink.DefaultConfig()
-	cfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.test")}
-	cfg.Listeners[0].TLS = "none"
-	sk, err := sink.New(cfg, sink.Options{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sk.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer sk.Shutdown(context.Background())
-	addr := sk.Addrs()["mx"].String()
+	a, addr := runningSinkAdapter(t)
 	if err := sendPlain(addr, "a@shop.test", "full@example.test", "Subject: x\r\n\r\nx\r\n"); err == nil || !strings.Contains(err.Error(), "452") {
 		t.Fatalf("full@: %v, want the 452 of a full mailbox", err)
 	}
 	if err := sendPlain(addr, "a@shop.test", "ok@example.test", "Subject: y\r\n\r\ny\r\n"); err != nil {
 		t.Fatalf("ok@: %v", err)
 	}
-	a := sinkAdapter{sk: sk, db: st.DB()}
 	var ss []web.SinkSession
+	var err error
 	for deadline := time.Now().Add(20 * time.Second); len(ss) < 2; time.Sleep(10 * time.Millisecond) { // sessions are recorded when they end
 		if ss, err = a.Sessions(context.Background(), web.SessionFilter{Limit: 10}); err != nil {
 			t.Fatal(err)
