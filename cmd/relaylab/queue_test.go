@@ -19,16 +19,9 @@ func queueStore(t *testing.T, state string) (db, id string) {
 	t.Helper()
 	ctx := context.Background()
 	db = filepath.Join(t.TempDir(), "q.db")
-	st, err := store.Open(ctx, store.Options{Path: db, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, rl := openTestRelay(t, db)
 	defer st.Close()
-	rl, err := relay.New(relay.DefaultConfig(), relay.Options{Store: st, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err = rl.Enqueue(ctx, relay.Submission{From: "a@s.test", Data: []byte("Subject: x\r\n\r\ny\r\n"), Recipients: []relay.Recipient{{Address: "b@r.test"}}})
+	id, err := rl.Enqueue(ctx, relay.Submission{From: "a@s.test", Data: []byte("Subject: x\r\n\r\ny\r\n"), Recipients: []relay.Recipient{{Address: "b@r.test"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +34,21 @@ func queueStore(t *testing.T, state string) (db, id string) {
 		}
 	}
 	return db, id
+}
+
+// openTestRelay opens the store at db and a relay on it, not started.
+func openTestRelay(t *testing.T, db string) (*store.Store, *relay.Relay) {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Options{Path: db, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl, err := relay.New(relay.DefaultConfig(), relay.Options{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	return st, rl
 }
 
 func TestQueueDeleteRefusesDelivered(t *testing.T) {
@@ -82,16 +90,9 @@ func TestRelayAdapterDeleteFinished(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, id := queueStore(t, relay.StateDelivered)
-	st, err := store.Open(ctx, store.Options{Path: db, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, rl := openTestRelay(t, db)
 	defer st.Close()
-	rl, err := relay.New(relay.DefaultConfig(), relay.Options{Store: st, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = relayAdapter{rl: rl}.Delete(ctx, id)
+	err := relayAdapter{rl: rl}.Delete(ctx, id)
 	if !errors.Is(err, web.ErrInvalid) || !strings.Contains(err.Error(), "not waiting") {
 		t.Errorf("Delete of a delivered message: %v, want a web.ErrInvalid saying it is not waiting", err)
 	}
