@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/dsn"
+	"github.com/relaylab/relaylab/internal/resolver"
 )
 
 // path is a configured upstream.
@@ -186,7 +187,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	if p.cfg.Type == "mx" {
 		hs, imp, err := mxHosts(ctx, r.resolver, j.domain, r.seed)
 		if err != nil {
-			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("MX lookup for %s: %v", j.domain, err)}
+			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("MX lookup for %s: %s", j.domain, r.dnsText(err))}
 			switch {
 			case errors.Is(err, errNullMX):
 				// RFC 7505 4.1: do not try; bounce with 5.1.10.
@@ -194,10 +195,9 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			case errors.Is(err, ErrNoSuchDomain):
 				rep = noSuchDomain(j.domain)
 			}
-			for _, i := range pending {
-				set(i, rep, "", false)
-			}
-			return nil
+			// A lookup that failed is a try that failed (an attempt, with
+			// its event); an answer that bounces at once is not.
+			return lookupFailed(pending, p.cfg.Name, "", rep, set, nil)
 		}
 		hosts, implicit = hs, imp
 		// Domains served by the same MX hosts are one destination: they
@@ -245,7 +245,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		}
 		addrs, err := r.hostAddrs(ctx, p, host)
 		if err != nil {
-			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("address lookup for %s: %v", host, err)}
+			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("address lookup for %s: %s", host, r.dnsText(err))}
 			switch {
 			case implicit && (errors.Is(err, errNoAddress) || errors.Is(err, ErrNoSuchDomain)):
 				rep = noMailHost(j.domain)
@@ -254,9 +254,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 				// which their owner may yet fix, so it is retried.
 				rep.Enhanced = "4.4.4"
 			}
-			for _, i := range pending {
-				set(i, rep, host, false)
-			}
+			log = lookupFailed(pending, p.cfg.Name, host, rep, set, log)
 			continue
 		}
 		var tr []attempt
@@ -284,6 +282,40 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		pending = next
 	}
 	return log
+}
+
+// lookupFailed sets the result of a DNS lookup that gave no server to try
+// for the recipients pending, and returns log with their attempts. A
+// temporary failure (SERVFAIL, a timeout, an MX host without an address) is
+// an attempt, as a refused connection is: it counts for the retry
+// schedule and max_attempts and has its relay.attempt event, without a
+// transcript since no connection was made. An answer that the domain
+// cannot receive mail bounces at once and is no attempt.
+func lookupFailed(pending []int, pathName, host string, rep Reply, set func(int, Reply, string, bool), log []attempt) []attempt {
+	tried := !rep.Permanent()
+	for _, i := range pending {
+		set(i, rep, host, tried)
+		if tried {
+			log = append(log, attempt{rcpt: i, path: pathName, host: host, reply: rep})
+		}
+	}
+	return log
+}
+
+// dnsText is a failed lookup's error for a reply: without the address of
+// the server that failed (it goes to the log), so that the attempt events
+// of a replay, whose DNS listens on a port of its own each run, come out
+// the same every time.
+func (r *Relay) dnsText(err error) string {
+	text := err.Error()
+	var re *resolver.Error
+	if errors.As(err, &re) && re.Server != "" {
+		r.log.Info("relay: DNS lookup failed", "err", err)
+		anon := *re
+		anon.Server = ""
+		text = strings.Replace(text, re.Error(), anon.Error(), 1)
+	}
+	return text
 }
 
 // noSuchDomain is the relay's own permanent failure for a recipient domain
