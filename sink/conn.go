@@ -69,6 +69,7 @@ type conn struct {
 	appendNext []string
 
 	closeOnce sync.Once
+	uncounted atomic.Bool // counted out of the listener's open connections
 	finished  chan struct{}
 	quit      atomic.Bool // the reply to QUIT (or a closing 421) is on its way
 }
@@ -391,7 +392,7 @@ func (c *conn) startTLS() error {
 			return err
 		}
 		if b.Reply.Code == 421 {
-			c.tcp.Close()
+			c.closeSocket()
 			return net.ErrClosed
 		}
 		return nil
@@ -402,7 +403,7 @@ func (c *conn) startTLS() error {
 	tc := tls.Server(c.tcp, c.l.tlsConfig)
 	if err := tc.HandshakeContext(c.sink.hardCtx); err != nil {
 		c.notef('*', "TLS handshake failed: "+err.Error())
-		c.tcp.Close()
+		c.closeSocket()
 		return err
 	}
 	c.Conn = tc
@@ -426,7 +427,7 @@ func (c *conn) before(b Behavior) (stop bool, err error) {
 	if b.Delay > 0 {
 		c.notef('*', "delay "+b.Delay.String()+" ("+b.Rule+")")
 		if err := c.sleep(b.Delay); err != nil {
-			c.tcp.Close()
+			c.closeSocket()
 			c.netClosed = true
 			return true, err
 		}
@@ -436,7 +437,7 @@ func (c *conn) before(b Behavior) (stop bool, err error) {
 	// replies, since the client never gets it.
 	if b.Drop {
 		c.notef('*', "drop ("+b.Rule+")")
-		c.tcp.Close()
+		c.closeSocket()
 		c.netClosed = true
 		return true, net.ErrClosed
 	}
@@ -464,13 +465,13 @@ func (c *conn) sleep(d time.Duration) error {
 // It is marked as a wait for the clock, as sleep is: only the client's
 // own timeout ends it.
 func (c *conn) hang() {
-	stop := context.AfterFunc(c.sink.hardCtx, func() { c.tcp.Close() })
+	stop := context.AfterFunc(c.sink.hardCtx, func() { c.closeSocket() })
 	defer stop()
 	defer clock.Mark(c.clock, c.tcp.RemoteAddr().String())()
 	buf := make([]byte, 512)
 	for {
 		if _, err := c.Conn.Read(buf); err != nil {
-			c.tcp.Close()
+			c.closeSocket()
 			return
 		}
 	}
@@ -518,7 +519,7 @@ func (c *conn) send(stage Stage, wire []byte) error {
 	if c.closeAfter {
 		c.closeAfter = false
 		c.netClosed = true
-		c.tcp.Close()
+		c.closeSocket()
 	}
 	return err
 }
@@ -789,10 +790,21 @@ func (c *conn) sessionDirectives() []Directive {
 
 // Close is called by go-smtp when the session ends: record it.
 func (c *conn) Close() error {
-	err := c.tcp.Close()
+	err := c.closeSocket()
 	c.closeOnce.Do(func() {
 		c.sink.finish(c)
 		close(c.finished)
 	})
 	return err
+}
+
+// closeSocket closes c's socket, and counts c out of its listener's open
+// connections first: a client that sees the close may connect again at
+// once, and that connection must not find c still counted (a replay's
+// max_concurrent_per_destination saw 4 of a relay's 3 that way).
+func (c *conn) closeSocket() error {
+	if c.uncounted.CompareAndSwap(false, true) {
+		c.l.active.Add(-1)
+	}
+	return c.tcp.Close()
 }

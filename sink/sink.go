@@ -268,7 +268,7 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 		s.hardCancel()
 		s.mu.Lock()
 		for c := range s.conns {
-			c.tcp.Close()
+			c.closeSocket()
 		}
 		s.mu.Unlock()
 		<-done
@@ -570,7 +570,6 @@ func (c *conn) refuse(r Reply) {
 // finish records a session that has ended.
 func (s *Sink) finish(c *conn) {
 	defer s.wg.Done()
-	c.l.active.Add(-1)
 	if c.sess != nil {
 		c.sess.resetTransaction()
 	}
