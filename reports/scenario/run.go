@@ -149,16 +149,14 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	}
 	relayCfg.Listen, relayCfg.TLSListen = relayAddr, ""
 	ropts := relay.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "relay"), Seed: sc.Seed}
-	vd := &virtualDialer{inner: &net.Dialer{}, vc: vc}
 	if sc.mxPath() >= 0 {
 		res, dialer, stop, err := sc.startDNS(sk.HostPorts(), sc.Sink.Listeners[0].Name)
 		if err != nil {
 			return nil, fmt.Errorf("serving the scenario's dns.zone: %w", err)
 		}
 		defer stop()
-		ropts.Resolver, vd.inner = res, dialer
+		ropts.Resolver, ropts.Dialer = res, dialer
 	}
-	ropts.Dialer = vd
 	rl, err := relay.New(relayCfg, ropts)
 	if err != nil {
 		return nil, err
@@ -173,7 +171,7 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	for _, s := range subs {
 		total += len(s.sub.Recipients)
 	}
-	d := &driver{st: st, vc: vc, settle: opts.Settle, relay: rl, dial: vd}
+	d := &driver{st: st, vc: vc, settle: opts.Settle, relay: rl}
 	out := &Outcome{Scenario: sc}
 	deadline := start.Add(sc.limit())
 	for {
@@ -272,24 +270,12 @@ type driver struct {
 	vc     *clock.Virtual
 	settle time.Duration
 	relay  any
-	dial   *virtualDialer // nil: the relay's connections are not watched
 }
 
-// stallSettles is how many settle times in a row the relay must look
-// stalled on the sink (busy, but every read and write it has in progress
-// blocked with a virtual deadline) before the clock moves: longer than
-// for an idle relay, since a job that computes or writes to the store
-// between two replies is not counted.
-const stallSettles = 5
-
-// waitIdle returns once the relay waits for the clock, and neither the
-// event log nor the clock's timers changed for the settle time. The relay
-// waits for the clock when it says it is idle, or when all it does is wait
-// for replies that the sink delays or tarpits on the virtual clock, or
-// that the relay's own timeouts (virtual deadlines) end.
+// waitIdle returns once the relay says it waits for the clock, and neither the event log nor the clock's timers
+// changed for the settle time.
 func (d *driver) waitIdle(ctx context.Context) error {
 	q, _ := d.relay.(idler)
-	stalled := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -300,30 +286,20 @@ func (d *driver) waitIdle(ctx context.Context) error {
 		select {
 		case <-logChanged:
 			t.Stop()
-			stalled = 0
 			continue
 		case <-clk:
 			t.Stop()
-			stalled = 0
 			continue
 		case <-t.C:
 		}
 		if now, _ := d.st.Changes(); now != last {
-			stalled = 0
+			continue
+		}
+		if q != nil && !q.Idle() {
 			continue
 		}
 		if d.vc.Running() > 0 {
-			stalled = 0
 			continue // a timer's callback (an asynchronous bounce) is at work
-		}
-		if q != nil && !q.Idle() {
-			if d.dial == nil || !d.dial.waiting() {
-				stalled = 0
-				continue
-			}
-			if stalled++; stalled < stallSettles {
-				continue
-			}
 		}
 		return nil
 	}
