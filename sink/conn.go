@@ -426,7 +426,7 @@ func (c *conn) startTLS() error {
 func (c *conn) before(b Behavior) (stop bool, err error) {
 	if b.Delay > 0 {
 		c.notef('*', "delay "+b.Delay.String()+" ("+b.Rule+")")
-		if err := c.sleep(b.Delay); err != nil {
+		if err := clock.Sleep(c.sink.hardCtx, c.clock, b.Delay); err != nil {
 			c.closeSocket()
 			c.netClosed = true
 			return true, err
@@ -453,21 +453,10 @@ func (c *conn) before(b Behavior) (stop bool, err error) {
 	return false, nil
 }
 
-// sleep waits d on the sink's clock, marked as a wait for the clock under
-// the client's address, so that a replay moves the clock while its relay
-// waits for this reply.
-func (c *conn) sleep(d time.Duration) error {
-	defer clock.Mark(c.clock, c.tcp.RemoteAddr().String())()
-	return clock.Sleep(c.sink.hardCtx, c.clock, d)
-}
-
 // hang reads and discards until the client gives up or the sink stops.
-// It is marked as a wait for the clock, as sleep is: only the client's
-// own timeout ends it.
 func (c *conn) hang() {
 	stop := context.AfterFunc(c.sink.hardCtx, func() { c.closeSocket() })
 	defer stop()
-	defer clock.Mark(c.clock, c.tcp.RemoteAddr().String())()
 	buf := make([]byte, 512)
 	for {
 		if _, err := c.Conn.Read(buf); err != nil {
@@ -506,7 +495,7 @@ func (c *conn) send(stage Stage, wire []byte) error {
 		c.tarpit = 0
 		for i := 0; i < len(wire) && err == nil; i++ {
 			if i > 0 {
-				if err = c.sleep(d); err != nil {
+				if err = clock.Sleep(c.sink.hardCtx, c.clock, d); err != nil {
 					break
 				}
 			}
