@@ -122,22 +122,3 @@ func TestSleepCancelled(t *testing.T) {
 		t.Fatalf("cancelled sleep left %d timers", v.Pending())
 	}
 }
-
-func TestMark(t *testing.T) {
-	t.Parallel()
-	v := NewVirtual(epoch)
-	a := Mark(v, "127.0.0.1:1")
-	b := Mark(v, "127.0.0.1:1")
-	if !v.Marked("127.0.0.1:1") || v.Marked("127.0.0.1:2") {
-		t.Fatalf("Marked(:1), Marked(:2) = %v, %v; want true, false", v.Marked("127.0.0.1:1"), v.Marked("127.0.0.1:2"))
-	}
-	a()
-	if !v.Marked("127.0.0.1:1") {
-		t.Fatal("Marked = false with one of two marks left")
-	}
-	b()
-	if v.Marked("127.0.0.1:1") {
-		t.Fatal("Marked = true after both marks ended")
-	}
-	Mark(Real{}, "x")() // a no-op on the real clock
-}

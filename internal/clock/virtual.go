@@ -20,8 +20,6 @@ type Virtual struct {
 	changed chan struct{}
 	// running counts AfterFunc callbacks started and not yet returned.
 	nrun atomic.Int64
-	// marked counts the waits that Mark recorded, by name.
-	marked map[string]int
 }
 
 var _ Clock = (*Virtual)(nil)
