@@ -28,25 +28,13 @@ func TestThroughPostfixSmarthost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	clk := clock.Real{}
-	quiet := slog.New(slog.DiscardHandler)
 
 	snk, sinkStore := startRealSink(ctx, t, clk)
 
 	pf := postfixtest.Start(t, postfixtest.Options{RelayHost: snk.Addrs()["mx"].String()})
 
 	relayStore := openStore(t, clk)
-	r, err := New(testConfig(pf.Addr), Options{Store: relayStore, Clock: clk, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		r.Shutdown(sctx)
-	})
+	r := startRealRelay(ctx, t, testConfig(pf.Addr), relayStore, clk)
 
 	const (
 		from    = "alice@sender.test"
@@ -149,25 +137,13 @@ func TestPostfixBounceMatched(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	clk := clock.Real{}
-	quiet := slog.New(slog.DiscardHandler)
 	snk, sinkStore := startRealSink(ctx, t, clk)
 	pf := postfixtest.Start(t, postfixtest.Options{RelayHost: snk.Addrs()["mx"].String()})
 
 	relayStore := openStore(t, clk)
 	cfg := testConfig(pf.Addr)
 	cfg.Listen = "127.0.0.1:0"
-	r, err := New(cfg, Options{Store: relayStore, Clock: clk, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		r.Shutdown(sctx)
-	})
+	r := startRealRelay(ctx, t, cfg, relayStore, clk)
 
 	const (
 		from    = "alice@sender.test"
@@ -371,4 +347,23 @@ func startRealSink(ctx context.Context, t *testing.T, clk clock.Clock) (*sink.Si
 		snk.Shutdown(sctx)
 	})
 	return snk, st
+}
+
+// startRealRelay starts a relay with cfg on st and clk, quiet, stopped
+// when the test ends.
+func startRealRelay(ctx context.Context, t *testing.T, cfg Config, st *store.Store, clk clock.Clock) *Relay {
+	t.Helper()
+	r, err := New(cfg, Options{Store: st, Clock: clk, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r.Shutdown(sctx)
+	})
+	return r
 }
