@@ -125,7 +125,10 @@ func (s *Server) Start(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("web: listen on %s: %w (is another relaylab running? stop it, or move web.listen in the configuration; port 0 takes any free one)", addr, err)
 	}
-	hctx, cancel := context.WithCancel(ctx)
+	// The hub and the requests end only through Shutdown, which marks the
+	// server shut down first: a client whose stream closes when ctx ends
+	// must find the server closed, not yet "already started".
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.ln, s.cancel = ln, cancel
 	s.hubDone = make(chan struct{})
 	s.srv = &http.Server{
@@ -148,8 +151,11 @@ func (s *Server) Start(ctx context.Context, addr string) error {
 		}
 	}()
 	go func() {
-		<-hctx.Done()
-		s.Shutdown(context.Background())
+		select {
+		case <-ctx.Done():
+			s.Shutdown(context.Background())
+		case <-hctx.Done(): // Shutdown was called
+		}
 	}()
 	s.log.Info("web: listening", "url", "http://"+ln.Addr().String()+"/")
 	return nil
