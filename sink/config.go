@@ -210,19 +210,13 @@ func (c *Config) Validate(prefix string) error {
 	if _, err := compileRules(key("rules"), c.Rules); err != nil {
 		return err
 	}
-	for i, r := range c.Rules {
+	for _, r := range c.Rules {
 		if r.Listener != "" && !names[r.Listener] {
 			return config.Errorf(key("rules"), "a rule names listener %q, which is not defined", r.Listener)
 		}
-		if !c.Verify.Enabled {
-			// Without verification there is no result to match: the rule
-			// would be dead, and a test relying on it would pass unseen.
-			for _, a := range []struct{ key, name, val string }{{"dmarc", "DMARC", r.DMARC}, {"spf", "SPF", r.SPF}, {"dkim", "DKIM", r.DKIM}} {
-				if a.val != "" {
-					return config.Errorf(key(fmt.Sprintf("rules[%d].%s", i, a.key)), "never matches: %s is checked only with %s: true", a.name, key("verify.enabled"))
-				}
-			}
-		}
+	}
+	if err := needVerify(prefix, c.Rules, c.Verify.Enabled); err != nil {
+		return err
 	}
 	// Reading the profile files here, not only when the sink starts, gives
 	// their errors the configuration file's line.
@@ -235,6 +229,31 @@ func (c *Config) Validate(prefix string) error {
 	if c.Bounce.Relay != "" {
 		if err := config.DialAddr(c.Bounce.Relay); err != nil {
 			return config.Errorf(key("bounce.relay"), "%v (for example 127.0.0.1:2587)", err)
+		}
+	}
+	return nil
+}
+
+// needVerify refuses a rule on a DMARC, SPF or DKIM result when
+// verification is off: without it there is no result to match, so the
+// rule would be dead and a test relying on it would pass unseen. The
+// configuration file and SetRules (the web UI's rules editor) both ask;
+// prefix is the sink's key path ("sink").
+func needVerify(prefix string, rules []Rule, verifyOn bool) error {
+	if verifyOn {
+		return nil
+	}
+	key := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	for i, r := range rules {
+		for _, a := range []struct{ key, name, val string }{{"dmarc", "DMARC", r.DMARC}, {"spf", "SPF", r.SPF}, {"dkim", "DKIM", r.DKIM}} {
+			if a.val != "" {
+				return config.Errorf(key(fmt.Sprintf("rules[%d].%s", i, a.key)), "never matches: %s is checked only with %s: true", a.name, key("verify.enabled"))
+			}
 		}
 	}
 	return nil

@@ -202,3 +202,41 @@ func TestFlushAfterQuit(t *testing.T) {
 		}
 	}
 }
+
+// SetRules (the web UI's rules editor) refuses a rule on a DMARC, SPF or
+// DKIM result while verification is off, with the error the configuration
+// file gets for it; with verification on it takes the rule.
+func TestSetRulesNeedsVerify(t *testing.T) {
+	t.Parallel()
+	s, _ := testSink(t, nil, nil)
+	before := []Rule{{Stage: "rcpt", Recipient: "*@rt.test", Reply: "550 5.7.1 kept"}}
+	if err := s.SetRules(before); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []Rule{
+		{Stage: "data-end", DMARC: "reject", Reply: "550 5.7.26 no"},
+		{Stage: "data-end", SPF: "fail|softfail", Reply: "550 5.7.23 no"},
+		{Stage: "data-end", DKIM: "none", Reply: "550 5.7.20 no"},
+	} {
+		rules := []Rule{{Stage: "rcpt", Reply: "451 4.7.1 first"}, r}
+		cfg := DefaultConfig()
+		cfg.Rules = rules
+		want := cfg.Validate("sink")
+		if want == nil || !strings.Contains(want.Error(), "never matches") {
+			t.Fatalf("the configuration file takes %+v: %v", r, want)
+		}
+		err := s.SetRules(rules)
+		if err == nil || err.Error() != want.Error() {
+			t.Errorf("SetRules(%+v) with verification off:\ngot  %v\nwant %v", r, err, want)
+		}
+		if got := s.Rules(); len(got) != 1 || got[0].Reply != before[0].Reply {
+			t.Errorf("a refused SetRules changed the rules to %+v", got)
+		}
+	}
+	if err := s.SetVerifier(VerifyConfig{Enabled: true}, fakeVerifier{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetRules([]Rule{{Stage: "data-end", DMARC: "reject", Reply: "550 5.7.26 no"}}); err != nil {
+		t.Errorf("SetRules with verification on: %v", err)
+	}
+}

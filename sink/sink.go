@@ -192,10 +192,15 @@ func (s *Sink) Rules() []Rule {
 }
 
 // SetRules replaces the rules at once; sessions in flight use the new ones
-// from their next command.
+// from their next command. It refuses what the configuration file may not
+// hold either, with the same error: a rule on a DMARC, SPF or DKIM result
+// while sink.verify is off (see SetVerifier).
 func (s *Sink) SetRules(rules []Rule) error {
 	rs, err := compileRules("sink.rules", rules)
 	if err != nil {
+		return err
+	}
+	if err := needVerify("sink", rules, s.verify.Load() != nil); err != nil {
 		return err
 	}
 	for i, r := range rules {

@@ -153,12 +153,19 @@ func TestVerifyRecordsAndRejects(t *testing.T) {
 }
 
 // Without verification, a DMARC rule never matches and nothing is added.
-// The configuration file refuses such a rule; SetRules (the web API) takes
-// it.
+// The configuration file and SetRules (the web API) refuse such a rule
+// (TestSetRulesNeedsVerify); it can only be left over from a time when
+// verification was on.
 func TestVerifyOffLeavesMessagesAlone(t *testing.T) {
 	t.Parallel()
 	s, st := testSink(t, nil, nil)
+	if err := s.SetVerifier(VerifyConfig{Enabled: true}, fakeVerifier{}); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.SetRules([]Rule{{Stage: "data-end", DMARC: "fail", Reply: "550 5.7.26 no"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetVerifier(VerifyConfig{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	c := dial(t, addrOf(t, s, "mx"))
@@ -206,7 +213,14 @@ func TestSPFAndDKIMRules(t *testing.T) {
 func TestSetVerifier(t *testing.T) {
 	t.Parallel()
 	s, st := testSink(t, nil, nil)
+	// SetRules takes a rule on DMARC only while verification is on.
+	if err := s.SetVerifier(VerifyConfig{Enabled: true}, fakeVerifier{}); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.SetRules([]Rule{{Stage: "data-end", DMARC: "reject", Reply: "550 5.7.26 Unauthenticated email is not accepted"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetVerifier(VerifyConfig{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	addr := addrOf(t, s, "mx")
