@@ -227,6 +227,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	}()
 	var log []attempt
 	ownRest := false // this attempt's own 421 or rate limit started the rest
+	w := &walk{mx: p.cfg.Type == "mx"}
 	for _, host := range hosts {
 		if len(pending) == 0 {
 			break
@@ -265,9 +266,24 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			}
 		}
 		log = append(log, tr...)
+		w.tried++
+		first := tr[0].reply // a session's failure before MAIL is every recipient's
+		skip := greeting5xx(first)
+		var refused Reply
+		if skip {
+			refused = w.refuse(host, first)
+		}
 		var next []int
 		for k, i := range pending {
 			a := tr[k]
+			if skip {
+				// RFC 5321 3.1: this server will not talk to us; that
+				// judges no message, so the next host is tried, and
+				// without one the recipients are deferred.
+				set(i, refused, host, true)
+				next = append(next, i)
+				continue
+			}
 			set(i, a.reply, host, true)
 			results[i].dsnPassed = a.dsn
 			if a.reply.Code == 421 || results[i].verdict.Category == "rate-limited" {
@@ -547,6 +563,14 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 	}
 	c := newClient(conn, p.cfg.CommandTimeout.D(), p.cfg.DataTimeout.D(), rec)
 	if err := c.greet(p.helo); err != nil {
+		if greeting5xx(asReply(err, "greeting")) {
+			if p.cfg.Type == "mx" {
+				rec.note("a 5xx greeting: this server will not talk to us (RFC 5321 3.1), which refuses the connection, not the message; the next MX host is tried, and the recipients are deferred if none takes them")
+			} else {
+				rec.note("a 5xx greeting: the smarthost will not talk to us (RFC 5321 3.1), which refuses the connection, not the message; the recipients go to the route's next path, or are deferred to the next attempt")
+			}
+			c.quit() // RFC 5321 3.1: the server waits for our QUIT
+		}
 		return c, err
 	}
 	if !plain && (p.cfg.TLS == "opportunistic" || p.cfg.TLS == "required") {

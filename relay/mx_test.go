@@ -25,6 +25,13 @@ type mapDialer struct {
 
 var _ Dialer = (*mapDialer)(nil)
 
+// dialled returns the addresses asked for so far.
+func (d *mapDialer) dialled() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.asked...)
+}
+
 func (d *mapDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	d.mu.Lock()
 	d.asked = append(d.asked, addr)

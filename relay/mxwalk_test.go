@@ -1,0 +1,176 @@
+package relay
+
+import (
+	"net"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/smtpload/smtptest"
+)
+
+// greeter5xx is a server on 127.0.0.1 that greets with reply instead of
+// 220 and then, as RFC 5321 3.1 asks of it, answers 503 to everything but
+// QUIT.
+func greeter5xx(t *testing.T, reply string) *fakeMTA {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				smtptest.Converse(c, reply, func(string) string { return "503 5.5.1 bad sequence of commands" })
+			}()
+		}
+	}()
+	return &fakeMTA{addr: l.Addr().String()}
+}
+
+// firstAttempt returns the payloads of message id's relay.attempt events
+// at attempt 1, in order.
+func (h *harness) firstAttempt(t *testing.T, id string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, e := range h.events(events.Filter{Message: id, Kinds: []string{events.RelayAttempt}}) {
+		if p := payload(t, e); p["attempt"] == float64(1) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// firstOutcome returns the payload of message id's first event of kind.
+func (h *harness) firstOutcome(t *testing.T, id, kind string) map[string]any {
+	t.Helper()
+	evs := h.events(events.Filter{Message: id, Kinds: []string{kind}})
+	if len(evs) == 0 {
+		t.Fatalf("no %s event; events: %+v", kind, h.events(events.Filter{Message: id}))
+	}
+	return payload(t, evs[0])
+}
+
+// TestMX5xxGreetingTriesNextMX: an MX host that greets with 554 is
+// skipped for the next one in the same attempt (RFC 5321 3.1: it refuses
+// the connection, not the message; Postfix's smtp_skip_5xx_greeting),
+// instead of bouncing the message; the transcript says why, and the relay
+// says QUIT as the server expects.
+func TestMX5xxGreetingTriesNextMX(t *testing.T) {
+	t.Parallel()
+	mx1 := greeter5xx(t, "554 5.7.1 mx1.mx.test no service for 192.0.2.99")
+	mx2 := startMTA(t, nil)
+	h, d := mxHarness(t, map[string]*fakeMTA{"192.0.2.1": mx1, "192.0.2.2": mx2})
+	id := h.enqueue("a@s.test", "u@multi.mx.test")
+	h.runUntil("delivery", h.done(id, 1))
+	if got := h.terminal(id)["u@multi.mx.test"]; !reflect.DeepEqual(got, []string{events.RelayDelivered}) {
+		t.Fatalf("terminal events %v, want delivered at mx2 after mx1's 5xx greeting", got)
+	}
+	if want := []string{"192.0.2.1:25", "192.0.2.2:25"}; !reflect.DeepEqual(d.dialled(), want) {
+		t.Errorf("dialled %v, want %v", d.dialled(), want)
+	}
+	att := h.firstAttempt(t, id)
+	if len(att) != 2 || att[0]["host"] != "mx1.mx.test" || att[1]["host"] != "mx2.mx.test" {
+		t.Fatalf("attempt 1 events %v, want mx1 then mx2", att)
+	}
+	rep := att[0]["reply"].(map[string]any)
+	if rep["stage"] != "greeting" || rep["code"] != float64(554) || rep["enhanced"] != "5.7.1" {
+		t.Errorf("mx1's attempt reply %v, want its 554 5.7.1 greeting", rep)
+	}
+	tr, _ := att[0]["transcript"].(string)
+	for _, want := range []string{"S: 554 5.7.1 mx1.mx.test no service", "-- a 5xx greeting", "next MX host is tried", "C: QUIT"} {
+		if !strings.Contains(tr, want) {
+			t.Errorf("mx1's transcript lacks %q:\n%s", want, tr)
+		}
+	}
+	if n := len(mx2.received()); n != 1 {
+		t.Errorf("mx2 took %d messages, want 1", n)
+	}
+}
+
+// TestMXAll5xxGreetingsDefer: when every MX host greets with 5xx the
+// recipient is deferred, not bounced, with the relay's own reply saying
+// so (class 4 of the last server's enhanced code, category
+// greeting-refused, a reason and advice), and finally expires under the
+// retry policy.
+func TestMXAll5xxGreetingsDefer(t *testing.T) {
+	t.Parallel()
+	h, d := mxHarness(t, map[string]*fakeMTA{
+		"192.0.2.1": greeter5xx(t, "554 no SMTP service here"),
+		"192.0.2.2": greeter5xx(t, "550 5.7.0 go away"),
+		"192.0.2.3": greeter5xx(t, "554 5.7.1 your IP is not welcome"),
+	})
+	id := h.enqueue("", "u@multi.mx.test")
+	h.runUntil("the first deferral", func() bool {
+		return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) > 0 || len(h.terminal(id)) > 0
+	})
+	if got := h.terminal(id); len(got) != 0 {
+		t.Fatalf("terminal events %v after the first attempt, want a deferral", got)
+	}
+	if want := []string{"192.0.2.1:25", "192.0.2.2:25", "192.0.2.3:25"}; !reflect.DeepEqual(d.dialled(), want) {
+		t.Errorf("dialled %v, want all three MX hosts in the first attempt", d.dialled())
+	}
+	def := h.firstOutcome(t, id, events.RelayDeferred)
+	rep := def["reply"].(map[string]any)
+	text, _ := rep["text"].(string)
+	if rep["enhanced"] != "4.7.1" || rep["code"] != float64(0) || rep["local"] != true ||
+		!strings.Contains(text, "every MX host tried (3) greeted with 5xx") || !strings.Contains(text, "mx3.mx.test: 554 5.7.1 your IP is not welcome") {
+		t.Errorf("deferral reply %v, want the relay's own 4.7.1 naming all three greetings", rep)
+	}
+	if def["category"] != "greeting-refused" || !strings.Contains(def["reason"].(string), "5xx greeting") || def["advice"] == "" {
+		t.Errorf("deferral %v, want category greeting-refused with a reason and advice", def)
+	}
+	h.runUntil("the end", h.done(id, 1))
+	if got := h.terminal(id)["u@multi.mx.test"]; !reflect.DeepEqual(got, []string{events.RelayExpired}) {
+		t.Errorf("terminal events %v, want expired (never bounced)", got)
+	}
+}
+
+// TestSmarthost5xxGreeting: a smarthost that greets with 5xx refuses the
+// path, not the message (as a 535 to the path's AUTH does): the
+// recipients go to the route's next path in the same attempt, and with no
+// other path they are deferred, instead of every message bouncing while
+// the smarthost refuses this relay.
+func TestSmarthost5xxGreeting(t *testing.T) {
+	t.Parallel()
+	refusing := greeter5xx(t, "554 5.7.1 relaying from 192.0.2.99 not allowed")
+	t.Run("next path", func(t *testing.T) {
+		t.Parallel()
+		good := startMTA(t, nil)
+		cfg := testConfig(refusing.addr)
+		cfg.Paths = append(cfg.Paths, PathConfig{Name: "backup", Host: good.addr, TLS: "none"})
+		cfg.Routes[0].Paths = []string{"primary", "backup"}
+		h := newHarness(t, cfg, Options{})
+		id := h.enqueue("a@x.test", "b@y.test")
+		h.runUntil("delivery", h.done(id, 1))
+		if got := h.terminal(id)["b@y.test"]; !reflect.DeepEqual(got, []string{events.RelayDelivered}) || len(good.received()) != 1 {
+			t.Fatalf("terminal events %v, backup took %d; want delivery over the backup path", got, len(good.received()))
+		}
+		if del := h.firstOutcome(t, id, events.RelayDelivered); del["attempts"] != float64(1) {
+			t.Errorf("delivered after %v attempts, want 1 (the next path in the same attempt)", del["attempts"])
+		}
+	})
+	t.Run("only path", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, testConfig(refusing.addr), Options{})
+		id := h.enqueue("a@x.test", "b@y.test")
+		h.runUntil("an outcome", func() bool {
+			return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) > 0 || len(h.terminal(id)) > 0
+		})
+		if got := h.terminal(id); len(got) != 0 {
+			t.Fatalf("terminal events %v, want a deferral", got)
+		}
+		def := h.firstOutcome(t, id, events.RelayDeferred)
+		rep := def["reply"].(map[string]any)
+		if def["category"] != "greeting-refused" || rep["enhanced"] != "4.7.1" || !strings.Contains(rep["text"].(string), "the smarthost greeted with 5xx") {
+			t.Errorf("deferral %v, want greeting-refused, 4.7.1, naming the smarthost's greeting", def)
+		}
+	})
+}
