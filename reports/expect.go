@@ -70,6 +70,23 @@ type RecipientExpectation struct {
 	Suppressed *bool  `yaml:"suppressed"`
 	// LastCode is the reply code of the last attempt (exact, "4xx" or "5xx").
 	LastCode string `yaml:"last_code"`
+	// LastReply is a glob (* any run, ? any one character, nothing else
+	// special, case-insensitive) over the whole last reply as
+	// Attempt.Reply writes it: "CODE ENHANCED TEXT", or the error of an
+	// attempt that got no reply. A glob rather than a substring, like
+	// match: "421 4.7.28 *" pins the code and the enhanced code at their
+	// places, where the substring "421" would also be found in "250 2.0.0
+	// queued as 421"; "*unusual rate*" is the substring when one is wanted.
+	LastReply string `yaml:"last_reply"`
+	// TLS is whether the last attempt's connection used TLS: for a
+	// delivered recipient the attempt that delivered, so "tls: false" says
+	// the message went in plaintext (as after a refused STARTTLS with tls:
+	// opportunistic); for one not delivered, where the last try stood.
+	// Earlier attempts are in the timeline of a failure. A recipient
+	// without attempts fails either value: there is nothing to judge. So
+	// does a sink's record as `relaylab expect` reads it (SinkAttempt),
+	// which does not carry the session's TLS.
+	TLS Toggle `yaml:"tls"`
 	// Count is how many recipients must match (default: at least one).
 	Count Range `yaml:"count"`
 }
@@ -92,6 +109,23 @@ type AggregateExpectation struct {
 	// queued, the next for the day after, the last value for every day
 	// beyond. [2, 4, 8] checks a warm-up that allows 2, 4, then 8 a day.
 	MaxDeliveriesPerDay []int `yaml:"max_deliveries_per_day"`
+}
+
+// Toggle is a yes-or-no expectation that may be left out: "tls: true".
+type Toggle struct {
+	Set, Value bool
+}
+
+// UnmarshalYAML implements yaml.NodeUnmarshaler, so that a value other
+// than true or false is reported at its line.
+func (t *Toggle) UnmarshalYAML(node ast.Node) error {
+	switch v := config.ScalarText(node); v {
+	case "true", "false":
+		*t = Toggle{Set: true, Value: v == "true"}
+		return nil
+	default:
+		return config.NodeError(node, fmt.Sprintf("%q: want true or false", v))
+	}
 }
 
 // Range is an inclusive integer range written "3", "2-4", ">=2" or "<=5".
@@ -205,6 +239,9 @@ func (x *Expectations) Validate(prefix string) error {
 				return config.Errorf(key+".last_code", "%q: want a reply code (250) or a class (2xx, 4xx, 5xx)", lc)
 			}
 		}
+		if err := validateLast(key, r); err != nil {
+			return err
+		}
 	}
 	if s := x.Aggregate.DeliveredShare; s != nil && (*s < 0 || *s > 1) {
 		return config.Errorf(prefix+"aggregate.delivered_share", "%v is not a share between 0 and 1", *s)
@@ -224,6 +261,30 @@ func (x *Expectations) Validate(prefix string) error {
 		if n < 0 {
 			return config.Errorf(fmt.Sprintf("%saggregate.max_deliveries_per_day[%d]", prefix, i), "%d is not a number of deliveries", n)
 		}
+	}
+	return nil
+}
+
+// validateLast refuses last_reply and tls expectations that can never
+// hold: both judge the last attempt, so attempts must allow one, and a
+// last_reply that begins with a reply code must agree with last_code.
+func validateLast(key string, r RecipientExpectation) error {
+	if r.Attempts.Set && r.Attempts.Max == 0 {
+		for _, k := range []struct {
+			name string
+			set  bool
+		}{{"last_reply", r.LastReply != ""}, {"tls", r.TLS.Set}} {
+			if k.set {
+				return config.Errorf(key+"."+k.name, "judges the last attempt, but attempts is %s: the expectation can never hold", r.Attempts)
+			}
+		}
+	}
+	p := r.LastReply
+	if r.LastCode == "" || len(p) < 3 || strings.Trim(p[:3], "0123456789") != "" || (len(p) > 3 && p[3] != ' ') {
+		return nil // no reply code at the start to compare with last_code
+	}
+	if code, _ := strconv.Atoi(p[:3]); !codeMatches(r.LastCode, code) {
+		return config.Errorf(key+".last_reply", "%q begins with %d but last_code is %s: the expectation can never hold", p, code, r.LastCode)
 	}
 	return nil
 }
@@ -357,6 +418,12 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 			why = append(why, fmt.Sprintf("expected the last reply to be %s, got %q", e.LastCode, r.LastReply()))
 		}
 	}
+	if e.LastReply != "" {
+		why = append(why, checkLastReply(r, e.LastReply)...)
+	}
+	if e.TLS.Set {
+		why = append(why, checkTLS(r, e.TLS.Value)...)
+	}
 	if len(why) == 0 {
 		return ""
 	}
@@ -368,6 +435,42 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		b.WriteString("  (no attempts)\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// checkLastReply matches the last attempt's reply against the glob want.
+func checkLastReply(r *Recipient, want string) []string {
+	if len(r.Attempts) == 0 {
+		return []string{fmt.Sprintf("expected the last reply to match %q, but there was no attempt", want)}
+	}
+	got := r.LastReply()
+	w, g := strings.ToLower(want), strings.ToLower(got)
+	if Glob(w, g) {
+		return nil
+	}
+	msg := fmt.Sprintf("expected the last reply to match %q, got %q", want, got)
+	if !strings.ContainsAny(w, "*?") && strings.HasPrefix(g, w) {
+		// The commonest slip: "421 4.7.28" for every reply that begins so.
+		msg += " (last_reply matches the whole reply: end it with * to allow the text that follows)"
+	}
+	return []string{msg}
+}
+
+// checkTLS compares whether the last attempt used TLS with want.
+func checkTLS(r *Recipient, want bool) []string {
+	if len(r.Attempts) == 0 {
+		return []string{fmt.Sprintf("expected tls: %v of the last attempt, but there was no attempt", want)}
+	}
+	a := r.Attempts[len(r.Attempts)-1]
+	switch got := a.TLS != ""; {
+	case a.tlsUnknown:
+		return []string{fmt.Sprintf("expected tls: %v of the last attempt, but a sink's record, as expect reads it, does not say whether an attempt used TLS (a replay's does)", want)}
+	case got == want:
+		return nil
+	case want:
+		return []string{"expected the last attempt over TLS (tls: true), but its connection had none"}
+	default:
+		return []string{fmt.Sprintf("expected the last attempt without TLS (tls: false), but its connection used %s", strings.TrimSuffix(a.TLS+" "+a.Cipher, " "))}
+	}
 }
 
 func codeMatches(want string, code int) bool {

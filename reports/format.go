@@ -104,14 +104,15 @@ func (r *Recipient) label() string {
 	return r.Address + " (message " + r.Message + ")"
 }
 
-// WriteTimeline prints one line per attempt, with times relative to queueing.
+// WriteTimeline prints one line per attempt, with times relative to
+// queueing; an attempt over TLS ends with its version ("[TLS 1.3]").
 func WriteTimeline(w io.Writer, r *Recipient) {
 	for i, a := range r.Attempts {
-		reply := a.Error
-		if a.Code != 0 {
-			reply = strings.TrimSpace(fmt.Sprintf("%d %s %s", a.Code, a.Enhanced, a.Text))
+		tls := ""
+		if a.TLS != "" {
+			tls = "  [" + a.TLS + "]"
 		}
-		fmt.Fprintf(w, "  #%d  +%-10s %-12s %-24s %s\n", i+1, a.Time.Sub(r.Queued).Round(time.Second), a.Path, a.Host, reply)
+		fmt.Fprintf(w, "  #%d  +%-10s %-12s %-24s %s%s\n", i+1, a.Time.Sub(r.Queued).Round(time.Second), a.Path, a.Host, a.Reply(), tls)
 	}
 }
 

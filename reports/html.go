@@ -77,7 +77,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 <h3>Recipients</h3>
 <table><tr><th>recipient</th><th>status</th><th>category</th><th>attempts</th></tr>
 {{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{if .Message}}<br><small>message {{.Message}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{.Category}}{{if .Reason}}<br><small>{{.Reason}}</small>{{end}}</td>
-<td><details><summary>{{len .Attempts}}</summary>{{range .Attempts}}<div><code>{{rel $r .Time}} {{.Path}} {{.Host}} {{if .Code}}{{.Code}} {{.Enhanced}} {{.Text}}{{else}}{{.Error}}{{end}}</code></div>{{end}}</details></td></tr>
+<td><details><summary>{{len .Attempts}}</summary>{{range .Attempts}}<div><code>{{rel $r .Time}} {{.Path}} {{.Host}} {{.Reply}}{{with .TLS}} [{{.}}]{{end}}</code></div>{{end}}</details></td></tr>
 {{end}}</table>
 </section>{{end}}
 </body></html>

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,30 @@ type Attempt struct {
 	Latency  float64   `json:"latency_ms,omitempty"`
 	// Error is a failure with no SMTP reply (connection refused, timeout).
 	Error string `json:"error,omitempty"`
+	// TLS is the TLS version of the connection the attempt ended on ("TLS
+	// 1.3"), and Cipher its cipher suite; both are empty in plaintext and
+	// when no connection was made. After a refused STARTTLS with tls:
+	// opportunistic, that is the plaintext connection that followed.
+	TLS    string `json:"tls,omitempty"`
+	Cipher string `json:"cipher,omitempty"`
+	// tlsUnknown marks an attempt whose record does not say whether it
+	// used TLS: a sink's, as SinkAttempt carries it.
+	tlsUnknown bool
+}
+
+// Reply is the attempt's reply as "CODE ENHANCED TEXT" (the parts it has,
+// one space apart), or its Error when there was no reply.
+func (a Attempt) Reply() string {
+	if a.Code == 0 {
+		return a.Error
+	}
+	parts := []string{strconv.Itoa(a.Code)}
+	for _, p := range []string{a.Enhanced, strings.TrimSpace(a.Text)} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // Recipient is one message recipient's life in the relay.
@@ -62,16 +87,13 @@ func (r *Recipient) Final() bool {
 	return false
 }
 
-// LastReply is the reply of the last attempt, as "550 5.1.1 text".
+// LastReply is the reply of the last attempt, as "550 5.1.1 text" (see
+// Attempt.Reply).
 func (r *Recipient) LastReply() string {
 	if len(r.Attempts) == 0 {
 		return ""
 	}
-	a := r.Attempts[len(r.Attempts)-1]
-	if a.Code == 0 {
-		return a.Error
-	}
-	return strings.TrimSpace(fmt.Sprintf("%d %s %s", a.Code, a.Enhanced, a.Text))
+	return r.Attempts[len(r.Attempts)-1].Reply()
 }
 
 // Data is everything the reports need, read once from the log.
@@ -101,6 +123,10 @@ type payload struct {
 	DSN        bool            `json:"dsn"`
 	Status     string          `json:"status"`
 	Suppressed bool            `json:"suppressed"`
+	// TLS and Cipher are a relay.attempt's connection: its TLS version and
+	// cipher suite names, empty in plaintext.
+	TLS    string `json:"tls"`
+	Cipher string `json:"cipher"`
 }
 
 // Load reads the whole log from src.
@@ -165,7 +191,8 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 	}
 	switch e.Kind {
 	case events.RelayAttempt:
-		a := Attempt{Time: e.Time, Path: p.Path, Host: p.Host, Code: p.Code, Enhanced: p.Enhanced, Text: p.Text, Latency: p.LatencyMS, Error: p.Error}
+		a := Attempt{Time: e.Time, Path: p.Path, Host: p.Host, Code: p.Code, Enhanced: p.Enhanced, Text: p.Text, Latency: p.LatencyMS, Error: p.Error,
+			TLS: p.TLS, Cipher: p.Cipher}
 		if len(p.Reply) > 0 {
 			var rep struct {
 				Stage    string `json:"stage"`

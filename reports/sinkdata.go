@@ -54,7 +54,10 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 			by[key] = r
 			d.Recipients = append(d.Recipients, r)
 		}
-		at := Attempt{Time: a.Time, Path: a.Listener, Host: a.Client, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text}
+		// SinkAttempt does not carry its session's TLS, so a tls:
+		// expectation says it cannot be judged rather than reading
+		// "plaintext" into every attempt.
+		at := Attempt{Time: a.Time, Path: a.Listener, Host: a.Client, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, tlsUnknown: true}
 		if a.Code == 0 {
 			at.Error = "no reply: connection dropped or left hanging at " + a.Stage
 		}
