@@ -73,6 +73,18 @@ func TestWrongExpectationsFail(t *testing.T) {
 		{"no-such-domain.yaml", "    ; nosuch.test is not here: NXDOMAIN\n", "    nosuch MX 10 mx1.example\n", "bob@nosuch.test (message msg-1): expected status bounced, got delivered"},
 		{"no-such-domain.yaml", "    ;@dnstest servfail broken.test.\n", "", "dave@broken.test (message msg-3): expected status expired, got bounced"},
 		{"starttls-454.yaml", "name: may-tls, host: \"sink:mx\", tls: opportunistic", "name: may-tls, host: \"sink:mx\", tls: required", "reader@example.test (message msg-1): expected status delivered, got expired"},
+		// tls and last_reply: a STARTTLS the server takes makes the fallback
+		// recipient's delivery one over TLS; other wording fails last_reply.
+		{"starttls-454.yaml", "      stage: starttls\n", "      stage: starttls\n      recipient: nobody@nowhere.test\n",
+			"reader@example.test (message msg-1): expected the last attempt without TLS (tls: false), but its connection used TLS 1."},
+		{"starttls-454.yaml", "454 4.7.0 TLS not available due", "454 4.7.0 Try again due",
+			"auditor@strict.test (message msg-2): expected the last reply to match \"454 4.7.0 TLS not available*\", got \"454 4.7.0 Try again due to temporary reason\"; timeline:\n  #1  +0s"},
+		{"provider-profiles.yaml", "[TSS04] *", "[TSS04] Try later*",
+			"deferred@yahoo.test (message msg-1): expected the last reply to match \"421 4.7.0 [TSS04] Try later*\", got \"421 4.7.0 [TSS04] Messages from your address are deferred"},
+		{"tls-required.yaml", "      hostname: secure.relaylab.test\n      tls: starttls", "      hostname: secure.relaylab.test\n      tls: none",
+			"reader@secure.test (message msg-2): expected status delivered, got expired"},
+		{"tls-required.yaml", "name: tls-only-offered, host: \"sink:secure\", tls: required", "name: tls-only-offered, host: \"sink:plain\", tls: none",
+			"reader@secure.test (message msg-2): expected the last attempt over TLS (tls: true), but its connection had none; timeline:"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
