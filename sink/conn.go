@@ -664,9 +664,24 @@ func (c *conn) serverReply(r []byte) error {
 		}
 	case StageEHLO:
 		if code == 250 {
-			if c.sess != nil {
-				// A later EHLO (after STARTTLS, say) names the client anew.
-				c.sess.helo, c.sess.needHelo = c.sess.sc.Hostname(), false
+			if s := c.sess; s != nil {
+				if !s.fresh {
+					// A later EHLO or HELO (after STARTTLS, after RSET, or
+					// at any time: RFC 5321 4.1.4) meets the checks and
+					// rules of the first, which NewSession applied.
+					b, refuse := s.greetAgain(s.sc.Hostname())
+					if stop, err := c.before(b); stop {
+						return err
+					}
+					if refuse != nil {
+						c.closeAfter = refuse.Code == 421
+						return c.send(stage, refuse.wire())
+					}
+				}
+				// The client is named anew: records and rules use the
+				// name of the last EHLO that was accepted.
+				s.fresh = false
+				s.helo, s.needHelo = s.sc.Hostname(), false
 			}
 			r = c.ehloReply(r)
 		}

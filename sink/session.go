@@ -14,9 +14,12 @@ import (
 
 // session is the go-smtp Session of one connection, created at EHLO.
 type session struct {
-	c        *conn
-	sc       *smtp.Conn // go-smtp's side, for the EHLO argument
-	helo     string
+	c    *conn
+	sc   *smtp.Conn // go-smtp's side, for the EHLO argument
+	helo string     // the name of the last EHLO or HELO accepted
+	// fresh: the session was created by the EHLO now being answered, whose
+	// checks and rules NewSession has applied.
+	fresh    bool
 	authUser string
 	// needHelo: STARTTLS succeeded and no EHLO has followed it yet; RFC
 	// 3207 4.2 has the client start over with EHLO.
@@ -63,13 +66,36 @@ func (l *listener) NewSession(sc *smtp.Conn) (smtp.Session, error) {
 	if why := heloFault(sc.Hostname()); why != "" {
 		return nil, &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Syntax error in the EHLO argument: " + why}
 	}
-	s := &session{c: c, sc: sc, helo: sc.Hostname()}
+	s := &session{c: c, sc: sc, helo: sc.Hostname(), fresh: true}
 	b := l.sink.decide(s.input(StageEHLO, ""), nil)
 	if err := s.apply(b); err != nil {
 		return nil, err
 	}
 	c.sess = s
 	return s, nil
+}
+
+// greetAgain checks a later EHLO or HELO, naming the client name, as
+// NewSession checks the first: its syntax, then the rules of stage ehlo,
+// matched on the new name. It returns the behaviour to carry out and, when
+// the EHLO is refused, the reply. A refused EHLO leaves the session as it
+// was (RFC 5321 4.1.4): the earlier name stays, and after STARTTLS the
+// client must still say EHLO. go-smtp, though, has already reset the
+// transaction, as for an accepted EHLO (RFC 5321 4.1.4 asks that only of
+// one the server takes).
+func (s *session) greetAgain(name string) (Behavior, *Reply) {
+	if why := heloFault(name); why != "" {
+		return Behavior{}, &Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error in the EHLO argument: " + why}
+	}
+	in := s.input(StageEHLO, "")
+	in.helo = name
+	b := s.c.sink.decide(in, nil)
+	if b.Reply != nil && b.Reply.Code >= 300 {
+		// A 2xx of a rule does not replace the extension list, as at the
+		// first EHLO (session.apply).
+		return b, b.Reply
+	}
+	return b, nil
 }
 
 func (s *session) input(stage Stage, rcpt string) *input {
