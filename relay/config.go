@@ -88,6 +88,14 @@ type PathConfig struct {
 	// Backoff is how long a destination rests after a 421 or a rate
 	// limit reply (default 5m).
 	Backoff config.Duration `yaml:"backoff"`
+	// MaxMXAddresses caps the MX host addresses one attempt on an mx path
+	// may use, counted down the MX list in preference order (default 5,
+	// as Postfix's smtp_mx_address_limit; 0: no cap).
+	MaxMXAddresses *int `yaml:"max_mx_addresses,omitempty"`
+	// MaxMXSessions caps the sessions of one attempt on an mx path that
+	// reached SMTP, past the greeting, EHLO and STARTTLS (default 2, as
+	// Postfix's smtp_mx_session_limit; 0: no cap).
+	MaxMXSessions *int `yaml:"max_mx_sessions,omitempty"`
 	// Timeouts per stage; RFC 5321 4.5.3.2 defaults.
 	ConnectTimeout config.Duration `yaml:"connect_timeout"`
 	CommandTimeout config.Duration `yaml:"command_timeout"`
@@ -282,6 +290,18 @@ func (p *PathConfig) validate(k string) error {
 	}
 	if p.MaxConnections < 0 || p.MessagesPerConnection < 0 || p.Rate < 0 {
 		return config.Errorf(k+".max_connections", "limits must not be negative")
+	}
+	for _, c := range []struct {
+		key string
+		v   *int
+	}{{"max_mx_addresses", p.MaxMXAddresses}, {"max_mx_sessions", p.MaxMXSessions}} {
+		switch {
+		case c.v == nil:
+		case p.Type != "mx":
+			return config.Errorf(k+"."+c.key, "caps the MX hosts of an mx path; a smarthost path has one host: remove %s, or use type mx", c.key)
+		case *c.v < 0:
+			return config.Errorf(k+"."+c.key, "%d: must not be negative (0 is no cap)", *c.v)
+		}
 	}
 	for i, c := range p.Warmup {
 		if c <= 0 {

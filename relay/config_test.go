@@ -36,6 +36,9 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"bad window", "relay:\n  routes:\n    - {paths: [local-sink], windows: ['9-5']}\n", "relay.routes[0].windows"},
 		{"bad route sender", "relay:\n  routes:\n    - {paths: [local-sink], recipients: [a.test], senders: ['bad sender@x']}\n", "relay.routes[0].senders[0]"},
 		{"overflowing weights", "relay:\n  routes:\n    - {split: [{path: local-sink, weight: 9223372036854775807}]}\n", "relay.routes[0].split[0].weight"},
+		{"negative max_mx_sessions", "relay:\n  paths:\n    - name: p\n      type: mx\n      max_mx_sessions: -1\n  routes: [{paths: [p]}]\n", `relaylab.yaml:5:24: relay.paths[0].max_mx_sessions: -1: must not be negative (0 is no cap)`},
+		{"negative max_mx_addresses", "relay:\n  paths:\n    - {name: p, type: mx, max_mx_addresses: -3}\n  routes: [{paths: [p]}]\n", `relay.paths[0].max_mx_addresses: -3: must not be negative`},
+		{"max_mx_addresses on a smarthost", "relay:\n  paths:\n    - {name: p, host: 'h:25', max_mx_addresses: 3}\n  routes: [{paths: [p]}]\n", `relay.paths[0].max_mx_addresses: caps the MX hosts of an mx path`},
 		{"bad dkim", "relay:\n  dkim:\n    - {domain: d.test, selector: 'a.b', key_file: k}\n", "relay.dkim[0].selector"},
 	}
 	for _, tt := range tests {
@@ -56,10 +59,16 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		t.Errorf("port 0 (any free port, as tests use): %v", err)
 	}
 	f = &fileWithRelay{Relay: DefaultConfig()}
-	good := "relay:\n  retry: {preset: kumomta, max_attempts: 10}\n  paths:\n    - {name: mx, type: mx}\n    - {name: sh, host: 'smtp.example.test:587', tls: required, username: u, password: p, auth: login}\n" +
+	good := "relay:\n  retry: {preset: kumomta, max_attempts: 10}\n  paths:\n    - {name: mx, type: mx, max_mx_addresses: 0, max_mx_sessions: 3}\n    - {name: sh, host: 'smtp.example.test:587', tls: required, username: u, password: p, auth: login}\n" +
 		"  routes:\n    - {recipients: ['*.example.test'], split: [{path: mx, weight: 3}, {path: sh, weight: 1}]}\n    - {paths: [sh, mx], fallback: mx, fallback_after: 3, windows: ['08:00-20:00'], timezone: Europe/Paris}\n"
 	if err := config.Decode("good.yaml", []byte(good), f); err != nil {
 		t.Fatalf("a good file: %v", err)
+	}
+	if c := newWalkCaps(f.Relay.Paths[0]); c != (walkCaps{addresses: 0, sessions: 3}) {
+		t.Errorf("caps %+v, want addresses 0 (no cap) and sessions 3 as the file says", c)
+	}
+	if c := newWalkCaps(PathConfig{Type: "mx"}); c != (walkCaps{addresses: 5, sessions: 2}) {
+		t.Errorf("default caps %+v, want Postfix's 5 addresses and 2 sessions", c)
 	}
 }
 

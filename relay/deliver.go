@@ -21,6 +21,7 @@ type path struct {
 	cfg  PathConfig
 	helo string
 	warm *warmup // nil: no warm-up cap
+	caps walkCaps
 }
 
 func newPath(pc PathConfig, hostname string) *path {
@@ -49,7 +50,7 @@ func newPath(pc PathConfig, hostname string) *path {
 	if helo == "" {
 		helo = hostname
 	}
-	return &path{cfg: pc, helo: helo}
+	return &path{cfg: pc, helo: helo, caps: newWalkCaps(pc)}
 }
 
 // job is one attempt at some recipients of one message over one list of
@@ -114,6 +115,9 @@ type attempt struct {
 	// transcript is the SMTP conversation of this attempt (shared by the
 	// recipients of one transaction).
 	transcript string
+	// walkStopped says why the attempt tried no host after this one
+	// although some remained (a cap of the path).
+	walkStopped string
 }
 
 // run makes one attempt for a job and records the outcome.
@@ -227,10 +231,14 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	}()
 	var log []attempt
 	ownRest := false // this attempt's own 421 or rate limit started the rest
-	w := &walk{mx: p.cfg.Type == "mx"}
-	for _, host := range hosts {
+	w := &walk{caps: p.caps, mx: p.cfg.Type == "mx"}
+	reset := func(i int, rep Reply) { set(i, rep, results[i].host, true) }
+	for hi, host := range hosts {
 		if len(pending) == 0 {
 			break
+		}
+		if why := w.stop(hosts[hi:]); why != "" {
+			return w.stopped(why, pending, results, log, reset)
 		}
 		// A rest started by this attempt holds back the destination's
 		// other mail, not this attempt's next MX: after a 421 from one
@@ -259,7 +267,13 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			continue
 		}
 		var tr []attempt
-		for _, addr := range addrs {
+		var untried []string // addresses of host the address cap left out
+		for k, addr := range addrs {
+			if w.addressesFull() {
+				untried = addrs[k:]
+				break
+			}
+			w.addresses++
 			tr = r.deliverHost(ctx, p, d, host, addr, j, msg, data, pending)
 			if len(tr) > 0 && tr[0].reply.Stage != "connect" {
 				break // a server answered; other addresses of this host are not tried
@@ -268,6 +282,9 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		log = append(log, tr...)
 		w.tried++
 		first := tr[0].reply // a session's failure before MAIL is every recipient's
+		if reachedSMTP(first) {
+			w.sessions++
+		}
 		skip := greeting5xx(first)
 		var refused Reply
 		if skip {
@@ -296,6 +313,14 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			}
 		}
 		pending = next
+		if len(pending) > 0 && len(untried) > 0 {
+			rest := make([]string, 0, len(untried)+len(hosts)-hi-1)
+			for _, a := range untried {
+				rest = append(rest, host+" at "+a)
+			}
+			rest = append(rest, hosts[hi+1:]...)
+			return w.stopped(w.stop(rest), pending, results, log, reset)
+		}
 	}
 	return log
 }

@@ -5,12 +5,43 @@ import (
 	"strings"
 )
 
+// Postfix's defaults for the same caps: smtp_mx_address_limit 5,
+// smtp_mx_session_limit 2.
+const (
+	defaultMaxMXAddresses = 5
+	defaultMaxMXSessions  = 2
+)
+
+// walkCaps bound how far one attempt goes down a path's hosts; 0 is no
+// cap. Only mx paths have them: a smarthost path has one host.
+type walkCaps struct {
+	addresses int // addresses used (dialled, or a kept connection to them)
+	sessions  int // sessions that reached SMTP
+}
+
+func newWalkCaps(pc PathConfig) walkCaps {
+	if pc.Type != "mx" {
+		return walkCaps{}
+	}
+	c := walkCaps{addresses: defaultMaxMXAddresses, sessions: defaultMaxMXSessions}
+	if pc.MaxMXAddresses != nil {
+		c.addresses = *pc.MaxMXAddresses
+	}
+	if pc.MaxMXSessions != nil {
+		c.sessions = *pc.MaxMXSessions
+	}
+	return c
+}
+
 // walk is where one attempt stands on its way down a path's hosts.
 type walk struct {
-	mx      bool
-	tried   int      // hosts with a session or at least a dial
-	refused []string // "host: reply" of each host that greeted with 5xx
-	last    Reply    // the last of those greetings
+	caps      walkCaps
+	mx        bool
+	addresses int      // addresses used so far
+	sessions  int      // sessions that reached SMTP
+	tried     int      // hosts with a session or at least a dial
+	refused   []string // "host: reply" of each host that greeted with 5xx
+	last      Reply    // the last of those greetings
 }
 
 // refuse records that host greeted with rep, a 5xx, and returns the
@@ -18,7 +49,37 @@ type walk struct {
 func (w *walk) refuse(host string, rep Reply) Reply {
 	w.refused = append(w.refused, host+": "+rep.String())
 	w.last = rep
-	return w.refusedReply()
+	return w.refusedReply("")
+}
+
+// addressesFull reports whether the walk may use no more addresses.
+func (w *walk) addressesFull() bool {
+	return w.caps.addresses > 0 && w.addresses >= w.caps.addresses
+}
+
+// stop says why the walk ends before the hosts in rest, which it has not
+// tried, or "" when it goes on.
+func (w *walk) stop(rest []string) string {
+	switch {
+	case w.caps.sessions > 0 && w.sessions >= w.caps.sessions:
+		return fmt.Sprintf("the walk down the MX hosts stopped at the path's max_mx_sessions (%d): %d sessions of this attempt reached SMTP; not tried: %s",
+			w.caps.sessions, w.sessions, strings.Join(rest, ", "))
+	case w.addressesFull():
+		return fmt.Sprintf("the walk down the MX hosts stopped at the path's max_mx_addresses (%d): this attempt used %d addresses; not tried: %s",
+			w.caps.addresses, w.addresses, strings.Join(rest, ", "))
+	}
+	return ""
+}
+
+// reachedSMTP reports whether a session got past the greeting, EHLO and
+// STARTTLS, which is what max_mx_sessions counts (as Postfix counts
+// sessions that complete EHLO and the TLS handshake).
+func reachedSMTP(rep Reply) bool {
+	switch rep.Stage {
+	case "connect", "greeting", "ehlo", "starttls":
+		return false
+	}
+	return true
 }
 
 // greeting5xx reports whether rep is a 5xx greeting: the server will not
@@ -36,8 +97,9 @@ const greetingRefusedText = "greeted with 5xx"
 // remain are tried, as Postfix does (smtp_skip_5xx_greeting, default yes),
 // and when none does better the recipients wait for the next attempt.
 // The enhanced code is the server's with class 4, or 4.3.2 (RFC 3463:
-// system not accepting network messages) when it gave none.
-func (w *walk) refusedReply() Reply {
+// system not accepting network messages) when it gave none. stopped is
+// why the walk ended early, if it did.
+func (w *walk) refusedReply(stopped string) Reply {
 	enh := "4.3.2"
 	if isEnhanced(w.last.Enhanced) {
 		enh = "4" + w.last.Enhanced[1:]
@@ -53,5 +115,57 @@ func (w *walk) refusedReply() Reply {
 			len(w.refused), w.tried, greetingRefusedText, strings.Join(w.refused, "; "))
 	}
 	text += "; a 5xx greeting refuses the connection, not the message (RFC 5321 3.1), so the recipients are deferred, not bounced"
+	if stopped != "" {
+		text += "; " + stopped
+	}
 	return Reply{Stage: "greeting", Enhanced: enh, Text: text, Local: true}
+}
+
+// isRefusedReply reports whether rep is the relay's own deferral after a
+// 5xx greeting.
+func isRefusedReply(rep Reply) bool {
+	return rep.Local && rep.Stage == "greeting" && rep.Code == 0 && strings.Contains(rep.Text, greetingRefusedText)
+}
+
+// appendNote adds a note line to a finished transcript, stamped with the
+// time of its last timed line; an empty transcript (recording off, no
+// connection) stays empty.
+func appendNote(script, text string) string {
+	if script == "" {
+		return ""
+	}
+	stamp := "+0ms"
+	for rest := script; rest != ""; {
+		i := strings.LastIndexByte(rest, '\n')
+		line := rest[i+1:]
+		if s, _, ok := strings.Cut(line, " "); ok && strings.HasPrefix(s, "+") && strings.HasSuffix(s, "ms") {
+			stamp = s
+			break
+		}
+		if i < 0 {
+			break
+		}
+		rest = rest[:i]
+	}
+	return script + "\n" + stamp + " -- " + text
+}
+
+// stopped ends the walk for the recipients pending, for the reason why:
+// the last attempt each had says so, in its event and at the end of its
+// transcript, and a deferral after 5xx greetings names it too (reset
+// sets a recipient's result anew). It returns log.
+func (w *walk) stopped(why string, pending []int, results []result, log []attempt, reset func(int, Reply)) []attempt {
+	for _, i := range pending {
+		if isRefusedReply(results[i].reply) {
+			reset(i, w.refusedReply(why))
+		}
+		for k := len(log) - 1; k >= 0; k-- {
+			if log[k].rcpt == i {
+				log[k].walkStopped = why
+				log[k].transcript = appendNote(log[k].transcript, why)
+				break
+			}
+		}
+	}
+	return log
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/smtpload/smtptest"
 )
@@ -174,3 +175,102 @@ func TestSmarthost5xxGreeting(t *testing.T) {
 		}
 	})
 }
+
+// TestMXSessionCap: max_mx_sessions (default 2, as Postfix's
+// smtp_mx_session_limit) stops an attempt after that many sessions
+// reached SMTP; the last attempt event and its transcript say so, and 0
+// lifts the cap.
+func TestMXSessionCap(t *testing.T) {
+	t.Parallel()
+	deferring := func(f *fakeMTA) {
+		f.onRcpt = func(string) error { return smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "try later") }
+	}
+	for _, tt := range []struct {
+		name   string
+		cap    *int
+		dialed int
+	}{{"default", nil, 2}, {"none", new(int), 3}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mx3 := startMTA(t, nil)
+			h, d := mxHarness(t, map[string]*fakeMTA{"192.0.2.1": startMTA(t, deferring), "192.0.2.2": startMTA(t, deferring), "192.0.2.3": mx3},
+				func(c *Config) { c.Paths[0].MaxMXSessions = tt.cap })
+			id := h.enqueue("", "u@multi.mx.test")
+			h.runUntil("an outcome", func() bool {
+				return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) > 0 || len(h.terminal(id)) > 0
+			})
+			if len(d.dialled()) != tt.dialed {
+				t.Errorf("dialled %v, want %d addresses", d.dialled(), tt.dialed)
+			}
+			att := h.firstAttempt(t, id)
+			if tt.cap != nil {
+				if len(mx3.received()) != 1 {
+					t.Errorf("mx3 took %d messages, want 1 with no cap", len(mx3.received()))
+				}
+				for _, a := range att {
+					if a["walk_stopped"] != nil {
+						t.Errorf("attempt %v says the walk stopped", a)
+					}
+				}
+				return
+			}
+			if len(att) != 2 {
+				t.Fatalf("attempt 1 events %v, want mx1 and mx2", att)
+			}
+			why, _ := att[1]["walk_stopped"].(string)
+			if !strings.Contains(why, "max_mx_sessions (2)") || !strings.Contains(why, "not tried: mx3.mx.test") {
+				t.Errorf("mx2's attempt walk_stopped %q, want the cap and mx3 named", why)
+			}
+			if tr, _ := att[1]["transcript"].(string); !strings.HasSuffix(tr, " -- "+why) {
+				t.Errorf("mx2's transcript does not end with the cap:\n%s", tr)
+			}
+			if def := h.firstOutcome(t, id, events.RelayDeferred); def["reply"].(map[string]any)["code"] != float64(451) {
+				t.Errorf("deferral %v, want mx2's 451", def)
+			}
+		})
+	}
+}
+
+// TestMXAddressCap: max_mx_addresses (default 5, as Postfix's
+// smtp_mx_address_limit) caps the addresses one attempt dials down the MX
+// list, also within a host's addresses; 0 lifts the cap.
+func TestMXAddressCap(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name   string
+		cap    *int
+		dialed int
+	}{{"default", nil, 5}, {"two", ptr(2), 2}, {"none", new(int), 6}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// Nothing listens: every address refuses the connection.
+			h, d := mxHarness(t, nil, func(c *Config) { c.Paths[0].MaxMXAddresses = tt.cap })
+			id := h.enqueue("", "u@wide.mx.test")
+			h.runUntil("an outcome", func() bool {
+				return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) > 0 || len(h.terminal(id)) > 0
+			})
+			if len(d.dialled()) != tt.dialed {
+				t.Fatalf("dialled %v, want %d addresses", d.dialled(), tt.dialed)
+			}
+			att := h.firstAttempt(t, id)
+			why, _ := att[len(att)-1]["walk_stopped"].(string)
+			if tt.dialed == 6 {
+				if why != "" {
+					t.Errorf("walk_stopped %q without a cap", why)
+				}
+				return
+			}
+			if !strings.Contains(why, "max_mx_addresses") || !strings.Contains(why, "not tried: ") {
+				t.Errorf("last attempt walk_stopped %q, want max_mx_addresses and what was not tried", why)
+			}
+			if tt.dialed == 5 && !strings.Contains(why, "wide2.mx.test at 192.0.2.2") {
+				t.Errorf("walk_stopped %q, want wide2's last address named", why)
+			}
+			if tt.dialed == 2 && !strings.Contains(why, "wide1.mx.test at 192.0.2.1") || tt.dialed == 2 && !strings.HasSuffix(why, ", wide2.mx.test") {
+				t.Errorf("walk_stopped %q, want wide1's third address and wide2 named", why)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -71,6 +71,9 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 			if a.transcript != "" {
 				pl["transcript"] = a.transcript
 			}
+			if a.walkStopped != "" {
+				pl["walk_stopped"] = a.walkStopped
+			}
 			if _, err := tx.Append(events.Event{Kind: events.RelayAttempt, Time: now, Message: c.msgID, Recipient: c.address, Path: a.path, Target: a.host}.WithPayload(pl)); err != nil {
 				return err
 			}
