@@ -274,3 +274,28 @@ func TestMXAddressCap(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestMX5xxGreetingsThenCap: when the address cap ends the walk after
+// hosts that greeted with 5xx, the deferral says both.
+func TestMX5xxGreetingsThenCap(t *testing.T) {
+	t.Parallel()
+	mx3 := startMTA(t, nil)
+	h, d := mxHarness(t, map[string]*fakeMTA{
+		"192.0.2.1": greeter5xx(t, "554 5.7.1 not here"),
+		"192.0.2.2": greeter5xx(t, "554 5.7.1 not here either"),
+		"192.0.2.3": mx3,
+	}, func(c *Config) { c.Paths[0].MaxMXAddresses = ptr(2) })
+	id := h.enqueue("", "u@multi.mx.test")
+	h.runUntil("an outcome", func() bool {
+		return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) > 0 || len(h.terminal(id)) > 0
+	})
+	if got := d.dialled(); len(got) != 2 || len(mx3.received()) != 0 {
+		t.Fatalf("dialled %v, mx3 took %d; want mx1 and mx2 only", got, len(mx3.received()))
+	}
+	def := h.firstOutcome(t, id, events.RelayDeferred)
+	text, _ := def["reply"].(map[string]any)["text"].(string)
+	if def["category"] != "greeting-refused" || !strings.Contains(text, "every MX host tried (2) greeted with 5xx") ||
+		!strings.Contains(text, "max_mx_addresses (2)") || !strings.Contains(text, "not tried: mx3.mx.test") {
+		t.Errorf("deferral %v, want greeting-refused naming both greetings and the cap that left mx3 out", def)
+	}
+}
