@@ -411,12 +411,19 @@ func (c *conn) startTLS() error {
 	// RFC 3207 4.2: forget what the client said before; a new EHLO follows.
 	// go-smtp never saw the STARTTLS: an RSET of ours, whose reply is not
 	// sent, clears its envelope, and the session refuses MAIL and AUTH
-	// until the next EHLO.
+	// until the next EHLO, and forgets an AUTH (go-smtp keeps no mark of
+	// it: see authServer).
 	c.inject = append(c.inject, "RSET\r\n"...)
 	c.swallow++
 	if c.sess != nil {
 		c.sess.resetTransaction()
 		c.sess.needHelo = true
+		if u := c.sess.authUser; u != "" {
+			// An AUTH in the clear is knowledge from before TLS too
+			// (RFC 3207 4.2; RFC 4954 4): the client must AUTH again.
+			c.sess.authUser, c.sess.authBeforeTLS = "", u
+			c.notef('*', "authentication as "+u+" forgotten with STARTTLS (RFC 3207 4.2): AUTH again under TLS")
+		}
 	}
 	return nil
 }

@@ -261,16 +261,19 @@ func recipientDSNs(rcpts []rcptState) []RecipientDSN {
 }
 
 type sessionPayload struct {
-	ID         int64         `json:"id"`
-	Client     string        `json:"client"`
-	HELO       string        `json:"helo,omitempty"`
-	TLS        string        `json:"tls,omitempty"`
-	AuthUser   string        `json:"auth_user,omitempty"`
-	Messages   int           `json:"messages"`
-	Seconds    float64       `json:"seconds"`
-	Replies    []replyRecord `json:"replies,omitempty"`    // in sink_sessions.replies
-	Codes      string        `json:"codes"`                // every reply code in order: "220 250 250 354 250 221"
-	Transcript string        `json:"transcript,omitempty"` // in sink_sessions; SessionByID reads it
+	ID       int64  `json:"id"`
+	Client   string `json:"client"`
+	HELO     string `json:"helo,omitempty"`
+	TLS      string `json:"tls,omitempty"`
+	AuthUser string `json:"auth_user,omitempty"` // the AUTH in force at the end
+	// AuthBeforeTLS is the identity of an AUTH before STARTTLS, which the
+	// sink forgot then (RFC 3207 4.2); the transcript says so too.
+	AuthBeforeTLS string        `json:"auth_before_tls,omitempty"`
+	Messages      int           `json:"messages"`
+	Seconds       float64       `json:"seconds"`
+	Replies       []replyRecord `json:"replies,omitempty"`    // in sink_sessions.replies
+	Codes         string        `json:"codes"`                // every reply code in order: "220 250 250 354 250 221"
+	Transcript    string        `json:"transcript,omitempty"` // in sink_sessions; SessionByID reads it
 }
 
 // sessionRecord is a finished session on its way to the store.
@@ -291,7 +294,7 @@ func (s *Sink) sessionRecordOf(c *conn) sessionRecord {
 		Seconds: end.Sub(c.start).Seconds(), Replies: c.replies}
 	r := sessionRecord{id: c.id, listener: c.l.cfg.Name, start: c.start, end: end}
 	if c.sess != nil {
-		p.HELO, p.AuthUser, p.Messages = c.sess.helo, c.sess.authUser, c.sess.messages
+		p.HELO, p.AuthUser, p.AuthBeforeTLS, p.Messages = c.sess.helo, c.sess.authUser, c.sess.authBeforeTLS, c.sess.messages
 		r.attempts, r.grey = c.sess.attempts, c.sess.grey
 	}
 	if p.Replies == nil {

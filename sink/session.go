@@ -19,8 +19,11 @@ type session struct {
 	helo string     // the name of the last EHLO or HELO accepted
 	// fresh: the session was created by the EHLO now being answered, whose
 	// checks and rules NewSession has applied.
-	fresh    bool
-	authUser string
+	fresh bool
+	// authUser is the identity of the AUTH in force; authBeforeTLS the one
+	// STARTTLS made the sink forget (RFC 3207 4.2), for the record.
+	authUser      string
+	authBeforeTLS string
 	// needHelo: STARTTLS succeeded and no EHLO has followed it yet; RFC
 	// 3207 4.2 has the client start over with EHLO.
 	needHelo bool
@@ -389,6 +392,11 @@ func (s *session) AuthMechanisms() []string {
 }
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
+	if s.authUser != "" {
+		// RFC 4954 4: after a successful AUTH, any further AUTH gets 503.
+		// The sink tracks this, not go-smtp (see authServer).
+		return nil, &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Bad sequence of commands: already authenticated (RFC 4954 4)"}
+	}
 	if s.needHelo {
 		return nil, &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Bad sequence of commands: send EHLO again after STARTTLS (RFC 3207 4.2)"}
 	}
@@ -406,14 +414,32 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	}
 	switch strings.ToUpper(mech) {
 	case sasl.Plain:
-		return sasl.NewPlainServer(func(identity, user, pass string) error {
+		return authServer{sasl.NewPlainServer(func(identity, user, pass string) error {
 			if identity != "" && identity != user {
 				return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authorization identity must be the user"}
 			}
 			return check(user, pass)
-		}), nil
+		})}, nil
 	case sasl.Login:
-		return saslogin.NewServer(check), nil
+		return authServer{saslogin.NewServer(check)}, nil
 	}
 	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+// authServer hands go-smtp a successful end of the exchange as an error
+// that carries the 235 reply, which go-smtp writes as it is. go-smtp then
+// does not mark the connection as authenticated: its mark (v0.25.1: used
+// only to refuse a second AUTH) is cleared only by its own STARTTLS, and
+// the sink does STARTTLS in conn, below go-smtp. So the session alone
+// knows who is authenticated, and conn.startTLS can make it forget (RFC
+// 3207 4.2) and let the client AUTH again under TLS.
+type authServer struct{ sasl.Server }
+
+func (a authServer) Next(resp []byte) ([]byte, bool, error) {
+	challenge, done, err := a.Server.Next(resp)
+	if done && err == nil {
+		// RFC 4954 6: 235 2.7.0.
+		return nil, true, &smtp.SMTPError{Code: 235, EnhancedCode: smtp.EnhancedCode{2, 7, 0}, Message: "Authentication succeeded"}
+	}
+	return challenge, done, err
 }
