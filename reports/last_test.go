@@ -150,24 +150,27 @@ func TestLastExpectationErrors(t *testing.T) {
 	}
 }
 
-// TestFromSinkLast: last_reply judges a sink's record as it judges a
-// replay's; tls cannot, as SinkAttempt does not carry the session's TLS,
-// and says so instead of taking every attempt for plaintext.
+// TestFromSinkLast: last_reply and tls judge a sink's record as they
+// judge a replay's, tls from the TLS of the attempt's session.
 func TestFromSinkLast(t *testing.T) {
 	t.Parallel()
 	d, err := FromSink(context.Background(), fakeSink{
-		{Time: t0, Listener: "mx", Client: "127.0.0.1", Recipient: "a@x.test", Stage: "rcpt", Code: 421, Enhanced: "4.7.28", Text: "unusual rate"},
+		{Time: t0, Listener: "mx", Client: "127.0.0.1", Recipient: "a@x.test", Stage: "rcpt", Code: 421, Enhanced: "4.7.28", Text: "unusual rate", TLS: "TLS 1.3 TLS_AES_128_GCM_SHA256"},
+		{Time: t0, Listener: "mx", Client: "127.0.0.1", Recipient: "b@x.test", Stage: "rcpt", Code: 250},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, _ := decodeExp(t, "recipients:\n  - {match: \"a@x.test\", last_reply: \"421 4.7.28 *\"}\n  - {match: \"a@x.test\", tls: false}\n")
+	x, _ := decodeExp(t, "recipients:\n  - {match: \"a@x.test\", last_reply: \"421 4.7.28 *\"}\n  - {match: \"a@x.test\", tls: false}\n  - {match: \"a@x.test\", tls: true}\n  - {match: \"b@x.test\", tls: false}\n")
 	res := Evaluate(d, x)
 	if !res[0].Pass {
 		t.Errorf("last_reply on a sink's record: %s", res[0].Message)
 	}
-	if res[1].Pass || !strings.Contains(res[1].Message, "a@x.test: expected tls: false of the last attempt, but a sink's record, as expect reads it, does not say whether an attempt used TLS (a replay's does); timeline:") {
-		t.Errorf("tls on a sink's record: %+v", res[1])
+	if res[1].Pass || !strings.Contains(res[1].Message, "a@x.test: expected the last attempt without TLS (tls: false), but its connection used TLS 1.3 TLS_AES_128_GCM_SHA256; timeline:") {
+		t.Errorf("tls: false on a sink's record over TLS: %+v", res[1])
+	}
+	if !res[2].Pass || !res[3].Pass {
+		t.Errorf("tls on a sink's record: %+v, %+v", res[2], res[3])
 	}
 }
 

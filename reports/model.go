@@ -38,9 +38,6 @@ type Attempt struct {
 	// opportunistic, that is the plaintext connection that followed.
 	TLS    string `json:"tls,omitempty"`
 	Cipher string `json:"cipher,omitempty"`
-	// tlsUnknown marks an attempt whose record does not say whether it
-	// used TLS: a sink's, as SinkAttempt carries it.
-	tlsUnknown bool
 }
 
 // Reply is the attempt's reply as "CODE ENHANCED TEXT" (the parts it has,

@@ -20,6 +20,9 @@ type SinkAttempt struct {
 	Code      int
 	Enhanced  string
 	Text      string
+	// TLS is the session's TLS as the sink records it ("TLS 1.3
+	// TLS_AES_128_GCM_SHA256"), "" in plaintext.
+	TLS string
 }
 
 // SinkAttemptSource lists every attempt a sink recorded, oldest first.
@@ -54,10 +57,8 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 			by[key] = r
 			d.Recipients = append(d.Recipients, r)
 		}
-		// SinkAttempt does not carry its session's TLS, so a tls:
-		// expectation says it cannot be judged rather than reading
-		// "plaintext" into every attempt.
-		at := Attempt{Time: a.Time, Path: a.Listener, Host: a.Client, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, tlsUnknown: true}
+		at := Attempt{Time: a.Time, Path: a.Listener, Host: a.Client, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text}
+		at.TLS, at.Cipher = splitTLS(a.TLS)
 		if a.Code == 0 {
 			at.Error = "no reply: connection dropped or left hanging at " + a.Stage
 		}
@@ -76,4 +77,14 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 	}
 	sort.SliceStable(d.Recipients, func(i, j int) bool { return d.Recipients[i].Address < d.Recipients[j].Address })
 	return d, nil
+}
+
+// splitTLS parses the sink's "TLS 1.3 TLS_AES_128_GCM_SHA256" into the
+// version and the cipher suite, as a relay attempt has them.
+func splitTLS(s string) (version, cipher string) {
+	f := strings.Fields(s)
+	if len(f) >= 2 && f[0] == "TLS" {
+		return f[0] + " " + f[1], strings.Join(f[2:], " ")
+	}
+	return s, ""
 }

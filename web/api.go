@@ -54,6 +54,9 @@ type SinkAttempt struct {
 	Code      int       `json:"code"`
 	Enhanced  string    `json:"enhanced,omitempty"`
 	Text      string    `json:"text,omitempty"`
+	// TLS is the session's TLS ("TLS 1.3 TLS_AES_128_GCM_SHA256"),
+	// absent in plaintext.
+	TLS string `json:"tls,omitempty"`
 }
 
 // RelayAPI is what the web needs from the relay.

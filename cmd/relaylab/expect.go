@@ -125,7 +125,7 @@ func (s sinkAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, e
 	out := make([]reports.SinkAttempt, 0, len(atts))
 	for _, a := range atts {
 		out = append(out, reports.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client, Sender: a.Sender,
-			Recipient: a.Recipient, Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text})
+			Recipient: a.Recipient, Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS})
 	}
 	return out, nil
 }

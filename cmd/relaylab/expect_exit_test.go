@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,8 +19,8 @@ import (
 )
 
 // sinkStore records one message, sent by relaylab send over loopback, in a
-// sink's store and returns the store's path.
-func sinkStore(t *testing.T, rcpt string) string {
+// sink's store and returns the store's path. sendArgs go to send too.
+func sinkStore(t *testing.T, rcpt string, sendArgs ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -39,7 +40,8 @@ func sinkStore(t *testing.T, rcpt string) string {
 	if err := snk.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errOut := runIn(t, ctx, "send", "--server", snk.Addrs()["mx"].String(), "--to", rcpt, "--helo", "client.test")
+	args := append([]string{"send", "--server", snk.Addrs()["mx"].String(), "--to", rcpt, "--helo", "client.test"}, sendArgs...)
+	code, _, errOut := runIn(t, ctx, args...)
 	if err := snk.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +105,32 @@ func TestExpectVerdictsAndFlagOrder(t *testing.T) {
 	}
 	if strings.Contains(out, "(message )") {
 		t.Errorf("a sink's recipient has no message id, yet the output shows one:\n%s", out)
+	}
+}
+
+// TestExpectTLSFromSink: tls judges a sink's record by the TLS of the
+// session each attempt was in, in plaintext and after STARTTLS.
+func TestExpectTLSFromSink(t *testing.T) {
+	t.Parallel()
+	const rcpt = "app@example.test"
+	for _, c := range []struct {
+		name string
+		args []string
+		tls  bool
+	}{{"plaintext", nil, false}, {"starttls", []string{"--starttls", "--insecure"}, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			db := sinkStore(t, rcpt, c.args...)
+			for _, want := range []bool{c.tls, !c.tls} {
+				exp := writeExpect(t, fmt.Sprintf("  recipients:\n    - {match: %q, status: delivered, tls: %v}\n", rcpt, want))
+				code, out, errOut := runIn(t, context.Background(), "expect", exp, "--db", db)
+				if pass := want == c.tls; pass && code != 0 {
+					t.Errorf("tls: %v: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", want, code, out, errOut)
+				} else if !pass && (code != 1 || !strings.Contains(out, "expected the last attempt")) {
+					t.Errorf("tls: %v: exit %d, want 1 with the reason\nstdout:\n%s\nstderr:\n%s", want, code, out, errOut)
+				}
+			}
+		})
 	}
 }
 
