@@ -23,6 +23,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
 )
@@ -205,7 +206,7 @@ func (s *Sink) SetRules(rules []Rule) error {
 	}
 	for i, r := range rules {
 		if r.Listener != "" && s.listenerNamed(r.Listener) == nil {
-			return fmt.Errorf("sink.rules[%d].listener: no listener is named %q", i, r.Listener)
+			return config.Errorf(fmt.Sprintf("sink.rules[%d].listener", i), "no listener is named %q", r.Listener)
 		}
 	}
 	s.rules.Store(&rs)

@@ -55,6 +55,12 @@ func (a sinkAdapter) SetRules(_ context.Context, r web.SinkRules) error {
 		return fmt.Errorf("%w: %v", web.ErrInvalid, err)
 	}
 	if err := a.sk.SetRules(rules); err != nil {
+		// The sink names its keys from the configuration file's root;
+		// the editor's text starts at the list.
+		var fe *config.FieldError
+		if errors.As(err, &fe) && strings.HasPrefix(fe.Key, "sink.rules[") {
+			err = config.LocateRoot("rules", "rules", []byte(r.YAML), &config.FieldError{Key: strings.TrimPrefix(fe.Key, "sink."), Msg: fe.Msg})
+		}
 		return fmt.Errorf("%w: %v", web.ErrInvalid, err)
 	}
 	return nil

@@ -141,6 +141,12 @@ func TestSinkAdapterRulesPositions(t *testing.T) {
 			"rules:2:10: rules[1].stage: unknown stage"},
 		{"a rules: section pasted whole", "rules:\n  - {stage: rcpt, reply: 451 4.7.1 later}\n",
 			`remove the "rules:" line above it`},
+		// The sink's own checks, which know its listeners and whether it
+		// verifies, point into the editor's text too.
+		{"dmarc rule with verification off", "- {stage: rcpt, reply: 451 4.7.1 later}\n- stage: data-end\n  dmarc: fail\n  reply: 550 5.7.1 no\n",
+			"rules:3:10: rules[1].dmarc: never matches: DMARC is checked only with sink.verify.enabled: true"},
+		{"unknown listener", "- {stage: rcpt, listener: mx2, reply: 451 4.7.1 later}\n",
+			`rules:1:27: rules[0].listener: no listener is named "mx2"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := a.SetRules(context.Background(), web.SinkRules{YAML: tc.in})
