@@ -502,7 +502,15 @@ func (s *Sink) restore(ctx context.Context) error {
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	rows, err := db.QueryContext(ctx, `SELECT sender, recipient, MAX(attempt) FROM sink_attempts GROUP BY sender, recipient`)
+	// The attempts are written with their session, when it ends; a message
+	// is written before its 250. After a kill -9, a session cut short has
+	// its messages in the store but not its attempts, so the attempt of a
+	// message's first recipient (sink_messages.attempt) counts too: without
+	// it, the counter of that pair went back to the last ended session's.
+	rows, err := db.QueryContext(ctx, `SELECT sender, recipient, MAX(attempt) FROM sink_attempts GROUP BY sender, recipient
+		UNION ALL
+		SELECT mail_from, CASE WHEN instr(rcpts, char(10)) > 0 THEN substr(rcpts, 1, instr(rcpts, char(10)) - 1) ELSE rcpts END AS first,
+			MAX(attempt) FROM sink_messages WHERE attempt > 0 GROUP BY mail_from, first`)
 	if err != nil {
 		return err
 	}
@@ -518,6 +526,9 @@ func (s *Sink) restore(ctx context.Context) error {
 		}
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	if rows, err = db.QueryContext(ctx, `SELECT message_id, MAX(msg_attempt) FROM sink_messages WHERE message_id != '' GROUP BY message_id`); err != nil {
 		return err
 	}
