@@ -67,7 +67,7 @@ func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry,
 		return err
 	}
 	// RFC 3464 2 and RFC 5321 4.5.5: a DSN goes out with a null reverse path.
-	sub := Submission{From: "", Recipients: []Recipient{{Address: msg.sender, Notify: []string{"NEVER"}}}, Data: data, isDSN: true}
+	sub := Submission{From: "", Recipients: []Recipient{{Address: msg.sender, Notify: []string{"NEVER"}}}, Data: data, isDSN: true, dsnFor: msg.id}
 	if err := r.insertMessage(tx, id, sub, now); err != nil {
 		return err
 	}

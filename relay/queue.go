@@ -41,6 +41,9 @@ type Submission struct {
 	Client   string
 
 	isDSN bool
+	// dsnFor is, for a DSN the relay wrote, the id of the message it
+	// reports on.
+	dsnFor string
 }
 
 // Recipient is one envelope recipient with its RFC 3461 RCPT parameters.
@@ -75,9 +78,9 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 	if life > 0 {
 		expires = now.Add(life).UnixNano()
 	}
-	if _, err := tx.Exec(`INSERT INTO relay_messages (id, sender, envid, ret, is_dsn, auth_user, client, size, data, created_ns, expires_ns)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, s.From, s.EnvID, s.Ret, s.isDSN, s.AuthUser, s.Client, len(s.Data), s.Data, now.UnixNano(), expires); err != nil {
+	if _, err := tx.Exec(`INSERT INTO relay_messages (id, sender, envid, ret, is_dsn, dsn_for, auth_user, client, size, data, created_ns, expires_ns)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, s.From, s.EnvID, s.Ret, s.isDSN, s.dsnFor, s.AuthUser, s.Client, len(s.Data), s.Data, now.UnixNano(), expires); err != nil {
 		return fmt.Errorf("relay: queue message: %w", err)
 	}
 	subject := subjectOf(s.Data)
@@ -89,11 +92,11 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 			VALUES (?, ?, ?, ?, 'queued', ?, ?)`, id, rc.Address, rc.ORCPT, notify, now.UnixNano(), now.UnixNano()); err != nil {
 			return fmt.Errorf("relay: queue recipient: %w", err)
 		}
-		if _, err := tx.Append(events.Event{Kind: events.RelayQueued, Message: id, Recipient: rc.Address}.WithPayload(map[string]any{
+		if _, err := tx.Append(events.Event{Kind: events.RelayQueued, Message: id, Recipient: rc.Address}.WithPayload(withDSNFor(map[string]any{
 			"sender": s.From, "size": len(s.Data), "envid": s.EnvID, "ret": s.Ret, "notify": notify,
 			"orcpt": rc.ORCPT, "client": s.Client, "auth_user": s.AuthUser, "dsn": s.isDSN, "recipients": len(s.Recipients),
 			"subject": subject,
-		})); err != nil {
+		}, s.dsnFor))); err != nil {
 			return err
 		}
 	}
@@ -174,6 +177,7 @@ type claimed struct {
 	attempts int // failed attempts before this one
 	warned   bool
 	sender   string
+	dsnFor   string // the message a DSN reports on; "" for any other
 }
 
 // claim marks up to n due recipients in flight and returns them.
@@ -181,7 +185,7 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 	var out []claimed
 	err := r.store.Write(ctx, func(tx *store.Tx) error {
 		out = out[:0]
-		rows, err := tx.Query(`SELECT r.id, r.message_id, r.address, r.orcpt, r.notify, r.attempts, r.warned, m.sender,
+		rows, err := tx.Query(`SELECT r.id, r.message_id, r.address, r.orcpt, r.notify, r.attempts, r.warned, m.sender, m.dsn_for,
 				COALESCE(s.reason || ' (' || s.category || ', from ' || s.source || ')', '')
 			FROM relay_recipients r JOIN relay_messages m ON m.id = r.message_id
 			LEFT JOIN relay_suppressions s ON s.address = lower(trim(r.address))
@@ -193,7 +197,7 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 		for rows.Next() {
 			var c claimed
 			var sup string
-			if err := rows.Scan(&c.id, &c.msgID, &c.address, &c.orcpt, &c.notify, &c.attempts, &c.warned, &c.sender, &sup); err != nil {
+			if err := rows.Scan(&c.id, &c.msgID, &c.address, &c.orcpt, &c.notify, &c.attempts, &c.warned, &c.sender, &c.dsnFor, &sup); err != nil {
 				rows.Close()
 				return err
 			}
@@ -207,10 +211,10 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 		kept := out[:0]
 		for i, c := range out {
 			if sups[i] != "" && !r.cfg.Suppression.Disabled {
-				if err := r.finishTx(tx, c, StateSuppressed, now, events.Event{Kind: events.RelaySuppressed}.WithPayload(map[string]any{
+				if err := r.finishTx(tx, c, StateSuppressed, now, events.Event{Kind: events.RelaySuppressed}.WithPayload(withDSNFor(map[string]any{
 					"reason": "the address is on the suppression list: " + sups[i],
 					"advice": "remove it with `relaylab suppress remove` if it should receive mail again",
-				}), outcome{}); err != nil {
+				}, c.dsnFor)), outcome{}); err != nil {
 					return err
 				}
 				continue
@@ -254,6 +258,17 @@ func (r *Relay) recoverInflight(ctx context.Context) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+// withDSNFor adds dsn_for, the message a DSN reports on, to the payload
+// of an event about that DSN, so that a reader of the log (the web feed)
+// can tell a DSN's delivery from any other message's without looking up
+// its relay.queued event. Other messages' payloads are left as they are.
+func withDSNFor(pl map[string]any, dsnFor string) map[string]any {
+	if dsnFor != "" {
+		pl["dsn_for"] = dsnFor
+	}
+	return pl
 }
 
 // messageRow is what a delivery needs of a message.

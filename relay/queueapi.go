@@ -16,11 +16,14 @@ import (
 
 // MessageInfo describes a queued (or finished) message.
 type MessageInfo struct {
-	ID         string          `json:"id"`
-	Sender     string          `json:"sender"`
-	EnvID      string          `json:"envid,omitempty"`
-	Ret        string          `json:"ret,omitempty"`
-	IsDSN      bool            `json:"is_dsn,omitempty"`
+	ID     string `json:"id"`
+	Sender string `json:"sender"`
+	EnvID  string `json:"envid,omitempty"`
+	Ret    string `json:"ret,omitempty"`
+	IsDSN  bool   `json:"is_dsn,omitempty"`
+	// DSNFor is, for a DSN the relay wrote, the id of the message it
+	// reports on.
+	DSNFor     string          `json:"dsn_for,omitempty"`
 	AuthUser   string          `json:"auth_user,omitempty"`
 	Client     string          `json:"client,omitempty"`
 	Size       int             `json:"size"`
@@ -89,7 +92,7 @@ func (r *Relay) List(ctx context.Context, f QueueFilter) ([]MessageInfo, error) 
 		args = append(args, f.Before.UnixNano())
 	}
 	args = append(args, limit)
-	rows, err := r.store.DB().QueryContext(ctx, `SELECT id, sender, envid, ret, is_dsn, auth_user, client, size, created_ns, expires_ns
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT id, sender, envid, ret, is_dsn, dsn_for, auth_user, client, size, created_ns, expires_ns
 		FROM relay_messages WHERE `+strings.Join(where, " AND ")+` ORDER BY created_ns DESC, id LIMIT ?`, args...)
 	if err != nil {
 		return nil, err
@@ -120,7 +123,7 @@ type scanner interface{ Scan(...any) error }
 func scanMessage(s scanner) (MessageInfo, error) {
 	var m MessageInfo
 	var created, expires int64
-	err := s.Scan(&m.ID, &m.Sender, &m.EnvID, &m.Ret, &m.IsDSN, &m.AuthUser, &m.Client, &m.Size, &created, &expires)
+	err := s.Scan(&m.ID, &m.Sender, &m.EnvID, &m.Ret, &m.IsDSN, &m.DSNFor, &m.AuthUser, &m.Client, &m.Size, &created, &expires)
 	m.Created = time.Unix(0, created).UTC()
 	if expires > 0 {
 		m.Expires = time.Unix(0, expires).UTC()
@@ -155,7 +158,7 @@ func (r *Relay) recipients(ctx context.Context, id string) ([]RecipientInfo, err
 
 // Message returns one message with its recipients and data.
 func (r *Relay) Message(ctx context.Context, id string) (MessageInfo, error) {
-	row := r.store.DB().QueryRowContext(ctx, `SELECT id, sender, envid, ret, is_dsn, auth_user, client, size, created_ns, expires_ns
+	row := r.store.DB().QueryRowContext(ctx, `SELECT id, sender, envid, ret, is_dsn, dsn_for, auth_user, client, size, created_ns, expires_ns
 		FROM relay_messages WHERE id = ?`, id)
 	m, err := scanMessage(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -232,6 +235,10 @@ func (r *Relay) Delete(ctx context.Context, id string) error {
 		if len(waiting) == 0 && len(done) > 0 {
 			return fmt.Errorf("%s is %s, %w", id, strings.Join(done, "/"), ErrNotWaiting)
 		}
+		var dsnFor string
+		if err := tx.QueryRow(`SELECT dsn_for FROM relay_messages WHERE id = ?`, id).Scan(&dsnFor); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		res, err := tx.Exec(`DELETE FROM relay_messages WHERE id = ?`, id)
 		if err != nil {
 			return err
@@ -243,9 +250,9 @@ func (r *Relay) Delete(ctx context.Context, id string) error {
 			return err
 		}
 		for _, a := range waiting {
-			if _, err := tx.Append(events.Event{Kind: events.RelayExpired, Time: now, Message: id, Recipient: a}.WithPayload(map[string]any{
+			if _, err := tx.Append(events.Event{Kind: events.RelayExpired, Time: now, Message: id, Recipient: a}.WithPayload(withDSNFor(map[string]any{
 				"reason": "deleted from the queue by an operator", "category": "deleted",
-			})); err != nil {
+			}, dsnFor))); err != nil {
 				return err
 			}
 		}

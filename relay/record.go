@@ -74,7 +74,7 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 			if a.walkStopped != "" {
 				pl["walk_stopped"] = a.walkStopped
 			}
-			if _, err := tx.Append(events.Event{Kind: events.RelayAttempt, Time: now, Message: c.msgID, Recipient: c.address, Path: a.path, Target: a.host}.WithPayload(pl)); err != nil {
+			if _, err := tx.Append(events.Event{Kind: events.RelayAttempt, Time: now, Message: c.msgID, Recipient: c.address, Path: a.path, Target: a.host}.WithPayload(withDSNFor(pl, c.dsnFor))); err != nil {
 				return err
 			}
 		}
@@ -89,7 +89,7 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 				n++
 			}
 			o := outcome{path: res.path, host: res.host, reply: res.reply, verdict: res.verdict, attempts: n}
-			payload := map[string]any{"attempts": n, "route": j.route.name, "reply": res.reply, "host": res.host}
+			payload := withDSNFor(map[string]any{"attempts": n, "route": j.route.name, "reply": res.reply, "host": res.host}, c.dsnFor)
 			switch {
 			case res.delivered():
 				if err := r.finishTx(tx, c, StateDelivered, now, events.Event{Kind: events.RelayDelivered}.WithPayload(payload), o); err != nil {
