@@ -1,4 +1,5 @@
 // How events read in the UI: a one-line summary from the payload.
+import { h, path } from "./dom.js";
 
 export const OUTCOMES = ["relay.delivered", "relay.deferred", "relay.bounced", "relay.expired", "relay.suppressed"];
 
@@ -38,6 +39,22 @@ export function link(e) {
     return null;
   }
   return e.message ? ["messages", e.message] : null;
+}
+
+// dsnFor is, for an event about a DSN the relay wrote (its queued,
+// attempt, deferred, delivered, bounced, expired), the id of the message
+// the DSN reports on; "" for any other event.
+export function dsnFor(e) {
+  const p = e.payload && typeof e.payload === "object" ? e.payload : {};
+  return e.kind.startsWith("relay.") && typeof p.dsn_for === "string" ? p.dsn_for : "";
+}
+
+// dsnAbout says which message a DSN's event is about, with a link to it;
+// null for any other event. The id goes in as text and as an escaped path.
+export function dsnAbout(e) {
+  const id = dsnFor(e);
+  if (!id) return null;
+  return h("div", { class: "small dsn-about" }, "DSN about ", h("a", { href: path("messages", id), class: "mono" }, id));
 }
 
 // summary is plain text: the caller puts it in with textContent.

@@ -2,7 +2,7 @@
 import { h, path, shortTime, fmtTime } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
-import { badgeClass, summary, explain, link } from "./events.js";
+import { badgeClass, summary, explain, link, dsnAbout } from "./events.js";
 import { setStatus } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
@@ -71,7 +71,7 @@ export function feedView(main) {
       h("td", {}, h("span", { class: badgeClass(e.kind) }, e.kind)),
       h("td", { class: "mono" }, msg),
       h("td", { class: "mono" }, e.recipient || e.target || e.listener || ""),
-      h("td", {}, summary(e),
+      h("td", {}, summary(e), dsnAbout(e),
         why.reason && h("div", { class: "muted reason" }, why.reason),
         why.advice && h("div", { class: "advice" }, "What to do: ", why.advice),
         why.suppressed && h("div", { class: "muted" }, why.suppressed)));

@@ -3,7 +3,7 @@
 import { h, path, fmtTime, shortTime, clear } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
-import { badgeClass, summary, explain, link } from "./events.js";
+import { badgeClass, summary, explain, link, dsnFor } from "./events.js";
 import { setStatus } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
@@ -129,6 +129,17 @@ export function recipientView(main, address) {
 
 export function messageView(main, id) {
   main.append(h("h1", {}, "Message ", h("span", { class: "mono" }, id)));
+  // A DSN the relay wrote says which message it reports on: its events
+  // carry that id (dsn_for).
+  const about = h("p", { id: "dsn-about" });
+  about.hidden = true;
+  main.append(about);
+  const showAbout = (t) => {
+    const of = (t.events || []).map(dsnFor).find(Boolean);
+    about.hidden = !of;
+    if (of) clear(about).append("This is a DSN (a bounce or delay notice the relay wrote) about message ",
+      h("a", { href: path("messages", of), class: "mono" }, of), ".");
+  };
   const detail = h("section", { class: "card", id: "msg-detail" }, h("p", { class: "muted" }, "Loading…"));
   const tl = h("section", { class: "card", id: "timeline" }, h("h2", {}, "Timeline"));
   const rec = h("section", { class: "card", id: "received" });
@@ -149,6 +160,7 @@ export function messageView(main, id) {
   const received = () => get(base + "/received").catch(() => null);
   const load = () => Promise.all([get(base + "/timeline"), received()]).then(([t, r]) => {
     if (stopped) return t;
+    showAbout(t);
     renderTimeline(tl, t, r);
     renderReceived(rec, r);
     // The sink records a session when it ends, which can be just after the
