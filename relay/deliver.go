@@ -322,6 +322,11 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			return w.stopped(w.stop(rest), pending, results, log, reset)
 		}
 	}
+	if rep, ok := w.noMailReply(len(hosts)); ok {
+		for _, i := range pending {
+			reset(i, rep)
+		}
+	}
 	return log
 }
 
@@ -588,10 +593,13 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 	}
 	c := newClient(conn, p.cfg.CommandTimeout.D(), p.cfg.DataTimeout.D(), rec)
 	if err := c.greet(p.helo); err != nil {
-		if greeting5xx(asReply(err, "greeting")) {
-			if p.cfg.Type == "mx" {
+		if rep := asReply(err, "greeting"); greeting5xx(rep) {
+			switch {
+			case p.cfg.Type == "mx" && rep.Code == codeNoMail:
+				rec.note("a 521 greeting: this host does not accept mail at all (RFC 7504 3); the next MX host is tried, and the recipients are bounced if every MX host of the domain greets so, else deferred")
+			case p.cfg.Type == "mx":
 				rec.note("a 5xx greeting: this server will not talk to us (RFC 5321 3.1), which refuses the connection, not the message; the next MX host is tried, and the recipients are deferred if none takes them")
-			} else {
+			default:
 				rec.note("a 5xx greeting: the smarthost will not talk to us (RFC 5321 3.1), which refuses the connection, not the message; the recipients go to the route's next path, or are deferred to the next attempt")
 			}
 			c.quit() // RFC 5321 3.1: the server waits for our QUIT

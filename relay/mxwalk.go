@@ -42,6 +42,7 @@ type walk struct {
 	tried     int      // hosts with a session or at least a dial
 	refused   []string // "host: reply" of each host that greeted with 5xx
 	last      Reply    // the last of those greetings
+	noMail    int      // hosts among them that greeted with 521
 }
 
 // refuse records that host greeted with rep, a 5xx, and returns the
@@ -49,6 +50,9 @@ type walk struct {
 func (w *walk) refuse(host string, rep Reply) Reply {
 	w.refused = append(w.refused, host+": "+rep.String())
 	w.last = rep
+	if rep.Code == codeNoMail {
+		w.noMail++
+	}
 	return w.refusedReply("")
 }
 
@@ -119,6 +123,41 @@ func (w *walk) refusedReply(stopped string) Reply {
 		text += "; " + stopped
 	}
 	return Reply{Stage: "greeting", Enhanced: enh, Text: text, Local: true}
+}
+
+// codeNoMail is the greeting of a host that does not accept mail under
+// any circumstances (RFC 7504 3: "521 Host does not accept mail").
+const codeNoMail = 521
+
+// noMailText is what the classification table's rule for the relay's own
+// bounce after 521 greetings matches on.
+const noMailText = "does not accept mail"
+
+// noMailReply is the relay's own permanent failure when every MX host of
+// the domain (hosts of them, all tried) greeted with 521, and false when
+// the walk does not allow it. RFC 7504 reserves 521 for a host that never
+// accepts mail, not for one that refuses a client or an address (554 is
+// for those, and stays a deferral), so that a client need not queue and
+// retry mail for it for days (its section 2): when no MX host of the
+// domain accepts mail, no later attempt can deliver, and the message
+// bounces now. One host's 521 does not bounce: the next MX host may
+// accept it. A host left untried (its address lookup failed, or a cap of
+// the walk, which returns before this), unreachable, or greeting with
+// another 5xx keeps the deferral. The enhanced code is the last
+// greeting's when it is of class 5, else 5.3.2, which the IANA registry
+// pairs with 521 (RFC 7504 6: X.3.2, system not accepting network
+// messages).
+func (w *walk) noMailReply(hosts int) (Reply, bool) {
+	if !w.mx || hosts == 0 || w.tried != hosts || w.noMail != hosts {
+		return Reply{}, false
+	}
+	enh := "5.3.2"
+	if isEnhanced(w.last.Enhanced) && w.last.Enhanced[0] == '5' {
+		enh = w.last.Enhanced
+	}
+	text := fmt.Sprintf("every MX host of the domain (%d) greeted with 521: the host %s (RFC 7504 3) (%s); no server of the domain takes mail, so it is bounced, not deferred",
+		hosts, noMailText, strings.Join(w.refused, "; "))
+	return Reply{Stage: "greeting", Code: codeNoMail, Enhanced: enh, Text: text, Local: true}, true
 }
 
 // isRefusedReply reports whether rep is the relay's own deferral after a

@@ -299,3 +299,82 @@ func TestMX5xxGreetingsThenCap(t *testing.T) {
 		t.Errorf("deferral %v, want greeting-refused naming both greetings and the cap that left mx3 out", def)
 	}
 }
+
+// TestMXAll521GreetingsBounce: RFC 7504 3 reserves a 521 greeting for a
+// host that never accepts mail; when every MX host of the domain greets
+// so, the recipient is bounced in the first attempt (the relay's own 521,
+// 5.3.2 as the IANA registry pairs them, category greeting-refused, with
+// a reason and a DSN), instead of being retried until it expires. A 554
+// among them, or a host not reached, keeps the deferral: that host may
+// yet take the mail.
+func TestMXAll521GreetingsBounce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		servers map[string]string // address -> greeting; a missing one refuses the connection
+		bounce  bool
+	}{
+		{"every MX host greets 521", map[string]string{
+			"192.0.2.1": "521 5.3.2 mx1.mx.test does not accept mail",
+			"192.0.2.2": "521 Host does not accept mail",
+			"192.0.2.3": "521 mx3.mx.test no mail service here",
+		}, true},
+		{"one greets 554", map[string]string{
+			"192.0.2.1": "521 5.3.2 mx1.mx.test does not accept mail",
+			"192.0.2.2": "554 5.7.1 your IP is not welcome",
+			"192.0.2.3": "521 mx3.mx.test no mail service here",
+		}, false},
+		{"one cannot be reached", map[string]string{
+			"192.0.2.1": "521 5.3.2 mx1.mx.test does not accept mail",
+			"192.0.2.3": "521 mx3.mx.test no mail service here",
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			servers := map[string]*fakeMTA{}
+			for ip, greeting := range tt.servers {
+				servers[ip] = greeter5xx(t, greeting)
+			}
+			h, d := mxHarness(t, servers)
+			id := h.enqueue("a@s.test", "u@multi.mx.test")
+			h.runUntil("the first outcome", func() bool {
+				return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) > 0 || len(h.terminal(id)) > 0
+			})
+			if want := []string{"192.0.2.1:25", "192.0.2.2:25", "192.0.2.3:25"}; !reflect.DeepEqual(d.dialled(), want) {
+				t.Errorf("dialled %v, want all three MX hosts in the first attempt", d.dialled())
+			}
+			if !tt.bounce {
+				if got := h.terminal(id); len(got) != 0 {
+					t.Fatalf("terminal events %v after the first attempt, want a deferral", got)
+				}
+				def := h.firstOutcome(t, id, events.RelayDeferred)
+				if rep := def["reply"].(map[string]any); rep["code"] != float64(0) || def["category"] != "greeting-refused" {
+					t.Errorf("deferral %v, want the relay's own deferral after 5xx greetings", def)
+				}
+				return
+			}
+			if got := h.terminal(id)["u@multi.mx.test"]; !reflect.DeepEqual(got, []string{events.RelayBounced}) {
+				t.Fatalf("terminal events %v, want bounced in the first attempt", got)
+			}
+			b := h.firstOutcome(t, id, events.RelayBounced)
+			rep := b["reply"].(map[string]any)
+			text, _ := rep["text"].(string)
+			if rep["code"] != float64(521) || rep["enhanced"] != "5.3.2" || rep["local"] != true ||
+				!strings.Contains(text, "every MX host of the domain (3) greeted with 521") || !strings.Contains(text, "mx3.mx.test: 521 mx3.mx.test no mail service here") {
+				t.Errorf("bounce reply %v, want the relay's own 521 5.3.2 naming all three greetings", rep)
+			}
+			if b["attempts"] != float64(1) || b["category"] != "greeting-refused" || !strings.Contains(b["reason"].(string), "RFC 7504") || b["advice"] == "" {
+				t.Errorf("bounce %v, want attempt 1, category greeting-refused, a reason citing RFC 7504 and advice", b)
+			}
+			dsns := h.events(events.Filter{Message: id, Kinds: []string{events.RelayDSN}})
+			if len(dsns) != 1 || payload(t, dsns[0])["status"] != "5.3.2" {
+				t.Errorf("DSN events %v, want one with status 5.3.2", dsns)
+			}
+			att := h.firstAttempt(t, id)
+			if tr, _ := att[len(att)-1]["transcript"].(string); !strings.Contains(tr, "-- a 521 greeting: this host does not accept mail at all (RFC 7504 3)") {
+				t.Errorf("the last host's transcript does not say what a 521 means:\n%s", tr)
+			}
+		})
+	}
+}
