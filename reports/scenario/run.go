@@ -35,6 +35,10 @@ type Options struct {
 	// Settle is how long the event log and the clock must stay still (wall
 	// time) before the replay counts the work as idle; default 2ms.
 	Settle time.Duration
+
+	// sinkStarted, if set, is called once the sink runs, before the relay
+	// starts, with the address the sink sends asynchronous bounces to.
+	sinkStarted func(bounceRelay string)
 }
 
 // Outcome is what a replay produced.
@@ -129,12 +133,13 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 		return nil, err
 	}
 
-	relayAddr, err := freePort()
+	door, err := openBounceDoor()
 	if err != nil {
 		return nil, err
 	}
+	defer door.close() // last: after the relay and the sink are shut down
 	sinkCfg := sc.Sink
-	sinkCfg.Bounce.Relay = relayAddr
+	sinkCfg.Bounce.Relay = door.addr()
 	sk, err := sink.New(sinkCfg, sink.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "sink"), Seed: sc.Seed})
 	if err != nil {
 		return nil, err
@@ -143,11 +148,14 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 		return nil, err
 	}
 	defer shutdown(sk.Shutdown)
+	if opts.sinkStarted != nil {
+		opts.sinkStarted(door.addr())
+	}
 	relayCfg, err := sc.Relay.WithSinkAddrs(sk.HostPorts(), sc.Sink.Listeners[0].Name)
 	if err != nil {
 		return nil, err
 	}
-	relayCfg.Listen, relayCfg.TLSListen = relayAddr, ""
+	relayCfg.Listen, relayCfg.TLSListen = "127.0.0.1:0", ""
 	ropts := relay.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "relay"), Seed: sc.Seed}
 	if sc.mxPath() >= 0 {
 		res, dialer, stop, err := sc.startDNS(sk.HostPorts(), sc.Sink.Listeners[0].Name)
@@ -165,6 +173,7 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 		return nil, err
 	}
 	defer shutdown(rl.Shutdown)
+	door.serve(rl.Addr().String())
 
 	subs := sc.submissions(start)
 	total := 0
@@ -399,15 +408,6 @@ func buildMessage(m MessageSpec, n int, at time.Time) []byte {
 		b.WriteString("relaylab padding line to reach the scenario's message size.........\r\n")
 	}
 	return []byte(b.String())
-}
-
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 func shutdown(f func(context.Context) error) error {
