@@ -358,6 +358,19 @@ func checkStored(t *testing.T, path string, acked []ackedMessage) int {
 		t.Fatal(err)
 	}
 	rows.Close()
+	// relaylab expect and /api/v1/sink/attempts read the attempts: each
+	// recipient of an acknowledged message must be there, accepted, even
+	// when the kill cut its session short.
+	atts, err := AllAttempts(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := map[int64]int{}
+	for _, a := range atts {
+		if a.Message != 0 && a.Reply.Code == 250 {
+			accepted[a.Message]++
+		}
+	}
 	lost := 0
 	for _, a := range acked {
 		m, err := MessageByID(ctx, db, a.id)
@@ -372,6 +385,8 @@ func checkStored(t *testing.T, path string, acked []ackedMessage) int {
 				a.id, a.msgID, how, m.From, m.To, m.Reply.Code, m.Size, a.from, a.to, len(a.raw))
 		case !logged[a.id]:
 			t.Errorf("message %d (<%s>, %s) got 250 and is stored, but the event log has no sink.message event for it", a.id, a.msgID, how)
+		case accepted[a.id] != len(a.to):
+			t.Errorf("message %d (<%s>, %s) got 250 and is stored, but the sink's attempts show %d of its %d recipients accepted", a.id, a.msgID, how, accepted[a.id], len(a.to))
 		default:
 			continue
 		}

@@ -76,16 +76,16 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		s.log.Error("sink: storing a message failed", "session", c.id, "err", err)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "The sink could not store the message; try again later"}
 	}
+	outcome = acceptedAs(outcome, id)
 	if outcome.Code/100 == 2 {
-		if outcome.Text == "" {
-			outcome.Text = "Message accepted as " + strconv.FormatInt(id, 10)
-		}
 		rep := outcome
 		c.replaceNext = &rep
 	}
 	for i := range sess.rcpts {
 		sess.record(&sess.rcpts[i], StageDataEnd, outcome, id, msgID)
 	}
+	// storeMessage wrote these attempts and the greylist's changes.
+	sess.stored, sess.storedGrey = len(sess.attempts), len(sess.grey)
 	sess.messages++
 	switch {
 	case b.Bounce != nil && outcome.Code == 250:
@@ -166,8 +166,30 @@ func messageID(raw []byte) string {
 	return ""
 }
 
+// acceptedAs gives a success without text of its own the message's number.
+func acceptedAs(outcome Reply, id int64) Reply {
+	if outcome.Code/100 == 2 && outcome.Text == "" {
+		outcome.Text = "Message accepted as " + strconv.FormatInt(id, 10)
+	}
+	return outcome
+}
+
+// openTranscript stands for the transcript of a session that has not ended
+// in the row its messages write; the whole one replaces it at the end.
+const openTranscript = "0.000 * this session had not ended when its last message was stored (it was still open, or the sink stopped before it ended): a transcript is written when its session ends\n"
+
+// storeMessage writes the message, in one commit with what the session has
+// recorded so far (its attempts, this message's included, and greylist
+// changes) and a row for the session, so that a message acknowledged with
+// 250 is in the attempts (relaylab expect, the API) even when the sink is
+// killed before the session ends. deliver marks them stored.
 func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResult, msgID string, msgAttempt int, outcome Reply) (int64, error) {
 	c := sess.c
+	earlier := sess.attempts[sess.stored:len(sess.attempts):len(sess.attempts)]
+	grey := sess.grey[sess.storedGrey:len(sess.grey):len(sess.grey)]
+	row := sessionRow{id: c.id, listener: c.l.cfg.Name, client: c.RemoteAddr().String(), helo: sess.helo,
+		tls: tlsDescription(c.tlsState), auth: sess.authUser, start: c.start,
+		messages: sess.messages + 1, transcript: openTranscript, replies: "[]"} // no end yet
 	rcpts := make([]string, len(sess.rcpts))
 	for i, r := range sess.rcpts {
 		rcpts[i] = r.addr
@@ -201,6 +223,25 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 		}
 		if id, err = res.LastInsertId(); err != nil {
 			return err
+		}
+		if err := row.write(tx, false); err != nil {
+			return err
+		}
+		for _, a := range earlier {
+			if err := insertAttempt(tx, c.id, &a); err != nil {
+				return err
+			}
+		}
+		for i := range sess.rcpts {
+			a := sess.attemptOf(&sess.rcpts[i], StageDataEnd, acceptedAs(outcome, id), id, msgID)
+			if err := insertAttempt(tx, c.id, &a); err != nil {
+				return err
+			}
+		}
+		for _, g := range grey {
+			if err := upsertGrey(tx, g); err != nil {
+				return err
+			}
 		}
 		e := events.Event{Time: now, Kind: events.SinkMessage, Message: msgID, Listener: c.l.cfg.Name}
 		if len(rcpts) == 1 {
@@ -295,7 +336,8 @@ func (s *Sink) sessionRecordOf(c *conn) sessionRecord {
 	r := sessionRecord{id: c.id, listener: c.l.cfg.Name, start: c.start, end: end}
 	if c.sess != nil {
 		p.HELO, p.AuthUser, p.AuthBeforeTLS, p.Messages = c.sess.helo, c.sess.authUser, c.sess.authBeforeTLS, c.sess.messages
-		r.attempts, r.grey = c.sess.attempts, c.sess.grey
+		// What went into the store with a message is there already.
+		r.attempts, r.grey = c.sess.attempts[c.sess.stored:], c.sess.grey[c.sess.storedGrey:]
 	}
 	if p.Replies == nil {
 		p.Replies = []replyRecord{}
@@ -422,35 +464,85 @@ func (s *Sink) write(fn func(*store.Tx) error) error {
 	return <-it.err
 }
 
-// writeSession writes one session, its attempts and greylist changes, and
-// its one sink.session event (the transcript stays in the table).
+// sessionRow is a sink_sessions row; end is zero (end_ns 0) while the
+// session has not ended.
+type sessionRow struct {
+	id                                int64
+	listener, client, helo, tls, auth string
+	start, end                        time.Time
+	messages                          int
+	transcript, replies               string
+}
+
+// write inserts the row, or updates the one a message of the session wrote
+// before: all of it when final (the session has ended), its summary only
+// otherwise.
+func (r *sessionRow) write(tx *store.Tx, final bool) error {
+	set := `helo = excluded.helo, tls = excluded.tls, auth_user = excluded.auth_user, end_ns = excluded.end_ns, messages = excluded.messages`
+	if final {
+		set += `, transcript = excluded.transcript, replies = excluded.replies`
+	}
+	_, err := tx.Exec(`INSERT INTO sink_sessions (id, listener, client, helo, tls, auth_user, start_ns, end_ns, messages, transcript, replies)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET `+set,
+		r.id, r.listener, r.client, r.helo, r.tls, r.auth, r.start.UnixNano(), unixNanoOr0(r.end), r.messages, r.transcript, r.replies)
+	return err
+}
+
+func unixNanoOr0(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// timeOr0 reads unixNanoOr0's numbers back.
+func timeOr0(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+func insertAttempt(tx *store.Tx, session int64, a *attemptRecord) error {
+	_, err := tx.Exec(`INSERT INTO sink_attempts (session_id, time_ns, sender, recipient, attempt, stage, code, enhanced, text, message, ret, envid, notify, orcpt)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		session, a.Time.UnixNano(), a.Sender, a.Recipient, a.Attempt, string(a.Stage), a.Reply.Code, a.Reply.Enhanced, a.Reply.Text, a.Message,
+		a.Ret, a.EnvID, a.Notify, a.ORCPT)
+	return err
+}
+
+func upsertGrey(tx *store.Tx, g greyUpdate) error {
+	var passed int64
+	if !g.passed.IsZero() {
+		passed = g.passed.UnixNano()
+	}
+	_, err := tx.Exec(`INSERT INTO sink_greylist (key, first_ns, passed_ns) VALUES (?, ?, ?)
+		ON CONFLICT(key) DO UPDATE SET first_ns = excluded.first_ns, passed_ns = excluded.passed_ns`,
+		g.key, g.first.UnixNano(), passed)
+	return err
+}
+
+// writeSession writes one session, its attempts and greylist changes not
+// written with its messages, and its one sink.session event (the
+// transcript stays in the table).
 func writeSession(tx *store.Tx, r *sessionRecord) error {
 	p := &r.payload
 	replies, err := json.Marshal(p.Replies)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(`INSERT INTO sink_sessions (id, listener, client, helo, tls, auth_user, start_ns, end_ns, messages, transcript, replies)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.id, r.listener, p.Client, p.HELO, p.TLS, p.AuthUser, r.start.UnixNano(), r.end.UnixNano(), p.Messages, p.Transcript, string(replies)); err != nil {
+	row := sessionRow{id: r.id, listener: r.listener, client: p.Client, helo: p.HELO, tls: p.TLS, auth: p.AuthUser,
+		start: r.start, end: r.end, messages: p.Messages, transcript: p.Transcript, replies: string(replies)}
+	if err := row.write(tx, true); err != nil {
 		return err
 	}
 	for _, a := range r.attempts {
-		if _, err := tx.Exec(`INSERT INTO sink_attempts (session_id, time_ns, sender, recipient, attempt, stage, code, enhanced, text, message, ret, envid, notify, orcpt)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.id, a.Time.UnixNano(), a.Sender, a.Recipient, a.Attempt, string(a.Stage), a.Reply.Code, a.Reply.Enhanced, a.Reply.Text, a.Message,
-			a.Ret, a.EnvID, a.Notify, a.ORCPT); err != nil {
+		if err := insertAttempt(tx, r.id, &a); err != nil {
 			return err
 		}
 	}
 	for _, g := range r.grey {
-		var passed int64
-		if !g.passed.IsZero() {
-			passed = g.passed.UnixNano()
-		}
-		if _, err := tx.Exec(`INSERT INTO sink_greylist (key, first_ns, passed_ns) VALUES (?, ?, ?)
-			ON CONFLICT(key) DO UPDATE SET first_ns = excluded.first_ns, passed_ns = excluded.passed_ns`,
-			g.key, g.first.UnixNano(), passed); err != nil {
+		if err := upsertGrey(tx, g); err != nil {
 			return err
 		}
 	}
@@ -642,7 +734,7 @@ type Session struct {
 	TLS        string    `json:"tls,omitempty"`
 	AuthUser   string    `json:"auth_user,omitempty"`
 	Start      time.Time `json:"start"`
-	End        time.Time `json:"end"`
+	End        time.Time `json:"end,omitzero"` // zero while the session has not ended
 	Messages   int       `json:"messages"`
 	Transcript string    `json:"transcript,omitempty"` // only from SessionByID
 }
@@ -683,7 +775,7 @@ func ListSessions(ctx context.Context, db *sql.DB, f SessionFilter) ([]Session, 
 		if err := rows.Scan(&ss.ID, &ss.Listener, &ss.Client, &ss.HELO, &ss.TLS, &ss.AuthUser, &a, &b, &ss.Messages); err != nil {
 			return nil, err
 		}
-		ss.Start, ss.End = time.Unix(0, a).UTC(), time.Unix(0, b).UTC()
+		ss.Start, ss.End = time.Unix(0, a).UTC(), timeOr0(b)
 		out = append(out, ss)
 	}
 	return out, rows.Err()
@@ -698,7 +790,7 @@ func SessionByID(ctx context.Context, db *sql.DB, id int64) (Session, error) {
 	if err != nil {
 		return ss, fmt.Errorf("sink: session %d: %w", id, err)
 	}
-	ss.Start, ss.End = time.Unix(0, a).UTC(), time.Unix(0, b).UTC()
+	ss.Start, ss.End = time.Unix(0, a).UTC(), timeOr0(b)
 	return ss, nil
 }
 

@@ -40,6 +40,10 @@ type session struct {
 	messages    int
 	attempts    []attemptRecord // for the session record
 	grey        []greyUpdate
+	// stored and storedGrey: attempts[:stored] and grey[:storedGrey] went
+	// into the store with a message, in the commit before its 250, so
+	// that a sink killed before the session ends keeps them.
+	stored, storedGrey int
 	// seen holds the directives of every recipient of the session, for the
 	// stages after a transaction (RSET, QUIT).
 	seen []Directive
@@ -149,16 +153,21 @@ func (s *session) recordOpen(stage Stage, rep Reply) {
 
 func (s *session) record(r *rcptState, stage Stage, rep Reply, msg int64, msgID string) {
 	r.recorded = true
+	s.attempts = append(s.attempts, s.attemptOf(r, stage, rep, msg, msgID))
+}
+
+// attemptOf is the record of r's attempt ending at stage with rep.
+func (s *session) attemptOf(r *rcptState, stage Stage, rep Reply, msg int64, msgID string) attemptRecord {
 	if len(r.notes) > 0 {
 		// In the attempt too, which timelines (relaylab expect, reports)
 		// show: the reply that ended it may be long after the RCPT.
 		rep.Text += "; " + strings.Join(r.notes, "; ")
 	}
-	s.attempts = append(s.attempts, attemptRecord{
+	return attemptRecord{
 		Time: s.c.clock.Now(), Sender: s.from, Recipient: r.addr, Attempt: r.attempt,
 		Stage: stage, Reply: rep, Message: msg, MessageID: msgID,
 		Ret: s.dsn.Ret, EnvID: s.dsn.EnvID, Notify: strings.Join(r.dsn.Notify, ","), ORCPT: r.dsn.ORCPT,
-	})
+	}
 }
 
 func (s *session) Reset() { s.resetTransaction() }
