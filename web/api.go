@@ -137,6 +137,9 @@ type MessageDetail struct {
 	// .../body.html under a CSP that forbids scripts and remote loads, in a
 	// sandboxed iframe.
 	HTML string `json:"html,omitempty"`
+	// DSNFor is, for a DSN the relay wrote, the id of the message it
+	// reports on.
+	DSNFor string `json:"dsn_for,omitempty"`
 }
 
 // Header is one header field, in message order.

@@ -97,3 +97,26 @@ func TestRelayAdapterDeleteFinished(t *testing.T) {
 		t.Errorf("Delete of a delivered message: %v, want a web.ErrInvalid saying it is not waiting", err)
 	}
 }
+
+// TestRelayAdapterMessageDSNFor: the web API's message says which message
+// a DSN of the relay's reports on, and says nothing of the kind for others.
+func TestRelayAdapterMessageDSNFor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, id := queueStore(t, relay.StateQueued)
+	st, rl := openTestRelay(t, db)
+	defer st.Close()
+	if d, err := (relayAdapter{rl: rl}).Message(ctx, id); err != nil || d.DSNFor != "" {
+		t.Errorf("Message(%s) of a message that is not a DSN = dsn_for %q, %v; want none", id, d.DSNFor, err)
+	}
+	if err := st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`UPDATE relay_messages SET is_dsn = 1, dsn_for = 'orig123' WHERE id = ?`, id)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := relayAdapter{rl: rl}.Message(ctx, id)
+	if err != nil || d.DSNFor != "orig123" {
+		t.Errorf("Message(%s) = dsn_for %q, %v; want orig123", id, d.DSNFor, err)
+	}
+}

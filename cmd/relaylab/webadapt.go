@@ -434,7 +434,7 @@ func (a relayAdapter) Message(ctx context.Context, id string) (web.MessageDetail
 		return web.MessageDetail{}, err
 	}
 	d := messageDetail(m.Data)
-	d.ID, d.From, d.Received, d.Size = m.ID, m.Sender, m.Created, int64(m.Size)
+	d.ID, d.From, d.Received, d.Size, d.DSNFor = m.ID, m.Sender, m.Created, int64(m.Size), m.DSNFor
 	for _, r := range m.Recipients {
 		d.To = append(d.To, r.Address)
 	}
