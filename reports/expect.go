@@ -78,6 +78,14 @@ type RecipientExpectation struct {
 	// places, where the substring "421" would also be found in "250 2.0.0
 	// queued as 421"; "*unusual rate*" is the substring when one is wanted.
 	LastReply string `yaml:"last_reply"`
+	// AnyReply is a glob, as last_reply, that the reply of at least one
+	// attempt must match: "421 4.7.28 *" pins the wording of deferrals
+	// that later cleared, where last_reply sees only the final 250.
+	AnyReply string `yaml:"any_reply"`
+	// NoReply is a glob, as last_reply, that no attempt's reply may
+	// match: "5*" says the recipient never met a permanent refusal, on
+	// any path and whatever came after it.
+	NoReply string `yaml:"no_reply"`
 	// TLS is whether the last attempt's connection used TLS: for a
 	// delivered recipient the attempt that delivered, so "tls: false" says
 	// the message went in plaintext (as after a refused STARTTLS with tls:
@@ -242,6 +250,9 @@ func (x *Expectations) Validate(prefix string) error {
 		if err := validateLast(key, r); err != nil {
 			return err
 		}
+		if err := validateReplies(key, r); err != nil {
+			return err
+		}
 	}
 	if s := x.Aggregate.DeliveredShare; s != nil && (*s < 0 || *s > 1) {
 		return config.Errorf(prefix+"aggregate.delivered_share", "%v is not a share between 0 and 1", *s)
@@ -287,6 +298,67 @@ func validateLast(key string, r RecipientExpectation) error {
 		return config.Errorf(key+".last_reply", "%q begins with %d but last_code is %s: the expectation can never hold", p, code, r.LastCode)
 	}
 	return nil
+}
+
+// validateReplies refuses any_reply and no_reply expectations that can
+// never hold: any_reply needs an attempt, and no_reply may not forbid
+// every reply that any_reply, last_reply, last_code or status delivered
+// (a 2xx reply) asks for.
+func validateReplies(key string, r RecipientExpectation) error {
+	if r.AnyReply != "" && r.Attempts.Set && r.Attempts.Max == 0 {
+		return config.Errorf(key+".any_reply", "needs an attempt whose reply matches, but attempts is %s: the expectation can never hold", r.Attempts)
+	}
+	if r.NoReply == "" {
+		return nil
+	}
+	asks := []struct{ name, glob string }{{"any_reply", r.AnyReply}, {"last_reply", r.LastReply}}
+	switch lc := r.LastCode; {
+	case strings.HasSuffix(lc, "xx"):
+		asks = append(asks, struct{ name, glob string }{"last_code", lc[:1] + "*"})
+	case lc != "":
+		asks = append(asks, struct{ name, glob string }{"last_code", lc + " *"})
+	}
+	if r.Status == "delivered" {
+		asks = append(asks, struct{ name, glob string }{"status", "2*"})
+	}
+	for _, a := range asks {
+		if a.glob != "" && forbidsAll(r.NoReply, a.glob) {
+			v := a.glob
+			if a.name == "last_code" {
+				v = r.LastCode
+			} else if a.name == "status" {
+				v = "delivered (a 2xx reply)"
+			}
+			return config.Errorf(key+".no_reply", "%q forbids every reply that %s %s asks for: the expectation can never hold", r.NoReply, a.name, v)
+		}
+	}
+	return nil
+}
+
+// forbidsAll reports whether the glob no matches every reply the glob
+// want allows. It sees the plain cases (want without wildcards, or no
+// being a literal start and a final *, as "5*"), which is where a
+// contradiction is a slip and not a puzzle.
+func forbidsAll(no, want string) bool {
+	no, want = strings.ToLower(no), strings.ToLower(want)
+	if !strings.ContainsAny(want, "*?") {
+		return Glob(no, want)
+	}
+	lit, ok := strings.CutSuffix(no, "*")
+	if !ok || strings.Contains(lit, "*") {
+		return no == want
+	}
+	// want's replies all begin with its text before the first wildcard.
+	pre := want[:strings.IndexAny(want, "*?")]
+	if len(pre) < len(lit) {
+		return no == want
+	}
+	for i := 0; i < len(lit); i++ {
+		if lit[i] != '?' && lit[i] != pre[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (x *Expectations) knownCategory(c string) bool {
@@ -421,6 +493,12 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 	if e.LastReply != "" {
 		why = append(why, checkLastReply(r, e.LastReply)...)
 	}
+	if e.AnyReply != "" {
+		why = append(why, checkAnyReply(r, e.AnyReply)...)
+	}
+	if e.NoReply != "" {
+		why = append(why, checkNoReply(r, e.NoReply)...)
+	}
 	if e.TLS.Set {
 		why = append(why, checkTLS(r, e.TLS.Value)...)
 	}
@@ -453,6 +531,64 @@ func checkLastReply(r *Recipient, want string) []string {
 		msg += " (last_reply matches the whole reply: end it with * to allow the text that follows)"
 	}
 	return []string{msg}
+}
+
+// checkAnyReply looks for an attempt whose reply matches the glob want.
+func checkAnyReply(r *Recipient, want string) []string {
+	if len(r.Attempts) == 0 {
+		return []string{fmt.Sprintf("expected a reply matching %q in some attempt (any_reply), but there was no attempt", want)}
+	}
+	w := strings.ToLower(want)
+	hint := false
+	for _, a := range r.Attempts {
+		g := strings.ToLower(a.Reply())
+		if Glob(w, g) {
+			return nil
+		}
+		hint = hint || !strings.ContainsAny(w, "*?") && strings.HasPrefix(g, w)
+	}
+	msg := fmt.Sprintf("expected a reply matching %q in some attempt (any_reply), got the replies %s", want, replyList(r.Attempts, nil))
+	if hint {
+		msg += " (any_reply matches a whole reply: end it with * to allow the text that follows)"
+	}
+	return []string{msg}
+}
+
+// checkNoReply names the attempts whose reply matches the glob no.
+func checkNoReply(r *Recipient, no string) []string {
+	n := strings.ToLower(no)
+	hit := func(a Attempt) bool { return Glob(n, strings.ToLower(a.Reply())) }
+	if !slices.ContainsFunc(r.Attempts, hit) {
+		return nil
+	}
+	return []string{fmt.Sprintf("expected no reply matching %q (no_reply), got %s", no, replyList(r.Attempts, hit))}
+}
+
+// replyList writes the distinct replies of the attempts that keep allows
+// (nil: all), in order, each with the numbers of its attempts:
+// "421 4.7.28 slow down" (attempts 1, 2), "250 2.0.0 ok" (attempt 3).
+func replyList(atts []Attempt, keep func(Attempt) bool) string {
+	var order []string
+	nums := map[string][]string{}
+	for i, a := range atts {
+		if keep != nil && !keep(a) {
+			continue
+		}
+		rep := a.Reply()
+		if _, ok := nums[rep]; !ok {
+			order = append(order, rep)
+		}
+		nums[rep] = append(nums[rep], strconv.Itoa(i+1))
+	}
+	parts := make([]string, len(order))
+	for i, rep := range order {
+		word := "attempt"
+		if len(nums[rep]) > 1 {
+			word = "attempts"
+		}
+		parts[i] = fmt.Sprintf("%q (%s %s)", rep, word, strings.Join(nums[rep], ", "))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // checkTLS compares whether the last attempt used TLS with want.

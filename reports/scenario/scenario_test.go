@@ -81,6 +81,12 @@ func TestWrongExpectationsFail(t *testing.T) {
 			"auditor@strict.test (message msg-2): expected the last reply to match \"454 4.7.0 TLS not available*\", got \"454 4.7.0 Try again due to temporary reason\"; timeline:\n  #1  +0s"},
 		{"provider-profiles.yaml", "[TSS04] *", "[TSS04] Try later*",
 			"deferred@yahoo.test (message msg-1): expected the last reply to match \"421 4.7.0 [TSS04] Try later*\", got \"421 4.7.0 [TSS04] Messages from your address are deferred"},
+		// any_reply and no_reply: the deferrals that cleared must carry the
+		// 421 4.7.28 wording, and none of the replies may be the forbidden one.
+		{"rate-limit-421.yaml", "421 4.7.28 Our system", "421 4.7.0 Our system",
+			"reader1@gmail.test (message msg-1): expected a reply matching \"421 4.7.28 *unusual rate*\" in some attempt (any_reply), got the replies \"421 4.7.0 Our system has detected an unusual rate of mail from your IP address\" (attempts 1, 2), \"250 2.0.0 "},
+		{"rate-limit-421.yaml", "      any_reply: \"421 4.7.28 *unusual rate*\"\n      no_reply: \"5*\"", `      no_reply: "4*"`,
+			"reader1@gmail.test (message msg-1): expected no reply matching \"4*\" (no_reply), got \"421 4.7.28 Our system has detected an unusual rate of mail from your IP address\" (attempts 1, 2); timeline:\n  #1  +"},
 		{"tls-required.yaml", "      hostname: secure.relaylab.test\n      tls: starttls", "      hostname: secure.relaylab.test\n      tls: none",
 			"reader@secure.test (message msg-2): expected status delivered, got expired"},
 		{"tls-required.yaml", "name: tls-only-offered, host: \"sink:secure\", tls: required", "name: tls-only-offered, host: \"sink:plain\", tls: none",
