@@ -125,7 +125,7 @@ func TestWrongExpectationsFail(t *testing.T) {
 // TestDeterministic replays a scenario twice: the JSON must be identical.
 func TestDeterministic(t *testing.T) {
 	t.Parallel()
-	for _, f := range []string{"greylisting.yaml", "expiry.yaml", "chaos.yaml", "dsn-notify.yaml", "no-such-domain.yaml", "starttls-454.yaml"} {
+	for _, f := range []string{"greylisting.yaml", "expiry.yaml", "chaos.yaml", "dsn-notify.yaml", "no-such-domain.yaml", "starttls-454.yaml", "rate-limit-421.yaml"} {
 		sc, err := Load(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
