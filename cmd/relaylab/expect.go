@@ -46,7 +46,15 @@ func (x *expectFile) Validate(string) error {
 
 const expectSynopsis = `(--db PATH | --url URL [--timeout D]) [--junit FILE] [--json FILE] [--html FILE] EXPECT.yaml...
 
-Judges what a sink recorded against the expect: sections of the files.
+Judges what a sink recorded against the expect: sections of the files. An
+EXPECT.yaml holds a name and an expect: section, in the language of
+scenarios (README.md, "Scenarios: replay, assert, report"):
+
+  name: signup-mail
+  expect:
+    recipients:
+      - {match: "*@example.test", status: delivered, attempts: ">=1", tls: true}
+
 Exit status: 0 when every expectation held, 1 when one failed, 2 for bad
 flags or files (a missing --db, a file that is not a relaylab store), 3 when
 no verdict could be reached (the store could not be read, the relaylab serve

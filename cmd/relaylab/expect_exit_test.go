@@ -175,3 +175,26 @@ func TestExpectHelpDocumentsExitCodes(t *testing.T) {
 		t.Errorf("expect --help does not document the exit codes:\n%s", errOut)
 	}
 }
+
+// TestExpectHelpExample: the EXPECT.yaml that expect --help shows is one
+// that expect takes, and it passes for mail sent over STARTTLS.
+func TestExpectHelpExample(t *testing.T) {
+	t.Parallel()
+	_, example, ok := strings.Cut(expectSynopsis, "):\n\n")
+	if !ok {
+		t.Fatal("expect --help shows no example")
+	}
+	example, _, _ = strings.Cut(example, "\n\n")
+	var lines []string
+	for _, l := range strings.Split(example, "\n") {
+		lines = append(lines, strings.TrimPrefix(l, "  "))
+	}
+	path := filepath.Join(t.TempDir(), "expect.yaml")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := sinkStore(t, "new@example.test", "--starttls", "--insecure")
+	if code, out, errOut := runIn(t, context.Background(), "expect", path, "--db", db); code != 0 {
+		t.Errorf("the help's example: exit %d\n%s\nstdout:\n%s\nstderr:\n%s", code, strings.Join(lines, "\n"), out, errOut)
+	}
+}

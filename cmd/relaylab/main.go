@@ -132,7 +132,11 @@ func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet("relaylab "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: relaylab %s %s\n\n", name, synopsis)
+		line := "usage: relaylab " + name
+		if synopsis != "" && !strings.HasPrefix(synopsis, "\n") {
+			line += " "
+		}
+		fmt.Fprintf(e.stderr, "%s%s\n\n", line, synopsis)
 		fs.PrintDefaults()
 	}
 	return fs

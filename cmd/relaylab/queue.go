@@ -99,8 +99,8 @@ var queueStates = []string{"waiting", relay.StateQueued, relay.StateInflight, re
 const queuePoll = 2 * time.Second
 
 func runQueue(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "queue", "(list | show ID | retry ID | delete ID) [--db PATH] [--state STATE] [--json]")
-	db := fs.String("db", "", "the SQLite store (default relaylab.db)")
+	fs := newFlags(e, "queue", "(list | show ID | retry ID | delete ID) [--db PATH | --config FILE] [--state STATE] [--limit N] [--json]")
+	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in --config)")
 	cfgPath := fs.String("config", "", "YAML configuration file")
 	state := fs.String("state", "waiting", "list: waiting (queued, deferred or inflight), "+strings.Join(queueStates[1:len(queueStates)-1], ", ")+", or all")
 	limit := fs.Int("limit", 100, "list: at most this many messages")

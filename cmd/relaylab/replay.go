@@ -82,9 +82,11 @@ func verdictExit(vs []reports.Verdict) error {
 	return nil
 }
 
-const replaySynopsis = `[--db PATH] [--junit FILE] [--json FILE] [--html FILE] SCENARIO.yaml...
+const replaySynopsis = `[--db PATH] [--junit FILE] [--json FILE] [--html FILE] [--quiet] SCENARIO.yaml...
 
 Replays each scenario on a virtual clock and judges its expect: section.
+README.md ("Scenarios: replay, assert, report") lists a scenario's keys
+and every expectation; testdata/scenarios/ has examples.
 Exit status: 0 when every expectation held, 1 when one failed, 2 for bad
 flags or scenario files (and a scenario that reaches its clock.limit), 3
 when a replay could not run to a verdict or an output file could not be

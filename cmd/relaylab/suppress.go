@@ -14,8 +14,8 @@ func init() {
 }
 
 func runSuppress(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "suppress", "(list | add ADDR | remove ADDR) [--db PATH] [--reason TEXT] [--json]")
-	db := fs.String("db", "", "the SQLite store (default relaylab.db)")
+	fs := newFlags(e, "suppress", "(list | add ADDR | remove ADDR) [--db PATH | --config FILE] [--reason TEXT] [--json]")
+	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in --config)")
 	cfgPath := fs.String("config", "", "YAML configuration file")
 	reason := fs.String("reason", "", "add: why the address is suppressed")
 	asJSON := fs.Bool("json", false, "list: print JSON")

@@ -12,7 +12,7 @@ func init() {
 		name:    "version",
 		summary: "print relaylab's version, commit and Go version (for bug reports)",
 		run: func(_ context.Context, e *env, args []string) error {
-			fs := newFlags(e, "version", "")
+			fs := newFlags(e, "version", "\n\nPrints relaylab's version, the commit it was built from and the Go version.")
 			if err := parseFlags(fs, args); err != nil {
 				return err
 			}
