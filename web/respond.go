@@ -53,15 +53,21 @@ func writeError(w http.ResponseWriter, code int, msg, detail string) {
 func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, what string, err error) {
 	switch {
 	case errors.Is(err, ErrInvalid):
-		writeError(w, http.StatusBadRequest, what+": invalid input", err.Error())
+		writeError(w, http.StatusBadRequest, what+": invalid input", detail(err, ErrInvalid))
 	case errors.Is(err, ErrNotFound):
-		writeError(w, http.StatusNotFound, what+": not found", err.Error())
+		writeError(w, http.StatusNotFound, what+": not found", detail(err, ErrNotFound))
 	case r.Context().Err() != nil:
 		writeError(w, http.StatusServiceUnavailable, what+": request canceled", err.Error())
 	default:
 		s.log.Error("web: "+what+" failed", "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusInternalServerError, what+" failed", err.Error())
 	}
+}
+
+// detail is err's text without the kind the error line already says
+// ("invalid input: rules:2:3: ..." becomes "rules:2:3: ...").
+func detail(err, kind error) string {
+	return strings.TrimPrefix(err.Error(), kind.Error()+": ")
 }
 
 func notRunning(w http.ResponseWriter, component string) {
