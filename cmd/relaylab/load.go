@@ -94,7 +94,9 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	fmt.Fprintf(e.stdout, "sent %d messages to %s over %d sessions: %d accepted in %s, %.1f msgs/s\n",
+	// "Tried", not "sent": a message whose connection was refused or
+	// broke never reached the server; the table says what happened.
+	fmt.Fprintf(e.stdout, "tried %d messages on %s over %d sessions: %d accepted in %s, %.1f msgs/s\n",
 		res.Attempted, cfg.Target, res.Sessions, res.Accepted, res.Wall.Round(time.Millisecond), res.Rate())
 	res.Table(e.stdout)
 	if res.Accepted != cfg.Messages {

@@ -20,7 +20,7 @@ func TestLoad(t *testing.T) {
 		{
 			name:   "all accepted",
 			args:   []string{"--sessions", "4", "--messages", "50", "--size", "1000", "--reuse", "5"},
-			stdout: []string{"sent 50 messages", "50 accepted", "msgs/s", "replies by stage:", "data-end 250:", "50"},
+			stdout: []string{"tried 50 messages", "50 accepted", "msgs/s", "replies by stage:", "data-end 250:", "50"},
 			stderr: []string{"load: 50/50 messages"},
 		},
 		{
@@ -40,7 +40,7 @@ func TestLoad(t *testing.T) {
 			// sessions as messages, and the summary says so.
 			name:   "fewer messages than sessions",
 			args:   []string{"--messages", "3"},
-			stdout: []string{"sent 3 messages to " + srv.Addr + " over 3 sessions: 3 accepted"},
+			stdout: []string{"tried 3 messages on " + srv.Addr + " over 3 sessions: 3 accepted"},
 		},
 		{
 			name: "bad flags",
