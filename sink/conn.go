@@ -400,6 +400,11 @@ func (c *conn) startTLS() error {
 	if err := c.reply(StageStartTLS, Reply{Code: 220, Enhanced: "2.0.0", Text: "Ready to start TLS"}); err != nil {
 		return err
 	}
+	if c.sess != nil {
+		// Before TLS is in force: an open transaction's recipients are
+		// recorded as attempts made in the clear, which they were.
+		c.sess.resetTransaction()
+	}
 	tc := tls.Server(c.tcp, c.l.tlsConfig)
 	if err := tc.HandshakeContext(c.sink.hardCtx); err != nil {
 		c.notef('*', "TLS handshake failed: "+err.Error())
@@ -410,13 +415,13 @@ func (c *conn) startTLS() error {
 	c.checkTLS()
 	// RFC 3207 4.2: forget what the client said before; a new EHLO follows.
 	// go-smtp never saw the STARTTLS: an RSET of ours, whose reply is not
-	// sent, clears its envelope, and the session refuses MAIL and AUTH
+	// sent, clears its envelope (the session's was cleared above), and
+	// the session refuses MAIL and AUTH
 	// until the next EHLO, and forgets an AUTH (go-smtp keeps no mark of
 	// it: see authServer).
 	c.inject = append(c.inject, "RSET\r\n"...)
 	c.swallow++
 	if c.sess != nil {
-		c.sess.resetTransaction()
 		c.sess.needHelo = true
 		if u := c.sess.authUser; u != "" {
 			// An AUTH in the clear is knowledge from before TLS too

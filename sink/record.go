@@ -29,6 +29,9 @@ type attemptRecord struct {
 	// DSN parameters (RFC 3461): of the transaction's MAIL, and of this
 	// recipient's RCPT.
 	Ret, EnvID, Notify, ORCPT string
+	// What was in force for this attempt, not at the session's end: a
+	// session may send in the clear, then STARTTLS, EHLO and AUTH again.
+	TLS, HELO, AuthUser string
 }
 
 // deliver handles a complete message at the final dot: decide, record
@@ -504,10 +507,11 @@ func timeOr0(ns int64) time.Time {
 }
 
 func insertAttempt(tx *store.Tx, session int64, a *attemptRecord) error {
-	_, err := tx.Exec(`INSERT INTO sink_attempts (session_id, time_ns, sender, recipient, attempt, stage, code, enhanced, text, message, ret, envid, notify, orcpt)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.Exec(`INSERT INTO sink_attempts (session_id, time_ns, sender, recipient, attempt, stage, code, enhanced, text, message, ret, envid, notify, orcpt,
+			tls, helo, auth_user)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		session, a.Time.UnixNano(), a.Sender, a.Recipient, a.Attempt, string(a.Stage), a.Reply.Code, a.Reply.Enhanced, a.Reply.Text, a.Message,
-		a.Ret, a.EnvID, a.Notify, a.ORCPT)
+		a.Ret, a.EnvID, a.Notify, a.ORCPT, a.TLS, a.HELO, a.AuthUser)
 	return err
 }
 
@@ -655,9 +659,12 @@ func (s *Sink) restore(ctx context.Context) error {
 
 // Attempt is one attempt to deliver to a recipient, as the sink saw it.
 type Attempt struct {
-	Session   int64     `json:"session"`
-	Listener  string    `json:"listener"`
-	Client    string    `json:"client"`
+	Session  int64  `json:"session"`
+	Listener string `json:"listener"`
+	Client   string `json:"client"`
+	// The EHLO name, TLS and AUTH identity in force when the attempt was
+	// made; for an attempt recorded before the sink kept them per attempt,
+	// its session's at the session's end.
 	HELO      string    `json:"helo,omitempty"`
 	TLS       string    `json:"tls,omitempty"`
 	AuthUser  string    `json:"auth_user,omitempty"`
@@ -697,7 +704,10 @@ func AllAttempts(ctx context.Context, db *sql.DB) ([]Attempt, error) {
 }
 
 func queryAttempts(ctx context.Context, db *sql.DB, where string, args ...any) ([]Attempt, error) {
-	rows, err := db.QueryContext(ctx, `SELECT a.session_id, s.listener, s.client, s.helo, s.tls, s.auth_user,
+	// An attempt's own TLS, HELO and AUTH; NULL in rows written before
+	// migration 0104, which had only the session's (at its end).
+	rows, err := db.QueryContext(ctx, `SELECT a.session_id, s.listener, s.client,
+			COALESCE(a.helo, s.helo), COALESCE(a.tls, s.tls), COALESCE(a.auth_user, s.auth_user),
 			a.time_ns, a.sender, a.recipient, a.attempt, a.stage, a.code, a.enhanced, a.text, a.message,
 			a.ret, a.envid, a.notify, a.orcpt
 		FROM sink_attempts a JOIN sink_sessions s ON s.id = a.session_id

@@ -156,7 +156,10 @@ func (s *session) record(r *rcptState, stage Stage, rep Reply, msg int64, msgID 
 	s.attempts = append(s.attempts, s.attemptOf(r, stage, rep, msg, msgID))
 }
 
-// attemptOf is the record of r's attempt ending at stage with rep.
+// attemptOf is the record of r's attempt ending at stage with rep, with
+// the TLS, EHLO name and AUTH identity in force now, which are the
+// transaction's: none of them changes inside one (STARTTLS ends it
+// first, an EHLO resets it, and AUTH is refused in it).
 func (s *session) attemptOf(r *rcptState, stage Stage, rep Reply, msg int64, msgID string) attemptRecord {
 	if len(r.notes) > 0 {
 		// In the attempt too, which timelines (relaylab expect, reports)
@@ -167,6 +170,7 @@ func (s *session) attemptOf(r *rcptState, stage Stage, rep Reply, msg int64, msg
 		Time: s.c.clock.Now(), Sender: s.from, Recipient: r.addr, Attempt: r.attempt,
 		Stage: stage, Reply: rep, Message: msg, MessageID: msgID,
 		Ret: s.dsn.Ret, EnvID: s.dsn.EnvID, Notify: strings.Join(r.dsn.Notify, ","), ORCPT: r.dsn.ORCPT,
+		TLS: tlsDescription(s.c.tlsState), HELO: s.helo, AuthUser: s.authUser,
 	}
 }
 
@@ -408,6 +412,11 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	}
 	if s.needHelo {
 		return nil, &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Bad sequence of commands: send EHLO again after STARTTLS (RFC 3207 4.2)"}
+	}
+	if s.inTxn {
+		// RFC 4954 4: AUTH during a mail transaction MUST get 503; so the
+		// identity of a transaction's attempts is the one at its MAIL.
+		return nil, &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Bad sequence of commands: AUTH is not permitted during a mail transaction; finish it or send RSET first (RFC 4954 4)"}
 	}
 	if err := s.apply(s.c.sink.decide(s.input(StageAuth, ""), nil)); err != nil {
 		return nil, err
