@@ -103,7 +103,10 @@ type RecipientExpectation struct {
 type AggregateExpectation struct {
 	// DeliveredShare is the minimum share of recipients delivered (0..1).
 	DeliveredShare *float64 `yaml:"delivered_share"`
-	// NoAttemptAfter5xx fails when a recipient was tried again after a 5xx.
+	// NoAttemptAfter5xx fails when a recipient was tried again on the
+	// same path after a 5xx reply. A 5xx greeting is left out: it refuses
+	// the connection, not the message (RFC 5321 3.1), and the relay moves
+	// on to the next MX host or tries later.
 	NoAttemptAfter5xx bool `yaml:"no_attempt_after_5xx"`
 	// TimeToDeliveryP50 and P99 bound delivery time percentiles.
 	TimeToDeliveryP50 config.Duration `yaml:"time_to_delivery_p50"`
@@ -431,8 +434,11 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 	if e.Status != "" && r.Status != e.Status {
 		why = append(why, fmt.Sprintf("expected status %s, got %s", e.Status, r.Status))
 	}
-	if e.Attempts.Set && !e.Attempts.Contains(len(r.Attempts)) {
-		why = append(why, fmt.Sprintf("expected %s attempts, got %d", e.Attempts, len(r.Attempts)))
+	// Attempts, their times and intervals are delivery tries: the MX
+	// hosts (or route paths) of one try count once, at the try's start.
+	tries := r.tries()
+	if e.Attempts.Set && !e.Attempts.Contains(len(tries)) {
+		why = append(why, fmt.Sprintf("expected %s attempts, got %d%s", e.Attempts, len(tries), hostsNote(r, tries)))
 	}
 	if len(e.AttemptTimes) > 0 {
 		tol := e.Tolerance.D()
@@ -440,18 +446,18 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 			tol = time.Second
 		}
 		for j, want := range e.AttemptTimes {
-			if j >= len(r.Attempts) {
-				why = append(why, fmt.Sprintf("expected attempt %d at +%s, but there were only %d attempts", j+1, want, len(r.Attempts)))
+			if j >= len(tries) {
+				why = append(why, fmt.Sprintf("expected attempt %d at +%s, but there were only %d attempts", j+1, want, len(tries)))
 				break
 			}
-			got := r.Attempts[j].Time.Sub(r.Queued)
+			got := r.Attempts[tries[j]].Time.Sub(r.Queued)
 			if diff := got - want.D(); diff > tol || diff < -tol {
 				why = append(why, fmt.Sprintf("expected attempt %d at +%s (±%s), got +%s", j+1, want, tol, got.Round(time.Millisecond)))
 			}
 		}
 	}
-	for j := 1; j < len(r.Attempts); j++ {
-		gap := r.Attempts[j].Time.Sub(r.Attempts[j-1].Time)
+	for j := 1; j < len(tries); j++ {
+		gap := r.Attempts[tries[j]].Time.Sub(r.Attempts[tries[j-1]].Time)
 		if e.MinInterval > 0 && gap < e.MinInterval.D() {
 			why = append(why, fmt.Sprintf("attempts %d and %d were %s apart, expected at least %s", j, j+1, gap.Round(time.Millisecond), e.MinInterval))
 		}
@@ -547,7 +553,7 @@ func checkAnyReply(r *Recipient, want string) []string {
 		}
 		hint = hint || !strings.ContainsAny(w, "*?") && strings.HasPrefix(g, w)
 	}
-	msg := fmt.Sprintf("expected a reply matching %q in some attempt (any_reply), got the replies %s", want, replyList(r.Attempts, nil))
+	msg := fmt.Sprintf("expected a reply matching %q in some attempt (any_reply), got the replies %s", want, replyList(r, nil))
 	if hint {
 		msg += " (any_reply matches a whole reply: end it with * to allow the text that follows)"
 	}
@@ -561,16 +567,17 @@ func checkNoReply(r *Recipient, no string) []string {
 	if !slices.ContainsFunc(r.Attempts, hit) {
 		return nil
 	}
-	return []string{fmt.Sprintf("expected no reply matching %q (no_reply), got %s", no, replyList(r.Attempts, hit))}
+	return []string{fmt.Sprintf("expected no reply matching %q (no_reply), got %s", no, replyList(r, hit))}
 }
 
 // replyList writes the distinct replies of the attempts that keep allows
-// (nil: all), in order, each with the numbers of its attempts:
+// (nil: all), in order, each with the numbers of its tries:
 // "421 4.7.28 slow down" (attempts 1, 2), "250 2.0.0 ok" (attempt 3).
-func replyList(atts []Attempt, keep func(Attempt) bool) string {
+func replyList(r *Recipient, keep func(Attempt) bool) string {
 	var order []string
 	nums := map[string][]string{}
-	for i, a := range atts {
+	try := r.tryNumbers()
+	for i, a := range r.Attempts {
 		if keep != nil && !keep(a) {
 			continue
 		}
@@ -578,7 +585,11 @@ func replyList(atts []Attempt, keep func(Attempt) bool) string {
 		if _, ok := nums[rep]; !ok {
 			order = append(order, rep)
 		}
-		nums[rep] = append(nums[rep], strconv.Itoa(i+1))
+		// Numbered by try, as attempts counts them: two MX hosts that
+		// said the same in one try are that one attempt.
+		if n := strconv.Itoa(try[i]); !slices.Contains(nums[rep], n) {
+			nums[rep] = append(nums[rep], n)
+		}
 	}
 	parts := make([]string, len(order))
 	for i, rep := range order {
@@ -633,10 +644,16 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 		r := Result{Name: "aggregate no_attempt_after_5xx", Pass: true}
 		for _, rc := range d.Recipients {
 			for j := 0; j+1 < len(rc.Attempts); j++ {
-				if rc.Attempts[j].Code >= 500 && rc.Attempts[j].Path == rc.Attempts[j+1].Path {
+				a := rc.Attempts[j]
+				// RFC 5321 3.1: a 5xx greeting refuses the connection, not
+				// the message; the relay goes on to the next MX host, or
+				// tries later. A 521 at every MX host (RFC 7504) is bounced
+				// at once, so nothing comes after it to judge either.
+				if a.Code >= 500 && !a.greeting() && a.Path == rc.Attempts[j+1].Path {
 					r.Pass = false
 					var b strings.Builder
-					fmt.Fprintf(&b, "%s was tried again after %d %s; timeline:\n", rc.Address, rc.Attempts[j].Code, rc.Attempts[j].Enhanced)
+					fmt.Fprintf(&b, "%s was tried again after %s (at %s, attempt %d); a 5xx refuses the message for good and is not retried; timeline:\n",
+						rc.Address, strings.TrimSpace(fmt.Sprintf("%d %s", a.Code, a.Enhanced)), orKeep(a.Stage, "an unknown stage"), rc.tryNumbers()[j])
 					WriteTimeline(&b, rc)
 					r.Message = strings.TrimRight(b.String(), "\n")
 					break
@@ -745,4 +762,14 @@ func Glob(pattern, s string) bool {
 		px++
 	}
 	return px == len(pattern)
+}
+
+// hostsNote says, when some try had several exchanges, that attempts
+// counts tries and not hosts, the commonest surprise of an attempts
+// expectation on an mx path or a route with failover.
+func hostsNote(r *Recipient, tries []int) string {
+	if len(tries) == len(r.Attempts) {
+		return ""
+	}
+	return fmt.Sprintf(" (attempts counts delivery tries, not hosts: the timeline's %d lines are the hosts or paths each try reached, numbered by their try)", len(r.Attempts))
 }

@@ -104,15 +104,22 @@ func (r *Recipient) label() string {
 	return r.Address + " (message " + r.Message + ")"
 }
 
-// WriteTimeline prints one line per attempt, with times relative to
-// queueing; an attempt over TLS ends with its version ("[TLS 1.3]").
+// WriteTimeline prints one line per exchange with a host, numbered by its
+// delivery try (the MX hosts of one try share its number), with times
+// relative to queueing; an attempt over TLS ends with its version ("[TLS
+// 1.3]"), and the last host of a try that a cap of the path stopped says
+// so ("(note: the walk down the MX hosts stopped at ...)").
 func WriteTimeline(w io.Writer, r *Recipient) {
+	try := r.tryNumbers()
 	for i, a := range r.Attempts {
-		tls := ""
+		tail := ""
 		if a.TLS != "" {
-			tls = "  [" + a.TLS + "]"
+			tail = "  [" + a.TLS + "]"
 		}
-		fmt.Fprintf(w, "  #%d  +%-10s %-12s %-24s %s%s\n", i+1, a.Time.Sub(r.Queued).Round(time.Second), a.Path, a.Host, a.Reply(), tls)
+		if a.WalkStopped != "" {
+			tail += "  (note: " + a.WalkStopped + ")"
+		}
+		fmt.Fprintf(w, "  #%d  +%-10s %-12s %-24s %s%s\n", try[i], a.Time.Sub(r.Queued).Round(time.Second), a.Path, a.Host, a.Reply(), tail)
 	}
 }
 
@@ -135,7 +142,7 @@ func WriteCSV(w io.Writer, d *Data) error {
 		if !r.Done.IsZero() {
 			done = r.Done.UTC().Format(time.RFC3339Nano)
 		}
-		cw.Write([]string{r.Message, r.Address, r.Domain, r.Status, r.Path, r.Category, strconv.Itoa(len(r.Attempts)),
+		cw.Write([]string{r.Message, r.Address, r.Domain, r.Status, r.Path, r.Category, strconv.Itoa(r.Tries()),
 			r.LastReply(), r.Queued.UTC().Format(time.RFC3339Nano), done, r.Reason})
 	}
 	cw.Flush()

@@ -45,6 +45,8 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	// ms: the summary holds float milliseconds, which the template would
 	// print with an exponent (1.908954264e+06).
 	"ms": ms,
+	// try is the try number of r's attempt i.
+	"try": func(r *Recipient, i int) int { return r.tryNumbers()[i] },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -77,7 +79,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 <h3>Recipients</h3>
 <table><tr><th>recipient</th><th>status</th><th>category</th><th>attempts</th></tr>
 {{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{if .Message}}<br><small>message {{.Message}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{.Category}}{{if .Reason}}<br><small>{{.Reason}}</small>{{end}}</td>
-<td><details><summary>{{len .Attempts}}</summary>{{range .Attempts}}<div><code>{{rel $r .Time}} {{.Path}} {{.Host}} {{.Reply}}{{with .TLS}} [{{.}}]{{end}}</code></div>{{end}}</details></td></tr>
+<td><details><summary>{{.Tries}}</summary>{{range $i, $a := .Attempts}}<div><code>#{{try $r $i}} {{rel $r .Time}} {{.Path}} {{.Host}} {{.Reply}}{{with .TLS}} [{{.}}]{{end}}</code>{{with .WalkStopped}}<br><small>note: {{.}}</small>{{end}}</div>{{end}}</details></td></tr>
 {{end}}</table>
 </section>{{end}}
 </body></html>
@@ -138,7 +140,7 @@ func overTimeSVG(d *Data) template.HTML {
 func attemptsSVG(d *Data) template.HTML {
 	hist := map[int]int{}
 	for _, r := range d.Recipients {
-		hist[len(r.Attempts)]++
+		hist[r.Tries()]++
 	}
 	var keys []int
 	for k := range hist {

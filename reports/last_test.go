@@ -206,7 +206,7 @@ func TestTLSInOutputs(t *testing.T) {
 	if err := WriteVerdictsHTML(&h, vs); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(h.String(), "<code>&#43;5m0s local-sink  250 2.0.0 OK [TLS 1.3]</code>") {
+	if !strings.Contains(h.String(), "<code>#2 &#43;5m0s local-sink  250 2.0.0 OK [TLS 1.3]</code>") {
 		t.Errorf("html lacks the attempt's TLS:\n%s", h.String())
 	}
 	WriteTimeline(&text, grey)

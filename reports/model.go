@@ -21,15 +21,23 @@ type EventSource interface {
 	Events(ctx context.Context, f events.Filter) ([]events.Event, error)
 }
 
-// Attempt is one delivery attempt for one recipient.
+// Attempt is one exchange with one host for one recipient. Several of
+// them make one delivery try when the relay walks down the MX hosts (or a
+// route's paths) in the same attempt: Try numbers the tries as the relay
+// does (its relay.attempt events' "attempt"), and expectations count tries.
 type Attempt struct {
-	Time     time.Time `json:"time"`
-	Path     string    `json:"path,omitempty"`
-	Host     string    `json:"host,omitempty"`
-	Code     int       `json:"code,omitempty"`
-	Enhanced string    `json:"enhanced,omitempty"`
-	Text     string    `json:"text,omitempty"`
-	Latency  float64   `json:"latency_ms,omitempty"`
+	Time time.Time `json:"time"`
+	// Try is the number of the delivery try this exchange was part of,
+	// from 1; every exchange of one try has the same number. On a sink's
+	// record each session's attempt is a try of its own.
+	Try      int     `json:"try"`
+	Path     string  `json:"path,omitempty"`
+	Host     string  `json:"host,omitempty"`
+	Stage    string  `json:"stage,omitempty"`
+	Code     int     `json:"code,omitempty"`
+	Enhanced string  `json:"enhanced,omitempty"`
+	Text     string  `json:"text,omitempty"`
+	Latency  float64 `json:"latency_ms,omitempty"`
 	// Error is a failure with no SMTP reply (connection refused, timeout).
 	Error string `json:"error,omitempty"`
 	// TLS is the TLS version of the connection the attempt ended on ("TLS
@@ -38,7 +46,15 @@ type Attempt struct {
 	// opportunistic, that is the plaintext connection that followed.
 	TLS    string `json:"tls,omitempty"`
 	Cipher string `json:"cipher,omitempty"`
+	// WalkStopped is why the try went to no host after this one although
+	// some remained: a cap of the path (max_mx_addresses,
+	// max_mx_sessions) and the hosts it left out.
+	WalkStopped string `json:"walk_stopped,omitempty"`
 }
+
+// greeting reports whether the attempt's reply was the server's greeting
+// (the relay's stage "greeting", the sink's "connect").
+func (a Attempt) greeting() bool { return a.Stage == "greeting" || a.Stage == "connect" }
 
 // Reply is the attempt's reply as "CODE ENHANCED TEXT" (the parts it has,
 // one space apart), or its Error when there was no reply.
@@ -84,6 +100,39 @@ func (r *Recipient) Final() bool {
 	return false
 }
 
+// Tries is the number of delivery tries: the exchanges of one try (each
+// MX host, each path of a route) count once.
+func (r *Recipient) Tries() int { return len(r.tries()) }
+
+// tries is the index in Attempts of each try's first exchange.
+func (r *Recipient) tries() []int {
+	var out []int
+	nums := r.tryNumbers()
+	for i := range nums {
+		if i == 0 || nums[i] != nums[i-1] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// tryNumbers is each attempt's try number; an attempt without one (a
+// Data built by hand) is a try of its own.
+func (r *Recipient) tryNumbers() []int {
+	nums := make([]int, len(r.Attempts))
+	for i, a := range r.Attempts {
+		switch {
+		case a.Try > 0:
+			nums[i] = a.Try
+		case i == 0:
+			nums[i] = 1
+		default:
+			nums[i] = nums[i-1] + 1
+		}
+	}
+	return nums
+}
+
 // LastReply is the reply of the last attempt, as "550 5.1.1 text" (see
 // Attempt.Reply).
 func (r *Recipient) LastReply() string {
@@ -124,6 +173,10 @@ type payload struct {
 	// cipher suite names, empty in plaintext.
 	TLS    string `json:"tls"`
 	Cipher string `json:"cipher"`
+	// Attempt is a relay.attempt's try number (every host of one try
+	// has the same); WalkStopped says that a cap stopped the try there.
+	Attempt     int    `json:"attempt"`
+	WalkStopped string `json:"walk_stopped"`
 }
 
 // Load reads the whole log from src.
@@ -188,8 +241,16 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 	}
 	switch e.Kind {
 	case events.RelayAttempt:
-		a := Attempt{Time: e.Time, Path: p.Path, Host: p.Host, Code: p.Code, Enhanced: p.Enhanced, Text: p.Text, Latency: p.LatencyMS, Error: p.Error,
-			TLS: p.TLS, Cipher: p.Cipher}
+		a := Attempt{Time: e.Time, Try: p.Attempt, Path: p.Path, Host: p.Host, Stage: p.Stage, Code: p.Code, Enhanced: p.Enhanced, Text: p.Text,
+			Latency: p.LatencyMS, Error: p.Error, TLS: p.TLS, Cipher: p.Cipher, WalkStopped: p.WalkStopped}
+		if n := len(r.Attempts); a.Try == 0 {
+			// An event without a try number (an older store) is a try
+			// of its own.
+			a.Try = 1
+			if n > 0 {
+				a.Try = r.Attempts[n-1].Try + 1
+			}
+		}
 		if len(p.Reply) > 0 {
 			var rep struct {
 				Stage    string `json:"stage"`
@@ -200,7 +261,7 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 			var str string
 			switch {
 			case json.Unmarshal(p.Reply, &rep) == nil:
-				a.Code, a.Enhanced, a.Text = rep.Code, rep.Enhanced, rep.Text
+				a.Stage, a.Code, a.Enhanced, a.Text = rep.Stage, rep.Code, rep.Enhanced, rep.Text
 				if rep.Code == 0 {
 					a.Text, a.Error = "", strings.TrimPrefix(rep.Stage+": "+rep.Text, ": ")
 				}

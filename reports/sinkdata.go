@@ -57,7 +57,9 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 			by[key] = r
 			d.Recipients = append(d.Recipients, r)
 		}
-		at := Attempt{Time: a.Time, Path: a.Listener, Host: a.Client, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text}
+		// Each session's attempt is a delivery try of its own: the sink
+		// cannot tell which sessions a sender meant as one.
+		at := Attempt{Time: a.Time, Try: len(r.Attempts) + 1, Path: a.Listener, Host: a.Client, Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text}
 		at.TLS, at.Cipher = splitTLS(a.TLS)
 		if a.Code == 0 {
 			at.Error = "no reply: connection dropped or left hanging at " + a.Stage

@@ -24,7 +24,9 @@ type Percentiles struct {
 
 // Summary is the aggregate view of a Data.
 type Summary struct {
-	Recipients  int         `json:"recipients"`
+	Recipients int `json:"recipients"`
+	// Attempts counts delivery tries, as the expectations do: the MX
+	// hosts or route paths one try reached count once.
 	Attempts    int         `json:"attempts"`
 	ByStatus    []Count     `json:"by_status"`
 	ByPath      []Count     `json:"by_path"`
@@ -54,8 +56,8 @@ func Summarize(d *Data) Summary {
 		if r.Category != "" && r.Status != "delivered" {
 			category[r.Category]++
 		}
+		s.Attempts += r.Tries()
 		for _, a := range r.Attempts {
-			s.Attempts++
 			if a.Code != 0 {
 				code[fmt.Sprintf("%d %s", a.Code, a.Enhanced)]++
 			} else {
