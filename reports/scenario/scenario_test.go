@@ -64,7 +64,8 @@ func TestWrongExpectationsFail(t *testing.T) {
 		file, from, to, want string
 	}{
 		{"greylisting.yaml", "dsn: none", "dsn: sent", "greylist5m+user1@example.test (message msg-1): expected a DSN to be sent, none was; timeline:\n  #1  +0s"},
-		{"expiry.yaml", "status: expired", "status: delivered", "ops@busy.test (message msg-1): expected status delivered, got expired"},
+		// status: delivered with its last_code 4xx could never hold, and is refused.
+		{"expiry.yaml", "status: expired", "status: bounced", "ops@busy.test (message msg-1): expected status bounced, got expired"},
 		{"smarthost-failover.yaml", "path: backup", "path: primary", "expected path primary, got \"backup\""},
 		{"connection-limit.yaml", "max_connections: 3, messages_per_connection: 10", "max_connections: 50, messages_per_connection: 1", "expected at most 3 concurrent connections per destination: mx had"},
 		// The new capabilities: each scenario fails when what it shows is taken away.
@@ -87,6 +88,12 @@ func TestWrongExpectationsFail(t *testing.T) {
 			"reader1@gmail.test (message msg-1): expected a reply matching \"421 4.7.28 *unusual rate*\" in some attempt (any_reply), got the replies \"421 4.7.0 Our system has detected an unusual rate of mail from your IP address\" (attempts 1, 2), \"250 2.0.0 "},
 		{"rate-limit-421.yaml", "      any_reply: \"421 4.7.28 *unusual rate*\"\n      no_reply: \"5*\"", `      no_reply: "4*"`,
 			"reader1@gmail.test (message msg-1): expected no reply matching \"4*\" (no_reply), got \"421 4.7.28 Our system has detected an unusual rate of mail from your IP address\" (attempts 1, 2); timeline:\n  #1  +"},
+		// A 554 greeting moves on to the next MX host in the same attempt;
+		// the same 554 at RCPT refuses the message, and it bounces.
+		{"mx-greeting-refused.yaml", "stage: connect, listener: refuses", "stage: rcpt, listener: refuses",
+			"alice@example.test (message msg-1): expected status delivered, got bounced"},
+		// A failover to the second smarthost is the same attempt, not a retry.
+		{"smarthost-failover.yaml", "attempts: 1", "attempts: 2", "expected 2 attempts, got 1 (attempts counts delivery tries, not hosts"},
 		{"tls-required.yaml", "      hostname: secure.relaylab.test\n      tls: starttls", "      hostname: secure.relaylab.test\n      tls: none",
 			"reader@secure.test (message msg-2): expected status delivered, got expired"},
 		{"tls-required.yaml", "name: tls-only-offered, host: \"sink:secure\", tls: required", "name: tls-only-offered, host: \"sink:plain\", tls: none",
@@ -125,7 +132,7 @@ func TestWrongExpectationsFail(t *testing.T) {
 // TestDeterministic replays a scenario twice: the JSON must be identical.
 func TestDeterministic(t *testing.T) {
 	t.Parallel()
-	for _, f := range []string{"greylisting.yaml", "expiry.yaml", "chaos.yaml", "dsn-notify.yaml", "no-such-domain.yaml", "starttls-454.yaml", "rate-limit-421.yaml"} {
+	for _, f := range []string{"greylisting.yaml", "expiry.yaml", "chaos.yaml", "dsn-notify.yaml", "no-such-domain.yaml", "starttls-454.yaml", "rate-limit-421.yaml", "mx-greeting-refused.yaml"} {
 		sc, err := Load(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
