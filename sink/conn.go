@@ -312,38 +312,24 @@ func (c *conn) clientLine(line []byte) int {
 		return -1
 	}
 	verb, _, _ := bytes.Cut(text, []byte(" "))
-	stage := Stage("other")
 	upper := strings.ToUpper(string(verb))
+	stage := verbStage(upper)
 	cmd := pendingCmd{known: knownVerb(upper)}
 	mark := -1
 	switch upper {
-	case "EHLO", "HELO", "LHLO":
-		stage = StageEHLO
 	case "AUTH":
-		stage = StageAuth
 		if sp := bytes.IndexByte(text, ' '); sp > 0 {
 			if sp2 := bytes.IndexByte(text[sp+1:], ' '); sp2 > 0 {
 				text = append(text[:sp+1+sp2:sp+1+sp2], " [credentials]"...)
 			}
 		}
 	case "MAIL":
-		stage = StageMail
 		cmd.hugeSize = hugeSize(text)
 		cmd.dsn = parseDSN(text, true)
 	case "RCPT":
-		stage = StageRcpt
 		mark = bareRcptAt(text)
 		cmd.dsn = parseDSN(text, false)
-	case "DATA":
-		stage = StageData
-	case "RSET":
-		stage = StageRset
-	case "QUIT":
-		stage = StageQuit
-	case "STARTTLS":
-		stage = StageStartTLS
 	case "BDAT":
-		stage = StageDataEnd
 		cmd.bdat = true
 		if f := bytes.Fields(text); len(f) >= 2 {
 			if n, err := strconv.Atoi(string(f[1])); err == nil && n > 0 {
@@ -355,6 +341,32 @@ func (c *conn) clientLine(line []byte) int {
 	cmd.stage = stage
 	c.cmds = append(c.cmds, cmd)
 	return mark
+}
+
+// verbStage is the stage of a command by its upper-case verb: BDAT's is
+// data-end, since it carries the message (RFC 3030).
+func verbStage(verb string) Stage {
+	switch verb {
+	case "EHLO", "HELO", "LHLO":
+		return StageEHLO
+	case "AUTH":
+		return StageAuth
+	case "MAIL":
+		return StageMail
+	case "RCPT":
+		return StageRcpt
+	case "DATA":
+		return StageData
+	case "RSET":
+		return StageRset
+	case "QUIT":
+		return StageQuit
+	case "STARTTLS":
+		return StageStartTLS
+	case "BDAT":
+		return StageDataEnd
+	}
+	return "other"
 }
 
 func (c *conn) checkTLS() {

@@ -563,16 +563,6 @@ func (l *listener) hand(c *conn) {
 	}
 }
 
-// refuse answers the connection with r instead of a greeting and closes it.
-func (c *conn) refuse(r Reply) {
-	// A wall-clock network deadline: a client that never reads (or never
-	// finishes a TLS handshake) must not hold the connection.
-	c.tcp.SetDeadline(time.Now().Add(30 * time.Second))
-	c.greeted = true
-	c.send(StageConnect, r.wire())
-	c.Close()
-}
-
 // finish records a session that has ended.
 func (s *Sink) finish(c *conn) {
 	defer s.wg.Done()
