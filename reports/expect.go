@@ -77,15 +77,15 @@ type RecipientExpectation struct {
 	// match: "421 4.7.28 *" pins the code and the enhanced code at their
 	// places, where the substring "421" would also be found in "250 2.0.0
 	// queued as 421"; "*unusual rate*" is the substring when one is wanted.
-	LastReply string `yaml:"last_reply"`
+	LastReply ReplyGlob `yaml:"last_reply"`
 	// AnyReply is a glob, as last_reply, that the reply of at least one
 	// attempt must match: "421 4.7.28 *" pins the wording of deferrals
 	// that later cleared, where last_reply sees only the final 250.
-	AnyReply string `yaml:"any_reply"`
+	AnyReply ReplyGlob `yaml:"any_reply"`
 	// NoReply is a glob, as last_reply, that no attempt's reply may
 	// match: "5*" says the recipient never met a permanent refusal, on
 	// any path and whatever came after it.
-	NoReply string `yaml:"no_reply"`
+	NoReply ReplyGlob `yaml:"no_reply"`
 	// TLS is whether the last attempt's connection used TLS: for a
 	// delivered recipient the attempt that delivered, so "tls: false" says
 	// the message went in plaintext (as after a refused STARTTLS with tls:
@@ -120,6 +120,25 @@ type AggregateExpectation struct {
 	// queued, the next for the day after, the last value for every day
 	// beyond. [2, 4, 8] checks a warm-up that allows 2, 4, then 8 a day.
 	MaxDeliveriesPerDay []int `yaml:"max_deliveries_per_day"`
+}
+
+// ReplyGlob is a glob over a whole reply (last_reply, any_reply,
+// no_reply). Written out, it may not be empty: "" matches no reply at all,
+// and would otherwise read as the key left out.
+type ReplyGlob string
+
+// UnmarshalYAML implements yaml.NodeUnmarshaler, so that an empty glob is
+// reported at its line.
+func (g *ReplyGlob) UnmarshalYAML(node ast.Node) error {
+	v := config.ScalarText(node)
+	if sn, ok := node.(*ast.StringNode); ok {
+		v = sn.Value // a glob's spaces are part of it
+	}
+	if v == "" {
+		return config.NodeError(node, `an empty glob matches no reply: give one such as "421 4.7.28 *", or leave the key out`)
+	}
+	*g = ReplyGlob(v)
+	return nil
 }
 
 // Toggle is a yes-or-no expectation that may be left out: "tls: true".
@@ -281,7 +300,9 @@ func (x *Expectations) Validate(prefix string) error {
 
 // validateLast refuses last_reply and tls expectations that can never
 // hold: both judge the last attempt, so attempts must allow one, and a
-// last_reply that begins with a reply code must agree with last_code.
+// last_reply that begins with a reply code (or its first digits and a *)
+// must agree with last_code, or without one with status delivered, whose
+// last reply is a 2xx.
 func validateLast(key string, r RecipientExpectation) error {
 	if r.Attempts.Set && r.Attempts.Max == 0 {
 		for _, k := range []struct {
@@ -293,14 +314,56 @@ func validateLast(key string, r RecipientExpectation) error {
 			}
 		}
 	}
-	p := r.LastReply
-	if r.LastCode == "" || len(p) < 3 || strings.Trim(p[:3], "0123456789") != "" || (len(p) > 3 && p[3] != ' ') {
-		return nil // no reply code at the start to compare with last_code
+	// A delivered recipient's last reply is the 2xx that took the
+	// message.
+	p := string(r.LastReply)
+	want, name := r.LastCode, "last_code is "+r.LastCode
+	if want == "" && r.Status == "delivered" {
+		want, name = "2xx", "status delivered ends with a 2xx reply"
 	}
-	if code, _ := strconv.Atoi(p[:3]); !codeMatches(r.LastCode, code) {
-		return config.Errorf(key+".last_reply", "%q begins with %d but last_code is %s: the expectation can never hold", p, code, r.LastCode)
+	code, ok := leadingCode(p)
+	if want == "" || !ok {
+		return nil // no reply code at the start to compare
+	}
+	if !codeFits(want, code) {
+		return config.Errorf(key+".last_reply", "%q begins with %s but %s: the expectation can never hold", p, strings.TrimRight(code, "?"), name)
 	}
 	return nil
+}
+
+// leadingCode is the reply code that every reply the glob p matches
+// begins with, as up to three digits or ? (the part before a *: "550"
+// of "550 5.1.1 *" and of "550*", "55?" of "55*"), and false when p
+// says nothing of it: it begins with *, or more digits follow the first
+// three ("4210 is not a code*", which no reply code matches).
+func leadingCode(p string) (string, bool) {
+	lit, _, _ := strings.Cut(p, "*")
+	n := min(len(lit), 3)
+	if n == 0 || strings.Trim(lit[:n], "0123456789?") != "" {
+		return "", false
+	}
+	if len(lit) > 3 && lit[3] != ' ' {
+		return "", false
+	}
+	if n < 3 && len(lit) == len(p) {
+		return "", false // "55" without a *: a whole reply of two characters
+	}
+	return lit[:n] + strings.Repeat("?", 3-n), true
+}
+
+// codeFits reports whether some reply code that want (250, 4xx) allows
+// begins with the pattern code ("5?0").
+func codeFits(want, code string) bool {
+	w := want
+	if strings.HasSuffix(want, "xx") {
+		w = want[:1] + "??"
+	}
+	for i := 0; i < 3; i++ {
+		if w[i] != '?' && code[i] != '?' && w[i] != code[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // validateReplies refuses any_reply and no_reply expectations that can
@@ -314,7 +377,7 @@ func validateReplies(key string, r RecipientExpectation) error {
 	if r.NoReply == "" {
 		return nil
 	}
-	asks := []struct{ name, glob string }{{"any_reply", r.AnyReply}, {"last_reply", r.LastReply}}
+	asks := []struct{ name, glob string }{{"any_reply", string(r.AnyReply)}, {"last_reply", string(r.LastReply)}}
 	switch lc := r.LastCode; {
 	case strings.HasSuffix(lc, "xx"):
 		asks = append(asks, struct{ name, glob string }{"last_code", lc[:1] + "*"})
@@ -325,7 +388,7 @@ func validateReplies(key string, r RecipientExpectation) error {
 		asks = append(asks, struct{ name, glob string }{"status", "2*"})
 	}
 	for _, a := range asks {
-		if a.glob != "" && forbidsAll(r.NoReply, a.glob) {
+		if a.glob != "" && forbidsAll(string(r.NoReply), a.glob) {
 			v := a.glob
 			if a.name == "last_code" {
 				v = r.LastCode
@@ -497,13 +560,13 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		}
 	}
 	if e.LastReply != "" {
-		why = append(why, checkLastReply(r, e.LastReply)...)
+		why = append(why, checkLastReply(r, string(e.LastReply))...)
 	}
 	if e.AnyReply != "" {
-		why = append(why, checkAnyReply(r, e.AnyReply)...)
+		why = append(why, checkAnyReply(r, string(e.AnyReply))...)
 	}
 	if e.NoReply != "" {
-		why = append(why, checkNoReply(r, e.NoReply)...)
+		why = append(why, checkNoReply(r, string(e.NoReply))...)
 	}
 	if e.TLS.Set {
 		why = append(why, checkTLS(r, e.TLS.Value)...)

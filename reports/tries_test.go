@@ -153,3 +153,38 @@ func TestWalkStoppedShown(t *testing.T) {
 		t.Errorf("html lacks the walk_stopped note")
 	}
 }
+
+// TestImpossibleLastExpectations: expectations of the last reply that no
+// recipient can meet are refused at their file, line and key: a delivered
+// recipient whose last reply would be a 4xx, a last_reply whose code part
+// before a * disagrees with last_code, and an empty glob written out.
+func TestImpossibleLastExpectations(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ yaml, want string }{
+		{"recipients:\n  - match: x\n    status: delivered\n    last_reply: \"451 *\"\n",
+			`exp.yaml:4:17: recipients[0].last_reply: "451 *" begins with 451 but status delivered ends with a 2xx reply: the expectation can never hold`},
+		{"recipients:\n  - match: x\n    status: delivered\n    last_reply: \"5*\"\n", `"5*" begins with 5 but status delivered ends with a 2xx reply`},
+		{"recipients:\n  - match: x\n    last_code: \"250\"\n    last_reply: \"550*\"\n",
+			`exp.yaml:4:17: recipients[0].last_reply: "550*" begins with 550 but last_code is 250: the expectation can never hold`},
+		{"recipients:\n  - match: x\n    last_code: 2xx\n    last_reply: \"4?1 *\"\n", `"4?1 *" begins with 4?1 but last_code is 2xx`},
+		{"recipients:\n  - match: x\n    last_reply: \"\"\n", `exp.yaml:3:17: recipients[0].last_reply: an empty glob matches no reply`},
+		{"recipients:\n  - match: x\n    any_reply: ''\n", `exp.yaml:3:16: recipients[0].any_reply: an empty glob matches no reply`},
+		{"recipients:\n  - {match: x, no_reply: \"\"}\n", `recipients[0].no_reply: an empty glob matches no reply`},
+	} {
+		_, err := decodeExp(t, tc.yaml)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+	for _, y := range []string{
+		"recipients:\n  - {match: x, status: delivered, last_reply: \"250 2.0.0 *\", last_code: 2xx}\n",
+		"recipients:\n  - {match: x, status: delivered, last_reply: \"2*\"}\n",
+		"recipients:\n  - {match: x, status: delivered, last_reply: \"*queued*\"}\n",
+		"recipients:\n  - {match: x, status: bounced, last_reply: \"5?? *\", last_code: \"550\"}\n",
+		"recipients:\n  - {match: x, last_reply: \" 421 *\"}\n",
+	} {
+		if _, err := decodeExp(t, y); err != nil {
+			t.Errorf("%q: %v", y, err)
+		}
+	}
+}
