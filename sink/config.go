@@ -45,9 +45,11 @@ type BounceConfig struct {
 
 // ListenerConfig is one virtual MX host.
 type ListenerConfig struct {
-	Name     string `yaml:"name"`
-	Listen   string `yaml:"listen"`   // host:port
-	Hostname string `yaml:"hostname"` // in the greeting and EHLO reply
+	Name   string `yaml:"name"`
+	Listen string `yaml:"listen"` // host:port
+	// Hostname is the name in the greeting, the EHLO reply and DSNs. A
+	// listener in a file without one is called DefaultHostname(Name).
+	Hostname string `yaml:"hostname"`
 	// TLS is "starttls" (default), "implicit" (TLS from the first byte,
 	// as on port 465) or "none".
 	TLS      string     `yaml:"tls"`
@@ -115,9 +117,17 @@ func DefaultListener(name, addr, hostname string) ListenerConfig {
 	}
 }
 
+// DefaultHostname is the hostname of a listener named name that has none
+// in the file: a name of its own under the default listener's
+// sink.relaylab.test, so that several virtual MX hosts stay apart in
+// greetings, transcripts and DSNs (relaylab sink --listen names the
+// listeners it adds so too).
+func DefaultHostname(name string) string { return name + ".sink.relaylab.test" }
+
 // UnmarshalYAML starts a listener from DefaultListener's values, so that
 // what the file leaves out (limits, tls, auth mode) keeps the defaults
-// rather than zero (which would mean no idle timeout and no limits). The
+// rather than zero (which would mean no idle timeout and no limits), and
+// names a listener without a hostname after itself (DefaultHostname). The
 // decoder is the caller's, so strict mode still reports unknown keys with
 // their lines.
 func (l *ListenerConfig) UnmarshalYAML(decode func(any) error) error {
@@ -125,6 +135,10 @@ func (l *ListenerConfig) UnmarshalYAML(decode func(any) error) error {
 	v := plain(DefaultListener("", "", ""))
 	if err := decode(&v); err != nil {
 		return err
+	}
+	if v.Hostname == "" && v.Name != "" {
+		// A bad name is Validate's error, which names its key.
+		v.Hostname = DefaultHostname(v.Name)
 	}
 	*l = ListenerConfig(v)
 	return nil
@@ -158,7 +172,7 @@ func (c *Config) Validate(prefix string) error {
 			return config.Errorf(k+".listen", "%v (for example 127.0.0.1:2525, or 127.0.0.1:0 for any free port)", err)
 		}
 		if l.Hostname == "" {
-			return config.Errorf(k+".hostname", "a listener needs a hostname for its greeting")
+			return config.Errorf(k+".hostname", "a listener needs a hostname for its greeting (in a file, one left out is %s)", DefaultHostname(l.Name))
 		}
 		// Both go into replies as they are: a CR or LF would start a reply
 		// of its own, a space would end the domain of the greeting

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +189,39 @@ func TestConfigPrintsEveryKey(t *testing.T) {
 	again, _ := yaml.Marshal(sinkFile{Sink: back})
 	if string(again) != string(out) {
 		t.Errorf("printed again:\n%s\nwant:\n%s", again, out)
+	}
+}
+
+// A listener in the file without a hostname is named after itself under
+// sink.relaylab.test, one name per listener; a written one is kept, and a
+// bad one is still an error at its key.
+func TestFileListenerDefaultHostname(t *testing.T) {
+	t.Parallel()
+	cfg, err := decodeSink(t, "sink:\n  listeners:\n    - {name: mx, listen: \"127.0.0.1:0\"}\n    - {name: backup, listen: \"127.0.0.1:0\", hostname: \"\"}\n    - {name: own, listen: \"127.0.0.1:0\", hostname: own.test}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range cfg.Listeners {
+		got = append(got, l.Hostname)
+	}
+	if want := "[mx.sink.relaylab.test backup.sink.relaylab.test own.test]"; fmt.Sprint(got) != want {
+		t.Errorf("hostnames %v, want %s", got, want)
+	}
+	s, _ := testSink(t, nil, func(c *Config) { c.Listeners = cfg.Listeners[:1] })
+	c := dial(t, addrOf(t, s, "mx"))
+	if code, msg := c.read(); code != 220 || !strings.HasPrefix(msg, "mx.sink.relaylab.test ESMTP") {
+		t.Errorf("greeting %d %q, want 220 mx.sink.relaylab.test", code, msg)
+	}
+	_, err = decodeSink(t, "sink:\n  listeners:\n    - {name: mx, listen: \"127.0.0.1:0\", hostname: \"m x\"}\n")
+	if want := `sink.yaml:3:51: sink.listeners[0].hostname: "m x"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("bad hostname: got %v, want %s", err, want)
+	}
+	// Built in Go, not read from a file: still an error that says what a
+	// file would have had.
+	bad := DefaultConfig()
+	bad.Listeners[0].Hostname = ""
+	if err := bad.Validate("sink"); err == nil || !strings.Contains(err.Error(), "sink.listeners[0].hostname: a listener needs a hostname for its greeting (in a file, one left out is mx.sink.relaylab.test)") {
+		t.Errorf("no hostname in Go: got %v", err)
 	}
 }
