@@ -1,0 +1,130 @@
+package relay
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/goccy/go-yaml"
+)
+
+// profileReplies are the replies of the sink's provider profiles
+// (sink/profiles.yaml, whose every reply TestClassifySinkProfiles checks is
+// here), with the category each must get. The sink stage data-end is the
+// relay's stage dot.
+var profileReplies = []struct {
+	stage, reply, category string
+}{
+	{"rcpt", "550 5.1.1 The mailbox you tried to reach does not exist. Check the address for typos or unneeded spaces. https://support.example.test/mail/?p=NoSuchUser", "invalid-recipient"},
+	{"rcpt", "421 4.7.28 Our system has detected an unusual rate of mail from your IP address. To protect our users, this mail has been temporarily limited. https://support.example.test/mail/?p=RateLimited", "rate-limited"},
+	{"rcpt", "452 4.2.2 The recipient's inbox is out of storage space. Please direct the recipient to https://support.example.test/mail/?p=OverQuota", "mailbox-full"},
+	{"dot", "550 5.7.26 This mail has no authentication: neither SPF nor DKIM passes for the sender's domain. To protect our users from spam, we reject it. https://support.example.test/mail/?p=Unauthenticated", "authentication-failure"},
+	// spam-block only by its link's "?p=Spam": no rule reads "unsolicited".
+	{"dot", "550 5.7.1 Our system has found this message likely to be unsolicited mail. To lower the risk, review our bulk sender guidelines. https://support.example.test/mail/?p=Spam", "spam-block"},
+	{"rcpt", "554 5.7.9 Delivery error: dd There is no account by this name here.", "policy"},
+	{"mail", "421 4.7.0 [TSS04] Messages from your address are deferred for now because of unusual volume or user complaints; see https://help.example.test/postmaster/errors", "rate-limited"},
+	{"rcpt", "421 4.7.0 [TSS04] Messages from your address are deferred for now because of unusual volume or user complaints; see https://help.example.test/postmaster/errors", "rate-limited"},
+	{"dot", "550 5.7.9 This message is not accepted: it fails our authentication checks (DMARC policy of the sender's domain); see https://help.example.test/postmaster/errors", "policy"},
+	{"rcpt", "550 5.5.0 Requested action not taken: mailbox unavailable (the address does not exist here)", "invalid-recipient"},
+	{"rcpt", "550 5.7.1 Unfortunately, messages from your IP were not delivered because it is on our block list (S3150). You can ask for removal at https://sender.example.test", "spam-block"},
+	{"mail", "550 5.7.1 Service unavailable, your sending address is on our block list (S3140). You can ask for removal at https://sender.example.test", "spam-block"},
+	{"rcpt", "451 4.7.500 Server busy. Please try again later from your IP address (AS843)", "policy"},
+}
+
+// parseReplyLine splits "550 5.7.1 text" as the relay's client does.
+func parseReplyLine(t *testing.T, stage, line string) Reply {
+	t.Helper()
+	code, err := strconv.Atoi(line[:3])
+	if err != nil {
+		t.Fatalf("reply %q has no code", line)
+	}
+	r := Reply{Stage: stage, Code: code, Text: line[4:]}
+	if enh, rest, _ := strings.Cut(r.Text, " "); isEnhanced(enh) {
+		r.Enhanced, r.Text = enh, rest
+	}
+	return r
+}
+
+// TestClassifySinkProfiles: every reply of the sink's provider profiles
+// gets its category; the Microsoft-like "block list" is spam-block, not
+// policy.
+func TestClassifySinkProfiles(t *testing.T) {
+	t.Parallel()
+	c, err := NewClassifier(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range profileReplies {
+		r := parseReplyLine(t, p.stage, p.reply)
+		if v := c.Classify(r); v.Category != p.category {
+			t.Errorf("Classify(%v) = %s, want %s", r, v.Category, p.category)
+		}
+	}
+
+	data, err := os.ReadFile("../sink/profiles.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cat struct {
+		Profiles []struct {
+			Rules []struct {
+				Reply string `yaml:"reply"`
+			} `yaml:"rules"`
+		} `yaml:"profiles"`
+	}
+	if err := yaml.Unmarshal(data, &cat); err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, p := range profileReplies {
+		known[p.reply] = true
+	}
+	for _, p := range cat.Profiles {
+		for _, r := range p.Rules {
+			if r.Reply != "" && !known[r.Reply] {
+				t.Errorf("sink/profiles.yaml has a reply this test does not classify; add it to profileReplies: %q", r.Reply)
+			}
+		}
+	}
+}
+
+// TestClassifyBlocklistWordings: the ways receivers say that the sending
+// IP or domain is listed are all spam-block, whatever they spell "block
+// list" as; the 4xx among them are retried.
+func TestClassifyBlocklistWordings(t *testing.T) {
+	t.Parallel()
+	c, err := NewClassifier(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		stage, reply string
+		disp         Disposition
+	}{
+		// Spamhaus via Postfix's reject_rbl_client.
+		{"rcpt", "554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.7", Bounce},
+		// Outlook.com.
+		{"rcpt", "550 5.7.1 Unfortunately, messages from [192.0.2.7] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150).", Bounce},
+		{"mail", "550 5.7.1 Service unavailable, Client host [192.0.2.7] blocked using Spamhaus. To request removal from this list see https://www.spamhaus.org/query/ip/192.0.2.7 (AS3130)", Bounce},
+		// Microsoft 365.
+		{"rcpt", "550 5.7.606 Access denied, banned sending IP [192.0.2.7]. To request removal from this list please visit https://sender.office.com/ and follow the directions.", Bounce},
+		// Gmail.
+		{"dot", "550 5.7.1 [192.0.2.7] Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked.", Bounce},
+		// Other spellings.
+		{"rcpt", "554 5.7.1 Your IP address is on our blocklist", Bounce},
+		{"rcpt", "554 5.7.1 Your IP address is on a block-list", Bounce},
+		{"rcpt", "550 5.7.1 Client host 192.0.2.7 is blacklisted", Bounce},
+		{"rcpt", "550 5.7.1 Sender domain is on a black list", Bounce},
+		{"rcpt", "550 5.7.1 192.0.2.7 is on our denylist", Bounce},
+		{"rcpt", "550 5.7.1 Sending IP found on a deny list", Bounce},
+		{"rcpt", "554 5.7.1 Rejected: 192.0.2.7 listed at bl.spamcop.net", Bounce},
+		{"greeting", "554 5.7.1 Rejected by DNSBL check", Bounce},
+		{"rcpt", "450 4.7.1 Client host rejected: your IP is on our block list for now", Retry},
+	} {
+		r := parseReplyLine(t, tt.stage, tt.reply)
+		if v := c.Classify(r); v.Category != "spam-block" || v.Disposition != tt.disp {
+			t.Errorf("Classify(%v) = %s/%s, want %s/spam-block", r, v.Disposition, v.Category, tt.disp)
+		}
+	}
+}
