@@ -353,7 +353,16 @@ func (s *session) Data(rd io.Reader) error {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 			Message: "Queue write failed, nothing was accepted; try again later"}
 	}
-	return nil
+	return queuedAs(id)
+}
+
+// queuedAs is the 250 to the final dot, naming the queue id that
+// relaylab queue show, retry and delete take, as Postfix's "queued as ID"
+// does. go-smtp writes an *SMTPError from Data as the reply, whatever its
+// code; it says "OK: queued" when Data returns nil, and the text keeps
+// that beginning for clients that match it.
+func queuedAs(id string) error {
+	return &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "OK: queued as " + id}
 }
 
 func (s *session) Reset() {
