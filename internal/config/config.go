@@ -10,6 +10,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -112,7 +113,10 @@ func decodeStrict(data []byte, v any) (err error) {
 			err = fmt.Errorf("malformed YAML: the parser gave up (%v)", p)
 		}
 	}()
-	return yaml.NewDecoder(bytes.NewReader(data), yaml.Strict()).Decode(v)
+	if err := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict()).Decode(v); err != nil {
+		return err
+	}
+	return checkWholeNumbers(data, v)
 }
 
 // Locate turns each *FieldError inside err into an *Error with the file and
@@ -196,7 +200,7 @@ func parentKey(key string) string {
 func decodeError(name, root string, data []byte, err error) error {
 	var ye yaml.Error
 	if errors.As(err, &ye) {
-		out := &Error{File: name, Msg: ye.GetMessage()}
+		out := &Error{File: name, Msg: cmp.Or(typeMessage(err), ye.GetMessage())}
 		if tok := ye.GetToken(); tok != nil {
 			out.Line, out.Column = tok.Position.Line, tok.Position.Column
 			out.Key = joinKey(root, keyAt(data, tok.Position.Line, tok.Position.Column))
