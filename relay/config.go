@@ -33,7 +33,11 @@ type Config struct {
 	// Batch caps the recipients claimed from the queue in one scheduler pass.
 	Batch int `yaml:"batch"`
 
-	Paths  []PathConfig  `yaml:"paths"`
+	Paths []PathConfig `yaml:"paths"`
+	// Routes send recipients over the paths. Left out (nil), Validate
+	// makes one route, "default", over every path in the order given (a
+	// failover list), so that a file that gives its own paths needs no
+	// route to use them; an empty list (routes: []) is an error.
 	Routes []RouteConfig `yaml:"routes"`
 	Retry  RetryConfig   `yaml:"retry"`
 	// Classify rules are tried before the built-in table.
@@ -161,7 +165,7 @@ type SuppressionConfig struct {
 
 // DefaultConfig is what `relaylab serve` runs with no file: submission on
 // 127.0.0.1:2587 without AUTH from loopback, every recipient sent to the
-// local sink.
+// local sink (by the default route Validate adds over the one path).
 func DefaultConfig() Config {
 	return Config{
 		Listen:          "127.0.0.1:2587",
@@ -174,8 +178,7 @@ func DefaultConfig() Config {
 			Name: "local-sink", Type: "smarthost", Host: "sink",
 			TLS: "opportunistic", MessagesPerConnection: 100,
 		}},
-		Routes: []RouteConfig{{Name: "default", Paths: []string{"local-sink"}}},
-		Retry:  RetryConfig{Preset: "postfix"},
+		Retry: RetryConfig{Preset: "postfix"},
 		Suppression: SuppressionConfig{
 			SoftBounces: 0,
 		},
@@ -221,8 +224,14 @@ func (c *Config) Validate(prefix string) error {
 		}
 		names[p.Name] = true
 	}
+	if len(c.Paths) == 0 {
+		return config.Errorf(key("paths"), "no path: list at least one (a smarthost with its host, or type: mx)")
+	}
+	if c.Routes == nil {
+		c.Routes = []RouteConfig{defaultRoute(c.Paths)}
+	}
 	if len(c.Routes) == 0 {
-		return config.Errorf(key("routes"), "no route: add at least one (a route with no recipients matches everything)")
+		return config.Errorf(key("routes"), "no route: add at least one (a route with no recipients matches everything), or leave routes out for one over every path")
 	}
 	for i := range c.Routes {
 		if err := c.Routes[i].validate(key(fmt.Sprintf("routes[%d]", i)), names); err != nil {
@@ -246,6 +255,17 @@ func (c *Config) Validate(prefix string) error {
 		return config.Errorf(key("suppression.soft_bounces"), "must not be negative")
 	}
 	return nil
+}
+
+// defaultRoute is the route of a configuration that gives none: every
+// recipient, over every path in the order given, each the next one's
+// failover.
+func defaultRoute(paths []PathConfig) RouteConfig {
+	r := RouteConfig{Name: "default"}
+	for _, p := range paths {
+		r.Paths = append(r.Paths, p.Name)
+	}
+	return r
 }
 
 func (p *PathConfig) validate(k string) error {
