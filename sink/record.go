@@ -684,7 +684,8 @@ type Attempt struct {
 }
 
 // Attempts returns the attempts for recipient (case-insensitive), oldest
-// first. An attempt appears when its session has ended.
+// first. An attempt appears when its message is stored (before its reply),
+// or, for one that ended without a message, when its session has ended.
 func Attempts(ctx context.Context, db *sql.DB, recipient string) ([]Attempt, error) {
 	atts, err := queryAttempts(ctx, db, `WHERE a.recipient = ?`, recipient)
 	if err != nil {

@@ -75,7 +75,7 @@ func applyListen(c *sink.Config, addrs []string) error {
 			continue
 		}
 		name := fmt.Sprintf("mx%d", i+1)
-		c.Listeners = append(c.Listeners, sink.DefaultListener(name, a, name+".sink.relaylab.test"))
+		c.Listeners = append(c.Listeners, sink.DefaultListener(name, a, sink.DefaultHostname(name)))
 	}
 	if err := c.Validate("sink"); err != nil {
 		return &exitError{code: 2, err: err}
