@@ -50,10 +50,11 @@ func WriteText(w io.Writer, d *Data) error {
 	s := Summarize(d)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "recipients\t%d\nattempts\t%d\n", s.Recipients, s.Attempts)
-	if s.Recipients == 0 && len(s.SinkReplies) > 0 {
-		// A store from relaylab sink alone: the recipients and attempts
-		// above are the relay's; the sink's own are judged by expect.
-		fmt.Fprintf(tw, "note\tthis store holds only what the sink received (no relay mail): the sink's replies are below; relaylab expect --db judges each recipient's attempts\n")
+	if sinkOnly(d, s) {
+		fmt.Fprintf(tw, "note\t%s\n", sinkOnlyNote(d))
+	}
+	if s.SinkSessions > 0 || s.SinkMessages > 0 {
+		fmt.Fprintf(tw, "sink sessions\t%d\nsink messages\t%d accepted of %d received\n", s.SinkSessions, s.SinkAccepted, s.SinkMessages)
 	}
 	if s.TimeToDelivery.N > 0 {
 		fmt.Fprintf(tw, "time to delivery\tp50 %s  p90 %s  p99 %s  max %s\n",
@@ -66,7 +67,7 @@ func WriteText(w io.Writer, d *Data) error {
 	for _, t := range []struct {
 		title string
 		rows  []Count
-	}{{"status", s.ByStatus}, {"path", s.ByPath}, {"domain", s.ByDomain}, {"category, not delivered", s.ByCategory}, {"reply code", s.ByCode}, {"sink replies", s.SinkReplies}} {
+	}{{"status", s.ByStatus}, {"path", s.ByPath}, {"domain", s.ByDomain}, {"category, not delivered", s.ByCategory}, {"reply code", s.ByCode}, {"sink reply (stage, code)", s.SinkReplies}} {
 		if len(t.rows) == 0 {
 			continue
 		}
@@ -93,6 +94,20 @@ func WriteText(w io.Writer, d *Data) error {
 		WriteTimeline(w, r)
 	}
 	return nil
+}
+
+// sinkOnly reports whether d is a store that only a sink wrote (relaylab
+// sink as the receiving side of someone else's sender).
+func sinkOnly(d *Data, s Summary) bool {
+	return d.FromSink || s.Recipients == 0 && (len(s.SinkReplies) > 0 || s.SinkSessions > 0 || s.SinkMessages > 0)
+}
+
+// sinkOnlyNote says what a sink-only report's recipients are.
+func sinkOnlyNote(d *Data) string {
+	if d.FromSink {
+		return "this store holds only what the sink received (no relay mail): the recipients and attempts are as the sink saw them, each session's attempt one try, delivered when accepted after the data; relaylab expect --db judges them"
+	}
+	return "this store holds only what the sink received (no relay mail): the sink's sessions, messages and replies are below; relaylab expect --db judges each recipient's attempts"
 }
 
 // label is the recipient's address and, when it has one, its message id.
@@ -153,10 +168,17 @@ func WriteCSV(w io.Writer, d *Data) error {
 func WriteMarkdown(w io.Writer, d *Data) error {
 	s := Summarize(d)
 	fmt.Fprintf(w, "## relaylab report\n\n%d recipients, %d attempts\n", s.Recipients, s.Attempts)
+	if s.SinkSessions > 0 || s.SinkMessages > 0 {
+		fmt.Fprintf(w, "\n%d sink sessions, %d sink messages accepted of %d received\n", s.SinkSessions, s.SinkAccepted, s.SinkMessages)
+	}
+	if sinkOnly(d, s) {
+		fmt.Fprintf(w, "\n%s.\n", mdEscape(sinkOnlyNote(d)))
+	}
 	for _, t := range []struct {
 		title string
 		rows  []Count
-	}{{"Status", s.ByStatus}, {"Path", s.ByPath}, {"Domain", s.ByDomain}, {"Category (not delivered)", s.ByCategory}, {"Reply code", s.ByCode}} {
+	}{{"Status", s.ByStatus}, {"Path", s.ByPath}, {"Domain", s.ByDomain}, {"Category (not delivered)", s.ByCategory}, {"Reply code", s.ByCode},
+		{"Sink reply (stage, code)", s.SinkReplies}} {
 		if len(t.rows) == 0 {
 			continue
 		}

@@ -29,11 +29,17 @@ type htmlSection struct {
 	Timeline   template.HTML
 	Attempts   template.HTML
 	Categories template.HTML
+	// SinkNote says what a report on a sink-only store shows.
+	SinkNote string
 }
 
 func newSection(name string, results []Result, d *Data) htmlSection {
 	s := Summarize(d)
-	return htmlSection{name, results, s, d.Recipients, overTimeSVG(d), attemptsSVG(d), barsSVG(s.ByCategory, "#c0392b")}
+	sec := htmlSection{name, results, s, d.Recipients, overTimeSVG(d), attemptsSVG(d), barsSVG(s.ByCategory, "#c0392b"), ""}
+	if sinkOnly(d, s) {
+		sec.SinkNote = sinkOnlyNote(d)
+	}
+	return sec
 }
 
 func writeHTMLSections(w io.Writer, title string, secs []htmlSection) error {
@@ -64,7 +70,9 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 {{if .Name}}<h2>{{.Name}}</h2>{{end}}
 {{if .Results}}<table><tr><th>expectation</th><th>result</th></tr>{{range .Results}}<tr><td>{{.Name}}</td><td>{{if .Pass}}<span class="delivered">pass</span>{{else}}<span class="bounced">FAIL</span><pre>{{.Message}}</pre>{{end}}</td></tr>{{end}}</table>{{end}}
 <p>{{.S.Recipients}} recipients, {{.S.Attempts}} attempts.
-{{if .S.TimeToDelivery.N}}Time to delivery p50 {{ms .S.TimeToDelivery.P50}}, p99 {{ms .S.TimeToDelivery.P99}}.{{end}}</p>
+{{if .S.TimeToDelivery.N}}Time to delivery p50 {{ms .S.TimeToDelivery.P50}}, p99 {{ms .S.TimeToDelivery.P99}}.{{end}}
+{{if or .S.SinkSessions .S.SinkMessages}}{{.S.SinkSessions}} sink sessions, {{.S.SinkAccepted}} sink messages accepted of {{.S.SinkMessages}} received.{{end}}</p>
+{{with .SinkNote}}<p>{{.}}</p>{{end}}
 <div class="grid">
 <div><h3>Outcomes over time</h3>{{.Timeline}}</div>
 <div><h3>Attempts per recipient</h3>{{.Attempts}}</div>
@@ -75,6 +83,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 <div><h3>By path</h3><table>{{range .S.ByPath}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
 <div><h3>By domain</h3><table>{{range .S.ByDomain}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
 <div><h3>By reply code</h3><table>{{range .S.ByCode}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
+{{if .S.SinkReplies}}<div><h3>Sink replies (stage, code)</h3><table>{{range .S.SinkReplies}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>{{end}}
 </div>
 <h3>Recipients</h3>
 <table><tr><th>recipient</th><th>status</th><th>category</th><th>attempts</th></tr>

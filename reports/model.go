@@ -145,10 +145,20 @@ func (r *Recipient) LastReply() string {
 // Data is everything the reports need, read once from the log.
 type Data struct {
 	Recipients []*Recipient `json:"recipients"`
-	// SinkReplies counts the replies the sink gave, by "stage code".
-	SinkReplies  map[string]int `json:"sink_replies,omitempty"`
-	SinkMessages int            `json:"sink_messages"`
-	First, Last  time.Time      `json:"-"`
+	// SinkReplies counts the replies the sink gave, by "stage code". The
+	// log holds only the refusals (sink.reply); CountSinkReplies puts
+	// every reply of the sink's session records in their place.
+	SinkReplies map[string]int `json:"sink_replies,omitempty"`
+	// SinkSessions counts the sessions the sink recorded, SinkMessages the
+	// messages it received whole (sink_messages), and SinkAccepted those
+	// of them it answered with 2xx after the data.
+	SinkSessions int `json:"sink_sessions"`
+	SinkMessages int `json:"sink_messages"`
+	SinkAccepted int `json:"sink_accepted"`
+	// FromSink is set when the recipients are those a sink saw (FromSink),
+	// not a relay's.
+	FromSink    bool      `json:"from_sink,omitempty"`
+	First, Last time.Time `json:"-"`
 }
 
 // payload is the union of the fields relay events carry.
@@ -227,6 +237,12 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		return
 	case events.SinkMessage:
 		d.SinkMessages++
+		if p.Code/100 == 2 {
+			d.SinkAccepted++
+		}
+		return
+	case events.SinkSession:
+		d.SinkSessions++
 		return
 	}
 	if !strings.HasPrefix(e.Kind, "relay.") || e.Recipient == "" {

@@ -40,7 +40,7 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Data{SinkReplies: map[string]int{}}
+	d := &Data{SinkReplies: map[string]int{}, FromSink: true}
 	by := map[string]*Recipient{}
 	for _, a := range atts {
 		if d.First.IsZero() || a.Time.Before(d.First) {
@@ -89,4 +89,23 @@ func splitTLS(s string) (version, cipher string) {
 		return f[0] + " " + f[1], strings.Join(f[2:], " ")
 	}
 	return s, ""
+}
+
+// SinkReply is one reply a sink gave in a session, as its session record
+// keeps it: the stage ("connect" for the greeting, "rcpt", "data-end") and
+// the code.
+type SinkReply struct {
+	Stage string
+	Code  int
+}
+
+// CountSinkReplies makes d.SinkReplies the count of replies, by "stage
+// code", in place of the refusals alone that the event log has: a report
+// on a sink's store then shows what it accepted as well as what it
+// refused.
+func (d *Data) CountSinkReplies(replies []SinkReply) {
+	d.SinkReplies = make(map[string]int, len(replies))
+	for _, r := range replies {
+		d.SinkReplies[r.Stage+" "+strconv.Itoa(r.Code)]++
+	}
 }

@@ -27,14 +27,19 @@ type Summary struct {
 	Recipients int `json:"recipients"`
 	// Attempts counts delivery tries, as the expectations do: the MX
 	// hosts or route paths one try reached count once.
-	Attempts    int         `json:"attempts"`
-	ByStatus    []Count     `json:"by_status"`
-	ByPath      []Count     `json:"by_path"`
-	ByDomain    []Count     `json:"by_domain"`
-	ByCategory  []Count     `json:"by_category"`
-	ByCode      []Count     `json:"by_code"`
-	SinkReplies []Count     `json:"sink_replies,omitempty"`
-	Latency     Percentiles `json:"attempt_latency"`
+	Attempts   int     `json:"attempts"`
+	ByStatus   []Count `json:"by_status"`
+	ByPath     []Count `json:"by_path"`
+	ByDomain   []Count `json:"by_domain"`
+	ByCategory []Count `json:"by_category"`
+	ByCode     []Count `json:"by_code"`
+	// SinkReplies counts the sink's replies by "stage code"; the sink's
+	// sessions, the messages it received and those it accepted follow.
+	SinkReplies  []Count     `json:"sink_replies,omitempty"`
+	SinkSessions int         `json:"sink_sessions"`
+	SinkMessages int         `json:"sink_messages"`
+	SinkAccepted int         `json:"sink_accepted"`
+	Latency      Percentiles `json:"attempt_latency"`
 	// TimeToDelivery is from queued to delivered, for delivered recipients.
 	TimeToDelivery Percentiles `json:"time_to_delivery"`
 }
@@ -74,6 +79,7 @@ func Summarize(d *Data) Summary {
 	s.ByStatus, s.ByPath, s.ByDomain = counts(status), counts(path), counts(domain)
 	s.ByCategory, s.ByCode = counts(category), counts(code)
 	s.SinkReplies = counts(d.SinkReplies)
+	s.SinkSessions, s.SinkMessages, s.SinkAccepted = d.SinkSessions, d.SinkMessages, d.SinkAccepted
 	s.Latency, s.TimeToDelivery = percentiles(latencies), percentiles(ttd)
 	return s
 }

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/sink"
 )
 
 // TestReportRefusesMissingOrForeignStores: report reads a store; it must
@@ -61,5 +66,80 @@ func TestReportConfig(t *testing.T) {
 	other := filepath.Join(dir, "other.db")
 	if code, _, errOut := runIn(t, context.Background(), "report", "--config", cfg, "--db", other); code != 2 || !strings.Contains(errOut, "no store at "+other) {
 		t.Errorf("--db with --config: exit %d, stderr %q; want --db to win", code, errOut)
+	}
+}
+
+// TestReportSinkOnlyStore: a store that relaylab sink alone wrote reports
+// its sessions, the messages it accepted, every reply by stage and code
+// (the successes too, which the event log leaves out) and the recipients
+// as the sink saw them, in every format, instead of "recipients 0" and a
+// table of refusals alone.
+func TestReportSinkOnlyStore(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "sink.db")
+	st, err := store.Open(ctx, store.Options{Path: path, Sync: store.SyncOff, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := sink.DefaultConfig()
+	cfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.relaylab.test")}
+	cfg.Bounce.Relay = ""
+	snk, err := sink.New(cfg, sink.Options{Store: st, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := snk.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Accepted; refused after the dot (received, not accepted); refused at RCPT.
+	for _, rcpt := range []string{"app@example.test", "dot552@example.test", "550@example.test"} {
+		runIn(t, ctx, "send", "--server", snk.Addrs()["mx"].String(), "--to", rcpt, "--helo", "client.test")
+	}
+	if err := snk.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	out := map[string]string{}
+	for _, f := range []string{"text", "json", "markdown", "html", "csv", "junit"} {
+		code, stdout, errOut := runIn(t, ctx, "report", "--db", path, "--format", f)
+		if code != 0 {
+			t.Fatalf("report --format %s: exit %d, stderr %q", f, code, errOut)
+		}
+		out[f] = stdout
+	}
+	// The text's columns are aligned with runs of spaces.
+	out["text"] = regexp.MustCompile(` +`).ReplaceAllString(out["text"], " ")
+	for _, c := range []struct{ format, want string }{
+		{"text", "recipients 3\n"},
+		{"text", "sink sessions 3\n"},
+		{"text", "sink messages 1 accepted of 2 received\n"},
+		{"text", "\n data-end 250 1\n"},
+		{"text", "\n data-end 552 1\n"},
+		{"text", "\n connect 220 3\n"},
+		{"text", "\n rcpt 550 1\n"},
+		{"text", "the recipients and attempts are as the sink saw them"},
+		{"text", "\n550@example.test: bounced\n"},
+		{"json", `"sink_sessions": 3,`},
+		{"json", `"sink_accepted": 1,`},
+		{"json", `"key": "data-end 250",`},
+		{"markdown", "3 sink sessions, 1 sink messages accepted of 2 received"},
+		{"markdown", "| Sink reply (stage, code) | count |"},
+		{"markdown", "| data-end 250 | 1 |"},
+		{"html", "3 sink sessions, 1 sink messages accepted of 2 received."},
+		{"html", "<h3>Sink replies (stage, code)</h3>"},
+		{"html", "<td>data-end 250</td>"},
+		{"csv", ",app@example.test,example.test,delivered,,,1,250 2.0.0 "},
+		{"csv", ",550@example.test,example.test,bounced,,,1,550 5.1.1 "},
+		{"junit", `<testsuite name="relaylab" tests="3" failures="2">`},
+	} {
+		if !strings.Contains(out[c.format], c.want) {
+			t.Errorf("report --format %s lacks %q:\n%s", c.format, c.want, out[c.format])
+		}
+	}
+	if strings.Contains(out["text"], "\napp@example.test:") {
+		t.Errorf("the accepted recipient is listed among those not delivered:\n%s", out["text"])
 	}
 }
