@@ -134,7 +134,7 @@ func WriteTimeline(w io.Writer, r *Recipient) {
 		if a.WalkStopped != "" {
 			tail += "  (note: " + a.WalkStopped + ")"
 		}
-		fmt.Fprintf(w, "  #%d  +%-10s %-12s %-24s %s%s\n", try[i], a.Time.Sub(r.Queued).Round(time.Second), a.Path, a.Host, a.Reply(), tail)
+		fmt.Fprintf(w, "  #%-2d +%-10s %-12s %-24s %s%s\n", try[i], a.Time.Sub(r.Queued).Round(time.Second), a.Path, a.Host, a.Reply(), tail)
 	}
 }
 
