@@ -73,6 +73,14 @@ func ParseCatalogue(name string, data []byte) (*Catalogue, error) {
 		if _, err := compileRules(fmt.Sprintf("profiles[%d].rules", i), p.Rules); err != nil {
 			return nil, config.Locate(name, data, err)
 		}
+		for j, r := range p.Rules {
+			switch Stage(r.Stage) {
+			case StageConnect, StageEHLO, StageStartTLS, StageAuth:
+				// decide picks a profile by the recipient's domain.
+				return nil, config.Locate(name, data, config.Errorf(fmt.Sprintf("profiles[%d].rules[%d].stage", i, j),
+					"%s: never matches: a profile is chosen by the recipient's domain, known from RCPT on (a mail rule answers at the first recipient); put a rule for this stage in sink.rules, matched on client or listener", r.Stage))
+			}
+		}
 	}
 	return &cat, nil
 }

@@ -66,6 +66,10 @@ func TestBadProfiles(t *testing.T) {
 	if _, err := ParseCatalogue("bad.yaml", []byte("profiles:\n  - name: x\n    rules:\n      - stage: rcpt\n        reply: \"99\"\n")); err == nil || !strings.Contains(err.Error(), "bad.yaml:5") {
 		t.Errorf("a bad rule in a catalogue: got %v, want bad.yaml:5", err)
 	}
+	_, err := ParseCatalogue("early.yaml", []byte("profiles:\n  - name: x\n    rules:\n      - {stage: rcpt, reply: \"451 4.7.1 later\"}\n      - stage: connect\n        reply: \"554 5.7.1 go away\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "early.yaml:5:16: profiles[0].rules[1].stage: connect: never matches: a profile is chosen by the recipient's domain") {
+		t.Errorf("a connect rule in a profile: got %v, want it refused at early.yaml:5:16", err)
+	}
 }
 
 func TestExampleConfig(t *testing.T) {
