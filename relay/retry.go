@@ -57,6 +57,10 @@ var presets = map[string]RetryConfig{
 
 func dur(d time.Duration) config.Duration { return config.Duration(d) }
 
+// Resolved returns c with its preset's values where c has none: the
+// policy the relay runs with (relaylab config prints it).
+func (c RetryConfig) Resolved() RetryConfig { return c.resolved() }
+
 // resolved returns c with its preset's values where c has none.
 func (c RetryConfig) resolved() RetryConfig {
 	p, ok := presets[c.Preset]

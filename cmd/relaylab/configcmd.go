@@ -53,6 +53,8 @@ the file, the line and the key).
 	if !*secrets {
 		c.redact()
 	}
+	// The retry policy as it runs: a preset's values, not zeros.
+	c.Relay.Retry = c.Relay.Retry.Resolved()
 	// Absolute names load back the same from wherever the printout is put.
 	c.eachFile(func(p *string) {
 		if abs, err := filepath.Abs(*p); err == nil {
