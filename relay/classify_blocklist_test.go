@@ -20,16 +20,15 @@ var profileReplies = []struct {
 	{"rcpt", "421 4.7.28 Our system has detected an unusual rate of mail from your IP address. To protect our users, this mail has been temporarily limited. https://support.example.test/mail/?p=RateLimited", "rate-limited"},
 	{"rcpt", "452 4.2.2 The recipient's inbox is out of storage space. Please direct the recipient to https://support.example.test/mail/?p=OverQuota", "mailbox-full"},
 	{"dot", "550 5.7.26 This mail has no authentication: neither SPF nor DKIM passes for the sender's domain. To protect our users from spam, we reject it. https://support.example.test/mail/?p=Unauthenticated", "authentication-failure"},
-	// spam-block only by its link's "?p=Spam": no rule reads "unsolicited".
 	{"dot", "550 5.7.1 Our system has found this message likely to be unsolicited mail. To lower the risk, review our bulk sender guidelines. https://support.example.test/mail/?p=Spam", "spam-block"},
-	{"rcpt", "554 5.7.9 Delivery error: dd There is no account by this name here.", "policy"},
+	{"rcpt", "554 5.7.9 Delivery error: dd There is no account by this name here.", "invalid-recipient"},
 	{"mail", "421 4.7.0 [TSS04] Messages from your address are deferred for now because of unusual volume or user complaints; see https://help.example.test/postmaster/errors", "rate-limited"},
 	{"rcpt", "421 4.7.0 [TSS04] Messages from your address are deferred for now because of unusual volume or user complaints; see https://help.example.test/postmaster/errors", "rate-limited"},
-	{"dot", "550 5.7.9 This message is not accepted: it fails our authentication checks (DMARC policy of the sender's domain); see https://help.example.test/postmaster/errors", "policy"},
+	{"dot", "550 5.7.9 This message is not accepted: it fails our authentication checks (DMARC policy of the sender's domain); see https://help.example.test/postmaster/errors", "authentication-failure"},
 	{"rcpt", "550 5.5.0 Requested action not taken: mailbox unavailable (the address does not exist here)", "invalid-recipient"},
 	{"rcpt", "550 5.7.1 Unfortunately, messages from your IP were not delivered because it is on our block list (S3150). You can ask for removal at https://sender.example.test", "spam-block"},
 	{"mail", "550 5.7.1 Service unavailable, your sending address is on our block list (S3140). You can ask for removal at https://sender.example.test", "spam-block"},
-	{"rcpt", "451 4.7.500 Server busy. Please try again later from your IP address (AS843)", "policy"},
+	{"rcpt", "451 4.7.500 Server busy. Please try again later from your IP address (AS843)", "rate-limited"},
 }
 
 // parseReplyLine splits "550 5.7.1 text" as the relay's client does.
