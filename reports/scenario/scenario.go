@@ -126,7 +126,13 @@ func (sc *Scenario) Validate(string) error {
 		sc.Relay.Paths = []relay.PathConfig{{Name: "sink", Type: "smarthost", Host: "sink", TLS: "opportunistic", MessagesPerConnection: 100}}
 	}
 	if len(sc.Relay.Routes) == 0 {
-		sc.Relay.Routes = []relay.RouteConfig{{Name: "default", Paths: []string{sc.Relay.Paths[0].Name}}}
+		// As in a configuration file: one route over every path, in the
+		// order given (a failover list).
+		rt := relay.RouteConfig{Name: "default"}
+		for _, p := range sc.Relay.Paths {
+			rt.Paths = append(rt.Paths, p.Name)
+		}
+		sc.Relay.Routes = []relay.RouteConfig{rt}
 	}
 	// Check the relay with placeholders resolved to a stand-in address.
 	probe := sc.Relay

@@ -295,3 +295,28 @@ func TestReplayKeptWhenNotRecorded(t *testing.T) {
 		t.Errorf("the replay's own store: %v", err)
 	}
 }
+
+// TestDefaultRouteOverEveryPath: a scenario without routes sends over all
+// its paths in order, as a configuration file without routes does, so the
+// backup takes the mail when the first path refuses every session.
+func TestDefaultRouteOverEveryPath(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join(dir, "smarthost-failover.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(data), "  routes:\n    - {name: failover, paths: [primary, backup]}\n", "", 1)
+	if text == string(data) {
+		t.Fatal("smarthost-failover.yaml no longer has the routes this test removes")
+	}
+	sc, err := Parse("no-routes.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := replay(t, sc)
+	for _, r := range out.Results {
+		if !r.Pass {
+			t.Errorf("without routes: %s", r.Message)
+		}
+	}
+}
