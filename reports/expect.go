@@ -316,6 +316,9 @@ func validateLast(key string, r RecipientExpectation) error {
 	}
 	// A delivered recipient's last reply is the 2xx that took the
 	// message.
+	if r.Status == "delivered" && r.LastCode != "" && !codeFits(r.LastCode, "2??") {
+		return config.Errorf(key+".last_code", "%s, but status delivered ends with a 2xx reply: the expectation can never hold", r.LastCode)
+	}
 	p := string(r.LastReply)
 	want, name := r.LastCode, "last_code is "+r.LastCode
 	if want == "" && r.Status == "delivered" {

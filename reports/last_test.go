@@ -131,6 +131,7 @@ func TestLastExpectationErrors(t *testing.T) {
 		{"recipients:\n  - match: x\n    last_reply: \"*\"\n    attempts: <=0\n", "recipients[0].last_reply: judges the last attempt, but attempts is 0"},
 		{"recipients:\n  - match: x\n    last_code: \"250\"\n    last_reply: \"421 4.7.28 *\"\n", `exp.yaml:4:17: recipients[0].last_reply: "421 4.7.28 *" begins with 421 but last_code is 250: the expectation can never hold`},
 		{"recipients:\n  - match: x\n    last_code: 5xx\n    last_reply: \"421\"\n", `"421" begins with 421 but last_code is 5xx`},
+		{"recipients:\n  - match: x\n    status: delivered\n    last_code: 4xx\n", `exp.yaml:4:16: recipients[0].last_code: 4xx, but status delivered ends with a 2xx reply: the expectation can never hold`},
 	} {
 		_, err := decodeExp(t, tc.yaml)
 		var ce *config.Error

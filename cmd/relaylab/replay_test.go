@@ -69,9 +69,9 @@ func TestReplayVerdictExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	wrong := filepath.Join(dir, "wrong.yaml")
-	os.WriteFile(wrong, []byte(strings.Replace(string(data), "status: expired", "status: delivered", 1)), 0o644)
+	os.WriteFile(wrong, []byte(strings.Replace(string(data), "status: expired", "status: bounced", 1)), 0o644)
 	code, out, _ := runIn(t, context.Background(), "replay", "--quiet", wrong)
-	if code != 1 || !strings.Contains(out, "FAIL expiry") || !strings.Contains(out, "ops@busy.test (message msg-1): expected status delivered, got expired") {
+	if code != 1 || !strings.Contains(out, "FAIL expiry") || !strings.Contains(out, "ops@busy.test (message msg-1): expected status bounced, got expired") {
 		t.Errorf("wrong expectation: exit %d\n%s", code, out)
 	}
 	limited := filepath.Join(dir, "limited.yaml")
