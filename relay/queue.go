@@ -61,7 +61,7 @@ var ErrNotFound = errors.New("relay: no such message in the queue")
 
 // ErrNotWaiting is returned by Delete for a message none of whose
 // recipients is still waiting: its history is kept.
-var ErrNotWaiting = errors.New("not waiting; nothing to delete")
+var ErrNotWaiting = errors.New("not waiting")
 
 // newID returns a fresh message id.
 func newID() string {

@@ -191,8 +191,15 @@ func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 		if err != nil {
 			return err
 		}
-		n, _ = res.RowsAffected()
-		return nil
+		if n, _ = res.RowsAffected(); n > 0 {
+			return nil
+		}
+		// Nothing waits for a time: say where the recipients are.
+		var states string
+		if err := tx.QueryRow(`SELECT group_concat(DISTINCT state) FROM relay_recipients WHERE message_id = ?`, id).Scan(&states); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s is %s, %w; nothing to retry", id, strings.ReplaceAll(states, ",", "/"), ErrNotWaiting)
 	})
 	if n > 0 {
 		r.kick()
@@ -233,7 +240,7 @@ func (r *Relay) Delete(ctx context.Context, id string) error {
 		}
 		rows.Close()
 		if len(waiting) == 0 && len(done) > 0 {
-			return fmt.Errorf("%s is %s, %w", id, strings.Join(done, "/"), ErrNotWaiting)
+			return fmt.Errorf("%s is %s, %w; nothing to delete", id, strings.Join(done, "/"), ErrNotWaiting)
 		}
 		var dsnFor string
 		if err := tx.QueryRow(`SELECT dsn_for FROM relay_messages WHERE id = ?`, id).Scan(&dsnFor); err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -120,3 +120,25 @@ func TestRelayAdapterMessageDSNFor(t *testing.T) {
 		t.Errorf("Message(%s) = dsn_for %q, %v; want orig123", id, d.DSNFor, err)
 	}
 }
+
+// TestQueueRetryRefusesFinished: retrying a message none of whose
+// recipients waits for a time says where they are and exits 1, instead of
+// "0 recipient(s) due now" and 0; the web API answers 400 for it.
+func TestQueueRetryRefusesFinished(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, id := queueStore(t, relay.StateDelivered)
+	code, out, errOut := runIn(t, ctx, "queue", "retry", id, "--db", db)
+	if want := id + " is delivered, not waiting; nothing to retry"; code != 1 || !strings.Contains(errOut, want) || strings.Contains(out, "due now") {
+		t.Errorf("queue retry of a delivered message: exit %d (want 1)\nstdout %q\nstderr %q (want %q)", code, out, errOut, want)
+	}
+	st, rl := openTestRelay(t, db)
+	defer st.Close()
+	if err := (relayAdapter{rl: rl}).RetryNow(ctx, id); !errors.Is(err, web.ErrInvalid) {
+		t.Errorf("the web API's retry of a delivered message: %v, want web.ErrInvalid", err)
+	}
+	db2, id2 := queueStore(t, relay.StateQueued)
+	if code, out, errOut := runIn(t, ctx, "queue", "retry", id2, "--db", db2); code != 0 || !strings.Contains(out, "1 recipient(s) of "+id2+" due now") {
+		t.Errorf("queue retry of a queued message: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+}

@@ -443,8 +443,11 @@ func (a relayAdapter) Message(ctx context.Context, id string) (web.MessageDetail
 
 func (a relayAdapter) RetryNow(ctx context.Context, id string) error {
 	_, err := a.rl.RetryNow(ctx, id)
-	if errors.Is(err, relay.ErrNotFound) {
+	switch {
+	case errors.Is(err, relay.ErrNotFound):
 		return fmt.Errorf("%w: no relay message %q", web.ErrNotFound, id)
+	case errors.Is(err, relay.ErrNotWaiting):
+		return fmt.Errorf("%w: %v", web.ErrInvalid, err)
 	}
 	return err
 }
