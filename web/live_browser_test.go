@@ -129,6 +129,26 @@ func TestBrowserLive(t *testing.T) {
 		if n := reqs.get("/api/v1/sink/sessions"); n-lists > 2 {
 			t.Errorf("%d requests for 2 new sessions in one commit, want one (two at most, if they came in two frames)", n-lists)
 		}
+
+		// A session listed while still open (its message stored, no end
+		// yet) is redrawn when its sink.session event says it ended.
+		sink.mu.Lock()
+		for i := range sink.sessions {
+			sink.sessions[i].End = now
+		}
+		sink.sessions = append([]SinkSession{{ID: "4", Listener: "mx", Client: "127.0.0.1:4003", Start: now, Messages: []string{"10"}}}, sink.sessions...)
+		sink.mu.Unlock()
+		b.do(t, chromedp.Navigate(base+"/#/feed"), chromedp.Navigate(base+"/#/sink"))
+		b.waitFor(t, "the open session", `document.querySelector('#session-rows tr[data-id="4"].open')`)
+		b.waitFor(t, "the stream", status+` === "live"`)
+		sink.mu.Lock()
+		sink.sessions[0].End, sink.sessions[0].LastReply = now, "221 2.0.0 Bye (at quit)"
+		sink.mu.Unlock()
+		appendEvents(t, st, events.Event{Kind: events.SinkSession, Listener: "mx"}.WithPayload(map[string]any{"id": 4}))
+		b.waitFor(t, "the ended session's row", `(() => { const tr = document.querySelector('#session-rows tr[data-id="4"]'); return tr && !tr.classList.contains("open") && tr.textContent.includes("221 2.0.0 Bye"); })()`)
+		if n := b.eval(t, `document.querySelectorAll('#session-rows tr[data-id="4"]').length`).(float64); n != 1 {
+			t.Errorf("session 4 has %v rows, want 1", n)
+		}
 	})
 
 	t.Run("a burst renders once per frame, only the rows kept", func(t *testing.T) {

@@ -16,10 +16,14 @@ export function sinkView(main) {
       h("thead", {}, h("tr", {}, h("th", {}, "start"), h("th", {}, "listener"), h("th", {}, "client"), h("th", {}, "HELO"), h("th", {}, "TLS"), h("th", {}, "messages"), h("th", {}, "last reply"))),
       tbody)));
   const shown = new Set();
+  // Sessions listed before they ended (a message of theirs was stored):
+  // their row is replaced when their sink.session event comes.
+  const open = new Set();
   const count = () => { note.className = "muted"; note.textContent = shown.size + " recent session(s)"; };
   function row(ss) {
     shown.add(ss.id);
-    return h("tr", { "data-id": ss.id },
+    if (ss.end) open.delete(ss.id); else open.add(ss.id);
+    return h("tr", { "data-id": ss.id, class: ss.end ? "" : "open" },
       h("td", {}, h("a", { href: path("sink", "sessions", ss.id) }, fmtTime(ss.start))),
       h("td", {}, ss.listener),
       h("td", { class: "mono" }, ss.client),
@@ -51,7 +55,12 @@ export function sinkView(main) {
     const hi = Math.max(...ids), lo = Math.min(...ids);
     const want = new Set(ids.map(String));
     get("/api/v1/sink/sessions?before=" + (hi + 1) + "&limit=" + Math.min(MAX_SESSIONS, hi - lo + 1)).then((d) => {
-      for (const ss of d.sessions) if (want.has(ss.id) && !shown.has(ss.id)) place(row(ss));
+      for (const ss of d.sessions) {
+        if (!want.has(ss.id)) continue;
+        if (!shown.has(ss.id)) { place(row(ss)); continue; }
+        const old = [...tbody.children].find((tr) => tr.dataset.id === ss.id);
+        if (old) old.replaceWith(row(ss));
+      }
       while (tbody.children.length > MAX_SESSIONS) { shown.delete(tbody.lastChild.dataset.id); tbody.removeChild(tbody.lastChild); }
       count();
     }).catch((e) => { note.textContent = e.message; note.className = "error"; })
@@ -60,7 +69,7 @@ export function sinkView(main) {
   const batch = frameBatcher((evs) => {
     for (const e of evs) {
       const id = e.payload && e.payload.id;
-      if (id !== undefined && !shown.has(String(id))) wanted.add(String(id));
+      if (id !== undefined && (!shown.has(String(id)) || open.has(String(id)))) wanted.add(String(id));
     }
     fetchNew();
   }, MAX_SESSIONS);
@@ -87,7 +96,7 @@ export function sessionView(main, id) {
         h("dt", {}, "TLS"), h("dd", {}, ss.tls ? "yes" : "no"),
         h("dt", {}, "AUTH"), h("dd", {}, ss.auth || "none"),
         h("dt", {}, "Start"), h("dd", {}, fmtTime(ss.start)),
-        h("dt", {}, "End"), h("dd", {}, fmtTime(ss.end))),
+        h("dt", {}, "End"), h("dd", {}, ss.end ? fmtTime(ss.end) : "not ended: still open, or the sink stopped before it ended")),
       (ss.messages || []).length ? h("p", {}, "Messages: ", ss.messages.map((m) => h("a", { href: path("sink", "messages", m), class: "mono" }, m + " "))) : "",
       h("h2", {}, "Transcript"),
       transcript(ss.transcript || []));
