@@ -521,7 +521,8 @@ func upsertGrey(tx *store.Tx, g greyUpdate) error {
 		passed = g.passed.UnixNano()
 	}
 	_, err := tx.Exec(`INSERT INTO sink_greylist (key, first_ns, passed_ns) VALUES (?, ?, ?)
-		ON CONFLICT(key) DO UPDATE SET first_ns = excluded.first_ns, passed_ns = excluded.passed_ns`,
+		ON CONFLICT(key) DO UPDATE SET first_ns = excluded.first_ns, passed_ns = excluded.passed_ns
+		WHERE max(excluded.first_ns, excluded.passed_ns) >= max(sink_greylist.first_ns, sink_greylist.passed_ns)`,
 		g.key, g.first.UnixNano(), passed)
 	return err
 }

@@ -393,7 +393,11 @@ func (s *session) Data(r io.Reader) error {
 		}
 		return err
 	}
-	return s.c.sink.deliver(s, msg)
+	if err := s.c.sink.deliver(s, msg); err != nil {
+		s.recordOpen(StageDataEnd, replyOf(err))
+		return err
+	}
+	return nil
 }
 
 // AuthMechanisms lists PLAIN and LOGIN when AUTH is on (RFC 4954).
