@@ -183,7 +183,7 @@ func (w *wholeWalker) walk(n ast.Node, t reflect.Type) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if readsItself(t) {
+	if readsItself(t) && !(t.Kind() == reflect.Struct && decodesAsFields(t)) {
 		return
 	}
 	switch t.Kind() {
@@ -279,4 +279,11 @@ func structFields(t reflect.Type) map[string]reflect.Type {
 		out[name] = f.Type
 	}
 	return out
+}
+
+// decodesAsFields: an InterfaceUnmarshaler struct hands the decoder a
+// value of its own shape (as ListenerConfig does), so its fields are walked.
+func decodesAsFields(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return p.Implements(reflect.TypeFor[yaml.InterfaceUnmarshaler]()) || p.Implements(reflect.TypeFor[yaml.InterfaceUnmarshalerContext]())
 }
