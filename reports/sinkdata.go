@@ -30,19 +30,54 @@ type SinkAttemptSource interface {
 	AllAttempts(ctx context.Context) ([]SinkAttempt, error)
 }
 
+// SinkMessageAttempt is a SinkAttempt with the message it left in the
+// sink's record: the sink's number for it, 0 when it left none (refused
+// before the data, or the data not received whole).
+type SinkMessageAttempt struct {
+	SinkAttempt
+	Message int64
+}
+
+// SinkMessageSource is offered by a SinkAttemptSource that knows the
+// message each attempt left (a sink's store does; the web API's attempts
+// do not say): FromSink then reads the attempts from it and counts the
+// messages the sink received and accepted.
+type SinkMessageSource interface {
+	AllMessageAttempts(ctx context.Context) ([]SinkMessageAttempt, error)
+}
+
 // FromSink builds Data from what a sink saw, for judging a sender that is
 // not ours (their MTA, their application): each recipient's attempts in
 // order, its status from the last reply (2xx after the data: delivered; 4xx
-// or a dropped connection: deferred; 5xx: bounced), and times relative to
-// the first attempt.
+// or a dropped connection: deferred; 5xx: bounced), its path the listener
+// its last attempt reached (as a relay recipient's is the path of its
+// last attempt), and times relative to the first attempt. When src is a
+// SinkMessageSource, SinkMessages counts the messages the sink received
+// whole (the distinct messages of the attempts) and SinkAccepted those it
+// answered with 2xx after the data; otherwise both stay 0.
 func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
-	atts, err := src.AllAttempts(ctx)
-	if err != nil {
-		return nil, err
+	var atts []SinkMessageAttempt
+	if ms, ok := src.(SinkMessageSource); ok {
+		var err error
+		if atts, err = ms.AllMessageAttempts(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		plain, err := src.AllAttempts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		atts = make([]SinkMessageAttempt, len(plain))
+		for i, a := range plain {
+			atts[i].SinkAttempt = a
+		}
 	}
 	d := &Data{SinkReplies: map[string]int{}, FromSink: true}
 	by := map[string]*Recipient{}
-	for _, a := range atts {
+	// A message's attempts are one per recipient; all have its reply.
+	received, accepted := map[int64]bool{}, map[int64]bool{}
+	for _, ma := range atts {
+		a := ma.SinkAttempt
 		if d.First.IsZero() || a.Time.Before(d.First) {
 			d.First = a.Time
 		}
@@ -50,6 +85,12 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 			d.Last = a.Time
 		}
 		d.SinkReplies[a.Stage+" "+strconv.Itoa(a.Code)]++
+		if ma.Message != 0 {
+			received[ma.Message] = true
+			if a.Code >= 200 && a.Code < 300 {
+				accepted[ma.Message] = true
+			}
+		}
 		key := strings.ToLower(a.Recipient)
 		r := by[key]
 		if r == nil {
@@ -65,10 +106,12 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 			at.Error = "no reply: connection dropped or left hanging at " + a.Stage
 		}
 		r.Attempts = append(r.Attempts, at)
+		if a.Listener != "" {
+			r.Path = a.Listener
+		}
 		switch {
 		case a.Code >= 200 && a.Code < 300 && (a.Stage == "data-end" || a.Stage == "data"):
 			r.Status, r.Done = "delivered", a.Time
-			d.SinkMessages++
 		case a.Code >= 500:
 			r.Status, r.Done = "bounced", a.Time
 		case a.Code >= 200 && a.Code < 300:
@@ -77,6 +120,7 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 			r.Status, r.Done = "deferred", time.Time{}
 		}
 	}
+	d.SinkMessages, d.SinkAccepted = len(received), len(accepted)
 	sort.SliceStable(d.Recipients, func(i, j int) bool { return d.Recipients[i].Address < d.Recipients[j].Address })
 	return d, nil
 }
@@ -91,12 +135,13 @@ func splitTLS(s string) (version, cipher string) {
 	return s, ""
 }
 
-// SinkReply is one reply a sink gave in a session, as its session record
-// keeps it: the stage ("connect" for the greeting, "rcpt", "data-end") and
-// the code.
+// SinkReply counts the replies a sink gave with one code at one stage
+// ("connect" for the greeting, "rcpt", "data-end"), as its session
+// records keep them.
 type SinkReply struct {
 	Stage string
 	Code  int
+	Count int
 }
 
 // CountSinkReplies makes d.SinkReplies the count of replies, by "stage
@@ -106,6 +151,41 @@ type SinkReply struct {
 func (d *Data) CountSinkReplies(replies []SinkReply) {
 	d.SinkReplies = make(map[string]int, len(replies))
 	for _, r := range replies {
-		d.SinkReplies[r.Stage+" "+strconv.Itoa(r.Code)]++
+		d.SinkReplies[r.Stage+" "+strconv.Itoa(r.Code)] += r.Count
 	}
+}
+
+// SinkRecord is what a sink keeps beside the event log: every reply of
+// its sessions, and the attempts of its recipients.
+type SinkRecord interface {
+	SinkAttemptSource
+	// SinkReplies counts the replies of the sink's sessions by stage and
+	// code, and says how many sessions it has recorded.
+	SinkReplies(ctx context.Context) (replies []SinkReply, sessions int, err error)
+}
+
+// AddSinkRecord completes d, read from the event log, with what the
+// sink's own record holds and the log does not: every reply of every
+// session (the log has only the refusals, as sink.reply events), and, on
+// a store that only a sink wrote (no relay mail), the recipients as the
+// sink saw them, each session's attempt one try, as relaylab expect --db
+// judges them. A record without sessions leaves d as it is.
+func (d *Data) AddSinkRecord(ctx context.Context, src SinkRecord) error {
+	replies, sessions, err := src.SinkReplies(ctx)
+	if err != nil {
+		return err
+	}
+	if sessions == 0 {
+		return nil
+	}
+	d.CountSinkReplies(replies)
+	if len(d.Recipients) > 0 {
+		return nil
+	}
+	fs, err := FromSink(ctx, src)
+	if err != nil {
+		return err
+	}
+	d.Recipients, d.FromSink = fs.Recipients, len(fs.Recipients) > 0
+	return nil
 }

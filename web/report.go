@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 
 	"github.com/relaylab/relaylab/reports"
@@ -37,9 +38,8 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "unknown report format "+format, "want one of text, json, csv, junit, markdown, html")
 		return
 	}
-	d, err := reports.Load(r.Context(), s.opts.Store)
-	if err != nil {
-		s.writeAPIError(w, r, "reading the event log", err)
+	d, ok := s.loadReport(w, r)
+	if !ok {
 		return
 	}
 	var buf bytes.Buffer
@@ -63,10 +63,91 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 
 // reportSummary is the aggregate view, as JSON.
 func (s *Server) reportSummary(w http.ResponseWriter, r *http.Request) {
-	d, err := reports.Load(r.Context(), s.opts.Store)
-	if err != nil {
-		s.writeAPIError(w, r, "reading the event log", err)
+	d, ok := s.loadReport(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, reports.Summarize(d))
+}
+
+// loadReport reads the event log, completed with the sink's own record
+// when the sink can count its replies: every reply by stage and code, the
+// successes too, and on a store without relay mail the recipients as the
+// sink saw them, as relaylab report --db shows them. Without it the
+// report counts the refusals alone (the log's sink.reply events). On an
+// error it has answered.
+func (s *Server) loadReport(w http.ResponseWriter, r *http.Request) (*reports.Data, bool) {
+	d, err := reports.Load(r.Context(), s.opts.Store)
+	if err != nil {
+		s.writeAPIError(w, r, "reading the event log", err)
+		return nil, false
+	}
+	if rs, ok := s.opts.Sink.(SinkRepliesAPI); ok {
+		if err := d.AddSinkRecord(r.Context(), sinkRecord{rs, s.opts.Sink}); err != nil {
+			s.writeAPIError(w, r, "reading the sink's record", err)
+			return nil, false
+		}
+	}
+	return d, true
+}
+
+// SinkRepliesAPI is offered by a SinkAPI that can count every reply its
+// sessions gave, successes too: the log's sink.reply events are the
+// refusals alone.
+type SinkRepliesAPI interface {
+	Replies(ctx context.Context) (SinkReplyTally, error)
+}
+
+// SinkReplyTally is the replies of the sink's sessions, counted.
+type SinkReplyTally struct {
+	// Sessions is the number of sessions recorded.
+	Sessions int `json:"sessions"`
+	// Counts has one entry per stage and code.
+	Counts []SinkReplyCount `json:"counts"`
+}
+
+// SinkReplyCount is how many replies with one code the sink gave at one
+// stage ("connect" for the greeting, "rcpt", "data-end").
+type SinkReplyCount struct {
+	Stage string `json:"stage"`
+	Code  int    `json:"code"`
+	Count int    `json:"count"`
+}
+
+// sinkRecord reads the sink's record for reports.AddSinkRecord; the
+// attempts come from a sink that offers them (SinkAttemptsAPI), none
+// otherwise.
+type sinkRecord struct {
+	replies SinkRepliesAPI
+	sink    SinkAPI
+}
+
+var _ reports.SinkRecord = sinkRecord{}
+
+func (sr sinkRecord) SinkReplies(ctx context.Context) ([]reports.SinkReply, int, error) {
+	t, err := sr.replies.Replies(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]reports.SinkReply, len(t.Counts))
+	for i, c := range t.Counts {
+		out[i] = reports.SinkReply(c)
+	}
+	return out, t.Sessions, nil
+}
+
+func (sr sinkRecord) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, error) {
+	aa, ok := sr.sink.(SinkAttemptsAPI)
+	if !ok {
+		return nil, nil
+	}
+	atts, err := aa.Attempts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]reports.SinkAttempt, len(atts))
+	for i, a := range atts {
+		out[i] = reports.SinkAttempt(a)
+	}
+	return out, nil
 }

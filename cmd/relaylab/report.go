@@ -2,14 +2,14 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/reports"
+	"github.com/relaylab/relaylab/sink"
+	"github.com/relaylab/relaylab/web"
 )
 
 func init() {
@@ -53,7 +53,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", *db, err)
 	}
-	if err := addSinkRecord(ctx, st.DB(), d); err != nil {
+	if err := d.AddSinkRecord(ctx, sinkRecord{sinkAttempts{st.DB()}}); err != nil {
 		return fmt.Errorf("reading %s: %w", *db, err)
 	}
 	w := e.stdout
@@ -68,61 +68,57 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	return reports.Write(w, *format, d)
 }
 
-// addSinkRecord completes d with what the sink's own record holds and the
-// event log does not: every reply of every session (the log has only the
-// refusals, as sink.reply events), and, on a store that only a sink wrote
-// (no relay mail), the recipients as the sink saw them, each session's
-// attempt one try, as relaylab expect --db judges them. Without it such a
-// report said "recipients 0" and showed no accepted message anywhere.
-func addSinkRecord(ctx context.Context, db *sql.DB, d *reports.Data) error {
-	replies, sessions, err := sessionReplies(ctx, db)
+// sinkRecord is the sink's record in a store, for
+// reports.Data.AddSinkRecord: a report on it counts every reply the sink
+// gave, the successes too (the log's sink.reply events are the refusals
+// alone), and a store that only a sink wrote shows the recipients as the
+// sink saw them.
+type sinkRecord struct{ sinkAttempts }
+
+var _ reports.SinkRecord = sinkRecord{}
+
+func (s sinkRecord) SinkReplies(ctx context.Context) ([]reports.SinkReply, int, error) {
+	t, err := sink.CountReplies(ctx, s.db)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	if sessions == 0 {
-		return nil
+	out := make([]reports.SinkReply, len(t.Counts))
+	for i, c := range t.Counts {
+		out[i] = reports.SinkReply{Stage: string(c.Stage), Code: c.Code, Count: c.Count}
 	}
-	d.CountSinkReplies(replies)
-	if len(d.Recipients) > 0 {
-		return nil
-	}
-	fs, err := reports.FromSink(ctx, sinkAttempts{db})
-	if err != nil {
-		return err
-	}
-	d.Recipients, d.FromSink = fs.Recipients, len(fs.Recipients) > 0
-	return nil
+	return out, t.Sessions, nil
 }
 
-// sessionReplies reads the replies the sink keeps with each session
-// (sink_sessions.replies, a JSON list in the order given), and the number
-// of sessions that have a row. A session cut short by a crash has a row
-// and no replies yet.
-func sessionReplies(ctx context.Context, db *sql.DB) ([]reports.SinkReply, int, error) {
-	rows, err := db.QueryContext(ctx, `SELECT id, replies FROM sink_sessions ORDER BY id`)
+// AllMessageAttempts gives reports.FromSink the message each attempt
+// left, so that relaylab expect --db counts messages (sink_messages and
+// sink_accepted in its --json summary), not accepted recipients.
+func (s sinkAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMessageAttempt, error) {
+	atts, err := sink.AllAttempts(ctx, s.db)
 	if err != nil {
-		return nil, 0, fmt.Errorf("listing the sink's sessions: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []reports.SinkReply
-	n := 0
-	for rows.Next() {
-		var id int64
-		var raw string
-		if err := rows.Scan(&id, &raw); err != nil {
-			return nil, 0, err
-		}
-		n++
-		var rs []struct {
-			Stage string `json:"stage"`
-			Code  int    `json:"code"`
-		}
-		if err := json.Unmarshal([]byte(raw), &rs); err != nil {
-			return nil, 0, fmt.Errorf("the replies of sink session %d: %w", id, err)
-		}
-		for _, r := range rs {
-			out = append(out, reports.SinkReply{Stage: r.Stage, Code: r.Code})
-		}
+	out := make([]reports.SinkMessageAttempt, len(atts))
+	for i, a := range atts {
+		out[i] = reports.SinkMessageAttempt{Message: a.Message, SinkAttempt: reports.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client,
+			Sender: a.Sender, Recipient: a.Recipient, Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS}}
 	}
-	return out, n, rows.Err()
+	return out, nil
 }
+
+var _ reports.SinkMessageSource = sinkAttempts{}
+
+// Replies counts the sink's replies for the web's reports, as
+// relaylab report counts them (it belongs with the rest of sinkAdapter).
+func (a sinkAdapter) Replies(ctx context.Context) (web.SinkReplyTally, error) {
+	t, err := sink.CountReplies(ctx, a.db)
+	if err != nil {
+		return web.SinkReplyTally{}, err
+	}
+	out := web.SinkReplyTally{Sessions: t.Sessions, Counts: make([]web.SinkReplyCount, len(t.Counts))}
+	for i, c := range t.Counts {
+		out.Counts[i] = web.SinkReplyCount{Stage: string(c.Stage), Code: c.Code, Count: c.Count}
+	}
+	return out, nil
+}
+
+var _ web.SinkRepliesAPI = sinkAdapter{}

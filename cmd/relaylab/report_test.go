@@ -131,8 +131,8 @@ func TestReportSinkOnlyStore(t *testing.T) {
 		{"html", "3 sink sessions, 1 sink messages accepted of 2 received."},
 		{"html", "<h3>Sink replies (stage, code)</h3>"},
 		{"html", "<td>data-end 250</td>"},
-		{"csv", ",app@example.test,example.test,delivered,,,1,250 2.0.0 "},
-		{"csv", ",550@example.test,example.test,bounced,,,1,550 5.1.1 "},
+		{"csv", ",app@example.test,example.test,delivered,mx,,1,250 2.0.0 "},
+		{"csv", ",550@example.test,example.test,bounced,mx,,1,550 5.1.1 "},
 		{"junit", `<testsuite name="relaylab" tests="3" failures="2">`},
 	} {
 		if !strings.Contains(out[c.format], c.want) {
