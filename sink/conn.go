@@ -43,6 +43,7 @@ type conn struct {
 	dataBytes int
 	dataCRLF  bool // the last data line ended with CRLF
 	bdatLeft  int  // bytes of a BDAT chunk still to come (RFC 3030)
+	bdatOpen  bool // a BDAT chunk that was not LAST came, and no LAST or RSET since
 	inAuth    bool // client lines are SASL responses
 	cmds      []pendingCmd
 	rcptTried int       // RCPT commands answered since the last accepted MAIL
@@ -326,16 +327,21 @@ func (c *conn) clientLine(line []byte) int {
 	case "MAIL":
 		cmd.hugeSize = hugeSize(text)
 		cmd.dsn = parseDSN(text, true)
+		c.bdatOpen = false
 	case "RCPT":
 		mark = bareRcptAt(text)
 		cmd.dsn = parseDSN(text, false)
 	case "BDAT":
 		cmd.bdat = true
-		if f := bytes.Fields(text); len(f) >= 2 {
+		f := bytes.Fields(text)
+		if len(f) >= 2 {
 			if n, err := strconv.Atoi(string(f[1])); err == nil && n > 0 {
 				c.bdatLeft = n
 			}
 		}
+		c.bdatOpen = !(len(f) >= 3 && bytes.EqualFold(f[2], []byte("LAST")))
+	case "RSET", "EHLO", "HELO":
+		c.bdatOpen = false
 	}
 	c.note('C', text)
 	cmd.stage = stage
@@ -393,6 +399,12 @@ func (c *conn) startTLS() error {
 	c.notef('C', "STARTTLS")
 	if c.tlsState != nil {
 		return c.reply(StageStartTLS, Reply{Code: 503, Enhanced: "5.5.1", Text: "TLS is already active"})
+	}
+	if c.bdatOpen {
+		// Between the chunks of one message (RFC 3030: only BDAT, RSET
+		// or QUIT may follow a chunk that is not the last), TLS would
+		// split the message between the clear and TLS.
+		return c.reply(StageStartTLS, Reply{Code: 503, Enhanced: "5.5.1", Text: "Bad sequence of commands: a BDAT transfer is in progress; send its LAST chunk or RSET before STARTTLS"})
 	}
 	in := c.baseInput(StageStartTLS)
 	b := c.sink.decide(in, c.sessionDirectives())

@@ -64,3 +64,19 @@ func TestGreylistStaleSessionKeepsPass(t *testing.T) {
 		t.Errorf("the triple's pass was overwritten by the older session's state when it ended")
 	}
 }
+
+// TestStartTLSBetweenChunks: STARTTLS between the BDAT chunks of one
+// message gets 503 5.5.1 (RFC 3030: a chunk that is not the last is
+// followed by BDAT, RSET or QUIT); after RSET it is taken.
+func TestStartTLSBetweenChunks(t *testing.T) {
+	t.Parallel()
+	s, _ := testSink(t, nil, nil)
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<a@x.test>")
+	c.expect(250, "", "RCPT TO:<b@sink.test>")
+	c.expect(250, "", "BDAT 5\r\nhel") // with the CRLF expect adds: 5 octets
+	c.expect(503, "5.5.1", "STARTTLS")
+	c.expect(250, "", "RSET")
+	c.expect(220, "", "STARTTLS")
+}
