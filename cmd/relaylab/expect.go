@@ -126,17 +126,34 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 type sinkAttempts struct{ db *sql.DB }
 
 func (s sinkAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, error) {
+	mas, err := s.AllMessageAttempts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]reports.SinkAttempt, len(mas))
+	for i, a := range mas {
+		out[i] = a.SinkAttempt
+	}
+	return out, nil
+}
+
+// AllMessageAttempts gives reports.FromSink the message each attempt
+// left, so that relaylab expect --db counts messages (sink_messages and
+// sink_accepted in its --json summary), not accepted recipients.
+func (s sinkAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMessageAttempt, error) {
 	atts, err := sink.AllAttempts(ctx, s.db)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]reports.SinkAttempt, 0, len(atts))
-	for _, a := range atts {
-		out = append(out, reports.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client, Sender: a.Sender,
-			Recipient: a.Recipient, Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS})
+	out := make([]reports.SinkMessageAttempt, len(atts))
+	for i, a := range atts {
+		out[i] = reports.SinkMessageAttempt{Message: a.Message, SinkAttempt: reports.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client,
+			Sender: a.Sender, Recipient: a.Recipient, Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS}}
 	}
 	return out, nil
 }
+
+var _ reports.SinkMessageSource = sinkAttempts{}
 
 // remoteAttempts reads the attempts from a running relaylab's web API.
 // client has a timeout: a server that accepts and never answers must not

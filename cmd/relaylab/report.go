@@ -9,7 +9,6 @@ import (
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/reports"
 	"github.com/relaylab/relaylab/sink"
-	"github.com/relaylab/relaylab/web"
 )
 
 func init() {
@@ -88,37 +87,3 @@ func (s sinkRecord) SinkReplies(ctx context.Context) ([]reports.SinkReply, int, 
 	}
 	return out, t.Sessions, nil
 }
-
-// AllMessageAttempts gives reports.FromSink the message each attempt
-// left, so that relaylab expect --db counts messages (sink_messages and
-// sink_accepted in its --json summary), not accepted recipients.
-func (s sinkAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMessageAttempt, error) {
-	atts, err := sink.AllAttempts(ctx, s.db)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]reports.SinkMessageAttempt, len(atts))
-	for i, a := range atts {
-		out[i] = reports.SinkMessageAttempt{Message: a.Message, SinkAttempt: reports.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client,
-			Sender: a.Sender, Recipient: a.Recipient, Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS}}
-	}
-	return out, nil
-}
-
-var _ reports.SinkMessageSource = sinkAttempts{}
-
-// Replies counts the sink's replies for the web's reports, as
-// relaylab report counts them (it belongs with the rest of sinkAdapter).
-func (a sinkAdapter) Replies(ctx context.Context) (web.SinkReplyTally, error) {
-	t, err := sink.CountReplies(ctx, a.db)
-	if err != nil {
-		return web.SinkReplyTally{}, err
-	}
-	out := web.SinkReplyTally{Sessions: t.Sessions, Counts: make([]web.SinkReplyCount, len(t.Counts))}
-	for i, c := range t.Counts {
-		out.Counts[i] = web.SinkReplyCount{Stage: string(c.Stage), Code: c.Code, Count: c.Count}
-	}
-	return out, nil
-}
-
-var _ web.SinkRepliesAPI = sinkAdapter{}

@@ -193,6 +193,22 @@ func attemptReply(stage string, code int, enhanced, text string) string {
 	return strings.Join(parts, " ") + " (at " + stage + ")"
 }
 
+// Replies counts the sink's replies for the web's reports, as
+// relaylab report counts them.
+func (a sinkAdapter) Replies(ctx context.Context) (web.SinkReplyTally, error) {
+	t, err := sink.CountReplies(ctx, a.db)
+	if err != nil {
+		return web.SinkReplyTally{}, err
+	}
+	out := web.SinkReplyTally{Sessions: t.Sessions, Counts: make([]web.SinkReplyCount, len(t.Counts))}
+	for i, c := range t.Counts {
+		out.Counts[i] = web.SinkReplyCount{Stage: string(c.Stage), Code: c.Code, Count: c.Count}
+	}
+	return out, nil
+}
+
+var _ web.SinkRepliesAPI = sinkAdapter{}
+
 func (a sinkAdapter) Attempts(ctx context.Context) ([]web.SinkAttempt, error) {
 	atts, err := sinkAttempts{a.db}.AllAttempts(ctx)
 	if err != nil {
