@@ -209,8 +209,13 @@ func (c *Config) Validate(prefix string) error {
 			return config.Errorf(key(fmt.Sprintf("allowed_networks[%d]", i)), "%q is not a CIDR such as 10.0.0.0/8", n)
 		}
 	}
-	if c.MaxMessageBytes < 0 || c.Workers < 0 || c.Batch < 0 {
-		return config.Errorf(key("workers"), "max_message_bytes, workers and batch must not be negative")
+	for _, n := range []struct {
+		key string
+		v   int64
+	}{{"max_message_bytes", int64(c.MaxMessageBytes)}, {"workers", int64(c.Workers)}, {"batch", int64(c.Batch)}} {
+		if n.v < 0 {
+			return config.Errorf(key(n.key), "%d: must not be negative (0 is the default)", n.v)
+		}
 	}
 	names := map[string]bool{}
 	for i := range c.Paths {
@@ -308,8 +313,13 @@ func (p *PathConfig) validate(k string) error {
 	if p.Port < 0 || p.Port > 65535 {
 		return config.Errorf(k+".port", "%d is not a port", p.Port)
 	}
-	if p.MaxConnections < 0 || p.MessagesPerConnection < 0 || p.Rate < 0 {
-		return config.Errorf(k+".max_connections", "limits must not be negative")
+	for _, n := range []struct {
+		key string
+		v   float64
+	}{{"max_connections", float64(p.MaxConnections)}, {"messages_per_connection", float64(p.MessagesPerConnection)}, {"rate", p.Rate}} {
+		if n.v < 0 {
+			return config.Errorf(k+"."+n.key, "%g: must not be negative", n.v)
+		}
 	}
 	for _, c := range []struct {
 		key string

@@ -38,6 +38,10 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"overflowing weights", "relay:\n  routes:\n    - {split: [{path: local-sink, weight: 9223372036854775807}]}\n", "relay.routes[0].split[0].weight"},
 		{"negative max_mx_sessions", "relay:\n  paths:\n    - name: p\n      type: mx\n      max_mx_sessions: -1\n  routes: [{paths: [p]}]\n", `relaylab.yaml:5:24: relay.paths[0].max_mx_sessions: -1: must not be negative (0 is no cap)`},
 		{"negative max_mx_addresses", "relay:\n  paths:\n    - {name: p, type: mx, max_mx_addresses: -3}\n  routes: [{paths: [p]}]\n", `relay.paths[0].max_mx_addresses: -3: must not be negative`},
+		// Each negative count is named as itself, at its own line.
+		{"negative max_message_bytes", "relay:\n  hostname: x.test\n  max_message_bytes: -10\n", `relaylab.yaml:3:22: relay.max_message_bytes: -10: must not be negative`},
+		{"negative batch", "relay:\n  workers: 3\n  batch: -1\n", `relaylab.yaml:3:10: relay.batch: -1: must not be negative`},
+		{"negative rate", "relay:\n  paths:\n    - name: p\n      host: 127.0.0.1:25\n      rate: -1\n", `relaylab.yaml:5:13: relay.paths[0].rate: -1: must not be negative`},
 		{"max_mx_addresses on a smarthost", "relay:\n  paths:\n    - {name: p, host: 'h:25', max_mx_addresses: 3}\n  routes: [{paths: [p]}]\n", `relay.paths[0].max_mx_addresses: caps the MX hosts of an mx path`},
 		{"bad dkim", "relay:\n  dkim:\n    - {domain: d.test, selector: 'a.b', key_file: k}\n", "relay.dkim[0].selector"},
 	}

@@ -24,7 +24,9 @@ type path struct {
 	caps walkCaps
 }
 
-func newPath(pc PathConfig, hostname string) *path {
+// WithDefaults returns pc with the values the relay runs with where pc
+// leaves them out (relaylab config prints these).
+func (pc PathConfig) WithDefaults() PathConfig {
 	if pc.Type == "" {
 		pc.Type = "smarthost"
 	}
@@ -33,9 +35,6 @@ func newPath(pc PathConfig, hostname string) *path {
 	}
 	if pc.MessagesPerConnection == 0 {
 		pc.MessagesPerConnection = 100
-	}
-	if pc.Port == 0 {
-		pc.Port = 25
 	}
 	if pc.ConnectTimeout <= 0 {
 		pc.ConnectTimeout = dur(defaultConnectTimeout)
@@ -46,6 +45,20 @@ func newPath(pc PathConfig, hostname string) *path {
 	if pc.DataTimeout <= 0 {
 		pc.DataTimeout = dur(defaultDataTimeout)
 	}
+	if pc.Type == "mx" {
+		// Only an mx path reaches hosts by port and walks down them; a
+		// smarthost's host names its port.
+		if pc.Port == 0 {
+			pc.Port = 25
+		}
+		caps := newWalkCaps(pc)
+		pc.MaxMXAddresses, pc.MaxMXSessions = &caps.addresses, &caps.sessions
+	}
+	return pc
+}
+
+func newPath(pc PathConfig, hostname string) *path {
+	pc = pc.WithDefaults()
 	helo := pc.Helo
 	if helo == "" {
 		helo = hostname

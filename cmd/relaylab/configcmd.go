@@ -53,8 +53,12 @@ the file, the line and the key).
 	if !*secrets {
 		c.redact()
 	}
-	// The retry policy as it runs: a preset's values, not zeros.
+	// The retry policy and the paths as they run: a preset's values and
+	// the paths' defaults, not zeros.
 	c.Relay.Retry = c.Relay.Retry.Resolved()
+	for i := range c.Relay.Paths {
+		c.Relay.Paths[i] = c.Relay.Paths[i].WithDefaults()
+	}
 	// Absolute names load back the same from wherever the printout is put.
 	c.eachFile(func(p *string) {
 		if abs, err := filepath.Abs(*p); err == nil {

@@ -126,3 +126,32 @@ func TestConfigCommandErrors(t *testing.T) {
 		t.Errorf("missing file: exit %d, %q", code, errs)
 	}
 }
+
+// TestConfigCommandPathDefaults: a path prints the values the relay runs
+// it with (messages per connection, timeouts, an mx path's port and walk
+// caps), not zeros, and the printout loads back the same.
+func TestConfigCommandPathDefaults(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "paths.yaml")
+	os.WriteFile(cfg, []byte("relay: {paths: [{name: a, host: \"127.0.0.1:2700\"}, {name: direct, type: mx}]}\n"), 0o644)
+	code, out, errs := runCmd(t, "", "config", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d, %s", code, errs)
+	}
+	_, direct, _ := strings.Cut(out, "- name: direct")
+	for _, want := range []string{"messages_per_connection: 100", "connect_timeout: 30s", "command_timeout: 5m0s", "data_timeout: 10m0s"} {
+		if strings.Count(out, want) < 2 {
+			t.Errorf("both paths should print %q:\n%s", want, out)
+		}
+	}
+	for _, want := range []string{"port: 25", "max_mx_addresses: 5", "max_mx_sessions: 2"} {
+		if !strings.Contains(direct, want) {
+			t.Errorf("the mx path lacks %q:\n%s", want, direct)
+		}
+	}
+	printed := filepath.Join(t.TempDir(), "printed.yaml")
+	os.WriteFile(printed, []byte(out), 0o644)
+	if code, again, errs := runCmd(t, "", "config", "--config", printed); code != 0 || body(again) != body(out) {
+		t.Errorf("reloaded: exit %d, %s; changed: %v", code, errs, body(again) != body(out))
+	}
+}
