@@ -31,13 +31,21 @@ type htmlSection struct {
 	Categories template.HTML
 	// SinkNote says what a report on a sink-only store shows.
 	SinkNote string
+	// Uncategorized counts recipients not delivered that have no
+	// category (a sink's record gives none).
+	Uncategorized int
 }
 
 func newSection(name string, results []Result, d *Data) htmlSection {
 	s := Summarize(d)
-	sec := htmlSection{name, results, s, d.Recipients, overTimeSVG(d), attemptsSVG(d), barsSVG(s.ByCategory, "#c0392b"), ""}
+	sec := htmlSection{name, results, s, d.Recipients, overTimeSVG(d), attemptsSVG(d), barsSVG(s.ByCategory, "#c0392b"), "", 0}
 	if sinkOnly(d, s) {
 		sec.SinkNote = sinkOnlyNote(d)
+	}
+	for _, r := range d.Recipients {
+		if r.Status != "delivered" && r.Category == "" {
+			sec.Uncategorized++
+		}
 	}
 	return sec
 }
@@ -76,7 +84,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 <div class="grid">
 <div><h3>Outcomes over time</h3>{{.Timeline}}</div>
 <div><h3>Attempts per recipient</h3>{{.Attempts}}</div>
-<div><h3>Why mail was not delivered (deferred, bounced, expired, suppressed)</h3>{{if .S.ByCategory}}{{.Categories}}{{else}}<p>None.</p>{{end}}</div>
+<div><h3>Why mail was not delivered (deferred, bounced, expired, suppressed)</h3>{{if .S.ByCategory}}{{.Categories}}{{end}}{{with .Uncategorized}}<p>{{.}} recipient(s) not delivered without a category (a sink's record gives none): their last replies are under By reply code and in Recipients.</p>{{end}}{{if not (or .S.ByCategory .Uncategorized)}}<p>None.</p>{{end}}</div>
 </div>
 <div class="grid">
 <div><h3>By status</h3><table>{{range .S.ByStatus}}<tr><td class="{{.Key}}">{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>

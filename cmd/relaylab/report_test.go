@@ -131,6 +131,7 @@ func TestReportSinkOnlyStore(t *testing.T) {
 		{"html", "3 sink sessions, 1 sink messages accepted of 2 received."},
 		{"html", "<h3>Sink replies (stage, code)</h3>"},
 		{"html", "<td>data-end 250</td>"},
+		{"html", "2 recipient(s) not delivered without a category (a sink's record gives none)"},
 		{"csv", ",app@example.test,example.test,delivered,mx,,1,250 2.0.0 "},
 		{"csv", ",550@example.test,example.test,bounced,mx,,1,550 5.1.1 "},
 		{"junit", `<testsuite name="relaylab" tests="3" failures="2">`},
@@ -138,6 +139,9 @@ func TestReportSinkOnlyStore(t *testing.T) {
 		if !strings.Contains(out[c.format], c.want) {
 			t.Errorf("report --format %s lacks %q:\n%s", c.format, c.want, out[c.format])
 		}
+	}
+	if strings.Contains(out["html"], "<p>None.</p>") {
+		t.Errorf("the HTML says no mail went undelivered, beside two that did not:\n%s", out["html"])
 	}
 	if strings.Contains(out["text"], "\napp@example.test:") {
 		t.Errorf("the accepted recipient is listed among those not delivered:\n%s", out["text"])
