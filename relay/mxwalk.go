@@ -66,13 +66,21 @@ func (w *walk) addressesFull() bool {
 func (w *walk) stop(rest []string) string {
 	switch {
 	case w.caps.sessions > 0 && w.sessions >= w.caps.sessions:
-		return fmt.Sprintf("the walk down the MX hosts stopped at the path's max_mx_sessions (%d): %d sessions of this attempt reached SMTP; not tried: %s",
-			w.caps.sessions, w.sessions, strings.Join(rest, ", "))
+		return fmt.Sprintf("the walk down the MX hosts stopped at the path's max_mx_sessions (%d): %s of this attempt reached SMTP; not tried: %s",
+			w.caps.sessions, plural(w.sessions, "session", "sessions"), strings.Join(rest, ", "))
 	case w.addressesFull():
-		return fmt.Sprintf("the walk down the MX hosts stopped at the path's max_mx_addresses (%d): this attempt used %d addresses; not tried: %s",
-			w.caps.addresses, w.addresses, strings.Join(rest, ", "))
+		return fmt.Sprintf("the walk down the MX hosts stopped at the path's max_mx_addresses (%d): this attempt used %s; not tried: %s",
+			w.caps.addresses, plural(w.addresses, "address", "addresses"), strings.Join(rest, ", "))
 	}
 	return ""
+}
+
+// plural says "1 address" or "2 addresses".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // reachedSMTP reports whether a session got past the greeting, EHLO and

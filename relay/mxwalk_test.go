@@ -378,3 +378,16 @@ func TestMXAll521GreetingsBounce(t *testing.T) {
 		})
 	}
 }
+
+// TestWalkStopWording: the note counts in words that agree with the
+// number ("1 address", "1 session").
+func TestWalkStopWording(t *testing.T) {
+	w := &walk{caps: walkCaps{addresses: 1}, mx: true, addresses: 1}
+	if got := w.stop([]string{"mx2.test"}); !strings.Contains(got, "this attempt used 1 address; not tried: mx2.test") {
+		t.Errorf("address cap: %q", got)
+	}
+	w = &walk{caps: walkCaps{sessions: 1}, mx: true, sessions: 1}
+	if got := w.stop([]string{"mx2.test"}); !strings.Contains(got, "1 session of this attempt reached SMTP") {
+		t.Errorf("session cap: %q", got)
+	}
+}

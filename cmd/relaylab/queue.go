@@ -176,7 +176,10 @@ func runQueue(ctx context.Context, e *env, args []string) error {
 		if m.EnvID != "" || m.Ret != "" {
 			fmt.Fprintf(e.stdout, "  envid    %s  ret %s\n", m.EnvID, m.Ret)
 		}
-		if m.IsDSN {
+		switch {
+		case m.IsDSN && m.DSNFor != "":
+			fmt.Fprintf(e.stdout, "  (a delivery status notification the relay wrote about message %s)\n", m.DSNFor)
+		case m.IsDSN:
 			fmt.Fprintln(e.stdout, "  (a delivery status notification written by the relay)")
 		}
 		for _, rc := range m.Recipients {

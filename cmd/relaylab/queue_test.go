@@ -142,3 +142,22 @@ func TestQueueRetryRefusesFinished(t *testing.T) {
 		t.Errorf("queue retry of a queued message: exit %d\nstdout %q\nstderr %q", code, out, errOut)
 	}
 }
+
+// TestQueueShowDSNFor: queue show says which message a DSN of the relay's
+// is about.
+func TestQueueShowDSNFor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, id := queueStore(t, relay.StateQueued)
+	st, _ := openTestRelay(t, db)
+	if err := st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`UPDATE relay_messages SET is_dsn = 1, dsn_for = 'orig123' WHERE id = ?`, id)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if code, out, errOut := runIn(t, ctx, "queue", "show", id, "--db", db); code != 0 || !strings.Contains(out, "a delivery status notification the relay wrote about message orig123") {
+		t.Errorf("queue show of a DSN: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+}
