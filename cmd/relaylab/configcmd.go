@@ -29,10 +29,11 @@ func runConfig(_ context.Context, e *env, args []string) error {
 
 Checks a configuration file as serve, sink and relay do, then prints the
 configuration they would run with: every key of every section, with the
-defaults filled in and file names made absolute. Print it once to
-see every key there is; paste it into a bug report (passwords, tokens and
-the webhook URL's path are left out unless --show-secrets). With
---show-secrets, what it prints loads back as the same configuration.
+defaults filled in (a retry preset's values, each path's timeouts and
+limits) and file names made absolute. Without --config it prints the
+built-in defaults. Paste it into a bug report: passwords, tokens and the
+webhook URL's path are left out unless --show-secrets, and with
+--show-secrets what it prints loads back as the same configuration.
 
 Exit status: 0 when the file is valid, 2 when it is not (the error names
 the file, the line and the key).
