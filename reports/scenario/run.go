@@ -314,10 +314,13 @@ func (d *driver) waitIdle(ctx context.Context) error {
 	}
 }
 
-// finalCount is the number of recipients with a terminal event.
+// finalCount is the number of the scenario's recipients with a terminal
+// event; the DSNs the relay writes are not counted, as the total (the
+// recipients submitted) does not hold them.
 func (d *driver) finalCount(ctx context.Context) (int, error) {
 	var n int
-	err := d.st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT message, recipient FROM events WHERE kind IN (?, ?, ?, ?))`,
+	err := d.st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT e.message, e.recipient FROM events e
+		JOIN relay_messages m ON m.id = e.message AND m.is_dsn = 0 WHERE e.kind IN (?, ?, ?, ?))`,
 		events.RelayDelivered, events.RelayBounced, events.RelayExpired, events.RelaySuppressed).Scan(&n)
 	return n, err
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/store"
@@ -318,5 +319,24 @@ func TestDefaultRouteOverEveryPath(t *testing.T) {
 		if !r.Pass {
 			t.Errorf("without routes: %s", r.Message)
 		}
+	}
+}
+
+// TestProgressCountsSubmittedRecipients: the progress counts the
+// scenario's recipients, not the DSNs the relay writes, so it ends at
+// total/total and never goes past it (expiry sends a DSN).
+func TestProgressCountsSubmittedRecipients(t *testing.T) {
+	t.Parallel()
+	sc, err := Load(filepath.Join(dir, "expiry.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last, most, total int
+	opts := Options{Progress: func(final, n int, _ time.Duration) { last, total, most = final, n, max(most, final) }}
+	if _, err := Run(context.Background(), sc, opts); err != nil {
+		t.Fatal(err)
+	}
+	if total != 1 || last != 1 || most > total {
+		t.Errorf("progress ended at %d/%d (at most %d), want 1/1", last, total, most)
 	}
 }
