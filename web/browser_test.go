@@ -300,6 +300,13 @@ func TestBrowser(t *testing.T) {
 			b.do(t, chromedp.Navigate(base+"/#/"+pg.frag))
 			b.waitFor(t, pg.name, pg.ready)
 			b.screenshot(t, pg.name)
+			if pg.name == "session" {
+				// Each line of the transcript shows its time since the first.
+				tr := b.eval(t, `document.querySelector(".transcript").innerText`).(string)
+				if !strings.Contains(tr, "+0.000s   S: 220 mx1 ESMTP") || !strings.Contains(tr, "+0.900s   S: 451 4.7.1 greylisted") {
+					t.Errorf("the session's transcript shows no timings:\n%s", tr)
+				}
+			}
 		}
 		b.do(t, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(base+"/#/messages/order-1"))
 		b.waitFor(t, "the phone timeline", `document.querySelector('#timeline li[data-kind="relay.delivered"]')`)
@@ -357,6 +364,9 @@ func fillFakes(relay *fakeRelay, sink *fakeSink, probe *fakeProbe, remote string
 		Transcript: []Line{{Dir: "s", Text: "220 mx1 ESMTP relaylab sink"}, {Dir: "c", Text: "EHLO relay.example"}, {Dir: "s", Text: "250-mx1"},
 			{Dir: "c", Text: "MAIL FROM:<app@example.org>"}, {Dir: "s", Text: "250 2.1.0 ok"}, {Dir: "c", Text: "RCPT TO:<slow@example.com>"},
 			{Dir: "s", Text: "451 4.7.1 greylisted, come back later"}, {Dir: "c", Text: "QUIT"}, {Dir: "s", Text: "221 2.0.0 bye"}}}}
+	for i := range sink.sessions[0].Transcript {
+		sink.sessions[0].Transcript[i].Time = sink.sessions[0].Start.Add(time.Duration(i) * 150 * time.Millisecond)
+	}
 	sink.msgs["r1"] = MessageDetail{ID: "r1", From: "app@example.org", To: []string{"slow@example.com"}, Subject: "Your receipt", Text: "hello"}
 	probe.results = []ProbeResult{
 		{Target: "192.0.2.10", Check: "dnsbl:zen.example", Status: "listed", Detail: "127.0.0.2: listed for spam", Time: now, Changed: true},

@@ -360,9 +360,18 @@ function renderTimeline(el, t, rec) {
 
 // transcript shows lines [{dir, text}] or strings.
 export function transcript(lines) {
+  // Each line's time, as seconds since the first timed line.
+  const first = lines.find((l) => typeof l !== "string" && l.time);
+  const t0 = first ? Date.parse(first.time) : NaN;
+  const at = (l) => {
+    const t = l.time ? Date.parse(l.time) : NaN;
+    if (isNaN(t) || isNaN(t0)) return "";
+    return ("+" + ((t - t0) / 1000).toFixed(3) + "s").padEnd(10);
+  };
   return h("pre", { class: "transcript" }, lines.map((l) => {
     if (typeof l === "string") return h("div", {}, l);
     const dir = l.dir === "c" ? "C: " : l.dir === "s" ? "S: " : "   ";
-    return h("div", { class: "t-" + (l.dir === "c" ? "c" : l.dir === "s" ? "s" : "n") }, dir + (l.text || ""));
+    return h("div", { class: "t-" + (l.dir === "c" ? "c" : l.dir === "s" ? "s" : "n") },
+      h("span", { class: "t-at" }, at(l)), dir + (l.text || ""));
   }));
 }
