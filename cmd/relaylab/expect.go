@@ -111,6 +111,16 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return noVerdict(err)
 	}
+	if sa, ok := src.(sinkAttempts); ok {
+		// The summary's sink_sessions and sink_replies as relaylab report
+		// counts them: every session, every reply by stage and code.
+		replies, sessions, err := sinkRecord{sa}.SinkReplies(ctx)
+		if err != nil {
+			return noVerdict(err)
+		}
+		d.CountSinkReplies(replies)
+		d.SinkSessions = sessions
+	}
 	var vs []reports.Verdict
 	for i, x := range files {
 		vs = append(vs, reports.NewVerdict(x.Name, fs.Arg(i), d, reports.Evaluate(d, x.Expect)))

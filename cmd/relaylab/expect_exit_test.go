@@ -198,3 +198,26 @@ func TestExpectHelpExample(t *testing.T) {
 		t.Errorf("the help's example: exit %d\n%s\nstdout:\n%s\nstderr:\n%s", code, strings.Join(lines, "\n"), out, errOut)
 	}
 }
+
+// TestExpectJSONSinkSummary: expect --db's JSON summary counts the sink's
+// sessions and every reply by stage and code, as relaylab report does,
+// not 0 sessions and the attempts' last replies.
+func TestExpectJSONSinkSummary(t *testing.T) {
+	t.Parallel()
+	const rcpt = "app@example.test"
+	db := sinkStore(t, rcpt)
+	exp := writeExpect(t, "  recipients:\n    - {match: \""+rcpt+"\", status: delivered}\n")
+	js := filepath.Join(t.TempDir(), "v.json")
+	if code, out, errOut := runIn(t, context.Background(), "expect", exp, "--db", db, "--json", js); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	data, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"sink_sessions": 1`, `"connect 220"`, `"quit 221"`, `"data-end 250"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("expect --json lacks %s:\n%s", want, data)
+		}
+	}
+}
