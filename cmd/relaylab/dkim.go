@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -71,8 +72,12 @@ func runDKIM(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		// The caller named a file that is there: bad input, exit 2.
+		return usageError("dkim keygen: --out %s already exists (choose another --out; an existing key is never overwritten)", *out)
+	}
 	if err != nil {
-		return fmt.Errorf("dkim keygen: %w (choose another --out; an existing key is never overwritten)", err)
+		return fmt.Errorf("dkim keygen: %w", err)
 	}
 	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
 		f.Close()

@@ -37,8 +37,9 @@ func TestDKIMKeygen(t *testing.T) {
 			if st, _ := os.Stat(out); st.Mode().Perm() != 0o600 {
 				t.Errorf("key mode %v, want 0600", st.Mode().Perm())
 			}
-			if code, _, _ := runIn(t, context.Background(), "dkim", "keygen", "--domain", "example.test", "--selector", "s1", "--type", typ, "--out", out); code == 0 {
-				t.Error("overwrote an existing key")
+			// An --out that exists is bad input (exit 2), named, and kept.
+			if code, _, errOut := runIn(t, context.Background(), "dkim", "keygen", "--domain", "example.test", "--selector", "s1", "--type", typ, "--out", out); code != 2 || !strings.Contains(errOut, "--out "+out+" already exists") {
+				t.Errorf("keygen onto an existing key: exit %d (want 2), stderr %q", code, errOut)
 			}
 		})
 	}
