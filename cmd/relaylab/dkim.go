@@ -21,7 +21,13 @@ func init() {
 }
 
 func runDKIM(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "dkim", "keygen --domain D --selector S [--type rsa|ed25519] [--bits N] --out FILE")
+	fs := newFlags(e, "dkim", `keygen --domain D --selector S [--type rsa|ed25519] [--bits N] --out FILE
+
+Makes a DKIM signing key, writes it to --out (which must not exist), and
+prints the DNS TXT record to publish at SELECTOR._domainkey.DOMAIN; the
+relay signs with it when relay.dkim names the file. Exit status: 0 when
+written, 2 for bad flags or an --out that exists, 1 when it cannot be
+written.`)
 	domain := fs.String("domain", "", "the signing domain (d=)")
 	selector := fs.String("selector", "", "the selector (s=), one DNS label such as s2026")
 	typ := fs.String("type", "rsa", "rsa or ed25519 (RFC 8463)")

@@ -221,3 +221,18 @@ func TestExpectJSONSinkSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryHelpSaysExitStatus: each command's --help says what it does
+// and what its exit statuses mean (version, which only prints, aside).
+func TestEveryHelpSaysExitStatus(t *testing.T) {
+	t.Parallel()
+	for _, c := range commands() {
+		if c.name == "version" {
+			continue
+		}
+		_, _, errOut := runIn(t, context.Background(), c.name, "--help")
+		if !strings.Contains(errOut, "Exit status") {
+			t.Errorf("relaylab %s --help says nothing of its exit status:\n%s", c.name, errOut)
+		}
+	}
+}

@@ -99,7 +99,12 @@ var queueStates = []string{"waiting", relay.StateQueued, relay.StateInflight, re
 const queuePoll = 2 * time.Second
 
 func runQueue(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "queue", "(list | show ID | retry ID | delete ID) [--db PATH | --config FILE] [--state STATE] [--limit N] [--json]")
+	fs := newFlags(e, "queue", `(list | show ID | retry ID | delete ID) [--db PATH | --config FILE] [--state STATE] [--limit N] [--json]
+
+Lists and acts on the relay's queue in a store; a running relay or serve
+on the same store sees a retry or delete within 2 s. Exit status: 0 when
+done, 1 when the message does not exist or none of its recipients waits
+(retry, delete), 2 for bad arguments.`)
 	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in --config)")
 	cfgPath := fs.String("config", "", "YAML configuration file")
 	state := fs.String("state", "waiting", "list: waiting (queued, deferred or inflight), "+strings.Join(queueStates[1:len(queueStates)-1], ", ")+", or all")

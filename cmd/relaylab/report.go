@@ -16,7 +16,13 @@ func init() {
 }
 
 func runReport(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "report", "[--db PATH | --config FILE] [--format F] [--out FILE]")
+	fs := newFlags(e, "report", `[--db PATH | --config FILE] [--format F] [--out FILE]
+
+Summarises what a store holds: recipients by status, path, domain,
+category and reply code, time to delivery, each undelivered recipient's
+timeline; on a store the sink alone wrote, its sessions, messages and
+replies. Exit status: 0 when the report was written, 2 for bad flags or
+a --db that is not a relaylab store, 1 when the store cannot be read.`)
 	db := fs.String("db", "", "the store to read (default relaylab.db, or store.path in --config)")
 	cfgPath := fs.String("config", "", "YAML configuration file whose store.path to read")
 	format := fs.String("format", "text", "output format: "+strings.Join(reports.Formats, ", "))

@@ -26,8 +26,22 @@ type component struct {
 	shutdown func(context.Context) error
 }
 
+const serveExit = `
+
+Exit status: 0 after a clean stop (SIGINT or SIGTERM: listeners close,
+sessions in flight finish up to --shutdown-grace, the store is flushed), 2
+for bad flags or a bad configuration (the error names the file, line and
+key), 1 when it cannot run (an address in use, a store that cannot be
+opened).`
+
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[--db PATH] [--config FILE] [--demo]")
+	fs := newFlags(e, "serve", `[--db PATH] [--config FILE] [--demo]
+
+Runs the sink, the relay, the probes and the web UI together, on loopback
+unless the configuration says otherwise (sink 127.0.0.1:2525, relay
+127.0.0.1:2587, web http://127.0.0.1:8025), with one SQLite store
+(./relaylab.db). SIGHUP reloads the sink's rules, profiles and verify
+settings from the configuration file.`+serveExit)
 	df := addDaemonFlags(fs, "YAML configuration file (default: built-in loopback defaults)")
 	demo := fs.Bool("demo", false, "feed a steady stream of sample mail through the relay and the sink's behaviours (retries every 20-60 s)")
 	demoEvery := fs.Duration("demo-interval", 3*time.Second, "with --demo, the time between sample messages")

@@ -13,7 +13,13 @@ func init() {
 }
 
 func runSink(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "sink", "[--listen ADDR]... [--db PATH] [--config FILE] [--seed N]")
+	fs := newFlags(e, "sink", `[--listen ADDR]... [--db PATH] [--config FILE] [--seed N]
+
+Runs the sink alone: a fake receiving MTA that answers as its rules,
+provider profiles and the directives in recipient addresses say, and
+records every session, reply and message in the store (README.md, "The
+sink"; sink/DIRECTIVES.md). SIGHUP reloads its rules, profiles and verify
+settings from the configuration file.`+serveExit)
 	var listen multiFlag
 	fs.Var(&listen, "listen", "host:port to listen on (repeatable; replaces the configured addresses in order, adds listeners beyond them)")
 	df := addDaemonFlags(fs, "YAML configuration file with a sink: section (default: one listener on 127.0.0.1:2525)")

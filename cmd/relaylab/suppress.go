@@ -14,7 +14,11 @@ func init() {
 }
 
 func runSuppress(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "suppress", "(list | add ADDR | remove ADDR) [--db PATH | --config FILE] [--reason TEXT] [--json]")
+	fs := newFlags(e, "suppress", `(list | add ADDR | remove ADDR) [--db PATH | --config FILE] [--reason TEXT] [--json]
+
+Lists and edits the relay's suppression list: addresses the relay does not
+send to (hard bounces, too many soft bounces, added by hand). Exit status:
+0 when done, 1 when the store cannot be used, 2 for bad arguments.`)
 	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in --config)")
 	cfgPath := fs.String("config", "", "YAML configuration file")
 	reason := fs.String("reason", "", "add: why the address is suppressed")
