@@ -57,6 +57,9 @@ type SinkAttempt struct {
 	// TLS is the session's TLS ("TLS 1.3 TLS_AES_128_GCM_SHA256"),
 	// absent in plaintext.
 	TLS string `json:"tls,omitempty"`
+	// Message is the sink's id of the message the attempt left, absent
+	// when it left none.
+	Message int64 `json:"message,omitempty"`
 }
 
 // RelayAPI is what the web needs from the relay.

@@ -147,7 +147,13 @@ func (sr sinkRecord) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, er
 	}
 	out := make([]reports.SinkAttempt, len(atts))
 	for i, a := range atts {
-		out[i] = reports.SinkAttempt(a)
+		out[i] = a.Report().SinkAttempt
 	}
 	return out, nil
+}
+
+// Report is the attempt as reports reads it, with its message.
+func (a SinkAttempt) Report() reports.SinkMessageAttempt {
+	return reports.SinkMessageAttempt{Message: a.Message, SinkAttempt: reports.SinkAttempt{Time: a.Time, Listener: a.Listener,
+		Client: a.Client, Sender: a.Sender, Recipient: a.Recipient, Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, TLS: a.TLS}}
 }

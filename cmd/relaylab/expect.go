@@ -174,6 +174,20 @@ type remoteAttempts struct {
 }
 
 func (r remoteAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, error) {
+	mas, err := r.AllMessageAttempts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]reports.SinkAttempt, len(mas))
+	for i, a := range mas {
+		out[i] = a.SinkAttempt
+	}
+	return out, nil
+}
+
+// AllMessageAttempts reads the attempts with the message each left, so
+// that expect --url counts messages as expect --db does.
+func (r remoteAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMessageAttempt, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+"/api/v1/sink/attempts", nil)
 	if err != nil {
 		return nil, usageError("--url %q: %v", hidePassword(r.base), err)
@@ -205,12 +219,14 @@ func (r remoteAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt,
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		return nil, fmt.Errorf("reading the attempts from %s: %w", hidePassword(r.base), err)
 	}
-	out := make([]reports.SinkAttempt, 0, len(body.Attempts))
+	out := make([]reports.SinkMessageAttempt, 0, len(body.Attempts))
 	for _, a := range body.Attempts {
-		out = append(out, reports.SinkAttempt(a))
+		out = append(out, a.Report())
 	}
 	return out, nil
 }
+
+var _ reports.SinkMessageSource = remoteAttempts{}
 
 // authHint says what to do when the serve wants credentials: expect sends
 // $RELAYLAB_TOKEN as a bearer token, and net/http sends the user and

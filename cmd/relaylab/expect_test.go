@@ -143,3 +143,29 @@ func TestExpectURLUnauthorized(t *testing.T) {
 		t.Fatalf("with the right token: %v, want the 503 of a serve without a sink", err)
 	}
 }
+
+// TestExpectURLCountsMessages: the web API's sink attempts carry the
+// message each left, so that expect --url counts messages as expect --db
+// does (sink_messages was 0 over --url).
+func TestExpectURLCountsMessages(t *testing.T) {
+	t.Parallel()
+	db := sinkStore(t, "app@example.test")
+	st, err := store.Open(context.Background(), store.Options{Path: db, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv, err := web.New(web.Options{Store: st, Logger: slog.New(slog.DiscardHandler), Sink: sinkAdapter{db: st.DB()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	mas, err := remoteAttempts{base: hs.URL, client: &http.Client{Timeout: time.Minute}}.AllMessageAttempts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mas) != 1 || mas[0].Message == 0 || mas[0].Code != 250 {
+		t.Errorf("attempts over the API: %+v, want one accepted with its message", mas)
+	}
+}

@@ -210,13 +210,15 @@ func (a sinkAdapter) Replies(ctx context.Context) (web.SinkReplyTally, error) {
 var _ web.SinkRepliesAPI = sinkAdapter{}
 
 func (a sinkAdapter) Attempts(ctx context.Context) ([]web.SinkAttempt, error) {
-	atts, err := sinkAttempts{a.db}.AllAttempts(ctx)
+	atts, err := sinkAttempts{a.db}.AllMessageAttempts(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]web.SinkAttempt, 0, len(atts))
 	for _, x := range atts {
-		out = append(out, web.SinkAttempt(x))
+		a := x.SinkAttempt
+		out = append(out, web.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client, Sender: a.Sender, Recipient: a.Recipient,
+			Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, TLS: a.TLS, Message: x.Message})
 	}
 	return out, nil
 }
