@@ -66,9 +66,18 @@ func TestPostfixPassesDSNParameters(t *testing.T) {
 	if typ, orcpt, _ := strings.Cut(a.ORCPT, ";"); !strings.EqualFold(typ, "rfc822") || !strings.EqualFold(orcpt, rcpt) {
 		t.Errorf("ORCPT %q: want Postfix's rfc822;%s", a.ORCPT, rcpt)
 	}
-	ss, err := SessionByID(ctx, st.DB(), a.Session)
-	if err != nil {
-		t.Fatal(err)
+	// The attempt is stored with its message; the transcript when the
+	// session ends, after Postfix's QUIT.
+	var ss Session
+	for ss.End.IsZero() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("Postfix's session with the sink never ended; Postfix's log:\n%s", pf.Log())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if ss, err = SessionByID(ctx, st.DB(), a.Session); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if !bytes.Contains([]byte(ss.Transcript), []byte("ENVID=pf+20env+201")) {
 		t.Errorf("the transcript does not show Postfix's ENVID in xtext:\n%s", ss.Transcript)

@@ -98,7 +98,7 @@ web:
 		t.Fatalf("no relay.delivered event for reader@example.test\n%s", errb.String())
 	}
 	// relaylab expect --url judges what the sink saw through the web API
-	// (attempts are recorded when the relay's session with the sink ends).
+	// (an attempt is recorded with its message, or when its session ends).
 	exp := filepath.Join(dir, "expect.yaml")
 	os.WriteFile(exp, []byte("name: serve\nexpect:\n  recipients:\n    - {match: reader@example.test, status: delivered, attempts: 1}\n"), 0o644)
 	code, expOut := 1, ""
