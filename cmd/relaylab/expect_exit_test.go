@@ -22,6 +22,18 @@ import (
 // sink's store and returns the store's path. sendArgs go to send too.
 func sinkStore(t *testing.T, rcpt string, sendArgs ...string) string {
 	t.Helper()
+	path, codes, errs := sendToSink(t, []string{rcpt}, sendArgs...)
+	if codes[0] != 0 {
+		t.Fatalf("send: exit %d: %s", codes[0], errs[0])
+	}
+	return path
+}
+
+// sendToSink runs relaylab send once for each of rcpts (sendArgs go to
+// each) against a sink on a fresh store, and returns the store's path and
+// each send's exit code and stderr.
+func sendToSink(t *testing.T, rcpts []string, sendArgs ...string) (string, []int, []string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	path := filepath.Join(t.TempDir(), "sink.db")
@@ -40,15 +52,17 @@ func sinkStore(t *testing.T, rcpt string, sendArgs ...string) string {
 	if err := snk.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"send", "--server", snk.Addrs()["mx"].String(), "--to", rcpt, "--helo", "client.test"}, sendArgs...)
-	code, _, errOut := runIn(t, ctx, args...)
+	var codes []int
+	var errs []string
+	for _, rcpt := range rcpts {
+		args := append([]string{"send", "--server", snk.Addrs()["mx"].String(), "--to", rcpt, "--helo", "client.test"}, sendArgs...)
+		code, _, errOut := runIn(t, ctx, args...)
+		codes, errs = append(codes, code), append(errs, errOut)
+	}
 	if err := snk.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if code != 0 {
-		t.Fatalf("send: exit %d: %s", code, errOut)
-	}
-	return path
+	return path, codes, errs
 }
 
 func writeExpect(t *testing.T, body string) string {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/store"
-	"github.com/relaylab/relaylab/sink"
 )
 
 // TestReportRefusesMissingOrForeignStores: report reads a store; it must
@@ -78,29 +75,8 @@ func TestReportSinkOnlyStore(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	path := filepath.Join(t.TempDir(), "sink.db")
-	st, err := store.Open(ctx, store.Options{Path: path, Sync: store.SyncOff, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := sink.DefaultConfig()
-	cfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.relaylab.test")}
-	cfg.Bounce.Relay = ""
-	snk, err := sink.New(cfg, sink.Options{Store: st, Clock: clock.Real{}, Logger: slog.New(slog.DiscardHandler), Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := snk.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
 	// Accepted; refused after the dot (received, not accepted); refused at RCPT.
-	for _, rcpt := range []string{"app@example.test", "dot552@example.test", "550@example.test"} {
-		runIn(t, ctx, "send", "--server", snk.Addrs()["mx"].String(), "--to", rcpt, "--helo", "client.test")
-	}
-	if err := snk.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	path, _, _ := sendToSink(t, []string{"app@example.test", "dot552@example.test", "550@example.test"})
 
 	out := map[string]string{}
 	for _, f := range []string{"text", "json", "markdown", "html", "csv", "junit"} {
