@@ -16,24 +16,9 @@ import (
 // QUIT.
 func greeter5xx(t *testing.T, reply string) *fakeMTA {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				smtptest.Converse(c, reply, func(string) string { return "503 5.5.1 bad sequence of commands" })
-			}()
-		}
-	}()
-	return &fakeMTA{addr: l.Addr().String()}
+	return &fakeMTA{addr: serveLoopback(t, func(c net.Conn) {
+		smtptest.Converse(c, reply, func(string) string { return "503 5.5.1 bad sequence of commands" })
+	})}
 }
 
 // firstAttempt returns the payloads of message id's relay.attempt events

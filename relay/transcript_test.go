@@ -182,6 +182,14 @@ func TestAuthLoginHidden(t *testing.T) {
 // when fn returns.
 func scriptedServer(t *testing.T, fn func(*textproto.Conn)) string {
 	t.Helper()
+	return serveLoopback(t, func(c net.Conn) { fn(textproto.NewConn(c)) })
+}
+
+// serveLoopback serves each connection on 127.0.0.1 with fn in its own
+// goroutine, closing it when fn returns, until the test ends; it returns
+// the address.
+func serveLoopback(t *testing.T, fn func(net.Conn)) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +203,7 @@ func scriptedServer(t *testing.T, fn func(*textproto.Conn)) string {
 			}
 			go func() {
 				defer c.Close()
-				fn(textproto.NewConn(c))
+				fn(c)
 			}()
 		}
 	}()

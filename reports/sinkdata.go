@@ -38,6 +38,16 @@ type SinkMessageAttempt struct {
 	Message int64
 }
 
+// WithoutMessages is mas as plain attempts, for a SinkMessageSource's
+// AllAttempts.
+func WithoutMessages(mas []SinkMessageAttempt) []SinkAttempt {
+	out := make([]SinkAttempt, len(mas))
+	for i, a := range mas {
+		out[i] = a.SinkAttempt
+	}
+	return out
+}
+
 // SinkMessageSource is offered by a SinkAttemptSource that knows the
 // message each attempt left (a sink's store does; the web API's attempts
 // do not say): FromSink then reads the attempts from it and counts the

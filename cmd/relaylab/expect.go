@@ -137,14 +137,7 @@ type sinkAttempts struct{ db *sql.DB }
 
 func (s sinkAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, error) {
 	mas, err := s.AllMessageAttempts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]reports.SinkAttempt, len(mas))
-	for i, a := range mas {
-		out[i] = a.SinkAttempt
-	}
-	return out, nil
+	return reports.WithoutMessages(mas), err
 }
 
 // AllMessageAttempts gives reports.FromSink the message each attempt
@@ -175,14 +168,7 @@ type remoteAttempts struct {
 
 func (r remoteAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, error) {
 	mas, err := r.AllMessageAttempts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]reports.SinkAttempt, len(mas))
-	for i, a := range mas {
-		out[i] = a.SinkAttempt
-	}
-	return out, nil
+	return reports.WithoutMessages(mas), err
 }
 
 // AllMessageAttempts reads the attempts with the message each left, so
