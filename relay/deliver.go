@@ -475,9 +475,7 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 		again := try == 0 && pc.c.sent > 0 && tr.broken && tr.rcpts[0].Code == 0 && tr.rcpts[0].Stage == "mail"
 		if again {
 			pc.c.rec.note("the kept connection is gone; trying again on a new one")
-		}
-		script.WriteString(pc.c.rec.take())
-		if again {
+			script.WriteString(pc.c.rec.take())
 			pc.c.conn.Close()
 			d.release()
 			script.WriteString("\n")
@@ -485,7 +483,7 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 		}
 		break
 	}
-	fill(Reply{}, pc.c, script.String())
+	fill(Reply{}, pc.c, "")
 	for k := range pending {
 		out[k].reply = tr.rcpts[k]
 		out[k].dsn = tr.dsn
@@ -493,8 +491,17 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 			tr.broken = true // RFC 5321 3.8: the server closes after 421
 		}
 	}
-	if tr.broken || pc.c.sent >= p.cfg.MessagesPerConnection {
+	// The QUIT of a connection that ends here is part of this attempt's
+	// conversation, so it is in its transcript.
+	closing := tr.broken || pc.c.sent >= p.cfg.MessagesPerConnection
+	if closing {
 		pc.c.quit()
+	}
+	script.WriteString(pc.c.rec.take())
+	for k := range out {
+		out[k].transcript = script.String()
+	}
+	if closing {
 		d.release()
 	} else {
 		r.pool.put(key, pc)

@@ -31,9 +31,10 @@ type client struct {
 	dataWait time.Duration
 	sent     int // messages sent on this connection
 	rec      *transcript
-	// timedOut means a read timed out: the server stopped answering, so
-	// quit does not wait for it.
-	timedOut bool
+	// dead means a read or write failed (a timeout, a reset, the server's
+	// close): the connection is gone or out of step, so quit does not
+	// talk to it.
+	dead bool
 }
 
 // Stage timeouts, RFC 5321 4.5.3.2.
@@ -41,6 +42,16 @@ const (
 	defaultConnectTimeout = 30 * time.Second
 	defaultCommandTimeout = 5 * time.Minute  // 4.5.3.2.1-3: greeting, MAIL, RCPT
 	defaultDataTimeout    = 10 * time.Minute // 4.5.3.2.6: after the final dot
+	// quitTimeout bounds the wait for the reply to QUIT and for the
+	// server's close after it. RFC 5321 4.5.3.2 sets no QUIT timeout, and
+	// nothing hangs on the 221: every outcome is decided by then. A
+	// server that answers at all does so within a round trip; one that
+	// does not (a hostile or hung host, often one that greeted with 5xx)
+	// must not hold the MX walk and the destination's connection slot
+	// for the minutes a command may take. qmail and Postfix
+	// (smtp_skip_quit_response, default yes) do not wait for the 221 at
+	// all; a short wait keeps the reply in the transcript.
+	quitTimeout = 2 * time.Second
 )
 
 // stageError is a failure during stage without an SMTP reply.
@@ -103,10 +114,7 @@ func (c *client) readReply(stage string) (Reply, error) {
 		line, err := c.r.ReadLine()
 		if err != nil {
 			c.rec.note("reading the reply failed: %v", err)
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				c.timedOut = true
-			}
+			c.dead = true
 			return Reply{}, &stageError{stage, fmt.Errorf("reading the reply: %w", err)}
 		}
 		c.rec.received(line)
@@ -156,6 +164,13 @@ func isEnhanced(s string) bool {
 	return true
 }
 
+// sendFailed records that writing failed at stage: the connection is dead.
+func (c *client) sendFailed(stage string, err error) error {
+	c.rec.note("sending failed: %v", err)
+	c.dead = true
+	return &stageError{stage, err}
+}
+
 // cmd sends one command and reads its reply, which must have class want
 // (2 or 3).
 func (c *client) cmd(stage string, want int, line string) (Reply, error) {
@@ -168,12 +183,10 @@ func (c *client) cmdShown(stage string, want int, line, shown string) (Reply, er
 	c.deadline(c.cmdWait)
 	c.rec.sent(shown)
 	if _, err := c.w.WriteString(line + "\r\n"); err != nil {
-		c.rec.note("sending failed: %v", err)
-		return Reply{}, &stageError{stage, err}
+		return Reply{}, c.sendFailed(stage, err)
 	}
 	if err := c.w.Flush(); err != nil {
-		c.rec.note("sending failed: %v", err)
-		return Reply{}, &stageError{stage, err}
+		return Reply{}, c.sendFailed(stage, err)
 	}
 	return c.expect(stage, want)
 }
@@ -231,6 +244,7 @@ func (c *client) startTLS(cfg *tls.Config, helo string) error {
 	c.deadline(c.cmdWait)
 	if err := tc.Handshake(); err != nil {
 		c.rec.note("TLS handshake failed: %v", err)
+		c.dead = true
 		return &stageError{"starttls", fmt.Errorf("TLS handshake: %w", err)}
 	}
 	st := tc.ConnectionState()
@@ -356,15 +370,15 @@ func (c *client) send(env envelope) transaction {
 	for i, l := range lines {
 		c.rec.sent(l)
 		if _, err := c.w.WriteString(l + "\r\n"); err != nil {
-			c.rec.note("sending failed: %v", err)
-			return fail(Reply{Stage: "mail", Text: err.Error()}, true)
+			c.sendFailed(stageAt(i), err)
+			return fail(Reply{Stage: stageAt(i), Text: err.Error()}, true)
 		}
 		if pipelined && i < len(lines)-1 {
 			continue
 		}
 		if err := c.w.Flush(); err != nil {
-			c.rec.note("sending failed: %v", err)
-			return fail(Reply{Stage: "mail", Text: err.Error()}, true)
+			c.sendFailed(stageAt(i), err)
+			return fail(Reply{Stage: stageAt(i), Text: err.Error()}, true)
 		}
 		if !pipelined {
 			r, err := c.readAt(i)
@@ -421,11 +435,13 @@ func (c *client) send(env envelope) transaction {
 	// final dot: stage data, not dot, as nothing can have been delivered.
 	if _, err := dw.Write(env.data); err != nil {
 		c.rec.note("sending the message data failed: %v", err)
+		c.dead = true
 		return fail(Reply{Stage: "data", Text: "sending the message data: " + err.Error()}, true)
 	}
 	c.rec.sent(".")
 	if err := dw.Close(); err != nil {
 		c.rec.note("sending the message data failed: %v", err)
+		c.dead = true
 		return fail(Reply{Stage: "data", Text: "sending the message data: " + err.Error()}, true)
 	}
 	final, err := c.expect("dot", 2)
@@ -441,12 +457,14 @@ func (c *client) send(env envelope) transaction {
 	return tr
 }
 
-func (c *client) readAt(i int) (Reply, error) {
-	stage := "rcpt"
+func (c *client) readAt(i int) (Reply, error) { return c.readReply(stageAt(i)) }
+
+// stageAt is the stage of the i-th line of MAIL and RCPTs.
+func stageAt(i int) string {
 	if i == 0 {
-		stage = "mail"
+		return "mail"
 	}
-	return c.readReply(stage)
+	return "rcpt"
 }
 
 func (c *client) textWriter() interface {
@@ -467,21 +485,51 @@ func (c *client) reset() {
 	c.cmd("rset", 2, "RSET")
 }
 
-// quit says QUIT and waits for the server to close, so that a
-// connection counts as closed on both sides before its slot is reused.
+// quit says QUIT and waits, at most quitWait, for the reply and for the
+// server to close (RFC 5321 4.1.1.10), so that a connection counts as
+// closed on both sides before its slot is reused; then it closes the
+// connection. The transcript says how it ended. A dead connection is
+// closed without a word.
 func (c *client) quit() {
-	if c.timedOut {
-		c.conn.Close()
+	defer c.conn.Close()
+	if c.dead {
 		return
 	}
-	c.deadline(10 * time.Second)
+	wait := c.quitWait()
+	c.deadline(wait)
 	c.rec.sent("QUIT")
-	if _, err := c.w.WriteString("QUIT\r\n"); err == nil && c.w.Flush() == nil {
-		if _, err := c.readReply("quit"); err == nil {
-			io.Copy(io.Discard, c.r.R)
-		}
+	_, err := c.w.WriteString("QUIT\r\n")
+	if err == nil {
+		err = c.w.Flush()
 	}
-	c.conn.Close()
+	if err != nil {
+		c.dead = true
+		c.rec.note("sending QUIT failed: %v; the connection is closed", err)
+		return
+	}
+	if _, err := c.readReply("quit"); err != nil {
+		if isTimeout(err) {
+			c.rec.note("no reply to QUIT within %v; the connection is closed by us", wait)
+		}
+		return
+	}
+	if _, err := io.Copy(io.Discard, c.r.R); isTimeout(err) {
+		c.rec.note("the server did not close the connection within %v of QUIT; it is closed by us", wait)
+	}
+}
+
+// quitWait is how long quit waits: quitTimeout, or the path's command
+// timeout when that is shorter.
+func (c *client) quitWait() time.Duration {
+	if c.cmdWait > 0 && c.cmdWait < quitTimeout {
+		return c.cmdWait
+	}
+	return quitTimeout
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // smtpPath writes addr as the inside of a MAIL FROM or RCPT TO path. RFC
