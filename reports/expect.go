@@ -97,6 +97,108 @@ type RecipientExpectation struct {
 	TLS Toggle `yaml:"tls"`
 	// Count is how many recipients must match (default: at least one).
 	Count Range `yaml:"count"`
+
+	// empty are the keys the file gave an empty value ("", nothing, or
+	// []), which Validate refuses.
+	empty []string
+}
+
+// UnmarshalYAML notes the keys written with an empty value, so that
+// Validate refuses them at their line: an empty value reads as the key
+// left out, and "path: \"\"" would pass whatever path a recipient took.
+// The decoder is the caller's, so strict mode still reports unknown keys
+// with their lines.
+func (r *RecipientExpectation) UnmarshalYAML(decode func(any) error) error {
+	type plain RecipientExpectation // without this method, so no recursion
+	var v plain
+	if err := decode(&v); err != nil {
+		return err
+	}
+	v.empty = emptyKeys(decode, recipientKeys)
+	*r = RecipientExpectation(v)
+	return nil
+}
+
+// UnmarshalYAML notes the keys written with an empty value, as a
+// recipient expectation's are.
+func (a *AggregateExpectation) UnmarshalYAML(decode func(any) error) error {
+	type plain AggregateExpectation
+	var v plain
+	if err := decode(&v); err != nil {
+		return err
+	}
+	v.empty = emptyKeys(decode, aggregateKeys)
+	*a = AggregateExpectation(v)
+	return nil
+}
+
+// emptyKeys are those of keys that the mapping decode reads gives an
+// empty value: "", no value at all (YAML's null) or an empty list.
+func emptyKeys(decode func(any) error, keys []keyHint) []string {
+	var raw map[string]any
+	if decode(&raw) != nil {
+		return nil // not a mapping: the decoder has said so
+	}
+	var out []string
+	for _, k := range keys {
+		v, ok := raw[k.key]
+		if !ok {
+			continue
+		}
+		if l, isList := v.([]any); v == nil || v == "" || isList && len(l) == 0 {
+			out = append(out, k.key)
+		}
+	}
+	return out
+}
+
+// keyHint is an expectation's key and what to give it instead of an
+// empty value.
+type keyHint struct{ key, give string }
+
+// recipientKeys are the keys of a recipient expectation, in the order of
+// its fields. match is not among them: Validate refuses an empty match
+// with its own message, as it refuses a missing one.
+var recipientKeys = []keyHint{
+	{"name", `a name such as "greylisted mail is retried" (without the key, the expectation is named after its match)`},
+	{"message", `a message such as "msg-2", or a glob such as "msg-*"`},
+	{"status", "delivered, bounced, expired, suppressed, deferred or queued"},
+	{"attempts", `a range such as "2", "2-4" or ">=1"`},
+	{"attempt_times", "offsets from queueing such as [0s, 5m]"},
+	{"tolerance", "a duration such as 30s"},
+	{"min_interval", "a duration such as 5m"},
+	{"max_interval", "a duration such as 1h"},
+	{"path", "the name of a relay path (on a sink's record, of the listener)"},
+	{"category", "a category such as invalid-recipient"},
+	{"dsn", "sent or none"},
+	{"dsn_status", `a status such as "5.1.1", or a prefix such as "5."`},
+	{"suppressed", "true or false"},
+	{"last_code", "a reply code (250) or a class (2xx, 4xx, 5xx)"},
+	{"last_reply", `a glob such as "421 4.7.28 *"`},
+	{"any_reply", `a glob such as "421 4.7.28 *"`},
+	{"no_reply", `a glob such as "5*"`},
+	{"tls", "true or false"},
+	{"count", `a range such as "3" or ">=1"`},
+}
+
+// aggregateKeys are the keys of the aggregate expectation.
+var aggregateKeys = []keyHint{
+	{"delivered_share", "a share between 0 and 1 such as 0.95"},
+	{"no_attempt_after_5xx", "true or false"},
+	{"time_to_delivery_p50", "a duration such as 10m"},
+	{"time_to_delivery_p99", "a duration such as 1h"},
+	{"max_concurrent_per_destination", "a number of connections such as 2"},
+	{"max_deliveries_per_day", "caps per day such as [2, 4, 8]"},
+}
+
+// emptyError refuses the first of empty, in the order of keys.
+func emptyError(prefix string, empty []string, keys []keyHint) error {
+	for _, k := range keys {
+		if slices.Contains(empty, k.key) {
+			return config.Errorf(prefix+"."+k.key, "an empty value reads as the key left out and checks nothing: give %s, or leave the key out", k.give)
+		}
+	}
+	return nil
 }
 
 // AggregateExpectation checks the run as a whole.
@@ -120,6 +222,10 @@ type AggregateExpectation struct {
 	// queued, the next for the day after, the last value for every day
 	// beyond. [2, 4, 8] checks a warm-up that allows 2, 4, then 8 a day.
 	MaxDeliveriesPerDay []int `yaml:"max_deliveries_per_day"`
+
+	// empty are the keys the file gave an empty value, which Validate
+	// refuses.
+	empty []string
 }
 
 // ReplyGlob is a glob over a whole reply (last_reply, any_reply,
@@ -230,6 +336,9 @@ func (x *Expectations) Validate(prefix string) error {
 	}
 	for i, r := range x.Recipients {
 		key := fmt.Sprintf("%srecipients[%d]", prefix, i)
+		if err := emptyError(key, r.empty, recipientKeys); err != nil {
+			return err
+		}
 		if r.Match == "" {
 			return config.Errorf(key+".match", "every recipient expectation needs a match pattern such as \"*@example.test\"")
 		}
@@ -275,6 +384,9 @@ func (x *Expectations) Validate(prefix string) error {
 		if err := validateReplies(key, r); err != nil {
 			return err
 		}
+	}
+	if err := emptyError(prefix+"aggregate", x.Aggregate.empty, aggregateKeys); err != nil {
+		return err
 	}
 	if s := x.Aggregate.DeliveredShare; s != nil && (*s < 0 || *s > 1) {
 		return config.Errorf(prefix+"aggregate.delivered_share", "%v is not a share between 0 and 1", *s)

@@ -33,6 +33,11 @@ type expectFile struct {
 }
 
 func (x *expectFile) Validate(string) error {
+	if x.Name == "" {
+		// Name starts as the file's path, so "" was written out: the
+		// verdict and its JUnit suite would have no name.
+		return config.Errorf("name", `an empty name leaves the verdict unnamed: give one such as "signup-mail", or leave the key out (the verdict is then named after the file)`)
+	}
 	if x.Expect.Empty() {
 		// Judging nothing would pass whatever the sender did.
 		return config.Errorf("expect", "no expectations: list recipients: or aggregate: checks under expect:")

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -86,6 +87,34 @@ func TestExpectFileRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			file := writeExpect(t, tt.body)
+			code, out, errOut := runIn(t, context.Background(), "expect", "--db", db, file)
+			if code != 2 || !strings.Contains(errOut, file+tt.want) {
+				t.Errorf("exit %d (want 2), stderr %q (want %q)\nstdout:\n%s", code, errOut, file+tt.want, out)
+			}
+		})
+	}
+}
+
+// TestExpectEmptyValuesRefused: a key of an expect file written out with
+// an empty value is bad input (exit 2) naming the file, line and key, not
+// a key left out: path: "" passed whatever path a recipient took, and
+// name: "" printed a verdict without a name.
+func TestExpectEmptyValuesRefused(t *testing.T) {
+	t.Parallel()
+	db := sinkStore(t, "a@example.test")
+	for _, tt := range []struct {
+		name, body, want string
+	}{
+		{"empty path", "name: app\nexpect:\n  recipients:\n    - {match: \"*\", path: \"\"}\n", `:4:26: expect.recipients[0].path: an empty value reads as the key left out`},
+		{"empty status", "name: app\nexpect:\n  recipients:\n    - match: \"*\"\n      status: ''\n", `:5:15: expect.recipients[0].status: an empty value`},
+		{"empty name", "name: \"\"\nexpect:\n  recipients:\n    - {match: \"*\"}\n", `:1:7: name: an empty name leaves the verdict unnamed`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			file := filepath.Join(t.TempDir(), "expect.yaml")
+			if err := os.WriteFile(file, []byte(tt.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			code, out, errOut := runIn(t, context.Background(), "expect", "--db", db, file)
 			if code != 2 || !strings.Contains(errOut, file+tt.want) {
 				t.Errorf("exit %d (want 2), stderr %q (want %q)\nstdout:\n%s", code, errOut, file+tt.want, out)
