@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// TestNoEmptyMessageID: a sink's recipients have no message id; the text,
-// HTML and expectation outputs leave it out rather than print "(message )".
+// TestNoEmptyMessageID: a recipient without a message id (a sink's whose
+// last attempt left no message); the text, HTML and expectation outputs
+// leave it out rather than print "(message )".
 func TestNoEmptyMessageID(t *testing.T) {
 	t.Parallel()
 	q := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)

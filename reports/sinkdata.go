@@ -58,7 +58,8 @@ type SinkMessageSource interface {
 
 // FromSink builds Data from what a sink saw, for judging a sender that is
 // not ours (their MTA, their application): each recipient's attempts in
-// order, its status from the last reply (2xx after the data: delivered; 4xx
+// order, its message the sink's number for the one its last attempt left
+// (when src is a SinkMessageSource), its status from the last reply (2xx after the data: delivered; 4xx
 // or a dropped connection: deferred; 5xx: bounced), its path the listener
 // its last attempt reached (as a relay recipient's is the path of its
 // last attempt), and times relative to the first attempt. When src is a
@@ -118,6 +119,17 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		r.Attempts = append(r.Attempts, at)
 		if a.Listener != "" {
 			r.Path = a.Listener
+		}
+		// The recipient's message is the one its last attempt left, by
+		// the sink's number for it (its "Message accepted as 3", and
+		// /api/v1/sink/messages/3), as a relay recipient's is the relay's
+		// message: the CSV's message column, the text's and HTML's
+		// labels and expectations' message key see it. A last attempt
+		// that left none (refused before the data) names none, rather
+		// than an earlier message its status is not about.
+		r.Message = ""
+		if ma.Message != 0 {
+			r.Message = strconv.FormatInt(ma.Message, 10)
 		}
 		switch {
 		case a.Code >= 200 && a.Code < 300 && (a.Stage == "data-end" || a.Stage == "data"):

@@ -70,7 +70,8 @@ func TestReportConfig(t *testing.T) {
 // its sessions, the messages it accepted, every reply by stage and code
 // (the successes too, which the event log leaves out) and the recipients
 // as the sink saw them, in every format, instead of "recipients 0" and a
-// table of refusals alone.
+// table of refusals alone; each recipient names the message the sink
+// numbered for it, the CSV's message column too (it was empty).
 func TestReportSinkOnlyStore(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -108,8 +109,15 @@ func TestReportSinkOnlyStore(t *testing.T) {
 		{"html", "<h3>Sink replies (stage, code)</h3>"},
 		{"html", "<td>data-end 250</td>"},
 		{"html", "2 recipient(s) not delivered without a category (a sink's record gives none)"},
-		{"csv", ",app@example.test,example.test,delivered,mx,,1,250 2.0.0 "},
-		{"csv", ",550@example.test,example.test,bounced,mx,,1,550 5.1.1 "},
+		// The message column is the sink's number for the message the
+		// recipient's last attempt left (its "Message accepted as 1"),
+		// empty for one refused before the data.
+		{"csv", "\n1,app@example.test,example.test,delivered,mx,,1,250 2.0.0 Message accepted as 1"},
+		{"csv", "\n2,dot552@example.test,example.test,bounced,mx,,1,552 "},
+		{"csv", "\n,550@example.test,example.test,bounced,mx,,1,550 5.1.1 "},
+		{"text", "\ndot552@example.test (message 2): bounced\n"},
+		{"json", `"message": "1",`},
+		{"html", "<small>message 2</small>"},
 		{"junit", `<testsuite name="relaylab" tests="3" failures="2">`},
 	} {
 		if !strings.Contains(out[c.format], c.want) {
