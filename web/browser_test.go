@@ -37,7 +37,8 @@ type browserPage struct {
 	dialogs atomic.Int32
 }
 
-func newBrowser(t *testing.T) *browserPage {
+// newBrowser starts Chromium; extra options (such as flags) go after ours.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browserPage {
 	t.Helper()
 	exe := testutil.NeedCommand(t, "chromium")
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -50,6 +51,7 @@ func newBrowser(t *testing.T) *browserPage {
 		chromedp.NoFirstRun,
 		chromedp.WindowSize(1280, 900),
 	)
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelC(); cancelA() })

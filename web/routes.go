@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	_ "embed"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -136,6 +138,10 @@ func (s *Server) secure(next http.Handler) http.Handler {
 			h.Set("Content-Security-Policy", pageCSP)
 			h.Set("X-Frame-Options", "DENY")
 		}
+		if !s.hostAllowed(r) && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
+			writeError(w, http.StatusForbidden, "request for host "+strconv.Quote(r.Host)+" refused", hostRefused(r.Host))
+			return
+		}
 		// Writes from a page of another origin are refused (CSRF); the
 		// websocket checks its origin in the upgrade.
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !s.originAllowed(r) {
@@ -151,6 +157,45 @@ func (s *Server) secure(next http.Handler) http.Handler {
 func originRefused(origin string) string {
 	return "the Origin " + strconv.Quote(origin) + " is not this server's; to permit it, add it to web.allowed_origins in the configuration file " +
 		"(web: {allowed_origins: [" + strconv.Quote(origin) + "]})"
+}
+
+// hostAllowed guards against DNS rebinding: a page of another site whose
+// name its owner points at 127.0.0.1 reaches this server with its own name
+// as Host and as Origin, so the Origin check lets it read and write. With
+// credentials required it has none to send (the session cookie belongs to
+// the real name) and any Host is fine; without, only names that cannot be
+// rebound are served: IP addresses, localhost and *.localhost (RFC 6761
+// 6.3: browsers resolve them to loopback themselves), and the hosts of
+// the allowed origins. An empty Host is no browser's.
+func (s *Server) hostAllowed(r *http.Request) bool {
+	if s.opts.Auth.enabled() || r.Host == "" {
+		return true
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	return slices.ContainsFunc(s.opts.AllowedOrigins, func(o string) bool {
+		u, err := url.Parse(o)
+		return err == nil && strings.EqualFold(u.Hostname(), host)
+	})
+}
+
+// hostRefused is the detail of a refusal for a Host that is not loopback's:
+// how to open the UI instead, and the keys that let the name in.
+func hostRefused(host string) string {
+	origin := "http://" + host
+	return "this server asks for no credentials (no web.token or web.user), so it answers only to 127.0.0.1, [::1] and localhost: " +
+		"a page of another site could otherwise point its own name at this address (DNS rebinding) and read the mail held here. " +
+		"Open the UI by one of those names, or, to use this name, add its origin to web.allowed_origins in the configuration file " +
+		"(web: {allowed_origins: [" + strconv.Quote(origin) + "]}) or set web.token"
 }
 
 // originAllowed accepts requests with no Origin (not from a browser page),

@@ -24,7 +24,10 @@ const DefaultAddr = "127.0.0.1:8025"
 var ErrServerClosed = http.ErrServerClosed
 
 // Auth protects the UI, the API, the metrics and the websocket. With neither
-// a token nor a user set, everything is open (fine on loopback).
+// a token nor a user set, everything is open to requests that name the
+// server by an IP address or localhost (fine on loopback): other names
+// are refused, since a site that points its own name at 127.0.0.1 (DNS
+// rebinding) would otherwise pass for the server's own origin.
 type Auth struct {
 	// Token is accepted as "Authorization: Bearer <token>", or once as
 	// ?token=<token> on a page, which sets a session cookie for the browser.
@@ -45,7 +48,8 @@ type Options struct {
 	Auth   Auth
 	// AllowedOrigins lists extra origins ("https://ui.example:8443") whose
 	// pages may open the websocket and send writes; the server's own origin
-	// is always allowed.
+	// is always allowed. Without Auth, their host names are also names the
+	// server answers to, besides IP addresses and localhost.
 	AllowedOrigins []string
 	Clock          clock.Clock // default the store's clock
 	// ClientBuffer is the number of batches of events (one per commit the
