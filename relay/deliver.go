@@ -466,13 +466,18 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 			}
 			return fill(asReply(err, "connect"), failed, script.String())
 		}
-		if pc.c.sent > 0 {
+		kept := pc.c.used > 0
+		switch {
+		case pc.c.sent > 0:
 			pc.c.rec.note("a kept connection, used for %d messages before this one", pc.c.sent)
+		case kept:
+			pc.c.rec.note("a kept connection, used for %s before this one, which sent no message", plural(pc.c.used, "transaction", "transactions"))
 		}
 		tr = pc.c.send(env)
 		// A kept connection the server has meanwhile closed fails before
-		// any reply: try once more on a new one.
-		again := try == 0 && pc.c.sent > 0 && tr.broken && tr.rcpts[0].Code == 0 && tr.rcpts[0].Stage == "mail"
+		// any reply: try once more on a new one. (A connection whose
+		// transactions all failed at RCPT is kept too.)
+		again := try == 0 && kept && tr.broken && tr.rcpts[0].Code == 0 && tr.rcpts[0].Stage == "mail"
 		if again {
 			pc.c.rec.note("the kept connection is gone; trying again on a new one")
 			script.WriteString(pc.c.rec.take())

@@ -30,6 +30,7 @@ type client struct {
 	cmdWait  time.Duration
 	dataWait time.Duration
 	sent     int // messages sent on this connection
+	used     int // transactions begun on it (MAIL sent), sent or not
 	rec      *transcript
 	// dead means a read or write failed (a timeout, a reset, the server's
 	// close): the connection is gone or out of step, so quit does not
@@ -324,6 +325,7 @@ func (c *client) send(env envelope) transaction {
 		return fail(Reply{Stage: "mail", Code: 553, Enhanced: "5.6.7", Local: true,
 			Text: "the envelope has a non-ASCII (internationalized) address and the server does not offer SMTPUTF8 (RFC 6531), so the message cannot be handed to it"}, false)
 	}
+	c.used++
 	mail := "MAIL FROM:<" + smtpPath(env.from) + ">"
 	if c.has("SMTPUTF8") && (utf8Env || !isASCII(string(headerSection(env.data)))) {
 		mail += " SMTPUTF8"
@@ -385,13 +387,14 @@ func (c *client) send(env envelope) transaction {
 			if err != nil {
 				return fail(asReply(err, "mail"), true)
 			}
-			if i == 0 {
-				mailReply = r
-				if r.Code/100 != 2 {
-					return fail(r, false)
-				}
-			} else {
+			if i > 0 {
 				tr.rcpts[i-1] = r
+			}
+			switch {
+			case r.Code == 421:
+				return c.closing(fail, r)
+			case i == 0 && r.Code/100 != 2:
+				return fail(r, false)
 			}
 		}
 	}
@@ -406,12 +409,16 @@ func (c *client) send(env envelope) transaction {
 			} else {
 				tr.rcpts[i-1] = r
 			}
+			if r.Code == 421 {
+				// The server is closing: no replies to the rest follow.
+				return c.closing(fail, r)
+			}
 		}
 		if mailReply.Code/100 != 2 {
 			for i := range tr.rcpts {
 				tr.rcpts[i] = mailReply
 			}
-			c.reset()
+			tr.broken = !c.reset()
 			return tr
 		}
 	}
@@ -422,11 +429,21 @@ func (c *client) send(env envelope) transaction {
 		}
 	}
 	if accepted == 0 {
-		c.reset()
+		tr.broken = !c.reset()
 		return tr
 	}
 	if _, err := c.cmd("data", 3, "DATA"); err != nil {
-		return fail(asReply(err, "data"), !isReply(err))
+		rep := asReply(err, "data")
+		if !isReply(err) || rep.Code == 421 {
+			return fail(rep, true)
+		}
+		// A refused DATA leaves the server's MAIL and RCPT state open to
+		// its reading (RFC 5321 4.1.1.4 does not say it ends the
+		// transaction): RSET ends it, so that the next message on this
+		// connection does not meet "503 nested MAIL" and bounce for it.
+		tr = fail(rep, false)
+		tr.broken = !c.reset()
+		return tr
 	}
 	c.deadline(c.dataWait)
 	dw := c.textWriter()
@@ -479,10 +496,21 @@ func isReply(err error) bool {
 	return errors.As(err, &re)
 }
 
-// reset ends a transaction that sent no data; a failure only makes the
-// connection unusable, which the next command finds out.
-func (c *client) reset() {
-	c.cmd("rset", 2, "RSET")
+// reset ends a transaction that sent no data. It reports whether the
+// server took the RSET: when not, the connection is not to be used again.
+func (c *client) reset() bool {
+	_, err := c.cmd("rset", 2, "RSET")
+	return err == nil
+}
+
+// closing ends a transaction at a 421 among the replies to MAIL and
+// RCPT: RFC 5321 3.8, the server closes the connection after it, so no
+// more replies come and no RSET is sent. Each recipient without a
+// failure of its own gets the 421, instead of a lost connection for
+// those after it.
+func (c *client) closing(fail func(Reply, bool) transaction, r Reply) transaction {
+	c.rec.note("the server is closing the connection (421): the transaction ends here")
+	return fail(r, true)
 }
 
 // quit says QUIT and waits, at most quitWait, for the reply and for the
