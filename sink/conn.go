@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/quiesce"
 )
 
 // conn sits between the client's TCP connection and go-smtp. It records
@@ -462,7 +463,7 @@ func (c *conn) startTLS() error {
 func (c *conn) before(b Behavior) (stop bool, err error) {
 	if b.Delay > 0 {
 		c.notef('*', "delay "+b.Delay.String()+" ("+b.Rule+")")
-		if err := clock.Sleep(c.sink.hardCtx, c.clock, b.Delay); err != nil {
+		if err := quiesce.Sleep(c.sink.hardCtx, c.clock, c.tcp, b.Delay); err != nil {
 			c.closeSocket()
 			c.netClosed = true
 			return true, err
@@ -490,9 +491,12 @@ func (c *conn) before(b Behavior) (stop bool, err error) {
 }
 
 // hang reads and discards until the client gives up or the sink stops.
+// The listener's idle timeout does not end it: a hang lasts until the
+// client's own timeout (RFC 5321 4.5.3.2), which is what it tests.
 func (c *conn) hang() {
 	stop := context.AfterFunc(c.sink.hardCtx, func() { c.closeSocket() })
 	defer stop()
+	c.Conn.SetReadDeadline(time.Time{})
 	buf := make([]byte, 512)
 	for {
 		if _, err := c.Conn.Read(buf); err != nil {
@@ -531,7 +535,7 @@ func (c *conn) send(stage Stage, wire []byte) error {
 		c.tarpit = 0
 		for i := 0; i < len(wire) && err == nil; i++ {
 			if i > 0 {
-				if err = clock.Sleep(c.sink.hardCtx, c.clock, d); err != nil {
+				if err = quiesce.Sleep(c.sink.hardCtx, c.clock, c.tcp, d); err != nil {
 					break
 				}
 			}

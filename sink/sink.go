@@ -37,6 +37,9 @@ type Options struct {
 	// Verifier checks SPF, DKIM and DMARC of each message when
 	// Config.Verify.Enabled; it is required then, and unused otherwise.
 	Verifier Verifier
+	// Wrap, if set, wraps each accepted connection before anything is
+	// read or written (a replay tracks them with internal/quiesce).
+	Wrap func(net.Conn) net.Conn
 }
 
 // Sink is a set of listeners sharing rules, state and a store.
@@ -49,6 +52,7 @@ type Sink struct {
 	rules    atomic.Pointer[[]*rule]
 	profiles atomic.Pointer[profileSet]
 	seed     int64
+	wrap     func(net.Conn) net.Conn // Options.Wrap
 	state    *state
 	nextID   atomic.Int64
 	cert     *tls.Certificate
@@ -88,6 +92,7 @@ func New(cfg Config, opts Options) (*Sink, error) {
 	s := &Sink{
 		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger,
 		seed:      opts.Seed,
+		wrap:      opts.Wrap,
 		state:     newState(),
 		conns:     map[*conn]struct{}{},
 		writes:    make(chan writeItem, 1024),
@@ -513,6 +518,9 @@ func (l *listener) acceptLoop() {
 			continue
 		}
 		backoff = 0
+		if l.sink.wrap != nil {
+			raw = l.sink.wrap(raw)
+		}
 		l.admit(raw)
 	}
 }
