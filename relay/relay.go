@@ -277,10 +277,14 @@ func (r *Relay) addBusy(d int) {
 
 // quiet reports whether the relay has nothing to do until its clock moves:
 // no job runs, no kick is pending and its wake-up is not yet due.
-func (r *Relay) quiet() bool {
+func (r *Relay) quiet() bool { return r.quietBut(0) }
+
+// quietBut is quiet for a relay of which waiting jobs are known to be
+// blocked on something only the clock moves.
+func (r *Relay) quietBut(waiting int) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.busy != 0 {
+	if r.busy != waiting {
 		return false
 	}
 	now := r.clock.Now()
