@@ -15,6 +15,7 @@ import (
 
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/quiesce"
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/reports"
@@ -63,8 +64,9 @@ func (o *Outcome) Passed() bool {
 	return true
 }
 
-// idler is what the relay offers to tell that it waits for the clock.
-type idler interface{ Idle() bool }
+// idler is what the relay offers to tell that it waits for the clock, or
+// for replies that only the clock will bring.
+type idler interface{ IdleBut(waiting int) bool }
 
 // Run replays sc.
 func Run(ctx context.Context, sc *Scenario, opts Options) (*Outcome, error) {
@@ -140,7 +142,12 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	defer door.close() // last: after the relay and the sink are shut down
 	sinkCfg := sc.Sink
 	sinkCfg.Bounce.Relay = door.addr()
-	sk, err := sink.New(sinkCfg, sink.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "sink"), Seed: sc.Seed})
+	// The relay's connections to the sink are tracked, so that the clock
+	// moves on while both wait on it (a sink that delays, tarpits or
+	// hangs) and their deadlines run on it.
+	wire := quiesce.New(vc)
+	sk, err := sink.New(sinkCfg, sink.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "sink"), Seed: sc.Seed,
+		Wrap: func(c net.Conn) net.Conn { return wire.Wrap(c, quiesce.Server) }})
 	if err != nil {
 		return nil, err
 	}
@@ -157,14 +164,16 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	}
 	relayCfg.Listen, relayCfg.TLSListen = "127.0.0.1:0", ""
 	ropts := relay.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "relay"), Seed: sc.Seed}
+	var dialer relay.Dialer = &net.Dialer{}
 	if sc.mxPath() >= 0 {
-		res, dialer, stop, err := sc.startDNS(sk.HostPorts(), sc.Sink.Listeners[0].Name)
+		res, d, stop, err := sc.startDNS(sk.HostPorts(), sc.Sink.Listeners[0].Name)
 		if err != nil {
 			return nil, fmt.Errorf("serving the scenario's dns.zone: %w", err)
 		}
 		defer stop()
-		ropts.Resolver, ropts.Dialer = res, dialer
+		ropts.Resolver, dialer = res, d
 	}
+	ropts.Dialer = trackedDialer{dialer, wire}
 	rl, err := relay.New(relayCfg, ropts)
 	if err != nil {
 		return nil, err
@@ -180,7 +189,7 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	for _, s := range subs {
 		total += len(s.sub.Recipients)
 	}
-	d := &driver{st: st, vc: vc, settle: opts.Settle, relay: rl}
+	d := &driver{st: st, vc: vc, wire: wire, settle: opts.Settle, relay: rl}
 	out := &Outcome{Scenario: sc}
 	deadline := start.Add(sc.limit())
 	for {
@@ -273,16 +282,33 @@ func (sc *Scenario) submissions(start time.Time) []*submission {
 	return out
 }
 
+// trackedDialer tracks each connection the relay opens.
+type trackedDialer struct {
+	d    relay.Dialer
+	wire *quiesce.Tracker
+}
+
+func (t trackedDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := t.d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return t.wire.Wrap(c, quiesce.Client), nil
+}
+
 // driver decides when the work is idle.
 type driver struct {
 	st     *store.Store
 	vc     *clock.Virtual
+	wire   *quiesce.Tracker
 	settle time.Duration
 	relay  any
 }
 
-// waitIdle returns once the relay says it waits for the clock, and neither the event log nor the clock's timers
-// changed for the settle time.
+// waitIdle returns once the relay says it waits for the clock (or for
+// replies from a sink that waits on it), every connection between them
+// waits with nothing on the way, and neither the event log, the clock's
+// timers nor the connections changed for the settle time.
 func (d *driver) waitIdle(ctx context.Context) error {
 	q, _ := d.relay.(idler)
 	for {
@@ -291,6 +317,7 @@ func (d *driver) waitIdle(ctx context.Context) error {
 		}
 		last, logChanged := d.st.Changes()
 		clk := d.vc.Changed()
+		gen := d.wire.Gen()
 		t := time.NewTimer(d.settle)
 		select {
 		case <-logChanged:
@@ -304,7 +331,11 @@ func (d *driver) waitIdle(ctx context.Context) error {
 		if now, _ := d.st.Changes(); now != last {
 			continue
 		}
-		if q != nil && !q.Idle() {
+		readers, now, quiet := d.wire.Quiet()
+		if !quiet || now != gen {
+			continue
+		}
+		if q != nil && !q.IdleBut(readers) {
 			continue
 		}
 		if d.vc.Running() > 0 {

@@ -97,11 +97,6 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	return sc, nil
 }
 
-// cannotWait says why a replay refuses a sink that delays, tarpits or
-// hangs: the sink would wait on the virtual clock while the relay waits for
-// its reply on the socket, so neither would move and the replay would hang.
-const cannotWait = "a replay cannot play a sink that delays, tarpits or hangs (the sink waits on the virtual clock while the relay waits for its reply, so the replay would never move on); test those with relaylab sink as the receiving side of a real sender, in real time"
-
 // Validate checks what the components' own checks cannot.
 func (sc *Scenario) Validate(string) error {
 	if sc.Name == "" {
@@ -155,17 +150,6 @@ func (sc *Scenario) Validate(string) error {
 	if len(sc.Messages) == 0 {
 		return config.Errorf("messages", "a scenario needs at least one message to send")
 	}
-	for i, r := range sc.Sink.Rules {
-		for _, w := range []struct {
-			key string
-			on  bool
-		}{{"delay", r.Delay > 0}, {"tarpit", r.Tarpit > 0}, {"hang", r.Hang}} {
-			if w.on {
-				return config.Errorf(fmt.Sprintf("sink.rules[%d].%s", i, w.key), "%s", cannotWait)
-			}
-		}
-	}
-	directives := sc.Sink.Directives == nil || *sc.Sink.Directives
 	for i, m := range sc.Messages {
 		k := fmt.Sprintf("messages[%d]", i)
 		if len(m.To) == 0 {
@@ -174,11 +158,6 @@ func (sc *Scenario) Validate(string) error {
 		for j, to := range m.To {
 			if !strings.Contains(to, "@") {
 				return config.Errorf(fmt.Sprintf("%s.to[%d]", k, j), "%q is not an address (local@domain)", to)
-			}
-			for _, d := range sink.ParseDirectives(to) {
-				if b := d.Behavior; directives && (b.Delay > 0 || b.Tarpit > 0 || b.Hang) {
-					return config.Errorf(fmt.Sprintf("%s.to[%d]", k, j), "%q asks the sink to wait (%s): %s", to, d.Text, cannotWait)
-				}
 			}
 		}
 		if m.Count < 0 || m.Size < 0 || m.At < 0 || m.Every < 0 {
