@@ -149,17 +149,22 @@ func (c *client) readReply(stage string) (Reply, error) {
 	return r, nil
 }
 
+// isEnhanced reports whether s is an RFC 3463 enhanced status code:
+// class "." subject "." detail, a class of one digit (2, 4 or 5) and a
+// subject and detail of one to three digits each.
 func isEnhanced(s string) bool {
 	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
+	if len(parts) != 3 || len(parts[0]) != 1 || strings.IndexByte("245", parts[0][0]) < 0 {
 		return false
 	}
-	for _, p := range parts {
+	for _, p := range parts[1:] {
 		if p == "" || len(p) > 3 {
 			return false
 		}
-		if _, err := strconv.Atoi(p); err != nil {
-			return false
+		for i := 0; i < len(p); i++ {
+			if p[i] < '0' || p[i] > '9' {
+				return false
+			}
 		}
 	}
 	return true
