@@ -155,9 +155,14 @@ func (sc *Scenario) Validate(string) error {
 		if len(m.To) == 0 {
 			return config.Errorf(k+".to", "every message needs at least one recipient")
 		}
+		// An empty sender is the null reverse-path (MAIL FROM:<>), as
+		// bounces use.
+		if m.From != "" && !isAddress(m.From) {
+			return config.Errorf(k+".from", "%q is not an address (local@domain, without brackets or spaces; leave it out for the null sender <>)", m.From)
+		}
 		for j, to := range m.To {
-			if !strings.Contains(to, "@") {
-				return config.Errorf(fmt.Sprintf("%s.to[%d]", k, j), "%q is not an address (local@domain)", to)
+			if !isAddress(to) {
+				return config.Errorf(fmt.Sprintf("%s.to[%d]", k, j), "%q is not an address (local@domain, without brackets or spaces)", to)
 			}
 		}
 		if m.Count < 0 || m.Size < 0 || m.At < 0 || m.Every < 0 {
@@ -270,3 +275,10 @@ func (sc *Scenario) limit() time.Duration {
 
 // File is the path the scenario was read from.
 func (sc *Scenario) File() string { return sc.file }
+
+// isAddress reports whether a is a bare mailbox the relay can put in MAIL
+// or RCPT: local@domain, with nothing SMTP would choke on.
+func isAddress(a string) bool {
+	at := strings.LastIndexByte(a, '@')
+	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, "<>\r\n \t")
+}

@@ -159,6 +159,8 @@ func TestMalformedScenarios(t *testing.T) {
 		{"wrong type", "name: x\nseed: many\nmessages:\n  - to: [a@b.test]\n", "bad.yaml:2:"},
 		{"no messages", "name: x\n", "messages: a scenario needs at least one message"},
 		{"bad address", "name: x\nmessages:\n  - to: [nobody]\n", `bad.yaml:3:10: messages[0].to[0]: "nobody" is not an address`},
+		{"address with a space", "name: x\nmessages:\n  - to: ['bad to@b.test']\n", `bad.yaml:3:10: messages[0].to[0]: "bad to@b.test" is not an address`},
+		{"sender not an address", "name: x\nmessages:\n  - {from: not an address, to: [a@b.test]}\n", `bad.yaml:3:12: messages[0].from: "not an address" is not an address`},
 		{"impossible expectation", "name: x\nmessages:\n  - to: [a@b.test]\nexpect:\n  recipients:\n    - {match: '*', attempts: 1, attempt_times: [0s, 1m]}\n", "can never hold"},
 		{"unknown sink listener", "name: x\nrelay:\n  paths: [{name: p, host: 'sink:nope'}]\n  routes: [{name: r, paths: [p]}]\nmessages:\n  - to: [a@b.test]\n", `relay.paths[0].host: no sink listener named "nope"`},
 		{"huge message", "name: x\nmessages:\n  - {to: [a@b.test], size: 100000000000}\n", "bad.yaml:3:28: messages[0].size: 100000000000 bytes is over the relay's max_message_bytes (26214400)"},
