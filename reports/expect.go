@@ -655,7 +655,7 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 	if e.DSN == "none" && r.DSN {
 		why = append(why, "expected no DSN, one was sent")
 	}
-	if e.DSNStatus != "" && (!r.DSN || !strings.HasPrefix(r.DSNStatus, e.DSNStatus)) {
+	if e.DSNStatus != "" && (!r.DSN || !statusHas(e.DSNStatus, r.DSNStatus)) {
 		if r.DSN {
 			why = append(why, fmt.Sprintf("expected a DSN with status %s, got %s", e.DSNStatus, r.DSNStatus))
 		} else {
@@ -794,6 +794,14 @@ func checkTLS(r *Recipient, want bool) []string {
 	default:
 		return []string{fmt.Sprintf("expected the last attempt without TLS (tls: false), but its connection used %s", strings.TrimSuffix(a.TLS+" "+a.Cipher, " "))}
 	}
+}
+
+// statusHas reports whether the enhanced status got ("5.1.10") is want
+// or begins with it, by whole parts: "5.", "5" and "5.1" take 5.1.10,
+// but "5.1.1" does not, since 5.1.10 (RFC 7505: the domain accepts no
+// mail) is not 5.1.1 (RFC 3463: no such mailbox).
+func statusHas(want, got string) bool {
+	return got == want || strings.HasPrefix(got, strings.TrimSuffix(want, ".")+".")
 }
 
 func codeMatches(want string, code int) bool {
