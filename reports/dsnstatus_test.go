@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,3 +28,34 @@ func TestDSNStatusWholeParts(t *testing.T) {
 	}
 }
 
+// TestImpossibleDSNAndSuppression: a dsn_status that is no enhanced
+// status code, a dsn_status beside dsn: none, and suppressed: false beside
+// status suppressed can never hold, and are refused at file, line and key
+// instead of failing every recipient at run time.
+func TestImpossibleDSNAndSuppression(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ yaml, want string }{
+		{"recipients:\n  - match: x\n    dsn_status: \"550\"\n", `exp.yaml:3:17: recipients[0].dsn_status: "550" is not an enhanced status code`},
+		{"recipients:\n  - {match: x, dsn_status: 5.1.1.}\n", `recipients[0].dsn_status: "5.1.1." is not an enhanced status code`},
+		{"recipients:\n  - match: x\n    dsn: none\n    dsn_status: \"5.\"\n", `exp.yaml:4:17: recipients[0].dsn_status: asks for a DSN with status 5., but dsn is none: the expectation can never hold`},
+		{"recipients:\n  - match: x\n    status: suppressed\n    suppressed: false\n", `exp.yaml:4:17: recipients[0].suppressed: false, but status suppressed`},
+	} {
+		_, err := decodeExp(t, tc.yaml)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.want)
+		}
+	}
+	for _, y := range []string{
+		"recipients:\n  - {match: x, dsn: sent, dsn_status: \"5.1.1\"}\n",
+		"recipients:\n  - {match: x, dsn_status: \"4.4\"}\n",
+		"recipients:\n  - {match: x, dsn_status: \"5.\"}\n",
+		"recipients:\n  - {match: x, dsn_status: \"2\"}\n",
+		"recipients:\n  - {match: x, dsn_status: 5.1.10}\n",
+		"recipients:\n  - {match: x, status: suppressed, suppressed: true}\n",
+		"recipients:\n  - {match: x, status: bounced, suppressed: false}\n",
+	} {
+		if _, err := decodeExp(t, y); err != nil {
+			t.Errorf("%q: %v", y, err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -327,6 +328,10 @@ func (r Range) String() string {
 	return fmt.Sprintf("%d-%d", r.Min, r.Max)
 }
 
+// dsnStatusRE is an enhanced status code (RFC 3463: class.subject.detail)
+// or its first parts, as dsn_status takes them: "5.1.1", "4.4", "5.", "5".
+var dsnStatusRE = regexp.MustCompile(`^[245](\.[0-9]{1,3}){0,2}$|^[245](\.[0-9]{1,3})?\.$`)
+
 var validStatus = map[string]bool{"delivered": true, "bounced": true, "expired": true, "suppressed": true, "deferred": true, "queued": true}
 
 // Validate checks the expectations themselves (impossible ones are errors).
@@ -347,6 +352,15 @@ func (x *Expectations) Validate(prefix string) error {
 		}
 		if r.DSN != "" && r.DSN != "sent" && r.DSN != "none" {
 			return config.Errorf(key+".dsn", "%q: want sent or none", r.DSN)
+		}
+		if r.DSNStatus != "" && !dsnStatusRE.MatchString(r.DSNStatus) {
+			return config.Errorf(key+".dsn_status", `%q is not an enhanced status code: want one such as "5.1.1" (RFC 3463), or its first parts ("5.1", "5.")`, r.DSNStatus)
+		}
+		if r.DSNStatus != "" && r.DSN == "none" {
+			return config.Errorf(key+".dsn_status", "asks for a DSN with status %s, but dsn is none: the expectation can never hold", r.DSNStatus)
+		}
+		if r.Status == "suppressed" && r.Suppressed != nil && !*r.Suppressed {
+			return config.Errorf(key+".suppressed", "false, but status suppressed is a suppressed recipient: the expectation can never hold")
 		}
 		if r.Attempts.Set && len(r.AttemptTimes) > 0 && !r.Attempts.Contains(len(r.AttemptTimes)) {
 			return config.Errorf(key+".attempt_times", "%d attempt times listed but attempts is %s: the expectation can never hold", len(r.AttemptTimes), r.Attempts)
