@@ -372,9 +372,13 @@ func (c *client) send(env envelope) transaction {
 		lines = append(lines, l)
 	}
 	pipelined := c.has("PIPELINING")
-	c.deadline(c.cmdWait)
 	var mailReply Reply
 	for i, l := range lines {
+		// RFC 5321 4.5.3.2: each command has its own timeout, so a server
+		// slow on every RCPT of a long list is not cut off at the sum.
+		if !pipelined || i == 0 {
+			c.deadline(c.cmdWait)
+		}
 		c.rec.sent(l)
 		if _, err := c.w.WriteString(l + "\r\n"); err != nil {
 			c.sendFailed(stageAt(i), err)
@@ -466,6 +470,9 @@ func (c *client) send(env envelope) transaction {
 		c.dead = true
 		return fail(Reply{Stage: "data", Text: "sending the message data: " + err.Error()}, true)
 	}
+	// RFC 5321 4.5.3.2.6: the wait for the reply to the final dot is its
+	// own, whatever time sending the data took.
+	c.deadline(c.dataWait)
 	final, err := c.expect("dot", 2)
 	if err != nil {
 		return fail(asReply(err, "dot"), !isReply(err))
@@ -479,7 +486,12 @@ func (c *client) send(env envelope) transaction {
 	return tr
 }
 
-func (c *client) readAt(i int) (Reply, error) { return c.readReply(stageAt(i)) }
+// readAt reads the reply to the i-th line of MAIL and RCPTs, each within
+// the command timeout from when it is awaited.
+func (c *client) readAt(i int) (Reply, error) {
+	c.deadline(c.cmdWait)
+	return c.readReply(stageAt(i))
+}
 
 // stageAt is the stage of the i-th line of MAIL and RCPTs.
 func stageAt(i int) string {
