@@ -92,7 +92,7 @@ func Decode(name string, data []byte, v any) error {
 // name keys from root ("rules[0].stage"), Validate gets root as its prefix,
 // and lines and columns point into data as given.
 func DecodeRoot(name, root string, data []byte, v any) error {
-	if len(bytes.TrimSpace(data)) > 0 {
+	if hasDocument(data) {
 		if err := decodeStrict(data, v); err != nil {
 			return decodeError(name, root, data, err)
 		}
@@ -103,6 +103,32 @@ func DecodeRoot(name, root string, data []byte, v any) error {
 		}
 	}
 	return nil
+}
+
+// hasDocument reports whether data holds a YAML document with a value. A
+// file of only comments, or only "---" or "...", holds none: like an empty
+// file it sets nothing and the defaults apply, where the decoder would
+// fail with a bare EOF. Data that does not parse counts as a document, so
+// that the decoder reports where it is wrong.
+func hasDocument(data []byte) (has bool) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return false
+	}
+	defer func() {
+		if recover() != nil {
+			has = true // decodeStrict reports what the parser chokes on
+		}
+	}()
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return true
+	}
+	for _, d := range file.Docs {
+		if d != nil && d.Body != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeStrict decodes with unknown keys as errors. The YAML parser can

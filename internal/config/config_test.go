@@ -293,3 +293,24 @@ func TestListenAndDialAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeNoDocument: a file with no YAML document in it (only comments,
+// only "---" or "...") sets nothing, as an empty file does: the defaults
+// stay and are validated, instead of a bare "EOF".
+func TestDecodeNoDocument(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"", "\n\n", "# empty\n", "---\n", "---\n# nothing yet\n...\n", "# a\n---\n# b\n"} {
+		d := doc{Sink: section{Listen: []string{"127.0.0.1:2525"}}}
+		if err := Decode("cfg.yaml", []byte(in), &d); err != nil {
+			t.Errorf("Decode(%q): %v, want the defaults", in, err)
+			continue
+		}
+		if len(d.Sink.Listen) != 1 {
+			t.Errorf("Decode(%q) changed the defaults: %+v", in, d)
+		}
+		bad := doc{Sink: section{Rules: []rule{{Code: 999}}}}
+		if err := Decode("cfg.yaml", []byte(in), &bad); err == nil || !strings.Contains(err.Error(), "999") {
+			t.Errorf("Decode(%q) with bad defaults: %v, want them validated", in, err)
+		}
+	}
+}
