@@ -15,23 +15,49 @@ import (
 // Formats lists the names Write accepts.
 var Formats = []string{"text", "json", "csv", "junit", "markdown", "html"}
 
-// Write renders d in format to w.
+// Write renders d in format to w, and returns the first error writing
+// to w (a full disk, a closed pipe), whichever format it was.
 func Write(w io.Writer, format string, d *Data) error {
+	ew := &errWriter{w: w}
+	var err error
 	switch format {
 	case "text", "":
-		return WriteText(w, d)
+		err = WriteText(ew, d)
 	case "json":
-		return WriteJSON(w, d)
+		err = WriteJSON(ew, d)
 	case "csv":
-		return WriteCSV(w, d)
+		err = WriteCSV(ew, d)
 	case "junit":
-		return WriteJUnit(w, "relaylab", d)
+		err = WriteJUnit(ew, "relaylab", d)
 	case "markdown", "md":
-		return WriteMarkdown(w, d)
+		err = WriteMarkdown(ew, d)
 	case "html":
-		return WriteHTML(w, d)
+		err = WriteHTML(ew, d)
+	default:
+		return fmt.Errorf("unknown report format %q: want one of %s", format, strings.Join(Formats, ", "))
 	}
-	return fmt.Errorf("unknown report format %q: want one of %s", format, strings.Join(Formats, ", "))
+	if err == nil {
+		err = ew.err
+	}
+	return err
+}
+
+// errWriter keeps the first error of its writes and refuses the writes
+// after it: the formats write with fmt.Fprintf, whose errors they do not
+// check line by line, and a report cut short by a full disk must not end
+// as if it were whole.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }
 
 // WriteJSON writes the summary and every recipient's timeline.

@@ -22,7 +22,8 @@ Summarises what a store holds: recipients by status, path, domain,
 category and reply code, time to delivery, each undelivered recipient's
 timeline; on a store the sink alone wrote, its sessions, messages and
 replies. Exit status: 0 when the report was written, 2 for bad flags or
-a --db that is not a relaylab store, 1 when the store cannot be read.`)
+a --db that is not a relaylab store, 1 when the store cannot be read or
+the report cannot be written whole.`)
 	db := fs.String("db", "", "the store to read (default relaylab.db, or store.path in --config)")
 	cfgPath := fs.String("config", "", "YAML configuration file whose store.path to read")
 	format := fs.String("format", "text", "output format: "+strings.Join(reports.Formats, ", "))
@@ -61,16 +62,23 @@ a --db that is not a relaylab store, 1 when the store cannot be read.`)
 	if err := d.AddSinkRecord(ctx, sinkRecord{sinkAttempts{st.DB()}}); err != nil {
 		return fmt.Errorf("reading %s: %w", *db, err)
 	}
-	w := e.stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	if *out == "" {
+		return reports.Write(e.stdout, *format, d)
 	}
-	return reports.Write(w, *format, d)
+	f, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	// A report cut short (a full disk) or not flushed at close is an
+	// error, not exit 0 beside half a file.
+	if err := reports.Write(f, *format, d); err != nil {
+		f.Close()
+		return fmt.Errorf("--out %s: %w", *out, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--out %s: %w", *out, err)
+	}
+	return nil
 }
 
 // sinkRecord is the sink's record in a store, for

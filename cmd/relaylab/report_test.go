@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,30 @@ func TestReportConfig(t *testing.T) {
 	other := filepath.Join(dir, "other.db")
 	if code, _, errOut := runIn(t, context.Background(), "report", "--config", cfg, "--db", other); code != 2 || !strings.Contains(errOut, "no store at "+other) {
 		t.Errorf("--db with --config: exit %d, stderr %q; want --db to win", code, errOut)
+	}
+}
+
+// TestReportOutWriteError: a report that cannot be written whole (--out
+// on a full disk) exits 1 naming --out and the error, in every format;
+// Markdown, the format of CI step summaries, exited 0 with nothing
+// written.
+func TestReportOutWriteError(t *testing.T) {
+	t.Parallel()
+	const full = "/dev/full" // every write fails with ENOSPC
+	if _, err := os.Stat(full); err != nil {
+		t.Skipf("no %s on %s: %v", full, runtime.GOOS, err)
+	}
+	db := filepath.Join(t.TempDir(), "relay.db")
+	st, err := store.Open(context.Background(), store.Options{Path: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for _, f := range []string{"text", "markdown", "csv", "json", "html", "junit"} {
+		code, _, errOut := runIn(t, context.Background(), "report", "--db", db, "--format", f, "--out", full)
+		if code != 1 || !strings.Contains(errOut, "--out "+full+": ") || !strings.Contains(errOut, "no space left on device") {
+			t.Errorf("--format %s --out %s: exit %d (want 1), stderr %q", f, full, code, errOut)
+		}
 	}
 }
 
