@@ -588,13 +588,14 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 		name = fmt.Sprintf("recipients[%d] %s", i, e.Match)
 	}
 	res := Result{Name: name, Pass: true}
-	var matched int
+	var matched, elsewhere int
 	var problems []string
 	for _, r := range d.Recipients {
 		if !Glob(strings.ToLower(e.Match), strings.ToLower(r.Address)) {
 			continue
 		}
 		if e.Message != "" && !Glob(e.Message, r.Message) {
+			elsewhere++
 			continue
 		}
 		matched++
@@ -607,7 +608,17 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 		count = Range{Min: 1, Max: -1}
 	}
 	if !count.Contains(matched) {
-		problems = append([]string{fmt.Sprintf("expected %s recipients matching %q, found %d", count, e.Match, matched)}, problems...)
+		// With message:, the count is of that message's recipients: say
+		// so, and how many the address alone would have found, or the
+		// reader looks for the fault in match.
+		what := fmt.Sprintf("%q", e.Match)
+		if e.Message != "" {
+			what += fmt.Sprintf(" in message %q", e.Message)
+			if elsewhere > 0 {
+				what += fmt.Sprintf(" (%d more match the address in other messages)", elsewhere)
+			}
+		}
+		problems = append([]string{fmt.Sprintf("expected %s recipients matching %s, found %d", count, what, matched)}, problems...)
 	}
 	if len(problems) > 0 {
 		res.Pass = false
@@ -878,7 +889,12 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 		}
 		got := time.Duration(p.got * float64(time.Millisecond))
 		r := Result{Name: "aggregate " + p.name, Pass: s.TimeToDelivery.N > 0 && got <= p.limit.D()}
-		if !r.Pass {
+		switch {
+		case r.Pass:
+		case s.TimeToDelivery.N == 0:
+			// Not "got 0s": nothing was delivered, so nothing was fast.
+			r.Message = fmt.Sprintf("expected %s at most %s, but no recipient was delivered, so there is no time to delivery to judge (%d recipients)", p.name, p.limit, s.Recipients)
+		default:
 			r.Message = fmt.Sprintf("expected %s at most %s, got %s over %d delivered recipients", p.name, p.limit, got.Round(time.Millisecond), s.TimeToDelivery.N)
 		}
 		out = append(out, r)
