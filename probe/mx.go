@@ -199,6 +199,10 @@ func CheckPTR(ctx context.Context, r resolver.Resolver, log *slog.Logger, ip net
 			f.add(SevError, "not-confirmed", rev, strings.Join(names.Names, " "), "RFC 8601 3",
 				"the PTR of %s (%s) does not resolve back to %s: forward-confirmed reverse DNS fails; add an A/AAAA record for the name", ip, strings.Join(names.Names, ", "), ip)
 		}
+		if len(rep.Confirmed) > 0 {
+			// A fact, so that an ok check still shows what it found.
+			f.add(SevInfo, "names", rev, strings.Join(names.Names, " "), "RFC 8601 3", "%s", ptrNames(ip, names.Names, rep.Confirmed))
+		}
 	}
 	if helo != "" && len(rep.Names) > 0 {
 		h := strings.ToLower(strings.TrimSuffix(helo, "."))
@@ -223,4 +227,18 @@ func CheckPTR(ctx context.Context, r resolver.Resolver, log *slog.Logger, ip net
 	rep.Findings, rep.Status = f.list, f.status()
 	log.Debug("ptr checked", "ip", ip, "status", rep.Status)
 	return rep
+}
+
+// ptrNames says which PTR names of ip resolve back to it: "192.0.2.1 →
+// a.example, forward-confirmed".
+func ptrNames(ip netip.Addr, names, confirmed []string) string {
+	var parts []string
+	for _, n := range names {
+		if slices.Contains(confirmed, n) {
+			parts = append(parts, n+", forward-confirmed")
+		} else {
+			parts = append(parts, fmt.Sprintf("%s, which does not resolve back to %s", n, ip))
+		}
+	}
+	return fmt.Sprintf("%s → %s", ip, strings.Join(parts, "; "))
 }

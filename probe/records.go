@@ -83,13 +83,21 @@ func CheckTLSRPT(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 				"the required rua tag is missing, so no report can be sent: publish \"v=TLSRPTv1; rua=mailto:tlsrpt@%s\"", domain)
 			break
 		}
+		var to []string
 		for _, u := range strings.Split(tags["rua"], ",") {
 			pu, err := url.Parse(strings.TrimSpace(u))
 			if err != nil || (pu.Scheme != "mailto" && pu.Scheme != "https") || (pu.Opaque == "" && pu.Host == "") ||
 				(pu.Scheme == "mailto" && !validAddress(pu.Opaque)) {
 				f.add(SevError, "rua", name, recs[0], "RFC 8460 3",
 					"rua %q is not a mailto: or https: URI, so senders cannot send reports there: use rua=mailto:tlsrpt@%s (or an https:// URL)", u, domain)
+				continue
 			}
+			to = append(to, strings.TrimSpace(u))
+		}
+		if len(to) > 0 {
+			// A fact, so that an ok check still shows where reports go.
+			f.add(SevInfo, "reports", name, recs[0], "RFC 8460 3",
+				"senders that support TLS-RPT send daily reports of TLS failures delivering to %s to %s", domain, strings.Join(to, ", "))
 		}
 	}
 	rep.Findings, rep.Status = f.list, f.status()
@@ -138,12 +146,15 @@ func CheckBIMI(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 			break
 		}
 		rep.Tags = tags
+		var facts []string
 		if l := tags["l"]; l != "" {
 			if u, err := url.Parse(l); err != nil || u.Scheme != "https" || u.Host == "" {
 				f.add(SevError, "logo-url", name, recs[0], ref,
 					"l=%s is not an https URL, so mail clients fetch no logo: serve the logo over HTTPS and publish l=https://HOST/logo.svg", l)
 			} else if !strings.HasSuffix(strings.ToLower(u.Path), ".svg") {
 				f.add(SevWarning, "logo-format", name, recs[0], ref, "l=%s does not name an SVG file; the logo must be SVG Tiny PS", l)
+			} else {
+				facts = append(facts, "the logo from "+l)
 			}
 		} else if tags["a"] == "" {
 			f.add(SevInfo, "declined", name, recs[0], ref, "empty l= and a=: the domain declines to show a logo")
@@ -152,9 +163,15 @@ func CheckBIMI(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 			if u, err := url.Parse(a); err != nil || u.Scheme != "https" || u.Host == "" {
 				f.add(SevError, "authority-url", name, recs[0], ref,
 					"a=%s is not an https URL, so mail clients cannot fetch the certificate and show no logo: publish a=https://HOST/vmc.pem", a)
+			} else {
+				facts = append(facts, "the Verified Mark Certificate from "+a)
 			}
 		} else {
 			f.add(SevInfo, "no-vmc", name, recs[0], ref, "no a= (Verified Mark Certificate): Gmail and Apple Mail show no logo without one")
+		}
+		if len(facts) > 0 {
+			// A fact, so that an ok check still shows what it found.
+			f.add(SevInfo, "urls", name, recs[0], ref, "mail clients that show BIMI logos fetch %s", strings.Join(facts, " and "))
 		}
 		policy, pct := dmarc.Effective()
 		switch {

@@ -101,7 +101,7 @@ func CheckSPF(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain
 			if root.Void6Sum != root.VoidSum {
 				voids = fmt.Sprintf("%d for mail from IPv4 addresses and %d for IPv6", root.VoidSum, root.Void6Sum)
 			}
-			w.f.add(SevInfo, "lookups", domain, "", "RFC 7208 4.6.4",
+			w.f.add(SevInfo, "lookups", domain, root.Record, "RFC 7208 4.6.4",
 				"the policy needs %d of the %d DNS lookups allowed%s, and %s of the %d lookups that may find nothing (void lookups)", root.Total, spfLookupLimit, how, voids, spfVoidLimit)
 		}
 		w.voidLimit(root)

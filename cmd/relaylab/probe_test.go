@@ -21,7 +21,9 @@ func TestProbeCommand(t *testing.T) {
 	}{
 		{"listed ip", []string{"--ip", "192.0.2.10"}, 1, []string{"BLOCKLIST", "listed on good.bl.test", "exploited host", "unknown on 2"}},
 		{"clean domain", []string{"clean.auth.test", "--no-blocklists", "--ip", "192.0.2.50", "--helo", "sender.auth.test"}, 0, []string{"SPF", "DMARC", "MX", "MTA-STS", "PTR", "check_host for 192.0.2.50: pass",
-			"needs 0 of the 10 DNS lookups", "mail for clean.auth.test goes to, in order of preference: 10 mx1.auth.test", "fails DMARC gets reject"}},
+			"needs 0 of the 10 DNS lookups", "mail for clean.auth.test goes to, in order of preference: 10 mx1.auth.test", "fails DMARC gets reject",
+			"record: v=spf1 ip4:192.0.2.50 -all", "192.0.2.50 → sender.auth.test, forward-confirmed", "to mailto:tlsrpt@clean.auth.test",
+			"logo from https://clean.auth.test/logo.svg and the Verified Mark Certificate from https://clean.auth.test/vmc.pem"}},
 		{"spf over limit", []string{"limit.spf.test", "--no-blocklists"}, 1, []string{"RFC 7208 4.6.4", "record: v=spf1 include:l1.spf.test"}},
 		{"dnssec broken", []string{"broken.test", "--no-blocklists"}, 1, []string{"DNSSEC     error", "publishes DNSKEY records (1) that match none of them", "dnssec.broken"}},
 		{"bad domain", []string{"not a domain"}, 2, nil},
