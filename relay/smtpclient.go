@@ -112,7 +112,10 @@ func (c *client) readReply(stage string) (Reply, error) {
 	var lines []string
 	code := 0
 	for {
-		line, err := c.r.ReadLine()
+		line, err := c.readLine()
+		if err == nil && len(lines) == maxReplyLines {
+			err = fmt.Errorf("the reply goes on past %d lines", maxReplyLines)
+		}
 		if err != nil {
 			c.rec.note("reading the reply failed: %v", err)
 			c.dead = true
@@ -147,6 +150,39 @@ func (c *client) readReply(stage string) (Reply, error) {
 	}
 	r.Text = strings.Join(lines, "\n")
 	return r, nil
+}
+
+// Bounds on one reply, so that a hostile server cannot grow the relay's
+// memory until the command's timeout: RFC 5321 4.5.3.1.5 allows 512
+// octets per reply line, and eight times that leaves room for verbose
+// servers; an EHLO reply has a line per extension, a few dozen at most.
+const (
+	maxReplyLine  = 4096
+	maxReplyLines = 200
+)
+
+// readLine reads one reply line without its CRLF (or bare LF), refusing a
+// line longer than maxReplyLine. A last line cut by the end of the
+// connection is returned as it is, as textproto does.
+func (c *client) readLine() (string, error) {
+	var line []byte
+	for {
+		frag, err := c.r.R.ReadSlice('\n')
+		if len(line)+len(frag) > maxReplyLine+2 {
+			return "", fmt.Errorf("a reply line longer than %d bytes (RFC 5321 4.5.3.1.5 allows 512)", maxReplyLine)
+		}
+		line = append(line, frag...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil && (err != io.EOF || len(line) == 0) {
+			return "", err
+		}
+		break
+	}
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	return string(line), nil
 }
 
 // isEnhanced reports whether s is an RFC 3463 enhanced status code:
