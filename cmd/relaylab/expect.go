@@ -46,7 +46,33 @@ func (x *expectFile) Validate(string) error {
 		// Only a replay counts connections, at its own sink's listeners.
 		return config.Errorf("expect.aggregate.max_concurrent_per_destination", "applies to replays only: expect cannot count the connections a sink received; remove it")
 	}
+	for i, r := range x.Expect.Recipients {
+		if name, why := replayOnly(r); name != "" {
+			return config.Errorf(fmt.Sprintf("expect.recipients[%d].%s", i, name), "applies to replays only: %s", why)
+		}
+	}
 	return x.Expect.Validate("expect")
+}
+
+// replayOnly names a key of r that a sink's record cannot judge, and why:
+// what it asks of is the relay's (its categories, its DSNs, its
+// suppression list), so on a sink's record it would fail every recipient
+// (category, dsn: sent) or pass every one (dsn: none, suppressed: false)
+// whatever the sender under test did.
+func replayOnly(r reports.RecipientExpectation) (key, why string) {
+	switch {
+	case r.Category != "":
+		return "category", "a sink's record gives no bounce category; judge the reply with last_code or last_reply instead"
+	case r.DSN != "":
+		return "dsn", "the DSNs it counts are the relay's, which a sink's record does not hold (a DSN the sender under test writes reaches the sink as a message of its own); remove it"
+	case r.DSNStatus != "":
+		return "dsn_status", "the DSNs it reads are the relay's, which a sink's record does not hold; remove it"
+	case r.Suppressed != nil:
+		return "suppressed", "a sink's record has no suppression list; remove it"
+	case r.Status == "expired" || r.Status == "suppressed":
+		return "status", fmt.Sprintf("%s is a relay's verdict; want delivered, bounced, deferred or queued, as a sink's recipients end", r.Status)
+	}
+	return "", ""
 }
 
 const expectSynopsis = `(--db PATH | --url URL [--timeout D]) [--junit FILE] [--json FILE] [--html FILE] EXPECT.yaml...
