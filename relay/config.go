@@ -204,6 +204,9 @@ func (c *Config) Validate(prefix string) error {
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		return config.Errorf(key("cert_file"), "cert_file and key_file go together: set both or neither")
 	}
+	if err := config.Passwords(key("users"), c.Users); err != nil {
+		return err
+	}
 	for i, n := range c.AllowedNetworks {
 		if _, err := netip.ParsePrefix(n); err != nil {
 			return config.Errorf(key(fmt.Sprintf("allowed_networks[%d]", i)), "%q is not a CIDR such as 10.0.0.0/8", n)
@@ -299,6 +302,9 @@ func (p *PathConfig) validate(k string) error {
 	case "none", "opportunistic", "required", "implicit":
 	default:
 		return config.Errorf(k+".tls", "%q: want none, opportunistic, required or implicit", p.TLS)
+	}
+	if err := config.Password(k+".password", p.Username, p.Password); err != nil {
+		return err
 	}
 	switch strings.ToUpper(p.Auth) {
 	case "", "PLAIN", "LOGIN":

@@ -95,11 +95,34 @@ func (c *fileConfig) Validate(string) error {
 	if err := c.Probe.Validate("probe"); err != nil {
 		return err
 	}
+	if err := c.checkSecrets(); err != nil {
+		return err
+	}
 	if (c.Web.User == "") != (c.Web.Password == "") {
 		return config.Errorf("web.user", "user and password go together: set both, or use token")
 	}
 	if !c.Web.Disabled && c.Web.Token == "" && c.Web.User == "" && !loopbackAddr(c.Web.Listen) {
 		return config.Errorf("web.listen", "%q listens beyond loopback with no web.token or web.user: anyone who reaches it could edit the sink's rules and delete queued mail; set web.token (or web.user and web.password), or listen on 127.0.0.1", c.Web.Listen)
+	}
+	return nil
+}
+
+// checkSecrets refuses the secrets of the sections that do not check
+// their own (relay.Validate checks the relay's): the marker `relaylab
+// config` prints in place of a secret, and a sink user with no password.
+// redact hides the same values.
+func (c *fileConfig) checkSecrets() error {
+	for i, l := range c.Sink.Listeners {
+		if err := config.Passwords(fmt.Sprintf("sink.listeners[%d].auth.users", i), l.Auth.Users); err != nil {
+			return err
+		}
+	}
+	for _, s := range []struct{ key, v string }{
+		{"web.token", c.Web.Token}, {"web.password", c.Web.Password}, {"probe.webhook.url", c.Probe.Webhook.URL},
+	} {
+		if err := config.Secret(s.key, s.v); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/relaylab/relaylab/internal/config"
 )
 
 func init() {
@@ -17,8 +19,9 @@ func init() {
 	})
 }
 
-// redacted replaces a secret in what config prints.
-const redacted = "<redacted>"
+// redacted replaces a secret in what config prints; loading it back is
+// refused (config.Secret).
+const redacted = config.Redacted
 
 func runConfig(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "config", "[--config FILE] [--show-secrets]")
@@ -33,7 +36,9 @@ defaults filled in (a retry preset's values, each path's timeouts and
 limits) and file names made absolute. Without --config it prints the
 built-in defaults. Paste it into a bug report: passwords, tokens and the
 webhook URL's path are left out unless --show-secrets, and with
---show-secrets what it prints loads back as the same configuration.
+--show-secrets what it prints loads back as the same configuration
+(without it, loading it back refuses each "<redacted>" by file, line and
+key).
 
 Exit status: 0 when the file is valid, 2 when it is not (the error names
 the file, the line and the key).

@@ -1,0 +1,51 @@
+package config
+
+import (
+	"slices"
+	"strings"
+)
+
+// Redacted is what `relaylab config` prints in place of a secret unless
+// it is given --show-secrets.
+const Redacted = "<redacted>"
+
+// Secret refuses a secret (a password, a token, a URL that carries one)
+// that is the marker `relaylab config` prints in its place: a file made
+// from that printout would otherwise run with the literal "<redacted>".
+// key names the value; an empty value is for the caller to judge.
+func Secret(key, value string) error {
+	if !strings.Contains(value, Redacted) {
+		return nil
+	}
+	return Errorf(key, "%q is what relaylab config prints in place of a secret: this file came from `relaylab config` without --show-secrets; put the real value back (or print the configuration again with --show-secrets)", value)
+}
+
+// Passwords checks a map of user names to passwords, in the order of the
+// names: a password must be neither empty, which would let in anyone who
+// knows the name, nor the marker `relaylab config` prints. key is the map's key path ("relay.users").
+func Passwords(key string, users map[string]string) error {
+	names := make([]string, 0, len(users))
+	for n := range users {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		k := key + "." + n
+		if users[n] == "" {
+			return Errorf(k, "user %q has an empty password, which lets in anyone who knows the name: give it a password", n)
+		}
+		if err := Secret(k, users[n]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Password checks the password of a client that logs in as user: not the
+// marker `relaylab config` prints, and not empty when there is a user.
+func Password(key, user, password string) error {
+	if user != "" && password == "" {
+		return Errorf(key, "username %q has no password: give its password, or remove the username to send without AUTH", user)
+	}
+	return Secret(key, password)
+}
