@@ -89,7 +89,42 @@ func writeBody(w http.ResponseWriter, m MessageDetail) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write([]byte(m.HTML))
+	w.Write([]byte(inertHTML(m.HTML)))
+}
+
+// inertHTML is a message's HTML with what the CSP and the sandbox do not
+// stop taken out. Chromium opens a connection for <link rel=preconnect>
+// (and looks a name up for dns-prefetch) whatever the CSP says, so a
+// message could learn that it was opened, when and from where: every
+// <link is renamed <x-link, an unknown element that does nothing (no link
+// of a message's could load under the CSP anyway). The HTML is made valid
+// UTF-8 first, as the Content-Type says it is: a byte-order mark would
+// otherwise switch the browser to UTF-16, where "<link" is other bytes.
+func inertHTML(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	b.Grow(len(s))
+	for {
+		i := indexLinkTag(s)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		b.WriteString("<x-")
+		s = s[i+1:] // "link..." stays, after the new prefix
+	}
+}
+
+// indexLinkTag finds "<link" in s with the tag name in any ASCII case, as
+// the HTML tokenizer reads tag names; -1 if there is none.
+func indexLinkTag(s string) int {
+	for i := 0; i+5 <= len(s); i++ {
+		if s[i] == '<' && strings.EqualFold(s[i+1:i+5], "link") {
+			return i
+		}
+	}
+	return -1
 }
 
 func (s *Server) listQueue(w http.ResponseWriter, r *http.Request) {
