@@ -213,9 +213,13 @@ func WriteMarkdown(w io.Writer, d *Data) error {
 			fmt.Fprintf(w, "| %s | %d |\n", mdEscape(c.Key), c.Count)
 		}
 	}
+	// Every recipient not delivered, as the text lists them: those still
+	// deferred or queued too, which a sink's record (a 4xx, a dropped
+	// connection) and a run cut short have, and which "Not delivered"
+	// must not leave out.
 	var failed []*Recipient
 	for _, r := range d.Recipients {
-		if r.Final() && r.Status != "delivered" {
+		if r.Status != "delivered" {
 			failed = append(failed, r)
 		}
 	}
