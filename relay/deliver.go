@@ -287,6 +287,9 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 				break
 			}
 			w.addresses++
+			// An earlier address of this host refused the connection:
+			// its attempts stay in the log, so that the refusal shows.
+			log = append(log, tr...)
 			tr = r.deliverHost(ctx, p, d, host, addr, j, msg, data, pending)
 			if len(tr) > 0 && tr[0].reply.Stage != "connect" {
 				break // a server answered; other addresses of this host are not tried
