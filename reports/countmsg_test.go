@@ -10,7 +10,8 @@ import (
 // says which message, and how many recipients the address alone matched
 // (it said "matching "*.test", found 0" beside three recipients that
 // match *.test); a time to delivery with nothing delivered says so
-// instead of "got 0s", which reads as fast.
+// instead of "got 0s", which reads as fast; a last_code on a recipient
+// never tried says there was no attempt, not `got ""`.
 func TestFailureMessagesSayWhatWasJudged(t *testing.T) {
 	t.Parallel()
 	d, err := Load(context.Background(), sampleLog())
@@ -26,6 +27,9 @@ func TestFailureMessagesSayWhatWasJudged(t *testing.T) {
 		{"message narrows to some", "recipients:\n  - {match: \"*.test\", message: m1, count: 3}\n",
 			`expected 3 recipients matching "*.test" in message "m1" (1 more match the address in other messages), found 2`, d},
 		{"match alone", "recipients:\n  - {match: \"*@nowhere.test\"}\n", `expected >=1 recipients matching "*@nowhere.test", found 0`, d},
+		{"last_code without an attempt", "recipients:\n  - {match: \"*\", last_code: 5xx}\n",
+			"a@x.test: expected the last reply to be 5xx, but there was no attempt; timeline:\n  (no attempts)",
+			&Data{Recipients: []*Recipient{{Address: "a@x.test", Status: "suppressed", Queued: t0}}}},
 		{"nothing delivered", "aggregate: {time_to_delivery_p99: 5m}\n",
 			"expected time_to_delivery_p99 at most 5m0s, but no recipient was delivered, so there is no time to delivery to judge (1 recipients)",
 			&Data{Recipients: []*Recipient{{Address: "a@x.test", Status: "bounced", Queued: t0}}}},

@@ -691,11 +691,11 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		why = append(why, fmt.Sprintf("expected suppressed=%v, got %v", *e.Suppressed, !*e.Suppressed))
 	}
 	if e.LastCode != "" {
-		code := 0
-		if n := len(r.Attempts); n > 0 {
-			code = r.Attempts[n-1].Code
-		}
-		if !codeMatches(e.LastCode, code) {
+		switch n := len(r.Attempts); {
+		case n == 0:
+			// Not `got ""`: there was no reply because there was no try.
+			why = append(why, fmt.Sprintf("expected the last reply to be %s, but there was no attempt", e.LastCode))
+		case !codeMatches(e.LastCode, r.Attempts[n-1].Code):
 			why = append(why, fmt.Sprintf("expected the last reply to be %s, got %q", e.LastCode, r.LastReply()))
 		}
 	}
