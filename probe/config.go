@@ -114,10 +114,8 @@ func (c *Config) Validate(prefix string) error {
 	if c.Timeout.D() <= 0 {
 		return config.Errorf(key("timeout"), "must be positive, such as 3s")
 	}
-	for i := range c.Zones {
-		if err := c.Zones[i].Validate(key(fmt.Sprintf("zones[%d].", i))); err != nil {
-			return err
-		}
+	if err := Zones(c.Zones).Validate(key("zones")); err != nil {
+		return err
 	}
 	if u := c.Webhook.URL; u != "" {
 		pu, err := url.Parse(u)

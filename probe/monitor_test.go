@@ -226,7 +226,7 @@ func TestConfigValidate(t *testing.T) {
 		{"webhook: {url: 'ftp://x'}\n", "probe.webhook.url"},
 		{"webhook: {attempts: 0}\n", "probe.webhook.attempts"},
 		{"zones: [{zone: bl.example, kind: rhs}]\n", "probe.zones[0].kind"},
-		{"zones: [{zone: bl.example, errors: [nope]}]\n", "probe.zones[0].errors"},
+		{"zones: [{zone: bl.example, errors: [nope]}]\n", "probe.zones[0].errors[0]"},
 	}
 	for _, tt := range tests {
 		// Decode runs Validate with an empty prefix and adds the line.

@@ -4,7 +4,10 @@ import (
 	_ "embed"
 	"fmt"
 	"net/netip"
+	"sort"
 	"strings"
+
+	"github.com/miekg/dns"
 
 	"github.com/relaylab/relaylab/internal/config"
 )
@@ -42,24 +45,46 @@ type Zone struct {
 	errs []netip.Prefix
 }
 
+// Zones is a list of blocklists: the whole of a zones file (relaylab probe
+// --zones), or the zones key of the probe section.
+type Zones []Zone
+
 // DefaultZones returns the zones of the embedded data file.
 func DefaultZones() []Zone {
-	var zs []Zone
+	var zs Zones
 	if err := config.Decode("zones.yaml", defaultZonesYAML, &zs); err != nil {
 		panic("probe: embedded zones.yaml: " + err.Error()) // caught by tests
-	}
-	for i := range zs {
-		if err := zs[i].Validate(""); err != nil {
-			panic("probe: embedded zones.yaml: " + err.Error())
-		}
 	}
 	return zs
 }
 
-// Validate checks the zone and prepares its error prefixes.
+// LoadZones reads a zones file: a YAML list of zones. A bad value is an
+// error naming the file, line, column and key, as config.Load reports it.
+func LoadZones(path string) (Zones, error) {
+	var zs Zones
+	if err := config.Load(path, &zs); err != nil {
+		return nil, err
+	}
+	return zs, nil
+}
+
+// Validate checks every zone; prefix is the key path of the list itself
+// ("" for a zones file, "probe.zones" in the configuration file), so that
+// config.Load can turn a problem into a file, line and column.
+func (zs Zones) Validate(prefix string) error {
+	for i := range zs {
+		if err := zs[i].Validate(fmt.Sprintf("%s[%d].", prefix, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate checks the zone and prepares its error prefixes; prefix is the
+// key path of the zone with a final dot ("[2].").
 func (z *Zone) Validate(prefix string) error {
 	z.Zone = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(z.Zone)), ".")
-	if z.Zone == "" || !strings.Contains(z.Zone, ".") {
+	if _, ok := dns.IsDomainName(z.Zone); !ok || z.Zone == "" || !strings.Contains(z.Zone, ".") || strings.ContainsAny(z.Zone, " /:@") {
 		return config.Errorf(prefix+"zone", "%q is not a blocklist zone name (such as zen.spamhaus.org)", z.Zone)
 	}
 	switch z.Kind {
@@ -69,18 +94,46 @@ func (z *Zone) Validate(prefix string) error {
 	default:
 		return config.Errorf(prefix+"kind", "kind %q is not one of ip, domain, uri", z.Kind)
 	}
+	codes := make([]string, 0, len(z.Codes))
 	for code := range z.Codes {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes) // a map has no order: the same file gives the same error
+	for _, code := range codes {
 		if a, err := netip.ParseAddr(code); err != nil || !a.Is4() {
-			return config.Errorf(prefix+"codes", "code %q is not an IPv4 address such as 127.0.0.2", code)
+			return config.Errorf(fmt.Sprintf("%scodes.'%s'", prefix, code), "code %q is not an IPv4 address such as 127.0.0.2", code)
 		}
 	}
 	z.errs = z.errs[:0]
-	for _, e := range z.Errors {
+	for i, e := range z.Errors {
 		p, err := parsePrefix(e)
 		if err != nil {
-			return config.Errorf(prefix+"errors", "%q is not an address or prefix such as 127.255.255.0/24", e)
+			return config.Errorf(fmt.Sprintf("%serrors[%d]", prefix, i), "%q is not an address or prefix such as 127.255.255.0/24", e)
 		}
 		z.errs = append(z.errs, p)
+	}
+	for _, t := range []struct{ key, value string }{{"test_listed", z.TestListed}, {"test_unlisted", z.TestUnlisted}} {
+		if t.value == "" {
+			continue
+		}
+		if err := z.testPoint(t.value); err != nil {
+			return config.Errorf(prefix+t.key, "%v", err)
+		}
+	}
+	return nil
+}
+
+// testPoint checks a health-check name: an IP address for an IP list, a
+// domain name otherwise (RFC 5782 5).
+func (z *Zone) testPoint(s string) error {
+	if z.Kind == ZoneIP {
+		if _, err := netip.ParseAddr(s); err != nil {
+			return fmt.Errorf("%q is not an IP address such as 127.0.0.2, which an IP list's test point must be", s)
+		}
+		return nil
+	}
+	if _, ok := dns.IsDomainName(s); !ok || strings.ContainsAny(s, " /:@") {
+		return fmt.Errorf("%q is not a domain name such as test, which a domain list's test point must be", s)
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/resolver"
 	"github.com/relaylab/relaylab/probe"
 )
@@ -91,14 +90,9 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *zonesFile != "" {
-		var zs []probe.Zone
-		if err := config.Load(*zonesFile, &zs); err != nil {
-			return usageError("%v", err)
-		}
-		for i := range zs {
-			if err := zs[i].Validate(fmt.Sprintf("[%d].", i)); err != nil {
-				return usageError("%s: %v", *zonesFile, err)
-			}
+		zs, err := probe.LoadZones(*zonesFile)
+		if err != nil {
+			return usageError("--zones: %v", err)
 		}
 		req.Zones = zs
 	}
