@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
+	"mime/quotedprintable"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -317,7 +319,7 @@ func messageDetail(raw []byte) web.MessageDetail {
 	} else {
 		d.Subject = msg.Header.Get("Subject")
 	}
-	walkBody(msg.Header.Get("Content-Type"), msg.Body, &d, 0)
+	walkBody(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body, &d, 0)
 	return d
 }
 
@@ -337,8 +339,9 @@ func sortHeaders(raw []byte, hs []web.Header) {
 	}
 }
 
-// walkBody keeps the first text/plain and text/html parts it finds.
-func walkBody(ctype string, body io.Reader, d *web.MessageDetail, depth int) {
+// walkBody keeps the first text/plain and text/html parts it finds, with
+// their transfer encoding (cte) undone.
+func walkBody(ctype, cte string, body io.Reader, d *web.MessageDetail, depth int) {
 	if depth > 8 {
 		return
 	}
@@ -355,13 +358,39 @@ func walkBody(ctype string, body io.Reader, d *web.MessageDetail, depth int) {
 			if err != nil {
 				return
 			}
-			walkBody(p.Header.Get("Content-Type"), p, d, depth+1) // multipart decodes quoted-printable
+			// The reader undoes quoted-printable itself and then drops
+			// the header; base64 is left to decodeTransfer.
+			walkBody(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p, d, depth+1)
 		}
 	case mt == "text/html" && d.HTML == "":
-		d.HTML = string(b)
+		d.HTML = string(decodeTransfer(cte, b))
 	case mt == "text/plain" && d.Text == "":
-		d.Text = string(b)
+		d.Text = string(decodeTransfer(cte, b))
 	}
+}
+
+// decodeTransfer undoes a body's Content-Transfer-Encoding (RFC 2045 6):
+// base64 or quoted-printable. Other encodings (7bit, 8bit, binary) are the
+// bytes themselves, and a body that does not decode is shown as it came.
+func decodeTransfer(cte string, b []byte) []byte {
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "base64":
+		// RFC 2045 6.8: characters outside the alphabet are ignored.
+		clean := bytes.Map(func(r rune) rune {
+			if r == '+' || r == '/' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, b)
+		if out, err := base64.RawStdEncoding.DecodeString(string(clean)); err == nil {
+			return out
+		}
+	case "quoted-printable":
+		if out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(b))); err == nil {
+			return out
+		}
+	}
+	return b
 }
 
 type relayAdapter struct{ rl *relay.Relay }

@@ -44,6 +44,30 @@ func TestMessageDetail(t *testing.T) {
 	}
 }
 
+// TestMessageDetailTransferEncodings: base64 and quoted-printable bodies,
+// in parts and alone, are shown decoded, not as the encoded text.
+func TestMessageDetailTransferEncodings(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, raw  string
+		text, html string
+	}{
+		{"base64 parts", "Content-Type: multipart/alternative; boundary=b1\r\n\r\n" +
+			"--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\nY2Fmw6kgdGV4\r\ndA==\r\n" +
+			"--b1\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: BASE64\r\n\r\nPHA+aHRtbDwvcD4=\r\n--b1--\r\n",
+			"café text", "<p>html</p>"},
+		{"base64 alone", "Content-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\nPGI+\r\nYm9sZDwvYj4=\r\n", "", "<b>bold</b>"},
+		{"quoted-printable alone", "Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nsoft=\r\nbreak =3D done\r\n", "softbreak = done\r\n", ""},
+		{"not base64 after all", "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\nabcde\r\n", "abcde\r\n", ""},
+		{"8bit", "Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\nPGI+\r\n", "PGI+\r\n", ""},
+	} {
+		d := messageDetail([]byte("From: a@x.test\r\n" + tc.raw))
+		if d.Text != tc.text || d.HTML != tc.html {
+			t.Errorf("%s: text %q, html %q; want %q, %q", tc.name, d.Text, d.HTML, tc.text, tc.html)
+		}
+	}
+}
+
 func TestBuildWebMessage(t *testing.T) {
 	t.Parallel()
 	b := string(buildWebMessage(web.EnqueueRequest{From: "a@x.test", To: []string{"b@y.test", "c@y.test"}, Subject: "hi", Text: "line1\nline2", HTML: "<b>x</b>",
