@@ -597,6 +597,7 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 		rec.note("connecting to %s failed: %v", addr, err)
 		return nil, &stageError{"connect", err}
 	}
+	conn = r.live.track(conn)
 	if host == addr {
 		rec.note("connected to %s", addr)
 	} else {

@@ -77,7 +77,8 @@ type Relay struct {
 	kickCh chan struct{}
 	slots  chan struct{}
 	pool   *connPool
-	batch  *batcher // records of finished jobs
+	live   liveConns // open connections to servers
+	batch  *batcher  // records of finished jobs
 
 	mu      sync.Mutex
 	busy    int  // scheduler passes and jobs in progress, plus a pending kick
@@ -240,7 +241,10 @@ func (r *Relay) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		// Out of time: jobs blocked on a server are cut off; their
+		// recipients stay in flight and are tried again at the next start.
 		r.cancelJobs()
+		r.live.closeAll()
 		<-done
 		errs = append(errs, ctx.Err())
 	}
