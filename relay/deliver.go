@@ -550,7 +550,7 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 				// to plaintext on a new connection, as MTAs do (RFC 3207
 				// 4.1 leaves it to us; Postfix's "may" level does the same).
 				if c != nil {
-					c.conn.Close()
+					c.quit() // after a refused STARTTLS; a broken handshake is closed without a word
 				}
 				r.log.Info("relay: STARTTLS failed; sending in plaintext as the path allows", "path", p.cfg.Name, "host", host, "err", err)
 				rec.note("STARTTLS failed; a new connection in plaintext, as tls: opportunistic allows")
@@ -558,7 +558,9 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 			}
 			if err != nil {
 				if c != nil {
-					c.conn.Close()
+					// RFC 5321 4.1.1.10: the client SHOULD send QUIT, also
+					// after a refused EHLO, STARTTLS or AUTH.
+					c.quit()
 				} else {
 					c = &client{rec: rec} // no connection, but a transcript that says why
 				}

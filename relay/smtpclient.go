@@ -36,6 +36,8 @@ type client struct {
 	// close): the connection is gone or out of step, so quit does not
 	// talk to it.
 	dead bool
+	// quit has run: the connection is closed.
+	quitted bool
 }
 
 // Stage timeouts, RFC 5321 4.5.3.2.
@@ -572,6 +574,10 @@ func (c *client) closing(fail func(Reply, bool) transaction, r Reply) transactio
 // connection. The transcript says how it ended. A dead connection is
 // closed without a word.
 func (c *client) quit() {
+	if c.quitted {
+		return
+	}
+	c.quitted = true
 	defer c.conn.Close()
 	if c.dead {
 		return
