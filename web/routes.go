@@ -20,9 +20,14 @@ var openAPISpec []byte
 
 // pageCSP is the policy of every page and response of ours: scripts, styles
 // and connections only from this origin, no inline script, no framing by
-// others. Frames are our own message bodies, sandboxed.
+// others. Frames are our own message bodies, sandboxed. Trusted Types with
+// no policy make the browser refuse any string as HTML or script
+// (innerHTML, insertAdjacentHTML, document.write...): the UI puts values
+// in as text, and a change that did otherwise with a value from mail
+// fails in the browser instead of running it.
 const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	"connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; " +
+	"require-trusted-types-for 'script'; trusted-types 'none'"
 
 // bodyCSP is the policy of a message's HTML body: nothing may load or run,
 // and the document is sandboxed even if opened outside its iframe.
