@@ -59,3 +59,23 @@ func TestImpossibleDSNAndSuppression(t *testing.T) {
 		}
 	}
 }
+
+// TestAttemptTimesInOrder: attempt_times that put a try before the one
+// it follows (beyond the tolerance either way) can never hold, and are
+// refused at file, line and key.
+func TestAttemptTimesInOrder(t *testing.T) {
+	t.Parallel()
+	_, err := decodeExp(t, "recipients:\n  - match: x\n    attempt_times: [0s, 30m, 6m]\n")
+	if want := "exp.yaml:3:30: recipients[0].attempt_times[2]: 6m0s is before attempt 2's 30m0s, but attempts come in time order: the expectation can never hold"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+	for _, y := range []string{
+		"recipients:\n  - {match: x, attempt_times: [0s, 6m, 30m]}\n",
+		"recipients:\n  - {match: x, attempt_times: [0s, 0s]}\n",
+		"recipients:\n  - {match: x, attempt_times: [10s, 9s], tolerance: 1s}\n",
+	} {
+		if _, err := decodeExp(t, y); err != nil {
+			t.Errorf("%q: %v", y, err)
+		}
+	}
+}

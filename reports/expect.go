@@ -368,9 +368,18 @@ func (x *Expectations) Validate(prefix string) error {
 		if r.Status == "delivered" && r.Attempts.Set && r.Attempts.Max == 0 {
 			return config.Errorf(key+".attempts", "a delivered recipient needs at least one attempt")
 		}
+		tol := r.Tolerance
+		if tol == 0 {
+			tol = config.Duration(time.Second) // checkRecipient's default
+		}
 		for j, at := range r.AttemptTimes {
 			if at < 0 {
 				return config.Errorf(fmt.Sprintf("%s.attempt_times[%d]", key, j), "%s is before the message was queued: want an offset of 0s or more", at)
+			}
+			// Tries come in time order: try j+1 cannot be found before
+			// try j, even with each moved by the tolerance.
+			if j > 0 && at+2*tol < r.AttemptTimes[j-1] {
+				return config.Errorf(fmt.Sprintf("%s.attempt_times[%d]", key, j), "%s is before attempt %d's %s, but attempts come in time order: the expectation can never hold", at, j, r.AttemptTimes[j-1])
 			}
 		}
 		for _, d := range []struct {
