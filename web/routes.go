@@ -147,6 +147,10 @@ func (s *Server) secure(next http.Handler) http.Handler {
 			writeError(w, http.StatusForbidden, "request for host "+strconv.Quote(r.Host)+" refused", hostRefused(r.Host))
 			return
 		}
+		if !s.siteAllowed(r) && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
+			writeError(w, http.StatusForbidden, "request from another site refused", siteRefused(r))
+			return
+		}
 		// Writes from a page of another origin are refused (CSRF); the
 		// websocket checks its origin in the upgrade.
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !s.originAllowed(r) {
@@ -155,6 +159,36 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// siteAllowed refuses what a page of another site makes the browser fetch
+// from here without the user's asking (an image, a script, a frame, a
+// fetch): its response could not be read, but it could weigh on the server
+// (a report reads the whole log) or leak by its timing which messages and
+// recipients exist. Browsers say where a request comes from in
+// Sec-Fetch-Site; a request without it is not from a browser page. A link
+// followed to one of our pages (a top-level navigation) and requests from
+// an allowed origin go through.
+func (s *Server) siteAllowed(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none": // "none": typed, bookmarked
+		return true
+	}
+	if r.Header.Get("Sec-Fetch-Mode") == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document" {
+		return true
+	}
+	return r.Header.Get("Origin") != "" && s.originAllowed(r)
+}
+
+// siteRefused is the detail of a refusal by siteAllowed.
+func siteRefused(r *http.Request) string {
+	from := "a page of another site"
+	if o := r.Header.Get("Origin"); o != "" {
+		from = "the page of " + strconv.Quote(o)
+	}
+	return from + " asked the browser for " + r.URL.Path + " (Sec-Fetch-Site: " + r.Header.Get("Sec-Fetch-Site") +
+		"); only this server's own pages, and links followed to them, are answered. To let a page of another origin use the API, " +
+		"add its origin to web.allowed_origins in the configuration file"
 }
 
 // originRefused is the detail of a refusal for a foreign origin: it names
