@@ -183,11 +183,23 @@ func WriteCSV(w io.Writer, d *Data) error {
 		if !r.Done.IsZero() {
 			done = r.Done.UTC().Format(time.RFC3339Nano)
 		}
-		cw.Write([]string{r.Message, r.Address, r.Domain, r.Status, r.Path, r.Category, strconv.Itoa(r.Tries()),
-			r.LastReply(), r.Queued.UTC().Format(time.RFC3339Nano), done, r.Reason})
+		cw.Write([]string{cell(r.Message), cell(r.Address), cell(r.Domain), r.Status, cell(r.Path), r.Category, strconv.Itoa(r.Tries()),
+			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(r.Reason)})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// cell keeps a spreadsheet from reading a value as a formula: addresses
+// and replies come from whoever sent or answered the mail, and a local
+// part may begin with "=" or "@". Such a value gets a leading "'", which
+// spreadsheets show as text and do not display (OWASP's advice for CSV
+// injection).
+func cell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }
 
 // WriteMarkdown writes the summary as Markdown tables, for CI step summaries.
