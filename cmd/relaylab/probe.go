@@ -22,6 +22,10 @@ func init() {
 // clean, so not 0.
 const exitUnchecked = 3
 
+// maxProbeTimeout bounds --timeout: a DNS server that has not answered in
+// a minute will not.
+const maxProbeTimeout = time.Minute
+
 const probeSynopsis = `DOMAIN [--ip IP]... [--selector S]... [--resolver HOST:PORT]... [--json]
 
 Checks a domain's records and sending IPs, the way receivers will read
@@ -44,9 +48,11 @@ Example: relaylab probe example.com --ip 192.0.2.25 --selector s2026
 
 Exit status: 0 when every check completed and none found an error, 1 when
 a finding is at error level, 2 for bad input (a domain, selector, IP,
-resolver or zones file), 3 when nothing was at error level but a check
-could not be completed (status unknown: a lookup failed or timed out, or a
-blocklist zone was unhealthy; an absent record is a finding, not that).`
+HELO name, resolver, timeout or zones file, or a flag that does not apply:
+--selector without a domain, --helo without --ip), 3 when nothing was at
+error level but a check could not be completed (status unknown: a lookup
+failed or timed out, or a blocklist zone was unhealthy; an absent record
+is a finding, not that).`
 
 func runProbe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "probe", probeSynopsis)
@@ -58,9 +64,15 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	helo := fs.String("helo", "", "the HELO name the IPs use (default: the domain)")
 	zonesFile := fs.String("zones", "", "a YAML file listing blocklist zones (default: the built-in list)")
 	noBL := fs.Bool("no-blocklists", false, "skip blocklist queries")
-	timeout := fs.Duration("timeout", 3*time.Second, "time allowed for one DNS query")
+	timeout := fs.Duration("timeout", 3*time.Second, "time allowed for one DNS query: more than 0, at most 1m")
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
+	}
+	// 0 is not "no limit": it would silently become the resolver's own
+	// default, so it and negatives are refused, as is a wait so long that
+	// a server that does not answer holds the probe for many minutes.
+	if *timeout <= 0 || *timeout > maxProbeTimeout {
+		return usageError("--timeout %s: give a time more than 0 and at most %s, such as 3s, for one DNS query", *timeout, maxProbeTimeout)
 	}
 	if fs.NArg() > 1 {
 		return usageError("one domain at a time, got %q", fs.Args())
@@ -88,6 +100,21 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 		if err := selectorName(s); err != nil {
 			return usageError("%v", err)
 		}
+	}
+	// Flags that only apply to a part that was not asked for would be
+	// ignored without a word: refuse them instead.
+	if len(selectors) > 0 && req.Domain == "" {
+		return usageError("--selector needs a DOMAIN: DKIM selectors are looked up under a domain")
+	}
+	if *helo != "" {
+		if len(req.IPs) == 0 {
+			return usageError("--helo needs at least one --ip: the HELO name is checked against the IPs' PTR and SPF")
+		}
+		h, err := domainName(*helo)
+		if err != nil {
+			return usageError("--helo: %v", err)
+		}
+		req.Helo = h
 	}
 	if *zonesFile != "" {
 		zs, err := probe.LoadZones(*zonesFile)
