@@ -297,11 +297,19 @@ func TestBrowser(t *testing.T) {
 			{"session", "sink/sessions/s1", `document.querySelector(".transcript div")`},
 			{"rules", "rules", `document.getElementById("rules-text").value.includes("rules:")`},
 			{"probes", "probes", `document.querySelector("#main tbody tr")`},
-			{"charts", "charts", `document.querySelector("#chart-time svg rect")`},
+			{"charts", "charts", `document.querySelector("#chart-time svg rect") && document.querySelector("#chart-sink-codes svg")`},
 		} {
 			b.do(t, chromedp.Navigate(base+"/#/"+pg.frag))
 			b.waitFor(t, pg.name, pg.ready)
 			b.screenshot(t, pg.name)
+			if pg.name == "charts" {
+				// The relay's and the sink's replies in charts of their own,
+				// each saying whose they are.
+				got := b.eval(t, `["#chart-relay-codes", "#chart-sink-codes"].map(id => document.querySelector(id + " h2")?.textContent).join(" | ")`)
+				if want := "Relay: replies the relay got | Sink: replies the sink gave"; got != want {
+					t.Errorf("reply code charts: %q, want %q", got, want)
+				}
+			}
 			if pg.name == "session" {
 				// Each line of the transcript shows its time since the first.
 				tr := b.eval(t, `document.querySelector(".transcript").innerText`).(string)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -220,8 +221,58 @@ func TestStats(t *testing.T) {
 	if st.Delivered[0] != 1 || st.Delivered[1] != 1 || st.Deferred[1] != 1 || st.Bounced[1] != 1 {
 		t.Errorf("series: delivered %v deferred %v bounced %v", st.Delivered, st.Deferred, st.Bounced)
 	}
-	if st.ReplyCodes["550"] != 1 || st.ReplyCodes["451"] != 1 || st.BounceReasons["spam"] != 1 || st.BounceReasons["old"] != 0 {
-		t.Errorf("codes %v categories %v", st.ReplyCodes, st.BounceReasons)
+	if st.BounceReasons["spam"] != 1 || st.BounceReasons["old"] != 0 { // reply codes: TestStatsRelayAndSinkApart
+		t.Errorf("categories %v", st.BounceReasons)
+	}
+}
+
+// TestStatsRelayAndSinkApart: the relay delivering to relaylab's own sink
+// writes each refusal twice (the relay.attempt that got it, the sink.reply
+// that gave it) and each success once (the sink logs no sink.reply for
+// it). The stats count the relay's and the sink's replies apart, each
+// once; before, one count of both made failures look twice as common as
+// deliveries. The log is that of swaks sending defer2+you@ and
+// rcpt550+gone@ through the relay (the 550's DSN delivered to the sink),
+// and greylist@ straight to the sink.
+func TestStatsRelayAndSinkApart(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Options{})
+	at := testEpoch.Add(-time.Minute)
+	attempt := func(rcpt string, code int) events.Event {
+		return events.Event{Kind: events.RelayAttempt, Time: at, Recipient: rcpt}.WithPayload(map[string]any{"path": "local-sink", "reply": map[string]any{"stage": "rcpt", "code": code}})
+	}
+	refusal := func(rcpt, stage string, code int) events.Event {
+		return events.Event{Kind: events.SinkReply, Time: at, Recipient: rcpt}.WithPayload(map[string]any{"stage": stage, "code": code})
+	}
+	taken := func(rcpt string, code int) events.Event {
+		return events.Event{Kind: events.SinkMessage, Time: at, Recipient: rcpt}.WithPayload(map[string]any{"to": []string{rcpt}, "code": code})
+	}
+	appendEvents(t, ts.st,
+		attempt("defer2+you@example.test", 451), refusal("defer2+you@example.test", "rcpt", 451),
+		attempt("rcpt550+gone@example.test", 550), refusal("rcpt550+gone@example.test", "rcpt", 550),
+		taken("sender@example.test", 250), attempt("sender@example.test", 250), // the DSN
+		refusal("greylist@example.test", "rcpt", 451), // straight to the sink
+		attempt("defer2+you@example.test", 451), refusal("defer2+you@example.test", "rcpt", 451),
+		taken("defer2+you@example.test", 250), attempt("defer2+you@example.test", 250),
+		// A message refused after the dot is stored, and its refusal is a
+		// sink.reply: one reply. A dropped one got no reply at all.
+		attempt("dot552@example.test", 552), taken("dot552@example.test", 552), refusal("dot552@example.test", "data-end", 552),
+		attempt("dotdrop@example.test", 0), taken("dotdrop@example.test", 0),
+	)
+	// Decoded by name, so that a server without the fields fails here
+	// rather than the build.
+	var st struct {
+		Relay map[string]int `json:"relay_reply_codes"`
+		Sink  map[string]int `json:"sink_reply_codes"`
+	}
+	getJSON(t, ts.url+"/api/v1/stats?window=1h&buckets=1", &st)
+	wantRelay := map[string]int{"451": 2, "550": 1, "250": 2, "552": 1, "none": 1}
+	wantSink := map[string]int{"451": 3, "550": 1, "250": 2, "552": 1}
+	if !maps.Equal(st.Relay, wantRelay) {
+		t.Errorf("relay_reply_codes %v, want %v: each relay attempt's reply once", st.Relay, wantRelay)
+	}
+	if !maps.Equal(st.Sink, wantSink) {
+		t.Errorf("sink_reply_codes %v, want %v: each reply the sink gave once", st.Sink, wantSink)
 	}
 }
 

@@ -113,15 +113,28 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 }
 
 // Stats is what the charts draw.
+//
+// The relay's and the sink's replies are counted apart: when the relay
+// delivers to relaylab's own sink, one refusal is both a reply the relay
+// got (relay.attempt) and a reply the sink gave (sink.reply), while the
+// sink logs no sink.reply for a success. One count of both would show
+// each refusal twice and each success once.
 type Stats struct {
-	From          time.Time      `json:"from"`
-	To            time.Time      `json:"to"`
-	BucketSeconds int64          `json:"bucket_seconds"`
-	Delivered     []int          `json:"delivered"`
-	Deferred      []int          `json:"deferred"`
-	Bounced       []int          `json:"bounced"`
-	ReplyCodes    map[string]int `json:"reply_codes"`       // from sink.reply and relay.attempt
-	BounceReasons map[string]int `json:"bounce_categories"` // relay.bounced category
+	From          time.Time `json:"from"`
+	To            time.Time `json:"to"`
+	BucketSeconds int64     `json:"bucket_seconds"`
+	Delivered     []int     `json:"delivered"`
+	Deferred      []int     `json:"deferred"`
+	Bounced       []int     `json:"bounced"`
+	// RelayReplyCodes counts the reply to each relay.attempt (one per
+	// recipient and host tried) by code; "none" when no reply came (the
+	// connection failed or timed out).
+	RelayReplyCodes map[string]int `json:"relay_reply_codes"`
+	// SinkReplyCodes counts the replies the sink gave, by code: each
+	// refusal (sink.reply, at any stage) and the success that took each
+	// message (sink.message).
+	SinkReplyCodes map[string]int `json:"sink_reply_codes"`
+	BounceReasons  map[string]int `json:"bounce_categories"` // relay.bounced category
 }
 
 // stats counts outcomes over a window ending now (the clock's time), in
@@ -149,12 +162,14 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	}
 	st := Stats{From: from.UTC(), To: to.UTC(), BucketSeconds: int64(bucket / time.Second),
 		Delivered: make([]int, n), Deferred: make([]int, n), Bounced: make([]int, n),
-		ReplyCodes: map[string]int{}, BounceReasons: map[string]int{}}
+		RelayReplyCodes: map[string]int{}, SinkReplyCodes: map[string]int{}, BounceReasons: map[string]int{}}
+	// The relay puts its reply under "reply", the sink at the top.
 	rows, err := s.opts.Store.DB().QueryContext(r.Context(), `SELECT kind, time_ns,
-		COALESCE(CAST(json_extract(payload, '$.code') AS TEXT), CAST(json_extract(payload, '$.reply.code') AS TEXT), ''),
+		COALESCE(CAST(CASE kind WHEN ? THEN json_extract(payload, '$.reply.code') ELSE json_extract(payload, '$.code') END AS TEXT), ''),
 		COALESCE(CAST(json_extract(payload, '$.category') AS TEXT), '')
-		FROM events WHERE kind IN (?,?,?,?,?) AND time_ns >= ? AND time_ns <= ?`,
-		events.RelayDelivered, events.RelayDeferred, events.RelayBounced, events.SinkReply, events.RelayAttempt,
+		FROM events WHERE kind IN (?,?,?,?,?,?) AND time_ns >= ? AND time_ns <= ?`,
+		events.RelayAttempt,
+		events.RelayDelivered, events.RelayDeferred, events.RelayBounced, events.RelayAttempt, events.SinkReply, events.SinkMessage,
 		from.UnixNano(), to.UnixNano())
 	if err != nil {
 		s.writeAPIError(w, r, "computing stats", err)
@@ -182,9 +197,21 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 				cat = "unknown"
 			}
 			st.BounceReasons[cat]++
-		default:
+		case events.RelayAttempt:
+			if code == "" || code == "0" {
+				code = "none"
+			}
+			st.RelayReplyCodes[code]++
+		case events.SinkReply:
 			if code != "" {
-				st.ReplyCodes[code]++
+				st.SinkReplyCodes[code]++
+			}
+		case events.SinkMessage:
+			// A refused message (552 after the dot) is stored too, and its
+			// refusal is a sink.reply already; without a code the sink
+			// dropped the connection or never answered.
+			if len(code) == 3 && code[0] == '2' {
+				st.SinkReplyCodes[code]++
 			}
 		}
 	}

@@ -1,4 +1,6 @@
-// Charts in plain SVG: outcomes over time, reply codes, bounce categories.
+// Charts in plain SVG: outcomes over time, the replies the relay got and
+// the replies the sink gave (apart: delivering to our own sink, a refusal
+// is both, a success only the first), bounce categories.
 import { h, s, clear, shortTime } from "./dom.js";
 import { notLive } from "./status.js";
 import { get } from "./api.js";
@@ -14,22 +16,33 @@ export function chartsView(main) {
     sel.append(o);
   }
   const overTime = h("section", { class: "card chart", id: "chart-time" });
-  const codes = h("section", { class: "card chart", id: "chart-codes" });
+  const relayCodes = h("section", { class: "card chart", id: "chart-relay-codes" });
+  const sinkCodes = h("section", { class: "card chart", id: "chart-sink-codes" });
   const cats = h("section", { class: "card chart", id: "chart-categories" });
   const reportLinks = h("p", { class: "muted" }, "Report of the whole log: ",
     [["html", "HTML"], ["json", "JSON"], ["csv", "CSV"], ["junit", "JUnit"], ["markdown", "Markdown"], ["text", "text"]].map(([f, label], i) =>
       [i ? " · " : "", h("a", { href: "/api/v1/reports?format=" + f }, label)]));
-  main.append(h("h1", {}, "Charts"), h("div", { class: "filters" }, sel), h("div", { class: "charts" }, overTime, codes, cats), reportLinks);
+  main.append(h("h1", {}, "Charts"), h("div", { class: "filters" }, sel), h("div", { class: "charts" }, overTime, relayCodes, sinkCodes, cats), reportLinks);
   const load = () => get("/api/v1/stats?buckets=60&window=" + encodeURIComponent(sel.value)).then((st) => {
     const width = Math.max(300, overTime.clientWidth - 34);
     clear(overTime).append(h("h2", {}, "Deliveries, deferrals and bounces"), stacked(st, width), legend());
-    clear(codes).append(h("h2", {}, "Reply codes"), bars(st.reply_codes, (k) => "c-code" + String(k)[0]));
+    clear(relayCodes).append(h("h2", {}, "Relay: replies the relay got"),
+      h("p", { class: "muted small" }, "One per delivery attempt, per recipient and host tried; none: no reply (the connection failed or timed out)."),
+      bars(st.relay_reply_codes, codeClass));
+    clear(sinkCodes).append(h("h2", {}, "Sink: replies the sink gave"),
+      h("p", { class: "muted small" }, "Each refusal, at any stage, and the reply that took each message (one per message, whatever its recipients)."),
+      bars(st.sink_reply_codes, codeClass));
     clear(cats).append(h("h2", {}, "Bounce categories"), bars(st.bounce_categories, () => "c-bounced"));
   }).catch((e) => clear(overTime).append(h("p", { class: "error" }, e.message)));
   sel.addEventListener("change", load);
   load();
   const timer = setInterval(load, 10000);
   return () => clearInterval(timer);
+}
+
+// codeClass colours a reply code by its class (2xx, 4xx, 5xx); "none" is grey.
+function codeClass(k) {
+  return /^[2-5]/.test(k) ? "c-code" + k[0] : "c-none";
 }
 
 function legend() {
