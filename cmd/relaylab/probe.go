@@ -26,7 +26,7 @@ const exitUnchecked = 3
 // a minute will not.
 const maxProbeTimeout = time.Minute
 
-const probeSynopsis = `DOMAIN [--ip IP]... [--selector S]... [--resolver HOST:PORT]... [--json]
+const probeSynopsis = `DOMAIN [--ip IP]... [--selector S]... [--resolver HOST:PORT | --zone FILE]... [--json]
 
 Checks a domain's records and sending IPs, the way receivers will read
 them: SPF (syntax, the 10-lookup and 2-void-lookup limits, check_host for
@@ -46,13 +46,21 @@ and a stable code (such as spf.lookup-limit) to search for.
 
 Example: relaylab probe example.com --ip 192.0.2.25 --selector s2026
 
+To try it offline, --zone serves zone files (RFC 1035 master format) on
+127.0.0.1 and asks only that server, so nothing leaves this machine (an
+MTA-STS policy is fetched only from a loopback address). From a checkout,
+against the zones the tests use:
+
+  relaylab probe clean.auth.test --ip 192.0.2.50 --helo sender.auth.test --zone testdata/dns --no-blocklists
+  relaylab probe --ip 192.0.2.10 --zone testdata/dns --zones testdata/probe/zones.yaml
+
 Exit status: 0 when every check completed and none found an error, 1 when
 a finding is at error level, 2 for bad input (a domain, selector, IP,
-HELO name, resolver, timeout or zones file, or a flag that does not apply:
---selector without a domain, --helo without --ip), 3 when nothing was at
-error level but a check could not be completed (status unknown: a lookup
-failed or timed out, or a blocklist zone was unhealthy; an absent record
-is a finding, not that).`
+HELO name, resolver, timeout, zones file or --zone file, or flags that do
+not go together: --selector without a domain, --helo without --ip, --zone
+with --resolver), 3 when nothing was at error level but a check could not
+be completed (status unknown: a lookup failed or timed out, or a
+blocklist zone was unhealthy; an absent record is a finding, not that).`
 
 func runProbe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "probe", probeSynopsis)
@@ -60,6 +68,8 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	fs.Var(&ips, "ip", "a sending IP to check against blocklists, PTR and SPF (repeatable)")
 	fs.Var(&selectors, "selector", "a DKIM selector to check besides the common ones (repeatable)")
 	fs.Var(&resolvers, "resolver", "a DNS server HOST:PORT to ask (repeatable; default: /etc/resolv.conf)")
+	var zoneFiles multiFlag
+	fs.Var(&zoneFiles, "zone", "serve this zone file, or every *.zone file of this directory, on 127.0.0.1 and ask only that server: nothing leaves this machine (repeatable; not with --resolver)")
 	asJSON := fs.Bool("json", false, "write the report as JSON (schema: probe/SCHEMA.md)")
 	helo := fs.String("helo", "", "the HELO name the IPs use (default: the domain)")
 	zonesFile := fs.String("zones", "", "a YAML file listing blocklist zones (default: the built-in list)")
@@ -130,11 +140,29 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 		}
 		resolvers[i] = n
 	}
+	if len(zoneFiles) > 0 && len(resolvers) > 0 {
+		return usageError("--zone and --resolver together: --zone serves its zones on 127.0.0.1 and asks only that server; give one or the other")
+	}
+	deps := probe.Deps{}
+	if len(zoneFiles) > 0 {
+		srv, err := serveZones(zoneFiles)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		defer srv.Close()
+		resolvers = multiFlag{srv.Addr}
+	}
 	r, err := resolver.New(resolver.Options{Servers: resolvers, Timeout: *timeout})
 	if err != nil {
 		return usageError("%v", err)
 	}
-	rep := probe.Run(ctx, probe.Deps{Resolver: r}, req)
+	deps.Resolver = r
+	if len(zoneFiles) > 0 {
+		// MTA-STS policies are fetched over HTTPS from the address the
+		// zones give: only loopback ones, so that nothing leaves.
+		deps.HTTPClient = probe.NewLoopbackHTTPClient(r, 30*time.Second)
+	}
+	rep := probe.Run(ctx, deps, req)
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -154,7 +182,11 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if len(unknown) > 0 {
-		return &exitError{code: exitUnchecked, err: fmt.Errorf("could not complete %s: a lookup failed or timed out, or a blocklist was unhealthy (see above; check --resolver)", strings.Join(unknown, ", "))}
+		hint := "check --resolver"
+		if len(zoneFiles) > 0 {
+			hint = "names that no --zone file holds are refused"
+		}
+		return &exitError{code: exitUnchecked, err: fmt.Errorf("could not complete %s: a lookup failed or timed out, or a blocklist was unhealthy (see above; %s)", strings.Join(unknown, ", "), hint)}
 	}
 	return nil
 }
