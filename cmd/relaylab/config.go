@@ -274,19 +274,6 @@ func newLogger(e *env, level string) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
-// openStore opens the store named by --db (or the config) and says where.
-func openStore(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logger) (*store.Store, error) {
-	path := c.Store.Path
-	if dbFlag != "" {
-		path = dbFlag
-	}
-	st, err := store.Open(ctx, store.Options{Path: path, Sync: store.Sync(c.Store.Sync), Logger: log})
-	if err != nil {
-		return nil, fmt.Errorf("%w (check that the directory exists and is writable)", err)
-	}
-	return st, nil
-}
-
 // daemonFlags are the flags the long-running commands (serve, sink, relay)
 // share.
 type daemonFlags struct {

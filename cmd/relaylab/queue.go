@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -54,40 +51,6 @@ func openRelay(ctx context.Context, e *env, db, cfgPath string) (*relay.Relay, f
 		return nil, nil, err
 	}
 	return rl, func() { st.Close() }, nil
-}
-
-// requireStore refuses a path that is not an existing relaylab store, before
-// store.Open would create the file, or switch a foreign SQLite file to WAL
-// and add relaylab's tables to it. Commands that act on what serve, relay,
-// sink or replay recorded call it; a missing or foreign file is bad input
-// (exit 2).
-func requireStore(ctx context.Context, path string) error {
-	const hint = "point --db at the store that relaylab serve, relay, sink or replay wrote"
-	fi, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return usageError("no store at %s: %s", path, hint)
-	case err != nil:
-		return usageError("store %s: %v", path, err)
-	case fi.IsDir():
-		return usageError("store %s is a directory: %s", path, hint)
-	}
-	// mode=ro: looking must not change the file, not even its journal mode.
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
-	if err != nil {
-		return usageError("store %s: %v", path, err)
-	}
-	defer db.Close()
-	var n int
-	// store.Open records every migration it applies in schema_migrations.
-	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n)
-	switch {
-	case err != nil:
-		return usageError("%s is not a relaylab store (%v): %s", path, err, hint)
-	case n == 0:
-		return usageError("%s is not a relaylab store (no schema_migrations table): %s", path, hint)
-	}
-	return nil
 }
 
 // queueStates are the values of queue list --state.
