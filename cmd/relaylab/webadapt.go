@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
-	"mime/quotedprintable"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/probe"
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/sink"
@@ -359,38 +358,14 @@ func walkBody(ctype, cte string, body io.Reader, d *web.MessageDetail, depth int
 				return
 			}
 			// The reader undoes quoted-printable itself and then drops
-			// the header; base64 is left to decodeTransfer.
+			// the header; base64 is left to dsn.DecodeTransfer.
 			walkBody(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p, d, depth+1)
 		}
 	case mt == "text/html" && d.HTML == "":
-		d.HTML = string(decodeTransfer(cte, b))
+		d.HTML = string(dsn.DecodeTransfer(cte, b))
 	case mt == "text/plain" && d.Text == "":
-		d.Text = string(decodeTransfer(cte, b))
+		d.Text = string(dsn.DecodeTransfer(cte, b))
 	}
-}
-
-// decodeTransfer undoes a body's Content-Transfer-Encoding (RFC 2045 6):
-// base64 or quoted-printable. Other encodings (7bit, 8bit, binary) are the
-// bytes themselves, and a body that does not decode is shown as it came.
-func decodeTransfer(cte string, b []byte) []byte {
-	switch strings.ToLower(strings.TrimSpace(cte)) {
-	case "base64":
-		// RFC 2045 6.8: characters outside the alphabet are ignored.
-		clean := bytes.Map(func(r rune) rune {
-			if r == '+' || r == '/' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, b)
-		if out, err := base64.RawStdEncoding.DecodeString(string(clean)); err == nil {
-			return out
-		}
-	case "quoted-printable":
-		if out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(b))); err == nil {
-			return out
-		}
-	}
-	return b
 }
 
 type relayAdapter struct{ rl *relay.Relay }

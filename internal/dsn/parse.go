@@ -2,11 +2,8 @@ package dsn
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
-	"io"
 	"mime"
-	"mime/quotedprintable"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -177,15 +174,15 @@ func (w *walker) entity(h Header, body []byte, depth int) {
 		}
 	case mt == "message/delivery-status", mt == "message/global-delivery-status":
 		if !w.found {
-			w.status, w.found = decode(h, body), true
+			w.status, w.found = DecodeTransfer(h.Get("Content-Transfer-Encoding"), body), true
 		}
 	case mt == "message/rfc822", mt == "message/global":
 		if w.original == nil {
-			w.original, w.headersOnly = decode(h, body), false
+			w.original, w.headersOnly = DecodeTransfer(h.Get("Content-Transfer-Encoding"), body), false
 		}
 	case mt == "text/rfc822-headers", mt == "message/rfc822-headers", mt == "message/global-headers":
 		if w.original == nil {
-			w.original, w.headersOnly = decode(h, body), true
+			w.original, w.headersOnly = DecodeTransfer(h.Get("Content-Transfer-Encoding"), body), true
 		}
 	case mt == "text/plain" || mt == "":
 		w.text(h, body, depth)
@@ -203,7 +200,7 @@ func (w *walker) text(h Header, body []byte, depth int) {
 	if w.p.Explanation != "" && !inReport {
 		return
 	}
-	text := strings.ToValidUTF8(string(decode(h, body)), "\uFFFD")
+	text := strings.ToValidUTF8(string(DecodeTransfer(h.Get("Content-Transfer-Encoding"), body)), "\uFFFD")
 	w.p.Explanation = strings.ReplaceAll(text, "\r\n", "\n")
 	w.explainedInReport = inReport
 }
@@ -279,31 +276,6 @@ func splitMultipart(body []byte, boundary string) [][]byte {
 func trimPartEnd(b []byte) []byte {
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	return bytes.TrimSuffix(b, []byte("\r"))
-}
-
-// decode undoes a part's Content-Transfer-Encoding; when that fails the
-// body is returned as it is.
-func decode(h Header, body []byte) []byte {
-	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))) {
-	case "base64":
-		clean := bytes.Map(func(r rune) rune {
-			if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
-				return -1
-			}
-			return r
-		}, body)
-		clean = bytes.TrimRight(clean, "=")
-		out, err := base64.RawStdEncoding.DecodeString(string(clean))
-		if err == nil {
-			return out
-		}
-	case "quoted-printable":
-		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
-		if err == nil {
-			return out
-		}
-	}
-	return body
 }
 
 // readStatus reads the groups of a message/delivery-status body (RFC 3464
