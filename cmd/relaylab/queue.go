@@ -36,7 +36,7 @@ func openRelay(ctx context.Context, e *env, db, cfgPath string) (*relay.Relay, f
 	if err := requireStore(ctx, path); err != nil {
 		return nil, nil, err
 	}
-	st, err := openStore(ctx, cfg, path, log)
+	st, _, err := openStore(ctx, cfg, path, log) // requireStore: it exists
 	if err != nil {
 		return nil, nil, err
 	}

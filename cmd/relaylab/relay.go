@@ -44,22 +44,23 @@ clients without AUTH), queues it durably and delivers it over its paths
 	if err := cfg.Relay.Validate("relay"); err != nil {
 		return usageError("%v", err)
 	}
-	st, err := openStore(ctx, cfg, *df.db, log)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	relayCfg, err := relayConfig(cfg)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	rl, err := relay.New(relayCfg, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll})
+	st, abandon, err := openStore(ctx, cfg, *df.db, log)
 	if err != nil {
 		return err
 	}
-	if err := rl.Start(ctx); err != nil {
+	rl, err := relay.New(relayCfg, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll})
+	if err == nil {
+		err = rl.Start(ctx)
+	}
+	if err != nil {
+		abandon()
 		return err
 	}
+	defer st.Close()
 	if a := rl.Addr(); a != nil {
 		fmt.Fprintf(e.stdout, "relay listening on smtp://%s (submission)\n", a)
 	}

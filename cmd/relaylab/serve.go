@@ -65,12 +65,12 @@ settings from the configuration file.`+serveExit)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, *df.db, log)
+	st, abandon, err := openStore(ctx, cfg, *df.db, log)
 	if err != nil {
 		return err
 	}
 	var running []component
-	stopAll := func() error {
+	stopRunning := func() []error {
 		sctx, cancel := df.shutdownContext()
 		defer cancel()
 		var errs []error
@@ -79,34 +79,41 @@ settings from the configuration file.`+serveExit)
 				errs = append(errs, fmt.Errorf("%s: %w", running[i].name, err))
 			}
 		}
+		return errs
+	}
+	stopAll := func() error {
+		errs := stopRunning()
 		if err := st.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("store: %w", err))
 		}
 		return errors.Join(errs...)
 	}
+	// failed stops what started and abandons the store: a start that
+	// fails (an address in use) leaves no new, empty store file behind.
+	failed := func(err error) error {
+		stopRunning()
+		abandon()
+		return err
+	}
 
 	sk, err := startSink(ctx, cfg, st, log)
 	if err != nil {
-		stopAll()
-		return err
+		return failed(err)
 	}
 	running = append(running, component{"sink", sk.Shutdown})
 	// The relay's paths to "sink" go to wherever the sink listens.
 	relayCfg, err := cfg.Relay.WithSinkAddrs(sk.HostPorts(), firstListener(cfg))
 	if err != nil {
-		stopAll()
-		return err
+		return failed(err)
 	}
 	rl, err := startRelay(ctx, relayCfg, st, log)
 	if err != nil {
-		stopAll()
-		return err
+		return failed(err)
 	}
 	running = append(running, component{"relay", rl.Shutdown})
 	mon, err := startMonitor(ctx, cfg, st, log)
 	if err != nil {
-		stopAll()
-		return err
+		return failed(err)
 	}
 	if mon != nil {
 		running = append(running, *mon)
@@ -115,8 +122,7 @@ settings from the configuration file.`+serveExit)
 	if !cfg.Web.Disabled {
 		ui, err = startWeb(ctx, cfg, st, sk, rl, log)
 		if err != nil {
-			stopAll()
-			return err
+			return failed(err)
 		}
 		running = append(running, component{"web", ui.Shutdown})
 	}

@@ -34,7 +34,7 @@ settings from the configuration file.`+serveExit)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, *df.db, log)
+	st, abandon, err := openStore(ctx, cfg, *df.db, log)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ settings from the configuration file.`+serveExit)
 		err = sk.Start(ctx)
 	}
 	if err != nil {
-		st.Close()
+		abandon()
 		return err
 	}
 	fmt.Fprintf(e.stdout, "relaylab sink is running; the store is %s\n", storePath(cfg, *df.db))

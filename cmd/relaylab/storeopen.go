@@ -67,21 +67,39 @@ func requireStore(ctx context.Context, path string) error {
 // when the file does not exist. An existing file that is not a relaylab
 // store (not SQLite at all, or someone else's database) is refused before
 // store.Open would add relaylab's tables to it.
-func openStore(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logger) (*store.Store, error) {
+//
+// A command that then fails to start calls abandon instead of Close: it
+// closes the store and, when this run created the file and nothing was
+// recorded in it, removes it, so that a failed start (an address in use)
+// leaves no empty store behind. A store that was there stays.
+func openStore(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logger) (st *store.Store, abandon func(), err error) {
 	path := c.Store.Path
 	if dbFlag != "" {
 		path = dbFlag
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+	fi, err := os.Stat(path)
+	created := errors.Is(err, fs.ErrNotExist)
+	if err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
 		if why := notAStore(ctx, path); why != "" {
-			return nil, fmt.Errorf("%s is not a relaylab store (%s): %s, or at a file that does not exist yet to start a new store", path, why, storeHint)
+			return nil, nil, fmt.Errorf("%s is not a relaylab store (%s): %s, or at a file that does not exist yet to start a new store", path, why, storeHint)
 		}
 	}
-	st, err := store.Open(ctx, store.Options{Path: path, Sync: store.Sync(c.Store.Sync), Logger: log})
+	st, err = store.Open(ctx, store.Options{Path: path, Sync: store.Sync(c.Store.Sync), Logger: log})
 	if err != nil {
-		return nil, storeOpenError(err)
+		return nil, nil, storeOpenError(err)
 	}
-	return st, nil
+	abandon = func() {
+		last, _ := st.Changes() // every fact recorded is an event
+		if err := st.Close(); err != nil || !created || last != 0 {
+			return
+		}
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				log.Warn("could not remove the empty store this failed start created", "path", path+suffix, "err", err)
+			}
+		}
+	}
+	return st, abandon, nil
 }
 
 // storeOpenError adds what to check to a store.Open error that the file

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// TestFailedStartLeavesNoNewStore: serve, sink or relay that cannot bind
+// their address do not leave behind the empty store file the run created,
+// and never remove a store that was there before.
+func TestFailedStartLeavesNoNewStore(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() }) // after the parallel subtests, not when this function returns
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "busy.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("sink: {listeners: [{name: mx, listen: %q, hostname: mx.test}]}\nrelay: {listen: %q, paths: [{name: up, host: '127.0.0.1:2'}]}\nweb: {listen: '127.0.0.1:0'}\n", busy.Addr(), busy.Addr())), 0o644)
+	for _, c := range []string{"serve", "sink", "relay"} {
+		t.Run(c, func(t *testing.T) {
+			t.Parallel()
+			// A guard only: a command that started would run until stopped.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			fresh := filepath.Join(t.TempDir(), "new.db")
+			code, _, errOut := runIn(t, ctx, c, "--config", cfg, "--db", fresh)
+			if code != 1 || !strings.Contains(errOut, busy.Addr().String()) {
+				t.Fatalf("busy address: exit %d (want 1), stderr %q", code, errOut)
+			}
+			left, _ := filepath.Glob(fresh + "*")
+			if len(left) > 0 {
+				t.Errorf("the failed start left %v behind", left)
+			}
+
+			old := filepath.Join(t.TempDir(), "old.db")
+			st, err := store.Open(context.Background(), store.Options{Path: old, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			if code, _, errOut := runIn(t, ctx, c, "--config", cfg, "--db", old); code != 1 {
+				t.Fatalf("busy address, existing store: exit %d (want 1), stderr %q", code, errOut)
+			}
+			if _, err := os.Stat(old); err != nil {
+				t.Errorf("the store that was there is gone: %v", err)
+			}
+		})
+	}
+}
