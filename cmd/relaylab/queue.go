@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -212,7 +213,12 @@ func oneLine(r relay.Reply) string {
 	return strings.ReplaceAll(s, "\n", " ")
 }
 
+// printJSON writes v as indented JSON. A list with nothing in it is [],
+// not null, so that scripts iterate over the output without a check.
 func printJSON(e *env, v any) error {
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && rv.IsNil() {
+		v = reflect.MakeSlice(rv.Type(), 0, 0).Interface()
+	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)

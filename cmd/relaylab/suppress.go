@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"text/tabwriter"
 	"time"
-
-	"github.com/relaylab/relaylab/relay"
 )
 
 func init() {
@@ -49,9 +47,6 @@ send to (hard bounces, too many soft bounces, added by hand). Exit status:
 			return err
 		}
 		if *asJSON {
-			if list == nil {
-				list = []relay.Suppression{} // [] rather than null: scripts iterate without a check
-			}
 			return printJSON(e, list)
 		}
 		if len(list) == 0 {
