@@ -1,8 +1,6 @@
 package web
 
 import (
-	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -16,16 +14,7 @@ import (
 func TestBrowserToken(t *testing.T) {
 	b := newBrowser(t)
 	st := openStore(t, clock.Real{})
-	s, err := New(Options{Store: st, Logger: slog.New(slog.DiscardHandler), Auth: Auth{Token: "t0ken"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := s.Start(ctx, "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
+	s := listen(t, Options{Store: st, Auth: Auth{Token: "t0ken"}})
 	base := "http://" + s.Addr()
 
 	b.do(t, chromedp.Navigate(base+"/"))

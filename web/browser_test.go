@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -201,16 +200,7 @@ func TestBrowser(t *testing.T) {
 	relay.sup = append(relay.sup, Suppression{Address: "a.very.long.mailbox.name.that.goes.on@subdomain.of.a.long.example.com", Since: time.Now().Add(-time.Hour),
 		Reason: "invalid-recipient: 550 5.1.1 <a.very.long.mailbox.name.that.goes.on@subdomain.of.a.long.example.com>: Recipient address rejected: " +
 			"User unknown in virtual mailbox table; see https://support.example.com/smtp/errors/5.1.1-user-unknown-in-virtual-mailbox-table"})
-	s, err := New(Options{Store: st, Relay: relay, Sink: sink, Probe: probe, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := s.Start(ctx, "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
+	s := listen(t, Options{Store: st, Relay: relay, Sink: sink, Probe: probe})
 	base := "http://" + s.Addr()
 	seedEvents(t, st, remote.url)
 

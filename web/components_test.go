@@ -13,8 +13,7 @@ import (
 
 func componentServer(t *testing.T) (*testServer, *fakeRelay, *fakeSink) {
 	t.Helper()
-	relay, sink, probe := newFakeRelay(), newFakeSink(), &fakeProbe{}
-	fillFakes(relay, sink, probe, "http://127.0.0.2:9")
+	relay, sink, probe := filledFakes()
 	return startServer(t, Options{Relay: relay, Sink: sink, Probe: probe}), relay, sink
 }
 

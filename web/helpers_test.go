@@ -151,3 +151,39 @@ func serve(t testing.TB, h http.Handler, method, path, body string, hdr ...strin
 	h.ServeHTTP(rec, req)
 	return rec.Code, rec.Body.Bytes()
 }
+
+// listen runs a server from opts on a real loopback listener, as a browser
+// needs, until the test ends; opts.Store defaults to a fresh store on the
+// machine's clock and opts.Logger to none.
+func listen(t *testing.T, opts Options) *Server {
+	t.Helper()
+	if opts.Store == nil {
+		opts.Store = openStore(t, clock.Real{})
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := s.Start(ctx, "127.0.0.1:0"); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Shutdown(context.Background())
+		cancel()
+	})
+	return s
+}
+
+// filledFakes returns fakes holding fillFakes' content, hostile mail
+// included, with its remote resources at a loopback address where nothing
+// listens.
+func filledFakes() (*fakeRelay, *fakeSink, *fakeProbe) {
+	relay, sink, probe := newFakeRelay(), newFakeSink(), &fakeProbe{}
+	fillFakes(relay, sink, probe, "http://127.0.0.2:9")
+	return relay, sink, probe
+}

@@ -1,15 +1,12 @@
 package web
 
 import (
-	"context"
-	"log/slog"
 	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/testutil"
 )
 
@@ -54,16 +51,7 @@ func TestBrowserNoPreconnect(t *testing.T) {
 	relay := newFakeRelay()
 	relay.msgs["pre-1"] = MessageDetail{ID: "pre-1", From: "a@example.org", To: []string{"b@example.com"}, Subject: "preconnect",
 		HTML: preconnectHTML(remote.url)}
-	s, err := New(Options{Store: openStore(t, clock.Real{}), Relay: relay, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := s.Start(ctx, "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
+	s := listen(t, Options{Relay: relay})
 	base := "http://" + s.Addr()
 
 	b.do(t, chromedp.Navigate(base+"/#/messages/pre-1"))

@@ -2,12 +2,10 @@ package web
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/relaylab/relaylab/internal/clock"
 )
 
 // TestBrowserRebinding plays DNS rebinding in a real Chromium: a name of
@@ -19,18 +17,9 @@ import (
 func TestBrowserRebinding(t *testing.T) {
 	const evil = "rebind.attacker.test"
 	b := newBrowser(t, chromedp.Flag("host-resolver-rules", "MAP "+evil+" 127.0.0.1"))
-	relay, sink, probe := newFakeRelay(), newFakeSink(), &fakeProbe{}
-	fillFakes(relay, sink, probe, "http://127.0.0.2:9")
-	s, err := New(Options{Store: openStore(t, clock.Real{}), Relay: relay, Sink: sink, Probe: probe, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := s.Start(ctx, "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
+	relay, sink, probe := filledFakes()
+	s := listen(t, Options{Relay: relay, Sink: sink, Probe: probe})
+	ctx := context.Background()
 	port := s.Addr()[strings.LastIndex(s.Addr(), ":")+1:]
 	rules, _ := sink.Rules(ctx)
 

@@ -92,8 +92,7 @@ func TestRebindingRefused(t *testing.T) {
 // hosts of web.allowed_origins are served; health checks answer any name.
 func TestLoopbackHostsServed(t *testing.T) {
 	t.Parallel()
-	relay, sink, probe := newFakeRelay(), newFakeSink(), &fakeProbe{}
-	fillFakes(relay, sink, probe, "http://127.0.0.2:9")
+	relay, sink, probe := filledFakes()
 	ts := startServer(t, Options{Relay: relay, Sink: sink, Probe: probe, AllowedOrigins: []string{"https://ui.example:8443"}})
 	port := ts.url[strings.LastIndex(ts.url, ":")+1:]
 	for _, tc := range []struct{ host, path string }{

@@ -21,8 +21,7 @@ import (
 // request is refused before its handler runs.
 func TestBrowserCrossSite(t *testing.T) {
 	b := newBrowser(t)
-	relay, sink, probe := newFakeRelay(), newFakeSink(), &fakeProbe{}
-	fillFakes(relay, sink, probe, "http://127.0.0.2:9")
+	relay, sink, probe := filledFakes()
 	s, err := New(Options{Store: openStore(t, clock.Real{}), Relay: relay, Sink: sink, Probe: probe, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -13,8 +13,7 @@ import (
 // answered.
 func TestCrossSiteFetchRefused(t *testing.T) {
 	t.Parallel()
-	relay, sink, probe := newFakeRelay(), newFakeSink(), &fakeProbe{}
-	fillFakes(relay, sink, probe, "http://127.0.0.2:9")
+	relay, sink, probe := filledFakes()
 	ts := startServer(t, Options{Relay: relay, Sink: sink, Probe: probe, AllowedOrigins: []string{"https://ui.example:8443"}})
 	fetch := func(site, mode, dest, origin string) []string {
 		h := []string{"Sec-Fetch-Site", site, "Sec-Fetch-Mode", mode, "Sec-Fetch-Dest", dest}

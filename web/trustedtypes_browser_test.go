@@ -1,12 +1,9 @@
 package web
 
 import (
-	"context"
-	"log/slog"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/relaylab/relaylab/internal/clock"
 )
 
 // TestBrowserTrustedTypes: in the UI's page a string cannot become HTML
@@ -14,18 +11,8 @@ import (
 // is refused by the browser rather than run.
 func TestBrowserTrustedTypes(t *testing.T) {
 	b := newBrowser(t)
-	relay, sink, probe := newFakeRelay(), newFakeSink(), &fakeProbe{}
-	fillFakes(relay, sink, probe, "http://127.0.0.2:9")
-	s, err := New(Options{Store: openStore(t, clock.Real{}), Relay: relay, Sink: sink, Probe: probe, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := s.Start(ctx, "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(context.Background())
+	relay, sink, probe := filledFakes()
+	s := listen(t, Options{Relay: relay, Sink: sink, Probe: probe})
 
 	b.do(t, chromedp.Navigate("http://"+s.Addr()+"/#/messages/evil-1"))
 	b.waitFor(t, "the subject", `document.getElementById("msg-subject")`)
