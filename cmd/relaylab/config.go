@@ -319,6 +319,9 @@ func (d daemonFlags) parse(e *env, fs *flag.FlagSet, args []string) (*slog.Logge
 	if fs.NArg() > 0 {
 		return nil, nil, usageError("unexpected argument %q", fs.Arg(0))
 	}
+	if err := flagAtLeast("shutdown-grace", *d.grace, 0, "0 or more (how long work in progress may finish, such as 10s)"); err != nil {
+		return nil, nil, err
+	}
 	log, err := newLogger(e, *d.level)
 	if err != nil {
 		return nil, nil, err

@@ -95,6 +95,9 @@ done, 1 when the message does not exist or none of its recipients waits
 	case verb == "list" && !slices.Contains(queueStates, *state):
 		return usageError("queue list: --state %q: want one of %s", *state, strings.Join(queueStates, ", "))
 	}
+	if err := flagAtLeast("limit", *limit, 1, "1 or more (how many messages to list)"); err != nil {
+		return err
+	}
 	rl, done, err := openRelay(ctx, e, *db, *cfgPath)
 	if err != nil {
 		return err

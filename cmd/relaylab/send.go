@@ -92,8 +92,9 @@ func (o *sendOptions) check() error {
 		return usageError("--data sends a whole message as is; it cannot be combined with --body-file or --header")
 	case o.authPass != "" && o.authUser == "":
 		return usageError("--auth-pass needs --auth-user")
-	case o.timeout <= 0:
-		return usageError("--timeout must be positive")
+	}
+	if err := flagAtLeast("timeout", o.timeout, 1, "a positive time, such as 30s"); err != nil {
+		return err
 	}
 	if _, _, err := net.SplitHostPort(o.server); err != nil {
 		return usageError("--server %q: %v; give host:port, such as 127.0.0.1:2525", o.server, err)

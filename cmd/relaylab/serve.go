@@ -49,6 +49,10 @@ settings from the configuration file.`+serveExit)
 	if err != nil {
 		return err
 	}
+	if err := flagAtLeast("demo-interval", *demoEvery, time.Millisecond, "a positive time between sample messages, such as 3s"); err != nil {
+		stop()
+		return err
+	}
 	defer stop()
 	load := df.loader(func(cfg *fileConfig) error {
 		if *demo {
