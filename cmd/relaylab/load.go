@@ -60,8 +60,30 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError("unexpected argument %q; every option is a flag (--target HOST:PORT)", fs.Arg(0))
 	}
-	if cfg.Sessions < 1 || cfg.Messages < 1 || cfg.Rcpts < 1 || cfg.Reuse < 0 || cfg.Size < 0 {
-		return usageError("--sessions, --messages and --rcpts must be at least 1, --reuse and --size not negative")
+	for _, f := range []struct {
+		name     string
+		v, least int
+		want     string
+	}{
+		{"sessions", cfg.Sessions, 1, "1 or more concurrent connections"},
+		{"messages", cfg.Messages, 1, "1 or more messages"},
+		{"rcpts", cfg.Rcpts, 1, "1 or more recipients per message"},
+		{"reuse", cfg.Reuse, 0, "0 (unlimited) or more messages per connection"},
+		{"size", cfg.Size, 0, "0 or more bytes"},
+	} {
+		if err := flagAtLeast(f.name, f.v, f.least, f.want); err != nil {
+			return err
+		}
+	}
+	if err := flagAtLeast("timeout", cfg.Timeout, 1, "a positive time, such as 30s"); err != nil {
+		return err
+	}
+	// The patterns with {n} and {r} in them: those hold no space or bracket.
+	if err := checkAddresses("from", cfg.From); err != nil {
+		return err
+	}
+	if err := checkAddresses("to", cfg.To); err != nil {
+		return err
 	}
 	if cfg.Size > maxLoadSize {
 		return usageError("--size %d: at most %d (1 GiB); every session sends the same body, held in memory", cfg.Size, maxLoadSize)

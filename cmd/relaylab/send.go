@@ -99,10 +99,11 @@ func (o *sendOptions) check() error {
 	if _, _, err := net.SplitHostPort(o.server); err != nil {
 		return usageError("--server %q: %v; give host:port, such as 127.0.0.1:2525", o.server, err)
 	}
-	for _, a := range append([]string{o.from}, o.to...) {
-		if strings.ContainsAny(a, "<>\r\n \t") {
-			return usageError("address %q: give the bare address (user@example.com) without brackets or spaces", a)
-		}
+	if err := checkAddresses("from", o.from); err != nil {
+		return err
+	}
+	if err := checkAddresses("to", o.to...); err != nil {
+		return err
 	}
 	for _, h := range o.headers {
 		name, _, ok := strings.Cut(h, ":")

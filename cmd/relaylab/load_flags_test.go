@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+)
+
+// TestLoadRefusesBadFlagsByName: load refuses the addresses send refuses,
+// with the same check, and names the one flag at fault with its value,
+// before it connects to anything.
+func TestLoadRefusesBadFlagsByName(t *testing.T) {
+	t.Parallel()
+	// A listener that counts connections: none may come.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	conns := make(chan struct{}, 100)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case conns <- struct{}{}:
+			default:
+			}
+			c.Close()
+		}
+	}()
+	target := l.Addr().String()
+	// Without the checks, each load would try one message and fail fast.
+	load := func(args ...string) []string {
+		return append([]string{"load", "--target", target, "--messages", "1", "--timeout", "5s", "--quiet"}, args...)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{load("--to", "bad to"), `--to "bad to": give the bare address`},
+		{load("--to", "<user{n}@sink.test>"), `--to "<user{n}@sink.test>"`},
+		{load("--from", "a b@x.test"), `--from "a b@x.test"`},
+		{[]string{"send", "--server", target, "--to", "bad to"}, `--to "bad to": give the bare address`},
+		{load("--size", "-5"), "--size -5: want 0 or more bytes"},
+		{load("--sessions", "0"), "--sessions 0: want 1 or more"},
+		{load("--reuse", "-1"), "--reuse -1: want 0 (unlimited) or more"},
+		{load("--timeout", "0s"), "--timeout 0s: want a positive time"},
+	} {
+		code, _, errOut := runIn(t, context.Background(), tc.args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "--messages and") {
+			t.Errorf("%v: exit %d (want 2), stderr %q (want %q)", tc.args, code, errOut, tc.want)
+		}
+	}
+	l.Close()
+	if n := len(conns); n != 0 {
+		t.Errorf("%d connections were made; bad flags must be refused before connecting", n)
+	}
+}
