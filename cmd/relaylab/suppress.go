@@ -16,7 +16,9 @@ func runSuppress(ctx context.Context, e *env, args []string) error {
 
 Lists and edits the relay's suppression list: addresses the relay does not
 send to (hard bounces, too many soft bounces, added by hand). Exit status:
-0 when done, 1 when the store cannot be used, 2 for bad arguments.`)
+0 when done, 1 when remove names an address that is not on the list (or
+the store cannot be read), 2 for bad arguments or a --db that is not a
+relaylab store.`)
 	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in --config)")
 	cfgPath := fs.String("config", "", "YAML configuration file")
 	reason := fs.String("reason", "", "add: why the address is suppressed")
