@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/relay"
 )
 
@@ -31,12 +31,17 @@ clients without AUTH), queues it durably and delivers it over its paths
 	if err != nil {
 		return err
 	}
+	// The flags are checked here, not only by Validate, so that an error
+	// names the flag rather than the configuration key it lands on.
 	if *listen != "" {
+		if err := config.ListenAddr(*listen); err != nil {
+			return usageError("--listen %v (for example 127.0.0.1:2587, or 127.0.0.1:0 for any free port)", err)
+		}
 		cfg.Relay.Listen = *listen
 	}
 	if *smarthost != "" {
-		if _, _, err := net.SplitHostPort(*smarthost); err != nil {
-			return usageError("--smarthost %q: want HOST:PORT", *smarthost)
+		if err := config.DialAddr(*smarthost); err != nil {
+			return usageError("--smarthost %v (for example smtp.example.com:587)", err)
 		}
 		cfg.Relay.Paths = []relay.PathConfig{{Name: "smarthost", Type: "smarthost", Host: *smarthost, TLS: "opportunistic"}}
 		cfg.Relay.Routes = []relay.RouteConfig{{Name: "all", Paths: []string{"smarthost"}}}
