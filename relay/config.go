@@ -344,6 +344,13 @@ func (p *PathConfig) validate(k string) error {
 			return config.Errorf(fmt.Sprintf("%s.warmup[%d]", k, i), "daily caps must be positive")
 		}
 	}
+	if p.WarmupStart != "" && len(p.Warmup) == 0 {
+		// The date is checked as a warmup reads it, then the lone key refused.
+		if _, err := newWarmup([]int{1}, p.WarmupStart); err != nil {
+			return config.Errorf(k+".warmup_start", "%v", err)
+		}
+		return config.Errorf(k+".warmup_start", "%q is the first day of a warmup, but the path has no warmup: list its daily caps (warmup: [100, 500, 2000]) or remove warmup_start", p.WarmupStart)
+	}
 	if _, err := newWarmup(p.Warmup, p.WarmupStart); err != nil {
 		return config.Errorf(k+".warmup_start", "%v", err)
 	}
