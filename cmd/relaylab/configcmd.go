@@ -28,7 +28,7 @@ func runConfig(_ context.Context, e *env, args []string) error {
 	path := fs.String("config", "", "the YAML configuration file to check (default: none, print the built-in defaults)")
 	secrets := fs.Bool("show-secrets", false, `print passwords, tokens and the webhook URL as they are instead of "`+redacted+`"`)
 	fs.Usage = func() {
-		fmt.Fprint(e.stderr, `usage: relaylab config [--config FILE] [--show-secrets]
+		fmt.Fprint(fs.Output(), `usage: relaylab config [--config FILE] [--show-secrets]
 
 Checks a configuration file as serve, sink and relay do, then prints the
 configuration they would run with: every key of every section, with the

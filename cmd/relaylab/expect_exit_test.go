@@ -186,9 +186,9 @@ func TestExpectRuntimeErrorsExit3(t *testing.T) {
 
 func TestExpectHelpDocumentsExitCodes(t *testing.T) {
 	t.Parallel()
-	_, _, errOut := runIn(t, context.Background(), "expect", "--help")
-	if !strings.Contains(errOut, "3 when") || !strings.Contains(errOut, "1 when one failed") {
-		t.Errorf("expect --help does not document the exit codes:\n%s", errOut)
+	_, out, _ := runIn(t, context.Background(), "expect", "--help")
+	if !strings.Contains(out, "3 when") || !strings.Contains(out, "1 when one failed") {
+		t.Errorf("expect --help does not document the exit codes:\n%s", out)
 	}
 }
 
@@ -239,16 +239,17 @@ func TestExpectJSONSinkSummary(t *testing.T) {
 }
 
 // TestEveryHelpSaysExitStatus: each command's --help says what it does
-// and what its exit statuses mean (version, which only prints, aside).
+// and what its exit statuses mean (version, which only prints, aside), on
+// stdout with exit 0, so that "relaylab serve --help | less" shows it.
 func TestEveryHelpSaysExitStatus(t *testing.T) {
 	t.Parallel()
 	for _, c := range commands() {
 		if c.name == "version" {
 			continue
 		}
-		_, _, errOut := runIn(t, context.Background(), c.name, "--help")
-		if !strings.Contains(errOut, "Exit status") {
-			t.Errorf("relaylab %s --help says nothing of its exit status:\n%s", c.name, errOut)
+		code, out, errOut := runIn(t, context.Background(), c.name, "--help")
+		if code != 0 || errOut != "" || !strings.Contains(out, "Exit status") {
+			t.Errorf("relaylab %s --help: exit %d (want 0), stderr %q (want nothing), and on stdout says nothing of its exit status:\n%s", c.name, code, errOut, out)
 		}
 	}
 }

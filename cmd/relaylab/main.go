@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -85,10 +86,11 @@ func run(ctx context.Context, e *env, args []string) int {
 		if len(args) > 1 {
 			return run(ctx, e, []string{args[1], "--help"})
 		}
-		usage(e.stdout)
 		if len(args) == 0 {
+			usage(e.stderr) // no command: a usage error
 			return 2
 		}
+		usage(e.stdout)
 		return 0
 	}
 	for _, c := range commands() {
@@ -126,25 +128,58 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, `"relaylab COMMAND --help" describes a command's flags.`)
 }
 
-// newFlags returns a FlagSet that prints its usage to e.stderr and returns
-// errors instead of exiting.
+// newFlags returns a FlagSet that returns errors instead of exiting. Its
+// usage goes to e.stdout when asked for (-h, --help: exit 0, so that
+// "relaylab serve --help | less" shows it) and to e.stderr beside a usage
+// error (exit 2). A command's own fs.Usage writes to fs.Output().
 func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet("relaylab "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(&flagOutput{stdout: e.stdout, stderr: e.stderr})
 	fs.Usage = func() {
 		line := "usage: relaylab " + name
 		if synopsis != "" && !strings.HasPrefix(synopsis, "\n") {
 			line += " "
 		}
-		fmt.Fprintf(e.stderr, "%s%s\n\n", line, synopsis)
+		fmt.Fprintf(fs.Output(), "%s%s\n\n", line, synopsis)
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
-// parseFlags parses args, turning a bad flag into a usage error (exit 2).
+// flagOutput is where a FlagSet of newFlags prints: stderr, except while
+// parseFlags parses, when it holds what is printed until it knows whether
+// that is the help asked for (stdout) or a bad flag and the usage (stderr).
+type flagOutput struct {
+	stdout, stderr io.Writer
+	parsing        bool
+	held           bytes.Buffer
+}
+
+func (o *flagOutput) Write(p []byte) (int, error) {
+	if o.parsing {
+		return o.held.Write(p)
+	}
+	return o.stderr.Write(p)
+}
+
+// parseFlags parses args, turning a bad flag into a usage error (exit 2)
+// and printing the help asked for with -h or --help on stdout.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	out, _ := fs.Output().(*flagOutput)
+	if out != nil {
+		out.parsing = true
+	}
+	err := fs.Parse(args)
+	if out != nil {
+		out.parsing = false
+		w := out.stderr
+		if errors.Is(err, flag.ErrHelp) {
+			w = out.stdout
+		}
+		w.Write(out.held.Bytes())
+		out.held.Reset()
+	}
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}

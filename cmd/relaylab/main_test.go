@@ -48,9 +48,9 @@ func TestHelpAndUnknown(t *testing.T) {
 		t.Errorf("unknown command: exit %d, %q", code, errOut)
 	}
 	for _, c := range commands() {
-		code, _, errOut := runIn(t, context.Background(), c.name, "--help")
-		if code != 0 || !strings.Contains(errOut, "usage: relaylab "+c.name) {
-			t.Errorf("%s --help: exit %d, %q", c.name, code, errOut)
+		code, out, _ := runIn(t, context.Background(), c.name, "--help")
+		if code != 0 || !strings.Contains(out, "usage: relaylab "+c.name) {
+			t.Errorf("%s --help: exit %d, %q", c.name, code, out)
 		}
 	}
 }

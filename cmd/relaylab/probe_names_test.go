@@ -93,9 +93,9 @@ func TestProbeUncheckedExit3(t *testing.T) {
 
 func TestProbeHelpDocumentsExit3(t *testing.T) {
 	t.Parallel()
-	_, _, errOut := runIn(t, context.Background(), "probe", "--help")
-	if !strings.Contains(errOut, "3 when nothing") {
-		t.Errorf("probe --help lacks exit 3:\n%s", errOut)
+	_, help, _ := runIn(t, context.Background(), "probe", "--help")
+	if !strings.Contains(help, "3 when nothing") {
+		t.Errorf("probe --help lacks exit 3:\n%s", help)
 	}
 	schema, err := os.ReadFile("../../probe/SCHEMA.md")
 	if err != nil {

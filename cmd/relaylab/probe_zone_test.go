@@ -118,7 +118,7 @@ func TestProbeZoneRefusesBadInput(t *testing.T) {
 // from the top of the repository, as a newcomer would paste them.
 func TestProbeHelpZoneExamplesWork(t *testing.T) {
 	t.Parallel()
-	_, _, help := runIn(t, context.Background(), "probe", "--help")
+	_, help, _ := runIn(t, context.Background(), "probe", "--help")
 	var n int
 	for _, line := range strings.Split(help, "\n") {
 		line = strings.TrimSpace(line)

@@ -96,8 +96,8 @@ func TestSinkCommandProfileErrors(t *testing.T) {
 // for, --seed included.
 func TestSinkUsageLine(t *testing.T) {
 	t.Parallel()
-	_, _, errOut := runIn(t, context.Background(), "sink", "--help")
-	line, _, _ := strings.Cut(errOut, "\n")
+	_, out, _ := runIn(t, context.Background(), "sink", "--help")
+	line, _, _ := strings.Cut(out, "\n")
 	for _, want := range []string{"[--listen ADDR]...", "[--db PATH]", "[--config FILE]", "[--seed N]"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("usage line %q lacks %q", line, want)
