@@ -35,3 +35,16 @@ func TestCSVNoFormulas(t *testing.T) {
 		t.Errorf("ordinary row changed: %q", rows[2])
 	}
 }
+
+// TestJSONEmptyRecipients: a report of a store with nothing in it lists
+// no recipients as [], not null, as the verdicts' JSON already does.
+func TestJSONEmptyRecipients(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	if err := WriteJSON(&b, &Data{}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b.Bytes(), []byte(`"recipients": []`)) {
+		t.Errorf("empty report's JSON:\n%s", b.String())
+	}
+}

@@ -67,7 +67,15 @@ func WriteJSON(w io.Writer, d *Data) error {
 	return enc.Encode(struct {
 		Summary    Summary      `json:"summary"`
 		Recipients []*Recipient `json:"recipients"`
-	}{Summarize(d), d.Recipients})
+	}{Summarize(d), orEmpty(d.Recipients)})
+}
+
+// orEmpty makes a nil list an empty one, so that JSON says [] and not null.
+func orEmpty[T any](l []T) []T {
+	if l == nil {
+		return []T{}
+	}
+	return l
 }
 
 // WriteText writes the summary tables and the timelines of recipients that
