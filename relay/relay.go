@@ -271,11 +271,17 @@ func (r *Relay) addBusy(d int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.busy += d
-	if r.busy == 0 {
+	if r.busy == 0 && r.pool.hasIdle() {
 		// Idle: kept connections are closed rather than left to time out
 		// at the server. Under load the relay is rarely idle, so they are
-		// reused across messages.
-		go r.pool.closeAll()
+		// reused across messages. The closing (each a QUIT and its reply)
+		// counts as work, so the relay is not quiet until it is done: a
+		// replay must not move its clock while a server answers the QUIT.
+		r.busy++
+		go func() {
+			r.pool.closeAll()
+			r.addBusy(-1)
+		}()
 	}
 }
 

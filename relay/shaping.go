@@ -207,6 +207,18 @@ func (p *connPool) closeDest(d *dest) {
 	}
 }
 
+// hasIdle reports whether any connection is kept.
+func (p *connPool) hasIdle() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.idle {
+		if len(l) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *connPool) closeAll() {
 	p.mu.Lock()
 	all := p.idle
