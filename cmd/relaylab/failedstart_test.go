@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
 )
 
@@ -56,5 +57,34 @@ func TestFailedStartLeavesNoNewStore(t *testing.T) {
 				t.Errorf("the store that was there is gone: %v", err)
 			}
 		})
+	}
+}
+
+// TestAbandonKeepsASharedStore: a failed start never removes a store that
+// another process (here another connection) opened meanwhile, whether that
+// one has recorded something or only holds it open.
+func TestAbandonKeepsASharedStore(t *testing.T) {
+	t.Parallel()
+	for _, writes := range []bool{true, false} {
+		path := filepath.Join(t.TempDir(), "shared.db")
+		ctx := context.Background()
+		_, abandon, err := openStore(ctx, &fileConfig{}, path, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := store.Open(ctx, store.Options{Path: path, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if writes {
+			if _, err := other.Append(ctx, events.Event{Kind: events.SinkSession}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		abandon()
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("writes=%v: the failed start removed a store another run has open: %v", writes, err)
+		}
+		other.Close()
 	}
 }

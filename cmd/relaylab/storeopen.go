@@ -89,8 +89,16 @@ func openStore(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logg
 		return nil, nil, storeOpenError(err)
 	}
 	abandon = func() {
-		last, _ := st.Changes() // every fact recorded is an event
-		if err := st.Close(); err != nil || !created || last != 0 {
+		// Every fact recorded is an event: asked of the file now, not of
+		// what this run wrote, since another process may share the store.
+		var n int
+		qerr := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM events`).Scan(&n)
+		if err := st.Close(); err != nil || qerr != nil || !created || n != 0 {
+			return
+		}
+		// SQLite removes the WAL when the store's last connection closes:
+		// a WAL still there says another process has the store open.
+		if _, err := os.Stat(path + "-wal"); err == nil {
 			return
 		}
 		for _, suffix := range []string{"", "-wal", "-shm"} {
