@@ -612,7 +612,7 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 	tcfg := r.tlsConfig(p, serverName)
 	if p.cfg.TLS == "implicit" {
 		tc := tls.Client(conn, tcfg)
-		tc.SetDeadline(wallClock().Add(p.cfg.ConnectTimeout.D()))
+		setDeadline(tc, p.cfg.ConnectTimeout.D())
 		if err := tc.HandshakeContext(dctx); err != nil {
 			rec.note("TLS handshake failed: %v", err)
 			conn.Close()

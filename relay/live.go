@@ -61,3 +61,6 @@ func (c *liveConn) Close() error {
 	})
 	return err
 }
+
+// NetConn is the connection under the relay's wrapper, as tls.Conn's is.
+func (c *liveConn) NetConn() net.Conn { return c.Conn }

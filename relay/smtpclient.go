@@ -85,9 +85,34 @@ func asReply(err error, stage string) Reply {
 }
 
 // deadline sets the socket's deadline d from now. Sockets time out in the
-// machine's time, whatever clock the relay runs on.
+// machine's time, whatever clock the relay runs on, unless the connection
+// keeps its deadlines on a clock of its own (a replay's).
 func (c *client) deadline(d time.Duration) {
-	c.conn.SetDeadline(wallClock().Add(d))
+	setDeadline(c.conn, d)
+}
+
+// deadlineAfter is offered by a connection whose deadlines run on a clock
+// other than the machine's (internal/quiesce in a replay): it takes the
+// wait itself, which a time of the machine's would blur.
+type deadlineAfter interface {
+	SetDeadlineAfter(time.Duration) error
+}
+
+// setDeadline sets conn's deadline d from now, on the clock of the
+// connection under any wrappers (TLS, the relay's own) when it has one.
+func setDeadline(conn net.Conn, d time.Duration) {
+	for c := conn; c != nil; {
+		if da, ok := c.(deadlineAfter); ok {
+			da.SetDeadlineAfter(d)
+			return
+		}
+		u, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = u.NetConn()
+	}
+	conn.SetDeadline(wallClock().Add(d))
 }
 
 // wallClock is the machine's time, for socket deadlines only.
@@ -503,14 +528,16 @@ func (c *client) send(env envelope) transaction {
 		return fail(Reply{Stage: "data", Text: "sending the message data: " + err.Error()}, true)
 	}
 	c.rec.sent(".")
+	// RFC 5321 4.5.3.2.6: the wait for the reply to the final dot is its
+	// own, whatever time sending the data took. It starts as the dot goes
+	// out, before the server can see it: on a replay's clock a server's
+	// wait of the same length, which starts after, then always ends second.
+	c.deadline(c.dataWait)
 	if err := dw.Close(); err != nil {
 		c.rec.note("sending the message data failed: %v", err)
 		c.dead = true
 		return fail(Reply{Stage: "data", Text: "sending the message data: " + err.Error()}, true)
 	}
-	// RFC 5321 4.5.3.2.6: the wait for the reply to the final dot is its
-	// own, whatever time sending the data took.
-	c.deadline(c.dataWait)
 	final, err := c.expect("dot", 2)
 	if err != nil {
 		return fail(asReply(err, "dot"), !isReply(err))

@@ -123,6 +123,29 @@ func (v *Virtual) AdvanceTo(t time.Time) {
 	}
 }
 
+// FireNext moves the clock to the earliest pending timer and fires that one
+// alone, even when others are due at the same instant; it reports false
+// when nothing was pending. A driver that lets the work settle between
+// calls so sees timers that fall due together act one after the other,
+// in the order they were set, instead of racing.
+func (v *Virtual) FireNext() bool {
+	v.mu.Lock()
+	if len(v.pending) == 0 {
+		v.mu.Unlock()
+		return false
+	}
+	next := heap.Pop(&v.pending).(*vtimer)
+	next.index = -1
+	if next.when.After(v.now) {
+		v.now = next.when
+	}
+	now := v.now
+	v.notifyLocked()
+	v.mu.Unlock()
+	next.fire(now)
+	return true
+}
+
 // AdvanceToNext jumps to the earliest pending timer and fires every timer due
 // then. It reports false when nothing was pending.
 func (v *Virtual) AdvanceToNext() bool {

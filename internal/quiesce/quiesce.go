@@ -197,14 +197,26 @@ func (e *Conn) SetDeadline(t time.Time) error {
 
 // SetReadDeadline moves the read deadline onto the tracker's clock. Callers
 // compute t from the machine's time (time.Now().Add(d)); the wait d is kept,
-// rounded to the millisecond so that the microseconds spent in between do
-// not make two replays differ. When the clock reaches it, a read in progress
-// and every later one fail as timed out, as with a deadline of the machine.
+// rounded to 10 ms so that the time spent in between does not make two
+// replays differ (SetDeadlineAfter takes the wait itself). When the clock
+// reaches it, a read in progress and every later one fail as timed out, as
+// with a deadline of the machine.
 func (e *Conn) SetReadDeadline(t time.Time) error {
-	var d time.Duration
-	if !t.IsZero() {
-		d = max(time.Until(t).Round(time.Millisecond), 0)
+	if t.IsZero() {
+		return e.readAfter(0, false)
 	}
+	return e.readAfter(max(time.Until(t).Round(10*time.Millisecond), 0), true)
+}
+
+// SetDeadlineAfter sets the read deadline d from now on the tracker's
+// clock, and the write deadline d from now on the machine's: a caller that
+// knows the wait passes it as it is.
+func (e *Conn) SetDeadlineAfter(d time.Duration) error {
+	e.readAfter(d, true)
+	return e.Conn.SetWriteDeadline(time.Now().Add(d))
+}
+
+func (e *Conn) readAfter(d time.Duration, set bool) error {
 	var err error
 	e.set(func() {
 		if e.deadline != nil {
@@ -213,7 +225,7 @@ func (e *Conn) SetReadDeadline(t time.Time) error {
 		}
 		e.expired = false
 		err = e.Conn.SetReadDeadline(time.Time{})
-		if t.IsZero() || err != nil {
+		if !set || err != nil {
 			return
 		}
 		var tm clock.Timer

@@ -272,3 +272,23 @@ func TestWokenEndIsNotQuiet(t *testing.T) {
 		t.Fatal("quiet with a read past its deadline")
 	}
 }
+
+// TestSetDeadlineAfterKeepsTheWait: a caller that passes the wait gets it
+// exactly on the clock, however long it took to make the call; a deadline
+// of the machine's time is kept to 10 ms.
+func TestSetDeadlineAfterKeepsTheWait(t *testing.T) {
+	vc := clock.NewVirtual(time.Unix(0, 0))
+	tr := New(vc)
+	client, _ := pairUp(t, tr)
+	d := 5*time.Minute + 123*time.Microsecond
+	client.(*Conn).SetDeadlineAfter(d)
+	if next, ok := vc.Next(); !ok || !next.Equal(time.Unix(0, 0).Add(d)) {
+		t.Fatalf("deadline at %v, want +%v exactly", next, d)
+	}
+	at := time.Now().Add(d)
+	time.Sleep(3 * time.Millisecond) // a pause between computing the time and the call
+	client.SetReadDeadline(at)
+	if next, _ := vc.Next(); !next.Equal(time.Unix(0, 0).Add(5 * time.Minute)) {
+		t.Fatalf("deadline at %v, want +5m (the wait to 10 ms)", next)
+	}
+}

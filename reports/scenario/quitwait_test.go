@@ -41,3 +41,33 @@ expect:
 		}
 	}
 }
+
+// TestTieGoesToTheTimeoutStartedFirst: a sink that waits after the final
+// dot exactly as long as the relay's data_timeout loses to the timeout,
+// which the relay started as the dot went out, on every run: timers due
+// at one instant fire one at a time in the order they were set.
+func TestTieGoesToTheTimeoutStartedFirst(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tie.yaml")
+	os.WriteFile(path, []byte(`name: tie
+seed: 1
+relay:
+  retry: {kind: list, schedule: [2m]}
+messages:
+  - {from: a@shop.test, to: ["dotdelay10mx1+x@ontime.test"]}
+expect:
+  recipients: [{match: "*", status: delivered, attempts: 2, any_reply: "dot: reading the reply: i/o timeout"}]
+`), 0o644)
+	sc, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		out := replay(t, sc)
+		for _, r := range out.Results {
+			if !r.Pass {
+				t.Errorf("run %d: %s: %s", i+1, r.Name, r.Message)
+			}
+		}
+	}
+}

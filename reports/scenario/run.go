@@ -215,7 +215,8 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 			opts.Progress(final, total, vc.Now().Sub(start))
 		}
 		next, ok := vc.Next()
-		if out.submitted < len(subs) && (!ok || subs[out.submitted].at.Before(next)) {
+		submit := out.submitted < len(subs) && (!ok || subs[out.submitted].at.Before(next))
+		if submit {
 			next, ok = subs[out.submitted].at, true
 		}
 		if !ok {
@@ -228,7 +229,15 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 			}
 			break // only timers beyond the limit remain, and everything is final
 		}
-		vc.AdvanceTo(next)
+		if submit {
+			vc.AdvanceTo(next) // before any timer: none fires
+		} else {
+			// One timer at a time, the work settling in between: timers
+			// due at one instant (a sink's delay and the relay's timeout
+			// of the same length) act in the order they were set, the
+			// same on every run.
+			vc.FireNext()
+		}
 		out.Jumps++
 	}
 	peaks := sk.PeakConnections()
