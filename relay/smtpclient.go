@@ -150,10 +150,12 @@ func (c *client) readReply(stage string) (Reply, error) {
 		}
 		c.rec.received(line)
 		if len(line) < 3 {
+			c.dead = true // out of step: nothing more is said to it
 			return Reply{}, &stageError{stage, fmt.Errorf("malformed reply %q", line)}
 		}
 		n, err := strconv.Atoi(line[:3])
 		if err != nil || n < 200 || n > 599 || (code != 0 && n != code) {
+			c.dead = true
 			return Reply{}, &stageError{stage, fmt.Errorf("malformed reply %q", line)}
 		}
 		code = n
