@@ -23,6 +23,7 @@ import (
 // idle session.
 type strictServer struct {
 	hold           chan struct{} // the first greeting waits for its close
+	first          chan struct{} // closed when the first connection arrives
 	ehlo           []string
 	replies        map[string][]string
 	closeAfterRSET bool
@@ -38,6 +39,9 @@ func (s strictServer) start(t *testing.T) string {
 		conns++
 		first := conns == 1
 		mu.Unlock()
+		if first && s.first != nil {
+			close(s.first)
+		}
 		if first && s.hold != nil {
 			<-s.hold
 		}
@@ -206,12 +210,15 @@ func TestKeptConnectionWithoutMessages(t *testing.T) {
 			// The refused message holds the one connection while the next
 			// one is claimed and waits for it: the relay is not idle in
 			// between, which would close the kept connection.
-			tt.srv.hold = make(chan struct{})
+			tt.srv.hold, tt.srv.first = make(chan struct{}), make(chan struct{})
 			cfg := testConfig(tt.srv.start(t))
 			cfg.Paths[0].MaxConnections = 1
 			h := newHarness(t, cfg, Options{})
 			gone := h.enqueue("", "gone@r.test") // no DSN to take the kept connection
 			h.waitState(gone, StateInflight)
+			// Its job holds the one connection before the next message
+			// is queued, so that one cannot take it first.
+			<-tt.srv.first
 			id := h.enqueue("a@s.test", "b@r.test")
 			h.waitState(id, StateInflight)
 			close(tt.srv.hold)
