@@ -572,9 +572,15 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 		if r.pool.closeOther(d, spare) {
 			continue
 		}
+		// Parked: another job holds the destination's connections, and
+		// this one waits for it to let one go.
+		if !d.park(changed) {
+			continue
+		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
+			d.unpark(changed)
 			return nil, nil, &stageError{"connect", ctx.Err()}
 		}
 	}

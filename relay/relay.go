@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
@@ -78,7 +79,12 @@ type Relay struct {
 	slots  chan struct{}
 	pool   *connPool
 	live   liveConns // open connections to servers
-	batch  *batcher  // records of finished jobs
+	// parked counts the jobs that wait for another job to let go of a
+	// destination's connection (max_connections): no work until it does.
+	parked atomic.Int64
+	// schedParked: the scheduler waits for a worker slot (guarded by mu).
+	schedParked bool
+	batch       *batcher // records of finished jobs
 
 	mu      sync.Mutex
 	busy    int  // scheduler passes and jobs in progress, plus a pending kick
@@ -294,7 +300,11 @@ func (r *Relay) quiet() bool { return r.quietBut(0) }
 func (r *Relay) quietBut(waiting int) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.busy != waiting {
+	parked := int(r.parked.Load())
+	if r.schedParked && r.kicked {
+		parked++ // a kick waits for the scheduler, which waits for a slot
+	}
+	if r.busy != waiting+parked {
 		return false
 	}
 	now := r.clock.Now()
@@ -303,7 +313,8 @@ func (r *Relay) quietBut(waiting int) bool {
 			return false // woken, not yet running
 		}
 	}
-	return r.wakeAt.IsZero() || now.Before(r.wakeAt)
+	// A scheduler parked in its pass has woken already.
+	return r.schedParked || r.wakeAt.IsZero() || now.Before(r.wakeAt)
 }
 
 // sleep waits d on the relay's clock inside a job; while it sleeps the job
@@ -388,6 +399,46 @@ func (r *Relay) schedule(ctx context.Context) {
 	}
 }
 
+// takeSlot takes a worker slot for a job, waiting for one to come free
+// when every worker is busy; while it waits, the scheduler counts as
+// parked (it does nothing until a job ends). It reports false when ctx
+// ends first.
+func (r *Relay) takeSlot(ctx context.Context) bool {
+	select {
+	case r.slots <- struct{}{}:
+		return true
+	default:
+	}
+	r.mu.Lock()
+	r.schedParked = true
+	r.mu.Unlock()
+	r.parked.Add(1)
+	ok := true
+	select {
+	case r.slots <- struct{}{}:
+	case <-ctx.Done():
+		ok = false
+	}
+	r.unparkScheduler()
+	return ok
+}
+
+// freeSlot gives a worker slot back; a scheduler waiting for one counts as
+// running from now, before its goroutine does.
+func (r *Relay) freeSlot() {
+	r.unparkScheduler()
+	<-r.slots
+}
+
+func (r *Relay) unparkScheduler() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.schedParked {
+		r.schedParked = false
+		r.parked.Add(-1)
+	}
+}
+
 // pass claims due recipients until none is due, dispatching them.
 func (r *Relay) pass(ctx context.Context) {
 	for ctx.Err() == nil {
@@ -403,17 +454,14 @@ func (r *Relay) pass(ctx context.Context) {
 			return
 		}
 		for _, j := range r.plan(now, batch) {
-			select {
-			case r.slots <- struct{}{}:
-			case <-ctx.Done():
-				// Left in flight: retried at the next start.
-				return
+			if !r.takeSlot(ctx) {
+				return // left in flight: retried at the next start
 			}
 			r.addBusy(1)
 			r.wg.Add(1)
 			go func() {
 				defer r.wg.Done()
-				defer func() { <-r.slots; r.addBusy(-1) }()
+				defer func() { r.freeSlot(); r.addBusy(-1) }()
 				r.run(r.jobCtx, j)
 			}()
 		}

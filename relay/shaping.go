@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
@@ -22,6 +23,10 @@ type dest struct {
 	peak   int
 	active int           // jobs using the destination
 	change chan struct{} // closed when a connection is released or idle
+	// waiters are the jobs parked on change; parked (the relay's) counts
+	// them across destinations until notify wakes them.
+	waiters int
+	parked  *atomic.Int64
 }
 
 // destFor returns the shaping state of key, made on first use.
@@ -30,7 +35,7 @@ func (r *Relay) destFor(key string, p *path) *dest {
 	defer r.mu.Unlock()
 	d, ok := r.dests[key]
 	if !ok {
-		d = &dest{key: key, rate: p.cfg.Rate, rest: p.cfg.Backoff.D()}
+		d = &dest{key: key, rate: p.cfg.Rate, rest: p.cfg.Backoff.D(), parked: &r.parked}
 		if d.rest <= 0 {
 			d.rest = 5 * time.Minute
 		}
@@ -86,6 +91,35 @@ func (d *dest) notify() {
 	if d.change != nil {
 		close(d.change)
 		d.change = nil
+	}
+	// The parked jobs are woken: they count as running from now, before
+	// their goroutines do, so that a replay does not take them for
+	// waiting meanwhile.
+	d.parked.Add(-int64(d.waiters))
+	d.waiters = 0
+}
+
+// park counts a job as waiting on ch, which changed returned, until
+// notify closes it; it reports false when ch is closed already (the job
+// looks again instead of waiting).
+func (d *dest) park(ch <-chan struct{}) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.change == nil || (<-chan struct{})(d.change) != ch {
+		return false
+	}
+	d.waiters++
+	d.parked.Add(1)
+	return true
+}
+
+// unpark undoes park for a job that stops waiting on ch before notify.
+func (d *dest) unpark(ch <-chan struct{}) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.change != nil && (<-chan struct{})(d.change) == ch && d.waiters > 0 {
+		d.waiters--
+		d.parked.Add(-1)
 	}
 }
 

@@ -71,3 +71,64 @@ expect:
 		}
 	}
 }
+
+// TestReplayJobsWaitingForAConnection: with max_connections, a delivery
+// that waits for another to let go of the destination's connection, while
+// that one waits for a sink that delays, is waiting on the clock too,
+// instead of the replay never moving its clock.
+func TestReplayJobsWaitingForAConnection(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "slots.yaml")
+	os.WriteFile(path, []byte(`name: slots
+seed: 1
+relay:
+  paths:
+    - {name: p, host: sink, max_connections: 1}
+messages:
+  - {from: a@shop.test, to: ["delay40s+u{n}@x.test"], count: 3}
+expect:
+  recipients: [{match: "*", count: 3, status: delivered, attempts: 1}]
+`), 0o644)
+	sc, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // bounds a hang only
+	defer cancel()
+	out, err := Run(ctx, sc, Options{})
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	for _, r := range out.Results {
+		if !r.Pass {
+			t.Errorf("%s: %s", r.Name, r.Message)
+		}
+	}
+	if out.Virtual < 2*time.Minute {
+		t.Errorf("three 40 s deliveries over one connection took %v of virtual time, want 2m", out.Virtual)
+	}
+
+	// More messages than the relay has workers: the scheduler, too, waits
+	// for a job to end before it hands out the next.
+	os.WriteFile(path, []byte(`name: workers
+seed: 1
+relay:
+  paths:
+    - {name: p, host: sink, max_connections: 5}
+messages:
+  - {from: a@shop.test, to: ["delay40s+u{n}@x.test"], count: 80}
+expect:
+  recipients: [{match: "*", count: 80, status: delivered, attempts: 1}]
+`), 0o644)
+	if sc, err = Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = Run(ctx, sc, Options{}); err != nil {
+		t.Fatalf("replay of 80: %v", err)
+	}
+	for _, r := range out.Results {
+		if !r.Pass {
+			t.Errorf("%s: %s", r.Name, r.Message)
+		}
+	}
+}
