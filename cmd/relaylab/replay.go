@@ -169,6 +169,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 // elsewhere.
 func progressPrinter(w io.Writer, name string, tty bool) func(final, total int, virtual time.Duration) {
 	var lastLine time.Time
+	printedAll := false
 	return func(final, total int, virtual time.Duration) {
 		if tty {
 			const width = 30
@@ -186,7 +187,11 @@ func progressPrinter(w io.Writer, name string, tty bool) func(final, total int, 
 			fmt.Fprintf(w, "\r%s [%s] %d/%d final, +%s virtual ", name, bar, final, total, virtual.Round(time.Second))
 			return
 		}
-		if time.Since(lastLine) >= 2*time.Second || final == total {
+		// Every 2 s, and once as soon as every recipient is final (the
+		// relay's DSNs may go on being retried after that: not a line per
+		// step of the clock).
+		if all := final == total; time.Since(lastLine) >= 2*time.Second || all && !printedAll {
+			printedAll = printedAll || all
 			lastLine = time.Now()
 			fmt.Fprintf(w, "%s: %d/%d recipients final at +%s virtual\n", name, final, total, virtual.Round(time.Second))
 		}
