@@ -327,6 +327,14 @@ func (p *PathConfig) validate(k string) error {
 			return config.Errorf(k+"."+n.key, "%g: must not be negative", n.v)
 		}
 	}
+	for _, d := range []struct {
+		key string
+		v   config.Duration
+	}{{"connect_timeout", p.ConnectTimeout}, {"command_timeout", p.CommandTimeout}, {"data_timeout", p.DataTimeout}, {"backoff", p.Backoff}} {
+		if d.v < 0 {
+			return config.Errorf(k+"."+d.key, "%s: must not be negative (leave it out for the default)", d.v.D())
+		}
+	}
 	for _, c := range []struct {
 		key string
 		v   *int
