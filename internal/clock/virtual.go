@@ -102,24 +102,7 @@ func (v *Virtual) Advance(d time.Duration) { v.AdvanceTo(v.Now().Add(d)) }
 // AdvanceTo moves the clock to t (never backwards), firing due timers in
 // order; the clock reads each timer's due time while it fires.
 func (v *Virtual) AdvanceTo(t time.Time) {
-	for {
-		v.mu.Lock()
-		if len(v.pending) == 0 || v.pending[0].when.After(t) {
-			if t.After(v.now) {
-				v.now = t
-			}
-			v.mu.Unlock()
-			return
-		}
-		next := heap.Pop(&v.pending).(*vtimer)
-		next.index = -1
-		if next.when.After(v.now) {
-			v.now = next.when
-		}
-		now := v.now
-		v.notifyLocked()
-		v.mu.Unlock()
-		next.fire(now)
+	for v.fireFirst(&t) {
 	}
 }
 
@@ -128,9 +111,17 @@ func (v *Virtual) AdvanceTo(t time.Time) {
 // when nothing was pending. A driver that lets the work settle between
 // calls so sees timers that fall due together act one after the other,
 // in the order they were set, instead of racing.
-func (v *Virtual) FireNext() bool {
+func (v *Virtual) FireNext() bool { return v.fireFirst(nil) }
+
+// fireFirst fires the earliest pending timer, moving the clock to its due
+// time, and reports whether there was one; with until, only a timer due by
+// then, and without one the clock moves to until.
+func (v *Virtual) fireFirst(until *time.Time) bool {
 	v.mu.Lock()
-	if len(v.pending) == 0 {
+	if len(v.pending) == 0 || until != nil && v.pending[0].when.After(*until) {
+		if until != nil && until.After(v.now) {
+			v.now = *until
+		}
 		v.mu.Unlock()
 		return false
 	}
