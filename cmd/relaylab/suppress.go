@@ -28,14 +28,16 @@ relaylab store.`)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return usageError("suppress: say list, add ADDR or remove ADDR")
+		return usageError("say list, add ADDR or remove ADDR")
 	}
 	verb, rest := fs.Arg(0), fs.Args()[1:]
 	switch {
 	case verb == "list" && len(rest) == 0:
 	case (verb == "add" || verb == "remove") && len(rest) == 1:
+	case (verb == "add" || verb == "remove") && len(rest) == 0:
+		return usageError("%s needs an address: relaylab suppress %s ADDR", verb, verb)
 	default:
-		return usageError("suppress: want list, add ADDR or remove ADDR, got %q", fs.Args())
+		return usageError("want list, add ADDR or remove ADDR, got %q", fs.Args())
 	}
 	rl, done, err := openRelay(ctx, e, *db, *cfgPath)
 	if err != nil {

@@ -67,3 +67,16 @@ func TestSuppressListJSONNamesLikeAPI(t *testing.T) {
 		t.Errorf("entry %v still names the time \"created\"; the web API says \"since\"", got[0])
 	}
 }
+
+// TestSuppressVerbWithoutAddress: add or remove without an address says
+// that the address is missing, not that the verb is unknown.
+func TestSuppressVerbWithoutAddress(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "s.db")
+	for _, verb := range []string{"add", "remove"} {
+		code, _, errOut := runIn(t, context.Background(), "suppress", verb, "--db", db)
+		if code != 2 || !strings.Contains(errOut, verb+" needs an address") {
+			t.Errorf("suppress %s: exit %d, stderr %q", verb, code, errOut)
+		}
+	}
+}
