@@ -92,7 +92,9 @@ func appendEvents(t testing.TB, st *store.Store, evs ...events.Event) []events.E
 	return out
 }
 
-// do sends a request and returns the status and the body.
+// do sends a request and returns the status and the body. A "Host" pair
+// among the headers sets the request's Host (as a browser sends it after
+// DNS rebinding); a websocket's 101 returns without reading the body.
 func do(t testing.TB, method, url, body string, hdr ...string) (int, http.Header, []byte) {
 	t.Helper()
 	var rd io.Reader
@@ -107,13 +109,20 @@ func do(t testing.TB, method, url, body string, hdr ...string) (int, http.Header
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1]
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		t.Fatalf("%s %s (Host %s): %v", method, url, req.Host, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return resp.StatusCode, resp.Header, nil // a websocket: nothing to read until it ends
+	}
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
