@@ -66,7 +66,7 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 			c := j.rcpts[a.rcpt]
 			pl := map[string]any{
 				"attempt": c.attempts + 1, "route": j.route.name, "path": a.path, "host": a.host, "address": a.addr,
-				"tls": a.tls, "cipher": a.cipher, "reply": a.reply, "latency_ms": a.latency.Milliseconds(),
+				"tls": a.tls, "cipher": a.cipher, "reply": a.reply, "latency_ms": float64(a.latency.Microseconds()) / 1000,
 			}
 			if a.transcript != "" {
 				pl["transcript"] = a.transcript

@@ -179,6 +179,9 @@ func ms(v float64) string {
 	if d >= time.Minute || d <= -time.Minute {
 		return d.Round(time.Second).String()
 	}
+	if d < 10*time.Millisecond && d > -10*time.Millisecond {
+		return d.Round(10 * time.Microsecond).String() // a local receiver answers in a fraction of a millisecond
+	}
 	return d.Round(time.Millisecond).String()
 }
 

@@ -45,7 +45,7 @@ func TestDurationsReadable(t *testing.T) {
 	q := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	done := q.Add(31*time.Minute + 48954*time.Millisecond)
 	d := &Data{First: q, Last: done, Recipients: []*Recipient{
-		{Address: "a@x.test", Status: "delivered", Queued: q, Done: done, Attempts: []Attempt{{Time: done, Code: 250, Latency: 1908954.264}}},
+		{Address: "a@x.test", Status: "delivered", Queued: q, Done: done, Attempts: []Attempt{{Time: done, Code: 250, Latency: new(1908954.264)}}},
 	}}
 	var text, html bytes.Buffer
 	if err := WriteText(&text, d); err != nil {
@@ -65,7 +65,7 @@ func TestDurationsReadable(t *testing.T) {
 	for _, tt := range []struct {
 		ms   float64
 		want string
-	}{{0, "0s"}, {0.4, "0s"}, {350.2, "350ms"}, {2500, "2.5s"}, {59999.4, "59.999s"}, {1908954.264, "31m49s"}, {90 * 24 * 3600e3, "2160h0m0s"}} {
+	}{{0, "0s"}, {0.4, "400µs"}, {2.345, "2.35ms"}, {350.2, "350ms"}, {2500, "2.5s"}, {59999.4, "59.999s"}, {1908954.264, "31m49s"}, {90 * 24 * 3600e3, "2160h0m0s"}} {
 		if got := ms(tt.ms); got != tt.want {
 			t.Errorf("ms(%v) = %q, want %q", tt.ms, got, tt.want)
 		}

@@ -30,14 +30,18 @@ type Attempt struct {
 	// Try is the number of the delivery try this exchange was part of,
 	// from 1; every exchange of one try has the same number. On a sink's
 	// record each session's attempt is a try of its own.
-	Try      int     `json:"try"`
-	Path     string  `json:"path,omitempty"`
-	Host     string  `json:"host,omitempty"`
-	Stage    string  `json:"stage,omitempty"`
-	Code     int     `json:"code,omitempty"`
-	Enhanced string  `json:"enhanced,omitempty"`
-	Text     string  `json:"text,omitempty"`
-	Latency  float64 `json:"latency_ms,omitempty"`
+	Try      int    `json:"try"`
+	Path     string `json:"path,omitempty"`
+	Host     string `json:"host,omitempty"`
+	Stage    string `json:"stage,omitempty"`
+	Code     int    `json:"code,omitempty"`
+	Enhanced string `json:"enhanced,omitempty"`
+	Text     string `json:"text,omitempty"`
+	// Latency is the attempt's time from its start (the dial or the
+	// pooled connection's reuse) to its last reply or failure, on the
+	// relay's clock: in a replay, the virtual clock's. Nil when the event
+	// has none.
+	Latency *float64 `json:"latency_ms,omitempty"`
 	// Error is a failure with no SMTP reply (connection refused, timeout).
 	Error string `json:"error,omitempty"`
 	// TLS is the TLS version of the connection the attempt ended on ("TLS
@@ -175,7 +179,7 @@ type payload struct {
 	Category   string          `json:"category"`
 	Reason     string          `json:"reason"`
 	Stage      string          `json:"stage"`
-	LatencyMS  float64         `json:"latency_ms"`
+	LatencyMS  *float64        `json:"latency_ms"`
 	DSN        bool            `json:"dsn"`
 	Status     string          `json:"status"`
 	Suppressed bool            `json:"suppressed"`

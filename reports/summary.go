@@ -68,8 +68,8 @@ func Summarize(d *Data) Summary {
 			} else {
 				code["no reply"]++
 			}
-			if a.Latency > 0 {
-				latencies = append(latencies, a.Latency)
+			if a.Latency != nil {
+				latencies = append(latencies, *a.Latency)
 			}
 		}
 		if r.Status == "delivered" && !r.Done.IsZero() {
