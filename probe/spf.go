@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -140,7 +141,11 @@ func (w *spfWalker) voidLimit(root *SPFNode) {
 func branches(n *SPFNode) string {
 	parts := []string{fmt.Sprintf("%d in the record's own terms", n.Lookups-len(n.Children))}
 	for _, c := range n.Children {
-		parts = append(parts, fmt.Sprintf("%s:%s %d", c.Via, c.Domain, c.Total+1))
+		sep := ":"
+		if c.Via == "redirect" {
+			sep = "="
+		}
+		parts = append(parts, fmt.Sprintf("%s%s%s %d", c.Via, sep, c.Domain, c.Total+1))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -152,12 +157,16 @@ func branches(n *SPFNode) string {
 func (w *spfWalker) checkAll(root *SPFNode) {
 	end, all, via := effectiveAll(root)
 	if how, open := opensToAll(root, 0); open {
+		fix := "remove that term, or have the record it points to end with -all or ~all instead"
+		if strings.Contains(how, zeroPrefix) {
+			fix = "remove the /0 (without a prefix length, a and mx match only the addresses of their names), or the term"
+		}
 		if how == "+all" {
 			w.f.add(SevError, "pass-all", root.Domain, root.Record, "RFC 7208 5.1",
 				"\"+all\" authorises every host on the internet to send as this domain: end the record with -all or ~all instead")
 		} else {
 			w.f.add(SevError, "pass-all", root.Domain, root.Record, "RFC 7208 5.1",
-				"the policy gives pass to every host on the internet (%s), so anyone can send mail as %s and pass SPF: remove that term, or have the record it points to end with -all or ~all instead", how, root.Domain)
+				"the policy gives pass to every host on the internet (%s), so anyone can send mail as %s and pass SPF: %s", how, root.Domain, fix)
 		}
 		return
 	}
@@ -232,6 +241,14 @@ func opensToAll(n *SPFNode, depth int) (string, bool) {
 		case t.Qualifier != '+':
 		case t.Name == "ip4" && t.CIDR4 == 0, t.Name == "ip6" && t.CIDR6 == 0:
 			return t.String(), true
+		case (t.Name == "a" || t.Name == "mx") && (t.CIDR4 == 0 || t.CIDR6 == 0):
+			// RFC 7208 5.6: the prefix length applies to the names'
+			// addresses, so /0 covers every address of the family.
+			fam := "IPv4"
+			if t.CIDR4 != 0 {
+				fam = "IPv6"
+			}
+			return fmt.Sprintf("%s, whose %s every %s address as soon as its name has one", t.String(), zeroPrefix, fam), true
 		case t.Name == "include":
 			// An include matches when the included record gives pass.
 			if how, ok := opensToAll(childFor(n, "include", t.Value), depth+1); ok {
@@ -246,6 +263,10 @@ func opensToAll(n *SPFNode, depth int) (string, bool) {
 	}
 	return "", false
 }
+
+// zeroPrefix is how opensToAll names an a or mx term with a prefix
+// length of 0.
+const zeroPrefix = "prefix length of 0 covers"
 
 func passesWith(how string) string {
 	if strings.HasPrefix(how, "include:") || strings.HasPrefix(how, "redirect=") {
@@ -299,6 +320,11 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 	}
 	switch {
 	case len(recs) == 0 && via == "":
+		if near, fixed := nearSPF(txt.Joined()); near != "" {
+			w.f.add(SevError, "none", n.Domain, near, "RFC 7208 4.5",
+				"%s has no SPF record, so receivers cannot tell its mail from forgeries: its TXT record %q is not read as SPF, because %s; publish it as %q", n.Domain, near, whyNotSPF(near), fixed)
+			return n
+		}
 		w.f.add(SevError, "none", n.Domain, "", "RFC 7208 4.5",
 			"%s has no SPF record, so receivers cannot tell its mail from forgeries: publish one that lists the servers sending as it, such as \"v=spf1 ip4:192.0.2.25 include:_spf.provider.example -all\" (your addresses and your email provider's include), or \"v=spf1 -all\" if it sends no mail", n.Domain)
 		return n
@@ -307,13 +333,19 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 		what := "has no SPF record"
 		if notFound {
 			what, n.Error = "does not exist (NXDOMAIN)", "no such domain"
+		} else if near, fixed := nearSPF(txt.Joined()); near != "" {
+			what = fmt.Sprintf("has no SPF record (its TXT record %q is not read as SPF, because %s; it should be %q)", near, whyNotSPF(near), fixed)
+		}
+		term := via + ":" + n.Domain
+		if via == "redirect" {
+			term = "redirect=" + n.Domain
 		}
 		// RFC 7208 4.6.4: NXDOMAIN or an empty answer is a void lookup.
 		if notFound || len(txt.Records) == 0 {
-			w.addVoid(n, via+":"+n.Domain, voidBoth, "")
+			w.addVoid(n, term, voidBoth, "")
 		}
 		w.f.add(SevError, "include-none", n.Domain, "", "RFC 7208 5.2",
-			"%s:%s %s, so every evaluation that reaches it is a permerror and SPF fails for all mail that is not matched before it: remove the %s, or correct the name (the provider's documentation gives it)", via, n.Domain, what, via)
+			"%s %s, so every evaluation that reaches it is a permerror and SPF fails for all mail that is not matched before it: remove the %s, or correct the name (the provider's documentation gives it)", term, what, via)
 		n.VoidSum, n.Void6Sum = n.Void, n.Void6
 		return n
 	case len(recs) > 1:
@@ -356,6 +388,64 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 		n.Void6Sum += c.Void6Sum
 	}
 	return n
+}
+
+// nearSPF returns the first TXT record that looks meant as an SPF record
+// but is not one to receivers (RFC 7208 4.5: exactly "v=spf1", then a
+// space or the end), and the record it should be.
+func nearSPF(txts []string) (near, fixed string) {
+	for _, t := range txts {
+		t = unescapeTXT(t)
+		s := strings.Trim(t, " \t\"'")
+		if IsSPF(t) || !strings.HasPrefix(strings.ToLower(s), "v=spf1") {
+			continue
+		}
+		fixed = strings.Join(strings.Fields(s), " ")
+		if !IsSPF(fixed) {
+			// "v=spf1ip4:...": the space after the version is missing.
+			fixed = s[:6] + " " + strings.TrimLeft(fixed[6:], " ")
+		}
+		return t, fixed
+	}
+	return "", ""
+}
+
+// unescapeTXT undoes the escapes of the zone-file form in which the
+// resolver hands over TXT strings (RFC 1035 5.1: \DDD and \X), so that a
+// record's stray quote or tab is shown as it is.
+func unescapeTXT(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] != '\\' || i+1 == len(s):
+			b.WriteByte(s[i])
+		case i+3 < len(s) && isDigits(s[i+1:i+4]):
+			n, _ := strconv.Atoi(s[i+1 : i+4])
+			b.WriteByte(byte(n))
+			i += 3
+		default:
+			b.WriteByte(s[i+1])
+			i++
+		}
+	}
+	return b.String()
+}
+
+func isDigits(s string) bool { return strings.Trim(s, "0123456789") == "" }
+
+// whyNotSPF says why nearSPF took txt for no SPF record.
+func whyNotSPF(txt string) string {
+	switch {
+	case !strings.HasPrefix(strings.ToLower(txt), "v=spf1"):
+		return fmt.Sprintf("it starts with %q, not with \"v=spf1\" (quotes or spaces that belong to the zone file's syntax, not to the record)", txt[:strings.Index(strings.ToLower(txt), "v=spf1")])
+	case strings.ContainsAny(txt, "\t\r\n"):
+		return "its terms are separated by tabs or line breaks, and only spaces separate SPF terms (RFC 7208 12)"
+	default:
+		return fmt.Sprintf("\"v=spf1\" is followed by %q instead of a space", txt[6:7])
+	}
 }
 
 func hasAllTerm(rec *SPFRecord) bool {

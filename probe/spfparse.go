@@ -98,11 +98,16 @@ func parseSPFTerm(f string) (SPFTerm, error) {
 			return t, spfErr("%q is not a valid modifier name", f[:i])
 		}
 		t.Modifier, t.Qualifier, t.Name, t.Value = true, 0, name, f[i+1:]
-		if err := checkMacroString(t.Value); err != nil {
-			return t, spfErr("%q: %v", f, err)
-		}
 		if (name == "redirect" || name == "exp") && t.Value == "" {
 			return t, spfErr("%q needs a domain", f)
+		}
+		check := checkDomainSpec
+		if name != "redirect" && name != "exp" {
+			// An unknown modifier's value is never expanded (RFC 7208 6).
+			check = func(s string) error { return checkMacroString(s, false) }
+		}
+		if err := check(t.Value); err != nil {
+			return t, spfErr("%q: %v", f, err)
 		}
 		return t, nil
 	}
@@ -157,8 +162,8 @@ func parseSPFTerm(f string) (SPFTerm, error) {
 		}
 		t.Value = addr
 		if hasBits {
-			n, err := strconv.Atoi(bits)
-			if err != nil || n < 0 || n > a.BitLen() || (len(bits) > 1 && bits[0] == '0') {
+			n, ok := prefixLen(bits, a.BitLen())
+			if !ok {
 				return t, spfErr("%q: bad prefix length %q", f, bits)
 			}
 			if name == "ip4" {
@@ -185,20 +190,31 @@ func validModifierName(s string) bool {
 	return true
 }
 
+// prefixLen parses a prefix length of at most max bits: "0", or digits
+// without a leading zero or a sign (RFC 7208 5.6, ip4-cidr-length and
+// ip6-cidr-length).
+func prefixLen(s string, max int) (int, bool) {
+	if s == "" || len(s) > 1 && s[0] == '0' || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n <= max
+}
+
 // splitCIDR splits "domain/24//64" (RFC 7208 5.6 dual-cidr-length).
 func splitCIDR(v string, allowed bool) (string, int, int, error) {
 	c4, c6 := -1, -1
 	dom := v
 	if i := strings.Index(v, "//"); i >= 0 {
-		n, err := strconv.Atoi(v[i+2:])
-		if err != nil || n < 0 || n > 128 {
+		n, ok := prefixLen(v[i+2:], 128)
+		if !ok {
 			return "", 0, 0, fmt.Errorf("bad IPv6 prefix length %q", v[i+2:])
 		}
 		c6, dom = n, v[:i]
 	}
 	if i := strings.LastIndexByte(dom, '/'); i >= 0 {
-		n, err := strconv.Atoi(dom[i+1:])
-		if err != nil || n < 0 || n > 32 {
+		n, ok := prefixLen(dom[i+1:], 32)
+		if !ok {
 			return "", 0, 0, fmt.Errorf("bad IPv4 prefix length %q", dom[i+1:])
 		}
 		c4, dom = n, dom[:i]
@@ -212,7 +228,7 @@ func splitCIDR(v string, allowed bool) (string, int, int, error) {
 // checkDomainSpec checks a domain-spec: a macro-string whose expansion ends
 // in a toplabel, or that ends in a macro (RFC 7208 7.1).
 func checkDomainSpec(s string) error {
-	if err := checkMacroString(s); err != nil {
+	if err := checkMacroString(s, true); err != nil {
 		return err
 	}
 	if strings.Contains(s, "%") {
@@ -236,8 +252,11 @@ func checkDomainSpec(s string) error {
 }
 
 // checkMacroString validates macros: %{letter digits r delimiters}, %%, %_,
-// %- (RFC 7208 7.1).
-func checkMacroString(s string) error {
+// %- (RFC 7208 7.1). When expanded is set, the string is one that
+// receivers expand (a domain-spec), where c, r and t are not allowed (RFC
+// 7208 7.2: explanation text only) and the DIGIT transformer is not zero
+// (RFC 7208 7.3); receivers return permerror for either.
+func checkMacroString(s string, expanded bool) error {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x21 || c > 0x7e {
@@ -265,10 +284,15 @@ func checkMacroString(s string) error {
 		if body == "" || !strings.ContainsRune("slodiphcrtvSLODIPHCRTV", rune(body[0])) {
 			return fmt.Errorf("%%{%s} has an unknown macro letter", body)
 		}
-		rest := body[1:]
-		for len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9' {
-			rest = rest[1:]
+		if expanded && strings.ContainsRune("crtCRT", rune(body[0])) {
+			return fmt.Errorf("%%{%s}: the macro %%{%c} is allowed only in explanation text (RFC 7208 7.2), not in a domain name", body, body[0])
 		}
+		rest := body[1:]
+		digits := strings.TrimLeft(rest, "0123456789")
+		if d := rest[:len(rest)-len(digits)]; expanded && d != "" && strings.Trim(d, "0") == "" {
+			return fmt.Errorf("%%{%s}: the number of labels to keep is zero, which is not allowed (RFC 7208 7.3)", body)
+		}
+		rest = digits
 		if len(rest) > 0 && (rest[0] == 'r' || rest[0] == 'R') {
 			rest = rest[1:]
 		}

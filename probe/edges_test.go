@@ -1,0 +1,91 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// findingWith returns the messages of fs with code, and whether one of
+// them contains want.
+func findingWith(fs []Finding, code, want string) ([]string, bool) {
+	var msgs []string
+	found := false
+	for _, f := range fs {
+		if f.Code == code {
+			msgs = append(msgs, f.Message)
+			found = found || strings.Contains(f.Message, want)
+		}
+	}
+	return msgs, found
+}
+
+// RFC 7208 7.2 and 7.3: c, r and t expand only in explanation text, and a
+// DIGIT transformer is never zero; receivers return permerror for either.
+func TestParseSPFMacroEdges(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		rec string
+		bad bool
+	}{
+		{"v=spf1 exists:%{c}.x.example -all", true},
+		{"v=spf1 exists:%{r}.x.example -all", true},
+		{"v=spf1 include:%{t}.x.example -all", true},
+		{"v=spf1 redirect=%{C}.x.example", true},
+		{"v=spf1 exists:%{d0}.x.example -all", true},
+		{"v=spf1 exists:%{i0r}.x.example -all", true},
+		{"v=spf1 exists:%{d1}.x.example -all", false},
+		{"v=spf1 exists:%{ir}.%{l10r-}.%{v}.%{h}.x.example -all", false},
+		{"v=spf1 -all exp=%{d}.exp.example", false},
+		{"v=spf1 -all exp=%{c}.exp.example", true},
+		// Unknown modifiers are never expanded.
+		{"v=spf1 -all note=%{c}", false},
+		// RFC 7208 5.6: a prefix length is digits, without a sign or a
+		// leading zero, as for ip4 and ip6.
+		{"v=spf1 a/+24 -all", true},
+		{"v=spf1 a/024 -all", true},
+		{"v=spf1 mx//+64 -all", true},
+		{"v=spf1 a:x.example/0 -all", false},
+		{"v=spf1 a/24//64 -all", false},
+	} {
+		_, err := ParseSPF(tt.rec)
+		if tt.bad != (err != nil) || err != nil && !errors.Is(err, ErrSPFSyntax) {
+			t.Errorf("ParseSPF(%q) = %v, want error %v", tt.rec, err, tt.bad)
+		}
+	}
+}
+
+func TestCheckSPFEdges(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "testdata/edges.zone")
+	for _, tt := range []struct {
+		domain, code, want string
+		status             Status
+	}{
+		// A prefix length of 0 on a or mx matches every address of the
+		// family as soon as the name has one.
+		{"a0.edge.test", "spf.pass-all", "a/0", StatusError},
+		{"mx0.edge.test", "spf.pass-all", "mx:mxhost.edge.test/0", StatusError},
+		{"a6zero.edge.test", "spf.pass-all", "a//0", StatusError},
+		// A TXT record that is almost an SPF record is no SPF record to
+		// receivers: the finding says which record and why.
+		{"tab.edge.test", "spf.none", `"v=spf1\tip4:192.0.2.1 -all" is not read as SPF`, StatusError},
+		{"quoted.edge.test", "spf.none", `"\"v=spf1 ip4:192.0.2.1 -all\"" is not read as SPF`, StatusError},
+		{"lead.edge.test", "spf.none", `" v=spf1 ip4:192.0.2.1 -all" is not read as SPF`, StatusError},
+		{"spf2.edge.test", "spf.none", "has no SPF record, so receivers", StatusError},
+		// A redirect is written redirect=, not redirect:.
+		{"redir-none.edge.test", "spf.include-none", "redirect=nospf.edge.test has no SPF record", StatusError},
+		{"redir-none.edge.test", "spf.lookups", "(0 in the record's own terms, redirect=nospf.edge.test 1)", StatusError},
+		// Names are case-insensitive and may end in a dot.
+		{"spfupper.edge.test", "spf.lookups", "include:simple.edge.test 1", StatusOK},
+	} {
+		rep := CheckSPF(context.Background(), r, discard(), tt.domain)
+		if msgs, ok := findingWith(rep.Findings, tt.code, tt.want); !ok {
+			t.Errorf("%s: %s messages %q lack %q (findings %+v)", tt.domain, tt.code, msgs, tt.want, rep.Findings)
+		}
+		if rep.Status != tt.status {
+			t.Errorf("%s: status %s, want %s (%+v)", tt.domain, rep.Status, tt.status, rep.Findings)
+		}
+	}
+}
