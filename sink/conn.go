@@ -69,6 +69,9 @@ type conn struct {
 	// appendNext is added to the text of the next 2xx reply to RCPT: why
 	// pieces of the address that look like directives are not.
 	appendNext []string
+	// cmdFault: the reply being written refuses the command's syntax, and
+	// is about no recipient (a BDAT go-smtp cannot parse).
+	cmdFault bool
 
 	closeOnce sync.Once
 	uncounted atomic.Bool // counted out of the listener's open connections
@@ -333,14 +336,16 @@ func (c *conn) clientLine(line []byte) int {
 		mark = bareRcptAt(text)
 		cmd.dsn = parseDSN(text, false)
 	case "BDAT":
-		cmd.bdat = true
-		f := bytes.Fields(text)
-		if len(f) >= 2 {
-			if n, err := strconv.Atoi(string(f[1])); err == nil && n > 0 {
-				c.bdatLeft = n
-			}
+		n, last, ok := bdatArgs(text)
+		if !ok {
+			// go-smtp refuses it with 501 and reads no chunk: what follows
+			// are commands, and the 501 is about no message.
+			cmd.badBDAT = true
+			break
 		}
-		c.bdatOpen = !(len(f) >= 3 && bytes.EqualFold(f[2], []byte("LAST")))
+		cmd.bdat = true
+		c.bdatLeft = n
+		c.bdatOpen = !last
 	case "RSET", "EHLO", "HELO":
 		c.bdatOpen = false
 	}
@@ -580,7 +585,7 @@ func (c *conn) recordReply(stage Stage, wire []byte) {
 			rr.Attempt, rr.Rcpt = c.sess.lastAttempt, c.sess.lastRcpt
 		}
 		c.sess.rcptCalled = false
-	case stage == StageDataEnd && len(c.sess.rcpts) > 0:
+	case stage == StageDataEnd && len(c.sess.rcpts) > 0 && !c.cmdFault:
 		// The attempt of the transaction's first recipient, as the
 		// message's record has it; not the last RCPT, maybe refused.
 		rr.Attempt = c.sess.rcpts[0].attempt
@@ -588,6 +593,7 @@ func (c *conn) recordReply(stage Stage, wire []byte) {
 			rr.Rcpt = c.sess.rcpts[0].addr
 		}
 	}
+	c.cmdFault = false
 	if len(c.replies) < maxReplies {
 		c.replies = append(c.replies, rr)
 	}
@@ -665,6 +671,7 @@ func (c *conn) serverReply(r []byte) error {
 		stage = "other"
 		cmd.stage = stage
 	}
+	c.cmdFault = cmd.badBDAT
 	if fix := c.rfcReply(cmd, r); fix != nil {
 		r = fix.wire()
 	}

@@ -21,6 +21,7 @@ type pendingCmd struct {
 	bdat     bool    // a BDAT command (RFC 3030)
 	sasl     bool    // a SASL response line within AUTH
 	hugeSize bool    // MAIL with a SIZE of digits too large for go-smtp
+	badBDAT  bool    // a BDAT whose arguments go-smtp refuses: no chunk follows
 	dsn      *dsnCmd // the DSN parameters of a MAIL or RCPT (RFC 3461)
 }
 
@@ -35,6 +36,25 @@ func hugeSize(text []byte) bool {
 		}
 	}
 	return false
+}
+
+// bdatArgs reads a BDAT command line as go-smtp does (RFC 3030 2: BDAT SP
+// chunk-size [SP end-marker]): the chunk size, whether it is the LAST, and
+// whether go-smtp takes the command and so reads the chunk after it (a
+// size of 32 bits, without a sign; LAST the only marker).
+func bdatArgs(text []byte) (size int, last, ok bool) {
+	f := bytes.Fields(text)
+	if len(f) < 2 || len(f) > 3 {
+		return 0, false, false
+	}
+	if len(f) == 3 && !bytes.EqualFold(f[2], []byte("LAST")) {
+		return 0, false, false
+	}
+	n, err := strconv.ParseUint(string(f[1]), 10, 32)
+	if err != nil {
+		return 0, false, false
+	}
+	return int(n), len(f) == 3, true
 }
 
 // knownVerb reports whether an upper-case verb is a command the sink knows
