@@ -117,8 +117,13 @@ func diagnostic(o outcome) (remoteMTA, code string) {
 		if rep.Local {
 			text += " (server " + host + ")" // it answered, but did not say this
 		} else {
-			remoteMTA = host // the session broke off: the server took part
+			// The session broke off: the server took part, and the
+			// stage says which command it left unanswered.
+			remoteMTA = host
+			text = describeStage(rep.Stage) + ": " + text
 		}
+	case "connect":
+		text = describeStage(rep.Stage) + ": " + text
 	}
 	return remoteMTA, diagnosticType + "; " + text
 }

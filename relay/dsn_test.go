@@ -27,13 +27,15 @@ func TestDiagnostic(t *testing.T) {
 		{"no SMTPUTF8 upstream", outcome{host: "mx.r.test", reply: Reply{Stage: "mail", Code: 553, Enhanced: "5.6.7", Local: true, Text: "no SMTPUTF8"}},
 			"", "X-Relaylab; no SMTPUTF8 (server mx.r.test)"},
 		{"connection refused", outcome{host: "mx.r.test", reply: Reply{Stage: "connect", Text: "dial tcp: connection refused"}},
-			"", "X-Relaylab; dial tcp: connection refused"},
+			"", "X-Relaylab; while connecting: dial tcp: connection refused"},
 		{"dns failure", outcome{host: "", reply: Reply{Stage: "dns", Enhanced: "4.4.3", Text: "MX lookup for x.test: SERVFAIL"}},
 			"", "X-Relaylab; MX lookup for x.test: SERVFAIL"},
 		{"held back, not tried", outcome{host: "mx.r.test", reply: Reply{Stage: "shaping", Text: "rests until noon"}},
 			"", "X-Relaylab; rests until noon"},
 		{"timeout after the dot", outcome{host: "mx.r.test", reply: Reply{Stage: "dot", Text: "reading the reply: i/o timeout"}},
-			"mx.r.test", "X-Relaylab; reading the reply: i/o timeout"},
+			"mx.r.test", "X-Relaylab; after the final dot: reading the reply: i/o timeout"},
+		{"timeout at RCPT", outcome{host: "mx.r.test:25", reply: Reply{Stage: "rcpt", Text: "reading the reply: i/o timeout"}},
+			"mx.r.test", "X-Relaylab; at RCPT TO: reading the reply: i/o timeout"},
 	} {
 		remote, diag := diagnostic(tt.o)
 		if remote != tt.remote || diag != tt.diagnostic {

@@ -117,7 +117,7 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 					o.verdict.Category = "expired"
 					payload["last_category"] = res.verdict.Category
 					payload["reason"] = "the retry policy gave up: " + giveUpReason(r.policy, n, msg, now)
-					payload["advice"] = "the last reply says why: " + res.verdict.Reason + "; " + res.verdict.Advice
+					payload["advice"] = expiredAdvice(res.verdict)
 					why, err := r.softBounceTx(tx, c.address, now)
 					if err != nil {
 						return err
@@ -176,6 +176,36 @@ func giveUpReason(p Policy, n int, msg messageRow, now time.Time) string {
 		return "the maximum number of attempts was reached"
 	}
 	return "the message is older than the maximum age (queued " + now.Sub(msg.created).String() + " ago)"
+}
+
+// expiredAdvice is the advice for a recipient the retry policy gave up
+// on, from the verdict on its last attempt. That verdict's advice was
+// written for a deferral ("nothing; it is retried"): the parts that speak
+// of the next attempt are left out, and what is left (what to fix) comes
+// before sending again.
+func expiredAdvice(v Verdict) string {
+	var fix []string
+	for _, clause := range strings.FieldsFunc(strings.NewReplacer(". ", ";", "; ", ";").Replace(v.Advice), func(r rune) bool { return r == ';' }) {
+		clause = strings.TrimSpace(clause)
+		lower := strings.ToLower(clause)
+		if clause == "" || strings.HasPrefix(lower, "nothing") || strings.Contains(lower, "retried") || strings.Contains(lower, "retry policy gives up") ||
+			strings.Contains(lower, "next attempt") || strings.Contains(lower, "is tried when") || strings.Contains(lower, "is sent when") {
+			continue
+		}
+		for _, cond := range []string{"if it recurs, ", "if it persists, ", "if it happens often, "} {
+			if strings.HasPrefix(lower, cond) {
+				clause = clause[len(cond):] // it did: every attempt failed
+			}
+		}
+		fix = append(fix, clause)
+	}
+	todo := "find out from the receiving side's postmaster why it kept deferring"
+	if len(fix) > 0 {
+		todo = strings.Join(fix, "; ")
+		todo = strings.ToLower(todo[:1]) + todo[1:]
+	}
+	return "the last reply says why: " + v.Reason + ". To deliver the message: " + todo +
+		", then send it again; if the receiving side only needed longer, give the retry policy more time (its max_age or attempts)"
 }
 
 // wantsDelayWarning reports whether a delay DSN is due for c.
