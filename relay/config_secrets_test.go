@@ -20,6 +20,7 @@ func TestConfigSecrets(t *testing.T) {
 		{"redacted user password", "relay:\n  users:\n    app: <redacted>\n", `relaylab.yaml:3:10: relay.users.app: "<redacted>" is what relaylab config prints in place of a secret: this file came from ` + "`relaylab config`" + ` without --show-secrets`},
 		{"redacted path password", "relay:\n  paths:\n" + path + "username: u, password: <redacted>}\n", `relaylab.yaml:3:86: relay.paths[0].password: "<redacted>" is what relaylab config prints`},
 		{"username without password", "relay:\n  paths:\n" + path + "username: u}\n", `relay.paths[0].password: username "u" has no password`},
+		{"password without username", "relay:\n  paths:\n" + path + "password: p}\n", `relaylab.yaml:3:73: relay.paths[0].password: a password without a username is never sent (AUTH needs both)`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -42,8 +42,12 @@ func Passwords(key string, users map[string]string) error {
 }
 
 // Password checks the password of a client that logs in as user: not the
-// marker `relaylab config` prints, and not empty when there is a user.
+// marker `relaylab config` prints, not empty when there is a user, and
+// not given without a user (it would never be sent).
 func Password(key, user, password string) error {
+	if user == "" && password != "" {
+		return Errorf(key, "a password without a username is never sent (AUTH needs both): add the username, or remove the password to send without AUTH")
+	}
 	if user != "" && password == "" {
 		return Errorf(key, "username %q has no password: give its password, or remove the username to send without AUTH", user)
 	}
