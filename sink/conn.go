@@ -330,11 +330,15 @@ func (c *conn) clientLine(line []byte) int {
 		}
 	case "MAIL":
 		cmd.hugeSize = hugeSize(text)
-		cmd.dsn = parseDSN(text, true)
+		params := paramsOf(text)
+		cmd.dsn = parseDSNParams(params, true)
+		cmd.unknownParam = unknownParam(params, true)
 		c.bdatOpen = false
 	case "RCPT":
 		mark = bareRcptAt(text)
-		cmd.dsn = parseDSN(text, false)
+		params := paramsOf(text)
+		cmd.dsn = parseDSNParams(params, false)
+		cmd.unknownParam = unknownParam(params, false)
 	case "BDAT":
 		n, last, ok := bdatArgs(text)
 		if !ok {

@@ -63,7 +63,11 @@ func dsnNotOffered(verb, key string) *Reply {
 // parseDSN reads the parameters after the path of a MAIL (mail true) or
 // RCPT command line. It returns nil when the line has no DSN parameter.
 func parseDSN(text []byte, mail bool) *dsnCmd {
-	params := paramsOf(text)
+	return parseDSNParams(paramsOf(text), mail)
+}
+
+// parseDSNParams is parseDSN on the parameters paramsOf found.
+func parseDSNParams(params []string, mail bool) *dsnCmd {
 	var d *dsnCmd
 	seen := map[string]bool{}
 	for _, p := range params {

@@ -17,12 +17,15 @@ import (
 // pendingCmd is a client command that awaits its reply.
 type pendingCmd struct {
 	stage    Stage
-	known    bool    // the verb is an SMTP command (RFC 5321 4.1 and extensions)
-	bdat     bool    // a BDAT command (RFC 3030)
-	sasl     bool    // a SASL response line within AUTH
-	hugeSize bool    // MAIL with a SIZE of digits too large for go-smtp
-	badBDAT  bool    // a BDAT whose arguments go-smtp refuses: no chunk follows
-	dsn      *dsnCmd // the DSN parameters of a MAIL or RCPT (RFC 3461)
+	known    bool // the verb is an SMTP command (RFC 5321 4.1 and extensions)
+	bdat     bool // a BDAT command (RFC 3030)
+	sasl     bool // a SASL response line within AUTH
+	hugeSize bool // MAIL with a SIZE of digits too large for go-smtp
+	badBDAT  bool // a BDAT whose arguments go-smtp refuses: no chunk follows
+	// unknownParam is the first parameter of a MAIL or RCPT that go-smtp
+	// does not know, as the client wrote its keyword.
+	unknownParam string
+	dsn          *dsnCmd // the DSN parameters of a MAIL or RCPT (RFC 3461)
 }
 
 // hugeSize reports whether a MAIL command line declares a SIZE of 11 to 20
@@ -55,6 +58,26 @@ func bdatArgs(text []byte) (size int, last, ok bool) {
 		return 0, false, false
 	}
 	return int(n), len(f) == 3, true
+}
+
+// unknownParam returns the keyword of the first parameter of a MAIL (mail
+// true) or RCPT command that go-smtp (v0.25.1) does not know, or "".
+func unknownParam(params []string, mail bool) string {
+	for _, p := range params {
+		key, _, _ := strings.Cut(p, "=")
+		switch strings.ToUpper(key) {
+		case "SIZE", "BODY", "SMTPUTF8", "REQUIRETLS", "RET", "ENVID", "AUTH":
+			if mail {
+				continue
+			}
+		case "NOTIFY", "ORCPT", "RRVS", "BY", "MT-PRIORITY":
+			if !mail {
+				continue
+			}
+		}
+		return key
+	}
+	return ""
 }
 
 // knownVerb reports whether an upper-case verb is a command the sink knows
@@ -142,6 +165,18 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 			what = "the response"
 		}
 		return &Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error: " + what + " is not valid BASE64 (RFC 4954 4)"}
+	case code == 500 && (text == "Unknown MAIL FROM argument" || text == "Unknown RCPT TO argument"):
+		// RFC 5321 4.1.1.11: 555 for a parameter not recognized; 500 is
+		// for a command that is not (4.2.4).
+		verb := "MAIL FROM"
+		if cmd.stage == StageRcpt {
+			verb = "RCPT TO"
+		}
+		what := verb + " parameter not recognized"
+		if cmd.unknownParam != "" {
+			what = verb + " parameter " + cmd.unknownParam + " not recognized"
+		}
+		return &Reply{Code: 555, Enhanced: "5.5.4", Text: what + " (RFC 5321 4.1.1.11)"}
 	case cmd.hugeSize && code == 501 && text == "Unable to parse SIZE as an integer":
 		// RFC 1870 6: a SIZE the server cannot take is 552, at MAIL.
 		limit := c.l.cfg.Limits.MaxMessageBytes

@@ -51,3 +51,29 @@ func TestBDATSyntaxErrorReadsNoChunk(t *testing.T) {
 	sameRows(t, "stages of the 501 replies", stages, []string{"data-end ", "data-end ", "data-end ", "data-end "})
 	sameRows(t, "attempts", attemptRows(t, st), []string{"r@sink.test data-end 250 2.0.0"})
 }
+
+// RFC 5321 4.1.1.11 and 4.2.4: a MAIL or RCPT parameter the server does
+// not recognize gets 555, not 500 (a command that is not recognized).
+func TestUnknownParameterGets555(t *testing.T) {
+	t.Parallel()
+	_, st, addr := itSink(t, nil)
+	c := hsDial(t, addr)
+	hsExpect(t, c, "", 220)
+	hsExpect(t, c, "EHLO x\r\n", 250)
+	for _, tc := range []struct{ send, want string }{
+		{"MAIL FROM:<a@client.test> SIZE=10 XFOO=bar", "555 5.5.4 MAIL FROM parameter XFOO not recognized"},
+		{"MAIL FROM:<a@client.test> XBAR", "555 5.5.4 MAIL FROM parameter XBAR not recognized"},
+		{"MAIL FROM:<a@client.test>", "250 "},
+		{"RCPT TO:<b@sink.test> RET=FULL", "555 5.5.4 RCPT TO parameter RET not recognized"},
+		{"RCPT TO:b@sink.test XFOO=1", "555 5.5.4 RCPT TO parameter not recognized"},
+	} {
+		c.write(tc.send + "\r\n")
+		if _, line, err := c.reply(); !strings.HasPrefix(line, tc.want) {
+			t.Errorf("%q: got %q (%v), want %q...", tc.send, line, err, tc.want)
+		}
+	}
+	hsExpect(t, c, "QUIT\r\n", 221)
+	if rows := attemptRows(t, st); len(rows) != 0 {
+		t.Errorf("refused parameters made attempts: %q", rows)
+	}
+}
