@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 
 	"blitiri.com.ar/go/spf"
@@ -89,6 +91,12 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 	case err != nil:
 		f.dnsFailed(name, err)
 	case len(recs) == 0:
+		if at, near := nearDMARC(ctx, r, domain); near != "" {
+			f.add(SevError, "none", at, near, "RFC 7489 6.6.3",
+				"%q at %s is not read as DMARC, because %s, so receivers that follow RFC 7489 apply no policy to forged mail from %s: publish it as %q",
+				near, at, whyNotDMARC(near), domain, fixedNearDMARC(near))
+			break
+		}
 		at := "_dmarc." + domain
 		if org := OrgDomain(domain); org != domain {
 			at += " or at _dmarc." + org + " (its organisational domain)"
@@ -101,6 +109,7 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 			"%d DMARC records at %s: receivers then apply no policy at all; keep one", len(recs), name)
 	default:
 		rep.PolicyDomain, rep.Record = where, recs[0]
+		semicolons := missingSemicolons(f, name, recs[0])
 		p, err := ParseDMARC(recs[0])
 		var repeat *DMARCRepeatError
 		if errors.As(err, &repeat) {
@@ -116,10 +125,86 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 		rep.Parsed = p
 		f.add(SevInfo, "policy", name, recs[0], "RFC 7489 6.6.3", "%s", describeDMARC(rep))
 		checkDMARCPolicy(ctx, r, f, name, where, domain, recs[0], p)
+		if semicolons {
+			// The p tag is there, swallowed by the tag before it: the
+			// missing-semicolon finding says what to publish.
+			f.list = slices.DeleteFunc(f.list, func(x Finding) bool { return x.Code == "dmarc.no-policy" })
+		}
 	}
 	rep.Findings, rep.Status = f.list, f.status()
 	log.Debug("dmarc checked", "domain", domain, "status", rep.Status)
 	return rep
+}
+
+// dmarcTagAfterSpace finds a DMARC tag that follows a value after a space
+// instead of a ";": "v=DMARC1 p=reject".
+var dmarcTagAfterSpace = regexp.MustCompile(`([^;\s])[ \t]+((?i:v|p|sp|rua|ruf|adkim|aspf|pct|fo|rf|ri)[ \t]*=)`)
+
+// missingSemicolons reports tags that are separated by spaces instead of
+// ";" (RFC 7489 6.4: dmarc-sep), which receivers read as part of the
+// value before them.
+func missingSemicolons(f *findings, name, rec string) bool {
+	var what []string
+	for _, part := range strings.Split(rec, ";") {
+		part = strings.Trim(part, " \t")
+		for _, m := range dmarcTagAfterSpace.FindAllStringSubmatchIndex(part, -1) {
+			k, v, _ := strings.Cut(part, "=")
+			tag := strings.TrimRight(part[m[4]:m[5]], " \t=")
+			what = append(what, fmt.Sprintf("%q has no \";\" before %s=, so receivers read it as %s=%q",
+				part, tag, strings.Trim(k, " \t"), strings.Trim(v, " \t")))
+			break
+		}
+	}
+	if len(what) == 0 {
+		return false
+	}
+	fixed := dmarcTagAfterSpace.ReplaceAllString(rec, "$1; $2")
+	f.add(SevError, "missing-semicolon", name, rec, "RFC 7489 6.4",
+		"%s, and the tags after the space are lost: DMARC tags are separated by \";\"; publish %q", strings.Join(what, "; "), fixed)
+	return true
+}
+
+// nearDMARC looks at the DMARC names of domain and its organisational
+// domain for a TXT record that looks meant as a DMARC record but that
+// receivers discard (RFC 7489 6.6.3: it must start with "v=DMARC1"), and
+// returns where it is and the record.
+func nearDMARC(ctx context.Context, r resolver.Resolver, domain string) (at, rec string) {
+	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
+	for _, d := range []string{domain, OrgDomain(domain)} {
+		t, err := lookupTXT(ctx, r, "_dmarc."+d)
+		if err != nil {
+			continue
+		}
+		for _, s := range t.Joined() {
+			s = unescapeTXT(s)
+			if !IsDMARC(s) && strings.HasPrefix(strings.ToLower(strings.Trim(s, " \t\"'")), "v=dmarc1") {
+				return "_dmarc." + d, s
+			}
+		}
+		if d == OrgDomain(domain) {
+			break
+		}
+	}
+	return "", ""
+}
+
+// whyNotDMARC says why nearDMARC took rec for no DMARC record.
+func whyNotDMARC(rec string) string {
+	t := strings.Trim(rec, " \t\"'")
+	switch {
+	case !strings.HasPrefix(strings.TrimLeft(rec, " \t"), t[:1]):
+		return fmt.Sprintf("it starts with %q, not with \"v=DMARC1\" (quotes that belong to the zone file's syntax, not to the record)", rec[:strings.Index(rec, t[:1])])
+	case t[0] == 'V':
+		return "it starts with \"V=\", and receivers look for \"v=DMARC1\" with a lower-case v"
+	}
+	return fmt.Sprintf("its version is %q, and it must be \"DMARC1\" in capitals (RFC 7489 6.4)", t[2:8])
+}
+
+// fixedNearDMARC is rec without stray quotes and with its version in
+// capitals.
+func fixedNearDMARC(rec string) string {
+	t := strings.Trim(rec, " \t\"'")
+	return "v=DMARC1" + t[len("v=DMARC1"):]
 }
 
 // repeatedDMARC reports a record that gives a tag twice. It is a syntax

@@ -89,3 +89,36 @@ func TestCheckSPFEdges(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckDMARCEdges(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "testdata/edges.zone")
+	for _, tt := range []struct {
+		domain, code, want string
+		status             Status
+	}{
+		// Tags separated by a space instead of ";" are read as one tag.
+		{"nosemi.edge.test", "dmarc.missing-semicolon", `"v=DMARC1 p=reject" has no ";" before p=, so receivers read it as v="DMARC1 p=reject"`, StatusError},
+		{"nosemi.edge.test", "dmarc.missing-semicolon", `publish "v=DMARC1; p=reject; rua=mailto:d@nosemi.edge.test"`, StatusError},
+		{"nosemi2.edge.test", "dmarc.missing-semicolon", `"p=reject rua=mailto:d@nosemi2.edge.test" has no ";" before rua=`, StatusError},
+		{"spaced.edge.test", "dmarc.policy", "gets reject", StatusWarning},
+		// A record that is almost DMARC is named, with why receivers
+		// discard it.
+		{"lower.edge.test", "dmarc.none", `"v=dmarc1; p=reject" at _dmarc.lower.edge.test is not read as DMARC`, StatusError},
+		{"lower.edge.test", "dmarc.none", `publish it as "v=DMARC1; p=reject"`, StatusError},
+		{"upperv.edge.test", "dmarc.none", `it starts with "V=", and receivers look for "v=DMARC1" with a lower-case v`, StatusError},
+		{"quoted.edge.test", "dmarc.none", `"\"v=DMARC1; p=reject\"" at _dmarc.quoted.edge.test is not read as DMARC`, StatusError},
+	} {
+		rep := CheckDMARC(context.Background(), r, discard(), tt.domain)
+		if msgs, ok := findingWith(rep.Findings, tt.code, tt.want); !ok {
+			t.Errorf("%s: %s messages %q lack %q (findings %+v)", tt.domain, tt.code, msgs, tt.want, rep.Findings)
+		}
+		// The p tag is there, not missing: no advice to publish p=none.
+		if msgs, _ := findingWith(rep.Findings, "dmarc.no-policy", ""); tt.code == "dmarc.missing-semicolon" && len(msgs) > 0 {
+			t.Errorf("%s: dmarc.no-policy %q beside %s", tt.domain, msgs, tt.code)
+		}
+		if rep.Status != tt.status {
+			t.Errorf("%s: status %s, want %s (%+v)", tt.domain, rep.Status, tt.status, rep.Findings)
+		}
+	}
+}
