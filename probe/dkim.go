@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
@@ -257,17 +258,19 @@ func checkKey(f *findings, ds *DKIMSelector) {
 				"t=y marks the key as in testing: verifiers may treat failures and passes alike; remove it once signing works")
 		}
 	}
-	if len(k.Hashes) > 0 {
-		sha256 := false
-		for _, h := range k.Hashes {
-			if h == "sha256" {
-				sha256 = true
-			}
+	if len(k.Hashes) > 0 && !slices.Contains(k.Hashes, "sha256") {
+		why := "verifiers reject rsa-sha1 signatures (RFC 8301 3.1)"
+		if !slices.Contains(k.Hashes, "sha1") {
+			why = "no signature can use this key"
 		}
-		if !sha256 {
-			f.add(SevError, "sha1-only", ds.Name, ds.Record, "RFC 8301 3.1",
-				"h=%s allows no sha256: verifiers reject rsa-sha1 signatures; remove h= or list sha256", strings.Join(k.Hashes, ":"))
-		}
+		f.add(SevError, "sha1-only", ds.Name, ds.Record, "RFC 8301 3.1",
+			"h=%s allows no sha256, the hash DKIM signers use, so %s and mail signed with selector %q fails DKIM: remove h= or list sha256", strings.Join(k.Hashes, ":"), why, ds.Selector)
+	}
+	// RFC 6376 3.6.1: verifiers ignore a key whose s= names neither
+	// email nor *.
+	if len(k.Services) > 0 && !slices.Contains(k.Services, "email") && !slices.Contains(k.Services, "*") {
+		f.add(SevError, "service", ds.Name, ds.Record, "RFC 6376 3.6.1",
+			"selector %q has s=%s, which does not include email or *, so verifiers ignore the key for mail and every signature with this selector fails: remove s= (the default is *) or set s=email", ds.Selector, strings.Join(k.Services, ":"))
 	}
 }
 

@@ -122,3 +122,28 @@ func TestCheckDMARCEdges(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckDKIMEdges(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "testdata/edges.zone")
+	rep := CheckDKIM(context.Background(), r, discard(), "keys.edge.test", []string{"web", "semail", "sany", "sha512"})
+	for _, tt := range []struct{ code, want string }{
+		// RFC 6376 3.6.1: verifiers ignore a key whose s= lists neither
+		// email nor *.
+		{"dkim.service", `selector "web" has s=web, which does not include email or *`},
+		// h= without sha256 is not about sha1 when it lists no sha1.
+		{"dkim.sha1-only", `h=sha512 allows no sha256, the hash DKIM signers use`},
+	} {
+		if msgs, ok := findingWith(rep.Findings, tt.code, tt.want); !ok {
+			t.Errorf("%s messages %q lack %q (findings %+v)", tt.code, msgs, tt.want, rep.Findings)
+		}
+	}
+	for _, f := range rep.Findings {
+		if f.Code == "dkim.service" && !strings.Contains(f.Name, "web._domainkey") {
+			t.Errorf("dkim.service for %s, whose s= includes email or *", f.Name)
+		}
+	}
+	if rep.Status != StatusError {
+		t.Errorf("status %s, want error (%+v)", rep.Status, rep.Findings)
+	}
+}
