@@ -730,7 +730,24 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 	if len(r.Attempts) == 0 {
 		b.WriteString("  (no attempts)\n")
 	}
+	writeOutcome(&b, r)
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// writeOutcome adds why a recipient that was not delivered ended as it
+// did, and what to do, as the relay classified its last reply.
+func writeOutcome(b *strings.Builder, r *Recipient) {
+	if r.Status == "delivered" || r.Status == "queued" || r.Reason == "" {
+		return
+	}
+	fmt.Fprintf(b, "  %s", r.Status)
+	if r.Category != "" {
+		fmt.Fprintf(b, " (%s)", r.Category)
+	}
+	fmt.Fprintf(b, ": %s\n", r.Reason)
+	if r.Advice != "" {
+		fmt.Fprintf(b, "  what to do: %s\n", r.Advice)
+	}
 }
 
 // checkLastReply matches the last attempt's reply against the glob want.

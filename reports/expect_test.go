@@ -39,6 +39,10 @@ aggregate: {no_attempt_after_5xx: true, time_to_delivery_p99: 5m}
 recipients:
   - {match: "grey@b.test", attempts: 1}
 `, []bool{false}, "grey@b.test (message m1): expected 1 attempts, got 2; timeline:\n  #1  +0s"},
+		{"not delivered: why and what to do", `
+recipients:
+  - {match: "*@c.test", status: delivered}
+`, []bool{false}, "got bounced; timeline:\n  #1  +1m0s       mx                                    550 5.1.1 no such user | really\n  bounced (invalid-recipient): the mailbox does not exist\n  what to do: check the address"},
 		{"wrong time", `
 recipients:
   - {match: "grey@b.test", attempt_times: [0s, 10m], tolerance: 30s}

@@ -84,7 +84,10 @@ type Recipient struct {
 	Path     string `json:"path,omitempty"`
 	Category string `json:"category,omitempty"`
 	Reason   string `json:"reason,omitempty"`
-	DSN      bool   `json:"dsn,omitempty"`
+	// Advice is what to do about the recipient's last deferral or its
+	// failure, as the relay's classification says.
+	Advice string `json:"advice,omitempty"`
+	DSN    bool   `json:"dsn,omitempty"`
 	// DSNStatus is the status code the DSN about this recipient carried.
 	DSNStatus string `json:"dsn_status,omitempty"`
 	// Suppressed is set when the recipient's address was put on the
@@ -178,6 +181,7 @@ type payload struct {
 	Error      string          `json:"error"`
 	Category   string          `json:"category"`
 	Reason     string          `json:"reason"`
+	Advice     string          `json:"advice"`
 	Stage      string          `json:"stage"`
 	LatencyMS  *float64        `json:"latency_ms"`
 	DSN        bool            `json:"dsn"`
@@ -297,7 +301,7 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		if !r.Final() {
 			r.Status = "deferred"
 		}
-		r.Category, r.Reason = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason)
+		r.Category, r.Reason, r.Advice = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason), orKeep(p.Advice, r.Advice)
 	case events.RelayDSN:
 		r.DSN = true
 		if p.Status != "" {
@@ -307,7 +311,7 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		if events.Terminal(e.Kind) {
 			r.Status = strings.TrimPrefix(e.Kind, "relay.")
 			r.Done = e.Time
-			r.Category, r.Reason = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason)
+			r.Category, r.Reason, r.Advice = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason), orKeep(p.Advice, r.Advice)
 			r.Suppressed = r.Suppressed || p.Suppressed
 			if p.Path != "" {
 				r.Path = p.Path

@@ -52,7 +52,7 @@ func sampleLog() fakeLog {
 		"tls": "TLS 1.3", "cipher": "TLS_AES_128_GCM_SHA256"})
 	add(5, events.RelayDelivered, "m1", "grey@b.test", nil)
 	add(1, events.RelayAttempt, "m2", `<script>x</script>@c.test`, map[string]any{"path": "mx", "code": 550, "enhanced": "5.1.1", "text": "no such user | really", "latency_ms": 30})
-	add(1, events.RelayBounced, "m2", `<script>x</script>@c.test`, map[string]any{"category": "invalid-recipient", "reason": "the mailbox does not exist"})
+	add(1, events.RelayBounced, "m2", `<script>x</script>@c.test`, map[string]any{"category": "invalid-recipient", "reason": "the mailbox does not exist", "advice": "check the address"})
 	add(1, events.RelayDSN, "m2", `<script>x</script>@c.test`, map[string]any{"status": "5.1.1", "action": "failed"})
 	add(1, events.SinkReply, "", "", map[string]any{"stage": "rcpt", "code": 550})
 	return l
