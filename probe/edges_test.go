@@ -3,8 +3,13 @@ package probe
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/relaylab/relaylab/internal/resolver"
 )
 
 // findingWith returns the messages of fs with code, and whether one of
@@ -145,5 +150,33 @@ func TestCheckDKIMEdges(t *testing.T) {
 	}
 	if rep.Status != StatusError {
 		t.Errorf("status %s, want error (%+v)", rep.Status, rep.Findings)
+	}
+}
+
+// failingAAAA is a resolver whose AAAA lookups of one name fail, as some
+// broken name servers' do.
+type failingAAAA struct {
+	resolver.Resolver
+	name string
+}
+
+func (f failingAAAA) LookupIP(ctx context.Context, name string, qtype uint16) (resolver.IPs, error) {
+	if qtype == dns.TypeAAAA && strings.TrimSuffix(name, ".") == f.name {
+		return resolver.IPs{}, &resolver.Error{Name: name + ".", Qtype: qtype, Kind: resolver.ErrServFail, Detail: "test"}
+	}
+	return f.Resolver.LookupIP(ctx, name, qtype)
+}
+
+var _ resolver.Resolver = failingAAAA{}
+
+// RFC 8601 3: forward confirmation of an IPv4 address asks the A records
+// of its PTR names; a failing AAAA query has nothing to do with it.
+func TestPTRConfirmsWithTheAddressFamily(t *testing.T) {
+	t.Parallel()
+	c, _ := testResolver(t, "testdata/edges.zone")
+	r := failingAAAA{Resolver: c, name: "v4host.edge.test"}
+	rep := CheckPTR(context.Background(), r, discard(), netip.MustParseAddr("192.0.2.77"), "")
+	if rep.Status != StatusOK || len(rep.Confirmed) != 1 {
+		t.Errorf("status %s, confirmed %q, want ok and v4host.edge.test (%+v)", rep.Status, rep.Confirmed, rep.Findings)
 	}
 }

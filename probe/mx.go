@@ -185,13 +185,20 @@ func CheckPTR(ctx context.Context, r resolver.Resolver, log *slog.Logger, ip net
 		f.add(SevError, "none", rev, "", "RFC 8601 3", "%s has no PTR record: Gmail, Yahoo and many others reject or junk mail from IPs without reverse DNS; ask the IP's owner to set one", ip)
 	default:
 		rep.Names = names.Names
+		// RFC 8601 3: each name's records of the address's own type (A
+		// for IPv4, AAAA for IPv6) are compared; the other type plays no
+		// part, and its failure leaves the answer known.
+		qtype := dns.TypeAAAA
+		if ip.Is4() {
+			qtype = dns.TypeA
+		}
 		for _, n := range names.Names {
-			ips, err := addrs(ctx, r, n)
-			if err != nil {
+			ips, err := r.LookupIP(ctx, n, qtype)
+			if err != nil && !resolver.IsNotFound(err) {
 				f.dnsFailed(n, err)
 				continue
 			}
-			if slices.Contains(ips, ip) {
+			if slices.Contains(ips.IPs, ip) {
 				rep.Confirmed = append(rep.Confirmed, n)
 			}
 		}
