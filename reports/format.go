@@ -125,6 +125,9 @@ func WriteText(w io.Writer, d *Data) error {
 		if r.Reason != "" {
 			fmt.Fprintf(w, "  why: %s\n", r.Reason)
 		}
+		if r.Advice != "" {
+			fmt.Fprintf(w, "  what to do: %s\n", r.Advice)
+		}
 		WriteTimeline(w, r)
 	}
 	return nil
@@ -329,7 +332,11 @@ func WriteJUnit(w io.Writer, suite string, d *Data) error {
 			if lr := r.LastReply(); lr != "" {
 				msg += ": " + lr
 			}
-			c.Failure = &JUnitFailure{Message: msg, Text: r.Reason + "\n" + b.String()}
+			text := r.Reason + "\n"
+			if r.Advice != "" {
+				text += "what to do: " + r.Advice + "\n"
+			}
+			c.Failure = &JUnitFailure{Message: msg, Text: text + b.String()}
 		}
 		cases = append(cases, c)
 	}

@@ -133,14 +133,15 @@ func TestFormats(t *testing.T) {
 			if err := xml.Unmarshal(b.Bytes(), &v); err != nil {
 				t.Fatalf("junit: %v", err)
 			}
-			if s := v.Suites[0]; s.Tests != 3 || s.Failures != 1 || !strings.Contains(s.Cases[2].Failure.Message, "550 5.1.1") {
+			if s := v.Suites[0]; s.Tests != 3 || s.Failures != 1 || !strings.Contains(s.Cases[2].Failure.Message, "550 5.1.1") ||
+				!strings.Contains(s.Cases[2].Failure.Text, "what to do: check the address") {
 				t.Errorf("junit suite = %+v", s)
 			}
 		case "html":
 			if strings.Contains(out, "<script>x") {
 				t.Error("html: recipient address not escaped")
 			}
-			if !strings.Contains(out, "&lt;script&gt;x&lt;/script&gt;@c.test") || !strings.Contains(out, "<svg") {
+			if !strings.Contains(out, "&lt;script&gt;x&lt;/script&gt;@c.test") || !strings.Contains(out, "<svg") || !strings.Contains(out, "what to do: check the address") {
 				t.Error("html: missing escaped address or charts")
 			}
 		case "markdown":
@@ -148,7 +149,7 @@ func TestFormats(t *testing.T) {
 				t.Errorf("markdown not escaped:\n%s", out)
 			}
 		case "text":
-			if !strings.Contains(out, "why: the mailbox does not exist") || !strings.Contains(out, "#1  +1m0s") {
+			if !strings.Contains(out, "why: the mailbox does not exist\n  what to do: check the address\n") || !strings.Contains(out, "#1  +1m0s") {
 				t.Errorf("text:\n%s", out)
 			}
 		}
