@@ -28,6 +28,9 @@ type deadlineConn struct {
 	sets     int // deadlines set since the last read
 	last     string
 	reads    []deadlineRead
+	// unset counts the bytes written since the last deadline was set,
+	// and maxUnset the most of them.
+	unset, maxUnset int
 }
 
 type deadlineRead struct {
@@ -41,6 +44,8 @@ func (c *deadlineConn) Write(b []byte) (int, error) {
 	defer c.mu.Unlock()
 	c.seq++
 	c.wrote = c.seq
+	c.unset += len(b)
+	c.maxUnset = max(c.maxUnset, c.unset)
 	c.in.Write(b)
 	for {
 		line, err := c.in.ReadString('\n')
@@ -83,6 +88,7 @@ func (c *deadlineConn) SetDeadline(t time.Time) error {
 	c.seq++
 	c.set = c.seq
 	c.sets++
+	c.unset = 0
 	return nil
 }
 
@@ -127,5 +133,24 @@ func TestEachReplyHasItsOwnDeadline(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLongMessageDataTimedByBlock: a message is sent with the data
+// timeout renewed for each block (RFC 5321 4.5.3.2.5), instead of one
+// deadline for all of it, which cut off a long message to a server that
+// read it at a steady pace.
+func TestLongMessageDataTimedByBlock(t *testing.T) {
+	t.Parallel()
+	conn := &deadlineConn{}
+	c := newClient(conn, time.Minute, 3*time.Minute, newTranscript(clock.NewVirtual(epoch)))
+	c.ext = map[string]string{}
+	data := []byte("Subject: big\r\n\r\n" + strings.Repeat(strings.Repeat("x", 998)+"\r\n", 2000)) // about 2 MB
+	tr := c.send(envelope{from: "a@s.test", rcpts: []envRcpt{{addr: "b@r.test"}}, data: data})
+	if len(tr.rcpts) != 1 || tr.rcpts[0].Code != 250 {
+		t.Fatalf("replies %v, want the 250 after the dot", tr.rcpts)
+	}
+	if conn.maxUnset > dataBlock+8192 {
+		t.Errorf("%d bytes went out under one deadline, want at most a block (%d) and the buffer", conn.maxUnset, dataBlock)
 	}
 }

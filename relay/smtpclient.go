@@ -519,15 +519,20 @@ func (c *client) send(env envelope) transaction {
 		tr.broken = !c.reset()
 		return tr
 	}
-	c.deadline(c.dataWait)
 	dw := c.textWriter()
 	c.rec.sent(fmt.Sprintf("[%d bytes of message data]", len(env.data)))
-	// A failure while sending the data means the server has not seen the
-	// final dot: stage data, not dot, as nothing can have been delivered.
-	if _, err := dw.Write(env.data); err != nil {
-		c.rec.note("sending the message data failed: %v", err)
-		c.dead = true
-		return fail(Reply{Stage: "data", Text: "sending the message data: " + err.Error()}, true)
+	// RFC 5321 4.5.3.2.5: the data is timed block by block, not as a
+	// whole, so a long message to a server that reads at a steady pace
+	// is not cut off at the data timeout. A failure while sending the
+	// data means the server has not seen the final dot: stage data, not
+	// dot, as nothing can have been delivered.
+	for off := 0; off == 0 || off < len(env.data); off += dataBlock {
+		c.deadline(c.dataWait)
+		if _, err := dw.Write(env.data[off:min(off+dataBlock, len(env.data))]); err != nil {
+			c.rec.note("sending the message data failed: %v", err)
+			c.dead = true
+			return fail(Reply{Stage: "data", Text: "sending the message data: " + err.Error()}, true)
+		}
 	}
 	c.rec.sent(".")
 	// RFC 5321 4.5.3.2.6: the wait for the reply to the final dot is its
@@ -567,6 +572,9 @@ func stageAt(i int) string {
 	}
 	return "rcpt"
 }
+
+// dataBlock is how much of a message is sent within one data timeout.
+const dataBlock = 64 << 10
 
 func (c *client) textWriter() interface {
 	Write([]byte) (int, error)
