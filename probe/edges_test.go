@@ -3,6 +3,10 @@ package probe
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -178,5 +182,64 @@ func TestPTRConfirmsWithTheAddressFamily(t *testing.T) {
 	rep := CheckPTR(context.Background(), r, discard(), netip.MustParseAddr("192.0.2.77"), "")
 	if rep.Status != StatusOK || len(rep.Confirmed) != 1 {
 		t.Errorf("status %s, confirmed %q, want ok and v4host.edge.test (%+v)", rep.Status, rep.Confirmed, rep.Findings)
+	}
+}
+
+// RFC 8461 3.3: the policy is served as text/plain; media types are
+// case-insensitive (RFC 2045 5.1), and text/plainx is another type.
+func TestMTASTSMediaType(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "testdata/edges.zone")
+	types := map[string]string{
+		"mta-sts.ctype.edge.test":    "Text/Plain; Charset=UTF-8",
+		"mta-sts.ctypebad.edge.test": "text/plainx",
+		"mta-sts.maxplus.edge.test":  "text/plain",
+	}
+	bodies := map[string]string{"mta-sts.maxplus.edge.test": "version: STSv1\nmode: enforce\nmx: h1.edge.test\nmax_age: +604800\n"}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", types[req.Host])
+		body := bodies[req.Host]
+		if body == "" {
+			body = "version: STSv1\nmode: enforce\nmx: h1.edge.test\nmax_age: 604800\n"
+		}
+		io.WriteString(w, body) //nolint:errcheck
+	}))
+	t.Cleanup(srv.Close)
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	tr.TLSClientConfig.ServerName = "example.com"
+	client := &http.Client{Transport: tr}
+	for _, tt := range []struct {
+		domain, code, want string
+		status             Status
+	}{
+		{"ctype.edge.test", "mta-sts.policy", "mode enforce", StatusOK},
+		{"ctypebad.edge.test", "mta-sts.fetch", `has media type "text/plainx", want text/plain`, StatusError},
+		{"maxplus.edge.test", "mta-sts.policy-syntax", `max_age "+604800" is not a number of seconds`, StatusError},
+	} {
+		rep := CheckMTASTS(context.Background(), r, discard(), client, tt.domain, []string{"h1.edge.test"}, nil)
+		if msgs, ok := findingWith(rep.Findings, tt.code, tt.want); !ok {
+			t.Errorf("%s: %s messages %q lack %q (findings %+v)", tt.domain, tt.code, msgs, tt.want, rep.Findings)
+		}
+		if rep.Status != tt.status {
+			t.Errorf("%s: status %s, want %s (%+v)", tt.domain, rep.Status, tt.status, rep.Findings)
+		}
+	}
+}
+
+// MX hosts with only IPv6 addresses cannot be reached by the many senders
+// that deliver over IPv4 only.
+func TestMXWithoutIPv4(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "testdata/edges.zone")
+	rep := CheckMX(context.Background(), r, discard(), "v6only.edge.test")
+	if msgs, ok := findingWith(rep.Findings, "mx.no-ipv4", "none of the MX hosts of v6only.edge.test (mx6.edge.test, mx6b.edge.test) has an IPv4 address"); !ok || rep.Status != StatusWarning {
+		t.Errorf("v6only: status %s, mx.no-ipv4 %q (%+v)", rep.Status, msgs, rep.Findings)
+	}
+	rep = CheckMX(context.Background(), r, discard(), "mixed.edge.test")
+	if msgs, _ := findingWith(rep.Findings, "mx.no-ipv4", ""); len(msgs) > 0 || rep.Status != StatusOK {
+		t.Errorf("mixed: status %s, mx.no-ipv4 %q, want ok and none", rep.Status, msgs)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -64,8 +65,9 @@ func ParseMTASTSPolicy(body string) (*MTASTSPolicy, error) {
 			}
 			p.Mode = v
 		case "max_age":
+			// RFC 8461 3.2: 1*10DIGIT, without a sign.
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || n > mtaSTSMaxAge || len(v) > 10 {
+			if err != nil || !isDigits(v) || n > mtaSTSMaxAge || len(v) > 10 {
 				return nil, fmt.Errorf("%w: max_age %q is not a number of seconds from 0 to %d", ErrMTASTSPolicy, v, mtaSTSMaxAge)
 			}
 			p.MaxAge = n
@@ -299,7 +301,10 @@ func fetchPolicy(ctx context.Context, client *http.Client, url string) ([]byte, 
 	if len(body) > mtaSTSMaxBody {
 		return nil, fmt.Errorf("%s is larger than 64 KiB", url)
 	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+	// Media types are case-insensitive and may carry parameters (RFC
+	// 2045 5.1): "Text/Plain; charset=utf-8" is text/plain.
+	ct := resp.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "text/plain" {
 		return nil, fmt.Errorf("%s has media type %q, want text/plain", url, ct)
 	}
 	return body, nil

@@ -108,6 +108,7 @@ func checkMXHosts(ctx context.Context, r resolver.Resolver, f *findings, rep *MX
 		}
 		rep.Hosts = append(rep.Hosts, h)
 	}
+	noIPv4(f, rep)
 	// Show the order senders try, as a fact worth seeing even when all is
 	// well (RFC 5321 5.1: lowest preference first).
 	var list []string
@@ -125,6 +126,28 @@ func checkMXHosts(ctx context.Context, r resolver.Resolver, f *findings, rep *MX
 	if len(list) > 0 {
 		f.add(SevInfo, "hosts", rep.Domain, "", "RFC 5321 5.1", "mail for %s goes to, in order of preference: %s", rep.Domain, strings.Join(list, ", "))
 	}
+}
+
+// noIPv4 reports MX hosts that have addresses, none of them IPv4: senders
+// that deliver over IPv4 only, still many, find no host to connect to and
+// bounce the mail once their retries run out.
+func noIPv4(f *findings, rep *MXReport) {
+	var hosts []string
+	for _, h := range rep.Hosts {
+		for _, ip := range h.IPs {
+			if ip.Unmap().Is4() {
+				return
+			}
+		}
+		if len(h.IPs) > 0 {
+			hosts = append(hosts, h.Host)
+		}
+	}
+	if len(hosts) == 0 || f.unknown {
+		return
+	}
+	f.add(SevWarning, "no-ipv4", rep.Domain, "", "RFC 5321 5.1",
+		"none of the MX hosts of %s (%s) has an IPv4 address, so senders that deliver over IPv4 only cannot reach them and bounce the mail once their retries run out: publish an A record for at least one MX host", rep.Domain, strings.Join(hosts, ", "))
 }
 
 // checkNullMX judges a null MX (RFC 7505 3): the only MX record of the
