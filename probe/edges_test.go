@@ -243,3 +243,15 @@ func TestMXWithoutIPv4(t *testing.T) {
 		t.Errorf("mixed: status %s, mx.no-ipv4 %q, want ok and none", rep.Status, msgs)
 	}
 }
+
+// RFC 8461 3.1: the fields of the _mta-sts record are separated by ";".
+func TestSTSRecordMissingSemicolon(t *testing.T) {
+	t.Parallel()
+	_, err := parseSTSRecord("v=STSv1 id=20260101")
+	if want := `"v=STSv1" is followed by " id=20260101" without a ";"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("parseSTSRecord: %v, want %q", err, want)
+	}
+	if id, err := parseSTSRecord("v=STSv1;id=20260101;"); err != nil || id != "20260101" {
+		t.Errorf("parseSTSRecord: %q, %v", id, err)
+	}
+}

@@ -123,7 +123,10 @@ type MTASTSReport struct {
 
 func parseSTSRecord(s string) (id string, err error) {
 	tags := strings.Split(s, ";")
-	if strings.TrimSpace(tags[0]) != "v=STSv1" {
+	if v := strings.TrimSpace(tags[0]); v != "v=STSv1" {
+		if rest, ok := strings.CutPrefix(v, "v=STSv1"); ok {
+			return "", fmt.Errorf("%q is followed by %q without a \";\" between them", "v=STSv1", rest)
+		}
 		return "", errors.New("the record does not start with v=STSv1")
 	}
 	for _, t := range tags[1:] {
