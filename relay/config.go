@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -426,5 +427,35 @@ func (r Rule) validate(k string) error {
 	if r.Category == "" {
 		return config.Errorf(k+".category", "every rule needs a category")
 	}
+	// A stage, code or enhanced prefix that no reply can have would make
+	// the rule match nothing, silently.
+	for _, st := range strings.Split(r.Stage, "|") {
+		st = strings.TrimSpace(st)
+		if r.Stage == "" || slices.Contains(ruleStages, st) {
+			continue
+		}
+		hint := "want one of " + strings.Join(ruleStages, ", ") + ", several joined by |"
+		switch {
+		case st == "data-end" || st == "end-of-data":
+			hint = "the relay calls the reply to the final dot stage dot (data-end is the sink's name for it)"
+		case slices.Contains(ruleStages, strings.ToLower(st)):
+			hint = "stages are written in lower case: " + strings.ToLower(st)
+		}
+		return config.Errorf(k+".stage", "%q is not a stage of the relay: %s", st, hint)
+	}
+	if r.Code != "" && !ruleCode.MatchString(r.Code) {
+		return config.Errorf(k+".code", "%q: want the first one to three digits of a reply code (\"5\" for every 5xx, \"55\", \"550\"), or \"0\" for a failure without a reply", r.Code)
+	}
+	if r.Enhanced != "" && !ruleEnhanced.MatchString(r.Enhanced) {
+		return config.Errorf(k+".enhanced", "%q: want the start of an enhanced status code (RFC 3463), such as \"5.7.\" or \"4.2.2\"", r.Enhanced)
+	}
 	return nil
 }
+
+// ruleStages are the stages a reply or failure of the relay can have.
+var ruleStages = []string{"connect", "dns", "greeting", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "dot", "rset", "async", "shaping"}
+
+var (
+	ruleCode     = regexp.MustCompile(`^(0|[2-5][0-9]{0,2})$`)
+	ruleEnhanced = regexp.MustCompile(`^[245](\.([0-9]{1,3}(\.([0-9]{1,3})?)?)?)?$`)
+)
