@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"strconv"
@@ -50,6 +52,8 @@ type conn struct {
 	rcptTried int       // RCPT commands answered since the last accepted MAIL
 	guard     lineGuard // the client's line length, as go-smtp counts it
 	held      []byte    // client bytes read but kept for the next Read
+	short     bool      // held is the start of a command line: read on
+	rerr      error     // the read error that came with the last bytes
 	marks     []int     // where observe found a bare <Postmaster> to complete
 	ready     []byte    // client bytes observed, rewritten, not yet passed on
 	replies   []replyRecord
@@ -155,36 +159,140 @@ func (c *conn) Read(p []byte) (int, error) {
 		c.ready = c.ready[n:]
 		return n, nil
 	}
-	if len(c.held) > 0 {
-		n := copy(p, c.held)
-		c.held = c.held[n:]
-		n = c.hold(p, n)
-		c.observe(p[:n])
-		return c.complete(p, n), nil
-	}
 	for {
-		n, err := c.Conn.Read(p)
-		c.checkTLS()
-		if n > 0 && !c.inData && c.bdatLeft == 0 && !c.inAuth && c.l.starttls && isCommand(p[:n], "STARTTLS") {
-			if herr := c.startTLS(); herr != nil {
+		n := 0
+		if len(c.held) > 0 {
+			n = copy(p, c.held)
+			c.held = c.held[n:]
+		}
+		var err error
+		if n == 0 || c.short {
+			// Nothing held, or only the start of a command line: read on.
+			c.short = false
+			if c.rerr != nil {
+				err = c.rerr
+			} else {
+				var m int
+				m, err = c.Conn.Read(p[n:])
+				c.checkTLS()
+				n += m
+				if err != nil && m > 0 {
+					// Said with the last bytes (TLS's close_notify): the
+					// bytes first, the error once they are passed on.
+					c.rerr, err = err, nil
+				}
+			}
+		}
+		if err != nil {
+			if n > 0 {
+				// RFC 5321 2.3.8: a line ends with CRLF; this one did not
+				// end, so it is no command and gets no reply.
+				when := "when the connection ended (" + err.Error() + ")"
+				var ne net.Error
+				switch {
+				case errors.Is(err, io.EOF):
+					when = "when the client closed the connection"
+				case errors.As(err, &ne) && ne.Timeout():
+					when = "at the idle timeout"
+				}
+				c.notef('*', "unterminated line "+strconv.Quote(string(p[:min(n, 200)]))+" "+when+": not a command (RFC 5321 2.3.8), not answered")
+			}
+			return 0, err
+		}
+		if n == 0 {
+			return 0, nil
+		}
+		if c.inData || c.bdatLeft > 0 {
+			return c.pass(p, n), nil
+		}
+		m, tlsLine := c.commandCut(p[:n])
+		if tlsLine > 0 {
+			c.held = append(bytes.Clone(p[tlsLine:n]), c.held...)
+			if herr := c.startTLS(bytes.TrimRight(p[:tlsLine], "\r\n")); herr != nil {
 				return 0, herr
 			}
+			if c.tlsState != nil && len(c.held) > 0 {
+				// RFC 3207 5: what the client sent in the clear after
+				// STARTTLS is not taken as said under TLS (a command
+				// injected there would be; CVE-2011-0411).
+				c.notef('*', strconv.Itoa(len(c.held))+" octets sent after STARTTLS before TLS began were dropped (RFC 3207 5)")
+				c.held = nil
+			}
 			if len(c.inject) > 0 {
-				n := copy(p, c.inject)
-				c.inject = c.inject[n:]
-				return n, nil
+				k := copy(p, c.inject)
+				c.inject = c.inject[k:]
+				return k, nil
 			}
 			continue
 		}
-		if n > 0 {
-			if m := c.hold(p, n); m < n {
-				n, err = m, nil // the rest comes with the next Read
-			}
-			c.observe(p[:n])
-			n = c.complete(p, n)
+		if m == 0 && n < len(p) {
+			// The start of a command line, and no more yet.
+			c.held = append(bytes.Clone(p[:n]), c.held...)
+			c.short = true
+			continue
 		}
-		return n, err
+		if m == 0 {
+			m = n // as long as go-smtp's buffer: pass it on
+		}
+		if m < n {
+			c.held = append(bytes.Clone(p[m:n]), c.held...)
+		}
+		return c.pass(p, m), nil
 	}
+}
+
+// pass observes p[:n], the client's bytes as go-smtp is to get them, and
+// returns how many of p go-smtp gets now.
+func (c *conn) pass(p []byte, n int) int {
+	n = c.hold(p, n)
+	c.observe(p[:n])
+	return c.complete(p, n)
+}
+
+// commandCut looks at b, client bytes read where a command is due, and
+// returns how many of them go-smtp may have now: up to a STARTTLS line,
+// which the sink answers itself once the commands before it are answered,
+// and without the start of a command line not yet ended, which waits for
+// its end (or the close that shows it is none). When b begins with a
+// STARTTLS line, it returns 0 and that line's length.
+func (c *conn) commandCut(b []byte) (m, tlsLine int) {
+	off := 0
+	if len(c.partial) > 0 {
+		// The end of a line go-smtp has the start of (one too long).
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return len(b), 0
+		}
+		off = i + 1
+	}
+	for off < len(b) {
+		i := bytes.IndexByte(b[off:], '\n')
+		if i < 0 {
+			break
+		}
+		if c.l.starttls && isStartTLS(b[off:off+i+1]) && !(off == 0 && c.inAuth) {
+			if off == 0 {
+				return 0, i + 1
+			}
+			return off, 0
+		}
+		off += i + 1
+	}
+	if tail := len(b) - off; tail > 0 && (c.guard.limit > 0 && tail > c.guard.limit || len(c.held) > 0) {
+		// Too long for a command line: go-smtp refuses it as it comes.
+		// Or b is only part of what is held: pass it on.
+		return len(b), 0
+	}
+	return off, 0
+}
+
+// isStartTLS reports whether line is a STARTTLS command (with or without
+// an argument, which startTLS refuses).
+func isStartTLS(line []byte) bool {
+	const verb = "STARTTLS"
+	line = bytes.TrimRight(line, "\r\n")
+	return len(line) >= len(verb) && strings.EqualFold(string(line[:len(verb)]), verb) &&
+		(len(line) == len(verb) || line[len(verb)] == ' ')
 }
 
 // postmasterMark is the domain conn.complete gives a bare <Postmaster>
@@ -227,11 +335,6 @@ func (c *conn) hold(p []byte, n int) int {
 		c.held = append(bytes.Clone(p[m:n]), c.held...)
 	}
 	return m
-}
-
-func isCommand(b []byte, verb string) bool {
-	b = bytes.TrimRight(b, "\r\n")
-	return len(b) == len(verb) && strings.EqualFold(string(b), verb)
 }
 
 // observe splits client bytes into lines for the transcript and the queue
@@ -405,8 +508,11 @@ func tlsDescription(st *tls.ConnectionState) string {
 }
 
 // startTLS answers a STARTTLS command here rather than in go-smtp (RFC 3207).
-func (c *conn) startTLS() error {
-	c.notef('C', "STARTTLS")
+func (c *conn) startTLS(line []byte) error {
+	c.note('C', line)
+	if len(line) > len("STARTTLS") {
+		return c.reply(StageStartTLS, Reply{Code: 501, Enhanced: "5.5.4", Text: "Syntax error: STARTTLS takes no parameters (RFC 3207 4)"})
+	}
 	if c.tlsState != nil {
 		return c.reply(StageStartTLS, Reply{Code: 503, Enhanced: "5.5.1", Text: "TLS is already active"})
 	}

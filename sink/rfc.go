@@ -149,6 +149,10 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 	case code == 501 && cmd.stage == "other" && !cmd.known:
 		// go-smtp answers 501 "Bad command" to a verb it cannot parse.
 		return &replyUnrecognized
+	case code == 502 && text == "TLS not supported" && !cmd.known:
+		// go-smtp takes any line that begins with STARTTLS for one
+		// (STARTTLSX); the sink answers every real one itself.
+		return &replyUnrecognized
 	case code == 502 && enhanced == "5.5.1":
 		return c.badSequence(cmd.stage, text)
 	case code == 500 && text == "Too long line, closing connection":

@@ -5,8 +5,16 @@ package sink
 // the replies and the attempts with what the client saw.
 
 import (
+	"context"
+	"crypto/tls"
+	"net"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/store"
 )
 
 // hsExpect writes send and checks the codes of the replies it gets.
@@ -75,5 +83,148 @@ func TestUnknownParameterGets555(t *testing.T) {
 	hsExpect(t, c, "QUIT\r\n", 221)
 	if rows := attemptRows(t, st); len(rows) != 0 {
 		t.Errorf("refused parameters made attempts: %q", rows)
+	}
+}
+
+// trickleConn hands the sink the client's bytes one at a time, as a slow
+// client or a hand on a terminal in character mode sends them.
+type trickleConn struct{ net.Conn }
+
+func (c trickleConn) Read(p []byte) (int, error) {
+	if len(p) > 1 {
+		p = p[:1]
+	}
+	return c.Conn.Read(p)
+}
+
+// wrappedSink is testSink with Options.Wrap.
+func wrappedSink(t *testing.T, wrap func(net.Conn) net.Conn) (*store.Store, string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: clock.Real{}, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := DefaultConfig()
+	cfg.Listeners[0].Listen = "127.0.0.1:0"
+	cfg.Bounce.Relay = ""
+	s, err := New(cfg, Options{Store: st, Logger: quietLogger(), Seed: 7, Wrap: wrap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(sctx)
+	})
+	return st, addrOf(t, s, "mx")
+}
+
+// hsStartTLS does the client's side of the handshake after a 220.
+func hsStartTLS(t *testing.T, c *hsConn) {
+	t.Helper()
+	tc := tls.Client(c.nc, &tls.Config{InsecureSkipVerify: true})
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("TLS handshake: %v", err)
+	}
+	c.nc = tc
+	c.r.Reset(tc)
+}
+
+// RFC 3207 4 and RFC 2920 3.1: STARTTLS may end a pipelined group, and a
+// command is a command however the bytes of its line arrive.
+func TestStartTLSAnyWayItArrives(t *testing.T) {
+	t.Parallel()
+	t.Run("after RSET in one write", func(t *testing.T) {
+		t.Parallel()
+		_, _, addr := itSink(t, nil)
+		c := hsDial(t, addr)
+		hsExpect(t, c, "", 220)
+		hsExpect(t, c, "EHLO x\r\n", 250)
+		hsExpect(t, c, "RSET\r\nSTARTTLS\r\n", 250, 220)
+		hsStartTLS(t, c)
+		hsExpect(t, c, "EHLO y\r\n", 250)
+	})
+	t.Run("one byte at a time", func(t *testing.T) {
+		t.Parallel()
+		st, addr := wrappedSink(t, func(c net.Conn) net.Conn { return trickleConn{c} })
+		c := hsDial(t, addr)
+		hsExpect(t, c, "", 220)
+		hsExpect(t, c, "EHLO x\r\n", 250)
+		hsExpect(t, c, "STARTTLS\r\n", 220)
+		hsStartTLS(t, c)
+		hsExpect(t, c, "EHLO y\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<b@sink.test>\r\nDATA\r\n", 250, 250, 250, 354)
+		hsExpect(t, c, "Subject: slow\r\n\r\nslow\r\n.\r\nQUIT\r\n", 250, 221)
+		tr, _ := sessionOf(t, st, 1, 1)
+		for _, want := range []string{" C EHLO x\n", " C STARTTLS\n", " * TLS established", " C EHLO y\n", " C [23 bytes of message]\n", " C QUIT\n"} {
+			if !strings.Contains(tr, want) {
+				t.Errorf("the transcript lacks %q:\n%s", want, tr)
+			}
+		}
+		var tlsDesc string
+		st.DB().QueryRow(`SELECT tls FROM sink_attempts`).Scan(&tlsDesc)
+		if tlsDesc == "" {
+			t.Errorf("the message is not recorded as sent under TLS")
+		}
+	})
+	t.Run("commands after it in the same write are dropped", func(t *testing.T) {
+		// RFC 3207 5 (and CVE-2011-0411): what the client sent in the
+		// clear after STARTTLS must not be taken as said under TLS.
+		t.Parallel()
+		_, st, addr := itSink(t, nil)
+		c := hsDial(t, addr)
+		hsExpect(t, c, "", 220)
+		hsExpect(t, c, "EHLO x\r\n", 250)
+		hsExpect(t, c, "STARTTLS\r\nEHLO injected.test\r\n", 220)
+		hsStartTLS(t, c)
+		hsExpect(t, c, "MAIL FROM:<a@client.test>\r\n", 503)
+		hsExpect(t, c, "QUIT\r\n", 221)
+		tr, _ := sessionOf(t, st, 1, 1)
+		if strings.Contains(tr, "injected") || !strings.Contains(tr, "20 octets sent after STARTTLS") {
+			t.Errorf("the transcript should note the 20 octets dropped, not show them as a command:\n%s", tr)
+		}
+	})
+	t.Run("with an argument", func(t *testing.T) {
+		t.Parallel()
+		_, _, addr := itSink(t, nil)
+		c := hsDial(t, addr)
+		hsExpect(t, c, "", 220)
+		hsExpect(t, c, "EHLO x\r\n", 250)
+		c.write("STARTTLS now\r\n")
+		if _, line, err := c.reply(); !strings.HasPrefix(line, "501 5.5.4 ") {
+			t.Errorf("STARTTLS with an argument: got %q (%v), want 501 5.5.4 (RFC 3207 4: no parameters)", line, err)
+		}
+		hsExpect(t, c, "NOOP\r\n", 250)
+		hsExpect(t, c, "STARTTLSX\r\n", 500)
+		hsExpect(t, c, "NOOP\r\n", 250)
+	})
+}
+
+// RFC 5321 2.3.8: a command line ends with CRLF. One the client leaves
+// unterminated as it closes is not a command: no reply, no attempt.
+func TestUnterminatedCommandAtCloseIsNotRun(t *testing.T) {
+	t.Parallel()
+	_, st, addr := itSink(t, nil)
+	c := hsDial(t, addr)
+	hsExpect(t, c, "", 220)
+	c.write("EHLO x\r\nMAIL FROM:<part@client.test>\r\nRCPT TO:<partial@sink.test>")
+	c.nc.(*net.TCPConn).CloseWrite()
+	hsExpect(t, c, "", 250, 250)
+	if code, line, err := c.reply(); err == nil {
+		t.Errorf("the unterminated RCPT got a reply: %d %q", code, line)
+	}
+	tr, rs := sessionOf(t, st, 1, 1)
+	if len(rs) != 3 {
+		t.Errorf("%d replies recorded, want 3 (greeting, EHLO, MAIL): %+v", len(rs), rs)
+	}
+	if !strings.Contains(tr, `unterminated line "RCPT TO:<partial@sink.test>"`) {
+		t.Errorf("the transcript does not note the unterminated line:\n%s", tr)
+	}
+	if rows := attemptRows(t, st); len(rows) != 0 {
+		t.Errorf("the unterminated RCPT made attempts: %q", rows)
 	}
 }
