@@ -176,7 +176,6 @@ func nearDMARC(ctx context.Context, r resolver.Resolver, domain string) (at, rec
 			continue
 		}
 		for _, s := range t.Joined() {
-			s = unescapeTXT(s)
 			if !IsDMARC(s) && strings.HasPrefix(strings.ToLower(strings.Trim(s, " \t\"'")), "v=dmarc1") {
 				return "_dmarc." + d, s
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -395,7 +394,6 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 // space or the end), and the record it should be.
 func nearSPF(txts []string) (near, fixed string) {
 	for _, t := range txts {
-		t = unescapeTXT(t)
 		s := strings.Trim(t, " \t\"'")
 		if IsSPF(t) || !strings.HasPrefix(strings.ToLower(s), "v=spf1") {
 			continue
@@ -408,30 +406,6 @@ func nearSPF(txts []string) (near, fixed string) {
 		return t, fixed
 	}
 	return "", ""
-}
-
-// unescapeTXT undoes the escapes of the zone-file form in which the
-// resolver hands over TXT strings (RFC 1035 5.1: \DDD and \X), so that a
-// record's stray quote or tab is shown as it is.
-func unescapeTXT(s string) string {
-	if !strings.Contains(s, "\\") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] != '\\' || i+1 == len(s):
-			b.WriteByte(s[i])
-		case i+3 < len(s) && isDigits(s[i+1:i+4]):
-			n, _ := strconv.Atoi(s[i+1 : i+4])
-			b.WriteByte(byte(n))
-			i += 3
-		default:
-			b.WriteByte(s[i+1])
-			i++
-		}
-	}
-	return b.String()
 }
 
 func isDigits(s string) bool { return strings.Trim(s, "0123456789") == "" }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -70,9 +71,44 @@ func (c *Client) LookupTXT(ctx context.Context, name string) (TXT, error) {
 	src, rrs, err := c.lookup(ctx, name, dns.TypeTXT)
 	t := TXT{Source: src}
 	for _, rr := range rrs {
-		t.Records = append(t.Records, rr.(*dns.TXT).Txt)
+		strs := make([]string, len(rr.(*dns.TXT).Txt))
+		for i, s := range rr.(*dns.TXT).Txt {
+			strs[i] = unescapeTXT(s)
+		}
+		t.Records = append(t.Records, strs)
 	}
 	return t, err
+}
+
+// unescapeTXT turns a character-string from the zone-file form in which
+// miekg/dns hands it over (RFC 1035 5.1: \DDD for a byte, \X for X) back
+// into its bytes, so that checks see a record's quotes, backslashes and
+// tabs as they are and count its length in bytes.
+func unescapeTXT(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] != '\\' || i+1 == len(s):
+			b.WriteByte(s[i])
+		case i+3 < len(s) && isDDD(s[i+1:i+4]):
+			n, _ := strconv.Atoi(s[i+1 : i+4])
+			b.WriteByte(byte(n))
+			i += 3
+		default:
+			b.WriteByte(s[i+1])
+			i++
+		}
+	}
+	return b.String()
+}
+
+// isDDD reports whether s is three decimal digits of a byte's value.
+func isDDD(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && len(s) == 3 && strings.Trim(s, "0123456789") == "" && n <= 255
 }
 
 // LookupMX implements Resolver. A null MX (RFC 7505) has Host "".
