@@ -227,7 +227,8 @@ func CheckPTR(ctx context.Context, r resolver.Resolver, log *slog.Logger, ip net
 		}
 		if len(rep.Confirmed) == 0 && !f.unknown {
 			f.add(SevError, "not-confirmed", rev, strings.Join(names.Names, " "), "RFC 8601 3",
-				"the PTR of %s (%s) does not resolve back to %s: forward-confirmed reverse DNS fails; add an A/AAAA record for the name", ip, strings.Join(names.Names, ", "), ip)
+				"the PTR of %s (%s) does not resolve back to %s: forward-confirmed reverse DNS fails, and receivers that require it (Gmail, Yahoo) reject or junk the mail; publish an %s record of %s for %s, or point the PTR at a name that has one",
+				ip, strings.Join(names.Names, ", "), ip, dns.TypeToString[qtype], ip, names.Names[0])
 		}
 		if len(rep.Confirmed) > 0 {
 			// A fact, so that an ok check still shows what it found.
