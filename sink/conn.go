@@ -270,13 +270,20 @@ func (c *conn) commandCut(b []byte) (m, tlsLine int) {
 		if i < 0 {
 			break
 		}
-		if c.l.starttls && isStartTLS(b[off:off+i+1]) && !(off == 0 && c.inAuth) {
+		line, sasl := b[off:off+i+1], off == 0 && c.inAuth
+		if c.l.starttls && isStartTLS(line) && !sasl {
 			if off == 0 {
 				return 0, i + 1
 			}
 			return off, 0
 		}
 		off += i + 1
+		if off < len(b) && (sasl || turnsAround(line)) {
+			// What follows may be the message, a SASL response or a
+			// command, as the reply says: go-smtp answers first, so
+			// conn knows which.
+			return off, 0
+		}
 	}
 	if tail := len(b) - off; tail > 0 && (c.guard.limit > 0 && tail > c.guard.limit || len(c.held) > 0) {
 		// Too long for a command line: go-smtp refuses it as it comes.
@@ -284,6 +291,14 @@ func (c *conn) commandCut(b []byte) (m, tlsLine int) {
 		return len(b), 0
 	}
 	return off, 0
+}
+
+// turnsAround reports whether line is a DATA or AUTH command, after whose
+// reply the client's lines may be other than commands (RFC 5321 4.1.1.4,
+// RFC 4954 4).
+func turnsAround(line []byte) bool {
+	verb, _, _ := bytes.Cut(bytes.TrimRight(line, "\r\n"), []byte(" "))
+	return bytes.EqualFold(verb, []byte("DATA")) || bytes.EqualFold(verb, []byte("AUTH"))
 }
 
 // isStartTLS reports whether line is a STARTTLS command (with or without
@@ -417,6 +432,8 @@ func (c *conn) clientLine(line []byte) int {
 	if c.inAuth {
 		c.notef('C', "[credentials]")
 		c.cmds = append(c.cmds, pendingCmd{stage: StageAuth, known: true, sasl: true})
+		// One response per challenge: the next 334 asks for another.
+		c.inAuth = false
 		return -1
 	}
 	verb, _, _ := bytes.Cut(text, []byte(" "))

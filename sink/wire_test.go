@@ -7,6 +7,7 @@ package sink
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -226,5 +227,46 @@ func TestUnterminatedCommandAtCloseIsNotRun(t *testing.T) {
 	}
 	if rows := attemptRows(t, st); len(rows) != 0 {
 		t.Errorf("the unterminated RCPT made attempts: %q", rows)
+	}
+}
+
+// A client that sends the message in the same write as DATA, before the
+// 354 (RFC 2920 3.1 has it wait; some do not), has it taken as the message
+// in the record too: not as commands, each awaiting a reply of its own.
+func TestMessageInTheWriteOfDATA(t *testing.T) {
+	t.Parallel()
+	_, st, addr := itSink(t, nil)
+	c := hsDial(t, addr)
+	hsExpect(t, c, "", 220)
+	hsExpect(t, c, "EHLO x\r\nMAIL FROM:<eager@client.test>\r\nRCPT TO:<b@sink.test>\r\nDATA\r\nSubject: eager\r\n\r\nbody\r\n.\r\nQUIT\r\n", 250, 250, 250, 354, 250, 221)
+	tr, rs := sessionOf(t, st, 1, 1)
+	if strings.Contains(tr, " C Subject: eager") || !strings.Contains(tr, " C [24 bytes of message]\n") {
+		t.Errorf("the message is not recorded as a message of 24 bytes:\n%s", tr)
+	}
+	var got []string
+	for _, r := range rs {
+		got = append(got, fmt.Sprintf("%s %d %s", r.Stage, r.Code, r.Rcpt))
+	}
+	sameRows(t, "replies", got, []string{"connect 220 ", "ehlo 250 ", "mail 250 ", "rcpt 250 b@sink.test", "data 354 ", "data-end 250 b@sink.test", "quit 221 "})
+}
+
+// The same for a SASL response sent with its AUTH command, before the
+// 334 (RFC 4954 4 has the client wait): the transcript keeps credentials
+// out, as it does for a client that waits.
+func TestSASLResponseInTheWriteOfAUTH(t *testing.T) {
+	t.Parallel()
+	_, st, addr := itSink(t, func(c *Config) {
+		c.Listeners[0].Auth = AuthConfig{Mode: "optional", Users: map[string]string{"u": "secret"}}
+	})
+	c := hsDial(t, addr)
+	hsExpect(t, c, "", 220)
+	// "\x00u\x00secret" in BASE64.
+	hsExpect(t, c, "EHLO x\r\nAUTH PLAIN\r\nAHUAc2VjcmV0\r\nQUIT\r\n", 250, 334, 235, 221)
+	tr, rs := sessionOf(t, st, 1, 1)
+	if strings.Contains(tr, "AHUAc2VjcmV0") || !strings.Contains(tr, " C [credentials]\n") {
+		t.Errorf("the transcript shows the credentials or lacks [credentials]:\n%s", tr)
+	}
+	if n := len(rs); n != 5 || rs[3].Stage != StageAuth || rs[4].Stage != StageQuit {
+		t.Errorf("replies %+v, want the 235 at stage auth and the 221 at quit", rs)
 	}
 }
