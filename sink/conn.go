@@ -67,6 +67,7 @@ type conn struct {
 	tarpit     time.Duration
 	closeAfter bool // close after the reply being written (421)
 	netClosed  bool // closed after a reply: write nothing more
+	cut        bool // the connection ended in a message (cutTransfer)
 	// replaceNext replaces go-smtp's next 2xx reply to MAIL, RCPT or the
 	// final dot: a rule's own 2xx reply, or the sink's "accepted as" text.
 	replaceNext *Reply
@@ -184,6 +185,9 @@ func (c *conn) Read(p []byte) (int, error) {
 			}
 		}
 		if err != nil {
+			if c.inData || c.bdatLeft > 0 {
+				c.cutTransfer(err)
+			}
 			if n > 0 {
 				// RFC 5321 2.3.8: a line ends with CRLF; this one did not
 				// end, so it is no command and gets no reply.
@@ -238,6 +242,36 @@ func (c *conn) Read(p []byte) (int, error) {
 			c.held = append(bytes.Clone(p[m:n]), c.held...)
 		}
 		return c.pass(p, m), nil
+	}
+}
+
+// cutTransfer notes that the connection ended with err in the middle of
+// a message (DATA or a BDAT chunk). The message has no end and gets no
+// reply: a reply go-smtp writes now is to no one (and the client may never
+// read it), so it is neither sent nor recorded; the open recipients'
+// attempts end here, with code 0, as after a drop.
+func (c *conn) cutTransfer(err error) {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return // the client is still there: session.Data answers
+	}
+	who := "the connection ended (" + err.Error() + ")"
+	switch {
+	case errors.Is(err, io.EOF):
+		who = "the client closed the connection"
+	case errors.Is(err, net.ErrClosed):
+		who = "the sink closed the connection"
+	}
+	where := "in the message data after " + strconv.Itoa(c.dataBytes) + " octets"
+	if c.bdatLeft > 0 {
+		where = strconv.Itoa(c.bdatLeft) + " octets short of the end of a BDAT chunk"
+	}
+	text := who + " " + where + ": the message is incomplete and got no reply"
+	c.notef('*', text)
+	c.inData, c.bdatLeft = false, 0
+	c.netClosed, c.cut = true, true
+	if c.sess != nil {
+		c.sess.recordOpen(StageDataEnd, Reply{Text: text})
 	}
 }
 

@@ -358,17 +358,24 @@ func TestHostileIdleClient(t *testing.T) {
 			// Read everything the sink says until it hangs up; the last
 			// reply must be 421 4.4.2 (RFC 5321 4.5.3.2 timeouts, 3.8).
 			var last string
+			var replies []string
 			for {
 				code, line, err := c.reply()
 				if err != nil {
 					break
 				}
+				replies = append(replies, line)
 				if code == 421 {
 					last = line
 				}
 			}
 			if !strings.HasPrefix(last, "421 4.4.2") {
 				t.Errorf("the sink closed an idle session without 421 4.4.2 (last 421: %q)", last)
+			}
+			// The 421 is the one reply to the stall: not a 554 for a
+			// "failed transaction" first, to data still coming.
+			if n := len(replies); n > 1 && replies[n-2][0] != '2' && replies[n-2][0] != '3' {
+				t.Errorf("before the 421, the stalled client got %q", replies[n-2])
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 
@@ -310,6 +311,10 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	return nil
 }
 
+// errConnectionCut ends a Data whose connection ended in the message; its
+// reply is never sent (conn.cutTransfer).
+var errConnectionCut = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "connection ended in the message"}
+
 func replyOf(err error) Reply {
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
@@ -353,6 +358,12 @@ func (s *session) Data(r io.Reader) error {
 	// in a goroutine of its own at the first chunk; DATA gets its reader.
 	_, bdat := r.(*io.PipeReader)
 	msg, err := readMessage(r, s.sizeHint, s.c.l.cfg.Limits.MaxMessageBytes)
+	if s.c.cut {
+		// The connection ended in the message: conn.cutTransfer recorded
+		// it, and no reply goes out. A BDAT chunk cut short reads as a
+		// whole one here (go-smtp copies what came), hence the check.
+		return errConnectionCut
+	}
 	if bdat && err != nil {
 		// The transfer was aborted (RSET, a chunk over the size limit, a
 		// closed connection) and go-smtp's own goroutine is answering and
@@ -386,6 +397,13 @@ func (s *session) Data(r io.Reader) error {
 			// fails every read after its line limit is passed.
 			s.c.closeAfter = true
 			err = &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 4, 0}, Message: "Line too long in the message (RFC 5321 4.5.3.1.6), closing the connection"}
+		}
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			// One reply, and close, as go-smtp does for an idle command
+			// line (RFC 5321 4.5.3.2.6), instead of its 554 "transaction
+			// failed: i/o timeout" and then its 421 to the next read.
+			s.c.closeAfter = true
+			err = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Timeout: no data for the idle timeout in the middle of the message (RFC 5321 4.5.3.2.6); closing the connection"}
 		}
 		rep := replyOf(err)
 		for i := range s.rcpts {

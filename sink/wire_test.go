@@ -230,6 +230,47 @@ func TestUnterminatedCommandAtCloseIsNotRun(t *testing.T) {
 	}
 }
 
+// A client that goes in the middle of a message gave no end to it, and got
+// no reply: the attempt says so (code 0, as for a drop), no message is
+// stored, and no reply is recorded that the client never asked for.
+func TestClientGoneInTheMessage(t *testing.T) {
+	t.Parallel()
+	env := "EHLO x\r\nMAIL FROM:<gone@client.test>\r\nRCPT TO:<b@sink.test>\r\n"
+	for _, tc := range []struct {
+		name, send string
+		replies    []int
+		note       string
+	}{
+		{"DATA", env + "DATA\r\nSubject: half\r\n\r\nhal", []int{250, 250, 250, 354}, "the client closed the connection in the message data after 20 octets"},
+		{"BDAT LAST", env + "BDAT 100 LAST\r\nSubject: cut\r\n\r\nabc", []int{250, 250, 250}, "the client closed the connection 81 octets short of the end of a BDAT chunk"},
+		{"BDAT", env + "BDAT 100\r\nabc", []int{250, 250, 250}, "the client closed the connection 97 octets short of the end of a BDAT chunk"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, st, addr := itSink(t, nil)
+			c := hsDial(t, addr)
+			hsExpect(t, c, "", 220)
+			c.write(tc.send)
+			c.nc.(*net.TCPConn).CloseWrite()
+			hsExpect(t, c, "", tc.replies...)
+			if code, line, err := c.reply(); err == nil {
+				t.Errorf("the cut message got a reply: %d %q", code, line)
+			}
+			tr, rs := sessionOf(t, st, 1, 1)
+			if len(rs) != 1+len(tc.replies) {
+				t.Errorf("%d replies recorded, want %d: %+v", len(rs), 1+len(tc.replies), rs)
+			}
+			if !strings.Contains(tr, tc.note) {
+				t.Errorf("the transcript lacks %q:\n%s", tc.note, tr)
+			}
+			sameRows(t, "attempts", attemptRows(t, st), []string{"b@sink.test data-end 0 "})
+			if n := itCount(t, st.DB(), `SELECT COUNT(*) FROM sink_messages`); n != 0 {
+				t.Errorf("%d messages stored from a cut transfer", n)
+			}
+		})
+	}
+}
+
 // A client that sends the message in the same write as DATA, before the
 // 354 (RFC 2920 3.1 has it wait; some do not), has it taken as the message
 // in the record too: not as commands, each awaiting a reply of its own.
