@@ -291,17 +291,29 @@ func spfResultFinding(domain string, e SPFResult) Finding {
 	switch e.Result {
 	case "pass":
 		f.Message = fmt.Sprintf("check_host for %s: pass", e.IP)
-	case "fail", "permerror":
+	case "fail":
 		f.Severity = SevError
-		f.Message = fmt.Sprintf("check_host for %s: %s %s: receivers may reject this IP's mail as %s; add it to the SPF record", e.IP, e.Result, e.Error, domain)
+		f.Message = fmt.Sprintf("check_host for %s: fail%s: the record says this IP may not send as %s, so receivers may reject its mail; if it sends for %s, add it to the SPF record", e.IP, detail(e.Error), domain, domain)
+	case "permerror":
+		// RFC 7208 2.6.7: the record itself is broken, whatever the IP.
+		f.Severity = SevError
+		f.Message = fmt.Sprintf("check_host for %s: permerror%s: the SPF record of %s cannot be evaluated, for this IP or any other, and receivers may treat its mail as failing SPF; fix the record (the SPF findings above say what is wrong)", e.IP, detail(e.Error), domain)
 	case "temperror":
 		f.Severity = SevWarning
-		f.Message = fmt.Sprintf("check_host for %s: temperror %s", e.IP, e.Error)
+		f.Message = fmt.Sprintf("check_host for %s: temperror%s: a DNS lookup failed for now, so receivers defer or skip the check; if it persists, check the name servers of %s", e.IP, detail(e.Error), domain)
 	default:
 		f.Severity = SevWarning
 		f.Message = fmt.Sprintf("check_host for %s: %s: the IP is not authorised to send as %s", e.IP, e.Result, domain)
 	}
 	return f
+}
+
+// detail is an evaluation error as " (error)", or nothing.
+func detail(err string) string {
+	if err == "" {
+		return ""
+	}
+	return " (" + err + ")"
 }
 
 // WriteText writes the report for people, grouped by check.
