@@ -172,10 +172,7 @@ func (sc *Scenario) startDNS(hostPorts map[string]string, first string) (relay.R
 		s.Close()
 		return nil, nil, nil, err
 	}
-	d := &sinkDialer{to: map[netip.Addr]string{}, own: map[string]bool{}}
-	for _, hp := range hostPorts {
-		d.own[hp] = true
-	}
+	d := newSinkDialer(hostPorts)
 	for a, to := range sc.DNS.Addresses {
 		ip, _ := netip.ParseAddr(a) // checked by Validate
 		name, _ := relay.SinkHost(to)
@@ -198,6 +195,15 @@ type sinkDialer struct {
 }
 
 var _ relay.Dialer = (*sinkDialer)(nil)
+
+// newSinkDialer reaches the listeners at hostPorts (name -> host:port).
+func newSinkDialer(hostPorts map[string]string) *sinkDialer {
+	d := &sinkDialer{to: map[netip.Addr]string{}, own: map[string]bool{}}
+	for _, hp := range hostPorts {
+		d.own[hp] = true
+	}
+	return d
+}
 
 func (d *sinkDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	if d.own[addr] {

@@ -164,7 +164,9 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	}
 	relayCfg.Listen, relayCfg.TLSListen = "127.0.0.1:0", ""
 	ropts := relay.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "relay"), Seed: sc.Seed}
-	var dialer relay.Dialer = &net.Dialer{}
+	// Without an mx path the relay reaches the sink's listeners and
+	// nothing else.
+	var dialer relay.Dialer = newSinkDialer(sk.HostPorts())
 	if sc.mxPath() >= 0 {
 		res, d, stop, err := sc.startDNS(sk.HostPorts(), sc.Sink.Listeners[0].Name)
 		if err != nil {

@@ -17,6 +17,15 @@ import (
 	"github.com/relaylab/relaylab/sink"
 )
 
+// nearSink is a hint for a host that looks like a misspelled "sink".
+func nearSink(host string) string {
+	h, _, _ := strings.Cut(strings.ToLower(host), ":")
+	if h != "sink" && len(h) >= 3 && len(h) <= 5 && (strings.HasPrefix(h, "sin") || strings.HasPrefix(h, "sn") || strings.HasSuffix(h, "ink") || strings.HasSuffix(h, "nk")) {
+		return " (did you mean sink?)"
+	}
+	return ""
+}
+
 // Scenario is one scenario file.
 type Scenario struct {
 	Name        string `yaml:"name"`
@@ -133,11 +142,19 @@ func (sc *Scenario) Validate(string) error {
 	probe := sc.Relay
 	probe.Paths = append([]relay.PathConfig(nil), sc.Relay.Paths...)
 	for i := range probe.Paths {
-		if name, ok := relay.SinkHost(probe.Paths[i].Host); ok {
+		p := probe.Paths[i]
+		name, ok := relay.SinkHost(p.Host)
+		switch {
+		case ok:
 			if name != "" && !sc.hasListener(name) {
 				return config.Errorf(fmt.Sprintf("relay.paths[%d].host", i), "no sink listener named %q", name)
 			}
 			probe.Paths[i].Host = "127.0.0.1:1"
+		case p.Type == "" || p.Type == "smarthost":
+			// A replay reaches nothing but its own listeners: a real
+			// smarthost would get the scenario's mail, on the virtual
+			// clock's terms.
+			return config.Errorf(fmt.Sprintf("relay.paths[%d].host", i), "%q: a replay sends only to its own sink, so a smarthost path's host is sink (the first sink listener) or sink:NAME (the listener named NAME); a real server would receive the scenario's mail%s", p.Host, nearSink(p.Host))
 		}
 	}
 	probe.Listen = "127.0.0.1:0"
