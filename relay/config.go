@@ -209,8 +209,14 @@ func (c *Config) Validate(prefix string) error {
 		return err
 	}
 	for i, n := range c.AllowedNetworks {
-		if _, err := netip.ParsePrefix(n); err != nil {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
 			return config.Errorf(key(fmt.Sprintf("allowed_networks[%d]", i)), "%q is not a CIDR such as 10.0.0.0/8", n)
+		}
+		// A network this wide is most of the internet: anyone in it
+		// could send through the relay without AUTH, an open relay.
+		if p.Addr().Unmap().Is4() && p.Bits() < 8 || !p.Addr().Unmap().Is4() && p.Bits() < 16 {
+			return config.Errorf(key(fmt.Sprintf("allowed_networks[%d]", i)), "%q would let a large part of the internet send through the relay without AUTH (an open relay, which blocklists find within hours): list only your own networks (at least /8 for IPv4, /16 for IPv6), and give other senders a user in relay.users", n)
 		}
 	}
 	for _, n := range []struct {
