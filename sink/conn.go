@@ -174,6 +174,14 @@ func (c *conn) Read(p []byte) (int, error) {
 				err = c.rerr
 			} else {
 				var m int
+				if idle := c.l.cfg.Limits.IdleTimeout.D(); idle > 0 && (c.inData || c.bdatLeft > 0) {
+					// go-smtp sets its idle deadline as it reads a command
+					// line only, so a message would have to come whole
+					// within it of its DATA or BDAT (and a delay before 354
+					// spent it). RFC 5321 4.5.3.2.6 bounds each block.
+					// Network deadlines are the wall clock's, as go-smtp's.
+					c.Conn.SetReadDeadline(time.Now().Add(idle))
+				}
 				m, err = c.Conn.Read(p[n:])
 				c.checkTLS()
 				n += m

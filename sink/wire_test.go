@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/store"
 )
 
@@ -310,4 +311,18 @@ func TestSASLResponseInTheWriteOfAUTH(t *testing.T) {
 	if n := len(rs); n != 5 || rs[3].Stage != StageAuth || rs[4].Stage != StageQuit {
 		t.Errorf("replies %+v, want the 235 at stage auth and the 221 at quit", rs)
 	}
+}
+
+// A delay the sink plays before a reply is not the client's idleness: a
+// reply after a delay longer than the idle timeout still goes out.
+func TestDelayLongerThanTheIdleTimeout(t *testing.T) {
+	t.Parallel()
+	_, _, addr := itSink(t, func(c *Config) {
+		c.Listeners[0].Limits.IdleTimeout = config.Duration(500 * time.Millisecond)
+	})
+	c := hsDial(t, addr)
+	hsExpect(t, c, "", 220)
+	hsExpect(t, c, "EHLO x\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<datadelay1s@sink.test>\r\n", 250, 250, 250)
+	hsExpect(t, c, "DATA\r\n", 354)
+	hsExpect(t, c, "Subject: late\r\n\r\nlate\r\n.\r\n", 250)
 }
