@@ -85,30 +85,37 @@ func CheckSPF(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain
 	root := w.visit(domain, "", nil)
 	rep.Tree, rep.Record = root, root.Record
 	if root.Record != "" {
-		if root.Total > spfLookupLimit {
-			w.f.add(SevError, "lookup-limit", domain, root.Record, "RFC 7208 4.6.4",
-				"the policy needs %d DNS lookups, more than the limit of %d, so receivers return permerror and SPF fails for all mail: %s; flatten includes or drop unused ones",
-				root.Total, spfLookupLimit, branches(root))
-		} else if root.Total >= 8 {
-			w.f.add(SevWarning, "lookup-near-limit", domain, root.Record, "RFC 7208 4.6.4",
-				"the policy needs %d of the %d DNS lookups allowed: %s; one more include will break it", root.Total, spfLookupLimit, branches(root))
-		} else {
-			how := ""
-			if root.Total > 0 {
-				how = " (" + branches(root) + ")"
-			}
-			voids := fmt.Sprint(root.VoidSum)
-			if root.Void6Sum != root.VoidSum {
-				voids = fmt.Sprintf("%d for mail from IPv4 addresses and %d for IPv6", root.VoidSum, root.Void6Sum)
-			}
-			w.f.add(SevInfo, "lookups", domain, root.Record, "RFC 7208 4.6.4",
-				"the policy needs %d of the %d DNS lookups allowed%s, and %s of the %d lookups that may find nothing (void lookups)", root.Total, spfLookupLimit, how, voids, spfVoidLimit)
-		}
-		w.voidLimit(root)
-		w.checkAll(root)
+		w.assess(root)
 	}
 	rep.Findings, rep.Status = w.f.list, w.f.status()
 	return rep
+}
+
+// assess reports on a whole policy, from its root record: its DNS lookups
+// against the limits, and how it ends for senders it does not list.
+func (w *spfWalker) assess(root *SPFNode) {
+	domain := root.Domain
+	if root.Total > spfLookupLimit {
+		w.f.add(SevError, "lookup-limit", domain, root.Record, "RFC 7208 4.6.4",
+			"the policy needs %d DNS lookups, more than the limit of %d, so receivers return permerror and SPF fails for all mail: %s; flatten includes or drop unused ones",
+			root.Total, spfLookupLimit, branches(root))
+	} else if root.Total >= 8 {
+		w.f.add(SevWarning, "lookup-near-limit", domain, root.Record, "RFC 7208 4.6.4",
+			"the policy needs %d of the %d DNS lookups allowed: %s; one more include will break it", root.Total, spfLookupLimit, branches(root))
+	} else {
+		how := ""
+		if root.Total > 0 {
+			how = " (" + branches(root) + ")"
+		}
+		voids := fmt.Sprint(root.VoidSum)
+		if root.Void6Sum != root.VoidSum {
+			voids = fmt.Sprintf("%d for mail from IPv4 addresses and %d for IPv6", root.VoidSum, root.Void6Sum)
+		}
+		w.f.add(SevInfo, "lookups", domain, root.Record, "RFC 7208 4.6.4",
+			"the policy needs %d of the %d DNS lookups allowed%s, and %s of the %d lookups that may find nothing (void lookups)", root.Total, spfLookupLimit, how, voids, spfVoidLimit)
+	}
+	w.voidLimit(root)
+	w.checkAll(root)
 }
 
 // voidLimit reports a policy whose void lookups exceed the limit for IPv4
@@ -134,6 +141,25 @@ func (w *spfWalker) voidLimit(root *SPFNode) {
 			"for mail from IPv6 addresses, %d lookups find nothing (%s), more than the limit of %d, so receivers return permerror and SPF fails for mail you send over IPv6: an \"a\" term asks only the AAAA records of its name for an IPv6 sender (RFC 7208 5.3), so a name with only A records finds nothing; %s, or use ip4 terms for IPv4-only hosts",
 			root.Void6Sum, strings.Join(w.voids6, ", "), spfVoidLimit, fix)
 	}
+}
+
+// countedList joins items, each once, in the order first seen, with how
+// many times it occurs when more than once: "a:x (3 times), a:y".
+func countedList(items []string) string {
+	n := map[string]int{}
+	var order []string
+	for _, s := range items {
+		if n[s] == 0 {
+			order = append(order, s)
+		}
+		n[s]++
+	}
+	for i, s := range order {
+		if n[s] > 1 {
+			order[i] = fmt.Sprintf("%s (%d times)", s, n[s])
+		}
+	}
+	return strings.Join(order, ", ")
 }
 
 // branches describes the lookups of each include and redirect.
@@ -349,18 +375,24 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 		return n
 	case len(recs) > 1:
 		n.Error = "multiple SPF records"
-		w.f.add(SevError, "multiple", n.Domain, strings.Join(recs, " | "), "RFC 7208 4.5",
-			"%s has %d SPF records, so receivers return permerror and SPF fails for all its mail: replace them with one record such as \"%s\"", n.Domain, len(recs), mergeSPF(recs))
+		w.multiple(n, recs, path)
 		return n
 	}
 	n.Record = recs[0]
 	w.checkStrings(n, strs[0], txt.Records)
+	w.walk(n, path)
+	return n
+}
+
+// walk checks n's record and visits what it includes or redirects to;
+// path holds the domains above and n's own.
+func (w *spfWalker) walk(n *SPFNode, path []string) {
 	rec, err := ParseSPF(n.Record)
 	if err != nil {
 		n.Error = err.Error()
 		w.f.add(SevError, "syntax", n.Domain, n.Record, "RFC 7208 12",
 			"%v, so receivers return permerror and SPF fails for all mail that reaches this record: correct or remove that term", err)
-		return n
+		return
 	}
 	hasAll, pastAll := hasAllTerm(rec), false
 	var after []string
@@ -386,7 +418,6 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 		n.VoidSum += c.VoidSum
 		n.Void6Sum += c.Void6Sum
 	}
-	return n
 }
 
 // nearSPF returns the first TXT record that looks meant as an SPF record
@@ -429,29 +460,6 @@ func hasAllTerm(rec *SPFRecord) bool {
 		}
 	}
 	return false
-}
-
-// mergeSPF joins several SPF records into one: every term once, in order,
-// and the first record's "all" (or redirect) last.
-func mergeSPF(recs []string) string {
-	var terms, tail []string
-	seen := map[string]bool{}
-	for _, r := range recs {
-		for _, t := range strings.Fields(r)[1:] {
-			lt := strings.ToLower(t)
-			name := strings.TrimLeft(lt, "+-~?")
-			switch {
-			case name == "all" || strings.HasPrefix(lt, "redirect="):
-				if len(tail) == 0 {
-					tail = append(tail, t)
-				}
-			case !seen[lt]:
-				seen[lt] = true
-				terms = append(terms, t)
-			}
-		}
-	}
-	return strings.Join(append(append([]string{"v=spf1"}, terms...), tail...), " ")
 }
 
 // checkStrings looks at how the record is laid out in DNS: the size of the

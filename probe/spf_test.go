@@ -177,7 +177,7 @@ func TestSPFMessagesSayWhatToDo(t *testing.T) {
 		{"void.spf.test", "spf.void-limit", "(a:nx1.spf.test (in void.spf.test), a:nx2.spf.test (in void.spf.test), a:nx3.spf.test (in void.spf.test))"},
 		{"void-v6only.spf.test", "spf.void-limit", "for mail from IPv4 addresses, 3 lookups find nothing (a:v6a.spf.test (in void-v6only.spf.test: v6a.spf.test has no A record), a:v6b.spf.test"},
 		{"void-v4only.spf.test", "spf.void-limit", "for mail from IPv6 addresses, 3 lookups find nothing (a:v4a.spf.test (in void-v4only.spf.test: v4a.spf.test has no AAAA record)"},
-		{"multiple.spf.test", "spf.multiple", "replace them with one record such as \"v=spf1 ip4:192.0.2."},
+		{"multiple.spf.test", "spf.multiple", "replace them with this one record, which lists every sender they list: \"v=spf1 ip4:192.0.2.1 ip4:192.0.2.2 -all\" (it needs 0 of the 10 DNS lookups allowed)"},
 		{"syntax-ip.spf.test", "spf.syntax", "correct or remove that term"},
 		{"loop.spf.test", "spf.loop", "remove the include or redirect that leads back"},
 		{"nospf.spf.test", "spf.none", `or "v=spf1 -all" if it sends no mail`},
@@ -221,10 +221,20 @@ func TestMergeSPF(t *testing.T) {
 		want string
 	}{
 		{[]string{"v=spf1 ip4:192.0.2.1 -all", "v=spf1 include:_spf.example.net ~all"}, "v=spf1 ip4:192.0.2.1 include:_spf.example.net -all"},
-		{[]string{"v=spf1 mx a -all", "v=spf1 MX ip4:192.0.2.9 -all"}, "v=spf1 mx a ip4:192.0.2.9 -all"},
+		// ip4 and ip6 first, each term once.
+		{[]string{"v=spf1 mx a -all", "v=spf1 MX ip4:192.0.2.9 -all"}, "v=spf1 ip4:192.0.2.9 mx a -all"},
 		{[]string{"v=spf1 redirect=_spf.example.net", "v=spf1 ip4:192.0.2.1"}, "v=spf1 ip4:192.0.2.1 redirect=_spf.example.net"},
+		// ptr goes (RFC 7208 5.5); the strictest all stays.
+		{[]string{"v=spf1 a mx ptr ?all", "v=spf1 ip4:192.0.2.77 -all"}, "v=spf1 ip4:192.0.2.77 a mx -all"},
+		// Beside an all, a redirect would be ignored: it becomes an include.
+		{[]string{"v=spf1 redirect=_spf.example.net", "v=spf1 ip4:192.0.2.1 ~all"}, "v=spf1 ip4:192.0.2.1 include:_spf.example.net ~all"},
+		{[]string{"v=spf1 redirect=a.example", "v=spf1 redirect=b.example"}, "v=spf1 include:b.example redirect=a.example"},
+		// Nothing protective to keep: ~all.
+		{[]string{"v=spf1 ip4:192.0.2.1 +all", "v=spf1 ip4:192.0.2.2"}, "v=spf1 ip4:192.0.2.1 ip4:192.0.2.2 ~all"},
+		// One explanation; other modifiers once each, after the all.
+		{[]string{"v=spf1 a exp=e1.example -all", "v=spf1 mx exp=e2.example -all"}, "v=spf1 a mx -all exp=e1.example"},
 	} {
-		if got := mergeSPF(tt.recs); got != tt.want {
+		if got := mergeSPF(tt.recs).Record; got != tt.want {
 			t.Errorf("mergeSPF(%q) = %q, want %q", tt.recs, got, tt.want)
 		}
 	}
