@@ -36,7 +36,28 @@ func (d DKIMConfig) validate(k string) error {
 	case d.KeyFile == "":
 		return config.Errorf(k+".key_file", "a DKIM key file is required (make one with `relaylab dkim keygen`)")
 	}
+	if _, err := loadDKIMKey(d.KeyFile); err != nil {
+		return config.Errorf(k+".key_file", "%v", err)
+	}
 	return nil
+}
+
+// loadDKIMKey reads and checks the private key in file.
+func loadDKIMKey(file string) (crypto.Signer, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading the DKIM key: %w (make one with `relaylab dkim keygen`)", err)
+	}
+	key, err := ParsePrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (make one with `relaylab dkim keygen`)", file, err)
+	}
+	// RFC 8301 3.2: signers use RSA keys of at least 1024 bits, and
+	// verifiers may ignore signatures with shorter ones.
+	if k, ok := key.(*rsa.PrivateKey); ok && k.N.BitLen() < 1024 {
+		return nil, fmt.Errorf("%s: an RSA key of %d bits, and verifiers ignore signatures made with keys under 1024 bits (RFC 8301 3.2): make a 2048-bit key with `relaylab dkim keygen`", file, k.N.BitLen())
+	}
+	return key, nil
 }
 
 // dkimSigner signs messages whose From domain (or, without one, envelope
@@ -54,13 +75,9 @@ type dkimKey struct {
 func newDKIMSigner(cfgs []DKIMConfig, log *slog.Logger) (*dkimSigner, error) {
 	s := &dkimSigner{keys: map[string]dkimKey{}, log: log}
 	for _, c := range cfgs {
-		b, err := os.ReadFile(c.KeyFile)
+		key, err := loadDKIMKey(c.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("relay: DKIM key for %s: %w", c.Domain, err)
-		}
-		key, err := ParsePrivateKey(b)
-		if err != nil {
-			return nil, fmt.Errorf("relay: DKIM key for %s in %s: %w", c.Domain, c.KeyFile, err)
 		}
 		s.keys[strings.ToLower(c.Domain)] = dkimKey{selector: c.Selector, signer: key}
 	}

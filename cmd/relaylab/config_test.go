@@ -123,7 +123,7 @@ func TestConfigFilesBesideIt(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "r.yaml:3:") || !strings.Contains(err.Error(), "relay.dkim[0].key_file") {
 		t.Fatalf("a missing key file: %v, want an error at relay.dkim[0].key_file on line 3", err)
 	}
-	os.WriteFile(filepath.Join(dir, "dkim.pem"), nil, 0o600)
+	os.WriteFile(filepath.Join(dir, "dkim.pem"), keyPEM(t), 0o600)
 	os.WriteFile(filepath.Join(dir, "more.yaml"), []byte("profiles:\n  - {name: extra, domains: [extra.test], rules: [{stage: rcpt, reply: '550 5.1.1 no'}]}\n"), 0o600)
 	c, err := loadConfig(path)
 	if err != nil {

@@ -34,10 +34,10 @@ func TestReadmeExamples(t *testing.T) {
 			continue
 		}
 		// Key files named in an example are read from beside it: put
-		// empty ones there (their content is checked when they are used).
+		// keys there.
 		dir := t.TempDir()
 		for _, m := range keyFileRE.FindAllStringSubmatch(y, -1) {
-			os.WriteFile(filepath.Join(dir, m[1]), nil, 0o600)
+			os.WriteFile(filepath.Join(dir, m[1]), keyPEM(t), 0o600)
 		}
 		path := filepath.Join(dir, "example.yaml")
 		os.WriteFile(path, []byte(y), 0o644)
