@@ -642,6 +642,10 @@ func (c *conn) before(b Behavior) (stop bool, err error) {
 			c.netClosed = true
 			return true, err
 		}
+		// A write deadline go-smtp set before the delay (the idle
+		// timeout, at DATA, RSET, QUIT or a later EHLO) is not the
+		// client's fault: the reply goes out without it.
+		c.Conn.SetWriteDeadline(time.Time{})
 	}
 	// After a drop or a hang go-smtp still writes the reply of the error
 	// it is given: netClosed keeps it out of the transcript and the
@@ -707,6 +711,9 @@ func (c *conn) send(stage Stage, wire []byte) error {
 	if c.tarpit > 0 {
 		d := c.tarpit
 		c.tarpit = 0
+		// The idle timeout's write deadline (go-smtp's WriteTimeout) is
+		// for a reply sent at once, not for one spread over minutes.
+		c.Conn.SetWriteDeadline(time.Time{})
 		for i := 0; i < len(wire) && err == nil; i++ {
 			if i > 0 {
 				if err = quiesce.Sleep(c.sink.hardCtx, c.clock, c.tcp, d); err != nil {
@@ -719,6 +726,15 @@ func (c *conn) send(stage Stage, wire []byte) error {
 		_, err = c.Conn.Write(wire)
 	}
 	c.checkTLS()
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		// go-smtp goes on after a failed write: close, as at the idle
+		// timeout of a read, instead of answering the commands already
+		// received into the void.
+		c.notef('*', "the client did not read this reply in time (it has read nothing for the idle timeout): closing the connection")
+		c.netClosed = true
+		c.closeSocket()
+	}
 	if c.closeAfter {
 		c.closeAfter = false
 		c.netClosed = true

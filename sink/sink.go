@@ -449,6 +449,10 @@ func (s *Sink) newListener(lc ListenerConfig) (*listener, error) {
 		srv.MaxLineLength = lc.Limits.MaxLineLength
 	}
 	srv.ReadTimeout = lc.Limits.IdleTimeout.D()
+	// A client that never reads its replies is idle too: without this, a
+	// reply it leaves unread would hold the connection for ever (conn.send
+	// closes it when the deadline passes).
+	srv.WriteTimeout = lc.Limits.IdleTimeout.D()
 	// go-smtp sees plain connections (TLS is done in conn, below it), so it
 	// must be told that AUTH without TLS is the sink's decision.
 	srv.AllowInsecureAuth = true

@@ -313,6 +313,38 @@ func TestSASLResponseInTheWriteOfAUTH(t *testing.T) {
 	}
 }
 
+// A client that writes commands and never reads the replies stops the
+// sink in the middle of writing one: the idle timeout lets go of it there
+// too, as it does of one that stops writing (RFC 5321 4.5.3.2), instead
+// of holding the connection, and one of limits.max_connections, for ever.
+func TestClientThatNeverReads(t *testing.T) {
+	t.Parallel()
+	_, st, addr := itSink(t, func(c *Config) {
+		c.Listeners[0].Limits.IdleTimeout = config.Duration(time.Second)
+	})
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	go func() {
+		flood := []byte(strings.Repeat("NOOP\r\n", 10000))
+		for range 100 {
+			if _, err := nc.Write(flood); err != nil {
+				return
+			}
+		}
+	}()
+	// Sessions are recorded when they end.
+	if n := itWaitCount(t, st.DB(), 1, `SELECT COUNT(*) FROM sink_sessions WHERE end_ns > 0`); n != 1 {
+		t.Fatal("the session of a client that reads nothing has not ended")
+	}
+	tr, _ := sessionOf(t, st, 1, 1)
+	if !strings.Contains(tr, "the client did not read this reply in time") && !strings.Contains(tr, "[transcript truncated here") {
+		t.Errorf("the transcript does not say why the session ended:\n%s", tr[max(0, len(tr)-2000):])
+	}
+}
+
 // A delay the sink plays before a reply is not the client's idleness: a
 // reply after a delay longer than the idle timeout still goes out.
 func TestDelayLongerThanTheIdleTimeout(t *testing.T) {
