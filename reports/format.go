@@ -198,10 +198,19 @@ func WriteCSV(w io.Writer, d *Data) error {
 			done = r.Done.UTC().Format(time.RFC3339Nano)
 		}
 		cw.Write([]string{cell(r.Message), cell(r.Address), cell(r.Domain), r.Status, cell(r.Path), r.Category, strconv.Itoa(r.Tries()),
-			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(r.Reason)})
+			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r))})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// reasonCell is a recipient's reason; for a delivered one, the reason
+// is an earlier deferral's and says so.
+func reasonCell(r *Recipient) string {
+	if r.Status == "delivered" && r.Reason != "" {
+		return "deferred before delivery: " + r.Reason
+	}
+	return r.Reason
 }
 
 // cell keeps a spreadsheet from reading a value as a formula: addresses
