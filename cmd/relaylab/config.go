@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goccy/go-yaml"
+
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/probe"
@@ -32,6 +34,9 @@ type fileConfig struct {
 	Web   webConfig    `yaml:"web"`
 
 	dir string // the configuration file's directory; "" for the defaults
+	// bounceRelaySet says the file sets sink.bounce.relay itself; serve
+	// otherwise sends the sink's bounces to its own relay's listener.
+	bounceRelaySet bool
 }
 
 // webConfig is the `web:` section.
@@ -208,7 +213,22 @@ func loadConfig(path string) (*fileConfig, error) {
 	if err := config.Decode(path, data, c); err != nil {
 		return nil, &exitError{code: 2, err: err}
 	}
+	c.bounceRelaySet = setsBounceRelay(data)
 	return c, nil
+}
+
+// setsBounceRelay reports whether the file (already decoded without error)
+// gives sink.bounce.relay, even as "": the decoded value alone cannot tell
+// the default from the same address written out.
+func setsBounceRelay(data []byte) bool {
+	var f struct {
+		Sink struct {
+			Bounce struct {
+				Relay *string `yaml:"relay"`
+			} `yaml:"bounce"`
+		} `yaml:"sink"`
+	}
+	return yaml.Unmarshal(data, &f) == nil && f.Sink.Bounce.Relay != nil
 }
 
 // needsRestart names the parts of the configuration that differ between

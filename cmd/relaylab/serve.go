@@ -100,7 +100,13 @@ settings from the configuration file.`+serveExit)
 		return err
 	}
 
-	sk, err := startSink(ctx, cfg, st, log)
+	bounce, relayListen, err := serveBounceRelay(cfg)
+	if err != nil {
+		return failed(err)
+	}
+	sinkCfg := cfg.Sink // cfg stays as the file says: SIGHUP compares with it
+	sinkCfg.Bounce.Relay = bounce
+	sk, err := startSink(ctx, sinkCfg, st, log)
 	if err != nil {
 		return failed(err)
 	}
@@ -110,6 +116,7 @@ settings from the configuration file.`+serveExit)
 	if err != nil {
 		return failed(err)
 	}
+	relayCfg.Listen = relayListen
 	rl, err := startRelay(ctx, relayCfg, st, log)
 	if err != nil {
 		return failed(err)
@@ -160,8 +167,8 @@ settings from the configuration file.`+serveExit)
 	}
 }
 
-func startSink(ctx context.Context, cfg *fileConfig, st *store.Store, log *slog.Logger) (*sink.Sink, error) {
-	sk, err := sink.New(cfg.Sink, sink.Options{Store: st, Logger: log.With("component", "sink"), Verifier: sinkVerifier(cfg.Sink.Verify, log)})
+func startSink(ctx context.Context, cfg sink.Config, st *store.Store, log *slog.Logger) (*sink.Sink, error) {
+	sk, err := sink.New(cfg, sink.Options{Store: st, Logger: log.With("component", "sink"), Verifier: sinkVerifier(cfg.Verify, log)})
 	if err != nil {
 		return nil, err
 	}

@@ -97,6 +97,32 @@ web:
 	if !delivered {
 		t.Fatalf("no relay.delivered event for reader@example.test\n%s", errb.String())
 	}
+	// The sink's asynchronous bounce goes to serve's relay, wherever
+	// relay.listen put it, not to the default 127.0.0.1:2587.
+	if err := sendPlain(sinkAddr, "owner@shop.test", "bounce0s@example.test", "Subject: bounce me\r\n\r\nhi\r\n"); err != nil {
+		t.Fatalf("send to the sink: %v", err)
+	}
+	var bounce map[string]any
+	for bounce == nil && time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + webAddr + "/api/v1/events?kind=sink.bounce")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Events []struct {
+				Payload map[string]any `json:"payload"`
+			} `json:"events"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if len(body.Events) > 0 {
+			bounce = body.Events[0].Payload
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if bounce["relay"] != relayAddr || bounce["sent"] != true {
+		t.Errorf("the sink's bounce: relay %v, sent %v, error %v; want it sent to serve's relay at %s", bounce["relay"], bounce["sent"], bounce["error"], relayAddr)
+	}
 	// relaylab expect --url judges what the sink saw through the web API
 	// (an attempt is recorded with its message, or when its session ends).
 	exp := filepath.Join(dir, "expect.yaml")
