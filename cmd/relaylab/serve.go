@@ -143,8 +143,9 @@ settings from the configuration file.`+serveExit)
 	}
 	printSinkAddrs(e, sk)
 	if a := rl.Addr(); a != nil {
-		fmt.Fprintf(e.stdout, "relay         smtp://%s (submission; loopback may send without AUTH)\n", a)
-		fmt.Fprintf(e.stdout, "try: swaks --server %s --to 'defer2+you@example.test'   (deferred twice by the sink, then delivered)\n", a)
+		for _, line := range relayBanner(a, relayCfg) {
+			fmt.Fprintln(e.stdout, line)
+		}
 	}
 	fmt.Fprintf(e.stdout, "try: swaks --server %s --to 'rcpt550@example.test'   (the sink rejects it)\n", firstAddr(sk))
 	if *demo {

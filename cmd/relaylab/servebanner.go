@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/relaylab/relaylab/relay"
+)
+
+// relayBanner is what serve prints about its relay's submission listener
+// at addr: who may submit (loopback without AUTH only when
+// relay.allowed_networks covers it) and a swaks line that works with the
+// configuration as it is.
+func relayBanner(addr net.Addr, cfg relay.Config) []string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	server := net.JoinHostPort(dialHost(host), port)
+	try := "--to 'defer2+you@example.test'   (deferred twice by the sink, then delivered"
+	if loopbackAllowed(server, cfg.AllowedNetworks) {
+		return []string{
+			fmt.Sprintf("relay         smtp://%s (submission; loopback may send without AUTH)", addr),
+			fmt.Sprintf("try: swaks --server %s %s)", server, try),
+		}
+	}
+	users := make([]string, 0, len(cfg.Users))
+	for u := range cfg.Users {
+		users = append(users, u)
+	}
+	sort.Strings(users)
+	if len(users) == 0 {
+		return []string{
+			fmt.Sprintf("relay         smtp://%s (submission; no one can submit: relay.allowed_networks does not cover loopback and relay.users is empty)", addr),
+			"note: every MAIL FROM from here gets 530 5.7.0 (authentication required); add a user to relay.users, or 127.0.0.0/8 to relay.allowed_networks",
+		}
+	}
+	return []string{
+		fmt.Sprintf("relay         smtp://%s (submission; AUTH required: relay.allowed_networks does not cover loopback; users: %s)", addr, strings.Join(users, ", ")),
+		// go-smtp offers AUTH only over TLS; swaks asks for the password,
+		// which stays out of the terminal's scrollback and the logs.
+		fmt.Sprintf("try: swaks --server %s -tls --auth-user %s %s; swaks asks for %s's password from relay.users)", server, users[0], try, users[0]),
+	}
+}
+
+// loopbackAllowed reports whether a client on the loopback address of
+// server's family may submit without AUTH.
+func loopbackAllowed(server string, nets []string) bool {
+	ap, err := netip.ParseAddrPort(server)
+	lo := netip.MustParseAddr("127.0.0.1")
+	if err == nil && ap.Addr().Is6() && !ap.Addr().Is4In6() {
+		lo = netip.IPv6Loopback()
+	}
+	if err == nil && ap.Addr().IsLoopback() {
+		lo = ap.Addr().Unmap()
+	}
+	for _, n := range nets {
+		if p, err := netip.ParsePrefix(n); err == nil && p.Contains(lo) {
+			return true
+		}
+	}
+	return false
+}
