@@ -276,7 +276,10 @@ type submission struct {
 func (sc *Scenario) submissions(start time.Time) []*submission {
 	var out []*submission
 	for _, m := range sc.Messages {
-		count := max(m.Count, 1)
+		count := 1
+		if m.Count != nil {
+			count = *m.Count
+		}
 		for n := 1; n <= count; n++ {
 			s := &submission{at: start.Add(m.At.D() + time.Duration(n-1)*m.Every.D())}
 			s.sub = relay.Submission{From: m.From, Data: buildMessage(m, n, s.at), EnvID: m.EnvID, Ret: m.Ret, Client: "scenario"}

@@ -63,7 +63,7 @@ type MessageSpec struct {
 	// To lists the recipients; "{n}" is replaced by the message's number
 	// (1..Count), so "user{n}@example.test" with count 100 is 100 addresses.
 	To      []string          `yaml:"to"`
-	Count   int               `yaml:"count"`
+	Count   *int              `yaml:"count"`
 	Subject string            `yaml:"subject"`
 	Body    string            `yaml:"body"`
 	Size    int               `yaml:"size"` // pad the body to this many bytes
@@ -182,14 +182,17 @@ func (sc *Scenario) Validate(string) error {
 				return config.Errorf(fmt.Sprintf("%s.to[%d]", k, j), "%q is not an address (local@domain, without brackets or spaces)", to)
 			}
 		}
-		if m.Count < 0 || m.Size < 0 || m.At < 0 || m.Every < 0 {
+		if m.Count != nil && *m.Count == 0 {
+			return config.Errorf(k+".count", "0 would send no message: remove the message, or give count 1 or more (without count it is sent once)")
+		}
+		if m.Count != nil && *m.Count < 0 || m.Size < 0 || m.At < 0 || m.Every < 0 {
 			return config.Errorf(k, "count, size, at and every must not be negative")
 		}
 		if limit := cmp.Or(sc.Relay.MaxMessageBytes, relay.DefaultConfig().MaxMessageBytes); int64(m.Size) > limit {
 			return config.Errorf(k+".size", "%d bytes is over the relay's max_message_bytes (%d), which a submission could not pass either", m.Size, limit)
 		}
-		if m.Count > 1_000_000 {
-			return config.Errorf(k+".count", "%d messages is more than a replay should hold (at most 1,000,000)", m.Count)
+		if m.Count != nil && *m.Count > 1_000_000 {
+			return config.Errorf(k+".count", "%d messages is more than a replay should hold (at most 1,000,000)", *m.Count)
 		}
 		if m.Ret != "" && m.Ret != "FULL" && m.Ret != "HDRS" {
 			return config.Errorf(k+".ret", "%q: want FULL or HDRS", m.Ret)

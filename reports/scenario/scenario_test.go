@@ -162,6 +162,7 @@ func TestMalformedScenarios(t *testing.T) {
 		{"address with a space", "name: x\nmessages:\n  - to: ['bad to@b.test']\n", `bad.yaml:3:10: messages[0].to[0]: "bad to@b.test" is not an address`},
 		{"sender not an address", "name: x\nmessages:\n  - {from: not an address, to: [a@b.test]}\n", `bad.yaml:3:12: messages[0].from: "not an address" is not an address`},
 		{"impossible expectation", "name: x\nmessages:\n  - to: [a@b.test]\nexpect:\n  recipients:\n    - {match: '*', attempts: 1, attempt_times: [0s, 1m]}\n", "can never hold"},
+		{"count 0", "name: x\nmessages:\n  - {to: [a@b.test], count: 0}\n", `bad.yaml:3:29: messages[0].count: 0 would send no message: remove the message, or give count 1 or more`},
 		{"smarthost outside the replay", "name: x\nrelay:\n  paths: [{name: provider, host: '127.0.0.1:43199', tls: none}]\nmessages:\n  - to: [a@b.test]\n",
 			`bad.yaml:3:34: relay.paths[0].host: "127.0.0.1:43199": a replay sends only to its own sink, so a smarthost path's host is sink (the first sink listener) or sink:NAME`},
 		{"real provider's smarthost", "name: x\nrelay:\n  paths: [{name: provider, host: 'smtp.provider.test:587'}]\nmessages:\n  - to: [a@b.test]\n",
