@@ -20,6 +20,11 @@
 // A query with the DO bit (RFC 3225) gets the RRSIG records of the owner
 // that cover the type asked beside the answer (RFC 4035 3.1.1), and the DO
 // bit back; without DO, RRSIG records are served only when asked for.
+//
+// A name in no zone gets REFUSED, with an extended error (RFC 8914) that
+// names the zones served; a TXT query for ZonesName lists them, so that a
+// client such as relaylab probe --zone can say "in none of the zone
+// files" instead of blaming a resolver.
 package dnstest
 
 import (

@@ -122,3 +122,52 @@ func TestDNSSECRecordsAndAD(t *testing.T) {
 		}
 	}
 }
+
+// A name in no zone is refused with an extended error that lists the
+// zones served (RFC 8914 4.21, Not Authoritative), and a TXT query for
+// ZonesName gets that list, so that a client can tell "in none of the
+// zone files" from a resolver that refuses.
+func TestSaysWhichZonesItServes(t *testing.T) {
+	t.Parallel()
+	s := New()
+	if err := s.AddString("b.test. 60 IN SOA ns hm 1 60 60 60 30", "a.test. 60 IN SOA ns hm 1 60 60 60 30", "x.a.test. 60 IN A 192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+
+	m := new(dns.Msg)
+	m.SetQuestion("host.other.test.", dns.TypeA)
+	m.SetEdns0(1232, false)
+	r, err := dns.Exchange(m, s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ede *dns.EDNS0_EDE
+	if o := r.IsEdns0(); o != nil {
+		for _, opt := range o.Option {
+			if e, ok := opt.(*dns.EDNS0_EDE); ok {
+				ede = e
+			}
+		}
+	}
+	if r.Rcode != dns.RcodeRefused || ede == nil || ede.InfoCode != dns.ExtendedErrorCodeNotAuthoritative || ede.ExtraText != "in none of the zones served: a.test, b.test" {
+		t.Errorf("out of zone: rcode %s, EDE %v; want REFUSED with EDE 20 naming a.test, b.test", dns.RcodeToString[r.Rcode], ede)
+	}
+
+	m = new(dns.Msg)
+	m.SetQuestion(ZonesName, dns.TypeTXT)
+	r, err = dns.Exchange(m, s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rr := range r.Answer {
+		got = append(got, rr.(*dns.TXT).Txt...)
+	}
+	if r.Rcode != dns.RcodeSuccess || strings.Join(got, " ") != "a.test b.test" {
+		t.Errorf("TXT %s: rcode %s, %q; want NOERROR, [a.test b.test]", ZonesName, dns.RcodeToString[r.Rcode], got)
+	}
+}

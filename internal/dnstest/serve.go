@@ -1,7 +1,9 @@
 package dnstest
 
 import (
+	"fmt"
 	"net"
+	"sort"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -112,8 +114,7 @@ func (s *Server) answerLocked(req *dns.Msg, name string, qtype uint16) *dns.Msg 
 	}
 	zone := s.zoneLocked(name)
 	if zone == "" {
-		m.Rcode = dns.RcodeRefused
-		return m
+		return s.outsideLocked(m, name, qtype)
 	}
 	owner := name
 	for hops := 0; hops < 8; hops++ {
@@ -152,6 +153,51 @@ func (s *Server) answerLocked(req *dns.Msg, name string, qtype uint16) *dns.Msg 
 		m.Ns = []dns.RR{soa}
 	}
 	return m
+}
+
+// ZonesName is the name, in no zone, whose TXT records list the apex of
+// every zone served, one per record (without the final dot), in order:
+// a client that is refused a name can ask it to tell "the name is in none
+// of the zone files" from a resolver that refuses. It is under .invalid
+// (RFC 6761 6.4), so no other server has it.
+const ZonesName = "zones.dnstest.invalid."
+
+// maxZonesNamed bounds the zones the extended error of a refusal names,
+// so that the reply stays small.
+const maxZonesNamed = 20
+
+// outsideLocked answers a name in no zone: ZonesName, or REFUSED with an
+// extended error (RFC 8914 4.21, Not Authoritative) naming the zones
+// served, for a client that sent EDNS0.
+func (s *Server) outsideLocked(m *dns.Msg, name string, qtype uint16) *dns.Msg {
+	zones := s.zonesLocked()
+	if name == ZonesName {
+		if qtype == dns.TypeTXT {
+			for _, z := range zones {
+				m.Answer = append(m.Answer, &dns.TXT{Hdr: hdr(name, dns.TypeTXT), Txt: []string{z}})
+			}
+		}
+		return m
+	}
+	m.Rcode = dns.RcodeRefused
+	if o := m.IsEdns0(); o != nil {
+		text := strings.Join(zones, ", ")
+		if len(zones) > maxZonesNamed {
+			text = fmt.Sprintf("%s and %d more", strings.Join(zones[:maxZonesNamed], ", "), len(zones)-maxZonesNamed)
+		}
+		o.Option = append(o.Option, &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeNotAuthoritative, ExtraText: "in none of the zones served: " + text})
+	}
+	return m
+}
+
+// zonesLocked returns the apex of every zone, without the final dot, sorted.
+func (s *Server) zonesLocked() []string {
+	out := make([]string, 0, len(s.zones))
+	for z := range s.zones {
+		out = append(out, strings.TrimSuffix(z, "."))
+	}
+	sort.Strings(out)
+	return out
 }
 
 // lookupLocked finds the records of owner, through a wildcard when owner
