@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/relaylab/relaylab/internal/resolver"
 )
@@ -67,6 +68,17 @@ func (f *findings) add(sev Severity, code, name, record, rfc, format string, arg
 // name": the check's status becomes unknown.
 func (f *findings) dnsFailed(name string, err error) {
 	f.unknown = true
+	var ns *NotServedError
+	if errors.As(err, &ns) {
+		what := "it"
+		if ns.Name != strings.TrimSuffix(strings.ToLower(name), ".") {
+			what = "the lookup of " + name
+		}
+		f.add(SevWarning, "dns-error", name, "", "",
+			"%s is in none of the zone files served (%s), so the server refused %s and this check is incomplete: add a zone file for %s (its SOA record and the records to check) or add the name to one of those zones, or probe a name they hold",
+			ns.Name, ns.zoneList(), what, zoneFor(ns.Name))
+		return
+	}
 	f.add(SevWarning, "dns-error", name, "", "",
 		"the lookup of %s failed, so this check is incomplete: %v; check the resolver and the domain's name servers, then run again", name, err)
 }

@@ -111,6 +111,9 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 	if c, ok := r.(interface{ Servers() []string }); ok {
 		rep.Resolvers = c.Servers()
 	}
+	// A name outside the zone files of relaylab probe --zone is refused:
+	// say so, rather than blame the resolver.
+	r = newServedZones(r)
 	for _, ip := range req.IPs {
 		rep.IPs = append(rep.IPs, ip.String())
 	}
