@@ -214,20 +214,26 @@ func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 func (r *Relay) Delete(ctx context.Context, id string) error {
 	now := r.clock.Now()
 	return r.store.Write(ctx, func(tx *store.Tx) error {
-		rows, err := tx.Query(`SELECT address, state FROM relay_recipients WHERE message_id = ?`, id)
+		rows, err := tx.Query(`SELECT address, state, attempts, code, enhanced, reply, category FROM relay_recipients WHERE message_id = ?`, id)
 		if err != nil {
 			return err
 		}
-		var waiting, done []string
+		var (
+			waiting []deletedRecipient
+			done    []string
+		)
 		for rows.Next() {
-			var a, state string
-			if err := rows.Scan(&a, &state); err != nil {
+			var (
+				d     deletedRecipient
+				state string
+			)
+			if err := rows.Scan(&d.address, &state, &d.attempts, &d.code, &d.enhanced, &d.text, &d.category); err != nil {
 				rows.Close()
 				return err
 			}
 			switch state {
 			case StateQueued, StateDeferred, StateInflight:
-				waiting = append(waiting, a)
+				waiting = append(waiting, d)
 			default:
 				if !slices.Contains(done, state) {
 					done = append(done, state)
@@ -256,15 +262,32 @@ func (r *Relay) Delete(ctx context.Context, id string) error {
 		if _, err := tx.Exec(`DELETE FROM relay_recipients WHERE message_id = ?`, id); err != nil {
 			return err
 		}
-		for _, a := range waiting {
-			if _, err := tx.Append(events.Event{Kind: events.RelayExpired, Time: now, Message: id, Recipient: a}.WithPayload(withDSNFor(map[string]any{
-				"reason": "deleted from the queue by an operator", "category": "deleted",
-			}, dsnFor))); err != nil {
+		for _, d := range waiting {
+			// As the retry policy's expiry says: how far it got, the last
+			// reply and its category, why it ended and what follows.
+			pl := map[string]any{
+				"reason": "deleted from the queue by an operator", "category": "deleted", "attempts": d.attempts,
+				"advice": "nothing more is sent to this recipient, and no DSN goes to the sender: submit the message again if it should still go out",
+			}
+			if d.code != 0 || d.text != "" {
+				pl["reply"] = Reply{Code: d.code, Enhanced: d.enhanced, Text: d.text}
+			}
+			if d.category != "" {
+				pl["last_category"] = d.category
+			}
+			if _, err := tx.Append(events.Event{Kind: events.RelayExpired, Time: now, Message: id, Recipient: d.address}.WithPayload(withDSNFor(pl, dsnFor))); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// deletedRecipient is a waiting recipient of a message deleted by hand,
+// with what its attempts so far left.
+type deletedRecipient struct {
+	address, enhanced, text, category string
+	attempts, code                    int
 }
 
 // bounceAddress receives incoming DSNs.

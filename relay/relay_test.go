@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -527,6 +528,23 @@ func TestQueueAPI(t *testing.T) {
 	}
 	if k := h.terminal(id)["b@r.test"]; !reflect.DeepEqual(k, []string{events.RelayExpired}) {
 		t.Errorf("deleted recipient's terminal events %v", k)
+	}
+	// The expiry says, as the retry policy's does, how far the recipient
+	// got and what follows.
+	if ev := h.events(events.Filter{Kinds: []string{events.RelayExpired}}); len(ev) != 1 {
+		t.Errorf("%d relay.expired events, want 1", len(ev))
+	} else {
+		var p struct {
+			Attempts     int    `json:"attempts"`
+			Reply        Reply  `json:"reply"`
+			LastCategory string `json:"last_category"`
+			Advice       string `json:"advice"`
+			Category     string `json:"category"`
+		}
+		if err := json.Unmarshal(ev[0].Payload, &p); err != nil || p.Attempts != 2 || p.Reply.Code != 451 || p.Reply.Enhanced != "4.3.0" ||
+			p.LastCategory == "" || p.Category != "deleted" || !strings.Contains(p.Advice, "no DSN goes to the sender") {
+			t.Errorf("the deleted recipient's relay.expired payload %s (%v): want attempts 2, the 451, its category and advice", ev[0].Payload, err)
+		}
 	}
 	if _, err := h.r.Message(ctx, id); err == nil {
 		t.Error("Message of a deleted id: no error")
