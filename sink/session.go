@@ -32,6 +32,7 @@ type session struct {
 	from        string
 	dsn         mailDSN // RET and ENVID of the open transaction (RFC 3461)
 	inTxn       bool    // a MAIL was accepted and the transaction is open
+	utf8        bool    // that MAIL declared SMTPUTF8 (RFC 6531)
 	sizeHint    int64   // the SIZE the client declared at MAIL (RFC 1870)
 	rcpts       []rcptState
 	dataRefused bool
@@ -139,7 +140,7 @@ func (s *session) apply(b Behavior) error {
 // transaction ends without a message.
 func (s *session) resetTransaction() {
 	s.recordOpen(StageRcpt, Reply{Code: 250, Enhanced: "2.1.5", Text: "accepted at RCPT; no message followed"})
-	s.from, s.rcpts, s.dataRefused, s.inTxn, s.sizeHint = "", nil, false, false, 0
+	s.from, s.rcpts, s.dataRefused, s.inTxn, s.sizeHint, s.utf8 = "", nil, false, false, 0, false
 	s.dsn = mailDSN{}
 }
 
@@ -197,6 +198,13 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// 3463 3.2 names it X.1.7, bad sender's mailbox address syntax.
 		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Bad sender address syntax: " + why}
 	}
+	utf8 := opts != nil && opts.UTF8
+	if utf8 && s.c.l.hidden("SMTPUTF8") {
+		return &smtp.SMTPError{Code: 555, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: "MAIL FROM parameter SMTPUTF8 not recognized: this listener does not offer SMTPUTF8 (hidden in its hide list; RFC 5321 4.1.1.11)"}
+	}
+	if !utf8 && !isASCII(from) {
+		return errNeedsUTF8("sender")
+	}
 	s.resetTransaction()
 	if opts != nil {
 		s.sizeHint = opts.Size
@@ -233,7 +241,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		s.from, s.dsn = "", mailDSN{}
 		return err
 	}
-	s.inTxn = true
+	s.inTxn, s.utf8 = true, utf8
 	return nil
 }
 
@@ -254,6 +262,9 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		// As at MAIL: 553, and RFC 3463 3.2 X.1.3, bad destination
 		// mailbox address syntax.
 		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why}
+	}
+	if !s.utf8 && !isASCII(to) {
+		return errNeedsUTF8("recipient")
 	}
 	sk := s.c.sink
 	r := rcptState{addr: to, attempt: sk.state.nextPair(s.from, to)}
@@ -314,6 +325,22 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 // errConnectionCut ends a Data whose connection ended in the message; its
 // reply is never sent (conn.cutTransfer).
 var errConnectionCut = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "connection ended in the message"}
+
+// errNeedsUTF8 refuses a non-ASCII address in a transaction whose MAIL
+// FROM did not declare SMTPUTF8 (RFC 6531 3.4: the client must; X.6.7).
+func errNeedsUTF8(who string) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7}, Message: "Non-ASCII " + who + " address not permitted without SMTPUTF8: declare it on MAIL FROM (RFC 6531)"}
+}
+
+// isASCII reports whether s has no octet above 127.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
 
 func replyOf(err error) Reply {
 	var se *smtp.SMTPError

@@ -358,3 +358,38 @@ func TestDelayLongerThanTheIdleTimeout(t *testing.T) {
 	hsExpect(t, c, "DATA\r\n", 354)
 	hsExpect(t, c, "Subject: late\r\n\r\nlate\r\n.\r\n", 250)
 }
+
+// RFC 6531: a non-ASCII address needs SMTPUTF8 on its MAIL FROM, and a
+// listener that hides SMTPUTF8 does not take the parameter.
+func TestSMTPUTF8Declared(t *testing.T) {
+	t.Parallel()
+	_, st, addr := itSink(t, nil)
+	c := hsDial(t, addr)
+	hsExpect(t, c, "", 220)
+	hsExpect(t, c, "EHLO x\r\n", 250)
+	for _, tc := range []struct{ send, want string }{
+		{"MAIL FROM:<jöe@client.test>", "553 5.6.7 "},
+		{"MAIL FROM:<joe@client.test>", "250 "},
+		{"RCPT TO:<rö@sink.test>", "553 5.6.7 "},
+		{"RSET", "250 "},
+		{"MAIL FROM:<jöe@client.test> SMTPUTF8", "250 "},
+		{"RCPT TO:<rö@sink.test>", "250 "},
+	} {
+		c.write(tc.send + "\r\n")
+		if _, line, err := c.reply(); !strings.HasPrefix(line, tc.want) {
+			t.Errorf("%q: got %q (%v), want %q...", tc.send, line, err, tc.want)
+		}
+	}
+	hsExpect(t, c, "QUIT\r\n", 221)
+	waitSessions(t, st, 1)
+	sameRows(t, "attempts", attemptRows(t, st), []string{"rö@sink.test rcpt 250 2.1.5"})
+
+	_, _, hidden := itSink(t, func(c *Config) { c.Listeners[0].Hide = []string{"SMTPUTF8"} })
+	h := hsDial(t, hidden)
+	hsExpect(t, h, "", 220)
+	hsExpect(t, h, "EHLO x\r\n", 250)
+	h.write("MAIL FROM:<jöe@client.test> SMTPUTF8\r\n")
+	if _, line, err := h.reply(); !strings.HasPrefix(line, "555 5.5.4 ") {
+		t.Errorf("SMTPUTF8 where it is hidden: got %q (%v), want 555 5.5.4", line, err)
+	}
+}
