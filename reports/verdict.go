@@ -81,6 +81,7 @@ func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
 			c := JUnitCase{Name: r.Name, Classname: "relaylab." + v.Name}
 			if !r.Pass {
 				first, _, _ := strings.Cut(r.Message, "\n")
+				first = strings.TrimSuffix(first, "; timeline:") // the timeline is in the text
 				c.Failure = &JUnitFailure{Message: first, Text: r.Message}
 			}
 			s.Cases = append(s.Cases, c)

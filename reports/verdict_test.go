@@ -43,7 +43,7 @@ func TestVerdictOutputs(t *testing.T) {
 	if err := xml.Unmarshal(ju.Bytes(), &suites); err != nil {
 		t.Fatal(err)
 	}
-	if s := suites.Suites[0]; s.Tests != 2 || s.Failures != 1 || s.Cases[1].Failure.Message != "x@c.test: expected status delivered, got bounced; timeline:" {
+	if s := suites.Suites[0]; s.Tests != 2 || s.Failures != 1 || s.Cases[1].Failure.Message != "x@c.test: expected status delivered, got bounced" || !strings.Contains(s.Cases[1].Failure.Text, "; timeline:\n  #1") {
 		t.Errorf("junit = %+v", s)
 	}
 	var h bytes.Buffer
