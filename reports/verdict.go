@@ -62,6 +62,53 @@ func WriteVerdicts(w io.Writer, vs []Verdict) {
 	fmt.Fprintf(w, "%d passed, %d failed\n", pass, fail)
 }
 
+// WriteVerdictsMarkdown writes the verdicts for a CI job's summary page
+// (GitHub's $GITHUB_STEP_SUMMARY): a table of the scenarios, then each
+// failed expectation with its message in a code block.
+func WriteVerdictsMarkdown(w io.Writer, vs []Verdict) error {
+	pass, fail := 0, 0
+	for _, v := range vs {
+		for _, r := range v.Results {
+			if r.Pass {
+				pass++
+			} else {
+				fail++
+			}
+		}
+	}
+	head := "passed"
+	if fail > 0 {
+		head = "failed"
+	}
+	fmt.Fprintf(w, "## relaylab replay: %s\n\nexpectations: %d passed, %d failed\n\n", head, pass, fail)
+	fmt.Fprintf(w, "| scenario | verdict | expectations | recipients | attempts | by status |\n| --- | --- | ---: | ---: | ---: | --- |\n")
+	for _, v := range vs {
+		verdict := "✅ pass"
+		if !v.Passed {
+			verdict = "❌ fail"
+		}
+		var status []string
+		for _, c := range v.Summary.ByStatus {
+			status = append(status, fmt.Sprintf("%d %s", c.Count, c.Key))
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %s |\n", mdEscape(v.Name), verdict, len(v.Results), v.Summary.Recipients, v.Summary.Attempts, mdEscape(strings.Join(status, ", ")))
+	}
+	for _, v := range vs {
+		for _, r := range v.Results {
+			if r.Pass {
+				continue
+			}
+			// A fence longer than any run of backticks in the message.
+			fence := "```"
+			for strings.Contains(r.Message, fence) {
+				fence += "`"
+			}
+			fmt.Fprintf(w, "\n### ❌ %s: %s\n\n%s\n%s\n%s\n", mdEscape(v.Name), mdEscape(r.Name), fence, r.Message, fence)
+		}
+	}
+	return nil
+}
+
 // WriteVerdictsJSON writes the verdicts as one JSON document.
 func WriteVerdictsJSON(w io.Writer, vs []Verdict) error {
 	enc := json.NewEncoder(w)

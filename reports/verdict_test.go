@@ -54,3 +54,30 @@ func TestVerdictOutputs(t *testing.T) {
 		t.Errorf("html lacks the verdict section")
 	}
 }
+
+// TestVerdictsMarkdown: the Markdown for a CI summary has a row per
+// scenario with its verdict, and each failed expectation's message in a
+// fence that the message cannot close.
+func TestVerdictsMarkdown(t *testing.T) {
+	t.Parallel()
+	d, _ := Load(context.Background(), sampleLog())
+	vs := []Verdict{
+		NewVerdict("good | one", "a.yaml", d, []Result{{Name: "delivered", Pass: true}}),
+		NewVerdict("bad", "b.yaml", d, []Result{{Name: "bounce", Pass: false, Message: "x@c.test: expected status delivered, got bounced; timeline:\n  #1  ``` 550"}}),
+	}
+	var b strings.Builder
+	if err := WriteVerdictsMarkdown(&b, vs); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"## relaylab replay: failed\n\nexpectations: 1 passed, 1 failed",
+		"| good \\| one | ✅ pass | 1 | 3 |",
+		"| bad | ❌ fail | 1 | 3 |",
+		"### ❌ bad: bounce\n\n````\nx@c.test: expected status delivered, got bounced; timeline:\n  #1  ``` 550\n````\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+}
