@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -481,16 +482,29 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	}
 	switch strings.ToUpper(mech) {
 	case sasl.Plain:
-		return authServer{sasl.NewPlainServer(func(identity, user, pass string) error {
+		return plainShape{authServer{sasl.NewPlainServer(func(identity, user, pass string) error {
 			if identity != "" && identity != user {
 				return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authorization identity must be the user"}
 			}
 			return check(user, pass)
-		})}, nil
+		})}}, nil
 	case sasl.Login:
 		return authServer{saslogin.NewServer(check)}, nil
 	}
 	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+// plainShape refuses a PLAIN response that is not authzid NUL authcid NUL
+// passwd (RFC 4616 2) as the syntax error it is (501, RFC 4954 4), where
+// go-sasl's error would reach the client as go-smtp's 454 4.7.0, a
+// temporary failure that asks it to try the same again.
+type plainShape struct{ sasl.Server }
+
+func (p plainShape) Next(resp []byte) ([]byte, bool, error) {
+	if resp != nil && bytes.Count(resp, []byte{0}) != 2 {
+		return nil, true, &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Syntax error: a PLAIN response is authorization identity, NUL, user name, NUL, password (RFC 4616 2)"}
+	}
+	return p.Server.Next(resp)
 }
 
 // authServer hands go-smtp a successful end of the exchange as an error

@@ -393,3 +393,28 @@ func TestSMTPUTF8Declared(t *testing.T) {
 		t.Errorf("SMTPUTF8 where it is hidden: got %q (%v), want 555 5.5.4", line, err)
 	}
 }
+
+// A PLAIN response that is not authzid NUL authcid NUL passwd (RFC 4616 2)
+// is a syntax error in the client's response: 501, not go-smtp's 454 4.7.0
+// "sasl: invalid response", a temporary failure that has it try again.
+func TestAuthPlainMalformed(t *testing.T) {
+	t.Parallel()
+	_, _, addr := itSink(t, func(c *Config) {
+		c.Listeners[0].Auth = AuthConfig{Mode: "optional", Users: map[string]string{"u": "p"}}
+	})
+	c := hsDial(t, addr)
+	hsExpect(t, c, "", 220)
+	hsExpect(t, c, "EHLO x\r\n", 250)
+	for _, tc := range []struct{ send, want string }{
+		{"AUTH PLAIN =", "501 5.5.2 "},        // an empty response
+		{"AUTH PLAIN dXNlcg==", "501 5.5.2 "}, // "user"
+		{"AUTH PLAIN", "334 "},
+		{"dQBw", "501 5.5.2 "}, // "u\x00p"
+		{"AUTH PLAIN AHUAcA==", "235 2.7.0 "},
+	} {
+		c.write(tc.send + "\r\n")
+		if _, line, err := c.reply(); !strings.HasPrefix(line, tc.want) {
+			t.Errorf("%q: got %q (%v), want %q...", tc.send, line, err, tc.want)
+		}
+	}
+}
