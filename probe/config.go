@@ -26,6 +26,7 @@ import (
 //	  resolvers: ["127.0.0.1:53"]
 //	  keep: 30d
 //	  webhook: {url: "https://hooks.example.com/relaylab", attempts: 6, backoff: 30s}
+//	  zones: blocklists.yaml   # or a list: [blocklists.yaml, {zone: bl.example.net, kind: ip}]
 type Config struct {
 	Domains   []string `yaml:"domains"`
 	IPs       []string `yaml:"ips"`
@@ -41,8 +42,10 @@ type Config struct {
 	// Keep is how long results are kept (default 30d); changes are kept
 	// for ever.
 	Keep config.Duration `yaml:"keep"`
-	// Zones replace the built-in blocklist list when not empty.
-	Zones   []Zone        `yaml:"zones"`
+	// Zones replace the built-in blocklist list when not empty. Each is
+	// written out or given as a zones file's name (relaylab probe --zones
+	// takes such a file); Validate reads the files.
+	Zones   ZoneList      `yaml:"zones"`
 	Webhook WebhookConfig `yaml:"webhook"`
 }
 
@@ -114,7 +117,7 @@ func (c *Config) Validate(prefix string) error {
 	if c.Timeout.D() <= 0 {
 		return config.Errorf(key("timeout"), "must be positive, such as 3s")
 	}
-	if err := Zones(c.Zones).Validate(key("zones")); err != nil {
+	if err := c.Zones.load(key("zones")); err != nil {
 		return err
 	}
 	if u := c.Webhook.URL; u != "" {

@@ -2,6 +2,7 @@ package probe
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -41,6 +42,11 @@ type Zone struct {
 	// domain lists (RFC 5782 5).
 	TestListed   string `yaml:"test_listed,omitempty" json:"test_listed,omitempty"`
 	TestUnlisted string `yaml:"test_unlisted,omitempty" json:"test_unlisted,omitempty"`
+	// File, in the zones key of the configuration, is a zones file that
+	// this entry stands for: Config.Validate replaces the entry with the
+	// file's zones. A name that is not absolute is taken as given (the
+	// configuration's reader may make it relative to its own directory).
+	File string `yaml:"-" json:"-"`
 
 	errs []netip.Prefix
 }
@@ -48,6 +54,80 @@ type Zone struct {
 // Zones is a list of blocklists: the whole of a zones file (relaylab probe
 // --zones), or the zones key of the probe section.
 type Zones []Zone
+
+// ZoneList is the zones key of the probe section: a list of zones, each
+// written out or given as the name of a zones file (what relaylab probe
+// --zones takes), or the name of one zones file alone.
+type ZoneList []Zone
+
+// UnmarshalYAML reads a file name, or a list of zones and file names.
+func (zl *ZoneList) UnmarshalYAML(unmarshal func(any) error) error {
+	var file string
+	if unmarshal(&file) == nil {
+		*zl = nil
+		if file = strings.TrimSpace(file); file != "" {
+			*zl = ZoneList{{File: file}}
+		}
+		return nil
+	}
+	var entries []zoneEntry
+	if err := unmarshal(&entries); err != nil {
+		return err
+	}
+	*zl = make(ZoneList, len(entries))
+	for i, e := range entries {
+		(*zl)[i] = Zone(e)
+	}
+	return nil
+}
+
+// zoneEntry is one entry of a ZoneList: a zone, or a zones file's name.
+type zoneEntry Zone
+
+func (e *zoneEntry) UnmarshalYAML(unmarshal func(any) error) error {
+	var file string
+	if unmarshal(&file) == nil {
+		*e = zoneEntry{File: strings.TrimSpace(file)}
+		return nil
+	}
+	type plain Zone // without this method
+	return unmarshal((*plain)(e))
+}
+
+// load checks the zones written out and replaces each file's entry with
+// the file's zones, in place; prefix is the key path of the list
+// ("probe.zones"), so that a problem is reported at its line.
+func (zl *ZoneList) load(prefix string) error {
+	for i := range *zl {
+		if z := &(*zl)[i]; z.File == "" {
+			if err := z.Validate(fmt.Sprintf("%s[%d].", prefix, i)); err != nil {
+				return err
+			}
+		}
+	}
+	var out ZoneList
+	for i, z := range *zl {
+		if z.File == "" {
+			out = append(out, z)
+			continue
+		}
+		key := fmt.Sprintf("%s[%d]", prefix, i)
+		if len(*zl) == 1 {
+			key = prefix // perhaps "zones: FILE", with no list
+		}
+		zs, err := LoadZones(z.File)
+		var ce *config.Error
+		switch {
+		case errors.As(err, &ce):
+			return config.Errorf(key, "in the zones file: %v", err)
+		case err != nil:
+			return config.Errorf(key, "%v (a string in %s names a zones file, a YAML list of blocklists such as relaylab probe --zones takes; write a blocklist itself as a mapping, such as {zone: %s, kind: ip})", err, prefix, z.File)
+		}
+		out = append(out, zs...)
+	}
+	*zl = out
+	return nil
+}
 
 // DefaultZones returns the zones of the embedded data file.
 func DefaultZones() []Zone {
