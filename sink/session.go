@@ -227,7 +227,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		s.c.closeAfter = r.Code == 421
 		return r.smtpError()
 	}
-	s.from = from
+	s.from = quoteLocal(from)
 	switch {
 	case d != nil:
 		s.dsn = d.mail
@@ -243,6 +243,10 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return err
 	}
 	s.inTxn, s.utf8 = true, utf8
+	if s.from != from && s.c.replaceNext == nil {
+		// go-smtp's text would show the local part without its quotes.
+		s.c.replaceNext = &Reply{Code: 250, Enhanced: "2.1.0", Text: "<" + s.from + "> OK"}
+	}
 	return nil
 }
 
@@ -267,6 +271,9 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if !s.utf8 && !isASCII(to) {
 		return errNeedsUTF8("recipient")
 	}
+	quoted := quoteLocal(to)
+	requoted := quoted != to
+	to = quoted
 	sk := s.c.sink
 	r := rcptState{addr: to, attempt: sk.state.nextPair(s.from, to)}
 	switch {
@@ -311,8 +318,9 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		return err
 	}
 	s.rcpts = append(s.rcpts, r)
-	if bare && s.c.replaceNext == nil {
-		// go-smtp's text would show the domain conn.Read added.
+	if (bare || requoted) && s.c.replaceNext == nil {
+		// go-smtp's text would show the domain conn.Read added, or the
+		// local part without the quotes it needs.
 		s.c.replaceNext = &Reply{Code: 250, Enhanced: "2.1.5", Text: "<" + to + "> OK"}
 	}
 	if len(not) > 0 {
@@ -326,6 +334,31 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 // errConnectionCut ends a Data whose connection ended in the message; its
 // reply is never sent (conn.cutTransfer).
 var errConnectionCut = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "connection ended in the message"}
+
+// quoteLocal puts back the quotes of a quoted local part (RFC 5321 4.1.2)
+// that go-smtp took off: one with a character a dot-string cannot have, or
+// an '@'. A local part that needs none is left bare, its canonical form.
+func quoteLocal(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return addr // "" (the null sender) or a bare Postmaster
+	}
+	local := addr[:at]
+	if local != "" && !strings.ContainsAny(local, "()<>[]:;@\\,\" \t") {
+		return addr
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(local); i++ {
+		if local[i] == '"' || local[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(local[i])
+	}
+	b.WriteByte('"')
+	b.WriteString(addr[at:])
+	return b.String()
+}
 
 // errNeedsUTF8 refuses a non-ASCII address in a transaction whose MAIL
 // FROM did not declare SMTPUTF8 (RFC 6531 3.4: the client must; X.6.7).

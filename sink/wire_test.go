@@ -418,3 +418,38 @@ func TestAuthPlainMalformed(t *testing.T) {
 		}
 	}
 }
+
+// A quoted local part (RFC 5321 4.1.2) is recorded quoted, as the client
+// wrote the mailbox, not as go-smtp hands it over without its quotes
+// ("john doe"@x is not john doe@x, and "a@b"@x not a@b@x).
+func TestQuotedLocalPartRecordedQuoted(t *testing.T) {
+	t.Parallel()
+	_, st, addr := itSink(t, nil)
+	c := hsDial(t, addr)
+	hsExpect(t, c, "", 220)
+	hsExpect(t, c, "EHLO x\r\n", 250)
+	for _, tc := range []struct{ send, want string }{
+		{`MAIL FROM:<"jane doe"@client.test>`, `250 2.1.0 <"jane doe"@client.test> OK`},
+		{`RCPT TO:<"john doe"@sink.test>`, `250 2.1.5 <"john doe"@sink.test> OK`},
+		{`RCPT TO:<"a@b"@sink.test>`, `250 2.1.5 <"a@b"@sink.test> OK`},
+		{`RCPT TO:<"q\"uo\\te"@sink.test>`, `250 2.1.5 <"q\"uo\\te"@sink.test> OK`},
+		{`RCPT TO:<"plain"@sink.test>`, `250 2.0.0 I'll make sure <plain@sink.test> gets this`},
+		{"DATA", "354 "},
+		{"Subject: q\r\n\r\nq\r\n.", "250 "},
+	} {
+		c.write(tc.send + "\r\n")
+		if _, line, err := c.reply(); !strings.HasPrefix(line, tc.want) {
+			t.Errorf("%q: got %q (%v), want %q...", tc.send, line, err, tc.want)
+		}
+	}
+	hsExpect(t, c, "QUIT\r\n", 221)
+	waitSessions(t, st, 1)
+	var from, rcpts string
+	if err := st.DB().QueryRow(`SELECT mail_from, rcpts FROM sink_messages`).Scan(&from, &rcpts); err != nil {
+		t.Fatal(err)
+	}
+	if from != `"jane doe"@client.test` {
+		t.Errorf("sender recorded as %q", from)
+	}
+	sameRows(t, "recipients", strings.Split(rcpts, "\n"), []string{`"john doe"@sink.test`, `"a@b"@sink.test`, `"q\"uo\\te"@sink.test`, "plain@sink.test"})
+}
