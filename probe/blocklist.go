@@ -94,13 +94,28 @@ func checkZoneHealth(ctx context.Context, r resolver.Resolver, z *Zone) ZoneHeal
 	}
 	l := z.query(ctx, r, listed, false)
 	if l.Status != Listed {
-		return ZoneHealth{Zone: z.Zone, Detail: strings.TrimSpace(fmt.Sprintf("test point %s should be listed but is %s %s", l.Query, l.Status, l.Error))}
+		return ZoneHealth{Zone: z.Zone, Detail: fmt.Sprintf("test point %s should be listed but %s", l.Query, l.state())}
 	}
 	u := z.query(ctx, r, unlisted, false)
 	if u.Status != NotListed {
-		return ZoneHealth{Zone: z.Zone, Detail: strings.TrimSpace(fmt.Sprintf("test point %s should not be listed but is %s %s %s", u.Query, u.Status, strings.Join(u.Codes, ","), u.Error))}
+		return ZoneHealth{Zone: z.Zone, Detail: fmt.Sprintf("test point %s should not be listed but %s", u.Query, u.state())}
 	}
 	return ZoneHealth{Zone: z.Zone, Healthy: true}
+}
+
+// state says in words what a query found: "is listed (127.0.0.2)", "is
+// not listed", "could not be checked: WHY".
+func (l Listing) state() string {
+	switch l.Status {
+	case Listed:
+		return "is listed (" + strings.Join(l.Codes, ", ") + ")"
+	case NotListed:
+		return "is not listed"
+	}
+	if l.Error == "" {
+		return "could not be checked"
+	}
+	return "could not be checked: " + l.Error
 }
 
 // queryName returns the name to ask zone about subject: reversed octets for

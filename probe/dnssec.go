@@ -107,10 +107,10 @@ func CheckDNSSEC(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 			"the parent zone has DS records for %s, but %s %s, so validating resolvers (used by many receivers) find the zone bogus and fail every lookup in it: MX, SPF, DKIM and DMARC all become temporary errors; publish the DNSKEY that matches the DS, or replace the DS at the registrar with one for the current key (or remove it)", z, z, what)
 	case len(dss) == 0:
 		f.add(SevWarning, "no-ds", z, "", "RFC 4035 5",
-			"the zone %s publishes DNSKEY records but its parent has no DS record for it, so no resolver validates it and the signatures protect nothing: add the DS record at your registrar", z)
+			"the zone %s publishes %s but its parent has no DS record for it, so no resolver validates it and the signatures protect nothing: add the DS record at your registrar", z, counted(len(keys), "DNSKEY record"))
 	default:
 		rep.Signed = true
-		f.add(SevInfo, "signed", z, "", "RFC 4035 5", "the zone %s is signed: %d DNSKEY records, %d of %d DS records at the parent match one", z, len(keys), rep.Matching, len(dss))
+		f.add(SevInfo, "signed", z, "", "RFC 4035 5", "the zone %s is signed: %s, and %s", z, counted(len(keys), "DNSKEY record"), matchingDS(rep.Matching, len(dss), len(keys)))
 		validation(f, rep)
 	}
 	log.Debug("dnssec checked", "zone", z, "signed", rep.Signed)
@@ -134,6 +134,19 @@ func validation(f *findings, rep DNSSECReport) {
 	}
 	f.add(SevInfo, "not-validated", z, "", "RFC 4035 4.9.3",
 		"the resolver %s did not set AD on its answer for the DNSKEY records of %s, though asked with DO and AD: either it does not validate DNSSEC, or the chain of trust from the root does not reach %s (an unsigned parent, for example); relaylab verifies no signatures itself, so this run cannot tell whether validating receivers accept the zone: run again with --resolver naming a validating resolver you trust (one on this host)", srv, z, z)
+}
+
+// matchingDS says how many of the parent's DS records match a DNSKEY.
+func matchingDS(matching, ds, keys int) string {
+	switch {
+	case ds == 1 && keys == 1:
+		return "the DS record at the parent matches it"
+	case ds == 1:
+		return "the DS record at the parent matches one of them"
+	case matching == 1:
+		return fmt.Sprintf("1 of the %d DS records at the parent matches one", ds)
+	}
+	return fmt.Sprintf("%d of the %d DS records at the parent match one", matching, ds)
 }
 
 func dsList(dss []*dns.DS) string {

@@ -83,6 +83,15 @@ func (f *findings) dnsFailed(name string, err error) {
 		"the lookup of %s failed, so this check is incomplete: %v; check the resolver and the domain's name servers, then run again", name, err)
 }
 
+// counted writes n and a noun that takes an s in the plural: "1 DNSKEY
+// record", "2 DNSKEY records".
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // status grades the findings.
 func (f *findings) status() Status { return statusOf(f.list, f.unknown) }
 

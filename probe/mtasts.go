@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -260,13 +261,20 @@ func checkMXPatterns(f *findings, p *MTASTSPolicy, url, name string, mxHosts []s
 
 // inWords writes a number of seconds as days, hours or seconds.
 func inWords(sec int) string {
+	unit := func(n float64, noun string) string {
+		n = math.Round(n*10) / 10
+		if n == math.Trunc(n) {
+			return counted(int(n), noun)
+		}
+		return fmt.Sprintf("%.1f %ss", n, noun)
+	}
 	switch {
 	case sec >= 86400:
-		return fmt.Sprintf("%.1f days", float64(sec)/86400)
+		return unit(float64(sec)/86400, "day")
 	case sec >= 3600:
-		return fmt.Sprintf("%.1f hours", float64(sec)/3600)
+		return unit(float64(sec)/3600, "hour")
 	}
-	return fmt.Sprintf("%d seconds", sec)
+	return counted(sec, "second")
 }
 
 // fetchPolicy GETs url without following redirects and reads at most

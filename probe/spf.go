@@ -127,24 +127,25 @@ func (w *spfWalker) voidLimit(root *SPFNode) {
 	switch {
 	case over4 && over6 && strings.Join(w.voids4, "") == strings.Join(w.voids6, ""):
 		w.f.add(SevError, "void-limit", root.Domain, root.Record, "RFC 7208 4.6.4",
-			"%d lookups find nothing (%s), more than the limit of %d, so receivers return permerror and SPF fails for all mail: %s", root.VoidSum, strings.Join(w.voids4, ", "), spfVoidLimit, fix)
+			"%d lookups find nothing (%s), more than the limit of %d, so receivers return permerror and SPF fails for all mail: %s", root.VoidSum, countedList(w.voids4), spfVoidLimit, fix)
 	case over4:
 		also := ""
 		if over6 {
-			also = fmt.Sprintf(" (and %d for mail from IPv6 addresses: %s)", root.Void6Sum, strings.Join(w.voids6, ", "))
+			also = fmt.Sprintf(" (and %d for mail from IPv6 addresses: %s)", root.Void6Sum, countedList(w.voids6))
 		}
 		w.f.add(SevError, "void-limit", root.Domain, root.Record, "RFC 7208 4.6.4",
 			"for mail from IPv4 addresses, %d lookups find nothing (%s), more than the limit of %d, so receivers return permerror and SPF fails for that mail%s: an \"a\" term asks only the A records of its name for an IPv4 sender (RFC 7208 5.3), so a name with only AAAA records finds nothing; %s, or use ip6 terms for IPv6-only hosts",
-			root.VoidSum, strings.Join(w.voids4, ", "), spfVoidLimit, also, fix)
+			root.VoidSum, countedList(w.voids4), spfVoidLimit, also, fix)
 	case over6:
 		w.f.add(SevWarning, "void-limit", root.Domain, root.Record, "RFC 7208 4.6.4",
 			"for mail from IPv6 addresses, %d lookups find nothing (%s), more than the limit of %d, so receivers return permerror and SPF fails for mail you send over IPv6: an \"a\" term asks only the AAAA records of its name for an IPv6 sender (RFC 7208 5.3), so a name with only A records finds nothing; %s, or use ip4 terms for IPv4-only hosts",
-			root.Void6Sum, strings.Join(w.voids6, ", "), spfVoidLimit, fix)
+			root.Void6Sum, countedList(w.voids6), spfVoidLimit, fix)
 	}
 }
 
 // countedList joins items, each once, in the order first seen, with how
-// many times it occurs when more than once: "a:x (3 times), a:y".
+// many times it occurs when more than once: "a:x (in d; 3 times), a:y
+// (in d)".
 func countedList(items []string) string {
 	n := map[string]int{}
 	var order []string
@@ -155,7 +156,11 @@ func countedList(items []string) string {
 		n[s]++
 	}
 	for i, s := range order {
-		if n[s] > 1 {
+		switch {
+		case n[s] == 1:
+		case strings.HasSuffix(s, ")"):
+			order[i] = fmt.Sprintf("%s; %d times)", s[:len(s)-1], n[s])
+		default:
 			order[i] = fmt.Sprintf("%s (%d times)", s, n[s])
 		}
 	}
@@ -471,7 +476,7 @@ func (w *spfWalker) checkStrings(n *SPFNode, strs []string, all [][]string) {
 	if size := txtAnswerSize(n.Domain, all); size > 512 {
 		others := ""
 		if len(all) > 1 {
-			others = fmt.Sprintf(" and %d other TXT records of %s", len(all)-1, n.Domain)
+			others = fmt.Sprintf(" and %s of %s", counted(len(all)-1, "other TXT record"), n.Domain)
 		}
 		w.f.add(SevWarning, "long", n.Domain, n.Record, "RFC 7208 3.4",
 			"the reply to a TXT query for %s is about %d bytes (the SPF record is %d%s), over the 512 that fit a plain UDP reply, so it needs EDNS0 or TCP, which some receivers do not use: shorten the record (write neighbouring ip4 addresses as one range, or move some to an include) or remove TXT records that are no longer needed, such as old verification tokens",

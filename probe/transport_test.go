@@ -210,7 +210,7 @@ func TestCheckMTASTS(t *testing.T) {
 			policy = append(policy, f.Message)
 		}
 	}
-	if want := "policy id 20260101T000000: mode enforce, mx mx1.auth.test, *.auth.test, max_age 604800 (7.0 days)"; len(policy) != 1 || policy[0] != want {
+	if want := "policy id 20260101T000000: mode enforce, mx mx1.auth.test, *.auth.test, max_age 604800 (7 days)"; len(policy) != 1 || policy[0] != want {
 		t.Errorf("mta-sts.policy %q, want %q", policy, want)
 	}
 	for _, tt := range tests {
