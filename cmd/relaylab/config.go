@@ -177,7 +177,8 @@ func (c *fileConfig) resolveFiles() {
 }
 
 // eachFile calls f with every file name the configuration gives that is
-// not empty: keys, certificates and profile catalogues (not store.path).
+// not empty: keys, certificates, profile catalogues and zones files (not
+// store.path).
 func (c *fileConfig) eachFile(f func(*string)) {
 	call := func(p *string) {
 		if *p != "" {
@@ -195,6 +196,9 @@ func (c *fileConfig) eachFile(f func(*string)) {
 	}
 	for i := range c.Sink.ProfileFiles {
 		call(&c.Sink.ProfileFiles[i])
+	}
+	for i := range c.Probe.Zones {
+		call(&c.Probe.Zones[i].File)
 	}
 }
 

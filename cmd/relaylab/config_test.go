@@ -114,7 +114,7 @@ func TestWebBeyondLoopbackWithAuth(t *testing.T) {
 func TestConfigFilesBesideIt(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	y := "relay:\n  dkim:\n    - {domain: shop.test, selector: s1, key_file: dkim.pem}\nsink:\n  profile_files: [more.yaml]\n"
+	y := "relay:\n  dkim:\n    - {domain: shop.test, selector: s1, key_file: dkim.pem}\nsink:\n  profile_files: [more.yaml]\nprobe:\n  zones: [lists.yaml]\n"
 	path := filepath.Join(dir, "r.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
 		t.Fatal(err)
@@ -124,6 +124,7 @@ func TestConfigFilesBesideIt(t *testing.T) {
 		t.Fatalf("a missing key file: %v, want an error at relay.dkim[0].key_file on line 3", err)
 	}
 	os.WriteFile(filepath.Join(dir, "dkim.pem"), keyPEM(t), 0o600)
+	os.WriteFile(filepath.Join(dir, "lists.yaml"), []byte("- {zone: beside.bl.test, kind: ip}\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "more.yaml"), []byte("profiles:\n  - {name: extra, domains: [extra.test], rules: [{stage: rcpt, reply: '550 5.1.1 no'}]}\n"), 0o600)
 	c, err := loadConfig(path)
 	if err != nil {
@@ -131,6 +132,9 @@ func TestConfigFilesBesideIt(t *testing.T) {
 	}
 	if got := c.Relay.DKIM[0].KeyFile; got != filepath.Join(dir, "dkim.pem") {
 		t.Errorf("key_file resolved to %q, want it beside the configuration", got)
+	}
+	if z := c.Probe.Zones; len(z) != 1 || z[0].Zone != "beside.bl.test" {
+		t.Errorf("probe.zones from the file beside the configuration: %+v", z)
 	}
 	if got := c.Sink.ProfileFiles[0]; got != filepath.Join(dir, "more.yaml") {
 		t.Errorf("profile_files[0] resolved to %q, want it beside the configuration", got)
