@@ -101,10 +101,13 @@ func CheckDNSSEC(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 	case len(dss) > 0 && rep.Matching == 0:
 		what := "publishes no DNSKEY"
 		if len(keys) > 0 {
-			what = fmt.Sprintf("publishes DNSKEY records (%d) that match none of them", len(keys))
+			what = "publishes " + counted(len(keys), "DNSKEY record") + ", none of which matches them"
+			if len(keys) == 1 {
+				what = "publishes 1 DNSKEY record, which matches none of them"
+			}
 		}
 		f.add(SevError, "broken", z, dsList(dss), "RFC 4035 5",
-			"the parent zone has DS records for %s, but %s %s, so validating resolvers (used by many receivers) find the zone bogus and fail every lookup in it: MX, SPF, DKIM and DMARC all become temporary errors; publish the DNSKEY that matches the DS, or replace the DS at the registrar with one for the current key (or remove it)", z, z, what)
+			"the parent zone has %s for %s, but %s %s, so validating resolvers (used by many receivers) find the zone bogus and fail every lookup in it: MX, SPF, DKIM and DMARC all become temporary errors; publish the DNSKEY that matches the DS, or replace the DS at the registrar with one for the current key (or remove it)", counted(len(dss), "DS record"), z, z, what)
 	case len(dss) == 0:
 		f.add(SevWarning, "no-ds", z, "", "RFC 4035 5",
 			"the zone %s publishes %s but its parent has no DS record for it, so no resolver validates it and the signatures protect nothing: add the DS record at your registrar", z, counted(len(keys), "DNSKEY record"))

@@ -25,7 +25,7 @@ func TestProbeCommand(t *testing.T) {
 			"record: v=spf1 ip4:192.0.2.50 -all", "192.0.2.50 → sender.auth.test, forward-confirmed", "to mailto:tlsrpt@clean.auth.test",
 			"logo from https://clean.auth.test/logo.svg and the Verified Mark Certificate from https://clean.auth.test/vmc.pem"}},
 		{"spf over limit", []string{"limit.spf.test", "--no-blocklists"}, 1, []string{"RFC 7208 4.6.4", "record: v=spf1 include:l1.spf.test"}},
-		{"dnssec broken", []string{"broken.test", "--no-blocklists"}, 1, []string{"DNSSEC     error", "publishes DNSKEY records (1) that match none of them", "dnssec.broken"}},
+		{"dnssec broken", []string{"broken.test", "--no-blocklists"}, 1, []string{"DNSSEC     error", "the parent zone has 1 DS record for broken.test, but broken.test publishes 1 DNSKEY record, which matches none of them", "dnssec.broken"}},
 		{"bad domain", []string{"not a domain"}, 2, nil},
 		{"bad ip", []string{"--ip", "300.1.1.1"}, 2, nil},
 		{"bad resolver", []string{"example.com", "--resolver", "nonsense"}, 2, nil},
