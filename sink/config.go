@@ -59,7 +59,9 @@ type ListenerConfig struct {
 	Limits   Limits     `yaml:"limits"`
 	// Hide lists EHLO extensions not to advertise: PIPELINING, 8BITMIME,
 	// CHUNKING, SIZE, STARTTLS, AUTH, ENHANCEDSTATUSCODES, LIMITS, DSN.
-	// A hidden DSN is not offered at all: its parameters get 555.
+	// A hidden extension is not offered at all: STARTTLS and AUTH get
+	// 502, and the parameters of DSN, 8BITMIME (BODY=), SIZE and SMTPUTF8
+	// get 555. Only BDAT is still taken under a hidden CHUNKING.
 	Hide []string `yaml:"hide"`
 	// Greeting is the text after the hostname in the 220 greeting.
 	Greeting string `yaml:"greeting"`

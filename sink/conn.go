@@ -569,6 +569,9 @@ func tlsDescription(st *tls.ConnectionState) string {
 // startTLS answers a STARTTLS command here rather than in go-smtp (RFC 3207).
 func (c *conn) startTLS(line []byte) error {
 	c.note('C', line)
+	if c.l.hidden("STARTTLS") {
+		return c.reply(StageStartTLS, Reply{Code: 502, Enhanced: "5.5.1", Text: "Command not implemented: this listener does not offer STARTTLS (hidden in its hide list)"})
+	}
 	if len(line) > len("STARTTLS") {
 		return c.reply(StageStartTLS, Reply{Code: 501, Enhanced: "5.5.4", Text: "Syntax error: STARTTLS takes no parameters (RFC 3207 4)"})
 	}

@@ -201,10 +201,16 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	}
 	utf8 := opts != nil && opts.UTF8
 	if utf8 && s.c.l.hidden("SMTPUTF8") {
-		return &smtp.SMTPError{Code: 555, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: "MAIL FROM parameter SMTPUTF8 not recognized: this listener does not offer SMTPUTF8 (hidden in its hide list; RFC 5321 4.1.1.11)"}
+		return hiddenParam("SMTPUTF8", "SMTPUTF8")
 	}
 	if !utf8 && !isASCII(from) {
 		return errNeedsUTF8("sender")
+	}
+	if opts != nil && opts.Body != "" && s.c.l.hidden("8BITMIME") {
+		return hiddenParam("BODY", "8BITMIME")
+	}
+	if opts != nil && opts.Size != 0 && s.c.l.hidden("SIZE") {
+		return hiddenParam("SIZE", "SIZE")
 	}
 	s.resetTransaction()
 	if opts != nil {
@@ -360,6 +366,12 @@ func quoteLocal(addr string) string {
 	return b.String()
 }
 
+// hiddenParam refuses a MAIL parameter of an extension the listener hides,
+// as a server without the extension does (RFC 5321 4.1.1.11).
+func hiddenParam(param, ext string) *smtp.SMTPError {
+	return &smtp.SMTPError{Code: 555, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: "MAIL FROM parameter " + param + " not recognized: this listener does not offer " + ext + " (hidden in its hide list; RFC 5321 4.1.1.11)"}
+}
+
 // errNeedsUTF8 refuses a non-ASCII address in a transaction whose MAIL
 // FROM did not declare SMTPUTF8 (RFC 6531 3.4: the client must; X.6.7).
 func errNeedsUTF8(who string) *smtp.SMTPError {
@@ -488,6 +500,9 @@ func (s *session) AuthMechanisms() []string {
 }
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
+	if s.c.l.hidden("AUTH") {
+		return nil, &smtp.SMTPError{Code: 502, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Command not implemented: this listener does not offer AUTH (hidden in its hide list)"}
+	}
 	if s.authUser != "" {
 		// RFC 4954 4: after a successful AUTH, any further AUTH gets 503.
 		// The sink tracks this, not go-smtp (see authServer).

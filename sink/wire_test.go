@@ -453,3 +453,29 @@ func TestQuotedLocalPartRecordedQuoted(t *testing.T) {
 	}
 	sameRows(t, "recipients", strings.Split(rcpts, "\n"), []string{`"john doe"@sink.test`, `"a@b"@sink.test`, `"q\"uo\\te"@sink.test`, "plain@sink.test"})
 }
+
+// An extension a listener hides (hide:) is not there: its command or
+// parameter gets the reply of a server without it, as DSN's do, instead
+// of working unadvertised, so that a client that uses it anyway is caught.
+func TestHiddenExtensionsRefused(t *testing.T) {
+	t.Parallel()
+	_, _, addr := itSink(t, func(c *Config) {
+		c.Listeners[0].Hide = []string{"STARTTLS", "AUTH", "8BITMIME", "SIZE"}
+		c.Listeners[0].Auth = AuthConfig{Mode: "optional", Users: map[string]string{"u": "p"}}
+	})
+	c := hsDial(t, addr)
+	hsExpect(t, c, "", 220)
+	hsExpect(t, c, "EHLO x\r\n", 250)
+	for _, tc := range []struct{ send, want string }{
+		{"STARTTLS", "502 5.5.1 "},
+		{"AUTH PLAIN AHUAcA==", "502 5.5.1 "},
+		{"MAIL FROM:<a@client.test> BODY=8BITMIME", "555 5.5.4 MAIL FROM parameter BODY"},
+		{"MAIL FROM:<a@client.test> SIZE=100", "555 5.5.4 MAIL FROM parameter SIZE"},
+		{"MAIL FROM:<a@client.test>", "250 "},
+	} {
+		c.write(tc.send + "\r\n")
+		if _, line, err := c.reply(); !strings.HasPrefix(line, tc.want) {
+			t.Errorf("%q: got %q (%v), want %q...", tc.send, line, err, tc.want)
+		}
+	}
+}
