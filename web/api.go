@@ -203,6 +203,20 @@ type ProbeResult struct {
 	Detail  string    `json:"detail,omitempty"`
 	Time    time.Time `json:"time"`
 	Changed bool      `json:"changed,omitempty"` // differs from the previous result
+	// Findings say what the check found, errors first: what is wrong,
+	// why, and what to do. Absent when it found nothing to report.
+	Findings []ProbeFinding `json:"findings,omitempty"`
+}
+
+// ProbeFinding is one finding of a probe (probe.Finding, SCHEMA.md).
+type ProbeFinding struct {
+	Check    string `json:"check"`            // "spf", "dmarc", "blocklist", ...
+	Severity string `json:"severity"`         // error, warning or info
+	Code     string `json:"code"`             // stable, such as "spf.lookup-limit"
+	Message  string `json:"message"`          // what, why and what to do
+	Name     string `json:"name,omitempty"`   // the DNS name (or URL) looked at
+	Record   string `json:"record,omitempty"` // the record itself
+	RFC      string `json:"rfc,omitempty"`    // the section that says so
 }
 
 // SinkReceivedAPI is offered by a SinkAPI that can say what it received of

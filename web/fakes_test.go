@@ -195,15 +195,30 @@ func (f *fakeSink) Message(ctx context.Context, id string) (MessageDetail, error
 }
 
 type fakeProbe struct {
+	mu      sync.Mutex // a test may add results while the server reads them
 	results []ProbeResult
 	history []ProbeResult
 }
 
 var _ ProbeAPI = (*fakeProbe)(nil)
 
-func (f *fakeProbe) Results(ctx context.Context) ([]ProbeResult, error) { return f.results, nil }
+func (f *fakeProbe) Results(ctx context.Context) ([]ProbeResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]ProbeResult(nil), f.results...), nil
+}
+
+// add records r as the newest result of its target.
+func (f *fakeProbe) add(r ProbeResult) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.results = append(f.results, r)
+	f.history = append([]ProbeResult{r}, f.history...)
+}
 
 func (f *fakeProbe) History(ctx context.Context, pf ProbeFilter) ([]ProbeResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var out []ProbeResult
 	for _, r := range f.history {
 		if (pf.Target == "" || r.Target == pf.Target) && (pf.Check == "" || r.Check == pf.Check) {

@@ -17,7 +17,6 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/dsn"
-	"github.com/relaylab/relaylab/probe"
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/sink"
 	"github.com/relaylab/relaylab/web"
@@ -508,36 +507,4 @@ func (a relayAdapter) Unsuppress(ctx context.Context, address string) error {
 		return fmt.Errorf("%w: %s is not suppressed", web.ErrNotFound, address)
 	}
 	return nil
-}
-
-type probeAdapter struct{ db *sql.DB }
-
-func (a probeAdapter) Results(ctx context.Context) ([]web.ProbeResult, error) {
-	rs, err := probe.LatestResults(ctx, a.db)
-	if err != nil {
-		return nil, err
-	}
-	return probeDTOs(rs), nil
-}
-
-func (a probeAdapter) History(ctx context.Context, f web.ProbeFilter) ([]web.ProbeResult, error) {
-	if f.Target == "" {
-		return nil, fmt.Errorf("%w: name a target (?target=example.com)", web.ErrInvalid)
-	}
-	rs, err := probe.ResultHistory(ctx, a.db, f.Target, f.Limit)
-	if err != nil {
-		return nil, err
-	}
-	return probeDTOs(rs), nil
-}
-
-func probeDTOs(rs []probe.Result) []web.ProbeResult {
-	out := make([]web.ProbeResult, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, web.ProbeResult{
-			Target: r.Target, Check: "all", Status: string(r.Status), Time: r.Time,
-			Detail: fmt.Sprintf("%d errors, %d warnings", r.Errors, r.Warnings),
-		})
-	}
-	return out
 }

@@ -45,6 +45,13 @@ export function path(...parts) {
   return "#/" + parts.map((p) => encodeURIComponent(String(p))).join("/");
 }
 
+// prose is text whose `backticked` spans are commands or records to type,
+// as the relay's advice and the probes' findings write them: those spans
+// become <code>, the rest stays text. Every piece is a text node.
+export function prose(text) {
+  return String(text).split("`").map((part, i) => (i % 2 === 1 && part ? h("code", {}, part) : part));
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;
