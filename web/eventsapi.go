@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -214,25 +215,34 @@ func (s *Server) recipientTimeline(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad recipient "+strconv.Quote(addr), "give an address like user@example.com")
 		return
 	}
-	evs, truncated, next, err := s.timelineEvents(r, events.Filter{Recipient: addr})
+	spellings, err := s.recipientSpellings(r.Context(), addr)
 	if err != nil {
 		s.writeAPIError(w, r, "reading the timeline", err)
 		return
 	}
-	// One recipient may appear in several messages: one timeline each.
+	evs, truncated, next, err := s.recipientEvents(r, spellings)
+	if err != nil {
+		s.writeAPIError(w, r, "reading the timeline", err)
+		return
+	}
+	// One recipient may appear in several messages: one timeline each,
+	// and one for each way a message spelled it.
 	var out []RecipientTimeline
-	idx := map[string]int{}
+	idx := map[[2]string]int{}
 	for _, e := range evs {
-		i, ok := idx[e.Message]
+		key := [2]string{e.Message, e.Recipient}
+		i, ok := idx[key]
 		if !ok {
 			i = len(out)
-			idx[e.Message] = i
-			out = append(out, RecipientTimeline{Recipient: addr, Message: e.Message, State: "queued"})
+			idx[key] = i
+			out = append(out, RecipientTimeline{Recipient: e.Recipient, Message: e.Message, State: "queued"})
 		}
 		rt := &out[i]
 		rt.Events = append(rt.Events, e)
 		rt.State = nextState(rt.State, e.Kind)
 	}
+	// The address as asked for first, then the other spellings.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Recipient == addr && out[j].Recipient != addr })
 	if out == nil {
 		out = []RecipientTimeline{}
 	}

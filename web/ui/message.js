@@ -120,7 +120,7 @@ export function recipientView(main, address) {
   main.append(tl);
   get("/api/v1/recipients/" + encodeURIComponent(address) + "/timeline").then((d) => {
     if (!d.timelines.length) {
-      clear(tl).append(h("p", { class: "muted" }, "No message to this address in the event log. Addresses are matched exactly, as the relay recorded them."));
+      clear(tl).append(h("p", { class: "muted" }, "No message to this address in the event log. Addresses are matched whatever the case of their letters, but otherwise exactly: a tag (+...) or a dot counts."));
       return;
     }
     renderTimeline(tl, { recipients: d.timelines, events: d.timelines.flatMap((x) => x.events), truncated: d.truncated, next: d.next, recipient: address });

@@ -1,0 +1,117 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+// maxSpellings bounds how many differently cased spellings of one address
+// a recipient's timeline gathers.
+const maxSpellings = 20
+
+// recipientSpellings are the ways addr is written in the event log,
+// compared case-insensitively (ASCII letters): addr itself first when the
+// log has it, then the others in byte order. RFC 5321 2.4: a domain is
+// case-insensitive; a local part may in principle be case-sensitive, but
+// receivers, and the relay's suppression list, treat it as not, so a
+// search for DEFER2+you@EXAMPLE.test finds defer2+you@example.test.
+func (s *Server) recipientSpellings(ctx context.Context, addr string) ([]string, error) {
+	// The index on recipient is in byte order, where "D" and "d" lie
+	// apart: each casing of the first few letters bounds a range of it,
+	// so the lookup reads the addresses that begin alike, not the whole
+	// index (a scan of it took 160 ms at 500,000 events).
+	var arms []string
+	var args []any
+	for _, p := range casings(addr, prefixLetters) {
+		arms = append(arms, `SELECT recipient FROM events WHERE recipient != '' AND recipient >= ? AND recipient < ? AND recipient = ? COLLATE NOCASE`)
+		args = append(args, p, after(p), addr)
+	}
+	rows, err := s.opts.Store.DB().QueryContext(ctx, strings.Join(arms, " UNION ")+` LIMIT ?`, append(args, maxSpellings)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var sp string
+		if err := rows.Scan(&sp); err != nil {
+			return nil, err
+		}
+		out = append(out, sp)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if (out[i] == addr) != (out[j] == addr) {
+			return out[i] == addr
+		}
+		return out[i] < out[j]
+	})
+	return out, nil
+}
+
+// prefixLetters is how many leading bytes of an address casings varies:
+// at most 2^3 ranges of the index.
+const prefixLetters = 3
+
+// casings are the prefixes of addr's first n bytes in every casing of
+// their ASCII letters; they stop before the first byte that is not ASCII,
+// whose other cases SQLite's NOCASE does not fold either.
+func casings(addr string, n int) []string {
+	out := []string{""}
+	for i := 0; i < len(addr) && i < n && addr[i] < 0x80; i++ {
+		c := addr[i]
+		lo, up := c|0x20, c&^0x20
+		var next []string
+		for _, p := range out {
+			if 'a' <= lo && lo <= 'z' {
+				next = append(next, p+string(lo), p+string(up))
+			} else {
+				next = append(next, p+string(c))
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// after is the least string greater than every string that begins with p
+// ("" when p is empty: no bound).
+func after(p string) string {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return "\xff\xff\xff\xff"
+}
+
+// recipientEvents are the events of every spelling of a recipient, in id
+// order, at most maxTimeline of them after the request's after=.
+func (s *Server) recipientEvents(r *http.Request, spellings []string) (evs []events.Event, truncated bool, next int64, err error) {
+	for _, sp := range spellings {
+		some, more, _, err := s.timelineEvents(r, events.Filter{Recipient: sp})
+		if err != nil {
+			return nil, false, 0, err
+		}
+		evs = append(evs, some...)
+		truncated = truncated || more
+	}
+	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
+	if len(evs) > maxTimeline {
+		evs, truncated = evs[:maxTimeline], true
+	}
+	if truncated {
+		// Every spelling's events up to the last one given are in evs:
+		// each spelling gave its first maxTimeline after after=.
+		next = evs[len(evs)-1].ID
+	}
+	return evs, truncated, next, nil
+}
