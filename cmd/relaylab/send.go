@@ -308,9 +308,6 @@ func sendOutcome(e *env, o *sendOptions, res *smtpload.TxResult) error {
 		if to != "" {
 			what = fmt.Sprintf("<%s>: %s", to, what)
 		}
-		if r.Enhanced != "" {
-			what += " (enhanced status " + r.Enhanced + ")"
-		}
 		refused = append(refused, what)
 		worst = max(worst, r.Code)
 	}
@@ -351,11 +348,8 @@ func sendFailed(o *sendOptions, err error) error {
 		if re.Temporary() {
 			code = exitTempFail
 		}
-		msg := re.Error()
-		if re.Reply.Enhanced != "" {
-			msg += " (enhanced status " + re.Reply.Enhanced + ")"
-		}
-		return &exitError{code: code, err: errors.New(msg)}
+		// The reply shows its enhanced status code already.
+		return &exitError{code: code, err: errors.New(re.Error())}
 	}
 	return &exitError{code: 1, err: explainConnErr(o.server, "talking to", err)}
 }

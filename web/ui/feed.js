@@ -1,5 +1,5 @@
 // The live feed: deliveries, deferrals, bounces and the rest, as they commit.
-import { h, path, shortTime, fmtTime } from "./dom.js";
+import { h, path, shortTime, fmtTime, prose } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnAbout } from "./events.js";
@@ -72,8 +72,8 @@ export function feedView(main) {
       h("td", { class: "mono" }, msg),
       h("td", { class: "mono" }, e.recipient || e.target || e.listener || ""),
       h("td", {}, summary(e), dsnAbout(e),
-        why.reason && h("div", { class: "muted reason" }, why.reason),
-        why.advice && h("div", { class: "advice" }, "What to do: ", why.advice),
+        why.reason && h("div", { class: "muted reason" }, prose(why.reason)),
+        why.advice && h("div", { class: "advice" }, "What to do: ", prose(why.advice)),
         why.suppressed && h("div", { class: "muted" }, why.suppressed)));
     tr.dataset.group = groupOf(e.kind) || "";
     tr.hidden = !visible(tr);

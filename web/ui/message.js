@@ -1,6 +1,6 @@
 // Messages: the list, and one message's envelope, headers, body and the
 // attempt timeline of each recipient.
-import { h, path, fmtTime, shortTime, clear } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear, prose } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnFor } from "./events.js";
@@ -311,8 +311,8 @@ function renderTimeline(el, t, rec) {
         h("span", { class: badgeClass(e.kind) }, e.kind.replace(/^relay\./, "")), " ",
         h("span", { class: "what" }, summary(e)));
       const why = explain(e);
-      if (why.reason) li.append(h("div", { class: "muted reason" }, why.reason));
-      if (why.advice) li.append(h("div", { class: "advice" }, "What to do: ", why.advice));
+      if (why.reason) li.append(h("div", { class: "muted reason" }, prose(why.reason)));
+      if (why.advice) li.append(h("div", { class: "advice" }, "What to do: ", prose(why.advice)));
       if (why.suppressed) li.append(h("div", { class: "muted" }, why.suppressed));
       if (e.kind === "relay.dsn" && typeof p.dsn_message === "string" && p.dsn_message) {
         li.append(h("div", { class: "small" }, "The DSN itself: ", h("a", { href: path("messages", p.dsn_message), class: "mono dsn-link" }, p.dsn_message)));

@@ -26,7 +26,7 @@ export function sinkView(main) {
     return h("tr", { "data-id": ss.id, class: ss.end ? "" : "open" },
       h("td", {}, h("a", { href: path("sink", "sessions", ss.id) }, fmtTime(ss.start))),
       h("td", {}, ss.listener),
-      h("td", { class: "mono" }, ss.client),
+      h("td", { class: "mono nowrap" }, ss.client),
       h("td", { class: "mono" }, ss.helo || ""),
       h("td", {}, ss.tls ? "yes" : "no"),
       h("td", {}, (ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m)))),
