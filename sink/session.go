@@ -500,6 +500,9 @@ func (s *session) AuthMechanisms() []string {
 }
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
+	if !s.c.l.authOn {
+		return nil, &smtp.SMTPError{Code: 502, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Command not implemented: this listener does not offer AUTH (auth mode off)"}
+	}
 	if s.c.l.hidden("AUTH") {
 		return nil, &smtp.SMTPError{Code: 502, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Command not implemented: this listener does not offer AUTH (hidden in its hide list)"}
 	}

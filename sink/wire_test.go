@@ -479,3 +479,19 @@ func TestHiddenExtensionsRefused(t *testing.T) {
 		}
 	}
 }
+
+// With auth off (the default) AUTH is not offered, and not run either.
+func TestAuthOffRefused(t *testing.T) {
+	t.Parallel()
+	_, _, addr := itSink(t, nil)
+	c := hsDial(t, addr)
+	hsExpect(t, c, "", 220)
+	hsExpect(t, c, "EHLO x\r\n", 250)
+	for _, send := range []string{"AUTH PLAIN AHUAcA==", "AUTH LOGIN"} {
+		c.write(send + "\r\n")
+		if _, line, err := c.reply(); !strings.HasPrefix(line, "502 5.5.1 ") {
+			t.Errorf("%q: got %q (%v), want 502 5.5.1", send, line, err)
+		}
+	}
+	hsExpect(t, c, "NOOP\r\n", 250)
+}
