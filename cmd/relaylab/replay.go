@@ -121,6 +121,11 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		}
 		scs = append(scs, sc)
 	}
+	if *db != "" {
+		if err := checkReplayDB(ctx, e.stderr, *db); err != nil {
+			return err
+		}
+	}
 	tty := false
 	if f, ok := e.stderr.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))
