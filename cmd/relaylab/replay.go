@@ -94,7 +94,7 @@ written.`
 
 func runReplay(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "replay", replaySynopsis)
-	db := fs.String("db", "", "replay into this store (default: a fresh temporary one; with several files, each replay appends)")
+	db := fs.String("db", "", "add the replay's record to this store (default: a fresh temporary one; with several files, each replay appends); refused while another process, such as relaylab serve, has it open, and a warning when it holds events already: give a new file to keep a replay apart")
 	outs := addVerdictOutputs(fs)
 	quiet := fs.Bool("quiet", false, "print only the verdicts, no progress")
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
