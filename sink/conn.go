@@ -514,6 +514,8 @@ func (c *conn) clientLine(line []byte) int {
 		c.bdatOpen = !last
 	case "RSET", "EHLO", "HELO":
 		c.bdatOpen = false
+	case "VRFY":
+		cmd.bareVRFY = len(bytes.TrimSpace(text)) == len("VRFY")
 	}
 	c.note('C', text)
 	cmd.stage = stage

@@ -22,6 +22,7 @@ type pendingCmd struct {
 	sasl     bool // a SASL response line within AUTH
 	hugeSize bool // MAIL with a SIZE of digits too large for go-smtp
 	badBDAT  bool // a BDAT whose arguments go-smtp refuses: no chunk follows
+	bareVRFY bool // a VRFY without its string, which go-smtp answers 252
 	// unknownParam is the first parameter of a MAIL or RCPT that go-smtp
 	// does not know, as the client wrote its keyword.
 	unknownParam string
@@ -138,8 +139,12 @@ func isTooManyErrors(r []byte) bool {
 // to send r as it is. Only replies go-smtp writes itself are rewritten: the
 // state checked here shows that no rule of the sink was asked.
 func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
+	if cmd.bareVRFY {
+		// RFC 5321 4.1.1.6: "VRFY" SP String CRLF.
+		return &Reply{Code: 501, Enhanced: "5.5.4", Text: "Syntax error: VRFY needs a user name or mailbox (RFC 5321 4.1.1.6)"}
+	}
 	if !isFailure(r) {
-		return nil // every reply rewritten here is a 4xx or 5xx
+		return nil // every other reply rewritten here is a 4xx or 5xx
 	}
 	code, enhanced, text := parseWireReply(r)
 	if fix := c.dsnReply(cmd, code, text); fix != nil {

@@ -495,3 +495,17 @@ func TestAuthOffRefused(t *testing.T) {
 	}
 	hsExpect(t, c, "NOOP\r\n", 250)
 }
+
+// RFC 5321 4.1.1.6: VRFY takes a string; without one it is a syntax error.
+func TestVRFYWithoutArgument(t *testing.T) {
+	t.Parallel()
+	_, _, addr := itSink(t, nil)
+	c := hsDial(t, addr)
+	hsExpect(t, c, "", 220)
+	hsExpect(t, c, "EHLO x\r\n", 250)
+	c.write("VRFY\r\n")
+	if _, line, err := c.reply(); !strings.HasPrefix(line, "501 5.5.4 ") {
+		t.Errorf("VRFY without an argument: got %q (%v), want 501 5.5.4", line, err)
+	}
+	hsExpect(t, c, "VRFY bob\r\n", 252)
+}
