@@ -335,7 +335,10 @@ func TestStreamPingPong(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.pingEvery, s.pongWait = 20*time.Millisecond, 300*time.Millisecond
+			// The pong window is wide, so that a loaded machine that is
+			// slow to answer one ping does not cut the client off; the
+			// answering client stays for three windows' worth of pings.
+			s.pingEvery, s.pongWait = 50*time.Millisecond, 2*time.Second
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if err := s.Start(ctx, "127.0.0.1:0"); err != nil {
@@ -365,8 +368,8 @@ func TestStreamPingPong(t *testing.T) {
 				}
 			}()
 			if tc.answer {
-				// Alive for many pong windows, then still reading.
-				for pings.Load() < 40 {
+				// Alive for three pong windows, then still reading.
+				for pings.Load() < int32(3*s.pongWait/s.pingEvery) {
 					select {
 					case err := <-readErr:
 						t.Fatalf("a client that answers pings was cut off after %d pings: %v", pings.Load(), err)
