@@ -113,18 +113,23 @@ func newConn(s *Sink, l *listener, raw net.Conn, id int64) *conn {
 // client sends (a NOOP flood must not grow the sink without end).
 const (
 	maxTranscript = 256 << 10
+	maxLateNotes  = 4 << 10 // the sink's notes after maxTranscript
 	maxReplies    = 2000
 )
 
 // note appends one transcript line: seconds since start, direction, text.
 func (c *conn) note(dir byte, text []byte) {
-	if c.truncated {
+	if c.truncated && (dir != '*' || c.tr.Len()+len(text) > maxTranscript+maxLateNotes) {
+		// The sink's own notes go on a little longer: why the session
+		// ended, what it did not take, which a flood must not hide.
 		return
 	}
-	if c.tr.Len()+len(text) > maxTranscript {
+	if !c.truncated && c.tr.Len()+len(text) > maxTranscript {
 		c.truncated = true
 		c.tr.WriteString("[transcript truncated here; the session went on]\n")
-		return
+		if dir != '*' {
+			return
+		}
 	}
 	ms := c.clock.Now().Sub(c.start).Milliseconds()
 	var num [24]byte

@@ -509,3 +509,35 @@ func TestVRFYWithoutArgument(t *testing.T) {
 	}
 	hsExpect(t, c, "VRFY bob\r\n", 252)
 }
+
+// Once the transcript is full, the sink's own notes (why the session
+// ended, what it did not take) still go in, up to a small bound: a flood
+// must not hide them.
+func TestNotesAfterTheTranscriptIsFull(t *testing.T) {
+	t.Parallel()
+	_, st, addr := itSink(t, nil)
+	c := hsDial(t, addr)
+	hsExpect(t, c, "", 220)
+	const n = 6000
+	go func() {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "NOOP %0100d\r\n", i)
+		}
+		b.WriteString("RCPT TO:<cut")
+		c.write(b.String())
+		c.nc.(*net.TCPConn).CloseWrite()
+	}()
+	for i := range n {
+		if code, line, err := c.reply(); code != 250 {
+			t.Fatalf("NOOP %d: %q %v", i, line, err)
+		}
+	}
+	tr, _ := sessionOf(t, st, 1, 1)
+	if !strings.Contains(tr, "[transcript truncated here") || !strings.Contains(tr, `unterminated line "RCPT TO:<cut"`) {
+		t.Errorf("the full transcript lacks the note of the unterminated line; its end:\n%s", tr[max(0, len(tr)-500):])
+	}
+	if len(tr) > maxTranscript+8<<10 {
+		t.Errorf("transcript of %d bytes", len(tr))
+	}
+}
