@@ -80,8 +80,8 @@ func WriteVerdictsMarkdown(w io.Writer, vs []Verdict) error {
 	if fail > 0 {
 		head = "failed"
 	}
-	fmt.Fprintf(w, "## relaylab replay: %s\n\nexpectations: %d passed, %d failed\n\n", head, pass, fail)
-	fmt.Fprintf(w, "| scenario | verdict | expectations | recipients | attempts | by status |\n| --- | --- | ---: | ---: | ---: | --- |\n")
+	fmt.Fprintf(w, "## relaylab verdicts: %s\n\nexpectations: %d passed, %d failed\n\n", head, pass, fail)
+	fmt.Fprintf(w, "| scenario or expect file | verdict | expectations | recipients | attempts | by status |\n| --- | --- | ---: | ---: | ---: | --- |\n")
 	for _, v := range vs {
 		verdict := "✅ pass"
 		if !v.Passed {

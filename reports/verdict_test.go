@@ -71,7 +71,7 @@ func TestVerdictsMarkdown(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"## relaylab replay: failed\n\nexpectations: 1 passed, 1 failed",
+		"## relaylab verdicts: failed\n\nexpectations: 1 passed, 1 failed",
 		"| good \\| one | ✅ pass | 1 | 3 |",
 		"| bad | ❌ fail | 1 | 3 |",
 		"### ❌ bad: bounce\n\n````\nx@c.test: expected status delivered, got bounced; timeline:\n  #1  ``` 550\n````\n",

@@ -75,7 +75,7 @@ func replayOnly(r reports.RecipientExpectation) (key, why string) {
 	return "", ""
 }
 
-const expectSynopsis = `(--db PATH | --url URL [--timeout D]) [--junit FILE] [--json FILE] [--html FILE] EXPECT.yaml...
+const expectSynopsis = `(--db PATH | --url URL [--timeout D]) [--junit FILE] [--json FILE] [--html FILE] [--markdown FILE] EXPECT.yaml...
 
 Judges what a sink recorded against the expect: sections of the files. An
 EXPECT.yaml holds a name and an expect: section, in the language of

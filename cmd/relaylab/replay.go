@@ -18,18 +18,20 @@ func init() {
 	register(command{"replay", "replay scenario files on a virtual clock and judge their expectations", runReplay})
 }
 
-// verdictOutputs are the --junit, --json and --html files of replay and expect.
+// verdictOutputs are the --junit, --json, --html and --markdown files of
+// replay and expect.
 type verdictOutputs struct {
-	junit, json, html *string
+	junit, json, html, markdown *string
 }
 
 func addVerdictOutputs(fs interface {
 	String(name, value, usage string) *string
 }) verdictOutputs {
 	return verdictOutputs{
-		junit: fs.String("junit", "", "write JUnit XML to FILE (one test case per expectation)"),
-		json:  fs.String("json", "", "write the verdicts, summaries and timelines as JSON to FILE"),
-		html:  fs.String("html", "", "write a self-contained HTML report to FILE"),
+		junit:    fs.String("junit", "", "write JUnit XML to FILE (one test case per expectation)"),
+		json:     fs.String("json", "", "write the verdicts, summaries and timelines as JSON to FILE"),
+		html:     fs.String("html", "", "write a self-contained HTML report to FILE"),
+		markdown: fs.String("markdown", "", "write the verdicts as Markdown to FILE (for a CI job's summary, such as $GITHUB_STEP_SUMMARY)"),
 	}
 }
 
@@ -38,7 +40,8 @@ func (o verdictOutputs) write(vs []reports.Verdict) error {
 		flag  string
 		path  string
 		write func(io.Writer, []reports.Verdict) error
-	}{{"--junit", *o.junit, reports.WriteVerdictsJUnit}, {"--json", *o.json, reports.WriteVerdictsJSON}, {"--html", *o.html, reports.WriteVerdictsHTML}} {
+	}{{"--junit", *o.junit, reports.WriteVerdictsJUnit}, {"--json", *o.json, reports.WriteVerdictsJSON}, {"--html", *o.html, reports.WriteVerdictsHTML},
+		{"--markdown", *o.markdown, reports.WriteVerdictsMarkdown}} {
 		if f.path == "" {
 			continue
 		}
@@ -82,7 +85,7 @@ func verdictExit(vs []reports.Verdict) error {
 	return nil
 }
 
-const replaySynopsis = `[--db PATH] [--junit FILE] [--json FILE] [--html FILE] [--quiet] SCENARIO.yaml...
+const replaySynopsis = `[--db PATH] [--junit FILE] [--json FILE] [--html FILE] [--markdown FILE] [--quiet] SCENARIO.yaml...
 
 Replays each scenario on a virtual clock and judges its expect: section.
 README.md ("Scenarios: replay, assert, report") lists a scenario's keys

@@ -12,8 +12,8 @@ import (
 func TestReplayCommand(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	junit := filepath.Join(dir, "junit.xml")
-	code, out, errOut := runIn(t, context.Background(), "replay", "--quiet", "--junit", junit, "../../testdata/scenarios/greylisting.yaml")
+	junit, md := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "summary.md")
+	code, out, errOut := runIn(t, context.Background(), "replay", "--quiet", "--junit", junit, "--markdown", md, "../../testdata/scenarios/greylisting.yaml")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -32,6 +32,9 @@ func TestReplayCommand(t *testing.T) {
 	}
 	if err := xml.Unmarshal(b, &v); err != nil || len(v.Suites) != 1 || v.Suites[0].Tests == 0 || v.Suites[0].Failures != 0 {
 		t.Errorf("junit: %v %+v", err, v)
+	}
+	if b, err := os.ReadFile(md); err != nil || !strings.Contains(string(b), "## relaylab verdicts: passed") || !strings.Contains(string(b), "| greylisting | ✅ pass |") {
+		t.Errorf("--markdown: %v\n%s", err, b)
 	}
 }
 
