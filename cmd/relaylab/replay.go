@@ -201,7 +201,7 @@ func progressPrinter(w io.Writer, name string, tty bool) func(final, total int, 
 		if all := final == total; time.Since(lastLine) >= 2*time.Second || all && !printedAll {
 			printedAll = printedAll || all
 			lastLine = time.Now()
-			fmt.Fprintf(w, "%s: %d/%d recipients final at +%s virtual\n", name, final, total, virtual.Round(time.Second))
+			fmt.Fprintf(w, "%s: %d/%d submitted recipients final at +%s virtual\n", name, final, total, virtual.Round(time.Second))
 		}
 	}
 }
