@@ -148,7 +148,10 @@ export function messageView(main, id) {
   get("/api/v1/messages/" + encodeURIComponent(id)).then((m) => {
     renderMessage(detail, m, "/api/v1/messages/" + encodeURIComponent(id) + "/body.html");
   }).catch((e) => {
-    clear(detail).append(h("p", { class: "muted" }, "Content not available: ", e.message));
+    clear(detail).append(e.status === 404
+      ? h("p", { class: "muted", id: "msg-gone" }, "The relay no longer holds this message: it was deleted from the queue by hand ",
+        "(the timeline says so for each recipient it was waiting for), or it was never queued here. Its events stay in the timeline.")
+      : h("p", { class: "muted" }, "Content not available: ", e.message));
   });
 
   let stream = null;
