@@ -9,9 +9,8 @@ import (
 	"github.com/relaylab/relaylab/internal/events"
 )
 
-// Events returns committed events matching f, in id order, at most f.Limit
-// (default 1000).
-func (s *Store) Events(ctx context.Context, f events.Filter) ([]events.Event, error) {
+// eventsQuery is the query of Events for f, and its arguments.
+func eventsQuery(f events.Filter) (string, []any) {
 	var (
 		where = []string{"id > ?"}
 		args  = []any{f.AfterID}
@@ -30,11 +29,14 @@ func (s *Store) Events(ctx context.Context, f events.Filter) ([]events.Event, er
 		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}
 	if f.Message != "" {
-		where = append(where, "message = ?")
+		// "!= ''" lets SQLite use the partial index on message, which
+		// a bound value alone cannot prove non-empty: without it every
+		// message's timeline scanned the whole log.
+		where = append(where, "message = ? AND message != ''")
 		args = append(args, f.Message)
 	}
 	if f.Recipient != "" {
-		where = append(where, "recipient = ?")
+		where = append(where, "recipient = ? AND recipient != ''")
 		args = append(args, f.Recipient)
 	}
 	limit := f.Limit
@@ -42,8 +44,15 @@ func (s *Store) Events(ctx context.Context, f events.Filter) ([]events.Event, er
 		limit = 1000
 	}
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, `SELECT id, time_ns, wall_ns, kind, message, recipient, path, listener, target, payload
-		FROM events WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT ?`, args...)
+	return `SELECT id, time_ns, wall_ns, kind, message, recipient, path, listener, target, payload
+		FROM events WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id LIMIT ?`, args
+}
+
+// Events returns committed events matching f, in id order, at most f.Limit
+// (default 1000).
+func (s *Store) Events(ctx context.Context, f events.Filter) ([]events.Event, error) {
+	q, args := eventsQuery(f)
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
