@@ -220,10 +220,10 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
-// messageStatesQuery reads the state events of n messages. "message !=
-// ''" lets SQLite use the partial index on message, which bound values
-// alone cannot prove non-empty: without it each page of the message list
-// scanned the whole log.
+// messageStatesQuery reads the state events of n messages. The test
+// that message is not empty lets SQLite use the partial index on message,
+// which bound values alone cannot prove non-empty: without it each page of
+// the message list scanned the whole log.
 func messageStatesQuery(n int) string {
 	return `SELECT message, recipient, kind FROM events WHERE message IN (?` + strings.Repeat(",?", n-1) +
 		`) AND message != '' AND kind IN (?,?,?,?,?,?) AND recipient != '' ORDER BY id`
