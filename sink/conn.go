@@ -68,6 +68,10 @@ type conn struct {
 	closeAfter bool // close after the reply being written (421)
 	netClosed  bool // closed after a reply: write nothing more
 	cut        bool // the connection ended in a message (cutTransfer)
+	// silenced is the behaviour by which the sink closed the connection
+	// without a reply (a drop, a hang, or a delay the sink stopped in),
+	// for the attempts that end there (session.outcome); nil before.
+	silenced *Behavior
 	// replaceNext replaces go-smtp's next 2xx reply to MAIL, RCPT or the
 	// final dot: a rule's own 2xx reply, or the sink's "accepted as" text.
 	replaceNext *Reply
@@ -650,6 +654,7 @@ func (c *conn) before(b Behavior) (stop bool, err error) {
 		if err := quiesce.Sleep(c.sink.hardCtx, c.clock, c.tcp, b.Delay); err != nil {
 			c.closeSocket()
 			c.netClosed = true
+			c.silenced = &Behavior{Delay: b.Delay, Rule: b.Rule}
 			return true, err
 		}
 		// A write deadline go-smtp set before the delay (the idle
@@ -659,23 +664,47 @@ func (c *conn) before(b Behavior) (stop bool, err error) {
 	}
 	// After a drop or a hang go-smtp still writes the reply of the error
 	// it is given: netClosed keeps it out of the transcript and the
-	// replies, since the client never gets it.
+	// replies, and silenced out of the attempts, since the client never
+	// gets it.
 	if b.Drop {
 		c.notef('*', "drop ("+b.Rule+")")
 		c.closeSocket()
 		c.netClosed = true
+		c.silenced = &Behavior{Drop: true, Rule: b.Rule}
 		return true, net.ErrClosed
 	}
 	if b.Hang {
 		c.notef('*', "hang ("+b.Rule+")")
 		c.hang()
 		c.netClosed = true
+		c.silenced = &Behavior{Hang: true, Rule: b.Rule}
 		return true, net.ErrClosed
 	}
 	if b.Tarpit > 0 {
 		c.tarpit = b.Tarpit
 	}
 	return false, nil
+}
+
+// unanswered is the record of an attempt that ends at stage without a
+// reply, because of b: a drop, a hang, or the sink stopping in b's delay.
+// Code 0 says no reply was given; the text says the sink meant it, and by
+// which rule or directive, so that no one reads a fault of the network.
+func unanswered(stage Stage, b Behavior) Reply {
+	where := "at " + strings.ToUpper(string(stage))
+	switch stage {
+	case StageDataEnd:
+		where = "after the final dot"
+	case "":
+		where = "in the session"
+	}
+	switch {
+	case b.Drop:
+		return Reply{Text: "the sink dropped the connection on purpose " + where + " (" + b.Rule + ")"}
+	case b.Hang:
+		return Reply{Text: "the sink gave no reply on purpose " + where + " and waited for the client to give up (" + b.Rule + ")"}
+	}
+	return Reply{Text: "the sink stopped during a delay " + where + " (" + b.Rule + ") and closed the connection without a reply"}
 }
 
 // hang reads and discards until the client gives up or the sink stops.
@@ -933,6 +962,9 @@ func (c *conn) serverReply(r []byte) error {
 		if code == 354 && c.sess != nil {
 			b := c.sess.dataBehavior()
 			if stop, err := c.before(b); stop {
+				// dataBehavior recorded a drop or hang; a delay the sink
+				// stopped in ends the attempts here too.
+				c.sess.recordOpen(StageData, unanswered(StageData, *c.silenced))
 				return err
 			}
 			if b.Reply != nil && b.Reply.Code != 354 {

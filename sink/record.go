@@ -67,10 +67,8 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 	}
 	outcome := Reply{Code: 250, Enhanced: "2.0.0"}
 	switch {
-	case b.Drop:
-		outcome = Reply{Text: "connection dropped after the dot (" + b.Rule + ")"}
-	case b.Hang:
-		outcome = Reply{Text: "no reply after the dot (" + b.Rule + ")"}
+	case b.Drop || b.Hang:
+		outcome = unanswered(StageDataEnd, b)
 	case b.Reply != nil && b.Reply.Code/100 != 3:
 		outcome = *b.Reply // a rule's 2xx keeps its own text
 	}

@@ -319,8 +319,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		b.Greylist = nil
 	}
 	if err := s.apply(b); err != nil {
-		rep := replyOf(err)
-		s.record(&r, StageRcpt, rep, 0, "")
+		s.record(&r, StageRcpt, s.outcome(StageRcpt, err), 0, "")
 		return err
 	}
 	s.rcpts = append(s.rcpts, r)
@@ -388,6 +387,17 @@ func isASCII(s string) bool {
 	return true
 }
 
+// outcome is the record of the attempts that end at stage with err: its
+// reply, or, when the sink closed the connection without one (a drop, a
+// hang), code 0 and why. go-smtp writes err's reply either way, to no one
+// in the second case.
+func (s *session) outcome(stage Stage, err error) Reply {
+	if b := s.c.silenced; b != nil {
+		return unanswered(stage, *b)
+	}
+	return replyOf(err)
+}
+
 func replyOf(err error) Reply {
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
@@ -408,11 +418,9 @@ func (s *session) dataBehavior() Behavior {
 		in.attempt = r.attempt
 		if b := sk.decide(in, r.directives); !b.isZero() {
 			switch {
-			case b.Drop:
+			case b.Drop || b.Hang:
 				// Code 0, as for a drop after the dot: no reply was given.
-				s.recordOpen(StageData, Reply{Text: "connection dropped at DATA (" + b.Rule + ")"})
-			case b.Hang:
-				s.recordOpen(StageData, Reply{Text: "no reply at DATA (" + b.Rule + ")"})
+				s.recordOpen(StageData, unanswered(StageData, b))
 			case b.Reply != nil && b.Reply.Code >= 400:
 				s.recordOpen(StageData, *b.Reply)
 			}
@@ -450,6 +458,7 @@ func (s *session) Data(r io.Reader) error {
 		// goroutine waits for this one now, so the connection is ours.
 		b := s.dataBehavior()
 		if stop, err := s.c.before(b); stop {
+			s.recordOpen(StageData, unanswered(StageData, *s.c.silenced))
 			return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: err.Error()}
 		}
 		if b.Reply != nil && b.Reply.Code >= 400 {
@@ -478,14 +487,13 @@ func (s *session) Data(r io.Reader) error {
 			s.c.closeAfter = true
 			err = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Timeout: no data for the idle timeout in the middle of the message (RFC 5321 4.5.3.2.6); closing the connection"}
 		}
-		rep := replyOf(err)
-		for i := range s.rcpts {
-			s.record(&s.rcpts[i], StageDataEnd, rep, 0, "")
-		}
+		// Open recipients only: a drop or hang at DATA (or BDAT LAST)
+		// recorded them, and the read that failed after it is no reply.
+		s.recordOpen(StageDataEnd, s.outcome(StageDataEnd, err))
 		return err
 	}
 	if err := s.c.sink.deliver(s, msg); err != nil {
-		s.recordOpen(StageDataEnd, replyOf(err))
+		s.recordOpen(StageDataEnd, s.outcome(StageDataEnd, err))
 		return err
 	}
 	return nil

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -179,16 +180,25 @@ func TestBDATTransactions(t *testing.T) {
 	}
 }
 
-// A drop leaves no reply in the record: the client never got one.
+// A drop leaves no reply in the record: the client never got one. Each
+// recipient's attempt ends once, at the stage of the drop, with code 0 and
+// words that say the sink did it on purpose, by which directive; not with
+// the reply go-smtp wrote to the closed connection ("421 4.4.2 use of
+// closed network connection" at RCPT, "554 5.0.0 read tcp ..." after
+// DATA), which relaylab expect took for the client's.
 func TestDropRecordsNoReply(t *testing.T) {
 	t.Parallel()
-	for _, to := range []string{"dotdrop@sink.test", "rcptdrop@sink.test", "datadrop@sink.test"} {
-		t.Run(to, func(t *testing.T) {
+	for _, tc := range []struct{ to, stage, text string }{
+		{"dotdrop@sink.test", "data-end", "the sink dropped the connection on purpose after the final dot (directive dotdrop)"},
+		{"rcptdrop@sink.test", "rcpt", "the sink dropped the connection on purpose at RCPT (directive rcptdrop)"},
+		{"datadrop@sink.test", "data", "the sink dropped the connection on purpose at DATA (directive datadrop)"},
+	} {
+		t.Run(tc.to, func(t *testing.T) {
 			t.Parallel()
 			s, st := testSink(t, nil, nil)
 			c := dial(t, addrOf(t, s, "mx"))
 			c.greet()
-			if code, _ := c.send("a@x.test", to, testMsg); code != 0 {
+			if code, _ := c.send("a@x.test", tc.to, testMsg); code != 0 {
 				t.Fatalf("got reply %d, want the connection closed", code)
 			}
 			tr, rs := sessionOf(t, st, 1, 1)
@@ -200,8 +210,43 @@ func TestDropRecordsNoReply(t *testing.T) {
 					t.Errorf("replies hold a 421 never sent: %+v", r)
 				}
 			}
+			as, err := Attempts(context.Background(), st.DB(), tc.to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range as {
+				got = append(got, fmt.Sprintf("%s %d %q", a.Stage, a.Reply.Code, a.Reply.Text))
+			}
+			sameRows(t, "attempts", got, []string{fmt.Sprintf("%s 0 %q", tc.stage, tc.text)})
 		})
 	}
+}
+
+// A hang at RCPT that the client gives up on is recorded as no reply, as
+// a drop is, not as go-smtp's 421 to the closed connection.
+func TestHangRecordsNoReply(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<a@x.test>")
+	// The sink reads the RCPT before the end of file behind it: it hangs
+	// on the command, then sees the client give up.
+	if err := c.tp.PrintfLine("RCPT TO:<rcpthang@sink.test>"); err != nil {
+		t.Fatal(err)
+	}
+	c.nc.Close()
+	waitSessions(t, st, 1)
+	as, err := Attempts(context.Background(), st.DB(), "rcpthang@sink.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range as {
+		got = append(got, fmt.Sprintf("%s %d %q", a.Stage, a.Reply.Code, a.Reply.Text))
+	}
+	sameRows(t, "attempts", got, []string{`rcpt 0 "the sink gave no reply on purpose at RCPT and waited for the client to give up (directive rcpthang)"`})
 }
 
 // A reply that go-smtp gives before the session sees the RCPT (a syntax
