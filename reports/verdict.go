@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -17,11 +18,43 @@ type Verdict struct {
 	// VirtualSeconds is how much clock time a replay covered.
 	VirtualSeconds float64      `json:"virtual_seconds,omitempty"`
 	Recipients     []*Recipient `json:"recipients"`
+	// Notes is what a sink said about the recipients' addresses and no
+	// expectation judges: a piece that looks like a directive but is not
+	// one (greylist5min for greylist5m), which a passing run would
+	// otherwise hide behind its 250.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// sinkNoteRE finds a sink's note in a reply's text (sink.NotDirective):
+// the piece, the address when the reply names it, and why.
+var sinkNoteRE = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"(?: in <([^>]*)>)? is not a directive: (.*?); taken as a plain name`)
+
+// sinkNotes collects the sink's notes from the replies of rs's attempts,
+// once each, naming the address each is about.
+func sinkNotes(rs []*Recipient) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range rs {
+		for _, a := range r.Attempts {
+			for _, m := range sinkNoteRE.FindAllStringSubmatch(a.Text, -1) {
+				addr := m[2]
+				if addr == "" {
+					addr = r.Address
+				}
+				n := fmt.Sprintf(`sink: "%s" in %s is not a directive: %s; taken as a plain name`, m[1], addr, m[3])
+				if k := strings.ToLower(n); !seen[k] {
+					seen[k] = true
+					out = append(out, n)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // NewVerdict judges d against results.
 func NewVerdict(name, file string, d *Data, results []Result) Verdict {
-	v := Verdict{Name: name, File: file, Passed: true, Results: results, Summary: Summarize(d), Recipients: d.Recipients}
+	v := Verdict{Name: name, File: file, Passed: true, Results: results, Summary: Summarize(d), Recipients: d.Recipients, Notes: sinkNotes(d.Recipients)}
 	for _, r := range results {
 		v.Passed = v.Passed && r.Pass
 	}
@@ -46,6 +79,9 @@ func WriteVerdicts(w io.Writer, vs []Verdict) {
 			fmt.Fprintf(w, ", %d %s", c.Count, c.Key)
 		}
 		fmt.Fprintln(w)
+		for _, n := range v.Notes {
+			fmt.Fprintf(w, "  note  %s\n", n)
+		}
 		for _, r := range v.Results {
 			if r.Pass {
 				pass++
@@ -92,6 +128,14 @@ func WriteVerdictsMarkdown(w io.Writer, vs []Verdict) error {
 			status = append(status, fmt.Sprintf("%d %s", c.Count, c.Key))
 		}
 		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %s |\n", mdEscape(v.Name), verdict, len(v.Results), v.Summary.Recipients, v.Summary.Attempts, mdEscape(strings.Join(status, ", ")))
+	}
+	for _, v := range vs {
+		if len(v.Notes) > 0 {
+			fmt.Fprintf(w, "\n### ⚠️ %s: notes\n\n", mdEscape(v.Name))
+			for _, n := range v.Notes {
+				fmt.Fprintf(w, "- %s\n", mdEscape(n))
+			}
+		}
 	}
 	for _, v := range vs {
 		for _, r := range v.Results {

@@ -2,8 +2,11 @@ package sink
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/relaylab/relaylab/internal/events"
 )
 
 // step is one command and the reply it must get (code, and text when set).
@@ -162,5 +165,39 @@ func TestNotDirectiveIsNoted(t *testing.T) {
 		if !strings.Contains(tr, want) {
 			t.Errorf("transcript lacks %q:\n%s", want, tr)
 		}
+	}
+}
+
+// A misspelled directive (greylist5min, not greylist5m) is a name too, and
+// said so where a sender's log and a replay's report look: in the 250 to
+// its RCPT, in the reply after the final dot (naming the address, for it is
+// about every recipient), and in the sink.message event.
+func TestMisspelledDirectiveIsNoted(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	const why = `is not a directive: did you mean greylist5m? `
+	c.expect(250, "", "MAIL FROM:<a@x.test>")
+	if code, msg := c.cmd("RCPT TO:<greylist5min+a@x.test>"); code != 250 || !strings.Contains(msg, `"greylist5min" `+why) {
+		t.Errorf("RCPT: got %d %q, want 250 with the note", code, msg)
+	}
+	c.expect(250, "", "RCPT TO:<bob@x.test>")
+	c.expect(354, "", "DATA")
+	if code, msg := c.body(testMsg); code != 250 || !strings.Contains(msg, `"greylist5min" in <greylist5min+a@x.test> `+why) || !strings.HasSuffix(msg, "; taken as a plain name") {
+		t.Errorf("after the dot: got %d %q, want 250 with the note naming the address", code, msg)
+	}
+	c.expect(221, "", "QUIT")
+	waitSessions(t, st, 1)
+	evs, err := st.Events(context.Background(), events.Filter{Kinds: []string{events.SinkMessage}})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events %v, %v; want one sink.message", evs, err)
+	}
+	var p messagePayload
+	if err := json.Unmarshal(evs[0].Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Notes) != 1 || !strings.HasPrefix(p.Notes[0], `"greylist5min" in <greylist5min+a@x.test> `+why) {
+		t.Errorf("sink.message notes %q, want the one note naming its address", p.Notes)
 	}
 }

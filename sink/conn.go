@@ -75,8 +75,9 @@ type conn struct {
 	// replaceNext replaces go-smtp's next 2xx reply to MAIL, RCPT or the
 	// final dot: a rule's own 2xx reply, or the sink's "accepted as" text.
 	replaceNext *Reply
-	// appendNext is added to the text of the next 2xx reply to RCPT: why
-	// pieces of the address that look like directives are not.
+	// appendNext is added to the text of the next 2xx reply to RCPT, or
+	// of the next reply after the final dot: why pieces of the addresses
+	// that look like directives are not.
 	appendNext []string
 	// cmdFault: the reply being written refuses the command's syntax, and
 	// is about no recipient (a BDAT go-smtp cannot parse).
@@ -923,7 +924,7 @@ func (c *conn) serverReply(r []byte) error {
 	}
 	if notes := c.appendNext; notes != nil {
 		c.appendNext = nil
-		if stage == StageRcpt && code/100 == 2 {
+		if stage == StageRcpt && code/100 == 2 || stage == StageDataEnd && code >= 200 {
 			r = withNotes(r, notes)
 		}
 	}

@@ -29,16 +29,25 @@ var directiveRE = regexp.MustCompile(`^(?:(rcpt|dataend|dot|data|rset|quit)[-_]?
 
 // NotDirective is a piece of a local part that reads like a directive
 // but is out of range (a code of 999, an enhanced code of the other
-// class, a delay over 30 days): it is taken as a plain name, and Note says
-// why, so that a typo does not pass unseen.
+// class, a delay over 30 days) or misspelled (greylist5min, defer2x,
+// rcpt55O: nearMiss): it is taken as a plain name, and Note says why, so
+// that a typo does not pass unseen.
 type NotDirective struct {
 	Text string // the segment as written, lower-cased
 	Why  string
 }
 
 // Note is the line the sink puts in the transcript and in the RCPT reply.
+// Why has no "; " in it, so that a reader can find the whole note in a
+// reply that has others after it (reports does, for verdicts).
 func (n NotDirective) Note() string {
 	return fmt.Sprintf("%q is not a directive: %s; taken as a plain name", n.Text, n.Why)
+}
+
+// NoteIn is Note naming the address the piece is in, for a reply about
+// several recipients (the one after the final dot).
+func (n NotDirective) NoteIn(addr string) string {
+	return fmt.Sprintf("%q in <%s> is not a directive: %s; taken as a plain name", n.Text, addr, n.Why)
 }
 
 // ParseDirectives reads the directives in the local part of addr. Segments
@@ -64,6 +73,9 @@ func parseLocalPart(addr string) ([]Directive, []NotDirective) {
 	var not []NotDirective
 	for _, seg := range strings.Split(strings.ToLower(local), "+") {
 		d, why := parseDirective(seg)
+		if d.Text == "" && why == "" {
+			why = nearMiss(seg)
+		}
 		switch {
 		case why != "":
 			not = append(not, NotDirective{Text: seg, Why: why})

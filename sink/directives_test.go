@@ -121,6 +121,21 @@ func TestNotDirectiveReasons(t *testing.T) {
 		{"delay0s@x.test", "delay0s", "a delay of 0 does nothing"},
 		{"dotgreylist@x.test", "dotgreylist", "greylisting is done at rcpt only"},
 		{"rcpt451x0@x.test", "rcpt451x0", "x0 would apply on no attempt"},
+		// Misspelled: shaped like a directive, but not one.
+		{"greylist5min+a@x.test", "greylist5min", "did you mean greylist5m? "},
+		{"delay30sec@x.test", "delay30sec", "did you mean delay30s? "},
+		{"bounce5min@x.test", "bounce5min", "did you mean bounce5m? "},
+		{"rcpttarpit2hours@x.test", "rcpttarpit2hours", "did you mean rcpttarpit2h? "},
+		{"defer2x@x.test", "defer2x", "did you mean defer2? "},
+		{"rcpt55O@x.test", "rcpt55o", "did you mean rcpt550? "},
+		{"dot45l@x.test", "dot45l", "did you mean dot451? "},
+		{"rcpt550p30x2@x.test", "rcpt550p30x2", "did you mean rcpt550x2p30? "},
+		{"dropafterdott@x.test", "dropafterdott", "did you mean dropafterdot? "},
+		{"drop-after-dot@x.test", "drop-after-dot", "did you mean dropafterdot? "},
+		{"rcpt451x@x.test", "rcpt451x", "did you mean rcpt451? "},
+		{"delay1.5m@x.test", "delay1.5m", "does not parse as [stage]delay[DURATION][xN][pP]: a duration is a whole number of ms, s, m, h or d"},
+		{"rcpt5500@x.test", "rcpt5500", "does not parse as [stage]CODE"},
+		{"mail550@x.test", "mail550", "directives have no mail stage"},
 	} {
 		ds, not := parseLocalPart(tc.addr)
 		if len(ds) != 0 || len(not) != 1 || not[0].Text != tc.text || !strings.Contains(not[0].Why, tc.why) {
@@ -131,7 +146,10 @@ func TestNotDirectiveReasons(t *testing.T) {
 			t.Errorf("%s: note %q", tc.addr, n)
 		}
 	}
-	for _, addr := range []string{"alice@x", "database@x", "rcpt550+bob@x", "delay30d@x", "rcpt99@x"} {
+	// Names that merely start with a directive's word are names.
+	for _, addr := range []string{"alice@x", "database@x", "rcpt550+bob@x", "delay30d@x", "rcpt99@x",
+		"bounces@x", "deferred@x", "delayed@x", "dropbox@x", "hangout@x", "okay@x", "fullname@x",
+		"unknown-user@x", "tarpits@x", "greylisted@x", "newsletter+2024@x", "data-team@x", "dotty@x", "mail2@x", "quitter@x"} {
 		if _, not := parseLocalPart(addr); len(not) != 0 {
 			t.Errorf("%s: notes %+v, want none", addr, not)
 		}

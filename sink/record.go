@@ -82,6 +82,12 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		rep := outcome
 		c.replaceNext = &rep
 	}
+	if !b.Drop && !b.Hang {
+		// In the reply after the dot too, whatever its code: a client
+		// (a relay) logs that one as the attempt's outcome, and a
+		// replay's report shows it, where the 250 to RCPT is forgotten.
+		c.appendNext = notesIn(sess.rcpts)
+	}
 	for i := range sess.rcpts {
 		sess.record(&sess.rcpts[i], StageDataEnd, outcome, id, msgID)
 	}
@@ -251,7 +257,7 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 		_, err = tx.Append(e.WithPayload(messagePayload{ID: id, Session: c.id, From: sess.from, To: rcpts, Size: size,
 			Attempt: attempt, MessageID: msgID, MsgAttempt: msgAttempt, Code: outcome.Code, Enhanced: outcome.Enhanced,
 			SPF: a.SPF, DKIM: a.DKIM, DMARC: a.DMARC, DMARCPolicy: a.DMARCPolicy,
-			Ret: sess.dsn.Ret, EnvID: sess.dsn.EnvID, DSN: rdsn}))
+			Ret: sess.dsn.Ret, EnvID: sess.dsn.EnvID, DSN: rdsn, Notes: notesIn(sess.rcpts)}))
 		return err
 	})
 	return id, err
@@ -277,6 +283,9 @@ type messagePayload struct {
 	Ret   string         `json:"ret,omitempty"`
 	EnvID string         `json:"envid,omitempty"`
 	DSN   []RecipientDSN `json:"dsn,omitempty"`
+	// Notes: pieces of the recipients' addresses that look like
+	// directives but are not, each naming its address (NotDirective.NoteIn).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // RecipientDSN is the NOTIFY and ORCPT one recipient of a message was

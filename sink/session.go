@@ -57,7 +57,7 @@ type rcptState struct {
 	dsn        rcptDSN // NOTIFY and ORCPT (RFC 3461)
 	attempt    int
 	directives []Directive
-	notes      []string // why pieces of addr that look like directives are not
+	notes      []NotDirective // pieces of addr that look like directives but are not
 	recorded   bool
 }
 
@@ -164,10 +164,10 @@ func (s *session) record(r *rcptState, stage Stage, rep Reply, msg int64, msgID 
 // transaction's: none of them changes inside one (STARTTLS ends it
 // first, an EHLO resets it, and AUTH is refused in it).
 func (s *session) attemptOf(r *rcptState, stage Stage, rep Reply, msg int64, msgID string) attemptRecord {
-	if len(r.notes) > 0 {
+	for _, n := range r.notes {
 		// In the attempt too, which timelines (relaylab expect, reports)
 		// show: the reply that ended it may be long after the RCPT.
-		rep.Text += "; " + strings.Join(r.notes, "; ")
+		rep.Text += "; " + n.Note()
 	}
 	return attemptRecord{
 		Time: s.c.clock.Now(), Sender: s.from, Recipient: r.addr, Attempt: r.attempt,
@@ -299,7 +299,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		for _, n := range not {
 			// A typo (rcpt550-4.7.1) would otherwise be accepted unseen.
 			s.c.notef('*', n.Note())
-			r.notes = append(r.notes, n.Note())
+			r.notes = append(r.notes, n)
 		}
 	}
 	s.lastAttempt, s.lastRcpt = r.attempt, to
@@ -331,7 +331,10 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if len(not) > 0 {
 		// In the 250 itself too, where the client's log, the transcript
 		// and the session's replies in the UI show it; the code stays.
-		s.c.appendNext = r.notes
+		s.c.appendNext = nil
+		for _, n := range r.notes {
+			s.c.appendNext = append(s.c.appendNext, n.Note())
+		}
 	}
 	return nil
 }
@@ -339,6 +342,18 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 // errConnectionCut ends a Data whose connection ended in the message; its
 // reply is never sent (conn.cutTransfer).
 var errConnectionCut = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "connection ended in the message"}
+
+// notesIn lists the notes of rcpts, each naming its address, for the reply
+// after the final dot, which is about all of them; nil when none has any.
+func notesIn(rcpts []rcptState) []string {
+	var out []string
+	for _, r := range rcpts {
+		for _, n := range r.notes {
+			out = append(out, n.NoteIn(r.addr))
+		}
+	}
+	return out
+}
 
 // quoteLocal puts back the quotes of a quoted local part (RFC 5321 4.1.2)
 // that go-smtp took off: one with a character a dot-string cannot have, or
