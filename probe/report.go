@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"fmt"
+	"github.com/relaylab/relaylab/internal/textsafe"
 	"io"
 	"log/slog"
 	"net/http"
@@ -360,7 +361,9 @@ func (rep *Report) WriteText(w io.Writer) error {
 			}
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	// Records, names and reasons come from the DNS, which anyone can
+	// fill: control characters in them are shown, not obeyed.
+	_, err := io.WriteString(w, textsafe.Escape(b.String()))
 	return err
 }
 

@@ -1,0 +1,56 @@
+// Package textsafe makes text from outside (DNS records, SMTP replies,
+// message headers) safe to print on a terminal.
+package textsafe
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Escape returns s with every control character but newline and tab, and
+// every byte that is not UTF-8, written out as an escape (\x1b, \u009b),
+// so that text a stranger chose cannot move the cursor, clear the screen
+// or retitle the window of whoever reads the output. Text without such
+// characters comes back as it is.
+func Escape(s string) string {
+	if !needs(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n' || r == '\t':
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r <= 0x9f:
+			fmt.Fprintf(&b, `\u%04x`, r) // C1 controls: 0x9b is a CSI to some terminals
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func needs(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 && c != '\n' && c != '\t' || c == 0x7f || c >= 0x80 {
+			if c >= 0x80 {
+				// Only invalid UTF-8 and C1 controls need escaping.
+				r, size := utf8.DecodeRuneInString(s[i:])
+				if r != utf8.RuneError && (r < 0x80 || r > 0x9f) {
+					i += size - 1
+					continue
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
