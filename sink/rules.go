@@ -30,9 +30,12 @@ type Rule struct {
 	// Attempt is "2", "1-2" or "3-": the attempt number counted across
 	// sessions per (sender, recipient), or per Message-ID when Per is
 	// "message" (known only at data-end).
-	Attempt     string  `yaml:"attempt,omitempty" json:"attempt,omitempty"`
-	Per         string  `yaml:"per,omitempty" json:"per,omitempty"`                 // "pair" (default) or "message"
-	Probability float64 `yaml:"probability,omitempty" json:"probability,omitempty"` // 0 or 1: always
+	Attempt string `yaml:"attempt,omitempty" json:"attempt,omitempty"`
+	Per     string `yaml:"per,omitempty" json:"per,omitempty"` // "pair" (default) or "message"
+	// Probability is the chance, above 0 and up to 1, that the rule
+	// applies when it matches; absent means always. An explicit 0 is
+	// refused: it would never apply (it used to mean always, as unset).
+	Probability *float64 `yaml:"probability,omitempty" json:"probability,omitempty"`
 	// DMARC matches the DMARC result of the message (stage data-end, with
 	// sink.verify on): pass, fail, none, temperror or permerror; or
 	// reject / quarantine for a failure whose policy asks for that. Big
@@ -221,7 +224,10 @@ func parseAttempt(s string) (lo, hi int, err error) {
 
 // compile checks r and prepares it; key is its config path for errors.
 func (r Rule) compile(key string) (*rule, error) {
-	c := &rule{src: r, prob: r.Probability}
+	c := &rule{src: r, prob: 1}
+	if r.Probability != nil {
+		c.prob = *r.Probability
+	}
 	var ok bool
 	if c.stage, ok = parseStage(r.Stage); !ok {
 		return nil, config.Errorf(key+".stage", "unknown stage %q: want one of %s", r.Stage, stageList())
@@ -282,8 +288,11 @@ func (r Rule) compile(key string) (*rule, error) {
 	if c.dkim, err = authCondition(key+".dkim", r.DKIM, c.stage, "DKIM", "pass", "fail", "policy", "neutral", "none", "temperror", "permerror"); err != nil {
 		return nil, err
 	}
-	if r.Probability < 0 || r.Probability > 1 || r.Probability != r.Probability {
-		return nil, config.Errorf(key+".probability", "%v is not a probability: want a number from 0 to 1 (0 means always)", r.Probability)
+	switch p := c.prob; {
+	case p == 0:
+		return nil, config.Errorf(key+".probability", "0 would never apply: remove the rule (or leave probability out for always)")
+	case p < 0 || p > 1 || p != p:
+		return nil, config.Errorf(key+".probability", "%v is not a probability: want a number above 0 and up to 1 (leave it out for always)", p)
 	}
 	b := &c.behavior
 	b.Rule = r.Name

@@ -84,7 +84,9 @@ func TestRuleErrors(t *testing.T) {
 		{Rule{Stage: "rcpt", Client: "300.1.1.1", Reply: "550"}, "sink.rules[0].client"},
 		{Rule{Stage: "rcpt", Attempt: "3-1", Reply: "550"}, "sink.rules[0].attempt"},
 		{Rule{Stage: "rcpt", Per: "message", Reply: "550"}, "sink.rules[0].per"},
-		{Rule{Stage: "rcpt", Probability: 2, Reply: "550"}, "sink.rules[0].probability"},
+		{Rule{Stage: "rcpt", Probability: ptr(2.0), Reply: "550"}, "sink.rules[0].probability"},
+		{Rule{Stage: "rcpt", Probability: ptr(0.0), Reply: "550"}, "sink.rules[0].probability"},
+		{Rule{Stage: "rcpt", Probability: ptr(-0.5), Reply: "550"}, "sink.rules[0].probability"},
 		{Rule{Stage: "mail", Greylist: &GreylistRule{}}, "sink.rules[0].greylist"},
 		{Rule{Stage: "rcpt", Bounce: &BounceRule{}}, "sink.rules[0].bounce"},
 		{Rule{Stage: "rcpt"}, "sink.rules[0]"},
@@ -104,6 +106,41 @@ func TestRuleErrors(t *testing.T) {
 		var fe *config.FieldError
 		if !errors.As(err, &fe) || fe.Key != tc.key {
 			t.Errorf("%+v: got %v, want an error at %s", tc.rule, err, tc.key)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// probability: 0 used to mean always, as if it were left out: a tester who
+// wrote it to switch a rule off got it on every time. It is refused at its
+// line and key; absent still means always.
+func TestZeroProbabilityRefused(t *testing.T) {
+	t.Parallel()
+	doc := "sink:\n  rules:\n    - stage: rcpt\n      reply: \"451 4.4.2 try again\"\n      probability: 0\n"
+	var f struct {
+		Sink Config `yaml:"sink"`
+	}
+	f.Sink = DefaultConfig()
+	err := config.Decode("sink.yaml", []byte(doc), &f)
+	if err == nil {
+		err = f.Sink.Validate("sink")
+		err = config.Locate("sink.yaml", []byte(doc), err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "sink.yaml:5") || !strings.Contains(err.Error(), "sink.rules[0].probability") || !strings.Contains(err.Error(), "0 would never apply: remove the rule") {
+		t.Fatalf("got %v, want an error at sink.yaml:5, sink.rules[0].probability, saying 0 would never apply", err)
+	}
+	rs, err := ParseRules([]byte("- {stage: rcpt, reply: \"451 4.4.2 try again\"}\n- {stage: rcpt, reply: \"452 4.2.2 full\", probability: 1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiled, err := compileRules("rules", rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range compiled {
+		if r.prob != 1 {
+			t.Errorf("rule %d: probability %v, want 1 (always)", i, r.prob)
 		}
 	}
 }
