@@ -195,15 +195,23 @@ func whyNotDMARC(rec string) string {
 		return fmt.Sprintf("it starts with %q, not with \"v=DMARC1\" (quotes that belong to the zone file's syntax, not to the record)", rec[:strings.Index(rec, t[:1])])
 	case t[0] == 'V':
 		return "it starts with \"V=\", and receivers look for \"v=DMARC1\" with a lower-case v"
+	case t[2:8] == "DMARC1" && len(t) > 8:
+		// "v=DMARC1p=reject", "v=DMARC1,p=reject": the version is right,
+		// but what follows it makes it another version.
+		return fmt.Sprintf("\"v=DMARC1\" is followed by %q instead of \";\", so receivers read the version as %q", t[8:9], strings.SplitN(t[2:], ";", 2)[0])
 	}
 	return fmt.Sprintf("its version is %q, and it must be \"DMARC1\" in capitals (RFC 7489 6.4)", t[2:8])
 }
 
-// fixedNearDMARC is rec without stray quotes and with its version in
-// capitals.
+// fixedNearDMARC is rec without stray quotes, with its version in
+// capitals and a ";" after it and between its tags.
 func fixedNearDMARC(rec string) string {
 	t := strings.Trim(rec, " \t\"'")
-	return "v=DMARC1" + t[len("v=DMARC1"):]
+	rest := strings.TrimLeft(t[len("v=DMARC1"):], " \t,;")
+	if rest == "" {
+		return "v=DMARC1"
+	}
+	return dmarcTagAfterSpace.ReplaceAllString("v=DMARC1; "+rest, "$1; $2")
 }
 
 // repeatedDMARC reports a record that gives a tag twice. It is a syntax

@@ -31,3 +31,26 @@ func TestTextReportShowsControlCharacters(t *testing.T) {
 		t.Errorf("the record's control characters reach the output raw, or are not shown escaped:\n%q", out)
 	}
 }
+
+// TestNearDMARCFixes: a record that is almost DMARC gets the right reason
+// and a proposed record that is valid DMARC, not the same mistake again.
+func TestNearDMARCFixes(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ rec, why, fixed string }{
+		{"v=DMARC1p=reject", `"v=DMARC1" is followed by "p" instead of ";"`, "v=DMARC1; p=reject"},
+		{"v=DMARC1,p=reject", `"v=DMARC1" is followed by "," instead of ";"`, "v=DMARC1; p=reject"},
+		{"v=dmarc1 p=reject rua=mailto:d@x.test", `its version is "dmarc1"`, "v=DMARC1; p=reject; rua=mailto:d@x.test"},
+		{`"v=DMARC1; p=none"`, "quotes that belong to the zone file's syntax", "v=DMARC1; p=none"},
+	} {
+		if got := whyNotDMARC(tt.rec); !strings.Contains(got, tt.why) {
+			t.Errorf("whyNotDMARC(%q) = %q, want %q in it", tt.rec, got, tt.why)
+		}
+		got := fixedNearDMARC(tt.rec)
+		if got != tt.fixed {
+			t.Errorf("fixedNearDMARC(%q) = %q, want %q", tt.rec, got, tt.fixed)
+		}
+		if _, err := ParseDMARC(got); err != nil || !IsDMARC(got) {
+			t.Errorf("the proposed record %q is no valid DMARC record: %v", got, err)
+		}
+	}
+}
