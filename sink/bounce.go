@@ -194,7 +194,7 @@ func (b *bouncer) finish(p pendingBounce, action, skipped string, err error) {
 			return err
 		}
 		payload := map[string]any{
-			"bounce": p.id, "message": p.message, "to": p.sender, "recipient": p.recipient, "reply": p.reply, "relay": s.cfg.Bounce.Relay, "error": errText,
+			"bounce": p.id, "message": p.message, "to": p.sender, "recipient": p.recipient, "reply": p.reply, "relay": s.BounceRelay(), "error": errText,
 			"action": action, "sent": err == nil && skipped == "",
 		}
 		if skipped != "" {
@@ -237,7 +237,8 @@ func (b *bouncer) deliver(p pendingBounce, rep Reply) error {
 		// RFC 5321 4.5.5: never bounce a message with a null reverse path.
 		return fmt.Errorf("the message had a null sender (MAIL FROM:<>), so no bounce is sent")
 	}
-	if s.cfg.Bounce.Relay == "" {
+	relay := s.BounceRelay() // once: SetBounceRelay may change it meanwhile
+	if relay == "" {
 		return fmt.Errorf("no sink.bounce.relay is configured to send the bounce to")
 	}
 	m, err := MessageByID(s.hardCtx, s.store.DB(), p.message)
@@ -277,9 +278,9 @@ func (b *bouncer) deliver(p pendingBounce, rep Reply) error {
 	ctx, cancel := context.WithTimeout(s.hardCtx, time.Minute)
 	defer cancel()
 	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", s.cfg.Bounce.Relay)
+	nc, err := d.DialContext(ctx, "tcp", relay)
 	if err != nil {
-		return fmt.Errorf("connecting to the bounce relay %s: %w", s.cfg.Bounce.Relay, err)
+		return fmt.Errorf("connecting to the bounce relay %s: %w", relay, err)
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		nc.SetDeadline(dl)
@@ -291,7 +292,7 @@ func (b *bouncer) deliver(p pendingBounce, rep Reply) error {
 	}
 	// RFC 3464 2 and RFC 5321 4.5.5: a DSN goes out with a null reverse path.
 	if err := c.SendMail("", []string{p.sender}, bytes.NewReader(msg)); err != nil {
-		return fmt.Errorf("sending the DSN to %s: %w", s.cfg.Bounce.Relay, err)
+		return fmt.Errorf("sending the DSN to %s: %w", relay, err)
 	}
 	return c.Quit()
 }

@@ -409,3 +409,50 @@ func FuzzParseDSN(f *testing.F) {
 		}
 	})
 }
+
+// SetBounceRelay: a program that starts its relay after the sink (serve,
+// with the relay on port 0) tells the sink where it listens; bounces
+// pending then go there, and the record names it.
+func TestSetBounceRelay(t *testing.T) {
+	t.Parallel()
+	relay := smtptest.Start(t, smtptest.Options{Keep: true})
+	v := clock.NewVirtual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	s, st := testSink(t, v, nil) // no sink.bounce.relay
+	if got := s.BounceRelay(); got != "" {
+		t.Fatalf("BounceRelay %q before any is set, want none", got)
+	}
+	if err := s.SetBounceRelay("no port"); err == nil {
+		t.Error("SetBounceRelay took an address without a port")
+	}
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<sender@x.test>")
+	c.expect(250, "", "RCPT TO:<bounce5m@sink.test>")
+	c.expect(354, "", "DATA")
+	c.body(testMsg)
+	c.expect(221, "", "QUIT")
+	waitSessions(t, st, 1)
+	if err := s.SetBounceRelay(relay.Addr); err != nil {
+		t.Fatal(err)
+	}
+	// Told again while the bounce goes out: -race sees any unguarded use.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			s.SetBounceRelay(relay.Addr)
+		}
+	}()
+	advanceWhenWaiting(t, v, 5*time.Minute)
+	waitBounces(t, st, 1)
+	<-done
+	if got := dsnsByRecipient(t, relay); got["bounce5m@sink.test"] == nil {
+		t.Fatalf("DSNs %v: want the bounce at the relay set after the sink started", got)
+	}
+	var sent int64
+	var errText string
+	st.DB().QueryRow(`SELECT sent_ns, error FROM sink_bounces`).Scan(&sent, &errText)
+	if sent == 0 || errText != "" {
+		t.Errorf("bounce record: sent %d, error %q; want sent", sent, errText)
+	}
+}

@@ -57,7 +57,10 @@ type Sink struct {
 	nextID   atomic.Int64
 	cert     *tls.Certificate
 	bouncer  *bouncer
-	verify   atomic.Pointer[verifying] // nil: no authentication checks
+	// bounceRelay is where bounces go: cfg.Bounce.Relay, until
+	// SetBounceRelay says otherwise.
+	bounceRelay atomic.Pointer[string]
+	verify      atomic.Pointer[verifying] // nil: no authentication checks
 
 	listeners    []*listener
 	writes       chan writeItem // to writer
@@ -105,6 +108,7 @@ func New(cfg Config, opts Options) (*Sink, error) {
 	if err := s.load(cfg); err != nil {
 		return nil, err
 	}
+	s.bounceRelay.Store(&cfg.Bounce.Relay)
 	s.bouncer = newBouncer(s)
 	for _, lc := range cfg.Listeners {
 		l, err := s.newListener(lc)
@@ -246,6 +250,25 @@ func (s *Sink) Reload(cfg Config) error {
 	s.rulesEvent("Reload", cfg.Rules)
 	return nil
 }
+
+// SetBounceRelay makes addr (host:port) the relay that bounces and
+// delivered DSNs go to from now on, in place of sink.bounce.relay, with
+// every one pending: for a program that starts its own relay after the
+// sink and learns its address only then (relaylab serve, on port 0). ""
+// sends none. It is safe while bounces are being sent; one already
+// connecting keeps the address it had.
+func (s *Sink) SetBounceRelay(addr string) error {
+	if addr != "" {
+		if err := config.DialAddr(addr); err != nil {
+			return fmt.Errorf("sink: bounce relay %q: %w", addr, err)
+		}
+	}
+	s.bounceRelay.Store(&addr)
+	return nil
+}
+
+// BounceRelay is the relay that bounces go to now ("" for none).
+func (s *Sink) BounceRelay() string { return *s.bounceRelay.Load() }
 
 func (s *Sink) listenerNamed(name string) *listener {
 	for _, l := range s.listeners {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sort"
 	"time"
 
@@ -100,12 +101,11 @@ settings from the configuration file.`+serveExit)
 		return err
 	}
 
-	bounce, relayListen, err := serveBounceRelay(cfg)
-	if err != nil {
-		return failed(err)
-	}
 	sinkCfg := cfg.Sink // cfg stays as the file says: SIGHUP compares with it
-	sinkCfg.Bounce.Relay = bounce
+	if !cfg.bounceRelaySet {
+		// Serve's own relay, told to the sink once it listens (below).
+		sinkCfg.Bounce.Relay = ""
+	}
 	sk, err := startSink(ctx, sinkCfg, st, log)
 	if err != nil {
 		return failed(err)
@@ -116,12 +116,16 @@ settings from the configuration file.`+serveExit)
 	if err != nil {
 		return failed(err)
 	}
-	relayCfg.Listen = relayListen
 	rl, err := startRelay(ctx, relayCfg, st, log)
 	if err != nil {
 		return failed(err)
 	}
 	running = append(running, component{"relay", rl.Shutdown})
+	if !cfg.bounceRelaySet {
+		if err := sk.SetBounceRelay(ownBounceRelay(rl)); err != nil {
+			return failed(err)
+		}
+	}
 	mon, err := startMonitor(ctx, cfg, st, log)
 	if err != nil {
 		return failed(err)
@@ -166,6 +170,25 @@ settings from the configuration file.`+serveExit)
 			reloadSink(sk, cfg, load, log)
 		}
 	}
+}
+
+// ownBounceRelay is where serve's sink sends its asynchronous bounces
+// unless the file names sink.bounce.relay: serve's own relay, at the
+// address its submission listener got (relay.listen on port 0 included),
+// rather than the default 127.0.0.1:2587, where another program (or
+// nothing) may listen. With no plain submission listener there is nothing
+// of ours to send a bounce to: "", and the sink records that none is
+// configured.
+func ownBounceRelay(rl *relay.Relay) string {
+	a := rl.Addr()
+	if a == nil {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return ""
+	}
+	return net.JoinHostPort(dialHost(host), port)
 }
 
 func startSink(ctx context.Context, cfg sink.Config, st *store.Store, log *slog.Logger) (*sink.Sink, error) {

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServeBounceRelayPortZero: with every listener on port 0, serve
+// starts its relay and then tells the sink where the relay listens, so a
+// bounce goes to the relay's real address (the one serve prints), without
+// a port picked before and released for the relay to take.
+func TestServeBounceRelayPortZero(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "relaylab.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`store:
+  path: %s
+sink:
+  listeners:
+    - {name: mx, listen: "127.0.0.1:0", hostname: sink.test}
+relay:
+  listen: "127.0.0.1:0"
+web:
+  listen: "127.0.0.1:0"
+`, filepath.Join(dir, "serve.db"))), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, hup: make(chan os.Signal)}, []string{"serve", "--config", cfg})
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "Ctrl-C stops.") {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d early:\n%s\n%s", code, out.String(), errb.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s\n%s", out.String(), errb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	addr := func(re string) string {
+		t.Helper()
+		m := regexp.MustCompile(re).FindStringSubmatch(out.String())
+		if m == nil || strings.HasSuffix(m[1], ":0") {
+			t.Fatalf("no %s in serve's banner:\n%s", re, out.String())
+		}
+		return m[1]
+	}
+	webAddr, sinkAddr, relayAddr := addr(`web UI +http://([^/\s]+)/`), addr(`sink mx +smtp://(\S+)`), addr(`relay +smtp://(\S+)`)
+	if err := sendPlain(sinkAddr, "owner@shop.test", "bounce0s@example.test", "Subject: bounce me\r\n\r\nhi\r\n"); err != nil {
+		t.Fatalf("send to the sink: %v", err)
+	}
+	var bounce map[string]any
+	for bounce == nil && time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + webAddr + "/api/v1/events?kind=sink.bounce")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Events []struct {
+				Payload map[string]any `json:"payload"`
+			} `json:"events"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if len(body.Events) > 0 {
+			bounce = body.Events[0].Payload
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if bounce["relay"] != relayAddr || bounce["sent"] != true {
+		t.Errorf("the sink's bounce: relay %v, sent %v, error %v; want it sent to serve's relay at %s", bounce["relay"], bounce["sent"], bounce["error"], relayAddr)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited %d after SIGINT:\n%s", code, errb.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
