@@ -18,9 +18,10 @@ func relayBanner(addr net.Addr, cfg relay.Config) []string {
 	host, port, _ := net.SplitHostPort(addr.String())
 	server := net.JoinHostPort(dialHost(host), port)
 	try := "--to 'defer2+you@example.test'   (deferred twice by the sink, then delivered"
-	if loopbackAllowed(server, cfg.AllowedNetworks) {
+	from, allowed := localClient(server, cfg.AllowedNetworks)
+	if allowed {
 		return []string{
-			fmt.Sprintf("relay         smtp://%s (submission; loopback may send without AUTH)", addr),
+			fmt.Sprintf("relay         smtp://%s (submission; %s may send without AUTH)", addr, from),
 			fmt.Sprintf("try: swaks --server %s %s)", server, try),
 		}
 	}
@@ -31,33 +32,39 @@ func relayBanner(addr net.Addr, cfg relay.Config) []string {
 	sort.Strings(users)
 	if len(users) == 0 {
 		return []string{
-			fmt.Sprintf("relay         smtp://%s (submission; no one can submit: relay.allowed_networks does not cover loopback and relay.users is empty)", addr),
+			fmt.Sprintf("relay         smtp://%s (submission; no one can submit: relay.allowed_networks does not cover %s and relay.users is empty)", addr, from),
 			"note: every MAIL FROM from here gets 530 5.7.0 (authentication required); add a user to relay.users, or 127.0.0.0/8 to relay.allowed_networks",
 		}
 	}
 	return []string{
-		fmt.Sprintf("relay         smtp://%s (submission; AUTH required: relay.allowed_networks does not cover loopback; users: %s)", addr, strings.Join(users, ", ")),
+		fmt.Sprintf("relay         smtp://%s (submission; AUTH required: relay.allowed_networks does not cover %s; users: %s)", addr, from, strings.Join(users, ", ")),
 		// go-smtp offers AUTH only over TLS; swaks asks for the password,
 		// which stays out of the terminal's scrollback and the logs.
 		fmt.Sprintf("try: swaks --server %s -tls --auth-user %s %s; swaks asks for %s's password from relay.users)", server, users[0], try, users[0]),
 	}
 }
 
-// loopbackAllowed reports whether a client on the loopback address of
-// server's family may submit without AUTH.
-func loopbackAllowed(server string, nets []string) bool {
+// localClient says where a client on this machine that connects to
+// server comes from ("loopback", or the server's own address when it is
+// bound to one that is not loopback, as the system then picks it as the
+// source), and whether relay.allowed_networks lets it submit without AUTH.
+func localClient(server string, nets []string) (string, bool) {
 	ap, err := netip.ParseAddrPort(server)
-	lo := netip.MustParseAddr("127.0.0.1")
-	if err == nil && ap.Addr().Is6() && !ap.Addr().Is4In6() {
-		lo = netip.IPv6Loopback()
-	}
-	if err == nil && ap.Addr().IsLoopback() {
-		lo = ap.Addr().Unmap()
+	from, name := netip.MustParseAddr("127.0.0.1"), "loopback"
+	switch {
+	case err != nil:
+	case ap.Addr().IsLoopback():
+		from = ap.Addr().Unmap()
+	case ap.Addr().Is6() && !ap.Addr().Is4In6() && ap.Addr().IsUnspecified():
+		from = netip.IPv6Loopback()
+	case !ap.Addr().IsUnspecified():
+		from = ap.Addr().Unmap()
+		name = from.String() + " (this machine)"
 	}
 	for _, n := range nets {
-		if p, err := netip.ParsePrefix(n); err == nil && p.Contains(lo) {
-			return true
+		if p, err := netip.ParsePrefix(n); err == nil && p.Contains(from) {
+			return name, true
 		}
 	}
-	return false
+	return name, false
 }

@@ -40,6 +40,16 @@ func TestRelayBanner(t *testing.T) {
 			}
 		})
 	}
+	// A relay bound to an address of its own is reached from that address
+	// on this machine, not from loopback.
+	own := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 5), Port: 43187}
+	if got := strings.Join(relayBanner(own, relay.Config{AllowedNetworks: []string{"127.0.0.0/8"}}), "\n"); strings.Contains(got, "without AUTH") ||
+		!strings.Contains(got, "does not cover 192.0.2.5 (this machine)") {
+		t.Errorf("relay on 192.0.2.5 with only loopback allowed:\n%s", got)
+	}
+	if got := strings.Join(relayBanner(own, relay.Config{AllowedNetworks: []string{"192.0.2.0/24"}}), "\n"); !strings.Contains(got, "192.0.2.5 (this machine) may send without AUTH") {
+		t.Errorf("relay on 192.0.2.5 with its network allowed:\n%s", got)
+	}
 	// A relay on every address is reached on loopback.
 	all := &net.TCPAddr{IP: net.IPv4zero, Port: 43187}
 	if got := strings.Join(relayBanner(all, relay.Config{AllowedNetworks: []string{"127.0.0.0/8"}}), "\n"); !strings.Contains(got, "--server 127.0.0.1:43187") {
