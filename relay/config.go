@@ -213,6 +213,9 @@ func (c *Config) Validate(prefix string) error {
 		if err != nil {
 			return config.Errorf(key(fmt.Sprintf("allowed_networks[%d]", i)), "%q is not a CIDR such as 10.0.0.0/8", n)
 		}
+		if p.Addr().Is4In6() {
+			return config.Errorf(key(fmt.Sprintf("allowed_networks[%d]", i)), "%q is an IPv4-mapped IPv6 network, which matches no client (client addresses are compared in their IPv4 form): write it as an IPv4 network, such as 10.0.0.0/8", n)
+		}
 		// A network this wide is most of the internet: anyone in it
 		// could send through the relay without AUTH, an open relay.
 		if p.Addr().Unmap().Is4() && p.Bits() < 8 || !p.Addr().Unmap().Is4() && p.Bits() < 16 {

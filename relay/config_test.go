@@ -27,6 +27,7 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"smarthost without host", "relay:\n  paths:\n    - {name: p, host: ':25'}\n  routes: [{paths: [p]}]\n", `relay.paths[0].host: ":25" has no host`},
 		{"open relay", "relay:\n  listen: 0.0.0.0:2587\n  allowed_networks: [127.0.0.0/8, 0.0.0.0/0]\n", `relaylab.yaml:3:35: relay.allowed_networks[1]: "0.0.0.0/0" would let a large part of the internet send through the relay without AUTH`},
 		{"open relay over IPv6", "relay:\n  allowed_networks: ['::/0']\n", `relay.allowed_networks[0]: "::/0" would let`},
+		{"IPv4-mapped network", "relay:\n  allowed_networks: ['::ffff:0.0.0.0/96']\n", `relay.allowed_networks[0]: "::ffff:0.0.0.0/96" is an IPv4-mapped IPv6 network, which matches no client`},
 		{"half the internet", "relay:\n  allowed_networks: [0.0.0.0/1]\n", `relay.allowed_networks[0]: "0.0.0.0/1" would let`},
 		{"bad cidr", "relay:\n  allowed_networks: [10.0.0.0/33]\n", "relay.allowed_networks[0]"},
 		{"route to unknown path", "relay:\n  routes:\n    - {name: r, paths: [missing]}\n", "relay.routes[0].paths[0]"},
