@@ -1,10 +1,12 @@
 package reports
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"github.com/relaylab/relaylab/internal/textsafe"
 	"io"
 	"strconv"
 	"strings"
@@ -80,7 +82,20 @@ func orEmpty[T any](l []T) []T {
 
 // WriteText writes the summary tables and the timelines of recipients that
 // did not end delivered.
+//
+// Replies and addresses come from whoever sent or answered the mail:
+// control characters in them are shown escaped, not obeyed by the
+// terminal.
 func WriteText(w io.Writer, d *Data) error {
+	var b bytes.Buffer
+	if err := writeText(&b, d); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, textsafe.Escape(b.String()))
+	return err
+}
+
+func writeText(w io.Writer, d *Data) error {
 	s := Summarize(d)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "recipients\t%d\nattempts\t%d\n", s.Recipients, s.Attempts)

@@ -3,6 +3,7 @@ package reports
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/relaylab/relaylab/internal/textsafe"
 	"io"
 	"regexp"
 	"strings"
@@ -66,7 +67,17 @@ func NewVerdict(name, file string, d *Data, results []Result) Verdict {
 
 // WriteVerdicts prints each verdict: PASS or FAIL per expectation, with the
 // failure messages, then a one-line total.
+//
+// Replies and addresses come from whoever sent or answered the mail:
+// control characters in them are shown escaped, not obeyed by the
+// terminal.
 func WriteVerdicts(w io.Writer, vs []Verdict) {
+	var b strings.Builder
+	writeVerdicts(&b, vs)
+	io.WriteString(w, textsafe.Escape(b.String()))
+}
+
+func writeVerdicts(w io.Writer, vs []Verdict) {
 	pass, fail := 0, 0
 	for _, v := range vs {
 		status := "PASS"
