@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/relaylab/relaylab/internal/textsafe"
 	"io"
 	"os"
 	"os/signal"
@@ -104,11 +105,13 @@ func run(ctx context.Context, e *env, args []string) int {
 		var xe *exitError
 		if errors.As(err, &xe) {
 			if xe.err != nil {
-				fmt.Fprintf(e.stderr, "relaylab %s: %v\n", c.name, xe.err)
+				fmt.Fprintf(e.stderr, "relaylab %s: %s\n", c.name, textsafe.Escape(xe.err.Error()))
 			}
 			return xe.code
 		}
-		fmt.Fprintf(e.stderr, "relaylab %s: %v\n", c.name, err)
+		// An error may quote a server's reply or a file's bytes: its
+		// control characters are shown, not obeyed by the terminal.
+		fmt.Fprintf(e.stderr, "relaylab %s: %s\n", c.name, textsafe.Escape(err.Error()))
 		return 1
 	}
 	fmt.Fprintf(e.stderr, "relaylab: unknown command %q\n\n", args[0])

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/relaylab/relaylab/internal/textsafe"
 	"reflect"
 	"slices"
 	"strings"
@@ -213,7 +214,8 @@ func oneLine(r relay.Reply) string {
 	case r.Code == 0 && r.Stage == "":
 		s = r.Text // a failure before any stage: no "stage: " to print
 	}
-	return strings.ReplaceAll(s, "\n", " ")
+	// The reply is the server's text: shown, not obeyed by the terminal.
+	return textsafe.Escape(strings.ReplaceAll(s, "\n", " "))
 }
 
 // printJSON writes v as indented JSON. A list with nothing in it is [],

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/relaylab/relaylab/internal/textsafe"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -233,6 +234,7 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 	inData := false
 	trace := func(dir, line string) {
 		enc := c != nil && c.TLS()
+		line = textsafe.Escape(line) // the server's text: shown, not obeyed by the terminal
 		if inData && o.hideData && dir == smtpload.Sent && line != "." {
 			return
 		}

@@ -65,12 +65,14 @@ func TestSendOddServers(t *testing.T) {
 		// Refusals keep their exit codes.
 		{"451 at RCPT", "220 hi", answer("354 go", "451 later"), 4, "temporarily refused the recipient", ""},
 		{"550 at DATA", "220 hi", answer("550 no", "250 ok"), 5, "rejected DATA: 550 no", ""},
+		// A server's control characters are shown, not obeyed.
+		{"escape sequences", "220 hi \x1b]0;pwned\x07", answer("354 go", "550 no \x1b[2J such user"), 5, `550 no \x1b[2J such user`, "\x1b"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			addr := oddServer(t, tt.greeting, tt.answer)
 			code, out, errOut := runIn(t, context.Background(), "send", "--server", addr, "--to", "b@y.test", "--helo", "client.test", "--timeout", "30s")
-			if code != tt.code || !strings.Contains(errOut, tt.want) || (tt.notWant != "" && strings.Contains(errOut, tt.notWant)) {
+			if code != tt.code || !strings.Contains(errOut, tt.want) || (tt.notWant != "" && strings.Contains(errOut, tt.notWant)) || strings.ContainsAny(out+errOut, "\x1b\x07") {
 				t.Errorf("exit %d (want %d), stderr %q (want %q, not %q)\nstdout:\n%s", code, tt.code, errOut, tt.want, tt.notWant, out)
 			}
 		})
