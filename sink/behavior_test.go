@@ -187,11 +187,19 @@ func TestMisspelledDirectiveIsNoted(t *testing.T) {
 	if code, msg := c.body(testMsg); code != 250 || !strings.Contains(msg, `"greylist5min" in <greylist5min+a@x.test> `+why) || !strings.HasSuffix(msg, "; taken as a plain name") {
 		t.Errorf("after the dot: got %d %q, want 250 with the note naming the address", code, msg)
 	}
+	// A refusal keeps its own words: a relay classifies it by them, and
+	// "greylist" in a note would make a 451 read as greylisting.
+	c.expect(250, "", "MAIL FROM:<a@x.test>")
+	c.expect(250, "", "RCPT TO:<dot451+greylist5min@x.test>")
+	c.expect(354, "", "DATA")
+	if code, msg := c.body(testMsg); code != 451 || strings.Contains(msg, "not a directive") {
+		t.Errorf("a refusal after the dot: got %d %q, want 451 without the note", code, msg)
+	}
 	c.expect(221, "", "QUIT")
 	waitSessions(t, st, 1)
 	evs, err := st.Events(context.Background(), events.Filter{Kinds: []string{events.SinkMessage}})
-	if err != nil || len(evs) != 1 {
-		t.Fatalf("events %v, %v; want one sink.message", evs, err)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("%d events, %v; want two sink.message", len(evs), err)
 	}
 	var p messagePayload
 	if err := json.Unmarshal(evs[0].Payload, &p); err != nil {

@@ -75,9 +75,10 @@ type conn struct {
 	// replaceNext replaces go-smtp's next 2xx reply to MAIL, RCPT or the
 	// final dot: a rule's own 2xx reply, or the sink's "accepted as" text.
 	replaceNext *Reply
-	// appendNext is added to the text of the next 2xx reply to RCPT, or
-	// of the next reply after the final dot: why pieces of the addresses
-	// that look like directives are not.
+	// appendNext is added to the text of the next 2xx reply to RCPT or
+	// the final dot: why pieces of the addresses that look like
+	// directives are not. A refusal keeps its own words, which a client
+	// (a relay) classifies it by.
 	appendNext []string
 	// cmdFault: the reply being written refuses the command's syntax, and
 	// is about no recipient (a BDAT go-smtp cannot parse).
@@ -924,7 +925,7 @@ func (c *conn) serverReply(r []byte) error {
 	}
 	if notes := c.appendNext; notes != nil {
 		c.appendNext = nil
-		if stage == StageRcpt && code/100 == 2 || stage == StageDataEnd && code >= 200 {
+		if code/100 == 2 && (stage == StageRcpt || stage == StageDataEnd) {
 			r = withNotes(r, notes)
 		}
 	}

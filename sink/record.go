@@ -82,10 +82,10 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		rep := outcome
 		c.replaceNext = &rep
 	}
-	if !b.Drop && !b.Hang {
-		// In the reply after the dot too, whatever its code: a client
-		// (a relay) logs that one as the attempt's outcome, and a
-		// replay's report shows it, where the 250 to RCPT is forgotten.
+	if outcome.Code/100 == 2 {
+		// In the 250 after the dot too: a client (a relay) logs that
+		// one as the attempt's outcome, and a replay's report shows it,
+		// where the 250 to RCPT is forgotten.
 		c.appendNext = notesIn(sess.rcpts)
 	}
 	for i := range sess.rcpts {
