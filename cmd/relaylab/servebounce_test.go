@@ -1,40 +1,34 @@
 package main
 
 import (
-	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
-// TestServeBounceRelay: serve's sink bounces to serve's own relay unless
-// the file names sink.bounce.relay.
-func TestServeBounceRelay(t *testing.T) {
+// TestSetsBounceRelay: a file that names sink.bounce.relay, even as "",
+// keeps it; serve sends the sink's bounces to its own relay only when the
+// file leaves the key out.
+func TestSetsBounceRelay(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name, yaml, bounce, listen string
+		yaml string
+		set  bool
+		want string
 	}{
-		{"moved relay", "relay: {listen: 127.0.0.1:43187}\n", "127.0.0.1:43187", "127.0.0.1:43187"},
-		{"all addresses", "relay: {listen: \"0.0.0.0:43187\"}\n", "127.0.0.1:43187", "0.0.0.0:43187"},
-		{"all v6 addresses", "relay: {listen: \"[::]:43187\"}\n", "[::1]:43187", "[::]:43187"},
-		{"explicit", "relay: {listen: 127.0.0.1:43187}\nsink: {bounce: {relay: 127.0.0.1:2587}}\n", "127.0.0.1:2587", "127.0.0.1:43187"},
-		{"explicitly none", "relay: {listen: 127.0.0.1:43187}\nsink: {bounce: {relay: \"\"}}\n", "", "127.0.0.1:43187"},
-		{"no submission listener", "relay: {listen: \"\"}\n", "", ""},
+		{"relay: {listen: 127.0.0.1:43187}\n", false, "127.0.0.1:2587"},
+		{"relay: {listen: 127.0.0.1:43187}\nsink: {bounce: {relay: 127.0.0.1:2587}}\n", true, "127.0.0.1:2587"},
+		{"relay: {listen: 127.0.0.1:43187}\nsink: {bounce: {relay: \"\"}}\n", true, ""},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := loadYAML(t, tc.yaml)
-			bounce, listen, err := serveBounceRelay(cfg)
-			if err != nil || bounce != tc.bounce || listen != tc.listen {
-				t.Errorf("got bounce %q, listen %q, err %v; want %q, %q", bounce, listen, err, tc.bounce, tc.listen)
-			}
-		})
+		cfg := loadYAML(t, tc.yaml)
+		if cfg.bounceRelaySet != tc.set || cfg.Sink.Bounce.Relay != tc.want {
+			t.Errorf("%q: set %v, relay %q; want %v, %q", tc.yaml, cfg.bounceRelaySet, cfg.Sink.Bounce.Relay, tc.set, tc.want)
+		}
 	}
-	// Port 0 is chosen now, so that the sink knows it before the relay
-	// listens.
-	bounce, listen, err := serveBounceRelay(loadYAML(t, "relay: {listen: 127.0.0.1:0}\n"))
-	if _, port, _ := net.SplitHostPort(listen); err != nil || port == "0" || bounce != listen || !strings.HasPrefix(listen, "127.0.0.1:") {
-		t.Errorf("relay.listen on port 0: bounce %q, listen %q, err %v", bounce, listen, err)
+	for host, want := range map[string]string{"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1", "127.0.0.2": "127.0.0.2", "192.0.2.5": "192.0.2.5"} {
+		if got := dialHost(host); got != want {
+			t.Errorf("dialHost(%q) = %q, want %q", host, got, want)
+		}
 	}
 }
 
