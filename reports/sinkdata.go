@@ -115,6 +115,11 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		at.TLS, at.Cipher = splitTLS(a.TLS)
 		if a.Code == 0 {
 			at.Error = "no reply: connection dropped or left hanging at " + a.Stage
+			if a.Text != "" {
+				// The sink says why: the client left, or the sink
+				// dropped or hung on purpose, and by which directive.
+				at.Error = "no reply: " + a.Text
+			}
 		}
 		r.Attempts = append(r.Attempts, at)
 		if a.Listener != "" {

@@ -256,3 +256,28 @@ func sendPlain(t *testing.T, addr, rcpt string) {
 	}
 	c.Quit()
 }
+
+// TestFromSinkNoReplySaysWhy: an attempt the sink recorded without a
+// reply keeps the sink's own account of why (the client left, or the
+// sink dropped the connection on purpose and by which directive), instead
+// of one sentence for every case.
+func TestFromSinkNoReplySaysWhy(t *testing.T) {
+	t.Parallel()
+	d, err := FromSink(context.Background(), fakeSink{
+		{Time: t0, Listener: "mx", Client: "127.0.0.1", Recipient: "rcptdrop@x.test", Stage: "rcpt",
+			Text: "the sink dropped the connection on purpose at RCPT (directive rcptdrop)"},
+		{Time: t0, Listener: "mx", Client: "127.0.0.1", Recipient: "old@x.test", Stage: "data"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"rcptdrop@x.test": "no reply: the sink dropped the connection on purpose at RCPT (directive rcptdrop)",
+		"old@x.test":      "no reply: connection dropped or left hanging at data",
+	}
+	for _, r := range d.Recipients {
+		if got := r.Attempts[0].Reply(); got != want[r.Address] {
+			t.Errorf("%s: %q, want %q", r.Address, got, want[r.Address])
+		}
+	}
+}
