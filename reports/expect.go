@@ -31,7 +31,7 @@ var Categories = []string{
 	"authentication-failure", "connection", "connection-lost-after-data", "deleted", "destination-backoff",
 	"dns-failure", "expired", "greeting-refused", "greylisted", "invalid-recipient", "mailbox-disabled", "mailbox-full",
 	"message-too-big", "no-such-domain", "policy", "protocol-error", "rate-limited", "routing", "service-unavailable",
-	"shaping", "spam-block", "tls-failure", "unclassified",
+	"shaping", "spam-block", "suppressed", "tls-failure", "unclassified",
 }
 
 // Empty reports whether x expects nothing at all, so that judging it

@@ -191,20 +191,21 @@ recipients:
 
 // TestCategoriesMatchClassifier: Categories holds every category of the
 // relay's built-in table, and nothing else but expired and deleted, which
-// the relay gives without a rule.
+// the relay gives without a rule, and suppressed, which a recipient
+// refused for the suppression list has.
 func TestCategoriesMatchClassifier(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile("../relay/classify.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"deleted", "expired"}
+	want := []string{"deleted", "expired", "suppressed"}
 	for _, m := range regexp.MustCompile(`(?m)^\s+category:\s*(\S+)\s*$`).FindAllStringSubmatch(string(data), -1) {
 		want = append(want, m[1])
 	}
 	want = slices.Compact(slices.Sorted(slices.Values(want)))
 	if got := slices.Sorted(slices.Values(Categories)); !slices.Equal(got, want) {
-		t.Errorf("Categories = %q\nwant %q (relay/classify.yaml, expired, deleted)", got, want)
+		t.Errorf("Categories = %q\nwant %q (relay/classify.yaml, expired, deleted, suppressed)", got, want)
 	}
 }
 

@@ -215,6 +215,16 @@ func Load(ctx context.Context, src EventSource) (*Data, error) {
 		}
 		after = evs[len(evs)-1].ID
 	}
+	for _, r := range d.Recipients {
+		if r.Attempts == nil {
+			r.Attempts = []Attempt{} // [] in JSON: no attempt, not an unknown
+		}
+		if r.Status == "suppressed" && r.Category == "" {
+			// The relay refused it for the suppression list before any
+			// attempt: that is its category.
+			r.Category = "suppressed"
+		}
+	}
 	sort.SliceStable(d.Recipients, func(i, j int) bool {
 		a, b := d.Recipients[i], d.Recipients[j]
 		if !a.Queued.Equal(b.Queued) {
