@@ -151,7 +151,7 @@ settings from the configuration file.`+serveExit)
 			fmt.Fprintln(e.stdout, line)
 		}
 	}
-	fmt.Fprintf(e.stdout, "try: swaks --server %s --to 'rcpt550@example.test'   (the sink rejects it)\n", firstAddr(sk))
+	fmt.Fprintf(e.stdout, "try: %s --to 'rcpt550@example.test'   (the sink rejects it)\n", sinkTry(cfg.Sink.Listeners, sk.Addrs()))
 	if *demo {
 		dctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
@@ -278,13 +278,6 @@ func firstListener(cfg *fileConfig) string {
 		return sink.DefaultConfig().Listeners[0].Name
 	}
 	return cfg.Sink.Listeners[0].Name
-}
-
-func firstAddr(sk *sink.Sink) string {
-	for _, a := range sk.Addrs() {
-		return a.String()
-	}
-	return ""
 }
 
 func storePath(c *fileConfig, db string) string {

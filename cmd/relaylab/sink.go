@@ -48,7 +48,7 @@ settings from the configuration file.`+serveExit)
 	}
 	fmt.Fprintf(e.stdout, "relaylab sink is running; the store is %s\n", storePath(cfg, *df.db))
 	printSinkAddrs(e, sk)
-	fmt.Fprintf(e.stdout, "try: swaks --server %s --to 'rcpt550@example.test'   (rejected at RCPT)\n", firstAddr(sk))
+	fmt.Fprintf(e.stdout, "try: %s --to 'rcpt550@example.test'   (rejected at RCPT)\n", sinkTry(cfg.Sink.Listeners, sk.Addrs()))
 	fmt.Fprintln(e.stdout, "SIGHUP reloads the rules; Ctrl-C stops.")
 	for {
 		select {

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"sort"
+
+	"github.com/relaylab/relaylab/sink"
+)
+
+// sinkTry is the start of the swaks line that sink and serve print: the
+// first listener in configuration order that takes mail without AUTH and
+// without TLS from the first byte, or, when none does, the first that
+// takes it without AUTH, or else the first, with the swaks flags its
+// settings need. Sink.Addrs is a map, so taking its first entry named a
+// random listener, one that may answer MAIL with 530.
+func sinkTry(listeners []sink.ListenerConfig, addrs map[string]net.Addr) string {
+	var order []sink.ListenerConfig
+	for _, lc := range listeners {
+		if addrs[lc.Name] != nil {
+			order = append(order, lc)
+		}
+	}
+	if len(order) == 0 { // the names are not the configuration's: keep them stable
+		names := make([]string, 0, len(addrs))
+		for n := range addrs {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			order = append(order, sink.ListenerConfig{Name: n})
+		}
+	}
+	if len(order) == 0 {
+		return "swaks --server 127.0.0.1:2525"
+	}
+	pick := order[0]
+	for _, better := range []func(sink.ListenerConfig) bool{
+		func(lc sink.ListenerConfig) bool { return lc.Auth.Mode != "required" && lc.TLS != "implicit" },
+		func(lc sink.ListenerConfig) bool { return lc.Auth.Mode != "required" },
+	} {
+		if i := indexOf(order, better); i >= 0 {
+			pick = order[i]
+			break
+		}
+	}
+	host, port, _ := net.SplitHostPort(addrs[pick.Name].String())
+	line := "swaks --server " + net.JoinHostPort(dialHost(host), port)
+	if pick.TLS == "implicit" {
+		line += " --tls-on-connect"
+	}
+	if pick.Auth.Mode == "required" {
+		users := make([]string, 0, len(pick.Auth.Users))
+		for u := range pick.Auth.Users {
+			users = append(users, u)
+		}
+		sort.Strings(users)
+		user := "USER"
+		if len(users) > 0 {
+			user = users[0]
+		}
+		// swaks asks for the password, which stays out of the terminal's
+		// scrollback and the logs.
+		line += fmt.Sprintf(" --auth-user %s", user)
+	}
+	return line
+}
+
+func indexOf(ls []sink.ListenerConfig, ok func(sink.ListenerConfig) bool) int {
+	for i, lc := range ls {
+		if ok(lc) {
+			return i
+		}
+	}
+	return -1
+}
