@@ -653,11 +653,32 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 		}
 	}
 	if p.cfg.Username != "" {
+		if !c.has("AUTH") {
+			// RFC 4954 3: AUTH is only for a server that lists it in its
+			// EHLO reply; sending it anyway gets a 5xx that would read as
+			// a refused password.
+			err := errors.New(authNotOffered(c, p, plain))
+			rec.note("AUTH not sent: %v", err)
+			return c, &stageError{"auth", err}
+		}
 		if err := c.auth(p.cfg.Auth, p.cfg.Username, p.cfg.Password); err != nil {
 			return c, err
 		}
 	}
 	return c, nil
+}
+
+// authNotOffered says why the path's credentials were not sent, with the
+// likeliest cause.
+func authNotOffered(c *client, p *path, plain bool) string {
+	const base = "the server does not offer AUTH on this connection (its EHLO reply lists no AUTH), so the path's credentials were not sent"
+	switch {
+	case c.has("STARTTLS") && p.cfg.TLS == "none":
+		return base + "; it offers STARTTLS, and servers often offer AUTH only after it, but the path has tls: none"
+	case c.has("STARTTLS") && plain:
+		return base + "; it offers STARTTLS, and servers often offer AUTH only after it, but STARTTLS failed and this is the plaintext fallback of tls: opportunistic"
+	}
+	return base + "; check the path's port (a submission port, 587 or 465, usually offers AUTH; port 25 often does not) and that the server has AUTH enabled"
 }
 
 func (r *Relay) tlsConfig(p *path, serverName string) *tls.Config {
