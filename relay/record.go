@@ -117,7 +117,7 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 					o.verdict.Category = "expired"
 					payload["last_category"] = res.verdict.Category
 					payload["reason"] = "the retry policy gave up: " + giveUpReason(r.policy, n, msg, now)
-					payload["advice"] = expiredAdvice(res.verdict)
+					payload["advice"] = expiredAdvice(res.reply, res.verdict)
 					why, err := r.softBounceTx(tx, c.address, now)
 					if err != nil {
 						return err
@@ -141,6 +141,10 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 				}
 				if !msg.expires.IsZero() && due.After(msg.expires) {
 					due = msg.expires // one last try at the end of the lifetime
+					if res.reply.Stage == "shaping" && res.notBefore.After(msg.expires) {
+						payload["reason"] = fmt.Sprintf("%s; the message expires at %s, before %s at %s, so it will expire unsent unless the shaping changes",
+							res.verdict.Reason, msg.expires.UTC().Format(time.RFC3339), shapingOpens(res.reply), res.notBefore.UTC().Format(time.RFC3339))
+					}
 				}
 				if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, attempts = ?, path = ?, host = ?, code = ?, enhanced = ?,
 					reply = ?, category = ?, reason = ?, updated_ns = ? WHERE id = ?`,
@@ -175,7 +179,7 @@ func giveUpReason(p Policy, n int, msg messageRow, now time.Time) string {
 	if p.GiveUp(n) {
 		return "the maximum number of attempts was reached"
 	}
-	return "the message is older than the maximum age (queued " + now.Sub(msg.created).String() + " ago)"
+	return "the message is older than the maximum age (queued " + now.Sub(msg.created).Round(time.Second).String() + " ago)"
 }
 
 // expiredAdvice is the advice for a recipient the retry policy gave up
@@ -183,7 +187,14 @@ func giveUpReason(p Policy, n int, msg messageRow, now time.Time) string {
 // written for a deferral ("nothing; it is retried"): the parts that speak
 // of the next attempt are left out, and what is left (what to fix) comes
 // before sending again.
-func expiredAdvice(v Verdict) string {
+//
+// Mail the relay's own shaping held back (rep at stage shaping) was never
+// sent: the advice is about that shaping, not the receiving side.
+func expiredAdvice(rep Reply, v Verdict) string {
+	if rep.Stage == "shaping" && (v.Category == "shaping" || v.Category == "destination-backoff") {
+		return "nothing was sent: the relay's own shaping held the message back until the retry policy gave up (" + rep.Text + "). To deliver the message: " +
+			shapingFix(rep) + ", or give the retry policy a longer max_age, then send it again"
+	}
 	var fix []string
 	for _, clause := range strings.FieldsFunc(strings.NewReplacer(". ", ";", "; ", ";").Replace(v.Advice), func(r rune) bool { return r == ';' }) {
 		clause = strings.TrimSpace(clause)
@@ -206,6 +217,33 @@ func expiredAdvice(v Verdict) string {
 	}
 	return "the last reply says why: " + v.Reason + ". To deliver the message: " + todo +
 		", then send it again; if the receiving side only needed longer, give the retry policy more time (its max_age or attempts)"
+}
+
+// shapingOpens names what holds a message back in a shaping reply, as
+// what must happen before it is sent.
+func shapingOpens(rep Reply) string {
+	switch {
+	case strings.Contains(rep.Text, "warm-up cap"):
+		return "the path's warm-up cap opens again"
+	case strings.Contains(rep.Text, "sending windows"):
+		return "the route's sending window opens"
+	case strings.Contains(rep.Text, "rests until"):
+		return "the destination's rest ends"
+	}
+	return "the relay's shaping lets it go"
+}
+
+// shapingFix is what to change so that shaping holds back less.
+func shapingFix(rep Reply) string {
+	switch {
+	case strings.Contains(rep.Text, "warm-up cap"):
+		return "raise the path's warmup cap (or give the route another path)"
+	case strings.Contains(rep.Text, "sending windows"):
+		return "widen the route's windows"
+	case strings.Contains(rep.Text, "rests until"):
+		return "shorten the path's backoff, or lower its rate or max_connections so that the destination answers with fewer 421s"
+	}
+	return "relax the path's and route's shaping"
 }
 
 // wantsDelayWarning reports whether a delay DSN is due for c.
