@@ -61,7 +61,8 @@ the file, the line and the key).
 	}
 	// The retry policy and the paths as they run: a preset's values and
 	// the paths' defaults, not zeros.
-	c.Relay.Retry = c.Relay.Retry.Resolved()
+	retry, note := printedRetry(c.Relay.Retry)
+	c.Relay.Retry = retry
 	for i := range c.Relay.Paths {
 		c.Relay.Paths[i] = c.Relay.Paths[i].WithDefaults()
 	}
@@ -71,7 +72,11 @@ the file, the line and the key).
 			*p = abs
 		}
 	})
-	out, err := yaml.Marshal(c)
+	var opts []yaml.EncodeOption
+	if note != nil {
+		opts = append(opts, yaml.WithComment(yaml.CommentMap{"$.relay.retry.preset": {note}}))
+	}
+	out, err := yaml.MarshalWithOptions(c, opts...)
 	if err != nil {
 		return fmt.Errorf("printing the configuration: %w", err)
 	}
