@@ -205,6 +205,15 @@ func (c *conn) Read(p []byte) (int, error) {
 		}
 		if err != nil {
 			if c.inData || c.bdatLeft > 0 {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					// The idle timeout ends the message: go-smtp's drain
+					// of the rest of it, and any read after, gets the
+					// same error at once, instead of waiting out a new
+					// idle period (which kept a stalled client twice as
+					// long, and one trickling bytes until its dot).
+					c.rerr = err
+				}
 				c.cutTransfer(err)
 			}
 			if n > 0 {
@@ -904,6 +913,14 @@ func (c *conn) serverReply(r []byte) error {
 	code := 0
 	if len(r) >= 3 {
 		code, _ = strconv.Atoi(string(r[:3]))
+	}
+	if ne, ok := errors.AsType[net.Error](c.rerr); cmd.bdat && code >= 400 && ok && ne.Timeout() {
+		// go-smtp's 554 "transaction failed: read tcp ...: i/o timeout"
+		// for a chunk that stalled: one 421, and close, as for a message
+		// that stalls after DATA (session.Data).
+		c.closeAfter = true
+		r = Reply{Code: 421, Enhanced: "4.4.2", Text: "Timeout: no data for the idle timeout in the middle of a BDAT chunk (RFC 5321 4.5.3.2.6); closing the connection"}.wire()
+		code = 421
 	}
 	if cmd.bdat && code >= 400 && c.sess != nil && !c.netClosed {
 		// go-smtp refused a chunk itself (over the size limit): the
