@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/relaylab/relaylab/relay"
 )
 
 func init() {
@@ -64,6 +67,16 @@ relaylab store.`)
 		}
 		return tw.Flush()
 	case "add":
+		// Adding again would replace the reason a bounce gave with "added
+		// by hand" and say "suppressed" as if it were news: say what the
+		// list already holds instead.
+		if on, err := suppressionOf(ctx, rl, rest[0]); err != nil {
+			return err
+		} else if on != nil {
+			fmt.Fprintf(e.stdout, "%s is already on the suppression list, since %s: %s (%s); nothing changed (remove it first to give another reason)\n",
+				rest[0], on.Created.Format(time.RFC3339), on.Reason, suppressionSource(*on))
+			return nil
+		}
 		if err := rl.Suppress(ctx, rest[0], *reason); err != nil {
 			return usageError("%v", err)
 		}
@@ -80,4 +93,39 @@ relaylab store.`)
 		fmt.Fprintf(e.stdout, "removed %s from the suppression list\n", rest[0])
 		return nil
 	}
+}
+
+// suppressionOf is addr's entry on the suppression list, nil when it has
+// none. The list holds addresses trimmed and lower-cased.
+func suppressionOf(ctx context.Context, rl *relay.Relay, addr string) (*relay.Suppression, error) {
+	list, err := rl.Suppressions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if strings.EqualFold(list[i].Address, strings.TrimSpace(addr)) {
+			return &list[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// suppressionSource says in words who put an address on the list, and
+// the category of the reply when a reply did.
+func suppressionSource(s relay.Suppression) string {
+	how := "source " + s.Source
+	switch s.Source {
+	case "manual":
+		return "added with relaylab suppress add"
+	case "soft-bounces":
+		return "after too many soft bounces"
+	case "bounce":
+		how = "after a hard bounce"
+	case "dsn":
+		how = "after a bounce message (DSN) reported a failure"
+	}
+	if s.Category != "" {
+		how += ", category " + s.Category
+	}
+	return how
 }

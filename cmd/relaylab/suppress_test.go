@@ -80,3 +80,30 @@ func TestSuppressVerbWithoutAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestSuppressAddTwice: adding an address that is on the list already
+// says so, with since when and why, keeps the reason it had, and exits 0;
+// it does not report "suppressed" as if it were news.
+func TestSuppressAddTwice(t *testing.T) {
+	t.Parallel()
+	db := emptyStore(t)
+	if code, out, errOut := runIn(t, context.Background(), "suppress", "add", "blocked@other.test", "--db", db, "--reason", "complained"); code != 0 || !strings.Contains(out, "suppressed blocked@other.test") {
+		t.Fatalf("first add: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, out, errOut := runIn(t, context.Background(), "suppress", "add", "Blocked@Other.TEST", "--db", db, "--reason", "again")
+	if code != 0 {
+		t.Fatalf("second add: exit %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{"Blocked@Other.TEST is already on the suppression list, since 20", ": complained (added with relaylab suppress add); nothing changed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("second add: stdout %q lacks %q", out, want)
+		}
+	}
+	if strings.Contains(out, "suppressed Blocked") {
+		t.Errorf("second add reports a new suppression: %q", out)
+	}
+	_, list, _ := runIn(t, context.Background(), "suppress", "list", "--db", db)
+	if !strings.Contains(list, "complained") || strings.Contains(list, "again") {
+		t.Errorf("the second add changed the reason:\n%s", list)
+	}
+}
