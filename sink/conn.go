@@ -235,6 +235,14 @@ func (c *conn) Read(p []byte) (int, error) {
 			return 0, nil
 		}
 		if c.inData || c.bdatLeft > 0 {
+			if end := c.dataEnd(p[:n]); end < n {
+				// Commands after the message in the same read: held,
+				// so that the next read takes them as commands (an
+				// unterminated one is not run, a STARTTLS is the
+				// sink's).
+				c.held = append(bytes.Clone(p[end:n]), c.held...)
+				n = end
+			}
 			return c.pass(p, n), nil
 		}
 		m, tlsLine := c.commandCut(p[:n])
@@ -353,6 +361,33 @@ func (c *conn) commandCut(b []byte) (m, tlsLine int) {
 		return len(b), 0
 	}
 	return off, 0
+}
+
+// dataEnd returns how many of b, client bytes read in the middle of a
+// message, belong to it: through the CRLF "." CRLF that ends DATA's
+// message (as clientLine finds it), or the rest of a BDAT chunk; all of b
+// when the message goes on past it.
+func (c *conn) dataEnd(b []byte) int {
+	if c.bdatLeft > 0 {
+		return min(c.bdatLeft, len(b))
+	}
+	crlf, off := c.dataCRLF, 0
+	for off < len(b) {
+		i := bytes.IndexByte(b[off:], '\n')
+		if i < 0 {
+			break
+		}
+		line := b[off : off+i+1]
+		if off == 0 && len(c.partial) > 0 {
+			line = append(bytes.Clone(c.partial), line...)
+		}
+		off += i + 1
+		if crlf && len(line) == 3 && line[0] == '.' && line[1] == '\r' {
+			return off
+		}
+		crlf = len(line) >= 2 && line[len(line)-2] == '\r'
+	}
+	return len(b)
 }
 
 // turnsAround reports whether line is a DATA or AUTH command, after whose
