@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -46,9 +47,12 @@ type RecipientInfo struct {
 	Reply    Reply     `json:"reply,omitzero"`
 	Category string    `json:"category,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
-	Notify   string    `json:"notify,omitempty"`
-	ORCPT    string    `json:"orcpt,omitempty"`
-	Updated  time.Time `json:"updated"`
+	// Advice is what to do about the last outcome, from the recipient's
+	// last event; filled by Message only.
+	Advice  string    `json:"advice,omitempty"`
+	Notify  string    `json:"notify,omitempty"`
+	ORCPT   string    `json:"orcpt,omitempty"`
+	Updated time.Time `json:"updated"`
 }
 
 // QueueFilter selects messages for List.
@@ -162,7 +166,7 @@ func (r *Relay) Message(ctx context.Context, id string) (MessageInfo, error) {
 		FROM relay_messages WHERE id = ?`, id)
 	m, err := scanMessage(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return m, fmt.Errorf("%w: %s", ErrNotFound, id)
+		return m, r.notFound(ctx, id)
 	}
 	if err != nil {
 		return m, err
@@ -170,8 +174,113 @@ func (r *Relay) Message(ctx context.Context, id string) (MessageInfo, error) {
 	if err := r.store.DB().QueryRowContext(ctx, `SELECT data FROM relay_messages WHERE id = ?`, id).Scan(&m.Data); err != nil {
 		return m, err
 	}
-	m.Recipients, err = r.recipients(ctx, id)
-	return m, err
+	if m.Recipients, err = r.recipients(ctx, id); err != nil {
+		return m, err
+	}
+	return m, r.lastOutcomes(ctx, id, m.Recipients)
+}
+
+// lastOutcomes fills in what the recipients' rows do not keep, from each
+// one's last outcome event: the advice, the stage of the last reply, and
+// the reason of a suppression. It reads the message's events by the
+// events_message index, newest first.
+func (r *Relay) lastOutcomes(ctx context.Context, id string, rcpts []RecipientInfo) error {
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT recipient, payload FROM events WHERE message = ? AND kind IN (?, ?, ?, ?, ?)
+		ORDER BY id DESC`, id, events.RelayDeferred, events.RelayBounced, events.RelayExpired, events.RelaySuppressed, events.RelayDelivered)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	for rows.Next() && len(seen) < len(rcpts) {
+		var addr, payload string
+		if err := rows.Scan(&addr, &payload); err != nil {
+			return err
+		}
+		if seen[addr] {
+			continue
+		}
+		seen[addr] = true
+		var pl struct {
+			Reply  Reply  `json:"reply"`
+			Reason string `json:"reason"`
+			Advice string `json:"advice"`
+		}
+		if json.Unmarshal([]byte(payload), &pl) != nil {
+			continue
+		}
+		for i := range rcpts {
+			rc := &rcpts[i]
+			if rc.Address != addr {
+				continue
+			}
+			rc.Advice = pl.Advice
+			if rc.Reply.Stage == "" && rc.Reply.Code == pl.Reply.Code && rc.Reply.Text == pl.Reply.Text {
+				rc.Reply.Stage = pl.Reply.Stage
+			}
+			if rc.Reason == "" {
+				rc.Reason = pl.Reason
+			}
+		}
+	}
+	return rows.Err()
+}
+
+// DeletedError is the ErrNotFound of a message that was deleted by hand:
+// it is gone from the queue, but its history stays in the event log.
+type DeletedError struct {
+	ID string
+	At time.Time
+}
+
+func (e *DeletedError) Error() string {
+	return fmt.Sprintf("%s was deleted from the queue by hand at %s; its history stays in the event log (`relaylab report`)", e.ID, e.At.UTC().Format(time.RFC3339))
+}
+
+// Is makes a DeletedError an ErrNotFound.
+func (e *DeletedError) Is(target error) bool { return target == ErrNotFound }
+
+// notFound is the error for an id that is not in the queue: a
+// DeletedError when its events say it was deleted by hand.
+func (r *Relay) notFound(ctx context.Context, id string) error {
+	var at sql.NullInt64
+	err := r.store.DB().QueryRowContext(ctx, `SELECT MAX(time_ns) FROM events WHERE message = ? AND kind = ? AND json_extract(payload, '$.category') = 'deleted'`,
+		id, events.RelayExpired).Scan(&at)
+	if err == nil && at.Valid {
+		return &DeletedError{ID: id, At: time.Unix(0, at.Int64)}
+	}
+	return fmt.Errorf("%w: %s", ErrNotFound, id)
+}
+
+// Held is a waiting recipient the relay's own shaping holds back.
+type Held struct {
+	Address string    `json:"address"`
+	Until   time.Time `json:"until"`
+	Reply   Reply     `json:"reply"`
+}
+
+// HeldBack lists the message's waiting recipients whose last outcome was
+// the relay's own shaping (a sending window, the warm-up cap, a resting
+// destination) with the hold still ahead: a retry makes them due, but
+// shaping holds them again until then unless the configuration changed.
+func (r *Relay) HeldBack(ctx context.Context, id string) ([]Held, error) {
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT address, due_ns, code, enhanced, reply FROM relay_recipients
+		WHERE message_id = ? AND state = 'deferred' AND category IN ('shaping', 'destination-backoff') AND due_ns > ? ORDER BY id`, id, r.clock.Now().UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Held
+	for rows.Next() {
+		var h Held
+		var due int64
+		if err := rows.Scan(&h.Address, &due, &h.Reply.Code, &h.Reply.Enhanced, &h.Reply.Text); err != nil {
+			return nil, err
+		}
+		h.Until, h.Reply.Stage = time.Unix(0, due).UTC(), "shaping"
+		out = append(out, h)
+	}
+	return out, rows.Err()
 }
 
 // RetryNow makes the message's waiting recipients due now; it returns how
@@ -183,7 +292,7 @@ func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 		var one int
 		if err := tx.QueryRow(`SELECT 1 FROM relay_messages WHERE id = ?`, id).Scan(&one); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("%w: %s", ErrNotFound, id)
+				return r.notFound(ctx, id)
 			}
 			return err
 		}
@@ -257,7 +366,7 @@ func (r *Relay) Delete(ctx context.Context, id string) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("%w: %s", ErrNotFound, id)
+			return r.notFound(ctx, id)
 		}
 		if _, err := tx.Exec(`DELETE FROM relay_recipients WHERE message_id = ?`, id); err != nil {
 			return err
