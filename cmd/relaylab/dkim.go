@@ -38,7 +38,7 @@ written.`)
 	}
 	if fs.NArg() != 1 || fs.Arg(0) != "keygen" {
 		fs.Usage()
-		return usageError("dkim: the one action is keygen")
+		return usageError("the one action is keygen")
 	}
 	if *domain == "" || *selector == "" || *out == "" {
 		return usageError("dkim keygen: --domain, --selector and --out are required")

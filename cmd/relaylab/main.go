@@ -78,6 +78,16 @@ func main() {
 	os.Exit(run(ctx, e, os.Args[1:]))
 }
 
+// errorLine is the line a command's error is printed as: "relaylab NAME:
+// MSG", or "relaylab MSG" when MSG names the command already ("dkim
+// keygen: ...", "sink: listener mx: ..."), instead of saying it twice.
+func errorLine(name, msg string) string {
+	if strings.HasPrefix(msg, name+": ") || strings.HasPrefix(msg, name+" ") {
+		return "relaylab " + msg
+	}
+	return "relaylab " + name + ": " + msg
+}
+
 // run dispatches args and returns the process's exit code.
 func run(ctx context.Context, e *env, args []string) int {
 	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
@@ -105,13 +115,13 @@ func run(ctx context.Context, e *env, args []string) int {
 		var xe *exitError
 		if errors.As(err, &xe) {
 			if xe.err != nil {
-				fmt.Fprintf(e.stderr, "relaylab %s: %s\n", c.name, textsafe.Escape(xe.err.Error()))
+				fmt.Fprintln(e.stderr, errorLine(c.name, textsafe.Escape(xe.err.Error())))
 			}
 			return xe.code
 		}
 		// An error may quote a server's reply or a file's bytes: its
 		// control characters are shown, not obeyed by the terminal.
-		fmt.Fprintf(e.stderr, "relaylab %s: %s\n", c.name, textsafe.Escape(err.Error()))
+		fmt.Fprintln(e.stderr, errorLine(c.name, textsafe.Escape(err.Error())))
 		return 1
 	}
 	fmt.Fprintf(e.stderr, "relaylab: unknown command %q\n\n", args[0])
