@@ -157,14 +157,23 @@ done, 1 when the message does not exist or none of its recipients waits
 		}
 		for _, rc := range m.Recipients {
 			fmt.Fprintf(e.stdout, "  recipient %s: %s after %d attempt(s)\n", rc.Address, rc.State, rc.Attempts)
-			if rc.Path != "" {
+			switch {
+			case rc.Path != "" && rc.Host != "":
 				fmt.Fprintf(e.stdout, "    path %s host %s\n", rc.Path, rc.Host)
+			case rc.Path != "":
+				fmt.Fprintf(e.stdout, "    path %s\n", rc.Path) // held by shaping before any host
 			}
 			if r := oneLine(rc.Reply); r != "" {
 				fmt.Fprintf(e.stdout, "    last reply: %s\n", r)
 			}
-			if rc.Category != "" {
-				fmt.Fprintf(e.stdout, "    category %s: %s\n", rc.Category, rc.Reason)
+			switch {
+			case rc.Category != "":
+				fmt.Fprintf(e.stdout, "    category %s: %s\n", rc.Category, textsafe.Escape(rc.Reason))
+			case rc.Reason != "":
+				fmt.Fprintf(e.stdout, "    reason: %s\n", textsafe.Escape(rc.Reason))
+			}
+			if rc.Advice != "" {
+				fmt.Fprintf(e.stdout, "    advice: %s\n", textsafe.Escape(rc.Advice))
 			}
 			if !rc.Due.IsZero() {
 				fmt.Fprintf(e.stdout, "    next attempt %s\n", rc.Due.Format(time.RFC3339))
@@ -172,11 +181,27 @@ done, 1 when the message does not exist or none of its recipients waits
 		}
 		return nil
 	case "retry":
+		// Read before the retry, which moves their due times to now.
+		held, err := rl.HeldBack(ctx, rest[0])
+		if err != nil {
+			return err
+		}
 		n, err := rl.RetryNow(ctx, rest[0])
 		if err != nil {
 			return notFound(err)
 		}
-		fmt.Fprintf(e.stdout, "%d recipient(s) of %s due now; a running relaylab relay or serve on this store sends them within %s\n", n, rest[0], queuePoll)
+		if len(held) == 0 {
+			fmt.Fprintf(e.stdout, "%d recipient(s) of %s due now; a running relaylab relay or serve on this store sends them within %s\n", n, rest[0], queuePoll)
+			return nil
+		}
+		fmt.Fprintf(e.stdout, "%d recipient(s) of %s made due now, but the relay's own shaping held %d of them back and will hold them again (a retry lifts no cap, window or rest):\n",
+			n, rest[0], len(held))
+		for _, h := range held {
+			fmt.Fprintf(e.stdout, "  %s held until %s: %s\n", h.Address, h.Until.Format(time.RFC3339), oneLine(h.Reply))
+		}
+		if n > len(held) {
+			fmt.Fprintf(e.stdout, "the other %d are sent within %s by a running relaylab relay or serve on this store\n", n-len(held), queuePoll)
+		}
 		return nil
 	default:
 		if err := rl.Delete(ctx, rest[0]); err != nil {
@@ -190,7 +215,10 @@ done, 1 when the message does not exist or none of its recipients waits
 // notFound turns an unknown id, or a delete of a message with nothing
 // waiting, into exit 1 with the relay's words.
 func notFound(err error) error {
+	var deleted *relay.DeletedError
 	switch {
+	case errors.As(err, &deleted):
+		return &exitError{code: 1, err: err}
 	case errors.Is(err, relay.ErrNotFound):
 		return &exitError{code: 1, err: fmt.Errorf("%w (`relaylab queue list --state all` lists the ids)", err)}
 	case errors.Is(err, relay.ErrNotWaiting):

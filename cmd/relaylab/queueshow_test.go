@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/relay"
+)
+
+// setRecipient leaves the message's recipient as a relay that ran would
+// have: its row in state with reply and category, and the event of that
+// outcome with its advice.
+func setRecipient(t *testing.T, db, id, state string, due time.Time, path, host string, rep relay.Reply, category, reason, kind string, pl map[string]any) {
+	t.Helper()
+	st, _ := openTestRelay(t, db)
+	defer st.Close()
+	var dueNS any
+	if !due.IsZero() {
+		dueNS = due.UnixNano()
+	}
+	if err := st.Write(context.Background(), func(tx *store.Tx) error {
+		if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, attempts = 1, path = ?, host = ?, code = ?, enhanced = ?, reply = ?, category = ?, reason = ?
+			WHERE message_id = ?`, state, dueNS, path, host, rep.Code, rep.Enhanced, rep.Text, category, reason, id); err != nil {
+			return err
+		}
+		_, err := tx.Append(events.Event{Kind: kind, Time: time.Now(), Message: id, Recipient: "b@r.test", Path: path}.WithPayload(pl))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestQueueShowAdvice: show prints the advice of every recipient's last
+// outcome, and --json has it with the reply's stage; a path without a host
+// (held before any host) prints no empty host.
+func TestQueueShowAdvice(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, id := queueStore(t, relay.StateQueued)
+	rep := relay.Reply{Stage: "auth", Text: "the server does not offer AUTH on this connection"}
+	setRecipient(t, db, id, relay.StateDeferred, time.Now().Add(time.Hour), "primary", "", rep, "auth-not-offered", "no AUTH offered", events.RelayDeferred,
+		map[string]any{"reply": rep, "category": "auth-not-offered", "reason": "no AUTH offered", "advice": "set tls: required on the path"})
+	code, out, errOut := runIn(t, ctx, "queue", "show", id, "--db", db)
+	if code != 0 || !strings.Contains(out, "    advice: set tls: required on the path\n") || !strings.Contains(out, "category auth-not-offered: no AUTH offered") ||
+		!strings.Contains(out, "    path primary\n") || strings.Contains(out, " host \n") {
+		t.Errorf("queue show: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	code, out, errOut = runIn(t, ctx, "queue", "show", id, "--db", db, "--json")
+	var m relay.MessageInfo
+	if err := json.Unmarshal([]byte(out), &m); code != 0 || err != nil || len(m.Recipients) != 1 {
+		t.Fatalf("queue show --json: exit %d, %v\nstdout %s\nstderr %s", code, err, out, errOut)
+	}
+	if rc := m.Recipients[0]; rc.Advice != "set tls: required on the path" || rc.Reply.Stage != "auth" {
+		t.Errorf("--json recipient %+v: want the advice and stage auth", rc)
+	}
+}
+
+// TestQueueShowSuppressed: a suppressed recipient shows why and what to do.
+func TestQueueShowSuppressed(t *testing.T) {
+	t.Parallel()
+	db, id := queueStore(t, relay.StateQueued)
+	setRecipient(t, db, id, relay.StateSuppressed, time.Time{}, "", "", relay.Reply{}, "", "", events.RelaySuppressed,
+		map[string]any{"reason": "the address is on the suppression list: a test", "advice": "remove it with `relaylab suppress remove`"})
+	code, out, errOut := runIn(t, context.Background(), "queue", "show", id, "--db", db)
+	if code != 0 || !strings.Contains(out, "reason: the address is on the suppression list: a test") || !strings.Contains(out, "advice: remove it with") {
+		t.Errorf("queue show: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+}
+
+// TestQueueRetryHeld: a retry of a recipient that shaping holds says it
+// stays held, until when and why, not that it is sent within 2s.
+func TestQueueRetryHeld(t *testing.T) {
+	t.Parallel()
+	db, id := queueStore(t, relay.StateQueued)
+	until := time.Now().Add(3 * time.Hour).UTC().Truncate(time.Second)
+	rep := relay.Reply{Stage: "shaping", Text: "path primary reached its warm-up cap for the day; it opens again at " + until.Format(time.RFC3339)}
+	setRecipient(t, db, id, relay.StateDeferred, until, "primary", "", rep, "shaping", "held", events.RelayDeferred, map[string]any{"reply": rep})
+	code, out, errOut := runIn(t, context.Background(), "queue", "retry", id, "--db", db)
+	if code != 0 || strings.Contains(out, "sends them within") || !strings.Contains(out, "b@r.test held until "+until.Format(time.RFC3339)+": shaping: path primary reached its warm-up cap") {
+		t.Errorf("queue retry: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+}
+
+// TestQueueDeletedMessage: show, retry and delete of a message deleted by
+// hand say so and where its history is, not to look in queue list.
+func TestQueueDeletedMessage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, id := queueStore(t, relay.StateQueued)
+	if code, _, errOut := runIn(t, ctx, "queue", "delete", id, "--db", db); code != 0 {
+		t.Fatalf("delete: exit %d: %s", code, errOut)
+	}
+	for _, verb := range []string{"show", "retry", "delete"} {
+		code, _, errOut := runIn(t, ctx, "queue", verb, id, "--db", db)
+		if code != 1 || !strings.Contains(errOut, id+" was deleted from the queue by hand at ") || !strings.Contains(errOut, "relaylab report") || strings.Contains(errOut, "queue list") {
+			t.Errorf("queue %s after a delete: exit %d\nstderr %s", verb, code, errOut)
+		}
+	}
+}
