@@ -138,7 +138,7 @@ func (c *Classifier) Classify(r Reply) Verdict {
 		break
 	}
 	switch {
-	case r.Permanent() && r.Stage != "auth" && r.Stage != "starttls" && (v.Disposition == Retry || v.Disposition == Reroute):
+	case r.Permanent() && r.Stage != "auth" && r.Stage != "starttls" && r.Stage != "tls" && (v.Disposition == Retry || v.Disposition == Reroute):
 		v.Disposition = Bounce
 	case !r.Permanent() && (v.Disposition == Bounce || v.Disposition == Suppress):
 		v.Disposition = Retry
@@ -168,6 +168,8 @@ func describeStage(stage string) string {
 		return "at EHLO"
 	case "starttls":
 		return "at STARTTLS"
+	case "tls":
+		return "in the TLS handshake from the first byte (tls: implicit)"
 	case "auth":
 		return "during AUTH"
 	case "mail":

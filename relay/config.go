@@ -462,7 +462,7 @@ func (r Rule) validate(k string) error {
 }
 
 // ruleStages are the stages a reply or failure of the relay can have.
-var ruleStages = []string{"connect", "dns", "greeting", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "dot", "rset", "async", "shaping"}
+var ruleStages = []string{"connect", "dns", "greeting", "ehlo", "starttls", "tls", "auth", "mail", "rcpt", "data", "dot", "rset", "async", "shaping"}
 
 var (
 	ruleCode     = regexp.MustCompile(`^(0|[2-5][0-9]{0,2})$`)

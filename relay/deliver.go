@@ -622,7 +622,12 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 		if err := tc.HandshakeContext(dctx); err != nil {
 			rec.note("TLS handshake failed: %v", err)
 			conn.Close()
-			return nil, &stageError{"starttls", fmt.Errorf("implicit TLS handshake: %w", err)}
+			// Stage tls: the handshake from the first byte, not STARTTLS.
+			var rh tls.RecordHeaderError
+			if errors.As(err, &rh) && rh.Conn != nil {
+				return nil, &stageError{"tls", fmt.Errorf("implicit TLS handshake: the server answered in plaintext (%q), not with TLS: this port speaks plaintext SMTP: %w", rh.RecordHeader[:], err)}
+			}
+			return nil, &stageError{"tls", fmt.Errorf("implicit TLS handshake: %w", err)}
 		}
 		st := tc.ConnectionState()
 		rec.note("TLS handshake done: %s, %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))

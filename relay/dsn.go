@@ -113,7 +113,7 @@ func diagnostic(o outcome) (remoteMTA, code string) {
 	}
 	text := oneLine(rep.Text)
 	switch rep.Stage {
-	case "greeting", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "dot":
+	case "greeting", "ehlo", "starttls", "tls", "auth", "mail", "rcpt", "data", "dot":
 		if rep.Local {
 			text += " (server " + host + ")" // it answered, but did not say this
 		} else {

@@ -88,7 +88,7 @@ func plural(n int, one, many string) string {
 // sessions that complete EHLO and the TLS handshake).
 func reachedSMTP(rep Reply) bool {
 	switch rep.Stage {
-	case "connect", "greeting", "ehlo", "starttls":
+	case "connect", "greeting", "ehlo", "starttls", "tls":
 		return false
 	}
 	return true
