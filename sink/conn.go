@@ -692,6 +692,18 @@ func (c *conn) startTLS(line []byte) error {
 	return nil
 }
 
+// writeDeadline gives the next write the idle timeout from now (none
+// when the listener has no idle timeout): a wait the sink plays itself is
+// not the client's, but a client that reads nothing for the idle timeout
+// is cut off.
+func (c *conn) writeDeadline() {
+	var t time.Time
+	if idle := c.l.cfg.Limits.IdleTimeout.D(); idle > 0 {
+		t = time.Now().Add(idle)
+	}
+	c.Conn.SetWriteDeadline(t)
+}
+
 // before applies the waiting parts of b: delay, drop, hang. stop reports
 // that the connection is gone and no reply must follow.
 func (c *conn) before(b Behavior) (stop bool, err error) {
@@ -705,8 +717,8 @@ func (c *conn) before(b Behavior) (stop bool, err error) {
 		}
 		// A write deadline go-smtp set before the delay (the idle
 		// timeout, at DATA, RSET, QUIT or a later EHLO) is not the
-		// client's fault: the reply goes out without it.
-		c.Conn.SetWriteDeadline(time.Time{})
+		// client's fault: the reply gets a fresh one.
+		c.writeDeadline()
 	}
 	// After a drop or a hang go-smtp still writes the reply of the error
 	// it is given: netClosed keeps it out of the transcript and the
@@ -797,14 +809,16 @@ func (c *conn) send(stage Stage, wire []byte) error {
 		d := c.tarpit
 		c.tarpit = 0
 		// The idle timeout's write deadline (go-smtp's WriteTimeout) is
-		// for a reply sent at once, not for one spread over minutes.
-		c.Conn.SetWriteDeadline(time.Time{})
+		// for a reply sent at once, not for one spread over minutes:
+		// each byte gets its own, so that a client that stops reading
+		// still cannot hold the session for ever.
 		for i := 0; i < len(wire) && err == nil; i++ {
 			if i > 0 {
 				if err = quiesce.Sleep(c.sink.hardCtx, c.clock, c.tcp, d); err != nil {
 					break
 				}
 			}
+			c.writeDeadline()
 			_, err = c.Conn.Write(wire[i : i+1])
 		}
 	} else {
