@@ -235,10 +235,12 @@ func setsBounceRelay(data []byte) bool {
 	return yaml.Unmarshal(data, &f) == nil && f.Sink.Bounce.Relay != nil
 }
 
-// needsRestart names the parts of the configuration that differ between
+// needsRestart names the keys of the configuration that differ between
 // the running one (cur) and next but that a SIGHUP does not apply: it
 // reloads sink.rules, sink.profiles, sink.profile_files and sink.verify,
-// nothing else.
+// nothing else. Each key is as deep as the change (relay.routes[0].paths,
+// sink.listeners[1].auth.mode), not only its section, so that the warning
+// says what to look at.
 func needsRestart(cur, next *fileConfig) []string {
 	var keys []string
 	for _, d := range []struct {
@@ -253,11 +255,47 @@ func needsRestart(cur, next *fileConfig) []string {
 		{"probe", cur.Probe, next.Probe},
 		{"web", cur.Web, next.Web},
 	} {
-		if !reflect.DeepEqual(d.a, d.b) {
-			keys = append(keys, d.key)
-		}
+		keys = changedKeys(keys, d.key, reflect.ValueOf(d.a), reflect.ValueOf(d.b))
 	}
 	return keys
+}
+
+// changedKeys appends to keys the YAML key of each value that differs
+// between a and b under key: it goes into structs field by field and
+// into lists of structs of the same length item by item, and names a
+// whole list of anything else or whose length changed, a map, or any
+// other value.
+func changedKeys(keys []string, key string, a, b reflect.Value) []string {
+	if reflect.DeepEqual(a.Interface(), b.Interface()) {
+		return keys
+	}
+	switch {
+	case a.Kind() == reflect.Pointer && !a.IsNil() && !b.IsNil():
+		return changedKeys(keys, key, a.Elem(), b.Elem())
+	case a.Kind() == reflect.Struct:
+		before := len(keys)
+		for i := 0; i < a.NumField(); i++ {
+			f := a.Type().Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = strings.ToLower(f.Name)
+			}
+			keys = changedKeys(keys, key+"."+name, a.Field(i), b.Field(i))
+		}
+		if len(keys) == before { // a difference the YAML keys do not show
+			keys = append(keys, key)
+		}
+		return keys
+	case a.Kind() == reflect.Slice && a.Type().Elem().Kind() == reflect.Struct && a.Len() == b.Len():
+		for i := 0; i < a.Len(); i++ {
+			keys = changedKeys(keys, fmt.Sprintf("%s[%d]", key, i), a.Index(i), b.Index(i))
+		}
+		return keys
+	}
+	return append(keys, key)
 }
 
 // reloadSink applies a SIGHUP to a running sink: it reads the

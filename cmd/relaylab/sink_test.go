@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/sink"
 )
 
@@ -97,7 +98,7 @@ func TestSinkCommand(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out.String())
 	}
 	if !strings.Contains(out.String(), "rules reloaded") || !strings.Contains(out.String(), "sink.verify reloaded\" enabled=true resolvers=127.0.0.1:9") ||
-		!strings.Contains(out.String(), "restart to apply it\" keys=sink.listeners") {
+		!strings.Contains(out.String(), "restart to apply it\" keys=\"sink.listeners[0].hostname, sink.listeners[0].limits.max_connections\"") {
 		t.Errorf("output:\n%s", out.String())
 	}
 }
@@ -117,8 +118,20 @@ func TestNeedsRestart(t *testing.T) {
 	next.Sink.Listeners[0].Limits.MaxConnections = 3
 	next.Relay.Listen = "127.0.0.1:2588"
 	next.Web.Listen = "127.0.0.1:8026"
-	if got, want := strings.Join(needsRestart(cur, next), " "), "sink.listeners relay web"; got != want {
+	if got, want := strings.Join(needsRestart(cur, next), " "), "sink.listeners[0].limits.max_connections relay.listen web.listen"; got != want {
 		t.Errorf("needs restart %q, want %q", got, want)
+	}
+	// The warning names the key that changed, not only its section.
+	cur.Relay.Routes = []relay.RouteConfig{{Name: "default", Paths: []string{"sink"}}}
+	next = defaultConfig()
+	next.Relay.Routes = []relay.RouteConfig{{Name: "default", Paths: []string{"other"}}}
+	next.Relay.Retry.MaxAttempts = 3
+	if got, want := strings.Join(needsRestart(cur, next), " "), "relay.routes[0].paths relay.retry.max_attempts"; got != want {
+		t.Errorf("needs restart %q, want %q", got, want)
+	}
+	next.Relay.Routes = append(next.Relay.Routes, next.Relay.Routes[0])
+	if got, want := strings.Join(needsRestart(cur, next), " "), "relay.routes relay.retry.max_attempts"; got != want {
+		t.Errorf("a route more: needs restart %q, want %q", got, want)
 	}
 }
 
