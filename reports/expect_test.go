@@ -109,7 +109,7 @@ func TestExpectationErrors(t *testing.T) {
 		{"recipients:\n  - match: x\n    tolerance: -1s\n", "exp.yaml:3:16: recipients[0].tolerance: -1s is negative"},
 		{"recipients:\n  - match: x\n    min_interval: -1s\n", "recipients[0].min_interval: -1s is negative"},
 		{"recipients:\n  - match: x\n    max_interval: -1s\n", "recipients[0].max_interval: -1s is negative"},
-		{"recipients:\n  - match: x\n    category: nonsense\n", `exp.yaml:3:15: recipients[0].category: "nonsense" is not a category the relay gives: want one of authentication-failure, `},
+		{"recipients:\n  - match: x\n    category: nonsense\n", `exp.yaml:3:15: recipients[0].category: "nonsense" is not a category the relay gives: want one of auth-not-offered, authentication-failure, `},
 		{"aggregate:\n  time_to_delivery_p50: -1h\n", "exp.yaml:2:25: aggregate.time_to_delivery_p50: -1h0m0s is negative"},
 		{"aggregate:\n  time_to_delivery_p99: -1h\n", "aggregate.time_to_delivery_p99: -1h0m0s is negative"},
 		{"aggregate:\n  max_concurrent_per_destination: -1\n", "aggregate.max_concurrent_per_destination: -1 is not a number of connections"},
