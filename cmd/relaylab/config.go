@@ -215,7 +215,7 @@ func loadConfig(path string) (*fileConfig, error) {
 	}
 	c.dir = filepath.Dir(path)
 	if err := config.Decode(path, data, c); err != nil {
-		return nil, &exitError{code: 2, err: err}
+		return nil, &exitError{code: 2, err: withSyntaxHint(err, data)}
 	}
 	c.bounceRelaySet = setsBounceRelay(data)
 	return c, nil
