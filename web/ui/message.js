@@ -4,7 +4,7 @@ import { h, path, fmtTime, shortTime, clear, prose } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnFor } from "./events.js";
-import { setStatus } from "./status.js";
+import { setStatus, final } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
 const TERMINAL = new Set(["delivered", "bounced", "expired", "suppressed"]);
@@ -254,12 +254,34 @@ function sinkReply(a) {
 }
 
 export function sinkMessageView(main, id) {
-  main.append(h("h1", {}, "Received message ", h("span", { class: "mono" }, id)));
+  final("a message the sink stored");
+  const session = h("p", { id: "msg-session", class: "muted" }, "Looking for the session that brought it…");
+  main.append(h("h1", {}, "Received message ", h("span", { class: "mono" }, id)), session);
   const detail = h("section", { class: "card" }, h("p", { class: "muted" }, "Loading…"));
   main.append(detail);
+  let stopped = false;
   get("/api/v1/sink/messages/" + encodeURIComponent(id)).then((m) => {
     renderMessage(detail, m, "/api/v1/sink/messages/" + encodeURIComponent(id) + "/body.html");
   }).catch((e) => clear(detail).append(h("p", { class: "error" }, e.message)));
+  // The message's answer names no session; the sessions list names each
+  // session's messages, newest first, so the search reads back a few
+  // pages of it. The session's transcript shows the reply after the dot.
+  const PAGE = 200, PAGES = 10;
+  const look = (before, n) => get("/api/v1/sink/sessions?limit=" + PAGE + (before ? "&before=" + encodeURIComponent(before) : "")).then((d) => {
+    if (stopped) return;
+    const ss = d.sessions.find((x) => (x.messages || []).includes(id));
+    if (ss) {
+      clear(session).append("Received in session ", h("a", { href: path("sink", "sessions", ss.id), class: "mono" }, ss.id),
+        " (" + ss.listener + ", from " + ss.client + ")", ss.last_reply ? "; its last reply: " + ss.last_reply : "",
+        ". The session's transcript shows the reply the sink gave to this message.");
+      return;
+    }
+    if (d.sessions.length === PAGE && n + 1 < PAGES) return look(d.sessions[PAGE - 1].id, n + 1);
+    session.textContent = d.sessions.length === PAGE ? "Its session is not among the latest " + PAGE * PAGES + " (see the Sink page)."
+      : "No recorded session lists it: the session is still open, or the sink stopped before it ended.";
+  }).catch((e) => { session.className = "error"; session.textContent = e.message; });
+  look("", 0);
+  return () => { stopped = true; };
 }
 
 // renderMessage shows a message. Its HTML goes only into a sandboxed iframe

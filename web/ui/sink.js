@@ -3,7 +3,7 @@ import { h, path, fmtTime, clear } from "./dom.js";
 import { get, api } from "./api.js";
 import { transcript } from "./message.js";
 import { Stream } from "./stream.js";
-import { setStatus } from "./status.js";
+import { setStatus, final } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
 const MAX_SESSIONS = 500;
@@ -87,7 +87,24 @@ export function sinkView(main) {
 export function sessionView(main, id) {
   const card = h("section", { class: "card" }, h("p", { class: "muted" }, "Loading…"));
   main.append(h("h1", {}, "Session ", h("span", { class: "mono" }, id)), card);
-  get("/api/v1/sink/sessions/" + encodeURIComponent(id)).then((ss) => {
+  let stream = null;
+  let stopped = false;
+  // An ended session does not change. One still open is shown again when
+  // its sink.session event says it ended; the stream starts where the log
+  // stood before the session was read, so that the end is not missed.
+  const show = () => get("/api/v1/events?tail=1&limit=1").then((cur) => get("/api/v1/sink/sessions/" + encodeURIComponent(id)).then((ss) => {
+    if (stopped) return;
+    render(ss);
+    if (ss.end) {
+      if (stream) { stream.close(); stream = null; }
+      final("this session has ended");
+    } else if (!stream) {
+      stream = new Stream({ after: cur.next, kind: "sink.session" }, (evs) => {
+        if (evs.some((e) => e.payload && String(e.payload.id) === id)) show();
+      }, setStatus);
+    }
+  })).catch((e) => clear(card).append(h("p", { class: "error" }, e.message)));
+  function render(ss) {
     clear(card).append(
       h("dl", { class: "kv" },
         h("dt", {}, "Listener"), h("dd", {}, ss.listener),
@@ -96,11 +113,13 @@ export function sessionView(main, id) {
         h("dt", {}, "TLS"), h("dd", {}, ss.tls ? "yes" : "no"),
         h("dt", {}, "AUTH"), h("dd", {}, ss.auth || "none"),
         h("dt", {}, "Start"), h("dd", {}, fmtTime(ss.start)),
-        h("dt", {}, "End"), h("dd", {}, ss.end ? fmtTime(ss.end) : "not ended: still open, or the sink stopped before it ended")),
+        h("dt", {}, "End"), h("dd", { id: "session-end" }, ss.end ? fmtTime(ss.end) : "not ended: still open, or the sink stopped before it ended")),
       (ss.messages || []).length ? h("p", {}, "Messages: ", ss.messages.map((m) => h("a", { href: path("sink", "messages", m), class: "mono" }, m + " "))) : "",
       h("h2", {}, "Transcript"),
       transcript(ss.transcript || []));
-  }).catch((e) => clear(card).append(h("p", { class: "error" }, e.message)));
+  }
+  show();
+  return () => { stopped = true; if (stream) stream.close(); };
 }
 
 export function rulesView(main) {
@@ -108,19 +127,51 @@ export function rulesView(main) {
   const save = h("button", { type: "button" }, "Save rules");
   const reload = h("button", { type: "button" }, "Reload");
   const out = h("div", { id: "rules-result", role: "status" });
+  const changed = h("p", { id: "rules-changed", class: "error" });
+  changed.hidden = true;
   main.append(h("h1", {}, "Sink rules"),
-    h("p", { class: "muted" }, "The YAML the sink reads. Saving replaces the rules of the running sink; a rule that does not validate is refused and nothing changes."),
-    area, h("div", { class: "bar" }, save, " ", reload), out);
-  const load = () => get("/api/v1/sink/rules").then((r) => { area.value = r.yaml; out.textContent = ""; })
-    .catch((e) => { out.className = "error"; out.textContent = e.message; });
+    h("p", { class: "muted", id: "rules-scope" }, "The YAML the sink reads. Saving replaces the rules of the running sink; a rule that does not validate is refused and nothing changes. " +
+      "Saving does not write the configuration file: the next SIGHUP or restart replaces these rules with the file's sink.rules again, so copy what you keep into the file."),
+    changed, area, h("div", { class: "bar" }, save, " ", reload), out);
+  // loaded is the text as read, so that a change by someone else (a
+  // SIGHUP, another editor) replaces it only when it has not been edited
+  // here; otherwise the page says so and leaves the edit alone.
+  let loaded = "";
+  const load = () => get("/api/v1/sink/rules").then((r) => {
+    area.value = r.yaml; loaded = r.yaml; out.textContent = ""; changed.hidden = true;
+  }).catch((e) => { out.className = "error"; out.textContent = e.message; });
+  // Saves from this page whose sink.rules event is still to come: that
+  // event is ours, and reading the rules back would only reformat the text
+  // (and drop its comments). Counted before the request, as the event can
+  // come before the answer.
+  let ours = 0;
   save.addEventListener("click", () => {
-    api("PUT", "/api/v1/sink/rules", { yaml: area.value }).then(() => {
-      out.className = "ok"; out.textContent = "Saved: the sink now uses these rules.";
+    const text = area.value;
+    ours++;
+    api("PUT", "/api/v1/sink/rules", { yaml: text }).then(() => {
+      loaded = text; changed.hidden = true;
+      out.className = "ok"; out.textContent = "Saved: the running sink now uses these rules (the configuration file is unchanged).";
     }).catch((e) => {
+      ours--;
       out.className = "error";
       clear(out).append(h("strong", {}, e.error), h("pre", {}, e.detail));
     });
   });
   reload.addEventListener("click", load);
+  let stream = null;
+  let stopped = false;
+  get("/api/v1/events?tail=1&limit=1").then((cur) => {
+    if (stopped) return;
+    stream = new Stream({ after: cur.next, kind: "sink.rules" }, (evs) => {
+      for (const e of evs) {
+        if (ours > 0 && e.payload && e.payload.by === "SetRules") { ours--; continue; }
+        if (area.value === loaded) { load(); continue; }
+        changed.hidden = false;
+        changed.textContent = (e.payload && e.payload.by === "Reload" ? "A SIGHUP reloaded the rules from the configuration file" : "The rules were replaced elsewhere (another editor)") +
+          " since this page read them: Reload shows them (and drops your edits); Save replaces them with yours.";
+      }
+    }, setStatus);
+  }).catch((e) => { out.className = "error"; out.textContent = e.message; });
   load();
+  return () => { stopped = true; if (stream) stream.close(); };
 }

@@ -16,3 +16,9 @@ export function notLive(how) {
   setStatus(how || "not live", how ? "this page polls the server: " + how + "; the feed, the messages and the sink sessions are live"
     : "this page shows what was there when it opened; the feed, the messages and the sink sessions are live");
 }
+
+// final is the pill of a page whose subject does not change any more (an
+// ended session, a stored message): there is nothing for it to follow.
+export function final(why) {
+  setStatus("final", why + ": nothing on this page changes, so it does not follow the event stream");
+}
