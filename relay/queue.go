@@ -186,7 +186,11 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 	err := r.store.Write(ctx, func(tx *store.Tx) error {
 		out = out[:0]
 		rows, err := tx.Query(`SELECT r.id, r.message_id, r.address, r.orcpt, r.notify, r.attempts, r.warned, m.sender, m.dsn_for,
-				COALESCE(s.reason || ' (' || s.category || ', from ' || s.source || ')', '')
+				COALESCE(s.reason || CASE s.source
+					WHEN 'manual' THEN CASE WHEN s.reason = 'added by hand' THEN '' ELSE ' (added by hand)' END
+					WHEN 'soft-bounces' THEN ''
+					WHEN 'dsn' THEN ' (' || s.category || ', from a bounce message)'
+					ELSE ' (' || s.category || ', from a ' || s.source || ')' END, '')
 			FROM relay_recipients r JOIN relay_messages m ON m.id = r.message_id
 			LEFT JOIN relay_suppressions s ON s.address = lower(trim(r.address))
 			WHERE r.due_ns IS NOT NULL AND r.due_ns <= ? ORDER BY r.due_ns, r.id LIMIT ?`, now.UnixNano(), n)
