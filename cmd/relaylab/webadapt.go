@@ -181,7 +181,12 @@ func sessionAttemptsSQL(n int) string {
 // rcpt)", or what happened when no reply was sent.
 func attemptReply(stage string, code int, enhanced, text string) string {
 	if code == 0 {
-		return strings.TrimSpace("no reply (dropped or hung) at " + stage + " " + text)
+		if text != "" {
+			// The sink says why: the client left, or it dropped or hung
+			// on purpose, and by which directive or rule.
+			return "no reply: " + text
+		}
+		return "no reply (dropped or hung) at " + stage
 	}
 	parts := []string{strconv.Itoa(code)}
 	if enhanced != "" {

@@ -24,11 +24,11 @@ export function sinkView(main) {
     shown.add(ss.id);
     if (ss.end) open.delete(ss.id); else open.add(ss.id);
     return h("tr", { "data-id": ss.id, class: ss.end ? "" : "open" },
-      h("td", {}, h("a", { href: path("sink", "sessions", ss.id) }, fmtTime(ss.start))),
+      h("td", { class: "nowrap" }, h("a", { href: path("sink", "sessions", ss.id) }, fmtTime(ss.start))),
       h("td", {}, ss.listener),
       h("td", { class: "mono nowrap" }, ss.client),
       h("td", { class: "mono" }, ss.helo || ""),
-      h("td", {}, ss.tls ? "yes" : "no"),
+      h("td", { class: "nowrap" }, ss.tls ? "yes" : "no"),
       h("td", {}, (ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m)))),
       h("td", {}, ss.last_reply || ""));
   }
