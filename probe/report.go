@@ -3,7 +3,6 @@ package probe
 import (
 	"context"
 	"fmt"
-	"github.com/relaylab/relaylab/internal/textsafe"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/resolver"
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // SchemaVersion names the JSON layout of Report (see SCHEMA.md).

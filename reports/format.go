@@ -6,12 +6,13 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"github.com/relaylab/relaylab/internal/textsafe"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // Formats lists the names Write accepts.

@@ -3,10 +3,11 @@ package reports
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/relaylab/relaylab/internal/textsafe"
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // Verdict is the judged outcome of one scenario or expect file.

@@ -9,13 +9,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/relaylab/relaylab/internal/textsafe"
 	"io"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // command is one subcommand. run gets the arguments after its name and

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/relaylab/relaylab/internal/textsafe"
 	"reflect"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/textsafe"
 	"github.com/relaylab/relaylab/relay"
 )
 

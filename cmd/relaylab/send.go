@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/relaylab/relaylab/internal/textsafe"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/smtpload"
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 func init() {
