@@ -56,6 +56,21 @@ type SinkMessageSource interface {
 	AllMessageAttempts(ctx context.Context) ([]SinkMessageAttempt, error)
 }
 
+// SinkBounce is an asynchronous bounce (RFC 3464 DSN) the sink sent
+// back to a message's sender after accepting it for Recipient: the
+// "accept, then bounce later" of its bounce rules and directives.
+type SinkBounce struct {
+	Recipient string
+	// Reply is the failure the DSN reports ("550 5.1.1 no such user").
+	Reply string
+}
+
+// SinkBounceSource is a SinkAttemptSource that also gives the bounces
+// the sink sent (not those NOTIFY ruled out, nor those that failed).
+type SinkBounceSource interface {
+	AllBounces(ctx context.Context) ([]SinkBounce, error)
+}
+
 // FromSink builds Data from what a sink saw, for judging a sender that is
 // not ours (their MTA, their application): each recipient's attempts in
 // order, its message the sink's number for the one its last attempt left
@@ -148,6 +163,23 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		}
 	}
 	d.SinkMessages, d.SinkAccepted = len(received), len(accepted)
+	if bs, ok := src.(SinkBounceSource); ok {
+		bounces, err := bs.AllBounces(ctx)
+		if err != nil {
+			return nil, err
+		}
+		// A recipient the sink accepted and then bounced: a DSN went to
+		// the sender, with the status its reply carries, as expectations
+		// dsn and dsn_status judge it.
+		for _, b := range bounces {
+			if r := by[strings.ToLower(b.Recipient)]; r != nil {
+				r.DSN = true
+				if f := strings.Fields(b.Reply); len(f) > 1 && strings.Count(f[1], ".") == 2 {
+					r.DSNStatus = f[1]
+				}
+			}
+		}
+	}
 	sort.SliceStable(d.Recipients, func(i, j int) bool { return d.Recipients[i].Address < d.Recipients[j].Address })
 	return d, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/reports"
 	"github.com/relaylab/relaylab/sink"
@@ -55,18 +57,14 @@ func (x *expectFile) Validate(string) error {
 }
 
 // replayOnly names a key of r that a sink's record cannot judge, and why:
-// what it asks of is the relay's (its categories, its DSNs, its
-// suppression list), so on a sink's record it would fail every recipient
-// (category, dsn: sent) or pass every one (dsn: none, suppressed: false)
-// whatever the sender under test did.
+// what it asks of is the relay's (its categories, its suppression list),
+// so on a sink's record it would fail every recipient (category) or pass
+// every one (suppressed: false) whatever the sender under test did. dsn
+// and dsn_status judge the bounces the sink sent after accepting.
 func replayOnly(r reports.RecipientExpectation) (key, why string) {
 	switch {
 	case r.Category != "":
 		return "category", "a sink's record gives no bounce category; judge the reply with last_code or last_reply instead"
-	case r.DSN != "":
-		return "dsn", "the DSNs it counts are the relay's, which a sink's record does not hold (a DSN the sender under test writes reaches the sink as a message of its own); remove it"
-	case r.DSNStatus != "":
-		return "dsn_status", "the DSNs it reads are the relay's, which a sink's record does not hold; remove it"
 	case r.Suppressed != nil:
 		return "suppressed", "a sink's record has no suppression list; remove it"
 	case r.Status == "expired" || r.Status == "suppressed":
@@ -187,7 +185,27 @@ func (s sinkAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMes
 	return out, nil
 }
 
+// AllBounces gives reports.FromSink the bounces the sink sent after
+// accepting a message, so that dsn and dsn_status judge them.
+func (s sinkAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT recipient, reply FROM sink_bounces WHERE sent_ns > 0 ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []reports.SinkBounce
+	for rows.Next() {
+		var b reports.SinkBounce
+		if err := rows.Scan(&b.Recipient, &b.Reply); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
 var _ reports.SinkMessageSource = sinkAttempts{}
+var _ reports.SinkBounceSource = sinkAttempts{}
 
 // remoteAttempts reads the attempts from a running relaylab's web API.
 // client has a timeout: a server that accepts and never answers must not
@@ -205,36 +223,11 @@ func (r remoteAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt,
 // AllMessageAttempts reads the attempts with the message each left, so
 // that expect --url counts messages as expect --db does.
 func (r remoteAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMessageAttempt, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+"/api/v1/sink/attempts", nil)
-	if err != nil {
-		return nil, usageError("--url %q: %v", hidePassword(r.base), err)
-	}
-	if r.token != "" {
-		req.Header.Set("Authorization", "Bearer "+r.token)
-	}
-	resp, err := r.client.Do(req)
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
-		return nil, fmt.Errorf("%s did not answer the request for the sink's attempts within %s (--timeout): is it a relaylab serve?", hidePassword(r.base), r.client.Timeout)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("asking %s for the sink's attempts: %w (is relaylab serve running there?)", hidePassword(r.base), err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusUnauthorized {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("%s/api/v1/sink/attempts answered %s: %s (the serve said: %s)",
-			hidePassword(r.base), resp.Status, r.authHint(req), strings.TrimSpace(string(body)))
-	}
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("%s/api/v1/sink/attempts answered %s: %s", hidePassword(r.base), resp.Status, strings.TrimSpace(string(body)))
-	}
 	var body struct {
 		Attempts []web.SinkAttempt `json:"attempts"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("reading the attempts from %s: %w", hidePassword(r.base), err)
+	if err := r.get(ctx, "/api/v1/sink/attempts", "the sink's attempts", &body); err != nil {
+		return nil, err
 	}
 	out := make([]reports.SinkMessageAttempt, 0, len(body.Attempts))
 	for _, a := range body.Attempts {
@@ -243,7 +236,74 @@ func (r remoteAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkM
 	return out, nil
 }
 
-var _ reports.SinkMessageSource = remoteAttempts{}
+// AllBounces reads the sink's sent bounces from the serve's event log
+// (its sink.bounce events), page by page.
+func (r remoteAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, error) {
+	var out []reports.SinkBounce
+	after := int64(0)
+	for {
+		var page struct {
+			Events []events.Event `json:"events"`
+			Next   int64          `json:"next"`
+		}
+		if err := r.get(ctx, fmt.Sprintf("/api/v1/events?kind=%s&limit=5000&after=%d", events.SinkBounce, after), "the sink's bounces", &page); err != nil {
+			return nil, err
+		}
+		for _, e := range page.Events {
+			var p struct {
+				Recipient string `json:"recipient"`
+				Reply     string `json:"reply"`
+				Sent      bool   `json:"sent"`
+			}
+			if json.Unmarshal(e.Payload, &p) == nil && p.Sent {
+				out = append(out, reports.SinkBounce{Recipient: cmp.Or(p.Recipient, e.Recipient), Reply: p.Reply})
+			}
+		}
+		if len(page.Events) == 0 || page.Next <= after {
+			return out, nil
+		}
+		after = page.Next
+	}
+}
+
+// get reads the JSON at the serve's path into v; what names it in errors.
+func (r remoteAttempts) get(ctx context.Context, path, what string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+path, nil)
+	if err != nil {
+		return usageError("--url %q: %v", hidePassword(r.base), err)
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	resp, err := r.client.Do(req)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
+		return fmt.Errorf("%s did not answer the request for %s within %s (--timeout): is it a relaylab serve?", hidePassword(r.base), what, r.client.Timeout)
+	}
+	if err != nil {
+		return fmt.Errorf("asking %s for %s: %w (is relaylab serve running there?)", hidePassword(r.base), what, err)
+	}
+	defer resp.Body.Close()
+	endpoint, _, _ := strings.Cut(path, "?")
+	if resp.StatusCode == http.StatusUnauthorized {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("%s%s answered %s: %s (the serve said: %s)",
+			hidePassword(r.base), endpoint, resp.Status, r.authHint(req), strings.TrimSpace(string(body)))
+	}
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("%s%s answered %s: %s", hidePassword(r.base), endpoint, resp.Status, strings.TrimSpace(string(body)))
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("reading %s from %s: %w", what, hidePassword(r.base), err)
+	}
+	return nil
+}
+
+var (
+	_ reports.SinkMessageSource = remoteAttempts{}
+	_ reports.SinkBounceSource  = remoteAttempts{}
+)
 
 // authHint says what to do when the serve wants credentials: expect sends
 // $RELAYLAB_TOKEN as a bearer token, and net/http sends the user and

@@ -84,11 +84,9 @@ func TestExpectFileRefused(t *testing.T) {
 		{"replay only", "  aggregate: {max_concurrent_per_destination: 2}\n", ":3:47: expect.aggregate.max_concurrent_per_destination: applies to replays only"},
 		{"bad status", "  recipients:\n    - {match: \"*\", status: nonsense}\n", `:4:28: expect.recipients[0].status: "nonsense" is not a status`},
 		// What only a relay has, a sink's record cannot judge: before,
-		// category and dsn: sent failed every recipient, dsn: none and
-		// suppressed: false passed every one.
+		// category failed every recipient, suppressed: false passed
+		// every one. (dsn and dsn_status judge the sink's own bounces.)
 		{"category", "  recipients:\n    - {match: \"*\", category: invalid-recipient}\n", `:4:30: expect.recipients[0].category: applies to replays only: a sink's record gives no bounce category`},
-		{"dsn none", "  recipients:\n    - {match: \"*\", dsn: none}\n", `:4:25: expect.recipients[0].dsn: applies to replays only`},
-		{"dsn_status", "  recipients:\n    - match: \"*\"\n      dsn_status: \"5.\"\n", `:5:19: expect.recipients[0].dsn_status: applies to replays only`},
 		{"suppressed", "  recipients:\n    - {match: \"*\", suppressed: false}\n", `:4:32: expect.recipients[0].suppressed: applies to replays only: a sink's record has no suppression list`},
 		{"status expired", "  recipients:\n    - {match: \"*\", status: expired}\n", `:4:28: expect.recipients[0].status: applies to replays only: expired is a relay's verdict; want delivered, bounced, deferred or queued`},
 	} {
