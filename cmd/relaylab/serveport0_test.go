@@ -62,24 +62,7 @@ web:
 	if err := sendPlain(sinkAddr, "owner@shop.test", "bounce0s@example.test", "Subject: bounce me\r\n\r\nhi\r\n"); err != nil {
 		t.Fatalf("send to the sink: %v", err)
 	}
-	var bounce map[string]any
-	for bounce == nil && time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + webAddr + "/api/v1/events?kind=sink.bounce")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var body struct {
-			Events []struct {
-				Payload map[string]any `json:"payload"`
-			} `json:"events"`
-		}
-		json.NewDecoder(resp.Body).Decode(&body)
-		resp.Body.Close()
-		if len(body.Events) > 0 {
-			bounce = body.Events[0].Payload
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	bounce := firstBounce(t, webAddr, deadline)
 	if bounce["relay"] != relayAddr || bounce["sent"] != true {
 		t.Errorf("the sink's bounce: relay %v, sent %v, error %v; want it sent to serve's relay at %s", bounce["relay"], bounce["sent"], bounce["error"], relayAddr)
 	}
@@ -92,4 +75,28 @@ web:
 	case <-time.After(60 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+}
+
+// firstBounce waits until the serve at webAddr has a sink.bounce event,
+// and returns its payload (nil at deadline, which only bounds a hang).
+func firstBounce(t *testing.T, webAddr string, deadline time.Time) map[string]any {
+	t.Helper()
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + webAddr + "/api/v1/events?kind=sink.bounce")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Events []struct {
+				Payload map[string]any `json:"payload"`
+			} `json:"events"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if len(body.Events) > 0 {
+			return body.Events[0].Payload
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
 }
