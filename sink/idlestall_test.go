@@ -1,18 +1,14 @@
 package sink
 
 import (
-	"context"
 	"errors"
 	"net"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/config"
-	"github.com/relaylab/relaylab/internal/store"
 )
 
 // timeoutCounter counts the reads of a connection that end at its
@@ -38,36 +34,14 @@ func (c timeoutCounter) Read(p []byte) (int, error) {
 // instead of holding the session and its connection slot twice as long.
 func TestStallInTheMessageWaitsOneIdlePeriod(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: clock.Real{}, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cfg := DefaultConfig()
-	cfg.Listeners[0].Listen = "127.0.0.1:0"
-	cfg.Listeners[0].Limits.IdleTimeout = config.Duration(300 * time.Millisecond)
-	cfg.Bounce.Relay = ""
 	var timeouts atomic.Int32
-	s, err := New(cfg, Options{Store: st, Clock: clock.Real{}, Logger: quietLogger(), Seed: 7,
-		Wrap: func(c net.Conn) net.Conn { return timeoutCounter{c, &timeouts} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		s.Shutdown(sctx)
-	}()
+	_, addr := wrappedSink(t, func(c net.Conn) net.Conn { return timeoutCounter{c, &timeouts} }, idleTimeout(300*time.Millisecond))
 	for _, script := range []string{
 		"EHLO x\r\nMAIL FROM:<stall@hostile.test>\r\nRCPT TO:<b@sink.test>\r\nDATA\r\nSubject: half\r\n\r\nhalf a mess",
 		"EHLO x\r\nMAIL FROM:<stall@hostile.test>\r\nRCPT TO:<b@sink.test>\r\nBDAT 100 LAST\r\nhalf",
 	} {
 		timeouts.Store(0)
-		c := hsDial(t, s.Addrs()[cfg.Listeners[0].Name].String())
+		c := hsDial(t, addr)
 		c.write(script)
 		var replies []string
 		for {
@@ -84,4 +58,9 @@ func TestStallInTheMessageWaitsOneIdlePeriod(t *testing.T) {
 			t.Errorf("the session waited out %d idle periods after the stall, want 1", n)
 		}
 	}
+}
+
+// idleTimeout sets the first listener's idle timeout to d.
+func idleTimeout(d time.Duration) func(*Config) {
+	return func(c *Config) { c.Listeners[0].Limits.IdleTimeout = config.Duration(d) }
 }

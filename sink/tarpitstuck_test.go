@@ -1,18 +1,12 @@
 package sink
 
 import (
-	"context"
 	"errors"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/relaylab/relaylab/internal/clock"
-	"github.com/relaylab/relaylab/internal/config"
-	"github.com/relaylab/relaylab/internal/store"
 )
 
 // fullBuffers plays a client whose socket buffers are full once three
@@ -77,30 +71,8 @@ func TestTarpitToAClientThatDoesNotRead(t *testing.T) {
 	for _, rcpt := range []string{"tarpit10ms+a@sink.test", "delay10ms+a@sink.test"} {
 		t.Run(rcpt, func(t *testing.T) {
 			t.Parallel()
-			ctx := context.Background()
-			st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: clock.Real{}, Logger: quietLogger()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			cfg := DefaultConfig()
-			cfg.Listeners[0].Listen = "127.0.0.1:0"
-			cfg.Listeners[0].Limits.IdleTimeout = config.Duration(200 * time.Millisecond)
-			cfg.Bounce.Relay = ""
-			s, err := New(cfg, Options{Store: st, Clock: clock.Real{}, Logger: quietLogger(), Seed: 7,
-				Wrap: func(c net.Conn) net.Conn { return &fullBuffers{Conn: c, closed: make(chan struct{})} }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				defer cancel()
-				s.Shutdown(sctx)
-			}()
-			c := hsDial(t, s.Addrs()[cfg.Listeners[0].Name].String())
+			_, addr := wrappedSink(t, func(c net.Conn) net.Conn { return &fullBuffers{Conn: c, closed: make(chan struct{})} }, idleTimeout(200*time.Millisecond))
+			c := hsDial(t, addr)
 			hsExpect(t, c, "", 220)
 			c.write("HELO x\r\n")
 			hsExpect(t, c, "", 250)

@@ -99,8 +99,9 @@ func (c trickleConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
-// wrappedSink is testSink with Options.Wrap.
-func wrappedSink(t *testing.T, wrap func(net.Conn) net.Conn) (*store.Store, string) {
+// wrappedSink is testSink with Options.Wrap (and edits of the
+// configuration, if any).
+func wrappedSink(t *testing.T, wrap func(net.Conn) net.Conn, edit ...func(*Config)) (*store.Store, string) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: clock.Real{}, Logger: quietLogger()})
@@ -111,6 +112,9 @@ func wrappedSink(t *testing.T, wrap func(net.Conn) net.Conn) (*store.Store, stri
 	cfg := DefaultConfig()
 	cfg.Listeners[0].Listen = "127.0.0.1:0"
 	cfg.Bounce.Relay = ""
+	for _, e := range edit {
+		e(&cfg)
+	}
 	s, err := New(cfg, Options{Store: st, Logger: quietLogger(), Seed: 7, Wrap: wrap})
 	if err != nil {
 		t.Fatal(err)
