@@ -1,9 +1,6 @@
 package web
 
 import (
-	"context"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -18,22 +15,14 @@ import (
 // page were broken; the timeline still shows its events.
 func TestBrowserDeletedMessage(t *testing.T) {
 	b := newBrowser(t)
-	st := openStore(t, clock.Real{})
-	s, err := New(Options{Store: st, Relay: newFakeRelay(), Sink: newFakeSink(), Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Run(ctx) }()
-	hs := httptest.NewServer(s.Handler())
-	defer func() { cancel(); <-done; hs.Close() }()
+	ts := startServer(t, Options{Store: openStore(t, clock.Real{}), Relay: newFakeRelay(), Sink: newFakeSink()})
+	st, url := ts.st, ts.url
 	appendEvents(t, st,
 		events.Event{Kind: events.RelayQueued, Message: "gone-1", Recipient: "a@example.com"}.WithPayload(map[string]any{"sender": "app@example.org"}),
 		events.Event{Kind: events.RelayExpired, Message: "gone-1", Recipient: "a@example.com"}.WithPayload(map[string]any{
 			"category": "deleted", "reason": "deleted from the queue by an operator", "attempts": 0}),
 	)
-	b.do(t, chromedp.Navigate(hs.URL+"/#/messages/gone-1"))
+	b.do(t, chromedp.Navigate(url+"/#/messages/gone-1"))
 	b.waitFor(t, "the note", `document.getElementById("msg-gone") !== null`)
 	got := b.eval(t, `[document.getElementById("msg-detail").innerText, document.getElementById("timeline").innerText]`).([]any)
 	if d := got[0].(string); !strings.Contains(d, "The relay no longer holds this message") || strings.Contains(d, "not found") {
