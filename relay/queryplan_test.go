@@ -1,0 +1,33 @@
+package relay
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// TestMessageEventsUseTheIndex: what queue show and a deleted message's
+// error read of one message's events searches the partial index on
+// message, instead of every event of those kinds in the log.
+func TestMessageEventsUseTheIndex(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, testConfig("127.0.0.1:1"), Options{})
+	for name, q := range map[string]struct {
+		sql  string
+		args []any
+	}{
+		"lastOutcomes": {lastOutcomesSQL, []any{"m", events.RelayDeferred, events.RelayBounced, events.RelayExpired, events.RelaySuppressed, events.RelayDelivered}},
+		"notFound":     {deletedAtSQL, []any{"m", events.RelayExpired}},
+	} {
+		plan, err := store.QueryPlan(context.Background(), h.store.DB(), q.sql, q.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(plan, "events_message") {
+			t.Errorf("%s: plan\n%s\nwant a search of events_message", name, plan)
+		}
+	}
+}
