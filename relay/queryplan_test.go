@@ -21,6 +21,7 @@ func TestMessageEventsUseTheIndex(t *testing.T) {
 	}{
 		"lastOutcomes": {lastOutcomesSQL, []any{"m", events.RelayDeferred, events.RelayBounced, events.RelayExpired, events.RelaySuppressed, events.RelayDelivered}},
 		"notFound":     {deletedAtSQL, []any{"m", events.RelayExpired}},
+		"hops":         {hopsSQL, []any{"m", events.RelayAttempt}},
 	} {
 		plan, err := store.QueryPlan(context.Background(), h.store.DB(), q.sql, q.args...)
 		if err != nil {

@@ -53,6 +53,19 @@ type RecipientInfo struct {
 	Notify  string    `json:"notify,omitempty"`
 	ORCPT   string    `json:"orcpt,omitempty"`
 	Updated time.Time `json:"updated"`
+	// Hops are the hosts (or route paths) each attempt reached, in
+	// order: a path that failed before the one that took the message
+	// shows here. Filled by Message only.
+	Hops []Hop `json:"hops,omitempty"`
+}
+
+// Hop is one host or path an attempt reached, with its last reply.
+type Hop struct {
+	Attempt int       `json:"attempt"`
+	Time    time.Time `json:"time"`
+	Path    string    `json:"path"`
+	Host    string    `json:"host,omitempty"`
+	Reply   Reply     `json:"reply"`
 }
 
 // QueueFilter selects messages for List.
@@ -177,7 +190,52 @@ func (r *Relay) Message(ctx context.Context, id string) (MessageInfo, error) {
 	if m.Recipients, err = r.recipients(ctx, id); err != nil {
 		return m, err
 	}
-	return m, r.lastOutcomes(ctx, id, m.Recipients)
+	if err := r.lastOutcomes(ctx, id, m.Recipients); err != nil {
+		return m, err
+	}
+	return m, r.hops(ctx, id, m.Recipients)
+}
+
+// hopsSQL reads one message's attempts through the partial index on
+// message (see lastOutcomesSQL).
+const hopsSQL = `SELECT recipient, time_ns, payload FROM events INDEXED BY events_message WHERE message = ? AND message != '' AND kind = ? ORDER BY id`
+
+// hops fills in each recipient's Hops from the message's relay.attempt
+// events.
+func (r *Relay) hops(ctx context.Context, id string, rcpts []RecipientInfo) error {
+	rows, err := r.store.DB().QueryContext(ctx, hopsSQL, id, events.RelayAttempt)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	by := map[string]*RecipientInfo{}
+	for i := range rcpts {
+		by[rcpts[i].Address] = &rcpts[i]
+	}
+	for rows.Next() {
+		var (
+			addr, payload string
+			tns           int64
+		)
+		if err := rows.Scan(&addr, &tns, &payload); err != nil {
+			return err
+		}
+		rc := by[addr]
+		if rc == nil {
+			continue
+		}
+		var pl struct {
+			Attempt int    `json:"attempt"`
+			Path    string `json:"path"`
+			Host    string `json:"host"`
+			Reply   Reply  `json:"reply"`
+		}
+		if json.Unmarshal([]byte(payload), &pl) != nil {
+			continue
+		}
+		rc.Hops = append(rc.Hops, Hop{Attempt: pl.Attempt, Time: time.Unix(0, tns).UTC(), Path: pl.Path, Host: pl.Host, Reply: pl.Reply})
+	}
+	return rows.Err()
 }
 
 // lastOutcomesSQL and deletedAtSQL read one message's events through the

@@ -178,6 +178,18 @@ done, 1 when the message does not exist or none of its recipients waits
 			if !rc.Due.IsZero() {
 				fmt.Fprintf(e.stdout, "    next attempt %s\n", rc.Due.Format(time.RFC3339))
 			}
+			// Every host or path each attempt reached: a path that failed
+			// before the one that took the message shows here.
+			if len(rc.Hops) > 1 {
+				fmt.Fprintln(e.stdout, "    attempts:")
+				for _, h := range rc.Hops {
+					where := h.Path
+					if h.Host != "" {
+						where += " " + h.Host
+					}
+					fmt.Fprintf(e.stdout, "      #%d %s  %s  %s\n", h.Attempt, h.Time.Format(time.RFC3339), where, oneLine(h.Reply))
+				}
+			}
 		}
 		return nil
 	case "retry":
