@@ -219,31 +219,37 @@ func expiredAdvice(rep Reply, v Verdict) string {
 		", then send it again; if the receiving side only needed longer, give the retry policy more time (its max_age or attempts)"
 }
 
+// shapingHolds are the relay's own shaping replies, by a phrase of their
+// text: what must happen before the message is sent, and what to change
+// so that shaping holds back less. The last entry is for any other.
+var shapingHolds = []struct{ phrase, opens, fix string }{
+	{"warm-up cap", "the path's warm-up cap opens again", "raise the path's warmup cap (or give the route another path)"},
+	{"sending windows", "the route's sending window opens", "widen the route's windows"},
+	{"rests until", "the destination's rest ends", "shorten the path's backoff, or lower its rate or max_connections so that the destination answers with fewer 421s"},
+	{"", "the relay's shaping lets it go", "relax the path's and route's shaping"},
+}
+
+// shapingHold is the entry of shapingHolds for rep.
+func shapingHold(rep Reply) (opens, fix string) {
+	for _, h := range shapingHolds {
+		if strings.Contains(rep.Text, h.phrase) {
+			return h.opens, h.fix
+		}
+	}
+	return "", "" // not reached: the last phrase is in every text
+}
+
 // shapingOpens names what holds a message back in a shaping reply, as
 // what must happen before it is sent.
 func shapingOpens(rep Reply) string {
-	switch {
-	case strings.Contains(rep.Text, "warm-up cap"):
-		return "the path's warm-up cap opens again"
-	case strings.Contains(rep.Text, "sending windows"):
-		return "the route's sending window opens"
-	case strings.Contains(rep.Text, "rests until"):
-		return "the destination's rest ends"
-	}
-	return "the relay's shaping lets it go"
+	opens, _ := shapingHold(rep)
+	return opens
 }
 
 // shapingFix is what to change so that shaping holds back less.
 func shapingFix(rep Reply) string {
-	switch {
-	case strings.Contains(rep.Text, "warm-up cap"):
-		return "raise the path's warmup cap (or give the route another path)"
-	case strings.Contains(rep.Text, "sending windows"):
-		return "widen the route's windows"
-	case strings.Contains(rep.Text, "rests until"):
-		return "shorten the path's backoff, or lower its rate or max_connections so that the destination answers with fewer 421s"
-	}
-	return "relax the path's and route's shaping"
+	_, fix := shapingHold(rep)
+	return fix
 }
 
 // wantsDelayWarning reports whether a delay DSN is due for c.
