@@ -70,18 +70,13 @@ func TestUnknownParameterGets555(t *testing.T) {
 	c := hsDial(t, addr)
 	hsExpect(t, c, "", 220)
 	hsExpect(t, c, "EHLO x\r\n", 250)
-	for _, tc := range []struct{ send, want string }{
+	hsExchanges(t, c, []exchange{
 		{"MAIL FROM:<a@client.test> SIZE=10 XFOO=bar", "555 5.5.4 MAIL FROM parameter XFOO not recognized"},
 		{"MAIL FROM:<a@client.test> XBAR", "555 5.5.4 MAIL FROM parameter XBAR not recognized"},
 		{"MAIL FROM:<a@client.test>", "250 "},
 		{"RCPT TO:<b@sink.test> RET=FULL", "555 5.5.4 RCPT TO parameter RET not recognized"},
 		{"RCPT TO:b@sink.test XFOO=1", "555 5.5.4 RCPT TO parameter not recognized"},
-	} {
-		c.write(tc.send + "\r\n")
-		if _, line, err := c.reply(); !strings.HasPrefix(line, tc.want) {
-			t.Errorf("%q: got %q (%v), want %q...", tc.send, line, err, tc.want)
-		}
-	}
+	})
 	hsExpect(t, c, "QUIT\r\n", 221)
 	if rows := attemptRows(t, st); len(rows) != 0 {
 		t.Errorf("refused parameters made attempts: %q", rows)
@@ -371,19 +366,14 @@ func TestSMTPUTF8Declared(t *testing.T) {
 	c := hsDial(t, addr)
 	hsExpect(t, c, "", 220)
 	hsExpect(t, c, "EHLO x\r\n", 250)
-	for _, tc := range []struct{ send, want string }{
+	hsExchanges(t, c, []exchange{
 		{"MAIL FROM:<jöe@client.test>", "553 5.6.7 "},
 		{"MAIL FROM:<joe@client.test>", "250 "},
 		{"RCPT TO:<rö@sink.test>", "553 5.6.7 "},
 		{"RSET", "250 "},
 		{"MAIL FROM:<jöe@client.test> SMTPUTF8", "250 "},
 		{"RCPT TO:<rö@sink.test>", "250 "},
-	} {
-		c.write(tc.send + "\r\n")
-		if _, line, err := c.reply(); !strings.HasPrefix(line, tc.want) {
-			t.Errorf("%q: got %q (%v), want %q...", tc.send, line, err, tc.want)
-		}
-	}
+	})
 	hsExpect(t, c, "QUIT\r\n", 221)
 	waitSessions(t, st, 1)
 	sameRows(t, "attempts", attemptRows(t, st), []string{"rö@sink.test rcpt 250 2.1.5"})
@@ -409,18 +399,13 @@ func TestAuthPlainMalformed(t *testing.T) {
 	c := hsDial(t, addr)
 	hsExpect(t, c, "", 220)
 	hsExpect(t, c, "EHLO x\r\n", 250)
-	for _, tc := range []struct{ send, want string }{
+	hsExchanges(t, c, []exchange{
 		{"AUTH PLAIN =", "501 5.5.2 "},        // an empty response
 		{"AUTH PLAIN dXNlcg==", "501 5.5.2 "}, // "user"
 		{"AUTH PLAIN", "334 "},
 		{"dQBw", "501 5.5.2 "}, // "u\x00p"
 		{"AUTH PLAIN AHUAcA==", "235 2.7.0 "},
-	} {
-		c.write(tc.send + "\r\n")
-		if _, line, err := c.reply(); !strings.HasPrefix(line, tc.want) {
-			t.Errorf("%q: got %q (%v), want %q...", tc.send, line, err, tc.want)
-		}
-	}
+	})
 }
 
 // A quoted local part (RFC 5321 4.1.2) is recorded quoted, as the client
@@ -432,7 +417,7 @@ func TestQuotedLocalPartRecordedQuoted(t *testing.T) {
 	c := hsDial(t, addr)
 	hsExpect(t, c, "", 220)
 	hsExpect(t, c, "EHLO x\r\n", 250)
-	for _, tc := range []struct{ send, want string }{
+	hsExchanges(t, c, []exchange{
 		{`MAIL FROM:<"jane doe"@client.test>`, `250 2.1.0 <"jane doe"@client.test> OK`},
 		{`RCPT TO:<"john doe"@sink.test>`, `250 2.1.5 <"john doe"@sink.test> OK`},
 		{`RCPT TO:<"a@b"@sink.test>`, `250 2.1.5 <"a@b"@sink.test> OK`},
@@ -440,12 +425,7 @@ func TestQuotedLocalPartRecordedQuoted(t *testing.T) {
 		{`RCPT TO:<"plain"@sink.test>`, `250 2.0.0 I'll make sure <plain@sink.test> gets this`},
 		{"DATA", "354 "},
 		{"Subject: q\r\n\r\nq\r\n.", "250 "},
-	} {
-		c.write(tc.send + "\r\n")
-		if _, line, err := c.reply(); !strings.HasPrefix(line, tc.want) {
-			t.Errorf("%q: got %q (%v), want %q...", tc.send, line, err, tc.want)
-		}
-	}
+	})
 	hsExpect(t, c, "QUIT\r\n", 221)
 	waitSessions(t, st, 1)
 	var from, rcpts string
@@ -470,18 +450,13 @@ func TestHiddenExtensionsRefused(t *testing.T) {
 	c := hsDial(t, addr)
 	hsExpect(t, c, "", 220)
 	hsExpect(t, c, "EHLO x\r\n", 250)
-	for _, tc := range []struct{ send, want string }{
+	hsExchanges(t, c, []exchange{
 		{"STARTTLS", "502 5.5.1 "},
 		{"AUTH PLAIN AHUAcA==", "502 5.5.1 "},
 		{"MAIL FROM:<a@client.test> BODY=8BITMIME", "555 5.5.4 MAIL FROM parameter BODY"},
 		{"MAIL FROM:<a@client.test> SIZE=100", "555 5.5.4 MAIL FROM parameter SIZE"},
 		{"MAIL FROM:<a@client.test>", "250 "},
-	} {
-		c.write(tc.send + "\r\n")
-		if _, line, err := c.reply(); !strings.HasPrefix(line, tc.want) {
-			t.Errorf("%q: got %q (%v), want %q...", tc.send, line, err, tc.want)
-		}
-	}
+	})
 }
 
 // With auth off (the default) AUTH is not offered, and not run either.
@@ -543,5 +518,21 @@ func TestNotesAfterTheTranscriptIsFull(t *testing.T) {
 	}
 	if len(tr) > maxTranscript+8<<10 {
 		t.Errorf("transcript of %d bytes", len(tr))
+	}
+}
+
+// exchange is one line a test client sends and the start of the reply it
+// wants.
+type exchange struct{ send, want string }
+
+// hsExchanges sends each exchange's line and checks that its reply
+// begins with want.
+func hsExchanges(t *testing.T, c *hsConn, xs []exchange) {
+	t.Helper()
+	for _, x := range xs {
+		c.write(x.send + "\r\n")
+		if _, line, err := c.reply(); !strings.HasPrefix(line, x.want) {
+			t.Errorf("%q: got %q (%v), want %q...", x.send, line, err, x.want)
+		}
 	}
 }
