@@ -49,23 +49,8 @@ web:
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, hup: make(chan os.Signal)}, []string{"serve", "--config", cfg})
-	}()
+	out, errb, done := startServe(t, ctx, cfg)
 	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "Ctrl-C stops.") {
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d early:\n%s\n%s", code, out.String(), errb.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s\n%s", out.String(), errb.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	for _, want := range []string{"web UI        http://" + webAddr + "/", "sink mx       smtp://" + sinkAddr, "relay         smtp://" + relayAddr} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("serve output lacks %q:\n%s", want, out.String())

@@ -33,23 +33,8 @@ web:
 `, filepath.Join(dir, "serve.db"))), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, hup: make(chan os.Signal)}, []string{"serve", "--config", cfg})
-	}()
+	out, errb, done := startServe(t, ctx, cfg)
 	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "Ctrl-C stops.") {
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d early:\n%s\n%s", code, out.String(), errb.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s\n%s", out.String(), errb.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	addr := func(re string) string {
 		t.Helper()
 		m := regexp.MustCompile(re).FindStringSubmatch(out.String())
@@ -99,4 +84,27 @@ func firstBounce(t *testing.T, webAddr string, deadline time.Time) map[string]an
 		time.Sleep(50 * time.Millisecond)
 	}
 	return nil
+}
+
+// startServe runs relaylab serve --config cfg until ctx ends, and returns
+// once its banner is out: its stdout, its stderr and its exit code to come.
+func startServe(t *testing.T, ctx context.Context, cfg string) (out, errb *syncBuffer, done chan int) {
+	t.Helper()
+	out, errb, done = &syncBuffer{}, &syncBuffer{}, make(chan int, 1)
+	go func() {
+		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: out, stderr: errb, hup: make(chan os.Signal)}, []string{"serve", "--config", cfg})
+	}()
+	deadline := time.Now().Add(60 * time.Second) // bounds a hang, measures nothing
+	for !strings.Contains(out.String(), "Ctrl-C stops.") {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d early:\n%s\n%s", code, out.String(), errb.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s\n%s", out.String(), errb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return out, errb, done
 }
