@@ -81,8 +81,14 @@ func orEmpty[T any](l []T) []T {
 	return l
 }
 
-// WriteText writes the summary tables and the timelines of recipients that
-// did not end delivered.
+// WriteText writes the summary tables, the timelines of recipients that
+// did not end delivered, then those of recipients delivered after more
+// than one exchange (a path or MX host that failed before the one that
+// took the message, or an earlier try that was deferred), so that every
+// host or path each try reached shows, as in the JSON, the HTML and queue
+// show. A delivery at the first host of the first try has a timeline of
+// its 2xx alone, which the summary's tables already count: a line says
+// how many such timelines are left out, and where they are.
 //
 // Replies and addresses come from whoever sent or answered the mail:
 // control characters in them are shown escaped, not obeyed by the
@@ -145,6 +151,24 @@ func writeText(w io.Writer, d *Data) error {
 			fmt.Fprintf(w, "  what to do: %s\n", r.Advice)
 		}
 		WriteTimeline(w, r)
+	}
+	plain := 0
+	for _, r := range d.Recipients {
+		if r.Status != "delivered" {
+			continue
+		}
+		if len(r.Attempts) < 2 {
+			plain++
+			continue
+		}
+		fmt.Fprintf(w, "\n%s: delivered\n", r.label())
+		if r.Category != "" || r.Reason != "" {
+			fmt.Fprintf(w, "  deferred before delivery: %s\n", strings.TrimPrefix(strings.TrimSuffix(r.Category+", "+r.Reason, ", "), ", "))
+		}
+		WriteTimeline(w, r)
+	}
+	if plain > 0 {
+		fmt.Fprintf(w, "\n%d recipient(s) delivered at the first host of the first try: their timelines (one 2xx each) are in --format json and html\n", plain)
 	}
 	return nil
 }
