@@ -25,6 +25,7 @@ type bouncer struct {
 	timers  map[int64]clock.Timer
 	stopped bool
 	wg      sync.WaitGroup
+	parked  []pendingBounce // due while the sink awaits its relay
 }
 
 // maxBounceTries is how often a bounce is tried, a minute apart.
@@ -115,6 +116,41 @@ func (b *bouncer) start(ctx context.Context) {
 	}
 }
 
+// park keeps p until SetBounceRelay, while the sink awaits its relay
+// (Options.AwaitBounceRelay); it says whether it did.
+func (b *bouncer) park(p pendingBounce) bool {
+	if !b.s.awaitingRelay.Load() {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.s.awaitingRelay.Load() { // release ran meanwhile
+		return false
+	}
+	b.s.log.Info("sink: a bounce is due; it waits for the relay's address", "bounce", p.id, "to", p.sender)
+	b.parked = append(b.parked, p)
+	return true
+}
+
+// release ends the wait for the relay and sends the bounces that waited:
+// they are due already, and a timer set for now waits for the next tick
+// of a virtual clock.
+func (b *bouncer) release() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.s.awaitingRelay.Store(false)
+	if !b.stopped {
+		for _, p := range b.parked {
+			b.wg.Add(1)
+			go func() {
+				defer b.wg.Done()
+				b.send(p)
+			}()
+		}
+	}
+	b.parked = nil
+}
+
 func (b *bouncer) stop() {
 	b.mu.Lock()
 	b.stopped = true
@@ -142,6 +178,9 @@ func (b *bouncer) send(p pendingBounce) {
 	if why := p.unwanted(action); why != "" {
 		s.log.Info("sink: no DSN sent: the recipient's NOTIFY rules it out", "bounce", p.id, "recipient", p.recipient, "why", why)
 		b.finish(p, action, why, nil)
+		return
+	}
+	if b.park(p) {
 		return
 	}
 	err = b.deliver(p, rep)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -454,5 +455,68 @@ func TestSetBounceRelay(t *testing.T) {
 	st.DB().QueryRow(`SELECT sent_ns, error FROM sink_bounces`).Scan(&sent, &errText)
 	if sent == 0 || errText != "" {
 		t.Errorf("bounce record: sent %d, error %q; want sent", sent, errText)
+	}
+}
+
+// AwaitBounceRelay: a bounce that falls due after the sink starts but
+// before its relay's address is known (serve, between starting the sink
+// and its relay) waits for SetBounceRelay instead of failing a try and
+// going out a minute later.
+func TestAwaitBounceRelay(t *testing.T) {
+	t.Parallel()
+	relay := smtptest.Start(t, smtptest.Options{Keep: true})
+	v := clock.NewVirtual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: v, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := DefaultConfig()
+	cfg.Listeners[0].Listen = "127.0.0.1:0"
+	cfg.Bounce.Relay = ""
+	s, err := New(cfg, Options{Store: st, Clock: v, Logger: quietLogger(), AwaitBounceRelay: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(sctx)
+	}()
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<sender@x.test>")
+	c.expect(250, "", "RCPT TO:<bounce5m@sink.test>")
+	c.expect(354, "", "DATA")
+	c.body(testMsg)
+	c.expect(221, "", "QUIT")
+	waitSessions(t, st, 1)
+	advanceWhenWaiting(t, v, 5*time.Minute) // due, and no relay yet
+	parked := func() int {
+		s.bouncer.mu.Lock()
+		defer s.bouncer.mu.Unlock()
+		return len(s.bouncer.parked)
+	}
+	for i := 0; i < 4000 && parked() == 0; i++ {
+		time.Sleep(time.Millisecond) // the due bounce's timer runs
+	}
+	if parked() != 1 {
+		t.Fatalf("%d bounces wait for the relay, want the one due", parked())
+	}
+	var errText string
+	st.DB().QueryRow(`SELECT error FROM sink_bounces`).Scan(&errText)
+	if errText != "" {
+		t.Fatalf("the bounce failed while the sink awaited its relay: %q", errText)
+	}
+	if err := s.SetBounceRelay(relay.Addr); err != nil {
+		t.Fatal(err)
+	}
+	waitBounces(t, st, 1) // the clock stays put: no retry a minute later
+	if got := dsnsByRecipient(t, relay); got["bounce5m@sink.test"] == nil {
+		t.Fatalf("DSNs %v: want the bounce that waited for the relay", got)
 	}
 }

@@ -40,6 +40,11 @@ type Options struct {
 	// Wrap, if set, wraps each accepted connection before anything is
 	// read or written (a replay tracks them with internal/quiesce).
 	Wrap func(net.Conn) net.Conn
+	// AwaitBounceRelay says the bounce relay comes later, from
+	// SetBounceRelay (relaylab serve learns its own relay's address only
+	// after the sink has started). Bounces that fall due before then wait
+	// for it instead of failing a try for want of a relay.
+	AwaitBounceRelay bool
 }
 
 // Sink is a set of listeners sharing rules, state and a store.
@@ -60,7 +65,9 @@ type Sink struct {
 	// bounceRelay is where bounces go: cfg.Bounce.Relay, until
 	// SetBounceRelay says otherwise.
 	bounceRelay atomic.Pointer[string]
-	verify      atomic.Pointer[verifying] // nil: no authentication checks
+	// awaitingRelay: Options.AwaitBounceRelay, until SetBounceRelay.
+	awaitingRelay atomic.Bool
+	verify        atomic.Pointer[verifying] // nil: no authentication checks
 
 	listeners    []*listener
 	writes       chan writeItem // to writer
@@ -109,6 +116,7 @@ func New(cfg Config, opts Options) (*Sink, error) {
 		return nil, err
 	}
 	s.bounceRelay.Store(&cfg.Bounce.Relay)
+	s.awaitingRelay.Store(opts.AwaitBounceRelay)
 	s.bouncer = newBouncer(s)
 	for _, lc := range cfg.Listeners {
 		l, err := s.newListener(lc)
@@ -256,7 +264,8 @@ func (s *Sink) Reload(cfg Config) error {
 // every one pending: for a program that starts its own relay after the
 // sink and learns its address only then (relaylab serve, on port 0). ""
 // sends none. It is safe while bounces are being sent; one already
-// connecting keeps the address it had.
+// connecting keeps the address it had. Bounces that waited for it
+// (Options.AwaitBounceRelay) go out now.
 func (s *Sink) SetBounceRelay(addr string) error {
 	if addr != "" {
 		if err := config.DialAddr(addr); err != nil {
@@ -264,6 +273,7 @@ func (s *Sink) SetBounceRelay(addr string) error {
 		}
 	}
 	s.bounceRelay.Store(&addr)
+	s.bouncer.release()
 	return nil
 }
 
