@@ -190,10 +190,26 @@ func sinkOnlyNote(d *Data) string {
 // label is the recipient's address and, when it has one, its message id.
 // A sink's recipients have none, and "(message )" would say nothing.
 func (r *Recipient) label() string {
-	if r.Message == "" {
+	var of []string
+	if r.Sender != "" {
+		of = append(of, "from "+r.Sender)
+	}
+	if r.Message != "" {
+		of = append(of, "message "+r.Message)
+	}
+	if len(of) == 0 {
 		return r.Address
 	}
-	return r.Address + " (message " + r.Message + ")"
+	return r.Address + " (" + strings.Join(of, ", ") + ")"
+}
+
+// who is the recipient's address and, on a sink's record that has one
+// per sender, its sender: "a@x.test (from b@y.test)".
+func (r *Recipient) who() string {
+	if r.Sender == "" {
+		return r.Address
+	}
+	return r.Address + " (from " + r.Sender + ")"
 }
 
 // WriteTimeline prints one line per exchange with a host, numbered by its
@@ -301,7 +317,7 @@ func WriteMarkdown(w io.Writer, d *Data) error {
 	if len(failed) > 0 {
 		fmt.Fprintf(w, "\n### Not delivered\n\n| recipient | status | category | last reply |\n| --- | --- | --- | --- |\n")
 		for _, r := range failed {
-			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdEscape(r.Address), r.Status, mdEscape(r.Category), mdEscape(r.LastReply()))
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdEscape(r.who()), r.Status, mdEscape(r.Category), mdEscape(r.LastReply()))
 		}
 	}
 	return nil
@@ -370,7 +386,7 @@ func WriteJUnitSuites(w io.Writer, suites []JUnitSuite) error {
 func WriteJUnit(w io.Writer, suite string, d *Data) error {
 	var cases []JUnitCase
 	for _, r := range d.Recipients {
-		c := JUnitCase{Name: r.Address, Classname: "message." + r.Message}
+		c := JUnitCase{Name: r.who(), Classname: "message." + r.Message}
 		if r.Status != "delivered" {
 			var b strings.Builder
 			WriteTimeline(&b, r)

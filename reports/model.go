@@ -77,8 +77,13 @@ func (a Attempt) Reply() string {
 
 // Recipient is one message recipient's life in the relay.
 type Recipient struct {
-	Message  string `json:"message"`
-	Address  string `json:"address"`
+	Message string `json:"message"`
+	Address string `json:"address"`
+	// Sender is set on a sink's record only, when the sink saw the
+	// address from more than one envelope sender: each sender's attempts
+	// are then a recipient of their own ("<>" for the null sender), since
+	// greylisting and the sink's counted directives judge each pair apart.
+	Sender   string `json:"sender,omitempty"`
 	Domain   string `json:"domain"`
 	Status   string `json:"status"` // queued, deferred, delivered, bounced, expired, suppressed
 	Path     string `json:"path,omitempty"`

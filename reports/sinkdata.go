@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"context"
 	"sort"
 	"strconv"
@@ -61,6 +62,13 @@ type SinkMessageSource interface {
 // "accept, then bounce later" of its bounce rules and directives.
 type SinkBounce struct {
 	Recipient string
+	// Sender is the envelope sender of the message bounced, "" when
+	// the source does not say (a message from the null sender is never
+	// bounced, RFC 5321 6.1): a recipient the sink saw from several
+	// senders has a record per sender, and the bounce belongs to one.
+	// Without it, the bounce goes to each of the recipient's records the
+	// sink accepted.
+	Sender string
 	// Reply is the failure the DSN reports ("550 5.1.1 no such user").
 	Reply string
 }
@@ -99,6 +107,20 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		}
 	}
 	d := &Data{SinkReplies: map[string]int{}, FromSink: true}
+	// Greylisting keys on (client, sender, recipient), and the sink's
+	// counted directives on (sender, recipient): a recipient delivered
+	// from one sender can be deferred from another, and one record
+	// merging both would show whichever came last. A recipient seen from
+	// several senders has a record per sender; one seen from a single
+	// sender has one, as before, without its sender.
+	senders := map[string]map[string]bool{}
+	for _, ma := range atts {
+		k := strings.ToLower(ma.Recipient)
+		if senders[k] == nil {
+			senders[k] = map[string]bool{}
+		}
+		senders[k][strings.ToLower(ma.Sender)] = true
+	}
 	by := map[string]*Recipient{}
 	// A message's attempts are one per recipient; all have its reply.
 	received, accepted := map[int64]bool{}, map[int64]bool{}
@@ -117,10 +139,14 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 				accepted[ma.Message] = true
 			}
 		}
-		key := strings.ToLower(a.Recipient)
+		key, sender := strings.ToLower(a.Recipient), ""
+		if len(senders[key]) > 1 {
+			sender = cmp.Or(a.Sender, "<>")
+			key += "\x00" + strings.ToLower(a.Sender)
+		}
 		r := by[key]
 		if r == nil {
-			r = &Recipient{Address: a.Recipient, Domain: domainOf(a.Recipient), Status: "queued", Queued: a.Time}
+			r = &Recipient{Address: a.Recipient, Sender: sender, Domain: domainOf(a.Recipient), Status: "queued", Queued: a.Time}
 			by[key] = r
 			d.Recipients = append(d.Recipients, r)
 		}
@@ -171,8 +197,15 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		// A recipient the sink accepted and then bounced: a DSN went to
 		// the sender, with the status its reply carries, as expectations
 		// dsn and dsn_status judge it.
+		// A bounce that names its message's sender goes to that sender's
+		// record; one that does not, to each record of the recipient the
+		// sink accepted (a bounce follows an acceptance).
 		for _, b := range bounces {
-			if r := by[strings.ToLower(b.Recipient)]; r != nil {
+			key := strings.ToLower(b.Recipient)
+			for _, r := range d.Recipients {
+				if strings.ToLower(r.Address) != key || r.Sender != "" && !bounceFor(b, r) {
+					continue
+				}
 				r.DSN = true
 				if f := strings.Fields(b.Reply); len(f) > 1 && strings.Count(f[1], ".") == 2 {
 					r.DSNStatus = f[1]
@@ -180,8 +213,24 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 			}
 		}
 	}
-	sort.SliceStable(d.Recipients, func(i, j int) bool { return d.Recipients[i].Address < d.Recipients[j].Address })
+	sort.SliceStable(d.Recipients, func(i, j int) bool {
+		a, b := d.Recipients[i], d.Recipients[j]
+		if a.Address != b.Address {
+			return a.Address < b.Address
+		}
+		return a.Sender < b.Sender
+	})
 	return d, nil
+}
+
+// bounceFor reports whether the bounce b is about r, a recipient's
+// record for one of several senders: by the sender b names, or without
+// one, by r's acceptance.
+func bounceFor(b SinkBounce, r *Recipient) bool {
+	if b.Sender != "" {
+		return strings.EqualFold(b.Sender, r.Sender)
+	}
+	return r.Status == "delivered"
 }
 
 // splitTLS parses the sink's "TLS 1.3 TLS_AES_128_GCM_SHA256" into the
