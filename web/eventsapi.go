@@ -40,7 +40,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		last, _ := s.opts.Store.Changes()
 		f.AfterID = max(f.AfterID, last-tail)
 	}
-	evs, err := s.opts.Store.Events(r.Context(), f)
+	evs, err := s.readEvents(r.Context(), f)
 	if err != nil {
 		s.writeAPIError(w, r, "reading events", err)
 		return
@@ -137,14 +137,15 @@ func nextState(cur, kind string) string {
 // maxTimeline caps the events read for one timeline.
 const maxTimeline = 5000
 
-// timelineEvents reads up to maxTimeline events of f from after=, and
-// says whether more follow and the after= that reads them.
+// timelineEvents reads up to maxTimeline events of f (its recipient in
+// any case, as readEvents) from after=, and says whether more follow and
+// the after= that reads them.
 func (s *Server) timelineEvents(r *http.Request, f events.Filter) (evs []events.Event, truncated bool, next int64, err error) {
 	if f.AfterID, err = queryInt(r, "after", 0, 0); err != nil {
 		return nil, false, 0, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	f.Limit = maxTimeline + 1 // one more says whether there are more
-	evs, err = s.opts.Store.Events(r.Context(), f)
+	evs, err = s.readEvents(r.Context(), f)
 	if err != nil || len(evs) <= maxTimeline {
 		return evs, false, 0, err
 	}
@@ -215,12 +216,7 @@ func (s *Server) recipientTimeline(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad recipient "+strconv.Quote(addr), "give an address like user@example.com")
 		return
 	}
-	spellings, err := s.recipientSpellings(r.Context(), addr)
-	if err != nil {
-		s.writeAPIError(w, r, "reading the timeline", err)
-		return
-	}
-	evs, truncated, next, err := s.recipientEvents(r, spellings)
+	evs, truncated, next, err := s.timelineEvents(r, events.Filter{Recipient: addr})
 	if err != nil {
 		s.writeAPIError(w, r, "reading the timeline", err)
 		return

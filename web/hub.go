@@ -191,7 +191,7 @@ func (h *hub) fanOut(ctx context.Context, pos, upTo int64) (int64, error) {
 		item := encoded{id: e.ID, data: data}
 		all = append(all, item)
 		for c := range h.clients {
-			if !c.all && c.filter.Match(e) {
+			if !c.all && matchEvent(c.filter, e) {
 				c.pending = append(c.pending, item)
 			}
 		}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"net/http"
 	"sort"
 	"strings"
 
@@ -93,25 +92,63 @@ func after(p string) string {
 	return "\xff\xff\xff\xff"
 }
 
-// recipientEvents are the events of every spelling of a recipient, in id
-// order, at most maxTimeline of them after the request's after=.
-func (s *Server) recipientEvents(r *http.Request, spellings []string) (evs []events.Event, truncated bool, next int64, err error) {
+// readEvents reads the events of f as Store.Events does, except that a
+// recipient matches whatever the case of its ASCII letters, as a
+// recipient's timeline does: the events of every spelling the log has
+// (recipientSpellings), in id order, at most f.Limit (default 1000).
+func (s *Server) readEvents(ctx context.Context, f events.Filter) ([]events.Event, error) {
+	if f.Recipient == "" {
+		return s.opts.Store.Events(ctx, f)
+	}
+	spellings, err := s.recipientSpellings(ctx, f.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	if f.Limit <= 0 {
+		f.Limit = 1000
+	}
+	var evs []events.Event
 	for _, sp := range spellings {
-		some, more, _, err := s.timelineEvents(r, events.Filter{Recipient: sp})
+		g := f
+		g.Recipient = sp
+		some, err := s.opts.Store.Events(ctx, g)
 		if err != nil {
-			return nil, false, 0, err
+			return nil, err
 		}
 		evs = append(evs, some...)
-		truncated = truncated || more
 	}
+	// Each spelling gave its first f.Limit after f.AfterID, so the first
+	// f.Limit of them all are among these.
 	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
-	if len(evs) > maxTimeline {
-		evs, truncated = evs[:maxTimeline], true
+	return evs[:min(len(evs), f.Limit)], nil
+}
+
+// matchEvent reports whether e passes f, as f.Match does, except that the
+// recipient matches whatever the case of its ASCII letters (as readEvents
+// and SQLite's NOCASE): what the live stream sends is what its backlog and
+// /api/v1/events would.
+func matchEvent(f events.Filter, e events.Event) bool {
+	rcpt := f.Recipient
+	f.Recipient = ""
+	return f.Match(e) && (rcpt == "" || e.Recipient != "" && asciiEqualFold(rcpt, e.Recipient))
+}
+
+// asciiEqualFold is strings.EqualFold for ASCII letters alone.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	if truncated {
-		// Every spelling's events up to the last one given are in evs:
-		// each spelling gave its first maxTimeline after after=.
-		next = evs[len(evs)-1].ID
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
 	}
-	return evs, truncated, next, nil
+	return true
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +46,59 @@ func TestRecipientTimelineIgnoresCase(t *testing.T) {
 		if strings.Join(got, " ") != tc.want {
 			t.Errorf("%s: timelines %v, want %s", tc.ask, got, tc.want)
 		}
+	}
+}
+
+// TestEventsRecipientIgnoresCase: /api/v1/events?recipient= and the
+// stream's recipient filter, backlog and live, find an address however
+// its letters are cased, as a recipient's timeline does.
+func TestEventsRecipientIgnoresCase(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Options{})
+	evs := appendEvents(t, ts.st,
+		relayEvent(events.RelayQueued, "m1", "defer2+you@example.test"),
+		relayEvent(events.RelayQueued, "m2", "Defer2+You@Example.TEST"),
+		relayEvent(events.RelayQueued, "m3", "defer2+yours@example.test"),
+		relayEvent(events.RelayDeferred, "m1", "defer2+you@example.test"),
+	)
+	for _, tc := range []struct {
+		query string
+		want  []int64
+		next  int64
+	}{
+		{"?recipient=DEFER2%2Byou@example.test", ids(evs[0], evs[1], evs[3]), evs[3].ID},
+		{"?recipient=defer2%2Byou@EXAMPLE.test&limit=2", ids(evs[0], evs[1]), evs[1].ID},
+		{"?recipient=defer2%2Byou@example.test&after=" + itoa(evs[0].ID), ids(evs[1], evs[3]), evs[3].ID},
+		{"?recipient=defer2%2Byou@example.test&kind=relay.deferred", ids(evs[3]), evs[3].ID},
+		{"?recipient=nobody@example.test&after=7", nil, 7},
+	} {
+		var p eventPage
+		getJSON(t, ts.url+"/api/v1/events"+tc.query, &p)
+		if got := ids(p.Events...); !slices.Equal(got, tc.want) || p.Next != tc.next {
+			t.Errorf("%s: got ids %v next %d, want %v next %d", tc.query, got, p.Next, tc.want, tc.next)
+		}
+	}
+
+	conn, _, err := dialStream(t, ts.url, "recipient=DEFER2%2BYOU@example.TEST", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	live := appendEvents(t, ts.st,
+		relayEvent(events.RelayDelivered, "m3", "defer2+yours@example.test"),
+		relayEvent(events.RelayDelivered, "m2", "Defer2+You@Example.TEST"),
+		relayEvent(events.RelayDelivered, "m4", "DEFER2+YOU@EXAMPLE.TEST"), // a spelling new to the log
+	)
+	want := ids(evs[0], evs[1], evs[3], live[1], live[2])
+	var got []int64
+	for len(got) < len(want) {
+		frame, err := readFrame(t, conn)
+		if err != nil {
+			t.Fatalf("after %v: %v", got, err)
+		}
+		got = append(got, ids(frame...)...)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("stream sent %v, want %v", got, want)
 	}
 }

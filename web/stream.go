@@ -193,7 +193,7 @@ func (s *Server) backlog(ctx context.Context, st *streamState, f events.Filter, 
 	var batch []encoded
 	for st.last < upTo {
 		f.AfterID = st.last
-		evs, err := s.opts.Store.Events(ctx, f)
+		evs, err := s.readEvents(ctx, f)
 		if err != nil {
 			return err
 		}
