@@ -64,7 +64,9 @@ func (r *Relay) listen() (*submission, error) {
 		s.Domain = r.cfg.Hostname
 		s.MaxMessageBytes = r.cfg.MaxMessageBytes
 		s.MaxRecipients = 1000
-		s.TLSConfig = tcfg
+		// TLS is the wireConn's (go-smtp cannot see it): the session
+		// offers and takes AUTH only under TLS.
+		s.AllowInsecureAuth = true
 		s.EnableDSN = true      // RFC 3461
 		s.EnableSMTPUTF8 = true // RFC 6531: passed on only to servers that offer it
 		s.ReadTimeout = 5 * time.Minute
@@ -80,19 +82,25 @@ func (r *Relay) listen() (*submission, error) {
 		}
 		sub.srv = newServer()
 		sub.listeners = append(sub.listeners, l)
-		go sub.srv.Serve(l)
+		go sub.srv.Serve(r.wire(l, tcfg, false, sub.srv))
 	}
 	if r.cfg.TLSListen != "" {
-		l, err := tls.Listen("tcp", r.cfg.TLSListen, tcfg)
+		l, err := net.Listen("tcp", r.cfg.TLSListen)
 		if err != nil {
 			sub.shutdown(context.Background())
 			return nil, fmt.Errorf("relay: implicit-TLS submission listener on %s: %w", r.cfg.TLSListen, err)
 		}
 		sub.tlsSrv = newServer()
 		sub.tlsListener = l
-		go sub.tlsSrv.Serve(l)
+		go sub.tlsSrv.Serve(r.wire(l, tcfg, true, sub.tlsSrv))
 	}
 	return sub, nil
+}
+
+// wire puts a wireConn between each connection of l and srv.
+func (r *Relay) wire(l net.Listener, tcfg *tls.Config, implicit bool, srv *smtp.Server) net.Listener {
+	return &wireListener{Listener: l, tlsCfg: tcfg, implicit: implicit, domain: r.cfg.Hostname,
+		limit: srv.MaxLineLength, timeout: srv.ReadTimeout}
 }
 
 // certificate loads the configured certificate or makes a self-signed one.
@@ -164,8 +172,16 @@ func (s *session) allowed() bool {
 	return false
 }
 
+// tlsState is the session's TLS state, which its wireConn holds.
+func (s *session) tlsState() (tls.ConnectionState, bool) {
+	if w, ok := s.conn.Conn().(*wireConn); ok {
+		return w.tlsState()
+	}
+	return s.conn.TLSConnectionState()
+}
+
 func (s *session) AuthMechanisms() []string {
-	if len(s.r.cfg.Users) == 0 {
+	if _, on := s.tlsState(); !on || len(s.r.cfg.Users) == 0 {
 		return nil
 	}
 	return []string{sasl.Plain, sasl.Login}
@@ -183,6 +199,11 @@ func (s *session) check(user, pass string) error {
 func (s *session) Auth(mech string) (sasl.Server, error) {
 	if len(s.r.cfg.Users) == 0 {
 		return nil, smtp.ErrAuthUnsupported
+	}
+	if _, on := s.tlsState(); !on {
+		// RFC 4954 6: PLAIN and LOGIN send the password as it is.
+		return nil, &smtp.SMTPError{Code: 538, EnhancedCode: smtp.EnhancedCode{5, 7, 11},
+			Message: "Encryption required for requested authentication mechanism: send STARTTLS first"}
 	}
 	switch mech {
 	case sasl.Plain:
@@ -335,7 +356,7 @@ func (s *session) Data(rd io.Reader) error {
 		}
 	}
 	client := s.conn.Conn().RemoteAddr().String()
-	_, isTLS := s.conn.TLSConnectionState()
+	_, isTLS := s.tlsState()
 	id := newID()
 	var rcpts []string
 	for _, rc := range s.rcpts {

@@ -1,0 +1,371 @@
+package relay
+
+import (
+	"bytes"
+	"crypto/tls"
+	"io"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// wireConn sits between a submission client's connection and go-smtp's
+// server, for what go-smtp v0.25 leaves to no Session:
+//
+//   - the first word of the EHLO and HELO reply is the relay's own name
+//     (RFC 5321 4.1.1.1), where go-smtp writes "Hello CLIENT";
+//   - a command line over the limit gets one reply, 500, and the session
+//     goes on (RFC 5321 4.2.2, 4.5.3.1.4): go-smtp ran the start of a line
+//     that came in two reads as a command, then answered the rest with
+//     "500 Too long line" and closed, and it dropped the commands read
+//     with an over-long line, unanswered (RFC 2920 3.1);
+//   - TLS, STARTTLS and implicit, is done here: go-smtp would wrap this
+//     conn in its own, and the EHLO reply under TLS would be out of reach.
+//
+// It hands go-smtp one command line per Read, so each command is answered
+// before the next is looked at, and it knows whether the client's bytes
+// are commands, a DATA message or a BDAT chunk. go-smtp calls Read and
+// Write from one goroutine; Close may come from another (Shutdown).
+type wireConn struct {
+	net.Conn          // the transport: TCP, or TLS over it
+	raw      net.Conn // the TCP connection
+	tlsCfg   *tls.Config
+	domain   string
+	limit    int           // longest command line, CRLF included
+	timeout  time.Duration // for a TLS handshake
+	state    atomic.Pointer[tls.ConnectionState]
+	needTLS  bool // implicit TLS: handshake before the greeting
+
+	held     []byte // client bytes read, not yet given to go-smtp
+	rerr     error  // the read error behind held
+	inject   []byte // bytes Read returns before the client's
+	swallow  int    // go-smtp replies not to send (to an injected RSET)
+	dead     bool   // the connection failed here: nothing more goes out
+	skipping bool   // discarding an over-long line up to its end
+	greeting string // "EHLO" or "HELO" while its reply is due
+	needEHLO bool   // STARTTLS happened, no EHLO since (RFC 3207 4.2)
+	bdatOpen bool   // a BDAT chunk that was not LAST, no LAST or RSET since
+	bdatLeft int64  // octets of a BDAT chunk still to pass on
+	inData   bool   // passing on a DATA message
+	dotState int    // where the end of a DATA message is matched
+	replyEnd bool   // the last write ended a reply (no continuation)
+}
+
+// wireListener wraps each accepted connection in a wireConn.
+type wireListener struct {
+	net.Listener
+	tlsCfg   *tls.Config // offered with STARTTLS, or, implicit, required
+	implicit bool
+	domain   string
+	limit    int
+	timeout  time.Duration
+}
+
+func (l *wireListener) Accept() (net.Conn, error) {
+	raw, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	w := &wireConn{Conn: raw, raw: raw, tlsCfg: l.tlsCfg, domain: l.domain, limit: l.limit, timeout: l.timeout, replyEnd: true}
+	if l.implicit {
+		w.Conn, w.needTLS = tls.Server(raw, l.tlsCfg), true
+	}
+	return w, nil
+}
+
+// tlsState is the connection's TLS state, once TLS is in force.
+func (w *wireConn) tlsState() (tls.ConnectionState, bool) {
+	if st := w.state.Load(); st != nil {
+		return *st, true
+	}
+	return tls.ConnectionState{}, false
+}
+
+func (w *wireConn) Close() error         { return w.raw.Close() }
+func (w *wireConn) RemoteAddr() net.Addr { return w.raw.RemoteAddr() }
+func (w *wireConn) LocalAddr() net.Addr  { return w.raw.LocalAddr() }
+
+// handshake runs a TLS server handshake over raw, within the timeout.
+func (w *wireConn) handshake(tc *tls.Conn) error {
+	if w.timeout > 0 {
+		w.raw.SetDeadline(time.Now().Add(w.timeout)) // network deadlines are the wall clock's, as go-smtp's
+		defer w.raw.SetDeadline(time.Time{})
+	}
+	if err := tc.Handshake(); err != nil {
+		w.dead = true
+		w.raw.Close()
+		return err
+	}
+	st := tc.ConnectionState()
+	w.state.Store(&st)
+	w.Conn = tc
+	return nil
+}
+
+// Write passes go-smtp's replies on; go-smtp writes one line per Write.
+func (w *wireConn) Write(b []byte) (int, error) {
+	if w.needTLS {
+		w.needTLS = false
+		if err := w.handshake(w.Conn.(*tls.Conn)); err != nil {
+			return 0, err
+		}
+	}
+	if w.dead {
+		return 0, net.ErrClosed
+	}
+	first, last := w.replyEnd, replyLineEnds(b)
+	w.replyEnd = last
+	if w.swallow > 0 {
+		if last {
+			w.swallow--
+		}
+		return len(b), nil
+	}
+	out := b
+	if first && w.greeting != "" {
+		out = w.greetingLine(b)
+		w.greeting = ""
+	}
+	if first && bytes.HasPrefix(b, []byte("354")) {
+		w.inData, w.dotState = true, 0
+	}
+	if _, err := w.Conn.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// replyLineEnds reports whether b is the last line of a reply ("250 ..."
+// rather than "250-...").
+func replyLineEnds(b []byte) bool {
+	return len(b) < 4 || b[3] != '-'
+}
+
+// greetingLine rewrites the first line of go-smtp's reply to EHLO or HELO:
+// "250-Hello CLIENT" becomes "250-DOMAIN Hello CLIENT" (RFC 5321 4.1.1.1:
+// the server's domain comes first), HELO's "250 2.0.0 Hello CLIENT" loses
+// its enhanced code too (RFC 2034 3: none on the reply to EHLO or HELO),
+// and STARTTLS joins the extensions while TLS is not in force.
+func (w *wireConn) greetingLine(b []byte) []byte {
+	if len(b) < 4 || !bytes.HasPrefix(b, []byte("250")) {
+		return b // a refusal: left as it is
+	}
+	rest := bytes.TrimPrefix(b[4:], []byte("2.0.0 "))
+	if !bytes.HasPrefix(rest, []byte("Hello ")) {
+		return b
+	}
+	out := append([]byte(nil), b[:4]...)
+	out = append(out, w.domain...)
+	out = append(out, ' ')
+	out = append(out, rest...)
+	if _, on := w.tlsState(); b[3] == '-' && w.tlsCfg != nil && !on {
+		out = append(out, "250-STARTTLS\r\n"...)
+	}
+	return out
+}
+
+// reply writes a reply of the relay's own, in place of go-smtp's.
+func (w *wireConn) reply(s string) error {
+	w.replyEnd = true
+	_, err := w.Conn.Write([]byte(s + "\r\n"))
+	return err
+}
+
+// fill reads more of the client's bytes into held.
+func (w *wireConn) fill() error {
+	if w.rerr != nil {
+		return w.rerr
+	}
+	if w.needTLS {
+		w.needTLS = false
+		if err := w.handshake(w.Conn.(*tls.Conn)); err != nil {
+			w.rerr = io.EOF
+			return w.rerr
+		}
+	}
+	var buf [4096]byte
+	n, err := w.Conn.Read(buf[:])
+	w.held = append(w.held, buf[:n]...)
+	if err != nil {
+		w.rerr = err
+		if n == 0 {
+			return err
+		}
+	}
+	return nil
+}
+
+// Read gives go-smtp the client's bytes: one command line at a time, or
+// the message as it comes.
+func (w *wireConn) Read(p []byte) (int, error) {
+	for {
+		if len(w.inject) > 0 {
+			n := copy(p, w.inject)
+			w.inject = w.inject[n:]
+			return n, nil
+		}
+		if w.dead {
+			return 0, io.EOF
+		}
+		if w.inData || w.bdatLeft > 0 {
+			if len(w.held) == 0 {
+				if err := w.fill(); err != nil {
+					return 0, err
+				}
+			}
+			n := copy(p, w.held[:w.messageCut(w.held)])
+			w.held = w.held[n:]
+			w.messageSeen(p[:n])
+			return n, nil
+		}
+		i := bytes.IndexByte(w.held, '\n')
+		if i < 0 {
+			if len(w.held) > w.limit {
+				w.held, w.skipping = w.held[:0], true
+			}
+			if err := w.fill(); err != nil {
+				// RFC 5321 2.3.8: a line that never ended is no command.
+				return 0, err
+			}
+			continue
+		}
+		line := w.held[:i+1]
+		if w.skipping || len(line) > w.limit {
+			w.held, w.skipping = w.held[i+1:], false
+			if err := w.reply("500 5.5.2 Syntax error: command line too long (the limit is " + strconv.Itoa(w.limit) +
+				" octets with its CRLF; RFC 5321 4.5.3.1.4); the line was not run"); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		verb, arg := commandVerb(line)
+		switch verb {
+		case "STARTTLS":
+			w.held = w.held[i+1:]
+			if err := w.startTLS(arg); err != nil {
+				return 0, err
+			}
+			continue
+		case "MAIL", "AUTH":
+			if w.needEHLO {
+				w.held = w.held[i+1:]
+				if err := w.reply("503 5.5.1 Bad sequence of commands: send EHLO again after STARTTLS (RFC 3207 4.2)"); err != nil {
+					return 0, err
+				}
+				continue
+			}
+		case "EHLO", "HELO":
+			w.greeting, w.needEHLO = verb, false
+		case "RSET":
+			w.bdatOpen = false
+		case "BDAT":
+			// RFC 3030 2: the chunk follows the command, even when go-smtp
+			// refuses it, whenever go-smtp can read its size.
+			if f := bytes.Fields(arg); len(f) == 1 || len(f) == 2 && bytes.EqualFold(f[1], []byte("LAST")) {
+				if n, err := strconv.ParseUint(string(f[0]), 10, 32); err == nil {
+					w.bdatLeft, w.bdatOpen = int64(n), len(f) == 1
+				}
+			}
+		}
+		n := copy(p, line)
+		w.held = w.held[n:]
+		return n, nil
+	}
+}
+
+// commandVerb splits a command line into its verb (upper case) and the
+// rest.
+func commandVerb(line []byte) (string, []byte) {
+	line = bytes.TrimRight(line, "\r\n")
+	verb, arg, _ := bytes.Cut(line, []byte(" "))
+	return string(bytes.ToUpper(verb)), arg
+}
+
+// messageCut returns how many of b belong to the message being passed
+// on: the rest of a BDAT chunk, or DATA's message through its ending
+// CRLF "." CRLF, matched as go-smtp's reader matches it.
+func (w *wireConn) messageCut(b []byte) int {
+	if w.bdatLeft > 0 {
+		return int(min(w.bdatLeft, int64(len(b))))
+	}
+	st := w.dotState
+	for i, c := range b {
+		if st = dotStep(st, c); st == dotEnd {
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// messageSeen notes that b, cut by messageCut, went to go-smtp.
+func (w *wireConn) messageSeen(b []byte) {
+	if w.bdatLeft > 0 {
+		w.bdatLeft -= int64(len(b))
+		return
+	}
+	for _, c := range b {
+		w.dotState = dotStep(w.dotState, c)
+	}
+	if w.dotState == dotEnd {
+		w.inData, w.dotState = false, 0
+	}
+}
+
+// The states of the search for the end of a DATA message.
+const (
+	dotLineStart = iota // the initial state
+	dotDot              // "." at the start of a line
+	dotDotCR            // ".\r" at the start of a line
+	dotCR               // "\r" elsewhere
+	dotText             // in a line
+	dotEnd              // ".\r\n" at the start of a line: the end
+)
+
+func dotStep(st int, c byte) int {
+	switch {
+	case st == dotLineStart && c == '.':
+		return dotDot
+	case st == dotDot && c == '\r':
+		return dotDotCR
+	case st == dotDotCR && c == '\n':
+		return dotEnd
+	case st == dotCR && c == '\n':
+		return dotLineStart
+	case c == '\r':
+		return dotCR
+	}
+	return dotText
+}
+
+// startTLS answers STARTTLS here (RFC 3207), so that the session under
+// TLS still goes through this conn.
+func (w *wireConn) startTLS(arg []byte) error {
+	_, on := w.tlsState()
+	switch {
+	case len(bytes.TrimSpace(arg)) > 0:
+		return w.reply("501 5.5.4 Syntax error: STARTTLS takes no parameters (RFC 3207 4)")
+	case on:
+		return w.reply("503 5.5.1 Bad sequence of commands: TLS is already in force")
+	case w.tlsCfg == nil:
+		return w.reply("502 5.5.1 Command not implemented: this listener has no certificate for STARTTLS")
+	case w.bdatOpen:
+		return w.reply("503 5.5.1 Bad sequence of commands: a BDAT transfer is in progress; send its LAST chunk or RSET before STARTTLS")
+	}
+	if err := w.reply("220 2.0.0 Ready to start TLS"); err != nil {
+		return err
+	}
+	// RFC 3207 5: what came in the clear after STARTTLS is not taken as
+	// said under TLS.
+	w.held, w.rerr = nil, nil
+	if err := w.handshake(tls.Server(w.raw, w.tlsCfg)); err != nil {
+		return io.EOF // go-smtp ends the session quietly
+	}
+	// RFC 3207 4.2: forget what the client said before. go-smtp never saw
+	// the STARTTLS: an RSET of ours, whose reply is not sent, clears its
+	// envelope, and MAIL and AUTH wait for a new EHLO.
+	w.inject = append(w.inject, "RSET\r\n"...)
+	w.swallow++
+	w.needEHLO, w.greeting = true, ""
+	return nil
+}
