@@ -336,10 +336,25 @@ type junitSuites struct {
 // JUnitSuite is one test suite; Tests and Failures are filled in by
 // WriteJUnitSuites.
 type JUnitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Cases    []JUnitCase `xml:"testcase"`
+	Name     string `xml:"name,attr"`
+	Tests    int    `xml:"tests,attr"`
+	Failures int    `xml:"failures,attr"`
+	// Properties say what the suite's cases judge, for a CI reader; nil
+	// writes none.
+	Properties *JUnitProperties `xml:"properties,omitempty"`
+	Cases      []JUnitCase      `xml:"testcase"`
+	SystemOut  string           `xml:"system-out,omitempty"`
+}
+
+// JUnitProperties are a suite's properties.
+type JUnitProperties struct {
+	Property []JUnitProperty `xml:"property"`
+}
+
+// JUnitProperty is one of a suite's properties.
+type JUnitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 // JUnitCase is one test case; Failure is empty when it passed.
@@ -382,28 +397,44 @@ func WriteJUnitSuites(w io.Writer, suites []JUnitSuite) error {
 	return err
 }
 
-// WriteJUnit writes one test case per recipient: it passes when delivered.
+// junitDeliveryNote is what a report's JUnit suite says it judges: the
+// store holds what happened, not what a scenario expected, so a bounce
+// the scenario wanted fails here like any other.
+const junitDeliveryNote = "delivery report: one case per recipient, failed when the recipient was not delivered (bounced, deferred, expired, suppressed or still queued), whether or not a scenario expected that; the store holds no expectations. To judge a scenario's expectations, use relaylab replay --junit (or relaylab expect --junit for a sink's record), where an expected bounce passes."
+
+// WriteJUnit writes one test case per recipient: it passes when
+// delivered. It is a delivery report, not a verdict (Data holds no
+// expectations), and the suite says so in its properties and its
+// system-out, so that a CI reader does not take an expected bounce's
+// failure for a broken scenario.
 func WriteJUnit(w io.Writer, suite string, d *Data) error {
 	var cases []JUnitCase
+	failed := 0
 	for _, r := range d.Recipients {
 		c := JUnitCase{Name: r.who(), Classname: "message." + r.Message}
 		if r.Status != "delivered" {
+			failed++
 			var b strings.Builder
-			WriteTimeline(&b, r)
-			msg := r.Status
+			msg := "not delivered: " + r.Status
 			if r.Category != "" {
 				msg += " (" + r.Category + ")"
 			}
 			if lr := r.LastReply(); lr != "" {
 				msg += ": " + lr
 			}
-			text := r.Reason + "\n"
-			if r.Advice != "" {
-				text += "what to do: " + r.Advice + "\n"
+			if r.Reason != "" {
+				b.WriteString(r.Reason + "\n")
 			}
-			c.Failure = &JUnitFailure{Message: msg, Text: text + b.String()}
+			if r.Advice != "" {
+				b.WriteString("what to do: " + r.Advice + "\n")
+			}
+			WriteTimeline(&b, r)
+			c.Failure = &JUnitFailure{Message: msg, Text: b.String()}
 		}
 		cases = append(cases, c)
 	}
-	return WriteJUnitCases(w, suite, cases)
+	return WriteJUnitSuites(w, []JUnitSuite{{Name: suite, Cases: cases,
+		Properties: &JUnitProperties{[]JUnitProperty{{"relaylab.kind", "delivery-report"},
+			{"relaylab.expectations", "none: an expected bounce fails here; relaylab replay --junit judges expectations"}}},
+		SystemOut: fmt.Sprintf("%d recipients, %d delivered, %d not delivered.\n%s\n", len(d.Recipients), len(d.Recipients)-failed, failed, junitDeliveryNote)}})
 }
