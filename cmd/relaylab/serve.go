@@ -106,7 +106,8 @@ settings from the configuration file.`+serveExit)
 		// Serve's own relay, told to the sink once it listens (below).
 		sinkCfg.Bounce.Relay = ""
 	}
-	sk, err := startSink(ctx, sinkCfg, st, log)
+	// Bounces due before then wait for it, rather than fail a try.
+	sk, err := startSink(ctx, sinkCfg, !cfg.bounceRelaySet, st, log)
 	if err != nil {
 		return failed(err)
 	}
@@ -191,8 +192,8 @@ func ownBounceRelay(rl *relay.Relay) string {
 	return net.JoinHostPort(dialHost(host), port)
 }
 
-func startSink(ctx context.Context, cfg sink.Config, st *store.Store, log *slog.Logger) (*sink.Sink, error) {
-	sk, err := sink.New(cfg, sink.Options{Store: st, Logger: log.With("component", "sink"), Verifier: sinkVerifier(cfg.Verify, log)})
+func startSink(ctx context.Context, cfg sink.Config, awaitRelay bool, st *store.Store, log *slog.Logger) (*sink.Sink, error) {
+	sk, err := sink.New(cfg, sink.Options{Store: st, Logger: log.With("component", "sink"), Verifier: sinkVerifier(cfg.Verify, log), AwaitBounceRelay: awaitRelay})
 	if err != nil {
 		return nil, err
 	}
