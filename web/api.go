@@ -143,6 +143,10 @@ type MessageDetail struct {
 	// DSNFor is, for a DSN the relay wrote, the id of the message it
 	// reports on.
 	DSNFor string `json:"dsn_for,omitempty"`
+	// Session is, for a message the sink stored, the id of the session
+	// that brought it (for /api/v1/sink/sessions/{id}); the web fills it
+	// from the store. The sink records the session itself when it ends.
+	Session string `json:"session,omitempty"`
 }
 
 // Header is one header field, in message order.

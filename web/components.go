@@ -236,6 +236,18 @@ func (s *Server) getSinkMessage(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, r, "reading the message", err)
 		return
 	}
+	// The store knows the session of each message the sink stored: the
+	// page links to it, however many sessions came since.
+	if n, err := strconv.ParseInt(m.ID, 10, 64); err == nil && m.Session == "" {
+		sid, ok, err := s.opts.Store.SinkMessageSession(r.Context(), n)
+		if err != nil {
+			s.writeAPIError(w, r, "reading the message's session", err)
+			return
+		}
+		if ok {
+			m.Session = strconv.FormatInt(sid, 10)
+		}
+	}
 	writeJSON(w, http.StatusOK, m)
 }
 

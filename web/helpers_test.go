@@ -196,3 +196,16 @@ func filledFakes() (*fakeRelay, *fakeSink, *fakeProbe) {
 	fillFakes(relay, sink, probe, "http://127.0.0.2:9")
 	return relay, sink, probe
 }
+
+// addSinkMessage records in st that the sink stored message id in session.
+func addSinkMessage(t testing.TB, st *store.Store, id, session int64) {
+	t.Helper()
+	err := st.Write(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.Exec(`INSERT INTO sink_messages (id, session_id, listener, time_ns, mail_from, rcpts, size, attempt, code, raw)
+			VALUES (?, ?, 'mx', 0, 'a@shop.test', 'b@example.test', 1, 1, 250, x'41')`, id, session)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("add sink message %d: %v", id, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,9 @@ import (
 // say in their pill what is true of them (an open session and the rules
 // follow the stream, an ended session and a stored message are final), a
 // received message links to its session, and the rules page says that
-// its changes do not reach the configuration file.
+// its changes do not reach the configuration file. The message's session
+// is older than 2,100 others: the page finds it from the message, not by
+// reading back the list of sessions.
 func TestBrowserSinkPages(t *testing.T) {
 	b := newBrowser(t)
 	st := openStore(t, clock.Real{})
@@ -39,8 +42,16 @@ func TestBrowserSinkPages(t *testing.T) {
 		{ID: "3", Listener: "mx", Client: "127.0.0.1:4002", Start: now},
 		{ID: "2", Listener: "mx", Client: "127.0.0.1:4001", Start: now, End: now, Messages: []string{"9"}, LastReply: "250 2.0.0 ok (at data)"},
 	}
+	var later []SinkSession
+	for id := 2104; id > 3; id-- {
+		later = append(later, SinkSession{ID: strconv.Itoa(id), Listener: "mx", Client: "127.0.0.1:4003", Start: now, End: now})
+	}
+	sink.sessions = append(later, sink.sessions...)
 	sink.msgs["9"] = MessageDetail{ID: "9", From: "a@shop.test", To: []string{"b@example.test"}, Subject: "Hi", Received: now, Size: 10}
 	sink.mu.Unlock()
+	addSinkMessage(t, st, 9, 2)
+	sink.msgs["11"] = MessageDetail{ID: "11", From: "a@shop.test", To: []string{"b@example.test"}, Subject: "Open", Received: now, Size: 10}
+	addSinkMessage(t, st, 11, 2105) // its session has not ended
 
 	t.Run("an ended session is final", func(t *testing.T) {
 		b.do(t, chromedp.Navigate(base+"/#/sink/sessions/2"))
@@ -53,7 +64,7 @@ func TestBrowserSinkPages(t *testing.T) {
 		b.waitFor(t, "the open session", `(document.getElementById("session-end") || {}).textContent === "not ended: still open, or the sink stopped before it ended"`)
 		b.waitFor(t, "live", status+` === "live"`)
 		sink.mu.Lock()
-		sink.sessions[0].End = now
+		sink.sessions[len(later)].End = now // session 3
 		sink.mu.Unlock()
 		appendEvents(t, st, events.Event{Kind: events.SinkSession, Listener: "mx"}.WithPayload(map[string]any{"id": 3}))
 		b.waitFor(t, "the end shown", `!document.getElementById("session-end").textContent.includes("not ended")`)
@@ -69,6 +80,14 @@ func TestBrowserSinkPages(t *testing.T) {
 		}
 		if got := b.eval(t, status).(string); got != "final" {
 			t.Errorf("pill %q, want final", got)
+		}
+	})
+
+	t.Run("a message whose session is still open links to it all the same", func(t *testing.T) {
+		b.do(t, chromedp.Navigate(base+"/#/sink/messages/11"))
+		b.waitFor(t, "the session link", `document.querySelector('#msg-session a[href="#/sink/sessions/2105"]')`)
+		if txt := b.eval(t, `document.getElementById("msg-session").textContent`).(string); !strings.Contains(txt, "not recorded yet") {
+			t.Errorf("the session line %q does not say the session is not recorded yet", txt)
 		}
 	})
 

@@ -260,27 +260,34 @@ export function sinkMessageView(main, id) {
   const detail = h("section", { class: "card" }, h("p", { class: "muted" }, "Loading…"));
   main.append(detail);
   let stopped = false;
-  get("/api/v1/sink/messages/" + encodeURIComponent(id)).then((m) => {
-    renderMessage(detail, m, "/api/v1/sink/messages/" + encodeURIComponent(id) + "/body.html");
-  }).catch((e) => clear(detail).append(h("p", { class: "error" }, e.message)));
-  // The message's answer names no session; the sessions list names each
-  // session's messages, newest first, so the search reads back a few
-  // pages of it. The session's transcript shows the reply after the dot.
-  const PAGE = 200, PAGES = 10;
-  const look = (before, n) => get("/api/v1/sink/sessions?limit=" + PAGE + (before ? "&before=" + encodeURIComponent(before) : "")).then((d) => {
+  // The message names its session; the session's transcript shows the
+  // reply the sink gave to this message.
+  const showSession = (sid) => {
     if (stopped) return;
-    const ss = d.sessions.find((x) => (x.messages || []).includes(id));
-    if (ss) {
-      clear(session).append("Received in session ", h("a", { href: path("sink", "sessions", ss.id), class: "mono" }, ss.id),
-        " (" + ss.listener + ", from " + ss.client + ")", ss.last_reply ? "; its last reply: " + ss.last_reply : "",
-        ". The session's transcript shows the reply the sink gave to this message.");
+    if (!sid) {
+      session.textContent = "The store names no session for this message.";
       return;
     }
-    if (d.sessions.length === PAGE && n + 1 < PAGES) return look(d.sessions[PAGE - 1].id, n + 1);
-    session.textContent = d.sessions.length === PAGE ? "Its session is not among the latest " + PAGE * PAGES + " (see the Sink page)."
-      : "No recorded session lists it: the session is still open, or the sink stopped before it ended.";
-  }).catch((e) => { session.className = "error"; session.textContent = e.message; });
-  look("", 0);
+    const link = h("a", { href: path("sink", "sessions", sid), class: "mono" }, sid);
+    get("/api/v1/sink/sessions/" + encodeURIComponent(sid)).then((ss) => {
+      if (stopped) return;
+      clear(session).append("Received in session ", link,
+        " (" + ss.listener + ", from " + ss.client + ")", ss.last_reply ? "; its last reply: " + ss.last_reply : "",
+        ". The session's transcript shows the reply the sink gave to this message.");
+    }).catch((e) => {
+      if (stopped) return;
+      if (e.status !== 404) { session.className = "error"; session.textContent = e.message; return; }
+      clear(session).append("Received in session ", link,
+        ", which the sink has not recorded yet: it records a session when it ends, so the session is still open, or the sink stopped before it ended.");
+    });
+  };
+  get("/api/v1/sink/messages/" + encodeURIComponent(id)).then((m) => {
+    renderMessage(detail, m, "/api/v1/sink/messages/" + encodeURIComponent(id) + "/body.html");
+    showSession(m.session);
+  }).catch((e) => {
+    clear(detail).append(h("p", { class: "error" }, e.message));
+    session.hidden = true;
+  });
   return () => { stopped = true; };
 }
 
