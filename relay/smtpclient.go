@@ -395,6 +395,14 @@ func (c *client) send(env envelope) transaction {
 		return fail(Reply{Stage: "mail", Code: 553, Enhanced: "5.6.7", Local: true,
 			Text: "the envelope has a non-ASCII (internationalized) address and the server does not offer SMTPUTF8 (RFC 6531), so the message cannot be handed to it"}, false)
 	}
+	if env.eight && !c.has("8BITMIME") && !c.has("SMTPUTF8") {
+		// RFC 6152 3: 8-bit data must not go to a server that does not
+		// offer 8BITMIME; the client converts it to 7 bits or fails it.
+		// The relay does not rewrite messages, so it fails it.
+		c.rec.note("not sent: the message has 8-bit data and the server offers neither 8BITMIME nor SMTPUTF8")
+		return fail(Reply{Stage: "mail", Code: 554, Enhanced: "5.6.3", Local: true,
+			Text: "the message has 8-bit data (octets over 127) and the server does not offer 8BITMIME (RFC 6152), so the message cannot be handed to it without a conversion the relay does not make"}, false)
+	}
 	c.used++
 	mail := "MAIL FROM:<" + smtpPath(env.from) + ">"
 	if c.has("SMTPUTF8") && (utf8Env || !isASCII(string(headerSection(env.data)))) {
