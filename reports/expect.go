@@ -735,18 +735,20 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 }
 
 // writeOutcome adds why a recipient that was not delivered ended as it
-// did, and what to do, as the relay classified its last reply.
+// did, and what to do, as the relay classified its last reply, or,
+// without a classification (a sink's record), as its reply reads.
 func writeOutcome(b *strings.Builder, r *Recipient) {
-	if r.Status == "delivered" || r.Status == "queued" || r.Reason == "" {
+	if r.Status == "delivered" || r.Status == "queued" {
 		return
 	}
+	reason, advice := r.why()
 	fmt.Fprintf(b, "  %s", r.Status)
 	if r.Category != "" {
 		fmt.Fprintf(b, " (%s)", r.Category)
 	}
-	fmt.Fprintf(b, ": %s\n", r.Reason)
-	if r.Advice != "" {
-		fmt.Fprintf(b, "  what to do: %s\n", r.Advice)
+	fmt.Fprintf(b, ": %s\n", reason)
+	if advice != "" {
+		fmt.Fprintf(b, "  what to do: %s\n", advice)
 	}
 }
 

@@ -144,11 +144,12 @@ func writeText(w io.Writer, d *Data) error {
 			fmt.Fprintf(w, ", %s", r.Category)
 		}
 		fmt.Fprintln(w)
-		if r.Reason != "" {
-			fmt.Fprintf(w, "  why: %s\n", r.Reason)
+		reason, advice := r.why()
+		if reason != "" {
+			fmt.Fprintf(w, "  why: %s\n", reason)
 		}
-		if r.Advice != "" {
-			fmt.Fprintf(w, "  what to do: %s\n", r.Advice)
+		if advice != "" {
+			fmt.Fprintf(w, "  what to do: %s\n", advice)
 		}
 		WriteTimeline(w, r)
 	}
@@ -247,26 +248,34 @@ func ms(v float64) string {
 // WriteCSV writes one row per recipient.
 func WriteCSV(w io.Writer, d *Data) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason"})
+	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice"})
 	for _, r := range d.Recipients {
 		done := ""
 		if !r.Done.IsZero() {
 			done = r.Done.UTC().Format(time.RFC3339Nano)
 		}
 		cw.Write([]string{cell(r.Message), cell(r.Address), cell(r.Domain), r.Status, cell(r.Path), r.Category, strconv.Itoa(r.Tries()),
-			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r))})
+			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r))})
 	}
 	cw.Flush()
 	return cw.Error()
 }
 
-// reasonCell is a recipient's reason; for a delivered one, the reason
-// is an earlier deferral's and says so.
+// reasonCell is a recipient's reason (see why); for a delivered one,
+// the reason is an earlier deferral's and says so.
 func reasonCell(r *Recipient) string {
 	if r.Status == "delivered" && r.Reason != "" {
 		return "deferred before delivery: " + r.Reason
 	}
-	return r.Reason
+	reason, _ := r.why()
+	return reason
+}
+
+// adviceCell is what to do about a recipient not delivered; a delivered
+// one's needs nothing done.
+func adviceCell(r *Recipient) string {
+	_, advice := r.why()
+	return advice
 }
 
 // cell keeps a spreadsheet from reading a value as a formula: addresses
@@ -315,9 +324,10 @@ func WriteMarkdown(w io.Writer, d *Data) error {
 		}
 	}
 	if len(failed) > 0 {
-		fmt.Fprintf(w, "\n### Not delivered\n\n| recipient | status | category | last reply |\n| --- | --- | --- | --- |\n")
+		fmt.Fprintf(w, "\n### Not delivered\n\n| recipient | status | category | last reply | why | what to do |\n| --- | --- | --- | --- | --- | --- |\n")
 		for _, r := range failed {
-			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdEscape(r.who()), r.Status, mdEscape(r.Category), mdEscape(r.LastReply()))
+			reason, advice := r.why()
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(r.who()), r.Status, mdEscape(r.Category), mdEscape(r.LastReply()), mdEscape(reason), mdEscape(advice))
 		}
 	}
 	return nil
@@ -422,11 +432,12 @@ func WriteJUnit(w io.Writer, suite string, d *Data) error {
 			if lr := r.LastReply(); lr != "" {
 				msg += ": " + lr
 			}
-			if r.Reason != "" {
-				b.WriteString(r.Reason + "\n")
+			reason, advice := r.why()
+			if reason != "" {
+				b.WriteString(reason + "\n")
 			}
-			if r.Advice != "" {
-				b.WriteString("what to do: " + r.Advice + "\n")
+			if advice != "" {
+				b.WriteString("what to do: " + advice + "\n")
 			}
 			WriteTimeline(&b, r)
 			c.Failure = &JUnitFailure{Message: msg, Text: b.String()}

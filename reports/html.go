@@ -61,6 +61,9 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ms": ms,
 	// try is the try number of r's attempt i.
 	"try": func(r *Recipient, i int) int { return r.tryNumbers()[i] },
+	// reason and advice are a recipient's, as why gives them.
+	"reason": func(r *Recipient) string { s, _ := r.why(); return s },
+	"advice": func(r *Recipient) string { _, s := r.why(); return s },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -95,7 +98,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 </div>
 <h3>Recipients</h3>
 <table><tr><th>recipient</th><th>status</th><th>category</th><th>attempts</th></tr>
-{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{if .Message}}<br><small>message {{.Message}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if eq .Status "delivered"}}{{if .Category}}<small>deferred before delivery: {{.Category}}{{if .Reason}}, {{.Reason}}{{end}}</small>{{end}}{{else}}{{.Category}}{{if .Reason}}<br><small>{{.Reason}}</small>{{end}}{{if .Advice}}<br><small>what to do: {{.Advice}}</small>{{end}}{{end}}</td>
+{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{if .Message}}<br><small>message {{.Message}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if eq .Status "delivered"}}{{if .Category}}<small>deferred before delivery: {{.Category}}{{if .Reason}}, {{.Reason}}{{end}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}</td>
 <td><details><summary>{{.Tries}}</summary>{{range $i, $a := .Attempts}}<div><code>#{{try $r $i}} {{rel $r .Time}} {{.Path}} {{.Host}} {{.Reply}}{{with .TLS}} [{{.}}]{{end}}</code>{{with .WalkStopped}}<br><small>note: {{.}}</small>{{end}}</div>{{end}}</details></td></tr>
 {{end}}</table>
 </section>{{end}}

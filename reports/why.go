@@ -1,0 +1,83 @@
+package reports
+
+import "strings"
+
+// why is the plain-language reason for a recipient not delivered, and
+// what to do: the relay's classification when the log has it, else one
+// read from its last reply's class and enhanced status code, saying that
+// it is (a sink's record, and a recipient still queued, have no
+// category). It is "" for a delivered recipient.
+func (r *Recipient) why() (reason, advice string) {
+	if r.Status == "delivered" {
+		return "", ""
+	}
+	if r.Reason != "" {
+		return r.Reason, r.Advice
+	}
+	if len(r.Attempts) == 0 {
+		return "no attempt had ended when the report was made (no category yet)",
+			"run the report again once the queue has worked; relaylab queue show says what the recipient waits for"
+	}
+	a := r.Attempts[len(r.Attempts)-1]
+	const from = "read from the last reply: no category was recorded, as on a sink's record, which holds the replies and not the relay's classification"
+	switch c := a.Code / 100; {
+	case a.Code == 0:
+		reason, advice = "the last attempt got no reply: the connection failed, was dropped or timed out",
+			"a sender retries it later; if it persists, check that the receiving server is up, reachable and answers within the timeouts"
+	case c == 4:
+		reason, advice = "the last reply is a temporary refusal (4xx, RFC 5321 4.2.1): the receiving side asks the sender to try again later",
+			"nothing if a later try clears it; if it persists, read the reply text: it usually says why (greylisting, a rate limit, a full mailbox)"
+	case c == 5:
+		reason, advice = "the last reply is a permanent refusal (5xx, RFC 5321 4.2.1): a sender does not retry it, and returns a bounce to the message's sender",
+			"read the reply text and fix what it names (the address, the content, the sending IP or domain's reputation) before sending to it again"
+	default:
+		reason, advice = "the recipient was accepted, but its transaction went no further: no message data followed",
+			"check the sender's log for why it stopped after RCPT TO"
+	}
+	if s := enhancedMeaning(a.Enhanced); s != "" {
+		reason += "; " + a.Enhanced + " is " + s
+	}
+	return reason + " (" + from + ")", advice
+}
+
+// enhancedMeaning is what an enhanced status code (RFC 3463 3) is about:
+// the commonest codes by their detail, the others by their subject.
+func enhancedMeaning(code string) string {
+	parts := strings.Split(code, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	switch parts[1] + "." + parts[2] {
+	case "1.1":
+		return "a bad destination mailbox address: the mailbox does not exist (RFC 3463 3.2)"
+	case "1.2":
+		return "a bad destination system: the domain does not exist or takes no mail (RFC 3463 3.2)"
+	case "2.1":
+		return "a disabled mailbox (RFC 3463 3.3)"
+	case "2.2":
+		return "a full mailbox (RFC 3463 3.3)"
+	case "3.4", "2.3":
+		return "a message too big for the receiver (RFC 3463 3.3, 3.4)"
+	case "7.1":
+		return "delivery not authorized: the receiver's policy refused the message (RFC 3463 3.8)"
+	}
+	switch parts[1] {
+	case "0":
+		return "an undefined status (RFC 3463 3.1)"
+	case "1":
+		return "about the address (RFC 3463 3.2)"
+	case "2":
+		return "about the mailbox (RFC 3463 3.3)"
+	case "3":
+		return "about the receiving mail system (RFC 3463 3.4)"
+	case "4":
+		return "about the network or routing (RFC 3463 3.5)"
+	case "5":
+		return "about the SMTP exchange itself (RFC 3463 3.6)"
+	case "6":
+		return "about the message's content or media (RFC 3463 3.7)"
+	case "7":
+		return "about security or policy (RFC 3463 3.8)"
+	}
+	return ""
+}
