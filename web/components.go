@@ -16,7 +16,7 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, r, "reading the message", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, m)
+	writeJSON(w, http.StatusOK, validDetail(m))
 }
 
 func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
@@ -82,6 +82,7 @@ func (s *Server) relayBody(w http.ResponseWriter, r *http.Request) {
 // writeBody serves a message's HTML alone; secure has set its sandboxing
 // CSP. A text-only message is served as text.
 func writeBody(w http.ResponseWriter, m MessageDetail) {
+	m = validDetail(m)
 	w.Header().Set("Cache-Control", "no-store")
 	if m.HTML == "" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -98,10 +99,11 @@ func writeBody(w http.ResponseWriter, m MessageDetail) {
 // message could learn that it was opened, when and from where: every
 // <link is renamed <x-link, an unknown element that does nothing (no link
 // of a message's could load under the CSP anyway). The HTML is made valid
-// UTF-8 first, as the Content-Type says it is: a byte-order mark would
-// otherwise switch the browser to UTF-16, where "<link" is other bytes.
+// UTF-8 first (validText), as the Content-Type says it is: a byte-order
+// mark would otherwise switch the browser to UTF-16, where "<link" is other
+// bytes.
 func inertHTML(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = validText(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	for {
@@ -248,7 +250,7 @@ func (s *Server) getSinkMessage(w http.ResponseWriter, r *http.Request) {
 			m.Session = strconv.FormatInt(sid, 10)
 		}
 	}
-	writeJSON(w, http.StatusOK, m)
+	writeJSON(w, http.StatusOK, validDetail(m))
 }
 
 func (s *Server) sinkBody(w http.ResponseWriter, r *http.Request) {
