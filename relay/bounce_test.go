@@ -54,8 +54,11 @@ func bounceReply(t *testing.T, addr string, rcpts []string, body string) (int, s
 func dsnFor(t *testing.T, to, envid, rcpt, action string) string {
 	t.Helper()
 	rc := dsn.Recipient{FinalRecipient: rcpt, Action: action, Status: "5.1.1", DiagnosticCode: "550 5.1.1 no such user"}
-	if action != dsn.ActionFailed {
+	switch action {
+	case dsn.ActionDelayed:
 		rc.Status, rc.DiagnosticCode = "4.4.7", ""
+	case dsn.ActionDelivered, dsn.ActionRelayed:
+		rc.Status, rc.DiagnosticCode = "2.0.0", "" // RFC 3464 2.3.4: the status agrees with the action
 	}
 	raw, err := dsn.Build(dsn.BuildOptions{To: to, MessageID: "<b@mta.test>", Date: epoch},
 		dsn.Report{ReportingMTA: "mta.test", EnvelopeID: envid, Recipients: []dsn.Recipient{rc}})

@@ -128,10 +128,14 @@ func diagnostic(o outcome) (remoteMTA, code string) {
 	return remoteMTA, diagnosticType + "; " + text
 }
 
-// dsnStatus is the Status field for an entry (RFC 3463).
+// dsnStatus is the Status field for an entry (RFC 3463). The reply's
+// enhanced code is taken when its class agrees with the action (RFC 3464
+// 2.3.4): a delay is transient (4), whatever the last reply; a 5xx to the
+// path's own AUTH is retried, and its 5.7.8 is no delay's status.
 func dsnStatus(e dsnEntry, delayed bool) string {
-	if dsn.ValidStatus(e.o.reply.Enhanced) && !e.expired {
-		return e.o.reply.Enhanced
+	enh := e.o.reply.Enhanced
+	if dsn.ValidStatus(enh) && !e.expired && (!delayed || enh[0] == '4') {
+		return enh
 	}
 	switch {
 	case e.o.reply.Code/100 == 2:

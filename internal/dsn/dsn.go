@@ -64,6 +64,15 @@ var (
 	ErrMalformed = errors.New("malformed delivery status notification")
 )
 
+// actionClasses are the status classes that agree with each action: a
+// delivery, relay or expansion is a success (2), a delay a transient
+// condition (4), and a failure permanent (5) or, when the relay gave up on
+// a transient one (expired, 4.4.7), transient (RFC 3463 3.1).
+var actionClasses = map[string]string{
+	ActionDelivered: "2", ActionRelayed: "2", ActionExpanded: "2",
+	ActionDelayed: "4", ActionFailed: "45",
+}
+
 // statusRE matches an enhanced status code (RFC 3463 2): class "." subject
 // "." detail, subject and detail of one to three digits.
 var statusRE = regexp.MustCompile(`^[245]\.[0-9]{1,3}\.[0-9]{1,3}$`)
@@ -114,6 +123,10 @@ func (rc *Recipient) validate() error {
 	}
 	if !ValidStatus(rc.Status) {
 		return fmt.Errorf("%w: Status %q is not an enhanced status code like 5.1.1 (RFC 3463, RFC 3464 2.3.4)", ErrInvalid, rc.Status)
+	}
+	if classes := actionClasses[rc.Action]; !strings.Contains(classes, rc.Status[:1]) {
+		return fmt.Errorf("%w: Action %s with Status %s: the status of a %s recipient is of class %s (RFC 3463 3.1: 2 success, 4 persistent transient, 5 permanent failure; RFC 3464 2.3.3, 2.3.4)",
+			ErrInvalid, rc.Action, rc.Status, rc.Action, strings.Join(strings.Split(classes, ""), " or "))
 	}
 	for _, f := range []Field{
 		{"Original-Recipient", rc.OriginalRecipient},

@@ -131,6 +131,13 @@ func TestBuildRejects(t *testing.T) {
 		{"bad action", func(o *BuildOptions, r *Report) { r.Recipients[0].Action = "bounced" }, `Action "bounced"`},
 		{"bad status", func(o *BuildOptions, r *Report) { r.Recipients[0].Status = "550" }, `Status "550"`},
 		{"status class 3", func(o *BuildOptions, r *Report) { r.Recipients[0].Status = "3.1.1" }, `Status "3.1.1"`},
+		// RFC 3464 2.3.4 with RFC 3463 3.1: the status agrees with the action.
+		{"delayed with a permanent status", func(o *BuildOptions, r *Report) { r.Recipients[0].Action = ActionDelayed }, "Action delayed with Status 5.1.1"},
+		{"failed with a success status", func(o *BuildOptions, r *Report) { r.Recipients[0].Status = "2.0.0" }, "Action failed with Status 2.0.0"},
+		{"relayed with a failure status", func(o *BuildOptions, r *Report) { r.Recipients[0].Action = ActionRelayed }, "Action relayed with Status 5.1.1"},
+		{"delivered with a transient status", func(o *BuildOptions, r *Report) {
+			r.Recipients[0].Action, r.Recipients[0].Status = ActionDelivered, "4.4.7"
+		}, "Action delivered with Status 4.4.7"},
 		{"crlf injection", func(o *BuildOptions, r *Report) {
 			r.Recipients[0].DiagnosticCode = "550 x\r\nFinal-Recipient: rfc822; forged@x"
 		}, "Diagnostic-Code contains control character"},
@@ -158,6 +165,11 @@ func TestBuildRejects(t *testing.T) {
 	o, r := good()
 	if _, err := Build(o, r); err != nil {
 		t.Errorf("the good case fails: %v", err)
+	}
+	// An expired recipient fails with the transient status it gave up on.
+	r.Recipients[0].Status = "4.4.7"
+	if _, err := Build(o, r); err != nil {
+		t.Errorf("failed with 4.4.7: %v", err)
 	}
 }
 
