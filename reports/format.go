@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
@@ -11,8 +10,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // Formats lists the names Write accepts.
@@ -91,15 +88,10 @@ func orEmpty[T any](l []T) []T {
 // how many such timelines are left out, and where they are.
 //
 // Replies and addresses come from whoever sent or answered the mail:
-// control characters in them are shown escaped, not obeyed by the
-// terminal.
+// control characters and bidirectional controls in them are shown
+// escaped, not obeyed by the terminal.
 func WriteText(w io.Writer, d *Data) error {
-	var b bytes.Buffer
-	if err := writeText(&b, d); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, textsafe.Escape(b.String()))
-	return err
+	return writeShown(w, func(w io.Writer) error { return writeText(w, d) })
 }
 
 func writeText(w io.Writer, d *Data) error {
@@ -290,8 +282,14 @@ func cell(v string) string {
 	return v
 }
 
-// WriteMarkdown writes the summary as Markdown tables, for CI step summaries.
+// WriteMarkdown writes the summary as Markdown tables, for CI step
+// summaries, with control characters escaped as WriteText does (a
+// carriage return would end a table's row early).
 func WriteMarkdown(w io.Writer, d *Data) error {
+	return writeShown(w, func(w io.Writer) error { return writeMarkdown(w, d) })
+}
+
+func writeMarkdown(w io.Writer, d *Data) error {
 	s := Summarize(d)
 	fmt.Fprintf(w, "## relaylab report\n\n%d recipients, %d attempts\n", s.Recipients, s.Attempts)
 	if s.SinkSessions > 0 || s.SinkMessages > 0 {

@@ -10,10 +10,12 @@ import (
 )
 
 // WriteHTML writes a self-contained HTML report (no script, no external
-// resources) with SVG charts: deliveries over time, attempts per recipient
-// and bounce categories. Every value from mail is escaped by html/template.
+// resources, and a Content-Security-Policy that allows neither) with SVG
+// charts: deliveries over time, attempts per recipient and bounce
+// categories. Every value from mail is escaped by html/template, and its
+// control and bidirectional characters are shown as escapes (see shown).
 func WriteHTML(w io.Writer, d *Data) error {
-	return htmlReport.Execute(w, htmlView{Title: "relaylab report", Sections: []htmlSection{newSection("", nil, d)}})
+	return writeHTMLSections(w, "relaylab report", []htmlSection{newSection("", nil, d)})
 }
 
 type htmlView struct {
@@ -51,7 +53,7 @@ func newSection(name string, results []Result, d *Data) htmlSection {
 }
 
 func writeHTMLSections(w io.Writer, title string, secs []htmlSection) error {
-	return htmlReport.Execute(w, htmlView{Title: title, Sections: secs})
+	return writeShown(w, func(w io.Writer) error { return htmlReport.Execute(w, htmlView{Title: title, Sections: secs}) })
 }
 
 var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -66,7 +68,7 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	"advice": func(r *Recipient) string { _, s := r.why(); return s },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <style>

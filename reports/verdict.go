@@ -6,8 +6,6 @@ import (
 	"io"
 	"regexp"
 	"strings"
-
-	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // Verdict is the judged outcome of one scenario or expect file.
@@ -73,9 +71,7 @@ func NewVerdict(name, file string, d *Data, results []Result) Verdict {
 // control characters in them are shown escaped, not obeyed by the
 // terminal.
 func WriteVerdicts(w io.Writer, vs []Verdict) {
-	var b strings.Builder
-	writeVerdicts(&b, vs)
-	io.WriteString(w, textsafe.Escape(b.String()))
+	writeShown(w, func(w io.Writer) error { writeVerdicts(w, vs); return nil })
 }
 
 func writeVerdicts(w io.Writer, vs []Verdict) {
@@ -112,8 +108,13 @@ func writeVerdicts(w io.Writer, vs []Verdict) {
 
 // WriteVerdictsMarkdown writes the verdicts for a CI job's summary page
 // (GitHub's $GITHUB_STEP_SUMMARY): a table of the scenarios, then each
-// failed expectation with its message in a code block.
+// failed expectation with its message in a code block, with control
+// characters escaped as WriteVerdicts does.
 func WriteVerdictsMarkdown(w io.Writer, vs []Verdict) error {
+	return writeShown(w, func(w io.Writer) error { return writeVerdictsMarkdown(w, vs) })
+}
+
+func writeVerdictsMarkdown(w io.Writer, vs []Verdict) error {
 	pass, fail := 0, 0
 	for _, v := range vs {
 		for _, r := range v.Results {
