@@ -60,7 +60,31 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// WriteJSON writes the summary and every recipient's timeline.
+// WriteJSON writes the summary and every recipient's timeline, as one
+// object, indented:
+//
+//   - "summary": the Summary: "recipients", "attempts" (delivery tries),
+//     "by_status", "by_path", "by_domain", "by_category" (recipients not
+//     delivered) and "by_code" as lists of {"key", "count"}, largest count
+//     first, then by key; "sink_replies" (absent when none), "sink_sessions",
+//     "sink_messages", "sink_accepted"; "attempt_latency" and
+//     "time_to_delivery" as {"n", "p50_ms", "p90_ms", "p99_ms", "max_ms"}
+//     in milliseconds of the clock's time (virtual in a replay).
+//   - "recipients": every Recipient, ordered by queueing time, then
+//     message, then address (a sink's record: by address, then sender):
+//     "message", "address", "sender" (a sink's record, when the address
+//     came from several senders), "domain", "status" (queued, deferred,
+//     delivered, bounced, expired, suppressed), "path", "category",
+//     "reason", "advice", "dsn", "dsn_status", "suppressed" (those seven
+//     absent when empty), "queued", "done" (absent until terminal) and
+//     "attempts": a list, [] when none, of {"time", "try", "path", "host",
+//     "stage", "code", "enhanced", "text", "latency_ms", "error", "tls",
+//     "cipher", "walk_stopped"}, every one but "time" and "try" absent
+//     when empty.
+//
+// Times are RFC 3339 in UTC, with nanoseconds when they have any. A key
+// is only ever added, never renamed or given another meaning;
+// TestJSONKeys pins them.
 func WriteJSON(w io.Writer, d *Data) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

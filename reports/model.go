@@ -99,8 +99,11 @@ type Recipient struct {
 	// suppression list because of this message.
 	Suppressed bool      `json:"suppressed,omitempty"`
 	Queued     time.Time `json:"queued"`
-	Done       time.Time `json:"done,omitempty"`
-	Attempts   []Attempt `json:"attempts"`
+	// Done is when the recipient reached its terminal state; absent
+	// until it has one (omitempty never left out a zero time.Time, and
+	// the JSON said "0001-01-01T00:00:00Z").
+	Done     time.Time `json:"done,omitzero"`
+	Attempts []Attempt `json:"attempts"`
 }
 
 // Final reports whether the recipient reached a terminal state.
