@@ -257,8 +257,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		// other mail, not this attempt's next MX: after a 421 from one
 		// MX host the next one is tried, as Postfix does (RFC 5321 5.1).
 		if until, ok := d.resting(r.clock.Now()); ok && !ownRest {
-			rep := Reply{Stage: "shaping",
-				Text: fmt.Sprintf("not tried: destination %s rests until %s after a 421 or rate limit", d.key, until.UTC().Format(time.RFC3339))}
+			rep := Reply{Stage: "shaping", Text: restText(d.key, until)}
 			for _, i := range pending {
 				set(i, rep, host, false)
 				results[i].notBefore = until

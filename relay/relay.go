@@ -178,6 +178,9 @@ func (r *Relay) Start(ctx context.Context) error {
 	if err := r.restoreWarmups(ctx); err != nil {
 		return fmt.Errorf("relay: reading today's warm-up counts: %w", err)
 	}
+	if err := r.restoreRests(ctx); err != nil {
+		return fmt.Errorf("relay: reading the destinations' rests: %w", err)
+	}
 	n, err := r.recoverInflight(ctx)
 	if err != nil {
 		return fmt.Errorf("relay: recovering the queue: %w", err)

@@ -2,6 +2,9 @@ package relay
 
 import (
 	"context"
+	"fmt"
+	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,6 +131,51 @@ func (d *dest) resting(now time.Time) (time.Time, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.until, now.Before(d.until)
+}
+
+// restText is the reply of a recipient that a resting destination holds
+// back; restoreRests reads the destination and the rest's end back from it.
+func restText(key string, until time.Time) string {
+	return fmt.Sprintf("not tried: destination %s rests until %s after a 421 or rate limit", key, until.UTC().Format(time.RFC3339))
+}
+
+var restRE = regexp.MustCompile(`^not tried: destination (\S+) rests until (\S+) after a 421 or rate limit$`)
+
+// restoreRests restores, at start, the rests that hold back queued mail:
+// a rest lives in memory, and without this a restarted relay sent the held
+// mail as soon as a retry made it due, while queue retry (HeldBack, from
+// the store) said the rest would hold it again. A rest that held back no
+// other mail is not restored: nothing of it is in the queue, and HeldBack
+// reports none.
+func (r *Relay) restoreRests(ctx context.Context) error {
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT DISTINCT path, reply FROM relay_recipients
+		WHERE state = 'deferred' AND category = 'destination-backoff' AND due_ns > ?`, r.clock.Now().UnixNano())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, text string
+		if err := rows.Scan(&name, &text); err != nil {
+			return err
+		}
+		m := restRE.FindStringSubmatch(text)
+		p := r.paths[name]
+		if m == nil || p == nil || (m[1] != "path:"+name && !strings.HasPrefix(m[1], "mx:"+name+":")) {
+			continue // another text, or a path the configuration no longer has
+		}
+		until, err := time.Parse(time.RFC3339, m[2])
+		if err != nil {
+			continue
+		}
+		d := r.destFor(m[1], p)
+		d.mu.Lock()
+		if until.After(d.until) {
+			d.until = until
+		}
+		d.mu.Unlock()
+	}
+	return rows.Err()
 }
 
 // pause rests the destination for its backoff from now.
