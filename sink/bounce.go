@@ -3,6 +3,7 @@ package sink
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -187,13 +188,33 @@ func (b *bouncer) send(p pendingBounce) {
 	if err != nil {
 		p.tries++
 		s.log.Warn("sink: sending a bounce failed", "bounce", p.id, "to", p.sender, "try", p.tries, "err", err)
-		if p.tries < maxBounceTries && p.sender != "" {
+		if refused := refusedForGood(err, s.BounceRelay()); refused != nil {
+			err = refused // trying again gets the same answer
+		} else if p.tries < maxBounceTries && p.sender != "" {
 			p.due = s.clock.Now().Add(time.Minute)
 			b.arm(p)
 			return
 		}
 	}
 	b.finish(p, action, "", err)
+}
+
+// refusedForGood explains err when it is the relay's permanent (5xx)
+// refusal of the DSN, which no later try changes; nil otherwise.
+func refusedForGood(err error, relay string) error {
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) || se.Code < 500 || se.Code > 599 {
+		return nil
+	}
+	fix := "check what the relay wants, or point sink.bounce.relay at a server that takes the sink's bounces"
+	if se.EnhancedCode[0] == 5 && se.EnhancedCode[1] == 7 { // 5.7.x: security or policy
+		fix = "it does not take mail from the sink: let the sink's address in (for relaylab's relay, relay.allowed_networks), or point sink.bounce.relay at a server that does"
+	}
+	reply := fmt.Sprint(se.Code)
+	if e := se.EnhancedCode; e[0] > 0 {
+		reply += fmt.Sprintf(" %d.%d.%d", e[0], e[1], e[2])
+	}
+	return fmt.Errorf("the bounce relay %s refused the DSN for good with %s %s (a permanent reply), so it is not tried again; %s", relay, reply, se.Message, fix)
 }
 
 // unwanted says why NOTIFY rules out a DSN with action, or "".
@@ -277,7 +298,8 @@ func (b *bouncer) deliver(p pendingBounce, rep Reply) error {
 		return fmt.Errorf("the message had a null sender (MAIL FROM:<>), so no bounce is sent")
 	}
 	relay := s.BounceRelay() // once: SetBounceRelay may change it meanwhile
-	if relay == "" {
+	submit := s.bounceSubmit.Load()
+	if relay == "" && submit == nil {
 		return fmt.Errorf("no sink.bounce.relay is configured to send the bounce to")
 	}
 	m, err := MessageByID(s.hardCtx, s.store.DB(), p.message)
@@ -316,6 +338,12 @@ func (b *bouncer) deliver(p pendingBounce, rep Reply) error {
 	}
 	ctx, cancel := context.WithTimeout(s.hardCtx, time.Minute)
 	defer cancel()
+	if submit != nil {
+		if err := submit.submit(ctx, p.sender, msg); err != nil {
+			return fmt.Errorf("handing the DSN to %s: %w", submit.name, err)
+		}
+		return nil
+	}
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", relay)
 	if err != nil {

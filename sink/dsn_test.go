@@ -520,3 +520,82 @@ func TestAwaitBounceRelay(t *testing.T) {
 		t.Fatalf("DSNs %v: want the bounce that waited for the relay", got)
 	}
 }
+
+// A bounce relay's 5xx refusal of the DSN is for good: the bounce is not
+// tried four more times a minute apart, and the record says why and what
+// to change.
+func TestBounceRelayRefusesForGood(t *testing.T) {
+	t.Parallel()
+	refuser, _ := testSink(t, nil, nil) // a sink as the bounce relay: its directives refuse
+	v := clock.NewVirtual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	relayAddr := addrOf(t, refuser, "mx")
+	s, st := testSink(t, v, func(c *Config) { c.Bounce.Relay = relayAddr })
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<rcpt550-5.7.1@x.test>") // the DSN goes to it
+	c.expect(250, "", "RCPT TO:<bounce5m@sink.test>")
+	c.expect(354, "", "DATA")
+	c.body(testMsg)
+	c.expect(221, "", "QUIT")
+	waitSessions(t, st, 1)
+	advanceWhenWaiting(t, v, 5*time.Minute)
+	waitBounces(t, st, 1) // the clock stays put: done at the first try
+	var sent int64
+	var errText string
+	st.DB().QueryRow(`SELECT sent_ns, error FROM sink_bounces`).Scan(&sent, &errText)
+	for _, want := range []string{"550", "5.7.1", "refused the DSN for good", "not tried again", "relay.allowed_networks"} {
+		if sent != 0 || !strings.Contains(errText, want) {
+			t.Errorf("bounce record: sent %d, error %q; want not sent, and the error to say %q", sent, errText, want)
+		}
+	}
+}
+
+// SetBounceSubmitter: serve hands bounces to its own relay in the same
+// process, so that a relay port that asks for AUTH (allowed_networks: [])
+// does not refuse them; bounces that waited for it go out then, and the
+// record names where they went.
+func TestSetBounceSubmitter(t *testing.T) {
+	t.Parallel()
+	v := clock.NewVirtual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	s, st := testSink(t, v, nil)
+	s.awaitingRelay.Store(true) // as Options.AwaitBounceRelay does
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<sender@x.test>")
+	c.expect(250, "", "RCPT TO:<bounce5m@sink.test>")
+	c.expect(354, "", "DATA")
+	c.body(testMsg)
+	c.expect(221, "", "QUIT")
+	waitSessions(t, st, 1)
+	advanceWhenWaiting(t, v, 5*time.Minute)
+	for i := 0; i < 4000 && s.BounceRelay() == "" && func() bool {
+		s.bouncer.mu.Lock()
+		defer s.bouncer.mu.Unlock()
+		return len(s.bouncer.parked) == 0
+	}(); i++ {
+		time.Sleep(time.Millisecond)
+	}
+	type handed struct {
+		to  string
+		msg []byte
+	}
+	got := make(chan handed, 4)
+	s.SetBounceSubmitter("the test's relay", func(ctx context.Context, to string, msg []byte) error {
+		got <- handed{to, msg}
+		return nil
+	})
+	waitBounces(t, st, 1)
+	h := <-got
+	p, err := dsn.Parse(h.msg)
+	if h.to != "sender@x.test" || err != nil || p.Report.Recipients[0].FinalRecipient != "bounce5m@sink.test" {
+		t.Fatalf("handed to %q a DSN (%v) %+v; want the bounce for bounce5m@sink.test to sender@x.test", h.to, err, p)
+	}
+	if s.BounceRelay() != "the test's relay" {
+		t.Errorf("BounceRelay %q, want the submitter's name", s.BounceRelay())
+	}
+	var payload string
+	st.DB().QueryRow(`SELECT payload FROM events WHERE kind = 'sink.bounce'`).Scan(&payload)
+	if !strings.Contains(payload, `"relay":"the test's relay"`) || !strings.Contains(payload, `"sent":true`) {
+		t.Errorf("sink.bounce event %s: want it sent, to the test's relay", payload)
+	}
+}

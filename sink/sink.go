@@ -65,7 +65,10 @@ type Sink struct {
 	// bounceRelay is where bounces go: cfg.Bounce.Relay, until
 	// SetBounceRelay says otherwise.
 	bounceRelay atomic.Pointer[string]
-	// awaitingRelay: Options.AwaitBounceRelay, until SetBounceRelay.
+	// bounceSubmit, once set, takes bounces in place of the relay.
+	bounceSubmit atomic.Pointer[bounceSubmitter]
+	// awaitingRelay: Options.AwaitBounceRelay, until SetBounceRelay or
+	// SetBounceSubmitter.
 	awaitingRelay atomic.Bool
 	verify        atomic.Pointer[verifying] // nil: no authentication checks
 
@@ -277,8 +280,32 @@ func (s *Sink) SetBounceRelay(addr string) error {
 	return nil
 }
 
-// BounceRelay is the relay that bounces go to now ("" for none).
-func (s *Sink) BounceRelay() string { return *s.bounceRelay.Load() }
+// bounceSubmitter is a relay in the same process that takes bounces.
+type bounceSubmitter struct {
+	name   string
+	submit func(ctx context.Context, to string, msg []byte) error
+}
+
+// SetBounceSubmitter makes submit take every bounce and delivered DSN
+// from now on, pending ones included, in place of an SMTP relay: for a
+// program that runs its own relay in the same process (relaylab serve),
+// whose submission port may ask for AUTH or TLS the sink does not have.
+// submit queues msg, a DSN with a null sender, for to; name says where
+// it went in the record and the log. Bounces that waited for a relay
+// (Options.AwaitBounceRelay) go out now.
+func (s *Sink) SetBounceSubmitter(name string, submit func(ctx context.Context, to string, msg []byte) error) {
+	s.bounceSubmit.Store(&bounceSubmitter{name: name, submit: submit})
+	s.bouncer.release()
+}
+
+// BounceRelay is where bounces go now: the relay's host:port, the
+// name given to SetBounceSubmitter, or "" for nowhere.
+func (s *Sink) BounceRelay() string {
+	if b := s.bounceSubmit.Load(); b != nil {
+		return b.name
+	}
+	return *s.bounceRelay.Load()
+}
 
 func (s *Sink) listenerNamed(name string) *listener {
 	for _, l := range s.listeners {
