@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strings"
 
 	"github.com/goccy/go-yaml"
 
@@ -72,14 +73,22 @@ the file, the line and the key).
 			*p = abs
 		}
 	})
-	var opts []yaml.EncodeOption
+	notes := yaml.CommentMap{}
 	if note != nil {
-		opts = append(opts, yaml.WithComment(yaml.CommentMap{"$.relay.retry.preset": {note}}))
+		notes["$.relay.retry.preset"] = []*yaml.Comment{note}
+	}
+	if !c.bounceRelaySet {
+		notes["$.sink.bounce.relay"] = []*yaml.Comment{yaml.LineComment(unsetBounceRelay)}
+	}
+	var opts []yaml.EncodeOption
+	if len(notes) > 0 {
+		opts = append(opts, yaml.WithComment(notes))
 	}
 	out, err := yaml.MarshalWithOptions(c, opts...)
 	if err != nil {
 		return fmt.Errorf("printing the configuration: %w", err)
 	}
+	out = commentOutBounceRelay(out)
 	from := "no file: the built-in defaults"
 	if *path != "" {
 		from = *path + ", with the defaults for what it leaves out"
@@ -129,4 +138,30 @@ func redactURL(raw string) string {
 		return redacted
 	}
 	return u.Scheme + "://" + u.Host + "/" + redacted
+}
+
+// unsetBounceRelay marks sink.bounce.relay in the printout when the file
+// leaves it out: commentOutBounceRelay then turns the line into a comment.
+const unsetBounceRelay = " unset"
+
+// commentOutBounceRelay prints an unset sink.bounce.relay as a comment
+// that says what each command does without it: the printout then loads
+// back with the key still unset, and serve still queues the sink's
+// bounces in its own relay rather than send them to the default address.
+func commentOutBounceRelay(out []byte) []byte {
+	lines := strings.SplitAfter(string(out), "\n")
+	for i, l := range lines {
+		body, ok := strings.CutSuffix(strings.TrimRight(l, "\n"), " #"+unsetBounceRelay)
+		if !ok {
+			continue
+		}
+		key := strings.TrimLeft(body, " ")
+		indent := body[:len(body)-len(key)]
+		value, ok := strings.CutPrefix(key, "relay: ")
+		if !ok {
+			continue
+		}
+		lines[i] = indent + "# relay: unset. relaylab sink sends bounces to " + value + "; relaylab serve queues them in its own relay.\n"
+	}
+	return []byte(strings.Join(lines, ""))
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"sort"
 	"time"
 
@@ -103,7 +102,7 @@ settings from the configuration file.`+serveExit)
 
 	sinkCfg := cfg.Sink // cfg stays as the file says: SIGHUP compares with it
 	if !cfg.bounceRelaySet {
-		// Serve's own relay, told to the sink once it listens (below).
+		// Serve's own relay, handed to the sink once it runs (below).
 		sinkCfg.Bounce.Relay = ""
 	}
 	// Bounces due before then wait for it, rather than fail a try.
@@ -123,9 +122,7 @@ settings from the configuration file.`+serveExit)
 	}
 	running = append(running, component{"relay", rl.Shutdown})
 	if !cfg.bounceRelaySet {
-		if err := sk.SetBounceRelay(ownBounceRelay(rl)); err != nil {
-			return failed(err)
-		}
+		sk.SetBounceSubmitter(ownRelayName, ownBounceSubmitter(rl))
 	}
 	mon, err := startMonitor(ctx, cfg, st, log)
 	if err != nil {
@@ -173,23 +170,20 @@ settings from the configuration file.`+serveExit)
 	}
 }
 
-// ownBounceRelay is where serve's sink sends its asynchronous bounces
-// unless the file names sink.bounce.relay: serve's own relay, at the
-// address its submission listener got (relay.listen on port 0 included),
-// rather than the default 127.0.0.1:2587, where another program (or
-// nothing) may listen. With no plain submission listener there is nothing
-// of ours to send a bounce to: "", and the sink records that none is
-// configured.
-func ownBounceRelay(rl *relay.Relay) string {
-	a := rl.Addr()
-	if a == nil {
-		return ""
+// ownRelayName is where the sink's bounces went, in its record, when
+// serve hands them to its own relay.
+const ownRelayName = "relaylab's own relay (queued in process)"
+
+// ownBounceSubmitter queues the sink's asynchronous bounces in serve's own
+// relay, in the same process, unless the file names sink.bounce.relay.
+// Over SMTP they would need the submission port to let the sink in: with
+// relay.allowed_networks: [] it asks for AUTH and refuses them, and on
+// port 0 its address is known only after the sink has started.
+func ownBounceSubmitter(rl *relay.Relay) func(ctx context.Context, to string, msg []byte) error {
+	return func(ctx context.Context, to string, msg []byte) error {
+		_, err := rl.Enqueue(ctx, relay.Submission{Recipients: []relay.Recipient{{Address: to}}, Data: msg, Client: "sink"})
+		return err
 	}
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return ""
-	}
-	return net.JoinHostPort(dialHost(host), port)
 }
 
 func startSink(ctx context.Context, cfg sink.Config, awaitRelay bool, st *store.Store, log *slog.Logger) (*sink.Sink, error) {

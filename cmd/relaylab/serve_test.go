@@ -82,14 +82,14 @@ web:
 	if !delivered {
 		t.Fatalf("no relay.delivered event for reader@example.test\n%s", errb.String())
 	}
-	// The sink's asynchronous bounce goes to serve's relay, wherever
-	// relay.listen put it, not to the default 127.0.0.1:2587.
+	// The sink's asynchronous bounce goes to serve's own relay, not to
+	// the default 127.0.0.1:2587.
 	if err := sendPlain(sinkAddr, "owner@shop.test", "bounce0s@example.test", "Subject: bounce me\r\n\r\nhi\r\n"); err != nil {
 		t.Fatalf("send to the sink: %v", err)
 	}
 	bounce := firstBounce(t, webAddr, deadline)
-	if bounce["relay"] != relayAddr || bounce["sent"] != true {
-		t.Errorf("the sink's bounce: relay %v, sent %v, error %v; want it sent to serve's relay at %s", bounce["relay"], bounce["sent"], bounce["error"], relayAddr)
+	if bounce["relay"] != ownRelayName || bounce["sent"] != true {
+		t.Errorf("the sink's bounce: relay %v, sent %v, error %v; want it sent to %s", bounce["relay"], bounce["sent"], bounce["error"], ownRelayName)
 	}
 	// relaylab expect --url judges what the sink saw through the web API
 	// (an attempt is recorded with its message, or when its session ends).

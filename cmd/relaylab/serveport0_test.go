@@ -13,10 +13,11 @@ import (
 	"time"
 )
 
-// TestServeBounceRelayPortZero: with every listener on port 0, serve
-// starts its relay and then tells the sink where the relay listens, so a
-// bounce goes to the relay's real address (the one serve prints), without
-// a port picked before and released for the relay to take.
+// TestServeBounceRelayPortZero: with every listener on port 0, and a
+// relay port that asks for AUTH (allowed_networks: []), serve hands the
+// sink's bounces to its own relay in the process: none is refused for want
+// of AUTH or sent to a port picked before the relay took its own, and the
+// relay queues it for the sender.
 func TestServeBounceRelayPortZero(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -28,6 +29,8 @@ sink:
     - {name: mx, listen: "127.0.0.1:0", hostname: sink.test}
 relay:
   listen: "127.0.0.1:0"
+  allowed_networks: []
+  users: {app: s3cret}
 web:
   listen: "127.0.0.1:0"
 `, filepath.Join(dir, "serve.db"))), 0o644)
@@ -43,13 +46,27 @@ web:
 		}
 		return m[1]
 	}
-	webAddr, sinkAddr, relayAddr := addr(`web UI +http://([^/\s]+)/`), addr(`sink mx +smtp://(\S+)`), addr(`relay +smtp://(\S+)`)
+	webAddr, sinkAddr := addr(`web UI +http://([^/\s]+)/`), addr(`sink mx +smtp://(\S+)`)
 	if err := sendPlain(sinkAddr, "owner@shop.test", "bounce0s@example.test", "Subject: bounce me\r\n\r\nhi\r\n"); err != nil {
 		t.Fatalf("send to the sink: %v", err)
 	}
 	bounce := firstBounce(t, webAddr, deadline)
-	if bounce["relay"] != relayAddr || bounce["sent"] != true {
-		t.Errorf("the sink's bounce: relay %v, sent %v, error %v; want it sent to serve's relay at %s", bounce["relay"], bounce["sent"], bounce["error"], relayAddr)
+	if bounce["relay"] != ownRelayName || bounce["sent"] != true {
+		t.Errorf("the sink's bounce: relay %v, sent %v, error %v; want it sent to %s", bounce["relay"], bounce["sent"], bounce["error"], ownRelayName)
+	}
+	resp, err := http.Get("http://" + webAddr + "/api/v1/events?kind=relay.queued&recipient=owner@shop.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var queued struct {
+		Events []struct {
+			Payload map[string]any `json:"payload"`
+		} `json:"events"`
+	}
+	json.NewDecoder(resp.Body).Decode(&queued)
+	resp.Body.Close()
+	if len(queued.Events) != 1 || queued.Events[0].Payload["sender"] != "" || queued.Events[0].Payload["client"] != "sink" {
+		t.Errorf("relay.queued events for the sender: %+v; want the sink's bounce, with a null sender", queued.Events)
 	}
 	cancel()
 	select {
