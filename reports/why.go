@@ -59,7 +59,7 @@ func enhancedMeaning(code string) string {
 	case "3.4", "2.3":
 		return "a message too big for the receiver (RFC 3463 3.3, 3.4)"
 	case "7.1":
-		return "delivery not authorized: the receiver's policy refused the message (RFC 3463 3.8)"
+		return "delivery not authorized: the receiver's policy does not take the message (RFC 3463 3.8)"
 	}
 	switch parts[1] {
 	case "0":

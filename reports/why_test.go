@@ -36,7 +36,7 @@ func TestEveryFailureSaysWhy(t *testing.T) {
 	for _, c := range []struct{ format, want string }{
 		{"text", "  why: the mailbox does not exist\n  what to do: check the address\n"},
 		{"text", "  why: " + sinkWhy},
-		{"text", "4.7.1 is delivery not authorized: the receiver's policy refused the message (RFC 3463 3.8) (read from the last reply: no category was recorded"},
+		{"text", "4.7.1 is delivery not authorized: the receiver's policy does not take the message (RFC 3463 3.8) (read from the last reply: no category was recorded"},
 		{"text", "451 4.7.1 greylisted"},
 		{"markdown", "| relay@x.test | bounced | invalid-recipient | 550 5.1.1 no such user | the mailbox does not exist | check the address |"},
 		{"markdown", "| sink@x.test | deferred |  | 451 4.7.1 greylisted | " + sinkWhy},
