@@ -115,6 +115,7 @@ type fakeSink struct {
 	msgs     map[string]MessageDetail
 	received Received
 	queries  []ReceivedQuery
+	setErr   error // SetRules's answer when set
 }
 
 var (
@@ -145,6 +146,9 @@ func (f *fakeSink) Rules(ctx context.Context) (SinkRules, error) {
 func (f *fakeSink) SetRules(ctx context.Context, r SinkRules) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.setErr != nil {
+		return f.setErr
+	}
 	if !strings.HasPrefix(r.YAML, "rules:") {
 		return fmt.Errorf("%w: sink.yaml:1: want a top-level rules: list", ErrInvalid)
 	}

@@ -122,6 +122,19 @@ export function sessionView(main, id) {
   return () => { stopped = true; if (stream) stream.close(); };
 }
 
+// selectLine selects line n (from 1) of a textarea and scrolls to it; false
+// when the text has no such line.
+function selectLine(area, n) {
+  const lines = area.value.split("\n");
+  if (n < 1 || n > lines.length) return false;
+  const start = lines.slice(0, n - 1).reduce((sum, l) => sum + l.length + 1, 0);
+  area.focus();
+  area.setSelectionRange(start, start + lines[n - 1].length);
+  const lh = parseFloat(getComputedStyle(area).lineHeight) || 18;
+  area.scrollTop = Math.max(0, (n - 3) * lh);
+  return true;
+}
+
 export function rulesView(main) {
   const area = h("textarea", { rows: 24, spellcheck: "false", "aria-label": "sink rules (YAML)", id: "rules-text" });
   const save = h("button", { type: "button" }, "Save rules");
@@ -132,6 +145,8 @@ export function rulesView(main) {
   main.append(h("h1", {}, "Sink rules"),
     h("p", { class: "muted", id: "rules-scope" }, "The YAML the sink reads. Saving replaces the rules of the running sink; a rule that does not validate is refused and nothing changes. " +
       "Saving does not write the configuration file: the next SIGHUP or restart replaces these rules with the file's sink.rules again, so copy what you keep into the file."),
+    h("p", { class: "muted", id: "rules-form" }, "Write the list itself, one rule per item, as under sink.rules in the configuration file but without that line; for example ",
+      h("code", {}, "- {name: flaky, stage: rcpt, probability: 0.2, reply: \"451 4.4.2 try again\"}"), ". [] is no rules."),
     changed, area, h("div", { class: "bar" }, save, " ", reload), out);
   // loaded is the text as read, so that a change by someone else (a
   // SIGHUP, another editor) replaces it only when it has not been edited
@@ -155,6 +170,10 @@ export function rulesView(main) {
       ours--;
       out.className = "error";
       clear(out).append(h("strong", {}, e.error), h("pre", {}, e.detail));
+      // An error at a place in the text ("rules:3:7: ...") selects that
+      // line, so that the caret is where the mistake is.
+      const at = /^rules:(\d+):\d+:/.exec(e.detail || "");
+      if (at && selectLine(area, Number(at[1]))) out.append(h("p", { id: "rules-at" }, "Line " + at[1] + " is selected in the editor."));
     });
   });
   reload.addEventListener("click", load);
