@@ -60,6 +60,29 @@ func TestLateBounceThroughSubmissionWithoutVERP(t *testing.T) {
 	}
 }
 
+// relaylab serve hands the sink's late bounces to its relay through
+// Enqueue, not over SMTP: the relay records them against the message they
+// report on all the same, and relays them on to the sender.
+func TestLateBounceThroughEnqueue(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig("127.0.0.1:1") // replaced below, once the sink listens
+	cfg.Listen = "127.0.0.1:0"
+	h := newHarness(t, cfg, Options{})
+	sk := startSink(t, h, "")
+	sk.SetBounceSubmitter("the relay under test", func(ctx context.Context, to string, msg []byte) error {
+		_, err := h.r.Enqueue(ctx, Submission{Recipients: []Recipient{{Address: to}}, Data: msg, Client: "sink"})
+		return err
+	})
+	h.r.paths["primary"].cfg.Host = sk.Addrs()["mx"].String()
+
+	const sender, rcpt = "news@shop.test", "bounce1m+x@r.test"
+	id := h.enqueue(sender, rcpt)
+	h.runUntil("the late bounce recorded", func() bool { return len(h.terminal(id)[rcpt]) == 2 })
+	if k := h.terminal(id)[rcpt]; !reflect.DeepEqual(k, []string{events.RelayDelivered, events.RelayBounced}) {
+		t.Errorf("terminal events %v, want delivered then bounced", k)
+	}
+}
+
 // A DSN with a null sender that names no message of this relay is relayed
 // as any other message, and nothing is recorded.
 func TestForeignDSNThroughSubmissionIsRelayed(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
 )
@@ -112,6 +113,15 @@ func (r *Relay) Enqueue(ctx context.Context, s Submission) (string, error) {
 	}
 	if err := checkEnvelope(s); err != nil {
 		return "", err
+	}
+	if s.From == "" && dsn.IsReport(s.Data) {
+		// A late bounce handed over in the process (relaylab serve's
+		// sink) is recorded against the message it reports on, as one
+		// that comes in through the submission port is, then queued on.
+		var refused *dsnRefusal
+		if err := r.receiveDSN(ctx, nil, s.Data); err != nil && !errors.As(err, &refused) {
+			return "", fmt.Errorf("relay: recording the DSN this message carries: %w", err)
+		}
 	}
 	id := newID()
 	var rcpts []string

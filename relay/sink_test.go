@@ -16,6 +16,12 @@ import (
 // returns its listener's address.
 func withSink(t *testing.T, h *harness, bounceTo string) string {
 	t.Helper()
+	return startSink(t, h, bounceTo).Addrs()["mx"].String()
+}
+
+// startSink starts a sink as withSink does, and returns it.
+func startSink(t *testing.T, h *harness, bounceTo string) *sink.Sink {
+	t.Helper()
 	cfg := sink.DefaultConfig()
 	cfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.test")}
 	cfg.Bounce.Relay = bounceTo
@@ -31,7 +37,7 @@ func withSink(t *testing.T, h *harness, bounceTo string) string {
 		defer cancel()
 		s.Shutdown(ctx)
 	})
-	return s.Addrs()["mx"].String()
+	return s
 }
 
 func TestWithSinkGreylistAndAsyncBounce(t *testing.T) {
