@@ -48,6 +48,7 @@ type wireConn struct {
 	bdatOpen bool   // a BDAT chunk that was not LAST, no LAST or RSET since
 	bdatLeft int64  // octets of a BDAT chunk still to pass on
 	inData   bool   // passing on a DATA message
+	sasl     bool   // the next client line answers a 334 (RFC 4954 4), no command
 	dotState int    // where the end of a DATA message is matched
 	replyEnd bool   // the last write ended a reply (no continuation)
 }
@@ -129,6 +130,9 @@ func (w *wireConn) Write(b []byte) (int, error) {
 	}
 	if first && bytes.HasPrefix(b, []byte("354")) {
 		w.inData, w.dotState = true, 0
+	}
+	if first {
+		w.sasl = bytes.HasPrefix(b, []byte("334"))
 	}
 	if _, err := w.Conn.Write(out); err != nil {
 		return 0, err
@@ -240,6 +244,9 @@ func (w *wireConn) Read(p []byte) (int, error) {
 			continue
 		}
 		verb, arg := commandVerb(line)
+		if w.sasl {
+			verb = "" // a SASL response, whatever it spells
+		}
 		switch verb {
 		case "STARTTLS":
 			w.held = w.held[i+1:]

@@ -244,3 +244,25 @@ func TestWireMessages(t *testing.T) {
 		t.Fatalf("NOOP after the message: %q", got)
 	}
 }
+
+// A SASL response is no command, whatever it spells: "STARTTLS" is a
+// base64 username too (RFC 4954 4), and went to the wireConn's STARTTLS.
+func TestWireSASLResponse(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, nil)
+	cfg := submitConfig(mta.addr)
+	cfg.TLSListen = "127.0.0.1:0"
+	h := newHarness(t, cfg, Options{})
+	itc, err := tls.Dial("tcp", h.r.TLSAddr().String(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := dialRaw(t, itc)
+	rc.cmd("EHLO client.test")
+	if got := rc.cmd("AUTH LOGIN"); !strings.HasPrefix(got[0], "334 ") {
+		t.Fatalf("AUTH LOGIN: %q", got)
+	}
+	if got := rc.cmd("STARTTLS"); !strings.HasPrefix(got[0], "334 ") {
+		t.Errorf("a username that spells STARTTLS: %q, want the 334 asking for the password", got)
+	}
+}
