@@ -13,7 +13,7 @@ import (
 // resources, and a Content-Security-Policy that allows neither) with SVG
 // charts: deliveries over time, attempts per recipient and bounce
 // categories. Every value from mail is escaped by html/template, and its
-// control and bidirectional characters are shown as escapes (see shown).
+// control and bidirectional characters are shown as escapes (see writeShown).
 func WriteHTML(w io.Writer, d *Data) error {
 	return writeHTMLSections(w, "relaylab report", []htmlSection{newSection("", nil, d)})
 }

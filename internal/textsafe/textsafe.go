@@ -11,7 +11,11 @@ import (
 // Escape returns s with every control character but newline and tab, and
 // every byte that is not UTF-8, written out as an escape (\x1b, \u009b),
 // so that text a stranger chose cannot move the cursor, clear the screen
-// or retitle the window of whoever reads the output. Text without such
+// or retitle the window of whoever reads the output. The Unicode
+// bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F,
+// U+061C) are escaped too (\u202e): with them an address shows its
+// domain backwards, "a\u202emoc.elgoog@x" reading as "a@x" at
+// "google.com", on a terminal or in a browser. Text without such
 // characters comes back as it is.
 func Escape(s string) string {
 	if !needs(s) {
@@ -29,6 +33,8 @@ func Escape(s string) string {
 			fmt.Fprintf(&b, `\x%02x`, r)
 		case r >= 0x80 && r <= 0x9f:
 			fmt.Fprintf(&b, `\u%04x`, r) // C1 controls: 0x9b is a CSI to some terminals
+		case isBidiControl(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
 		}
@@ -37,14 +43,22 @@ func Escape(s string) string {
 	return b.String()
 }
 
+// isBidiControl reports whether r is one of the explicit directional
+// formatting characters of Unicode's bidirectional algorithm (UAX #9:
+// embeddings, overrides, isolates and the three marks).
+func isBidiControl(r rune) bool {
+	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
+}
+
 func needs(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 && c != '\n' && c != '\t' || c == 0x7f || c >= 0x80 {
 			if c >= 0x80 {
-				// Only invalid UTF-8 and C1 controls need escaping.
+				// Only invalid UTF-8, C1 controls and bidi controls
+				// need escaping.
 				r, size := utf8.DecodeRuneInString(s[i:])
-				if r != utf8.RuneError && (r < 0x80 || r > 0x9f) {
+				if r != utf8.RuneError && (r < 0x80 || r > 0x9f) && !isBidiControl(r) {
 					i += size - 1
 					continue
 				}

@@ -11,6 +11,14 @@ func TestEscape(t *testing.T) {
 		{"c1 \u009b31m", `c1 \u009b31m`},
 		{"bad utf-8 \xff\xfe end", `bad utf-8 \xff\xfe end`},
 		{"ünïcödé, 日本, emoji 🙂", "ünïcödé, 日本, emoji 🙂"},
+		// Bidi controls: an override shows a domain backwards.
+		{"a\u202emoc.elgoog@x", `a\u202emoc.elgoog@x`},
+		{"\u202a\u202b\u202c\u202d", `\u202a\u202b\u202c\u202d`},
+		{"\u2066i\u2067s\u2068o\u2069", `\u2066i\u2067s\u2068o\u2069`},
+		{"lrm\u200e rlm\u200f alm\u061c", `lrm\u200e rlm\u200f alm\u061c`},
+		// Their neighbours stay: a zero-width joiner, Arabic letters,
+		// and U+2065 and U+2070 on either side of the isolates.
+		{"\u200d\u0627\u0644 \u2065\u2070", "\u200d\u0627\u0644 \u2065\u2070"},
 	} {
 		if got := Escape(tt.in); got != tt.want {
 			t.Errorf("Escape(%q) = %q, want %q", tt.in, got, tt.want)
