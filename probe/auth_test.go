@@ -165,6 +165,17 @@ func TestCheckDMARC(t *testing.T) {
 	if rep.Parsed == nil || rep.Parsed.Policy != "reject" {
 		t.Fatalf("badtag: parsed %+v, want p=reject", rep.Parsed)
 	}
+	// A misspelt policy is proposed as the policy meant, not as p=none
+	// (which a later finding then warns against).
+	typo := CheckDMARC(context.Background(), r, discard(), "typo.auth.test")
+	for _, f := range typo.Findings {
+		if f.Code == "dmarc.tag-invalid" && !strings.Contains(f.Message, `Publish instead: "v=DMARC1; p=reject; sp=quarantine; rua=mailto:dmarc@typo.auth.test"`) {
+			t.Errorf("typo: %s, want the policies meant proposed", f.Message)
+		}
+	}
+	if _, ok := codes(typo.Findings)["dmarc.tag-invalid"]; !ok {
+		t.Errorf("typo: findings %+v lack dmarc.tag-invalid", typo.Findings)
+	}
 	fix := `Publish instead: "v=DMARC1; p=reject; rua=mailto:dmarc@badtag.auth.test"`
 	var msgs []string
 	for _, f := range rep.Findings {
@@ -417,7 +428,9 @@ func TestVerifyMessage(t *testing.T) {
 
 func FuzzParseDMARC(f *testing.F) {
 	for _, s := range []string{"v=DMARC1; p=reject", "v=DMARC1;p=none;rua=mailto:a@b.example!10m", "v=DMARC1; p=quarantine; pct=50; fo=1:d", "v=DMARC1; rua=x:",
-		"v=DMARC1; rua=d@x.example, mailto:e@x.example!1q; pct=abc; p=reject", "v=DMARC1; p=rejct; sp=none; rua=mailto:a@b.example; junk"} {
+		"v=DMARC1; rua=d@x.example, mailto:e@x.example!1q; pct=abc; p=reject", "v=DMARC1; p=rejct; sp=none; rua=mailto:a@b.example; junk",
+		"v=DMARC1; p=nonee; sp=Quarentine; rua=mailto:a@b.example", "v=DMARC1; p=xyz; sp=abc; rua=mailto:a@b.example",
+		"v=DMARC1; p=Reject; sp=quarentine; rua=mailto:a@b.example"} {
 		f.Add(s)
 	}
 	f.Add("v=DMARC1; p=none; rua=mailto:a@b.example; P=reject; rua=x; rua=mailto:c@d.example")
@@ -436,10 +449,20 @@ func FuzzParseDMARC(f *testing.F) {
 		if r.Pct < 0 || r.Pct > 100 {
 			t.Fatalf("pct %d accepted", r.Pct)
 		}
-		// The record proposed instead parses cleanly, with the same policy.
+		// The record proposed instead parses cleanly, with the same policy
+		// or the one a misspelt p meant.
 		fixed := fixedDMARC(s, r)
 		f, err := ParseDMARC(fixed)
-		if err != nil || len(f.Problems) > 0 || f.pNotSecond || (r.Policy != "" && f.Policy != r.Policy) {
+		policy := r.Policy
+		for _, pr := range r.Problems {
+			switch {
+			case pr.Tag == "p" && meantPolicy(pr.Value) != "":
+				policy = meantPolicy(pr.Value)
+			case pr.Tag == "sp":
+				policy = "" // the record's own p comes back, checked below
+			}
+		}
+		if err != nil || len(f.Problems) > 0 || f.pNotSecond || (policy != "" && f.Policy != policy) {
 			t.Fatalf("%q proposes %q, which parses to %+v, %v", s, fixed, f, err)
 		}
 	})
@@ -455,4 +478,26 @@ func FuzzParseDKIMKey(f *testing.F) {
 			t.Fatalf("a key of 0 bits accepted from %q", s)
 		}
 	})
+}
+
+// fixedDMARC proposes the policy a misspelt p or sp meant, keeps a valid
+// p when only sp is wrong, and falls back to p=none only when nothing
+// says what was meant.
+func TestFixedDMARCPolicies(t *testing.T) {
+	t.Parallel()
+	for rec, want := range map[string]string{
+		"v=DMARC1; p=rejectt; rua=mailto:a@b.example":                "v=DMARC1; p=reject; rua=mailto:a@b.example",
+		"v=DMARC1; p=Reject; sp=quarentine; rua=mailto:a@b.example":  "v=DMARC1; p=reject; sp=quarantine; rua=mailto:a@b.example",
+		"v=DMARC1; p=quarantine; sp=xyz; rua=mailto:a@b.example":     "v=DMARC1; p=quarantine; rua=mailto:a@b.example",
+		"v=DMARC1; p=xyz; sp=nonee; rua=mailto:a@b.example":          "v=DMARC1; p=none; sp=none; rua=mailto:a@b.example",
+		"v=DMARC1; p=QUARANTINEE; sp=rejekt; rua=mailto:a@b.example": "v=DMARC1; p=quarantine; sp=reject; rua=mailto:a@b.example",
+	} {
+		r, err := ParseDMARC(rec)
+		if err != nil {
+			t.Fatalf("%q: %v", rec, err)
+		}
+		if got := fixedDMARC(rec, r); got != want {
+			t.Errorf("%q proposes %q, want %q", rec, got, want)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -346,23 +347,42 @@ func describeDMARC(d DMARCReport) string {
 
 // fixedDMARC returns rec as it should be published: tags that receivers
 // discard are dropped (their defaults apply anyway), an address in rua or
-// ruf without "mailto:" gets one, and p comes right after v (p=none when
-// it is missing or invalid: the policy receivers apply today).
+// ruf without "mailto:" gets one, and p comes right after v. A misspelt
+// policy (p=rejectt, sp=quarentine) becomes the one meant; a p that is
+// missing or unreadable becomes p=none, the policy receivers apply today.
 func fixedDMARC(rec string, p *DMARCRecord) string {
 	drop := map[string]bool{}
+	meant := map[string]string{} // p and sp: the policy a bad value meant
 	for _, pr := range p.Problems {
 		if pr.Tag != "rua" && pr.Tag != "ruf" {
 			drop[pr.Tag] = true
 		}
+		if pr.Tag == "p" || pr.Tag == "sp" {
+			meant[pr.Tag] = meantPolicy(pr.Value)
+		}
 	}
-	policy := p.Policy
-	if policy == "" || drop["p"] {
-		policy = "none"
+	// The record's own p, valid: an invalid sp made receivers read the
+	// whole record as p=none (p.Policy), but mending sp restores it.
+	policy := ""
+	parts := strings.Split(strings.TrimSpace(rec), ";")
+	for _, part := range parts {
+		k, v, _ := strings.Cut(strings.Trim(part, " \t"), "=")
+		if strings.EqualFold(strings.Trim(k, " \t"), "p") && p.Policy != "" && !drop["p"] {
+			policy = strings.ToLower(strings.Trim(v, " \t"))
+		}
+	}
+	if policy == "" {
+		policy = cmp.Or(meant["p"], "none")
 	}
 	out := []string{"v=DMARC1", "p=" + policy}
-	for i, part := range strings.Split(strings.TrimSpace(rec), ";") {
+	for i, part := range parts {
 		k, v, ok := strings.Cut(strings.Trim(part, " \t"), "=")
 		k, v = strings.ToLower(strings.Trim(k, " \t")), strings.Trim(v, " \t")
+		if k == "sp" && drop[k] && meant[k] != "" {
+			out = append(out, "sp="+meant[k])
+			meant[k] = "" // once
+			continue
+		}
 		if i == 0 || !ok || k == "p" || drop[k] {
 			continue
 		}
@@ -375,6 +395,19 @@ func fixedDMARC(rec string, p *DMARCRecord) string {
 		out = append(out, k+"="+v)
 	}
 	return strings.Join(out, "; ")
+}
+
+// meantPolicy is the DMARC policy a misspelt p or sp value meant: the
+// one whose first three letters it shares, when it is no more than three
+// letters longer or shorter (rejectt, quarentine, Reject.); "" for none.
+func meantPolicy(v string) string {
+	v = strings.ToLower(strings.TrimSpace(v))
+	for _, want := range []string{"none", "quarantine", "reject"} {
+		if len(v) >= 3 && v[:3] == want[:3] && max(len(v)-len(want), len(want)-len(v)) <= 3 {
+			return want
+		}
+	}
+	return ""
 }
 
 // fixedURIs keeps the valid URIs of a rua or ruf list, adds "mailto:" to

@@ -266,14 +266,18 @@ func ParseDMARC(s string) (*DMARCRecord, error) {
 		return nil, dmarcErr("p=%q is not none, quarantine or reject", badP)
 	case badSP != "" && len(r.RUA) == 0:
 		return nil, dmarcErr("sp=%q is not none, quarantine or reject", badSP)
-	case badP != "":
+	case r.Policy == "" && badP == "" && len(r.RUA) == 0:
+		return nil, dmarcErr("the required p tag is missing")
+	}
+	// Both are reported when both are wrong, so that the record proposed
+	// instead mends both.
+	if badP != "" {
 		r.Policy = "none"
 		bad("p", badP, "is not none, quarantine or reject", "receivers act as if the record said p=none (RFC 7489 6.6.3)")
-	case badSP != "":
+	}
+	if badSP != "" {
 		r.Policy, r.SubPolicy = "none", ""
 		bad("sp", badSP, "is not none, quarantine or reject", "receivers act as if the whole record said p=none, for the domain too (RFC 7489 6.6.3)")
-	case r.Policy == "" && len(r.RUA) == 0:
-		return nil, dmarcErr("the required p tag is missing")
 	}
 	return r, nil
 }
