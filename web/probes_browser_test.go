@@ -58,3 +58,18 @@ func TestBrowserProbes(t *testing.T) {
 		t.Fatalf("uncaught errors or stray logs in the page: %v", ex)
 	}
 }
+
+// TestBrowserProbesNone: with nothing checked yet, the Probes page says
+// where the targets come from, not only "0 check(s)".
+func TestBrowserProbesNone(t *testing.T) {
+	b := newBrowser(t)
+	s := listen(t, Options{Probe: &fakeProbe{}})
+	b.do(t, chromedp.Navigate("http://"+s.Addr()+"/#/probes"))
+	b.waitFor(t, "the note", `document.getElementById("probes-empty")`)
+	note := b.eval(t, `document.getElementById("probes-empty").textContent`).(string)
+	for _, want := range []string{"probe.domains", "probe.ips", "relaylab probe DOMAIN"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("the note %q does not name %s", note, want)
+		}
+	}
+}

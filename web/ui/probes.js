@@ -45,6 +45,16 @@ export function probesView(main) {
     clear(tbody);
     note.className = "muted";
     note.textContent = d.results.length + " check(s)";
+    note.id = "";
+    // Nothing checked yet: say where the targets come from, instead of an
+    // empty table.
+    if (!d.results.length) {
+      note.id = "probes-empty";
+      clear(note).append("No checks yet. The probes check the domains and IP addresses listed under ",
+        h("code", {}, "probe.domains"), " and ", h("code", {}, "probe.ips"), " in the configuration file, every ",
+        h("code", {}, "probe.interval"), " (blocklists every ", h("code", {}, "probe.blocklist_interval"), "); ",
+        h("code", {}, "relaylab probe DOMAIN"), " checks one once from the command line.");
+    }
     for (const r of d.results) {
       const tr = h("tr", { class: "clickable", "data-id": r.target },
         h("td", { class: "mono" }, r.target), h("td", {}, r.check),
