@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -270,6 +271,31 @@ func (c *conn) badSequence(stage Stage, text string) *Reply {
 func addressFault(addr string) string {
 	if i := controlAt(addr); i >= 0 {
 		return fmt.Sprintf("control character 0x%02x at octet %d is not allowed in a mailbox (RFC 5321 4.1.2)", addr[i], i+1)
+	}
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return ""
+	}
+	dom := addr[at+1:]
+	if len(dom) < 2 || dom[0] != '[' || dom[len(dom)-1] != ']' {
+		return ""
+	}
+	// RFC 5321 4.1.3: an address literal is an IPv4 address, "IPv6:" and
+	// an IPv6 address, or a tag registered with IANA and its content; the
+	// registry holds IPv6 alone.
+	lit := dom[1 : len(dom)-1]
+	tag, v, tagged := strings.Cut(lit, ":")
+	switch {
+	case !tagged:
+		if ip, err := netip.ParseAddr(lit); err != nil || !ip.Is4() {
+			return fmt.Sprintf("%s is not an IPv4 address literal (four numbers from 0 to 255, RFC 5321 4.1.3)", dom)
+		}
+	case !strings.EqualFold(tag, "IPv6"):
+		return fmt.Sprintf("%s is not an address literal: an IPv6 address needs the tag \"IPv6:\", and no other tag is registered (RFC 5321 4.1.3)", dom)
+	default:
+		if ip, err := netip.ParseAddr(v); err != nil || !ip.Is6() || ip.Zone() != "" {
+			return fmt.Sprintf("%s is not an IPv6 address literal (RFC 5321 4.1.3)", dom)
+		}
 	}
 	return ""
 }

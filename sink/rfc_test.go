@@ -50,6 +50,8 @@ func TestRFCReplies(t *testing.T) {
 		{"NUL in the sender", true, []step{{"MAIL FROM:<a\x00b@x.test>", 553, "5.1.7 Bad sender address syntax: control character 0x00"}}},
 		{"DEL in the recipient", true, []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<u\x7f@sink.test>", 553, "5.1.3 Bad recipient address syntax"}}},
 		{"tab in a quoted sender", true, []step{{"MAIL FROM:<\"a\tb\"@x.test>", 553, "5.1.7"}}},
+		{"address literal that is no IPv4 address", true, []step{{"MAIL FROM:<a@x.test>", 250, ""}, {"RCPT TO:<u@[300.1.1.1]>", 553, "5.1.3 Bad recipient address syntax: [300.1.1.1] is not an IPv4 address literal"}}},
+		{"IPv6 address literal", true, []step{{"MAIL FROM:<a@[IPv6:2001:db8::1]>", 250, ""}, {"RCPT TO:<u@[192.0.2.1]>", 250, ""}}},
 		{"UTF-8 sender is fine", true, []step{{"MAIL FROM:<ü@x.test> SMTPUTF8", 250, ""}}},
 		// RFC 1870 6: a SIZE too large for go-smtp's 32 bits is still a size.
 		{"SIZE of 14 digits", true, []step{{"MAIL FROM:<a@x.test> SIZE=99999999999999", 552, "5.3.4 Message size exceeds the limit of 26214400 octets"}}},
@@ -227,6 +229,15 @@ func TestAddressFault(t *testing.T) {
 		{"a\x1f@x.test", true},
 		{"a\x7f@x.test", true},
 		{"a\t@x.test", true},
+		{"a@[192.0.2.1]", false},
+		{"a@[IPv6:2001:db8::1]", false},
+		{"a@[ipv6:::ffff:192.0.2.1]", false},
+		{"a@[x-tag:anything]", true},
+		{"a@[300.1.1.1]", true},
+		{"a@[1.2.3]", true},
+		{"a@[2001:db8::1]", true}, // IPv6 without its tag
+		{"a@[IPv6:1.2.3.4]", true},
+		{"a@[IPv6:fe80::1%eth0]", true},
 	} {
 		if got := addressFault(tc.addr) != ""; got != tc.bad {
 			t.Errorf("addressFault(%q) = %q, want fault %v", tc.addr, addressFault(tc.addr), tc.bad)
