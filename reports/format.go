@@ -67,7 +67,9 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     "by_status", "by_path", "by_domain", "by_category" (recipients not
 //     delivered) and "by_code" as lists of {"key", "count"}, largest count
 //     first, then by key; "sink_replies" (absent when none), "sink_sessions",
-//     "sink_messages", "sink_accepted"; "attempt_latency" and
+//     "sink_sessions_open" (those of them with no end recorded, cut short
+//     or still open, whose replies before the data are not known; absent
+//     when none), "sink_messages", "sink_accepted"; "attempt_latency" and
 //     "time_to_delivery" as {"n", "p50_ms", "p90_ms", "p99_ms", "max_ms"}
 //     in milliseconds of the clock's time (virtual in a replay).
 //   - "recipients": every Recipient, ordered by queueing time, then
@@ -126,7 +128,7 @@ func writeText(w io.Writer, d *Data) error {
 		fmt.Fprintf(tw, "note\t%s\n", sinkOnlyNote(d))
 	}
 	if s.SinkSessions > 0 || s.SinkMessages > 0 {
-		fmt.Fprintf(tw, "sink sessions\t%d\nsink messages\t%d accepted of %d received\n", s.SinkSessions, s.SinkAccepted, s.SinkMessages)
+		fmt.Fprintf(tw, "sink sessions\t%d%s\nsink messages\t%d accepted of %d received\n", s.SinkSessions, sinkSessionsOpen(s), s.SinkAccepted, s.SinkMessages)
 	}
 	if s.TimeToDelivery.N > 0 {
 		fmt.Fprintf(tw, "time to delivery\tp50 %s  p90 %s  p99 %s  max %s\n",
@@ -147,6 +149,9 @@ func writeText(w io.Writer, d *Data) error {
 		for _, c := range t.rows {
 			fmt.Fprintf(tw, "  %s\t%d\n", c.Key, c.Count)
 		}
+	}
+	if note := sinkOpenNote(s); note != "" {
+		fmt.Fprintf(tw, "  note: %s\n", note) // no tab: not a row of the table above
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -194,6 +199,30 @@ func writeText(w io.Writer, d *Data) error {
 // sink as the receiving side of someone else's sender).
 func sinkOnly(d *Data, s Summary) bool {
 	return d.FromSink || s.Recipients == 0 && (len(s.SinkReplies) > 0 || s.SinkSessions > 0 || s.SinkMessages > 0)
+}
+
+// sinkSessionsOpen follows the count of the sink's sessions with how
+// many of them have no end recorded, when any have none: " (56 of them
+// cut short or still open: no end recorded)".
+func sinkSessionsOpen(s Summary) string {
+	if s.SinkSessionsOpen == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d of them cut short or still open: no end recorded)", s.SinkSessionsOpen)
+}
+
+// sinkOpenNote says, when some of the sink's sessions have no end
+// recorded and the sink's replies are counted, why their count after the
+// data outnumbers the count of mail, rcpt and data: a session's replies
+// are written at its end, and without one only its stored messages'
+// replies after the data are known. It is "" otherwise.
+func sinkOpenNote(s Summary) string {
+	if s.SinkSessionsOpen == 0 || len(s.SinkReplies) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of the %d sink sessions have no end recorded (cut short, as by a kill -9 of the sink, or still open); "+
+		"a session's replies are recorded at its end, so of theirs only the replies after the data are counted, one per message stored: "+
+		"data-end counts more replies than connect, mail, rcpt and data", s.SinkSessionsOpen, s.SinkSessions)
 }
 
 // sinkOnlyNote says what a sink-only report's recipients are.
@@ -317,7 +346,7 @@ func writeMarkdown(w io.Writer, d *Data) error {
 	s := Summarize(d)
 	fmt.Fprintf(w, "## relaylab report\n\n%d recipients, %d attempts\n", s.Recipients, s.Attempts)
 	if s.SinkSessions > 0 || s.SinkMessages > 0 {
-		fmt.Fprintf(w, "\n%d sink sessions, %d sink messages accepted of %d received\n", s.SinkSessions, s.SinkAccepted, s.SinkMessages)
+		fmt.Fprintf(w, "\n%d sink sessions%s, %d sink messages accepted of %d received\n", s.SinkSessions, sinkSessionsOpen(s), s.SinkAccepted, s.SinkMessages)
 	}
 	if sinkOnly(d, s) {
 		fmt.Fprintf(w, "\n%s.\n", mdEscape(sinkOnlyNote(d)))
@@ -334,6 +363,9 @@ func writeMarkdown(w io.Writer, d *Data) error {
 		for _, c := range t.rows {
 			fmt.Fprintf(w, "| %s | %d |\n", mdEscape(c.Key), c.Count)
 		}
+	}
+	if note := sinkOpenNote(s); note != "" {
+		fmt.Fprintf(w, "\nNote: %s.\n", note)
 	}
 	// Every recipient not delivered, as the text lists them: those still
 	// deferred or queued too, which a sink's record (a 4xx, a dropped

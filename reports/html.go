@@ -66,6 +66,10 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	// reason and advice are a recipient's, as why gives them.
 	"reason": func(r *Recipient) string { s, _ := r.why(); return s },
 	"advice": func(r *Recipient) string { _, s := r.why(); return s },
+	// sessionsOpen and openNote say how many of the sink's sessions have
+	// no end recorded, and what that does to its replies' counts.
+	"sessionsOpen": sinkSessionsOpen,
+	"openNote":     sinkOpenNote,
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
@@ -84,7 +88,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 {{if .Results}}<table><tr><th>expectation</th><th>result</th></tr>{{range .Results}}<tr><td>{{.Name}}</td><td>{{if .Pass}}<span class="delivered">pass</span>{{else}}<span class="bounced">FAIL</span><pre>{{.Message}}</pre>{{end}}</td></tr>{{end}}</table>{{end}}
 <p>{{.S.Recipients}} recipients, {{.S.Attempts}} attempts.
 {{if .S.TimeToDelivery.N}}Time to delivery p50 {{ms .S.TimeToDelivery.P50}}, p99 {{ms .S.TimeToDelivery.P99}}.{{end}}
-{{if or .S.SinkSessions .S.SinkMessages}}{{.S.SinkSessions}} sink sessions, {{.S.SinkAccepted}} sink messages accepted of {{.S.SinkMessages}} received.{{end}}</p>
+{{if or .S.SinkSessions .S.SinkMessages}}{{.S.SinkSessions}} sink sessions{{sessionsOpen .S}}, {{.S.SinkAccepted}} sink messages accepted of {{.S.SinkMessages}} received.{{end}}</p>
 {{with .SinkNote}}<p>{{.}}</p>{{end}}
 <div class="grid">
 <div><h3>Outcomes over time</h3>{{.Timeline}}</div>
@@ -96,7 +100,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 <div><h3>By path</h3><table>{{range .S.ByPath}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
 <div><h3>By domain</h3><table>{{range .S.ByDomain}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
 <div><h3>By reply code</h3><table>{{range .S.ByCode}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
-{{if .S.SinkReplies}}<div><h3>Sink replies (stage, code)</h3><table>{{range .S.SinkReplies}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>{{end}}
+{{if .S.SinkReplies}}<div><h3>Sink replies (stage, code)</h3><table>{{range .S.SinkReplies}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table>{{with openNote .S}}<p><small>Note: {{.}}.</small></p>{{end}}</div>{{end}}
 </div>
 <h3>Recipients</h3>
 <table><tr><th>recipient</th><th>status</th><th>category</th><th>attempts</th></tr>

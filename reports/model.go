@@ -168,8 +168,14 @@ type Data struct {
 	// messages it received whole (sink_messages), and SinkAccepted those
 	// of them it answered with 2xx after the data.
 	SinkSessions int `json:"sink_sessions"`
-	SinkMessages int `json:"sink_messages"`
-	SinkAccepted int `json:"sink_accepted"`
+	// SinkSessionsOpen counts those of SinkSessions that have no end
+	// recorded: cut short (a kill -9 of the sink) or still open. Of
+	// their replies only those after the data are known, one per
+	// message they stored, so SinkReplies then counts more "data-end"
+	// replies than "mail" or "data" ones.
+	SinkSessionsOpen int `json:"sink_sessions_open,omitempty"`
+	SinkMessages     int `json:"sink_messages"`
+	SinkAccepted     int `json:"sink_accepted"`
 	// FromSink is set when the recipients are those a sink saw (FromSink),
 	// not a relay's.
 	FromSink    bool      `json:"from_sink,omitempty"`

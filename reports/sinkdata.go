@@ -274,10 +274,12 @@ type SinkRecord interface {
 
 // AddSinkRecord completes d, read from the event log, with what the
 // sink's own record holds and the log does not: every reply of every
-// session (the log has only the refusals, as sink.reply events), and, on
-// a store that only a sink wrote (no relay mail), the recipients as the
-// sink saw them, each session's attempt one try, as relaylab expect --db
-// judges them. A record without sessions leaves d as it is.
+// session (the log has only the refusals, as sink.reply events), every
+// session (the log has a sink.session event for those that ended only;
+// the others are counted in SinkSessionsOpen), and, on a store that only
+// a sink wrote (no relay mail), the recipients as the sink saw them,
+// each session's attempt one try, as relaylab expect --db judges them. A
+// record without sessions leaves d as it is.
 func (d *Data) AddSinkRecord(ctx context.Context, src SinkRecord) error {
 	replies, sessions, err := src.SinkReplies(ctx)
 	if err != nil {
@@ -287,6 +289,13 @@ func (d *Data) AddSinkRecord(ctx context.Context, src SinkRecord) error {
 		return nil
 	}
 	d.CountSinkReplies(replies)
+	// The sink writes a session's end and its one sink.session event in
+	// one commit: the record's sessions beyond the log's events are
+	// those with no end, cut short by a kill or still open, which the
+	// report counted as no session at all.
+	ended := d.SinkSessions
+	d.SinkSessions = max(sessions, ended)
+	d.SinkSessionsOpen = d.SinkSessions - ended
 	if len(d.Recipients) > 0 {
 		return nil
 	}

@@ -35,11 +35,14 @@ type Summary struct {
 	ByCode     []Count `json:"by_code"`
 	// SinkReplies counts the sink's replies by "stage code"; the sink's
 	// sessions, the messages it received and those it accepted follow.
-	SinkReplies  []Count     `json:"sink_replies,omitempty"`
-	SinkSessions int         `json:"sink_sessions"`
-	SinkMessages int         `json:"sink_messages"`
-	SinkAccepted int         `json:"sink_accepted"`
-	Latency      Percentiles `json:"attempt_latency"`
+	SinkReplies  []Count `json:"sink_replies,omitempty"`
+	SinkSessions int     `json:"sink_sessions"`
+	// SinkSessionsOpen is Data.SinkSessionsOpen: sessions with no end
+	// recorded, whose replies before the data are not known.
+	SinkSessionsOpen int         `json:"sink_sessions_open,omitempty"`
+	SinkMessages     int         `json:"sink_messages"`
+	SinkAccepted     int         `json:"sink_accepted"`
+	Latency          Percentiles `json:"attempt_latency"`
 	// TimeToDelivery is from queued to delivered, for delivered recipients.
 	TimeToDelivery Percentiles `json:"time_to_delivery"`
 }
@@ -79,7 +82,7 @@ func Summarize(d *Data) Summary {
 	s.ByStatus, s.ByPath, s.ByDomain = counts(status), counts(path), counts(domain)
 	s.ByCategory, s.ByCode = counts(category), counts(code)
 	s.SinkReplies = counts(d.SinkReplies)
-	s.SinkSessions, s.SinkMessages, s.SinkAccepted = d.SinkSessions, d.SinkMessages, d.SinkAccepted
+	s.SinkSessions, s.SinkSessionsOpen, s.SinkMessages, s.SinkAccepted = d.SinkSessions, d.SinkSessionsOpen, d.SinkMessages, d.SinkAccepted
 	s.Latency, s.TimeToDelivery = percentiles(latencies), percentiles(ttd)
 	return s
 }
