@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
 	"os"
 	"regexp"
 	"strconv"
@@ -168,25 +169,45 @@ func LocateRoot(name, root string, data []byte, err error) error {
 		return out
 	}
 	for key := rel; key != ""; key = parentKey(key) {
-		path := "$." + key
-		if strings.HasPrefix(key, "[") {
-			path = "$" + key
+		if tok, ok := tokenOf(file, key); ok {
+			if tok != nil {
+				out.Line, out.Column = tok.Position.Line, tok.Position.Column
+			}
+			break
 		}
-		p, perr := yaml.PathString(path)
-		if perr != nil {
-			continue
-		}
-		node, perr := p.FilterFile(file)
-		if perr != nil || node == nil {
-			continue
-		}
-		tok := node.GetToken()
-		if tok != nil {
-			out.Line, out.Column = tok.Position.Line, tok.Position.Column
-		}
-		break
 	}
 	return out
+}
+
+// KeyLine is the line of key (a dotted path such as "relay.listen") in
+// data, or 0 when the file does not give that key itself.
+func KeyLine(data []byte, key string) int {
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return 0
+	}
+	if tok, ok := tokenOf(file, key); ok && tok != nil {
+		return tok.Position.Line
+	}
+	return 0
+}
+
+// tokenOf finds the node of key in file and returns its token, and
+// whether the file has the key.
+func tokenOf(file *ast.File, key string) (*token.Token, bool) {
+	path := "$." + key
+	if strings.HasPrefix(key, "[") {
+		path = "$" + key
+	}
+	p, err := yaml.PathString(path)
+	if err != nil {
+		return nil, false
+	}
+	node, err := p.FilterFile(file)
+	if err != nil || node == nil {
+		return nil, false
+	}
+	return node.GetToken(), true
 }
 
 // underRoot is key relative to root ("rules[0].code" under "rules" is
@@ -318,6 +339,11 @@ func hostPort(addr string, minPort uint64) (host string, err error) {
 	if strings.ContainsAny(host, " \t/") {
 		return "", fmt.Errorf("%q: %q is not a host name or an IP address", addr, host)
 	}
+	if looksLikeIPv4(host) {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return "", fmt.Errorf("%q: %q is not a valid IPv4 address (four numbers from 0 to 255, without leading zeros, such as 127.0.0.1)", addr, host)
+		}
+	}
 	if port == "" {
 		return "", fmt.Errorf("%q has no port after the colon", addr)
 	}
@@ -329,6 +355,14 @@ func hostPort(addr string, minPort uint64) (host string, err error) {
 		return "", fmt.Errorf("%q: port %d is out of range (%d-65535)", addr, n, minPort)
 	}
 	return host, nil
+}
+
+// looksLikeIPv4 reports whether host is made of digits and dots only.
+// Such a host is meant as an IPv4 address: one that does not parse
+// (300.1.1.1, 1.2.3) would otherwise be taken for a host name and looked
+// up in the DNS, and fail far from the key that gives it.
+func looksLikeIPv4(host string) bool {
+	return host != "" && strings.Trim(host, "0123456789.") == ""
 }
 
 // Duration is a time.Duration written as Go writes it ("90s", "1h30m"),

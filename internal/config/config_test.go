@@ -277,6 +277,14 @@ func TestListenAndDialAddr(t *testing.T) {
 		{"", "is not host:port", "is not host:port"},
 		{"::1:25", "is not host:port", "is not host:port"},
 		{"my host:25", "is not a host name", "is not a host name"},
+		// Digits and dots are an IPv4 address, or a mistake, never a name.
+		{"300.1.1.1:80", `"300.1.1.1" is not a valid IPv4 address`, `"300.1.1.1" is not a valid IPv4 address`},
+		{"999.0.0.1:2525", "is not a valid IPv4 address", "is not a valid IPv4 address"},
+		{"127.0.0:2525", "is not a valid IPv4 address", "is not a valid IPv4 address"},
+		{"127.000.0.1:2525", "is not a valid IPv4 address", "is not a valid IPv4 address"},
+		{"0.0.0.0:2525", "", ""},
+		{"10.0.0.255:2525", "", ""},
+		{"mx1.example.test:25", "", ""},
 	} {
 		for _, c := range []struct {
 			name  string
