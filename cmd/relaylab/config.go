@@ -217,6 +217,9 @@ func loadConfig(path string) (*fileConfig, error) {
 	if err := config.Decode(path, data, c); err != nil {
 		return nil, &exitError{code: 2, err: withSyntaxHint(err, data)}
 	}
+	if err := checkListenClash(path, data, c); err != nil {
+		return nil, &exitError{code: 2, err: err}
+	}
 	c.bounceRelaySet = setsBounceRelay(data)
 	return c, nil
 }

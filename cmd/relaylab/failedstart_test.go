@@ -20,15 +20,23 @@ import (
 // and never remove a store that was there before.
 func TestFailedStartLeavesNoNewStore(t *testing.T) {
 	t.Parallel()
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// Two busy addresses, one for the sink and one for the relay: a file
+	// that gave both the same one would be refused before any bind.
+	busyFor := map[string]net.Listener{}
+	for _, c := range []string{"sink", "relay"} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() }) // after the parallel subtests, not when this function returns
+		busyFor[c] = l
 	}
-	t.Cleanup(func() { busy.Close() }) // after the parallel subtests, not when this function returns
+	busyFor["serve"] = busyFor["sink"]
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "busy.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("sink: {listeners: [{name: mx, listen: %q, hostname: mx.test}]}\nrelay: {listen: %q, paths: [{name: up, host: '127.0.0.1:2'}]}\nweb: {listen: '127.0.0.1:0'}\n", busy.Addr(), busy.Addr())), 0o644)
+	os.WriteFile(cfg, []byte(fmt.Sprintf("sink: {listeners: [{name: mx, listen: %q, hostname: mx.test}]}\nrelay: {listen: %q, paths: [{name: up, host: '127.0.0.1:2'}]}\nweb: {listen: '127.0.0.1:0'}\n", busyFor["sink"].Addr(), busyFor["relay"].Addr())), 0o644)
 	for _, c := range []string{"serve", "sink", "relay"} {
+		busy := busyFor[c]
 		t.Run(c, func(t *testing.T) {
 			t.Parallel()
 			// A guard only: a command that started would run until stopped.

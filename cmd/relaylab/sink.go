@@ -86,5 +86,5 @@ func applyListen(c *sink.Config, addrs []string) error {
 	if err := c.Validate("sink"); err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	return nil
+	return checkSinkListenClash(c, len(addrs))
 }
