@@ -78,11 +78,16 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     came from several senders), "domain", "status" (queued, deferred,
 //     delivered, bounced, expired, suppressed), "path", "category",
 //     "reason", "advice", "dsn", "dsn_status", "suppressed" (those seven
-//     absent when empty), "queued", "done" (absent until terminal) and
+//     absent when empty), "queued", "done" (absent until terminal),
 //     "attempts": a list, [] when none, of {"time", "try", "path", "host",
 //     "stage", "code", "enhanced", "text", "latency_ms", "error", "tls",
 //     "cipher", "walk_stopped"}, every one but "time" and "try" absent
-//     when empty.
+//     when empty, and "deferred_before_delivery": true on a delivered
+//     recipient with a "category" or "reason" (absent otherwise): those
+//     and its "advice" are then a deferral's or hold's before the
+//     delivery, not its outcome, as the text, HTML and CSV say
+//     ("deferred before delivery"). The recipients of replay --json
+//     (WriteVerdictsJSON) carry the same key.
 //
 // Times are RFC 3339 in UTC, with nanoseconds when they have any. A key
 // is only ever added, never renamed or given another meaning;
@@ -107,11 +112,13 @@ func orEmpty[T any](l []T) []T {
 // WriteText writes the summary tables, the timelines of recipients that
 // did not end delivered, then those of recipients delivered after more
 // than one exchange (a path or MX host that failed before the one that
-// took the message, or an earlier try that was deferred), so that every
-// host or path each try reached shows, as in the JSON, the HTML and queue
-// show. A delivery at the first host of the first try has a timeline of
-// its 2xx alone, which the summary's tables already count: a line says
-// how many such timelines are left out, and where they are.
+// took the message, or an earlier try that was deferred) or after a hold
+// that sent nothing (its destination's backoff), so that every host or
+// path each try reached, and every deferral before a delivery, shows, as
+// in the JSON, the HTML and queue show. A delivery at the first host of
+// the first try, held by nothing, has a timeline of its 2xx alone, which
+// the summary's tables already count: a line says how many such
+// timelines are left out, and where they are.
 //
 // Replies and addresses come from whoever sent or answered the mail:
 // control characters and bidirectional controls in them are shown
@@ -179,13 +186,13 @@ func writeText(w io.Writer, d *Data) error {
 		if r.Status != "delivered" {
 			continue
 		}
-		if len(r.Attempts) < 2 {
+		if len(r.Attempts) < 2 && !r.DeferredBeforeDelivery() {
 			plain++
 			continue
 		}
 		fmt.Fprintf(w, "\n%s: delivered\n", r.label())
-		if r.Category != "" || r.Reason != "" {
-			fmt.Fprintf(w, "  deferred before delivery: %s\n", strings.TrimPrefix(strings.TrimSuffix(r.Category+", "+r.Reason, ", "), ", "))
+		if r.DeferredBeforeDelivery() {
+			fmt.Fprintf(w, "  deferred before delivery: %s\n", r.earlier())
 		}
 		WriteTimeline(w, r)
 	}
@@ -309,7 +316,7 @@ func WriteCSV(w io.Writer, d *Data) error {
 // reasonCell is a recipient's reason (see why); for a delivered one,
 // the reason is an earlier deferral's and says so.
 func reasonCell(r *Recipient) string {
-	if r.Status == "delivered" && r.Reason != "" {
+	if r.DeferredBeforeDelivery() && r.Reason != "" {
 		return "deferred before delivery: " + r.Reason
 	}
 	reason, _ := r.why()

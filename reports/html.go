@@ -70,6 +70,8 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	// no end recorded, and what that does to its replies' counts.
 	"sessionsOpen": sinkSessionsOpen,
 	"openNote":     sinkOpenNote,
+	// earlier is a delivered recipient's earlier deferral.
+	"earlier": (*Recipient).earlier,
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
@@ -104,7 +106,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 </div>
 <h3>Recipients</h3>
 <table><tr><th>recipient</th><th>status</th><th>category</th><th>attempts</th></tr>
-{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{if .Message}}<br><small>message {{.Message}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if eq .Status "delivered"}}{{if .Category}}<small>deferred before delivery: {{.Category}}{{if .Reason}}, {{.Reason}}{{end}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}</td>
+{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{if .Message}}<br><small>message {{.Message}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}</td>
 <td><details><summary>{{.Tries}}</summary>{{range $i, $a := .Attempts}}<div><code>#{{try $r $i}} {{rel $r .Time}} {{.Path}} {{.Host}} {{.Reply}}{{with .TLS}} [{{.}}]{{end}}</code>{{with .WalkStopped}}<br><small>note: {{.}}</small>{{end}}</div>{{end}}</details></td></tr>
 {{end}}</table>
 </section>{{end}}

@@ -5,6 +5,7 @@
 package reports
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -104,6 +105,39 @@ type Recipient struct {
 	// the JSON said "0001-01-01T00:00:00Z").
 	Done     time.Time `json:"done,omitzero"`
 	Attempts []Attempt `json:"attempts"`
+}
+
+// DeferredBeforeDelivery reports whether r was delivered with a category
+// or reason: those (and its advice) are then a deferral's or hold's
+// before the delivery (a 4xx, a rest of its destination after another
+// message's 421), kept for expectations, not its outcome. Every format
+// says so: "deferred before delivery" in the text, HTML and CSV,
+// "deferred_before_delivery": true in the JSON.
+func (r *Recipient) DeferredBeforeDelivery() bool {
+	return r.Status == "delivered" && (r.Category != "" || r.Reason != "")
+}
+
+// earlier is the category and reason of a delivered recipient's earlier
+// deferral (see DeferredBeforeDelivery), as "category, reason".
+func (r *Recipient) earlier() string {
+	return strings.TrimPrefix(strings.TrimSuffix(r.Category+", "+r.Reason, ", "), ", ")
+}
+
+// MarshalJSON writes r's fields, and "deferred_before_delivery": true
+// when DeferredBeforeDelivery, without which a delivered recipient's
+// "category" and "reason" read as its outcome.
+func (r Recipient) MarshalJSON() ([]byte, error) {
+	type fields Recipient // the fields without this method
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	// The caller's encoder escapes <, > and & if it escapes them; one
+	// escaped here would stay escaped for a caller that does not.
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(struct {
+		fields
+		DeferredBeforeDelivery bool `json:"deferred_before_delivery,omitempty"`
+	}{fields(r), r.DeferredBeforeDelivery()})
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 }
 
 // Final reports whether the recipient reached a terminal state.
