@@ -215,7 +215,7 @@ func loadConfig(path string) (*fileConfig, error) {
 	}
 	c.dir = filepath.Dir(path)
 	if err := config.Decode(path, data, c); err != nil {
-		return nil, &exitError{code: 2, err: withSyntaxHint(err, data)}
+		return nil, &exitError{code: 2, err: err}
 	}
 	if err := checkListenClash(path, data, c); err != nil {
 		return nil, &exitError{code: 2, err: err}

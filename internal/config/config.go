@@ -132,6 +132,17 @@ func hasDocument(data []byte) (has bool) {
 	return false
 }
 
+// parses reports whether data is YAML the parser reads, whatever it holds.
+func parses(data []byte) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_, err := parser.ParseBytes(data, 0)
+	return err == nil
+}
+
 // decodeStrict decodes with unknown keys as errors. The YAML parser can
 // panic on some malformed input; that is bad input, not a crash.
 func decodeStrict(data []byte, v any) (err error) {
@@ -250,7 +261,11 @@ func decodeError(name, root string, data []byte, err error) error {
 		out := &Error{File: name, Msg: cmp.Or(typeMessage(err), ye.GetMessage())}
 		if tok := ye.GetToken(); tok != nil {
 			out.Line, out.Column = tok.Position.Line, tok.Position.Column
-			out.Key = joinKey(root, keyAt(data, tok.Position.Line, tok.Position.Column))
+			if parses(data) {
+				out.Key = joinKey(root, keyAt(data, tok.Position.Line, tok.Position.Column))
+			} else {
+				syntaxHint(out, data, root)
+			}
 		}
 		return out
 	}
