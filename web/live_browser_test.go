@@ -95,6 +95,9 @@ func TestBrowserLive(t *testing.T) {
 		// event wins, as in the list the server builds.
 		appendEvents(t, st, events.Event{Kind: events.RelayBounced, Message: "old-1", Recipient: "a@example.test"}.WithPayload(map[string]any{"async": true}))
 		b.waitFor(t, "old-1 bounced after its delivery", `document.querySelector('#messages-rows tr[data-id="old-1"] .badge').textContent === "bounced"`)
+		// A DSN's sender is the null reverse-path: shown as <>, not as nothing.
+		appendEvents(t, st, events.Event{Kind: events.RelayQueued, Message: "dsn-1"}.WithPayload(map[string]any{"sender": "", "to": []string{"app@shop.test"}}))
+		b.waitFor(t, "the DSN's sender", `(document.querySelector('#messages-rows tr[data-id="dsn-1"] td:nth-child(3)') || {}).textContent === "<>"`)
 		if n := reqs.get("/api/v1/messages"); n != lists {
 			t.Errorf("the list was read %d more times, want updates from the stream alone", n-lists)
 		}

@@ -126,6 +126,19 @@ func TestBrowserStory(t *testing.T) {
 		b.waitFor(t, "the recipient's messages", `location.hash === "#/recipients/gone%40example.com" && document.querySelector('#timeline a[href="#/messages/b-1"]')`)
 	})
 
+	t.Run("a DSN in the queue shows its null sender", func(t *testing.T) {
+		relay.mu.Lock()
+		relay.queue = append(relay.queue, QueueEntry{ID: "dsn-q", Recipients: []string{"app@example.org"}, Attempts: 1})
+		relay.mu.Unlock()
+		defer func() {
+			relay.mu.Lock()
+			relay.queue = relay.queue[:len(relay.queue)-1]
+			relay.mu.Unlock()
+		}()
+		b.do(t, chromedp.Navigate(base+"/#/queue"))
+		b.waitFor(t, "the DSN's sender", `[...document.querySelectorAll('#queue-table td[data-label="from"]')].map((td) => td.textContent).join(" ") === "app@example.org <>"`)
+	})
+
 	t.Run("the queue on a phone", func(t *testing.T) {
 		relay.mu.Lock()
 		relay.queue[0].LastReply = "452 4.2.2 The mailbox is full, try again later (at rcpt)"

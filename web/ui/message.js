@@ -42,7 +42,7 @@ export function messagesView(main) {
     const tr = h("tr", { "data-id": m.id },
       h("td", {}, fmtTime(m.queued)),
       h("td", { class: "mono" }, h("a", { href: path("messages", m.id) }, m.id)),
-      h("td", { class: "mono" }, m.from),
+      m.from ? h("td", { class: "mono" }, m.from) : h("td", { class: "mono", title: "the null sender: a bounce or another notice, which nobody answers" }, "<>"),
       h("td", {}, m.subject || ""),
       cell);
     rows.set(m.id, { m, tr, cell });

@@ -25,7 +25,7 @@ export function queueView(main) {
       // data-label names a cell where a phone shows no header row.
       tbody.append(h("tr", {},
         h("td", { class: "mono" }, h("a", { href: path("messages", q.id) }, q.id)),
-        h("td", { class: "mono", "data-label": "from" }, q.from),
+        h("td", { class: "mono", "data-label": "from" }, q.from || "<>"),
         h("td", { class: "mono wide", "data-label": "to" }, (q.recipients || []).join(", ")),
         h("td", { "data-label": "attempts" }, String(q.attempts)),
         h("td", { "data-label": "next" }, fmtTime(q.next_attempt)),
