@@ -232,6 +232,12 @@ func (s *session) isBounceAddress(addr string) bool {
 }
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	if s.mailOK {
+		// RFC 5321 4.1.4 and 3.3: MAIL starts a transaction, and one is
+		// open; go-smtp would hand its recipients to the new sender. The
+		// transaction stays as it was.
+		return errNestedMail
+	}
 	if !s.allowed() && from != "" {
 		// Never an open relay (RFC 4954 6). Only a DSN (null reverse
 		// path) may come in unauthenticated, and only to our bounce
@@ -246,6 +252,10 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	s.from, s.opts, s.mailOK = from, opts, true
 	return nil
 }
+
+// errNestedMail refuses a MAIL inside a transaction, in the sink's words.
+var errNestedMail = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1},
+	Message: "Nested MAIL command: finish the transaction or send RSET first (RFC 5321 4.1.4)"}
 
 // unsendable reports whether addr has a byte that no SMTP path can hold:
 // RFC 5321 4.1.2 quotes only %d32-126, and go-smtp's parser unquotes
