@@ -51,6 +51,9 @@ type wireConn struct {
 	sasl     bool   // the next client line answers a 334 (RFC 4954 4), no command
 	dotState int    // where the end of a DATA message is matched
 	replyEnd bool   // the last write ended a reply (no continuation)
+	// badParam is the first parameter of the MAIL or RCPT command go-smtp
+	// is answering that this relay does not take, or nil.
+	badParam *paramFault
 }
 
 // wireListener wraps each accepted connection in a wireConn.
@@ -127,6 +130,9 @@ func (w *wireConn) Write(b []byte) (int, error) {
 	if first && w.greeting != "" {
 		out = w.greetingLine(b)
 		w.greeting = ""
+	}
+	if first && w.badParam != nil && paramRefusal(b) {
+		out = w.badParam.reply()
 	}
 	if first && bytes.HasPrefix(b, []byte("354")) {
 		w.inData, w.dotState = true, 0
@@ -247,6 +253,7 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		if w.sasl {
 			verb = "" // a SASL response, whatever it spells
 		}
+		w.badParam = nil
 		switch verb {
 		case "STARTTLS":
 			w.held = w.held[i+1:]
@@ -262,6 +269,11 @@ func (w *wireConn) Read(p []byte) (int, error) {
 				}
 				continue
 			}
+			if verb == "MAIL" {
+				w.badParam = unknownParam("MAIL FROM", arg)
+			}
+		case "RCPT":
+			w.badParam = unknownParam("RCPT TO", arg)
 		case "EHLO", "HELO":
 			w.greeting, w.needEHLO = verb, false
 		case "RSET":
