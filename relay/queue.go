@@ -12,6 +12,7 @@ import (
 
 	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/store"
 )
 
@@ -139,13 +140,17 @@ func (r *Relay) Enqueue(ctx context.Context, s Submission) (string, error) {
 // checkEnvelope refuses what the submission listener refuses (go-smtp
 // for ENVID, the session for the rest), so that Enqueue cannot queue what
 // no SMTP path or DSN can carry: a control character in an address or an
-// ORCPT, an ENVID that is not printable ASCII. The relay's own client
+// ORCPT, an address literal that is no address (RFC 5321 4.1.3), an ENVID
+// that is not printable ASCII. The relay's own client
 // would send such an ENVID or ORCPT in valid xtext (+0D), but the DSN
 // that reports on it could not be written, and the recipient would be
 // stuck.
 func checkEnvelope(s Submission) error {
 	if unsendable(s.From) {
 		return fmt.Errorf("relay: sender %q has a control character, which SMTP cannot carry even quoted", s.From)
+	}
+	if why := mailaddr.LiteralFault(s.From); why != "" {
+		return fmt.Errorf("relay: sender %q: %s", s.From, why)
 	}
 	for i := 0; i < len(s.EnvID); i++ {
 		if c := s.EnvID[i]; c < ' ' || c > '~' {
@@ -158,6 +163,9 @@ func checkEnvelope(s Submission) error {
 		}
 		if unsendable(rc.Address) {
 			return fmt.Errorf("relay: recipient %q has a control character, which SMTP cannot carry even quoted", rc.Address)
+		}
+		if why := mailaddr.LiteralFault(rc.Address); why != "" {
+			return fmt.Errorf("relay: recipient %q: %s", rc.Address, why)
 		}
 		if unsendable(rc.ORCPT) {
 			return fmt.Errorf("relay: the ORCPT %q of recipient %s has a control character, which a DSN's Original-Recipient field cannot carry (RFC 3461 4.2)", rc.ORCPT, rc.Address)

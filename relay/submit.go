@@ -23,6 +23,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/dsn"
+	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/saslogin"
 )
 
@@ -249,6 +250,12 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 7},
 			Message: "Sender address has a control character, which SMTP cannot carry onwards even quoted"}
 	}
+	if why := mailaddr.LiteralFault(from); why != "" {
+		// 553: the command parsed, the mailbox name is not allowed (RFC
+		// 5321 4.2.2); X.1.7, bad sender's mailbox address syntax (RFC
+		// 3463 3.2), as the sink answers.
+		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Bad sender address syntax: " + why}
+	}
 	s.from, s.opts, s.mailOK = from, opts, true
 	return nil
 }
@@ -289,6 +296,10 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if unsendable(to) {
 		return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 3},
 			Message: "Recipient address has a control character, which SMTP cannot carry onwards even quoted"}
+	}
+	if why := mailaddr.LiteralFault(to); why != "" {
+		// As at MAIL, with X.1.3, bad destination mailbox address syntax.
+		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why}
 	}
 	if len(s.bounces) > 0 {
 		return errNotMixed
