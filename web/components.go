@@ -5,6 +5,8 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+
+	"github.com/relaylab/relaylab/internal/mailtext"
 )
 
 // The handlers below pass requests to the sink, the relay and the probes
@@ -99,11 +101,11 @@ func writeBody(w http.ResponseWriter, m MessageDetail) {
 // message could learn that it was opened, when and from where: every
 // <link is renamed <x-link, an unknown element that does nothing (no link
 // of a message's could load under the CSP anyway). The HTML is made valid
-// UTF-8 first (validText), as the Content-Type says it is: a byte-order
+// UTF-8 first (mailtext.Valid), as the Content-Type says it is: a byte-order
 // mark would otherwise switch the browser to UTF-16, where "<link" is other
 // bytes.
 func inertHTML(s string) string {
-	s = validText(s)
+	s = mailtext.Valid(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	for {

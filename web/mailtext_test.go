@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/relaylab/relaylab/internal/mailtext"
 )
 
 // TestDecodeMessageCharsets: a subject's encoded-words and each text part
@@ -67,7 +69,7 @@ func TestDecodeMessageHeaders(t *testing.T) {
 	}
 }
 
-// TestValidTextAsJSON: validText replaces bad bytes as encoding/json does,
+// TestValidTextAsJSON: mailtext.Valid replaces bad bytes as encoding/json does,
 // so a text reads the same in the API's JSON and in a body.html.
 func TestValidTextAsJSON(t *testing.T) {
 	t.Parallel()
@@ -75,8 +77,8 @@ func TestValidTextAsJSON(t *testing.T) {
 		b, _ := json.Marshal(s)
 		var viaJSON string
 		json.Unmarshal(b, &viaJSON)
-		if got := validText(s); got != viaJSON {
-			t.Errorf("validText(%q) = %q, JSON gives %q", s, got, viaJSON)
+		if got := mailtext.Valid(s); got != viaJSON {
+			t.Errorf("mailtext.Valid(%q) = %q, JSON gives %q", s, got, viaJSON)
 		}
 	}
 }

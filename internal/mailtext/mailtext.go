@@ -1,0 +1,93 @@
+// Package mailtext reads the text of a message as a person would see it:
+// header fields' RFC 2047 encoded-words and text parts in the charset they
+// declare (RFC 2045 charset=), decoded into valid UTF-8, with a byte that
+// is not text in its charset, or not UTF-8 where none is declared, as
+// U+FFFD, one per byte. The web UI's message pages and the relay's
+// subjects read mail through it, so they show the same characters.
+package mailtext
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"mime"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
+)
+
+// Text decodes b from charset into valid UTF-8. An unknown or
+// missing charset leaves b as it is, read as UTF-8 (US-ASCII is a subset).
+func Text(b []byte, charset string) string {
+	if dec, err := charsetDecoder(charset); err == nil {
+		if out, err := io.ReadAll(dec(bytes.NewReader(b))); err == nil {
+			b = out
+		}
+	}
+	return Valid(string(b))
+}
+
+// Header decodes the RFC 2047 encoded-words of a header field's
+// value in whatever charset they name; an encoded-word in a charset we do
+// not know stays as written, readable as such.
+func Header(v string) string {
+	dec := mime.WordDecoder{CharsetReader: func(charset string, r io.Reader) (io.Reader, error) {
+		d, err := charsetDecoder(charset)
+		if err != nil {
+			return nil, err
+		}
+		return d(r), nil
+	}}
+	if s, err := dec.DecodeHeader(v); err == nil {
+		v = s
+	}
+	return Valid(strings.Map(c1AsWindows1252, v))
+}
+
+// c1AsWindows1252 reads a C1 control character (U+0080 to U+009F) as the
+// windows-1252 character of that byte. mime.WordDecoder decodes
+// iso-8859-1 itself, byte for byte, where the bytes 0x80 to 0x9F are
+// controls; charsetDecoder, like browsers, reads that label as
+// windows-1252, whose quotes, dashes and euro sign those bytes are. A
+// subject has no use for the controls.
+func c1AsWindows1252(r rune) rune {
+	if r >= 0x80 && r <= 0x9f {
+		return charmap.Windows1252.DecodeByte(byte(r))
+	}
+	return r
+}
+
+// charsetDecoder returns what reads text in charset as UTF-8, by the
+// charset's name or any of its labels, as browsers know them (the WHATWG
+// Encoding Standard: iso-8859-1 reads as its superset windows-1252, as
+// mail that says iso-8859-1 often holds windows-1252's quotes and
+// dashes). UTF-8, US-ASCII and no charset at all need no decoder.
+func charsetDecoder(charset string) (func(io.Reader) io.Reader, error) {
+	charset = strings.ToLower(strings.TrimSpace(charset))
+	switch charset {
+	case "", "utf-8", "utf8", "us-ascii", "ascii":
+		return nil, fmt.Errorf("charset %q: no decoding needed", charset)
+	}
+	enc, err := htmlindex.Get(charset)
+	if err != nil {
+		return nil, fmt.Errorf("charset %q: %w", charset, err)
+	}
+	return func(r io.Reader) io.Reader { return enc.NewDecoder().Reader(r) }, nil
+}
+
+// Valid is s with each byte that is not part of a UTF-8 character
+// replaced by U+FFFD, as encoding/json writes such bytes: the web UI's
+// JSON answers, its body.html and a text body read the same.
+func Valid(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s { // an invalid byte ranges as utf8.RuneError, one byte long
+		b.WriteRune(r)
+	}
+	return b.String()
+}
