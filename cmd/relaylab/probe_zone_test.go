@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,6 +95,12 @@ func TestProbeZoneRefusesBadInput(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("$ORIGIN bad.test.\n$TTL 60\n@ IN SOA ns hm 1 2 3 4 5\nwww IN A 300.1.1.1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// An unclosed quote, which the parser called "dns: bad TXT Txt: \" \"
+	// at line: 3:9".
+	badTXT := filepath.Join(dir, "badtxt.zone")
+	if err := os.WriteFile(badTXT, []byte("$ORIGIN bad.test.\n$TTL 60\n@ IN TXT \"v=spf1 -all\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -104,11 +111,12 @@ func TestProbeZoneRefusesBadInput(t *testing.T) {
 	}{
 		{[]string{"--zone", "../../testdata/dns", "--resolver", closed}, "--zone and --resolver together"},
 		{[]string{"--zone", filepath.Join(dir, "missing.zone")}, "--zone: stat " + filepath.Join(dir, "missing.zone") + ": no such file"},
-		{[]string{"--zone", bad}, "--zone: " + bad + `: dns: bad A A: "300.1.1.1" at line: 4:`},
+		{[]string{"--zone", bad}, "--zone: " + bad + ` line 4 (column 18): "300.1.1.1" is not an IPv4 address (an A record takes one, such as 192.0.2.1)`},
+		{[]string{"--zone", badTXT}, "--zone: " + badTXT + ` line 3 (column 9): a TXT record's text has a quote that is not closed, or text after its closing quote: quote each string whole, such as "v=spf1 -all"`},
 		{[]string{"--zone", filepath.Join(dir, "sub")}, "--zone: " + filepath.Join(dir, "sub") + " is a directory with no *.zone file in it"},
 	} {
 		code, out, errOut := runIn(t, context.Background(), append([]string{"probe", "clean.auth.test", "--no-blocklists", "--timeout", "1s"}, tt.args...)...)
-		if code != 2 || !strings.Contains(errOut, tt.want) {
+		if code != 2 || !strings.Contains(errOut, tt.want) || strings.Contains(errOut, "dns: bad") {
 			t.Errorf("%q: exit %d (want 2), stderr %q, want it to hold %q\nstdout:\n%s", tt.args, code, errOut, tt.want, out)
 		}
 	}
@@ -134,5 +142,21 @@ func TestProbeHelpZoneExamplesWork(t *testing.T) {
 	}
 	if n < 2 {
 		t.Errorf("probe --help shows %d examples with --zone testdata/dns, want 2:\n%s", n, help)
+	}
+}
+
+// TestZoneErrorInWords: the zone parser's errors are said as the line and
+// what is wrong there; an error of another form stays as it is.
+func TestZoneErrorInWords(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{`dnstest: z.zone: z.zone: dns: bad MX Pref: "mx" at line: 3:10`, `z.zone line 3 (column 10): "mx" is not a preference number: an MX record takes a number and then a host`},
+		{`dnstest: z.zone: z.zone: dns: not a TTL: "FOO" at line: 3:9`, `z.zone line 3 (column 9): "FOO" is not a TTL, a class or a record type the parser knows`},
+		{`dnstest: z.zone: z.zone: dns: bad MX Mx: " " at line: 3:8`, `z.zone line 3 (column 8): an MX record's mx field is missing or wrong (at "")`},
+		{`dnstest: z.zone:4: want ";@dnstest BEHAVIOUR NAME" with a known behaviour`, `z.zone:4: want ";@dnstest BEHAVIOUR NAME" with a known behaviour`},
+	} {
+		if got := zoneError(errors.New(tc.in)); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("zoneError(%q) = %q, want it to start with %q", tc.in, got, tc.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/dnstest"
@@ -34,12 +35,53 @@ func serveZones(paths []string) (*dnstest.Server, error) {
 }
 
 // zoneError is dnstest's error for a zone file, which names the file
-// (twice when the parser, which names it too, failed), without its prefix:
-// "FILE: dns: bad A A: "300.1.1.1" at line: 4:18".
+// (twice when the parser, which names it too, failed), without its prefix,
+// and with the parser's words ("dns: bad TXT Txt: \" \" at line: 3:9")
+// said as what is wrong on which line.
 func zoneError(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "dnstest: ")
 	if i := strings.Index(msg, ": "); i > 0 && strings.HasPrefix(msg[i+2:], msg[:i]+": ") {
 		msg = msg[i+2:]
 	}
-	return msg
+	m := zoneParseError.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	file, what, tok, line, col := m[1], m[2], m[3], m[4], m[5]
+	where := fmt.Sprintf("line %s", line)
+	if file != "" {
+		where = file + " " + where
+	}
+	return fmt.Sprintf("%s (column %s): %s", where, col, zoneProblem(what, tok))
+}
+
+// zoneParseError is miekg/dns's error for a zone file: FILE: dns: WHAT:
+// "TOKEN" at line: LINE:COLUMN.
+var zoneParseError = regexp.MustCompile(`^(?:(.*): )?dns: (.*): "((?:[^"\\]|\\.)*)" at line: (\d+):(\d+)$`)
+
+// zoneProblem says in words what the zone parser found wrong ("bad TXT
+// Txt", "bad A A", "not a TTL") at the token tok.
+func zoneProblem(what, tok string) string {
+	switch {
+	case what == "bad TXT Txt":
+		return `a TXT record's text has a quote that is not closed, or text after its closing quote: quote each string whole, such as "v=spf1 -all"`
+	case what == "bad A A":
+		return fmt.Sprintf("%q is not an IPv4 address (an A record takes one, such as 192.0.2.1)", tok)
+	case what == "bad AAAA AAAA":
+		return fmt.Sprintf("%q is not an IPv6 address (an AAAA record takes one, such as 2001:db8::1)", tok)
+	case what == "bad MX Pref":
+		return fmt.Sprintf("%q is not a preference number: an MX record takes a number and then a host, such as 10 mx.example.test.", tok)
+	case what == "not a TTL":
+		return fmt.Sprintf("%q is not a TTL, a class or a record type the parser knows (a record is NAME [TTL] [IN] TYPE DATA)", tok)
+	case strings.HasPrefix(what, "bad "):
+		f := strings.Fields(what)
+		if len(f) == 3 {
+			article := "a"
+			if strings.ContainsRune("AEFHILMNORSX", rune(f[1][0])) { // said "an MX", "an SOA"
+				article = "an"
+			}
+			return fmt.Sprintf("%s %s record's %s field is missing or wrong (at %q): check the record's data against its type", article, f[1], strings.ToLower(f[2]), strings.TrimSpace(tok))
+		}
+	}
+	return fmt.Sprintf("%s (at %q)", what, tok)
 }
