@@ -13,6 +13,7 @@ import (
 	neturl "net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
@@ -281,7 +282,7 @@ func (r remoteAttempts) get(ctx context.Context, path, what string, v any) error
 		return fmt.Errorf("%s did not answer the request for %s within %s (--timeout): is it a relaylab serve?", hidePassword(r.base), what, r.client.Timeout)
 	}
 	if err != nil {
-		return fmt.Errorf("asking %s for %s: %w (is relaylab serve running there?)", hidePassword(r.base), what, err)
+		return unreachable(hidePassword(r.base), what, err)
 	}
 	defer resp.Body.Close()
 	endpoint, _, _ := strings.Cut(path, "?")
@@ -298,6 +299,20 @@ func (r remoteAttempts) get(ctx context.Context, path, what string, v any) error
 		return fmt.Errorf("reading %s from %s: %w", what, hidePassword(r.base), err)
 	}
 	return nil
+}
+
+// unreachable says that the serve at base could not be asked for what,
+// in words rather than net/http's (Get "URL": dial tcp ADDR: connect:
+// connection refused).
+func unreachable(base, what string, err error) error {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("nothing listens at %s (the connection was refused), so %s could not be read: relaylab serve must be running there; start it, or give --url the address of its web.listen", base, what)
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		err = oe.Err
+	}
+	return fmt.Errorf("could not reach %s to read %s: %v: relaylab serve must be running there, at the address of its web.listen", base, what, err)
 }
 
 var (

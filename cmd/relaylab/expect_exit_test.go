@@ -157,13 +157,14 @@ func TestExpectRuntimeErrorsExit3(t *testing.T) {
 		http.Error(w, "a token is required", http.StatusUnauthorized)
 	}))
 	t.Cleanup(unauthorised.Close)
+	closed := closedAddr(t, "tcp")
 	tests := []struct {
 		name string
 		args []string
 		code int
 		want string
 	}{
-		{"connection refused", []string{"--url", "http://" + closedAddr(t, "tcp")}, 3, "is relaylab serve running there?"},
+		{"connection refused", []string{"--url", "http://" + closed}, 3, "relaylab expect: nothing listens at http://" + closed + " (the connection was refused), so the sink's attempts could not be read: relaylab serve must be running there"},
 		{"401", []string{"--url", unauthorised.URL}, 3, "401"},
 		{"output not writable", []string{"--db", sinkStore(t, "a@example.test"), "--json", filepath.Join(t.TempDir(), "no", "v.json")}, 3, "v.json"},
 		{"bad url", []string{"--url", "127.0.0.1:8025"}, 2, "--url"},
@@ -177,7 +178,7 @@ func TestExpectRuntimeErrorsExit3(t *testing.T) {
 				args = append(args, file)
 			}
 			code, out, errOut := runIn(t, context.Background(), args...)
-			if code != tt.code || !strings.Contains(errOut, tt.want) {
+			if code != tt.code || !strings.Contains(errOut, tt.want) || strings.Contains(errOut, "dial tcp") {
 				t.Errorf("exit %d (want %d), stderr %q (want %q)\nstdout:\n%s", code, tt.code, errOut, tt.want, out)
 			}
 		})
