@@ -137,7 +137,7 @@ done, 1 when the message does not exist or none of its recipients waits
 	case "show":
 		m, err := rl.Message(ctx, rest[0])
 		if err != nil {
-			return notFound(err)
+			return notFound(rest[0], err)
 		}
 		if *asJSON {
 			return printJSON(e, m)
@@ -200,7 +200,7 @@ done, 1 when the message does not exist or none of its recipients waits
 		}
 		n, err := rl.RetryNow(ctx, rest[0])
 		if err != nil {
-			return notFound(err)
+			return notFound(rest[0], err)
 		}
 		if len(held) == 0 {
 			fmt.Fprintf(e.stdout, "%d recipient(s) of %s due now; a running relaylab relay or serve on this store sends them within %s\n", n, rest[0], queuePoll)
@@ -217,7 +217,7 @@ done, 1 when the message does not exist or none of its recipients waits
 		return nil
 	default:
 		if err := rl.Delete(ctx, rest[0]); err != nil {
-			return notFound(err)
+			return notFound(rest[0], err)
 		}
 		fmt.Fprintf(e.stdout, "deleted %s\n", rest[0])
 		return nil
@@ -225,14 +225,15 @@ done, 1 when the message does not exist or none of its recipients waits
 }
 
 // notFound turns an unknown id, or a delete of a message with nothing
-// waiting, into exit 1 with the relay's words.
-func notFound(err error) error {
+// waiting, into exit 1 that says which id and how to list them, rather
+// than the relay's "relay: no such message in the queue".
+func notFound(id string, err error) error {
 	var deleted *relay.DeletedError
 	switch {
 	case errors.As(err, &deleted):
 		return &exitError{code: 1, err: err}
 	case errors.Is(err, relay.ErrNotFound):
-		return &exitError{code: 1, err: fmt.Errorf("%w (`relaylab queue list --state all` lists the ids)", err)}
+		return &exitError{code: 1, err: fmt.Errorf("no message with id %q in this store's queue: `relaylab queue list --state all` lists the ids (and --db chooses the store)", id)}
 	case errors.Is(err, relay.ErrNotWaiting):
 		return &exitError{code: 1, err: fmt.Errorf("%w (its history stays; `relaylab queue list` lists what is waiting)", err)}
 	}

@@ -42,6 +42,11 @@ relaylab store.`)
 	default:
 		return usageError("want list, add ADDR or remove ADDR, got %q", fs.Args())
 	}
+	if verb == "add" && !strings.Contains(rest[0], "@") {
+		// The relay's own check, said before the store is opened and in
+		// the command's words.
+		return usageError("add %q: that is not an email address: give one as local@domain, such as user@example.test", rest[0])
+	}
 	rl, done, err := openRelay(ctx, e, *db, *cfgPath)
 	if err != nil {
 		return err
@@ -78,7 +83,7 @@ relaylab store.`)
 			return nil
 		}
 		if err := rl.Suppress(ctx, rest[0], *reason); err != nil {
-			return usageError("%v", err)
+			return usageError("%v", strings.TrimPrefix(err.Error(), "relay: "))
 		}
 		fmt.Fprintf(e.stdout, "suppressed %s: later messages to it are recorded as suppressed and not sent\n", rest[0])
 		return nil

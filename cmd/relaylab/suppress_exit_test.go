@@ -27,3 +27,27 @@ func TestSuppressExitStatusAsDocumented(t *testing.T) {
 		t.Errorf("list with no store: exit %d, want 2", code)
 	}
 }
+
+// TestQueueAndSuppressSayItInTheirWords: an unknown message id and an
+// address that is none are said in the command's words, with the id and
+// how to list them, not as the relay's "relay: no such message" or
+// "relay: ... is not an address".
+func TestQueueAndSuppressSayItInTheirWords(t *testing.T) {
+	t.Parallel()
+	db := emptyStore(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"queue", "show", "nosuch"}, 1, "relaylab queue: no message with id \"nosuch\" in this store's queue: `relaylab queue list --state all` lists the ids"},
+		{[]string{"queue", "retry", "nosuch"}, 1, "no message with id \"nosuch\" in this store's queue"},
+		{[]string{"queue", "delete", "nosuch"}, 1, "no message with id \"nosuch\" in this store's queue"},
+		{[]string{"suppress", "add", "not an address"}, 2, `relaylab suppress: add "not an address": that is not an email address: give one as local@domain, such as user@example.test`},
+	} {
+		code, _, errOut := runIn(t, context.Background(), append(tc.args, "--db", db)...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "relay: ") {
+			t.Errorf("%q: exit %d (want %d), stderr %q, want %q", tc.args, code, tc.code, errOut, tc.want)
+		}
+	}
+}
