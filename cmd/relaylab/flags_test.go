@@ -41,3 +41,26 @@ func TestNumericFlagsRefuseMeaninglessValues(t *testing.T) {
 		})
 	}
 }
+
+// TestFlagValueErrorsInWords: a value a flag does not take is said as the
+// flag, the value and what it wants (exit 2, with the usage after it),
+// instead of the flag package's `invalid value "abc" for flag -sessions:
+// parse error`.
+func TestFlagValueErrorsInWords(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"load", "--sessions", "abc"}, `relaylab load: --sessions "abc": want a whole number, such as 10` + "\n"},
+		{[]string{"load", "--sessions", "99999999999999999999"}, `relaylab load: --sessions "99999999999999999999": out of range; want a whole number, such as 10`},
+		{[]string{"load", "--timeout", "5x"}, `relaylab load: --timeout "5x": want a duration such as 30s, 5m or 1h30m`},
+		{[]string{"load", "--starttls=maybe"}, `relaylab load: --starttls "maybe": want true or false (or --starttls alone for true)`},
+		{[]string{"send", "--to"}, `relaylab send: --to needs a value after it`},
+	} {
+		code, _, errOut := runIn(t, context.Background(), tc.args...)
+		if code != 2 || !strings.HasPrefix(errOut, tc.want) || strings.Contains(errOut, "parse error") || !strings.Contains(errOut, "usage: relaylab") {
+			t.Errorf("%q: exit %d (want 2), stderr %q, want it to start with %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}

@@ -190,7 +190,15 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			w = out.stdout
 		}
-		w.Write(out.held.Bytes())
+		held := out.held.String()
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			// The flag package's first line, such as `invalid value "abc"
+			// for flag -sessions: parse error`, in words.
+			if rest, ok := strings.CutPrefix(held, err.Error()+"\n"); ok {
+				held = flagErrorInWords(fs, err.Error()) + "\n" + rest
+			}
+		}
+		io.WriteString(w, held)
 		out.held.Reset()
 	}
 	if err != nil {
