@@ -131,6 +131,11 @@ type attempt struct {
 	// walkStopped says why the attempt tried no host after this one
 	// although some remained (a cap of the path).
 	walkStopped string
+	// restKey and restUntil name the rest this attempt's 421 or rate
+	// limit put on its destination, so that the store knows of it
+	// (HeldBack, restoreRests).
+	restKey   string
+	restUntil time.Time
 }
 
 // run makes one attempt for a job and records the outcome.
@@ -295,6 +300,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			}
 		}
 		log = append(log, tr...)
+		trAt := len(log) - len(tr) // tr[k] is log[trAt+k]
 		w.tried++
 		first := tr[0].reply // a session's failure before MAIL is every recipient's
 		if reachedSMTP(first) {
@@ -320,6 +326,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			results[i].dsnPassed = a.dsn
 			if a.reply.Code == 421 || results[i].verdict.Category == "rate-limited" {
 				results[i].notBefore = d.pause(r.clock.Now())
+				log[trAt+k].restKey, log[trAt+k].restUntil = d.key, results[i].notBefore
 				ownRest = true
 			}
 			// RFC 5321 5.1: on a temporary failure try the next MX.

@@ -319,37 +319,6 @@ func (r *Relay) notFound(ctx context.Context, id string) error {
 	return fmt.Errorf("%w: %s", ErrNotFound, id)
 }
 
-// Held is a waiting recipient the relay's own shaping holds back.
-type Held struct {
-	Address string    `json:"address"`
-	Until   time.Time `json:"until"`
-	Reply   Reply     `json:"reply"`
-}
-
-// HeldBack lists the message's waiting recipients whose last outcome was
-// the relay's own shaping (a sending window, the warm-up cap, a resting
-// destination) with the hold still ahead: a retry makes them due, but
-// shaping holds them again until then unless the configuration changed.
-func (r *Relay) HeldBack(ctx context.Context, id string) ([]Held, error) {
-	rows, err := r.store.DB().QueryContext(ctx, `SELECT address, due_ns, code, enhanced, reply FROM relay_recipients
-		WHERE message_id = ? AND state = 'deferred' AND category IN ('shaping', 'destination-backoff') AND due_ns > ? ORDER BY id`, id, r.clock.Now().UnixNano())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Held
-	for rows.Next() {
-		var h Held
-		var due int64
-		if err := rows.Scan(&h.Address, &due, &h.Reply.Code, &h.Reply.Enhanced, &h.Reply.Text); err != nil {
-			return nil, err
-		}
-		h.Until, h.Reply.Stage = time.Unix(0, due).UTC(), "shaping"
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
 // RetryNow makes the message's waiting recipients due now; it returns how
 // many there were.
 func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {

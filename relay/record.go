@@ -74,6 +74,9 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 			if a.walkStopped != "" {
 				pl["walk_stopped"] = a.walkStopped
 			}
+			if !a.restUntil.IsZero() {
+				pl["rest"] = map[string]any{"destination": a.restKey, "until": a.restUntil.UTC()}
+			}
 			if _, err := tx.Append(events.Event{Kind: events.RelayAttempt, Time: now, Message: c.msgID, Recipient: c.address, Path: a.path, Target: a.host}.WithPayload(withDSNFor(pl, c.dsnFor))); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/events"
 )
 
 // dest is a destination's shaping state: a path's smarthost, or one
@@ -141,41 +143,102 @@ func restText(key string, until time.Time) string {
 
 var restRE = regexp.MustCompile(`^not tried: destination (\S+) rests until (\S+) after a 421 or rate limit$`)
 
-// restoreRests restores, at start, the rests that hold back queued mail:
-// a rest lives in memory, and without this a restarted relay sent the held
-// mail as soon as a retry made it due, while queue retry (HeldBack, from
-// the store) said the rest would hold it again. A rest that held back no
-// other mail is not restored: nothing of it is in the queue, and HeldBack
-// reports none.
+// restoreRests restores, at start, the rests that may hold back queued
+// mail (storedRests): a rest lives in memory, and without this a restarted
+// relay sent the held mail as soon as a retry made it due, while queue
+// retry (HeldBack, from the store) said the rest would hold it again.
 func (r *Relay) restoreRests(ctx context.Context) error {
-	rows, err := r.store.DB().QueryContext(ctx, `SELECT DISTINCT path, reply FROM relay_recipients
-		WHERE state = 'deferred' AND category = 'destination-backoff' AND due_ns > ?`, r.clock.Now().UnixNano())
+	rests, err := r.storedRests(ctx, r.clock.Now())
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var name, text string
-		if err := rows.Scan(&name, &text); err != nil {
-			return err
+	for key, until := range rests {
+		p := r.paths[restPath(key)]
+		if p == nil {
+			continue // a path the configuration no longer has
 		}
-		m := restRE.FindStringSubmatch(text)
-		p := r.paths[name]
-		if m == nil || p == nil || (m[1] != "path:"+name && !strings.HasPrefix(m[1], "mx:"+name+":")) {
-			continue // another text, or a path the configuration no longer has
-		}
-		until, err := time.Parse(time.RFC3339, m[2])
-		if err != nil {
-			continue
-		}
-		d := r.destFor(m[1], p)
+		d := r.destFor(key, p)
 		d.mu.Lock()
 		if until.After(d.until) {
 			d.until = until
 		}
 		d.mu.Unlock()
 	}
-	return rows.Err()
+	return nil
+}
+
+// restPath is the name of the path of a destination key ("path:NAME",
+// "mx:NAME:HOSTS").
+func restPath(key string) string {
+	if name, ok := strings.CutPrefix(key, "path:"); ok {
+		return name
+	}
+	if rest, ok := strings.CutPrefix(key, "mx:"); ok {
+		name, _, _ := strings.Cut(rest, ":")
+		return name
+	}
+	return ""
+}
+
+// storedRests reads from the store the destinations' rests that end after
+// now, by destination key: from the attempts that met a 421 or a rate
+// limit (their relay.attempt event's rest), within the longest backoff of
+// the configured paths, and from the recipients a rest held back (their
+// reply, restText), which stores from before the attempts' field have.
+func (r *Relay) storedRests(ctx context.Context, now time.Time) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	note := func(key string, until time.Time) {
+		if until.After(now) && until.After(out[key]) {
+			out[key] = until
+		}
+	}
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT DISTINCT reply FROM relay_recipients
+		WHERE state = 'deferred' AND category = 'destination-backoff' AND due_ns > ?`, now.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var text string
+		if err := rows.Scan(&text); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if m := restRE.FindStringSubmatch(text); m != nil {
+			if until, err := time.Parse(time.RFC3339, m[2]); err == nil {
+				note(m[1], until)
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	longest := 5 * time.Minute // a path's default backoff
+	for _, p := range r.paths {
+		longest = max(longest, p.cfg.Backoff.D())
+	}
+	rows, err = r.store.DB().QueryContext(ctx, `SELECT payload FROM events WHERE kind = ? AND time_ns >= ? AND payload LIKE '%"rest":{%'`,
+		events.RelayAttempt, now.Add(-longest).UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pl string
+		if err := rows.Scan(&pl); err != nil {
+			return nil, err
+		}
+		var a struct {
+			Rest *struct {
+				Destination string    `json:"destination"`
+				Until       time.Time `json:"until"`
+			} `json:"rest"`
+		}
+		if json.Unmarshal([]byte(pl), &a) == nil && a.Rest != nil && a.Rest.Destination != "" {
+			note(a.Rest.Destination, a.Rest.Until)
+		}
+	}
+	return out, rows.Err()
 }
 
 // pause rests the destination for its backoff from now.

@@ -1,0 +1,171 @@
+package relay
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Held is a waiting recipient the relay's own shaping holds back.
+type Held struct {
+	Address string `json:"address"`
+	// Until is when the hold ends: the time its reply names, not the
+	// recipient's next attempt, which a retry moves to now.
+	Until time.Time `json:"until"`
+	Reply Reply     `json:"reply"`
+}
+
+// HeldBack lists the message's waiting recipients that the relay's own
+// shaping holds back, with the hold still ahead: a retry makes them due,
+// but shaping holds them again until the hold ends unless the
+// configuration changed. A recipient is held by the sending window or
+// warm-up cap its last outcome names, and by a rest of its destination
+// whatever its last outcome was: a 421 to another message rests the
+// destination for all its mail (each path of the recipient's route
+// resting, as the relay would try them; an mx path's destination is known
+// from the host the recipient last reached).
+func (r *Relay) HeldBack(ctx context.Context, id string) ([]Held, error) {
+	now := r.clock.Now()
+	rests, err := r.rests(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT rc.address, rc.attempts, rc.path, rc.host, rc.code, rc.enhanced, rc.reply,
+		rc.category, COALESCE(rc.due_ns, 0), m.sender FROM relay_recipients rc JOIN relay_messages m ON m.id = rc.message_id
+		WHERE rc.message_id = ? AND rc.state IN ('queued', 'deferred') ORDER BY rc.id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Held
+	for rows.Next() {
+		var (
+			w        waitingRcpt
+			rep      Reply
+			category string
+			due      int64
+		)
+		if err := rows.Scan(&w.address, &w.attempts, &w.path, &w.host, &rep.Code, &rep.Enhanced, &rep.Text, &category, &due, &w.sender); err != nil {
+			return nil, err
+		}
+		var h *Held
+		if category == "shaping" {
+			// A sending window or the warm-up cap: until the time its
+			// reply names (the next attempt may be later, by the retry
+			// schedule; a retry moves that, not the hold).
+			until := holdEnd(rep.Text)
+			if until.IsZero() {
+				until = time.Unix(0, due).UTC()
+			}
+			if until.After(now) {
+				rep.Stage = "shaping"
+				h = &Held{Address: w.address, Until: until, Reply: rep}
+			}
+		}
+		if key, until, ok := r.restHolding(rests, id, w); ok && (h == nil || until.After(h.Until)) {
+			h = &Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: restText(key, until)}}
+		}
+		if h != nil {
+			out = append(out, *h)
+		}
+	}
+	return out, rows.Err()
+}
+
+// waitingRcpt is what HeldBack reads of a waiting recipient.
+type waitingRcpt struct {
+	address, sender string
+	attempts        int
+	path, host      string // of its last outcome
+}
+
+// rests are the destinations' rests that end after now, by destination
+// key: those this relay holds in memory and those the store knows of.
+func (r *Relay) rests(ctx context.Context, now time.Time) (map[string]time.Time, error) {
+	out, err := r.storedRests(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	dests := make([]*dest, 0, len(r.dests))
+	for _, d := range r.dests {
+		dests = append(dests, d)
+	}
+	r.mu.Unlock()
+	for _, d := range dests {
+		if until, ok := d.resting(now); ok && until.After(out[d.key]) {
+			out[d.key] = until
+		}
+	}
+	return out, nil
+}
+
+// restHolding reports whether the rests hold recipient w back: every path
+// its route gives it for the next attempt rests. It returns the rest of
+// the last of them, whose end the relay would record as the next attempt.
+func (r *Relay) restHolding(rests map[string]time.Time, msgID string, w waitingRcpt) (string, time.Time, bool) {
+	if len(rests) == 0 {
+		return "", time.Time{}, false
+	}
+	_, paths := r.route(msgID, w.address, w.sender, w.attempts+1)
+	var (
+		key   string
+		until time.Time
+	)
+	for _, p := range paths {
+		if p == nil {
+			return "", time.Time{}, false
+		}
+		k, u, ok := restOf(rests, p, w)
+		if !ok {
+			return "", time.Time{}, false
+		}
+		key, until = k, u
+	}
+	return key, until, key != ""
+}
+
+// restOf finds the rest of path p's destination for w: the path's own for
+// a smarthost path; on an mx path, the rest of a set of MX hosts that
+// holds the host w last reached (which hosts serve its domain takes a DNS
+// lookup).
+func restOf(rests map[string]time.Time, p *path, w waitingRcpt) (string, time.Time, bool) {
+	if p.cfg.Type != "mx" {
+		key := "path:" + p.cfg.Name
+		u, ok := rests[key]
+		return key, u, ok
+	}
+	if w.path != p.cfg.Name || w.host == "" {
+		return "", time.Time{}, false
+	}
+	prefix, host := "mx:"+p.cfg.Name+":", strings.ToLower(w.host)
+	var (
+		key   string
+		until time.Time
+	)
+	for k, u := range rests {
+		if set, ok := strings.CutPrefix(k, prefix); ok && slices.Contains(strings.Split(set, ","), host) && u.After(until) {
+			key, until = k, u
+		}
+	}
+	return key, until, key != ""
+}
+
+// holdTimeRE finds the time in the reply of a window or warm-up hold
+// ("the next opens at 2026-01-02T14:00:00Z").
+var holdTimeRE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
+
+// holdEnd is the last time a shaping reply names, or the zero time.
+func holdEnd(text string) time.Time {
+	all := holdTimeRE.FindAllString(text, -1)
+	if len(all) == 0 {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, all[len(all)-1])
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
