@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -37,7 +38,8 @@ Sends one message and prints the SMTP conversation: " -> " lines were sent,
 the message was accepted for every recipient, 4 when the server refused with
 a temporary (4xx) reply, 5 with a permanent (5xx) one, 1 for connection, TLS
 or protocol errors (a reply SMTP does not allow, such as 250 to DATA or a
-code outside 200-599), 2 for bad flags.`
+code outside 200-599), 2 for bad flags or a --data or --body-file that
+cannot be read.`
 
 // sendOptions are the flags of "relaylab send".
 type sendOptions struct {
@@ -120,7 +122,7 @@ func (o *sendOptions) message(e *env, clk clock.Clock) ([]byte, error) {
 	if o.dataFile != "" {
 		b, err := readInput(e, o.dataFile)
 		if err != nil {
-			return nil, fmt.Errorf("--data: %w", err)
+			return nil, inputError("data", o.dataFile, err)
 		}
 		return smtpload.WireFormat(b), nil
 	}
@@ -128,11 +130,25 @@ func (o *sendOptions) message(e *env, clk clock.Clock) ([]byte, error) {
 	if o.bodyFile != "" {
 		b, err := readInput(e, o.bodyFile)
 		if err != nil {
-			return nil, fmt.Errorf("--body-file: %w", err)
+			return nil, inputError("body-file", o.bodyFile, err)
 		}
 		body = string(b)
 	}
 	return smtpload.WireFormat(buildMessage(o, body, clk.Now())), nil
+}
+
+// inputError is a file that --data or --body-file names and that cannot
+// be read: bad input, exit 2 as in the other commands, not the exit 1 of a
+// connection that failed.
+func inputError(flagName, name string, err error) error {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usageError("--%s %s: no such file", flagName, name)
+	case errors.As(err, &pe):
+		return usageError("--%s %s: cannot read it: %v", flagName, name, pe.Err)
+	}
+	return usageError("--%s %s: cannot read it: %v", flagName, name, err)
 }
 
 func readInput(e *env, name string) ([]byte, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -76,5 +77,32 @@ func TestSendOddServers(t *testing.T) {
 				t.Errorf("exit %d (want %d), stderr %q (want %q, not %q)\nstdout:\n%s", code, tt.code, errOut, tt.want, tt.notWant, out)
 			}
 		})
+	}
+}
+
+// TestSendUnreadableInputExit2: a --data or --body-file that cannot be
+// read is bad input, exit 2 naming the flag and the file, as in the other
+// commands, not the exit 1 that send's help gives to connection, TLS and
+// protocol errors. Nothing is sent: the server is a closed port.
+func TestSendUnreadableInputExit2(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "nonexist.eml")
+	server := closedAddr(t, "tcp")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--data", missing}, "relaylab send: --data " + missing + ": no such file"},
+		{[]string{"--body-file", missing}, "relaylab send: --body-file " + missing + ": no such file"},
+		{[]string{"--data", t.TempDir()}, ": cannot read it: is a directory"},
+	} {
+		code, _, errOut := runIn(t, context.Background(), append([]string{"send", "--server", server, "--to", "a@b.test"}, tc.args...)...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d (want 2), stderr %q, want %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	_, help, _ := runIn(t, context.Background(), "send", "--help")
+	if !strings.Contains(strings.Join(strings.Fields(help), " "), "2 for bad flags or a --data or --body-file that cannot be read") {
+		t.Errorf("send --help does not say that an unreadable --data is exit 2:\n%s", help)
 	}
 }
