@@ -38,7 +38,7 @@ func probeDTOs(rs []probe.Result) []web.ProbeResult {
 	for _, r := range rs {
 		out = append(out, web.ProbeResult{
 			Target: r.Target, Check: "all", Status: string(r.Status), Time: r.Time,
-			Detail:   fmt.Sprintf("%d errors, %d warnings", r.Errors, r.Warnings),
+			Detail:   counted(r.Errors, "error", "errors") + ", " + counted(r.Warnings, "warning", "warnings"),
 			Findings: probeFindings(r.Report),
 		})
 	}
@@ -71,4 +71,12 @@ func probeFindings(report []byte) []web.ProbeFinding {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return sevRank(out[i].Severity) < sevRank(out[j].Severity) })
 	return out
+}
+
+// counted is n with its noun, one or many: "1 error", "2 errors".
+func counted(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

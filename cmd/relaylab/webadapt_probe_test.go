@@ -58,3 +58,22 @@ func TestProbeAdapterFindings(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeDetailPlural: a result's detail counts in words that agree
+// with the number: "1 error, 1 warning", not "1 errors, 1 warnings".
+func TestProbeDetailPlural(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		errors, warnings int
+		want             string
+	}{
+		{1, 1, "1 error, 1 warning"},
+		{0, 2, "0 errors, 2 warnings"},
+		{3, 1, "3 errors, 1 warning"},
+	} {
+		got := probeDTOs([]probe.Result{{Target: "shop.test", Errors: tc.errors, Warnings: tc.warnings}})[0].Detail
+		if got != tc.want {
+			t.Errorf("%d errors, %d warnings: detail %q, want %q", tc.errors, tc.warnings, got, tc.want)
+		}
+	}
+}
