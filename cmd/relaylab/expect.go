@@ -189,7 +189,7 @@ func (s sinkAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMes
 // AllBounces gives reports.FromSink the bounces the sink sent after
 // accepting a message, so that dsn and dsn_status judge them.
 func (s sinkAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT recipient, reply FROM sink_bounces WHERE sent_ns > 0 ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT sender, recipient, reply FROM sink_bounces WHERE sent_ns > 0 ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,9 @@ func (s sinkAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, err
 	var out []reports.SinkBounce
 	for rows.Next() {
 		var b reports.SinkBounce
-		if err := rows.Scan(&b.Recipient, &b.Reply); err != nil {
+		// The sender too: a recipient the sink saw from several senders
+		// has a record per sender, and the bounce is about one of them.
+		if err := rows.Scan(&b.Sender, &b.Recipient, &b.Reply); err != nil {
 			return nil, err
 		}
 		out = append(out, b)
@@ -252,12 +254,14 @@ func (r remoteAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, e
 		}
 		for _, e := range page.Events {
 			var p struct {
+				// To is where the DSN went: the bounced message's sender.
+				To        string `json:"to"`
 				Recipient string `json:"recipient"`
 				Reply     string `json:"reply"`
 				Sent      bool   `json:"sent"`
 			}
 			if json.Unmarshal(e.Payload, &p) == nil && p.Sent {
-				out = append(out, reports.SinkBounce{Recipient: cmp.Or(p.Recipient, e.Recipient), Reply: p.Reply})
+				out = append(out, reports.SinkBounce{Recipient: cmp.Or(p.Recipient, e.Recipient), Sender: p.To, Reply: p.Reply})
 			}
 		}
 		if len(page.Events) == 0 || page.Next <= after {

@@ -34,6 +34,18 @@ func sinkStore(t *testing.T, rcpt string, sendArgs ...string) string {
 // each send's exit code and stderr.
 func sendToSink(t *testing.T, rcpts []string, sendArgs ...string) (string, []int, []string) {
 	t.Helper()
+	var each [][]string
+	for _, rcpt := range rcpts {
+		each = append(each, append([]string{"--to", rcpt}, sendArgs...))
+	}
+	return sendEachToSink(t, each)
+}
+
+// sendEachToSink runs relaylab send once for each list of arguments
+// against a sink on a fresh store, and returns the store's path and each
+// send's exit code and stderr.
+func sendEachToSink(t *testing.T, each [][]string) (string, []int, []string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	path := filepath.Join(t.TempDir(), "sink.db")
@@ -54,8 +66,8 @@ func sendToSink(t *testing.T, rcpts []string, sendArgs ...string) (string, []int
 	}
 	var codes []int
 	var errs []string
-	for _, rcpt := range rcpts {
-		args := append([]string{"send", "--server", snk.Addrs()["mx"].String(), "--to", rcpt, "--helo", "client.test"}, sendArgs...)
+	for _, sendArgs := range each {
+		args := append([]string{"send", "--server", snk.Addrs()["mx"].String(), "--helo", "client.test"}, sendArgs...)
 		code, _, errOut := runIn(t, ctx, args...)
 		codes, errs = append(codes, code), append(errs, errOut)
 	}

@@ -3,13 +3,19 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/reports"
+	"github.com/relaylab/relaylab/web"
 )
 
 // TestExpectJudgesTheSinksBounces: a recipient the sink accepted and then
@@ -71,4 +77,76 @@ func TestRemoteBouncesFromTheEventLog(t *testing.T) {
 	if len(got) != 2 || got[0].Recipient != "a@x.test" || got[1].Reply != "552 5.2.2 full" {
 		t.Errorf("bounces %+v, want a@x.test's and c@x.test's", got)
 	}
+}
+
+// TestSinkBounceGoesToItsSender: a recipient the sink accepted from two
+// senders has a record per sender, and a bounce the sink sent for one of
+// the messages is judged on that sender's record only, read with --db
+// (sink_bounces.sender) as with --url (the sink.bounce event's "to", the
+// sender the DSN went to), instead of on both.
+func TestSinkBounceGoesToItsSender(t *testing.T) {
+	t.Parallel()
+	db, codes, errs := sendEachToSink(t, [][]string{
+		{"--to", "late@example.test", "--from", "app@shop.test"},
+		{"--to", "late@example.test", "--from", "news@shop.test"},
+	})
+	for i, c := range codes {
+		if c != 0 {
+			t.Fatalf("send %d: exit %d: %s", i, c, errs[i])
+		}
+	}
+	conn, err := sql.Open("sqlite3", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(`INSERT INTO sink_bounces (message, due_ns, sender, recipient, reply, sent_ns) VALUES (2, 1, 'news@shop.test', 'late@example.test', '550 5.1.1 no such user', 2)`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	check := func(name string, src reports.SinkAttemptSource) {
+		t.Helper()
+		d, err := reports.FromSink(context.Background(), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dsn := map[string]bool{}
+		for _, r := range d.Recipients {
+			dsn[r.Sender] = r.DSN
+		}
+		if len(d.Recipients) != 2 || dsn["app@shop.test"] || !dsn["news@shop.test"] {
+			t.Errorf("%s: DSN by sender %v, want news@shop.test's record alone to have it", name, dsn)
+		}
+	}
+	st, err := store.Open(context.Background(), store.Options{Path: db, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	check("--db", sinkAttempts{st.DB()})
+
+	// The same through a serve's API: its attempts, and the bounce as the
+	// sink's sink.bounce event gives it.
+	atts, err := sinkAttempts{st.DB()}.AllMessageAttempts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var webAtts []web.SinkAttempt
+	for _, a := range atts {
+		webAtts = append(webAtts, web.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client, Sender: a.Sender, Recipient: a.Recipient,
+			Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, TLS: a.TLS, Message: a.Message})
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/api/v1/sink/attempts":
+			json.NewEncoder(w).Encode(map[string]any{"attempts": webAtts})
+		case r.URL.Path == "/api/v1/events" && r.URL.Query().Get("after") == "0":
+			io.WriteString(w, `{"events":[{"id":3,"kind":"sink.bounce","recipient":"late@example.test","payload":{"to":"news@shop.test","recipient":"late@example.test","reply":"550 5.1.1 no such user","sent":true}}],"next":3}`)
+		case r.URL.Path == "/api/v1/events":
+			io.WriteString(w, `{"events":[],"next":3}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	check("--url", remoteAttempts{base: srv.URL, client: srv.Client()})
 }
