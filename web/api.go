@@ -182,6 +182,39 @@ type QueueEntry struct {
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	Attempts    int       `json:"attempts"`
 	LastReply   string    `json:"last_reply,omitempty"`
+	// Waiting is each recipient still waiting, with its own last reply
+	// and what it means: the message's LastReply is one recipient's, and
+	// a message to a full mailbox (452) and a greylisting server (451)
+	// needs both. Absent when the relay does not say.
+	Waiting []QueueRecipient `json:"waiting,omitempty"`
+}
+
+// QueueRecipient is one waiting recipient of a queued message: what the
+// last attempt got, what it means and what to do, as relaylab queue show
+// says it.
+type QueueRecipient struct {
+	Address     string    `json:"address"`
+	State       string    `json:"state"` // queued, deferred or inflight
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	// Path and Host are where the last attempt went: the route path and
+	// the host that answered (Host is empty when shaping held the
+	// recipient before any host).
+	Path      string     `json:"path,omitempty"`
+	Host      string     `json:"host,omitempty"`
+	LastReply QueueReply `json:"last_reply,omitzero"`
+	Category  string     `json:"category,omitempty"`
+	Reason    string     `json:"reason,omitempty"`
+	Advice    string     `json:"advice,omitempty"`
+}
+
+// QueueReply is the last reply a recipient got, with the SMTP stage it
+// came at; a reply the relay made up itself has no code, only text.
+type QueueReply struct {
+	Stage    string `json:"stage,omitempty"`
+	Code     int    `json:"code,omitempty"`
+	Enhanced string `json:"enhanced,omitempty"`
+	Text     string `json:"text,omitempty"`
 }
 
 // Suppression is one suppressed recipient.

@@ -1,5 +1,6 @@
 // The relay's queue, with retry-now and delete.
-import { h, path, fmtTime, clear } from "./dom.js";
+import { h, path, fmtTime, clear, prose } from "./dom.js";
+import { replyText } from "./events.js";
 import { notLive } from "./status.js";
 import { get, api } from "./api.js";
 
@@ -9,7 +10,7 @@ export function queueView(main) {
   const tbody = h("tbody");
   main.append(h("h1", {}, "Queue"), note,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "queue-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "waiting"), h("th", {}, "attempts"), h("th", {}, "next attempt"), h("th", {}, "last reply"), h("th", {}, ""))),
+      h("thead", {}, h("tr", {}, h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "recipient"), h("th", {}, "state"), h("th", {}, "attempts"), h("th", {}, "next attempt"), h("th", {}, "last reply, what it means, what to do"), h("th", {}, ""))),
       tbody)));
   const load = () => get("/api/v1/queue?limit=500").then((d) => {
     clear(tbody);
@@ -22,15 +23,19 @@ export function queueView(main) {
       del.addEventListener("click", () => {
         if (confirm("Delete this message from the queue?")) act("DELETE", "/api/v1/queue/" + encodeURIComponent(q.id));
       });
+      // One row per waiting recipient, each with its own last reply and
+      // what it means: a message to a full mailbox (452) and a greylisting
+      // server (451) shows both. The message's cells span its rows.
       // data-label names a cell where a phone shows no header row.
-      tbody.append(h("tr", {},
-        h("td", { class: "mono" }, h("a", { href: path("messages", q.id) }, q.id)),
-        h("td", { class: "mono", "data-label": "from" }, q.from || "<>"),
-        h("td", { class: "mono wide", "data-label": "to" }, (q.recipients || []).join(", ")),
-        h("td", { "data-label": "attempts" }, String(q.attempts)),
-        h("td", { "data-label": "next" }, fmtTime(q.next_attempt)),
-        h("td", { class: "wide reply" }, q.last_reply || ""),
-        h("td", { class: "actions wide" }, retry, " ", del)));
+      const rows = recipientRows(q);
+      const span = rows.length > 1 ? rows.length : undefined;
+      rows[0].prepend(
+        h("td", { class: "mono", rowspan: span }, h("a", { href: path("messages", q.id) }, q.id)),
+        h("td", { class: "mono", "data-label": "from", rowspan: span }, q.from || "<>"));
+      rows[0].append(h("td", { class: "actions wide", rowspan: span }, retry, " ", del));
+      rows[0].dataset.id = q.id;
+      for (const tr of rows.slice(1)) tr.classList.add("more");
+      tbody.append(...rows);
     }
   }).catch((e) => { note.textContent = e.message; note.className = "error"; });
   const act = (method, url) => api(method, url).then(load).catch((e) => { note.textContent = e.message; note.className = "error"; });
@@ -56,4 +61,34 @@ export function queueView(main) {
   loadSup();
   const timer = setInterval(() => { load(); loadSup(); }, 5000);
   return () => clearInterval(timer);
+}
+
+// recipientRows is a queue entry's rows without the message's own cells:
+// one per waiting recipient, or, from a relay that lists no recipient's
+// reply, one for the whole message.
+function recipientRows(q) {
+  const w = Array.isArray(q.waiting) ? q.waiting : [];
+  if (!w.length) {
+    return [h("tr", {},
+      h("td", { class: "mono wide", "data-label": "to" }, (q.recipients || []).join(", ")),
+      h("td", {}),
+      h("td", { "data-label": "attempts" }, String(q.attempts)),
+      h("td", { "data-label": "next" }, fmtTime(q.next_attempt)),
+      h("td", { class: "wide reply" }, q.last_reply || ""))];
+  }
+  return w.map((r) => {
+    const reply = replyText(r.last_reply);
+    const via = [r.path && "path " + r.path, r.host && "host " + r.host].filter(Boolean).join(" · ");
+    return h("tr", { class: "rcpt" },
+      h("td", { class: "mono wide", "data-label": "to" }, r.address),
+      h("td", {}, h("span", { class: "badge s-" + String(r.state).replace(/[^a-z]/g, "") }, r.state)),
+      h("td", { "data-label": "attempts" }, String(r.attempts)),
+      h("td", { "data-label": "next" }, r.next_attempt ? fmtTime(r.next_attempt) : r.state === "inflight" ? "sending now" : ""),
+      h("td", { class: "wide reply" },
+        reply && h("span", { class: "mono" }, reply),
+        r.category && [" ", h("span", { class: "badge category" }, r.category)],
+        r.reason && h("div", { class: "muted reason" }, prose(r.reason)),
+        r.advice && h("div", { class: "advice" }, "What to do: ", prose(r.advice)),
+        via && h("div", { class: "small muted via" }, via)));
+  });
 }
