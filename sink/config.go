@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/mailaddr"
 )
 
 // Config is the `sink:` section of the configuration file.
@@ -182,7 +183,7 @@ func (c *Config) Validate(prefix string) error {
 		if i := strings.IndexFunc(l.Hostname, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
 			return config.Errorf(k+".hostname", "%q: a domain or address literal has no space or control character (octet %d)", l.Hostname, i+1)
 		}
-		if i := controlAt(l.Greeting); i >= 0 {
+		if i := mailaddr.ControlAt(l.Greeting); i >= 0 {
 			return config.Errorf(k+".greeting", "%q: control character 0x%02x at octet %d; the greeting is one line of text", l.Greeting, l.Greeting[i], i+1)
 		}
 		switch l.TLS {

@@ -13,6 +13,7 @@ import (
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/dsn"
+	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/smtpload/smtptest"
 	"github.com/relaylab/relaylab/internal/store"
 )
@@ -405,7 +406,7 @@ func FuzzParseDSN(f *testing.F) {
 		if len(d.rcpt.Notify) > 1 && slices.Contains(d.rcpt.Notify, "NEVER") {
 			t.Errorf("%q: NOTIFY %q accepted", line, d.rcpt.Notify)
 		}
-		if controlAt(d.rcpt.ORCPT) >= 0 {
+		if mailaddr.ControlAt(d.rcpt.ORCPT) >= 0 {
 			t.Errorf("%q: ORCPT %q has a line break", line, d.rcpt.ORCPT)
 		}
 	})

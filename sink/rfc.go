@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net/netip"
 	"strconv"
 	"strings"
 
 	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/mailaddr"
 )
 
 // This file holds what the sink adds so that a hostile or broken client gets
@@ -264,60 +264,14 @@ func (c *conn) badSequence(stage Stage, text string) *Reply {
 	return nil
 }
 
-// addressFault explains why a path from MAIL or RCPT cannot be a mailbox,
-// or returns "" when it may be one. RFC 5321 4.1.2 allows no control
-// character in a mailbox, quoted or not (qtextSMTP and atext start at
-// %d32), and RFC 6531 adds only UTF-8 above %d127.
-func addressFault(addr string) string {
-	if i := controlAt(addr); i >= 0 {
-		return fmt.Sprintf("control character 0x%02x at octet %d is not allowed in a mailbox (RFC 5321 4.1.2)", addr[i], i+1)
-	}
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 {
-		return ""
-	}
-	dom := addr[at+1:]
-	if len(dom) < 2 || dom[0] != '[' || dom[len(dom)-1] != ']' {
-		return ""
-	}
-	// RFC 5321 4.1.3: an address literal is an IPv4 address, "IPv6:" and
-	// an IPv6 address, or a tag registered with IANA and its content; the
-	// registry holds IPv6 alone.
-	lit := dom[1 : len(dom)-1]
-	tag, v, tagged := strings.Cut(lit, ":")
-	switch {
-	case !tagged:
-		if ip, err := netip.ParseAddr(lit); err != nil || !ip.Is4() {
-			return fmt.Sprintf("%s is not an IPv4 address literal (four numbers from 0 to 255, RFC 5321 4.1.3)", dom)
-		}
-	case !strings.EqualFold(tag, "IPv6"):
-		return fmt.Sprintf("%s is not an address literal: an IPv6 address needs the tag \"IPv6:\", and no other tag is registered (RFC 5321 4.1.3)", dom)
-	default:
-		if ip, err := netip.ParseAddr(v); err != nil || !ip.Is6() || ip.Zone() != "" {
-			return fmt.Sprintf("%s is not an IPv6 address literal (RFC 5321 4.1.3)", dom)
-		}
-	}
-	return ""
-}
-
-// heloFault is addressFault for the argument of EHLO or HELO: a domain or
+// heloFault is mailaddr.Fault for the argument of EHLO or HELO: a domain or
 // an address literal (RFC 5321 4.1.1.1, 4.1.3), neither of which has a
 // control character; the sink would echo it in its reply otherwise.
 func heloFault(helo string) string {
-	if i := controlAt(helo); i >= 0 {
+	if i := mailaddr.ControlAt(helo); i >= 0 {
 		return fmt.Sprintf("control character 0x%02x at octet %d is not allowed in a domain (RFC 5321 4.1.1.1)", helo[i], i+1)
 	}
 	return ""
-}
-
-// controlAt returns the index of the first control character in s, or -1.
-func controlAt(s string) int {
-	for i := 0; i < len(s); i++ {
-		if b := s[i]; b < 0x20 || b == 0x7f {
-			return i
-		}
-	}
-	return -1
 }
 
 // lineGuard follows the length of the client's current line as go-smtp's

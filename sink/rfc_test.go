@@ -215,36 +215,6 @@ func FuzzLineGuard(f *testing.F) {
 	})
 }
 
-func TestAddressFault(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		addr string
-		bad  bool
-	}{
-		{"a@x.test", false},
-		{"", false},
-		{"\"a b\"@x.test", false},
-		{"ü@x.test", false},
-		{"a\x00@x.test", true},
-		{"a\x1f@x.test", true},
-		{"a\x7f@x.test", true},
-		{"a\t@x.test", true},
-		{"a@[192.0.2.1]", false},
-		{"a@[IPv6:2001:db8::1]", false},
-		{"a@[ipv6:::ffff:192.0.2.1]", false},
-		{"a@[x-tag:anything]", true},
-		{"a@[300.1.1.1]", true},
-		{"a@[1.2.3]", true},
-		{"a@[2001:db8::1]", true}, // IPv6 without its tag
-		{"a@[IPv6:1.2.3.4]", true},
-		{"a@[IPv6:fe80::1%eth0]", true},
-	} {
-		if got := addressFault(tc.addr) != ""; got != tc.bad {
-			t.Errorf("addressFault(%q) = %q, want fault %v", tc.addr, addressFault(tc.addr), tc.bad)
-		}
-	}
-}
-
 func TestParseWireReply(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/saslogin"
 )
 
@@ -193,7 +194,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// RFC 5321 4.1.4: out of order, and the state stays as it was.
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Nested MAIL command: finish the transaction or send RSET first"}
 	}
-	if why := addressFault(from); why != "" {
+	if why := mailaddr.Fault(from); why != "" {
 		// 553, not 501: the command parsed; the mailbox name is what RFC
 		// 5321 4.2.2 does not allow ("mailbox syntax incorrect"), and RFC
 		// 3463 3.2 names it X.1.7, bad sender's mailbox address syntax.
@@ -269,7 +270,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		// conn.Read gave go-smtp the domain it needs to parse <Postmaster>.
 		to, bare = local, true
 	}
-	if why := addressFault(to); why != "" {
+	if why := mailaddr.Fault(to); why != "" {
 		// As at MAIL: 553, and RFC 3463 3.2 X.1.3, bad destination
 		// mailbox address syntax.
 		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why}
