@@ -85,3 +85,21 @@ func TestConfigListenInvalidIP(t *testing.T) {
 		}
 	}
 }
+
+// TestRelayListenFlagClash: relay --listen on the port of the file's
+// relay.tls_listen stops with exit 2 before anything binds.
+func TestRelayListenFlagClash(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("relay:\n  listen: 127.0.0.1:0\n  tls_listen: 127.0.0.1:43398\n"), 0o644)
+	db := filepath.Join(dir, "r.db")
+	code, _, errs := runCmd(t, "", "relay", "--config", cfg, "--db", db, "--listen", "127.0.0.1:43398")
+	want := `--listen "127.0.0.1:43398": relay.tls_listen ("127.0.0.1:43398") listens there already`
+	if code != 2 || !strings.Contains(errs, want) {
+		t.Errorf("exit %d, stderr %q, want 2 and %q", code, errs, want)
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Errorf("the store was opened: the check must come before anything starts")
+	}
+}

@@ -38,6 +38,9 @@ clients without AUTH), queues it durably and delivers it over its paths
 			return usageError("--listen %v (for example 127.0.0.1:2587, or 127.0.0.1:0 for any free port)", err)
 		}
 		cfg.Relay.Listen = *listen
+		if sameSocket(cfg.Relay.Listen, cfg.Relay.TLSListen) {
+			return usageError("--listen %q: relay.tls_listen (%q) listens there already; two listeners cannot share a port: give --listen another port (or port 0 for any free one)", *listen, cfg.Relay.TLSListen)
+		}
 	}
 	if *smarthost != "" {
 		if err := config.DialAddr(*smarthost); err != nil {
