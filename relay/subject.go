@@ -3,30 +3,29 @@ package relay
 import (
 	"bytes"
 	"iter"
-	"mime"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/relaylab/relaylab/internal/mailtext"
 )
 
 // maxSubject caps the subject kept in a relay.queued event, in characters.
 const maxSubject = 200
 
 // subjectOf returns the message's Subject, its encoded words decoded (RFC
-// 2047), on one line and cut to maxSubject characters. A message without
-// a readable header gives "".
+// 2047) in their charsets as the web UI's message page reads them
+// (internal/mailtext: an unknown charset stays encoded, a byte that is
+// not text is U+FFFD), on one line and cut to maxSubject characters. A
+// message without a readable header gives "".
 func subjectOf(data []byte) string {
 	raw := rawSubject(data)
 	if raw == "" {
 		return ""
 	}
-	dec := mime.WordDecoder{}
-	s, err := dec.DecodeHeader(raw)
-	if err != nil {
-		s = raw // an unknown charset: keep the encoded form, still readable
-	}
+	s := mailtext.Header(raw)
 	s = strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || unicode.IsControl(r) {
+		if unicode.IsControl(r) {
 			if r == '\t' || r == '\r' || r == '\n' {
 				return ' '
 			}

@@ -31,6 +31,10 @@ func TestSubjectOf(t *testing.T) {
 		{"header never ends", "Subject: cut", "cut"},
 		{"capped", "Subject: " + long + "\r\n\r\n", strings.Repeat("é", maxSubject-1) + "…"},
 		{"bare LF", "Subject: lf only\n\nbody\n", "lf only"},
+		// As the web UI's message page reads them (internal/mailtext).
+		{"windows-1252", "Subject: =?windows-1252?Q?=93quoted=94_=80_5?=\r\n\r\n", "“quoted” € 5"},
+		{"iso-8859-1 read as windows-1252", "Subject: =?iso-8859-1?q?caf=E9_=80?=\r\n\r\n", "café €"},
+		{"raw 8-bit byte", "Subject: caf\xe9\r\n\r\n", "caf\ufffd"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
