@@ -426,14 +426,7 @@ func TestSetBounceRelay(t *testing.T) {
 	if err := s.SetBounceRelay("no port"); err == nil {
 		t.Error("SetBounceRelay took an address without a port")
 	}
-	c := dial(t, addrOf(t, s, "mx"))
-	c.greet()
-	c.expect(250, "", "MAIL FROM:<sender@x.test>")
-	c.expect(250, "", "RCPT TO:<bounce5m@sink.test>")
-	c.expect(354, "", "DATA")
-	c.body(testMsg)
-	c.expect(221, "", "QUIT")
-	waitSessions(t, st, 1)
+	sendBounce5m(t, s, st, "sender@x.test")
 	if err := s.SetBounceRelay(relay.Addr); err != nil {
 		t.Fatal(err)
 	}
@@ -488,14 +481,7 @@ func TestAwaitBounceRelay(t *testing.T) {
 		defer cancel()
 		s.Shutdown(sctx)
 	}()
-	c := dial(t, addrOf(t, s, "mx"))
-	c.greet()
-	c.expect(250, "", "MAIL FROM:<sender@x.test>")
-	c.expect(250, "", "RCPT TO:<bounce5m@sink.test>")
-	c.expect(354, "", "DATA")
-	c.body(testMsg)
-	c.expect(221, "", "QUIT")
-	waitSessions(t, st, 1)
+	sendBounce5m(t, s, st, "sender@x.test")
 	advanceWhenWaiting(t, v, 5*time.Minute) // due, and no relay yet
 	parked := func() int {
 		s.bouncer.mu.Lock()
@@ -531,14 +517,7 @@ func TestBounceRelayRefusesForGood(t *testing.T) {
 	v := clock.NewVirtual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	relayAddr := addrOf(t, refuser, "mx")
 	s, st := testSink(t, v, func(c *Config) { c.Bounce.Relay = relayAddr })
-	c := dial(t, addrOf(t, s, "mx"))
-	c.greet()
-	c.expect(250, "", "MAIL FROM:<rcpt550-5.7.1@x.test>") // the DSN goes to it
-	c.expect(250, "", "RCPT TO:<bounce5m@sink.test>")
-	c.expect(354, "", "DATA")
-	c.body(testMsg)
-	c.expect(221, "", "QUIT")
-	waitSessions(t, st, 1)
+	sendBounce5m(t, s, st, "rcpt550-5.7.1@x.test") // the DSN goes to it
 	advanceWhenWaiting(t, v, 5*time.Minute)
 	waitBounces(t, st, 1) // the clock stays put: done at the first try
 	var sent int64
@@ -560,14 +539,7 @@ func TestSetBounceSubmitter(t *testing.T) {
 	v := clock.NewVirtual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	s, st := testSink(t, v, nil)
 	s.awaitingRelay.Store(true) // as Options.AwaitBounceRelay does
-	c := dial(t, addrOf(t, s, "mx"))
-	c.greet()
-	c.expect(250, "", "MAIL FROM:<sender@x.test>")
-	c.expect(250, "", "RCPT TO:<bounce5m@sink.test>")
-	c.expect(354, "", "DATA")
-	c.body(testMsg)
-	c.expect(221, "", "QUIT")
-	waitSessions(t, st, 1)
+	sendBounce5m(t, s, st, "sender@x.test")
 	advanceWhenWaiting(t, v, 5*time.Minute)
 	for i := 0; i < 4000 && s.BounceRelay() == "" && func() bool {
 		s.bouncer.mu.Lock()
@@ -599,4 +571,19 @@ func TestSetBounceSubmitter(t *testing.T) {
 	if !strings.Contains(payload, `"relay":"the test's relay"`) || !strings.Contains(payload, `"sent":true`) {
 		t.Errorf("sink.bounce event %s: want it sent, to the test's relay", payload)
 	}
+}
+
+// sendBounce5m sends one message from sender to bounce5m@sink.test, which
+// the sink accepts and bounces five minutes later, and waits until its
+// session is recorded.
+func sendBounce5m(t *testing.T, s *Sink, st *store.Store, sender string) {
+	t.Helper()
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<%s>", sender)
+	c.expect(250, "", "RCPT TO:<bounce5m@sink.test>")
+	c.expect(354, "", "DATA")
+	c.body(testMsg)
+	c.expect(221, "", "QUIT")
+	waitSessions(t, st, 1)
 }
