@@ -6,17 +6,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
-	"mime/multipart"
-	"net/mail"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/relaylab/relaylab/internal/config"
-	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/sink"
 	"github.com/relaylab/relaylab/web"
@@ -301,76 +297,9 @@ func (a sinkAdapter) Message(ctx context.Context, id string) (web.MessageDetail,
 	return d, nil
 }
 
-// messageDetail parses raw into headers and a text and an HTML body. A
-// message that does not parse is shown as text, whole.
-func messageDetail(raw []byte) web.MessageDetail {
-	var d web.MessageDetail
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		d.Text = string(raw)
-		return d
-	}
-	for name, values := range msg.Header {
-		for _, v := range values {
-			d.Headers = append(d.Headers, web.Header{Name: name, Value: v})
-		}
-	}
-	sortHeaders(raw, d.Headers)
-	dec := new(mime.WordDecoder)
-	if s, err := dec.DecodeHeader(msg.Header.Get("Subject")); err == nil {
-		d.Subject = s
-	} else {
-		d.Subject = msg.Header.Get("Subject")
-	}
-	walkBody(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body, &d, 0)
-	return d
-}
-
-// sortHeaders puts hs in the order their names first appear in raw.
-func sortHeaders(raw []byte, hs []web.Header) {
-	head := strings.ToLower(string(raw[:min(len(raw), 64<<10)]))
-	pos := func(name string) int {
-		if i := strings.Index(head, strings.ToLower(name)+":"); i >= 0 {
-			return i
-		}
-		return len(head)
-	}
-	for i := 1; i < len(hs); i++ {
-		for j := i; j > 0 && pos(hs[j].Name) < pos(hs[j-1].Name); j-- {
-			hs[j], hs[j-1] = hs[j-1], hs[j]
-		}
-	}
-}
-
-// walkBody keeps the first text/plain and text/html parts it finds, with
-// their transfer encoding (cte) undone.
-func walkBody(ctype, cte string, body io.Reader, d *web.MessageDetail, depth int) {
-	if depth > 8 {
-		return
-	}
-	mt, params, err := mime.ParseMediaType(ctype)
-	if err != nil || ctype == "" {
-		mt = "text/plain"
-	}
-	b, _ := io.ReadAll(io.LimitReader(body, 4<<20))
-	switch {
-	case strings.HasPrefix(mt, "multipart/"):
-		mr := multipart.NewReader(bytes.NewReader(b), params["boundary"])
-		for {
-			p, err := mr.NextPart()
-			if err != nil {
-				return
-			}
-			// The reader undoes quoted-printable itself and then drops
-			// the header; base64 is left to dsn.DecodeTransfer.
-			walkBody(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p, d, depth+1)
-		}
-	case mt == "text/html" && d.HTML == "":
-		d.HTML = string(dsn.DecodeTransfer(cte, b))
-	case mt == "text/plain" && d.Text == "":
-		d.Text = string(dsn.DecodeTransfer(cte, b))
-	}
-}
+// messageDetail is the web's one reading of a message's text: each
+// part in its declared charset, bad bytes U+FFFD (web.DecodeMessage).
+func messageDetail(raw []byte) web.MessageDetail { return web.DecodeMessage(raw) }
 
 type relayAdapter struct{ rl *relay.Relay }
 

@@ -42,6 +42,12 @@ func TestMessageDetail(t *testing.T) {
 	if d := messageDetail([]byte("no headers at all")); d.Text != "no headers at all" {
 		t.Errorf("unparsable message: %+v", d)
 	}
+	// The sink's and the relay's message pages read each part in the
+	// charset it declares, as web.DecodeMessage does.
+	d = messageDetail([]byte("Subject: =?windows-1252?Q?=93q=94?=\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\ncaf\xe9 \x80\r\n"))
+	if d.Subject != "“q”" || d.Text != "café €\r\n" {
+		t.Errorf("declared charsets: subject %q, text %q; want “q” and café €", d.Subject, d.Text)
+	}
 }
 
 // TestMessageDetailTransferEncodings: base64 and quoted-printable bodies,
