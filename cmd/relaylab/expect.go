@@ -142,14 +142,15 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		return noVerdict(err)
 	}
 	if sa, ok := src.(sinkAttempts); ok {
-		// The summary's sink_sessions and sink_replies as relaylab report
-		// counts them: every session, every reply by stage and code.
-		replies, sessions, err := sinkRecord{sa}.SinkReplies(ctx)
+		// The summary's sink_sessions, sink_sessions_open and sink_replies
+		// as relaylab report counts them: every session (those with no end
+		// recorded apart), every reply by stage and code.
+		replies, t, err := sinkRecord{sa}.tally(ctx)
 		if err != nil {
 			return noVerdict(err)
 		}
 		d.CountSinkReplies(replies)
-		d.SinkSessions = sessions
+		d.SinkSessions, d.SinkSessionsOpen = t.Sessions, t.Open
 	}
 	var vs []reports.Verdict
 	for i, x := range files {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"net"
@@ -235,6 +236,16 @@ func TestExpectJSONSinkSummary(t *testing.T) {
 	t.Parallel()
 	const rcpt = "app@example.test"
 	db := sinkStore(t, rcpt)
+	// A session the sink never ended (a kill -9 cut it short).
+	conn, err := sql.Open("sqlite3", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(`INSERT INTO sink_sessions (listener, client, start_ns, end_ns) VALUES ('mx', '127.0.0.1:1', 1, 0)`)
+	conn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	exp := writeExpect(t, "  recipients:\n    - {match: \""+rcpt+"\", status: delivered}\n")
 	js := filepath.Join(t.TempDir(), "v.json")
 	if code, out, errOut := runIn(t, context.Background(), "expect", exp, "--db", db, "--json", js); code != 0 {
@@ -244,7 +255,7 @@ func TestExpectJSONSinkSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"sink_sessions": 1`, `"connect 220"`, `"quit 221"`, `"data-end 250"`} {
+	for _, want := range []string{`"sink_sessions": 2`, `"sink_sessions_open": 1`, `"connect 220"`, `"quit 221"`, `"data-end 250"`} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("expect --json lacks %s:\n%s", want, data)
 		}

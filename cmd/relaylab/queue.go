@@ -206,7 +206,7 @@ done, 1 when the message does not exist or none of its recipients waits
 			fmt.Fprintf(e.stdout, "%d recipient(s) of %s due now; a running relaylab relay or serve on this store sends them within %s\n", n, rest[0], queuePoll)
 			return nil
 		}
-		fmt.Fprintf(e.stdout, "%d recipient(s) of %s made due now, but the relay's own shaping held %d of them back and will hold them again (a retry lifts no cap, window or rest):\n",
+		fmt.Fprintf(e.stdout, "%d recipient(s) of %s made due now, but the relay's own shaping holds %d of them until the hold ends (a retry lifts no cap, window or rest):\n",
 			n, rest[0], len(held))
 		for _, h := range held {
 			fmt.Fprintf(e.stdout, "  %s held until %s: %s\n", h.Address, h.Until.Format(time.RFC3339), oneLine(h.Reply))

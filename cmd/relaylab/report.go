@@ -91,13 +91,20 @@ type sinkRecord struct{ sinkAttempts }
 var _ reports.SinkRecord = sinkRecord{}
 
 func (s sinkRecord) SinkReplies(ctx context.Context) ([]reports.SinkReply, int, error) {
+	out, t, err := s.tally(ctx)
+	return out, t.Sessions, err
+}
+
+// tally counts the sink's replies by stage and code, and its sessions,
+// those with no end recorded among them.
+func (s sinkRecord) tally(ctx context.Context) ([]reports.SinkReply, sink.ReplyTally, error) {
 	t, err := sink.CountReplies(ctx, s.db)
 	if err != nil {
-		return nil, 0, err
+		return nil, t, err
 	}
 	out := make([]reports.SinkReply, len(t.Counts))
 	for i, c := range t.Counts {
 		out[i] = reports.SinkReply{Stage: string(c.Stage), Code: c.Code, Count: c.Count}
 	}
-	return out, t.Sessions, nil
+	return out, t, nil
 }
