@@ -34,6 +34,9 @@ export function link(e) {
   const p = e.payload && typeof e.payload === "object" ? e.payload : {};
   if (e.kind.startsWith("sink.")) {
     if (e.kind === "sink.message" && p.id) return ["sink", "messages", p.id];
+    // A bounce the sink sent names the sink's copy of the message it
+    // bounces.
+    if (e.kind === "sink.bounce" && p.message) return ["sink", "messages", p.message];
     if (e.kind === "sink.session" && p.id) return ["sink", "sessions", p.id];
     if (p.session) return ["sink", "sessions", p.session];
     return null;
@@ -49,6 +52,14 @@ export function dsnFor(e) {
   return e.kind.startsWith("relay.") && typeof p.dsn_for === "string" ? p.dsn_for : "";
 }
 
+// sinkBounce says an event is the relay's queueing of a bounce that
+// relaylab's own sink sent: relaylab serve hands the sink's late bounces
+// to its relay in process, with the null sender and the client "sink".
+export function sinkBounce(e) {
+  const p = e.payload && typeof e.payload === "object" ? e.payload : {};
+  return e.kind === "relay.queued" && p.client === "sink" && p.sender === "";
+}
+
 // dsnAbout says which message a DSN's event is about, with a link to it;
 // null for any other event. The id goes in as text and as an escaped path.
 export function dsnAbout(e) {
@@ -61,16 +72,24 @@ export function dsnAbout(e) {
 export function summary(e) {
   const p = e.payload && typeof e.payload === "object" ? e.payload : {};
   const parts = [];
-  if (p.reply) parts.push(replyText(p.reply));
+  if (p.reply && typeof p.reply === "object") parts.push(replyText(p.reply));
   else if (p.code) parts.push([p.code, p.enhanced || "", p.text || ""].filter(Boolean).join(" "));
   if (p.category) parts.push("[" + p.category + "]");
   if (p.host) parts.push("via " + p.host);
   if (p.next_attempt) parts.push("next " + String(p.next_attempt).replace("T", " ").slice(0, 19));
-  if (e.kind === "relay.dsn") parts.push((typeof p.action === "string" ? p.action + " " : "") + "DSN to <" + (p.to || "") + ">");
+  if (e.kind === "relay.dsn" || e.kind === "sink.bounce") parts.push((typeof p.action === "string" ? p.action + " " : "") + "DSN to <" + (p.to || "") + ">");
+  if (e.kind === "sink.bounce") {
+    // The sink's bounce: its reply is text, and where it went.
+    if (typeof p.reply === "string" && p.reply) parts.push("for " + p.reply);
+    if (p.skipped) parts.push("not sent: " + p.skipped);
+    else if (p.error) parts.push("not sent: " + p.error);
+    else if (p.relay) parts.push("via " + p.relay);
+  }
   if (p.status) parts.push(p.status);
   if (p.check) parts.push(p.check);
   if (p.reason && !p.reply) parts.push(p.reason);
   if (p.sender !== undefined && e.kind === "relay.queued") parts.push("from <" + p.sender + ">");
+  if (sinkBounce(e)) parts.push("(a late bounce from relaylab's sink, queued in process)");
   if (typeof p.from === "string" && e.kind === "sink.message") parts.push("from <" + p.from + ">");
   if (typeof p.helo === "string" && e.kind === "sink.session") parts.push("HELO " + p.helo + (p.codes ? " · " + p.codes : ""));
   if (p.subject) parts.push(p.subject);

@@ -2,7 +2,7 @@
 import { h, path, shortTime, fmtTime, prose } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
-import { badgeClass, summary, explain, link, dsnAbout } from "./events.js";
+import { badgeClass, summary, explain, link, dsnAbout, sinkBounce } from "./events.js";
 import { setStatus } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
@@ -28,6 +28,9 @@ export function feedView(main) {
     return h("label", { class: "chk" }, cb, " ", label);
   });
   const tbody = h("tbody", { id: "feed-rows" });
+  // Messages the relay queued as relaylab's sink's late bounces: their
+  // later events (attempt, delivered) carry nothing that says so.
+  const lateBounces = new Set();
   const empty = h("p", { class: "muted", id: "feed-empty" }, "Loading…");
   main.append(
     h("h1", {}, "Live feed"),
@@ -64,7 +67,7 @@ export function feedView(main) {
   }
   function row(e) {
     const to = link(e);
-    const msg = to ? h("a", { href: path(...to) }, e.message || "session " + to[2]) : e.message || "";
+    const msg = to ? h("a", { href: path(...to) }, e.message || (to[1] === "messages" ? "message " : "session ") + to[2]) : e.message || "";
     const why = explain(e);
     const tr = h("tr", { class: "ev", "data-id": e.id },
       h("td", { title: fmtTime(e.time) }, shortTime(e.time)),
@@ -72,6 +75,8 @@ export function feedView(main) {
       h("td", { class: "mono" }, msg),
       h("td", { class: "mono" }, e.recipient || e.target || e.listener || ""),
       h("td", {}, summary(e), dsnAbout(e),
+        e.kind.startsWith("relay.") && !sinkBounce(e) && lateBounces.has(e.message) &&
+          h("div", { class: "small dsn-about" }, "The sink's late bounce (a DSN), on its way back to the sender"),
         why.reason && h("div", { class: "muted reason" }, prose(why.reason)),
         why.advice && h("div", { class: "advice" }, "What to do: ", prose(why.advice)),
         why.suppressed && h("div", { class: "muted" }, why.suppressed)));
@@ -82,6 +87,9 @@ export function feedView(main) {
   // draw puts a batch on top, newest first, in one insertion; of a burst
   // it builds only the rows the feed keeps.
   function draw(evs) {
+    // A late bounce's queueing comes before its delivery, and rows are
+    // built newest first: note every such message of the batch first.
+    for (const e of evs) if (sinkBounce(e)) lateBounces.add(e.message);
     const frag = document.createDocumentFragment();
     for (let i = evs.length - 1; i >= 0; i--) frag.appendChild(row(evs[i]));
     tbody.insertBefore(frag, tbody.firstChild);

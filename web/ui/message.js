@@ -3,7 +3,7 @@
 import { h, path, fmtTime, shortTime, clear, prose } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
-import { badgeClass, summary, explain, link, dsnFor } from "./events.js";
+import { badgeClass, summary, explain, link, dsnFor, sinkBounce } from "./events.js";
 import { setStatus, final } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
@@ -136,9 +136,14 @@ export function messageView(main, id) {
   main.append(about);
   const showAbout = (t) => {
     const of = (t.events || []).map(dsnFor).find(Boolean);
-    about.hidden = !of;
+    // A bounce relaylab's sink sent comes into the relay in process: the
+    // relay carries it to the sender as it would any server's bounce.
+    const fromSink = !of && (t.events || []).some(sinkBounce);
+    about.hidden = !of && !fromSink;
     if (of) clear(about).append("This is a DSN (a bounce or delay notice the relay wrote) about message ",
       h("a", { href: path("messages", of), class: "mono" }, of), ".");
+    else if (fromSink) clear(about).append("This is a late bounce (a DSN) that relaylab's sink sent for a message it had accepted, ",
+      "handed to this relay in process to go back to the sender: its text below names the recipient it bounced and the reply.");
   };
   const detail = h("section", { class: "card", id: "msg-detail" }, h("p", { class: "muted" }, "Loading…"));
   const tl = h("section", { class: "card", id: "timeline" }, h("h2", {}, "Timeline"));
