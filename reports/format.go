@@ -351,7 +351,7 @@ func WriteMarkdown(w io.Writer, d *Data) error {
 
 func writeMarkdown(w io.Writer, d *Data) error {
 	s := Summarize(d)
-	fmt.Fprintf(w, "## relaylab report\n\n%d recipients, %d attempts\n", s.Recipients, s.Attempts)
+	fmt.Fprintf(w, "## relaylab report\n\n%s, %s\n", counted(s.Recipients, "recipient"), counted(s.Attempts, "attempt"))
 	if s.SinkSessions > 0 || s.SinkMessages > 0 {
 		fmt.Fprintf(w, "\n%d sink sessions%s, %d sink messages accepted of %d received\n", s.SinkSessions, sinkSessionsOpen(s), s.SinkAccepted, s.SinkMessages)
 	}
@@ -508,5 +508,14 @@ func WriteJUnit(w io.Writer, suite string, d *Data) error {
 	return WriteJUnitSuites(w, []JUnitSuite{{Name: suite, Cases: cases,
 		Properties: &JUnitProperties{[]JUnitProperty{{"relaylab.kind", "delivery-report"},
 			{"relaylab.expectations", "none: an expected bounce fails here; relaylab replay --junit judges expectations"}}},
-		SystemOut: fmt.Sprintf("%d recipients, %d delivered, %d not delivered.\n%s\n", len(d.Recipients), len(d.Recipients)-failed, failed, junitDeliveryNote)}})
+		SystemOut: fmt.Sprintf("%s, %d delivered, %d not delivered.\n%s\n", counted(len(d.Recipients), "recipient"), len(d.Recipients)-failed, failed, junitDeliveryNote)}})
+}
+
+// counted says "1 recipient" or "3 recipients", for a noun whose plural
+// adds an s.
+func counted(n int, noun string) string {
+	if n != 1 {
+		noun += "s"
+	}
+	return fmt.Sprintf("%d %s", n, noun)
 }

@@ -177,7 +177,7 @@ func attemptsSVG(d *Data) template.HTML {
 	sort.Ints(keys)
 	var cs []Count
 	for _, k := range keys {
-		cs = append(cs, Count{fmt.Sprintf("%d attempts", k), hist[k]})
+		cs = append(cs, Count{counted(k, "attempt"), hist[k]})
 	}
 	return barsSVG(cs, "#2c6fbb")
 }

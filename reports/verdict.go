@@ -82,7 +82,7 @@ func writeVerdicts(w io.Writer, vs []Verdict) {
 			status = "FAIL"
 		}
 		s := v.Summary
-		fmt.Fprintf(w, "%s %s: %d recipients, %d attempts", status, v.Name, s.Recipients, s.Attempts)
+		fmt.Fprintf(w, "%s %s: %s, %s", status, v.Name, counted(s.Recipients, "recipient"), counted(s.Attempts, "attempt"))
 		for _, c := range s.ByStatus {
 			fmt.Fprintf(w, ", %d %s", c.Count, c.Key)
 		}
