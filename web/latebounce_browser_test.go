@@ -15,7 +15,8 @@ import (
 // message, instead of an empty detail and no link; the relay's rows of the
 // bounce it queued (relay.queued with the client "sink") say it is the
 // sink's late bounce, and so does its message page, instead of a delivery
-// to the sender that nothing ties to a bounce.
+// to the sender that nothing ties to a bounce. The asynchronous bounce of
+// the original reads "in a bounce after delivery", not "at async".
 func TestBrowserSinkLateBounce(t *testing.T) {
 	b := newBrowser(t)
 	st := openStore(t, clock.Real{})
@@ -29,19 +30,23 @@ func TestBrowserSinkLateBounce(t *testing.T) {
 			"bounce": 1, "message": 7, "to": "app@shop.test", "recipient": "bounce0s@example.test", "action": "failed", "sent": true,
 			"reply": "550 5.1.1 The mailbox does not exist", "relay": "relaylab's own relay (queued in process)", "error": ""}),
 		events.Event{Kind: events.RelayDelivered, Message: "lb-1", Recipient: "app@shop.test"}.WithPayload(map[string]any{"attempts": 1, "reply": ok}),
+		events.Event{Kind: events.RelayBounced, Message: "orig-1", Recipient: "bounce0s@example.test"}.WithPayload(map[string]any{"async": true, "category": "invalid-recipient",
+			"reply": map[string]any{"stage": "async", "code": 550, "enhanced": "5.1.1", "text": "The mailbox does not exist"}}),
 	)
 
 	b.do(t, chromedp.Navigate(base+"/#/feed"))
-	b.waitFor(t, "the backlog", `document.querySelectorAll("#feed-rows tr").length === 3`)
+	b.waitFor(t, "the backlog", `document.querySelectorAll("#feed-rows tr").length === 4`)
 	b.do(t, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll(".filters input[type=checkbox]").forEach((cb) => { if (!cb.checked) cb.click(); })`))
 	rows := map[string]string{}
-	for _, kind := range []string{"sink.bounce", "relay.queued", "relay.delivered"} {
+	for _, kind := range []string{"sink.bounce", "relay.queued", "relay.delivered", "relay.bounced"} {
 		rows[kind] = b.eval(t, `[...document.querySelectorAll("#feed-rows tr")].find((tr) => tr.querySelector(".badge").textContent === "`+kind+`").innerText.replace(/\s+/g, " ")`).(string)
 	}
 	for kind, want := range map[string]string{
 		"sink.bounce":     "failed DSN to <app@shop.test> for 550 5.1.1 The mailbox does not exist via relaylab's own relay (queued in process)",
 		"relay.queued":    "a late bounce from relaylab's sink, queued in process",
 		"relay.delivered": "The sink's late bounce (a DSN), on its way back to the sender",
+		// An asynchronous bounce has no SMTP stage to be "at".
+		"relay.bounced": "550 5.1.1 The mailbox does not exist (in a bounce after delivery)",
 	} {
 		if !strings.Contains(rows[kind], want) {
 			t.Errorf("the feed's %s row lacks %q: %q", kind, want, rows[kind])

@@ -10,7 +10,10 @@ export function badgeClass(kind) {
 export function replyText(r) {
   if (!r || typeof r !== "object") return "";
   const t = [r.code || "", r.enhanced || "", r.text || ""].filter(Boolean).join(" ");
-  return t && typeof r.stage === "string" && r.stage ? t + " (at " + r.stage + ")" : t;
+  if (!t || typeof r.stage !== "string" || !r.stage) return t;
+  // An asynchronous bounce came as a DSN after the server took the
+  // message: no SMTP stage to be "at".
+  return t + (r.stage === "async" ? " (in a bounce after delivery)" : " (at " + r.stage + ")");
 }
 
 // explain is what an outcome means and what to do about it, from the

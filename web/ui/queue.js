@@ -30,7 +30,7 @@ export function queueView(main) {
       const rows = recipientRows(q);
       const span = rows.length > 1 ? rows.length : undefined;
       rows[0].prepend(
-        h("td", { class: "mono", rowspan: span }, h("a", { href: path("messages", q.id) }, q.id)),
+        h("td", { class: "mono nowrap", rowspan: span }, h("a", { href: path("messages", q.id) }, q.id)),
         h("td", { class: "mono", "data-label": "from", rowspan: span }, q.from || "<>"));
       rows[0].append(h("td", { class: "actions wide", rowspan: span }, retry, " ", del));
       rows[0].dataset.id = q.id;
