@@ -48,7 +48,7 @@ type RecipientInfo struct {
 	Category string    `json:"category,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
 	// Advice is what to do about the last outcome, from the recipient's
-	// last event; filled by Message only.
+	// last event; filled by Message, and by List for state "waiting".
 	Advice  string    `json:"advice,omitempty"`
 	Notify  string    `json:"notify,omitempty"`
 	ORCPT   string    `json:"orcpt,omitempty"`
@@ -130,6 +130,13 @@ func (r *Relay) List(ctx context.Context, f QueueFilter) ([]MessageInfo, error) 
 	for i := range out {
 		if out[i].Recipients, err = r.recipients(ctx, out[i].ID); err != nil {
 			return nil, err
+		}
+		// The queue's page shows what to do for each waiting recipient,
+		// as queue show does.
+		if f.State == "waiting" {
+			if err := r.lastOutcomes(ctx, out[i].ID, out[i].Recipients); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/web"
@@ -159,5 +160,50 @@ func TestQueueShowDSNFor(t *testing.T) {
 	st.Close()
 	if code, out, errOut := runIn(t, ctx, "queue", "show", id, "--db", db); code != 0 || !strings.Contains(out, "a delivery status notification the relay wrote about message orig123") {
 		t.Errorf("queue show of a DSN: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+}
+
+// TestRelayAdapterQueueWaiting: the web API's queue lists each waiting
+// recipient with its own last reply, category, reason and advice, not
+// one reply for the whole message (the last recipient's).
+func TestRelayAdapterQueueWaiting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "q.db")
+	st, rl := openTestRelay(t, db)
+	defer st.Close()
+	id, err := rl.Enqueue(ctx, relay.Submission{From: "a@s.test", Data: []byte("Subject: x\r\n\r\ny\r\n"),
+		Recipients: []relay.Recipient{{Address: "full@r.test"}, {Address: "grey@r.test"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replies := map[string][]any{
+		"full@r.test": {452, "4.2.2", "Mailbox full", "mailbox-full", "the mailbox is full", "ask the recipient to make room"},
+		"grey@r.test": {451, "4.7.1", "Greylisted", "greylisted", "the server greylists", "nothing: the relay retries"},
+	}
+	if err := st.Write(ctx, func(tx *store.Tx) error {
+		for addr, r := range replies {
+			if _, err := tx.Exec(`UPDATE relay_recipients SET state = 'deferred', attempts = 1, code = ?, enhanced = ?, reply = ?, category = ?, reason = ? WHERE message_id = ? AND address = ?`,
+				r[0], r[1], r[2], r[3], r[4], id, addr); err != nil {
+				return err
+			}
+			if _, err := tx.Append(events.Event{Kind: events.RelayDeferred, Message: id, Recipient: addr}.WithPayload(map[string]any{
+				"reply": map[string]any{"stage": "rcpt", "code": r[0], "enhanced": r[1], "text": r[2]}, "reason": r[4], "advice": r[5]})); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := relayAdapter{rl: rl}.Queue(ctx, web.QueueFilter{})
+	if err != nil || len(q) != 1 || len(q[0].Waiting) != 2 {
+		t.Fatalf("Queue = %+v, %v; want one message with two waiting recipients", q, err)
+	}
+	for _, w := range q[0].Waiting {
+		r := replies[w.Address]
+		if w.LastReply.Code != r[0] || w.LastReply.Enhanced != r[1] || w.LastReply.Stage != "rcpt" || w.Category != r[3] || w.Reason != r[4] || w.Advice != r[5] {
+			t.Errorf("waiting %s: %+v; want its own reply %v", w.Address, w, r)
+		}
 	}
 }

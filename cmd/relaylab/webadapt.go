@@ -362,6 +362,9 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 				continue
 			}
 			e.Recipients = append(e.Recipients, r.Address)
+			e.Waiting = append(e.Waiting, web.QueueRecipient{Address: r.Address, State: r.State, Attempts: r.Attempts, NextAttempt: r.Due,
+				Path: r.Path, Host: r.Host, Category: r.Category, Reason: r.Reason, Advice: r.Advice,
+				LastReply: web.QueueReply{Stage: r.Reply.Stage, Code: r.Reply.Code, Enhanced: r.Reply.Enhanced, Text: r.Reply.Text}})
 			e.Attempts = max(e.Attempts, r.Attempts)
 			if !r.Due.IsZero() && (e.NextAttempt.IsZero() || r.Due.Before(e.NextAttempt)) {
 				e.NextAttempt = r.Due
