@@ -58,6 +58,10 @@ func TestLateBounceThroughSubmissionWithoutVERP(t *testing.T) {
 	if !dsn.IsReport(m.Data) || !bytes.Contains(m.Data, []byte(rcpt)) {
 		t.Errorf("the relayed message is not the sink's DSN about %s:\n%s", rcpt, m.Data)
 	}
+	// Its queueing names the message it reports on, for the UI to link.
+	if pl := h.firstOutcome(t, relayed, events.RelayQueued); pl["bounce_for"] != id {
+		t.Errorf("the relayed DSN's relay.queued: bounce_for %v, want %s", pl["bounce_for"], id)
+	}
 }
 
 // relaylab serve hands the sink's late bounces to its relay through
@@ -80,6 +84,14 @@ func TestLateBounceThroughEnqueue(t *testing.T) {
 	h.runUntil("the late bounce recorded", func() bool { return len(h.terminal(id)[rcpt]) == 2 })
 	if k := h.terminal(id)[rcpt]; !reflect.DeepEqual(k, []string{events.RelayDelivered, events.RelayBounced}) {
 		t.Errorf("terminal events %v, want delivered then bounced", k)
+	}
+	var queued []events.Event
+	h.runUntil("the late bounce queued", func() bool {
+		queued = h.events(events.Filter{Recipient: sender, Kinds: []string{events.RelayQueued}})
+		return len(queued) == 1
+	})
+	if pl := payload(t, queued[0]); pl["bounce_for"] != id || pl["client"] != "sink" {
+		t.Errorf("the sink's late bounce's relay.queued %v: want bounce_for %s, from the sink", pl, id)
 	}
 }
 

@@ -46,6 +46,10 @@ type Submission struct {
 	// dsnFor is, for a DSN the relay wrote, the id of the message it
 	// reports on.
 	dsnFor string
+	// bounceFor is, for a DSN another MTA (or relaylab's sink) wrote about
+	// a message of this relay's, that message's id: it is recorded as
+	// bounced, and the DSN is relayed on to its sender.
+	bounceFor string
 }
 
 // Recipient is one envelope recipient with its RFC 3461 RCPT parameters.
@@ -94,11 +98,11 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 			VALUES (?, ?, ?, ?, 'queued', ?, ?)`, id, rc.Address, rc.ORCPT, notify, now.UnixNano(), now.UnixNano()); err != nil {
 			return fmt.Errorf("relay: queue recipient: %w", err)
 		}
-		if _, err := tx.Append(events.Event{Kind: events.RelayQueued, Message: id, Recipient: rc.Address}.WithPayload(withDSNFor(map[string]any{
+		if _, err := tx.Append(events.Event{Kind: events.RelayQueued, Message: id, Recipient: rc.Address}.WithPayload(withBounceFor(withDSNFor(map[string]any{
 			"sender": s.From, "size": len(s.Data), "envid": s.EnvID, "ret": s.Ret, "notify": notify,
 			"orcpt": rc.ORCPT, "client": s.Client, "auth_user": s.AuthUser, "dsn": s.isDSN, "recipients": len(s.Recipients),
 			"subject": subject,
-		}, s.dsnFor))); err != nil {
+		}, s.dsnFor), s.bounceFor))); err != nil {
 			return err
 		}
 	}
@@ -120,9 +124,11 @@ func (r *Relay) Enqueue(ctx context.Context, s Submission) (string, error) {
 		// sink) is recorded against the message it reports on, as one
 		// that comes in through the submission port is, then queued on.
 		var refused *dsnRefusal
-		if err := r.receiveDSN(ctx, nil, s.Data); err != nil && !errors.As(err, &refused) {
+		about, err := r.receiveDSN(ctx, nil, s.Data)
+		if err != nil && !errors.As(err, &refused) {
 			return "", fmt.Errorf("relay: recording the DSN this message carries: %w", err)
 		}
+		s.bounceFor = about
 	}
 	id := newID()
 	var rcpts []string
@@ -289,6 +295,15 @@ func (r *Relay) recoverInflight(ctx context.Context) (int64, error) {
 func withDSNFor(pl map[string]any, dsnFor string) map[string]any {
 	if dsnFor != "" {
 		pl["dsn_for"] = dsnFor
+	}
+	return pl
+}
+
+// withBounceFor adds bounce_for, the message of this relay's that a DSN
+// from elsewhere reports on, to a relay.queued payload.
+func withBounceFor(pl map[string]any, bounceFor string) map[string]any {
+	if bounceFor != "" {
+		pl["bounce_for"] = bounceFor
 	}
 	return pl
 }

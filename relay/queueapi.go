@@ -471,10 +471,11 @@ func refuseDSN(format string, args ...any) error {
 // recipient bounced, suppressing it on a permanent failure. It decides
 // before the caller replies: nil means recorded (or recorded before: a DSN
 // sent again finds its recipients bounced already), a *dsnRefusal means the
-// relay cannot use the message, any other error is the store's. The
-// submission listener also calls it, with no addresses, for a DSN that
-// comes in as mail to relay to the original sender.
-func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error {
+// relay cannot use the message, any other error is the store's; with nil
+// comes the id of the message the DSN reports on. The submission listener
+// (and Enqueue) also calls it, with no addresses, for a DSN that comes in
+// as mail to relay to the original sender.
+func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (string, error) {
 	p, err := dsn.Parse(data)
 	if err != nil {
 		why := "it cannot be read as one"
@@ -484,7 +485,7 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error 
 		case errors.Is(err, dsn.ErrMalformed):
 			why = "its delivery-status part is malformed"
 		}
-		return &dsnRefusal{err: err, reason: "Not a delivery status notification (RFC 3464): " + why +
+		return "", &dsnRefusal{err: err, reason: "Not a delivery status notification (RFC 3464): " + why +
 			"; this address takes only DSNs for mail this relay sent"}
 	}
 	msgID := ""
@@ -495,7 +496,8 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error 
 	}
 	envid := p.EnvelopeID()
 	now := r.clock.Now()
-	return r.store.Write(ctx, func(tx *store.Tx) error {
+	var about string
+	err = r.store.Write(ctx, func(tx *store.Tx) error {
 		id := msgID
 		if id == "" && envid != "" {
 			// The ENVID is stored decoded, as RFC 3461 4.4 has DSNs carry
@@ -585,12 +587,15 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) error 
 			// would count as a failed delivery over there), and nothing
 			// to record: the relay's own attempts say as much.
 			r.log.Info("relay: a DSN that reports no failure was taken", "message", id, "recipients", len(p.Report.Recipients))
+			about = id
 			return nil
 		case failed == 0:
 			return refuseDSN("This DSN lists no recipient, so there is nothing to record")
 		case matched == 0:
 			return refuseDSN("Not a delivery status notification for a message this relay sent: it names none of its message's recipients")
 		}
+		about = id
 		return nil
 	})
+	return about, err
 }

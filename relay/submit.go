@@ -341,7 +341,7 @@ func (s *session) Data(rd io.Reader) error {
 		// Decided before the reply: nothing to the bounce address gets a
 		// 250 and is then dropped.
 		var refused *dsnRefusal
-		err := s.r.receiveDSN(ctx, s.bounces, data)
+		_, err := s.r.receiveDSN(ctx, s.bounces, data)
 		switch {
 		case errors.As(err, &refused):
 			s.r.log.Info("relay: refused a message to the bounce address", "reason", refused.reason, "detail", refused.err,
@@ -362,6 +362,7 @@ func (s *session) Data(rd io.Reader) error {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 6},
 			Message: fmt.Sprintf("Too many hops: the message has %d Received fields (limit %d), so it is in a mail loop; check the routing between this relay and its upstreams", n, maxHops)}
 	}
+	var bounceFor string
 	if s.from == "" && dsn.IsReport(data) {
 		// A late bounce for the original sender that comes in through this
 		// port (the sink's bounce relay, an MTA using us as smarthost)
@@ -370,11 +371,13 @@ func (s *session) Data(rd io.Reader) error {
 		// relayed on like any message; a DSN about nothing of ours
 		// (a *dsnRefusal) is only relayed.
 		var refused *dsnRefusal
-		if err := s.r.receiveDSN(ctx, nil, data); err != nil && !errors.As(err, &refused) {
+		about, err := s.r.receiveDSN(ctx, nil, data)
+		if err != nil && !errors.As(err, &refused) {
 			s.r.log.Error("relay: recording a submitted DSN failed", "err", err)
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 				Message: "Recording the DSN this message carries failed, nothing was accepted; try again later"}
 		}
+		bounceFor = about
 	}
 	client := s.conn.Conn().RemoteAddr().String()
 	_, isTLS := s.tlsState()
@@ -386,7 +389,7 @@ func (s *session) Data(rd io.Reader) error {
 	trace := receivedField(traceInfo{helo: s.conn.Hostname(), client: client, hostname: s.r.cfg.Hostname, id: id,
 		tls: isTLS, auth: s.user != "", utf8: s.opts != nil && s.opts.UTF8, rcpts: rcpts, now: s.r.clock.Now()})
 	sub := Submission{From: s.from, Recipients: s.rcpts, Data: append(trace, normalizeCRLF(data)...), AuthUser: s.user,
-		Client: client}
+		Client: client, bounceFor: bounceFor}
 	if s.opts != nil {
 		sub.EnvID, sub.Ret = s.opts.EnvelopeID, string(s.opts.Return)
 	}

@@ -25,7 +25,7 @@ func TestBrowserSinkLateBounce(t *testing.T) {
 	ok := map[string]any{"stage": "dot", "code": 250, "enhanced": "2.0.0", "text": "Message accepted as 2"}
 	appendEvents(t, st,
 		events.Event{Kind: events.RelayQueued, Message: "lb-1", Recipient: "app@shop.test"}.
-			WithPayload(map[string]any{"sender": "", "client": "sink", "dsn": false, "subject": "Undelivered Mail Returned to Sender"}),
+			WithPayload(map[string]any{"sender": "", "client": "sink", "dsn": false, "subject": "Undelivered Mail Returned to Sender", "bounce_for": "orig-1"}),
 		events.Event{Kind: events.SinkBounce, Recipient: "bounce0s@example.test"}.WithPayload(map[string]any{
 			"bounce": 1, "message": 7, "to": "app@shop.test", "recipient": "bounce0s@example.test", "action": "failed", "sent": true,
 			"reply": "550 5.1.1 The mailbox does not exist", "relay": "relaylab's own relay (queued in process)", "error": ""}),
@@ -43,7 +43,7 @@ func TestBrowserSinkLateBounce(t *testing.T) {
 	}
 	for kind, want := range map[string]string{
 		"sink.bounce":     "failed DSN to <app@shop.test> for 550 5.1.1 The mailbox does not exist via relaylab's own relay (queued in process)",
-		"relay.queued":    "a late bounce from relaylab's sink, queued in process",
+		"relay.queued":    "Undelivered Mail Returned to Sender Bounce of orig-1, relayed on to its sender",
 		"relay.delivered": "The sink's late bounce (a DSN), on its way back to the sender",
 		// An asynchronous bounce has no SMTP stage to be "at".
 		"relay.bounced": "550 5.1.1 The mailbox does not exist (in a bounce after delivery)",
@@ -51,6 +51,9 @@ func TestBrowserSinkLateBounce(t *testing.T) {
 		if !strings.Contains(rows[kind], want) {
 			t.Errorf("the feed's %s row lacks %q: %q", kind, want, rows[kind])
 		}
+	}
+	if !strings.Contains(rows["relay.queued"], "(a late bounce from relaylab's sink, queued in process)") {
+		t.Errorf("the feed's relay.queued row does not say it is the sink's late bounce: %q", rows["relay.queued"])
 	}
 	if got := b.eval(t, `[...document.querySelectorAll("#feed-rows tr")].find((tr) => tr.textContent.includes("sink.bounce")).querySelector("td:nth-child(3) a")?.getAttribute("href") ?? ""`); got != "#/sink/messages/7" {
 		t.Errorf("the sink.bounce row links to %q, want the sink's copy #/sink/messages/7", got)
@@ -64,6 +67,9 @@ func TestBrowserSinkLateBounce(t *testing.T) {
 	b.waitFor(t, "the note", `!document.getElementById("dsn-about").hidden`)
 	if got := b.eval(t, `document.getElementById("dsn-about").textContent`).(string); !strings.Contains(got, "late bounce (a DSN) that relaylab's sink sent") {
 		t.Errorf("the message page says %q, want that it is the sink's late bounce", got)
+	}
+	if got := b.eval(t, `document.querySelector("#dsn-about a")?.getAttribute("href") ?? ""`); got != "#/messages/orig-1" {
+		t.Errorf("the message page links to %q, want the bounced message #/messages/orig-1", got)
 	}
 	if ex := b.exceptions(); len(ex) > 0 {
 		t.Fatalf("uncaught errors or stray logs in the page: %v", ex)

@@ -63,12 +63,22 @@ export function sinkBounce(e) {
   return e.kind === "relay.queued" && p.client === "sink" && p.sender === "";
 }
 
+// bounceFor is, for the relay's queueing of a DSN another server (or
+// relaylab's sink) wrote about a message of the relay's, that message's
+// id; "" for any other event.
+export function bounceFor(e) {
+  const p = e.payload && typeof e.payload === "object" ? e.payload : {};
+  return e.kind === "relay.queued" && typeof p.bounce_for === "string" ? p.bounce_for : "";
+}
+
 // dsnAbout says which message a DSN's event is about, with a link to it;
 // null for any other event. The id goes in as text and as an escaped path.
 export function dsnAbout(e) {
   const id = dsnFor(e);
-  if (!id) return null;
-  return h("div", { class: "small dsn-about" }, "DSN about ", h("a", { href: path("messages", id), class: "mono" }, id));
+  if (id) return h("div", { class: "small dsn-about" }, "DSN about ", h("a", { href: path("messages", id), class: "mono" }, id));
+  const of = bounceFor(e);
+  if (of) return h("div", { class: "small dsn-about" }, "Bounce of ", h("a", { href: path("messages", of), class: "mono" }, of), ", relayed on to its sender");
+  return null;
 }
 
 // summary is plain text: the caller puts it in with textContent.

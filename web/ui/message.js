@@ -3,7 +3,7 @@
 import { h, path, fmtTime, shortTime, clear, prose } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
-import { badgeClass, summary, explain, link, dsnFor, sinkBounce } from "./events.js";
+import { badgeClass, summary, explain, link, dsnFor, bounceFor, sinkBounce } from "./events.js";
 import { setStatus, final } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
@@ -139,11 +139,16 @@ export function messageView(main, id) {
     // A bounce relaylab's sink sent comes into the relay in process: the
     // relay carries it to the sender as it would any server's bounce.
     const fromSink = !of && (t.events || []).some(sinkBounce);
-    about.hidden = !of && !fromSink;
+    // A bounce from elsewhere that the relay matched to its message.
+    const bounced = (t.events || []).map(bounceFor).find(Boolean);
+    const bouncedLink = bounced ? [" It reports on message ", h("a", { href: path("messages", bounced), class: "mono" }, bounced), "."] : [];
+    about.hidden = !of && !fromSink && !bounced;
     if (of) clear(about).append("This is a DSN (a bounce or delay notice the relay wrote) about message ",
       h("a", { href: path("messages", of), class: "mono" }, of), ".");
     else if (fromSink) clear(about).append("This is a late bounce (a DSN) that relaylab's sink sent for a message it had accepted, ",
-      "handed to this relay in process to go back to the sender: its text below names the recipient it bounced and the reply.");
+      "handed to this relay in process to go back to the sender: its text below names the recipient it bounced and the reply.", ...bouncedLink);
+    else if (bounced) clear(about).append("This is a bounce (a DSN) that another server sent back for a message of this relay's; ",
+      "the relay recorded it and relays it on to the sender.", ...bouncedLink);
   };
   const detail = h("section", { class: "card", id: "msg-detail" }, h("p", { class: "muted" }, "Loading…"));
   const tl = h("section", { class: "card", id: "timeline" }, h("h2", {}, "Timeline"));
