@@ -39,3 +39,20 @@ func TestFault(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFault: any path gives a fault or none without a panic; a fault
+// names its RFC section, and a path with a control character has one.
+func FuzzFault(f *testing.F) {
+	for _, s := range []string{"a@x", "a@[1.2.3.4]", "a@[IPv6:::1]", "a@[", "@[]", "a\x00@x", "\"a@[x]\"@y", "a@[IPv6:]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, addr string) {
+		got := Fault(addr)
+		if got != "" && !strings.Contains(got, "RFC 5321") {
+			t.Fatalf("Fault(%q) = %q names no RFC section", addr, got)
+		}
+		if ControlAt(addr) >= 0 && got == "" {
+			t.Fatalf("Fault(%q) found no fault in a path with a control character", addr)
+		}
+	})
+}

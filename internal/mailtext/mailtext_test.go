@@ -1,7 +1,9 @@
 package mailtext
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestHeader(t *testing.T) {
@@ -34,4 +36,35 @@ func TestText(t *testing.T) {
 			t.Errorf("Text(%q, %q) = %q, want %q", tc.in, tc.charset, got, tc.want)
 		}
 	}
+}
+
+// FuzzHeader: any header value decodes to valid UTF-8, without a panic,
+// and text that is valid UTF-8 with no encoded-word comes back as it was
+// (C1 controls aside, which read as windows-1252).
+func FuzzHeader(f *testing.F) {
+	for _, s := range []string{"=?iso-8859-1?q?caf=E9?=", "=?utf-8?b?w6k=?= x", "=?koi8-r?q?=F0?=", "=?x?q??=", "plain", "\xff\xfe", "=?utf-8?q?=FF?="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got := Header(v)
+		if !utf8.ValidString(got) {
+			t.Fatalf("Header(%q) = %q, not valid UTF-8", v, got)
+		}
+		if utf8.ValidString(v) && !strings.Contains(v, "=?") && !strings.ContainsFunc(v, func(r rune) bool { return r >= 0x80 && r <= 0x9f }) && got != v {
+			t.Fatalf("Header(%q) = %q, want it unchanged", v, got)
+		}
+	})
+}
+
+// FuzzText: any bytes in any charset decode to valid UTF-8, without a
+// panic.
+func FuzzText(f *testing.F) {
+	for _, c := range []string{"", "utf-8", "iso-8859-1", "windows-1252", "koi8-r", "shift_jis", "utf-16", "gb18030", "nope"} {
+		f.Add([]byte("caf\xe9 \x80\x93\xff"), c)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, charset string) {
+		if got := Text(b, charset); !utf8.ValidString(got) {
+			t.Fatalf("Text(%q, %q) = %q, not valid UTF-8", b, charset, got)
+		}
+	})
 }
