@@ -16,6 +16,7 @@ import (
 
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/quiesce"
+	"github.com/relaylab/relaylab/internal/smtpdata"
 )
 
 // conn sits between the client's TCP connection and go-smtp. It records
@@ -44,10 +45,10 @@ type conn struct {
 	partial   []byte // a client line not yet complete
 	inData    bool
 	dataBytes int
-	dataCRLF  bool // the last data line ended with CRLF
-	bdatLeft  int  // bytes of a BDAT chunk still to come (RFC 3030)
-	bdatOpen  bool // a BDAT chunk that was not LAST came, and no LAST or RSET since
-	inAuth    bool // client lines are SASL responses
+	dataEnd   smtpdata.Scanner // where the message ends, as go-smtp finds it
+	bdatLeft  int              // bytes of a BDAT chunk still to come (RFC 3030)
+	bdatOpen  bool             // a BDAT chunk that was not LAST came, and no LAST or RSET since
+	inAuth    bool             // client lines are SASL responses
 	cmds      []pendingCmd
 	rcptTried int       // RCPT commands answered since the last accepted MAIL
 	guard     lineGuard // the client's line length, as go-smtp counts it
@@ -235,7 +236,7 @@ func (c *conn) Read(p []byte) (int, error) {
 			return 0, nil
 		}
 		if c.inData || c.bdatLeft > 0 {
-			if end := c.dataEnd(p[:n]); end < n {
+			if end := c.messageEnd(p[:n]); end < n {
 				// Commands after the message in the same read: held,
 				// so that the next read takes them as commands (an
 				// unterminated one is not run, a STARTTLS is the
@@ -363,31 +364,17 @@ func (c *conn) commandCut(b []byte) (m, tlsLine int) {
 	return off, 0
 }
 
-// dataEnd returns how many of b, client bytes read in the middle of a
+// messageEnd returns how many of b, client bytes read in the middle of a
 // message, belong to it: through the CRLF "." CRLF that ends DATA's
-// message (as clientLine finds it), or the rest of a BDAT chunk; all of b
-// when the message goes on past it.
-func (c *conn) dataEnd(b []byte) int {
+// message, where go-smtp's reader ends it (internal/smtpdata), or the rest
+// of a BDAT chunk; all of b when the message goes on past it.
+func (c *conn) messageEnd(b []byte) int {
 	if c.bdatLeft > 0 {
 		return min(c.bdatLeft, len(b))
 	}
-	crlf, off := c.dataCRLF, 0
-	for off < len(b) {
-		i := bytes.IndexByte(b[off:], '\n')
-		if i < 0 {
-			break
-		}
-		line := b[off : off+i+1]
-		if off == 0 && len(c.partial) > 0 {
-			line = append(bytes.Clone(c.partial), line...)
-		}
-		off += i + 1
-		if crlf && len(line) == 3 && line[0] == '.' && line[1] == '\r' {
-			return off
-		}
-		crlf = len(line) >= 2 && line[len(line)-2] == '\r'
-	}
-	return len(b)
+	sc := c.dataEnd // a look ahead: observe moves the scan itself
+	n, _ := sc.Scan(b)
+	return n
 }
 
 // turnsAround reports whether line is a DATA or AUTH command, after whose
@@ -460,22 +447,25 @@ func (c *conn) observe(b []byte) {
 			b = b[n:]
 			continue
 		}
+		if c.inData {
+			n, end := c.dataEnd.Scan(b)
+			c.dataBytes += n
+			b = b[n:]
+			if end {
+				c.endData()
+			}
+			continue
+		}
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
 			if len(c.partial) < 4096 {
 				c.partial = append(c.partial, b[:min(len(b), 4096-len(c.partial))]...)
-			}
-			if c.inData {
-				c.dataBytes += len(b)
 			}
 			return
 		}
 		start := size - len(b)
 		line := b[:i+1]
 		b = b[i+1:]
-		if c.inData {
-			c.dataBytes += len(line)
-		}
 		whole := len(c.partial) == 0
 		if !whole {
 			if len(c.partial) < 4096 {
@@ -490,6 +480,16 @@ func (c *conn) observe(b []byte) {
 			c.marks = append(c.marks, start+at)
 		}
 	}
+}
+
+// endData notes the end of DATA's message, found by observe where
+// go-smtp's reader finds it (RFC 5321 4.1.1.4: only CRLF "." CRLF ends
+// it; a bare-LF "." line, or one after "\r\r\n", is data: no smuggling).
+func (c *conn) endData() {
+	c.inData = false
+	c.notef('C', "["+strconv.Itoa(c.dataBytes-3)+" bytes of message]")
+	c.notef('C', ".")
+	c.cmds = append(c.cmds, pendingCmd{stage: StageDataEnd, known: true})
 }
 
 // bareRcptAt returns the index of the '>' of RCPT TO:<Postmaster> in a
@@ -512,19 +512,6 @@ func bareRcptAt(text []byte) int {
 // clientLine notes a complete client line; for RCPT TO:<Postmaster> it
 // returns where to complete the path (see complete), otherwise -1.
 func (c *conn) clientLine(line []byte) int {
-	if c.inData {
-		// RFC 5321 4.1.1.4: only CRLF "." CRLF ends the data, as go-smtp
-		// reads it; a bare-LF "." line is data (no smuggling here).
-		if c.dataCRLF && len(line) == 3 && line[0] == '.' && line[1] == '\r' {
-			c.inData = false
-			c.notef('C', "["+strconv.Itoa(c.dataBytes-3)+" bytes of message]")
-			c.notef('C', ".")
-			c.cmds = append(c.cmds, pendingCmd{stage: StageDataEnd, known: true})
-			return -1
-		}
-		c.dataCRLF = len(line) >= 2 && line[len(line)-2] == '\r'
-		return -1
-	}
 	text := bytes.TrimRight(line, "\r\n")
 	if c.inAuth {
 		c.notef('C', "[credentials]")
@@ -1045,7 +1032,7 @@ func (c *conn) serverReply(r []byte) error {
 			}
 		}
 		if code == 354 {
-			c.inData, c.dataBytes, c.dataCRLF = true, 0, true
+			c.inData, c.dataBytes, c.dataEnd = true, 0, smtpdata.Scanner{}
 		}
 	case StageRset, StageQuit:
 		if stage == StageQuit {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/smtpdata"
 )
 
 // FuzzObserve feeds arbitrary client bytes, in arbitrary pieces, to the
@@ -32,7 +33,7 @@ func FuzzObserve(f *testing.F) {
 			}
 		}
 		feed(cmds)
-		c.inData, c.dataCRLF = true, true
+		c.inData, c.dataEnd = true, smtpdata.Scanner{}
 		feed(data)
 		if len(c.partial) > 4096 {
 			t.Fatalf("partial line of %d bytes", len(c.partial))
