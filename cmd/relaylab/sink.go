@@ -49,6 +49,7 @@ settings from the configuration file.`+serveExit)
 	fmt.Fprintf(e.stdout, "relaylab sink is running; the store is %s\n", storePath(cfg, *df.db))
 	printSinkAddrs(e, sk)
 	fmt.Fprintf(e.stdout, "try: %s --to 'rcpt550@example.test'   (rejected at RCPT)\n", sinkTry(cfg.Sink.Listeners, sk.Addrs()))
+	fmt.Fprintln(e.stdout, bounceLine(sk.BounceRelay()))
 	fmt.Fprintln(e.stdout, "SIGHUP reloads the rules; Ctrl-C stops.")
 	for {
 		select {
@@ -87,4 +88,15 @@ func applyListen(c *sink.Config, addrs []string) error {
 		return &exitError{code: 2, err: err}
 	}
 	return checkSinkListenClash(c, len(addrs))
+}
+
+// bounceLine says where the sink's late bounces (the bounce directives
+// and rules, RFC 3464 DSNs to the envelope sender) go: alone, the sink has
+// no relay of its own, so a bounce to an address where nothing listens
+// fails, and is tried again a minute apart.
+func bounceLine(relay string) string {
+	if relay == "" {
+		return "late bounces: none are sent (sink.bounce.relay is empty)"
+	}
+	return "late bounces go to " + relay + " (sink.bounce.relay): run relaylab relay or serve there, or set it to your sender's server"
 }

@@ -59,6 +59,12 @@ func TestSinkCommand(t *testing.T) {
 	if addr == "" {
 		t.Fatalf("no address printed:\n%s", out.String())
 	}
+	for i := 0; i < 1000 && !strings.Contains(out.String(), "Ctrl-C stops."); i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if want := "late bounces go to 127.0.0.1:2587 (sink.bounce.relay)"; !strings.Contains(out.String(), want) {
+		t.Errorf("the banner does not say where bounces go (%q):\n%s", want, out.String())
+	}
 	rcpt := func(to string) int {
 		nc, err := net.Dial("tcp", addr)
 		if err != nil {
