@@ -79,6 +79,13 @@ func (f *findings) dnsFailed(name string, err error) {
 			ns.Name, ns.zoneList(), what, zoneFor(ns.Name))
 		return
 	}
+	if errors.Is(err, resolver.ErrUnreachable) {
+		// No DNS server answered at all: the domain's name servers are
+		// not to blame.
+		f.add(SevWarning, "dns-error", name, "", "",
+			"the lookup of %s failed, so this check is incomplete: %v Start the resolver, or name one that runs, then run again", name, err)
+		return
+	}
 	f.add(SevWarning, "dns-error", name, "", "",
 		"the lookup of %s failed, so this check is incomplete: %v; check the resolver and the domain's name servers, then run again", name, err)
 }

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -235,7 +236,8 @@ func (c *Client) ask(ctx context.Context, m *dns.Msg, srv string) (*dns.Msg, *Er
 		case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 			return nil, fail(ErrTimeout, err.Error())
 		case isNetError(err):
-			return nil, fail(ErrRefused, err.Error())
+			c.log.Debug("dns server unreachable", "server", srv, "err", err)
+			return nil, fail(ErrUnreachable, unreachableText(err))
 		default:
 			return nil, fail(ErrMalformed, err.Error())
 		}
@@ -251,7 +253,9 @@ func (c *Client) ask(ctx context.Context, m *dns.Msg, srv string) (*dns.Msg, *Er
 	case dns.RcodeServerFailure:
 		return nil, fail(ErrServFail, "")
 	default:
-		return nil, fail(ErrRefused, "rcode "+dns.RcodeToString[r.Rcode])
+		// A DNS server did answer, and said no: RFC 1035 4.1.1 RCODE 5
+		// (REFUSED), or another code that is not an answer.
+		return nil, fail(ErrRefused, "the server answered with rcode "+dns.RcodeToString[r.Rcode])
 	}
 }
 
@@ -280,6 +284,29 @@ func (c *Client) exchangeNet(ctx context.Context, m *dns.Msg, srv, network strin
 func isNetError(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && !strings.Contains(op.Err.Error(), "dns:")
+}
+
+// unreachableText is why nothing answered, in words without the socket's
+// addresses ("read udp 127.0.0.1:41815->127.0.0.1:44253: read: ..."): the
+// local port changes on every run and the server is named already.
+func unreachableText(err error) string {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		return "host unreachable"
+	case errors.Is(err, syscall.ENETUNREACH):
+		return "network unreachable"
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		msg := op.Err.Error()
+		if i := strings.LastIndex(msg, ": "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		return msg
+	}
+	return err.Error()
 }
 
 func minTTL(m *dns.Msg) time.Duration {

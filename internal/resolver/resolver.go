@@ -107,8 +107,14 @@ var (
 	// ErrMalformed: the reply could not be parsed, did not match the
 	// question, or held records of the wrong type or name.
 	ErrMalformed = errors.New("malformed reply")
-	// ErrRefused: the server refused the query or gave another RCODE.
+	// ErrRefused: the server answered with the RCODE REFUSED, or another
+	// RCODE that is not an answer. Not to be confused with ErrUnreachable.
 	ErrRefused = errors.New("refused")
+	// ErrUnreachable: nothing answers at the server's address: the
+	// connection was refused (for UDP, an ICMP port unreachable), or the
+	// host or network cannot be reached. No DNS server was heard from.
+	// Temporary.
+	ErrUnreachable = errors.New("nothing answers")
 )
 
 // Error is a failed lookup.
@@ -122,6 +128,19 @@ type Error struct {
 
 func (e *Error) Error() string {
 	s := fmt.Sprintf("dns %s %s", dns.TypeToString[e.Qtype], e.Name)
+	if e.Kind == ErrUnreachable {
+		// Not "at SERVER: refused: read udp ...": that reads like a DNS
+		// server that answered REFUSED, where none answered at all.
+		at := "the DNS server"
+		if e.Server != "" {
+			at = e.Server
+		}
+		s += ": nothing answers at " + at
+		if e.Detail != "" {
+			s += " (" + e.Detail + ")"
+		}
+		return s + ": is the resolver running?"
+	}
 	if e.Server != "" {
 		s += " at " + e.Server
 	}
