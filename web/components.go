@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/mail"
 	"strconv"
 	"strings"
 
@@ -46,8 +45,8 @@ func (e inputError) Error() string { return string(e) }
 // checkEnqueue rejects what no relay could send.
 func checkEnqueue(m EnqueueRequest) error {
 	if m.From != "" { // "" is the null reverse-path (RFC 5321 4.5.5)
-		if _, err := mail.ParseAddress(m.From); err != nil {
-			return inputError("from " + strconv.Quote(m.From) + ": " + err.Error())
+		if why := addressFault(m.From); why != "" {
+			return inputError("from " + strconv.Quote(m.From) + ": " + why)
 		}
 	}
 	if len(m.To) == 0 {
@@ -57,15 +56,20 @@ func checkEnqueue(m EnqueueRequest) error {
 		return inputError("to: at most 1000 recipients per message")
 	}
 	for i, t := range m.To {
-		if _, err := mail.ParseAddress(t); err != nil {
-			return inputError("to[" + strconv.Itoa(i) + "] " + strconv.Quote(t) + ": " + err.Error())
+		if why := addressFault(t); why != "" {
+			return inputError("to[" + strconv.Itoa(i) + "] " + strconv.Quote(t) + ": " + why)
 		}
 	}
 	if m.Raw != "" && (m.Subject != "" || m.Text != "" || m.HTML != "" || len(m.Headers) > 0) {
 		return inputError("give either raw (a whole message) or subject/text/html/headers, not both")
 	}
+	if m.Raw != "" {
+		if why := rawFault(m.Raw); why != "" {
+			return inputError("raw: " + why)
+		}
+	}
 	for i, h := range m.Headers {
-		if h.Name == "" || strings.ContainsAny(h.Name, ": \r\n\t") || strings.ContainsAny(h.Value, "\r\n") {
+		if h.Name == "" || !fieldName(h.Name) || strings.ContainsAny(h.Value, "\r\n") {
 			return inputError("headers[" + strconv.Itoa(i) + "]: a name without spaces or colons and a value on one line are needed")
 		}
 	}
@@ -179,8 +183,8 @@ func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) unsuppress(w http.ResponseWriter, r *http.Request) {
 	addr := r.PathValue("address")
-	if _, err := mail.ParseAddress(addr); err != nil {
-		writeError(w, http.StatusBadRequest, "bad address "+strconv.Quote(addr), err.Error())
+	if why := addressFault(addr); why != "" {
+		writeError(w, http.StatusBadRequest, "bad address "+strconv.Quote(addr), why)
 		return
 	}
 	if err := s.opts.Relay.Unsuppress(r.Context(), addr); err != nil {

@@ -30,7 +30,7 @@ func TestEndpoints(t *testing.T) {
 		{"GET", "/api/v1/messages/evil-1", "", 200, `"id":"evil-1"`},
 		{"GET", "/api/v1/messages/none", "", 404, `not found`},
 		{"POST", "/api/v1/messages", `{"from":"a@example.org","to":["b@example.com"],"subject":"hi","text":"hello"}`, 202, `"id":"q1"`},
-		{"POST", "/api/v1/messages", `{"from":"","to":["b@example.com"],"raw":"Subject: x\r\n\r\nbody"}`, 202, `"id":`},
+		{"POST", "/api/v1/messages", `{"from":"","to":["b@example.com"],"raw":"From: a@example.org\r\nDate: Mon, 2 Jan 2006 15:04:05 +0000\r\nSubject: x\r\n\r\nbody"}`, 202, `"id":`},
 		{"POST", "/api/v1/messages", `{"from":"a@example.org","to":[]}`, 400, `at least one recipient`},
 		{"POST", "/api/v1/messages", `{"from":"a@example.org","to":["not an address"]}`, 400, `to[0]`},
 		{"POST", "/api/v1/messages", `{"from":"a@example.org","to":["b@example.com"],"raw":"x","subject":"y"}`, 400, `either raw`},

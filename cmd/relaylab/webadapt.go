@@ -312,7 +312,9 @@ func (a relayAdapter) Enqueue(ctx context.Context, m web.EnqueueRequest) (string
 			return "", fmt.Errorf("%w: %q is not an address (local@domain)", web.ErrInvalid, addr)
 		}
 	}
-	data := []byte(m.Raw)
+	// Data's lines end in CRLF (relay.Submission); JSON writers often
+	// send LF, which would go out as bare LFs (RFC 5321 2.3.8).
+	data := []byte(crlfLines(m.Raw))
 	if m.Raw == "" {
 		data = buildWebMessage(m)
 	}
@@ -335,16 +337,20 @@ func buildWebMessage(m web.EnqueueRequest) []byte {
 	for _, h := range m.Headers {
 		fmt.Fprintf(&b, "%s: %s\r\n", h.Name, strings.NewReplacer("\r", " ", "\n", " ").Replace(h.Value))
 	}
-	crlf := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n") }
 	if m.HTML == "" {
-		fmt.Fprintf(&b, "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", crlf(m.Text))
+		fmt.Fprintf(&b, "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", crlfLines(m.Text))
 		return b.Bytes()
 	}
 	const boundary = "relaylab-web-alternative"
 	fmt.Fprintf(&b, "Content-Type: multipart/alternative; boundary=%q\r\n\r\n", boundary)
-	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", boundary, crlf(m.Text))
-	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/html; charset=utf-8\r\n\r\n%s\r\n--%s--\r\n", boundary, crlf(m.HTML), boundary)
+	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", boundary, crlfLines(m.Text))
+	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/html; charset=utf-8\r\n\r\n%s\r\n--%s--\r\n", boundary, crlfLines(m.HTML), boundary)
 	return b.Bytes()
+}
+
+// crlfLines ends every line of s in CRLF, whether it ended in LF or CRLF.
+func crlfLines(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
 }
 
 func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.QueueEntry, error) {

@@ -232,3 +232,26 @@ func TestSinkAdapterSessionOutcomes(t *testing.T) {
 		t.Errorf("Session(%s): last reply %q, %v; want %q as in the list", full.ID, one.LastReply, err, full.LastReply)
 	}
 }
+
+// TestRelayAdapterEnqueueRawLineEnds: a raw message posted with LF line
+// ends is queued with CRLF ones, as relay.Submission's Data must be,
+// instead of going out with bare LFs.
+func TestRelayAdapterEnqueueRawLineEnds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, rl := openTestRelay(t, filepath.Join(t.TempDir(), "q.db"))
+	defer st.Close()
+	raw := "From: a@s.test\nDate: Mon, 2 Jan 2006 15:04:05 +0000\nSubject: x\r\n\none\ntwo\n"
+	id, err := relayAdapter{rl: rl}.Enqueue(ctx, web.EnqueueRequest{From: "a@s.test", To: []string{"b@r.test"}, Raw: raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := rl.Message(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "From: a@s.test\r\nDate: Mon, 2 Jan 2006 15:04:05 +0000\r\nSubject: x\r\n\r\none\r\ntwo\r\n"
+	if got := string(m.Data); !strings.HasSuffix(got, "\r\n"+want) || strings.Contains(strings.ReplaceAll(got, "\r\n", ""), "\n") {
+		t.Errorf("queued data = %q, want the trace and then %q", got, want)
+	}
+}
