@@ -14,9 +14,11 @@ func TestConfigSyntaxHint(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"key out of its section", "relay:\n  retry:\n    kind: list\n  schedule: [1m]\n    max_age: 1h\n",
-			":5:5: value is not allowed in this context (YAML that does not parse: check the indentation of line 5 and the lines around it; the key before it is relay.schedule;"},
+			":5:5: line 5 (max_age) is indented 4 spaces, 2 more than relay.schedule on line 4, so YAML reads it as more of that key's value"},
 		{"in a list item", "sink:\n  listeners:\n  - name: a\n    listen: 127.0.0.1:1\n  - name: b\n    hostname: b.test\n     listen: x\n",
-			"the key before it is sink.listeners[1].name;"},
+			":7:6: line 7 (listen) is indented 5 spaces, 1 more than sink.listeners[1].hostname on line 6"},
+		{"too little in a list item", "sink:\n  listeners:\n  - name: a\n   listen: x\n",
+			"check the indentation of line 4 and the lines around it; the key before it is sink.listeners[0].name;"},
 		// The parser's words for these were "found character that cannot
 		// start any token", "tab character cannot use as a map key
 		// directly" and "mapping key "relay" already defined at [1:1]".

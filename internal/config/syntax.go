@@ -13,7 +13,9 @@ var duplicateKey = regexp.MustCompile(`^mapping key "(.*)" already defined at \[
 
 // syntaxHint rewrites an error of the YAML parser on data that does not
 // parse, which names a line and column but no key, in words a newcomer can act on: a tab, which YAML
-// does not take for indentation, and a key given twice are said as such;
+// does not take for indentation, a key given twice and a key indented
+// deeper than the "key: value" line above it (which the parser reports on
+// the line above; overIndented) are said as such, at the line to change;
 // anything else gets the key before that line and where to look, as such
 // errors nearly always come from a line indented one level too far or
 // too little. root is DecodeRoot's: the key that data stands for.
@@ -31,6 +33,9 @@ func syntaxHint(out *Error, data []byte, root string) {
 		if out.Key == "" {
 			out.Msg = fmt.Sprintf("key %q is ", m[1]) + out.Msg
 		}
+		return
+	}
+	if overIndented(out, data, root) {
 		return
 	}
 	before := keyBefore(data, out.Line)
@@ -130,4 +135,73 @@ func keyBefore(data []byte, line int) string {
 		b.WriteString(f.key)
 	}
 	return b.String()
+}
+
+// overIndented handles the parser's error about a key indented deeper
+// than the key of a "key: value" line above it, which YAML reads as more
+// of that value. The parser stops at the deeper key's colon and reports
+// either that line or, when nothing is between them, the line above: out
+// moves to the deeper line and says how far off it is. false when that is
+// not the case.
+func overIndented(out *Error, data []byte, root string) bool {
+	lines := strings.Split(string(data), "\n")
+	if out.Line < 1 || out.Line > len(lines) {
+		return false
+	}
+	// The key line above the reported one, or the reported one itself.
+	above := out.Line - 1
+	for above >= 1 && blankOrComment(lines[above-1]) {
+		above--
+	}
+	next := out.Line + 1
+	for next <= len(lines) && blankOrComment(lines[next-1]) {
+		next++
+	}
+	for _, c := range [][2]int{{out.Line, next}, {above, out.Line}} {
+		sib, wrong := c[0], c[1]
+		if sib < 1 || wrong > len(lines) {
+			continue
+		}
+		col, ok := keyWithValue(lines[sib-1])
+		if !ok {
+			continue
+		}
+		l := strings.TrimRight(lines[wrong-1], "\r")
+		rest := strings.TrimLeft(l, " ")
+		indent := len(l) - len(rest)
+		name, _, isKey := strings.Cut(rest, ":")
+		if indent <= col || !isKey || name == "" || strings.ContainsAny(name, " \t\"'#{}[]-") {
+			continue // not a key, or a second line of a plain value, which YAML allows
+		}
+		// The key of the wrong line is not named with a path: where it
+		// belongs is the writer's to say.
+		out.Msg = fmt.Sprintf("line %d (%s) is indented %d spaces, %d more than %s on line %d, so YAML reads it as more of that key's value: a key lines up, with spaces, under the other keys of its section (%d spaces here)",
+			wrong, name, indent, indent-col, joinKey(root, keyBefore(data, sib+1)), sib, col)
+		out.Line, out.Column = wrong, indent+1
+		return true
+	}
+	return false
+}
+
+// keyWithValue reports whether line is "key: value" with a value on the
+// line (list dashes before it allowed), and the column (from 0) of the key.
+func keyWithValue(line string) (int, bool) {
+	line = strings.TrimRight(line, "\r")
+	rest := strings.TrimLeft(line, " ")
+	for strings.HasPrefix(rest, "- ") {
+		rest = strings.TrimLeft(rest[1:], " ")
+	}
+	col := len(line) - len(rest)
+	k, v, ok := strings.Cut(rest, ":")
+	if !ok || k == "" || strings.ContainsAny(k[:1], "\"'#{[") || !strings.HasPrefix(v, " ") {
+		return 0, false
+	}
+	v = strings.TrimSpace(v)
+	return col, v != "" && v[0] != '#' && v[0] != '|' && v[0] != '>'
+}
+
+// blankOrComment reports whether line holds nothing for the parser.
+func blankOrComment(line string) bool {
+	t := strings.TrimSpace(line)
+	return t == "" || t[0] == '#'
 }

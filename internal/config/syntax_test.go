@@ -28,7 +28,13 @@ func TestSyntaxHintInWords(t *testing.T) {
 			"f:3:5: items[0].stage: given twice, at line 2 and at line 3: a key appears once in its section"},
 		{"key twice in the rules editor", "rules", "- stage: rcpt\n  code: 451\n  code: 452\n",
 			"f:3:3: rules[0].code: given twice, at line 2 and at line 3"},
-		{"indentation", "", "items:\n  - stage: rcpt\n     code: 451\n", "check the indentation of line 2 and the lines around it; the key before it is items;"},
+		// The parser reports the line before the one indented too far.
+		{"indentation", "", "items:\n  - stage: rcpt\n     code: 451\n",
+			"f:3:6: line 3 (code) is indented 5 spaces, 1 more than items[0].stage on line 2, so YAML reads it as more of that key's value: a key lines up, with spaces, under the other keys of its section (4 spaces here)"},
+		{"indentation in the rules editor", "rules", "- name: broken\n  stage: rcpt\n   reply: \"550 5.1.1 x\"\n",
+			"f:3:4: line 3 (reply) is indented 3 spaces, 1 more than rules[0].stage on line 2"},
+		{"indentation after a comment", "", "items:\n  - stage: rcpt\n    # why\n\n      code: 451\n", "f:5:7: line 5 (code) is indented 6 spaces, 2 more than items[0].stage on line 2"},
+		{"indentation too little", "", "items:\n  - stage: rcpt\n   code: 451\n", "check the indentation of line 3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
