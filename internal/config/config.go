@@ -95,7 +95,7 @@ func Decode(name string, data []byte, v any) error {
 func DecodeRoot(name, root string, data []byte, v any) error {
 	if hasDocument(data) {
 		if err := decodeStrict(data, v); err != nil {
-			return decodeError(name, root, data, err)
+			return decodeError(name, root, data, v, err)
 		}
 	}
 	if val, ok := v.(Validator); ok {
@@ -255,14 +255,16 @@ func parentKey(key string) string {
 	return key[:i]
 }
 
-func decodeError(name, root string, data []byte, err error) error {
+func decodeError(name, root string, data []byte, v any, err error) error {
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		out := &Error{File: name, Msg: cmp.Or(typeMessage(err), ye.GetMessage())}
 		if tok := ye.GetToken(); tok != nil {
 			out.Line, out.Column = tok.Position.Line, tok.Position.Column
 			if parses(data) {
-				out.Key = joinKey(root, keyAt(data, tok.Position.Line, tok.Position.Column))
+				rel := keyAt(data, tok.Position.Line, tok.Position.Column)
+				out.Key = joinKey(root, rel)
+				suggestKey(out, v, rel)
 			} else {
 				syntaxHint(out, data, root)
 			}

@@ -1,0 +1,174 @@
+package config
+
+import (
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// unknownField is the YAML decoder's message for a key the struct does
+// not have.
+var unknownField = regexp.MustCompile(`^unknown field "(.*)"$`)
+
+// suggestKey adds to an unknown key's error the key one edit away that v
+// has at that place (` (did you mean "recipient"?)`), when there is one.
+// rel is the key's path below v, as keyAt gives it ("[0].recipent").
+func suggestKey(out *Error, v any, rel string) {
+	m := unknownField.FindStringSubmatch(out.Msg)
+	if m == nil {
+		return
+	}
+	t := typeAt(reflect.TypeOf(v), parentKey(rel))
+	if t == nil {
+		return
+	}
+	var near []string
+	for _, k := range yamlKeys(t) {
+		if oneEdit(m[1], k) {
+			near = append(near, strconv.Quote(k))
+		}
+	}
+	if len(near) == 0 {
+		return
+	}
+	sort.Strings(near)
+	out.Msg += " (did you mean " + strings.Join(near, " or ") + "?)"
+}
+
+// typeAt is the struct type at path (a dotted path with [n] for list
+// items) below t, or nil when path leads elsewhere than a struct, such
+// as through a type that reads itself (a custom unmarshaler) in a shape
+// of its own.
+func typeAt(t reflect.Type, path string) reflect.Type {
+	for t != nil {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		path = strings.TrimPrefix(path, ".")
+		if path == "" {
+			break
+		}
+		if strings.HasPrefix(path, "[") {
+			end := strings.IndexByte(path, ']')
+			if end < 0 || (t.Kind() != reflect.Slice && t.Kind() != reflect.Array) {
+				return nil
+			}
+			t, path = t.Elem(), path[end+1:]
+			continue
+		}
+		name := path
+		if i := strings.IndexAny(path, ".["); i >= 0 {
+			name, path = path[:i], path[i:]
+		} else {
+			path = ""
+		}
+		switch t.Kind() {
+		case reflect.Map:
+			t = t.Elem()
+		case reflect.Struct:
+			t = fieldType(t, name)
+		default:
+			return nil
+		}
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	return t
+}
+
+// fieldType is the type of t's field that the YAML key name sets, inline
+// structs included; nil when there is none.
+func fieldType(t reflect.Type, name string) reflect.Type {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key, inline, ok := yamlName(f)
+		switch {
+		case !ok:
+		case inline:
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				if r := fieldType(ft, name); r != nil {
+					return r
+				}
+			}
+		case key == name:
+			return f.Type
+		}
+	}
+	return nil
+}
+
+// yamlKeys are the keys a YAML mapping may give for struct t.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key, inline, ok := yamlName(f)
+		switch {
+		case !ok:
+		case inline:
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				keys = append(keys, yamlKeys(ft)...)
+			}
+		default:
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
+// yamlName is the key of field f as the YAML decoder reads it (its tag's
+// name, or the field's name in lower case), whether f is inline, and
+// whether the decoder reads f at all.
+func yamlName(f reflect.StructField) (key string, inline, ok bool) {
+	tag := f.Tag.Get("yaml")
+	if tag == "-" || (!f.IsExported() && !f.Anonymous) {
+		return "", false, false
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	for _, o := range strings.Split(opts, ",") {
+		if o == "inline" {
+			return "", true, true
+		}
+	}
+	if name == "" {
+		name = strings.ToLower(f.Name)
+	}
+	return name, false, true
+}
+
+// oneEdit reports whether a and b differ by one edit: one character
+// added, taken out or changed, or two neighbours swapped.
+func oneEdit(a, b string) bool {
+	if a == b {
+		return false
+	}
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) > len(rb) {
+		ra, rb = rb, ra
+	}
+	if len(rb)-len(ra) > 1 {
+		return false
+	}
+	i := 0
+	for i < len(ra) && ra[i] == rb[i] {
+		i++
+	}
+	if len(ra) < len(rb) { // one added
+		return string(ra[i:]) == string(rb[i+1:])
+	}
+	if string(ra[i+1:]) == string(rb[i+1:]) { // one changed
+		return true
+	}
+	return i+1 < len(ra) && ra[i] == rb[i+1] && ra[i+1] == rb[i] && string(ra[i+2:]) == string(rb[i+2:])
+}
