@@ -72,17 +72,20 @@ type Server struct {
 	tcp     *dns.Server
 	queries atomic.Int64
 
-	mu     sync.RWMutex
-	rrs    map[string]map[uint16][]dns.RR // owner -> type -> records
-	names  map[string]bool                // owners, and every name between an owner and its zone apex
-	zones  map[string]*dns.SOA            // apex -> SOA
-	behave map[string]Behaviour
+	mu    sync.RWMutex
+	rrs   map[string]map[uint16][]dns.RR // owner -> type -> records
+	names map[string]bool                // owners, and every name between an owner and its zone apex
+	zones map[string]*dns.SOA            // apex -> SOA
+	// implicit are the apexes of zones a file implies without an SOA
+	// (see Load); a real SOA at or above one replaces it.
+	implicit map[string]bool
+	behave   map[string]Behaviour
 }
 
 // New returns a server with no records; Load, Add and Set fill it.
 func New() *Server {
 	return &Server{rrs: map[string]map[uint16][]dns.RR{}, names: map[string]bool{},
-		zones: map[string]*dns.SOA{}, behave: map[string]Behaviour{}}
+		zones: map[string]*dns.SOA{}, implicit: map[string]bool{}, behave: map[string]Behaviour{}}
 }
 
 // Start starts a server on 127.0.0.1 serving files (zone files, or
@@ -129,6 +132,14 @@ func (s *Server) LoadPath(path string) error {
 }
 
 // Load reads one zone file in RFC 1035 master format, with its directives.
+//
+// A file may hold the records of several zones. A name is served from the
+// closest enclosing SOA, of this file or any other. Records under no SOA
+// at all, such as PTR records after "$ORIGIN 2.0.192.in-addr.arpa." in a
+// forward zone's file, are served too, as a zone of their own: its apex is
+// the longest $ORIGIN of the file that holds them (else the record's
+// parent name), with an SOA made up for its negative answers (RFC 2308).
+// An SOA loaded later at or above that apex takes its place.
 func (s *Server) Load(r io.Reader, name string) error {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -144,9 +155,13 @@ func (s *Server) Load(r io.Reader, name string) error {
 		return fmt.Errorf("dnstest: %s: %w", name, err)
 	}
 	s.Add(rrs...)
+	var origins []string
 	sc := bufio.NewScanner(strings.NewReader(string(data)))
 	for line := 1; sc.Scan(); line++ {
 		f := strings.Fields(sc.Text())
+		if len(f) >= 2 && strings.EqualFold(f[0], "$ORIGIN") && strings.HasSuffix(f[1], ".") {
+			origins = append(origins, strings.ToLower(f[1]))
+		}
 		if len(f) == 0 || f[0] != ";@dnstest" {
 			continue
 		}
@@ -155,7 +170,39 @@ func (s *Server) Load(r io.Reader, name string) error {
 		}
 		s.Set(f[2], Behaviour(f[1]))
 	}
+	s.implyZones(rrs, origins)
 	return nil
+}
+
+// implyZones gives the records of rrs that are under no SOA a zone of
+// their own (see Load); origins are the file's $ORIGIN names.
+func (s *Server) implyZones(rrs []dns.RR, origins []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, rr := range rrs {
+		owner := rr.Header().Name // lowercased and absolute by Add
+		if s.zoneLocked(owner) != "" {
+			continue
+		}
+		apex := ""
+		for _, o := range origins {
+			if dns.IsSubDomain(o, owner) && len(o) > len(apex) && dns.CountLabel(o) > 1 {
+				apex = o
+			}
+		}
+		if apex == "" {
+			// The parent, unless that is a top-level domain: a zone
+			// there would answer NXDOMAIN for every name under it
+			// that no file holds, where REFUSED says "not served".
+			apex = owner
+			if i, end := dns.NextLabel(owner, 0); !end && dns.CountLabel(owner[i:]) > 1 {
+				apex = owner[i:]
+			}
+		}
+		s.zones[apex] = &dns.SOA{Hdr: dns.RR_Header{Name: apex, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 60},
+			Ns: "ns.dnstest.invalid.", Mbox: "hostmaster.dnstest.invalid.", Serial: 1, Refresh: 3600, Retry: 600, Expire: 86400, Minttl: 60}
+		s.implicit[apex] = true
+	}
 }
 
 // Add serves records. A SOA record makes its owner a zone apex.
@@ -166,6 +213,12 @@ func (s *Server) Add(rrs ...dns.RR) {
 		h := rr.Header()
 		h.Name = strings.ToLower(dns.Fqdn(h.Name))
 		if soa, ok := rr.(*dns.SOA); ok {
+			for z := range s.implicit {
+				if dns.IsSubDomain(h.Name, z) {
+					delete(s.zones, z)
+					delete(s.implicit, z)
+				}
+			}
 			s.zones[h.Name] = soa
 		}
 		byType := s.rrs[h.Name]
