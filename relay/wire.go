@@ -331,28 +331,49 @@ func (w *wireConn) messageSeen(b []byte) {
 	}
 }
 
-// The states of the search for the end of a DATA message.
+// The states of the search for the end of a DATA message. They are those
+// of go-smtp's data reader (v0.25), which decides where the message ends:
+// were this search to end it elsewhere, message lines would be taken here
+// for commands (a STARTTLS among them), and commands for message lines.
 const (
-	dotLineStart = iota // the initial state
+	dotLineStart = iota // the initial state; after "\r\n"
 	dotDot              // "." at the start of a line
 	dotDotCR            // ".\r" at the start of a line
-	dotCR               // "\r" elsewhere
+	dotCR               // "\r" that may end a line
 	dotText             // in a line
 	dotEnd              // ".\r\n" at the start of a line: the end
 )
 
+// dotStep is the state after c in state st. Each state but dotText (and
+// dotLineStart, where "\r" may begin an empty line) goes to dotText on any
+// byte it does not expect, "\r" included: go-smtp does not take the "\r\n"
+// of "\r\r\n" or ".\r\r\n" for a line end, so "x\r\r\n.\r\n" does not end
+// a message.
 func dotStep(st int, c byte) int {
-	switch {
-	case st == dotLineStart && c == '.':
-		return dotDot
-	case st == dotDot && c == '\r':
-		return dotDotCR
-	case st == dotDotCR && c == '\n':
-		return dotEnd
-	case st == dotCR && c == '\n':
-		return dotLineStart
-	case c == '\r':
-		return dotCR
+	switch st {
+	case dotLineStart:
+		switch c {
+		case '.':
+			return dotDot
+		case '\r':
+			return dotCR
+		}
+	case dotDot:
+		if c == '\r' {
+			return dotDotCR
+		}
+	case dotDotCR:
+		if c == '\n' {
+			return dotEnd
+		}
+	case dotCR:
+		if c == '\n' {
+			return dotLineStart
+		}
+	case dotText:
+		if c == '\r' {
+			return dotCR
+		}
 	}
 	return dotText
 }
