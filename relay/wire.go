@@ -221,6 +221,14 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		if w.inData || w.bdatLeft > 0 {
 			if len(w.held) == 0 {
 				if err := w.fill(); err != nil {
+					if err == io.EOF && w.bdatLeft > 0 {
+						// RFC 3030 2: a chunk is as long as its BDAT says.
+						// go-smtp reads it through an io.LimitReader, which
+						// takes a plain EOF for a chunk that ended, and
+						// would pass a BDAT LAST cut short on as the whole
+						// message.
+						err = io.ErrUnexpectedEOF
+					}
 					return 0, err
 				}
 			}

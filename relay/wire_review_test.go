@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -215,6 +216,29 @@ func TestSTARTTLSInsideDataMITM(t *testing.T) {
 // A client that closes in the middle of a BDAT LAST chunk sent no
 // message: go-smtp took the EOF for the chunk's end, queued what came and
 // answered 250.
+func TestBDATLastCutByClose(t *testing.T) {
+	t.Parallel()
+	h := wireRelay(t, nil)
+	rc, raw := wireDial(t, h)
+	rc.cmd("EHLO client.test")
+	rc.want("MAIL", rc.cmd("MAIL FROM:<a@x.test>"), "250 ")
+	rc.want("RCPT", rc.cmd("RCPT TO:<b@y.test>"), "250 ")
+	rc.send("BDAT 1000 LAST\r\nSubject: half\r\n\r\nonly part of it")
+	if err := raw.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	got := rc.reply()
+	if !strings.HasPrefix(got[0], "5") && !strings.HasPrefix(got[0], "4") {
+		t.Errorf("reply %q to a BDAT 1000 LAST chunk cut off after 44 octets by the client's close, want an error", got)
+	}
+	if _, err := io.ReadAll(rc.br); err != nil {
+		t.Logf("after the reply: %v", err)
+	}
+	for _, m := range queued(t, h) {
+		t.Errorf("queued %s, %d octets, from a chunk cut short: %q", m.id, len(m.data), m.data)
+	}
+}
+
 // After STARTTLS an EHLO that go-smtp refuses leaves its name from before
 // TLS, so MAIL and AUTH still wait for one it takes (RFC 3207 4.2); the
 // Received field names the client by the EHLO under TLS.
