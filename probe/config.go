@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,9 +18,9 @@ import (
 // and how often it is checked. For example:
 //
 //	probe:
-//	  domains: [example.com]
+//	  domains: [example.com, {name: example.net, selectors: [s1024]}]
 //	  ips: [192.0.2.25, "2001:db8::25"]
-//	  selectors: [s2026]
+//	  selectors: [s2026]   # of every domain
 //	  helo: mail.example.com
 //	  interval: 1h
 //	  blocklist_interval: 30m
@@ -28,10 +29,14 @@ import (
 //	  webhook: {url: "https://hooks.example.com/relaylab", attempts: 6, backoff: 30s}
 //	  zones: blocklists.yaml   # or a list: [blocklists.yaml, {zone: bl.example.net, kind: ip}]
 type Config struct {
-	Domains   []string `yaml:"domains"`
-	IPs       []string `yaml:"ips"`
-	Selectors []string `yaml:"selectors"` // DKIM selectors of the domains
-	Helo      string   `yaml:"helo"`      // the HELO name of the IPs
+	Domains DomainList `yaml:"domains"`
+	IPs     []string   `yaml:"ips"`
+	// Selectors are DKIM selectors of every domain. With several domains,
+	// one that has no key at a domain is a warning there, or only a note
+	// when another watched domain has it: tie a selector to the domains
+	// that sign with it in Domains to have its absence be an error.
+	Selectors []string `yaml:"selectors"`
+	Helo      string   `yaml:"helo"` // the HELO name of the IPs
 	// Interval between checks of the domains' records (default 1h).
 	Interval config.Duration `yaml:"interval"`
 	// BlocklistInterval between blocklist checks (default 30m).
@@ -47,6 +52,89 @@ type Config struct {
 	// takes such a file); Validate reads the files.
 	Zones   ZoneList      `yaml:"zones"`
 	Webhook WebhookConfig `yaml:"webhook"`
+}
+
+// WatchDomain is a domain of the watchlist and the DKIM selectors it
+// signs with.
+type WatchDomain struct {
+	Name      string   `yaml:"name"`
+	Selectors []string `yaml:"selectors,omitempty"`
+}
+
+// DomainList is the watchlist's domains, each written as a name
+// (example.com) or as a mapping that ties DKIM selectors to it ({name:
+// example.com, selectors: [s2026]}); the forms mix in one list.
+type DomainList []WatchDomain
+
+// Domains is a DomainList of names with no selectors of their own.
+func Domains(names ...string) DomainList {
+	out := make(DomainList, len(names))
+	for i, n := range names {
+		out[i] = WatchDomain{Name: n}
+	}
+	return out
+}
+
+// Names returns the domains' names, in order.
+func (dl DomainList) Names() []string {
+	out := make([]string, len(dl))
+	for i, d := range dl {
+		out[i] = d.Name
+	}
+	return out
+}
+
+// UnmarshalYAML reads a name, or a mapping with name and selectors.
+func (d *WatchDomain) UnmarshalYAML(unmarshal func(any) error) error {
+	var name string
+	if unmarshal(&name) == nil {
+		*d = WatchDomain{Name: name}
+		return nil
+	}
+	type plain WatchDomain // without this method
+	return unmarshal((*plain)(d))
+}
+
+// MarshalYAML writes a domain without selectors of its own as its name,
+// as it is usually written.
+func (d WatchDomain) MarshalYAML() (any, error) {
+	if len(d.Selectors) == 0 {
+		return d.Name, nil
+	}
+	type plain WatchDomain
+	return plain(d), nil
+}
+
+// selectorsOf returns the DKIM selectors to check at d: tied, whose
+// missing key is an error, and shared, those of every domain, which may
+// be another domain's. With one domain, every selector is its own.
+func (c *Config) selectorsOf(d WatchDomain) (tied, shared []string) {
+	tied = append(tied, d.Selectors...)
+	if len(c.Domains) <= 1 {
+		return append(tied, c.Selectors...), nil
+	}
+	for _, s := range c.Selectors {
+		if !slices.Contains(tied, s) {
+			shared = append(shared, s)
+		}
+	}
+	return tied, shared
+}
+
+// validSelector normalises a DKIM selector, or reports false. RFC 6376
+// 3.1: labels of letters, digits and hyphens; underscores are let through,
+// as some signers use them.
+func validSelector(s string) (string, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if _, ok := dns.IsDomainName(s); !ok || s == "" {
+		return s, false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || strings.TrimLeft(label, "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			return s, false
+		}
+	}
+	return s, true
 }
 
 // WebhookConfig is where changes are POSTed.
@@ -81,12 +169,33 @@ func (c *Config) Validate(prefix string) error {
 		}
 		return prefix + "." + k
 	}
-	for i, d := range c.Domains {
-		d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
-		if _, ok := dns.IsDomainName(d); !ok || !strings.Contains(d, ".") || strings.ContainsAny(d, "@/: ") {
-			return config.Errorf(key(fmt.Sprintf("domains[%d]", i)), "%q is not a domain name such as example.com", c.Domains[i])
+	seen := map[string]int{}
+	for i := range c.Domains {
+		wd := &c.Domains[i]
+		k := key(fmt.Sprintf("domains[%d]", i))
+		at := k // where the name is: the entry, or its name: key
+		if len(wd.Selectors) > 0 {
+			at = k + ".name"
 		}
-		c.Domains[i] = d
+		d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(wd.Name)), ".")
+		if d == "" {
+			return config.Errorf(at, "a domain needs a name: write example.com, or {name: example.com, selectors: [s2026]} to tie DKIM selectors to it")
+		}
+		if _, ok := dns.IsDomainName(d); !ok || !strings.Contains(d, ".") || strings.ContainsAny(d, "@/: ") {
+			return config.Errorf(at, "%q is not a domain name such as example.com", wd.Name)
+		}
+		if j, dup := seen[d]; dup {
+			return config.Errorf(k, "%s is listed twice (domains[%d] and domains[%d]): list it once, with all of its selectors", d, j, i)
+		}
+		seen[d] = i
+		wd.Name = d
+		for j, s := range wd.Selectors {
+			n, ok := validSelector(s)
+			if !ok {
+				return config.Errorf(fmt.Sprintf("%s.selectors[%d]", k, j), "%q is not a DKIM selector (the name before ._domainkey., such as s2026)", s)
+			}
+			wd.Selectors[j] = n
+		}
 	}
 	for i, s := range c.IPs {
 		if _, err := netip.ParseAddr(strings.TrimSpace(s)); err != nil {
@@ -94,9 +203,11 @@ func (c *Config) Validate(prefix string) error {
 		}
 	}
 	for i, s := range c.Selectors {
-		if _, ok := dns.IsDomainName(s); !ok || s == "" {
-			return config.Errorf(key(fmt.Sprintf("selectors[%d]", i)), "%q is not a DKIM selector", s)
+		n, ok := validSelector(s)
+		if !ok {
+			return config.Errorf(key(fmt.Sprintf("selectors[%d]", i)), "%q is not a DKIM selector (the name before ._domainkey., such as s2026)", s)
 		}
+		c.Selectors[i] = n
 	}
 	for i, s := range c.Resolvers {
 		n, err := resolver.NormalizeServer(s)

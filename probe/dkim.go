@@ -144,14 +144,28 @@ type DKIMReport struct {
 
 // CheckDKIM looks up the keys of the given selectors and of common ones.
 func CheckDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain string, selectors []string) DKIMReport {
+	return checkDKIM(ctx, r, log, domain, selectors, nil)
+}
+
+// checkDKIM is CheckDKIM with the selectors of a watchlist's every domain
+// (Request.SharedSelectors) besides the domain's own.
+func checkDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain string, selectors, shared []string) DKIMReport {
 	f := &findings{check: "dkim"}
 	rep := DKIMReport{Domain: domain}
 	asked := map[string]bool{}
+	isShared := map[string]bool{}
 	var all []string
 	for _, s := range selectors {
 		s = strings.ToLower(s)
 		if !asked[s] {
 			asked[s] = true
+			all = append(all, s)
+		}
+	}
+	for _, s := range shared {
+		s = strings.ToLower(s)
+		if !asked[s] {
+			asked[s], isShared[s] = true, true
 			all = append(all, s)
 		}
 	}
@@ -202,7 +216,14 @@ func CheckDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 			}
 		}
 		if len(recs) == 0 {
-			if ds.Asked {
+			switch {
+			case isShared[sel]:
+				// Perhaps another domain's: NoteSharedSelectors says
+				// whose, once every domain is checked.
+				rep.Missing = append(rep.Missing, sel)
+				f.add(SevWarning, sharedMissing, name, "", "RFC 6376 3.6.2.1",
+					"selector %q, listed for every watched domain, has no key at %s: if %s signs with it, its mail fails DKIM; publish the key there, or tie the selector to the domains that sign with it (domains: [{name: DOMAIN, selectors: [%s]}])", sel, name, domain, sel)
+			case ds.Asked:
 				rep.Missing = append(rep.Missing, sel)
 				f.add(SevError, "missing", name, "", "RFC 6376 3.6.2.1",
 					"selector %q has no key at %s: mail signed with it fails DKIM; publish the key", sel, name)
@@ -228,6 +249,75 @@ func CheckDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 	}
 	rep.Findings, rep.Status = f.list, f.status()
 	return rep
+}
+
+// sharedMissing is the code of a selector listed for every watched domain
+// that has no key at one of them.
+const sharedMissing = "missing-shared"
+
+// NoteSharedSelectors completes, across the reports of a watchlist's
+// domains, the findings of selectors listed for every domain
+// (Request.SharedSelectors) that have no key at one: when another domain
+// has the key, the finding becomes a note that names those domains (the
+// selector is likely theirs alone); when none has it, an error, since
+// mail signed with it fails DKIM wherever it is used.
+func NoteSharedSelectors(reps []*Report) {
+	have := map[string][]string{} // selector -> domains with a key
+	for _, rep := range reps {
+		if rep == nil || rep.DKIM == nil {
+			continue
+		}
+		for _, s := range rep.DKIM.Selectors {
+			have[s.Selector] = append(have[s.Selector], rep.Domain)
+		}
+	}
+	var domains []string
+	for _, rep := range reps {
+		if rep != nil && rep.DKIM != nil {
+			domains = append(domains, rep.Domain)
+		}
+	}
+	for _, rep := range reps {
+		if rep == nil || rep.DKIM == nil {
+			continue
+		}
+		d, changed := rep.DKIM, false
+		for i := range d.Findings {
+			f := &d.Findings[i]
+			sel, _, ok := strings.Cut(f.Name, "._domainkey.")
+			if f.Code != "dkim."+sharedMissing || !ok {
+				continue
+			}
+			changed = true
+			if at := have[sel]; len(at) > 0 {
+				f.Severity = SevInfo
+				f.Message = fmt.Sprintf("selector %q has no key at %s but has one at %s: fine if only %s signs with it, while mail of %s signed with it would fail DKIM; to check each domain for its own selectors, tie them to it (domains: [{name: %s, selectors: [%s]}])",
+					sel, f.Name, strings.Join(at, ", "), orList(at), d.Domain, at[0], sel)
+				continue
+			}
+			f.Severity = SevError
+			f.Message = fmt.Sprintf("selector %q, listed for every watched domain, has a key at none of them (%s): mail signed with it fails DKIM; publish the key at %s under the domain that signs with it, or remove the selector",
+				sel, strings.Join(domains, ", "), sel+"._domainkey.DOMAIN")
+		}
+		if !changed {
+			continue
+		}
+		d.Status = statusOf(d.Findings, d.Status == StatusUnknown)
+		for i := range rep.Checks {
+			if rep.Checks[i].Check == "dkim" {
+				rep.Checks[i].Status, rep.Checks[i].Findings = d.Status, d.Findings
+			}
+		}
+		rep.grade()
+	}
+}
+
+// orList joins names as "a", "a or b", "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 func checkKey(f *findings, ds *DKIMSelector) {

@@ -167,44 +167,49 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 	var jobs []job
 	for _, d := range m.cfg.Domains {
 		m.mu.Lock()
-		prev := m.mtaSeen[d]
+		prev := m.mtaSeen[d.Name]
 		m.mu.Unlock()
-		jobs = append(jobs, job{d, Request{Domain: d, Selectors: m.cfg.Selectors, Zones: zones, Health: health,
+		tied, shared := m.cfg.selectorsOf(d)
+		jobs = append(jobs, job{d.Name, Request{Domain: d.Name, Selectors: tied, SharedSelectors: shared, Zones: zones, Health: health,
 			NoBlocklists: !blocklists, NoRecords: !records, PrevMTASTS: prev}})
 	}
 	for _, ip := range m.ips {
 		jobs = append(jobs, job{ip.String(), Request{IPs: []netip.Addr{ip}, Helo: m.cfg.Helo, Zones: zones, Health: health, NoBlocklists: !blocklists}})
 	}
 	// A few targets at a time; the resolver bounds the queries in flight.
-	var mu sync.Mutex
-	var all []Change
-	var errs []error
+	reps := make([]*Report, len(jobs))
 	var wg sync.WaitGroup
-	next := make(chan job)
+	next := make(chan int)
 	for w := 0; w < 8; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range next {
+			for i := range next {
+				j := jobs[i]
 				rep := Run(ctx, deps, j.req)
 				if j.req.Domain != "" && rep.MTASTS != nil && rep.MTASTS.Seen != nil {
 					m.mu.Lock()
 					m.mtaSeen[j.req.Domain] = rep.MTASTS.Seen
 					m.mu.Unlock()
 				}
-				ch, err := m.record(ctx, j.target, rep)
-				mu.Lock()
-				all = append(all, ch...)
-				errs = append(errs, err)
-				mu.Unlock()
+				reps[i] = rep
 			}
 		}()
 	}
-	for _, j := range jobs {
-		next <- j
+	for i := range jobs {
+		next <- i
 	}
 	close(next)
 	wg.Wait()
+	// A selector of every domain that one lacks is judged by the others.
+	NoteSharedSelectors(reps)
+	var all []Change
+	var errs []error
+	for i, j := range jobs {
+		ch, err := m.record(ctx, j.target, reps[i])
+		all = append(all, ch...)
+		errs = append(errs, err)
+	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].ID < all[j].ID })
 	cutoff := m.clock.Now().Add(-m.cfg.Keep.D()).UnixNano()
 	errs = append(errs, m.st.Write(ctx, func(tx *store.Tx) error {
@@ -293,7 +298,8 @@ func (m *Monitor) restoreSeen(ctx context.Context) error {
 	if m.restored {
 		return nil
 	}
-	for _, d := range m.cfg.Domains {
+	for _, wd := range m.cfg.Domains {
+		d := wd.Name
 		if m.mtaSeen[d] != nil {
 			continue
 		}

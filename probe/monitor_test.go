@@ -38,7 +38,7 @@ func TestMonitorConfirmsChangesOverTwoRuns(t *testing.T) {
 	vc := clock.NewVirtual(epoch)
 	st := openStore(t, vc)
 	cfg := DefaultConfig()
-	cfg.Domains = []string{"clean.auth.test"}
+	cfg.Domains = Domains("clean.auth.test")
 	cfg.IPs = []string{"192.0.2.20"}
 	cfg.Selectors = []string{"s1"}
 	cfg.Zones = []Zone{{Zone: "good.bl.test", Kind: ZoneIP}}
@@ -259,7 +259,7 @@ func TestMonitorRunLoop(t *testing.T) {
 	vc := clock.NewVirtual(epoch)
 	st := openStore(t, vc)
 	cfg := DefaultConfig()
-	cfg.Domains = []string{"clean.auth.test"}
+	cfg.Domains = Domains("clean.auth.test")
 	cfg.Zones = []Zone{{Zone: "good.bl.test", Kind: ZoneIP}}
 	cfg.Keep = config.Duration(time.Hour)
 	m, err := NewMonitor(cfg, Options{Store: st, Clock: vc, Resolver: r, HTTPClient: &http.Client{}})
@@ -323,7 +323,7 @@ func TestMTASTSMemorySurvivesRestart(t *testing.T) {
 	vc := clock.NewVirtual(epoch)
 	st := openStore(t, vc)
 	cfg := DefaultConfig()
-	cfg.Domains = []string{"good.auth.test"}
+	cfg.Domains = Domains("good.auth.test")
 	cfg.Zones = []Zone{{Zone: "good.bl.test", Kind: ZoneIP}}
 	ctx := context.Background()
 	runFresh := func() *MTASTSReport {

@@ -25,8 +25,12 @@ type Request struct {
 	Domain    string       // checked for SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, BIMI and domain blocklists; may be empty
 	IPs       []netip.Addr // sending IPs: blocklists, PTR, and SPF evaluation for Domain
 	Selectors []string     // DKIM selectors, besides the common ones
-	Helo      string       // the HELO name the IPs use; default the IP's PTR name
-	Zones     []Zone       // blocklists; nil means DefaultZones()
+	// SharedSelectors are DKIM selectors listed for every domain of a
+	// watchlist: one with no key at Domain is a warning, not an error,
+	// since it may be another domain's (see NoteSharedSelectors).
+	SharedSelectors []string
+	Helo            string // the HELO name the IPs use; default the IP's PTR name
+	Zones           []Zone // blocklists; nil means DefaultZones()
 	// NoBlocklists skips blocklist queries.
 	NoBlocklists bool
 	// NoRecords skips every check but blocklists (and PTR of the IPs).
@@ -130,7 +134,7 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 	}
 	if req.Domain != "" && !req.NoRecords {
 		do(func() { s := CheckSPF(ctx, r, log, req.Domain); rep.SPF = &s })
-		do(func() { s := CheckDKIM(ctx, r, log, req.Domain, req.Selectors); rep.DKIM = &s })
+		do(func() { s := checkDKIM(ctx, r, log, req.Domain, req.Selectors, req.SharedSelectors); rep.DKIM = &s })
 		do(func() { s := CheckTLSRPT(ctx, r, log, req.Domain); rep.TLSRPT = &s })
 		do(func() { s := CheckDNSSEC(ctx, r, log, req.Domain); rep.DNSSEC = &s })
 		do(func() {
@@ -265,16 +269,21 @@ func (rep *Report) summarise(req Request) {
 	if rep.DNSSEC != nil {
 		add("dnssec", rep.DNSSEC.Status, rep.DNSSEC.Findings)
 	}
+	rep.grade()
+	for i := range rep.Checks {
+		if rep.Checks[i].Findings == nil {
+			rep.Checks[i].Findings = []Finding{}
+		}
+	}
+}
+
+// grade sets Status to that of the worst check.
+func (rep *Report) grade() {
 	rep.Status = StatusOK
 	rank := map[Status]int{StatusOK: 0, StatusWarning: 1, StatusUnknown: 2, StatusError: 3}
 	for _, c := range rep.Checks {
 		if rank[c.Status] > rank[rep.Status] {
 			rep.Status = c.Status
-		}
-	}
-	for i := range rep.Checks {
-		if rep.Checks[i].Findings == nil {
-			rep.Checks[i].Findings = []Finding{}
 		}
 	}
 }
