@@ -198,8 +198,8 @@ type QueueRecipient struct {
 	Attempts    int       `json:"attempts"`
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	// Path and Host are where the last attempt went: the route path and
-	// the host that answered (Host is empty when shaping held the
-	// recipient before any host).
+	// the host (Host is empty when no attempt was made, when shaping held
+	// the recipient, or when the relay made the last reply up itself).
 	Path      string     `json:"path,omitempty"`
 	Host      string     `json:"host,omitempty"`
 	LastReply QueueReply `json:"last_reply,omitzero"`

@@ -368,8 +368,15 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 				continue
 			}
 			e.Recipients = append(e.Recipients, r.Address)
+			// Host is where an attempt went (web.QueueRecipient): the
+			// relay names the path's host for a recipient its shaping
+			// held too, though nothing was sent there.
+			host := r.Host
+			if r.Attempts == 0 || r.Reply.Stage == "shaping" || r.Reply.Local {
+				host = ""
+			}
 			e.Waiting = append(e.Waiting, web.QueueRecipient{Address: r.Address, State: r.State, Attempts: r.Attempts, NextAttempt: r.Due,
-				Path: r.Path, Host: r.Host, Category: r.Category, Reason: r.Reason, Advice: r.Advice,
+				Path: r.Path, Host: host, Category: r.Category, Reason: r.Reason, Advice: r.Advice,
 				LastReply: web.QueueReply{Stage: r.Reply.Stage, Code: r.Reply.Code, Enhanced: r.Reply.Enhanced, Text: r.Reply.Text}})
 			e.Attempts = max(e.Attempts, r.Attempts)
 			if !r.Due.IsZero() && (e.NextAttempt.IsZero() || r.Due.Before(e.NextAttempt)) {

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/sink"
 	"github.com/relaylab/relaylab/web"
 )
@@ -253,5 +255,51 @@ func TestRelayAdapterEnqueueRawLineEnds(t *testing.T) {
 	want := "From: a@s.test\r\nDate: Mon, 2 Jan 2006 15:04:05 +0000\r\nSubject: x\r\n\r\none\r\ntwo\r\n"
 	if got := string(m.Data); !strings.HasSuffix(got, "\r\n"+want) || strings.Contains(strings.ReplaceAll(got, "\r\n", ""), "\n") {
 		t.Errorf("queued data = %q, want the trace and then %q", got, want)
+	}
+}
+
+// TestRelayAdapterQueueHostOnlyWhereTried: the web API's queue names a
+// recipient's host only when an attempt went there, not for a recipient
+// the relay's shaping held before any attempt (which the relay records
+// with the path's host all the same).
+func TestRelayAdapterQueueHostOnlyWhereTried(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, rl := openTestRelay(t, filepath.Join(t.TempDir(), "q.db"))
+	defer st.Close()
+	id, err := rl.Enqueue(ctx, relay.Submission{From: "a@s.test", Data: []byte("Subject: x\r\n\r\ny\r\n"),
+		Recipients: []relay.Recipient{{Address: "held@r.test"}, {Address: "tried@r.test"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const host = "127.0.0.1:44026"
+	replies := map[string][]any{
+		"held@r.test":  {0, "shaping", 0, "not tried: destination path:p rests until 2026-11-28T17:02:00Z after a 421 or rate limit"},
+		"tried@r.test": {1, "rcpt", 421, "Messages temporarily deferred"},
+	}
+	if err := st.Write(ctx, func(tx *store.Tx) error {
+		for addr, r := range replies {
+			if _, err := tx.Exec(`UPDATE relay_recipients SET state = 'deferred', attempts = ?, path = 'p', host = ?, code = ?, reply = ? WHERE message_id = ? AND address = ?`,
+				r[0], host, r[2], r[3], id, addr); err != nil {
+				return err
+			}
+			if _, err := tx.Append(events.Event{Kind: events.RelayDeferred, Message: id, Recipient: addr}.WithPayload(map[string]any{
+				"attempts": r[0], "host": host, "reply": map[string]any{"stage": r[1], "code": r[2], "text": r[3]}})); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := relayAdapter{rl: rl}.Queue(ctx, web.QueueFilter{})
+	if err != nil || len(q) != 1 || len(q[0].Waiting) != 2 {
+		t.Fatalf("Queue = %+v, %v; want one message with two waiting recipients", q, err)
+	}
+	for _, w := range q[0].Waiting {
+		want := map[string]string{"held@r.test": "", "tried@r.test": host}[w.Address]
+		if w.Host != want || w.Path != "p" {
+			t.Errorf("waiting %s (attempts %d, reply at %s): host %q, path %q; want host %q, path p", w.Address, w.Attempts, w.LastReply.Stage, w.Host, w.Path, want)
+		}
 	}
 }

@@ -88,7 +88,13 @@ export function summary(e) {
   if (p.reply && typeof p.reply === "object") parts.push(replyText(p.reply));
   else if (p.code) parts.push([p.code, p.enhanced || "", p.text || ""].filter(Boolean).join(" "));
   if (p.category) parts.push("[" + p.category + "]");
-  if (p.host) parts.push("via " + p.host);
+  // A host only where an attempt reached it: the relay's deferral of a
+  // recipient its shaping held names the path's host, though nothing went
+  // there, and a reply the relay made up itself (local) came from none.
+  // An attempt that got no reply says it tried the host.
+  const rep = p.reply && typeof p.reply === "object" ? p.reply : {};
+  if (p.host && rep.code > 0 && rep.stage !== "shaping" && !rep.local) parts.push("via " + p.host);
+  else if (p.host && e.kind === "relay.attempt") parts.push("tried " + p.host + ", no SMTP reply");
   if (p.next_attempt) parts.push("next " + String(p.next_attempt).replace("T", " ").slice(0, 19));
   if (e.kind === "relay.dsn" || e.kind === "sink.bounce") parts.push((typeof p.action === "string" ? p.action + " " : "") + "DSN to <" + (p.to || "") + ">");
   if (e.kind === "sink.bounce") {

@@ -78,7 +78,7 @@ function recipientRows(q) {
   }
   return w.map((r) => {
     const reply = replyText(r.last_reply);
-    const via = [r.path && "path " + r.path, r.host && "host " + r.host].filter(Boolean).join(" · ");
+    const via = [r.path && "path " + r.path, reached(r)].filter(Boolean).join(" · ");
     return h("tr", { class: "rcpt" },
       h("td", { class: "mono wide", "data-label": "to" }, r.address),
       h("td", {}, h("span", { class: "badge s-" + String(r.state).replace(/[^a-z]/g, "") }, r.state)),
@@ -91,4 +91,19 @@ function recipientRows(q) {
         r.advice && h("div", { class: "advice" }, "What to do: ", prose(r.advice)),
         via && h("div", { class: "small muted via" }, via)));
   });
+}
+
+// reached says which host a waiting recipient's last attempt reached: a
+// host only when an attempt went out and a server replied there. A
+// recipient the relay's shaping held (a reply at stage "shaping") or that
+// no attempt has reached yet names no host, however the relay filled it
+// in: nothing was sent there.
+export function reached(r) {
+  const rep = r.last_reply && typeof r.last_reply === "object" ? r.last_reply : {};
+  const held = rep.stage === "shaping";
+  const n = Number(r.attempts) || 0;
+  if (held) return n ? "held by shaping after " + n + " attempt(s), not tried since" : "held by shaping, not tried yet";
+  if (!n) return "not tried yet";
+  if (!r.host) return "";
+  return rep.code > 0 ? "host " + r.host : "host " + r.host + " gave no SMTP reply";
 }
