@@ -44,7 +44,7 @@ type wireConn struct {
 	dead     bool   // the connection failed here: nothing more goes out
 	skipping bool   // discarding an over-long line up to its end
 	greeting string // "EHLO" or "HELO" while its reply is due
-	needEHLO bool   // STARTTLS happened, no EHLO since (RFC 3207 4.2)
+	needEHLO bool   // STARTTLS happened, no EHLO or HELO answered 250 since (RFC 3207 4.2)
 	bdatOpen bool   // a BDAT chunk that was not LAST, no LAST or RSET since
 	bdatLeft int64  // octets of a BDAT chunk still to pass on
 	inData   bool   // passing on a DATA message
@@ -128,6 +128,11 @@ func (w *wireConn) Write(b []byte) (int, error) {
 	}
 	out := b
 	if first && w.greeting != "" {
+		if bytes.HasPrefix(b, []byte("250")) {
+			// go-smtp took the EHLO or HELO: it has the new name. A refused
+			// one changed nothing there, so nothing here.
+			w.needEHLO = false
+		}
 		out = w.greetingLine(b)
 		w.greeting = ""
 	}
@@ -283,7 +288,9 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		case "RCPT":
 			w.badParam = unknownParam("RCPT TO", arg)
 		case "EHLO", "HELO":
-			w.greeting, w.needEHLO = verb, false
+			// needEHLO waits for the reply: go-smtp keeps the name of the
+			// EHLO before STARTTLS when it refuses this one.
+			w.greeting = verb
 		case "RSET":
 			w.bdatOpen = false
 		case "BDAT":

@@ -1,6 +1,9 @@
 package relay
 
 import (
+	"bufio"
+	"crypto/tls"
+	"encoding/base64"
 	"io"
 	"net"
 	"strings"
@@ -42,6 +45,16 @@ func (rc *rawClient) want(what string, got []string, prefix string) {
 }
 
 // upgrade sends STARTTLS and runs the client's TLS handshake over raw.
+func (rc *rawClient) upgrade(raw net.Conn) {
+	rc.t.Helper()
+	rc.want("STARTTLS", rc.cmd("STARTTLS"), "220 ")
+	tc := tls.Client(raw, &tls.Config{InsecureSkipVerify: true})
+	if err := tc.Handshake(); err != nil {
+		rc.t.Fatalf("TLS handshake after 220: %v", err)
+	}
+	rc.c, rc.br = tc, bufio.NewReader(tc)
+}
+
 type queuedMsg struct{ id, data, to string }
 
 // queued lists the messages in the relay's queue, with their recipients.
@@ -242,6 +255,43 @@ func TestBDATLastCutByClose(t *testing.T) {
 // After STARTTLS an EHLO that go-smtp refuses leaves its name from before
 // TLS, so MAIL and AUTH still wait for one it takes (RFC 3207 4.2); the
 // Received field names the client by the EHLO under TLS.
+func TestRefusedEHLOAfterSTARTTLS(t *testing.T) {
+	t.Parallel()
+	h := wireRelay(t, nil)
+	rc, raw := wireDial(t, h)
+	rc.cmd("EHLO before-tls.example")
+	rc.upgrade(raw)
+	rc.want("EHLO without a domain", rc.cmd("EHLO"), "501 ")
+	if got := rc.cmd("MAIL FROM:<a@x.test>"); !strings.HasPrefix(got[0], "503 5.5.1 ") {
+		t.Errorf("MAIL after a refused EHLO under TLS: reply %q, want 503 5.5.1 (RFC 3207 4.2)", got)
+		// Where it leads: a message taken under TLS whose Received field
+		// names the client by its EHLO in the clear.
+		rc.cmd("RCPT TO:<b@y.test>")
+		rc.cmd("DATA")
+		rc.cmd("Subject: x\r\n\r\nx\r\n.")
+		for _, m := range queued(t, h) {
+			if i := strings.Index(m.data, "\r\n"); i > 0 && strings.Contains(m.data[:i], "before-tls") {
+				t.Errorf("queued %s under TLS with %q: the name from the EHLO in the clear", m.id, m.data[:i])
+			}
+		}
+		return
+	}
+	rc.want("HELO without a domain", rc.cmd("HELO"), "501 ")
+	rc.want("AUTH after a refused HELO under TLS", rc.cmd("AUTH PLAIN "+base64.StdEncoding.EncodeToString([]byte("\x00alice\x00s3cret"))), "503 5.5.1 ")
+	rc.want("EHLO under TLS", rc.cmd("EHLO after-tls.example"), "250-")
+	rc.want("MAIL", rc.cmd("MAIL FROM:<a@x.test>"), "250 ")
+	rc.want("RCPT", rc.cmd("RCPT TO:<b@y.test>"), "250 ")
+	rc.want("DATA", rc.cmd("DATA"), "354 ")
+	rc.want("end of data", rc.cmd("Subject: x\r\n\r\nx\r\n."), "250 2.0.0 OK: queued as ")
+	msgs := queued(t, h)
+	if len(msgs) != 1 {
+		t.Fatalf("queue %+v, want one message", msgs)
+	}
+	if !strings.HasPrefix(msgs[0].data, "Received: from after-tls.example ") || strings.Contains(msgs[0].data, "before-tls") {
+		t.Errorf("message %q, want a Received field from after-tls.example, the name under TLS", msgs[0].data[:min(len(msgs[0].data), 200)])
+	}
+}
+
 // STARTTLS is refused while a BDAT transfer is open, and only then: the
 // wireConn took any BDAT that was not LAST for an open transfer, even one
 // go-smtp refused or ended with 552, and only RSET and LAST closed it.
