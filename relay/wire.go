@@ -45,7 +45,8 @@ type wireConn struct {
 	skipping bool   // discarding an over-long line up to its end
 	greeting string // "EHLO" or "HELO" while its reply is due
 	needEHLO bool   // STARTTLS happened, no EHLO or HELO answered 250 since (RFC 3207 4.2)
-	bdatOpen bool   // a BDAT chunk that was not LAST, no LAST or RSET since
+	bdatOpen bool   // go-smtp took a BDAT chunk that was not LAST, and has not reset since
+	bdatCmd  int    // bdatMore or bdatLast while go-smtp's reply to a BDAT is due
 	bdatLeft int64  // octets of a BDAT chunk still to pass on
 	inData   bool   // passing on a DATA message
 	sasl     bool   // the next client line answers a 334 (RFC 4954 4), no command
@@ -55,6 +56,12 @@ type wireConn struct {
 	// is answering that this relay does not take, or nil.
 	badParam *paramFault
 }
+
+// What go-smtp's reply to a BDAT command answers.
+const (
+	bdatMore = 1 + iota // a chunk that is not the last
+	bdatLast            // BDAT n LAST
+)
 
 // wireListener wraps each accepted connection in a wireConn.
 type wireListener struct {
@@ -129,12 +136,16 @@ func (w *wireConn) Write(b []byte) (int, error) {
 	out := b
 	if first && w.greeting != "" {
 		if bytes.HasPrefix(b, []byte("250")) {
-			// go-smtp took the EHLO or HELO: it has the new name. A refused
-			// one changed nothing there, so nothing here.
-			w.needEHLO = false
+			// go-smtp took the EHLO or HELO: it has the new name, and has
+			// reset as for RSET (RFC 5321 4.1.4), any BDAT transfer too.
+			// A refused one changed nothing there, so nothing here.
+			w.needEHLO, w.bdatOpen = false, false
 		}
 		out = w.greetingLine(b)
 		w.greeting = ""
+	}
+	if first && w.bdatCmd != 0 {
+		w.bdatSeen(b)
 	}
 	if first && w.badParam != nil && paramRefusal(b) {
 		out = w.badParam.reply()
@@ -266,7 +277,7 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		if w.sasl {
 			verb = "" // a SASL response, whatever it spells
 		}
-		w.badParam = nil
+		w.badParam, w.bdatCmd = nil, 0
 		switch verb {
 		case "STARTTLS":
 			w.held = w.held[i+1:]
@@ -296,9 +307,14 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		case "BDAT":
 			// RFC 3030 2: the chunk follows the command, even when go-smtp
 			// refuses it, whenever go-smtp can read its size.
-			if f := bytes.Fields(arg); len(f) == 1 || len(f) == 2 && bytes.EqualFold(f[1], []byte("LAST")) {
+			f := bytes.Fields(arg)
+			w.bdatCmd = bdatMore
+			if len(f) == 2 && bytes.EqualFold(f[1], []byte("LAST")) {
+				w.bdatCmd = bdatLast
+			}
+			if len(f) == 1 || w.bdatCmd == bdatLast {
 				if n, err := strconv.ParseUint(string(f[0]), 10, 32); err == nil {
-					w.bdatLeft, w.bdatOpen = int64(n), len(f) == 1
+					w.bdatLeft = int64(n)
 				}
 			}
 		}
@@ -306,6 +322,23 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		w.held = w.held[n:]
 		return n, nil
 	}
+}
+
+// bdatSeen follows a BDAT transfer by b, the first line of go-smtp's
+// reply to a BDAT command. go-smtp (v0.25) answers 501 to a command it
+// cannot read, before it looks at the transfer; 250 to a chunk that is not
+// the last, which leaves the transfer open; and to anything else (the LAST
+// chunk, taken or not, 502 without a transaction, 552 over the size limit,
+// a failed chunk) it resets, or had no transfer open.
+func (w *wireConn) bdatSeen(b []byte) {
+	switch {
+	case bytes.HasPrefix(b, []byte("501")):
+	case bytes.HasPrefix(b, []byte("250")) && w.bdatCmd == bdatMore:
+		w.bdatOpen = true
+	default:
+		w.bdatOpen = false
+	}
+	w.bdatCmd = 0
 }
 
 // commandVerb splits a command line into its verb (upper case) and the

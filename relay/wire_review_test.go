@@ -295,6 +295,46 @@ func TestRefusedEHLOAfterSTARTTLS(t *testing.T) {
 // STARTTLS is refused while a BDAT transfer is open, and only then: the
 // wireConn took any BDAT that was not LAST for an open transfer, even one
 // go-smtp refused or ended with 552, and only RSET and LAST closed it.
+func TestBDATOpenFollowsGoSMTP(t *testing.T) {
+	t.Parallel()
+	h := wireRelay(t, func(c *Config) { c.MaxMessageBytes = 100 })
+	chunk := "BDAT 60\r\n" + strings.Repeat("z", 60)
+
+	t.Run("refused without a transaction", func(t *testing.T) {
+		rc, _ := wireDial(t, h)
+		rc.cmd("EHLO client.test")
+		rc.send("BDAT 3\r\nabc")
+		rc.want("BDAT without MAIL", rc.reply(), "502 ")
+		rc.want("STARTTLS after a refused chunk", rc.cmd("STARTTLS"), "220 ")
+	})
+	t.Run("ended by 552", func(t *testing.T) {
+		rc, _ := wireDial(t, h)
+		rc.cmd("EHLO client.test")
+		rc.cmd("MAIL FROM:<a@x.test>")
+		rc.cmd("RCPT TO:<b@y.test>")
+		rc.send(chunk)
+		rc.want("first chunk", rc.reply(), "250 ")
+		rc.want("STARTTLS in a transfer", rc.cmd("STARTTLS"), "503 5.5.1 ")
+		rc.send(chunk)
+		rc.want("a chunk over the size limit", rc.reply(), "552 5.3.4 ")
+		rc.want("STARTTLS after go-smtp ended the transfer with 552", rc.cmd("STARTTLS"), "220 ")
+	})
+	t.Run("ended by EHLO", func(t *testing.T) {
+		rc, _ := wireDial(t, h)
+		rc.cmd("EHLO client.test")
+		rc.cmd("MAIL FROM:<a@x.test>")
+		rc.cmd("RCPT TO:<b@y.test>")
+		rc.send("BDAT 3\r\nabc")
+		rc.want("first chunk", rc.reply(), "250 ")
+		rc.want("BDAT that go-smtp cannot read", rc.cmd("BDAT x"), "501 ")
+		rc.want("STARTTLS in a transfer, after a 501 to BDAT", rc.cmd("STARTTLS"), "503 5.5.1 ")
+		rc.want("EHLO without a domain", rc.cmd("EHLO"), "501 ")
+		rc.want("STARTTLS in a transfer, after a refused EHLO", rc.cmd("STARTTLS"), "503 5.5.1 ")
+		rc.want("EHLO", rc.cmd("EHLO client.test"), "250-")
+		rc.want("STARTTLS after EHLO reset the transaction", rc.cmd("STARTTLS"), "220 ")
+	})
+}
+
 // RFC 1870 3 and 6: SIZE is 1*20DIGIT, and a value over the limit gets
 // 552 5.3.4. go-smtp answered "501 5.5.4 Unable to parse SIZE as an
 // integer" from 2^32 on.
