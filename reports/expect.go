@@ -705,7 +705,7 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 			// Not `got ""`: there was no reply because there was no try.
 			why = append(why, fmt.Sprintf("expected the last reply to be %s, but there was no attempt", e.LastCode))
 		case !codeMatches(e.LastCode, r.Attempts[n-1].Code):
-			why = append(why, fmt.Sprintf("expected the last reply to be %s, got %q", e.LastCode, r.LastReply()))
+			why = append(why, fmt.Sprintf("expected the last reply to be %s, got %q%s", e.LastCode, r.LastReply(), r.lateBounceNote()))
 		}
 	}
 	if e.LastReply != "" {
@@ -752,6 +752,18 @@ func writeOutcome(b *strings.Builder, r *Recipient) {
 	}
 }
 
+// lateBounceNote says, for a recipient bounced after delivery, that the
+// last reply is its last attempt's (the 2xx that took the message), and
+// where the bounce's reply is judged; "" for any other.
+func (r *Recipient) lateBounceNote() string {
+	b := r.LateBounce
+	if b == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (the last attempt's reply, which took the message; the late bounce %s later reported %q: last_code and last_reply judge attempts, dsn_status and category the bounce)",
+		b.Time.Sub(r.Attempts[len(r.Attempts)-1].Time).Round(time.Second), b.Reply())
+}
+
 // checkLastReply matches the last attempt's reply against the glob want.
 func checkLastReply(r *Recipient, want string) []string {
 	if len(r.Attempts) == 0 {
@@ -762,7 +774,7 @@ func checkLastReply(r *Recipient, want string) []string {
 	if Glob(w, g) {
 		return nil
 	}
-	msg := fmt.Sprintf("expected the last reply to match %q, got %q", want, got)
+	msg := fmt.Sprintf("expected the last reply to match %q, got %q%s", want, got, r.lateBounceNote())
 	if !strings.ContainsAny(w, "*?") && strings.HasPrefix(g, w) {
 		// The commonest slip: "421 4.7.28" for every reply that begins so.
 		msg += " (last_reply matches the whole reply: end it with * to allow the text that follows)"

@@ -269,19 +269,100 @@ func (r *Recipient) who() string {
 // delivery try (the MX hosts of one try share its number), with times
 // relative to queueing; an attempt over TLS ends with its version ("[TLS
 // 1.3]"), and the last host of a try that a cap of the path stopped says
-// so ("(note: the walk down the MX hosts stopped at ...)").
+// so ("(note: the walk down the MX hosts stopped at ...)"). The holds of
+// the relay's shaping ("held") and a bounce that came after delivery
+// ("bounce") are lines of their own, in time order. Three or more tries
+// in a row with the same host and reply are folded into one line ("#4-#110
+// ... (107 times)"), so that the end of a long retry stays in sight; the
+// JSON keeps every one.
 func WriteTimeline(w io.Writer, r *Recipient) {
 	try := r.tryNumbers()
-	for i, a := range r.Attempts {
-		tail := ""
+	at := func(t time.Time) string { return "+" + t.Sub(r.Queued).Round(time.Second).String() }
+	tail := func(a Attempt) string {
+		s := ""
 		if a.TLS != "" {
-			tail = "  [" + a.TLS + "]"
+			s = "  [" + a.TLS + "]"
 		}
 		if a.WalkStopped != "" {
-			tail += "  (note: " + a.WalkStopped + ")"
+			s += "  (note: " + a.WalkStopped + ")"
 		}
-		fmt.Fprintf(w, "  #%-2d +%-10s %-12s %-24s %s%s\n", try[i], a.Time.Sub(r.Queued).Round(time.Second), a.Path, a.Host, a.Reply(), tail)
+		return s
 	}
+	h := 0 // the next hold to print
+	holdsUntil := func(t time.Time, last bool) {
+		for h < len(r.Holds) && (last || r.Holds[h].Time.Before(t)) {
+			x := r.Holds[h]
+			// Holds in a row for the same path and reason are one line:
+			// a destination that rests again and again holds its mail
+			// as many times.
+			n := 1
+			for h+n < len(r.Holds) && (last || r.Holds[h+n].Time.Before(t)) && r.Holds[h+n].Path == x.Path && r.Holds[h+n].Category == x.Category {
+				n++
+			}
+			y := r.Holds[h+n-1]
+			cat := ""
+			if x.Category != "" {
+				cat = "  (" + x.Category + ")"
+			}
+			when := at(x.Time)
+			if n > 1 {
+				cat += fmt.Sprintf("  (%d times from %s to %s; the last shown)", n, when, at(y.Time))
+				when = at(y.Time)
+			}
+			fmt.Fprintf(w, "  %-3s %-11s %-12s %-24s %s%s\n", "held", when, y.Path, "(the relay's shaping)", y.Text, cat)
+			h += n
+		}
+	}
+	for i := 0; i < len(r.Attempts); i++ {
+		a := r.Attempts[i]
+		holdsUntil(a.Time, false)
+		n := r.sameRun(i, try, h)
+		if n >= 3 {
+			b := r.Attempts[i+n-1]
+			fmt.Fprintf(w, "  #%d-#%d %s ... %s %s %s %s%s  (%d times)\n", try[i], try[i+n-1], at(a.Time), at(b.Time), a.Path, a.Host, a.Reply(), tail(a), n)
+			i += n - 1
+			continue
+		}
+		fmt.Fprintf(w, "  #%-2d %-11s %-12s %-24s %s%s\n", try[i], at(a.Time), a.Path, a.Host, a.Reply(), tail(a))
+	}
+	if b := r.LateBounce; b != nil {
+		holdsUntil(b.Time, false)
+		from := b.ReportingMTA
+		if from == "" {
+			from = "(a DSN)"
+		}
+		cat := ""
+		if b.Category != "" {
+			cat = "  (" + b.Category + ")"
+		}
+		fmt.Fprintf(w, "  %-3s %-11s %-12s %-24s late bounce after delivery: %s%s\n", "DSN", at(b.Time), "", from, b.Reply(), cat)
+	}
+	holdsUntil(time.Time{}, true)
+}
+
+// sameRun is how many attempts from i on are tries of their own (one
+// host each) with the same path, host, reply and TLS as attempt i, with
+// no hold (from the h-th on) between them.
+func (r *Recipient) sameRun(i int, try []int, h int) int {
+	one := func(k int) bool {
+		return (k == 0 || try[k-1] != try[k]) && (k+1 == len(try) || try[k+1] != try[k]) && r.Attempts[k].WalkStopped == ""
+	}
+	if !one(i) {
+		return 1
+	}
+	a := r.Attempts[i]
+	n := 1
+	for k := i + 1; k < len(r.Attempts) && one(k); k++ {
+		b := r.Attempts[k]
+		if b.Path != a.Path || b.Host != a.Host || b.Reply() != a.Reply() || b.TLS != a.TLS {
+			break
+		}
+		if h < len(r.Holds) && r.Holds[h].Time.Before(b.Time) {
+			break // a hold comes between: it is printed in its place
+		}
+		n++
+	}
+	return n
 }
 
 // ms formats a number of milliseconds as a duration a person reads at a

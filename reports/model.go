@@ -105,6 +105,50 @@ type Recipient struct {
 	// the JSON said "0001-01-01T00:00:00Z").
 	Done     time.Time `json:"done,omitzero"`
 	Attempts []Attempt `json:"attempts"`
+	// Holds are the times the relay's own shaping held the recipient back
+	// without sending it (a destination resting after a 421 to another
+	// message, a sending window, a warm-up cap): no attempts, but steps of
+	// its timeline.
+	Holds []Hold `json:"holds,omitempty"`
+	// LateBounce is the DSN that came back after the receiving side had
+	// taken the message with a 2xx (an asynchronous bounce), which turned
+	// the delivered recipient into bounced.
+	LateBounce *LateBounce `json:"late_bounce,omitempty"`
+
+	// tried is the classification of the last deferral that a server's
+	// reply caused (not a hold): what a delivered recipient's category
+	// says.
+	tried *classified
+}
+
+type classified struct{ category, reason, advice string }
+
+// Hold is one time the relay's shaping held a recipient back.
+type Hold struct {
+	Time time.Time `json:"time"`
+	// Text is the relay's own reply for the hold, which names it and its
+	// end ("not tried: destination path:x rests until ...").
+	Text     string    `json:"text"`
+	Path     string    `json:"path,omitempty"`
+	Category string    `json:"category,omitempty"`
+	Until    time.Time `json:"until,omitzero"`
+}
+
+// LateBounce is an asynchronous bounce: the reply the DSN reports, as
+// the relay read it from the DSN's Diagnostic-Code and Status fields.
+type LateBounce struct {
+	Time     time.Time `json:"time"`
+	Code     int       `json:"code,omitempty"`
+	Enhanced string    `json:"enhanced,omitempty"`
+	Text     string    `json:"text,omitempty"`
+	Category string    `json:"category,omitempty"`
+	// ReportingMTA is the server that wrote the DSN.
+	ReportingMTA string `json:"reporting_mta,omitempty"`
+}
+
+// Reply is the bounce's reply as "CODE ENHANCED TEXT".
+func (b *LateBounce) Reply() string {
+	return Attempt{Code: b.Code, Enhanced: b.Enhanced, Text: b.Text}.Reply()
 }
 
 // DeferredBeforeDelivery reports whether r was delivered with a category
@@ -243,6 +287,31 @@ type payload struct {
 	// has the same); WalkStopped says that a cap stopped the try there.
 	Attempt     int    `json:"attempt"`
 	WalkStopped string `json:"walk_stopped"`
+	// NextAttempt is a relay.deferred's next try; Async marks a
+	// relay.bounced from a DSN that came after delivery, and
+	// ReportingMTA the DSN's writer; BounceFor is, on a relay.queued, the
+	// message of this relay's that a DSN relayed on to its sender reports
+	// on.
+	NextAttempt  time.Time `json:"next_attempt"`
+	Async        bool      `json:"async"`
+	ReportingMTA string    `json:"reporting_mta"`
+	BounceFor    string    `json:"bounce_for"`
+}
+
+// reply is a payload's reply object, when it has one.
+type reply struct {
+	Stage    string `json:"stage"`
+	Code     int    `json:"code"`
+	Enhanced string `json:"enhanced"`
+	Text     string `json:"text"`
+}
+
+func (p payload) reply() (reply, bool) {
+	var rep reply
+	if len(p.Reply) == 0 || json.Unmarshal(p.Reply, &rep) != nil {
+		return reply{}, false
+	}
+	return rep, true
 }
 
 // Load reads the whole log from src.
@@ -266,6 +335,9 @@ func Load(ctx context.Context, src EventSource) (*Data, error) {
 	for _, r := range d.Recipients {
 		if r.Attempts == nil {
 			r.Attempts = []Attempt{} // [] in JSON: no attempt, not an unknown
+		}
+		if r.Status == "delivered" {
+			r.deliveredCategory()
 		}
 		if r.Status == "suppressed" && r.Category == "" {
 			// The relay refused it for the suppression list before any
@@ -360,6 +432,15 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 			r.Status = "deferred"
 		}
 		r.Category, r.Reason, r.Advice = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason), orKeep(p.Advice, r.Advice)
+		if rep, ok := p.reply(); ok && rep.Stage == "shaping" {
+			r.Holds = append(r.Holds, Hold{Time: e.Time, Text: rep.Text, Path: e.Path, Category: p.Category, Until: p.NextAttempt})
+		} else if p.Category != "" {
+			r.tried = &classified{p.Category, p.Reason, p.Advice}
+		}
+	case events.RelayQueued:
+		if p.BounceFor != "" {
+			d.relayedBounce(p.BounceFor)
+		}
 	case events.RelayDSN:
 		r.DSN = true
 		if p.Status != "" {
@@ -367,6 +448,10 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		}
 	default:
 		if events.Terminal(e.Kind) {
+			if e.Kind == events.RelayBounced && p.Async {
+				rep, _ := p.reply()
+				r.LateBounce = &LateBounce{Time: e.Time, Code: rep.Code, Enhanced: rep.Enhanced, Text: rep.Text, Category: p.Category, ReportingMTA: p.ReportingMTA}
+			}
 			r.Status = strings.TrimPrefix(e.Kind, "relay.")
 			r.Done = e.Time
 			r.Category, r.Reason, r.Advice = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason), orKeep(p.Advice, r.Advice)
@@ -390,4 +475,33 @@ func domainOf(addr string) string {
 		return strings.ToLower(addr[i+1:])
 	}
 	return ""
+}
+
+// relayedBounce marks the DSN another server wrote about message msg,
+// which the relay matched and relays on to the sender, as the DSN of the
+// recipients it reported as bounced: the sender gets it, with the status
+// of their late bounce.
+func (d *Data) relayedBounce(msg string) {
+	for _, r := range d.Recipients {
+		if r.Message == msg && r.LateBounce != nil && !r.DSN {
+			r.DSN, r.DSNStatus = true, r.LateBounce.Enhanced
+		}
+	}
+}
+
+// deliveredCategory gives a delivered recipient the category, reason and
+// advice of the last deferral a server's reply caused, not of a hold of
+// the relay's shaping that came after it: a 421 that rested the
+// destination, then a hold until the rest ended, is "rate-limited". A
+// recipient only held back keeps the hold's category, with a reason that
+// says it was held, not that nothing was sent.
+func (r *Recipient) deliveredCategory() {
+	switch {
+	case r.tried != nil:
+		r.Category, r.Reason, r.Advice = r.tried.category, r.tried.reason, r.tried.advice
+	case len(r.Holds) > 0:
+		h := r.Holds[len(r.Holds)-1]
+		r.Category, r.Advice = h.Category, ""
+		r.Reason = "the relay's own shaping held it back before it was sent (" + h.Text + ")"
+	}
 }

@@ -80,7 +80,7 @@ func TestWrongExpectationsFail(t *testing.T) {
 		{"starttls-454.yaml", "      stage: starttls\n", "      stage: starttls\n      recipient: nobody@nowhere.test\n",
 			"reader@example.test (message msg-1): expected the last attempt without TLS (tls: false), but its connection used TLS 1."},
 		{"starttls-454.yaml", "454 4.7.0 TLS not available due", "454 4.7.0 Try again due",
-			"auditor@strict.test (message msg-2): expected the last reply to match \"454 4.7.0 TLS not available*\", got \"454 4.7.0 Try again due to temporary reason\"; timeline:\n  #1  +0s"},
+			"auditor@strict.test (message msg-2): expected the last reply to match \"454 4.7.0 TLS not available*\", got \"454 4.7.0 Try again due to temporary reason\"; timeline:\n  #1-#4 +0s ... +30m0s must-tls 127.0.0.1 454 4.7.0 Try again due to temporary reason  (4 times)"},
 		{"provider-profiles.yaml", "[TSS04] *", "[TSS04] Try later*",
 			"deferred@yahoo.test (message msg-1): expected the last reply to match \"421 4.7.0 [TSS04] Try later*\", got \"421 4.7.0 [TSS04] Messages from your address are deferred"},
 		// any_reply and no_reply: the deferrals that cleared must carry the

@@ -1,0 +1,163 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+// logOf builds an event log: each add is one event at t0 plus min
+// minutes.
+type logOf struct {
+	t *testing.T
+	l fakeLog
+}
+
+func (b *logOf) add(min int, kind, msg, rcpt string, p map[string]any) {
+	e := events.Event{ID: int64(len(b.l) + 1), Time: t0.Add(time.Duration(min) * time.Minute), Kind: kind, Message: msg, Recipient: rcpt, Path: "sink"}
+	if p != nil {
+		e = e.WithPayload(p)
+	}
+	b.l = append(b.l, e)
+}
+
+func (b *logOf) load() *Data {
+	b.t.Helper()
+	d, err := Load(context.Background(), b.l)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return d
+}
+
+func rep(stage string, code int, enh, text string) map[string]any {
+	return map[string]any{"stage": stage, "code": code, "enhanced": enh, "text": text}
+}
+
+// TestLateBounceInTimeline: a bounce that came after delivery (the
+// relay.bounced with async: true) is a line of the timeline with its
+// reply, enhanced code and time, and is in the JSON; the timeline's only
+// line was the 250. A late bounce the relay relayed on to the sender (the
+// relay.queued of the DSN carries bounce_for) is the DSN the sender got:
+// dsn: sent and dsn_status judge it; they said no DSN was sent. The
+// last_code a bounced recipient's 250 fails says that the bounce came
+// later, and what judges it.
+func TestLateBounceInTimeline(t *testing.T) {
+	t.Parallel()
+	b := &logOf{t: t}
+	b.add(0, events.RelayQueued, "m1", "late@x.test", nil)
+	b.add(0, events.RelayAttempt, "m1", "late@x.test", map[string]any{"attempt": 1, "path": "sink", "host": "127.0.0.1",
+		"reply": rep("dot", 250, "2.0.0", "Message accepted as 1")})
+	b.add(0, events.RelayDelivered, "m1", "late@x.test", nil)
+	b.add(2, events.RelayBounced, "m1", "late@x.test", map[string]any{"async": true, "previous_state": "delivered",
+		"reply": rep("async", 550, "5.1.1", "The mailbox does not exist"), "category": "invalid-recipient",
+		"reason": "the mailbox does not exist", "reporting_mta": "mx.x.test"})
+	b.add(2, events.RelayQueued, "b1", "shop@shop.test", map[string]any{"sender": "", "bounce_for": "m1"})
+	d := b.load()
+	r := d.Recipients[0]
+	if r.Address != "late@x.test" || r.Status != "bounced" || r.LateBounce == nil || !r.DSN || r.DSNStatus != "5.1.1" {
+		t.Fatalf("got %+v (late bounce %+v), want bounced with the late bounce and a DSN of 5.1.1", r, r.LateBounce)
+	}
+	var tl strings.Builder
+	WriteTimeline(&tl, r)
+	want := "  DSN +2m0s                    mx.x.test                late bounce after delivery: 550 5.1.1 The mailbox does not exist  (invalid-recipient)\n"
+	if !strings.Contains(tl.String(), want) {
+		t.Errorf("timeline lacks the late bounce %q:\n%s", want, tl.String())
+	}
+	js, _ := json.Marshal(r)
+	if !strings.Contains(string(js), `"late_bounce":{"time":"2026-05-01T09:02:00Z","code":550,"enhanced":"5.1.1"`) {
+		t.Errorf("JSON lacks the late bounce: %s", js)
+	}
+	x := &Expectations{Recipients: []RecipientExpectation{{Match: "late@x.test", Status: "bounced", DSN: "sent", DSNStatus: "5.1.1", LastCode: "5xx"}}}
+	res := Evaluate(d, *x)
+	if len(res) != 1 || res[0].Pass {
+		t.Fatalf("got %+v, want last_code 5xx to fail on the 250", res)
+	}
+	msg := res[0].Message
+	for _, w := range []string{`expected the last reply to be 5xx, got "250 2.0.0 Message accepted as 1" (the last attempt's reply, which took the message; the late bounce 2m0s later reported "550 5.1.1 The mailbox does not exist"`} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("message lacks %q:\n%s", w, msg)
+		}
+	}
+	if strings.Contains(msg, "DSN") && strings.Contains(msg, "expected a DSN") {
+		t.Errorf("dsn fails although the bounce was relayed on:\n%s", msg)
+	}
+}
+
+// TestDeliveredCategoryIsTheLastReplys: a recipient deferred with 421 and
+// then held while its destination rested (another message's 421) is
+// delivered with the 421's category, not the hold's; the holds are lines
+// of the timeline (folded when in a row). It said destination-backoff,
+// with the reason "nothing was sent to this recipient", and showed no
+// hold. One only held keeps the hold's category, with a reason that says
+// it was held before it was sent.
+func TestDeliveredCategoryIsTheLastReplys(t *testing.T) {
+	t.Parallel()
+	b := &logOf{t: t}
+	held := func(min int, rcpt string) {
+		b.add(min, events.RelayDeferred, "m1", rcpt, map[string]any{"category": "destination-backoff",
+			"reason": "nothing was sent to this recipient; its destination answered another message with a 421",
+			"reply":  rep("shaping", 0, "", "not tried: destination path:sink rests until 2026-01-05T09:30:00Z after a 421 or rate limit")})
+	}
+	b.add(0, events.RelayQueued, "m1", "r1@x.test", nil)
+	b.add(0, events.RelayAttempt, "m1", "r1@x.test", map[string]any{"attempt": 1, "path": "sink", "host": "127.0.0.1", "reply": rep("rcpt", 421, "4.7.0", "[TSS04] deferred")})
+	b.add(0, events.RelayDeferred, "m1", "r1@x.test", map[string]any{"category": "rate-limited", "reason": "the receiver is throttling us", "reply": rep("rcpt", 421, "4.7.0", "[TSS04] deferred")})
+	held(15, "r1@x.test")
+	held(20, "r1@x.test")
+	b.add(30, events.RelayAttempt, "m1", "r1@x.test", map[string]any{"attempt": 2, "path": "sink", "host": "127.0.0.1", "reply": rep("dot", 250, "2.0.0", "ok")})
+	b.add(30, events.RelayDelivered, "m1", "r1@x.test", nil)
+	b.add(0, events.RelayQueued, "m1", "r2@x.test", nil)
+	held(1, "r2@x.test")
+	b.add(31, events.RelayAttempt, "m1", "r2@x.test", map[string]any{"attempt": 1, "path": "sink", "host": "127.0.0.1", "reply": rep("dot", 250, "2.0.0", "ok")})
+	b.add(31, events.RelayDelivered, "m1", "r2@x.test", nil)
+	d := b.load()
+	r1, r2 := d.Recipients[0], d.Recipients[1]
+	if r1.Category != "rate-limited" || r1.Reason != "the receiver is throttling us" {
+		t.Errorf("r1: category %q, reason %q; want the 421's", r1.Category, r1.Reason)
+	}
+	if r2.Category != "destination-backoff" || strings.Contains(r2.Reason, "nothing was sent") || !strings.Contains(r2.Reason, "held it back before it was sent") {
+		t.Errorf("r2: category %q, reason %q; want the hold's category, and a reason that says it was held", r2.Category, r2.Reason)
+	}
+	var tl strings.Builder
+	WriteTimeline(&tl, r1)
+	want := "  #1  +0s         sink         127.0.0.1                421 4.7.0 [TSS04] deferred\n" +
+		"  held +20m0s      sink         (the relay's shaping)    not tried: destination path:sink rests until 2026-01-05T09:30:00Z after a 421 or rate limit  (destination-backoff)  (2 times from +15m0s to +20m0s; the last shown)\n" +
+		"  #2  +30m0s      sink         127.0.0.1                250 2.0.0 ok\n"
+	if tl.String() != want {
+		t.Errorf("timeline:\n%s\nwant:\n%s", tl.String(), want)
+	}
+	res := Evaluate(d, Expectations{Recipients: []RecipientExpectation{{Match: "r1@x.test", Status: "delivered", Category: "rate-limited"}}})
+	if !res[0].Pass {
+		t.Errorf("category rate-limited fails: %s", res[0].Message)
+	}
+}
+
+// TestTimelineFoldsRepeats: an expired recipient whose every try got the
+// same 452 shows the run as one line with its count, so that the
+// outcome is not buried under a hundred lines; the JSON keeps them all.
+func TestTimelineFoldsRepeats(t *testing.T) {
+	t.Parallel()
+	r := &Recipient{Address: "full@x.test", Status: "expired", Queued: t0}
+	r.Attempts = append(r.Attempts, Attempt{Time: t0, Try: 1, Path: "sink", Host: "127.0.0.1", Code: 421, Enhanced: "4.3.2", Text: "busy"})
+	for i := 2; i <= 110; i++ {
+		r.Attempts = append(r.Attempts, Attempt{Time: t0.Add(time.Duration(i) * time.Hour), Try: i, Path: "sink", Host: "127.0.0.1", Code: 452, Enhanced: "4.2.2", Text: "mailbox full"})
+	}
+	r.Attempts = append(r.Attempts, Attempt{Time: t0.Add(111 * time.Hour), Try: 111, Path: "sink", Host: "127.0.0.1", Code: 451, Enhanced: "4.3.0", Text: "later"})
+	var b bytes.Buffer
+	WriteTimeline(&b, r)
+	want := "  #1  +0s         sink         127.0.0.1                421 4.3.2 busy\n" +
+		"  #2-#110 +2h0m0s ... +110h0m0s sink 127.0.0.1 452 4.2.2 mailbox full  (109 times)\n" +
+		"  #111 +111h0m0s   sink         127.0.0.1                451 4.3.0 later\n"
+	if b.String() != want {
+		t.Errorf("timeline:\n%s\nwant:\n%s", b.String(), want)
+	}
+	js, _ := json.Marshal(r)
+	if n := strings.Count(string(js), `"code":452`); n != 109 {
+		t.Errorf("JSON has %d attempts with 452, want all 109", n)
+	}
+}
