@@ -497,6 +497,7 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 	envid := p.EnvelopeID()
 	now := r.clock.Now()
 	var about string
+	wrote := false // a DSN to the sender may be queued: the scheduler looks
 	err = r.store.Write(ctx, func(tx *store.Tx) error {
 		id := msgID
 		if id == "" && envid != "" {
@@ -524,6 +525,7 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 			return err
 		}
 		matched, failed := 0, 0
+		var bounced []dsnEntry // recorded now, from a DSN that came to the relay's own address
 		for _, rc := range p.Report.Recipients {
 			if rc.Action != dsn.ActionFailed {
 				continue
@@ -579,7 +581,15 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 				return err
 			}
 			matched++
+			if msgID != "" {
+				bounced = append(bounced, dsnEntry{c: claimed{id: rid, msgID: id, address: addr},
+					o: outcome{reply: rep, verdict: v, host: strings.TrimSpace(strings.TrimPrefix(rc.RemoteMTA, "dns;"))}})
+			}
 		}
+		if err := r.passOnTx(tx, id, bounced, now); err != nil {
+			return err
+		}
+		wrote = len(bounced) > 0
 		switch {
 		case failed == 0 && len(p.Report.Recipients) > 0:
 			// Delayed, delivered, relayed or expanded: an upstream MTA
@@ -597,5 +607,37 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 		about = id
 		return nil
 	})
+	if err == nil && wrote {
+		r.kick()
+	}
 	return about, err
+}
+
+// passOnTx writes the sender of message id a DSN about the recipients a
+// late bounce reported (entries), when that bounce came to the relay's
+// VERP address rather than to the sender: the relay rewrote the return
+// path, so the sender hears of the failure only from the relay, as of one
+// the relay met itself. A sender that is the bounce address got the
+// bounce already, and a DSN about a DSN, or to the null reverse path, is
+// never written (notifyTx).
+func (r *Relay) passOnTx(tx *store.Tx, id string, entries []dsnEntry, now time.Time) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	msg := messageRow{id: id}
+	var created, expires int64
+	if err := tx.QueryRow(`SELECT sender, envid, ret, is_dsn, created_ns, expires_ns, data FROM relay_messages WHERE id = ?`, id).
+		Scan(&msg.sender, &msg.envid, &msg.ret, &msg.isDSN, &created, &expires, &msg.data); err != nil {
+		return err
+	}
+	if normAddr(msg.sender) == r.bounceAddress() {
+		return nil
+	}
+	msg.created = time.Unix(0, created)
+	for i, e := range entries {
+		if err := tx.QueryRow(`SELECT orcpt, notify FROM relay_recipients WHERE id = ?`, e.c.id).Scan(&entries[i].c.orcpt, &entries[i].c.notify); err != nil {
+			return err
+		}
+	}
+	return r.notifyTx(tx, msg, entries, false, now)
 }

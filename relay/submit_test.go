@@ -238,8 +238,8 @@ func TestAsyncBounceByVERPAndENVID(t *testing.T) {
 	if err != nil || len(sups) != 2 {
 		t.Fatalf("suppressions %+v (%v), want both addresses", sups, err)
 	}
-	if list, _ := h.r.List(ctx, QueueFilter{}); len(list) != 2 {
-		t.Errorf("incoming DSNs were queued for relaying: %d messages", len(list))
+	if list, _ := h.r.List(ctx, QueueFilter{}); len(notDSNs(list)) != 2 {
+		t.Errorf("incoming DSNs were queued for relaying: %d messages besides the relay's own DSNs", len(notDSNs(list)))
 	}
 }
 
