@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/dsn"
@@ -74,7 +75,17 @@ type job struct {
 	paths  []*path
 	domain string // the recipients' domain, for mx paths
 	rcpts  []claimed
+	// gate is closed once the job has taken its turn at its
+	// destination's shaping, or needs none (Options.Ordered).
+	gate     chan struct{}
+	gateOnce sync.Once
+	seq      int64 // the job's number, in the order jobs are planned
 }
+
+// passGate tells the scheduler that j has its rate slot or connection, or
+// waits on the clock or for a connection, or is done, so that with
+// Options.Ordered the next job may start.
+func (j *job) passGate() { j.gateOnce.Do(func() { close(j.gate) }) }
 
 // plan groups claimed recipients into jobs: per message, per resolved path
 // list, and per recipient domain.
@@ -90,7 +101,8 @@ func (r *Relay) plan(now time.Time, batch []claimed) []*job {
 		key := c.msgID + "|" + strings.Join(names, ",") + "|" + strings.ToLower(domainOf(c.address))
 		j, ok := byKey[key]
 		if !ok {
-			j = &job{msgID: c.msgID, route: route, paths: paths, domain: strings.ToLower(domainOf(c.address))}
+			j = &job{msgID: c.msgID, route: route, paths: paths, domain: strings.ToLower(domainOf(c.address)), gate: make(chan struct{}),
+				seq: r.planned.Add(1)}
 			byKey[key] = j
 			out = append(out, j)
 		}
@@ -261,12 +273,19 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		// A rest started by this attempt holds back the destination's
 		// other mail, not this attempt's next MX: after a 421 from one
 		// MX host the next one is tried, as Postfix does (RFC 5321 5.1).
-		if until, ok := d.resting(r.clock.Now()); ok && !ownRest {
+		held := func() bool {
+			until, ok := d.holds(r.clock.Now(), j.seq)
+			if !ok || ownRest {
+				return false
+			}
 			rep := Reply{Stage: "shaping", Text: restText(d.key, until)}
 			for _, i := range pending {
 				set(i, rep, host, false)
 				results[i].notBefore = until
 			}
+			return true
+		}
+		if held() {
 			return log
 		}
 		addrs, err := r.hostAddrs(ctx, p, host)
@@ -294,6 +313,21 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			// An earlier address of this host refused the connection:
 			// its attempts stay in the log, so that the refusal shows.
 			log = append(log, tr...)
+			// The rate wait comes first, so that no job sleeps holding a
+			// connection; a rest that began while it waited (another
+			// job's 421 in the meantime) holds it back as it would have
+			// before the wait.
+			if err := d.wait(ctx, r.clock, func(ctx context.Context, dur time.Duration) error {
+				if dur > 0 {
+					j.passGate()
+				}
+				return r.sleep(ctx, dur)
+			}); err != nil {
+				return log // shutting down: run records nothing
+			}
+			if held() {
+				return log
+			}
 			tr = r.deliverHost(ctx, p, d, host, addr, j, msg, data, pending)
 			if len(tr) > 0 && tr[0].reply.Stage != "connect" {
 				break // a server answered; other addresses of this host are not tried
@@ -325,7 +359,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			set(i, a.reply, host, true)
 			results[i].dsnPassed = a.dsn
 			if a.reply.Code == 421 || results[i].verdict.Category == "rate-limited" {
-				results[i].notBefore = d.pause(r.clock.Now())
+				results[i].notBefore = d.pause(r.clock.Now(), r.planned.Load())
 				log[trAt+k].restKey, log[trAt+k].restUntil = d.key, results[i].notBefore
 				ownRest = true
 			}
@@ -447,10 +481,6 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 		}
 		return out
 	}
-	// The rate wait comes first, so that no job sleeps holding a connection.
-	if err := d.wait(ctx, r.clock, r.sleep); err != nil {
-		return fill(Reply{Stage: "connect", Text: err.Error()}, nil, "")
-	}
 	key := p.cfg.Name + "|" + addr
 	env := envelope{from: msg.sender, ret: msg.ret, envid: msg.envid, data: data, eight: has8bit(data), useDSN: true}
 	if r.cfg.DSN.VERP && !msg.isDSN && msg.sender != "" {
@@ -468,7 +498,7 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 	for try := 0; ; try++ {
 		var failed *client
 		var err error
-		pc, failed, err = r.conn(ctx, p, d, host, addr, key, try > 0)
+		pc, failed, err = r.conn(ctx, p, d, host, addr, key, try > 0, j.passGate)
 		if err != nil {
 			if failed != nil {
 				script.WriteString(failed.rec.take())
@@ -530,7 +560,9 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 // to make room rather than used. On failure it also returns the client that
 // failed, for its TLS state and transcript (without a connection when the
 // dial failed).
-func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key string, fresh bool) (*pooled, *client, error) {
+// turn is called once the job has a connection slot or waits for one
+// (Options.Ordered).
+func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key string, fresh bool, turn func()) (*pooled, *client, error) {
 	spare := key // idle connections to key are kept for reuse
 	if fresh {
 		spare = ""
@@ -539,10 +571,12 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 		changed := d.changed()
 		if !fresh {
 			if pc := r.pool.get(key); pc != nil {
+				turn()
 				return pc, nil, nil
 			}
 		}
 		if d.tryAcquire() {
+			turn()
 			var rec *transcript
 			if r.cfg.transcriptsOn() {
 				rec = newTranscript(r.clock)
@@ -583,6 +617,7 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 		if !d.park(changed) {
 			continue
 		}
+		turn()
 		select {
 		case <-changed:
 		case <-ctx.Done():

@@ -53,6 +53,15 @@ type Options struct {
 	// within it. 0: only this process wakes the scheduler, as replays and
 	// tests on a virtual clock want.
 	Poll time.Duration
+	// Ordered makes the jobs the scheduler dispatches at one time take
+	// their turn at their destination's shaping (the rate's next slot, a
+	// connection) one after another, in the order they were claimed,
+	// instead of in whatever order their goroutines run: each next job
+	// starts once the one before has its slot, waits on the clock, or is
+	// done. A replay on a virtual clock sets it, so that the same
+	// scenario gives the same timeline on every run. The cost is that
+	// jobs' DNS lookups and dials no longer overlap.
+	Ordered bool
 }
 
 // ErrClosed is returned after Shutdown.
@@ -69,6 +78,7 @@ type Relay struct {
 	tlsBase  *tls.Config
 	seed     int64
 	poll     time.Duration // Options.Poll
+	ordered  bool          // Options.Ordered
 	policy   Policy
 	classify *Classifier
 	paths    map[string]*path
@@ -82,6 +92,8 @@ type Relay struct {
 	// parked counts the jobs that wait for another job to let go of a
 	// destination's connection (max_connections): no work until it does.
 	parked atomic.Int64
+	// planned numbers the jobs in the order they are planned (job.seq).
+	planned atomic.Int64
 	// schedParked: the scheduler waits for a worker slot (guarded by mu).
 	schedParked bool
 	batch       *batcher // records of finished jobs
@@ -131,7 +143,7 @@ func New(cfg Config, opts Options) (*Relay, error) {
 	}
 	r := &Relay{
 		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger, // callers tag it (serve adds component=relay)
-		resolver: opts.Resolver, dialer: opts.Dialer, tlsBase: opts.TLSConfig, seed: opts.Seed, poll: opts.Poll,
+		resolver: opts.Resolver, dialer: opts.Dialer, tlsBase: opts.TLSConfig, seed: opts.Seed, poll: opts.Poll, ordered: opts.Ordered,
 		policy: NewPolicy(cfg.Retry, opts.Seed), classify: cl, routes: compileRoutes(cfg.Routes),
 		paths:  map[string]*path{},
 		kickCh: make(chan struct{}, 1),
@@ -465,8 +477,16 @@ func (r *Relay) pass(ctx context.Context) {
 			go func() {
 				defer r.wg.Done()
 				defer func() { r.freeSlot(); r.addBusy(-1) }()
+				defer j.passGate()
 				r.run(r.jobCtx, j)
 			}()
+			if r.ordered {
+				select {
+				case <-j.gate:
+				case <-ctx.Done():
+					return
+				}
+			}
 		}
 		if len(batch) < r.cfg.Batch {
 			return

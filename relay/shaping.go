@@ -17,17 +17,21 @@ import (
 // dest is a destination's shaping state: a path's smarthost, or one
 // recipient domain over an mx path.
 type dest struct {
-	key    string
-	sem    chan struct{} // one slot per open connection; nil: no cap
-	rate   float64       // messages per second; 0: no cap
-	rest   time.Duration // how long a 421 or a rate limit rests it
-	mu     sync.Mutex
-	until  time.Time // resting until then
-	next   time.Time // the next send slot under rate
-	open   int       // open connections, for the record
-	peak   int
-	active int           // jobs using the destination
-	change chan struct{} // closed when a connection is released or idle
+	key   string
+	sem   chan struct{} // one slot per open connection; nil: no cap
+	rate  float64       // messages per second; 0: no cap
+	rest  time.Duration // how long a 421 or a rate limit rests it
+	mu    sync.Mutex
+	until time.Time // resting until then
+	since time.Time // when the rest began
+	// sinceJob is the number of the last job planned when the rest
+	// began (job.seq): the jobs up to it were under way.
+	sinceJob int64
+	next     time.Time // the next send slot under rate
+	open     int       // open connections, for the record
+	peak     int
+	active   int           // jobs using the destination
+	change   chan struct{} // closed when a connection is released or idle
 	// waiters are the jobs parked on change; parked (the relay's) counts
 	// them across destinations until notify wakes them.
 	waiters int
@@ -133,6 +137,20 @@ func (d *dest) resting(now time.Time) (time.Time, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.until, now.Before(d.until)
+}
+
+// holds returns the end of the destination's rest if it holds back job
+// seq at now: a rest that began at an earlier time, or before the job
+// was planned. A rest that a 421 began at this very instant does not hold
+// the other jobs planned with the one that met it, which were under way:
+// whether one of them looked before or after the 421 came in is a matter
+// of the goroutines' order, which a replay must not depend on. One that
+// waited for its rate slot looks again at the slot's later time, and is
+// held then.
+func (d *dest) holds(now time.Time, seq int64) (time.Time, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.until, now.Before(d.until) && (d.since.Before(now) || seq > d.sinceJob)
 }
 
 // restText is the reply of a recipient that a resting destination holds
@@ -241,10 +259,14 @@ func (r *Relay) storedRests(ctx context.Context, now time.Time) (map[string]time
 	return out, rows.Err()
 }
 
-// pause rests the destination for its backoff from now.
-func (d *dest) pause(now time.Time) time.Time {
+// pause rests the destination for its backoff from now; planned is the
+// number of the last job planned so far.
+func (d *dest) pause(now time.Time, planned int64) time.Time {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if !now.Before(d.until) {
+		d.since, d.sinceJob = now, planned // a new rest; one under way keeps its start
+	}
 	if t := now.Add(d.rest); t.After(d.until) {
 		d.until = t
 	}

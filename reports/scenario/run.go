@@ -163,7 +163,7 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 		return nil, err
 	}
 	relayCfg.Listen, relayCfg.TLSListen = "127.0.0.1:0", ""
-	ropts := relay.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "relay"), Seed: sc.Seed}
+	ropts := relay.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "relay"), Seed: sc.Seed, Ordered: true}
 	// Without an mx path the relay reaches the sink's listeners and
 	// nothing else.
 	var dialer relay.Dialer = newSinkDialer(sk.HostPorts())
