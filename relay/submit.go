@@ -101,7 +101,7 @@ func (r *Relay) listen() (*submission, error) {
 // wire puts a wireConn between each connection of l and srv.
 func (r *Relay) wire(l net.Listener, tcfg *tls.Config, implicit bool, srv *smtp.Server) net.Listener {
 	return &wireListener{Listener: l, tlsCfg: tcfg, implicit: implicit, domain: r.cfg.Hostname,
-		limit: srv.MaxLineLength, timeout: srv.ReadTimeout}
+		limit: srv.MaxLineLength, timeout: srv.ReadTimeout, maxSize: srv.MaxMessageBytes}
 }
 
 // certificate loads the configured certificate or makes a self-signed one.

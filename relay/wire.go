@@ -35,7 +35,8 @@ type wireConn struct {
 	limit    int           // longest command line, CRLF included
 	timeout  time.Duration // for a TLS handshake
 	state    atomic.Pointer[tls.ConnectionState]
-	needTLS  bool // implicit TLS: handshake before the greeting
+	needTLS  bool  // implicit TLS: handshake before the greeting
+	maxSize  int64 // go-smtp's MaxMessageBytes: the SIZE limit its EHLO reply offers
 
 	held     []byte // client bytes read, not yet given to go-smtp
 	rerr     error  // the read error behind held
@@ -52,9 +53,9 @@ type wireConn struct {
 	sasl     bool   // the next client line answers a 334 (RFC 4954 4), no command
 	dotState int    // where the end of a DATA message is matched
 	replyEnd bool   // the last write ended a reply (no continuation)
-	// badParam is the first parameter of the MAIL or RCPT command go-smtp
-	// is answering that this relay does not take, or nil.
-	badParam *paramFault
+	// badParams are the parameters of the MAIL or RCPT command go-smtp is
+	// answering whose refusal the relay words itself (see wireparams.go).
+	badParams []*paramFault
 }
 
 // What go-smtp's reply to a BDAT command answers.
@@ -71,6 +72,7 @@ type wireListener struct {
 	domain   string
 	limit    int
 	timeout  time.Duration
+	maxSize  int64 // the server's MaxMessageBytes
 }
 
 func (l *wireListener) Accept() (net.Conn, error) {
@@ -78,7 +80,8 @@ func (l *wireListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &wireConn{Conn: raw, raw: raw, tlsCfg: l.tlsCfg, domain: l.domain, limit: l.limit, timeout: l.timeout, replyEnd: true}
+	w := &wireConn{Conn: raw, raw: raw, tlsCfg: l.tlsCfg, domain: l.domain, limit: l.limit, timeout: l.timeout,
+		maxSize: l.maxSize, replyEnd: true}
 	if l.implicit {
 		w.Conn, w.needTLS = tls.Server(raw, l.tlsCfg), true
 	}
@@ -147,8 +150,13 @@ func (w *wireConn) Write(b []byte) (int, error) {
 	if first && w.bdatCmd != 0 {
 		w.bdatSeen(b)
 	}
-	if first && w.badParam != nil && paramRefusal(b) {
-		out = w.badParam.reply()
+	if first {
+		for _, f := range w.badParams {
+			if f.answers(b) {
+				out = f.reply()
+				break
+			}
+		}
 	}
 	if first && bytes.HasPrefix(b, []byte("354")) {
 		w.inData, w.dotState = true, 0
@@ -277,7 +285,7 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		if w.sasl {
 			verb = "" // a SASL response, whatever it spells
 		}
-		w.badParam, w.bdatCmd = nil, 0
+		w.badParams, w.bdatCmd = nil, 0
 		switch verb {
 		case "STARTTLS":
 			w.held = w.held[i+1:]
@@ -294,10 +302,10 @@ func (w *wireConn) Read(p []byte) (int, error) {
 				continue
 			}
 			if verb == "MAIL" {
-				w.badParam = unknownParam("MAIL FROM", arg)
+				w.badParams = paramFaults("MAIL FROM", arg, w.maxSize)
 			}
 		case "RCPT":
-			w.badParam = unknownParam("RCPT TO", arg)
+			w.badParams = paramFaults("RCPT TO", arg, w.maxSize)
 		case "EHLO", "HELO":
 			// needEHLO waits for the reply: go-smtp keeps the name of the
 			// EHLO before STARTTLS when it refuses this one.

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 )
 
@@ -10,6 +11,13 @@ import (
 // "500 5.5.4 Unknown MAIL FROM argument" to the first, a reply for a
 // command that is not recognized (4.2.4), and 504 to the second; neither
 // names the parameter. The wireConn puts this reply in their place.
+//
+// RFC 1870 3 and 6: a SIZE value is 1*20DIGIT, and one over the server's
+// fixed maximum gets 552 5.3.4. go-smtp reads SIZE into 32 bits and answers
+// "501 5.5.4 Unable to parse SIZE as an integer" to a value of 2^32 or
+// more, as to a value that is no number; the wireConn answers the first
+// with 552 as the RFC says. go-smtp keeps the parameters in a map, so which
+// one it refuses first is read from its reply.
 
 // paramFault is a MAIL or RCPT parameter the submission listener does not
 // take.
@@ -17,9 +25,33 @@ type paramFault struct {
 	command string // "MAIL FROM" or "RCPT TO"
 	param   string // the keyword as the client wrote it, with =VALUE where the value is what is missing
 	known   bool   // go-smtp knows it, but this relay does not offer it
+	// size is a SIZE value of 2^32 or more, 1*20DIGIT, and maxSize the
+	// listener's limit; param and known are then unused.
+	size    string
+	maxSize int64
+}
+
+// sizeRefusal is go-smtp's reply to a SIZE value it cannot read.
+const sizeRefusal = "501 5.5.4 Unable to parse SIZE as an integer"
+
+// answers reports whether b, the first line of go-smtp's reply to the
+// command, is the refusal that f words.
+func (f *paramFault) answers(b []byte) bool {
+	if f.size != "" {
+		return string(bytes.TrimRight(b, "\r\n")) == sizeRefusal
+	}
+	return paramRefusal(b)
 }
 
 func (f *paramFault) reply() []byte {
+	if f.size != "" {
+		limit := "the largest this relay can take, 4294967295 octets"
+		if f.maxSize > 0 && f.maxSize < 1<<32 {
+			limit = "this relay's limit of " + strconv.FormatInt(f.maxSize, 10) + " octets, the SIZE its EHLO reply names"
+		}
+		return []byte("552 5.3.4 Message size exceeds fixed maximum message size: MAIL FROM parameter SIZE=" + f.size +
+			" is over " + limit + " (RFC 1870 6)\r\n")
+	}
 	why := " not recognized"
 	if f.known {
 		why = " not implemented: this relay does not offer it in its EHLO reply"
@@ -36,6 +68,44 @@ var (
 	// their extension off, as this relay's has.
 	paramsKnown = []string{"REQUIRETLS", "RRVS", "BY", "MT-PRIORITY"}
 )
+
+// paramFaults returns the refusals the wireConn words itself for a MAIL
+// FROM or RCPT TO command line (arg: what follows the verb): an unknown
+// parameter's, and at MAIL a SIZE over 32 bits'. maxSize is the listener's
+// SIZE limit.
+func paramFaults(command string, arg []byte, maxSize int64) []*paramFault {
+	var out []*paramFault
+	if f := unknownParam(command, arg); f != nil {
+		out = append(out, f)
+	}
+	if command == "MAIL FROM" {
+		if v := hugeSize(arg); v != "" {
+			out = append(out, &paramFault{command: command, size: v, maxSize: maxSize})
+		}
+	}
+	return out
+}
+
+// hugeSize returns the SIZE value of a MAIL FROM line when it is a valid
+// size-value (RFC 1870 3: 1*20DIGIT) that go-smtp cannot read, 2^32 or
+// more; else "". go-smtp takes the last of several SIZE parameters, and so
+// does this.
+func hugeSize(arg []byte) string {
+	v, found := "", false
+	for _, p := range bytes.Fields(afterPath(arg)) {
+		key, val, _ := strings.Cut(string(p), "=")
+		if strings.EqualFold(key, "SIZE") {
+			v, found = val, true
+		}
+	}
+	if !found || len(v) == 0 || len(v) > 20 || strings.Trim(v, "0123456789") != "" {
+		return ""
+	}
+	if _, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return ""
+	}
+	return v
+}
 
 // unknownParam returns the first parameter of a MAIL FROM or RCPT TO
 // command line (arg: what follows the verb) that the listener does not
