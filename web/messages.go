@@ -122,8 +122,16 @@ type Stats struct {
 	To            time.Time `json:"to"`
 	BucketSeconds int64     `json:"bucket_seconds"`
 	Delivered     []int     `json:"delivered"`
-	Deferred      []int     `json:"deferred"`
-	Bounced       []int     `json:"bounced"`
+	// Deferred counts the relay's deferrals after an attempt: a reply of
+	// 4xx, or none. Held counts the recipients its own shaping held back
+	// with nothing sent (a relay.deferred with its reply at stage
+	// shaping: a destination resting after a 421, a sending window, a
+	// warm-up cap), which are no answer from anyone: counted with the
+	// deferrals, a storm of holds looked like 30 refusals where the relay
+	// got 4 replies.
+	Deferred []int `json:"deferred"`
+	Held     []int `json:"held"`
+	Bounced  []int `json:"bounced"`
 	// RelayReplyCodes counts the reply to each relay.attempt (one per
 	// recipient and host tried) by code; "none" when no reply came (the
 	// connection failed or timed out).
@@ -159,12 +167,13 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		bucket = 1
 	}
 	st := Stats{From: from.UTC(), To: to.UTC(), BucketSeconds: int64(bucket / time.Second),
-		Delivered: make([]int, n), Deferred: make([]int, n), Bounced: make([]int, n),
+		Delivered: make([]int, n), Deferred: make([]int, n), Held: make([]int, n), Bounced: make([]int, n),
 		RelayReplyCodes: map[string]int{}, SinkReplyCodes: map[string]int{}, BounceReasons: map[string]int{}}
 	// The relay puts its reply under "reply", the sink at the top.
 	rows, err := s.opts.Store.DB().QueryContext(r.Context(), `SELECT kind, time_ns,
 		COALESCE(CAST(CASE kind WHEN ? THEN json_extract(payload, '$.reply.code') ELSE json_extract(payload, '$.code') END AS TEXT), ''),
-		COALESCE(CAST(json_extract(payload, '$.category') AS TEXT), '')
+		COALESCE(CAST(json_extract(payload, '$.category') AS TEXT), ''),
+		COALESCE(CAST(json_extract(payload, '$.reply.stage') AS TEXT), '')
 		FROM events WHERE kind IN (?,?,?,?,?,?) AND time_ns >= ? AND time_ns <= ?`,
 		events.RelayAttempt,
 		events.RelayDelivered, events.RelayDeferred, events.RelayBounced, events.RelayAttempt, events.SinkReply, events.SinkMessage,
@@ -176,10 +185,10 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			kind, code, cat string
-			tns             int64
+			kind, code, cat, stage string
+			tns                    int64
 		)
-		if err := rows.Scan(&kind, &tns, &code, &cat); err != nil {
+		if err := rows.Scan(&kind, &tns, &code, &cat, &stage); err != nil {
 			s.writeAPIError(w, r, "computing stats", err)
 			return
 		}
@@ -188,7 +197,11 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		case events.RelayDelivered:
 			st.Delivered[i]++
 		case events.RelayDeferred:
-			st.Deferred[i]++
+			if stage == "shaping" { // the relay's own hold (relay/classify.yaml)
+				st.Held[i]++
+			} else {
+				st.Deferred[i]++
+			}
 		case events.RelayBounced:
 			st.Bounced[i]++
 			if cat == "" {

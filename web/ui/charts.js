@@ -5,7 +5,10 @@ import { h, s, clear, shortTime } from "./dom.js";
 import { notLive } from "./status.js";
 import { get } from "./api.js";
 
-const SERIES = [["delivered", "c-delivered"], ["deferred", "c-deferred"], ["bounced", "c-bounced"]];
+// Each series: its field in the stats, its class, its name in the legend.
+// Holds are a series of their own: the relay's shaping held the recipient
+// back and sent nothing, which is no deferral by any server.
+const SERIES = [["delivered", "c-delivered", "delivered"], ["deferred", "c-deferred", "deferred"], ["held", "c-held", "held by shaping"], ["bounced", "c-bounced", "bounced"]];
 
 export function chartsView(main) {
   notLive("updates every 10 s");
@@ -25,7 +28,10 @@ export function chartsView(main) {
   main.append(h("h1", {}, "Charts"), h("div", { class: "filters" }, sel), h("div", { class: "charts" }, overTime, relayCodes, sinkCodes, cats), reportLinks);
   const load = () => get("/api/v1/stats?buckets=60&window=" + encodeURIComponent(sel.value)).then((st) => {
     const width = Math.max(300, overTime.clientWidth - 34);
-    clear(overTime).append(h("h2", {}, "Deliveries, deferrals and bounces"), stacked(st, width), legend());
+    clear(overTime).append(h("h2", {}, "Deliveries, deferrals and bounces"),
+      h("p", { class: "muted small", id: "chart-time-note" }, "Per recipient. Deferred: a server answered an attempt with a 4xx, or did not answer. " +
+        "Held by shaping, drawn apart: the relay's own shaping held the recipient back and sent nothing (a destination resting after a 421, a sending window, a warm-up cap); no server replied, so these are not in \"Replies the relay got\"."),
+      stacked(st, width), legend());
     clear(relayCodes).append(h("h2", {}, "Relay: replies the relay got"),
       h("p", { class: "muted small" }, "One per delivery attempt, per recipient and host tried; none: no reply (the connection failed or timed out)."),
       bars(st.relay_reply_codes, codeClass));
@@ -46,7 +52,7 @@ function codeClass(k) {
 }
 
 function legend() {
-  return h("div", { class: "legend" }, SERIES.map(([name, cls]) => h("span", {}, h("i", { class: "sw " + cls }), name)));
+  return h("div", { class: "legend" }, SERIES.map(([, cls, label]) => h("span", {}, h("i", { class: "sw " + cls }), label)));
 }
 
 // stacked draws one stacked bar per bucket.
@@ -54,7 +60,9 @@ function stacked(st, W) {
   const n = st.delivered.length;
   const H = 200, L = 36, B = 20;
   let max = 1;
-  for (let i = 0; i < n; i++) max = Math.max(max, st.delivered[i] + st.deferred[i] + st.bounced[i]);
+  // A server without "held" counts holds as deferrals: draw none.
+  const at = (name, i) => (Array.isArray(st[name]) && st[name][i]) || 0;
+  for (let i = 0; i < n; i++) max = Math.max(max, SERIES.reduce((sum, [name]) => sum + at(name, i), 0));
   const bw = (W - L) / n;
   const svg = s("svg", { viewBox: `0 0 ${W} ${H + B}`, width: W, height: H + B, class: "svg", role: "img", "aria-label": "outcomes over time" });
   svg.append(s("line", { x1: L, y1: H, x2: W, y2: H, class: "axis" }));
@@ -63,13 +71,13 @@ function stacked(st, W) {
   const from = new Date(st.from).getTime();
   for (let i = 0; i < n; i++) {
     let y = H;
-    for (const [name, cls] of SERIES) {
-      const v = st[name][i];
+    for (const [name, cls, label] of SERIES) {
+      const v = at(name, i);
       if (!v) continue;
       const bh = (v / max) * (H - 10);
       y -= bh;
       const r = s("rect", { x: L + i * bw + 0.5, y, width: Math.max(bw - 1, 0.5), height: bh, class: cls });
-      r.append(s("title", {}, `${name}: ${v} at ${shortTime(from + i * st.bucket_seconds * 1000)}`));
+      r.append(s("title", {}, `${label}: ${v} at ${shortTime(from + i * st.bucket_seconds * 1000)}`));
       svg.append(r);
     }
   }
