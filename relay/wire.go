@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/relaylab/relaylab/internal/smtpdata"
 )
 
 // wireConn sits between a submission client's connection and go-smtp's
@@ -38,21 +40,21 @@ type wireConn struct {
 	needTLS  bool  // implicit TLS: handshake before the greeting
 	maxSize  int64 // go-smtp's MaxMessageBytes: the SIZE limit its EHLO reply offers
 
-	held     []byte // client bytes read, not yet given to go-smtp
-	rerr     error  // the read error behind held
-	inject   []byte // bytes Read returns before the client's
-	swallow  int    // go-smtp replies not to send (to an injected RSET)
-	dead     bool   // the connection failed here: nothing more goes out
-	skipping bool   // discarding an over-long line up to its end
-	greeting string // "EHLO" or "HELO" while its reply is due
-	needEHLO bool   // STARTTLS happened, no EHLO or HELO answered 250 since (RFC 3207 4.2)
-	bdatOpen bool   // go-smtp took a BDAT chunk that was not LAST, and has not reset since
-	bdatCmd  int    // bdatMore or bdatLast while go-smtp's reply to a BDAT is due
-	bdatLeft int64  // octets of a BDAT chunk still to pass on
-	inData   bool   // passing on a DATA message
-	sasl     bool   // the next client line answers a 334 (RFC 4954 4), no command
-	dotState int    // where the end of a DATA message is matched
-	replyEnd bool   // the last write ended a reply (no continuation)
+	held     []byte           // client bytes read, not yet given to go-smtp
+	rerr     error            // the read error behind held
+	inject   []byte           // bytes Read returns before the client's
+	swallow  int              // go-smtp replies not to send (to an injected RSET)
+	dead     bool             // the connection failed here: nothing more goes out
+	skipping bool             // discarding an over-long line up to its end
+	greeting string           // "EHLO" or "HELO" while its reply is due
+	needEHLO bool             // STARTTLS happened, no EHLO or HELO answered 250 since (RFC 3207 4.2)
+	bdatOpen bool             // go-smtp took a BDAT chunk that was not LAST, and has not reset since
+	bdatCmd  int              // bdatMore or bdatLast while go-smtp's reply to a BDAT is due
+	bdatLeft int64            // octets of a BDAT chunk still to pass on
+	inData   bool             // passing on a DATA message
+	sasl     bool             // the next client line answers a 334 (RFC 4954 4), no command
+	dotState smtpdata.Scanner // where the end of a DATA message is matched
+	replyEnd bool             // the last write ended a reply (no continuation)
 	// badParams are the parameters of the MAIL or RCPT command go-smtp is
 	// answering whose refusal the relay words itself (see wireparams.go).
 	badParams []*paramFault
@@ -159,7 +161,7 @@ func (w *wireConn) Write(b []byte) (int, error) {
 		}
 	}
 	if first && bytes.HasPrefix(b, []byte("354")) {
-		w.inData, w.dotState = true, 0
+		w.inData, w.dotState = true, smtpdata.Scanner{}
 	}
 	if first {
 		w.sasl = bytes.HasPrefix(b, []byte("334"))
@@ -359,18 +361,16 @@ func commandVerb(line []byte) (string, []byte) {
 
 // messageCut returns how many of b belong to the message being passed
 // on: the rest of a BDAT chunk, or DATA's message through its ending
-// CRLF "." CRLF, matched as go-smtp's reader matches it.
+// CRLF "." CRLF, matched as go-smtp's reader matches it (internal/smtpdata,
+// which the sink's wire layer uses too): were it matched elsewhere,
+// message lines would be taken here for commands (a STARTTLS among them).
 func (w *wireConn) messageCut(b []byte) int {
 	if w.bdatLeft > 0 {
 		return int(min(w.bdatLeft, int64(len(b))))
 	}
-	st := w.dotState
-	for i, c := range b {
-		if st = dotStep(st, c); st == dotEnd {
-			return i + 1
-		}
-	}
-	return len(b)
+	sc := w.dotState // a look ahead: messageSeen moves the scan itself
+	n, _ := sc.Scan(b)
+	return n
 }
 
 // messageSeen notes that b, cut by messageCut, went to go-smtp.
@@ -379,59 +379,9 @@ func (w *wireConn) messageSeen(b []byte) {
 		w.bdatLeft -= int64(len(b))
 		return
 	}
-	for _, c := range b {
-		w.dotState = dotStep(w.dotState, c)
+	if _, end := w.dotState.Scan(b); end {
+		w.inData, w.dotState = false, smtpdata.Scanner{}
 	}
-	if w.dotState == dotEnd {
-		w.inData, w.dotState = false, 0
-	}
-}
-
-// The states of the search for the end of a DATA message. They are those
-// of go-smtp's data reader (v0.25), which decides where the message ends:
-// were this search to end it elsewhere, message lines would be taken here
-// for commands (a STARTTLS among them), and commands for message lines.
-const (
-	dotLineStart = iota // the initial state; after "\r\n"
-	dotDot              // "." at the start of a line
-	dotDotCR            // ".\r" at the start of a line
-	dotCR               // "\r" that may end a line
-	dotText             // in a line
-	dotEnd              // ".\r\n" at the start of a line: the end
-)
-
-// dotStep is the state after c in state st. Each state but dotText (and
-// dotLineStart, where "\r" may begin an empty line) goes to dotText on any
-// byte it does not expect, "\r" included: go-smtp does not take the "\r\n"
-// of "\r\r\n" or ".\r\r\n" for a line end, so "x\r\r\n.\r\n" does not end
-// a message.
-func dotStep(st int, c byte) int {
-	switch st {
-	case dotLineStart:
-		switch c {
-		case '.':
-			return dotDot
-		case '\r':
-			return dotCR
-		}
-	case dotDot:
-		if c == '\r' {
-			return dotDotCR
-		}
-	case dotDotCR:
-		if c == '\n' {
-			return dotEnd
-		}
-	case dotCR:
-		if c == '\n' {
-			return dotLineStart
-		}
-	case dotText:
-		if c == '\r' {
-			return dotCR
-		}
-	}
-	return dotText
 }
 
 // startTLS answers STARTTLS here (RFC 3207), so that the session under

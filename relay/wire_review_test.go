@@ -128,7 +128,7 @@ func wireDataEnd(b []byte) int {
 }
 
 // The wireConn must end a DATA message exactly where go-smtp does, or
-// message lines are taken for commands: with dotStep taking "\r" for the
+// message lines are taken for commands: with its matcher taking "\r" for the
 // start of a line end in any state, "\r\r\n.\r\n" ended the message for
 // the wireConn and not for go-smtp. Every string of up to 9 bytes of ".",
 // CR, LF and "a", and each also read whole through messageCut.
