@@ -278,7 +278,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			if !ok || ownRest {
 				return false
 			}
-			rep := Reply{Stage: "shaping", Text: restText(d.key, until)}
+			rep := Reply{Stage: "shaping", Text: restText(d.key, until, r.restCause(d.key))}
 			for _, i := range pending {
 				set(i, rep, host, false)
 				results[i].notBefore = until
@@ -359,7 +359,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			set(i, a.reply, host, true)
 			results[i].dsnPassed = a.dsn
 			if a.reply.Code == 421 || results[i].verdict.Category == "rate-limited" {
-				results[i].notBefore = d.pause(r.clock.Now(), r.planned.Load())
+				results[i].notBefore = d.pause(r.clock.Now(), r.planned.Load(), restCauseOf(a.reply, j.rcpts[i].address, j.msgID))
 				log[trAt+k].restKey, log[trAt+k].restUntil = d.key, results[i].notBefore
 				ownRest = true
 			}

@@ -32,7 +32,7 @@ func (r *Relay) HeldBack(ctx context.Context, id string) ([]Held, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.store.DB().QueryContext(ctx, `SELECT rc.address, rc.attempts, rc.path, rc.host, rc.code, rc.enhanced, rc.reply,
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT rc.address, rc.attempts, rc.path, rc.host, rc.code, rc.enhanced, CASE WHEN rc.hold != '' THEN rc.hold ELSE rc.reply END,
 		rc.category, COALESCE(rc.due_ns, 0), m.sender FROM relay_recipients rc JOIN relay_messages m ON m.id = rc.message_id
 		WHERE rc.message_id = ? AND rc.state IN ('queued', 'deferred') ORDER BY rc.id`, id)
 	if err != nil {
@@ -60,12 +60,13 @@ func (r *Relay) HeldBack(ctx context.Context, id string) ([]Held, error) {
 				until = time.Unix(0, due).UTC()
 			}
 			if until.After(now) {
-				rep.Stage = "shaping"
-				h = &Held{Address: w.address, Until: until, Reply: rep}
+				// The hold's own reply: the row's code is the last
+				// server's.
+				h = &Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: rep.Text}}
 			}
 		}
 		if key, until, ok := r.restHolding(rests, id, w); ok && (h == nil || until.After(h.Until)) {
-			h = &Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: restText(key, until)}}
+			h = &Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: restText(key, until, r.restCause(key))}}
 		}
 		if h != nil {
 			out = append(out, *h)

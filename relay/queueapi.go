@@ -44,9 +44,17 @@ type RecipientInfo struct {
 	Attempts int       `json:"attempts"`
 	Path     string    `json:"path,omitempty"`
 	Host     string    `json:"host,omitempty"`
-	Reply    Reply     `json:"reply,omitzero"`
-	Category string    `json:"category,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
+	// Reply is the last reply a server gave (or the relay's own failure
+	// of the last attempt), whatever held the recipient back since.
+	Reply Reply `json:"reply,omitzero"`
+	// Hold is the reply of the relay's own shaping that holds the
+	// recipient back now (stage shaping: a destination resting after a
+	// 421, naming that 421 and its message; a sending window; a warm-up
+	// cap), nil when nothing does; Category and Reason are then the
+	// hold's.
+	Hold     *Reply `json:"hold,omitempty"`
+	Category string `json:"category,omitempty"`
+	Reason   string `json:"reason,omitempty"`
 	// Advice is what to do about the last outcome, from the recipient's
 	// last event; filled by Message, and by List for state "waiting".
 	Advice  string    `json:"advice,omitempty"`
@@ -156,7 +164,7 @@ func scanMessage(s scanner) (MessageInfo, error) {
 }
 
 func (r *Relay) recipients(ctx context.Context, id string) ([]RecipientInfo, error) {
-	rows, err := r.store.DB().QueryContext(ctx, `SELECT id, address, state, due_ns, attempts, path, host, code, enhanced, reply, category, reason, notify, orcpt, updated_ns
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT id, address, state, due_ns, attempts, path, host, code, enhanced, reply, hold, category, reason, notify, orcpt, updated_ns
 		FROM relay_recipients WHERE message_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, err
@@ -167,9 +175,13 @@ func (r *Relay) recipients(ctx context.Context, id string) ([]RecipientInfo, err
 		var rc RecipientInfo
 		var due sql.NullInt64
 		var updated int64
+		var hold string
 		if err := rows.Scan(&rc.ID, &rc.Address, &rc.State, &due, &rc.Attempts, &rc.Path, &rc.Host, &rc.Reply.Code, &rc.Reply.Enhanced,
-			&rc.Reply.Text, &rc.Category, &rc.Reason, &rc.Notify, &rc.ORCPT, &updated); err != nil {
+			&rc.Reply.Text, &hold, &rc.Category, &rc.Reason, &rc.Notify, &rc.ORCPT, &updated); err != nil {
 			return nil, err
+		}
+		if hold != "" {
+			rc.Hold = &Reply{Stage: "shaping", Text: hold}
 		}
 		if due.Valid {
 			rc.Due = time.Unix(0, due.Int64).UTC()
@@ -266,15 +278,19 @@ func (r *Relay) lastOutcomes(ctx context.Context, id string, rcpts []RecipientIn
 		return err
 	}
 	defer rows.Close()
-	seen := map[string]bool{}
-	for rows.Next() && len(seen) < len(rcpts) {
+	// The advice and reason are the last outcome's; the stage is that of
+	// the last outcome whose reply is the row's, which for a recipient
+	// held since (a hold keeps the server's reply) is an earlier one.
+	seen, staged := map[string]bool{}, map[string]bool{}
+	for rows.Next() && len(staged) < len(rcpts) {
 		var addr, payload string
 		if err := rows.Scan(&addr, &payload); err != nil {
 			return err
 		}
-		if seen[addr] {
+		if staged[addr] {
 			continue
 		}
+		first := !seen[addr]
 		seen[addr] = true
 		var pl struct {
 			Reply  Reply  `json:"reply"`
@@ -289,12 +305,18 @@ func (r *Relay) lastOutcomes(ctx context.Context, id string, rcpts []RecipientIn
 			if rc.Address != addr {
 				continue
 			}
-			rc.Advice = pl.Advice
-			if rc.Reply.Stage == "" && rc.Reply.Code == pl.Reply.Code && rc.Reply.Text == pl.Reply.Text {
-				rc.Reply.Stage = pl.Reply.Stage
+			if first {
+				rc.Advice = pl.Advice
+				if rc.Reason == "" {
+					rc.Reason = pl.Reason
+				}
 			}
-			if rc.Reason == "" {
-				rc.Reason = pl.Reason
+			switch {
+			case rc.Reply.Stage == "" && rc.Reply.Code == pl.Reply.Code && rc.Reply.Text == pl.Reply.Text:
+				rc.Reply.Stage = pl.Reply.Stage
+				staged[addr] = true
+			case pl.Reply.Stage != "shaping":
+				staged[addr] = true // a reply of another stage: the row's is not among them
 			}
 		}
 	}

@@ -24,10 +24,11 @@ type outcome struct {
 // The recipient must still be in flight or waiting: one deleted or
 // finished meanwhile gets no second terminal event (errGone).
 func (r *Relay) finishTx(tx *store.Tx, c claimed, state string, now time.Time, ev events.Event, o outcome) error {
-	res, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = NULL, attempts = ?, path = ?, host = ?, code = ?, enhanced = ?,
-		reply = ?, category = ?, reason = ?, updated_ns = ? WHERE id = ? AND state IN ('queued', 'inflight', 'deferred')`,
-		state, max(o.attempts, c.attempts), o.path, o.host, o.reply.Code, o.reply.Enhanced, o.reply.Text, o.verdict.Category, o.verdict.Reason,
-		now.UnixNano(), c.id)
+	set, args := replyColumns(o.reply)
+	res, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = NULL, attempts = ?, path = ?, host = ?, `+set+`,
+		category = ?, reason = ?, updated_ns = ? WHERE id = ? AND state IN ('queued', 'inflight', 'deferred')`,
+		append(append([]any{state, max(o.attempts, c.attempts), o.path, o.host}, args...), o.verdict.Category, o.verdict.Reason,
+			now.UnixNano(), c.id)...)
 	if err != nil {
 		return err
 	}
@@ -37,6 +38,18 @@ func (r *Relay) finishTx(tx *store.Tx, c claimed, state string, now time.Time, e
 	ev.Message, ev.Recipient, ev.Path, ev.Time = c.msgID, c.address, o.path, now
 	_, err = tx.Append(ev)
 	return err
+}
+
+// replyColumns is the SET clause, and its arguments, that stores rep as a
+// recipient's outcome: a server's reply (or the relay's own failure)
+// replaces its code, enhanced and reply, and ends any hold; a hold of the
+// relay's shaping (stage shaping) goes to hold and keeps the last reply a
+// server gave, which queue list and show print as the last reply.
+func replyColumns(rep Reply) (string, []any) {
+	if rep.Stage == "shaping" {
+		return "hold = ?", []any{rep.Text}
+	}
+	return "code = ?, enhanced = ?, reply = ?, hold = ''", []any{rep.Code, rep.Enhanced, rep.Text}
 }
 
 // errGone marks a recipient deleted or finished while it was in flight.
@@ -149,10 +162,11 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 							res.verdict.Reason, msg.expires.UTC().Format(time.RFC3339), shapingOpens(res.reply), res.notBefore.UTC().Format(time.RFC3339))
 					}
 				}
-				if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, attempts = ?, path = ?, host = ?, code = ?, enhanced = ?,
-					reply = ?, category = ?, reason = ?, updated_ns = ? WHERE id = ?`,
-					StateDeferred, due.UnixNano(), n, res.path, res.host, res.reply.Code, res.reply.Enhanced, res.reply.Text,
-					res.verdict.Category, res.verdict.Reason, now.UnixNano(), c.id); err != nil {
+				set, args := replyColumns(res.reply)
+				if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, attempts = ?, path = ?, host = ?, `+set+`,
+					category = ?, reason = ?, updated_ns = ? WHERE id = ?`,
+					append(append([]any{StateDeferred, due.UnixNano(), n, res.path, res.host}, args...),
+						res.verdict.Category, res.verdict.Reason, now.UnixNano(), c.id)...); err != nil {
 					return err
 				}
 				payload["next_attempt"] = due.UTC()

@@ -27,11 +27,15 @@ type dest struct {
 	// sinceJob is the number of the last job planned when the rest
 	// began (job.seq): the jobs up to it were under way.
 	sinceJob int64
-	next     time.Time // the next send slot under rate
-	open     int       // open connections, for the record
-	peak     int
-	active   int           // jobs using the destination
-	change   chan struct{} // closed when a connection is released or idle
+	// cause is the reply that began or last lengthened the rest, to
+	// whom, for the text of the holds ("421 4.7.0 ... to a@x (message
+	// ID)").
+	cause  string
+	next   time.Time // the next send slot under rate
+	open   int       // open connections, for the record
+	peak   int
+	active int           // jobs using the destination
+	change chan struct{} // closed when a connection is released or idle
 	// waiters are the jobs parked on change; parked (the relay's) counts
 	// them across destinations until notify wakes them.
 	waiters int
@@ -154,19 +158,46 @@ func (d *dest) holds(now time.Time, seq int64) (time.Time, bool) {
 }
 
 // restText is the reply of a recipient that a resting destination holds
-// back; restoreRests reads the destination and the rest's end back from it.
-func restText(key string, until time.Time) string {
-	return fmt.Sprintf("not tried: destination %s rests until %s after a 421 or rate limit", key, until.UTC().Format(time.RFC3339))
+// back, naming the reply that rested it and to whom (cause; "" when not
+// known); restoreRests reads the destination and the rest's end back from
+// it.
+func restText(key string, until time.Time, cause string) string {
+	if cause == "" {
+		cause = "a 421 or rate limit"
+	}
+	return fmt.Sprintf("not tried: destination %s rests until %s after %s", key, until.UTC().Format(time.RFC3339), cause)
 }
 
-var restRE = regexp.MustCompile(`^not tried: destination (\S+) rests until (\S+) after a 421 or rate limit$`)
+// restRE reads restText back; stores from before the cause was named
+// have "after a 421 or rate limit".
+var restRE = regexp.MustCompile(`^not tried: destination (\S+) rests until (\S+) after (.+)$`)
+
+// restCause is the text of what rested destination key, as the holds of
+// its mail name it, or "" when this relay does not know.
+func (r *Relay) restCause(key string) string {
+	r.mu.Lock()
+	d := r.dests[key]
+	r.mu.Unlock()
+	if d == nil {
+		return ""
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cause
+}
+
+// restCauseOf is the cause of a rest for its holds' text: the reply, to
+// whom, of which message.
+func restCauseOf(rep Reply, rcpt, msgID string) string {
+	return fmt.Sprintf("%s to %s (message %s)", strings.Join(strings.Fields(rep.String()), " "), rcpt, msgID)
+}
 
 // restoreRests restores, at start, the rests that may hold back queued
 // mail (storedRests): a rest lives in memory, and without this a restarted
 // relay sent the held mail as soon as a retry made it due, while queue
 // retry (HeldBack, from the store) said the rest would hold it again.
 func (r *Relay) restoreRests(ctx context.Context) error {
-	rests, err := r.storedRests(ctx, r.clock.Now())
+	rests, err := r.storedRestCauses(ctx, r.clock.Now())
 	if err != nil {
 		return err
 	}
@@ -177,8 +208,8 @@ func (r *Relay) restoreRests(ctx context.Context) error {
 		}
 		d := r.destFor(key, p)
 		d.mu.Lock()
-		if until.After(d.until) {
-			d.until = until
+		if until.until.After(d.until) {
+			d.until, d.cause = until.until, until.cause
 		}
 		d.mu.Unlock()
 	}
@@ -204,13 +235,36 @@ func restPath(key string) string {
 // the configured paths, and from the recipients a rest held back (their
 // reply, restText), which stores from before the attempts' field have.
 func (r *Relay) storedRests(ctx context.Context, now time.Time) (map[string]time.Time, error) {
-	out := map[string]time.Time{}
-	note := func(key string, until time.Time) {
-		if until.After(now) && until.After(out[key]) {
-			out[key] = until
+	full, err := r.storedRestCauses(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]time.Time, len(full))
+	for k, v := range full {
+		out[k] = v.until
+	}
+	return out, nil
+}
+
+// storedRest is a rest read back from the store: its end, and what began
+// it when a hold's text names it.
+type storedRest struct {
+	until time.Time
+	cause string
+}
+
+// storedRestCauses is storedRests with each rest's cause.
+func (r *Relay) storedRestCauses(ctx context.Context, now time.Time) (map[string]storedRest, error) {
+	out := map[string]storedRest{}
+	note := func(key string, until time.Time, cause string) {
+		if until.After(now) && until.After(out[key].until) {
+			out[key] = storedRest{until, cause}
+		} else if until.Equal(out[key].until) && out[key].cause == "" {
+			out[key] = storedRest{until, cause}
 		}
 	}
-	rows, err := r.store.DB().QueryContext(ctx, `SELECT DISTINCT reply FROM relay_recipients
+	// The hold's text is in hold; stores from before it have it in reply.
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT DISTINCT CASE WHEN hold != '' THEN hold ELSE reply END FROM relay_recipients
 		WHERE state = 'deferred' AND category = 'destination-backoff' AND due_ns > ?`, now.UnixNano())
 	if err != nil {
 		return nil, err
@@ -223,7 +277,11 @@ func (r *Relay) storedRests(ctx context.Context, now time.Time) (map[string]time
 		}
 		if m := restRE.FindStringSubmatch(text); m != nil {
 			if until, err := time.Parse(time.RFC3339, m[2]); err == nil {
-				note(m[1], until)
+				cause := m[3]
+				if cause == "a 421 or rate limit" {
+					cause = ""
+				}
+				note(m[1], until, cause)
 			}
 		}
 	}
@@ -253,17 +311,19 @@ func (r *Relay) storedRests(ctx context.Context, now time.Time) (map[string]time
 			} `json:"rest"`
 		}
 		if json.Unmarshal([]byte(pl), &a) == nil && a.Rest != nil && a.Rest.Destination != "" {
-			note(a.Rest.Destination, a.Rest.Until)
+			note(a.Rest.Destination, a.Rest.Until, "")
 		}
 	}
 	return out, rows.Err()
 }
 
 // pause rests the destination for its backoff from now; planned is the
-// number of the last job planned so far.
-func (d *dest) pause(now time.Time, planned int64) time.Time {
+// number of the last job planned so far, cause what rested it
+// (restCauseOf).
+func (d *dest) pause(now time.Time, planned int64, cause string) time.Time {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.cause = cause
 	if !now.Before(d.until) {
 		d.since, d.sinceJob = now, planned // a new rest; one under way keeps its start
 	}

@@ -399,10 +399,21 @@ func normalize(d *reports.Data, subs []*submission) {
 			names[r.Message] = fmt.Sprintf("relay-%d", len(names)-len(subs)+1)
 		}
 	}
+	// A hold names the message whose 421 rested its destination.
+	pairs := make([]string, 0, 2*len(names))
+	for id, name := range names {
+		if id != "" {
+			pairs = append(pairs, "(message "+id+")", "(message "+name+")")
+		}
+	}
+	ids := strings.NewReplacer(pairs...)
 	for _, r := range d.Recipients {
 		r.Message = names[r.Message]
 		for i := range r.Attempts {
 			r.Attempts[i].Host = stripPort(r.Attempts[i].Host)
+		}
+		for i := range r.Holds {
+			r.Holds[i].Text = ids.Replace(r.Holds[i].Text)
 		}
 	}
 	sort.SliceStable(d.Recipients, func(i, j int) bool {
