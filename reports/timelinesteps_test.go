@@ -161,3 +161,23 @@ func TestTimelineFoldsRepeats(t *testing.T) {
 		t.Errorf("JSON has %d attempts with 452, want all 109", n)
 	}
 }
+
+// TestHTMLShowsHoldsAndLateBounce: the HTML report's timeline of a
+// recipient lists its holds and its late bounce, as the text does; it
+// listed the attempts alone.
+func TestHTMLShowsHoldsAndLateBounce(t *testing.T) {
+	t.Parallel()
+	r := &Recipient{Address: "a@x.test", Status: "bounced", Queued: t0,
+		Attempts:   []Attempt{{Time: t0, Try: 1, Path: "sink", Host: "127.0.0.1", Code: 250, Enhanced: "2.0.0", Text: "ok"}},
+		Holds:      []Hold{{Time: t0.Add(time.Minute), Path: "sink", Text: "not tried: destination path:sink rests", Category: "destination-backoff"}},
+		LateBounce: &LateBounce{Time: t0.Add(2 * time.Minute), Code: 550, Enhanced: "5.1.1", Text: "no such user", ReportingMTA: "mx.x.test"}}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, &Data{First: t0, Last: t0.Add(2 * time.Minute), Recipients: []*Recipient{r}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"held &#43;1m0s sink: not tried: destination path:sink rests (destination-backoff)", "DSN &#43;2m0s mx.x.test late bounce after delivery: 550 5.1.1 no such user"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the HTML lacks %q", want)
+		}
+	}
+}
