@@ -82,31 +82,31 @@ func typeAt(t reflect.Type, path string) reflect.Type {
 // fieldType is the type of t's field that the YAML key name sets, inline
 // structs included; nil when there is none.
 func fieldType(t reflect.Type, name string) reflect.Type {
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		key, inline, ok := yamlName(f)
-		switch {
-		case !ok:
-		case inline:
-			ft := f.Type
-			for ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				if r := fieldType(ft, name); r != nil {
-					return r
-				}
-			}
-		case key == name:
-			return f.Type
+	var found reflect.Type
+	yamlFields(t, func(key string, ft reflect.Type) bool {
+		if key == name {
+			found = ft
+			return false
 		}
-	}
-	return nil
+		return true
+	})
+	return found
 }
 
 // yamlKeys are the keys a YAML mapping may give for struct t.
 func yamlKeys(t reflect.Type) []string {
 	var keys []string
+	yamlFields(t, func(key string, _ reflect.Type) bool {
+		keys = append(keys, key)
+		return true
+	})
+	return keys
+}
+
+// yamlFields calls fn with each key a YAML mapping may give for struct t
+// and the type of its field, those of inline structs included, until fn
+// returns false; it reports whether it went through them all.
+func yamlFields(t reflect.Type, fn func(key string, ft reflect.Type) bool) bool {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		key, inline, ok := yamlName(f)
@@ -117,14 +117,16 @@ func yamlKeys(t reflect.Type) []string {
 			for ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
-			if ft.Kind() == reflect.Struct {
-				keys = append(keys, yamlKeys(ft)...)
+			if ft.Kind() == reflect.Struct && !yamlFields(ft, fn) {
+				return false
 			}
 		default:
-			keys = append(keys, key)
+			if !fn(key, f.Type) {
+				return false
+			}
 		}
 	}
-	return keys
+	return true
 }
 
 // yamlName is the key of field f as the YAML decoder reads it (its tag's
