@@ -1,10 +1,7 @@
 package web
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -19,17 +16,10 @@ func TestBrowserRulesErrorSelectsLine(t *testing.T) {
 	b := newBrowser(t)
 	st := openStore(t, clock.Real{})
 	sink := newFakeSink()
-	s, err := New(Options{Store: st, Sink: sink, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Run(ctx) }()
-	hs := httptest.NewServer(s.Handler())
-	defer func() { cancel(); <-done; hs.Close() }()
+	s := listen(t, Options{Store: st, Sink: sink})
+	url := "http://" + s.Addr()
 
-	b.do(t, chromedp.Navigate(hs.URL+"/#/rules"))
+	b.do(t, chromedp.Navigate(url+"/#/rules"))
 	b.waitFor(t, "the rules", `document.getElementById("rules-text").value.includes("defer.test")`)
 	if form := b.eval(t, `document.getElementById("rules-form").textContent`).(string); !strings.Contains(form, "- {name: flaky") {
 		t.Errorf("the page does not show a rule's form: %q", form)

@@ -1,9 +1,6 @@
 package web
 
 import (
-	"context"
-	"log/slog"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,16 +22,9 @@ func TestBrowserSinkPages(t *testing.T) {
 	b := newBrowser(t)
 	st := openStore(t, clock.Real{})
 	sink := newFakeSink()
-	s, err := New(Options{Store: st, Sink: sink, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Run(ctx) }()
-	hs := httptest.NewServer(s.Handler())
-	defer func() { cancel(); <-done; hs.Close() }()
-	base := hs.URL
+	s := listen(t, Options{Store: st, Sink: sink})
+	url := "http://" + s.Addr()
+	base := url
 	status := `document.getElementById("status").textContent`
 	now := time.Now().UTC()
 	sink.mu.Lock()
