@@ -45,7 +45,8 @@ type RecipientInfo struct {
 	Path     string    `json:"path,omitempty"`
 	Host     string    `json:"host,omitempty"`
 	// Reply is the last reply a server gave (or the relay's own failure
-	// of the last attempt), whatever held the recipient back since.
+	// of the last attempt), whatever held the recipient back since; for
+	// a recipient held before any attempt, the hold's.
 	Reply Reply `json:"reply,omitzero"`
 	// Hold is the reply of the relay's own shaping that holds the
 	// recipient back now (stage shaping: a destination resting after a
@@ -182,6 +183,9 @@ func (r *Relay) recipients(ctx context.Context, id string) ([]RecipientInfo, err
 		}
 		if hold != "" {
 			rc.Hold = &Reply{Stage: "shaping", Text: hold}
+			if rc.Reply == (Reply{}) {
+				rc.Reply = *rc.Hold // no server has answered it yet
+			}
 		}
 		if due.Valid {
 			rc.Due = time.Unix(0, due.Int64).UTC()
