@@ -206,6 +206,11 @@ type QueueRecipient struct {
 	Category  string     `json:"category,omitempty"`
 	Reason    string     `json:"reason,omitempty"`
 	Advice    string     `json:"advice,omitempty"`
+	// Hold is what of the relay's own shaping holds the recipient back
+	// now (a destination resting after a 421, naming that 421; a sending
+	// window; a warm-up cap), apart from LastReply, the last reply a
+	// server gave; "" when nothing holds it.
+	Hold string `json:"hold,omitempty"`
 }
 
 // QueueReply is the last reply a recipient got, with the SMTP stage it

@@ -28,7 +28,8 @@ func TestBrowserQueueRecipients(t *testing.T) {
 				Category:  "mailbox-full", Reason: "the recipient's mailbox is over its quota", Advice: "nothing unless it lasts; then ask the recipient to make room"},
 			{Address: "rcpt451x3+q@example.test", State: "deferred", Attempts: 1, NextAttempt: now.Add(5 * time.Minute), Path: "direct", Host: "127.0.0.1:2525",
 				LastReply: QueueReply{Stage: "rcpt", Code: 451, Enhanced: "4.7.1", Text: "greylisted, try again later"},
-				Category:  "greylisted", Reason: "the receiver greylists first attempts", Advice: "nothing; the next attempt after the greylist delay passes"},
+				Category:  "greylisted", Reason: "the receiver greylists first attempts", Advice: "nothing; the next attempt after the greylist delay passes",
+				Hold: "not tried: destination path:direct rests until 17:20 after 421 4.7.0 to r1@yahoo.test (message m-2)"},
 		}}}
 	s := listen(t, Options{Store: st, Relay: relay})
 	base := "http://" + s.Addr()
@@ -43,7 +44,9 @@ func TestBrowserQueueRecipients(t *testing.T) {
 		{"two-1", "app@example.org", "full@example.test", "deferred", "2026-11-28 17:10:00Z", "452 4.2.2 mailbox full (at rcpt)", "mailbox-full",
 			"the recipient's mailbox is over its quota", "What to do: nothing unless it lasts", "path direct · host 127.0.0.1:2525", "Retry now"},
 		{"rcpt451x3+q@example.test", "deferred", "2026-11-28 17:05:00Z", "451 4.7.1 greylisted, try again later (at rcpt)", "greylisted",
-			"the receiver greylists first attempts", "What to do: nothing; the next attempt"},
+			"the receiver greylists first attempts", "What to do: nothing; the next attempt",
+			// Its hold, apart from its last server reply, and no host named.
+			"Held by the relay's shaping: not tried: destination path:direct rests until 17:20 after 421 4.7.0", "held by shaping after 1 attempt(s), not tried since"},
 	} {
 		got := rows[i].(string)
 		for _, w := range want {

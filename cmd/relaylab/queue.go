@@ -129,8 +129,12 @@ done, 1 when the message does not exist or none of its recipients waits
 				if !rc.Due.IsZero() {
 					next = rc.Due.Format(time.RFC3339)
 				}
+				last := oneLine(rc.Reply)
+				if rc.Hold != nil && *rc.Hold != rc.Reply {
+					last += " [held by shaping]"
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Created.Format(time.RFC3339), orNull(m.Sender),
-					rc.Address, rc.State, rc.Attempts, next, oneLine(rc.Reply))
+					rc.Address, rc.State, rc.Attempts, next, last)
 			}
 		}
 		return tw.Flush()
@@ -165,6 +169,11 @@ done, 1 when the message does not exist or none of its recipients waits
 			}
 			if r := oneLine(rc.Reply); r != "" {
 				fmt.Fprintf(e.stdout, "    last reply: %s\n", r)
+			}
+			if rc.Hold != nil && *rc.Hold != rc.Reply {
+				// The last reply is a server's; the relay's shaping holds
+				// the recipient apart from it.
+				fmt.Fprintf(e.stdout, "    held: %s\n", textsafe.Escape(rc.Hold.Text))
 			}
 			switch {
 			case rc.Category != "":

@@ -207,3 +207,31 @@ func TestRelayAdapterQueueWaiting(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueShowsHoldApart: a recipient the relay's shaping holds shows
+// its last server reply as its last reply, and the hold on a line of its
+// own (and marked in queue list), instead of the hold standing in for the
+// reply.
+func TestQueueShowsHoldApart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, id := queueStore(t, relay.StateQueued)
+	st, _ := openTestRelay(t, db)
+	if err := st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`UPDATE relay_recipients SET state = 'deferred', attempts = 1, code = 451, enhanced = '4.7.1', reply = 'Deferred on request',
+			hold = 'not tried: destination path:sink rests until 2026-11-28T18:00:00Z after 421 4.7.0 to r1@yahoo.test (message m2)' WHERE message_id = ?`, id)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	code, out, errOut := runIn(t, ctx, "queue", "show", id, "--db", db)
+	for _, want := range []string{"last reply: 451 4.7.1 Deferred on request", "held: not tried: destination path:sink rests until 2026-11-28T18:00:00Z after 421 4.7.0 to r1@yahoo.test"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("queue show: exit %d, lacks %q:\n%s%s", code, want, out, errOut)
+		}
+	}
+	if code, out, _ := runIn(t, ctx, "queue", "list", "--db", db); code != 0 || !strings.Contains(out, "451 4.7.1 Deferred on request [held by shaping]") {
+		t.Errorf("queue list: exit %d, want the last reply marked held:\n%s", code, out)
+	}
+}

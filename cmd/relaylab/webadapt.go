@@ -378,6 +378,9 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 			e.Waiting = append(e.Waiting, web.QueueRecipient{Address: r.Address, State: r.State, Attempts: r.Attempts, NextAttempt: r.Due,
 				Path: r.Path, Host: host, Category: r.Category, Reason: r.Reason, Advice: r.Advice,
 				LastReply: web.QueueReply{Stage: r.Reply.Stage, Code: r.Reply.Code, Enhanced: r.Reply.Enhanced, Text: r.Reply.Text}})
+			if r.Hold != nil {
+				e.Waiting[len(e.Waiting)-1].Hold = r.Hold.Text
+			}
 			e.Attempts = max(e.Attempts, r.Attempts)
 			if !r.Due.IsZero() && (e.NextAttempt.IsZero() || r.Due.Before(e.NextAttempt)) {
 				e.NextAttempt = r.Due

@@ -89,6 +89,7 @@ function recipientRows(q) {
         r.category && [" ", h("span", { class: "badge category" }, r.category)],
         r.reason && h("div", { class: "muted reason" }, prose(r.reason)),
         r.advice && h("div", { class: "advice" }, "What to do: ", prose(r.advice)),
+        r.hold && h("div", { class: "muted hold" }, "Held by the relay's shaping: ", prose(r.hold)),
         via && h("div", { class: "small muted via" }, via)));
   });
 }
@@ -100,7 +101,7 @@ function recipientRows(q) {
 // in: nothing was sent there.
 export function reached(r) {
   const rep = r.last_reply && typeof r.last_reply === "object" ? r.last_reply : {};
-  const held = rep.stage === "shaping";
+  const held = rep.stage === "shaping" || Boolean(r.hold);
   const n = Number(r.attempts) || 0;
   if (held) return n ? "held by shaping after " + n + " attempt(s), not tried since" : "held by shaping, not tried yet";
   if (!n) return "not tried yet";
