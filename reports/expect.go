@@ -684,7 +684,7 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		why = append(why, fmt.Sprintf("expected category %q, got %q", e.Category, r.Category))
 	}
 	if e.DSN == "sent" && !r.DSN {
-		why = append(why, "expected a DSN to be sent, none was")
+		why = append(why, "expected a DSN to be sent, none was"+dsnNotSent(r))
 	}
 	if e.DSN == "none" && r.DSN {
 		why = append(why, "expected no DSN, one was sent")
@@ -693,7 +693,7 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		if r.DSN {
 			why = append(why, fmt.Sprintf("expected a DSN with status %s, got %s", e.DSNStatus, r.DSNStatus))
 		} else {
-			why = append(why, fmt.Sprintf("expected a DSN with status %s, none was sent", e.DSNStatus))
+			why = append(why, fmt.Sprintf("expected a DSN with status %s, none was sent", e.DSNStatus)+dsnNotSent(r))
 		}
 	}
 	if e.Suppressed != nil && *e.Suppressed != (r.Status == "suppressed" || r.Suppressed) {
@@ -1028,4 +1028,13 @@ func hostsNote(r *Recipient, tries []int) string {
 		return ""
 	}
 	return fmt.Sprintf(" (attempts counts delivery tries, not hosts: the timeline's %d lines are the hosts or paths each try reached, numbered by their try)", len(r.Attempts))
+}
+
+// dsnNotSent says why the sink's bounce for r did not go out, after an
+// expectation of a DSN that failed; "" when the sink has none for it.
+func dsnNotSent(r *Recipient) string {
+	if r.DSNNotSent == "" {
+		return ""
+	}
+	return " (the sink has a bounce for it that " + r.DSNNotSent + ")"
 }

@@ -78,7 +78,9 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     came from several senders), "domain", "status" (queued, deferred,
 //     delivered, bounced, expired, suppressed), "path", "category",
 //     "reason", "advice", "dsn", "dsn_status", "suppressed" (those seven
-//     absent when empty), "queued", "done" (absent until terminal),
+//     absent when empty), "dsn_not_sent" (a sink's record: why a bounce
+//     the sink has for the recipient did not go out; absent otherwise),
+//     "queued", "done" (absent until terminal),
 //     "attempts": a list, [] when none, of {"time", "try", "path", "host",
 //     "stage", "code", "enhanced", "text", "latency_ms", "error", "tls",
 //     "cipher", "walk_stopped"}, every one but "time" and "try" absent

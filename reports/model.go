@@ -96,6 +96,11 @@ type Recipient struct {
 	DSN    bool   `json:"dsn,omitempty"`
 	// DSNStatus is the status code the DSN about this recipient carried.
 	DSNStatus string `json:"dsn_status,omitempty"`
+	// DSNNotSent says, on a sink's record, why a bounce the sink has for
+	// this recipient did not go out (not yet due or sent, its relay
+	// refused it, NOTIFY ruled it out), so that an expectation of a DSN
+	// that fails says why.
+	DSNNotSent string `json:"dsn_not_sent,omitempty"`
 	// Suppressed is set when the recipient's address was put on the
 	// suppression list because of this message.
 	Suppressed bool      `json:"suppressed,omitempty"`

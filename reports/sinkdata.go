@@ -71,10 +71,14 @@ type SinkBounce struct {
 	Sender string
 	// Reply is the failure the DSN reports ("550 5.1.1 no such user").
 	Reply string
+	// NotSent, when set, says why the bounce did not go out: not sent
+	// yet, sending it failed, or NOTIFY ruled it out.
+	NotSent string
 }
 
 // SinkBounceSource is a SinkAttemptSource that also gives the bounces
-// the sink sent (not those NOTIFY ruled out, nor those that failed).
+// the sink has: those it sent, and those it did not send with NotSent
+// saying why.
 type SinkBounceSource interface {
 	AllBounces(ctx context.Context) ([]SinkBounce, error)
 }
@@ -206,7 +210,13 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 				if strings.ToLower(r.Address) != key || r.Sender != "" && !bounceFor(b, r) {
 					continue
 				}
-				r.DSN = true
+				if b.NotSent != "" {
+					if !r.DSN {
+						r.DSNNotSent = b.NotSent
+					}
+					continue
+				}
+				r.DSN, r.DSNNotSent = true, ""
 				if f := strings.Fields(b.Reply); len(f) > 1 && strings.Count(f[1], ".") == 2 {
 					r.DSNStatus = f[1]
 				}

@@ -187,10 +187,11 @@ func (s sinkAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMes
 	return out, nil
 }
 
-// AllBounces gives reports.FromSink the bounces the sink sent after
-// accepting a message, so that dsn and dsn_status judge them.
+// AllBounces gives reports.FromSink the bounces the sink has after
+// accepting a message, so that dsn and dsn_status judge those it sent,
+// and a failed expectation says why one was not sent.
 func (s sinkAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT sender, recipient, reply FROM sink_bounces WHERE sent_ns > 0 ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT sender, recipient, reply, sent_ns, due_ns, error, skipped FROM sink_bounces ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -198,14 +199,31 @@ func (s sinkAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, err
 	var out []reports.SinkBounce
 	for rows.Next() {
 		var b reports.SinkBounce
+		var sent, due int64
+		var errText, skipped string
 		// The sender too: a recipient the sink saw from several senders
 		// has a record per sender, and the bounce is about one of them.
-		if err := rows.Scan(&b.Sender, &b.Recipient, &b.Reply); err != nil {
+		if err := rows.Scan(&b.Sender, &b.Recipient, &b.Reply, &sent, &due, &errText, &skipped); err != nil {
 			return nil, err
+		}
+		if sent == 0 {
+			b.NotSent = bounceNotSent(time.Unix(0, due).UTC(), errText, skipped)
 		}
 		out = append(out, b)
 	}
 	return out, rows.Err()
+}
+
+// bounceNotSent says why a bounce of the sink's did not go out, to follow
+// "the sink has a bounce for it that".
+func bounceNotSent(due time.Time, errText, skipped string) string {
+	switch {
+	case skipped != "":
+		return "it did not send: " + skipped
+	case errText != "":
+		return "it could not send: " + errText
+	}
+	return "is due at " + due.Format(time.RFC3339) + " and not sent yet: the sink sends it when it is due and, when that fails, tries again a minute apart, five times in all (its log says why a try failed; relaylab sink's banner says where bounces go)"
 }
 
 var _ reports.SinkMessageSource = sinkAttempts{}
@@ -260,10 +278,18 @@ func (r remoteAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, e
 				Recipient string `json:"recipient"`
 				Reply     string `json:"reply"`
 				Sent      bool   `json:"sent"`
+				Error     string `json:"error"`
+				Skipped   string `json:"skipped"`
 			}
-			if json.Unmarshal(e.Payload, &p) == nil && p.Sent {
-				out = append(out, reports.SinkBounce{Recipient: cmp.Or(p.Recipient, e.Recipient), Sender: p.To, Reply: p.Reply})
+			if json.Unmarshal(e.Payload, &p) != nil {
+				continue
 			}
+			b := reports.SinkBounce{Recipient: cmp.Or(p.Recipient, e.Recipient), Sender: p.To, Reply: p.Reply}
+			if !p.Sent {
+				// Only a bounce's end is an event: one not sent yet has none.
+				b.NotSent = bounceNotSent(time.Time{}, cmp.Or(p.Error, "no reason recorded"), p.Skipped)
+			}
+			out = append(out, b)
 		}
 		if len(page.Events) == 0 || page.Next <= after {
 			return out, nil

@@ -51,9 +51,39 @@ func TestExpectJudgesTheSinksBounces(t *testing.T) {
 	}
 }
 
-// TestRemoteBouncesFromTheEventLog: expect --url reads the sink's sent
-// bounces from the serve's sink.bounce events, page by page, and leaves
-// out those not sent (NOTIFY ruled them out, or sending failed).
+// TestExpectSaysWhyNoDSN: an expected DSN that the sink has not sent is
+// a failure that says why: its relay refused it, or it is not sent yet,
+// instead of only "none was".
+func TestExpectSaysWhyNoDSN(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		row, want string
+	}{
+		{`error) VALUES (1, 1, 'a@shop.test', 'late@example.test', '550 5.1.1 no such user', 'connecting to the bounce relay 127.0.0.1:2587: connection refused')`,
+			"none was (the sink has a bounce for it that it could not send: connecting to the bounce relay 127.0.0.1:2587: connection refused)"},
+		{`error) VALUES (1, 1, 'a@shop.test', 'late@example.test', '550 5.1.1 no such user', '')`,
+			"none was (the sink has a bounce for it that is due at 1970-01-01T00:00:00Z and not sent yet"},
+	} {
+		db := sinkStore(t, "late@example.test")
+		conn, err := sql.Open("sqlite3", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = conn.Exec(`INSERT INTO sink_bounces (message, due_ns, sender, recipient, reply, ` + tc.row)
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := writeExpect(t, "  recipients:\n    - {match: late@example.test, dsn: sent}\n")
+		if code, out, errOut := runIn(t, context.Background(), "expect", "--db", db, file); code != 1 || !strings.Contains(out, tc.want) {
+			t.Errorf("exit %d (want 1), stdout %q (want %q)\nstderr: %s", code, out, tc.want, errOut)
+		}
+	}
+}
+
+// TestRemoteBouncesFromTheEventLog: expect --url reads the sink's
+// bounces from the serve's sink.bounce events, page by page; one not sent
+// (NOTIFY ruled it out, or sending failed) says why.
 func TestRemoteBouncesFromTheEventLog(t *testing.T) {
 	t.Parallel()
 	pages := map[string]string{
@@ -74,8 +104,9 @@ func TestRemoteBouncesFromTheEventLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].Recipient != "a@x.test" || got[1].Reply != "552 5.2.2 full" {
-		t.Errorf("bounces %+v, want a@x.test's and c@x.test's", got)
+	if len(got) != 3 || got[0].Recipient != "a@x.test" || got[0].NotSent != "" || got[2].Reply != "552 5.2.2 full" ||
+		got[1].Recipient != "b@x.test" || got[1].NotSent != "it did not send: NOTIFY=NEVER" {
+		t.Errorf("bounces %+v, want a@x.test's and c@x.test's sent, b@x.test's not sent for NOTIFY=NEVER", got)
 	}
 }
 
