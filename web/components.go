@@ -72,8 +72,28 @@ func checkEnqueue(m EnqueueRequest) error {
 		if h.Name == "" || !fieldName(h.Name) || strings.ContainsAny(h.Value, "\r\n") {
 			return inputError("headers[" + strconv.Itoa(i) + "]: a name without spaces or colons and a value on one line are needed")
 		}
+		if from, ok := builtField(h.Name); ok {
+			return inputError("headers[" + strconv.Itoa(i) + "]: " + h.Name + " is written " + from +
+				", and a message has it once (RFC 5322 3.6); to set it yourself, send the whole message as raw")
+		}
 	}
 	return nil
+}
+
+// builtField says which field of the request a header field of the
+// message built from it is written from, for the fields that are built.
+func builtField(name string) (from string, ok bool) {
+	switch strings.ToLower(name) {
+	case "from":
+		return "from the from field", true
+	case "to":
+		return "from the to field", true
+	case "subject":
+		return "from the subject field", true
+	case "date", "message-id", "mime-version", "content-type", "content-transfer-encoding":
+		return "by relaylab", true
+	}
+	return "", false
 }
 
 func (s *Server) relayBody(w http.ResponseWriter, r *http.Request) {

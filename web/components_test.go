@@ -36,6 +36,9 @@ func TestEndpoints(t *testing.T) {
 		{"POST", "/api/v1/messages", `{"from":"a@example.org","to":["b@example.com"],"raw":"x","subject":"y"}`, 400, `either raw`},
 		{"POST", "/api/v1/messages", `{"from":"a@example.org","to":["b@example.com"],"headers":[{"name":"X-A\r\nBcc","value":"v"}]}`, 400, `headers[0]`},
 		{"POST", "/api/v1/messages", `{"from":"a@example.org","to":["b@example.com"],"bogus":1}`, 400, `unknown field`},
+		// A built field given again would be in the message twice.
+		{"POST", "/api/v1/messages", `{"from":"a@example.org","to":["b@example.com"],"headers":[{"name":"X-Ok","value":"v"},{"name":"from","value":"c@example.org"}]}`, 400, `headers[1]: from is written from the from field`},
+		{"POST", "/api/v1/messages", `{"from":"a@example.org","to":["b@example.com"],"headers":[{"name":"Date","value":"Mon, 2 Jan 2006 15:04:05 +0000"}]}`, 400, `send the whole message as raw`},
 		{"POST", "/api/v1/messages", `{"from":`, 400, `not valid JSON`},
 		{"POST", "/api/v1/messages", `{"from":"x@invalid.test","to":["b@example.com"]}`, 400, `refused by policy`},
 		{"GET", "/api/v1/queue", "", 200, `"order-2"`},
