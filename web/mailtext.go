@@ -7,9 +7,11 @@ import (
 	"mime/multipart"
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/mailtext"
+	"golang.org/x/net/html/charset"
 )
 
 // Message text reaches the UI one way: DecodeMessage turns a message's
@@ -86,7 +88,14 @@ func walkBody(ctype, cte string, body io.Reader, d *MessageDetail, depth int) {
 			walkBody(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p, d, depth+1)
 		}
 	case mt == "text/html" && d.HTML == "":
-		d.HTML = mailtext.Text(dsn.DecodeTransfer(cte, b), params["charset"])
+		body, cs := dsn.DecodeTransfer(cte, b), params["charset"]
+		if cs == "" && !utf8.Valid(body) {
+			// An HTML part that declares its charset only inside, in a
+			// <meta> element, read as a browser reads it (the HTML
+			// standard's prescan; windows-1252 when nothing says).
+			_, cs, _ = charset.DetermineEncoding(body, "text/html")
+		}
+		d.HTML = mailtext.Text(body, cs)
 	case mt == "text/plain" && d.Text == "":
 		d.Text = mailtext.Text(dsn.DecodeTransfer(cte, b), params["charset"])
 	}

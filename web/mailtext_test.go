@@ -31,6 +31,9 @@ func TestDecodeMessageCharsets(t *testing.T) {
 				"--b1\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n\xf0\xd2\xc9\xd7\xc5\xd4\r\n" +
 				"--b1\r\nContent-Type: text/html; charset=iso-8859-15\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n<p>=A4 caf=E9</p>\r\n--b1--\r\n",
 			"plain", "Привет", "<p>€ café</p>"},
+		{"HTML that declares its charset only in a meta element",
+			"Subject: x\r\nContent-Type: text/html\r\n\r\n<html><head><meta charset=\"iso-8859-1\"></head><body>caf\xe9 \x80</body></html>",
+			"x", "", "<html><head><meta charset=\"iso-8859-1\"></head><body>café €</body></html>"},
 		{"UTF-8 as declared and by default",
 			"Subject: =?utf-8?q?caf=C3=A9?=\r\nContent-Type: text/html\r\n\r\n<b>caf\xc3\xa9</b>",
 			"café", "", "<b>café</b>"},
