@@ -52,6 +52,10 @@ func TestBrowserSinkLateBounce(t *testing.T) {
 			t.Errorf("the feed's %s row lacks %q: %q", kind, want, rows[kind])
 		}
 	}
+	// The relay's stage "dot" reads as the moment it is.
+	if !strings.Contains(rows["relay.delivered"], "250 2.0.0 Message accepted as 2 (after the message's final dot)") {
+		t.Errorf("the feed's relay.delivered row does not say the reply came after the final dot: %q", rows["relay.delivered"])
+	}
 	if !strings.Contains(rows["relay.queued"], "(a late bounce from relaylab's sink, queued in process)") {
 		t.Errorf("the feed's relay.queued row does not say it is the sink's late bounce: %q", rows["relay.queued"])
 	}

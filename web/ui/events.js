@@ -12,8 +12,12 @@ export function replyText(r) {
   const t = [r.code || "", r.enhanced || "", r.text || ""].filter(Boolean).join(" ");
   if (!t || typeof r.stage !== "string" || !r.stage) return t;
   // An asynchronous bounce came as a DSN after the server took the
-  // message: no SMTP stage to be "at".
-  return t + (r.stage === "async" ? " (in a bounce after delivery)" : " (at " + r.stage + ")");
+  // message: no SMTP stage to be "at". The reply to a message's end is
+  // the relay's stage "dot" and the sink's "data-end": one moment, said
+  // one way.
+  if (r.stage === "async") return t + " (in a bounce after delivery)";
+  if (r.stage === "dot" || r.stage === "data-end") return t + " (after the message's final dot)";
+  return t + " (at " + r.stage + ")";
 }
 
 // explain is what an outcome means and what to do about it, from the
