@@ -18,13 +18,8 @@ import (
 func TestDelayWarningStatusIsTransient(t *testing.T) {
 	t.Parallel()
 	addr := scriptedServer(t, func(tc *textproto.Conn) {
-		tc.PrintfLine("220 auth.test ESMTP")
-		for {
-			l, err := tc.ReadLine()
-			if err != nil {
-				return
-			}
-			switch strings.ToUpper(strings.Fields(l + " x")[0]) {
+		commandLoop(tc, "220 auth.test ESMTP", func(verb string) bool {
+			switch verb {
 			case "EHLO":
 				tc.PrintfLine("250-auth.test")
 				tc.PrintfLine("250 AUTH PLAIN")
@@ -32,11 +27,12 @@ func TestDelayWarningStatusIsTransient(t *testing.T) {
 				tc.PrintfLine("535 5.7.8 bad credentials")
 			case "QUIT":
 				tc.PrintfLine("221 bye")
-				return
+				return true
 			default:
 				tc.PrintfLine("250 2.0.0 ok")
 			}
-		}
+			return false
+		})
 	})
 	cfg := testConfig(addr)
 	cfg.Paths[0].Username, cfg.Paths[0].Password = "relay", "wrong"

@@ -29,13 +29,8 @@ func TestEightBitNeedsEightBitMIME(t *testing.T) {
 			t.Parallel()
 			var data atomic.Int32
 			addr := scriptedServer(t, func(tc *textproto.Conn) {
-				tc.PrintfLine("220 old.test ESMTP")
-				for {
-					l, err := tc.ReadLine()
-					if err != nil {
-						return
-					}
-					switch strings.ToUpper(strings.Fields(l + " x")[0]) {
+				commandLoop(tc, "220 old.test ESMTP", func(verb string) bool {
+					switch verb {
 					case "EHLO":
 						tc.PrintfLine("250-old.test")
 						tc.PrintfLine("250 SIZE 10000000")
@@ -43,16 +38,17 @@ func TestEightBitNeedsEightBitMIME(t *testing.T) {
 						data.Add(1)
 						tc.PrintfLine("354 go on")
 						if _, err := tc.ReadDotBytes(); err != nil {
-							return
+							return true
 						}
 						tc.PrintfLine("250 2.0.0 queued")
 					case "QUIT":
 						tc.PrintfLine("221 bye")
-						return
+						return true
 					default:
 						tc.PrintfLine("250 2.0.0 ok")
 					}
-				}
+					return false
+				})
 			})
 			h := newHarness(t, testConfig(addr), Options{})
 			id, err := h.r.Enqueue(context.Background(), Submission{From: "", Recipients: []Recipient{{Address: "x@r.test"}},

@@ -185,6 +185,18 @@ func scriptedServer(t *testing.T, fn func(*textproto.Conn)) string {
 	return serveLoopback(t, func(c net.Conn) { fn(textproto.NewConn(c)) })
 }
 
+// commandLoop greets with greeting, then hands the upper-case verb of
+// each command line to on, until on says it is done or the client leaves.
+func commandLoop(tc *textproto.Conn, greeting string, on func(verb string) (done bool)) {
+	tc.PrintfLine("%s", greeting)
+	for {
+		l, err := tc.ReadLine()
+		if err != nil || on(strings.ToUpper(strings.Fields(l + " x")[0])) {
+			return
+		}
+	}
+}
+
 // serveLoopback serves each connection on 127.0.0.1 with fn in its own
 // goroutine, closing it when fn returns, until the test ends; it returns
 // the address.
@@ -228,37 +240,32 @@ func dropServer(t *testing.T, stage string, silent bool) string {
 			drop()
 			return
 		}
-		tc.PrintfLine("220 drop.test ESMTP")
-		for {
-			l, err := tc.ReadLine()
-			if err != nil {
-				return
-			}
-			cmd := strings.ToUpper(strings.Fields(l + " x")[0])
+		commandLoop(tc, "220 drop.test ESMTP", func(cmd string) bool {
 			switch {
 			case cmd == "EHLO" && stage == "ehlo", cmd == "MAIL" && stage == "mail", cmd == "RCPT" && stage == "rcpt", cmd == "DATA" && stage == "data":
 				drop()
-				return
+				return true
 			case cmd == "EHLO":
 				tc.PrintfLine("250-drop.test")
 				tc.PrintfLine("250 8BITMIME")
 			case cmd == "DATA":
 				tc.PrintfLine("354 go on")
 				if _, err := tc.ReadDotBytes(); err != nil {
-					return
+					return true
 				}
 				if stage == "dot" {
 					drop()
-					return
+					return true
 				}
 				tc.PrintfLine("250 2.0.0 queued")
 			case cmd == "QUIT":
 				tc.PrintfLine("221 bye")
-				return
+				return true
 			default:
 				tc.PrintfLine("250 2.1.0 ok")
 			}
-		}
+			return false
+		})
 	})
 }
 
@@ -387,26 +394,21 @@ func TestKeptConnectionTranscript(t *testing.T) {
 	t.Parallel()
 	// One transaction per connection, then a silent close.
 	addr := scriptedServer(t, func(tc *textproto.Conn) {
-		tc.PrintfLine("220 once.test ESMTP")
-		for {
-			l, err := tc.ReadLine()
-			if err != nil {
-				return
-			}
-			switch strings.ToUpper(strings.Fields(l + " x")[0]) {
+		commandLoop(tc, "220 once.test ESMTP", func(verb string) bool {
+			switch verb {
 			case "EHLO":
 				tc.PrintfLine("250 once.test")
 			case "DATA":
 				tc.PrintfLine("354 go on")
-				if _, err := tc.ReadDotBytes(); err != nil {
-					return
+				if _, err := tc.ReadDotBytes(); err == nil {
+					tc.PrintfLine("250 2.0.0 queued")
 				}
-				tc.PrintfLine("250 2.0.0 queued")
-				return
+				return true
 			default:
 				tc.PrintfLine("250 2.1.0 ok")
 			}
-		}
+			return false
+		})
 	})
 	cfg := testConfig(addr)
 	cfg.Paths[0].MaxConnections = 1
