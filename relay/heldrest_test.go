@@ -92,22 +92,7 @@ func TestHeldBackByAnotherMessagesRest(t *testing.T) {
 func TestRestFromAttemptSurvivesRestart(t *testing.T) {
 	t.Parallel()
 	h, mta, _ := restingHarness(t)
-	ctx := context.Background()
-	if err := h.r.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig(mta.addr)
-	cfg.Paths[0].Backoff = dur(10 * time.Minute)
-	cfg.Paths[0].MaxConnections = 1
-	r2, err := New(cfg, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r2.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r2.Shutdown(context.Background()) })
-	h2 := &harness{t: t, v: h.v, store: h.store, r: r2}
+	h2 := restarted(t, h, mta.addr)
 	h.v.Advance(2 * time.Minute)
 	id2 := h2.enqueue("a@s.test", "two@r.test")
 	h2.runUntil("delivered", h2.done(id2, 1))

@@ -22,21 +22,8 @@ func TestRestSurvivesRestart(t *testing.T) {
 		return len(h.events(events.Filter{Message: id2, Kinds: []string{events.RelayDeferred}})) == 1
 	})
 	ctx := context.Background()
-	if err := h.r.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig(mta.addr)
-	cfg.Paths[0].Backoff = dur(10 * time.Minute)
-	cfg.Paths[0].MaxConnections = 1
-	r2, err := New(cfg, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r2.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r2.Shutdown(context.Background()) })
-	h2 := &harness{t: t, v: h.v, store: h.store, r: r2}
+	h2 := restarted(t, h, mta.addr)
+	r2 := h2.r
 	held, err := r2.HeldBack(ctx, id2)
 	if err != nil || len(held) != 1 {
 		t.Fatalf("HeldBack %v, %v: want the held recipient", held, err)
@@ -49,4 +36,27 @@ func TestRestSurvivesRestart(t *testing.T) {
 	if at := d[0].Time.Sub(epoch); at != held[0].Until.Sub(epoch) || at != 10*time.Minute {
 		t.Errorf("delivered at %v after a retry, want at 10m when the rest ends (HeldBack said %v)", at, held[0].Until.Sub(epoch))
 	}
+}
+
+// restarted shuts h's relay down and starts another on its store and
+// clock, as after a restart, with its path to addr resting 10 minutes
+// after a 421 and taking one connection.
+func restarted(t *testing.T, h *harness, addr string) *harness {
+	t.Helper()
+	ctx := context.Background()
+	if err := h.r.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(addr)
+	cfg.Paths[0].Backoff = dur(10 * time.Minute)
+	cfg.Paths[0].MaxConnections = 1
+	r2, err := New(cfg, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r2.Shutdown(context.Background()) })
+	return &harness{t: t, v: h.v, store: h.store, r: r2}
 }
