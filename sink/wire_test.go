@@ -67,9 +67,7 @@ func TestBDATSyntaxErrorReadsNoChunk(t *testing.T) {
 func TestUnknownParameterGets555(t *testing.T) {
 	t.Parallel()
 	_, st, addr := itSink(t, nil)
-	c := hsDial(t, addr)
-	hsExpect(t, c, "", 220)
-	hsExpect(t, c, "EHLO x\r\n", 250)
+	c := hsGreeted(t, addr)
 	hsExchanges(t, c, []exchange{
 		{"MAIL FROM:<a@client.test> SIZE=10 XFOO=bar", "555 5.5.4 MAIL FROM parameter XFOO not recognized"},
 		{"MAIL FROM:<a@client.test> XBAR", "555 5.5.4 MAIL FROM parameter XBAR not recognized"},
@@ -363,9 +361,7 @@ func TestDelayLongerThanTheIdleTimeout(t *testing.T) {
 func TestSMTPUTF8Declared(t *testing.T) {
 	t.Parallel()
 	_, st, addr := itSink(t, nil)
-	c := hsDial(t, addr)
-	hsExpect(t, c, "", 220)
-	hsExpect(t, c, "EHLO x\r\n", 250)
+	c := hsGreeted(t, addr)
 	hsExchanges(t, c, []exchange{
 		{"MAIL FROM:<jöe@client.test>", "553 5.6.7 "},
 		{"MAIL FROM:<joe@client.test>", "250 "},
@@ -396,9 +392,7 @@ func TestAuthPlainMalformed(t *testing.T) {
 	_, _, addr := itSink(t, func(c *Config) {
 		c.Listeners[0].Auth = AuthConfig{Mode: "optional", Users: map[string]string{"u": "p"}}
 	})
-	c := hsDial(t, addr)
-	hsExpect(t, c, "", 220)
-	hsExpect(t, c, "EHLO x\r\n", 250)
+	c := hsGreeted(t, addr)
 	hsExchanges(t, c, []exchange{
 		{"AUTH PLAIN =", "501 5.5.2 "},        // an empty response
 		{"AUTH PLAIN dXNlcg==", "501 5.5.2 "}, // "user"
@@ -414,9 +408,7 @@ func TestAuthPlainMalformed(t *testing.T) {
 func TestQuotedLocalPartRecordedQuoted(t *testing.T) {
 	t.Parallel()
 	_, st, addr := itSink(t, nil)
-	c := hsDial(t, addr)
-	hsExpect(t, c, "", 220)
-	hsExpect(t, c, "EHLO x\r\n", 250)
+	c := hsGreeted(t, addr)
 	hsExchanges(t, c, []exchange{
 		{`MAIL FROM:<"jane doe"@client.test>`, `250 2.1.0 <"jane doe"@client.test> OK`},
 		{`RCPT TO:<"john doe"@sink.test>`, `250 2.1.5 <"john doe"@sink.test> OK`},
@@ -447,9 +439,7 @@ func TestHiddenExtensionsRefused(t *testing.T) {
 		c.Listeners[0].Hide = []string{"STARTTLS", "AUTH", "8BITMIME", "SIZE"}
 		c.Listeners[0].Auth = AuthConfig{Mode: "optional", Users: map[string]string{"u": "p"}}
 	})
-	c := hsDial(t, addr)
-	hsExpect(t, c, "", 220)
-	hsExpect(t, c, "EHLO x\r\n", 250)
+	c := hsGreeted(t, addr)
 	hsExchanges(t, c, []exchange{
 		{"STARTTLS", "502 5.5.1 "},
 		{"AUTH PLAIN AHUAcA==", "502 5.5.1 "},
@@ -463,9 +453,7 @@ func TestHiddenExtensionsRefused(t *testing.T) {
 func TestAuthOffRefused(t *testing.T) {
 	t.Parallel()
 	_, _, addr := itSink(t, nil)
-	c := hsDial(t, addr)
-	hsExpect(t, c, "", 220)
-	hsExpect(t, c, "EHLO x\r\n", 250)
+	c := hsGreeted(t, addr)
 	for _, send := range []string{"AUTH PLAIN AHUAcA==", "AUTH LOGIN"} {
 		c.write(send + "\r\n")
 		if _, line, err := c.reply(); !strings.HasPrefix(line, "502 5.5.1 ") {
@@ -479,9 +467,7 @@ func TestAuthOffRefused(t *testing.T) {
 func TestVRFYWithoutArgument(t *testing.T) {
 	t.Parallel()
 	_, _, addr := itSink(t, nil)
-	c := hsDial(t, addr)
-	hsExpect(t, c, "", 220)
-	hsExpect(t, c, "EHLO x\r\n", 250)
+	c := hsGreeted(t, addr)
 	c.write("VRFY\r\n")
 	if _, line, err := c.reply(); !strings.HasPrefix(line, "501 5.5.4 ") {
 		t.Errorf("VRFY without an argument: got %q (%v), want 501 5.5.4", line, err)
@@ -535,4 +521,14 @@ func hsExchanges(t *testing.T, c *hsConn, xs []exchange) {
 			t.Errorf("%q: got %q (%v), want %q...", x.send, line, err, x.want)
 		}
 	}
+}
+
+// hsGreeted dials addr, reads the greeting and says EHLO x, as most
+// exchanges begin.
+func hsGreeted(t *testing.T, addr string) *hsConn {
+	t.Helper()
+	c := hsDial(t, addr)
+	hsExpect(t, c, "", 220)
+	hsExpect(t, c, "EHLO x\r\n", 250)
+	return c
 }
