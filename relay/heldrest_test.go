@@ -101,3 +101,24 @@ func TestRestFromAttemptSurvivesRestart(t *testing.T) {
 		t.Errorf("delivered at %v after a restart, want at 10m when the rest ends", at)
 	}
 }
+
+// A hold names no host: the relay.deferred of a recipient held by a
+// destination's rest has no "host", and a recipient never tried keeps
+// none on its row, instead of the path's host, where nothing was sent.
+func TestHoldNamesNoHost(t *testing.T) {
+	t.Parallel()
+	h, _, _ := restingHarness(t)
+	h.v.Advance(2 * time.Minute)
+	id2 := h.enqueue("a@s.test", "two@r.test")
+	h.runUntil("held back", func() bool {
+		return len(h.events(events.Filter{Message: id2, Kinds: []string{events.RelayDeferred}})) == 1
+	})
+	pl := payload(t, h.events(events.Filter{Message: id2, Kinds: []string{events.RelayDeferred}})[0])
+	if host, ok := pl["host"]; ok {
+		t.Errorf("the hold's relay.deferred names host %v, where nothing was sent", host)
+	}
+	m, err := h.r.Message(context.Background(), id2)
+	if err != nil || len(m.Recipients) != 1 || m.Recipients[0].Host != "" || m.Recipients[0].Attempts != 0 {
+		t.Errorf("held recipient %+v (%v): want no host and no attempt", m.Recipients, err)
+	}
+}

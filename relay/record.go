@@ -106,6 +106,11 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 			}
 			o := outcome{path: res.path, host: res.host, reply: res.reply, verdict: res.verdict, attempts: n}
 			payload := withDSNFor(map[string]any{"attempts": n, "route": j.route.name, "reply": res.reply, "host": res.host}, c.dsnFor)
+			if !res.tried {
+				// A hold, or a lookup that failed: no host was asked, and
+				// the recipient's row keeps the host its last attempt reached.
+				delete(payload, "host")
+			}
 			switch {
 			case res.delivered():
 				if err := r.finishTx(tx, c, StateDelivered, now, events.Event{Kind: events.RelayDelivered}.WithPayload(payload), o); err != nil {
@@ -163,9 +168,9 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 					}
 				}
 				set, args := replyColumns(res.reply)
-				if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, attempts = ?, path = ?, host = ?, `+set+`,
+				if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, attempts = ?, path = ?, host = CASE WHEN ? THEN ? ELSE host END, `+set+`,
 					category = ?, reason = ?, updated_ns = ? WHERE id = ?`,
-					append(append([]any{StateDeferred, due.UnixNano(), n, res.path, res.host}, args...),
+					append(append([]any{StateDeferred, due.UnixNano(), n, res.path, res.tried, res.host}, args...),
 						res.verdict.Category, res.verdict.Reason, now.UnixNano(), c.id)...); err != nil {
 					return err
 				}

@@ -369,8 +369,9 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 			}
 			e.Recipients = append(e.Recipients, r.Address)
 			// Host is where an attempt went (web.QueueRecipient): the
-			// relay names the path's host for a recipient its shaping
-			// held too, though nothing was sent there.
+			// relay no longer records one for a hold, but stores written
+			// before named the path's host for a recipient its shaping
+			// held, though nothing was sent there.
 			host := r.Host
 			if r.Attempts == 0 || r.Reply.Stage == "shaping" || r.Reply.Local {
 				host = ""
