@@ -56,9 +56,13 @@ func addressFault(s string) string {
 // The minimum asked of a message given whole: a header section of
 // "name: value" fields (RFC 5322 2.2; a line that starts with a space or
 // a tab continues the field before it), then, if there is a body, an
-// empty line before it (2.1), and the two fields every message must have,
-// Date and From (3.6). Lines may end in CRLF or LF.
+// empty line before it (2.1), the two fields every message must have,
+// Date and From (3.6), and no line longer than 998 characters (2.1.1).
+// Lines may end in CRLF or LF.
 func rawFault(raw string) string {
+	if why := longLine(raw); why != "" {
+		return why
+	}
 	const shape = `a message is a header section of "name: value" fields, then an empty line, then the body (RFC 5322 2.1, 2.2)`
 	seen := map[string]bool{}
 	rest := raw
@@ -86,6 +90,25 @@ func rawFault(raw string) string {
 	for _, f := range []string{"From", "Date"} {
 		if !seen[strings.ToLower(f)] {
 			return "there is no " + f + " field with a value; RFC 5322 3.6 requires a From and a Date field in every message"
+		}
+	}
+	return ""
+}
+
+// maxLine is the longest line RFC 5322 2.1.1 allows, without its CRLF.
+const maxLine = 998
+
+// longLine names the first line of raw longer than maxLine, or returns "".
+// A next hop may refuse such a line (RFC 5321 4.5.3.1.6) or break it where
+// it likes, so the message is refused here, where the sender can mend it.
+func longLine(raw string) string {
+	rest := raw
+	for n := 1; rest != ""; n++ {
+		line, after, _ := strings.Cut(rest, "\n")
+		rest = after
+		if l := len(strings.TrimSuffix(line, "\r")); l > maxLine {
+			return "line " + strconv.Itoa(n) + " (" + quoteShort(line) + ") is " + strconv.Itoa(l) +
+				" characters long, and RFC 5322 2.1.1 allows at most 998 (without the line's end): break it into shorter lines, fold a header field, or encode the body quoted-printable or base64 (RFC 2045 6.7, 6.8)"
 		}
 	}
 	return ""

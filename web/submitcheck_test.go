@@ -64,6 +64,11 @@ func TestRawFault(t *testing.T) {
 		{"From: a@example.test\r\n\r\nbody", "no Date field"},
 		{"From:  \r\nDate: x\r\n\r\nbody", "no From field"},
 		{"\r\nFrom: a@example.test\r\nDate: x\r\n", "no From field"}, // all body
+		{ok + "\r\n" + strings.Repeat("a", 998) + "\r\n", ""},
+		{ok + "\r\n" + strings.Repeat("a", 998) + "\n", ""},
+		{ok + "\r\nbody\r\n" + strings.Repeat("a", 999) + "\r\n", "line 5 (\"aaaa"},
+		{ok + "\r\nbody\r\n" + strings.Repeat("a", 999), "is 999 characters long, and RFC 5322 2.1.1 allows at most 998"},
+		{ok + "Subject: " + strings.Repeat("s", 990) + "\r\n\r\nbody", "line 3"},
 	} {
 		got := rawFault(tc.raw)
 		if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
