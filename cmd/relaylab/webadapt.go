@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"mime/quotedprintable"
 	"strconv"
 	"strings"
 	"time"
@@ -338,14 +339,56 @@ func buildWebMessage(m web.EnqueueRequest) []byte {
 		fmt.Fprintf(&b, "%s: %s\r\n", h.Name, strings.NewReplacer("\r", " ", "\n", " ").Replace(h.Value))
 	}
 	if m.HTML == "" {
-		fmt.Fprintf(&b, "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", crlfLines(m.Text))
+		writeTextPart(&b, "text/plain", m.Text)
 		return b.Bytes()
 	}
 	const boundary = "relaylab-web-alternative"
 	fmt.Fprintf(&b, "Content-Type: multipart/alternative; boundary=%q\r\n\r\n", boundary)
-	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", boundary, crlfLines(m.Text))
-	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/html; charset=utf-8\r\n\r\n%s\r\n--%s--\r\n", boundary, crlfLines(m.HTML), boundary)
+	fmt.Fprintf(&b, "--%s\r\n", boundary)
+	writeTextPart(&b, "text/plain", m.Text)
+	fmt.Fprintf(&b, "--%s\r\n", boundary)
+	writeTextPart(&b, "text/html", m.HTML)
+	fmt.Fprintf(&b, "--%s--\r\n", boundary)
 	return b.Bytes()
+}
+
+// writeTextPart writes a part's Content-Type, the empty line and text.
+// Text that is not 7-bit ASCII in lines of at most 998 characters goes
+// quoted-printable (RFC 2045 6.7), so that every hop can carry it: 8-bit
+// data needs 8BITMIME of every next hop (RFC 6152), and a longer line is
+// one a hop may refuse (RFC 5321 4.5.3.1.6).
+func writeTextPart(b *bytes.Buffer, typ, text string) {
+	fmt.Fprintf(b, "Content-Type: %s; charset=utf-8\r\n", typ)
+	if sevenBitLines(text) {
+		fmt.Fprintf(b, "\r\n%s\r\n", crlfLines(text))
+		return
+	}
+	b.WriteString("Content-Transfer-Encoding: quoted-printable\r\n\r\n")
+	w := quotedprintable.NewWriter(b)
+	w.Write([]byte(text)) // a bytes.Buffer does not fail
+	w.Close()
+	b.WriteString("\r\n")
+}
+
+// sevenBitLines reports whether s is ASCII without NUL or a lone CR, in
+// lines of at most 998 characters: what a part may carry as it is.
+func sevenBitLines(s string) bool {
+	line := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\n':
+			line = 0
+			continue
+		case c == '\r' && i+1 < len(s) && s[i+1] == '\n':
+			continue
+		case c == 0 || c == '\r' || c > 126:
+			return false
+		}
+		if line++; line > 998 {
+			return false
+		}
+	}
+	return true
 }
 
 // crlfLines ends every line of s in CRLF, whether it ended in LF or CRLF.

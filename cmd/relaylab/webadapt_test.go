@@ -89,6 +89,52 @@ func TestBuildWebMessage(t *testing.T) {
 	}
 }
 
+// TestBuildWebMessageEncodesWhatHopsMayRefuse: text with 8-bit bytes or a
+// line over 998 characters goes quoted-printable, so that it reaches the
+// sink whole through a hop without 8BITMIME, and reads back as written.
+func TestBuildWebMessageEncodesWhatHopsMayRefuse(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 1500)
+	for _, tc := range []struct {
+		name, text, html string
+		qp               bool
+	}{
+		{"ascii", "plain\nlines", "", false},
+		{"998", strings.Repeat("y", 998), "", false},
+		{"utf-8", "Grüße aus Köln", "", true},
+		{"long text", "a\n" + long + "\nb", "", true},
+		{"long html", "t", "<p>" + long + "</p>", true},
+		{"lone CR", "a\rb", "", true},
+	} {
+		b := string(buildWebMessage(web.EnqueueRequest{From: "a@x.test", To: []string{"b@y.test"}, Text: tc.text, HTML: tc.html}))
+		if got := strings.Contains(b, "Content-Transfer-Encoding: quoted-printable"); got != tc.qp {
+			t.Errorf("%s: quoted-printable = %v, want %v", tc.name, got, tc.qp)
+		}
+		for i, line := range strings.Split(b, "\r\n") {
+			if len(line) > 998 {
+				t.Errorf("%s: line %d is %d characters long", tc.name, i+1, len(line))
+			}
+		}
+		if tc.qp {
+			for i := 0; i < len(b); i++ {
+				if b[i] > 126 {
+					t.Fatalf("%s: 8-bit byte %#x at %d in an encoded message", tc.name, b[i], i)
+				}
+			}
+		}
+		d := messageDetail([]byte(b))
+		// The line end before the next boundary (or the message's end)
+		// reads back too.
+		want := strings.ReplaceAll(crlfLines(tc.text), "\r", "")
+		if got := strings.TrimSuffix(strings.ReplaceAll(d.Text, "\r", ""), "\n"); got != want && tc.name != "lone CR" {
+			t.Errorf("%s: text reads back as %d bytes %.40q, want %d bytes %.40q", tc.name, len(got), got, len(want), want)
+		}
+		if got := strings.TrimSuffix(strings.ReplaceAll(d.HTML, "\r", ""), "\n"); got != tc.html {
+			t.Errorf("%s: html reads back as %d bytes %.40q", tc.name, len(got), got)
+		}
+	}
+}
+
 // testSinkAdapter is the web's view of a default sink (not started) over a
 // fresh store.
 func testSinkAdapter(t *testing.T) sinkAdapter {
