@@ -113,6 +113,40 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 // message gets a Received field that names the queue id, "from local (Go
 // API)", or "(HTTP API)" when Client is "http", as the web API sets it.
 func (r *Relay) Enqueue(ctx context.Context, s Submission) (string, error) {
+	id, err := r.enqueue(ctx, s)
+	if err != nil {
+		return "", err
+	}
+	r.kick()
+	return id, nil
+}
+
+// EnqueueAll queues messages in order as Enqueue does and wakes the
+// scheduler once, when all that could be queued are durable, so that it
+// claims them in one pass and plans their jobs together. A replay submits
+// what is due at one instant this way: queued one by one, the first could
+// be claimed and tried before the next is queued, and whether a 421 it
+// met holds the others back would depend on the goroutines' timing. On an
+// error it returns the ids of the messages queued before it.
+func (r *Relay) EnqueueAll(ctx context.Context, subs []Submission) ([]string, error) {
+	ids := make([]string, 0, len(subs))
+	defer func() {
+		if len(ids) > 0 {
+			r.kick()
+		}
+	}()
+	for i, s := range subs {
+		id, err := r.enqueue(ctx, s)
+		if err != nil {
+			return ids, fmt.Errorf("message %d of %d: %w", i+1, len(subs), err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// enqueue is Enqueue without waking the scheduler.
+func (r *Relay) enqueue(ctx context.Context, s Submission) (string, error) {
 	if len(s.Recipients) == 0 {
 		return "", errors.New("relay: a message needs at least one recipient")
 	}
@@ -140,7 +174,10 @@ func (r *Relay) Enqueue(ctx context.Context, s Submission) (string, error) {
 	// message by the queue id in it, as it does for SMTP submissions.
 	trace := receivedField(traceInfo{local: localVia(s.Client), hostname: r.cfg.Hostname, id: id, rcpts: rcpts, now: r.clock.Now()})
 	s.Data = append(trace, s.Data...)
-	return r.enqueueAs(ctx, id, s)
+	if err := r.queueMessage(ctx, id, s); err != nil {
+		return "", err
+	}
+	return id, nil
 }
 
 // checkEnvelope refuses what the submission listener refuses (go-smtp
@@ -183,12 +220,18 @@ func checkEnvelope(s Submission) error {
 // enqueueAs is Enqueue with the message id chosen by the caller (the
 // submission listener names it in the Received field it adds).
 func (r *Relay) enqueueAs(ctx context.Context, id string, s Submission) (string, error) {
-	now := r.clock.Now()
-	if err := r.store.Write(ctx, func(tx *store.Tx) error { return r.insertMessage(tx, id, s, now) }); err != nil {
+	if err := r.queueMessage(ctx, id, s); err != nil {
 		return "", err
 	}
 	r.kick()
 	return id, nil
+}
+
+// queueMessage writes a message and its recipients to the queue; it
+// returns once they are durable.
+func (r *Relay) queueMessage(ctx context.Context, id string, s Submission) error {
+	now := r.clock.Now()
+	return r.store.Write(ctx, func(tx *store.Tx) error { return r.insertMessage(tx, id, s, now) })
 }
 
 // claimed is a recipient taken from the queue for an attempt.
