@@ -194,17 +194,33 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	d := &driver{st: st, vc: vc, wire: wire, settle: opts.Settle, relay: rl}
 	out := &Outcome{Scenario: sc}
 	deadline := start.Add(sc.limit())
+	// The relay's first pass over its (empty) queue ends before the first
+	// submission, which it could otherwise claim alone.
+	if err := d.waitIdle(ctx); err != nil {
+		return nil, err
+	}
 	for {
 		// Submit, in order, what is due now; the driver itself submits, so
 		// that no submission can be in between when the work looks idle.
-		for len(subs) > out.submitted && !subs[out.submitted].at.After(vc.Now()) {
-			s := subs[out.submitted]
-			id, err := rl.Enqueue(ctx, s.sub)
-			if err != nil {
-				return nil, fmt.Errorf("submitting message %d of the scenario: %w", s.seq, err)
+		// What is due at one instant goes in together, so that the relay
+		// plans it in one pass on every run (relay.EnqueueAll).
+		due := out.submitted
+		for due < len(subs) && !subs[due].at.After(vc.Now()) {
+			due++
+		}
+		if due > out.submitted {
+			batch := make([]relay.Submission, 0, due-out.submitted)
+			for _, s := range subs[out.submitted:due] {
+				batch = append(batch, s.sub)
 			}
-			s.id = id
-			out.submitted++
+			ids, err := rl.EnqueueAll(ctx, batch)
+			for i, id := range ids {
+				subs[out.submitted+i].id = id
+			}
+			if err != nil {
+				return nil, fmt.Errorf("submitting message %d of the scenario: %w", subs[out.submitted+len(ids)].seq, err)
+			}
+			out.submitted = due
 		}
 		if err := d.waitIdle(ctx); err != nil {
 			return nil, err
