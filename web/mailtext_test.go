@@ -46,6 +46,9 @@ func TestDecodeMessageCharsets(t *testing.T) {
 		{"an unknown charset: the word as written, the bytes as UTF-8",
 			"Subject: =?x-martian?q?abc?=\r\nContent-Type: text/plain; charset=x-martian\r\n\r\nabc \xe9",
 			"=?x-martian?q?abc?=", "abc \uFFFD", ""},
+		{"an unknown charset beside known ones: only its word as written (RFC 2047 6.2)",
+			"Subject: =?ISO-8859-1?Q?caf=E9_=80?= and =?x-bogus?Q?what?=\r\n\r\nx",
+			"café € and =?x-bogus?Q?what?=", "x", ""},
 		{"a message that does not parse is text",
 			"no header \xe9 at all", "", "no header \uFFFD at all", ""},
 	} {

@@ -30,8 +30,10 @@ func Text(b []byte, charset string) string {
 }
 
 // Header decodes the RFC 2047 encoded-words of a header field's
-// value in whatever charset they name; an encoded-word in a charset we do
-// not know stays as written, readable as such.
+// value in whatever charset they name. RFC 2047 6.2 and 6.3: an
+// encoded-word that cannot be decoded (a charset we do not know, a
+// malformed encoding) stays as written, readable as such, and every
+// other word of the value is decoded all the same.
 func Header(v string) string {
 	dec := mime.WordDecoder{CharsetReader: func(charset string, r io.Reader) (io.Reader, error) {
 		d, err := charsetDecoder(charset)
@@ -40,10 +42,53 @@ func Header(v string) string {
 		}
 		return d(r), nil
 	}}
-	if s, err := dec.DecodeHeader(v); err == nil {
-		v = s
+	var b strings.Builder
+	decoded := false // the last thing written was a decoded word
+	for v != "" {
+		start, end := nextWord(v)
+		if start < 0 {
+			b.WriteString(v)
+			break
+		}
+		s, err := dec.Decode(v[start:end])
+		if err != nil {
+			// Not decoded: written as it is, whole.
+			b.WriteString(v[:end])
+			v, decoded = v[end:], false
+			continue
+		}
+		// RFC 2047 6.2: white space between two adjacent encoded-words
+		// is not shown.
+		if !decoded || strings.Trim(v[:start], " \t\r\n") != "" {
+			b.WriteString(v[:start])
+		}
+		b.WriteString(s)
+		v, decoded = v[end:], true
 	}
-	return Valid(strings.Map(c1AsWindows1252, v))
+	return Valid(strings.Map(c1AsWindows1252, b.String()))
+}
+
+// nextWord finds the first thing in v shaped as an encoded-word
+// (=?charset?e?text?=, RFC 2047 2), as v[start:end]; start is -1 when
+// there is none.
+func nextWord(v string) (start, end int) {
+	for from := 0; ; {
+		i := strings.Index(v[from:], "=?")
+		if i < 0 {
+			return -1, 0
+		}
+		start = from + i
+		// charset ? e ? text ?=: the charset ends at the first "?",
+		// the encoding is one character, the text ends at "?=".
+		rest := v[start+2:]
+		c := strings.IndexByte(rest, '?')
+		if c > 0 && len(rest) >= c+4 && rest[c+2] == '?' {
+			if t := strings.Index(rest[c+3:], "?="); t >= 0 {
+				return start, start + 2 + c + 3 + t + 2
+			}
+		}
+		from = start + 2
+	}
 }
 
 // c1AsWindows1252 reads a C1 control character (U+0080 to U+009F) as the

@@ -15,6 +15,15 @@ func TestHeader(t *testing.T) {
 		"=?x-unknown?q?abc?=":                     "=?x-unknown?q?abc?=", // stays readable as written
 		"plain \xff subject":                      "plain \ufffd subject",
 		"=?utf-8?q?na=C3=AFve?= and =?utf-8?q??=": "naïve and ",
+		// RFC 2047 6.2, 6.3: a word that cannot be decoded stays as
+		// written, and every other word is decoded all the same.
+		"=?ISO-8859-1?Q?caf=E9_=80?= and =?x-bogus?Q?what?=":              "café € and =?x-bogus?Q?what?=",
+		"=?x-bogus?Q?what?= =?utf-8?q?caf=C3=A9?=":                        "=?x-bogus?Q?what?= café",
+		"=?utf-8?q?a?= =?x-bogus?q?b?= =?utf-8?q?c?=":                     "a =?x-bogus?q?b?= c",
+		"=?utf-8?q?a?= \r\n =?utf-8?q?b?= x =?utf-8?b?!!?= =?utf-8?q?c?=": "ab x =?utf-8?b?!!?= c",
+		"=?utf-8?q?a?=": "a",
+		"=?x-bogus?Q?a=?utf-8?q?b?= =?utf-8?q?c?=": "=?x-bogus?Q?a=?utf-8?q?b?= c", // no word decoded from inside another
+		"=?utf-8?q?a": "=?utf-8?q?a",
 	} {
 		if got := Header(in); got != want {
 			t.Errorf("Header(%q) = %q, want %q", in, got, want)
@@ -42,7 +51,7 @@ func TestText(t *testing.T) {
 // and text that is valid UTF-8 with no encoded-word comes back as it was
 // (C1 controls aside, which read as windows-1252).
 func FuzzHeader(f *testing.F) {
-	for _, s := range []string{"=?iso-8859-1?q?caf=E9?=", "=?utf-8?b?w6k=?= x", "=?koi8-r?q?=F0?=", "=?x?q??=", "plain", "\xff\xfe", "=?utf-8?q?=FF?="} {
+	for _, s := range []string{"=?iso-8859-1?q?caf=E9?=", "=?utf-8?b?w6k=?= x", "=?koi8-r?q?=F0?=", "=?x?q??=", "plain", "\xff\xfe", "=?utf-8?q?=FF?=", "=?ISO-8859-1?Q?caf=E9_=80?= and =?x-bogus?Q?what?=", "=?x?q?a?= =?utf-8?q?b?="} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
