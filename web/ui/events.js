@@ -7,17 +7,33 @@ export function badgeClass(kind) {
   return "badge k-" + kind.replace(/[^a-z]/g, "-");
 }
 
+// atStage is when a reply came, in the UI's words: the reply to a
+// message's end is the relay's stage "dot" and the sink's "data-end", one
+// moment said one way; an asynchronous bounce came as a DSN after the
+// server took the message, with no SMTP stage to be "at".
+export function atStage(stage) {
+  if (stage === "async") return "in a bounce after delivery";
+  if (stage === "dot" || stage === "data-end") return "after the message's final dot";
+  return "at " + stage;
+}
+
 export function replyText(r) {
   if (!r || typeof r !== "object") return "";
   const t = [r.code || "", r.enhanced || "", r.text || ""].filter(Boolean).join(" ");
   if (!t || typeof r.stage !== "string" || !r.stage) return t;
-  // An asynchronous bounce came as a DSN after the server took the
-  // message: no SMTP stage to be "at". The reply to a message's end is
-  // the relay's stage "dot" and the sink's "data-end": one moment, said
-  // one way.
-  if (r.stage === "async") return t + " (in a bounce after delivery)";
-  if (r.stage === "dot" || r.stage === "data-end") return t + " (after the message's final dot)";
-  return t + " (at " + r.stage + ")";
+  return t + " (" + atStage(r.stage) + ")";
+}
+
+// sinkReplyLine is a reply line the sink's store wrote ("250 2.0.0 ok (at
+// data-end)", "no reply (dropped or hung) at data-end") with its stage
+// said in the UI's words (atStage); the line itself is unchanged.
+export function sinkReplyLine(line) {
+  const s = String(line || "");
+  const m = /^(.*?)( \(at ([a-z-]+)\)| at ([a-z-]+))$/s.exec(s);
+  if (!m) return s;
+  const stage = m[3] || m[4];
+  const said = atStage(stage);
+  return m[3] ? m[1] + " (" + said + ")" : m[1] + " " + said;
 }
 
 // explain is what an outcome means and what to do about it, from the

@@ -3,7 +3,7 @@
 import { h, path, fmtTime, shortTime, clear, prose } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
-import { badgeClass, summary, explain, link, dsnFor, bounceFor, sinkBounce } from "./events.js";
+import { badgeClass, summary, explain, link, dsnFor, bounceFor, sinkBounce, atStage, replyText, sinkReplyLine } from "./events.js";
 import { setStatus, final } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
@@ -238,7 +238,7 @@ function renderReceived(el, r) {
             c.duplicate ? [" ", h("span", { class: "badge dup" }, "duplicate")] : ""),
           h("td", { "data-label": "received", title: fmtTime(c.time) }, shortTime(c.time)),
           h("td", { class: "mono", "data-label": "to" }, (c.to || []).join(", ")),
-          h("td", { class: "wide" }, c.reply,
+          h("td", { class: "wide" }, sinkReplyLine(c.reply),
             c.duplicate && prev && !prev.code ? h("div", { class: "muted small" }, "The sink gave no reply to copy " + prev.copy + ", so the relay sent the message again: the recipient now has it twice.") : "",
             !c.code ? h("div", { class: "muted small" }, "The sink kept this copy, but the relay heard no reply: it will count this attempt as failed.") : ""),
           h("td", { "data-label": "session" }, h("a", { href: path("sink", "sessions", c.session) }, "session " + c.session)));
@@ -259,8 +259,8 @@ function renderReceived(el, r) {
 // sinkReply is one sink attempt's ending: the reply and its stage, or
 // that none was given.
 function sinkReply(a) {
-  if (!a.code) return "no reply at " + a.stage + (a.text ? " (" + a.text + ")" : "");
-  return [a.code, a.enhanced, a.text].filter(Boolean).join(" ") + " (at " + a.stage + ")";
+  if (!a.code) return "no reply " + atStage(a.stage) + (a.text ? " (" + a.text + ")" : "");
+  return replyText(a);
 }
 
 export function sinkMessageView(main, id) {
@@ -282,7 +282,7 @@ export function sinkMessageView(main, id) {
     get("/api/v1/sink/sessions/" + encodeURIComponent(sid)).then((ss) => {
       if (stopped) return;
       clear(session).append("Received in session ", link,
-        " (" + ss.listener + ", from " + ss.client + ")", ss.last_reply ? "; its last reply: " + ss.last_reply : "",
+        " (" + ss.listener + ", from " + ss.client + ")", ss.last_reply ? "; its last reply: " + sinkReplyLine(ss.last_reply) : "",
         ". The session's transcript shows the reply the sink gave to this message.");
     }).catch((e) => {
       if (stopped) return;

@@ -2,6 +2,7 @@
 import { h, path, fmtTime, clear } from "./dom.js";
 import { get, api } from "./api.js";
 import { transcript } from "./message.js";
+import { sinkReplyLine } from "./events.js";
 import { Stream } from "./stream.js";
 import { setStatus, final } from "./status.js";
 import { frameBatcher } from "./batch.js";
@@ -30,7 +31,7 @@ export function sinkView(main) {
       h("td", { class: "mono" }, ss.helo || ""),
       h("td", { class: "nowrap" }, ss.tls ? "yes" : "no"),
       h("td", {}, (ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m)))),
-      h("td", {}, ss.last_reply || ""));
+      h("td", {}, sinkReplyLine(ss.last_reply)));
   }
   // place puts a new session's row among the others, newest (highest id)
   // first: a long session ends after shorter ones that began later.
