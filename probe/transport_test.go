@@ -388,7 +388,9 @@ func TestCheckTLSRPTAndBIMI(t *testing.T) {
 		{"no dmarc", "good.auth.test", &DMARCReport{Domain: "good.auth.test"}, "bimi.dmarc-policy", StatusWarning},
 		// Found at the organisational domain: sp, not p, applies.
 		{"sp none", "good.auth.test", dmarc("good.auth.test", "auth.test", "v=DMARC1; p=reject; sp=none"), "bimi.dmarc-policy", StatusWarning},
-		{"sp at its own domain", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=reject; sp=none"), "", StatusOK},
+		// BIMI draft 7.1 item 8: sp=none in the domain's own record
+		// rules BIMI out too, whatever the domain's own p.
+		{"sp at its own domain", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=reject; sp=none"), "bimi.dmarc-policy", StatusWarning},
 		{"pct", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=quarantine; pct=50"), "bimi.dmarc-policy", StatusWarning},
 		{"bad logo", "none.auth.test", dmarc("none.auth.test", "none.auth.test", "v=DMARC1; p=reject"), "bimi.logo-url", StatusError},
 		{"no bimi", "nomx.auth.test", nil, "bimi.none", StatusOK},
@@ -422,12 +424,13 @@ func TestRunBIMIUsesSubdomainPolicy(t *testing.T) {
 		t.Errorf("p=reject; sp=none at auth.test: BIMI findings %+v lack bimi.dmarc-policy", rep.BIMI.Findings)
 	}
 	// A subdomain without a BIMI record of its own uses the
-	// organisational domain's.
+	// organisational domain's; the sp=none there still rules BIMI out
+	// (BIMI draft 7.1 item 8), though plain.auth.test has p=reject.
 	if err := srv.AddString(`default._bimi.auth.test. 300 IN TXT "v=BIMI1; l=https://auth.test/logo.svg; a=https://auth.test/vmc.pem"`); err != nil {
 		t.Fatal(err)
 	}
 	b := CheckBIMI(context.Background(), r, discard(), "plain.auth.test", &DMARCReport{Domain: "plain.auth.test", PolicyDomain: "plain.auth.test", Parsed: &DMARCRecord{Policy: "reject", Pct: 100}})
-	if _, ok := codes(b.Findings)["bimi.org-record"]; !ok || b.Name != "default._bimi.auth.test" || b.Record == "" || b.Status != StatusOK {
+	if c := codes(b.Findings); c["bimi.org-record"] == "" || c["bimi.dmarc-policy"] == "" || b.Name != "default._bimi.auth.test" || b.Record == "" || b.Status != StatusWarning {
 		t.Errorf("fallback to the organisational domain: %+v", b)
 	}
 }
