@@ -12,7 +12,8 @@ import (
 
 // TestBrowserSinkDataEndWording: the sink's pages say the reply to a
 // message's end as the feed and the timelines do, "(after the message's
-// final dot)", not by the stage's name "data-end": the session list, a
+// final dot)", not by the stage's name "data-end": the feed's sink.reply
+// events, the session list, a
 // received message's session line, the copies' replies and each attempt
 // as the sink saw it.
 func TestBrowserSinkDataEndWording(t *testing.T) {
@@ -44,6 +45,8 @@ func TestBrowserSinkDataEndWording(t *testing.T) {
 	relay.mu.Unlock()
 	appendEvents(t, st, events.Event{Kind: events.RelayQueued, Time: now, Message: "de-1", Recipient: "b@example.test"}.WithPayload(map[string]any{"sender": "a@shop.test"}))
 
+	appendEvents(t, st, events.Event{Kind: events.SinkReply, Listener: "mx"}.WithPayload(map[string]any{"stage": "data-end", "code": 250, "enhanced": "2.0.0", "text": "queued as 21"}))
+
 	const said = "(after the message's final dot)"
 	check := func(where, js string, wants ...string) {
 		t.Helper()
@@ -57,6 +60,11 @@ func TestBrowserSinkDataEndWording(t *testing.T) {
 			}
 		}
 	}
+
+	b.do(t, chromedp.Navigate(base+"/#/feed"))
+	b.waitFor(t, "the sink's reply", `[...document.querySelectorAll("#feed-rows tr")].some(tr => tr.textContent.includes("sink.reply"))`)
+	check("the feed's sink.reply", `[...document.querySelectorAll("#feed-rows tr")].find(tr => tr.textContent.includes("sink.reply")).textContent`,
+		"250 2.0.0 queued as 21 after the message's final dot")
 
 	b.do(t, chromedp.Navigate(base+"/#/sink"))
 	b.waitFor(t, "the sessions", `document.querySelectorAll("#session-rows tr").length === 2`)

@@ -132,6 +132,6 @@ export function summary(e) {
   if (typeof p.from === "string" && e.kind === "sink.message") parts.push("from <" + p.from + ">");
   if (typeof p.helo === "string" && e.kind === "sink.session") parts.push("HELO " + p.helo + (p.codes ? " · " + p.codes : ""));
   if (p.subject) parts.push(p.subject);
-  if (p.stage) parts.push("at " + p.stage);
+  if (typeof p.stage === "string" && p.stage) parts.push(atStage(p.stage));
   return parts.join(" ");
 }
