@@ -199,6 +199,7 @@ func runBlocklists(ctx context.Context, r resolver.Resolver, log *slog.Logger, r
 // or enforce mode without a TLS-RPT record, so that its failures are never
 // reported (RFC 8461 5: testing mode exists to receive those reports).
 func (rep *Report) crossCheck() {
+	rep.nullMXSender()
 	t, m := rep.TLSRPT, rep.MTASTS
 	if t == nil || m == nil || m.Policy == nil || m.Policy.Mode == "none" || t.Status == StatusUnknown {
 		return
@@ -217,6 +218,43 @@ func (rep *Report) crossCheck() {
 		t.Status = statusOf(t.Findings, false)
 		return
 	}
+}
+
+// nullMXSender reports a domain that publishes a null MX while its SPF
+// record authorises senders or it publishes DKIM keys: RFC 7505 4.2 says
+// not to use a null MX domain in MAIL FROM or From, since bounces to it
+// cannot be delivered, and lets receivers refuse such mail (550 5.7.27).
+func (rep *Report) nullMXSender() {
+	m := rep.MX
+	if m == nil || !m.NullMX || m.Status == StatusUnknown {
+		return
+	}
+	var signs []string
+	if s := rep.SPF; s != nil && s.Record != "" {
+		if rec, err := ParseSPF(s.Record); err == nil {
+			for _, t := range rec.Terms {
+				if (!t.Modifier && t.Name != "all") || (t.Modifier && t.Name == "redirect") {
+					signs = append(signs, fmt.Sprintf("its SPF record authorises senders (%q)", s.Record))
+					break
+				}
+			}
+		}
+	}
+	if d := rep.DKIM; d != nil {
+		for _, sel := range d.Selectors {
+			if sel.Key != nil && !sel.Key.Revoked {
+				signs = append(signs, fmt.Sprintf("it publishes a DKIM key (%s)", sel.Name))
+				break
+			}
+		}
+	}
+	if len(signs) == 0 {
+		return
+	}
+	m.Findings = append(m.Findings, Finding{Check: "mx", Severity: SevWarning, Code: "mx.null-sender", Name: m.Domain, RFC: "RFC 7505 4.2",
+		Message: fmt.Sprintf("%s publishes a null MX, so it receives no mail, but %s, so it seems to send mail: receivers may refuse mail that has a null MX domain in MAIL FROM or From (550 5.7.27, sender address has null MX), and bounces and replies to it cannot be delivered; if %s sends mail, replace the null MX with MX records of a server that takes its bounces; if it sends none, publish \"v=spf1 -all\" and remove its DKIM keys",
+			m.Domain, strings.Join(signs, " and "), m.Domain)})
+	m.Status = statusOf(m.Findings, false)
 }
 
 // summarise fills Checks and Status, in a fixed order.
