@@ -44,6 +44,12 @@ type ZoneHealth struct {
 	Zone    string `json:"zone"`
 	Healthy bool   `json:"healthy"`
 	Detail  string `json:"detail,omitempty"`
+	// IPv6Detail, for a zone that answers IPv6 queries, says which of
+	// its IPv6 test points failed (::ffff:127.0.0.2 listed,
+	// ::ffff:127.0.0.1 not); "" when they passed or were not tested. Its
+	// answers for IPv6 addresses are then unknown, those for IPv4 ones
+	// still count.
+	IPv6Detail string `json:"ipv6_detail,omitempty"`
 }
 
 // Health maps zone names to their health; a zone missing from it is
@@ -64,6 +70,8 @@ func CheckHealth(ctx context.Context, r resolver.Resolver, log *slog.Logger, zon
 			zh := checkZoneHealth(ctx, r, z)
 			if !zh.Healthy {
 				log.Warn("blocklist zone failed its health check", "zone", z.Zone, "detail", zh.Detail)
+			} else if zh.IPv6Detail != "" {
+				log.Warn("blocklist zone failed its health check for IPv6 addresses", "zone", z.Zone, "detail", zh.IPv6Detail)
 			}
 			mu.Lock()
 			h[z.Zone] = zh
@@ -100,7 +108,31 @@ func checkZoneHealth(ctx context.Context, r resolver.Resolver, z *Zone) ZoneHeal
 	if u.Status != NotListed {
 		return ZoneHealth{Zone: z.Zone, Detail: fmt.Sprintf("test point %s should not be listed but %s", u.Query, u.state())}
 	}
-	return ZoneHealth{Zone: z.Zone, Healthy: true}
+	zh := ZoneHealth{Zone: z.Zone, Healthy: true}
+	if z.Kind == ZoneIP && z.IPv6 && isIPv4(listed) && isIPv4(unlisted) {
+		// RFC 5782 5: an IPv6 list has test points of its own, asked
+		// in nibble form; a list that does not answer IPv6 queries
+		// would otherwise call every IPv6 address clean.
+		zh.IPv6Detail = testPoints(ctx, r, z, "::ffff:"+listed, "::ffff:"+unlisted)
+	}
+	return zh
+}
+
+// testPoints asks z about a name it must list and one it must not, and
+// says which failed; "" when both passed.
+func testPoints(ctx context.Context, r resolver.Resolver, z *Zone, listed, unlisted string) string {
+	if l := z.query(ctx, r, listed, false); l.Status != Listed {
+		return fmt.Sprintf("test point %s (%s) should be listed but %s", l.Query, listed, l.state())
+	}
+	if u := z.query(ctx, r, unlisted, false); u.Status != NotListed {
+		return fmt.Sprintf("test point %s (%s) should not be listed but %s", u.Query, unlisted, u.state())
+	}
+	return ""
+}
+
+func isIPv4(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Is4()
 }
 
 // state says in words what a query found: "is listed (127.0.0.2)", "is
@@ -241,6 +273,11 @@ func checkAll(ctx context.Context, r resolver.Resolver, log *slog.Logger, zones 
 		if zh, ok := h[z.Zone]; ok && !zh.Healthy {
 			out[i] = Listing{Zone: z.Zone, Subject: subject, Status: Unknown,
 				Error: "the zone failed its RFC 5782 health check: " + zh.Detail}
+			continue
+		}
+		if zh, ok := h[z.Zone]; ok && zh.IPv6Detail != "" && z.Kind == ZoneIP && !isIPv4(subject) {
+			out[i] = Listing{Zone: z.Zone, Subject: subject, Status: Unknown,
+				Error: "the zone failed its RFC 5782 health check for IPv6 addresses, so its IPv6 answers cannot be trusted (it may not list IPv6 addresses at all; if so, set ipv6: false for it): " + zh.IPv6Detail}
 			continue
 		}
 		wg.Add(1)
