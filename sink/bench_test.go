@@ -146,13 +146,13 @@ func BenchmarkRecord(b *testing.B) {
 			raw := []byte("From: a@bench.test\r\nTo: b@sink.test\r\nSubject: bench\r\n\r\n" + strings.Repeat(strings.Repeat("x", 78)+"\r\n", 2048/80))
 			var tr strings.Builder
 			for _, line := range []string{"S 220 sink.relaylab.test ESMTP relaylab sink ready", "C HELO bench.test", "S 250 sink.relaylab.test Hello bench.test",
-				"C MAIL FROM:<a@bench.test>", "S 250 2.0.0 Roger, accepting mail from <a@bench.test>", "C RCPT TO:<b@sink.test>",
-				"S 250 2.0.0 I'll make sure <b@sink.test> gets this", "C DATA", "S 354 Go ahead. End your data with <CR><LF>.<CR><LF>",
+				"C MAIL FROM:<a@bench.test>", "S 250 2.1.0 Sender <a@bench.test> OK", "C RCPT TO:<b@sink.test>",
+				"S 250 2.1.5 Recipient <b@sink.test> OK", "C DATA", "S 354 Go ahead. End your data with <CR><LF>.<CR><LF>",
 				"C [2178 bytes of message]", "C .", "S 250 2.0.0 Message accepted as 1", "C QUIT", "S 221 2.0.0 Bye"} {
 				tr.WriteString("0.001 " + line + "\n")
 			}
-			replies := []replyRecord{{Stage: StageConnect, Code: 220}, {Stage: StageEHLO, Code: 250}, {Stage: StageMail, Code: 250, Enhanced: "2.0.0"},
-				{Stage: StageRcpt, Code: 250, Enhanced: "2.0.0", Rcpt: "b@sink.test"}, {Stage: StageData, Code: 354},
+			replies := []replyRecord{{Stage: StageConnect, Code: 220}, {Stage: StageEHLO, Code: 250}, {Stage: StageMail, Code: 250, Enhanced: "2.1.0"},
+				{Stage: StageRcpt, Code: 250, Enhanced: "2.1.5", Rcpt: "b@sink.test"}, {Stage: StageData, Code: 354},
 				{Stage: StageDataEnd, Code: 250, Enhanced: "2.0.0"}, {Stage: StageQuit, Code: 221, Enhanced: "2.0.0"}}
 			var next, failed atomic.Int64
 			var wg sync.WaitGroup

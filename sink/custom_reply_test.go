@@ -25,8 +25,8 @@ func TestRuleSuccessReplyText(t *testing.T) {
 		endCode         int
 	}{
 		{"every stage custom", "custom@x.test", "custom@sink.test", "2.1.0 sender noted", "2.1.5 custom rcpt text", "2.0.0 custom text", 250},
-		{"no enhanced code", "a@x.test", "plain@sink.test", "2.0.0 Roger, accepting mail from <a@x.test>", "forwarded elsewhere", "", 250},
-		{"default", "a@x.test", "someone@sink.test", "2.0.0 Roger, accepting mail from <a@x.test>", "", "2.0.0 Message accepted as", 250},
+		{"no enhanced code", "a@x.test", "plain@sink.test", "2.1.0 Sender <a@x.test> OK", "forwarded elsewhere", "", 250},
+		{"default", "a@x.test", "someone@sink.test", "2.1.0 Sender <a@x.test> OK", "", "2.0.0 Message accepted as", 250},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

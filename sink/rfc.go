@@ -140,6 +140,9 @@ func isTooManyErrors(r []byte) bool {
 // to send r as it is. Only replies go-smtp writes itself are rewritten: the
 // state checked here shows that no rule of the sink was asked.
 func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
+	if fix := plainAccept(cmd.stage, r); fix != nil {
+		return fix
+	}
 	if cmd.bareVRFY {
 		// RFC 5321 4.1.1.6: "VRFY" SP String CRLF.
 		return &Reply{Code: 501, Enhanced: "5.5.4", Text: "Syntax error: VRFY needs a user name or mailbox (RFC 5321 4.1.1.6)"}
@@ -196,6 +199,34 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 		return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6)", limit)}
 	}
 	return nil
+}
+
+// go-smtp's own words for a 250 to MAIL and to RCPT (v0.25.1).
+const (
+	stockMailPrefix = "250 2.0.0 Roger, accepting mail from <"
+	stockRcptPrefix = "250 2.0.0 I'll make sure <"
+	stockRcptSuffix = "> gets this"
+)
+
+// plainAccept replaces go-smtp's stock 250 to MAIL or RCPT with the
+// enhanced code RFC 3463 3.2 gives it, X.1.0 (other address status: the
+// sender is fine) or X.1.5 (destination address valid), in plain words.
+// A rule's or directive's own 250 has other words and stays.
+func plainAccept(stage Stage, r []byte) *Reply {
+	line := strings.TrimRight(string(r), "\r\n")
+	switch {
+	case stage == StageMail && strings.HasPrefix(line, stockMailPrefix) && strings.HasSuffix(line, ">"):
+		return acceptedAddr("2.1.0", "Sender", line[len(stockMailPrefix):len(line)-1])
+	case stage == StageRcpt && strings.HasPrefix(line, stockRcptPrefix) && strings.HasSuffix(line, stockRcptSuffix):
+		return acceptedAddr("2.1.5", "Recipient", line[len(stockRcptPrefix):len(line)-len(stockRcptSuffix)])
+	}
+	return nil
+}
+
+// acceptedAddr is the sink's 250 to MAIL (2.1.0, "Sender") or RCPT
+// (2.1.5, "Recipient") for addr, as the client wrote it.
+func acceptedAddr(enhanced, who, addr string) *Reply {
+	return &Reply{Code: 250, Enhanced: enhanced, Text: who + " <" + addr + "> OK"}
 }
 
 // dsnReply replaces go-smtp's refusal of a DSN parameter: 555 instead of

@@ -252,7 +252,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	s.inTxn, s.utf8 = true, utf8
 	if s.from != from && s.c.replaceNext == nil {
 		// go-smtp's text would show the local part without its quotes.
-		s.c.replaceNext = &Reply{Code: 250, Enhanced: "2.1.0", Text: "<" + s.from + "> OK"}
+		s.c.replaceNext = acceptedAddr("2.1.0", "Sender", s.from)
 	}
 	return nil
 }
@@ -327,7 +327,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if (bare || requoted) && s.c.replaceNext == nil {
 		// go-smtp's text would show the domain conn.Read added, or the
 		// local part without the quotes it needs.
-		s.c.replaceNext = &Reply{Code: 250, Enhanced: "2.1.5", Text: "<" + to + "> OK"}
+		s.c.replaceNext = acceptedAddr("2.1.5", "Recipient", to)
 	}
 	if len(not) > 0 {
 		// In the 250 itself too, where the client's log, the transcript

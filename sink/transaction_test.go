@@ -62,7 +62,7 @@ func TestPostmasterWithoutDomain(t *testing.T) {
 	c := dial(t, addrOf(t, s, "mx"))
 	c.greet()
 	c.expect(250, "", "MAIL FROM:<>")
-	c.expect(250, "2.1.5 <Postmaster> OK", "RCPT TO:<Postmaster>")
+	c.expect(250, "2.1.5 Recipient <Postmaster> OK", "RCPT TO:<Postmaster>")
 	// Pipelined (RFC 2920) in one write, the path in the middle of it; a
 	// body line that looks the same stays as it was.
 	io.WriteString(c.nc, "RSET\r\nMAIL FROM:<>\r\nRCPT TO: <postMaster> \r\nRCPT TO:<u@sink.test>\r\nDATA\r\n")

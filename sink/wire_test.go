@@ -410,11 +410,11 @@ func TestQuotedLocalPartRecordedQuoted(t *testing.T) {
 	_, st, addr := itSink(t, nil)
 	c := hsGreeted(t, addr)
 	hsExchanges(t, c, []exchange{
-		{`MAIL FROM:<"jane doe"@client.test>`, `250 2.1.0 <"jane doe"@client.test> OK`},
-		{`RCPT TO:<"john doe"@sink.test>`, `250 2.1.5 <"john doe"@sink.test> OK`},
-		{`RCPT TO:<"a@b"@sink.test>`, `250 2.1.5 <"a@b"@sink.test> OK`},
-		{`RCPT TO:<"q\"uo\\te"@sink.test>`, `250 2.1.5 <"q\"uo\\te"@sink.test> OK`},
-		{`RCPT TO:<"plain"@sink.test>`, `250 2.0.0 I'll make sure <plain@sink.test> gets this`},
+		{`MAIL FROM:<"jane doe"@client.test>`, `250 2.1.0 Sender <"jane doe"@client.test> OK`},
+		{`RCPT TO:<"john doe"@sink.test>`, `250 2.1.5 Recipient <"john doe"@sink.test> OK`},
+		{`RCPT TO:<"a@b"@sink.test>`, `250 2.1.5 Recipient <"a@b"@sink.test> OK`},
+		{`RCPT TO:<"q\"uo\\te"@sink.test>`, `250 2.1.5 Recipient <"q\"uo\\te"@sink.test> OK`},
+		{`RCPT TO:<"plain"@sink.test>`, `250 2.1.5 Recipient <plain@sink.test> OK`},
 		{"DATA", "354 "},
 		{"Subject: q\r\n\r\nq\r\n.", "250 "},
 	})
