@@ -527,6 +527,12 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 		target = n.Domain
 	}
 	macro := strings.Contains(target, "%")
+	if macro && strings.Contains(strings.ToLower(target), "%{p") && (!t.Modifier || t.Name == "redirect" || t.Name == "exp") {
+		// RFC 7208 7.2: like the ptr mechanism (5.5), the p macro
+		// should not be used.
+		w.f.add(SevWarning, "p-macro", n.Domain, n.Record, "RFC 7208 7.2",
+			"%s uses the p macro (the sender's validated reverse DNS name), which should not be used: it costs a PTR lookup and address lookups at every evaluation, fails for senders without reverse DNS, and large receivers ignore it as they ignore ptr; use the i macro (the sender's address) or list the addresses with ip4/ip6", t.String())
+	}
 	switch {
 	case t.Modifier && t.Name == "redirect":
 		if hasAll {
