@@ -56,6 +56,12 @@ type Config struct {
 // transcriptsOn reports whether attempts record their conversation.
 func (c *Config) transcriptsOn() bool { return c.Transcripts == nil || *c.Transcripts }
 
+// The values of PathConfig.Destination.
+const (
+	DestinationHost   = "host"
+	DestinationDomain = "domain"
+)
+
 // PathConfig is one upstream: a smarthost or direct MX delivery.
 type PathConfig struct {
 	Name string `yaml:"name"`
@@ -85,6 +91,15 @@ type PathConfig struct {
 	MessagesPerConnection int `yaml:"messages_per_connection"`
 	// Rate caps messages per second per destination (0: no cap).
 	Rate float64 `yaml:"rate"`
+	// Destination says what one destination of a smarthost path is, the
+	// unit that max_connections, rate and the rest after a 421 or a rate
+	// limit (backoff) apply to: "host" (the default) is the smarthost,
+	// all the path's mail together, as a real smarthost's 421 means it
+	// wants less of everything; "domain" is each recipient domain apart,
+	// for a host that stands in for every domain's own MX (the sink: a
+	// 421 it gives as yahoo.test holds no mail to example.test). An mx
+	// path's destinations are its domains' sets of MX hosts.
+	Destination string `yaml:"destination"`
 	// Warmup is a daily message cap that rises over days: day 0 (the
 	// WarmupStart date, UTC) may send Warmup[0], day 1 Warmup[1], and so
 	// on; the last cap holds after that.
@@ -178,6 +193,9 @@ func DefaultConfig() Config {
 		Paths: []PathConfig{{
 			Name: "local-sink", Type: "smarthost", Host: "sink",
 			TLS: "opportunistic", MessagesPerConnection: 100,
+			// The sink plays every recipient domain's receiver, so each
+			// domain is shaped apart, as over an mx path.
+			Destination: DestinationDomain,
 		}},
 		Retry: RetryConfig{Preset: "postfix"},
 		Suppression: SuppressionConfig{
@@ -305,6 +323,13 @@ func (p *PathConfig) validate(k string) error {
 		}
 	default:
 		return config.Errorf(k+".type", "%q: want smarthost or mx", p.Type)
+	}
+	switch {
+	case p.Destination == "" || p.Destination == DestinationHost && p.Type == "smarthost":
+	case p.Type == "mx":
+		return config.Errorf(k+".destination", "%q: an mx path's destinations are its recipient domains' sets of MX hosts, found in DNS: remove destination, or use type smarthost", p.Destination)
+	case p.Destination != DestinationDomain:
+		return config.Errorf(k+".destination", "%q: want host (the smarthost shapes all the path's mail together; the default) or domain (each recipient domain apart, for a host that plays every domain's MX, such as the sink)", p.Destination)
 	}
 	switch p.TLS {
 	case "":

@@ -217,7 +217,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	}
 	var hosts []string
 	implicit := false // the domain has no MX: its own address is the host
-	destKey := "path:" + p.cfg.Name
+	destKey := p.destKey(j.domain)
 	if p.cfg.Type == "mx" {
 		hs, imp, err := mxHosts(ctx, r.resolver, j.domain, r.seed)
 		if err != nil {
@@ -481,7 +481,10 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 		}
 		return out
 	}
-	key := p.cfg.Name + "|" + addr
+	// Connections are kept per destination: one kept for another (a
+	// domain of its own on a destination: domain path) holds that one's
+	// connection slot, and stands for that domain's server.
+	key := d.key + "|" + addr
 	env := envelope{from: msg.sender, ret: msg.ret, envid: msg.envid, data: data, eight: has8bit(data), useDSN: true}
 	if r.cfg.DSN.VERP && !msg.isDSN && msg.sender != "" {
 		// The return path names the message, so a bounce finds it even

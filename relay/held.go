@@ -28,7 +28,7 @@ type Held struct {
 // from the host the recipient last reached).
 func (r *Relay) HeldBack(ctx context.Context, id string) ([]Held, error) {
 	now := r.clock.Now()
-	rests, err := r.rests(ctx, now)
+	rests, causes, err := r.rests(ctx, now)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,11 @@ func (r *Relay) HeldBack(ctx context.Context, id string) ([]Held, error) {
 			}
 		}
 		if key, until, ok := r.restHolding(rests, id, w); ok && (h == nil || until.After(h.Until)) {
-			h = &Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: restText(key, until, r.restCause(key))}}
+			cause := r.restCause(key)
+			if cause == "" {
+				cause = causes[key] // another process's rest, as its holds named it
+			}
+			h = &Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: restText(key, until, cause)}}
 		}
 		if h != nil {
 			out = append(out, *h)
@@ -83,11 +87,17 @@ type waitingRcpt struct {
 }
 
 // rests are the destinations' rests that end after now, by destination
-// key: those this relay holds in memory and those the store knows of.
-func (r *Relay) rests(ctx context.Context, now time.Time) (map[string]time.Time, error) {
-	out, err := r.storedRests(ctx, now)
+// key: those this relay holds in memory and those the store knows of;
+// causes are what began those of the store, where its holds name it.
+func (r *Relay) rests(ctx context.Context, now time.Time) (rests map[string]time.Time, causes map[string]string, err error) {
+	stored, err := r.storedRestCauses(ctx, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	out := make(map[string]time.Time, len(stored))
+	causes = make(map[string]string, len(stored))
+	for k, v := range stored {
+		out[k], causes[k] = v.until, v.cause
 	}
 	r.mu.Lock()
 	dests := make([]*dest, 0, len(r.dests))
@@ -100,7 +110,7 @@ func (r *Relay) rests(ctx context.Context, now time.Time) (map[string]time.Time,
 			out[d.key] = until
 		}
 	}
-	return out, nil
+	return out, causes, nil
 }
 
 // restHolding reports whether the rests hold recipient w back: every path
@@ -129,12 +139,13 @@ func (r *Relay) restHolding(rests map[string]time.Time, msgID string, w waitingR
 }
 
 // restOf finds the rest of path p's destination for w: the path's own for
-// a smarthost path; on an mx path, the rest of a set of MX hosts that
+// a smarthost path (its recipient domain's on a destination: domain
+// path); on an mx path, the rest of a set of MX hosts that
 // holds the host w last reached (which hosts serve its domain takes a DNS
 // lookup).
 func restOf(rests map[string]time.Time, p *path, w waitingRcpt) (string, time.Time, bool) {
 	if p.cfg.Type != "mx" {
-		key := "path:" + p.cfg.Name
+		key := p.destKey(domainOf(w.address))
 		u, ok := rests[key]
 		return key, u, ok
 	}

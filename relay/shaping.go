@@ -193,7 +193,7 @@ func restCauseOf(rep Reply, rcpt, msgID string) string {
 }
 
 // restoreRests restores, at start, the rests that may hold back queued
-// mail (storedRests): a rest lives in memory, and without this a restarted
+// mail (storedRestCauses): a rest lives in memory, and without this a restarted
 // relay sent the held mail as soon as a retry made it due, while queue
 // retry (HeldBack, from the store) said the rest would hold it again.
 func (r *Relay) restoreRests(ctx context.Context) error {
@@ -202,7 +202,7 @@ func (r *Relay) restoreRests(ctx context.Context) error {
 		return err
 	}
 	for key, until := range rests {
-		p := r.paths[restPath(key)]
+		p := r.paths[r.restPath(key)]
 		if p == nil {
 			continue // a path the configuration no longer has
 		}
@@ -216,36 +216,43 @@ func (r *Relay) restoreRests(ctx context.Context) error {
 	return nil
 }
 
+// destKey is the key of the destination of a smarthost path's mail to
+// domain: "path:NAME", or "path:NAME:DOMAIN" on a destination: domain
+// path, whose rests, rate and connections are each domain's own.
+func (p *path) destKey(domain string) string {
+	if p.cfg.Destination == DestinationDomain {
+		return "path:" + p.cfg.Name + ":" + strings.ToLower(domain)
+	}
+	return "path:" + p.cfg.Name
+}
+
 // restPath is the name of the path of a destination key ("path:NAME",
-// "mx:NAME:HOSTS").
-func restPath(key string) string {
-	if name, ok := strings.CutPrefix(key, "path:"); ok {
-		return name
+// "path:NAME:DOMAIN", "mx:NAME:HOSTS"), or "" when no configured path has
+// it. A path's name may itself hold a colon: the longest configured name
+// that the key names wins.
+func (r *Relay) restPath(key string) string {
+	kind, rest, ok := strings.Cut(key, ":")
+	if !ok || kind != "path" && kind != "mx" {
+		return ""
 	}
-	if rest, ok := strings.CutPrefix(key, "mx:"); ok {
-		name, _, _ := strings.Cut(rest, ":")
-		return name
+	best := ""
+	for name, p := range r.paths {
+		if (p.cfg.Type == "mx") != (kind == "mx") || len(name) <= len(best) {
+			continue // a key of the other kind: the path changed since
+		}
+		if rest == name || strings.HasPrefix(rest, name+":") {
+			best = name
+		}
 	}
-	return ""
+	return best
 }
 
-// storedRests reads from the store the destinations' rests that end after
-// now, by destination key: from the attempts that met a 421 or a rate
-// limit (their relay.attempt event's rest), within the longest backoff of
-// the configured paths, and from the recipients a rest held back (their
+// storedRestCauses reads from the store the destinations' rests that end
+// after now, by destination key, each with its cause where a hold's text
+// names it: from the attempts that met a 421 or a rate limit (their
+// relay.attempt event's rest), within the longest backoff of the
+// configured paths, and from the recipients a rest held back (their
 // reply, restText), which stores from before the attempts' field have.
-func (r *Relay) storedRests(ctx context.Context, now time.Time) (map[string]time.Time, error) {
-	full, err := r.storedRestCauses(ctx, now)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]time.Time, len(full))
-	for k, v := range full {
-		out[k] = v.until
-	}
-	return out, nil
-}
-
 // storedRest is a rest read back from the store: its end, and what began
 // it when a hold's text names it.
 type storedRest struct {
@@ -253,7 +260,6 @@ type storedRest struct {
 	cause string
 }
 
-// storedRestCauses is storedRests with each rest's cause.
 func (r *Relay) storedRestCauses(ctx context.Context, now time.Time) (map[string]storedRest, error) {
 	out := map[string]storedRest{}
 	note := func(key string, until time.Time, cause string) {
