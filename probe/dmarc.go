@@ -298,6 +298,10 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 		f.add(SevWarning, "sp-none", name, rec, "RFC 7489 6.3",
 			"sp=none leaves every subdomain open to forgery while the domain itself is protected: remove sp (subdomains then get p=%s) or set sp=quarantine or reject", p.Policy)
 	}
+	if p.NP == "none" && p.Policy != "none" && p.SubPolicy != "none" {
+		f.add(SevWarning, "np-none", name, rec, "RFC 9091 3.2",
+			"np=none asks receivers that apply np (RFC 9091, an experimental extension that some receivers follow) to let through forged mail from subdomains of %s that do not exist, the names forgers invent, while the domain and its existing subdomains are protected: remove np (sp, or p, then applies to them too) or set np=quarantine or reject", where)
+	}
 	ruaBad := false
 	for _, pr := range p.Problems {
 		ruaBad = ruaBad || pr.Tag == "rua"

@@ -11,6 +11,7 @@ import (
 type DMARCRecord struct {
 	Policy    string   `json:"p"`            // none, quarantine, reject
 	SubPolicy string   `json:"sp,omitempty"` // "" when absent (p applies)
+	NP        string   `json:"np,omitempty"` // for subdomains that do not exist (RFC 9091 3.2); "" when absent
 	ADKIM     string   `json:"adkim"`        // r or s
 	ASPF      string   `json:"aspf"`         // r or s
 	Pct       int      `json:"pct"`
@@ -190,6 +191,13 @@ func ParseDMARC(s string) (*DMARCRecord, error) {
 			} else {
 				r.SubPolicy = lv
 			}
+		case "np":
+			lv := strings.ToLower(v)
+			if lv != "none" && lv != "quarantine" && lv != "reject" {
+				bad(k, v, "is not none, quarantine or reject", "receivers that know np (RFC 9091) ignore it and apply sp, or p, to subdomains that do not exist")
+				break
+			}
+			r.NP = lv
 		case "adkim", "aspf":
 			lv := strings.ToLower(v)
 			if lv != "r" && lv != "s" {
