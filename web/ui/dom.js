@@ -4,7 +4,7 @@
 
 const SAFE_ATTRS = new Set(["class", "id", "title", "type", "name", "value", "placeholder",
   "for", "rows", "cols", "spellcheck", "colspan", "rowspan", "role", "aria-label", "checked", "disabled",
-  "sandbox", "referrerpolicy", "loading", "data-id", "data-kind", "data-label", "min", "max"]);
+  "sandbox", "referrerpolicy", "loading", "data-id", "data-kind", "data-label", "min", "max", "dir"]);
 
 // h builds an element: h("a", {href: "#/x", class: "c"}, "text", child...).
 export function h(tag, attrs, ...children) {
@@ -28,8 +28,56 @@ function append(el, children) {
     if (c === undefined || c === null || c === false) continue;
     if (Array.isArray(c)) append(el, c);
     else if (c instanceof Node) el.appendChild(c);
-    else el.appendChild(document.createTextNode(String(c)));
+    else appendText(el, String(c));
   }
+}
+
+// The bidirectional controls of UAX #9 (embeddings and overrides
+// U+202A-U+202E, isolates U+2066-U+2069, the marks U+200E, U+200F and
+// U+061C): the characters internal/textsafe escapes on a terminal, as
+// TestBrowserBidi checks. With them a name reads backwards ("gnp.exe" as
+// "exe.png") and the text after it with it.
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const BIDI_ALL = new RegExp(BIDI.source, "g");
+
+// isBidiControl says whether ch is one of those controls.
+export function isBidiControl(ch) {
+  return BIDI.test(String(ch));
+}
+
+// bidiControls are the controls text holds, each once, as "U+202E".
+export function bidiControls(text) {
+  return [...new Set(String(text).match(BIDI_ALL) || [])].map(codePoint);
+}
+
+function codePoint(ch) {
+  return "U+" + ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
+}
+
+// appendText puts text in el. Every text goes in through here, so a
+// direction control, from mail or a peer, is nowhere applied: each is
+// shown where it stands as a marked token, ⟨U+202E⟩, that says what it is.
+function appendText(el, text) {
+  if (!BIDI.test(text)) {
+    el.appendChild(document.createTextNode(text));
+    return;
+  }
+  let at = 0;
+  for (const m of text.matchAll(BIDI_ALL)) {
+    if (m.index > at) el.appendChild(document.createTextNode(text.slice(at, m.index)));
+    const cp = codePoint(m[0]);
+    el.appendChild(h("span", { class: "bidi-ctl", title: cp + ", a direction control, shown instead of applied: it turns the text after it around, which phishing uses to disguise names" }, "⟨" + cp + "⟩"));
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) el.appendChild(document.createTextNode(text.slice(at)));
+}
+
+// iso is a value from a message or a peer (a subject, an address, a
+// header, a HELO, a reply's text) isolated from what is around it: it
+// keeps its own direction, and an Arabic or Hebrew value does not move
+// the words beside it.
+export function iso(v) {
+  return h("bdi", {}, v === undefined || v === null ? "" : v);
 }
 
 // safeURL allows only our own paths and fragments: links are built from ids,

@@ -1,5 +1,5 @@
 // How events read in the UI: a one-line summary from the payload.
-import { h, path } from "./dom.js";
+import { h, path, iso } from "./dom.js";
 
 export const OUTCOMES = ["relay.delivered", "relay.deferred", "relay.bounced", "relay.expired", "relay.suppressed"];
 
@@ -101,37 +101,48 @@ export function dsnAbout(e) {
   return null;
 }
 
-// summary is plain text: the caller puts it in with textContent.
+// replyShown is replyText with the reply itself isolated (iso): a
+// server's text keeps its own direction, apart from the stage after it.
+export function replyShown(r) {
+  const t = replyText(r);
+  if (!t || typeof r.stage !== "string" || !r.stage) return t ? iso(t) : "";
+  const said = " (" + atStage(r.stage) + ")";
+  return [iso(t.slice(0, t.length - said.length)), said];
+}
+
+// summary is one line of text and bdi elements, for h() to put in: each
+// value from a message or a peer (a reply, a host, an address, a HELO, a
+// subject) isolated (iso), the words around them the UI's own.
 export function summary(e) {
   const p = e.payload && typeof e.payload === "object" ? e.payload : {};
   const parts = [];
-  if (p.reply && typeof p.reply === "object") parts.push(replyText(p.reply));
-  else if (p.code) parts.push([p.code, p.enhanced || "", p.text || ""].filter(Boolean).join(" "));
+  if (p.reply && typeof p.reply === "object") parts.push(replyShown(p.reply));
+  else if (p.code) parts.push(iso([p.code, p.enhanced || "", p.text || ""].filter(Boolean).join(" ")));
   if (p.category) parts.push("[" + p.category + "]");
   // A host only where an attempt reached it: the relay's deferral of a
   // recipient its shaping held names the path's host, though nothing went
   // there, and a reply the relay made up itself (local) came from none.
   // An attempt that got no reply says it tried the host.
   const rep = p.reply && typeof p.reply === "object" ? p.reply : {};
-  if (p.host && rep.code > 0 && rep.stage !== "shaping" && !rep.local) parts.push("via " + p.host);
-  else if (p.host && e.kind === "relay.attempt") parts.push("tried " + p.host + ", no SMTP reply");
+  if (p.host && rep.code > 0 && rep.stage !== "shaping" && !rep.local) parts.push(["via ", iso(p.host)]);
+  else if (p.host && e.kind === "relay.attempt") parts.push(["tried ", iso(p.host), ", no SMTP reply"]);
   if (p.next_attempt) parts.push("next " + String(p.next_attempt).replace("T", " ").slice(0, 19));
-  if (e.kind === "relay.dsn" || e.kind === "sink.bounce") parts.push((typeof p.action === "string" ? p.action + " " : "") + "DSN to <" + (p.to || "") + ">");
+  if (e.kind === "relay.dsn" || e.kind === "sink.bounce") parts.push([(typeof p.action === "string" ? p.action + " " : "") + "DSN to <", iso(p.to || ""), ">"]);
   if (e.kind === "sink.bounce") {
     // The sink's bounce: its reply is text, and where it went.
-    if (typeof p.reply === "string" && p.reply) parts.push("for " + p.reply);
-    if (p.skipped) parts.push("not sent: " + p.skipped);
-    else if (p.error) parts.push("not sent: " + p.error);
-    else if (p.relay) parts.push("via " + p.relay);
+    if (typeof p.reply === "string" && p.reply) parts.push(["for ", iso(p.reply)]);
+    if (p.skipped) parts.push(["not sent: ", iso(p.skipped)]);
+    else if (p.error) parts.push(["not sent: ", iso(p.error)]);
+    else if (p.relay) parts.push(["via ", iso(p.relay)]);
   }
   if (p.status) parts.push(p.status);
   if (p.check) parts.push(p.check);
-  if (p.reason && !p.reply) parts.push(p.reason);
-  if (p.sender !== undefined && e.kind === "relay.queued") parts.push("from <" + p.sender + ">");
+  if (p.reason && !p.reply) parts.push(iso(p.reason));
+  if (p.sender !== undefined && e.kind === "relay.queued") parts.push(["from <", iso(p.sender), ">"]);
   if (sinkBounce(e)) parts.push("(a late bounce from relaylab's sink, queued in process)");
-  if (typeof p.from === "string" && e.kind === "sink.message") parts.push("from <" + p.from + ">");
-  if (typeof p.helo === "string" && e.kind === "sink.session") parts.push("HELO " + p.helo + (p.codes ? " · " + p.codes : ""));
-  if (p.subject) parts.push(p.subject);
+  if (typeof p.from === "string" && e.kind === "sink.message") parts.push(["from <", iso(p.from), ">"]);
+  if (typeof p.helo === "string" && e.kind === "sink.session") parts.push(["HELO ", iso(p.helo), p.codes ? " · " + p.codes : ""]);
+  if (p.subject) parts.push(iso(p.subject));
   if (typeof p.stage === "string" && p.stage) parts.push(atStage(p.stage));
-  return parts.join(" ");
+  return parts.flatMap((x, i) => (i ? [" ", x] : [x]));
 }

@@ -1,5 +1,5 @@
 // The live feed: deliveries, deferrals, bounces and the rest, as they commit.
-import { h, path, shortTime, fmtTime, prose } from "./dom.js";
+import { h, path, shortTime, fmtTime, prose, iso } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnAbout, sinkBounce } from "./events.js";
@@ -67,13 +67,13 @@ export function feedView(main) {
   }
   function row(e) {
     const to = link(e);
-    const msg = to ? h("a", { href: path(...to) }, e.message || (to[1] === "messages" ? "message " : "session ") + to[2]) : e.message || "";
+    const msg = to ? h("a", { href: path(...to) }, e.message ? iso(e.message) : (to[1] === "messages" ? "message " : "session ") + to[2]) : iso(e.message || "");
     const why = explain(e);
     const tr = h("tr", { class: "ev", "data-id": e.id },
       h("td", { title: fmtTime(e.time) }, shortTime(e.time)),
       h("td", {}, h("span", { class: badgeClass(e.kind) }, e.kind)),
       h("td", { class: "mono" }, msg),
-      h("td", { class: "mono" }, e.recipient || e.target || e.listener || ""),
+      h("td", { class: "mono" }, iso(e.recipient || e.target || e.listener || "")),
       h("td", {}, summary(e), dsnAbout(e),
         e.kind.startsWith("relay.") && !sinkBounce(e) && lateBounces.has(e.message) &&
           h("div", { class: "small dsn-about" }, "The sink's late bounce (a DSN), on its way back to the sender"),

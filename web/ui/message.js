@@ -1,9 +1,9 @@
 // Messages: the list, and one message's envelope, headers, body and the
 // attempt timeline of each recipient.
-import { h, path, fmtTime, shortTime, clear, prose } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear, prose, iso, bidiControls } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
-import { badgeClass, summary, explain, link, dsnFor, bounceFor, sinkBounce, atStage, replyText, sinkReplyLine } from "./events.js";
+import { badgeClass, summary, explain, link, dsnFor, bounceFor, sinkBounce, atStage, replyShown, sinkReplyLine } from "./events.js";
 import { setStatus, final } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
@@ -35,15 +35,15 @@ export function messagesView(main) {
   // Each shown message: its row and its recipients' states.
   const rows = new Map();
   function stateCell(m) {
-    return Object.entries(m.states).map(([r, st]) => h("div", {}, h("span", { class: "badge s-" + st }, st), " ", h("span", { class: "mono" }, r)));
+    return Object.entries(m.states).map(([r, st]) => h("div", {}, h("span", { class: "badge s-" + st }, st), " ", h("span", { class: "mono" }, iso(r))));
   }
   function makeRow(m) {
     const cell = h("td", {}, stateCell(m));
     const tr = h("tr", { "data-id": m.id },
       h("td", {}, fmtTime(m.queued)),
       h("td", { class: "mono" }, h("a", { href: path("messages", m.id) }, m.id)),
-      m.from ? h("td", { class: "mono" }, m.from) : h("td", { class: "mono", title: "the null sender: a bounce or another notice, which nobody answers" }, "<>"),
-      h("td", {}, m.subject || ""),
+      m.from ? h("td", { class: "mono" }, iso(m.from)) : h("td", { class: "mono", title: "the null sender: a bounce or another notice, which nobody answers" }, "<>"),
+      h("td", {}, iso(m.subject || "")),
       cell);
     rows.set(m.id, { m, tr, cell });
     return tr;
@@ -115,7 +115,7 @@ export function messagesView(main) {
 // recipientView is everything that happened to one address, one timeline
 // per message: how a user finds "the mail to bob" among thousands.
 export function recipientView(main, address) {
-  main.append(h("h1", {}, "Recipient ", h("span", { class: "mono" }, address)));
+  main.append(h("h1", {}, "Recipient ", h("span", { class: "mono" }, iso(address))));
   const tl = h("section", { class: "card", id: "timeline" }, h("p", { class: "muted" }, "Loading…"));
   main.append(tl);
   get("/api/v1/recipients/" + encodeURIComponent(address) + "/timeline").then((d) => {
@@ -226,7 +226,7 @@ function renderReceived(el, r) {
   }
   if (r.copies.length) {
     el.append(h("p", { id: "received-summary" }, r.copies.length + (r.copies.length === 1 ? " copy" : " copies") + " under Message-ID ",
-      h("span", { class: "mono" }, "<" + r.message_id + ">"),
+      h("span", { class: "mono" }, "<", iso(r.message_id), ">"),
       r.duplicates ? [", ", h("strong", { class: "dup" }, r.duplicates + (r.duplicates === 1 ? " duplicate" : " duplicates")),
         ": a recipient holds this message more than once."] : "."));
     el.append(h("div", { class: "scroll" }, h("table", { class: "cards", id: "received-copies" },
@@ -237,8 +237,8 @@ function renderReceived(el, r) {
           h("td", {}, h("a", { href: path("sink", "messages", c.id) }, "copy " + c.copy),
             c.duplicate ? [" ", h("span", { class: "badge dup" }, "duplicate")] : ""),
           h("td", { "data-label": "received", title: fmtTime(c.time) }, shortTime(c.time)),
-          h("td", { class: "mono", "data-label": "to" }, (c.to || []).join(", ")),
-          h("td", { class: "wide" }, sinkReplyLine(c.reply),
+          h("td", { class: "mono", "data-label": "to" }, list(c.to)),
+          h("td", { class: "wide" }, iso(sinkReplyLine(c.reply)),
             c.duplicate && prev && !prev.code ? h("div", { class: "muted small" }, "The sink gave no reply to copy " + prev.copy + ", so the relay sent the message again: the recipient now has it twice.") : "",
             !c.code ? h("div", { class: "muted small" }, "The sink kept this copy, but the relay heard no reply: it will count this attempt as failed.") : ""),
           h("td", { "data-label": "session" }, h("a", { href: path("sink", "sessions", c.session) }, "session " + c.session)));
@@ -248,7 +248,7 @@ function renderReceived(el, r) {
     el.append(h("h3", {}, "Each attempt as the sink saw it"),
       h("ol", { class: "steps", id: "received-attempts" }, r.attempts.map((a) => h("li", {},
         h("span", { class: "when" }, fmtTime(a.time)), " ",
-        h("span", { class: "mono" }, a.recipient), " ",
+        h("span", { class: "mono" }, iso(a.recipient)), " ",
         sinkReply(a), " ",
         h("a", { href: path("sink", "sessions", a.session), class: "session-link" }, "transcript of session " + a.session),
         a.copy ? [" · ", h("a", { href: path("sink", "messages", a.copy) }, "the copy it left")] : "",
@@ -259,8 +259,13 @@ function renderReceived(el, r) {
 // sinkReply is one sink attempt's ending: the reply and its stage, or
 // that none was given.
 function sinkReply(a) {
-  if (!a.code) return "no reply " + atStage(a.stage) + (a.text ? " (" + a.text + ")" : "");
-  return replyText(a);
+  if (!a.code) return ["no reply " + atStage(a.stage), a.text ? [" (", iso(a.text), ")"] : ""];
+  return replyShown(a);
+}
+
+// list is values from mail, each isolated, between commas.
+function list(vs) {
+  return (vs || []).flatMap((v, i) => (i ? [", ", iso(v)] : [iso(v)]));
 }
 
 export function sinkMessageView(main, id) {
@@ -282,7 +287,7 @@ export function sinkMessageView(main, id) {
     get("/api/v1/sink/sessions/" + encodeURIComponent(sid)).then((ss) => {
       if (stopped) return;
       clear(session).append("Received in session ", link,
-        " (" + ss.listener + ", from " + ss.client + ")", ss.last_reply ? "; its last reply: " + sinkReplyLine(ss.last_reply) : "",
+        " (", iso(ss.listener), ", from ", iso(ss.client), ")", ...(ss.last_reply ? ["; its last reply: ", iso(sinkReplyLine(ss.last_reply))] : []),
         ". The session's transcript shows the reply the sink gave to this message.");
     }).catch((e) => {
       if (stopped) return;
@@ -309,22 +314,32 @@ function renderMessage(el, m, bodyURL) {
   el.append(
     h("h2", {}, "Envelope"),
     h("dl", { class: "kv" },
-      h("dt", {}, "Subject"), h("dd", { id: "msg-subject" }, m.subject || "(none)"),
-      h("dt", {}, "From"), h("dd", { class: "mono" }, m.from || "<>"),
-      h("dt", {}, "To"), h("dd", { class: "mono" }, (m.to || []).join(", ")),
+      h("dt", {}, "Subject"), h("dd", { id: "msg-subject" }, m.subject ? iso(m.subject) : "(none)"),
+      h("dt", {}, "From"), h("dd", { class: "mono" }, m.from ? iso(m.from) : "<>"),
+      h("dt", {}, "To"), h("dd", { class: "mono" }, list(m.to)),
       h("dt", {}, "Received"), h("dd", {}, fmtTime(m.received)),
       h("dt", {}, "Size"), h("dd", {}, String(m.size) + " bytes")));
+  // Direction controls anywhere in what is shown of the message: say so
+  // above it, as each is shown, not applied, where it stands.
+  const controls = bidiControls([m.subject, m.from, ...(m.to || []), ...(m.headers || []).flatMap((x) => [x.name, x.value]), m.text].join("\n"));
+  if (controls.length) {
+    el.prepend(h("p", { class: "bidi-note", id: "msg-bidi", role: "note" },
+      "This message contains direction controls (" + controls.join(", ") + "): invisible characters that turn the text after them around, ",
+      "which phishing uses to disguise names (a file \"gnp.exe\" that reads as \"exe.png\"). Each is shown where it stands, as ⟨U+202E⟩ is, and none is applied."));
+  }
   if (m.headers && m.headers.length) {
     el.append(h("details", {}, h("summary", {}, "Headers (" + m.headers.length + ")"),
       h("div", { class: "scroll" }, h("table", { class: "headers" },
-        h("tbody", {}, m.headers.map((x) => h("tr", {}, h("th", {}, x.name), h("td", { class: "mono" }, x.value))))))));
+        h("tbody", {}, m.headers.map((x) => h("tr", {}, h("th", {}, iso(x.name)), h("td", { class: "mono" }, iso(x.value)))))))));
   }
   if (m.html) {
     el.append(h("h2", {}, "HTML body"),
       h("iframe", { class: "body", sandbox: "", referrerpolicy: "no-referrer", src: bodyURL, title: "message body (sandboxed)" }));
   }
   if (m.text) {
-    el.append(h("h2", {}, "Text body"), h("pre", { class: "body-text" }, m.text));
+    // Each paragraph of the body takes its own direction from its
+    // first strong character (unicode-bidi: plaintext).
+    el.append(h("h2", {}, "Text body"), h("pre", { class: "body-text", dir: "auto" }, m.text));
   }
 }
 
@@ -389,8 +404,8 @@ function renderTimeline(el, t, rec) {
     // Events of the sink alone (its replies, a message it received under
     // its Message-ID) are the receiving side, with no relay state.
     const relaySide = r.events.some((e) => e.kind.startsWith("relay."));
-    const who = r.message ? h("span", { class: "mono" }, r.recipient)
-      : h("a", { href: path("recipients", r.recipient), class: "mono", title: "every message to this address" }, r.recipient);
+    const who = r.message ? h("span", { class: "mono" }, iso(r.recipient))
+      : h("a", { href: path("recipients", r.recipient), class: "mono", title: "every message to this address" }, iso(r.recipient));
     el.append(h("div", { class: "rcpt" },
       relaySide
         ? h("h3", {}, who, " ", h("span", { class: "badge s-" + r.state }, r.state),
@@ -414,6 +429,6 @@ export function transcript(lines) {
     if (typeof l === "string") return h("div", {}, l);
     const dir = l.dir === "c" ? "C: " : l.dir === "s" ? "S: " : "   ";
     return h("div", { class: "t-" + (l.dir === "c" ? "c" : l.dir === "s" ? "s" : "n") },
-      h("span", { class: "t-at" }, at(l)), dir + (l.text || ""));
+      h("span", { class: "t-at" }, at(l)), dir, iso(l.text || ""));
   }));
 }

@@ -1,6 +1,6 @@
 // The relay's queue, with retry-now and delete.
-import { h, path, fmtTime, clear, prose } from "./dom.js";
-import { replyText } from "./events.js";
+import { h, path, fmtTime, clear, prose, iso } from "./dom.js";
+import { replyText, replyShown } from "./events.js";
 import { notLive } from "./status.js";
 import { get, api } from "./api.js";
 
@@ -31,7 +31,7 @@ export function queueView(main) {
       const span = rows.length > 1 ? rows.length : undefined;
       rows[0].prepend(
         h("td", { class: "mono nowrap", rowspan: span }, h("a", { href: path("messages", q.id) }, q.id)),
-        h("td", { class: "mono", "data-label": "from", rowspan: span }, q.from || "<>"));
+        h("td", { class: "mono", "data-label": "from", rowspan: span }, q.from ? iso(q.from) : "<>"));
       rows[0].append(h("td", { class: "actions wide", rowspan: span }, retry, " ", del));
       rows[0].dataset.id = q.id;
       for (const tr of rows.slice(1)) tr.classList.add("more");
@@ -53,7 +53,7 @@ export function queueView(main) {
       const rm = h("button", { type: "button" }, "Remove");
       rm.addEventListener("click", () => api("DELETE", "/api/v1/suppressions/" + encodeURIComponent(x.address)).then(loadSup)
         .catch((e) => { supNote.textContent = e.message; supNote.className = "error"; }));
-      supBody.append(h("tr", {}, h("td", { class: "mono wide" }, x.address), h("td", { class: "wide" }, x.reason),
+      supBody.append(h("tr", {}, h("td", { class: "mono wide" }, iso(x.address)), h("td", { class: "wide" }, iso(x.reason)),
         h("td", { "data-label": "since" }, fmtTime(x.since)), h("td", { "data-label": "until" }, fmtTime(x.until)), h("td", {}, rm)));
     }
   }).catch((e) => { supNote.textContent = e.message; supNote.className = "error"; });
@@ -70,22 +70,22 @@ function recipientRows(q) {
   const w = Array.isArray(q.waiting) ? q.waiting : [];
   if (!w.length) {
     return [h("tr", {},
-      h("td", { class: "mono wide", "data-label": "to" }, (q.recipients || []).join(", ")),
+      h("td", { class: "mono wide", "data-label": "to" }, (q.recipients || []).flatMap((v, i) => (i ? [", ", iso(v)] : [iso(v)]))),
       h("td", {}),
       h("td", { "data-label": "attempts" }, String(q.attempts)),
       h("td", { "data-label": "next" }, fmtTime(q.next_attempt)),
-      h("td", { class: "wide reply" }, q.last_reply || ""))];
+      h("td", { class: "wide reply" }, iso(q.last_reply || "")))];
   }
   return w.map((r) => {
     const reply = replyText(r.last_reply);
     const via = [r.path && "path " + r.path, reached(r)].filter(Boolean).join(" · ");
     return h("tr", { class: "rcpt" },
-      h("td", { class: "mono wide", "data-label": "to" }, r.address),
+      h("td", { class: "mono wide", "data-label": "to" }, iso(r.address)),
       h("td", {}, h("span", { class: "badge s-" + String(r.state).replace(/[^a-z]/g, "") }, r.state)),
       h("td", { "data-label": "attempts" }, String(r.attempts)),
       h("td", { "data-label": "next" }, r.next_attempt ? fmtTime(r.next_attempt) : r.state === "inflight" ? "sending now" : ""),
       h("td", { class: "wide reply" },
-        reply && h("span", { class: "mono" }, reply),
+        reply && h("span", { class: "mono" }, replyShown(r.last_reply)),
         r.category && [" ", h("span", { class: "badge category" }, r.category)],
         r.reason && h("div", { class: "muted reason" }, prose(r.reason)),
         r.advice && h("div", { class: "advice" }, "What to do: ", prose(r.advice)),

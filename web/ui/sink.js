@@ -1,5 +1,5 @@
 // The sink: sessions with transcripts, and the rules editor.
-import { h, path, fmtTime, clear } from "./dom.js";
+import { h, path, fmtTime, clear, iso } from "./dom.js";
 import { get, api } from "./api.js";
 import { transcript } from "./message.js";
 import { sinkReplyLine } from "./events.js";
@@ -28,10 +28,10 @@ export function sinkView(main) {
       h("td", { class: "nowrap" }, h("a", { href: path("sink", "sessions", ss.id) }, fmtTime(ss.start))),
       h("td", {}, ss.listener),
       h("td", { class: "mono nowrap" }, ss.client),
-      h("td", { class: "mono" }, ss.helo || ""),
+      h("td", { class: "mono" }, iso(ss.helo || "")),
       h("td", { class: "nowrap" }, ss.tls ? "yes" : "no"),
       h("td", {}, (ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m)))),
-      h("td", {}, sinkReplyLine(ss.last_reply)));
+      h("td", {}, iso(sinkReplyLine(ss.last_reply))));
   }
   // place puts a new session's row among the others, newest (highest id)
   // first: a long session ends after shorter ones that began later.
@@ -110,9 +110,9 @@ export function sessionView(main, id) {
       h("dl", { class: "kv" },
         h("dt", {}, "Listener"), h("dd", {}, ss.listener),
         h("dt", {}, "Client"), h("dd", { class: "mono" }, ss.client),
-        h("dt", {}, "HELO"), h("dd", { class: "mono" }, ss.helo || ""),
+        h("dt", {}, "HELO"), h("dd", { class: "mono" }, iso(ss.helo || "")),
         h("dt", {}, "TLS"), h("dd", {}, ss.tls ? "yes" : "no"),
-        h("dt", {}, "AUTH"), h("dd", {}, ss.auth || "none"),
+        h("dt", {}, "AUTH"), h("dd", {}, ss.auth ? iso(ss.auth) : "none"),
         h("dt", {}, "Start"), h("dd", {}, fmtTime(ss.start)),
         h("dt", {}, "End"), h("dd", { id: "session-end" }, ss.end ? fmtTime(ss.end) : "not ended: still open, or the sink stopped before it ended")),
       (ss.messages || []).length ? h("p", {}, "Messages: ", ss.messages.map((m) => h("a", { href: path("sink", "messages", m), class: "mono" }, m + " "))) : "",
