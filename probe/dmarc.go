@@ -310,6 +310,14 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 		f.add(SevInfo, "no-rua", name, rec, "RFC 7489 7.2",
 			"no rua: you get no aggregate reports, so you cannot see who sends as your domain; add rua=mailto:dmarc@%s (an address that can take a few large mails a day)", where)
 	}
+	for i, list := range [][]string{p.RUA, p.RUF} {
+		// RFC 7489 6.2: receivers may stop at the second URI.
+		if tag := []string{"rua", "ruf"}[i]; len(list) > 2 {
+			f.add(SevWarning, "uri-count", name, rec, "RFC 7489 6.2",
+				"%s lists %d URIs, but receivers need send reports only to the first two, so %s may get none: keep two %s URIs (one address that forwards to the others, if more must see the reports)",
+				tag, len(list), strings.Join(list[2:], ", "), tag)
+		}
+	}
 	for _, k := range p.Unknown {
 		f.add(SevInfo, "unknown-tag", name, rec, "RFC 7489 6.3", "tag %q is not a DMARC tag and is ignored", k)
 	}
