@@ -352,12 +352,20 @@ func (r *Relay) notFound(ctx context.Context, id string) error {
 	return fmt.Errorf("%w: %s", ErrNotFound, id)
 }
 
-// RetryNow makes the message's waiting recipients due now; it returns how
-// many there were.
+// RetryNow makes the message's waiting recipients due now, except those
+// the relay's own shaping holds back (HeldBack), whose next attempt is
+// the hold's end; it returns how many recipients were waiting.
 func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 	var n int64
 	now := r.clock.Now()
-	err := r.store.Write(ctx, func(tx *store.Tx) error {
+	// A retry lifts no hold of the relay's own shaping: a held recipient's
+	// next attempt is the hold's end, not now, so that queue show and
+	// list say when it is tried, as queue retry does.
+	held, err := r.HeldBack(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	err = r.store.Write(ctx, func(tx *store.Tx) error {
 		var one int
 		if err := tx.QueryRow(`SELECT 1 FROM relay_messages WHERE id = ?`, id).Scan(&one); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
@@ -370,6 +378,12 @@ func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 			return err
 		}
 		if n, _ = res.RowsAffected(); n > 0 {
+			for _, h := range held {
+				if _, err := tx.Exec(`UPDATE relay_recipients SET due_ns = ? WHERE message_id = ? AND address = ? AND due_ns IS NOT NULL`,
+					h.Until.UnixNano(), id, h.Address); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
 		// Nothing waits for a time: say where the recipients are.

@@ -215,13 +215,13 @@ done, 1 when the message does not exist or none of its recipients waits
 			fmt.Fprintf(e.stdout, "%d recipient(s) of %s due now; a running relaylab relay or serve on this store sends them within %s\n", n, rest[0], queuePoll)
 			return nil
 		}
-		fmt.Fprintf(e.stdout, "%d recipient(s) of %s made due now, but the relay's own shaping holds %d of them until the hold ends (a retry lifts no cap, window or rest):\n",
+		fmt.Fprintf(e.stdout, "%d recipient(s) of %s waiting; the relay's own shaping holds %d of them, which a retry cannot lift (no cap, window or destination's rest): their next attempt stays at the hold's end:\n",
 			n, rest[0], len(held))
 		for _, h := range held {
 			fmt.Fprintf(e.stdout, "  %s held until %s: %s\n", h.Address, h.Until.Format(time.RFC3339), oneLine(h.Reply))
 		}
 		if n > len(held) {
-			fmt.Fprintf(e.stdout, "the other %d are sent within %s by a running relaylab relay or serve on this store\n", n-len(held), queuePoll)
+			fmt.Fprintf(e.stdout, "the other %d are due now; a running relaylab relay or serve on this store sends them within %s\n", n-len(held), queuePoll)
 		}
 		return nil
 	default:

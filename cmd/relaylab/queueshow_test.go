@@ -102,3 +102,29 @@ func TestQueueDeletedMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueRetryHeldAgreesWithShow: after a retry of a recipient that
+// shaping holds, queue show and queue list give as its next attempt the
+// hold's end that the retry named. show said "next attempt" at the retry's
+// time (the relay then held it again, until the hold's end and later),
+// beside "held until" the hold's end in retry's output.
+func TestQueueRetryHeldAgreesWithShow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, id := queueStore(t, relay.StateQueued)
+	until := time.Now().Add(3 * time.Hour).UTC().Truncate(time.Second)
+	rep := relay.Reply{Stage: "shaping", Text: "path primary reached its warm-up cap for the day; it opens again at " + until.Format(time.RFC3339)}
+	setRecipient(t, db, id, relay.StateDeferred, until.Add(4*time.Second), "primary", "", rep, "shaping", "held", events.RelayDeferred, map[string]any{"reply": rep})
+	code, out, errOut := runIn(t, ctx, "queue", "retry", id, "--db", db)
+	if code != 0 || !strings.Contains(out, "a retry cannot lift") || !strings.Contains(out, "b@r.test held until "+until.Format(time.RFC3339)) {
+		t.Errorf("queue retry: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	code, out, errOut = runIn(t, ctx, "queue", "show", id, "--db", db)
+	if want := "next attempt " + until.Format(time.RFC3339) + "\n"; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("queue show after the retry: exit %d, want %q\nstdout %s\nstderr %s", code, want, out, errOut)
+	}
+	code, out, errOut = runIn(t, ctx, "queue", "list", "--db", db)
+	if want := until.Format(time.RFC3339) + "  shaping: path primary"; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("queue list after the retry: exit %d, want NEXT %q\nstdout %s\nstderr %s", code, want, out, errOut)
+	}
+}
