@@ -131,20 +131,62 @@ func parseSTSRecord(s string) (id string, err error) {
 		return "", errors.New("the record does not start with v=STSv1")
 	}
 	for _, t := range tags[1:] {
-		k, v, _ := strings.Cut(strings.TrimSpace(t), "=")
+		field := strings.Trim(t, " \t")
+		if field == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(field, "=")
 		if k == "id" {
 			if v == "" || len(v) > 32 || strings.IndexFunc(v, func(c rune) bool {
 				return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
 			}) >= 0 {
 				return "", fmt.Errorf("id %q is not 1 to 32 letters and digits", v)
 			}
+			if id != "" {
+				return "", errors.New("id appears twice")
+			}
 			id = v
+			continue
+		}
+		// RFC 8461 3.1: any other field is an extension, name=value,
+		// of this grammar; a record with another is invalid as a whole.
+		if !stsExtName(k) || !stsExtValue(v) {
+			return "", fmt.Errorf("field %q is neither id=... nor an extension NAME=VALUE (a name of letters, digits, \"_\", \"-\" and \".\", a value without spaces, \";\" or \"=\")", field)
 		}
 	}
 	if id == "" {
 		return "", errors.New("the id tag is missing")
 	}
 	return id, nil
+}
+
+// stsExtName reports whether s is an sts-ext-name: a letter or digit, then
+// up to 31 letters, digits, "_", "-" or "." (RFC 8461 3.1).
+func stsExtName(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i, c := range s {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || !strings.ContainsRune("_-.", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// stsExtValue reports whether s is an sts-ext-value: visible characters
+// other than ";" and "=" (RFC 8461 3.1).
+func stsExtValue(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < 0x21 || c > 0x7e || c == ';' || c == '=' {
+			return false
+		}
+	}
+	return true
 }
 
 // CheckMTASTS checks the _mta-sts TXT record, fetches the policy with
