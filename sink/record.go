@@ -590,79 +590,19 @@ type replyPayload struct {
 	replyRecord
 }
 
-// restore rebuilds the attempt counters and greylist from the store, and
-// the next session id.
+// restore rebuilds the attempt counters and greylist from the store (those
+// since the last reset: ResetState), and the next session id.
 func (s *Sink) restore(ctx context.Context) error {
-	db := s.store.DB()
-	var maxID sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT MAX(id) FROM sink_sessions`).Scan(&maxID); err != nil {
-		return err
-	}
-	var maxMsgSession sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT MAX(session_id) FROM sink_messages`).Scan(&maxMsgSession); err != nil {
-		return err
-	}
-	s.nextID.Store(max(maxID.Int64, maxMsgSession.Int64))
 	st := s.state
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	// The attempts are written with their session, when it ends; a message
-	// is written before its 250. After a kill -9, a session cut short has
-	// its messages in the store but not its attempts, so the attempt of a
-	// message's first recipient (sink_messages.attempt) counts too: without
-	// it, the counter of that pair went back to the last ended session's.
-	rows, err := db.QueryContext(ctx, `SELECT sender, recipient, MAX(attempt) FROM sink_attempts GROUP BY sender, recipient
-		UNION ALL
-		SELECT mail_from, CASE WHEN instr(rcpts, char(10)) > 0 THEN substr(rcpts, 1, instr(rcpts, char(10)) - 1) ELSE rcpts END AS first,
-			MAX(attempt) FROM sink_messages WHERE attempt > 0 GROUP BY mail_from, first`)
+	last, resetID, err := readState(ctxQuerier{ctx, s.store.DB()}, st)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var from, to string
-		var n int
-		if err := rows.Scan(&from, &to, &n); err != nil {
-			rows.Close()
-			return err
-		}
-		if k := pairKey(from, to); n > st.pairs[k] {
-			st.pairs[k] = n
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if rows, err = db.QueryContext(ctx, `SELECT message_id, MAX(msg_attempt) FROM sink_messages WHERE message_id != '' GROUP BY message_id`); err != nil {
-		return err
-	}
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			rows.Close()
-			return err
-		}
-		st.msgs[id] = n
-	}
-	rows.Close()
-	if rows, err = db.QueryContext(ctx, `SELECT key, first_ns, passed_ns FROM sink_greylist`); err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k string
-		var first, passed int64
-		if err := rows.Scan(&k, &first, &passed); err != nil {
-			return err
-		}
-		e := greyEntry{first: time.Unix(0, first)}
-		if passed != 0 {
-			e.passed = time.Unix(0, passed)
-		}
-		st.grey[k] = e
-	}
-	return rows.Err()
+	s.nextID.Store(last)
+	s.resetSeen.Store(resetID)
+	return nil
 }
 
 // Attempt is one attempt to deliver to a recipient, as the sink saw it.

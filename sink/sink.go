@@ -60,8 +60,11 @@ type Sink struct {
 	wrap     func(net.Conn) net.Conn // Options.Wrap
 	state    *state
 	nextID   atomic.Int64
-	cert     *tls.Certificate
-	bouncer  *bouncer
+	// resetSeen is the id of the last sink.reset event that state has
+	// forgotten its counters for (ResetState, or another process's).
+	resetSeen atomic.Int64
+	cert      *tls.Certificate
+	bouncer   *bouncer
 	// bounceRelay is where bounces go: cfg.Bounce.Relay, until
 	// SetBounceRelay says otherwise.
 	bounceRelay atomic.Pointer[string]
@@ -593,6 +596,9 @@ func (l *listener) acceptLoop() {
 // connection to go-smtp, which writes the greeting.
 func (l *listener) admit(raw net.Conn) {
 	s := l.sink
+	// Before the session counts anything: a reset by another process
+	// (relaylab sink reset) holds from the next session on.
+	s.followReset(s.hardCtx)
 	c := newConn(s, l, raw, s.nextID.Add(1))
 	s.mu.Lock()
 	if s.closing {

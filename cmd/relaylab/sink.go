@@ -13,13 +13,18 @@ func init() {
 }
 
 func runSink(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "reset" {
+		return runSinkReset(ctx, e, args[1:])
+	}
 	fs := newFlags(e, "sink", `[--listen ADDR]... [--db PATH] [--config FILE] [--seed N]
+       relaylab sink reset [--db PATH | --config FILE] [--json]
 
 Runs the sink alone: a fake receiving MTA that answers as its rules,
 provider profiles and the directives in recipient addresses say, and
 records every session, reply and message in the store (README.md, "The
 sink"; sink/DIRECTIVES.md). SIGHUP reloads its rules, profiles and verify
-settings from the configuration file.`+serveExit)
+settings from the configuration file. "relaylab sink reset" makes it
+forget its attempt counters and greylist, running or not.`+serveExit)
 	var listen multiFlag
 	fs.Var(&listen, "listen", "host:port to listen on (repeatable; replaces the configured addresses in order, adds listeners beyond them)")
 	df := addDaemonFlags(fs, "YAML configuration file with a sink: section (default: one listener on 127.0.0.1:2525)")

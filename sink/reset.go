@@ -1,0 +1,218 @@
+package sink
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// EventReset is the kind of the event that says the sink forgot its
+// attempt counters and greylist (ResetState); its payload is a Forgotten.
+// The counters are rebuilt from the sessions after it only, so the
+// recorded sessions and messages stay as they were.
+const EventReset = "sink.reset"
+
+// Forgotten is what a reset forgot.
+type Forgotten struct {
+	// Pairs is how many (sender, recipient) attempt counters, the ones
+	// "defer2+tag@..." counts with, went back to zero.
+	Pairs int `json:"pairs"`
+	// Messages is how many per-Message-ID attempt counters did.
+	Messages int `json:"messages"`
+	// Greylist is how many greylist entries (client address, sender,
+	// recipient) were forgotten: their next attempt is a first one.
+	Greylist int `json:"greylist"`
+	// Before is the last session id that no longer counts.
+	Before int64 `json:"before_session"`
+}
+
+// querier is what readState needs of a store: its read pool or a write
+// transaction.
+type querier interface {
+	QueryRow(query string, args ...any) *sql.Row
+	Query(query string, args ...any) (*sql.Rows, error)
+}
+
+var _ querier = (*store.Tx)(nil)
+
+// ctxQuerier reads from db under ctx.
+type ctxQuerier struct {
+	ctx context.Context
+	db  *sql.DB
+}
+
+func (q ctxQuerier) QueryRow(query string, args ...any) *sql.Row {
+	return q.db.QueryRowContext(q.ctx, query, args...)
+}
+
+func (q ctxQuerier) Query(query string, args ...any) (*sql.Rows, error) {
+	return q.db.QueryContext(q.ctx, query, args...)
+}
+
+// lastReset returns the id of the last sink.reset event and the last
+// session it made uncounted; zeros when there was none.
+func lastReset(q querier) (id, before int64, err error) {
+	var payload string
+	err = q.QueryRow(`SELECT id, payload FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1`, EventReset).Scan(&id, &payload)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	var f Forgotten
+	if err := json.Unmarshal([]byte(payload), &f); err != nil {
+		return 0, 0, fmt.Errorf("event %d (%s): %w", id, EventReset, err)
+	}
+	return id, f.Before, nil
+}
+
+// readState fills st (held by the caller) with the attempt counters of the
+// sessions after the last reset and the greylist, and returns the last
+// session id the store knows and the last reset's event id.
+func readState(q querier, st *state) (lastSession, resetID int64, err error) {
+	var maxID, maxMsgSession sql.NullInt64
+	if err := q.QueryRow(`SELECT MAX(id) FROM sink_sessions`).Scan(&maxID); err != nil {
+		return 0, 0, err
+	}
+	if err := q.QueryRow(`SELECT MAX(session_id) FROM sink_messages`).Scan(&maxMsgSession); err != nil {
+		return 0, 0, err
+	}
+	lastSession = max(maxID.Int64, maxMsgSession.Int64)
+	resetID, before, err := lastReset(q)
+	if err != nil {
+		return 0, 0, err
+	}
+	// The attempts are written with their session, when it ends; a message
+	// is written before its 250. After a kill -9, a session cut short has
+	// its messages in the store but not its attempts, so the attempt of a
+	// message's first recipient (sink_messages.attempt) counts too: without
+	// it, the counter of that pair went back to the last ended session's.
+	err = scanCounts(q, func(from, to string, n int) {
+		if k := pairKey(from, to); n > st.pairs[k] {
+			st.pairs[k] = n
+		}
+	}, `SELECT sender, recipient, MAX(attempt) FROM sink_attempts WHERE session_id > ? GROUP BY sender, recipient
+		UNION ALL
+		SELECT mail_from, CASE WHEN instr(rcpts, char(10)) > 0 THEN substr(rcpts, 1, instr(rcpts, char(10)) - 1) ELSE rcpts END AS first,
+			MAX(attempt) FROM sink_messages WHERE attempt > 0 AND session_id > ? GROUP BY mail_from, first`, before, before)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = scanCounts(q, func(id, _ string, n int) { st.msgs[id] = n },
+		`SELECT message_id, '', MAX(msg_attempt) FROM sink_messages WHERE message_id != '' AND session_id > ? GROUP BY message_id`, before)
+	if err != nil {
+		return 0, 0, err
+	}
+	rows, err := q.Query(`SELECT key, first_ns, passed_ns FROM sink_greylist`)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var first, passed int64
+		if err := rows.Scan(&k, &first, &passed); err != nil {
+			return 0, 0, err
+		}
+		e := greyEntry{first: time.Unix(0, first)}
+		if passed != 0 {
+			e.passed = time.Unix(0, passed)
+		}
+		st.grey[k] = e
+	}
+	return lastSession, resetID, rows.Err()
+}
+
+// scanCounts calls each for every row (a, b, n) of query.
+func scanCounts(q querier, each func(a, b string, n int), query string, args ...any) error {
+	rows, err := q.Query(query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b string
+		var n int
+		if err := rows.Scan(&a, &b, &n); err != nil {
+			return err
+		}
+		each(a, b, n)
+	}
+	return rows.Err()
+}
+
+// ResetState makes the sink that records in st forget its attempt counters
+// and greylist, so that "defer2+x@..." defers twice again and greylisting
+// starts over; the recorded sessions, attempts and messages stay. It works
+// on a store no sink runs on, and on one that a sink in another process
+// (relaylab serve, relaylab sink) runs on: that sink follows from its next
+// connection on. A sink in this process resets with (*Sink).ResetState.
+func ResetState(ctx context.Context, st *store.Store) (Forgotten, error) {
+	return resetState(ctx, st, 0)
+}
+
+// resetState records a reset of the counters of every session up to
+// before, or up to the last one in the store if that is later.
+func resetState(ctx context.Context, st *store.Store, before int64) (Forgotten, error) {
+	var f Forgotten
+	err := st.Write(ctx, func(tx *store.Tx) error {
+		now := newState()
+		last, _, err := readState(tx, now)
+		if err != nil {
+			return err
+		}
+		f = Forgotten{Pairs: len(now.pairs), Messages: len(now.msgs), Greylist: len(now.grey), Before: max(last, before)}
+		if _, err := tx.Exec(`DELETE FROM sink_greylist`); err != nil {
+			return err
+		}
+		_, err = tx.Append(events.Event{Kind: EventReset}.WithPayload(f))
+		return err
+	})
+	if err != nil {
+		return Forgotten{}, fmt.Errorf("sink: forgetting the attempt counters and greylist: %w", err)
+	}
+	return f, nil
+}
+
+// ResetState makes this running sink forget its attempt counters and
+// greylist, in memory and in its store (see the package's ResetState).
+// Sessions open at the reset count on from where they were.
+func (s *Sink) ResetState(ctx context.Context) (Forgotten, error) {
+	f, err := resetState(ctx, s.store, s.nextID.Load())
+	if err != nil {
+		return f, err
+	}
+	// What this sink had counted, sessions not yet written included.
+	st := s.state
+	st.mu.Lock()
+	f.Pairs, f.Messages, f.Greylist = max(f.Pairs, len(st.pairs)), max(f.Messages, len(st.msgs)), max(f.Greylist, len(st.grey))
+	st.mu.Unlock()
+	s.followReset(ctx)
+	return f, nil
+}
+
+// followReset forgets the counters in memory when the store has a reset
+// this sink has not followed yet.
+func (s *Sink) followReset(ctx context.Context) {
+	id, _, err := lastReset(ctxQuerier{ctx, s.store.DB()})
+	if err != nil {
+		s.log.Warn("sink: looking for a reset of the attempt counters failed", "err", err)
+		return
+	}
+	if id <= s.resetSeen.Load() {
+		return
+	}
+	st := s.state
+	st.mu.Lock()
+	st.pairs, st.msgs, st.grey = map[string]int{}, map[string]int{}, map[string]greyEntry{}
+	st.mu.Unlock()
+	s.resetSeen.Store(id)
+	s.log.Info("sink: attempt counters and greylist reset", "event", id)
+}
