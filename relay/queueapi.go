@@ -57,7 +57,7 @@ type RecipientInfo struct {
 	Category string `json:"category,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 	// Advice is what to do about the last outcome, from the recipient's
-	// last event; filled by Message, and by List for state "waiting".
+	// last event; filled by Message and List.
 	Advice  string    `json:"advice,omitempty"`
 	Notify  string    `json:"notify,omitempty"`
 	ORCPT   string    `json:"orcpt,omitempty"`
@@ -140,12 +140,11 @@ func (r *Relay) List(ctx context.Context, f QueueFilter) ([]MessageInfo, error) 
 		if out[i].Recipients, err = r.recipients(ctx, out[i].ID); err != nil {
 			return nil, err
 		}
-		// The queue's page shows what to do for each waiting recipient,
-		// as queue show does.
-		if f.State == "waiting" {
-			if err := r.lastOutcomes(ctx, out[i].ID, out[i].Recipients); err != nil {
-				return nil, err
-			}
+		// The stage of each last reply, a suppression's reason, and what
+		// to do, as queue show gives them, whatever the state asked for
+		// (the row keeps none of them).
+		if err := r.lastOutcomes(ctx, out[i].ID, out[i].Recipients); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

@@ -130,6 +130,9 @@ done, 1 when the message does not exist or none of its recipients waits
 					next = rc.Due.Format(time.RFC3339)
 				}
 				last := oneLine(rc.Reply)
+				if last == "" && rc.State == relay.StateSuppressed {
+					last = textsafe.Escape(rc.Reason) // no server was asked: the list's reason
+				}
 				if rc.Hold != nil && *rc.Hold != rc.Reply {
 					last += " [held by shaping]"
 				}

@@ -128,3 +128,32 @@ func TestQueueRetryHeldAgreesWithShow(t *testing.T) {
 		t.Errorf("queue list after the retry: exit %d, want NEXT %q\nstdout %s\nstderr %s", code, want, out, errOut)
 	}
 }
+
+// TestQueueListAllNamesStage: queue list --state all names the stage of a
+// last reply, as the waiting list does, and a suppressed recipient's
+// LAST REPLY is its suppression's reason. --state all printed "reading the
+// reply: EOF" where the waiting list printed "dot: reading the reply: EOF",
+// and nothing for a suppressed one.
+func TestQueueListAllNamesStage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, id := queueStore(t, relay.StateQueued)
+	rep := relay.Reply{Stage: "dot", Text: "reading the reply: EOF"}
+	setRecipient(t, db, id, relay.StateDeferred, time.Now().Add(time.Hour), "primary", "mx.r.test", rep, "connection", "cut", events.RelayDeferred,
+		map[string]any{"reply": rep, "category": "connection"})
+	for _, state := range []string{"waiting", "all", "deferred"} {
+		code, out, errOut := runIn(t, ctx, "queue", "list", "--db", db, "--state", state)
+		if code != 0 || !strings.Contains(out, "dot: reading the reply: EOF") {
+			t.Errorf("queue list --state %s: exit %d, want the stage dot named\nstdout %s\nstderr %s", state, code, out, errOut)
+		}
+	}
+	db2, id2 := queueStore(t, relay.StateQueued)
+	setRecipient(t, db2, id2, relay.StateSuppressed, time.Time{}, "", "", relay.Reply{}, "", "", events.RelaySuppressed,
+		map[string]any{"reason": "the address is on the suppression list: complained (added by hand)"})
+	for _, state := range []string{"all", "suppressed"} {
+		code, out, errOut := runIn(t, ctx, "queue", "list", "--db", db2, "--state", state)
+		if code != 0 || !strings.Contains(out, "the address is on the suppression list: complained (added by hand)") {
+			t.Errorf("queue list --state %s: exit %d, want the suppression's reason as the last reply\nstdout %s\nstderr %s", state, code, out, errOut)
+		}
+	}
+}
