@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -79,10 +80,10 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	// The patterns with {n} and {r} in them: those hold no space or bracket.
-	if err := checkAddresses("from", cfg.From); err != nil {
+	if err := checkLoadPattern("from", cfg.From, "{n}"); err != nil {
 		return err
 	}
-	if err := checkAddresses("to", cfg.To); err != nil {
+	if err := checkLoadPattern("to", cfg.To, "{n}", "{r}"); err != nil {
 		return err
 	}
 	if cfg.Size > maxLoadSize {
@@ -100,6 +101,10 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	cfg.Clock = clock.Real{}
 	var done atomic.Int64
 	cfg.Done = &done
+
+	targetGiven := false
+	fs.Visit(func(f *flag.Flag) { targetGiven = targetGiven || f.Name == "target" })
+	fmt.Fprintln(e.stdout, loadTargetLine(cfg.Target, targetGiven, cfg.Messages, min(cfg.Sessions, cfg.Messages)))
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
