@@ -263,6 +263,9 @@ type Data struct {
 	// not a relay's.
 	FromSink    bool      `json:"from_sink,omitempty"`
 	First, Last time.Time `json:"-"`
+
+	// sinkNotes are the sink's replies that carry a note (AddSinkNotes).
+	sinkNotes []SinkAttempt
 }
 
 // payload is the union of the fields relay events carry.

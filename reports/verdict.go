@@ -29,32 +29,65 @@ type Verdict struct {
 // the piece, the address when the reply names it, and why.
 var sinkNoteRE = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"(?: in <([^>]*)>)? is not a directive: (.*?); taken as a plain name`)
 
-// sinkNotes collects the sink's notes from the replies of rs's attempts,
-// once each, naming the address each is about.
-func sinkNotes(rs []*Recipient) []string {
+// sinkNotes collects the sink's notes from the replies of rs's attempts
+// and from extra (the sink's own record of each recipient's reply, which
+// has the notes that the reply after the final dot folds into "and N
+// more"), once each, naming the address each is about, in the order of
+// rs's recipients.
+func sinkNotes(rs []*Recipient, extra []SinkAttempt) []string {
 	var out []string
 	seen := map[string]bool{}
+	add := func(text, rcpt string) {
+		for _, m := range sinkNoteRE.FindAllStringSubmatch(text, -1) {
+			addr := m[2]
+			if addr == "" {
+				addr = rcpt
+			}
+			n := fmt.Sprintf(`sink: "%s" in %s is not a directive: %s; taken as a plain name`, m[1], addr, m[3])
+			if k := strings.ToLower(n); !seen[k] {
+				seen[k] = true
+				out = append(out, n)
+			}
+		}
+	}
+	byAddr := map[string][]string{}
+	for _, a := range extra {
+		k := strings.ToLower(a.Recipient)
+		byAddr[k] = append(byAddr[k], a.Text)
+	}
 	for _, r := range rs {
 		for _, a := range r.Attempts {
-			for _, m := range sinkNoteRE.FindAllStringSubmatch(a.Text, -1) {
-				addr := m[2]
-				if addr == "" {
-					addr = r.Address
-				}
-				n := fmt.Sprintf(`sink: "%s" in %s is not a directive: %s; taken as a plain name`, m[1], addr, m[3])
-				if k := strings.ToLower(n); !seen[k] {
-					seen[k] = true
-					out = append(out, n)
-				}
-			}
+			add(a.Text, r.Address)
+		}
+		k := strings.ToLower(r.Address)
+		for _, t := range byAddr[k] {
+			add(t, r.Address)
+		}
+		delete(byAddr, k)
+	}
+	for _, a := range extra { // addresses no recipient of rs has
+		if _, ok := byAddr[strings.ToLower(a.Recipient)]; ok {
+			add(a.Text, a.Recipient)
 		}
 	}
 	return out
 }
 
+// AddSinkNotes gives d the replies a sink recorded for each recipient,
+// from which a verdict takes the sink's notes on their addresses (the
+// relay's record of a reply after the final dot has one recipient's
+// note, and "and N more" for the others').
+func (d *Data) AddSinkNotes(atts []SinkAttempt) {
+	for _, a := range atts {
+		if sinkNoteRE.MatchString(a.Text) {
+			d.sinkNotes = append(d.sinkNotes, SinkAttempt{Recipient: a.Recipient, Text: a.Text})
+		}
+	}
+}
+
 // NewVerdict judges d against results.
 func NewVerdict(name, file string, d *Data, results []Result) Verdict {
-	v := Verdict{Name: name, File: file, Passed: true, Results: results, Summary: Summarize(d), Recipients: d.Recipients, Notes: sinkNotes(d.Recipients)}
+	v := Verdict{Name: name, File: file, Passed: true, Results: results, Summary: Summarize(d), Recipients: d.Recipients, Notes: sinkNotes(d.Recipients, d.sinkNotes)}
 	for _, r := range results {
 		v.Passed = v.Passed && r.Pass
 	}

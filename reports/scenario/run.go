@@ -269,6 +269,17 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	if err != nil {
 		return nil, err
 	}
+	// The sink's own record has each recipient's note on its address,
+	// which its reply after the final dot folds into "and N more".
+	atts, err := sink.AllAttempts(ctx, st.DB())
+	if err != nil {
+		return nil, err
+	}
+	notes := make([]reports.SinkAttempt, 0, len(atts))
+	for _, a := range atts {
+		notes = append(notes, reports.SinkAttempt{Recipient: a.Recipient, Text: a.Reply.Text})
+	}
+	data.AddSinkNotes(notes)
 	normalize(data, subs)
 	out.Data = data
 	out.Results = reports.Evaluate(data, sc.Expect)
