@@ -493,6 +493,7 @@ type JUnitSuite struct {
 	Name     string `xml:"name,attr"`
 	Tests    int    `xml:"tests,attr"`
 	Failures int    `xml:"failures,attr"`
+	Errors   int    `xml:"errors,attr,omitempty"`
 	// Properties say what the suite's cases judge, for a CI reader; nil
 	// writes none.
 	Properties *JUnitProperties `xml:"properties,omitempty"`
@@ -516,6 +517,8 @@ type JUnitCase struct {
 	Name      string        `xml:"name,attr"`
 	Classname string        `xml:"classname,attr"`
 	Failure   *JUnitFailure `xml:"failure,omitempty"`
+	// Error, instead of Failure, says that the case could not be judged.
+	Error     *JUnitFailure `xml:"error,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
 
@@ -534,10 +537,13 @@ func WriteJUnitCases(w io.Writer, suite string, cases []JUnitCase) error {
 func WriteJUnitSuites(w io.Writer, suites []JUnitSuite) error {
 	for i := range suites {
 		s := &suites[i]
-		s.Tests, s.Failures = len(s.Cases), 0
+		s.Tests, s.Failures, s.Errors = len(s.Cases), 0, 0
 		for _, c := range s.Cases {
 			if c.Failure != nil {
 				s.Failures++
+			}
+			if c.Error != nil {
+				s.Errors++
 			}
 		}
 	}

@@ -23,6 +23,38 @@ type Verdict struct {
 	// one (greylist5min for greylist5m), which a passing run would
 	// otherwise hide behind its 250.
 	Notes []string `json:"notes,omitempty"`
+	// Error says why the file could not be judged at all (it did not
+	// load, its replay reached its clock.limit or failed): the verdict
+	// then has no results, and fails.
+	Error string `json:"error,omitempty"`
+}
+
+// ErrorVerdict is the verdict of a file that could not be judged: every
+// output says so, as a failure, so that no earlier output file stays in
+// place looking green.
+func ErrorVerdict(name, file string, err error) Verdict {
+	if name == "" {
+		name = file
+	}
+	return Verdict{Name: name, File: file, Error: err.Error(), Results: []Result{}, Recipients: []*Recipient{}}
+}
+
+// verdictNames is each verdict's name, with its file beside it when
+// another verdict has the same name (three copies of one scenario would
+// otherwise give three suites that no reader can tell apart).
+func verdictNames(vs []Verdict) []string {
+	count := map[string]int{}
+	for _, v := range vs {
+		count[v.Name]++
+	}
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.Name
+		if count[v.Name] > 1 && v.File != "" && v.File != v.Name {
+			out[i] = fmt.Sprintf("%s (%s)", v.Name, v.File)
+		}
+	}
+	return out
 }
 
 // sinkNoteRE finds a sink's note in a reply's text (sink.NotDirective):
@@ -108,14 +140,23 @@ func WriteVerdicts(w io.Writer, vs []Verdict) {
 }
 
 func writeVerdicts(w io.Writer, vs []Verdict) {
-	pass, fail := 0, 0
-	for _, v := range vs {
+	pass, fail, errs := 0, 0, 0
+	names := verdictNames(vs)
+	for i, v := range vs {
+		if v.Error != "" {
+			errs++
+			fmt.Fprintf(w, "ERROR %s: not judged\n", names[i])
+			for _, line := range strings.Split(v.Error, "\n") {
+				fmt.Fprintf(w, "        %s\n", line)
+			}
+			continue
+		}
 		status := "PASS"
 		if !v.Passed {
 			status = "FAIL"
 		}
 		s := v.Summary
-		fmt.Fprintf(w, "%s %s: %s, %s", status, v.Name, counted(s.Recipients, "recipient"), counted(s.Attempts, "attempt"))
+		fmt.Fprintf(w, "%s %s: %s, %s", status, names[i], counted(s.Recipients, "recipient"), counted(s.Attempts, "attempt"))
 		for _, c := range s.ByStatus {
 			fmt.Fprintf(w, ", %d %s", c.Count, c.Key)
 		}
@@ -136,7 +177,11 @@ func writeVerdicts(w io.Writer, vs []Verdict) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "%d passed, %d failed\n", pass, fail)
+	fmt.Fprintf(w, "%d passed, %d failed", pass, fail)
+	if errs > 0 {
+		fmt.Fprintf(w, ", %s not judged", counted(errs, "file"))
+	}
+	fmt.Fprintln(w)
 }
 
 // WriteVerdictsMarkdown writes the verdicts for a CI job's summary page
@@ -148,8 +193,12 @@ func WriteVerdictsMarkdown(w io.Writer, vs []Verdict) error {
 }
 
 func writeVerdictsMarkdown(w io.Writer, vs []Verdict) error {
-	pass, fail := 0, 0
+	pass, fail, errs := 0, 0, 0
+	names := verdictNames(vs)
 	for _, v := range vs {
+		if v.Error != "" {
+			errs++
+		}
 		for _, r := range v.Results {
 			if r.Pass {
 				pass++
@@ -159,44 +208,59 @@ func writeVerdictsMarkdown(w io.Writer, vs []Verdict) error {
 		}
 	}
 	head := "passed"
-	if fail > 0 {
+	if fail > 0 || errs > 0 {
 		head = "failed"
 	}
-	fmt.Fprintf(w, "## relaylab verdicts: %s\n\nexpectations: %d passed, %d failed\n\n", head, pass, fail)
+	fmt.Fprintf(w, "## relaylab verdicts: %s\n\nexpectations: %d passed, %d failed", head, pass, fail)
+	if errs > 0 {
+		fmt.Fprintf(w, "; %s not judged", counted(errs, "file"))
+	}
+	fmt.Fprintf(w, "\n\n")
 	fmt.Fprintf(w, "| scenario or expect file | verdict | expectations | recipients | attempts | by status |\n| --- | --- | ---: | ---: | ---: | --- |\n")
-	for _, v := range vs {
+	for i, v := range vs {
 		verdict := "✅ pass"
-		if !v.Passed {
+		switch {
+		case v.Error != "":
+			verdict = "⚠️ not judged"
+		case !v.Passed:
 			verdict = "❌ fail"
 		}
 		var status []string
 		for _, c := range v.Summary.ByStatus {
 			status = append(status, fmt.Sprintf("%d %s", c.Count, c.Key))
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %s |\n", mdEscape(v.Name), verdict, len(v.Results), v.Summary.Recipients, v.Summary.Attempts, mdEscape(strings.Join(status, ", ")))
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %s |\n", mdEscape(names[i]), verdict, len(v.Results), v.Summary.Recipients, v.Summary.Attempts, mdEscape(strings.Join(status, ", ")))
 	}
-	for _, v := range vs {
+	for i, v := range vs {
+		if v.Error != "" {
+			fmt.Fprintf(w, "\n### ⚠️ %s: not judged\n\n%s\n", mdEscape(names[i]), mdFence(v.Error))
+		}
 		if len(v.Notes) > 0 {
-			fmt.Fprintf(w, "\n### ⚠️ %s: notes\n\n", mdEscape(v.Name))
+			fmt.Fprintf(w, "\n### ⚠️ %s: notes\n\n", mdEscape(names[i]))
 			for _, n := range v.Notes {
 				fmt.Fprintf(w, "- %s\n", mdEscape(n))
 			}
 		}
 	}
-	for _, v := range vs {
+	for i, v := range vs {
 		for _, r := range v.Results {
 			if r.Pass {
 				continue
 			}
-			// A fence longer than any run of backticks in the message.
-			fence := "```"
-			for strings.Contains(r.Message, fence) {
-				fence += "`"
-			}
-			fmt.Fprintf(w, "\n### ❌ %s: %s\n\n%s\n%s\n%s\n", mdEscape(v.Name), mdEscape(r.Name), fence, r.Message, fence)
+			fmt.Fprintf(w, "\n### ❌ %s: %s\n\n%s\n", mdEscape(names[i]), mdEscape(r.Name), mdFence(r.Message))
 		}
 	}
 	return nil
+}
+
+// mdFence is text in a code block, its fence longer than any run of
+// backticks in text.
+func mdFence(text string) string {
+	fence := "```"
+	for strings.Contains(text, fence) {
+		fence += "`"
+	}
+	return fence + "\n" + text + "\n" + fence
 }
 
 // WriteVerdictsJSON writes the verdicts as one JSON document.
@@ -209,13 +273,29 @@ func WriteVerdictsJSON(w io.Writer, vs []Verdict) error {
 	}{allPassed(vs), vs})
 }
 
-// WriteVerdictsJUnit writes one suite per verdict, one case per expectation.
+// WriteVerdictsJUnit writes one suite per verdict, one case per
+// expectation; the sink's notes are in each case's system-out and the
+// suite's properties, and a file that could not be judged is one case
+// with an error.
 func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
 	var suites []JUnitSuite
-	for _, v := range vs {
-		s := JUnitSuite{Name: v.Name}
+	for i, name := range verdictNames(vs) {
+		v := vs[i]
+		s := JUnitSuite{Name: name}
+		class := "relaylab." + name
+		if v.Error != "" {
+			first, _, _ := strings.Cut(v.Error, "\n")
+			s.Cases = append(s.Cases, JUnitCase{Name: "load and replay " + v.File, Classname: class, Error: &JUnitFailure{Message: first, Text: v.Error}})
+		}
+		notes := strings.Join(v.Notes, "\n")
+		if len(v.Notes) > 0 {
+			s.Properties = &JUnitProperties{}
+			for _, n := range v.Notes {
+				s.Properties.Property = append(s.Properties.Property, JUnitProperty{Name: "note", Value: n})
+			}
+		}
 		for _, r := range v.Results {
-			c := JUnitCase{Name: r.Name, Classname: "relaylab." + v.Name}
+			c := JUnitCase{Name: r.Name, Classname: class, SystemOut: notes}
 			if !r.Pass {
 				first, _, _ := strings.Cut(r.Message, "\n")
 				first = strings.TrimSuffix(first, "; timeline:") // the timeline is in the text
@@ -231,7 +311,12 @@ func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
 // WriteVerdictsHTML writes the results and, for each verdict, its report.
 func WriteVerdictsHTML(w io.Writer, vs []Verdict) error {
 	var secs []htmlSection
-	for _, v := range vs {
+	names := verdictNames(vs)
+	for i, v := range vs {
+		results := v.Results
+		if v.Error != "" {
+			results = append([]Result{{Name: "not judged", Message: v.Error}}, results...)
+		}
 		d := &Data{Recipients: v.Recipients}
 		for _, r := range v.Recipients {
 			for _, t := range append([]Attempt{{Time: r.Queued}}, r.Attempts...) {
@@ -243,14 +328,14 @@ func WriteVerdictsHTML(w io.Writer, vs []Verdict) error {
 				}
 			}
 		}
-		secs = append(secs, newSection(v.Name, v.Results, d))
+		secs = append(secs, newSection(names[i], results, d))
 	}
 	return writeHTMLSections(w, "relaylab verdicts", secs)
 }
 
 func allPassed(vs []Verdict) bool {
 	for _, v := range vs {
-		if !v.Passed {
+		if !v.Passed || v.Error != "" {
 			return false
 		}
 	}

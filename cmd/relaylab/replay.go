@@ -31,21 +31,27 @@ func addVerdictOutputs(fs interface {
 		junit:    fs.String("junit", "", "write JUnit XML to FILE (one test case per expectation)"),
 		json:     fs.String("json", "", "write the verdicts, summaries and timelines as JSON to FILE"),
 		html:     fs.String("html", "", "write a self-contained HTML report to FILE"),
-		markdown: fs.String("markdown", "", "write the verdicts as Markdown to FILE (for a CI job's summary, such as $GITHUB_STEP_SUMMARY)"),
+		markdown: fs.String("markdown", "", "append the verdicts as Markdown to FILE, creating it if need be (for a CI job's summary, such as $GITHUB_STEP_SUMMARY, which each step appends to)"),
 	}
 }
 
 func (o verdictOutputs) write(vs []reports.Verdict) error {
 	for _, f := range []struct {
-		flag  string
-		path  string
-		write func(io.Writer, []reports.Verdict) error
-	}{{"--junit", *o.junit, reports.WriteVerdictsJUnit}, {"--json", *o.json, reports.WriteVerdictsJSON}, {"--html", *o.html, reports.WriteVerdictsHTML},
-		{"--markdown", *o.markdown, reports.WriteVerdictsMarkdown}} {
+		flag   string
+		path   string
+		write  func(io.Writer, []reports.Verdict) error
+		append bool
+	}{{"--junit", *o.junit, reports.WriteVerdictsJUnit, false}, {"--json", *o.json, reports.WriteVerdictsJSON, false}, {"--html", *o.html, reports.WriteVerdictsHTML, false},
+		// A CI job's summary file is shared by its steps: each appends.
+		{"--markdown", *o.markdown, reports.WriteVerdictsMarkdown, true}} {
 		if f.path == "" {
 			continue
 		}
-		out, err := os.Create(f.path)
+		flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+		if f.append {
+			flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		}
+		out, err := os.OpenFile(f.path, flags, 0o666)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.flag, err)
 		}
@@ -106,25 +112,34 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return usageError("name at least one scenario file (README.md's Scenarios section describes the format; relaylab's source has examples in testdata/scenarios/)")
 	}
-	// Read every file first: bad input is exit 2 before anything runs.
-	var scs []*scenario.Scenario
+	// Read every file first. A file that does not load is not replayed,
+	// but the others are, and every output file says which one failed:
+	// an earlier run's file must not stay in place, green.
+	type loaded struct {
+		sc   *scenario.Scenario
+		path string
+		err  error // why the file cannot be judged
+	}
+	var files []loaded
+	var inputErrs []error // exit 2
 	for _, path := range fs.Args() {
 		sc, err := scenario.Load(path)
 		if err != nil {
 			var ce *config.Error
-			if errors.As(err, &ce) || errors.Is(err, os.ErrNotExist) {
-				return &exitError{code: 2, err: err}
+			if !errors.As(err, &ce) && !errors.Is(err, os.ErrNotExist) {
+				err = fmt.Errorf("%s: %w", path, err)
 			}
-			return &exitError{code: 2, err: fmt.Errorf("%s: %w", path, err)}
-		}
-		if sc.Expect.Empty() {
+		} else if sc.Expect.Empty() {
 			// Judging nothing would pass whatever happened: in CI a
 			// missing or misindented expect: would be a green build.
-			return usageError("%s: expect: no expectations: list recipients: or aggregate: checks under expect: (a replay without them would pass whatever happened)", path)
+			err = fmt.Errorf("%s: expect: no expectations: list recipients: or aggregate: checks under expect: (a replay without them would pass whatever happened)", path)
 		}
-		scs = append(scs, sc)
+		if err != nil {
+			inputErrs = append(inputErrs, err)
+		}
+		files = append(files, loaded{sc, path, err})
 	}
-	if *db != "" {
+	if *db != "" && len(inputErrs) < len(files) {
 		if err := checkReplayDB(ctx, e.stderr, *db); err != nil {
 			return err
 		}
@@ -135,7 +150,13 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	var vs []reports.Verdict
 	var unrecorded []error // verdicts given, records not added to --db
-	for _, sc := range scs {
+	var runErrs []error    // exit 3
+	for _, f := range files {
+		if f.err != nil {
+			vs = append(vs, reports.ErrorVerdict(f.path, f.path, f.err))
+			continue
+		}
+		sc := f.sc
 		opts := scenario.Options{DB: *db}
 		if !*quiet {
 			opts.Progress = progressPrinter(e.stderr, sc.Name, tty)
@@ -152,9 +173,17 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 			if errors.Is(err, scenario.ErrClockLimit) {
 				// Name the line of clock.limit when the file sets it.
 				data, _ := os.ReadFile(sc.File())
-				return &exitError{code: 2, err: config.Locate(sc.File(), data, config.Errorf("clock.limit", "%v", err))}
+				err = config.Locate(sc.File(), data, config.Errorf("clock.limit", "%v", err))
+				inputErrs = append(inputErrs, err)
+			} else {
+				err = fmt.Errorf("%s: %w", sc.File(), err)
+				runErrs = append(runErrs, err)
 			}
-			return noVerdict(fmt.Errorf("%s: %w", sc.File(), err))
+			vs = append(vs, reports.ErrorVerdict(sc.Name, sc.File(), err))
+			if ctx.Err() != nil {
+				break
+			}
+			continue
 		}
 		v := reports.NewVerdict(sc.Name, sc.File(), out.Data, out.Results)
 		v.VirtualSeconds = out.Virtual.Seconds()
@@ -165,10 +194,13 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	reports.WriteVerdicts(e.stdout, vs)
 	if err := outs.write(vs); err != nil {
-		return noVerdict(err)
+		return noVerdict(errors.Join(append(append(inputErrs, runErrs...), err)...))
 	}
-	if len(unrecorded) > 0 {
-		return noVerdict(errors.Join(unrecorded...))
+	if len(inputErrs) > 0 {
+		return &exitError{code: 2, err: errors.Join(append(inputErrs, runErrs...)...)}
+	}
+	if len(runErrs) > 0 || len(unrecorded) > 0 {
+		return noVerdict(errors.Join(append(runErrs, unrecorded...)...))
 	}
 	return verdictExit(vs)
 }
