@@ -173,6 +173,9 @@ func writeText(w io.Writer, d *Data) error {
 		if r.Category != "" {
 			fmt.Fprintf(w, ", %s", r.Category)
 		}
+		if r.LateBounce != nil {
+			fmt.Fprintf(w, ", %s", r.outcomeReply())
+		}
 		fmt.Fprintln(w)
 		reason, advice := r.why()
 		if reason != "" {
@@ -471,7 +474,7 @@ func writeMarkdown(w io.Writer, d *Data) error {
 		fmt.Fprintf(w, "\n### Not delivered\n\n| recipient | status | category | last reply | why | what to do |\n| --- | --- | --- | --- | --- | --- |\n")
 		for _, r := range failed {
 			reason, advice := r.why()
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(r.who()), r.Status, mdEscape(r.Category), mdEscape(r.LastReply()), mdEscape(reason), mdEscape(advice))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(r.who()), r.Status, mdEscape(r.Category), mdEscape(r.outcomeReply()), mdEscape(reason), mdEscape(advice))
 		}
 	}
 	return nil
@@ -579,7 +582,7 @@ func WriteJUnit(w io.Writer, suite string, d *Data) error {
 			if r.Category != "" {
 				msg += " (" + r.Category + ")"
 			}
-			if lr := r.LastReply(); lr != "" {
+			if lr := r.outcomeReply(); lr != "" {
 				msg += ": " + lr
 			}
 			reason, advice := r.why()

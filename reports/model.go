@@ -240,6 +240,27 @@ func (r *Recipient) LastReply() string {
 	return r.Attempts[len(r.Attempts)-1].Reply()
 }
 
+// outcomeReply is the reply that decided a recipient not delivered: the
+// late bounce's after a 2xx, which LastReply (the 2xx) is not, else the
+// last reply.
+func (r *Recipient) outcomeReply() string {
+	if b := r.LateBounce; b != nil && r.Status != "delivered" {
+		if c := r.lastCode(); c != 0 {
+			return "late bounce after a " + strconv.Itoa(c) + ": " + b.Reply()
+		}
+		return "late bounce: " + b.Reply()
+	}
+	return r.LastReply()
+}
+
+// lastCode is the last attempt's reply code, 0 without one.
+func (r *Recipient) lastCode() int {
+	if len(r.Attempts) == 0 {
+		return 0
+	}
+	return r.Attempts[len(r.Attempts)-1].Code
+}
+
 // Data is everything the reports need, read once from the log.
 type Data struct {
 	Recipients []*Recipient `json:"recipients"`
