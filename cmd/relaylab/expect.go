@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
@@ -74,7 +75,7 @@ func replayOnly(r reports.RecipientExpectation) (key, why string) {
 	return "", ""
 }
 
-const expectSynopsis = `(--db PATH | --url URL [--timeout D]) [--junit FILE] [--json FILE] [--html FILE] [--markdown FILE] EXPECT.yaml...
+const expectSynopsis = `(--db PATH | --url URL [--timeout D]) [--wait D] [--junit FILE] [--json FILE] [--html FILE] [--markdown FILE] EXPECT.yaml...
 
 Judges what a sink recorded against the expect: sections of the files. An
 EXPECT.yaml holds a name and an expect: section, in the language of
@@ -84,6 +85,12 @@ scenarios (README.md, "Scenarios: replay, assert, report"):
   expect:
     recipients:
       - {match: "*@example.test", status: delivered, attempts: ">=1", tls: true}
+
+It judges the record as it is; with --wait, it looks again every second
+until the expectations hold, or every expectation has recipients and all
+of them are final (delivered or bounced, none deferred or queued), for at
+most that long, and then judges. A scenario file (seed:, messages:) is
+for relaylab replay.
 
 Exit status: 0 when every expectation held, 1 when one failed, 2 for bad
 flags or files (a missing --db, a file that is not a relaylab store), 3 when
@@ -96,6 +103,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	db := fs.String("db", "", "the store of the sink that received the mail (relaylab sink --db)")
 	url := fs.String("url", "", "a running relaylab serve to ask instead (http://127.0.0.1:8025); its web.token, if any, in $RELAYLAB_TOKEN, or its web.user and web.password as http://USER:PASSWORD@host:port")
 	timeout := fs.Duration("timeout", 30*time.Second, "with --url, how long to wait for the serve's answer")
+	wait := fs.Duration("wait", 0, "look again every second, for at most this long (such as 2m), until the expectations hold or every recipient they match is delivered or bounced; then judge (0: judge at once)")
 	outs := addVerdictOutputs(fs)
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
@@ -114,6 +122,9 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	if *timeout <= 0 {
 		return usageError("--timeout %s: want a positive duration such as 30s", *timeout)
 	}
+	if *wait < 0 {
+		return usageError("--wait %s: want 0 (judge at once) or a positive duration such as 2m", *wait)
+	}
 	if *db != "" {
 		if err := requireStore(ctx, *db); err != nil {
 			return err
@@ -121,8 +132,8 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	}
 	var files []*expectFile
 	for _, path := range fs.Args() {
-		x := &expectFile{Name: path}
-		if err := config.Load(path, x); err != nil {
+		x, err := loadExpectFile(path)
+		if err != nil {
 			return &exitError{code: 2, err: err} // file, line and key, or the file cannot be read
 		}
 		files = append(files, x)
@@ -137,24 +148,31 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		defer st.Close()
 		src = sinkAttempts{st.DB()}
 	}
-	d, err := reports.FromSink(ctx, src)
+	judge := func() ([]reports.Verdict, *reports.Data, error) {
+		d, err := reports.FromSink(ctx, src)
+		if err != nil {
+			return nil, nil, err
+		}
+		if sa, ok := src.(sinkAttempts); ok {
+			// The summary's sink_sessions, sink_sessions_open and sink_replies
+			// as relaylab report counts them: every session (those with no end
+			// recorded apart), every reply by stage and code.
+			replies, t, err := sinkRecord{sa}.tally(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			d.CountSinkReplies(replies)
+			d.SinkSessions, d.SinkSessionsOpen = t.Sessions, t.Open
+		}
+		var vs []reports.Verdict
+		for i, x := range files {
+			vs = append(vs, reports.NewVerdict(x.Name, fs.Arg(i), d, reports.Evaluate(d, x.Expect)))
+		}
+		return vs, d, nil
+	}
+	vs, err := waitForVerdicts(ctx, e, clock.Real{}, *wait, files, judge)
 	if err != nil {
 		return noVerdict(err)
-	}
-	if sa, ok := src.(sinkAttempts); ok {
-		// The summary's sink_sessions, sink_sessions_open and sink_replies
-		// as relaylab report counts them: every session (those with no end
-		// recorded apart), every reply by stage and code.
-		replies, t, err := sinkRecord{sa}.tally(ctx)
-		if err != nil {
-			return noVerdict(err)
-		}
-		d.CountSinkReplies(replies)
-		d.SinkSessions, d.SinkSessionsOpen = t.Sessions, t.Open
-	}
-	var vs []reports.Verdict
-	for i, x := range files {
-		vs = append(vs, reports.NewVerdict(x.Name, fs.Arg(i), d, reports.Evaluate(d, x.Expect)))
 	}
 	reports.WriteVerdicts(e.stdout, vs)
 	if err := outs.write(vs); err != nil {

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/reports"
+)
+
+// expectPoll is how often expect --wait looks at the record again.
+const expectPoll = time.Second
+
+// waitForVerdicts judges, and with wait > 0 judges again every expectPoll
+// until the verdicts pass or every expectation's recipients are final
+// (settled), or wait has passed; it returns the last verdicts.
+func waitForVerdicts(ctx context.Context, e *env, clk clock.Clock, wait time.Duration, files []*expectFile,
+	judge func() ([]reports.Verdict, *reports.Data, error)) ([]reports.Verdict, error) {
+	vs, d, err := judge()
+	if err != nil || wait <= 0 {
+		return vs, err
+	}
+	start := clk.Now()
+	for {
+		pending := unsettled(files, d)
+		if allPassed(vs) || pending == "" {
+			return vs, nil
+		}
+		left := wait - clk.Now().Sub(start)
+		if left <= 0 {
+			fmt.Fprintf(e.stderr, "relaylab expect: waited %s (--wait) and %s: judging the record as it is\n", wait, pending)
+			return vs, nil
+		}
+		t := clk.NewTimer(min(expectPoll, left))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C():
+		}
+		if vs, d, err = judge(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func allPassed(vs []reports.Verdict) bool {
+	for _, v := range vs {
+		if !v.Passed {
+			return false
+		}
+	}
+	return true
+}
+
+// unsettled says what a wait still waits for: a recipient expectation
+// that matches no recipient yet, or recipients that are not final (their
+// sender may try again); "" when there is neither.
+func unsettled(files []*expectFile, d *reports.Data) string {
+	var open []string
+	seen := map[*reports.Recipient]bool{}
+	for _, x := range files {
+		for _, want := range x.Expect.Recipients {
+			matched := 0
+			for _, r := range d.Recipients {
+				if !reports.Glob(strings.ToLower(want.Match), strings.ToLower(r.Address)) || (want.Message != "" && !reports.Glob(want.Message, r.Message)) {
+					continue
+				}
+				matched++
+				if r.Status != "delivered" && r.Status != "bounced" && !seen[r] {
+					seen[r] = true
+					open = append(open, r.Address+" is "+r.Status)
+				}
+			}
+			if matched == 0 {
+				return fmt.Sprintf("no recipient matches %q yet", want.Match)
+			}
+		}
+	}
+	switch {
+	case len(open) == 0:
+		return ""
+	case len(open) > 3:
+		return strings.Join(open[:3], ", ") + fmt.Sprintf(" and %d more are not final", len(open)-3)
+	}
+	return strings.Join(open, ", ") + " (not final)"
+}
+
+// scenarioKeys are the top-level keys of a scenario (relaylab replay) that
+// an expect file has not.
+var scenarioKeys = []string{"messages", "seed", "clock", "sink", "relay", "dns", "description"}
+
+// loadExpectFile reads an expect file; a scenario given instead is told to
+// go to relaylab replay, rather than met with its first unknown key.
+func loadExpectFile(path string) (*expectFile, error) {
+	x := &expectFile{Name: path}
+	err := config.Load(path, x)
+	if err == nil {
+		return x, nil
+	}
+	data, rerr := os.ReadFile(path)
+	if rerr != nil {
+		return nil, err
+	}
+	var top map[string]any
+	if yaml.Unmarshal(data, &top) != nil {
+		return nil, err
+	}
+	var has []string
+	for _, k := range scenarioKeys {
+		if _, ok := top[k]; ok {
+			has = append(has, k+":")
+		}
+	}
+	if len(has) == 0 {
+		return nil, err
+	}
+	return nil, fmt.Errorf("%w; %s looks like a scenario (it has %s): run it with relaylab replay %s, which sends its messages and judges them; "+
+		"expect judges what a sink recorded from a sender it did not run, with a file of name: and expect: only", err, path, strings.Join(has, " "), path)
+}
