@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -22,9 +23,14 @@ import (
 // library counts an "a" term whose name has only AAAA records as the void
 // lookup it is (RFC 7208 4.6.4). For an IPv6 sender it asks both: exists
 // goes through the same call and needs the A records.
+//
+// LookupTXT also parses the one SPF record of each name the evaluation
+// asks for (see spfSyntaxError) and keeps it in records, when set, so that
+// EvalSPF can tell a loop from a policy that is merely too big.
 type netResolver struct {
-	r    resolver.Resolver
-	ipv4 bool
+	r       resolver.Resolver
+	ipv4    bool
+	records map[string]string
 }
 
 var _ spf.DNSResolver = netResolver{}
@@ -49,8 +55,48 @@ func dnsError(name string, err error) error {
 
 func (n netResolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	t, err := n.r.LookupTXT(ctx, name)
-	return t.Joined(), dnsError(name, err)
+	txts := t.Joined()
+	if err != nil {
+		return txts, dnsError(name, err)
+	}
+	var spfs []string
+	for _, s := range txts {
+		if IsSPF(s) {
+			spfs = append(spfs, s)
+		}
+	}
+	if len(spfs) != 1 {
+		// None, or several: the library's own permerror (RFC 7208 4.5).
+		return txts, nil
+	}
+	domain := strings.TrimSuffix(strings.ToLower(name), ".")
+	if n.records != nil {
+		n.records[domain] = spfs[0]
+	}
+	if _, perr := ParseSPF(spfs[0]); perr != nil {
+		return nil, &spfSyntaxError{domain: domain, err: perr}
+	}
+	return txts, nil
 }
+
+// spfSyntaxError is what LookupTXT returns for a name whose SPF record
+// does not parse. RFC 7208 4.6: a record with a syntax error gives
+// permerror before any of its terms is evaluated, wherever the error is;
+// blitiri.com.ar/go/spf evaluates term by term and stops at the first
+// match, so "ip4:x foo:bar -all" would pass for x. An error that is not a
+// *net.DNSError makes the library return permerror at once for that
+// record, and so for every include or redirect that reaches it (RFC 7208
+// 5.2, 6.1); a record that evaluation never reaches is never asked for.
+type spfSyntaxError struct {
+	domain string
+	err    error
+}
+
+func (e *spfSyntaxError) Error() string {
+	return fmt.Sprintf("%v, in the record of %s", e.err, e.domain)
+}
+
+func (e *spfSyntaxError) Unwrap() error { return e.err }
 
 func (n netResolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
 	m, err := n.r.LookupMX(ctx, name)
@@ -121,11 +167,58 @@ func EvalSPF(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, send
 		// RFC 7208 2.3: the HELO identity is checked as postmaster@helo.
 		identity, sender = "helo", "postmaster@"+helo
 	}
+	nr := netResolver{r: r, ipv4: ip.Unmap().Is4(), records: map[string]string{}}
 	res, err := spf.CheckHostWithSender(ip.Unmap().AsSlice(), helo, sender,
-		spf.WithContext(ctx), spf.WithResolver(netResolver{r: r, ipv4: ip.Unmap().Is4()}))
+		spf.WithContext(ctx), spf.WithResolver(nr))
 	out := SPFResult{Identity: identity, IP: ip.String(), Helo: helo, Sender: sender, Result: res}
 	if err != nil && res != spf.Pass && res != spf.Fail && res != spf.SoftFail && res != spf.Neutral {
 		out.Error = err.Error()
 	}
+	if res == spf.PermError && errors.Is(err, spf.ErrLookupLimitReached) {
+		// A loop is stopped only by the lookup limit (RFC 7208 4.6.4):
+		// say it is a loop, as the SPF findings do.
+		if loop := spfLoop(nr.records, domainOf(sender)); loop != nil {
+			out.Error = fmt.Sprintf("the include/redirect chain loops (%s), so the lookup limit is reached", strings.Join(loop, " -> "))
+		}
+	}
 	return out
+}
+
+// spfLoop returns the first include/redirect chain from root that comes
+// back to a name already on it, following only the records that the
+// evaluation fetched (records, by name), in the order of their terms; nil
+// when there is none.
+func spfLoop(records map[string]string, root string) []string {
+	var path []string
+	done := map[string]bool{}
+	var visit func(d string) []string
+	visit = func(d string) []string {
+		for _, p := range path {
+			if p == d {
+				return append(append([]string(nil), path...), d)
+			}
+		}
+		rec, ok := records[d]
+		if !ok || done[d] {
+			return nil
+		}
+		parsed, err := ParseSPF(rec)
+		if err != nil {
+			return nil
+		}
+		path = append(path, d)
+		defer func() { path, done[d] = path[:len(path)-1], true }()
+		hasAll := hasAllTerm(parsed)
+		for _, t := range parsed.Terms {
+			follow := !t.Modifier && t.Name == "include" || t.Modifier && t.Name == "redirect" && !hasAll
+			if !follow || strings.Contains(t.Value, "%") {
+				continue
+			}
+			if loop := visit(strings.TrimSuffix(strings.ToLower(t.Value), ".")); loop != nil {
+				return loop
+			}
+		}
+		return nil
+	}
+	return visit(strings.TrimSuffix(strings.ToLower(root), "."))
 }
