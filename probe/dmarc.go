@@ -37,6 +37,9 @@ type DMARCReport struct {
 	Parsed       *DMARCRecord `json:"parsed,omitempty"`
 	Status       Status       `json:"status"`
 	Findings     []Finding    `json:"findings"`
+	// discarded is the name of Domain's own record that receivers
+	// discard, when the organisational domain's record applies instead.
+	discarded string
 }
 
 // Effective returns the policy that applies to mail from Domain and the
@@ -124,6 +127,9 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 			break
 		}
 		rep.Parsed = p
+		if where != strings.TrimSuffix(strings.ToLower(domain), ".") {
+			rep.discarded = discardedOwnDMARC(ctx, r, f, domain, rep)
+		}
 		f.add(SevInfo, "policy", name, recs[0], "RFC 7489 6.6.3", "%s", describeDMARC(rep))
 		checkDMARCPolicy(ctx, r, f, name, where, domain, recs[0], p)
 		if semicolons {
@@ -172,14 +178,8 @@ func missingSemicolons(f *findings, name, rec string) bool {
 func nearDMARC(ctx context.Context, r resolver.Resolver, domain string) (at, rec string) {
 	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
 	for _, d := range []string{domain, OrgDomain(domain)} {
-		t, err := lookupTXT(ctx, r, "_dmarc."+d)
-		if err != nil {
-			continue
-		}
-		for _, s := range t.Joined() {
-			if !IsDMARC(s) && strings.HasPrefix(strings.ToLower(strings.Trim(s, " \t\"'")), "v=dmarc1") {
-				return "_dmarc." + d, s
-			}
+		if rec := nearDMARCAt(ctx, r, "_dmarc."+d); rec != "" {
+			return "_dmarc." + d, rec
 		}
 		if d == OrgDomain(domain) {
 			break
@@ -188,9 +188,91 @@ func nearDMARC(ctx context.Context, r resolver.Resolver, domain string) (at, rec
 	return "", ""
 }
 
+// nearDMARCAt returns the first TXT record at name that looks meant as
+// DMARC but is discarded by receivers, or "".
+func nearDMARCAt(ctx context.Context, r resolver.Resolver, name string) string {
+	t, err := lookupTXT(ctx, r, name)
+	if err != nil {
+		return ""
+	}
+	for _, s := range t.Joined() {
+		if !IsDMARC(s) && looksDMARC(s) {
+			return s
+		}
+	}
+	return ""
+}
+
+// looksDMARC reports whether a TXT record that is not DMARC was meant as
+// one: it starts with v=DMARC1 in another case or form, or it has the
+// v=DMARC1 tag later (RFC 7489 6.4: v must come first), or it has no
+// version tag but a p tag ("p=reject; rua=...").
+func looksDMARC(s string) bool {
+	if strings.HasPrefix(strings.ToLower(strings.Trim(s, " \t\"'")), "v=dmarc1") {
+		return true
+	}
+	if lateDMARCVersion(s) > 0 {
+		return true
+	}
+	_, hasV := dmarcTag(s, "v")
+	p, hasP := dmarcTag(s, "p")
+	return !hasV && hasP && meantPolicy(p) != ""
+}
+
+// lateDMARCVersion is the index among rec's ";"-separated tags of its
+// v=DMARC1 tag (in any case), or -1 when it has none.
+func lateDMARCVersion(rec string) int {
+	for i, part := range strings.Split(rec, ";") {
+		k, v, ok := strings.Cut(part, "=")
+		if ok && strings.EqualFold(strings.Trim(k, " \t\"'"), "v") && strings.EqualFold(strings.Trim(v, " \t\"'"), "DMARC1") {
+			return i
+		}
+	}
+	return -1
+}
+
+// dmarcTag returns the value of rec's first tag name (in any case).
+func dmarcTag(rec, name string) (string, bool) {
+	for _, part := range strings.Split(rec, ";") {
+		if k, v, ok := strings.Cut(part, "="); ok && strings.EqualFold(strings.Trim(k, " \t\"'"), name) {
+			return strings.Trim(v, " \t\"'"), true
+		}
+	}
+	return "", false
+}
+
+// discardedOwnDMARC reports a record at _dmarc.domain that receivers
+// discard while the record of the organisational domain (rep) applies
+// instead, and returns its name ("" when there is none). RFC 7489 6.6.3:
+// a discarded record counts as none, so the lookup goes on to the
+// organisational domain, whose policy may be weaker than the one the
+// discarded record asked for.
+func discardedOwnDMARC(ctx context.Context, r resolver.Resolver, f *findings, domain string, rep DMARCReport) string {
+	name := "_dmarc." + strings.TrimSuffix(strings.ToLower(domain), ".")
+	rec := nearDMARCAt(ctx, r, name)
+	if rec == "" {
+		return ""
+	}
+	policy, _ := rep.Effective()
+	asked := ""
+	if p, err := ParseDMARC(fixedNearDMARC(rec)); err == nil && p.Policy != "" && p.Policy != policy {
+		asked = fmt.Sprintf(", not the p=%s it asks for", p.Policy)
+	}
+	f.add(SevError, "discarded", name, rec, "RFC 7489 6.6.3",
+		"%q at %s is not read as DMARC, because %s, so receivers discard it and apply the record of the organisational domain at _dmarc.%s instead: mail from %s that fails DMARC gets %s%s; publish it as %q",
+		rec, name, whyNotDMARC(rec), rep.PolicyDomain, domain, policy, asked, fixedNearDMARC(rec))
+	return name
+}
+
 // whyNotDMARC says why nearDMARC took rec for no DMARC record.
 func whyNotDMARC(rec string) string {
 	t := strings.Trim(rec, " \t\"'")
+	if !strings.HasPrefix(strings.ToLower(t), "v=dmarc1") {
+		if i := lateDMARCVersion(rec); i > 0 {
+			return fmt.Sprintf("\"v=DMARC1\" must come first (RFC 7489 6.4), and here it comes after %q", strings.Trim(strings.Join(strings.Split(rec, ";")[:i], ";"), " \t"))
+		}
+		return "it has no \"v=DMARC1\", which must come first (RFC 7489 6.4)"
+	}
 	switch {
 	case !strings.HasPrefix(strings.TrimLeft(rec, " \t"), t[:1]):
 		return fmt.Sprintf("it starts with %q, not with \"v=DMARC1\" (quotes that belong to the zone file's syntax, not to the record)", rec[:strings.Index(rec, t[:1])])
@@ -208,6 +290,21 @@ func whyNotDMARC(rec string) string {
 // capitals and a ";" after it and between its tags.
 func fixedNearDMARC(rec string) string {
 	t := strings.Trim(rec, " \t\"'")
+	if !strings.HasPrefix(strings.ToLower(t), "v=dmarc1") {
+		// The version tag later or missing: the same tags after
+		// v=DMARC1.
+		parts := strings.Split(t, ";")
+		if i := lateDMARCVersion(t); i >= 0 {
+			parts = slices.Delete(parts, i, i+1)
+		}
+		var keep []string
+		for _, p := range parts {
+			if p = strings.Trim(p, " \t"); p != "" {
+				keep = append(keep, p)
+			}
+		}
+		t = "v=DMARC1; " + strings.Join(keep, "; ")
+	}
 	rest := strings.TrimLeft(t[len("v=DMARC1"):], " \t,;")
 	if rest == "" {
 		return "v=DMARC1"
@@ -340,7 +437,11 @@ func describeDMARC(d DMARCReport) string {
 		if p.SubPolicy != "" {
 			tag = "sp"
 		}
-		fmt.Fprintf(&b, "%s has no DMARC record of its own, so the record of its organisational domain at _dmarc.%s applies, through its %s tag: ", d.Domain, d.PolicyDomain, tag)
+		own := "has no DMARC record of its own"
+		if d.discarded != "" {
+			own = "has no DMARC record of its own that receivers read (the one at " + d.discarded + " is discarded)"
+		}
+		fmt.Fprintf(&b, "%s %s, so the record of its organisational domain at _dmarc.%s applies, through its %s tag: ", d.Domain, own, d.PolicyDomain, tag)
 	}
 	fmt.Fprintf(&b, "mail from %s that fails DMARC gets %s", d.Domain, policy)
 	if pct < 100 && policy != "none" {
