@@ -250,30 +250,37 @@ type claimed struct {
 // claim marks up to n due recipients in flight and returns them.
 func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, error) {
 	var out []claimed
+	dsns := false // DSNs about suppressed recipients, due now
 	err := r.store.Write(ctx, func(tx *store.Tx) error {
-		out = out[:0]
+		out, dsns = out[:0], false
 		rows, err := tx.Query(`SELECT r.id, r.message_id, r.address, r.orcpt, r.notify, r.attempts, r.warned, m.sender, m.dsn_for,
 				COALESCE(s.reason || CASE s.source
 					WHEN 'manual' THEN CASE WHEN s.reason = 'added by hand' THEN '' ELSE ' (added by hand)' END
 					WHEN 'soft-bounces' THEN ''
 					WHEN 'dsn' THEN ' (' || s.category || ', from a bounce message)'
-					ELSE ' (' || s.category || ', from a ' || s.source || ')' END, '')
+					ELSE ' (' || s.category || ', from a ' || s.source || ')' END, ''), COALESCE(s.created_ns, 0)
 			FROM relay_recipients r JOIN relay_messages m ON m.id = r.message_id
 			LEFT JOIN relay_suppressions s ON s.address = lower(trim(r.address))
 			WHERE r.due_ns IS NOT NULL AND r.due_ns <= ? ORDER BY r.due_ns, r.id LIMIT ?`, now.UnixNano(), n)
 		if err != nil {
 			return err
 		}
-		var sups []string
+		var (
+			sups   []string
+			since  []int64
+			failed = map[string][]dsnEntry{} // suppressed, by message, for their DSNs
+			msgs   []string
+		)
 		for rows.Next() {
 			var c claimed
 			var sup string
-			if err := rows.Scan(&c.id, &c.msgID, &c.address, &c.orcpt, &c.notify, &c.attempts, &c.warned, &c.sender, &c.dsnFor, &sup); err != nil {
+			var ns int64
+			if err := rows.Scan(&c.id, &c.msgID, &c.address, &c.orcpt, &c.notify, &c.attempts, &c.warned, &c.sender, &c.dsnFor, &sup, &ns); err != nil {
 				rows.Close()
 				return err
 			}
 			out = append(out, c)
-			sups = append(sups, sup)
+			sups, since = append(sups, sup), append(since, ns)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -288,6 +295,12 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 				}, c.dsnFor)), outcome{}); err != nil {
 					return err
 				}
+				// The sender heard 250 when the relay took the message:
+				// like any failure after that, this one gets a DSN.
+				if failed[c.msgID] == nil {
+					msgs = append(msgs, c.msgID)
+				}
+				failed[c.msgID] = append(failed[c.msgID], dsnEntry{c: c, o: outcome{reply: suppressedReply(sups[i], time.Unix(0, since[i]))}})
 				continue
 			}
 			if _, err := tx.Exec(`UPDATE relay_recipients SET state = 'inflight', due_ns = NULL, updated_ns = ? WHERE id = ?`,
@@ -297,9 +310,31 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 			kept = append(kept, c)
 		}
 		out = kept
+		dsns = len(msgs) > 0
+		for _, id := range msgs {
+			msg, err := loadMessageTx(tx, id)
+			if err != nil {
+				return err
+			}
+			if err := r.notifyTx(tx, msg, failed[id], false, now); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
+	if err == nil && dsns {
+		r.kick() // the scheduler looks again, as after a job's DSNs
+	}
 	return out, err
+}
+
+// suppressedReply is the relay's own failure, for the DSN, of a recipient
+// it does not send to because the address is on the suppression list
+// (why: the list's reason). RFC 3463 5.7.1: delivery not authorized, the
+// relay's own policy refusing it.
+func suppressedReply(why string, since time.Time) Reply {
+	return Reply{Enhanced: "5.7.1", Local: true,
+		Text: fmt.Sprintf("not sent: the address is on the relay's suppression list (since %s): %s", since.UTC().Format(time.RFC3339), why)}
 }
 
 // nextDue returns when the earliest waiting recipient is due.
@@ -360,10 +395,20 @@ type messageRow struct {
 }
 
 func (r *Relay) loadMessage(ctx context.Context, id string) (messageRow, error) {
+	return scanMessageRow(id, r.store.DB().QueryRowContext(ctx, messageRowSQL, id))
+}
+
+// loadMessageTx is loadMessage within a write.
+func loadMessageTx(tx *store.Tx, id string) (messageRow, error) {
+	return scanMessageRow(id, tx.QueryRow(messageRowSQL, id))
+}
+
+const messageRowSQL = `SELECT sender, envid, ret, is_dsn, created_ns, expires_ns, data FROM relay_messages WHERE id = ?`
+
+func scanMessageRow(id string, row scanner) (messageRow, error) {
 	m := messageRow{id: id}
 	var created, expires int64
-	err := r.store.DB().QueryRowContext(ctx, `SELECT sender, envid, ret, is_dsn, created_ns, expires_ns, data FROM relay_messages WHERE id = ?`, id).
-		Scan(&m.sender, &m.envid, &m.ret, &m.isDSN, &created, &expires, &m.data)
+	err := row.Scan(&m.sender, &m.envid, &m.ret, &m.isDSN, &created, &expires, &m.data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
