@@ -10,14 +10,11 @@ import (
 	"log/slog"
 	"math"
 	"mime"
-	"net"
 	"net/http"
 	"net/netip"
 	neturl "net/url"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/relaylab/relaylab/internal/resolver"
 )
@@ -361,58 +358,6 @@ func fetchPolicy(ctx context.Context, client *http.Client, url string) ([]byte, 
 		return nil, fmt.Errorf("%s has media type %q, want text/plain", url, ct)
 	}
 	return body, nil
-}
-
-// NewHTTPClient returns a client for MTA-STS policies that resolves host
-// names through r (so that probes and policies agree on DNS), never follows
-// redirects, and gives up after timeout.
-func NewHTTPClient(r resolver.Resolver, timeout time.Duration) *http.Client {
-	return newHTTPClient(r, timeout, false)
-}
-
-// NewLoopbackHTTPClient is NewHTTPClient that connects to loopback
-// addresses only (127.0.0.0/8, ::1), for probes of zones served on this
-// machine (relaylab probe --zone): a policy host that resolves elsewhere is
-// an error, and nothing is sent off the machine.
-func NewLoopbackHTTPClient(r resolver.Resolver, timeout time.Duration) *http.Client {
-	return newHTTPClient(r, timeout, true)
-}
-
-func newHTTPClient(r resolver.Resolver, timeout time.Duration, loopbackOnly bool) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, err
-		}
-		ips, err := addrs(ctx, r, host)
-		if err != nil {
-			return nil, err
-		}
-		if len(ips) == 0 {
-			return nil, fmt.Errorf("%s has no A or AAAA record", host)
-		}
-		if loopbackOnly {
-			all := ips
-			ips = slices.DeleteFunc(slices.Clone(ips), func(a netip.Addr) bool { return !a.Unmap().IsLoopback() })
-			if len(ips) == 0 {
-				return nil, fmt.Errorf("%s resolves to %s, not a loopback address: with zones served on this machine, nothing is sent off it", host, joinAddrs(all))
-			}
-		}
-		var d net.Dialer
-		var lastErr error
-		for _, ip := range ips {
-			c, err := d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
-			if err == nil {
-				return c, nil
-			}
-			lastErr = err
-		}
-		return nil, lastErr
-	}
-	return &http.Client{Transport: tr, Timeout: timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 func joinAddrs(as []netip.Addr) string {

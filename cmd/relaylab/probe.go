@@ -48,17 +48,21 @@ Example: relaylab probe example.com --ip 192.0.2.25 --selector s2026
 
 To try it offline, --zone serves zone files (RFC 1035 master format) on
 127.0.0.1 and asks only that server, so nothing leaves this machine (an
-MTA-STS policy is fetched only from a loopback address). From a checkout,
-against the zones the tests use:
+MTA-STS policy is fetched only from a loopback address). To check an
+MTA-STS policy offline, serve it over HTTPS yourself on a loopback port
+with a certificate for mta-sts.DOMAIN from a test CA, point mta-sts.DOMAIN
+at 127.0.0.1 in the zone, and give --mta-sts-ca CA.pem --mta-sts-port PORT.
+From a checkout, against the zones the tests use:
 
   relaylab probe clean.auth.test --ip 192.0.2.50 --helo sender.auth.test --zone testdata/dns --no-blocklists
   relaylab probe --ip 192.0.2.10 --zone testdata/dns --zones testdata/probe/zones.yaml
 
 Exit status: 0 when every check completed and none found an error, 1 when
 a finding is at error level, 2 for bad input (a domain, selector, IP,
-HELO name, resolver, timeout, zones file or --zone file, or flags that do
-not go together: --selector without a domain, --helo without --ip, --zone
-with --resolver), 3 when nothing was at error level but a check could not
+HELO name, resolver, timeout, zones file, --zone file or --mta-sts-ca
+file, or flags that do not go together: --selector or --mta-sts-ca without
+a domain, --helo without --ip, --zone with --resolver, --mta-sts-port
+without --zone), 3 when nothing was at error level but a check could not
 be completed (status unknown: a lookup failed or timed out, or a
 blocklist zone was unhealthy; an absent record is a finding, not that).`
 
@@ -75,6 +79,8 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	zonesFile := fs.String("zones", "", "a YAML file listing blocklist zones (default: the built-in list)")
 	noBL := fs.Bool("no-blocklists", false, "skip blocklist queries")
 	timeout := fs.Duration("timeout", 3*time.Second, "time allowed for one DNS query: more than 0, at most 1m")
+	stsCA := fs.String("mta-sts-ca", "", "a PEM file of CA certificates trusted, besides the system's, for the HTTPS of the MTA-STS policy (a private or test CA)")
+	stsPort := fs.Int("mta-sts-port", 0, "with --zone: fetch the MTA-STS policy over HTTPS from this port of the loopback address that mta-sts.DOMAIN resolves to, instead of 443")
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
 	}
@@ -143,6 +149,15 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	if len(zoneFiles) > 0 && len(resolvers) > 0 {
 		return usageError("--zone and --resolver together: --zone serves its zones on 127.0.0.1 and asks only that server; give one or the other")
 	}
+	if *stsPort != 0 && len(zoneFiles) == 0 {
+		return usageError("--mta-sts-port needs --zone: senders fetch MTA-STS policies from port 443; another port is only for a policy served on this machine")
+	}
+	if *stsPort < 0 || *stsPort > 65535 {
+		return usageError("--mta-sts-port %d: give a port from 1 to 65535", *stsPort)
+	}
+	if *stsCA != "" && req.Domain == "" {
+		return usageError("--mta-sts-ca needs a DOMAIN: the MTA-STS policy is fetched for a domain")
+	}
 	deps := probe.Deps{}
 	if len(zoneFiles) > 0 {
 		srv, err := serveZones(zoneFiles)
@@ -157,11 +172,14 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 		return usageError("%v", err)
 	}
 	deps.Resolver = r
-	if len(zoneFiles) > 0 {
-		// MTA-STS policies are fetched over HTTPS from the address the
-		// zones give: only loopback ones, so that nothing leaves.
-		deps.HTTPClient = probe.NewLoopbackHTTPClient(r, 30*time.Second)
+	// MTA-STS policies are fetched over HTTPS; with --zone, from the
+	// address the zones give, only loopback ones, so that nothing leaves.
+	hc, err := probe.NewHTTPClientWith(r, probe.HTTPOptions{Timeout: 30 * time.Second,
+		LoopbackOnly: len(zoneFiles) > 0, CAFile: *stsCA, Port: *stsPort})
+	if err != nil {
+		return usageError("--mta-sts-ca: %v", err)
 	}
+	deps.HTTPClient = hc
 	rep := probe.Run(ctx, deps, req)
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
