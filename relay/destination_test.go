@@ -160,3 +160,37 @@ func TestDestinationConfig(t *testing.T) {
 		}
 	}
 }
+
+// queue retry in another process names the reply that began a rest also
+// when the rest's end has a fraction of a second, as on the real clock: the
+// attempt's rest (to the nanosecond) is later than the hold's text (to the
+// second), and it replaced the hold's cause with none ("after a 421 or
+// rate limit").
+func TestHeldBackNamesCauseOfSubsecondRest(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, func(f *fakeMTA) {
+		f.onRcpt = func(to string) error {
+			return smtpErr(421, smtp.EnhancedCode{4, 7, 0}, "deferred for unusual volume")
+		}
+	})
+	cfg := testConfig(mta.addr)
+	h := newHarness(t, cfg, Options{})
+	h.v.Advance(500 * time.Millisecond)
+	first := h.enqueue("a@s.test", "one@yahoo.test")
+	deferred := func(id string) func() bool {
+		return func() bool {
+			return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == 1
+		}
+	}
+	h.runUntil("the 421", deferred(first))
+	second := h.enqueue("a@s.test", "two@yahoo.test")
+	h.runUntil("the hold", deferred(second))
+	idle, err := New(cfg, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := idle.HeldBack(context.Background(), second)
+	if err != nil || len(held) != 1 || !strings.Contains(held[0].Reply.Text, "after 421 4.7.0 deferred for unusual volume to one@yahoo.test") {
+		t.Errorf("HeldBack of a relay not started = %+v, %v; want the hold naming the 421 that began the rest", held, err)
+	}
+}

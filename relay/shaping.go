@@ -263,10 +263,18 @@ type storedRest struct {
 func (r *Relay) storedRestCauses(ctx context.Context, now time.Time) (map[string]storedRest, error) {
 	out := map[string]storedRest{}
 	note := func(key string, until time.Time, cause string) {
-		if until.After(now) && until.After(out[key].until) {
+		old := out[key]
+		// A hold's text gives the rest's end to the second, the
+		// attempt's event to the nanosecond: within a second of each
+		// other they are one rest, which keeps the cause a hold named.
+		same := until.Truncate(time.Second).Equal(old.until.Truncate(time.Second))
+		if cause == "" && same {
+			cause = old.cause
+		}
+		if until.After(now) && until.After(old.until) {
 			out[key] = storedRest{until, cause}
-		} else if until.Equal(out[key].until) && out[key].cause == "" {
-			out[key] = storedRest{until, cause}
+		} else if same && old.cause == "" && cause != "" {
+			out[key] = storedRest{old.until, cause}
 		}
 	}
 	// The hold's text is in hold; stores from before it have it in reply.
