@@ -75,6 +75,8 @@ func ChangeHistory(ctx context.Context, db *sql.DB, target string, limit int) ([
 			return nil, err
 		}
 		c.Time = time.Unix(0, ns).UTC()
+		// Only a listing at a target's first checks has no old value.
+		c.First = c.Kind == ChangeListed && c.Old == ""
 		out = append(out, c)
 	}
 	return out, rows.Err()

@@ -36,8 +36,14 @@ type Change struct {
 	Target string    `json:"target"` // the domain or IP
 	Key    string    `json:"key"`    // what changed: "ip 192.0.2.1 zen.spamhaus.org", "domain example.com spf"
 	Kind   string    `json:"kind"`   // listed, delisted, record-changed, key-rotated
-	Old    string    `json:"old"`
-	New    string    `json:"new"`
+	// Old is the confirmed value before, "" with First set: nothing had
+	// been observed before the target's first checks.
+	Old string `json:"old"`
+	New string `json:"new"`
+	// First marks a blocklist listing found at a target's first checks
+	// (confirmed by two runs like any change): there was no earlier
+	// state, so it is not a change from "not-listed".
+	First bool `json:"first,omitempty"`
 }
 
 // Options are the dependencies of a Monitor.
@@ -227,7 +233,7 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 // observation is one fact a report states, compared between runs.
 type observation struct {
 	key, value string
-	listing    bool // a blocklist listing: the implicit baseline is "not-listed"
+	listing    bool // a blocklist listing: a first sight that is listed is no baseline
 	dkim       bool
 }
 
@@ -239,7 +245,7 @@ func observe(rep *Report) []observation {
 		if l.Status == Unknown {
 			continue
 		}
-		v := "not-listed"
+		v := string(NotListed)
 		if l.Status == Listed {
 			v = "listed " + strings.Join(l.Codes, ",")
 		}
@@ -388,8 +394,10 @@ func advance(tx *store.Tx, now time.Time, target string, o observation) (*Change
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		confirmed = o.value // the first sight of a record is its baseline
-		if o.listing {
-			confirmed = "not-listed"
+		if o.listing && o.value != string(NotListed) {
+			// A listing at the first sight is reported once confirmed,
+			// with no earlier state: Old "" and First.
+			confirmed = ""
 		}
 		if _, err := tx.Exec(`INSERT INTO probe_state (key, target, confirmed, updated_ns) VALUES (?, ?, ?, ?)`, o.key, target, confirmed, now.UnixNano()); err != nil {
 			return nil, err
@@ -399,6 +407,10 @@ func advance(tx *store.Tx, now time.Time, target string, o observation) (*Change
 	}
 	var change *Change
 	switch {
+	case o.listing && confirmed == "" && o.value == string(NotListed):
+		// A first-sight listing gone before it was confirmed: nothing
+		// was ever reported, so there is nothing to delist.
+		confirmed, candidate, streak = o.value, "", 0
 	case o.value == confirmed:
 		candidate, streak = "", 0
 	case o.value == candidate:
@@ -407,7 +419,8 @@ func advance(tx *store.Tx, now time.Time, target string, o observation) (*Change
 		candidate, streak = o.value, 1
 	}
 	if streak >= 2 {
-		change = &Change{Time: now, Target: target, Key: o.key, Old: confirmed, New: o.value, Kind: changeKind(o, confirmed)}
+		change = &Change{Time: now, Target: target, Key: o.key, Old: confirmed, New: o.value, Kind: changeKind(o, confirmed),
+			First: o.listing && confirmed == ""}
 		confirmed, candidate, streak = o.value, "", 0
 	}
 	_, err = tx.Exec(`UPDATE probe_state SET confirmed = ?, candidate = ?, streak = ?, updated_ns = ? WHERE key = ?`,
