@@ -199,20 +199,37 @@ func (s *Sink) ResetState(ctx context.Context) (Forgotten, error) {
 }
 
 // followReset forgets the counters in memory when the store has a reset
-// this sink has not followed yet.
+// this sink has not followed yet. It runs before each session: one look
+// at the events index (kind, id), prepared once.
 func (s *Sink) followReset(ctx context.Context) {
-	id, _, err := lastReset(ctxQuerier{ctx, s.store.DB()})
+	var id sql.NullInt64
+	stmt, err := s.lastResetStmt()
+	if err == nil {
+		err = stmt.QueryRowContext(ctx, EventReset).Scan(&id)
+	}
 	if err != nil {
 		s.log.Warn("sink: looking for a reset of the attempt counters failed", "err", err)
 		return
 	}
-	if id <= s.resetSeen.Load() {
+	if id.Int64 <= s.resetSeen.Load() {
 		return
 	}
 	st := s.state
 	st.mu.Lock()
-	st.pairs, st.msgs, st.grey = map[string]int{}, map[string]int{}, map[string]greyEntry{}
-	st.mu.Unlock()
-	s.resetSeen.Store(id)
-	s.log.Info("sink: attempt counters and greylist reset", "event", id)
+	defer st.mu.Unlock()
+	// Under the lock: of two sessions that saw the reset at once, the
+	// second must not clear what the first has counted since.
+	if id.Int64 > s.resetSeen.Load() {
+		st.pairs, st.msgs, st.grey = map[string]int{}, map[string]int{}, map[string]greyEntry{}
+		s.resetSeen.Store(id.Int64)
+		s.log.Info("sink: attempt counters and greylist reset", "event", id.Int64)
+	}
+}
+
+// lastResetStmt is the prepared query for the last reset's event id.
+func (s *Sink) lastResetStmt() (*sql.Stmt, error) {
+	s.resetOnce.Do(func() {
+		s.resetStmt, s.resetErr = s.store.DB().Prepare(`SELECT MAX(id) FROM events WHERE kind = ?`)
+	})
+	return s.resetStmt, s.resetErr
 }

@@ -77,6 +77,11 @@ func (l *listener) NewSession(sc *smtp.Conn) (smtp.Session, error) {
 	if why := heloFault(sc.Hostname()); why != "" {
 		return nil, &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Syntax error in the EHLO argument: " + why}
 	}
+	// Before the session counts anything (nothing is counted before EHLO):
+	// a reset by another process (relaylab sink reset) holds from the next
+	// session on. Here, not in the accept loop, the look at the store runs
+	// in each connection's own goroutine.
+	l.sink.followReset(l.sink.hardCtx)
 	s := &session{c: c, sc: sc, helo: sc.Hostname(), fresh: true}
 	b := l.sink.decide(s.input(StageEHLO, ""), nil)
 	if err := s.apply(b); err != nil {

@@ -9,6 +9,7 @@ package sink
 import (
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -63,6 +64,9 @@ type Sink struct {
 	// resetSeen is the id of the last sink.reset event that state has
 	// forgotten its counters for (ResetState, or another process's).
 	resetSeen atomic.Int64
+	resetOnce sync.Once // prepares resetStmt
+	resetStmt *sql.Stmt
+	resetErr  error
 	cert      *tls.Certificate
 	bouncer   *bouncer
 	// bounceRelay is where bounces go: cfg.Bounce.Relay, until
@@ -596,9 +600,6 @@ func (l *listener) acceptLoop() {
 // connection to go-smtp, which writes the greeting.
 func (l *listener) admit(raw net.Conn) {
 	s := l.sink
-	// Before the session counts anything: a reset by another process
-	// (relaylab sink reset) holds from the next session on.
-	s.followReset(s.hardCtx)
 	c := newConn(s, l, raw, s.nextID.Add(1))
 	s.mu.Lock()
 	if s.closing {
