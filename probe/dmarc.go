@@ -380,6 +380,8 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 	case p.Policy == "":
 		f.add(SevWarning, "no-policy", name, rec, "RFC 7489 6.6.3",
 			"the p tag is missing, so receivers treat the record as p=none and protect nothing: publish \"%s\", then move to quarantine and reject", fixed)
+	case effective == "none" && where != domain && p.SubPolicy == "none" && p.Policy != "none":
+		// One root cause, the inherited sp=none: said once, below.
 	case effective == "none":
 		tag := "p"
 		if where != domain && p.SubPolicy != "" {
@@ -388,12 +390,23 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 		f.add(SevWarning, "p-none", name, rec, "RFC 7489 6.3",
 			"the policy for %s is none (%s=none at %s): forged mail from it is still delivered; once the aggregate reports show your own mail aligned, set %s=quarantine and then %s=reject", domain, tag, name, tag, tag)
 	}
-	if p.Pct < 100 && effective != "none" {
+	switch {
+	case p.Pct == 0 && effective != "none":
+		// RFC 7489 6.6.4: mail not selected by pct gets the next milder
+		// policy, and pct=0 selects none of it.
+		milder := map[string]string{"reject": "quarantine", "quarantine": "none"}[effective]
+		f.add(SevWarning, "pct", name, rec, "RFC 7489 6.6.4",
+			"pct=0: the %s policy applies to none of the mail that fails DMARC, and receivers give all of it the next milder policy, %s: raise pct to 100 (or remove pct, whose default is 100) once the reports show your own mail aligned", effective, milder)
+	case p.Pct < 100 && effective != "none":
 		f.add(SevInfo, "pct", name, rec, "RFC 7489 6.3", "pct=%d: the policy applies to only %d%% of failing mail", p.Pct, p.Pct)
 	}
 	if p.SubPolicy == "none" && p.Policy != "none" {
+		among := ""
+		if where != domain {
+			among = ", " + domain + " among them,"
+		}
 		f.add(SevWarning, "sp-none", name, rec, "RFC 7489 6.3",
-			"sp=none leaves every subdomain open to forgery while the domain itself is protected: remove sp (subdomains then get p=%s) or set sp=quarantine or reject", p.Policy)
+			"sp=none leaves every subdomain%s open to forgery (forged mail from them is still delivered) while the domain itself is protected: remove sp (subdomains then get p=%s) or set sp=quarantine or reject", among, p.Policy)
 	}
 	if p.NP == "none" && p.Policy != "none" && p.SubPolicy != "none" {
 		f.add(SevWarning, "np-none", name, rec, "RFC 9091 3.2",

@@ -109,6 +109,7 @@ func checkMXHosts(ctx context.Context, r resolver.Resolver, f *findings, rep *MX
 		rep.Hosts = append(rep.Hosts, h)
 	}
 	noIPv4(f, rep)
+	unroutableMX(f, rep)
 	// Show the order senders try, as a fact worth seeing even when all is
 	// well (RFC 5321 5.1: lowest preference first).
 	var list []string
@@ -230,6 +231,9 @@ func CheckPTR(ctx context.Context, r resolver.Resolver, log *slog.Logger, ip net
 				"the PTR of %s (%s) does not resolve back to %s: forward-confirmed reverse DNS fails, and receivers that require it (Gmail, Yahoo) reject or junk the mail; publish an %s record of %s for %s, or point the PTR at a name that has one",
 				ip, strings.Join(names.Names, ", "), ip, dns.TypeToString[qtype], ip, names.Names[0])
 		}
+		if len(names.Names) > 1 {
+			multiplePTR(f, rev, ip, names.Names, rep.Confirmed, helo)
+		}
 		if len(rep.Confirmed) > 0 {
 			// A fact, so that an ok check still shows what it found.
 			f.add(SevInfo, "names", rev, strings.Join(names.Names, " "), "RFC 8601 3", "%s", ptrNames(ip, names.Names, rep.Confirmed))
@@ -272,4 +276,29 @@ func ptrNames(ip netip.Addr, names, confirmed []string) string {
 		}
 	}
 	return fmt.Sprintf("%s → %s", ip, strings.Join(parts, "; "))
+}
+
+// multiplePTR warns of an IP with several PTR names. iprev passes when any
+// of them resolves back (RFC 8601 3), but many receivers take one name,
+// whichever the answer lists first (DNS answers come in any order), to
+// compare with the HELO name, score and log, and some software takes
+// several PTR records for a misconfiguration (RFC 1912 2.1 advises one
+// name per address): a risk, not a failure, hence a warning.
+func multiplePTR(f *findings, rev string, ip netip.Addr, names, confirmed []string, helo string) {
+	keep := names[0]
+	if len(confirmed) > 0 {
+		keep = confirmed[0]
+	}
+	for _, n := range confirmed {
+		if helo != "" && strings.EqualFold(n, strings.TrimSuffix(helo, ".")) {
+			keep = n
+		}
+	}
+	risk := ""
+	if len(confirmed) > 0 && len(confirmed) < len(names) {
+		risk = ", and one that does not resolve back fails their forward-confirmed reverse DNS check"
+	}
+	f.add(SevWarning, "multiple", rev, strings.Join(names, " "), "RFC 1912 2.1",
+		"%s has %d PTR records (%s): receivers that use one name for the HELO comparison and their scoring take whichever the answer lists first, which varies%s; keep one PTR record, %s, the name the server says in HELO",
+		ip, len(names), strings.Join(names, ", "), risk, keep)
 }
