@@ -426,21 +426,29 @@ func normalize(d *reports.Data, subs []*submission) {
 			names[r.Message] = fmt.Sprintf("relay-%d", len(names)-len(subs)+1)
 		}
 	}
-	// A hold names the message whose 421 rested its destination.
+	// A hold, and the reason and advice it gave a recipient, name the
+	// message whose 421 rested its destination; every text the report
+	// carries is rewritten, wherever an id turns up.
 	pairs := make([]string, 0, 2*len(names))
 	for id, name := range names {
 		if id != "" {
-			pairs = append(pairs, "(message "+id+")", "(message "+name+")")
+			pairs = append(pairs, id, name)
 		}
 	}
 	ids := strings.NewReplacer(pairs...)
 	for _, r := range d.Recipients {
 		r.Message = names[r.Message]
+		r.Reason, r.Advice = ids.Replace(r.Reason), ids.Replace(r.Advice)
 		for i := range r.Attempts {
-			r.Attempts[i].Host = stripPort(r.Attempts[i].Host)
+			a := &r.Attempts[i]
+			a.Host = stripPort(a.Host)
+			a.Text, a.Error, a.WalkStopped = ids.Replace(a.Text), ids.Replace(a.Error), ids.Replace(a.WalkStopped)
 		}
 		for i := range r.Holds {
 			r.Holds[i].Text = ids.Replace(r.Holds[i].Text)
+		}
+		if b := r.LateBounce; b != nil {
+			b.Text = ids.Replace(b.Text)
 		}
 	}
 	sort.SliceStable(d.Recipients, func(i, j int) bool {
