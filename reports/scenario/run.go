@@ -225,7 +225,7 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 		if err := d.waitIdle(ctx); err != nil {
 			return nil, err
 		}
-		final, err := d.finalCount(ctx)
+		final, err := d.finalCount(ctx, subs[:out.submitted])
 		if err != nil {
 			return nil, err
 		}
@@ -386,14 +386,23 @@ func (d *driver) waitIdle(ctx context.Context) error {
 	}
 }
 
-// finalCount is the number of the scenario's recipients with a terminal
-// event; the DSNs the relay writes are not counted, as the total (the
-// recipients submitted) does not hold them.
-func (d *driver) finalCount(ctx context.Context) (int, error) {
+// finalCount is the number of the scenario's recipients (those of subs)
+// with a terminal event; the DSNs the relay writes, and the sink's late
+// bounces that it relays on to a message's sender, are not counted, as
+// the total (the recipients submitted) does not hold them.
+func (d *driver) finalCount(ctx context.Context, subs []*submission) (int, error) {
+	if len(subs) == 0 {
+		return 0, nil
+	}
+	args := []any{events.RelayDelivered, events.RelayBounced, events.RelayExpired, events.RelaySuppressed}
+	marks := make([]string, 0, len(subs))
+	for _, s := range subs {
+		marks = append(marks, "?")
+		args = append(args, s.id)
+	}
 	var n int
 	err := d.st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT e.message, e.recipient FROM events e
-		JOIN relay_messages m ON m.id = e.message AND m.is_dsn = 0 WHERE e.kind IN (?, ?, ?, ?))`,
-		events.RelayDelivered, events.RelayBounced, events.RelayExpired, events.RelaySuppressed).Scan(&n)
+		WHERE e.kind IN (?, ?, ?, ?) AND e.message IN (`+strings.Join(marks, ", ")+`))`, args...).Scan(&n)
 	return n, err
 }
 
