@@ -55,6 +55,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "time allowed for each exchange with the server")
 	fs.BoolVar(&noPipeline, "no-pipelining", false, "send MAIL, RCPT and DATA one by one even when the server offers PIPELINING")
 	fs.BoolVar(&quiet, "quiet", false, "no progress output")
+	fs.DurationVar(&cfg.GiveUp, "give-up", 5*time.Second, "end the run when no connection could be opened for this long (the target died); 0: never")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -78,6 +79,12 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	}
 	if err := flagAtLeast("timeout", cfg.Timeout, 1, "a positive time, such as 30s"); err != nil {
 		return err
+	}
+	if err := flagAtLeast("give-up", cfg.GiveUp, 0, "0 (never) or a time, such as 5s"); err != nil {
+		return err
+	}
+	if cfg.GiveUp == 0 {
+		cfg.GiveUp = -1 // smtpload's "never"
 	}
 	// The patterns with {n} and {r} in them: those hold no space or bracket.
 	if err := checkLoadPattern("from", cfg.From, "{n}"); err != nil {
@@ -126,6 +133,9 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "tried %d messages on %s over %d sessions: %d accepted in %s, %.1f msgs/s\n",
 		res.Attempted, cfg.Target, res.Sessions, res.Accepted, res.Wall.Round(time.Millisecond), res.Rate())
 	res.Table(e.stdout)
+	if res.GaveUp != "" {
+		fmt.Fprintf(e.stdout, "stopped early: %s (--give-up)\n", res.GaveUp)
+	}
 	if res.Accepted != cfg.Messages {
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d messages were not accepted (see the table above)", cfg.Messages-res.Accepted, cfg.Messages)}
 	}

@@ -46,7 +46,15 @@ type Config struct {
 	// Done, when not nil, is incremented once per message attempted, for
 	// progress display.
 	Done *atomic.Int64
+	// GiveUp ends the run when no connection could be opened for this
+	// long while every dial failed (the target died, or never listened),
+	// instead of trying each remaining message against nothing. 0 is 5 s;
+	// a negative value never gives up.
+	GiveUp time.Duration
 }
+
+// defaultGiveUp is Config.GiveUp's 0.
+const defaultGiveUp = 5 * time.Second
 
 // Result is what a run saw.
 type Result struct {
@@ -63,6 +71,9 @@ type Result struct {
 	ConnErrors map[string]int
 	// FirstErrors keeps one example error text per kind.
 	FirstErrors map[string]string
+	// GaveUp says why the run ended before every message was tried
+	// (Config.GiveUp), or is "".
+	GaveUp string
 }
 
 // Rate is the accepted messages per second.
@@ -106,14 +117,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = time.Minute
 	}
+	if cfg.GiveUp == 0 {
+		cfg.GiveUp = defaultGiveUp
+	}
 	body := fillerBody(cfg.Size)
 	var next atomic.Int64
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	dead := &deadTarget{giveUp: cfg.GiveUp, neverOpened: max(10, 2*cfg.Sessions), stop: stop}
+	dead.lastOpen.Store(cfg.Clock.Now().UnixNano())
 	sessions := min(cfg.Sessions, max(cfg.Messages, 1))
 	workers := make([]*worker, sessions)
 	start := cfg.Clock.Now()
 	var wg sync.WaitGroup
 	for i := range workers {
-		w := &worker{cfg: &cfg, body: body, next: &next, stats: newStats(), runID: start.UnixNano()}
+		w := &worker{cfg: &cfg, body: body, next: &next, stats: newStats(), runID: start.UnixNano(), dead: dead}
 		workers[i] = w
 		wg.Add(1)
 		go func() {
@@ -122,7 +140,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}()
 	}
 	wg.Wait()
-	res := &Result{Wall: cfg.Clock.Now().Sub(start), Sessions: sessions, Replies: map[string]int{}, ConnErrors: map[string]int{}, FirstErrors: map[string]string{}}
+	res := &Result{Wall: cfg.Clock.Now().Sub(start), Sessions: sessions, Replies: map[string]int{}, ConnErrors: map[string]int{}, FirstErrors: map[string]string{},
+		GaveUp: dead.reason()}
 	for _, w := range workers {
 		res.Attempted += w.stats.attempted
 		res.Accepted += w.stats.accepted
@@ -152,7 +171,59 @@ func newStats() stats {
 	return stats{replies: map[string]int{}, connErrors: map[string]int{}, firstErrors: map[string]string{}}
 }
 
+// deadTarget notices a target that no dial reaches any more: every
+// worker's dial that fails past giveUp after the last one that opened a
+// connection ends the run, with the failure as the reason; so do the
+// first neverOpened dials of a run when all of them fail.
+type deadTarget struct {
+	giveUp      time.Duration
+	neverOpened int
+	stop        context.CancelFunc
+	lastOpen    atomic.Int64 // UnixNano of the last dial that connected (or of the start)
+	everOpened  atomic.Bool
+	failures    atomic.Int64
+	mu          sync.Mutex
+	why         string
+}
+
+func (d *deadTarget) opened(now time.Time) {
+	d.lastOpen.Store(now.UnixNano())
+	d.everOpened.Store(true)
+}
+
+// failed records a dial that failed at now, and ends the run if none has
+// connected for giveUp.
+func (d *deadTarget) failed(now time.Time, target string, err error) {
+	if d.giveUp < 0 {
+		return
+	}
+	n := d.failures.Add(1)
+	since := now.Sub(time.Unix(0, d.lastOpen.Load()))
+	var why string
+	switch {
+	case !d.everOpened.Load() && n >= int64(d.neverOpened):
+		why = fmt.Sprintf("none of the first %d connections to %s could be opened (%v): is the target running, and is this its address?", n, target, err)
+	case since >= d.giveUp:
+		why = fmt.Sprintf("no connection to %s could be opened for %s (%v): the target is down or does not listen there any more", target, since.Round(time.Millisecond), err)
+	default:
+		return
+	}
+	d.mu.Lock()
+	if d.why == "" {
+		d.why = why + "; the rest of the messages were not tried"
+	}
+	d.mu.Unlock()
+	d.stop()
+}
+
+func (d *deadTarget) reason() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.why
+}
+
 type worker struct {
+	dead  *deadTarget
 	cfg   *Config
 	body  []byte
 	next  *atomic.Int64
@@ -227,9 +298,14 @@ func (w *worker) open(ctx context.Context) (*Client, error) {
 	opts := Options{Helo: cfg.Helo, TLS: cfg.TLS, Timeout: cfg.Timeout, Clock: cfg.Clock}
 	c, err := Dial(ctx, cfg.Target, cfg.ImplicitTLS, opts)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err // the run ended during the dial: not the target's failure
+		}
 		w.connError(err)
+		w.dead.failed(cfg.Clock.Now(), cfg.Target, err)
 		return nil, err
 	}
+	w.dead.opened(cfg.Clock.Now())
 	fail := func(err error) (*Client, error) {
 		var re *ReplyError
 		if errors.As(err, &re) {

@@ -1,0 +1,128 @@
+package smtpload
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/clock"
+)
+
+// stepClock moves a second on at every reading, so that a run of failed
+// dials spans seconds whatever the machine's speed; timers are real. It
+// starts at the real time, as the clients' deadlines are set from it.
+type stepClock struct {
+	clock.Real
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(time.Second)
+	return c.now
+}
+
+// deadPort is a loopback address where nothing listens any more.
+func deadPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// TestRunGivesUpOnADeadTarget: when no dial has connected for GiveUp, the
+// run ends and says why, instead of trying each of the remaining messages
+// against a port where nothing listens (a kill -9 of the sink mid-run made
+// nearly 20,000 refused attempts).
+func TestRunGivesUpOnADeadTarget(t *testing.T) {
+	t.Parallel()
+	target := deadPort(t)
+	cfg := Config{Target: target, Sessions: 2, Messages: 5000, Size: 100, Rcpts: 1, Reuse: 1, To: "u{n}@sink.test",
+		Clock: &stepClock{now: time.Now()}, GiveUp: 5 * time.Second}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Attempted > 50 {
+		t.Errorf("%d messages tried against a dead target; want the run to end within a few failed dials", res.Attempted)
+	}
+	for _, want := range []string{"no connection to " + target, "refused", "the rest of the messages were not tried"} {
+		if !strings.Contains(res.GaveUp, want) {
+			t.Errorf("GaveUp = %q; want it to say %q", res.GaveUp, want)
+		}
+	}
+}
+
+// TestRunGivesUpOnATargetThatNeverListened: when the first dials of a
+// run all fail, it ends at once, whatever the time they took.
+func TestRunGivesUpOnATargetThatNeverListened(t *testing.T) {
+	t.Parallel()
+	target := deadPort(t)
+	cfg := Config{Target: target, Sessions: 4, Messages: 5000, Size: 100, Rcpts: 1, Reuse: 1, To: "u{n}@sink.test", GiveUp: time.Hour}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Attempted > 50 {
+		t.Errorf("%d messages tried against a target that never listened", res.Attempted)
+	}
+	if !strings.Contains(res.GaveUp, "none of the first") || !strings.Contains(res.GaveUp, "is the target running") {
+		t.Errorf("GaveUp = %q", res.GaveUp)
+	}
+}
+
+// TestRunGivesUpWhenTheTargetDies: a target that took messages and then
+// went away ends the run after GiveUp without a connection.
+func TestRunGivesUpWhenTheTargetDies(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := l.Addr().String()
+	// A server that greets one client with 421 and then dies: the dial
+	// opened, later ones are refused.
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			c.Write([]byte("421 4.3.2 going away\r\n"))
+			c.Close()
+		}
+		l.Close()
+	}()
+	cfg := Config{Target: target, Sessions: 1, Messages: 5000, Size: 100, Rcpts: 1, Reuse: 1, To: "u{n}@sink.test",
+		Clock: &stepClock{now: time.Now()}, GiveUp: 30 * time.Second}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Attempted > 100 || !strings.Contains(res.GaveUp, "does not listen there any more") {
+		t.Errorf("tried %d, gave up %q", res.Attempted, res.GaveUp)
+	}
+	if res.Replies["greeting 421 4.3.2"] != 1 {
+		t.Errorf("replies %v; want the one 421 greeting counted", res.Replies)
+	}
+}
+
+// TestRunNeverGivesUp: a negative GiveUp tries every message.
+func TestRunNeverGivesUp(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Target: deadPort(t), Sessions: 2, Messages: 200, Size: 100, Rcpts: 1, Reuse: 1, To: "u{n}@sink.test",
+		Clock: &stepClock{now: time.Now()}, GiveUp: -1}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Attempted != 200 || res.GaveUp != "" {
+		t.Errorf("tried %d of 200, gave up %q; want all tried", res.Attempted, res.GaveUp)
+	}
+}
