@@ -43,7 +43,7 @@ func newMetrics(relay RelayAPI) *metrics {
 	m.expired = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_expired_total", Help: "Recipients that expired in the queue."})
 	m.suppressed = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_suppressed_total", Help: "Recipients refused by the suppression list."})
 	m.probeListed = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_listed", Help: "1 when the last probe found the target listed (or failing), else 0."}, []string{"target", "check"})
-	m.probeChange = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_probe_changes_total", Help: "Probe results that differ from the previous one."})
+	m.probeChange = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_probe_changes_total", Help: "probe.changed events: a confirmed change of a watched target, or a listing found at its first checks."})
 	m.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "relaylab_attempt_latency_seconds", Help: "Time of one delivery attempt, connect to last reply.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}})
 	for _, c := range []prometheus.Collector{m.events, m.accepted, m.sinkReply, m.attempts, m.delivered, m.deferred, m.bounced, m.expired, m.suppressed, m.probeListed, m.probeChange, m.latency} {
