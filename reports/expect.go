@@ -306,8 +306,11 @@ func ParseRange(s string) (Range, error) {
 			return Range{}, err
 		}
 		hi, err := atoi(b)
-		if err != nil || hi < lo {
+		if err != nil {
 			return Range{}, bad
+		}
+		if hi < lo {
+			return Range{}, fmt.Errorf("bad range %q: its minimum %d is above its maximum %d; write it as %d-%d", s, lo, hi, hi, lo)
 		}
 		return Range{Min: lo, Max: hi, Set: true}, nil
 	}
@@ -598,7 +601,7 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 	}
 	res := Result{Name: name, Pass: true}
 	var matched, elsewhere int
-	var problems []string
+	var problems, found []string
 	for _, r := range d.Recipients {
 		if !Glob(strings.ToLower(e.Match), strings.ToLower(r.Address)) {
 			continue
@@ -608,6 +611,7 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 			continue
 		}
 		matched++
+		found = append(found, r.who())
 		if msg := checkRecipient(r, e); msg != "" {
 			problems = append(problems, msg)
 		}
@@ -627,7 +631,17 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 				what += fmt.Sprintf(" (%d more match the address in other messages)", elsewhere)
 			}
 		}
-		problems = append([]string{fmt.Sprintf("expected %s recipients matching %s, found %d", count, what, matched)}, problems...)
+		msg := fmt.Sprintf("expected %s recipients matching %s, found %d", count, what, matched)
+		if len(found) > 0 {
+			// Name them, so that the extra (or the one that stands in for
+			// a missing one) shows.
+			const shown = 4
+			if len(found) > shown {
+				found = append(found[:shown], fmt.Sprintf("and %d more", len(found)-shown))
+			}
+			msg += ": " + strings.Join(found, ", ")
+		}
+		problems = append([]string{msg}, problems...)
 	}
 	if len(problems) > 0 {
 		res.Pass = false
@@ -659,7 +673,7 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		}
 		for j, want := range e.AttemptTimes {
 			if j >= len(tries) {
-				why = append(why, fmt.Sprintf("expected attempt %d at +%s, but there were only %d attempts", j+1, want, len(tries)))
+				why = append(why, fmt.Sprintf("expected attempt %d at +%s, but there were only %s", j+1, want, counted(len(tries), "attempt")))
 				break
 			}
 			got := r.Attempts[tries[j]].Time.Sub(r.Queued)

@@ -1,0 +1,29 @@
+package reports
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/relaylab/relaylab/internal/config"
+)
+
+// A count that fails names the recipients it found, a few of them; "only 1
+// attempt" is singular; a range upside down says so.
+func TestCountFailureNamesRecipients(t *testing.T) {
+	t.Parallel()
+	d := &Data{}
+	for _, a := range []string{"a@x.test", "b@x.test", "c@x.test", "d@x.test", "e@x.test", "f@x.test"} {
+		d.Recipients = append(d.Recipients, &Recipient{Message: "m1", Address: a, Status: "delivered", Attempts: []Attempt{{Code: 250}}})
+	}
+	r := evalRecipient(d, 0, RecipientExpectation{Match: "*", Count: Range{Min: 2, Max: 2, Set: true}})
+	if want := `expected 2 recipients matching "*", found 6: a@x.test, b@x.test, c@x.test, d@x.test, and 2 more`; !strings.Contains(r.Message, want) {
+		t.Errorf("got %q, want %q", r.Message, want)
+	}
+	r = evalRecipient(d, 0, RecipientExpectation{Match: "a@x.test", AttemptTimes: []config.Duration{0, config.Duration(60e9)}})
+	if !strings.Contains(r.Message, "but there were only 1 attempt") || strings.Contains(r.Message, "1 attempts") {
+		t.Errorf("got %q", r.Message)
+	}
+	if _, err := ParseRange("5-2"); err == nil || !strings.Contains(err.Error(), "minimum 5 is above its maximum 2") {
+		t.Errorf("ParseRange(5-2): %v", err)
+	}
+}
