@@ -664,7 +664,11 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 	// hosts (or route paths) of one try count once, at the try's start.
 	tries := r.tries()
 	if e.Attempts.Set && !e.Attempts.Contains(len(tries)) {
-		why = append(why, fmt.Sprintf("expected %s attempts, got %d%s", e.Attempts, len(tries), hostsNote(r, tries)))
+		noun := "attempts"
+		if e.Attempts.String() == "1" {
+			noun = "attempt"
+		}
+		why = append(why, fmt.Sprintf("expected %s %s, got %d%s", e.Attempts, noun, len(tries), hostsNote(r, tries)))
 	}
 	if len(e.AttemptTimes) > 0 {
 		tol := e.Tolerance.D()

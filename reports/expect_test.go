@@ -38,7 +38,7 @@ aggregate: {no_attempt_after_5xx: true, time_to_delivery_p99: 5m}
 		{"wrong attempts", `
 recipients:
   - {match: "grey@b.test", attempts: 1}
-`, []bool{false}, "grey@b.test (message m1): expected 1 attempts, got 2; timeline:\n  #1  +0s"},
+`, []bool{false}, "grey@b.test (message m1): expected 1 attempt, got 2; timeline:\n  #1  +0s"},
 		{"not delivered: why and what to do", `
 recipients:
   - {match: "*@c.test", status: delivered}

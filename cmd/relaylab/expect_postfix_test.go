@@ -100,7 +100,7 @@ func TestExpectPostfixRetries(t *testing.T) {
 		{"retries as expected", "recipients:\n  - match: \"" + rcpt + "\"\n    status: delivered\n    attempts: 3\n    min_interval: 1s\n    last_code: 250\n",
 			0, []string{"PASS postfix retries", "ok    recipients[0] " + rcpt}},
 		{"wrong attempt count", "recipients:\n  - match: \"" + rcpt + "\"\n    status: delivered\n    attempts: 1\n",
-			1, []string{"FAIL postfix retries", rcpt, "expected 1 attempts, got 3", "#1", "451 4.7.1", "#3", "250"}},
+			1, []string{"FAIL postfix retries", rcpt, "expected 1 attempt, got 3", "#1", "451 4.7.1", "#3", "250"}},
 	}
 	for _, tt := range tests {
 		file := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".yaml")
