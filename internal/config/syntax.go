@@ -25,11 +25,22 @@ func syntaxHint(out *Error, data []byte, root string) {
 	}
 	if m := duplicateKey.FindStringSubmatch(out.Msg); m != nil {
 		first, _ := strconv.Atoi(m[2])
-		// The key on the line of the second one, with its section.
-		if k := keyBefore(data, out.Line+1); k != "" {
+		firstCol, _ := strconv.Atoi(m[3])
+		// The key given twice, with its section: read from the file with
+		// the second one renamed, which then parses; else from the
+		// indentation, which sees no keys inside a {flow mapping}.
+		if k := duplicatePath(data, out.Line, out.Column, m[1]); k != "" {
+			out.Key = joinKey(root, k)
+		} else if k := keyBefore(data, out.Line+1); k != "" {
 			out.Key = joinKey(root, k)
 		}
-		out.Msg = fmt.Sprintf("given twice, at line %d and at line %d: a key appears once in its section (or at the top of the file); merge the two into one", first, out.Line)
+		where := fmt.Sprintf("at line %d and at line %d", first, out.Line)
+		if first == out.Line {
+			// Both in one flow mapping ({dsn: sent, dsn: none}): the
+			// line alone does not tell them apart.
+			where = fmt.Sprintf("at %d:%d and at %d:%d (line:column)", first, firstCol, out.Line, out.Column)
+		}
+		out.Msg = fmt.Sprintf("given twice, %s: a key appears once in its section (or at the top of the file); merge the two into one", where)
 		if out.Key == "" {
 			out.Msg = fmt.Sprintf("key %q is ", m[1]) + out.Msg
 		}
@@ -204,4 +215,48 @@ func keyWithValue(line string) (int, bool) {
 func blankOrComment(line string) bool {
 	t := strings.TrimSpace(line)
 	return t == "" || t[0] == '#'
+}
+
+// dupPlaceholder stands in for the second of a key given twice, so that
+// the file parses and the parser can name the key's path.
+const dupPlaceholder = "relaylabduplicatekey"
+
+// duplicatePath is the dotted path of the key name written at line:col
+// (from 1), the second of a key given twice, or "" when that cannot be
+// told: the key is renamed there and the file parsed again, which fails
+// when something else is wrong with it too.
+func duplicatePath(data []byte, line, col int, name string) string {
+	lines := strings.Split(string(data), "\n")
+	if line < 1 || line > len(lines) || col < 1 || name == "" {
+		return ""
+	}
+	l := []rune(lines[line-1])
+	if col > len(l) {
+		return ""
+	}
+	rest := string(l[col-1:])
+	var written string
+	for _, w := range []string{name, `"` + name + `"`, "'" + name + "'"} {
+		if strings.HasPrefix(rest, w) {
+			written = w
+			break
+		}
+	}
+	if written == "" {
+		return ""
+	}
+	lines[line-1] = string(l[:col-1]) + dupPlaceholder + rest[len(written):]
+	fixed := []byte(strings.Join(lines, "\n"))
+	if !parses(fixed) {
+		return ""
+	}
+	k := keyAt(fixed, line, col)
+	parent, ok := strings.CutSuffix(k, dupPlaceholder)
+	if !ok {
+		return ""
+	}
+	if parent == "" {
+		return name
+	}
+	return parent + name // parent ends with its "."
 }

@@ -28,6 +28,16 @@ func TestSyntaxHintInWords(t *testing.T) {
 			"f:3:5: items[0].stage: given twice, at line 2 and at line 3: a key appears once in its section"},
 		{"key twice in the rules editor", "rules", "- stage: rcpt\n  code: 451\n  code: 452\n",
 			"f:3:3: rules[0].code: given twice, at line 2 and at line 3"},
+		// In a flow mapping both are on one line: their columns tell them
+		// apart, and the key is the one given twice, not its mapping.
+		{"key twice on one line", "", "items:\n  - {stage: rcpt, code: 451, stage: data}\n",
+			"f:2:30: items[0].stage: given twice, at 2:6 and at 2:30 (line:column): a key appears once in its section"},
+		{"key twice in a nested flow mapping", "", "items: [{stage: rcpt, stage: data}]\n",
+			"f:1:23: items[0].stage: given twice, at 1:10 and at 1:23 (line:column)"},
+		{"quoted key twice on one line", "", "items:\n  - {\"stage\": rcpt, 'stage': data}\n",
+			"items[0].stage: given twice, at 2:6 and at 2:21 (line:column)"},
+		{"key twice in the rules editor's flow list", "rules", "- {code: 451, code: 452}\n",
+			"f:1:15: rules[0].code: given twice, at 1:4 and at 1:15 (line:column)"},
 		// The parser reports the line before the one indented too far.
 		{"indentation", "", "items:\n  - stage: rcpt\n     code: 451\n",
 			"f:3:6: line 3 (code) is indented 5 spaces, 1 more than items[0].stage on line 2, so YAML reads it as more of that key's value: a key lines up, with spaces, under the other keys of its section (4 spaces here)"},
