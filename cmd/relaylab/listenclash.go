@@ -118,19 +118,25 @@ func wildcardNote(a, b string) string {
 	return "; a host of 0.0.0.0, :: or none listens on every address, loopback included"
 }
 
-// checkSinkListenClash is checkListenClash for the sink's listeners after
-// `relaylab sink --listen` has replaced or added some: n of them come
-// from the flags.
-func checkSinkListenClash(c *sink.Config, n int) error {
+// sinkListenAt is the sink's listeners as findClash takes them, the first
+// n named by the flag that set them.
+func sinkListenAt(c *sink.Config, n int, flag string) []listenAt {
 	var list []listenAt
 	for i, l := range c.Listeners {
 		key := fmt.Sprintf("sink.listeners[%d].listen", i)
 		if i < n {
-			key = fmt.Sprintf("--listen %q (listener %s)", l.Listen, l.Name)
+			key = fmt.Sprintf("--%s %q (listener %s)", flag, l.Listen, l.Name)
 		}
 		list = append(list, listenAt{key, l.Listen})
 	}
-	first, second, ok := findClash(list)
+	return list
+}
+
+// checkSinkListenClash is checkListenClash for the sink's listeners after
+// `relaylab sink --listen` has replaced or added some: n of them come
+// from the flags.
+func checkSinkListenClash(c *sink.Config, n int, flag string) error {
+	first, second, ok := findClash(sinkListenAt(c, n, flag))
 	if !ok {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"time"
 
@@ -35,7 +36,7 @@ key), 1 when it cannot run (an address in use, a store that cannot be
 opened).`
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", `[--db PATH] [--config FILE] [--demo]
+	fs := newFlags(e, "serve", `[--db PATH] [--config FILE] [--demo] [--sink-listen ADDR]... [--relay-listen ADDR] [--web-listen ADDR] [--ready-file FILE]
 
 Runs the sink, the relay, the probes and the web UI together, on loopback
 unless the configuration says otherwise (sink 127.0.0.1:2525, relay
@@ -45,6 +46,7 @@ settings from the configuration file.`+serveExit)
 	df := addDaemonFlags(fs, "YAML configuration file (default: built-in loopback defaults)")
 	demo := fs.Bool("demo", false, "feed a steady stream of sample mail through the relay and the sink's behaviours (retries every 20-60 s)")
 	demoEvery := fs.Duration("demo-interval", 3*time.Second, "with --demo, the time between sample messages")
+	sf := addServeFlags(fs)
 	log, stop, err := df.parse(e, fs, args)
 	if err != nil {
 		return err
@@ -63,7 +65,7 @@ settings from the configuration file.`+serveExit)
 				cfg.Relay.Paths[i].Backoff = config.Duration(2 * time.Second)
 			}
 		}
-		return nil
+		return sf.apply(cfg)
 	})
 	cfg, err := load()
 	if err != nil {
@@ -156,6 +158,14 @@ settings from the configuration file.`+serveExit)
 		go func() { defer close(done); runDemo(dctx, rl, *demoEvery, log) }()
 		running = append(running, component{"demo", func(context.Context) error { cancel(); <-done; return nil }})
 		fmt.Fprintf(e.stdout, "demo: a sample message every %s through the relay to the sink's behaviours\n", *demoEvery)
+	}
+	if *sf.ready != "" {
+		if err := writeReady(*sf.ready, storePath(cfg, *df.db), sk, rl, ui); err != nil {
+			return failed(err)
+		}
+		// A clean stop takes it away: a file left would say serve listens.
+		running = append(running, component{"ready file", func(context.Context) error { os.Remove(*sf.ready); return nil }})
+		fmt.Fprintf(e.stdout, "addresses written to %s\n", *sf.ready)
 	}
 	fmt.Fprintln(e.stdout, "Ctrl-C stops.")
 

@@ -107,9 +107,15 @@ func firstBounce(t *testing.T, webAddr string, deadline time.Time) map[string]an
 // once its banner is out: its stdout, its stderr and its exit code to come.
 func startServe(t *testing.T, ctx context.Context, cfg string) (out, errb *syncBuffer, done chan int) {
 	t.Helper()
+	return startServeArgs(t, ctx, "--config", cfg)
+}
+
+// startServeArgs is startServe with serve's arguments given whole.
+func startServeArgs(t *testing.T, ctx context.Context, args ...string) (out, errb *syncBuffer, done chan int) {
+	t.Helper()
 	out, errb, done = &syncBuffer{}, &syncBuffer{}, make(chan int, 1)
 	go func() {
-		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: out, stderr: errb, hup: make(chan os.Signal)}, []string{"serve", "--config", cfg})
+		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: out, stderr: errb, hup: make(chan os.Signal)}, append([]string{"serve"}, args...))
 	}()
 	deadline := time.Now().Add(60 * time.Second) // bounds a hang, measures nothing
 	for !strings.Contains(out.String(), "Ctrl-C stops.") {

@@ -76,11 +76,20 @@ forget its attempt counters and greylist, running or not.`+serveExit)
 // applyListen puts the --listen addresses on the configured listeners in
 // order, and adds a listener for each address beyond them.
 func applyListen(c *sink.Config, addrs []string) error {
+	if err := applyListenFlag(c, addrs, "listen"); err != nil {
+		return err
+	}
+	return checkSinkListenClash(c, len(addrs), "listen")
+}
+
+// applyListenFlag is applyListen for a flag of another name (serve's
+// --sink-listen), without the check for clashes.
+func applyListenFlag(c *sink.Config, addrs []string, flag string) error {
 	for i, a := range addrs {
 		// Checked here, not only by Validate, so that the error names the
 		// flag rather than the listener key it lands on.
 		if err := config.ListenAddr(a); err != nil {
-			return usageError("--listen %v (for example 127.0.0.1:2525, or 127.0.0.1:0 for any free port)", err)
+			return usageError("--%s %v (for example 127.0.0.1:2525, or 127.0.0.1:0 for any free port)", flag, err)
 		}
 		if i < len(c.Listeners) {
 			c.Listeners[i].Listen = a
@@ -92,7 +101,7 @@ func applyListen(c *sink.Config, addrs []string) error {
 	if err := c.Validate("sink"); err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	return checkSinkListenClash(c, len(addrs))
+	return nil
 }
 
 // bounceLine says where the sink's late bounces (the bounce directives

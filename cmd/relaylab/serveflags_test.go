@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServeListenFlagsAndReadyFile: serve's listener flags move every
+// listener without a configuration file, and --ready-file says where each
+// one listens (port 0 picks free ones) while serve runs, and is gone after
+// a clean stop.
+func TestServeListenFlagsAndReadyFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errb, done := startServeArgs(t, ctx, "--db", filepath.Join(dir, "s.db"), "--sink-listen", "127.0.0.1:0", "--sink-listen", "127.0.0.1:0",
+		"--relay-listen", "127.0.0.1:0", "--web-listen", "127.0.0.1:0", "--ready-file", ready)
+	b, err := os.ReadFile(ready)
+	if err != nil {
+		t.Fatalf("no ready file once serve runs: %v\n%s\n%s", err, out.String(), errb.String())
+	}
+	var info readyInfo
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatalf("ready file %s: %v", b, err)
+	}
+	if len(info.Sink) != 2 || info.Relay == "" || !strings.HasPrefix(info.Web, "http://127.0.0.1:") || info.Store != filepath.Join(dir, "s.db") {
+		t.Fatalf("ready file: %s", b)
+	}
+	for name, addr := range map[string]string{"sink mx": info.Sink["mx"], "sink mx2": info.Sink["mx2"], "relay": info.Relay} {
+		if strings.HasSuffix(addr, ":0") {
+			t.Errorf("%s: %s is no bound address", name, addr)
+		}
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Errorf("%s at %s: %v", name, addr, err)
+			continue
+		}
+		greeting := make([]byte, 3)
+		c.SetReadDeadline(time.Now().Add(30 * time.Second)) // bounds a hang, measures nothing
+		if _, err := c.Read(greeting); err != nil || string(greeting) != "220" {
+			t.Errorf("%s at %s greets %q, %v", name, addr, greeting, err)
+		}
+		c.Close()
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, errb.String())
+	}
+	if _, err := os.Stat(ready); !os.IsNotExist(err) {
+		t.Errorf("the ready file is still there after a clean stop (%v)", err)
+	}
+}
+
+// TestServeListenFlagsRefused: each bad use names its flag.
+func TestServeListenFlagsRefused(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "s.db")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--web-listen", "0.0.0.0:0"}, `--web-listen "0.0.0.0:0" listens beyond loopback with no web.token`},
+		{[]string{"--relay-listen", "nope"}, "--relay-listen"},
+		{[]string{"--sink-listen", "127.0.0.1:99999"}, "--sink-listen"},
+		{[]string{"--relay-listen", "127.0.0.1:43890", "--sink-listen", "127.0.0.1:43890"}, `--relay-listen "127.0.0.1:43890" and --sink-listen "127.0.0.1:43890" (listener mx) would listen on the same port`},
+		{[]string{"--web-listen", "127.0.0.1:43891", "--relay-listen", "0.0.0.0:43891"}, `--web-listen "127.0.0.1:43891" and --relay-listen "0.0.0.0:43891" would listen on the same port; a host of 0.0.0.0`},
+	} {
+		code, _, errOut := runIn(t, context.Background(), append([]string{"serve", "--db", db}, tc.args...)...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("serve %v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("a refused start left a store behind (%v)", err)
+	}
+}
