@@ -185,8 +185,16 @@ func (sc *Scenario) Validate(string) error {
 		if m.Count != nil && *m.Count == 0 {
 			return config.Errorf(k+".count", "0 would send no message: remove the message, or give count 1 or more (without count it is sent once)")
 		}
-		if m.Count != nil && *m.Count < 0 || m.Size < 0 || m.At < 0 || m.Every < 0 {
-			return config.Errorf(k, "count, size, at and every must not be negative")
+		// Each negative key on its own, so that the error points at it.
+		switch {
+		case m.Count != nil && *m.Count < 0:
+			return config.Errorf(k+".count", "%d is negative: want 1 or more messages (without count it is sent once)", *m.Count)
+		case m.Size < 0:
+			return config.Errorf(k+".size", "%d is negative: want a number of bytes, 0 or more", m.Size)
+		case m.At < 0:
+			return config.Errorf(k+".at", "%s is negative: want an offset from the start of 0s or more", m.At)
+		case m.Every < 0:
+			return config.Errorf(k+".every", "%s is negative: want a gap between messages of 0s or more", m.Every)
 		}
 		if limit := cmp.Or(sc.Relay.MaxMessageBytes, relay.DefaultConfig().MaxMessageBytes); int64(m.Size) > limit {
 			return config.Errorf(k+".size", "%d bytes is over the relay's max_message_bytes (%d), which a submission could not pass either", m.Size, limit)

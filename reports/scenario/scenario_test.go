@@ -174,6 +174,11 @@ func TestMalformedScenarios(t *testing.T) {
 		{"unknown NOTIFY", "name: x\nmessages:\n  - {to: [a@b.test], notify: [SOMETIMES]}\n", `bad.yaml:3:30: messages[0].notify: "SOMETIMES": want NEVER, or some of SUCCESS, FAILURE and DELAY`},
 		{"NEVER with others", "name: x\nmessages:\n  - {to: [a@b.test], notify: [NEVER, FAILURE]}\n", `messages[0].notify: ["NEVER" "FAILURE"]: NEVER stands alone`},
 		{"ENVID with a control character", "name: x\nmessages:\n  - {to: [a@b.test], envid: \"a\\tb\"}\n", `messages[0].envid: "a\tb": want printable ASCII`},
+		// Each negative key is named, at its own line and column.
+		{"negative count", "name: x\nmessages:\n  - {to: [a@b.test], count: -2}\n", `bad.yaml:3:29: messages[0].count: -2 is negative: want 1 or more messages (without count it is sent once)`},
+		{"negative size", "name: x\nmessages:\n  - to: [a@b.test]\n    size: -1\n", `bad.yaml:4:11: messages[0].size: -1 is negative: want a number of bytes, 0 or more`},
+		{"negative at", "name: x\nmessages:\n  - {to: [a@b.test]}\n  - {to: [c@b.test], at: -5m}\n", `bad.yaml:4:26: messages[1].at: -5m0s is negative: want an offset from the start of 0s or more`},
+		{"negative every", "name: x\nmessages:\n  - {to: [a@b.test], count: 2, every: -1s}\n", `bad.yaml:3:39: messages[0].every: -1s is negative: want a gap between messages of 0s or more`},
 		{"long ENVID", "name: x\nmessages:\n  - {to: [a@b.test], envid: \"" + strings.Repeat("+", 34) + "\"}\n", "is 102 characters in xtext, over the 100"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
