@@ -106,6 +106,12 @@ func DecodeRoot(name, root string, data []byte, v any) error {
 	return nil
 }
 
+// HasDocument reports whether data holds a YAML document with a value:
+// false for an empty file and for one of only comments (or "---"), which
+// Decode reads as setting nothing. A reader whose file cannot be empty
+// says so with it, rather than with the first required key it misses.
+func HasDocument(data []byte) bool { return hasDocument(data) }
+
 // hasDocument reports whether data holds a YAML document with a value. A
 // file of only comments, or only "---" or "...", holds none: like an empty
 // file it sets nothing and the defaults apply, where the decoder would

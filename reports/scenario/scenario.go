@@ -5,6 +5,7 @@
 package scenario
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"os"
@@ -100,6 +101,15 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	sc := &Scenario{Sink: sink.DefaultConfig(), Relay: relay.DefaultConfig(), file: name}
 	sc.Sink.Listeners = nil
 	sc.Relay.Paths, sc.Relay.Routes = nil, nil
+	// An empty file would read as a scenario without a name: say what is
+	// wrong with it instead.
+	if !config.HasDocument(data) {
+		what := "the file is empty"
+		if len(bytes.TrimSpace(data)) > 0 {
+			what += " (it holds no YAML, only comments or document markers)"
+		}
+		return nil, &config.Error{File: name, Msg: what + ": a scenario needs at least name: and messages:"}
+	}
 	if err := config.Decode(name, data, sc); err != nil {
 		return nil, err
 	}

@@ -157,6 +157,10 @@ func TestMalformedScenarios(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"unknown key", "name: x\nmessages:\n  - to: [a@b.test]\nexpect:\n  recipents: []\n", "bad.yaml:5:3: expect.recipents"},
 		{"wrong type", "name: x\nseed: many\nmessages:\n  - to: [a@b.test]\n", "bad.yaml:2:"},
+		// An empty file is said to be empty, not to lack a name.
+		{"empty file", "", "bad.yaml: the file is empty: a scenario needs at least name: and messages:"},
+		{"only comments", "# a scenario, one day\n\n", "bad.yaml: the file is empty (it holds no YAML, only comments or document markers): a scenario needs at least name: and messages:"},
+		{"only a document marker", "---\n", "bad.yaml: the file is empty (it holds no YAML"},
 		{"no messages", "name: x\n", "messages: a scenario needs at least one message"},
 		{"bad address", "name: x\nmessages:\n  - to: [nobody]\n", `bad.yaml:3:10: messages[0].to[0]: "nobody" is not an address`},
 		{"address with a space", "name: x\nmessages:\n  - to: ['bad to@b.test']\n", `bad.yaml:3:10: messages[0].to[0]: "bad to@b.test" is not an address`},
