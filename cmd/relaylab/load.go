@@ -55,7 +55,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "time allowed for each exchange with the server")
 	fs.BoolVar(&noPipeline, "no-pipelining", false, "send MAIL, RCPT and DATA one by one even when the server offers PIPELINING")
 	fs.BoolVar(&quiet, "quiet", false, "no progress output")
-	fs.DurationVar(&cfg.GiveUp, "give-up", 5*time.Second, "end the run when no connection could be opened for this long (the target died); 0: never")
+	fs.DurationVar(&cfg.GiveUp, "give-up", 5*time.Second, "end the run when every dial has failed for this long and no session holds a connection (the target died); 0: never")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

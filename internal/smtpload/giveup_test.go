@@ -2,6 +2,7 @@ package smtpload
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"sync"
@@ -55,7 +56,7 @@ func TestRunGivesUpOnADeadTarget(t *testing.T) {
 	if res.Attempted > 50 {
 		t.Errorf("%d messages tried against a dead target; want the run to end within a few failed dials", res.Attempted)
 	}
-	for _, want := range []string{"no connection to " + target, "refused", "the rest of the messages were not tried"} {
+	for _, want := range []string{"every connection to " + target + " failed for", "refused", "the rest of the messages were not tried"} {
 		if !strings.Contains(res.GaveUp, want) {
 			t.Errorf("GaveUp = %q; want it to say %q", res.GaveUp, want)
 		}
@@ -105,11 +106,40 @@ func TestRunGivesUpWhenTheTargetDies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Attempted > 100 || !strings.Contains(res.GaveUp, "does not listen there any more") {
+	if res.Attempted > 100 || !strings.Contains(res.GaveUp, "does not answer there any more") {
 		t.Errorf("tried %d, gave up %q", res.Attempted, res.GaveUp)
 	}
 	if res.Replies["greeting 421 4.3.2"] != 1 {
 		t.Errorf("replies %v; want the one 421 greeting counted", res.Replies)
+	}
+}
+
+// TestOneFailedDialAmongLiveSessionsIsNoDeadTarget: a dial that fails
+// while other sessions deliver on their connections (--reuse 0), long
+// after the last dial that opened, does not end the run; dials that fail
+// for GiveUp with no session holding a connection do. Before, one failed
+// dial ended the run when the last dial that opened was older than GiveUp.
+func TestOneFailedDialAmongLiveSessionsIsNoDeadTarget(t *testing.T) {
+	t.Parallel()
+	stopped := false
+	d := &deadTarget{giveUp: 5 * time.Second, neverOpened: 10, stop: func() { stopped = true }}
+	t0 := time.Now()
+	for range 8 {
+		d.opened() // eight sessions connect and keep sending
+	}
+	refused := errors.New("connect: connection refused")
+	d.closed() // one session's connection is closed by the server
+	d.failed(t0.Add(60*time.Second), "127.0.0.1:43601", refused)
+	d.failed(t0.Add(70*time.Second), "127.0.0.1:43601", refused)
+	if stopped {
+		t.Fatalf("gave up while seven sessions held connections: %q", d.reason())
+	}
+	for range 7 {
+		d.closed() // the target dies: the others' connections break
+	}
+	d.failed(t0.Add(71*time.Second), "127.0.0.1:43601", refused)
+	if !stopped || !strings.Contains(d.reason(), "failed for 11s, and no session held one") {
+		t.Errorf("stopped %v, reason %q; want a stop after 11 s of failures with no connection held", stopped, d.reason())
 	}
 }
 

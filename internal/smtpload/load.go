@@ -46,10 +46,11 @@ type Config struct {
 	// Done, when not nil, is incremented once per message attempted, for
 	// progress display.
 	Done *atomic.Int64
-	// GiveUp ends the run when no connection could be opened for this
-	// long while every dial failed (the target died, or never listened),
-	// instead of trying each remaining message against nothing. 0 is 5 s;
-	// a negative value never gives up.
+	// GiveUp ends the run when every dial has failed for this long and no
+	// session holds a connection (the target died), instead of trying each
+	// remaining message against nothing; a run whose first dials all fail
+	// (nothing ever listened) ends at once. 0 is 5 s; a negative value
+	// never gives up.
 	GiveUp time.Duration
 }
 
@@ -125,7 +126,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	dead := &deadTarget{giveUp: cfg.GiveUp, neverOpened: max(10, 2*cfg.Sessions), stop: stop}
-	dead.lastOpen.Store(cfg.Clock.Now().UnixNano())
 	sessions := min(cfg.Sessions, max(cfg.Messages, 1))
 	workers := make([]*worker, sessions)
 	start := cfg.Clock.Now()
@@ -171,24 +171,37 @@ func newStats() stats {
 	return stats{replies: map[string]int{}, connErrors: map[string]int{}, firstErrors: map[string]string{}}
 }
 
-// deadTarget notices a target that no dial reaches any more: every
-// worker's dial that fails past giveUp after the last one that opened a
-// connection ends the run, with the failure as the reason; so do the
-// first neverOpened dials of a run when all of them fail.
+// deadTarget notices a target that no dial reaches any more: when every
+// dial has failed for giveUp and no session holds a connection, the run
+// ends, with the failure as the reason; so it does when the first
+// neverOpened dials of a run all fail. One failed dial among sessions
+// that still deliver is no dead target.
 type deadTarget struct {
 	giveUp      time.Duration
 	neverOpened int
 	stop        context.CancelFunc
-	lastOpen    atomic.Int64 // UnixNano of the last dial that connected (or of the start)
 	everOpened  atomic.Bool
-	failures    atomic.Int64
+	failures    atomic.Int64 // dials failed in all
 	mu          sync.Mutex
+	failingFrom time.Time // the first of the failed dials since the last that opened; zero: none
+	live        int       // connections the sessions hold
 	why         string
 }
 
-func (d *deadTarget) opened(now time.Time) {
-	d.lastOpen.Store(now.UnixNano())
+// opened records a dial that connected: the target is alive.
+func (d *deadTarget) opened() {
 	d.everOpened.Store(true)
+	d.mu.Lock()
+	d.failingFrom = time.Time{}
+	d.live++
+	d.mu.Unlock()
+}
+
+// closed records that a session let go of a connection opened() counted.
+func (d *deadTarget) closed() {
+	d.mu.Lock()
+	d.live--
+	d.mu.Unlock()
 }
 
 // failed records a dial that failed at now, and ends the run if none has
@@ -198,21 +211,24 @@ func (d *deadTarget) failed(now time.Time, target string, err error) {
 		return
 	}
 	n := d.failures.Add(1)
-	since := now.Sub(time.Unix(0, d.lastOpen.Load()))
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.failingFrom.IsZero() {
+		d.failingFrom = now
+	}
+	since := now.Sub(d.failingFrom)
 	var why string
 	switch {
 	case !d.everOpened.Load() && n >= int64(d.neverOpened):
 		why = fmt.Sprintf("none of the first %d connections to %s could be opened (%v): is the target running, and is this its address?", n, target, err)
-	case since >= d.giveUp:
-		why = fmt.Sprintf("no connection to %s could be opened for %s (%v): the target is down or does not listen there any more", target, since.Round(time.Millisecond), err)
+	case since >= d.giveUp && d.live == 0:
+		why = fmt.Sprintf("every connection to %s failed for %s, and no session held one (%v): the target is down or does not answer there any more", target, since.Round(time.Millisecond), err)
 	default:
 		return
 	}
-	d.mu.Lock()
 	if d.why == "" {
 		d.why = why + "; the rest of the messages were not tried"
 	}
-	d.mu.Unlock()
 	d.stop()
 }
 
@@ -239,7 +255,7 @@ func (w *worker) run(ctx context.Context) {
 	used := 0
 	defer func() {
 		if c != nil {
-			c.Quit()
+			w.drop(c, true)
 		}
 	}()
 	for ctx.Err() == nil {
@@ -248,7 +264,7 @@ func (w *worker) run(ctx context.Context) {
 			return
 		}
 		if c != nil && w.cfg.Reuse > 0 && used >= w.cfg.Reuse {
-			c.Quit()
+			w.drop(c, true)
 			c = nil
 		}
 		if c == nil {
@@ -256,7 +272,7 @@ func (w *worker) run(ctx context.Context) {
 			if c, err = w.open(ctx); err != nil {
 				w.attempt()
 				if c != nil {
-					c.Close()
+					w.drop(c, false)
 					c = nil
 				}
 				continue
@@ -269,7 +285,7 @@ func (w *worker) run(ctx context.Context) {
 		w.count(&res)
 		if err != nil {
 			w.connError(err)
-			c.Close()
+			w.drop(c, false)
 			c = nil
 			continue
 		}
@@ -277,10 +293,21 @@ func (w *worker) run(ctx context.Context) {
 			w.stats.accepted++
 		}
 		if res.Closing() {
-			c.Close()
+			w.drop(c, false)
 			c = nil
 		}
 	}
+}
+
+// drop lets go of a connection open counted: with QUIT when quit, else
+// closed at once (it broke, or the server is closing it).
+func (w *worker) drop(c *Client, quit bool) {
+	if quit {
+		c.Quit()
+	} else {
+		c.Close()
+	}
+	w.dead.closed()
 }
 
 func (w *worker) attempt() {
@@ -305,7 +332,7 @@ func (w *worker) open(ctx context.Context) (*Client, error) {
 		w.dead.failed(cfg.Clock.Now(), cfg.Target, err)
 		return nil, err
 	}
-	w.dead.opened(cfg.Clock.Now())
+	w.dead.opened()
 	fail := func(err error) (*Client, error) {
 		var re *ReplyError
 		if errors.As(err, &re) {
