@@ -309,9 +309,9 @@ func (sc *Scenario) submissions(start time.Time) []*submission {
 		}
 		for n := 1; n <= count; n++ {
 			s := &submission{at: start.Add(m.At.D() + time.Duration(n-1)*m.Every.D())}
-			s.sub = relay.Submission{From: m.From, Data: buildMessage(m, n, s.at), EnvID: m.EnvID, Ret: m.Ret, Client: "scenario"}
+			s.sub = relay.Submission{From: expandN(m.From, n), Data: buildMessage(m, n, s.at), EnvID: m.EnvID, Ret: m.Ret, Client: "scenario"}
 			for _, to := range m.To {
-				s.sub.Recipients = append(s.sub.Recipients, relay.Recipient{Address: strings.ReplaceAll(to, "{n}", strconv.Itoa(n)), Notify: m.Notify})
+				s.sub.Recipients = append(s.sub.Recipients, relay.Recipient{Address: expandN(to, n), Notify: m.Notify})
 			}
 			out = append(out, s)
 		}
@@ -487,12 +487,12 @@ func buildMessage(m MessageSpec, n int, at time.Time) []byte {
 		subject = "relaylab scenario message {n}"
 	}
 	subject = strings.ReplaceAll(subject, "{n}", strconv.Itoa(n))
-	from := m.From
+	from := expandN(m.From, n)
 	if from == "" {
 		from = "MAILER-DAEMON@relaylab.test"
 	}
 	fmt.Fprintf(&b, "From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <scenario-%d-%d@relaylab.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n",
-		from, strings.ReplaceAll(m.To[0], "{n}", strconv.Itoa(n)), subject, at.Format(time.RFC1123Z), at.UnixNano(), n)
+		from, expandN(m.To[0], n), subject, at.Format(time.RFC1123Z), at.UnixNano(), n)
 	keys := make([]string, 0, len(m.Headers))
 	for k := range m.Headers {
 		keys = append(keys, k)

@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,6 +61,8 @@ type ClockConfig struct {
 
 // MessageSpec is one or more messages to submit.
 type MessageSpec struct {
+	// From is the envelope sender (and From header); "{n}" is replaced by
+	// the message's number, as in To. Empty is the null sender <>.
 	From string `yaml:"from"`
 	// To lists the recipients; "{n}" is replaced by the message's number
 	// (1..Count), so "user{n}@example.test" with count 100 is 100 addresses.
@@ -319,4 +322,10 @@ func (sc *Scenario) File() string { return sc.file }
 func isAddress(a string) bool {
 	at := strings.LastIndexByte(a, '@')
 	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, "<>\r\n \t")
+}
+
+// expandN replaces "{n}" in an address (a message's from or to) by the
+// message's number.
+func expandN(addr string, n int) string {
+	return strings.ReplaceAll(addr, "{n}", strconv.Itoa(n))
 }
