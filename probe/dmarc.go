@@ -277,7 +277,10 @@ func whyNotDMARC(rec string) string {
 	case !strings.HasPrefix(strings.TrimLeft(rec, " \t"), t[:1]):
 		return fmt.Sprintf("it starts with %q, not with \"v=DMARC1\" (quotes that belong to the zone file's syntax, not to the record)", rec[:strings.Index(rec, t[:1])])
 	case t[0] == 'V':
-		return "it starts with \"V=\", and receivers look for \"v=DMARC1\" with a lower-case v"
+		// RFC 7489 6.3 takes DKIM's tag-value syntax, whose tag names
+		// are case-sensitive (RFC 6376 3.2), though 6.4's ABNF alone
+		// would read "v" in any case: receivers differ, so it is named.
+		return "it starts with \"V=\", and receivers look for \"v=DMARC1\" with a lower-case v (RFC 7489 6.3 takes DKIM's tag-value syntax, in which tag names are case-sensitive, RFC 6376 3.2)"
 	case t[2:8] == "DMARC1" && len(t) > 8:
 		// "v=DMARC1p=reject", "v=DMARC1,p=reject": the version is right,
 		// but what follows it makes it another version.
