@@ -230,7 +230,10 @@ func (sc *Scenario) Validate(string) error {
 	for _, r := range sc.Relay.Classify {
 		sc.Expect.ExtraCategories = append(sc.Expect.ExtraCategories, r.Category)
 	}
-	return sc.Expect.Validate("expect")
+	if err := sc.Expect.Validate("expect"); err != nil {
+		return err
+	}
+	return sc.checkMatches("expect")
 }
 
 // checkNotify checks a NOTIFY list: NEVER alone, or some of SUCCESS,

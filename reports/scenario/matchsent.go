@@ -1,0 +1,152 @@
+package scenario
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/reports"
+)
+
+// sentAddress is an address a scenario's recipients can have: one it
+// sends to, or a sender, to whom the relay writes its DSNs (bounces,
+// expiries, delay warnings, late bounces relayed on). "{n}" in it stands
+// for the numbers 1 to count.
+type sentAddress struct {
+	addr   string
+	count  int
+	sender bool
+}
+
+// sentAddresses are the addresses of the scenario's messages, each once,
+// in the order the file gives them. The null sender gets no DSN.
+func (sc *Scenario) sentAddresses() []sentAddress {
+	var out []sentAddress
+	seen := map[sentAddress]bool{}
+	add := func(a sentAddress) {
+		if !strings.Contains(a.addr, "{n}") {
+			a.count = 1
+		}
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	for _, m := range sc.Messages {
+		count := 1
+		if m.Count != nil {
+			count = *m.Count
+		}
+		for _, to := range m.To {
+			add(sentAddress{addr: to, count: count})
+		}
+		if m.From != "" {
+			add(sentAddress{addr: m.From, count: count, sender: true})
+		}
+	}
+	return out
+}
+
+// checkMatches refuses a recipient expectation whose match meets none of
+// the addresses the scenario sends to, nor a sender: it would find 0
+// recipients at the end of the replay, which reads as the relay's fault
+// when the fault is a typo in the file. An expectation whose count is 0
+// asserts just that no recipient matches, and is left alone; any other
+// count, an upper bound included, could then never fail or never hold.
+// message: narrows a match further at the end, so an address that some
+// message has is enough here.
+func (sc *Scenario) checkMatches(prefix string) error {
+	sent := sc.sentAddresses()
+	for i, r := range sc.Expect.Recipients {
+		if r.Count.Set && r.Count.Max == 0 {
+			continue
+		}
+		glob := strings.ToLower(r.Match)
+		if matchesSent(glob, sent) {
+			continue
+		}
+		msg := fmt.Sprintf("%q matches none of the addresses the scenario sends to, nor a sender (who gets the relay's DSNs), so it would find 0 recipients", r.Match)
+		if near, ok := closestSent(glob, sent); ok {
+			note := ""
+			if near.sender {
+				note = " (a sender, who gets the relay's DSNs)"
+			}
+			msg += fmt.Sprintf(": did you mean %q%s?", near.addr, note)
+		}
+		msg += " (to assert that no recipient matches, give count: 0)"
+		return config.Errorf(fmt.Sprintf("%s.recipients[%d].match", prefix, i), "%s", msg)
+	}
+	return nil
+}
+
+// matchesSent reports whether the lower-case glob matches an address in
+// sent, as the replay's judgement matches them (reports.Glob, case
+// ignored). A numbered address is tried for each of its numbers: at most
+// a million, once per expectation that matches nothing.
+func matchesSent(glob string, sent []sentAddress) bool {
+	for _, a := range sent {
+		tmpl := strings.ToLower(a.addr)
+		for n := 1; n <= a.count; n++ {
+			if reports.Glob(glob, expandN(tmpl, n)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// suggestNumbers is how many of a numbered address's numbers a
+// suggestion looks at: they differ in their digits only.
+const suggestNumbers = 100
+
+// closestSent is the address of sent that the glob is fewest edits from
+// (the first of those, in the file's order), with "{n}" expanded.
+func closestSent(glob string, sent []sentAddress) (sentAddress, bool) {
+	var best sentAddress
+	bestD := -1
+	for _, a := range sent {
+		for n := 1; n <= min(a.count, suggestNumbers); n++ {
+			addr := expandN(a.addr, n)
+			if d := globDistance(glob, strings.ToLower(addr)); bestD < 0 || d < bestD {
+				best, bestD = sentAddress{addr: addr, sender: a.sender}, d
+			}
+		}
+	}
+	return best, bestD >= 0
+}
+
+// globDistance is the fewest characters to insert, delete or replace in
+// addr for glob to match it, where * matches any run of characters and ?
+// any one character for free: "user*@exmaple.test" is 2 from
+// user12@example.test.
+func globDistance(glob, addr string) int {
+	p, s := []rune(glob), []rune(addr)
+	// prev[j] and cur[j]: the cost of glob[:i-1] and glob[:i] against addr[:j].
+	prev := make([]int, len(s)+1)
+	cur := make([]int, len(s)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(p); i++ {
+		c := p[i-1]
+		if c == '*' {
+			cur[0] = prev[0]
+		} else {
+			cur[0] = prev[0] + 1
+		}
+		for j := 1; j <= len(s); j++ {
+			switch c {
+			case '*':
+				cur[j] = min(prev[j], cur[j-1])
+			default:
+				sub := 1
+				if c == '?' || c == s[j-1] {
+					sub = 0
+				}
+				cur[j] = min(prev[j-1]+sub, prev[j]+1, cur[j-1]+1)
+			}
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(s)]
+}
