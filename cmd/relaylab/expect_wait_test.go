@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -95,21 +96,71 @@ func TestExpectWaitsForFinalRecipients(t *testing.T) {
 // and says what it still waited for; it looks again each expectPoll.
 func TestWaitForVerdictsGivesUpAtTheEnd(t *testing.T) {
 	t.Parallel()
-	v := clock.NewVirtual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	x := &expectFile{Name: "app"}
-	x.Expect.Recipients = []reports.RecipientExpectation{{Match: "a@x.test", Status: "delivered"}}
 	judged := 0
 	judge := func() ([]reports.Verdict, *reports.Data, error) {
 		judged++
 		d := &reports.Data{Recipients: []*reports.Recipient{{Address: "a@x.test", Status: "deferred"}}}
 		return []reports.Verdict{{Name: "app"}}, d, nil
 	}
+	_, stderr, took, err := driveWait(t, judge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took != 5*time.Second || judged != 6 {
+		t.Errorf("gave up after %s and %d judgements, want 5s and 6 (one at once, one a second)", took, judged)
+	}
+	if want := "waited 5s (--wait) and a@x.test is deferred (not final)"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+}
+
+// TestWaitForVerdictsWaitsPastAnEarlyPass: verdicts that pass while a
+// recipient is deferred do not end the wait ("attempts: 1" holds after the
+// first deferral and fails after the retry); the recipient's delivery
+// does, with the verdicts of then. A judgement that fails meanwhile is
+// tried again. Before, the first passing verdicts ended the wait and a
+// failed judgement ended it with the error.
+func TestWaitForVerdictsWaitsPastAnEarlyPass(t *testing.T) {
+	t.Parallel()
+	judged := 0
+	judge := func() ([]reports.Verdict, *reports.Data, error) {
+		judged++
+		switch judged {
+		case 1, 2: // the first try, deferred: "attempts: 1" holds
+			return []reports.Verdict{{Name: "app", Passed: true}}, &reports.Data{Recipients: []*reports.Recipient{{Address: "a@x.test", Status: "deferred"}}}, nil
+		case 3:
+			return nil, nil, errors.New("database is locked")
+		default: // the retry delivered it: "attempts: 1" fails
+			return []reports.Verdict{{Name: "app", Passed: false}}, &reports.Data{Recipients: []*reports.Recipient{{Address: "a@x.test", Status: "delivered"}}}, nil
+		}
+	}
+	vs, _, took, err := driveWait(t, judge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if judged != 4 || took != 3*time.Second || len(vs) != 1 || vs[0].Passed {
+		t.Errorf("ended after %d judgements and %s with %+v; want the failing verdict of the 4th, at 3s", judged, took, vs)
+	}
+}
+
+// driveWait runs waitForVerdicts for 5 s of --wait on a virtual clock,
+// moving it a second whenever the wait sleeps, and returns its verdicts,
+// its stderr, the virtual time it took and its error.
+func driveWait(t *testing.T, judge func() ([]reports.Verdict, *reports.Data, error)) ([]reports.Verdict, string, time.Duration, error) {
+	t.Helper()
+	v := clock.NewVirtual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	x := &expectFile{Name: "app"}
+	x.Expect.Recipients = []reports.RecipientExpectation{{Match: "a@x.test", Status: "delivered"}}
 	var errb bytes.Buffer
 	e := &env{stdout: io.Discard, stderr: &errb}
-	done := make(chan error, 1)
+	type result struct {
+		vs  []reports.Verdict
+		err error
+	}
+	done := make(chan result, 1)
 	go func() {
-		_, err := waitForVerdicts(context.Background(), e, v, 5*time.Second, []*expectFile{x}, judge)
-		done <- err
+		vs, err := waitForVerdicts(context.Background(), e, v, 5*time.Second, []*expectFile{x}, judge)
+		done <- result{vs, err}
 	}()
 	start := v.Now()
 	for {
@@ -120,17 +171,8 @@ func TestWaitForVerdictsGivesUpAtTheEnd(t *testing.T) {
 			continue
 		}
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatal(err)
-			}
-			if el := v.Now().Sub(start); el != 5*time.Second || judged != 6 {
-				t.Errorf("gave up after %s and %d judgements, want 5s and 6 (one at once, one a second)", el, judged)
-			}
-			if want := "waited 5s (--wait) and a@x.test is deferred (not final)"; !strings.Contains(errb.String(), want) {
-				t.Errorf("stderr %q, want %q", errb.String(), want)
-			}
-			return
+		case r := <-done:
+			return r.vs, errb.String(), v.Now().Sub(start), r.err
 		case <-changed:
 		case <-time.After(10 * time.Second):
 			t.Fatal("waitForVerdicts did not end")

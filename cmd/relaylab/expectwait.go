@@ -18,8 +18,12 @@ import (
 const expectPoll = time.Second
 
 // waitForVerdicts judges, and with wait > 0 judges again every expectPoll
-// until the verdicts pass or every expectation's recipients are final
-// (settled), or wait has passed; it returns the last verdicts.
+// until every expectation's recipients are final (settled), or wait has
+// passed; it returns the last verdicts. Verdicts that pass do not end the
+// wait while a recipient is not final: "attempts: 1" holds after a first
+// deferral and fails after the retry. A judgement that fails while it
+// waits (a store busy with the sink's writes) is tried again at the next
+// look; the last one's error is returned when the time is up.
 func waitForVerdicts(ctx context.Context, e *env, clk clock.Clock, wait time.Duration, files []*expectFile,
 	judge func() ([]reports.Verdict, *reports.Data, error)) ([]reports.Verdict, error) {
 	vs, d, err := judge()
@@ -27,13 +31,19 @@ func waitForVerdicts(ctx context.Context, e *env, clk clock.Clock, wait time.Dur
 		return vs, err
 	}
 	start := clk.Now()
+	var lastErr error
 	for {
-		pending := unsettled(files, d)
-		if allPassed(vs) || pending == "" {
-			return vs, nil
+		pending := "the record could not be read"
+		if lastErr == nil {
+			if pending = unsettled(files, d); pending == "" {
+				return vs, nil
+			}
 		}
 		left := wait - clk.Now().Sub(start)
 		if left <= 0 {
+			if lastErr != nil {
+				return nil, lastErr
+			}
 			fmt.Fprintf(e.stderr, "relaylab expect: waited %s (--wait) and %s: judging the record as it is\n", wait, pending)
 			return vs, nil
 		}
@@ -44,19 +54,11 @@ func waitForVerdicts(ctx context.Context, e *env, clk clock.Clock, wait time.Dur
 			return nil, ctx.Err()
 		case <-t.C():
 		}
-		if vs, d, err = judge(); err != nil {
-			return nil, err
+		nvs, nd, err := judge()
+		if lastErr = err; err == nil {
+			vs, d = nvs, nd
 		}
 	}
-}
-
-func allPassed(vs []reports.Verdict) bool {
-	for _, v := range vs {
-		if !v.Passed {
-			return false
-		}
-	}
-	return true
 }
 
 // unsettled says what a wait still waits for: a recipient expectation
