@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/relaylab/relaylab/internal/config"
 )
@@ -307,6 +308,15 @@ func defaultRoute(paths []PathConfig) RouteConfig {
 func (p *PathConfig) validate(k string) error {
 	if p.Name == "" {
 		return config.Errorf(k+".name", "every path needs a name")
+	}
+	// The name is part of its destinations' keys (path:NAME,
+	// path:NAME:DOMAIN, mx:NAME:HOSTS), which holds carry up to a space
+	// and a restart splits at the first colon.
+	if strings.Contains(p.Name, ":") {
+		return config.Errorf(k+".name", "%q: a path's name must not hold ':', which separates it from the recipient domain or MX hosts in its destinations' keys (path:NAME:DOMAIN); use '-' or '.'", p.Name)
+	}
+	if strings.IndexFunc(p.Name, unicode.IsSpace) >= 0 {
+		return config.Errorf(k+".name", "%q: a path's name must not hold spaces: it is part of the destination key that the text of a held recipient names, read back up to the first space; use '-' or '_'", p.Name)
 	}
 	switch p.Type {
 	case "", "smarthost":

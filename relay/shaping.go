@@ -227,24 +227,18 @@ func (p *path) destKey(domain string) string {
 }
 
 // restPath is the name of the path of a destination key ("path:NAME",
-// "path:NAME:DOMAIN", "mx:NAME:HOSTS"), or "" when no configured path has
-// it. A path's name may itself hold a colon: the longest configured name
-// that the key names wins.
+// "path:NAME:DOMAIN", "mx:NAME:HOSTS"), or "" when no configured path of
+// the key's kind has it. A path's name holds no colon (validate).
 func (r *Relay) restPath(key string) string {
 	kind, rest, ok := strings.Cut(key, ":")
 	if !ok || kind != "path" && kind != "mx" {
 		return ""
 	}
-	best := ""
-	for name, p := range r.paths {
-		if (p.cfg.Type == "mx") != (kind == "mx") || len(name) <= len(best) {
-			continue // a key of the other kind: the path changed since
-		}
-		if rest == name || strings.HasPrefix(rest, name+":") {
-			best = name
-		}
+	name, _, _ := strings.Cut(rest, ":")
+	if p := r.paths[name]; p == nil || (p.cfg.Type == "mx") != (kind == "mx") {
+		return "" // a key of the other kind: the path changed since
 	}
-	return best
+	return name
 }
 
 // storedRestCauses reads from the store the destinations' rests that end
