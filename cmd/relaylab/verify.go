@@ -1,67 +1,14 @@
 package main
 
 import (
-	"context"
 	"log/slog"
-	"net/netip"
-	"time"
 
-	"github.com/emersion/go-msgauth/authres"
-
-	"github.com/relaylab/relaylab/internal/resolver"
-	"github.com/relaylab/relaylab/probe"
 	"github.com/relaylab/relaylab/sink"
+	"github.com/relaylab/relaylab/sink/authcheck"
 )
 
-// probeVerifier gives the sink probe's SPF, DKIM and DMARC checks of a
-// received message (sink and probe stay independent; this is the seam).
-type probeVerifier struct {
-	r   resolver.Resolver
-	err error // the resolver could not be made: every message gets temperror
-}
-
-var _ sink.Verifier = (*probeVerifier)(nil)
-
 // sinkVerifier is the Verifier for sink.Options when sink.verify is on,
-// and nil when it is off.
+// and nil when it is off (authcheck.New, which a replay's sink shares).
 func sinkVerifier(cfg sink.VerifyConfig, log *slog.Logger) sink.Verifier {
-	if !cfg.Enabled {
-		return nil
-	}
-	timeout := 2 * time.Second // one attempt at one server; the sink bounds the whole
-	if t := cfg.Timeout.D(); t > 0 && t < timeout {
-		timeout = t
-	}
-	r, err := resolver.New(resolver.Options{Servers: cfg.Resolvers, Timeout: timeout, Logger: log})
-	if err != nil {
-		log.Error("sink.verify: no DNS resolver: every message will get temperror results; set sink.verify.resolvers", "err", err)
-		return &probeVerifier{err: err}
-	}
-	return &probeVerifier{r: r}
-}
-
-// Verify runs probe.VerifyMessage and keeps what the sink records.
-func (v *probeVerifier) Verify(ctx context.Context, ip netip.Addr, helo, mailFrom string, raw []byte) (sink.AuthResult, error) {
-	if v.err != nil {
-		// RFC 8601 2.7: temperror when a check could not be completed.
-		res := []authres.Result{&authres.SPFResult{Value: authres.ResultTempError, Reason: v.err.Error()},
-			&authres.DKIMResult{Value: authres.ResultTempError}, &authres.DMARCResult{Value: authres.ResultTempError}}
-		return sink.AuthResult{SPF: "temperror", DKIM: "temperror", DMARC: "temperror",
-			Header: "Authentication-Results: " + authres.Format("relaylab", res)}, nil
-	}
-	ar, err := probe.VerifyMessage(ctx, v.r, ip, helo, mailFrom, raw)
-	if err != nil {
-		return sink.AuthResult{}, err
-	}
-	out := sink.AuthResult{SPF: string(ar.SPF.Result), DKIM: "none", DMARC: ar.DMARC.Result,
-		DMARCPolicy: ar.DMARC.Policy, Header: ar.Header}
-	for i, d := range ar.DKIM {
-		if i == 0 || d.Result == "pass" {
-			out.DKIM = d.Result
-		}
-		if d.Result == "pass" {
-			break
-		}
-	}
-	return out, nil
+	return authcheck.New(cfg, log)
 }

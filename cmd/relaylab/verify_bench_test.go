@@ -20,6 +20,7 @@ import (
 	"github.com/relaylab/relaylab/internal/resolver"
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/sink"
+	"github.com/relaylab/relaylab/sink/authcheck"
 )
 
 // BenchmarkSinkVerify measures signed messages accepted per second over
@@ -52,7 +53,7 @@ func BenchmarkSinkVerify(b *testing.B) {
 	}{
 		{"off", sink.VerifyConfig{}, nil},
 		{"on-cached", vcfg, sinkVerifier(vcfg, log)},
-		{"on-uncached", vcfg, &probeVerifier{r: uncached}},
+		{"on-uncached", vcfg, authcheck.WithResolver(uncached)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()
