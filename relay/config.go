@@ -86,20 +86,23 @@ type PathConfig struct {
 	// Source is the local address to connect from.
 	Source string `yaml:"source"`
 	// MaxConnections caps concurrent connections per destination on this
-	// path (0: no cap).
+	// path, over all its domains on a destination: domain path (0: no
+	// cap).
 	MaxConnections int `yaml:"max_connections"`
 	// MessagesPerConnection caps messages sent over one connection.
 	MessagesPerConnection int `yaml:"messages_per_connection"`
 	// Rate caps messages per second per destination (0: no cap).
 	Rate float64 `yaml:"rate"`
 	// Destination says what one destination of a smarthost path is, the
-	// unit that max_connections, rate and the rest after a 421 or a rate
-	// limit (backoff) apply to: "host" (the default) is the smarthost,
-	// all the path's mail together, as a real smarthost's 421 means it
-	// wants less of everything; "domain" is each recipient domain apart,
-	// for a host that stands in for every domain's own MX (the sink: a
-	// 421 it gives as yahoo.test holds no mail to example.test). An mx
-	// path's destinations are its domains' sets of MX hosts.
+	// unit that rate and the rest after a 421 or a rate limit (backoff)
+	// apply to: "host" (the default) is the smarthost, all the path's
+	// mail together, as a real smarthost's 421 means it wants less of
+	// everything; "domain" is each recipient domain apart, for a host
+	// that stands in for every domain's own MX (the sink: a 421 it gives
+	// as yahoo.test holds no mail to example.test). max_connections and
+	// the kept connections are the path's either way: they all go to the
+	// one host. An mx path's destinations are its domains' sets of MX
+	// hosts.
 	Destination string `yaml:"destination"`
 	// Warmup is a daily message cap that rises over days: day 0 (the
 	// WarmupStart date, UTC) may send Warmup[0], day 1 Warmup[1], and so

@@ -23,6 +23,12 @@ type path struct {
 	helo string
 	warm *warmup // nil: no warm-up cap
 	caps walkCaps
+	// conns, on a destination: domain path, holds the connection slots
+	// (max_connections) and keys the kept connections of all its
+	// domains' dests: they go to the one smarthost, so a connection kept
+	// after one domain's message carries the next domain's. nil: each
+	// dest has its own.
+	conns *dest
 }
 
 // WithDefaults returns pc with the values the relay runs with where pc
@@ -250,15 +256,8 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		}
 		return nil
 	}
-	d := r.destFor(destKey, p)
-	d.mu.Lock()
-	d.active++
-	d.mu.Unlock()
-	defer func() {
-		d.mu.Lock()
-		d.active--
-		d.mu.Unlock()
-	}()
+	d := r.takeDest(destKey, p)
+	defer r.leaveDest(d)
 	var log []attempt
 	ownRest := false // this attempt's own 421 or rate limit started the rest
 	w := &walk{caps: p.caps, mx: p.cfg.Type == "mx"}
@@ -481,10 +480,12 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 		}
 		return out
 	}
-	// Connections are kept per destination: one kept for another (a
-	// domain of its own on a destination: domain path) holds that one's
-	// connection slot, and stands for that domain's server.
-	key := d.key + "|" + addr
+	// Connections are kept under the dest that holds their slots: a
+	// destination's own, or on a destination: domain path the path's, so
+	// that any domain's message takes one kept after another's (the same
+	// smarthost), instead of each domain keeping one open of its own.
+	cd := d.conns
+	key := cd.key + "|" + addr
 	env := envelope{from: msg.sender, ret: msg.ret, envid: msg.envid, data: data, eight: has8bit(data), useDSN: true}
 	if r.cfg.DSN.VERP && !msg.isDSN && msg.sender != "" {
 		// The return path names the message, so a bounce finds it even
@@ -501,7 +502,7 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 	for try := 0; ; try++ {
 		var failed *client
 		var err error
-		pc, failed, err = r.conn(ctx, p, d, host, addr, key, try > 0, j.passGate)
+		pc, failed, err = r.conn(ctx, p, cd, host, addr, key, try > 0, j.passGate)
 		if err != nil {
 			if failed != nil {
 				script.WriteString(failed.rec.take())
@@ -524,7 +525,7 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 			pc.c.rec.note("the kept connection is gone; trying again on a new one")
 			script.WriteString(pc.c.rec.take())
 			pc.c.conn.Close()
-			d.release()
+			pc.d.release()
 			script.WriteString("\n")
 			continue
 		}
@@ -549,15 +550,15 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 		out[k].transcript = script.String()
 	}
 	if closing {
-		d.release()
+		pc.d.release()
 	} else {
 		r.pool.put(key, pc)
 	}
 	return out
 }
 
-// conn returns a connection to addr: an idle one, a new one when the
-// destination has a free slot, or one that frees up while it waits. fresh
+// conn returns a connection to addr: an idle one, a new one when d (a
+// dest's conns) has a free slot, or one that frees up while it waits. fresh
 // asks for a new connection (a kept one has just turned out closed, so the
 // others kept beside it are suspect): idle connections to addr are closed
 // to make room rather than used. On failure it also returns the client that

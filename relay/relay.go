@@ -165,6 +165,9 @@ func New(cfg Config, opts Options) (*Relay, error) {
 		if p.warm, err = newWarmup(pc.Warmup, pc.WarmupStart); err != nil {
 			return nil, err
 		}
+		if pc.Type != "mx" && pc.Destination == DestinationDomain {
+			p.conns = newDest("path:"+pc.Name, p, &r.parked)
+		}
 		r.paths[pc.Name] = p
 	}
 	return r, nil
@@ -301,6 +304,7 @@ func (r *Relay) addBusy(d int) {
 		r.busy++
 		go func() {
 			r.pool.closeAll()
+			r.pruneDests() // those whose kept connections held them
 			r.addBusy(-1)
 		}()
 	}

@@ -14,10 +14,16 @@ import (
 	"github.com/relaylab/relaylab/internal/events"
 )
 
-// dest is a destination's shaping state: a path's smarthost, or one
-// recipient domain over an mx path.
+// dest is a destination's shaping state: a path's smarthost, one
+// recipient domain over a destination: domain path, or one set of MX
+// hosts over an mx path.
 type dest struct {
-	key   string
+	key string
+	// conns is the dest whose slots (sem, open, change) this one's
+	// connections take and whose pool key they are kept under: itself,
+	// or on a destination: domain path the path's own (path.conns), as
+	// all its domains' mail goes to the one smarthost.
+	conns *dest
 	sem   chan struct{} // one slot per open connection; nil: no cap
 	rate  float64       // messages per second; 0: no cap
 	rest  time.Duration // how long a 421 or a rate limit rests it
@@ -46,18 +52,85 @@ type dest struct {
 func (r *Relay) destFor(key string, p *path) *dest {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.destLocked(key, p)
+}
+
+// destLocked is destFor with r.mu held.
+func (r *Relay) destLocked(key string, p *path) *dest {
 	d, ok := r.dests[key]
 	if !ok {
-		d = &dest{key: key, rate: p.cfg.Rate, rest: p.cfg.Backoff.D(), parked: &r.parked}
+		d = newDest(key, p, &r.parked)
+		d.rate, d.rest = p.cfg.Rate, p.cfg.Backoff.D()
 		if d.rest <= 0 {
 			d.rest = 5 * time.Minute
 		}
-		if p.cfg.MaxConnections > 0 {
-			d.sem = make(chan struct{}, p.cfg.MaxConnections)
+		if p.conns != nil {
+			d.sem, d.conns = nil, p.conns
 		}
 		r.dests[key] = d
 	}
 	return d
+}
+
+// newDest makes a dest that takes its own connection slots, max_connections
+// of path p.
+func newDest(key string, p *path, parked *atomic.Int64) *dest {
+	d := &dest{key: key, parked: parked}
+	d.conns = d
+	if p.cfg.MaxConnections > 0 {
+		d.sem = make(chan struct{}, p.cfg.MaxConnections)
+	}
+	return d
+}
+
+// takeDest returns the shaping state of key for a job that delivers to
+// it, counted as active until leaveDest: a dest in use is not forgotten.
+func (r *Relay) takeDest(key string, p *path) *dest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d := r.destLocked(key, p)
+	d.mu.Lock()
+	d.active++
+	d.mu.Unlock()
+	return d
+}
+
+// leaveDest ends a job's use of d, and forgets d when nothing depends on
+// it any more, so that a relay that sends to ever new domains does not
+// keep one dest for each.
+func (r *Relay) leaveDest(d *dest) {
+	now := r.clock.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d.mu.Lock()
+	d.active--
+	d.mu.Unlock()
+	if d.unused(now) && r.dests[d.key] == d {
+		delete(r.dests, d.key)
+	}
+}
+
+// pruneDests forgets the dests that nothing depends on (unused).
+func (r *Relay) pruneDests() {
+	now := r.clock.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, d := range r.dests {
+		if d.unused(now) {
+			delete(r.dests, k)
+		}
+	}
+}
+
+// unused reports whether forgetting d at now loses nothing: no job uses
+// it or waits on it, no connection of its own is open (a kept one holds
+// its slot), it does not rest and its next rate slot is not ahead. One
+// made again later behaves as this one would.
+func (d *dest) unused(now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.active == 0 && d.waiters == 0 && d.open == 0 &&
+		!now.Before(d.until) && !now.Before(d.next)
 }
 
 // tryAcquire takes a connection slot if one is free.
@@ -366,7 +439,7 @@ type connPool struct {
 
 type pooled struct {
 	c *client
-	d *dest
+	d *dest // whose connection slot it holds: a dest's conns
 }
 
 func newConnPool() *connPool { return &connPool{idle: map[string][]*pooled{}} }
@@ -379,7 +452,11 @@ func (p *connPool) get(key string) *pooled {
 		return nil
 	}
 	c := l[len(l)-1]
-	p.idle[key] = l[:len(l)-1]
+	if len(l) == 1 {
+		delete(p.idle, key) // no empty list left per key ever used
+	} else {
+		p.idle[key] = l[:len(l)-1]
+	}
 	return c
 }
 
@@ -391,8 +468,9 @@ func (p *connPool) put(key string, c *pooled) {
 	c.d.notify()
 }
 
-// closeOther closes one idle connection of d that is not to key (any, when
-// key is ""), to free its slot; it reports whether there was one.
+// closeOther closes one idle connection that holds a slot of d (a
+// dest's conns) and is not to key (any, when key is ""), to free its
+// slot; it reports whether there was one.
 func (p *connPool) closeOther(d *dest, key string) bool {
 	p.mu.Lock()
 	var victim *pooled
@@ -404,6 +482,9 @@ func (p *connPool) closeOther(d *dest, key string) bool {
 			if c.d == d {
 				victim = c
 				p.idle[k] = append(l[:i:i], l[i+1:]...)
+				if len(p.idle[k]) == 0 {
+					delete(p.idle, k)
+				}
 				break
 			}
 		}
@@ -433,7 +514,11 @@ func (p *connPool) closeDest(d *dest) {
 				kept = append(kept, c)
 			}
 		}
-		p.idle[k] = kept
+		if len(kept) == 0 {
+			delete(p.idle, k)
+		} else {
+			p.idle[k] = kept
+		}
 	}
 	p.mu.Unlock()
 	for _, c := range out {
