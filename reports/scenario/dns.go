@@ -56,19 +56,26 @@ func (sc *Scenario) mxPath() int {
 	return -1
 }
 
-// validateDNS checks the dns section against the relay's paths and the
-// sink's listeners.
+// validateDNS checks the dns section against the relay's paths, the sink's
+// listeners and sink.verify: the two that ask the DNS.
 func (sc *Scenario) validateDNS() error {
+	if err := sc.validateVerify(); err != nil {
+		return err
+	}
 	mx := sc.mxPath()
 	if mx < 0 {
-		if sc.DNS.Zone != "" || len(sc.DNS.Addresses) > 0 {
-			return config.Errorf("dns", "only a relay path of type mx asks the DNS, and this scenario has none (add one to relay.paths with type: mx)")
+		switch {
+		case !sc.Sink.Verify.Enabled && (sc.DNS.Zone != "" || len(sc.DNS.Addresses) > 0):
+			return config.Errorf("dns", "only a relay path of type mx asks the DNS, or the sink with sink.verify.enabled: true, and this scenario has neither (add one to relay.paths with type: mx)")
+		case len(sc.DNS.Addresses) > 0:
+			return config.Errorf("dns.addresses", "only a relay path of type mx connects to the addresses the zone gives, and this scenario has none (the sink's checks need only dns.zone)")
 		}
-		return nil
-	}
-	if strings.TrimSpace(sc.DNS.Zone) == "" {
+	} else if strings.TrimSpace(sc.DNS.Zone) == "" {
 		return config.Errorf(fmt.Sprintf("relay.paths[%d]", mx),
 			"an mx path asks the DNS, and a replay asks only its own: add dns.zone with the MX and address records of the recipients' domains")
+	}
+	if sc.DNS.Zone == "" {
+		return nil
 	}
 	if _, err := newZoneServer(sc.DNS.Zone, sc.domains()...); err != nil {
 		return config.Errorf("dns.zone", "%v", err)
@@ -85,6 +92,23 @@ func (sc *Scenario) validateDNS() error {
 		if name != "" && !sc.hasListener(name) {
 			return config.Errorf("dns.addresses", "%s: no sink listener named %q", a, name)
 		}
+	}
+	return nil
+}
+
+// validateVerify checks sink.verify: in a replay the sink asks the
+// scenario's zone, as the mx paths do, and never a resolver of the
+// machine's or of the file's.
+func (sc *Scenario) validateVerify() error {
+	v := sc.Sink.Verify
+	if !v.Enabled {
+		return nil
+	}
+	if len(v.Resolvers) > 0 {
+		return config.Errorf("sink.verify.resolvers", "a replay's sink asks the scenario's dns.zone and nothing else, served on 127.0.0.1 for it: remove resolvers, and put the records the checks need in dns.zone")
+	}
+	if strings.TrimSpace(sc.DNS.Zone) == "" {
+		return config.Errorf("sink.verify.enabled", "a replay's sink checks SPF, DKIM and DMARC against the scenario's own DNS, and this scenario has none: add dns.zone with the SPF, DKIM and DMARC records of the senders' domains (a replay never asks the system's resolvers)")
 	}
 	return nil
 }
@@ -155,22 +179,27 @@ func zoneError(err error) error {
 	return errors.New(msg)
 }
 
-// startDNS serves the scenario's zone on 127.0.0.1 and returns the
-// resolver and dialer its relay uses; hostPorts are the sink listeners'
-// addresses by name, first the name a bare "sink" means. stop ends the
-// server.
-func (sc *Scenario) startDNS(hostPorts map[string]string, first string) (relay.Resolver, relay.Dialer, func(), error) {
+// serveZone serves the scenario's zone on 127.0.0.1; the caller closes
+// the server.
+func (sc *Scenario) serveZone() (*dnstest.Server, error) {
 	s, err := newZoneServer(sc.DNS.Zone, sc.domains()...)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if err := s.Listen(); err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	res, err := relay.NewDNSResolver(s.Addr)
+	return s, nil
+}
+
+// mxDNS returns the resolver and dialer of the relay's mx paths: the
+// zone served at zoneAddr, and the sink listeners at the addresses
+// dns.addresses maps; hostPorts are the listeners' addresses by name,
+// first the name a bare "sink" means.
+func (sc *Scenario) mxDNS(zoneAddr string, hostPorts map[string]string, first string) (relay.Resolver, relay.Dialer, error) {
+	res, err := relay.NewDNSResolver(zoneAddr)
 	if err != nil {
-		s.Close()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	d := newSinkDialer(hostPorts)
 	for a, to := range sc.DNS.Addresses {
@@ -181,7 +210,7 @@ func (sc *Scenario) startDNS(hostPorts map[string]string, first string) (relay.R
 		}
 		d.to[ip.Unmap()] = hostPorts[name]
 	}
-	return res, d, s.Close, nil
+	return res, d, nil
 }
 
 // sinkDialer connects what the zone's addresses stand for to the sink

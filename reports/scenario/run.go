@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/dnstest"
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/quiesce"
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/reports"
 	"github.com/relaylab/relaylab/sink"
+	"github.com/relaylab/relaylab/sink/authcheck"
 )
 
 // ErrClockLimit is returned when a replay needs more virtual time than its
@@ -142,11 +144,25 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	defer door.close() // last: after the relay and the sink are shut down
 	sinkCfg := sc.Sink
 	sinkCfg.Bounce.Relay = door.addr()
+	// The scenario's zone is the whole DNS of the replay: what its mx
+	// paths and its sink's checks (sink.verify) ask.
+	var zone *dnstest.Server
+	if sc.DNS.Zone != "" || sc.mxPath() >= 0 || sc.Sink.Verify.Enabled {
+		if zone, err = sc.serveZone(); err != nil {
+			return nil, fmt.Errorf("serving the scenario's dns.zone: %w", err)
+		}
+		defer zone.Close()
+	}
+	var verifier sink.Verifier
+	if sinkCfg.Verify.Enabled {
+		sinkCfg.Verify.Resolvers = []string{zone.Addr} // Validate refuses resolvers of the file's own
+		verifier = authcheck.New(sinkCfg.Verify, opts.Logger.With("component", "sink"))
+	}
 	// The relay's connections to the sink are tracked, so that the clock
 	// moves on while both wait on it (a sink that delays, tarpits or
 	// hangs) and their deadlines run on it.
 	wire := quiesce.New(vc)
-	sk, err := sink.New(sinkCfg, sink.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "sink"), Seed: sc.Seed,
+	sk, err := sink.New(sinkCfg, sink.Options{Store: st, Clock: vc, Logger: opts.Logger.With("component", "sink"), Seed: sc.Seed, Verifier: verifier,
 		Wrap: func(c net.Conn) net.Conn { return wire.Wrap(c, quiesce.Server) }})
 	if err != nil {
 		return nil, err
@@ -168,11 +184,10 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	// nothing else.
 	var dialer relay.Dialer = newSinkDialer(sk.HostPorts())
 	if sc.mxPath() >= 0 {
-		res, d, stop, err := sc.startDNS(sk.HostPorts(), sc.Sink.Listeners[0].Name)
+		res, d, err := sc.mxDNS(zone.Addr, sk.HostPorts(), sc.Sink.Listeners[0].Name)
 		if err != nil {
-			return nil, fmt.Errorf("serving the scenario's dns.zone: %w", err)
+			return nil, fmt.Errorf("asking the scenario's dns.zone: %w", err)
 		}
-		defer stop()
 		ropts.Resolver, dialer = res, d
 	}
 	ropts.Dialer = trackedDialer{dialer, wire}
