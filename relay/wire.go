@@ -3,12 +3,15 @@ package relay
 import (
 	"bytes"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/smtpdata"
 )
 
@@ -58,6 +61,9 @@ type wireConn struct {
 	// badParams are the parameters of the MAIL or RCPT command go-smtp is
 	// answering whose refusal the relay words itself (see wireparams.go).
 	badParams []*paramFault
+	// orcpt is the reply to the RCPT command go-smtp is answering when
+	// its ORCPT value is malformed: what is wrong, and how to write it.
+	orcpt []byte
 }
 
 // What go-smtp's reply to a BDAT command answers.
@@ -158,6 +164,9 @@ func (w *wireConn) Write(b []byte) (int, error) {
 				out = f.reply()
 				break
 			}
+		}
+		if w.orcpt != nil && orcptRefused(b) {
+			out = w.orcpt
 		}
 	}
 	if first && bytes.HasPrefix(b, []byte("354")) {
@@ -287,7 +296,7 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		if w.sasl {
 			verb = "" // a SASL response, whatever it spells
 		}
-		w.badParams, w.bdatCmd = nil, 0
+		w.badParams, w.bdatCmd, w.orcpt = nil, 0, nil
 		switch verb {
 		case "STARTTLS":
 			w.held = w.held[i+1:]
@@ -308,6 +317,7 @@ func (w *wireConn) Read(p []byte) (int, error) {
 			}
 		case "RCPT":
 			w.badParams = paramFaults("RCPT TO", arg, w.maxSize)
+			w.orcpt = orcptFault(arg)
 		case "EHLO", "HELO":
 			// needEHLO waits for the reply: go-smtp keeps the name of the
 			// EHLO before STARTTLS when it refuses this one.
@@ -414,4 +424,87 @@ func (w *wireConn) startTLS(arg []byte) error {
 	w.swallow++
 	w.needEHLO, w.greeting = true, ""
 	return nil
+}
+
+// orcptRefused reports whether b, the first line of go-smtp's reply to
+// RCPT, refuses the command's ORCPT value: go-smtp says only "Malformed
+// ORCPT parameter value", or, for a value with a second "=", that it could
+// not parse the parameters at all.
+func orcptRefused(b []byte) bool {
+	s := string(bytes.TrimRight(b, "\r\n"))
+	return s == "501 5.5.4 Malformed ORCPT parameter value" || s == "501 5.5.4 Unable to parse RCPT ESMTP parameters"
+}
+
+// orcptFault returns the reply to a RCPT TO command line (arg: what
+// follows the verb) whose ORCPT value is malformed, saying which octet is
+// wrong and how to write the value; nil when its ORCPT is well formed or
+// it has none. RFC 3461 4.2: ORCPT=addr-type ";" xtext, where xtext
+// (RFC 3461 4) writes "+", "=" and every octet that is not printable
+// ASCII as "+" and two upper-case hex digits; RFC 6533 3: a utf-8 address
+// writes them as \x{HEX}.
+func orcptFault(arg []byte) []byte {
+	value, found := "", false
+	for _, p := range bytes.Fields(afterPath(arg)) {
+		key, val, _ := strings.Cut(string(p), "=")
+		if strings.EqualFold(key, "ORCPT") {
+			value, found = val, true // go-smtp takes the last
+		}
+	}
+	if !found {
+		return nil
+	}
+	typ, addr, ok := strings.Cut(value, ";")
+	var why string
+	switch {
+	case !ok || typ == "" || addr == "":
+		why = "ORCPT=" + value + " is not addr-type;address, as in ORCPT=rfc822;" + xtextHint(value) + " (RFC 3461 4.2)"
+	case strings.EqualFold(typ, "rfc822"):
+		_, err := dsn.DecodeXtext(addr)
+		var xe *dsn.XtextError
+		if !errors.As(err, &xe) {
+			return nil
+		}
+		why = "ORCPT=" + value + ": the address is xtext (RFC 3461 4, 4.2), and " + octetFault(addr, xe.Octet, xe.Reason) +
+			"; write it as ORCPT=" + typ + ";" + xtextHint(addr)
+	case strings.EqualFold(typ, "utf-8"):
+		_, err := dsn.DecodeUTF8AddrXtext(addr)
+		var xe *dsn.XtextError
+		if !errors.As(err, &xe) {
+			return nil
+		}
+		why = "ORCPT=" + value + ": a utf-8 address is utf-8-addr-xtext (RFC 6533 3), and " + xe.Reason +
+			"; write it as ORCPT=" + typ + ";" + dsn.UTF8AddrXtext(dsn.DecodeUTF8AddrLenient(addr))
+	default:
+		why = "ORCPT=" + value + ": address type " + typ + " is not one this relay takes: rfc822 or utf-8 (RFC 3461 4.2, RFC 6533 3)"
+	}
+	return []byte("501 5.5.4 Malformed ORCPT parameter value: " + oneLineASCII(why) + "\r\n")
+}
+
+// octetFault words an xtext fault at octet n (from 1) of addr: a "+" that
+// starts no hex escape is most likely one the address holds, which xtext
+// writes +2B.
+func octetFault(addr string, n int, reason string) string {
+	if n >= 1 && n <= len(addr) && addr[n-1] == '+' {
+		return `the "+" at octet ` + strconv.Itoa(n) + " of the address is not followed by two upper-case hex digits; " +
+			`a "+" that is part of the address is written +2B`
+	}
+	return reason
+}
+
+// xtextHint is addr written as xtext, read leniently first, so that a
+// "+2B" the client wrote stays one "+".
+func xtextHint(addr string) string {
+	return dsn.Xtext(dsn.DecodeXtextLenient(addr))
+}
+
+// oneLineASCII keeps a reply on one line of printable ASCII: any other
+// octet (the client's, echoed) becomes "?".
+func oneLineASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < ' ' || c > '~' {
+			b[i] = '?'
+		}
+	}
+	return string(b)
 }
