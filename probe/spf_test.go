@@ -343,3 +343,20 @@ func FuzzParseSPF(f *testing.F) {
 		}
 	})
 }
+
+// TestSPFTermStringIPv6Prefix: an ip6 term prints its prefix length with
+// one slash (RFC 7208 5.6 ip6-cidr-length), as it is written, where it
+// printed "ip6:2001:db8:://32", which no receiver reads; the dual length
+// of a and mx keeps its "//". Found by FuzzParseSPF ("ip6:::/0").
+func TestSPFTermStringIPv6Prefix(t *testing.T) {
+	t.Parallel()
+	for _, rec := range []string{"ip6:2001:db8::/32", "ip6:::/0", "ip6:::1", "a:x.example/24//64", "-mx//48", "ip4:192.0.2.0/24"} {
+		r, err := ParseSPF("v=spf1 " + rec)
+		if err != nil {
+			t.Fatalf("%s: %v", rec, err)
+		}
+		if got := r.Terms[0].String(); got != rec {
+			t.Errorf("%s prints as %s", rec, got)
+		}
+	}
+}

@@ -36,8 +36,11 @@ func (t SPFTerm) String() string {
 	if t.CIDR4 >= 0 && t.Name != "ip6" {
 		s += "/" + strconv.Itoa(t.CIDR4)
 	}
-	if t.CIDR6 >= 0 {
-		s += "//" + strconv.Itoa(t.CIDR6)
+	switch {
+	case t.CIDR6 >= 0 && t.Name == "ip6":
+		s += "/" + strconv.Itoa(t.CIDR6) // ip6-cidr-length: one slash (RFC 7208 5.6)
+	case t.CIDR6 >= 0:
+		s += "//" + strconv.Itoa(t.CIDR6) // the IPv6 half of a dual-cidr-length
 	}
 	return s
 }
