@@ -17,6 +17,7 @@ import (
 
 	"github.com/emersion/go-msgauth/dkim"
 	"github.com/relaylab/relaylab/internal/config"
+	"golang.org/x/net/publicsuffix"
 )
 
 // DKIMConfig signs the mail of one sending domain.
@@ -61,7 +62,8 @@ func loadDKIMKey(file string) (crypto.Signer, error) {
 }
 
 // dkimSigner signs messages whose From domain (or, without one, envelope
-// sender domain) has a key.
+// sender domain), or a parent of it within its organisational domain, has
+// a key (see keyFor).
 type dkimSigner struct {
 	keys map[string]dkimKey
 	log  *slog.Logger
@@ -125,9 +127,9 @@ func DNSRecord(key crypto.Signer) (string, error) {
 	return "", fmt.Errorf("key type %T: want RSA or Ed25519", key.Public())
 }
 
-// Sign returns data with a DKIM-Signature when its domain has a key; on
-// any failure it logs and returns data unsigned (an unsigned message is
-// still deliverable).
+// Sign returns data with a DKIM-Signature when its domain has a key (see
+// keyFor); on any failure it logs and returns data unsigned (an unsigned
+// message is still deliverable).
 func (s *dkimSigner) Sign(sender string, data []byte) []byte {
 	domain := strings.ToLower(domainOf(sender))
 	if m, err := mail.ReadMessage(bytes.NewReader(data)); err == nil {
@@ -135,7 +137,7 @@ func (s *dkimSigner) Sign(sender string, data []byte) []byte {
 			domain = strings.ToLower(domainOf(from.Address))
 		}
 	}
-	k, ok := s.keys[domain]
+	domain, k, ok := s.keyFor(domain)
 	if !ok {
 		return data
 	}
@@ -150,4 +152,35 @@ func (s *dkimSigner) Sign(sender string, data []byte) []byte {
 		return data
 	}
 	return out.Bytes()
+}
+
+// keyFor returns the key to sign mail from domain with, and the domain it
+// belongs to (the signature's d=): domain's own key, else that of its
+// nearest parent that is still within its organisational domain. RFC 7489
+// 3.1.1: under relaxed DKIM alignment, DMARC's default, a d= of the From
+// domain's organisational domain aligns, so a key for shop.test passes
+// DMARC for mail from relay.shop.test, as the relay's own DSNs from
+// MAILER-DAEMON@<hostname> are. A key for a public suffix or above the
+// organisational domain (test, co.uk) would align with nothing, and is
+// never used for a longer name.
+func (s *dkimSigner) keyFor(domain string) (string, dkimKey, bool) {
+	domain = strings.TrimSuffix(domain, ".")
+	if k, ok := s.keys[domain]; ok {
+		return domain, k, true
+	}
+	org, err := publicsuffix.EffectiveTLDPlusOne(domain)
+	if err != nil {
+		return "", dkimKey{}, false // domain is a public suffix, or no name
+	}
+	for d := domain; d != org; {
+		_, parent, ok := strings.Cut(d, ".")
+		if !ok {
+			break
+		}
+		d = parent
+		if k, ok := s.keys[d]; ok {
+			return d, k, true
+		}
+	}
+	return "", dkimKey{}, false
 }
