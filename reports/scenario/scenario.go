@@ -121,6 +121,7 @@ func Parse(name string, data []byte) (*Scenario, error) {
 
 // Validate checks what the components' own checks cannot.
 func (sc *Scenario) Validate(string) error {
+	sc.resolveFiles()
 	if sc.Name == "" {
 		return config.Errorf("name", "a scenario needs a name")
 	}

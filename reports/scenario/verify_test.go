@@ -112,3 +112,30 @@ func TestVerifyNeedsDNS(t *testing.T) {
 		t.Errorf("sink.verify with a zone and no mx path: %v", err)
 	}
 }
+
+// TestFilesBesideScenario: a file name the scenario gives that is not
+// absolute (relay.dkim's key_file) is taken from the scenario file's
+// directory, as a configuration file's are, so that a scenario can carry
+// its DKIM key beside it and be replayed from anywhere.
+func TestFilesBesideScenario(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "verify.yaml")
+	if err := os.WriteFile(path, []byte(verifyScenario(dkimKey(t, dir), "key.pem")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := Load(path)
+	if err != nil {
+		t.Fatalf("a key file beside the scenario: %v", err)
+	}
+	if want := filepath.Join(dir, "key.pem"); sc.Relay.DKIM[0].KeyFile != want {
+		t.Errorf("relay.dkim[0].key_file = %q, want %q", sc.Relay.DKIM[0].KeyFile, want)
+	}
+	// A file that is not there is named at its key, with where it was
+	// looked for.
+	bad := verifyScenario("v=DKIM1; p=", "missing.pem")
+	_, err = Parse(path, []byte(bad))
+	if want := "relay.dkim[0].key_file: reading the DKIM key: open " + filepath.Join(dir, "missing.pem"); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}

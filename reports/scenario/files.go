@@ -1,0 +1,33 @@
+package scenario
+
+import "path/filepath"
+
+// resolveFiles takes every file name the scenario's sink and relay give
+// (keys, certificates, profile catalogues) that is not absolute from the
+// scenario file's directory, as a configuration file's are taken from
+// its own: a scenario carries its DKIM key beside it, and replays the
+// same from any working directory. The names become absolute, so that
+// resolving twice changes nothing.
+func (sc *Scenario) resolveFiles() {
+	dir, err := filepath.Abs(filepath.Dir(sc.file))
+	if err != nil {
+		return // the names stay relative to the working directory
+	}
+	resolve := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	resolve(&sc.Relay.CertFile)
+	resolve(&sc.Relay.KeyFile)
+	for i := range sc.Relay.DKIM {
+		resolve(&sc.Relay.DKIM[i].KeyFile)
+	}
+	for i := range sc.Sink.Listeners {
+		resolve(&sc.Sink.Listeners[i].CertFile)
+		resolve(&sc.Sink.Listeners[i].KeyFile)
+	}
+	for i := range sc.Sink.ProfileFiles {
+		resolve(&sc.Sink.ProfileFiles[i])
+	}
+}
