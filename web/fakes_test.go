@@ -13,6 +13,7 @@ import (
 type fakeRelay struct {
 	mu       sync.Mutex
 	msgs     map[string]MessageDetail
+	raw      map[string][]byte // what Raw gives, by id
 	queue    []QueueEntry
 	sup      []Suppression
 	enqueued []EnqueueRequest
@@ -21,7 +22,31 @@ type fakeRelay struct {
 	depth    int
 }
 
-var _ RelayAPI = (*fakeRelay)(nil)
+var (
+	_ RelayAPI = (*fakeRelay)(nil)
+	_ RawAPI   = (*fakeRelay)(nil)
+	_ RawAPI   = (*fakeSink)(nil)
+)
+
+func (f *fakeRelay) Raw(ctx context.Context, id string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return fakeRaw(f.raw, id, "relay")
+}
+
+func (f *fakeSink) Raw(ctx context.Context, id string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return fakeRaw(f.raw, id, "sink")
+}
+
+func fakeRaw(m map[string][]byte, id, where string) ([]byte, error) {
+	b, ok := m[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: no message %q in the %s", ErrNotFound, id, where)
+	}
+	return b, nil
+}
 
 func newFakeRelay() *fakeRelay { return &fakeRelay{msgs: map[string]MessageDetail{}} }
 
@@ -113,6 +138,7 @@ type fakeSink struct {
 	rules    SinkRules
 	sessions []SinkSession
 	msgs     map[string]MessageDetail
+	raw      map[string][]byte // what Raw gives, by id
 	received Received
 	queries  []ReceivedQuery
 	setErr   error // SetRules's answer when set

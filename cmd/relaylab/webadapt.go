@@ -27,6 +27,8 @@ var (
 	_ web.SinkAttemptsAPI = sinkAdapter{}
 	_ web.RelayAPI        = relayAdapter{}
 	_ web.ProbeAPI        = probeAdapter{}
+	_ web.RawAPI          = sinkAdapter{}
+	_ web.RawAPI          = relayAdapter{}
 )
 
 type sinkAdapter struct {
@@ -298,6 +300,22 @@ func (a sinkAdapter) Message(ctx context.Context, id string) (web.MessageDetail,
 	return d, nil
 }
 
+// Raw is the message's bytes as the sink stored them.
+func (a sinkAdapter) Raw(ctx context.Context, id string) ([]byte, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q is not a sink message id", web.ErrInvalid, id)
+	}
+	m, err := sink.MessageByID(ctx, a.db, n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: no sink message %d", web.ErrNotFound, n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m.Raw, nil
+}
+
 // messageDetail is the web's one reading of a message's text: each
 // part in its declared charset, bad bytes U+FFFD (web.DecodeMessage).
 func messageDetail(raw []byte) web.MessageDetail { return web.DecodeMessage(raw) }
@@ -457,6 +475,19 @@ func (a relayAdapter) Message(ctx context.Context, id string) (web.MessageDetail
 		d.To = append(d.To, r.Address)
 	}
 	return d, nil
+}
+
+// Raw is the message's bytes as the relay queued them (it signs with
+// DKIM as it sends, so without a signature of its own).
+func (a relayAdapter) Raw(ctx context.Context, id string) ([]byte, error) {
+	m, err := a.rl.Message(ctx, id)
+	if errors.Is(err, relay.ErrNotFound) {
+		return nil, fmt.Errorf("%w: no relay message %q", web.ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m.Data, nil
 }
 
 func (a relayAdapter) RetryNow(ctx context.Context, id string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -347,5 +348,52 @@ func TestRelayAdapterQueueHostOnlyWhereTried(t *testing.T) {
 		if w.Host != want || w.Path != "p" {
 			t.Errorf("waiting %s (attempts %d, reply at %s): host %q, path %q; want host %q, path p", w.Address, w.Attempts, w.LastReply.Stage, w.Host, w.Path, want)
 		}
+	}
+}
+
+// TestAdaptersRaw: the web's raw download of a relay's and a sink's
+// message is the bytes each stored, 8-bit bytes and CRLFs as they are,
+// not the decoded text of Message; an unknown id is the web's not found
+// and a sink id that is no number its invalid input.
+func TestAdaptersRaw(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	msg := "Message-ID: <raw1@shop.test>\r\nFrom: a@shop.test\r\nSubject: =?iso-8859-1?q?caf=E9?=\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\ncaf\xe9\r\n"
+
+	st, rl := openTestRelay(t, filepath.Join(t.TempDir(), "q.db"))
+	defer st.Close()
+	id, err := rl.Enqueue(ctx, relay.Submission{From: "a@shop.test", Data: []byte(msg), Recipients: []relay.Recipient{{Address: "b@r.test"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := rl.Message(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := relayAdapter{rl: rl}.Raw(ctx, id)
+	if err != nil || string(got) != string(m.Data) || !strings.HasSuffix(string(got), msg) {
+		t.Errorf("relay Raw(%s) = %q, %v; want the queued data %q, ending in what was sent", id, got, err, m.Data)
+	}
+	if _, err := (relayAdapter{rl: rl}).Raw(ctx, "nope"); !errors.Is(err, web.ErrNotFound) {
+		t.Errorf("relay Raw(nope) = %v, want ErrNotFound", err)
+	}
+
+	a, addr := runningSinkAdapter(t)
+	if err := sendPlain(addr, "a@shop.test", "b@example.test", msg); err != nil {
+		t.Fatal(err)
+	}
+	var sid int64
+	if err := a.db.QueryRowContext(ctx, `SELECT id FROM sink_messages ORDER BY id DESC LIMIT 1`).Scan(&sid); err != nil {
+		t.Fatal(err)
+	}
+	got, err = a.Raw(ctx, strconv.FormatInt(sid, 10))
+	if err != nil || !strings.HasSuffix(string(got), msg) {
+		t.Errorf("sink Raw(%d) = %q, %v; want the bytes sent, %q", sid, got, err, msg)
+	}
+	if _, err := a.Raw(ctx, "99999"); !errors.Is(err, web.ErrNotFound) {
+		t.Errorf("sink Raw(99999) = %v, want ErrNotFound", err)
+	}
+	if _, err := a.Raw(ctx, "x"); !errors.Is(err, web.ErrInvalid) {
+		t.Errorf("sink Raw(x) = %v, want ErrInvalid", err)
 	}
 }

@@ -156,7 +156,7 @@ export function messageView(main, id) {
   rec.hidden = true;
   main.append(h("div", { class: "two" }, tl, h("div", {}, detail, rec)));
   get("/api/v1/messages/" + encodeURIComponent(id)).then((m) => {
-    renderMessage(detail, m, "/api/v1/messages/" + encodeURIComponent(id) + "/body.html");
+    renderMessage(detail, m, "/api/v1/messages/" + encodeURIComponent(id));
   }).catch((e) => {
     clear(detail).append(e.status === 404
       ? h("p", { class: "muted", id: "msg-gone" }, "The relay no longer holds this message: it was deleted from the queue by hand ",
@@ -297,7 +297,7 @@ export function sinkMessageView(main, id) {
     });
   };
   get("/api/v1/sink/messages/" + encodeURIComponent(id)).then((m) => {
-    renderMessage(detail, m, "/api/v1/sink/messages/" + encodeURIComponent(id) + "/body.html");
+    renderMessage(detail, m, "/api/v1/sink/messages/" + encodeURIComponent(id));
     showSession(m.session);
   }).catch((e) => {
     clear(detail).append(h("p", { class: "error" }, e.message));
@@ -306,12 +306,16 @@ export function sinkMessageView(main, id) {
   return () => { stopped = true; };
 }
 
-// renderMessage shows a message. Its HTML goes only into a sandboxed iframe
-// (no scripts, no same-origin, no forms, no popups) whose document the
-// server sends under a CSP that blocks every remote load.
-function renderMessage(el, m, bodyURL) {
+// renderMessage shows a message; url is its API path. Its HTML goes only
+// into a sandboxed iframe (no scripts, no same-origin, no forms, no
+// popups) whose document the server sends under a CSP that blocks every
+// remote load. Its bytes as stored download as an .eml file: the server
+// sends them as an attachment, never as a page.
+function renderMessage(el, m, url) {
   clear(el);
   el.append(
+    h("p", { class: "small" }, h("a", { href: url + "/raw", id: "msg-raw" }, "Download .eml"),
+      h("span", { class: "muted" }, " (the message's bytes as stored, RFC 5322, for a mail client or a script)")),
     h("h2", {}, "Envelope"),
     h("dl", { class: "kv" },
       h("dt", {}, "Subject"), h("dd", { id: "msg-subject" }, m.subject ? iso(m.subject) : "(none)"),
@@ -334,7 +338,7 @@ function renderMessage(el, m, bodyURL) {
   }
   if (m.html) {
     el.append(h("h2", {}, "HTML body"),
-      h("iframe", { class: "body", sandbox: "", referrerpolicy: "no-referrer", src: bodyURL, title: "message body (sandboxed)" }));
+      h("iframe", { class: "body", sandbox: "", referrerpolicy: "no-referrer", src: url + "/body.html", title: "message body (sandboxed)" }));
   }
   if (m.text) {
     // Each paragraph of the body takes its own direction from its
