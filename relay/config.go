@@ -354,6 +354,12 @@ func (p *PathConfig) validate(k string) error {
 	if err := config.Password(k+".password", p.Username, p.Password); err != nil {
 		return err
 	}
+	if p.Username != "" && p.TLS == "none" {
+		// RFC 4954 14, RFC 4616 6: AUTH PLAIN and LOGIN carry the password
+		// as it is, so the relay sends them only over TLS (as Postfix's
+		// smtp_sasl_security_options = noplaintext).
+		return config.Errorf(k+".tls", "none with username %q: the relay sends a path's password only over TLS, and tls: none would send it in the clear; set tls: required (STARTTLS) or tls: implicit (TLS from the first byte, port 465), or remove username and password if the server needs none", p.Username)
+	}
 	switch strings.ToUpper(p.Auth) {
 	case "", "PLAIN", "LOGIN":
 	default:

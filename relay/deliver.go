@@ -588,11 +588,13 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 				rec = newTranscript(nil) // records nothing
 			}
 			c, err := r.connect(ctx, p, host, addr, false, rec)
-			if err != nil && p.cfg.TLS == "opportunistic" && asReply(err, "").Stage == "starttls" {
+			if err != nil && p.cfg.TLS == "opportunistic" && p.cfg.Username == "" && asReply(err, "").Stage == "starttls" {
 				// Opportunistic TLS that fails, in the handshake or by a
 				// refusal of the STARTTLS command (454 4.7.0), falls back
 				// to plaintext on a new connection, as MTAs do (RFC 3207
 				// 4.1 leaves it to us; Postfix's "may" level does the same).
+				// Not on a path with a password: connect refuses to send
+				// it without TLS, and says so.
 				if c != nil {
 					c.quit() // after a refused STARTTLS; a broken handshake is closed without a word
 				}
@@ -696,6 +698,9 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 	if !plain && (p.cfg.TLS == "opportunistic" || p.cfg.TLS == "required") {
 		if c.has("STARTTLS") {
 			if err := c.startTLS(tcfg, p.helo); err != nil {
+				if p.cfg.Username != "" && p.cfg.TLS == "opportunistic" {
+					return c, credentialsNeedTLS(err)
+				}
 				return c, err
 			}
 		} else if p.cfg.TLS == "required" {
@@ -703,11 +708,19 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 		}
 	}
 	if p.cfg.Username != "" {
+		if c.tls == nil {
+			// RFC 4954 14, RFC 4616 6, RFC 3207 6: AUTH PLAIN and LOGIN
+			// carry the password as it is, so never without TLS (tls: none
+			// with credentials is refused in the configuration).
+			err := credentialsNeedTLS(nil)
+			rec.note("AUTH not sent: %v", err)
+			return c, err
+		}
 		if !c.has("AUTH") {
 			// RFC 4954 3: AUTH is only for a server that lists it in its
 			// EHLO reply; sending it anyway gets a 5xx that would read as
 			// a refused password.
-			err := errors.New(authNotOffered(c, p, plain))
+			err := errors.New(authNotOffered(c))
 			rec.note("AUTH not sent: %v", err)
 			return c, &stageError{"auth", err}
 		}
@@ -719,16 +732,28 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 }
 
 // authNotOffered says why the path's credentials were not sent, with the
-// likeliest cause.
-func authNotOffered(c *client, p *path, plain bool) string {
-	const base = "the server does not offer AUTH on this connection (its EHLO reply lists no AUTH), so the path's credentials were not sent"
+// likeliest cause. The connection has TLS: without it the relay sends no
+// credentials at all (credentialsNeedTLS).
+func authNotOffered(c *client) string {
+	return "the server does not offer AUTH on this connection (its EHLO reply lists no AUTH), so the path's credentials were not sent; check the path's port (a submission port, 587 or 465, usually offers AUTH; port 25 often does not) and that the server has AUTH enabled"
+}
+
+// credentialsNeedTLS is the failure of a tls: opportunistic path with a
+// password whose STARTTLS failed (err; nil: the server offers no STARTTLS):
+// no plaintext fallback, where AUTH would carry the password in the clear.
+func credentialsNeedTLS(err error) error {
+	const base = "the path has a password, and the relay sends it only over TLS (RFC 4954 14), so it does not fall back to plaintext as tls: opportunistic does for a path without one: "
+	var why string
+	var re *replyError
 	switch {
-	case c.has("STARTTLS") && p.cfg.TLS == "none":
-		return base + "; it offers STARTTLS, and servers often offer AUTH only after it, but the path has tls: none"
-	case c.has("STARTTLS") && plain:
-		return base + "; it offers STARTTLS, and servers often offer AUTH only after it, but STARTTLS failed and this is the plaintext fallback of tls: opportunistic"
+	case err == nil:
+		why = "the server does not offer STARTTLS"
+	case errors.As(err, &re):
+		why = "STARTTLS was refused with " + re.Reply.String()
+	default:
+		why = "STARTTLS failed: " + asReply(err, "starttls").Text
 	}
-	return base + "; check the path's port (a submission port, 587 or 465, usually offers AUTH; port 25 often does not) and that the server has AUTH enabled"
+	return &stageError{"starttls", errors.New(base + why + "; fix the server's TLS, or point the path at the server's implicit-TLS port (465) with tls: implicit, or remove username and password from the path if the server needs none")}
 }
 
 func (r *Relay) tlsConfig(p *path, serverName string) *tls.Config {

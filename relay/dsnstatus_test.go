@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"net"
 	"net/textproto"
 	"strings"
 	"testing"
@@ -17,7 +18,8 @@ import (
 // The Diagnostic-Code keeps the server's words.
 func TestDelayWarningStatusIsTransient(t *testing.T) {
 	t.Parallel()
-	addr := scriptedServer(t, func(tc *textproto.Conn) {
+	addr := implicitTLSServer(t, func(c net.Conn) {
+		tc := textproto.NewConn(c)
 		commandLoop(tc, "220 auth.test ESMTP", func(verb string) bool {
 			switch verb {
 			case "EHLO":
@@ -35,7 +37,7 @@ func TestDelayWarningStatusIsTransient(t *testing.T) {
 		})
 	})
 	cfg := testConfig(addr)
-	cfg.Paths[0].Username, cfg.Paths[0].Password = "relay", "wrong"
+	cfg.Paths[0].TLS, cfg.Paths[0].Username, cfg.Paths[0].Password = "implicit", "relay", "wrong"
 	cfg.DSN.DelayWarning = dur(2 * time.Minute)
 	h := newHarness(t, cfg, Options{})
 	id := h.enqueue("alice@s.test", "b@r.test")

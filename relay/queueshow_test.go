@@ -16,9 +16,9 @@ import (
 func TestMessageHasLastAdvice(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	authed := startMTA(t, func(f *fakeMTA) { f.tls = true; f.users = map[string]string{"relay": "pw"} })
+	authed := startMTA(t, func(f *fakeMTA) { f.tls = true }) // offers no AUTH, even over TLS
 	cfg := testConfig(authed.addr)
-	cfg.Paths[0].Username, cfg.Paths[0].Password = "relay", "pw"
+	cfg.Paths[0].TLS, cfg.Paths[0].Username, cfg.Paths[0].Password = "required", "relay", "pw"
 	h := newHarness(t, cfg, Options{})
 	if err := h.r.Suppress(ctx, "gone@r.test", "a test"); err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func TestMessageHasLastAdvice(t *testing.T) {
 	for _, rc := range m.Recipients {
 		switch rc.Address {
 		case "b@r.test":
-			if rc.Reply.Stage != "auth" || !strings.Contains(rc.Advice, "tls: required") {
+			if rc.Reply.Stage != "auth" || !strings.Contains(rc.Advice, "AUTH enabled") {
 				t.Errorf("deferred recipient %+v: want stage auth and the advice of auth-not-offered", rc)
 			}
 		case "gone@r.test":

@@ -23,7 +23,11 @@ func TestQuitAfterRefusedSession(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
 			var got []string
-			addr := serveLoopback(t, func(c net.Conn) {
+			serve := serveLoopback
+			if tt.refuse == "AUTH" {
+				serve = implicitTLSServer // credentials go only over TLS
+			}
+			addr := serve(t, func(c net.Conn) {
 				r := bufio.NewReader(c)
 				c.Write([]byte("220 strict.test ESMTP\r\n"))
 				for {
@@ -50,7 +54,7 @@ func TestQuitAfterRefusedSession(t *testing.T) {
 			})
 			cfg := testConfig(addr)
 			if tt.refuse == "AUTH" {
-				cfg.Paths[0].Username, cfg.Paths[0].Password = "user", "secret"
+				cfg.Paths[0].TLS, cfg.Paths[0].Username, cfg.Paths[0].Password = "implicit", "user", "secret"
 			}
 			h := newHarness(t, cfg, Options{})
 			id := h.enqueue("a@s.test", "u@r.test")
