@@ -50,6 +50,13 @@ type Recipient struct {
 	LastAttempt       time.Time `json:"last_attempt,omitzero"`
 	WillRetryUntil    time.Time `json:"will_retry_until,omitzero"`
 	Extra             Header    `json:"extra,omitempty"`
+	// Meaning and Advice go into the human-readable part only (Explain),
+	// never into the report: what happened to this recipient in plain
+	// words, and what the sender can do. Empty means ones Explain chooses
+	// from the action, the status and whether a server replied; a writer
+	// that knows more (the relay's own suppression list) says it here.
+	Meaning string `json:"-"`
+	Advice  string `json:"-"`
 }
 
 // Errors that Build and Parse wrap, so callers can tell them apart.
