@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -35,6 +36,10 @@ func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry,
 		if (e.c.notify == "" && action == dsn.ActionRelayed) || (e.c.notify != "" && !strings.Contains(e.c.notify, want)) {
 			continue
 		}
+		last, err := lastAttempt(tx, msg.id, e, action, now)
+		if err != nil {
+			return err
+		}
 		rc := dsn.Recipient{
 			// The ORCPT as it came, type and all (utf-8 or rfc822;
 			// RFC 3464 2.3.1, RFC 6533 3); Build types an untyped one.
@@ -42,9 +47,17 @@ func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry,
 			FinalRecipient:    e.c.address,
 			Action:            action,
 			Status:            dsnStatus(e, delayed),
-			LastAttempt:       now,
+			LastAttempt:       last,
 		}
 		rc.RemoteMTA, rc.DiagnosticCode = diagnostic(e.o)
+		if suppressedEntry(e) {
+			// dsn.Explain would read 5.7.1 from the relay as some policy
+			// of its own; the relay knows which, and what undoes it.
+			rc.Meaning = "nothing was sent to this address: it is on this relay's suppression list (the reason above: " +
+				"an earlier hard bounce, complaint or run of soft bounces, or an entry made by hand), so no receiving server was asked"
+			rc.Advice = "check the address; if it is right and should receive mail again, ask the operator of " + r.cfg.Hostname +
+				" to take it off the suppression list (relaylab suppress remove), then send the message again"
+		}
 		if delayed {
 			rc.WillRetryUntil = e.until
 		}
@@ -84,6 +97,39 @@ func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry,
 		}
 	}
 	return nil
+}
+
+// suppressedText starts the reply the relay makes up for a recipient its
+// suppression list stops (suppressedReply).
+const suppressedText = "not sent: the address is on the relay's suppression list"
+
+// suppressedEntry reports whether e is a recipient the suppression list
+// stopped before any attempt of this round: the relay's own 5.7.1.
+func suppressedEntry(e dsnEntry) bool {
+	rep := e.o.reply
+	return rep.Local && rep.Code == 0 && rep.Enhanced == "5.7.1" && strings.HasPrefix(rep.Text, suppressedText)
+}
+
+// lastAttempt is the Last-Attempt-Date of e (RFC 3464 2.3.7): the date of
+// the relay's last attempt to deliver to the recipient, or zero, and no
+// field, when it made none. An attempt is a delivery tried at a server:
+// now, when this round made one (or delivered, for a relayed DSN), else
+// the last relay.attempt event that reached a host. A recipient the
+// suppression list stopped, or whose domain does not exist, was never
+// tried, and its DSN says so by leaving the field out.
+func lastAttempt(tx *store.Tx, msgID string, e dsnEntry, action string, now time.Time) (time.Time, error) {
+	if action == dsn.ActionRelayed || e.o.attempts > e.c.attempts {
+		return now, nil
+	}
+	var ns sql.NullInt64
+	if err := tx.QueryRow(`SELECT MAX(time_ns) FROM events WHERE recipient = ? AND message = ? AND kind = ? AND target != ''`,
+		e.c.address, msgID, events.RelayAttempt).Scan(&ns); err != nil {
+		return time.Time{}, err
+	}
+	if !ns.Valid {
+		return time.Time{}, nil
+	}
+	return time.Unix(0, ns.Int64), nil
 }
 
 // diagnosticType is the diagnostic type (RFC 3464 2.3.6) of what the relay
