@@ -126,6 +126,11 @@ func explainRecipient(rc Recipient, from int) (meaning, advice string) {
 	if class == "4" || detail == "4.7" {
 		// RFC 3463 3.5: X.4.7, delivery time expired; a failure with a
 		// transient status is one the reporting MTA gave up retrying.
+		if from != fromServer && rc.LastAttempt.IsZero() {
+			// Held back or never reachable: no server was tried.
+			return "this mail system kept the message for as long as it may wait without being able to send it, and has given up: nothing was delivered",
+				"check the address; if it is right, send the message again later, or reach the recipient another way"
+		}
 		last := ""
 		switch from {
 		case fromServer:
