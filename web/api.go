@@ -211,6 +211,10 @@ type QueueRecipient struct {
 	// window; a warm-up cap), apart from LastReply, the last reply a
 	// server gave; "" when nothing holds it.
 	Hold string `json:"hold,omitempty"`
+	// Tried is every host of every path the last attempt tried, in
+	// order, with each one's reply, when it tried more than one: the
+	// web fills it from the event log. LastReply is the last of them.
+	Tried []QueueTry `json:"tried,omitempty"`
 }
 
 // QueueReply is the last reply a recipient got, with the SMTP stage it

@@ -169,6 +169,10 @@ func (s *Server) listQueue(w http.ResponseWriter, r *http.Request) {
 	if q == nil {
 		q = []QueueEntry{}
 	}
+	if err := addLastTries(r.Context(), s.opts.Store.DB(), q); err != nil {
+		s.writeAPIError(w, r, "reading the queue's attempts", err)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"queue": q})
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/events"
 )
 
 // TestBrowserQueueRecipients: a queued message with two waiting
@@ -68,6 +69,63 @@ func TestBrowserQueueRecipients(t *testing.T) {
 		t.Errorf("a recipient's reply is not within the 400px screen")
 	}
 	b.screenshot(t, "queue-recipients-phone")
+	if ex := b.exceptions(); len(ex) > 0 {
+		t.Fatalf("uncaught errors or stray logs in the page: %v", ex)
+	}
+}
+
+// TestBrowserQueueHeldAndPaths: a recipient the relay's shaping holds
+// before any attempt shows as held, its hold said once (the relay gives
+// the hold as its last reply too, which showed it twice under "deferred");
+// a recipient whose last attempt failed at two paths, a 535 5.7.8 at the
+// primary and a TLS failure at the fallback, shows both, as relaylab queue
+// show does, not the fallback's alone.
+func TestBrowserQueueHeldAndPaths(t *testing.T) {
+	b := newBrowser(t)
+	st := openStore(t, clock.Real{})
+	relay := newFakeRelay()
+	now := time.Date(2026, 11, 28, 17, 0, 0, 0, time.UTC)
+	const holdText = "outside the sending windows of route office; the next opens at 2026-11-29T09:00:00Z"
+	relay.queue = []QueueEntry{
+		{ID: "held-1", From: "app@example.org", Recipients: []string{"w@example.test"}, Queued: now, NextAttempt: now.Add(16 * time.Hour),
+			Waiting: []QueueRecipient{{Address: "w@example.test", State: "deferred", NextAttempt: now.Add(16 * time.Hour), Path: "direct",
+				LastReply: QueueReply{Stage: "shaping", Text: holdText}, Hold: holdText, Category: "shaping",
+				Reason: "nothing was sent; the relay's own shaping held the message back: it is outside its route's sending windows"}}},
+		{ID: "paths-1", From: "app@example.org", Recipients: []string{"p@example.test"}, Queued: now, NextAttempt: now.Add(5 * time.Minute), Attempts: 1,
+			Waiting: []QueueRecipient{{Address: "p@example.test", State: "deferred", Attempts: 1, NextAttempt: now.Add(5 * time.Minute),
+				Path: "backup", Host: "127.0.0.1:44011", LastReply: QueueReply{Stage: "tls", Text: "TLS handshake failed: certificate signed by unknown authority"},
+				Category: "tls-failure"}}},
+	}
+	appendEvents(t, st,
+		// An earlier attempt, which is not the last one's.
+		events.Event{Kind: events.RelayAttempt, Message: "paths-1", Recipient: "p@example.test"}.WithPayload(map[string]any{
+			"attempt": 0, "path": "old", "host": "127.0.0.1:44019", "reply": map[string]any{"stage": "connect", "code": 0, "text": "connection refused"}}),
+		events.Event{Kind: events.RelayAttempt, Message: "paths-1", Recipient: "p@example.test"}.WithPayload(map[string]any{
+			"attempt": 1, "path": "primary", "host": "127.0.0.1:44010", "reply": map[string]any{"stage": "auth", "code": 535, "enhanced": "5.7.8", "text": "authentication credentials invalid"}}),
+		events.Event{Kind: events.RelayAttempt, Message: "paths-1", Recipient: "p@example.test"}.WithPayload(map[string]any{
+			"attempt": 1, "path": "backup", "host": "127.0.0.1:44011", "reply": map[string]any{"stage": "tls", "code": 0, "text": "TLS handshake failed: certificate signed by unknown authority"}}),
+	)
+	s := listen(t, Options{Store: st, Relay: relay})
+	b.do(t, chromedp.Navigate("http://"+s.Addr()+"/#/queue"))
+	b.waitFor(t, "the queue", `document.querySelectorAll("#queue-table tbody tr").length === 2`)
+	rows := b.eval(t, `[...document.querySelectorAll("#queue-table tbody tr")].map((tr) => [tr.children[3].innerText.trim(), tr.innerText.replace(/\s+/g, " ").trim()])`).([]any)
+	held := rows[0].([]any)
+	if state, text := held[0].(string), held[1].(string); state != "held" || strings.Count(text, holdText) != 1 ||
+		!strings.Contains(text, "outside its route's sending windows") || !strings.Contains(text, "held by shaping, not tried yet") {
+		t.Errorf("the held recipient's row shows state %q and %q; want \"held\", its hold once and its reason", state, text)
+	}
+	paths := rows[1].([]any)
+	text := paths[1].(string)
+	for _, w := range []string{"Tried in its last attempt", "path primary host 127.0.0.1:44010: 535 5.7.8 authentication credentials invalid (at auth)",
+		"path backup host 127.0.0.1:44011: TLS handshake failed"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("the row of a recipient that failed at two paths lacks %q: %q", w, text)
+		}
+	}
+	if strings.Contains(text, "connection refused") {
+		t.Errorf("the row shows a try of an earlier attempt as the last one's: %q", text)
+	}
+	b.screenshot(t, "queue-held-and-paths")
 	if ex := b.exceptions(); len(ex) > 0 {
 		t.Fatalf("uncaught errors or stray logs in the page: %v", ex)
 	}

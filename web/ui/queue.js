@@ -77,21 +77,48 @@ function recipientRows(q) {
       h("td", { class: "wide reply" }, iso(q.last_reply || "")))];
   }
   return w.map((r) => {
-    const reply = replyText(r.last_reply);
+    const rep = r.last_reply && typeof r.last_reply === "object" ? r.last_reply : {};
+    const hold = holdText(r);
+    // A reply at stage shaping is the relay's own hold, which no server
+    // gave: it is shown once, as the hold, not as a reply too.
+    const reply = rep.stage === "shaping" ? "" : replyText(rep);
     const via = [r.path && "path " + r.path, reached(r)].filter(Boolean).join(" · ");
+    const tried = Array.isArray(r.tried) && r.tried.length > 1 ? r.tried : [];
     return h("tr", { class: "rcpt" },
       h("td", { class: "mono wide", "data-label": "to" }, iso(r.address)),
-      h("td", {}, h("span", { class: "badge s-" + String(r.state).replace(/[^a-z]/g, "") }, r.state)),
+      h("td", {}, stateBadges(r, hold)),
       h("td", { "data-label": "attempts" }, String(r.attempts)),
-      h("td", { "data-label": "next" }, r.next_attempt ? fmtTime(r.next_attempt) : r.state === "inflight" ? "sending now" : ""),
+      h("td", { "data-label": hold ? "held until" : "next" }, r.next_attempt ? fmtTime(r.next_attempt) : r.state === "inflight" ? "sending now" : ""),
       h("td", { class: "wide reply" },
-        reply && h("span", { class: "mono" }, replyShown(r.last_reply)),
+        reply && h("span", { class: "mono" }, replyShown(rep)),
         r.category && [" ", h("span", { class: "badge category" }, r.category)],
         r.reason && h("div", { class: "muted reason" }, prose(r.reason)),
         r.advice && h("div", { class: "advice" }, "What to do: ", prose(r.advice)),
-        r.hold && h("div", { class: "muted hold" }, "Held by the relay's shaping: ", prose(r.hold)),
+        hold && h("div", { class: "muted hold" }, "Held by the relay's shaping: ", prose(hold)),
+        tried.length > 0 && h("div", { class: "small tried" }, "Tried in its last attempt, in order:",
+          h("ol", {}, tried.map((t) => h("li", {}, "path " + t.path, t.host ? [" host ", iso(t.host)] : "", ": ",
+            h("span", { class: "mono" }, replyShown(t.reply) || "no reply"))))),
         via && h("div", { class: "small muted via" }, via)));
   });
+}
+
+// holdText is what of the relay's shaping holds a waiting recipient back
+// now: its hold, or, from a relay that names none apart, a last reply at
+// stage shaping; "" when nothing holds it.
+function holdText(r) {
+  if (r.hold) return String(r.hold);
+  const rep = r.last_reply && typeof r.last_reply === "object" ? r.last_reply : {};
+  return rep.stage === "shaping" ? String(rep.text || "held") : "";
+}
+
+// stateBadges is a waiting recipient's state: "held" while the relay's
+// shaping holds it (after a server's deferral, "deferred" and "held"),
+// else the relay's state.
+function stateBadges(r, hold) {
+  const badge = (s) => h("span", { class: "badge s-" + String(s).replace(/[^a-z]/g, "") }, s);
+  if (!hold || r.state === "inflight") return badge(r.state);
+  if (r.state === "deferred" && Number(r.attempts) > 0) return [badge("deferred"), " ", badge("held")];
+  return badge("held");
 }
 
 // reached says which host a waiting recipient's last attempt reached: a
