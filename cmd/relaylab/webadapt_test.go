@@ -397,3 +397,57 @@ func TestAdaptersRaw(t *testing.T) {
 		t.Errorf("sink Raw(x) = %v, want ErrInvalid", err)
 	}
 }
+
+// TestRelayAdapterQueueNamesShaping: a recipient held by a route's
+// sending window and one held by a path's warm-up cap each have a reason
+// and advice that name which, not the relay's "(a sending window or a
+// warm-up cap)" for both; a destination's rest keeps its own.
+func TestRelayAdapterQueueNamesShaping(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, rl := openTestRelay(t, filepath.Join(t.TempDir(), "q.db"))
+	defer st.Close()
+	id, err := rl.Enqueue(ctx, relay.Submission{From: "a@s.test", Data: []byte("Subject: x\r\n\r\ny\r\n"),
+		Recipients: []relay.Recipient{{Address: "window@r.test"}, {Address: "warm@r.test"}, {Address: "rest@r.test"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const generic = "nothing was sent; the relay's own shaping held the message back (a sending window or a warm-up cap)"
+	restReason := "nothing was sent to this recipient; its destination answered another message with a 421"
+	holds := map[string][]string{
+		"window@r.test": {"outside the sending windows of route office; the next opens at 2026-11-29T09:00:00Z", "shaping", generic},
+		"warm@r.test":   {"path p reached its warm-up cap for the day; it opens again at 2026-11-29T00:00:00Z", "shaping", generic},
+		"rest@r.test":   {"not tried: destination path:p rests until 2026-11-28T17:02:00Z after 421 4.7.0 busy to x@r.test (message m-2)", "destination-backoff", restReason},
+	}
+	if err := st.Write(ctx, func(tx *store.Tx) error {
+		for addr, h := range holds {
+			if _, err := tx.Exec(`UPDATE relay_recipients SET state = 'deferred', path = 'p', hold = ?, category = ?, reason = ? WHERE message_id = ? AND address = ?`,
+				h[0], h[1], h[2], id, addr); err != nil {
+				return err
+			}
+			if _, err := tx.Append(events.Event{Kind: events.RelayDeferred, Message: id, Recipient: addr}.WithPayload(map[string]any{
+				"attempts": 0, "reply": map[string]any{"stage": "shaping", "text": h[0]}, "category": h[1], "reason": h[2],
+				"advice": "nothing; it is sent when the window opens or the cap allows"})); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := relayAdapter{rl: rl}.Queue(ctx, web.QueueFilter{})
+	if err != nil || len(q) != 1 || len(q[0].Waiting) != 3 {
+		t.Fatalf("Queue = %+v, %v; want one message with three waiting recipients", q, err)
+	}
+	want := map[string][2]string{
+		"window@r.test": {"outside the sending windows of its route", "the route's sending window opens"},
+		"warm@r.test":   {"its path has reached its warm-up cap for the day", "the path's warm-up cap opens again"},
+		"rest@r.test":   {restReason, ""},
+	}
+	for _, w := range q[0].Waiting {
+		wr := want[w.Address]
+		if !strings.Contains(w.Reason, wr[0]) || strings.Contains(w.Reason, "a sending window or a warm-up cap") || !strings.Contains(w.Advice, wr[1]) {
+			t.Errorf("%s (hold %q): reason %q, advice %q; want a reason with %q and advice with %q", w.Address, w.Hold, w.Reason, w.Advice, wr[0], wr[1])
+		}
+	}
+}
