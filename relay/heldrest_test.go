@@ -58,7 +58,7 @@ func TestHeldBackByAnotherMessagesRest(t *testing.T) {
 		t.Errorf("relay not started, before any mail was held: HeldBack %+v, %v; want both recipients until %v", held, err, restEnd)
 	}
 	h.v.Advance(9 * time.Minute)
-	id3 := h.enqueue("a@s.test", "three@r.test") // held by the rest, next attempt by the schedule at 30m
+	id3 := h.enqueue("a@s.test", "three@r.test") // held by the rest, next attempt at its end
 	h.runUntil("the hold", deferred(id3, 1))
 
 	for name, r := range map[string]*Relay{"running relay": h.r, "relay not started": idle} {

@@ -247,7 +247,11 @@ type claimed struct {
 	dsnFor   string // the message a DSN reports on; "" for any other
 }
 
-// claim marks up to n due recipients in flight and returns them.
+// claim marks up to n due recipients in flight and returns them, the
+// earliest due first; of those due at one time, the ones a shaping hold
+// kept back (hold set) before the others, then in queue order: at a
+// rest's end the mail it held goes before the recipient whose 421 began
+// it, which could otherwise start a new rest ahead of them every time.
 func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, error) {
 	var out []claimed
 	dsns := false // DSNs about suppressed recipients, due now
@@ -261,7 +265,7 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 					ELSE ' (' || s.category || ', from a ' || s.source || ')' END, ''), COALESCE(s.created_ns, 0)
 			FROM relay_recipients r JOIN relay_messages m ON m.id = r.message_id
 			LEFT JOIN relay_suppressions s ON s.address = lower(trim(r.address))
-			WHERE r.due_ns IS NOT NULL AND r.due_ns <= ? ORDER BY r.due_ns, r.id LIMIT ?`, now.UnixNano(), n)
+			WHERE r.due_ns IS NOT NULL AND r.due_ns <= ? ORDER BY r.due_ns, r.hold = '', r.id LIMIT ?`, now.UnixNano(), n)
 		if err != nil {
 			return err
 		}

@@ -157,7 +157,13 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 				// not the random message id, so that a replay is reproducible.
 				key := fmt.Sprintf("%s/%d", c.address, msg.created.UnixNano())
 				due := now.Add(r.policy.Delay(key, max(n, 1), now.Sub(msg.created)))
-				if res.notBefore.After(due) {
+				switch {
+				case !res.tried && res.reply.Stage == "shaping" && !res.notBefore.IsZero():
+					// A hold of the relay's own shaping sent nothing: the
+					// recipient is due when the hold ends, not after a
+					// retry delay, and no attempt is counted (n).
+					due = res.notBefore
+				case res.notBefore.After(due):
 					due = res.notBefore
 				}
 				if !msg.expires.IsZero() && due.After(msg.expires) {
