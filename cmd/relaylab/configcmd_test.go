@@ -20,7 +20,7 @@ relay:
   listen: "127.0.0.1:43587"
   users: {app: relay-pass}
   paths:
-    - {name: sh, host: "127.0.0.1:43526", username: u, password: path-pass, tls: none}
+    - {name: sh, host: "127.0.0.1:43526", username: u, password: path-pass, tls: required}
   routes:
     - {name: default, paths: [sh]}
   retry: {preset: "", kind: list, schedule: [5m, 1h], max_age: 2d}
