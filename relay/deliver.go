@@ -174,7 +174,7 @@ func (r *Relay) run(ctx context.Context, j *job) {
 		pending[i] = i
 	}
 	if open, at := nextOpen(j.route.windows, j.route.loc, r.clock.Now()); !open {
-		rep := Reply{Stage: "shaping", Text: fmt.Sprintf("outside the sending windows of route %s; the next opens at %s", j.route.name, at.UTC().Format(time.RFC3339))}
+		rep := Reply{Stage: "shaping", Text: fmt.Sprintf(windowHoldPrefix+"%s; the next opens at %s", j.route.name, at.UTC().Format(time.RFC3339))}
 		for i := range results {
 			results[i] = result{reply: rep, verdict: r.verdict(rep), notBefore: at}
 		}

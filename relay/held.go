@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/relaylab/relaylab/internal/store"
 )
 
 // Held is a waiting recipient the relay's own shaping holds back.
@@ -59,7 +61,8 @@ func (r *Relay) HeldBack(ctx context.Context, id string) ([]Held, error) {
 			if until.IsZero() {
 				until = time.Unix(0, due).UTC()
 			}
-			if until.After(now) {
+			until, held := r.shapingHoldNow(rep.Text, id, w, until, now)
+			if held && until.After(now) {
 				// The hold's own reply: the row's code is the last
 				// server's.
 				h = &Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: rep.Text}}
@@ -78,6 +81,92 @@ func (r *Relay) HeldBack(ctx context.Context, id string) ([]Held, error) {
 	}
 	return out, rows.Err()
 }
+
+// shapingHoldNow re-checks the window or warm-up hold of recipient w of
+// message msgID (text, its stored reply; stored, the end that names)
+// against the configuration in force, which may have changed since: the
+// hold's end under it, or false when the configuration no longer has the
+// hold's cause (the route has no window closed now, the recipient's paths
+// no warm-up cap of the path it names) and the recipient may go now. A
+// cap still configured keeps the stored end: how much of the day's cap is
+// used is the running relay's to count.
+func (r *Relay) shapingHoldNow(text, msgID string, w waitingRcpt, stored, now time.Time) (time.Time, bool) {
+	ri, paths := r.route(msgID, w.address, w.sender, w.attempts+1)
+	if strings.HasPrefix(text, windowHoldPrefix) {
+		if open, at := nextOpen(ri.windows, ri.loc, now); !open {
+			return at, true
+		}
+		return time.Time{}, false
+	}
+	if m := warmHoldRE.FindStringSubmatch(text); m != nil {
+		for _, p := range paths {
+			if p != nil && p.cfg.Name == m[1] && p.warm != nil {
+				return stored, true
+			}
+		}
+		return time.Time{}, false
+	}
+	return stored, true
+}
+
+// liftStaleHolds, at start, makes due now the waiting recipients whose
+// window or warm-up hold the configuration no longer has (shapingHoldNow),
+// and moves to the new end those whose hold now ends earlier (a window
+// opened wider), instead of leaving them due at the end the old
+// configuration gave.
+func (r *Relay) liftStaleHolds(ctx context.Context) error {
+	now := r.clock.Now()
+	type change struct {
+		id  int64
+		due time.Time
+	}
+	var changes []change
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT rc.id, rc.message_id, rc.address, rc.attempts, rc.path, rc.host, rc.hold, rc.due_ns, m.sender
+		FROM relay_recipients rc JOIN relay_messages m ON m.id = rc.message_id
+		WHERE rc.state IN ('queued', 'deferred') AND rc.category = 'shaping' AND rc.hold != '' AND rc.due_ns > ?`, now.UnixNano())
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var (
+			id    int64
+			msgID string
+			w     waitingRcpt
+			text  string
+			due   int64
+		)
+		if err := rows.Scan(&id, &msgID, &w.address, &w.attempts, &w.path, &w.host, &text, &due, &w.sender); err != nil {
+			rows.Close()
+			return err
+		}
+		old := time.Unix(0, due)
+		switch until, held := r.shapingHoldNow(text, msgID, w, old, now); {
+		case !held:
+			changes = append(changes, change{id, now})
+		case until.Before(old):
+			changes = append(changes, change{id, until})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(changes) == 0 {
+		return err
+	}
+	r.log.Info("relay: the configuration no longer holds back some waiting mail as its last hold said; it is due sooner", "recipients", len(changes))
+	return r.store.Write(ctx, func(tx *store.Tx) error {
+		for _, c := range changes {
+			if _, err := tx.Exec(`UPDATE relay_recipients SET due_ns = ? WHERE id = ? AND due_ns IS NOT NULL`, c.due.UnixNano(), c.id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// windowHoldPrefix begins the reply of a sending window's hold;
+// warmHoldRE reads the path out of a warm-up cap's (deliverPath).
+const windowHoldPrefix = "outside the sending windows of route "
+
+var warmHoldRE = regexp.MustCompile(`^path (\S+) reached its warm-up cap for the day`)
 
 // waitingRcpt is what HeldBack reads of a waiting recipient.
 type waitingRcpt struct {

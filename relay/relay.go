@@ -196,6 +196,9 @@ func (r *Relay) Start(ctx context.Context) error {
 	if err := r.restoreRests(ctx); err != nil {
 		return fmt.Errorf("relay: reading the destinations' rests: %w", err)
 	}
+	if err := r.liftStaleHolds(ctx); err != nil {
+		return fmt.Errorf("relay: checking held mail against the configuration: %w", err)
+	}
 	n, err := r.recoverInflight(ctx)
 	if err != nil {
 		return fmt.Errorf("relay: recovering the queue: %w", err)

@@ -1,0 +1,71 @@
+package relay
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/relaylab/relaylab/internal/events"
+)
+
+// TestShapingHoldLiftedByConfigChange: a warm-up or window hold is read
+// back from its reply, but whether it still holds is the configuration's
+// to say: after the path's warmup or the route's windows are removed, a
+// restarted relay sends the held mail at once, and queue retry (HeldBack,
+// RetryNow) on a relay with the new configuration no longer names the
+// hold. The hold used to outlive the change until its end (midnight).
+func TestShapingHoldLiftedByConfigChange(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		shape func(*Config)
+	}{
+		{"warmup", func(c *Config) { c.Paths[0].Warmup, c.Paths[0].WarmupStart = []int{1}, epoch.Format("2006-01-02") }},
+		{"window", func(c *Config) { c.Routes[0].Windows = []string{"03:00-04:00"} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			mta := startMTA(t, nil)
+			cfg := testConfig(mta.addr)
+			tt.shape(&cfg)
+			h := newHarness(t, cfg, Options{})
+			if tt.name == "warmup" {
+				first := h.enqueue("a@s.test", "first@r.test") // the day's cap of 1
+				h.runUntil("the first message", h.done(first, 1))
+			}
+			id := h.enqueue("a@s.test", "one@r.test", "two@r.test")
+			h.runUntil("the hold", func() bool {
+				return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) > 0
+			})
+			if held, err := h.r.HeldBack(ctx, id); err != nil || len(held) == 0 {
+				t.Fatalf("HeldBack %v, %v: want the held recipient", held, err)
+			}
+			if err := h.r.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			plain := testConfig(mta.addr) // no warmup, no windows
+			idle, err := New(plain, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if held, err := idle.HeldBack(ctx, id); err != nil || len(held) != 0 {
+				t.Errorf("HeldBack under a configuration without the hold's cause: %+v, %v; want nothing held", held, err)
+			}
+			r2, err := New(plain, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r2.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r2.Shutdown(context.Background()) })
+			h2 := &harness{t: t, v: h.v, store: h.store, r: r2}
+			start := h.v.Now()
+			h2.settle()
+			if !h2.done(id, 2)() {
+				t.Fatalf("at %v after the restart: terminal %v, want both recipients delivered at once", h.v.Now().Sub(start), h2.terminal(id))
+			}
+		})
+	}
+}
