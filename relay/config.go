@@ -281,6 +281,11 @@ func (c *Config) Validate(prefix string) error {
 	if err := c.Retry.Validate(key("retry")); err != nil {
 		return err
 	}
+	if w := c.DSN.DelayWarning; w < 0 {
+		return config.Errorf(key("dsn.delay_warning"), "%s: must not be negative (0 sends no delay warnings)", w)
+	} else if maxAge := c.Retry.resolved().MaxAge; w > 0 && maxAge > 0 && w >= maxAge {
+		return config.Errorf(key("dsn.delay_warning"), "%s is not shorter than the retry policy's max_age (%s): a recipient expires before it has waited that long, so the warning would never be sent; set it shorter than max_age (4h is usual under a max_age of days), or 0 for no delay warnings", w, maxAge)
+	}
 	for i, r := range c.Classify {
 		if err := r.validate(key(fmt.Sprintf("classify[%d]", i))); err != nil {
 			return err

@@ -186,6 +186,9 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 				}
 				if r.wantsDelayWarning(c, msg, now) {
 					delayed = append(delayed, dsnEntry{c: c, o: o, until: msg.expires})
+				} else if r.wantsDelayWarning(c, msg, msg.created.Add(r.cfg.DSN.DelayWarning.D())) {
+					// Not yet: the scheduler wakes for it (warnDelayed).
+					r.warns.note(msg.created.Add(r.cfg.DSN.DelayWarning.D()))
 				}
 			}
 		}

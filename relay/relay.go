@@ -85,6 +85,7 @@ type Relay struct {
 	routes   []*routeInfo
 	signer   signer // nil signs nothing
 
+	warns  warnClock // when the next delay warning falls due
 	kickCh chan struct{}
 	slots  chan struct{}
 	pool   *connPool
@@ -373,6 +374,9 @@ func (r *Relay) schedule(ctx context.Context) {
 			r.log.Error("relay: reading the queue failed; retrying in a minute", "err", err)
 			next, ok = r.clock.Now().Add(time.Minute), true
 		}
+		if _, at := r.warns.due(r.clock.Now()); !at.IsZero() && r.cfg.DSN.DelayWarning > 0 && (!ok || at.Before(next)) {
+			next, ok = at, true // a delay warning falls due first
+		}
 		if r.poll > 0 {
 			if at := r.clock.Now().Add(r.poll); !ok || next.After(at) {
 				next, ok = at, true
@@ -463,6 +467,9 @@ func (r *Relay) unparkScheduler() {
 
 // pass claims due recipients until none is due, dispatching them.
 func (r *Relay) pass(ctx context.Context) {
+	if err := r.warnDelayed(ctx, r.clock.Now()); err != nil && ctx.Err() == nil {
+		r.log.Error("relay: sending delay warnings failed; they are tried again at the next pass", "err", err)
+	}
 	for ctx.Err() == nil {
 		now := r.clock.Now()
 		batch, err := r.claim(ctx, now, r.cfg.Batch)
