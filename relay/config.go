@@ -34,6 +34,10 @@ type Config struct {
 	Workers int `yaml:"workers"`
 	// Batch caps the recipients claimed from the queue in one scheduler pass.
 	Batch int `yaml:"batch"`
+	// Resolvers are HOST:PORT of the DNS servers that mx paths ask, tried
+	// in order; empty: the system's (/etc/resolv.conf). Options.Resolver,
+	// when given, is used instead.
+	Resolvers []string `yaml:"resolvers"`
 
 	Paths []PathConfig `yaml:"paths"`
 	// Routes send recipients over the paths. Left out (nil), Validate
@@ -226,6 +230,11 @@ func (c *Config) Validate(prefix string) error {
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		return config.Errorf(key("cert_file"), "cert_file and key_file go together: set both or neither")
+	}
+	for i, r := range c.Resolvers {
+		if err := config.DialAddr(r); err != nil {
+			return config.Errorf(key(fmt.Sprintf("resolvers[%d]", i)), "%v: want HOST:PORT of a DNS server, like 127.0.0.1:53", err)
+		}
 	}
 	if err := config.Passwords(key("users"), c.Users); err != nil {
 		return err

@@ -185,7 +185,7 @@ func (r *Relay) Start(ctx context.Context) error {
 	r.started = true
 	r.mu.Unlock()
 	if r.resolver == nil && r.needsResolver() {
-		res, err := NewDNSResolver()
+		res, err := NewDNSResolver(r.cfg.Resolvers...)
 		if err != nil {
 			return err
 		}
