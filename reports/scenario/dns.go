@@ -59,6 +59,9 @@ func (sc *Scenario) mxPath() int {
 // validateDNS checks the dns section against the relay's paths, the sink's
 // listeners and sink.verify: the two that ask the DNS.
 func (sc *Scenario) validateDNS() error {
+	if len(sc.Relay.Resolvers) > 0 {
+		return config.Errorf("relay.resolvers", "a replay's relay asks the scenario's dns.zone and nothing else, served on 127.0.0.1 for it: remove resolvers, and put the MX records its mx paths need in dns.zone")
+	}
 	if err := sc.validateVerify(); err != nil {
 		return err
 	}

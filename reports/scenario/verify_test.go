@@ -97,6 +97,8 @@ func TestVerifyNeedsDNS(t *testing.T) {
 			"bad.yaml:3:21: sink.verify.enabled: a replay's sink checks SPF, DKIM and DMARC against the scenario's own DNS, and this scenario has none: add dns.zone"},
 		{"resolvers", "name: x\ndns:\n  zone: |\n    shop.test. TXT \"v=spf1 -all\"\nsink:\n  verify:\n    enabled: true\n    resolvers: [\"127.0.0.1:43953\"]\n" + msgs,
 			"bad.yaml:8:16: sink.verify.resolvers: a replay's sink asks the scenario's dns.zone and nothing else"},
+		{"relay resolvers", "name: x\nrelay:\n  resolvers: [\"127.0.0.1:43953\"]\n  paths: [{name: d, type: mx}]\n" + msgs,
+			"bad.yaml:3:14: relay.resolvers: a replay's relay asks the scenario's dns.zone and nothing else"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
