@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +82,7 @@ func TestQueueRetryHeld(t *testing.T) {
 	until := time.Now().Add(3 * time.Hour).UTC().Truncate(time.Second)
 	rep := relay.Reply{Stage: "shaping", Text: "path primary reached its warm-up cap for the day; it opens again at " + until.Format(time.RFC3339)}
 	setRecipient(t, db, id, relay.StateDeferred, until, "primary", "", rep, "shaping", "held", events.RelayDeferred, map[string]any{"reply": rep})
-	code, out, errOut := runIn(t, context.Background(), "queue", "retry", id, "--db", db)
+	code, out, errOut := runIn(t, context.Background(), "queue", "retry", id, "--db", db, "--config", warmingConfig(t))
 	if code != 0 || strings.Contains(out, "sends them within") || !strings.Contains(out, "b@r.test held until "+until.Format(time.RFC3339)+": shaping: path primary reached its warm-up cap") {
 		t.Errorf("queue retry: exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
@@ -115,7 +117,8 @@ func TestQueueRetryHeldAgreesWithShow(t *testing.T) {
 	until := time.Now().Add(3 * time.Hour).UTC().Truncate(time.Second)
 	rep := relay.Reply{Stage: "shaping", Text: "path primary reached its warm-up cap for the day; it opens again at " + until.Format(time.RFC3339)}
 	setRecipient(t, db, id, relay.StateDeferred, until.Add(4*time.Second), "primary", "", rep, "shaping", "held", events.RelayDeferred, map[string]any{"reply": rep})
-	code, out, errOut := runIn(t, ctx, "queue", "retry", id, "--db", db)
+	cfg := warmingConfig(t)
+	code, out, errOut := runIn(t, ctx, "queue", "retry", id, "--db", db, "--config", cfg)
 	if code != 0 || !strings.Contains(out, "a retry cannot lift") || !strings.Contains(out, "b@r.test held until "+until.Format(time.RFC3339)) {
 		t.Errorf("queue retry: exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
@@ -156,4 +159,16 @@ func TestQueueListAllNamesStage(t *testing.T) {
 			t.Errorf("queue list --state %s: exit %d, want the suppression's reason as the last reply\nstdout %s\nstderr %s", state, code, out, errOut)
 		}
 	}
+}
+
+// warmingConfig writes a configuration whose path primary has a warm-up
+// cap, so that a hold naming it holds under the configuration in force
+// (a hold whose cause the configuration no longer has is lifted).
+func warmingConfig(t *testing.T) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "relaylab.yaml")
+	if err := os.WriteFile(f, []byte("relay:\n  paths:\n    - {name: primary, host: \"127.0.0.1:43526\", warmup: [50, 100], warmup_start: \"2026-01-01\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
