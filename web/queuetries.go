@@ -19,13 +19,16 @@ type QueueTry struct {
 
 // lastTriesSQL reads, without the transcripts, the relay.attempt events
 // of n messages through the partial index on message (see
-// messageStatesQuery), in the order they were recorded.
+// messageStatesQuery), in the order they were recorded. The index is
+// named: "kind = ? ORDER BY id" is the order of events_kind, which SQLite
+// otherwise picks, walking every attempt in the log on each poll of the
+// Queue page.
 func lastTriesSQL(n int) string {
 	return `SELECT message, recipient, COALESCE(CAST(json_extract(payload, '$.attempt') AS INTEGER), 0),
 		COALESCE(CAST(json_extract(payload, '$.path') AS TEXT), ''), COALESCE(CAST(json_extract(payload, '$.host') AS TEXT), ''),
 		COALESCE(CAST(json_extract(payload, '$.reply.stage') AS TEXT), ''), COALESCE(CAST(json_extract(payload, '$.reply.code') AS INTEGER), 0),
 		COALESCE(CAST(json_extract(payload, '$.reply.enhanced') AS TEXT), ''), COALESCE(CAST(json_extract(payload, '$.reply.text') AS TEXT), '')
-		FROM events WHERE message IN (?` + strings.Repeat(",?", n-1) + `) AND message != '' AND kind = ? ORDER BY id`
+		FROM events INDEXED BY events_message WHERE message IN (?` + strings.Repeat(",?", n-1) + `) AND message != '' AND kind = ? ORDER BY id`
 }
 
 // addLastTries fills in the Tried of each waiting recipient whose last
