@@ -143,14 +143,41 @@ func TestWaitForVerdictsWaitsPastAnEarlyPass(t *testing.T) {
 	}
 }
 
+// TestWaitForVerdictsSettledByWhatIsAsked: an expectation of absence
+// (count: 0) waits for nothing, and a recipient in the status its
+// expectation asks for (deferred) is settled, so that such files are
+// judged at once instead of after the whole --wait, as a review found.
+func TestWaitForVerdictsSettledByWhatIsAsked(t *testing.T) {
+	t.Parallel()
+	deferred := func() ([]reports.Verdict, *reports.Data, error) {
+		return []reports.Verdict{{Name: "app", Passed: true}}, &reports.Data{Recipients: []*reports.Recipient{{Address: "a@x.test", Status: "deferred"}}}, nil
+	}
+	for _, tc := range []struct {
+		name string
+		want []reports.RecipientExpectation
+		took time.Duration
+	}{
+		{"absence", []reports.RecipientExpectation{{Match: "*@blocked.test", Count: reports.Range{Min: 0, Max: 0, Set: true}}}, 0},
+		{"status deferred", []reports.RecipientExpectation{{Match: "a@x.test", Status: "deferred"}}, 0},
+		{"absence beside a deferral", []reports.RecipientExpectation{{Match: "*@blocked.test", Count: reports.Range{Set: true}}, {Match: "a@x.test", Status: "delivered"}}, 5 * time.Second},
+	} {
+		if _, _, took, err := driveWait(t, deferred, tc.want...); err != nil || took != tc.took {
+			t.Errorf("%s: waited %s (%v), want %s", tc.name, took, err, tc.took)
+		}
+	}
+}
+
 // driveWait runs waitForVerdicts for 5 s of --wait on a virtual clock,
 // moving it a second whenever the wait sleeps, and returns its verdicts,
 // its stderr, the virtual time it took and its error.
-func driveWait(t *testing.T, judge func() ([]reports.Verdict, *reports.Data, error)) ([]reports.Verdict, string, time.Duration, error) {
+func driveWait(t *testing.T, judge func() ([]reports.Verdict, *reports.Data, error), want ...reports.RecipientExpectation) ([]reports.Verdict, string, time.Duration, error) {
 	t.Helper()
 	v := clock.NewVirtual(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	x := &expectFile{Name: "app"}
 	x.Expect.Recipients = []reports.RecipientExpectation{{Match: "a@x.test", Status: "delivered"}}
+	if len(want) > 0 {
+		x.Expect.Recipients = want
+	}
 	var errb bytes.Buffer
 	e := &env{stdout: io.Discard, stderr: &errb}
 	type result struct {

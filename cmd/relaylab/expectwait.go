@@ -63,19 +63,24 @@ func waitForVerdicts(ctx context.Context, e *env, clk clock.Clock, wait time.Dur
 
 // unsettled says what a wait still waits for: a recipient expectation
 // that matches no recipient yet, or recipients that are not final (their
-// sender may try again); "" when there is neither.
+// sender may try again); "" when there is neither. An expectation of
+// absence (count: 0) waits for nothing, and a recipient in the status its
+// expectation asks for (status: deferred) is settled.
 func unsettled(files []*expectFile, d *reports.Data) string {
 	var open []string
 	seen := map[*reports.Recipient]bool{}
 	for _, x := range files {
 		for _, want := range x.Expect.Recipients {
+			if want.Count.Set && want.Count.Max == 0 {
+				continue
+			}
 			matched := 0
 			for _, r := range d.Recipients {
 				if !reports.Glob(strings.ToLower(want.Match), strings.ToLower(r.Address)) || (want.Message != "" && !reports.Glob(want.Message, r.Message)) {
 					continue
 				}
 				matched++
-				if r.Status != "delivered" && r.Status != "bounced" && !seen[r] {
+				if !r.Final() && (want.Status == "" || r.Status != want.Status) && !seen[r] {
 					seen[r] = true
 					open = append(open, r.Address+" is "+r.Status)
 				}
