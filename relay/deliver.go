@@ -124,6 +124,10 @@ type result struct {
 	path    string
 	host    string
 	tried   bool // a server was asked (not only DNS, nor a resting destination)
+	// attempted means some path of this run was tried for the recipient
+	// (tried, at this result's path or an earlier one): the run counts as
+	// an attempt, even when the last path only held it back.
+	attempted bool
 	// notBefore holds the next attempt back (a window, a cap, a rest).
 	notBefore time.Time
 	// dsnPassed means the server that took the message also took NOTIFY.
@@ -169,6 +173,7 @@ func (r *Relay) run(ctx context.Context, j *job) {
 	}
 	results := make([]result, len(j.rcpts))
 	var log []attempt
+	attempted := make([]bool, len(j.rcpts)) // by a path before the current one
 	pending := make([]int, len(j.rcpts))
 	for i := range pending {
 		pending[i] = i
@@ -187,6 +192,8 @@ func (r *Relay) run(ctx context.Context, j *job) {
 		log = append(log, r.deliverPath(ctx, p, j, msg, data, pending, results)...)
 		var next []int
 		for _, i := range pending {
+			results[i].attempted = results[i].tried || attempted[i]
+			attempted[i] = results[i].attempted
 			if !results[i].delivered() && (results[i].verdict.Disposition == Retry || results[i].verdict.Disposition == Reroute) {
 				next = append(next, i)
 			}

@@ -100,8 +100,11 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 				continue
 			}
 			c := j.rcpts[i]
+			// A run counts as an attempt when any path of it asked a
+			// server, not only its last (a primary's 451, then a backup
+			// resting, is an attempt).
 			n := c.attempts
-			if res.tried {
+			if res.attempted {
 				n++
 			}
 			o := outcome{path: res.path, host: res.host, reply: res.reply, verdict: res.verdict, attempts: n}
@@ -158,10 +161,12 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 				key := fmt.Sprintf("%s/%d", c.address, msg.created.UnixNano())
 				due := now.Add(r.policy.Delay(key, max(n, 1), now.Sub(msg.created)))
 				switch {
-				case !res.tried && res.reply.Stage == "shaping" && !res.notBefore.IsZero():
-					// A hold of the relay's own shaping sent nothing: the
-					// recipient is due when the hold ends, not after a
-					// retry delay, and no attempt is counted (n).
+				case !res.attempted && res.reply.Stage == "shaping" && !res.notBefore.IsZero():
+					// A hold of the relay's own shaping, with nothing sent
+					// in this run: the recipient is due when the hold ends,
+					// not after a retry delay, and no attempt is counted
+					// (n). When an earlier path was tried, the retry
+					// schedule's delay stands, or the hold's end if later.
 					due = res.notBefore
 				case res.notBefore.After(due):
 					due = res.notBefore
