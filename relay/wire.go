@@ -457,27 +457,59 @@ func orcptFault(arg []byte) []byte {
 	var why string
 	switch {
 	case !ok || typ == "" || addr == "":
-		why = "ORCPT=" + value + " is not addr-type;address, as in ORCPT=rfc822;" + xtextHint(value) + " (RFC 3461 4.2)"
+		why = "ORCPT=" + echoed(value) + " is not addr-type;address, as in ORCPT=" + rewrite("rfc822", xtextHint(value)) + " (RFC 3461 4.2)"
 	case strings.EqualFold(typ, "rfc822"):
 		_, err := dsn.DecodeXtext(addr)
 		var xe *dsn.XtextError
 		if !errors.As(err, &xe) {
 			return nil
 		}
-		why = "ORCPT=" + value + ": the address is xtext (RFC 3461 4, 4.2), and " + octetFault(addr, xe.Octet, xe.Reason) +
-			"; write it as ORCPT=" + typ + ";" + xtextHint(addr)
+		why = "ORCPT=" + echoed(value) + ": the address is xtext (RFC 3461 4, 4.2), and " + octetFault(addr, xe.Octet, xe.Reason) +
+			"; write it as ORCPT=" + rewrite(typ, xtextHint(addr))
 	case strings.EqualFold(typ, "utf-8"):
 		_, err := dsn.DecodeUTF8AddrXtext(addr)
 		var xe *dsn.XtextError
 		if !errors.As(err, &xe) {
 			return nil
 		}
-		why = "ORCPT=" + value + ": a utf-8 address is utf-8-addr-xtext (RFC 6533 3), and " + xe.Reason +
-			"; write it as ORCPT=" + typ + ";" + dsn.UTF8AddrXtext(dsn.DecodeUTF8AddrLenient(addr))
+		why = "ORCPT=" + echoed(value) + ": a utf-8 address is utf-8-addr-xtext (RFC 6533 3), and " + xe.Reason +
+			"; write it as ORCPT=" + rewrite(typ, dsn.UTF8AddrXtext(dsn.DecodeUTF8AddrLenient(addr)))
 	default:
-		why = "ORCPT=" + value + ": address type " + typ + " is not one this relay takes: rfc822 or utf-8 (RFC 3461 4.2, RFC 6533 3)"
+		why = "ORCPT=" + echoed(value) + ": address type " + echoed(typ) + " is not one this relay takes: rfc822 or utf-8 (RFC 3461 4.2, RFC 6533 3)"
 	}
-	return []byte("501 5.5.4 Malformed ORCPT parameter value: " + oneLineASCII(why) + "\r\n")
+	line := "501 5.5.4 Malformed ORCPT parameter value: " + oneLineASCII(why)
+	if len(line) > rfcReplyLine-2 {
+		line = line[:rfcReplyLine-2-len(cutMark)] + cutMark
+	}
+	return []byte(line + "\r\n")
+}
+
+// RFC 5321 4.5.3.1.5: a reply line is at most 512 octets with its CRLF.
+// The client's ORCPT value may be nearly that long itself, and its xtext
+// rewrite up to three times longer, so a reply echoes at most maxEcho
+// octets of either, marked cut with cutMark.
+const (
+	rfcReplyLine = 512
+	maxEcho      = 64
+	cutMark      = "..."
+)
+
+// echoed is s, a part of the client's command, cut to maxEcho octets.
+func echoed(s string) string {
+	if len(s) > maxEcho {
+		return s[:maxEcho] + cutMark
+	}
+	return s
+}
+
+// rewrite is typ;addr, the ORCPT value a reply suggests, when it is short
+// enough to echo whole: a rewrite cut short could not be copied, so a long
+// one is described instead.
+func rewrite(typ, addr string) string {
+	if len(typ)+1+len(addr) <= maxEcho {
+		return typ + ";" + addr
+	}
+	return echoed(typ) + ";ADDRESS, with ADDRESS in xtext (too long to repeat here)"
 }
 
 // octetFault words an xtext fault at octet n (from 1) of addr: a "+" that
