@@ -300,10 +300,18 @@ func (c *Config) Validate(prefix string) error {
 			return err
 		}
 	}
+	dkimAt := map[string]int{}
 	for i, d := range c.DKIM {
 		if err := d.validate(key(fmt.Sprintf("dkim[%d]", i))); err != nil {
 			return err
 		}
+		// Written another way ("Shop.Test.", an IDN in U-labels), a
+		// domain is still one key: the later would replace the earlier.
+		name, _ := dkimDomain(d.Domain)
+		if j, ok := dkimAt[name]; ok {
+			return config.Errorf(key(fmt.Sprintf("dkim[%d].domain", i)), "%q is the domain %s of dkim[%d] again: a domain signs with one key; remove one of them", d.Domain, name, j)
+		}
+		dkimAt[name] = i
 	}
 	if c.Suppression.SoftBounces < 0 {
 		return config.Errorf(key("suppression.soft_bounces"), "must not be negative")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/emersion/go-msgauth/dkim"
 	"github.com/relaylab/relaylab/internal/config"
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -29,9 +30,10 @@ type DKIMConfig struct {
 }
 
 func (d DKIMConfig) validate(k string) error {
+	if _, err := dkimDomain(d.Domain); err != nil {
+		return config.Errorf(k+".domain", "%v", err)
+	}
 	switch {
-	case d.Domain == "" || strings.ContainsAny(d.Domain, " @"):
-		return config.Errorf(k+".domain", "%q is not a domain", d.Domain)
 	case d.Selector == "" || strings.ContainsAny(d.Selector, " .@"):
 		return config.Errorf(k+".selector", "%q is not a selector (one DNS label such as s2026)", d.Selector)
 	case d.KeyFile == "":
@@ -41,6 +43,26 @@ func (d DKIMConfig) validate(k string) error {
 		return config.Errorf(k+".key_file", "%v", err)
 	}
 	return nil
+}
+
+// dkimDomain is a configured signing domain as keyFor looks it up, and as
+// a signature's d= names it: lower case, without a trailing dot (an
+// absolute name, "shop.test.", is the same domain), and an IDN in A-labels
+// (RFC 5890 2.3.2.1; "bücher.test" becomes "xn--bcher-kva.test"). Before,
+// "shop.test." was taken and never matched, and mail went out unsigned.
+func dkimDomain(s string) (string, error) {
+	d := strings.ToLower(strings.TrimSuffix(s, "."))
+	if d == "" || strings.ContainsAny(d, " @") || strings.Contains(d, "..") || strings.HasPrefix(d, ".") {
+		return "", fmt.Errorf("%q is not a domain", s)
+	}
+	if !isASCII(d) {
+		a, err := idna.Lookup.ToASCII(d)
+		if err != nil {
+			return "", fmt.Errorf("%q is not a domain name that can be written in A-labels (RFC 5891): %v", s, err)
+		}
+		d = a
+	}
+	return d, nil
 }
 
 // loadDKIMKey reads and checks the private key in file.
@@ -81,9 +103,22 @@ func newDKIMSigner(cfgs []DKIMConfig, log *slog.Logger) (*dkimSigner, error) {
 		if err != nil {
 			return nil, fmt.Errorf("relay: DKIM key for %s: %w", c.Domain, err)
 		}
-		s.keys[strings.ToLower(c.Domain)] = dkimKey{selector: c.Selector, signer: key}
+		if err := s.add(c.Domain, dkimKey{selector: c.Selector, signer: key}); err != nil {
+			return nil, fmt.Errorf("relay: DKIM key for %s: %w", c.Domain, err)
+		}
 	}
 	return s, nil
+}
+
+// add keeps k as the key of domain, written as keyFor looks it up
+// (dkimDomain).
+func (s *dkimSigner) add(domain string, k dkimKey) error {
+	d, err := dkimDomain(domain)
+	if err != nil {
+		return err
+	}
+	s.keys[d] = k
+	return nil
 }
 
 // ParsePrivateKey reads a PEM RSA or Ed25519 private key.
@@ -165,6 +200,13 @@ func (s *dkimSigner) Sign(sender string, data []byte) []byte {
 // never used for a longer name.
 func (s *dkimSigner) keyFor(domain string) (string, dkimKey, bool) {
 	domain = strings.TrimSuffix(domain, ".")
+	if !isASCII(domain) {
+		// An SMTPUTF8 message's From domain in U-labels: keys are kept in
+		// A-labels (dkimDomain).
+		if a, err := idna.Lookup.ToASCII(domain); err == nil {
+			domain = a
+		}
+	}
 	if k, ok := s.keys[domain]; ok {
 		return domain, k, true
 	}
