@@ -15,8 +15,10 @@ import (
 // hours later).
 type warnClock struct {
 	mu    sync.Mutex
-	known bool      // next holds what the last scan found, and notes since
-	next  time.Time // zero: none
+	known bool // next holds what the last scan found, and notes since
+	// next is the earliest warning time known (zero: none); while known
+	// is false after a scan that failed, when to scan again.
+	next time.Time
 	// pending gathers the notes made while a scan runs, which it may not
 	// have seen.
 	pending time.Time
@@ -59,6 +61,27 @@ func (r *Relay) warnDelayed(ctx context.Context, now time.Time) error {
 	if ok, _ := r.warns.due(now); !ok {
 		return nil
 	}
+	err := r.scanWarnings(ctx, now, w)
+	if err != nil {
+		// The due recipients are in no wake-up time: keep the scan
+		// pending, so that the next pass, at the latest in a minute,
+		// tries them again instead of the next deferral or a restart.
+		r.warns.failed(now.Add(time.Minute))
+	}
+	return err
+}
+
+// failed marks the last scan as not done: every pass scans again, and the
+// scheduler wakes at retry for it.
+func (w *warnClock) failed(retry time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.known, w.next = false, retry
+}
+
+// scanWarnings is warnDelayed's scan of the queue, and the warnings it
+// writes, once one falls due.
+func (r *Relay) scanWarnings(ctx context.Context, now time.Time, w time.Duration) error {
 	r.warns.mu.Lock()
 	r.warns.pending = time.Time{}
 	r.warns.mu.Unlock()
