@@ -2,6 +2,7 @@ package relay
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -34,8 +35,8 @@ type Config struct {
 	Workers int `yaml:"workers"`
 	// Batch caps the recipients claimed from the queue in one scheduler pass.
 	Batch int `yaml:"batch"`
-	// Resolvers are HOST:PORT of the DNS servers that mx paths ask, tried
-	// in order; empty: the system's (/etc/resolv.conf). Options.Resolver,
+	// Resolvers are IP:PORT of the DNS servers that mx paths ask ([IPv6]:PORT),
+	// tried in order; empty: the system's (/etc/resolv.conf). Options.Resolver,
 	// when given, is used instead.
 	Resolvers []string `yaml:"resolvers"`
 
@@ -232,8 +233,8 @@ func (c *Config) Validate(prefix string) error {
 		return config.Errorf(key("cert_file"), "cert_file and key_file go together: set both or neither")
 	}
 	for i, r := range c.Resolvers {
-		if err := config.DialAddr(r); err != nil {
-			return config.Errorf(key(fmt.Sprintf("resolvers[%d]", i)), "%v: want HOST:PORT of a DNS server, like 127.0.0.1:53", err)
+		if err := resolverAddr(r); err != nil {
+			return config.Errorf(key(fmt.Sprintf("resolvers[%d]", i)), "%v", err)
 		}
 	}
 	if err := config.Passwords(key("users"), c.Users); err != nil {
@@ -534,3 +535,30 @@ var (
 	ruleCode     = regexp.MustCompile(`^(0|[2-5][0-9]{0,2})$`)
 	ruleEnhanced = regexp.MustCompile(`^[245](\.([0-9]{1,3}(\.([0-9]{1,3})?)?)?)?$`)
 )
+
+// resolverAddr checks a relay.resolvers entry: the IP address and port of
+// a DNS server, an IPv6 address in brackets. A host name is refused, as
+// dialling it would ask the system's resolvers, which relay.resolvers
+// replaces; a bare IP address is refused with the entry to write, rather
+// than given port 53 unseen.
+func resolverAddr(s string) error {
+	const want = "want IP:PORT of a DNS server, like 127.0.0.1:53 (IPv6 in brackets: [::1]:53)"
+	ap, err := netip.ParseAddrPort(s)
+	if err == nil {
+		if ap.Port() == 0 {
+			return fmt.Errorf("%q: port 0: %s", s, want)
+		}
+		return nil
+	}
+	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")); err == nil {
+		if a.Is6() && !strings.HasPrefix(s, "[") && strings.Count(s, ":") > 2 {
+			// "::1:53" is itself an IPv6 address: the port is not apart.
+			return fmt.Errorf("%q is an IPv6 address without a port, or one whose port is not apart: write the address in brackets, as [::1]:53 (IPv6 in brackets, RFC 3986 3.2.2)", s)
+		}
+		return fmt.Errorf("%q has no port: write %s", s, netip.AddrPortFrom(a, 53))
+	}
+	if host, port, err := net.SplitHostPort(s); err == nil && host != "" && port != "" {
+		return fmt.Errorf("%q names a host, and a name would itself be looked up through the system's resolvers: %s", s, want)
+	}
+	return fmt.Errorf("%q: %s", s, want)
+}

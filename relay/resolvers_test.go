@@ -29,14 +29,33 @@ func TestConfigResolvers(t *testing.T) {
 	}
 }
 
+// TestConfigResolversRefused: relay.resolvers takes the IP address and
+// port of each DNS server (IPv6 in brackets), refused at its key
+// otherwise: a name such as localhost:53 would itself be looked up through
+// the system's resolvers, which relay.resolvers is there to avoid, and a
+// bare IP gets no port made up for it, the error saying what to write.
 func TestConfigResolversRefused(t *testing.T) {
 	t.Parallel()
-	for _, bad := range []string{"127.0.0.1", "nope", ":53"} {
+	for _, tt := range []struct{ bad, want string }{
+		{"127.0.0.1", `"127.0.0.1" has no port: write 127.0.0.1:53`},
+		{"::1", `"::1" has no port: write [::1]:53`},
+		{"[::1]", `"[::1]" has no port: write [::1]:53`},
+		{"nope", "want IP:PORT of a DNS server"},
+		{":53", "want IP:PORT of a DNS server"},
+		{"localhost:53", "a name would itself be looked up through the system's resolvers"},
+		{"127.0.0.1:0", "want IP:PORT of a DNS server"},
+		{"::1:53", "IPv6 in brackets"},
+	} {
 		cfg := DefaultConfig()
-		cfg.Resolvers = []string{bad}
+		cfg.Resolvers = []string{"127.0.0.1:5353", tt.bad}
 		err := cfg.Validate("relay")
-		if err == nil || !strings.Contains(err.Error(), "relay.resolvers[0]") || !strings.Contains(err.Error(), "HOST:PORT of a DNS server") {
-			t.Errorf("resolvers %q: %v", bad, err)
+		if err == nil || !strings.Contains(err.Error(), "relay.resolvers[1]: ") || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("resolvers %q: %v, want relay.resolvers[1] and %q", tt.bad, err, tt.want)
 		}
+	}
+	cfg := DefaultConfig()
+	cfg.Resolvers = []string{"127.0.0.1:53", "[::1]:5353"}
+	if err := cfg.Validate("relay"); err != nil {
+		t.Errorf("loopback IPv4 and IPv6 servers: %v", err)
 	}
 }
