@@ -284,12 +284,36 @@ type ReceivedQuery struct {
 	Recipients []string
 	Since      time.Time
 	Until      time.Time
+	// Accepted are the relay's attempts a server accepted with the sink's
+	// own words for a stored copy ("Message accepted as 13"): the sink
+	// holds that copy when the attempt went to one of its listeners, with
+	// or without a Message-ID.
+	Accepted []AcceptedAs
+}
+
+// AcceptedAs is one relay attempt that a server accepted "as" a number.
+type AcceptedAs struct {
+	Address   string // the address the relay connected to, host:port
+	Recipient string
+	Copy      int64 // the number in the reply
+	Reply     string
 }
 
 // Received is what the sink holds of one message.
 type Received struct {
 	Copies   []SinkCopy        `json:"copies"`
 	Attempts []ReceivedAttempt `json:"attempts"`
+	// Gone are the relay's attempts that one of the sink's listeners
+	// accepted as a copy the sink no longer holds (deleted, or the store
+	// reset since).
+	Gone []GoneCopy `json:"gone"`
+}
+
+// GoneCopy is a copy the sink accepted from the relay and no longer holds.
+type GoneCopy struct {
+	ID        string `json:"id"`
+	Recipient string `json:"recipient"`
+	Reply     string `json:"reply"`
 }
 
 // SinkCopy is one copy of a message the sink stored. A drop after the

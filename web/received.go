@@ -2,8 +2,11 @@ package web
 
 import (
 	"cmp"
+	"encoding/json"
 	"net/http"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/events"
@@ -49,6 +52,11 @@ func (s *Server) messageReceived(w http.ResponseWriter, r *http.Request) {
 		if e.Kind == events.RelayAttempt && e.Time.After(q.Until) {
 			q.Until = e.Time
 		}
+		if e.Kind == events.RelayAttempt {
+			if a, ok := acceptedAs(e); ok {
+				q.Accepted = append(q.Accepted, a)
+			}
+		}
 	}
 	got, err := sr.Received(r.Context(), q)
 	if err != nil {
@@ -64,7 +72,41 @@ func (s *Server) messageReceived(w http.ResponseWriter, r *http.Request) {
 	if page.Attempts == nil {
 		page.Attempts = []ReceivedAttempt{}
 	}
+	if page.Gone == nil {
+		page.Gone = []GoneCopy{}
+	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// acceptedNumber is the sink's own reply to a message it stored: the
+// number is its id in the sink (sink_messages.id).
+var acceptedNumber = regexp.MustCompile(`^Message accepted as ([0-9]{1,18})$`)
+
+// acceptedAs reads a relay.attempt whose server took the message after the
+// dot with the sink's words for a stored copy.
+func acceptedAs(e events.Event) (AcceptedAs, bool) {
+	var p struct {
+		Address string `json:"address"`
+		Reply   struct {
+			Code     int    `json:"code"`
+			Enhanced string `json:"enhanced"`
+			Text     string `json:"text"`
+			Stage    string `json:"stage"`
+		} `json:"reply"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil || p.Reply.Code/100 != 2 || p.Address == "" {
+		return AcceptedAs{}, false
+	}
+	m := acceptedNumber.FindStringSubmatch(strings.TrimSpace(p.Reply.Text))
+	if m == nil {
+		return AcceptedAs{}, false
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil || n <= 0 {
+		return AcceptedAs{}, false
+	}
+	reply := strings.TrimSpace(strconv.Itoa(p.Reply.Code) + " " + strings.TrimSpace(p.Reply.Enhanced+" "+p.Reply.Text))
+	return AcceptedAs{Address: p.Address, Recipient: e.Recipient, Copy: n, Reply: reply}, true
 }
 
 // headerMessageID is the Message-ID header's value without its angle

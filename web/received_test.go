@@ -77,6 +77,38 @@ func TestMessageReceived(t *testing.T) {
 	}
 }
 
+// TestMessageReceivedAcceptedAs: the relay's attempts that a server
+// accepted with the sink's words for a stored copy go to the sink, with
+// the address, recipient and number, so that a message without a
+// Message-ID is found too; other replies do not.
+func TestMessageReceivedAcceptedAs(t *testing.T) {
+	t.Parallel()
+	relay, sink := newFakeRelay(), newFakeSink()
+	ts := startServer(t, Options{Relay: relay, Sink: sink})
+	relay.msgs["r-2"] = MessageDetail{ID: "r-2", From: "app@shop.test", To: []string{"bob@example.test"}, Received: testEpoch}
+	reply := func(code int, text string) map[string]any {
+		return map[string]any{"address": "127.0.0.1:2525", "reply": map[string]any{"code": code, "enhanced": "2.0.0", "text": text}}
+	}
+	appendEvents(t, ts.st,
+		events.Event{Kind: events.RelayAttempt, Time: testEpoch, Message: "r-2", Recipient: "bob@example.test"}.WithPayload(reply(250, "Message accepted as 13")),
+		events.Event{Kind: events.RelayAttempt, Time: testEpoch, Message: "r-2", Recipient: "bob@example.test"}.WithPayload(reply(250, "ok queued as 14")),
+		events.Event{Kind: events.RelayAttempt, Time: testEpoch, Message: "r-2", Recipient: "bob@example.test"}.WithPayload(reply(451, "Message accepted as 15")),
+	)
+	code, _, body := do(t, "GET", ts.url+"/api/v1/messages/r-2/received", "")
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	q := sink.queries[0]
+	want := AcceptedAs{Address: "127.0.0.1:2525", Recipient: "bob@example.test", Copy: 13, Reply: "250 2.0.0 Message accepted as 13"}
+	if len(q.Accepted) != 1 || q.Accepted[0] != want {
+		t.Errorf("accepted %+v, want only %+v", q.Accepted, want)
+	}
+	var page map[string]any
+	if err := json.Unmarshal(body, &page); err != nil || page["gone"] == nil {
+		t.Errorf("page %s: want \"gone\": [] (%v)", body, err)
+	}
+}
+
 // TestMessageReceivedWithoutSink: without a sink the endpoint says so.
 func TestMessageReceivedWithoutSink(t *testing.T) {
 	t.Parallel()

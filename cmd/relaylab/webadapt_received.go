@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +55,35 @@ func (a sinkAdapter) Received(ctx context.Context, q web.ReceivedQuery) (web.Rec
 			return out, err
 		}
 	}
+	// Without a Message-ID, or with one the sink did not file the copy
+	// under, the relay's own attempts name the copy: the sink's "Message
+	// accepted as N" at one of its listeners.
+	have := map[string]bool{}
+	for _, c := range out.Copies {
+		have[c.ID] = true
+	}
+	for _, acc := range q.Accepted {
+		listener, ok := a.listenerAt(acc.Address)
+		id := strconv.FormatInt(acc.Copy, 10)
+		if !ok || have[id] {
+			continue
+		}
+		c, found, err := a.acceptedCopy(ctx, acc, listener, q.Sender)
+		if err != nil {
+			return out, err
+		}
+		if !found {
+			out.Gone = append(out.Gone, web.GoneCopy{ID: id, Recipient: acc.Recipient, Reply: acc.Reply})
+			have[id] = true
+			continue
+		}
+		have[id] = true
+		out.Copies = append(out.Copies, c)
+		copyIDs = append(copyIDs, acc.Copy)
+		for _, r := range c.To {
+			rcpts[r] = true
+		}
+	}
 	// Every attempt wanted is to one of these recipients: the copies' and
 	// the relay's, so the recipient index narrows the search.
 	var where []string
@@ -94,6 +127,54 @@ func (a sinkAdapter) Received(ctx context.Context, q web.ReceivedQuery) (web.Rec
 		out.Attempts = append(out.Attempts, x)
 	}
 	return out, rows.Err()
+}
+
+// listenerAt names the sink listener that the relay reached at addr
+// (host:port): the one bound to that address, or to that port on every
+// address.
+func (a sinkAdapter) listenerAt(addr string) (string, bool) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || a.sk == nil {
+		return "", false
+	}
+	for name, la := range a.sk.HostPorts() {
+		h, p, err := net.SplitHostPort(la)
+		if err != nil || p != port {
+			continue
+		}
+		if ip := net.ParseIP(h); h == host || (ip != nil && ip.IsUnspecified()) {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// acceptedCopy reads the copy a relay attempt was accepted as, if it is
+// the one that attempt left: on that listener, from that sender, to that
+// recipient. found is false when the sink holds no such copy.
+func (a sinkAdapter) acceptedCopy(ctx context.Context, acc web.AcceptedAs, listener, sender string) (web.SinkCopy, bool, error) {
+	var (
+		sess, tns    int64
+		code         int
+		lst, from    string
+		to, enh, txt string
+	)
+	err := a.db.QueryRowContext(ctx, `SELECT session_id, listener, time_ns, mail_from, rcpts, code, enhanced, text
+		FROM sink_messages WHERE id = ?`, acc.Copy).Scan(&sess, &lst, &tns, &from, &to, &code, &enh, &txt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return web.SinkCopy{}, false, nil
+	}
+	if err != nil {
+		return web.SinkCopy{}, false, fmt.Errorf("sink: copy %d: %w", acc.Copy, err)
+	}
+	rcpts := strings.Split(to, "\n")
+	if lst != listener || !strings.EqualFold(from, sender) ||
+		!slices.ContainsFunc(rcpts, func(r string) bool { return strings.EqualFold(r, acc.Recipient) }) {
+		return web.SinkCopy{}, false, nil // another message now holds that number
+	}
+	return web.SinkCopy{ID: strconv.FormatInt(acc.Copy, 10), Session: strconv.FormatInt(sess, 10),
+		Listener: lst, Time: time.Unix(0, tns).UTC(), From: from, To: rcpts,
+		Code: code, Reply: copyReply(code, enh, txt)}, true, nil
 }
 
 // copyReply is the reply the sink gave after a copy's final dot, or what

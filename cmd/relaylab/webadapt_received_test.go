@@ -123,3 +123,48 @@ func queryPlan(t *testing.T, st *store.Store, sql string, args ...any) []string 
 	}
 	return plan
 }
+
+// TestSinkAdapterReceivedByReply: a message without a Message-ID is found
+// through the relay's attempt that the sink accepted "as 1" at its
+// listener, with the attempt that left it; a number the sink no longer
+// holds (or holds for another message) is gone, and a reply from an
+// address that is not the sink's is not the sink's copy.
+func TestSinkAdapterReceivedByReply(t *testing.T) {
+	t.Parallel()
+	a, addr := runningSinkAdapter(t)
+	since := time.Now().Add(-time.Second)
+	const bob = "bob@example.test"
+	if err := sendPlain(addr, "a@shop.test", bob, "Subject: no id\r\n\r\nx\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sendPlain(addr, "other@shop.test", bob, "Subject: another\r\n\r\ny\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	host, _, _ := strings.Cut(addr, ":")
+	q := web.ReceivedQuery{Sender: "A@shop.test", Recipients: []string{bob}, Since: since, Accepted: []web.AcceptedAs{
+		{Address: addr, Recipient: bob, Copy: 1, Reply: "250 2.0.0 Message accepted as 1"},
+		{Address: addr, Recipient: bob, Copy: 2, Reply: "250 2.0.0 Message accepted as 2"},   // another sender's
+		{Address: addr, Recipient: bob, Copy: 99, Reply: "250 2.0.0 Message accepted as 99"}, // not held
+		{Address: host + ":1", Recipient: bob, Copy: 1, Reply: "250 2.0.0 Message accepted as 1"},
+	}}
+	var got web.Received
+	var err error
+	for deadline := time.Now().Add(20 * time.Second); len(got.Attempts) < 1; time.Sleep(10 * time.Millisecond) {
+		q.Until = time.Now()
+		if got, err = a.Received(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("attempts %+v, want the one that left copy 1", got.Attempts)
+		}
+	}
+	if len(got.Copies) != 1 || got.Copies[0].ID != "1" || got.Copies[0].Code != 250 || got.Copies[0].Listener != "mx" {
+		t.Errorf("copies %+v, want copy 1 accepted on mx", got.Copies)
+	}
+	if len(got.Attempts) != 1 || got.Attempts[0].Copy != "1" {
+		t.Errorf("attempts %+v, want the one that left copy 1", got.Attempts)
+	}
+	if len(got.Gone) != 2 || got.Gone[0].ID != "2" || got.Gone[1].ID != "99" {
+		t.Errorf("gone %+v, want 2 (another message's) and 99", got.Gone)
+	}
+}

@@ -175,7 +175,7 @@ export function messageView(main, id) {
     if (stopped) return t;
     showAbout(t);
     renderTimeline(tl, t, r);
-    renderReceived(rec, r);
+    renderReceived(rec, r, t);
     // The sink records a session when it ends, which can be just after the
     // relay recorded its attempt: look again a few times for a missing side.
     const unpaired = r && (t.events || []).some((e) => e.kind === "relay.attempt" && !r.attempts.some((a) => a.relay_attempt === e.id));
@@ -213,20 +213,32 @@ export function messageView(main, id) {
 // each copy (a second copy for the same recipient is a duplicate), and
 // each attempt as the sink saw it, with the session whose transcript shows
 // it. r is null when this process runs no sink: the card stays hidden.
-function renderReceived(el, r) {
+function renderReceived(el, r, t) {
   el.hidden = !r;
   if (!r) return;
   clear(el).append(h("h2", {}, "Received by the sink"));
+  const gone = r.gone || [];
   if (!r.message_id) {
-    el.append(h("p", { class: "muted", id: "received-no-id" }, "This message has no Message-ID header: the sink files the copies it accepts under it, so none can be matched here. Attempts refused before DATA are matched by sender, recipient and time."));
+    el.append(h("p", { class: "muted", id: "received-no-id" }, "This message has no Message-ID header: its copies are found by the sink's reply to the relay's attempts (\"Message accepted as N\"), and attempts refused before DATA by sender, recipient and time."));
+  }
+  for (const g of gone) {
+    el.append(h("p", { class: "gone", id: "received-gone-" + g.id }, "The sink accepted this message for ", h("span", { class: "mono" }, iso(g.recipient)),
+      " (", h("span", { class: "mono" }, iso(g.reply)), ") but no longer holds copy " + g.id + ": it was deleted, or the sink's store was reset since."));
   }
   if (!r.copies.length && !r.attempts.length) {
-    el.append(h("p", { class: "muted", id: "received-none" }, "The sink holds nothing of this message: it went to another server, or has not arrived yet."));
+    if (gone.length) return;
+    // Say what is known: an attempt that a server accepted went somewhere
+    // the sink cannot match, or nothing was accepted yet.
+    const accepted = ((t && t.events) || []).filter((e) => e.kind === "relay.attempt" && e.payload && e.payload.reply && Math.floor(e.payload.reply.code / 100) === 2);
+    el.append(h("p", { class: "muted", id: "received-none" }, accepted.length
+      ? ["The sink holds no copy matched to this message: none under its Message-ID, and no accepted attempt has the sink's reply (\"Message accepted as N\"). The server that accepted it: ",
+        list([...new Set(accepted.map((e) => e.payload.address || e.target || "?"))]), "."]
+      : "The sink holds nothing of this message yet: no attempt of the relay's was accepted so far."));
     return;
   }
   if (r.copies.length) {
-    el.append(h("p", { id: "received-summary" }, r.copies.length + (r.copies.length === 1 ? " copy" : " copies") + " under Message-ID ",
-      h("span", { class: "mono" }, "<", iso(r.message_id), ">"),
+    el.append(h("p", { id: "received-summary" }, r.copies.length + (r.copies.length === 1 ? " copy" : " copies"),
+      r.message_id ? [" under Message-ID ", h("span", { class: "mono" }, "<", iso(r.message_id), ">")] : " that the sink accepted from the relay's attempts",
       r.duplicates ? [", ", h("strong", { class: "dup" }, r.duplicates + (r.duplicates === 1 ? " duplicate" : " duplicates")),
         ": a recipient holds this message more than once."] : "."));
     el.append(h("div", { class: "scroll" }, h("table", { class: "cards", id: "received-copies" },
