@@ -86,11 +86,14 @@ scenarios (README.md, "Scenarios: replay, assert, report"):
     recipients:
       - {match: "*@example.test", status: delivered, attempts: ">=1", tls: true}
 
-It judges the record as it is; with --wait, it looks again every second
-until every expectation has recipients and all of them are final
-(delivered or bounced, none deferred or queued), for at most that long,
-and then judges: expectations that hold early (attempts: 1 after a first
-deferral) can still fail once the sender tries again. A scenario file (seed:, messages:) is
+It judges the record as it is; with --wait, it looks again every second,
+for at most that long, until every expectation has as many recipients as
+its count asks, each final (delivered or bounced, none deferred or
+queued) or in the status it asks for, and with the DSN it asks for unless
+that can no longer come; an expectation of absence (count: 0) waits for
+nothing. Then it judges: expectations that hold early (attempts: 1 after
+a first deferral) can still fail once the sender tries again. --wait does
+not wait for a serve that is not listening yet. A scenario file (seed:, messages:) is
 for relaylab replay.
 
 Exit status: 0 when every expectation held, 1 when one failed, 2 for bad
@@ -104,7 +107,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	db := fs.String("db", "", "the store of the sink that received the mail (relaylab sink --db)")
 	url := fs.String("url", "", "a running relaylab serve to ask instead (http://127.0.0.1:8025); its web.token, if any, in $RELAYLAB_TOKEN, or its web.user and web.password as http://USER:PASSWORD@host:port")
 	timeout := fs.Duration("timeout", 30*time.Second, "with --url, how long to wait for the serve's answer")
-	wait := fs.Duration("wait", 0, "look again every second, for at most this long (such as 2m), until every recipient the expectations match is delivered or bounced; then judge (0: judge at once)")
+	wait := fs.Duration("wait", 0, "look again every second, for at most this long (such as 2m), until the recipients the expectations ask for are there, final or in the status asked, with the DSNs asked; then judge (0: judge at once)")
 	outs := addVerdictOutputs(fs)
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err

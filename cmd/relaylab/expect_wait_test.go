@@ -167,6 +167,36 @@ func TestWaitForVerdictsSettledByWhatIsAsked(t *testing.T) {
 	}
 }
 
+// TestWaitForVerdictsWaitsForCountAndDSN: a delivered recipient does not
+// settle an expectation that asks for more recipients than match yet
+// (count: 3), or for a DSN that may still come (a late bounce due); one
+// whose bounce NOTIFY ruled out does. A walk found both judged at once,
+// failing a CI job whose app sent its three messages a few seconds apart.
+func TestWaitForVerdictsWaitsForCountAndDSN(t *testing.T) {
+	t.Parallel()
+	delivered := func(dsnNotSent string) func() ([]reports.Verdict, *reports.Data, error) {
+		return func() ([]reports.Verdict, *reports.Data, error) {
+			return []reports.Verdict{{Name: "app"}}, &reports.Data{Recipients: []*reports.Recipient{{Address: "a@x.test", Status: "delivered", DSNNotSent: dsnNotSent}}}, nil
+		}
+	}
+	for _, tc := range []struct {
+		name       string
+		dsnNotSent string
+		want       reports.RecipientExpectation
+		took       time.Duration
+	}{
+		{"count", "", reports.RecipientExpectation{Match: "*@x.test", Count: reports.Range{Min: 3, Max: 3, Set: true}}, 5 * time.Second},
+		{"dsn due", "is due at 2026-01-02T03:05:00Z and not sent yet", reports.RecipientExpectation{Match: "a@x.test", DSN: "sent"}, 5 * time.Second},
+		{"dsn status", "", reports.RecipientExpectation{Match: "a@x.test", DSNStatus: "5.1.1"}, 5 * time.Second},
+		{"dsn ruled out", "it did not send: NOTIFY=NEVER", reports.RecipientExpectation{Match: "a@x.test", DSN: "sent"}, 0},
+		{"count reached", "", reports.RecipientExpectation{Match: "*@x.test", Count: reports.Range{Min: 1, Max: 1, Set: true}}, 0},
+	} {
+		if _, _, took, err := driveWait(t, delivered(tc.dsnNotSent), tc.want); err != nil || took != tc.took {
+			t.Errorf("%s: waited %s (%v), want %s", tc.name, took, err, tc.took)
+		}
+	}
+}
+
 // driveWait runs waitForVerdicts for 5 s of --wait on a virtual clock,
 // moving it a second whenever the wait sleeps, and returns its verdicts,
 // its stderr, the virtual time it took and its error.

@@ -65,7 +65,9 @@ func waitForVerdicts(ctx context.Context, e *env, clk clock.Clock, wait time.Dur
 // that matches no recipient yet, or recipients that are not final (their
 // sender may try again); "" when there is neither. An expectation of
 // absence (count: 0) waits for nothing, and a recipient in the status its
-// expectation asks for (status: deferred) is settled.
+// expectation asks for (status: deferred) is settled; one that waits for
+// fewer recipients than its count, or for a DSN that may still come (a
+// late bounce due, or one the relay has yet to pass on), is not.
 func unsettled(files []*expectFile, d *reports.Data) string {
 	var open []string
 	seen := map[*reports.Recipient]bool{}
@@ -84,9 +86,16 @@ func unsettled(files []*expectFile, d *reports.Data) string {
 					seen[r] = true
 					open = append(open, r.Address+" is "+r.Status)
 				}
+				if (want.DSN == "sent" || want.DSNStatus != "") && !r.DSN && !neverSent(r) && !seen[r] {
+					seen[r] = true
+					open = append(open, r.Address+" has no DSN yet")
+				}
 			}
 			if matched == 0 {
 				return fmt.Sprintf("no recipient matches %q yet", want.Match)
+			}
+			if want.Count.Set && matched < want.Count.Min {
+				return fmt.Sprintf("%d of the %d recipients %q asks for match so far", matched, want.Count.Min, want.Match)
 			}
 		}
 	}
@@ -97,6 +106,13 @@ func unsettled(files []*expectFile, d *reports.Data) string {
 		return strings.Join(open[:3], ", ") + fmt.Sprintf(" and %d more are not final", len(open)-3)
 	}
 	return strings.Join(open, ", ") + " (not final)"
+}
+
+// neverSent reports whether r's DSN will not come however long expect
+// waits: the sink skipped its bounce (NOTIFY ruled it out). One that
+// failed to go out is tried again, a minute apart (bounceNotSent).
+func neverSent(r *reports.Recipient) bool {
+	return strings.HasPrefix(r.DSNNotSent, "it did not send")
 }
 
 // scenarioKeys are the top-level keys of a scenario (relaylab replay) that
