@@ -71,6 +71,9 @@ settings from the configuration file.`+serveExit)
 	if err != nil {
 		return err
 	}
+	if err := clearReady(*sf.ready); err != nil {
+		return err
+	}
 	st, abandon, err := openStore(ctx, cfg, *df.db, log)
 	if err != nil {
 		return err

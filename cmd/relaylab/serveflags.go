@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -26,7 +27,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	f := &serveFlags{
 		relay: fs.String("relay-listen", "", "the relay's submission address, in place of relay.listen (127.0.0.1:0 for any free port)"),
 		web:   fs.String("web-listen", "", "the web UI's address, in place of web.listen (127.0.0.1:0 for any free port)"),
-		ready: fs.String("ready-file", "", "once every listener is up, write where each listens to FILE as JSON (for scripts that use port 0)"),
+		ready: addReadyFlag(fs),
 	}
 	fs.Var(&f.sink, "sink-listen", "a sink listener's address (repeatable; replaces the configured addresses in order, adds listeners beyond them)")
 	return f
@@ -74,6 +75,31 @@ func (f *serveFlags) apply(cfg *fileConfig) error {
 	return nil
 }
 
+func addReadyFlag(fs *flag.FlagSet) *string {
+	return fs.String("ready-file", "", "once every listener is up, write where each listens to FILE as JSON (for scripts that use port 0); a FILE left by an earlier run is removed at start, and this run's at a clean stop")
+}
+
+// clearReady removes a ready file an earlier run left (a kill -9 leaves
+// it, with that run's ports), before anything listens, so that a script
+// waiting for the file never reads a dead run's addresses; and it makes
+// sure the file can be written there, so that a bad directory is said
+// before the listeners start, by the flag's name.
+func clearReady(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		return usageError("--ready-file %s: %v", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
+	if err != nil {
+		return usageError("--ready-file %s: cannot write in %s: %v", path, filepath.Dir(path), errors.Unwrap(err))
+	}
+	tmp.Close()
+	os.Remove(tmp.Name())
+	return nil
+}
+
 // readyInfo is what --ready-file holds.
 type readyInfo struct {
 	Store    string            `json:"store"`
@@ -86,15 +112,20 @@ type readyInfo struct {
 // writeReady writes where serve listens to path, through a file renamed
 // into place, so that a script polling for it never reads half of it.
 func writeReady(path, store string, sk *sink.Sink, rl *relay.Relay, ui *web.Server) error {
+	if abs, err := filepath.Abs(store); err == nil {
+		store = abs
+	}
 	info := readyInfo{Store: store, Sink: map[string]string{}}
 	for name, a := range sk.Addrs() {
 		info.Sink[name] = a.String()
 	}
-	if a := rl.Addr(); a != nil {
-		info.Relay = a.String()
-	}
-	if a := rl.TLSAddr(); a != nil {
-		info.RelayTLS = a.String()
+	if rl != nil { // relaylab sink has none
+		if a := rl.Addr(); a != nil {
+			info.Relay = a.String()
+		}
+		if a := rl.TLSAddr(); a != nil {
+			info.RelayTLS = a.String()
+		}
 	}
 	if ui != nil {
 		info.Web = "http://" + ui.Addr() + "/"
@@ -105,7 +136,7 @@ func writeReady(path, store string, sk *sink.Sink, rl *relay.Relay, ui *web.Serv
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
 	if err != nil {
-		return fmt.Errorf("--ready-file: %w", err)
+		return fmt.Errorf("--ready-file %s: %w", path, err)
 	}
 	if _, err := tmp.Write(append(b, '\n')); err != nil {
 		tmp.Close()

@@ -82,3 +82,46 @@ func TestServeListenFlagsRefused(t *testing.T) {
 		t.Errorf("a refused start left a store behind (%v)", err)
 	}
 }
+
+// TestReadyFileOfAnEarlierRun: a ready file a killed run left (with its
+// dead ports) is removed before anything listens, so that a script
+// waiting for it reads this run's addresses or none: serve replaces it,
+// and a serve that cannot start leaves none. relaylab sink writes one
+// too, with its listeners and no relay.
+func TestReadyFileOfAnEarlierRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready.json")
+	stale := `{"store": "old.db", "sink": {"mx": "127.0.0.1:1"}, "relay": "127.0.0.1:2"}`
+	// A port in use: serve cannot start.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	os.WriteFile(ready, []byte(stale), 0o644)
+	code, _, _ := runIn(t, context.Background(), "serve", "--db", filepath.Join(dir, "a.db"), "--sink-listen", busy.Addr().String(), "--ready-file", ready)
+	if _, err := os.Stat(ready); code != 1 || !os.IsNotExist(err) {
+		t.Errorf("a serve that could not start (exit %d) left the earlier run's ready file (%v)", code, err)
+	}
+
+	os.WriteFile(ready, []byte(stale), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, errb, done := startDaemon(t, ctx, "sink", "--db", filepath.Join(dir, "s.db"), "--listen", "127.0.0.1:0", "--ready-file", ready)
+	b, err := os.ReadFile(ready)
+	var info readyInfo
+	if err != nil || json.Unmarshal(b, &info) != nil || info.Sink["mx"] == "" || info.Sink["mx"] == "127.0.0.1:1" || info.Relay != "" || info.Store != filepath.Join(dir, "s.db") {
+		t.Errorf("sink's ready file: %s (%v)", b, err)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("sink exited %d: %s", code, errb.String())
+	}
+	if _, err := os.Stat(ready); !os.IsNotExist(err) {
+		t.Errorf("sink left its ready file after a clean stop (%v)", err)
+	}
+	if code, _, errOut := runIn(t, context.Background(), "sink", "--db", filepath.Join(dir, "s.db"), "--ready-file", filepath.Join(dir, "no", "such", "dir", "r.json")); code != 2 || !strings.Contains(errOut, "--ready-file") {
+		t.Errorf("a ready file in a missing directory: exit %d, stderr %q", code, errOut)
+	}
+}

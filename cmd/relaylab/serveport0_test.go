@@ -113,19 +113,26 @@ func startServe(t *testing.T, ctx context.Context, cfg string) (out, errb *syncB
 // startServeArgs is startServe with serve's arguments given whole.
 func startServeArgs(t *testing.T, ctx context.Context, args ...string) (out, errb *syncBuffer, done chan int) {
 	t.Helper()
+	return startDaemon(t, ctx, append([]string{"serve"}, args...)...)
+}
+
+// startDaemon runs a command that serves (serve, sink) until ctx ends,
+// and returns once its banner says it runs.
+func startDaemon(t *testing.T, ctx context.Context, args ...string) (out, errb *syncBuffer, done chan int) {
+	t.Helper()
 	out, errb, done = &syncBuffer{}, &syncBuffer{}, make(chan int, 1)
 	go func() {
-		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: out, stderr: errb, hup: make(chan os.Signal)}, append([]string{"serve"}, args...))
+		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: out, stderr: errb, hup: make(chan os.Signal)}, args)
 	}()
 	deadline := time.Now().Add(60 * time.Second) // bounds a hang, measures nothing
 	for !strings.Contains(out.String(), "Ctrl-C stops.") {
 		select {
 		case code := <-done:
-			t.Fatalf("serve exited %d early:\n%s\n%s", code, out.String(), errb.String())
+			t.Fatalf("%s exited %d early:\n%s\n%s", args[0], code, out.String(), errb.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s\n%s", out.String(), errb.String())
+			t.Fatalf("%s did not start:\n%s\n%s", args[0], out.String(), errb.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

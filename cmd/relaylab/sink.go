@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/sink"
@@ -16,7 +17,7 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "reset" {
 		return runSinkReset(ctx, e, args[1:])
 	}
-	fs := newFlags(e, "sink", `[--listen ADDR]... [--db PATH] [--config FILE] [--seed N]
+	fs := newFlags(e, "sink", `[--listen ADDR]... [--db PATH] [--config FILE] [--seed N] [--ready-file FILE]
        relaylab sink reset [--db PATH | --config FILE] [--json]
 
 Runs the sink alone: a fake receiving MTA that answers as its rules,
@@ -29,6 +30,7 @@ forget its attempt counters and greylist, running or not.`+serveExit)
 	fs.Var(&listen, "listen", "host:port to listen on (repeatable; replaces the configured addresses in order, adds listeners beyond them)")
 	df := addDaemonFlags(fs, "YAML configuration file with a sink: section (default: one listener on 127.0.0.1:2525)")
 	seed := fs.Int64("seed", 1, "seed of the probabilities in rules and directives, so a chaos run can be repeated")
+	ready := addReadyFlag(fs)
 	log, stop, err := df.parse(e, fs, args)
 	if err != nil {
 		return err
@@ -37,6 +39,9 @@ forget its attempt counters and greylist, running or not.`+serveExit)
 	load := df.loader(func(cfg *fileConfig) error { return applyListen(&cfg.Sink, listen) })
 	cfg, err := load()
 	if err != nil {
+		return err
+	}
+	if err := clearReady(*ready); err != nil {
 		return err
 	}
 	st, abandon, err := openStore(ctx, cfg, *df.db, log)
@@ -55,6 +60,17 @@ forget its attempt counters and greylist, running or not.`+serveExit)
 	printSinkAddrs(e, sk)
 	fmt.Fprintf(e.stdout, "try: %s --to 'rcpt550@example.test'   (rejected at RCPT)\n", sinkTry(cfg.Sink.Listeners, sk.Addrs()))
 	fmt.Fprintln(e.stdout, bounceLine(sk.BounceRelay()))
+	if *ready != "" {
+		if err := writeReady(*ready, storePath(cfg, *df.db), sk, nil, nil); err != nil {
+			sctx, cancel := df.shutdownContext()
+			sk.Shutdown(sctx)
+			cancel()
+			abandon()
+			return err
+		}
+		defer os.Remove(*ready) // a clean stop takes it away
+		fmt.Fprintf(e.stdout, "addresses written to %s\n", *ready)
+	}
 	fmt.Fprintln(e.stdout, "SIGHUP reloads the rules; Ctrl-C stops.")
 	for {
 		select {
