@@ -173,6 +173,10 @@ func (s *Server) listQueue(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, r, "reading the queue's attempts", err)
 		return
 	}
+	if err := addServerVerdicts(r.Context(), s.opts.Store.DB(), q); err != nil {
+		s.writeAPIError(w, r, "reading the queue's deferrals", err)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"queue": q})
 }
 

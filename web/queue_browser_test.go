@@ -47,7 +47,7 @@ func TestBrowserQueueRecipients(t *testing.T) {
 		{"rcpt451x3+q@example.test", "deferred", "2026-11-28 17:05:00Z", "451 4.7.1 greylisted, try again later (at rcpt)", "greylisted",
 			"the receiver greylists first attempts", "What to do: nothing; the next attempt",
 			// Its hold, apart from its last server reply, and no host named.
-			"Held by the relay's shaping: not tried: destination path:direct rests until 17:20 after 421 4.7.0", "held by shaping after 1 attempt(s), not tried since"},
+			"Held by the relay's shaping: destination path:direct rests until 17:20, after 421 4.7.0 to r1@yahoo.test in message m-2.", "held by shaping after 1 attempt(s), not tried since"},
 	} {
 		got := rows[i].(string)
 		for _, w := range want {

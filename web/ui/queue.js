@@ -94,12 +94,38 @@ function recipientRows(q) {
         r.category && [" ", h("span", { class: "badge category" }, r.category)],
         r.reason && h("div", { class: "muted reason" }, prose(r.reason)),
         r.advice && h("div", { class: "advice" }, "What to do: ", prose(r.advice)),
-        hold && h("div", { class: "muted hold" }, "Held by the relay's shaping: ", prose(hold)),
+        hold && holdLine(hold, reply),
         tried.length > 0 && h("div", { class: "small tried" }, "Tried in its last attempt, in order:",
           h("ol", {}, tried.map((t) => h("li", {}, "path " + t.path, t.host ? [" host ", iso(t.host)] : "", ": ",
             h("span", { class: "mono" }, replyShown(t.reply) || "no reply"))))),
         via && h("div", { class: "small muted via" }, via)));
   });
+}
+
+// restRE reads the hold of a destination's rest as the relay writes it:
+// the destination, the rest's end and what rested it.
+const restRE = /^not tried: destination (\S+) rests until (\S+) after (.+)$/s;
+// causeRE splits what rested a destination: a reply, to whom, in which
+// message of the relay's.
+const causeRE = /^(.*) to (\S+) \(message ([^\s()]+)\)$/s;
+
+// holdLine explains, once and on its own line, what of the relay's
+// shaping holds a recipient: a destination's rest with its end as the
+// page writes times and the message that met the reply which began it,
+// linked; the reply itself only when it is not the one shown above.
+// Any other hold is the relay's text.
+export function holdLine(hold, replyShown) {
+  const line = (...parts) => h("div", { class: "small muted hold" }, ...parts);
+  const m = restRE.exec(hold);
+  if (!m) return line("Held by the relay's shaping: ", prose(hold));
+  const [, dest, until, cause] = m;
+  const c = causeRE.exec(cause);
+  const head = ["Held by the relay's shaping: destination ", h("span", { class: "mono" }, iso(dest)), " rests until ", fmtTime(until)];
+  if (!c) return line(...head, ", after ", iso(cause), ".");
+  const [, rep, to, msg] = c;
+  const same = replyShown && replyShown.startsWith(rep.trim());
+  return line(...head, ", after ", same ? "that reply" : h("span", { class: "mono" }, iso(rep)), " to ", h("span", { class: "mono" }, iso(to)),
+    " in message ", h("a", { href: path("messages", msg) }, msg), ".");
 }
 
 // holdText is what of the relay's shaping holds a waiting recipient back
