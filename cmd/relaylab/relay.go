@@ -91,7 +91,7 @@ clients without AUTH), queues it durably and delivers it over its paths
 	log.Info("shutting down", "grace", *df.grace)
 	sctx, cancel := df.shutdownContext()
 	defer cancel()
-	return rl.Shutdown(sctx)
+	return graceRanOut(e, "relay", *df.grace, []error{rl.Shutdown(sctx)})
 }
 
 // queueListCmd is the command that lists the queue of the store at path:

@@ -95,7 +95,7 @@ settings from the configuration file.`+serveExit)
 		if err := st.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("store: %w", err))
 		}
-		return errors.Join(errs...)
+		return graceRanOut(e, "serve", *df.grace, errs)
 	}
 	// failed stops what started and abandons the store: a start that
 	// fails (an address in use) leaves no new, empty store file behind.
@@ -293,4 +293,26 @@ func storePath(c *fileConfig, db string) string {
 		return db
 	}
 	return c.Store.Path
+}
+
+// graceRanOut takes out of a stop's errors those that say only that
+// --shutdown-grace ran out, and says on stderr what that cut short:
+// deliveries in progress stay queued and are tried again at the next
+// start, open sessions are closed, and nothing acknowledged is lost. A
+// stop that cuts them at the grace is the stop the help promises, not a
+// failure to run, so it exits 0. The other errors are returned.
+func graceRanOut(e *env, cmd string, grace time.Duration, errs []error) error {
+	var cut, rest []error
+	for _, err := range errs {
+		if errors.Is(err, context.DeadlineExceeded) {
+			cut = append(cut, err)
+		} else {
+			rest = append(rest, err)
+		}
+	}
+	if len(cut) > 0 {
+		fmt.Fprintf(e.stderr, "relaylab %s: --shutdown-grace %s ran out (%v): deliveries still in progress stay queued and are tried again at the next start, open sessions were closed, and nothing acknowledged with 250 is lost\n",
+			cmd, grace, errors.Join(cut...))
+	}
+	return errors.Join(rest...)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"net"
@@ -123,5 +124,54 @@ func TestReadyFileOfAnEarlierRun(t *testing.T) {
 	}
 	if code, _, errOut := runIn(t, context.Background(), "sink", "--db", filepath.Join(dir, "s.db"), "--ready-file", filepath.Join(dir, "no", "such", "dir", "r.json")); code != 2 || !strings.Contains(errOut, "--ready-file") {
 		t.Errorf("a ready file in a missing directory: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestStopAtTheGraceExitsZero: a stop that --shutdown-grace cuts short
+// (a session the sink holds, here one whose RCPT reply it trickles) is the stop the
+// help promises: exit 0, and stderr says what was cut and that nothing
+// acknowledged is lost, instead of exit 1 and "context deadline exceeded".
+func TestStopAtTheGraceExitsZero(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, errb, done := startDaemon(t, ctx, "sink", "--db", filepath.Join(dir, "s.db"), "--listen", "127.0.0.1:0", "--ready-file", ready, "--shutdown-grace", "300ms")
+	b, _ := os.ReadFile(ready)
+	var info readyInfo
+	if err := json.Unmarshal(b, &info); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", info.Sink["mx"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second)) // bounds a hang, measures nothing
+	r := bufio.NewReader(c)
+	for _, cmd := range []string{"", "EHLO a.test\r\n", "MAIL FROM:<a@shop.test>\r\n"} {
+		if cmd != "" {
+			c.Write([]byte(cmd))
+		}
+		for { // the reply's last line
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("after %q: %v", cmd, err)
+			}
+			if len(line) > 3 && line[3] == ' ' {
+				break
+			}
+		}
+	}
+	// The sink trickles its RCPT reply a byte every 200 ms: once the
+	// first byte is here, the session is in the sink's hands for seconds.
+	c.Write([]byte("RCPT TO:<tarpit200ms+slow@example.test>\r\n"))
+	if _, err := r.ReadByte(); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if code := <-done; code != 0 || !strings.Contains(errb.String(), "--shutdown-grace 300ms ran out") || !strings.Contains(errb.String(), "nothing acknowledged with 250 is lost") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }

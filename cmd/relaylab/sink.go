@@ -79,10 +79,7 @@ forget its attempt counters and greylist, running or not.`+serveExit)
 			sctx, cancel := df.shutdownContext()
 			serr := sk.Shutdown(sctx)
 			cancel()
-			if cerr := st.Close(); cerr != nil && serr == nil {
-				serr = cerr
-			}
-			return serr
+			return graceRanOut(e, "sink", *df.grace, []error{serr, st.Close()})
 		case <-e.hup:
 			reloadSink(sk, cfg, load, log)
 		}
