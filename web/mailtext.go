@@ -38,7 +38,10 @@ func DecodeMessage(raw []byte) MessageDetail {
 	}
 	for name, values := range msg.Header {
 		for _, v := range values {
-			d.Headers = append(d.Headers, Header{Name: mailtext.Valid(name), Value: mailtext.Valid(v)})
+			// Shown decoded (RFC 2047), as a mail client shows them, so
+			// that a direction control inside an encoded-word is seen and
+			// warned about like one written as it is.
+			d.Headers = append(d.Headers, Header{Name: mailtext.Valid(name), Value: mailtext.Valid(mailtext.Header(v))})
 		}
 	}
 	sortHeaders(raw, d.Headers)
