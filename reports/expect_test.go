@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -219,5 +220,29 @@ func TestExtraCategories(t *testing.T) {
 	x.ExtraCategories = []string{"our-own"}
 	if err := x.Validate(""); err != nil {
 		t.Fatalf("a category of the replay's rules: %v", err)
+	}
+}
+
+// TestSinkTimelineFoldsAcrossClientPorts: a sink's attempt names the
+// client's address without its port, which is new for every session, so
+// that a sender's repeated tries fold into one timeline line as the
+// relay's do; they printed one line each before ("127.0.0.1:55552",
+// "127.0.0.1:55568", ...).
+func TestSinkTimelineFoldsAcrossClientPorts(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	var src fakeSink
+	for i := range 5 {
+		src = append(src, SinkAttempt{Time: t0.Add(time.Duration(i) * time.Minute), Listener: "mx", Client: fmt.Sprintf("127.0.0.1:%d", 55552+16*i),
+			Recipient: "d@x.test", Stage: "data-end", Code: 451, Enhanced: "4.3.0", Text: "try later"})
+	}
+	d, err := FromSink(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	WriteTimeline(&b, d.Recipients[0])
+	if out := b.String(); !strings.Contains(out, "(5 times)") || strings.Contains(out, ":55552") {
+		t.Errorf("timeline:\n%s\nwant the five tries folded, without the client's port", out)
 	}
 }

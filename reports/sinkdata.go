@@ -3,6 +3,7 @@ package reports
 import (
 	"cmp"
 	"context"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -156,7 +157,14 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		}
 		// Each session's attempt is a delivery try of its own: the sink
 		// cannot tell which sessions a sender meant as one.
-		at := Attempt{Time: a.Time, Try: len(r.Attempts) + 1, Path: a.Listener, Host: a.Client, Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text}
+		// The host is the client's address without its port: a sender's
+		// every session comes from a new port, and a timeline folds
+		// repeated tries only when their host is the same.
+		host := a.Client
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		at := Attempt{Time: a.Time, Try: len(r.Attempts) + 1, Path: a.Listener, Host: host, Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text}
 		at.TLS, at.Cipher = splitTLS(a.TLS)
 		if a.Code == 0 {
 			at.Error = "no reply: connection dropped or left hanging at " + a.Stage
