@@ -79,7 +79,7 @@ func (r *Relay) listen() (*submission, error) {
 	if r.cfg.Listen != "" {
 		l, err := net.Listen("tcp", r.cfg.Listen)
 		if err != nil {
-			return nil, fmt.Errorf("relay: submission listener on %s: %w (is another relay running? pick another address with relay.listen in the configuration, or --listen with relaylab relay)", r.cfg.Listen, err)
+			return nil, fmt.Errorf("relay: submission listener on %s: %w (is another relay running? pick another address with relay.listen in the configuration, or --listen with relaylab relay, --relay-listen with relaylab serve; port 0 takes any free one)", r.cfg.Listen, err)
 		}
 		sub.srv = newServer()
 		sub.listeners = append(sub.listeners, l)

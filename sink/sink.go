@@ -670,5 +670,5 @@ func busyHint(err error, i int) string {
 	if !errors.Is(err, syscall.EADDRINUSE) {
 		return ""
 	}
-	return fmt.Sprintf(" (is another sink or MTA running there? stop it, or move sink.listeners[%d].listen in the configuration, or --listen with relaylab sink; port 0 takes any free one)", i)
+	return fmt.Sprintf(" (is another sink or MTA running there? stop it, or move sink.listeners[%d].listen in the configuration, or --listen with relaylab sink, --sink-listen with relaylab serve; port 0 takes any free one)", i)
 }

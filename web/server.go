@@ -127,7 +127,7 @@ func (s *Server) Start(ctx context.Context, addr string) error {
 	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
-		return fmt.Errorf("web: listen on %s: %w (is another relaylab running? stop it, or move web.listen in the configuration; port 0 takes any free one)", addr, err)
+		return fmt.Errorf("web: listen on %s: %w (is another relaylab running? stop it, or move web.listen in the configuration, or --web-listen with relaylab serve; port 0 takes any free one)", addr, err)
 	}
 	// The hub and the requests end only through Shutdown, which marks the
 	// server shut down first: a client whose stream closes when ctx ends
