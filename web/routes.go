@@ -182,9 +182,19 @@ func (s *Server) siteAllowed(r *http.Request) bool {
 	return r.Header.Get("Origin") != "" && s.originAllowed(r)
 }
 
+// nullOrigin says why the opaque origin "null" is refused and cannot be
+// allowed (RFC 6454 7.3, and the HTML standard's opaque origins).
+const nullOrigin = "\"null\" is an opaque origin, sent by a sandboxed frame (such as the frames relaylab shows a message's HTML in), " +
+	"a file: page or a redirect across sites; every such page sends the same \"null\", so allowing it would let any of them, " +
+	"on any site, write here. Open the UI from this server's own address instead, or serve the page that uses the API from an origin of its own " +
+	"and add that to web.allowed_origins"
+
 // siteRefused is the detail of a refusal by siteAllowed.
 func siteRefused(r *http.Request) string {
 	from := "a page of another site"
+	if r.Header.Get("Origin") == "null" {
+		return "a page with the opaque origin \"null\" asked the browser for " + r.URL.Path + "; " + nullOrigin
+	}
 	if o := r.Header.Get("Origin"); o != "" {
 		from = "the page of " + strconv.Quote(o)
 	}
@@ -196,6 +206,9 @@ func siteRefused(r *http.Request) string {
 // originRefused is the detail of a refusal for a foreign origin: it names
 // the configuration key that lets the origin in.
 func originRefused(origin string) string {
+	if origin == "null" {
+		return "the Origin is \"null\": " + nullOrigin
+	}
 	return "the Origin " + strconv.Quote(origin) + " is not this server's; to permit it, add it to web.allowed_origins in the configuration file " +
 		"(web: {allowed_origins: [" + strconv.Quote(origin) + "]})"
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,6 +96,11 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Auth.User != "" && opts.Auth.Password == "" {
 		return nil, errors.New("web: auth user set without a password: set both, or use a token")
+	}
+	for i, o := range opts.AllowedOrigins {
+		if strings.EqualFold(strings.TrimSpace(o), "null") {
+			return nil, fmt.Errorf("web.allowed_origins[%d]: %q cannot be allowed: %s", i, o, nullOrigin)
+		}
 	}
 	s := &Server{opts: opts, log: opts.Logger, clock: opts.Clock, pingEvery: pingPeriod, pongWait: pongWait}
 	s.metrics = newMetrics(opts.Relay)
