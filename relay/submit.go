@@ -388,7 +388,7 @@ func (s *session) Data(rd io.Reader) error {
 	}
 	trace := receivedField(traceInfo{helo: s.conn.Hostname(), client: client, hostname: s.r.cfg.Hostname, id: id,
 		tls: isTLS, auth: s.user != "", utf8: s.opts != nil && s.opts.UTF8, rcpts: rcpts, now: s.r.clock.Now()})
-	sub := Submission{From: s.from, Recipients: s.rcpts, Data: append(trace, normalizeCRLF(data)...), AuthUser: s.user,
+	sub := Submission{From: s.from, Recipients: s.rcpts, Data: append(trace, withMessageID(normalizeCRLF(data), id, s.r.cfg.Hostname)...), AuthUser: s.user,
 		Client: client, bounceFor: bounceFor}
 	if s.opts != nil {
 		sub.EnvID, sub.Ret = s.opts.EnvelopeID, string(s.opts.Return)

@@ -172,3 +172,32 @@ func unfoldedFields(header []byte, name string) []string {
 	}
 	return out
 }
+
+// hasField reports whether the header section of data has a field of
+// the given name (any case), leniently as rawSubject reads it.
+func hasField(data []byte, name string) bool {
+	for line := range headerLines(data[:min(len(data), maxHeaderScan)]) {
+		if line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		if n, _, ok := bytes.Cut(line, []byte(":")); ok && strings.EqualFold(string(bytes.TrimSpace(n)), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// withMessageID is data with a Message-ID field before it when it has
+// none: RFC 6409 8.3 asks a submission server to add one, and without it
+// a message cannot be told from another (its copies at the sink, a
+// bounce that quotes it). The id is the queue id at the relay's
+// hostname, unique as queue ids are.
+func withMessageID(data []byte, id, hostname string) []byte {
+	if hasField(data, "Message-ID") {
+		return data
+	}
+	if hostname == "" {
+		hostname = "relaylab.localhost"
+	}
+	return append([]byte("Message-ID: <"+id+"@"+hostname+">\r\n"), data...)
+}

@@ -145,3 +145,55 @@ func TestEnqueueAddsReceivedAndItsBounceIsMatched(t *testing.T) {
 		})
 	}
 }
+
+// TestSubmissionAddsMessageID: a message submitted without a Message-ID
+// gets one, <queue id@hostname>, as RFC 6409 8.3 asks of a submission
+// server, through the submission port and through Enqueue alike; one
+// that has it keeps its own. Without it the web UI could not find the
+// sink's copy of a relayed message (copies are matched by Message-ID),
+// and said the sink held nothing of it.
+func TestSubmissionAddsMessageID(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, nil)
+	cfg := testConfig(mta.addr)
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Hostname = "relay.example"
+	h := newHarness(t, cfg, Options{})
+	c := dialSubmission(t, h.r.Addr().String(), false)
+	if err := c.Hello("client.example"); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{"From: a@x.test\r\nSubject: none\r\n\r\nHello.\r\n", "From: a@x.test\r\nmessage-id: <own@x.test>\r\nSubject: own\r\n\r\nHello.\r\n"} {
+		if err := c.SendMail("a@x.test", []string{"b@y.test"}, strings.NewReader(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.r.Enqueue(context.Background(), Submission{From: "a@x.test", Recipients: []Recipient{{Address: "b@y.test"}}, Data: []byte("From: a@x.test\r\nSubject: api\r\n\r\nHi.\r\n")}); err != nil {
+		t.Fatal(err)
+	}
+	h.runUntil("delivery", func() bool { return len(mta.received()) == 3 })
+	queued := h.events(events.Filter{Kinds: []string{events.RelayQueued}})
+	ids := map[string]string{} // subject: queue id
+	for _, m := range mta.received() {
+		subject := string(subjectOf(m.data))
+		n := bytes.Count(bytes.ToLower(m.data), []byte("\nmessage-id:"))
+		if n != 1 {
+			t.Errorf("%s: %d Message-ID fields, want 1:\n%q", subject, n, m.data)
+		}
+		for _, q := range queued {
+			if bytes.Contains(m.data, []byte("id "+q.Message+"\r\n")) {
+				ids[subject] = q.Message
+			}
+		}
+		switch subject {
+		case "own":
+			if !bytes.Contains(m.data, []byte("message-id: <own@x.test>\r\n")) {
+				t.Errorf("own: its Message-ID was replaced:\n%q", m.data)
+			}
+		default:
+			if want := "\r\nMessage-ID: <" + ids[subject] + "@relay.example>\r\n"; ids[subject] == "" || !bytes.Contains(m.data, []byte(want)) {
+				t.Errorf("%s: no %q:\n%q", subject, want, m.data)
+			}
+		}
+	}
+}
