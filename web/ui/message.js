@@ -22,7 +22,7 @@ export function messagesView(main) {
   const empty = h("p", { class: "muted", id: "messages-empty" }, "No messages yet: mail sent through the relay shows here.");
   empty.hidden = true;
   main.append(h("h1", {}, "Messages"), find,
-    h("div", { class: "scroll" }, h("table", {},
+    h("div", { class: "scroll" }, h("table", { class: "cards", id: "messages-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "queued"), h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "subject"), h("th", {}, "recipients"))),
       tbody)), empty, h("div", { class: "bar" }, more), note);
   // An address finds every message to it; anything else is a message id.
@@ -38,12 +38,12 @@ export function messagesView(main) {
     return Object.entries(m.states).map(([r, st]) => h("div", {}, h("span", { class: "badge s-" + st }, st), " ", h("span", { class: "mono" }, iso(r))));
   }
   function makeRow(m) {
-    const cell = h("td", {}, stateCell(m));
+    const cell = h("td", { class: "wide" }, stateCell(m));
     const tr = h("tr", { "data-id": m.id },
       h("td", {}, fmtTime(m.queued)),
       h("td", { class: "mono" }, h("a", { href: path("messages", m.id) }, m.id)),
-      m.from ? h("td", { class: "mono" }, iso(m.from)) : h("td", { class: "mono", title: "the null sender: a bounce or another notice, which nobody answers" }, "<>"),
-      h("td", {}, iso(m.subject || "")),
+      m.from ? h("td", { class: "mono", "data-label": "from" }, iso(m.from)) : h("td", { class: "mono", "data-label": "from", title: "the null sender: a bounce or another notice, which nobody answers" }, "<>"),
+      h("td", { class: "wide", "data-label": "subject" }, iso(m.subject || "")),
       cell);
     rows.set(m.id, { m, tr, cell });
     return tr;

@@ -13,7 +13,7 @@ export function sinkView(main) {
   const tbody = h("tbody", { id: "session-rows" });
   const note = h("p", { class: "muted" });
   main.append(h("h1", {}, "Sink sessions"), note,
-    h("div", { class: "scroll" }, h("table", {},
+    h("div", { class: "scroll" }, h("table", { class: "cards", id: "session-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "start"), h("th", {}, "listener"), h("th", {}, "client"), h("th", {}, "HELO"), h("th", {}, "TLS"), h("th", {}, "messages"), h("th", {}, "last reply"))),
       tbody)));
   const shown = new Set();
@@ -26,12 +26,12 @@ export function sinkView(main) {
     if (ss.end) open.delete(ss.id); else open.add(ss.id);
     return h("tr", { "data-id": ss.id, class: ss.end ? "" : "open" },
       h("td", { class: "nowrap" }, h("a", { href: path("sink", "sessions", ss.id) }, fmtTime(ss.start))),
-      h("td", {}, ss.listener),
-      h("td", { class: "mono nowrap" }, ss.client),
-      h("td", { class: "mono" }, iso(ss.helo || "")),
-      h("td", { class: "nowrap" }, ss.tls ? "yes" : "no"),
-      h("td", {}, (ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m)))),
-      h("td", {}, iso(sinkReplyLine(ss.last_reply))));
+      h("td", { "data-label": "listener" }, ss.listener),
+      h("td", { class: "mono nowrap", "data-label": "client" }, ss.client),
+      h("td", { class: "mono helo", "data-label": "HELO" }, iso(ss.helo || "")),
+      h("td", { class: "nowrap", "data-label": "TLS" }, ss.tls ? "yes" : "no"),
+      h("td", { "data-label": "messages" }, (ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m)))),
+      h("td", { class: "wide", "data-label": "last reply" }, iso(sinkReplyLine(ss.last_reply))));
   }
   // place puts a new session's row among the others, newest (highest id)
   // first: a long session ends after shorter ones that began later.
