@@ -158,10 +158,21 @@ export function messageView(main, id) {
   get("/api/v1/messages/" + encodeURIComponent(id)).then((m) => {
     renderMessage(detail, m, "/api/v1/messages/" + encodeURIComponent(id));
   }).catch((e) => {
-    clear(detail).append(e.status === 404
-      ? h("p", { class: "muted", id: "msg-gone" }, "The relay no longer holds this message: it was deleted from the queue by hand ",
-        "(the timeline says so for each recipient it was waiting for), or it was never queued here. Its events stay in the timeline.")
-      : h("p", { class: "muted" }, "Content not available: ", e.message));
+    if (e.status !== 404) {
+      clear(detail).append(h("p", { class: "muted" }, "Content not available: ", e.message));
+      return;
+    }
+    // Held no more, or never here: the event log tells which.
+    get("/api/v1/messages/" + encodeURIComponent(id) + "/timeline").then(() => {
+      clear(detail).append(h("p", { class: "muted", id: "msg-gone" }, "The relay no longer holds this message: it was deleted from the queue by hand ",
+        "(the timeline says so for each recipient it was waiting for), or it was never queued here. Its events stay in the timeline."));
+    }).catch((te) => {
+      if (te.status !== 404) return;
+      clear(detail).append(h("p", { class: "error", id: "msg-none" }, "No message with id ", h("span", { class: "mono" }, iso(id)),
+        ": the relay holds none, and the event log names none. Check the id (the one relay.queued reported), or find the message by a recipient's address on the Messages page."));
+      tl.hidden = true;
+      rec.hidden = true;
+    });
   });
 
   let stream = null;
@@ -350,6 +361,7 @@ function renderMessage(el, m, url) {
   }
   if (m.html) {
     el.append(h("h2", {}, "HTML body"),
+      h("p", { class: "muted small", id: "html-blocked" }, "Shown in a sandbox: remote images, scripts and forms are blocked."),
       h("iframe", { class: "body", sandbox: "", referrerpolicy: "no-referrer", src: url + "/body.html", title: "message body (sandboxed)" }));
   }
   if (m.text) {

@@ -39,7 +39,7 @@ export function queueView(main) {
     }
   }).catch((e) => { note.textContent = e.message; note.className = "error"; });
   const act = (method, url) => api(method, url).then(load).catch((e) => { note.textContent = e.message; note.className = "error"; });
-  const supBody = h("tbody");
+  const supBody = h("tbody", { id: "suppression-rows" });
   const supNote = h("p", { class: "muted" });
   main.append(h("h2", {}, "Suppression list"), supNote,
     h("div", { class: "scroll" }, h("table", { class: "cards" },
@@ -54,7 +54,7 @@ export function queueView(main) {
       rm.addEventListener("click", () => api("DELETE", "/api/v1/suppressions/" + encodeURIComponent(x.address)).then(loadSup)
         .catch((e) => { supNote.textContent = e.message; supNote.className = "error"; }));
       supBody.append(h("tr", {}, h("td", { class: "mono wide" }, iso(x.address)), h("td", { class: "wide" }, iso(x.reason)),
-        h("td", { "data-label": "since" }, fmtTime(x.since)), h("td", { "data-label": "until" }, fmtTime(x.until)), h("td", {}, rm)));
+        h("td", { "data-label": "since" }, fmtTime(x.since)), h("td", { "data-label": "until" }, x.until ? fmtTime(x.until) : "never"), h("td", {}, rm)));
     }
   }).catch((e) => { supNote.textContent = e.message; supNote.className = "error"; });
   load();
