@@ -103,6 +103,11 @@ func (c *fileConfig) Validate(string) error {
 	if err := c.checkSecrets(); err != nil {
 		return err
 	}
+	for i, o := range c.Web.AllowedOrigins {
+		if strings.EqualFold(strings.TrimSpace(o), "null") {
+			return config.Errorf(fmt.Sprintf("web.allowed_origins[%d]", i), "\"null\" is the opaque origin of sandboxed frames (relaylab's own message frames among them) and file: pages, which any site can produce, so it can never be allowed: remove it")
+		}
+	}
 	if (c.Web.User == "") != (c.Web.Password == "") {
 		return config.Errorf("web.user", "user and password go together: set both, or use token")
 	}
