@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"database/sql"
-	"strings"
 
 	"github.com/relaylab/relaylab/internal/events"
 )
@@ -12,11 +11,10 @@ import (
 // each deferral of n messages, with its reply, through the partial index
 // on message (see lastTriesSQL), in the order they were recorded.
 func serverVerdictsSQL(n int) string {
-	return `SELECT message, recipient, COALESCE(CAST(json_extract(payload, '$.reply.code') AS INTEGER), 0),
+	return messageEventsSQL(`COALESCE(CAST(json_extract(payload, '$.reply.code') AS INTEGER), 0),
 		COALESCE(CAST(json_extract(payload, '$.reply.text') AS TEXT), ''), COALESCE(CAST(json_extract(payload, '$.reply.stage') AS TEXT), ''),
 		COALESCE(CAST(json_extract(payload, '$.category') AS TEXT), ''), COALESCE(CAST(json_extract(payload, '$.reason') AS TEXT), ''),
-		COALESCE(CAST(json_extract(payload, '$.advice') AS TEXT), '')
-		FROM events INDEXED BY events_message WHERE message IN (?` + strings.Repeat(",?", n-1) + `) AND message != '' AND kind = ? ORDER BY id`
+		COALESCE(CAST(json_extract(payload, '$.advice') AS TEXT), '')`, n)
 }
 
 // addServerVerdicts gives a held recipient that shows a server's reply
@@ -26,22 +24,9 @@ func serverVerdictsSQL(n int) string {
 // recipient"), which contradicts the reply shown beside it: the hold is
 // shown apart, on its own line.
 func addServerVerdicts(ctx context.Context, db *sql.DB, q []QueueEntry) error {
-	type key struct{ msg, rcpt string }
-	want := map[key]*QueueRecipient{}
-	var ids []any
-	for i := range q {
-		n := 0
-		for j := range q[i].Waiting {
-			w := &q[i].Waiting[j]
-			if w.Hold != "" && w.LastReply.Code != 0 && w.LastReply.Stage != "shaping" {
-				want[key{q[i].ID, w.Address}] = w
-				n++
-			}
-		}
-		if n > 0 {
-			ids = append(ids, q[i].ID)
-		}
-	}
+	want, ids := pickRecipients(q, func(w *QueueRecipient) bool {
+		return w.Hold != "" && w.LastReply.Code != 0 && w.LastReply.Stage != "shaping"
+	})
 	if len(ids) == 0 {
 		return nil
 	}
@@ -51,10 +36,10 @@ func addServerVerdicts(ctx context.Context, db *sql.DB, q []QueueEntry) error {
 	}
 	defer rows.Close()
 	type verdict struct{ category, reason, advice string }
-	last := map[key]verdict{}
+	last := map[recipientKey]verdict{}
 	for rows.Next() {
 		var (
-			k           key
+			k           recipientKey
 			code        int
 			text, stage string
 			v           verdict

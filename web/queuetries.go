@@ -24,11 +24,43 @@ type QueueTry struct {
 // otherwise picks, walking every attempt in the log on each poll of the
 // Queue page.
 func lastTriesSQL(n int) string {
-	return `SELECT message, recipient, COALESCE(CAST(json_extract(payload, '$.attempt') AS INTEGER), 0),
+	return messageEventsSQL(`COALESCE(CAST(json_extract(payload, '$.attempt') AS INTEGER), 0),
 		COALESCE(CAST(json_extract(payload, '$.path') AS TEXT), ''), COALESCE(CAST(json_extract(payload, '$.host') AS TEXT), ''),
 		COALESCE(CAST(json_extract(payload, '$.reply.stage') AS TEXT), ''), COALESCE(CAST(json_extract(payload, '$.reply.code') AS INTEGER), 0),
-		COALESCE(CAST(json_extract(payload, '$.reply.enhanced') AS TEXT), ''), COALESCE(CAST(json_extract(payload, '$.reply.text') AS TEXT), '')
+		COALESCE(CAST(json_extract(payload, '$.reply.enhanced') AS TEXT), ''), COALESCE(CAST(json_extract(payload, '$.reply.text') AS TEXT), '')`, n)
+}
+
+// messageEventsSQL selects message, recipient and cols from the events of
+// one kind (the last parameter) of n messages (the first n), through the
+// partial index on message, named as lastTriesSQL says why, in the order
+// they were recorded.
+func messageEventsSQL(cols string, n int) string {
+	return `SELECT message, recipient, ` + cols + `
 		FROM events INDEXED BY events_message WHERE message IN (?` + strings.Repeat(",?", n-1) + `) AND message != '' AND kind = ? ORDER BY id`
+}
+
+// recipientKey names a waiting recipient of the Queue page.
+type recipientKey struct{ msg, rcpt string }
+
+// pickRecipients returns the waiting recipients of q that keep takes, by
+// message and address, and the ids of their messages, in q's order, for
+// a query over their events (messageEventsSQL).
+func pickRecipients(q []QueueEntry, keep func(*QueueRecipient) bool) (map[recipientKey]*QueueRecipient, []any) {
+	want := map[recipientKey]*QueueRecipient{}
+	var ids []any
+	for i := range q {
+		n := 0
+		for j := range q[i].Waiting {
+			if w := &q[i].Waiting[j]; keep(w) {
+				want[recipientKey{q[i].ID, w.Address}] = w
+				n++
+			}
+		}
+		if n > 0 {
+			ids = append(ids, q[i].ID)
+		}
+	}
+	return want, ids
 }
 
 // addLastTries fills in the Tried of each waiting recipient whose last
@@ -41,20 +73,7 @@ func lastTriesSQL(n int) string {
 // in a hold of the relay's shaping after a path failed is not counted as
 // an attempt, but what it tried is what happened last.
 func addLastTries(ctx context.Context, db *sql.DB, q []QueueEntry) error {
-	type key struct{ msg, rcpt string }
-	want := map[key]*QueueRecipient{}
-	var ids []any
-	for i := range q {
-		n := 0
-		for j := range q[i].Waiting {
-			w := &q[i].Waiting[j]
-			want[key{q[i].ID, w.Address}] = w
-			n++
-		}
-		if n > 0 {
-			ids = append(ids, q[i].ID)
-		}
-	}
+	want, ids := pickRecipients(q, func(*QueueRecipient) bool { return true })
 	if len(ids) == 0 {
 		return nil
 	}
@@ -67,10 +86,10 @@ func addLastTries(ctx context.Context, db *sql.DB, q []QueueEntry) error {
 		attempt int
 		list    []QueueTry
 	}
-	got := map[key]*tries{}
+	got := map[recipientKey]*tries{}
 	for rows.Next() {
 		var (
-			k       key
+			k       recipientKey
 			attempt int
 			t       QueueTry
 		)
