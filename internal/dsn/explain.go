@@ -151,44 +151,44 @@ func explainRecipient(rc Recipient, from int) (meaning, advice string) {
 }
 
 // permanentHint explains a receiving server's permanent refusal by the
-// subject and detail of its status (RFC 3463 3).
+// subject and detail of its status (RFC 3463 3), and serverAdvice says
+// what to do about it; both from permanentRefusals.
 func permanentHint(detail string) string {
-	switch detail {
-	case "1.1":
-		return "the address does not exist at the receiving domain"
-	case "1.2":
-		return "the receiving domain does not exist or accepts no mail"
-	case "2.1":
-		return "the mailbox is disabled and not accepting messages"
-	case "2.2":
-		return "the mailbox is full"
-	case "3.4", "2.3":
-		return "the message is larger than it accepts"
-	case "7.1":
-		return "by policy (the sender, the content or the sending system's reputation)"
-	case "7.26", "7.27", "7.23", "7.25", "7.20", "7.21", "7.22":
-		return "the message failed its authentication checks (SPF, DKIM, DMARC)"
+	if r, ok := permanentRefusals[detail]; ok {
+		return r.hint
 	}
 	return "a permanent problem; the message will not be delivered as sent"
 }
 
 func serverAdvice(detail string) string {
-	switch detail {
-	case "1.1", "1.2":
-		return "check the address for typos, and remove it from your list if it is right"
-	case "2.1":
-		return "reach the recipient another way; the mailbox may have been closed"
-	case "2.2":
-		return "ask the recipient to make room, or send again later"
-	case "3.4", "2.3":
-		return "send the message again smaller, or with the attachments shared by link"
-	case "7.1":
-		return "read the server's answer above; if it names a blocklist or your content, fix that before sending again"
-	case "7.26", "7.27", "7.23", "7.25", "7.20", "7.21", "7.22":
-		return "check the SPF, DKIM and DMARC records of your sending domain"
+	if r, ok := permanentRefusals[detail]; ok {
+		return r.advice
 	}
 	return "read the server's answer above; send again only after changing what it names"
 }
+
+// permanentRefusals are the permanent statuses whose meaning and advice
+// are known, by subject and detail.
+var permanentRefusals = func() map[string]struct{ hint, advice string } {
+	m := map[string]struct{ hint, advice string }{}
+	for _, r := range []struct {
+		details      []string
+		hint, advice string
+	}{
+		{[]string{"1.1"}, "the address does not exist at the receiving domain", "check the address for typos, and remove it from your list if it is right"},
+		{[]string{"1.2"}, "the receiving domain does not exist or accepts no mail", "check the address for typos, and remove it from your list if it is right"},
+		{[]string{"2.1"}, "the mailbox is disabled and not accepting messages", "reach the recipient another way; the mailbox may have been closed"},
+		{[]string{"2.2"}, "the mailbox is full", "ask the recipient to make room, or send again later"},
+		{[]string{"3.4", "2.3"}, "the message is larger than it accepts", "send the message again smaller, or with the attachments shared by link"},
+		{[]string{"7.1"}, "by policy (the sender, the content or the sending system's reputation)", "read the server's answer above; if it names a blocklist or your content, fix that before sending again"},
+		{[]string{"7.26", "7.27", "7.23", "7.25", "7.20", "7.21", "7.22"}, "the message failed its authentication checks (SPF, DKIM, DMARC)", "check the SPF, DKIM and DMARC records of your sending domain"},
+	} {
+		for _, d := range r.details {
+			m[d] = struct{ hint, advice string }{r.hint, r.advice}
+		}
+	}
+	return m
+}()
 
 // temporaryHint explains a receiving server's temporary refusal.
 func temporaryHint(detail string) string {
