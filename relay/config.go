@@ -214,6 +214,17 @@ func DefaultConfig() Config {
 }
 
 // Validate checks every value, naming the key of the first bad one.
+// Files returns the file names the configuration gives (its certificate
+// and key, the DKIM keys), for a caller that takes the relative ones from
+// a directory; empty ones too.
+func (c *Config) Files() []*string {
+	out := []*string{&c.CertFile, &c.KeyFile}
+	for i := range c.DKIM {
+		out = append(out, &c.DKIM[i].KeyFile)
+	}
+	return out
+}
+
 func (c *Config) Validate(prefix string) error {
 	key := func(k string) string {
 		if prefix == "" {

@@ -149,6 +149,20 @@ func (l *ListenerConfig) UnmarshalYAML(decode func(any) error) error {
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
 
+// Files returns the file names the configuration gives (each listener's
+// certificate and key, the profile catalogues), for a caller that takes
+// the relative ones from a directory; empty ones too.
+func (c *Config) Files() []*string {
+	var out []*string
+	for i := range c.Listeners {
+		out = append(out, &c.Listeners[i].CertFile, &c.Listeners[i].KeyFile)
+	}
+	for i := range c.ProfileFiles {
+		out = append(out, &c.ProfileFiles[i])
+	}
+	return out
+}
+
 // Validate checks c; prefix is its key path ("sink").
 func (c *Config) Validate(prefix string) error {
 	key := func(k string) string {

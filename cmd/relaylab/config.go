@@ -190,17 +190,8 @@ func (c *fileConfig) eachFile(f func(*string)) {
 			f(p)
 		}
 	}
-	call(&c.Relay.CertFile)
-	call(&c.Relay.KeyFile)
-	for i := range c.Relay.DKIM {
-		call(&c.Relay.DKIM[i].KeyFile)
-	}
-	for i := range c.Sink.Listeners {
-		call(&c.Sink.Listeners[i].CertFile)
-		call(&c.Sink.Listeners[i].KeyFile)
-	}
-	for i := range c.Sink.ProfileFiles {
-		call(&c.Sink.ProfileFiles[i])
+	for _, p := range append(c.Relay.Files(), c.Sink.Files()...) {
+		call(p)
 	}
 	for i := range c.Probe.Zones {
 		call(&c.Probe.Zones[i].File)

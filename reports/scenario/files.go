@@ -18,16 +18,7 @@ func (sc *Scenario) resolveFiles() {
 			*p = filepath.Join(dir, *p)
 		}
 	}
-	resolve(&sc.Relay.CertFile)
-	resolve(&sc.Relay.KeyFile)
-	for i := range sc.Relay.DKIM {
-		resolve(&sc.Relay.DKIM[i].KeyFile)
-	}
-	for i := range sc.Sink.Listeners {
-		resolve(&sc.Sink.Listeners[i].CertFile)
-		resolve(&sc.Sink.Listeners[i].KeyFile)
-	}
-	for i := range sc.Sink.ProfileFiles {
-		resolve(&sc.Sink.ProfileFiles[i])
+	for _, p := range append(sc.Relay.Files(), sc.Sink.Files()...) {
+		resolve(p)
 	}
 }
