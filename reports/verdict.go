@@ -18,10 +18,10 @@ type Verdict struct {
 	// VirtualSeconds is how much clock time a replay covered.
 	VirtualSeconds float64      `json:"virtual_seconds,omitempty"`
 	Recipients     []*Recipient `json:"recipients"`
-	// Notes is what a sink said about the recipients' addresses and no
-	// expectation judges: a piece that looks like a directive but is not
-	// one (greylist5min for greylist5m), which a passing run would
-	// otherwise hide behind its 250.
+	// Notes is what no expectation judges: what a sink said about the
+	// recipients' addresses (a piece that looks like a directive but is
+	// not one, greylist5min for greylist5m, which a passing run would
+	// otherwise hide behind its 250), or that expect --wait ran out.
 	Notes []string `json:"notes,omitempty"`
 	// Error says why the file could not be judged at all (it did not
 	// load, its replay reached its clock.limit or failed): the verdict

@@ -102,9 +102,13 @@ func TestWaitForVerdictsGivesUpAtTheEnd(t *testing.T) {
 		d := &reports.Data{Recipients: []*reports.Recipient{{Address: "a@x.test", Status: "deferred"}}}
 		return []reports.Verdict{{Name: "app"}}, d, nil
 	}
-	_, stderr, took, err := driveWait(t, judge)
+	vs, stderr, took, err := driveWait(t, judge)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The verdicts carry it too, for JUnit and JSON, which stderr misses.
+	if len(vs) != 1 || len(vs[0].Notes) != 1 || !strings.Contains(vs[0].Notes[0], "--wait 5s ran out while a@x.test is deferred (not final)") {
+		t.Errorf("verdict notes %q; want the wait's end", vs[0].Notes)
 	}
 	if took != 5*time.Second || judged != 6 {
 		t.Errorf("gave up after %s and %d judgements, want 5s and 6 (one at once, one a second)", took, judged)

@@ -45,6 +45,13 @@ func waitForVerdicts(ctx context.Context, e *env, clk clock.Clock, wait time.Dur
 				return nil, lastErr
 			}
 			fmt.Fprintf(e.stderr, "relaylab expect: waited %s (--wait) and %s: judging the record as it is\n", wait, pending)
+			// The verdicts say so too, in every output (JUnit's
+			// system-out, the JSON's notes): a failure that a longer
+			// wait might have turned is told from one it would not.
+			note := fmt.Sprintf("--wait %s ran out while %s: the record was judged as it was then", wait, pending)
+			for i := range vs {
+				vs[i].Notes = append(vs[i].Notes, note)
+			}
 			return vs, nil
 		}
 		t := clk.NewTimer(min(expectPoll, left))
