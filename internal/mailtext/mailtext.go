@@ -68,6 +68,35 @@ func Header(v string) string {
 	return Valid(strings.Map(c1AsWindows1252, b.String()))
 }
 
+// Known says whether Text and Header can read charset: UTF-8, US-ASCII,
+// no charset at all, or any name or label browsers know. Text reads an
+// unknown one as UTF-8, and Header leaves its encoded-words as written.
+func Known(charset string) bool {
+	_, err := charsetDecoder(charset)
+	return err == nil || noDecoding(charset)
+}
+
+// UnreadCharsets are the charsets of v's encoded-words that Header leaves
+// as written because it cannot read them (Known is false), each once
+// whatever its case, in the order they first appear.
+func UnreadCharsets(v string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for v != "" {
+		start, end := nextWord(v)
+		if start < 0 {
+			break
+		}
+		cs := v[start+2 : start+2+strings.IndexByte(v[start+2:], '?')]
+		if k := strings.ToLower(cs); !Known(cs) && !seen[k] {
+			seen[k] = true
+			out = append(out, cs)
+		}
+		v = v[end:]
+	}
+	return out
+}
+
 // nextWord finds the first thing in v shaped as an encoded-word
 // (=?charset?e?text?=, RFC 2047 2), as v[start:end]; start is -1 when
 // there is none.
@@ -110,16 +139,25 @@ func c1AsWindows1252(r rune) rune {
 // mail that says iso-8859-1 often holds windows-1252's quotes and
 // dashes). UTF-8, US-ASCII and no charset at all need no decoder.
 func charsetDecoder(charset string) (func(io.Reader) io.Reader, error) {
-	charset = strings.ToLower(strings.TrimSpace(charset))
-	switch charset {
-	case "", "utf-8", "utf8", "us-ascii", "ascii":
+	if noDecoding(charset) {
 		return nil, fmt.Errorf("charset %q: no decoding needed", charset)
 	}
+	charset = strings.ToLower(strings.TrimSpace(charset))
 	enc, err := htmlindex.Get(charset)
 	if err != nil {
 		return nil, fmt.Errorf("charset %q: %w", charset, err)
 	}
 	return func(r io.Reader) io.Reader { return enc.NewDecoder().Reader(r) }, nil
+}
+
+// noDecoding says whether charset is UTF-8, US-ASCII or none at all,
+// which Text reads as they are.
+func noDecoding(charset string) bool {
+	switch strings.ToLower(strings.TrimSpace(charset)) {
+	case "", "utf-8", "utf8", "us-ascii", "ascii":
+		return true
+	}
+	return false
 }
 
 // Valid is s with each byte that is not part of a UTF-8 character

@@ -77,3 +77,35 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+// TestKnown: the charsets Text can read are known, whatever their case
+// or label; those it reads as UTF-8 for want of a decoder are not.
+func TestKnown(t *testing.T) {
+	t.Parallel()
+	for cs, want := range map[string]bool{
+		"": true, "UTF-8": true, "us-ascii": true, "ISO-8859-1": true, "latin1": true, "koi8-r": true, " Windows-1252 ": true,
+		"x-klingon": false, "no-such-charset": false, "utf-9": false,
+	} {
+		if got := Known(cs); got != want {
+			t.Errorf("Known(%q) = %v, want %v", cs, got, want)
+		}
+	}
+}
+
+// TestUnreadCharsets: the charsets of a header value's encoded-words
+// that Header leaves as written because it cannot read them, each once,
+// in the order they first appear.
+func TestUnreadCharsets(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"=?x-klingon?q?abc?=":                               "x-klingon",
+		"=?utf-8?q?caf=C3=A9?= =?koi8-r?b?8NLJ18XU?=":       "",
+		"=?ISO-8859-1?Q?caf=E9?= and =?x-bogus?Q?what?=":    "x-bogus",
+		"=?x-a?q?1?= =?utf-8?q?b?= =?X-A?q?2?= =?x-b?q?3?=": "x-a|x-b",
+		"plain, no word":                                    "",
+	} {
+		if got := strings.Join(UnreadCharsets(in), "|"); got != want {
+			t.Errorf("UnreadCharsets(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
