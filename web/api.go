@@ -147,6 +147,29 @@ type MessageDetail struct {
 	// that brought it (for /api/v1/sink/sessions/{id}); the web fills it
 	// from the store. The sink records the session itself when it ends.
 	Session string `json:"session,omitempty"`
+	// Attachments are the message's MIME parts that are not the text or
+	// HTML body shown: attachments and inline parts, in message order.
+	// Their bytes are not served: the .eml download holds them.
+	Attachments []Attachment `json:"attachments,omitempty"`
+	// Notes say, in a sentence each, what relaylab could not read of the
+	// message (a charset it does not know, a broken MIME structure, a
+	// limit reached) and how it is shown instead.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Attachment is one MIME part of a message that is not a body shown.
+type Attachment struct {
+	// Part is its number as IMAP gives it (RFC 3501 6.4.5): "2", "1.2".
+	Part string `json:"part"`
+	// Filename is Content-Disposition's filename or else Content-Type's
+	// name, RFC 2231 and RFC 2047 decoded.
+	Filename    string `json:"filename,omitempty"`
+	ContentType string `json:"content_type"`
+	// Size is in bytes once its transfer encoding is undone.
+	Size int64 `json:"size"`
+	// Disposition is "attachment", "inline", or empty when the part
+	// gives none.
+	Disposition string `json:"disposition,omitempty"`
 }
 
 // Header is one header field, in message order.

@@ -2,16 +2,11 @@ package web
 
 import (
 	"bytes"
-	"io"
-	"mime"
-	"mime/multipart"
+	"fmt"
 	"net/mail"
 	"strings"
-	"unicode/utf8"
 
-	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/mailtext"
-	"golang.org/x/net/html/charset"
 )
 
 // Message text reaches the UI one way: DecodeMessage turns a message's
@@ -27,7 +22,8 @@ const maxPart = 4 << 20
 
 // DecodeMessage parses raw, an RFC 5322 message, into its header fields,
 // its subject and its first text/plain and text/html parts, each decoded
-// into valid UTF-8. A message that does not parse is shown whole, as text.
+// into valid UTF-8, its other parts (Attachments) and notes on what it
+// could not read. A message that does not parse is shown whole, as text.
 // Envelope fields (ID, From, To, Received, Size) are the caller's to set.
 func DecodeMessage(raw []byte) MessageDetail {
 	var d MessageDetail
@@ -46,7 +42,23 @@ func DecodeMessage(raw []byte) MessageDetail {
 	}
 	sortHeaders(raw, d.Headers)
 	d.Subject = mailtext.Header(msg.Header.Get("Subject"))
-	walkBody(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body, &d, 0)
+	for i, h := range d.Headers {
+		if i > 0 && h.Name == d.Headers[i-1].Name {
+			continue
+		}
+		for _, v := range msg.Header[h.Name] {
+			for _, cs := range mailtext.UnreadCharsets(v) {
+				d.Notes = append(d.Notes, mailtext.Valid(fmt.Sprintf("the %s field has an encoded-word in charset %s, which relaylab cannot read: the word is shown as written", h.Name, cs)))
+			}
+		}
+	}
+	w := walker{d: &d}
+	if err := w.part(msg.Header, msg.Body, "", 0); err != nil {
+		w.note("the message cannot be read to its end: its body is not shown")
+	}
+	if w.capped {
+		w.note("the message has more than %d parts: relaylab reads the first %d and lists no more", maxParts, maxParts)
+	}
 	return d
 }
 
@@ -67,43 +79,6 @@ func sortHeaders(raw []byte, hs []Header) {
 	}
 }
 
-// walkBody keeps the first text/plain and text/html parts it finds, with
-// their transfer encoding (cte) undone and their charset decoded.
-func walkBody(ctype, cte string, body io.Reader, d *MessageDetail, depth int) {
-	if depth > 8 {
-		return
-	}
-	mt, params, err := mime.ParseMediaType(ctype)
-	if err != nil || ctype == "" {
-		mt, params = "text/plain", nil // RFC 2045 5.2: the default
-	}
-	b, _ := io.ReadAll(io.LimitReader(body, maxPart))
-	switch {
-	case strings.HasPrefix(mt, "multipart/"):
-		mr := multipart.NewReader(bytes.NewReader(b), params["boundary"])
-		for {
-			p, err := mr.NextPart()
-			if err != nil {
-				return
-			}
-			// The reader undoes quoted-printable itself and then drops
-			// the header; base64 is left to dsn.DecodeTransfer.
-			walkBody(p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p, d, depth+1)
-		}
-	case mt == "text/html" && d.HTML == "":
-		body, cs := dsn.DecodeTransfer(cte, b), params["charset"]
-		if cs == "" && !utf8.Valid(body) {
-			// An HTML part that declares its charset only inside, in a
-			// <meta> element, read as a browser reads it (the HTML
-			// standard's prescan; windows-1252 when nothing says).
-			_, cs, _ = charset.DetermineEncoding(body, "text/html")
-		}
-		d.HTML = mailtext.Text(body, cs)
-	case mt == "text/plain" && d.Text == "":
-		d.Text = mailtext.Text(dsn.DecodeTransfer(cte, b), params["charset"])
-	}
-}
-
 // validDetail is m with every text of the message valid UTF-8 (validText),
 // whatever the adapter that read it did.
 func validDetail(m MessageDetail) MessageDetail {
@@ -114,6 +89,21 @@ func validDetail(m MessageDetail) MessageDetail {
 			hs[i] = Header{Name: mailtext.Valid(h.Name), Value: mailtext.Valid(h.Value)}
 		}
 		m.Headers = hs
+	}
+	if len(m.Attachments) > 0 {
+		as := make([]Attachment, len(m.Attachments))
+		for i, a := range m.Attachments {
+			a.Part, a.Filename, a.ContentType, a.Disposition = mailtext.Valid(a.Part), mailtext.Valid(a.Filename), mailtext.Valid(a.ContentType), mailtext.Valid(a.Disposition)
+			as[i] = a
+		}
+		m.Attachments = as
+	}
+	if len(m.Notes) > 0 {
+		ns := make([]string, len(m.Notes))
+		for i, n := range m.Notes {
+			ns[i] = mailtext.Valid(n)
+		}
+		m.Notes = ns
 	}
 	return m
 }

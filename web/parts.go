@@ -1,0 +1,223 @@
+package web
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/relaylab/relaylab/internal/dsn"
+	"github.com/relaylab/relaylab/internal/mailtext"
+	"golang.org/x/net/html/charset"
+)
+
+// The work on one message is bounded: multiparts nested deeper than
+// maxDepth are not read, nor parts after the first maxParts. A note says
+// so when either is reached.
+const (
+	maxDepth = 8
+	maxParts = 100
+)
+
+// fields is a part's header: a mail.Header or a textproto.MIMEHeader.
+type fields interface{ Get(key string) string }
+
+// walker reads a message's MIME tree into d: the first text/plain and
+// text/html parts that are not attachments are its bodies, every other
+// part is listed in d.Attachments, and what cannot be read is a note.
+type walker struct {
+	d          *MessageDetail
+	parts      int  // parts read, the message itself aside
+	text, html bool // a body of that kind is shown
+	capped     bool // maxParts was reached
+}
+
+// errCut is a part that ends before its multipart's next boundary.
+var errCut = errors.New("cut short")
+
+// part reads the part numbered num (IMAP's numbers: "" is the message,
+// "2.1" the first part of its second part), depth multiparts down.
+func (w *walker) part(h fields, body io.Reader, num string, depth int) error {
+	ctype := h.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ctype)
+	if mt == "" || ctype == "" {
+		mt, params = "text/plain", nil // RFC 2045 5.2: the default
+		if ctype != "" {
+			w.note("part %s's Content-Type %q does not parse: it is read as text/plain", cmp.Or(num, "1"), ctype)
+		}
+	} else if err != nil && params == nil {
+		params = map[string]string{}
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		return w.multipart(mt, params["boundary"], body, num, depth)
+	}
+	// RFC 3501 6.4.5: a message of one part has part 1.
+	num = cmp.Or(num, "1")
+	disp, dparams, _ := mime.ParseMediaType(h.Get("Content-Disposition"))
+	name := dparams["filename"]
+	if name == "" {
+		name = params["name"]
+	}
+	cte := h.Get("Content-Transfer-Encoding")
+	switch {
+	case disp != "attachment" && name == "" && mt == "text/plain" && !w.text:
+		b, err := w.read(body, num)
+		if err != nil {
+			return err
+		}
+		w.text = true
+		w.d.Text = mailtext.Text(dsn.DecodeTransfer(cte, b), w.charset(params["charset"], num))
+		return nil
+	case disp != "attachment" && name == "" && mt == "text/html" && !w.html:
+		b, err := w.read(body, num)
+		if err != nil {
+			return err
+		}
+		w.html = true
+		b, cs := dsn.DecodeTransfer(cte, b), w.charset(params["charset"], num)
+		if cs == "" && !utf8.Valid(b) {
+			// An HTML part that declares its charset only inside, in a
+			// <meta> element, read as a browser reads it (the HTML
+			// standard's prescan; windows-1252 when nothing says).
+			_, cs, _ = charset.DetermineEncoding(b, "text/html")
+		}
+		w.d.HTML = mailtext.Text(b, cs)
+		return nil
+	}
+	size, err := decodedSize(cte, body)
+	if err != nil {
+		return err
+	}
+	for _, cs := range mailtext.UnreadCharsets(name) {
+		w.note("part %s's file name has an encoded-word in charset %s, which relaylab cannot read: the word is shown as written", num, cs)
+	}
+	w.d.Attachments = append(w.d.Attachments, Attachment{Part: num, Filename: mailtext.Header(name),
+		ContentType: mt, Size: size, Disposition: disp})
+	return nil
+}
+
+// multipart reads the parts of a multipart, or, when its boundary is
+// missing or never found, shows its body as one text part.
+func (w *walker) multipart(mt, boundary string, body io.Reader, num string, depth int) error {
+	if depth >= maxDepth {
+		w.note("part %s nests multiparts more than %d deep: relaylab does not read what is inside", num, maxDepth)
+		return nil
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return errCut
+	}
+	if boundary == "" || !bytes.Contains(b, []byte("--"+boundary)) {
+		if boundary == "" {
+			w.note("%sthe %s part gives no boundary: the body is shown as one text part", in(num), mt)
+		} else {
+			w.note("%sthe multipart boundary %q is never found: the body is shown as one text part", in(num), boundary)
+		}
+		if !w.text {
+			w.text = true
+			w.d.Text = mailtext.Valid(string(b[:min(len(b), maxPart)]))
+		}
+		return nil
+	}
+	mr := multipart.NewReader(bytes.NewReader(b), boundary)
+	for i := 1; ; i++ {
+		child := strconv.Itoa(i)
+		if num != "" {
+			child = num + "." + child
+		}
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return nil
+		}
+		if err == nil && w.parts >= maxParts {
+			w.capped = true
+			return nil
+		}
+		if err == nil {
+			w.parts++
+			// The reader undoes quoted-printable itself and then drops
+			// the header; base64 is left to the part.
+			err = w.part(p.Header, p, child, depth+1)
+		}
+		if err != nil {
+			w.note("%sthe multipart ends before its closing boundary %q (the message is cut short?): part %s and any after it are not read", in(num), "--"+boundary+"--", child)
+			return nil
+		}
+	}
+}
+
+// read is a body part's bytes, at most maxPart of them.
+func (w *walker) read(body io.Reader, num string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(body, maxPart+1))
+	if err != nil {
+		return nil, errCut
+	}
+	if len(b) > maxPart {
+		w.note("part %s's text is longer than %d MiB: only the first %d MiB are shown", num, maxPart>>20, maxPart>>20)
+		b = b[:maxPart]
+	}
+	return b, nil
+}
+
+// charset is cs, said in a note when relaylab cannot read it.
+func (w *walker) charset(cs, num string) string {
+	if !mailtext.Known(cs) {
+		w.note("part %s declares charset %s, which relaylab cannot read: shown as UTF-8 with \uFFFD for bytes that are not", num, cs)
+	}
+	return cs
+}
+
+// note adds a note, made valid UTF-8 (a charset's name or a file name
+// comes from the message).
+func (w *walker) note(format string, args ...any) {
+	w.d.Notes = append(w.d.Notes, mailtext.Valid(fmt.Sprintf(format, args...)))
+}
+
+// in is what starts a note about the multipart numbered num: nothing
+// for the message itself.
+func in(num string) string {
+	if num == "" {
+		return ""
+	}
+	return "part " + num + ": "
+}
+
+// decodedSize counts the bytes of a part once its transfer encoding
+// (cte) is undone, without keeping them.
+func decodedSize(cte string, r io.Reader) (int64, error) {
+	var n int64
+	var err error
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "base64":
+		// RFC 2045 6.8: characters outside the alphabet (line breaks,
+		// the padding) are ignored; four characters are three bytes.
+		buf := make([]byte, 32<<10)
+		for err == nil {
+			var k int
+			k, err = r.Read(buf)
+			for _, c := range buf[:k] {
+				if c == '+' || c == '/' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+					n++
+				}
+			}
+		}
+		n = n * 3 / 4
+	case "quoted-printable":
+		// A single-part message: a multipart's reader has undone it.
+		var b []byte
+		b, err = io.ReadAll(r)
+		n = int64(len(dsn.DecodeTransfer(cte, b)))
+	default:
+		n, err = io.Copy(io.Discard, r)
+	}
+	if err != nil && err != io.EOF {
+		return 0, errCut
+	}
+	return n, nil
+}
