@@ -348,7 +348,9 @@ function renderMessage(el, m, url) {
       h("dt", {}, "Size"), h("dd", {}, String(m.size) + " bytes")));
   // Direction controls anywhere in what is shown of the message: say so
   // above it, as each is shown, not applied, where it stands.
-  const controls = bidiControls([m.subject, m.from, ...(m.to || []), ...(m.headers || []).flatMap((x) => [x.name, x.value]), m.text].join("\n"));
+  const parts = m.attachments || [];
+  const controls = bidiControls([m.subject, m.from, ...(m.to || []), ...(m.headers || []).flatMap((x) => [x.name, x.value]), m.text,
+    ...parts.map((a) => a.filename), ...(m.notes || [])].join("\n"));
   if (controls.length) {
     el.prepend(h("p", { class: "bidi-note", id: "msg-bidi", role: "note" },
       "This message contains direction controls (" + controls.join(", ") + "): invisible characters that turn the text after them around, ",
@@ -358,6 +360,25 @@ function renderMessage(el, m, url) {
     el.append(h("details", {}, h("summary", {}, "Headers (" + m.headers.length + ")"),
       h("div", { class: "scroll" }, h("table", { class: "headers" },
         h("tbody", {}, m.headers.map((x) => h("tr", {}, h("th", {}, iso(x.name)), h("td", { class: "mono" }, iso(x.value)))))))));
+  }
+  // What relaylab could not read of the message, and how it shows it.
+  if (m.notes && m.notes.length) {
+    el.append(h("div", { class: "msg-notes", id: "msg-notes", role: "note" }, h("p", {}, "Read with care:"),
+      h("ul", {}, m.notes.map((n) => h("li", {}, iso(n))))));
+  }
+  // Every part that is not a body shown: named, typed and sized, never
+  // served (the .eml holds their bytes).
+  if (parts.length) {
+    el.append(h("h2", {}, "Attachments and inline parts (" + parts.length + ")"),
+      h("div", { class: "scroll" }, h("table", { class: "cards", id: "msg-parts" },
+        h("thead", {}, h("tr", {}, h("th", {}, "part"), h("th", {}, "file name"), h("th", {}, "type"), h("th", {}, "size"), h("th", {}, "disposition"))),
+        h("tbody", {}, parts.map((a) => h("tr", { "data-id": a.part },
+          h("td", { class: "mono" }, a.part),
+          h("td", { class: "mono wide", "data-label": "file name" }, a.filename ? iso(a.filename) : h("span", { class: "muted" }, "(none)")),
+          h("td", { class: "mono", "data-label": "type" }, iso(a.content_type)),
+          h("td", { "data-label": "size", title: a.size + " bytes" }, humanBytes(a.size)),
+          h("td", { "data-label": "disposition" }, a.disposition ? iso(a.disposition) : h("span", { class: "muted", title: "the part gives no Content-Disposition" }, "(none)"))))))),
+      h("p", { class: "muted small" }, "Sizes are of the decoded bytes. Their contents are not served here: the .eml download holds them."));
   }
   if (m.html) {
     el.append(h("h2", {}, "HTML body"),
@@ -369,6 +390,15 @@ function renderMessage(el, m, url) {
     // first strong character (unicode-bidi: plaintext).
     el.append(h("h2", {}, "Text body"), h("pre", { class: "body-text", dir: "auto" }, m.text));
   }
+}
+
+// humanBytes is n bytes for a person: 512 bytes, 3.4 KiB, 5.0 MiB.
+function humanBytes(n) {
+  if (!(n >= 1024)) return String(n) + " bytes";
+  const units = ["KiB", "MiB", "GiB"];
+  let v = n / 1024, i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return v.toFixed(1) + " " + units[i];
 }
 
 // renderTimeline draws each recipient's steps. rec, the sink's side of
