@@ -38,6 +38,11 @@ func TestClassify(t *testing.T) {
 		{"our credentials refused: the next path, not a bounce", Reply{Stage: "auth", Code: 535, Enhanced: "5.7.8", Text: "bad credentials"}, Reroute, "authentication-failure"},
 		{"5.7.8 after AUTH is still permanent", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.8", Text: "authentication required"}, Bounce, "authentication-failure"},
 		{"dmarc", Reply{Stage: "dot", Code: 550, Enhanced: "5.7.26", Text: "unauthenticated"}, Bounce, "authentication-failure"},
+		// relaylab's own sink, Postfix-like and other wordings of a line
+		// over the server's limit: the text decides, whatever the code.
+		{"line too long, sink", Reply{Stage: "dot", Code: 500, Enhanced: "5.4.0", Text: "Line too long in the message (RFC 5321 4.5.3.1.6), closing the connection"}, Bounce, "line-too-long"},
+		{"line too long, 5.5.2", Reply{Stage: "rcpt", Code: 500, Enhanced: "5.5.2", Text: "Error: line too long"}, Bounce, "line-too-long"},
+		{"line length, no enhanced", Reply{Stage: "dot", Code: 554, Text: "Message line length exceeded"}, Bounce, "line-too-long"},
 		{"destination resting", Reply{Stage: "shaping", Text: "not tried: destination path:p rests until 2026-03-01T12:10:00Z after a 421 or rate limit"}, Retry, "destination-backoff"},
 		{"sending window", Reply{Stage: "shaping", Text: "outside the sending windows of route r"}, Retry, "shaping"},
 		{"lost after the dot", Reply{Stage: "dot", Text: "reading the reply: EOF"}, Retry, "connection-lost-after-data"},

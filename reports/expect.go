@@ -29,7 +29,7 @@ type Expectations struct {
 // when an operator deleted it from the queue.
 var Categories = []string{
 	"auth-not-offered", "authentication-failure", "connection", "connection-lost-after-data", "deleted", "destination-backoff",
-	"dns-failure", "expired", "greeting-refused", "greylisted", "invalid-recipient", "mailbox-disabled", "mailbox-full",
+	"dns-failure", "expired", "greeting-refused", "greylisted", "invalid-recipient", "line-too-long", "mailbox-disabled", "mailbox-full",
 	"message-too-big", "no-such-domain", "policy", "protocol-error", "rate-limited", "routing", "service-unavailable",
 	"shaping", "spam-block", "suppressed", "tls-failure", "unclassified",
 }
