@@ -106,17 +106,34 @@ type SessionFilter struct {
 
 // SinkSession is one SMTP session the sink served.
 type SinkSession struct {
-	ID         string    `json:"id"`
-	Listener   string    `json:"listener"`
-	Client     string    `json:"client"` // remote address
-	HELO       string    `json:"helo,omitempty"`
-	TLS        bool      `json:"tls"`
-	Auth       string    `json:"auth,omitempty"`
-	Start      time.Time `json:"start"`
-	End        time.Time `json:"end,omitzero"`
-	Messages   []string  `json:"messages,omitempty"` // ids of messages accepted
-	LastReply  string    `json:"last_reply,omitempty"`
-	Transcript []Line    `json:"transcript,omitempty"` // only from Session
+	ID        string    `json:"id"`
+	Listener  string    `json:"listener"`
+	Client    string    `json:"client"` // remote address
+	HELO      string    `json:"helo,omitempty"`
+	TLS       bool      `json:"tls"`
+	Auth      string    `json:"auth,omitempty"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end,omitzero"`
+	Messages  []string  `json:"messages,omitempty"` // ids of messages accepted
+	LastReply string    `json:"last_reply,omitempty"`
+	// Category, Reason and Advice explain a LastReply that is a 4xx or a
+	// 5xx as the relay's classifier would to the sender under test: what
+	// kind of refusal it is, why, and what to do. Absent otherwise.
+	Category   string           `json:"category,omitempty"`
+	Reason     string           `json:"reason,omitempty"`
+	Advice     string           `json:"advice,omitempty"`
+	Attempts   []SessionAttempt `json:"attempts,omitempty"`   // only from Session
+	Transcript []Line           `json:"transcript,omitempty"` // only from Session
+}
+
+// SessionAttempt is how one recipient's attempt in a sink session ended,
+// with the explanation of a 4xx or 5xx reply (as SinkSession's).
+type SessionAttempt struct {
+	Recipient string `json:"recipient"`
+	Reply     string `json:"reply"` // as LastReply: "550 5.1.1 text (at rcpt)"
+	Category  string `json:"category,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	Advice    string `json:"advice,omitempty"`
 }
 
 // Line is one line of an SMTP transcript.

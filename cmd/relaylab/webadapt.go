@@ -107,7 +107,7 @@ func (a sinkAdapter) Sessions(ctx context.Context, f web.SessionFilter) ([]web.S
 	for _, s := range ss {
 		out = append(out, sessionDTO(s))
 	}
-	if err := a.sessionOutcomes(ctx, out); err != nil {
+	if err := a.sessionOutcomes(ctx, out, false); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -117,7 +117,9 @@ func (a sinkAdapter) Sessions(ctx context.Context, f web.SessionFilter) ([]web.S
 // accepted and the reply that ended its last recipient's attempt (the
 // 452 4.2.2 of a full mailbox, not the 221 to QUIT), from the sink's
 // tables: without them a list of sessions says nothing of what happened.
-func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession) error {
+// A 4xx or 5xx last reply comes with the classifier's explanation; with
+// attempts, every recipient's attempt is listed, explained the same way.
+func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession, attempts bool) error {
 	if len(out) == 0 {
 		return nil
 	}
@@ -157,13 +159,22 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession)
 	defer rows.Close()
 	for rows.Next() {
 		var sess int64
-		var stage, enhanced, text string
+		var rcpt, stage, enhanced, text string
 		var code int
-		if err := rows.Scan(&sess, &stage, &code, &enhanced, &text); err != nil {
+		if err := rows.Scan(&sess, &rcpt, &stage, &code, &enhanced, &text); err != nil {
 			return err
 		}
-		if i, ok := idx[sess]; ok {
-			out[i].LastReply = attemptReply(stage, code, enhanced, text)
+		i, ok := idx[sess]
+		if !ok {
+			continue
+		}
+		s := &out[i]
+		s.LastReply = attemptReply(stage, code, enhanced, text)
+		v, _ := explainReply(stage, code, enhanced, text)
+		s.Category, s.Reason, s.Advice = v.Category, v.Reason, v.Advice
+		if attempts {
+			s.Attempts = append(s.Attempts, web.SessionAttempt{Recipient: rcpt, Reply: s.LastReply,
+				Category: v.Category, Reason: v.Reason, Advice: v.Advice})
 		}
 	}
 	return rows.Err()
@@ -172,7 +183,7 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession)
 // sessionAttemptsSQL selects the attempts of n sessions, in the order
 // they were made, through the sink_attempts_session index.
 func sessionAttemptsSQL(n int) string {
-	return `SELECT session_id, stage, code, enhanced, text FROM sink_attempts
+	return `SELECT session_id, recipient, stage, code, enhanced, text FROM sink_attempts
 		WHERE session_id IN (?` + strings.Repeat(",?", n-1) + `) ORDER BY session_id, id`
 }
 
@@ -249,7 +260,7 @@ func (a sinkAdapter) Session(ctx context.Context, id string) (web.SinkSession, e
 	out := sessionDTO(s)
 	out.Transcript = parseTranscript(s.Start, s.Transcript)
 	one := []web.SinkSession{out}
-	if err := a.sessionOutcomes(ctx, one); err != nil {
+	if err := a.sessionOutcomes(ctx, one, true); err != nil {
 		return web.SinkSession{}, err
 	}
 	out = one[0]
@@ -258,6 +269,8 @@ func (a sinkAdapter) Session(ctx context.Context, id string) (web.SinkSession, e
 	for i := len(out.Transcript) - 1; i >= 0 && out.LastReply == ""; i-- {
 		if out.Transcript[i].Dir == "s" {
 			out.LastReply = out.Transcript[i].Text
+			v, _ := explainLine(out.LastReply)
+			out.Category, out.Reason, out.Advice = v.Category, v.Reason, v.Advice
 		}
 	}
 	return out, nil

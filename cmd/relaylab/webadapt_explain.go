@@ -1,0 +1,56 @@
+package main
+
+import (
+	"regexp"
+	"strconv"
+	"sync"
+
+	"github.com/relaylab/relaylab/relay"
+)
+
+// sinkClassifier is the relay's built-in classifier, read once: the sink's
+// pages explain a refusal as the sender under test would conclude it. It
+// is built from the embedded table only, so it is the same for every
+// caller and never changes.
+var sinkClassifier = sync.OnceValues(func() (*relay.Classifier, error) { return relay.NewClassifier(nil) })
+
+// relayStage names a sink stage as the relay names the same moment: the
+// reply to the final dot is the relay's "dot", and a reply before any
+// command (the sink's "connect") is the relay's "greeting".
+func relayStage(stage string) string {
+	switch stage {
+	case "data-end":
+		return "dot"
+	case "connect":
+		return "greeting"
+	}
+	return stage
+}
+
+// explainReply is the classifier's verdict on a 4xx or 5xx reply the sink
+// gave at its stage; ok is false for any other reply (or none). A reply a
+// rule or directive asked for is explained too: the sender cannot tell.
+func explainReply(stage string, code int, enhanced, text string) (relay.Verdict, bool) {
+	if code < 400 || code > 599 {
+		return relay.Verdict{}, false
+	}
+	c, err := sinkClassifier()
+	if err != nil {
+		return relay.Verdict{}, false
+	}
+	return c.Classify(relay.Reply{Stage: relayStage(stage), Code: code, Enhanced: enhanced, Text: text}), true
+}
+
+// replyLineRE reads a server line of a transcript: "550 5.7.1 text".
+var replyLineRE = regexp.MustCompile(`^([45]\d\d)[ -](?:([45]\.\d{1,3}\.\d{1,3}) )?(.*)$`)
+
+// explainLine explains a transcript's reply line, whose stage the
+// transcript does not say: only the rules that hold at any stage apply.
+func explainLine(line string) (relay.Verdict, bool) {
+	m := replyLineRE.FindStringSubmatch(line)
+	if m == nil {
+		return relay.Verdict{}, false
+	}
+	code, _ := strconv.Atoi(m[1])
+	return explainReply("", code, m[2], m[3])
+}
