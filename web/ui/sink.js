@@ -1,5 +1,5 @@
 // The sink: sessions with transcripts, and the rules editor.
-import { h, path, fmtTime, clear, iso } from "./dom.js";
+import { h, path, fmtTime, clear, iso, prose } from "./dom.js";
 import { get, api } from "./api.js";
 import { transcript } from "./message.js";
 import { sinkReplyLine } from "./events.js";
@@ -8,6 +8,17 @@ import { setStatus, final } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
 const MAX_SESSIONS = 500;
+
+// why explains a refused reply ({category, reason, advice} from the API,
+// the relay classifier's reading of it) as the feed explains a relay
+// failure: the category, the reason, then "What to do: ...". Nothing for a
+// reply the API does not explain (a 250, no reply).
+function why(x) {
+  if (!x || !x.category) return [];
+  return [" ", h("span", { class: "badge category" }, x.category),
+    x.reason ? h("div", { class: "muted reason" }, prose(x.reason)) : "",
+    x.advice ? h("div", { class: "advice" }, "What to do: ", prose(x.advice)) : ""];
+}
 
 export function sinkView(main) {
   const tbody = h("tbody", { id: "session-rows" });
@@ -31,7 +42,7 @@ export function sinkView(main) {
       h("td", { class: "mono helo", "data-label": "HELO" }, iso(ss.helo || "")),
       h("td", { class: "nowrap", "data-label": "TLS" }, ss.tls ? "yes" : "no"),
       h("td", { "data-label": "messages" }, (ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m)))),
-      h("td", { class: "wide", "data-label": "last reply" }, iso(sinkReplyLine(ss.last_reply))));
+      h("td", { class: "wide", "data-label": "last reply" }, iso(sinkReplyLine(ss.last_reply)), ...why(ss)));
   }
   // place puts a new session's row among the others, newest (highest id)
   // first: a long session ends after shorter ones that began later.
@@ -114,7 +125,10 @@ export function sessionView(main, id) {
         h("dt", {}, "TLS"), h("dd", {}, ss.tls ? "yes" : "no"),
         h("dt", {}, "AUTH"), h("dd", {}, ss.auth ? iso(ss.auth) : "none"),
         h("dt", {}, "Start"), h("dd", {}, fmtTime(ss.start)),
-        h("dt", {}, "End"), h("dd", { id: "session-end" }, ss.end ? fmtTime(ss.end) : "not ended: still open, or the sink stopped before it ended")),
+        h("dt", {}, "End"), h("dd", { id: "session-end" }, ss.end ? fmtTime(ss.end) : "not ended: still open, or the sink stopped before it ended"),
+        h("dt", {}, "Last reply"), h("dd", { id: "session-last" }, ss.last_reply ? [h("span", { class: "mono" }, iso(sinkReplyLine(ss.last_reply))), ...why(ss)] : "none")),
+      (ss.attempts || []).length ? h("section", { id: "session-attempts" }, h("h2", {}, "Attempts"), h("ul", {}, ss.attempts.map((at) =>
+        h("li", {}, h("span", { class: "mono" }, iso(at.recipient)), ": ", h("span", { class: "mono" }, iso(sinkReplyLine(at.reply))), ...why(at))))) : "",
       (ss.messages || []).length ? h("p", {}, "Messages: ", ss.messages.map((m) => h("a", { href: path("sink", "messages", m), class: "mono" }, m + " "))) : "",
       h("h2", {}, "Transcript"),
       transcript(ss.transcript || []));
