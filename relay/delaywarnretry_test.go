@@ -28,9 +28,7 @@ func TestDelayWarningRetriedAfterFailedWrite(t *testing.T) {
 	h := newHarness(t, cfg, Options{})
 	id := h.enqueue("alice@s.test", "slow@r.test")
 	dsns := func() []events.Event { return h.events(events.Filter{Message: id, Kinds: []string{events.RelayDSN}}) }
-	h.runUntil("the deferral", func() bool {
-		return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == 1
-	})
+	h.runUntil("the deferral", h.deferrals(id, 1))
 	ddl := func(sql string) {
 		t.Helper()
 		if err := h.store.Write(context.Background(), func(tx *store.Tx) error { _, err := tx.Exec(sql); return err }); err != nil {

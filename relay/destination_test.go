@@ -33,13 +33,8 @@ func TestDomainDestinationRestsPerDomain(t *testing.T) {
 	cfg.Paths[0].Backoff = dur(10 * time.Minute)
 	h := newHarness(t, cfg, Options{})
 	ctx := context.Background()
-	deferred := func(id string, n int) func() bool {
-		return func() bool {
-			return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == n
-		}
-	}
 	yahoo := h.enqueue("a@s.test", "deferred@yahoo.test")
-	h.runUntil("the 421", deferred(yahoo, 1))
+	h.runUntil("the 421", h.deferrals(yahoo, 1))
 	h.v.Advance(time.Minute)
 	ok := h.enqueue("a@s.test", "ok+after@example.test")
 	h.runUntil("example.test delivered", h.done(ok, 1))
@@ -47,7 +42,7 @@ func TestDomainDestinationRestsPerDomain(t *testing.T) {
 		t.Errorf("example.test delivered at %v, want at 1m: yahoo.test's 421 must not hold it", at)
 	}
 	yahoo2 := h.enqueue("a@s.test", "second@Yahoo.test")
-	h.runUntil("yahoo.test's second message held", deferred(yahoo2, 1))
+	h.runUntil("yahoo.test's second message held", h.deferrals(yahoo2, 1))
 	d := h.events(events.Filter{Message: yahoo2, Kinds: []string{events.RelayDeferred}})
 	if text := payload(t, d[0])["reply"].(map[string]any)["text"].(string); !strings.Contains(text, "destination path:primary:yahoo.test rests until 2026-03-01T12:10:00Z") {
 		t.Errorf("yahoo.test's second message held with %q, want the rest of path:primary:yahoo.test until 12:10", text)
@@ -114,14 +109,10 @@ func TestHostDestinationRestsThePath(t *testing.T) {
 	cfg.Paths[0].Backoff = dur(10 * time.Minute)
 	h := newHarness(t, cfg, Options{})
 	yahoo := h.enqueue("a@s.test", "deferred@yahoo.test")
-	h.runUntil("the 421", func() bool {
-		return len(h.events(events.Filter{Message: yahoo, Kinds: []string{events.RelayDeferred}})) == 1
-	})
+	h.runUntil("the 421", h.deferrals(yahoo, 1))
 	h.v.Advance(time.Minute)
 	ok := h.enqueue("a@s.test", "ok@example.test")
-	h.runUntil("example.test held", func() bool {
-		return len(h.events(events.Filter{Message: ok, Kinds: []string{events.RelayDeferred}})) == 1
-	})
+	h.runUntil("example.test held", h.deferrals(ok, 1))
 	d := h.events(events.Filter{Message: ok, Kinds: []string{events.RelayDeferred}})
 	if text := payload(t, d[0])["reply"].(map[string]any)["text"].(string); !strings.Contains(text, "destination path:primary rests until") {
 		t.Errorf("example.test held with %q, want the rest of path:primary", text)
@@ -177,14 +168,9 @@ func TestHeldBackNamesCauseOfSubsecondRest(t *testing.T) {
 	h := newHarness(t, cfg, Options{})
 	h.v.Advance(500 * time.Millisecond)
 	first := h.enqueue("a@s.test", "one@yahoo.test")
-	deferred := func(id string) func() bool {
-		return func() bool {
-			return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == 1
-		}
-	}
-	h.runUntil("the 421", deferred(first))
+	h.runUntil("the 421", h.deferrals(first, 1))
 	second := h.enqueue("a@s.test", "two@yahoo.test")
-	h.runUntil("the hold", deferred(second))
+	h.runUntil("the hold", h.deferrals(second, 1))
 	idle, err := New(cfg, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -37,13 +37,9 @@ func TestHoldAfterRealAttemptKeepsRetrySchedule(t *testing.T) {
 	cfg.Retry.Schedule = []config.Duration{dur(20 * time.Minute)}
 	h := newHarness(t, cfg, Options{})
 	id1 := h.enqueue("a@s.test", "x@r.test")
-	h.runUntil("x deferred", func() bool {
-		return len(h.events(events.Filter{Message: id1, Kinds: []string{events.RelayDeferred}})) == 1
-	})
+	h.runUntil("x deferred", h.deferrals(id1, 1))
 	id2 := h.enqueue("a@s.test", "y@r.test")
-	h.runUntil("y deferred", func() bool {
-		return len(h.events(events.Filter{Message: id2, Kinds: []string{events.RelayDeferred}})) == 1
-	})
+	h.runUntil("y deferred", h.deferrals(id2, 1))
 	tries := h.events(events.Filter{Message: id2, Kinds: []string{events.RelayAttempt}})
 	if len(tries) == 0 || tries[0].Path != "primary" {
 		t.Fatalf("attempts %v: want the primary tried", tries)

@@ -38,16 +38,11 @@ func TestHeldBackByAnotherMessagesRest(t *testing.T) {
 	cfg.Retry.Schedule = []config.Duration{dur(20 * time.Minute)}
 	h := newHarness(t, cfg, Options{})
 	ctx := context.Background()
-	deferred := func(id string, n int) func() bool {
-		return func() bool {
-			return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == n
-		}
-	}
 	id1 := h.enqueue("a@s.test", "soft1@r.test", "soft2@r.test")
-	h.runUntil("the 451s", deferred(id1, 2))
+	h.runUntil("the 451s", h.deferrals(id1, 2))
 	h.v.Advance(time.Minute)
 	id2 := h.enqueue("a@s.test", "slow@r.test")
-	h.runUntil("the 421", deferred(id2, 1))
+	h.runUntil("the 421", h.deferrals(id2, 1))
 	restEnd := epoch.Add(11 * time.Minute)
 	idle, err := New(cfg, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -59,7 +54,7 @@ func TestHeldBackByAnotherMessagesRest(t *testing.T) {
 	}
 	h.v.Advance(9 * time.Minute)
 	id3 := h.enqueue("a@s.test", "three@r.test") // held by the rest, next attempt at its end
-	h.runUntil("the hold", deferred(id3, 1))
+	h.runUntil("the hold", h.deferrals(id3, 1))
 
 	for name, r := range map[string]*Relay{"running relay": h.r, "relay not started": idle} {
 		for id, want := range map[string][]string{id1: {"soft1@r.test", "soft2@r.test"}, id3: {"three@r.test"}} {
@@ -110,9 +105,7 @@ func TestHoldNamesNoHost(t *testing.T) {
 	h, _, _ := restingHarness(t)
 	h.v.Advance(2 * time.Minute)
 	id2 := h.enqueue("a@s.test", "two@r.test")
-	h.runUntil("held back", func() bool {
-		return len(h.events(events.Filter{Message: id2, Kinds: []string{events.RelayDeferred}})) == 1
-	})
+	h.runUntil("held back", h.deferrals(id2, 1))
 	pl := payload(t, h.events(events.Filter{Message: id2, Kinds: []string{events.RelayDeferred}})[0])
 	if host, ok := pl["host"]; ok {
 		t.Errorf("the hold's relay.deferred names host %v, where nothing was sent", host)

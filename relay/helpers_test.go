@@ -163,6 +163,14 @@ func (h *harness) done(id string, n int) func() bool {
 	return func() bool { return len(h.terminal(id)) == n }
 }
 
+// deferrals reports whether message id has n relay.deferred events (a
+// deferral, or a hold of the relay's shaping), for runUntil.
+func (h *harness) deferrals(id string, n int) func() bool {
+	return func() bool {
+		return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == n
+	}
+}
+
 // allDone reports whether every message of ids has one terminal event.
 func (h *harness) allDone(ids []string) func() bool {
 	return func() bool {

@@ -35,14 +35,10 @@ func TestHeldDueAtHoldEnd(t *testing.T) {
 	cfg.Retry.Schedule = []config.Duration{dur(20 * time.Minute)}
 	h := newHarness(t, cfg, Options{})
 	id1 := h.enqueue("a@s.test", "slow@r.test")
-	h.runUntil("the 421", func() bool {
-		return len(h.events(events.Filter{Message: id1, Kinds: []string{events.RelayDeferred}})) == 1
-	})
+	h.runUntil("the 421", h.deferrals(id1, 1))
 	h.v.Advance(30 * time.Second)
 	id2 := h.enqueue("a@s.test", "held@r.test")
-	h.runUntil("the hold", func() bool {
-		return len(h.events(events.Filter{Message: id2, Kinds: []string{events.RelayDeferred}})) == 1
-	})
+	h.runUntil("the hold", h.deferrals(id2, 1))
 	restEnd := epoch.Add(time.Minute)
 	p := payload(t, h.events(events.Filter{Message: id2, Kinds: []string{events.RelayDeferred}})[0])
 	if next, _ := p["next_attempt"].(string); next != restEnd.UTC().Format(time.RFC3339) || p["attempts"] != 0.0 {
@@ -74,9 +70,7 @@ func TestHeldGoFirstAtRestEnd(t *testing.T) {
 	cfg.Retry.Schedule = []config.Duration{dur(time.Minute)}
 	h := newHarness(t, cfg, Options{Ordered: true})
 	id1 := h.enqueue("a@s.test", "slow@r.test")
-	h.runUntil("the 421", func() bool {
-		return len(h.events(events.Filter{Message: id1, Kinds: []string{events.RelayDeferred}})) == 1
-	})
+	h.runUntil("the 421", h.deferrals(id1, 1))
 	h.v.Advance(time.Minute)
 	id2 := h.enqueue("a@s.test", "held@r.test")
 	h.runUntil("delivery", h.done(id2, 1))

@@ -8,7 +8,6 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/config"
-	"github.com/relaylab/relaylab/internal/events"
 )
 
 // TestHoldKeepsTheLastServerReply: a recipient deferred with 451 by the
@@ -39,18 +38,13 @@ func TestHoldKeepsTheLastServerReply(t *testing.T) {
 	cfg.Retry.Schedule = []config.Duration{dur(5 * time.Minute)}
 	h := newHarness(t, cfg, Options{})
 	ctx := context.Background()
-	deferred := func(id string, n int) func() bool {
-		return func() bool {
-			return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == n
-		}
-	}
 	id1 := h.enqueue("a@s.test", "soft@r.test")
-	h.runUntil("the 451", deferred(id1, 1))
+	h.runUntil("the 451", h.deferrals(id1, 1))
 	h.v.Advance(time.Minute)
 	id2 := h.enqueue("a@s.test", "slow@r.test")
-	h.runUntil("the 421", deferred(id2, 1))
+	h.runUntil("the 421", h.deferrals(id2, 1))
 	h.v.Advance(4 * time.Minute) // soft@ is due, the destination rests
-	h.runUntil("the hold", deferred(id1, 2))
+	h.runUntil("the hold", h.deferrals(id1, 2))
 
 	m, err := h.r.Message(ctx, id1)
 	if err != nil {
@@ -80,7 +74,7 @@ func TestHoldKeepsTheLastServerReply(t *testing.T) {
 	// A recipient held before any attempt has no server's reply: its
 	// reply is the hold's, as before.
 	id3 := h.enqueue("a@s.test", "new@r.test")
-	h.runUntil("the hold of a new message", deferred(id3, 1))
+	h.runUntil("the hold of a new message", h.deferrals(id3, 1))
 	if m3, err := h.r.Message(ctx, id3); err != nil || m3.Recipients[0].Hold == nil || m3.Recipients[0].Reply != *m3.Recipients[0].Hold {
 		t.Errorf("never tried: %+v (%v), want its hold as its reply", m3.Recipients, err)
 	}
