@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/textsafe"
 )
@@ -33,11 +32,7 @@ const bidiControl = `/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/`
 // set of controls is internal/textsafe's, which escapes them on a
 // terminal.
 func TestBrowserBidi(t *testing.T) {
-	b := newBrowser(t)
-	st := openStore(t, clock.Real{})
-	relay, sink := newFakeRelay(), newFakeSink()
-	s := listen(t, Options{Store: st, Relay: relay, Sink: sink})
-	base := "http://" + s.Addr()
+	b, st, relay, sink, base := browserUI(t)
 	now := time.Now().UTC()
 
 	d := DecodeMessage([]byte(bidiRaw))

@@ -37,6 +37,17 @@ type browserPage struct {
 }
 
 // newBrowser starts Chromium; extra options (such as flags) go after ours.
+// browserUI is a browser and a server over a fresh store, with a fake
+// relay and sink to fill in, and the server's base URL.
+func browserUI(t *testing.T) (b *browserPage, st *store.Store, relay *fakeRelay, sink *fakeSink, base string) {
+	t.Helper()
+	b = newBrowser(t)
+	st = openStore(t, clock.Real{})
+	relay, sink = newFakeRelay(), newFakeSink()
+	s := listen(t, Options{Store: st, Relay: relay, Sink: sink})
+	return b, st, relay, sink, "http://" + s.Addr()
+}
+
 func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browserPage {
 	t.Helper()
 	exe := testutil.NeedCommand(t, "chromium")

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/events"
 )
 
@@ -17,11 +16,7 @@ import (
 // received message's session line, the copies' replies and each attempt
 // as the sink saw it.
 func TestBrowserSinkDataEndWording(t *testing.T) {
-	b := newBrowser(t)
-	st := openStore(t, clock.Real{})
-	relay, sink := newFakeRelay(), newFakeSink()
-	s := listen(t, Options{Store: st, Relay: relay, Sink: sink})
-	base := "http://" + s.Addr()
+	b, st, relay, sink, base := browserUI(t)
 	now := time.Now().UTC()
 	at := func(ms int) time.Time { return now.Add(time.Duration(ms) * time.Millisecond) }
 	sink.mu.Lock()

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/relaylab/relaylab/internal/clock"
 )
 
 // partsRaw has a text body, an HTML part in a charset relaylab does not
@@ -27,11 +26,7 @@ func partsRaw() string {
 // for a person, disposition) and the notes on what relaylab could not
 // read.
 func TestBrowserMessageParts(t *testing.T) {
-	b := newBrowser(t)
-	st := openStore(t, clock.Real{})
-	relay, sink := newFakeRelay(), newFakeSink()
-	s := listen(t, Options{Store: st, Relay: relay, Sink: sink})
-	base := "http://" + s.Addr()
+	b, st, relay, sink, base := browserUI(t)
 
 	raw := partsRaw()
 	d := DecodeMessage([]byte(raw))

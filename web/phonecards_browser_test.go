@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/events"
 )
 
@@ -14,11 +13,7 @@ import (
 // the screen (their scroll box does not scroll sideways) and a HELO or a
 // sender reads on a line or two, not a few letters per line.
 func TestBrowserPhoneCards(t *testing.T) {
-	b := newBrowser(t)
-	st := openStore(t, clock.Real{})
-	relay, sink := newFakeRelay(), newFakeSink()
-	s := listen(t, Options{Store: st, Relay: relay, Sink: sink})
-	base := "http://" + s.Addr()
+	b, st, _, sink, base := browserUI(t)
 	now := time.Now().UTC()
 	sink.mu.Lock()
 	sink.sessions = []SinkSession{{ID: "7", Listener: "mx", Client: "127.0.0.1:40890", HELO: "mail-relay-01.outbound.example.test", TLS: true,

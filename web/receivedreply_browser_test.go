@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/events"
 )
 
@@ -16,11 +15,7 @@ import (
 // the sink holds nothing of never reads "went to another server" when a
 // server accepted it: the page names that server.
 func TestBrowserReceivedWithoutMessageID(t *testing.T) {
-	b := newBrowser(t)
-	st := openStore(t, clock.Real{})
-	relay, sink := newFakeRelay(), newFakeSink()
-	s := listen(t, Options{Store: st, Relay: relay, Sink: sink})
-	base := "http://" + s.Addr()
+	b, st, relay, sink, base := browserUI(t)
 	now := time.Now().UTC()
 	relay.mu.Lock()
 	relay.msgs["nid-1"] = MessageDetail{ID: "nid-1", From: "a@shop.test", To: []string{"b@example.test"}, Subject: "Hi", Received: now}
