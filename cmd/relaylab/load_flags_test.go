@@ -13,26 +13,7 @@ import (
 func TestLoadRefusesBadFlagsByName(t *testing.T) {
 	t.Parallel()
 	// A listener that counts connections: none may come.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	conns := make(chan struct{}, 100)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			select {
-			case conns <- struct{}{}:
-			default:
-			}
-			c.Close()
-		}
-	}()
-	target := l.Addr().String()
+	target, conns, stop := countingListener(t)
 	// Without the checks, each load would try one message and fail fast.
 	load := func(args ...string) []string {
 		return append([]string{"load", "--target", target, "--messages", "1", "--timeout", "5s", "--quiet"}, args...)
@@ -55,8 +36,34 @@ func TestLoadRefusesBadFlagsByName(t *testing.T) {
 			t.Errorf("%v: exit %d (want 2), stderr %q (want %q)", tc.args, code, errOut, tc.want)
 		}
 	}
-	l.Close()
+	stop()
 	if n := len(conns); n != 0 {
 		t.Errorf("%d connections were made; bad flags must be refused before connecting", n)
 	}
+}
+
+// countingListener listens on a free loopback port and counts the
+// connections made to it (up to 100), closing each; stop closes it.
+func countingListener(t *testing.T) (target string, conns chan struct{}, stop func()) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	conns = make(chan struct{}, 100)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case conns <- struct{}{}:
+			default:
+			}
+			c.Close()
+		}
+	}()
+	return l.Addr().String(), conns, func() { l.Close() }
 }
