@@ -50,7 +50,7 @@ func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry,
 			LastAttempt:       last,
 		}
 		rc.RemoteMTA, rc.DiagnosticCode = diagnostic(e.o)
-		if suppressedEntry(e) {
+		if e.suppressed {
 			// dsn.Explain would read 5.7.1 from the relay as some policy
 			// of its own; the relay knows which, and what undoes it.
 			rc.Meaning = "nothing was sent to this address: it is on this relay's suppression list (the reason above: " +
@@ -97,17 +97,6 @@ func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry,
 		}
 	}
 	return nil
-}
-
-// suppressedText starts the reply the relay makes up for a recipient its
-// suppression list stops (suppressedReply).
-const suppressedText = "not sent: the address is on the relay's suppression list"
-
-// suppressedEntry reports whether e is a recipient the suppression list
-// stopped before any attempt of this round: the relay's own 5.7.1.
-func suppressedEntry(e dsnEntry) bool {
-	rep := e.o.reply
-	return rep.Local && rep.Code == 0 && rep.Enhanced == "5.7.1" && strings.HasPrefix(rep.Text, suppressedText)
 }
 
 // lastAttempt is the Last-Attempt-Date of e (RFC 3464 2.3.7): the date of

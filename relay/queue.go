@@ -304,7 +304,7 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 				if failed[c.msgID] == nil {
 					msgs = append(msgs, c.msgID)
 				}
-				failed[c.msgID] = append(failed[c.msgID], dsnEntry{c: c, o: outcome{reply: suppressedReply(sups[i], time.Unix(0, since[i]))}})
+				failed[c.msgID] = append(failed[c.msgID], dsnEntry{c: c, o: outcome{reply: suppressedReply(sups[i], time.Unix(0, since[i]))}, suppressed: true})
 				continue
 			}
 			if _, err := tx.Exec(`UPDATE relay_recipients SET state = 'inflight', due_ns = NULL, updated_ns = ? WHERE id = ?`,

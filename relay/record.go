@@ -307,4 +307,7 @@ type dsnEntry struct {
 	o       outcome
 	expired bool
 	until   time.Time
+	// suppressed: the suppression list stopped the recipient before any
+	// attempt of this round (the relay's own 5.7.1, suppressedReply).
+	suppressed bool
 }
