@@ -38,6 +38,9 @@ const (
 // Tracker follows the tracked connections of one replay.
 type Tracker struct {
 	clk clock.Clock
+	// now is the machine's time, which callers' deadlines are computed
+	// from (SetReadDeadline); a test sets it.
+	now func() time.Time
 
 	mu    sync.Mutex
 	gen   uint64 // counts every change of state
@@ -50,7 +53,7 @@ type pair struct{ ends [2]*Conn }
 
 // New returns a tracker whose deadlines run on clk.
 func New(clk clock.Clock) *Tracker {
-	return &Tracker{clk: clk, pairs: map[string]*pair{}}
+	return &Tracker{clk: clk, now: time.Now, pairs: map[string]*pair{}}
 }
 
 // Wrap tracks c as side's end of its connection.
@@ -205,7 +208,7 @@ func (e *Conn) SetReadDeadline(t time.Time) error {
 	if t.IsZero() {
 		return e.readAfter(0, false)
 	}
-	return e.readAfter(max(time.Until(t).Round(10*time.Millisecond), 0), true)
+	return e.readAfter(max(t.Sub(e.t.now()).Round(10*time.Millisecond), 0), true)
 }
 
 // SetDeadlineAfter sets the read deadline d from now on the tracker's

@@ -285,8 +285,13 @@ func TestSetDeadlineAfterKeepsTheWait(t *testing.T) {
 	if next, ok := vc.Next(); !ok || !next.Equal(time.Unix(0, 0).Add(d)) {
 		t.Fatalf("deadline at %v, want +%v exactly", next, d)
 	}
-	at := time.Now().Add(d)
-	time.Sleep(3 * time.Millisecond) // a pause between computing the time and the call
+	// A pause of 3 ms between computing the time and the call, on a
+	// machine's clock the test moves itself, so that how busy the machine
+	// is cannot make it longer (a real sleep of 3 ms took over 5 ms in CI).
+	wall := time.Unix(1e9, 0)
+	tr.now = func() time.Time { return wall }
+	at := wall.Add(d)
+	wall = wall.Add(3 * time.Millisecond)
 	client.SetReadDeadline(at)
 	if next, _ := vc.Next(); !next.Equal(time.Unix(0, 0).Add(5 * time.Minute)) {
 		t.Fatalf("deadline at %v, want +5m (the wait to 10 ms)", next)
