@@ -456,7 +456,6 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 			if r.Hold != nil {
 				e.Waiting[len(e.Waiting)-1].Hold = r.Hold.Text
 			}
-			namedShaping(&e.Waiting[len(e.Waiting)-1], r)
 			e.Attempts = max(e.Attempts, r.Attempts)
 			if !r.Due.IsZero() && (e.NextAttempt.IsZero() || r.Due.Before(e.NextAttempt)) {
 				e.NextAttempt = r.Due
@@ -471,37 +470,6 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 		out = append(out, e)
 	}
 	return out, nil
-}
-
-// shapingHolds name, by a phrase of a hold's text (relay/deliver.go
-// writes them), which of the relay's shaping holds a recipient, where
-// the relay's classification says "a sending window or a warm-up cap".
-var shapingHolds = []struct{ phrase, what, opens string }{
-	{"warm-up cap", "its path has reached its warm-up cap for the day", "the path's warm-up cap opens again"},
-	{"sending windows", "it is outside the sending windows of its route", "the route's sending window opens"},
-}
-
-// namedShaping says in w's reason and advice which of the relay's
-// shaping holds it, a warm-up cap or a sending window, when its hold
-// (or, held before any attempt, its last reply) says so, instead of the
-// relay's "(a sending window or a warm-up cap)" for both.
-func namedShaping(w *web.QueueRecipient, r relay.RecipientInfo) {
-	if w.Category != "shaping" {
-		return // a destination's rest names itself (destination-backoff)
-	}
-	text := r.Reply.Text
-	if r.Hold != nil {
-		text = r.Hold.Text
-	} else if r.Reply.Stage != "shaping" {
-		return
-	}
-	for _, h := range shapingHolds {
-		if strings.Contains(text, h.phrase) {
-			w.Reason = "nothing was sent; the relay's own shaping holds the message back: " + h.what
-			w.Advice = "nothing; it is sent when " + h.opens + " (the next attempt)"
-			return
-		}
-	}
 }
 
 func (a relayAdapter) QueueDepth(ctx context.Context) (int, error) { return a.rl.Depth(ctx) }
