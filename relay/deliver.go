@@ -446,6 +446,10 @@ func noMailHost(domain string) Reply {
 		Text: fmt.Sprintf("the recipient's domain %s has no MX and no A or AAAA record, so no server receives mail for it (RFC 5321 5.1)", domain)}
 }
 
+// Classifier is the relay's classifier: the built-in table after the
+// configuration's classify rules, as the relay judges every reply.
+func (r *Relay) Classifier() *Classifier { return r.classify }
+
 // verdict classifies a reply; 2xx replies need none.
 func (r *Relay) verdict(rep Reply) Verdict {
 	if rep.Code/100 == 2 {

@@ -252,7 +252,7 @@ func startMonitor(ctx context.Context, cfg *fileConfig, st *store.Store, log *sl
 func startWeb(ctx context.Context, cfg *fileConfig, st *store.Store, sk *sink.Sink, rl *relay.Relay, log *slog.Logger) (*web.Server, error) {
 	ui, err := web.New(web.Options{
 		Store: st, Logger: log.With("component", "web"),
-		Sink:           sinkAdapter{sk: sk, db: st.DB()},
+		Sink:           sinkAdapter{sk: sk, db: st.DB(), classify: rl.Classifier()},
 		Relay:          relayAdapter{rl: rl},
 		Probe:          probeAdapter{db: st.DB()},
 		Auth:           web.Auth{Token: cfg.Web.Token, User: cfg.Web.User, Password: cfg.Web.Password},

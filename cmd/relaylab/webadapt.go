@@ -34,6 +34,8 @@ var (
 type sinkAdapter struct {
 	sk *sink.Sink
 	db *sql.DB
+	// classify explains the sink's refusals; nil for the built-in table.
+	classify *relay.Classifier
 }
 
 func (a sinkAdapter) Rules(context.Context) (web.SinkRules, error) {
@@ -170,7 +172,7 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 		}
 		s := &out[i]
 		s.LastReply = attemptReply(stage, code, enhanced, text)
-		v, _ := explainReply(stage, code, enhanced, text)
+		v, _ := a.explainReply(stage, code, enhanced, text)
 		s.Category, s.Reason, s.Advice = v.Category, v.Reason, v.Advice
 		if attempts {
 			s.Attempts = append(s.Attempts, web.SessionAttempt{Recipient: rcpt, Reply: s.LastReply,
@@ -269,7 +271,7 @@ func (a sinkAdapter) Session(ctx context.Context, id string) (web.SinkSession, e
 	for i := len(out.Transcript) - 1; i >= 0 && out.LastReply == ""; i-- {
 		if out.Transcript[i].Dir == "s" {
 			out.LastReply = out.Transcript[i].Text
-			v, _ := explainLine(out.LastReply)
+			v, _ := a.explainLine(out.LastReply)
 			out.Category, out.Reason, out.Advice = v.Category, v.Reason, v.Advice
 		}
 	}

@@ -9,9 +9,8 @@ import (
 )
 
 // sinkClassifier is the relay's built-in classifier, read once: the sink's
-// pages explain a refusal as the sender under test would conclude it. It
-// is built from the embedded table only, so it is the same for every
-// caller and never changes.
+// pages explain a refusal as the sender under test would conclude it,
+// with this table where no relay of serve gives its own.
 var sinkClassifier = sync.OnceValues(func() (*relay.Classifier, error) { return relay.NewClassifier(nil) })
 
 // relayStage names a sink stage as the relay names the same moment: the
@@ -30,13 +29,19 @@ func relayStage(stage string) string {
 // explainReply is the classifier's verdict on a 4xx or 5xx reply the sink
 // gave at its stage; ok is false for any other reply (or none). A reply a
 // rule or directive asked for is explained too: the sender cannot tell.
-func explainReply(stage string, code int, enhanced, text string) (relay.Verdict, bool) {
+// The classifier is the relay's own where serve runs one (with its
+// configuration's classify rules, as its queue pages judge replies), the
+// built-in table otherwise.
+func (a sinkAdapter) explainReply(stage string, code int, enhanced, text string) (relay.Verdict, bool) {
 	if code < 400 || code > 599 {
 		return relay.Verdict{}, false
 	}
-	c, err := sinkClassifier()
-	if err != nil {
-		return relay.Verdict{}, false
+	c := a.classify
+	if c == nil {
+		var err error
+		if c, err = sinkClassifier(); err != nil {
+			return relay.Verdict{}, false
+		}
 	}
 	return c.Classify(relay.Reply{Stage: relayStage(stage), Code: code, Enhanced: enhanced, Text: text}), true
 }
@@ -46,11 +51,11 @@ var replyLineRE = regexp.MustCompile(`^([45]\d\d)[ -](?:([45]\.\d{1,3}\.\d{1,3})
 
 // explainLine explains a transcript's reply line, whose stage the
 // transcript does not say: only the rules that hold at any stage apply.
-func explainLine(line string) (relay.Verdict, bool) {
+func (a sinkAdapter) explainLine(line string) (relay.Verdict, bool) {
 	m := replyLineRE.FindStringSubmatch(line)
 	if m == nil {
 		return relay.Verdict{}, false
 	}
 	code, _ := strconv.Atoi(m[1])
-	return explainReply("", code, m[2], m[3])
+	return a.explainReply("", code, m[2], m[3])
 }
