@@ -179,6 +179,49 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 				Category: v.Category, Reason: v.Reason, Advice: v.Advice})
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	return a.sessionRefusals(ctx, out, idx)
+}
+
+// sessionRefusals gives each session without a recipient's attempt (one
+// refused at its greeting, EHLO, AUTH or MAIL, or by a limit) its last
+// 4xx or 5xx reply, from the replies its record keeps with their stages,
+// explained at that stage: a 535 at AUTH is an authentication failure,
+// a 554 at the greeting a refused greeting.
+func (a sinkAdapter) sessionRefusals(ctx context.Context, out []web.SinkSession, idx map[int64]int) error {
+	var args []any
+	for id, i := range idx {
+		if out[i].LastReply == "" {
+			args = append(args, id)
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	rows, err := a.db.QueryContext(ctx, `SELECT s.id, COALESCE(j.value ->> 'stage', ''), j.value ->> 'code',
+			COALESCE(j.value ->> 'enhanced', ''), COALESCE(j.value ->> 'text', '')
+		FROM sink_sessions s, json_each(s.replies) j
+		WHERE s.id IN (?`+strings.Repeat(",?", len(args)-1)+`) AND json_valid(s.replies) AND (j.value ->> 'code') >= 400
+		ORDER BY s.id, j.key`, args...)
+	if err != nil {
+		return fmt.Errorf("sink: replies of sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sess int64
+		var stage, enhanced, text string
+		var code int
+		if err := rows.Scan(&sess, &stage, &code, &enhanced, &text); err != nil {
+			return err
+		}
+		s := &out[idx[sess]]
+		s.LastReply = attemptReply(stage, code, enhanced, text)
+		v, _ := a.explainReply(stage, code, enhanced, text)
+		s.Category, s.Reason, s.Advice = v.Category, v.Reason, v.Advice
+	}
 	return rows.Err()
 }
 
@@ -266,8 +309,8 @@ func (a sinkAdapter) Session(ctx context.Context, id string) (web.SinkSession, e
 		return web.SinkSession{}, err
 	}
 	out = one[0]
-	// A session without recipients ends with its last reply (a refused
-	// greeting, say).
+	// A session without recipients and without a refusal ends with its
+	// last reply.
 	for i := len(out.Transcript) - 1; i >= 0 && out.LastReply == ""; i-- {
 		if out.Transcript[i].Dir == "s" {
 			out.LastReply = out.Transcript[i].Text
