@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"mime/multipart"
 	"strconv"
 	"strings"
@@ -45,7 +44,7 @@ var errCut = errors.New("cut short")
 // "2.1" the first part of its second part), depth multiparts down.
 func (w *walker) part(h fields, body io.Reader, num string, depth int) error {
 	ctype := h.Get("Content-Type")
-	mt, params, err := mime.ParseMediaType(ctype)
+	mt, params, unread, err := mailtext.MediaType(ctype)
 	if mt == "" || ctype == "" {
 		mt, params = "text/plain", nil // RFC 2045 5.2: the default
 		if ctype != "" {
@@ -59,10 +58,13 @@ func (w *walker) part(h fields, body io.Reader, num string, depth int) error {
 	}
 	// RFC 3501 6.4.5: a message of one part has part 1.
 	num = cmp.Or(num, "1")
-	disp, dparams, _ := mime.ParseMediaType(h.Get("Content-Disposition"))
+	disp, dparams, dunread, _ := mailtext.MediaType(h.Get("Content-Disposition"))
 	name := dparams["filename"]
 	if name == "" {
 		name = params["name"]
+	}
+	for _, cs := range append(unread, dunread...) {
+		w.note("part %s has a parameter in charset %s (RFC 2231), which relaylab cannot read: shown as UTF-8 with \uFFFD for bytes that are not", num, cs)
 	}
 	cte := h.Get("Content-Transfer-Encoding")
 	switch {

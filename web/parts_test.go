@@ -59,6 +59,11 @@ func TestDecodeMessageAttachments(t *testing.T) {
 				"--o\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nbody\r\n--o--\r\n",
 			"", "<p>hi <img src=cid:logo></p>",
 			`1.2 "" image/png 8 inline|2 "café menu.txt" text/plain 6 attachment|3 "résumé.pdf" application/pdf 4 |4 "" message/rfc822 22 `},
+		{"file names in RFC 2231 in Latin-1 and windows-1252, whole and in sections",
+			"Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: text/plain\r\n\r\nhi\r\n" +
+				"--o\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename*=iso-8859-1'de'Gr%FC%DFe.pdf\r\n\r\n%PDF\r\n" +
+				"--o\r\nContent-Type: application/pdf; name*0*=windows-1252''%80uro; name*1=\" report.pdf\"\r\n\r\n%PDF\r\n--o--\r\n",
+			"hi", "", `2 "Grüße.pdf" application/pdf 4 attachment|3 "€uro report.pdf" application/pdf 4 `},
 		{"a text part alone, quoted-printable: no attachment",
 			"Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3Db\r\n", "a=b\r\n", "", ""},
 		{"a single-part message that is an attachment",
@@ -99,6 +104,10 @@ func TestDecodeMessageNotes(t *testing.T) {
 			"ok", "<p>\uFFFD</p>",
 			[]string{"the Subject field has an encoded-word in charset x-klingon, which relaylab cannot read: the word is shown as written",
 				"part 2 declares charset x-klingon, which relaylab cannot read: shown as UTF-8 with \uFFFD for bytes that are not"}},
+		{"a file name in RFC 2231 in an unknown charset",
+			"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nok\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename*=x-klingon''a%FFb.pdf\r\n\r\n%PDF\r\n--b--\r\n",
+			"ok", "",
+			[]string{"part 2 has a parameter in charset x-klingon (RFC 2231), which relaylab cannot read: shown as UTF-8 with \uFFFD for bytes that are not"}},
 		{"a boundary never found",
 			"Content-Type: multipart/alternative; boundary=wrong\r\n\r\n--right\r\nContent-Type: text/plain\r\n\r\nhello\r\n--right\r\nContent-Type: text/html\r\n\r\n<p>hello</p>\r\n--right--\r\n",
 			"--right\r\nContent-Type: text/plain\r\n\r\nhello\r\n--right\r\nContent-Type: text/html\r\n\r\n<p>hello</p>\r\n--right--\r\n", "",
