@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"database/sql"
 	"sync"
 	"time"
 
@@ -79,6 +80,20 @@ func (w *warnClock) failed(retry time.Time) {
 	w.known, w.next = false, retry
 }
 
+// warnDueSQL selects the deferred, unwarned recipients whose message
+// arrived at or before a cutoff (now less dsn.delay_warning) and that are
+// not due now (an attempt due now warns in record if it defers again);
+// warnNextSQL is the earliest arrival after the cutoff among the others.
+const (
+	warnDueSQL = `SELECT rc.id, rc.message_id, rc.address, rc.orcpt, rc.notify, rc.attempts, m.sender, m.dsn_for,
+			rc.path, rc.host, rc.code, rc.enhanced, rc.reply, rc.hold, rc.category, m.created_ns
+		FROM relay_recipients rc JOIN relay_messages m ON m.id = rc.message_id
+		WHERE rc.state = 'deferred' AND rc.warned = 0 AND rc.warn_from_ns IS NOT NULL AND rc.warn_from_ns <= ?
+			AND rc.due_ns > ? AND m.is_dsn = 0 AND m.sender != '' AND (rc.notify = '' OR rc.notify LIKE '%DELAY%')`
+	warnNextSQL = `SELECT MIN(warn_from_ns) FROM relay_recipients
+		WHERE state = 'deferred' AND warned = 0 AND warn_from_ns IS NOT NULL AND warn_from_ns > ?`
+)
+
 // scanWarnings is warnDelayed's scan of the queue, and the warnings it
 // writes, once one falls due.
 func (r *Relay) scanWarnings(ctx context.Context, now time.Time, w time.Duration) error {
@@ -94,11 +109,19 @@ func (r *Relay) scanWarnings(ctx context.Context, now time.Time, w time.Duration
 		msgs []string
 		next time.Time
 	)
-	rows, err := r.store.DB().QueryContext(ctx, `SELECT rc.id, rc.message_id, rc.address, rc.orcpt, rc.notify, rc.attempts, m.sender, m.dsn_for,
-			rc.path, rc.host, rc.code, rc.enhanced, rc.reply, rc.hold, rc.category, m.created_ns
-		FROM relay_recipients rc JOIN relay_messages m ON m.id = rc.message_id
-		WHERE rc.state = 'deferred' AND rc.warned = 0 AND rc.due_ns > ? AND m.is_dsn = 0 AND m.sender != ''
-			AND (rc.notify = '' OR rc.notify LIKE '%DELAY%')`, now.UnixNano())
+	// Only the recipients whose warning is due, through the index of
+	// those deferred and unwarned (relay_recipients_unwarned), and then
+	// the time of the next warning from the same index: the scan's cost
+	// follows the warnings due, not the size of the queue.
+	cutoff := now.Add(-w).UnixNano()
+	var nextFrom sql.NullInt64
+	if err := r.store.DB().QueryRowContext(ctx, warnNextSQL, cutoff).Scan(&nextFrom); err != nil {
+		return err
+	}
+	if nextFrom.Valid {
+		next = time.Unix(0, nextFrom.Int64).Add(w)
+	}
+	rows, err := r.store.DB().QueryContext(ctx, warnDueSQL, cutoff, now.UnixNano())
 	if err != nil {
 		return err
 	}

@@ -94,8 +94,12 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 	// per batch, rather than here, on the path of every 250.
 	for _, rc := range s.Recipients {
 		notify := strings.ToUpper(strings.Join(rc.Notify, ","))
-		if _, err := tx.Exec(`INSERT INTO relay_recipients (message_id, address, orcpt, notify, state, due_ns, updated_ns)
-			VALUES (?, ?, ?, ?, 'queued', ?, ?)`, id, rc.Address, rc.ORCPT, notify, now.UnixNano(), now.UnixNano()); err != nil {
+		var warnFrom any // NULL: never a delay warning (wantsDelayWarning)
+		if !s.isDSN && s.From != "" && (notify == "" || strings.Contains(notify, "DELAY")) {
+			warnFrom = now.UnixNano()
+		}
+		if _, err := tx.Exec(`INSERT INTO relay_recipients (message_id, address, orcpt, notify, state, due_ns, updated_ns, warn_from_ns)
+			VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`, id, rc.Address, rc.ORCPT, notify, now.UnixNano(), now.UnixNano(), warnFrom); err != nil {
 			return fmt.Errorf("relay: queue recipient: %w", err)
 		}
 		if _, err := tx.Append(events.Event{Kind: events.RelayQueued, Message: id, Recipient: rc.Address}.WithPayload(withBounceFor(withDSNFor(map[string]any{
