@@ -19,6 +19,7 @@ import (
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/smtpload"
 	"github.com/relaylab/relaylab/internal/textsafe"
+	"github.com/relaylab/relaylab/relay"
 )
 
 func init() {
@@ -326,7 +327,7 @@ func sendOutcome(e *env, o *sendOptions, res *smtpload.TxResult) error {
 		if to != "" {
 			what = fmt.Sprintf("<%s>: %s", to, what)
 		}
-		refused = append(refused, what)
+		refused = append(refused, what+explainRefusal(stage, r))
 		worst = max(worst, r.Code)
 	}
 	if res.Mail.Code != 250 {
@@ -355,7 +356,33 @@ func sendOutcome(e *env, o *sendOptions, res *smtpload.TxResult) error {
 	if res.OK() {
 		summary = fmt.Sprintf("message accepted for %d of %d recipients", res.Accepted, len(o.to))
 	}
-	return &exitError{code: code, err: fmt.Errorf("%s; %s", summary, strings.Join(refused, "; "))}
+	return &exitError{code: code, err: fmt.Errorf("%s:\n  %s", summary, strings.Join(refused, "\n  "))}
+}
+
+// explainRefusal is what a 4xx or 5xx reply at stage means and what to
+// do about it, as the relay's built-in classification reads it: its
+// category, its reason and its advice, on lines of their own under the
+// reply; "" when it has nothing to say.
+func explainRefusal(stage string, r smtpload.Reply) string {
+	if r.Code < 400 || r.Code > 599 {
+		return ""
+	}
+	c, err := builtinClassifier()
+	if err != nil {
+		return ""
+	}
+	v := c.Classify(relay.Reply{Stage: relayStage(stage), Code: r.Code, Enhanced: r.Enhanced, Text: r.Text()})
+	if v.Category == "" && v.Reason == "" {
+		return ""
+	}
+	out := "\n    category " + v.Category
+	if v.Reason != "" {
+		out += ": " + v.Reason
+	}
+	if v.Advice != "" {
+		out += "\n    what to do: " + v.Advice
+	}
+	return out
 }
 
 // sendFailed reports an error before the mail transaction.
@@ -367,7 +394,7 @@ func sendFailed(o *sendOptions, err error) error {
 			code = exitTempFail
 		}
 		// The reply shows its enhanced status code already.
-		return &exitError{code: code, err: errors.New(re.Error())}
+		return &exitError{code: code, err: errors.New(re.Error() + explainRefusal(re.Stage, re.Reply))}
 	}
 	return &exitError{code: 1, err: explainConnErr(o.server, "talking to", err)}
 }

@@ -22,6 +22,9 @@ func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 	return code, out.String(), errb.String()
 }
 
+// TestSend: relaylab send against test servers; each refusal it reports
+// comes with its category, what it means and what to do, as the relay's
+// classification reads it.
 func TestSend(t *testing.T) {
 	t.Parallel()
 	users := map[string]string{"alice": "s3cret"}
@@ -65,13 +68,14 @@ func TestSend(t *testing.T) {
 			args:   []string{"--to", "reject@y.test"},
 			code:   5,
 			stdout: []string{"<-  550 5.1.1 no such user here", " -> RSET"},
-			stderr: []string{"message not sent", "<reject@y.test>", "rejected the recipient at RCPT TO: 550 5.1.1 no such user here"},
+			stderr: []string{"message not sent", "<reject@y.test>", "rejected the recipient at RCPT TO: 550 5.1.1 no such user here",
+				"\n    category invalid-recipient: the mailbox does not exist\n    what to do: remove the address"},
 		},
 		{
 			name: "one of two recipients deferred", srv: plain,
 			args:   []string{"--to", "ok@y.test", "--to", "temp@y.test"},
 			code:   4,
-			stderr: []string{"message accepted for 1 of 2 recipients", "temporarily refused the recipient at RCPT TO: 451 4.2.0"},
+			stderr: []string{"message accepted for 1 of 2 recipients", "temporarily refused the recipient at RCPT TO: 451 4.2.0", "\n    category ", "\n    what to do: "},
 		},
 		{
 			name: "sender blocked", srv: plain,
@@ -94,7 +98,7 @@ func TestSend(t *testing.T) {
 			name: "bad password", srv: tlsSrv,
 			args:   []string{"--to", "b@y.test", "--starttls", "--insecure", "--auth-user", "alice", "--auth-pass", "wrong"},
 			code:   5,
-			stderr: []string{"rejected the authentication (AUTH): 535 5.7.8"},
+			stderr: []string{"rejected the authentication (AUTH): 535 5.7.8", "\n    category authentication-failure: "},
 		},
 		{
 			name: "certificate not trusted", srv: tlsSrv,

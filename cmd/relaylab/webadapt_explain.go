@@ -8,10 +8,11 @@ import (
 	"github.com/relaylab/relaylab/relay"
 )
 
-// sinkClassifier is the relay's built-in classifier, read once: the sink's
-// pages explain a refusal as the sender under test would conclude it,
-// with this table where no relay of serve gives its own.
-var sinkClassifier = sync.OnceValues(func() (*relay.Classifier, error) { return relay.NewClassifier(nil) })
+// builtinClassifier is the relay's built-in classifier, read once: the
+// sink's pages explain a refusal as the sender under test would conclude
+// it, with this table where no relay of serve gives its own, and send
+// explains the refusals it met with it.
+var builtinClassifier = sync.OnceValues(func() (*relay.Classifier, error) { return relay.NewClassifier(nil) })
 
 // relayStage names a sink stage as the relay names the same moment: the
 // reply to the final dot is the relay's "dot", and a reply before any
@@ -39,7 +40,7 @@ func (a sinkAdapter) explainReply(stage string, code int, enhanced, text string)
 	c := a.classify
 	if c == nil {
 		var err error
-		if c, err = sinkClassifier(); err != nil {
+		if c, err = builtinClassifier(); err != nil {
 			return relay.Verdict{}, false
 		}
 	}
