@@ -187,6 +187,17 @@ type Attachment struct {
 	// Disposition is "attachment", "inline", or empty when the part
 	// gives none.
 	Disposition string `json:"disposition,omitempty"`
+	// Message is the header summary of a message attached whole
+	// (message/rfc822 or message/global); nil for any other part.
+	Message *AttachedMessage `json:"message,omitempty"`
+}
+
+// AttachedMessage is what a message attached whole says of itself, its
+// encoded-words decoded.
+type AttachedMessage struct {
+	From    string `json:"from,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	Date    string `json:"date,omitempty"` // as written
 }
 
 // Header is one header field, in message order.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net/mail"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -92,6 +93,9 @@ func (w *walker) part(h fields, body io.Reader, num string, depth int) error {
 		w.d.HTML = mailtext.Text(b, cs)
 		return nil
 	}
+	if mt == "message/rfc822" || mt == "message/global" {
+		return w.attachedMessage(h, body, num, name, mt, disp)
+	}
 	size, err := decodedSize(cte, body)
 	if err != nil {
 		return err
@@ -101,6 +105,28 @@ func (w *walker) part(h fields, body io.Reader, num string, depth int) error {
 	}
 	w.d.Attachments = append(w.d.Attachments, Attachment{Part: num, Filename: mailtext.Header(name),
 		ContentType: mt, Size: size, Disposition: disp})
+	return nil
+}
+
+// attachedMessage lists a message attached whole (a forward, the
+// original in a bounce) with its sender, subject and date, so that it is
+// known without opening the .eml; relaylab does not read its parts.
+func (w *walker) attachedMessage(h fields, body io.Reader, num, name, mt, disp string) error {
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return errCut
+	}
+	// RFC 2046 5.2.1 allows message/rfc822 no transfer encoding but 7bit,
+	// 8bit or binary; RFC 6532 3.5 allows message/global any.
+	b = dsn.DecodeTransfer(h.Get("Content-Transfer-Encoding"), b)
+	a := Attachment{Part: num, Filename: mailtext.Header(name), ContentType: mt, Size: int64(len(b)), Disposition: disp}
+	if m, err := mail.ReadMessage(bytes.NewReader(b)); err == nil {
+		a.Message = &AttachedMessage{From: mailtext.Header(m.Header.Get("From")), Subject: mailtext.Header(m.Header.Get("Subject")),
+			Date: mailtext.Valid(m.Header.Get("Date"))}
+	} else {
+		w.note("part %s is an attached message whose header relaylab cannot read: it is listed without its sender and subject", num)
+	}
+	w.d.Attachments = append(w.d.Attachments, a)
 	return nil
 }
 

@@ -9,22 +9,24 @@ import (
 )
 
 // partsRaw has a text body, an HTML part in a charset relaylab does not
-// know, a 5 MiB attachment and an inline image whose RFC 2047 file name
-// hides a right-to-left override ("gnp.exe" that reads "exe.png").
+// know, a 5 MiB attachment, an inline image whose RFC 2047 file name
+// hides a right-to-left override ("gnp.exe" that reads "exe.png") and an
+// attached message.
 func partsRaw() string {
 	big := bigAttachment()
 	head, body, _ := strings.Cut(big, "\r\n\r\n")
 	body = strings.Replace(body, "--=_b--\r\n",
 		"--=_b\r\nContent-Type: text/html; charset=x-klingon\r\n\r\n<p>Qapla\xe9</p>\r\n"+
-			"--=_b\r\nContent-Type: image/png\r\nContent-Disposition: inline; filename=\"=?utf-8?b?aW52b2ljZeKArmducC5leGU=?=\"\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--=_b--\r\n", 1)
+			"--=_b\r\nContent-Type: image/png\r\nContent-Disposition: inline; filename=\"=?utf-8?b?aW52b2ljZeKArmducC5leGU=?=\"\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n"+
+			"--=_b\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\nFrom: =?utf-8?q?Zo=C3=AB?= <zoe@shop.test>\r\nSubject: the original\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\nhi\r\n--=_b--\r\n", 1)
 	return head + "\r\n\r\n" + body
 }
 
 // TestBrowserMessageParts: both message pages, the relay's and the
 // sink's, list the parts that are not a body shown (file name isolated,
 // its direction controls shown as tokens, type, size in decoded bytes
-// for a person, disposition) and the notes on what relaylab could not
-// read.
+// for a person, disposition; an attached message's sender, subject and
+// date) and the notes on what relaylab could not read.
 func TestBrowserMessageParts(t *testing.T) {
 	b, st, relay, sink, base := browserUI(t)
 
@@ -43,7 +45,8 @@ func TestBrowserMessageParts(t *testing.T) {
 	page := func(where string) {
 		t.Helper()
 		rows := b.eval(t, `[...document.querySelectorAll("#msg-parts tbody tr")].map(tr => [...tr.cells].map(c => c.textContent).join(" | ")).join("\n")`).(string)
-		want := "2 | big.bin | application/octet-stream | 5.0 MiB | attachment\n4 | invoice⟨U+202E⟩gnp.exe | image/png | 8 bytes | inline"
+		want := "2 | big.bin | application/octet-stream | 5.0 MiB | attachment\n4 | invoice⟨U+202E⟩gnp.exe | image/png | 8 bytes | inline\n" +
+			"5 | a message from Zoë <zoe@shop.test>, subject the original, dated Sat, 28 Nov 2026 10:00:00 +0000 | message/rfc822 | 110 bytes | attachment"
 		if rows != want {
 			t.Errorf("%s: parts\n%s\nwant\n%s", where, rows, want)
 		}

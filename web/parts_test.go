@@ -168,3 +168,33 @@ func TestMessageDetailPartsInAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeMessageAttachedMessage: a message attached whole (a forward,
+// the original in a bounce) is listed with its sender, subject and date,
+// decoded, and its size once any transfer encoding is undone; one whose
+// header does not read is listed all the same, with a note.
+func TestDecodeMessageAttachedMessage(t *testing.T) {
+	t.Parallel()
+	inner := "From: =?utf-8?q?Zo=C3=AB?= <zoe@shop.test>\r\nSubject: =?utf-8?q?invoice_=E2=84=96_7?=\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\nsee attached\r\n"
+	raw := "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: text/plain\r\n\r\nfyi\r\n" +
+		"--o\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n" + inner +
+		"--o\r\nContent-Type: message/global\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString([]byte(inner)) + "\r\n" +
+		"--o\r\nContent-Type: message/rfc822\r\n\r\nnot a header at all\r\n--o--\r\n"
+	d := DecodeMessage([]byte(raw))
+	if len(d.Attachments) != 3 {
+		t.Fatalf("attachments %+v, want three", d.Attachments)
+	}
+	want := AttachedMessage{From: "Zoë <zoe@shop.test>", Subject: "invoice № 7", Date: "Sat, 28 Nov 2026 10:00:00 +0000"}
+	// The CRLF before a boundary belongs to the boundary (RFC 2046 5.1.1).
+	for i, size := range []int{len(inner) - 2, len(inner)} {
+		if a := d.Attachments[i]; a.Message == nil || *a.Message != want || a.Size != int64(size) {
+			t.Errorf("attachment %d: %+v (message %+v), want size %d and %+v", i, a, a.Message, size, want)
+		}
+	}
+	if a := d.Attachments[2]; a.Message != nil || a.ContentType != "message/rfc822" || a.Part != "4" {
+		t.Errorf("unreadable attached message: %+v, want it listed as part 4 without a summary", a)
+	}
+	if n := strings.Join(d.Notes, "|"); n != "part 4 is an attached message whose header relaylab cannot read: it is listed without its sender and subject" {
+		t.Errorf("notes %q", n)
+	}
+}

@@ -350,7 +350,7 @@ function renderMessage(el, m, url) {
   // above it, as each is shown, not applied, where it stands.
   const parts = m.attachments || [];
   const controls = bidiControls([m.subject, m.from, ...(m.to || []), ...(m.headers || []).flatMap((x) => [x.name, x.value]), m.text,
-    ...parts.map((a) => a.filename), ...(m.notes || [])].join("\n"));
+    ...parts.flatMap((a) => [a.filename, ...(a.message ? [a.message.from, a.message.subject, a.message.date] : [])]), ...(m.notes || [])].join("\n"));
   if (controls.length) {
     el.prepend(h("p", { class: "bidi-note", id: "msg-bidi", role: "note" },
       "This message contains direction controls (" + controls.join(", ") + "): invisible characters that turn the text after them around, ",
@@ -374,7 +374,9 @@ function renderMessage(el, m, url) {
         h("thead", {}, h("tr", {}, h("th", {}, "part"), h("th", {}, "file name"), h("th", {}, "type"), h("th", {}, "size"), h("th", {}, "disposition"))),
         h("tbody", {}, parts.map((a) => h("tr", { "data-id": a.part },
           h("td", { class: "mono" }, a.part),
-          h("td", { class: "mono wide", "data-label": "file name" }, a.filename ? iso(a.filename) : h("span", { class: "muted" }, "(none)")),
+          h("td", { class: "mono wide", "data-label": "file name" },
+            a.filename ? iso(a.filename) : a.message ? "" : h("span", { class: "muted" }, "(none)"),
+            a.message ? attachedMessage(a.message) : ""),
           h("td", { class: "mono", "data-label": "type" }, iso(a.content_type)),
           h("td", { "data-label": "size", title: a.size + " bytes" }, humanBytes(a.size)),
           h("td", { "data-label": "disposition" }, a.disposition ? iso(a.disposition) : h("span", { class: "muted", title: "the part gives no Content-Disposition" }, "(none)"))))))),
@@ -390,6 +392,15 @@ function renderMessage(el, m, url) {
     // first strong character (unicode-bidi: plaintext).
     el.append(h("h2", {}, "Text body"), h("pre", { class: "body-text", dir: "auto" }, m.text));
   }
+}
+
+// attachedMessage is what a message attached whole says of itself: its
+// sender, subject and date, each isolated as the message's own text.
+function attachedMessage(x) {
+  return h("div", { class: "attached-message" },
+    h("span", { class: "muted" }, "a message from "), x.from ? iso(x.from) : h("span", { class: "muted" }, "(no From)"),
+    h("span", { class: "muted" }, ", subject "), x.subject ? iso(x.subject) : h("span", { class: "muted" }, "(none)"),
+    x.date ? h("span", { class: "muted" }, ", dated ") : "", x.date ? iso(x.date) : "");
 }
 
 // humanBytes is n bytes for a person: 512 bytes, 3.4 KiB, 5.0 MiB.
