@@ -70,7 +70,7 @@ func ParseCatalogue(name string, data []byte) (*Catalogue, error) {
 				return nil, config.Locate(name, data, config.Errorf(fmt.Sprintf("profiles[%d].domains[%d]", i, j), "%v", err))
 			}
 		}
-		if _, err := compileRules(fmt.Sprintf("profiles[%d].rules", i), p.Rules); err != nil {
+		if _, err := compileProfileRules(fmt.Sprintf("profiles[%d].rules", i), p.Rules); err != nil {
 			return nil, config.Locate(name, data, err)
 		}
 		for j, r := range p.Rules {
@@ -128,7 +128,7 @@ func profilesUnder(prefix string, cfg Config) (*profileSet, error) {
 			return nil, config.Errorf(c.key, "%v", err)
 		}
 		for _, pc := range cat.Profiles {
-			rs, _ := compileRules("profile "+pc.Name, pc.Rules)
+			rs, _ := compileProfileRules("profile "+pc.Name, pc.Rules)
 			p := &profile{name: pc.Name, rules: rs}
 			for _, r := range rs {
 				r.behavior.Rule = "profile " + pc.Name + ": " + r.behavior.Rule

@@ -80,6 +80,9 @@ func compilePattern(p string) (*matcher, error) {
 	if p == "" {
 		return nil, nil
 	}
+	if p[0] == '/' && (len(p) < 2 || p[len(p)-1] != '/') {
+		return nil, fmt.Errorf("%q starts with / but does not end with one: a regexp goes between slashes, as in \"/^bob@/\" (a glob such as \"bob@*\" does not start with /)", p)
+	}
 	if len(p) >= 2 && p[0] == '/' && p[len(p)-1] == '/' {
 		re, err := regexp.Compile(p[1 : len(p)-1])
 		if err != nil {
@@ -223,7 +226,11 @@ func parseAttempt(s string) (lo, hi int, err error) {
 }
 
 // compile checks r and prepares it; key is its config path for errors.
-func (r Rule) compile(key string) (*rule, error) {
+func (r Rule) compile(key string) (*rule, error) { return r.compileIn(key, false) }
+
+// compileIn is compile; inProfile says r is a provider profile's rule,
+// which decide also tries at RCPT for stage mail, with the recipient known.
+func (r Rule) compileIn(key string, inProfile bool) (*rule, error) {
 	c := &rule{src: r, prob: 1}
 	if r.Probability != nil {
 		c.prob = *r.Probability
@@ -260,6 +267,9 @@ func (r Rule) compile(key string) (*rule, error) {
 		if c.attLo, c.attHi, err = parseAttempt(r.Attempt); err != nil {
 			return nil, config.Errorf(key+".attempt", "%v", err)
 		}
+	}
+	if err := c.neverMatches(key, inProfile); err != nil {
+		return nil, err
 	}
 	switch r.Per {
 	case "", "pair":
@@ -300,25 +310,33 @@ func (r Rule) compile(key string) (*rule, error) {
 		b.Rule = key
 	}
 	if r.Reply != "" {
-		rep, err := ParseReply(r.Reply)
+		rep, err := parseRuleReply(r.Reply)
 		if err != nil {
 			return nil, config.Errorf(key+".reply", "%v", err)
 		}
+		if why := replyMisfit(rep.Code, c.stage); why != "" {
+			return nil, config.Errorf(key+".reply", "%d does not fit stage %s: %s", rep.Code, c.stage, why)
+		}
 		b.Reply = &rep
 	}
-	if r.Delay < 0 {
-		return nil, config.Errorf(key+".delay", "%s: must not be negative", r.Delay.D())
+	for _, d := range []struct {
+		key string
+		d   config.Duration
+	}{{"delay", r.Delay}, {"tarpit", r.Tarpit}} {
+		if err := ruleDuration(key+"."+d.key, d.d); err != nil {
+			return nil, err
+		}
 	}
-	if r.Tarpit < 0 {
-		return nil, config.Errorf(key+".tarpit", "%s: must not be negative", r.Tarpit.D())
+	if err := r.contradiction(key); err != nil {
+		return nil, err
 	}
 	b.Delay, b.Tarpit, b.Hang, b.Drop = r.Delay.D(), r.Tarpit.D(), r.Hang, r.Drop
 	if r.Greylist != nil {
 		if c.stage != StageRcpt {
 			return nil, config.Errorf(key+".greylist", "greylisting works at stage rcpt, where the triple (client, sender, recipient) is known")
 		}
-		if r.Greylist.Delay < 0 {
-			return nil, config.Errorf(key+".greylist.delay", "%s: must not be negative", r.Greylist.Delay.D())
+		if err := ruleDuration(key+".greylist.delay", r.Greylist.Delay); err != nil {
+			return nil, err
 		}
 		if r.Greylist.Expiry < 0 {
 			return nil, config.Errorf(key+".greylist.expiry", "%s: must not be negative", r.Greylist.Expiry.D())
@@ -334,8 +352,13 @@ func (r Rule) compile(key string) (*rule, error) {
 			return nil, config.Errorf(key+".greylist.expiry", "expiry (%s) must be longer than the retry delay (%s)", g.Expiry, g.MinDelay)
 		}
 		if r.Greylist.Reply != "" {
-			if g.Reply, err = ParseReply(r.Greylist.Reply); err != nil {
+			if g.Reply, err = parseRuleReply(r.Greylist.Reply); err != nil {
 				return nil, config.Errorf(key+".greylist.reply", "%v", err)
+			}
+			if g.Reply.Code/100 != 4 {
+				// A 2xx would accept the recipient unrecorded as greylisted
+				// (and DATA then finds none valid); a 5xx refuses for good.
+				return nil, config.Errorf(key+".greylist.reply", "greylisting asks the client to try again later: want a 4xx reply such as \"451 4.7.1 greylisted, try again later\" (for a 2xx or 5xx, write a reply: rule instead)")
 			}
 		}
 		b.Greylist = g
@@ -344,15 +367,15 @@ func (r Rule) compile(key string) (*rule, error) {
 		if c.stage != StageDataEnd {
 			return nil, config.Errorf(key+".bounce", "an asynchronous bounce follows an accepted message: use stage data-end")
 		}
-		if r.Bounce.After < 0 {
-			return nil, config.Errorf(key+".bounce.after", "%s: must not be negative", r.Bounce.After.D())
+		if err := ruleDuration(key+".bounce.after", r.Bounce.After); err != nil {
+			return nil, err
 		}
 		bo := &Bounce{After: r.Bounce.After.D(), Reply: defaultBounceReply()}
 		if bo.After <= 0 {
 			bo.After = time.Minute
 		}
 		if r.Bounce.Reply != "" {
-			if bo.Reply, err = ParseReply(r.Bounce.Reply); err != nil {
+			if bo.Reply, err = parseRuleReply(r.Bounce.Reply); err != nil {
 				return nil, config.Errorf(key+".bounce.reply", "%v", err)
 			}
 			if bo.Reply.Code < 400 {
@@ -377,9 +400,18 @@ func stageList() string {
 
 // compileRules compiles rs, naming errors from prefix ("sink.rules").
 func compileRules(prefix string, rs []Rule) ([]*rule, error) {
+	return compileRulesOf(prefix, rs, false)
+}
+
+// compileProfileRules is compileRules for the rules of a provider profile.
+func compileProfileRules(prefix string, rs []Rule) ([]*rule, error) {
+	return compileRulesOf(prefix, rs, true)
+}
+
+func compileRulesOf(prefix string, rs []Rule, inProfile bool) ([]*rule, error) {
 	out := make([]*rule, 0, len(rs))
 	for i, r := range rs {
-		c, err := r.compile(fmt.Sprintf("%s[%d]", prefix, i))
+		c, err := r.compileIn(fmt.Sprintf("%s[%d]", prefix, i), inProfile)
 		if err != nil {
 			return nil, err
 		}
@@ -415,4 +447,129 @@ func decodeYAML(data []byte, v any) (err error) {
 		}
 	}()
 	return yaml.NewDecoder(bytes.NewReader(data), yaml.Strict()).Decode(v)
+}
+
+// maxReplyLine is the longest reply line, code and CRLF included (RFC
+// 5321 4.5.3.1.5); a client may cut or refuse a longer one.
+const maxReplyLine = 512
+
+// parseRuleReply is ParseReply for a reply written in a rule, which also
+// refuses what ParseReply would take as text by mistake: a first word
+// shaped like an enhanced status code but not one ("5.1"), and a line
+// longer than a reply line may be.
+func parseRuleReply(s string) (Reply, error) {
+	rep, err := ParseReply(s)
+	if err != nil {
+		return Reply{}, err
+	}
+	if first, _, _ := strings.Cut(rep.Text, " "); rep.Enhanced == "" && looksEnhanced(first) {
+		return Reply{}, fmt.Errorf("reply %q: %s is not an enhanced status code: want the form x.y.z, class 2, 4 or 5 (that of the reply), then up to 3 digits each, such as 5.1.1 (RFC 3463 2); or leave it out", s, first)
+	}
+	if n := len(rep.wire()); n > maxReplyLine {
+		head := s
+		if len(head) > 40 {
+			head = head[:40] + "..."
+		}
+		return Reply{}, fmt.Errorf("reply %q is %d octets long on the wire, over the %d a reply line may have, code and CRLF included (RFC 5321 4.5.3.1.5): shorten its text by %d", head, n, maxReplyLine, n-maxReplyLine)
+	}
+	return rep, nil
+}
+
+// looksEnhanced reports whether w is digits and dots with a dot, as an
+// enhanced status code is written (whether or not it is a valid one).
+func looksEnhanced(w string) bool {
+	return len(w) > 1 && w[0] >= '0' && w[0] <= '9' && strings.Contains(w, ".") && strings.Trim(w, "0123456789.") == ""
+}
+
+// replyMisfit says why a rule's reply code does not fit stage, or "".
+// The sink puts a rule's reply on the wire as written, so a code the
+// client cannot read at that point (354 to RCPT, 250 to DATA) would test
+// nothing but confusion; such a reply is refused rather than allowed,
+// and there is no switch to allow it (see DIRECTIVES.md).
+func replyMisfit(code int, stage Stage) string {
+	class := code / 100
+	switch {
+	case stage == StageData && code == 354:
+		return ""
+	case stage == StageData && class == 2:
+		return "a 2xx to DATA tells the client neither to send the message nor that DATA failed: 354 (the normal reply) lets the message come; a 4xx or 5xx refuses it"
+	case stage == StageData && class == 3:
+		return "the go-ahead to DATA is 354"
+	case stage == StageDataEnd && class == 3:
+		return "after the final dot the message is accepted (2xx) or refused (4xx, 5xx); a 3xx there is not sent (the message would get 250)"
+	case class == 3:
+		return "a 3xx is an intermediate reply, which the sink's rules give only as 354 to DATA; here the client would wait for a final reply"
+	case stage == StageConnect && class == 2 && code != 220:
+		return "the greeting is 220 (RFC 5321 4.2); to refuse the connection, use a 4xx or 5xx (554, RFC 5321 3.1)"
+	}
+	return ""
+}
+
+// ruleDuration refuses a negative duration in a rule, and one longer
+// than a directive may have (maxDirectiveDuration).
+func ruleDuration(key string, d config.Duration) error {
+	switch {
+	case d < 0:
+		return config.Errorf(key, "%s: must not be negative", d.D())
+	case d.D() > maxDirectiveDuration:
+		return config.Errorf(key, "%s is over the 30-day limit (720h or 30d), as for directives: no client waits or retries that long (RFC 5321 4.5.4.1 gives up after 4-5 days)", d.D())
+	}
+	return nil
+}
+
+// contradiction refuses a rule whose actions exclude each other: a hang
+// or a drop writes no reply, so a reply, a tarpit (which slows the
+// reply), a greylist (451) or a bounce (after a 250) in the same rule
+// would never be seen, and which of hang and drop applies is not defined.
+// A delay goes with both: the sink waits, then hangs or drops.
+func (r Rule) contradiction(key string) error {
+	if r.Hang && r.Drop {
+		return config.Errorf(key+".drop", "hang: true and drop: true together: which one applies is not defined; keep one (drop closes the connection at once, hang keeps it open and never replies)")
+	}
+	if !r.Hang && !r.Drop {
+		return nil
+	}
+	what := "drop"
+	if r.Hang {
+		what = "hang"
+	}
+	for _, o := range []struct {
+		key string
+		set bool
+	}{{"reply", r.Reply != ""}, {"tarpit", r.Tarpit != 0}, {"greylist", r.Greylist != nil}, {"bounce", r.Bounce != nil}} {
+		if o.set {
+			return config.Errorf(key+"."+o.key, "%s and %s: true together: a %s sends no reply, so the %s would never be seen; keep one (to reply and then close, write a 421 reply, which closes the connection)", o.key, what, what, o.key)
+		}
+	}
+	return nil
+}
+
+// neverMatches refuses a condition on something the sink does not know
+// at the rule's stage: such a rule would never apply, and a test relying
+// on it would pass unseen. What decide gives a rule (sink.go, session.go):
+// the recipient and the attempt number at rcpt, data and data-end (each
+// recipient of the transaction; and at mail for a profile's rules, which
+// decide tries at RCPT); the sender from MAIL on, empty before; the EHLO
+// name from EHLO on, empty before.
+func (c *rule) neverMatches(key string, inProfile bool) error {
+	perRecipient := c.stage == StageRcpt || c.stage == StageData || c.stage == StageDataEnd ||
+		(inProfile && c.stage == StageMail)
+	where := "rcpt, data and data-end (each recipient of the transaction)"
+	if inProfile {
+		where = "mail (tried at RCPT in a profile), " + where
+	}
+	if c.rcpt != nil && !perRecipient {
+		return config.Errorf(key+".recipient", "never matches: no recipient is known at stage %s; rules see the recipient at stages %s: use one of those", c.stage, where)
+	}
+	if c.attLo > 0 && !perRecipient {
+		return config.Errorf(key+".attempt", "never matches: the attempt number is counted per sender and recipient, known at stages %s, not at %s: use one of those", where, c.stage)
+	}
+	// A pattern that matches the empty value (*) does match there.
+	if c.sender != nil && !c.sender.match("") && (c.stage == StageConnect || c.stage == StageEHLO) {
+		return config.Errorf(key+".sender", "never matches: at stage %s no MAIL FROM has been given, so the sender is empty and %q cannot match it: use stage mail or later", c.stage, c.src.Sender)
+	}
+	if c.helo != nil && !c.helo.match("") && c.stage == StageConnect {
+		return config.Errorf(key+".helo", "never matches: at stage connect the client has not sent EHLO or HELO, so the name is empty and %q cannot match it: use stage ehlo or later", c.src.HELO)
+	}
+	return nil
 }
