@@ -850,8 +850,7 @@ func (c *conn) recordReply(stage Stage, wire []byte) {
 	case c.sess == nil:
 	case stage == StageRcpt:
 		// Only a reply to a RCPT that reached the session is about its
-		// recipient; go-smtp answers a syntax error or the recipient limit
-		// itself.
+		// recipient; go-smtp answers a syntax error itself.
 		if c.sess.rcptCalled {
 			rr.Attempt, rr.Rcpt = c.sess.lastAttempt, c.sess.lastRcpt
 		}
@@ -1069,13 +1068,18 @@ func (c *conn) ehloReply(r []byte) []byte {
 			ext = ext[4:]
 		}
 		name, _, _ := strings.Cut(ext, " ")
-		if c.l.hidden(name) {
-			continue
+		if !c.l.hidden(name) {
+			if max := c.l.cfg.Limits.MaxMessageBytes; ext == "SIZE" && max > 0 {
+				ext = "SIZE " + strconv.FormatInt(max, 10) // RFC 1870 4: the limit
+			}
+			out = append(out, ext)
 		}
-		if max := c.l.cfg.Limits.MaxMessageBytes; ext == "SIZE" && max > 0 {
-			ext = "SIZE " + strconv.FormatInt(max, 10) // RFC 1870 4: the limit
+		if max := c.l.cfg.Limits.MaxRecipients; name == "SIZE" && max > 0 && !c.l.hidden("LIMITS") {
+			// RFC 9422: the recipient limit, which the session
+			// enforces (go-smtp, which does not know it, would put it
+			// here, after SIZE).
+			out = append(out, "LIMITS RCPTMAX="+strconv.Itoa(max))
 		}
-		out = append(out, ext)
 	}
 	var b strings.Builder
 	for i, ln := range out {

@@ -297,6 +297,15 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if r.dsn.Notify != nil || r.dsn.ORCPT != "" {
 		s.c.notef('*', "DSN for "+to+": "+r.dsn.String())
 	}
+	if max := s.c.l.cfg.Limits.MaxRecipients; max > 0 && len(s.rcpts) >= max {
+		// Here, not in go-smtp (which would refuse before Rcpt runs):
+		// the refusal is this recipient's attempt, recorded and counted
+		// like any other. Before the rules: a receiver counts first.
+		s.lastAttempt, s.lastRcpt = r.attempt, to
+		rep := tooManyRecipients(max)
+		s.record(&r, StageRcpt, rep, 0, "")
+		return rep.smtpError()
+	}
 	var not []NotDirective
 	if sk.directivesOn() {
 		r.directives, not = parseLocalPart(to)
@@ -343,6 +352,14 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		}
 	}
 	return nil
+}
+
+// tooManyRecipients is the reply to a RCPT over the listener's
+// limits.max_recipients: RFC 5321 4.5.3.1.10 has 452 (not 552) for it,
+// and RFC 3463 3.6 X.5.3, too many recipients. The client sends the
+// others in another transaction.
+func tooManyRecipients(max int) Reply {
+	return Reply{Code: 452, Enhanced: "4.5.3", Text: fmt.Sprintf("Too many recipients: this listener takes at most %d per message; send the others in another transaction (RFC 5321 4.5.3.1.10)", max)}
 }
 
 // errConnectionCut ends a Data whose connection ended in the message; its

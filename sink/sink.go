@@ -511,7 +511,10 @@ func (s *Sink) newListener(lc ListenerConfig) (*listener, error) {
 	// races the next transfer for go-smtp's result channel. A limit found
 	// by Data itself ends that goroutine before go-smtp replies.
 	srv.MaxMessageBytes = 0
-	srv.MaxRecipients = lc.Limits.MaxRecipients
+	// The recipient limit is the session's too (session.Rcpt): go-smtp
+	// would refuse before Rcpt runs, and the refusal would be no attempt.
+	// conn.ehloReply advertises it (LIMITS RCPTMAX, RFC 9422).
+	srv.MaxRecipients = 0
 	if lc.Limits.MaxLineLength > 0 {
 		srv.MaxLineLength = lc.Limits.MaxLineLength
 	}
