@@ -14,13 +14,14 @@ func init() {
 }
 
 func runRelay(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "relay", `[--listen ADDR] [--db PATH] [--config FILE] [--smarthost HOST:PORT]
+	fs := newFlags(e, "relay", `[--listen ADDR] [--db PATH] [--config FILE] [--smarthost HOST:PORT] [--seed N]
 
 Runs the relay alone: it takes mail on its submission listener (loopback
 clients without AUTH), queues it durably and delivers it over its paths
 (README.md, "The relay"; relay/README.md).`+serveExit)
 	listen := fs.String("listen", "", "submission listener address (default relay.listen, 127.0.0.1:2587)")
 	df := addDaemonFlags(fs, "YAML configuration file (its relay: and store: sections are used)")
+	seed := addSeedFlag(fs, "the retry jitter and the weighted splits of routes")
 	smarthost := fs.String("smarthost", "", "send everything through this HOST:PORT (STARTTLS when offered, no verification), replacing the configured paths and routes")
 	log, stop, err := df.parse(e, fs, args)
 	if err != nil {
@@ -60,7 +61,7 @@ clients without AUTH), queues it durably and delivers it over its paths
 	if err != nil {
 		return err
 	}
-	rl, err := relay.New(relayCfg, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll})
+	rl, err := relay.New(relayCfg, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll, Seed: *seed})
 	if err == nil {
 		err = rl.Start(ctx)
 	}

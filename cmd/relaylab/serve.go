@@ -36,7 +36,7 @@ key), 1 when it cannot run (an address in use, a store that cannot be
 opened).`
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", `[--db PATH] [--config FILE] [--demo] [--sink-listen ADDR]... [--relay-listen ADDR] [--web-listen ADDR] [--ready-file FILE]
+	fs := newFlags(e, "serve", `[--db PATH] [--config FILE] [--demo] [--sink-listen ADDR]... [--relay-listen ADDR] [--web-listen ADDR] [--ready-file FILE] [--seed N]
 
 Runs the sink, the relay, the probes and the web UI together, on loopback
 unless the configuration says otherwise (sink 127.0.0.1:2525, relay
@@ -111,7 +111,7 @@ settings from the configuration file.`+serveExit)
 		sinkCfg.Bounce.Relay = ""
 	}
 	// Bounces due before then wait for it, rather than fail a try.
-	sk, err := startSink(ctx, sinkCfg, !cfg.bounceRelaySet, st, log)
+	sk, err := startSink(ctx, sinkCfg, !cfg.bounceRelaySet, st, log, *sf.seed)
 	if err != nil {
 		return failed(err)
 	}
@@ -121,7 +121,7 @@ settings from the configuration file.`+serveExit)
 	if err != nil {
 		return failed(err)
 	}
-	rl, err := startRelay(ctx, relayCfg, st, log)
+	rl, err := startRelay(ctx, relayCfg, st, log, *sf.seed)
 	if err != nil {
 		return failed(err)
 	}
@@ -199,8 +199,9 @@ func ownBounceSubmitter(rl *relay.Relay) func(ctx context.Context, to string, ms
 	}
 }
 
-func startSink(ctx context.Context, cfg sink.Config, awaitRelay bool, st *store.Store, log *slog.Logger) (*sink.Sink, error) {
-	sk, err := sink.New(cfg, sink.Options{Store: st, Logger: log.With("component", "sink"), Verifier: sinkVerifier(cfg.Verify, log), AwaitBounceRelay: awaitRelay})
+func startSink(ctx context.Context, cfg sink.Config, awaitRelay bool, st *store.Store, log *slog.Logger, seed int64) (*sink.Sink, error) {
+	sk, err := sink.New(cfg, sink.Options{Store: st, Logger: log.With("component", "sink"), Verifier: sinkVerifier(cfg.Verify, log), AwaitBounceRelay: awaitRelay,
+		Seed: seed})
 	if err != nil {
 		return nil, err
 	}
@@ -210,8 +211,8 @@ func startSink(ctx context.Context, cfg sink.Config, awaitRelay bool, st *store.
 	return sk, nil
 }
 
-func startRelay(ctx context.Context, cfg relay.Config, st *store.Store, log *slog.Logger) (*relay.Relay, error) {
-	rl, err := relay.New(cfg, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll})
+func startRelay(ctx context.Context, cfg relay.Config, st *store.Store, log *slog.Logger, seed int64) (*relay.Relay, error) {
+	rl, err := relay.New(cfg, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll, Seed: seed})
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ type serveFlags struct {
 	sink       multiFlag
 	relay, web *string
 	ready      *string
+	seed       *int64
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -28,6 +29,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		relay: fs.String("relay-listen", "", "the relay's submission address, in place of relay.listen (127.0.0.1:0 for any free port)"),
 		web:   fs.String("web-listen", "", "the web UI's address, in place of web.listen (127.0.0.1:0 for any free port)"),
 		ready: addReadyFlag(fs),
+		seed:  addSeedFlag(fs, "the sink's probabilities (in rules and directives) and the relay's retry jitter and weighted splits"),
 	}
 	fs.Var(&f.sink, "sink-listen", "a sink listener's address (repeatable; replaces the configured addresses in order, adds listeners beyond them)")
 	return f
@@ -152,4 +154,10 @@ func writeReady(path, store string, sk *sink.Sink, rl *relay.Relay, ui *web.Serv
 		return fmt.Errorf("--ready-file: %w", err)
 	}
 	return nil
+}
+
+// addSeedFlag is --seed, which seeds what: with the same seed, the same
+// traffic meets the same draws, so that a run can be repeated.
+func addSeedFlag(fs *flag.FlagSet, what string) *int64 {
+	return fs.Int64("seed", 1, "seed of "+what+", so that a chaos run can be repeated")
 }

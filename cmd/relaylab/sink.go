@@ -29,7 +29,7 @@ forget its attempt counters and greylist, running or not.`+serveExit)
 	var listen multiFlag
 	fs.Var(&listen, "listen", "host:port to listen on (repeatable; replaces the configured addresses in order, adds listeners beyond them)")
 	df := addDaemonFlags(fs, "YAML configuration file with a sink: section (default: one listener on 127.0.0.1:2525)")
-	seed := fs.Int64("seed", 1, "seed of the probabilities in rules and directives, so a chaos run can be repeated")
+	seed := addSeedFlag(fs, "the probabilities in rules and directives")
 	ready := addReadyFlag(fs)
 	log, stop, err := df.parse(e, fs, args)
 	if err != nil {
