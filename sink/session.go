@@ -516,7 +516,9 @@ func (s *session) Data(r io.Reader) error {
 			// has no code of its own for it). Closing is forced: go-smtp
 			// fails every read after its line limit is passed.
 			s.c.closeAfter = true
-			err = &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 4, 0}, Message: "Line too long in the message (RFC 5321 4.5.3.1.6), closing the connection"}
+			// The text states the limit, as the reply to an overlong
+			// command line does (conn.rfcReply).
+			err = &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 4, 0}, Message: fmt.Sprintf("Line too long in the message: the limit is %d octets per line (RFC 5321 4.5.3.1.6); closing the connection", s.c.guard.limit)}
 		}
 		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 			// One reply, and close, as go-smtp does for an idle command
