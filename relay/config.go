@@ -96,6 +96,12 @@ type PathConfig struct {
 	MaxConnections int `yaml:"max_connections"`
 	// MessagesPerConnection caps messages sent over one connection.
 	MessagesPerConnection int `yaml:"messages_per_connection"`
+	// MaxRecipients caps the recipients of one transaction (0: no cap):
+	// a message to more at one destination goes in several transactions,
+	// one after another, on the same connection where it can. Set it to a
+	// receiver's limit (RFC 5321 4.5.3.1.10: a server with one answers
+	// 452 to the RCPT over it).
+	MaxRecipients int `yaml:"max_recipients"`
 	// Rate caps messages per second per destination (0: no cap).
 	Rate float64 `yaml:"rate"`
 	// Destination says what one destination of a smarthost path is, the
@@ -414,6 +420,9 @@ func (p *PathConfig) validate(k string) error {
 		if n.v < 0 {
 			return config.Errorf(k+"."+n.key, "%g: must not be negative", n.v)
 		}
+	}
+	if p.MaxRecipients < 0 {
+		return config.Errorf(k+".max_recipients", "%d: must not be negative (0 is no cap: all of a message's recipients at one destination in one transaction; set it to the receiving server's recipients per transaction, often 100)", p.MaxRecipients)
 	}
 	for _, d := range []struct {
 		key string

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -308,7 +309,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			log = lookupFailed(pending, p.cfg.Name, host, rep, set, log)
 			continue
 		}
-		var tr []attempt
+		var tr, earlier []attempt
 		var untried []string // addresses of host the address cap left out
 		for k, addr := range addrs {
 			if w.addressesFull() {
@@ -318,7 +319,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			w.addresses++
 			// An earlier address of this host refused the connection:
 			// its attempts stay in the log, so that the refusal shows.
-			log = append(log, tr...)
+			log = append(append(log, earlier...), tr...)
 			// The rate wait comes first, so that no job sleeps holding a
 			// connection; a rest that began while it waited (another
 			// job's 421 in the meantime) holds it back as it would have
@@ -334,12 +335,12 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			if held() {
 				return log
 			}
-			tr = r.deliverHost(ctx, p, d, host, addr, j, msg, data, pending)
+			tr, earlier = r.deliverHost(ctx, p, d, host, addr, j, msg, data, pending)
 			if len(tr) > 0 && tr[0].reply.Stage != "connect" {
 				break // a server answered; other addresses of this host are not tried
 			}
 		}
-		log = append(log, tr...)
+		log = append(append(log, earlier...), tr...)
 		trAt := len(log) - len(tr) // tr[k] is log[trAt+k]
 		w.tried++
 		first := tr[0].reply // a session's failure before MAIL is every recipient's
@@ -477,20 +478,23 @@ func (r *Relay) hostAddrs(ctx context.Context, p *path, host string) ([]string, 
 	return out, nil
 }
 
-// deliverHost sends the message to one server address, returning one
-// attempt per pending recipient (in order).
-func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr string, j *job, msg messageRow, data []byte, pending []int) []attempt {
-	start := r.clock.Now()
-	out := make([]attempt, len(pending))
-	fill := func(rep Reply, c *client, script string) []attempt {
-		for k, i := range pending {
-			out[k] = attempt{rcpt: i, path: p.cfg.Name, host: host, addr: addr, reply: rep, latency: r.clock.Now().Sub(start), transcript: script}
-			if c != nil && c.tls != nil {
-				out[k].tls, out[k].cipher = tls.VersionName(c.tls.Version), tls.CipherSuiteName(c.tls.CipherSuite)
-			}
-		}
-		return out
-	}
+// deliverHost sends the message to one server address. It returns one
+// attempt per pending recipient (in order), its outcome there, and before
+// those, in earlier, the attempts whose 452 for the server's limit on
+// recipients per transaction a later transaction of this call took up
+// again (RFC 5321 4.5.3.1.10), each with its own transaction's transcript.
+//
+// The recipients go in one transaction, or in several of at most the
+// path's max_recipients, one after another. When a transaction's server
+// took some recipients and refused later ones with that 452, the
+// transaction goes on for those it took, and the refused ones go at once
+// in the next, on the same connection while it is usable (else a new
+// one), at most as many as the server took per transaction; this repeats
+// until no recipient is refused so, or a transaction makes no progress
+// (its first recipient already gets the 452: no per-transaction limit
+// explains that), whose refused recipients keep the 452.
+func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr string, j *job, msg messageRow, data []byte, pending []int) (out, earlier []attempt) {
+	out = make([]attempt, len(pending))
 	// Connections are kept under the dest that holds their slots: a
 	// destination's own, or on a destination: domain path the path's, so
 	// that any domain's message takes one kept after another's (the same
@@ -503,22 +507,194 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 		// when it is not a standard DSN.
 		env.from = dsn.VERPAddress(r.bounceAddress(), msg.id)
 	}
-	for _, i := range pending {
+	rcpts := make([]envRcpt, len(pending))
+	for k, i := range pending {
 		c := j.rcpts[i]
-		env.rcpts = append(env.rcpts, envRcpt{addr: c.address, notify: c.notify, orcpt: c.orcpt})
+		rcpts[k] = envRcpt{addr: c.address, notify: c.notify, orcpt: c.orcpt}
 	}
+	// queue holds the recipients still to send, as places in pending, in
+	// order; a transaction takes at most size of them (0: all).
+	queue := make([]int, len(pending))
+	for k := range queue {
+		queue[k] = k
+	}
+	size := p.cfg.MaxRecipients
+	resent := map[int]bool{} // refused for the server's limit, sent again
 	var pc *pooled
-	var tr transaction
+	for n := 1; len(queue) > 0; n++ {
+		start := r.clock.Now()
+		batch := queue
+		if size > 0 && len(batch) > size {
+			batch = batch[:size]
+		}
+		queue = queue[len(batch):]
+		env.rcpts = env.rcpts[:0]
+		again := 0
+		for _, k := range batch {
+			env.rcpts = append(env.rcpts, rcpts[k])
+			if resent[k] {
+				again++
+			}
+		}
+		why := "" // what the transaction's transcript says first
+		switch {
+		case n == 1 && len(queue) > 0:
+			why = fmt.Sprintf("transaction 1 of this message here: %s of %d, as the path's max_recipients is %d", plural(len(batch), "recipient", "recipients"), len(pending), size)
+		case n > 1:
+			why = fmt.Sprintf("transaction %d of this message here: %s", n, plural(len(batch), "recipient", "recipients"))
+			if again > 0 {
+				why += fmt.Sprintf(", %d of them refused in an earlier one with 452 for the server's limit on recipients per transaction and sent again (RFC 5321 4.5.3.1.10)", again)
+			}
+			if len(queue) > 0 {
+				why += fmt.Sprintf("; %d left for the next, at most %d per transaction", len(queue), size)
+			}
+		}
+		var tr transaction
+		var script string
+		if pc == nil {
+			var failed *client
+			var err error
+			pc, tr, script, failed, err = r.transact(ctx, p, cd, host, addr, key, env, why, j.passGate)
+			if err != nil {
+				rep := asReply(err, "connect")
+				if n > 1 && rep.Permanent() {
+					// A server that took this message's first transactions
+					// refuses a new connection for the rest: that judges
+					// no recipient, so they are deferred.
+					rep = Reply{Stage: rep.Stage, Text: "a new connection for the rest of the message's recipients failed: " + rep.String()}
+				}
+				for _, k := range slices.Concat(batch, queue) {
+					out[k] = r.hostAttempt(p, host, addr, pending[k], rep, failed, start, script)
+				}
+				return out, earlier
+			}
+		} else {
+			pc.c.rec.note("%s", why)
+			tr = pc.c.send(env)
+		}
+		atts := make([]attempt, len(batch))
+		took, first := 0, -1 // recipients the server took at RCPT; the first refused for its limit
+		for t, k := range batch {
+			atts[t] = r.hostAttempt(p, host, addr, pending[k], tr.rcpts[t], pc.c, start, "")
+			atts[t].dsn = tr.dsn
+			if tr.rcpts[t].Code == 421 {
+				tr.broken = true // RFC 5321 3.8: the server closes after 421
+			}
+			switch {
+			case tr.accepted[t] && first < 0:
+				took++
+			case took > 0 && first < 0 && tooManyRecipients(tr.rcpts[t]):
+				first = t
+			}
+		}
+		var limited []int // places in batch of the recipients to send again
+		if first >= 0 && !tr.broken {
+			for t := first; t < len(batch); t++ {
+				if tooManyRecipients(tr.rcpts[t]) {
+					limited = append(limited, t)
+					resent[batch[t]] = true
+				}
+			}
+		}
+		if took == 0 && slices.ContainsFunc(tr.rcpts, tooManyRecipients) {
+			pc.c.rec.note("the server refused this transaction's first recipient with 452 for a limit on recipients, before taking any: no limit per transaction explains that, so the recipients refused so are not sent again now but deferred")
+		}
+		// The QUIT of a connection that ends here is part of this
+		// transaction's conversation, so it is in its transcript.
+		closing := tr.broken || pc.c.sent >= p.cfg.MessagesPerConnection
+		if len(limited) > 0 {
+			if size == 0 || took < size {
+				size = took
+			}
+			where := "on this connection"
+			if closing {
+				where = "on a new connection, as this one has carried its messages_per_connection"
+			}
+			pc.c.rec.note("the server took %s of this transaction and refused %d after them with 452 for its limit on recipients per transaction (RFC 5321 4.5.3.1.10): those go at once in a new transaction %s, at most %d per transaction",
+				plural(took, "recipient", "recipients"), len(limited), where, size)
+		}
+		var lost Reply // what the recipients not sent get, when the connection ended here
+		if tr.broken && len(queue) > 0 {
+			lost = notSent(host, tr)
+			pc.c.rec.note("the connection ended: %s of this message not yet sent here are not tried in this attempt", plural(len(queue), "recipient", "recipients"))
+		}
+		if closing {
+			pc.c.quit()
+		}
+		script += pc.c.rec.take()
+		for t, k := range batch {
+			atts[t].transcript = script
+			out[k] = atts[t]
+		}
+		for _, t := range limited {
+			earlier = append(earlier, atts[t])
+		}
+		if tr.broken {
+			for _, k := range queue {
+				out[k] = r.hostAttempt(p, host, addr, pending[k], lost, pc.c, start, script)
+			}
+			queue = nil
+		} else if len(limited) > 0 {
+			requeue := make([]int, 0, len(limited)+len(queue))
+			for _, t := range limited {
+				requeue = append(requeue, batch[t])
+			}
+			queue = append(requeue, queue...)
+		}
+		if closing {
+			pc.d.release()
+			pc = nil
+		}
+	}
+	if pc != nil {
+		r.pool.put(key, pc)
+	}
+	return out, earlier
+}
+
+// notSent is the outcome of the recipients that a transaction left for a
+// later one on a connection that ended in it (tr broken): a 421 when the
+// server said it was closing, so that the destination rests as for the
+// others, else the relay's own failure, which is retried.
+func notSent(host string, tr transaction) Reply {
+	why := "the server refused RSET"
+	for _, rep := range tr.rcpts {
+		if rep.Code == 421 {
+			return rep
+		}
+		if rep.Code == 0 {
+			why = rep.String()
+			break
+		}
+	}
+	return Reply{Stage: "mail", Text: fmt.Sprintf("not sent: the connection to %s broke off in an earlier transaction of this message (%s), before this recipient's", host, why)}
+}
+
+// hostAttempt is the attempt of recipient i (an index into job.rcpts) at
+// addr, with its reply and the TLS state of c (nil: none).
+func (r *Relay) hostAttempt(p *path, host, addr string, i int, rep Reply, c *client, start time.Time, script string) attempt {
+	a := attempt{rcpt: i, path: p.cfg.Name, host: host, addr: addr, reply: rep, latency: r.clock.Now().Sub(start), transcript: script}
+	if c != nil && c.tls != nil {
+		a.tls, a.cipher = tls.VersionName(c.tls.Version), tls.CipherSuiteName(c.tls.CipherSuite)
+	}
+	return a
+}
+
+// transact sends env on a connection to addr, kept or new (see conn),
+// with note, when not "", first in its transcript. A kept connection the
+// server has meanwhile closed fails before any reply: the transaction is
+// tried once more on a new one. It returns the connection, the
+// transaction and the transcript of what came before the connection's
+// own; on failure to connect, the error and the client that failed.
+func (r *Relay) transact(ctx context.Context, p *path, cd *dest, host, addr, key string, env envelope, note string, turn func()) (*pooled, transaction, string, *client, error) {
 	var script strings.Builder
 	for try := 0; ; try++ {
-		var failed *client
-		var err error
-		pc, failed, err = r.conn(ctx, p, cd, host, addr, key, try > 0, j.passGate)
+		pc, failed, err := r.conn(ctx, p, cd, host, addr, key, try > 0, turn)
 		if err != nil {
 			if failed != nil {
 				script.WriteString(failed.rec.take())
 			}
-			return fill(asReply(err, "connect"), failed, script.String())
+			return nil, transaction{}, script.String(), failed, err
 		}
 		kept := pc.c.used > 0
 		switch {
@@ -527,12 +703,13 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 		case kept:
 			pc.c.rec.note("a kept connection, used for %s before this one, which sent no message", plural(pc.c.used, "transaction", "transactions"))
 		}
-		tr = pc.c.send(env)
-		// A kept connection the server has meanwhile closed fails before
-		// any reply: try once more on a new one. (A connection whose
-		// transactions all failed at RCPT is kept too.)
-		again := try == 0 && kept && tr.broken && tr.rcpts[0].Code == 0 && tr.rcpts[0].Stage == "mail"
-		if again {
+		if note != "" {
+			pc.c.rec.note("%s", note)
+		}
+		tr := pc.c.send(env)
+		// (A connection whose transactions all failed at RCPT is kept
+		// too.)
+		if try == 0 && kept && tr.broken && tr.rcpts[0].Code == 0 && tr.rcpts[0].Stage == "mail" {
 			pc.c.rec.note("the kept connection is gone; trying again on a new one")
 			script.WriteString(pc.c.rec.take())
 			pc.c.conn.Close()
@@ -540,32 +717,8 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 			script.WriteString("\n")
 			continue
 		}
-		break
+		return pc, tr, script.String(), nil, nil
 	}
-	fill(Reply{}, pc.c, "")
-	for k := range pending {
-		out[k].reply = tr.rcpts[k]
-		out[k].dsn = tr.dsn
-		if tr.rcpts[k].Code == 421 {
-			tr.broken = true // RFC 5321 3.8: the server closes after 421
-		}
-	}
-	// The QUIT of a connection that ends here is part of this attempt's
-	// conversation, so it is in its transcript.
-	closing := tr.broken || pc.c.sent >= p.cfg.MessagesPerConnection
-	if closing {
-		pc.c.quit()
-	}
-	script.WriteString(pc.c.rec.take())
-	for k := range out {
-		out[k].transcript = script.String()
-	}
-	if closing {
-		pc.d.release()
-	} else {
-		r.pool.put(key, pc)
-	}
-	return out
 }
 
 // conn returns a connection to addr: an idle one, a new one when d (a

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/textproto"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -364,6 +365,9 @@ type envRcpt struct {
 // recipient (the RCPT reply when it failed, else the DATA or final reply).
 type transaction struct {
 	rcpts []Reply
+	// accepted says which recipients the server took at RCPT, whatever
+	// became of the transaction after.
+	accepted []bool
 	// broken means the connection cannot be reused.
 	broken bool
 	// dsn means the server took the RFC 3461 parameters on: DSNs are
@@ -374,7 +378,7 @@ type transaction struct {
 // send runs one transaction, pipelining MAIL and RCPT when the server
 // offers PIPELINING (RFC 2920).
 func (c *client) send(env envelope) transaction {
-	tr := transaction{rcpts: make([]Reply, len(env.rcpts))}
+	tr := transaction{rcpts: make([]Reply, len(env.rcpts)), accepted: make([]bool, len(env.rcpts))}
 	fail := func(r Reply, broken bool) transaction {
 		for i := range tr.rcpts {
 			if tr.rcpts[i].Code == 0 || tr.rcpts[i].Code/100 == 2 {
@@ -470,7 +474,7 @@ func (c *client) send(env envelope) transaction {
 				return fail(asReply(err, "mail"), true)
 			}
 			if i > 0 {
-				tr.rcpts[i-1] = r
+				tr.rcpts[i-1], tr.accepted[i-1] = r, r.Code/100 == 2
 			}
 			switch {
 			case r.Code == 421:
@@ -489,7 +493,7 @@ func (c *client) send(env envelope) transaction {
 			if i == 0 {
 				mailReply = r
 			} else {
-				tr.rcpts[i-1] = r
+				tr.rcpts[i-1], tr.accepted[i-1] = r, r.Code/100 == 2
 			}
 			if r.Code == 421 {
 				// The server is closing: no replies to the rest follow.
@@ -565,6 +569,18 @@ func (c *client) send(env envelope) transaction {
 	}
 	return tr
 }
+
+// tooManyRecipients reports whether rep refuses a recipient for the
+// server's limit on recipients per transaction. RFC 5321 4.5.3.1.10: a
+// server with such a limit answers 452 to each RCPT over it (RFC 3463 3.6:
+// X.5.3, too many recipients), and the client sends those recipients in a
+// later transaction; a server without enhanced codes says it in the text.
+// The classification table's rule for it matches the same replies.
+func tooManyRecipients(rep Reply) bool {
+	return rep.Stage == "rcpt" && rep.Code == 452 && (rep.Enhanced == "4.5.3" || tooManyText.MatchString(rep.Text))
+}
+
+var tooManyText = regexp.MustCompile(`(?i)too many (recipients|rcpts)`)
 
 // readAt reads the reply to the i-th line of MAIL and RCPTs, each within
 // the command timeout from when it is awaited.
