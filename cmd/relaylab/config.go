@@ -62,6 +62,15 @@ type storeConfig struct {
 	Sync string `yaml:"sync"`
 }
 
+// weakerSync is what store.sync normal or off gives up, said where it is
+// set: by relaylab config, and in the log of serve, sink and relay.
+func weakerSync(sync string) string {
+	if store.Sync(sync) == store.SyncFull {
+		return ""
+	}
+	return fmt.Sprintf("store.sync is %s: a message acknowledged with 250 survives a kill of relaylab (kill -9), but not a power cut or a crash of the machine, since the store is not flushed to disk before the 250; remove the key for full, the default", sync)
+}
+
 func defaultConfig() *fileConfig {
 	return &fileConfig{
 		Store: storeConfig{Path: "relaylab.db", Sync: string(store.SyncFull)},

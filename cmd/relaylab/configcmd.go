@@ -80,6 +80,10 @@ the file, the line and the key).
 	if !c.bounceRelaySet {
 		notes["$.sink.bounce.relay"] = []*yaml.Comment{yaml.LineComment(unsetBounceRelay)}
 	}
+	if w := weakerSync(c.Store.Sync); w != "" {
+		notes["$.store.sync"] = []*yaml.Comment{yaml.LineComment(" " + w)}
+		fmt.Fprintln(e.stderr, "relaylab config: warning: "+w)
+	}
 	var opts []yaml.EncodeOption
 	if len(notes) > 0 {
 		opts = append(opts, yaml.WithComment(notes))

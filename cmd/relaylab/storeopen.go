@@ -88,6 +88,9 @@ func openStore(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logg
 	if err != nil {
 		return nil, nil, storeOpenError(err)
 	}
+	if w := weakerSync(c.Store.Sync); w != "" {
+		log.Warn(w)
+	}
 	abandon = func() {
 		// Every fact recorded is an event: asked of the file now, not of
 		// what this run wrote, since another process may share the store.
