@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // the SQLite driver
+	"github.com/mattn/go-sqlite3" // the SQLite driver
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/events"
 )
@@ -273,6 +273,22 @@ func (s *Store) commit(batch []*request) {
 		errs[i] = err
 		if err == nil {
 			added = append(added, t.added...)
+		} else if len(batch) > 1 && !s.inTx() {
+			// SQLite rolled the whole transaction back (a full disk, an
+			// I/O error): the writes before are gone, and a SAVEPOINT now
+			// would begin a transaction of its own that its RELEASE
+			// commits, so that writes reported as failed (by the COMMIT
+			// that fails) would be stored all the same. Nothing of the
+			// batch is written: every caller is told so.
+			lost := fmt.Errorf("store: SQLite rolled the whole transaction back after an error, so nothing of this group commit was written: %w", err)
+			for j, r := range batch {
+				if j == i {
+					r.err <- err
+				} else {
+					r.err <- lost
+				}
+			}
+			return
 		}
 	}
 	if len(batch) == 1 && errs[0] != nil {
@@ -298,6 +314,19 @@ func (s *Store) commit(batch []*request) {
 	for i, r := range batch {
 		r.err <- errs[i]
 	}
+}
+
+// inTx reports whether the writer's connection is still inside a
+// transaction (SQLite's autocommit flag is off).
+func (s *Store) inTx() bool {
+	in := true
+	s.conn.Raw(func(dc any) error {
+		if c, ok := dc.(*sqlite3.SQLiteConn); ok {
+			in = !c.AutoCommit()
+		}
+		return nil
+	})
+	return in
 }
 
 // control runs a transaction-control statement, prepared once: SQLite
