@@ -30,7 +30,10 @@ func TestGroupCommitWholeRollback(t *testing.T) {
 	<-held
 	boom := errors.New("the transaction is gone")
 	fns := []func(*Tx) error{
-		func(tx *Tx) error { _, err := tx.Append(events.Event{Kind: "test.write", Target: "before"}); return err },
+		func(tx *Tx) error {
+			_, err := tx.Append(events.Event{Kind: "test.write", Target: "before"})
+			return err
+		},
 		func(tx *Tx) error {
 			if _, err := tx.Exec(`ROLLBACK`); err != nil {
 				return err
