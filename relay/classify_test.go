@@ -56,6 +56,10 @@ func TestClassify(t *testing.T) {
 		{"lost at starttls command", Reply{Stage: "starttls", Text: "reading the reply: EOF"}, Retry, "connection"},
 		{"handshake cut", Reply{Stage: "starttls", Text: "TLS handshake: EOF"}, Retry, "tls-failure"},
 		{"garbage", Reply{Stage: "ehlo", Text: `malformed reply "HTTP/1.1 400"`}, Retry, "protocol-error"},
+		// A reply all the same, though no answer: not "a failure without
+		// an SMTP reply".
+		{"a 3xx at rcpt", Reply{Stage: "rcpt", Code: 306, Text: "OK"}, Retry, "protocol-error"},
+		{"a 354 after the dot", Reply{Stage: "dot", Code: 354, Text: "go ahead"}, Retry, "protocol-error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
