@@ -110,9 +110,14 @@ done, 1 when the message does not exist or none of its recipients waits
 		if st == "all" {
 			st = ""
 		}
-		list, err := rl.List(ctx, relay.QueueFilter{State: st, Limit: *limit})
+		// One more than asked says whether the list is cut.
+		list, err := rl.List(ctx, relay.QueueFilter{State: st, Limit: *limit + 1})
 		if err != nil {
 			return err
+		}
+		if len(list) > *limit {
+			list = list[:*limit]
+			fmt.Fprintf(e.stderr, "relaylab queue list: the newest %d messages (state %s) are shown, and more match: --limit N shows more\n", *limit, *state)
 		}
 		if *asJSON {
 			return printJSON(e, list)

@@ -235,3 +235,34 @@ func TestQueueShowsHoldApart(t *testing.T) {
 		t.Errorf("queue list: exit %d, want the last reply marked held:\n%s", code, out)
 	}
 }
+
+// TestQueueListSaysWhenCut: a list cut at --limit says so on stderr, with
+// the flag that shows more; one that is whole says nothing. It used to
+// print 100 rows of 500 waiting without a word.
+func TestQueueListSaysWhenCut(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "q.db")
+	st, rl := openTestRelay(t, db)
+	for range 3 {
+		if _, err := rl.Enqueue(ctx, relay.Submission{From: "a@s.test", Data: []byte("Subject: x\r\n\r\ny\r\n"), Recipients: []relay.Recipient{{Address: "b@r.test"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	for _, tc := range []struct {
+		args  []string
+		rows  int
+		noted bool
+	}{
+		{[]string{"--limit", "2"}, 2, true},
+		{[]string{"--limit", "2", "--json"}, 2, true},
+		{[]string{"--limit", "3"}, 3, false},
+	} {
+		code, out, errOut := runIn(t, ctx, append([]string{"queue", "list", "--db", db}, tc.args...)...)
+		rows := strings.Count(out, "b@r.test")
+		if code != 0 || rows != tc.rows || strings.Contains(errOut, "more match: --limit N shows more") != tc.noted {
+			t.Errorf("queue list %v: exit %d, %d rows, stderr %q; want %d rows and a note on the cut: %v", tc.args, code, rows, errOut, tc.rows, tc.noted)
+		}
+	}
+}
