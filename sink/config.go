@@ -3,6 +3,7 @@ package sink
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -232,8 +233,11 @@ func (c *Config) Validate(prefix string) error {
 			return config.Errorf(k+".limits.rate", "rate and burst must not be negative")
 		}
 		if lim.Rate.Reply != "" {
-			r, err := ParseReply(lim.Rate.Reply)
-			if err != nil || r.Code < 400 {
+			r, err := parseRuleReply(lim.Rate.Reply)
+			if err != nil {
+				return config.Errorf(k+".limits.rate.reply", "%v", err)
+			}
+			if r.Code/100 != 4 {
 				return config.Errorf(k+".limits.rate.reply", "want a 4xx reply such as \"451 4.7.1 slow down\"")
 			}
 		}
@@ -241,9 +245,9 @@ func (c *Config) Validate(prefix string) error {
 	if _, err := compileRules(key("rules"), c.Rules); err != nil {
 		return err
 	}
-	for _, r := range c.Rules {
+	for i, r := range c.Rules {
 		if r.Listener != "" && !names[r.Listener] {
-			return config.Errorf(key("rules"), "a rule names listener %q, which is not defined", r.Listener)
+			return config.Errorf(key(fmt.Sprintf("rules[%d].listener", i)), "%s", unknownListener(r.Listener, c.Listeners, key("listeners")))
 		}
 	}
 	if err := needVerify(prefix, c.Rules, c.Verify.Enabled); err != nil {
@@ -251,7 +255,7 @@ func (c *Config) Validate(prefix string) error {
 	}
 	// Reading the profile files here, not only when the sink starts, gives
 	// their errors the configuration file's line.
-	if _, err := profilesUnder(prefix, *c); err != nil {
+	if _, err := profilesChecked(prefix, *c); err != nil {
 		return err
 	}
 	if err := c.Verify.Validate(key("verify")); err != nil {
@@ -289,3 +293,27 @@ func needVerify(prefix string, rules []Rule, verifyOn bool) error {
 	}
 	return nil
 }
+
+// unknownListener says that no listener of ls is named name, which ones
+// are, and what was likely meant; where is the key that defines them.
+func unknownListener(name string, ls []ListenerConfig, where string) string {
+	var defined []string
+	near := ""
+	for _, l := range ls {
+		defined = append(defined, strconv.Quote(l.Name))
+		if strings.EqualFold(l.Name, name) {
+			near = l.Name
+		}
+	}
+	msg := fmt.Sprintf("no listener is named %q (defined: %s)", name, strings.Join(defined, ", "))
+	if near != "" {
+		msg += fmt.Sprintf("; names are case-sensitive: did you mean %q?", near)
+	}
+	if addedName.MatchString(name) {
+		msg += "; a listener that --listen adds (named mx2, mx3, ... by its place) comes after this file is checked, so a rule cannot name it: define it under " + where
+	}
+	return msg
+}
+
+// addedName is how relaylab sink --listen names the listeners it adds.
+var addedName = regexp.MustCompile(`^mx[0-9]+$`)

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -66,7 +67,7 @@ func ParseCatalogue(name string, data []byte) (*Catalogue, error) {
 			return nil, config.Locate(name, data, config.Errorf(fmt.Sprintf("profiles[%d].name", i), "a profile needs a name"))
 		}
 		for j, d := range p.Domains {
-			if _, err := compilePattern(d); err != nil {
+			if err := checkDomainPattern(d); err != nil {
 				return nil, config.Locate(name, data, config.Errorf(fmt.Sprintf("profiles[%d].domains[%d]", i, j), "%v", err))
 			}
 		}
@@ -74,11 +75,14 @@ func ParseCatalogue(name string, data []byte) (*Catalogue, error) {
 			return nil, config.Locate(name, data, err)
 		}
 		for j, r := range p.Rules {
-			switch Stage(r.Stage) {
-			case StageConnect, StageEHLO, StageStartTLS, StageAuth:
-				// decide picks a profile by the recipient's domain.
+			// compileProfileRules has checked the stage; "helo" or
+			// "Connect" is a stage as well as "ehlo" and "connect".
+			switch st, _ := parseStage(r.Stage); st {
+			case StageConnect, StageEHLO, StageStartTLS, StageAuth, StageRset, StageQuit:
+				// decide picks a profile by the recipient's domain, and
+				// tries a profile's rules only with a recipient.
 				return nil, config.Locate(name, data, config.Errorf(fmt.Sprintf("profiles[%d].rules[%d].stage", i, j),
-					"%s: never matches: a profile is chosen by the recipient's domain, known from RCPT on (a mail rule answers at the first recipient); put a rule for this stage in sink.rules, matched on client or listener", r.Stage))
+					"%s: never matches: a profile is chosen by the recipient's domain, and its rules are tried at stages mail (at the first recipient), rcpt, data and data-end; put a rule for this stage in sink.rules, matched on client or listener", r.Stage))
 			}
 		}
 	}
@@ -91,9 +95,63 @@ func ParseCatalogue(name string, data []byte) (*Catalogue, error) {
 // Its errors are config.FieldErrors under "sink".
 func loadProfiles(cfg Config) (*profileSet, error) { return profilesUnder("sink", cfg) }
 
+// profilesChecked is profilesUnder for Config.Validate, which also refuses
+// in the profile files what could never match with cfg: a rule naming a
+// listener cfg does not define, or one on a DMARC, SPF or DKIM result
+// with sink.verify off (as needVerify does for sink.rules).
+func profilesChecked(prefix string, cfg Config) (*profileSet, error) {
+	return profilesOf(prefix, cfg, true)
+}
+
 // profilesUnder is loadProfiles with its error keys under prefix, so that
 // Validate's errors get the configuration file's line.
 func profilesUnder(prefix string, cfg Config) (*profileSet, error) {
+	return profilesOf(prefix, cfg, false)
+}
+
+// fileRuleProblem is what makes rule j of profile i in a profile file
+// never match with cfg (profilesChecked), as a *config.FieldError with
+// the file's keys; nil when none does.
+func fileRuleProblem(i, j int, r Rule, cfg Config, verifyKey, listenersKey string) error {
+	k := fmt.Sprintf("profiles[%d].rules[%d]", i, j)
+	if r.Listener != "" && !slices.ContainsFunc(cfg.Listeners, func(l ListenerConfig) bool { return l.Name == r.Listener }) {
+		return config.Errorf(k+".listener", "never matches: %s", unknownListener(r.Listener, cfg.Listeners, listenersKey))
+	}
+	if cfg.Verify.Enabled {
+		return nil
+	}
+	for _, a := range []struct{ key, name, val string }{{"dmarc", "DMARC", r.DMARC}, {"spf", "SPF", r.SPF}, {"dkim", "DKIM", r.DKIM}} {
+		if a.val != "" {
+			return config.Errorf(k+"."+a.key, "never matches: %s is checked only with %s: true", a.name, verifyKey)
+		}
+	}
+	return nil
+}
+
+// checkDomainPattern refuses a domain pattern that could never match a
+// recipient's domain: an address pattern ("*@x.test"), which is compared
+// with the domain alone, and one with a space or a control character.
+// A regexp (/.../) is taken as written.
+func checkDomainPattern(d string) error {
+	if _, err := compilePattern(d); err != nil {
+		return err
+	}
+	if strings.HasPrefix(d, "/") {
+		return nil
+	}
+	if at := strings.LastIndexByte(d, '@'); at >= 0 {
+		return fmt.Errorf("%q is an address pattern, and a profile is chosen by the recipient's domain alone: write the domain, %q (or %q for its subdomains)", d, d[at+1:], "*."+strings.TrimPrefix(d[at+1:], "*."))
+	}
+	if i := strings.IndexFunc(d, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
+		return fmt.Errorf("%q: a domain has no space or control character (octet %d)", d, i+1)
+	}
+	if d == "" {
+		return fmt.Errorf("empty domain: write a domain (x.test) or a glob (*.x.test)")
+	}
+	return nil
+}
+
+func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 	key := func(k string) string {
 		if prefix == "" {
 			return k
@@ -127,6 +185,15 @@ func profilesUnder(prefix string, cfg Config) (*profileSet, error) {
 			// The file's own line and key, after the key that names it.
 			return nil, config.Errorf(c.key, "%v", err)
 		}
+		if strict && c.key != "" {
+			for i, pc := range cat.Profiles {
+				for j, r := range pc.Rules {
+					if err := fileRuleProblem(i, j, r, cfg, key("verify.enabled"), key("listeners")); err != nil {
+						return nil, config.Errorf(c.key, "%v", config.Locate(c.name, c.data, err))
+					}
+				}
+			}
+		}
 		for _, pc := range cat.Profiles {
 			rs, _ := compileProfileRules("profile "+pc.Name, pc.Rules)
 			p := &profile{name: pc.Name, rules: rs}
@@ -154,6 +221,9 @@ func profilesUnder(prefix string, cfg Config) (*profileSet, error) {
 	for _, dom := range keys {
 		// Quoted, as a YAML path has it, since a domain holds dots.
 		k := key("profiles") + ".'" + dom + "'"
+		if err := checkDomainPattern(dom); err != nil {
+			return nil, config.Errorf(k, "%v", err)
+		}
 		p := ps.byName[cfg.Profiles[dom]]
 		if p == nil {
 			return nil, config.Errorf(k, "no profile is named %q (known: %s)", cfg.Profiles[dom], strings.Join(ps.names(), ", "))
