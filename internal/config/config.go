@@ -270,8 +270,10 @@ func decodeError(name, root string, data []byte, v any, err error) error {
 			if parses(data) {
 				rel := keyAt(data, tok.Position.Line, tok.Position.Column)
 				out.Key = joinKey(root, rel)
+				out.Msg = cmp.Or(shapeMessage(err, v, rel), out.Msg)
 				suggestKey(out, v, rel)
-			} else {
+				quoteHint(out, data, root)
+			} else if !quoteHint(out, data, root) {
 				syntaxHint(out, data, root)
 			}
 		}

@@ -230,8 +230,8 @@ func TestDecodeRoot(t *testing.T) {
 		{"unknown key in block", "- code: 451\n- stage: rcpt\n  cod: 550\n", `rules:3:3: rules[1].cod: unknown field "cod"`},
 		{"bad value", "- {stage: rcpt, delay: soon}\n", `rules:1:24: rules[0].delay: bad duration "soon"`},
 		{"validation", "- code: 451\n- {stage: data, code: 999}\n", "rules:2:23: rules[1].code: 999 is not an SMTP reply code"},
-		{"not a list", "stage: rcpt\n", "rules:1:6: rules: mapping was used where sequence is expected"},
-		{"not a mapping", "- 5\n", "rules:1:3: rules[0]: int was used where mapping is expected"},
+		{"not a list", "stage: rcpt\n", `rules:1:6: rules: want a list, each item on a line of its own starting with "- " (each a mapping of the keys stage, code, delay) or in brackets [...], got a mapping (key: value)`},
+		{"not a mapping", "- 5\n", "rules:1:3: rules[0]: want a mapping of the keys stage, code, delay, as in - {stage: ...}, got 5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

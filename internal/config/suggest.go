@@ -42,38 +42,7 @@ func suggestKey(out *Error, v any, rel string) {
 // as through a type that reads itself (a custom unmarshaler) in a shape
 // of its own.
 func typeAt(t reflect.Type, path string) reflect.Type {
-	for t != nil {
-		for t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		path = strings.TrimPrefix(path, ".")
-		if path == "" {
-			break
-		}
-		if strings.HasPrefix(path, "[") {
-			end := strings.IndexByte(path, ']')
-			if end < 0 || (t.Kind() != reflect.Slice && t.Kind() != reflect.Array) {
-				return nil
-			}
-			t, path = t.Elem(), path[end+1:]
-			continue
-		}
-		name := path
-		if i := strings.IndexAny(path, ".["); i >= 0 {
-			name, path = path[:i], path[i:]
-		} else {
-			path = ""
-		}
-		switch t.Kind() {
-		case reflect.Map:
-			t = t.Elem()
-		case reflect.Struct:
-			t = fieldType(t, name)
-		default:
-			return nil
-		}
-	}
-	if t == nil || t.Kind() != reflect.Struct {
+	if t = typeOfPath(t, path); t == nil || t.Kind() != reflect.Struct {
 		return nil
 	}
 	return t

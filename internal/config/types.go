@@ -28,7 +28,11 @@ func typeMessage(err error) string {
 		if want == "" {
 			return ""
 		}
-		return want + ", got " + gotOf(te.SrcType, te.Token.Value)
+		msg := want + ", got " + gotOf(te.SrcType, te.Token.Value)
+		if derefType(te.DstType).Kind() == reflect.Bool {
+			msg += quotedBool(te.Token)
+		}
+		return msg
 	case errors.As(err, &oe) && oe.Token != nil && oe.DstType != nil:
 		return overflowMessage(oe.DstType, oe.Token.Value)
 	}
