@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strings"
@@ -199,13 +200,7 @@ done, 1 when the message does not exist or none of its recipients waits
 			// before the one that took the message shows here.
 			if len(rc.Hops) > 1 {
 				fmt.Fprintln(e.stdout, "    attempts:")
-				for _, h := range rc.Hops {
-					where := h.Path
-					if h.Host != "" {
-						where += " " + h.Host
-					}
-					fmt.Fprintf(e.stdout, "      #%d %s  %s  %s\n", h.Attempt, h.Time.Format(time.RFC3339), where, oneLine(h.Reply))
-				}
+				printHops(e.stdout, rc.Hops)
 			}
 		}
 		return nil
@@ -238,6 +233,33 @@ done, 1 when the message does not exist or none of its recipients waits
 		}
 		fmt.Fprintf(e.stdout, "deleted %s\n", rest[0])
 		return nil
+	}
+}
+
+// printHops prints a recipient's attempts, one line each, except that a
+// run of attempts in a row that met the same reply at the same place is
+// one line ("#3-#118 ... (116 attempts)"): a recipient deferred for days
+// has a hundred of them.
+func printHops(w io.Writer, hops []relay.Hop) {
+	where := func(h relay.Hop) string {
+		if h.Host != "" {
+			return h.Path + " " + h.Host
+		}
+		return h.Path
+	}
+	for i := 0; i < len(hops); {
+		h, j := hops[i], i+1
+		for j < len(hops) && where(hops[j]) == where(h) && oneLine(hops[j].Reply) == oneLine(h.Reply) {
+			j++
+		}
+		if last := hops[j-1]; j-i > 2 {
+			fmt.Fprintf(w, "      #%d-#%d %s to %s  %s  %s (%d attempts)\n", h.Attempt, last.Attempt, h.Time.Format(time.RFC3339), last.Time.Format(time.RFC3339),
+				where(h), oneLine(h.Reply), j-i)
+		} else {
+			j = i + 1
+			fmt.Fprintf(w, "      #%d %s  %s  %s\n", h.Attempt, h.Time.Format(time.RFC3339), where(h), oneLine(h.Reply))
+		}
+		i = j
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
@@ -264,5 +265,28 @@ func TestQueueListSaysWhenCut(t *testing.T) {
 		if code != 0 || rows != tc.rows || strings.Contains(errOut, "more match: --limit N shows more") != tc.noted {
 			t.Errorf("queue list %v: exit %d, %d rows, stderr %q; want %d rows and a note on the cut: %v", tc.args, code, rows, errOut, tc.rows, tc.noted)
 		}
+	}
+}
+
+// TestPrintHopsFoldsRuns: queue show folds a run of three or more
+// attempts in a row that met the same reply at the same place into one
+// line with the count; it printed each of a long-deferred recipient's 123
+// attempts.
+func TestPrintHopsFoldsRuns(t *testing.T) {
+	t.Parallel()
+	at := func(n int) time.Time { return time.Date(2026, 11, 28, 12, n, 0, 0, time.UTC) }
+	busy := relay.Reply{Stage: "rcpt", Code: 451, Enhanced: "4.7.1", Text: "try later"}
+	var hops []relay.Hop
+	hops = append(hops, relay.Hop{Attempt: 1, Time: at(1), Path: "p", Host: "h1", Reply: relay.Reply{Stage: "connect", Text: "refused"}})
+	for n := 2; n <= 6; n++ {
+		hops = append(hops, relay.Hop{Attempt: n, Time: at(n), Path: "p", Host: "h2", Reply: busy})
+	}
+	hops = append(hops, relay.Hop{Attempt: 7, Time: at(7), Path: "p", Host: "h1", Reply: busy}, relay.Hop{Attempt: 8, Time: at(8), Path: "p", Host: "h1", Reply: busy})
+	var b strings.Builder
+	printHops(&b, hops)
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[1], "#2-#6 2026-11-28T12:02:00Z to 2026-11-28T12:06:00Z  p h2  451 4.7.1 try later") ||
+		!strings.HasSuffix(lines[1], "(5 attempts)") || !strings.Contains(lines[2], "#7 ") || !strings.Contains(lines[3], "#8 ") {
+		t.Errorf("printed\n%s\nwant #1, #2-#6 folded with its count, then #7 and #8 each", b.String())
 	}
 }
