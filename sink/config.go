@@ -237,7 +237,7 @@ func (c *Config) Validate(prefix string) error {
 			if err != nil {
 				return config.Errorf(k+".limits.rate.reply", "%v", err)
 			}
-			if r.Code/100 != 4 {
+			if r.Code < 400 {
 				return config.Errorf(k+".limits.rate.reply", "want a 4xx reply such as \"451 4.7.1 slow down\"")
 			}
 		}
