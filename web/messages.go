@@ -121,7 +121,11 @@ type Stats struct {
 	From          time.Time `json:"from"`
 	To            time.Time `json:"to"`
 	BucketSeconds int64     `json:"bucket_seconds"`
-	Delivered     []int     `json:"delivered"`
+	// Delivered and Bounced count each recipient once, by its latest
+	// outcome up to To: one that a server took and bounced later, in a
+	// DSN (relay.delivered, then relay.bounced), is bounced, in the bucket
+	// of its bounce.
+	Delivered []int `json:"delivered"`
 	// Deferred counts the relay's deferrals after an attempt: a reply of
 	// 4xx, or none. Held counts the recipients its own shaping held back
 	// with nothing sent (a relay.deferred with its reply at stage
@@ -173,9 +177,11 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	rows, err := s.opts.Store.DB().QueryContext(r.Context(), `SELECT kind, time_ns,
 		COALESCE(CAST(CASE kind WHEN ? THEN json_extract(payload, '$.reply.code') ELSE json_extract(payload, '$.code') END AS TEXT), ''),
 		COALESCE(CAST(json_extract(payload, '$.category') AS TEXT), ''),
-		COALESCE(CAST(json_extract(payload, '$.reply.stage') AS TEXT), '')
-		FROM events WHERE kind IN (?,?,?,?,?,?) AND time_ns >= ? AND time_ns <= ?`,
+		COALESCE(CAST(json_extract(payload, '$.reply.stage') AS TEXT), ''),
+		`+lateBouncedSQL+`
+		FROM events e WHERE kind IN (?,?,?,?,?,?) AND time_ns >= ? AND time_ns <= ?`,
 		events.RelayAttempt,
+		events.RelayDelivered, events.RelayBounced, to.UnixNano(),
 		events.RelayDelivered, events.RelayDeferred, events.RelayBounced, events.RelayAttempt, events.SinkReply, events.SinkMessage,
 		from.UnixNano(), to.UnixNano())
 	if err != nil {
@@ -187,15 +193,18 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		var (
 			kind, code, cat, stage string
 			tns                    int64
+			late                   bool
 		)
-		if err := rows.Scan(&kind, &tns, &code, &cat, &stage); err != nil {
+		if err := rows.Scan(&kind, &tns, &code, &cat, &stage, &late); err != nil {
 			s.writeAPIError(w, r, "computing stats", err)
 			return
 		}
 		i := min(int(time.Duration(tns-from.UnixNano())/bucket), int(n)-1)
 		switch kind {
 		case events.RelayDelivered:
-			st.Delivered[i]++
+			if !late { // its bounce is counted instead
+				st.Delivered[i]++
+			}
 		case events.RelayDeferred:
 			if stage == "shaping" { // the relay's own hold (relay/classify.yaml)
 				st.Held[i]++
@@ -232,6 +241,17 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, st)
 }
+
+// lateBouncedSQL is, for a relay.delivered row e of the stats (the
+// first two parameters: relay.delivered, relay.bounced), whether its
+// recipient of its message bounced later, up to the window's end (the
+// third parameter): a server that took the message and sent a DSN after.
+// Such a recipient is counted once, by its latest outcome, as the store
+// holds it, not once delivered and once bounced. The lookup goes through
+// the partial index on message (see lastTriesSQL), a few events a
+// delivery; an event of no message matches none.
+const lateBouncedSQL = `CASE WHEN e.kind = ? AND e.message != '' AND e.recipient != '' THEN EXISTS (SELECT 1 FROM events b INDEXED BY events_message
+		WHERE b.message = e.message AND b.message != '' AND b.id > e.id AND b.kind = ? AND b.recipient = e.recipient AND b.time_ns <= ?) ELSE 0 END`
 
 // messageStatesQuery reads the state events of n messages. The test
 // that message is not empty lets SQLite use the partial index on message,

@@ -29,7 +29,8 @@ export function chartsView(main) {
   const load = () => get("/api/v1/stats?buckets=60&window=" + encodeURIComponent(sel.value)).then((st) => {
     const width = Math.max(300, overTime.clientWidth - 34);
     clear(overTime).append(h("h2", {}, "Deliveries, deferrals and bounces"),
-      h("p", { class: "muted small", id: "chart-time-note" }, "Per recipient. Deferred: a server answered an attempt with a 4xx, or did not answer. " +
+      h("p", { class: "muted small", id: "chart-time-note" }, "Delivered and bounced: each recipient once, by its latest outcome (a delivery that the server bounced later, in a DSN, counts as bounced, when the bounce came). " +
+        "Deferred: each deferral, where a server answered an attempt with a 4xx, or did not answer. " +
         "Held by shaping, drawn apart: the relay's own shaping held the recipient back and sent nothing (a destination resting after a 421, a sending window, a warm-up cap); no server replied, so these are not in \"Replies the relay got\"."),
       stacked(st, width), legend());
     clear(relayCodes).append(h("h2", {}, "Relay: replies the relay got"),
