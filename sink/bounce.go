@@ -97,7 +97,7 @@ func (b *bouncer) arm(p pendingBounce) {
 
 // start re-arms the bounces a previous run left pending.
 func (b *bouncer) start(ctx context.Context) {
-	rows, err := b.s.store.DB().QueryContext(ctx, `SELECT id, message, due_ns, sender, recipient, reply, notify, orcpt FROM sink_bounces WHERE sent_ns = 0 AND error = '' AND skipped = ''`)
+	rows, err := b.s.store.DB().QueryContext(ctx, `SELECT id, message, due_ns, sender, recipient, reply, notify, orcpt, tries FROM sink_bounces WHERE sent_ns = 0 AND error = '' AND skipped = ''`)
 	if err != nil {
 		b.s.log.Error("sink: reading pending bounces failed", "err", err)
 		return
@@ -106,7 +106,7 @@ func (b *bouncer) start(ctx context.Context) {
 	for rows.Next() {
 		var p pendingBounce
 		var due int64
-		if rows.Scan(&p.id, &p.message, &due, &p.sender, &p.recipient, &p.reply, &p.notify, &p.orcpt) == nil {
+		if rows.Scan(&p.id, &p.message, &due, &p.sender, &p.recipient, &p.reply, &p.notify, &p.orcpt, &p.tries) == nil {
 			p.due = time.Unix(0, due)
 			pend = append(pend, p)
 		}
@@ -192,11 +192,26 @@ func (b *bouncer) send(p pendingBounce) {
 			err = refused // trying again gets the same answer
 		} else if p.tries < maxBounceTries && p.sender != "" {
 			p.due = s.clock.Now().Add(time.Minute)
+			b.failedTry(p, err)
 			b.arm(p)
 			return
 		}
 	}
 	b.finish(p, action, "", err)
+}
+
+// failedTry records a failed try of p, which is tried again at p.due:
+// the store says how many failed and why the last did, so that what
+// reads it (expect, reports) can tell a bounce that cannot get out from
+// one not yet due, and a restart goes on counting.
+func (b *bouncer) failedTry(p pendingBounce, err error) {
+	werr := b.s.store.Write(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.Exec(`UPDATE sink_bounces SET due_ns = ?, tries = ?, last_error = ? WHERE id = ?`, p.due.UnixNano(), p.tries, err.Error(), p.id)
+		return err
+	})
+	if werr != nil {
+		b.s.log.Error("sink: recording a failed try of a bounce failed", "bounce", p.id, "err", werr)
+	}
 }
 
 // refusedForGood explains err when it is the relay's permanent (5xx)
@@ -250,7 +265,7 @@ func (b *bouncer) finish(p pendingBounce, action, skipped string, err error) {
 		if err == nil && skipped == "" {
 			sent = now.UnixNano()
 		}
-		if _, err := tx.Exec(`UPDATE sink_bounces SET sent_ns = ?, error = ?, skipped = ? WHERE id = ?`, sent, errText, skipped, p.id); err != nil {
+		if _, err := tx.Exec(`UPDATE sink_bounces SET sent_ns = ?, error = ?, skipped = ?, tries = ? WHERE id = ?`, sent, errText, skipped, p.tries, p.id); err != nil {
 			return err
 		}
 		payload := map[string]any{

@@ -213,7 +213,7 @@ func (s sinkAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMes
 // accepting a message, so that dsn and dsn_status judge those it sent,
 // and a failed expectation says why one was not sent.
 func (s sinkAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT sender, recipient, reply, sent_ns, due_ns, error, skipped FROM sink_bounces ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT sender, recipient, reply, sent_ns, due_ns, error, skipped, tries, last_error FROM sink_bounces ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -222,14 +222,15 @@ func (s sinkAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, err
 	for rows.Next() {
 		var b reports.SinkBounce
 		var sent, due int64
-		var errText, skipped string
+		var tries int
+		var errText, skipped, lastErr string
 		// The sender too: a recipient the sink saw from several senders
 		// has a record per sender, and the bounce is about one of them.
-		if err := rows.Scan(&b.Sender, &b.Recipient, &b.Reply, &sent, &due, &errText, &skipped); err != nil {
+		if err := rows.Scan(&b.Sender, &b.Recipient, &b.Reply, &sent, &due, &errText, &skipped, &tries, &lastErr); err != nil {
 			return nil, err
 		}
 		if sent == 0 {
-			b.NotSent = bounceNotSent(time.Unix(0, due).UTC(), errText, skipped)
+			b.NotSent = bounceNotSent(time.Unix(0, due).UTC(), errText, skipped, tries, lastErr)
 		}
 		out = append(out, b)
 	}
@@ -237,13 +238,17 @@ func (s sinkAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, err
 }
 
 // bounceNotSent says why a bounce of the sink's did not go out, to follow
-// "the sink has a bounce for it that".
-func bounceNotSent(due time.Time, errText, skipped string) string {
+// "the sink has a bounce for it that": tries failed so far while it is
+// pending, the last with lastErr.
+func bounceNotSent(due time.Time, errText, skipped string, tries int, lastErr string) string {
 	switch {
 	case skipped != "":
 		return "it did not send: " + skipped
 	case errText != "":
 		return "it could not send: " + errText
+	case tries > 0:
+		return fmt.Sprintf("it has not sent yet: %d of its 5 tries, a minute apart, failed, the last with: %s; the next is at %s (relaylab sink's banner says where bounces go: start the relay there, or set sink.bounce.relay)",
+			tries, lastErr, due.Format(time.RFC3339))
 	}
 	return "is due at " + due.Format(time.RFC3339) + " and not sent yet: the sink sends it when it is due and, when that fails, tries again a minute apart, five times in all (its log says why a try failed; relaylab sink's banner says where bounces go)"
 }
@@ -309,7 +314,7 @@ func (r remoteAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, e
 			b := reports.SinkBounce{Recipient: cmp.Or(p.Recipient, e.Recipient), Sender: p.To, Reply: p.Reply}
 			if !p.Sent {
 				// Only a bounce's end is an event: one not sent yet has none.
-				b.NotSent = bounceNotSent(time.Time{}, cmp.Or(p.Error, "no reason recorded"), p.Skipped)
+				b.NotSent = bounceNotSent(time.Time{}, cmp.Or(p.Error, "no reason recorded"), p.Skipped, 0, "")
 			}
 			out = append(out, b)
 		}
