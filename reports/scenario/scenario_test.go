@@ -77,7 +77,7 @@ func TestWrongExpectationsFail(t *testing.T) {
 		{"starttls-454.yaml", "name: may-tls, host: \"sink:mx\", tls: opportunistic", "name: may-tls, host: \"sink:mx\", tls: required", "reader@example.test (message msg-1): expected status delivered, got expired"},
 		// tls and last_reply: a STARTTLS the server takes makes the fallback
 		// recipient's delivery one over TLS; other wording fails last_reply.
-		{"starttls-454.yaml", "      stage: starttls\n", "      stage: starttls\n      recipient: nobody@nowhere.test\n",
+		{"starttls-454.yaml", "      stage: starttls\n", "      stage: starttls\n      helo: nobody.invalid\n",
 			"reader@example.test (message msg-1): expected the last attempt without TLS (tls: false), but its connection used TLS 1."},
 		{"starttls-454.yaml", "454 4.7.0 TLS not available due", "454 4.7.0 Try again due",
 			"auditor@strict.test (message msg-2): expected the last reply to match \"454 4.7.0 TLS not available*\", got \"454 4.7.0 Try again due to temporary reason\"; timeline:\n  #1-#4 +0s ... +30m0s must-tls 127.0.0.1 454 4.7.0 Try again due to temporary reason  (4 times)"},
