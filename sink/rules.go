@@ -498,7 +498,7 @@ func replyMisfit(code int, stage Stage) string {
 	case stage == StageDataEnd && class == 3:
 		return "after the final dot the message is accepted (2xx) or refused (4xx, 5xx); a 3xx there is not sent (the message would get 250)"
 	case class == 3:
-		return "a 3xx is an intermediate reply, which the sink's rules give only as 354 to DATA; here the client would wait for a final reply"
+		return "a 3xx is an intermediate reply, which the sink's rules give only as 354 to DATA; here the client would wait for a final reply (to send one anyway, to see how a client copes with a reply no server should give, write it as a directive in the address: rcpt354@x)"
 	case stage == StageConnect && class == 2 && code != 220:
 		return "the greeting is 220 (RFC 5321 4.2); to refuse the connection, use a 4xx or 5xx (554, RFC 5321 3.1)"
 	}
