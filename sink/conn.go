@@ -84,6 +84,11 @@ type conn struct {
 	// cmdFault: the reply being written refuses the command's syntax, and
 	// is about no recipient (a BDAT go-smtp cannot parse).
 	cmdFault bool
+	// byNext names what chose the next reply (Behavior.By, or a limit of
+	// the listener), or why the connection closes without one: for the
+	// attempts that reply ends (session.attemptOf), the transcript and
+	// the session's replies (send). "" for the sink's normal replies.
+	byNext string
 
 	closeOnce sync.Once
 	uncounted atomic.Bool // counted out of the listener's open connections
@@ -100,6 +105,7 @@ type replyRecord struct {
 	Text     string  `json:"text"`
 	Attempt  int     `json:"attempt,omitempty"`
 	Rcpt     string  `json:"recipient,omitempty"` // for replies about one recipient
+	By       string  `json:"by,omitempty"`        // what chose the reply: conn.byNext
 }
 
 func newConn(s *Sink, l *listener, raw net.Conn, id int64) *conn {
@@ -634,6 +640,7 @@ func (c *conn) startTLS(line []byte) error {
 		return err
 	}
 	if b.Reply != nil && b.Reply.Code != 220 {
+		c.byNext = b.By
 		if err := c.reply(StageStartTLS, *b.Reply); err != nil {
 			return err
 		}
@@ -689,6 +696,14 @@ func (c *conn) writeDeadline() {
 		t = time.Now().Add(idle)
 	}
 	c.Conn.SetWriteDeadline(t)
+}
+
+// chose notes b as what chose the next reply (session.apply): a reply of
+// its own, or none (a drop, a hang).
+func (c *conn) chose(b Behavior) {
+	if b.Reply != nil || b.Drop || b.Hang {
+		c.byNext = b.By
+	}
 }
 
 // before applies the waiting parts of b: delay, drop, hang. stop reports
@@ -778,8 +793,13 @@ func (c *conn) reply(stage Stage, r Reply) error {
 
 // send writes one whole reply, slowly when tarpitting, and records it.
 func (c *conn) send(stage Stage, wire []byte) error {
+	by := c.byNext
+	c.byNext = ""
 	if c.netClosed {
 		return net.ErrClosed // the sink closed it: nothing more is said
+	}
+	if by != "" {
+		c.notef('*', "reply by "+by)
 	}
 	for rest := wire; len(rest) > 0; {
 		line := rest
@@ -790,7 +810,7 @@ func (c *conn) send(stage Stage, wire []byte) error {
 		}
 		c.note('S', bytes.TrimRight(line, "\r\n"))
 	}
-	c.recordReply(stage, wire)
+	c.recordReply(stage, wire, by)
 	var err error
 	if c.tarpit > 0 {
 		d := c.tarpit
@@ -829,7 +849,7 @@ func (c *conn) send(stage Stage, wire []byte) error {
 	return err
 }
 
-func (c *conn) recordReply(stage Stage, wire []byte) {
+func (c *conn) recordReply(stage Stage, wire []byte, by string) {
 	last := bytes.TrimRight(wire, "\r\n")
 	if i := bytes.LastIndexByte(last, '\n'); i >= 0 {
 		last = last[i+1:]
@@ -842,7 +862,7 @@ func (c *conn) recordReply(stage Stage, wire []byte) {
 	if len(last) > 4 {
 		rest = string(last[4:])
 	}
-	rr := replyRecord{At: c.since(), Stage: stage, Code: code, Text: rest}
+	rr := replyRecord{At: c.since(), Stage: stage, Code: code, Text: rest, By: by}
 	if first, after, ok := strings.Cut(rest, " "); ok && validEnhanced(first) {
 		rr.Enhanced, rr.Text = first, after
 	}
@@ -974,6 +994,10 @@ func (c *conn) serverReply(r []byte) error {
 	c.replaceNext = nil
 	if repl != nil && code/100 == 2 && (stage == StageMail || stage == StageRcpt || stage == StageDataEnd) {
 		r = repl.wire()
+	} else if repl != nil {
+		// A rule's 2xx that this reply does not use (EHLO keeps its
+		// extension list): go-smtp's reply is not the rule's.
+		c.byNext = ""
 	}
 	if notes := c.appendNext; notes != nil {
 		c.appendNext = nil
@@ -999,6 +1023,7 @@ func (c *conn) serverReply(r []byte) error {
 						return err
 					}
 					if refuse != nil {
+						c.byNext = b.By
 						c.closeAfter = refuse.Code == 421
 						return c.send(stage, refuse.wire())
 					}
@@ -1026,6 +1051,7 @@ func (c *conn) serverReply(r []byte) error {
 				// message, so feed it an empty one and drop its reply.
 				c.inject, c.swallow = []byte(".\r\n"), 1
 				c.sess.dataRefused = true
+				c.byNext = b.By
 				c.closeAfter = b.Reply.Code == 421
 				return c.send(stage, b.Reply.wire())
 			}
@@ -1043,6 +1069,7 @@ func (c *conn) serverReply(r []byte) error {
 				return err
 			}
 			if b.Reply != nil {
+				c.byNext = b.By
 				c.closeAfter = b.Reply.Code == 421
 				return c.send(stage, b.Reply.wire())
 			}

@@ -32,6 +32,9 @@ type attemptRecord struct {
 	// What was in force for this attempt, not at the session's end: a
 	// session may send in the clear, then STARTTLS, EHLO and AUTH again.
 	TLS, HELO, AuthUser string
+	// By names what chose the reply that ended the attempt (conn.byNext):
+	// "" for the sink's normal replies.
+	By string
 }
 
 // deliver handles a complete message at the final dot: decide, record
@@ -69,11 +72,14 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 	switch {
 	case b.Drop || b.Hang:
 		outcome = unanswered(StageDataEnd, b)
+		c.byNext = b.By
 	case b.Reply != nil && b.Reply.Code/100 != 3:
 		outcome = *b.Reply // a rule's 2xx keeps its own text
+		c.byNext = b.By
 	}
 	id, err := s.storeMessage(sess, raw, size, auth, msgID, msgAttempt, outcome)
 	if err != nil {
+		c.byNext = "" // the reply is the sink's, not the rule's
 		s.log.Error("sink: storing a message failed", "session", c.id, "err", err)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "The sink could not store the message; try again later"}
 	}
@@ -514,11 +520,15 @@ func timeOr0(ns int64) time.Time {
 }
 
 func insertAttempt(tx *store.Tx, session int64, a *attemptRecord) error {
+	var by any // NULL, which costs no octet of the row, for most attempts
+	if a.By != "" {
+		by = a.By
+	}
 	_, err := tx.Exec(`INSERT INTO sink_attempts (session_id, time_ns, sender, recipient, attempt, stage, code, enhanced, text, message, ret, envid, notify, orcpt,
-			tls, helo, auth_user)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			tls, helo, auth_user, reply_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		session, a.Time.UnixNano(), a.Sender, a.Recipient, a.Attempt, string(a.Stage), a.Reply.Code, a.Reply.Enhanced, a.Reply.Text, a.Message,
-		a.Ret, a.EnvID, a.Notify, a.ORCPT, a.TLS, a.HELO, a.AuthUser)
+		a.Ret, a.EnvID, a.Notify, a.ORCPT, a.TLS, a.HELO, a.AuthUser, by)
 	return err
 }
 
@@ -622,7 +632,12 @@ type Attempt struct {
 	Number    int       `json:"number"` // per (sender, recipient), counted across sessions
 	Stage     Stage     `json:"stage"`  // where the attempt ended
 	Reply     Reply     `json:"reply"`  // the reply that ended it; code 0 for a drop or hang
-	Message   int64     `json:"message,omitempty"`
+	// By names what chose that reply (or the drop or hang): a rule (`rule
+	// "name"`, or "rule 2" by its position), a profile's rule, a
+	// directive, or a limit of the listener ("limits.max_recipients");
+	// "" for the sink's normal replies.
+	By      string `json:"by,omitempty"`
+	Message int64  `json:"message,omitempty"`
 	// DSN parameters (RFC 3461) as the sender gave them: RET and ENVID at
 	// the transaction's MAIL, NOTIFY and ORCPT at this recipient's RCPT.
 	Ret    string   `json:"ret,omitempty"`    // FULL or HDRS
@@ -658,7 +673,7 @@ func queryAttempts(ctx context.Context, db *sql.DB, where string, args ...any) (
 	rows, err := db.QueryContext(ctx, `SELECT a.session_id, s.listener, s.client,
 			COALESCE(a.helo, s.helo), COALESCE(a.tls, s.tls), COALESCE(a.auth_user, s.auth_user),
 			a.time_ns, a.sender, a.recipient, a.attempt, a.stage, a.code, a.enhanced, a.text, a.message,
-			a.ret, a.envid, a.notify, a.orcpt
+			a.ret, a.envid, a.notify, a.orcpt, COALESCE(a.reply_by, '')
 		FROM sink_attempts a JOIN sink_sessions s ON s.id = a.session_id
 		`+where+` ORDER BY a.time_ns, a.id`, args...)
 	if err != nil {
@@ -672,7 +687,7 @@ func queryAttempts(ctx context.Context, db *sql.DB, where string, args ...any) (
 		var notify string
 		if err := rows.Scan(&a.Session, &a.Listener, &a.Client, &a.HELO, &a.TLS, &a.AuthUser, &ns, &a.Sender, &a.Recipient,
 			&a.Number, &a.Stage, &a.Reply.Code, &a.Reply.Enhanced, &a.Reply.Text, &a.Message,
-			&a.Ret, &a.EnvID, &notify, &a.ORCPT); err != nil {
+			&a.Ret, &a.EnvID, &notify, &a.ORCPT, &a.By); err != nil {
 			return nil, err
 		}
 		if notify != "" {

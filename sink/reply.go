@@ -156,6 +156,11 @@ type Behavior struct {
 	// Rule names what chose this behaviour ("rule 2", "directive rcpt550",
 	// "profile gmail"), for the record.
 	Rule string
+	// By names it as the record of a reply says it (Sink.decide sets it):
+	// a rule by its name, or "rule 2" by its position when it has none;
+	// a profile's rule with the profile and the recipient's domain; a
+	// directive.
+	By string
 }
 
 // Greylist is greylisting per (client IP, sender, recipient).

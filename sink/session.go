@@ -123,6 +123,7 @@ func (s *session) allDirectives() []Directive { return s.seen }
 // apply carries out b for a stage whose reply go-smtp writes from the
 // error a Session method returns.
 func (s *session) apply(b Behavior) error {
+	s.c.chose(b)
 	if stop, err := s.c.before(b); stop {
 		if err == nil {
 			err = errors.New("connection closed")
@@ -180,6 +181,7 @@ func (s *session) attemptOf(r *rcptState, stage Stage, rep Reply, msg int64, msg
 		Stage: stage, Reply: rep, Message: msg, MessageID: msgID,
 		Ret: s.dsn.Ret, EnvID: s.dsn.EnvID, Notify: strings.Join(r.dsn.Notify, ","), ORCPT: r.dsn.ORCPT,
 		TLS: tlsDescription(s.c.tlsState), HELO: s.helo, AuthUser: s.authUser,
+		By: s.c.byNext, // the reply being given is what ends the attempt
 	}
 }
 
@@ -235,6 +237,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required: use AUTH PLAIN or LOGIN first"}
 	}
 	if l.limiter != nil && !l.limiter.allow(s.c.client, s.c.clock.Now()) {
+		s.c.byNext = "limits.rate"
 		r := l.rateReply
 		s.c.closeAfter = r.Code == 421
 		return r.smtpError()
@@ -302,6 +305,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		// the refusal is this recipient's attempt, recorded and counted
 		// like any other. Before the rules: a receiver counts first.
 		s.lastAttempt, s.lastRcpt = r.attempt, to
+		s.c.byNext = "limits.max_recipients"
 		rep := tooManyRecipients(max)
 		s.record(&r, StageRcpt, rep, 0, "")
 		return rep.smtpError()
@@ -328,6 +332,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		}
 		if !ok {
 			rep := b.Greylist.Reply
+			s.c.byNext = b.By
 			s.record(&r, StageRcpt, rep, 0, "")
 			return rep.smtpError()
 		}
@@ -458,8 +463,10 @@ func (s *session) dataBehavior() Behavior {
 			switch {
 			case b.Drop || b.Hang:
 				// Code 0, as for a drop after the dot: no reply was given.
+				s.c.byNext = b.By
 				s.recordOpen(StageData, unanswered(StageData, b))
 			case b.Reply != nil && b.Reply.Code >= 400:
+				s.c.byNext = b.By
 				s.recordOpen(StageData, *b.Reply)
 			}
 			return b

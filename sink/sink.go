@@ -404,17 +404,22 @@ func (s *Sink) decide(in *input, ds []Directive) Behavior {
 		if d.Prob > 0 && !s.chance(d.Prob, in, "directive "+d.Text) {
 			continue
 		}
-		return d.Behavior
+		b := d.Behavior
+		b.By = b.Rule
+		return b
 	}
 	for i, r := range *s.rules.Load() {
 		if r.matches(in) && s.chance(r.prob, in, "rule "+strconv.Itoa(i)) {
-			return r.behavior
+			b := r.behavior
+			b.By = ruleOrigin(i, r.src.Name)
+			return b
 		}
 	}
 	if in.rcpt == "" {
 		return Behavior{}
 	}
-	p := s.profiles.Load().forDomain(domainOf(in.rcpt))
+	dom := domainOf(in.rcpt)
+	p := s.profiles.Load().forDomain(dom)
 	if p == nil {
 		return Behavior{}
 	}
@@ -423,22 +428,35 @@ func (s *Sink) decide(in *input, ds []Directive) Behavior {
 		// not know yet: its rules on the sender answer at the recipient.
 		mail := *in
 		mail.stage = StageMail
-		if b, ok := s.profileRule(p, &mail); ok {
+		if b, ok := s.profileRule(p, dom, &mail); ok {
 			return b
 		}
 	}
-	b, _ := s.profileRule(p, in)
+	b, _ := s.profileRule(p, dom, in)
 	return b
 }
 
-// profileRule is the behaviour of p's first rule that matches in.
-func (s *Sink) profileRule(p *profile, in *input) (Behavior, bool) {
+// profileRule is the behaviour of p's first rule that matches in, for a
+// recipient in dom.
+func (s *Sink) profileRule(p *profile, dom string, in *input) (Behavior, bool) {
 	for i, r := range p.rules {
 		if r.matches(in) && s.chance(r.prob, in, "profile "+p.name+" "+strconv.Itoa(i)) {
-			return r.behavior, true
+			b := r.behavior
+			b.By = "profile " + p.name + " (domain " + dom + "), " + ruleOrigin(i, r.src.Name)
+			return b, true
 		}
 	}
 	return Behavior{}, false
+}
+
+// ruleOrigin names the rule at index i of its list for the record of a
+// reply: by its name, or by its position counted from 1 when it has none
+// (a configuration's key counts from 0: rule 2 is sink.rules[1]).
+func ruleOrigin(i int, name string) string {
+	if name != "" {
+		return "rule " + strconv.Quote(name)
+	}
+	return "rule " + strconv.Itoa(i+1)
 }
 
 func domainOf(addr string) string {
@@ -616,6 +634,7 @@ func (l *listener) admit(raw net.Conn) {
 	n := l.active.Add(1)
 	l.notePeak(n)
 	if max := l.cfg.Limits.MaxConnections; max > 0 && n > int64(max) {
+		c.byNext = "limits.max_connections"
 		go c.refuse(Reply{Code: 421, Enhanced: "4.7.0", Text: l.cfg.Hostname + " has too many connections, try again later"})
 		return
 	}
@@ -630,6 +649,7 @@ func (l *listener) admit(raw net.Conn) {
 			return
 		}
 		if b.Reply != nil && b.Reply.Code != 220 {
+			c.byNext = b.By
 			c.refuse(*b.Reply)
 			return
 		}
