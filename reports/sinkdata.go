@@ -212,10 +212,17 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		// A bounce that names its message's sender goes to that sender's
 		// record; one that does not, to each record of the recipient the
 		// sink accepted (a bounce follows an acceptance).
+		// The records by address, found in one look-up per bounce: a
+		// walk over every record for each bounce took 14 s for 12,000
+		// bounced recipients (BenchmarkFromSinkBounces).
+		byAddr := make(map[string][]*Recipient, len(d.Recipients))
+		for _, r := range d.Recipients {
+			k := strings.ToLower(r.Address)
+			byAddr[k] = append(byAddr[k], r)
+		}
 		for _, b := range bounces {
-			key := strings.ToLower(b.Recipient)
-			for _, r := range d.Recipients {
-				if strings.ToLower(r.Address) != key || r.Sender != "" && !bounceFor(b, r) {
+			for _, r := range byAddr[strings.ToLower(b.Recipient)] {
+				if r.Sender != "" && !bounceFor(b, r) {
 					continue
 				}
 				if b.NotSent != "" {
