@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"context"
 	"net"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/sink"
 	"github.com/relaylab/relaylab/web"
 )
@@ -21,28 +19,13 @@ import (
 // without its stage.
 func TestSinkAdapterExplainsSessionRefusals(t *testing.T) {
 	t.Parallel()
-	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cfg := sink.DefaultConfig()
-	cfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.test")}
-	cfg.Listeners[0].TLS = "none"
-	cfg.Rules = []sink.Rule{
-		{Stage: "connect", Client: "127.0.0.2", Reply: "554 5.7.1 your network is not welcome here"},
-		{Stage: "ehlo", HELO: "bad.test", Reply: "550 5.7.1 HELO bad.test refused"},
-		{Stage: "mail", Sender: "spam@*", Reply: "553 5.7.1 sender refused"},
-	}
-	sk, err := sink.New(cfg, sink.Options{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sk.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sk.Shutdown(context.Background()) })
-	a, addr := sinkAdapter{sk: sk, db: st.DB()}, sk.Addrs()["mx"].String()
+	a, addr := runningSinkAdapter(t, func(cfg *sink.Config) {
+		cfg.Rules = []sink.Rule{
+			{Stage: "connect", Client: "127.0.0.2", Reply: "554 5.7.1 your network is not welcome here"},
+			{Stage: "ehlo", HELO: "bad.test", Reply: "550 5.7.1 HELO bad.test refused"},
+			{Stage: "mail", Sender: "spam@*", Reply: "553 5.7.1 sender refused"},
+		}
+	})
 
 	converse := func(local string, lines ...string) {
 		t.Helper()
@@ -73,6 +56,7 @@ func TestSinkAdapterExplainsSessionRefusals(t *testing.T) {
 	converse("127.0.0.1", "EHLO good.test", "MAIL FROM:<spam@shop.test>")
 
 	var ss []web.SinkSession
+	var err error
 	for deadline := time.Now().Add(20 * time.Second); len(ss) < 3; time.Sleep(10 * time.Millisecond) { // recorded when they end
 		if ss, err = a.Sessions(context.Background(), web.SessionFilter{Limit: 10}); err != nil {
 			t.Fatal(err)

@@ -153,8 +153,9 @@ func testSinkAdapter(t *testing.T) sinkAdapter {
 }
 
 // runningSinkAdapter starts a sink without TLS on 127.0.0.1:0 with its own
-// store, stopped when the test ends, and returns its adapter and address.
-func runningSinkAdapter(t *testing.T) (sinkAdapter, string) {
+// store, stopped when the test ends, and returns its adapter and address;
+// edits change its configuration first.
+func runningSinkAdapter(t *testing.T, edits ...func(*sink.Config)) (sinkAdapter, string) {
 	t.Helper()
 	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "s.db")})
 	if err != nil {
@@ -164,6 +165,9 @@ func runningSinkAdapter(t *testing.T) (sinkAdapter, string) {
 	cfg := sink.DefaultConfig()
 	cfg.Listeners = []sink.ListenerConfig{sink.DefaultListener("mx", "127.0.0.1:0", "sink.test")}
 	cfg.Listeners[0].TLS = "none"
+	for _, edit := range edits {
+		edit(&cfg)
+	}
 	sk, err := sink.New(cfg, sink.Options{Store: st})
 	if err != nil {
 		t.Fatal(err)
