@@ -383,17 +383,28 @@ func ms(v float64) string {
 	return d.Round(time.Millisecond).String()
 }
 
-// WriteCSV writes one row per recipient.
+// WriteCSV writes a header and one row per recipient, with the columns
+// message, recipient, domain, status, path, category, attempts (delivery
+// tries), last_reply (the last attempt's reply, as expectations'
+// last_reply reads it: the 2xx of a recipient bounced later), queued,
+// done (empty until terminal), reason, advice (see why), and
+// late_bounce: the reply of the DSN that turned a delivered recipient
+// into bounced ("550 5.1.1 no such user"), empty without one, the JSON's
+// late_bounce. Columns are only ever added at the end.
 func WriteCSV(w io.Writer, d *Data) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice"})
+	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice", "late_bounce"})
 	for _, r := range d.Recipients {
 		done := ""
 		if !r.Done.IsZero() {
 			done = r.Done.UTC().Format(time.RFC3339Nano)
 		}
+		late := ""
+		if r.LateBounce != nil {
+			late = r.LateBounce.Reply()
+		}
 		cw.Write([]string{cell(r.Message), cell(r.Address), cell(r.Domain), r.Status, cell(r.Path), r.Category, strconv.Itoa(r.Tries()),
-			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r))})
+			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late)})
 	}
 	cw.Flush()
 	return cw.Error()
