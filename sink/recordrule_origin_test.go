@@ -47,11 +47,11 @@ func TestReplyOrigin(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, pair := range [][2]string{
-		{`* reply by rule 2`, `S 550 5.7.1 sender refused`},
+		{`* reply by sink.rules[1]`, `S 550 5.7.1 sender refused`},
 		{`* reply by rule "twice then ok"`, `S 451 4.3.0 try again later`},
-		{`* reply by profile gmail (domain gmail.test), rule 1`, `S 550 5.1.1 `},
+		{`* reply by profile gmail (domain gmail.test), rules[0]`, `S 550 5.1.1 `},
 		{`* reply by directive rcpt550`, `S 550 `},
-		{`* reply by rule 3`, `S 554 5.6.0 refused after the dot`},
+		{`* reply by sink.rules[2]`, `S 554 5.6.0 refused after the dot`},
 	} {
 		i := strings.Index(ss.Transcript, pair[0]+"\n")
 		if i < 0 {
@@ -69,10 +69,10 @@ func TestReplyOrigin(t *testing.T) {
 
 	want := map[string]string{
 		"twice@sink.test":       `rule "twice then ok"`,
-		"nosuchuser@gmail.test": "profile gmail (domain gmail.test), rule 1",
+		"nosuchuser@gmail.test": "profile gmail (domain gmail.test), rules[0]",
 		"rcpt550@sink.test":     "directive rcpt550",
-		"plain@sink.test":       "rule 3", // the reply after the dot ended its attempt too
-		"late@sink.test":        "rule 3",
+		"plain@sink.test":       "sink.rules[2]", // the reply after the dot ended its attempt too
+		"late@sink.test":        "sink.rules[2]",
 	}
 	all, err := AllAttempts(context.Background(), st.DB())
 	if err != nil {
@@ -105,7 +105,7 @@ func TestReplyOrigin(t *testing.T) {
 		}
 		byCode[p.Code] += p.By + ";"
 	}
-	for code, by := range map[int]string{550: `rule 2;profile gmail (domain gmail.test), rule 1;directive rcpt550;`, 451: `rule "twice then ok";`, 554: "rule 3;"} {
+	for code, by := range map[int]string{550: `sink.rules[1];profile gmail (domain gmail.test), rules[0];directive rcpt550;`, 451: `rule "twice then ok";`, 554: "sink.rules[2];"} {
 		if byCode[code] != by {
 			t.Errorf("sink.reply events of %d name %q, want %q", code, byCode[code], by)
 		}
@@ -136,8 +136,8 @@ func TestReplyOriginGreylistDropLimit(t *testing.T) {
 	waitSessions(t, st, 1)
 	want := map[string]string{
 		"pa@sink.test": `rule "grey"`,
-		"pb@sink.test": "rule 2",
-		"b@sink.test":  "rule 2",
+		"pb@sink.test": "sink.rules[1]",
+		"b@sink.test":  "sink.rules[1]",
 		"pd@sink.test": "limits.max_recipients",
 	}
 	all, err := AllAttempts(context.Background(), st.DB())

@@ -409,9 +409,15 @@ func (s *Sink) decide(in *input, ds []Directive) Behavior {
 		return b
 	}
 	for i, r := range *s.rules.Load() {
-		if r.matches(in) && s.chance(r.prob, in, "rule "+strconv.Itoa(i)) {
+		// A named rule draws by its name, so that a rule put above it
+		// does not change its draws; one without, by its place.
+		what := "rule " + strconv.Itoa(i)
+		if r.src.Name != "" {
+			what = "rule " + strconv.Quote(r.src.Name)
+		}
+		if r.matches(in) && s.chance(r.prob, in, what) {
 			b := r.behavior
-			b.By = ruleOrigin(i, r.src.Name)
+			b.By = ruleOrigin("sink.rules", i, r.src.Name)
 			return b
 		}
 	}
@@ -442,21 +448,21 @@ func (s *Sink) profileRule(p *profile, dom string, in *input) (Behavior, bool) {
 	for i, r := range p.rules {
 		if r.matches(in) && s.chance(r.prob, in, "profile "+p.name+" "+strconv.Itoa(i)) {
 			b := r.behavior
-			b.By = "profile " + p.name + " (domain " + dom + "), " + ruleOrigin(i, r.src.Name)
+			b.By = "profile " + p.name + " (domain " + dom + "), " + ruleOrigin("rules", i, r.src.Name)
 			return b, true
 		}
 	}
 	return Behavior{}, false
 }
 
-// ruleOrigin names the rule at index i of its list for the record of a
-// reply: by its name, or by its position counted from 1 when it has none
-// (a configuration's key counts from 0: rule 2 is sink.rules[1]).
-func ruleOrigin(i int, name string) string {
+// ruleOrigin names the rule at index i of the list at key for the record
+// of a reply: by its name, or by its key when it has none (sink.rules[1],
+// as the configuration's errors and the drop and hang notes name it).
+func ruleOrigin(key string, i int, name string) string {
 	if name != "" {
 		return "rule " + strconv.Quote(name)
 	}
-	return "rule " + strconv.Itoa(i+1)
+	return key + "[" + strconv.Itoa(i) + "]"
 }
 
 func domainOf(addr string) string {
