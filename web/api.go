@@ -218,9 +218,35 @@ type EnqueueRequest struct {
 	Raw     string   `json:"raw,omitempty"`
 }
 
+// QueueCountAPI is offered by a RelayAPI that can count the messages
+// waiting in its queue: those with a recipient queued, deferred or in
+// flight, as Queue lists them without a limit. /api/v1/queue gives the
+// count as its total when the list is cut at its limit; from a relay
+// without it, the total is left out and the answer says only that more
+// messages wait, and how many recipients (QueueDepth).
+type QueueCountAPI interface {
+	QueueMessages(ctx context.Context) (int, error)
+}
+
 // QueueFilter selects queue entries.
 type QueueFilter struct {
 	Limit int
+}
+
+// QueueList is what /api/v1/queue answers: the first messages waiting,
+// and how many wait in all, so that a page cut at its limit does not
+// pass for the whole queue (500 shown, "500 waiting", where 900 were).
+type QueueList struct {
+	Queue []QueueEntry `json:"queue"`
+	// Total is the number of messages waiting: len(Queue) when the list
+	// holds them all; else the relay's count (QueueCountAPI), absent
+	// from a relay that cannot count them.
+	Total *int `json:"total,omitempty"`
+	// Truncated is true when more messages wait than Queue lists.
+	Truncated bool `json:"truncated"`
+	// RecipientsWaiting is the number of recipients waiting, those of
+	// the messages not listed too (RelayAPI.QueueDepth).
+	RecipientsWaiting int `json:"recipients_waiting"`
 }
 
 // QueueEntry is one message waiting in the relay's queue.

@@ -161,13 +161,40 @@ func (s *Server) listQueue(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
 		return
 	}
-	q, err := s.opts.Relay.Queue(r.Context(), QueueFilter{Limit: int(limit)})
+	if limit == 0 {
+		limit = 100 // as the relay takes a limit of 0
+	}
+	// One more than shown says whether the list is cut.
+	q, err := s.opts.Relay.Queue(r.Context(), QueueFilter{Limit: int(limit) + 1})
 	if err != nil {
 		s.writeAPIError(w, r, "reading the queue", err)
 		return
 	}
 	if q == nil {
 		q = []QueueEntry{}
+	}
+	out := QueueList{Truncated: len(q) > int(limit)}
+	if out.Truncated {
+		q = q[:limit]
+	}
+	if out.RecipientsWaiting, err = s.opts.Relay.QueueDepth(r.Context()); err != nil {
+		s.writeAPIError(w, r, "counting the queue's recipients", err)
+		return
+	}
+	c, counts := s.opts.Relay.(QueueCountAPI)
+	switch {
+	case !out.Truncated:
+		n := len(q)
+		out.Total = &n
+	case counts:
+		n, err := c.QueueMessages(r.Context())
+		if err != nil {
+			s.writeAPIError(w, r, "counting the queue's messages", err)
+			return
+		}
+		// Counted after the list was read: never fewer than it found.
+		n = max(n, len(q)+1)
+		out.Total = &n
 	}
 	if err := addLastTries(r.Context(), s.opts.Store.DB(), q); err != nil {
 		s.writeAPIError(w, r, "reading the queue's attempts", err)
@@ -177,7 +204,8 @@ func (s *Server) listQueue(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, r, "reading the queue's deferrals", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"queue": q})
+	out.Queue = q
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) retryNow(w http.ResponseWriter, r *http.Request) {

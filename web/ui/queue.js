@@ -15,7 +15,7 @@ export function queueView(main) {
   const load = () => get("/api/v1/queue?limit=500").then((d) => {
     clear(tbody);
     note.className = "muted"; // an error shown before has passed
-    note.textContent = d.queue.length ? d.queue.length + " message(s) waiting" : "The queue is empty: every message is delivered, bounced or expired.";
+    note.textContent = queueNote(d);
     for (const q of d.queue) {
       const retry = h("button", { type: "button" }, "Retry now");
       const del = h("button", { type: "button", class: "danger" }, "Delete");
@@ -61,6 +61,22 @@ export function queueView(main) {
   loadSup();
   const timer = setInterval(() => { load(); loadSup(); }, 5000);
   return () => clearInterval(timer);
+}
+
+// queueNote says how many messages wait and, when the list is cut at its
+// limit, how many of them it shows, so that the 500 shown do not pass for
+// the 900 waiting. From a relay that cannot count its messages it says
+// "more than", with the recipients waiting in all; from a server before
+// the total, the count shown.
+export function queueNote(d) {
+  const shown = d.queue.length;
+  if (!shown && !d.truncated) return "The queue is empty: every message is delivered, bounced or expired.";
+  const msgs = (n) => n + (n === 1 ? " message" : " messages");
+  if (!d.truncated) return msgs(shown) + " waiting";
+  const cut = " (the first " + shown + " shown)";
+  if (typeof d.total === "number") return msgs(d.total) + " waiting" + cut;
+  const rcpts = typeof d.recipients_waiting === "number" ? ", to " + d.recipients_waiting + " recipient" + (d.recipients_waiting === 1 ? "" : "s") + " in all" : "";
+  return "More than " + msgs(shown) + " waiting" + rcpts + cut;
 }
 
 // recipientRows is a queue entry's rows without the message's own cells:
