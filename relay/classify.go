@@ -107,7 +107,8 @@ func NewClassifier(extra []Rule) (*Classifier, error) {
 // Classify returns the verdict of the first matching rule. Whatever the
 // rule says, a 5xx is never retried and a 4xx or a failure without a reply
 // is never bounced: the retry policy decides when those give up. The
-// exceptions are a 5xx to our own STARTTLS, which refuses the transport
+// exceptions are a 552 for too many recipients in one transaction, which
+// RFC 5321 4.5.3.1.10 asks clients to treat as temporary, a 5xx to our own STARTTLS, which refuses the transport
 // and not the message, and a 5xx to our own AUTH command: the upstream refused the
 // path's credentials, which says nothing about the message, so the table
 // may send it to the next path or retry it (as Postfix defers on a 535,
@@ -138,6 +139,9 @@ func (c *Classifier) Classify(r Reply) Verdict {
 		break
 	}
 	switch {
+	case tooManyRecipients(r):
+		// A 552 for too many recipients is temporary (RFC 5321
+		// 4.5.3.1.10), whatever its class.
 	case r.Permanent() && r.Stage != "auth" && r.Stage != "starttls" && r.Stage != "tls" && (v.Disposition == Retry || v.Disposition == Reroute):
 		v.Disposition = Bounce
 	case !r.Permanent() && (v.Disposition == Bounce || v.Disposition == Suppress):

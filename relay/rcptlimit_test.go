@@ -319,6 +319,9 @@ func TestTooManyRecipientsReplies(t *testing.T) {
 		{Reply{Stage: "rcpt", Code: 451, Enhanced: "4.7.1", Text: "too many connections"}, false},
 		{Reply{Stage: "mail", Code: 452, Enhanced: "4.5.3", Text: "Too many recipients"}, false},
 		{Reply{Stage: "rcpt", Code: 552, Enhanced: "5.2.2", Text: "quota"}, false},
+		// A 552 for it is temporary too (RFC 5321 4.5.3.1.10).
+		{Reply{Stage: "rcpt", Code: 552, Enhanced: "5.5.3", Text: "Too many recipients"}, true},
+		{Reply{Stage: "rcpt", Code: 552, Text: "too many recipients"}, true},
 	} {
 		got := tooManyRecipients(tt.rep)
 		v := c.Classify(tt.rep)
@@ -347,5 +350,39 @@ func TestMaxRecipientsConfig(t *testing.T) {
 	}
 	if got := f.Relay.Paths[0].MaxRecipients; got != 50 {
 		t.Errorf("max_recipients: 50 read as %d", got)
+	}
+}
+
+// TestRcptLimit552SentAgain: a server that answers 552 5.5.3 to the
+// recipients over its limit, as some do where RFC 5321 4.5.3.1.10 asks
+// for 452, gets them at once in new transactions, as after a 452, since
+// the RFC asks clients to treat that 552 as temporary; they were bounced.
+func TestRcptLimit552SentAgain(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, func(f *fakeMTA) {
+		var mu sync.Mutex
+		taken := 0
+		f.onMail = func(string) error { mu.Lock(); defer mu.Unlock(); taken = 0; return nil }
+		f.onRcpt = func(string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if taken >= 3 {
+				return smtpErr(552, smtp.EnhancedCode{5, 5, 3}, "Too many recipients")
+			}
+			taken++
+			return nil
+		}
+	})
+	h := newHarness(t, testConfig(mta.addr), Options{})
+	to := rcptList(7)
+	id := h.enqueue("a@s.test", to...)
+	h.runUntil("all recipients final", h.done(id, 7))
+	for _, rc := range to {
+		if got := h.terminal(id)[rc]; len(got) != 1 || got[0] != events.RelayDelivered {
+			t.Errorf("%s: %v, want delivered", rc, got)
+		}
+	}
+	if got := fmt.Sprint(transactionSizes(mta)); got != "[3 3 1]" {
+		t.Errorf("transactions of %s recipients, want [3 3 1]", got)
 	}
 }
