@@ -98,6 +98,17 @@ func (r *Relay) Depth(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// Waiting is the number of messages with a recipient waiting (queued,
+// deferred or in flight), those that List with State "waiting" finds, as
+// Depth counts their recipients, through the same indexes.
+func (r *Relay) Waiting(ctx context.Context) (int, error) {
+	var n int
+	err := r.store.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM (
+		SELECT message_id FROM relay_recipients WHERE due_ns IS NOT NULL
+		UNION SELECT message_id FROM relay_recipients WHERE state = 'inflight')`).Scan(&n)
+	return n, err
+}
+
 // List returns messages, newest first, with their recipients.
 func (r *Relay) List(ctx context.Context, f QueueFilter) ([]MessageInfo, error) {
 	limit := f.Limit

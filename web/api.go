@@ -66,7 +66,7 @@ type SinkAttempt struct {
 type RelayAPI interface {
 	// Enqueue accepts a message for delivery and returns its id.
 	Enqueue(ctx context.Context, m EnqueueRequest) (string, error)
-	// Queue lists the messages waiting in the queue, soonest first.
+	// Queue lists the messages waiting in the queue, newest first.
 	Queue(ctx context.Context, f QueueFilter) ([]QueueEntry, error)
 	// QueueDepth is the number of recipients waiting in the queue.
 	QueueDepth(ctx context.Context) (int, error)

@@ -290,3 +290,43 @@ func TestPrintHopsFoldsRuns(t *testing.T) {
 		t.Errorf("printed\n%s\nwant #1, #2-#6 folded with its count, then #7 and #8 each", b.String())
 	}
 }
+
+// TestRelayAdapterQueueMessages: the web's total of messages waiting
+// counts each message with a recipient queued, deferred or in flight
+// once, however many of its recipients wait, and none that is finished,
+// as queue list --state waiting lists them.
+func TestRelayAdapterQueueMessages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, rl := openTestRelay(t, filepath.Join(t.TempDir(), "q.db"))
+	defer st.Close()
+	var ids []string
+	for range 4 {
+		id, err := rl.Enqueue(ctx, relay.Submission{From: "a@s.test", Data: []byte("Subject: x\r\n\r\ny\r\n"),
+			Recipients: []relay.Recipient{{Address: "b@r.test"}, {Address: "c@r.test"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	// One in flight, one deferred, one finished, one queued.
+	if err := st.Write(ctx, func(tx *store.Tx) error {
+		for _, q := range []struct{ state, id string }{{"inflight", ids[0]}, {"deferred", ids[1]}, {"delivered", ids[2]}} {
+			due := "due_ns"
+			if q.state != "deferred" {
+				due = "NULL"
+			}
+			if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = `+due+` WHERE message_id = ?`, q.state, q.id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := relayAdapter{rl: rl}.QueueMessages(ctx)
+	listed, lerr := rl.List(ctx, relay.QueueFilter{State: "waiting", Limit: 100})
+	if err != nil || lerr != nil || n != 3 || len(listed) != 3 {
+		t.Errorf("QueueMessages = %d, %v; list %d, %v; want 3 (all but the delivered one) both ways", n, err, len(listed), lerr)
+	}
+}

@@ -519,6 +519,10 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 
 func (a relayAdapter) QueueDepth(ctx context.Context) (int, error) { return a.rl.Depth(ctx) }
 
+var _ web.QueueCountAPI = relayAdapter{}
+
+func (a relayAdapter) QueueMessages(ctx context.Context) (int, error) { return a.rl.Waiting(ctx) }
+
 func (a relayAdapter) Message(ctx context.Context, id string) (web.MessageDetail, error) {
 	m, err := a.rl.Message(ctx, id)
 	if errors.Is(err, relay.ErrNotFound) {
