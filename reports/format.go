@@ -78,7 +78,11 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     came from several senders), "domain", "status" (queued, deferred,
 //     delivered, bounced, expired, suppressed), "path", "category",
 //     "reason", "advice", "dsn", "dsn_status", "suppressed" (those seven
-//     absent when empty), "dsn_not_sent" (a sink's record: why a bounce
+//     absent when empty; "reason" and "advice" are always there for a
+//     recipient not delivered, as the other formats print them: without
+//     the relay's classification, as on a sink's record or before any
+//     attempt ended, read from its last reply and saying that no
+//     category was recorded), "dsn_not_sent" (a sink's record: why a bounce
 //     the sink has for the recipient did not go out; absent otherwise),
 //     "queued", "done" (absent until terminal),
 //     "attempts": a list, [] when none, of {"time", "try", "path", "host",

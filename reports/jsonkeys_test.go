@@ -10,7 +10,8 @@ import (
 
 // TestJSONKeys pins the keys of the JSON report (WriteJSON documents
 // them): a recipient not yet terminal has no "done", instead of
-// "0001-01-01T00:00:00Z"; empty fields are absent; a full one has every
+// "0001-01-01T00:00:00Z", and has the reason and advice read from its
+// last reply; empty fields are absent; a full one has every
 // documented key.
 func TestJSONKeys(t *testing.T) {
 	t.Parallel()
@@ -47,7 +48,7 @@ func TestJSONKeys(t *testing.T) {
 		want []string
 	}{
 		{"summary", v.Summary, []string{"attempt_latency", "attempts", "by_category", "by_code", "by_domain", "by_path", "by_status", "recipients", "sink_accepted", "sink_messages", "sink_sessions", "time_to_delivery"}},
-		{"a recipient not terminal", v.Recipients[0], []string{"address", "attempts", "domain", "message", "queued", "status"}},
+		{"a recipient not terminal", v.Recipients[0], []string{"address", "advice", "attempts", "domain", "message", "queued", "reason", "status"}},
 		{"a full recipient", v.Recipients[1], []string{"address", "advice", "attempts", "category", "domain", "done", "dsn", "dsn_status", "message", "path", "queued", "reason", "sender", "status", "suppressed"}},
 	} {
 		if got := keys(c.got); !slices.Equal(got, c.want) {

@@ -174,8 +174,15 @@ func (r *Recipient) earlier() string {
 
 // MarshalJSON writes r's fields, and "deferred_before_delivery": true
 // when DeferredBeforeDelivery, without which a delivered recipient's
-// "category" and "reason" read as its outcome.
+// "category" and "reason" read as its outcome. A recipient not delivered
+// has the "reason" and "advice" every other format prints (see why):
+// without the relay's classification (a sink's record, a recipient no
+// attempt of which has ended), those read from its last reply, which say
+// that no category was recorded.
 func (r Recipient) MarshalJSON() ([]byte, error) {
+	if r.Status != "delivered" {
+		r.Reason, r.Advice = r.why() // r is a copy: the Data stays as it was read
+	}
 	type fields Recipient // the fields without this method
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
