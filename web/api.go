@@ -60,6 +60,10 @@ type SinkAttempt struct {
 	// Message is the sink's id of the message the attempt left, absent
 	// when it left none.
 	Message int64 `json:"message,omitempty"`
+	// By names what chose the reply: a rule (`rule "name"`,
+	// `sink.rules[1]`), a profile's rule, a directive or a limit; absent
+	// for the sink's normal replies.
+	By string `json:"by,omitempty"`
 }
 
 // RelayAPI is what the web needs from the relay.
@@ -134,6 +138,7 @@ type SessionAttempt struct {
 	Category  string `json:"category,omitempty"`
 	Reason    string `json:"reason,omitempty"`
 	Advice    string `json:"advice,omitempty"`
+	By        string `json:"by,omitempty"` // as SinkAttempt.By
 }
 
 // Line is one line of an SMTP transcript.

@@ -11,7 +11,8 @@ import (
 // TestBrowserSinkExplainsRefusals: the sink's session list and a
 // session's page show a refusal's category, reason and "What to do: ..."
 // beside the reply, as the feed shows a relay failure: a directive's 550
-// 5.1.1 and the sink's 500 5.4.0 of a line too long.
+// 5.1.1 (named as what chose it) and the sink's 500 5.4.0 of a line too
+// long.
 func TestBrowserSinkExplainsRefusals(t *testing.T) {
 	b := newBrowser(t)
 	st := openStore(t, clock.Real{})
@@ -20,7 +21,7 @@ func TestBrowserSinkExplainsRefusals(t *testing.T) {
 	base := "http://" + s.Addr()
 	now := time.Now().UTC()
 	unknown := SessionAttempt{Recipient: "rcpt550+alice@example.test", Reply: "550 5.1.1 No such user here (asked for by a directive) (at rcpt)",
-		Category: "invalid-recipient", Reason: "the mailbox does not exist", Advice: "check the address; it is suppressed"}
+		Category: "invalid-recipient", Reason: "the mailbox does not exist", Advice: "check the address; it is suppressed", By: "directive rcpt550"}
 	long := SessionAttempt{Recipient: "bob@example.test", Reply: "500 5.4.0 Line too long in the message (RFC 5321 4.5.3.1.6), closing the connection (at data-end)",
 		Category: "line-too-long", Reason: "the receiving server refused a line longer than it reads after the final dot",
 		Advice: "have the sending application wrap its lines, or encode `quoted-printable`"}
@@ -48,6 +49,10 @@ func TestBrowserSinkExplainsRefusals(t *testing.T) {
 		b.waitFor(t, "session "+tc.id+"'s last reply explained", wantWhy(`document.getElementById("session-last")`))
 		b.waitFor(t, "session "+tc.id+"'s attempt explained", wantWhy(`document.querySelector("#session-attempts li")`))
 	}
+	// What chose a reply is named beside it.
+	b.do(t, chromedp.Navigate(base+"/#/sink/sessions/1"))
+	b.waitFor(t, "what chose the reply", `(document.querySelector("#session-attempts li .by") || {}).textContent === " (chosen by directive rcpt550)"`)
+	b.do(t, chromedp.Navigate(base+"/#/sink/sessions/2"))
 	// The advice's `code` spans are code, as in the feed.
 	b.waitFor(t, "advice code", `(document.querySelector("#session-attempts .advice code") || {}).textContent === "quoted-printable"`)
 }

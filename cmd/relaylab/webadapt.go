@@ -161,9 +161,9 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 	defer rows.Close()
 	for rows.Next() {
 		var sess int64
-		var rcpt, stage, enhanced, text string
+		var rcpt, stage, enhanced, text, by string
 		var code int
-		if err := rows.Scan(&sess, &rcpt, &stage, &code, &enhanced, &text); err != nil {
+		if err := rows.Scan(&sess, &rcpt, &stage, &code, &enhanced, &text, &by); err != nil {
 			return err
 		}
 		i, ok := idx[sess]
@@ -176,7 +176,7 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 		s.Category, s.Reason, s.Advice = v.Category, v.Reason, v.Advice
 		if attempts {
 			s.Attempts = append(s.Attempts, web.SessionAttempt{Recipient: rcpt, Reply: s.LastReply,
-				Category: v.Category, Reason: v.Reason, Advice: v.Advice})
+				Category: v.Category, Reason: v.Reason, Advice: v.Advice, By: by})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -228,7 +228,7 @@ func (a sinkAdapter) sessionRefusals(ctx context.Context, out []web.SinkSession,
 // sessionAttemptsSQL selects the attempts of n sessions, in the order
 // they were made, through the sink_attempts_session index.
 func sessionAttemptsSQL(n int) string {
-	return `SELECT session_id, recipient, stage, code, enhanced, text FROM sink_attempts
+	return `SELECT session_id, recipient, stage, code, enhanced, text, COALESCE(reply_by, '') FROM sink_attempts
 		WHERE session_id IN (?` + strings.Repeat(",?", n-1) + `) ORDER BY session_id, id`
 }
 

@@ -62,6 +62,9 @@ func TestSinkAdapterExplainsRefusals(t *testing.T) {
 			t.Fatalf("Session(%s): attempts %+v, want one", tc.s.ID, one.Attempts)
 		}
 		at := one.Attempts[0]
+		if wantBy := map[string]string{"invalid-recipient": "directive rcpt550"}[tc.category]; at.By != wantBy {
+			t.Errorf("Session(%s) attempt chosen by %q, want %q", tc.s.ID, at.By, wantBy)
+		}
 		if at.Reply != tc.s.LastReply || at.Category != tc.category || at.Reason != tc.s.Reason || at.Advice != tc.s.Advice || at.Recipient == "" {
 			t.Errorf("Session(%s) attempt %+v, want the last reply explained the same way", tc.s.ID, at)
 		}

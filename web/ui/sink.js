@@ -128,7 +128,8 @@ export function sessionView(main, id) {
         h("dt", {}, "End"), h("dd", { id: "session-end" }, ss.end ? fmtTime(ss.end) : "not ended: still open, or the sink stopped before it ended"),
         h("dt", {}, "Last reply"), h("dd", { id: "session-last" }, ss.last_reply ? [h("span", { class: "mono" }, iso(sinkReplyLine(ss.last_reply))), ...why(ss)] : "none")),
       (ss.attempts || []).length ? h("section", { id: "session-attempts" }, h("h2", {}, "Attempts"), h("ul", {}, ss.attempts.map((at) =>
-        h("li", {}, h("span", { class: "mono" }, iso(at.recipient)), ": ", h("span", { class: "mono" }, iso(sinkReplyLine(at.reply))), ...why(at))))) : "",
+        h("li", {}, h("span", { class: "mono" }, iso(at.recipient)), ": ", h("span", { class: "mono" }, iso(sinkReplyLine(at.reply))),
+          at.by ? h("span", { class: "muted by" }, " (chosen by ", h("span", { class: "mono" }, iso(at.by)), ")") : "", ...why(at))))) : "",
       (ss.messages || []).length ? h("p", {}, "Messages: ", ss.messages.map((m) => h("a", { href: path("sink", "messages", m), class: "mono" }, m + " "))) : "",
       h("h2", {}, "Transcript"),
       transcript(ss.transcript || []));
