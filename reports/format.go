@@ -69,7 +69,9 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     first, then by key; "sink_replies" (absent when none), "sink_sessions",
 //     "sink_sessions_open" (those of them with no end recorded, cut short
 //     or still open, whose replies before the data are not known; absent
-//     when none), "sink_messages", "sink_accepted"; "attempt_latency" and
+//     when none), "sink_messages", "sink_accepted",
+//     "sink_bounces_not_sent" (recipients with a "dsn_not_sent"; absent
+//     when none); "attempt_latency" and
 //     "time_to_delivery" as {"n", "p50_ms", "p90_ms", "p99_ms", "max_ms"}
 //     in milliseconds of the clock's time (virtual in a replay).
 //   - "recipients": every Recipient, ordered by queueing time, then
@@ -143,6 +145,9 @@ func writeText(w io.Writer, d *Data) error {
 	if s.SinkSessions > 0 || s.SinkMessages > 0 {
 		fmt.Fprintf(tw, "sink sessions\t%d%s\nsink messages\t%d accepted of %d received\n", s.SinkSessions, sinkSessionsOpen(s), s.SinkAccepted, s.SinkMessages)
 	}
+	if n := s.SinkBouncesNotSent; n > 0 {
+		fmt.Fprintf(tw, "late bounces not sent\t%d: %s\n", n, bouncesNotSentNote)
+	}
 	if s.TimeToDelivery.N > 0 {
 		fmt.Fprintf(tw, "time to delivery\tp50 %s  p90 %s  p99 %s  max %s\n",
 			ms(s.TimeToDelivery.P50), ms(s.TimeToDelivery.P90), ms(s.TimeToDelivery.P99), ms(s.TimeToDelivery.Max))
@@ -188,6 +193,7 @@ func writeText(w io.Writer, d *Data) error {
 		if advice != "" {
 			fmt.Fprintf(w, "  what to do: %s\n", advice)
 		}
+		writeUnsentBounce(w, r)
 		WriteTimeline(w, r)
 	}
 	plain := 0
@@ -195,7 +201,7 @@ func writeText(w io.Writer, d *Data) error {
 		if r.Status != "delivered" {
 			continue
 		}
-		if len(r.Attempts) < 2 && !r.DeferredBeforeDelivery() {
+		if len(r.Attempts) < 2 && !r.DeferredBeforeDelivery() && r.DSNNotSent == "" {
 			plain++
 			continue
 		}
@@ -203,12 +209,25 @@ func writeText(w io.Writer, d *Data) error {
 		if r.DeferredBeforeDelivery() {
 			fmt.Fprintf(w, "  deferred before delivery: %s\n", r.earlier())
 		}
+		writeUnsentBounce(w, r)
 		WriteTimeline(w, r)
 	}
 	if plain > 0 {
 		fmt.Fprintf(w, "\n%d recipient(s) delivered at the first host of the first try: their timelines (one 2xx each) are in --format json and html\n", plain)
 	}
 	return nil
+}
+
+// bouncesNotSentNote follows the count of late bounces the sink did not
+// send, in every format's summary.
+const bouncesNotSentNote = "recipients the sink accepted and has a late bounce for that did not go out, so their sender was told nothing; each says why and what to do"
+
+// writeUnsentBounce writes r's note about a late bounce the sink did not
+// send, and what to do, when it has one.
+func writeUnsentBounce(w io.Writer, r *Recipient) {
+	if note, advice := r.unsentBounce(); note != "" {
+		fmt.Fprintf(w, "  %s\n  what to do about it: %s\n", note, advice)
+	}
 }
 
 // sinkOnly reports whether d is a store that only a sink wrote (relaylab
@@ -416,19 +435,35 @@ func WriteCSV(w io.Writer, d *Data) error {
 
 // reasonCell is a recipient's reason (see why); for a delivered one,
 // the reason is an earlier deferral's and says so.
+// A late bounce the sink did not send follows, with what to do in the
+// advice cell.
 func reasonCell(r *Recipient) string {
-	if r.DeferredBeforeDelivery() && r.Reason != "" {
-		return "deferred before delivery: " + r.Reason
-	}
 	reason, _ := r.why()
-	return reason
+	if r.DeferredBeforeDelivery() && r.Reason != "" {
+		reason = "deferred before delivery: " + r.Reason
+	}
+	note, _ := r.unsentBounce()
+	return joinNonEmpty("; ", reason, note)
 }
 
-// adviceCell is what to do about a recipient not delivered; a delivered
-// one's needs nothing done.
+// adviceCell is what to do about a recipient not delivered, or about a
+// late bounce the sink did not send; a delivered one's needs nothing
+// done.
 func adviceCell(r *Recipient) string {
 	_, advice := r.why()
-	return advice
+	_, bounce := r.unsentBounce()
+	return joinNonEmpty("; ", advice, bounce)
+}
+
+// joinNonEmpty joins the parts that are not "" with sep.
+func joinNonEmpty(sep string, parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
 }
 
 // cell keeps a spreadsheet from reading a value as a formula: addresses
@@ -458,6 +493,9 @@ func writeMarkdown(w io.Writer, d *Data) error {
 	}
 	if sinkOnly(d, s) {
 		fmt.Fprintf(w, "\n%s.\n", mdEscape(sinkOnlyNote(d)))
+	}
+	if n := s.SinkBouncesNotSent; n > 0 {
+		fmt.Fprintf(w, "\n%d late bounce(s) not sent: %s (below).\n", n, bouncesNotSentNote)
 	}
 	for _, t := range []struct {
 		title string
@@ -490,6 +528,14 @@ func writeMarkdown(w io.Writer, d *Data) error {
 		for _, r := range failed {
 			reason, advice := r.why()
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(r.who()), r.Status, mdEscape(r.Category), mdEscape(r.outcomeReply()), mdEscape(reason), mdEscape(advice))
+		}
+	}
+	if s.SinkBouncesNotSent > 0 {
+		fmt.Fprintf(w, "\n### Late bounces not sent\n\n| recipient | status | note | what to do |\n| --- | --- | --- | --- |\n")
+		for _, r := range d.Recipients {
+			if note, advice := r.unsentBounce(); note != "" {
+				fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdEscape(r.who()), r.Status, mdEscape(note), mdEscape(advice))
+			}
 		}
 	}
 	return nil
@@ -588,8 +634,15 @@ const junitDeliveryNote = "delivery report: one case per recipient, failed when 
 func WriteJUnit(w io.Writer, suite string, d *Data) error {
 	var cases []JUnitCase
 	failed := 0
+	unsent := ""
+	if n := Summarize(d).SinkBouncesNotSent; n > 0 {
+		unsent = fmt.Sprintf("%d late bounce(s) not sent: %s (in their cases' system-out).\n", n, bouncesNotSentNote)
+	}
 	for _, r := range d.Recipients {
 		c := JUnitCase{Name: r.who(), Classname: "message." + r.Message}
+		if note, advice := r.unsentBounce(); note != "" {
+			c.SystemOut = note + "\nwhat to do about it: " + advice + "\n"
+		}
 		if r.Status != "delivered" {
 			failed++
 			var b strings.Builder
@@ -615,7 +668,7 @@ func WriteJUnit(w io.Writer, suite string, d *Data) error {
 	return WriteJUnitSuites(w, []JUnitSuite{{Name: suite, Cases: cases,
 		Properties: &JUnitProperties{[]JUnitProperty{{"relaylab.kind", "delivery-report"},
 			{"relaylab.expectations", "none: an expected bounce fails here; relaylab replay --junit judges expectations"}}},
-		SystemOut: fmt.Sprintf("%s, %d delivered, %d not delivered.\n%s\n", counted(len(d.Recipients), "recipient"), len(d.Recipients)-failed, failed, junitDeliveryNote)}})
+		SystemOut: fmt.Sprintf("%s, %d delivered, %d not delivered.\n%s%s\n", counted(len(d.Recipients), "recipient"), len(d.Recipients)-failed, failed, unsent, junitDeliveryNote)}})
 }
 
 // counted says "1 recipient" or "3 recipients", for a noun whose plural

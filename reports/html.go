@@ -72,6 +72,11 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	"openNote":     sinkOpenNote,
 	// earlier is a delivered recipient's earlier deferral.
 	"earlier": (*Recipient).earlier,
+	// unsent and unsentAdvice say what became of a late bounce the sink
+	// did not send.
+	"unsent":       func(r *Recipient) string { s, _ := r.unsentBounce(); return s },
+	"unsentAdvice": func(r *Recipient) string { _, s := r.unsentBounce(); return s },
+	"notSentNote":  func() string { return bouncesNotSentNote },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
@@ -92,6 +97,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 {{if .S.TimeToDelivery.N}}Time to delivery p50 {{ms .S.TimeToDelivery.P50}}, p99 {{ms .S.TimeToDelivery.P99}}.{{end}}
 {{if or .S.SinkSessions .S.SinkMessages}}{{.S.SinkSessions}} sink sessions{{sessionsOpen .S}}, {{.S.SinkAccepted}} sink messages accepted of {{.S.SinkMessages}} received.{{end}}</p>
 {{with .SinkNote}}<p>{{.}}</p>{{end}}
+{{with .S.SinkBouncesNotSent}}<p class="bounced">{{.}} late bounce(s) not sent: {{notSentNote}}.</p>{{end}}
 <div class="grid">
 <div><h3>Outcomes over time</h3>{{.Timeline}}</div>
 <div><h3>Attempts per recipient</h3>{{.Attempts}}</div>
@@ -106,7 +112,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 </div>
 <h3>Recipients</h3>
 <table><tr><th>recipient</th><th>status</th><th>category</th><th>attempts</th></tr>
-{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{if .Message}}<br><small>message {{.Message}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}</td>
+{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{if .Message}}<br><small>message {{.Message}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}{{with unsent .}}<div><small class="bounced">{{.}}</small><br><small>what to do about it: {{unsentAdvice $r}}</small></div>{{end}}</td>
 <td><details><summary>{{.Tries}}</summary>{{range $i, $a := .Attempts}}<div><code>#{{try $r $i}} {{rel $r .Time}} {{.Path}} {{.Host}} {{.Reply}}{{with .TLS}} [{{.}}]{{end}}</code>{{with .WalkStopped}}<br><small>note: {{.}}</small>{{end}}</div>{{end}}{{range .Holds}}<div><small>held {{rel $r .Time}} {{.Path}}: {{.Text}}{{with .Category}} ({{.}}){{end}}</small></div>{{end}}{{with .LateBounce}}<div><code>DSN {{rel $r .Time}} {{.ReportingMTA}} late bounce after delivery: {{.Reply}}{{with .Category}} ({{.}}){{end}}</code></div>{{end}}</details></td></tr>
 {{end}}</table>
 </section>{{end}}

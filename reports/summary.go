@@ -39,10 +39,14 @@ type Summary struct {
 	SinkSessions int     `json:"sink_sessions"`
 	// SinkSessionsOpen is Data.SinkSessionsOpen: sessions with no end
 	// recorded, whose replies before the data are not known.
-	SinkSessionsOpen int         `json:"sink_sessions_open,omitempty"`
-	SinkMessages     int         `json:"sink_messages"`
-	SinkAccepted     int         `json:"sink_accepted"`
-	Latency          Percentiles `json:"attempt_latency"`
+	SinkSessionsOpen int `json:"sink_sessions_open,omitempty"`
+	SinkMessages     int `json:"sink_messages"`
+	SinkAccepted     int `json:"sink_accepted"`
+	// SinkBouncesNotSent counts the recipients (a sink's record) the
+	// sink accepted and has a late bounce for that did not go out
+	// (Recipient.DSNNotSent): their sender was told nothing.
+	SinkBouncesNotSent int         `json:"sink_bounces_not_sent,omitempty"`
+	Latency            Percentiles `json:"attempt_latency"`
 	// TimeToDelivery is from queued to delivered, for delivered recipients.
 	TimeToDelivery Percentiles `json:"time_to_delivery"`
 }
@@ -65,6 +69,9 @@ func Summarize(d *Data) Summary {
 			category[r.Category]++
 		}
 		s.Attempts += r.Tries()
+		if r.DSNNotSent != "" {
+			s.SinkBouncesNotSent++
+		}
 		for _, a := range r.Attempts {
 			if a.Code != 0 {
 				code[fmt.Sprintf("%d %s", a.Code, a.Enhanced)]++

@@ -81,3 +81,28 @@ func enhancedMeaning(code string) string {
 	}
 	return ""
 }
+
+// unsentBounce says, for a recipient the sink accepted and has a late
+// bounce for that did not go out (DSNNotSent, a sink's record), what
+// became of the bounce and what to do: the sender was told nothing, and
+// the recipient reads as delivered. Both are "" otherwise.
+func (r *Recipient) unsentBounce() (note, advice string) {
+	n := r.DSNNotSent
+	if n == "" {
+		return "", ""
+	}
+	note = "late bounce not sent: the sink accepted the message and has a bounce for this recipient that " + n
+	switch {
+	case strings.Contains(n, "connecting to the bounce relay") || strings.Contains(n, "connection refused"):
+		advice = "nothing listens at the sink's bounce relay address (sink.bounce.relay; relaylab sink's banner says where bounces go): start relaylab serve (or relaylab relay) there, or set sink.bounce.relay to a relay that listens"
+	case strings.Contains(n, "no sink.bounce.relay"):
+		advice = "set sink.bounce.relay to a relay's host:port, or run the sink under relaylab serve, which sends its bounces into its own relay"
+	case strings.Contains(n, "null sender") || strings.Contains(n, "NOTIFY"):
+		advice = "nothing: no DSN was due (a message from the null sender is never bounced, RFC 5321 6.1; NOTIFY asked for none, RFC 3461 4.1)"
+	case strings.Contains(n, "not sent yet"):
+		advice = "keep the sink running until the bounce is due, then make the report again"
+	default:
+		advice = "the relay at sink.bounce.relay did not take the bounce: read the error, fix that relay, or set sink.bounce.relay to one that takes the sink's mail"
+	}
+	return note, advice
+}
