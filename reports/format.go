@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
@@ -76,8 +77,11 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     in milliseconds of the clock's time (virtual in a replay).
 //   - "recipients": every Recipient, ordered by queueing time, then
 //     message, then address (a sink's record: by address, then sender):
-//     "message", "address", "sender" (a sink's record, when the address
-//     came from several senders), "domain", "status" (queued, deferred,
+//     "message" ("" on a sink's record for a recipient refused before
+//     the data), "address", "sender" (a sink's record, when the address
+//     came from several senders), "session" (a sink's record: the sink's
+//     number for the session of the last attempt, which names a
+//     recipient without a message; absent when not known), "domain", "status" (queued, deferred,
 //     delivered, bounced, expired, suppressed), "path", "category",
 //     "reason", "advice", "dsn", "dsn_status", "suppressed" (those seven
 //     absent when empty; "reason" and "advice" are always there for a
@@ -268,20 +272,36 @@ func sinkOnlyNote(d *Data) string {
 	return "this store holds only what the sink received (no relay mail): the sink's sessions, messages and replies are below; relaylab expect --db judges each recipient's attempts"
 }
 
-// label is the recipient's address and, when it has one, its message id.
-// A sink's recipients have none, and "(message )" would say nothing.
+// label is the recipient's address and, when it has one, its message id,
+// or on a sink's record without one, its session (see ident).
 func (r *Recipient) label() string {
 	var of []string
 	if r.Sender != "" {
 		of = append(of, "from "+r.Sender)
 	}
-	if r.Message != "" {
-		of = append(of, "message "+r.Message)
+	if id := r.ident(); id != "" {
+		of = append(of, id)
 	}
 	if len(of) == 0 {
 		return r.Address
 	}
 	return r.Address + " (" + strings.Join(of, ", ") + ")"
+}
+
+// ident names what the recipient's last attempt was part of: "message
+// m1" (the relay's message, or the sink's number for the message it
+// left), or on a sink's record, for a recipient refused before the data,
+// which left none, "session 12", the sink's session; "" when neither is
+// known. The text, HTML and JUnit (its classname, "session.12") say it
+// alike; the JSON and CSV have "message" and "session" apart.
+func (r *Recipient) ident() string {
+	switch {
+	case r.Message != "":
+		return "message " + r.Message
+	case r.Session != 0:
+		return "session " + strconv.FormatInt(r.Session, 10)
+	}
+	return ""
 }
 
 // who is the recipient's address and, on a sink's record that has one
@@ -413,21 +433,26 @@ func ms(v float64) string {
 // done (empty until terminal), reason, advice (see why), and
 // late_bounce: the reply of the DSN that turned a delivered recipient
 // into bounced ("550 5.1.1 no such user"), empty without one, the JSON's
-// late_bounce. Columns are only ever added at the end.
+// late_bounce, and session: on a sink's record, the sink's number for the
+// session of the last attempt, which names a recipient refused before
+// the data (message empty). Columns are only ever added at the end.
 func WriteCSV(w io.Writer, d *Data) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice", "late_bounce"})
+	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice", "late_bounce", "session"})
 	for _, r := range d.Recipients {
 		done := ""
 		if !r.Done.IsZero() {
 			done = r.Done.UTC().Format(time.RFC3339Nano)
 		}
-		late := ""
+		late, session := "", ""
 		if r.LateBounce != nil {
 			late = r.LateBounce.Reply()
 		}
+		if r.Session != 0 {
+			session = strconv.FormatInt(r.Session, 10)
+		}
 		cw.Write([]string{cell(r.Message), cell(r.Address), cell(r.Domain), r.Status, cell(r.Path), r.Category, strconv.Itoa(r.Tries()),
-			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late)})
+			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late), session})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -639,7 +664,7 @@ func WriteJUnit(w io.Writer, suite string, d *Data) error {
 		unsent = fmt.Sprintf("%d late bounce(s) not sent: %s (in their cases' system-out).\n", n, bouncesNotSentNote)
 	}
 	for _, r := range d.Recipients {
-		c := JUnitCase{Name: r.who(), Classname: "message." + r.Message}
+		c := JUnitCase{Name: r.who(), Classname: cmp.Or(strings.Replace(r.ident(), " ", ".", 1), "recipient")}
 		if note, advice := r.unsentBounce(); note != "" {
 			c.SystemOut = note + "\nwhat to do about it: " + advice + "\n"
 		}

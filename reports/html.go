@@ -72,6 +72,9 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	"openNote":     sinkOpenNote,
 	// earlier is a delivered recipient's earlier deferral.
 	"earlier": (*Recipient).earlier,
+	// ident is "message N", or "session N" for a sink's recipient
+	// refused before the data.
+	"ident": (*Recipient).ident,
 	// unsent and unsentAdvice say what became of a late bounce the sink
 	// did not send.
 	"unsent":       func(r *Recipient) string { s, _ := r.unsentBounce(); return s },
@@ -112,7 +115,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 </div>
 <h3>Recipients</h3>
 <table><tr><th>recipient</th><th>status</th><th>category</th><th>attempts</th></tr>
-{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{if .Message}}<br><small>message {{.Message}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}{{with unsent .}}<div><small class="bounced">{{.}}</small><br><small>what to do about it: {{unsentAdvice $r}}</small></div>{{end}}</td>
+{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{with ident .}}<br><small>{{.}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}{{with unsent .}}<div><small class="bounced">{{.}}</small><br><small>what to do about it: {{unsentAdvice $r}}</small></div>{{end}}</td>
 <td><details><summary>{{.Tries}}</summary>{{range $i, $a := .Attempts}}<div><code>#{{try $r $i}} {{rel $r .Time}} {{.Path}} {{.Host}} {{.Reply}}{{with .TLS}} [{{.}}]{{end}}</code>{{with .WalkStopped}}<br><small>note: {{.}}</small>{{end}}</div>{{end}}{{range .Holds}}<div><small>held {{rel $r .Time}} {{.Path}}: {{.Text}}{{with .Category}} ({{.}}){{end}}</small></div>{{end}}{{with .LateBounce}}<div><code>DSN {{rel $r .Time}} {{.ReportingMTA}} late bounce after delivery: {{.Reply}}{{with .Category}} ({{.}}){{end}}</code></div>{{end}}</details></td></tr>
 {{end}}</table>
 </section>{{end}}

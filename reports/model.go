@@ -84,7 +84,11 @@ type Recipient struct {
 	// address from more than one envelope sender: each sender's attempts
 	// are then a recipient of their own ("<>" for the null sender), since
 	// greylisting and the sink's counted directives judge each pair apart.
-	Sender   string `json:"sender,omitempty"`
+	Sender string `json:"sender,omitempty"`
+	// Session is set on a sink's record only: the sink's number for the
+	// session of the recipient's last attempt. It names a recipient that
+	// has no Message (refused before the data): "session 12".
+	Session  int64  `json:"session,omitempty"`
 	Domain   string `json:"domain"`
 	Status   string `json:"status"` // queued, deferred, delivered, bounced, expired, suppressed
 	Path     string `json:"path,omitempty"`

@@ -25,6 +25,10 @@ type SinkAttempt struct {
 	// TLS is the session's TLS as the sink records it ("TLS 1.3
 	// TLS_AES_128_GCM_SHA256"), "" in plaintext.
 	TLS string
+	// Session is the sink's number for the session the attempt was
+	// made in, 0 when the source does not say: what names a recipient
+	// refused before the data, which left no message.
+	Session int64
 }
 
 // SinkAttemptSource lists every attempt a sink recorded, oldest first.
@@ -189,6 +193,10 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		if ma.Message != 0 {
 			r.Message = strconv.FormatInt(ma.Message, 10)
 		}
+		// Its session too, which names it when it has no message:
+		// "session 12" in the text, HTML and JUnit, "session" in the
+		// JSON and CSV.
+		r.Session = a.Session
 		switch {
 		case a.Code >= 200 && a.Code < 300 && (a.Stage == "data-end" || a.Stage == "data"):
 			r.Status, r.Done = "delivered", a.Time
