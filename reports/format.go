@@ -67,14 +67,17 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //   - "summary": the Summary: "recipients", "attempts" (delivery tries),
 //     "by_status", "by_path", "by_domain", "by_category" (recipients not
 //     delivered) and "by_code" as lists of {"key", "count"}, largest count
-//     first, then by key; "sink_replies" (absent when none), "sink_sessions",
+//     first, then by key; "sink_replies" ([] when none, as the other
+//     lists), "sink_sessions",
 //     "sink_sessions_open" (those of them with no end recorded, cut short
 //     or still open, whose replies before the data are not known; absent
 //     when none), "sink_messages", "sink_accepted",
 //     "sink_bounces_not_sent" (recipients with a "dsn_not_sent"; absent
 //     when none); "attempt_latency" and
 //     "time_to_delivery" as {"n", "p50_ms", "p90_ms", "p99_ms", "max_ms"}
-//     in milliseconds of the clock's time (virtual in a replay).
+//     in milliseconds of the clock's time (virtual in a replay); on a
+//     sink's record, which sees no queueing, "time_to_delivery" is from
+//     the first attempt the sink saw.
 //   - "recipients": every Recipient, ordered by queueing time, then
 //     message, then address (a sink's record: by address, then sender):
 //     "message" ("" on a sink's record for a recipient refused before
@@ -146,14 +149,17 @@ func writeText(w io.Writer, d *Data) error {
 	if sinkOnly(d, s) {
 		fmt.Fprintf(tw, "note\t%s\n", sinkOnlyNote(d))
 	}
+	if empty(s) {
+		fmt.Fprintf(tw, "note\t%s\n", emptyNote)
+	}
 	if s.SinkSessions > 0 || s.SinkMessages > 0 {
 		fmt.Fprintf(tw, "sink sessions\t%d%s\nsink messages\t%d accepted of %d received\n", s.SinkSessions, sinkSessionsOpen(s), s.SinkAccepted, s.SinkMessages)
 	}
 	if n := s.SinkBouncesNotSent; n > 0 {
 		fmt.Fprintf(tw, "late bounces not sent\t%d: %s\n", n, bouncesNotSentNote)
 	}
-	if s.TimeToDelivery.N > 0 {
-		fmt.Fprintf(tw, "time to delivery\tp50 %s  p90 %s  p99 %s  max %s\n",
+	if name, ok := timeToDelivery(d, s); ok {
+		fmt.Fprintf(tw, "%s\tp50 %s  p90 %s  p99 %s  max %s\n", name,
 			ms(s.TimeToDelivery.P50), ms(s.TimeToDelivery.P90), ms(s.TimeToDelivery.P99), ms(s.TimeToDelivery.Max))
 	}
 	if s.Latency.N > 0 {
@@ -220,6 +226,32 @@ func writeText(w io.Writer, d *Data) error {
 		fmt.Fprintf(w, "\n%d recipient(s) delivered at the first host of the first try: their timelines (one 2xx each) are in --format json and html\n", plain)
 	}
 	return nil
+}
+
+// emptyNote says what to do on a store where nothing has been recorded.
+const emptyNote = "nothing has been recorded in this store yet: with relaylab serve (or relaylab relay, or relaylab sink) running on it, " +
+	"send mail through the relay (relaylab send --server 127.0.0.1:2587 --to ADDR, or any SMTP client; its port is relay.listen) " +
+	"or straight to the sink (127.0.0.1:2525 by default, sink.listeners), then make the report again"
+
+// empty reports whether s counts nothing at all: no recipient and nothing
+// from a sink.
+func empty(s Summary) bool {
+	return s.Recipients == 0 && len(s.SinkReplies) == 0 && s.SinkSessions == 0 && s.SinkMessages == 0
+}
+
+// timeToDelivery says whether the summary's time to delivery is worth a
+// line, and under which name: on a sink's record, which sees no queueing,
+// it runs from the first attempt the sink saw, and with every recipient
+// delivered at its first attempt nothing was timed (it would read "p50
+// 0s ... max 0s").
+func timeToDelivery(d *Data, s Summary) (name string, ok bool) {
+	if s.TimeToDelivery.N == 0 {
+		return "", false
+	}
+	if d.FromSink {
+		return "first attempt to delivery", s.TimeToDelivery.Max > 0
+	}
+	return "time to delivery", true
 }
 
 // bouncesNotSentNote follows the count of late bounces the sink did not
@@ -521,6 +553,9 @@ func writeMarkdown(w io.Writer, d *Data) error {
 	}
 	if n := s.SinkBouncesNotSent; n > 0 {
 		fmt.Fprintf(w, "\n%d late bounce(s) not sent: %s (below).\n", n, bouncesNotSentNote)
+	}
+	if empty(s) {
+		fmt.Fprintf(w, "\nNote: %s.\n", emptyNote)
 	}
 	for _, t := range []struct {
 		title string

@@ -36,13 +36,24 @@ type htmlSection struct {
 	// Uncategorized counts recipients not delivered that have no
 	// category (a sink's record gives none).
 	Uncategorized int
+	// TimeToDelivery names the time to delivery's line ("Time to
+	// delivery"), "" when it has none (see timeToDelivery).
+	TimeToDelivery string
+	// EmptyNote says what to do when nothing has been recorded.
+	EmptyNote string
 }
 
 func newSection(name string, results []Result, d *Data) htmlSection {
 	s := Summarize(d)
-	sec := htmlSection{name, results, s, d.Recipients, overTimeSVG(d), attemptsSVG(d), barsSVG(s.ByCategory, "#c0392b"), "", 0}
+	sec := htmlSection{Name: name, Results: results, S: s, Recipients: d.Recipients, Timeline: overTimeSVG(d), Attempts: attemptsSVG(d), Categories: barsSVG(s.ByCategory, "#c0392b")}
 	if sinkOnly(d, s) {
 		sec.SinkNote = sinkOnlyNote(d)
+	}
+	if name, ok := timeToDelivery(d, s); ok {
+		sec.TimeToDelivery = strings.ToUpper(name[:1]) + name[1:]
+	}
+	if empty(s) {
+		sec.EmptyNote = emptyNote
 	}
 	for _, r := range d.Recipients {
 		if r.Status != "delivered" && r.Category == "" {
@@ -97,9 +108,10 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 {{if .Name}}<h2>{{.Name}}</h2>{{end}}
 {{if .Results}}<table><tr><th>expectation</th><th>result</th></tr>{{range .Results}}<tr><td>{{.Name}}</td><td>{{if .Pass}}<span class="delivered">pass</span>{{else}}<span class="bounced">FAIL</span><pre>{{.Message}}</pre>{{end}}</td></tr>{{end}}</table>{{end}}
 <p>{{.S.Recipients}} recipients, {{.S.Attempts}} attempts.
-{{if .S.TimeToDelivery.N}}Time to delivery p50 {{ms .S.TimeToDelivery.P50}}, p99 {{ms .S.TimeToDelivery.P99}}.{{end}}
+{{if .TimeToDelivery}}{{.TimeToDelivery}} p50 {{ms .S.TimeToDelivery.P50}}, p99 {{ms .S.TimeToDelivery.P99}}.{{end}}
 {{if or .S.SinkSessions .S.SinkMessages}}{{.S.SinkSessions}} sink sessions{{sessionsOpen .S}}, {{.S.SinkAccepted}} sink messages accepted of {{.S.SinkMessages}} received.{{end}}</p>
 {{with .SinkNote}}<p>{{.}}</p>{{end}}
+{{with .EmptyNote}}<p>Note: {{.}}.</p>{{end}}
 {{with .S.SinkBouncesNotSent}}<p class="bounced">{{.}} late bounce(s) not sent: {{notSentNote}}.</p>{{end}}
 <div class="grid">
 <div><h3>Outcomes over time</h3>{{.Timeline}}</div>

@@ -32,7 +32,7 @@ func TestAddSinkRecordOpenSessions(t *testing.T) {
 	}
 	note := "3 of the 5 sink sessions have no end recorded (cut short, as by a kill -9 of the sink, or still open)"
 	for _, c := range []struct{ format, want string }{
-		{"text", "sink sessions     5 (3 of them cut short or still open: no end recorded)"},
+		{"text", "sink sessions  5 (3 of them cut short or still open: no end recorded)"},
 		{"text", "  note: " + note},
 		{"markdown", "5 sink sessions (3 of them cut short or still open: no end recorded), "},
 		{"markdown", "Note: " + note},

@@ -35,7 +35,7 @@ type Summary struct {
 	ByCode     []Count `json:"by_code"`
 	// SinkReplies counts the sink's replies by "stage code"; the sink's
 	// sessions, the messages it received and those it accepted follow.
-	SinkReplies  []Count `json:"sink_replies,omitempty"`
+	SinkReplies  []Count `json:"sink_replies"`
 	SinkSessions int     `json:"sink_sessions"`
 	// SinkSessionsOpen is Data.SinkSessionsOpen: sessions with no end
 	// recorded, whose replies before the data are not known.
@@ -47,7 +47,9 @@ type Summary struct {
 	// (Recipient.DSNNotSent): their sender was told nothing.
 	SinkBouncesNotSent int         `json:"sink_bounces_not_sent,omitempty"`
 	Latency            Percentiles `json:"attempt_latency"`
-	// TimeToDelivery is from queued to delivered, for delivered recipients.
+	// TimeToDelivery is from queued to delivered, for delivered
+	// recipients; on a sink's record, which sees no queueing, from the
+	// first attempt the sink saw.
 	TimeToDelivery Percentiles `json:"time_to_delivery"`
 }
 
