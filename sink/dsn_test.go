@@ -233,9 +233,9 @@ func TestDSNBounceHonoursNotifyRetEnvidOrcpt(t *testing.T) {
 	c.greet()
 	c.expect(250, "", "MAIL FROM:<sender@x.test> RET=FULL ENVID=QQ314159")
 	c.expect(250, "", "RCPT TO:<bounce5m+fail@sink.test> NOTIFY=FAILURE ORCPT=rfc822;Orig+2Bfail@y.test")
-	c.expect(250, "", "RCPT TO:<never@sink.test> NOTIFY=NEVER")
-	c.expect(250, "", "RCPT TO:<delayonly@sink.test> NOTIFY=DELAY,SUCCESS")
-	c.expect(250, "", "RCPT TO:<plain@sink.test> ORCPT=utf-8;j\\x{F6}rg@y.test")
+	c.expect(250, "", "RCPT TO:<bounce5m+never@sink.test> NOTIFY=NEVER")
+	c.expect(250, "", "RCPT TO:<bounce5m+delayonly@sink.test> NOTIFY=DELAY,SUCCESS")
+	c.expect(250, "", "RCPT TO:<bounce5m+plain@sink.test> ORCPT=utf-8;j\\x{F6}rg@y.test")
 	c.expect(354, "", "DATA")
 	if code, msg := c.body(testMsg); code != 250 {
 		t.Fatalf("final reply %d %q", code, msg)
@@ -272,7 +272,7 @@ func TestDSNBounceHonoursNotifyRetEnvidOrcpt(t *testing.T) {
 	if !strings.Contains(raw, "Original-Recipient: rfc822;Orig+fail@y.test\r\n") {
 		t.Errorf("the DSN does not keep the ORCPT's type rfc822:\n%s", raw)
 	}
-	if raw := relayRaw(t, relay, "plain@sink.test"); !strings.Contains(raw, "Original-Recipient: utf-8;jörg@y.test\r\n") {
+	if raw := relayRaw(t, relay, "bounce5m+plain@sink.test"); !strings.Contains(raw, "Original-Recipient: utf-8;jörg@y.test\r\n") {
 		t.Errorf("the DSN does not keep the ORCPT's type utf-8 and its decoded address:\n%s", raw)
 	}
 	if h := got["bounce5m+hdrs@sink.test"]; h == nil || !h.HeadersOnly || h.Report.EnvelopeID != "" {
@@ -281,8 +281,8 @@ func TestDSNBounceHonoursNotifyRetEnvidOrcpt(t *testing.T) {
 
 	// The two that NOTIFY ruled out: recorded, with the reason, not sent.
 	for rcpt, why := range map[string]string{
-		"never@sink.test":     "NOTIFY=NEVER",
-		"delayonly@sink.test": "NOTIFY=DELAY,SUCCESS, without FAILURE",
+		"bounce5m+never@sink.test":     "NOTIFY=NEVER",
+		"bounce5m+delayonly@sink.test": "NOTIFY=DELAY,SUCCESS, without FAILURE",
 	} {
 		var skipped string
 		var sent int64

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,10 +57,15 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		raw = withHeader(a.Header, raw)
 	}
 	var b Behavior
-	for _, r := range sess.rcpts {
+	decideFor := func(r rcptState) Behavior {
 		in := sess.input(StageDataEnd, r.addr)
 		in.attempt, in.msgAttempt, in.auth = r.attempt, msgAttempt, auth
-		if b = s.decide(in, r.directives); !b.isZero() {
+		return s.decide(in, r.directives)
+	}
+	first := 0
+	for i, r := range sess.rcpts {
+		if b = decideFor(r); !b.isZero() {
+			first = i
 			break
 		}
 	}
@@ -102,10 +108,15 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 	sess.messages++
 	switch {
 	case b.Bounce != nil && outcome.Code == 250:
-		if err := s.bouncer.schedule(sess, sess.rcpts, id, b.Bounce.After, b.Bounce.Reply); err != nil {
-			s.log.Error("sink: scheduling a bounce failed", "message", id, "err", err)
-		} else {
-			c.notef('*', fmt.Sprintf("accepted; a bounce follows in %s", b.Bounce.After))
+		// Each recipient whose own directive or rule asks for a bounce
+		// gets its own, as a receiver bounces one mailbox and delivers to
+		// the others; the message's reply is the 250 all the same.
+		for _, g := range bounceGroups(sess.rcpts[first:], b, decideFor) {
+			if err := s.bouncer.schedule(sess, g.rcpts, id, g.bounce.After, g.bounce.Reply); err != nil {
+				s.log.Error("sink: scheduling a bounce failed", "message", id, "err", err)
+			} else {
+				c.notef('*', fmt.Sprintf("accepted; a bounce for %s follows in %s", rcptNames(g.rcpts), g.bounce.After))
+			}
 		}
 	case outcome.Code/100 == 2:
 		s.deliveredDSNs(sess, id, outcome)
@@ -122,6 +133,44 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		return outcome.smtpError()
 	}
 	return nil
+}
+
+// bounceGroup is the recipients of one message that get the same
+// asynchronous bounce.
+type bounceGroup struct {
+	bounce *Bounce
+	rcpts  []rcptState
+}
+
+// bounceGroups sorts rcpts, from the one whose decision at the end of
+// data (b) asks for a bounce: that one's, then each later one whose own
+// decision asks for one too, grouped by when and with what reply. The
+// recipients before it had no decision, and those after it with none, or
+// another, get no bounce.
+func bounceGroups(rcpts []rcptState, b Behavior, decideFor func(rcptState) Behavior) []bounceGroup {
+	groups := []bounceGroup{{bounce: b.Bounce, rcpts: []rcptState{rcpts[0]}}}
+	for _, r := range rcpts[1:] {
+		d := decideFor(r)
+		if d.Bounce == nil {
+			continue
+		}
+		i := slices.IndexFunc(groups, func(g bounceGroup) bool { return *g.bounce == *d.Bounce })
+		if i < 0 {
+			groups = append(groups, bounceGroup{bounce: d.Bounce})
+			i = len(groups) - 1
+		}
+		groups[i].rcpts = append(groups[i].rcpts, r)
+	}
+	return groups
+}
+
+// rcptNames lists the recipients' addresses for a note: <a>, <b>.
+func rcptNames(rcpts []rcptState) string {
+	names := make([]string, len(rcpts))
+	for i, r := range rcpts {
+		names[i] = "<" + r.addr + ">"
+	}
+	return strings.Join(names, ", ")
 }
 
 // deliveredDSNs answers NOTIFY=SUCCESS (RFC 3461 4.1) for the recipients
