@@ -64,7 +64,9 @@ func TestResetStateForgetsCounters(t *testing.T) {
 		t.Errorf("%d of the 4 sessions before the reset are left", n)
 	}
 
-	// Running: another process resets its store.
+	// Running: another process resets its store, once the session of
+	// that attempt is recorded (when it ends, after its 221).
+	waitSessions(t, st3, 5)
 	other, err := store.Open(ctx, store.Options{Path: path, Sync: store.SyncOff, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +78,7 @@ func TestResetStateForgetsCounters(t *testing.T) {
 	steps("after another process's reset", addr3, 451, 451, 250)
 
 	// Running, in this process.
+	waitSessions(t, st3, 8)
 	if f, err := s3.ResetState(ctx); err != nil || f.Pairs != 1 {
 		t.Fatalf("(*Sink).ResetState: %+v, %v; want the one pair", f, err)
 	}
