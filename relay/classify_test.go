@@ -59,6 +59,10 @@ func TestClassify(t *testing.T) {
 		// A reply all the same, though no answer: not "a failure without
 		// an SMTP reply".
 		{"a 3xx at rcpt", Reply{Stage: "rcpt", Code: 306, Text: "OK"}, Retry, "protocol-error"},
+		// The receiving system's own status (RFC 3463 X.3.x).
+		{"system busy", Reply{Stage: "rcpt", Code: 451, Enhanced: "4.3.2", Text: "System busy"}, Retry, "service-unavailable"},
+		{"local error", Reply{Stage: "dot", Code: 451, Enhanced: "4.3.0", Text: "Requested action aborted: local error"}, Retry, "service-unavailable"},
+		{"too big for now", Reply{Stage: "dot", Code: 452, Enhanced: "4.3.4", Text: "message too big for system"}, Retry, "message-too-big"},
 		{"a 354 after the dot", Reply{Stage: "dot", Code: 354, Text: "go ahead"}, Retry, "protocol-error"},
 	}
 	for _, tt := range tests {
