@@ -163,6 +163,12 @@ func (sc *Scenario) Validate(string) error {
 			if name != "" && !sc.hasListener(name) {
 				return config.Errorf(fmt.Sprintf("relay.paths[%d].host", i), "no sink listener named %q", name)
 			}
+			if p.Verify {
+				// The sink's certificate is self-signed for its listener's
+				// name, and the relay dials it at 127.0.0.1: no check of it
+				// could pass, and every attempt would fail as tls-failure.
+				return config.Errorf(fmt.Sprintf("relay.paths[%d].verify", i), "a replay's sink has a self-signed certificate, which a path with verify: true can never accept (every attempt would fail as a TLS failure); leave verify out (tls: required still checks that TLS is used, and the attempts show its version), and test certificate checks against a server with a real certificate")
+			}
 			probe.Paths[i].Host = "127.0.0.1:1"
 		case p.Type == "" || p.Type == "smarthost":
 			// A replay reaches nothing but its own listeners: a real

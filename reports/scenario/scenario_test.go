@@ -171,6 +171,8 @@ func TestMalformedScenarios(t *testing.T) {
 			`bad.yaml:3:34: relay.paths[0].host: "127.0.0.1:43199": a replay sends only to its own sink, so a smarthost path's host is sink (the first sink listener) or sink:NAME`},
 		{"real provider's smarthost", "name: x\nrelay:\n  paths: [{name: provider, host: 'smtp.provider.test:587'}]\nmessages:\n  - to: [a@b.test]\n",
 			`relay.paths[0].host: "smtp.provider.test:587": a replay sends only to its own sink`},
+		{"verify against the sink", "name: x\nrelay:\n  paths: [{name: p, host: sink, tls: required, verify: true}]\nmessages:\n  - to: [a@b.test]\n",
+			`bad.yaml:3:56: relay.paths[0].verify: a replay's sink has a self-signed certificate, which a path with verify: true can never accept`},
 		{"sink misspelled", "name: x\nrelay:\n  paths: [{name: p, host: snk}]\nmessages:\n  - to: [a@b.test]\n", `(did you mean sink?)`},
 		{"unknown sink listener", "name: x\nrelay:\n  paths: [{name: p, host: 'sink:nope'}]\n  routes: [{name: r, paths: [p]}]\nmessages:\n  - to: [a@b.test]\n", `relay.paths[0].host: no sink listener named "nope"`},
 		{"huge message", "name: x\nmessages:\n  - {to: [a@b.test], size: 100000000000}\n", "bad.yaml:3:28: messages[0].size: 100000000000 bytes is over the relay's max_message_bytes (26214400)"},
