@@ -179,6 +179,11 @@ func (c *Config) Validate(prefix string) error {
 	for i := range c.Listeners {
 		l := &c.Listeners[i]
 		k := key(fmt.Sprintf("listeners[%d]", i))
+		if l.Name == "" {
+			// The error names the key: at the listener's own line when the
+			// key is absent.
+			return config.Errorf(k+".name", "every listener needs a name (rules, profiles and the web UI refer to it; the default listener is mx): add name: mx, or mx2 beside another")
+		}
 		if !nameRE.MatchString(l.Name) {
 			return config.Errorf(k+".name", "%q: want a short name of letters, digits, '.', '_' or '-'", l.Name)
 		}
