@@ -76,7 +76,7 @@ func TestUnsentBounceAdvice(t *testing.T) {
 	for _, c := range []struct{ notSent, want string }{
 		{"it could not send: no sink.bounce.relay is configured to send the bounce to", "set sink.bounce.relay"},
 		{"it did not send: the recipient was given NOTIFY=NEVER: no DSN of any kind (RFC 3461 4.1)", "nothing: no DSN was due"},
-		{"is due at 2026-05-01T09:10:00Z and not sent yet: the sink sends it when it is due", "keep the sink running"},
+		{"is due at 2026-05-01T09:10:00Z and not sent yet: the sink sends it when it is due", "keep the sink running until the bounce is due, then make the report again; if its log says a try failed, see that something listens at its bounce relay address (sink.bounce.relay)"},
 		{"it could not send: the bounce relay 127.0.0.1:43552 refused the DSN for good with 550 5.7.1", "did not take the bounce"},
 		{"", ""},
 	} {

@@ -100,7 +100,7 @@ func (r *Recipient) unsentBounce() (note, advice string) {
 	case strings.Contains(n, "null sender") || strings.Contains(n, "NOTIFY"):
 		advice = "nothing: no DSN was due (a message from the null sender is never bounced, RFC 5321 6.1; NOTIFY asked for none, RFC 3461 4.1)"
 	case strings.Contains(n, "not sent yet"):
-		advice = "keep the sink running until the bounce is due, then make the report again"
+		advice = "keep the sink running until the bounce is due, then make the report again; if its log says a try failed, see that something listens at its bounce relay address (sink.bounce.relay): start relaylab serve or relay there, or set sink.bounce.relay to a relay that listens"
 	default:
 		advice = "the relay at sink.bounce.relay did not take the bounce: read the error, fix that relay, or set sink.bounce.relay to one that takes the sink's mail"
 	}
