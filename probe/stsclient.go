@@ -35,8 +35,9 @@ type HTTPOptions struct {
 }
 
 // NewHTTPClient returns a client for MTA-STS policies that resolves host
-// names through r (so that probes and policies agree on DNS), never follows
-// redirects, and gives up after timeout.
+// names through r (so that probes and policies agree on DNS), dials an IP
+// address in a URL as it is, never follows redirects, and gives up after
+// timeout.
 func NewHTTPClient(r resolver.Resolver, timeout time.Duration) *http.Client {
 	c, _ := NewHTTPClientWith(r, HTTPOptions{Timeout: timeout})
 	return c
@@ -78,7 +79,7 @@ func NewHTTPClientWith(r resolver.Resolver, o HTTPOptions) (*http.Client, error)
 		if o.Port != 0 && port == "443" {
 			port = strconv.Itoa(o.Port)
 		}
-		ips, err := addrs(ctx, r, host)
+		ips, err := dialAddrs(ctx, r, host)
 		if err != nil {
 			return nil, err
 		}
@@ -105,6 +106,16 @@ func NewHTTPClientWith(r resolver.Resolver, o HTTPOptions) (*http.Client, error)
 	}
 	return &http.Client{Transport: tr, Timeout: o.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, nil
+}
+
+// dialAddrs returns the addresses to dial for host: host itself when it
+// is an IP address (there is nothing to ask DNS), else its A and AAAA
+// records through r.
+func dialAddrs(ctx context.Context, r resolver.Resolver, host string) ([]netip.Addr, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{ip}, nil
+	}
+	return addrs(ctx, r, host)
 }
 
 // caPool is the system's CA pool (empty when the system has none) with
