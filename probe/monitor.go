@@ -52,7 +52,11 @@ type Options struct {
 	Clock      clock.Clock       // default: the store's clock
 	Logger     *slog.Logger      // default: discard
 	Resolver   resolver.Resolver // default: a Client on cfg.Resolvers
-	HTTPClient *http.Client      // MTA-STS policies and the webhook; default NewHTTPClient
+	HTTPClient *http.Client      // MTA-STS policies; default NewHTTPClient on Resolver
+	// WebhookClient posts to the webhook; default: a client that finds
+	// the receiver as any HTTP client does (the system's resolver,
+	// proxies from the environment), not through Resolver.
+	WebhookClient *http.Client
 }
 
 // Monitor checks a watchlist on a schedule, stores results with history and
@@ -100,7 +104,11 @@ func NewMonitor(cfg Config, opts Options) (*Monitor, error) {
 		m.ips = append(m.ips, netip.MustParseAddr(strings.TrimSpace(s)))
 	}
 	if cfg.Webhook.URL != "" {
-		m.hook = newWebhook(cfg.Webhook, m.http, m.clock, m.log)
+		hc := opts.WebhookClient
+		if hc == nil {
+			hc = newWebhookClient()
+		}
+		m.hook = newWebhook(cfg.Webhook, hc, m.clock, m.log)
 	}
 	return m, nil
 }

@@ -30,6 +30,18 @@ type webhook struct {
 	queue  chan Change
 }
 
+// newWebhookClient returns the webhook's HTTP client. The receiver is not
+// what the probe checks: its name is resolved as any HTTP client resolves
+// it (net.Dialer, the system's resolver) and the environment's proxy
+// settings apply, whereas probe.resolvers are the monitored servers (the
+// MTA-STS policy host is resolved through them, as part of the check).
+// Redirects are not followed: a POST is not re-sent elsewhere.
+func newWebhookClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	return &http.Client{Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
 func newWebhook(cfg WebhookConfig, client *http.Client, c clock.Clock, log *slog.Logger) *webhook {
 	return &webhook{cfg: cfg, client: client, clock: c, log: log, queue: make(chan Change, 1024)}
 }
