@@ -370,16 +370,23 @@ func (m *Monitor) record(ctx context.Context, target string, rep *Report) ([]Cha
 			if c == nil {
 				continue
 			}
+			// The row first, so that the event carries the change's id;
+			// then the row gets the event's.
+			res, err := tx.Exec(`INSERT INTO probe_changes (time_ns, target, key, kind, old, new) VALUES (?, ?, ?, ?, ?, ?)`,
+				now.UnixNano(), target, c.Key, c.Kind, c.Old, c.New)
+			if err != nil {
+				return err
+			}
+			if c.ID, err = res.LastInsertId(); err != nil {
+				return err
+			}
 			ev, err := tx.Append(events.Event{Kind: events.ProbeChanged, Target: target}.WithPayload(c))
 			if err != nil {
 				return err
 			}
-			res, err := tx.Exec(`INSERT INTO probe_changes (time_ns, target, key, kind, old, new, event_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				now.UnixNano(), target, c.Key, c.Kind, c.Old, c.New, ev.ID)
-			if err != nil {
+			if _, err := tx.Exec(`UPDATE probe_changes SET event_id = ? WHERE id = ?`, ev.ID, c.ID); err != nil {
 				return err
 			}
-			c.ID, _ = res.LastInsertId()
 			changes = append(changes, *c)
 		}
 		return nil
