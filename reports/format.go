@@ -360,8 +360,11 @@ func WriteTimeline(w io.Writer, r *Recipient) {
 	at := func(t time.Time) string { return "+" + t.Sub(r.Queued).Round(time.Second).String() }
 	tail := func(a Attempt) string {
 		s := ""
+		if a.By != "" {
+			s = "  (by " + a.By + ")"
+		}
 		if a.TLS != "" {
-			s = "  [" + a.TLS + "]"
+			s += "  [" + a.TLS + "]"
 		}
 		if a.WalkStopped != "" {
 			s += "  (note: " + a.WalkStopped + ")"

@@ -38,6 +38,9 @@ type Attempt struct {
 	Code     int    `json:"code,omitempty"`
 	Enhanced string `json:"enhanced,omitempty"`
 	Text     string `json:"text,omitempty"`
+	// By is set on a sink's record only: what chose the reply (`rule
+	// "name"`, sink.rules[1], a profile's rule, a directive, a limit).
+	By string `json:"by,omitempty"`
 	// Latency is the attempt's time from its start (the dial or the
 	// pooled connection's reuse) to its last reply or failure, on the
 	// relay's clock: in a replay, the virtual clock's. Nil when the event

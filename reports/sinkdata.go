@@ -29,6 +29,9 @@ type SinkAttempt struct {
 	// made in, 0 when the source does not say: what names a recipient
 	// refused before the data, which left no message.
 	Session int64
+	// By names what chose the reply (a rule, a profile's rule, a
+	// directive, a limit), "" for the sink's normal replies.
+	By string
 }
 
 // SinkAttemptSource lists every attempt a sink recorded, oldest first.
@@ -168,7 +171,7 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
-		at := Attempt{Time: a.Time, Try: len(r.Attempts) + 1, Path: a.Listener, Host: host, Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text}
+		at := Attempt{Time: a.Time, Try: len(r.Attempts) + 1, Path: a.Listener, Host: host, Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, By: a.By}
 		at.TLS, at.Cipher = splitTLS(a.TLS)
 		if a.Code == 0 {
 			at.Error = "no reply: connection dropped or left hanging at " + a.Stage

@@ -155,5 +155,6 @@ func (sr sinkRecord) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, er
 // Report is the attempt as reports reads it, with its message.
 func (a SinkAttempt) Report() reports.SinkMessageAttempt {
 	return reports.SinkMessageAttempt{Message: a.Message, SinkAttempt: reports.SinkAttempt{Time: a.Time, Listener: a.Listener,
-		Client: a.Client, Sender: a.Sender, Recipient: a.Recipient, Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, TLS: a.TLS}}
+		Client: a.Client, Sender: a.Sender, Recipient: a.Recipient, Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, TLS: a.TLS,
+		Session: a.Session, By: a.By}}
 }

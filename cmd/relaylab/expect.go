@@ -204,7 +204,8 @@ func (s sinkAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMes
 	out := make([]reports.SinkMessageAttempt, len(atts))
 	for i, a := range atts {
 		out[i] = reports.SinkMessageAttempt{Message: a.Message, SinkAttempt: reports.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client,
-			Sender: a.Sender, Recipient: a.Recipient, Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS}}
+			Sender: a.Sender, Recipient: a.Recipient, Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS,
+			Session: a.Session, By: a.By}}
 	}
 	return out, nil
 }

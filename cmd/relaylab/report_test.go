@@ -123,7 +123,10 @@ func TestReportSinkOnlyStore(t *testing.T) {
 		{"text", "\n connect 220 3\n"},
 		{"text", "\n rcpt 550 1\n"},
 		{"text", "the recipients and attempts are as the sink saw them"},
-		{"text", "\n550@example.test: bounced\n"},
+		// Refused before the data: named by its session. Each reply a
+		// directive chose says which.
+		{"text", "\n550@example.test (session 3): bounced\n"},
+		{"text", "552 5.3.4 Rejected by the relaylab sink (asked for by a directive) (by directive dot552)\n"},
 		{"json", `"sink_sessions": 3,`},
 		{"json", `"sink_accepted": 1,`},
 		{"json", `"key": "data-end 250",`},

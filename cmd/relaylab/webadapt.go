@@ -278,7 +278,7 @@ func (a sinkAdapter) Attempts(ctx context.Context) ([]web.SinkAttempt, error) {
 	for _, x := range atts {
 		a := x.SinkAttempt
 		out = append(out, web.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client, Sender: a.Sender, Recipient: a.Recipient,
-			Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, TLS: a.TLS, Message: x.Message})
+			Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, TLS: a.TLS, Message: x.Message, By: a.By, Session: a.Session})
 	}
 	return out, nil
 }
