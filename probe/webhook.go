@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/relaylab/relaylab/internal/clock"
 )
@@ -77,10 +79,10 @@ func (w *webhook) deliver(ctx context.Context, c Change) {
 			return
 		}
 		if !retry || attempt == w.cfg.Attempts {
-			w.log.Error("webhook delivery failed; giving up (the change is in the event log)", "url", w.cfg.URL, "key", c.Key, "attempts", attempt, "err", err)
+			w.log.Error("webhook delivery failed; giving up (the change is in the event log)", "url", RedactURL(w.cfg.URL), "key", c.Key, "attempts", attempt, "err", err)
 			return
 		}
-		w.log.Warn("webhook delivery failed; retrying", "url", w.cfg.URL, "attempt", attempt, "in", delay, "err", err)
+		w.log.Warn("webhook delivery failed; retrying", "url", RedactURL(w.cfg.URL), "attempt", attempt, "in", delay, "err", err)
 		if clock.Sleep(ctx, w.clock, delay) != nil {
 			return
 		}
@@ -88,18 +90,21 @@ func (w *webhook) deliver(ctx context.Context, c Change) {
 	}
 }
 
+// post POSTs body once. Its errors name the receiver by RedactURL: the
+// URL's path may hold the receiver's secret, and errors are logged.
 func (w *webhook) post(ctx context.Context, body []byte) (retry bool, err error) {
+	shown := RedactURL(w.cfg.URL)
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout.D())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("%s: %w", shown, hideURL(err, shown))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "relaylab-probe")
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return true, err
+		return true, hideURL(err, shown)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck
@@ -107,8 +112,18 @@ func (w *webhook) post(ctx context.Context, body []byte) (retry bool, err error)
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return false, nil
 	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return true, fmt.Errorf("%s answered %s", w.cfg.URL, resp.Status)
+		return true, fmt.Errorf("%s answered %s", shown, resp.Status)
 	default:
-		return false, fmt.Errorf("%s answered %s", w.cfg.URL, resp.Status)
+		return false, fmt.Errorf("%s answered %s", shown, resp.Status)
 	}
+}
+
+// hideURL puts shown in place of the URL that the HTTP client's errors
+// (*url.Error: Post "URL": ...) quote in full.
+func hideURL(err error, shown string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = shown
+	}
+	return err
 }
