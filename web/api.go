@@ -97,6 +97,14 @@ type ProbeAPI interface {
 	History(ctx context.Context, f ProbeFilter) ([]ProbeResult, error)
 }
 
+// ProbeChangesAPI is offered by a ProbeAPI that keeps the changes its runs
+// confirmed, for /api/v1/probe/changes.
+type ProbeChangesAPI interface {
+	// Changes returns the changes of f.Target (of every target when ""),
+	// newest first. f.Check is not used.
+	Changes(ctx context.Context, f ProbeFilter) ([]ProbeChange, error)
+}
+
 // SinkRules is the sink's rule set in its YAML form.
 type SinkRules struct {
 	YAML string `json:"yaml"`
@@ -321,21 +329,52 @@ type Suppression struct {
 // ProbeFilter selects probe history.
 type ProbeFilter struct {
 	Target string
-	Check  string
-	Limit  int
+	// Check keeps the runs that made this check ("spf", "blocklist"),
+	// "" all of them. A name no run can make is an ErrInvalid.
+	Check string
+	Limit int
 }
 
-// ProbeResult is one check of one target at one time.
+// ProbeResult is one run of the checks of one target at one time.
 type ProbeResult struct {
-	Target  string    `json:"target"`
-	Check   string    `json:"check"`  // "dnsbl:zen.example", "spf", "dmarc"...
-	Status  string    `json:"status"` // "ok", "listed", "fail", "error"...
-	Detail  string    `json:"detail,omitempty"`
-	Time    time.Time `json:"time"`
-	Changed bool      `json:"changed,omitempty"` // differs from the previous result
+	Target string `json:"target"`
+	// Check names the checks the run made, in the report's order, comma
+	// separated: "blocklist, ptr" for an IP, "spf, dkim, dmarc, mx, ..."
+	// for a domain's records.
+	Check  string    `json:"check"`
+	Status string    `json:"status"` // "ok", "warning", "error", "unknown"
+	Detail string    `json:"detail,omitempty"`
+	Time   time.Time `json:"time"`
+	// Changed says the run confirmed a change (Changes lists them): a
+	// new value seen on two runs in a row.
+	Changed bool          `json:"changed,omitempty"`
+	Changes []ProbeChange `json:"changes,omitempty"`
 	// Findings say what the check found, errors first: what is wrong,
 	// why, and what to do. Absent when it found nothing to report.
 	Findings []ProbeFinding `json:"findings,omitempty"`
+	// Blocklists are the run's blocklist answers, one per subject and
+	// list, the clean ones too. Absent when the run checked none.
+	Blocklists []ProbeListing `json:"blocklists,omitempty"`
+}
+
+// ProbeChange is one change a probe run confirmed (probe.Change).
+type ProbeChange struct {
+	ID     int64     `json:"id"`
+	Time   time.Time `json:"time"`
+	Target string    `json:"target"`
+	Kind   string    `json:"kind"` // listed, delisted, record-changed, key-rotated
+	Key    string    `json:"key"`  // what changed: "domain shop.test spf"
+	Old    string    `json:"old"`
+	New    string    `json:"new"`
+	First  bool      `json:"first,omitempty"` // a listing at the target's first checks: Old means nothing
+}
+
+// ProbeListing is the answer of one blocklist about one subject.
+type ProbeListing struct {
+	Zone    string `json:"zone"`
+	Subject string `json:"subject"` // the IP or domain looked up
+	Status  string `json:"status"`  // listed, not-listed or unknown
+	Detail  string `json:"detail,omitempty"`
 }
 
 // ProbeFinding is one finding of a probe (probe.Finding, SCHEMA.md).

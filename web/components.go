@@ -374,3 +374,27 @@ func (s *Server) probeHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"history": l})
 }
+
+// probeChanges serves the changes the probe runs confirmed, newest first.
+func (s *Server) probeChanges(w http.ResponseWriter, r *http.Request) {
+	pc, ok := s.opts.Probe.(ProbeChangesAPI)
+	if !ok {
+		writeError(w, http.StatusNotImplemented, "no change history",
+			"the probes of this relaylab process keep no change history; read the probe.changed events (/api/v1/events?kind=probe.changed)")
+		return
+	}
+	limit, err := queryInt(r, "limit", 100, 10000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
+		return
+	}
+	l, err := pc.Changes(r.Context(), ProbeFilter{Target: r.URL.Query().Get("target"), Limit: int(limit)})
+	if err != nil {
+		s.writeAPIError(w, r, "reading probe changes", err)
+		return
+	}
+	if l == nil {
+		l = []ProbeChange{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"changes": l})
+}

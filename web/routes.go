@@ -118,6 +118,7 @@ func (s *Server) endpoints() []endpoint {
 		{"PUT", "/api/v1/sink/rules", s.needs("sink", s.opts.Sink != nil, s.putRules)},
 		{"GET", "/api/v1/probe/results", s.needs("probe", s.opts.Probe != nil, s.probeResults)},
 		{"GET", "/api/v1/probe/history", s.needs("probe", s.opts.Probe != nil, s.probeHistory)},
+		{"GET", "/api/v1/probe/changes", s.needs("probe", s.opts.Probe != nil, s.probeChanges)},
 		{"GET", "/api/v1/reports", s.report},
 		{"GET", "/api/v1/reports/summary", s.reportSummary},
 	}
