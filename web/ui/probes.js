@@ -1,6 +1,6 @@
 // Probe results with their findings, their history, and what changed. The
 // page follows the event stream: a new result or change redraws it.
-import { h, fmtTime, clear, prose } from "./dom.js";
+import { h, fmtTime, clear, prose, iso } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { setStatus } from "./status.js";
@@ -30,14 +30,97 @@ function findings(list) {
   ];
 }
 
+// Names of what a change's key ("domain D spf", "domain D dkim SEL",
+// "listing SUBJECT ZONE") is about.
+const RECORDS = { spf: "SPF record", dmarc: "DMARC record", mx: "MX records", "mta-sts": "MTA-STS record and policy",
+  "tls-rpt": "TLS-RPT record", bimi: "BIMI record", dkim: "DKIM key" };
+
+// changeWhat says in words what a change is: "SPF record changed",
+// "DKIM key rotated (selector s1)", "listed on zen.example".
+function changeWhat(c) {
+  const parts = String(c.key || "").split(" ");
+  if (parts[0] === "listing") {
+    const zone = parts.slice(2).join(" ");
+    if (c.kind === "delisted") return ["delisted from ", iso(zone)];
+    return [c.first ? "found listed at its first checks on " : "listed on ", iso(zone)];
+  }
+  if (parts[0] === "domain" && RECORDS[parts[2]]) {
+    const name = RECORDS[parts[2]];
+    const sel = parts[2] === "dkim" && parts[3] ? [" (selector ", iso(parts.slice(3).join(" ")), ")"] : [];
+    let verb = "changed";
+    if (c.kind === "key-rotated") verb = "rotated";
+    else if (!c.old) verb = "published";
+    else if (!c.new) verb = "removed";
+    return [name + " " + verb, sel];
+  }
+  return [String(c.kind || "changed"), " ", iso(c.key || "")];
+}
+
+// A value longer than this shows shortened, whole in its title and in
+// the change's "full values".
+const SHORT = 60;
+
+function value(v) {
+  if (!v) return h("em", { class: "value" }, "none");
+  const s = String(v);
+  if (s.length <= SHORT) return h("span", { class: "mono value" }, iso(s));
+  return h("span", { class: "mono value", title: s }, iso(s.slice(0, SHORT) + "…"));
+}
+
+// change is one confirmed change in words: when, which target (when
+// asked), what changed, and its old and new values.
+function change(c, withTarget) {
+  const long = String(c.old || "").length > SHORT || String(c.new || "").length > SHORT;
+  return h("li", { class: "change", "data-kind": c.kind },
+    withTarget ? [h("span", { class: "when nowrap" }, fmtTime(c.time)), " ", h("span", { class: "mono" }, iso(c.target)), ": "] : "",
+    h("strong", {}, changeWhat(c)), ": ",
+    c.first ? "" : [value(c.old), " → "], value(c.new),
+    long ? h("details", { class: "full" }, h("summary", {}, "full values"),
+      c.first ? "" : h("div", { class: "mono value-full" }, "old: ", iso(c.old || "none")),
+      h("div", { class: "mono value-full" }, "new: ", iso(c.new || "none"))) : "");
+}
+
+function changesOf(r) {
+  const cs = Array.isArray(r.changes) ? r.changes : [];
+  return cs.length ? h("ul", { class: "changes" }, cs.map((c) => change(c, false))) : "";
+}
+
+function changeCount(r) {
+  const n = Array.isArray(r.changes) ? r.changes.length : 0;
+  if (!n && !r.changed) return "";
+  return h("strong", { class: "changed", title: "this run confirmed a change: a new value seen on two runs in a row" },
+    n === 1 ? "1 change" : n ? n + " changes" : "changed");
+}
+
+// blocklists says which lists a run asked about each subject and what
+// they answered, the clean ones too, as `relaylab probe` prints it:
+// only a listing or an unknown answer is a finding.
+function blocklists(list) {
+  const ls = Array.isArray(list) ? list : [];
+  if (!ls.length) return "";
+  const subjects = [...new Set(ls.map((l) => l.subject))];
+  return subjects.map((subj) => {
+    const mine = ls.filter((l) => l.subject === subj);
+    const part = (status, words) => {
+      const zs = mine.filter((l) => l.status === status).map((l) => l.zone);
+      return zs.length ? [words + " " + zs.length + " (", zs.map((z, i) => [i ? ", " : "", iso(z)]), ")"] : words + " 0";
+    };
+    const unknown = mine.some((l) => l.status === "unknown");
+    return h("div", { class: "blocklists" },
+      subjects.length > 1 ? [h("span", { class: "mono" }, iso(subj)), ": "] : "Blocklists: ",
+      part("listed", "listed on"), ", ", part("not-listed", "not listed on"),
+      unknown ? [", ", part("unknown", "unknown on")] : "");
+  });
+}
+
 export function probesView(main) {
   const tbody = h("tbody", { id: "probe-rows" });
   const note = h("p", { class: "muted" });
   const hist = h("section", { class: "card", id: "probe-history" }, h("h2", {}, "History"), h("p", { class: "muted" }, "Pick a result to see its history."));
   const changes = h("section", { class: "card", id: "probe-changes" }, h("h2", {}, "Recent changes"));
   main.append(h("h1", {}, "Probes"), note,
-    h("div", { class: "scroll" }, h("table", {},
-      h("thead", {}, h("tr", {}, h("th", {}, "target"), h("th", {}, "check"), h("th", {}, "status"), h("th", {}, "findings"), h("th", {}, "checked"))),
+    h("div", { class: "scroll" }, h("table", { class: "cards", id: "probe-table" },
+      h("thead", {}, h("tr", {}, h("th", {}, "target"), h("th", {}, "checks"), h("th", {}, "status"), h("th", {}, "findings"), h("th", {}, "checked"))),
       tbody)), hist, changes);
   let shown = null; // the target whose history is open
 
@@ -57,12 +140,14 @@ export function probesView(main) {
     }
     for (const r of d.results) {
       const tr = h("tr", { class: "clickable", "data-id": r.target },
-        h("td", { class: "mono" }, r.target), h("td", {}, r.check),
-        h("td", {}, badge(r.status), r.changed ? " changed" : ""),
-        h("td", {}, r.detail || "", findings(r.findings)), h("td", {}, fmtTime(r.time)));
+        h("td", { class: "mono target", "data-label": "target" }, iso(r.target)),
+        h("td", { "data-label": "checks" }, r.check || ""),
+        h("td", { "data-label": "status" }, badge(r.status), " ", changeCount(r)),
+        h("td", { class: "wide", "data-label": "findings" }, r.detail || "", blocklists(r.blocklists), changesOf(r), findings(r.findings)),
+        h("td", { class: "checked", "data-label": "checked" }, fmtTime(r.time)));
       tr.addEventListener("click", (ev) => {
         if (ev.target.closest("details")) return; // unfolding the facts is not picking the row
-        history(r.target, r.check);
+        history(r.target);
       });
       tbody.append(tr);
     }
@@ -71,19 +156,22 @@ export function probesView(main) {
   const loadChanges = () => get("/api/v1/events?kind=probe.changed&tail=5000&limit=50").then((p) => {
     clear(changes).append(h("h2", {}, "Recent changes"));
     if (!p.events.length) changes.append(h("p", { class: "muted" }, "No changes recorded."));
-    else changes.append(h("ul", {}, p.events.reverse().map((e) =>
-      h("li", {}, fmtTime(e.time), " ", h("span", { class: "mono" }, e.target), " ", JSON.stringify(e.payload)))));
+    else changes.append(h("ul", { class: "changes" }, p.events.reverse().map((e) =>
+      change(Object.assign({}, e.payload || {}, { time: e.time, target: e.target }), true))));
   }).catch(() => {});
 
-  function history(target, check) {
-    shown = { target, check };
-    const q = new URLSearchParams({ target, check, limit: "100" });
+  // history shows every run of target, newest first, each with the
+  // changes it confirmed.
+  function history(target) {
+    shown = { target };
+    const q = new URLSearchParams({ target, limit: "100" });
     get("/api/v1/probe/history?" + q.toString()).then((d) => {
       if (!shown || shown.target !== target) return; // another was picked meanwhile
-      clear(hist).append(h("h2", {}, "History of ", h("span", { class: "mono" }, target), " ", check),
-        h("ol", { class: "steps" }, d.history.map((r) => h("li", {},
-          h("span", { class: "when" }, fmtTime(r.time)), " ", badge(r.status), " ",
-          r.changed ? h("strong", {}, "changed ") : "", r.detail || "",
+      clear(hist).append(h("h2", {}, "History of ", h("span", { class: "mono" }, iso(target))),
+        h("ol", { class: "steps" }, d.history.map((r) => h("li", { class: "run" },
+          h("span", { class: "when nowrap" }, fmtTime(r.time)), " ", badge(r.status), " ", changeCount(r), " ",
+          r.detail || "", r.check ? h("span", { class: "muted" }, " · " + r.check) : "",
+          blocklists(r.blocklists), changesOf(r),
           (r.findings || []).length ? h("details", {}, h("summary", {}, "findings"), findings(r.findings)) : ""))));
     }).catch((e) => clear(hist).append(h("p", { class: "error" }, e.message)));
   }
@@ -93,7 +181,7 @@ export function probesView(main) {
   const batch = frameBatcher((evs) => {
     loadResults();
     if (evs.some((e) => e.kind === "probe.changed")) loadChanges();
-    if (shown && evs.some((e) => e.target === shown.target)) history(shown.target, shown.check);
+    if (shown && evs.some((e) => e.target === shown.target)) history(shown.target);
   }, 100);
   let stream = null;
   let stopped = false;
