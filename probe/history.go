@@ -61,8 +61,13 @@ func ChangeHistory(ctx context.Context, db *sql.DB, target string, limit int) ([
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.QueryContext(ctx, `SELECT id, time_ns, target, key, kind, old, new FROM probe_changes
-		WHERE ? = '' OR target = ? ORDER BY id DESC LIMIT ?`, target, target, limit)
+	return scanChanges(db.QueryContext(ctx, `SELECT `+changeCols+` FROM probe_changes
+		WHERE ? = '' OR target = ? ORDER BY id DESC LIMIT ?`, target, target, limit))
+}
+
+const changeCols = `id, time_ns, target, key, kind, old, new`
+
+func scanChanges(rows *sql.Rows, err error) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}

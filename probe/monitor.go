@@ -108,7 +108,7 @@ func NewMonitor(cfg Config, opts Options) (*Monitor, error) {
 		if hc == nil {
 			hc = newWebhookClient()
 		}
-		m.hook = newWebhook(cfg.Webhook, hc, m.clock, m.log)
+		m.hook = newWebhook(cfg.Webhook, hc, m.st, m.clock, m.log)
 	}
 	return m, nil
 }
@@ -117,6 +117,11 @@ func NewMonitor(cfg Config, opts Options) (*Monitor, error) {
 // it returns nil when ctx is cancelled. Failures of one cycle are logged
 // and retried on the next.
 func (m *Monitor) Run(ctx context.Context) error {
+	if m.hook == nil {
+		if n, err := pendingChanges(ctx, m.st); err == nil && n > 0 {
+			m.log.Info("changes recorded for a webhook are not posted: probe.webhook.url is not set (they are posted when it is)", "count", n)
+		}
+	}
 	if len(m.cfg.Domains) == 0 && len(m.ips) == 0 {
 		// An empty watchlist asks nothing of anyone's DNS servers.
 		m.log.Info("probe watchlist is empty; the monitor is idle")
@@ -230,10 +235,8 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 		_, err := tx.Exec(`DELETE FROM probe_results WHERE time_ns < ?`, cutoff)
 		return err
 	}))
-	if m.hook != nil {
-		for _, c := range all {
-			m.hook.enqueue(c)
-		}
+	if m.hook != nil && len(all) > 0 {
+		m.hook.notify()
 	}
 	return all, errors.Join(errs...)
 }
@@ -351,6 +354,10 @@ func (m *Monitor) record(ctx context.Context, target string, rep *Report) ([]Cha
 		}
 	}
 	now := m.clock.Now()
+	hook := hookNone
+	if m.hook != nil {
+		hook = hookPending
+	}
 	var changes []Change
 	err = m.st.Write(ctx, func(tx *store.Tx) error {
 		changes = changes[:0]
@@ -372,8 +379,8 @@ func (m *Monitor) record(ctx context.Context, target string, rep *Report) ([]Cha
 			}
 			// The row first, so that the event carries the change's id;
 			// then the row gets the event's.
-			res, err := tx.Exec(`INSERT INTO probe_changes (time_ns, target, key, kind, old, new) VALUES (?, ?, ?, ?, ?, ?)`,
-				now.UnixNano(), target, c.Key, c.Kind, c.Old, c.New)
+			res, err := tx.Exec(`INSERT INTO probe_changes (time_ns, target, key, kind, old, new, webhook) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				now.UnixNano(), target, c.Key, c.Kind, c.Old, c.New, hook)
 			if err != nil {
 				return err
 			}

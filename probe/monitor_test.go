@@ -155,7 +155,7 @@ func TestWebhookRetriesOnTheClock(t *testing.T) {
 	vc := clock.NewVirtual(epoch)
 	cfg := DefaultConfig().Webhook
 	cfg.URL = ts.URL
-	w := newWebhook(cfg, ts.Client(), vc, discard())
+	w := newWebhook(cfg, ts.Client(), nil, vc, discard())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
@@ -204,7 +204,7 @@ func TestWebhookGivesUpOnClientError(t *testing.T) {
 	defer ts.Close()
 	cfg := DefaultConfig().Webhook
 	cfg.URL = ts.URL
-	w := newWebhook(cfg, ts.Client(), clock.NewVirtual(epoch), discard())
+	w := newWebhook(cfg, ts.Client(), nil, clock.NewVirtual(epoch), discard())
 	w.deliver(context.Background(), Change{Kind: ChangeListed})
 	if n != 1 {
 		t.Errorf("%d POSTs after a 404, want 1", n)

@@ -10,26 +10,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/store"
 )
 
 // WebhookPayload is the JSON body POSTed for each change.
 type WebhookPayload struct {
 	Event  string `json:"event"` // "probe.changed"
 	Change Change `json:"change"`
-}
-
-// webhook delivers changes one at a time, in order, retrying with a
-// doubling backoff on the clock. Its queue is bounded: when the receiver is
-// down for long, the oldest undelivered changes stay in the store (and the
-// event log) but are not posted.
-type webhook struct {
-	cfg    WebhookConfig
-	client *http.Client
-	clock  clock.Clock
-	log    *slog.Logger
-	queue  chan Change
 }
 
 // newWebhookClient returns the webhook's HTTP client. The receiver is not
@@ -44,50 +34,132 @@ func newWebhookClient() *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-func newWebhook(cfg WebhookConfig, client *http.Client, c clock.Clock, log *slog.Logger) *webhook {
-	return &webhook{cfg: cfg, client: client, clock: c, log: log, queue: make(chan Change, 1024)}
+// Webhook states of a stored change (probe_changes.webhook).
+const (
+	hookNone      = ""          // no webhook was configured when it was recorded
+	hookPending   = "pending"   // not posted yet: posted at the next chance, after a restart too
+	hookDelivered = "delivered" // the receiver answered 2xx
+	hookRefused   = "refused"   // the receiver answered a 4xx other than 408 and 429
+	hookFailed    = "failed"    // the attempts ran out
+)
+
+// webhook posts the changes that wait for it, one at a time, oldest
+// first, retrying each with a doubling backoff on the clock. The changes
+// wait in the store (probe_changes.webhook), not in memory: a receiver
+// that is away for long holds up no more than a row each, and a change
+// not yet posted at shutdown is posted after the restart, before any
+// newer one.
+type webhook struct {
+	cfg    WebhookConfig
+	client *http.Client
+	st     *store.Store
+	clock  clock.Clock
+	log    *slog.Logger
+	wake   chan struct{} // there may be new changes to post
 }
 
-func (w *webhook) enqueue(c Change) {
+func newWebhook(cfg WebhookConfig, client *http.Client, st *store.Store, c clock.Clock, log *slog.Logger) *webhook {
+	return &webhook{cfg: cfg, client: client, st: st, clock: c, log: log, wake: make(chan struct{}, 1)}
+}
+
+// notify tells run that changes were recorded; it never blocks.
+func (w *webhook) notify() {
 	select {
-	case w.queue <- c:
+	case w.wake <- struct{}{}:
 	default:
-		w.log.Warn("webhook queue full; change not posted (it is in the event log)", "key", c.Key, "kind", c.Kind)
 	}
 }
 
+// run posts the waiting changes, then each new one, until ctx ends; it
+// then logs how many still wait.
 func (w *webhook) run(ctx context.Context) {
+	defer w.logWaiting(ctx)
 	for {
+		if err := w.drain(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error("webhook: the changes to post could not be read or marked; trying again after the next check", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case c := <-w.queue:
-			w.deliver(ctx, c)
+		case <-w.wake:
 		}
 	}
 }
 
-// deliver POSTs one change until a 2xx reply, a 4xx other than 408 and 429
-// (the receiver refuses it: retrying will not help), or the attempts run out.
-func (w *webhook) deliver(ctx context.Context, c Change) {
+// drain posts the waiting changes in order until none is left or ctx ends.
+func (w *webhook) drain(ctx context.Context) error {
+	for ctx.Err() == nil {
+		next, err := scanChanges(w.st.DB().QueryContext(ctx, `SELECT `+changeCols+` FROM probe_changes
+			WHERE webhook = ? ORDER BY id LIMIT 1`, hookPending))
+		if err != nil || len(next) == 0 {
+			return err
+		}
+		c := next[0]
+		state := w.deliver(ctx, c)
+		if state == hookPending {
+			return nil // ctx ended: it is posted at the next start
+		}
+		// Marked even when ctx has just ended: a change posted is not
+		// posted again at the next start.
+		err = w.st.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+			_, err := tx.Exec(`UPDATE probe_changes SET webhook = ?, webhook_ns = ? WHERE id = ?`, state, w.clock.Now().UnixNano(), c.ID)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("marking change %d %s: %w", c.ID, state, err)
+		}
+	}
+	return nil
+}
+
+// logWaiting logs, at shutdown, how many changes were not posted yet.
+func (w *webhook) logWaiting(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	n, err := pendingChanges(ctx, w.st)
+	switch {
+	case err != nil:
+		w.log.Warn("webhook stopped; the changes not yet posted could not be counted (they are posted at the next start)", "err", err)
+	case n > 0:
+		w.log.Warn("webhook stopped with changes not yet posted; they are posted at the next start, oldest first", "count", n, "url", RedactURL(w.cfg.URL))
+	}
+}
+
+// pendingChanges counts the changes that wait for the webhook.
+func pendingChanges(ctx context.Context, st *store.Store) (int, error) {
+	var n int
+	err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM probe_changes WHERE webhook = ?`, hookPending).Scan(&n)
+	return n, err
+}
+
+// deliver POSTs one change until a 2xx reply (delivered), a 4xx other
+// than 408 and 429 (refused: retrying will not help), or the attempts run
+// out (failed). It returns hookPending when ctx ended first.
+func (w *webhook) deliver(ctx context.Context, c Change) string {
 	body, _ := json.Marshal(WebhookPayload{Event: "probe.changed", Change: c})
 	delay := w.cfg.Backoff.D()
 	for attempt := 1; attempt <= w.cfg.Attempts; attempt++ {
 		retry, err := w.post(ctx, body)
-		if err == nil {
-			w.log.Info("webhook delivered", "key", c.Key, "kind", c.Kind, "attempt", attempt)
-			return
+		switch {
+		case err == nil:
+			w.log.Info("webhook delivered", "id", c.ID, "key", c.Key, "kind", c.Kind, "attempt", attempt)
+			return hookDelivered
+		case ctx.Err() != nil:
+			return hookPending
+		case !retry:
+			w.log.Error("webhook refused the change; not posting it again (it is in the event log)", "url", RedactURL(w.cfg.URL), "id", c.ID, "key", c.Key, "err", err)
+			return hookRefused
+		case attempt == w.cfg.Attempts:
+			w.log.Error("webhook delivery failed; giving up on this change and posting the next (it is in the event log)", "url", RedactURL(w.cfg.URL), "id", c.ID, "key", c.Key, "attempts", attempt, "err", err)
+			return hookFailed
 		}
-		if !retry || attempt == w.cfg.Attempts {
-			w.log.Error("webhook delivery failed; giving up (the change is in the event log)", "url", RedactURL(w.cfg.URL), "key", c.Key, "attempts", attempt, "err", err)
-			return
-		}
-		w.log.Warn("webhook delivery failed; retrying", "url", RedactURL(w.cfg.URL), "attempt", attempt, "in", delay, "err", err)
+		w.log.Warn("webhook delivery failed; retrying", "url", RedactURL(w.cfg.URL), "id", c.ID, "attempt", attempt, "in", delay, "err", err)
 		if clock.Sleep(ctx, w.clock, delay) != nil {
-			return
+			return hookPending
 		}
 		delay *= 2
 	}
+	return hookFailed
 }
 
 // post POSTs body once. Its errors name the receiver by RedactURL: the

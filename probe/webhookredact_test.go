@@ -74,7 +74,7 @@ func TestWebhookLogsHideTheURLPath(t *testing.T) {
 		cfg.URL = base + "/hooks/S3CRET-T0KEN?sig=S3CRET-SIG"
 		cfg.Attempts = 2
 		vc := clock.NewVirtual(epoch)
-		w := newWebhook(cfg, newWebhookClient(), vc, slog.New(slog.NewTextHandler(&logs, nil)))
+		w := newWebhook(cfg, newWebhookClient(), nil, vc, slog.New(slog.NewTextHandler(&logs, nil)))
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -85,8 +85,8 @@ func TestWebhookLogsHideTheURLPath(t *testing.T) {
 		if strings.Contains(out, "S3CRET") {
 			t.Errorf("%s: the logs show the URL's secret:\n%s", base, out)
 		}
-		if !strings.Contains(out, base+"/<redacted>") || !strings.Contains(out, "giving up") {
-			t.Errorf("%s: the logs do not name the receiver as %s/<redacted> or do not say it gave up:\n%s", base, base, out)
+		if !strings.Contains(out, base+"/<redacted>") || !strings.Contains(out, "retrying") || !strings.Contains(out, "level=ERROR") {
+			t.Errorf("%s: the logs do not name the receiver as %s/<redacted>, or lack the retry and the last failure:\n%s", base, base, out)
 		}
 	}
 }
