@@ -19,9 +19,9 @@ import (
 //
 //	probe:
 //	  domains: [example.com, {name: example.net, selectors: [s1024]}]
-//	  ips: [192.0.2.25, "2001:db8::25"]
+//	  ips: [192.0.2.25, {ip: "2001:db8::25", helo: mail6.example.com}]
 //	  selectors: [s2026]   # of every domain
-//	  helo: mail.example.com
+//	  helo: mail.example.com   # of the IPs that give none of their own
 //	  interval: 1h
 //	  blocklist_interval: 30m
 //	  resolvers: ["127.0.0.1:53"]
@@ -30,13 +30,13 @@ import (
 //	  zones: blocklists.yaml   # or a list: [blocklists.yaml, {zone: bl.example.net, kind: ip}]
 type Config struct {
 	Domains DomainList `yaml:"domains"`
-	IPs     []string   `yaml:"ips"`
+	IPs     IPList     `yaml:"ips"`
 	// Selectors are DKIM selectors of every domain. With several domains,
 	// one that has no key at a domain is a warning there, or only a note
 	// when another watched domain has it: tie a selector to the domains
 	// that sign with it in Domains to have its absence be an error.
 	Selectors []string `yaml:"selectors"`
-	Helo      string   `yaml:"helo"` // the HELO name of the IPs
+	Helo      string   `yaml:"helo"` // the HELO name of the IPs that give none of their own
 	// Interval between checks of the domains' records (default 1h).
 	Interval config.Duration `yaml:"interval"`
 	// BlocklistInterval between blocklist checks (default 30m).
@@ -103,6 +103,66 @@ func (d WatchDomain) MarshalYAML() (any, error) {
 	}
 	type plain WatchDomain
 	return plain(d), nil
+}
+
+// WatchIP is a sending IP of the watchlist and, when it is not probe.helo,
+// the HELO name it says (checked against its PTR name and SPF).
+type WatchIP struct {
+	IP   string `yaml:"ip"`
+	Helo string `yaml:"helo,omitempty"`
+}
+
+// IPList is the watchlist's IPs, each written as an address or as a
+// mapping that gives it its own HELO name ({ip: ADDRESS, helo: NAME}); the
+// forms mix in one list.
+type IPList []WatchIP
+
+// IPs is an IPList of addresses that use probe.helo.
+func IPs(addrs ...string) IPList {
+	out := make(IPList, len(addrs))
+	for i, a := range addrs {
+		out[i] = WatchIP{IP: a}
+	}
+	return out
+}
+
+// UnmarshalYAML reads an address, or a mapping with ip and helo.
+func (w *WatchIP) UnmarshalYAML(unmarshal func(any) error) error {
+	var ip string
+	if unmarshal(&ip) == nil {
+		*w = WatchIP{IP: ip}
+		return nil
+	}
+	type plain WatchIP // without this method
+	return unmarshal((*plain)(w))
+}
+
+// MarshalYAML writes an IP without a HELO name of its own as its address,
+// as it is usually written.
+func (w WatchIP) MarshalYAML() (any, error) {
+	if w.Helo == "" {
+		return w.IP, nil
+	}
+	type plain WatchIP
+	return plain(w), nil
+}
+
+// heloOf returns the HELO name of an IP of the watchlist.
+func (c *Config) heloOf(w WatchIP) string {
+	if w.Helo != "" {
+		return w.Helo
+	}
+	return c.Helo
+}
+
+// hostName normalises a domain or host name (lower case, no final dot),
+// or reports false for one that is not a name of two labels or more.
+func hostName(s string) (string, bool) {
+	d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
+	if _, ok := dns.IsDomainName(d); !ok || d == "" || !strings.Contains(d, ".") || strings.ContainsAny(d, "@/: ") {
+		return d, false
+	}
+	return d, true
 }
 
 // selectorsOf returns the DKIM selectors to check at d: tied, whose
@@ -177,11 +237,11 @@ func (c *Config) Validate(prefix string) error {
 		if len(wd.Selectors) > 0 {
 			at = k + ".name"
 		}
-		d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(wd.Name)), ".")
+		d, ok := hostName(wd.Name)
 		if d == "" {
 			return config.Errorf(at, "a domain needs a name: write example.com, or {name: example.com, selectors: [s2026]} to tie DKIM selectors to it")
 		}
-		if _, ok := dns.IsDomainName(d); !ok || !strings.Contains(d, ".") || strings.ContainsAny(d, "@/: ") {
+		if !ok {
 			return config.Errorf(at, "%q is not a domain name such as example.com", wd.Name)
 		}
 		if j, dup := seen[d]; dup {
@@ -197,9 +257,39 @@ func (c *Config) Validate(prefix string) error {
 			wd.Selectors[j] = n
 		}
 	}
-	for i, s := range c.IPs {
-		if _, err := netip.ParseAddr(strings.TrimSpace(s)); err != nil {
-			return config.Errorf(key(fmt.Sprintf("ips[%d]", i)), "%q is not an IP address", s)
+	if c.Helo != "" {
+		h, ok := hostName(c.Helo)
+		if !ok {
+			return config.Errorf(key("helo"), "%q is not a host name such as mail.example.com (the name the IPs say in HELO/EHLO)", c.Helo)
+		}
+		c.Helo = h
+	}
+	seenIP := map[netip.Addr]int{}
+	for i := range c.IPs {
+		wi := &c.IPs[i]
+		k := key(fmt.Sprintf("ips[%d]", i))
+		at := k // where the address is: the entry, or its ip: key
+		if wi.Helo != "" {
+			at = k + ".ip"
+		}
+		if strings.TrimSpace(wi.IP) == "" {
+			return config.Errorf(at, "an IP needs an address: write the address, or {ip: ADDRESS, helo: NAME} to give it a HELO name of its own")
+		}
+		ip, err := netip.ParseAddr(strings.TrimSpace(wi.IP))
+		if err != nil {
+			return config.Errorf(at, "%q is not an IP address", wi.IP)
+		}
+		if j, dup := seenIP[ip]; dup {
+			return config.Errorf(k, "%s is listed twice (ips[%d] and ips[%d]): list it once", ip, j, i)
+		}
+		seenIP[ip] = i
+		wi.IP = ip.String()
+		if wi.Helo != "" {
+			h, ok := hostName(wi.Helo)
+			if !ok {
+				return config.Errorf(k+".helo", "%q is not a host name such as mail.example.com (the name %s says in HELO/EHLO)", wi.Helo, ip)
+			}
+			wi.Helo = h
 		}
 	}
 	for i, s := range c.Selectors {

@@ -59,6 +59,12 @@ type Options struct {
 	WebhookClient *http.Client
 }
 
+// watchedIP is an IP of the watchlist and the HELO name it says.
+type watchedIP struct {
+	ip   netip.Addr
+	helo string
+}
+
 // Monitor checks a watchlist on a schedule, stores results with history and
 // reports changes as probe.changed events and to a webhook.
 type Monitor struct {
@@ -68,7 +74,7 @@ type Monitor struct {
 	log      *slog.Logger
 	r        resolver.Resolver
 	http     *http.Client
-	ips      []netip.Addr
+	ips      []watchedIP
 	hook     *webhook
 	mu       sync.Mutex
 	mtaSeen  map[string]*MTASTSSeen
@@ -100,8 +106,8 @@ func NewMonitor(cfg Config, opts Options) (*Monitor, error) {
 	if m.http == nil {
 		m.http = NewHTTPClient(m.r, 30*time.Second)
 	}
-	for _, s := range cfg.IPs {
-		m.ips = append(m.ips, netip.MustParseAddr(strings.TrimSpace(s)))
+	for _, w := range cfg.IPs {
+		m.ips = append(m.ips, watchedIP{netip.MustParseAddr(w.IP), cfg.heloOf(w)})
 	}
 	if cfg.Webhook.URL != "" {
 		hc := opts.WebhookClient
@@ -192,8 +198,8 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 		jobs = append(jobs, job{d.Name, Request{Domain: d.Name, Selectors: tied, SharedSelectors: shared, Zones: zones, Health: health,
 			NoBlocklists: !blocklists, NoRecords: !records, PrevMTASTS: prev}})
 	}
-	for _, ip := range m.ips {
-		jobs = append(jobs, job{ip.String(), Request{IPs: []netip.Addr{ip}, Helo: m.cfg.Helo, Zones: zones, Health: health, NoBlocklists: !blocklists}})
+	for _, w := range m.ips {
+		jobs = append(jobs, job{w.ip.String(), Request{IPs: []netip.Addr{w.ip}, Helo: w.helo, Zones: zones, Health: health, NoBlocklists: !blocklists}})
 	}
 	// A few targets at a time; the resolver bounds the queries in flight.
 	reps := make([]*Report, len(jobs))

@@ -39,7 +39,7 @@ func TestMonitorConfirmsChangesOverTwoRuns(t *testing.T) {
 	st := openStore(t, vc)
 	cfg := DefaultConfig()
 	cfg.Domains = Domains("clean.auth.test")
-	cfg.IPs = []string{"192.0.2.20"}
+	cfg.IPs = IPs("192.0.2.20")
 	cfg.Selectors = []string{"s1"}
 	cfg.Zones = []Zone{{Zone: "good.bl.test", Kind: ZoneIP}}
 	m, err := NewMonitor(cfg, Options{Store: st, Clock: vc, Logger: discard(), Resolver: r, HTTPClient: &http.Client{}})

@@ -26,7 +26,7 @@ func TestMonitorFirstListingIsNoChange(t *testing.T) {
 	vc := clock.NewVirtual(epoch)
 	st := openStore(t, vc)
 	cfg := DefaultConfig()
-	cfg.IPs = []string{"127.0.2.20", "127.0.2.21"}
+	cfg.IPs = IPs("127.0.2.20", "127.0.2.21")
 	cfg.Zones = []Zone{{Zone: "good.bl.test", Kind: ZoneIP}}
 	m, err := NewMonitor(cfg, Options{Store: st, Clock: vc, Logger: discard(), Resolver: r, HTTPClient: &http.Client{}})
 	if err != nil {

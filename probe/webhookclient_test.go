@@ -52,7 +52,7 @@ func listedMonitor(t *testing.T, st *store.Store, vc *clock.Virtual, cfg Config,
 	if err := srv.AddString("20.2.0.127.good.bl.test. 60 IN A 127.0.0.2"); err != nil {
 		t.Fatal(err)
 	}
-	cfg.IPs = []string{"127.0.2.20"}
+	cfg.IPs = IPs("127.0.2.20")
 	cfg.Zones = []Zone{{Zone: "good.bl.test", Kind: ZoneIP}}
 	opts.Store, opts.Clock, opts.Resolver = st, vc, r
 	if opts.Logger == nil {
