@@ -65,7 +65,7 @@ func TestProbeAdapterChanges(t *testing.T) {
 	defer st.Close()
 	cfg := probe.DefaultConfig()
 	cfg.Domains = probe.Domains("shop.test")
-	cfg.IPs = []string{"127.100.200.250"}
+	cfg.IPs = probe.IPs("127.100.200.250")
 	cfg.Selectors = []string{"s1"}
 	cfg.Zones = []probe.Zone{{Zone: "zen.bl.test", Kind: probe.ZoneIP}}
 	// Nothing leaves the machine: no MTA-STS fetch dials anywhere.
