@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/store"
 )
 
@@ -121,7 +122,7 @@ func (w *webhook) logWaiting(ctx context.Context) {
 	case err != nil:
 		w.log.Warn("webhook stopped; the changes not yet posted could not be counted (they are posted at the next start)", "err", err)
 	case n > 0:
-		w.log.Warn("webhook stopped with changes not yet posted; they are posted at the next start, oldest first", "count", n, "url", RedactURL(w.cfg.URL))
+		w.log.Warn("webhook stopped with changes not yet posted; they are posted at the next start, oldest first", "count", n, "url", config.RedactURL(w.cfg.URL))
 	}
 }
 
@@ -147,13 +148,13 @@ func (w *webhook) deliver(ctx context.Context, c Change) string {
 		case ctx.Err() != nil:
 			return hookPending
 		case !retry:
-			w.log.Error("webhook refused the change; not posting it again (it is in the event log)", "url", RedactURL(w.cfg.URL), "id", c.ID, "key", c.Key, "err", err)
+			w.log.Error("webhook refused the change; not posting it again (it is in the event log)", "url", config.RedactURL(w.cfg.URL), "id", c.ID, "key", c.Key, "err", err)
 			return hookRefused
 		case attempt == w.cfg.Attempts:
-			w.log.Error("webhook delivery failed; giving up on this change and posting the next (it is in the event log)", "url", RedactURL(w.cfg.URL), "id", c.ID, "key", c.Key, "attempts", attempt, "err", err)
+			w.log.Error("webhook delivery failed; giving up on this change and posting the next (it is in the event log)", "url", config.RedactURL(w.cfg.URL), "id", c.ID, "key", c.Key, "attempts", attempt, "err", err)
 			return hookFailed
 		}
-		w.log.Warn("webhook delivery failed; retrying", "url", RedactURL(w.cfg.URL), "id", c.ID, "attempt", attempt, "in", delay, "err", err)
+		w.log.Warn("webhook delivery failed; retrying", "url", config.RedactURL(w.cfg.URL), "id", c.ID, "attempt", attempt, "in", delay, "err", err)
 		if clock.Sleep(ctx, w.clock, delay) != nil {
 			return hookPending
 		}
@@ -162,10 +163,10 @@ func (w *webhook) deliver(ctx context.Context, c Change) string {
 	return hookFailed
 }
 
-// post POSTs body once. Its errors name the receiver by RedactURL: the
+// post POSTs body once. Its errors name the receiver by config.RedactURL: the
 // URL's path may hold the receiver's secret, and errors are logged.
 func (w *webhook) post(ctx context.Context, body []byte) (retry bool, err error) {
-	shown := RedactURL(w.cfg.URL)
+	shown := config.RedactURL(w.cfg.URL)
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout.D())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/config"
 )
 
 // syncBuffer is a log destination that tests read while a webhook writes.
@@ -45,8 +46,8 @@ func TestRedactURL(t *testing.T) {
 		"https://hooks.test/services/A/T0KEN": "https://hooks.test/<redacted>",
 		"not a url T0KEN":                     "<redacted>",
 	} {
-		if got := RedactURL(in); got != want {
-			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		if got := config.RedactURL(in); got != want {
+			t.Errorf("config.RedactURL(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

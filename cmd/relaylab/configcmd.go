@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -127,21 +126,7 @@ func (c *fileConfig) redact() {
 	}
 	hide(&c.Web.Token)
 	hide(&c.Web.Password)
-	c.Probe.Webhook.URL = redactURL(c.Probe.Webhook.URL)
-}
-
-// redactURL keeps a webhook URL's scheme and host and hides the rest:
-// webhook URLs often carry their secret in the path or the query (a chat
-// service's incoming hook), or a password in the user part.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if raw == "" || (err == nil && u.User == nil && (u.Path == "" || u.Path == "/") && u.RawQuery == "") {
-		return raw
-	}
-	if err != nil || u.Host == "" {
-		return redacted
-	}
-	return u.Scheme + "://" + u.Host + "/" + redacted
+	c.Probe.Webhook.URL = config.RedactURL(c.Probe.Webhook.URL)
 }
 
 // unsetBounceRelay marks sink.bounce.relay in the printout when the file

@@ -394,7 +394,7 @@ func (r remoteAttempts) authHint(req *http.Request) string {
 }
 
 // hidePassword hides a password given in --url from messages (configcmd's
-// redactURL hides a webhook's path too, which here would hide the serve).
+// config.RedactURL hides a webhook's path too, which here would hide the serve).
 func hidePassword(s string) string {
 	if u, err := neturl.Parse(s); err == nil {
 		return u.Redacted()

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -52,4 +53,21 @@ func Password(key, user, password string) error {
 		return Errorf(key, "username %q has no password: give its password, or remove the username to send without AUTH", user)
 	}
 	return Secret(key, password)
+}
+
+// RedactURL keeps a webhook URL's scheme and host and hides the rest
+// behind Redacted: webhook URLs often carry their secret in the
+// path or the query (a chat service's incoming hook), or a password in the
+// user part. A URL with none of those is returned as it is, and one that
+// does not parse is hidden whole. `relaylab config` prints the webhook URL
+// by it, and the probe's webhook names its receiver by it in logs.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if raw == "" || (err == nil && u.User == nil && (u.Path == "" || u.Path == "/") && u.RawQuery == "") {
+		return raw
+	}
+	if err != nil || u.Host == "" {
+		return Redacted
+	}
+	return u.Scheme + "://" + u.Host + "/" + Redacted
 }
