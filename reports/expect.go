@@ -702,7 +702,7 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		why = append(why, fmt.Sprintf("expected category %q, got %q", e.Category, r.Category))
 	}
 	if e.DSN == "sent" && !r.DSN {
-		why = append(why, "expected a DSN to be sent, none was"+dsnNotSent(r))
+		why = append(why, "expected a DSN to be sent, "+noDSN(r, "none was"))
 	}
 	if e.DSN == "none" && r.DSN {
 		why = append(why, "expected no DSN, one was sent")
@@ -711,7 +711,7 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		if r.DSN {
 			why = append(why, fmt.Sprintf("expected a DSN with status %s, got %s", e.DSNStatus, r.DSNStatus))
 		} else {
-			why = append(why, fmt.Sprintf("expected a DSN with status %s, none was sent", e.DSNStatus)+dsnNotSent(r))
+			why = append(why, fmt.Sprintf("expected a DSN with status %s, %s", e.DSNStatus, noDSN(r, "none was sent")))
 		}
 	}
 	if e.Suppressed != nil && *e.Suppressed != (r.Status == "suppressed" || r.Suppressed) {
@@ -1048,11 +1048,16 @@ func hostsNote(r *Recipient, tries []int) string {
 	return fmt.Sprintf(" (attempts counts delivery tries, not hosts: the timeline's %d lines are the hosts or paths each try reached, numbered by their try)", len(r.Attempts))
 }
 
-// dsnNotSent says why the sink's bounce for r did not go out, after an
-// expectation of a DSN that failed; "" when the sink has none for it.
-func dsnNotSent(r *Recipient) string {
-	if r.DSNNotSent == "" {
-		return ""
+// noDSN says, after an expectation of a DSN that failed, what
+// became of the DSN the relay queued for r's sender that never reached
+// them, or why the sink's bounce for r did not go out, after none
+// ("none was"), which is all it says when there was no DSN at all.
+func noDSN(r *Recipient, none string) string {
+	switch {
+	case r.DSNUndelivered != "":
+		return "none reached the sender (the relay's DSN was " + r.DSNUndelivered + ")"
+	case r.DSNNotSent != "":
+		return none + " (the sink has a bounce for it that " + r.DSNNotSent + ")"
 	}
-	return " (the sink has a bounce for it that " + r.DSNNotSent + ")"
+	return none
 }

@@ -93,6 +93,10 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     attempt ended, read from its last reply and saying that no
 //     category was recorded), "dsn_not_sent" (a sink's record: why a bounce
 //     the sink has for the recipient did not go out; absent otherwise),
+//     "dsn_message" (a relay's record: the relay's message that carried
+//     the DSN to the sender) and "dsn_undelivered" (what became of that
+//     message when it never reached the sender: bounced, expired or still
+//     waiting; "dsn" is then false), both absent otherwise,
 //     "queued", "done" (absent until terminal),
 //     "attempts": a list, [] when none, of {"time", "try", "path", "host",
 //     "stage", "code", "enhanced", "text", "latency_ms", "error", "tls",

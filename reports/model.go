@@ -100,9 +100,23 @@ type Recipient struct {
 	// Advice is what to do about the recipient's last deferral or its
 	// failure, as the relay's classification says.
 	Advice string `json:"advice,omitempty"`
-	DSN    bool   `json:"dsn,omitempty"`
-	// DSNStatus is the status code the DSN about this recipient carried.
+	// DSN is set when the sender got a DSN about this recipient: on a
+	// relay's record, one the relay wrote (or a late bounce it relayed
+	// on) whose own delivery to the sender succeeded; a DSN queued and
+	// then bounced, expired or still waiting is not one (DSNUndelivered
+	// says what became of it). A DSN of an older store, whose relay.dsn
+	// event does not name its message, counts when queued.
+	DSN bool `json:"dsn,omitempty"`
+	// DSNStatus is the status code the DSN about this recipient carried:
+	// the last one the sender got, else the last one queued.
 	DSNStatus string `json:"dsn_status,omitempty"`
+	// DSNMessage is, on a relay's record, the relay's message that carried
+	// the DSN of DSNStatus to the sender (see DSN).
+	DSNMessage string `json:"dsn_message,omitempty"`
+	// DSNUndelivered says, on a relay's record, what became of a DSN the
+	// relay queued for this recipient's sender when none reached them:
+	// "queued as message m2 to a@x.test, which expired undelivered ...".
+	DSNUndelivered string `json:"dsn_undelivered,omitempty"`
 	// DSNNotSent says, on a sink's record, why a bounce the sink has for
 	// this recipient did not go out (not yet due or sent, its relay
 	// refused it, NOTIFY ruled it out), so that an expectation of a DSN
@@ -131,7 +145,14 @@ type Recipient struct {
 	// reply caused (not a hold): what a delivered recipient's category
 	// says.
 	tried *classified
+	// dsns are the DSNs queued to the sender about this recipient, in
+	// order, which resolveDSNs judges once the whole log is read.
+	dsns []queuedDSN
 }
+
+// queuedDSN is a DSN queued to a recipient's sender: the relay's message
+// that carries it and the status it reports.
+type queuedDSN struct{ message, status string }
 
 type classified struct{ category, reason, advice string }
 
@@ -339,6 +360,9 @@ type payload struct {
 	Async        bool      `json:"async"`
 	ReportingMTA string    `json:"reporting_mta"`
 	BounceFor    string    `json:"bounce_for"`
+	// DSNMessage is, on a relay.dsn, the message the relay queued the
+	// DSN as.
+	DSNMessage string `json:"dsn_message"`
 }
 
 // reply is a payload's reply object, when it has one.
@@ -388,6 +412,7 @@ func Load(ctx context.Context, src EventSource) (*Data, error) {
 			r.Category = "suppressed"
 		}
 	}
+	d.resolveDSNs()
 	sort.SliceStable(d.Recipients, func(i, j int) bool {
 		a, b := d.Recipients[i], d.Recipients[j]
 		if !a.Queued.Equal(b.Queued) {
@@ -482,13 +507,16 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		}
 	case events.RelayQueued:
 		if p.BounceFor != "" {
-			d.relayedBounce(p.BounceFor)
+			d.relayedBounce(p.BounceFor, e.Message)
 		}
 	case events.RelayDSN:
-		r.DSN = true
+		if p.DSNMessage == "" {
+			r.DSN = true // an older store: the DSN's own delivery cannot be followed
+		}
 		if p.Status != "" {
 			r.DSNStatus = p.Status
 		}
+		r.dsns = append(r.dsns, queuedDSN{p.DSNMessage, p.Status})
 	default:
 		if events.Terminal(e.Kind) {
 			if e.Kind == events.RelayBounced && p.Async {
@@ -521,15 +549,81 @@ func domainOf(addr string) string {
 }
 
 // relayedBounce marks the DSN another server wrote about message msg,
-// which the relay matched and relays on to the sender, as the DSN of the
-// recipients it reported as bounced: the sender gets it, with the status
-// of their late bounce.
-func (d *Data) relayedBounce(msg string) {
+// which the relay matched and relays on to the sender as message carrier,
+// as the DSN of the recipients it reported as bounced, with the status of
+// their late bounce: the sender got it once carrier was delivered
+// (resolveDSNs).
+func (d *Data) relayedBounce(msg, carrier string) {
 	for _, r := range d.Recipients {
-		if r.Message == msg && r.LateBounce != nil && !r.DSN {
-			r.DSN, r.DSNStatus = true, r.LateBounce.Enhanced
+		if r.Message == msg && r.LateBounce != nil && len(r.dsns) == 0 && !r.DSN {
+			r.DSNStatus = r.LateBounce.Enhanced
+			r.dsns = append(r.dsns, queuedDSN{carrier, r.LateBounce.Enhanced})
 		}
 	}
+}
+
+// resolveDSNs sets, for each recipient a DSN was queued about, whether
+// the sender got one: the DSN's own message reached the sender (its
+// recipient delivered). Otherwise DSNUndelivered says what became of the
+// last one queued: bounced, expired, suppressed or still waiting. A DSN
+// whose message is not in the log (a log read in part) is taken as sent,
+// as it was before DSNs were followed.
+func (d *Data) resolveDSNs() {
+	byMsg := map[string]*Recipient{}
+	for _, r := range d.Recipients {
+		if _, ok := byMsg[r.Message]; !ok {
+			byMsg[r.Message] = r
+		}
+	}
+	for _, r := range d.Recipients {
+		if len(r.dsns) == 0 {
+			continue
+		}
+		var undelivered string
+		for _, q := range r.dsns {
+			if q.message == "" {
+				continue
+			}
+			c := byMsg[q.message]
+			if c == nil || c.Status == "delivered" {
+				r.DSN, r.DSNMessage, r.DSNUndelivered = true, q.message, ""
+				if q.status != "" {
+					r.DSNStatus = q.status
+				}
+				continue
+			}
+			if !r.DSN {
+				r.DSNMessage = q.message
+				undelivered = c.dsnFate()
+			}
+		}
+		if !r.DSN {
+			r.DSNUndelivered = undelivered
+		}
+	}
+}
+
+// dsnFate says what became of r, a DSN's recipient (the sender) that was
+// not delivered: "queued as message m2 to a@x.test, which expired
+// undelivered after 9 attempts; last reply: 451 4.3.0 ...".
+func (r *Recipient) dsnFate() string {
+	s := "queued as message " + r.Message + " to " + r.Address + ", which "
+	switch r.Status {
+	case "bounced", "expired", "suppressed":
+		s += r.Status + " undelivered"
+		if r.Status == "suppressed" && len(r.Attempts) == 0 {
+			s += " (the address is on the suppression list)"
+		}
+	default:
+		s += "is still waiting to be delivered (" + r.Status + ")"
+	}
+	if n := r.Tries(); n > 0 {
+		s += " after " + counted(n, "attempt")
+	}
+	if lr := r.LastReply(); lr != "" {
+		s += "; last reply: " + lr
+	}
+	return s
 }
 
 // deliveredCategory gives a delivered recipient the category, reason and

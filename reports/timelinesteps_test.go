@@ -43,8 +43,9 @@ func rep(stage string, code int, enh, text string) map[string]any {
 // relay.bounced with async: true) is a line of the timeline with its
 // reply, enhanced code and time, and is in the JSON; the timeline's only
 // line was the 250. A late bounce the relay relayed on to the sender (the
-// relay.queued of the DSN carries bounce_for) is the DSN the sender got:
-// dsn: sent and dsn_status judge it; they said no DSN was sent. The
+// relay.queued of the DSN carries bounce_for) is the DSN the sender got
+// once that DSN is delivered: dsn: sent and dsn_status judge it; they
+// said no DSN was sent. The
 // last_code a bounced recipient's 250 fails says that the bounce came
 // later, and what judges it.
 func TestLateBounceInTimeline(t *testing.T) {
@@ -58,6 +59,9 @@ func TestLateBounceInTimeline(t *testing.T) {
 		"reply": rep("async", 550, "5.1.1", "The mailbox does not exist"), "category": "invalid-recipient",
 		"reason": "the mailbox does not exist", "reporting_mta": "mx.x.test"})
 	b.add(2, events.RelayQueued, "b1", "shop@shop.test", map[string]any{"sender": "", "bounce_for": "m1"})
+	b.add(2, events.RelayAttempt, "b1", "shop@shop.test", map[string]any{"attempt": 1, "path": "sink", "host": "127.0.0.1",
+		"reply": rep("dot", 250, "2.0.0", "Message accepted as 2")})
+	b.add(2, events.RelayDelivered, "b1", "shop@shop.test", nil)
 	d := b.load()
 	r := d.Recipients[0]
 	if r.Address != "late@x.test" || r.Status != "bounced" || r.LateBounce == nil || !r.DSN || r.DSNStatus != "5.1.1" {

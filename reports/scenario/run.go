@@ -463,6 +463,10 @@ func normalize(d *reports.Data, subs []*submission) {
 	for _, r := range d.Recipients {
 		r.Message = names[r.Message]
 		r.Reason, r.Advice = ids.Replace(r.Reason), ids.Replace(r.Advice)
+		if r.DSNMessage != "" {
+			r.DSNMessage = names[r.DSNMessage]
+		}
+		r.DSNUndelivered = ids.Replace(r.DSNUndelivered)
 		for i := range r.Attempts {
 			a := &r.Attempts[i]
 			a.Host = stripPort(a.Host)
