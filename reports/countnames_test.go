@@ -7,8 +7,8 @@ import (
 	"github.com/relaylab/relaylab/internal/config"
 )
 
-// A count that fails names the recipients it found, a few of them; "only 1
-// attempt" is singular; a range upside down says so.
+// A count that fails names the recipients it found, a few of them; "there
+// was only 1 attempt" is singular, verb and noun; a range upside down says so.
 func TestCountFailureNamesRecipients(t *testing.T) {
 	t.Parallel()
 	d := &Data{}
@@ -20,7 +20,7 @@ func TestCountFailureNamesRecipients(t *testing.T) {
 		t.Errorf("got %q, want %q", r.Message, want)
 	}
 	r = evalRecipient(d, 0, RecipientExpectation{Match: "a@x.test", AttemptTimes: []config.Duration{0, config.Duration(60e9)}})
-	if !strings.Contains(r.Message, "but there were only 1 attempt") || strings.Contains(r.Message, "1 attempts") {
+	if !strings.Contains(r.Message, "but there was only 1 attempt") || strings.Contains(r.Message, "1 attempts") {
 		t.Errorf("got %q", r.Message)
 	}
 	if _, err := ParseRange("5-2"); err == nil || !strings.Contains(err.Error(), "minimum 5 is above its maximum 2") {

@@ -55,7 +55,8 @@ type RecipientExpectation struct {
 	Status   string `yaml:"status"`
 	Attempts Range  `yaml:"attempts"`
 	// AttemptTimes are the offsets from queueing at which attempts happen,
-	// each within Tolerance (default 1s).
+	// each within Tolerance (default 1s): every attempt, so that one more
+	// than listed fails as one fewer does.
 	AttemptTimes []config.Duration `yaml:"attempt_times"`
 	Tolerance    config.Duration   `yaml:"tolerance"`
 	// Interval bounds the time between consecutive attempts.
@@ -677,13 +678,27 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		}
 		for j, want := range e.AttemptTimes {
 			if j >= len(tries) {
-				why = append(why, fmt.Sprintf("expected attempt %d at +%s, but there were only %s", j+1, want, counted(len(tries), "attempt")))
+				why = append(why, fmt.Sprintf("expected attempt %d at +%s, but there %s only %s", j+1, want, wasWere(len(tries)), counted(len(tries), "attempt")))
 				break
 			}
 			got := r.Attempts[tries[j]].Time.Sub(r.Queued)
 			if diff := got - want.D(); diff > tol || diff < -tol {
 				why = append(why, fmt.Sprintf("expected attempt %d at +%s (±%s), got +%s", j+1, want, tol, got.Round(time.Millisecond)))
 			}
+		}
+		// The times listed are all the attempts: one more that came is
+		// a retry the expectation did not foresee.
+		if n := len(e.AttemptTimes); len(tries) > n {
+			var extra []string
+			for _, k := range tries[n:] {
+				extra = append(extra, "+"+r.Attempts[k].Time.Sub(r.Queued).Round(time.Millisecond).String())
+			}
+			const shown = 5
+			if len(extra) > shown {
+				extra = append(extra[:shown], fmt.Sprintf("and %d more", len(extra)-shown))
+			}
+			why = append(why, fmt.Sprintf("expected %s (attempt_times lists every attempt), but there %s %d: the attempts not listed came at %s",
+				counted(n, "attempt"), wasWere(len(tries)), len(tries), strings.Join(extra, ", ")))
 		}
 	}
 	for j := 1; j < len(tries); j++ {
@@ -1060,4 +1075,13 @@ func noDSN(r *Recipient, none string) string {
 		return none + " (the sink has a bounce for it that " + r.DSNNotSent + ")"
 	}
 	return none
+}
+
+// wasWere is the verb for a count of n: "there was 1 attempt", "there
+// were 2 attempts" (and "there were 0").
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
 }
