@@ -612,7 +612,7 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 			continue
 		}
 		matched++
-		found = append(found, r.who())
+		found = append(found, r.label())
 		if msg := checkRecipient(r, e); msg != "" {
 			problems = append(problems, msg)
 		}
@@ -632,7 +632,11 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 				what += fmt.Sprintf(" (%d more match the address in other messages)", elsewhere)
 			}
 		}
-		msg := fmt.Sprintf("expected %s recipients matching %s, found %d", count, what, matched)
+		noun := "recipients"
+		if count.String() == "1" {
+			noun = "recipient"
+		}
+		msg := fmt.Sprintf("expected %s %s matching %s, found %d", count, noun, what, matched)
 		if len(found) > 0 {
 			// Name them, so that the extra (or the one that stands in for
 			// a missing one) shows.
