@@ -26,7 +26,7 @@ const (
 type Rule struct {
 	Stage       string      `yaml:"stage" json:"stage,omitempty"`       // a stage, or several separated by |
 	Code        string      `yaml:"code" json:"code,omitempty"`         // prefix of the reply code
-	Enhanced    string      `yaml:"enhanced" json:"enhanced,omitempty"` // prefix of the enhanced code
+	Enhanced    string      `yaml:"enhanced" json:"enhanced,omitempty"` // prefix of the enhanced code; "none" for a reply without one
 	Text        string      `yaml:"text" json:"text,omitempty"`         // case-insensitive regexp
 	Disposition Disposition `yaml:"disposition" json:"disposition"`
 	Category    string      `yaml:"category" json:"category"`
@@ -107,8 +107,9 @@ func NewClassifier(extra []Rule) (*Classifier, error) {
 // Classify returns the verdict of the first matching rule. Whatever the
 // rule says, a 5xx is never retried and a 4xx or a failure without a reply
 // is never bounced: the retry policy decides when those give up. The
-// exceptions are a 552 for too many recipients in one transaction, which
-// RFC 5321 4.5.3.1.10 asks clients to treat as temporary, a 5xx to our own STARTTLS, which refuses the transport
+// exceptions are a 452 or 552 for too many recipients in one transaction,
+// which is always retried (RFC 5321 4.5.3.1.10 asks clients to treat the
+// 552 as temporary), a 5xx to our own STARTTLS, which refuses the transport
 // and not the message, and a 5xx to our own AUTH command: the upstream refused the
 // path's credentials, which says nothing about the message, so the table
 // may send it to the next path or retry it (as Postfix defers on a 535,
@@ -127,7 +128,7 @@ func (c *Classifier) Classify(r Reply) Verdict {
 		if rule.Code != "" && !strings.HasPrefix(code, rule.Code) {
 			continue
 		}
-		if rule.Enhanced != "" && !strings.HasPrefix(r.Enhanced, rule.Enhanced) {
+		if rule.Enhanced == "none" && r.Enhanced != "" || rule.Enhanced != "" && rule.Enhanced != "none" && !strings.HasPrefix(r.Enhanced, rule.Enhanced) {
 			continue
 		}
 		if c.res[i] != nil && !c.res[i].MatchString(r.Text) {
@@ -140,8 +141,10 @@ func (c *Classifier) Classify(r Reply) Verdict {
 	}
 	switch {
 	case tooManyRecipients(r):
-		// A 552 for too many recipients is temporary (RFC 5321
-		// 4.5.3.1.10), whatever its class.
+		// Refused for the server's limit per transaction (452, or 552
+		// which RFC 5321 4.5.3.1.10 asks to treat as temporary): sent
+		// again, never bounced nor suppressed, whatever a rule says.
+		v.Disposition = Retry
 	case r.Permanent() && r.Stage != "auth" && r.Stage != "starttls" && r.Stage != "tls" && (v.Disposition == Retry || v.Disposition == Reroute):
 		v.Disposition = Bounce
 	case !r.Permanent() && (v.Disposition == Bounce || v.Disposition == Suppress):

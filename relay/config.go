@@ -542,8 +542,8 @@ func (r Rule) validate(k string) error {
 	if r.Code != "" && !ruleCode.MatchString(r.Code) {
 		return config.Errorf(k+".code", "%q: want the first one to three digits of a reply code (\"5\" for every 5xx, \"55\", \"550\"), or \"0\" for a failure without a reply", r.Code)
 	}
-	if r.Enhanced != "" && !ruleEnhanced.MatchString(r.Enhanced) {
-		return config.Errorf(k+".enhanced", "%q: want the start of an enhanced status code (RFC 3463), such as \"5.7.\" or \"4.2.2\"", r.Enhanced)
+	if r.Enhanced != "" && r.Enhanced != "none" && !ruleEnhanced.MatchString(r.Enhanced) {
+		return config.Errorf(k+".enhanced", "%q: want the start of an enhanced status code (RFC 3463), such as \"5.7.\" or \"4.2.2\", or none for a reply without one", r.Enhanced)
 	}
 	return nil
 }

@@ -322,6 +322,10 @@ func TestTooManyRecipientsReplies(t *testing.T) {
 		// A 552 for it is temporary too (RFC 5321 4.5.3.1.10).
 		{Reply{Stage: "rcpt", Code: 552, Enhanced: "5.5.3", Text: "Too many recipients"}, true},
 		{Reply{Stage: "rcpt", Code: 552, Text: "too many recipients"}, true},
+		// The text counts only without an enhanced code: one of another
+		// kind is that kind.
+		{Reply{Stage: "rcpt", Code: 552, Enhanced: "5.3.4", Text: "too many recipients for this message size"}, false},
+		{Reply{Stage: "rcpt", Code: 452, Enhanced: "4.2.2", Text: "mailbox full, too many recipients delivered today"}, false},
 	} {
 		got := tooManyRecipients(tt.rep)
 		v := c.Classify(tt.rep)
@@ -384,5 +388,25 @@ func TestRcptLimit552SentAgain(t *testing.T) {
 	}
 	if got := fmt.Sprint(transactionSizes(mta)); got != "[3 3 1]" {
 		t.Errorf("transactions of %s recipients, want [3 3 1]", got)
+	}
+}
+
+// TestTooManyRecipientsNeverBounced: a 452 or 552 for too many recipients
+// is retried (sent again) whatever a configured rule says, as RFC 5321
+// 4.5.3.1.10 asks; a rule that suppresses every 45x at RCPT suppressed a
+// good address refused only for the server's limit.
+func TestTooManyRecipientsNeverBounced(t *testing.T) {
+	t.Parallel()
+	c, err := NewClassifier([]Rule{{Stage: "rcpt", Code: "45", Disposition: Suppress, Category: "x"}, {Stage: "rcpt", Code: "55", Disposition: Bounce, Category: "y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rep := range []Reply{
+		{Stage: "rcpt", Code: 452, Enhanced: "4.5.3", Text: "Too many recipients"},
+		{Stage: "rcpt", Code: 552, Enhanced: "5.5.3", Text: "Too many recipients"},
+	} {
+		if v := c.Classify(rep); v.Disposition != Retry {
+			t.Errorf("%v: %s, want retry", rep, v.Disposition)
+		}
 	}
 }

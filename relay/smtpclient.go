@@ -574,13 +574,14 @@ func (c *client) send(env envelope) transaction {
 // server's limit on recipients per transaction. RFC 5321 4.5.3.1.10: a
 // server with such a limit answers 452 to each RCPT over it (RFC 3463 3.6:
 // X.5.3, too many recipients), and the client sends those recipients in a
-// later transaction; a server without enhanced codes says it in the text.
+// later transaction; a server without enhanced codes says it in the text
+// (an enhanced code of another kind, 4.2.2 or 5.3.4, is that kind).
 // The classification table's rule for it matches the same replies. Some
 // servers answer 552 instead (5.5.3), which RFC 5321 4.5.3.1.10 asks
 // clients to treat as temporary all the same.
 func tooManyRecipients(rep Reply) bool {
 	return rep.Stage == "rcpt" && (rep.Code == 452 || rep.Code == 552) &&
-		(rep.Enhanced == "4.5.3" || rep.Enhanced == "5.5.3" || tooManyText.MatchString(rep.Text))
+		(rep.Enhanced == "4.5.3" || rep.Enhanced == "5.5.3" || rep.Enhanced == "" && tooManyText.MatchString(rep.Text))
 }
 
 var tooManyText = regexp.MustCompile(`(?i)too many (recipients|rcpts)`)
