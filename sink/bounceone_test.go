@@ -60,3 +60,38 @@ func TestBounceOnlyTheRecipientAsked(t *testing.T) {
 		t.Errorf("bounces %s\nwant %s (none for stays@ and also@)", g, want)
 	}
 }
+
+// TestDeliveredBesideABounce: in a message where one recipient asks for a
+// bounce, another with NOTIFY=SUCCESS is delivered and gets its delivered
+// DSN (sink.bounce.delivered on); it got nothing once any bounce was
+// scheduled.
+func TestDeliveredBesideABounce(t *testing.T) {
+	t.Parallel()
+	v := clock.NewVirtual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	s, st := testSink(t, v, func(c *Config) { c.Bounce.Delivered = true })
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<sender@origin.test>")
+	c.expect(250, "", "RCPT TO:<bounce5m+a@sink.test>")
+	c.expect(250, "", "RCPT TO:<b@sink.test> NOTIFY=SUCCESS")
+	c.expect(354, "", "DATA")
+	c.body(testMsg)
+	c.expect(221, "", "QUIT")
+	waitSessions(t, st, 1)
+	rows, err := st.DB().Query(`SELECT recipient, reply FROM sink_bounces ORDER BY recipient`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var rcpt, reply string
+		if err := rows.Scan(&rcpt, &reply); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, rcpt+" "+strings.Fields(reply)[0])
+	}
+	if g := strings.Join(got, ", "); g != "b@sink.test 250, bounce5m+a@sink.test 550" {
+		t.Errorf("DSNs %q, want a delivered one for b@ and a bounce for a@", g)
+	}
+}

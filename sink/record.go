@@ -111,15 +111,28 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		// Each recipient whose own directive or rule asks for a bounce
 		// gets its own, as a receiver bounces one mailbox and delivers to
 		// the others; the message's reply is the 250 all the same.
-		for _, g := range bounceGroups(sess.rcpts[first:], b, decideFor) {
+		groups := bounceGroups(sess.rcpts[first:], b, decideFor)
+		bounced := map[string]bool{}
+		for _, g := range groups {
 			if err := s.bouncer.schedule(sess, g.rcpts, id, g.bounce.After, g.bounce.Reply); err != nil {
 				s.log.Error("sink: scheduling a bounce failed", "message", id, "err", err)
 			} else {
 				c.notef('*', fmt.Sprintf("accepted; a bounce for %s follows in %s", rcptNames(g.rcpts), g.bounce.After))
 			}
+			for _, r := range g.rcpts {
+				bounced[r.addr] = true
+			}
 		}
+		// The others are delivered, and NOTIFY=SUCCESS holds for them.
+		var delivered []rcptState
+		for _, r := range sess.rcpts {
+			if !bounced[r.addr] {
+				delivered = append(delivered, r)
+			}
+		}
+		s.deliveredDSNs(sess, delivered, id, outcome)
 	case outcome.Code/100 == 2:
-		s.deliveredDSNs(sess, id, outcome)
+		s.deliveredDSNs(sess, sess.rcpts, id, outcome)
 	}
 	if b.Drop || b.Hang {
 		c.before(Behavior{Drop: b.Drop, Hang: b.Hang, Rule: b.Rule})
@@ -173,13 +186,13 @@ func rcptNames(rcpts []rcptState) string {
 	return strings.Join(names, ", ")
 }
 
-// deliveredDSNs answers NOTIFY=SUCCESS (RFC 3461 4.1) for the recipients
-// of an accepted message: a "delivered" DSN to the sender when
+// deliveredDSNs answers NOTIFY=SUCCESS (RFC 3461 4.1) for rcpts, the
+// recipients an accepted message was delivered to: a "delivered" DSN to the sender when
 // sink.bounce.delivered is on, otherwise a line in the transcript that
 // says none is sent.
-func (s *Sink) deliveredDSNs(sess *session, id int64, outcome Reply) {
+func (s *Sink) deliveredDSNs(sess *session, rcpts []rcptState, id int64, outcome Reply) {
 	var want []rcptState
-	for _, r := range sess.rcpts {
+	for _, r := range rcpts {
 		if containsFold(r.dsn.Notify, "SUCCESS") {
 			want = append(want, r)
 		}

@@ -409,13 +409,7 @@ func (s *Sink) decide(in *input, ds []Directive) Behavior {
 		return b
 	}
 	for i, r := range *s.rules.Load() {
-		// A named rule draws by its name, so that a rule put above it
-		// does not change its draws; one without, by its place.
-		what := "rule " + strconv.Itoa(i)
-		if r.src.Name != "" {
-			what = "rule " + strconv.Quote(r.src.Name)
-		}
-		if r.matches(in) && s.chance(r.prob, in, what) {
+		if r.matches(in) && (r.prob <= 0 || r.prob >= 1 || s.chance(r.prob, in, ruleDraw(i, r.src.Name))) {
 			b := r.behavior
 			b.By = ruleOrigin("sink.rules", i, r.src.Name)
 			return b
@@ -453,6 +447,17 @@ func (s *Sink) profileRule(p *profile, dom string, in *input) (Behavior, bool) {
 		}
 	}
 	return Behavior{}, false
+}
+
+// ruleDraw is what a rule's draws are keyed by: a named rule draws by
+// its name, so that a rule put above it does not change its draws; one
+// without, by its place. Built only for a rule that matched and has a
+// probability, off the path of every other decision.
+func ruleDraw(i int, name string) string {
+	if name != "" {
+		return "rule " + strconv.Quote(name)
+	}
+	return "rule " + strconv.Itoa(i)
 }
 
 // ruleOrigin names the rule at index i of the list at key for the record
