@@ -780,8 +780,8 @@ func writeOutcome(b *strings.Builder, r *Recipient) {
 	}
 	reason, advice := r.why()
 	fmt.Fprintf(b, "  %s", r.Status)
-	if r.Category != "" {
-		fmt.Fprintf(b, " (%s)", r.Category)
+	if c := r.otherCategory(); c != "" {
+		fmt.Fprintf(b, " (%s)", c)
 	}
 	fmt.Fprintf(b, ": %s\n", reason)
 	if advice != "" {

@@ -193,8 +193,8 @@ func writeText(w io.Writer, d *Data) error {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s: %s", r.label(), r.Status)
-		if r.Category != "" {
-			fmt.Fprintf(w, ", %s", r.Category)
+		if c := r.otherCategory(); c != "" {
+			fmt.Fprintf(w, ", %s", c)
 		}
 		if r.LateBounce != nil {
 			fmt.Fprintf(w, ", %s", r.outcomeReply())
@@ -306,6 +306,16 @@ func sinkOnlyNote(d *Data) string {
 		return "this store holds only what the sink received (no relay mail): the recipients and attempts are as the sink saw them, each session's attempt one try, delivered when accepted after the data; relaylab expect --db judges them"
 	}
 	return "this store holds only what the sink received (no relay mail): the sink's sessions, messages and replies are below; relaylab expect --db judges each recipient's attempts"
+}
+
+// otherCategory is the recipient's category where it says more than its
+// status: "" for a recipient suppressed with category suppressed, which
+// read "suppressed (suppressed)".
+func (r *Recipient) otherCategory() string {
+	if r.Category == r.Status {
+		return ""
+	}
+	return r.Category
 }
 
 // label is the recipient's address and, when it has one, its message id,
@@ -714,8 +724,8 @@ func WriteJUnit(w io.Writer, suite string, d *Data) error {
 			failed++
 			var b strings.Builder
 			msg := "not delivered: " + r.Status
-			if r.Category != "" {
-				msg += " (" + r.Category + ")"
+			if c := r.otherCategory(); c != "" {
+				msg += " (" + c + ")"
 			}
 			if lr := r.outcomeReply(); lr != "" {
 				msg += ": " + lr
