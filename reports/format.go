@@ -366,9 +366,10 @@ func (r *Recipient) who() string {
 // so ("(note: the walk down the MX hosts stopped at ...)"). The holds of
 // the relay's shaping ("held") and a bounce that came after delivery
 // ("bounce") are lines of their own, in time order. Three or more tries
-// in a row with the same host and reply are folded into one line ("#4-#110
-// ... (107 times)"), so that the end of a long retry stays in sight; the
-// JSON keeps every one.
+// in a row with the same hosts and replies are folded into one line
+// ("#4-#110 ... (107 times)"), and so are three or more turns of a cycle
+// of tries ("(alternating, 120 times each)", see foldAt), so that the end
+// of a long retry stays in sight; the JSON keeps every one.
 func WriteTimeline(w io.Writer, r *Recipient) {
 	try := r.tryNumbers()
 	at := func(t time.Time) string { return "+" + t.Sub(r.Queued).Round(time.Second).String() }
@@ -413,11 +414,9 @@ func WriteTimeline(w io.Writer, r *Recipient) {
 	for i := 0; i < len(r.Attempts); i++ {
 		a := r.Attempts[i]
 		holdsUntil(a.Time, false)
-		n := r.sameRun(i, try, h)
-		if n >= 3 {
-			b := r.Attempts[i+n-1]
-			fmt.Fprintf(w, "  #%d-#%d %s ... %s %s %s %s%s  (%d times)\n", try[i], try[i+n-1], at(a.Time), at(b.Time), a.Path, a.Host, a.Reply(), tail(a), n)
-			i += n - 1
+		if f, ok := r.foldAt(i, h); ok {
+			fmt.Fprintf(w, "  %s\n", r.foldLine(f, at, tail))
+			i = r.foldEnd(f) - 1
 			continue
 		}
 		fmt.Fprintf(w, "  #%-2d %-11s %-12s %-24s %s%s\n", try[i], at(a.Time), a.Path, a.Host, a.Reply(), tail(a))
@@ -435,31 +434,6 @@ func WriteTimeline(w io.Writer, r *Recipient) {
 		fmt.Fprintf(w, "  %-3s %-11s %-12s %-24s late bounce after delivery: %s%s\n", "DSN", at(b.Time), "", from, b.Reply(), cat)
 	}
 	holdsUntil(time.Time{}, true)
-}
-
-// sameRun is how many attempts from i on are tries of their own (one
-// host each) with the same path, host, reply and TLS as attempt i, with
-// no hold (from the h-th on) between them.
-func (r *Recipient) sameRun(i int, try []int, h int) int {
-	one := func(k int) bool {
-		return (k == 0 || try[k-1] != try[k]) && (k+1 == len(try) || try[k+1] != try[k]) && r.Attempts[k].WalkStopped == ""
-	}
-	if !one(i) {
-		return 1
-	}
-	a := r.Attempts[i]
-	n := 1
-	for k := i + 1; k < len(r.Attempts) && one(k); k++ {
-		b := r.Attempts[k]
-		if b.Path != a.Path || b.Host != a.Host || b.Reply() != a.Reply() || b.TLS != a.TLS {
-			break
-		}
-		if h < len(r.Holds) && r.Holds[h].Time.Before(b.Time) {
-			break // a hold comes between: it is printed in its place
-		}
-		n++
-	}
-	return n
 }
 
 // ms formats a number of milliseconds as a duration a person reads at a

@@ -72,8 +72,8 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	// ms: the summary holds float milliseconds, which the template would
 	// print with an exponent (1.908954264e+06).
 	"ms": ms,
-	// try is the try number of r's attempt i.
-	"try": func(r *Recipient, i int) int { return r.tryNumbers()[i] },
+	// steps are r's attempts as the timeline shows them, repeats folded.
+	"steps": htmlSteps,
 	// reason and advice are a recipient's, as why gives them.
 	"reason": func(r *Recipient) string { s, _ := r.why(); return s },
 	"advice": func(r *Recipient) string { _, s := r.why(); return s },
@@ -128,7 +128,7 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 <h3>Recipients</h3>
 <table><tr><th>recipient</th><th>status</th><th>category</th><th>attempts</th></tr>
 {{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{with ident .}}<br><small>{{.}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}{{with unsent .}}<div><small class="bounced">{{.}}</small><br><small>what to do about it: {{unsentAdvice $r}}</small></div>{{end}}</td>
-<td><details><summary>{{.Tries}}</summary>{{range $i, $a := .Attempts}}<div><code>#{{try $r $i}} {{rel $r .Time}} {{.Path}} {{.Host}} {{.Reply}}{{with .TLS}} [{{.}}]{{end}}</code>{{with .WalkStopped}}<br><small>note: {{.}}</small>{{end}}</div>{{end}}{{range .Holds}}<div><small>held {{rel $r .Time}} {{.Path}}: {{.Text}}{{with .Category}} ({{.}}){{end}}</small></div>{{end}}{{with .LateBounce}}<div><code>DSN {{rel $r .Time}} {{.ReportingMTA}} late bounce after delivery: {{.Reply}}{{with .Category}} ({{.}}){{end}}</code></div>{{end}}</details></td></tr>
+<td><details><summary>{{.Tries}}</summary>{{range steps $r}}<div><code>{{.Code}}</code>{{with .Note}}<br><small>note: {{.}}</small>{{end}}</div>{{end}}{{range .Holds}}<div><small>held {{rel $r .Time}} {{.Path}}: {{.Text}}{{with .Category}} ({{.}}){{end}}</small></div>{{end}}{{with .LateBounce}}<div><code>DSN {{rel $r .Time}} {{.ReportingMTA}} late bounce after delivery: {{.Reply}}{{with .Category}} ({{.}}){{end}}</code></div>{{end}}</details></td></tr>
 {{end}}</table>
 </section>{{end}}
 </body></html>
@@ -230,4 +230,41 @@ func trim(s string, n int) string {
 		return s
 	}
 	return s[:n-1] + "…"
+}
+
+// htmlStep is one line of a recipient's attempts in the HTML report: an
+// exchange with a host, or a fold of tries that repeat (see foldAt).
+type htmlStep struct{ Code, Note string }
+
+// htmlSteps are r's attempts, one step each, with the runs and cycles of
+// tries that the text's timeline folds folded alike: a route's two paths
+// refusing for days were hundreds of lines.
+func htmlSteps(r *Recipient) []htmlStep {
+	try := r.tryNumbers()
+	at := func(t time.Time) string { return "+" + t.Sub(r.Queued).Round(time.Second).String() }
+	tls := func(a Attempt) string {
+		if a.TLS == "" {
+			return ""
+		}
+		return " [" + a.TLS + "]"
+	}
+	var out []htmlStep
+	for i := 0; i < len(r.Attempts); i++ {
+		// The HTML lists holds after the attempts, so none breaks a fold.
+		if f, ok := r.foldAt(i, len(r.Holds)); ok {
+			tail := func(a Attempt) string {
+				s := tls(a)
+				if a.WalkStopped != "" {
+					s += " (note: " + a.WalkStopped + ")"
+				}
+				return s
+			}
+			out = append(out, htmlStep{Code: r.foldLine(f, at, tail)})
+			i = r.foldEnd(f) - 1
+			continue
+		}
+		a := r.Attempts[i]
+		out = append(out, htmlStep{Code: fmt.Sprintf("#%d %s %s %s %s%s", try[i], at(a.Time), a.Path, a.Host, a.Reply(), tls(a)), Note: a.WalkStopped})
+	}
+	return out
 }

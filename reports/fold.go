@@ -1,0 +1,115 @@
+package reports
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// A fold is a run of tries that repeat, which a timeline prints as one
+// line: the same try again and again (a host that answers 452 for days),
+// or a cycle of tries that comes round again (a route's primary and
+// backup paths both refusing: each try reaching both, or tries that
+// alternate between them). The JSON keeps every attempt.
+type fold struct {
+	first, last int // the attempts (indexes in Attempts) the fold begins and ends with
+	period      int // tries per cycle: 1 for the same try repeated
+	cycles      int // how many times the cycle came
+	tries       int // tries folded: period × cycles
+}
+
+// maxPeriod is the longest cycle of tries a timeline folds: a route's
+// paths taken in turn, or an MX walk's hosts, seldom number more.
+const maxPeriod = 4
+
+// minCycles is how many times a try, or a cycle of them, must come in a
+// row to be folded: two would save no line worth the reader's trouble.
+const minCycles = 3
+
+// foldAt is the fold that begins at attempt i, the first exchange of a
+// try, when one does: the period (1 to maxPeriod) whose whole cycles
+// cover the most tries from there, the shorter on a tie; no fold spans
+// a hold of the relay's shaping (from the h-th on), which is printed in
+// its place. ok is false when no run from i is worth folding.
+func (r *Recipient) foldAt(i, h int) (f fold, ok bool) {
+	starts := r.tries()
+	t := 0
+	for t < len(starts) && starts[t] != i {
+		t++
+	}
+	if t == len(starts) {
+		return fold{}, false
+	}
+	end := func(k int) int { // one past try k's last exchange
+		if k+1 < len(starts) {
+			return starts[k+1]
+		}
+		return len(r.Attempts)
+	}
+	sig := func(k int) string {
+		var parts []string
+		for j := starts[k]; j < end(k); j++ {
+			a := r.Attempts[j]
+			parts = append(parts, strings.Join([]string{a.Path, a.Host, a.Reply(), a.TLS, a.By, a.WalkStopped}, "\x00"))
+		}
+		return strings.Join(parts, "\x01")
+	}
+	// clear is whether no hold comes before try k's last exchange.
+	clear := func(k int) bool {
+		return h >= len(r.Holds) || !r.Holds[h].Time.Before(r.Attempts[end(k)-1].Time)
+	}
+	if !clear(t) {
+		return fold{}, false
+	}
+	best := fold{}
+	for p := 1; p <= maxPeriod; p++ {
+		n := 0 // tries from t that repeat the cycle of p
+		for k := t; k < len(starts) && clear(k); k++ {
+			if k >= t+p && sig(k) != sig(k-p) {
+				break
+			}
+			n++
+		}
+		if c := n / p; c >= minCycles && c*p > best.tries {
+			best = fold{first: i, last: starts[t+c*p-1], period: p, cycles: c, tries: c * p}
+		}
+	}
+	return best, best.tries > 0
+}
+
+// foldLine is f as a timeline prints it: the tries' numbers and times,
+// then each try of the cycle (each host it reached, in order), and how
+// often: "#3-#241 +10m0s ... +119h0m0s primary 127.0.0.1 535 ..., then
+// backup 127.0.0.1 535 ...  (239 times)", or for a cycle of several
+// tries "(alternating, 120 times each)".
+func (r *Recipient) foldLine(f fold, at func(time.Time) string, tail func(Attempt) string) string {
+	try := r.tryNumbers()
+	var cycle []string
+	var one []string
+	for j := f.first; j < len(r.Attempts) && len(cycle) < f.period; j++ {
+		a := r.Attempts[j]
+		one = append(one, fmt.Sprintf("%s %s %s%s", a.Path, a.Host, a.Reply(), tail(a)))
+		if j+1 == len(r.Attempts) || try[j+1] != try[j] {
+			cycle = append(cycle, strings.Join(one, ", then "))
+			one = nil
+		}
+	}
+	how := fmt.Sprintf("(%d times)", f.cycles)
+	switch {
+	case f.period == 2:
+		how = fmt.Sprintf("(alternating, %d times each)", f.cycles)
+	case f.period > 2:
+		how = fmt.Sprintf("(in turn, %d times each)", f.cycles)
+	}
+	return fmt.Sprintf("#%d-#%d %s ... %s %s  %s", try[f.first], try[f.last], at(r.Attempts[f.first].Time), at(r.Attempts[f.last].Time), strings.Join(cycle, "; "), how)
+}
+
+// foldEnd is one past the last attempt of f.
+func (r *Recipient) foldEnd(f fold) int {
+	try := r.tryNumbers()
+	j := f.last + 1
+	for j < len(r.Attempts) && try[j] == try[f.last] {
+		j++
+	}
+	return j
+}
