@@ -50,7 +50,7 @@ func (r *Recipient) foldAt(i, h int) (f fold, ok bool) {
 		var parts []string
 		for j := starts[k]; j < end(k); j++ {
 			a := r.Attempts[j]
-			parts = append(parts, strings.Join([]string{a.Path, a.Host, a.Reply(), a.TLS, a.By, a.WalkStopped}, "\x00"))
+			parts = append(parts, strings.Join([]string{a.Path, a.Host, a.Reply(), a.TLS, a.By, a.WalkStopped, a.Auth.String()}, "\x00"))
 		}
 		return strings.Join(parts, "\x01")
 	}

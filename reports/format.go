@@ -100,8 +100,10 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     "queued", "done" (absent until terminal),
 //     "attempts": a list, [] when none, of {"time", "try", "path", "host",
 //     "stage", "code", "enhanced", "text", "latency_ms", "error", "tls",
-//     "cipher", "walk_stopped"}, every one but "time" and "try" absent
-//     when empty, and "deferred_before_delivery": true on a delivered
+//     "cipher", "walk_stopped", "auth"}, every one but "time" and "try"
+//     absent when empty ("auth": in a replay with sink.verify, the
+//     sink's results for the message the attempt left, {"spf", "dkim",
+//     "dmarc", "dmarc_policy"}), and "deferred_before_delivery": true on a delivered
 //     recipient with a "category" or "reason" (absent otherwise): those
 //     and its "advice" are then a deferral's or hold's before the
 //     delivery, not its outcome, as the text, HTML and CSV say
@@ -380,6 +382,9 @@ func WriteTimeline(w io.Writer, r *Recipient) {
 		}
 		if a.TLS != "" {
 			s += "  [" + a.TLS + "]"
+		}
+		if a.Auth != nil {
+			s += "  [" + a.Auth.String() + "]"
 		}
 		if a.WalkStopped != "" {
 			s += "  (note: " + a.WalkStopped + ")"

@@ -243,10 +243,14 @@ func htmlSteps(r *Recipient) []htmlStep {
 	try := r.tryNumbers()
 	at := func(t time.Time) string { return "+" + t.Sub(r.Queued).Round(time.Second).String() }
 	tls := func(a Attempt) string {
-		if a.TLS == "" {
-			return ""
+		s := ""
+		if a.TLS != "" {
+			s = " [" + a.TLS + "]"
 		}
-		return " [" + a.TLS + "]"
+		if a.Auth != nil {
+			s += " [" + a.Auth.String() + "]"
+		}
+		return s
 	}
 	var out []htmlStep
 	for i := 0; i < len(r.Attempts); i++ {

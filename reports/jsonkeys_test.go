@@ -21,7 +21,8 @@ func TestJSONKeys(t *testing.T) {
 		{Address: "a@x.test", Domain: "x.test", Status: "deferred", Queued: q, Attempts: []Attempt{{Time: q, Try: 1, Code: 451}}},
 		{Message: "m1", Address: "b@x.test", Sender: "s@y.test", Domain: "x.test", Status: "bounced", Path: "p", Category: "invalid-recipient", Reason: "r", Advice: "a",
 			DSN: true, DSNStatus: "5.1.1", Suppressed: true, Queued: q, Done: q,
-			Attempts: []Attempt{{Time: q, Try: 1, Path: "p", Host: "h", Stage: "rcpt", Code: 550, Enhanced: "5.1.1", Text: "t", Latency: &lat, Error: "e", TLS: "TLS 1.3", Cipher: "c", WalkStopped: "w"}}},
+			Attempts: []Attempt{{Time: q, Try: 1, Path: "p", Host: "h", Stage: "rcpt", Code: 550, Enhanced: "5.1.1", Text: "t", Latency: &lat, Error: "e", TLS: "TLS 1.3", Cipher: "c", WalkStopped: "w",
+				Auth: &Auth{SPF: "fail", DKIM: "none", DMARC: "fail", DMARCPolicy: "reject"}}}},
 	}}
 	var b bytes.Buffer
 	if err := WriteJSON(&b, d); err != nil {
@@ -59,7 +60,7 @@ func TestJSONKeys(t *testing.T) {
 	if err := json.Unmarshal(v.Recipients[1]["attempts"], &atts); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := keys(atts[0]), []string{"cipher", "code", "enhanced", "error", "host", "latency_ms", "path", "stage", "text", "time", "tls", "try", "walk_stopped"}; !slices.Equal(got, want) {
+	if got, want := keys(atts[0]), []string{"auth", "cipher", "code", "enhanced", "error", "host", "latency_ms", "path", "stage", "text", "time", "tls", "try", "walk_stopped"}; !slices.Equal(got, want) {
 		t.Errorf("attempt keys %q\nwant %q", got, want)
 	}
 }

@@ -58,6 +58,10 @@ type Attempt struct {
 	// some remained: a cap of the path (max_mx_addresses,
 	// max_mx_sessions) and the hosts it left out.
 	WalkStopped string `json:"walk_stopped,omitempty"`
+	// Auth is what the sink's checks (sink.verify) found of the message
+	// this attempt left with it, when the store holds them (a replay's:
+	// see AddSinkAuth); nil otherwise.
+	Auth *Auth `json:"auth,omitempty"`
 }
 
 // greeting reports whether the attempt's reply was the server's greeting
@@ -322,6 +326,9 @@ type Data struct {
 
 	// sinkNotes are the sink's replies that carry a note (AddSinkNotes).
 	sinkNotes []SinkAttempt
+	// sinkMessages are the messages the sink checked (sink.verify), with
+	// their results, for AddSinkAuth.
+	sinkMessages []sinkMessage
 }
 
 // payload is the union of the fields relay events carry.
@@ -442,6 +449,7 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		d.SinkReplies[fmt.Sprintf("%s %d", p.Stage, p.Code)]++
 		return
 	case events.SinkMessage:
+		d.addSinkMessage(e)
 		d.SinkMessages++
 		if p.Code/100 == 2 {
 			d.SinkAccepted++

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -295,6 +296,16 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 		notes = append(notes, reports.SinkAttempt{Recipient: a.Recipient, Text: a.Reply.Text})
 	}
 	data.AddSinkNotes(notes)
+	// With sink.verify, the sink's record has its SPF, DKIM and DMARC
+	// results for each message it checked, named by Message-ID: each
+	// attempt shows those of the message it left.
+	ids := make(map[string]string, len(subs))
+	for _, s := range subs {
+		if mid := messageIDOf(s.sub.Data); mid != "" && s.id != "" {
+			ids[s.id] = mid
+		}
+	}
+	data.AddSinkAuth(ids)
 	normalize(data, subs)
 	out.Data = data
 	out.Results = reports.Evaluate(data, sc.Expect)
@@ -489,6 +500,19 @@ func normalize(d *reports.Data, subs []*submission) {
 		}
 		return a.Address < b.Address
 	})
+}
+
+// messageIDOf is the Message-ID field of a message's header, without its
+// angle brackets, as the sink's record names the message; "" without one.
+func messageIDOf(data []byte) string {
+	head, _, _ := bytes.Cut(data, []byte("\r\n\r\n"))
+	for _, line := range strings.Split(string(head), "\r\n") {
+		name, v, ok := strings.Cut(line, ":")
+		if ok && strings.EqualFold(name, "Message-ID") {
+			return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(v), "<"), ">")
+		}
+	}
+	return ""
 }
 
 // stripPort drops the free port a replay's listener happened to get.
