@@ -374,6 +374,7 @@ func (r *Recipient) who() string {
 // of a long retry stays in sight; the JSON keeps every one.
 func WriteTimeline(w io.Writer, r *Recipient) {
 	try := r.tryNumbers()
+	tx := r.tryIndex()
 	at := func(t time.Time) string { return "+" + t.Sub(r.Queued).Round(time.Second).String() }
 	tail := func(a Attempt) string {
 		s := ""
@@ -419,9 +420,9 @@ func WriteTimeline(w io.Writer, r *Recipient) {
 	for i := 0; i < len(r.Attempts); i++ {
 		a := r.Attempts[i]
 		holdsUntil(a.Time, false)
-		if f, ok := r.foldAt(i, h); ok {
-			fmt.Fprintf(w, "  %s\n", r.foldLine(f, at, tail))
-			i = r.foldEnd(f) - 1
+		if f, ok := r.foldAt(tx, i, h); ok {
+			fmt.Fprintf(w, "  %s\n", r.foldLine(f, try, at, tail))
+			i = r.foldEnd(f, try) - 1
 			continue
 		}
 		fmt.Fprintf(w, "  #%-2d %-11s %-12s %-24s %s%s\n", try[i], at(a.Time), a.Path, a.Host, a.Reply(), tail(a))

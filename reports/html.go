@@ -241,6 +241,7 @@ type htmlStep struct{ Code, Note string }
 // refusing for days were hundreds of lines.
 func htmlSteps(r *Recipient) []htmlStep {
 	try := r.tryNumbers()
+	tx := r.tryIndex()
 	at := func(t time.Time) string { return "+" + t.Sub(r.Queued).Round(time.Second).String() }
 	tls := func(a Attempt) string {
 		s := ""
@@ -255,7 +256,7 @@ func htmlSteps(r *Recipient) []htmlStep {
 	var out []htmlStep
 	for i := 0; i < len(r.Attempts); i++ {
 		// The HTML lists holds after the attempts, so none breaks a fold.
-		if f, ok := r.foldAt(i, len(r.Holds)); ok {
+		if f, ok := r.foldAt(tx, i, len(r.Holds)); ok {
 			tail := func(a Attempt) string {
 				s := tls(a)
 				if a.WalkStopped != "" {
@@ -263,8 +264,8 @@ func htmlSteps(r *Recipient) []htmlStep {
 				}
 				return s
 			}
-			out = append(out, htmlStep{Code: r.foldLine(f, at, tail)})
-			i = r.foldEnd(f) - 1
+			out = append(out, htmlStep{Code: r.foldLine(f, try, at, tail)})
+			i = r.foldEnd(f, try) - 1
 			continue
 		}
 		a := r.Attempts[i]
