@@ -329,6 +329,9 @@ type Data struct {
 	// sinkMessages are the messages the sink checked (sink.verify), with
 	// their results, for AddSinkAuth.
 	sinkMessages []sinkMessage
+	// messageIDs are the Message-ID fields of the relay's messages, by
+	// the relay's id, where its relay.queued events carry them.
+	messageIDs map[string]string
 }
 
 // payload is the union of the fields relay events carry.
@@ -370,6 +373,10 @@ type payload struct {
 	// DSNMessage is, on a relay.dsn, the message the relay queued the
 	// DSN as.
 	DSNMessage string `json:"dsn_message"`
+	// MessageID is, on a relay.queued, the message's Message-ID field
+	// without angle brackets, when the relay's event carries it: what
+	// ties an attempt to the sink's record of the message (AddSinkAuth).
+	MessageID string `json:"message_id"`
 }
 
 // reply is a payload's reply object, when it has one.
@@ -420,6 +427,7 @@ func Load(ctx context.Context, src EventSource) (*Data, error) {
 		}
 	}
 	d.resolveDSNs()
+	d.AddSinkAuth(d.messageIDs)
 	sort.SliceStable(d.Recipients, func(i, j int) bool {
 		a, b := d.Recipients[i], d.Recipients[j]
 		if !a.Queued.Equal(b.Queued) {
@@ -514,6 +522,12 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 			r.tried = &classified{p.Category, p.Reason, p.Advice}
 		}
 	case events.RelayQueued:
+		if p.MessageID != "" {
+			if d.messageIDs == nil {
+				d.messageIDs = map[string]string{}
+			}
+			d.messageIDs[e.Message] = p.MessageID
+		}
 		if p.BounceFor != "" {
 			d.relayedBounce(p.BounceFor, e.Message)
 		}

@@ -69,12 +69,14 @@ func (d *Data) addSinkMessage(e events.Event) {
 // when the same store holds the sink's record with them (a replay with
 // sink.verify). messageIDs maps the relay's message ids to their
 // Message-ID fields (without angle brackets), which the sink's record
-// names its messages by; the relay's events do not carry them. An
+// names its messages by; Load calls it with those its relay.queued
+// events carry ("message_id"), which the relay does not write yet, and a
+// replay with those of the messages it submitted. An
 // attempt is given the first message the sink checked with its
 // Message-ID and recipient, at or before the attempt's end, that no
 // earlier attempt of the recipient took.
 func (d *Data) AddSinkAuth(messageIDs map[string]string) {
-	if len(d.sinkMessages) == 0 {
+	if len(d.sinkMessages) == 0 || len(messageIDs) == 0 {
 		return
 	}
 	byID := map[string][]int{}
