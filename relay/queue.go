@@ -89,7 +89,7 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 		id, s.From, s.EnvID, s.Ret, s.isDSN, s.dsnFor, s.AuthUser, s.Client, len(s.Data), s.Data, now.UnixNano(), expires); err != nil {
 		return fmt.Errorf("relay: queue message: %w", err)
 	}
-	subject := subjectOf(s.Data)
+	subject, msgID := subjectOf(s.Data), messageIDOf(s.Data)
 	// Suppressed recipients are found when they are claimed, in one query
 	// per batch, rather than here, on the path of every 250.
 	for _, rc := range s.Recipients {
@@ -105,7 +105,7 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 		if _, err := tx.Append(events.Event{Kind: events.RelayQueued, Message: id, Recipient: rc.Address}.WithPayload(withBounceFor(withDSNFor(map[string]any{
 			"sender": s.From, "size": len(s.Data), "envid": s.EnvID, "ret": s.Ret, "notify": notify,
 			"orcpt": rc.ORCPT, "client": s.Client, "auth_user": s.AuthUser, "dsn": s.isDSN, "recipients": len(s.Recipients),
-			"subject": subject,
+			"subject": subject, "message_id": msgID,
 		}, s.dsnFor), s.bounceFor))); err != nil {
 			return err
 		}

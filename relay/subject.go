@@ -19,7 +19,7 @@ const maxSubject = 200
 // not text is U+FFFD), on one line and cut to maxSubject characters. A
 // message without a readable header gives "".
 func subjectOf(data []byte) string {
-	raw := rawSubject(data)
+	raw := rawField(data, "subject")
 	if raw == "" {
 		return ""
 	}
@@ -45,9 +45,9 @@ func subjectOf(data []byte) string {
 // the blank line that ends a header.
 const maxHeaderScan = 256 << 10
 
-// rawSubject returns the unfolded value of the first Subject field of the
-// header (RFC 5322 2.2.3), leniently: any line ending, any bytes.
-func rawSubject(data []byte) string {
+// rawField returns the unfolded value of the first field of the header
+// named field (RFC 5322 2.2.3), leniently: any line ending, any bytes.
+func rawField(data []byte, field string) string {
 	var val []byte
 	in := false
 	for line := range headerLines(data[:min(len(data), maxHeaderScan)]) {
@@ -61,7 +61,7 @@ func rawSubject(data []byte) string {
 			break
 		}
 		name, v, ok := bytes.Cut(line, []byte(":"))
-		if ok && strings.EqualFold(string(bytes.TrimSpace(name)), "subject") {
+		if ok && strings.EqualFold(string(bytes.TrimSpace(name)), field) {
 			in = true
 			val = append(val, v...)
 		}
@@ -87,4 +87,12 @@ func headerLines(data []byte) iter.Seq[[]byte] {
 			}
 		}
 	}
+}
+
+// messageIDOf is the message's Message-ID without its angle brackets, ""
+// when it has none: the name the sink's record gives the message, so that
+// a report ties the relay's attempts to the sink's checks of them.
+func messageIDOf(data []byte) string {
+	v := rawField(data, "message-id")
+	return strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">"))
 }

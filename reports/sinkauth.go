@@ -70,8 +70,8 @@ func (d *Data) addSinkMessage(e events.Event) {
 // sink.verify). messageIDs maps the relay's message ids to their
 // Message-ID fields (without angle brackets), which the sink's record
 // names its messages by; Load calls it with those its relay.queued
-// events carry ("message_id"), which the relay does not write yet, and a
-// replay with those of the messages it submitted. An
+// events carry ("message_id"), and a replay with those of the messages it
+// submitted. An
 // attempt is given the first message the sink checked with its
 // Message-ID and recipient, at or before the attempt's end, that no
 // earlier attempt of the recipient took.
