@@ -21,19 +21,10 @@ import (
 func BenchmarkScheduleDue(b *testing.B) {
 	const due = 100
 	for _, queued := range []int{10_000, 1_000_000} {
-		v := clock.NewVirtual(epoch)
-		st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(b.TempDir(), "q.db"), Sync: store.SyncOff,
-			Clock: v, Logger: slog.New(slog.DiscardHandler), MaxBatch: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		r, err := New(testConfig("127.0.0.1:1"), Options{Store: st, Clock: v, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			b.Fatal(err)
-		}
+		v, st, r := benchRelay(b, testConfig("127.0.0.1:1"))
 		ctx := context.Background()
 		later := epoch.Add(365 * 24 * time.Hour).UnixNano()
-		err = st.Write(ctx, func(tx *store.Tx) error {
+		err := st.Write(ctx, func(tx *store.Tx) error {
 			if _, err := tx.Exec(`INSERT INTO relay_messages (id, sender, size, data, created_ns, expires_ns) VALUES ('bulk', 'a@s.test', 1, 'x', 0, 0)`); err != nil {
 				return err
 			}
@@ -92,22 +83,13 @@ func BenchmarkWarnScan(b *testing.B) {
 		queued int
 	}{{"warned", 10_000}, {"warned", 1_000_000}, {"recent", 10_000}, {"recent", 1_000_000}} {
 		queued := c.queued
-		v := clock.NewVirtual(epoch)
-		st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(b.TempDir(), "q.db"), Sync: store.SyncOff,
-			Clock: v, Logger: slog.New(slog.DiscardHandler), MaxBatch: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
 		cfg := testConfig("127.0.0.1:1")
 		cfg.DSN.DelayWarning = dur(time.Hour)
 		cfg.Retry.MaxAge = dur(5 * 24 * time.Hour)
-		r, err := New(cfg, Options{Store: st, Clock: v, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			b.Fatal(err)
-		}
+		v, st, r := benchRelay(b, cfg)
 		ctx := context.Background()
 		later := epoch.Add(365 * 24 * time.Hour).UnixNano()
-		err = st.Write(ctx, func(tx *store.Tx) error {
+		err := st.Write(ctx, func(tx *store.Tx) error {
 			if _, err := tx.Exec(`INSERT INTO relay_messages (id, sender, size, data, created_ns, expires_ns) VALUES ('bulk', 'a@s.test', 1, 'x', 0, 0)`); err != nil {
 				return err
 			}
@@ -157,4 +139,21 @@ func BenchmarkWarnScan(b *testing.B) {
 		})
 		st.Close()
 	}
+}
+
+// benchRelay opens a relay with cfg on a store of its own, on a virtual
+// clock at epoch, for a benchmark that fills the queue itself.
+func benchRelay(b *testing.B, cfg Config) (*clock.Virtual, *store.Store, *Relay) {
+	b.Helper()
+	v := clock.NewVirtual(epoch)
+	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(b.TempDir(), "q.db"), Sync: store.SyncOff,
+		Clock: v, Logger: slog.New(slog.DiscardHandler), MaxBatch: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := New(cfg, Options{Store: st, Clock: v, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v, st, r
 }
