@@ -3,11 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
-	"reflect"
-	"strings"
 	"testing"
-
-	"github.com/goccy/go-yaml"
 )
 
 // countingRelay is a fakeRelay that counts the messages in its queue
@@ -100,24 +96,10 @@ func TestQueueTotal(t *testing.T) {
 // TestQueueListInSpec: openapi.yaml describes every field of QueueList.
 func TestQueueListInSpec(t *testing.T) {
 	t.Parallel()
-	var doc struct {
-		Components struct {
-			Schemas map[string]struct {
-				Properties map[string]struct {
-					Description string `yaml:"description"`
-				} `yaml:"properties"`
-			} `yaml:"schemas"`
-		} `yaml:"components"`
-	}
-	if err := yaml.Unmarshal(openAPISpec, &doc); err != nil {
-		t.Fatal(err)
-	}
-	typ := reflect.TypeOf(QueueList{})
-	for i := range typ.NumField() {
-		key, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
-		p, ok := doc.Components.Schemas["QueueList"].Properties[key]
-		if !ok || p.Description == "" {
-			t.Errorf("openapi.yaml: schema QueueList does not describe %q (QueueList.%s)", key, typ.Field(i).Name)
+	props, _ := specProperties(t, "QueueList")
+	for key, field := range jsonFields(QueueList{}) {
+		if props[key] == "" {
+			t.Errorf("openapi.yaml: schema QueueList does not describe %q (QueueList.%s)", key, field)
 		}
 	}
 }
