@@ -101,8 +101,7 @@ func shapeMessage(err error, v any, rel string) string {
 	name := rel[strings.LastIndexAny(rel, ".]")+1:]
 	switch ue.Expected {
 	case ast.MappingType:
-		if t != nil && t.Kind() == reflect.Struct {
-			keys := yamlKeys(t)
+		if keys := structKeys(t); len(keys) > 0 {
 			example := name + ":"
 			if name == "" {
 				example = "-" // a list item
@@ -113,8 +112,8 @@ func shapeMessage(err error, v any, rel string) string {
 	case ast.SequenceType:
 		msg := `want a list, each item on a line of its own starting with "- "`
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
-			if e := derefType(t.Elem()); e.Kind() == reflect.Struct {
-				msg += fmt.Sprintf(" (each a mapping of %s)", keyList(yamlKeys(e)))
+			if keys := structKeys(derefType(t.Elem())); len(keys) > 0 {
+				msg += fmt.Sprintf(" (each a mapping of %s)", keyList(keys))
 			}
 		}
 		if ue.Actual == ast.MappingType {
@@ -186,4 +185,13 @@ func quotedBool(tok *token.Token) string {
 		return fmt.Sprintf(", which the quotes make text: write %s without quotes", strings.ToLower(tok.Value))
 	}
 	return ""
+}
+
+// structKeys are the keys struct t takes in YAML; none when t is not a
+// struct, or a struct with no keys of its own (read some other way).
+func structKeys(t reflect.Type) []string {
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	return yamlKeys(t)
 }
