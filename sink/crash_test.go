@@ -23,6 +23,7 @@ import (
 
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/internal/testutil"
 )
 
 // This file checks the sink's promise under kill -9: a message answered
@@ -38,22 +39,8 @@ type crashSink struct {
 	err  error         // its exit status, after done
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// lockedBuffer holds a crashed sink's output while the test reads it.
+type lockedBuffer = testutil.SyncBuffer
 
 // buildRelaylab builds the relaylab binary into a temporary directory.
 func buildRelaylab(t *testing.T) string {

@@ -1,32 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/relaylab/relaylab/internal/testutil"
 )
 
-// syncBuffer is a bytes.Buffer safe for a command writing while a test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer safe for a command writing while a test reads.
+type syncBuffer = testutil.SyncBuffer
 
 // runIn runs the command line args in-process under ctx and returns its exit code
 // and outputs.
