@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -251,7 +252,7 @@ func (f *fakeProbe) History(ctx context.Context, pf ProbeFilter) ([]ProbeResult,
 	defer f.mu.Unlock()
 	var out []ProbeResult
 	for _, r := range f.history {
-		if (pf.Target == "" || r.Target == pf.Target) && (pf.Check == "" || r.Check == pf.Check) {
+		if (pf.Target == "" || r.Target == pf.Target) && (pf.Check == "" || slices.Contains(strings.Split(r.Check, ", "), pf.Check)) {
 			out = append(out, r)
 		}
 	}

@@ -73,3 +73,53 @@ func TestBrowserProbesNone(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserProbesHistoryCheck: the history of a target can keep the runs
+// that made one check, picked from the checks its results made, and keeps
+// that choice when a new result redraws it.
+func TestBrowserProbesHistoryCheck(t *testing.T) {
+	b := newBrowser(t)
+	st := openStore(t, clock.Real{})
+	now := time.Now()
+	probe := &fakeProbe{}
+	probe.add(ProbeResult{Target: "shop.test", Check: "spf, dkim, dmarc", Status: "ok", Detail: "records run", Time: now.Add(-2 * time.Hour)})
+	probe.add(ProbeResult{Target: "shop.test", Check: "blocklist", Status: "warning", Detail: "blocklist run", Time: now.Add(-time.Hour)})
+	s := listen(t, Options{Store: st, Probe: probe})
+	runs := `[...document.querySelectorAll("#probe-history li.run")].map(li => li.innerText).join("\n")`
+
+	b.do(t, chromedp.Navigate("http://"+s.Addr()+"/#/probes"))
+	b.waitFor(t, "the results", `document.querySelectorAll("#probe-rows tr").length === 2`)
+	b.eval(t, `document.querySelector("#probe-rows tr td").click()`)
+	b.waitFor(t, "every run", `document.querySelectorAll("#probe-history li.run").length === 2`)
+	opts := b.eval(t, `[...document.querySelectorAll("#probe-history-check option")].map(o => o.value + "=" + o.textContent).join(",")`)
+	if opts != "=every check,spf=spf,dkim=dkim,dmarc=dmarc,blocklist=blocklist" {
+		t.Errorf("the check picker offers %v", opts)
+	}
+
+	b.eval(t, `(() => { const s = document.getElementById("probe-history-check"); s.value = "blocklist"; s.dispatchEvent(new Event("change")); })()`)
+	b.waitFor(t, "the blocklist runs", `document.querySelectorAll("#probe-history li.run").length === 1`)
+	if got := b.eval(t, runs).(string); !strings.Contains(got, "blocklist run") {
+		t.Errorf("with blocklist picked the history shows %q", got)
+	}
+
+	// A new blocklist run redraws the history with the same check kept:
+	// two blocklist runs, not the records run as well.
+	probe.add(ProbeResult{Target: "shop.test", Check: "blocklist", Status: "ok", Detail: "second blocklist run", Time: now})
+	appendEvents(t, st, events.Event{Kind: events.ProbeResult, Target: "shop.test"}.WithPayload(map[string]any{"status": "ok"}))
+	b.waitFor(t, "the redrawn history", `document.querySelectorAll("#probe-history li.run").length >= 2`)
+	if got := b.eval(t, runs).(string); strings.Contains(got, "records run") || !strings.Contains(got, "second blocklist run") {
+		t.Errorf("after a new blocklist run, with blocklist picked, the history shows %q", got)
+	}
+	if got := b.eval(t, `document.getElementById("probe-history-check").value`); got != "blocklist" {
+		t.Errorf("the picker shows %v after the redraw, want blocklist", got)
+	}
+	b.eval(t, `(() => { const s = document.getElementById("probe-history-check"); s.value = "dkim"; s.dispatchEvent(new Event("change")); })()`)
+	b.waitFor(t, "the dkim runs", `document.querySelectorAll("#probe-history li.run").length === 1`)
+	if got := b.eval(t, runs).(string); !strings.Contains(got, "records run") {
+		t.Errorf("with dkim picked the history shows %q", got)
+	}
+	b.screenshot(t, "probes-history-check")
+	if ex := b.exceptions(); len(ex) > 0 {
+		t.Fatalf("uncaught errors or stray logs in the page: %v", ex)
+	}
+}

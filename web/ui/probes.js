@@ -122,10 +122,17 @@ export function probesView(main) {
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "probe-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "target"), h("th", {}, "checks"), h("th", {}, "status"), h("th", {}, "findings"), h("th", {}, "checked"))),
       tbody)), hist, changes);
-  let shown = null; // the target whose history is open
+  let shown = null; // the target whose history is open, and the check it keeps ("" every one)
+  let checksOf = new Map(); // target -> the checks its latest results made
 
   const loadResults = () => get("/api/v1/probe/results").then((d) => {
     clear(tbody);
+    checksOf = new Map();
+    for (const r of d.results) {
+      const cs = checksOf.get(r.target) || new Set();
+      for (const c of String(r.check || "").split(", ")) if (c) cs.add(c);
+      checksOf.set(r.target, cs);
+    }
     note.className = "muted";
     note.textContent = d.results.length + " check(s)";
     note.id = "";
@@ -147,7 +154,7 @@ export function probesView(main) {
         h("td", { class: "checked", "data-label": "checked" }, fmtTime(r.time)));
       tr.addEventListener("click", (ev) => {
         if (ev.target.closest("details")) return; // unfolding the facts is not picking the row
-        history(r.target);
+        history(r.target, "");
       });
       tbody.append(tr);
     }
@@ -160,14 +167,26 @@ export function probesView(main) {
       change(Object.assign({}, e.payload || {}, { time: e.time, target: e.target }), true))));
   }).catch(() => {});
 
-  // history shows every run of target, newest first, each with the
-  // changes it confirmed.
-  function history(target) {
-    shown = { target };
+  // history shows the runs of target, newest first, each with the changes
+  // it confirmed: every run, or those that made check (a domain's records
+  // and its blocklists may run on different intervals).
+  function history(target, check) {
+    shown = { target, check };
     const q = new URLSearchParams({ target, limit: "100" });
+    if (check) q.set("check", check);
     get("/api/v1/probe/history?" + q.toString()).then((d) => {
-      if (!shown || shown.target !== target) return; // another was picked meanwhile
+      if (!shown || shown.target !== target || shown.check !== check) return; // another was picked meanwhile
+      const pick = h("select", { id: "probe-history-check", "aria-label": "check" }, h("option", { value: "" }, "every check"));
+      for (const c of checksOf.get(target) || []) {
+        const o = h("option", { value: c }, c);
+        if (c === check) o.selected = true;
+        pick.append(o);
+      }
+      pick.addEventListener("change", () => history(target, pick.value));
       clear(hist).append(h("h2", {}, "History of ", h("span", { class: "mono" }, iso(target))),
+        h("div", { class: "filters" }, h("label", { for: "probe-history-check" }, "runs that made "), pick),
+        d.history.length ? "" : h("p", { class: "muted", id: "probe-history-none" },
+          check ? "No recorded run of this target made the " + check + " check." : "No runs recorded."),
         h("ol", { class: "steps" }, d.history.map((r) => h("li", { class: "run" },
           h("span", { class: "when nowrap" }, fmtTime(r.time)), " ", badge(r.status), " ", changeCount(r), " ",
           r.detail || "", r.check ? h("span", { class: "muted" }, " · " + r.check) : "",
@@ -181,7 +200,7 @@ export function probesView(main) {
   const batch = frameBatcher((evs) => {
     loadResults();
     if (evs.some((e) => e.kind === "probe.changed")) loadChanges();
-    if (shown && evs.some((e) => e.target === shown.target)) history(shown.target);
+    if (shown && evs.some((e) => e.target === shown.target)) history(shown.target, shown.check);
   }, 100);
   let stream = null;
   let stopped = false;
