@@ -340,7 +340,7 @@ func (r *Recipient) label() string {
 // m1" (the relay's message, or the sink's number for the message it
 // left), or on a sink's record, for a recipient refused before the data,
 // which left none, "session 12", the sink's session; "" when neither is
-// known. The text, HTML and JUnit (its classname, "session.12") say it
+// known. The text, Markdown, HTML and JUnit (its classname, "session.12") say it
 // alike; the JSON and CSV have "message" and "session" apart.
 func (r *Recipient) ident() string {
 	switch {
@@ -584,14 +584,14 @@ func writeMarkdown(w io.Writer, d *Data) error {
 		fmt.Fprintf(w, "\n### Not delivered\n\n| recipient | status | category | last reply | why | what to do |\n| --- | --- | --- | --- | --- | --- |\n")
 		for _, r := range failed {
 			reason, advice := r.why()
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(r.who()), r.Status, mdEscape(r.Category), mdEscape(r.outcomeReply()), mdEscape(reason), mdEscape(advice))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(r.label()), r.Status, mdEscape(r.Category), mdEscape(r.outcomeReply()), mdEscape(reason), mdEscape(advice))
 		}
 	}
 	if s.SinkBouncesNotSent > 0 {
 		fmt.Fprintf(w, "\n### Late bounces not sent\n\n| recipient | status | note | what to do |\n| --- | --- | --- | --- |\n")
 		for _, r := range d.Recipients {
 			if note, advice := r.unsentBounce(); note != "" {
-				fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdEscape(r.who()), r.Status, mdEscape(note), mdEscape(advice))
+				fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdEscape(r.label()), r.Status, mdEscape(note), mdEscape(advice))
 			}
 		}
 	}

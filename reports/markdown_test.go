@@ -32,3 +32,25 @@ func TestMarkdownListsEveryUndelivered(t *testing.T) {
 		t.Errorf("markdown lists the delivered recipient as not delivered:\n%s", out)
 	}
 }
+
+// TestMarkdownNamesTheMessage: two messages to one address that both
+// failed are two rows the reader can tell apart, by message (or, on a
+// sink's record refused before the data, by session), as the text says
+// them; the table named the address alone.
+func TestMarkdownNamesTheMessage(t *testing.T) {
+	t.Parallel()
+	d := &Data{Recipients: []*Recipient{
+		{Message: "m1", Address: "a@x.test", Status: "bounced", Queued: t0, Attempts: []Attempt{{Time: t0, Code: 550, Enhanced: "5.1.1", Text: "no such user"}}},
+		{Message: "m2", Address: "a@x.test", Status: "deferred", Queued: t0, Attempts: []Attempt{{Time: t0, Code: 451, Enhanced: "4.7.1", Text: "greylisted"}}},
+		{Session: 12, Address: "b@x.test", Sender: "s@y.test", Status: "bounced", Queued: t0, Attempts: []Attempt{{Time: t0, Code: 550, Enhanced: "5.7.1", Text: "refused"}}},
+	}}
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| a@x.test (message m1) | bounced |", "| a@x.test (message m2) | deferred |", "| b@x.test (from s@y.test, session 12) | bounced |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, b.String())
+		}
+	}
+}
