@@ -35,8 +35,8 @@ func TestClassify(t *testing.T) {
 		{"tls", Reply{Stage: "starttls", Text: "x509: certificate signed by unknown authority"}, Retry, "tls-failure"},
 		{"unknown 5xx", Reply{Stage: "dot", Code: 554, Text: "go away"}, Bounce, "unclassified"},
 		{"unknown 4xx", Reply{Stage: "dot", Code: 450, Text: "later"}, Retry, "unclassified"},
-		{"our credentials refused: the next path, not a bounce", Reply{Stage: "auth", Code: 535, Enhanced: "5.7.8", Text: "bad credentials"}, Reroute, "authentication-failure"},
-		{"5.7.8 after AUTH is still permanent", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.8", Text: "authentication required"}, Bounce, "authentication-failure"},
+		{"our credentials refused: the next path, not a bounce", Reply{Stage: "auth", Code: 535, Enhanced: "5.7.8", Text: "bad credentials"}, Reroute, "credentials-refused"},
+		{"5.7.8 after AUTH is still permanent", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.8", Text: "authentication required"}, Bounce, "credentials-refused"},
 		{"dmarc", Reply{Stage: "dot", Code: 550, Enhanced: "5.7.26", Text: "unauthenticated"}, Bounce, "authentication-failure"},
 		// relaylab's own sink, Postfix-like and other wordings of a line
 		// over the server's limit: the text decides, whatever the code.

@@ -35,7 +35,7 @@ func TestSmarthostTLSAndAuth(t *testing.T) {
 		// A 535 refuses the path's password, not the message: it is kept
 		// for the next attempt (here the policy allows none), never
 		// bounced at once.
-		{"auth wrong password", authed, PathConfig{TLS: "required", Username: "relay", Password: "nope"}, events.RelayExpired, true, "authentication-failure"},
+		{"auth wrong password", authed, PathConfig{TLS: "required", Username: "relay", Password: "nope"}, events.RelayExpired, true, "credentials-refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,7 +28,7 @@ type Expectations struct {
 // two in step), "expired" when a message ran out of retries and "deleted"
 // when an operator deleted it from the queue.
 var Categories = []string{
-	"auth-not-offered", "authentication-failure", "connection", "connection-lost-after-data", "deleted", "destination-backoff",
+	"auth-not-offered", "authentication-failure", "connection", "connection-lost-after-data", "credentials-refused", "deleted", "destination-backoff",
 	"dns-failure", "expired", "greeting-refused", "greylisted", "invalid-recipient", "line-too-long", "mailbox-disabled", "mailbox-full",
 	"message-too-big", "no-such-domain", "policy", "protocol-error", "rate-limited", "routing", "service-unavailable",
 	"shaping", "spam-block", "suppressed", "tls-failure", "unclassified",

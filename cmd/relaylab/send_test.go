@@ -98,7 +98,7 @@ func TestSend(t *testing.T) {
 			name: "bad password", srv: tlsSrv,
 			args:   []string{"--to", "b@y.test", "--starttls", "--insecure", "--auth-user", "alice", "--auth-pass", "wrong"},
 			code:   5,
-			stderr: []string{"rejected the authentication (AUTH): 535 5.7.8", "\n    category authentication-failure: "},
+			stderr: []string{"rejected the authentication (AUTH): 535 5.7.8", "\n    category credentials-refused: "},
 		},
 		{
 			name: "certificate not trusted", srv: tlsSrv,
