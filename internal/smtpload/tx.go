@@ -25,9 +25,12 @@ type TxResult struct {
 	Data    Reply   // the reply to DATA (354 when it went on)
 	DataEnd Reply   // the reply to the final dot
 	// Stage is where the transaction stopped ("" when the message was
-	// accepted) and Refusal the reply that stopped it.
+	// accepted).
 	Stage    string
-	Accepted int // recipients accepted at RCPT
+	Accepted int // recipients accepted at RCPT (250, 251 or 252)
+	// ResetErr is why the RSET after a refusal failed (the server replied
+	// and hung up, say): the refusal stands, and the connection is done.
+	ResetErr error
 }
 
 // OK reports whether the server took the message.
@@ -42,7 +45,10 @@ const pipelineWindow = 100
 // their replies are read after. Refusals are recorded in the result and are
 // not errors; the error is for broken connections and protocol violations,
 // after which the client must be closed. After a refusal the transaction is
-// reset with RSET so the connection can be reused.
+// reset with RSET so the connection can be reused; when the RSET fails the
+// refusal stands, ResetErr says why, and Closing reports true. A 421 ends
+// the transaction where it came (RFC 5321 3.8: the server is closing): no
+// further command is sent and no further reply read.
 func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 	res := TxResult{Rcpts: make([]Reply, 0, len(tx.To))}
 	mail := "MAIL FROM:<" + tx.From + ">"
@@ -71,7 +77,7 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 				}
 				mailRead = true
 			}
-			for ; owed > 0; owed-- {
+			for ; owed > 0 && !closing(&res); owed-- {
 				rep, err := c.ReadReply(StageRcpt)
 				if err != nil {
 					return err
@@ -87,14 +93,23 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 				if err := readOwed(); err != nil {
 					return res, err
 				}
+				if closing(&res) {
+					break
+				}
 			}
 		}
-		c.writeLine("DATA")
-		if err := readOwed(); err != nil {
-			return res, err
+		if !closing(&res) {
+			c.writeLine("DATA")
+			if err := readOwed(); err != nil {
+				return res, err
+			}
 		}
-		if res.Data, err = c.ReadReply(StageData); err != nil {
-			return res, err
+		// After a 421 the server closes: the replies still owed, DATA's
+		// among them, never come.
+		if !closing(&res) {
+			if res.Data, err = c.ReadReply(StageData); err != nil {
+				return res, err
+			}
 		}
 	} else {
 		res.Mail, err = c.Cmd(StageMail, 250, mail)
@@ -108,18 +123,21 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 					return res, err
 				}
 				res.Rcpts = append(res.Rcpts, rep)
+				if rep.Code == 421 {
+					break
+				}
 			}
 		}
 	}
 	for _, r := range res.Rcpts {
-		if r.Code == 250 || r.Code == 251 {
+		if rcptAccepted(r.Code) {
 			res.Accepted++
 		}
 	}
 	switch {
 	case res.Mail.Code != 250:
 		res.Stage = StageMail
-	case res.Accepted == 0:
+	case res.Accepted == 0 || closing(&res):
 		res.Stage = StageRcpt
 	}
 	if !pipeline && res.Stage == "" {
@@ -154,11 +172,21 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 	}
 	if res.Stage != "" && !closing(&res) {
 		if _, err := c.Cmd(StageRset, 250, "RSET"); !replyOnly(err) {
-			return res, err
+			// The refusal is the outcome; the server hanging up after it
+			// (a 500 then close) is not a second failure to report.
+			res.ResetErr = err
 		}
 	}
 	return res, nil
 }
+
+// rcptAccepted reports whether a reply to RCPT accepted the recipient:
+// 250, 251 (will forward, RFC 5321 3.4) or 252 (cannot verify but will
+// try, RFC 5321 3.5.3).
+func rcptAccepted(code int) bool { return code == 250 || code == 251 || code == 252 }
+
+// RcptAccepted reports whether a reply to RCPT accepted the recipient.
+func RcptAccepted(r Reply) bool { return rcptAccepted(r.Code) }
 
 // closing reports whether a reply of the transaction was 421: the server
 // is closing the connection (RFC 5321 3.8).
@@ -174,8 +202,9 @@ func closing(r *TxResult) bool {
 	return false
 }
 
-// Closing reports whether the server said it is closing the connection.
-func (r *TxResult) Closing() bool { return closing(r) }
+// Closing reports whether the connection is done: the server said it is
+// closing it (421), or did not answer the RSET after a refusal.
+func (r *TxResult) Closing() bool { return closing(r) || r.ResetErr != nil }
 
 // replyOnly reports whether err is nil or only a refusal.
 func replyOnly(err error) bool {
