@@ -87,6 +87,13 @@ func Build(opts BuildOptions, r Report) ([]byte, error) {
 		explanation = Explain(r)
 	}
 	original, headersOnly := returned(opts)
+	if original != nil {
+		var changes lineChanges
+		original, headersOnly, changes = limitOriginal(original, headersOnly)
+		if n := changes.note(); n != "" {
+			explanation = strings.TrimRight(explanation, "\r\n") + "\n\n" + n + "\n"
+		}
+	}
 
 	status := statusPart(r, false)
 	// RFC 6533 6: a report with a UTF-8 address (or other UTF-8 text) is

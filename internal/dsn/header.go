@@ -113,20 +113,27 @@ func looksLikeHeader(raw []byte) bool {
 }
 
 // fold writes "Name: value" as lines of at most about 78 characters,
-// breaking at spaces (RFC 5322 2.2.3), each line ended by CRLF.
+// breaking at spaces (RFC 5322 2.2.3), each line ended by CRLF. A word
+// too long for any line (a hostile reply's text) is cut to end in "...",
+// so that no line has more than 998 octets (RFC 5322 2.1.1).
 func fold(b *bytes.Buffer, name, value string) {
 	line := name + ":"
+	flush := func() {
+		if len(line) > maxLine {
+			line = string(shorten([]byte(line), maxLine))
+		}
+		b.WriteString(line)
+		b.WriteString("\r\n")
+	}
 	for _, word := range strings.Fields(value) {
 		if len(line)+1+len(word) > 78 && strings.TrimSpace(line) != name+":" {
-			b.WriteString(line)
-			b.WriteString("\r\n")
+			flush()
 			line = " " + word
 			continue
 		}
 		line += " " + word
 	}
-	b.WriteString(line)
-	b.WriteString("\r\n")
+	flush()
 }
 
 func truncate(s string, n int) string {
