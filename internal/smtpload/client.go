@@ -130,8 +130,16 @@ type Options struct {
 	Clock clock.Clock
 	// Trace, when not nil, gets every line sent and received, with its
 	// direction (Sent or Received) and without its CRLF. Nil costs nothing.
+	// AUTH's credentials reach it as HiddenCredentials.
 	Trace func(dir, line string)
+	// TLSStarted, when not nil, is called once STARTTLS's handshake is
+	// done, before the EHLO that follows it.
+	TLSStarted func(tls.ConnectionState)
 }
+
+// HiddenCredentials stands for AUTH data in a transcript, as in the
+// relay's transcripts.
+const HiddenCredentials = "[credentials hidden]"
 
 // Client is one SMTP connection. It is not safe for concurrent use.
 type Client struct {
@@ -253,6 +261,9 @@ func (c *Client) StartTLS() error {
 	c.conn, c.tls = tc, true
 	c.r.Reset(tc)
 	c.w.Reset(tc)
+	if c.opts.TLSStarted != nil {
+		c.opts.TLSStarted(tc.ConnectionState())
+	}
 	_, err := c.Hello()
 	return err
 }
@@ -272,16 +283,16 @@ func (c *Client) Auth(user, pass string) error {
 	switch {
 	case has("PLAIN"):
 		resp := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass))
-		_, err := c.Cmd(StageAuth, 235, "AUTH PLAIN "+resp)
+		_, err := c.cmdShown(StageAuth, 235, "AUTH PLAIN "+resp, "AUTH PLAIN "+HiddenCredentials)
 		return err
 	case has("LOGIN"):
 		if _, err := c.Cmd(StageAuth, 334, "AUTH LOGIN"); err != nil {
 			return err
 		}
-		if _, err := c.Cmd(StageAuth, 334, base64.StdEncoding.EncodeToString([]byte(user))); err != nil {
+		if _, err := c.cmdShown(StageAuth, 334, base64.StdEncoding.EncodeToString([]byte(user)), HiddenCredentials); err != nil {
 			return err
 		}
-		_, err := c.Cmd(StageAuth, 235, base64.StdEncoding.EncodeToString([]byte(pass)))
+		_, err := c.cmdShown(StageAuth, 235, base64.StdEncoding.EncodeToString([]byte(pass)), HiddenCredentials)
 		return err
 	case len(mechs) == 0:
 		if !c.tls {
@@ -295,11 +306,16 @@ func (c *Client) Auth(user, pass string) error {
 // Cmd sends one command line and reads its reply, which must have code
 // want (RFC 5321 4.2).
 func (c *Client) Cmd(stage string, want int, line string) (Reply, error) {
+	return c.cmdShown(stage, want, line, line)
+}
+
+// cmdShown is Cmd with shown in the transcript in place of line.
+func (c *Client) cmdShown(stage string, want int, line, shown string) (Reply, error) {
 	if strings.ContainsAny(line, "\r\n") {
 		return Reply{}, fmt.Errorf("%s: command contains a line break", stage)
 	}
 	c.deadline()
-	c.writeLine(line)
+	c.writeLineShown(line, shown)
 	if err := c.w.Flush(); err != nil {
 		return Reply{}, err
 	}
@@ -307,9 +323,11 @@ func (c *Client) Cmd(stage string, want int, line string) (Reply, error) {
 }
 
 // writeLine buffers one line; Flush sends it.
-func (c *Client) writeLine(line string) {
+func (c *Client) writeLine(line string) { c.writeLineShown(line, line) }
+
+func (c *Client) writeLineShown(line, shown string) {
 	if c.opts.Trace != nil {
-		c.opts.Trace(Sent, line)
+		c.opts.Trace(Sent, shown)
 	}
 	c.w.WriteString(line)
 	c.w.WriteString("\r\n")
