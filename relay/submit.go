@@ -333,6 +333,9 @@ var errNotMixed = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 
 
 func (s *session) Data(rd io.Reader) error {
 	data, err := io.ReadAll(rd)
+	if errors.Is(err, smtp.ErrTooLongLine) {
+		return s.lineTooLong()
+	}
 	if err != nil {
 		return err // go-smtp answers 552 for an oversized message
 	}
@@ -429,4 +432,30 @@ func normalizeCRLF(b []byte) []byte {
 		out = append(out, c)
 	}
 	return out
+}
+
+// lineTooLong answers a message with a line over go-smtp's limit as the
+// sink does: 500 5.4.0 and close, so that a client classifies it as
+// line-too-long. RFC 5321 4.2.2 files "line too long" under 500, and a
+// permanent reply makes the client bounce a message that would fail
+// again. go-smtp would answer 554 5.0.0 "transaction failed: smtp: too
+// long a line in input stream", then, unasked, a second reply to the next
+// read, since its line limit fails every read after it is passed: so the
+// reply is written here and the connection is marked dead, which drops
+// go-smtp's replies and ends the session.
+func (s *session) lineTooLong() error {
+	limit := 2000 // go-smtp's default MaxLineLength
+	w, ok := s.conn.Conn().(*wireConn)
+	if ok && w.limit > 0 {
+		limit = w.limit
+	}
+	se := &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 4, 0},
+		Message: fmt.Sprintf("Line too long in the message: the limit is %d octets per line (RFC 5321 4.5.3.1.6); closing the connection", limit)}
+	if ok && !w.dead {
+		w.inData = false
+		if err := w.reply(fmt.Sprintf("%d %d.%d.%d %s", se.Code, se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2], se.Message)); err == nil {
+			w.dead = true
+		}
+	}
+	return se
 }
