@@ -102,6 +102,15 @@ func shapeMessage(err error, v any, rel string) string {
 	switch ue.Expected {
 	case ast.MappingType:
 		if keys := structKeys(t); len(keys) > 0 {
+			if rel == "" {
+				// The file itself: its keys start lines, and a "- " item
+				// in the example would be the mistake it reports.
+				msg := fmt.Sprintf("want a mapping of %s, each key at the start of a line, as in %s: ..., got %s", keyList(keys), keys[0], got)
+				if ue.Actual == ast.SequenceType {
+					msg += ` (the file's keys are not list items: remove the "- " before them)`
+				}
+				return msg
+			}
 			example := name + ":"
 			if name == "" {
 				example = "-" // a list item

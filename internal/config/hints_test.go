@@ -40,6 +40,10 @@ func TestDecodeHints(t *testing.T) {
 			[]string{"t.yaml:3:", "@x.test starts with @", `recipient: "@x.test"`}},
 		{"number for a mapping", "rate: 5\n",
 			[]string{"t.yaml:1:", "rate: want a mapping of the keys per_second, burst, as in rate: {per_second: ...}, got 5"}},
+		// The file itself is the mapping: its example is a key at the
+		// start of a line, not "- {rate: ...}", a list item as well.
+		{"list for the file", "- rate: 5\n",
+			[]string{"t.yaml:1:", "want a mapping of the keys rate, rules, each key at the start of a line, as in rate: ..., got a list", `remove the "- " before them`}},
 		{"mapping for a list", "rules:\n  stage: rcpt\n",
 			[]string{"t.yaml:2:", `rules: want a list, each item on a line of its own starting with "- " (each a mapping of the keys stage, recipient, hang)`, "got a mapping"}},
 		{"true in quotes", "rules:\n  - hang: \"true\"\n",
