@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net/mail"
-	"strings"
+	"net/textproto"
+	"slices"
 
 	"github.com/relaylab/relaylab/internal/mailtext"
 )
@@ -32,20 +33,19 @@ func DecodeMessage(raw []byte) MessageDetail {
 		d.Text = mailtext.Valid(string(raw))
 		return d
 	}
-	for name, values := range msg.Header {
-		for _, v := range values {
-			// Shown decoded (RFC 2047), as a mail client shows them, so
-			// that a direction control inside an encoded-word is seen and
-			// warned about like one written as it is.
-			d.Headers = append(d.Headers, Header{Name: mailtext.Valid(name), Value: mailtext.Valid(mailtext.Header(v))})
-		}
+	for _, h := range fieldOrder(raw, msg.Header) {
+		// Shown decoded (RFC 2047), as a mail client shows them, so
+		// that a direction control inside an encoded-word is seen and
+		// warned about like one written as it is.
+		d.Headers = append(d.Headers, Header{Name: mailtext.Valid(h.Name), Value: mailtext.Valid(mailtext.Header(h.Value))})
 	}
-	sortHeaders(raw, d.Headers)
 	d.Subject = mailtext.Header(msg.Header.Get("Subject"))
-	for i, h := range d.Headers {
-		if i > 0 && h.Name == d.Headers[i-1].Name {
+	noted := map[string]bool{}
+	for _, h := range d.Headers {
+		if noted[h.Name] { // a name's fields need not stand together
 			continue
 		}
+		noted[h.Name] = true
 		for _, v := range msg.Header[h.Name] {
 			for _, cs := range mailtext.UnreadCharsets(v) {
 				d.Notes = append(d.Notes, mailtext.Valid(fmt.Sprintf("the %s field has an encoded-word in charset %s, which relaylab cannot read: the word is shown as written", h.Name, cs)))
@@ -62,21 +62,54 @@ func DecodeMessage(raw []byte) MessageDetail {
 	return d
 }
 
-// sortHeaders puts hs in the order their names first appear in raw
-// (net/mail keeps them in a map).
-func sortHeaders(raw []byte, hs []Header) {
-	head := strings.ToLower(string(raw[:min(len(raw), 64<<10)]))
-	pos := func(name string) int {
-		if i := strings.Index(head, strings.ToLower(name)+":"); i >= 0 {
-			return i
+// fieldOrder lists the fields of header (net/mail keeps them in a map, a
+// name's values in order) in the order they stand in raw's header
+// section: each where its line starts a field, read line by line up to
+// the empty line that ends the section, so that a name written inside
+// another field (From:To: in a DKIM-Signature's h= tag, mailto: in a
+// List-Unsubscribe) places nothing. Fields raw does not show so (none,
+// unless raw passes the 64 KiB read here) follow, by name.
+func fieldOrder(raw []byte, header mail.Header) []Header {
+	var out []Header
+	used := map[string]int{}
+	head := raw[:min(len(raw), 64<<10)]
+	for len(head) > 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
 		}
-		return len(head)
-	}
-	for i := 1; i < len(hs); i++ {
-		for j := i; j > 0 && pos(hs[j].Name) < pos(hs[j-1].Name); j-- {
-			hs[j], hs[j-1] = hs[j-1], hs[j]
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			break // the end of the header section (RFC 5322 2.1)
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			continue // a folded line goes on with the field before
+		}
+		name, _, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		key := textproto.CanonicalMIMEHeaderKey(string(bytes.TrimRight(name, " \t")))
+		if vs := header[key]; used[key] < len(vs) {
+			out = append(out, Header{Name: key, Value: vs[used[key]]})
+			used[key]++
 		}
 	}
+	var rest []string
+	for key, vs := range header {
+		if used[key] < len(vs) {
+			rest = append(rest, key)
+		}
+	}
+	slices.Sort(rest)
+	for _, key := range rest {
+		for _, v := range header[key][used[key]:] {
+			out = append(out, Header{Name: key, Value: v})
+		}
+	}
+	return out
 }
 
 // validDetail is m with every text of the message valid UTF-8 (validText),
