@@ -248,7 +248,7 @@ func (c *Client) StartTLS() error {
 		return errors.New("STARTTLS asked without a TLS configuration")
 	}
 	if !c.Has("STARTTLS") {
-		return fmt.Errorf("the server does not offer STARTTLS in its EHLO reply; drop --starttls or enable TLS on the server")
+		return notOffered("the server does not offer STARTTLS in its EHLO reply; drop --starttls or enable TLS on the server")
 	}
 	if _, err := c.Cmd(StageStartTLS, 220, "STARTTLS"); err != nil {
 		return err
@@ -296,12 +296,23 @@ func (c *Client) Auth(user, pass string) error {
 		return err
 	case len(mechs) == 0:
 		if !c.tls {
-			return errors.New("the server offers no AUTH here; many servers offer it only after TLS: add --starttls or --tls")
+			return notOffered("the server offers no AUTH here; many servers offer it only after TLS: add --starttls or --tls")
 		}
-		return errors.New("the server does not offer AUTH")
+		return notOffered("the server does not offer AUTH")
 	}
-	return fmt.Errorf("the server offers AUTH %s but neither PLAIN nor LOGIN", strings.Join(mechs, " "))
+	return notOffered(fmt.Sprintf("the server offers AUTH %s but neither PLAIN nor LOGIN", strings.Join(mechs, " ")))
 }
+
+// ErrNotOffered is what StartTLS and Auth return (errors.Is) when the
+// server's EHLO reply does not offer what was asked: nothing was sent.
+var ErrNotOffered = errors.New("not offered by the server")
+
+type notOfferedError string
+
+func (e notOfferedError) Error() string        { return string(e) }
+func (e notOfferedError) Is(target error) bool { return target == ErrNotOffered }
+
+func notOffered(msg string) error { return notOfferedError(msg) }
 
 // Cmd sends one command line and reads its reply, which must have code
 // want (RFC 5321 4.2).
