@@ -1,15 +1,106 @@
 package main
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/relaylab/relaylab/internal/mailaddr"
+)
 
 // checkAddresses refuses an envelope address given by flag (--to, --from)
-// that SMTP cannot carry as given: angle brackets, spaces or line breaks.
-// send and load share it, so that load does not send what send refuses.
+// that SMTP cannot carry as given: angle brackets, spaces or line breaks,
+// or a local part that is neither a dot-atom nor a quoted string (RFC 5321
+// 4.1.2), such as two addresses joined by a comma. send and load share it,
+// so that load does not send what send refuses; load's placeholders ({n},
+// {r}) are atext and pass.
 func checkAddresses(flag string, addrs ...string) error {
 	for _, a := range addrs {
 		if strings.ContainsAny(a, "<>\r\n \t") {
 			return usageError("--%s %q: give the bare address (user@example.com) without brackets or spaces", flag, a)
 		}
+		at := strings.LastIndexByte(a, '@')
+		if at <= 0 {
+			continue // no local part: not an address, which the callers say
+		}
+		if local := a[:at]; !dotAtom(local) && !quotedString(local) {
+			hint := "a local part is letters, digits and !#$%&'*+-/=?^_`{|}~ with single dots between, or a quoted string (RFC 5321 4.1.2)"
+			if strings.Contains(a, ",") {
+				hint = "one address per flag: give --" + flag + " once per recipient"
+			}
+			return usageError("--%s %q: not one address: the local part %q is not valid; %s", flag, a, local, hint)
+		}
 	}
 	return nil
+}
+
+// checkMailboxes is checkAddresses for addresses that go out as given
+// (send's): each must also be local@domain, with a domain of letters,
+// digits, hyphens and dots (or UTF-8, RFC 6531) or an address literal;
+// "postmaster" alone is a recipient (RFC 5321 4.5.1) and an empty --from
+// the null sender.
+func checkMailboxes(flag string, addrs ...string) error {
+	if err := checkAddresses(flag, addrs...); err != nil {
+		return err
+	}
+	for _, a := range addrs {
+		switch {
+		case a == "" && flag == "from":
+			continue
+		case flag == "to" && strings.EqualFold(a, "postmaster"):
+			continue
+		case a == "":
+			return usageError("--%s \"\": an empty address; give user@domain", flag)
+		}
+		at := strings.LastIndexByte(a, '@')
+		if at <= 0 || at == len(a)-1 {
+			return usageError("--%s %q: not an address: give user@domain", flag, a)
+		}
+		dom := a[at+1:]
+		if why := mailaddr.Fault(a); why != "" {
+			return usageError("--%s %q: %s", flag, a, why)
+		}
+		if strings.HasPrefix(dom, "[") || !isASCII(dom) {
+			continue // a literal (Fault checked it), or a UTF-8 name (RFC 6531) the server judges
+		}
+		if err := dnsName(dom, false); err != nil {
+			return usageError("--%s %q: the domain %q is not a domain name: %v", flag, a, dom, err)
+		}
+	}
+	return nil
+}
+
+// atext is RFC 5322 3.2.3's, with UTF-8 (RFC 6531 3.3).
+func atext(c byte) bool {
+	return c >= 0x80 || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+// dotAtom reports whether s is atext runs joined by single dots.
+func dotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '.' && !atext(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// quotedString reports whether s is RFC 5321 4.1.2's Quoted-string:
+// printable characters, with backslash and double quote escaped.
+func quotedString(s string) bool {
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			if i++; i == len(s)-1 || s[i] < 32 || s[i] == 127 {
+				return false
+			}
+		case c == '"' || c < 32 || c == 127:
+			return false
+		}
+	}
+	return true
 }

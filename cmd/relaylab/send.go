@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,7 +42,22 @@ the message was accepted for every recipient, 4 when the server refused with
 a temporary (4xx) reply, 5 with a permanent (5xx) one, 1 for connection, TLS
 or protocol errors (a reply SMTP does not allow, such as 250 to DATA or a
 code outside 200-599), 2 for bad flags or a --data or --body-file that
-cannot be read.`
+cannot be read.
+
+With --auth-user and no --auth-pass, the password is read from the
+environment variable RELAYLAB_AUTH_PASS (which keeps it out of the process
+list and the shell's history); with neither, send refuses (exit 2). The
+transcript shows AUTH's data as [credentials hidden].
+
+--data sends the file's bytes but for what SMTP needs: every line end
+(CRLF, a bare LF or a bare CR) goes out as CRLF, a final line end is
+added, and a line starting with a dot gets a second one (RFC 5321 4.5.2).
+A server's handling of bare LF or CR cannot be tested with send.
+
+MAIL FROM carries SIZE= when the server offers SIZE (RFC 1870), BODY=8BITMIME
+when the message has 8-bit bytes and the server offers 8BITMIME (RFC 6152),
+and SMTPUTF8 when an address or a header field is not ASCII (RFC 6531; send
+refuses when the server does not offer it).`
 
 // sendOptions are the flags of "relaylab send".
 type sendOptions struct {
@@ -49,7 +66,12 @@ type sendOptions struct {
 	to, headers                                           multiFlag
 	startTLS, implicitTLS, insecure, hideData             bool
 	timeout                                               time.Duration
+	set                                                   map[string]bool // the flags given
 }
+
+// authPassEnv holds the password for --auth-user when --auth-pass is not
+// given.
+const authPassEnv = "RELAYLAB_AUTH_PASS"
 
 func runSend(ctx context.Context, e *env, args []string) error {
 	var o sendOptions
@@ -59,14 +81,14 @@ func runSend(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.subject, "subject", "relaylab test message", "Subject of the built message")
 	fs.StringVar(&o.body, "body", "This is a test message sent by relaylab send.\n", "body text of the built message")
 	fs.StringVar(&o.bodyFile, "body-file", "", "read the body from this file (- for standard input)")
-	fs.StringVar(&o.dataFile, "data", "", "send this file as the whole RFC 5322 message, as is (- for standard input)")
+	fs.StringVar(&o.dataFile, "data", "", "send this file as the whole RFC 5322 message (- for standard input); line ends become CRLF and leading dots are doubled")
 	fs.Var(&o.headers, "header", `extra or replacing header field "Name: value" (repeatable)`)
 	fs.StringVar(&o.server, "server", "127.0.0.1:2525", "SMTP server as host:port")
 	fs.BoolVar(&o.startTLS, "starttls", false, "upgrade the connection with STARTTLS (RFC 3207)")
 	fs.BoolVar(&o.implicitTLS, "tls", false, "use TLS from the first byte (implicit TLS, RFC 8314)")
 	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the server's certificate")
 	fs.StringVar(&o.authUser, "auth-user", "", "authenticate as this user (AUTH PLAIN, or LOGIN)")
-	fs.StringVar(&o.authPass, "auth-pass", "", "password for --auth-user")
+	fs.StringVar(&o.authPass, "auth-pass", "", "password for --auth-user (default: the environment variable "+authPassEnv+")")
 	fs.StringVar(&o.helo, "helo", "", "name to send in EHLO (default: this host's name)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time allowed for each exchange with the server")
 	fs.BoolVar(&o.hideData, "hide-data", false, "do not print the message lines in the transcript")
@@ -75,6 +97,14 @@ func runSend(ctx context.Context, e *env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError("unexpected argument %q; every option is a flag (--to ADDR)", fs.Arg(0))
+	}
+	o.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if o.authUser != "" && !o.set["auth-pass"] {
+		var ok bool
+		if o.authPass, ok = os.LookupEnv(authPassEnv); !ok {
+			return usageError("--auth-user %q needs a password: give --auth-pass, or set the environment variable %s (kept out of the process list)", o.authUser, authPassEnv)
+		}
 	}
 	if err := o.check(); err != nil {
 		return err
@@ -97,16 +127,30 @@ func (o *sendOptions) check() error {
 	case o.authPass != "" && o.authUser == "":
 		return usageError("--auth-pass needs --auth-user")
 	}
+	// Flags that the message would silently ignore.
+	for _, pair := range [][2]string{{"data", "subject"}, {"data", "body"}, {"body-file", "body"}} {
+		if o.set[pair[0]] && o.set[pair[1]] {
+			return usageError("--%s and --%s exclude each other: --%s gives the %s, so --%s would be ignored", pair[0], pair[1], pair[0], map[string]string{"data": "whole message", "body-file": "body"}[pair[0]], pair[1])
+		}
+	}
+	if o.set["subject"] && overridden(o.headers, "Subject") {
+		return usageError("--subject and --header \"Subject: ...\" exclude each other: the header field would replace --subject; give one of them")
+	}
+	if _, port, err := net.SplitHostPort(o.server); err == nil {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return usageError("--server %q: port %q is not a number from 1 to 65535", o.server, port)
+		}
+	}
 	if err := flagAtLeast("timeout", o.timeout, 1, "a positive time, such as 30s"); err != nil {
 		return err
 	}
 	if _, _, err := net.SplitHostPort(o.server); err != nil {
 		return usageError("--server %q: %v; give host:port, such as 127.0.0.1:2525", o.server, err)
 	}
-	if err := checkAddresses("from", o.from); err != nil {
+	if err := checkMailboxes("from", o.from); err != nil {
 		return err
 	}
-	if err := checkAddresses("to", o.to...); err != nil {
+	if err := checkMailboxes("to", o.to...); err != nil {
 		return err
 	}
 	for _, h := range o.headers {
@@ -249,9 +293,13 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 	}
 	var c *smtpload.Client
 	inData := false
+	s := &sendSession{o: o, stage: smtpload.StageConnect}
 	trace := func(dir, line string) {
 		enc := c != nil && c.TLS()
 		line = textsafe.Escape(line) // the server's text: shown, not obeyed by the terminal
+		if dir == smtpload.Sent {
+			s.sent(line, inData)
+		}
 		if inData && o.hideData && dir == smtpload.Sent && line != "." {
 			return
 		}
@@ -272,121 +320,141 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 			inData = false
 		}
 	}
+	tlsStarted := func(st tls.ConnectionState) {
+		fmt.Fprintf(e.stdout, "=== TLS started with cipher %s (%s)\n", tls.CipherSuiteName(st.CipherSuite), tls.VersionName(st.Version))
+	}
 	fmt.Fprintf(e.stdout, "=== Trying %s...\n", o.server)
 	var err error
-	c, err = smtpload.Dial(ctx, o.server, o.implicitTLS, smtpload.Options{Helo: helo, TLS: tlsCfg, Timeout: o.timeout, Trace: trace})
+	c, err = smtpload.Dial(ctx, o.server, o.implicitTLS, smtpload.Options{Helo: helo, TLS: tlsCfg, Timeout: o.timeout, Trace: trace, TLSStarted: tlsStarted})
 	if err != nil {
-		return &exitError{code: 1, err: explainConnErr(o.server, "connecting", err)}
+		return &exitError{code: 1, err: s.connErr("connecting to", err)}
 	}
 	defer c.Close()
 	fmt.Fprintf(e.stdout, "=== Connected to %s.\n", o.server)
-	if o.implicitTLS {
-		printTLS(e, c)
+	if tc, ok := c.Conn().(*tls.Conn); ok {
+		tlsStarted(tc.ConnectionState())
 	}
+	s.stage = smtpload.StageGreeting
 	if _, err := c.Greeting(); err != nil {
-		return sendFailed(o, err)
+		return s.failed(err)
 	}
 	if _, err := c.Hello(); err != nil {
-		return sendFailed(o, err)
+		return s.failed(err)
 	}
 	if o.startTLS {
 		if err := c.StartTLS(); err != nil {
-			return sendFailed(o, err)
+			return s.failed(err)
 		}
-		printTLS(e, c)
 	}
 	if o.authUser != "" {
 		if err := c.Auth(o.authUser, o.authPass); err != nil {
-			return sendFailed(o, err)
+			return s.failed(err)
 		}
 	}
-	tx := &smtpload.Transaction{From: o.from, To: o.to, Parts: [][]byte{msg}}
+	params, err := mailParams(e, o, c, msg)
+	if err != nil {
+		return err
+	}
+	tx := &smtpload.Transaction{From: o.from, To: o.to, MailParams: params, Parts: [][]byte{msg}}
 	res, err := c.Send(tx, false)
-	if err != nil {
-		return sendFailed(o, err)
+	if err == nil {
+		err = res.ResetErr
 	}
-	if err := c.Quit(); err != nil {
-		fmt.Fprintf(e.stdout, "*** QUIT: %v\n", err)
+	if err != nil && !refused(&res) {
+		return s.failed(err)
 	}
-	return sendOutcome(e, o, &res)
-}
-
-func printTLS(e *env, c *smtpload.Client) {
-	if tc, ok := c.Conn().(*tls.Conn); ok {
-		st := tc.ConnectionState()
-		fmt.Fprintf(e.stdout, "=== TLS started with cipher %s (%s)\n", tls.CipherSuiteName(st.CipherSuite), tls.VersionName(st.Version))
-	}
-}
-
-// sendOutcome turns the transaction's replies into the command's result.
-func sendOutcome(e *env, o *sendOptions, res *smtpload.TxResult) error {
-	var refused []string
-	worst := 0
-	note := func(stage string, to string, r smtpload.Reply) {
-		what := (&smtpload.ReplyError{Stage: stage, Reply: r}).Error()
-		if to != "" {
-			what = fmt.Sprintf("<%s>: %s", to, what)
-		}
-		refused = append(refused, what+explainRefusal(stage, r))
-		worst = max(worst, r.Code)
-	}
-	if res.Mail.Code != 250 {
-		note(smtpload.StageMail, "", res.Mail)
-	}
-	for i, r := range res.Rcpts {
-		if r.Code != 250 && r.Code != 251 {
-			note(smtpload.StageRcpt, o.to[i], r)
+	if err == nil && !res.Closing() {
+		if err := c.Quit(); err != nil {
+			fmt.Fprintf(e.stdout, "*** QUIT: %v\n", err)
 		}
 	}
-	if res.Data.Code != 0 && res.Data.Code != 354 {
-		note(smtpload.StageData, "", res.Data)
-	}
-	if res.DataEnd.Code != 0 && res.DataEnd.Code != 250 {
-		note(smtpload.StageDataEnd, "", res.DataEnd)
-	}
-	if len(refused) == 0 {
-		fmt.Fprintf(e.stdout, "=== Message accepted for %d recipient(s): %s\n", res.Accepted, res.DataEnd)
-		return nil
-	}
-	code := exitPermFail
-	if worst < 500 {
-		code = exitTempFail
-	}
-	summary := "message not sent"
-	if res.OK() {
-		summary = fmt.Sprintf("message accepted for %d of %d recipients", res.Accepted, len(o.to))
-	}
-	return &exitError{code: code, err: fmt.Errorf("%s:\n  %s", summary, strings.Join(refused, "\n  "))}
+	return sendOutcome(e, o, &res, err)
 }
 
-// explainRefusal is what a 4xx or 5xx reply at stage means and what to
-// do about it, as the relay's built-in classification reads it: its
-// category, its reason and its advice, on lines of their own under the
-// reply; "" when it has nothing to say.
-func explainRefusal(stage string, r smtpload.Reply) string {
-	if r.Code < 400 || r.Code > 599 {
-		return ""
+// mailParams are the MAIL FROM parameters the message needs and the
+// server offers (EHLO keywords): SMTPUTF8 (RFC 6531 3.4) when an address
+// or a header field is not ASCII, BODY=8BITMIME (RFC 6152) for 8-bit
+// content, SIZE= (RFC 1870) so that a message too big is refused before
+// it is sent.
+func mailParams(e *env, o *sendOptions, c *smtpload.Client, msg []byte) (string, error) {
+	var params []string
+	if c.Has("SIZE") {
+		params = append(params, "SIZE="+strconv.Itoa(len(msg)))
 	}
-	c, err := builtinClassifier()
-	if err != nil {
-		return ""
+	head, _, _ := strings.Cut(string(msg), "\r\n\r\n")
+	utf8 := !isASCII(o.from) || !isASCII(head)
+	for _, to := range o.to {
+		utf8 = utf8 || !isASCII(to)
 	}
-	v := c.Classify(relay.Reply{Stage: relayStage(stage), Code: r.Code, Enhanced: r.Enhanced, Text: r.Text()})
-	if v.Category == "" && v.Reason == "" {
-		return ""
+	if !isASCII(string(msg)) {
+		if c.Has("8BITMIME") {
+			params = append(params, "BODY=8BITMIME")
+		} else {
+			fmt.Fprintf(e.stdout, "=== note: the message has 8-bit bytes and the server does not offer 8BITMIME (RFC 6152); sent as it is\n")
+		}
 	}
-	out := "\n    category " + v.Category
-	if v.Reason != "" {
-		out += ": " + v.Reason
+	if utf8 {
+		if !c.Has("SMTPUTF8") {
+			return "", &exitError{code: 1, err: fmt.Errorf("not sent: an address or a header field is not ASCII, and the server does not offer SMTPUTF8 (RFC 6531), so it could only refuse it (553 5.6.7)\n" +
+				"    category smtputf8-required: the message needs SMTPUTF8 and the server does not take it\n" +
+				"    what to do: use ASCII addresses and header fields (--subject is encoded for you), or a server that offers SMTPUTF8")}
+		}
+		params = append(params, "SMTPUTF8")
 	}
-	if v.Advice != "" {
-		out += "\n    what to do: " + v.Advice
-	}
-	return out
+	return strings.Join(params, " "), nil
 }
 
-// sendFailed reports an error before the mail transaction.
-func sendFailed(o *sendOptions, err error) error {
+// refused reports whether the transaction got a refusal to report.
+func refused(res *smtpload.TxResult) bool {
+	if res.Mail.Code >= 400 || res.Data.Code >= 400 || res.DataEnd.Code >= 400 {
+		return true
+	}
+	for _, r := range res.Rcpts {
+		if r.Code >= 400 {
+			return true
+		}
+	}
+	return false
+}
+
+// sendSession follows where the session is, for failures that come
+// without a reply (a timeout, a hang-up).
+type sendSession struct {
+	o     *sendOptions
+	stage string
+}
+
+// sent notes the stage a command line starts.
+func (s *sendSession) sent(line string, inData bool) {
+	if inData {
+		if line == "." {
+			s.stage = smtpload.StageDataEnd
+		}
+		return
+	}
+	verb, _, _ := strings.Cut(strings.ToUpper(line), " ")
+	switch verb {
+	case "EHLO", "HELO":
+		s.stage = smtpload.StageEHLO
+	case "STARTTLS":
+		s.stage = smtpload.StageStartTLS
+	case "AUTH":
+		s.stage = smtpload.StageAuth
+	case "MAIL":
+		s.stage = smtpload.StageMail
+	case "RCPT":
+		s.stage = smtpload.StageRcpt
+	case "DATA":
+		s.stage = smtpload.StageData
+	case "RSET":
+		s.stage = smtpload.StageRset
+	case "QUIT":
+		s.stage = smtpload.StageQuit
+	}
+}
+
+// failed reports an error that ended the session.
+func (s *sendSession) failed(err error) error {
 	var re *smtpload.ReplyError
 	if errors.As(err, &re) {
 		code := exitPermFail
@@ -396,26 +464,196 @@ func sendFailed(o *sendOptions, err error) error {
 		// The reply shows its enhanced status code already.
 		return &exitError{code: code, err: errors.New(re.Error() + explainRefusal(re.Stage, re.Reply))}
 	}
-	return &exitError{code: 1, err: explainConnErr(o.server, "talking to", err)}
+	return &exitError{code: 1, err: s.connErr("talking to", err)}
 }
 
-// explainConnErr adds what to do to the common failures.
-func explainConnErr(server, doing string, err error) error {
-	hint := ""
-	switch smtpload.ErrorKind(err) {
-	case "refused":
-		hint = "; is a server listening there? (relaylab sink listens on 127.0.0.1:2525 by default)"
-	case "timeout":
-		hint = "; the server did not answer in time (raise --timeout?)"
-	case "tls":
-		var ce *tls.CertificateVerificationError
-		if errors.As(err, &ce) {
-			hint = "; add --insecure to accept a test server's self-signed certificate"
-		} else {
-			hint = "; does the server speak TLS on this port? (--tls is for port 465, --starttls for 25/587)"
+// sendOutcome turns the transaction's replies into the command's result;
+// after is a failure that came after a refusal (the server hung up), said
+// after it.
+func sendOutcome(e *env, o *sendOptions, res *smtpload.TxResult, after error) error {
+	var refusals []string
+	worst := 0
+	note := func(stage string, to string, r smtpload.Reply) {
+		what := (&smtpload.ReplyError{Stage: stage, Reply: r}).Error()
+		if to != "" {
+			what = fmt.Sprintf("<%s>: %s", to, what)
 		}
-	case "protocol":
-		hint = "; is this an SMTP server?"
+		refusals = append(refusals, what+explainRefusal(stage, r))
+		worst = max(worst, r.Code)
 	}
-	return fmt.Errorf("%s %s: %w%s", doing, server, err, hint)
+	if res.Mail.Code != 250 {
+		note(smtpload.StageMail, "", res.Mail)
+	}
+	for i, r := range res.Rcpts {
+		if !smtpload.RcptAccepted(r) {
+			note(smtpload.StageRcpt, o.to[i], r)
+		}
+	}
+	if res.Mail.Code == 250 && len(res.Rcpts) < len(o.to) {
+		// RFC 5321 3.8: after a 421 the client sends nothing more.
+		refusals = append(refusals, fmt.Sprintf("%s: not tried: the server closed the session before them", angleList(o.to[len(res.Rcpts):])))
+	}
+	if res.Data.Code != 0 && res.Data.Code != 354 {
+		note(smtpload.StageData, "", res.Data)
+	}
+	if res.DataEnd.Code != 0 && res.DataEnd.Code != 250 {
+		note(smtpload.StageDataEnd, "", res.DataEnd)
+	}
+	if len(refusals) == 0 {
+		fmt.Fprintf(e.stdout, "=== Message accepted for %d recipient(s): %s\n", res.Accepted, res.DataEnd)
+		return nil
+	}
+	if after != nil {
+		refusals = append(refusals, fmt.Sprintf("then the connection ended: %v", after))
+	}
+	code := exitPermFail
+	if worst < 500 {
+		code = exitTempFail
+	}
+	summary := "message not sent"
+	if res.OK() {
+		summary = fmt.Sprintf("message accepted for %d of %d recipients", res.Accepted, len(o.to))
+	}
+	return &exitError{code: code, err: fmt.Errorf("%s:\n  %s", summary, strings.Join(refusals, "\n  "))}
+}
+
+// explainRefusal is what a 4xx or 5xx reply at stage means and what to
+// do about it: its category and reason as the relay's built-in
+// classification reads them (or send's own, for what that table leaves
+// unclassified), and advice for a one-shot client, on lines of their own
+// under the reply; "" when it has nothing to say.
+func explainRefusal(stage string, r smtpload.Reply) string {
+	if r.Code < 400 || r.Code > 599 {
+		return ""
+	}
+	c, err := builtinClassifier()
+	if err != nil {
+		return ""
+	}
+	v := c.Classify(relay.Reply{Stage: relayStage(stage), Code: r.Code, Enhanced: r.Enhanced, Text: r.Text()})
+	category, reason := v.Category, v.Reason
+	if category == "" || category == "unclassified" {
+		if cat, why := sendCategory(r); cat != "" {
+			category, reason = cat, why
+		}
+	}
+	if category == "" && reason == "" {
+		return ""
+	}
+	out := "\n    category " + category
+	if reason != "" {
+		out += ": " + reason
+	}
+	if advice := sendAdvice(stage, r, v.Advice); advice != "" {
+		out += "\n    what to do: " + advice
+	}
+	return out
+}
+
+// sendCategory names replies that the relay's table leaves unclassified.
+func sendCategory(r smtpload.Reply) (category, reason string) {
+	switch {
+	case r.Enhanced == "5.6.7" || r.Enhanced == "5.6.8" || r.Enhanced == "5.6.9":
+		return "smtputf8-required", "the server takes no non-ASCII address or header field without SMTPUTF8 (RFC 6531 3.5)"
+	case r.Code == 501 || r.Enhanced == "5.5.2" || r.Enhanced == "5.5.4":
+		return "syntax-error", "the server did not accept the command's syntax or its parameters (RFC 5321 4.2.2)"
+	case r.Code == 500 || r.Code == 502 || r.Code == 503 || r.Code == 504:
+		return "protocol-error", "the server did not accept the command here (RFC 5321 4.2.2)"
+	}
+	return "", ""
+}
+
+// sendAdvice is what a person running send does about a refusal; the
+// relay's advice (a retry, a path, a route) fits only 5xx replies that
+// are about the message or its addresses.
+func sendAdvice(stage string, r smtpload.Reply, relayAdvice string) string {
+	switch {
+	case r.Code == 530 || r.Enhanced == "5.7.0" && stage != smtpload.StageAuth && strings.Contains(strings.ToLower(r.Text()), "auth"):
+		return "authentication required: add --auth-user (with --starttls or --tls when the server offers AUTH only over TLS)"
+	case stage == smtpload.StageAuth && r.Code == 535:
+		return "the server refused the user name or password: check --auth-user and the password (--auth-pass or " + authPassEnv + ")"
+	case r.Code == 421:
+		return "the server is closing the session (busy, or limiting connections or rate): run send again later"
+	case r.Code >= 400 && r.Code < 500:
+		return "the server asks to try again later: run send again later"
+	case r.Enhanced == "5.6.7" || r.Enhanced == "5.6.8" || r.Enhanced == "5.6.9":
+		return "use ASCII addresses and header fields, or a server that offers SMTPUTF8"
+	case r.Code == 501 || r.Code == 500 || r.Code >= 502 && r.Code <= 504:
+		return "read the reply text: it says what the server did not accept (an address, a parameter, a line too long)"
+	}
+	for _, w := range []string{"retried", "retry", "path", "route", "relay", "queued", "attempt", "suppress"} {
+		if strings.Contains(relayAdvice, w) {
+			return "the server will not take this as it is: read the reply text, change the message or address, and send again"
+		}
+	}
+	return relayAdvice
+}
+
+// connErr explains a failure without a reply: where it came, its
+// category, and what to do.
+func (s *sendSession) connErr(doing string, err error) error {
+	server, stage := s.o.server, s.stage
+	_, port, _ := net.SplitHostPort(server)
+	var ce *tls.CertificateVerificationError
+	var rh tls.RecordHeaderError
+	category, reason, advice := "connection", "", ""
+	switch kind := smtpload.ErrorKind(err); {
+	case errors.Is(err, smtpload.ErrNotOffered):
+		category, reason = "not-offered", "the server's EHLO reply does not offer it, so nothing was sent"
+	case kind == "refused":
+		reason = "nothing accepted the connection"
+		advice = "is a server listening there? (relaylab sink listens on 127.0.0.1:2525 by default)"
+	case kind == "timeout" && stage == smtpload.StageGreeting && !s.o.implicitTLS:
+		reason = "the server sent no greeting in time"
+		advice = "if this port speaks TLS from the first byte (implicit TLS, usually 465), add --tls; else raise --timeout"
+		if port == "465" {
+			advice = "port 465 speaks TLS from the first byte: add --tls"
+		}
+	case kind == "timeout" && stage == smtpload.StageDataEnd:
+		reason = "the server did not answer the message's final dot in time; it may have delivered the message all the same (RFC 5321 4.5.4.1)"
+		advice = "check the server's log or mailbox before sending again, which may deliver it twice; raise --timeout if the server is slow"
+	case kind == "timeout":
+		reason = "the server did not answer in time " + stageAt(stage) + "; nothing was delivered"
+		advice = "raise --timeout, or check the server's load"
+	case errors.As(err, &ce):
+		category, reason = "tls-failure", "the server's certificate could not be verified"
+		advice = "add --insecure to accept a test server's self-signed certificate"
+	case errors.As(err, &rh) && s.o.implicitTLS:
+		category, reason = "tls-failure", "--tls was given but the server answered in plaintext"
+		advice = "drop --tls; add --starttls to upgrade a plaintext connection (ports 25, 587)"
+	case kind == "tls":
+		category, reason = "tls-failure", "the TLS handshake failed"
+		advice = "does the server speak TLS on this port? (--tls is for port 465, --starttls for 25/587); read the error"
+	case kind == "protocol":
+		category, reason = "protocol-error", "the server's answer is not an SMTP reply"
+		advice = "is this an SMTP server?"
+	case kind == "eof" || kind == "reset":
+		reason = "the server closed the connection " + stageAt(stage) + " without a reply"
+		advice = "read the server's log: it may limit connections or refuse this client; run send again"
+		if stage == smtpload.StageDataEnd {
+			reason = "the server closed the connection after the message's final dot without a reply; it may have delivered the message all the same"
+			advice = "check the server's log or mailbox before sending again, which may deliver it twice"
+		}
+	}
+	out := fmt.Sprintf("%s %s: %v", doing, server, err)
+	if reason != "" {
+		out += "\n    category " + category + ": " + reason
+	}
+	if advice != "" {
+		out += "\n    what to do: " + advice
+	}
+	return errors.New(out)
+}
+
+// stageAt says where in the session stage is.
+func stageAt(stage string) string {
+	switch stage {
+	case smtpload.StageConnect:
+		return "while connecting"
+	case smtpload.StageGreeting:
+		return "before its greeting"
+	case smtpload.StageDataEnd:
+		return "after the message's final dot"
+	}
+	return "at " + strings.ToUpper(stage)
 }
