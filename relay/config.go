@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/mailaddr"
 )
 
 // Config is the relay section ("relay:") of relaylab's YAML file.
@@ -238,6 +239,14 @@ func (c *Config) Validate(prefix string) error {
 		}
 		return prefix + "." + k
 	}
+	if f := hostNameFault(c.Hostname); c.Hostname != "" && f != "" {
+		return config.Errorf(key("hostname"), "%q: %s; the relay's name goes into its greeting, EHLO (RFC 5321 4.1.1.1), Message-IDs and its DSNs' From, so it must be a host name such as relay.example.com", c.Hostname, f)
+	}
+	if b := c.DSN.BounceAddress; b != "" {
+		if f := bounceAddressFault(b); f != "" {
+			return config.Errorf(key("dsn.bounce_address"), "%q: %s; write a mailbox the relay receives DSNs at, such as bounces@example.com (no angle brackets), or leave it out for bounces@ and relay.hostname", b, f)
+		}
+	}
 	for _, l := range []struct{ k, v string }{{"listen", c.Listen}, {"tls_listen", c.TLSListen}} {
 		if l.v == "" {
 			continue
@@ -300,10 +309,20 @@ func (c *Config) Validate(prefix string) error {
 	if len(c.Routes) == 0 {
 		return config.Errorf(key("routes"), "no route: add at least one (a route with no recipients matches everything), or leave routes out for one over every path")
 	}
+	routeAt := map[string]int{}
 	for i := range c.Routes {
-		if err := c.Routes[i].validate(key(fmt.Sprintf("routes[%d]", i)), names); err != nil {
+		r := &c.Routes[i]
+		k := key(fmt.Sprintf("routes[%d]", i))
+		if err := r.validate(k, names); err != nil {
 			return err
 		}
+		if j, ok := routeAt[r.Name]; ok && r.Name != "" {
+			return config.Errorf(k+".name", "route %q is defined twice (routes[%d] has the name too): events and reports name the route that sent each recipient, and two of one name cannot be told apart; rename one", r.Name, j)
+		}
+		routeAt[r.Name] = i
+	}
+	if err := checkRouteOrder(c.Routes, key("routes")); err != nil {
+		return err
 	}
 	if err := c.Retry.Validate(key("retry")); err != nil {
 		return err
@@ -405,6 +424,17 @@ func (p *PathConfig) validate(k string) error {
 	default:
 		return config.Errorf(k+".auth", "%q: want PLAIN or LOGIN", p.Auth)
 	}
+	if p.Auth != "" && p.Username == "" {
+		return config.Errorf(k+".auth", "%q with no username: auth chooses the mechanism the path logs in with, and without username and password the path does not log in at all; add username and password, or remove auth", p.Auth)
+	}
+	if p.Verify && p.TLS == "none" {
+		return config.Errorf(k+".verify", "true with tls: none: the path never starts TLS, so there is no certificate to check; set tls: required (STARTTLS) or tls: implicit (port 465) to check the server's certificate, or remove verify")
+	}
+	if p.Helo != "" {
+		if f := hostNameFault(p.Helo); f != "" {
+			return config.Errorf(k+".helo", "%q: %s; EHLO takes the relay's own host name (RFC 5321 4.1.1.1), such as out.example.com, or an address literal such as [192.0.2.1]; leave helo out for relay.hostname", p.Helo, f)
+		}
+	}
 	if p.Source != "" {
 		if _, err := netip.ParseAddr(p.Source); err != nil {
 			return config.Errorf(k+".source", "%q is not an IP address", p.Source)
@@ -412,6 +442,10 @@ func (p *PathConfig) validate(k string) error {
 	}
 	if p.Port < 0 || p.Port > 65535 {
 		return config.Errorf(k+".port", "%d is not a port", p.Port)
+	}
+	if p.Port != 0 && p.Type == "smarthost" {
+		// port is an mx path's: a smarthost dials host as written.
+		return config.Errorf(k+".port", "%d on a smarthost path, whose port is the one in host (%q), which the relay dials as written: port is the port of an mx path's MX hosts; remove port, or give the port in host (HOST:%d)", p.Port, p.Host, p.Port)
 	}
 	for _, n := range []struct {
 		key string
@@ -493,8 +527,27 @@ func (r *RouteConfig) validate(k string, paths map[string]bool) error {
 			return config.Errorf(k+".timezone", "%q: want an IANA zone such as Europe/Paris", r.Timezone)
 		}
 	}
-	if r.FallbackAfter < 0 || r.MinAttempt < 0 || r.MaxAttempt < 0 {
-		return config.Errorf(k+".fallback_after", "attempt numbers must not be negative")
+	for _, n := range []struct {
+		key  string
+		v    int
+		zero string
+	}{
+		{"min_attempt", r.MinAttempt, "no lower bound"},
+		{"max_attempt", r.MaxAttempt, "no upper bound"},
+		{"fallback_after", r.FallbackAfter, "no fallback"},
+	} {
+		if n.v < 0 {
+			return config.Errorf(k+"."+n.key, "%d: attempt numbers must not be negative (they count from 1; 0 or left out: %s)", n.v, n.zero)
+		}
+	}
+	if r.MinAttempt > 0 && r.MaxAttempt > 0 && r.MinAttempt > r.MaxAttempt {
+		return config.Errorf(k+".max_attempt", "%d is below min_attempt %d: no attempt number is both, so the route would never match; swap them, or remove one", r.MaxAttempt, r.MinAttempt)
+	}
+	switch {
+	case r.Fallback != "" && r.FallbackAfter == 0:
+		return config.Errorf(k+".fallback", "%q without fallback_after: the fallback path replaces the route's paths after fallback_after failed attempts, so without it the fallback is never used; add fallback_after (3, say), or remove fallback", r.Fallback)
+	case r.Fallback == "" && r.FallbackAfter > 0:
+		return config.Errorf(k+".fallback_after", "%d without fallback: fallback_after says after how many failed attempts the fallback path takes over, and no fallback path is named; add fallback: PATH, or remove fallback_after", r.FallbackAfter)
 	}
 	for _, list := range []struct {
 		key      string
@@ -504,6 +557,48 @@ func (r *RouteConfig) validate(k string, paths map[string]bool) error {
 			if p == "" || strings.ContainsAny(p, " @") {
 				return config.Errorf(fmt.Sprintf("%s.%s[%d]", k, list.key, i), "%q is not a domain pattern (example.com, *.example.com or *)", p)
 			}
+		}
+	}
+	return nil
+}
+
+// narrowedBy returns the key of the route's first filter that could fail
+// to match (recipients, senders or an attempt bound), or "" when the route
+// takes every recipient at every attempt ("*" matches everything, and
+// min_attempt 1 is every attempt).
+func (r *RouteConfig) narrowedBy() string {
+	all := func(patterns []string) bool {
+		return len(patterns) == 0 || slices.Contains(patterns, "*")
+	}
+	switch {
+	case !all(r.Recipients):
+		return "recipients"
+	case !all(r.Senders):
+		return "senders"
+	case r.MinAttempt > 1:
+		return "min_attempt"
+	case r.MaxAttempt > 0:
+		return "max_attempt"
+	}
+	return ""
+}
+
+// checkRouteOrder checks that routes (whose key is k, "relay.routes")
+// reach every recipient: routes are tried in order and the first that
+// matches wins, so a route after one that matches everything is never
+// used, and the last route must match everything, as a recipient no
+// route matches would have nowhere to go. (The relay once sent such a
+// recipient over the last route whatever its filters, so that mail for
+// anyone left by a route meant for corp.test alone.)
+func checkRouteOrder(routes []RouteConfig, k string) error {
+	for i := range routes {
+		r := &routes[i]
+		narrow := r.narrowedBy()
+		if i < len(routes)-1 && narrow == "" {
+			return config.Errorf(fmt.Sprintf("%s[%d]", k, i+1), "route %q is never used: route %q before it (routes[%d]) matches every recipient, and the first route that matches wins; move it before %q, or remove it", routes[i+1].Name, r.Name, i, r.Name)
+		}
+		if i == len(routes)-1 && narrow != "" {
+			return config.Errorf(fmt.Sprintf("%s[%d].%s", k, i, narrow), "route %q is the last route but has %s, so some recipients would match no route: the last route must take every recipient the routes before it leave; add a last route without recipients, senders or attempt bounds, such as {name: default, paths: [...]} over the paths that carry everything else, or remove %s from this one", r.Name, narrow, narrow)
 		}
 	}
 	return nil
@@ -581,4 +676,68 @@ func resolverAddr(s string) error {
 		return fmt.Errorf("%q names a host, and a name would itself be looked up through the system's resolvers: %s", s, want)
 	}
 	return fmt.Errorf("%q: %s", s, want)
+}
+
+// hostNameFault explains why s cannot be a host name in EHLO (RFC 5321
+// 4.1.2: Domain, sub-domains of letters, digits and hyphens, or an
+// address literal), or returns "".
+func hostNameFault(s string) string {
+	if strings.HasPrefix(s, "[") {
+		if f := mailaddr.LiteralFault("x@" + s); f != "" {
+			return f
+		}
+		if !strings.HasSuffix(s, "]") {
+			return "an address literal ends in ]"
+		}
+		return ""
+	}
+	d := strings.TrimSuffix(s, ".")
+	switch {
+	case d == "":
+		return "empty"
+	case len(d) > 253:
+		return "longer than a domain name can be (253 octets)"
+	}
+	for _, l := range strings.Split(d, ".") {
+		switch {
+		case l == "":
+			return "an empty label (two dots in a row, or a leading dot)"
+		case len(l) > 63:
+			return fmt.Sprintf("the label %.20q... is over 63 octets", l)
+		case l[0] == '-' || l[len(l)-1] == '-':
+			return fmt.Sprintf("the label %q starts or ends with a hyphen", l)
+		}
+		for i := 0; i < len(l); i++ {
+			if b := l[i]; !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-') {
+				if b >= 0x80 {
+					return "not in A-labels (write an IDN as xn--..., RFC 5891)"
+				}
+				return fmt.Sprintf("%q is not a letter, digit or hyphen, all a host name may hold", rune(b))
+			}
+		}
+	}
+	return ""
+}
+
+// bounceAddressFault explains why s cannot be the mailbox DSNs come back
+// to, or returns "".
+func bounceAddressFault(s string) string {
+	at := strings.LastIndexByte(s, '@')
+	switch {
+	case strings.ContainsAny(s, "<>"):
+		return "angle brackets belong to SMTP's path, not to the address"
+	case at < 0:
+		return "no @: a mailbox is local-part@domain"
+	case at == 0:
+		return "no local part before the @"
+	case strings.IndexFunc(s, unicode.IsSpace) >= 0:
+		return "a space is not allowed in an address"
+	}
+	if f := mailaddr.Fault(s); f != "" {
+		return f
+	}
+	if f := hostNameFault(s[at+1:]); f != "" {
+		return "its domain: " + f
+	}
+	return ""
 }

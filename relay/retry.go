@@ -140,8 +140,19 @@ func (c *RetryConfig) Validate(k string) error {
 	default:
 		return config.Errorf(k+".kind", "%q: want exponential, list or postfix", r.Kind)
 	}
-	if r.MaxAge < 0 || r.BounceMaxAge < 0 || r.MaxAttempts < 0 {
-		return config.Errorf(k+".max_age", "limits must not be negative")
+	for _, l := range []struct {
+		key  string
+		bad  bool
+		v    string
+		zero string
+	}{
+		{"max_age", r.MaxAge < 0, r.MaxAge.String(), "the preset's, else no age limit"},
+		{"bounce_max_age", r.BounceMaxAge < 0, r.BounceMaxAge.String(), "the preset's, else max_age"},
+		{"max_attempts", r.MaxAttempts < 0, fmt.Sprint(r.MaxAttempts), "no limit on attempts"},
+	} {
+		if l.bad {
+			return config.Errorf(k+"."+l.key, "%s: must not be negative (0 or left out: %s)", l.v, l.zero)
+		}
 	}
 	return nil
 }

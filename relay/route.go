@@ -36,8 +36,9 @@ func compileRoutes(rs []RouteConfig) []*routeInfo {
 }
 
 // route picks the route for a recipient at attempt n (1-based) and returns
-// it with the paths to try, in order. When no route matches, the last one
-// is the catch-all.
+// it with the paths to try, in order. Validate makes the last route match
+// everything (checkRouteOrder), so the loop always finds one; the last
+// route stands as the answer only for a configuration that escaped it.
 func (r *Relay) route(msgID, rcpt, sender string, n int) (*routeInfo, []*path) {
 	rd, sd := strings.ToLower(domainOf(rcpt)), strings.ToLower(domainOf(sender))
 	chosen := r.routes[len(r.routes)-1]
