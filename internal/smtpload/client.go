@@ -135,6 +135,9 @@ type Options struct {
 	// TLSStarted, when not nil, is called once STARTTLS's handshake is
 	// done, before the EHLO that follows it.
 	TLSStarted func(tls.ConnectionState)
+	// AuthMech is the AUTH mechanism to use, "PLAIN" or "LOGIN"; empty
+	// means PLAIN when offered, else LOGIN.
+	AuthMech string
 }
 
 // HiddenCredentials stands for AUTH data in a transcript, as in the
@@ -269,10 +272,14 @@ func (c *Client) StartTLS() error {
 }
 
 // Auth authenticates with PLAIN (RFC 4616) or, when only that is offered,
-// LOGIN.
+// LOGIN; Options.AuthMech chooses one.
 func (c *Client) Auth(user, pass string) error {
 	mechs := strings.Fields(strings.ToUpper(c.Ext["AUTH"]))
+	want := strings.ToUpper(c.opts.AuthMech)
 	has := func(m string) bool {
+		if want != "" && want != m {
+			return false
+		}
 		for _, x := range mechs {
 			if x == m {
 				return true
@@ -281,6 +288,8 @@ func (c *Client) Auth(user, pass string) error {
 		return false
 	}
 	switch {
+	case len(mechs) > 0 && want != "" && !has(want):
+		return notOffered(fmt.Sprintf("the server offers AUTH %s, not %s", strings.Join(mechs, " "), want))
 	case has("PLAIN"):
 		resp := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass))
 		_, err := c.cmdShown(StageAuth, 235, "AUTH PLAIN "+resp, "AUTH PLAIN "+HiddenCredentials)

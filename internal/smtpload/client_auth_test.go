@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -56,6 +57,52 @@ func TestAuthHidesCredentials(t *testing.T) {
 		tlsAt, ehloAt := strings.Index(got, "TLS started"), strings.LastIndex(got, "-> EHLO")
 		if tlsAt < 0 || tlsAt > ehloAt {
 			t.Errorf("%s: TLS started not noted before the EHLO after STARTTLS:\n%s", mech, got)
+		}
+	}
+}
+
+// TestAuthMech: Options.AuthMech picks the mechanism among those offered;
+// one not offered is ErrNotOffered, with nothing sent.
+func TestAuthMech(t *testing.T) {
+	t.Parallel()
+	users := map[string]string{"alice": "s3cret"}
+	for _, tt := range []struct {
+		offered []string
+		mech    string
+		sent    string // the AUTH command's start, "" for none
+	}{
+		{[]string{"PLAIN", "LOGIN"}, "LOGIN", "AUTH LOGIN"},
+		{[]string{"PLAIN", "LOGIN"}, "plain", "AUTH PLAIN"},
+		{[]string{"PLAIN", "LOGIN"}, "", "AUTH PLAIN"},
+		{[]string{"PLAIN"}, "LOGIN", ""},
+	} {
+		srv := smtptest.Start(t, smtptest.Options{Users: users, Mechs: tt.offered})
+		var mu sync.Mutex
+		var sent []string
+		c, err := Dial(context.Background(), srv.Addr, false, Options{Timeout: 10 * time.Second, AuthMech: tt.mech,
+			Trace: func(dir, line string) {
+				if dir == Sent && strings.HasPrefix(line, "AUTH") {
+					mu.Lock()
+					sent = append(sent, line)
+					mu.Unlock()
+				}
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Greeting(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Hello(); err != nil {
+			t.Fatal(err)
+		}
+		err = c.Auth("alice", "s3cret")
+		switch {
+		case tt.sent == "" && (!errors.Is(err, ErrNotOffered) || len(sent) > 0):
+			t.Errorf("%v offered, %s asked: err %v, sent %q; want ErrNotOffered and nothing sent", tt.offered, tt.mech, err, sent)
+		case tt.sent != "" && (err != nil || len(sent) != 1 || !strings.HasPrefix(sent[0], tt.sent)):
+			t.Errorf("%v offered, %q asked: err %v, sent %q; want %q", tt.offered, tt.mech, err, sent, tt.sent)
 		}
 	}
 }
