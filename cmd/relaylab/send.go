@@ -62,7 +62,7 @@ refuses when the server does not offer it).`
 // sendOptions are the flags of "relaylab send".
 type sendOptions struct {
 	from, subject, body, bodyFile, dataFile, server, helo string
-	authUser, authPass                                    string
+	authUser, authPass, authMech, quitAfter               string
 	to, headers                                           multiFlag
 	startTLS, implicitTLS, insecure, hideData             bool
 	timeout                                               time.Duration
@@ -88,6 +88,8 @@ func runSend(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&o.implicitTLS, "tls", false, "use TLS from the first byte (implicit TLS, RFC 8314)")
 	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the server's certificate")
 	fs.StringVar(&o.authUser, "auth-user", "", "authenticate as this user (AUTH PLAIN, or LOGIN)")
+	fs.StringVar(&o.authMech, "auth-mech", "", "AUTH mechanism, PLAIN or LOGIN (default: PLAIN when offered, else LOGIN)")
+	fs.StringVar(&o.quitAfter, "quit-after", "", "send QUIT after this stage instead of the message: connect (the greeting), helo (EHLO, with STARTTLS and AUTH when asked), mail or rcpt")
 	fs.StringVar(&o.authPass, "auth-pass", "", "password for --auth-user (default: the environment variable "+authPassEnv+")")
 	fs.StringVar(&o.helo, "helo", "", "name to send in EHLO (default: this host's name)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time allowed for each exchange with the server")
@@ -126,6 +128,12 @@ func (o *sendOptions) check() error {
 		return usageError("--data sends a whole message as is; it cannot be combined with --body-file or --header")
 	case o.authPass != "" && o.authUser == "":
 		return usageError("--auth-pass needs --auth-user")
+	case o.authMech != "" && o.authUser == "":
+		return usageError("--auth-mech needs --auth-user")
+	case o.authMech != "" && !strings.EqualFold(o.authMech, "PLAIN") && !strings.EqualFold(o.authMech, "LOGIN"):
+		return usageError("--auth-mech %q: send speaks PLAIN or LOGIN", o.authMech)
+	case o.quitAfter != "" && o.quitAfter != "connect" && o.quitAfter != "helo" && o.quitAfter != "mail" && o.quitAfter != "rcpt":
+		return usageError("--quit-after %q: give connect, helo, mail or rcpt", o.quitAfter)
 	}
 	// Flags that the message would silently ignore.
 	for _, pair := range [][2]string{{"data", "subject"}, {"data", "body"}, {"body-file", "body"}} {
@@ -325,7 +333,7 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 	}
 	fmt.Fprintf(e.stdout, "=== Trying %s...\n", o.server)
 	var err error
-	c, err = smtpload.Dial(ctx, o.server, o.implicitTLS, smtpload.Options{Helo: helo, TLS: tlsCfg, Timeout: o.timeout, Trace: trace, TLSStarted: tlsStarted})
+	c, err = smtpload.Dial(ctx, o.server, o.implicitTLS, smtpload.Options{Helo: helo, TLS: tlsCfg, Timeout: o.timeout, Trace: trace, TLSStarted: tlsStarted, AuthMech: o.authMech})
 	if err != nil {
 		return &exitError{code: 1, err: s.connErr("connecting to", err)}
 	}
@@ -337,6 +345,9 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 	s.stage = smtpload.StageGreeting
 	if _, err := c.Greeting(); err != nil {
 		return s.failed(err)
+	}
+	if o.quitAfter == "connect" {
+		return s.quit(e, c)
 	}
 	if _, err := c.Hello(); err != nil {
 		return s.failed(err)
@@ -351,9 +362,15 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 			return s.failed(err)
 		}
 	}
+	if o.quitAfter == "helo" {
+		return s.quit(e, c)
+	}
 	params, err := mailParams(e, o, c, msg)
 	if err != nil {
 		return err
+	}
+	if o.quitAfter != "" {
+		return s.envelopeOnly(e, c, params)
 	}
 	tx := &smtpload.Transaction{From: o.from, To: o.to, MailParams: params, Parts: [][]byte{msg}}
 	res, err := c.Send(tx, false)
@@ -369,6 +386,37 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 		}
 	}
 	return sendOutcome(e, o, &res, err)
+}
+
+// envelopeOnly sends MAIL (and with --quit-after rcpt the RCPTs), then
+// QUIT: a refusal is the outcome, as for a whole message.
+func (s *sendSession) envelopeOnly(e *env, c *smtpload.Client, params string) error {
+	mail := "MAIL FROM:<" + s.o.from + ">"
+	if params != "" {
+		mail += " " + params
+	}
+	if _, err := c.Cmd(smtpload.StageMail, 250, mail); err != nil {
+		return s.failed(err)
+	}
+	if s.o.quitAfter == "rcpt" {
+		for _, to := range s.o.to {
+			rep, err := c.Cmd(smtpload.StageRcpt, 250, "RCPT TO:<"+to+">")
+			var re *smtpload.ReplyError
+			if err != nil && (!errors.As(err, &re) || rep.Code == 421 || !smtpload.RcptAccepted(rep)) {
+				return s.failed(err)
+			}
+		}
+	}
+	return s.quit(e, c)
+}
+
+// quit ends a session that --quit-after stopped.
+func (s *sendSession) quit(e *env, c *smtpload.Client) error {
+	if err := c.Quit(); err != nil {
+		fmt.Fprintf(e.stdout, "*** QUIT: %v\n", err)
+	}
+	fmt.Fprintf(e.stdout, "=== Quit after %s, as --quit-after asked; no message was sent\n", s.o.quitAfter)
+	return nil
 }
 
 // mailParams are the MAIL FROM parameters the message needs and the
