@@ -351,6 +351,9 @@ func (x *Expectations) Validate(prefix string) error {
 		if r.Match == "" {
 			return config.Errorf(key+".match", "every recipient expectation needs a match pattern such as \"*@example.test\"")
 		}
+		if err := checkMatch(r.Match); err != nil {
+			return config.Errorf(key+".match", "%q %v", r.Match, err)
+		}
 		if r.Status != "" && !validStatus[r.Status] {
 			return config.Errorf(key+".status", "%q is not a status: want delivered, bounced, expired, suppressed, deferred or queued", r.Status)
 		}
@@ -1028,6 +1031,26 @@ func deliveriesPerDay(d *Data, caps []int) Result {
 		}
 	}
 	return r
+}
+
+// checkMatch refuses a match glob that can match no address, and so
+// would find 0 recipients without saying why: one written as the sink's
+// rules write a regexp, between slashes (no address ends in /), or with a
+// [ that no ] closes (an address has brackets only around an address
+// literal, user@[127.0.0.1]). Glob takes [ and ] as themselves.
+func checkMatch(p string) error {
+	const glob = "match is a glob, where * is any run of characters, ? any one character and every other character itself"
+	if len(p) >= 2 && strings.HasSuffix(p, "/") {
+		what := "ends in /, which no address does"
+		if strings.HasPrefix(p, "/") {
+			what = "is written as a regexp between slashes, as the sink's rules take one"
+		}
+		return fmt.Errorf("%s, but %s, so it would match no recipient: write a glob such as \"*@example.test\"", what, glob)
+	}
+	if i := strings.LastIndex(p, "["); i >= 0 && !strings.Contains(p[i:], "]") {
+		return fmt.Errorf("has a [ that no ] closes, but %s, and an address has [ only in an address literal such as user@[127.0.0.1], so it would match no recipient: write a glob such as \"*@example.test\"", glob)
+	}
+	return nil
 }
 
 // Glob matches s against pattern, where * is any run of characters

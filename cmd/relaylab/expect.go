@@ -118,9 +118,11 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	if (*db == "") == (*url == "") {
 		return usageError("give --db PATH (the store the sink recorded into) or --url URL (a running relaylab serve), one of them")
 	}
+	base := ""
 	if *url != "" {
-		if u, err := neturl.Parse(*url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usageError("--url %q: want the address of a relaylab serve, such as http://127.0.0.1:8025", *url)
+		var err error
+		if base, err = serveBase(*url); err != nil {
+			return usageError("%v", err)
 		}
 	}
 	if *timeout <= 0 {
@@ -142,7 +144,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		}
 		files = append(files, x)
 	}
-	var src reports.SinkAttemptSource = remoteAttempts{base: strings.TrimRight(*url, "/"), token: os.Getenv("RELAYLAB_TOKEN"),
+	var src reports.SinkAttemptSource = remoteAttempts{base: base, token: os.Getenv("RELAYLAB_TOKEN"),
 		client: &http.Client{Timeout: *timeout}}
 	if *db != "" {
 		st, err := store.Open(ctx, store.Options{Path: *db})
@@ -355,9 +357,42 @@ func (r remoteAttempts) get(ctx context.Context, path, what string, v any) error
 		return fmt.Errorf("%s%s answered %s: %s", hidePassword(r.base), endpoint, resp.Status, strings.TrimSpace(string(body)))
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return fmt.Errorf("reading %s from %s: %w", what, hidePassword(r.base), err)
+		// A web page, most often: a --url that is not the serve, or a
+		// proxy's page in front of it.
+		return fmt.Errorf("%s%s answered %s, not the JSON of relaylab's API (%v), so %s could not be read: check --url, which must be the address of a relaylab serve's web.listen, such as http://127.0.0.1:8025",
+			hidePassword(r.base), endpoint, describeType(resp.Header.Get("Content-Type")), err, what)
 	}
 	return nil
+}
+
+// describeType names an answer by its Content-Type, in words.
+func describeType(ct string) string {
+	if ct == "" {
+		return "something without a Content-Type"
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	if strings.TrimSpace(mt) == "text/html" {
+		return "a web page (text/html)"
+	}
+	return strings.TrimSpace(mt)
+}
+
+// serveBase is the address of the serve that --url names, to which the
+// API's paths (/api/v1/...) are added: the scheme, user, host and any
+// path before the API's, so that http://127.0.0.1:8025/ and
+// http://127.0.0.1:8025/api/v1 ask the same endpoints.
+func serveBase(raw string) (string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("--url %q: want the address of a relaylab serve, such as http://127.0.0.1:8025", hidePassword(raw))
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return "", fmt.Errorf("--url %q has a query or fragment (after ? or #), which expect cannot add the API's paths to: give the serve's address alone, such as %s://%s", hidePassword(raw), u.Scheme, u.Host)
+	}
+	p := strings.TrimRight(u.Path, "/")
+	p = strings.TrimSuffix(p, "/api/v1")
+	u.Path, u.RawPath = strings.TrimRight(p, "/"), ""
+	return u.String(), nil
 }
 
 // unreachable says that the serve at base could not be asked for what,
