@@ -3,11 +3,16 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,18 +30,31 @@ func init() {
 
 const loadSynopsis = `--target HOST:PORT [flags]
 
-Sends --messages messages over --sessions concurrent connections and prints
-the rate and a table of the replies by stage ("rcpt 550 5.1.1: 120") and of
-the connection errors by kind. In --to and --from, {n} is the message number
-and {r} the recipient's index within its message. Exit status: 0 when every
-message was accepted, 1 otherwise, 2 for bad flags.`
+Sends --messages messages over --sessions concurrent connections (or, with
+--duration, for that long) and prints what became of them (accepted,
+refused, failed), the recipients accepted and refused, the latencies, the
+rate of accepted messages and a table of the replies by stage ("rcpt 550
+5.1.1: 120") and of the connection errors by kind; --json prints the same
+as one JSON object. In --to and --from, {n} is the message number and {r}
+the recipient's index within its message. Ctrl-C ends the run with its
+summary. Exit status: 0 when every message tried was accepted for every
+recipient; 5 when the server refused something with a permanent (5xx)
+reply, 4 with temporary (4xx) replies only (a message accepted for some of
+its recipients counts); else 130 when interrupted; else 1 when messages
+were lost to connection, TLS or protocol errors or the run gave up
+(--give-up); 2 for bad flags.`
+
+// Exit status of an interrupted load, as shells give a command ended by
+// SIGINT (128+2).
+const exitInterrupted = 130
 
 // maxLoadSize caps --size: the body is built once, in memory.
 const maxLoadSize = 1 << 30
 
 func runLoad(ctx context.Context, e *env, args []string) error {
 	var cfg smtpload.Config
-	var insecure, noPipeline, quiet bool
+	var insecure, noPipeline, quiet, asJSON bool
+	var rate string
 	fs := newFlags(e, "load", loadSynopsis)
 	fs.StringVar(&cfg.Target, "target", "127.0.0.1:2525", "SMTP server as host:port")
 	fs.IntVar(&cfg.Sessions, "sessions", 10, "concurrent connections")
@@ -55,7 +73,10 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "time allowed for each exchange with the server")
 	fs.BoolVar(&noPipeline, "no-pipelining", false, "send MAIL, RCPT and DATA one by one even when the server offers PIPELINING")
 	fs.BoolVar(&quiet, "quiet", false, "no progress output")
-	fs.DurationVar(&cfg.GiveUp, "give-up", 5*time.Second, "end the run when every dial has failed for this long and no session holds a connection (the target died); 0: never")
+	fs.DurationVar(&cfg.GiveUp, "give-up", 5*time.Second, "end the run when every dial has failed for this long and no session holds a connection (the target died), or when sessions in a row (20 with 10 --sessions) all failed before a message (no greeting, AUTH refused, certificate not trusted); 0: never")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "send for this long, then let the messages in flight finish (without --messages: no message limit)")
+	fs.StringVar(&rate, "rate", "", "at most this many messages a second across all sessions, as N or N/s (default: as fast as the server answers)")
+	fs.BoolVar(&asJSON, "json", false, "print the summary as one JSON object (progress still goes to stderr)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -86,6 +107,21 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if cfg.GiveUp == 0 {
 		cfg.GiveUp = -1 // smtpload's "never"
 	}
+	if err := flagAtLeast("duration", cfg.Duration, 0, "a time, such as 10m"); err != nil {
+		return err
+	}
+	if rate != "" {
+		n, err := strconv.ParseFloat(strings.TrimSuffix(rate, "/s"), 64)
+		if err != nil || n <= 0 || math.IsInf(n, 0) || math.IsNaN(n) {
+			return usageError("--rate %q: want a positive number of messages a second, such as 100 or 100/s", rate)
+		}
+		cfg.Rate = n
+	}
+	messagesGiven := false
+	fs.Visit(func(f *flag.Flag) { messagesGiven = messagesGiven || f.Name == "messages" })
+	if cfg.Duration > 0 && !messagesGiven {
+		cfg.Messages = 0 // smtpload: no limit but the duration
+	}
 	// The patterns with {n} and {r} in them: those hold no space or bracket.
 	if err := checkLoadPattern("from", cfg.From, "{n}"); err != nil {
 		return err
@@ -111,7 +147,11 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 
 	targetGiven := false
 	fs.Visit(func(f *flag.Flag) { targetGiven = targetGiven || f.Name == "target" })
-	fmt.Fprintln(e.stdout, loadTargetLine(cfg.Target, targetGiven, cfg.Messages, min(cfg.Sessions, cfg.Messages)))
+	head := e.stdout
+	if asJSON {
+		head = e.stderr // stdout holds the JSON alone
+	}
+	fmt.Fprintln(head, loadTargetLine(cfg.Target, targetGiven, cfg.Messages, cfg.Sessions, cfg.Duration))
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -128,16 +168,16 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	// "Tried", not "sent": a message whose connection was refused or
-	// broke never reached the server; the table says what happened.
-	fmt.Fprintf(e.stdout, "tried %d messages on %s over %d sessions: %d accepted in %s, %.1f msgs/s\n",
-		res.Attempted, cfg.Target, res.Sessions, res.Accepted, res.Wall.Round(time.Millisecond), res.Rate())
-	res.Table(e.stdout)
-	if res.GaveUp != "" {
-		fmt.Fprintf(e.stdout, "stopped early: %s (--give-up)\n", res.GaveUp)
+	code, why := loadExit(res)
+	if asJSON {
+		if err := writeLoadJSON(e.stdout, cfg, res, code); err != nil {
+			return err
+		}
+	} else {
+		writeLoadSummary(e.stdout, cfg, res)
 	}
-	if res.Accepted != cfg.Messages {
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d messages were not accepted (see the table above)", cfg.Messages-res.Accepted, cfg.Messages)}
+	if code != 0 {
+		return &exitError{code: code, err: why}
 	}
 	return nil
 }
@@ -178,16 +218,273 @@ func progress(e *env, clk clock.Clock, done *atomic.Int64, total int, stop <-cha
 	}
 }
 
+// The progress counts messages tried (accepted or not); the summary's
+// rate counts the accepted ones, and each says which.
 func plainProgress(w io.Writer, n, total int, elapsed time.Duration) {
-	fmt.Fprintf(w, "load: %d/%d messages (%.0f%%) after %s\n", n, total, 100*float64(n)/float64(total), elapsed.Round(time.Millisecond))
+	if total <= 0 { // --duration without --messages
+		fmt.Fprintf(w, "load: %d messages tried after %s\n", n, elapsed.Round(time.Millisecond))
+		return
+	}
+	fmt.Fprintf(w, "load: %d/%d messages tried (%.0f%%) after %s\n", n, total, 100*float64(n)/float64(total), elapsed.Round(time.Millisecond))
 }
 
 func drawBar(w io.Writer, n, total int, elapsed time.Duration) {
 	const width = 40
-	filled := width * n / max(total, 1)
 	rate := 0.0
 	if elapsed > 0 {
 		rate = float64(n) / elapsed.Seconds()
 	}
-	fmt.Fprintf(w, "\r[%s%s] %d/%d %.0f msgs/s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), n, total, rate)
+	if total <= 0 {
+		fmt.Fprintf(w, "\r%d tried in %s, %.0f tried/s ", n, elapsed.Round(time.Second), rate)
+		return
+	}
+	filled := min(width*n/total, width)
+	fmt.Fprintf(w, "\r[%s%s] %d/%d tried, %.0f tried/s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), n, total, rate)
+}
+
+// writeLoadSummary prints what became of the messages and recipients, the
+// latencies, the table of replies, and why the run ended early if it did,
+// with what each refusal or failure means.
+func writeLoadSummary(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
+	// "Tried", not "sent": a message whose connection was refused or
+	// broke never reached the server; the table says what happened.
+	accepted := fmt.Sprintf("%d accepted", res.Accepted)
+	if res.Partial > 0 {
+		accepted += fmt.Sprintf(" (%d of them for only some of their recipients)", res.Partial)
+	}
+	fmt.Fprintf(w, "tried %s on %s over %s in %s: %s, %d refused, %d failed; %.1f accepted msgs/s\n",
+		countOf(res.Attempted, "message", "messages"), cfg.Target, countOf(res.Sessions, "session", "sessions"), res.Wall.Round(time.Millisecond),
+		accepted, res.Refused, res.Failed, res.Rate())
+	if n := res.RcptAccepted + res.RcptTempRefused + res.RcptPermRefused; n > 0 {
+		fmt.Fprintf(w, "recipients at RCPT: %d accepted, %d refused temporarily (4xx), %d refused permanently (5xx)\n",
+			res.RcptAccepted, res.RcptTempRefused, res.RcptPermRefused)
+	}
+	if l := res.TxLatency; l.N > 0 {
+		fmt.Fprintf(w, "latency of %s (MAIL FROM to the reply to the dot, or the refusal): %s\n", countOf(l.N, "transaction", "transactions"), latencyLine(l))
+	}
+	if l := res.SessionLatency; l.N > 0 {
+		fmt.Fprintf(w, "latency of %s (dial to close): %s\n", countOf(l.N, "session", "sessions"), latencyLine(l))
+	}
+	res.Table(w)
+	explainRefusals(w, res)
+	explainConnErrors(w, cfg, res)
+	switch res.Ended {
+	case smtpload.EndedInterrupted:
+		fmt.Fprintf(w, "interrupted after %s", res.Wall.Round(time.Millisecond))
+		if res.Cancelled > 0 {
+			fmt.Fprintf(w, ": %s in flight cancelled (not counted as tried)", countOf(res.Cancelled, "message", "messages"))
+		}
+		fmt.Fprintln(w)
+	case smtpload.EndedDuration:
+		fmt.Fprintf(w, "ran for --duration %s; the messages in flight then were finished\n", cfg.Duration)
+	case smtpload.EndedGaveUp:
+		fmt.Fprintf(w, "stopped early (--give-up): %s\n", res.GaveUp)
+		if res.Cancelled > 0 {
+			fmt.Fprintf(w, "  %s in flight then cancelled (not counted as tried)\n", countOf(res.Cancelled, "message", "messages"))
+		}
+		fmt.Fprintf(w, "  last failure: %s\n", explainLoadFailure(cfg, res.GaveUpStage, res.GaveUpErr))
+	}
+}
+
+func latencyLine(l smtpload.Latency) string {
+	r := func(d time.Duration) time.Duration {
+		if d >= time.Second {
+			return d.Round(time.Millisecond)
+		}
+		return d.Round(10 * time.Microsecond)
+	}
+	return fmt.Sprintf("p50 %s, p90 %s, p99 %s, max %s", r(l.P50), r(l.P90), r(l.P99), r(l.Max))
+}
+
+// maxExplained bounds the refusals explained under the table.
+const maxExplained = 5
+
+// explainRefusals says, for the most frequent refusals of the table, what
+// one of them said and what the relay's classification makes of it.
+func explainRefusals(w io.Writer, res *smtpload.Result) {
+	keys := make([]string, 0, len(res.FirstReplies))
+	for k := range res.FirstReplies {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := res.Replies[keys[i]], res.Replies[keys[j]]
+		return a > b || a == b && keys[i] < keys[j]
+	})
+	if len(keys) > 0 {
+		fmt.Fprintln(w, "what the refusals mean:")
+	}
+	for i, k := range keys {
+		if i == maxExplained {
+			fmt.Fprintf(w, "  (and %d more kinds of refusal in the table)\n", len(keys)-maxExplained)
+			break
+		}
+		stage, _, _ := strings.Cut(k, " ")
+		r := res.FirstReplies[k]
+		fmt.Fprintf(w, "  %s (%d times): %s%s\n", k, res.Replies[k], (&smtpload.ReplyError{Stage: stage, Reply: r}).Error(),
+			strings.ReplaceAll(explainRefusal(stage, r), "\n    ", "\n      "))
+	}
+}
+
+// explainLoadFailure says what the failure that ended a run was, at its
+// stage: a refusal with its reply, enhanced code, category, reason and
+// advice; a connection failure with its kind, what it means and what to
+// try.
+func explainLoadFailure(cfg smtpload.Config, stage string, err error) string {
+	if err == nil {
+		return "none recorded"
+	}
+	var re *smtpload.ReplyError
+	if errors.As(err, &re) {
+		return re.Error() + explainRefusal(re.Stage, re.Reply)
+	}
+	kind := smtpload.ErrorKind(err)
+	why, todo := connAdvice(cfg, kind, stage, err)
+	return fmt.Sprintf("%v\n    no reply (category connection-%s): %s\n    what to do: %s", err, kind, why, todo)
+}
+
+// connAdvice is what a connection failure of kind means and what to try;
+// stage is where it came, or "" when it is not known.
+func connAdvice(cfg smtpload.Config, kind, stage string, err error) (why, todo string) {
+	at := ""
+	if stage != "" {
+		at = " at " + stage
+	}
+	switch kind {
+	case "refused":
+		why = "nothing listens on that port"
+		todo = "start the server, or check --target"
+	case "timeout":
+		why = fmt.Sprintf("the server did not answer%s within --timeout %s", at, cfg.Timeout)
+		todo = "check that this is an SMTP server and is not stalled or overloaded; a port that speaks TLS from its first byte (465) needs --tls; or raise --timeout"
+	case "tls":
+		why = "the TLS handshake failed"
+		todo = "for a test server's self-signed certificate add --insecure; check that --tls (implicit TLS, 465) or --starttls (25, 587) matches the port"
+		var ce *tls.CertificateVerificationError
+		if errors.As(err, &ce) || strings.Contains(err.Error(), "certificate") {
+			why = "the server's certificate is not trusted"
+			todo = "add --insecure to accept a test server's self-signed certificate"
+		}
+	case "eof", "reset":
+		why = fmt.Sprintf("the server closed the connection%s without a reply", at)
+		todo = "read the server's log: it may limit connections or refuse this client"
+	case "protocol":
+		why = "the server's reply is not SMTP, or breaks the protocol (the message's fate is unknown; it was counted as failed)"
+		todo = "check that --target is an SMTP server, and read the reply quoted above: the server must be fixed"
+	default:
+		why = "the connection failed"
+		todo = "check --target and the server"
+	}
+	return why, todo
+}
+
+// explainConnErrors says what each kind of connection error in the table
+// means and what to try.
+func explainConnErrors(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
+	kinds := make([]string, 0, len(res.ConnErrors))
+	for k := range res.ConnErrors {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	if len(kinds) > 0 {
+		fmt.Fprintln(w, "what the connection errors mean:")
+	}
+	for _, k := range kinds {
+		why, todo := connAdvice(cfg, k, "", errors.New(res.FirstErrors[k]))
+		fmt.Fprintf(w, "  %s: no reply (category connection-%s): %s\n      what to do: %s\n", k, k, why, todo)
+	}
+}
+
+// loadExit is the exit status of a run and what to say on stderr: see
+// loadSynopsis.
+func loadExit(res *smtpload.Result) (int, error) {
+	var what []string
+	if n := res.Attempted - res.Accepted; n > 0 {
+		what = append(what, fmt.Sprintf("%d of %d messages tried were not accepted", n, res.Attempted))
+	}
+	if res.Partial > 0 {
+		what = append(what, fmt.Sprintf("%d accepted for only some of their recipients", res.Partial))
+	}
+	if res.Failed > 0 {
+		what = append(what, fmt.Sprintf("%d lost to connection, TLS or protocol errors", res.Failed))
+	}
+	if res.Cancelled > 0 {
+		what = append(what, fmt.Sprintf("%d cancelled in flight", res.Cancelled))
+	}
+	var code int
+	switch {
+	case res.PermRefusals > 0:
+		code = exitPermFail
+		what = append(what, "the server refused with permanent (5xx) replies")
+	case res.TempRefusals > 0:
+		code = exitTempFail
+		what = append(what, "the server refused with temporary (4xx) replies only")
+	case res.Ended == smtpload.EndedInterrupted:
+		code = exitInterrupted
+		what = append(what, "the run was interrupted")
+	case res.Failed > 0 || res.Ended == smtpload.EndedGaveUp:
+		code = 1
+	default:
+		return 0, nil
+	}
+	if res.Ended == smtpload.EndedGaveUp {
+		what = append(what, "the run gave up early")
+	}
+	return code, fmt.Errorf("%s (see the summary above)", strings.Join(what, "; "))
+}
+
+// loadJSON is --json's summary.
+type loadJSON struct {
+	Target      string         `json:"target"`
+	Sessions    int            `json:"sessions"`
+	WallSeconds float64        `json:"wall_seconds"`
+	Attempted   int            `json:"attempted"`
+	Accepted    int            `json:"accepted"`
+	Partial     int            `json:"accepted_partly"`
+	Refused     int            `json:"refused"`
+	Failed      int            `json:"failed"`
+	Cancelled   int            `json:"cancelled"`
+	Rate        float64        `json:"accepted_per_second"`
+	Recipients  loadRcptJSON   `json:"recipients"`
+	Replies     map[string]int `json:"replies"`
+	ConnErrors  map[string]int `json:"connection_errors"`
+	Latency     struct {
+		Transaction latencyJSON `json:"transaction"`
+		Session     latencyJSON `json:"session"`
+	} `json:"latency"`
+	Ended    string `json:"ended"` // "all", "duration", "gave-up", "interrupted"
+	GaveUp   string `json:"gave_up,omitempty"`
+	ExitCode int    `json:"exit_code"`
+}
+
+type loadRcptJSON struct {
+	Accepted    int `json:"accepted"`
+	TempRefused int `json:"refused_temporarily"`
+	PermRefused int `json:"refused_permanently"`
+}
+
+type latencyJSON struct {
+	N     int     `json:"n"`
+	P50ms float64 `json:"p50_ms"`
+	P90ms float64 `json:"p90_ms"`
+	P99ms float64 `json:"p99_ms"`
+	MaxMs float64 `json:"max_ms"`
+}
+
+func latencyJSONOf(l smtpload.Latency) latencyJSON {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return latencyJSON{N: l.N, P50ms: ms(l.P50), P90ms: ms(l.P90), P99ms: ms(l.P99), MaxMs: ms(l.Max)}
+}
+
+func writeLoadJSON(w io.Writer, cfg smtpload.Config, res *smtpload.Result, code int) error {
+	j := loadJSON{Target: cfg.Target, Sessions: res.Sessions, WallSeconds: res.Wall.Seconds(), Attempted: res.Attempted,
+		Accepted: res.Accepted, Partial: res.Partial, Refused: res.Refused, Failed: res.Failed, Cancelled: res.Cancelled, Rate: res.Rate(),
+		Recipients: loadRcptJSON{res.RcptAccepted, res.RcptTempRefused, res.RcptPermRefused},
+		Replies:    res.Replies, ConnErrors: res.ConnErrors, Ended: res.Ended, GaveUp: res.GaveUp, ExitCode: code}
+	if j.Ended == smtpload.EndedAll {
+		j.Ended = "all"
+	}
+	j.Latency.Transaction, j.Latency.Session = latencyJSONOf(res.TxLatency), latencyJSONOf(res.SessionLatency)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(j)
 }

@@ -48,7 +48,7 @@ func TestLoadRefusesPatternsThatAreNoAddress(t *testing.T) {
 // default when no --target was given.
 func TestLoadSaysItsTarget(t *testing.T) {
 	t.Parallel()
-	if got, want := loadTargetLine("127.0.0.1:2525", false, 1000, 10), "load: 1000 messages to 127.0.0.1:2525 over 10 sessions (no --target: the default, relaylab sink's own address)"; got != want {
+	if got, want := loadTargetLine("127.0.0.1:2525", false, 1000, 10, 0), "load: 1000 messages to 127.0.0.1:2525 over 10 sessions (no --target: the default, relaylab sink's own address)"; got != want {
 		t.Errorf("without --target:\n got %q\nwant %q", got, want)
 	}
 	srv := smtptest.Start(t, smtptest.Options{}).Addr

@@ -20,8 +20,8 @@ func TestLoad(t *testing.T) {
 		{
 			name:   "all accepted",
 			args:   []string{"--sessions", "4", "--messages", "50", "--size", "1000", "--reuse", "5"},
-			stdout: []string{"tried 50 messages", "50 accepted", "msgs/s", "replies by stage:", "data-end 250:", "50"},
-			stderr: []string{"load: 50/50 messages"},
+			stdout: []string{"tried 50 messages", "50 accepted", "accepted msgs/s", "replies by stage:", "data-end 250:", "50"},
+			stderr: []string{"load: 50/50 messages tried"},
 		},
 		{
 			name:   "starttls two recipients",
@@ -31,16 +31,16 @@ func TestLoad(t *testing.T) {
 		{
 			name:   "rejections",
 			args:   []string{"--sessions", "2", "--messages", "10", "--to", "reject{n}@sink.test", "--quiet"},
-			code:   1,
-			stdout: []string{"rcpt 550 5.1.1:", "0 accepted"},
-			stderr: []string{"10 of 10 messages were not accepted"},
+			code:   5,
+			stdout: []string{"rcpt 550 5.1.1:", "0 accepted, 10 refused", "category invalid-recipient"},
+			stderr: []string{"10 of 10 messages tried were not accepted; the server refused with permanent (5xx) replies"},
 		},
 		{
 			// Fewer messages than --sessions (10 by default): as many
 			// sessions as messages, and the summary says so.
 			name:   "fewer messages than sessions",
 			args:   []string{"--messages", "3"},
-			stdout: []string{"tried 3 messages on " + srv.Addr + " over 3 sessions: 3 accepted"},
+			stdout: []string{"tried 3 messages on " + srv.Addr + " over 3 sessions in ", ": 3 accepted, 0 refused, 0 failed"},
 		},
 		{
 			name: "bad flags",

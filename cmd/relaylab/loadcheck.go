@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/mailaddr"
 )
@@ -58,9 +59,19 @@ func placeholderWords(allowed []string) string {
 
 // loadTargetLine says, before a load begins, where it goes: with no
 // --target, load goes to the sink's default address, which the user may
-// not have meant.
-func loadTargetLine(target string, given bool, messages, sessions int) string {
-	line := fmt.Sprintf("load: %s to %s over %s", countOf(messages, "message", "messages"), target, countOf(sessions, "session", "sessions"))
+// not have meant. messages 0 with a duration is no message limit.
+func loadTargetLine(target string, given bool, messages, sessions int, duration time.Duration) string {
+	what := countOf(messages, "message", "messages")
+	switch {
+	case duration > 0 && messages == 0:
+		what = "messages for " + duration.String()
+	case duration > 0:
+		what += " (for at most " + duration.String() + ")"
+	}
+	if messages > 0 {
+		sessions = min(sessions, messages)
+	}
+	line := fmt.Sprintf("load: %s to %s over %s", what, target, countOf(sessions, "session", "sessions"))
 	if !given {
 		line += " (no --target: the default, relaylab sink's own address)"
 	}

@@ -13,12 +13,21 @@ import (
 )
 
 // stepClock moves a second on at every reading, so that a run of failed
-// dials spans seconds whatever the machine's speed; timers are real. It
-// starts at the real time, as the clients' deadlines are set from it.
+// dials spans seconds whatever the machine's speed; its timers fire at
+// once (the workers' backoff between dials), and it records their waits. It starts
+// at the real time, as the clients' deadlines are set from it.
 type stepClock struct {
 	clock.Real
-	mu  sync.Mutex
-	now time.Time
+	mu    sync.Mutex
+	now   time.Time
+	waits []time.Duration
+}
+
+func (c *stepClock) NewTimer(d time.Duration) clock.Timer {
+	c.mu.Lock()
+	c.waits = append(c.waits, d)
+	c.mu.Unlock()
+	return c.Real.NewTimer(0)
 }
 
 func (c *stepClock) Now() time.Time {
@@ -132,14 +141,15 @@ func TestOneFailedDialAmongLiveSessionsIsNoDeadTarget(t *testing.T) {
 	d.failed(t0.Add(60*time.Second), "127.0.0.1:43601", refused)
 	d.failed(t0.Add(70*time.Second), "127.0.0.1:43601", refused)
 	if stopped {
-		t.Fatalf("gave up while seven sessions held connections: %q", d.reason())
+		why, _, _ := d.reason()
+		t.Fatalf("gave up while seven sessions held connections: %q", why)
 	}
 	for range 7 {
 		d.closed() // the target dies: the others' connections break
 	}
 	d.failed(t0.Add(71*time.Second), "127.0.0.1:43601", refused)
-	if !stopped || !strings.Contains(d.reason(), "failed for 11s, and no session held one") {
-		t.Errorf("stopped %v, reason %q; want a stop after 11 s of failures with no connection held", stopped, d.reason())
+	if why, _, _ := d.reason(); !stopped || !strings.Contains(why, "failed for 11s, and no session held one") {
+		t.Errorf("stopped %v, reason %q; want a stop after 11 s of failures with no connection held", stopped, why)
 	}
 }
 

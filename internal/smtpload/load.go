@@ -49,20 +49,71 @@ type Config struct {
 	// GiveUp ends the run when every dial has failed for this long and no
 	// session holds a connection (the target died), instead of trying each
 	// remaining message against nothing; a run whose first dials all fail
-	// (nothing ever listened) ends at once. 0 is 5 s; a negative value
-	// never gives up.
+	// (nothing ever listened) ends at once, and so does a run whose last
+	// sessions all failed before their first transaction (no greeting, a
+	// refused AUTH, a certificate not trusted), as many in a row as a run
+	// without connections needs. 0 is 5 s; a negative value never gives up.
 	GiveUp time.Duration
+	// Duration, when positive, stops starting messages once it has passed
+	// on Clock; the messages in flight end as usual. With a Duration,
+	// Messages 0 means no limit.
+	Duration time.Duration
+	// Rate, when positive, paces the run to at most this many messages a
+	// second across all sessions (smtp-source -w spaces one session's).
+	Rate float64
 }
 
 // defaultGiveUp is Config.GiveUp's 0.
 const defaultGiveUp = 5 * time.Second
 
+// A worker whose session failed waits before it dials again, from
+// backoffMin doubling up to backoffMax, so that a dead target is not
+// dialled tens of thousands of times a second (a failed dial to a closed
+// loopback port takes microseconds).
+const (
+	backoffMin = 10 * time.Millisecond
+	backoffMax = 500 * time.Millisecond
+)
+
+// How a run ended (Result.Ended).
+const (
+	EndedAll         = ""            // every message was tried
+	EndedDuration    = "duration"    // Config.Duration passed
+	EndedGaveUp      = "gave-up"     // Config.GiveUp: see Result.GaveUp
+	EndedInterrupted = "interrupted" // the caller's context ended
+)
+
 // Result is what a run saw.
+//
+// Every message tried ends one way: Attempted = Accepted + Refused +
+// Failed. Messages in flight when the run was stopped (interrupted, or
+// given up) are Cancelled and not counted as tried.
 type Result struct {
-	Attempted int           // messages tried
-	Accepted  int           // messages the server took (250 after the dot)
+	Attempted int // messages tried
+	Accepted  int // messages the server took (250 after the dot)
+	// Partial counts the accepted messages whose recipients were not all
+	// accepted at RCPT: the server took them for the others only.
+	Partial   int
+	Refused   int           // messages a 4xx or 5xx reply stopped, at any stage
+	Failed    int           // messages lost to connection, TLS or protocol errors
+	Cancelled int           // messages in flight when the run was stopped
 	Wall      time.Duration // from the first dial to the last reply
 	Sessions  int           // concurrent connections used: Config.Sessions, or fewer when there are fewer messages
+	// RcptAccepted, RcptTempRefused and RcptPermRefused count the replies
+	// to RCPT of messages whose sender was accepted, by class (2xx, 4xx,
+	// 5xx).
+	RcptAccepted, RcptTempRefused, RcptPermRefused int
+	// TempRefusals and PermRefusals count the 4xx and 5xx replies at any
+	// stage that refused something the client asked, not counting the
+	// replies to commands pipelined after a refusal, which follow from it.
+	TempRefusals, PermRefusals int
+	// Ended says why the run ended (EndedAll, EndedDuration, EndedGaveUp,
+	// EndedInterrupted).
+	Ended string
+	// TxLatency is the time each transaction took, from MAIL FROM to the
+	// reply to its final dot (or the refusal that ended it); SessionLatency
+	// the time each session took, from its dial to its end.
+	TxLatency, SessionLatency Latency
 	// Replies counts every reply that was not the expected success, by
 	// "stage code enhanced" ("rcpt 550 5.1.1"), and the successes by
 	// stage ("data-end 250").
@@ -72,9 +123,31 @@ type Result struct {
 	ConnErrors map[string]int
 	// FirstErrors keeps one example error text per kind.
 	FirstErrors map[string]string
+	// FirstReplies keeps one example of each refusal (4xx, 5xx) in
+	// Replies, by the same key, with its text.
+	FirstReplies map[string]Reply
 	// GaveUp says why the run ended before every message was tried
-	// (Config.GiveUp), or is "".
-	GaveUp string
+	// (Config.GiveUp), or is "". GaveUpStage and GaveUpErr are the last
+	// failure behind it: a *ReplyError for a refusal, else the connection
+	// error, and the stage it came at.
+	GaveUp      string
+	GaveUpStage string
+	GaveUpErr   error
+}
+
+// Latency sums up a set of durations.
+type Latency struct {
+	N                  int
+	P50, P90, P99, Max time.Duration
+}
+
+func latencyOf(d []time.Duration) Latency {
+	if len(d) == 0 {
+		return Latency{}
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	at := func(p int) time.Duration { return d[(len(d)*p+99)/100-1] } // nearest rank
+	return Latency{N: len(d), P50: at(50), P90: at(90), P99: at(99), Max: d[len(d)-1]}
 }
 
 // Rate is the accepted messages per second.
@@ -93,6 +166,10 @@ func (cfg *Config) validate() error {
 		return fmt.Errorf("sessions is %d; it must be at least 1", cfg.Sessions)
 	case cfg.Messages < 0:
 		return fmt.Errorf("messages is %d; it must not be negative", cfg.Messages)
+	case cfg.Duration < 0:
+		return fmt.Errorf("duration is %s; it must not be negative", cfg.Duration)
+	case cfg.Rate < 0:
+		return fmt.Errorf("rate is %g; it must not be negative", cfg.Rate)
 	case cfg.Rcpts < 1:
 		return fmt.Errorf("rcpts is %d; each message needs at least 1 recipient", cfg.Rcpts)
 	case cfg.Reuse < 0:
@@ -106,7 +183,8 @@ func (cfg *Config) validate() error {
 }
 
 // Run sends cfg.Messages messages over cfg.Sessions concurrent connections
-// and counts the replies. It stops early when ctx ends. Refusals and broken
+// and counts the replies. When ctx ends it stops, closing the connections
+// in flight (Result.Ended says it was interrupted). Refusals and broken
 // connections are counted in the result, not returned as errors.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.validate(); err != nil {
@@ -121,17 +199,36 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.GiveUp == 0 {
 		cfg.GiveUp = defaultGiveUp
 	}
+	unlimited := cfg.Messages == 0 && cfg.Duration > 0
 	body := fillerBody(cfg.Size)
 	var next atomic.Int64
+	parent := ctx
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	dead := &deadTarget{giveUp: cfg.GiveUp, neverOpened: max(10, 2*cfg.Sessions), stop: stop}
-	sessions := min(cfg.Sessions, max(cfg.Messages, 1))
+	sessions := cfg.Sessions
+	if !unlimited {
+		sessions = min(cfg.Sessions, max(cfg.Messages, 1))
+	}
+	drain := make(chan struct{})
+	var drained atomic.Bool
+	if cfg.Duration > 0 {
+		t := cfg.Clock.AfterFunc(cfg.Duration, func() {
+			drained.Store(true)
+			close(drain)
+		})
+		defer t.Stop()
+	}
+	var pace *pacer
+	if cfg.Rate > 0 {
+		pace = &pacer{clk: cfg.Clock, every: time.Duration(float64(time.Second) / cfg.Rate)}
+	}
 	workers := make([]*worker, sessions)
 	start := cfg.Clock.Now()
 	var wg sync.WaitGroup
 	for i := range workers {
-		w := &worker{cfg: &cfg, body: body, next: &next, stats: newStats(), runID: start.UnixNano(), dead: dead}
+		w := &worker{cfg: &cfg, body: body, next: &next, stats: newStats(), runID: start.UnixNano(), dead: dead,
+			unlimited: unlimited, drain: drain, pace: pace}
 		workers[i] = w
 		wg.Add(1)
 		go func() {
@@ -141,19 +238,49 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	wg.Wait()
 	res := &Result{Wall: cfg.Clock.Now().Sub(start), Sessions: sessions, Replies: map[string]int{}, ConnErrors: map[string]int{}, FirstErrors: map[string]string{},
-		GaveUp: dead.reason()}
+		FirstReplies: map[string]Reply{}}
+	res.GaveUp, res.GaveUpStage, res.GaveUpErr = dead.reason()
+	var tx, sess []time.Duration
+	stopped := false
 	for _, w := range workers {
-		res.Attempted += w.stats.attempted
-		res.Accepted += w.stats.accepted
-		for k, v := range w.stats.replies {
+		st := &w.stats
+		res.Attempted += st.attempted
+		res.Accepted += st.accepted
+		res.Partial += st.partial
+		res.Refused += st.refused
+		res.Failed += st.failed
+		res.Cancelled += st.cancelled
+		res.RcptAccepted += st.rcpt[2]
+		res.RcptTempRefused += st.rcpt[4]
+		res.RcptPermRefused += st.rcpt[5]
+		res.TempRefusals += st.refusals[4]
+		res.PermRefusals += st.refusals[5]
+		stopped = stopped || st.stopped
+		tx = append(tx, st.txTimes...)
+		sess = append(sess, st.sessionTimes...)
+		for k, v := range st.replies {
 			res.Replies[k] += v
 		}
-		for k, v := range w.stats.connErrors {
-			res.ConnErrors[k] += v
-			if _, ok := res.FirstErrors[k]; !ok {
-				res.FirstErrors[k] = w.stats.firstErrors[k]
+		for k, v := range st.firstReplies {
+			if _, ok := res.FirstReplies[k]; !ok {
+				res.FirstReplies[k] = v
 			}
 		}
+		for k, v := range st.connErrors {
+			res.ConnErrors[k] += v
+			if _, ok := res.FirstErrors[k]; !ok {
+				res.FirstErrors[k] = st.firstErrors[k]
+			}
+		}
+	}
+	res.TxLatency, res.SessionLatency = latencyOf(tx), latencyOf(sess)
+	switch {
+	case res.GaveUp != "":
+		res.Ended = EndedGaveUp
+	case stopped && parent.Err() != nil:
+		res.Ended = EndedInterrupted
+	case drained.Load():
+		res.Ended = EndedDuration
 	}
 	return res, nil
 }
@@ -161,21 +288,27 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // stats are one worker's counts, merged at the end so that the hot path
 // shares nothing but the message counter.
 type stats struct {
-	attempted, accepted int
-	replies             map[string]int
-	connErrors          map[string]int
-	firstErrors         map[string]string
+	attempted, accepted, partial, refused, failed, cancelled int
+	rcpt, refusals                                           [6]int // by reply class (first digit)
+	stopped                                                  bool   // the run's context ended under this worker
+	replies                                                  map[string]int
+	connErrors                                               map[string]int
+	firstErrors                                              map[string]string
+	firstReplies                                             map[string]Reply
+	txTimes, sessionTimes                                    []time.Duration
 }
 
 func newStats() stats {
-	return stats{replies: map[string]int{}, connErrors: map[string]int{}, firstErrors: map[string]string{}}
+	return stats{replies: map[string]int{}, connErrors: map[string]int{}, firstErrors: map[string]string{}, firstReplies: map[string]Reply{}}
 }
 
 // deadTarget notices a target that no dial reaches any more: when every
 // dial has failed for giveUp and no session holds a connection, the run
 // ends, with the failure as the reason; so it does when the first
-// neverOpened dials of a run all fail. One failed dial among sessions
-// that still deliver is no dead target.
+// neverOpened dials of a run all fail, or when the last neverOpened
+// sessions that connected all failed before a transaction (a server that
+// never greets, refuses every AUTH, or has a certificate not trusted). One
+// failed dial among sessions that still deliver is no dead target.
 type deadTarget struct {
 	giveUp      time.Duration
 	neverOpened int
@@ -185,7 +318,10 @@ type deadTarget struct {
 	mu          sync.Mutex
 	failingFrom time.Time // the first of the failed dials since the last that opened; zero: none
 	live        int       // connections the sessions hold
+	badSessions int       // sessions in a row that failed before a transaction
 	why         string
+	stage       string // of the failure that ended the run
+	err         error
 }
 
 // opened records a dial that connected: the target is alive.
@@ -204,6 +340,28 @@ func (d *deadTarget) closed() {
 	d.mu.Unlock()
 }
 
+// ready records a session that got as far as a transaction.
+func (d *deadTarget) ready() {
+	d.mu.Lock()
+	d.badSessions = 0
+	d.mu.Unlock()
+}
+
+// sessionFailed records a session that connected but failed at stage,
+// before a transaction, and ends the run when neverOpened have in a row.
+func (d *deadTarget) sessionFailed(target, stage string, err error) {
+	if d.giveUp < 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.badSessions++
+	if d.badSessions < d.neverOpened {
+		return
+	}
+	d.end(fmt.Sprintf("the last %d sessions with %s all failed before a message could be sent, at %s, and none got further in between", d.badSessions, target, stage), stage, err)
+}
+
 // failed records a dial that failed at now, and ends the run if none has
 // connected for giveUp.
 func (d *deadTarget) failed(now time.Time, target string, err error) {
@@ -217,37 +375,107 @@ func (d *deadTarget) failed(now time.Time, target string, err error) {
 		d.failingFrom = now
 	}
 	since := now.Sub(d.failingFrom)
-	var why string
 	switch {
 	case !d.everOpened.Load() && n >= int64(d.neverOpened):
-		why = fmt.Sprintf("none of the first %d connections to %s could be opened (%v): is the target running, and is this its address?", n, target, err)
+		d.end(fmt.Sprintf("none of the first %d connections to %s could be opened (%v): is the target running, and is this its address?", n, target, err), StageConnect, err)
 	case since >= d.giveUp && d.live == 0:
-		why = fmt.Sprintf("every connection to %s failed for %s, and no session held one (%v): the target is down or does not answer there any more", target, since.Round(time.Millisecond), err)
-	default:
-		return
+		d.end(fmt.Sprintf("every connection to %s failed for %s, and no session held one (%v): the target is down or does not answer there any more", target, since.Round(time.Millisecond), err), StageConnect, err)
 	}
+}
+
+// end stops the run for why; d.mu is held.
+func (d *deadTarget) end(why, stage string, err error) {
 	if d.why == "" {
-		d.why = why + "; the rest of the messages were not tried"
+		d.why, d.stage, d.err = why+"; the rest of the messages were not tried", stage, err
 	}
 	d.stop()
 }
 
-func (d *deadTarget) reason() string {
+func (d *deadTarget) reason() (why, stage string, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.why
+	return d.why, d.stage, d.err
+}
+
+// pacer hands out send times every "every" apart, across the sessions
+// (Config.Rate). A run that fell behind does not catch up in a burst.
+type pacer struct {
+	clk   clock.Clock
+	every time.Duration
+	mu    sync.Mutex
+	next  time.Time
+}
+
+// wait blocks until the next free slot; false when ctx or drain ended
+// first.
+func (p *pacer) wait(ctx context.Context, drain <-chan struct{}) bool {
+	p.mu.Lock()
+	now := p.clk.Now()
+	if p.next.Before(now) {
+		p.next = now
+	}
+	at := p.next
+	p.next = p.next.Add(p.every)
+	p.mu.Unlock()
+	return sleep(ctx, p.clk, drain, at.Sub(now))
+}
+
+// sleep waits d on clk; false when ctx or drain ended first.
+func sleep(ctx context.Context, clk clock.Clock, drain <-chan struct{}, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := clk.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return true
+	case <-ctx.Done():
+		return false
+	case <-drain:
+		return false
+	}
 }
 
 type worker struct {
-	dead  *deadTarget
-	cfg   *Config
-	body  []byte
-	next  *atomic.Int64
-	stats stats
-	runID int64
+	dead      *deadTarget
+	cfg       *Config
+	body      []byte
+	next      *atomic.Int64
+	stats     stats
+	runID     int64
+	unlimited bool            // Config.Duration without Messages
+	drain     <-chan struct{} // closed when Config.Duration has passed
+	pace      *pacer          // nil: no Config.Rate
+	backoff   time.Duration   // before the next dial; 0 after a session that worked
+	// the open session's start, and the stop of its watch on the context
+	opened  time.Time
+	unwatch func() bool
 	// reused buffers
 	head []byte
 	tx   Transaction
+}
+
+// take returns the number of the next message to send, once the pacing
+// allows; false when the run is over.
+func (w *worker) take(ctx context.Context) (int, bool) {
+	select {
+	case <-ctx.Done():
+		w.stats.stopped = true
+		return 0, false
+	case <-w.drain:
+		return 0, false
+	default:
+	}
+	n := int(w.next.Add(1))
+	if !w.unlimited && n > w.cfg.Messages {
+		return 0, false
+	}
+	if w.pace != nil && !w.pace.wait(ctx, w.drain) {
+		w.stats.stopped = ctx.Err() != nil
+		return 0, false
+	}
+	return n, true
 }
 
 func (w *worker) run(ctx context.Context) {
@@ -255,12 +483,12 @@ func (w *worker) run(ctx context.Context) {
 	used := 0
 	defer func() {
 		if c != nil {
-			w.drop(c, true)
+			w.drop(c, ctx.Err() == nil)
 		}
 	}()
-	for ctx.Err() == nil {
-		n := int(w.next.Add(1))
-		if n > w.cfg.Messages {
+	for {
+		n, ok := w.take(ctx)
+		if !ok {
 			return
 		}
 		if c != nil && w.cfg.Reuse > 0 && used >= w.cfg.Reuse {
@@ -270,94 +498,211 @@ func (w *worker) run(ctx context.Context) {
 		if c == nil {
 			var err error
 			if c, err = w.open(ctx); err != nil {
-				w.attempt()
 				if c != nil {
 					w.drop(c, false)
 					c = nil
+				}
+				if !w.pause(ctx) {
+					return
 				}
 				continue
 			}
 			used = 0
 		}
 		used++
-		w.attempt()
+		began := w.cfg.Clock.Now()
 		res, err := c.Send(w.transaction(n), w.cfg.Pipeline)
+		if err != nil && ctx.Err() != nil {
+			// The run was stopped under this message: its connection was
+			// closed (watch), and what came back says nothing of the server.
+			w.stats.cancelled++
+			w.stats.stopped = true
+			w.drop(c, false)
+			c = nil
+			return
+		}
+		if pe := violation(&res); pe != nil && err == nil {
+			err = pe
+		}
 		w.count(&res)
-		if err != nil {
+		if err != nil && !res.Closing() {
+			// A broken connection after a 421 is the 421's doing: the
+			// server said it was closing (RFC 5321 3.8).
 			w.connError(err)
+			w.finish(outcomeFailed)
 			w.drop(c, false)
 			c = nil
 			continue
 		}
-		if res.OK() {
-			w.stats.accepted++
+		w.stats.txTimes = append(w.stats.txTimes, w.cfg.Clock.Now().Sub(began))
+		switch {
+		case res.OK() && res.Accepted < len(res.Rcpts):
+			w.stats.partial++
+			w.finish(outcomeAccepted)
+		case res.OK():
+			w.finish(outcomeAccepted)
+		default:
+			w.finish(outcomeRefused)
 		}
-		if res.Closing() {
+		if err != nil || res.Closing() {
 			w.drop(c, false)
 			c = nil
 		}
 	}
 }
 
-// drop lets go of a connection open counted: with QUIT when quit, else
-// closed at once (it broke, or the server is closing it).
-func (w *worker) drop(c *Client, quit bool) {
-	if quit {
-		c.Quit()
-	} else {
-		c.Close()
+// pause waits before the next dial after a session that failed, longer
+// each time in a row; false when the run ended meanwhile.
+func (w *worker) pause(ctx context.Context) bool {
+	w.backoff = min(max(2*w.backoff, backoffMin), backoffMax)
+	if !sleep(ctx, w.cfg.Clock, w.drain, w.backoff) {
+		w.stats.stopped = ctx.Err() != nil
+		return false
 	}
-	w.dead.closed()
+	return true
 }
 
-func (w *worker) attempt() {
+// Outcomes of a message tried.
+const (
+	outcomeAccepted = iota
+	outcomeRefused
+	outcomeFailed
+)
+
+func (w *worker) finish(outcome int) {
 	w.stats.attempted++
+	switch outcome {
+	case outcomeAccepted:
+		w.stats.accepted++
+	case outcomeRefused:
+		w.stats.refused++
+	case outcomeFailed:
+		w.stats.failed++
+	}
 	if w.cfg.Done != nil {
 		w.cfg.Done.Add(1)
 	}
 }
 
+// violation finds a reply that RFC 5321 does not allow where it came:
+// pipelined (RFC 2920) replies are read as they come, not checked one by
+// one as Cmd does, so a "350" to RCPT TO would otherwise count as an
+// ordinary reply. The replies after it are not counted.
+func violation(res *TxResult) *ProtocolError {
+	bad := func(stage string, r Reply, allowed ...int) *ProtocolError {
+		if r.Code >= 400 {
+			return nil
+		}
+		for _, a := range allowed {
+			if r.Code == a {
+				return nil
+			}
+		}
+		return &ProtocolError{Stage: stage, Line: r.String(),
+			Why: fmt.Sprintf("the server answered %s with %d, which RFC 5321 does not allow there (a protocol violation, not a refusal)", stageWhat(stage), r.Code)}
+	}
+	if res.Mail.Code != 0 {
+		if pe := bad(StageMail, res.Mail, 250); pe != nil {
+			res.Rcpts, res.Data, res.DataEnd = nil, Reply{}, Reply{}
+			res.Mail = Reply{}
+			return pe
+		}
+	}
+	for i, r := range res.Rcpts {
+		// RFC 5321 3.4, 3.5.3: 251 and 252 take the recipient too.
+		if pe := bad(StageRcpt, r, 250, 251, 252); pe != nil {
+			res.Rcpts, res.Data, res.DataEnd = res.Rcpts[:i], Reply{}, Reply{}
+			return pe
+		}
+	}
+	return nil
+}
+
+// drop lets go of a connection open counted: with QUIT when quit, else
+// closed at once (it broke, or the server is closing it).
+func (w *worker) drop(c *Client, quit bool) {
+	if w.unwatch != nil {
+		w.unwatch()
+		w.unwatch = nil
+	}
+	if quit {
+		c.Quit()
+	} else {
+		c.Close()
+	}
+	w.stats.sessionTimes = append(w.stats.sessionTimes, w.cfg.Clock.Now().Sub(w.opened))
+	w.dead.closed()
+}
+
 // open dials and runs the session's preamble: greeting, EHLO, STARTTLS,
 // AUTH. A refusal is counted as a reply; other failures as connection
-// errors. Either way the message in hand counts as attempted.
+// errors. Either way the message in hand ends there (refused or failed),
+// unless the run was stopped, which cancels it.
 func (w *worker) open(ctx context.Context) (*Client, error) {
 	cfg := w.cfg
 	opts := Options{Helo: cfg.Helo, TLS: cfg.TLS, Timeout: cfg.Timeout, Clock: cfg.Clock}
+	w.opened = cfg.Clock.Now()
 	c, err := Dial(ctx, cfg.Target, cfg.ImplicitTLS, opts)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, err // the run ended during the dial: not the target's failure
+			// The run ended during the dial: not the target's failure.
+			w.stats.cancelled++
+			w.stats.stopped = true
+			return nil, err
 		}
 		w.connError(err)
+		w.finish(outcomeFailed)
 		w.dead.failed(cfg.Clock.Now(), cfg.Target, err)
 		return nil, err
 	}
 	w.dead.opened()
+	// Stopping the run closes the connection under a session that waits
+	// for a reply, instead of waiting out its timeout.
+	raw := c.Conn()
+	if tc, ok := raw.(*tls.Conn); ok {
+		raw = tc.NetConn()
+	}
+	w.unwatch = context.AfterFunc(ctx, func() { raw.Close() })
+	stage := StageGreeting
 	fail := func(err error) (*Client, error) {
+		if ctx.Err() != nil {
+			w.stats.cancelled++
+			w.stats.stopped = true
+			return c, err
+		}
 		var re *ReplyError
 		if errors.As(err, &re) {
 			w.reply(re.Stage, re.Reply)
+			w.refusal(re.Reply.Code)
+			w.finish(outcomeRefused)
 		} else {
 			w.connError(err)
+			w.finish(outcomeFailed)
 		}
+		w.dead.sessionFailed(cfg.Target, stage, err)
 		return c, err
 	}
 	if _, err := c.Greeting(); err != nil {
 		return fail(err)
 	}
+	stage = StageEHLO
 	if _, err := c.Hello(); err != nil {
 		return fail(err)
 	}
 	if cfg.StartTLS {
+		stage = StageStartTLS
 		if err := c.StartTLS(); err != nil {
 			return fail(err)
 		}
 	}
 	if cfg.AuthUser != "" {
+		stage = StageAuth
 		if err := c.Auth(cfg.AuthUser, cfg.AuthPass); err != nil {
 			return fail(err)
 		}
 	}
+	w.dead.ready()
+	w.backoff = 0
 	return c, nil
 }
 
@@ -393,25 +738,60 @@ func (w *worker) transaction(n int) *Transaction {
 	return tx
 }
 
+// PipelinedNote marks, in a reply table's key, the reply to a command
+// that was pipelined (RFC 2920 3.1) after a refusal and follows from it:
+// a DATA sent before the RCPT refusals came back, or RCPTs sent before
+// MAIL's. Those replies are not counted as refusals of their own.
+const PipelinedNote = " (pipelined)"
+
 // count records the replies of one transaction.
 func (w *worker) count(res *TxResult) {
 	if res.Mail.Code != 0 {
 		w.reply(StageMail, res.Mail)
+		w.refusal(res.Mail.Code)
 	}
+	mailOK := res.Mail.Code == 250
 	for _, r := range res.Rcpts {
+		if !mailOK {
+			// Pipelined after a refused MAIL: the server answers these
+			// because there is no transaction (a 503 most often).
+			w.stats.replies[replyKey(StageRcpt, r)+PipelinedNote]++
+			continue
+		}
 		w.reply(StageRcpt, r)
+		w.refusal(r.Code)
+		w.stats.rcpt[min(r.Code/100, 5)]++
 	}
 	if res.Data.Code != 0 {
 		key := replyKey(StageData, res.Data)
 		if res.Stage == StageMail || res.Stage == StageRcpt {
 			// Pipelined (RFC 2920 3.1): DATA went out before the refusal
 			// came back, and its reply follows from that refusal.
-			key += " (pipelined after the refusal)"
+			key += PipelinedNote
+		} else {
+			w.refusal(res.Data.Code)
 		}
 		w.stats.replies[key]++
 	}
 	if res.DataEnd.Code != 0 {
-		w.reply(StageDataEnd, res.DataEnd)
+		switch res.Stage {
+		case StageMail, StageRcpt:
+			// The empty content sent after a 354 that came although every
+			// recipient was refused (RFC 2920 3.1).
+			w.stats.replies[replyKey(StageDataEnd, res.DataEnd)+PipelinedNote]++
+		case StageDataEnd:
+			w.reply(StageDataEnd, res.DataEnd)
+			w.refusal(res.DataEnd.Code)
+		default:
+			w.reply(StageDataEnd, res.DataEnd)
+		}
+	}
+}
+
+// refusal counts a reply that refused something, by class.
+func (w *worker) refusal(code int) {
+	if code >= 400 && code < 600 {
+		w.stats.refusals[code/100]++
 	}
 }
 
@@ -419,7 +799,13 @@ func (w *worker) count(res *TxResult) {
 // count under "stage code" so that transaction ids in their text do not
 // make every key unique.
 func (w *worker) reply(stage string, r Reply) {
-	w.stats.replies[replyKey(stage, r)]++
+	key := replyKey(stage, r)
+	w.stats.replies[key]++
+	if r.Code >= 400 {
+		if _, ok := w.stats.firstReplies[key]; !ok {
+			w.stats.firstReplies[key] = r
+		}
+	}
 }
 
 func replyKey(stage string, r Reply) string {
@@ -481,11 +867,21 @@ func fillerBody(size int) []byte {
 	return b
 }
 
-// Table writes the reply counts and connection errors, sorted.
+// Table writes the reply counts and connection errors, sorted, with the
+// counts in one column.
 func (r *Result) Table(w io.Writer) {
 	keys := make([]string, 0, len(r.Replies))
+	width := 0
+	pipelined := false
 	for k := range r.Replies {
 		keys = append(keys, k)
+		width = max(width, len(k)+1)
+		pipelined = pipelined || strings.HasSuffix(k, PipelinedNote)
+	}
+	kinds := make([]string, 0, len(r.ConnErrors))
+	for k := range r.ConnErrors {
+		kinds = append(kinds, k)
+		width = max(width, len(k)+1)
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		return stageOrder(keys[i]) < stageOrder(keys[j]) || stageOrder(keys[i]) == stageOrder(keys[j]) && keys[i] < keys[j]
@@ -494,18 +890,17 @@ func (r *Result) Table(w io.Writer) {
 		fmt.Fprintln(w, "replies by stage:")
 	}
 	for _, k := range keys {
-		fmt.Fprintf(w, "  %-24s %d\n", k+":", r.Replies[k])
+		fmt.Fprintf(w, "  %-*s %d\n", width, k+":", r.Replies[k])
 	}
-	kinds := make([]string, 0, len(r.ConnErrors))
-	for k := range r.ConnErrors {
-		kinds = append(kinds, k)
+	if pipelined {
+		fmt.Fprintf(w, "  %s: the reply to a command pipelined (RFC 2920) after a refusal, which follows from that refusal\n", strings.TrimSpace(PipelinedNote))
 	}
 	sort.Strings(kinds)
 	if len(kinds) > 0 {
 		fmt.Fprintln(w, "connection errors:")
 	}
 	for _, k := range kinds {
-		fmt.Fprintf(w, "  %-24s %d (first: %s)\n", k+":", r.ConnErrors[k], r.FirstErrors[k])
+		fmt.Fprintf(w, "  %-*s %d (first: %s)\n", width, k+":", r.ConnErrors[k], r.FirstErrors[k])
 	}
 }
 
