@@ -6,7 +6,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
+	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/relay"
 )
 
@@ -42,10 +44,17 @@ relaylab store.`)
 	default:
 		return usageError("want list, add ADDR or remove ADDR, got %q", fs.Args())
 	}
-	if verb == "add" && !strings.Contains(rest[0], "@") {
-		// The relay's own check, said before the store is opened and in
-		// the command's words.
-		return usageError("add %q: that is not an email address: give one as local@domain, such as user@example.test", rest[0])
+	var given string
+	if verb != "list" {
+		addr, err := suppressAddr(verb, rest[0])
+		switch {
+		case err != nil && verb == "add":
+			return err
+		case err == nil:
+			given, rest[0] = rest[0], addr
+		default:
+			given = rest[0] // remove takes an entry as stored, checked or not
+		}
 	}
 	rl, done, err := openRelay(ctx, e, *db, *cfgPath)
 	if err != nil {
@@ -86,9 +95,17 @@ relaylab store.`)
 			return usageError("%v", strings.TrimPrefix(err.Error(), "relay: "))
 		}
 		fmt.Fprintf(e.stdout, "suppressed %s: later messages to it are recorded as suppressed and not sent\n", rest[0])
+		if given != rest[0] {
+			fmt.Fprintf(e.stdout, "(stored as %s, from %q: the list holds addresses without angle brackets and in lower case, and matches recipients in any case)\n", rest[0], given)
+		}
 		return nil
 	default:
 		ok, err := rl.Unsuppress(ctx, rest[0])
+		if err == nil && !ok && given != rest[0] {
+			// An entry stored as given, before add checked addresses
+			// ("<bob@example.test>").
+			ok, err = rl.Unsuppress(ctx, given)
+		}
 		if err != nil {
 			return err
 		}
@@ -98,6 +115,30 @@ relaylab store.`)
 		fmt.Fprintf(e.stdout, "removed %s from the suppression list\n", rest[0])
 		return nil
 	}
+}
+
+// suppressAddr checks the address given to suppress add or remove and
+// returns it as the list holds it: trimmed, lower-cased, without the one
+// pair of angle brackets of an SMTP path ("<bob@example.test>", as a
+// transcript shows it), which stored as given would match no recipient.
+func suppressAddr(verb, s string) (string, error) {
+	a := strings.TrimSpace(s)
+	if strings.HasPrefix(a, "<") && strings.HasSuffix(a, ">") {
+		a = strings.TrimSpace(a[1 : len(a)-1])
+	}
+	at := strings.LastIndexByte(a, '@')
+	switch {
+	case strings.ContainsAny(a, "<>"):
+		return "", usageError("%s %q: angle brackets go round a whole address once, as in <user@example.test>; give the address alone: user@example.test", verb, s)
+	case at <= 0 || at == len(a)-1:
+		return "", usageError("%s %q: that is not an email address: give one as local@domain, such as user@example.test", verb, s)
+	case strings.IndexFunc(a, unicode.IsSpace) >= 0:
+		return "", usageError("%s %q: an address has no spaces (a local part that needs one is quoted, \"a b\"@example.test, which no bounce gives): give it as local@domain", verb, s)
+	}
+	if f := mailaddr.Fault(a); f != "" {
+		return "", usageError("%s %q: %s", verb, s, f)
+	}
+	return strings.ToLower(a), nil
 }
 
 // suppressionOf is addr's entry on the suppression list, nil when it has

@@ -82,7 +82,8 @@ func TestSuppressVerbWithoutAddress(t *testing.T) {
 }
 
 // TestSuppressAddTwice: adding an address that is on the list already
-// says so, with since when and why, keeps the reason it had, and exits 0;
+// says so (naming the address as the list holds it), with since when and
+// why, keeps the reason it had, and exits 0;
 // it does not report "suppressed" as if it were news.
 func TestSuppressAddTwice(t *testing.T) {
 	t.Parallel()
@@ -94,7 +95,7 @@ func TestSuppressAddTwice(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("second add: exit %d, stderr %q", code, errOut)
 	}
-	for _, want := range []string{"Blocked@Other.TEST is already on the suppression list, since 20", ": complained (added with relaylab suppress add); nothing changed"} {
+	for _, want := range []string{"blocked@other.test is already on the suppression list, since 20", ": complained (added with relaylab suppress add); nothing changed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("second add: stdout %q lacks %q", out, want)
 		}
@@ -105,5 +106,42 @@ func TestSuppressAddTwice(t *testing.T) {
 	_, list, _ := runIn(t, context.Background(), "suppress", "list", "--db", db)
 	if !strings.Contains(list, "complained") || strings.Contains(list, "again") {
 		t.Errorf("the second add changed the reason:\n%s", list)
+	}
+}
+
+// TestSuppressAddAddressAsStored: suppress add takes an address in angle
+// brackets (as a transcript shows it) without them, stores it in lower
+// case and says so, so that the recipient is suppressed; it stored
+// "<x@y.test>", which matched no recipient, and echoed Bob@Sender.TEST
+// as typed. An address with other brackets or a control character is
+// refused with the form to give; remove finds the entry either way.
+func TestSuppressAddAddressAsStored(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := emptyStore(t)
+	code, out, errOut := runIn(t, ctx, "suppress", "add", "<Bob@Sender.TEST>", "--db", db)
+	if code != 0 || !strings.Contains(out, "suppressed bob@sender.test: ") || !strings.Contains(out, `stored as bob@sender.test, from "<Bob@Sender.TEST>"`) {
+		t.Errorf("add: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	code, out, errOut = runIn(t, ctx, "suppress", "list", "--db", db, "--json")
+	var list []struct {
+		Address string `json:"address"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 1 || list[0].Address != "bob@sender.test" {
+		t.Errorf("list: exit %d, %v: %+v, want bob@sender.test alone\nstderr %s", code, err, list, errOut)
+	}
+	for _, tc := range []struct{ addr, want string }{
+		{"<<x@y.test>>", `add "<<x@y.test>>": angle brackets go round a whole address once`},
+		{"x@", `add "x@": that is not an email address`},
+		{"x\x01@y.test", `add "x\x01@y.test": control character 0x01 at octet 2`},
+		{"a b@y.test", `add "a b@y.test": an address has no spaces`},
+	} {
+		code, _, errOut := runIn(t, ctx, "suppress", "add", tc.addr, "--db", db)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("add %q: exit %d, stderr %q, want exit 2 and %q", tc.addr, code, errOut, tc.want)
+		}
+	}
+	if code, out, errOut := runIn(t, ctx, "suppress", "remove", "<bob@sender.test>", "--db", db); code != 0 || !strings.Contains(out, "removed bob@sender.test") {
+		t.Errorf("remove: exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
 }
