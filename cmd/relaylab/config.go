@@ -123,7 +123,31 @@ func (c *fileConfig) Validate(string) error {
 	if !c.Web.Disabled && c.Web.Token == "" && c.Web.User == "" && !loopbackAddr(c.Web.Listen) {
 		return config.Errorf("web.listen", "%q listens beyond loopback with no web.token or web.user: anyone who reaches it could edit the sink's rules and delete queued mail; set web.token (or web.user and web.password), or listen on 127.0.0.1", c.Web.Listen)
 	}
+	if !c.Web.Disabled {
+		if key, msg := c.Web.shortSecret(c.Web.Listen); key != "" {
+			return config.Errorf(key, "%s", msg)
+		}
+	}
 	return nil
+}
+
+// shortSecret names the key of a web.token or web.password too short for
+// a listener at listen beyond loopback, where a short secret is guessed
+// by trying (the web API counts no failed logins), and says so; "" when
+// both are long enough or listen is loopback.
+func (w webConfig) shortSecret(listen string) (key, msg string) {
+	if loopbackAddr(listen) {
+		return "", ""
+	}
+	for _, s := range []struct {
+		key, v string
+		min    int
+	}{{"web.token", w.Token, 16}, {"web.password", w.Password, 12}} {
+		if n := len([]rune(s.v)); n > 0 && n < s.min {
+			return s.key, fmt.Sprintf("is too short (%d of the %d characters it needs): the web UI listens on %q, beyond loopback, where a secret that short can be guessed by trying; give at least %d random characters, such as the output of `openssl rand -hex 16`, or listen on 127.0.0.1", n, s.min, listen, s.min)
+		}
+	}
+	return "", ""
 }
 
 // checkSecrets refuses the secrets of the sections that do not check

@@ -95,8 +95,9 @@ func TestWebBeyondLoopbackWithAuth(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	for i, y := range []string{
-		"web: {listen: '0.0.0.0:8025', token: s3cret}\n",
-		"web: {listen: '[::]:8025', user: u, password: p}\n",
+		"web: {listen: ':8025', token: 0123456789abcdef}\n",
+		"web: {listen: '[::]:8025', user: u, password: long-enough-pw}\n",
+		"web: {listen: '127.0.0.1:8025', token: x}\n",
 		"web: {listen: 'localhost:8025'}\n",
 		"web: {listen: '127.0.0.2:8025'}\n",
 		"web: {listen: '0.0.0.0:8025', disabled: true}\n",
@@ -107,6 +108,27 @@ func TestWebBeyondLoopbackWithAuth(t *testing.T) {
 		}
 		if _, err := loadConfig(path); err != nil {
 			t.Errorf("%s: %v", strings.TrimSpace(y), err)
+		}
+	}
+}
+
+// TestWebShortSecretBeyondLoopback: beyond loopback a token under 16
+// characters or a password under 12 is refused at its key, saying how to
+// make one; a one-character token was accepted.
+func TestWebShortSecretBeyondLoopback(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for i, tc := range []struct{ y, want string }{
+		{"web: {listen: ':8025', token: x}\n", `w0.yaml:1:31: web.token: is too short (1 of the 16 characters it needs): the web UI listens on ":8025", beyond loopback`},
+		{"web: {listen: ':8025', user: a, password: b}\n", `w1.yaml:1:43: web.password: is too short (1 of the 12 characters it needs)`},
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("w%d.yaml", i))
+		if err := os.WriteFile(path, []byte(tc.y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := loadConfig(path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "openssl rand -hex 16") {
+			t.Errorf("%s: %v, want %q and how to make one", strings.TrimSpace(tc.y), err, tc.want)
 		}
 	}
 }

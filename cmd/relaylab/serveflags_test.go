@@ -175,3 +175,20 @@ func TestStopAtTheGraceExitsZero(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }
+
+// TestServeWebListenShortSecret: --web-listen beyond loopback with a
+// configuration whose token is short (fine on its loopback listener) is
+// refused as the file would be, naming the flag and the key.
+func TestServeWebListenShortSecret(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfg, []byte("web: {token: short}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runIn(t, context.Background(), "serve", "--db", filepath.Join(dir, "s.db"), "--config", cfg, "--web-listen", "0.0.0.0:0")
+	want := `--web-listen "0.0.0.0:0": web.token is too short (5 of the 16 characters it needs)`
+	if code != 2 || !strings.Contains(errOut, want) || !strings.Contains(errOut, "openssl rand -hex 16") {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, want)
+	}
+}
