@@ -43,7 +43,7 @@ func unauthorized(w http.ResponseWriter, r *http.Request, a Auth) {
 		// The form sends ?token= to this very page, which sets the
 		// session cookie and drops the token from the address bar.
 		b.WriteString(`<p>This serve is protected by <code>web.token</code> in its configuration file. Give that token here once: your browser keeps a session cookie and the address bar drops the token.</p>
-<form method="get" action="` + html.EscapeString(r.URL.Path) + `"><label for="token">Token</label>
+<form method="get" action="` + html.EscapeString(formAction(r)) + `"><label for="token">Token</label>
 <input type="password" id="token" name="token" autocomplete="current-password" required autofocus>
 <button type="submit">Open</button></form>
 <p>Or open the address once with <code>?token=&lt;token&gt;</code> after it, for example <code>/?token=&lt;token&gt;</code>. Scripts, curl and <code>relaylab expect --url</code> send <code>Authorization: Bearer &lt;token&gt;</code> instead (expect reads it from <code>RELAYLAB_TOKEN</code>).</p>
@@ -61,4 +61,12 @@ func unauthorized(w http.ResponseWriter, r *http.Request, a Auth) {
 </body></html>
 `)
 	w.Write([]byte(b.String()))
+}
+
+// formAction is the path of r as a form's action that stays on this host:
+// escaped as it travels (a '\\' as %5C) and with one leading '/'. The raw
+// path copied in, "/\\host/x" or "//host/x", is read by browsers as the
+// address of another host, which the token would go to.
+func formAction(r *http.Request) string {
+	return "/" + strings.TrimLeft(r.URL.EscapedPath(), "/")
 }
