@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -14,6 +15,7 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -63,7 +65,8 @@ refuses when the server does not offer it).`
 type sendOptions struct {
 	from, subject, body, bodyFile, dataFile, server, helo string
 	authUser, authPass, authMech, quitAfter               string
-	to, headers                                           multiFlag
+	to, headers, attach                                   multiFlag
+	attached                                              []attachment // the --attach files, read
 	startTLS, implicitTLS, insecure, hideData             bool
 	timeout                                               time.Duration
 	set                                                   map[string]bool // the flags given
@@ -82,6 +85,7 @@ func runSend(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.body, "body", "This is a test message sent by relaylab send.\n", "body text of the built message")
 	fs.StringVar(&o.bodyFile, "body-file", "", "read the body from this file (- for standard input)")
 	fs.StringVar(&o.dataFile, "data", "", "send this file as the whole RFC 5322 message (- for standard input); line ends become CRLF and leading dots are doubled")
+	fs.Var(&o.attach, "attach", "attach this file (repeatable): the message becomes multipart/mixed, each file base64")
 	fs.Var(&o.headers, "header", `extra or replacing header field "Name: value" (repeatable)`)
 	fs.StringVar(&o.server, "server", "127.0.0.1:2525", "SMTP server as host:port")
 	fs.BoolVar(&o.startTLS, "starttls", false, "upgrade the connection with STARTTLS (RFC 3207)")
@@ -136,7 +140,7 @@ func (o *sendOptions) check() error {
 		return usageError("--quit-after %q: give connect, helo, mail or rcpt", o.quitAfter)
 	}
 	// Flags that the message would silently ignore.
-	for _, pair := range [][2]string{{"data", "subject"}, {"data", "body"}, {"body-file", "body"}} {
+	for _, pair := range [][2]string{{"data", "subject"}, {"data", "body"}, {"data", "attach"}, {"body-file", "body"}} {
 		if o.set[pair[0]] && o.set[pair[1]] {
 			return usageError("--%s and --%s exclude each other: --%s gives the %s, so --%s would be ignored", pair[0], pair[1], pair[0], map[string]string{"data": "whole message", "body-file": "body"}[pair[0]], pair[1])
 		}
@@ -187,7 +191,45 @@ func (o *sendOptions) message(e *env, clk clock.Clock) ([]byte, error) {
 		}
 		body = string(b)
 	}
+	for _, name := range o.attach {
+		if name == "-" {
+			return nil, usageError("--attach -: attach a named file; standard input has no file name")
+		}
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, inputError("attach", name, err)
+		}
+		o.attached = append(o.attached, attachment{name: filepath.Base(name), data: b})
+	}
 	return smtpload.WireFormat(buildMessage(o, body, clk.Now())), nil
+}
+
+// attachment is one --attach file.
+type attachment struct {
+	name string
+	data []byte
+}
+
+// mimePart writes one attachment as a MIME body part (RFC 2045, 2183): its
+// type guessed from the file name's extension, its name in
+// Content-Disposition (RFC 2231 encoded when not ASCII), base64 in lines
+// of 76 characters.
+func (a attachment) mimePart(b *strings.Builder) {
+	ctype := mime.TypeByExtension(filepath.Ext(a.name))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	b.WriteString("Content-Type: " + ctype + "\r\n")
+	b.WriteString("Content-Disposition: " + mime.FormatMediaType("attachment", map[string]string{"filename": a.name}) + "\r\n")
+	b.WriteString("Content-Transfer-Encoding: base64\r\n\r\n")
+	enc := base64.StdEncoding.EncodeToString(a.data)
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	if enc != "" {
+		b.WriteString(enc + "\r\n")
+	}
 }
 
 // inputError is a file that --data or --body-file names and that cannot
@@ -235,6 +277,25 @@ func buildMessage(o *sendOptions, body string, now time.Time) []byte {
 		io.WriteString(w, body)
 		w.Close()
 		body = b.String()
+	}
+	if len(o.attached) > 0 {
+		// RFC 2046 5.1.3: the text first, then each file.
+		var r [12]byte
+		rand.Read(r[:])
+		boundary := "relaylab-" + hex.EncodeToString(r[:])
+		var mb strings.Builder
+		mb.WriteString("--" + boundary + "\r\n" + defaults[6] + "\r\n" + defaults[7] + "\r\n\r\n" + body)
+		if !strings.HasSuffix(body, "\n") {
+			mb.WriteString("\r\n")
+		}
+		for _, a := range o.attached {
+			mb.WriteString("--" + boundary + "\r\n")
+			a.mimePart(&mb)
+		}
+		mb.WriteString("--" + boundary + "--\r\n")
+		body = mb.String()
+		defaults[6] = "Content-Type: multipart/mixed; boundary=\"" + boundary + "\""
+		defaults = append(defaults[:7], defaults[8:]...)
 	}
 	var b strings.Builder
 	for _, d := range defaults {
