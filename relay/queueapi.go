@@ -307,9 +307,11 @@ func (r *Relay) lastOutcomes(ctx context.Context, id string, rcpts []RecipientIn
 		first := !seen[addr]
 		seen[addr] = true
 		var pl struct {
-			Reply  Reply  `json:"reply"`
-			Reason string `json:"reason"`
-			Advice string `json:"advice"`
+			Reply        Reply  `json:"reply"`
+			Category     string `json:"category"`
+			LastCategory string `json:"last_category"`
+			Reason       string `json:"reason"`
+			Advice       string `json:"advice"`
 		}
 		if json.Unmarshal([]byte(payload), &pl) != nil {
 			continue
@@ -321,9 +323,7 @@ func (r *Relay) lastOutcomes(ctx context.Context, id string, rcpts []RecipientIn
 			}
 			if first {
 				rc.Advice = pl.Advice
-				if rc.Reason == "" {
-					rc.Reason = pl.Reason
-				}
+				rc.Reason = outcomeReason(*rc, pl.Category, pl.LastCategory, pl.Reason)
 			}
 			switch {
 			case rc.Reply.Stage == "" && rc.Reply.Code == pl.Reply.Code && rc.Reply.Text == pl.Reply.Text:
@@ -335,6 +335,27 @@ func (r *Relay) lastOutcomes(ctx context.Context, id string, rcpts []RecipientIn
 		}
 	}
 	return rows.Err()
+}
+
+// outcomeReason is the reason to show for rc, whose last outcome event
+// gave reason for category (last, the category of the failure an expiry
+// followed). The row keeps the classification's reason, said of every
+// reply of its category; the event's says what happened to this
+// recipient (a hold that outlasts the message, the retry policy giving
+// up), so it is preferred where it is about the row's category: not when
+// a hold came since, whose reason the row holds. An expiry's row keeps
+// the last failure's reason ("..., so it is retried"), which an expired
+// recipient is not: its event's reason says why it stopped.
+func outcomeReason(rc RecipientInfo, category, last, reason string) string {
+	switch {
+	case reason == "":
+		return rc.Reason
+	case rc.State == StateExpired && last != "" && !strings.Contains(reason, last):
+		return reason + " (the last attempt failed as " + last + ")"
+	case rc.State == StateExpired, rc.Reason == "", category == rc.Category:
+		return reason
+	}
+	return rc.Reason
 }
 
 // DeletedError is the ErrNotFound of a message that was deleted by hand:
@@ -371,7 +392,7 @@ func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 	// A retry lifts no hold of the relay's own shaping: a held recipient's
 	// next attempt is the hold's end, not now, so that queue show and
 	// list say when it is tried, as queue retry does.
-	held, err := r.HeldBack(ctx, id)
+	held, err := r.Holds(ctx, id)
 	if err != nil {
 		return 0, err
 	}
@@ -407,6 +428,51 @@ func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 		r.kick()
 	}
 	return int(n), err
+}
+
+// Holds lists the message's waiting recipients that a retry cannot make
+// due now: those HeldBack finds by the configuration in force, and those
+// whose last path the configuration does not have, held by what their row
+// records (a destination's rest, a window, a warm-up cap) until the end
+// it names. The second are the mail of a relay that runs
+// with another configuration, its store read with the built-in one
+// (queue retry --db without --config): HeldBack would route them over
+// the built-in paths and find none of their rests.
+func (r *Relay) Holds(ctx context.Context, id string) ([]Held, error) {
+	held, err := r.HeldBack(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	now := r.clock.Now()
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT address, path, hold, due_ns FROM relay_recipients
+		WHERE message_id = ? AND state IN ('queued', 'deferred') AND hold != '' AND path != '' AND due_ns > ? ORDER BY id`, id, now.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			addr, path, hold string
+			due              int64
+		)
+		if err := rows.Scan(&addr, &path, &hold, &due); err != nil {
+			return nil, err
+		}
+		if r.paths[path] != nil || slices.ContainsFunc(held, func(h Held) bool { return h.Address == addr }) {
+			continue
+		}
+		// The hold's end as its text names it (the next attempt may be
+		// later, by the retry schedule, which a retry moves).
+		until := holdEnd(hold)
+		if until.IsZero() {
+			until = time.Unix(0, due).UTC()
+		}
+		if !until.After(now) {
+			continue
+		}
+		held = append(held, Held{Address: addr, Until: until, Reply: Reply{Stage: "shaping", Text: hold}})
+	}
+	return held, rows.Err()
 }
 
 // Delete removes a message from the queue. Recipients still waiting get

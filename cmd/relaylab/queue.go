@@ -206,13 +206,19 @@ done, 1 when the message does not exist or none of its recipients waits
 		return nil
 	case "retry":
 		// Read before the retry, which moves their due times to now.
-		held, err := rl.HeldBack(ctx, rest[0])
+		held, err := rl.Holds(ctx, rest[0])
 		if err != nil {
 			return err
 		}
 		n, err := rl.RetryNow(ctx, rest[0])
 		if err != nil {
 			return notFound(rest[0], err)
+		}
+		if *cfgPath == "" && usedOtherPaths(ctx, rl, rest[0]) {
+			// The built-in configuration knows no window or warm-up of
+			// the running relay's, and rests only by the paths the
+			// recipients last used.
+			defer fmt.Fprintf(e.stdout, "note: without --config, the holds are read from what the store recorded (a destination's rest by the path each recipient last used); a sending window or warm-up cap the running relay's file has, or a rest of another path of the route, may still hold recipients said to be due: give --config with the running relay's file to check them against its routes\n")
 		}
 		if len(held) == 0 {
 			fmt.Fprintf(e.stdout, "%d recipient(s) of %s due now; a running relaylab relay or serve on this store sends them within %s\n", n, rest[0], queuePoll)
@@ -234,6 +240,24 @@ done, 1 when the message does not exist or none of its recipients waits
 		fmt.Fprintf(e.stdout, "deleted %s\n", rest[0])
 		return nil
 	}
+}
+
+// usedOtherPaths reports whether a waiting recipient of message id last
+// went over a path the built-in configuration does not have: the store is
+// a relay's that ran with a file of its own.
+func usedOtherPaths(ctx context.Context, rl *relay.Relay, id string) bool {
+	m, err := rl.Message(ctx, id)
+	if err != nil {
+		return false
+	}
+	builtin := relay.DefaultConfig().Paths
+	for _, rc := range m.Recipients {
+		if (rc.State == relay.StateQueued || rc.State == relay.StateDeferred) && rc.Path != "" &&
+			!slices.ContainsFunc(builtin, func(p relay.PathConfig) bool { return p.Name == rc.Path }) {
+			return true
+		}
+	}
+	return false
 }
 
 // printHops prints a recipient's attempts, one line each, except that a
@@ -293,6 +317,11 @@ func oneLine(r relay.Reply) string {
 		return ""
 	case r.Code == 0 && r.Stage == "":
 		s = r.Text // a failure before any stage: no "stage: " to print
+	}
+	if r.Code == 0 && r.Enhanced != "" {
+		// The relay's own failure (a SERVFAIL is 4.4.3, RFC 3463) has an
+		// enhanced code and no reply code: show it as a server's would be.
+		s = r.Enhanced + " " + s
 	}
 	// The reply is the server's text: shown, not obeyed by the terminal.
 	return textsafe.Escape(strings.ReplaceAll(s, "\n", " "))
