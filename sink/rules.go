@@ -425,6 +425,11 @@ func ParseRules(data []byte) (rs []Rule, err error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil
 	}
+	// Refused before the parser sees it, which needed gigabytes for a
+	// few hundred kilobytes of nested brackets.
+	if err := config.CheckShape("rules", data); err != nil {
+		return nil, err
+	}
 	if err := decodeYAML(data, &rs); err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}

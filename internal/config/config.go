@@ -93,6 +93,9 @@ func Decode(name string, data []byte, v any) error {
 // name keys from root ("rules[0].stage"), Validate gets root as its prefix,
 // and lines and columns point into data as given.
 func DecodeRoot(name, root string, data []byte, v any) error {
+	if err := CheckShape(name, data); err != nil {
+		return err
+	}
 	if hasDocument(data) {
 		if err := decodeStrict(data, v); err != nil {
 			return decodeError(name, root, data, v, err)
@@ -115,8 +118,9 @@ func HasDocument(data []byte) bool { return hasDocument(data) }
 // hasDocument reports whether data holds a YAML document with a value. A
 // file of only comments, or only "---" or "...", holds none: like an empty
 // file it sets nothing and the defaults apply, where the decoder would
-// fail with a bare EOF. Data that does not parse counts as a document, so
-// that the decoder reports where it is wrong.
+// fail with a bare EOF. Data that does not parse (or that CheckShape
+// refuses) counts as a document, so that the decoder reports where it is
+// wrong.
 func hasDocument(data []byte) (has bool) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return false
@@ -126,7 +130,7 @@ func hasDocument(data []byte) (has bool) {
 			has = true // decodeStrict reports what the parser chokes on
 		}
 	}()
-	file, err := parser.ParseBytes(data, 0)
+	file, err := parseFile(data)
 	if err != nil {
 		return true
 	}
@@ -145,8 +149,18 @@ func parses(data []byte) (ok bool) {
 			ok = false
 		}
 	}()
-	_, err := parser.ParseBytes(data, 0)
+	_, err := parseFile(data)
 	return err == nil
+}
+
+// parseFile is parser.ParseBytes for data that CheckShape passes: every
+// parse of a file's text goes through it, so that none reads a document
+// the parser would need gigabytes for.
+func parseFile(data []byte) (*ast.File, error) {
+	if err := CheckShape("", data); err != nil {
+		return nil, err
+	}
+	return parser.ParseBytes(data, 0)
 }
 
 // decodeStrict decodes with unknown keys as errors. The YAML parser can
@@ -181,7 +195,7 @@ func LocateRoot(name, root string, data []byte, err error) error {
 	if !ok {
 		return out
 	}
-	file, perr := parser.ParseBytes(data, 0)
+	file, perr := parseFile(data)
 	if perr != nil {
 		return out
 	}
@@ -199,7 +213,7 @@ func LocateRoot(name, root string, data []byte, err error) error {
 // KeyLine is the line of key (a dotted path such as "relay.listen") in
 // data, or 0 when the file does not give that key itself.
 func KeyLine(data []byte, key string) int {
-	file, err := parser.ParseBytes(data, 0)
+	file, err := parseFile(data)
 	if err != nil {
 		return 0
 	}
@@ -287,7 +301,7 @@ func decodeError(name, root string, data []byte, v any, err error) error {
 // before col on that line. Matching the column, not only the line, matters
 // for flow mappings ({name: a, listen: b}), which put many keys on a line.
 func keyAt(data []byte, line, col int) string {
-	file, err := parser.ParseBytes(data, 0)
+	file, err := parseFile(data)
 	if err != nil || len(file.Docs) == 0 {
 		return ""
 	}

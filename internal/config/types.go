@@ -12,7 +12,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 )
 
 // typeMessage says in words what a value of the wrong type or size should
@@ -120,7 +119,7 @@ func intRange(t reflect.Type) (lo, hi string) {
 // it. It walks data's nodes beside v's type, as the decoder does, so it
 // needs no list of keys.
 func checkWholeNumbers(data []byte, v any) error {
-	file, err := parser.ParseBytes(data, 0)
+	file, err := parseFile(data)
 	if err != nil || len(file.Docs) == 0 {
 		return nil // the decoder has reported it
 	}
