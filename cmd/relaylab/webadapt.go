@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"mime"
 	"mime/quotedprintable"
 	"strconv"
 	"strings"
@@ -384,6 +383,16 @@ func (a relayAdapter) Enqueue(ctx context.Context, m web.EnqueueRequest) (string
 	if len(m.To) == 0 {
 		return "", fmt.Errorf("%w: a message needs at least one recipient in \"to\"", web.ErrInvalid)
 	}
+	// A built message's From field is its sender (RFC 5322 3.6.2 wants
+	// a mailbox: "From: <>" is none), and so is the address its bounces
+	// go back to: without one, both went out empty and the bounces
+	// vanished. The null reverse-path stays for raw, whose own From
+	// field says who wrote it, as a bounce or an auto-reply is sent.
+	if m.From == "" && m.Raw == "" {
+		return "", fmt.Errorf("%w: from: a message built from subject, text, html and headers needs a sender, local-part@domain: "+
+			"it is the message's From field (RFC 5322 3.6.2) and the address its bounces return to (MAIL FROM); "+
+			"to send with the null reverse-path (MAIL FROM:<>, RFC 5321 4.5.5) as a bounce is sent, give the whole message as raw, with its own From field, and \"from\": \"\"", web.ErrInvalid)
+	}
 	for _, addr := range append([]string{m.From}, m.To...) {
 		if addr != "" && !strings.Contains(addr, "@") {
 			return "", fmt.Errorf("%w: %q is not an address (local@domain)", web.ErrInvalid, addr)
@@ -393,7 +402,10 @@ func (a relayAdapter) Enqueue(ctx context.Context, m web.EnqueueRequest) (string
 	// send LF, which would go out as bare LFs (RFC 5321 2.3.8).
 	data := []byte(crlfLines(m.Raw))
 	if m.Raw == "" {
-		data = buildWebMessage(m)
+		var err error
+		if data, err = buildWebMessage(m); err != nil {
+			return "", err
+		}
 	}
 	sub := relay.Submission{From: m.From, Data: data, Client: "http"}
 	for _, to := range m.To {
@@ -406,17 +418,35 @@ func (a relayAdapter) Enqueue(ctx context.Context, m web.EnqueueRequest) (string
 	return id, nil
 }
 
-// buildWebMessage writes an RFC 5322 message from the request's fields.
-func buildWebMessage(m web.EnqueueRequest) []byte {
+// buildWebMessage writes an RFC 5322 message from the request's fields,
+// its header fields folded or encoded into lines a hop takes (RFC 5322
+// 2.1.1, webadapt_header.go). A field that cannot be is an ErrInvalid
+// that names it.
+func buildWebMessage(m web.EnqueueRequest) ([]byte, error) {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: <%s>\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%d.web@relaylab.localhost>\r\nMIME-Version: 1.0\r\n",
-		m.From, "<"+strings.Join(m.To, ">, <")+">", mime.QEncoding.Encode("utf-8", m.Subject), time.Now().Format(time.RFC1123Z), time.Now().UnixNano())
-	for _, h := range m.Headers {
-		fmt.Fprintf(&b, "%s: %s\r\n", h.Name, strings.NewReplacer("\r", " ", "\n", " ").Replace(h.Value))
+	from, err := foldField("From", "<"+m.From+">")
+	if err != nil {
+		return nil, fmt.Errorf("%w: from: %v", web.ErrInvalid, err)
+	}
+	b.WriteString(from)
+	to, err := foldField("To", addressList(m.To))
+	if err != nil {
+		return nil, fmt.Errorf("%w: to: %v", web.ErrInvalid, err)
+	}
+	b.WriteString(to)
+	subject, _ := textField("Subject", m.Subject, true) // encoded-words always fold
+	b.WriteString(subject)
+	fmt.Fprintf(&b, "Date: %s\r\nMessage-ID: <%d.web@relaylab.localhost>\r\nMIME-Version: 1.0\r\n", time.Now().Format(time.RFC1123Z), time.Now().UnixNano())
+	for i, h := range m.Headers {
+		f, err := extraField(h.Name, strings.NewReplacer("\r", " ", "\n", " ").Replace(h.Value))
+		if err != nil {
+			return nil, fmt.Errorf("%w: headers[%d]: %v", web.ErrInvalid, i, err)
+		}
+		b.WriteString(f)
 	}
 	if m.HTML == "" {
 		writeTextPart(&b, "text/plain", m.Text)
-		return b.Bytes()
+		return b.Bytes(), nil
 	}
 	const boundary = "relaylab-web-alternative"
 	fmt.Fprintf(&b, "Content-Type: multipart/alternative; boundary=%q\r\n\r\n", boundary)
@@ -425,7 +455,7 @@ func buildWebMessage(m web.EnqueueRequest) []byte {
 	fmt.Fprintf(&b, "--%s\r\n", boundary)
 	writeTextPart(&b, "text/html", m.HTML)
 	fmt.Fprintf(&b, "--%s--\r\n", boundary)
-	return b.Bytes()
+	return b.Bytes(), nil
 }
 
 // writeTextPart writes a part's Content-Type, the empty line and text.

@@ -79,7 +79,7 @@ func TestMessageDetailTransferEncodings(t *testing.T) {
 
 func TestBuildWebMessage(t *testing.T) {
 	t.Parallel()
-	b := string(buildWebMessage(web.EnqueueRequest{From: "a@x.test", To: []string{"b@y.test", "c@y.test"}, Subject: "hi", Text: "line1\nline2", HTML: "<b>x</b>",
+	b := string(mustBuild(t, web.EnqueueRequest{From: "a@x.test", To: []string{"b@y.test", "c@y.test"}, Subject: "hi", Text: "line1\nline2", HTML: "<b>x</b>",
 		Headers: []web.Header{{Name: "X-Test", Value: "evil\r\nBcc: victim@z.test"}}}))
 	if strings.Contains(b, "\r\nBcc:") {
 		t.Error("a header value injected a header")
@@ -107,7 +107,7 @@ func TestBuildWebMessageEncodesWhatHopsMayRefuse(t *testing.T) {
 		{"long html", "t", "<p>" + long + "</p>", true},
 		{"lone CR", "a\rb", "", true},
 	} {
-		b := string(buildWebMessage(web.EnqueueRequest{From: "a@x.test", To: []string{"b@y.test"}, Text: tc.text, HTML: tc.html}))
+		b := string(mustBuild(t, web.EnqueueRequest{From: "a@x.test", To: []string{"b@y.test"}, Text: tc.text, HTML: tc.html}))
 		if got := strings.Contains(b, "Content-Transfer-Encoding: quoted-printable"); got != tc.qp {
 			t.Errorf("%s: quoted-printable = %v, want %v", tc.name, got, tc.qp)
 		}
