@@ -66,6 +66,7 @@ func parseLocalPart(addr string) ([]Directive, []NotDirective) {
 	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
 		local = addr[:i]
 	}
+	local = unquoteLocal(local)
 	if len(local) > 256 {
 		return nil, nil
 	}
@@ -84,6 +85,24 @@ func parseLocalPart(addr string) ([]Directive, []NotDirective) {
 		}
 	}
 	return out, not
+}
+
+// unquoteLocal is the value of a quoted local part ("a+b\\"c" is
+// a+b"c, RFC 5321 4.1.2), the local part as it is otherwise: directives
+// are read from the value, so that the quotes the sink puts back for the
+// record do not stick to the first and last segments.
+func unquoteLocal(local string) string {
+	if len(local) < 2 || local[0] != '"' || local[len(local)-1] != '"' {
+		return local
+	}
+	var b strings.Builder
+	for i := 1; i < len(local)-1; i++ {
+		if local[i] == '\\' && i+1 < len(local)-1 {
+			i++
+		}
+		b.WriteByte(local[i])
+	}
+	return b.String()
 }
 
 // parseDirective reads one segment. A segment that is not shaped like a
