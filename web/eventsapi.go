@@ -71,7 +71,13 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(evs) == 0 || evs[0].ID != id {
-		writeError(w, http.StatusNotFound, "no event "+strconv.FormatInt(id, 10), "")
+		last, _ := s.opts.Store.Changes()
+		why := fmt.Sprintf("the log's last event is %d, and this one is not in it", last)
+		if id > last {
+			why = fmt.Sprintf("the log holds events up to %d so far", last)
+		}
+		writeError(w, http.StatusNotFound, "no event "+strconv.FormatInt(id, 10),
+			why+"; list the events there are with /api/v1/events (after=N for those after N)")
 		return
 	}
 	writeJSON(w, http.StatusOK, evs[0])

@@ -151,6 +151,27 @@ func validKind(k string) bool {
 	return true
 }
 
+// eventKinds are the kinds of event the log holds (internal/events, and
+// sink.reset of sink/reset.go): a kind= filter names one of them, or a
+// prefix of some, so that a misspelt kind is a 400 and not an empty page.
+var eventKinds = []string{
+	events.SinkSession, events.SinkReply, events.SinkMessage, events.SinkBounce, events.SinkRules, "sink.reset",
+	events.RelayQueued, events.RelayAttempt, events.RelayDelivered, events.RelayDeferred, events.RelayBounced,
+	events.RelayExpired, events.RelaySuppressed, events.RelayDSN,
+	events.ProbeResult, events.ProbeChanged,
+}
+
+// knownKind reports whether k is one of eventKinds, or a prefix of one
+// that ends in a dot.
+func knownKind(k string) bool {
+	for _, kind := range eventKinds {
+		if k == kind || strings.HasSuffix(k, ".") && strings.HasPrefix(kind, k) {
+			return true
+		}
+	}
+	return false
+}
+
 // parseFilter reads after, kind, message, recipient and limit.
 func parseFilter(r *http.Request) (events.Filter, error) {
 	var f events.Filter
@@ -170,8 +191,8 @@ func parseFilter(r *http.Request) (events.Filter, error) {
 			if k == "" {
 				continue
 			}
-			if !validKind(k) {
-				return f, fmt.Errorf("kind=%q: not an event kind (like relay.bounced) or prefix (like relay.)", k)
+			if !validKind(k) || !knownKind(k) {
+				return f, fmt.Errorf("kind=%q: not an event kind nor the prefix of one ending in a dot (relay.); the kinds are %s", k, strings.Join(eventKinds, ", "))
 			}
 			f.Kinds = append(f.Kinds, k)
 		}

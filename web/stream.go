@@ -20,8 +20,9 @@ const (
 )
 
 // The stream protocol: the client opens /api/v1/events/stream (or
-// /api/v1/events with an Upgrade header) with ?after=<last id it saw> and
-// optional kind, message and recipient filters. Every text frame the server
+// /api/v1/events with an Upgrade header) with ?after=<last id it saw> or
+// ?tail=N (the log's last N events) and optional kind, message and
+// recipient filters. Every text frame the server
 // sends is a JSON array of events in id order. A client that falls behind is
 // closed with code 1013 (try again later); it reconnects with after= the
 // last id it received and loses nothing.
@@ -44,6 +45,26 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error(), "give after as an event id (0 for the whole log), kind as a comma-separated list")
 		return
+	}
+	// /api/v1/events takes limit for its pages; a stream sends every
+	// event that matches, so a limit there is refused before the upgrade
+	// rather than ignored.
+	if r.URL.Query().Has("limit") {
+		writeError(w, http.StatusBadRequest, "limit does not apply to the event stream",
+			"the websocket sends every matching event after after=, then live ones; to start near the end of the log give tail=N "+
+				"(the last N events), or read pages of at most limit events from /api/v1/events without Upgrade")
+		return
+	}
+	// tail=N starts at the last N events of the log (before filtering),
+	// as it does for a page of /api/v1/events.
+	tail, err := queryInt(r, "tail", 0, 100000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error(), "give tail as the number of the log's last events to start from")
+		return
+	}
+	if tail > 0 {
+		last, _ := s.opts.Store.Changes()
+		f.AfterID = max(f.AfterID, last-tail)
 	}
 	if !s.hub.running.Load() {
 		writeError(w, http.StatusServiceUnavailable, "the event stream is not running", "the server follows the event log only while it runs (Server.Start or Server.Run)")

@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"mime/quotedprintable"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,14 +97,20 @@ func (a sinkAdapter) Sessions(ctx context.Context, f web.SessionFilter) ([]web.S
 	sf := sink.SessionFilter{Listener: f.Listener, Limit: f.Limit}
 	if f.Before != "" {
 		id, err := strconv.ParseInt(f.Before, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%w: before=%q is not a session id", web.ErrInvalid, f.Before)
+		if err != nil || id <= 0 {
+			// 0 and below read as no cursor at all: the first page.
+			return nil, fmt.Errorf("%w: before=%q is not a session id: give the id (a positive integer) of the last session of the page before", web.ErrInvalid, f.Before)
 		}
 		sf.BeforeID = id
 	}
 	ss, err := sink.ListSessions(ctx, a.db, sf)
 	if err != nil {
 		return nil, err
+	}
+	if len(ss) == 0 && f.Listener != "" {
+		if err := a.knownListener(ctx, f.Listener); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]web.SinkSession, 0, len(ss))
 	for _, s := range ss {
@@ -112,6 +120,43 @@ func (a sinkAdapter) Sessions(ctx context.Context, f web.SessionFilter) ([]web.S
 		return nil, err
 	}
 	return out, nil
+}
+
+// knownListener is an ErrInvalid naming the listeners there are when
+// name is neither one of the sink's listeners nor the listener of a
+// session in the store (one of a configuration since changed), so that
+// a misspelt listener= is not an empty list that passes for no sessions.
+func (a sinkAdapter) knownListener(ctx context.Context, name string) error {
+	names := map[string]bool{}
+	if a.sk != nil {
+		for n := range a.sk.HostPorts() {
+			names[n] = true
+		}
+	}
+	rows, err := a.db.QueryContext(ctx, `SELECT DISTINCT listener FROM sink_sessions`)
+	if err != nil {
+		return fmt.Errorf("sink: listeners of sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return err
+		}
+		names[n] = true
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if names[name] {
+		return nil
+	}
+	list := slices.Sorted(maps.Keys(names))
+	known := "the sink has no listener and the store no session"
+	if len(list) > 0 {
+		known = "the listeners are " + strings.Join(list, ", ")
+	}
+	return fmt.Errorf("%w: listener=%q: no sink listener has that name, and no session came from one; %s (sink.listeners[].name)", web.ErrInvalid, name, known)
 }
 
 // sessionOutcomes fills in, for each session, the ids of the messages it
@@ -291,8 +336,8 @@ func sessionDTO(s sink.Session) web.SinkSession {
 
 func (a sinkAdapter) Session(ctx context.Context, id string) (web.SinkSession, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return web.SinkSession{}, fmt.Errorf("%w: %q is not a session id", web.ErrInvalid, id)
+	if err != nil || n <= 0 {
+		return web.SinkSession{}, fmt.Errorf("%w: %q is not a session id: a sink session's id is a positive integer", web.ErrInvalid, id)
 	}
 	s, err := sink.SessionByID(ctx, a.db, n)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -342,8 +387,8 @@ func parseTranscript(start time.Time, tr string) []web.Line {
 
 func (a sinkAdapter) Message(ctx context.Context, id string) (web.MessageDetail, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return web.MessageDetail{}, fmt.Errorf("%w: %q is not a sink message id", web.ErrInvalid, id)
+	if err != nil || n <= 0 {
+		return web.MessageDetail{}, fmt.Errorf("%w: %q is not a sink message id: it is a positive integer", web.ErrInvalid, id)
 	}
 	m, err := sink.MessageByID(ctx, a.db, n)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -360,8 +405,8 @@ func (a sinkAdapter) Message(ctx context.Context, id string) (web.MessageDetail,
 // Raw is the message's bytes as the sink stored them.
 func (a sinkAdapter) Raw(ctx context.Context, id string) ([]byte, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %q is not a sink message id", web.ErrInvalid, id)
+	if err != nil || n <= 0 {
+		return nil, fmt.Errorf("%w: %q is not a sink message id: it is a positive integer", web.ErrInvalid, id)
 	}
 	m, err := sink.MessageByID(ctx, a.db, n)
 	if errors.Is(err, sql.ErrNoRows) {
