@@ -687,13 +687,18 @@ func sendAdvice(stage string, r smtpload.Reply, relayAdvice string) string {
 		return "the server asks to try again later: run send again later"
 	case r.Enhanced == "5.6.7" || r.Enhanced == "5.6.8" || r.Enhanced == "5.6.9":
 		return "use ASCII addresses and header fields, or a server that offers SMTPUTF8"
-	case r.Code == 501 || r.Code == 500 || r.Code >= 502 && r.Code <= 504:
-		return "read the reply text: it says what the server did not accept (an address, a parameter, a line too long)"
 	}
-	for _, w := range []string{"retried", "retry", "path", "route", "relay", "queued", "attempt", "suppress"} {
+	generic := "the server will not take this as it is: read the reply text, change the message or address, and send again"
+	if r.Code == 501 || r.Code == 500 || r.Code >= 502 && r.Code <= 504 {
+		generic = "read the reply text: it says what the server did not accept (an address, a parameter, a line too long)"
+	}
+	for _, w := range []string{"retried", "retry", "path", "route", "the relay", "queued", "attempt", "suppress"} {
 		if strings.Contains(relayAdvice, w) {
-			return "the server will not take this as it is: read the reply text, change the message or address, and send again"
+			return generic
 		}
+	}
+	if relayAdvice == "" {
+		return generic
 	}
 	return relayAdvice
 }

@@ -104,7 +104,7 @@ func TestSendFixes(t *testing.T) {
 				return okAnswer(cmd)
 			},
 			code:      5,
-			stderr:    []string{"rejected the message after its final dot: 500 5.4.0 Line too long", "\n    category ", "\n    what to do: ", "then the connection ended"},
+			stderr:    []string{"rejected the message after its final dot: 500 5.4.0 Line too long", "\n    category line-too-long: ", "\n    what to do: have the sending application wrap its lines", "then the connection ended"},
 			notStderr: []string{"talking to"},
 		},
 		{
