@@ -44,7 +44,8 @@ the message was accepted for every recipient, 4 when the server refused with
 a temporary (4xx) reply, 5 with a permanent (5xx) one, 1 for connection, TLS
 or protocol errors (a reply SMTP does not allow, such as 250 to DATA or a
 code outside 200-599), 2 for bad flags or a --data or --body-file that
-cannot be read.
+cannot be read (or an --attach file), or an address that is not one
+mailbox.
 
 With --auth-user and no --auth-pass, the password is read from the
 environment variable RELAYLAB_AUTH_PASS (which keeps it out of the process
@@ -58,8 +59,8 @@ A server's handling of bare LF or CR cannot be tested with send.
 
 MAIL FROM carries SIZE= when the server offers SIZE (RFC 1870), BODY=8BITMIME
 when the message has 8-bit bytes and the server offers 8BITMIME (RFC 6152),
-and SMTPUTF8 when an address or a header field is not ASCII (RFC 6531; send
-refuses when the server does not offer it).`
+and SMTPUTF8 when an address or a header field is not ASCII (RFC 6531; when
+the server does not offer it, send refuses with exit 1 and sends nothing).`
 
 // sendOptions are the flags of "relaylab send".
 type sendOptions struct {
