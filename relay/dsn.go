@@ -9,6 +9,7 @@ import (
 	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // notifyTx queues an RFC 3464 DSN to msg's envelope sender about entries
@@ -77,7 +78,13 @@ func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry,
 		Return: ret, Original: msg.data, MaxReturn: 1 << 20,
 	}, rep)
 	if err != nil {
-		return err
+		// A report that cannot be written (a field it cannot carry) must
+		// not undo the outcome it reports: the recipients' states are
+		// recorded in this transaction, and a failure here would leave
+		// them in flight, tried again at every start. No DSN is sent,
+		// and the log says why.
+		r.log.Error("relay: no DSN was sent: it could not be built", "id", msg.id, "action", action, "to", msg.sender, "err", err)
+		return nil
 	}
 	// RFC 3464 2 and RFC 5321 4.5.5: a DSN goes out with a null reverse path.
 	sub := Submission{From: "", Recipients: []Recipient{{Address: msg.sender, Notify: []string{"NEVER"}}}, Data: data, isDSN: true, dsnFor: msg.id}
@@ -139,7 +146,10 @@ func diagnostic(o outcome) (remoteMTA, code string) {
 	if i := strings.IndexByte(host, ':'); i >= 0 {
 		host = host[:i]
 	}
-	oneLine := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	// One line, and no control character nor byte that is not UTF-8: the
+	// field cannot hold them (internal/dsn refuses it), and a server's
+	// text is a stranger's, so they are written out as escapes (\x1b).
+	oneLine := func(s string) string { return textsafe.Escape(strings.Join(strings.Fields(s), " ")) }
 	switch {
 	case rep.Code != 0 && !rep.Local:
 		return host, "smtp; " + oneLine(rep.String())
