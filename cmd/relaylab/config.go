@@ -106,6 +106,9 @@ func (c *fileConfig) Validate(string) error {
 	if err := c.Relay.Validate("relay"); err != nil {
 		return err
 	}
+	if err := checkPathTimeouts(c.Relay.Paths); err != nil {
+		return err
+	}
 	if err := c.Probe.Validate("probe"); err != nil {
 		return err
 	}
@@ -126,6 +129,31 @@ func (c *fileConfig) Validate(string) error {
 	if !c.Web.Disabled {
 		if key, msg := c.Web.shortSecret(c.Web.Listen); key != "" {
 			return config.Errorf(key, "%s", msg)
+		}
+	}
+	return nil
+}
+
+// minPathTimeout is the least connect, command or data timeout a
+// configuration file may give a path: RFC 5321 4.5.3.2 gives minutes, and
+// less than a second is a slip of the unit ("1ms" for "1m") that would
+// fail every attempt as a timeout. Tests of the relay package, which build
+// paths in Go, may go lower.
+const minPathTimeout = time.Second
+
+func checkPathTimeouts(paths []relay.PathConfig) error {
+	for i, p := range paths {
+		for _, t := range []struct {
+			key string
+			v   config.Duration
+		}{{"connect_timeout", p.ConnectTimeout}, {"command_timeout", p.CommandTimeout}, {"data_timeout", p.DataTimeout}} {
+			if d := time.Duration(t.v); d > 0 && d < minPathTimeout {
+				guess := ""
+				if ms := d.Milliseconds(); d == time.Duration(ms)*time.Millisecond && ms <= 60 {
+					guess = fmt.Sprintf("; did you mean %dm?", ms)
+				}
+				return config.Errorf(fmt.Sprintf("relay.paths[%d].%s", i, t.key), "%s is under a second, which fails every attempt as a timeout: RFC 5321 4.5.3.2 gives minutes (5m for commands, 10m after the final dot)%s", d, guess)
+			}
 		}
 	}
 	return nil

@@ -165,3 +165,29 @@ func TestConfigFilesBesideIt(t *testing.T) {
 		t.Errorf("profile_files[0] resolved to %q, want it beside the configuration", got)
 	}
 }
+
+// TestPathTimeoutUnderASecond: a path timeout under a second in a file (a
+// slip of the unit, 1ms for 1m) is refused at its key, which failed every
+// attempt as a timeout.
+func TestPathTimeoutUnderASecond(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for i, tc := range []struct{ y, want string }{
+		{"relay:\n  paths:\n    - {name: up, type: smarthost, host: 127.0.0.1:2525, command_timeout: 1ms}\n", "relay.paths[0].command_timeout: 1ms is under a second, which fails every attempt as a timeout: RFC 5321 4.5.3.2 gives minutes (5m for commands, 10m after the final dot); did you mean 1m?"},
+		{"relay:\n  paths:\n    - {name: up, type: smarthost, host: 127.0.0.1:2525, data_timeout: 500ms}\n", "relay.paths[0].data_timeout: 500ms is under a second"},
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("t%d.yaml", i))
+		if err := os.WriteFile(path, []byte(tc.y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := loadConfig(path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", strings.TrimSpace(tc.y), err, tc.want)
+		}
+	}
+	path := filepath.Join(dir, "ok.yaml")
+	os.WriteFile(path, []byte("relay:\n  paths:\n    - {name: up, type: smarthost, host: 127.0.0.1:2525, command_timeout: 1s, data_timeout: 10m}\n"), 0o600)
+	if _, err := loadConfig(path); err != nil {
+		t.Errorf("1s and 10m: %v", err)
+	}
+}
