@@ -139,7 +139,7 @@ func loadExpectFile(path string) (*expectFile, error) {
 		return nil, err
 	}
 	var top map[string]any
-	if yaml.Unmarshal(data, &top) != nil {
+	if config.CheckShape(path, data) != nil || yaml.Unmarshal(data, &top) != nil {
 		return nil, err
 	}
 	var has []string

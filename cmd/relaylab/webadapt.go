@@ -73,6 +73,11 @@ func (a sinkAdapter) SetRules(_ context.Context, r web.SinkRules) error {
 // key is named from rules ("rules[0].stage").
 func parseEditorRules(text string) ([]sink.Rule, error) {
 	data := []byte(text)
+	// Nesting and size first: the parser's memory grows with the square
+	// of the nesting, and this text comes from the web.
+	if err := config.CheckShape("rules", data); err != nil {
+		return nil, err
+	}
 	// A rules: section pasted from a configuration file (as the README
 	// shows them) is the most likely mistake: say what the editor wants.
 	var section map[string]any
