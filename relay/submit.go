@@ -18,13 +18,16 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/saslogin"
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // submission is the SMTP submission listener.
@@ -58,9 +61,10 @@ func (r *Relay) listen() (*submission, error) {
 	for _, n := range r.cfg.AllowedNetworks {
 		nets = append(nets, netip.MustParsePrefix(n)) // checked by Validate
 	}
+	fails := &authFailures{clock: r.clock, byAddr: map[netip.Addr]authFailure{}}
 	newServer := func() *smtp.Server {
 		s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-			return &session{r: r, conn: c, nets: nets}, nil
+			return &session{r: r, conn: c, nets: nets, fails: fails}, nil
 		}))
 		s.Domain = r.cfg.Hostname
 		s.MaxMessageBytes = r.cfg.MaxMessageBytes
@@ -151,6 +155,9 @@ type session struct {
 	opts    *smtp.MailOptions
 	rcpts   []Recipient
 	bounces []string // recipients that are our bounce address
+	fails   *authFailures
+	// authFails counts the connection's failed AUTHs.
+	authFails int
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -191,10 +198,95 @@ func (s *session) AuthMechanisms() []string {
 func (s *session) check(user, pass string) error {
 	want, ok := s.r.cfg.Users[user]
 	if !ok || subtle.ConstantTimeCompare([]byte(want), []byte(pass)) != 1 {
-		return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication failed: unknown user or wrong password"}
+		return s.authFailed(user)
 	}
 	s.user = user
 	return nil
+}
+
+// Failed AUTHs are limited so that the port cannot be used to guess
+// passwords: each failure from a client address waits longer before its
+// reply (authDelayStep more per earlier failure from that address within
+// authFailMemory, up to authDelayMax), and the maxAuthFails-th failure on
+// a connection ends it with 421 (RFC 5321 3.8, 4.2.3: the server closes
+// the transmission channel).
+const (
+	maxAuthFails   = 3
+	authDelayStep  = 2 * time.Second
+	authDelayMax   = 30 * time.Second
+	authFailMemory = 15 * time.Minute
+)
+
+// authFailed answers a failed AUTH of user: logged with the client's
+// address and the user (never the password), delayed, and 535, or 421 and
+// the end of the connection after maxAuthFails on it.
+func (s *session) authFailed(user string) error {
+	s.authFails++
+	client := s.conn.Conn().RemoteAddr().String()
+	n := s.fails.add(client)
+	s.r.log.Warn("relay: failed AUTH on the submission port", "client", client, "user", textsafe.Escape(echoed(user)),
+		"failures_on_connection", s.authFails, "failures_from_address", n)
+	clock.Sleep(context.Background(), s.r.clock, min(time.Duration(n-1)*authDelayStep, authDelayMax))
+	if s.authFails < maxAuthFails {
+		return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication failed: unknown user or wrong password"}
+	}
+	se := &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: fmt.Sprintf(
+		"Too many failed authentications: %d on this connection, so it is closed; check the user name and password (relay.users) before connecting again",
+		s.authFails)}
+	s.closeWith(se)
+	return se
+}
+
+// closeWith writes se as the reply and ends the connection: go-smtp's own
+// reply to the command is dropped, and its next read ends the session.
+func (s *session) closeWith(se *smtp.SMTPError) {
+	w, ok := s.conn.Conn().(*wireConn)
+	if ok && !w.dead {
+		w.inData, w.sasl = false, false
+		if err := w.reply(fmt.Sprintf("%d %d.%d.%d %s", se.Code, se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2], se.Message)); err == nil {
+			w.dead = true
+		}
+	}
+}
+
+// authFailures counts failed AUTHs per client address across
+// connections, each count forgotten authFailMemory after its last failure.
+type authFailures struct {
+	clock  clock.Clock
+	mu     sync.Mutex
+	byAddr map[netip.Addr]authFailure
+}
+
+type authFailure struct {
+	n    int
+	last time.Time
+}
+
+// add counts a failure from client (host:port) and returns the address's
+// count, this one included.
+func (f *authFailures) add(client string) int {
+	ap, err := netip.ParseAddrPort(client)
+	if err != nil {
+		return 1
+	}
+	a, now := ap.Addr().Unmap(), f.clock.Now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.byAddr) >= 4096 {
+		for k, v := range f.byAddr {
+			if now.Sub(v.last) > authFailMemory {
+				delete(f.byAddr, k)
+			}
+		}
+	}
+	e := f.byAddr[a]
+	if now.Sub(e.last) > authFailMemory {
+		e.n = 0
+	}
+	e.n++
+	e.last = now
+	f.byAddr[a] = e
+	return e.n
 }
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
@@ -451,11 +543,6 @@ func (s *session) lineTooLong() error {
 	}
 	se := &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 4, 0},
 		Message: fmt.Sprintf("Line too long in the message: the limit is %d octets per line (RFC 5321 4.5.3.1.6); closing the connection", limit)}
-	if ok && !w.dead {
-		w.inData = false
-		if err := w.reply(fmt.Sprintf("%d %d.%d.%d %s", se.Code, se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2], se.Message)); err == nil {
-			w.dead = true
-		}
-	}
+	s.closeWith(se)
 	return se
 }
