@@ -364,6 +364,9 @@ func connAdvice(cfg smtpload.Config, kind, stage string, err error) (why, todo s
 			why = "the server's certificate is not trusted"
 			todo = "add --insecure to accept a test server's self-signed certificate"
 		}
+	case "not-offered":
+		why = "the server's EHLO does not offer what was asked for (STARTTLS for --starttls, AUTH or its mechanism for --auth-user), so it was not sent and no message went"
+		todo = "check that --target is the port that offers it (submission, 587, usually offers STARTTLS and AUTH after it), or leave out --starttls or --auth-user"
 	case "eof", "reset":
 		why = fmt.Sprintf("the server closed the connection%s without a reply", at)
 		todo = "read the server's log: it may limit connections or refuse this client"

@@ -119,7 +119,7 @@ type Result struct {
 	// stage ("data-end 250").
 	Replies map[string]int
 	// ConnErrors counts broken connections by kind ("refused", "timeout",
-	// "reset", "eof", "tls", "protocol", "other").
+	// "reset", "eof", "not-offered", "tls", "protocol", "other").
 	ConnErrors map[string]int
 	// FirstErrors keeps one example error text per kind.
 	FirstErrors map[string]string
@@ -826,8 +826,9 @@ func (w *worker) connError(err error) {
 
 // ErrorKind sorts a connection failure into a few kinds a person can act
 // on: "refused" (nothing listens), "timeout", "reset", "eof" (the server
-// hung up), "tls", "protocol" (a reply that is not SMTP), "reply" (a
-// refusal), "other".
+// hung up), "not-offered" (the server's EHLO lists no STARTTLS or AUTH
+// that was asked for: nothing was sent), "tls", "protocol" (a reply that
+// is not SMTP), "reply" (a refusal), "other".
 func ErrorKind(err error) string {
 	var pe *ProtocolError
 	var re *ReplyError
@@ -845,6 +846,8 @@ func ErrorKind(err error) string {
 		return "reset"
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
+	case errors.Is(err, ErrNotOffered):
+		return "not-offered"
 	case errors.As(err, &ce), errors.As(err, &rh), strings.Contains(err.Error(), "tls:"), strings.Contains(err.Error(), "TLS"):
 		return "tls"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
