@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/relaylab/relaylab/internal/dsn"
+	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/smtpdata"
 )
 
@@ -319,6 +322,14 @@ func (w *wireConn) Read(p []byte) (int, error) {
 			w.badParams = paramFaults("RCPT TO", arg, w.maxSize)
 			w.orcpt = orcptFault(arg)
 		case "EHLO", "HELO":
+			if why := greetingFault(arg); why != "" {
+				// go-smtp would take the name and echo it in its reply.
+				w.held = w.held[i+1:]
+				if err := w.reply("501 5.5.2 Syntax error in the " + verb + " argument: " + why); err != nil {
+					return 0, err
+				}
+				continue
+			}
 			// needEHLO waits for the reply: go-smtp keeps the name of the
 			// EHLO before STARTTLS when it refuses this one.
 			w.greeting = verb
@@ -342,6 +353,25 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		w.held = w.held[n:]
 		return n, nil
 	}
+}
+
+// greetingFault explains why the argument of EHLO or HELO cannot be the
+// client's name, a domain or an address literal (RFC 5321 4.1.1.1, 4.1.3),
+// in the sink's words, or returns "": it has a control character, or a
+// byte that is not UTF-8 (RFC 6531 3.3 allows UTF-8 in it, nothing else
+// above ASCII). The reply to EHLO would echo it as it is.
+func greetingFault(arg []byte) string {
+	if i := mailaddr.ControlAt(string(arg)); i >= 0 {
+		return fmt.Sprintf("control character 0x%02x at octet %d is not allowed in a domain (RFC 5321 4.1.1.1)", arg[i], i+1)
+	}
+	for i := 0; i < len(arg); {
+		r, n := utf8.DecodeRune(arg[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return fmt.Sprintf("octet 0x%02x at octet %d is not UTF-8, and a domain is ASCII or UTF-8 (RFC 6531 3.3)", arg[i], i+1)
+		}
+		i += n
+	}
+	return ""
 }
 
 // bdatSeen follows a BDAT transfer by b, the first line of go-smtp's
