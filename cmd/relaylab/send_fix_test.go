@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"net"
@@ -34,41 +33,11 @@ func scriptServer(t *testing.T, ehlo string, answer func(cmd string) (reply stri
 			if err != nil {
 				return
 			}
-			go func() {
-				defer conn.Close()
-				r := bufio.NewReader(conn)
-				conn.Write([]byte("220 script.test ESMTP\r\n"))
-				inData := false
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					line = strings.TrimRight(line, "\r\n")
-					if inData && line != "." {
-						continue
-					}
-					mu.Lock()
-					cmds = append(cmds, line)
-					mu.Unlock()
-					reply, hangup := "", false
-					switch {
-					case strings.HasPrefix(line, "EHLO"):
-						reply = ehlo
-					case line == "QUIT":
-						reply, hangup = "221 bye", true
-					default:
-						reply, hangup = answer(line)
-					}
-					inData = !inData && line == "DATA" && strings.HasPrefix(reply, "354")
-					if reply == "" {
-						continue // no answer: the client's timeout
-					}
-					if _, err := conn.Write([]byte(reply + "\r\n")); err != nil || hangup {
-						return
-					}
-				}
-			}()
+			go smtptest.Script(conn, "220 script.test ESMTP", ehlo, answer, func(cmd string) {
+				mu.Lock()
+				cmds = append(cmds, cmd)
+				mu.Unlock()
+			})
 		}
 	}()
 	return ln.Addr().String(), func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), cmds...) }

@@ -1,11 +1,12 @@
 package smtpload
 
 import (
-	"bufio"
 	"net"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/relaylab/relaylab/internal/smtpload/smtptest"
 )
 
 // hangupServer returns a client (after the greeting and EHLO) whose server
@@ -17,39 +18,11 @@ func hangupServer(t *testing.T, ehlo string, answer func(cmd string) (reply stri
 	a, b := net.Pipe()
 	var mu sync.Mutex
 	var cmds []string
-	go func() {
-		defer b.Close()
-		r := bufio.NewReader(b)
-		b.Write([]byte("220 hi\r\n"))
-		inData := false
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			line = strings.TrimRight(line, "\r\n")
-			if inData && line != "." {
-				continue
-			}
-			mu.Lock()
-			cmds = append(cmds, line)
-			mu.Unlock()
-			var reply string
-			var hangup bool
-			switch {
-			case strings.HasPrefix(line, "EHLO"):
-				reply = ehlo
-			case line == "QUIT":
-				reply, hangup = "221 bye", true
-			default:
-				reply, hangup = answer(line)
-			}
-			inData = !inData && line == "DATA" && strings.HasPrefix(reply, "354")
-			if _, err := b.Write([]byte(reply + "\r\n")); err != nil || hangup {
-				return
-			}
-		}
-	}()
+	go smtptest.Script(b, "220 hi", ehlo, answer, func(cmd string) {
+		mu.Lock()
+		cmds = append(cmds, cmd)
+		mu.Unlock()
+	})
 	t.Cleanup(func() { a.Close() })
 	c := NewClient(a, Options{})
 	if _, err := c.Greeting(); err != nil {

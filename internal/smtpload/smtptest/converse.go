@@ -44,3 +44,49 @@ func Converse(conn net.Conn, greeting string, answer func(cmd string) string) {
 		}
 	}
 }
+
+// Script plays a scripted SMTP server on conn that can also hang up or
+// stay silent: it sends greeting, answers EHLO with ehlo, QUIT with "221
+// bye" (and hangs up), and every other command line, the final dot of a
+// message too (as "."), with answer; the message's other lines are read
+// and dropped. When answer says hangup, the connection ends after its
+// reply; a reply of "" sends nothing (the client waits for its timeout).
+// Each command is given to seen first, when seen is not nil. It returns
+// when either side ends the connection.
+func Script(conn net.Conn, greeting, ehlo string, answer func(cmd string) (reply string, hangup bool), seen func(cmd string)) {
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	if _, err := conn.Write([]byte(greeting + "\r\n")); err != nil {
+		return
+	}
+	inData := false
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if inData && line != "." {
+			continue
+		}
+		if seen != nil {
+			seen(line)
+		}
+		reply, hangup := "", false
+		switch {
+		case strings.HasPrefix(line, "EHLO"):
+			reply = ehlo
+		case line == "QUIT":
+			reply, hangup = "221 bye", true
+		default:
+			reply, hangup = answer(line)
+		}
+		inData = !inData && line == "DATA" && strings.HasPrefix(reply, "354")
+		if reply == "" {
+			continue
+		}
+		if _, err := conn.Write([]byte(reply + "\r\n")); err != nil || hangup {
+			return
+		}
+	}
+}
