@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -393,6 +394,10 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		// As at MAIL, with X.1.3, bad destination mailbox address syntax.
 		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why}
 	}
+	to, err := s.recipientDomain(to)
+	if err != nil {
+		return err
+	}
 	if len(s.bounces) > 0 {
 		return errNotMixed
 	}
@@ -414,6 +419,80 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	}
 	s.rcpts = append(s.rcpts, rc)
 	return nil
+}
+
+// recipientDomain checks the domain of to at RCPT, where a mistake can
+// still be told to the client, and returns to with its domain as the
+// relay routes it: one trailing dot, which makes a name absolute in DNS,
+// is dropped (RFC 5321 2.3.5 does not allow it in a path, and "x.test."
+// would match no route for x.test). A domain that is no host name, or an
+// address literal that an mx path would take, is refused with 553 5.1.3:
+// it could only fail later, retried for days as a DNS failure.
+func (s *session) recipientDomain(to string) (string, error) {
+	at := strings.LastIndexByte(to, '@')
+	local, domain := to[:at], to[at+1:]
+	if strings.HasSuffix(domain, ".") && !strings.HasSuffix(domain, "..") {
+		domain = domain[:len(domain)-1]
+		to = local + "@" + domain
+	}
+	if strings.HasPrefix(domain, "[") {
+		// An address literal (checked above, mailaddr.LiteralFault). RFC
+		// 5321 4.1.3 delivers it to that address; the mx paths look up
+		// MX records, which a literal has none of.
+		if p := s.r.mxPathFor(to, s.from); p != "" {
+			return to, &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Recipient domain " +
+				echoed(domain) + " is an address literal, and this relay does not deliver to address literals on mx paths (the recipient's route can use path " +
+				p + "); send to a domain name, or route the recipient over a smarthost path"}
+		}
+		return to, nil
+	}
+	if why := domainFault(domain); why != "" {
+		return to, &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: the domain " +
+			oneLineASCII(echoed(domain)) + " is not a host name: " + why + " (RFC 5321 4.1.2); check the address"}
+	}
+	return to, nil
+}
+
+// domainFault is hostNameFault for a recipient's domain, which may be
+// in U-labels (RFC 6531 3.3): each non-ASCII character stands as a letter.
+func domainFault(domain string) string {
+	if !utf8.ValidString(domain) {
+		return "it is not UTF-8"
+	}
+	ascii := []byte(nil)
+	for _, r := range domain {
+		if r >= 0x80 {
+			r = 'x'
+		}
+		ascii = append(ascii, byte(r))
+	}
+	return hostNameFault(string(ascii))
+}
+
+// mxPathFor returns the name of an mx path that a route for rcpt from
+// sender can send over, at any attempt, or "": the routes are taken in
+// order, and the first that matches at every attempt ends the search.
+func (r *Relay) mxPathFor(rcpt, sender string) string {
+	rd, sd := strings.ToLower(domainOf(rcpt)), strings.ToLower(domainOf(sender))
+	for _, ri := range r.routes {
+		rt := ri.cfg
+		if !matchDomains(rt.Recipients, rd) || !matchDomains(rt.Senders, sd) {
+			continue
+		}
+		names := append([]string{rt.Fallback}, rt.Paths...)
+		for _, w := range rt.Split {
+			names = append(names, w.Path)
+		}
+		for _, n := range names {
+			if p := r.paths[n]; p != nil && p.cfg.Type == "mx" {
+				return n
+			}
+		}
+		if rt.MinAttempt <= 1 && rt.MaxAttempt == 0 {
+			return ""
+		}
+	}
+	return ""
 }
 
 // errNotMixed refuses to mix a DSN to the bounce address with mail to
