@@ -16,36 +16,21 @@ import (
 // that takes the message answers.
 func byAddress(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
+	return smtptest.Listen(t, func(c net.Conn) {
+		smtptest.Converse(c, "220 scripted", func(cmd string) string {
+			switch {
+			case strings.HasPrefix(cmd, "EHLO"):
+				return "250-scripted\r\n250 PIPELINING"
+			case strings.HasPrefix(cmd, "RCPT TO:<temp"), strings.HasPrefix(cmd, "RCPT TO:<2"):
+				return "450 4.2.1 mailbox busy"
+			case strings.HasPrefix(cmd, "RCPT TO:<reject"), strings.HasPrefix(cmd, "RCPT TO:<3"):
+				return "550 5.1.1 no such user"
+			case cmd == "DATA":
+				return "354 go on"
 			}
-			go func() {
-				defer c.Close()
-				smtptest.Converse(c, "220 scripted", func(cmd string) string {
-					switch {
-					case strings.HasPrefix(cmd, "EHLO"):
-						return "250-scripted\r\n250 PIPELINING"
-					case strings.HasPrefix(cmd, "RCPT TO:<temp"), strings.HasPrefix(cmd, "RCPT TO:<2"):
-						return "450 4.2.1 mailbox busy"
-					case strings.HasPrefix(cmd, "RCPT TO:<reject"), strings.HasPrefix(cmd, "RCPT TO:<3"):
-						return "550 5.1.1 no such user"
-					case cmd == "DATA":
-						return "354 go on"
-					}
-					return "250 ok"
-				})
-			}()
-		}
-	}()
-	return l.Addr().String()
+			return "250 ok"
+		})
+	})
 }
 
 // TestLoadCountsRefusedRecipients: messages accepted for some of their

@@ -20,27 +20,16 @@ import (
 // address and the commands it read.
 func scriptServer(t *testing.T, ehlo string, answer func(cmd string) (reply string, hangup bool)) (string, func() []string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	var mu sync.Mutex
 	var cmds []string
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go smtptest.Script(conn, "220 script.test ESMTP", ehlo, answer, func(cmd string) {
-				mu.Lock()
-				cmds = append(cmds, cmd)
-				mu.Unlock()
-			})
-		}
-	}()
-	return ln.Addr().String(), func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), cmds...) }
+	addr := smtptest.Listen(t, func(conn net.Conn) {
+		smtptest.Script(conn, "220 script.test ESMTP", ehlo, answer, func(cmd string) {
+			mu.Lock()
+			cmds = append(cmds, cmd)
+			mu.Unlock()
+		})
+	})
+	return addr, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), cmds...) }
 }
 
 // okAnswer accepts everything.

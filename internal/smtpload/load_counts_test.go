@@ -14,29 +14,14 @@ import (
 // answer, offering PIPELINING, until the test ends.
 func scriptedServer(t *testing.T, answer func(cmd string) string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
+	return smtptest.Listen(t, func(c net.Conn) {
+		smtptest.Converse(c, "220 scripted", func(cmd string) string {
+			if strings.HasPrefix(cmd, "EHLO") {
+				return "250-scripted\r\n250 PIPELINING"
 			}
-			go func() {
-				defer c.Close()
-				smtptest.Converse(c, "220 scripted", func(cmd string) string {
-					if strings.HasPrefix(cmd, "EHLO") {
-						return "250-scripted\r\n250 PIPELINING"
-					}
-					return answer(cmd)
-				})
-			}()
-		}
-	}()
-	return l.Addr().String()
+			return answer(cmd)
+		})
+	})
 }
 
 // byRcpt answers RCPT TO:<rN...> with the reply the recipient's index

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net"
 	"strings"
+	"testing"
 )
 
 // Converse plays a scripted SMTP server on conn, for replies that no real
@@ -89,4 +90,28 @@ func Script(conn net.Conn, greeting, ehlo string, answer func(cmd string) (reply
 			return
 		}
 	}
+}
+
+// Listen serves every connection to a new loopback port with serve (each
+// in its own goroutine) until the test ends, and returns the address.
+func Listen(t testing.TB, serve func(net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return l.Addr().String()
 }
