@@ -103,9 +103,104 @@ func (w *walker) part(h fields, body io.Reader, num string, depth int) error {
 	for _, cs := range mailtext.UnreadCharsets(name) {
 		w.note("part %s's file name has an encoded-word in charset %s, which relaylab cannot read: the word is shown as written", num, cs)
 	}
-	w.d.Attachments = append(w.d.Attachments, Attachment{Part: num, Filename: mailtext.Header(name),
+	filename := mailtext.Header(name)
+	if name == "" {
+		filename = w.unreadName(num, h.Get("Content-Disposition"), "filename", h.Get("Content-Type"), "name")
+	}
+	w.d.Attachments = append(w.d.Attachments, Attachment{Part: num, Filename: filename,
 		ContentType: mt, Size: size, Disposition: disp})
 	return nil
+}
+
+// unreadName is the file name a part gives that could not be read (the
+// disposition's key first, then the type's), as it stands in the field,
+// with a note that says so; "" when the part gives none. A name that
+// does not parse is still what a mail client will try to show.
+func (w *walker) unreadName(num, disp, dkey, ctype, ckey string) string {
+	for _, f := range [][2]string{{disp, dkey}, {ctype, ckey}} {
+		raw, ext := rawParam(f[0], f[1])
+		if raw == "" {
+			continue
+		}
+		if ext {
+			// RFC 2231 4: charset'language'value, the value's octets
+			// outside token characters written %XX.
+			w.note("part %s: the file name could not be decoded (RFC 2231: the %s* parameter must be charset'language' then %%XX or token characters, and this one is not): shown as sent", num, f[1])
+		} else {
+			// RFC 2045 5.1: a value with a tspecial must be quoted.
+			w.note("part %s: the file name could not be read (RFC 2045 5.1: a %s parameter with spaces or characters such as ( ) < > @ , ; : \\ \" / [ ] ? = must be quoted, and this one is not): shown as sent", num, f[1])
+		}
+		return raw
+	}
+	return ""
+}
+
+// rawParam is the value of parameter key in a Content-Type or
+// Content-Disposition value v as written: key=, or RFC 2231's key*= or
+// key*0, key*1... sections joined in order, quotes taken off; ext says
+// it was written with an asterisk. It reads what mime.ParseMediaType
+// refuses, so it splits at every semicolon outside quotes and takes
+// each parameter as far as the next one.
+func rawParam(v, key string) (raw string, ext bool) {
+	_, rest, _ := strings.Cut(v, ";")
+	var plain string
+	secs := map[int]string{}
+	for _, p := range splitOutsideQuotes(rest) {
+		k, val, ok := strings.Cut(p, "=")
+		if !ok {
+			continue
+		}
+		k, val = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(val)
+		if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' {
+			val = strings.ReplaceAll(val[1:len(val)-1], `\"`, `"`)
+		}
+		switch base, sec, star := strings.Cut(k, "*"); {
+		case base != key:
+		case !star:
+			plain = val
+		case sec == "":
+			secs[0], ext = val, true
+		default:
+			n, err := strconv.Atoi(strings.TrimSuffix(sec, "*"))
+			if err == nil && n >= 0 && n < 100 {
+				secs[n], ext = val, true
+			}
+		}
+	}
+	if !ext {
+		return plain, false
+	}
+	var b strings.Builder
+	for n := 0; ; n++ { // RFC 2231 3: sections from 0, without a gap
+		s, ok := secs[n]
+		if !ok {
+			break
+		}
+		b.WriteString(s)
+	}
+	return b.String(), true
+}
+
+// splitOutsideQuotes splits s at the semicolons outside quoted strings.
+func splitOutsideQuotes(s string) []string {
+	var out []string
+	start, quoted := 0, false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			if quoted {
+				i++
+			}
+		case '"':
+			quoted = !quoted
+		case ';':
+			if !quoted {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
 }
 
 // attachedMessage lists a message attached whole (a forward, the
