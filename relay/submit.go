@@ -503,7 +503,16 @@ var errNotMixed = &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 
 	Message: "The bounce address takes DSNs in a transaction of their own; send this recipient again separately"}
 
 func (s *session) Data(rd io.Reader) error {
-	data, err := io.ReadAll(rd)
+	client := s.conn.Conn().RemoteAddr().String()
+	_, isTLS := s.tlsState()
+	id := newID()
+	var rcpts []string
+	for _, rc := range s.rcpts {
+		rcpts = append(rcpts, rc.Address)
+	}
+	trace := receivedField(traceInfo{helo: s.conn.Hostname(), client: client, hostname: s.r.cfg.Hostname, id: id,
+		tls: isTLS, auth: s.user != "", utf8: s.opts != nil && s.opts.UTF8, rcpts: rcpts, now: s.r.clock.Now()})
+	all, data, err := s.readMessage(rd, len(trace)+len(messageIDField(id, s.r.cfg.Hostname)))
 	if errors.Is(err, smtp.ErrTooLongLine) {
 		return s.lineTooLong()
 	}
@@ -553,16 +562,7 @@ func (s *session) Data(rd io.Reader) error {
 		}
 		bounceFor = about
 	}
-	client := s.conn.Conn().RemoteAddr().String()
-	_, isTLS := s.tlsState()
-	id := newID()
-	var rcpts []string
-	for _, rc := range s.rcpts {
-		rcpts = append(rcpts, rc.Address)
-	}
-	trace := receivedField(traceInfo{helo: s.conn.Hostname(), client: client, hostname: s.r.cfg.Hostname, id: id,
-		tls: isTLS, auth: s.user != "", utf8: s.opts != nil && s.opts.UTF8, rcpts: rcpts, now: s.r.clock.Now()})
-	sub := Submission{From: s.from, Recipients: s.rcpts, Data: append(trace, withMessageID(normalizeCRLF(data), id, s.r.cfg.Hostname)...), AuthUser: s.user,
+	sub := Submission{From: s.from, Recipients: s.rcpts, Data: withTrace(all, trace, messageIDField(id, s.r.cfg.Hostname)), AuthUser: s.user,
 		Client: client, bounceFor: bounceFor}
 	if s.opts != nil {
 		sub.EnvID, sub.Ret = s.opts.EnvelopeID, string(s.opts.Return)
@@ -590,19 +590,97 @@ func (s *session) Reset() {
 
 func (s *session) Logout() error { return nil }
 
-// normalizeCRLF turns bare LF line ends into CRLF.
-func normalizeCRLF(b []byte) []byte {
-	if !bytes.Contains(b, []byte("\n")) || bytes.Count(b, []byte("\r\n")) == bytes.Count(b, []byte("\n")) {
-		return b
+// readMessage reads the message into one buffer that leaves head octets
+// free before it, for the trace and Message-ID fields, so that the
+// message the relay queues is built where it was read: a message was held
+// four times over (read, its line ends mended, a Message-ID put before
+// it, the Received field before that), about 105 MB for one of 24 MB. A
+// SIZE given at MAIL (RFC 1870) sizes the buffer. all is the buffer, data
+// the message in it, with bare LF line ends made CRLF as they are read.
+func (s *session) readMessage(rd io.Reader, head int) (all, data []byte, err error) {
+	size := int64(64 << 10)
+	if s.opts != nil && s.opts.Size > 0 && (s.r.cfg.MaxMessageBytes <= 0 || s.opts.Size <= s.r.cfg.MaxMessageBytes) {
+		size = s.opts.Size + s.opts.Size/64 + 1024 // room for a few mended line ends
 	}
-	out := make([]byte, 0, len(b)+len(b)/32)
-	for i, c := range b {
-		if c == '\n' && (i == 0 || b[i-1] != '\r') {
-			out = append(out, '\r')
+	buf := bytes.NewBuffer(make([]byte, head, int64(head)+size))
+	_, err = buf.ReadFrom(&crlfReader{r: rd})
+	all = buf.Bytes()
+	return all, all[head:], err
+}
+
+// messageIDField is the Message-ID field the relay adds to a message
+// without one.
+func messageIDField(id, hostname string) []byte {
+	if hostname == "" {
+		hostname = "relaylab.localhost"
+	}
+	return []byte("Message-ID: <" + id + "@" + hostname + ">\r\n")
+}
+
+// withTrace fills the room readMessage left before the message, of
+// len(trace)+len(msgID) octets, with the trace field and, when the
+// message has no Message-ID, msgID (as withMessageID adds it); without it
+// the trace moves up to the message. Nothing of the message is copied.
+func withTrace(all, trace, msgID []byte) []byte {
+	head := len(trace) + len(msgID)
+	if hasField(all[head:], "Message-ID") {
+		copy(all[len(msgID):], trace)
+		return all[len(msgID):]
+	}
+	copy(all, trace)
+	copy(all[len(trace):], msgID)
+	return all
+}
+
+// crlfReader turns bare LF line ends into CRLF as the message is read
+// without a second copy of the message.
+type crlfReader struct {
+	r      io.Reader
+	prevCR bool // the last octet passed on was CR
+	lf     bool // an LF is owed: its CR filled the last Read
+}
+
+func (c *crlfReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if c.lf {
+		p[0], c.lf, c.prevCR = '\n', false, false
+		return 1, nil
+	}
+	// Read into the first half: each bare LF takes one more octet.
+	n, err := c.r.Read(p[:max(len(p)/2, 1)])
+	if n == 0 {
+		return 0, err
+	}
+	bare, prev := 0, c.prevCR
+	for _, b := range p[:n] {
+		if b == '\n' && !prev {
+			bare++
 		}
-		out = append(out, c)
+		prev = b == '\r'
 	}
-	return out
+	if bare == 0 {
+		c.prevCR = prev
+		return n, err
+	}
+	if n+bare > len(p) { // len(p) == 1, holding a bare LF
+		p[0], c.lf, c.prevCR = '\r', true, true
+		return 1, err
+	}
+	// Spread from the end, so that no octet is overwritten before it moves.
+	j := n + bare
+	for i := n - 1; i >= 0; i-- {
+		isBare := p[i] == '\n' && !(i > 0 && p[i-1] == '\r' || i == 0 && c.prevCR)
+		j--
+		p[j] = p[i]
+		if isBare {
+			j--
+			p[j] = '\r'
+		}
+	}
+	c.prevCR = p[n+bare-1] == '\r'
+	return n + bare, err
 }
 
 // lineTooLong answers a message with a line over go-smtp's limit as the
