@@ -32,6 +32,9 @@ type Config struct {
 	Users map[string]string `yaml:"users"`
 	// MaxMessageBytes is the SIZE limit of the submission listener.
 	MaxMessageBytes int64 `yaml:"max_message_bytes"`
+	// MaxConnections caps the connections each submission listener has
+	// open at once (0: 1000); one more is answered 421 4.7.0 and closed.
+	MaxConnections int `yaml:"max_connections"`
 	// Workers caps the deliveries in progress at once.
 	Workers int `yaml:"workers"`
 	// Batch caps the recipients claimed from the queue in one scheduler pass.
@@ -283,7 +286,7 @@ func (c *Config) Validate(prefix string) error {
 	for _, n := range []struct {
 		key string
 		v   int64
-	}{{"max_message_bytes", int64(c.MaxMessageBytes)}, {"workers", int64(c.Workers)}, {"batch", int64(c.Batch)}} {
+	}{{"max_message_bytes", int64(c.MaxMessageBytes)}, {"max_connections", int64(c.MaxConnections)}, {"workers", int64(c.Workers)}, {"batch", int64(c.Batch)}} {
 		if n.v < 0 {
 			return config.Errorf(key(n.key), "%d: must not be negative (0 is the default)", n.v)
 		}

@@ -103,10 +103,18 @@ func (r *Relay) listen() (*submission, error) {
 	return sub, nil
 }
 
+// defaultMaxConnections is relay.max_connections when it is 0: each
+// session holds its message in memory while it is read.
+const defaultMaxConnections = 1000
+
 // wire puts a wireConn between each connection of l and srv.
 func (r *Relay) wire(l net.Listener, tcfg *tls.Config, implicit bool, srv *smtp.Server) net.Listener {
+	maxConns := r.cfg.MaxConnections
+	if maxConns == 0 {
+		maxConns = defaultMaxConnections
+	}
 	return &wireListener{Listener: l, tlsCfg: tcfg, implicit: implicit, domain: r.cfg.Hostname,
-		limit: srv.MaxLineLength, timeout: srv.ReadTimeout, maxSize: srv.MaxMessageBytes}
+		limit: srv.MaxLineLength, timeout: srv.ReadTimeout, maxSize: srv.MaxMessageBytes, maxConns: maxConns}
 }
 
 // certificate loads the configured certificate or makes a self-signed one.

@@ -67,6 +67,10 @@ type wireConn struct {
 	// orcpt is the reply to the RCPT command go-smtp is answering when
 	// its ORCPT value is malformed: what is wrong, and how to write it.
 	orcpt []byte
+	// active is the listener's count of open connections, which Close
+	// takes this one from, once (closed).
+	active *atomic.Int64
+	closed atomic.Bool
 }
 
 // What go-smtp's reply to a BDAT command answers.
@@ -84,19 +88,48 @@ type wireListener struct {
 	limit    int
 	timeout  time.Duration
 	maxSize  int64 // the server's MaxMessageBytes
+	// maxConns caps the connections open at once (relay.max_connections),
+	// as the sink's limits.max_connections does; active counts them.
+	maxConns int
+	active   atomic.Int64
 }
 
 func (l *wireListener) Accept() (net.Conn, error) {
-	raw, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		raw, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if n := l.active.Add(1); l.maxConns > 0 && n > int64(l.maxConns) {
+			l.active.Add(-1)
+			go l.refuse(raw)
+			continue
+		}
+		w := &wireConn{Conn: raw, raw: raw, tlsCfg: l.tlsCfg, domain: l.domain, limit: l.limit, timeout: l.timeout,
+			maxSize: l.maxSize, replyEnd: true, active: &l.active}
+		if l.implicit {
+			w.Conn, w.needTLS = tls.Server(raw, l.tlsCfg), true
+		}
+		return w, nil
 	}
-	w := &wireConn{Conn: raw, raw: raw, tlsCfg: l.tlsCfg, domain: l.domain, limit: l.limit, timeout: l.timeout,
-		maxSize: l.maxSize, replyEnd: true}
+}
+
+// refuseTimeout bounds the 421 to a connection over the limit.
+const refuseTimeout = 10 * time.Second
+
+// refuse answers a connection over maxConns with 421 in place of the
+// greeting (RFC 5321 3.1: the server may refuse a connection this way)
+// and closes it, in the sink's words, without a session: it costs no
+// more than the reply.
+func (l *wireListener) refuse(raw net.Conn) {
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(refuseTimeout)) // network deadlines are the wall clock's, as go-smtp's
+	c := raw
 	if l.implicit {
-		w.Conn, w.needTLS = tls.Server(raw, l.tlsCfg), true
+		c = tls.Server(raw, l.tlsCfg)
 	}
-	return w, nil
+	c.Write([]byte("421 4.7.0 " + l.domain + " has too many connections (its limit is " + strconv.Itoa(l.maxConns) +
+		" at once, relay.max_connections), try again later\r\n"))
 }
 
 // tlsState is the connection's TLS state, once TLS is in force.
@@ -107,7 +140,15 @@ func (w *wireConn) tlsState() (tls.ConnectionState, bool) {
 	return tls.ConnectionState{}, false
 }
 
-func (w *wireConn) Close() error         { return w.raw.Close() }
+// Close closes the connection; the first call gives its place back
+// under the listener's limit.
+func (w *wireConn) Close() error {
+	if w.active != nil && w.closed.CompareAndSwap(false, true) {
+		w.active.Add(-1)
+	}
+	return w.raw.Close()
+}
+
 func (w *wireConn) RemoteAddr() net.Addr { return w.raw.RemoteAddr() }
 func (w *wireConn) LocalAddr() net.Addr  { return w.raw.LocalAddr() }
 
