@@ -67,6 +67,10 @@ type wireConn struct {
 	// orcpt is the reply to the RCPT command go-smtp is answering when
 	// its ORCPT value is malformed: what is wrong, and how to write it.
 	orcpt []byte
+	// authReply: go-smtp's next reply answers AUTH or a SASL response;
+	// authRefused: that reply refused it; afterAuth: the command line
+	// being answered came right after such a refusal.
+	authReply, authRefused, afterAuth bool
 	// active is the listener's count of open connections, which Close
 	// takes this one from, once (closed).
 	active *atomic.Int64
@@ -213,16 +217,49 @@ func (w *wireConn) Write(b []byte) (int, error) {
 			out = w.orcpt
 		}
 	}
+	if first {
+		out = w.stockReply(b, out)
+	}
 	if first && bytes.HasPrefix(b, []byte("354")) {
 		w.inData, w.dotState = true, smtpdata.Scanner{}
 	}
 	if first {
+		if w.authReply {
+			// The reply to AUTH or to an answer to its 334: a refusal
+			// ends the exchange, and a client that answers on anyway
+			// sends lines that are no commands.
+			w.authRefused = b[0] == '4' || b[0] == '5'
+			w.authReply = false
+		}
 		w.sasl = bytes.HasPrefix(b, []byte("334"))
 	}
 	if _, err := w.Conn.Write(out); err != nil {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// stockReply returns the reply to send for b, the first line of a reply
+// of go-smtp's: its stock texts that say nothing of the limit or of what
+// to do are worded here; out, what would be sent, otherwise.
+func (w *wireConn) stockReply(b, out []byte) []byte {
+	switch string(bytes.TrimRight(b, "\r\n")) {
+	case "552 5.3.4 Maximum message size exceeded", "552 5.3.4 Max message size exceeded":
+		// DATA past the limit; MAIL with a SIZE, or a BDAT chunk, over it.
+		return []byte("552 5.3.4 Message size exceeds fixed maximum message size: this relay takes at most " +
+			strconv.FormatInt(w.maxSize, 10) + " octets, the SIZE its EHLO reply names (RFC 1870); send a smaller message " +
+			"(large files as links), or ask the relay's operator to raise relay.max_message_bytes\r\n")
+	case "501 5.5.2 Bad command":
+		// go-smtp's parser found no verb and space: a line too short, or
+		// a SASL answer sent after the AUTH was refused.
+		if w.afterAuth {
+			return []byte("501 5.5.2 Syntax error: this line is not a command; the AUTH before it was refused, so no answer " +
+				"to a 334 challenge is expected: see that refusal's reply, then send AUTH again\r\n")
+		}
+		return []byte("501 5.5.2 Syntax error: this line is not a command, which is a verb, then a space before its " +
+			"arguments (RFC 5321 4.1.1)\r\n")
+	}
+	return out
 }
 
 // replyLineEnds reports whether b is the last line of a reply ("250 ..."
@@ -337,8 +374,13 @@ func (w *wireConn) Read(p []byte) (int, error) {
 			continue
 		}
 		verb, arg := commandVerb(line)
+		w.afterAuth, w.authRefused = w.authRefused, false
 		if w.sasl {
 			verb = "" // a SASL response, whatever it spells
+			w.authReply = true
+		}
+		if verb == "AUTH" {
+			w.authReply = true
 		}
 		w.badParams, w.bdatCmd, w.orcpt = nil, 0, nil
 		switch verb {
