@@ -187,6 +187,12 @@ type MessageDetail struct {
 	// message (a charset it does not know, a broken MIME structure, a
 	// limit reached) and how it is shown instead.
 	Notes []string `json:"notes,omitempty"`
+	// Auth is, for a message the sink stored with sink.verify on, its
+	// SPF, DKIM and DMARC verdict (web/mailtext.go authVerdict).
+	Auth *AuthVerdict `json:"auth,omitempty"`
+	// StoredSize is the bytes as stored, the .eml download: more than Size
+	// when the sink put its Authentication-Results field in front.
+	StoredSize int64 `json:"stored_size,omitempty"`
 }
 
 // Attachment is one MIME part of a message that is not a body shown.

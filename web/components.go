@@ -311,6 +311,10 @@ func (s *Server) getSinkMessage(w http.ResponseWriter, r *http.Request) {
 		if ok {
 			m.Session = strconv.FormatInt(sid, 10)
 		}
+		if err := s.sinkAuth(r.Context(), n, &m); err != nil {
+			s.writeAPIError(w, r, "reading the message's authentication results", err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, validDetail(m))
 }

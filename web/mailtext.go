@@ -2,11 +2,14 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/mail"
 	"net/textproto"
 	"slices"
+	"strings"
 
+	"github.com/emersion/go-msgauth/authres"
 	"github.com/relaylab/relaylab/internal/mailtext"
 )
 
@@ -27,7 +30,7 @@ const maxPart = 4 << 20
 // could not read. A message that does not parse is shown whole, as text.
 // Envelope fields (ID, From, To, Received, Size) are the caller's to set.
 func DecodeMessage(raw []byte) MessageDetail {
-	var d MessageDetail
+	d := MessageDetail{StoredSize: int64(len(raw))}
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		d.Text = mailtext.Valid(string(raw))
@@ -139,4 +142,161 @@ func validDetail(m MessageDetail) MessageDetail {
 		m.Notes = ns
 	}
 	return m
+}
+
+// sinkAuthservID is the authserv-id of the Authentication-Results field
+// the sink puts first on a message it checked (sink/authcheck): the sink
+// drops any field the message brought that claims it (RFC 8601 5).
+const sinkAuthservID = "relaylab"
+
+// AuthVerdict is what the sink's own SPF, DKIM and DMARC checks
+// (sink.verify) found of a message it stored, each result with what it
+// means.
+type AuthVerdict struct {
+	SPF   AuthCheck   `json:"spf"`
+	DKIM  []AuthCheck `json:"dkim"` // one per signature checked, or one "none"
+	DMARC AuthCheck   `json:"dmarc"`
+}
+
+// AuthCheck is one result: an RFC 8601 value and its meaning, and what
+// it was about.
+type AuthCheck struct {
+	Result  string `json:"result"` // pass, fail, softfail, neutral, none, temperror, permerror
+	Meaning string `json:"meaning"`
+	// Domain is the identity checked: SPF's MAIL FROM (or HELO) domain,
+	// a DKIM signature's d=, DMARC's From domain.
+	Domain   string `json:"domain,omitempty"`
+	Selector string `json:"selector,omitempty"` // a DKIM signature's s=
+	Policy   string `json:"policy,omitempty"`   // DMARC's p=: none, quarantine, reject
+	Reason   string `json:"reason,omitempty"`   // the checker's words, when it gave some
+}
+
+// authVerdict reads the sink's verdict on a message: spf, dkim and dmarc
+// as the sink recorded them (empty spf: the sink did not check it), the
+// details from the Authentication-Results field it put first in headers,
+// which is used only when it is first, is the sink's (authserv-id) and
+// agrees with the record, since otherwise it may be the sender's.
+func authVerdict(headers []Header, spf, dkim, dmarc, policy string) *AuthVerdict {
+	if spf == "" {
+		return nil
+	}
+	v := &AuthVerdict{SPF: AuthCheck{Result: spf}, DMARC: AuthCheck{Result: dmarc, Policy: strings.ToLower(policy)}}
+	var res []authres.Result
+	if len(headers) > 0 && strings.EqualFold(headers[0].Name, "Authentication-Results") {
+		id, rs, err := authres.Parse(headers[0].Value)
+		if id, _, _ = strings.Cut(id, " "); err == nil && strings.EqualFold(id, sinkAuthservID) {
+			res = rs
+		}
+	}
+	var dkims []AuthCheck
+	for _, r := range res {
+		switch r := r.(type) {
+		case *authres.SPFResult:
+			if string(r.Value) == spf {
+				v.SPF.Domain, v.SPF.Reason = domainPart(cmp.Or(r.From, r.Helo)), r.Reason
+			}
+		case *authres.DKIMResult:
+			dkims = append(dkims, AuthCheck{Result: string(r.Value), Domain: r.Domain, Reason: r.Reason})
+		case *authres.DMARCResult:
+			if string(r.Value) == dmarc {
+				v.DMARC.Domain, v.DMARC.Reason = r.From, r.Reason
+			}
+		}
+	}
+	if !agrees(dkims, dkim) {
+		dkims = []AuthCheck{{Result: dkim}}
+	}
+	withSelectors(dkims, headers)
+	v.DKIM = dkims
+	v.SPF.Meaning = meaning("spf", v.SPF.Result)
+	v.DMARC.Meaning = meaning("dmarc", v.DMARC.Result)
+	for i := range v.DKIM {
+		v.DKIM[i].Meaning = meaning("dkim", v.DKIM[i].Result)
+	}
+	return v
+}
+
+// agrees reports whether the signatures' results give the one the sink
+// recorded: pass when one passes, else the first's (sink/authcheck).
+func agrees(dkims []AuthCheck, dkim string) bool {
+	if len(dkims) == 0 {
+		return false
+	}
+	got := dkims[0].Result
+	for _, d := range dkims {
+		if d.Result == "pass" {
+			got = "pass"
+		}
+	}
+	return got == dkim
+}
+
+// withSelectors gives each DKIM result the s= of its signature: the
+// sink checks the DKIM-Signature fields in order and writes a result
+// for each, so the n-th result is the n-th signature's when their
+// number and domains agree; otherwise none is guessed.
+func withSelectors(dkims []AuthCheck, headers []Header) {
+	var sigs []map[string]string
+	for _, h := range headers {
+		if strings.EqualFold(h.Name, "DKIM-Signature") {
+			tags := map[string]string{}
+			for _, t := range strings.Split(h.Value, ";") {
+				if k, val, ok := strings.Cut(t, "="); ok {
+					tags[strings.TrimSpace(k)] = strings.Join(strings.Fields(val), "")
+				}
+			}
+			sigs = append(sigs, tags)
+		}
+	}
+	if len(sigs) != len(dkims) {
+		return
+	}
+	for i, s := range sigs {
+		if !strings.EqualFold(s["d"], dkims[i].Domain) {
+			return
+		}
+	}
+	for i, s := range sigs {
+		dkims[i].Selector = s["s"]
+	}
+}
+
+// domainPart is the domain of an address, or s when it has no @.
+func domainPart(s string) string {
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// meanings are the results of RFC 7208 2.6, RFC 6376 with RFC 8601 2.7.1
+// and RFC 7489 11.2 said for a person.
+var meanings = map[string]string{
+	"spf pass":        "the sending IP address is one the domain's SPF record allows",
+	"spf fail":        "the domain's SPF record says this IP address may not send for it (-all): receivers may refuse the message",
+	"spf softfail":    "the domain's SPF record says this IP address is probably not allowed (~all): most receivers accept the message but count it against it",
+	"spf neutral":     "the domain's SPF record makes no claim about this IP address (?all): as if there were no record",
+	"spf none":        "the domain publishes no SPF record, or there was no domain to check",
+	"spf temperror":   "a DNS error stopped the check: a receiver would usually defer (4xx) and let the sender try again",
+	"spf permerror":   "the domain's SPF record cannot be used (a syntax error, or more than 10 DNS lookups): fix the record",
+	"dkim pass":       "the signature verifies: the signing domain vouches for the message, and the signed parts were not changed on the way",
+	"dkim fail":       "the signature does not verify: the message was changed after it was signed (a footer, a rewritten header field) or the key in DNS is not the one that signed",
+	"dkim neutral":    "the signature could not be shown valid or invalid",
+	"dkim none":       "the message has no DKIM signature",
+	"dkim policy":     "the signature verifies but is not accepted (a weak key, an unsigned From)",
+	"dkim temperror":  "the signing key could not be fetched (a DNS error): a receiver would try again later",
+	"dkim permerror":  "the signature or its key cannot be used (a tag missing, no key at selector._domainkey.domain, a key that does not parse): fix the signature or the record",
+	"dmarc pass":      "SPF or DKIM passed for a domain aligned with the From domain",
+	"dmarc fail":      "neither SPF nor DKIM passed for a domain aligned with the From domain: the domain's policy says what receivers do with the message",
+	"dmarc none":      "the From domain publishes no DMARC record",
+	"dmarc temperror": "a DNS error stopped the lookup of the DMARC record: a receiver would try again later",
+	"dmarc permerror": "the DMARC record cannot be used, or the From field does not hold exactly one address",
+}
+
+// meaning is a result of method said for a person.
+func meaning(method, result string) string {
+	if m, ok := meanings[method+" "+result]; ok {
+		return m
+	}
+	return "a result RFC 8601 does not define for " + method
 }

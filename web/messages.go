@@ -2,7 +2,10 @@ package web
 
 import (
 	"cmp"
+	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -260,4 +263,28 @@ const lateBouncedSQL = `CASE WHEN e.kind = ? AND e.message != '' AND e.recipient
 func messageStatesQuery(n int) string {
 	return `SELECT message, recipient, kind FROM events WHERE message IN (?` + strings.Repeat(",?", n-1) +
 		`) AND message != '' AND kind IN (?,?,?,?,?,?) AND recipient != '' ORDER BY id`
+}
+
+// sinkAuth sets m.Auth from the sink's record of message id: the results
+// it stored (none when sink.verify was off), the DMARC policy from its
+// sink.message event (written in the same transaction, at the same
+// time), and the details from its Authentication-Results field.
+func (s *Server) sinkAuth(ctx context.Context, id int64, m *MessageDetail) error {
+	var spf, dkim, dmarc, policy string
+	var tns int64
+	err := s.opts.Store.DB().QueryRowContext(ctx, `SELECT COALESCE(spf, ''), COALESCE(dkim, ''), COALESCE(dmarc, ''), time_ns
+		FROM sink_messages WHERE id = ?`, id).Scan(&spf, &dkim, &dmarc, &tns)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && spf == "" {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = s.opts.Store.DB().QueryRowContext(ctx, `SELECT COALESCE(CAST(json_extract(payload, '$.dmarc_policy') AS TEXT), '')
+		FROM events WHERE kind = ? AND time_ns = ? AND json_extract(payload, '$.id') = ? LIMIT 1`, events.SinkMessage, tns, id).Scan(&policy)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	m.Auth = authVerdict(m.Headers, spf, dkim, dmarc, policy)
+	return nil
 }

@@ -345,7 +345,8 @@ function renderMessage(el, m, url) {
       h("dt", {}, "From"), h("dd", { class: "mono" }, m.from ? iso(m.from) : "<>"),
       h("dt", {}, "To"), h("dd", { class: "mono" }, list(m.to)),
       h("dt", {}, "Received"), h("dd", {}, fmtTime(m.received)),
-      h("dt", {}, "Size"), h("dd", {}, String(m.size) + " bytes")));
+      h("dt", {}, "Size"), h("dd", { id: "msg-size" }, sizeText(m))));
+  if (m.auth) el.insertBefore(authSection(m.auth), el.children[1]);
   // Direction controls anywhere in what is shown of the message: say so
   // above it, as each is shown, not applied, where it stands.
   const parts = m.attachments || [];
@@ -392,6 +393,33 @@ function renderMessage(el, m, url) {
     // first strong character (unicode-bidi: plaintext).
     el.append(h("h2", {}, "Text body"), h("pre", { class: "body-text", dir: "auto" }, m.text));
   }
+}
+
+// sizeText is the message's size as received and, when the .eml holds
+// more (the sink's Authentication-Results field in front), that too.
+function sizeText(m) {
+  const n = (x) => Number(x).toLocaleString("en-US");
+  const size = n(m.size) + " bytes";
+  if (!m.stored_size || m.stored_size === m.size) return size;
+  return size + " as received; the .eml download is " + n(m.stored_size) + " bytes" +
+    (m.auth ? ": the sink put its Authentication-Results field in front" : ": the bytes as stored differ from those received");
+}
+
+// authSection is the verdict of the sink's own checks (sink.verify):
+// SPF, each DKIM signature and DMARC with its policy, each with what
+// it means. Only the sink's own Authentication-Results field is read.
+function authSection(a) {
+  const line = (name, c, extra) => h("li", { class: "auth-" + (c.result === "pass" ? "pass" : c.result === "none" ? "none" : "bad") },
+    h("strong", {}, name + "=" + c.result), extra.length ? [" (", extra.filter(Boolean).join(", "), ")"] : "",
+    ": ", c.meaning, c.reason ? [" ", h("span", { class: "muted" }, "(", iso(c.reason), ")")] : "");
+  const dkim = (a.dkim || []).map((d) => line("dkim", d, [d.domain ? "d=" + d.domain : "", d.selector ? "s=" + d.selector : ""].filter(Boolean)));
+  const pol = { reject: "it asks receivers to refuse mail that fails", quarantine: "it asks receivers to put mail that fails in spam", none: "it asks for reports only, nothing done to mail that fails" };
+  return h("section", { id: "msg-auth" }, h("h2", {}, "Authentication"),
+    h("p", { class: "muted small" }, "As relaylab's sink checked it on arrival (sink.verify), from the Authentication-Results field it put first (authserv-id relaylab)."),
+    h("ul", { class: "auth" },
+      line("spf", a.spf, a.spf.domain ? ["domain " + a.spf.domain] : []),
+      ...dkim,
+      line("dmarc", a.dmarc, [a.dmarc.domain ? "header.from=" + a.dmarc.domain : "", a.dmarc.policy ? "policy " + a.dmarc.policy + ": " + (pol[a.dmarc.policy] || "") : ""].filter(Boolean))));
 }
 
 // attachedMessage is what a message attached whole says of itself: its
