@@ -259,7 +259,23 @@ func (w *wireConn) stockReply(b, out []byte) []byte {
 		return []byte("501 5.5.2 Syntax error: this line is not a command, which is a verb, then a space before its " +
 			"arguments (RFC 5321 4.1.1)\r\n")
 	}
+	for _, e := range pathEchoes {
+		if addr, ok := bytes.CutPrefix(b, []byte(e[0])); ok {
+			if addr, ok := bytes.CutSuffix(addr, []byte(e[1])); ok {
+				// go-smtp echoes the path with its local part unquoted:
+				// <a b@x.test> is no address. RFC 5321 4.1.2 quotes it.
+				return []byte(e[0] + smtpPath(string(addr)) + e[1])
+			}
+		}
+	}
 	return out
+}
+
+// pathEchoes are go-smtp's replies to MAIL and RCPT that echo the path,
+// before and after it.
+var pathEchoes = [][2]string{
+	{"250 2.0.0 Roger, accepting mail from <", ">\r\n"},
+	{"250 2.0.0 I'll make sure <", "> gets this\r\n"},
 }
 
 // replyLineEnds reports whether b is the last line of a reply ("250 ..."

@@ -1,0 +1,33 @@
+package relay
+
+import (
+	"net"
+	"testing"
+)
+
+// TestPathEchoQuoted: the 250 to MAIL and RCPT echoes a quoted local part
+// quoted, as a valid address (RFC 5321 4.1.2), where go-smtp echoed it
+// unquoted ("<<img src=x>|x|+rcpt550@example.test>").
+func TestPathEchoQuoted(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, nil)
+	cfg := submitConfig(mta.addr)
+	cfg.AllowedNetworks = []string{"127.0.0.0/8"}
+	h := newHarness(t, cfg, Options{})
+	raw, err := net.Dial("tcp", h.r.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := dialRaw(t, raw)
+	rc.cmd("EHLO client.test")
+	for _, tt := range []struct{ cmd, want string }{
+		{`MAIL FROM:<"a b"@s.test>`, `250 2.0.0 Roger, accepting mail from <"a b"@s.test>`},
+		{`RCPT TO:<"<img src=x>|x|+rcpt550"@example.test>`, `250 2.0.0 I'll make sure <"<img src=x>|x|+rcpt550"@example.test> gets this`},
+		{`RCPT TO:<"q\"uote"@example.test>`, `250 2.0.0 I'll make sure <"q\"uote"@example.test> gets this`},
+		{`RCPT TO:<plain.name@example.test>`, `250 2.0.0 I'll make sure <plain.name@example.test> gets this`},
+	} {
+		if got := rc.cmd(tt.cmd); len(got) != 1 || got[0] != tt.want {
+			t.Errorf("%s: %q; want %q", tt.cmd, got, tt.want)
+		}
+	}
+}
