@@ -54,6 +54,7 @@ func TestBrowserSinkAuthVerdict(t *testing.T) {
 	if want := "as received; the .eml download is " + strconv.FormatInt(d.StoredSize, 10) + " bytes: the sink put its Authentication-Results field in front"; !strings.Contains(size, want) {
 		t.Errorf("size %q, want it to say %q", size, want)
 	}
+	b.screenshot(t, "sink-auth-verdict")
 	d.ID = "fwd-1"
 	relay.mu.Lock()
 	relay.msgs["fwd-1"] = d
