@@ -36,7 +36,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad event filter", err.Error())
 		return
 	}
-	if tail > 0 {
+	if r.URL.Query().Has("tail") { // tail=0 too: an empty page whose next is the log's end
 		last, _ := s.opts.Store.Changes()
 		f.AfterID = max(f.AfterID, last-tail)
 	}

@@ -62,7 +62,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error(), "give tail as the number of the log's last events to start from")
 		return
 	}
-	if tail > 0 {
+	if r.URL.Query().Has("tail") { // tail=0 too: no backlog, only what comes next
 		last, _ := s.opts.Store.Changes()
 		f.AfterID = max(f.AfterID, last-tail)
 	}

@@ -56,3 +56,34 @@ func TestStreamTailAndLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamTailZero: tail=0 starts at the log's end, with no backlog,
+// on the stream and on a page (whose next is where a stream would start);
+// it sent the whole log.
+func TestStreamTailZero(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Options{})
+	var last int64
+	for range 3 {
+		last = appendEvents(t, ts.st, relayEvent(events.RelayAttempt, "m", "a@example.com"))[0].ID
+	}
+	var page eventPage
+	getJSON(t, ts.url+"/api/v1/events?tail=0", &page)
+	if len(page.Events) != 0 || page.Next != last {
+		t.Errorf("page with tail=0: %d events, next %d; want none and next %d", len(page.Events), page.Next, last)
+	}
+	for _, base := range []string{"/api/v1/events", "/api/v1/events/stream"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, _, err := websocket.DefaultDialer.DialContext(ctx, "ws"+strings.TrimPrefix(ts.url, "http")+base+"?tail=0", nil)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s?tail=0: %v", base, err)
+		}
+		fresh := appendEvents(t, ts.st, relayEvent(events.RelayAttempt, "m", "b@example.com"))[0].ID
+		evs, err := readFrame(t, c)
+		c.Close()
+		if err != nil || len(evs) != 1 || evs[0].ID != fresh {
+			t.Errorf("%s?tail=0: first frame %+v, %v; want only the new event %d", base, evs, err, fresh)
+		}
+	}
+}
