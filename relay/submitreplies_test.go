@@ -49,3 +49,25 @@ func TestStockRepliesWorded(t *testing.T) {
 		t.Errorf("a second such line: %q; want %q", got, want)
 	}
 }
+
+// TestTooManyErrorsWorded: go-smtp's "500 5.5.1 Too many errors. Quiting
+// now" after a client's fourth syntax error is the sink's 421 4.7.0.
+func TestTooManyErrorsWorded(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, nil)
+	h := newHarness(t, submitConfig(mta.addr), Options{})
+	raw, err := net.Dial("tcp", h.r.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := dialRaw(t, raw)
+	for i := 0; i < 3; i++ {
+		rc.cmd("xy")
+	}
+	if got := rc.cmd("xy"); !strings.HasPrefix(got[0], "501 5.5.2 ") {
+		t.Fatalf("fourth bad line: %q; want 501", got)
+	}
+	if got, want := rc.reply(), "421 4.7.0 Too many unrecognized commands: closing the connection (RFC 5321 3.8)"; got[0] != want {
+		t.Errorf("after the fourth bad line: %q; want %q", got, want)
+	}
+}

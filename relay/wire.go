@@ -258,6 +258,10 @@ func (w *wireConn) stockReply(b, out []byte) []byte {
 		}
 		return []byte("501 5.5.2 Syntax error: this line is not a command, which is a verb, then a space before its " +
 			"arguments (RFC 5321 4.1.1)\r\n")
+	case "500 5.5.1 Too many errors. Quiting now":
+		// go-smtp's close after its fourth syntax error, written after
+		// that error's own reply: 421, as the sink says it (RFC 5321 3.8).
+		return []byte("421 4.7.0 Too many unrecognized commands: closing the connection (RFC 5321 3.8)\r\n")
 	}
 	for _, e := range pathEchoes {
 		if addr, ok := bytes.CutPrefix(b, []byte(e[0])); ok {
