@@ -1047,6 +1047,9 @@ func checkMatch(p string) error {
 		}
 		return fmt.Errorf("%s, but %s, so it would match no recipient: write a glob such as \"*@example.test\"", what, glob)
 	}
+	if i, at := strings.Index(p, "["), strings.LastIndex(p, "@"); i >= 0 && i < at {
+		return fmt.Errorf("has a [ before the @, but %s, so [ and ] are no character class, and an address has [ only in an address literal after the @ (user@[127.0.0.1]): it would match no recipient; write ? for one character or * for any run, such as \"user*@example.test\"", glob)
+	}
 	if i := strings.LastIndex(p, "["); i >= 0 && !strings.Contains(p[i:], "]") {
 		return fmt.Errorf("has a [ that no ] closes, but %s, and an address has [ only in an address literal such as user@[127.0.0.1], so it would match no recipient: write a glob such as \"*@example.test\"", glob)
 	}

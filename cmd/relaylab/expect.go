@@ -12,6 +12,7 @@ import (
 	"net/http"
 	neturl "net/url"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -385,6 +386,11 @@ func serveBase(raw string) (string, error) {
 	u, err := neturl.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", fmt.Errorf("--url %q: want the address of a relaylab serve, such as http://127.0.0.1:8025", hidePassword(raw))
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("--url %q: port %s is not a port (1 to 65535): give the address of a relaylab serve, such as http://127.0.0.1:8025", hidePassword(raw), port)
+		}
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
 		return "", fmt.Errorf("--url %q has a query or fragment (after ? or #), which expect cannot add the API's paths to: give the serve's address alone, such as %s://%s", hidePassword(raw), u.Scheme, u.Host)

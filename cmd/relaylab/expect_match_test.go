@@ -23,6 +23,7 @@ func TestExpectMatchRefusesDeadPatterns(t *testing.T) {
 		{"[", `:4:15: expect.recipients[0].match: "[" has a [ that no ] closes`},
 		{"/[/", `:4:15: expect.recipients[0].match: "/[/" is written as a regexp between slashes`},
 		{"/^a@/", `expect.recipients[0].match: "/^a@/" is written as a regexp`},
+		{"user[0-9]*@example.test", `expect.recipients[0].match: "user[0-9]*@example.test" has a [ before the @`},
 	} {
 		t.Run(tt.match, func(t *testing.T) {
 			t.Parallel()
@@ -69,6 +70,10 @@ func TestExpectURLForms(t *testing.T) {
 	code, _, errOut := runIn(t, context.Background(), "expect", "--url", hs.URL+"/?x=1", file)
 	if code != 2 || !strings.Contains(errOut, "has a query or fragment") || !strings.Contains(errOut, "give the serve's address alone, such as "+hs.URL) {
 		t.Errorf("--url with a query: exit %d (want 2), stderr %q", code, errOut)
+	}
+	code, _, errOut = runIn(t, context.Background(), "expect", "--url", "http://127.0.0.1:99999", file)
+	if code != 2 || !strings.Contains(errOut, "port 99999 is not a port (1 to 65535)") {
+		t.Errorf("--url with port 99999: exit %d (want 2), stderr %q", code, errOut)
 	}
 
 	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
