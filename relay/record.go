@@ -178,7 +178,7 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 							res.verdict.Reason, msg.expires.UTC().Format(time.RFC3339), shapingOpens(res.reply), res.notBefore.UTC().Format(time.RFC3339))
 						// The table's advice ("nothing; it is sent when the
 						// window opens") would say the opposite.
-						payload["advice"] = "to have it sent, widen the route's sending windows, raise the path's warm-up cap, or give the retry policy a longer max_age; otherwise it expires unsent and its sender gets a DSN"
+						payload["advice"] = "to have it sent, " + shapingFix(res.reply) + ", or give the retry policy a longer max_age; otherwise it expires unsent and its sender gets a DSN"
 					}
 				}
 				set, args := replyColumns(res.reply)

@@ -28,7 +28,7 @@ func TestHeldMailExpires(t *testing.T) {
 	if r, _ := payload(t, d[0])["reason"].(string); !strings.Contains(r, "expires at") || !strings.Contains(r, "before the route's sending window opens") {
 		t.Errorf("deferral reason %q: want it to say the message expires before the window opens", r)
 	}
-	if a, _ := payload(t, d[0])["advice"].(string); strings.Contains(a, "it is sent when") || !strings.Contains(a, "widen the route's sending windows") || !strings.Contains(a, "max_age") {
+	if a, _ := payload(t, d[0])["advice"].(string); strings.Contains(a, "it is sent when") || !strings.Contains(a, "widen the route's windows") || !strings.Contains(a, "max_age") {
 		t.Errorf("deferral advice %q: want what to change so that it is sent, not that it will be sent when the window opens", a)
 	}
 	e := h.events(events.Filter{Message: id, Kinds: []string{events.RelayExpired}})

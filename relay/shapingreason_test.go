@@ -20,7 +20,7 @@ func TestShapingReasonNamesTheHold(t *testing.T) {
 		reason, advice, not string
 	}{
 		{"warmup", func(c *Config) { c.Paths[0].Warmup, c.Paths[0].WarmupStart = []int{1}, epoch.Format("2006-01-02") },
-			"its path has reached its warm-up cap for the day", "warmup list", "sending window"},
+			"its path has reached its warm-up cap for the day", "warmup", "sending window"},
 		{"window", func(c *Config) { c.Routes[0].Windows = []string{"03:00-04:00"} },
 			"it is outside the sending windows of its route", "route's windows", "warm-up"},
 	} {
