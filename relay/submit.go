@@ -598,6 +598,9 @@ func (s *session) Reset() {
 
 func (s *session) Logout() error { return nil }
 
+// maxPresized bounds the buffer a SIZE sets aside before any data.
+const maxPresized = 8 << 20
+
 // readMessage reads the message into one buffer that leaves head octets
 // free before it, for the trace and Message-ID fields, so that the
 // message the relay queues is built where it was read: a message was held
@@ -609,6 +612,10 @@ func (s *session) readMessage(rd io.Reader, head int) (all, data []byte, err err
 	size := int64(64 << 10)
 	if s.opts != nil && s.opts.Size > 0 && (s.r.cfg.MaxMessageBytes <= 0 || s.opts.Size <= s.r.cfg.MaxMessageBytes) {
 		size = s.opts.Size + s.opts.Size/64 + 1024 // room for a few mended line ends
+		// A SIZE is a claim: at most this much is set aside before the
+		// data comes, so that clients declaring large messages on many
+		// connections and sending nothing hold no more than this each.
+		size = min(size, maxPresized)
 	}
 	buf := bytes.NewBuffer(make([]byte, head, int64(head)+size))
 	_, err = buf.ReadFrom(&crlfReader{r: rd})
