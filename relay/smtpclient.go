@@ -17,6 +17,7 @@ import (
 
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/dsn"
+	"github.com/relaylab/relaylab/internal/mailaddr"
 )
 
 // client is a small SMTP client. go-smtp's client neither pipelines nor
@@ -684,48 +685,20 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// smtpPath writes addr as the inside of a MAIL FROM or RCPT TO path. RFC
-// 5321 4.1.2: a local part that is not a Dot-string must be a
-// Quoted-string, with \ and " escaped. go-smtp's server unquotes what it
-// is given, so an address stored from "quoted local"@x.test is quoted
-// again here, on its way out.
+// smtpPath writes addr as the inside of a MAIL FROM or RCPT TO path, in
+// the form the relay records it: a local part that is not a Dot-string
+// must be a Quoted-string, with \ and " escaped (RFC 5321 4.1.2), and one
+// quoted already is left as it is; the one trailing dot of the domain,
+// which a path cannot have (RFC 5321 2.3.5), is dropped. The relay
+// records an address in this form (session.Mail, session.Rcpt), so that
+// what it echoes, records and sends is one address; an address queued
+// over HTTP unquoted is quoted here, on its way out.
 func smtpPath(addr string) string {
 	i := strings.LastIndexByte(addr, '@')
 	if i < 0 {
 		return addr // "" (the null path) or a bare postmaster
 	}
-	local, domain := addr[:i], addr[i:]
-	if isDotString(local) {
-		return addr
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for j := 0; j < len(local); j++ {
-		if c := local[j]; c == '\\' || c == '"' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(local[j])
-	}
-	b.WriteByte('"')
-	return b.String() + domain
-}
-
-// isDotString reports whether s is an RFC 5321 Dot-string: atoms of atext
-// (RFC 5322 3.2.3; UTF-8 too, RFC 6531 3.3) joined by single dots.
-func isDotString(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 0x80, 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.':
-		case strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
+	return mailaddr.Valid(addr[:i] + "@" + mailaddr.WithoutRootDot(addr[i+1:]))
 }
 
 func isASCII(s string) bool {

@@ -357,8 +357,21 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// 3463 3.2), as the sink answers.
 		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Bad sender address syntax: " + why}
 	}
-	s.from, s.opts, s.mailOK = from, opts, true
+	s.from, s.opts, s.mailOK = recordedPath(from), opts, true
 	return nil
+}
+
+// recordedPath is an address as go-smtp parsed it (a quoted local part's
+// value, its quotes taken off) in the form the relay records, echoes
+// (smtpPath) and sends it: quoted where RFC 5321 4.1.2 needs it, so that
+// the queue, the API and the CSV show a valid address, and without the
+// trailing dot of its domain, which a path cannot have.
+func recordedPath(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return addr // "" (the null path) or a bare postmaster
+	}
+	return mailaddr.Quote(addr[:at] + "@" + mailaddr.WithoutRootDot(addr[at+1:]))
 }
 
 // errNestedMail refuses a MAIL inside a transaction, in the sink's words.
@@ -409,7 +422,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if len(s.bounces) > 0 {
 		return errNotMixed
 	}
-	rc := Recipient{Address: to}
+	rc := Recipient{Address: recordedPath(to)}
 	if opts != nil {
 		for _, n := range opts.Notify {
 			rc.Notify = append(rc.Notify, string(n))
@@ -439,10 +452,8 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 func (s *session) recipientDomain(to string) (string, error) {
 	at := strings.LastIndexByte(to, '@')
 	local, domain := to[:at], to[at+1:]
-	if strings.HasSuffix(domain, ".") && !strings.HasSuffix(domain, "..") {
-		domain = domain[:len(domain)-1]
-		to = local + "@" + domain
-	}
+	domain = mailaddr.WithoutRootDot(domain)
+	to = local + "@" + domain
 	if strings.HasPrefix(domain, "[") {
 		// An address literal (checked above, mailaddr.LiteralFault). RFC
 		// 5321 4.1.3 delivers it to that address; the mx paths look up
