@@ -151,6 +151,10 @@ func (c *client) readReply(stage string) (Reply, error) {
 			return Reply{}, &stageError{stage, fmt.Errorf("reading the reply: %w", err)}
 		}
 		c.rec.received(line)
+		if stage == "greeting" && len(lines) == 0 && c.tls == nil && isTLSRecord(line) {
+			c.dead = true
+			return Reply{}, &stageError{stage, fmt.Errorf("the server sent a TLS record (%q), not a greeting: %s", line[:min(len(line), 8)], implicitTLSHint)}
+		}
 		if len(line) < 3 {
 			c.dead = true // out of step: nothing more is said to it
 			return Reply{}, &stageError{stage, fmt.Errorf("malformed reply %q", line)}
@@ -279,9 +283,27 @@ func (c *client) expect(stage string, want int) (Reply, error) {
 func (c *client) greet(helo string) error {
 	c.deadline(c.cmdWait)
 	if _, err := c.expect("greeting", 2); err != nil {
+		var se *stageError
+		if c.tls == nil && isTimeout(err) && errors.As(err, &se) {
+			// A port that speaks TLS from the first byte waits for the
+			// client's handshake and never greets a plaintext client.
+			return &stageError{"greeting", fmt.Errorf("no greeting within %s (the path's command_timeout); %s: %w", c.cmdWait, implicitTLSHint, se.err)}
+		}
 		return err
 	}
 	return c.ehlo(helo)
+}
+
+// implicitTLSHint is said of a plaintext connection whose server sent no
+// greeting, or a TLS record: the reverse of tls: implicit pointed at a
+// plaintext port (deliver.go, connect).
+const implicitTLSHint = "the port may expect TLS from the first byte (tls: implicit on the path, usually port 465)"
+
+// isTLSRecord reports whether line starts as a TLS record a server sends,
+// a handshake (22) or an alert (21), of TLS 1.x (RFC 8446 5.1: legacy
+// version 0x03 0x0N).
+func isTLSRecord(line string) bool {
+	return len(line) >= 2 && (line[0] == 0x16 || line[0] == 0x15) && line[1] == 0x03
 }
 
 func (c *client) ehlo(helo string) error {
