@@ -34,6 +34,7 @@ type Config struct {
 	TLS         *tls.Config // used by StartTLS and ImplicitTLS
 	AuthUser    string
 	AuthPass    string
+	AuthMech    string // "PLAIN" or "LOGIN"; "": PLAIN when offered, else LOGIN
 	Helo        string
 	From        string // envelope sender; "{n}" is replaced by the message number
 	// To is the recipient pattern: "{n}" is the message number, "{r}" the
@@ -162,7 +163,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	wg.Wait()
 	res := &Result{Wall: cfg.Clock.Now().Sub(start), Sessions: sessions, Replies: map[string]int{}, ConnErrors: map[string]int{}, FirstErrors: map[string]string{},
-		FirstReplies: map[string]Reply{}}
+		FirstReplies: map[string]Reply{}, UnknownErrors: map[string]int{}, FirstUnknown: map[string]string{}}
 	res.GaveUp, res.GaveUpStage, res.GaveUpErr = dead.reason()
 	var tx, sess []time.Duration
 	stopped := false
@@ -174,6 +175,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Refused += st.refused
 		res.Failed += st.failed
 		res.Cancelled += st.cancelled
+		res.Unknown += st.unknown
+		res.RcptNotTried += st.rcptNotTried
 		res.RcptAccepted += st.rcpt[2]
 		res.RcptTempRefused += st.rcpt[4]
 		res.RcptPermRefused += st.rcpt[5]
@@ -196,6 +199,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				res.FirstErrors[k] = st.firstErrors[k]
 			}
 		}
+		for k, v := range st.unknownErrors {
+			res.UnknownErrors[k] += v
+			if _, ok := res.FirstUnknown[k]; !ok {
+				res.FirstUnknown[k] = st.firstUnknown[k]
+			}
+		}
 	}
 	res.TxLatency, res.SessionLatency = latencyOf(tx), latencyOf(sess)
 	switch {
@@ -212,18 +221,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // stats are one worker's counts, merged at the end so that the hot path
 // shares nothing but the message counter.
 type stats struct {
-	attempted, accepted, partial, refused, failed, cancelled int
-	rcpt, refusals                                           [6]int // by reply class (first digit)
-	stopped                                                  bool   // the run's context ended under this worker
-	replies                                                  map[string]int
-	connErrors                                               map[string]int
-	firstErrors                                              map[string]string
-	firstReplies                                             map[string]Reply
-	txTimes, sessionTimes                                    []time.Duration
+	attempted, accepted, partial, refused, failed, cancelled, unknown int
+	rcptNotTried                                                      int
+	rcpt, refusals                                                    [6]int // by reply class (first digit)
+	stopped                                                           bool   // the run's context ended under this worker
+	replies                                                           map[string]int
+	connErrors, unknownErrors                                         map[string]int
+	firstErrors, firstUnknown                                         map[string]string
+	firstReplies                                                      map[string]Reply
+	txTimes, sessionTimes                                             []time.Duration
 }
 
 func newStats() stats {
-	return stats{replies: map[string]int{}, connErrors: map[string]int{}, firstErrors: map[string]string{}, firstReplies: map[string]Reply{}}
+	return stats{replies: map[string]int{}, connErrors: map[string]int{}, firstErrors: map[string]string{}, firstReplies: map[string]Reply{},
+		unknownErrors: map[string]int{}, firstUnknown: map[string]string{}}
 }
 
 type worker struct {
@@ -300,11 +311,21 @@ func (w *worker) run(ctx context.Context) {
 		}
 		used++
 		began := w.cfg.Clock.Now()
-		res, err := c.Send(w.transaction(n), w.cfg.Pipeline)
+		tx := w.transaction(n)
+		// The server judges a message that needs an extension it does
+		// not offer (a 553 5.6.7 without SMTPUTF8): load counts that.
+		tx.MailParams, _ = c.MailParams(tx)
+		res, err := c.Send(tx, w.cfg.Pipeline)
 		if err != nil && ctx.Err() != nil {
 			// The run was stopped under this message: its connection was
-			// closed (watch), and what came back says nothing of the server.
-			w.stats.cancelled++
+			// closed (watch), and what came back says nothing of the
+			// server. After its final dot, the server may have delivered
+			// it: tried, with its fate unknown; before, cancelled.
+			if res.FateUnknown() {
+				w.fateUnknown("interrupted", fmt.Errorf("the run was interrupted after the message's final dot was sent, before its reply: %w", err))
+			} else {
+				w.stats.cancelled++
+			}
 			w.stats.stopped = true
 			w.drop(c, false)
 			c = nil
@@ -313,7 +334,15 @@ func (w *worker) run(ctx context.Context) {
 		if pe := violation(&res); pe != nil && err == nil {
 			err = pe
 		}
-		w.count(&res)
+		w.count(&res, len(tx.To))
+		if err != nil && res.FateUnknown() {
+			// No reply to the dot (a timeout, a hang-up): the server may
+			// have delivered it (RFC 5321 4.5.4.1).
+			w.fateUnknown(ErrorKind(err), fmt.Errorf("no reply to the message's final dot: %w", err))
+			w.drop(c, false)
+			c = nil
+			continue
+		}
 		if err != nil && !res.Closing() {
 			// A broken connection after a 421 is the 421's doing: the
 			// server said it was closing (RFC 5321 3.8).
@@ -356,6 +385,7 @@ const (
 	outcomeAccepted = iota
 	outcomeRefused
 	outcomeFailed
+	outcomeUnknown
 )
 
 func (w *worker) finish(outcome int) {
@@ -367,6 +397,8 @@ func (w *worker) finish(outcome int) {
 		w.stats.refused++
 	case outcomeFailed:
 		w.stats.failed++
+	case outcomeUnknown:
+		w.stats.unknown++
 	}
 	if w.cfg.Done != nil {
 		w.cfg.Done.Add(1)
@@ -392,7 +424,7 @@ func violation(res *TxResult) *ProtocolError {
 	}
 	if res.Mail.Code != 0 {
 		if pe := bad(StageMail, res.Mail, 250); pe != nil {
-			res.Rcpts, res.Data, res.DataEnd = nil, Reply{}, Reply{}
+			res.Rcpts, res.Data, res.DataEnd, res.DotSent = nil, Reply{}, Reply{}, false
 			res.Mail = Reply{}
 			return pe
 		}
@@ -400,7 +432,7 @@ func violation(res *TxResult) *ProtocolError {
 	for i, r := range res.Rcpts {
 		// RFC 5321 3.4, 3.5.3: 251 and 252 take the recipient too.
 		if pe := bad(StageRcpt, r, 250, 251, 252); pe != nil {
-			res.Rcpts, res.Data, res.DataEnd = res.Rcpts[:i], Reply{}, Reply{}
+			res.Rcpts, res.Data, res.DataEnd, res.DotSent = res.Rcpts[:i], Reply{}, Reply{}, false
 			return pe
 		}
 	}
@@ -429,7 +461,7 @@ func (w *worker) drop(c *Client, quit bool) {
 // unless the run was stopped, which cancels it.
 func (w *worker) open(ctx context.Context) (*Client, error) {
 	cfg := w.cfg
-	opts := Options{Helo: cfg.Helo, TLS: cfg.TLS, Timeout: cfg.Timeout, Clock: cfg.Clock}
+	opts := Options{Helo: cfg.Helo, TLS: cfg.TLS, Timeout: cfg.Timeout, Clock: cfg.Clock, AuthMech: cfg.AuthMech}
 	w.opened = cfg.Clock.Now()
 	c, err := Dial(ctx, cfg.Target, cfg.ImplicitTLS, opts)
 	if err != nil {
@@ -533,8 +565,8 @@ func (w *worker) transaction(n int) *Transaction {
 // MAIL's. Those replies are not counted as refusals of their own.
 const PipelinedNote = " (pipelined)"
 
-// count records the replies of one transaction.
-func (w *worker) count(res *TxResult) {
+// count records the replies of one transaction of rcpts recipients.
+func (w *worker) count(res *TxResult, rcpts int) {
 	if res.Mail.Code != 0 {
 		w.reply(StageMail, res.Mail)
 		w.refusal(res.Mail.Code)
@@ -550,6 +582,10 @@ func (w *worker) count(res *TxResult) {
 		w.reply(StageRcpt, r)
 		w.refusal(r.Code)
 		w.stats.rcpt[min(r.Code/100, 5)]++
+	}
+	if mailOK && closing(res) && len(res.Rcpts) < rcpts {
+		// RFC 5321 3.8: after a 421 the client sends nothing more.
+		w.stats.rcptNotTried += rcpts - len(res.Rcpts)
 	}
 	if res.Data.Code != 0 {
 		key := replyKey(StageData, res.Data)
@@ -603,6 +639,16 @@ func replyKey(stage string, r Reply) string {
 		key += " " + r.Enhanced
 	}
 	return key
+}
+
+// fateUnknown counts a message whose final dot was sent and whose reply
+// was never read, by kind of failure ("timeout", "eof", "interrupted").
+func (w *worker) fateUnknown(kind string, err error) {
+	w.stats.unknownErrors[kind]++
+	if _, ok := w.stats.firstUnknown[kind]; !ok {
+		w.stats.firstUnknown[kind] = err.Error()
+	}
+	w.finish(outcomeUnknown)
 }
 
 func (w *worker) connError(err error) {

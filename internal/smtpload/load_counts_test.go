@@ -52,8 +52,9 @@ func byRcpt(replies map[string]string) func(string) string {
 
 func checkAddsUp(t *testing.T, res *Result) {
 	t.Helper()
-	if res.Attempted != res.Accepted+res.Refused+res.Failed {
-		t.Errorf("tried %d, but accepted %d + refused %d + failed %d = %d", res.Attempted, res.Accepted, res.Refused, res.Failed, res.Accepted+res.Refused+res.Failed)
+	if res.Attempted != res.Accepted+res.Refused+res.Failed+res.Unknown {
+		t.Errorf("tried %d, but accepted %d + refused %d + failed %d + fate unknown %d = %d", res.Attempted, res.Accepted, res.Refused, res.Failed, res.Unknown,
+			res.Accepted+res.Refused+res.Failed+res.Unknown)
 	}
 }
 

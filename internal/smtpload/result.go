@@ -11,23 +11,35 @@ import (
 // Result is what a run saw.
 //
 // Every message tried ends one way: Attempted = Accepted + Refused +
-// Failed. Messages in flight when the run was stopped (interrupted, or
-// given up) are Cancelled and not counted as tried.
+// Failed + Unknown. Messages in flight when the run was stopped
+// (interrupted, or given up) before their final dot was sent are
+// Cancelled and not counted as tried; after it, their fate is Unknown.
 type Result struct {
 	Attempted int // messages tried
 	Accepted  int // messages the server took (250 after the dot)
 	// Partial counts the accepted messages whose recipients were not all
 	// accepted at RCPT: the server took them for the others only.
 	Partial   int
-	Refused   int           // messages a 4xx or 5xx reply stopped, at any stage
-	Failed    int           // messages lost to connection, TLS or protocol errors
-	Cancelled int           // messages in flight when the run was stopped
-	Wall      time.Duration // from the first dial to the last reply
-	Sessions  int           // concurrent connections used: Config.Sessions, or fewer when there are fewer messages
+	Refused   int // messages a 4xx or 5xx reply stopped, at any stage
+	Failed    int // messages lost to connection, TLS or protocol errors
+	Cancelled int // messages in flight when the run was stopped, before their final dot
+	// Unknown counts the messages whose final dot was sent and whose reply
+	// was never read (a timeout, a hang-up, the run interrupted): the
+	// server may have delivered them (RFC 5321 4.5.4.1).
+	Unknown int
+	// UnknownErrors counts them by what cut the reply off (an ErrorKind,
+	// or "interrupted"); FirstUnknown keeps one example text of each.
+	UnknownErrors map[string]int
+	FirstUnknown  map[string]string
+	Wall          time.Duration // from the first dial to the last reply
+	Sessions      int           // concurrent connections used: Config.Sessions, or fewer when there are fewer messages
 	// RcptAccepted, RcptTempRefused and RcptPermRefused count the replies
 	// to RCPT of messages whose sender was accepted, by class (2xx, 4xx,
 	// 5xx).
 	RcptAccepted, RcptTempRefused, RcptPermRefused int
+	// RcptNotTried counts the recipients of those messages never sent:
+	// the server closed the session (421) before them (RFC 5321 3.8).
+	RcptNotTried int
 	// TempRefusals and PermRefusals count the 4xx and 5xx replies at any
 	// stage that refused something the client asked, not counting the
 	// replies to commands pipelined after a refusal, which follow from it.

@@ -31,7 +31,16 @@ type TxResult struct {
 	// ResetErr is why the RSET after a refusal failed (the server replied
 	// and hung up, say): the refusal stands, and the connection is done.
 	ResetErr error
+	// DotSent reports that the content and its final dot were written.
+	// With no reply to the dot (DataEnd.Code 0), the message's fate is
+	// unknown: the server may have delivered it (RFC 5321 4.5.4.1).
+	DotSent bool
 }
+
+// FateUnknown reports whether the message's final dot was sent and its
+// reply never read: the server may have delivered it, or not. (The empty
+// content sent after every recipient was refused is never delivered.)
+func (r *TxResult) FateUnknown() bool { return r.DotSent && r.DataEnd.Code == 0 && r.Stage == "" }
 
 // OK reports whether the server took the message.
 func (r *TxResult) OK() bool { return r.Stage == "" && r.DataEnd.Code == 250 }
@@ -163,7 +172,7 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 		if res.Stage == "" {
 			parts = tx.Parts
 		}
-		if res.DataEnd, err = c.writeData(parts); err != nil {
+		if res.DataEnd, res.DotSent, err = c.writeData(parts); err != nil {
 			return res, err
 		}
 		if res.Stage == "" && res.DataEnd.Code != 250 {
@@ -225,8 +234,8 @@ func checkLines(mail string, to []string) error {
 }
 
 // writeData writes the content and the final dot (RFC 5321 4.1.1.4) and
-// reads the reply.
-func (c *Client) writeData(parts [][]byte) (Reply, error) {
+// reads the reply; sent reports that the dot went out.
+func (c *Client) writeData(parts [][]byte) (rep Reply, sent bool, err error) {
 	c.deadline()
 	for _, p := range parts {
 		if c.opts.Trace != nil {
@@ -236,9 +245,10 @@ func (c *Client) writeData(parts [][]byte) (Reply, error) {
 	}
 	c.writeLine(".")
 	if err := c.w.Flush(); err != nil {
-		return Reply{}, err
+		return Reply{}, false, err
 	}
-	return c.ReadReply(StageDataEnd)
+	rep, err = c.ReadReply(StageDataEnd)
+	return rep, true, err
 }
 
 func traceLines(trace func(dir, line string), p []byte) {

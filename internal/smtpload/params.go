@@ -1,0 +1,90 @@
+package smtpload
+
+import "strconv"
+
+// MailParams returns the MAIL FROM parameters tx needs and the server
+// offers (its EHLO keywords), space-separated: SIZE= (RFC 1870) so that
+// a message too big is refused before it is sent, BODY=8BITMIME (RFC
+// 6152) for content with 8-bit bytes, and SMTPUTF8 (RFC 6531 3.4) when
+// an address or a header field is not ASCII. missing names the
+// extensions tx needs and the server does not offer ("8BITMIME",
+// "SMTPUTF8"): the caller decides whether to send all the same.
+func (c *Client) MailParams(tx *Transaction) (params string, missing []string) {
+	size, eightBit := 0, false
+	for _, p := range tx.Parts {
+		size += len(p)
+		eightBit = eightBit || !ascii(p)
+	}
+	utf8 := !asciiString(tx.From) || !ascii(header(tx.Parts))
+	for _, to := range tx.To {
+		utf8 = utf8 || !asciiString(to)
+	}
+	var b []byte
+	add := func(p string) {
+		if len(b) > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, p...)
+	}
+	if c.Has("SIZE") {
+		add("SIZE=" + strconv.Itoa(size))
+	}
+	if eightBit {
+		if c.Has("8BITMIME") {
+			add("BODY=8BITMIME")
+		} else {
+			missing = append(missing, "8BITMIME")
+		}
+	}
+	if utf8 {
+		if c.Has("SMTPUTF8") {
+			add("SMTPUTF8")
+		} else {
+			missing = append(missing, "SMTPUTF8")
+		}
+	}
+	return string(b), missing
+}
+
+// header is the message's header section: the parts up to the first
+// empty line (all of them when there is none).
+func header(parts [][]byte) []byte {
+	var h []byte
+	for _, p := range parts {
+		h = append(h, p...)
+		if i := indexEmptyLine(h); i >= 0 {
+			return h[:i]
+		}
+	}
+	return h
+}
+
+func indexEmptyLine(b []byte) int {
+	for i := 0; i+3 < len(b); i++ {
+		if b[i] == '\r' && b[i+1] == '\n' && b[i+2] == '\r' && b[i+3] == '\n' {
+			return i
+		}
+	}
+	if len(b) >= 2 && b[0] == '\r' && b[1] == '\n' {
+		return 0
+	}
+	return -1
+}
+
+func ascii(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func asciiString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
