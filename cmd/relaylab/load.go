@@ -37,12 +37,18 @@ rate of accepted messages and a table of the replies by stage ("rcpt 550
 5.1.1: 120") and of the connection errors by kind; --json prints the same
 as one JSON object. In --to and --from, {n} is the message number and {r}
 the recipient's index within its message. Ctrl-C ends the run with its
-summary. Exit status: 0 when every message tried was accepted for every
-recipient; 5 when the server refused something with a permanent (5xx)
-reply, 4 with temporary (4xx) replies only (a message accepted for some of
-its recipients counts); else 130 when interrupted; else 1 when messages
-were lost to connection, TLS or protocol errors or the run gave up
-(--give-up); 2 for bad flags.`
+summary. A message whose final dot was sent and whose reply never came (a
+timeout, a hang-up, Ctrl-C) is tried with its fate unknown: the server may
+have delivered it. With --auth-user and no --auth-pass, the password is
+read from the environment variable RELAYLAB_AUTH_PASS. MAIL FROM carries
+SIZE=, BODY=8BITMIME and SMTPUTF8 where the message needs them and the
+server offers them, as send's does. Exit status: 0 when every message
+tried was accepted for every recipient; 5 when the server refused
+something with a permanent (5xx) reply, 4 with temporary (4xx) replies
+only (a message accepted for some of its recipients counts); else 130
+when interrupted; else 1 when messages were lost to connection, TLS or
+protocol errors or are of unknown fate, or the run gave up (--give-up); 2
+for bad flags.`
 
 // Exit status of an interrupted load, as shells give a command ended by
 // SIGINT (128+2).
@@ -66,7 +72,8 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&cfg.ImplicitTLS, "tls", false, "use TLS from the first byte (implicit TLS)")
 	fs.BoolVar(&insecure, "insecure", false, "do not verify the server's certificate")
 	fs.StringVar(&cfg.AuthUser, "auth-user", "", "authenticate as this user (AUTH PLAIN, or LOGIN)")
-	fs.StringVar(&cfg.AuthPass, "auth-pass", "", "password for --auth-user")
+	fs.StringVar(&cfg.AuthPass, "auth-pass", "", "password for --auth-user (default: the environment variable "+authPassEnv+")")
+	fs.StringVar(&cfg.AuthMech, "auth-mech", "", "AUTH mechanism, PLAIN or LOGIN (default: PLAIN when offered, else LOGIN)")
 	fs.StringVar(&cfg.Helo, "helo", "load.relaylab.test", "name to send in EHLO")
 	fs.StringVar(&cfg.From, "from", "load@relaylab.test", "envelope sender ({n}: message number)")
 	fs.StringVar(&cfg.To, "to", "user{n}@sink.test", "recipient pattern ({n}: message number, {r}: recipient index)")
@@ -117,8 +124,12 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 		}
 		cfg.Rate = n
 	}
-	messagesGiven := false
-	fs.Visit(func(f *flag.Flag) { messagesGiven = messagesGiven || f.Name == "messages" })
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := checkAuthFlags("load", &cfg.AuthPass, cfg.AuthUser, cfg.AuthMech, set["auth-pass"]); err != nil {
+		return err
+	}
+	messagesGiven := set["messages"]
 	if cfg.Duration > 0 && !messagesGiven {
 		cfg.Messages = 0 // smtpload: no limit but the duration
 	}
@@ -139,14 +150,16 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError("--target %q: %v; give host:port", cfg.Target, err)
 	}
+	if err := checkPort("target", cfg.Target); err != nil {
+		return err
+	}
 	cfg.TLS = &tls.Config{InsecureSkipVerify: insecure, ServerName: host}
 	cfg.Pipeline = !noPipeline
 	cfg.Clock = clock.Real{}
 	var done atomic.Int64
 	cfg.Done = &done
 
-	targetGiven := false
-	fs.Visit(func(f *flag.Flag) { targetGiven = targetGiven || f.Name == "target" })
+	targetGiven := set["target"]
 	head := e.stdout
 	if asJSON {
 		head = e.stderr // stdout holds the JSON alone
@@ -252,12 +265,20 @@ func writeLoadSummary(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
 	if res.Partial > 0 {
 		accepted += fmt.Sprintf(" (%d of them for only some of their recipients)", res.Partial)
 	}
-	fmt.Fprintf(w, "tried %s on %s over %s in %s: %s, %d refused, %d failed; %.1f accepted msgs/s\n",
+	failed := fmt.Sprintf("%d failed", res.Failed)
+	if res.Unknown > 0 {
+		failed += fmt.Sprintf(", %d fate unknown", res.Unknown)
+	}
+	fmt.Fprintf(w, "tried %s on %s over %s in %s: %s, %d refused, %s; %.1f accepted msgs/s\n",
 		countOf(res.Attempted, "message", "messages"), cfg.Target, countOf(res.Sessions, "session", "sessions"), res.Wall.Round(time.Millisecond),
-		accepted, res.Refused, res.Failed, res.Rate())
-	if n := res.RcptAccepted + res.RcptTempRefused + res.RcptPermRefused; n > 0 {
-		fmt.Fprintf(w, "recipients at RCPT: %d accepted, %d refused temporarily (4xx), %d refused permanently (5xx)\n",
+		accepted, res.Refused, failed, res.Rate())
+	if n := res.RcptAccepted + res.RcptTempRefused + res.RcptPermRefused + res.RcptNotTried; n > 0 {
+		fmt.Fprintf(w, "recipients at RCPT: %d accepted, %d refused temporarily (4xx), %d refused permanently (5xx)",
 			res.RcptAccepted, res.RcptTempRefused, res.RcptPermRefused)
+		if res.RcptNotTried > 0 {
+			fmt.Fprintf(w, ", %d not tried (the server closed the session with a 421 before them, RFC 5321 3.8)", res.RcptNotTried)
+		}
+		fmt.Fprintln(w)
 	}
 	if l := res.TxLatency; l.N > 0 {
 		fmt.Fprintf(w, "latency of %s (MAIL FROM to the reply to the dot, or the refusal): %s\n", countOf(l.N, "transaction", "transactions"), latencyLine(l))
@@ -268,11 +289,12 @@ func writeLoadSummary(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
 	res.Table(w)
 	explainRefusals(w, res)
 	explainConnErrors(w, cfg, res)
+	explainUnknown(w, res)
 	switch res.Ended {
 	case smtpload.EndedInterrupted:
 		fmt.Fprintf(w, "interrupted after %s", res.Wall.Round(time.Millisecond))
 		if res.Cancelled > 0 {
-			fmt.Fprintf(w, ": %s in flight cancelled (not counted as tried)", countOf(res.Cancelled, "message", "messages"))
+			fmt.Fprintf(w, ": %s in flight cancelled before their final dot was sent (not counted as tried)", countOf(res.Cancelled, "message", "messages"))
 		}
 		fmt.Fprintln(w)
 	case smtpload.EndedDuration:
@@ -321,7 +343,7 @@ func explainRefusals(w io.Writer, res *smtpload.Result) {
 		stage, _, _ := strings.Cut(k, " ")
 		r := res.FirstReplies[k]
 		fmt.Fprintf(w, "  %s (%d times): %s%s\n", k, res.Replies[k], (&smtpload.ReplyError{Stage: stage, Reply: r}).Error(),
-			strings.ReplaceAll(explainRefusal(stage, r), "\n    ", "\n      "))
+			strings.ReplaceAll(explainRefusal(stage, r, -1), "\n    ", "\n      "))
 	}
 }
 
@@ -335,11 +357,11 @@ func explainLoadFailure(cfg smtpload.Config, stage string, err error) string {
 	}
 	var re *smtpload.ReplyError
 	if errors.As(err, &re) {
-		return re.Error() + explainRefusal(re.Stage, re.Reply)
+		return re.Error() + explainRefusal(re.Stage, re.Reply, -1)
 	}
 	kind := smtpload.ErrorKind(err)
 	why, todo := connAdvice(cfg, kind, stage, err)
-	return fmt.Sprintf("%v\n    no reply (category connection-%s): %s\n    what to do: %s", err, kind, why, todo)
+	return fmt.Sprintf("%v\n    %s (category connection-%s): %s\n    what to do: %s", err, connLabel(kind), kind, why, todo)
 }
 
 // connAdvice is what a connection failure of kind means and what to try;
@@ -393,8 +415,38 @@ func explainConnErrors(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
 	}
 	for _, k := range kinds {
 		why, todo := connAdvice(cfg, k, "", errors.New(res.FirstErrors[k]))
-		fmt.Fprintf(w, "  %s: no reply (category connection-%s): %s\n      what to do: %s\n", k, k, why, todo)
+		fmt.Fprintf(w, "  %s: %s (category connection-%s): %s\n      what to do: %s\n", k, connLabel(k), k, why, todo)
 	}
+}
+
+// connLabel says what came back in a connection failure of kind: a reply
+// that SMTP does not allow there (kind "protocol", a 350 to RCPT), or no
+// reply at all.
+func connLabel(kind string) string {
+	if kind == "protocol" {
+		return "a reply no SMTP server may give there"
+	}
+	return "no reply"
+}
+
+// explainUnknown says, for the messages whose final dot was sent and
+// whose reply never came, what cut the reply off, and that the server may
+// have delivered them.
+func explainUnknown(w io.Writer, res *smtpload.Result) {
+	if res.Unknown == 0 {
+		return
+	}
+	fmt.Fprintf(w, "fate unknown: %s: the final dot was sent, the reply not read; the server may have delivered %s (RFC 5321 4.5.4.1)\n",
+		countOf(res.Unknown, "message", "messages"), map[bool]string{true: "it", false: "them"}[res.Unknown == 1])
+	kinds := make([]string, 0, len(res.UnknownErrors))
+	for k := range res.UnknownErrors {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		fmt.Fprintf(w, "  %s: %d (first: %s)\n", k, res.UnknownErrors[k], res.FirstUnknown[k])
+	}
+	fmt.Fprintln(w, "      what to do: count what the server delivered (its log, the sink's messages) before comparing; raise --timeout if the server is slow to answer the dot")
 }
 
 // loadExit is the exit status of a run and what to say on stderr: see
@@ -410,6 +462,9 @@ func loadExit(res *smtpload.Result) (int, error) {
 	if res.Failed > 0 {
 		what = append(what, fmt.Sprintf("%d lost to connection, TLS or protocol errors", res.Failed))
 	}
+	if res.Unknown > 0 {
+		what = append(what, fmt.Sprintf("%d of unknown fate (the final dot sent, no reply read; the server may have delivered them)", res.Unknown))
+	}
 	if res.Cancelled > 0 {
 		what = append(what, fmt.Sprintf("%d cancelled in flight", res.Cancelled))
 	}
@@ -424,7 +479,7 @@ func loadExit(res *smtpload.Result) (int, error) {
 	case res.Ended == smtpload.EndedInterrupted:
 		code = exitInterrupted
 		what = append(what, "the run was interrupted")
-	case res.Failed > 0 || res.Ended == smtpload.EndedGaveUp:
+	case res.Failed > 0 || res.Unknown > 0 || res.Ended == smtpload.EndedGaveUp:
 		code = 1
 	default:
 		return 0, nil
@@ -446,10 +501,12 @@ type loadJSON struct {
 	Refused     int            `json:"refused"`
 	Failed      int            `json:"failed"`
 	Cancelled   int            `json:"cancelled"`
+	Unknown     int            `json:"fate_unknown"`
 	Rate        float64        `json:"accepted_per_second"`
 	Recipients  loadRcptJSON   `json:"recipients"`
 	Replies     map[string]int `json:"replies"`
 	ConnErrors  map[string]int `json:"connection_errors"`
+	UnknownBy   map[string]int `json:"fate_unknown_by"`
 	Latency     struct {
 		Transaction latencyJSON `json:"transaction"`
 		Session     latencyJSON `json:"session"`
@@ -463,6 +520,7 @@ type loadRcptJSON struct {
 	Accepted    int `json:"accepted"`
 	TempRefused int `json:"refused_temporarily"`
 	PermRefused int `json:"refused_permanently"`
+	NotTried    int `json:"not_tried"`
 }
 
 type latencyJSON struct {
@@ -480,9 +538,9 @@ func latencyJSONOf(l smtpload.Latency) latencyJSON {
 
 func writeLoadJSON(w io.Writer, cfg smtpload.Config, res *smtpload.Result, code int) error {
 	j := loadJSON{Target: cfg.Target, Sessions: res.Sessions, WallSeconds: res.Wall.Seconds(), Attempted: res.Attempted,
-		Accepted: res.Accepted, Partial: res.Partial, Refused: res.Refused, Failed: res.Failed, Cancelled: res.Cancelled, Rate: res.Rate(),
-		Recipients: loadRcptJSON{res.RcptAccepted, res.RcptTempRefused, res.RcptPermRefused},
-		Replies:    res.Replies, ConnErrors: res.ConnErrors, Ended: res.Ended, GaveUp: res.GaveUp, ExitCode: code}
+		Accepted: res.Accepted, Partial: res.Partial, Refused: res.Refused, Failed: res.Failed, Cancelled: res.Cancelled, Unknown: res.Unknown, Rate: res.Rate(),
+		Recipients: loadRcptJSON{res.RcptAccepted, res.RcptTempRefused, res.RcptPermRefused, res.RcptNotTried},
+		Replies:    res.Replies, ConnErrors: res.ConnErrors, UnknownBy: res.UnknownErrors, Ended: res.Ended, GaveUp: res.GaveUp, ExitCode: code}
 	if j.Ended == smtpload.EndedAll {
 		j.Ended = "all"
 	}

@@ -100,7 +100,7 @@ func TestLoadInterrupted(t *testing.T) {
 		}
 	}()
 	code, out, errOut := runIn(t, ctx, "load", "--target", l.Addr().String(), "--messages", "100", "--sessions", "2", "--timeout", "1h", "--quiet")
-	if code != exitInterrupted || !strings.Contains(out, "interrupted after") || !strings.Contains(out, "2 messages in flight cancelled (not counted as tried)") ||
+	if code != exitInterrupted || !strings.Contains(out, "interrupted after") || !strings.Contains(out, "2 messages in flight cancelled before their final dot was sent (not counted as tried)") ||
 		!strings.Contains(out, "tried 0 messages") || !strings.Contains(errOut, "the run was interrupted") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}

@@ -45,7 +45,8 @@ a temporary (4xx) reply, 5 with a permanent (5xx) one, 1 for connection, TLS
 or protocol errors (a reply SMTP does not allow, such as 250 to DATA or a
 code outside 200-599), 2 for bad flags or a --data or --body-file that
 cannot be read (or an --attach file), or an address that is not one
-mailbox.
+mailbox, 130 when interrupted (Ctrl-C; after the message's final dot was
+sent, its fate is unknown: the server may have delivered it).
 
 With --auth-user and no --auth-pass, the password is read from the
 environment variable RELAYLAB_AUTH_PASS (which keeps it out of the process
@@ -60,7 +61,13 @@ A server's handling of bare LF or CR cannot be tested with send.
 MAIL FROM carries SIZE= when the server offers SIZE (RFC 1870), BODY=8BITMIME
 when the message has 8-bit bytes and the server offers 8BITMIME (RFC 6152),
 and SMTPUTF8 when an address or a header field is not ASCII (RFC 6531; when
-the server does not offer it, send refuses with exit 1 and sends nothing).`
+the server does not offer it, send refuses with exit 1 and sends nothing).
+
+The built message's header fields are folded at their spaces into lines
+of at most 78 characters where they can be, and never over 998 (RFC 5322
+2.1.1); --subject is encoded (RFC 2047) when it is not ASCII. The body
+goes quoted-printable when it is not ASCII or has a line over 998
+characters.`
 
 // sendOptions are the flags of "relaylab send".
 type sendOptions struct {
@@ -107,11 +114,8 @@ func runSend(ctx context.Context, e *env, args []string) error {
 	}
 	o.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
-	if o.authUser != "" && !o.set["auth-pass"] {
-		var ok bool
-		if o.authPass, ok = os.LookupEnv(authPassEnv); !ok {
-			return usageError("--auth-user %q needs a password: give --auth-pass, or set the environment variable %s (kept out of the process list)", o.authUser, authPassEnv)
-		}
+	if err := checkAuthFlags("send", &o.authPass, o.authUser, o.authMech, o.set["auth-pass"]); err != nil {
+		return err
 	}
 	if err := o.check(); err != nil {
 		return err
@@ -131,12 +135,6 @@ func (o *sendOptions) check() error {
 		return usageError("--starttls and --tls exclude each other: --tls is TLS from the start (port 465), --starttls upgrades a plain connection (ports 25, 587)")
 	case o.dataFile != "" && (o.bodyFile != "" || len(o.headers) > 0):
 		return usageError("--data sends a whole message as is; it cannot be combined with --body-file or --header")
-	case o.authPass != "" && o.authUser == "":
-		return usageError("--auth-pass needs --auth-user")
-	case o.authMech != "" && o.authUser == "":
-		return usageError("--auth-mech needs --auth-user")
-	case o.authMech != "" && !strings.EqualFold(o.authMech, "PLAIN") && !strings.EqualFold(o.authMech, "LOGIN"):
-		return usageError("--auth-mech %q: send speaks PLAIN or LOGIN", o.authMech)
 	case o.quitAfter != "" && o.quitAfter != "connect" && o.quitAfter != "helo" && o.quitAfter != "mail" && o.quitAfter != "rcpt":
 		return usageError("--quit-after %q: give connect, helo, mail or rcpt", o.quitAfter)
 	}
@@ -149,10 +147,18 @@ func (o *sendOptions) check() error {
 	if o.set["subject"] && overridden(o.headers, "Subject") {
 		return usageError("--subject and --header \"Subject: ...\" exclude each other: the header field would replace --subject; give one of them")
 	}
-	if _, port, err := net.SplitHostPort(o.server); err == nil {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return usageError("--server %q: port %q is not a number from 1 to 65535", o.server, port)
+	if len(o.attach) > 0 {
+		// RFC 2046 5.1.1: the multipart's Content-Type carries the
+		// boundary its parts are cut at; another would break the message.
+		for _, name := range []string{"Content-Type", "Content-Transfer-Encoding"} {
+			if overridden(o.headers, name) {
+				return usageError("--attach and --header \"%s: ...\" exclude each other: with --attach the message is multipart/mixed, and its %s holds the MIME structure (the boundary between the parts); "+
+					"the header field would replace it and break the message; leave the --header out, or send a whole message of your own with --data", name, name)
+			}
 		}
+	}
+	if err := checkPort("server", o.server); err != nil {
+		return err
 	}
 	if err := flagAtLeast("timeout", o.timeout, 1, "a positive time, such as 30s"); err != nil {
 		return err
@@ -170,6 +176,38 @@ func (o *sendOptions) check() error {
 		name, _, ok := strings.Cut(h, ":")
 		if !ok || name == "" || strings.ContainsAny(name, " \t") || strings.ContainsAny(h, "\r\n") {
 			return usageError(`--header %q: write it as "Name: value" on one line`, h)
+		}
+	}
+	return nil
+}
+
+// checkAuthFlags checks the AUTH flags of command (send, load): with
+// user and no --auth-pass (passGiven), *pass is read from authPassEnv, and
+// without either the command refuses, naming the flag.
+func checkAuthFlags(command string, pass *string, user, mech string, passGiven bool) error {
+	if user != "" && !passGiven {
+		var ok bool
+		if *pass, ok = os.LookupEnv(authPassEnv); !ok {
+			return usageError("--auth-user %q needs a password: give --auth-pass, or set the environment variable %s (kept out of the process list)", user, authPassEnv)
+		}
+	}
+	switch {
+	case passGiven && user == "":
+		return usageError("--auth-pass needs --auth-user")
+	case mech != "" && user == "":
+		return usageError("--auth-mech needs --auth-user")
+	case mech != "" && !strings.EqualFold(mech, "PLAIN") && !strings.EqualFold(mech, "LOGIN"):
+		return usageError("--auth-mech %q: %s speaks PLAIN or LOGIN", mech, command)
+	}
+	return nil
+}
+
+// checkPort refuses a host:port flag whose port is not one TCP has, as
+// bad input (exit 2), before anything is dialled.
+func checkPort(flagName, hostport string) error {
+	if _, port, err := net.SplitHostPort(hostport); err == nil {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return usageError("--%s %q: port %q is not a number from 1 to 65535", flagName, hostport, port)
 		}
 	}
 	return nil
@@ -363,7 +401,7 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 	}
 	var c *smtpload.Client
 	inData := false
-	s := &sendSession{o: o, stage: smtpload.StageConnect}
+	s := &sendSession{ctx: ctx, o: o, stage: smtpload.StageConnect}
 	trace := func(dir, line string) {
 		enc := c != nil && c.TLS()
 		line = textsafe.Escape(line) // the server's text: shown, not obeyed by the terminal
@@ -396,10 +434,20 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 	fmt.Fprintf(e.stdout, "=== Trying %s...\n", o.server)
 	var err error
 	c, err = smtpload.Dial(ctx, o.server, o.implicitTLS, smtpload.Options{Helo: helo, TLS: tlsCfg, Timeout: o.timeout, Trace: trace, TLSStarted: tlsStarted, AuthMech: o.authMech})
+	if err != nil && ctx.Err() != nil {
+		return &exitError{code: exitInterrupted, err: s.interrupted(err)}
+	}
 	if err != nil {
 		return &exitError{code: 1, err: s.connErr("connecting to", err)}
 	}
 	defer c.Close()
+	// Ctrl-C closes the connection under a command that waits for its
+	// reply, instead of waiting out --timeout; failed says so.
+	raw := c.Conn()
+	if tc, ok := raw.(*tls.Conn); ok {
+		raw = tc.NetConn()
+	}
+	defer context.AfterFunc(ctx, func() { raw.Close() })()
 	fmt.Fprintf(e.stdout, "=== Connected to %s.\n", o.server)
 	if tc, ok := c.Conn().(*tls.Conn); ok {
 		tlsStarted(tc.ConnectionState())
@@ -482,36 +530,22 @@ func (s *sendSession) quit(e *env, c *smtpload.Client) error {
 }
 
 // mailParams are the MAIL FROM parameters the message needs and the
-// server offers (EHLO keywords): SMTPUTF8 (RFC 6531 3.4) when an address
-// or a header field is not ASCII, BODY=8BITMIME (RFC 6152) for 8-bit
-// content, SIZE= (RFC 1870) so that a message too big is refused before
-// it is sent.
+// server offers (smtpload's Client.MailParams, which load uses too): a
+// message that needs SMTPUTF8 of a server that does not offer it is not
+// sent, and 8-bit content without 8BITMIME is sent with a note.
 func mailParams(e *env, o *sendOptions, c *smtpload.Client, msg []byte) (string, error) {
-	var params []string
-	if c.Has("SIZE") {
-		params = append(params, "SIZE="+strconv.Itoa(len(msg)))
-	}
-	head, _, _ := strings.Cut(string(msg), "\r\n\r\n")
-	utf8 := !isASCII(o.from) || !isASCII(head)
-	for _, to := range o.to {
-		utf8 = utf8 || !isASCII(to)
-	}
-	if !isASCII(string(msg)) {
-		if c.Has("8BITMIME") {
-			params = append(params, "BODY=8BITMIME")
-		} else {
+	params, missing := c.MailParams(&smtpload.Transaction{From: o.from, To: o.to, Parts: [][]byte{msg}})
+	for _, m := range missing {
+		switch m {
+		case "8BITMIME":
 			fmt.Fprintf(e.stdout, "=== note: the message has 8-bit bytes and the server does not offer 8BITMIME (RFC 6152); sent as it is\n")
-		}
-	}
-	if utf8 {
-		if !c.Has("SMTPUTF8") {
+		case "SMTPUTF8":
 			return "", &exitError{code: 1, err: fmt.Errorf("not sent: an address or a header field is not ASCII, and the server does not offer SMTPUTF8 (RFC 6531), so it could only refuse it (553 5.6.7)\n" +
 				"    category smtputf8-required: the message needs SMTPUTF8 and the server does not take it\n" +
 				"    what to do: use ASCII addresses and header fields (--subject is encoded for you), or a server that offers SMTPUTF8")}
 		}
-		params = append(params, "SMTPUTF8")
 	}
-	return strings.Join(params, " "), nil
+	return params, nil
 }
 
 // refused reports whether the transaction got a refusal to report.
@@ -530,6 +564,7 @@ func refused(res *smtpload.TxResult) bool {
 // sendSession follows where the session is, for failures that come
 // without a reply (a timeout, a hang-up).
 type sendSession struct {
+	ctx   context.Context // ended by Ctrl-C
 	o     *sendOptions
 	stage string
 }
@@ -572,9 +607,27 @@ func (s *sendSession) failed(err error) error {
 			code = exitTempFail
 		}
 		// The reply shows its enhanced status code already.
-		return &exitError{code: code, err: errors.New(re.Error() + explainRefusal(re.Stage, re.Reply))}
+		return &exitError{code: code, err: errors.New(re.Error() + explainRefusal(re.Stage, re.Reply, -1))}
+	}
+	if s.ctx != nil && s.ctx.Err() != nil {
+		return &exitError{code: exitInterrupted, err: s.interrupted(err)}
 	}
 	return &exitError{code: 1, err: s.connErr("talking to", err)}
+}
+
+// interrupted explains a session that Ctrl-C ended while it waited: where,
+// and, after the message's final dot, that the server may have delivered
+// it.
+func (s *sendSession) interrupted(err error) error {
+	out := fmt.Sprintf("interrupted %s (%v)", stageAt(s.stage), err)
+	if s.stage == smtpload.StageDataEnd {
+		out += "\n    category interrupted: the final dot was sent and its reply not read, so the message's fate is unknown: the server may have delivered it (RFC 5321 4.5.4.1)" +
+			"\n    what to do: check the server's log or mailbox before sending again, which may deliver it twice"
+	} else {
+		out += "\n    category interrupted: the session was ended before the message's final dot, so nothing was delivered" +
+			"\n    what to do: run send again when you want the message sent"
+	}
+	return errors.New(out)
 }
 
 // sendOutcome turns the transaction's replies into the command's result;
@@ -588,7 +641,11 @@ func sendOutcome(e *env, o *sendOptions, res *smtpload.TxResult, after error) er
 		if to != "" {
 			what = fmt.Sprintf("<%s>: %s", to, what)
 		}
-		refusals = append(refusals, what+explainRefusal(stage, r))
+		took := -1
+		if res.OK() {
+			took = res.Accepted
+		}
+		refusals = append(refusals, what+explainRefusal(stage, r, took))
 		worst = max(worst, r.Code)
 	}
 	if res.Mail.Code != 250 {
@@ -628,11 +685,14 @@ func sendOutcome(e *env, o *sendOptions, res *smtpload.TxResult, after error) er
 }
 
 // explainRefusal is what a 4xx or 5xx reply at stage means and what to
-// do about it: its category and reason as the relay's built-in
-// classification reads them (or send's own, for what that table leaves
-// unclassified), and advice for a one-shot client, on lines of their own
-// under the reply; "" when it has nothing to say.
-func explainRefusal(stage string, r smtpload.Reply) string {
+// do about it, for a client (send, load): its category and reason as the
+// relay's built-in classification reads them, but in a client's terms
+// where the table speaks of the relay's own paths and retries (or
+// send's own, for what that table leaves unclassified), and advice for a
+// one-shot client, on lines of their own under the reply; "" when it has
+// nothing to say. took is the number of recipients the server took in
+// the transaction when the message went to them, else -1.
+func explainRefusal(stage string, r smtpload.Reply, took int) string {
 	if r.Code < 400 || r.Code > 599 {
 		return ""
 	}
@@ -643,9 +703,15 @@ func explainRefusal(stage string, r smtpload.Reply) string {
 	v := c.Classify(relay.Reply{Stage: relayStage(stage), Code: r.Code, Enhanced: r.Enhanced, Text: r.Text()})
 	category, reason := v.Category, v.Reason
 	if category == "" || category == "unclassified" {
-		if cat, why := sendCategory(r); cat != "" {
+		if cat, why := sendCategory(stage, r, took); cat != "" {
 			category, reason = cat, why
 		}
+	}
+	if stage == smtpload.StageAuth && r.Code >= 500 && category == "credentials-refused" {
+		reason = "the server refused the user name and password (RFC 4954 6)"
+	}
+	if relayTerms(reason) {
+		reason = "the server refused " + stageWhatOf(stage) + "; its text says why"
 	}
 	if category == "" && reason == "" {
 		return ""
@@ -660,9 +726,43 @@ func explainRefusal(stage string, r smtpload.Reply) string {
 	return out
 }
 
-// sendCategory names replies that the relay's table leaves unclassified.
-func sendCategory(r smtpload.Reply) (category, reason string) {
+// relayTerms reports whether a reason or advice of the relay's table
+// speaks of what the relay does (its paths, routes, queue, retries),
+// which a client such as send or load does not do.
+func relayTerms(s string) bool {
+	for _, w := range []string{"retried", "retry", "path", "route", "the relay", "queued", "attempt", "suppress", "upstream"} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// stageWhatOf names what a reply at stage answered ("the recipient at
+// RCPT TO"), as ReplyError does.
+func stageWhatOf(stage string) string {
+	what := (&smtpload.ReplyError{Stage: stage, Reply: smtpload.Reply{Code: 500}}).Error()
+	what = strings.TrimPrefix(what, "server rejected ")
+	return strings.TrimSuffix(what, ": 500")
+}
+
+// tooManyRecipients reports whether r refused a recipient for the
+// server's limit on recipients per message (RFC 5321 4.5.3.1.10: 452, or
+// the 552 some servers give).
+func tooManyRecipients(stage string, r smtpload.Reply) bool {
+	return stage == smtpload.StageRcpt && (r.Code == 452 || r.Code == 552) &&
+		(r.Enhanced == "4.5.3" || r.Enhanced == "5.5.3" || r.Enhanced == "" && strings.Contains(strings.ToLower(r.Text()), "too many r"))
+}
+
+// sendCategory names replies that the relay's table leaves unclassified,
+// or classifies in the relay's terms.
+func sendCategory(stage string, r smtpload.Reply, took int) (category, reason string) {
 	switch {
+	case tooManyRecipients(stage, r) && took > 0:
+		return "too-many-recipients", fmt.Sprintf("the server takes at most %d recipients per message (RFC 5321 4.5.3.1.10); the first %d were accepted and the message went to them", took, took)
+	case tooManyRecipients(stage, r):
+		return "too-many-recipients", "the server takes only so many recipients per message and refused those over its limit (RFC 5321 4.5.3.1.10); the ones before it were accepted"
+
 	case r.Enhanced == "5.6.7" || r.Enhanced == "5.6.8" || r.Enhanced == "5.6.9":
 		return "smtputf8-required", "the server takes no non-ASCII address or header field without SMTPUTF8 (RFC 6531 3.5)"
 	case r.Code == 501 || r.Enhanced == "5.5.2" || r.Enhanced == "5.5.4":
@@ -682,10 +782,12 @@ func sendAdvice(stage string, r smtpload.Reply, relayAdvice string) string {
 		return "authentication required: add --auth-user (with --starttls or --tls when the server offers AUTH only over TLS)"
 	case stage == smtpload.StageAuth && r.Code == 535:
 		return "the server refused the user name or password: check --auth-user and the password (--auth-pass or " + authPassEnv + ")"
+	case tooManyRecipients(stage, r):
+		return "send the rest in another message, to the refused recipients only (sending it again to all would deliver it twice to the accepted ones)"
 	case r.Code == 421:
-		return "the server is closing the session (busy, or limiting connections or rate): run send again later"
+		return "the server is closing the session (busy, or limiting connections or rate): try again later"
 	case r.Code >= 400 && r.Code < 500:
-		return "the server asks to try again later: run send again later"
+		return "the server asks to try again later: send it again later"
 	case r.Enhanced == "5.6.7" || r.Enhanced == "5.6.8" || r.Enhanced == "5.6.9":
 		return "use ASCII addresses and header fields, or a server that offers SMTPUTF8"
 	}
@@ -693,12 +795,7 @@ func sendAdvice(stage string, r smtpload.Reply, relayAdvice string) string {
 	if r.Code == 501 || r.Code == 500 || r.Code >= 502 && r.Code <= 504 {
 		generic = "read the reply text: it says what the server did not accept (an address, a parameter, a line too long)"
 	}
-	for _, w := range []string{"retried", "retry", "path", "route", "the relay", "queued", "attempt", "suppress"} {
-		if strings.Contains(relayAdvice, w) {
-			return generic
-		}
-	}
-	if relayAdvice == "" {
+	if relayAdvice == "" || relayTerms(relayAdvice) {
 		return generic
 	}
 	return relayAdvice

@@ -98,7 +98,7 @@ func TestSendFixes(t *testing.T) {
 				return okAnswer(cmd)
 			},
 			code:      4,
-			stderr:    []string{"what to do: the server asks to try again later: run send again later"},
+			stderr:    []string{"what to do: the server asks to try again later: send it again later"},
 			notStderr: []string{"it is retried"},
 		},
 		{
