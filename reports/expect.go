@@ -31,7 +31,7 @@ var Categories = []string{
 	"auth-not-offered", "authentication-failure", "connection", "connection-lost-after-data", "credentials-refused", "deleted", "destination-backoff",
 	"dns-failure", "expired", "greeting-refused", "greylisted", "invalid-recipient", "line-too-long", "mailbox-disabled", "mailbox-full",
 	"message-too-big", "no-such-domain", "policy", "protocol-error", "rate-limited", "routing", "service-unavailable",
-	"shaping", "spam-block", "suppressed", "tls-failure", "unclassified",
+	"shaping", "smtputf8-required", "spam-block", "suppressed", "syntax-error", "tls-failure", "unclassified",
 }
 
 // Empty reports whether x expects nothing at all, so that judging it
