@@ -207,7 +207,7 @@ func (r *Relay) run(ctx context.Context, j *job) {
 		return
 	}
 	if err := r.record(ctx, j, msg, results, log); err != nil {
-		r.log.Error("relay: recording an attempt failed; its recipients are retried at the next start", "id", j.msgID, "err", err)
+		r.requeueUnrecorded(ctx, j, err)
 	}
 	wrote, err := r.notifyRelayed(ctx, j, msg, results)
 	if err != nil {

@@ -57,10 +57,56 @@ var errGone = errors.New("relay: recipient no longer in the queue")
 
 // record stores the outcome of one job in one transaction: an attempt
 // event per exchange, then each recipient's new state and its event, the
-// suppressions and the DSNs that follow.
+// suppressions and the DSNs that follow. It is written with other jobs'
+// outcomes (r.batch), and, when that batch fails, again alone: a batch is
+// undone for all its jobs when one of them fails, and this job's outcome
+// is lost only when its own write fails.
 func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []result, log []attempt) error {
+	fn := r.recordTx(j, msg, results, log, r.clock.Now())
+	err := r.batch.write(ctx, fn)
+	if err != nil {
+		if alone := r.store.Write(context.WithoutCancel(ctx), fn); alone != nil {
+			return errors.Join(err, alone)
+		}
+	}
+	return nil
+}
+
+// unrecordedRetry is how long after a failed record its recipients are
+// due again (requeueUnrecorded).
+const unrecordedRetry = time.Minute
+
+// requeueUnrecorded puts the recipients of j, whose outcome record could
+// not write, back in the queue, deferred until unrecordedRetry from now,
+// so that the running relay tries them again; left in flight, they waited
+// for the next start (recoverInflight). Nothing else is written: what
+// refused the outcome may refuse an event too. As after a crash, a
+// recipient the server had accepted is sent again (at-least-once).
+func (r *Relay) requeueUnrecorded(ctx context.Context, j *job, cause error) {
 	now := r.clock.Now()
-	return r.batch.write(ctx, func(tx *store.Tx) error {
+	due := now.Add(unrecordedRetry)
+	err := r.store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		for _, c := range j.rcpts {
+			if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, updated_ns = ? WHERE id = ? AND state = 'inflight'`,
+				StateDeferred, due.UnixNano(), now.UnixNano(), c.id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.log.Error("relay: recording an attempt failed, and putting its recipients back in the queue failed too (the store refuses writes: a full disk, a database locked by another program?); they stay in flight and are tried again at the relay's next start",
+			"id", j.msgID, "recipients", len(j.rcpts), "err", cause, "requeue_err", err)
+		return
+	}
+	r.log.Error("relay: recording an attempt failed (the store refused the write: a full disk, a database locked by another program?), so nothing of it is kept; its recipients are back in the queue, due again in "+unrecordedRetry.String()+", and one the server had accepted will be sent again",
+		"id", j.msgID, "recipients", len(j.rcpts), "due", due.UTC().Format(time.RFC3339), "err", cause)
+	r.kick()
+}
+
+// recordTx is the transaction record writes, at now.
+func (r *Relay) recordTx(j *job, msg messageRow, results []result, log []attempt, now time.Time) func(*store.Tx) error {
+	return func(tx *store.Tx) error {
 		gone := map[int]bool{}
 		for i, c := range j.rcpts {
 			// A prepared statement that says whether the row is still ours.
@@ -211,7 +257,7 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 			}
 		}
 		return nil
-	})
+	}
 }
 
 func giveUpReason(p Policy, n int, msg messageRow, now time.Time) string {
