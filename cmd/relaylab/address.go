@@ -55,6 +55,9 @@ func checkMailboxes(flag string, addrs ...string) error {
 			return usageError("--%s %q: not an address: give user@domain", flag, a)
 		}
 		dom := a[at+1:]
+		if err := trailingDot(flag, a); err != nil {
+			return err
+		}
 		if why := mailaddr.Fault(a); why != "" {
 			return usageError("--%s %q: %s", flag, a, why)
 		}
@@ -103,4 +106,18 @@ func quotedString(s string) bool {
 		}
 	}
 	return true
+}
+
+// trailingDot refuses an address whose domain ends in a dot (a@x.test.),
+// which DNS's absolute names have and an address does not (RFC 5321
+// 4.1.2: a Domain is labels joined by single dots), saying so, where the
+// check of the labels called it "two dots in a row, or a dot at the
+// start".
+func trailingDot(flag, a string) error {
+	at := strings.LastIndexByte(a, '@')
+	if dom := a[at+1:]; at >= 0 && strings.HasSuffix(dom, ".") && strings.Trim(dom, ".") != "" && !strings.HasSuffix(dom, "..") {
+		return usageError("--%s %q: the domain %q has a trailing dot, which an address does not have (RFC 5321 4.1.2; DNS names it an absolute name); give it without: %s",
+			flag, a, dom, strings.TrimSuffix(a, "."))
+	}
+	return nil
 }

@@ -44,6 +44,9 @@ func checkLoadPattern(flag, pattern string, allowed ...string) error {
 	if at <= 0 || at == len(filled)-1 {
 		return usageError("--%s %q: not an address: give user@domain (%s)", flag, pattern, placeholderWords(allowed))
 	}
+	if err := trailingDot(flag, pattern); err != nil {
+		return err
+	}
 	if why := mailaddr.Fault(filled); why != "" {
 		return usageError("--%s %q: %s", flag, pattern, why)
 	}

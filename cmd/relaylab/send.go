@@ -240,7 +240,11 @@ func (o *sendOptions) message(e *env, clk clock.Clock) ([]byte, error) {
 		}
 		o.attached = append(o.attached, attachment{name: filepath.Base(name), data: b})
 	}
-	return smtpload.WireFormat(buildMessage(o, body, clk.Now())), nil
+	msg, err := buildMessage(o, body, clk.Now())
+	if err != nil {
+		return nil, err
+	}
+	return smtpload.WireFormat(msg), nil
 }
 
 // attachment is one --attach file.
@@ -259,7 +263,7 @@ func (a attachment) mimePart(b *strings.Builder) {
 		ctype = "application/octet-stream"
 	}
 	b.WriteString("Content-Type: " + ctype + "\r\n")
-	b.WriteString("Content-Disposition: " + mime.FormatMediaType("attachment", map[string]string{"filename": a.name}) + "\r\n")
+	b.WriteString(dispositionField(a.name))
 	b.WriteString("Content-Transfer-Encoding: base64\r\n\r\n")
 	enc := base64.StdEncoding.EncodeToString(a.data)
 	for len(enc) > 76 {
@@ -269,6 +273,53 @@ func (a attachment) mimePart(b *strings.Builder) {
 	if enc != "" {
 		b.WriteString(enc + "\r\n")
 	}
+}
+
+// dispositionField is the attachment's Content-Disposition field (RFC
+// 2183) with its file name: as mime writes it (RFC 2231 encoded when not
+// ASCII), folded, when its lines then fit in 78 characters; else the name
+// cut into RFC 2231 3 continuations (filename*0*=, filename*1*=, ...,
+// percent-encoded, the first after the charset utf-8 and two apostrophes),
+// one a line, so that no line passes 78 characters whatever the name's
+// length (a 200-character name made a line of 255).
+func dispositionField(name string) string {
+	if f, err := foldField("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name})); err == nil {
+		fits := true
+		for l := range strings.SplitSeq(strings.TrimSuffix(f, "\r\n"), "\r\n") {
+			fits = fits && len(l) <= foldAt
+		}
+		if fits {
+			return f
+		}
+	}
+	// RFC 2231 4: the extended value, percent-encoded but for
+	// attribute-chars; 7: a continuation holds whole %XX triplets.
+	var enc []string
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c > ' ' && c < 0x7f && !strings.ContainsRune("*'%()<>@,;:\\\"/[]?=", rune(c)) {
+			enc = append(enc, string(c))
+		} else {
+			enc = append(enc, fmt.Sprintf("%%%02X", c))
+		}
+	}
+	const room = 56 // for " filename*NN*=" and ";" within 78
+	var b strings.Builder
+	b.WriteString("Content-Disposition: attachment")
+	piece, n := "utf-8''", 0
+	flush := func() {
+		fmt.Fprintf(&b, ";\r\n filename*%d*=%s", n, piece)
+		piece, n = "", n+1
+	}
+	for _, e := range enc {
+		if len(piece)+len(e) > room {
+			flush()
+		}
+		piece += e
+	}
+	flush()
+	b.WriteString("\r\n")
+	return b.String()
 }
 
 // inputError is a file that --data or --body-file names and that cannot
@@ -293,29 +344,45 @@ func readInput(e *env, name string) ([]byte, error) {
 }
 
 // buildMessage writes an RFC 5322 message with the MIME fields of RFC 2045;
-// a --header replaces a default field of the same name.
-func buildMessage(o *sendOptions, body string, now time.Time) []byte {
-	ascii := isASCII(body)
-	defaults := []string{
-		"Date: " + now.Format("Mon, 02 Jan 2006 15:04:05 -0700"), // RFC 5322 3.3
-		"From: <" + o.from + ">",
-		"To: " + angleList(o.to),
-		"Subject: " + mime.QEncoding.Encode("utf-8", o.subject), // RFC 2047
-		"Message-ID: " + newMessageID(o.from),
-		"MIME-Version: 1.0",
-		"Content-Type: text/plain; charset=utf-8",
-		"Content-Transfer-Encoding: 7bit",
-		"X-Mailer: relaylab send",
+// a --header replaces a default field of the same name. Every header line
+// is folded at its spaces (webadapt_header.go, as the web API's built
+// messages are) to at most 78 characters where it can be, and never over
+// 998 (RFC 5322 2.1.1); a --header that cannot be is refused, naming it.
+// The body goes quoted-printable when it is not 7-bit ASCII in lines of
+// at most 998 characters (sevenBitLines, as the web API's text parts).
+func buildMessage(o *sendOptions, body string, now time.Time) ([]byte, error) {
+	from, err := foldField("From", "<"+o.from+">")
+	if err != nil {
+		return nil, usageError("--from %q: %v", o.from, err)
 	}
-	if ascii {
-		defaults[6] = "Content-Type: text/plain; charset=us-ascii"
-	} else {
-		defaults[7] = "Content-Transfer-Encoding: quoted-printable"
+	to, err := foldField("To", addressList(o.to))
+	if err != nil {
+		return nil, usageError("--to: %v", err)
+	}
+	subject, _ := textField("Subject", o.subject, true) // encoded-words always fold
+	ctype := "Content-Type: text/plain; charset=us-ascii\r\n"
+	cte := "Content-Transfer-Encoding: 7bit\r\n"
+	if !isASCII(body) {
+		ctype = "Content-Type: text/plain; charset=utf-8\r\n"
+	}
+	if !sevenBitLines(body) {
+		cte = "Content-Transfer-Encoding: quoted-printable\r\n"
 		var b strings.Builder
 		w := quotedprintable.NewWriter(&b)
 		io.WriteString(w, body)
 		w.Close()
 		body = b.String()
+	}
+	defaults := []string{
+		"Date: " + now.Format("Mon, 02 Jan 2006 15:04:05 -0700") + "\r\n", // RFC 5322 3.3
+		from,
+		to,
+		subject,
+		"Message-ID: " + newMessageID(o.from) + "\r\n",
+		"MIME-Version: 1.0\r\n",
+		ctype,
+		cte,
+		"X-Mailer: relaylab send\r\n",
 	}
 	if len(o.attached) > 0 {
 		// RFC 2046 5.1.3: the text first, then each file.
@@ -323,7 +390,7 @@ func buildMessage(o *sendOptions, body string, now time.Time) []byte {
 		rand.Read(r[:])
 		boundary := "relaylab-" + hex.EncodeToString(r[:])
 		var mb strings.Builder
-		mb.WriteString("--" + boundary + "\r\n" + defaults[6] + "\r\n" + defaults[7] + "\r\n\r\n" + body)
+		mb.WriteString("--" + boundary + "\r\n" + ctype + cte + "\r\n" + body)
 		if !strings.HasSuffix(body, "\n") {
 			mb.WriteString("\r\n")
 		}
@@ -333,22 +400,35 @@ func buildMessage(o *sendOptions, body string, now time.Time) []byte {
 		}
 		mb.WriteString("--" + boundary + "--\r\n")
 		body = mb.String()
-		defaults[6] = "Content-Type: multipart/mixed; boundary=\"" + boundary + "\""
+		defaults[6] = "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n"
 		defaults = append(defaults[:7], defaults[8:]...)
 	}
 	var b strings.Builder
 	for _, d := range defaults {
 		name, _, _ := strings.Cut(d, ":")
 		if !overridden(o.headers, name) {
-			b.WriteString(d + "\r\n")
+			b.WriteString(d)
 		}
 	}
 	for _, h := range o.headers {
-		b.WriteString(h + "\r\n")
+		name, value, _ := strings.Cut(h, ":")
+		f, err := foldField(name, strings.TrimLeft(value, " \t"))
+		if err != nil {
+			return nil, usageError("--header %q: %v", truncateArg(h), err)
+		}
+		b.WriteString(f)
 	}
 	b.WriteString("\r\n")
 	b.WriteString(body)
-	return []byte(b.String())
+	return []byte(b.String()), nil
+}
+
+// truncateArg shortens a long flag value for an error message.
+func truncateArg(s string) string {
+	if len(s) <= 60 {
+		return s
+	}
+	return s[:57] + "..."
 }
 
 func overridden(headers []string, name string) bool {
@@ -499,7 +579,10 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 }
 
 // envelopeOnly sends MAIL (and with --quit-after rcpt the RCPTs), then
-// QUIT: a refusal is the outcome, as for a whole message.
+// QUIT: a refusal is the outcome, as for a whole message. Every
+// recipient is tried, and the outcome says which were accepted and which
+// refused; only a 421 (the server is closing, RFC 5321 3.8) ends it
+// without QUIT.
 func (s *sendSession) envelopeOnly(e *env, c *smtpload.Client, params string) error {
 	mail := "MAIL FROM:<" + s.o.from + ">"
 	if params != "" {
@@ -508,16 +591,48 @@ func (s *sendSession) envelopeOnly(e *env, c *smtpload.Client, params string) er
 	if _, err := c.Cmd(smtpload.StageMail, 250, mail); err != nil {
 		return s.failed(err)
 	}
-	if s.o.quitAfter == "rcpt" {
-		for _, to := range s.o.to {
-			rep, err := c.Cmd(smtpload.StageRcpt, 250, "RCPT TO:<"+to+">")
-			var re *smtpload.ReplyError
-			if err != nil && (!errors.As(err, &re) || rep.Code == 421 || !smtpload.RcptAccepted(rep)) {
-				return s.failed(err)
+	if s.o.quitAfter != "rcpt" {
+		return s.quit(e, c)
+	}
+	var accepted, refusals []string
+	worst := 0
+	for i, to := range s.o.to {
+		rep, err := c.Cmd(smtpload.StageRcpt, 250, "RCPT TO:<"+to+">")
+		var re *smtpload.ReplyError
+		switch {
+		case err == nil || smtpload.RcptAccepted(rep):
+			accepted = append(accepted, "<"+to+">")
+			continue
+		case !errors.As(err, &re):
+			return s.failed(err)
+		}
+		refusals = append(refusals, fmt.Sprintf("<%s>: %s%s", to, re.Error(), explainRefusal(smtpload.StageRcpt, rep, -1)))
+		worst = max(worst, rep.Code)
+		if rep.Code == 421 {
+			if rest := s.o.to[i+1:]; len(rest) > 0 {
+				refusals = append(refusals, fmt.Sprintf("%s: not tried: the server closed the session before them", angleList(rest)))
 			}
+			break
 		}
 	}
-	return s.quit(e, c)
+	if worst == 421 {
+		c.Close()
+		fmt.Fprintf(e.stdout, "=== The server closed the session (421); no message was sent\n")
+	} else if err := s.quit(e, c); err != nil {
+		return err
+	}
+	if len(refusals) == 0 {
+		return nil
+	}
+	code := exitPermFail
+	if worst < 500 {
+		code = exitTempFail
+	}
+	took := "no recipient was accepted"
+	if len(accepted) > 0 {
+		took = "accepted at RCPT: " + strings.Join(accepted, ", ")
+	}
+	return &exitError{code: code, err: fmt.Errorf("quit after rcpt, as --quit-after asked (no message was sent); %s; refused:\n  %s", took, strings.Join(refusals, "\n  "))}
 }
 
 // quit ends a session that --quit-after stopped.

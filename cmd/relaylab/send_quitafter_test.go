@@ -21,7 +21,7 @@ func TestSendQuitAfter(t *testing.T) {
 		{"helo", "EHLO client.test, QUIT", 0},
 		{"mail", "EHLO client.test, MAIL FROM:<relaylab@localhost>, QUIT", 0},
 		{"rcpt", "EHLO client.test, MAIL FROM:<relaylab@localhost>, RCPT TO:<b@y.test>, RCPT TO:<c@y.test>, QUIT", 0},
-		{"rcpt-refused", "EHLO client.test, MAIL FROM:<relaylab@localhost>, RCPT TO:<b@y.test>", 5},
+		{"rcpt-refused", "EHLO client.test, MAIL FROM:<relaylab@localhost>, RCPT TO:<b@y.test>, RCPT TO:<c@y.test>, QUIT", 5},
 	} {
 		t.Run(tt.stage, func(t *testing.T) {
 			t.Parallel()

@@ -192,7 +192,11 @@ func TestSendConnectionRefused(t *testing.T) {
 func TestBuildMessage(t *testing.T) {
 	t.Parallel()
 	o := &sendOptions{from: "a@x.test", to: multiFlag{"b@y.test"}, subject: "s", headers: multiFlag{"Date: Thu, 01 Jan 2026 00:00:00 +0000"}}
-	msg := string(buildMessage(o, "hi\n", time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)))
+	b, err := buildMessage(o, "hi\n", time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := string(b)
 	if strings.Count(msg, "Date:") != 1 || !strings.Contains(msg, "Date: Thu, 01 Jan 2026") {
 		t.Errorf("a --header Date must replace the default one:\n%s", msg)
 	}
