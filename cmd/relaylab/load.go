@@ -446,7 +446,11 @@ func explainUnknown(w io.Writer, res *smtpload.Result) {
 	for _, k := range kinds {
 		fmt.Fprintf(w, "  %s: %d (first: %s)\n", k, res.UnknownErrors[k], res.FirstUnknown[k])
 	}
-	fmt.Fprintln(w, "      what to do: count what the server delivered (its log, the sink's messages) before comparing; raise --timeout if the server is slow to answer the dot")
+	todo := "count what the server delivered (its log, the sink's messages) before comparing the numbers, or sending them again"
+	if res.UnknownErrors["timeout"] > 0 {
+		todo += "; raise --timeout if the server is slow to answer the dot"
+	}
+	fmt.Fprintln(w, "      what to do: "+todo)
 }
 
 // loadExit is the exit status of a run and what to say on stderr: see
