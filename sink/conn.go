@@ -50,16 +50,19 @@ type conn struct {
 	bdatOpen  bool             // a BDAT chunk that was not LAST came, and no LAST or RSET since
 	inAuth    bool             // client lines are SASL responses
 	cmds      []pendingCmd
-	rcptTried int       // RCPT commands answered since the last accepted MAIL
-	guard     lineGuard // the client's line length, as go-smtp counts it
-	held      []byte    // client bytes read but kept for the next Read
-	short     bool      // held is the start of a command line: read on
-	rerr      error     // the read error that came with the last bytes
-	marks     []int     // where observe found a bare <Postmaster> to complete
-	ready     []byte    // client bytes observed, rewritten, not yet passed on
-	replies   []replyRecord
-	greeted   bool
-	truncated bool
+	rcptTried int        // RCPT commands answered since the last accepted MAIL
+	guard     lineGuard  // the client's line length, as go-smtp counts it
+	held      []byte     // client bytes read but kept for the next Read
+	short     bool       // held is the start of a command line: read on
+	rerr      error      // the read error that came with the last bytes
+	edits     []lineEdit // where observe found a line to rewrite for go-smtp
+	// syntaxErrors counts the lines the sink refused as no command
+	// (pendingCmd.own); past maxSyntaxErrors it closes with 421.
+	syntaxErrors int
+	ready        []byte // client bytes observed, rewritten, not yet passed on
+	replies      []replyRecord
+	greeted      bool
+	truncated    bool
 
 	// Server side.
 	wbuf       []byte
@@ -406,23 +409,36 @@ func isStartTLS(line []byte) bool {
 // character in a path gets 553 at MAIL and RCPT).
 const postmasterMark = "\x00postmaster"
 
+// lineEdit replaces del octets at at, in the client's bytes as observe saw
+// them, with ins for go-smtp (see complete).
+type lineEdit struct {
+	at, del int
+	ins     string
+}
+
 // complete rewrites p[:n], just observed, for go-smtp: RFC 5321 4.5.1
 // has every server take RCPT TO:<Postmaster> without a domain, which
-// go-smtp refuses as a syntax error. What does not fit in p comes next.
+// go-smtp refuses as a syntax error; and a line that is no command becomes
+// a NOOP, whose reply the sink replaces (pendingCmd.own), since go-smtp
+// closes the connection after its fourth such line of a session. What does
+// not fit in p comes next.
 func (c *conn) complete(p []byte, n int) int {
-	if len(c.marks) == 0 {
+	if len(c.edits) == 0 {
 		return n
 	}
-	out := make([]byte, 0, n+len(c.marks)*(1+len(postmasterMark)))
+	grow := 0
+	for _, e := range c.edits {
+		grow += len(e.ins)
+	}
+	out := make([]byte, 0, n+grow)
 	prev := 0
-	for _, at := range c.marks {
-		out = append(out, p[prev:at]...)
-		out = append(out, '@')
-		out = append(out, postmasterMark...)
-		prev = at
+	for _, e := range c.edits {
+		out = append(out, p[prev:e.at]...)
+		out = append(out, e.ins...)
+		prev = e.at + e.del
 	}
 	out = append(out, p[prev:n]...)
-	c.marks = c.marks[:0]
+	c.edits = c.edits[:0]
 	m := copy(p, out)
 	c.ready = append(out[m:len(out):len(out)], c.ready...)
 	return m
@@ -482,8 +498,9 @@ func (c *conn) observe(b []byte) {
 		}
 		// A line begun in an earlier Read has gone to go-smtp in part:
 		// too late to complete it, and rare (commands are short).
-		if at := c.clientLine(line); at >= 0 && whole {
-			c.marks = append(c.marks, start+at)
+		if e, ok := c.clientLine(line); ok && whole {
+			e.at += start
+			c.edits = append(c.edits, e)
 		}
 	}
 }
@@ -515,21 +532,28 @@ func bareRcptAt(text []byte) int {
 	return i + len(path) - 1
 }
 
-// clientLine notes a complete client line; for RCPT TO:<Postmaster> it
-// returns where to complete the path (see complete), otherwise -1.
-func (c *conn) clientLine(line []byte) int {
+// clientLine notes a complete client line and returns how go-smtp is to
+// get it instead, if at all (see complete): RCPT TO:<Postmaster> with a
+// domain, a line that is no command as a NOOP.
+func (c *conn) clientLine(line []byte) (lineEdit, bool) {
 	text := bytes.TrimRight(line, "\r\n")
 	if c.inAuth {
 		c.notef('C', "[credentials]")
 		c.cmds = append(c.cmds, pendingCmd{stage: StageAuth, known: true, sasl: true})
 		// One response per challenge: the next 334 asks for another.
 		c.inAuth = false
-		return -1
+		return lineEdit{}, false
 	}
 	verb, _, _ := bytes.Cut(text, []byte(" "))
 	upper := strings.ToUpper(string(verb))
 	stage := verbStage(upper)
 	cmd := pendingCmd{known: knownVerb(upper)}
+	if own := notACommand(text, upper, cmd.known); own != nil {
+		c.note('C', text)
+		cmd.stage, cmd.own = "other", own
+		c.cmds = append(c.cmds, cmd)
+		return lineEdit{del: len(line), ins: "NOOP\r\n"}, true
+	}
 	mark := -1
 	switch upper {
 	case "AUTH":
@@ -560,7 +584,13 @@ func (c *conn) clientLine(line []byte) int {
 		cmd.bdat = true
 		c.bdatLeft = n
 		c.bdatOpen = !last
-	case "RSET", "EHLO", "HELO":
+	case "EHLO", "HELO":
+		c.bdatOpen = false
+		if len(text) > 5 {
+			// go-smtp takes the first word and drops the rest.
+			cmd.heloExtra = bytes.IndexByte(bytes.TrimSpace(text[5:]), ' ') >= 0
+		}
+	case "RSET":
 		c.bdatOpen = false
 	case "VRFY":
 		cmd.bareVRFY = len(bytes.TrimSpace(text)) == len("VRFY")
@@ -568,7 +598,10 @@ func (c *conn) clientLine(line []byte) int {
 	c.note('C', text)
 	cmd.stage = stage
 	c.cmds = append(c.cmds, cmd)
-	return mark
+	if mark < 0 {
+		return lineEdit{}, false
+	}
+	return lineEdit{at: mark, ins: "@" + postmasterMark}, true
 }
 
 // verbStage is the stage of a command by its upper-case verb: BDAT's is
@@ -962,6 +995,18 @@ func (c *conn) serverReply(r []byte) error {
 		cmd.stage = stage
 	}
 	c.cmdFault = cmd.badBDAT
+	if cmd.own != nil {
+		// go-smtp answered the NOOP complete gave it for a line that is
+		// no command: the reply is the sink's.
+		if err := c.send(stage, cmd.own.wire()); err != nil {
+			return err
+		}
+		if c.syntaxErrors++; c.syntaxErrors > maxSyntaxErrors {
+			c.closeAfter = true
+			return c.send("other", replyTooManyErrors.wire())
+		}
+		return nil
+	}
 	if fix := c.rfcReply(cmd, r); fix != nil {
 		r = fix.wire()
 	}

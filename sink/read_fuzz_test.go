@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/relaylab/relaylab/internal/clock"
@@ -29,6 +30,35 @@ func (c *chunkConn) Read(p []byte) (int, error) {
 	n = copy(p, c.data[:n])
 	c.data = c.data[n:]
 	return n, nil
+}
+
+// undoNoops puts back in got, what go-smtp got from in, the lines of in
+// that conn.complete gave go-smtp as a NOOP (notACommand), so that the
+// two can be compared.
+func undoNoops(in, got []byte) []byte {
+	var out []byte
+	pos := 0
+	for len(got) > 0 {
+		line := got
+		if i := bytes.IndexByte(got, '\n'); i >= 0 {
+			line = got[:i+1]
+		}
+		got = got[len(line):]
+		if string(line) == "NOOP\r\n" && !bytes.HasPrefix(in[pos:], line) {
+			if i := bytes.IndexByte(in[pos:], '\n'); i >= 0 {
+				orig := in[pos : pos+i+1]
+				text := bytes.TrimRight(orig, "\r\n")
+				verb, _, _ := bytes.Cut(text, []byte(" "))
+				upper := strings.ToUpper(string(verb))
+				if notACommand(text, upper, knownVerb(upper)) != nil {
+					line = orig
+				}
+			}
+		}
+		out = append(out, line...)
+		pos += len(line)
+	}
+	return out
 }
 
 // FuzzRead feeds arbitrary client bytes, in arbitrary pieces, through
@@ -62,7 +92,7 @@ func FuzzRead(f *testing.F) {
 				break
 			}
 		}
-		got := bytes.ReplaceAll(out, []byte("@"+postmasterMark), nil)
+		got := undoNoops(in, bytes.ReplaceAll(out, []byte("@"+postmasterMark), nil))
 		if !bytes.HasPrefix(in, got) {
 			t.Fatalf("go-smtp got %q\nfrom %q", got, in)
 		}

@@ -28,6 +28,55 @@ type pendingCmd struct {
 	// does not know, as the client wrote its keyword.
 	unknownParam string
 	dsn          *dsnCmd // the DSN parameters of a MAIL or RCPT (RFC 3461)
+	// own is the sink's reply to a line that is no command, which go-smtp
+	// gets as a NOOP (conn.complete).
+	own *Reply
+	// heloExtra: an EHLO or HELO with more than one word after the verb.
+	heloExtra bool
+	// mailFault is the sink's refusal of a MAIL parameter go-smtp takes.
+	mailFault *Reply
+}
+
+// maxSyntaxErrors is how many lines that are no command a session may
+// send; the next gets its 500 and then 421, and the connection closes.
+// Postfix's smtpd_hard_error_limit is 20 too; go-smtp's own limit (3)
+// never sees these lines (conn.complete).
+const maxSyntaxErrors = 20
+
+// stockVerb reports whether go-smtp (v0.25.1) answers an upper-case verb
+// of four letters without counting a protocol error.
+func stockVerb(v string) bool {
+	switch v {
+	case "SEND", "SOML", "SAML", "EXPN", "HELP", "TURN", "HELO", "EHLO", "LHLO",
+		"MAIL", "RCPT", "VRFY", "NOOP", "RSET", "BDAT", "DATA", "QUIT", "AUTH":
+		return true
+	}
+	return false
+}
+
+// notACommand returns the sink's reply to a command line (without its
+// CRLF) that go-smtp would refuse as a protocol error, counted towards
+// closing the connection after the fourth, or nil for any other line.
+// go-smtp's parser wants a verb of four letters and, for arguments, a
+// space after it (STARTTLS aside), so it is mirrored here.
+// upper is the line's verb in upper case.
+func notACommand(text []byte, upper string, known bool) *Reply {
+	n := len(text)
+	if n >= 8 && strings.EqualFold(string(text[:8]), "STARTTLS") {
+		return nil
+	}
+	switch {
+	case n == 0:
+		return &replyEmptyLine
+	case n < 4 || n == 5 || n > 5 && text[4] != ' ':
+		if known {
+			return &replyMangled
+		}
+		return &replyUnrecognized
+	case !stockVerb(upper): // here upper is text[:4]
+		return &replyUnrecognized
+	}
+	return nil
 }
 
 // hugeSize reports whether a MAIL command line declares a SIZE of 11 to 20
@@ -100,6 +149,10 @@ var (
 	replyUnrecognized = Reply{Code: 500, Enhanced: "5.5.2", Text: "Command unrecognized: not an SMTP command (RFC 5321 4.2.4)"}
 	// RFC 5321 3.8: a server that ends the session says 421 first.
 	replyTooManyErrors = Reply{Code: 421, Enhanced: "4.7.0", Text: "Too many unrecognized commands: closing the connection (RFC 5321 3.8)"}
+	replyEmptyLine     = Reply{Code: 500, Enhanced: "5.5.2", Text: "Syntax error: an empty line is not a command; a command is a verb and its arguments, ended by CRLF (RFC 5321 4.1.1)"}
+	// A known verb with something stuck to it ("QUITX", "QUIT "): the
+	// command is known, its syntax is wrong (RFC 5321 4.2.2: 501).
+	replyMangled = Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error: a command is its verb, then one space before its arguments, if any (RFC 5321 4.1.1)"}
 )
 
 // parseWireReply reads the code and the enhanced code of the last line of
@@ -282,6 +335,11 @@ func (c *conn) badSequence(stage Stage, text string) *Reply {
 	case StageData, StageDataEnd:
 		if c.sess == nil || !c.sess.inTxn {
 			return bad("send MAIL FROM and RCPT TO first")
+		}
+		if inTransfer {
+			// RFC 3030 2: DATA and BDAT are not used in one transaction;
+			// a DATA after BDAT gets 503.
+			return bad("this transaction's message is being sent with BDAT, and DATA cannot follow BDAT (RFC 3030 2); send the rest as BDAT chunks ending with BDAT LAST, or RSET to start over")
 		}
 		if len(c.sess.rcpts) > 0 {
 			return nil
