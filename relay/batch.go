@@ -27,7 +27,7 @@ type recBatch struct {
 // write runs fn in a store transaction shared with other callers and
 // returns once it is committed. If any function of a batch fails, the
 // batch is undone and every caller gets the error (the recipients stay in
-// flight and are retried at the next start).
+// flight until record writes them again alone, or puts them back as deferred).
 func (b *batcher) write(ctx context.Context, fn func(*store.Tx) error) error {
 	b.mu.Lock()
 	if b.pending == nil {

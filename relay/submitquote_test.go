@@ -25,6 +25,9 @@ func TestPathEchoQuoted(t *testing.T) {
 		{`RCPT TO:<"<img src=x>|x|+rcpt550"@example.test>`, `250 2.0.0 I'll make sure <"<img src=x>|x|+rcpt550"@example.test> gets this`},
 		{`RCPT TO:<"q\"uote"@example.test>`, `250 2.0.0 I'll make sure <"q\"uote"@example.test> gets this`},
 		{`RCPT TO:<plain.name@example.test>`, `250 2.0.0 I'll make sure <plain.name@example.test> gets this`},
+		// A local part whose value is itself in quotes: echoed as it is
+		// recorded and sent, quoted again, not as the bare "q".
+		{`RCPT TO:<"\"q\""@example.test>`, `250 2.0.0 I'll make sure <"\"q\""@example.test> gets this`},
 	} {
 		if got := rc.cmd(tt.cmd); len(got) != 1 || got[0] != tt.want {
 			t.Errorf("%s: %q; want %q", tt.cmd, got, tt.want)

@@ -267,8 +267,9 @@ func (w *wireConn) stockReply(b, out []byte) []byte {
 		if addr, ok := bytes.CutPrefix(b, []byte(e[0])); ok {
 			if addr, ok := bytes.CutSuffix(addr, []byte(e[1])); ok {
 				// go-smtp echoes the path with its local part unquoted:
-				// <a b@x.test> is no address. RFC 5321 4.1.2 quotes it.
-				return []byte(e[0] + smtpPath(string(addr)) + e[1])
+				// <a b@x.test> is no address. RFC 5321 4.1.2 quotes it,
+				// as the relay records and sends it.
+				return []byte(e[0] + recordedPath(string(addr)) + e[1])
 			}
 		}
 	}

@@ -51,7 +51,8 @@ func Converse(conn net.Conn, greeting string, answer func(cmd string) string) {
 // bye" (and hangs up), and every other command line, the final dot of a
 // message too (as "."), with answer; the message's other lines are read
 // and dropped. When answer says hangup, the connection ends after its
-// reply; a reply of "" sends nothing (the client waits for its timeout).
+// reply; a reply of "" sends nothing (the client waits for its timeout,
+// or, with hangup, sees the connection end without a reply).
 // Each command is given to seen first, when seen is not nil. It returns
 // when either side ends the connection.
 func Script(conn net.Conn, greeting, ehlo string, answer func(cmd string) (reply string, hangup bool), seen func(cmd string)) {
@@ -84,6 +85,9 @@ func Script(conn net.Conn, greeting, ehlo string, answer func(cmd string) (reply
 		}
 		inData = !inData && line == "DATA" && strings.HasPrefix(reply, "354")
 		if reply == "" {
+			if hangup {
+				return // no reply at all, and the connection ends
+			}
 			continue
 		}
 		if _, err := conn.Write([]byte(reply + "\r\n")); err != nil || hangup {
