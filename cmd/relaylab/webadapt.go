@@ -484,7 +484,7 @@ func buildWebMessage(m web.EnqueueRequest) ([]byte, error) {
 		return nil, fmt.Errorf("%w: to: %v", web.ErrInvalid, err)
 	}
 	b.WriteString(to)
-	subject, _ := textField("Subject", m.Subject, true) // encoded-words always fold
+	subject, _ := literalField("Subject", m.Subject, true) // encoded-words always fold
 	b.WriteString(subject)
 	fmt.Fprintf(&b, "Date: %s\r\nMessage-ID: <%d.web@relaylab.localhost>\r\nMIME-Version: 1.0\r\n", time.Now().Format(time.RFC1123Z), time.Now().UnixNano())
 	for i, h := range m.Headers {

@@ -152,6 +152,18 @@ func textField(name, value string, encode bool) (string, error) {
 	return foldField(name, encodeWords(value, len(name)+2))
 }
 
+// literalField is textField for text given as it should read (the web
+// API's subject and headers): one holding "=?", which a reader could take
+// for the start of an encoded-word ("=?utf-8?q?fake?=" reads "fake"), is
+// encoded, as RFC 2047 6.2 has it, so that it reads as given. send's
+// --subject keeps textField: there a pre-encoded subject is meant.
+func literalField(name, value string, encode bool) (string, error) {
+	if strings.Contains(value, "=?") {
+		return foldField(name, encodeWords(value, len(name)+2))
+	}
+	return textField(name, value, encode)
+}
+
 // addressFields are the fields, other than those built from the request's
 // own, whose value is a list of addresses (RFC 5322 3.6.2, 3.6.3).
 var addressFields = map[string]bool{"cc": true, "bcc": true, "reply-to": true, "sender": true,
@@ -162,7 +174,10 @@ var addressFields = map[string]bool{"cc": true, "bcc": true, "reply-to": true, "
 // must be), any other field as unstructured text, encoded when it is not
 // 7-bit; both folded at their white space.
 func extraField(name, value string) (string, error) {
-	if !addressFields[strings.ToLower(name)] || !needsEncoding(value) {
+	if !addressFields[strings.ToLower(name)] {
+		return literalField(name, value, false)
+	}
+	if !needsEncoding(value) {
 		return textField(name, value, false)
 	}
 	list, err := mail.ParseAddressList(value)
