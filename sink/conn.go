@@ -1063,7 +1063,7 @@ func (c *conn) serverReply(r []byte) error {
 					// A later EHLO or HELO (after STARTTLS, after RSET, or
 					// at any time: RFC 5321 4.1.4) meets the checks and
 					// rules of the first, which NewSession applied.
-					b, refuse := s.greetAgain(s.sc.Hostname())
+					b, refuse := s.greetAgain(s.sc.Hostname(), cmd.heloExtra)
 					if stop, err := c.before(b); stop {
 						return err
 					}
@@ -1128,9 +1128,9 @@ func (c *conn) serverReply(r []byte) error {
 func (c *conn) ehloReply(r []byte) []byte {
 	lines := strings.Split(strings.TrimRight(string(r), "\r\n"), "\n")
 	if len(lines) == 1 { // HELO
-		return []byte("250 " + c.l.cfg.Hostname + " Hello " + c.helo() + "\r\n")
+		return []byte("250 " + c.l.cfg.Hostname + " Hello " + echoed(c.helo(), maxEchoName) + "\r\n")
 	}
-	out := []string{c.l.cfg.Hostname + " Hello " + c.helo()}
+	out := []string{c.l.cfg.Hostname + " Hello " + echoed(c.helo(), maxEchoName)}
 	if c.l.starttls && c.tlsState == nil && !c.l.hidden("STARTTLS") {
 		out = append(out, "STARTTLS")
 	}

@@ -59,16 +59,22 @@ func ParseDirectives(addr string) []Directive {
 	return ds
 }
 
+// maxDirectiveLocal is the longest local part whose directives are read;
+// RFC 5321 4.5.3.1.1 has 64 octets for a local part, so it is ample.
+const maxDirectiveLocal = 256
+
 // parseLocalPart is ParseDirectives, also returning the segments that look
-// like directives but are not.
+// like directives but are not, or, for a local part too long to read,
+// why none were read.
 func parseLocalPart(addr string) ([]Directive, []NotDirective) {
 	local := addr
 	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
 		local = addr[:i]
 	}
 	local = unquoteLocal(local)
-	if len(local) > 256 {
-		return nil, nil
+	if len(local) > maxDirectiveLocal {
+		// Not read (a bound on the work per RCPT), but not unseen either.
+		return nil, []NotDirective{{Text: echoed(strings.ToLower(local), 24), Why: fmt.Sprintf("the local part is %d octets, over the %d in which the sink reads directives", len(local), maxDirectiveLocal)}}
 	}
 	var out []Directive
 	var not []NotDirective

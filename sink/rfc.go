@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/mailaddr"
@@ -277,9 +278,69 @@ func plainAccept(stage Stage, r []byte) *Reply {
 }
 
 // acceptedAddr is the sink's 250 to MAIL (2.1.0, "Sender") or RCPT
-// (2.1.5, "Recipient") for addr, as the client wrote it.
+// (2.1.5, "Recipient") for addr, as the client wrote it, cut to
+// maxEchoAddr octets.
 func acceptedAddr(enhanced, who, addr string) *Reply {
-	return &Reply{Code: 250, Enhanced: enhanced, Text: who + " <" + addr + "> OK"}
+	return &Reply{Code: 250, Enhanced: enhanced, Text: who + " <" + echoed(addr, maxEchoAddr) + "> OK"}
+}
+
+// RFC 5321 4.5.3.1.5: a reply line is at most 512 octets with its CRLF,
+// and a path may be longer than that (RFC 5321 4.5.3.1.3 bounds it at 256
+// but asks servers to take longer ones). A reply echoes at most
+// maxEchoAddr octets of an address (and maxEchoName of an EHLO name),
+// with room left for the notes withNotes adds.
+const (
+	maxEchoAddr = 256
+	maxEchoName = 255 // a domain's limit (RFC 5321 4.5.3.1.2)
+	cutMark     = "..."
+)
+
+// echoed is s cut to at most max octets: its start, cutMark, and its last
+// quarter (an address's domain), each cut at a UTF-8 character boundary.
+func echoed(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	tail := max / 4
+	head := max - tail - len(cutMark)
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	from := len(s) - tail
+	for from < len(s) && !utf8.RuneStart(s[from]) {
+		from++
+	}
+	return s[:head] + cutMark + s[from:]
+}
+
+// addrFault explains why addr, a path's mailbox that mailaddr.Fault took,
+// is not one, or returns "": octets that are not UTF-8 (RFC 6531 3.3;
+// only a non-ASCII address is looked at), a domain that is no domain
+// name (mailaddr.DomainFault; an address literal was checked already).
+// The code for it is 501 for UTF-8 and 553 for the domain, as Postfix's
+// and the sink's other refusals of a mailbox.
+func addrFault(addr string) (code int, why string) {
+	if !isASCII(addr) {
+		for i := 0; i < len(addr); {
+			r, n := utf8.DecodeRuneInString(addr[i:])
+			if r == utf8.RuneError && n <= 1 {
+				return 501, fmt.Sprintf("octet 0x%02x at octet %d is not UTF-8, which an address must be (RFC 6531 3.3, RFC 3629)", addr[i], i+1)
+			}
+			i += n
+		}
+	}
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return 0, "" // the null sender, or a bare Postmaster
+	}
+	dom := addr[at+1:]
+	if strings.HasPrefix(dom, "[") {
+		return 0, ""
+	}
+	if why := mailaddr.DomainFault(dom); why != "" {
+		return 553, "the domain " + strconv.Quote(echoed(dom, 64)) + " is not a domain name: " + why + "; check the address"
+	}
+	return 0, ""
 }
 
 // dsnReply replaces go-smtp's refusal of a DSN parameter: 555 instead of
@@ -353,12 +414,27 @@ func (c *conn) badSequence(stage Stage, text string) *Reply {
 	return nil
 }
 
-// heloFault is mailaddr.Fault for the argument of EHLO or HELO: a domain or
-// an address literal (RFC 5321 4.1.1.1, 4.1.3), neither of which has a
-// control character; the sink would echo it in its reply otherwise.
-func heloFault(helo string) string {
+// heloFault is mailaddr.Fault for the argument of EHLO or HELO: one domain
+// or address literal (RFC 5321 4.1.1.1, 4.1.3), neither of which has a
+// control character (the sink would echo it in its reply otherwise).
+// extra: more words followed it, which go-smtp drops. Only the syntax is
+// checked: RFC 5321 4.1.4 asks that a name that does not resolve, or is
+// not the client's, be taken.
+func heloFault(helo string, extra bool) string {
 	if i := mailaddr.ControlAt(helo); i >= 0 {
 		return fmt.Sprintf("control character 0x%02x at octet %d is not allowed in a domain (RFC 5321 4.1.1.1)", helo[i], i+1)
+	}
+	if extra {
+		return "EHLO and HELO take one domain or address literal, with no space in it (RFC 5321 4.1.1.1)"
+	}
+	if strings.HasPrefix(helo, "[") {
+		if !strings.HasSuffix(helo, "]") {
+			return strconv.Quote(echoed(helo, 64)) + " is not an address literal: it does not end in ] (RFC 5321 4.1.3)"
+		}
+		return mailaddr.LiteralFault("x@" + helo)
+	}
+	if why := mailaddr.DomainFault(helo); why != "" {
+		return strconv.Quote(echoed(helo, 64)) + " is neither a domain name nor an address literal: " + why
 	}
 	return ""
 }

@@ -74,7 +74,8 @@ func (l *listener) NewSession(sc *smtp.Conn) (smtp.Session, error) {
 	if !ok {
 		return nil, &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "internal error: unexpected connection type"}
 	}
-	if why := heloFault(sc.Hostname()); why != "" {
+	extra := len(c.cmds) > 0 && c.cmds[0].stage == StageEHLO && c.cmds[0].heloExtra
+	if why := heloFault(sc.Hostname(), extra); why != "" {
 		return nil, &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Syntax error in the EHLO argument: " + why}
 	}
 	// Before the session counts anything (nothing is counted before EHLO):
@@ -99,8 +100,8 @@ func (l *listener) NewSession(sc *smtp.Conn) (smtp.Session, error) {
 // client must still say EHLO. go-smtp, though, has already reset the
 // transaction, as for an accepted EHLO (RFC 5321 4.1.4 asks that only of
 // one the server takes).
-func (s *session) greetAgain(name string) (Behavior, *Reply) {
-	if why := heloFault(name); why != "" {
+func (s *session) greetAgain(name string, extra bool) (Behavior, *Reply) {
+	if why := heloFault(name, extra); why != "" {
 		return Behavior{}, &Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error in the EHLO argument: " + why}
 	}
 	in := s.input(StageEHLO, "")
@@ -207,6 +208,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// 3463 3.2 names it X.1.7, bad sender's mailbox address syntax.
 		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Bad sender address syntax: " + why}
 	}
+	if code, why := addrFault(from); why != "" {
+		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Bad sender address syntax: " + why}
+	}
 	utf8 := opts != nil && opts.UTF8
 	if utf8 && s.c.l.hidden("SMTPUTF8") {
 		return hiddenParam("SMTPUTF8", "SMTPUTF8")
@@ -282,6 +286,9 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		// As at MAIL: 553, and RFC 3463 3.2 X.1.3, bad destination
 		// mailbox address syntax.
 		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why}
+	}
+	if code, why := addrFault(to); why != "" {
+		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why}
 	}
 	if !s.utf8 && !isASCII(to) {
 		return errNeedsUTF8("recipient")

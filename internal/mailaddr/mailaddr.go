@@ -61,3 +61,42 @@ func ControlAt(s string) int {
 	}
 	return -1
 }
+
+// DomainFault explains why domain, the part of a path after its '@' that
+// is not an address literal, or the argument of EHLO, is not a domain
+// name, or returns "": RFC 5321 4.1.2 has a Domain be labels of letters,
+// digits and hyphens, neither starting nor ending with a hyphen, joined by
+// dots; RFC 1035 2.3.4 bounds a label at 63 octets and RFC 5321 4.5.3.1.2
+// the domain at 255. An octet above 127 counts as a letter (a U-label of
+// RFC 6531 3.3; whether it is UTF-8 is the caller's to check), and one
+// trailing dot (the root, WithoutRootDot) is allowed. It allocates only
+// for its answer, so a server can run it on every path.
+func DomainFault(domain string) string {
+	d := WithoutRootDot(domain)
+	switch {
+	case d == "":
+		return "the domain is empty"
+	case len(d) > 255:
+		return fmt.Sprintf("the domain is %d octets long, over the 255 RFC 5321 4.5.3.1.2 allows", len(d))
+	}
+	start := 0
+	for i := 0; i <= len(d); i++ {
+		if i < len(d) && d[i] != '.' {
+			if b := d[i]; !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b >= 0x80) {
+				return fmt.Sprintf("%q is not a letter, digit or hyphen, all a domain name may hold (RFC 5321 4.1.2)", rune(b))
+			}
+			continue
+		}
+		l := d[start:i]
+		switch {
+		case l == "":
+			return "it has an empty label (two dots in a row, or a leading dot)"
+		case len(l) > 63:
+			return fmt.Sprintf("the label %.20q... is over 63 octets (RFC 1035 2.3.4)", l)
+		case l[0] == '-' || l[len(l)-1] == '-':
+			return fmt.Sprintf("the label %q starts or ends with a hyphen (RFC 5321 4.1.2)", l)
+		}
+		start = i + 1
+	}
+	return ""
+}
