@@ -73,6 +73,9 @@ type ListenerConfig struct {
 type AuthConfig struct {
 	Mode  string            `yaml:"mode"`  // off (default), optional, required
 	Users map[string]string `yaml:"users"` // user -> password
+	// RequireTLS refuses AUTH before TLS with 538 5.7.11 (RFC 4954 4:
+	// PLAIN and LOGIN send the password in the clear).
+	RequireTLS bool `yaml:"require_tls"`
 }
 
 // Limits bound what one listener accepts.
@@ -218,6 +221,12 @@ func (c *Config) Validate(prefix string) error {
 		case "", "off", "optional", "required":
 		default:
 			return config.Errorf(k+".auth.mode", "%q: want off, optional or required", l.Auth.Mode)
+		}
+		if l.Auth.RequireTLS && l.TLS == "none" {
+			return config.Errorf(k+".auth.require_tls", "the listener has tls: none, so no AUTH could ever be taken; give it tls: starttls or implicit")
+		}
+		if l.Auth.RequireTLS && (l.Auth.Mode == "" || l.Auth.Mode == "off") {
+			return config.Errorf(k+".auth.require_tls", "auth.mode is off, so there is no AUTH to require TLS for; set mode: optional or required")
 		}
 		if l.Auth.Mode == "required" && len(l.Auth.Users) == 0 {
 			return config.Errorf(k+".auth.users", "auth is required but no user is configured")

@@ -559,6 +559,8 @@ func (c *conn) clientLine(line []byte) (lineEdit, bool) {
 	case "AUTH":
 		if sp := bytes.IndexByte(text, ' '); sp > 0 {
 			if sp2 := bytes.IndexByte(text[sp+1:], ' '); sp2 > 0 {
+				// More than one word after the response is no AUTH.
+				cmd.authExtra = len(bytes.Fields(text[sp+1+sp2:])) > 1
 				text = append(text[:sp+1+sp2:sp+1+sp2], " [credentials]"...)
 			}
 		}
@@ -567,6 +569,7 @@ func (c *conn) clientLine(line []byte) (lineEdit, bool) {
 		params := paramsOf(text)
 		cmd.dsn = parseDSNParams(params, true)
 		cmd.unknownParam = unknownParam(params, true)
+		cmd.mailFault = mailParamFault(params)
 		c.bdatOpen = false
 	case "RCPT":
 		mark = bareRcptAt(text)
@@ -1107,6 +1110,10 @@ func (c *conn) serverReply(r []byte) error {
 	case StageRset, StageQuit:
 		if stage == StageQuit {
 			c.quit.Store(true)
+		} else if code == 250 {
+			// go-smtp's "Session reset": RSET ends the transaction only
+			// (RFC 5321 4.1.1.5); EHLO, TLS and AUTH stay.
+			r = replyRset.wire()
 		}
 		if c.sess != nil {
 			b := c.sink.decide(c.sess.input(stage, ""), c.sessionDirectives())
@@ -1178,6 +1185,15 @@ func (c *conn) baseInput(stage Stage) *input {
 		return c.sess.input(stage, "")
 	}
 	return &input{stage: stage, listener: c.l.cfg.Name, client: c.client}
+}
+
+// current returns the command go-smtp is handling now, when it is at
+// stage (see currentDSN), or nil.
+func (c *conn) current(stage Stage) *pendingCmd {
+	if len(c.cmds) == 0 || c.cmds[0].stage != stage {
+		return nil
+	}
+	return &c.cmds[0]
 }
 
 // currentDSN returns the DSN parameters of the command go-smtp is

@@ -194,7 +194,7 @@ func parseDirective(seg string) (Directive, string) {
 		case "drop":
 			b.Drop = true
 		case "accept", "ok":
-			b.Reply = &Reply{Code: 250, Enhanced: "2.0.0", Text: "Accepted on request"}
+			b.Reply = &Reply{Code: 250, Enhanced: defaultEnhanced(250, d.Stage), Text: "Accepted on request"}
 			if d.Stage == StageData {
 				b.Reply.Code, b.Reply.Enhanced, b.Reply.Text = 354, "", "Go ahead, end with <CRLF>.<CRLF>"
 			}
@@ -251,6 +251,10 @@ func defaultEnhanced(code int, stage Stage) string {
 		return "" // RFC 3463 2: the classes are 2, 4 and 5
 	}
 	switch code {
+	case 250:
+		if stage == StageRcpt {
+			return "2.1.5" // RFC 3463 3.2: destination address valid
+		}
 	case 421:
 		return "4.7.0"
 	case 450:

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/mailaddr"
 )
 
@@ -36,6 +35,24 @@ type pendingCmd struct {
 	heloExtra bool
 	// mailFault is the sink's refusal of a MAIL parameter go-smtp takes.
 	mailFault *Reply
+	// authExtra: an AUTH with more than a mechanism and an initial
+	// response, which go-smtp ignores.
+	authExtra bool
+}
+
+// smtputf8Valued is the refusal of SMTPUTF8=value (RFC 6531 3.4: the
+// parameter has no value), which go-smtp takes as SMTPUTF8.
+var smtputf8Valued = Reply{Code: 501, Enhanced: "5.5.4", Text: "Syntax error: the SMTPUTF8 parameter of MAIL FROM takes no value; write SMTPUTF8 alone (RFC 6531 3.4)"}
+
+// mailParamFault returns the sink's refusal of a MAIL parameter that
+// go-smtp would take, or nil.
+func mailParamFault(params []string) *Reply {
+	for _, p := range params {
+		if k, _, ok := strings.Cut(p, "="); ok && strings.EqualFold(k, "SMTPUTF8") {
+			return &smtputf8Valued
+		}
+	}
+	return nil
 }
 
 // maxSyntaxErrors is how many lines that are no command a session may
@@ -150,6 +167,7 @@ var (
 	replyUnrecognized = Reply{Code: 500, Enhanced: "5.5.2", Text: "Command unrecognized: not an SMTP command (RFC 5321 4.2.4)"}
 	// RFC 5321 3.8: a server that ends the session says 421 first.
 	replyTooManyErrors = Reply{Code: 421, Enhanced: "4.7.0", Text: "Too many unrecognized commands: closing the connection (RFC 5321 3.8)"}
+	replyRset          = Reply{Code: 250, Enhanced: "2.0.0", Text: "OK: the mail transaction is reset (RFC 5321 4.1.1.5)"}
 	replyEmptyLine     = Reply{Code: 500, Enhanced: "5.5.2", Text: "Syntax error: an empty line is not a command; a command is a verb and its arguments, ended by CRLF (RFC 5321 4.1.1)"}
 	// A known verb with something stuck to it ("QUITX", "QUIT "): the
 	// command is known, its syntax is wrong (RFC 5321 4.2.2: 501).
@@ -244,6 +262,29 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 			what = verb + " parameter " + cmd.unknownParam + " not recognized"
 		}
 		return &Reply{Code: 555, Enhanced: "5.5.4", Text: what + " (RFC 5321 4.1.1.11)"}
+	case code == 421 && text == "Idle timeout, bye bye":
+		// Outside a message; the one in a message is session.Data's.
+		return &Reply{Code: 421, Enhanced: "4.4.2", Text: fmt.Sprintf("Timeout: no command for the idle timeout (%s, limits.idle_timeout; RFC 5321 4.5.3.2.7); closing the connection", c.l.cfg.Limits.IdleTimeout.D())}
+	case cmd.stage == StageEHLO && code == 501 && strings.HasPrefix(text, "Domain/address argument required"):
+		return &Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error: EHLO and HELO need the client's domain or address literal, as in EHLO client.example (RFC 5321 4.1.1.1)"}
+	case cmd.stage == StageMail && code == 501 && strings.HasPrefix(text, "Was expecting MAIL arg syntax"):
+		return &Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error: MAIL needs FROM: and the sender's address in angle brackets, or <> for no sender, as in MAIL FROM:<a@example.test> (RFC 5321 4.1.1.2)"}
+	case cmd.stage == StageRcpt && code == 501 && strings.HasPrefix(text, "Was expecting RCPT arg syntax"):
+		return &Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error: RCPT needs TO: and one recipient's address in angle brackets, as in RCPT TO:<b@example.test>; <> is only MAIL's null sender (RFC 5321 4.1.1.3)"}
+	case cmd.stage == StageMail && code == 504 && strings.HasSuffix(text, " is not implemented"):
+		// RFC 5321 4.1.1.11: 555 for a parameter the server does not
+		// offer; 504 is for a parameter's value not implemented.
+		param := strings.TrimSuffix(text, " is not implemented")
+		what := param
+		if param == "BINARYMIME" {
+			what = "BODY=BINARYMIME"
+		}
+		return &Reply{Code: 555, Enhanced: "5.5.4", Text: "MAIL FROM parameter " + what + " not supported: this listener does not offer " + param + " in its EHLO reply (RFC 5321 4.1.1.11); send the message as 8BITMIME or 7BIT"}
+	case cmd.stage == StageMail && code == 500 && strings.HasPrefix(text, "Malformed AUTH parameter"):
+		// RFC 5321 4.2.2: 501 is a syntax error in the arguments.
+		return &Reply{Code: 501, Enhanced: "5.5.4", Text: "Syntax error in the AUTH parameter of MAIL FROM: its value is the submitter's address in xtext, or <> (RFC 4954 5)"}
+	case cmd.stage == StageAuth && code == 501 && text == "Negotiation cancelled":
+		return &Reply{Code: 501, Enhanced: "5.7.0", Text: "Authentication cancelled: the client answered * (RFC 4954 4); the client is not authenticated, and may send AUTH again"}
 	case cmd.hugeSize && code == 501 && text == "Unable to parse SIZE as an integer":
 		// RFC 1870 6: a SIZE the server cannot take is 552, at MAIL.
 		limit := c.l.cfg.Limits.MaxMessageBytes
@@ -481,8 +522,15 @@ func (g *lineGuard) cut(b []byte) int {
 	return len(b)
 }
 
-// errTooLarge is the reply to a message over the listener's limit.
-var errTooLarge = &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: "Message size exceeds the limit (RFC 1870)"}
+// tooLarge is the reply to a message over the listener's limit, which it
+// names as the refusal of a MAIL SIZE over it does (session.Mail).
+func tooLarge(limit int64) errTooLarge { return errTooLarge{limit} }
+
+type errTooLarge struct{ limit int64 }
+
+func (e errTooLarge) reply() *Reply {
+	return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870), the SIZE this listener's EHLO reply names: send a smaller message, or raise limits.max_message_bytes", e.limit)}
+}
 
 // readMessage reads a message into one slice. It reads into chunks of at
 // most 1 MiB (the first one sized for the SIZE the client declared, RFC
@@ -513,7 +561,7 @@ func readMessage(r io.Reader, hint, limit int64) ([]byte, error) {
 		buf = buf[:len(buf)+n]
 		total += n
 		if limit > 0 && int64(total) > limit {
-			return nil, errTooLarge
+			return nil, tooLarge(limit).reply().smtpError()
 		}
 		if err == io.EOF {
 			break

@@ -198,6 +198,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if d != nil && d.fault != nil {
 		return d.fault.smtpError()
 	}
+	if cmd := s.c.current(StageMail); cmd != nil && cmd.mailFault != nil {
+		return cmd.mailFault.smtpError()
+	}
 	if s.inTxn {
 		// RFC 5321 4.1.4: out of order, and the state stays as it was.
 		return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Nested MAIL command: finish the transaction or send RSET first"}
@@ -238,7 +241,11 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	}
 	if l.authRequired && s.authUser == "" {
 		// RFC 4954 6: 530 when authentication is required.
-		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required: use AUTH PLAIN or LOGIN first"}
+		why := "Authentication required: use AUTH PLAIN or LOGIN first"
+		if l.cfg.Auth.RequireTLS && s.c.tlsState == nil {
+			why = "Authentication required: send STARTTLS, then AUTH PLAIN or LOGIN (auth.require_tls)"
+		}
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: why}
 	}
 	if l.limiter != nil && !l.limiter.allow(s.c.client, s.c.clock.Now()) {
 		s.c.byNext = "limits.rate"
@@ -575,6 +582,15 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	}
 	if s.needHelo {
 		return nil, &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "Bad sequence of commands: send EHLO again after STARTTLS (RFC 3207 4.2)"}
+	}
+	if cmd := s.c.current(StageAuth); cmd != nil && cmd.authExtra {
+		// go-smtp would take the first response and drop the rest.
+		return nil, &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "Syntax error: AUTH takes a mechanism and at most one initial response, as in AUTH PLAIN <base64> (RFC 4954 4)"}
+	}
+	if s.c.l.cfg.Auth.RequireTLS && s.c.tlsState == nil {
+		// RFC 4954 4: a server must be able to refuse plaintext
+		// mechanisms without TLS; 538 is RFC 4954 6's reply for it.
+		return nil, &smtp.SMTPError{Code: 538, EnhancedCode: smtp.EnhancedCode{5, 7, 11}, Message: "Encryption required for requested authentication mechanism: send STARTTLS first (auth.require_tls; RFC 4954 4)"}
 	}
 	if s.inTxn {
 		// RFC 4954 4: AUTH during a mail transaction MUST get 503; so the
