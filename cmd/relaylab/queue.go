@@ -176,12 +176,18 @@ done, 1 when the message does not exist or none of its recipients waits
 			case rc.Path != "":
 				fmt.Fprintf(e.stdout, "    path %s\n", rc.Path) // held by shaping before any host
 			}
-			if r := oneLine(rc.Reply); r != "" {
+			// The last reply is a server's (or the relay's own failure of an
+			// attempt); the relay's shaping holds the recipient apart from
+			// it. Message gives a recipient held before any attempt the
+			// hold as its reply: no server has answered that one.
+			neverAnswered := rc.Hold != nil && *rc.Hold == rc.Reply
+			switch r := oneLine(rc.Reply); {
+			case neverAnswered:
+				fmt.Fprintln(e.stdout, "    last reply: none yet (no server has answered)")
+			case r != "":
 				fmt.Fprintf(e.stdout, "    last reply: %s\n", r)
 			}
-			if rc.Hold != nil && *rc.Hold != rc.Reply {
-				// The last reply is a server's; the relay's shaping holds
-				// the recipient apart from it.
+			if rc.Hold != nil {
 				fmt.Fprintf(e.stdout, "    held: %s\n", textsafe.Escape(rc.Hold.Text))
 			}
 			switch {
@@ -224,7 +230,7 @@ done, 1 when the message does not exist or none of its recipients waits
 			fmt.Fprintf(e.stdout, "%d recipient(s) of %s due now; a running relaylab relay or serve on this store sends them within %s\n", n, rest[0], queuePoll)
 			return nil
 		}
-		fmt.Fprintf(e.stdout, "%d recipient(s) of %s waiting; the relay's own shaping holds %d of them, which a retry cannot lift (no cap, window or destination's rest): their next attempt stays at the hold's end:\n",
+		fmt.Fprintf(e.stdout, "%d recipient(s) of %s waiting; the relay's own shaping holds %d of them, which a retry cannot lift (a cap, window or destination's rest): their next attempt stays at the hold's end:\n",
 			n, rest[0], len(held))
 		for _, h := range held {
 			fmt.Fprintf(e.stdout, "  %s held until %s: %s\n", h.Address, h.Until.Format(time.RFC3339), oneLine(h.Reply))
