@@ -27,6 +27,7 @@ func TestAddressSyntaxConformance(t *testing.T) {
 		{"EHLO that is no domain", false, []step{{"EHLO a..b", 501, `5.5.2 Syntax error in the EHLO argument: "a..b" is neither a domain name nor an address literal`}}},
 		{"later EHLO of two words", true, []step{{"EHLO x y", 501, "5.5.2 Syntax error in the EHLO argument"}, {"MAIL FROM:<a@b.test>", 250, ""}}},
 		{"EHLO name that resolves nowhere stays", false, []step{{"EHLO nowhere-at-all.test", 250, ""}}},
+		{"EHLO with an underscore stays", false, []step{{"EHLO my_pc", 250, ""}}},
 		{"invalid UTF-8 recipient", true, []step{{"MAIL FROM:<j\xc3\xb6rg@b.test> SMTPUTF8", 250, ""}, {"RCPT TO:<j\xff@b.test>", 501, "5.1.3 Bad recipient address syntax: octet 0xff at octet 2 is not UTF-8"}, {"RCPT TO:<j\xc3\xb6@b.test>", 250, ""}}},
 		{"invalid UTF-8 sender", true, []step{{"MAIL FROM:<\xc3@b.test> SMTPUTF8", 501, "5.1.7 Bad sender address syntax: octet 0xc3 at octet 1 is not UTF-8"}}},
 	}

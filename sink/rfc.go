@@ -474,7 +474,9 @@ func heloFault(helo string, extra bool) string {
 		}
 		return mailaddr.LiteralFault("x@" + helo)
 	}
-	if why := mailaddr.DomainFault(helo); why != "" {
+	// An underscore is taken, though no domain name has one: Windows
+	// machines name themselves so ("my_pc"), and Postfix takes it too.
+	if why := mailaddr.DomainFault(strings.ReplaceAll(helo, "_", "x")); why != "" {
 		return strconv.Quote(echoed(helo, 64)) + " is neither a domain name nor an address literal: " + why
 	}
 	return ""
