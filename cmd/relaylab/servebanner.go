@@ -44,6 +44,21 @@ func relayBanner(addr net.Addr, cfg relay.Config) []string {
 	}
 }
 
+// relayBanners is what serve prints about its relay's submission
+// listeners: the plain one (relay.listen) as relayBanner says, and the
+// implicit-TLS one (relay.tls_listen) when there is one, at addr and
+// tlsAddr (nil for a listener the configuration leaves out).
+func relayBanners(addr, tlsAddr net.Addr, cfg relay.Config) []string {
+	var lines []string
+	if addr != nil {
+		lines = relayBanner(addr, cfg)
+	}
+	if tlsAddr != nil {
+		lines = append(lines, fmt.Sprintf("relay tls     smtps://%s (implicit TLS submission: TLS from the first byte, as on port 465)", tlsAddr))
+	}
+	return lines
+}
+
 // localClient says where a client on this machine that connects to
 // server comes from ("loopback", or the server's own address when it is
 // bound to one that is not loopback, as the system then picks it as the
