@@ -107,21 +107,8 @@ func TestRefusedCredentialsGoToTheNextPath(t *testing.T) {
 // after the command timeout, and the recipient is deferred, not bounced.
 func TestStageTimeout(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() }) // silent until the test ends
-		}
-	}()
-	cfg := testConfig(l.Addr().String())
+	addr := serveLoopback(t, func(net.Conn) { <-t.Context().Done() }) // silent until the test ends
+	cfg := testConfig(addr)
 	cfg.Paths[0].CommandTimeout = dur(200 * time.Millisecond)
 	h := newHarness(t, cfg, Options{})
 	id := h.enqueue("", "x@r.test")

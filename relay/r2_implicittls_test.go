@@ -27,24 +27,13 @@ func TestPlaintextPathToImplicitTLSPort(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { l.Close() })
-			go func() {
-				for {
-					c, err := l.Accept()
-					if err != nil {
-						return
-					}
-					if tt.sends != "" {
-						c.Write([]byte(tt.sends))
-					}
-					t.Cleanup(func() { c.Close() })
+			addr := serveLoopback(t, func(c net.Conn) {
+				if tt.sends != "" {
+					c.Write([]byte(tt.sends))
 				}
-			}()
-			cfg := testConfig(l.Addr().String())
+				<-t.Context().Done() // then silent until the test ends
+			})
+			cfg := testConfig(addr)
 			cfg.Paths[0].TLS = "required"
 			cfg.Paths[0].CommandTimeout = dur(200 * time.Millisecond)
 			h := newHarness(t, cfg, Options{})

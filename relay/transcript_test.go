@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/smtpload/smtptest"
 )
 
 func TestTranscriptLines(t *testing.T) {
@@ -202,24 +203,7 @@ func commandLoop(tc *textproto.Conn, greeting string, on func(verb string) (done
 // the address.
 func serveLoopback(t *testing.T, fn func(net.Conn)) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				fn(c)
-			}()
-		}
-	}()
-	return l.Addr().String()
+	return smtptest.Listen(t, fn)
 }
 
 // dropServer speaks SMTP without PIPELINING and closes the connection
