@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -94,7 +95,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		if tooLarge(w, r, err) {
 			return false
 		}
-		writeError(w, http.StatusBadRequest, "the body is not valid JSON for this endpoint", err.Error())
+		writeError(w, http.StatusBadRequest, "the body is not valid JSON for this endpoint", decodeDetail(err, v))
 		return false
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -105,6 +106,101 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// decodeDetail says what was wrong with a body that did not decode into
+// v: for a value of the wrong type, the field's JSON path, the JSON type
+// given and the shape wanted ("headers": a JSON object was given, where a
+// list of {"name": string, "value": string} is wanted), where it said
+// "json: cannot unmarshal object into Go struct field
+// EnqueueRequest.headers of type []web.Header"; for broken JSON, where.
+func decodeDetail(err error, v any) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "the body"
+		} else {
+			field = strconv.Quote(field)
+		}
+		return fmt.Sprintf("%s: %s was given, where %s is wanted; see /openapi.yaml for the body this endpoint takes",
+			field, jsonKind(te.Value), jsonShape(te.Type, 0))
+	case errors.As(err, &se):
+		return fmt.Sprintf("the body is not JSON: %s, at byte %d", strings.TrimPrefix(se.Error(), "json: "), se.Offset)
+	case errors.Is(err, io.EOF):
+		return fmt.Sprintf("the body is empty: send %s", jsonShape(reflect.TypeOf(v), 0))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body ends inside its JSON value: send the whole of it"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// jsonKind names the JSON type of a value UnmarshalTypeError.Value
+// describes ("object", "array", "string", "number", "bool", or a number's
+// text).
+func jsonKind(v string) string {
+	switch v {
+	case "object", "array", "string", "bool":
+		return "a JSON " + v
+	case "number":
+		return "a number"
+	}
+	if strings.HasPrefix(v, "number") {
+		return "the number" + strings.TrimPrefix(v, "number") // "number -1" for a uint
+	}
+	return v
+}
+
+// jsonShape says in JSON's terms what a value of type t is written as:
+// a list of {"name": string, "value": string} for []Header.
+func jsonShape(t reflect.Type, depth int) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number of 0 or more"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 string"
+		}
+		el := jsonShape(t.Elem(), depth+1)
+		if plain, ok := strings.CutPrefix(el, "a "); ok {
+			el = plain + "s" // a list of strings
+		} else if plain, ok := strings.CutPrefix(el, "an "); ok {
+			el = plain + "s"
+		}
+		return "a list of " + el
+	case reflect.Map:
+		return "an object of " + strings.TrimPrefix(jsonShape(t.Elem(), depth+1), "a ") + " values"
+	case reflect.Struct:
+		if depth > 1 {
+			return "an object"
+		}
+		var fields []string
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			fields = append(fields, strconv.Quote(name)+": "+strings.TrimPrefix(jsonShape(f.Type, depth+1), "a "))
+		}
+		return "{" + strings.Join(fields, ", ") + "}"
+	}
+	return "a JSON value"
 }
 
 // tooLarge answers 413 when err is the body passing maxBody, saying the
