@@ -33,16 +33,22 @@ func init() {
 // expectFile is an expect file: a name and an expect: section, the same
 // language as a scenario's.
 type expectFile struct {
-	Name   string               `yaml:"name"`
-	Expect reports.Expectations `yaml:"expect"`
+	// Name names the verdict: the file's name: key, or its path.
+	Name string `yaml:"-"`
+	// NameKey is what the file's name: key says; loadExpectFile points it
+	// at the path first, so that nil is a bare "name:" (YAML null, which
+	// leaves a string as it was but sets a pointer to nil).
+	NameKey *string              `yaml:"name"`
+	Expect  reports.Expectations `yaml:"expect"`
 }
 
 func (x *expectFile) Validate(string) error {
-	if x.Name == "" {
-		// Name starts as the file's path, so "" was written out: the
-		// verdict and its JUnit suite would have no name.
+	if x.NameKey == nil || *x.NameKey == "" {
+		// The verdict and its JUnit suite would have no name (or, for a
+		// bare name:, the file's, as if the key were left out).
 		return config.Errorf("name", `an empty name leaves the verdict unnamed: give one such as "signup-mail", or leave the key out (the verdict is then named after the file)`)
 	}
+	x.Name = *x.NameKey
 	if x.Expect.Empty() {
 		// Judging nothing would pass whatever the sender did.
 		return config.Errorf("expect", "no expectations: list recipients: or aggregate: checks under expect:")

@@ -129,7 +129,7 @@ var scenarioKeys = []string{"messages", "seed", "clock", "sink", "relay", "dns",
 // loadExpectFile reads an expect file; a scenario given instead is told to
 // go to relaylab replay, rather than met with its first unknown key.
 func loadExpectFile(path string) (*expectFile, error) {
-	x := &expectFile{Name: path}
+	x := &expectFile{NameKey: &path}
 	err := config.Load(path, x)
 	if err == nil {
 		return x, nil
