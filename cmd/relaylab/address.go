@@ -15,6 +15,13 @@ import (
 func checkAddresses(flag string, addrs ...string) error {
 	for _, a := range addrs {
 		if strings.ContainsAny(a, "<>\r\n \t") {
+			if strings.Contains(a, ",") {
+				// "b@x, c@x": a list, whose space is not the trouble.
+				if flag == "from" {
+					return usageError("--from %q: not one address but a list: a message has one sender; give one address", a)
+				}
+				return usageError("--%s %q: not one address but a list: one address per flag: give --%s once per recipient", flag, a, flag)
+			}
 			return usageError("--%s %q: give the bare address (user@example.com) without brackets or spaces", flag, a)
 		}
 		at := strings.LastIndexByte(a, '@')

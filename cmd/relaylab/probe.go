@@ -26,7 +26,7 @@ const exitUnchecked = 3
 // a minute will not.
 const maxProbeTimeout = time.Minute
 
-const probeSynopsis = `DOMAIN [--ip IP]... [--selector S]... [--resolver HOST:PORT | --zone FILE]... [--json]
+const probeSynopsis = `DOMAIN [--ip IP]... [--helo NAME] [--selector S]... [--resolver HOST:PORT | --zone FILE]... [--zones FILE] [--no-blocklists] [--timeout D] [--mta-sts-ca FILE] [--mta-sts-port PORT] [--json]
 
 Checks a domain's records and sending IPs, the way receivers will read
 them: SPF (syntax, the 10-lookup and 2-void-lookup limits, check_host for
