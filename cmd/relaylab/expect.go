@@ -179,7 +179,11 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		}
 		var vs []reports.Verdict
 		for i, x := range files {
-			vs = append(vs, reports.NewVerdict(x.Name, fs.Arg(i), d, reports.Evaluate(d, x.Expect)))
+			v := reports.NewVerdict(x.Name, fs.Arg(i), d, reports.Evaluate(d, x.Expect))
+			if _, remote := src.(remoteAttempts); remote && *wait <= 0 && !v.Passed && wantsDSN(x) {
+				v.Notes = append(v.Notes, remoteDSNNote)
+			}
+			vs = append(vs, v)
 		}
 		return vs, d, nil
 	}
@@ -192,6 +196,25 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		return noVerdict(err)
 	}
 	return verdictExit(vs)
+}
+
+// remoteDSNNote is what a failed verdict over --url without --wait says
+// of the DSNs it expected: the API has the bounces the sink sent (its
+// sink.bounce events), not one accepted and still due, which --db sees
+// and names with its due time.
+const remoteDSNNote = "over --url, expect sees only the bounces the sink has sent (the serve's sink.bounce events), not one still due: " +
+	"a DSN expected and not seen may be a bounce the sink sends later (its bounce directives and rules wait before sending); " +
+	"give --wait (such as --wait 2m) to wait for it, or judge with --db on the serve's store, which says when one is due"
+
+// wantsDSN reports whether x expects a DSN of some recipient (dsn: sent
+// or a dsn_status).
+func wantsDSN(x *expectFile) bool {
+	for _, r := range x.Expect.Recipients {
+		if r.DSN == "sent" || r.DSNStatus != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // sinkAttempts reads a sink's record for reports.FromSink.
