@@ -954,6 +954,12 @@ func (s *sendSession) connErr(doing string, err error) error {
 	case kind == "protocol":
 		category, reason = "protocol-error", "the server's answer is not an SMTP reply"
 		advice = "is this an SMTP server?"
+		var pe *smtpload.ProtocolError
+		if errors.As(err, &pe) && len(pe.Line) >= 3 && pe.Line[0] >= '2' && pe.Line[0] <= '3' {
+			// A well-formed reply in the wrong place (354 to RCPT).
+			reason = "the server gave a reply SMTP does not allow " + stageAt(stage) + " (RFC 5321 4.2.1, 4.3.2: a 3xx answers only DATA or an AUTH exchange)"
+			advice = "the server must be fixed: read its reply above"
+		}
 	case kind == "eof" || kind == "reset":
 		reason = "the server closed the connection " + stageAt(stage) + " without a reply"
 		advice = "read the server's log: it may limit connections or refuse this client; run send again"
