@@ -94,7 +94,7 @@ func (r *Relay) listen() (*submission, error) {
 		l, err := net.Listen("tcp", r.cfg.TLSListen)
 		if err != nil {
 			sub.shutdown(context.Background())
-			return nil, fmt.Errorf("relay: implicit-TLS submission listener on %s: %w", r.cfg.TLSListen, err)
+			return nil, fmt.Errorf("relay: implicit-TLS submission listener on %s: %w (is another relay running? stop it, or move relay.tls_listen in the configuration; port 0 takes any free one)", r.cfg.TLSListen, err)
 		}
 		sub.tlsSrv = newServer()
 		sub.tlsListener = l

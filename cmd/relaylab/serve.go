@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
@@ -217,20 +215,9 @@ func startRelay(ctx context.Context, cfg relay.Config, st *store.Store, log *slo
 		return nil, err
 	}
 	if err := rl.Start(ctx); err != nil {
-		return nil, tlsListenHint(cfg, err) // it names the relay already
+		return nil, err // it names the relay already
 	}
 	return rl, nil
-}
-
-// tlsListenHint gives a failed bind of relay.tls_listen the advice that
-// the other listeners' bind errors carry already (the relay's error for
-// relay.listen ends with it), where it said only "address already in use".
-func tlsListenHint(cfg relay.Config, err error) error {
-	var op *net.OpError
-	if cfg.TLSListen == "" || !errors.As(err, &op) || op.Op != "listen" || strings.Contains(err.Error(), "port 0 takes any free one") {
-		return err
-	}
-	return fmt.Errorf("%w (is another relay running? stop it, or move relay.tls_listen in the configuration; port 0 takes any free one)", err)
 }
 
 // startMonitor runs the probe watchlist, if the configuration has one.
