@@ -538,6 +538,9 @@ func (s *session) Data(rd io.Reader) error {
 	if err != nil {
 		return err // go-smtp answers 552 for an oversized message
 	}
+	if se := s.longLine(data); se != nil {
+		return se
+	}
 	ctx := context.Background()
 	if len(s.bounces) > 0 {
 		// Decided before the reply: nothing to the bounce address gets a
@@ -718,6 +721,31 @@ func (c *crlfReader) Read(p []byte) (int, error) {
 // read, since its line limit fails every read after it is passed: so the
 // reply is written here and the connection is marked dead, which drops
 // go-smtp's replies and ends the session.
+// longLine refuses a message read whole with a line over the listener's
+// limit: go-smtp checks the lines of DATA as it reads them (lineTooLong),
+// not those of BDAT chunks, which a client sends by their length, so a
+// BDAT message with such a line was queued and then bounced by the next
+// hop. The chunk was read, so the session goes on.
+func (s *session) longLine(data []byte) *smtp.SMTPError {
+	limit := 2000 // go-smtp's default MaxLineLength
+	if w, ok := s.conn.Conn().(*wireConn); ok && w.limit > 0 {
+		limit = w.limit
+	}
+	for n, rest := 1, data; len(rest) > 0; n++ {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i+1], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		if len(line) > limit {
+			return &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 4, 0},
+				Message: fmt.Sprintf("Line too long in the message: line %d is %d octets, over the limit of %d per line (RFC 5321 4.5.3.1.6); wrap the lines, or encode the body quoted-printable or base64", n, len(line), limit)}
+		}
+	}
+	return nil
+}
+
 func (s *session) lineTooLong() error {
 	limit := 2000 // go-smtp's default MaxLineLength
 	w, ok := s.conn.Conn().(*wireConn)
