@@ -2,6 +2,7 @@ package relay
 
 import (
 	"net"
+	"strings"
 	"testing"
 )
 
@@ -31,6 +32,34 @@ func TestPathEchoQuoted(t *testing.T) {
 	} {
 		if got := rc.cmd(tt.cmd); len(got) != 1 || got[0] != tt.want {
 			t.Errorf("%s: %q; want %q", tt.cmd, got, tt.want)
+		}
+	}
+}
+
+// TestEchoesWithin512: the 250 to MAIL, RCPT and EHLO echo at most 256
+// octets of an address and 255 of a client's name, so that no reply is
+// over 512 octets (RFC 5321 4.5.3.1.5); a 1,500-octet address made a
+// 1,546-octet reply.
+func TestEchoesWithin512(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, nil)
+	cfg := submitConfig(mta.addr)
+	cfg.AllowedNetworks = []string{"127.0.0.0/8"}
+	h := newHarness(t, cfg, Options{})
+	raw, err := net.Dial("tcp", h.r.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := dialRaw(t, raw)
+	for _, cmd := range []string{
+		"EHLO " + strings.Repeat("h", 860) + ".test",
+		"MAIL FROM:<" + strings.Repeat("a", 1500) + "@b.test>",
+		"RCPT TO:<" + strings.Repeat("c", 1500) + "@example.test>",
+	} {
+		for _, line := range rc.cmd(cmd) {
+			if len(line)+2 > 512 || !strings.HasPrefix(line, "250") {
+				t.Errorf("%.20s...: reply line of %d octets: %.80q...", cmd, len(line)+2, line)
+			}
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/smtpdata"
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // wireConn sits between a submission client's connection and go-smtp's
@@ -268,8 +269,10 @@ func (w *wireConn) stockReply(b, out []byte) []byte {
 			if addr, ok := bytes.CutSuffix(addr, []byte(e[1])); ok {
 				// go-smtp echoes the path with its local part unquoted:
 				// <a b@x.test> is no address. RFC 5321 4.1.2 quotes it,
-				// as the relay records and sends it.
-				return []byte(e[0] + recordedPath(string(addr)) + e[1])
+				// as the relay records and sends it; at most 256 octets
+				// of it, so that the reply stays within 512 (RFC 5321
+				// 4.5.3.1.5), as the sink's echo does.
+				return []byte(e[0] + textsafe.Cut(recordedPath(string(addr)), 256) + e[1])
 			}
 		}
 	}
@@ -305,7 +308,10 @@ func (w *wireConn) greetingLine(b []byte) []byte {
 	out := append([]byte(nil), b[:4]...)
 	out = append(out, w.domain...)
 	out = append(out, ' ')
-	out = append(out, rest...)
+	// The client's name, at most a domain's 255 octets (the reply stays
+	// within 512, RFC 5321 4.5.3.1.5).
+	name := strings.TrimSuffix(strings.TrimPrefix(string(rest), "Hello "), "\r\n")
+	out = append(out, "Hello "+textsafe.Cut(name, 255)+"\r\n"...)
 	if _, on := w.tlsState(); b[3] == '-' && w.tlsCfg != nil && !on {
 		out = append(out, "250-STARTTLS\r\n"...)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/quiesce"
 	"github.com/relaylab/relaylab/internal/smtpdata"
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // conn sits between the client's TCP connection and go-smtp. It records
@@ -1135,9 +1136,9 @@ func (c *conn) serverReply(r []byte) error {
 func (c *conn) ehloReply(r []byte) []byte {
 	lines := strings.Split(strings.TrimRight(string(r), "\r\n"), "\n")
 	if len(lines) == 1 { // HELO
-		return []byte("250 " + c.l.cfg.Hostname + " Hello " + echoed(c.helo(), maxEchoName) + "\r\n")
+		return []byte("250 " + c.l.cfg.Hostname + " Hello " + textsafe.Cut(c.helo(), maxEchoName) + "\r\n")
 	}
-	out := []string{c.l.cfg.Hostname + " Hello " + echoed(c.helo(), maxEchoName)}
+	out := []string{c.l.cfg.Hostname + " Hello " + textsafe.Cut(c.helo(), maxEchoName)}
 	if c.l.starttls && c.tlsState == nil && !c.l.hidden("STARTTLS") {
 		out = append(out, "STARTTLS")
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // Directive is one behaviour asked for in a recipient's local part, such as
@@ -74,7 +76,7 @@ func parseLocalPart(addr string) ([]Directive, []NotDirective) {
 	local = unquoteLocal(local)
 	if len(local) > maxDirectiveLocal {
 		// Not read (a bound on the work per RCPT), but not unseen either.
-		return nil, []NotDirective{{Text: echoed(strings.ToLower(local), 24), Why: fmt.Sprintf("the local part is %d octets, over the %d in which the sink reads directives", len(local), maxDirectiveLocal)}}
+		return nil, []NotDirective{{Text: textsafe.Cut(strings.ToLower(local), 24), Why: fmt.Sprintf("the local part is %d octets, over the %d in which the sink reads directives", len(local), maxDirectiveLocal)}}
 	}
 	var out []Directive
 	var not []NotDirective

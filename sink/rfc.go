@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/relaylab/relaylab/internal/mailaddr"
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // This file holds what the sink adds so that a hostile or broken client gets
@@ -322,7 +323,7 @@ func plainAccept(stage Stage, r []byte) *Reply {
 // (2.1.5, "Recipient") for addr, as the client wrote it, cut to
 // maxEchoAddr octets.
 func acceptedAddr(enhanced, who, addr string) *Reply {
-	return &Reply{Code: 250, Enhanced: enhanced, Text: who + " <" + echoed(addr, maxEchoAddr) + "> OK"}
+	return &Reply{Code: 250, Enhanced: enhanced, Text: who + " <" + textsafe.Cut(addr, maxEchoAddr) + "> OK"}
 }
 
 // RFC 5321 4.5.3.1.5: a reply line is at most 512 octets with its CRLF,
@@ -333,26 +334,7 @@ func acceptedAddr(enhanced, who, addr string) *Reply {
 const (
 	maxEchoAddr = 256
 	maxEchoName = 255 // a domain's limit (RFC 5321 4.5.3.1.2)
-	cutMark     = "..."
 )
-
-// echoed is s cut to at most max octets: its start, cutMark, and its last
-// quarter (an address's domain), each cut at a UTF-8 character boundary.
-func echoed(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	tail := max / 4
-	head := max - tail - len(cutMark)
-	for head > 0 && !utf8.RuneStart(s[head]) {
-		head--
-	}
-	from := len(s) - tail
-	for from < len(s) && !utf8.RuneStart(s[from]) {
-		from++
-	}
-	return s[:head] + cutMark + s[from:]
-}
 
 // addrFault explains why addr, a path's mailbox that mailaddr.Fault took,
 // is not one, or returns "": octets that are not UTF-8 (RFC 6531 3.3;
@@ -379,7 +361,7 @@ func addrFault(addr string) (code int, why string) {
 		return 0, ""
 	}
 	if why := mailaddr.DomainFault(dom); why != "" {
-		return 553, "the domain " + strconv.Quote(echoed(dom, 64)) + " is not a domain name: " + why + "; check the address"
+		return 553, "the domain " + strconv.Quote(textsafe.Cut(dom, 64)) + " is not a domain name: " + why + "; check the address"
 	}
 	return 0, ""
 }
@@ -470,14 +452,14 @@ func heloFault(helo string, extra bool) string {
 	}
 	if strings.HasPrefix(helo, "[") {
 		if !strings.HasSuffix(helo, "]") {
-			return strconv.Quote(echoed(helo, 64)) + " is not an address literal: it does not end in ] (RFC 5321 4.1.3)"
+			return strconv.Quote(textsafe.Cut(helo, 64)) + " is not an address literal: it does not end in ] (RFC 5321 4.1.3)"
 		}
 		return mailaddr.LiteralFault("x@" + helo)
 	}
 	// An underscore is taken, though no domain name has one: Windows
 	// machines name themselves so ("my_pc"), and Postfix takes it too.
 	if why := mailaddr.DomainFault(strings.ReplaceAll(helo, "_", "x")); why != "" {
-		return strconv.Quote(echoed(helo, 64)) + " is neither a domain name nor an address literal: " + why
+		return strconv.Quote(textsafe.Cut(helo, 64)) + " is neither a domain name nor an address literal: " + why
 	}
 	return ""
 }

@@ -68,3 +68,23 @@ func needs(s string) bool {
 	}
 	return false
 }
+
+// Cut is s cut to at most max octets, for a reply or a line that echoes
+// it: its start, "...", and its last quarter (an address's domain), each
+// cut at a UTF-8 character boundary. s within max comes back as it is.
+func Cut(s string, max int) string {
+	const mark = "..."
+	if len(s) <= max {
+		return s
+	}
+	tail := max / 4
+	head := max - tail - len(mark)
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	from := len(s) - tail
+	for from < len(s) && !utf8.RuneStart(s[from]) {
+		from++
+	}
+	return s[:head] + mark + s[from:]
+}
