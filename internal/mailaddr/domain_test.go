@@ -42,3 +42,16 @@ func TestDomainFaultAllocs(t *testing.T) {
 		t.Errorf("DomainFault of a good domain allocates %v times, want 0", n)
 	}
 }
+
+// TestLiteralFaultShort: the refusal of a long address literal quotes it
+// cut, so that the reply stays within 512 octets; a 600-digit literal made
+// a 717-octet reply.
+func TestLiteralFaultShort(t *testing.T) {
+	t.Parallel()
+	for _, dom := range []string{"[" + strings.Repeat("1", 600) + "]", "[IPv6:" + strings.Repeat("1:", 300) + "]", "[x:" + strings.Repeat("y", 600) + "]"} {
+		why := LiteralFault("a@" + dom)
+		if why == "" || len(why) > 300 {
+			t.Errorf("%.12s...: %d octets: %.80q", dom, len(why), why)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // Fault explains why a path from MAIL or RCPT cannot be a mailbox, or
@@ -36,16 +38,19 @@ func LiteralFault(addr string) string {
 	}
 	lit := dom[1 : len(dom)-1]
 	tag, v, tagged := strings.Cut(lit, ":")
+	// The reply that quotes it stays within 512 octets (RFC 5321
+	// 4.5.3.1.5), however long the literal.
+	shown := textsafe.Cut(dom, 64)
 	switch {
 	case !tagged:
 		if ip, err := netip.ParseAddr(lit); err != nil || !ip.Is4() {
-			return fmt.Sprintf("%s is not an IPv4 address literal (four numbers from 0 to 255, RFC 5321 4.1.3)", dom)
+			return fmt.Sprintf("%s is not an IPv4 address literal (four numbers from 0 to 255, RFC 5321 4.1.3)", shown)
 		}
 	case !strings.EqualFold(tag, "IPv6"):
-		return fmt.Sprintf("%s is not an address literal: an IPv6 address needs the tag \"IPv6:\", and no other tag is registered (RFC 5321 4.1.3)", dom)
+		return fmt.Sprintf("%s is not an address literal: an IPv6 address needs the tag \"IPv6:\", and no other tag is registered (RFC 5321 4.1.3)", shown)
 	default:
 		if ip, err := netip.ParseAddr(v); err != nil || !ip.Is6() || ip.Zone() != "" {
-			return fmt.Sprintf("%s is not an IPv6 address literal (RFC 5321 4.1.3)", dom)
+			return fmt.Sprintf("%s is not an IPv6 address literal (RFC 5321 4.1.3)", shown)
 		}
 	}
 	return ""
