@@ -357,6 +357,14 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// 3463 3.2), as the sink answers.
 		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Bad sender address syntax: " + why}
 	}
+	// The sender's domain is where DSNs go: one that is no host name
+	// would send them nowhere, as the recipients' are checked at RCPT.
+	if at := strings.LastIndexByte(from, '@'); at >= 0 && !strings.HasPrefix(from[at+1:], "[") {
+		if domain := mailaddr.WithoutRootDot(from[at+1:]); domainFault(domain) != "" {
+			return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Bad sender address syntax: the domain " +
+				oneLineASCII(echoed(domain)) + " is not a host name: " + domainFault(domain) + " (RFC 5321 4.1.2); check the address"}
+		}
+	}
 	s.from, s.opts, s.mailOK = recordedPath(from), opts, true
 	return nil
 }

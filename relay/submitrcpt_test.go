@@ -88,3 +88,35 @@ func asSMTP(err error, se **smtp.SMTPError) bool {
 	*se = e
 	return ok
 }
+
+// TestMailDomainChecked: a sender domain that is no host name is refused
+// at MAIL with 553 5.1.7, as a recipient's is at RCPT: DSNs would go
+// nowhere; it was accepted. A trailing dot, an address literal and the
+// null sender pass.
+func TestMailDomainChecked(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, nil)
+	cfg := submitConfig(mta.addr)
+	cfg.AllowedNetworks = []string{"127.0.0.0/8"}
+	h := newHarness(t, cfg, Options{})
+	c := dialSubmission(t, h.r.Addr().String(), false)
+	if err := c.Hello("client.test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ from, want string }{
+		{"a@b..test", "an empty label"},
+		{"a@-b.test", "starts or ends with a hyphen"},
+	} {
+		err := c.Mail(tt.from, nil)
+		var se *smtp.SMTPError
+		if !asSMTP(err, &se) || se.Code != 553 || se.EnhancedCode != (smtp.EnhancedCode{5, 1, 7}) || !strings.Contains(se.Message, tt.want) {
+			t.Errorf("MAIL %s: %v; want 553 5.1.7 saying %q", tt.from, err, tt.want)
+		}
+	}
+	for _, from := range []string{"a@s.test.", "a@[127.0.0.1]", ""} {
+		if err := c.Mail(from, nil); err != nil {
+			t.Errorf("MAIL %q: %v; want 250", from, err)
+		}
+		c.Reset()
+	}
+}
