@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -62,15 +61,7 @@ func TestRecordsAddressAsSent(t *testing.T) {
 // <x@auth.test.> and then sent to x@auth.test.
 func TestPathEchoAsUsed(t *testing.T) {
 	t.Parallel()
-	mta := startMTA(t, nil)
-	cfg := submitConfig(mta.addr)
-	cfg.AllowedNetworks = []string{"127.0.0.0/8"}
-	h := newHarness(t, cfg, Options{})
-	raw, err := net.Dial("tcp", h.r.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := dialRaw(t, raw)
+	_, rc := rawSubmission(t)
 	rc.cmd("EHLO client.test")
 	for _, tt := range []struct{ cmd, want string }{
 		{`MAIL FROM:<a@s.test.>`, `250 2.0.0 Roger, accepting mail from <a@s.test>`},

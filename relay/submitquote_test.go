@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"net"
 	"strings"
 	"testing"
 )
@@ -11,15 +10,7 @@ import (
 // unquoted ("<<img src=x>|x|+rcpt550@example.test>").
 func TestPathEchoQuoted(t *testing.T) {
 	t.Parallel()
-	mta := startMTA(t, nil)
-	cfg := submitConfig(mta.addr)
-	cfg.AllowedNetworks = []string{"127.0.0.0/8"}
-	h := newHarness(t, cfg, Options{})
-	raw, err := net.Dial("tcp", h.r.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := dialRaw(t, raw)
+	_, rc := rawSubmission(t)
 	rc.cmd("EHLO client.test")
 	for _, tt := range []struct{ cmd, want string }{
 		{`MAIL FROM:<"a b"@s.test>`, `250 2.0.0 Roger, accepting mail from <"a b"@s.test>`},
@@ -42,15 +33,7 @@ func TestPathEchoQuoted(t *testing.T) {
 // 1,546-octet reply.
 func TestEchoesWithin512(t *testing.T) {
 	t.Parallel()
-	mta := startMTA(t, nil)
-	cfg := submitConfig(mta.addr)
-	cfg.AllowedNetworks = []string{"127.0.0.0/8"}
-	h := newHarness(t, cfg, Options{})
-	raw, err := net.Dial("tcp", h.r.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := dialRaw(t, raw)
+	_, rc := rawSubmission(t)
 	for _, cmd := range []string{
 		"EHLO " + strings.Repeat("h", 860) + ".test",
 		"MAIL FROM:<" + strings.Repeat("a", 1500) + "@b.test>",

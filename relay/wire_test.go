@@ -19,6 +19,21 @@ type rawClient struct {
 	br *bufio.Reader
 }
 
+// rawSubmission starts a relay that takes mail from loopback without
+// AUTH, and a raw client on its submission port, past the greeting.
+func rawSubmission(t *testing.T) (*harness, *rawClient) {
+	t.Helper()
+	mta := startMTA(t, nil)
+	cfg := submitConfig(mta.addr)
+	cfg.AllowedNetworks = []string{"127.0.0.0/8"}
+	h := newHarness(t, cfg, Options{})
+	raw, err := net.Dial("tcp", h.r.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, dialRaw(t, raw)
+}
+
 func dialRaw(t *testing.T, c net.Conn) *rawClient {
 	t.Helper()
 	c.SetDeadline(time.Now().Add(20 * time.Second)) // a hang fails the test instead of the run
@@ -211,15 +226,7 @@ func (discardLog) Println(...any)        {}
 // it in the same packet both pass the wireConn as they are.
 func TestWireMessages(t *testing.T) {
 	t.Parallel()
-	mta := startMTA(t, nil)
-	cfg := submitConfig(mta.addr)
-	cfg.AllowedNetworks = []string{"127.0.0.0/8"}
-	h := newHarness(t, cfg, Options{})
-	raw, err := net.Dial("tcp", h.r.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := dialRaw(t, raw)
+	_, rc := rawSubmission(t)
 	rc.cmd("EHLO client.test")
 	for _, c := range []string{"MAIL FROM:<a@x.test>", "RCPT TO:<b@y.test>"} {
 		if got := rc.cmd(c); !strings.HasPrefix(got[0], "250 ") {
