@@ -46,3 +46,21 @@ func TestEchoesWithin512(t *testing.T) {
 		}
 	}
 }
+
+// TestOutOfOrderIs503: RCPT before MAIL and DATA before any accepted RCPT
+// get 503 5.5.1 saying what comes first (RFC 5321 4.1.4), where go-smtp
+// answered 502, "command not implemented".
+func TestOutOfOrderIs503(t *testing.T) {
+	t.Parallel()
+	_, rc := rawSubmission(t)
+	rc.cmd("EHLO client.test")
+	for _, tt := range []struct{ cmd, want string }{
+		{"RCPT TO:<b@example.test>", "503 5.5.1 Bad sequence of commands: send MAIL FROM first"},
+		{"MAIL FROM:<a@s.test>", "250 "},
+		{"DATA", "503 5.5.1 Bad sequence of commands: no recipient was accepted in a transaction"},
+	} {
+		if got := rc.cmd(tt.cmd); len(got) != 1 || !strings.HasPrefix(got[0], tt.want) {
+			t.Errorf("%s: %q; want %q", tt.cmd, got, tt.want)
+		}
+	}
+}

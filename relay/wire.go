@@ -259,6 +259,12 @@ func (w *wireConn) stockReply(b, out []byte) []byte {
 		}
 		return []byte("501 5.5.2 Syntax error: this line is not a command, which is a verb, then a space before its " +
 			"arguments (RFC 5321 4.1.1)\r\n")
+	case "502 5.5.1 Missing MAIL FROM command.":
+		// go-smtp's 502 ("not implemented") for a command out of order:
+		// 503, as RFC 5321 4.1.4 has it, and as the sink says it.
+		return []byte("503 5.5.1 Bad sequence of commands: send MAIL FROM first (RFC 5321 4.1.4)\r\n")
+	case "502 5.5.1 Missing RCPT TO command.":
+		return []byte("503 5.5.1 Bad sequence of commands: no recipient was accepted in a transaction: send MAIL FROM, then RCPT TO, first (RFC 5321 4.1.4)\r\n")
 	case "500 5.5.1 Too many errors. Quiting now":
 		// go-smtp's close after its fourth syntax error, written after
 		// that error's own reply: 421, as the sink says it (RFC 5321 3.8).

@@ -304,7 +304,7 @@ func TestBDATOpenFollowsGoSMTP(t *testing.T) {
 		rc, _ := wireDial(t, h)
 		rc.cmd("EHLO client.test")
 		rc.send("BDAT 3\r\nabc")
-		rc.want("BDAT without MAIL", rc.reply(), "502 ")
+		rc.want("BDAT without MAIL", rc.reply(), "503 5.5.1 Bad sequence of commands: no recipient was accepted")
 		rc.want("STARTTLS after a refused chunk", rc.cmd("STARTTLS"), "220 ")
 	})
 	t.Run("ended by 552", func(t *testing.T) {
