@@ -20,18 +20,13 @@ type rawClient struct {
 }
 
 // rawSubmission starts a relay that takes mail from loopback without
-// AUTH, and a raw client on its submission port, past the greeting.
+// AUTH (wireRelay), and a raw client on its submission port, past the
+// greeting (wireDial).
 func rawSubmission(t *testing.T) (*harness, *rawClient) {
 	t.Helper()
-	mta := startMTA(t, nil)
-	cfg := submitConfig(mta.addr)
-	cfg.AllowedNetworks = []string{"127.0.0.0/8"}
-	h := newHarness(t, cfg, Options{})
-	raw, err := net.Dial("tcp", h.r.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h, dialRaw(t, raw)
+	h := wireRelay(t, nil)
+	rc, _ := wireDial(t, h)
+	return h, rc
 }
 
 func dialRaw(t *testing.T, c net.Conn) *rawClient {
