@@ -64,3 +64,19 @@ func TestOutOfOrderIs503(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthStockRepliesWorded: AUTH data that is not base64 is the client's
+// syntax error (501 5.5.2, not go-smtp's temporary 454), an unknown
+// mechanism names the ones the relay takes, and "*" says it cancelled.
+func TestAuthStockRepliesWorded(t *testing.T) {
+	t.Parallel()
+	h := wireRelay(t, func(c *Config) { c.Users = map[string]string{"u": "p"} })
+	rc, raw := wireDial(t, h)
+	rc.cmd("EHLO client.test")
+	rc.upgrade(raw)
+	rc.cmd("EHLO client.test")
+	rc.want("AUTH PLAIN !!!!", rc.cmd("AUTH PLAIN !!!!"), "501 5.5.2 Syntax error in the AUTH data: it is not base64")
+	rc.want("AUTH XFOO", rc.cmd("AUTH XFOO"), "504 5.5.4 Unsupported authentication mechanism: this relay takes AUTH PLAIN and AUTH LOGIN")
+	rc.want("AUTH LOGIN", rc.cmd("AUTH LOGIN"), "334 ")
+	rc.want("*", rc.cmd("*"), "501 5.7.0 Authentication cancelled")
+}

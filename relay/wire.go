@@ -259,6 +259,14 @@ func (w *wireConn) stockReply(b, out []byte) []byte {
 		}
 		return []byte("501 5.5.2 Syntax error: this line is not a command, which is a verb, then a space before its " +
 			"arguments (RFC 5321 4.1.1)\r\n")
+	case "454 4.7.0 Invalid base64 data":
+		// A client's error, not a passing state of the server: 501, and
+		// what AUTH takes (RFC 4954 4).
+		return []byte("501 5.5.2 Syntax error in the AUTH data: it is not base64 (RFC 4954 4); send AUTH again with the response base64-encoded\r\n")
+	case "504 5.7.4 Unsupported authentication mechanism":
+		return []byte("504 5.5.4 Unsupported authentication mechanism: this relay takes AUTH PLAIN and AUTH LOGIN (RFC 4954 4)\r\n")
+	case "501 5.0.0 Negotiation cancelled":
+		return []byte("501 5.7.0 Authentication cancelled by the client's \"*\" (RFC 4954 4); send AUTH again to authenticate\r\n")
 	case "502 5.5.1 Missing MAIL FROM command.":
 		// go-smtp's 502 ("not implemented") for a command out of order:
 		// 503, as RFC 5321 4.1.4 has it, and as the sink says it.
