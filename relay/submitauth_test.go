@@ -1,34 +1,15 @@
 package relay
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/testutil"
 )
-
-// syncBuffer is a log sink that several goroutines write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // authOnClock runs a failing AUTH and moves the virtual clock from timer
 // to timer until it is answered; it returns the reply and how far the
@@ -63,7 +44,7 @@ func authOnClock(t *testing.T, h *harness, c *smtp.Client, user, pass string) (e
 func TestAuthFailuresLimited(t *testing.T) {
 	t.Parallel()
 	mta := startMTA(t, nil)
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	h := newHarness(t, submitConfig(mta.addr), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	addr := h.r.Addr().String()
 	c := dialSubmission(t, addr, true)
