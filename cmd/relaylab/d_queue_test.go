@@ -32,6 +32,11 @@ func TestQueueShowHeldBeforeAnyReply(t *testing.T) {
 		strings.Contains(out, "last reply: shaping") {
 		t.Errorf("queue show: exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
+	// queue list says it too, in its LAST REPLY column.
+	code, out, errOut = runIn(t, context.Background(), "queue", "list", "--db", db)
+	if code != 0 || !strings.Contains(out, "none yet [held by shaping: "+hold+"]") {
+		t.Errorf("queue list: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
 }
 
 // TestQueueRetryHeldSaysWhatHolds: retry names what holds (a cap, a window

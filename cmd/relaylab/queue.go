@@ -139,7 +139,11 @@ done, 1 when the message does not exist or none of its recipients waits
 				if last == "" && rc.State == relay.StateSuppressed {
 					last = textsafe.Escape(rc.Reason) // no server was asked: the list's reason
 				}
-				if rc.Hold != nil && *rc.Hold != rc.Reply {
+				switch {
+				case rc.Hold != nil && *rc.Hold == rc.Reply:
+					// Held before any server answered (as show says it).
+					last = "none yet [held by shaping: " + textsafe.Escape(rc.Hold.Text) + "]"
+				case rc.Hold != nil:
 					last += " [held by shaping]"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Created.Format(time.RFC3339), orNull(m.Sender),
