@@ -66,17 +66,12 @@ func TestRunCountsRefusedRecipients(t *testing.T) {
 	t.Parallel()
 	target := scriptedServer(t, byRcpt(map[string]string{"r2": "450 4.2.1 busy", "r3": "550 5.1.1 no such user"}))
 	for _, pipeline := range []bool{false, true} {
-		res, err := Run(context.Background(), Config{Target: target, Sessions: 2, Messages: 10, Rcpts: 3, Reuse: 0,
+		res, table := runTable(t, Config{Target: target, Sessions: 2, Messages: 10, Rcpts: 3, Reuse: 0,
 			Pipeline: pipeline, From: "s@x.test", To: "r{r}.m{n}@y.test", GiveUp: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var table bytes.Buffer
-		res.Table(&table)
 		checkAddsUp(t, res)
 		if res.Accepted != 10 || res.Partial != 10 || res.RcptAccepted != 10 || res.RcptTempRefused != 10 || res.RcptPermRefused != 10 {
 			t.Errorf("pipeline %v: accepted %d (partly %d), recipients accepted %d, 4xx %d, 5xx %d; want 10 each\n%s",
-				pipeline, res.Accepted, res.Partial, res.RcptAccepted, res.RcptTempRefused, res.RcptPermRefused, table.String())
+				pipeline, res.Accepted, res.Partial, res.RcptAccepted, res.RcptTempRefused, res.RcptPermRefused, table)
 		}
 		if res.TempRefusals != 10 || res.PermRefusals != 10 {
 			t.Errorf("pipeline %v: refusals 4xx %d, 5xx %d; want 10 and 10", pipeline, res.TempRefusals, res.PermRefusals)
@@ -91,16 +86,11 @@ func TestRunPipelinedRcpt350IsAProtocolError(t *testing.T) {
 	t.Parallel()
 	target := scriptedServer(t, byRcpt(map[string]string{"r2": "350 what"}))
 	for _, pipeline := range []bool{false, true} {
-		res, err := Run(context.Background(), Config{Target: target, Sessions: 1, Messages: 4, Rcpts: 3, Reuse: 0,
+		res, table := runTable(t, Config{Target: target, Sessions: 1, Messages: 4, Rcpts: 3, Reuse: 0,
 			Pipeline: pipeline, From: "s@x.test", To: "r{r}.m{n}@y.test", GiveUp: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var table bytes.Buffer
-		res.Table(&table)
 		checkAddsUp(t, res)
 		if res.ConnErrors["protocol"] != 4 || res.Failed != 4 || res.Accepted != 0 || res.Replies["rcpt 350"] != 0 {
-			t.Errorf("pipeline %v: want 4 protocol errors and no accepted message, no rcpt 350\n%s", pipeline, table.String())
+			t.Errorf("pipeline %v: want 4 protocol errors and no accepted message, no rcpt 350\n%s", pipeline, table)
 		}
 		if !strings.Contains(res.FirstErrors["protocol"], "350") {
 			t.Errorf("pipeline %v: first protocol error %q does not name the 350", pipeline, res.FirstErrors["protocol"])
@@ -120,17 +110,12 @@ func TestRunMarksRcptRepliesPipelinedAfterMail(t *testing.T) {
 		}
 		return answer(cmd)
 	})
-	res, err := Run(context.Background(), Config{Target: target, Sessions: 1, Messages: 3, Rcpts: 2, Reuse: 0,
+	res, table := runTable(t, Config{Target: target, Sessions: 1, Messages: 3, Rcpts: 2, Reuse: 0,
 		Pipeline: true, From: "nomail@x.test", To: "r{r}@y.test", GiveUp: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var table bytes.Buffer
-	res.Table(&table)
 	want := map[string]int{"mail 530 5.7.0": 3, "rcpt 503 5.5.1" + PipelinedNote: 6, "data 503 5.5.1" + PipelinedNote: 3}
 	for k, v := range want {
 		if res.Replies[k] != v {
-			t.Errorf("replies[%q] = %d, want %d\n%s", k, res.Replies[k], v, table.String())
+			t.Errorf("replies[%q] = %d, want %d\n%s", k, res.Replies[k], v, table)
 		}
 	}
 	if res.Refused != 3 || res.PermRefusals != 3 || res.RcptPermRefused != 0 {
@@ -138,15 +123,27 @@ func TestRunMarksRcptRepliesPipelinedAfterMail(t *testing.T) {
 	}
 	// The counts line up under each other, the longest key included.
 	col := -1
-	for _, line := range strings.Split(strings.TrimSpace(table.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(table), "\n") {
 		if !strings.HasPrefix(line, "  ") || !strings.Contains(line, ": ") || strings.HasPrefix(line, "  (pipelined)") {
 			continue
 		}
 		i := strings.LastIndex(line, " ") + 1
 		if col >= 0 && i != col {
-			t.Errorf("counts not aligned:\n%s", table.String())
+			t.Errorf("counts not aligned:\n%s", table)
 			break
 		}
 		col = i
 	}
+}
+
+// runTable runs cfg and returns the result with its table as text.
+func runTable(t *testing.T, cfg Config) (*Result, string) {
+	t.Helper()
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table bytes.Buffer
+	res.Table(&table)
+	return res, table.String()
 }
