@@ -33,9 +33,7 @@ func TestRcptDomainChecked(t *testing.T) {
 		{"x@auth_x.test", "is not a letter, digit or hyphen"},
 		{"x@auth.test..", "an empty label"},
 	} {
-		err := c.Rcpt(tt.rcpt, nil)
-		var se *smtp.SMTPError
-		if !asSMTP(err, &se) || se.Code != 553 || se.EnhancedCode != (smtp.EnhancedCode{5, 1, 3}) || !strings.Contains(se.Message, tt.want) {
+		if err := c.Rcpt(tt.rcpt, nil); !refused(err, 553, smtp.EnhancedCode{5, 1, 3}, tt.want) {
 			t.Errorf("RCPT %s: %v; want 553 5.1.3 saying %q", tt.rcpt, err, tt.want)
 		}
 	}
@@ -107,9 +105,7 @@ func TestMailDomainChecked(t *testing.T) {
 		{"a@b..test", "an empty label"},
 		{"a@-b.test", "starts or ends with a hyphen"},
 	} {
-		err := c.Mail(tt.from, nil)
-		var se *smtp.SMTPError
-		if !asSMTP(err, &se) || se.Code != 553 || se.EnhancedCode != (smtp.EnhancedCode{5, 1, 7}) || !strings.Contains(se.Message, tt.want) {
+		if err := c.Mail(tt.from, nil); !refused(err, 553, smtp.EnhancedCode{5, 1, 7}, tt.want) {
 			t.Errorf("MAIL %s: %v; want 553 5.1.7 saying %q", tt.from, err, tt.want)
 		}
 	}
@@ -119,4 +115,11 @@ func TestMailDomainChecked(t *testing.T) {
 		}
 		c.Reset()
 	}
+}
+
+// refused reports whether err is the SMTP reply code and enh whose text
+// holds want.
+func refused(err error, code int, enh smtp.EnhancedCode, want string) bool {
+	var se *smtp.SMTPError
+	return asSMTP(err, &se) && se.Code == code && se.EnhancedCode == enh && strings.Contains(se.Message, want)
 }
