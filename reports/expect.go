@@ -745,7 +745,7 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 			// Not `got ""`: there was no reply because there was no try.
 			why = append(why, fmt.Sprintf("expected the last reply to be %s, but there was no attempt", e.LastCode))
 		case !codeMatches(e.LastCode, r.Attempts[n-1].Code):
-			why = append(why, fmt.Sprintf("expected the last reply to be %s, got %q%s", e.LastCode, r.LastReply(), r.lateBounceNote()))
+			why = append(why, fmt.Sprintf("expected the last reply to be %s, got %q%s", e.LastCode, r.lastShown(), r.lateBounceNote()))
 		}
 	}
 	if e.LastReply != "" {
@@ -809,17 +809,26 @@ func checkLastReply(r *Recipient, want string) []string {
 	if len(r.Attempts) == 0 {
 		return []string{fmt.Sprintf("expected the last reply to match %q, but there was no attempt", want)}
 	}
-	got := r.LastReply()
-	w, g := strings.ToLower(want), strings.ToLower(got)
-	if Glob(w, g) {
+	last := r.Attempts[len(r.Attempts)-1]
+	w := strings.ToLower(want)
+	if replyMatches(w, last) {
 		return nil
 	}
+	got := last.Shown()
+	g := strings.ToLower(got)
 	msg := fmt.Sprintf("expected the last reply to match %q, got %q%s", want, got, r.lateBounceNote())
 	if !strings.ContainsAny(w, "*?") && strings.HasPrefix(g, w) {
 		// The commonest slip: "421 4.7.28" for every reply that begins so.
 		msg += " (last_reply matches the whole reply: end it with * to allow the text that follows)"
 	}
 	return []string{msg}
+}
+
+// replyMatches reports whether the lower-case glob w matches a's reply,
+// as Reply gives it or as Shown does (with the enhanced code of the
+// relay's own failure before it, as report and the timelines show it).
+func replyMatches(w string, a Attempt) bool {
+	return Glob(w, strings.ToLower(a.Reply())) || Glob(w, strings.ToLower(a.Shown()))
 }
 
 // checkAnyReply looks for an attempt whose reply matches the glob want.
@@ -830,10 +839,10 @@ func checkAnyReply(r *Recipient, want string) []string {
 	w := strings.ToLower(want)
 	hint := false
 	for _, a := range r.Attempts {
-		g := strings.ToLower(a.Reply())
-		if Glob(w, g) {
+		if replyMatches(w, a) {
 			return nil
 		}
+		g := strings.ToLower(a.Shown())
 		hint = hint || !strings.ContainsAny(w, "*?") && strings.HasPrefix(g, w)
 	}
 	msg := fmt.Sprintf("expected a reply matching %q in some attempt (any_reply), got the replies %s", want, replyList(r, nil))
@@ -846,7 +855,7 @@ func checkAnyReply(r *Recipient, want string) []string {
 // checkNoReply names the attempts whose reply matches the glob no.
 func checkNoReply(r *Recipient, no string) []string {
 	n := strings.ToLower(no)
-	hit := func(a Attempt) bool { return Glob(n, strings.ToLower(a.Reply())) }
+	hit := func(a Attempt) bool { return replyMatches(n, a) }
 	if !slices.ContainsFunc(r.Attempts, hit) {
 		return nil
 	}
@@ -864,7 +873,7 @@ func replyList(r *Recipient, keep func(Attempt) bool) string {
 		if keep != nil && !keep(a) {
 			continue
 		}
-		rep := a.Reply()
+		rep := a.Shown()
 		if _, ok := nums[rep]; !ok {
 			order = append(order, rep)
 		}

@@ -42,7 +42,7 @@ func (r *Recipient) tryIndex() *tryIndex {
 		var parts []string
 		for j := i; j < x.end(t, len(r.Attempts)); j++ {
 			a := r.Attempts[j]
-			parts = append(parts, strings.Join([]string{a.Path, a.Host, a.Reply(), a.TLS, a.By, a.WalkStopped, a.Auth.String()}, "\x00"))
+			parts = append(parts, strings.Join([]string{a.Path, a.Host, a.Shown(), a.TLS, a.By, a.WalkStopped, a.Auth.String()}, "\x00"))
 		}
 		x.sigs = append(x.sigs, strings.Join(parts, "\x01"))
 	}
@@ -100,7 +100,7 @@ func (r *Recipient) foldLine(f fold, try []int, at func(time.Time) string, tail 
 	var one []string
 	for j := f.first; j < len(r.Attempts) && len(cycle) < f.period; j++ {
 		a := r.Attempts[j]
-		one = append(one, fmt.Sprintf("%s %s %s%s", a.Path, a.Host, a.Reply(), tail(a)))
+		one = append(one, fmt.Sprintf("%s %s %s%s", a.Path, a.Host, a.Shown(), tail(a)))
 		if j+1 == len(r.Attempts) || try[j+1] != try[j] {
 			cycle = append(cycle, strings.Join(one, ", then "))
 			one = nil

@@ -425,7 +425,7 @@ func WriteTimeline(w io.Writer, r *Recipient) {
 			i = r.foldEnd(f, try) - 1
 			continue
 		}
-		fmt.Fprintf(w, "  #%-2d %-11s %-12s %-24s %s%s\n", try[i], at(a.Time), a.Path, a.Host, a.Reply(), tail(a))
+		fmt.Fprintf(w, "  #%-2d %-11s %-12s %-24s %s%s\n", try[i], at(a.Time), a.Path, a.Host, a.Shown(), tail(a))
 	}
 	if b := r.LateBounce; b != nil {
 		holdsUntil(b.Time, false)

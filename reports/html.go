@@ -269,7 +269,7 @@ func htmlSteps(r *Recipient) []htmlStep {
 			continue
 		}
 		a := r.Attempts[i]
-		out = append(out, htmlStep{Code: fmt.Sprintf("#%d %s %s %s %s%s", try[i], at(a.Time), a.Path, a.Host, a.Reply(), tls(a)), Note: a.WalkStopped})
+		out = append(out, htmlStep{Code: fmt.Sprintf("#%d %s %s %s %s%s", try[i], at(a.Time), a.Path, a.Host, a.Shown(), tls(a)), Note: a.WalkStopped})
 	}
 	return out
 }

@@ -83,6 +83,17 @@ func (a Attempt) Reply() string {
 	return strings.Join(parts, " ")
 }
 
+// Shown is the attempt's reply as a person reads it: Reply, and for the
+// relay's own failure without a reply (an MX lookup's SERVFAIL, 4.4.3)
+// its enhanced code before the error, as a server's reply would carry
+// it. Reply stays without it, since expectations' globs match that.
+func (a Attempt) Shown() string {
+	if a.Code == 0 && a.Enhanced != "" && a.Error != "" {
+		return a.Enhanced + " " + a.Error
+	}
+	return a.Reply()
+}
+
 // Recipient is one message recipient's life in the relay.
 type Recipient struct {
 	Message string `json:"message"`
@@ -289,7 +300,16 @@ func (r *Recipient) outcomeReply() string {
 		}
 		return "late bounce: " + b.Reply()
 	}
-	return r.LastReply()
+	return r.lastShown()
+}
+
+// lastShown is the last attempt's reply as a person reads it (see
+// Attempt.Shown).
+func (r *Recipient) lastShown() string {
+	if len(r.Attempts) == 0 {
+		return ""
+	}
+	return r.Attempts[len(r.Attempts)-1].Shown()
 }
 
 // lastCode is the last attempt's reply code, 0 without one.
@@ -642,7 +662,7 @@ func (r *Recipient) dsnFate() string {
 	if n := r.Tries(); n > 0 {
 		s += " after " + counted(n, "attempt")
 	}
-	if lr := r.LastReply(); lr != "" {
+	if lr := r.lastShown(); lr != "" {
 		s += "; last reply: " + lr
 	}
 	return s
