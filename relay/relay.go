@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/store"
 )
 
@@ -184,6 +185,7 @@ func (r *Relay) Start(ctx context.Context) error {
 	}
 	r.started = true
 	r.mu.Unlock()
+	r.warnUnverifiedAuth()
 	if r.resolver == nil && r.needsResolver() {
 		res, err := NewDNSResolver(r.cfg.Resolvers...)
 		if err != nil {
@@ -525,4 +527,18 @@ func (r *Relay) restoreWarmups(ctx context.Context) error {
 		p.warm.restore(now, n)
 	}
 	return nil
+}
+
+// warnUnverifiedAuth logs, at start, each path that sends a password over
+// TLS whose certificate it does not check (verify: false, the default) to
+// a host beyond loopback: a man in the middle can take the password, and
+// nothing else would say so until it is misused.
+func (r *Relay) warnUnverifiedAuth() {
+	for _, pc := range r.cfg.Paths {
+		if pc.Username == "" || pc.Verify || pc.Type != "mx" && config.LoopbackAddr(pc.Host) {
+			continue
+		}
+		r.log.Warn("relay: a path sends its AUTH password over TLS without checking the server's certificate (verify: false); a man in the middle could take it: set verify: true (and a CA the host's certificate chains to)",
+			"path", pc.Name, "host", pc.Host)
+	}
 }

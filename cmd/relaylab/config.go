@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -123,7 +121,7 @@ func (c *fileConfig) Validate(string) error {
 	if (c.Web.User == "") != (c.Web.Password == "") {
 		return config.Errorf("web.user", "user and password go together: set both, or use token")
 	}
-	if !c.Web.Disabled && c.Web.Token == "" && c.Web.User == "" && !loopbackAddr(c.Web.Listen) {
+	if !c.Web.Disabled && c.Web.Token == "" && c.Web.User == "" && !config.LoopbackAddr(c.Web.Listen) {
 		return config.Errorf("web.listen", "%q listens beyond loopback with no web.token or web.user: anyone who reaches it could edit the sink's rules and delete queued mail; set web.token (or web.user and web.password), or listen on 127.0.0.1", c.Web.Listen)
 	}
 	if !c.Web.Disabled {
@@ -164,7 +162,7 @@ func checkPathTimeouts(paths []relay.PathConfig) error {
 // by trying (the web API counts no failed logins), and says so; "" when
 // both are long enough or listen is loopback.
 func (w webConfig) shortSecret(listen string) (key, msg string) {
-	if loopbackAddr(listen) {
+	if config.LoopbackAddr(listen) {
 		return "", ""
 	}
 	for _, s := range []struct {
@@ -196,21 +194,6 @@ func (c *fileConfig) checkSecrets() error {
 		}
 	}
 	return nil
-}
-
-// loopbackAddr reports whether the listen address addr (host:port) binds
-// to loopback only: a loopback IP or "localhost". An empty host, 0.0.0.0,
-// :: and any other name or address reach further.
-func loopbackAddr(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
 }
 
 // validateWebAddr checks web.listen with the helper the sink's and the

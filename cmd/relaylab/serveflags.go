@@ -55,7 +55,7 @@ func (f *serveFlags) apply(cfg *fileConfig) error {
 		if cfg.Web.Disabled {
 			return usageError("--web-listen %q: the configuration turns the web UI off (web.disabled)", *f.web)
 		}
-		if cfg.Web.Token == "" && cfg.Web.User == "" && !loopbackAddr(*f.web) {
+		if cfg.Web.Token == "" && cfg.Web.User == "" && !config.LoopbackAddr(*f.web) {
 			return usageError("--web-listen %q listens beyond loopback with no web.token or web.user: anyone who reaches it could edit the sink's rules and delete queued mail; set web.token (or web.user and web.password) in the configuration, or listen on 127.0.0.1", *f.web)
 		}
 		if key, msg := cfg.Web.shortSecret(*f.web); key != "" {

@@ -360,6 +360,21 @@ func ListenAddr(addr string) error {
 	return err
 }
 
+// LoopbackAddr reports whether addr (host:port) names this machine only: a
+// loopback IP or "localhost". An empty host, 0.0.0.0, :: and any other
+// name or address reach further.
+func LoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
 // DialAddr checks an address to connect to: host:port with a host and a
 // numeric port from 1 to 65535.
 func DialAddr(addr string) error {
