@@ -101,6 +101,7 @@ func keyBefore(data []byte, line int) string {
 		items  int    // list items seen under this key
 	}
 	var stack []frame
+	top := 0 // items of a list at the top of the document
 	lines := strings.Split(string(data), "\n")
 	for _, l := range lines[:min(line-1, len(lines))] {
 		l = strings.TrimRight(l, "\r")
@@ -114,10 +115,12 @@ func keyBefore(data []byte, line int) string {
 			for len(stack) > 0 && (stack[len(stack)-1].indent > indent || stack[len(stack)-1].indent == indent && stack[len(stack)-1].key[0] == '[') {
 				stack = stack[:len(stack)-1]
 			}
-			n := 0
+			n := top
 			if len(stack) > 0 {
 				n = stack[len(stack)-1].items
 				stack[len(stack)-1].items++
+			} else {
+				top++
 			}
 			stack = append(stack, frame{indent: indent, key: fmt.Sprintf("[%d]", n)})
 			sub := strings.TrimLeft(rest[1:], " ")

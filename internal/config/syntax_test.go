@@ -43,6 +43,12 @@ func TestSyntaxHintInWords(t *testing.T) {
 			"f:3:6: line 3 (code) is indented 5 spaces, 1 more than items[0].stage on line 2, so YAML reads it as more of that key's value: a key lines up, with spaces, under the other keys of its section (4 spaces here)"},
 		{"indentation in the rules editor", "rules", "- name: broken\n  stage: rcpt\n   reply: \"550 5.1.1 x\"\n",
 			"f:3:4: line 3 (reply) is indented 3 spaces, 1 more than rules[0].stage on line 2"},
+		// Items of a list at the top of the document count like any
+		// others: the second rule is rules[1], not rules[0] again.
+		{"indentation in the rules editor's second rule", "rules", "- name: a\n  stage: rcpt\n- name: b\n  stage: rcpt\n   reply: \"550 5.1.1 x\"\n",
+			"f:5:4: line 5 (reply) is indented 3 spaces, 1 more than rules[1].stage on line 4"},
+		{"tab in the rules editor's third rule", "rules", "- stage: rcpt\n- stage: data\n- stage: mail\n\tcode: 451\n",
+			"(the key before it is rules[2].stage)"},
 		{"indentation after a comment", "", "items:\n  - stage: rcpt\n    # why\n\n      code: 451\n", "f:5:7: line 5 (code) is indented 6 spaces, 2 more than items[0].stage on line 2"},
 		{"indentation too little", "", "items:\n  - stage: rcpt\n   code: 451\n", "check the indentation of line 3"},
 	} {
