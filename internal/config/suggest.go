@@ -25,8 +25,17 @@ func suggestKey(out *Error, v any, rel string) {
 		return
 	}
 	var near []string
+	best := 3
 	for _, k := range yamlKeys(t) {
-		if oneEdit(m[1], k) {
+		if !nearKey(m[1], k) {
+			continue
+		}
+		// Only the closest: "stat" names "state", not "stage" too,
+		// when one is an edit nearer.
+		switch d := editDistance(m[1], k); {
+		case d < best:
+			best, near = d, []string{strconv.Quote(k)}
+		case d == best:
 			near = append(near, strconv.Quote(k))
 		}
 	}
@@ -118,28 +127,41 @@ func yamlName(f reflect.StructField) (key string, inline, ok bool) {
 	return name, false, true
 }
 
-// oneEdit reports whether a and b differ by one edit: one character
-// added, taken out or changed, or two neighbours swapped.
-func oneEdit(a, b string) bool {
-	if a == b {
-		return false
-	}
+// nearKey reports whether the unknown key a was probably meant as b: one
+// edit away (one character added, taken out or changed, or two
+// neighbours swapped), or two for keys of six characters or more
+// ("schedual" for "schedule"), where two edits still leave most of the
+// word.
+func nearKey(a, b string) bool {
+	d := editDistance(a, b)
+	return d == 1 || d == 2 && min(len([]rune(a)), len([]rune(b))) >= 6
+}
+
+// editDistance is the fewest edits between a and b, each edit one
+// character added, taken out or changed, or two neighbours swapped
+// (Damerau's optimal string alignment).
+func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	if len(ra) > len(rb) {
-		ra, rb = rb, ra
+	// d[i][j] is the distance between ra[:i] and rb[:j].
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
 	}
-	if len(rb)-len(ra) > 1 {
-		return false
+	for j := range d[0] {
+		d[0][j] = j
 	}
-	i := 0
-	for i < len(ra) && ra[i] == rb[i] {
-		i++
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
 	}
-	if len(ra) < len(rb) { // one added
-		return string(ra[i:]) == string(rb[i+1:])
-	}
-	if string(ra[i+1:]) == string(rb[i+1:]) { // one changed
-		return true
-	}
-	return i+1 < len(ra) && ra[i] == rb[i+1] && ra[i+1] == rb[i] && string(ra[i+2:]) == string(rb[i+2:])
+	return d[len(ra)][len(rb)]
 }

@@ -39,6 +39,7 @@ func TestUnknownKeySuggestsNear(t *testing.T) {
 		{"one changed, inline", "", "sink:\n  listeners:\n    - hostnane: x\n", `(did you mean "hostname"?)`},
 		{"one taken out, map of structs", "", "sink:\n  tags:\n    a: {stagee: rcpt}\n", `(did you mean "stage"?)`},
 		{"top level", "", "snk:\n  rules: []\n", `f:1:1: snk: unknown field "snk" (did you mean "sink"?)`},
+		{"two edits in a long key", "", "sink:\n  listeners:\n    - hsotnmae: x\n", `(did you mean "hostname"?)`},
 		{"far", "", "sink:\n  rules:\n    - rcpt: a@x.test\n", `unknown field "rcpt"`},
 		{"not offered", "", "hiden: x\n", `unknown field "hiden"`},
 	} {
@@ -60,7 +61,7 @@ func TestUnknownKeySuggestsNear(t *testing.T) {
 	}
 }
 
-func TestOneEdit(t *testing.T) {
+func TestNearKey(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		a, b string
@@ -70,9 +71,12 @@ func TestOneEdit(t *testing.T) {
 		{"stgae", "stage", true}, {"stagf", "stage", true}, {"stag", "stage", true}, {"tage", "stage", true},
 		{"stage", "stage", false}, {"sgtae", "stage", false}, {"st", "stage", false}, {"code", "mode", true},
 		{"", "a", true}, {"ab", "ba", true}, {"abc", "cba", false}, {"é", "e", true},
+		// Two edits are taken for keys of six characters or more only.
+		{"schedual", "schedule", true}, {"shcedual", "schedule", false}, {"stgea", "stage", false},
+		{"listners", "listeners", true}, {"lsitners", "listeners", true},
 	} {
-		if got := oneEdit(tc.a, tc.b); got != tc.want {
-			t.Errorf("oneEdit(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		if got := nearKey(tc.a, tc.b); got != tc.want {
+			t.Errorf("nearKey(%q, %q) = %v (distance %d), want %v", tc.a, tc.b, got, editDistance(tc.a, tc.b), tc.want)
 		}
 	}
 }
