@@ -304,7 +304,13 @@ func ListingFindings(ls []Listing) ([]Finding, Status) {
 			f.add(SevError, "listed", l.Query, strings.Join(l.Codes, ","), "RFC 5782 2.1", "%s; receivers that use this list will refuse or junk the mail: fix the cause, then follow the list's delisting procedure", msg)
 		case Unknown:
 			f.unknown = true
-			f.add(SevWarning, "unknown", l.Query, strings.Join(l.Codes, ","), "RFC 5782 5", "could not tell whether %s is listed on %s: %s", l.Subject, l.Zone, l.Error)
+			// A zone that failed its health check is never queried:
+			// then the zone is what the finding concerns.
+			at := l.Query
+			if at == "" {
+				at = l.Zone
+			}
+			f.add(SevWarning, "unknown", at, strings.Join(l.Codes, ","), "RFC 5782 5", "could not tell whether %s is listed on %s: %s", l.Subject, l.Zone, l.Error)
 		}
 	}
 	return f.list, f.status()

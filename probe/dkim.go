@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -69,6 +70,9 @@ func ParseDKIMKey(s string) (*DKIMKey, error) {
 			p = &v
 		}
 	}
+	if err := dkimSemicolons(s); err != nil {
+		return nil, err
+	}
 	if p == nil {
 		return nil, fmt.Errorf("%w: the required p= tag is missing", ErrDKIMKey)
 	}
@@ -87,7 +91,17 @@ func ParseDKIMKey(s string) (*DKIMKey, error) {
 			// Some publish a bare PKCS#1 key.
 			rk, err2 := x509.ParsePKCS1PublicKey(der)
 			if err2 != nil {
-				return nil, fmt.Errorf("%w: p= is not an RSA public key: %v", ErrDKIMKey, err)
+				if len(der) == ed25519.PublicKeySize {
+					fixed := dkimKeyType.ReplaceAllString(s, "${1}ed25519")
+					if fixed == s {
+						fixed = strings.Replace(s, "v=DKIM1;", "v=DKIM1; k=ed25519;", 1)
+					}
+					return nil, &dkimFixError{Fixed: fixed, msg: fmt.Sprintf("%v: p= holds %d bytes, the size of an ed25519 key, not an RSA public key, and without k=ed25519 receivers read it as RSA and fail: if it is an ed25519 key (RFC 8463), publish %q",
+						ErrDKIMKey, len(der), fixed)}
+				}
+				// The parser's own words (ASN.1 tags) help no one who
+				// publishes keys: say what p= must hold.
+				return nil, fmt.Errorf("%w: p= is not an RSA public key: its %d bytes are not a DER-encoded public key (RFC 6376 3.6.1), perhaps cut short or pasted with a stray character", ErrDKIMKey, len(der))
 			}
 			pub = rk
 		}
@@ -106,6 +120,41 @@ func ParseDKIMKey(s string) (*DKIMKey, error) {
 		return nil, fmt.Errorf("%w: unknown key type k=%s", ErrDKIMKey, k.KeyType)
 	}
 	return k, nil
+}
+
+// dkimTagAfterSpace finds a DKIM key tag that follows a value after a
+// space instead of a ";": "k=rsa p=...".
+var dkimTagAfterSpace = regexp.MustCompile(`([^;\s])[ \t]+((v|g|h|k|n|p|s|t)[ \t]*=)`)
+
+// dkimKeyType finds the k= tag of a key record, to give it another value.
+var dkimKeyType = regexp.MustCompile(`(?i)(\bk[ \t]*=[ \t]*)rsa\b`)
+
+// dkimFixError is a key record error whose message says what to publish
+// instead (Fixed): a tag that follows the value before it after a space,
+// or an ed25519 key under k=rsa.
+type dkimFixError struct {
+	msg, Fixed string
+}
+
+func (e *dkimFixError) Error() string { return e.msg }
+func (e *dkimFixError) Unwrap() error { return ErrDKIMKey }
+
+// dkimSemicolons reports a tag that follows a value after a space
+// instead of ";" (RFC 6376 3.2: tags are separated by ";"), which
+// receivers read as part of that value, or nil.
+func dkimSemicolons(rec string) error {
+	for _, part := range strings.Split(rec, ";") {
+		m := dkimTagAfterSpace.FindStringSubmatchIndex(part)
+		if m == nil {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		tag := part[m[6]:m[7]]
+		fixed := dkimTagAfterSpace.ReplaceAllString(rec, "$1; $2")
+		return &dkimFixError{Fixed: fixed, msg: fmt.Sprintf("%v: the value of %s= is %q: it has no \";\" before %s=, so %s= is read as part of it and lost (DKIM tags are separated by \";\", RFC 6376 3.2); publish %q",
+			ErrDKIMKey, strings.TrimSpace(k), strings.TrimSpace(v), tag, tag, fixed)}
+	}
+	return nil
 }
 
 func splitColon(s string) []string {
@@ -322,8 +371,18 @@ func orList(names []string) string {
 
 func checkKey(f *findings, ds *DKIMSelector) {
 	k, err := ParseDKIMKey(ds.Record)
-	if err != nil {
-		f.add(SevError, "syntax", ds.Name, ds.Record, "RFC 6376 3.6.1", "%v, so signatures with this selector cannot be verified and fail: publish the record your signer gives, of the form \"v=DKIM1; k=rsa; p=<base64 public key>\"", err)
+	var fix *dkimFixError
+	switch {
+	case errors.As(err, &fix):
+		// The message gives the record to publish.
+		f.add(SevError, "syntax", ds.Name, ds.Record, "RFC 6376 3.6.1", "%v; until then signatures with this selector cannot be verified and fail", err)
+		return
+	case err != nil:
+		kt := "rsa"
+		if v, ok := dmarcTag(ds.Record, "k"); ok && strings.EqualFold(v, "ed25519") {
+			kt = "ed25519"
+		}
+		f.add(SevError, "syntax", ds.Name, ds.Record, "RFC 6376 3.6.1", "%v, so signatures with this selector cannot be verified and fail: publish the record your signer gives, of the form \"v=DKIM1; k=%s; p=<base64 public key>\"", err, kt)
 		return
 	}
 	ds.Key = k

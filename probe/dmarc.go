@@ -101,6 +101,7 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 				near, at, whyNotDMARC(near), domain, fixedNearDMARC(near))
 			break
 		}
+		misplacedDMARC(ctx, r, f, domain)
 		at := "_dmarc." + domain
 		if org := OrgDomain(domain); org != domain {
 			at += " or at _dmarc." + org + " (its organisational domain)"
@@ -110,7 +111,7 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 			at, domain, OrgDomain(domain), OrgDomain(domain))
 	case len(recs) > 1:
 		f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 7489 6.6.3",
-			"%d DMARC records at %s: receivers then apply no policy at all; keep one", len(recs), name)
+			"%d DMARC records at %s: receivers then apply no policy at all; %s", len(recs), name, keepOneDMARC(recs))
 	default:
 		rep.PolicyDomain, rep.Record = where, recs[0]
 		semicolons := missingSemicolons(f, name, recs[0])
@@ -169,6 +170,81 @@ func missingSemicolons(f *findings, name, rec string) bool {
 	f.add(SevError, "missing-semicolon", name, rec, "RFC 7489 6.4",
 		"%s, and the tags after the space are lost: DMARC tags are separated by \";\"; publish %q", strings.Join(what, "; "), fixed)
 	return true
+}
+
+// keepOneDMARC says which of several DMARC records to keep: the one with
+// the strictest policy that parses (the first of equals), so that no
+// protection is lost, given the report addresses of the others it lacks
+// so that no reports are lost either.
+func keepOneDMARC(recs []string) string {
+	rank := map[string]int{"none": 1, "quarantine": 2, "reject": 3}
+	best, bestRank := -1, 0
+	parsed := make([]*DMARCRecord, len(recs))
+	for i, rec := range recs {
+		p, err := ParseDMARC(rec)
+		if err != nil {
+			continue
+		}
+		parsed[i] = p
+		if rank[p.Policy] > bestRank {
+			best, bestRank = i, rank[p.Policy]
+		}
+	}
+	if best < 0 {
+		return "none of them is valid: publish one, such as \"v=DMARC1; p=none; rua=mailto:dmarc@DOMAIN\", and remove the others"
+	}
+	keep := fixedDMARC(recs[best], parsed[best])
+	for _, tag := range []string{"rua", "ruf"} {
+		var add []string
+		for i, p := range parsed {
+			if p == nil || i == best {
+				continue
+			}
+			list, own := p.RUA, parsed[best].RUA
+			if tag == "ruf" {
+				list, own = p.RUF, parsed[best].RUF
+			}
+			for _, u := range list {
+				if !slices.Contains(own, u) && !slices.Contains(add, u) {
+					add = append(add, u)
+				}
+			}
+		}
+		if len(add) > 0 {
+			if _, has := dmarcTag(keep, tag); has {
+				keep = regexp.MustCompile(`(`+tag+`=[^;]*)`).ReplaceAllString(keep, "${1},"+strings.Join(add, ","))
+			} else {
+				keep += "; " + tag + "=" + strings.Join(add, ",")
+			}
+		}
+	}
+	return fmt.Sprintf("publish only %q (the strictest policy, %s, with the report addresses of the others) and remove the others", keep, parsed[best].Policy)
+}
+
+// misplacedDMARC reports a DMARC record published at the domain itself
+// (or its organisational domain) instead of at _dmarc: receivers look
+// only at _dmarc.DOMAIN (RFC 7489 6.1), so it applies nowhere.
+func misplacedDMARC(ctx context.Context, r resolver.Resolver, f *findings, domain string) {
+	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
+	for _, d := range slices.Compact([]string{domain, OrgDomain(domain)}) {
+		t, err := lookupTXT(ctx, r, d)
+		if err != nil {
+			continue
+		}
+		for _, s := range t.Joined() {
+			if !IsDMARC(s) && !looksDMARC(s) {
+				continue
+			}
+			fixed := s
+			if !IsDMARC(s) {
+				fixed = fixedNearDMARC(s)
+			}
+			f.add(SevError, "wrong-location", d, s, "RFC 7489 6.1",
+				"%q is published at %s itself, where receivers never look for DMARC: they read it only at _dmarc.%s, so it applies to no mail; move it to _dmarc.%s (publish %q there and remove it from %s)",
+				s, d, d, d, fixed, d)
+			return
+		}
+	}
 }
 
 // nearDMARC looks at the DMARC names of domain and its organisational
@@ -274,6 +350,8 @@ func whyNotDMARC(rec string) string {
 		return "it has no \"v=DMARC1\", which must come first (RFC 7489 6.4)"
 	}
 	switch {
+	case rec[0] == ' ' || rec[0] == '\t':
+		return "it starts with a space before \"v=DMARC1\", and receivers discard a record that does not start with \"v=DMARC1\" (RFC 7489 6.6.3)"
 	case !strings.HasPrefix(strings.TrimLeft(rec, " \t"), t[:1]):
 		return fmt.Sprintf("it starts with %q, not with \"v=DMARC1\" (quotes that belong to the zone file's syntax, not to the record)", rec[:strings.Index(rec, t[:1])])
 	case t[0] == 'V':
@@ -481,6 +559,10 @@ func describeDMARC(d DMARCReport) string {
 // missing or unreadable becomes p=none, the policy receivers apply today.
 func fixedDMARC(rec string, p *DMARCRecord) string {
 	drop := map[string]bool{}
+	for _, k := range p.Unknown {
+		// Ignored by receivers (RFC 7489 6.3), as the finding says.
+		drop[strings.ToLower(k)] = true
+	}
 	meant := map[string]string{} // p and sp: the policy a bad value meant
 	for _, pr := range p.Problems {
 		if pr.Tag != "rua" && pr.Tag != "ruf" {

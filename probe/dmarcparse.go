@@ -125,9 +125,11 @@ func repeatedTags(s string) *DMARCRepeatError {
 }
 
 // IsDMARC reports whether a TXT record is a DMARC record candidate: it
-// starts with "v=DMARC1" (RFC 7489 6.6.3 discards the others).
+// starts with "v=DMARC1" (RFC 7489 6.6.3 discards the others), with
+// nothing before it: the ABNF (RFC 7489 6.4) allows spaces around "=",
+// not before "v".
 func IsDMARC(txt string) bool {
-	t := strings.TrimLeft(txt, " \t")
+	t := txt
 	if !strings.HasPrefix(t, "v") {
 		return false
 	}

@@ -88,7 +88,7 @@ func checkMXHosts(ctx context.Context, r resolver.Resolver, f *findings, rep *MX
 		}
 		h := MXHost{Host: m.Host, Pref: m.Pref}
 		rec := m.Host
-		if _, err := netip.ParseAddr(m.Host); err == nil {
+		if isAddrLiteral(m.Host) {
 			f.add(SevError, "ip-literal", rep.Domain, rec, "RFC 5321 5.1",
 				"MX %s is an IP address, not a host name: senders look it up as a name and fail; point the MX at a name with an A record", m.Host)
 			rep.Hosts = append(rep.Hosts, h)
@@ -285,12 +285,19 @@ func ptrNames(ip netip.Addr, names, confirmed []string) string {
 // several PTR records for a misconfiguration (RFC 1912 2.1 advises one
 // name per address): a risk, not a failure, hence a warning.
 func multiplePTR(f *findings, rev string, ip netip.Addr, names, confirmed []string, helo string) {
+	helo = strings.TrimSuffix(helo, ".")
+	isHelo := func(n string) bool { return helo != "" && strings.EqualFold(n, helo) }
 	keep := names[0]
+	for _, n := range names {
+		if len(confirmed) == 0 && isHelo(n) {
+			keep = n
+		}
+	}
 	if len(confirmed) > 0 {
 		keep = confirmed[0]
 	}
 	for _, n := range confirmed {
-		if helo != "" && strings.EqualFold(n, strings.TrimSuffix(helo, ".")) {
+		if isHelo(n) {
 			keep = n
 		}
 	}
@@ -298,7 +305,37 @@ func multiplePTR(f *findings, rev string, ip netip.Addr, names, confirmed []stri
 	if len(confirmed) > 0 && len(confirmed) < len(names) {
 		risk = ", and one that does not resolve back fails their forward-confirmed reverse DNS check"
 	}
+	// Say why this name: the HELO name only when it is the one given.
+	why := ""
+	switch {
+	case isHelo(keep) && len(confirmed) > 0:
+		why = fmt.Sprintf("the HELO name, which resolves back to %s", ip)
+	case len(confirmed) > 0:
+		why = fmt.Sprintf("which resolves back to %s", ip)
+	case isHelo(keep):
+		why = fmt.Sprintf("the HELO name; none of them resolves back to %s, so publish an A/AAAA record of %s for it too", ip, ip)
+	default:
+		why = fmt.Sprintf("the first listed; none of them resolves back to %s, so publish an A/AAAA record of %s for it too", ip, ip)
+	}
+	if !isHelo(keep) {
+		why += ", and have the server say it in HELO"
+	}
 	f.add(SevWarning, "multiple", rev, strings.Join(names, " "), "RFC 1912 2.1",
-		"%s has %d PTR records (%s): receivers that use one name for the HELO comparison and their scoring take whichever the answer lists first, which varies%s; keep one PTR record, %s, the name the server says in HELO",
-		ip, len(names), strings.Join(names, ", "), risk, keep)
+		"%s has %d PTR records (%s): receivers that use one name for the HELO comparison and their scoring take whichever the answer lists first, which varies%s; keep one PTR record, %s, %s",
+		ip, len(names), strings.Join(names, ", "), risk, keep, why)
+}
+
+// isAddrLiteral reports whether an MX target is an IP address, bare or
+// as an address literal in brackets ("[192.0.2.1]", "[IPv6:2001:db8::1]",
+// RFC 5321 4.1.3), which is no host name either.
+func isAddrLiteral(host string) bool {
+	h := strings.TrimSuffix(host, ".")
+	if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		h = h[1 : len(h)-1]
+		if len(h) > 5 && strings.EqualFold(h[:5], "IPv6:") {
+			h = h[5:]
+		}
+	}
+	_, err := netip.ParseAddr(h)
+	return err == nil
 }

@@ -124,6 +124,10 @@ func CheckBIMI(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 	const ref = "draft-brand-indicators-for-message-identification 4.2"
 	rep := RecordReport{Name: name}
 	recs, ok := fetchOne(ctx, r, f, name, "v=BIMI1")
+	own, near := name, ""
+	if ok && len(recs) == 0 {
+		near = nearBIMIAt(ctx, r, own)
+	}
 	if org := OrgDomain(domain); ok && len(recs) == 0 && org != domain {
 		// The BIMI draft (assertion record discovery): without a record of
 		// its own, the organisational domain's record applies.
@@ -131,10 +135,20 @@ func CheckBIMI(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 		if recs, ok = fetchOne(ctx, r, f, orgName, "v=BIMI1"); ok && len(recs) > 0 {
 			f.add(SevInfo, "org-record", orgName, "", ref, "%s has no BIMI record of its own, so the one of its organisational domain at %s applies", domain, orgName)
 			name, rep.Name = orgName, orgName
+			if near != "" {
+				// As DMARC's discarded records: the domain's own record is
+				// not read, and its parent's logo is shown instead.
+				f.add(SevError, "discarded", own, near, ref,
+					"%q at %s is not read as BIMI, because %s, so receivers discard it and use the record of the organisational domain at %s instead: publish it as %q",
+					near, own, whyNotBIMI(near), orgName, fixedNearBIMI(near))
+			}
 		}
 	}
 	switch {
 	case !ok:
+	case len(recs) == 0 && near != "":
+		f.add(SevError, "none", own, near, ref, "%q at %s is not read as BIMI, because %s, so mail clients show no brand logo: publish it as %q",
+			near, own, whyNotBIMI(near), fixedNearBIMI(near))
 	case len(recs) == 0:
 		f.add(SevInfo, "none", name, "", ref, "no BIMI record: mail clients show no brand logo; to show one, publish \"v=BIMI1; l=https://HOST/logo.svg; a=https://HOST/vmc.pem\" at %s", name)
 	case len(recs) > 1:
@@ -188,16 +202,68 @@ func CheckBIMI(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 	return rep
 }
 
+// nearBIMIAt returns the first TXT record at name that looks meant as a
+// BIMI record but that receivers discard, since it does not start with
+// "v=BIMI1" (BIMI draft, assertion record discovery): another version, v
+// after another tag or missing before an l= tag, or space before it.
+func nearBIMIAt(ctx context.Context, r resolver.Resolver, name string) string {
+	t, err := lookupTXT(ctx, r, name)
+	if err != nil {
+		return ""
+	}
+	for _, s := range t.Joined() {
+		if strings.HasPrefix(s, "v=BIMI1") {
+			continue
+		}
+		v, hasV := dmarcTag(s, "v")
+		_, hasL := dmarcTag(s, "l")
+		if hasV && strings.HasPrefix(strings.ToUpper(v), "BIMI") || !hasV && hasL {
+			return s
+		}
+	}
+	return ""
+}
+
+// whyNotBIMI says why nearBIMIAt took rec for no BIMI record.
+func whyNotBIMI(rec string) string {
+	v, hasV := dmarcTag(rec, "v")
+	first, _, _ := strings.Cut(rec, ";")
+	k, fv, _ := strings.Cut(first, "=")
+	switch {
+	case !hasV:
+		return "it has no \"v=BIMI1\", which must come first"
+	case rec[0] == ' ' || rec[0] == '\t':
+		return "it starts with a space before \"v=BIMI1\", and receivers discard a record that does not start with \"v=BIMI1\""
+	case strings.Trim(k, " \t\"'") != "v":
+		return fmt.Sprintf("\"v=BIMI1\" must come first, and here it comes after %q", strings.TrimSpace(first))
+	case v != "BIMI1":
+		return fmt.Sprintf("its version is %q, and it must be \"BIMI1\"", strings.Trim(fv, " \t\"'"))
+	}
+	return "it does not start with \"v=BIMI1\""
+}
+
+// fixedNearBIMI is rec's tags other than v after "v=BIMI1".
+func fixedNearBIMI(rec string) string {
+	keep := []string{"v=BIMI1"}
+	for _, part := range strings.Split(rec, ";") {
+		part = strings.Trim(part, " \t\"'")
+		if k, _, ok := strings.Cut(part, "="); part == "" || ok && strings.EqualFold(strings.TrimSpace(k), "v") {
+			continue
+		}
+		keep = append(keep, part)
+	}
+	return strings.Join(keep, "; ")
+}
+
 // bimiDMARC reports what on DMARC's side keeps receivers from showing a
 // BIMI logo for mail from domain (BIMI draft 7.1, items 7 to 9): no
 // usable DMARC record, or, in the record that applies to the domain or in
 // the record of its organisational domain, p=none, sp=none, or a
 // quarantine that applies to less than all mail (pct under 100).
 func bimiDMARC(ctx context.Context, r resolver.Resolver, f *findings, name, rec, domain string, dmarc *DMARCReport) {
-	// The first two findings keep the section they have always named
-	// (stored reports and golden files quote it); the requirements on
-	// the records are draft 7.1.
-	const ref, ref71 = "draft-brand-indicators-for-message-identification 4.2", "draft-brand-indicators-for-message-identification 7.1"
+	// The DMARC requirements are all in the draft's Receiver Actions,
+	// 7.1 (Authentication Requirements), whichever of them fails.
+	const ref = "draft-brand-indicators-for-message-identification 7.1"
 	policy, _ := dmarc.Effective()
 	switch {
 	case policy == "":
@@ -257,7 +323,7 @@ func bimiDMARC(ctx context.Context, r resolver.Resolver, f *findings, name, rec,
 	if len(why) == 0 {
 		return
 	}
-	f.add(SevWarning, "dmarc-policy", name, rec, ref71,
+	f.add(SevWarning, "dmarc-policy", name, rec, ref,
 		"receivers show a BIMI logo only when the DMARC records of %s and of its organisational domain are at enforcement for all mail (no p=none, no sp=none, a quarantine with pct=100), and %s, so no logo is shown: %s",
 		domain, strings.Join(why, " and "), strings.Join(fix, "; "))
 }

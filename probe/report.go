@@ -23,13 +23,13 @@ const SchemaVersion = "relaylab.probe/v1"
 // Request says what Run checks.
 type Request struct {
 	Domain    string       // checked for SPF, DMARC, DKIM, MX, MTA-STS, TLS-RPT, BIMI and domain blocklists; may be empty
-	IPs       []netip.Addr // sending IPs: blocklists, PTR, and SPF evaluation for Domain
+	IPs       []netip.Addr // sending IPs: blocklists, PTR, and SPF evaluation for Domain and for Helo
 	Selectors []string     // DKIM selectors, besides the common ones
 	// SharedSelectors are DKIM selectors listed for every domain of a
 	// watchlist: one with no key at Domain is a warning, not an error,
 	// since it may be another domain's (see NoteSharedSelectors).
 	SharedSelectors []string
-	Helo            string // the HELO name the IPs use; default the IP's PTR name
+	Helo            string // the HELO name the IPs use, checked with SPF; for PTR, default the IP's PTR name
 	Zones           []Zone // blocklists; nil means DefaultZones()
 	// NoBlocklists skips blocklist queries.
 	NoBlocklists bool
@@ -153,24 +153,36 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 			s := CheckMTASTS(ctx, r, log, d.HTTPClient, req.Domain, hosts, req.PrevMTASTS)
 			rep.MTASTS = &s
 		})
-		do(func() {
-			for _, ip := range req.IPs {
-				helo := req.Helo
-				if helo == "" {
-					helo = req.Domain
-				}
-				rep.SPFResults = append(rep.SPFResults, EvalSPF(ctx, r, ip, helo, "postmaster@"+req.Domain))
-				if req.Helo != "" {
-					rep.SPFResults = append(rep.SPFResults, EvalSPF(ctx, r, ip, req.Helo, ""))
-				}
-			}
-		})
+	}
+	if !req.NoRecords && (req.Domain != "" || req.Helo != "") {
+		do(func() { rep.SPFResults = evalIPs(ctx, r, req) })
 	}
 	wg.Wait()
 	rep.PTR = ptr
 	rep.crossCheck()
 	rep.summarise(req)
 	return rep
+}
+
+// evalIPs runs check_host for each IP: for the domain as MAIL FROM when
+// there is one, and for the HELO name when there is one (RFC 7208 2.3:
+// the HELO identity is checked on its own, domain or not), so that a
+// watched IP with a HELO name and no domain is checked too.
+func evalIPs(ctx context.Context, r resolver.Resolver, req Request) []SPFResult {
+	var out []SPFResult
+	for _, ip := range req.IPs {
+		if req.Domain != "" {
+			helo := req.Helo
+			if helo == "" {
+				helo = req.Domain
+			}
+			out = append(out, EvalSPF(ctx, r, ip, helo, "postmaster@"+req.Domain))
+		}
+		if req.Helo != "" {
+			out = append(out, EvalSPF(ctx, r, ip, req.Helo, ""))
+		}
+	}
+	return out
 }
 
 func runBlocklists(ctx context.Context, r resolver.Resolver, log *slog.Logger, req Request, rep *Report) {
@@ -266,9 +278,12 @@ func (rep *Report) summarise(req Request) {
 		fs, st := ListingFindings(rep.Listings)
 		add("blocklist", st, fs)
 	}
-	if rep.SPF != nil {
-		fs := rep.SPF.Findings
-		unknown := rep.SPF.Status == StatusUnknown
+	if rep.SPF != nil || len(rep.SPFResults) > 0 {
+		var fs []Finding
+		unknown := false
+		if rep.SPF != nil {
+			fs, unknown = rep.SPF.Findings, rep.SPF.Status == StatusUnknown
+		}
 		for _, e := range rep.SPFResults {
 			fs = append(fs, spfResultFinding(rep.Domain, e))
 			if e.Result == "temperror" {
@@ -335,7 +350,7 @@ func spfResultFinding(domain string, e SPFResult) Finding {
 		f.Message = fmt.Sprintf("check_host for the HELO name %s from %s: %s", e.Helo, e.IP, e.Result)
 		if e.Result != "pass" {
 			f.Severity = SevWarning
-			f.Message += ": some receivers check the HELO identity too; publish \"v=spf1 a -all\" at the HELO name"
+			f.Message += detail(e.Error) + ": " + heloAdvice(e)
 		}
 		return f
 	}
@@ -357,6 +372,56 @@ func spfResultFinding(domain string, e SPFResult) Finding {
 		f.Message = fmt.Sprintf("check_host for %s: %s: the IP is not authorised to send as %s", e.IP, e.Result, domain)
 	}
 	return f
+}
+
+// heloAdvice says what a HELO check that did not pass means and what to
+// do, from its result and the record the HELO name publishes.
+func heloAdvice(e SPFResult) string {
+	mech := "ip4:"
+	if a, err := netip.ParseAddr(e.IP); err == nil && !a.Unmap().Is4() {
+		mech = "ip6:"
+	}
+	mech += e.IP
+	risk := "some receivers check the HELO identity too (RFC 7208 2.3)"
+	switch e.Result {
+	case "none":
+		return fmt.Sprintf("%s publishes no SPF record, and %s; publish \"v=spf1 %s -all\" at %s (or \"v=spf1 a -all\" once %s has an A/AAAA record of %s)",
+			e.Helo, risk, mech, e.Helo, e.Helo, e.IP)
+	case "permerror":
+		return fmt.Sprintf("the SPF record of %s cannot be evaluated, and %s; fix it so that it lists %s, for example \"v=spf1 %s -all\"", e.Helo, risk, e.IP, mech)
+	case "temperror":
+		return fmt.Sprintf("a DNS lookup failed for now, so receivers defer or skip the check; if it persists, check the name servers of %s", e.Helo)
+	}
+	var how string
+	switch e.Result {
+	case "fail":
+		how = fmt.Sprintf("the SPF record of %s (%q) does not authorise %s, so receivers that check the HELO identity may reject its mail", e.Helo, e.Record, e.IP)
+	case "softfail":
+		how = fmt.Sprintf("the SPF record of %s (%q) does not authorise %s and ends in ~all, so receivers that check the HELO identity may treat its mail as suspicious", e.Helo, e.Record, e.IP)
+	default: // neutral
+		how = fmt.Sprintf("the SPF record of %s (%q) neither authorises nor forbids %s, so receivers that check the HELO identity give its mail no credit", e.Helo, e.Record, e.IP)
+	}
+	fix := fmt.Sprintf("add %s to it", mech)
+	if rec, err := ParseSPF(e.Record); err == nil && usesOwnA(rec, e.Helo) {
+		// The record already authorises the name's own addresses: what
+		// is missing is the address, not the record.
+		rr := "an A"
+		if strings.HasPrefix(mech, "ip6") {
+			rr = "an AAAA"
+		}
+		fix = fmt.Sprintf("publish %s record of %s for %s (its record authorises the name's own addresses, with \"a\"), or add %s to it", rr, e.IP, e.Helo, mech)
+	}
+	return how + "; " + fix
+}
+
+// usesOwnA reports whether an SPF record has an "a" term for its own name.
+func usesOwnA(rec *SPFRecord, name string) bool {
+	for _, t := range rec.Terms {
+		if !t.Modifier && t.Name == "a" && (t.Value == "" || strings.EqualFold(strings.TrimSuffix(t.Value, "."), name)) {
+			return true
+		}
+	}
+	return false
 }
 
 // detail is an evaluation error as " (error)", or nothing.

@@ -82,13 +82,33 @@ func (w *spfWalker) addVoid(n *SPFNode, term string, fam int, why string) {
 func CheckSPF(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain string) SPFReport {
 	w := &spfWalker{ctx: ctx, r: r, log: log, f: &findings{check: "spf"}}
 	rep := SPFReport{Domain: domain}
-	root := w.visit(domain, "", nil)
+	root := w.visit(nil, domain, "", nil)
 	rep.Tree, rep.Record = root, root.Record
 	if root.Record != "" {
 		w.assess(root)
 	}
+	w.typeSPF(domain)
 	rep.Findings, rep.Status = w.f.list, w.f.status()
 	return rep
+}
+
+// typeSPF reports records of DNS type SPF (99) at domain: RFC 7208 3.1
+// (and 14.1) ended that type, receivers read only TXT, and a copy of
+// another type goes stale when the TXT one changes. A failed query says
+// nothing: many servers do not answer the type at all.
+func (w *spfWalker) typeSPF(domain string) {
+	m, err := exchange(w.ctx, w.r, domain, dns.TypeSPF)
+	if err != nil || m == nil {
+		return
+	}
+	for _, rr := range m.Answer {
+		if s, ok := rr.(*dns.SPF); ok {
+			rec := strings.Join(s.Txt, "")
+			w.f.add(SevWarning, "type-spf", domain, rec, "RFC 7208 3.1",
+				"%s publishes a record of DNS type SPF (99), which RFC 7208 retired: receivers read SPF from TXT records only, so this one is never used and goes stale when the TXT record changes; remove the record of type SPF and keep the policy in TXT", domain)
+			return
+		}
+	}
 }
 
 // assess reports on a whole policy, from its root record: its DNS lookups
@@ -316,9 +336,10 @@ func childFor(n *SPFNode, via, domain string) *SPFNode {
 	return nil
 }
 
-// visit fetches the SPF record of domain and walks its terms. path holds the
+// visit fetches the SPF record of domain, which parent includes or
+// redirects to (nil at the root), and walks its terms. path holds the
 // domains above, to catch loops.
-func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
+func (w *spfWalker) visit(parent *SPFNode, domain, via string, path []string) *SPFNode {
 	n := &SPFNode{Domain: strings.TrimSuffix(strings.ToLower(domain), "."), Via: via}
 	for _, p := range path {
 		if p == n.Domain {
@@ -370,9 +391,10 @@ func (w *spfWalker) visit(domain, via string, path []string) *SPFNode {
 		if via == "redirect" {
 			term = "redirect=" + n.Domain
 		}
-		// RFC 7208 4.6.4: NXDOMAIN or an empty answer is a void lookup.
+		// RFC 7208 4.6.4: NXDOMAIN or an empty answer is a void lookup,
+		// of the record whose term asked (parent), not of the name asked.
 		if notFound || len(txt.Records) == 0 {
-			w.addVoid(n, term, voidBoth, "")
+			w.addVoid(parent, term, voidBoth, "")
 		}
 		w.f.add(SevError, "include-none", n.Domain, "", "RFC 7208 5.2",
 			"%s %s, so every evaluation that reaches it is a permerror and SPF fails for all mail that is not matched before it: remove the %s, or correct the name (the provider's documentation gives it)", term, what, via)
@@ -541,13 +563,13 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 		}
 		n.Lookups++
 		if !macro {
-			n.Children = append(n.Children, w.visit(t.Value, "redirect", path))
+			n.Children = append(n.Children, w.visit(n, t.Value, "redirect", path))
 		}
 	case t.Modifier:
 	case t.Name == "include":
 		n.Lookups++
 		if !macro {
-			n.Children = append(n.Children, w.visit(t.Value, "include", path))
+			n.Children = append(n.Children, w.visit(n, t.Value, "include", path))
 		}
 	case t.Name == "a":
 		// RFC 7208 5.3, 4.6.4: the sender's address family picks the one

@@ -156,6 +156,8 @@ type SPFResult struct {
 	Sender   string     `json:"sender,omitempty"`
 	Result   spf.Result `json:"result"` // none, neutral, pass, fail, softfail, temperror, permerror
 	Error    string     `json:"error,omitempty"`
+	// Record is the SPF record of the identity's domain, when it has one.
+	Record string `json:"record,omitempty"`
 }
 
 // EvalSPF runs check_host (RFC 7208 4) for a connection from ip that said
@@ -170,7 +172,8 @@ func EvalSPF(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, send
 	nr := netResolver{r: r, ipv4: ip.Unmap().Is4(), records: map[string]string{}}
 	res, err := spf.CheckHostWithSender(ip.Unmap().AsSlice(), helo, sender,
 		spf.WithContext(ctx), spf.WithResolver(nr))
-	out := SPFResult{Identity: identity, IP: ip.String(), Helo: helo, Sender: sender, Result: res}
+	out := SPFResult{Identity: identity, IP: ip.String(), Helo: helo, Sender: sender, Result: res,
+		Record: nr.records[strings.TrimSuffix(strings.ToLower(domainOf(sender)), ".")]}
 	if err != nil && res != spf.Pass && res != spf.Fail && res != spf.SoftFail && res != spf.Neutral {
 		out.Error = err.Error()
 	}

@@ -36,7 +36,9 @@ MX, MTA-STS (the policy is fetched over HTTPS), TLS-RPT, BIMI and whether
 the zone is signed with DNSSEC (DNSKEY against the parent's DS, and whether
 the resolver says it validated it: the AD bit, worth only as much as the
 path to that resolver); with --ip,
-blocklists, reverse DNS (PTR) and SPF for that IP.
+blocklists, reverse DNS (PTR) and SPF for that IP: check_host as
+postmaster@DOMAIN and, with --helo, also without a DOMAIN, for the HELO
+name (RFC 7208 2.3), which is compared with the IP's PTR name too.
 
 Each check has a status (ok, warning, error, unknown) and findings:
 error means mail is or will be refused or the record is broken, warning a
@@ -75,7 +77,7 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	var zoneFiles multiFlag
 	fs.Var(&zoneFiles, "zone", "serve this zone file, or every *.zone file of this directory, on 127.0.0.1 and ask only that server: nothing leaves this machine (repeatable; not with --resolver)")
 	asJSON := fs.Bool("json", false, "write the report as JSON (schema: probe/SCHEMA.md)")
-	helo := fs.String("helo", "", "the HELO name the IPs use (default: the domain)")
+	helo := fs.String("helo", "", "the HELO name the IPs use: checked with SPF and compared with their PTR names (without it, check_host for DOMAIN uses DOMAIN as HELO)")
 	zonesFile := fs.String("zones", "", "a YAML file listing blocklist zones (default: the built-in list)")
 	noBL := fs.Bool("no-blocklists", false, "skip blocklist queries")
 	timeout := fs.Duration("timeout", 3*time.Second, "time allowed for one DNS query: more than 0, at most 1m")

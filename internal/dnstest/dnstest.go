@@ -34,6 +34,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -226,7 +227,11 @@ func (s *Server) Add(rrs ...dns.RR) {
 			byType = map[uint16][]dns.RR{}
 			s.rrs[h.Name] = byType
 		}
-		byType[h.Rrtype] = append(byType[h.Rrtype], rr)
+		// RFC 2181 5: an RRset has no duplicates; a record given twice
+		// (whatever its TTL, or the case of its names) is served once.
+		if !slices.ContainsFunc(byType[h.Rrtype], func(o dns.RR) bool { return dns.IsDuplicate(o, rr) }) {
+			byType[h.Rrtype] = append(byType[h.Rrtype], rr)
+		}
 		// Empty non-terminals exist too (RFC 8020).
 		for n := h.Name; ; {
 			s.names[n] = true
