@@ -640,6 +640,13 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 			noun = "recipient"
 		}
 		msg := fmt.Sprintf("expected %s %s matching %s, found %d", count, noun, what, matched)
+		if matched == 0 && elsewhere == 0 {
+			// A typo in match, most often: name the nearest address the
+			// record has.
+			if near := closestAddress(strings.ToLower(e.Match), d.Recipients); near != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", near)
+			}
+		}
 		if len(found) > 0 {
 			// Name them, so that the extra (or the one that stands in for
 			// a missing one) shows.
@@ -789,6 +796,9 @@ func writeOutcome(b *strings.Builder, r *Recipient) {
 	fmt.Fprintf(b, ": %s\n", reason)
 	if advice != "" {
 		fmt.Fprintf(b, "  what to do: %s\n", advice)
+	}
+	if r.heldNote() != "" {
+		fmt.Fprintf(b, "  what to do about the hold: %s\n", heldAdvice(r.Holds[len(r.Holds)-1].Until))
 	}
 }
 
@@ -1112,6 +1122,10 @@ func noDSN(r *Recipient, none string) string {
 		return "none reached the sender (the relay's DSN was " + r.DSNUndelivered + ")"
 	case r.DSNNotSent != "":
 		return none + " (the sink has a bounce for it that " + r.DSNNotSent + ")"
+	case r.notify == "NEVER":
+		return none + ": the recipient was queued with NOTIFY=NEVER (notify: [NEVER]), which asks that no DSN be sent for it whatever happens (RFC 3461 4.1); drop NEVER from notify, or expect dsn: none"
+	case r.notify != "" && !strings.Contains(r.notify, "FAILURE") && (r.Status == "bounced" || r.Status == "expired"):
+		return none + ": the recipient was queued with NOTIFY=" + r.notify + ", which asks for no DSN on a failure (RFC 3461 4.1); add FAILURE to notify, or expect dsn: none"
 	}
 	return none
 }
@@ -1123,4 +1137,59 @@ func wasWere(n int) string {
 		return "was"
 	}
 	return "were"
+}
+
+// GlobDistance is the fewest characters to insert, delete or replace in
+// addr for glob to match it, where * matches any run of characters and ?
+// any one character for free: "user*@exmaple.test" is 2 from
+// user12@example.test.
+func GlobDistance(glob, addr string) int {
+	p, s := []rune(glob), []rune(addr)
+	// prev[j] and cur[j]: the cost of glob[:i-1] and glob[:i] against addr[:j].
+	prev := make([]int, len(s)+1)
+	cur := make([]int, len(s)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(p); i++ {
+		c := p[i-1]
+		if c == '*' {
+			cur[0] = prev[0]
+		} else {
+			cur[0] = prev[0] + 1
+		}
+		for j := 1; j <= len(s); j++ {
+			switch c {
+			case '*':
+				cur[j] = min(prev[j], cur[j-1])
+			default:
+				sub := 1
+				if c == '?' || c == s[j-1] {
+					sub = 0
+				}
+				cur[j] = min(prev[j-1]+sub, prev[j]+1, cur[j-1]+1)
+			}
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(s)]
+}
+
+// closestAddress is the address of rs that the glob (lower case) is
+// fewest edits from (GlobDistance), the first of those; "" when rs has
+// none.
+func closestAddress(glob string, rs []*Recipient) string {
+	best, bestD := "", -1
+	seen := map[string]bool{}
+	for _, r := range rs {
+		a := strings.ToLower(r.Address)
+		if seen[a] {
+			continue
+		}
+		seen[a] = true
+		if d := GlobDistance(glob, a); bestD < 0 || d < bestD {
+			best, bestD = r.Address, d
+		}
+	}
+	return best
 }

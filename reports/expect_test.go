@@ -246,3 +246,15 @@ func TestSinkTimelineFoldsAcrossClientPorts(t *testing.T) {
 		t.Errorf("timeline:\n%s\nwant the five tries folded, without the client's port", out)
 	}
 }
+
+// TestNoMatchSuggestsAnAddress: an expectation whose match finds no
+// recipient names the nearest address the record has, as replay's load
+// does for the addresses a scenario sends to; it said "found 0" alone.
+func TestNoMatchSuggestsAnAddress(t *testing.T) {
+	t.Parallel()
+	d := &Data{Recipients: []*Recipient{{Address: "defer2+run1@example.test", Status: "delivered"}, {Address: "ok@example.test", Status: "delivered"}}}
+	res := Evaluate(d, Expectations{Recipients: []RecipientExpectation{{Match: "defer2+runl@example.test"}}})
+	if want := `found 0 (did you mean "defer2+run1@example.test"?)`; res[0].Pass || !strings.Contains(res[0].Message, want) {
+		t.Errorf("got %q, want %q in it", res[0].Message, want)
+	}
+}

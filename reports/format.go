@@ -78,10 +78,13 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     in milliseconds of the clock's time (virtual in a replay); on a
 //     sink's record, which sees no queueing, "time_to_delivery" is from
 //     the first attempt the sink saw.
-//   - "recipients": every Recipient, ordered by queueing time, then
+//   - "recipients": every Recipient, ordered by queueing time, then (on
+//     a replay's store) the scenario's order of its messages, then
 //     message, then address (a sink's record: by address, then sender):
 //     "message" ("" on a sink's record for a recipient refused before
-//     the data), "address", "sender" (a sink's record, when the address
+//     the data), "scenario_message" (on a replay's store, replay --db:
+//     the name the replay's verdicts give the message, "msg-3"; absent
+//     otherwise), "address", "sender" (a sink's record, when the address
 //     came from several senders), "session" (a sink's record: the sink's
 //     number for the session of the last attempt, which names a
 //     recipient without a message; absent when not known), "domain", "status" (queued, deferred,
@@ -344,6 +347,8 @@ func (r *Recipient) label() string {
 // alike; the JSON and CSV have "message" and "session" apart.
 func (r *Recipient) ident() string {
 	switch {
+	case r.ScenarioMessage != "" && r.ScenarioMessage != r.Message:
+		return "message " + r.ScenarioMessage + " (queue id " + r.Message + ")"
 	case r.Message != "":
 		return "message " + r.Message
 	case r.Session != 0:
@@ -359,87 +364,6 @@ func (r *Recipient) who() string {
 		return r.Address
 	}
 	return r.Address + " (from " + r.Sender + ")"
-}
-
-// WriteTimeline prints one line per exchange with a host, numbered by its
-// delivery try (the MX hosts of one try share its number), with times
-// relative to queueing; an attempt over TLS ends with its version ("[TLS
-// 1.3]"), and the last host of a try that a cap of the path stopped says
-// so ("(note: the walk down the MX hosts stopped at ...)"). The holds of
-// the relay's shaping ("held") and a bounce that came after delivery
-// ("bounce") are lines of their own, in time order. Three or more tries
-// in a row with the same hosts and replies are folded into one line
-// ("#4-#110 ... (107 times)"), and so are three or more turns of a cycle
-// of tries ("(alternating, 120 times each)", see foldAt), so that the end
-// of a long retry stays in sight; the JSON keeps every one.
-func WriteTimeline(w io.Writer, r *Recipient) {
-	try := r.tryNumbers()
-	tx := r.tryIndex()
-	at := func(t time.Time) string { return "+" + t.Sub(r.Queued).Round(time.Second).String() }
-	tail := func(a Attempt) string {
-		s := ""
-		if a.By != "" {
-			s = "  (by " + a.By + ")"
-		}
-		if a.TLS != "" {
-			s += "  [" + a.TLS + "]"
-		}
-		if a.Auth != nil {
-			s += "  [" + a.Auth.String() + "]"
-		}
-		if a.WalkStopped != "" {
-			s += "  (note: " + a.WalkStopped + ")"
-		}
-		return s
-	}
-	h := 0 // the next hold to print
-	holdsUntil := func(t time.Time, last bool) {
-		for h < len(r.Holds) && (last || r.Holds[h].Time.Before(t)) {
-			x := r.Holds[h]
-			// Holds in a row for the same path and reason are one line:
-			// a destination that rests again and again holds its mail
-			// as many times.
-			n := 1
-			for h+n < len(r.Holds) && (last || r.Holds[h+n].Time.Before(t)) && r.Holds[h+n].Path == x.Path && r.Holds[h+n].Category == x.Category {
-				n++
-			}
-			y := r.Holds[h+n-1]
-			cat := ""
-			if x.Category != "" {
-				cat = "  (" + x.Category + ")"
-			}
-			when := at(x.Time)
-			if n > 1 {
-				cat += fmt.Sprintf("  (%d times from %s to %s; the last shown)", n, when, at(y.Time))
-				when = at(y.Time)
-			}
-			fmt.Fprintf(w, "  %-3s %-11s %-12s %-24s %s%s\n", "held", when, y.Path, "(the relay's shaping)", y.Text, cat)
-			h += n
-		}
-	}
-	for i := 0; i < len(r.Attempts); i++ {
-		a := r.Attempts[i]
-		holdsUntil(a.Time, false)
-		if f, ok := r.foldAt(tx, i, h); ok {
-			fmt.Fprintf(w, "  %s\n", r.foldLine(f, try, at, tail))
-			i = r.foldEnd(f, try) - 1
-			continue
-		}
-		fmt.Fprintf(w, "  #%-2d %-11s %-12s %-24s %s%s\n", try[i], at(a.Time), a.Path, a.Host, a.Shown(), tail(a))
-	}
-	if b := r.LateBounce; b != nil {
-		holdsUntil(b.Time, false)
-		from := b.ReportingMTA
-		if from == "" {
-			from = "(a DSN)"
-		}
-		cat := ""
-		if b.Category != "" {
-			cat = "  (" + b.Category + ")"
-		}
-		fmt.Fprintf(w, "  %-3s %-11s %-12s %-24s late bounce after delivery: %s%s\n", "DSN", at(b.Time), "", from, b.Reply(), cat)
-	}
-	holdsUntil(time.Time{}, true)
 }
 
 // ms formats a number of milliseconds as a duration a person reads at a
@@ -464,10 +388,12 @@ func ms(v float64) string {
 // into bounced ("550 5.1.1 no such user"), empty without one, the JSON's
 // late_bounce, and session: on a sink's record, the sink's number for the
 // session of the last attempt, which names a recipient refused before
-// the data (message empty). Columns are only ever added at the end.
+// the data (message empty), and scenario_message: on a replay's store,
+// the name the replay's verdicts give the message ("msg-3"), empty
+// otherwise. Columns are only ever added at the end.
 func WriteCSV(w io.Writer, d *Data) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice", "late_bounce", "session"})
+	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice", "late_bounce", "session", "scenario_message"})
 	for _, r := range d.Recipients {
 		done := ""
 		if !r.Done.IsZero() {
@@ -481,7 +407,7 @@ func WriteCSV(w io.Writer, d *Data) error {
 			session = strconv.FormatInt(r.Session, 10)
 		}
 		cw.Write([]string{cell(r.Message), cell(r.Address), cell(r.Domain), r.Status, cell(r.Path), r.Category, strconv.Itoa(r.Tries()),
-			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late), session})
+			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late), session, r.ScenarioMessage})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -15,11 +15,14 @@ import (
 // categories. Every value from mail is escaped by html/template, and its
 // control and bidirectional characters are shown as escapes (see writeShown).
 func WriteHTML(w io.Writer, d *Data) error {
-	return writeHTMLSections(w, "relaylab report", []htmlSection{newSection("", nil, d)})
+	return writeHTMLSections(w, htmlView{Title: "relaylab report", Sections: []htmlSection{newSection("", nil, d)}})
 }
 
 type htmlView struct {
-	Title    string
+	Title string
+	// Overall is the verdicts' result in one line, "" for a report.
+	Overall  string
+	Failed   bool
 	Sections []htmlSection
 }
 
@@ -41,6 +44,12 @@ type htmlSection struct {
 	TimeToDelivery string
 	// EmptyNote says what to do when nothing has been recorded.
 	EmptyNote string
+	// NotJudged is why a verdict's file could not be judged (it did not
+	// load, its replay failed): the section then shows that alone.
+	NotJudged string
+	// Notes are what a verdict's expectations do not judge (see
+	// Verdict.Notes).
+	Notes []string
 }
 
 func newSection(name string, results []Result, d *Data) htmlSection {
@@ -63,16 +72,18 @@ func newSection(name string, results []Result, d *Data) htmlSection {
 	return sec
 }
 
-func writeHTMLSections(w io.Writer, title string, secs []htmlSection) error {
-	return writeShown(w, func(w io.Writer) error { return htmlReport.Execute(w, htmlView{Title: title, Sections: secs}) })
+func writeHTMLSections(w io.Writer, view htmlView) error {
+	return writeShown(w, func(w io.Writer) error { return htmlReport.Execute(w, view) })
 }
 
 var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
-	"rel": func(r *Recipient, t time.Time) string { return "+" + t.Sub(r.Queued).Round(time.Second).String() },
 	// ms: the summary holds float milliseconds, which the template would
 	// print with an exponent (1.908954264e+06).
 	"ms": ms,
-	// steps are r's attempts as the timeline shows them, repeats folded.
+	// counted is "1 recipient", "2 recipients".
+	"counted": counted,
+	// steps are r's timeline as the text shows it: attempts, holds and
+	// a late bounce in time order, repeats folded (timelineSteps).
 	"steps": htmlSteps,
 	// reason and advice are a recipient's, as why gives them.
 	"reason": func(r *Recipient) string { s, _ := r.why(); return s },
@@ -104,12 +115,15 @@ th{background:#f4f4f4}.delivered{color:#1e7e34}.bounced,.expired{color:#c0392b}.
 code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.2rem 0}
 </style></head><body>
 <h1>{{.Title}}</h1>
+{{with .Overall}}<p><strong class="{{if $.Failed}}bounced{{else}}delivered{{end}}">{{.}}</strong></p>{{end}}
 {{range .Sections}}<section>
 {{if .Name}}<h2>{{.Name}}</h2>{{end}}
+{{if .NotJudged}}<p><strong class="deferred">⚠️ not judged</strong>: the file could not be loaded or replayed, so none of its expectations was judged.</p><pre>{{.NotJudged}}</pre>{{else}}
+{{with .Notes}}<h3>Notes</h3><ul>{{range .}}<li class="deferred">{{.}}</li>{{end}}</ul>{{end}}
 {{if .Results}}<table><tr><th>expectation</th><th>result</th></tr>{{range .Results}}<tr><td>{{.Name}}</td><td>{{if .Pass}}<span class="delivered">pass</span>{{else}}<span class="bounced">FAIL</span><pre>{{.Message}}</pre>{{end}}</td></tr>{{end}}</table>{{end}}
-<p>{{.S.Recipients}} recipients, {{.S.Attempts}} attempts.
+<p>{{counted .S.Recipients "recipient"}}, {{counted .S.Attempts "attempt"}}.
 {{if .TimeToDelivery}}{{.TimeToDelivery}} p50 {{ms .S.TimeToDelivery.P50}}, p99 {{ms .S.TimeToDelivery.P99}}.{{end}}
-{{if or .S.SinkSessions .S.SinkMessages}}{{.S.SinkSessions}} sink sessions{{sessionsOpen .S}}, {{.S.SinkAccepted}} sink messages accepted of {{.S.SinkMessages}} received.{{end}}</p>
+{{if or .S.SinkSessions .S.SinkMessages}}{{if not .S.SinkCountsUnknown}}{{.S.SinkSessions}} sink sessions{{sessionsOpen .S}}, {{end}}{{.S.SinkAccepted}} sink messages accepted of {{.S.SinkMessages}} received.{{end}}</p>
 {{with .SinkNote}}<p>{{.}}</p>{{end}}
 {{with .EmptyNote}}<p>Note: {{.}}.</p>{{end}}
 {{with .S.SinkBouncesNotSent}}<p class="bounced">{{.}} late bounce(s) not sent: {{notSentNote}}.</p>{{end}}
@@ -128,9 +142,9 @@ code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.
 <h3>Recipients</h3>
 <table><tr><th>recipient</th><th>status</th><th>category</th><th>attempts</th></tr>
 {{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{with ident .}}<br><small>{{.}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}{{with unsent .}}<div><small class="bounced">{{.}}</small><br><small>what to do about it: {{unsentAdvice $r}}</small></div>{{end}}</td>
-<td><details><summary>{{.Tries}}</summary>{{range steps $r}}<div><code>{{.Code}}</code>{{with .Note}}<br><small>note: {{.}}</small>{{end}}</div>{{end}}{{range .Holds}}<div><small>held {{rel $r .Time}} {{.Path}}: {{.Text}}{{with .Category}} ({{.}}){{end}}</small></div>{{end}}{{with .LateBounce}}<div><code>DSN {{rel $r .Time}} {{.ReportingMTA}} late bounce after delivery: {{.Reply}}{{with .Category}} ({{.}}){{end}}</code></div>{{end}}</details></td></tr>
+<td><details><summary>{{.Tries}}</summary>{{range steps $r}}<div><code>{{.Code}}</code>{{with .Note}}<br><small>note: {{.}}</small>{{end}}</div>{{end}}</details></td></tr>
 {{end}}</table>
-</section>{{end}}
+{{end}}</section>{{end}}
 </body></html>
 `))
 
@@ -230,46 +244,4 @@ func trim(s string, n int) string {
 		return s
 	}
 	return s[:n-1] + "…"
-}
-
-// htmlStep is one line of a recipient's attempts in the HTML report: an
-// exchange with a host, or a fold of tries that repeat (see foldAt).
-type htmlStep struct{ Code, Note string }
-
-// htmlSteps are r's attempts, one step each, with the runs and cycles of
-// tries that the text's timeline folds folded alike: a route's two paths
-// refusing for days were hundreds of lines.
-func htmlSteps(r *Recipient) []htmlStep {
-	try := r.tryNumbers()
-	tx := r.tryIndex()
-	at := func(t time.Time) string { return "+" + t.Sub(r.Queued).Round(time.Second).String() }
-	tls := func(a Attempt) string {
-		s := ""
-		if a.TLS != "" {
-			s = " [" + a.TLS + "]"
-		}
-		if a.Auth != nil {
-			s += " [" + a.Auth.String() + "]"
-		}
-		return s
-	}
-	var out []htmlStep
-	for i := 0; i < len(r.Attempts); i++ {
-		// The HTML lists holds after the attempts, so none breaks a fold.
-		if f, ok := r.foldAt(tx, i, len(r.Holds)); ok {
-			tail := func(a Attempt) string {
-				s := tls(a)
-				if a.WalkStopped != "" {
-					s += " (note: " + a.WalkStopped + ")"
-				}
-				return s
-			}
-			out = append(out, htmlStep{Code: r.foldLine(f, try, at, tail)})
-			i = r.foldEnd(f, try) - 1
-			continue
-		}
-		a := r.Attempts[i]
-		out = append(out, htmlStep{Code: fmt.Sprintf("#%d %s %s %s %s%s", try[i], at(a.Time), a.Path, a.Host, a.Shown(), tls(a)), Note: a.WalkStopped})
-	}
-	return out
 }

@@ -97,7 +97,12 @@ func (a Attempt) Shown() string {
 // Recipient is one message recipient's life in the relay.
 type Recipient struct {
 	Message string `json:"message"`
-	Address string `json:"address"`
+	// ScenarioMessage is, on the store of a replay (replay --db), the
+	// name the replay's verdicts give the message ("msg-3"), which the
+	// message's Message-ID carries (ScenarioMessageID); Message is the
+	// relay's queue id.
+	ScenarioMessage string `json:"scenario_message,omitempty"`
+	Address         string `json:"address"`
 	// Sender is set on a sink's record only, when the sink saw the
 	// address from more than one envelope sender: each sender's attempts
 	// are then a recipient of their own ("<>" for the null sender), since
@@ -160,6 +165,10 @@ type Recipient struct {
 	// reply caused (not a hold): what a delivered recipient's category
 	// says.
 	tried *classified
+	// notify is the NOTIFY the recipient was queued with (RFC 3461
+	// 4.1: "NEVER", "SUCCESS,DELAY", "" for the default), which says
+	// why no DSN was sent.
+	notify string
 	// dsns are the DSNs queued to the sender about this recipient, in
 	// order, which resolveDSNs judges once the whole log is read.
 	dsns []queuedDSN
@@ -341,8 +350,13 @@ type Data struct {
 	SinkAccepted     int `json:"sink_accepted"`
 	// FromSink is set when the recipients are those a sink saw (FromSink),
 	// not a relay's.
-	FromSink    bool      `json:"from_sink,omitempty"`
-	First, Last time.Time `json:"-"`
+	FromSink bool `json:"from_sink,omitempty"`
+	// SinkCountsUnknown is set when the sink's sessions and replies
+	// could not be counted (expect --url: the serve's API has the
+	// attempts, not every session and reply): SinkSessions and
+	// SinkReplies are then left out of the JSON, not given wrong.
+	SinkCountsUnknown bool      `json:"-"`
+	First, Last       time.Time `json:"-"`
 
 	// sinkNotes are the sink's replies that carry a note (AddSinkNotes).
 	sinkNotes []SinkAttempt
@@ -393,6 +407,8 @@ type payload struct {
 	// DSNMessage is, on a relay.dsn, the message the relay queued the
 	// DSN as.
 	DSNMessage string `json:"dsn_message"`
+	// Notify is, on a relay.queued, the recipient's NOTIFY parameter.
+	Notify string `json:"notify"`
 	// MessageID is, on a relay.queued, the message's Message-ID field
 	// without angle brackets, when the relay's event carries it: what
 	// ties an attempt to the sink's record of the message (AddSinkAuth).
@@ -448,10 +464,20 @@ func Load(ctx context.Context, src EventSource) (*Data, error) {
 	}
 	d.resolveDSNs()
 	d.AddSinkAuth(d.messageIDs)
+	seq := map[*Recipient]int{}
+	for _, r := range d.Recipients {
+		r.ScenarioMessage, seq[r] = scenarioName(d.messageIDs[r.Message])
+	}
 	sort.SliceStable(d.Recipients, func(i, j int) bool {
 		a, b := d.Recipients[i], d.Recipients[j]
 		if !a.Queued.Equal(b.Queued) {
 			return a.Queued.Before(b.Queued)
+		}
+		// A replay queues many messages at one instant of its virtual
+		// clock: its order, not the random queue id, keeps a report on
+		// its store the same from run to run.
+		if seq[a] != seq[b] && seq[a] > 0 && seq[b] > 0 {
+			return seq[a] < seq[b]
 		}
 		if a.Message != b.Message {
 			return a.Message < b.Message
@@ -535,13 +561,22 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		if !r.Final() {
 			r.Status = "deferred"
 		}
-		r.Category, r.Reason, r.Advice = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason), orKeep(p.Advice, r.Advice)
-		if rep, ok := p.reply(); ok && rep.Stage == "shaping" {
+		rep, ok := p.reply()
+		hold := ok && rep.Stage == "shaping"
+		// A hold's category and reason ("nothing was sent to this
+		// recipient") are a recipient's only while nothing was sent to
+		// it: one that was tried keeps its own last reply's, and why
+		// tells of the hold beside them (heldNote).
+		if !hold || r.tried == nil {
+			r.Category, r.Reason, r.Advice = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason), orKeep(p.Advice, r.Advice)
+		}
+		if hold {
 			r.Holds = append(r.Holds, Hold{Time: e.Time, Text: rep.Text, Path: e.Path, Category: p.Category, Until: p.NextAttempt})
 		} else if p.Category != "" {
 			r.tried = &classified{p.Category, p.Reason, p.Advice}
 		}
 	case events.RelayQueued:
+		r.notify = p.Notify
 		if p.MessageID != "" {
 			if d.messageIDs == nil {
 				d.messageIDs = map[string]string{}

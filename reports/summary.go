@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -51,6 +52,25 @@ type Summary struct {
 	// recipients; on a sink's record, which sees no queueing, from the
 	// first attempt the sink saw.
 	TimeToDelivery Percentiles `json:"time_to_delivery"`
+	// SinkCountsUnknown is Data.SinkCountsUnknown: the JSON then has no
+	// sink_sessions and sink_replies, rather than wrong ones.
+	SinkCountsUnknown bool `json:"-"`
+}
+
+// MarshalJSON writes s's fields, without sink_sessions and sink_replies
+// when the record they would count is not at hand (SinkCountsUnknown).
+func (s Summary) MarshalJSON() ([]byte, error) {
+	type fields Summary // the fields without this method
+	if !s.SinkCountsUnknown {
+		return json.Marshal(fields(s))
+	}
+	// The outer fields, nil and so left out, hide the inner ones of the
+	// same names (encoding/json's rule for embedded fields).
+	return json.Marshal(struct {
+		fields
+		SinkReplies  *[]Count `json:"sink_replies,omitempty"`
+		SinkSessions *int     `json:"sink_sessions,omitempty"`
+	}{fields: fields(s)})
 }
 
 // Summarize aggregates d.
@@ -92,6 +112,7 @@ func Summarize(d *Data) Summary {
 	s.ByCategory, s.ByCode = counts(category), counts(code)
 	s.SinkReplies = counts(d.SinkReplies)
 	s.SinkSessions, s.SinkSessionsOpen, s.SinkMessages, s.SinkAccepted = d.SinkSessions, d.SinkSessionsOpen, d.SinkMessages, d.SinkAccepted
+	s.SinkCountsUnknown = d.SinkCountsUnknown
 	s.Latency, s.TimeToDelivery = percentiles(latencies), percentiles(ttd)
 	return s
 }

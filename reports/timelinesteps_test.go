@@ -130,7 +130,7 @@ func TestDeliveredCategoryIsTheLastReplys(t *testing.T) {
 	var tl strings.Builder
 	WriteTimeline(&tl, r1)
 	want := "  #1  +0s         sink         127.0.0.1                421 4.7.0 [TSS04] deferred\n" +
-		"  held +20m0s      sink         (the relay's shaping)    not tried: destination path:sink rests until 2026-01-05T09:30:00Z after a 421 or rate limit  (destination-backoff)  (2 times from +15m0s to +20m0s; the last shown)\n" +
+		"  held +20m0s     sink         (the relay's shaping)    not tried: destination path:sink rests until 2026-01-05T09:30:00Z after a 421 or rate limit  (destination-backoff)  (2 times from +15m0s to +20m0s; the last shown)\n" +
 		"  #2  +30m0s      sink         127.0.0.1                250 2.0.0 ok\n"
 	if tl.String() != want {
 		t.Errorf("timeline:\n%s\nwant:\n%s", tl.String(), want)
@@ -156,7 +156,7 @@ func TestTimelineFoldsRepeats(t *testing.T) {
 	WriteTimeline(&b, r)
 	want := "  #1  +0s         sink         127.0.0.1                421 4.3.2 busy\n" +
 		"  #2-#110 +2h0m0s ... +110h0m0s sink 127.0.0.1 452 4.2.2 mailbox full  (109 times)\n" +
-		"  #111 +111h0m0s   sink         127.0.0.1                451 4.3.0 later\n"
+		"  #111 +111h0m0s  sink         127.0.0.1                451 4.3.0 later\n"
 	if b.String() != want {
 		t.Errorf("timeline:\n%s\nwant:\n%s", b.String(), want)
 	}
@@ -179,9 +179,128 @@ func TestHTMLShowsHoldsAndLateBounce(t *testing.T) {
 	if err := WriteHTML(&b, &Data{First: t0, Last: t0.Add(2 * time.Minute), Recipients: []*Recipient{r}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"held &#43;1m0s sink: not tried: destination path:sink rests (destination-backoff)", "DSN &#43;2m0s mx.x.test late bounce after delivery: 550 5.1.1 no such user"} {
+	for _, want := range []string{"held &#43;1m0s sink (the relay&#39;s shaping) not tried: destination path:sink rests (destination-backoff)", "DSN &#43;2m0s mx.x.test late bounce after delivery: 550 5.1.1 no such user"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the HTML lacks %q", want)
 		}
+	}
+}
+
+// TestHTMLTimelineFollowsText: the HTML timeline has the text's lines in
+// the text's order: holds between the attempts they came between, and
+// holds in a row folded with their count. It listed every hold, one line
+// each, after all the attempts.
+func TestHTMLTimelineFollowsText(t *testing.T) {
+	t.Parallel()
+	r := &Recipient{Address: "a@x.test", Status: "delivered", Queued: t0,
+		Attempts: []Attempt{{Time: t0, Try: 1, Path: "sink", Host: "127.0.0.1", Code: 421, Enhanced: "4.7.0", Text: "slow down"},
+			{Time: t0.Add(30 * time.Minute), Try: 2, Path: "sink", Host: "127.0.0.1", Code: 250, Enhanced: "2.0.0", Text: "ok"}}}
+	for _, m := range []int{5, 10, 20} {
+		r.Holds = append(r.Holds, Hold{Time: t0.Add(time.Duration(m) * time.Minute), Path: "sink", Text: "not tried: rests", Category: "destination-backoff"})
+	}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, &Data{First: t0, Last: t0.Add(30 * time.Minute), Recipients: []*Recipient{r}}); err != nil {
+		t.Fatal(err)
+	}
+	h := strings.ReplaceAll(strings.ReplaceAll(b.String(), "&#43;", "+"), "&#39;", "'")
+	want := []string{"<code>#1 +0s sink 127.0.0.1 421 4.7.0 slow down</code>",
+		"<code>held +20m0s sink (the relay's shaping) not tried: rests (destination-backoff) (3 times from +5m0s to +20m0s; the last shown)</code>",
+		"<code>#2 +30m0s sink 127.0.0.1 250 2.0.0 ok</code>"}
+	last := -1
+	for _, w := range want {
+		i := strings.Index(h, w)
+		if i < 0 {
+			t.Fatalf("the HTML lacks %q:\n%s", w, h)
+		}
+		if i < last {
+			t.Errorf("%q is out of time order", w)
+		}
+		last = i
+	}
+	if n := strings.Count(h, "not tried: rests"); n != 1 {
+		t.Errorf("the HTML shows %d holds, want the 3 folded into 1", n)
+	}
+}
+
+// TestHeldLineAligned: a hold's line has its path, host and text in the
+// attempts' columns; "held" pushed them one column right.
+func TestHeldLineAligned(t *testing.T) {
+	t.Parallel()
+	r := &Recipient{Address: "a@x.test", Status: "deferred", Queued: t0,
+		Attempts: []Attempt{{Time: t0, Try: 1, Path: "sink", Host: "127.0.0.1", Code: 451, Text: "later"}},
+		Holds:    []Hold{{Time: t0.Add(time.Minute), Path: "sink", Text: "not tried"}}}
+	var b bytes.Buffer
+	WriteTimeline(&b, r)
+	lines := strings.Split(b.String(), "\n")
+	if len(lines) < 2 || strings.Index(lines[0], "sink") != strings.Index(lines[1], "sink") || strings.Index(lines[0], "451") != strings.Index(lines[1], "not tried") {
+		t.Errorf("columns do not line up:\n%s", b.String())
+	}
+}
+
+// TestTriedThenHeldKeepsItsWhy: a recipient deferred by its own 451 and
+// then held while its destination rests (another message's 421) keeps
+// the 451's category and reason, with the hold told beside them; it read
+// "destination-backoff: nothing was sent to this recipient" under a
+// timeline whose first line was the 451 sent to it.
+func TestTriedThenHeldKeepsItsWhy(t *testing.T) {
+	t.Parallel()
+	b := &logOf{t: t}
+	b.add(0, events.RelayQueued, "m1", "d@x.test", nil)
+	b.add(0, events.RelayAttempt, "m1", "d@x.test", map[string]any{"attempt": 1, "path": "sink", "host": "127.0.0.1", "reply": rep("rcpt", 451, "4.7.1", "Deferred on request")})
+	b.add(0, events.RelayDeferred, "m1", "d@x.test", map[string]any{"category": "policy", "reason": "the receiver's policy defers the message for now", "advice": "wait",
+		"reply": rep("rcpt", 451, "4.7.1", "Deferred on request")})
+	b.add(1, events.RelayDeferred, "m1", "d@x.test", map[string]any{"category": "destination-backoff",
+		"reason": "nothing was sent to this recipient; its destination answered another message with a 421", "next_attempt": t0.Add(11 * time.Minute),
+		"reply": rep("shaping", 0, "", "not tried: destination path:sink rests until 2026-05-01T09:11:00Z after 421 4.7.0 busy to o@x.test (message m2)")})
+	d := b.load()
+	r := d.Recipients[0]
+	reason, _ := r.why()
+	if r.Category != "policy" || !strings.HasPrefix(reason, "the receiver's policy defers the message for now; now held by the relay's shaping until 2026-05-01T09:11:00Z (destination-backoff): not tried") {
+		t.Errorf("category %q, why %q; want the 451's, with the hold beside it", r.Category, reason)
+	}
+	var text bytes.Buffer
+	if err := WriteText(&text, d); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(text.String(), "nothing was sent") || !strings.Contains(text.String(), "d@x.test (message m1): deferred, policy\n") {
+		t.Errorf("text:\n%s", text.String())
+	}
+}
+
+// TestReplayStoreOrderAndNames: on a replay's store (replay --db), where
+// many messages are queued at one virtual instant, recipients come in the
+// scenario's order of messages, not by the random queue id, and each
+// names its message as the verdicts do ("msg-2"), beside its queue id.
+func TestReplayStoreOrderAndNames(t *testing.T) {
+	t.Parallel()
+	b := &logOf{t: t}
+	for i, id := range []string{"zq", "ab", "mm"} { // queue ids against the scenario's order
+		b.add(0, events.RelayQueued, id, "r@x.test", map[string]any{"message_id": ScenarioMessageID(i+1, 1767600000000000000)})
+	}
+	d := b.load()
+	var got []string
+	for _, r := range d.Recipients {
+		got = append(got, r.label())
+	}
+	want := "r@x.test (message msg-1 (queue id zq)), r@x.test (message msg-2 (queue id ab)), r@x.test (message msg-3 (queue id mm))"
+	if strings.Join(got, ", ") != want {
+		t.Errorf("order and names:\n%s\nwant:\n%s", strings.Join(got, ", "), want)
+	}
+	if js, _ := json.Marshal(d.Recipients[0]); !strings.Contains(string(js), `"message":"zq","scenario_message":"msg-1"`) {
+		t.Errorf("json: %s", js)
+	}
+}
+
+// TestNoDSNSaysNotifyNever: a failed dsn: sent of a recipient queued with
+// NOTIFY=NEVER says that NOTIFY is why none was sent; it said "none was".
+func TestNoDSNSaysNotifyNever(t *testing.T) {
+	t.Parallel()
+	b := &logOf{t: t}
+	b.add(0, events.RelayQueued, "m1", "n@x.test", map[string]any{"notify": "NEVER"})
+	b.add(0, events.RelayAttempt, "m1", "n@x.test", map[string]any{"attempt": 1, "path": "sink", "host": "127.0.0.1", "reply": rep("rcpt", 550, "5.1.1", "no such user")})
+	b.add(0, events.RelayBounced, "m1", "n@x.test", map[string]any{"category": "invalid-recipient"})
+	res := Evaluate(b.load(), Expectations{Recipients: []RecipientExpectation{{Match: "n@x.test", DSN: "sent"}}})
+	if res[0].Pass || !strings.Contains(res[0].Message, "expected a DSN to be sent, none was: the recipient was queued with NOTIFY=NEVER (notify: [NEVER]), which asks that no DSN be sent") {
+		t.Errorf("got %+v", res[0])
 	}
 }

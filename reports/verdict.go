@@ -192,9 +192,12 @@ func WriteVerdictsMarkdown(w io.Writer, vs []Verdict) error {
 	return writeShown(w, func(w io.Writer) error { return writeVerdictsMarkdown(w, vs) })
 }
 
-func writeVerdictsMarkdown(w io.Writer, vs []Verdict) error {
+// verdictTally counts the expectations that passed and failed, and the
+// files that could not be judged; head is "passed" when none failed and
+// every file was judged, "failed" otherwise, and line says it all as
+// "expectations: 3 passed, 1 failed; 1 file not judged".
+func verdictTally(vs []Verdict) (head, line string) {
 	pass, fail, errs := 0, 0, 0
-	names := verdictNames(vs)
 	for _, v := range vs {
 		if v.Error != "" {
 			errs++
@@ -207,15 +210,21 @@ func writeVerdictsMarkdown(w io.Writer, vs []Verdict) error {
 			}
 		}
 	}
-	head := "passed"
+	head = "passed"
 	if fail > 0 || errs > 0 {
 		head = "failed"
 	}
-	fmt.Fprintf(w, "## relaylab verdicts: %s\n\nexpectations: %d passed, %d failed", head, pass, fail)
+	line = fmt.Sprintf("expectations: %d passed, %d failed", pass, fail)
 	if errs > 0 {
-		fmt.Fprintf(w, "; %s not judged", counted(errs, "file"))
+		line += fmt.Sprintf("; %s not judged", counted(errs, "file"))
 	}
-	fmt.Fprintf(w, "\n\n")
+	return head, line
+}
+
+func writeVerdictsMarkdown(w io.Writer, vs []Verdict) error {
+	names := verdictNames(vs)
+	head, line := verdictTally(vs)
+	fmt.Fprintf(w, "## relaylab verdicts: %s\n\n%s\n\n", head, line)
 	fmt.Fprintf(w, "| scenario or expect file | verdict | expectations | recipients | attempts | by status |\n| --- | --- | ---: | ---: | ---: | --- |\n")
 	for i, v := range vs {
 		verdict := "✅ pass"
@@ -308,14 +317,16 @@ func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
 	return WriteJUnitSuites(w, suites)
 }
 
-// WriteVerdictsHTML writes the results and, for each verdict, its report.
+// WriteVerdictsHTML writes the overall result, then for each verdict its
+// results, the notes on it and its report; a file that could not be
+// judged has its error alone.
 func WriteVerdictsHTML(w io.Writer, vs []Verdict) error {
 	var secs []htmlSection
 	names := verdictNames(vs)
 	for i, v := range vs {
-		results := v.Results
 		if v.Error != "" {
-			results = append([]Result{{Name: "not judged", Message: v.Error}}, results...)
+			secs = append(secs, htmlSection{Name: names[i], NotJudged: v.Error})
+			continue
 		}
 		d := &Data{Recipients: v.Recipients}
 		for _, r := range v.Recipients {
@@ -328,9 +339,15 @@ func WriteVerdictsHTML(w io.Writer, vs []Verdict) error {
 				}
 			}
 		}
-		secs = append(secs, newSection(names[i], results, d))
+		sec := newSection(names[i], v.Results, d)
+		sec.Notes = v.Notes
+		// The note of an empty store tells how to record mail with
+		// serve; a verdict's results say what was missing.
+		sec.EmptyNote = ""
+		secs = append(secs, sec)
 	}
-	return writeHTMLSections(w, "relaylab verdicts", secs)
+	head, line := verdictTally(vs)
+	return writeHTMLSections(w, htmlView{Title: "relaylab verdicts", Overall: "relaylab verdicts: " + head + "; " + line, Failed: head != "passed", Sections: secs})
 }
 
 func allPassed(vs []Verdict) bool {

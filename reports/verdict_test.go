@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -78,6 +79,38 @@ func TestVerdictsMarkdown(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestVerdictsHTMLNotesAndNotJudged: the verdicts' HTML shows each
+// verdict's notes (a sink's note on a piece that is no directive), says
+// "not judged" with the error for a file that did not load, without the
+// empty store's advice to run serve, and begins with the overall result,
+// as the Markdown does. It showed no notes, and a red FAIL with an empty
+// report and the serve advice for a file that did not load.
+func TestVerdictsHTMLNotesAndNotJudged(t *testing.T) {
+	t.Parallel()
+	r := &Recipient{Message: "m1", Address: "a@x.test", Status: "delivered", Queued: t0,
+		Attempts: []Attempt{{Time: t0, Try: 1, Code: 250, Text: "ok"}}}
+	d := &Data{Recipients: []*Recipient{r}}
+	ok := NewVerdict("good", "good.yaml", d, []Result{{Name: "delivered", Pass: true}})
+	ok.Notes = []string{`sink: "defer2x" in a@x.test is not a directive: did you mean defer2?; taken as a plain name`}
+	bad := ErrorVerdict("", "bad.yaml", errors.New("bad.yaml:3: messages[0].to: not an address"))
+	var b bytes.Buffer
+	if err := WriteVerdictsHTML(&b, []Verdict{ok, bad}); err != nil {
+		t.Fatal(err)
+	}
+	h := b.String()
+	for _, want := range []string{"relaylab verdicts: failed; expectations: 1 passed, 0 failed; 1 file not judged",
+		"&#34;defer2x&#34; in a@x.test is not a directive", "not judged", "bad.yaml:3: messages[0].to: not an address", "1 recipient, 1 attempt."} {
+		if !strings.Contains(h, want) {
+			t.Errorf("the HTML lacks %q:\n%s", want, h)
+		}
+	}
+	for _, bad := range []string{"FAIL", "relaylab serve", "1 recipients"} {
+		if strings.Contains(h, bad) {
+			t.Errorf("the HTML has %q:\n%s", bad, h)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package reports
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // why is the plain-language reason for a recipient not delivered, and
 // what to do: the relay's classification when the log has it, else one
@@ -11,6 +14,38 @@ func (r *Recipient) why() (reason, advice string) {
 	if r.Status == "delivered" {
 		return "", ""
 	}
+	reason, advice = r.ownWhy()
+	if note := r.heldNote(); note != "" {
+		reason += "; " + note
+	}
+	return reason, advice
+}
+
+// heldNote says, of a recipient not final that was tried and is now
+// held by the relay's shaping (its last hold came after its last
+// attempt: its destination rests after another message's 421), that it
+// is held, until when and why; "" otherwise. A recipient only held has
+// the hold's reason for its own.
+func (r *Recipient) heldNote() string {
+	if r.Final() || len(r.Holds) == 0 || len(r.Attempts) == 0 {
+		return ""
+	}
+	h := r.Holds[len(r.Holds)-1]
+	if h.Time.Before(r.Attempts[len(r.Attempts)-1].Time) {
+		return ""
+	}
+	s := "now held by the relay's shaping"
+	if !h.Until.IsZero() {
+		s += " until " + h.Until.UTC().Format(time.RFC3339)
+	}
+	if h.Category != "" {
+		s += " (" + h.Category + ")"
+	}
+	return s + ": " + h.Text
+}
+
+// ownWhy is why without the note of a hold.
+func (r *Recipient) ownWhy() (reason, advice string) {
 	if r.Reason != "" {
 		return r.Reason, r.Advice
 	}

@@ -153,19 +153,27 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	}
 	var src reports.SinkAttemptSource = remoteAttempts{base: base, token: os.Getenv("RELAYLAB_TOKEN"),
 		client: &http.Client{Timeout: *timeout}}
+	// rel is the relay's record in the same store (a relaylab serve's),
+	// whose holds say why a recipient the sink deferred gets no try.
+	var rel reports.EventSource = remoteEvents{src.(remoteAttempts)}
 	if *db != "" {
 		st, err := store.Open(ctx, store.Options{Path: *db})
 		if err != nil {
 			return noVerdict(err)
 		}
 		defer st.Close()
-		src = sinkAttempts{st.DB()}
+		src, rel = sinkAttempts{st.DB()}, st
 	}
 	judge := func() ([]reports.Verdict, *reports.Data, error) {
 		d, err := reports.FromSink(ctx, src)
 		if err != nil {
 			return nil, nil, err
 		}
+		relay, err := reports.Load(ctx, rel)
+		if err != nil {
+			return nil, nil, err
+		}
+		d.AddRelayHolds(relay)
 		if sa, ok := src.(sinkAttempts); ok {
 			// The summary's sink_sessions, sink_sessions_open and sink_replies
 			// as relaylab report counts them: every session (those with no end
@@ -176,6 +184,9 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 			}
 			d.CountSinkReplies(replies)
 			d.SinkSessions, d.SinkSessionsOpen = t.Sessions, t.Open
+		} else {
+			// The API's attempts are not every session and reply.
+			d.SinkCountsUnknown = true
 		}
 		var vs []reports.Verdict
 		for i, x := range files {
@@ -447,7 +458,35 @@ func unreachable(base, what string, err error) error {
 var (
 	_ reports.SinkMessageSource = remoteAttempts{}
 	_ reports.SinkBounceSource  = remoteAttempts{}
+	_ reports.EventSource       = remoteEvents{}
 )
+
+// remoteEvents reads the relay's events from a running relaylab serve's
+// event log, for reports.Load: expect reads the holds of the relay's
+// shaping from them (reports.Data.AddRelayHolds).
+type remoteEvents struct{ remoteAttempts }
+
+func (r remoteEvents) Events(ctx context.Context, f events.Filter) ([]events.Event, error) {
+	var page struct {
+		Events []events.Event `json:"events"`
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 5000 {
+		limit = 5000
+	}
+	if err := r.get(ctx, fmt.Sprintf("/api/v1/events?kind=relay.&limit=%d&after=%d", limit, f.AfterID), "the relay's events", &page); err != nil {
+		return nil, err
+	}
+	// Only those after f.AfterID: reports.Load reads pages until an
+	// empty one, which a server that ignored after= would never give.
+	out := page.Events[:0]
+	for _, e := range page.Events {
+		if e.ID > f.AfterID {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
 
 // authHint says what to do when the serve wants credentials: expect sends
 // $RELAYLAB_TOKEN as a bearer token, and net/http sends the user and

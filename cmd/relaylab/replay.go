@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
@@ -173,7 +174,9 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 			if errors.Is(err, scenario.ErrClockLimit) {
 				// Name the line of clock.limit when the file sets it.
 				data, _ := os.ReadFile(sc.File())
-				err = config.Locate(sc.File(), data, config.Errorf("clock.limit", "%v", err))
+				// The key names where; the package's "scenario: " would
+				// read as a key of its own.
+				err = config.Locate(sc.File(), data, config.Errorf("clock.limit", "%s", strings.TrimPrefix(err.Error(), "scenario: ")))
 				inputErrs = append(inputErrs, err)
 			} else {
 				err = fmt.Errorf("%s: %w", sc.File(), err)

@@ -80,7 +80,7 @@ func TestReplayVerdictExitCodes(t *testing.T) {
 	limited := filepath.Join(dir, "limited.yaml")
 	os.WriteFile(limited, append(data, []byte("clock:\n  limit: 2h\n")...), 0o644)
 	code, _, errOut := runIn(t, context.Background(), "replay", "--quiet", limited)
-	if code != 2 || !strings.Contains(errOut, "limited.yaml:") || !strings.Contains(errOut, "clock.limit: scenario: the clock limit was reached") {
+	if code != 2 || !strings.Contains(errOut, "limited.yaml:") || !strings.Contains(errOut, "clock.limit: the clock limit was reached") || strings.Contains(errOut, "clock.limit: scenario:") {
 		t.Errorf("clock limit: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -107,46 +107,10 @@ func closestSent(glob string, sent []sentAddress) (sentAddress, bool) {
 	for _, a := range sent {
 		for n := 1; n <= min(a.count, suggestNumbers); n++ {
 			addr := expandN(a.addr, n)
-			if d := globDistance(glob, strings.ToLower(addr)); bestD < 0 || d < bestD {
+			if d := reports.GlobDistance(glob, strings.ToLower(addr)); bestD < 0 || d < bestD {
 				best, bestD = sentAddress{addr: addr, sender: a.sender}, d
 			}
 		}
 	}
 	return best, bestD >= 0
-}
-
-// globDistance is the fewest characters to insert, delete or replace in
-// addr for glob to match it, where * matches any run of characters and ?
-// any one character for free: "user*@exmaple.test" is 2 from
-// user12@example.test.
-func globDistance(glob, addr string) int {
-	p, s := []rune(glob), []rune(addr)
-	// prev[j] and cur[j]: the cost of glob[:i-1] and glob[:i] against addr[:j].
-	prev := make([]int, len(s)+1)
-	cur := make([]int, len(s)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(p); i++ {
-		c := p[i-1]
-		if c == '*' {
-			cur[0] = prev[0]
-		} else {
-			cur[0] = prev[0] + 1
-		}
-		for j := 1; j <= len(s); j++ {
-			switch c {
-			case '*':
-				cur[j] = min(prev[j], cur[j-1])
-			default:
-				sub := 1
-				if c == '?' || c == s[j-1] {
-					sub = 0
-				}
-				cur[j] = min(prev[j-1]+sub, prev[j]+1, cur[j-1]+1)
-			}
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(s)]
 }

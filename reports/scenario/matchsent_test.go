@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"errors"
+	"github.com/relaylab/relaylab/reports"
 	"strings"
 	"testing"
 
@@ -86,7 +87,7 @@ func TestGlobDistance(t *testing.T) {
 		{"", "ab", 2},
 		{"ab*", "", 2},
 	} {
-		if got := globDistance(tc.glob, tc.addr); got != tc.want {
+		if got := reports.GlobDistance(tc.glob, tc.addr); got != tc.want {
 			t.Errorf("globDistance(%q, %q) = %d, want %d", tc.glob, tc.addr, got, tc.want)
 		}
 	}

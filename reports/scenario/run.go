@@ -319,10 +319,12 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 
 // submission is one message at its virtual time.
 type submission struct {
-	at  time.Time
-	seq int
-	sub relay.Submission
-	id  string // the relay's id, once queued
+	at   time.Time
+	seq  int
+	spec MessageSpec
+	n    int // the message's number in its spec's count, for {n}
+	sub  relay.Submission
+	id   string // the relay's id, once queued
 }
 
 // submissions expands the scenario's message specs, in submission order.
@@ -334,8 +336,8 @@ func (sc *Scenario) submissions(start time.Time) []*submission {
 			count = *m.Count
 		}
 		for n := 1; n <= count; n++ {
-			s := &submission{at: start.Add(m.At.D() + time.Duration(n-1)*m.Every.D())}
-			s.sub = relay.Submission{From: expandN(m.From, n), Data: buildMessage(m, n, s.at), EnvID: m.EnvID, Ret: m.Ret, Client: "scenario"}
+			s := &submission{at: start.Add(m.At.D() + time.Duration(n-1)*m.Every.D()), spec: m, n: n}
+			s.sub = relay.Submission{From: expandN(m.From, n), EnvID: m.EnvID, Ret: m.Ret, Client: "scenario"}
 			for _, to := range m.To {
 				s.sub.Recipients = append(s.sub.Recipients, relay.Recipient{Address: expandN(to, n), Notify: m.Notify})
 			}
@@ -345,6 +347,7 @@ func (sc *Scenario) submissions(start time.Time) []*submission {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
 	for i, s := range out {
 		s.seq = i + 1
+		s.sub.Data = buildMessage(s.spec, s.n, s.at, s.seq)
 	}
 	return out
 }
@@ -472,7 +475,7 @@ func normalize(d *reports.Data, subs []*submission) {
 	}
 	ids := strings.NewReplacer(pairs...)
 	for _, r := range d.Recipients {
-		r.Message = names[r.Message]
+		r.Message, r.ScenarioMessage = names[r.Message], "" // the verdicts' Message is the scenario's name already
 		r.Reason, r.Advice = ids.Replace(r.Reason), ids.Replace(r.Advice)
 		if r.DSNMessage != "" {
 			r.DSNMessage = names[r.DSNMessage]
@@ -523,7 +526,11 @@ func stripPort(hostport string) string {
 	return hostport
 }
 
-func buildMessage(m MessageSpec, n int, at time.Time) []byte {
+// buildMessage is the message of spec m's n-th copy, the seq-th the
+// scenario submits at at. Its Message-ID carries the name the replay's
+// verdicts give it ("msg-3", see reports.ScenarioMessage), so that a
+// report on the replay's store (replay --db) names it alike.
+func buildMessage(m MessageSpec, n int, at time.Time, seq int) []byte {
 	var b strings.Builder
 	subject := m.Subject
 	if subject == "" {
@@ -534,8 +541,8 @@ func buildMessage(m MessageSpec, n int, at time.Time) []byte {
 	if from == "" {
 		from = "MAILER-DAEMON@relaylab.test"
 	}
-	fmt.Fprintf(&b, "From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <scenario-%d-%d@relaylab.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n",
-		from, expandN(m.To[0], n), subject, at.Format(time.RFC1123Z), at.UnixNano(), n)
+	fmt.Fprintf(&b, "From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n",
+		from, expandN(m.To[0], n), subject, at.Format(time.RFC1123Z), reports.ScenarioMessageID(seq, at.UnixNano()))
 	keys := make([]string, 0, len(m.Headers))
 	for k := range m.Headers {
 		keys = append(keys, k)

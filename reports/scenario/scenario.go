@@ -8,7 +8,9 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -231,6 +233,17 @@ func (sc *Scenario) Validate(string) error {
 		if err := checkEnvID(m.EnvID); err != nil {
 			return config.Errorf(k+".envid", "%v", err)
 		}
+		if err := checkHeaderValue(m.Subject); err != nil {
+			return config.Errorf(k+".subject", "%v", err)
+		}
+		for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
+			if err := checkHeaderName(name); err != nil {
+				return config.Errorf(k+".headers."+name, "%v", err)
+			}
+			if err := checkHeaderValue(m.Headers[name]); err != nil {
+				return config.Errorf(k+".headers."+name, "%v", err)
+			}
+		}
 	}
 	// The scenario's own classification rules may name categories of
 	// their own, which its expectations may then look for.
@@ -240,7 +253,44 @@ func (sc *Scenario) Validate(string) error {
 	if err := sc.Expect.Validate("expect"); err != nil {
 		return err
 	}
+	// A path the relay has not would fail every recipient, as if the
+	// mail had gone elsewhere.
+	var paths []string
+	for _, p := range sc.Relay.Paths {
+		paths = append(paths, p.Name)
+	}
+	for i, r := range sc.Expect.Recipients {
+		if r.Path != "" && !slices.Contains(paths, r.Path) {
+			return config.Errorf(fmt.Sprintf("expect.recipients[%d].path", i), "%q is not one of the scenario's paths (relay.paths: %s), so no recipient could ever take it", r.Path, strings.Join(paths, ", "))
+		}
+	}
 	return sc.checkMatches("expect")
+}
+
+// checkHeaderName checks a header field's name as RFC 5322 2.2 has it:
+// one or more printable US-ASCII characters but the colon (ftext), no
+// space among them.
+func checkHeaderName(name string) error {
+	if name == "" {
+		return fmt.Errorf("a header field needs a name")
+	}
+	for _, c := range []byte(name) {
+		if c < 33 || c > 126 || c == ':' {
+			return fmt.Errorf("%q is not a header field name: a name is printable US-ASCII without spaces or a colon (RFC 5322 2.2), such as X-Campaign", name)
+		}
+	}
+	return nil
+}
+
+// checkHeaderValue refuses a CR or LF in a header field's value, which
+// would end the field there and begin another (a "Bcc:" of its own)
+// or the body; RFC 5322 2.2 folds a long field with CRLF and a space,
+// which the message's writer does, not the scenario.
+func checkHeaderValue(v string) error {
+	if strings.ContainsAny(v, "\r\n") {
+		return fmt.Errorf("%q has a line break, which would end the header field there and begin another (RFC 5322 2.2): write the value on one line", v)
+	}
+	return nil
 }
 
 // checkNotify checks a NOTIFY list: NEVER alone, or some of SUCCESS,
