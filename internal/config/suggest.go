@@ -32,7 +32,7 @@ func suggestKey(out *Error, v any, rel string) {
 		}
 		// Only the closest: "stat" names "state", not "stage" too,
 		// when one is an edit nearer.
-		switch d := editDistance(m[1], k); {
+		switch d := EditDistance(m[1], k); {
 		case d < best:
 			best, near = d, []string{strconv.Quote(k)}
 		case d == best:
@@ -133,35 +133,60 @@ func yamlName(f reflect.StructField) (key string, inline, ok bool) {
 // ("schedual" for "schedule"), where two edits still leave most of the
 // word.
 func nearKey(a, b string) bool {
-	d := editDistance(a, b)
+	d := EditDistance(a, b)
 	return d == 1 || d == 2 && min(len([]rune(a)), len([]rune(b))) >= 6
 }
 
-// editDistance is the fewest edits between a and b, each edit one
+// EditDistance is the fewest edits between a and b, each edit one
 // character added, taken out or changed, or two neighbours swapped
-// (Damerau's optimal string alignment).
-func editDistance(a, b string) int {
+// (Damerau's optimal string alignment). It is for names that did not
+// parse, where the cost does not matter.
+func EditDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	// d[i][j] is the distance between ra[:i] and rb[:j].
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
+	// Three rows: the one before last is for a swap.
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+				cur[j] = min(cur[j], prev2[j-2]+1)
 			}
 		}
+		prev2, prev, cur = prev, cur, prev2
 	}
-	return d[len(ra)][len(rb)]
+	return prev[len(rb)]
+}
+
+// Nearest is the one of names that word (compared ignoring case) was
+// most likely meant as: one edit away, or two for words of six letters or
+// more (see nearKey); "" when none is, or when two are equally near.
+func Nearest(word string, names []string) string {
+	word = strings.ToLower(word)
+	best, found, tie := 3, "", false
+	for _, n := range names {
+		ln := strings.ToLower(n)
+		if !nearKey(word, ln) {
+			continue
+		}
+		switch d := EditDistance(word, ln); {
+		case d < best:
+			best, found, tie = d, n, false
+		case d == best:
+			tie = true
+		}
+	}
+	if tie {
+		return ""
+	}
+	return found
 }

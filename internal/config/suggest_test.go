@@ -76,7 +76,7 @@ func TestNearKey(t *testing.T) {
 		{"listners", "listeners", true}, {"lsitners", "listeners", true},
 	} {
 		if got := nearKey(tc.a, tc.b); got != tc.want {
-			t.Errorf("nearKey(%q, %q) = %v (distance %d), want %v", tc.a, tc.b, got, editDistance(tc.a, tc.b), tc.want)
+			t.Errorf("nearKey(%q, %q) = %v (distance %d), want %v", tc.a, tc.b, got, EditDistance(tc.a, tc.b), tc.want)
 		}
 	}
 }
