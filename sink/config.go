@@ -59,8 +59,9 @@ type ListenerConfig struct {
 	KeyFile  string     `yaml:"key_file"`
 	Auth     AuthConfig `yaml:"auth"`
 	Limits   Limits     `yaml:"limits"`
-	// Hide lists EHLO extensions not to advertise: PIPELINING, 8BITMIME,
-	// CHUNKING, SIZE, STARTTLS, AUTH, ENHANCEDSTATUSCODES, LIMITS, DSN.
+	// Hide lists EHLO extensions not to advertise (hideable; any case):
+	// PIPELINING, 8BITMIME, ENHANCEDSTATUSCODES, CHUNKING, STARTTLS, AUTH,
+	// SMTPUTF8, DSN, SIZE, LIMITS; another name is refused.
 	// A hidden extension is not offered at all: STARTTLS and AUTH get
 	// 502, and the parameters of DSN, 8BITMIME (BODY=), SIZE and SMTPUTF8
 	// get 555. Only BDAT is still taken under a hidden CHUNKING.
@@ -212,7 +213,13 @@ func (c *Config) Validate(prefix string) error {
 		switch l.TLS {
 		case "", "starttls", "implicit", "none":
 		default:
-			return config.Errorf(k+".tls", "%q: want starttls, implicit or none", l.TLS)
+			return config.Errorf(k+".tls", "%q: want starttls, implicit or none%s", l.TLS, didYouMean(l.TLS, []string{"starttls", "implicit", "none"}))
+		}
+		if err := checkGreeting(k+".greeting", l.Greeting); err != nil {
+			return err
+		}
+		if err := checkHide(k+".hide", l.Hide); err != nil {
+			return err
 		}
 		if (l.CertFile == "") != (l.KeyFile == "") {
 			return config.Errorf(k+".cert_file", "give both cert_file and key_file, or neither for a self-signed certificate")
@@ -232,8 +239,13 @@ func (c *Config) Validate(prefix string) error {
 			return config.Errorf(k+".auth.users", "auth is required but no user is configured")
 		}
 		lim := l.Limits
-		if lim.MaxConnections < 0 || lim.MaxMessageBytes < 0 || lim.MaxRecipients < 0 || lim.MaxLineLength < 0 {
-			return config.Errorf(k+".limits", "limits must not be negative (0 means no limit)")
+		for _, n := range []struct {
+			key string
+			v   int64
+		}{{"max_connections", int64(lim.MaxConnections)}, {"max_message_bytes", lim.MaxMessageBytes}, {"max_recipients", int64(lim.MaxRecipients)}, {"max_line_length", int64(lim.MaxLineLength)}} {
+			if n.v < 0 {
+				return config.Errorf(k+".limits."+n.key, "%d: must not be negative (0 means no limit)", n.v)
+			}
 		}
 		// go-smtp's ReadTimeout: 0 is none, and a negative one is a
 		// deadline already past, so every read fails after the greeting.
@@ -243,8 +255,11 @@ func (c *Config) Validate(prefix string) error {
 		if lim.MaxLineLength > 0 && lim.MaxLineLength < 512 {
 			return config.Errorf(k+".limits.max_line_length", "%d is below the 512 octets RFC 5321 4.5.3.1.4 requires for a command line", lim.MaxLineLength)
 		}
-		if lim.Rate.PerSecond < 0 || lim.Rate.Burst < 0 {
-			return config.Errorf(k+".limits.rate", "rate and burst must not be negative")
+		if lim.Rate.PerSecond < 0 {
+			return config.Errorf(k+".limits.rate.per_second", "%v: must not be negative (0 means no rate limit)", lim.Rate.PerSecond)
+		}
+		if lim.Rate.Burst < 0 {
+			return config.Errorf(k+".limits.rate.burst", "%d: must not be negative (0 and 1 both let one MAIL through at once)", lim.Rate.Burst)
 		}
 		if lim.Rate.Reply != "" {
 			r, err := parseRuleReply(lim.Rate.Reply)
@@ -252,7 +267,7 @@ func (c *Config) Validate(prefix string) error {
 				return config.Errorf(k+".limits.rate.reply", "%v", err)
 			}
 			if r.Code < 400 {
-				return config.Errorf(k+".limits.rate.reply", "want a 4xx reply such as \"451 4.7.1 slow down\"")
+				return config.Errorf(k+".limits.rate.reply", "%q: want a 4xx or 5xx reply, such as \"451 4.7.1 slow down\" (a 421 also closes the connection); a 2xx or 3xx would let the MAIL through", lim.Rate.Reply)
 			}
 		}
 	}

@@ -64,6 +64,9 @@ type conn struct {
 	replies      []replyRecord
 	greeted      bool
 	truncated    bool
+	// peekGreet: a connect-stage delay or tarpit held the greeting back,
+	// so look for a client that spoke before it (pregreet).
+	peekGreet bool
 
 	// Server side.
 	wbuf       []byte
@@ -727,6 +730,31 @@ func (c *conn) startTLS(line []byte) error {
 // when the listener has no idle timeout): a wait the sink plays itself is
 // not the client's, but a client that reads nothing for the idle timeout
 // is cut off.
+// pregreet notes a client that sent before the greeting, which RFC 5321
+// 4.3.1 has it wait for (a bot that does not is what postscreen's pregreet
+// test finds). It reads what is waiting at once, for the next Read to
+// take as usual: one read more, only for a greeting a rule held back.
+// Under implicit TLS the client speaks first (its TLS hello).
+func (c *conn) pregreet() {
+	if c.l.implicitTLS || c.tlsState != nil {
+		return
+	}
+	buf := make([]byte, 4096)
+	// Network deadlines are the wall clock's: what is waiting is read at
+	// once, and only an empty socket waits, for a millisecond.
+	c.tcp.SetReadDeadline(time.Now().Add(time.Millisecond))
+	n, err := c.tcp.Read(buf)
+	c.tcp.SetReadDeadline(time.Time{})
+	if n > 0 {
+		c.held = append(c.held, buf[:n]...)
+		c.notef('*', "the client spoke before the greeting: "+strconv.Itoa(n)+" octets were waiting when it was sent (RFC 5321 4.3.1: a client waits for the 220)")
+	}
+	if ne, ok := errors.AsType[net.Error](err); err != nil && !(ok && ne.Timeout()) {
+		// Closed or failed: the next Read gets it, after the bytes.
+		c.rerr = err
+	}
+}
+
 func (c *conn) writeDeadline() {
 	var t time.Time
 	if idle := c.l.cfg.Limits.IdleTimeout.D(); idle > 0 {
@@ -1057,6 +1085,9 @@ func (c *conn) serverReply(r []byte) error {
 	switch stage {
 	case StageConnect:
 		c.greeted = true
+		if c.peekGreet {
+			c.pregreet()
+		}
 		if code == 220 {
 			r = []byte("220 " + c.l.cfg.Hostname + " ESMTP " + c.l.greeting + "\r\n")
 		}

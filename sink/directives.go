@@ -21,8 +21,10 @@ type Directive struct {
 }
 
 // directiveRE is one '+'-separated segment of a local part:
-// [stage] verb [xTIMES] [pPERCENT].
-var directiveRE = regexp.MustCompile(`^(?:(rcpt|dataend|dot|data|rset|quit)[-_]?)?` +
+// [stage] verb [xTIMES] [pPERCENT]. A stage may be followed by '-' or '_'
+// (rcpt-550, dot_552), and data-end is written as the rules write it too
+// (data-end552, data_end552, dataend552).
+var directiveRE = regexp.MustCompile(`^(?:(rcpt|data[-_]?end|dot|data|rset|quit)[-_]?)?` +
 	`(?:(\d{3})(?:[-_]([245]\.\d{1,3}\.\d{1,3}))?` + // 2: code, 3: enhanced
 	`|(defer)(\d{1,4})?` + // 4, 5
 	`|(delay|tarpit|greylist|bounce)(\d{1,6}(?:ms|s|m|h|d))?` + // 6, 7
@@ -182,6 +184,7 @@ func parseDirective(seg string) (Directive, string) {
 			}
 			b.Greylist = &Greylist{MinDelay: dur(5 * time.Minute), Reply: defaultGreyReply()}
 			b.Greylist.Expiry = max(4*time.Hour, 2*b.Greylist.MinDelay)
+			b.Greylist.KeepPassed = defaultKeepPassed
 		case "bounce":
 			if m[1] != "" && d.Stage != StageDataEnd {
 				return Directive{}, "a bounce follows the final dot, not " + m[1]

@@ -8,7 +8,7 @@ import (
 // nearRE splits a piece of a local part that may have been meant as a
 // directive: an optional stage, then a directive's word or the first digit
 // of a reply code, then the rest.
-var nearRE = regexp.MustCompile(`^(rcpt|dataend|dot|data|rset|quit|mail)?[-_]?` +
+var nearRE = regexp.MustCompile(`^(rcpt|data[-_]?end|dot|data|rset|quit|mail)?[-_]?` +
 	`(defer|delay|tarpit|greylist|bounce|hang|drop|accept|ok|unknown|full|[0-9])(.*)$`)
 
 // countRE: the rest of a piece goes on as xN or pN would.
@@ -31,6 +31,15 @@ var unitWords = []struct{ word, unit string }{
 // sink takes such a piece as a name all the same: a tester may really
 // have such a mailbox, and the note is the signal.
 func nearMiss(seg string) string {
+	if why := shapeMiss(seg); why != "" {
+		return why
+	}
+	return wordMiss(seg)
+}
+
+// shapeMiss is nearMiss for a piece that starts with a directive's word
+// or a stage and a code.
+func shapeMiss(seg string) string {
 	m := nearRE.FindStringSubmatch(seg)
 	if m == nil {
 		return ""
@@ -149,4 +158,101 @@ func suggest(seg, stage, word string, digit bool) string {
 		}
 	}
 	return ""
+}
+
+// typoWords are the directive words a misspelling of which wordMiss
+// notes: those of five letters or more, as a shorter one is one edit from
+// too many names (hang: hand, drop: drip, full: fall, ok: oak).
+var typoWords = []string{"defer", "delay", "tarpit", "greylist", "bounce", "accept", "unknown"}
+
+// stagePrefixes are the stages a directive may start with, longest first.
+var stagePrefixes = []string{"dataend", "data-end", "data_end", "rcpt", "data", "rset", "quit", "dot"}
+
+// wordMiss notes a piece whose word is one edit from a directive's word
+// (dealy5s, greylst, tarpitt, graylist), or a directive's word with a '-'
+// or '_' before its number (defer-2), when the piece then parses as a
+// directive. A word without anything after it must have six letters or
+// more and not be the directive's word with s or d added (relay, bounces,
+// bounced and delays are names). It runs for each piece that is no
+// directive, so it costs a few comparisons of lengths for most names, and
+// a scan of the word for those of a directive word's length.
+func wordMiss(seg string) string {
+	stage, rest := "", seg
+	for _, p := range stagePrefixes {
+		if strings.HasPrefix(seg, p) && len(seg) > len(p) {
+			stage, rest = seg[:len(p)], seg[len(p):]
+			if rest[0] == '-' || rest[0] == '_' {
+				stage, rest = seg[:len(p)+1], rest[1:]
+			}
+			break
+		}
+	}
+	if w, s := wordMissIn(rest); w != "" {
+		return s + stage + w + "? " + wordWhy(stage+w)
+	}
+	if stage != "" {
+		// The stage may have been the start of a name (database).
+		if w, s := wordMissIn(seg); w != "" {
+			return s + w + "? " + wordWhy(w)
+		}
+	}
+	return ""
+}
+
+// wordWhy says why the piece is taken for a misspelt directive.
+func wordWhy(meant string) string {
+	return "It is one edit from the directive " + meant + ", and a piece that is not exactly a directive is taken as a name"
+}
+
+// wordMissIn returns the directive s (without a stage) is one edit from,
+// and "did you mean ", or "" when there is none.
+func wordMissIn(s string) (string, string) {
+	n := 0
+	for n < len(s) && s[n] >= 'a' && s[n] <= 'z' {
+		n++
+	}
+	word, after := s[:n], s[n:]
+	if len(after) >= 2 && (after[0] == '-' || after[0] == '_') && after[1] >= '0' && after[1] <= '9' {
+		// defer-2, delay-5s: no separator before a number.
+		if d, why := parseDirective(word + after[1:]); why == "" && d.Text != "" {
+			return word + after[1:], "did you mean "
+		}
+	}
+	for _, w := range typoWords {
+		if len(word) < len(w)-1 || len(word) > len(w)+1 || word == w {
+			continue
+		}
+		if after == "" && (len(word) < 6 || word == w+"s" || word == w+"d") {
+			continue
+		}
+		if !oneEdit(word, w) {
+			continue
+		}
+		if d, why := parseDirective(w + after); why == "" && d.Text != "" {
+			return w + after, "did you mean "
+		}
+	}
+	return "", ""
+}
+
+// oneEdit reports whether a and b, which differ, are one edit apart: a
+// letter added, taken out or changed, or two neighbours swapped.
+func oneEdit(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	switch {
+	case len(a) == len(b):
+		if i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:] {
+			return true // swapped
+		}
+		return i < len(a) && a[i+1:] == b[i+1:]
+	case len(a)+1 == len(b):
+		return a[i:] == b[i+1:]
+	}
+	return false
 }

@@ -31,13 +31,31 @@ type ProfileConfig struct {
 }
 
 type profile struct {
-	name  string
-	rules []*rule
+	name    string
+	rules   []*rule
+	domains []string // as its catalogue lists them
+	// in names the file of a profile from sink.profile_files, for the
+	// record of its replies ("in FILE, "); "" for a built-in one.
+	in string
 }
 
 type domainMap struct {
 	m *matcher
 	p *profile
+}
+
+// sameProfileName says why a second profile named name is refused: it
+// would replace the one defined in where (p) for every domain of that
+// one, a built-in's included, where a profile of another name that lists
+// a domain takes over that domain alone.
+func sameProfileName(name, where string, p *profile) string {
+	doms := ""
+	if p != nil && len(p.domains) > 0 {
+		doms = " (" + strings.Join(p.domains, ", ") + ")"
+	}
+	return fmt.Sprintf("profile %q is defined already, in %s: a second one of that name would replace it for all its domains%s. "+
+		"Give this one a name of its own (such as %q); to answer for some of those domains, list them in its domains: (a profile file's profile that lists a domain takes it over), "+
+		"or map them with sink.profiles", name, where, doms, name+"-custom")
 }
 
 // profileSet finds the profile for a recipient domain.
@@ -90,8 +108,9 @@ func ParseCatalogue(name string, data []byte) (*Catalogue, error) {
 }
 
 // loadProfiles builds the profile set of cfg: the built-in catalogue, then
-// cfg.ProfileFiles (a later profile of the same name replaces an earlier
-// one), then cfg.Profiles' domain mappings, which win over the catalogue's.
+// cfg.ProfileFiles (a name defined twice is refused: the second would
+// silently replace the first for all its domains), then cfg.Profiles'
+// domain mappings, which win over the catalogue's.
 // Its errors are config.FieldErrors under "sink".
 func loadProfiles(cfg Config) (*profileSet, error) { return profilesUnder("sink", cfg) }
 
@@ -176,6 +195,7 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 		dom string
 		p   *profile
 	}
+	where := map[string]string{} // profile name: the catalogue that defines it
 	for _, c := range cats {
 		cat, err := ParseCatalogue(c.name, c.data)
 		if err != nil {
@@ -194,9 +214,20 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 				}
 			}
 		}
-		for _, pc := range cat.Profiles {
+		for i, pc := range cat.Profiles {
+			if w, ok := where[pc.Name]; ok {
+				err := config.Locate(c.name, c.data, config.Errorf(fmt.Sprintf("profiles[%d].name", i), "%s", sameProfileName(pc.Name, w, ps.byName[pc.Name])))
+				if c.key == "" {
+					return nil, err
+				}
+				return nil, config.Errorf(c.key, "%v", err)
+			}
+			where[pc.Name] = c.name
 			rs, _ := compileProfileRules("profile "+pc.Name, pc.Rules)
-			p := &profile{name: pc.Name, rules: rs}
+			p := &profile{name: pc.Name, rules: rs, domains: pc.Domains}
+			if c.key != "" {
+				p.in = "in " + c.name + ", "
+			}
 			for _, r := range rs {
 				r.behavior.Rule = "profile " + pc.Name + ": " + r.behavior.Rule
 			}

@@ -69,6 +69,9 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 			break
 		}
 	}
+	if msgID == "" {
+		s.notePerMessage(sess)
+	}
 	if b.Delay > 0 {
 		if stop, err := c.before(Behavior{Delay: b.Delay, Rule: b.Rule}); stop {
 			return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: err.Error()}

@@ -166,9 +166,18 @@ type Behavior struct {
 // Greylist is greylisting per (client IP, sender, recipient).
 type Greylist struct {
 	MinDelay time.Duration // retries before this get 451 again
-	Expiry   time.Duration // a triple not retried within this starts over
-	Reply    Reply
+	Expiry   time.Duration // a triple not retried within this after its first attempt starts over
+	// KeepPassed: a triple that got through is let through until this
+	// long after its last delivery.
+	KeepPassed time.Duration
+	Reply      Reply
 }
+
+// defaultKeepPassed is how long a triple that passed the greylist stays
+// let through, after its last delivery: postgrey's default --max-age (35
+// days), so that a sender that writes once a month is not delayed again,
+// while the retry window (Expiry, postgrey's --retry-window) stays short.
+const defaultKeepPassed = 35 * 24 * time.Hour
 
 // Bounce is an asynchronous bounce: accept now, send a DSN later.
 type Bounce struct {

@@ -62,9 +62,16 @@ type Rule struct {
 
 // GreylistRule configures greylisting in a rule (stage rcpt).
 type GreylistRule struct {
-	Delay  config.Duration `yaml:"delay,omitempty" json:"delay,omitempty"`   // minimum retry delay; default 5m
-	Expiry config.Duration `yaml:"expiry,omitempty" json:"expiry,omitempty"` // default 4h
-	Reply  string          `yaml:"reply,omitempty" json:"reply,omitempty"`
+	Delay config.Duration `yaml:"delay,omitempty" json:"delay,omitempty"` // minimum retry delay; default 5m
+	// Expiry is the retry window: a triple not retried within it after
+	// its first attempt starts over. Default 4h.
+	Expiry config.Duration `yaml:"expiry,omitempty" json:"expiry,omitempty"`
+	// KeepPassed is how long a triple that got through stays let through
+	// without greylisting, counted from its last delivery (each one renews
+	// it, RFC 6647 4.2). Default 35d, as postgrey's --max-age: a sender
+	// that writes monthly is not greylisted again.
+	KeepPassed config.Duration `yaml:"keep_passed,omitempty" json:"keep_passed,omitempty"`
+	Reply      string          `yaml:"reply,omitempty" json:"reply,omitempty"`
 }
 
 // BounceRule configures an asynchronous bounce in a rule (stage data-end).
@@ -201,6 +208,28 @@ func (r *rule) matches(in *input) bool {
 		}
 	}
 	return true
+}
+
+// notePerMessage notes in the transcript each rule with per: message and
+// an attempt condition that a message without a Message-ID meets in all
+// but its count: per: message counts by Message-ID, so such a message has
+// no count (0), and the rule silently never matched it. Only for such a
+// message, off the path of every other.
+func (s *Sink) notePerMessage(sess *session) {
+	for i, r := range *s.rules.Load() {
+		if !r.perMessage || r.attLo == 0 || r.stage != StageDataEnd {
+			continue
+		}
+		for _, rc := range sess.rcpts {
+			in := sess.input(StageDataEnd, rc.addr)
+			in.attempt, in.msgAttempt = rc.attempt, r.attLo
+			if r.matches(in) {
+				sess.c.notef('*', ruleOrigin("sink.rules", i, r.src.Name)+" (per: message, attempt: "+strconv.Quote(r.src.Attempt)+
+					") did not apply: the message has no Message-ID, by which per: message counts attempts; give the message a Message-ID, or leave per: out to count per sender and recipient")
+				break
+			}
+		}
+	}
 }
 
 // parseAttempt reads "2", "1-2" or "3-".
@@ -341,12 +370,18 @@ func (r Rule) compileIn(key string, inProfile bool) (*rule, error) {
 		if r.Greylist.Expiry < 0 {
 			return nil, config.Errorf(key+".greylist.expiry", "%s: must not be negative", r.Greylist.Expiry.D())
 		}
-		g := &Greylist{MinDelay: r.Greylist.Delay.D(), Expiry: r.Greylist.Expiry.D(), Reply: defaultGreyReply()}
+		if r.Greylist.KeepPassed < 0 {
+			return nil, config.Errorf(key+".greylist.keep_passed", "%s: must not be negative (leave it out for %s)", r.Greylist.KeepPassed.D(), defaultKeepPassed)
+		}
+		g := &Greylist{MinDelay: r.Greylist.Delay.D(), Expiry: r.Greylist.Expiry.D(), KeepPassed: r.Greylist.KeepPassed.D(), Reply: defaultGreyReply()}
 		if g.MinDelay == 0 {
 			g.MinDelay = 5 * time.Minute
 		}
 		if g.Expiry == 0 {
 			g.Expiry = 4 * time.Hour
+		}
+		if g.KeepPassed == 0 {
+			g.KeepPassed = defaultKeepPassed
 		}
 		if g.Expiry <= g.MinDelay {
 			return nil, config.Errorf(key+".greylist.expiry", "expiry (%s) must be longer than the retry delay (%s)", g.Expiry, g.MinDelay)
@@ -414,6 +449,16 @@ func compileRulesOf(prefix string, rs []Rule, inProfile bool) ([]*rule, error) {
 		c, err := r.compileIn(fmt.Sprintf("%s[%d]", prefix, i), inProfile)
 		if err != nil {
 			return nil, err
+		}
+		if r.Name != "" {
+			// The record of a reply names the rule that chose it by its
+			// name ("reply by rule \"a\""): two of one name would leave
+			// the reader guessing which.
+			for j, o := range rs[:i] {
+				if o.Name == r.Name {
+					return nil, config.Errorf(fmt.Sprintf("%s[%d].name", prefix, i), "%q is the name of %s[%d] already: the record of each reply names the rule that chose it, so give each rule a name of its own (or none, to be named by its place)", r.Name, prefix, j)
+				}
+			}
 		}
 		out = append(out, c)
 	}

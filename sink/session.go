@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -60,6 +61,13 @@ type rcptState struct {
 	directives []Directive
 	notes      []NotDirective // pieces of addr that look like directives but are not
 	recorded   bool
+	// Of the 2xx to its RCPT, for the attempt of a recipient accepted
+	// there and recorded only when its transaction ends without a message
+	// (resetTransaction): when it was given, what chose it, and where the
+	// attempt goes among the session's, so that they stay in wire order.
+	at   time.Time
+	by   string
+	slot int
 }
 
 var (
@@ -154,11 +162,23 @@ func (s *session) resetTransaction() {
 }
 
 // recordOpen records the recipients not yet recorded with rep at stage.
+// At stage rcpt (no message followed) each attempt ended with the 250 to
+// its RCPT: it goes where that RCPT was, before the attempts of later
+// RCPTs refused at once.
 func (s *session) recordOpen(stage Stage, rep Reply) {
+	moved := 0
 	for i := range s.rcpts {
-		if r := &s.rcpts[i]; !r.recorded {
-			s.record(r, stage, rep, 0, "")
+		r := &s.rcpts[i]
+		if r.recorded {
+			continue
 		}
+		if at := r.slot + moved; stage == StageRcpt && !r.at.IsZero() && at >= s.stored && at < len(s.attempts) {
+			r.recorded = true
+			s.attempts = slices.Insert(s.attempts, at, s.attemptOf(r, stage, rep, 0, ""))
+			moved++
+			continue
+		}
+		s.record(r, stage, rep, 0, "")
 	}
 }
 
@@ -177,12 +197,16 @@ func (s *session) attemptOf(r *rcptState, stage Stage, rep Reply, msg int64, msg
 		// show: the reply that ended it may be long after the RCPT.
 		rep.Text += "; " + n.Note()
 	}
+	at, by := s.c.clock.Now(), s.c.byNext // the reply being given is what ends the attempt
+	if stage == StageRcpt && !r.at.IsZero() {
+		at, by = r.at, r.by // the 2xx to its RCPT ended it
+	}
 	return attemptRecord{
-		Time: s.c.clock.Now(), Sender: s.from, Recipient: r.addr, Attempt: r.attempt,
+		Time: at, Sender: s.from, Recipient: r.addr, Attempt: r.attempt,
 		Stage: stage, Reply: rep, Message: msg, MessageID: msgID,
 		Ret: s.dsn.Ret, EnvID: s.dsn.EnvID, Notify: strings.Join(r.dsn.Notify, ","), ORCPT: r.dsn.ORCPT,
 		TLS: tlsDescription(s.c.tlsState), HELO: s.helo, AuthUser: s.authUser,
-		By: s.c.byNext, // the reply being given is what ends the attempt
+		By: by,
 	}
 }
 
@@ -356,6 +380,8 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		s.record(&r, StageRcpt, s.outcome(StageRcpt, err), 0, "")
 		return err
 	}
+	// The 2xx goes out now, chosen by what apply noted (conn.chose).
+	r.at, r.by, r.slot = s.c.clock.Now(), s.c.byNext, len(s.attempts)
 	s.rcpts = append(s.rcpts, r)
 	if (bare || requoted) && s.c.replaceNext == nil {
 		// go-smtp's text would show the domain conn.Read added, or the

@@ -204,6 +204,28 @@ func (s *Sink) Addrs() map[string]net.Addr {
 	return out
 }
 
+// URLs maps each listener's name to its bound address as a URL for a
+// banner: smtps:// for a listener of implicit TLS (TLS from the first
+// byte, as on port 465), smtp:// for the others.
+func (s *Sink) URLs() map[string]string {
+	out := map[string]string{}
+	for _, l := range s.listeners {
+		if l.ln == nil {
+			continue
+		}
+		scheme := "smtp://"
+		if l.implicitTLS {
+			scheme = "smtps://"
+		}
+		out[l.cfg.Name] = scheme + l.ln.Addr().String()
+	}
+	return out
+}
+
+// ProfileNames lists the provider profiles in force, built-in and from
+// sink.profile_files, sorted.
+func (s *Sink) ProfileNames() []string { return s.profiles.Load().names() }
+
 // HostPorts maps each listener's name to its bound address as host:port,
 // the form a relay path to the sink takes (relay.Config.WithSinkAddrs).
 func (s *Sink) HostPorts() map[string]string {
@@ -269,7 +291,9 @@ func (s *Sink) Reload(cfg Config) error {
 	if err := s.load(cfg); err != nil {
 		return err
 	}
-	s.log.Info("sink configuration reloaded", "rules", len(cfg.Rules), "profiles", len(cfg.Profiles))
+	// profiles: those in force (built in and from the files); domain_maps:
+	// the entries of sink.profiles.
+	s.log.Info("sink configuration reloaded", "rules", len(cfg.Rules), "profiles", len(s.ProfileNames()), "domain_maps", len(cfg.Profiles))
 	s.rulesEvent("Reload", cfg.Rules)
 	return nil
 }
@@ -447,7 +471,7 @@ func (s *Sink) profileRule(p *profile, dom string, in *input) (Behavior, bool) {
 	for i, r := range p.rules {
 		if r.matches(in) && s.chance(r.prob, in, "profile "+p.name+" "+strconv.Itoa(i)) {
 			b := r.behavior
-			b.By = "profile " + p.name + " (domain " + dom + "), " + ruleOrigin("rules", i, r.src.Name)
+			b.By = "profile " + p.name + " (" + p.in + "domain " + dom + "), " + ruleOrigin("rules", i, r.src.Name)
 			return b, true
 		}
 	}
@@ -669,6 +693,9 @@ func (l *listener) admit(raw net.Conn) {
 			c.refuse(*b.Reply)
 			return
 		}
+		// A client made to wait for its greeting may speak first: look
+		// when the greeting goes out (conn.pregreet).
+		c.peekGreet = b.Delay > 0 || b.Tarpit > 0
 		l.hand(c)
 	}()
 }

@@ -52,15 +52,17 @@ func (st *state) nextMsg(id string) int {
 }
 
 // greylist decides for the triple at now (RFC 6647 2: a first attempt is
-// deferred; a retry after the minimum delay passes; an entry not retried
-// before it expires is forgotten). upd has a key when the entry changed.
+// deferred; a retry after the minimum delay and within the retry window,
+// g.Expiry, passes; an entry not retried within it is forgotten). A triple
+// that passed is let through for g.KeepPassed after its last delivery.
+// upd has a key when the entry changed.
 func (st *state) greylist(ip netip.Addr, from, to string, now time.Time, g *Greylist) (pass bool, upd greyUpdate) {
 	k := ip.String() + "\x00" + pairKey(from, to)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	e, ok := st.grey[k]
 	switch {
-	case ok && !e.passed.IsZero() && now.Sub(e.passed) <= g.Expiry:
+	case ok && !e.passed.IsZero() && now.Sub(e.passed) <= g.KeepPassed:
 		// RFC 6647 4.2: each delivery renews a triple that has passed.
 		e.passed = now
 		st.grey[k] = e

@@ -81,13 +81,14 @@ func TestGreylistOnVirtualClock(t *testing.T) {
 		advance time.Duration
 		want    int
 	}{
-		{0, 451},                // first contact
-		{time.Minute, 451},      // too soon
-		{5 * time.Minute, 250},  // after the minimum delay
-		{time.Hour, 250},        // remembered
-		{3 * time.Hour, 250},    // within expiry of the pass, renewed at 1h06
-		{24 * time.Hour, 451},   // expired: starts over
-		{10 * time.Minute, 250}, // and passes again
+		{0, 451},                   // first contact
+		{time.Minute, 451},         // too soon
+		{5 * time.Minute, 250},     // after the minimum delay
+		{time.Hour, 250},           // remembered
+		{3 * time.Hour, 250},       // let through, renewed at 1h06
+		{24 * time.Hour, 250},      // kept for 35 days after the last delivery, not 4h
+		{36 * 24 * time.Hour, 451}, // idle longer than that: starts over
+		{10 * time.Minute, 250},    // and passes again
 	}
 	for i, st := range steps {
 		v.Advance(st.advance)
