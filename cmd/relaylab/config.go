@@ -356,7 +356,7 @@ func reloadSink(sk *sink.Sink, running *fileConfig, load func() (*fileConfig, er
 		log.Error("SIGHUP: rules not reloaded; the old ones stay", "err", err)
 		return
 	}
-	log.Info("SIGHUP: rules reloaded", "rules", len(next.Sink.Rules), "profiles", len(next.Sink.Profiles))
+	log.Info("SIGHUP: rules reloaded", "rules", len(next.Sink.Rules), "profiles", len(sk.ProfileNames()), "domain_maps", len(next.Sink.Profiles))
 	if !reflect.DeepEqual(running.Sink.Verify, next.Sink.Verify) {
 		if err := sk.SetVerifier(next.Sink.Verify, sinkVerifier(next.Sink.Verify, log)); err != nil {
 			log.Error("SIGHUP: sink.verify not reloaded; the old checks stay", "err", err)

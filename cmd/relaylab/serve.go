@@ -266,15 +266,17 @@ func startWeb(ctx context.Context, cfg *fileConfig, st *store.Store, sk *sink.Si
 	return ui, nil
 }
 
+// printSinkAddrs prints each sink listener's URL: smtps:// for an
+// implicit-TLS listener, smtp:// for the others.
 func printSinkAddrs(e *env, sk *sink.Sink) {
-	addrs := sk.Addrs()
-	names := make([]string, 0, len(addrs))
-	for n := range addrs {
+	urls := sk.URLs()
+	names := make([]string, 0, len(urls))
+	for n := range urls {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(e.stdout, "sink %-8s smtp://%s\n", n, addrs[n])
+		fmt.Fprintf(e.stdout, "sink %-8s %s\n", n, urls[n])
 	}
 }
 
