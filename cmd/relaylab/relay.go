@@ -57,6 +57,9 @@ clients without AUTH), queues it durably and delivers it over its paths
 	if err != nil {
 		return usageError("%v", err)
 	}
+	if err := refuseSecondRunner(storePath(cfg, *df.db), "relay"); err != nil {
+		return err
+	}
 	st, abandon, err := openStore(ctx, cfg, *df.db, log)
 	if err != nil {
 		return err

@@ -74,6 +74,9 @@ settings from the configuration file.`+serveExit)
 	if err := clearReady(*sf.ready); err != nil {
 		return err
 	}
+	if err := refuseSecondRunner(storePath(cfg, *df.db), "serve"); err != nil {
+		return err
+	}
 	st, abandon, err := openStore(ctx, cfg, *df.db, log)
 	if err != nil {
 		return err

@@ -44,6 +44,9 @@ forget its attempt counters and greylist, running or not.`+serveExit)
 	if err := clearReady(*ready); err != nil {
 		return err
 	}
+	if err := refuseSecondRunner(storePath(cfg, *df.db), "sink"); err != nil {
+		return err
+	}
 	st, abandon, err := openStore(ctx, cfg, *df.db, log)
 	if err != nil {
 		return err

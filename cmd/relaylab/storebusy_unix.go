@@ -10,11 +10,6 @@ import (
 	"syscall"
 )
 
-// shmDeadManSwitch is the byte of a WAL store's -shm file that every
-// connection to it holds a shared lock on for as long as it is open
-// (SQLite's unix VFS, os_unix.c: UNIX_SHM_DMS, (22+8)*4+8).
-const shmDeadManSwitch = 128
-
 // openElsewhere returns the id of another process that has the SQLite
 // store at path open, or 0 when none has (or when no -shm file says so).
 // It asks, with F_GETLK, who would stop a write lock on the -shm file's
@@ -38,4 +33,28 @@ func openElsewhere(path string) (int, error) {
 		return 0, nil
 	}
 	return int(lk.Pid), nil
+}
+
+// storeHolders returns the ids of the other processes that have the
+// SQLite store at path open: from /proc/locks where there is one (every
+// holder of a lock on the -shm file's dead-man switch), else the one
+// holder F_GETLK names (openElsewhere).
+func storeHolders(path string) ([]int, error) {
+	fi, err := os.Stat(path + "-shm")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	locks, lerr := os.ReadFile("/proc/locks")
+	if !ok || lerr != nil {
+		pid, err := openElsewhere(path)
+		if pid == 0 || err != nil {
+			return nil, err
+		}
+		return []int{pid}, nil
+	}
+	return lockHolders(string(locks), uint64(st.Dev), uint64(st.Ino), os.Getpid()), nil
 }
