@@ -17,19 +17,58 @@ import (
 // refuses further writes, which the sink and the relay answer with a
 // temporary 451 instead of an acknowledgement.
 
-// fileGuard remembers the file the store opened.
+//
+// The same goes for the write-ahead log beside it (PATH-wal), where every
+// commit lands until a checkpoint copies it into the database file, and
+// for its index (PATH-shm): deleted, SQLite writes on into the nameless
+// file, and a kill -9 then takes every commit since the last checkpoint
+// with it. There the database file is still the store's, so the writer
+// checkpoints what was committed into it (the rescue file only when that
+// cannot finish) and then refuses further writes in the same way.
+
+// fileGuard remembers the files the store opened.
 type fileGuard struct {
 	path string
 	file os.FileInfo
+	// side are the WAL and its index as first seen (nil: not seen yet).
+	side [2]os.FileInfo
 	gone error // set once the file is found gone; every write then fails with it
 }
+
+// sideSuffixes name the files beside the database that SQLite keeps in WAL
+// mode, in the order of fileGuard.side.
+var sideSuffixes = [2]string{"-wal", "-shm"}
 
 func newFileGuard(path string) (*fileGuard, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	return &fileGuard{path: path, file: fi}, nil
+	g := &fileGuard{path: path, file: fi}
+	for i, suffix := range sideSuffixes {
+		g.side[i], _ = os.Stat(path + suffix)
+	}
+	return g, nil
+}
+
+// sideGone names the file beside the database (-wal or -shm) that was
+// deleted or replaced since the guard first saw it, and how; "" when both
+// are as they were. A file not seen yet is remembered now.
+func (g *fileGuard) sideGone() (name, what string) {
+	for i, suffix := range sideSuffixes {
+		fi, err := os.Stat(g.path + suffix)
+		switch {
+		case g.side[i] == nil:
+			if err == nil {
+				g.side[i] = fi
+			}
+		case err != nil:
+			return g.path + suffix, "deleted"
+		case !os.SameFile(fi, g.side[i]):
+			return g.path + suffix, "replaced by another file"
+		}
+	}
+	return "", ""
 }
 
 // check returns nil while the path names the opened file. The first time it
@@ -46,7 +85,11 @@ func (s *Store) checkFile(ctx context.Context) error {
 	}
 	fi, err := os.Stat(g.path)
 	if err == nil && os.SameFile(fi, g.file) {
-		return nil
+		side, what := g.sideGone()
+		if side == "" {
+			return nil
+		}
+		return s.sideLost(ctx, side, what)
 	}
 	what := "replaced by another file"
 	if err != nil {
@@ -57,6 +100,32 @@ func (s *Store) checkFile(ctx context.Context) error {
 		g.gone = fmt.Errorf("store: %s was %s while relaylab was running, and saving what it held failed (%v): what was committed since it opened is only in the running process and is lost when it stops; new writes are refused", g.path, what, verr)
 	} else {
 		g.gone = fmt.Errorf("store: %s was %s while relaylab was running; everything committed until then is saved in %s (open it with --db); new writes are refused until relaylab restarts", g.path, what, rescue)
+	}
+	s.log.Error(g.gone.Error())
+	return g.gone
+}
+
+// sideLost handles the WAL or its index found deleted or replaced: what
+// was committed is checkpointed into the database file, which is still
+// the store's, or saved in a rescue file when the checkpoint cannot
+// finish; every later write is refused until a restart opens the files
+// anew.
+func (s *Store) sideLost(ctx context.Context, side, what string) error {
+	g := s.guard
+	var busy, logged, done int
+	err := s.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &done)
+	if err == nil && busy == 0 && done >= logged {
+		g.gone = fmt.Errorf("store: %s was %s while relaylab was running; everything committed until then is in %s, and new writes are refused until relaylab restarts (SQLite would write them into a file no name reaches, lost at the next stop)", side, what, g.path)
+	} else {
+		if err == nil {
+			err = fmt.Errorf("the checkpoint stopped at %d of %d pages", done, logged)
+		}
+		rescue := fmt.Sprintf("%s.rescued-%s", g.path, time.Now().UTC().Format("20060102T150405Z"))
+		if _, verr := s.conn.ExecContext(ctx, `VACUUM INTO ?`, rescue); verr != nil {
+			g.gone = fmt.Errorf("store: %s was %s while relaylab was running, and neither a checkpoint into %s (%v) nor saving into %s (%v) worked: what was committed since the last checkpoint is only in the running process and is lost when it stops; new writes are refused", side, what, g.path, err, rescue, verr)
+		} else {
+			g.gone = fmt.Errorf("store: %s was %s while relaylab was running; the checkpoint into %s did not finish (%v), so everything committed until then is saved in %s (open it with --db); new writes are refused until relaylab restarts", side, what, g.path, err, rescue)
+		}
 	}
 	s.log.Error(g.gone.Error())
 	return g.gone

@@ -84,3 +84,69 @@ func TestFileDeletedOrReplaced(t *testing.T) {
 		})
 	}
 }
+
+// TestSideFileDeleted: when the write-ahead log (or its index) is deleted
+// while the store runs, where every commit since the last checkpoint
+// lives, the next write is refused with an error that says so, and what
+// was committed is checkpointed into the database file first: a copy of
+// that file alone, as a kill -9 would leave it, holds every event written
+// before.
+func TestSideFileDeleted(t *testing.T) {
+	t.Parallel()
+	for _, suffix := range []string{"-wal", "-shm"} {
+		t.Run(suffix, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "relaylab.db")
+			st, err := Open(ctx, Options{Path: path, Sync: SyncOff, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			appendOne := func(msg string) error {
+				return st.Write(ctx, func(tx *Tx) error {
+					_, err := tx.Append(events.Event{Kind: events.SinkMessage, Message: msg})
+					return err
+				})
+			}
+			for _, m := range []string{"one", "two", "three"} {
+				if err := appendOne(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.Remove(path + suffix); err != nil {
+				t.Fatal(err)
+			}
+			err = appendOne("after")
+			if err == nil || !strings.Contains(err.Error(), path+suffix+" was deleted") || !strings.Contains(err.Error(), "new writes are refused") {
+				t.Fatalf("write after %s went: %v, want a refusal naming it", suffix, err)
+			}
+			// The database file alone, copied as it is now.
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			copyPath := filepath.Join(dir, "copy.db")
+			if err := os.WriteFile(copyPath, raw, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			saved, err := Open(ctx, Options{Path: copyPath, Sync: SyncOff, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer saved.Close()
+			evs, err := saved.Events(ctx, events.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range evs {
+				got = append(got, e.Message)
+			}
+			if strings.Join(got, ",") != "one,two,three" {
+				t.Errorf("the database file alone holds %v, want one, two, three", got)
+			}
+		})
+	}
+}
