@@ -1,5 +1,5 @@
 // The live feed: deliveries, deferrals, bounces and the rest, as they commit.
-import { h, path, shortTime, fmtTime, prose, iso } from "./dom.js";
+import { h, path, shortTime, fmtTime, prose, iso, clear } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnAbout, sinkBounce } from "./events.js";
@@ -53,13 +53,29 @@ export function feedView(main) {
     return !q || tr.textContent.toLowerCase().includes(q);
   }
   // The empty state says why nothing shows: no events yet, or filters.
+  // The filters search only the rows the feed holds: the whole log while
+  // it is shorter than MAX_ROWS, else its latest MAX_ROWS events, and
+  // then it says so and where to look for older mail.
   function showEmpty() {
     let any = false;
     for (const tr of tbody.children) if (!tr.hidden) { any = true; break; }
     empty.hidden = any;
-    empty.textContent = tbody.children.length === 0
-      ? "No events yet. Send mail through the relay (or to the sink) and it shows here as it happens."
-      : "No event matches the filters: tick more kinds or clear the text.";
+    if (any) return;
+    const n = tbody.children.length;
+    if (n === 0) {
+      empty.textContent = "No events yet. Send mail through the relay (or to the sink) and it shows here as it happens.";
+      return;
+    }
+    if (n < MAX_ROWS) {
+      empty.textContent = "No event in the log matches the filters: tick more kinds or clear the text.";
+      return;
+    }
+    const q = text.value.trim();
+    const older = q && q.includes("@") && !/\s/.test(q)
+      ? ["every message to ", h("a", { href: path("recipients", q), class: "mono" }, iso(q)), " is on its own page"]
+      : ["find the message by its id or a recipient's address on the ", h("a", { href: path("messages") }, "Messages"), " page"];
+    clear(empty).append("None of the latest " + n + " events matches the filters: the feed holds only those, and its filters search no further. " +
+      "Tick more kinds or clear the text; for older mail, ", ...older, ".");
   }
   function refilter() {
     for (const tr of tbody.children) tr.hidden = !visible(tr);

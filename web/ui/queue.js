@@ -1,5 +1,5 @@
 // The relay's queue, with retry-now and delete.
-import { h, path, fmtTime, clear, prose, iso } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear, prose, iso, isBidiControl } from "./dom.js";
 import { replyText, replyShown } from "./events.js";
 import { notLive } from "./status.js";
 import { get, api } from "./api.js";
@@ -7,38 +7,77 @@ import { get, api } from "./api.js";
 export function queueView(main) {
   notLive("updates every 5 s");
   const note = h("p", { class: "muted", id: "queue-note" });
+  // What came of a delete, whose message's rows are gone.
+  const said = h("p", { class: "muted", id: "queue-said", role: "status" });
   const tbody = h("tbody");
-  main.append(h("h1", {}, "Queue"), note,
+  main.append(h("h1", {}, "Queue"), note, said,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "queue-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "recipient"), h("th", {}, "state"), h("th", {}, "attempts"), h("th", {}, "next attempt"), h("th", {}, "last reply, what it means, what to do"), h("th", {}, ""))),
       tbody)));
+  // Each message shown, by id. A poll updates its rows in place and adds
+  // or removes only the messages that came or went: the button that has
+  // the keyboard's focus stays, and so does the row under the pointer.
+  const shown = new Map();
   const load = () => get("/api/v1/queue?limit=500").then((d) => {
-    clear(tbody);
     note.className = "muted"; // an error shown before has passed
     note.textContent = queueNote(d);
-    for (const q of d.queue) {
-      const retry = h("button", { type: "button" }, "Retry now");
-      const del = h("button", { type: "button", class: "danger" }, "Delete");
-      retry.addEventListener("click", () => act("POST", "/api/v1/queue/" + encodeURIComponent(q.id) + "/retry"));
-      del.addEventListener("click", () => {
-        if (confirm("Delete this message from the queue?")) act("DELETE", "/api/v1/queue/" + encodeURIComponent(q.id));
-      });
-      // One row per waiting recipient, each with its own last reply and
-      // what it means: a message to a full mailbox (452) and a greylisting
-      // server (451) shows both. The message's cells span its rows.
-      // data-label names a cell where a phone shows no header row.
-      const rows = recipientRows(q);
-      const span = rows.length > 1 ? rows.length : undefined;
-      rows[0].prepend(
-        h("td", { class: "mono nowrap", rowspan: span }, h("a", { href: path("messages", q.id) }, q.id)),
-        h("td", { class: "mono", "data-label": "from", rowspan: span }, q.from ? iso(q.from) : "<>"));
-      rows[0].append(h("td", { class: "actions wide", rowspan: span }, retry, " ", del));
-      rows[0].dataset.id = q.id;
-      for (const tr of rows.slice(1)) tr.classList.add("more");
-      tbody.append(...rows);
+    const anchor = anchorRow(tbody);
+    const top = anchor && anchor.getBoundingClientRect().top;
+    const ids = new Set(d.queue.map((q) => q.id));
+    // The focus on a message that left goes to the next one's buttons.
+    let refocus = null;
+    for (const [id, x] of shown) {
+      if (ids.has(id)) continue;
+      // A message gone with an error on its row: the error stays above.
+      if (x.failed) { said.className = "error"; said.textContent = "Message " + id + ": " + x.failed; }
+      if (x.rows.some((tr) => tr.contains(document.activeElement))) refocus = x.rows[x.rows.length - 1].nextSibling;
+      x.rows.forEach((tr) => tr.remove());
+      shown.delete(id);
     }
+    // In the server's order; a message already in its place is not
+    // moved (a moved button would lose the focus).
+    let at = tbody.firstChild;
+    for (const q of d.queue) {
+      let x = shown.get(q.id);
+      if (!x) { x = queueEntry(q, act); shown.set(q.id, x); }
+      x.update(q);
+      for (const tr of x.rows) {
+        if (tr === at) at = at.nextSibling;
+        else tbody.insertBefore(tr, at);
+      }
+    }
+    // Rows added or grown above the one under the pointer (or with the
+    // focus) would push it down: scroll by as much, so it stays put.
+    if (anchor && anchor.isConnected) {
+      const dy = anchor.getBoundingClientRect().top - top;
+      if (dy) window.scrollBy(0, dy);
+    }
+    if (refocus && refocus.isConnected) refocus.querySelector("button")?.focus();
   }).catch((e) => { note.textContent = e.message; note.className = "error"; });
-  const act = (method, url) => api(method, url).then(load).catch((e) => { note.textContent = e.message; note.className = "error"; });
+  // act asks the API for a retry ("POST") or a delete of a message: its
+  // row says at once that it was asked for, then what came of it. A
+  // delete's message leaves the table, and the line above it says so; an
+  // error shows on the row and in the note above the table until the next
+  // poll, which leaves the table as the server has it.
+  const act = (x, method) => {
+    const at = shortTime(Date.now());
+    x.say(method === "POST" ? "Retry asked for at " + at + "…" : "Deleting…");
+    return api(method, "/api/v1/queue/" + encodeURIComponent(x.id) + (method === "POST" ? "/retry" : "")).then(() => {
+      if (method === "POST") {
+        x.say("Retry asked for at " + at + ": the relay tries the waiting recipients within seconds, " +
+          "except those its shaping holds, whose next attempt stays the hold's end.");
+      } else {
+        said.className = "muted";
+        said.textContent = "Message " + x.id + " deleted from the queue at " + at + ": its waiting recipients count as expired (category deleted), " +
+          "and its history stays on its page.";
+      }
+      return load();
+    }, (e) => {
+      x.say(actionError(method, e), true);
+      note.textContent = "Message " + x.id + ": " + actionError(method, e);
+      note.className = "error";
+    });
+  };
   const supBody = h("tbody", { id: "suppression-rows" });
   const supNote = h("p", { class: "muted" });
   main.append(h("h2", {}, "Suppression list"), supNote,
@@ -61,6 +100,109 @@ export function queueView(main) {
   loadSup();
   const timer = setInterval(() => { load(); loadSup(); }, 5000);
   return () => clearInterval(timer);
+}
+
+// anchorRow is the queue's row under the pointer, or else the one that
+// holds the focus; null when neither is in the table.
+function anchorRow(tbody) {
+  const hovered = tbody.querySelector("tr:hover");
+  if (hovered) return hovered;
+  const f = document.activeElement;
+  return f && tbody.contains(f) ? f.closest("tr") : null;
+}
+
+// queueEntry is a message's rows in the queue, kept from one poll to the
+// next: its id, sender and buttons, which span its recipients' rows, stay
+// the same elements, and update(q) redraws the recipients' cells only
+// when the message changed. say(text, bad) tells, beside its buttons,
+// what came of an action on it.
+function queueEntry(q, act) {
+  const retry = h("button", { type: "button" }, "Retry now");
+  const del = h("button", { type: "button", class: "danger" }, "Delete");
+  const status = h("div", { class: "small act-note", role: "status" });
+  const idCell = h("td", { class: "mono nowrap" }, h("a", { href: path("messages", q.id) }, q.id));
+  const fromCell = h("td", { class: "mono", "data-label": "from" });
+  const actCell = h("td", { class: "actions wide" }, retry, " ", del, status);
+  const first = h("tr", { "data-id": q.id }, idCell, fromCell, actCell);
+  const x = {
+    id: q.id, q, rows: [first], sig: "",
+    update(q) {
+      x.q = q;
+      const sig = JSON.stringify(q);
+      if (sig === x.sig) return;
+      x.sig = sig;
+      clear(fromCell).append(q.from ? iso(q.from) : "<>");
+      // One row per waiting recipient, each with its own last reply and
+      // what it means: a message to a full mailbox (452) and a
+      // greylisting server (451) shows both. The message's cells span
+      // its rows. data-label names a cell where a phone shows no header
+      // row.
+      const rows = recipientRows(q);
+      for (const td of [idCell, fromCell, actCell]) {
+        if (rows.length > 1) td.rowSpan = rows.length;
+        else td.removeAttribute("rowspan");
+      }
+      while (fromCell.nextSibling !== actCell) fromCell.nextSibling.remove();
+      first.insertBefore(fragmentOf(rows[0]), actCell);
+      first.className = rows[0].className;
+      for (const tr of x.rows.slice(1)) tr.remove();
+      for (const tr of rows.slice(1)) tr.classList.add("more");
+      x.rows = [first, ...rows.slice(1)];
+    },
+    failed: "", // the error on its row, if any
+    say(text, bad) {
+      status.className = "small act-note " + (bad ? "error" : "muted");
+      status.textContent = text;
+      x.failed = bad ? text : "";
+    },
+  };
+  // One action at a time per message. The buttons stay enabled: a
+  // disabled button would lose the keyboard's focus.
+  let busy = false;
+  const run = (method) => {
+    if (busy) return;
+    busy = true;
+    act(x, method).finally(() => { busy = false; });
+  };
+  retry.addEventListener("click", () => run("POST"));
+  del.addEventListener("click", () => { if (confirm(deleteQuestion(x.q))) run("DELETE"); });
+  return x;
+}
+
+// fragmentOf moves a row's cells into a fragment.
+function fragmentOf(tr) {
+  const f = document.createDocumentFragment();
+  while (tr.firstChild) f.appendChild(tr.firstChild);
+  return f;
+}
+
+// deleteQuestion is the confirmation a delete asks for: which message
+// (its id, sender, first recipients and subject), and what a delete does.
+// A dialog shows plain text, in which a direction control from the mail
+// would turn the text around: each is written as ⟨U+202E⟩.
+export function deleteQuestion(q) {
+  const rcpts = (q.recipients || []).map(plain);
+  const to = rcpts.length <= 3 ? rcpts.join(", ") : rcpts.slice(0, 3).join(", ") + " and " + (rcpts.length - 3) + " more";
+  let subject = q.subject ? plain(q.subject) : "";
+  if (subject.length > 80) subject = subject.slice(0, 79) + "…";
+  return "Delete message " + plain(q.id) + " from the queue?\n\n" +
+    "From: " + (q.from ? plain(q.from) : "<> (the null sender)") + "\n" +
+    "To: " + (to || "(no recipient waiting)") + "\n" +
+    (subject ? "Subject: " + subject + "\n" : "") +
+    "\nThe relay stops trying it, and no bounce goes to the sender: submit it again if it should still go out.";
+}
+
+function plain(v) {
+  return [...String(v)].map((c) => (isBidiControl(c) ? "⟨U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "⟩" : c)).join("");
+}
+
+// actionError says why a retry or a delete failed and what to do.
+function actionError(method, e) {
+  const what = method === "POST" ? "The retry" : "The delete";
+  const why = e.detail || e.message;
+  if (e.status === 404) return what + " found no such message in the queue (" + why + "): it left the queue meanwhile, delivered, bounced, expired or deleted; its page has its history.";
+  if (e.status === 400) return what + " was refused: " + why + ".";
+  return what + " failed: " + e.message + ". Try again; if it fails again, relaylab's log says why.";
 }
 
 // queueNote says how many messages wait and, when the list is cut at its
