@@ -172,6 +172,11 @@ type MessageDetail struct {
 	// .../body.html under a CSP that forbids scripts and remote loads, in a
 	// sandboxed iframe.
 	HTML string `json:"html,omitempty"`
+	// Links are the HTML body's links, each href once, in order, which
+	// the body's frame does not follow: the page lists them as text. The
+	// web fills them; LinksMore says there were more than the first 100.
+	Links     []BodyLink `json:"links,omitempty"`
+	LinksMore bool       `json:"links_more,omitempty"`
 	// DSNFor is, for a DSN the relay wrote, the id of the message it
 	// reports on.
 	DSNFor string `json:"dsn_for,omitempty"`

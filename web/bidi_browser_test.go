@@ -144,3 +144,38 @@ func TestBrowserBidi(t *testing.T) {
 		t.Fatalf("uncaught errors in the page: %v", ex)
 	}
 }
+
+// TestBrowserBidiHTMLBody: a direction control in a message's HTML part,
+// written as a character or as a character reference, is shown in the
+// body's sandboxed frame as the marked token the rest of the page shows,
+// not applied: "Hostile HTML \u202egnp.exe" does not read "Hostile HTML
+// exe.png". The message page's note names it, though the HTML is the only
+// place that holds one.
+func TestBrowserBidiHTMLBody(t *testing.T) {
+	b, st, _, sink, base := browserUI(t)
+	sink.mu.Lock()
+	sink.msgs["32"] = MessageDetail{ID: "32", From: "a@shop.test", To: []string{"user@example.test"}, Subject: "html only",
+		HTML: "<h1>Hostile HTML \u202egnp.exe</h1><p>Invoice &#x202E;fdp.exe &rlm;</p><img alt=\"&#8238;txt.exe\" src=\"x\">"}
+	sink.mu.Unlock()
+	addSinkMessage(t, st, 32, 9)
+
+	b.do(t, chromedp.Navigate(base+"/#/sink/messages/32"))
+	b.waitFor(t, "the message", `document.querySelector("iframe.body")`)
+	note := b.eval(t, `(() => { const n = document.getElementById("msg-bidi"); return n && !n.hidden ? n.textContent : ""; })()`).(string)
+	for _, w := range []string{"U+202E", "U+200F"} {
+		if !strings.Contains(note, w) {
+			t.Errorf("the page's note %q lacks %s, held only by the HTML body", note, w)
+		}
+	}
+	b.do(t, chromedp.Navigate(base+"/api/v1/sink/messages/32/body.html"))
+	b.waitFor(t, "the body alone", `document.readyState === "complete" && document.querySelector("h1")`)
+	text := b.eval(t, `document.body.innerText + " | " + document.querySelector("img").alt`).(string)
+	if b.eval(t, bidiControl+`.test(document.body.innerText + document.querySelector("img").alt)`) != false {
+		t.Errorf("the body's text %q holds a direction control: applied, not shown", text)
+	}
+	for _, w := range []string{"Hostile HTML ⟨U+202E⟩gnp.exe", "Invoice ⟨U+202E⟩fdp.exe ⟨U+200F⟩", "| ⟨U+202E⟩txt.exe"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("the body's text %q lacks %q", text, w)
+		}
+	}
+}

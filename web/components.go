@@ -17,7 +17,7 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, r, "reading the message", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, validDetail(m))
+	writeJSON(w, http.StatusOK, withLinks(validDetail(m)))
 }
 
 func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
@@ -112,11 +112,11 @@ func writeBody(w http.ResponseWriter, m MessageDetail) {
 	w.Header().Set("Cache-Control", "no-store")
 	if m.HTML == "" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte(m.Text))
+		w.Write([]byte(markBidiText(m.Text)))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write([]byte(inertHTML(m.HTML)))
+	w.Write([]byte(baseTarget(inertHTML(m.HTML))))
 }
 
 // inertHTML is a message's HTML with what the CSP and the sandbox do not
@@ -127,9 +127,9 @@ func writeBody(w http.ResponseWriter, m MessageDetail) {
 // of a message's could load under the CSP anyway). The HTML is made valid
 // UTF-8 first (mailtext.Valid), as the Content-Type says it is: a byte-order
 // mark would otherwise switch the browser to UTF-16, where "<link" is other
-// bytes.
+// bytes. Its direction controls are shown, not applied (markBidiHTML).
 func inertHTML(s string) string {
-	s = mailtext.Valid(s)
+	s = markBidiHTML(mailtext.Valid(s))
 	var b strings.Builder
 	b.Grow(len(s))
 	for {
@@ -316,7 +316,7 @@ func (s *Server) getSinkMessage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, validDetail(m))
+	writeJSON(w, http.StatusOK, withLinks(validDetail(m)))
 }
 
 func (s *Server) sinkBody(w http.ResponseWriter, r *http.Request) {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/emersion/go-msgauth/authres"
 	"github.com/relaylab/relaylab/internal/mailtext"
 )
 
@@ -173,33 +172,34 @@ type AuthCheck struct {
 
 // authVerdict reads the sink's verdict on a message: spf, dkim and dmarc
 // as the sink recorded them (empty spf: the sink did not check it), the
-// details from the Authentication-Results field it put first in headers,
-// which is used only when it is first, is the sink's (authserv-id) and
+// details from the Authentication-Results field it put first in headers
+// (parseAuthResults: its reasons are quoted-strings), which is used only
+// when it is first, is the sink's (authserv-id) and
 // agrees with the record, since otherwise it may be the sender's.
 func authVerdict(headers []Header, spf, dkim, dmarc, policy string) *AuthVerdict {
 	if spf == "" {
 		return nil
 	}
 	v := &AuthVerdict{SPF: AuthCheck{Result: spf}, DMARC: AuthCheck{Result: dmarc, Policy: strings.ToLower(policy)}}
-	var res []authres.Result
+	var res []arResult
 	if len(headers) > 0 && strings.EqualFold(headers[0].Name, "Authentication-Results") {
-		id, rs, err := authres.Parse(headers[0].Value)
-		if id, _, _ = strings.Cut(id, " "); err == nil && strings.EqualFold(id, sinkAuthservID) {
+		if id, rs := parseAuthResults(headers[0].Value); strings.EqualFold(id, sinkAuthservID) {
 			res = rs
 		}
 	}
 	var dkims []AuthCheck
 	for _, r := range res {
-		switch r := r.(type) {
-		case *authres.SPFResult:
-			if string(r.Value) == spf {
-				v.SPF.Domain, v.SPF.Reason = domainPart(cmp.Or(r.From, r.Helo)), r.Reason
+		p := r.params
+		switch r.method {
+		case "spf":
+			if r.result == spf {
+				v.SPF.Domain, v.SPF.Reason = domainPart(cmp.Or(p["smtp.mailfrom"], p["smtp.helo"])), p["reason"]
 			}
-		case *authres.DKIMResult:
-			dkims = append(dkims, AuthCheck{Result: string(r.Value), Domain: r.Domain, Reason: r.Reason})
-		case *authres.DMARCResult:
-			if string(r.Value) == dmarc {
-				v.DMARC.Domain, v.DMARC.Reason = r.From, r.Reason
+		case "dkim":
+			dkims = append(dkims, AuthCheck{Result: r.result, Domain: p["header.d"], Reason: p["reason"]})
+		case "dmarc":
+			if r.result == dmarc {
+				v.DMARC.Domain, v.DMARC.Reason = p["header.from"], p["reason"]
 			}
 		}
 	}

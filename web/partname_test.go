@@ -17,6 +17,8 @@ func TestUnreadFileNameShownAsSent(t *testing.T) {
 		{"attachment; filename*0*=utf-8''a%C3; filename*1=(b).txt", "text/plain", "utf-8''a%C3(b).txt", "could not be decoded (RFC 2231"},
 		{"attachment; filename=a(b).txt", "text/plain", "a(b).txt", "part 2: the file name could not be read (RFC 2045 5.1"},
 		{"attachment", "application/pdf; name*=utf-8''r(1).pdf", "utf-8''r(1).pdf", "the name* parameter"},
+		{"attachment; filename*=UTF-8''report(final).pdf", "application/pdf; name=\"other.pdf\"", "UTF-8''report(final).pdf", "part 2: the file name could not be decoded (RFC 2231: the filename* parameter"},
+		{"inline; filename*=UTF-8''a(b).txt", "text/plain", "UTF-8''a(b).txt", "the filename* parameter"},
 		{"attachment; filename=\"ok.txt\"", "text/plain", "ok.txt", ""},
 		{"attachment", "application/pdf", "", ""},
 	} {

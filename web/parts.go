@@ -61,15 +61,24 @@ func (w *walker) part(h fields, body io.Reader, num string, depth int) error {
 	num = cmp.Or(num, "1")
 	disp, dparams, dunread, _ := mailtext.MediaType(h.Get("Content-Disposition"))
 	name := dparams["filename"]
+	// A disposition's file name that could not be decoded is still the
+	// one a mail client shows (RFC 6266 4.3 puts it first): it is shown
+	// as sent, with a note (unreadName), not the type's name= instead.
+	unreadDisp := false
 	if name == "" {
+		raw, _ := rawParam(h.Get("Content-Disposition"), "filename")
+		unreadDisp = raw != ""
+	}
+	if name == "" && !unreadDisp {
 		name = params["name"]
 	}
+	named := name != "" || unreadDisp
 	for _, cs := range append(unread, dunread...) {
 		w.note("part %s has a parameter in charset %s (RFC 2231), which relaylab cannot read: shown as UTF-8 with \uFFFD for bytes that are not", num, cs)
 	}
 	cte := h.Get("Content-Transfer-Encoding")
 	switch {
-	case disp != "attachment" && name == "" && mt == "text/plain" && !w.text:
+	case disp != "attachment" && !named && mt == "text/plain" && !w.text:
 		b, err := w.read(body, num)
 		if err != nil {
 			return err
@@ -77,7 +86,7 @@ func (w *walker) part(h fields, body io.Reader, num string, depth int) error {
 		w.text = true
 		w.d.Text = mailtext.Text(dsn.DecodeTransfer(cte, b), w.charset(params["charset"], num))
 		return nil
-	case disp != "attachment" && name == "" && mt == "text/html" && !w.html:
+	case disp != "attachment" && !named && mt == "text/html" && !w.html:
 		b, err := w.read(body, num)
 		if err != nil {
 			return err

@@ -111,6 +111,7 @@ func (s *Server) endpoints() []endpoint {
 		{"GET", "/api/v1/sink/sessions", s.needs("sink", s.opts.Sink != nil, s.listSessions)},
 		{"GET", "/api/v1/sink/sessions/{id}", s.needs("sink", s.opts.Sink != nil, s.getSession)},
 		{"GET", "/api/v1/sink/attempts", s.listAttempts},
+		{"GET", "/api/v1/sink/messages", s.needs("sink", s.opts.Sink != nil, s.listInbox)},
 		{"GET", "/api/v1/sink/messages/{id}", s.needs("sink", s.opts.Sink != nil, s.getSinkMessage)},
 		{"GET", "/api/v1/sink/messages/{id}/body.html", s.needs("sink", s.opts.Sink != nil, s.sinkBody)},
 		{"GET", "/api/v1/sink/messages/{id}/raw", s.needs("sink", s.opts.Sink != nil, s.sinkRaw)},

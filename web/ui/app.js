@@ -4,6 +4,7 @@ import { feedView } from "./feed.js";
 import { messageView, messagesView, recipientView, sinkMessageView } from "./message.js";
 import { queueView } from "./queue.js";
 import { sinkView, sessionView, rulesView } from "./sink.js";
+import { inboxView } from "./inbox.js";
 import { probesView } from "./probes.js";
 import { chartsView } from "./charts.js";
 import { notLive } from "./status.js";
@@ -14,6 +15,8 @@ const routes = [
   [/^messages\/([^/]+)$/, messageView],
   [/^recipients\/([^/]+)$/, recipientView],
   [/^queue$/, queueView],
+  [/^inbox$/, inboxView],
+  [/^inbox\/search\/([^/]+)$/, inboxView],
   [/^sink$/, sinkView],
   [/^sink\/sessions\/([^/]+)$/, sessionView],
   [/^sink\/messages\/([^/]+)$/, sinkMessageView],

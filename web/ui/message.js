@@ -342,7 +342,9 @@ function renderMessage(el, m, url) {
     h("h2", {}, "Envelope"),
     h("dl", { class: "kv" },
       h("dt", {}, "Subject"), h("dd", { id: "msg-subject" }, m.subject ? iso(m.subject) : "(none)"),
-      h("dt", {}, "From"), h("dd", { class: "mono" }, m.from ? iso(m.from) : "<>"),
+      h("dt", { title: "the From field, as a mail client shows it" }, "From"), h("dd", { class: "mono", id: "msg-header-from" }, fromField(m)),
+      h("dt", { title: "the envelope sender (MAIL FROM): where bounces go, and the domain SPF checks" }, "Envelope from"),
+      h("dd", { class: "mono", id: "msg-envelope-from" }, m.from ? iso(m.from) : "<>"),
       h("dt", {}, "To"), h("dd", { class: "mono" }, list(m.to)),
       h("dt", {}, "Received"), h("dd", {}, fmtTime(m.received)),
       h("dt", {}, "Size"), h("dd", { id: "msg-size" }, sizeText(m))));
@@ -351,7 +353,8 @@ function renderMessage(el, m, url) {
   // above it, as each is shown, not applied, where it stands.
   const parts = m.attachments || [];
   const controls = bidiControls([m.subject, m.from, ...(m.to || []), ...(m.headers || []).flatMap((x) => [x.name, x.value]), m.text,
-    ...parts.flatMap((a) => [a.filename, ...(a.message ? [a.message.from, a.message.subject, a.message.date] : [])]), ...(m.notes || [])].join("\n"));
+    ...parts.flatMap((a) => [a.filename, ...(a.message ? [a.message.from, a.message.subject, a.message.date] : [])]), ...(m.notes || []),
+    htmlControls(m.html)].join("\n"));
   if (controls.length) {
     el.prepend(h("p", { class: "bidi-note", id: "msg-bidi", role: "note" },
       "This message contains direction controls (" + controls.join(", ") + "): invisible characters that turn the text after them around, ",
@@ -384,15 +387,53 @@ function renderMessage(el, m, url) {
       h("p", { class: "muted small" }, "Sizes are of the decoded bytes. Their contents are not served here: the .eml download holds them."));
   }
   if (m.html) {
+    const links = m.links || [];
     el.append(h("h2", {}, "HTML body"),
-      h("p", { class: "muted small", id: "html-blocked" }, "Shown in a sandbox: remote images, scripts and forms are blocked."),
-      h("iframe", { class: "body", sandbox: "", referrerpolicy: "no-referrer", src: url + "/body.html", title: "message body (sandboxed)" }));
+      h("p", { class: "muted small", id: "html-blocked" }, "Shown in a sandbox: remote images, scripts and forms are blocked. ",
+        "Links do not open here: a click on one does nothing",
+        links.length ? "; they are listed under the body, as text." : "."),
+      h("iframe", { class: "body", sandbox: "", referrerpolicy: "no-referrer", src: url + "/body.html", title: "message body (sandboxed)" }),
+      links.length ? bodyLinks(links, m.links_more) : "");
   }
   if (m.text) {
     // Each paragraph of the body takes its own direction from its
     // first strong character (unicode-bidi: plaintext).
     el.append(h("h2", {}, "Text body"), h("pre", { class: "body-text", dir: "auto" }, m.text));
   }
+}
+
+// htmlControls is the HTML body's text with the characters its
+// character references name put in (&#x202E;, &#8238;, &rlm;), so that a
+// direction control written as one is found as well: the server shows
+// each, either way, as ⟨U+202E⟩ in the body's frame (web/bodybidi.go).
+function htmlControls(html) {
+  if (!html) return "";
+  const named = { lrm: 0x200e, rlm: 0x200f };
+  const refs = [...html.matchAll(/&#[xX]([0-9a-fA-F]+)|&#([0-9]+)|&(lrm|rlm);/g)].map((x) => {
+    const cp = x[1] ? parseInt(x[1], 16) : x[2] ? parseInt(x[2], 10) : named[x[3]];
+    return cp <= 0x10ffff ? String.fromCodePoint(cp) : "";
+  });
+  return html + refs.join("");
+}
+
+// bodyLinks lists the HTML body's links as text, not followed: where
+// each goes is seen (a javascript: link, a tracker, a name turned around
+// by a direction control) without going there. A few are shown open.
+function bodyLinks(links, more) {
+  const d = h("details", { id: "html-links" },
+    h("summary", {}, "Links in the body (" + (more ? "the first " : "") + links.length + "), as text, not followed"),
+    h("ul", { class: "small" }, links.map((l) => h("li", { title: "not followed: copy the address to open it elsewhere, if you trust it" },
+      h("span", { class: "mono" }, iso(l.href)), l.text ? [" ", h("span", { class: "muted" }, "(", iso(l.text), ")")] : ""))));
+  d.open = links.length <= 10;
+  return d;
+}
+
+// fromField is the message's From field, display name and address, as
+// its header gives it (encoded-words decoded): on a relayed message the
+// envelope sender is often another address (a bounce address, an ESP's).
+function fromField(m) {
+  const f = (m.headers || []).find((x) => String(x.name).toLowerCase() === "from");
+  return f ? iso(f.value) : h("span", { class: "muted" }, "(none: the message has no From field)");
 }
 
 // sizeText is the message's size as received and, when the .eml holds
@@ -432,7 +473,7 @@ function attachedMessage(x) {
 }
 
 // humanBytes is n bytes for a person: 512 bytes, 3.4 KiB, 5.0 MiB.
-function humanBytes(n) {
+export function humanBytes(n) {
   if (!(n >= 1024)) return String(n) + " bytes";
   const units = ["KiB", "MiB", "GiB"];
   let v = n / 1024, i = 0;

@@ -23,7 +23,9 @@ function why(x) {
 export function sinkView(main) {
   const tbody = h("tbody", { id: "session-rows" });
   const note = h("p", { class: "muted" });
-  main.append(h("h1", {}, "Sink sessions"), note,
+  main.append(h("h1", {}, "Sink sessions"),
+    h("p", { class: "muted", id: "sink-inbox" }, "Each SMTP session the sink served. The messages they left, with sender, recipients and subject, and a search: ",
+      h("a", { href: "#/inbox" }, "Inbox"), "."), note,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "session-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "start"), h("th", {}, "listener"), h("th", {}, "client"), h("th", {}, "HELO"), h("th", {}, "TLS"), h("th", {}, "messages"), h("th", {}, "last reply"))),
       tbody)));

@@ -1,0 +1,257 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/relaylab/relaylab/internal/mailtext"
+)
+
+// InboxMessage is one message the sink received, as its inbox lists it:
+// the envelope, the From and Subject fields, and the sink's reply to it.
+type InboxMessage struct {
+	ID       string    `json:"id"`      // for /api/v1/sink/messages/{id}
+	Session  string    `json:"session"` // for /api/v1/sink/sessions/{id}
+	Listener string    `json:"listener"`
+	Time     time.Time `json:"time"`
+	From     string    `json:"from"` // MAIL FROM; "" is the null sender
+	To       []string  `json:"to"`   // RCPT TO, each accepted recipient
+	// HeaderFrom and Subject are the message's From and Subject fields,
+	// encoded-words decoded; absent when it has none.
+	HeaderFrom string `json:"header_from,omitempty"`
+	Subject    string `json:"subject,omitempty"`
+	Size       int64  `json:"size"` // bytes as received
+	// Code is the sink's reply after the final dot, 0 when it gave none
+	// (it dropped the connection or hung, by a rule or a directive);
+	// Reply is that reply as a line, or what happened instead.
+	Code  int    `json:"code"`
+	Reply string `json:"reply"`
+}
+
+// InboxPage is what /api/v1/sink/messages answers: a page of the sink's
+// messages, newest first.
+type InboxPage struct {
+	Messages []InboxMessage `json:"messages"`
+	// Total is the number of messages the sink holds, those a search
+	// does not match too.
+	Total int `json:"total"`
+	// Next is the before= of the page that follows, when older messages
+	// are left to read; absent at the oldest.
+	Next int64 `json:"next,omitempty"`
+	// Searched is, for a search (q=), the number of messages this page
+	// read to find its own: at most maxInboxScan, so that a search over
+	// a large store answers in bounded time. Next goes on from the last.
+	Searched int `json:"searched,omitempty"`
+}
+
+const (
+	// maxInboxScan bounds the messages one search request reads: SQLite
+	// reads each whole, 15,000 to 35,000 a second on two cores
+	// (BenchmarkInboxSearch, 11 KB messages), so a request takes 0.15
+	// to 0.3 s however many the sink holds.
+	maxInboxScan = 5000
+	// inboxHead is the bytes of each message read for its From and
+	// Subject fields: the header section's start, as fieldOrder reads.
+	inboxHead = 64 << 10
+	// maxInboxQuery bounds the search text.
+	maxInboxQuery = 200
+)
+
+// listInbox serves the sink's received messages, newest first: before=
+// and after= bound their ids, and q= keeps those whose subject, From
+// field, envelope sender or a recipient holds the text, whatever the
+// case of its letters.
+func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
+	limit, err := queryInt(r, "limit", 50, 1000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
+		return
+	}
+	if limit == 0 {
+		limit = 50
+	}
+	before, err := queryInt(r, "before", 0, 0)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad before", err.Error()+": give the id of the last message of the page before (its next)")
+		return
+	}
+	after, err := queryInt(r, "after", 0, 0)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad after", err.Error()+": give the id of the newest message already shown")
+		return
+	}
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if utf8.RuneCountInString(q) > maxInboxQuery {
+		writeError(w, http.StatusBadRequest, "bad q", "the search text is longer than "+strconv.Itoa(maxInboxQuery)+
+			" characters: give a part of a subject or an address")
+		return
+	}
+	if before == 0 {
+		before = 1 << 62
+	}
+	page, err := readInbox(r.Context(), s.opts.Store.DB(), before, after, int(limit), strings.ToLower(q))
+	if err != nil {
+		s.writeAPIError(w, r, "listing the sink's messages", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// readInbox reads the messages with ids between after and before (both
+// excluded), newest first: limit of them, or, with q (lower case), up to
+// limit of those that match among the next maxInboxScan. The ids are
+// the table's rowid, so each page is a range of it, however many
+// messages the sink holds.
+func readInbox(ctx context.Context, db *sql.DB, before, after int64, limit int, q string) (InboxPage, error) {
+	page := InboxPage{Messages: []InboxMessage{}}
+	// A count of the rows of the session index, not of the table and
+	// its message bytes.
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sink_messages`).Scan(&page.Total); err != nil {
+		return page, err
+	}
+	read := limit
+	if q != "" {
+		read = maxInboxScan
+	}
+	rows, err := db.QueryContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, size, code, enhanced, text, substr(raw, 1, ?)
+		FROM sink_messages WHERE id < ? AND id > ? ORDER BY id DESC LIMIT ?`, inboxHead, before, after, read)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	last := int64(0)
+	for rows.Next() {
+		var (
+			m                    InboxMessage
+			id, session, tns     int64
+			rcpts, enhanced, txt string
+			head                 []byte
+		)
+		if err := rows.Scan(&id, &session, &m.Listener, &tns, &m.From, &rcpts, &m.Size, &m.Code, &enhanced, &txt, &head); err != nil {
+			return page, err
+		}
+		last = id
+		page.Searched++
+		m.ID, m.Session, m.Time = strconv.FormatInt(id, 10), strconv.FormatInt(session, 10), time.Unix(0, tns).UTC()
+		if rcpts != "" {
+			m.To = strings.Split(rcpts, "\n")
+		}
+		m.HeaderFrom, m.Subject = headerFromSubject(head)
+		m.Reply = dotReply(id, m.Code, enhanced, txt)
+		if q != "" && !inboxMatch(m, q) {
+			continue
+		}
+		m.From, m.Listener = mailtext.Valid(m.From), mailtext.Valid(m.Listener)
+		for i := range m.To {
+			m.To[i] = mailtext.Valid(m.To[i])
+		}
+		if m.To == nil {
+			m.To = []string{}
+		}
+		page.Messages = append(page.Messages, m)
+		if len(page.Messages) == limit {
+			break
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	rows.Close()
+	if q == "" {
+		page.Searched = 0
+	}
+	if last == 0 {
+		return page, nil
+	}
+	// Whether anything older is left, through the rowid.
+	var more bool
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sink_messages WHERE id < ? AND id > ?)`, last, after).Scan(&more); err != nil {
+		return page, err
+	}
+	if more {
+		page.Next = last
+	}
+	return page, nil
+}
+
+// inboxMatch says whether q, lower case, is in m's subject, From field,
+// envelope sender or one of its recipients.
+func inboxMatch(m InboxMessage, q string) bool {
+	for _, v := range append([]string{m.Subject, m.HeaderFrom, m.From}, m.To...) {
+		if strings.Contains(strings.ToLower(v), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// dotReply is the sink's reply after the final dot to message id as a
+// line: "250 2.0.0 Message accepted as 13", or, without one, what the
+// sink says happened. The sink stores a success's text as its rule gave
+// it, and says "Message accepted as N" for one without (sink/record.go
+// acceptedAs), as the session's transcript shows.
+func dotReply(id int64, code int, enhanced, text string) string {
+	if code == 0 {
+		if text != "" {
+			return "no reply: " + mailtext.Valid(text)
+		}
+		return "no reply after the data: the sink dropped the connection or hung"
+	}
+	if code/100 == 2 && text == "" {
+		text = "Message accepted as " + strconv.FormatInt(id, 10)
+	}
+	return strings.Join(strings.Fields(strconv.Itoa(code)+" "+enhanced+" "+mailtext.Valid(text)), " ")
+}
+
+// headerFromSubject reads the From and Subject fields from the start of
+// a message (the first of each, unfolded, encoded-words decoded), up to
+// the empty line that ends the header section.
+func headerFromSubject(head []byte) (from, subject string) {
+	var name string
+	var value []byte
+	seen := map[string]bool{}
+	flush := func() {
+		if (name == "from" || name == "subject") && !seen[name] {
+			seen[name] = true
+			v := mailtext.Valid(mailtext.Header(strings.TrimSpace(string(value))))
+			if name == "from" {
+				from = v
+			} else {
+				subject = v
+			}
+		}
+		name, value = "", nil
+	}
+	for len(head) > 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			break // the end of the header section (RFC 5322 2.1)
+		}
+		if line[0] == ' ' || line[0] == '\t' { // folded (RFC 5322 2.2.3)
+			if name != "" {
+				value = append(append(value, ' '), bytes.TrimSpace(line)...)
+			}
+			continue
+		}
+		flush()
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		name, value = strings.ToLower(string(bytes.TrimRight(k, " \t"))), append([]byte(nil), bytes.TrimSpace(v)...)
+	}
+	flush()
+	return from, subject
+}

@@ -1,0 +1,154 @@
+// The inbox: the messages the sink received, newest first, with their
+// sender, recipients, subject, size and the sink's reply, searchable by
+// subject, sender and recipient, and live.
+import { h, path, fmtTime, clear, iso } from "./dom.js";
+import { get } from "./api.js";
+import { humanBytes } from "./message.js";
+import { Stream } from "./stream.js";
+import { setStatus } from "./status.js";
+import { frameBatcher } from "./batch.js";
+
+const PAGE = 50;
+const MAX_ROWS = 500;
+// A search reads at most 5,000 messages a request (the API's bound); one
+// click reads on for up to this many before it asks to go on.
+const SEARCH_BUDGET = 20000;
+
+export function inboxView(main, query) {
+  const q = (query || "").trim();
+  const base = "/api/v1/sink/messages?";
+  const args = (more) => new URLSearchParams({ ...(q ? { q } : {}), ...more }).toString();
+  const tbody = h("tbody", { id: "inbox-rows" });
+  const input = h("input", { type: "search", name: "q", value: q, placeholder: "subject, sender or recipient", "aria-label": "search the inbox", id: "inbox-q" });
+  const form = h("form", { class: "filters", id: "inbox-find" }, input, h("button", { type: "submit" }, "Search"),
+    q ? h("a", { href: "#/inbox", id: "inbox-all" }, "All messages") : "");
+  const older = h("button", { type: "button", id: "inbox-older" }, q ? "Search older messages" : "Older messages");
+  older.hidden = true;
+  const note = h("p", { class: "muted", id: "inbox-note" });
+  const empty = h("p", { class: "muted", id: "inbox-empty" }, q ? "No message found." : "No message yet: what the sink receives shows here, newest first.");
+  empty.hidden = true;
+  main.append(h("h1", {}, "Inbox"),
+    h("p", { class: "muted", id: "inbox-about" }, "The messages relaylab's sink received, newest first. ",
+      "A search finds a part of the subject, the From field, the envelope sender or a recipient, in any case."),
+    form, h("div", { class: "scroll" }, h("table", { class: "cards", id: "inbox-table" },
+      h("thead", {}, h("tr", {}, h("th", {}, "received"), h("th", {}, "from"), h("th", {}, "to"), h("th", {}, "subject"), h("th", {}, "size"), h("th", {}, "reply"))),
+      tbody)), empty, note, h("div", { class: "bar" }, older));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const v = input.value.trim();
+    location.hash = v ? path("inbox", "search", v) : "#/inbox";
+  });
+
+  const shown = new Set();
+  let top = 0;       // the newest id read, shown or not
+  let before = 0;    // where the next older page starts; 0: from the newest
+  let total = 0, searched = 0;
+  let stopped = false;
+
+  function row(m) {
+    shown.add(m.id);
+    const msg = path("sink", "messages", m.id);
+    const envelope = m.from || "<>";
+    const sameSender = m.header_from && m.from && m.header_from.toLowerCase().includes(m.from.toLowerCase());
+    const refused = !(m.code >= 200 && m.code < 300);
+    return h("tr", { "data-id": m.id },
+      h("td", { class: "nowrap" }, h("a", { href: msg }, fmtTime(m.time))),
+      h("td", { class: "mono", "data-label": "from" }, m.header_from ? iso(m.header_from) : h("span", { title: "the envelope sender: the message has no From field" }, iso(envelope)),
+        m.header_from && !sameSender ? h("div", { class: "muted small", title: "the envelope sender (MAIL FROM), where bounces go" }, "envelope ", iso(envelope)) : ""),
+      h("td", { class: "mono", "data-label": "to" }, (m.to || []).map((r) => h("div", {}, iso(r)))),
+      h("td", { class: "wide", "data-label": "subject" }, h("a", { href: msg }, m.subject ? iso(m.subject) : h("span", { class: "muted" }, "(no subject)"))),
+      h("td", { class: "nowrap", "data-label": "size", title: m.size + " bytes" }, humanBytes(m.size)),
+      h("td", { class: "reply", "data-label": "reply" }, h("span", { class: "mono" + (refused ? " error" : "") }, iso(m.reply)),
+        h("div", { class: "small" }, h("a", { href: path("sink", "sessions", m.session) }, "session " + m.session), " · ", iso(m.listener))));
+  }
+  const count = () => {
+    empty.hidden = shown.size > 0 || !older.hidden;
+    if (!q) {
+      note.textContent = total ? shown.size + " shown of " + total + " received" : "";
+      return;
+    }
+    note.textContent = shown.size + " found" + (older.hidden ? " among all " + total + " received" : " in the newest " + searched + " of " + total + " received: Search older messages reads on");
+  };
+  const fail = (e) => { note.className = "error"; note.textContent = e.message; };
+
+  // page reads the next older page; a search reads on by itself until it
+  // has a page's worth or has read SEARCH_BUDGET more messages.
+  let loading = false;
+  function page(budget) {
+    if (loading || stopped) return Promise.resolve();
+    loading = true;
+    older.disabled = true;
+    return get(base + args({ limit: String(PAGE), ...(before ? { before: String(before) } : {}) })).then((d) => {
+      if (stopped) return;
+      total = d.total;
+      searched += d.searched || 0;
+      for (const m of d.messages) {
+        top = Math.max(top, Number(m.id));
+        if (!shown.has(m.id)) tbody.append(row(m));
+      }
+      before = d.next || 0;
+      older.hidden = !d.next;
+      loading = false;
+      count();
+      const left = budget - (d.searched || 0);
+      if (q && d.next && d.messages.length < PAGE && left > 0) {
+        note.textContent = shown.size + " found so far; searching the older messages…";
+        return page(left);
+      }
+    }).catch(fail).finally(() => { loading = false; older.disabled = false; });
+  }
+  older.addEventListener("click", () => page(SEARCH_BUDGET));
+
+  // Live: each sink.message names a new message's id; those newer than
+  // the newest read are asked for in one request at a time (with the
+  // search, so that only matches come), and go on top.
+  let wanted = 0, busy = false;
+  function fetchNew() {
+    if (busy || wanted <= top || stopped) return;
+    busy = true;
+    const upTo = wanted;
+    get(base + args({ after: String(top), before: String(upTo + 1), limit: String(MAX_ROWS) })).then((d) => {
+      if (stopped) return;
+      total = d.total;
+      if (d.next) {
+        // More came than a page holds: the list starts again from them,
+        // and Older messages reads on below.
+        clear(tbody);
+        shown.clear();
+        before = d.next;
+        older.hidden = false;
+      }
+      const frag = document.createDocumentFragment();
+      for (const m of d.messages) if (!shown.has(m.id)) frag.append(row(m));
+      tbody.insertBefore(frag, tbody.firstChild);
+      top = Math.max(top, upTo);
+      while (tbody.children.length > MAX_ROWS) {
+        shown.delete(tbody.lastChild.dataset.id);
+        tbody.removeChild(tbody.lastChild);
+        before = Number(tbody.lastChild.dataset.id);
+        older.hidden = false;
+      }
+      count();
+    }).catch(fail).finally(() => { busy = false; fetchNew(); });
+  }
+  const batch = frameBatcher((evs) => {
+    for (const e of evs) {
+      const id = Number(e.payload && e.payload.id);
+      if (Number.isInteger(id) && id > wanted) wanted = id;
+    }
+    fetchNew();
+  }, 0);
+  let stream = null;
+  // The stream starts where the log stood before the first page was read:
+  // a message stored in between is shown once, whichever reads it first.
+  // A search's first pages read back from the newest message of all,
+  // matched or not: what is newer than that is new.
+  Promise.all([get("/api/v1/events?tail=1&limit=1"), get(base + "limit=1")]).then(([cur, newest]) => {
+    top = newest.messages.length ? Number(newest.messages[0].id) : 0;
+    return page(SEARCH_BUDGET).then(() => cur);
+  }).then((cur) => {
+    if (stopped) return;
+    stream = new Stream({ after: cur.next, kind: "sink.message" }, (evs) => batch.push(evs), setStatus);
+  }).catch(fail);
+  return () => { stopped = true; batch.cancel(); if (stream) stream.close(); };
+}
