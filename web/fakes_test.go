@@ -21,6 +21,7 @@ type fakeRelay struct {
 	retried  []string
 	deleted  []string
 	depth    int
+	depthErr error // QueueDepth's error, when set
 }
 
 var (
@@ -72,7 +73,7 @@ func (f *fakeRelay) Queue(ctx context.Context, q QueueFilter) ([]QueueEntry, err
 func (f *fakeRelay) QueueDepth(ctx context.Context) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.depth, nil
+	return f.depth, f.depthErr
 }
 
 func (f *fakeRelay) Message(ctx context.Context, id string) (MessageDetail, error) {

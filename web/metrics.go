@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/relaylab/relaylab/internal/events"
 )
@@ -30,12 +31,12 @@ type metrics struct {
 	latency     prometheus.Histogram
 }
 
-func newMetrics(relay RelayAPI) *metrics {
+func newMetrics(relay RelayAPI, st storeHealth) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
 	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_events_total", Help: "Events appended to the log, by kind."}, []string{"kind"})
 	m.accepted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_messages_accepted_total", Help: "Messages accepted, by the relay (queued) or the sink (received)."}, []string{"by"})
-	m.sinkReply = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_sink_replies_total", Help: "Replies the sink gave, by SMTP stage and code."}, []string{"stage", "code"})
+	m.sinkReply = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_sink_replies_total", Help: "Refusals and deferrals the sink gave (replies of 400 and above), by SMTP stage and code; messages it took are relaylab_messages_accepted_total{by=\"sink\"}."}, []string{"stage", "code"})
 	m.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_relay_attempts_total", Help: "Delivery attempts by the relay, by reply code."}, []string{"code"})
 	m.delivered = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_deliveries_total", Help: "Recipients delivered."})
 	m.deferred = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_deferrals_total", Help: "Recipients deferred (a temporary failure; retried later)."})
@@ -50,21 +51,53 @@ func newMetrics(relay RelayAPI) *metrics {
 		f(c)
 	}
 	if relay != nil {
-		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "relaylab_queue_depth", Help: "Recipients waiting in the relay's queue."}, func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			n, err := relay.QueueDepth(ctx)
-			if err != nil {
-				return -1
-			}
-			return float64(n)
-		}))
+		f(queueDepth{relay})
 	}
+	if st != nil {
+		f(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "relaylab_store_write_failures_total",
+			Help: "Group commits of the store that failed (a full disk, the file gone): their writes were refused, and the sink and the relay answered 451."},
+			func() float64 { return float64(st.Failures()) }))
+		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "relaylab_store_size_bytes", Help: "Bytes of the store's files on disk: the database, its write-ahead log and the log's index."},
+			func() float64 { return float64(st.Size()) }))
+	}
+	f(collectors.NewGoCollector())
+	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	f(collectors.NewBuildInfoCollector())
 	return m
 }
 
+// storeHealth is what the metrics and /readyz read of the store.
+type storeHealth interface {
+	Failing() error
+	Failures() uint64
+	Size() int64
+}
+
+// queueDepth is the relaylab_queue_depth gauge, read on scrape. When the
+// queue cannot be read, the gauge is left out of that scrape (and the
+// error logged by the handler) rather than given a value that looks like
+// a depth.
+type queueDepth struct{ relay RelayAPI }
+
+var queueDepthDesc = prometheus.NewDesc("relaylab_queue_depth", "Recipients waiting in the relay's queue.", nil, nil)
+
+func (q queueDepth) Describe(ch chan<- *prometheus.Desc) { ch <- queueDepthDesc }
+
+func (q queueDepth) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	n, err := q.relay.QueueDepth(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(queueDepthDesc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, float64(n))
+}
+
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	// A metric that cannot be read (the queue's depth on a failing store)
+	// is left out; the others are still served.
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, ErrorHandling: promhttp.ContinueOnError})
 }
 
 // payloadFields are the payload fields the metrics read; events of other

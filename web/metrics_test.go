@@ -76,7 +76,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
-	if strings.Contains(text, "go_goroutines") {
+	if strings.Contains(text, "promhttp_metric_handler_requests_total") {
 		t.Errorf("metrics include the default registry's collectors")
 	}
 }
@@ -86,7 +86,7 @@ func FuzzObserve(f *testing.F) {
 		f.Add("relay.attempt", s)
 		f.Add("sink.reply", s)
 	}
-	m := newMetrics(nil)
+	m := newMetrics(nil, nil)
 	f.Fuzz(func(t *testing.T, kind, payload string) {
 		m.observe(events.Event{Kind: kind, Payload: []byte(payload)}) // must not panic
 	})

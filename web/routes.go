@@ -345,6 +345,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.opts.Store.DB().PingContext(ctx); err != nil {
 		checks["store"] = err.Error()
 		ok = false
+	} else if err := s.opts.Store.Failing(); err != nil {
+		// Reads work, but every write is refused: the sink and the relay
+		// answer 451 to all mail until the store is fixed.
+		checks["store"] = "writes failing: " + err.Error()
+		ok = false
 	}
 	if !s.hub.running.Load() {
 		checks["stream"] = "not following the event log (the server is not started)"

@@ -103,7 +103,11 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	s := &Server{opts: opts, log: opts.Logger, clock: opts.Clock, pingEvery: pingPeriod, pongWait: pongWait}
-	s.metrics = newMetrics(opts.Relay)
+	var health storeHealth
+	if opts.Store != nil {
+		health = opts.Store
+	}
+	s.metrics = newMetrics(opts.Relay, health)
 	s.hub = newHub(opts.Store, opts.Logger, opts.Clock, s.metrics.observe)
 	s.handler = s.routes()
 	return s, nil

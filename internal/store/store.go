@@ -15,7 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3" // the SQLite driver
@@ -68,6 +70,12 @@ type Store struct {
 	stmts  map[string]*sql.Stmt
 
 	guard *fileGuard // the writer's check that the path still names its file
+
+	// failing is the error of the writer's last group commit when it
+	// failed (a full disk, the file gone), nil once one succeeds;
+	// failures counts the group commits that failed.
+	failing  atomic.Pointer[error]
+	failures atomic.Uint64
 
 	notifyMu sync.Mutex
 	lastID   int64
@@ -238,14 +246,17 @@ func (s *Store) writer() {
 func (s *Store) commit(batch []*request) {
 	ctx := context.Background()
 	if err := s.checkFile(ctx); err != nil {
+		s.failed(err)
 		for _, r := range batch {
 			r.err <- err
 		}
 		return
 	}
 	if err := s.control(ctx, `BEGIN IMMEDIATE`); err != nil {
+		err = fmt.Errorf("store: begin: %w", err)
+		s.failed(err)
 		for _, r := range batch {
-			r.err <- fmt.Errorf("store: begin: %w", err)
+			r.err <- err
 		}
 		return
 	}
@@ -281,6 +292,7 @@ func (s *Store) commit(batch []*request) {
 			// that fails) would be stored all the same. Nothing of the
 			// batch is written: every caller is told so.
 			lost := fmt.Errorf("store: SQLite rolled the whole transaction back after an error, so nothing of this group commit was written: %w", err)
+			s.failed(lost)
 			for j, r := range batch {
 				if j == i {
 					r.err <- err
@@ -299,21 +311,63 @@ func (s *Store) commit(batch []*request) {
 		return
 	}
 	if err := s.control(ctx, `COMMIT`); err != nil {
-		s.log.Error("store: commit failed", "err", err, "writes", len(batch))
-		if rerr := s.control(ctx, `ROLLBACK`); rerr != nil {
-			s.log.Error("store: rollback after a failed commit failed", "err", rerr)
+		s.log.Error("store: a commit failed, so its writes were refused (the sink and the relay answer 451 for them: nothing acknowledged is lost); check the disk the store is on (full? read-only? gone?)",
+			"path", s.path, "err", err, "writes", len(batch))
+		// SQLite may have rolled the transaction back itself (a full
+		// disk): a ROLLBACK then only fails with "no transaction".
+		if s.inTx() {
+			if rerr := s.control(ctx, `ROLLBACK`); rerr != nil {
+				s.log.Error("store: rollback after a failed commit failed", "path", s.path, "err", rerr)
+			}
 		}
+		err = fmt.Errorf("store: commit: %w", err)
+		s.failed(err)
 		for _, r := range batch {
-			r.err <- fmt.Errorf("store: commit: %w", err)
+			r.err <- err
 		}
 		return
 	}
+	s.failing.Store(nil)
 	if len(added) > 0 {
 		s.published(added[len(added)-1].ID)
 	}
 	for i, r := range batch {
 		r.err <- errs[i]
 	}
+}
+
+// failed notes a group commit that failed, for Failing and Failures.
+func (s *Store) failed(err error) {
+	s.failures.Add(1)
+	s.failing.Store(&err)
+}
+
+// Failing is the error of the writer's last group commit when it failed
+// (a full disk, the file deleted), or nil when it succeeded or none ran
+// yet: while it is set, every write is being refused.
+func (s *Store) Failing() error {
+	if p := s.failing.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Failures is how many group commits failed since the store opened.
+func (s *Store) Failures() uint64 { return s.failures.Load() }
+
+// Size is the bytes of the store's files on disk: the database, its
+// write-ahead log and the log's index.
+func (s *Store) Size() int64 {
+	var n int64
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if fi, err := os.Stat(s.path + suffix); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
 }
 
 // inTx reports whether the writer's connection is still inside a
