@@ -10,19 +10,42 @@ import (
 )
 
 // TestStyleContrast: the text colours of style.css read at WCAG 2 AA's
-// 4.5:1 at least against what they stand on: the advice and the warn
-// colour on a card and on the page, and the "deferred" and "delivered"
-// badges (and every rule that sets its own colour and background).
+// 4.5:1 at least against what they stand on, in the light palette and in
+// the dark one (prefers-color-scheme: dark, which redefines the
+// variables): the advice and the warn colour on a card and on the page,
+// and the "deferred" and "delivered" badges (and every rule that sets its
+// own colour and background).
 func TestStyleContrast(t *testing.T) {
 	t.Parallel()
 	css, err := os.ReadFile("ui/style.css")
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{}
-	for _, m := range regexp.MustCompile(`(--[a-z-]+):\s*(#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b)`).FindAllStringSubmatch(string(css), -1) {
-		vars[m[1]] = long(m[2])
+	dark := strings.Index(string(css), "@media (prefers-color-scheme: dark)")
+	if dark < 0 {
+		t.Fatal("style.css has no dark palette")
 	}
+	varRE := regexp.MustCompile(`(--[a-z-]+):\s*(#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b)`)
+	light := map[string]string{}
+	for _, m := range varRE.FindAllStringSubmatch(string(css[:dark]), -1) {
+		light[m[1]] = long(m[2])
+	}
+	darkVars := map[string]string{}
+	for k, v := range light {
+		darkVars[k] = v
+	}
+	block := string(css[dark:])
+	block = block[:strings.Index(block, "}")] // the dark :root's variables
+	for _, m := range varRE.FindAllStringSubmatch(block, -1) {
+		darkVars[m[1]] = long(m[2])
+	}
+	t.Run("light", func(t *testing.T) { checkPalette(t, string(css), light) })
+	t.Run("dark", func(t *testing.T) { checkPalette(t, string(css), darkVars) })
+}
+
+// checkPalette checks the contrast of style.css's colours with the
+// variables set as vars gives them.
+func checkPalette(t *testing.T, css string, vars map[string]string) {
 	resolve := func(v string) string {
 		v = strings.TrimSpace(v)
 		if m := regexp.MustCompile(`^var\((--[a-z-]+)\)$`).FindStringSubmatch(v); m != nil {
@@ -51,7 +74,7 @@ func TestStyleContrast(t *testing.T) {
 		return resolve(m[1])
 	}
 	seen := map[string]bool{}
-	for _, m := range rule.FindAllStringSubmatch(string(css), -1) {
+	for _, m := range rule.FindAllStringSubmatch(css, -1) {
 		fg, bg := decl(m[2], "color"), decl(m[2], "background")
 		if !hexColour(fg) || !hexColour(bg) {
 			continue
