@@ -66,6 +66,10 @@ type SinkAttempt struct {
 	By string `json:"by,omitempty"`
 	// Session is the sink's number for the session of the attempt.
 	Session int64 `json:"session,omitempty"`
+	// Attempt is the attempt's number for its (sender, recipient) pair,
+	// counted across sessions and listeners: what attempt: rules and xN
+	// directives match.
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // RelayAPI is what the web needs from the relay.
@@ -148,7 +152,8 @@ type SessionAttempt struct {
 	Category  string `json:"category,omitempty"`
 	Reason    string `json:"reason,omitempty"`
 	Advice    string `json:"advice,omitempty"`
-	By        string `json:"by,omitempty"` // as SinkAttempt.By
+	By        string `json:"by,omitempty"`      // as SinkAttempt.By
+	Attempt   int    `json:"attempt,omitempty"` // as SinkAttempt.Attempt
 }
 
 // Line is one line of an SMTP transcript.

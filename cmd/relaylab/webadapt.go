@@ -211,8 +211,8 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 	for rows.Next() {
 		var sess int64
 		var rcpt, stage, enhanced, text, by string
-		var code int
-		if err := rows.Scan(&sess, &rcpt, &stage, &code, &enhanced, &text, &by); err != nil {
+		var code, number int
+		if err := rows.Scan(&sess, &rcpt, &stage, &code, &enhanced, &text, &by, &number); err != nil {
 			return err
 		}
 		i, ok := idx[sess]
@@ -225,7 +225,7 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 		s.Category, s.Reason, s.Advice = v.Category, v.Reason, v.Advice
 		if attempts {
 			s.Attempts = append(s.Attempts, web.SessionAttempt{Recipient: rcpt, Reply: s.LastReply,
-				Category: v.Category, Reason: v.Reason, Advice: v.Advice, By: by})
+				Category: v.Category, Reason: v.Reason, Advice: v.Advice, By: by, Attempt: number})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -277,7 +277,7 @@ func (a sinkAdapter) sessionRefusals(ctx context.Context, out []web.SinkSession,
 // sessionAttemptsSQL selects the attempts of n sessions, in the order
 // they were made, through the sink_attempts_session index.
 func sessionAttemptsSQL(n int) string {
-	return `SELECT session_id, recipient, stage, code, enhanced, text, COALESCE(reply_by, '') FROM sink_attempts
+	return `SELECT session_id, recipient, stage, code, enhanced, text, COALESCE(reply_by, ''), attempt FROM sink_attempts
 		WHERE session_id IN (?` + strings.Repeat(",?", n-1) + `) ORDER BY session_id, id`
 }
 
@@ -319,15 +319,15 @@ func (a sinkAdapter) Replies(ctx context.Context) (web.SinkReplyTally, error) {
 var _ web.SinkRepliesAPI = sinkAdapter{}
 
 func (a sinkAdapter) Attempts(ctx context.Context) ([]web.SinkAttempt, error) {
-	atts, err := sinkAttempts{a.db}.AllMessageAttempts(ctx)
+	atts, err := sink.AllAttempts(ctx, a.db)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]web.SinkAttempt, 0, len(atts))
-	for _, x := range atts {
-		a := x.SinkAttempt
+	for _, a := range atts {
 		out = append(out, web.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client, Sender: a.Sender, Recipient: a.Recipient,
-			Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, TLS: a.TLS, Message: x.Message, By: a.By, Session: a.Session})
+			Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS, Message: a.Message, By: a.By,
+			Session: a.Session, Attempt: a.Number})
 	}
 	return out, nil
 }
