@@ -63,6 +63,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	var rate string
 	fs := newFlags(e, "load", loadSynopsis)
 	fs.StringVar(&cfg.Target, "target", "127.0.0.1:2525", "SMTP server as host:port")
+	server := fs.String("server", "", "the same as --target, as send and swaks name it")
 	fs.IntVar(&cfg.Sessions, "sessions", 10, "concurrent connections")
 	fs.IntVar(&cfg.Messages, "messages", 1000, "messages to send in all")
 	fs.IntVar(&cfg.Size, "size", 4096, "approximate message size in bytes")
@@ -126,6 +127,16 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["server"] {
+		if set["target"] {
+			return usageError("--server and --target name the same server: give one")
+		}
+		cfg.Target = *server
+	}
+	targetFlag := "target"
+	if set["server"] {
+		targetFlag = "server"
+	}
 	if err := checkAuthFlags("load", &cfg.AuthPass, cfg.AuthUser, cfg.AuthMech, set["auth-pass"]); err != nil {
 		return err
 	}
@@ -148,9 +159,9 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	}
 	host, _, err := net.SplitHostPort(cfg.Target)
 	if err != nil {
-		return usageError("--target %q: %v; give host:port", cfg.Target, err)
+		return usageError("--%s %q: %v; give host:port", targetFlag, cfg.Target, err)
 	}
-	if err := checkPort("target", cfg.Target); err != nil {
+	if err := checkPort(targetFlag, cfg.Target); err != nil {
 		return err
 	}
 	cfg.TLS = &tls.Config{InsecureSkipVerify: insecure, ServerName: host}
@@ -159,7 +170,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	var done atomic.Int64
 	cfg.Done = &done
 
-	targetGiven := set["target"]
+	targetGiven := set["target"] || set["server"]
 	head := e.stdout
 	if asJSON {
 		head = e.stderr // stdout holds the JSON alone
