@@ -372,17 +372,31 @@ func reloadSink(sk *sink.Sink, running *fileConfig, load func() (*fileConfig, er
 
 // newLogger logs to stderr at level ("debug", "info", "warn", "error").
 func newLogger(e *env, level string) (*slog.Logger, error) {
+	return newFormatLogger(e, level, "text")
+}
+
+// newFormatLogger logs to stderr at level in format: "text" (key=value
+// lines) or "json" (one JSON object a line, for a log collector).
+func newFormatLogger(e *env, level, format string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, usageError("--log-level %q: want debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: l})), nil
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	}
+	return nil, usageError("--log-format %q: want text or json", format)
 }
 
 // daemonFlags are the flags the long-running commands (serve, sink, relay)
 // share.
 type daemonFlags struct {
 	db, config, level *string
+	format            *string
 	grace             *time.Duration
 	cpuprofile        *string
 }
@@ -392,6 +406,7 @@ func addDaemonFlags(fs *flag.FlagSet, configHelp string) daemonFlags {
 		db:         fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in the config)"),
 		config:     fs.String("config", "", configHelp),
 		level:      fs.String("log-level", "info", "debug, info, warn or error"),
+		format:     fs.String("log-format", "text", "text (key=value lines) or json (one object a line, for a log collector)"),
 		grace:      fs.Duration("shutdown-grace", 10*time.Second, "how long sessions and deliveries in progress may finish on SIGINT/SIGTERM"),
 		cpuprofile: fs.String("cpuprofile", "", "write a CPU profile to FILE until the command stops (for go tool pprof)"),
 	}
@@ -427,7 +442,7 @@ func (d daemonFlags) parse(e *env, fs *flag.FlagSet, args []string) (*slog.Logge
 	if err := flagAtLeast("shutdown-grace", *d.grace, 0, "0 or more (how long work in progress may finish, such as 10s)"); err != nil {
 		return nil, nil, err
 	}
-	log, err := newLogger(e, *d.level)
+	log, err := newFormatLogger(e, *d.level, *d.format)
 	if err != nil {
 		return nil, nil, err
 	}

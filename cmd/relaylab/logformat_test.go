@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestLogFormatJSON: --log-format json writes the daemons' log as one
+// JSON object a line, for a log collector; another format is bad input.
+func TestLogFormatJSON(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &sinkOutput{mu: make(chan struct{}, 1)}
+	e := &env{stdout: out, stderr: out}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, e, []string{"sink", "--listen", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "x.db"), "--log-format", "json"})
+	}()
+	for i := 0; i < 2000 && !strings.Contains(out.String(), "Ctrl-C stops."); i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	var logged int
+	for _, line := range strings.Split(out.String(), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("a log line that is not JSON: %q: %v", line, err)
+			continue
+		}
+		if rec["level"] == nil || rec["msg"] == nil || rec["time"] == nil {
+			t.Errorf("a JSON log line without level, msg or time: %q", line)
+		}
+		logged++
+	}
+	if logged == 0 {
+		t.Errorf("no JSON log line in:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), " level=") {
+		t.Errorf("key=value lines beside the JSON:\n%s", out.String())
+	}
+	code, _, stderr := runIn(t, context.Background(), "sink", "--log-format", "xml", "--listen", "127.0.0.1:0")
+	if code != 2 || !strings.Contains(stderr, `--log-format "xml": want text or json`) {
+		t.Errorf("--log-format xml: exit %d\n%s", code, stderr)
+	}
+}
