@@ -70,6 +70,10 @@ var ErrClosed = errors.New("relay: closed")
 
 // Relay is a running (or ready) relay.
 type Relay struct {
+	// claimErrs and warnErrs throttle the scheduler's log of a store that
+	// keeps failing (only the scheduler's goroutine uses them).
+	claimErrs, warnErrs repeatedError
+
 	cfg      Config
 	store    *store.Store
 	clock    clock.Clock
@@ -469,16 +473,16 @@ func (r *Relay) unparkScheduler() {
 
 // pass claims due recipients until none is due, dispatching them.
 func (r *Relay) pass(ctx context.Context) {
-	if err := r.warnDelayed(ctx, r.clock.Now()); err != nil && ctx.Err() == nil {
-		r.log.Error("relay: sending delay warnings failed; they are tried again at the next pass", "err", err)
+	if err := r.warnDelayed(ctx, r.clock.Now()); ctx.Err() == nil {
+		r.warnErrs.note(r.log, r.clock.Now(), err, "relay: sending delay warnings failed; they are tried again at the next pass")
 	}
 	for ctx.Err() == nil {
 		now := r.clock.Now()
 		batch, err := r.claim(ctx, now, r.cfg.Batch)
+		if ctx.Err() == nil {
+			r.claimErrs.note(r.log, now, err, "relay: claiming due recipients failed, so nothing is delivered until the store answers again; check the store's disk and the store's own log lines")
+		}
 		if err != nil {
-			if ctx.Err() == nil {
-				r.log.Error("relay: claiming due recipients failed", "err", err)
-			}
 			return
 		}
 		if len(batch) == 0 {
@@ -540,5 +544,33 @@ func (r *Relay) warnUnverifiedAuth() {
 		}
 		r.log.Warn("relay: a path sends its AUTH password over TLS without checking the server's certificate (verify: false); a man in the middle could take it: set verify: true (and a CA the host's certificate chains to)",
 			"path", pc.Name, "host", pc.Host)
+	}
+}
+
+// repeatedError logs a failure that repeats at every pass (a store that
+// keeps failing) once, then at most once a minute with how many times it
+// failed since, and once more when it works again, where a line every
+// two seconds buried everything else.
+type repeatedError struct {
+	since, logged time.Time
+	n             int
+}
+
+// note records the outcome of one try: err nil for a success.
+func (e *repeatedError) note(log *slog.Logger, now time.Time, err error, msg string) {
+	if err == nil {
+		if e.n > 0 {
+			log.Info(msg+": it works again", "failures", e.n, "since", e.since.UTC().Format(time.RFC3339))
+		}
+		*e = repeatedError{}
+		return
+	}
+	if e.n == 0 {
+		e.since = now
+	}
+	e.n++
+	if e.n == 1 || now.Sub(e.logged) >= time.Minute {
+		e.logged = now
+		log.Error(msg, "err", err, "failures", e.n, "since", e.since.UTC().Format(time.RFC3339))
 	}
 }
