@@ -228,17 +228,7 @@ func headerFromSubject(head []byte) (from, subject string) {
 		}
 		name, value = "", nil
 	}
-	for len(head) > 0 {
-		line := head
-		if i := bytes.IndexByte(head, '\n'); i >= 0 {
-			line, head = head[:i], head[i+1:]
-		} else {
-			head = nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
-			break // the end of the header section (RFC 5322 2.1)
-		}
+	for line := range headerLines(head) {
 		if line[0] == ' ' || line[0] == '\t' { // folded (RFC 5322 2.2.3)
 			if name != "" {
 				value = append(append(value, ' '), bytes.TrimSpace(line)...)
