@@ -23,20 +23,7 @@ func TestExpectSaysTheRelayHoldsIt(t *testing.T) {
 {"id":2,"time":"2026-01-02T03:04:05Z","kind":"relay.attempt","message":"m1","recipient":"defer2@example.test","path":"sink","payload":{"attempt":1,"path":"sink","host":"127.0.0.1","reply":{"stage":"rcpt","code":451,"enhanced":"4.7.1","text":"Deferred on request"}}},
 {"id":3,"time":"2026-01-02T03:04:05Z","kind":"relay.deferred","message":"m1","recipient":"defer2@example.test","path":"sink","payload":{"category":"policy","reason":"the receiver's policy defers the message for now","reply":{"stage":"rcpt","code":451,"enhanced":"4.7.1","text":"Deferred on request"}}},
 {"id":4,"time":"2026-01-02T03:04:10Z","kind":"relay.deferred","message":"m1","recipient":"defer2@example.test","path":"sink","payload":{"category":"destination-backoff","next_attempt":"2026-01-02T03:14:10Z","reason":"nothing was sent to this recipient","reply":{"stage":"shaping","code":0,"text":"not tried: destination path:sink rests until 2026-01-02T03:14:10Z after 421 4.7.0 busy to d421@example.test (message m2)"}}}],"next":4}`
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch {
-		case r.URL.Path == "/api/v1/sink/attempts":
-			io.WriteString(w, `{"attempts":[{"time":"2026-01-02T03:04:05Z","listener":"mx","client":"127.0.0.1","sender":"app@shop.test","recipient":"defer2@example.test","stage":"rcpt","code":451,"enhanced":"4.7.1","text":"Deferred on request","session":1}]}`)
-		case r.URL.Path == "/api/v1/events" && r.URL.Query().Get("kind") == "relay." && r.URL.Query().Get("after") == "0":
-			io.WriteString(w, relayEvents)
-		case r.URL.Path == "/api/v1/events":
-			io.WriteString(w, `{"events":[],"next":0}`)
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	defer srv.Close()
+	srv := fakeServeAPI(t, `{"attempts":[{"time":"2026-01-02T03:04:05Z","listener":"mx","client":"127.0.0.1","sender":"app@shop.test","recipient":"defer2@example.test","stage":"rcpt","code":451,"enhanced":"4.7.1","text":"Deferred on request","session":1}]}`, relayEvents)
 	file := filepath.Join(t.TempDir(), "x.yaml")
 	if err := os.WriteFile(file, []byte("name: held\nexpect:\n  recipients:\n    - {match: \"defer2@example.test\", status: delivered}\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -59,18 +46,7 @@ func TestExpectSaysTheRelayHoldsIt(t *testing.T) {
 // the replies of the attempts alone.
 func TestExpectURLJSONLeavesOutSinkCounts(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
-		case "/api/v1/sink/attempts":
-			io.WriteString(w, `{"attempts":[{"time":"2026-01-02T03:04:05Z","listener":"mx","client":"127.0.0.1","sender":"app@shop.test","recipient":"ok@example.test","stage":"data","code":250,"enhanced":"2.0.0","text":"queued","message":1,"session":1}]}`)
-		case "/api/v1/events":
-			io.WriteString(w, `{"events":[],"next":0}`)
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	defer srv.Close()
+	srv := fakeServeAPI(t, `{"attempts":[{"time":"2026-01-02T03:04:05Z","listener":"mx","client":"127.0.0.1","sender":"app@shop.test","recipient":"ok@example.test","stage":"data","code":250,"enhanced":"2.0.0","text":"queued","message":1,"session":1}]}`, "")
 	dir := t.TempDir()
 	file, js := filepath.Join(dir, "x.yaml"), filepath.Join(dir, "v.json")
 	if err := os.WriteFile(file, []byte("name: ok\nexpect:\n  recipients:\n    - {match: \"ok@example.test\", status: delivered}\n"), 0o644); err != nil {
@@ -89,4 +65,28 @@ func TestExpectURLJSONLeavesOutSinkCounts(t *testing.T) {
 	if !strings.Contains(string(b), `"sink_messages": 1`) {
 		t.Errorf("the JSON lacks sink_messages:\n%s", b)
 	}
+}
+
+// fakeServeAPI stands for a relaylab serve's API, for expect --url: the
+// sink's attempts as attempts gives them (JSON), the relay's events (a
+// page of /api/v1/events?kind=relay.) as relayEvents gives them, or none
+// when it is "", and every other page of events empty.
+func fakeServeAPI(t *testing.T, attempts, relayEvents string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		q := r.URL.Query()
+		switch {
+		case r.URL.Path == "/api/v1/sink/attempts":
+			io.WriteString(w, attempts)
+		case r.URL.Path == "/api/v1/events" && relayEvents != "" && q.Get("kind") == "relay." && q.Get("after") == "0":
+			io.WriteString(w, relayEvents)
+		case r.URL.Path == "/api/v1/events":
+			io.WriteString(w, `{"events":[],"next":0}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
