@@ -48,12 +48,7 @@ func TestFileDeletedOrReplaced(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			appendOne := func(msg string) error {
-				return st.Write(ctx, func(tx *Tx) error {
-					_, err := tx.Append(events.Event{Kind: events.SinkMessage, Message: msg})
-					return err
-				})
-			}
+			appendOne := func(msg string) error { return appendMessageEvent(ctx, st, msg) }
 			if err := appendOne("before@x.test"); err != nil {
 				t.Fatal(err)
 			}
@@ -104,12 +99,7 @@ func TestSideFileDeleted(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			appendOne := func(msg string) error {
-				return st.Write(ctx, func(tx *Tx) error {
-					_, err := tx.Append(events.Event{Kind: events.SinkMessage, Message: msg})
-					return err
-				})
-			}
+			appendOne := func(msg string) error { return appendMessageEvent(ctx, st, msg) }
 			for _, m := range []string{"one", "two", "three"} {
 				if err := appendOne(m); err != nil {
 					t.Fatal(err)
@@ -149,4 +139,13 @@ func TestSideFileDeleted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// appendMessageEvent writes one sink.message event for msg, alone in its
+// commit.
+func appendMessageEvent(ctx context.Context, st *Store, msg string) error {
+	return st.Write(ctx, func(tx *Tx) error {
+		_, err := tx.Append(events.Event{Kind: events.SinkMessage, Message: msg})
+		return err
+	})
 }
