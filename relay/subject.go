@@ -2,7 +2,6 @@ package relay
 
 import (
 	"bytes"
-	"iter"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -50,7 +49,7 @@ const maxHeaderScan = 256 << 10
 func rawField(data []byte, field string) string {
 	var val []byte
 	in := false
-	for line := range headerLines(data[:min(len(data), maxHeaderScan)]) {
+	for line := range mailtext.HeaderLines(data[:min(len(data), maxHeaderScan)]) {
 		if line[0] == ' ' || line[0] == '\t' {
 			if in {
 				val = append(val, line...)
@@ -67,26 +66,6 @@ func rawField(data []byte, field string) string {
 		}
 	}
 	return strings.TrimSpace(string(val))
-}
-
-// headerLines yields the lines of the header section of data, without
-// their line endings (CRLF or a bare LF), up to the blank line that ends
-// it or the end of data.
-func headerLines(data []byte) iter.Seq[[]byte] {
-	return func(yield func([]byte) bool) {
-		for len(data) > 0 {
-			line := data
-			if i := bytes.IndexByte(data, '\n'); i >= 0 {
-				line, data = data[:i], data[i+1:]
-			} else {
-				data = nil
-			}
-			line = bytes.TrimSuffix(line, []byte("\r"))
-			if len(line) == 0 || !yield(line) {
-				return
-			}
-		}
-	}
 }
 
 // messageIDOf is the message's Message-ID without its angle brackets, ""

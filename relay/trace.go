@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/relaylab/relaylab/internal/mailtext"
 )
 
 // maxHops is the number of Received fields past which a submitted message
@@ -16,7 +18,7 @@ const maxHops = 100
 // hops counts the Received fields in the header section of data.
 func hops(data []byte) int {
 	n := 0
-	for line := range headerLines(data) {
+	for line := range mailtext.HeaderLines(data) {
 		if len(line) >= 9 && bytes.EqualFold(line[:9], []byte("received:")) {
 			n++
 		}
@@ -176,7 +178,7 @@ func unfoldedFields(header []byte, name string) []string {
 // hasField reports whether the header section of data has a field of
 // the given name (any case), leniently as rawSubject reads it.
 func hasField(data []byte, name string) bool {
-	for line := range headerLines(data[:min(len(data), maxHeaderScan)]) {
+	for line := range mailtext.HeaderLines(data[:min(len(data), maxHeaderScan)]) {
 		if line[0] == ' ' || line[0] == '\t' {
 			continue
 		}

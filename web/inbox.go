@@ -228,7 +228,7 @@ func headerFromSubject(head []byte) (from, subject string) {
 		}
 		name, value = "", nil
 	}
-	for line := range headerLines(head) {
+	for line := range mailtext.HeaderLines(head) {
 		if line[0] == ' ' || line[0] == '\t' { // folded (RFC 5322 2.2.3)
 			if name != "" {
 				value = append(append(value, ' '), bytes.TrimSpace(line)...)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"iter"
 	"net/mail"
 	"net/textproto"
 	"slices"
@@ -75,7 +74,7 @@ func DecodeMessage(raw []byte) MessageDetail {
 func fieldOrder(raw []byte, header mail.Header) []Header {
 	var out []Header
 	used := map[string]int{}
-	for line := range headerLines(raw[:min(len(raw), 64<<10)]) {
+	for line := range mailtext.HeaderLines(raw[:min(len(raw), 64<<10)]) {
 		if line[0] == ' ' || line[0] == '\t' {
 			continue // a folded line goes on with the field before
 		}
@@ -102,27 +101,6 @@ func fieldOrder(raw []byte, header mail.Header) []Header {
 		}
 	}
 	return out
-}
-
-// headerLines yields the lines of a message's header section, without
-// their line ends, up to the empty line that ends it (RFC 5322 2.1); a
-// line that starts with a space or a tab goes on with the field before
-// (folded, RFC 5322 2.2.3).
-func headerLines(head []byte) iter.Seq[[]byte] {
-	return func(yield func([]byte) bool) {
-		for len(head) > 0 {
-			line := head
-			if i := bytes.IndexByte(head, '\n'); i >= 0 {
-				line, head = head[:i], head[i+1:]
-			} else {
-				head = nil
-			}
-			line = bytes.TrimSuffix(line, []byte("\r"))
-			if len(line) == 0 || !yield(line) {
-				return
-			}
-		}
-	}
 }
 
 // validDetail is m with every text of the message valid UTF-8 (validText),

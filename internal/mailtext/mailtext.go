@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"iter"
 	"mime"
 	"strings"
 	"unicode/utf8"
@@ -173,4 +174,25 @@ func Valid(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// HeaderLines yields the lines of a message's header section, without
+// their line ends (CRLF or a bare LF), up to the empty line that ends it
+// (RFC 5322 2.1) or the end of data; a line that starts with a space or a
+// tab goes on with the field before (folded, RFC 5322 2.2.3).
+func HeaderLines(data []byte) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for len(data) > 0 {
+			line := data
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				line, data = data[:i], data[i+1:]
+			} else {
+				data = nil
+			}
+			line = bytes.TrimSuffix(line, []byte("\r"))
+			if len(line) == 0 || !yield(line) {
+				return
+			}
+		}
+	}
 }
