@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+func init() {
+	register(command{"prune", "delete the sink's record, finished relay mail and events older than a cutoff", runPrune})
+}
+
+// pruneOutput is prune's --json.
+type pruneOutput struct {
+	store.PruneResult
+	Vacuumed   bool  `json:"vacuumed,omitempty"`
+	SizeBefore int64 `json:"size_before"`
+	SizeAfter  int64 `json:"size_after"`
+}
+
+func runPrune(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "prune", `(--older-than D | --before RFC3339) [--db PATH | --config FILE] [--dry-run] [--vacuum] [--json]
+
+Deletes what is older than the cutoff: the sink's sessions, messages,
+attempts and bounces sent or given up on; the relay's finished messages
+(every recipient delivered, bounced, expired or suppressed) with their
+bodies; and events. It keeps mail still queued, deferred or in flight,
+bounces still due, the suppression list, the greylist, and the events the
+sink and relay rebuild their state from at start (the last sink reset,
+today's relay attempts, rests not yet over); probe results are probe.keep's.
+A (sender, recipient) pair whose attempts are all pruned counts from 1
+again when the sink next starts. Runs beside relaylab serve, sink or relay,
+a few hundred rows per transaction. The file keeps its size (SQLite reuses
+the space) unless --vacuum, which rewrites it and needs the store to
+itself: it is refused while any other process has the store open.
+Exit status: 0 when done, 1 when the store failed or --vacuum was
+refused, 2 for bad arguments or no store.`)
+	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in --config)")
+	cfgPath := fs.String("config", "", "YAML configuration file")
+	olderThan := fs.String("older-than", "", "prune what is older than this, like 30d or 12h")
+	beforeFlag := fs.String("before", "", "prune what is older than this time, RFC 3339 (2026-03-01T00:00:00Z)")
+	dryRun := fs.Bool("dry-run", false, "count what would be deleted, delete nothing")
+	vacuum := fs.Bool("vacuum", false, "afterwards rewrite the file to give the space back (needs the store to itself)")
+	asJSON := fs.Bool("json", false, "print what was deleted as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError("prune takes no arguments, got %q (say how old with --older-than or --before)", fs.Args())
+	}
+	before, err := pruneCutoff(*olderThan, *beforeFlag, time.Now())
+	if err != nil {
+		return err
+	}
+	if *vacuum && *dryRun {
+		return usageError("--vacuum with --dry-run: a dry run changes nothing, so there is nothing to give back; drop one")
+	}
+	log, err := newLogger(e, "warn")
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	path := storePath(cfg, *db)
+	if err := requireStore(ctx, path); err != nil {
+		return err
+	}
+	if *vacuum {
+		// Asked before this process opens the store (openElsewhere).
+		if err := refuseVacuum(path, "nothing was pruned"); err != nil {
+			return err
+		}
+	}
+	st, _, err := openStore(ctx, cfg, path, log)
+	if err != nil {
+		return err
+	}
+	out := pruneOutput{SizeBefore: st.Size()}
+	out.PruneResult, err = st.Prune(ctx, before, store.PruneOptions{DryRun: *dryRun})
+	cerr := st.Close()
+	if err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("%w (what was deleted before the failure stays deleted; run it again to finish)", err)}
+	}
+	if *vacuum {
+		// One may have opened it while this one pruned.
+		if err := refuseVacuum(path, fmt.Sprintf("the prune itself was done (%d rows)", out.Total())); err != nil {
+			return err
+		}
+		if err := store.Vacuum(ctx, path); err != nil {
+			return &exitError{code: 1, err: err}
+		}
+		out.Vacuumed = true
+	}
+	out.SizeAfter = fileSize(path)
+	if *asJSON {
+		return printJSON(e, out)
+	}
+	printPruned(e, out)
+	return nil
+}
+
+// pruneCutoff is the time before which prune deletes: now less
+// --older-than, or --before; exactly one of them.
+func pruneCutoff(olderThan, before string, now time.Time) (time.Time, error) {
+	switch {
+	case olderThan == "" && before == "":
+		return time.Time{}, usageError("say how old with --older-than D (like 30d) or --before TIME (RFC 3339)")
+	case olderThan != "" && before != "":
+		return time.Time{}, usageError("--older-than and --before both say how old: give one")
+	case olderThan != "":
+		d, err := config.ParseDuration(olderThan)
+		if err != nil {
+			return time.Time{}, usageError("--older-than: %v", err)
+		}
+		if d.D() <= 0 {
+			return time.Time{}, usageError("--older-than %s: want more than 0, like 30d", olderThan)
+		}
+		return now.Add(-d.D()), nil
+	}
+	t, err := time.Parse(time.RFC3339, before)
+	if err != nil {
+		return time.Time{}, usageError("--before %q: want a time in RFC 3339, like 2026-03-01T00:00:00Z", before)
+	}
+	if t.After(now) {
+		return time.Time{}, usageError("--before %s is in the future: it would take mail still being recorded; give a time in the past", before)
+	}
+	return t, nil
+}
+
+// refuseVacuum refuses --vacuum while another process has the store at
+// path open: VACUUM holds the store's write lock for its whole run, so a
+// running sink or relay would answer 451 to everything meanwhile.
+func refuseVacuum(path, done string) error {
+	pids, err := storeHolders(path)
+	if err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("%s: telling whether another process has the store open: %w", path, err)}
+	}
+	if len(pids) == 0 {
+		return nil
+	}
+	who := fmt.Sprintf("process %d", pids[0])
+	if _, args := processRoles(pids[0]); len(args) > 0 {
+		who += " (" + strings.Join(args, " ") + ")"
+	}
+	return &exitError{code: 1, err: fmt.Errorf("--vacuum: the store %s is in use by %s, and a vacuum takes the store to itself for its whole run (the sink and relay would refuse mail with 451 meanwhile); %s. Stop that process first, or prune without --vacuum (SQLite reuses the freed space)", path, who, done)}
+}
+
+func printPruned(e *env, out pruneOutput) {
+	verb := "deleted"
+	if out.DryRun {
+		verb = "would delete"
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tROWS")
+	for _, t := range out.Tables {
+		fmt.Fprintf(tw, "%s\t%d\n", t.Table, t.Rows)
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "%s %d rows older than %s\n", verb, out.Total(), out.Before.UTC().Format(time.RFC3339))
+	if out.Vacuumed {
+		fmt.Fprintf(e.stdout, "vacuumed: the store's files went from %s to %s\n", bytesText(out.SizeBefore), bytesText(out.SizeAfter))
+	} else if !out.DryRun && out.Total() > 0 {
+		fmt.Fprintln(e.stdout, "the file keeps its size: SQLite reuses the freed space (--vacuum gives it back, with the store stopped)")
+	}
+}
+
+// fileSize is the bytes of the store at path on disk, with its
+// write-ahead log and index.
+func fileSize(path string) int64 {
+	var n int64
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if fi, err := os.Stat(path + suffix); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+func bytesText(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d KB", (n+1023)/1024)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+}

@@ -1,0 +1,285 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// PruneOptions configure Prune.
+type PruneOptions struct {
+	// Batch is the most rows of one table one transaction deletes
+	// (default 300), so that a prune beside a running sink and relay
+	// holds the one writer for a few milliseconds at a time.
+	Batch int
+	// DryRun counts what Prune would delete, and deletes nothing.
+	DryRun bool
+}
+
+// Pruned is how many rows Prune deleted (or, dry, would delete) from one
+// table.
+type Pruned struct {
+	Table string `json:"table"`
+	Rows  int64  `json:"rows"`
+}
+
+// PruneResult is what Prune deleted, table by table in the order it
+// prunes them.
+type PruneResult struct {
+	Before time.Time `json:"before"`
+	DryRun bool      `json:"dry_run,omitempty"`
+	Tables []Pruned  `json:"tables"`
+}
+
+// Total is the rows deleted from every table.
+func (r PruneResult) Total() int64 {
+	var n int64
+	for _, t := range r.Tables {
+		n += t.Rows
+	}
+	return n
+}
+
+// Finished relay recipients: the states a recipient never leaves. A
+// message whose recipients are all in them is done with (a deleted one is
+// bounced, category "deleted").
+const relayFinalStates = `('delivered', 'bounced', 'expired', 'suppressed')`
+
+// lastSinkSessionSQL is the last sink session id the store knows, which a
+// sink resumes numbering after (sink's readState): its rows are never
+// pruned, so that session ids never go back to ones a kept sink.reset
+// event (its before_session) or a web link names already.
+const lastSinkSessionSQL = `(SELECT MAX(x) FROM (SELECT MAX(id) AS x FROM sink_sessions UNION ALL SELECT MAX(session_id) FROM sink_messages))`
+
+// pendingBounceSQL is a sink bounce still due: the sink sends it later, and
+// reads its message then.
+const pendingBounceSQL = `sent_ns = 0 AND error = '' AND skipped = ''`
+
+// prunableRelayMessageSQL holds for a relay message (alias m) that is
+// done with: it has recipients, every one is final, and none changed at
+// or after the cutoff (the one argument).
+const prunableRelayMessageSQL = `EXISTS (SELECT 1 FROM relay_recipients r WHERE r.message_id = m.id)
+	AND NOT EXISTS (SELECT 1 FROM relay_recipients r WHERE r.message_id = m.id AND (r.state NOT IN ` + relayFinalStates + ` OR r.updated_ns >= ?))`
+
+// pruneTable is one table that Prune deletes rows of by a condition.
+type pruneTable struct {
+	name  string
+	where string // on the table's own columns, unqualified
+	args  func(cut int64, now time.Time) []any
+}
+
+// sinkTables are the sink's record. The greylist has its own expiry and
+// is left alone; a bounce still due, the message it will quote, and the
+// last session (lastSinkSessionSQL) stay.
+var sinkTables = []pruneTable{
+	{"sink_sessions", `end_ns < ? AND id < ` + lastSinkSessionSQL, cutOnly},
+	{"sink_messages", `time_ns < ? AND session_id < ` + lastSinkSessionSQL +
+		` AND id NOT IN (SELECT message FROM sink_bounces WHERE ` + pendingBounceSQL + `)`, cutOnly},
+	{"sink_attempts", `time_ns < ?`, cutOnly},
+	{"sink_bounces", `NOT (` + pendingBounceSQL + `) AND MAX(due_ns, sent_ns) < ?`, cutOnly},
+}
+
+// eventsTable is the event log less what state is rebuilt from at start:
+//   - the last sink.reset (the sink counts attempts after it only);
+//   - the events of a relay message that stays (its timeline, its DSN's
+//     Last-Attempt-Date, queue show);
+//   - relay.attempt events of the current UTC day (a warming path's daily
+//     count, restoreWarmups) and those whose destination rest has not
+//     ended (restoreRests);
+//   - probe events, which probe.keep and the probe's changes own.
+var eventsTable = pruneTable{"events", `time_ns < ?
+	AND NOT (kind >= 'probe.' AND kind < 'probe/')
+	AND id != (SELECT COALESCE(MAX(id), 0) FROM events WHERE kind = 'sink.reset')
+	AND NOT (message != '' AND EXISTS (SELECT 1 FROM relay_messages m WHERE m.id = events.message AND NOT (` + prunableRelayMessageSQL + `)))
+	AND NOT (kind = 'relay.attempt' AND (time_ns >= ?
+		OR payload LIKE '%"rest":{%' AND julianday(json_extract(payload, '$.rest.until')) > julianday(?)))`,
+	func(cut int64, now time.Time) []any {
+		u := now.UTC()
+		day := time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
+		return []any{cut, cut, day.UnixNano(), u.Format(time.RFC3339Nano)}
+	}}
+
+func cutOnly(cut int64, _ time.Time) []any { return []any{cut} }
+
+// Prune deletes what is older than before, in transactions of at most
+// opts.Batch rows a table, so that it can run beside a sink and a relay
+// writing to the store:
+//
+//   - the sink's sessions, messages, attempts, and bounces sent, skipped
+//     or given up on; not a bounce still due nor the message it quotes,
+//     and not the greylist, which expires on its own. The sink rebuilds
+//     its attempt counters from the attempts and messages it keeps, so a
+//     (sender, recipient) pair or Message-ID whose attempts were all
+//     pruned counts from 1 again after the sink restarts ("defer2+x@..."
+//     defers twice again); a running sink counts on in memory.
+//   - the relay's finished messages: every recipient delivered, bounced,
+//     expired or suppressed (a deleted message is bounced), none changed
+//     since before; their body and their recipients go together. Nothing
+//     queued, deferred or in flight, and never the suppression list or
+//     the soft-bounce counts.
+//   - events, but for those state is rebuilt from (eventsTable).
+//
+// Probe results are left to probe.keep. Times are the store's clock's
+// (virtual in a replay's store). The file does not shrink: SQLite reuses
+// the freed pages; Vacuum gives them back.
+func (s *Store) Prune(ctx context.Context, before time.Time, opts PruneOptions) (PruneResult, error) {
+	if opts.Batch <= 0 {
+		opts.Batch = 300
+	}
+	res := PruneResult{Before: before, DryRun: opts.DryRun}
+	cut, now := before.UnixNano(), s.clock.Now()
+	count := s.pruneTable
+	if opts.DryRun {
+		count = s.countTable
+	}
+	for _, t := range sinkTables {
+		n, err := count(ctx, t, cut, now, opts.Batch)
+		res.Tables = append(res.Tables, Pruned{t.name, n})
+		if err != nil {
+			return res, fmt.Errorf("store: pruning %s: %w", t.name, err)
+		}
+	}
+	msgs, rcpts, err := s.pruneRelay(ctx, cut, opts)
+	res.Tables = append(res.Tables, Pruned{"relay_messages", msgs}, Pruned{"relay_recipients", rcpts})
+	if err != nil {
+		return res, fmt.Errorf("store: pruning the relay's finished messages: %w", err)
+	}
+	n, err := count(ctx, eventsTable, cut, now, opts.Batch)
+	res.Tables = append(res.Tables, Pruned{"events", n})
+	if err != nil {
+		return res, fmt.Errorf("store: pruning events: %w", err)
+	}
+	return res, nil
+}
+
+// countTable counts the rows of t that pruneTable would delete.
+func (s *Store) countTable(ctx context.Context, t pruneTable, cut int64, now time.Time, _ int) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.name+` WHERE `+t.where, t.args(cut, now)...).Scan(&n)
+	return n, err
+}
+
+// pruneTable deletes the rows of t that match, batch rows a transaction,
+// walking the table once by rowid.
+func (s *Store) pruneTable(ctx context.Context, t pruneTable, cut int64, now time.Time, batch int) (int64, error) {
+	q := `DELETE FROM ` + t.name + ` WHERE rowid IN (SELECT rowid FROM ` + t.name + ` WHERE rowid > ? AND ` + t.where +
+		` ORDER BY rowid LIMIT ?) RETURNING rowid`
+	var total, cursor int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		var n, last int64
+		err := s.Write(ctx, func(tx *Tx) error {
+			n, last = 0, cursor
+			args := append([]any{cursor}, t.args(cut, now)...)
+			rows, err := tx.Query(q, append(args, batch)...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				n++
+				last = max(last, id)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		cursor = last
+		if n < int64(batch) {
+			return total, nil
+		}
+	}
+}
+
+// pruneRelay deletes (or counts) the relay's finished messages and their
+// recipients, batch messages a transaction, each message with its
+// recipients in one.
+func (s *Store) pruneRelay(ctx context.Context, cut int64, opts PruneOptions) (msgs, rcpts int64, err error) {
+	if opts.DryRun {
+		err = s.r.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM((SELECT COUNT(*) FROM relay_recipients r WHERE r.message_id = m.id)), 0)
+			FROM relay_messages m WHERE `+prunableRelayMessageSQL, cut).Scan(&msgs, &rcpts)
+		return msgs, rcpts, err
+	}
+	var cursor int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return msgs, rcpts, err
+		}
+		var n, nr, last int64
+		err := s.Write(ctx, func(tx *Tx) error {
+			n, nr, last = 0, 0, cursor
+			rows, err := tx.Query(`SELECT rowid, id FROM relay_messages m WHERE rowid > ? AND `+prunableRelayMessageSQL+` ORDER BY rowid LIMIT ?`,
+				cursor, cut, opts.Batch)
+			if err != nil {
+				return err
+			}
+			var ids []string
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&last, &id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, id := range ids {
+				r, err := tx.Exec(`DELETE FROM relay_recipients WHERE message_id = ?`, id)
+				if err != nil {
+					return err
+				}
+				k, _ := r.RowsAffected()
+				nr += k
+				if _, err := tx.Exec(`DELETE FROM relay_messages WHERE id = ?`, id); err != nil {
+					return err
+				}
+			}
+			n = int64(len(ids))
+			return nil
+		})
+		if err != nil {
+			return msgs, rcpts, err
+		}
+		msgs, rcpts, cursor = msgs+n, rcpts+nr, last
+		if n < int64(opts.Batch) {
+			return msgs, rcpts, nil
+		}
+	}
+}
+
+// Vacuum rewrites the closed store at path into as few pages as its rows
+// need, giving the space Prune freed back to the file system. It takes the
+// store for its whole run (a minute or more on a large one): no sink,
+// relay or other command may use the store meanwhile, and one that tries
+// waits or fails. The caller makes sure no other process has it open.
+func Vacuum(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("store: vacuum: %w", err)
+	}
+	db, err := sql.Open("sqlite3", fmt.Sprintf("file:%s?_journal_mode=WAL&_busy_timeout=10000", path))
+	if err != nil {
+		return fmt.Errorf("store: vacuum %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	_, err = db.ExecContext(ctx, `VACUUM`)
+	if err == nil {
+		// The rewrite went through the write-ahead log: fold it in and
+		// empty it, or the space moves there instead of going back.
+		_, err = db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
+	return errors.Join(err, db.Close())
+}
