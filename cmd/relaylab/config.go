@@ -58,6 +58,9 @@ type storeConfig struct {
 	// Sync is full (default: fsync before every acknowledgement), normal
 	// (survives kill -9 but not a power cut) or off.
 	Sync string `yaml:"sync"`
+	// Keep prunes, hourly, what is older than it (relaylab prune's rules);
+	// 0, the default, keeps everything.
+	Keep config.Duration `yaml:"keep"`
 }
 
 // weakerSync is what store.sync normal or off gives up, said where it is
@@ -94,6 +97,9 @@ func (c *fileConfig) Validate(string) error {
 	case store.SyncFull, store.SyncNormal, store.SyncOff:
 	default:
 		return config.Errorf("store.sync", "%q: want full, normal or off", c.Store.Sync)
+	}
+	if k := c.Store.Keep.D(); k != 0 && k < time.Hour {
+		return config.Errorf("store.keep", "%s: at least 1h (the store is pruned hourly), or 0, the default, to keep everything", k)
 	}
 	if err := c.validateWebAddr(); err != nil {
 		return err

@@ -64,6 +64,7 @@ clients without AUTH), queues it durably and delivers it over its paths
 	if err != nil {
 		return err
 	}
+	startKeep(ctx, st, cfg, log)
 	rl, err := relay.New(relayCfg, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll, Seed: *seed})
 	if err == nil {
 		err = rl.Start(ctx)

@@ -81,6 +81,7 @@ settings from the configuration file.`+serveExit)
 	if err != nil {
 		return err
 	}
+	startKeep(ctx, st, cfg, log)
 	var running []component
 	stopRunning := func() []error {
 		sctx, cancel := df.shutdownContext()

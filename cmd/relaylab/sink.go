@@ -51,6 +51,7 @@ forget its attempt counters and greylist, running or not.`+serveExit)
 	if err != nil {
 		return err
 	}
+	startKeep(ctx, st, cfg, log)
 	sk, err := sink.New(cfg.Sink, sink.Options{Store: st, Logger: log.With("component", "sink"), Seed: *seed, Verifier: sinkVerifier(cfg.Sink.Verify, log)})
 	if err == nil {
 		err = sk.Start(ctx)

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/store"
+)
+
+// keepFirst is how long after the start the first prune of store.keep
+// waits, so that it does not slow the start; the others follow hourly.
+const keepFirst = time.Minute
+
+// startKeep prunes the store hourly, as relaylab prune --older-than
+// store.keep would, while ctx lasts and the store is open; nothing when
+// store.keep is 0 (the default).
+func startKeep(ctx context.Context, st *store.Store, cfg *fileConfig, log *slog.Logger) {
+	if keep := cfg.Store.Keep.D(); keep > 0 {
+		go keepLoop(ctx, st, keep, keepFirst, time.Hour, log)
+	}
+}
+
+// keepLoop prunes what is older than keep, first after first and then
+// every every, until ctx ends or the store closes.
+func keepLoop(ctx context.Context, st *store.Store, keep, first, every time.Duration, log *slog.Logger) {
+	wait := first
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = every
+		before := st.Clock().Now().Add(-keep)
+		res, err := st.Prune(ctx, before, store.PruneOptions{})
+		switch {
+		case errors.Is(err, store.ErrClosed) || ctx.Err() != nil:
+			return
+		case err != nil:
+			log.Warn("store: pruning what store.keep lets go failed; it is tried again later", "keep", keep.String(), "err", err)
+		case res.Total() > 0:
+			log.Info("store: pruned what is older than store.keep", "keep", keep.String(), "before", before.UTC().Format(time.RFC3339), "rows", res.Total())
+		}
+	}
+}

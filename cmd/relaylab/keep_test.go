@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/internal/testutil"
+)
+
+// TestStoreKeep: store.keep prunes, in the running command, what is older
+// than it by prune's rules (a finished relay message goes, a deferred one
+// stays), says so in the log, and stops with its context; under an hour
+// (other than 0) it is refused at its key.
+func TestStoreKeep(t *testing.T) {
+	t.Parallel()
+	path := pruneStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err := store.Open(ctx, store.Options{Path: path, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var logs testutil.SyncBuffer
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		keepLoop(ctx, st, 24*time.Hour, 0, time.Hour, slog.New(slog.NewTextHandler(&logs, nil)))
+	}()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(logs.String(), "pruned what is older than store.keep"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no prune logged:\n%s", logs.String())
+		}
+	}
+	cancel()
+	<-done
+	var done1, wait int
+	st.DB().QueryRow(`SELECT COUNT(*) FROM relay_messages WHERE id = 'done'`).Scan(&done1)
+	st.DB().QueryRow(`SELECT COUNT(*) FROM relay_messages WHERE id = 'wait'`).Scan(&wait)
+	if done1 != 0 || wait != 1 {
+		t.Errorf("after store.keep: finished message rows %d (want 0), deferred %d (want 1)", done1, wait)
+	}
+
+	for _, tc := range []struct {
+		keep time.Duration
+		bad  bool
+	}{{0, false}, {time.Hour, false}, {30 * 24 * time.Hour, false}, {30 * time.Minute, true}} {
+		c := &fileConfig{}
+		c.Store.Sync, c.Store.Keep = "full", config.Duration(tc.keep)
+		err := c.Validate("")
+		if got := err != nil && strings.Contains(err.Error(), "store.keep"); got != tc.bad {
+			t.Errorf("store.keep %s: %v", tc.keep, err)
+		}
+	}
+}
