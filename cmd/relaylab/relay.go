@@ -64,6 +64,12 @@ clients without AUTH), queues it durably and delivers it over its paths
 	if err != nil {
 		return err
 	}
+	// Again, with the store open: of two started at once, both of which
+	// found it unused, neither goes on.
+	if err := refuseSecondRunner(storePath(cfg, *df.db), "relay"); err != nil {
+		abandon()
+		return err
+	}
 	startKeep(ctx, st, cfg, log)
 	rl, err := relay.New(relayCfg, relay.Options{Store: st, Logger: log.With("component", "relay"), Poll: queuePoll, Seed: *seed})
 	if err == nil {

@@ -81,6 +81,12 @@ settings from the configuration file.`+serveExit)
 	if err != nil {
 		return err
 	}
+	// Again, with the store open: of two started at once, both of which
+	// found it unused, neither goes on.
+	if err := refuseSecondRunner(storePath(cfg, *df.db), "serve"); err != nil {
+		abandon()
+		return err
+	}
 	startKeep(ctx, st, cfg, log)
 	var running []component
 	stopRunning := func() []error {

@@ -51,6 +51,12 @@ forget its attempt counters and greylist, running or not.`+serveExit)
 	if err != nil {
 		return err
 	}
+	// Again, with the store open: of two started at once, both of which
+	// found it unused, neither goes on.
+	if err := refuseSecondRunner(storePath(cfg, *df.db), "sink"); err != nil {
+		abandon()
+		return err
+	}
 	startKeep(ctx, st, cfg, log)
 	sk, err := sink.New(cfg.Sink, sink.Options{Store: st, Logger: log.With("component", "sink"), Seed: *seed, Verifier: sinkVerifier(cfg.Sink.Verify, log)})
 	if err == nil {

@@ -39,6 +39,11 @@ func storeRoles(command string) []string {
 // the process. A process whose command line cannot be read (no /proc)
 // counts as one that runs both.
 func refuseSecondRunner(path, command string) error {
+	// SQLite follows a symbolic link to the file it names: so does this,
+	// or a link to a running serve's store would look unused.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	pids, err := storeHolders(path)
 	if err != nil {
 		return fmt.Errorf("%s: telling whether another process has the store open: %w", path, err)
@@ -54,7 +59,7 @@ func refuseSecondRunner(path, command string) error {
 			if len(args) > 0 {
 				who += " (" + strings.Join(args, " ") + ")"
 			}
-			return usageError("the store %s is in use by %s, which runs a %s on it already: a second %s on one store would %s; stop that process first, or give this one a store of its own with --db",
+			return fmt.Errorf("the store %s is in use by %s, which runs a %s on it already: a second %s on one store would %s; stop that process first, or give this one a store of its own with --db",
 				path, who, r, r, secondRunnerHarm(r))
 		}
 	}
@@ -71,16 +76,21 @@ func secondRunnerHarm(role string) string {
 
 // processRoles are the parts of relaylab process pid runs on its store,
 // from its command line (/proc/PID/cmdline), and the first words of that
-// line; both roles when the line cannot be read, none for a command that
-// only reads or changes rows (queue, report, a sqlite3 shell).
+// line: none for a relaylab command that only reads or changes rows
+// (queue, report, sink reset) and for a sqlite3 shell; both for any other
+// program, or when the line cannot be read, since a relaylab binary by
+// another name runs what it runs.
 func processRoles(pid int) (roles, args []string) {
 	raw, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
 	if err != nil || len(raw) == 0 {
 		return []string{"relay", "sink"}, nil
 	}
 	args = strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
-	if !strings.HasPrefix(filepath.Base(args[0]), "relaylab") {
+	switch base := filepath.Base(args[0]); {
+	case strings.HasPrefix(base, "sqlite3"):
 		return nil, shortArgs(args)
+	case !strings.HasPrefix(base, "relaylab"):
+		return []string{"relay", "sink"}, shortArgs(args)
 	}
 	// The command is the first word that is no flag; "sink reset" only
 	// changes rows, as queue and report do.

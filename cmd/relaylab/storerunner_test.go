@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +20,13 @@ import (
 // command line read as the relaylab command given ("serve", "report").
 func holdStore(t *testing.T, db string, words ...string) int {
 	t.Helper()
-	child := exec.Command(os.Args[0], append([]string{"-test.run=^TestHoldStoreHelper$"}, words...)...)
+	return holdStoreWith(t, os.Args[0], db, words...)
+}
+
+// holdStoreWith is holdStore with the test binary at exe.
+func holdStoreWith(t *testing.T, exe, db string, words ...string) int {
+	t.Helper()
+	child := exec.Command(exe, append([]string{"-test.run=^TestHoldStoreHelper$"}, words...)...)
 	child.Env = append(os.Environ(), holdStoreEnv+"="+db)
 	stdin, _ := child.StdinPipe()
 	stdout, _ := child.StdoutPipe()
@@ -57,9 +64,27 @@ func TestSecondRunnerRefused(t *testing.T) {
 		code, _, errOut := runIn(t, runCtx, append(args, "--db", busy)...)
 		cancel()
 		role := map[string]string{"serve": "relay", "relay": "relay", "sink": "sink"}[args[0]]
-		if code != 2 || !strings.Contains(errOut, fmt.Sprintf("in use by process %d (", pid)) || !strings.Contains(errOut, "runs a "+role+" on it already") {
-			t.Errorf("%s on a store a serve runs on: exit %d (want 2), stderr:\n%s", args[0], code, errOut)
+		if code != 1 || !strings.Contains(errOut, fmt.Sprintf("in use by process %d (", pid)) || !strings.Contains(errOut, "runs a "+role+" on it already") {
+			t.Errorf("%s on a store a serve runs on: exit %d (want 1: it cannot run), stderr:\n%s", args[0], code, errOut)
 		}
+	}
+	// Through a symbolic link to it, the store is the same.
+	link := filepath.Join(t.TempDir(), "link.db")
+	if err := os.Symlink(busy, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := refuseSecondRunner(link, "serve"); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("in use by process %d (", pid)) {
+		t.Errorf("a link to a store a serve runs on: %v", err)
+	}
+	// A relaylab binary by another name runs what it runs.
+	renamed := filepath.Join(t.TempDir(), "rlcopy")
+	if err := copyFile(os.Args[0], renamed); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "other.db")
+	opid := holdStoreWith(t, renamed, other)
+	if err := refuseSecondRunner(other, "sink"); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("in use by process %d (", opid)) {
+		t.Errorf("a store a renamed binary holds: %v", err)
 	}
 
 	// A reader does not count: serve starts, and stops when asked.
@@ -90,4 +115,22 @@ func TestLockHolders(t *testing.T) {
 	if want := []int{100, 101}; !slices.Equal(got, want) {
 		t.Errorf("holders = %v, want %v", got, want)
 	}
+}
+
+// copyFile copies the file at from to a new executable file at to.
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
