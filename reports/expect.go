@@ -797,7 +797,8 @@ func writeOutcome(b *strings.Builder, r *Recipient) {
 	if advice != "" {
 		fmt.Fprintf(b, "  what to do: %s\n", advice)
 	}
-	if r.heldNote() != "" {
+	// Held after its last try, or held before any (never tried yet).
+	if r.heldNote() != "" || len(r.Attempts) == 0 && !r.Final() && len(r.Holds) > 0 {
 		fmt.Fprintf(b, "  what to do about the hold: %s\n", heldAdvice(r.Holds[len(r.Holds)-1].Until))
 	}
 }

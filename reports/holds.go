@@ -14,7 +14,8 @@ import (
 // of the sink's record alone cannot tell from a sender that gave up.
 // Only the holds after the sink's last attempt for the address are
 // added, from relay recipients not final whose last hold came after
-// their last attempt.
+// their last attempt; a relay recipient held before any try, which the
+// sink never saw, is added as it is in the relay's record.
 func (d *Data) AddRelayHolds(rel *Data) {
 	if rel == nil {
 		return
@@ -30,6 +31,24 @@ func (d *Data) AddRelayHolds(rel *Data) {
 		}
 		k := strings.ToLower(r.Address)
 		held[k] = append(held[k], r.Holds...)
+	}
+	seen := map[string]bool{}
+	for _, r := range d.Recipients {
+		seen[strings.ToLower(r.Address)] = true
+	}
+	// A recipient the relay held before its first try never reached the
+	// sink: without a record of its own, a check for it would find no
+	// recipient at all ("found 0"), where the hold is the answer.
+	for _, r := range rel.Recipients {
+		k := strings.ToLower(r.Address)
+		if seen[k] || r.Final() || len(r.Attempts) > 0 || len(held[k]) == 0 {
+			continue
+		}
+		seen[k] = true
+		c := *r
+		c.Holds = slices.Clone(held[k])
+		slices.SortStableFunc(c.Holds, func(a, b Hold) int { return a.Time.Compare(b.Time) })
+		d.Recipients = append(d.Recipients, &c)
 	}
 	for _, r := range d.Recipients {
 		hs := held[strings.ToLower(r.Address)]

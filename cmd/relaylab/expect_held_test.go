@@ -90,3 +90,24 @@ func fakeServeAPI(t *testing.T, attempts, relayEvents string) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// TestExpectNamesAHoldBeforeAnyTry: a recipient the relay held before its
+// first try (its destination resting after another message's 421) never
+// reached the sink; expect names it and the hold, where it said "found 0"
+// and suggested another address.
+func TestExpectNamesAHoldBeforeAnyTry(t *testing.T) {
+	t.Parallel()
+	const relayEvents = `{"events":[
+{"id":1,"time":"2026-01-02T03:04:05Z","kind":"relay.queued","message":"m1","recipient":"defer2+y@example.test"},
+{"id":2,"time":"2026-01-02T03:04:06Z","kind":"relay.deferred","message":"m1","recipient":"defer2+y@example.test","path":"sink","payload":{"category":"destination-backoff","next_attempt":"2026-01-02T03:14:10Z","reason":"nothing was sent to this recipient","reply":{"stage":"shaping","code":0,"text":"not tried: destination path:sink rests until 2026-01-02T03:14:10Z after 421 4.7.0 busy to data421x1+x@example.test (message m2)"}}}],"next":2}`
+	srv := fakeServeAPI(t, `{"attempts":[{"time":"2026-01-02T03:04:05Z","listener":"mx","client":"127.0.0.1","sender":"app@shop.test","recipient":"data421x1+x@example.test","stage":"data","code":421,"enhanced":"4.7.0","text":"busy","session":1}]}`, relayEvents)
+	file := filepath.Join(t.TempDir(), "x.yaml")
+	if err := os.WriteFile(file, []byte("name: held\nexpect:\n  recipients:\n    - {match: \"defer2+y@example.test\", status: delivered}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runIn(t, context.Background(), "expect", "--url", srv.URL, file)
+	if code != 1 || strings.Contains(out, "found 0") || !strings.Contains(out, "defer2+y@example.test") ||
+		!strings.Contains(out, "what to do about the hold: the relay sends nothing to this destination until 2026-01-02T03:14:10Z") {
+		t.Errorf("exit %d (want 1)\nstdout:\n%s\nstderr %s", code, out, errOut)
+	}
+}
