@@ -52,7 +52,7 @@ func fetchOne(ctx context.Context, r resolver.Resolver, f *findings, name, prefi
 	}
 	var recs []string
 	for _, s := range t.Joined() {
-		if strings.HasPrefix(s, prefix) {
+		if startsWithVersion(s, prefix) {
 			recs = append(recs, s)
 		}
 	}
@@ -212,7 +212,7 @@ func nearBIMIAt(ctx context.Context, r resolver.Resolver, name string) string {
 		return ""
 	}
 	for _, s := range t.Joined() {
-		if strings.HasPrefix(s, "v=BIMI1") {
+		if startsWithVersion(s, "v=BIMI1") {
 			continue
 		}
 		v, hasV := dmarcTag(s, "v")
@@ -222,6 +222,14 @@ func nearBIMIAt(ctx context.Context, r resolver.Resolver, name string) string {
 		}
 	}
 	return ""
+}
+
+// startsWithVersion reports whether the TXT record s starts with the
+// version tag prefix ("v=BIMI1") as a whole value: followed by nothing, a
+// ';' or white space, so that "v=BIMI10" is not a BIMI1 record.
+func startsWithVersion(s, prefix string) bool {
+	rest, ok := strings.CutPrefix(s, prefix)
+	return ok && (rest == "" || rest[0] == ';' || rest[0] == ' ' || rest[0] == '\t')
 }
 
 // whyNotBIMI says why nearBIMIAt took rec for no BIMI record.
@@ -234,6 +242,8 @@ func whyNotBIMI(rec string) string {
 		return "it has no \"v=BIMI1\", which must come first"
 	case rec[0] == ' ' || rec[0] == '\t':
 		return "it starts with a space before \"v=BIMI1\", and receivers discard a record that does not start with \"v=BIMI1\""
+	case strings.Trim(k, " \t\"'") == "V":
+		return "its first tag is \"V\": tag names are case-sensitive, and receivers look for \"v=BIMI1\" in lower case"
 	case strings.Trim(k, " \t\"'") != "v":
 		return fmt.Sprintf("\"v=BIMI1\" must come first, and here it comes after %q", strings.TrimSpace(first))
 	case v != "BIMI1":

@@ -159,6 +159,9 @@ func TestBIMINearMiss(t *testing.T) {
 			"default._bimi.walk.test instead", `publish it as "v=BIMI1; l=https://walk.test/v2.svg"`}},
 		{"vlate.walk.test", "bimi.discarded", []string{`"v=BIMI1" must come first`, `publish it as "v=BIMI1; l=https://walk.test/late.svg"`}},
 		{"bimiown.test", "bimi.none", []string{"it starts with a space", `publish it as "v=BIMI1; l=https://bimiown.test/logo.svg"`}},
+		// Tag names are case-sensitive; a version is a whole value.
+		{"vupper.walk.test", "bimi.discarded", []string{`its first tag is "V"`, `publish it as "v=BIMI1; l=https://walk.test/upper.svg"`}},
+		{"v10.walk.test", "bimi.discarded", []string{`its version is "BIMI10"`, `publish it as "v=BIMI1; l=https://walk.test/ten.svg"`}},
 	} {
 		dm := CheckDMARC(context.Background(), r, discard(), tt.domain)
 		rep := CheckBIMI(context.Background(), r, discard(), tt.domain, &dm)
