@@ -24,10 +24,13 @@ type MessageInfo struct {
 	IsDSN  bool   `json:"is_dsn,omitempty"`
 	// DSNFor is, for a DSN the relay wrote, the id of the message it
 	// reports on.
-	DSNFor     string          `json:"dsn_for,omitempty"`
-	AuthUser   string          `json:"auth_user,omitempty"`
-	Client     string          `json:"client,omitempty"`
-	Size       int             `json:"size"`
+	DSNFor   string `json:"dsn_for,omitempty"`
+	AuthUser string `json:"auth_user,omitempty"`
+	Client   string `json:"client,omitempty"`
+	Size     int    `json:"size"`
+	// Subject is the message's Subject as its relay.queued event keeps it
+	// (decoded, one line, cut); filled by List.
+	Subject    string          `json:"subject,omitempty"`
 	Created    time.Time       `json:"created"`
 	Expires    time.Time       `json:"expires,omitzero"`
 	Recipients []RecipientInfo `json:"recipients"`
@@ -158,7 +161,40 @@ func (r *Relay) List(ctx context.Context, f QueueFilter) ([]MessageInfo, error) 
 			return nil, err
 		}
 	}
+	if err := r.subjects(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// subjects fills the Subject of each of ms from its relay.queued event,
+// in one query.
+func (r *Relay) subjects(ctx context.Context, ms []MessageInfo) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	at := make(map[string]int, len(ms))
+	args := []any{events.RelayQueued}
+	for i, m := range ms {
+		at[m.ID] = i
+		args = append(args, m.ID)
+	}
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT message, COALESCE(json_extract(payload, '$.subject'), '') FROM events
+		WHERE kind = ? AND message IN (?`+strings.Repeat(",?", len(ms)-1)+`)`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, subject string
+		if err := rows.Scan(&id, &subject); err != nil {
+			return err
+		}
+		if i, ok := at[id]; ok && ms[i].Subject == "" {
+			ms[i].Subject = subject
+		}
+	}
+	return rows.Err()
 }
 
 type scanner interface{ Scan(...any) error }

@@ -559,7 +559,7 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 	}
 	out := make([]web.QueueEntry, 0, len(ms))
 	for _, m := range ms {
-		e := web.QueueEntry{ID: m.ID, From: m.Sender, Queued: m.Created}
+		e := web.QueueEntry{ID: m.ID, From: m.Sender, Subject: m.Subject, Queued: m.Created}
 		for _, r := range m.Recipients {
 			switch r.State {
 			case relay.StateQueued, relay.StateDeferred, relay.StateInflight:
