@@ -151,6 +151,7 @@ func CheckBIMI(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 			near, own, whyNotBIMI(near), fixedNearBIMI(near))
 	case len(recs) == 0:
 		f.add(SevInfo, "none", name, "", ref, "no BIMI record: mail clients show no brand logo; to show one, publish \"v=BIMI1; l=https://HOST/logo.svg; a=https://HOST/vmc.pem\" at %s", name)
+		misplacedBIMI(ctx, r, f, domain, ref)
 	case len(recs) > 1:
 		f.add(SevError, "multiple", name, strings.Join(recs, " | "), ref, "%d BIMI records, so none is used: keep one", len(recs))
 	default:
@@ -222,6 +223,29 @@ func nearBIMIAt(ctx context.Context, r resolver.Resolver, name string) string {
 		}
 	}
 	return ""
+}
+
+// misplacedBIMI reports a BIMI record published where receivers do not
+// look for one: at the domain itself, or at _bimi.DOMAIN without the
+// selector; they read SELECTOR._bimi.DOMAIN, "default" when the mail
+// names none (BIMI draft, assertion record discovery).
+func misplacedBIMI(ctx context.Context, r resolver.Resolver, f *findings, domain, ref string) {
+	want := "default._bimi." + domain
+	for _, at := range []string{domain, "_bimi." + domain} {
+		t, err := lookupTXT(ctx, r, at)
+		if err != nil {
+			continue
+		}
+		for _, s := range t.Joined() {
+			if !startsWithVersion(strings.TrimSpace(s), "v=BIMI1") {
+				continue
+			}
+			f.add(SevError, "wrong-location", at, s, ref,
+				"%q is published at %s, where receivers never look for BIMI: they read %s (the selector \"default\" under _bimi), so no logo is shown; move it there",
+				s, at, want)
+			return
+		}
+	}
 }
 
 // startsWithVersion reports whether the TXT record s starts with the

@@ -360,3 +360,25 @@ func TestDMARCFixDropsUnknownTag(t *testing.T) {
 		t.Errorf("dmarc.tag-invalid %q: want the record to publish without foo=bar", msgs)
 	}
 }
+
+// TestBIMIWrongLocation: a BIMI record at the domain itself or at _bimi
+// without the selector, where receivers never look, is named with where
+// it belongs.
+func TestBIMIWrongLocation(t *testing.T) {
+	t.Parallel()
+	r, _ := testResolver(t, "testdata/walk.zone")
+	for _, tt := range []struct{ domain, at string }{
+		{"bimiapex.test", "bimiapex.test"},
+		{"bimisel.test", "_bimi.bimisel.test"},
+	} {
+		dm := CheckDMARC(context.Background(), r, discard(), tt.domain)
+		rep := CheckBIMI(context.Background(), r, discard(), tt.domain, &dm)
+		msgs, ok := findingWith(rep.Findings, "bimi.wrong-location", "is published at "+tt.at+",")
+		if !ok || !strings.Contains(strings.Join(msgs, " "), "default._bimi."+tt.domain) {
+			t.Errorf("%s: bimi.wrong-location %q, want it named at %s with default._bimi.%s (findings %+v)", tt.domain, msgs, tt.at, tt.domain, rep.Findings)
+		}
+		if codes(rep.Findings)["bimi.wrong-location"] != SevError {
+			t.Errorf("%s: bimi.wrong-location is not an error", tt.domain)
+		}
+	}
+}
