@@ -143,13 +143,19 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	// A file that does not load is not judged: the others are, and every
+	// output says so of it (as replay's do), so that no earlier output is
+	// left in place and no file looks judged that was not.
 	var files []*expectFile
-	for _, path := range fs.Args() {
+	var paths []string
+	unread := map[int]error{}
+	for i, path := range fs.Args() {
 		x, err := loadExpectFile(path)
 		if err != nil {
-			return &exitError{code: 2, err: err} // file, line and key, or the file cannot be read
+			unread[i] = err // file, line and key, or the file cannot be read
+			continue
 		}
-		files = append(files, x)
+		files, paths = append(files, x), append(paths, path)
 	}
 	var src reports.SinkAttemptSource = remoteAttempts{base: base, token: os.Getenv("RELAYLAB_TOKEN"),
 		client: &http.Client{Timeout: *timeout}}
@@ -190,7 +196,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		}
 		var vs []reports.Verdict
 		for i, x := range files {
-			v := reports.NewVerdict(x.Name, fs.Arg(i), d, reports.Evaluate(d, x.Expect))
+			v := reports.NewVerdict(x.Name, paths[i], d, reports.Evaluate(d, x.Expect))
 			if _, remote := src.(remoteAttempts); remote && *wait <= 0 && !v.Passed && wantsDSN(x) {
 				v.Notes = append(v.Notes, remoteDSNNote)
 			}
@@ -198,13 +204,29 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		}
 		return vs, d, nil
 	}
-	vs, err := waitForVerdicts(ctx, e, clock.Real{}, *wait, files, judge)
-	if err != nil {
-		return noVerdict(err)
+	var judged []reports.Verdict
+	if len(files) > 0 {
+		var err error
+		if judged, err = waitForVerdicts(ctx, e, clock.Real{}, *wait, files, judge); err != nil {
+			return noVerdict(err)
+		}
+	}
+	// In the order of the files given, those not judged among them.
+	var vs []reports.Verdict
+	var errs []error
+	for i, path := range fs.Args() {
+		if err, bad := unread[i]; bad {
+			vs, errs = append(vs, reports.ErrorVerdict(path, path, err)), append(errs, err)
+			continue
+		}
+		vs, judged = append(vs, judged[0]), judged[1:]
 	}
 	reports.WriteVerdicts(e.stdout, vs)
 	if err := outs.write(vs); err != nil {
 		return noVerdict(err)
+	}
+	if len(errs) > 0 {
+		return &exitError{code: 2, err: errors.Join(errs...)}
 	}
 	return verdictExit(vs)
 }
