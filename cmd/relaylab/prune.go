@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -102,7 +100,7 @@ refused, 2 for bad arguments or no store.`)
 		}
 		out.Vacuumed = true
 	}
-	out.SizeAfter = fileSize(path)
+	out.SizeAfter = store.FilesSize(path)
 	if *asJSON {
 		return printJSON(e, out)
 	}
@@ -149,10 +147,7 @@ func refuseVacuum(path, done string) error {
 	if len(pids) == 0 {
 		return nil
 	}
-	who := fmt.Sprintf("process %d", pids[0])
-	if _, args := processRoles(pids[0]); len(args) > 0 {
-		who += " (" + strings.Join(args, " ") + ")"
-	}
+	who := describeProcess(pids[0])
 	return &exitError{code: 1, err: fmt.Errorf("--vacuum: the store %s is in use by %s, and a vacuum takes the store to itself for its whole run (the sink and relay would refuse mail with 451 meanwhile); %s. Stop that process first, or prune without --vacuum (SQLite reuses the freed space)", path, who, done)}
 }
 
@@ -173,18 +168,6 @@ func printPruned(e *env, out pruneOutput) {
 	} else if !out.DryRun && out.Total() > 0 {
 		fmt.Fprintln(e.stdout, "the file keeps its size: SQLite reuses the freed space (--vacuum gives it back, with the store stopped)")
 	}
-}
-
-// fileSize is the bytes of the store at path on disk, with its
-// write-ahead log and index.
-func fileSize(path string) int64 {
-	var n int64
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if fi, err := os.Stat(path + suffix); err == nil {
-			n += fi.Size()
-		}
-	}
-	return n
 }
 
 func bytesText(n int64) string {

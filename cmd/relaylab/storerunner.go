@@ -50,20 +50,27 @@ func refuseSecondRunner(path, command string) error {
 	}
 	mine := storeRoles(command)
 	for _, pid := range pids {
-		other, args := processRoles(pid)
+		other, _ := processRoles(pid)
 		for _, r := range mine {
 			if !slices.Contains(other, r) {
 				continue
 			}
-			who := fmt.Sprintf("process %d", pid)
-			if len(args) > 0 {
-				who += " (" + strings.Join(args, " ") + ")"
-			}
+			who := describeProcess(pid)
 			return fmt.Errorf("the store %s is in use by %s, which runs a %s on it already: a second %s on one store would %s; stop that process first, or give this one a store of its own with --db",
 				path, who, r, r, secondRunnerHarm(r))
 		}
 	}
 	return nil
+}
+
+// describeProcess names process pid for a message: "process 42 (relaylab
+// serve --db x.db)", its command line's first words when it can be read.
+func describeProcess(pid int) string {
+	who := fmt.Sprintf("process %d", pid)
+	if _, args := processRoles(pid); len(args) > 0 {
+		who += " (" + strings.Join(args, " ") + ")"
+	}
+	return who
 }
 
 // secondRunnerHarm says what a second relay or sink on one store does.

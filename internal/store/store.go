@@ -360,10 +360,14 @@ func (s *Store) Failures() uint64 { return s.failures.Load() }
 
 // Size is the bytes of the store's files on disk: the database, its
 // write-ahead log and the log's index.
-func (s *Store) Size() int64 {
+func (s *Store) Size() int64 { return FilesSize(s.path) }
+
+// FilesSize is the bytes on disk of the store at path, open or not: the
+// database, its write-ahead log and the log's index.
+func FilesSize(path string) int64 {
 	var n int64
 	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if fi, err := os.Stat(s.path + suffix); err == nil {
+		if fi, err := os.Stat(path + suffix); err == nil {
 			n += fi.Size()
 		}
 	}
