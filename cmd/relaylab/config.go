@@ -35,6 +35,11 @@ type fileConfig struct {
 	// bounceRelaySet says the file sets sink.bounce.relay itself; serve
 	// otherwise sends the sink's bounces to its own relay's listener.
 	bounceRelaySet bool
+	// webListenFlag is serve's --web-listen: where the UI will listen in
+	// place of web.listen, so whether the file's web.token (or
+	// web.password) is needed and long enough is judged for it, by
+	// serveFlags.apply, not for the file's web.listen.
+	webListenFlag string
 }
 
 // webConfig is the `web:` section.
@@ -127,13 +132,14 @@ func (c *fileConfig) Validate(string) error {
 	if (c.Web.User == "") != (c.Web.Password == "") {
 		return config.Errorf("web.user", "user and password go together: set both, or use token")
 	}
-	if !c.Web.Disabled && c.Web.Token == "" && c.Web.User == "" && !config.LoopbackAddr(c.Web.Listen) {
+	if c.Web.Disabled || c.webListenFlag != "" {
+		return nil
+	}
+	if c.Web.Token == "" && c.Web.User == "" && !config.LoopbackAddr(c.Web.Listen) {
 		return config.Errorf("web.listen", "%q listens beyond loopback with no web.token or web.user: anyone who reaches it could edit the sink's rules and delete queued mail; set web.token (or web.user and web.password), or listen on 127.0.0.1", c.Web.Listen)
 	}
-	if !c.Web.Disabled {
-		if key, msg := c.Web.shortSecret(c.Web.Listen); key != "" {
-			return config.Errorf(key, "%s", msg)
-		}
+	if key, msg := c.Web.shortSecret(c.Web.Listen); key != "" {
+		return config.Errorf(key, "%s", msg)
 	}
 	return nil
 }
@@ -250,8 +256,14 @@ func (c *fileConfig) eachFile(f func(*string)) {
 
 // loadConfig returns the defaults overlaid with the file at path (if any).
 // A list in the file (sink listeners, relay paths) replaces the default list.
-func loadConfig(path string) (*fileConfig, error) {
+func loadConfig(path string) (*fileConfig, error) { return loadConfigAt(path, "") }
+
+// loadConfigAt is loadConfig for a serve given --web-listen webListen
+// (when not ""): the file's web.listen is then not where the UI listens,
+// so a short or missing web.token there is no error of the file's.
+func loadConfigAt(path, webListen string) (*fileConfig, error) {
 	c := defaultConfig()
+	c.webListenFlag = webListen
 	if path == "" {
 		return c, c.Validate("")
 	}
@@ -471,8 +483,14 @@ func (d daemonFlags) parse(e *env, fs *flag.FlagSet, args []string) (*slog.Logge
 // command's own flags to it with adjust: the same at start and at SIGHUP, so
 // that a reload compares like with like.
 func (d daemonFlags) loader(adjust func(*fileConfig) error) func() (*fileConfig, error) {
+	return d.loaderAt("", adjust)
+}
+
+// loaderAt is loader for a serve given --web-listen webListen: see
+// loadConfigAt.
+func (d daemonFlags) loaderAt(webListen string, adjust func(*fileConfig) error) func() (*fileConfig, error) {
 	return func() (*fileConfig, error) {
-		cfg, err := loadConfig(*d.config)
+		cfg, err := loadConfigAt(*d.config, webListen)
 		if err != nil {
 			return nil, err
 		}

@@ -56,7 +56,7 @@ settings from the configuration file.`+serveExit)
 		return err
 	}
 	defer stop()
-	load := df.loader(func(cfg *fileConfig) error {
+	load := df.loaderAt(*sf.web, func(cfg *fileConfig) error {
 		if *demo {
 			cfg.Relay.Retry = demoRetry()
 			for i := range cfg.Relay.Paths {

@@ -192,3 +192,33 @@ func TestServeWebListenShortSecret(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, want)
 	}
 }
+
+// TestServeWebListenLoopbackOverFileListen: a file whose web.listen is
+// beyond loopback with a short token would be refused, but --web-listen
+// 127.0.0.1 moves the UI to loopback, where the short token is fine, so
+// serve starts and listens there.
+func TestServeWebListenLoopbackOverFileListen(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfg, []byte("web: {listen: '0.0.0.0:8025', token: short}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ready := filepath.Join(dir, "ready.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errb, done := startServeArgs(t, ctx, "--db", filepath.Join(dir, "s.db"), "--config", cfg, "--sink-listen", "127.0.0.1:0",
+		"--relay-listen", "127.0.0.1:0", "--web-listen", "127.0.0.1:0", "--ready-file", ready)
+	b, err := os.ReadFile(ready)
+	if err != nil {
+		t.Fatalf("no ready file once serve runs: %v\n%s\n%s", err, out.String(), errb.String())
+	}
+	var info readyInfo
+	if err := json.Unmarshal(b, &info); err != nil || !strings.HasPrefix(info.Web, "http://127.0.0.1:") {
+		t.Fatalf("ready file %s: %v", b, err)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, errb.String())
+	}
+}
