@@ -44,3 +44,40 @@ func TestUnverifiedAuthWarned(t *testing.T) {
 		})
 	}
 }
+
+// TestPlaintextAt465Warned: a path that reaches port 465 without tls:
+// implicit is named in a warning at start, with its command_timeout and
+// the setting that fixes it; implicit TLS at 465, or STARTTLS at 587, is
+// not. No connection is made.
+func TestPlaintextAt465Warned(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		path   PathConfig
+		warned string
+	}{
+		{"STARTTLS at 465", PathConfig{Host: "127.0.0.1:465", TLS: "required"}, "with tls: required"},
+		{"default TLS at 465", PathConfig{Host: "127.0.0.1:465"}, "with tls: opportunistic"},
+		{"mx port 465", PathConfig{Type: "mx", Port: 465, TLS: "none"}, "with tls: none"},
+		{"implicit at 465", PathConfig{Host: "127.0.0.1:465", TLS: "implicit"}, ""},
+		{"STARTTLS at 587", PathConfig{Host: "127.0.0.1:587", TLS: "required"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig("")
+			tc.path.Name = "upstream"
+			cfg.Paths = []PathConfig{tc.path}
+			cfg.Routes = []RouteConfig{{Name: "all", Paths: []string{"upstream"}}}
+			var logs testutil.SyncBuffer
+			newHarness(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			got := logs.String()
+			warned := strings.Contains(got, "port 465, the implicit-TLS submission port")
+			if warned != (tc.warned != "") {
+				t.Fatalf("warned = %v, want %v; log:\n%s", warned, tc.warned != "", got)
+			}
+			if warned && (!strings.Contains(got, tc.warned) || !strings.Contains(got, "command_timeout (5m0s)") || !strings.Contains(got, "set tls: implicit") || !strings.Contains(got, "path=upstream")) {
+				t.Errorf("the warning does not say the mode, the timeout, the fix and the path:\n%s", got)
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -190,6 +191,7 @@ func (r *Relay) Start(ctx context.Context) error {
 	r.started = true
 	r.mu.Unlock()
 	r.warnUnverifiedAuth()
+	r.warnPlaintextAt465()
 	if r.resolver == nil && r.needsResolver() {
 		res, err := NewDNSResolver(r.cfg.Resolvers...)
 		if err != nil {
@@ -544,6 +546,27 @@ func (r *Relay) warnUnverifiedAuth() {
 		}
 		r.log.Warn("relay: a path sends its AUTH password over TLS without checking the server's certificate (verify: false); a man in the middle could take it: set verify: true (and a CA the host's certificate chains to)",
 			"path", pc.Name, "host", pc.Host)
+	}
+}
+
+// warnPlaintextAt465 logs, at start, each path that reaches port 465
+// without tls: implicit. Port 465 is submission over implicit TLS (RFC
+// 8314 3.3): its server waits for the client's TLS handshake and never
+// greets a client that waits for a greeting, so every attempt would sit
+// out the path's command_timeout before failing. It is a warning, not an
+// error, since a server may run STARTTLS on 465 all the same.
+func (r *Relay) warnPlaintextAt465() {
+	for _, pc := range r.cfg.Paths {
+		d := pc.WithDefaults()
+		port := strconv.Itoa(d.Port)
+		if d.Type != "mx" {
+			_, port, _ = net.SplitHostPort(d.Host)
+		}
+		if port != "465" || d.TLS == "implicit" {
+			continue
+		}
+		r.log.Warn(fmt.Sprintf("relay: a path reaches port 465, the implicit-TLS submission port (RFC 8314), with tls: %s; a server there waits for a TLS handshake and never greets, so each attempt waits the path's command_timeout (%s) and fails: set tls: implicit on the path, or point it at port 587 for STARTTLS",
+			d.TLS, time.Duration(d.CommandTimeout)), "path", d.Name, "host", d.Host)
 	}
 }
 
