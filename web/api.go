@@ -13,13 +13,19 @@ import (
 //
 // Implementations report bad input by wrapping ErrInvalid (the API answers
 // 400 with the error's text as detail) and a missing object by wrapping
-// ErrNotFound (404). Any other error is a 500.
+// ErrNotFound (404), and a request the configuration does not allow by
+// wrapping ErrForbidden (403). Any other error is a 500.
 
 // ErrInvalid marks an error caused by the caller's input.
 var ErrInvalid = errors.New("invalid input")
 
 // ErrNotFound marks an error about an object that does not exist.
 var ErrNotFound = errors.New("not found")
+
+// ErrForbidden marks a request that the configuration does not allow
+// whoever makes it, such as a submission the relay's policy refuses
+// (403).
+var ErrForbidden = errors.New("forbidden")
 
 // SinkAPI is what the web needs from the sink.
 type SinkAPI interface {

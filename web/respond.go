@@ -57,6 +57,8 @@ func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, what stri
 		writeError(w, http.StatusBadRequest, what+": invalid input", detail(err, ErrInvalid))
 	case errors.Is(err, ErrNotFound):
 		writeError(w, http.StatusNotFound, what+": not found", detail(err, ErrNotFound))
+	case errors.Is(err, ErrForbidden):
+		writeError(w, http.StatusForbidden, what+": forbidden", detail(err, ErrForbidden))
 	case r.Context().Err() != nil:
 		writeError(w, http.StatusServiceUnavailable, what+": request canceled", err.Error())
 	default:

@@ -427,9 +427,37 @@ func (a sinkAdapter) Raw(ctx context.Context, id string) ([]byte, error) {
 // part in its declared charset, bad bytes U+FFFD (web.DecodeMessage).
 func messageDetail(raw []byte) web.MessageDetail { return web.DecodeMessage(raw) }
 
-type relayAdapter struct{ rl *relay.Relay }
+type relayAdapter struct {
+	rl *relay.Relay
+	// refuse, when not "", is why the API may not submit: see
+	// apiSubmitRefusal.
+	refuse string
+}
+
+// apiSubmitRefusal says why the web API may not queue mail under cfg, or
+// "" when it may. A caller that gave web.token or web.user's password
+// counts as authenticated, as an SMTP client after AUTH does. Without
+// them the web answers only on loopback, so its callers count as
+// loopback clients of the submission listener: they may submit only
+// where relay.allowed_networks lets a loopback client send without
+// AUTH, or the API would be a way around a policy that asks everyone to
+// authenticate.
+func apiSubmitRefusal(cfg *fileConfig) string {
+	if cfg.Web.Token != "" || cfg.Web.User != "" {
+		return ""
+	}
+	from, allowed := localClient(cfg.Web.Listen, cfg.Relay.AllowedNetworks)
+	if allowed {
+		return ""
+	}
+	return fmt.Sprintf("the relay takes mail from %s only after AUTH (relay.allowed_networks does not cover it), and this API's callers, with no web.token or web.user set, are unauthenticated %s clients: "+
+		"set web.token (a caller that gives it counts as authenticated), or add 127.0.0.0/8 to relay.allowed_networks", from, from)
+}
 
 func (a relayAdapter) Enqueue(ctx context.Context, m web.EnqueueRequest) (string, error) {
+	if a.refuse != "" {
+		return "", fmt.Errorf("%w: %s", web.ErrForbidden, a.refuse)
+	}
 	if len(m.To) == 0 {
 		return "", fmt.Errorf("%w: a message needs at least one recipient in \"to\"", web.ErrInvalid)
 	}
