@@ -20,8 +20,8 @@ func TestAPISubmitFollowsRelayPolicy(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, config, token string
-		status             int
-		detail             string
+		status              int
+		detail              string
 	}{
 		{"no token, no one may submit", "relay: {allowed_networks: []}\n", "", http.StatusForbidden,
 			"only after AUTH (relay.allowed_networks does not cover it)"},

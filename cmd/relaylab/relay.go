@@ -81,7 +81,11 @@ clients without AUTH), queues it durably and delivers it over its paths
 	}
 	defer st.Close()
 	if a := rl.Addr(); a != nil {
-		fmt.Fprintf(e.stdout, "relay listening on smtp://%s (submission)\n", a)
+		who, note, _ := submitPolicy(a, relayCfg)
+		fmt.Fprintf(e.stdout, "relay listening on smtp://%s (submission; %s)\n", a, who)
+		if note != "" {
+			fmt.Fprintln(e.stdout, note)
+		}
 	}
 	if a := rl.TLSAddr(); a != nil {
 		fmt.Fprintf(e.stdout, "relay listening on smtps://%s (implicit TLS)\n", a)
@@ -89,7 +93,7 @@ clients without AUTH), queues it durably and delivers it over its paths
 	for _, p := range relayCfg.Paths {
 		where := p.Host
 		if p.Type == "mx" {
-			where = "direct MX"
+			where = fmt.Sprintf("direct MX on port %d, asking %s", p.WithDefaults().Port, resolversText(relayCfg.Resolvers))
 		}
 		fmt.Fprintf(e.stdout, "path %-12s %s (tls %s)\n", p.Name, where, p.TLS)
 	}
@@ -126,4 +130,13 @@ func relayConfig(cfg *fileConfig) (relay.Config, error) {
 		conf[l.Name] = l.Listen
 	}
 	return cfg.Relay.WithSinkAddrs(conf, firstListener(cfg))
+}
+
+// resolversText names the DNS servers an mx path asks, for the start
+// lines: relay.resolvers, or the system's when it gives none.
+func resolversText(resolvers []string) string {
+	if len(resolvers) == 0 {
+		return "the system's DNS servers (/etc/resolv.conf)"
+	}
+	return strings.Join(resolvers, ", ")
 }

@@ -11,19 +11,36 @@ import (
 )
 
 // relayBanner is what serve prints about its relay's submission listener
-// at addr: who may submit (loopback without AUTH only when
-// relay.allowed_networks covers it) and a swaks line that works with the
-// configuration as it is.
+// at addr: who may submit (submitPolicy) and a swaks line that works with
+// the configuration as it is.
 func relayBanner(addr net.Addr, cfg relay.Config) []string {
 	host, port, _ := net.SplitHostPort(addr.String())
 	server := net.JoinHostPort(dialHost(host), port)
 	try := "--to 'defer2+you@example.test'   (deferred twice by the sink, then delivered"
-	from, allowed := localClient(server, cfg.AllowedNetworks)
+	who, note, user := submitPolicy(addr, cfg)
+	lines := []string{fmt.Sprintf("relay         smtp://%s (submission; %s)", addr, who)}
+	switch {
+	case note != "":
+		return append(lines, note)
+	case user == "":
+		return append(lines, fmt.Sprintf("try: swaks --server %s %s)", server, try))
+	}
+	// go-smtp offers AUTH only over TLS; swaks asks for the password,
+	// which stays out of the terminal's scrollback and the logs.
+	return append(lines, fmt.Sprintf("try: swaks --server %s -tls --auth-user %s %s; swaks asks for %s's password from relay.users)", server, user, try, user))
+}
+
+// submitPolicy says who may submit to the relay's listener at addr under
+// cfg, for serve's banner and the relay command's: loopback (or this
+// machine's address) without AUTH only when relay.allowed_networks covers
+// it, else the users of relay.users after AUTH (user is the first, for an
+// example), else no one, with a note saying what every MAIL FROM gets
+// and what to change.
+func submitPolicy(addr net.Addr, cfg relay.Config) (who, note, user string) {
+	host, port, _ := net.SplitHostPort(addr.String())
+	from, allowed := localClient(net.JoinHostPort(dialHost(host), port), cfg.AllowedNetworks)
 	if allowed {
-		return []string{
-			fmt.Sprintf("relay         smtp://%s (submission; %s may send without AUTH)", addr, from),
-			fmt.Sprintf("try: swaks --server %s %s)", server, try),
-		}
+		return from + " may send without AUTH", "", ""
 	}
 	users := make([]string, 0, len(cfg.Users))
 	for u := range cfg.Users {
@@ -31,17 +48,10 @@ func relayBanner(addr net.Addr, cfg relay.Config) []string {
 	}
 	sort.Strings(users)
 	if len(users) == 0 {
-		return []string{
-			fmt.Sprintf("relay         smtp://%s (submission; no one can submit: relay.allowed_networks does not cover %s and relay.users is empty)", addr, from),
-			"note: every MAIL FROM from here gets 530 5.7.0 (authentication required); add a user to relay.users, or 127.0.0.0/8 to relay.allowed_networks",
-		}
+		return fmt.Sprintf("no one can submit: relay.allowed_networks does not cover %s and relay.users is empty", from),
+			"note: every MAIL FROM from here gets 530 5.7.0 (authentication required); add a user to relay.users, or 127.0.0.0/8 to relay.allowed_networks", ""
 	}
-	return []string{
-		fmt.Sprintf("relay         smtp://%s (submission; AUTH required: relay.allowed_networks does not cover %s; users: %s)", addr, from, strings.Join(users, ", ")),
-		// go-smtp offers AUTH only over TLS; swaks asks for the password,
-		// which stays out of the terminal's scrollback and the logs.
-		fmt.Sprintf("try: swaks --server %s -tls --auth-user %s %s; swaks asks for %s's password from relay.users)", server, users[0], try, users[0]),
-	}
+	return fmt.Sprintf("AUTH required: relay.allowed_networks does not cover %s; users: %s", from, strings.Join(users, ", ")), "", users[0]
 }
 
 // relayBanners is what serve prints about its relay's submission
