@@ -65,9 +65,12 @@ the server does not offer it, send refuses with exit 1 and sends nothing).
 
 The built message's header fields are folded at their spaces into lines
 of at most 78 characters where they can be, and never over 998 (RFC 5322
-2.1.1); --subject is encoded (RFC 2047) when it is not ASCII. The body
-goes quoted-printable when it is not ASCII or has a line over 998
-characters.`
+2.1.1); --subject is encoded (RFC 2047) when it is not ASCII, and so is a
+--header of text (Subject, X-...) or the names in a --header of addresses
+(To, Cc, ...); a --header that cannot hold an encoded-word (Date,
+Content-Type, ...), or an address that is not ASCII, goes in UTF-8 as
+written (RFC 6532), with SMTPUTF8. The body goes quoted-printable when it
+is not ASCII or has a line over 998 characters.`
 
 // sendOptions are the flags of "relaylab send".
 type sendOptions struct {
@@ -176,6 +179,11 @@ func (o *sendOptions) check() error {
 		name, _, ok := strings.Cut(h, ":")
 		if !ok || name == "" || strings.ContainsAny(name, " \t") || strings.ContainsAny(h, "\r\n") {
 			return usageError(`--header %q: write it as "Name: value" on one line`, h)
+		}
+		if needsEncoding(name) {
+			// RFC 5322 2.2 (and RFC 6532, which leaves names alone): a
+			// field name is printable ASCII; only its value may be encoded.
+			return usageError(`--header %q: the field name %q is not ASCII, and a field name can only be printable ASCII (RFC 5322 2.2; no encoding or SMTPUTF8 allows more); give an ASCII name, the value may hold any text`, h, name)
 		}
 	}
 	return nil
@@ -412,7 +420,7 @@ func buildMessage(o *sendOptions, body string, now time.Time) ([]byte, error) {
 	}
 	for _, h := range o.headers {
 		name, value, _ := strings.Cut(h, ":")
-		f, err := foldField(name, strings.TrimLeft(value, " \t"))
+		f, err := headerField(name, strings.TrimLeft(value, " \t"))
 		if err != nil {
 			return nil, usageError("--header %q: %v", truncateArg(h), err)
 		}
@@ -657,7 +665,7 @@ func mailParams(e *env, o *sendOptions, c *smtpload.Client, msg []byte) (string,
 		case "SMTPUTF8":
 			return "", &exitError{code: 1, err: fmt.Errorf("not sent: an address or a header field is not ASCII, and the server does not offer SMTPUTF8 (RFC 6531), so it could only refuse it (553 5.6.7)\n" +
 				"    category smtputf8-required: the message needs SMTPUTF8 and the server does not take it\n" +
-				"    what to do: use ASCII addresses and header fields (--subject is encoded for you), or a server that offers SMTPUTF8")}
+				"    what to do: use ASCII addresses, and ASCII in fields such as Date or Content-Type (--subject, and --header text and display names, are encoded for you), or a server that offers SMTPUTF8")}
 		}
 	}
 	return params, nil
