@@ -121,6 +121,9 @@ done, 1 when the message does not exist or none of its recipients waits
 			fmt.Fprintf(e.stderr, "relaylab queue list: the newest %d messages (state %s) are shown, and more match: --limit N shows more\n", *limit, *state)
 		}
 		if *asJSON {
+			for i := range list {
+				withoutHeldReplies(&list[i])
+			}
 			return printJSON(e, list)
 		}
 		if len(list) == 0 {
@@ -140,7 +143,7 @@ done, 1 when the message does not exist or none of its recipients waits
 					last = textsafe.Escape(rc.Reason) // no server was asked: the list's reason
 				}
 				switch {
-				case rc.Hold != nil && *rc.Hold == rc.Reply:
+				case heldOnly(rc):
 					// Held before any server answered (as show says it).
 					last = "none yet [held by shaping: " + textsafe.Escape(rc.Hold.Text) + "]"
 				case rc.Hold != nil:
@@ -157,6 +160,7 @@ done, 1 when the message does not exist or none of its recipients waits
 			return notFound(rest[0], err)
 		}
 		if *asJSON {
+			withoutHeldReplies(&m)
 			return printJSON(e, m)
 		}
 		fmt.Fprintf(e.stdout, "message %s\n  sender   %s\n  size     %d bytes\n  created  %s\n", m.ID, orNull(m.Sender), m.Size, m.Created.Format(time.RFC3339))
@@ -182,9 +186,8 @@ done, 1 when the message does not exist or none of its recipients waits
 			}
 			// The last reply is a server's (or the relay's own failure of an
 			// attempt); the relay's shaping holds the recipient apart from
-			// it. Message gives a recipient held before any attempt the
-			// hold as its reply: no server has answered that one.
-			neverAnswered := rc.Hold != nil && *rc.Hold == rc.Reply
+			// it.
+			neverAnswered := heldOnly(rc)
 			switch r := oneLine(rc.Reply); {
 			case neverAnswered:
 				fmt.Fprintln(e.stdout, "    last reply: none yet (no server has answered)")
@@ -311,6 +314,26 @@ func notFound(id string, err error) error {
 		return &exitError{code: 1, err: fmt.Errorf("%w (its history stays; `relaylab queue list` lists what is waiting)", err)}
 	}
 	return err
+}
+
+// heldOnly reports whether rc was held by the relay's shaping before any
+// server answered it: Message and List then give it the hold as its reply
+// (as the web UI's queue shows it), though no server gave that reply.
+func heldOnly(rc relay.RecipientInfo) bool {
+	return rc.Hold != nil && *rc.Hold == rc.Reply
+}
+
+// withoutHeldReplies takes out of m's recipients a reply that is only
+// their hold, for --json: "reply" is what a server (or the relay's own
+// failed attempt) answered, and the hold is under "hold", as show prints
+// them apart; a script reading "reply" took the hold for an upstream's
+// answer.
+func withoutHeldReplies(m *relay.MessageInfo) {
+	for i := range m.Recipients {
+		if heldOnly(m.Recipients[i]) {
+			m.Recipients[i].Reply = relay.Reply{}
+		}
+	}
 }
 
 func orNull(s string) string {
