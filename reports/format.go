@@ -84,7 +84,9 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     "message" ("" on a sink's record for a recipient refused before
 //     the data), "scenario_message" (on a replay's store, replay --db:
 //     the name the replay's verdicts give the message, "msg-3"; absent
-//     otherwise), "address", "sender" (a sink's record, when the address
+//     otherwise), "scenario" (beside it, the name of the scenario that
+//     sent the message: each scenario replayed into one store has its
+//     msg-1), "address", "sender" (a sink's record, when the address
 //     came from several senders), "session" (a sink's record: the sink's
 //     number for the session of the last attempt, which names a
 //     recipient without a message; absent when not known), "domain", "status" (queued, deferred,
@@ -347,6 +349,9 @@ func (r *Recipient) label() string {
 // alike; the JSON and CSV have "message" and "session" apart.
 func (r *Recipient) ident() string {
 	switch {
+	case r.ScenarioMessage != "" && r.ScenarioMessage != r.Message && r.namesScenario:
+		// Each scenario of a store has its msg-1.
+		return "message " + r.ScenarioMessage + " of scenario " + strconv.Quote(r.Scenario) + " (queue id " + r.Message + ")"
 	case r.ScenarioMessage != "" && r.ScenarioMessage != r.Message:
 		return "message " + r.ScenarioMessage + " (queue id " + r.Message + ")"
 	case r.Message != "":
@@ -390,10 +395,12 @@ func ms(v float64) string {
 // session of the last attempt, which names a recipient refused before
 // the data (message empty), and scenario_message: on a replay's store,
 // the name the replay's verdicts give the message ("msg-3"), empty
-// otherwise. Columns are only ever added at the end.
+// otherwise, and scenario: the name of the scenario that sent it, which
+// tells apart the msg-1 of each of several scenarios in one store.
+// Columns are only ever added at the end.
 func WriteCSV(w io.Writer, d *Data) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice", "late_bounce", "session", "scenario_message"})
+	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice", "late_bounce", "session", "scenario_message", "scenario"})
 	for _, r := range d.Recipients {
 		done := ""
 		if !r.Done.IsZero() {
@@ -407,7 +414,7 @@ func WriteCSV(w io.Writer, d *Data) error {
 			session = strconv.FormatInt(r.Session, 10)
 		}
 		cw.Write([]string{cell(r.Message), cell(r.Address), cell(r.Domain), r.Status, cell(r.Path), r.Category, strconv.Itoa(r.Tries()),
-			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late), session, r.ScenarioMessage})
+			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late), session, r.ScenarioMessage, cell(r.Scenario)})
 	}
 	cw.Flush()
 	return cw.Error()

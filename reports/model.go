@@ -102,7 +102,15 @@ type Recipient struct {
 	// message's Message-ID carries (ScenarioMessageID); Message is the
 	// relay's queue id.
 	ScenarioMessage string `json:"scenario_message,omitempty"`
-	Address         string `json:"address"`
+	// Scenario is, beside ScenarioMessage, the name of the scenario that
+	// sent the message (its name: key), which tells the msg-1 of each of
+	// several scenarios replayed into one store apart; "" in a store
+	// written before the Message-ID carried it.
+	Scenario string `json:"scenario,omitempty"`
+	// namesScenario: the store holds the messages of more than one
+	// scenario, so that the message's label names its scenario.
+	namesScenario bool
+	Address       string `json:"address"`
 	// Sender is set on a sink's record only, when the sink saw the
 	// address from more than one envelope sender: each sender's attempts
 	// are then a recipient of their own ("<>" for the null sender), since
@@ -465,8 +473,15 @@ func Load(ctx context.Context, src EventSource) (*Data, error) {
 	d.resolveDSNs()
 	d.AddSinkAuth(d.messageIDs)
 	seq := map[*Recipient]int{}
+	rank := map[string]int{} // each scenario's place in the store, by its first recipient
 	for _, r := range d.Recipients {
-		r.ScenarioMessage, seq[r] = scenarioName(d.messageIDs[r.Message])
+		r.Scenario, r.ScenarioMessage, seq[r] = scenarioName(d.messageIDs[r.Message])
+		if _, ok := rank[r.Scenario]; !ok && r.Scenario != "" {
+			rank[r.Scenario] = len(rank)
+		}
+	}
+	for _, r := range d.Recipients {
+		r.namesScenario = len(rank) > 1 && r.Scenario != ""
 	}
 	sort.SliceStable(d.Recipients, func(i, j int) bool {
 		a, b := d.Recipients[i], d.Recipients[j]
@@ -475,7 +490,11 @@ func Load(ctx context.Context, src EventSource) (*Data, error) {
 		}
 		// A replay queues many messages at one instant of its virtual
 		// clock: its order, not the random queue id, keeps a report on
-		// its store the same from run to run.
+		// its store the same from run to run; scenarios replayed into
+		// one store start their clocks alike, and come in their order.
+		if a.Scenario != b.Scenario && a.Scenario != "" && b.Scenario != "" {
+			return rank[a.Scenario] < rank[b.Scenario]
+		}
 		if seq[a] != seq[b] && seq[a] > 0 && seq[b] > 0 {
 			return seq[a] < seq[b]
 		}

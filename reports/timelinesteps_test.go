@@ -275,7 +275,7 @@ func TestReplayStoreOrderAndNames(t *testing.T) {
 	t.Parallel()
 	b := &logOf{t: t}
 	for i, id := range []string{"zq", "ab", "mm"} { // queue ids against the scenario's order
-		b.add(0, events.RelayQueued, id, "r@x.test", map[string]any{"message_id": ScenarioMessageID(i+1, 1767600000000000000)})
+		b.add(0, events.RelayQueued, id, "r@x.test", map[string]any{"message_id": ScenarioMessageID("", i+1, 1767600000000000000)})
 	}
 	d := b.load()
 	var got []string

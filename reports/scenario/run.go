@@ -347,7 +347,7 @@ func (sc *Scenario) submissions(start time.Time) []*submission {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
 	for i, s := range out {
 		s.seq = i + 1
-		s.sub.Data = buildMessage(s.spec, s.n, s.at, s.seq)
+		s.sub.Data = buildMessage(sc.Name, s.spec, s.n, s.at, s.seq)
 	}
 	return out
 }
@@ -475,7 +475,7 @@ func normalize(d *reports.Data, subs []*submission) {
 	}
 	ids := strings.NewReplacer(pairs...)
 	for _, r := range d.Recipients {
-		r.Message, r.ScenarioMessage = names[r.Message], "" // the verdicts' Message is the scenario's name already
+		r.Message, r.ScenarioMessage, r.Scenario = names[r.Message], "", "" // the verdicts' Message is the scenario's name already, and they name the scenario
 		r.Reason, r.Advice = ids.Replace(r.Reason), ids.Replace(r.Advice)
 		if r.DSNMessage != "" {
 			r.DSNMessage = names[r.DSNMessage]
@@ -527,10 +527,11 @@ func stripPort(hostport string) string {
 }
 
 // buildMessage is the message of spec m's n-th copy, the seq-th the
-// scenario submits at at. Its Message-ID carries the name the replay's
-// verdicts give it ("msg-3", see reports.ScenarioMessage), so that a
-// report on the replay's store (replay --db) names it alike.
-func buildMessage(m MessageSpec, n int, at time.Time, seq int) []byte {
+// scenario named name submits at at. Its Message-ID carries the name the
+// replay's verdicts give it ("msg-3", see reports.ScenarioMessage) and
+// the scenario's, so that a report on the replay's store (replay --db)
+// names it alike, and tells it from another scenario's msg-3 there.
+func buildMessage(name string, m MessageSpec, n int, at time.Time, seq int) []byte {
 	var b strings.Builder
 	subject := m.Subject
 	if subject == "" {
@@ -542,7 +543,7 @@ func buildMessage(m MessageSpec, n int, at time.Time, seq int) []byte {
 		from = "MAILER-DAEMON@relaylab.test"
 	}
 	fmt.Fprintf(&b, "From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n",
-		from, expandN(m.To[0], n), subject, at.Format(time.RFC1123Z), reports.ScenarioMessageID(seq, at.UnixNano()))
+		from, expandN(m.To[0], n), subject, at.Format(time.RFC1123Z), reports.ScenarioMessageID(name, seq, at.UnixNano()))
 	keys := make([]string, 0, len(m.Headers))
 	for k := range m.Headers {
 		keys = append(keys, k)
