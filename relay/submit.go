@@ -399,7 +399,38 @@ func unsendable(addr string) bool {
 	return false
 }
 
+// postmasterMark is the domain wireConn gives RCPT TO:<Postmaster> for
+// go-smtp's parser, which wants one: a control character, which no path a
+// client sends can hold (unsendable refuses it).
+const postmasterMark = "\x00postmaster"
+
+// postmasterAddress is where the relay sends mail to <Postmaster> without
+// a domain: postmaster at its own name (relay.hostname), the name its
+// greeting, DSNs and bounce address carry. The relay has no mailbox of
+// its own, so, as a Postfix null client qualifies the name with $myorigin
+// and relays it, the recipient is routed like any other.
+func postmasterAddress(hostname string) string {
+	if hostname == "" {
+		hostname = "relaylab.localhost"
+	}
+	return "postmaster@" + strings.ToLower(mailaddr.WithoutRootDot(hostname))
+}
+
+// barePostmaster reports whether to is RCPT TO:<Postmaster> without a
+// domain, as wireConn passed it on (with postmasterMark).
+func (s *session) barePostmaster(to string) bool {
+	w, ok := s.conn.Conn().(*wireConn)
+	local, marked := strings.CutSuffix(to, "@"+postmasterMark)
+	return ok && w.bareRcpt && marked && strings.EqualFold(local, "postmaster")
+}
+
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if s.barePostmaster(to) {
+		// RFC 5321 4.5.1: <Postmaster> without a domain MUST be taken;
+		// it is the relay's own postmaster, and only a client that may
+		// submit reaches it (never an open relay).
+		to = postmasterAddress(s.r.cfg.Hostname)
+	}
 	if s.isBounceAddress(to) {
 		// Anyone may return a DSN to us; it is matched, never relayed.
 		if len(s.rcpts) > 0 {

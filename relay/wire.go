@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -68,6 +69,10 @@ type wireConn struct {
 	// orcpt is the reply to the RCPT command go-smtp is answering when
 	// its ORCPT value is malformed: what is wrong, and how to write it.
 	orcpt []byte
+	// bareRcpt: the RCPT command go-smtp is answering is RCPT
+	// TO:<Postmaster> without a domain, which Read gave go-smtp with
+	// postmasterMark as its domain (see session.Rcpt).
+	bareRcpt bool
 	// authReply: go-smtp's next reply answers AUTH or a SASL response;
 	// authRefused: that reply refused it; afterAuth: the command line
 	// being answered came right after such a refusal.
@@ -286,7 +291,11 @@ func (w *wireConn) stockReply(b, out []byte) []byte {
 				// as the relay records and sends it; at most 256 octets
 				// of it, so that the reply stays within 512 (RFC 5321
 				// 4.5.3.1.5), as the sink's echo does.
-				return []byte(e[0] + textsafe.Cut(recordedPath(string(addr)), 256) + e[1])
+				path := recordedPath(string(addr))
+				if w.bareRcpt {
+					path = postmasterAddress(w.domain) // as session.Rcpt records it
+				}
+				return []byte(e[0] + textsafe.Cut(path, 256) + e[1])
 			}
 		}
 	}
@@ -423,7 +432,7 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		if verb == "AUTH" {
 			w.authReply = true
 		}
-		w.badParams, w.bdatCmd, w.orcpt = nil, 0, nil
+		w.badParams, w.bdatCmd, w.orcpt, w.bareRcpt = nil, 0, nil, false
 		switch verb {
 		case "STARTTLS":
 			w.held = w.held[i+1:]
@@ -445,6 +454,17 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		case "RCPT":
 			w.badParams = paramFaults("RCPT TO", arg, w.maxSize)
 			w.orcpt = orcptFault(arg)
+			if at := bareRcptAt(line); at >= 0 {
+				// RFC 5321 4.5.1: a relay takes <Postmaster> without a
+				// domain, which go-smtp's parser refuses as a syntax
+				// error (501 5.5.2): it gets a domain to parse, and the
+				// session knows the path had none.
+				w.held, w.bareRcpt = w.held[i+1:], true
+				edited := slices.Concat(line[:at], []byte("@"+postmasterMark), line[at:])
+				n := copy(p, edited)
+				w.inject = append(w.inject, edited[n:]...)
+				return n, nil
+			}
 		case "EHLO", "HELO":
 			if why := greetingFault(arg); why != "" {
 				// go-smtp would take the name and echo it in its reply.
@@ -513,6 +533,23 @@ func (w *wireConn) bdatSeen(b []byte) {
 		w.bdatOpen = false
 	}
 	w.bdatCmd = 0
+}
+
+// bareRcptAt returns the index of the '>' of RCPT TO:<Postmaster> (any
+// case, no domain) in a command line, or -1 for any other line.
+func bareRcptAt(line []byte) int {
+	const verb, path = "RCPT TO:", "<postmaster>"
+	if len(line) < len(verb) || !bytes.EqualFold(line[:len(verb)], []byte(verb)) {
+		return -1
+	}
+	i := len(verb)
+	for i < len(line) && line[i] == ' ' {
+		i++
+	}
+	if len(line)-i < len(path) || !bytes.EqualFold(line[i:i+len(path)], []byte(path)) {
+		return -1
+	}
+	return i + len(path) - 1
 }
 
 // commandVerb splits a command line into its verb (upper case) and the
