@@ -44,8 +44,9 @@ type Config struct {
 	// Resolvers are HOST:PORT of DNS servers; empty: /etc/resolv.conf.
 	Resolvers []string        `yaml:"resolvers"`
 	Timeout   config.Duration `yaml:"timeout"` // one DNS query (default 3s)
-	// Keep is how long results are kept (default 30d); changes are kept
-	// for ever.
+	// Keep is how long results and probe.result events are kept (default
+	// 30d), except the newest of each target, check and MTA-STS policy;
+	// changes stay until a prune.
 	Keep config.Duration `yaml:"keep"`
 	// Zones replace the built-in blocklist list when not empty. Each is
 	// written out or given as a zones file's name (relaylab probe --zones

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -85,4 +86,125 @@ func scanChanges(rows *sql.Rows, err error) ([]Change, error) {
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// seenMark is in a stored report that holds the MTA-STS policy a run
+// fetched (MTASTSReport.Seen), as restoreSeen looks for it.
+const seenMark = `"seen":{`
+
+// keptResults are the ids of the results older than before that the
+// probe still reads, which probe.keep does not delete. Of each target:
+//   - the newest result: its current state (LatestResults), also of a
+//     target no longer watched;
+//   - the newest result that made each check: a domain's records and its
+//     blocklists run on different intervals, and a check no longer made
+//     keeps its last answer;
+//   - the newest result with an MTA-STS policy, which restoreSeen reads
+//     back at start to catch a policy changed under the same id.
+//
+// A target's results are read newest first only until none older than
+// before could add anything: a few reports a target and cycle.
+func keptResults(ctx context.Context, db *sql.DB, before time.Time) ([]int64, error) {
+	cut := before.UnixNano()
+	// What the old results of each target hold, which newer ones must
+	// hold too for them to go.
+	type needs struct {
+		checks map[string]bool
+		seen   bool
+	}
+	old := map[string]*needs{}
+	var targets []string
+	rows, err := db.QueryContext(ctx, `SELECT target, report FROM probe_results WHERE time_ns < ? ORDER BY target`, cut)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var target, report string
+		if err := rows.Scan(&target, &report); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		n := old[target]
+		if n == nil {
+			n = &needs{checks: map[string]bool{}}
+			old[target] = n
+			targets = append(targets, target)
+		}
+		checks, seen := resultFacts(report)
+		for _, c := range checks {
+			n.checks[c] = true
+		}
+		n.seen = n.seen || seen
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	keep := []int64{}
+	for _, target := range targets {
+		n := old[target]
+		ids, err := keptOf(ctx, db, target, cut, func(covered map[string]bool, seen bool) bool {
+			for c := range n.checks {
+				if !covered[c] {
+					return false
+				}
+			}
+			return seen || !n.seen
+		})
+		if err != nil {
+			return nil, err
+		}
+		keep = append(keep, ids...)
+	}
+	return keep, nil
+}
+
+// keptOf walks the results of target newest first and returns those older
+// than cut that are the newest of the target, of a check or with an
+// MTA-STS policy; it stops once covered says no older one can be.
+func keptOf(ctx context.Context, db *sql.DB, target string, cut int64, covers func(checks map[string]bool, seen bool) bool) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id, time_ns, report FROM probe_results WHERE target = ? ORDER BY id DESC`, target)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keep []int64
+	covered, seen := map[string]bool{}, false
+	for first := true; rows.Next(); first = false {
+		var id, ns int64
+		var report string
+		if err := rows.Scan(&id, &ns, &report); err != nil {
+			return nil, err
+		}
+		checks, hasSeen := resultFacts(report)
+		adds := first || hasSeen && !seen
+		for _, c := range checks {
+			if !covered[c] {
+				covered[c], adds = true, true
+			}
+		}
+		seen = seen || hasSeen
+		if adds && ns < cut {
+			keep = append(keep, id)
+		}
+		if covers(covered, seen) {
+			break
+		}
+	}
+	return keep, rows.Err()
+}
+
+// resultFacts are the checks a stored report made and whether it holds an
+// MTA-STS policy; a report that does not parse made no check.
+func resultFacts(report string) (checks []string, seen bool) {
+	var rep struct {
+		Checks []struct {
+			Check string `json:"check"`
+		} `json:"checks"`
+	}
+	json.Unmarshal([]byte(report), &rep)
+	for _, c := range rep.Checks {
+		checks = append(checks, c.Check)
+	}
+	return checks, strings.Contains(report, seenMark)
 }

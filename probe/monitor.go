@@ -236,15 +236,31 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 		errs = append(errs, err)
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-	cutoff := m.clock.Now().Add(-m.cfg.Keep.D()).UnixNano()
-	errs = append(errs, m.st.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(`DELETE FROM probe_results WHERE time_ns < ?`, cutoff)
-		return err
-	}))
+	errs = append(errs, m.pruneResults(ctx))
 	if m.hook != nil && len(all) > 0 {
 		m.hook.notify()
 	}
 	return all, errors.Join(errs...)
+}
+
+// pruneResults deletes what probe.keep lets go: the results older than
+// it, but for those the probe still reads (keptResults), and the
+// probe.result events older than it, a few hundred rows a transaction.
+// Changes stay until relaylab prune or store.keep.
+func (m *Monitor) pruneResults(ctx context.Context) error {
+	before := m.clock.Now().Add(-m.cfg.Keep.D())
+	keep, err := keptResults(ctx, m.st.DB(), before)
+	if err != nil {
+		return fmt.Errorf("probe: reading which results probe.keep keeps: %w", err)
+	}
+	res, err := m.st.PruneProbe(ctx, before, keep, store.PruneOptions{})
+	if err != nil {
+		return fmt.Errorf("probe: deleting what is older than probe.keep (the rest goes after the next cycle): %w", err)
+	}
+	if res.Total() > 0 {
+		m.log.Debug("probe: deleted what is older than probe.keep", "keep", m.cfg.Keep.D().String(), "rows", res.Total(), "kept", len(keep))
+	}
+	return nil
 }
 
 // observation is one fact a report states, compared between runs.
@@ -327,7 +343,7 @@ func (m *Monitor) restoreSeen(ctx context.Context) error {
 			continue
 		}
 		var body string
-		err := m.st.DB().QueryRowContext(ctx, `SELECT report FROM probe_results WHERE target = ? AND report LIKE '%"seen":{%' ORDER BY id DESC LIMIT 1`, d).Scan(&body)
+		err := m.st.DB().QueryRowContext(ctx, `SELECT report FROM probe_results WHERE target = ? AND report LIKE '%'||?||'%' ORDER BY id DESC LIMIT 1`, d, seenMark).Scan(&body)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}

@@ -29,7 +29,11 @@ func (r *Relay) suppressTx(tx *store.Tx, addr, category, reason, source string, 
 
 // softBounceTx counts a soft bounce (an expiry) and suppresses the address
 // at the configured count. When it suppresses, it returns why, for the
-// event.
+// event. The count is of expiries in a row: a delivery ends it
+// (resetSoftTx), and so do relaylab prune and store.keep once the last
+// expiry it counted is older than their cutoff (store.Prune); the address
+// then counts from 1 again. The relay keeps no copy in memory: a prune
+// takes effect at the next expiry.
 func (r *Relay) softBounceTx(tx *store.Tx, addr string, now time.Time) (string, error) {
 	limit := r.cfg.Suppression.SoftBounces
 	if limit <= 0 || r.cfg.Suppression.Disabled {

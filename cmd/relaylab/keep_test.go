@@ -19,6 +19,7 @@ import (
 func TestStoreKeep(t *testing.T) {
 	t.Parallel()
 	path := pruneStore(t)
+	seedRetention(t, path)
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := store.Open(ctx, store.Options{Path: path, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -43,6 +44,12 @@ func TestStoreKeep(t *testing.T) {
 	st.DB().QueryRow(`SELECT COUNT(*) FROM relay_messages WHERE id = 'wait'`).Scan(&wait)
 	if done1 != 0 || wait != 1 {
 		t.Errorf("after store.keep: finished message rows %d (want 0), deferred %d (want 1)", done1, wait)
+	}
+	st.Close()
+	// The soft-bounce count and the probe's change and events go, but the
+	// change still waiting for the webhook and its event.
+	if got, want := retentionLeft(t, path), [3]int{0, 1, 1}; got != want {
+		t.Errorf("after store.keep: soft-bounce counts, probe changes, probe events %v, want %v", got, want)
 	}
 
 	for _, tc := range []struct {

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(command{"prune", "delete the sink's record, finished relay mail and events older than a cutoff", runPrune})
+	register(command{"prune", "delete the sink's record, finished relay mail, soft-bounce counts, probe changes and events older than a cutoff", runPrune})
 }
 
 // pruneOutput is prune's --json.
@@ -28,13 +28,18 @@ func runPrune(ctx context.Context, e *env, args []string) error {
 Deletes what is older than the cutoff: the sink's sessions, messages,
 attempts and bounces sent or given up on; the relay's finished messages
 (every recipient delivered, bounced, expired or suppressed) with their
-bodies; and events. It keeps mail still queued, deferred or in flight,
-bounces still due, the suppression list, the greylist, and the events the
-sink and relay rebuild their state from at start (the last sink reset,
-today's relay attempts, rests not yet over); probe results are probe.keep's.
-A (sender, recipient) pair whose attempts are all pruned counts from 1
-again when the sink next starts. Runs beside relaylab serve, sink or relay,
-a few hundred rows per transaction. The file keeps its size (SQLite reuses
+bodies; the soft-bounce counts (suppression.soft_bounces) of addresses
+whose last expiry is older; the probe's changes; and events, the probe's
+too. It keeps mail still queued, deferred or in flight, bounces still
+due, the suppression list, the greylist, probe changes not yet posted to
+the webhook, and the events the sink and relay rebuild their state from
+at start (the last sink reset, today's relay attempts, rests not yet
+over). Probe results are probe.keep's: serve's probe deletes them and
+their probe.result events once older. A (sender, recipient) pair whose
+attempts are all pruned counts from 1 again when the sink next starts,
+and an address whose soft-bounce count is pruned counts from 1 again at
+its next expiry. Runs beside relaylab serve, sink or relay, a few
+hundred rows per transaction. The file keeps its size (SQLite reuses
 the space) unless --vacuum, which rewrites it and needs the store to
 itself: it is refused while any other process has the store open.
 Exit status: 0 when done, 1 when the store failed or --vacuum was
@@ -159,7 +164,7 @@ func printPruned(e *env, out pruneOutput) {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TABLE\tROWS")
 	for _, t := range out.Tables {
-		fmt.Fprintf(tw, "%s\t%d\n", t.Table, t.Rows)
+		fmt.Fprintf(tw, "%s\t%d\n", t.Name(), t.Rows)
 	}
 	tw.Flush()
 	fmt.Fprintf(e.stdout, "%s %d rows older than %s\n", verb, out.Total(), out.Before.UTC().Format(time.RFC3339))

@@ -101,7 +101,7 @@ func TestPruneCommand(t *testing.T) {
 	}
 	deleted := map[string]int64{}
 	for _, tb := range res.Tables {
-		deleted[tb.Table] = tb.Rows
+		deleted[tb.Name()] = tb.Rows
 	}
 	// The last sink session stays (session ids go on from it), as does
 	// the deferred message and its event.
@@ -182,5 +182,99 @@ func TestPruneVacuumRefusedWhileHeld(t *testing.T) {
 	code, out, errOut = runIn(t, ctx, "prune", "--db", path, "--older-than", "1d")
 	if code != 0 || !strings.Contains(out, "deleted 4 rows") {
 		t.Errorf("prune beside a holder: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// seedRetention adds to the store at path, 48 hours old, a soft-bounce
+// count, a probe change the webhook delivered and one still waiting for
+// it, each with its probe.changed event, and a probe.result event.
+func seedRetention(t *testing.T, path string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{Path: path, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	old := time.Now().Add(-48 * time.Hour)
+	err = st.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(`INSERT INTO relay_soft_bounces (address, count, updated_ns) VALUES ('full@y.test', 1, ?)`, old.UnixNano()); err != nil {
+			return err
+		}
+		if _, err := tx.Append(events.Event{Kind: events.ProbeResult, Target: "x.test", Time: old}); err != nil {
+			return err
+		}
+		for _, hook := range []string{"delivered", "pending"} {
+			ev, err := tx.Append(events.Event{Kind: events.ProbeChanged, Target: "x.test", Time: old})
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO probe_changes (time_ns, target, key, kind, old, new, event_id, webhook) VALUES (?, 'x.test', ?, 'record-changed', 'a', 'b', ?, ?)`,
+				old.UnixNano(), "domain x.test "+hook, ev.ID, hook); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// retentionLeft is what is left of seedRetention's rows: soft-bounce
+// counts, probe changes, probe events.
+func retentionLeft(t *testing.T, path string) [3]int {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Options{Path: path, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var out [3]int
+	for i, q := range []string{`SELECT COUNT(*) FROM relay_soft_bounces`, `SELECT COUNT(*) FROM probe_changes`,
+		`SELECT COUNT(*) FROM events WHERE kind LIKE 'probe.%'`} {
+		if err := st.DB().QueryRow(q).Scan(&out[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// TestPruneCommandProbeAndSoftBounces: prune deletes the soft-bounce
+// counts, probe changes and probe events older than the cutoff, which it
+// used to leave to grow for ever, and names them in its counts (text,
+// --dry-run and --json); a change still waiting for the webhook stays
+// with its event.
+func TestPruneCommandProbeAndSoftBounces(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := pruneStore(t)
+	seedRetention(t, path)
+
+	code, out, errOut := runIn(t, ctx, "prune", "--db", path, "--older-than", "1d", "--dry-run")
+	if code != 0 {
+		t.Fatalf("--dry-run: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, line := range []string{"relay_soft_bounces  1", "probe_changes       1", "events (probe.*)    2", "would delete 8 rows"} {
+		if !strings.Contains(out, line) {
+			t.Errorf("--dry-run does not say %q:\n%s", line, out)
+		}
+	}
+	if got, want := retentionLeft(t, path), [3]int{1, 2, 3}; got != want {
+		t.Fatalf("--dry-run changed the store: %v, want %v", got, want)
+	}
+
+	code, out, errOut = runIn(t, ctx, "prune", "--db", path, "--older-than", "1d", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, `"table": "events",
+      "kinds": "probe.*",
+      "rows": 2`) {
+		t.Errorf("--json does not count the probe's events apart:\n%s", out)
+	}
+	// Left: the change still waiting for the webhook and its event.
+	if got, want := retentionLeft(t, path), [3]int{0, 1, 1}; got != want {
+		t.Errorf("left %v, want %v", got, want)
 	}
 }

@@ -20,10 +20,22 @@ type PruneOptions struct {
 }
 
 // Pruned is how many rows Prune deleted (or, dry, would delete) from one
-// table.
+// table, or from the events of some kinds.
 type Pruned struct {
 	Table string `json:"table"`
+	// Kinds are the events of Table "events" counted apart ("probe.*");
+	// "" is the rest of the table.
+	Kinds string `json:"kinds,omitempty"`
 	Rows  int64  `json:"rows"`
+}
+
+// Name is the table, with the kinds of event it counts when it is only
+// some: "events (probe.*)".
+func (p Pruned) Name() string {
+	if p.Kinds == "" {
+		return p.Table
+	}
+	return p.Table + " (" + p.Kinds + ")"
 }
 
 // PruneResult is what Prune deleted, table by table in the order it
@@ -69,17 +81,20 @@ type pruneTable struct {
 	name  string
 	where string // on the table's own columns, unqualified
 	args  func(cut int64, now time.Time) []any
+	kinds string // Pruned.Kinds
 }
+
+func (t pruneTable) pruned(n int64) Pruned { return Pruned{Table: t.name, Kinds: t.kinds, Rows: n} }
 
 // sinkTables are the sink's record. The greylist has its own expiry and
 // is left alone; a bounce still due, the message it will quote, and the
 // last session (lastSinkSessionSQL) stay.
 var sinkTables = []pruneTable{
-	{"sink_sessions", `end_ns < ? AND id < ` + lastSinkSessionSQL, cutOnly},
-	{"sink_messages", `time_ns < ? AND session_id < ` + lastSinkSessionSQL +
-		` AND id NOT IN (SELECT message FROM sink_bounces WHERE ` + pendingBounceSQL + `)`, cutOnly},
-	{"sink_attempts", `time_ns < ?`, cutOnly},
-	{"sink_bounces", `NOT (` + pendingBounceSQL + `) AND MAX(due_ns, sent_ns) < ?`, cutOnly},
+	{name: "sink_sessions", where: `end_ns < ? AND id < ` + lastSinkSessionSQL, args: cutOnly},
+	{name: "sink_messages", where: `time_ns < ? AND session_id < ` + lastSinkSessionSQL +
+		` AND id NOT IN (SELECT message FROM sink_bounces WHERE ` + pendingBounceSQL + `)`, args: cutOnly},
+	{name: "sink_attempts", where: `time_ns < ?`, args: cutOnly},
+	{name: "sink_bounces", where: `NOT (` + pendingBounceSQL + `) AND MAX(due_ns, sent_ns) < ?`, args: cutOnly},
 }
 
 // eventsTable is the event log less what state is rebuilt from at start:
@@ -88,19 +103,47 @@ var sinkTables = []pruneTable{
 //     Last-Attempt-Date, queue show);
 //   - relay.attempt events of the current UTC day (a warming path's daily
 //     count, restoreWarmups) and those whose destination rest has not
-//     ended (restoreRests);
-//   - probe events, which probe.keep and the probe's changes own.
-var eventsTable = pruneTable{"events", `time_ns < ?
+//     ended (restoreRests).
+//
+// The probe's events are counted apart (laterTables).
+var eventsTable = pruneTable{name: "events", where: `time_ns < ?
 	AND NOT (kind >= 'probe.' AND kind < 'probe/')
 	AND id != (SELECT COALESCE(MAX(id), 0) FROM events WHERE kind = 'sink.reset')
 	AND NOT (message != '' AND EXISTS (SELECT 1 FROM relay_messages m WHERE m.id = events.message AND NOT (` + prunableRelayMessageSQL + `)))
 	AND NOT (kind = 'relay.attempt' AND (time_ns >= ?
 		OR payload LIKE '%"rest":{%' AND julianday(json_extract(payload, '$.rest.until')) > julianday(?)))`,
-	func(cut int64, now time.Time) []any {
+	args: func(cut int64, now time.Time) []any {
 		u := now.UTC()
 		day := time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
 		return []any{cut, cut, day.UnixNano(), u.Format(time.RFC3339Nano)}
 	}}
+
+// pendingChangeSQL is a probe change still waiting for the webhook
+// (probe's hookPending): it is posted after a restart, oldest first.
+const pendingChangeSQL = `webhook = 'pending'`
+
+// laterTables follow the relay's messages in Prune.
+var laterTables = []pruneTable{
+	// The soft-bounce counts (suppression.soft_bounces) of addresses whose
+	// last expiry is older than the cutoff. A count goes back to 0 only
+	// on a delivery, so an address that expired once and was never sent
+	// to again kept its row for ever. One deleted counts from 1 at its
+	// next expiry: what it counted is older than the cutoff, as are the
+	// messages and events that showed it, which go too; every expiry
+	// since the cutoff still counts, and an address already suppressed
+	// stays on the suppression list, which is never pruned.
+	{name: "relay_soft_bounces", where: `updated_ns < ?`, args: cutOnly},
+	// The probe's change history outlives probe.keep, until a prune;
+	// a change still waiting for the webhook stays.
+	{name: "probe_changes", where: `time_ns < ? AND NOT (` + pendingChangeSQL + `)`, args: cutOnly},
+	eventsTable,
+	// The probe's events: the monitor rebuilds nothing from them (it
+	// reads probe_state, probe_results and probe_changes), but the
+	// probe.changed event of a change still waiting for the webhook
+	// stays with it.
+	{name: "events", kinds: "probe.*", where: `time_ns < ? AND kind >= 'probe.' AND kind < 'probe/'
+		AND NOT (kind = 'probe.changed' AND id IN (SELECT event_id FROM probe_changes WHERE ` + pendingChangeSQL + `))`, args: cutOnly},
+}
 
 func cutOnly(cut int64, _ time.Time) []any { return []any{cut} }
 
@@ -118,13 +161,16 @@ func cutOnly(cut int64, _ time.Time) []any { return []any{cut} }
 //   - the relay's finished messages: every recipient delivered, bounced,
 //     expired or suppressed (a deleted message is bounced), none changed
 //     since before; their body and their recipients go together. Nothing
-//     queued, deferred or in flight, and never the suppression list or
-//     the soft-bounce counts.
-//   - events, but for those state is rebuilt from (eventsTable).
+//     queued, deferred or in flight, and never the suppression list.
+//   - the soft-bounce counts last raised before the cutoff: such an
+//     address counts from 1 again at its next expiry.
+//   - the probe's changes, but for those still waiting for the webhook.
+//   - events, but for those state is rebuilt from (eventsTable), the
+//     probe's counted apart.
 //
-// Probe results are left to probe.keep. Times are the store's clock's
-// (virtual in a replay's store). The file does not shrink: SQLite reuses
-// the freed pages; Vacuum gives them back.
+// Probe results are left to probe.keep (PruneProbe). Times are the
+// store's clock's (virtual in a replay's store). The file does not
+// shrink: SQLite reuses the freed pages; Vacuum gives them back.
 func (s *Store) Prune(ctx context.Context, before time.Time, opts PruneOptions) (PruneResult, error) {
 	if opts.Batch <= 0 {
 		opts.Batch = 300
@@ -137,20 +183,22 @@ func (s *Store) Prune(ctx context.Context, before time.Time, opts PruneOptions) 
 	}
 	for _, t := range sinkTables {
 		n, err := count(ctx, t, cut, now, opts.Batch)
-		res.Tables = append(res.Tables, Pruned{t.name, n})
+		res.Tables = append(res.Tables, t.pruned(n))
 		if err != nil {
 			return res, fmt.Errorf("store: pruning %s: %w", t.name, err)
 		}
 	}
 	msgs, rcpts, err := s.pruneRelay(ctx, cut, opts)
-	res.Tables = append(res.Tables, Pruned{"relay_messages", msgs}, Pruned{"relay_recipients", rcpts})
+	res.Tables = append(res.Tables, Pruned{Table: "relay_messages", Rows: msgs}, Pruned{Table: "relay_recipients", Rows: rcpts})
 	if err != nil {
 		return res, fmt.Errorf("store: pruning the relay's finished messages: %w", err)
 	}
-	n, err := count(ctx, eventsTable, cut, now, opts.Batch)
-	res.Tables = append(res.Tables, Pruned{"events", n})
-	if err != nil {
-		return res, fmt.Errorf("store: pruning events: %w", err)
+	for _, t := range laterTables {
+		n, err := count(ctx, t, cut, now, opts.Batch)
+		res.Tables = append(res.Tables, t.pruned(n))
+		if err != nil {
+			return res, fmt.Errorf("store: pruning %s: %w", t.pruned(n).Name(), err)
+		}
 	}
 	return res, nil
 }
