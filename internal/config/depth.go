@@ -71,6 +71,9 @@ func (s *shapeScan) run() (int, int, bool) {
 			if !s.lineStart() {
 				continue
 			}
+			if s.i >= len(s.data) {
+				break // a last line of spaces only, with no newline
+			}
 		}
 		c := s.data[s.i]
 		switch {

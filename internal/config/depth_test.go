@@ -176,3 +176,25 @@ func astDepth(n ast.Node) int {
 	}
 	return 0
 }
+
+// TestCheckShapeLastLineOfSpaces: a document whose last line is spaces
+// with no newline after them is scanned to its end; the scan read one
+// byte past the end and panicked (found by sink's FuzzRules), taking down
+// relaylab at start or the web's rules editor.
+func TestCheckShapeLastLineOfSpaces(t *testing.T) {
+	for _, doc := range []string{"000000\n ", "a: 1\n   ", "- x\n  ", " ", "a:\n  - b\n    "} {
+		if err := CheckShape("t.yaml", []byte(doc)); err != nil {
+			t.Errorf("CheckShape(%q) = %v, want nil", doc, err)
+		}
+	}
+}
+
+// FuzzCheckShape: CheckShape never panics, whatever the bytes.
+func FuzzCheckShape(f *testing.F) {
+	for _, seed := range []string{"000000\n ", "a: [1, {b: 2}]\n", "- - - x\n", "k: |\n  text\n   more\n", "\"q\\\"\": 'x''y'\n", "? a\n: b\n", "{a: [b, {c: d}]}"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		_ = CheckShape("f.yaml", doc)
+	})
+}
