@@ -68,6 +68,10 @@ type ListenerConfig struct {
 	Hide []string `yaml:"hide"`
 	// Greeting is the text after the hostname in the 220 greeting.
 	Greeting string `yaml:"greeting"`
+	// Pregreet, when set, refuses a client that speaks before the
+	// greeting (postscreen's pregreet test); nil (the default) only notes
+	// one, and only when a connect rule holds the greeting back.
+	Pregreet *PregreetConfig `yaml:"pregreet"`
 }
 
 // AuthConfig is SMTP AUTH (RFC 4954) with PLAIN and LOGIN.
@@ -83,12 +87,16 @@ type AuthConfig struct {
 type Limits struct {
 	// Each limit that a listener in the file leaves out takes
 	// DefaultListener's value; one written as 0 means no limit.
-	MaxConnections  int             `yaml:"max_connections"`   // beyond: 421 4.7.0 at connect
-	MaxMessageBytes int64           `yaml:"max_message_bytes"` // SIZE; beyond: 552 5.3.4
-	MaxRecipients   int             `yaml:"max_recipients"`    // per message; beyond: 452 4.5.3
-	MaxLineLength   int             `yaml:"max_line_length"`   // beyond: 500 5.4.0 and close
-	IdleTimeout     config.Duration `yaml:"idle_timeout"`      // RFC 5321 4.5.3.2: at least 5m
-	Rate            RateLimit       `yaml:"rate"`
+	MaxConnections int `yaml:"max_connections"` // beyond: 421 4.7.0 at connect
+	// MaxConnectionsPerClient bounds the connections open at once from
+	// one client address (default 0: none, so that load tests from one
+	// address are not refused); beyond: 421 4.7.0 at connect.
+	MaxConnectionsPerClient int             `yaml:"max_connections_per_client"`
+	MaxMessageBytes         int64           `yaml:"max_message_bytes"` // SIZE; beyond: 552 5.3.4
+	MaxRecipients           int             `yaml:"max_recipients"`    // per message; beyond: 452 4.5.3
+	MaxLineLength           int             `yaml:"max_line_length"`   // beyond: 500 5.4.0 and close
+	IdleTimeout             config.Duration `yaml:"idle_timeout"`      // RFC 5321 4.5.3.2: at least 5m
+	Rate                    RateLimit       `yaml:"rate"`
 }
 
 // RateLimit is a token bucket per client IP, one token per MAIL FROM.
@@ -218,6 +226,9 @@ func (c *Config) Validate(prefix string) error {
 		if err := checkGreeting(k+".greeting", l.Greeting); err != nil {
 			return err
 		}
+		if err := checkPregreet(k+".pregreet", l); err != nil {
+			return err
+		}
 		if err := checkHide(k+".hide", l.Hide); err != nil {
 			return err
 		}
@@ -242,10 +253,13 @@ func (c *Config) Validate(prefix string) error {
 		for _, n := range []struct {
 			key string
 			v   int64
-		}{{"max_connections", int64(lim.MaxConnections)}, {"max_message_bytes", lim.MaxMessageBytes}, {"max_recipients", int64(lim.MaxRecipients)}, {"max_line_length", int64(lim.MaxLineLength)}} {
+		}{{"max_connections", int64(lim.MaxConnections)}, {"max_connections_per_client", int64(lim.MaxConnectionsPerClient)}, {"max_message_bytes", lim.MaxMessageBytes}, {"max_recipients", int64(lim.MaxRecipients)}, {"max_line_length", int64(lim.MaxLineLength)}} {
 			if n.v < 0 {
 				return config.Errorf(k+".limits."+n.key, "%d: must not be negative (0 means no limit)", n.v)
 			}
+		}
+		if pc, all := lim.MaxConnectionsPerClient, lim.MaxConnections; pc > 0 && all > 0 && pc > all {
+			return config.Errorf(k+".limits.max_connections_per_client", "%d is above limits.max_connections (%d), which refuses the connection first: it would never apply; lower it, or raise max_connections", pc, all)
 		}
 		// go-smtp's ReadTimeout: 0 is none, and a negative one is a
 		// deadline already past, so every read fails after the greeting.
@@ -280,6 +294,9 @@ func (c *Config) Validate(prefix string) error {
 		}
 	}
 	if err := needVerify(prefix, c.Rules, c.Verify.Enabled); err != nil {
+		return err
+	}
+	if err := sizeNeverMatches(prefix, c.Rules, c.Listeners); err != nil {
 		return err
 	}
 	// Reading the profile files here, not only when the sink starts, gives

@@ -96,11 +96,17 @@ type conn struct {
 	// attempts that reply ends (session.attemptOf), the transcript and
 	// the session's replies (send). "" for the sink's normal replies.
 	byNext string
+	// byWhy says what of the message met the rule of byNext (a content
+	// rule's Behavior.Matched), for the transcript only.
+	byWhy string
 
 	closeOnce sync.Once
 	uncounted atomic.Bool // counted out of the listener's open connections
-	finished  chan struct{}
-	quit      atomic.Bool // the reply to QUIT (or a closing 421) is on its way
+	// clientCounted: counted in the listener's connections of its client
+	// (limits.max_connections_per_client), until uncounted.
+	clientCounted bool
+	finished      chan struct{}
+	quit          atomic.Bool // the reply to QUIT (or a closing 421) is on its way
 }
 
 // replyRecord is one reply the sink gave, for the session record.
@@ -726,35 +732,25 @@ func (c *conn) startTLS(line []byte) error {
 	return nil
 }
 
-// writeDeadline gives the next write the idle timeout from now (none
-// when the listener has no idle timeout): a wait the sink plays itself is
-// not the client's, but a client that reads nothing for the idle timeout
-// is cut off.
 // pregreet notes a client that sent before the greeting, which RFC 5321
 // 4.3.1 has it wait for (a bot that does not is what postscreen's pregreet
 // test finds). It reads what is waiting at once, for the next Read to
 // take as usual: one read more, only for a greeting a rule held back.
-// Under implicit TLS the client speaks first (its TLS hello).
+// Under implicit TLS the client speaks first (its TLS hello). A listener's
+// pregreet: refuses such a client instead (pregreetTest).
 func (c *conn) pregreet() {
 	if c.l.implicitTLS || c.tlsState != nil {
 		return
 	}
-	buf := make([]byte, 4096)
-	// Network deadlines are the wall clock's: what is waiting is read at
-	// once, and only an empty socket waits, for a millisecond.
-	c.tcp.SetReadDeadline(time.Now().Add(time.Millisecond))
-	n, err := c.tcp.Read(buf)
-	c.tcp.SetReadDeadline(time.Time{})
-	if n > 0 {
-		c.held = append(c.held, buf[:n]...)
+	if n := c.peekEarly(); n > 0 {
 		c.notef('*', "the client spoke before the greeting: "+strconv.Itoa(n)+" octets were waiting when it was sent (RFC 5321 4.3.1: a client waits for the 220)")
-	}
-	if ne, ok := errors.AsType[net.Error](err); err != nil && !(ok && ne.Timeout()) {
-		// Closed or failed: the next Read gets it, after the bytes.
-		c.rerr = err
 	}
 }
 
+// writeDeadline gives the next write the idle timeout from now (none
+// when the listener has no idle timeout): a wait the sink plays itself is
+// not the client's, but a client that reads nothing for the idle timeout
+// is cut off.
 func (c *conn) writeDeadline() {
 	var t time.Time
 	if idle := c.l.cfg.Limits.IdleTimeout.D(); idle > 0 {
@@ -858,12 +854,15 @@ func (c *conn) reply(stage Stage, r Reply) error {
 
 // send writes one whole reply, slowly when tarpitting, and records it.
 func (c *conn) send(stage Stage, wire []byte) error {
-	by := c.byNext
-	c.byNext = ""
+	by, why := c.byNext, c.byWhy
+	c.byNext, c.byWhy = "", ""
 	if c.netClosed {
 		return net.ErrClosed // the sink closed it: nothing more is said
 	}
-	if by != "" {
+	switch {
+	case by != "" && why != "":
+		c.notef('*', "reply by "+by+" (matched "+why+")")
+	case by != "":
 		c.notef('*', "reply by "+by)
 	}
 	for rest := wire; len(rest) > 0; {
@@ -915,8 +914,10 @@ func (c *conn) send(stage Stage, wire []byte) error {
 }
 
 func (c *conn) recordReply(stage Stage, wire []byte, by string) {
-	last := bytes.TrimRight(wire, "\r\n")
-	if i := bytes.LastIndexByte(last, '\n'); i >= 0 {
+	whole := bytes.TrimRight(wire, "\r\n")
+	last := whole
+	i := bytes.LastIndexByte(last, '\n')
+	if i >= 0 {
 		last = last[i+1:]
 	}
 	if len(last) < 3 {
@@ -930,6 +931,11 @@ func (c *conn) recordReply(stage Stage, wire []byte, by string) {
 	rr := replyRecord{At: c.since(), Stage: stage, Code: code, Text: rest, By: by}
 	if first, after, ok := strings.Cut(rest, " "); ok && validEnhanced(first) {
 		rr.Enhanced, rr.Text = first, after
+	}
+	if i >= 0 && !(stage == StageEHLO && code/100 == 2) {
+		// A reply of several lines (a rule's) is recorded whole, as the
+		// client gets it; an EHLO reply's lines are its extensions.
+		rr.Text = wireLines(whole, rr.Enhanced)
 	}
 	switch {
 	case c.sess == nil:
@@ -952,6 +958,35 @@ func (c *conn) recordReply(stage Stage, wire []byte, by string) {
 	if len(c.replies) < maxReplies {
 		c.replies = append(c.replies, rr)
 	}
+}
+
+// wireLines is the text of the reply of several lines w (without its
+// last CRLF): each line's text without its code and "-", and without
+// enhanced when the line starts with it, joined by "\n" (Reply.Text).
+func wireLines(w []byte, enhanced string) string {
+	var b strings.Builder
+	for len(w) > 0 {
+		line := w
+		if i := bytes.IndexByte(w, '\n'); i >= 0 {
+			line, w = w[:i], w[i+1:]
+		} else {
+			w = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) > 4 {
+			line = line[4:]
+		} else {
+			line = nil
+		}
+		if enhanced != "" && len(line) > len(enhanced) && line[len(enhanced)] == ' ' && string(line[:len(enhanced)]) == enhanced {
+			line = line[len(enhanced)+1:]
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.Write(line)
+	}
+	return b.String()
 }
 
 // Write is go-smtp's side: it is buffered up to the end of each reply, then
@@ -989,14 +1024,16 @@ func replyEnd(b []byte) int {
 	}
 }
 
-// withNotes adds notes to the text of the one-line reply r, as many as
-// keep it within RFC 5321 4.5.3.1.5's 512 octets, and then says how many
-// more the transcript has.
+// withNotes adds notes to the text of the last line of reply r, as many
+// as keep that line within RFC 5321 4.5.3.1.5's 512 octets, and then says
+// how many more the transcript has. (The attempt's record has them after
+// its text, so on its last line too: session.attemptOf.)
 func withNotes(r []byte, notes []string) []byte {
 	const most = 512 - len("; and 99 more in the transcript\r\n")
 	out := bytes.TrimRight(r, "\r\n")
+	start := bytes.LastIndexByte(out, '\n') + 1
 	for i, n := range notes {
-		if len(out)+2+len(n) > most {
+		if len(out)-start+2+len(n) > most {
 			out = append(strconv.AppendInt(append(out, "; and "...), int64(len(notes)-i), 10), " more in the transcript"...)
 			break
 		}
@@ -1262,6 +1299,9 @@ func (c *conn) Close() error {
 func (c *conn) closeSocket() error {
 	if c.uncounted.CompareAndSwap(false, true) {
 		c.l.active.Add(-1)
+		if c.clientCounted {
+			c.l.perClient.done(c.client)
+		}
 	}
 	return c.tcp.Close()
 }

@@ -59,7 +59,14 @@ func (c *conn) untilQuit() {
 	host := c.l.cfg.Hostname
 	noService := Reply{Code: 503, Enhanced: "5.5.1", Text: "Bad sequence of commands: no SMTP service here, " + host + " refused this connection in its greeting; send QUIT (RFC 5321 3.1)"}
 	idle := c.l.cfg.Limits.IdleTimeout.D()
-	br := bufio.NewReaderSize(c.Conn, 1024)
+	var from io.Reader = c.Conn
+	if len(c.held) > 0 {
+		// What a client sent before the greeting (pregreet): its
+		// commands, answered as the others.
+		from = io.MultiReader(bytes.NewReader(c.held), c.Conn)
+		c.held = nil
+	}
+	br := bufio.NewReaderSize(from, 1024)
 	for {
 		var deadline time.Time // none
 		if idle > 0 {

@@ -48,6 +48,10 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		msgAttempt = s.state.nextMsg(msgID)
 	}
 	size := len(raw) // as received, before any header of ours
+	// For the rules on the message's content, which see it as received;
+	// read only when one is tried (contentScan).
+	sess.msg = contentScan{raw: raw, size: int64(size)}
+	defer func() { sess.msg = contentScan{} }()
 	var auth *AuthResult
 	if vf := s.verify.Load(); vf != nil {
 		// At the end of data, before the reply, so that rules can answer
@@ -59,7 +63,7 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 	var b Behavior
 	decideFor := func(r rcptState) Behavior {
 		in := sess.input(StageDataEnd, r.addr)
-		in.attempt, in.msgAttempt, in.auth = r.attempt, msgAttempt, auth
+		in.attempt, in.msgAttempt, in.auth, in.msg = r.attempt, msgAttempt, auth, &sess.msg
 		return s.decide(in, r.directives)
 	}
 	first := 0
@@ -72,8 +76,12 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 	if msgID == "" {
 		s.notePerMessage(sess)
 	}
+	ruleNote := b.Rule // for the notes of a delay, drop or hang
+	if b.Matched != "" {
+		ruleNote += ", which matched " + b.Matched
+	}
 	if b.Delay > 0 {
-		if stop, err := c.before(Behavior{Delay: b.Delay, Rule: b.Rule}); stop {
+		if stop, err := c.before(Behavior{Delay: b.Delay, Rule: ruleNote}); stop {
 			return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: err.Error()}
 		}
 	}
@@ -84,11 +92,11 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		c.byNext = b.By
 	case b.Reply != nil && b.Reply.Code/100 != 3:
 		outcome = *b.Reply // a rule's 2xx keeps its own text
-		c.byNext = b.By
+		c.byNext, c.byWhy = b.By, b.Matched
 	}
 	id, err := s.storeMessage(sess, raw, size, auth, msgID, msgAttempt, outcome)
 	if err != nil {
-		c.byNext = "" // the reply is the sink's, not the rule's
+		c.byNext, c.byWhy = "", "" // the reply is the sink's, not the rule's
 		s.log.Error("sink: storing a message failed", "session", c.id, "err", err)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "The sink could not store the message; try again later"}
 	}
@@ -138,7 +146,7 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		s.deliveredDSNs(sess, sess.rcpts, id, outcome)
 	}
 	if b.Drop || b.Hang {
-		c.before(Behavior{Drop: b.Drop, Hang: b.Hang, Rule: b.Rule})
+		c.before(Behavior{Drop: b.Drop, Hang: b.Hang, Rule: ruleNote})
 		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "connection closed"}
 	}
 	if b.Tarpit > 0 {

@@ -48,6 +48,9 @@ func parseStage(s string) (Stage, bool) {
 }
 
 // Reply is an SMTP reply: a code, an enhanced status code (RFC 3463) and text.
+// The text of a reply of several lines has them separated by "\n", each
+// without its code and enhanced code, as relaylab's relay keeps the
+// replies it gets (RFC 5321 4.2.1: one code for all of them).
 type Reply struct {
 	Code     int    `json:"code"`
 	Enhanced string `json:"enhanced,omitempty"` // "5.1.1"; empty for none
@@ -118,16 +121,44 @@ func defaultText(code int) string {
 	}
 }
 
-// String is the reply as it goes on the wire, without CRLF.
+// String is the reply on one line, as a one-line reply goes on the wire
+// without CRLF; the lines of a longer one are joined with a space (as a
+// DSN's Diagnostic-Code has them).
 func (r Reply) String() string {
-	if r.Enhanced == "" {
-		return strconv.Itoa(r.Code) + " " + r.Text
+	text := r.Text
+	if strings.IndexByte(text, '\n') >= 0 {
+		text = strings.ReplaceAll(text, "\n", " ")
 	}
-	return strconv.Itoa(r.Code) + " " + r.Enhanced + " " + r.Text
+	if r.Enhanced == "" {
+		return strconv.Itoa(r.Code) + " " + text
+	}
+	return strconv.Itoa(r.Code) + " " + r.Enhanced + " " + text
 }
 
-// wire is the reply with CRLF.
-func (r Reply) wire() []byte { return []byte(r.String() + "\r\n") }
+// wire is the reply as it goes on the wire, every line with its CRLF.
+func (r Reply) wire() []byte {
+	if strings.IndexByte(r.Text, '\n') < 0 {
+		return []byte(r.String() + "\r\n")
+	}
+	// RFC 5321 4.2.1: "NNN-" on every line but the last. The enhanced
+	// code goes on every line (RFC 2034 4: each line of the text starts
+	// with it), as Gmail and Postfix write theirs.
+	var b []byte
+	lines := strings.Split(r.Text, "\n")
+	for i, ln := range lines {
+		b = strconv.AppendInt(b, int64(r.Code), 10)
+		if i < len(lines)-1 {
+			b = append(b, '-')
+		} else {
+			b = append(b, ' ')
+		}
+		if r.Enhanced != "" {
+			b = append(append(b, r.Enhanced...), ' ')
+		}
+		b = append(append(b, ln...), "\r\n"...)
+	}
+	return b
+}
 
 // smtpError turns r into the error go-smtp writes as is. go-smtp
 // type-asserts *smtp.SMTPError, so it is returned unwrapped.
@@ -135,10 +166,20 @@ func (r Reply) smtpError() *smtp.SMTPError {
 	e := &smtp.SMTPError{Code: r.Code, Message: r.Text}
 	if r.Enhanced == "" {
 		e.EnhancedCode = smtp.NoEnhancedCode
-	} else {
-		var a, b, c int
-		fmt.Sscanf(r.Enhanced, "%d.%d.%d", &a, &b, &c)
-		e.EnhancedCode = smtp.EnhancedCode{a, b, c}
+		return e
+	}
+	var a, b, c int
+	fmt.Sscanf(r.Enhanced, "%d.%d.%d", &a, &b, &c)
+	e.EnhancedCode = smtp.EnhancedCode{a, b, c}
+	if strings.IndexByte(r.Text, '\n') >= 0 {
+		// go-smtp (v0.25.1) writes the enhanced code on the last line
+		// only: the others carry it in their text, so that the wire has
+		// it on every line, as wire writes it (replyOf takes it off).
+		lines := strings.Split(r.Text, "\n")
+		for i := range lines[:len(lines)-1] {
+			lines[i] = r.Enhanced + " " + lines[i]
+		}
+		e.Message = strings.Join(lines, "\n")
 	}
 	return e
 }
@@ -161,6 +202,9 @@ type Behavior struct {
 	// a profile's rule with the profile and the recipient's domain; a
 	// directive.
 	By string
+	// Matched says what of the message met a rule's header:, body: or
+	// size: (Sink.decide sets it), for the transcript's "reply by" line.
+	Matched string
 }
 
 // Greylist is greylisting per (client IP, sender, recipient).

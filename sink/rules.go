@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 	"github.com/relaylab/relaylab/internal/config"
 )
 
@@ -50,8 +51,17 @@ type Rule struct {
 	// missing or failed signature with "550 5.7.20" (RFC 7372).
 	SPF  string `yaml:"spf,omitempty" json:"spf,omitempty"`
 	DKIM string `yaml:"dkim,omitempty" json:"dkim,omitempty"`
+	// Header, Body and Size match the message itself (stage data-end),
+	// as Postfix's header_checks and body_checks do: Header a pattern
+	// tried on each header field, unfolded, as "Name: value"; Body one
+	// tried on each line of the body as received (no MIME decoding); Size
+	// a comparison of the message's size in octets, as ">1MB" or
+	// "<=10KB" (content.go).
+	Header string `yaml:"header,omitempty" json:"header,omitempty"`
+	Body   string `yaml:"body,omitempty" json:"body,omitempty"`
+	Size   string `yaml:"size,omitempty" json:"size,omitempty"`
 
-	Reply    string          `yaml:"reply,omitempty" json:"reply,omitempty"` // "451 4.7.1 try later"
+	Reply    ReplyText       `yaml:"reply,omitempty" json:"reply,omitempty"` // "451 4.7.1 try later", or several lines
 	Delay    config.Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
 	Tarpit   config.Duration `yaml:"tarpit,omitempty" json:"tarpit,omitempty"` // time per byte of the reply
 	Hang     bool            `yaml:"hang,omitempty" json:"hang,omitempty"`
@@ -115,6 +125,8 @@ func compilePattern(p string) (*matcher, error) {
 
 func (m *matcher) match(s string) bool { return m == nil || m.re.MatchString(s) }
 
+func (m *matcher) matchBytes(b []byte) bool { return m == nil || m.re.Match(b) }
+
 // authCondition parses an spf: or dkim: condition, results separated by
 // "|", each one of allowed; nil when value is empty.
 func authCondition(key, value string, stage Stage, what string, allowed ...string) ([]string, error) {
@@ -144,8 +156,9 @@ type rule struct {
 	hasClient          bool
 	attLo, attHi       int // 0: no condition; attHi -1: open-ended
 	perMessage         bool
-	dmarc              string   // lower case; "" no condition
-	spf, dkim          []string // any of these results; nil no condition
+	dmarc              string        // lower case; "" no condition
+	spf, dkim          []string      // any of these results; nil no condition
+	content            *contentConds // header, body, size; nil no condition
 	prob               float64
 	behavior           Behavior
 }
@@ -158,9 +171,10 @@ type input struct {
 	helo       string
 	sender     string
 	rcpt       string
-	attempt    int         // per (sender, recipient)
-	msgAttempt int         // per Message-ID; 0 before data-end
-	auth       *AuthResult // data-end with verification on; nil otherwise
+	attempt    int          // per (sender, recipient)
+	msgAttempt int          // per Message-ID; 0 before data-end
+	auth       *AuthResult  // data-end with verification on; nil otherwise
+	msg        *contentScan // the message, at data-end; nil before
 }
 
 // matches reports whether every condition of r holds, except probability.
@@ -207,6 +221,10 @@ func (r *rule) matches(in *input) bool {
 			return false
 		}
 	}
+	// Last: the only condition that reads the message.
+	if r.content != nil && (in.msg == nil || !in.msg.test(r, r.content)) {
+		return false
+	}
 	return true
 }
 
@@ -222,7 +240,7 @@ func (s *Sink) notePerMessage(sess *session) {
 		}
 		for _, rc := range sess.rcpts {
 			in := sess.input(StageDataEnd, rc.addr)
-			in.attempt, in.msgAttempt = rc.attempt, r.attLo
+			in.attempt, in.msgAttempt, in.msg = rc.attempt, r.attLo, &sess.msg
 			if r.matches(in) {
 				sess.c.notef('*', ruleOrigin("sink.rules", i, r.src.Name)+" (per: message, attempt: "+strconv.Quote(r.src.Attempt)+
 					") did not apply: the message has no Message-ID, by which per: message counts attempts; give the message a Message-ID, or leave per: out to count per sender and recipient")
@@ -327,6 +345,9 @@ func (r Rule) compileIn(key string, inProfile bool) (*rule, error) {
 	if c.dkim, err = authCondition(key+".dkim", r.DKIM, c.stage, "DKIM", "pass", "fail", "policy", "neutral", "none", "temperror", "permerror"); err != nil {
 		return nil, err
 	}
+	if c.content, err = compileContent(key, r, c.stage); err != nil {
+		return nil, err
+	}
 	switch p := c.prob; {
 	case p == 0:
 		return nil, config.Errorf(key+".probability", "0 would never apply: remove the rule (or leave probability out for always)")
@@ -339,9 +360,15 @@ func (r Rule) compileIn(key string, inProfile bool) (*rule, error) {
 		b.Rule = key
 	}
 	if r.Reply != "" {
-		rep, err := parseRuleReply(r.Reply)
+		rep, err := parseRuleReplyLines(string(r.Reply))
 		if err != nil {
-			return nil, config.Errorf(key+".reply", "%v", err)
+			k := key + ".reply"
+			if le, ok := errors.AsType[*replyLineError](err); ok && le.n > 1 {
+				// At the list's item (reply[1]); a block scalar's error
+				// is found at the reply: key, its parent.
+				k += "[" + strconv.Itoa(le.line) + "]"
+			}
+			return nil, config.Errorf(k, "%v", err)
 		}
 		if why := replyMisfit(rep.Code, c.stage); why != "" {
 			return nil, config.Errorf(key+".reply", "%d does not fit stage %s: %s", rep.Code, c.stage, why)
@@ -508,6 +535,9 @@ const maxReplyLine = 512
 // shaped like an enhanced status code but not one ("5.1"), and a line
 // longer than a reply line may be.
 func parseRuleReply(s string) (Reply, error) {
+	if strings.ContainsAny(strings.TrimRight(s, "\r\n"), "\r\n") {
+		return Reply{}, fmt.Errorf("reply %q has several lines: only a rule's reply: may have several; write one line here", s)
+	}
 	rep, err := ParseReply(s)
 	if err != nil {
 		return Reply{}, err
@@ -523,6 +553,130 @@ func parseRuleReply(s string) (Reply, error) {
 		return Reply{}, fmt.Errorf("reply %q is %d octets long on the wire, over the %d a reply line may have, code and CRLF included (RFC 5321 4.5.3.1.5): shorten its text by %d", head, n, maxReplyLine, n-maxReplyLine)
 	}
 	return rep, nil
+}
+
+// maxRuleReplyLines is the most lines a rule's reply may have. RFC 5321
+// sets no number; big receivers write 2 to 6 (Gmail's 550 5.7.1 has 5),
+// and a client keeps only so many (relaylab's relay, 200).
+const maxRuleReplyLines = 20
+
+// ReplyText is a rule's reply: one line ("550 5.7.1 text"), or several,
+// written as a YAML list of lines or as a block scalar (reply: |), one
+// reply line a line, each with the reply's code ("550 5.7.1 first",
+// "550 second", or "550-5.7.1 first" as a log shows it). An enhanced
+// code on the first line is the reply's and goes on every line. Several
+// lines are kept separated by "\n".
+type ReplyText string
+
+// UnmarshalYAML takes a string or a list of strings (yaml.NodeUnmarshaler),
+// reporting a list item that is no string at its line.
+func (t *ReplyText) UnmarshalYAML(node ast.Node) error {
+	seq, ok := node.(*ast.SequenceNode)
+	if !ok {
+		var s string
+		if err := yaml.NodeToValue(node, &s); err != nil {
+			return config.NodeError(node, "a reply is a string, as \"550 5.7.1 text\", or a list of such lines for a reply of several")
+		}
+		*t = ReplyText(s)
+		return nil
+	}
+	lines := make([]string, 0, len(seq.Values))
+	for _, v := range seq.Values {
+		var s string
+		if _, isSeq := v.(*ast.SequenceNode); isSeq || yaml.NodeToValue(v, &s) != nil || isMapping(v) {
+			return config.NodeError(v, "each line of a reply is a string, as \"550-5.7.1 first line\"")
+		}
+		lines = append(lines, s)
+	}
+	*t = ReplyText(strings.Join(lines, "\n"))
+	return nil
+}
+
+func isMapping(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return true
+	}
+	return false
+}
+
+// replyLineError is a fault of one line (0-based) of a reply of n lines.
+type replyLineError struct {
+	line, n int
+	msg     string
+}
+
+func (e *replyLineError) Error() string { return e.msg }
+
+// parseRuleReplyLines is parseRuleReply for a rule's reply:, which may
+// have several lines (ReplyText). Each line has the reply's code; the
+// first may have an enhanced code, which the others leave out or repeat,
+// and which the sink writes on every line (Reply.wire).
+func parseRuleReplyLines(s string) (Reply, error) {
+	// The line break a block scalar (reply: |) ends with.
+	s = strings.TrimRight(s, "\r\n")
+	if strings.IndexByte(s, '\n') < 0 {
+		return parseRuleReply(s)
+	}
+	lines := strings.Split(s, "\n")
+	n := len(lines)
+	if n > maxRuleReplyLines {
+		return Reply{}, fmt.Errorf("the reply has %d lines, over the %d the sink takes (big receivers write 2 to 6): shorten it", n, maxRuleReplyLines)
+	}
+	var out Reply
+	texts := make([]string, n)
+	for i, ln := range lines {
+		bad := func(format string, args ...any) error {
+			return &replyLineError{line: i, n: n, msg: fmt.Sprintf("line %d of %d: ", i+1, n) + fmt.Sprintf(format, args...)}
+		}
+		ln = strings.TrimSpace(ln)
+		if ln == "" {
+			return Reply{}, bad("empty: every line of a reply has the reply's code and some text (RFC 5321 4.2.1); remove the empty line")
+		}
+		if len(ln) > 3 && ln[3] == '-' {
+			if i == n-1 {
+				return Reply{}, bad("%q: the last line ends the reply, so its code is followed by a space, not '-' (RFC 5321 4.2.1)", ln)
+			}
+			// As a log shows the lines before the last (550-5.7.1 ...).
+			ln = ln[:3] + " " + ln[4:]
+		}
+		rep, err := parseRuleReply(ln)
+		if err != nil {
+			return Reply{}, bad("%v", err)
+		}
+		_, text, _ := strings.Cut(ln, " ")
+		text = strings.TrimSpace(text)
+		if rep.Enhanced != "" {
+			text = strings.TrimSpace(strings.TrimPrefix(text, rep.Enhanced))
+		}
+		if text == "" {
+			return Reply{}, bad("%q has no text after its code: give every line some words", ln)
+		}
+		switch {
+		case i == 0:
+			out.Code, out.Enhanced = rep.Code, rep.Enhanced
+		case rep.Code != out.Code:
+			return Reply{}, bad("code %d, where line 1 has %d: a reply has one code, on every line (RFC 5321 4.2.1); write %d here, or make two rules", rep.Code, out.Code, out.Code)
+		case rep.Enhanced != "" && out.Enhanced == "":
+			return Reply{}, bad("enhanced code %s, where line 1 has none: give it on the first line, and the sink writes it on every line", rep.Enhanced)
+		case rep.Enhanced != "" && rep.Enhanced != out.Enhanced:
+			return Reply{}, bad("enhanced code %s, where line 1 has %s: a reply has one, which the sink writes on every line; write %s here, or leave it out", rep.Enhanced, out.Enhanced, out.Enhanced)
+		}
+		texts[i] = text
+	}
+	out.Text = strings.Join(texts, "\n")
+	// Each line on the wire: code, "-" or " ", the enhanced code and a
+	// space (on every line), the text, CRLF.
+	head := 4
+	if out.Enhanced != "" {
+		head += len(out.Enhanced) + 1
+	}
+	for i, t := range texts {
+		if w := head + len(t) + 2; w > maxReplyLine {
+			return Reply{}, &replyLineError{line: i, n: n, msg: fmt.Sprintf("line %d of %d is %d octets long on the wire, with the code and enhanced code the sink writes on every line and CRLF, over the %d a reply line may have (RFC 5321 4.5.3.1.5): shorten its text by %d", i+1, n, w, maxReplyLine, w-maxReplyLine)}
+		}
+	}
+	return out, nil
 }
 
 // looksEnhanced reports whether w is digits and dots with a dot, as an

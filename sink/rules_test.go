@@ -171,6 +171,9 @@ func FuzzRules(f *testing.F) {
 		"- stage: connect\n  client: 10.0.0.0/8\n  delay: 30s\n  tarpit: 1s\n",
 		"- {stage: quit, drop: true, sender: \"/[/\"}\n",
 		"[]", "{}", "- 1", "- stage: [rcpt]\n",
+		"- {stage: rcpt, reply: [\"550-5.7.1 a\", \"550 b\"]}\n",
+		"- stage: data-end\n  reply: |\n    552 5.3.4 a\n    552 b\n",
+		"- {stage: data-end, header: \"/^Subject:.*x/\", body: \"*y*\", size: \">=1KiB\", reply: 550 no}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -184,8 +187,12 @@ func FuzzRules(f *testing.F) {
 			t.Fatalf("ParseRules accepted rules that do not compile: %v", err)
 		}
 		in := &input{stage: StageRcpt, rcpt: "a@b", sender: "c@d", client: netip.MustParseAddr("127.0.0.1"), attempt: 1}
+		end := &input{stage: StageDataEnd, rcpt: "a@b", attempt: 1, msg: &contentScan{raw: data, size: int64(len(data))}}
 		for _, r := range compiled {
 			r.matches(in)
+			if r.matches(end) && r.content != nil && strings.ContainsAny(end.msg.what(r), "\r\n\x00") {
+				t.Fatalf("what matched, for the transcript, has a control character: %q", end.msg.what(r))
+			}
 			if r.behavior.isZero() {
 				t.Fatalf("a rule that does nothing: %+v", r.src)
 			}

@@ -52,6 +52,9 @@ type session struct {
 	// seen holds the directives of every recipient of the session, for the
 	// stages after a transaction (RSET, QUIT).
 	seen []Directive
+	// msg is the message at its final dot, for the rules on its content
+	// (Sink.deliver sets it, and clears it after).
+	msg contentScan
 }
 
 type rcptState struct {
@@ -487,6 +490,15 @@ func replyOf(err error) Reply {
 		r := Reply{Code: se.Code, Text: se.Message}
 		if se.EnhancedCode != smtp.NoEnhancedCode && se.EnhancedCode != smtp.EnhancedCodeNotSet {
 			r.Enhanced = fmt.Sprintf("%d.%d.%d", se.EnhancedCode[0], se.EnhancedCode[1], se.EnhancedCode[2])
+			if strings.IndexByte(r.Text, '\n') >= 0 {
+				// Reply.smtpError put the enhanced code in the text of
+				// every line but the last.
+				lines := strings.Split(r.Text, "\n")
+				for i := range lines[:len(lines)-1] {
+					lines[i] = strings.TrimPrefix(lines[i], r.Enhanced+" ")
+				}
+				r.Text = strings.Join(lines, "\n")
+			}
 		}
 		return r
 	}

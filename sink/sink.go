@@ -7,6 +7,7 @@
 package sink
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"database/sql"
@@ -263,6 +264,9 @@ func (s *Sink) SetRules(rules []Rule) error {
 			return config.Errorf(fmt.Sprintf("sink.rules[%d].listener", i), "no listener is named %q", r.Listener)
 		}
 	}
+	if err := sizeNeverMatches("sink", rules, s.cfg.Listeners); err != nil {
+		return err
+	}
 	s.rules.Store(&rs)
 	s.log.Info("sink rules replaced", "rules", len(rs))
 	s.rulesEvent("SetRules", rules)
@@ -441,6 +445,9 @@ func (s *Sink) decide(in *input, ds []Directive) Behavior {
 		if r.matches(in) && (r.prob <= 0 || r.prob >= 1 || s.chance(r.prob, in, ruleDraw(i, r.src.Name))) {
 			b := r.behavior
 			b.By = ruleOrigin("sink.rules", i, r.src.Name)
+			if r.content != nil {
+				b.Matched = in.msg.what(r)
+			}
 			return b
 		}
 	}
@@ -472,6 +479,9 @@ func (s *Sink) profileRule(p *profile, dom string, in *input) (Behavior, bool) {
 		if r.matches(in) && s.chance(r.prob, in, "profile "+p.name+" "+strconv.Itoa(i)) {
 			b := r.behavior
 			b.By = "profile " + p.name + " (" + p.in + "domain " + dom + "), " + ruleOrigin("rules", i, r.src.Name)
+			if r.content != nil {
+				b.Matched = in.msg.what(r)
+			}
 			return b, true
 		}
 	}
@@ -522,6 +532,9 @@ type listener struct {
 	authOn, authRequired  bool
 	limiter               *rateLimiter
 	rateReply             Reply
+	perClient             *clientCounts // nil: no limits.max_connections_per_client
+	pregreetWait          time.Duration // 0: no pregreet test
+	pregreetReply         Reply
 	active                atomic.Int64
 	peak                  atomic.Int64 // the most connections open at once
 	greeting              string
@@ -554,6 +567,16 @@ func (s *Sink) newListener(lc ListenerConfig) (*listener, error) {
 	}
 	l.authOn = lc.Auth.Mode == "optional" || lc.Auth.Mode == "required"
 	l.authRequired = lc.Auth.Mode == "required"
+	if lc.Limits.MaxConnectionsPerClient > 0 {
+		l.perClient = newClientCounts()
+	}
+	if p := lc.Pregreet; p != nil {
+		l.pregreetWait = cmp.Or(p.Wait.D(), defaultPregreetWait)
+		l.pregreetReply = defaultPregreetReply(lc.Hostname)
+		if p.Reply != "" {
+			l.pregreetReply, _ = ParseReply(p.Reply)
+		}
+	}
 	if lc.Limits.Rate.PerSecond > 0 {
 		l.limiter = newRateLimiter(lc.Limits.Rate.PerSecond, max(lc.Limits.Rate.Burst, 1))
 		l.rateReply = Reply{Code: 451, Enhanced: "4.7.1", Text: "Too many messages from your address: slow down and try again later"}
@@ -662,9 +685,19 @@ func (l *listener) acceptLoop() {
 func (l *listener) admit(raw net.Conn) {
 	s := l.sink
 	c := newConn(s, l, raw, s.nextID.Add(1))
+	fromClient := 0
+	if l.perClient != nil {
+		// Counted out in closeSocket, with active; counted before c is
+		// in s.conns, where Shutdown may close it.
+		c.clientCounted = true
+		fromClient = l.perClient.add(c.client)
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
+		if c.clientCounted {
+			l.perClient.done(c.client)
+		}
 		raw.Close()
 		return
 	}
@@ -673,13 +706,20 @@ func (l *listener) admit(raw net.Conn) {
 	s.mu.Unlock()
 	n := l.active.Add(1)
 	l.notePeak(n)
+	if max := l.cfg.Limits.MaxConnectionsPerClient; max > 0 && fromClient > max {
+		// Before the listener's own limit: the reply names the client's
+		// share, which is why.
+		c.byNext = "limits.max_connections_per_client"
+		go c.refuse(tooManyFromClient(l.cfg.Hostname, max))
+		return
+	}
 	if max := l.cfg.Limits.MaxConnections; max > 0 && n > int64(max) {
 		c.byNext = "limits.max_connections"
 		go c.refuse(Reply{Code: 421, Enhanced: "4.7.0", Text: l.cfg.Hostname + " has too many connections, try again later"})
 		return
 	}
 	b := s.decide(&input{stage: StageConnect, listener: l.cfg.Name, client: c.client}, nil)
-	if b.isZero() {
+	if b.isZero() && l.pregreetWait == 0 {
 		l.hand(c)
 		return
 	}
@@ -691,6 +731,21 @@ func (l *listener) admit(raw net.Conn) {
 		if b.Reply != nil && b.Reply.Code != 220 {
 			c.byNext = b.By
 			c.refuse(*b.Reply)
+			return
+		}
+		if l.pregreetWait > 0 {
+			early, stop := c.pregreetTest()
+			switch {
+			case stop:
+				c.Close()
+				return
+			case early:
+				c.byNext = "pregreet"
+				c.refuse(l.pregreetReply)
+				return
+			}
+			// Looked already: the greeting goes out now.
+			l.hand(c)
 			return
 		}
 		// A client made to wait for its greeting may speak first: look
