@@ -18,20 +18,31 @@ import (
 // a glob ("*@example.test"), and goes in quotes. It reports whether it
 // was that case.
 func quoteHint(out *Error, data []byte, root string) bool {
-	if out.Line == 0 || !(strings.Contains(out.Msg, "alias") || strings.Contains(out.Msg, "reserved character")) {
+	block := strings.Contains(out.Msg, "invalid header option")
+	if out.Line == 0 || !(block || strings.Contains(out.Msg, "alias") || strings.Contains(out.Msg, "reserved character")) {
 		return false
 	}
 	lines := strings.Split(string(data), "\n")
 	if out.Line > len(lines) {
 		return false
 	}
-	key, val, ok := plainValueAt(strings.TrimRight(lines[out.Line-1], "\r"), out.Column)
+	starts := "*@`"
+	if block {
+		// size: >1MB: the parser took ">" for a folded block's header
+		// (and "|" for a literal one's) and says only that "1MB" is no
+		// header option.
+		starts = ">|"
+	}
+	key, val, ok := plainValueAt(strings.TrimRight(lines[out.Line-1], "\r"), out.Column, starts)
 	if !ok {
 		return false
 	}
 	what := "starts with " + val[:1] + ", which YAML reserves"
-	if val[0] == '*' {
+	switch val[0] {
+	case '*':
 		what = "starts with *, so YAML reads it as an alias (a reference to an &anchor), not as text"
+	case '>', '|':
+		what = "starts with " + val[:1] + ", so YAML reads it as the start of a block of text on the lines below (> folded, | literal), not as the value itself"
 	}
 	quoted := fmt.Sprintf("%q", val)
 	if key != "" {
@@ -42,14 +53,14 @@ func quoteHint(out *Error, data []byte, root string) bool {
 			out.Key = joinKey(root, k)
 		}
 	}
-	out.Msg = fmt.Sprintf("the value %s %s: a value that starts with *, @ or ` must be quoted, as in %s", val, what, quoted)
+	out.Msg = fmt.Sprintf("the value %s %s: a value that starts with *, @, `, > or | must be quoted, as in %s", val, what, quoted)
 	return true
 }
 
 // plainValueAt finds the plain value of line that holds col (from 1, the
 // column of the error, at the value's first character or in it), when it
-// starts with *, @ or `; and the key before it on the line.
-func plainValueAt(line string, col int) (key, val string, ok bool) {
+// starts with one of starts; and the key before it on the line.
+func plainValueAt(line string, col int, starts string) (key, val string, ok bool) {
 	if line == "" {
 		return "", "", false
 	}
@@ -57,7 +68,7 @@ func plainValueAt(line string, col int) (key, val string, ok bool) {
 	for i > 0 && !strings.ContainsRune(" \t,[{", rune(line[i-1])) {
 		i--
 	}
-	if !strings.ContainsRune("*@`", rune(line[i])) {
+	if !strings.ContainsRune(starts, rune(line[i])) {
 		return "", "", false
 	}
 	end := i

@@ -38,6 +38,12 @@ func TestDecodeHints(t *testing.T) {
 			[]string{"t.yaml:2:", "*@x.test starts with *", `recipient: "*@x.test"`}},
 		{"at sign", "rules:\n  - stage: rcpt\n    recipient: @x.test\n",
 			[]string{"t.yaml:3:", "@x.test starts with @", `recipient: "@x.test"`}},
+		{"greater-than, block", "rules:\n  - stage: rcpt\n    recipient: >x.test\n",
+			[]string{"t.yaml:3:", "rules[0].recipient:", ">x.test starts with >", "block of text", `recipient: ">x.test"`}},
+		{"greater-than in flow", "rules: [{stage: rcpt, recipient: >x.test, hang: true}]\n",
+			[]string{"t.yaml:1:", ">x.test starts with >", `recipient: ">x.test"`}},
+		{"bar", "rules:\n  - stage: rcpt\n    recipient: |x.test\n",
+			[]string{"t.yaml:3:", "|x.test starts with |", `recipient: "|x.test"`}},
 		{"number for a mapping", "rate: 5\n",
 			[]string{"t.yaml:1:", "rate: want a mapping of the keys per_second, burst, as in rate: {per_second: ...}, got 5"}},
 		// The file itself is the mapping: its example is a key at the
