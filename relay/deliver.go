@@ -233,7 +233,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	implicit := false // the domain has no MX: its own address is the host
 	destKey := p.destKey(j.domain)
 	if p.cfg.Type == "mx" {
-		hs, imp, err := mxHosts(ctx, r.resolver, j.domain, r.seed)
+		hs, imp, err := mxHostsFor(ctx, r.resolver, j.domain, r.seed, mxDraw(j))
 		if err != nil {
 			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("MX lookup for %s: %s", j.domain, r.dnsText(err))}
 			switch {
@@ -267,25 +267,30 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	d := r.takeDest(destKey, p)
 	defer r.leaveDest(d)
 	var log []attempt
-	ownRest := false // this attempt's own 421 or rate limit started the rest
 	w := &walk{caps: p.caps, mx: p.cfg.Type == "mx"}
 	reset := func(i int, rep Reply) { set(i, rep, results[i].host, true) }
+	// A 421 or rate limit asks the destination to rest, which it does
+	// when the walk ends (end) unless a later host answered: after a 421
+	// from one MX host the next one is tried, as Postfix does (RFC 5321
+	// 5.1), and one that takes the message shows the destination works.
+	var ask restAsk
+	all := pending
+	end := func(log []attempt) []attempt { return r.endWalk(d, &ask, p, all, results, log) }
 	for hi, host := range hosts {
 		if len(pending) == 0 {
 			break
 		}
 		if why := w.stop(hosts[hi:]); why != "" {
-			return w.stopped(why, pending, results, log, reset)
+			return end(w.stopped(why, pending, results, log, reset))
 		}
-		// A rest started by this attempt holds back the destination's
-		// other mail, not this attempt's next MX: after a 421 from one
-		// MX host the next one is tried, as Postfix does (RFC 5321 5.1).
+		// Another job's rest holds back the hosts this attempt has yet to
+		// try; its own is not begun until the walk ends.
 		held := func() bool {
 			until, ok := d.holds(r.clock.Now(), j.seq)
-			if !ok || ownRest {
+			if !ok {
 				return false
 			}
-			rep := Reply{Stage: "shaping", Text: restText(d.key, until, r.restCause(d.key))}
+			rep := Reply{Stage: "shaping", Text: restText(d.key, until, r.destCause(d.key).public)}
 			for _, i := range pending {
 				set(i, rep, host, false)
 				results[i].notBefore = until
@@ -293,7 +298,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			return true
 		}
 		if held() {
-			return log
+			return end(log)
 		}
 		addrs, err := r.hostAddrs(ctx, p, host)
 		if err != nil {
@@ -333,7 +338,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 				return log // shutting down: run records nothing
 			}
 			if held() {
-				return log
+				return end(log)
 			}
 			tr, earlier = r.deliverHost(ctx, p, d, host, addr, j, msg, data, pending)
 			if len(tr) > 0 && tr[0].reply.Stage != "connect" {
@@ -352,7 +357,12 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		if skip {
 			refused = w.refuse(host, first)
 		}
-		var next []int
+		var (
+			next     []int
+			asked    []int // places in log of the attempts that ask for a rest
+			last     int   // the place in pending of the last of them
+			answered bool
+		)
 		for k, i := range pending {
 			a := tr[k]
 			if skip {
@@ -365,16 +375,22 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			}
 			set(i, a.reply, host, true)
 			results[i].dsnPassed = a.dsn
-			if a.reply.Code == 421 || results[i].verdict.Category == "rate-limited" {
-				results[i].notBefore = d.pause(r.clock.Now(), r.planned.Load(), restCauseOf(a.reply, j.rcpts[i].address, j.msgID))
-				log[trAt+k].restKey, log[trAt+k].restUntil = d.key, results[i].notBefore
-				ownRest = true
+			switch {
+			case asksRest(results[i]):
+				asked, last = append(asked, trAt+k), k
+			case answers(a.reply):
+				answered = true
 			}
 			// RFC 5321 5.1: on a temporary failure try the next MX.
 			if !results[i].delivered() && !a.reply.Permanent() {
 				next = append(next, i)
 			}
 		}
+		var cause restCause
+		if len(asked) > 0 {
+			cause = restCauseOf(tr[last].reply, mxHost(p, host), j.rcpts[pending[last]].address, j.msgID, msg.sender)
+		}
+		ask.host(asked, cause, answered)
 		pending = next
 		if len(pending) > 0 && len(untried) > 0 {
 			rest := make([]string, 0, len(untried)+len(hosts)-hi-1)
@@ -382,7 +398,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 				rest = append(rest, host+" at "+a)
 			}
 			rest = append(rest, hosts[hi+1:]...)
-			return w.stopped(w.stop(rest), pending, results, log, reset)
+			return end(w.stopped(w.stop(rest), pending, results, log, reset))
 		}
 	}
 	if rep, ok := w.noMailReply(len(hosts)); ok {
@@ -390,7 +406,29 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			reset(i, rep)
 		}
 	}
-	return log
+	return end(log)
+}
+
+// mxHost is host where it names an MX host, for the text of a rest's
+// cause, or "" on a smarthost path, whose destination's key names its
+// host.
+func mxHost(p *path, host string) string {
+	if p.cfg.Type != "mx" {
+		return ""
+	}
+	return host
+}
+
+// mxDraw is what of attempt j the order of equal-preference MX hosts is
+// drawn from, beside the seed and the domain: its first recipient's row
+// and attempt number. RFC 5321 5.1 asks for a random order, so that the
+// hosts share the load; the row, not the queue id, which is random on
+// every run, keeps a replay's order the same from run to run.
+func mxDraw(j *job) string {
+	if len(j.rcpts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", j.rcpts[0].id, j.rcpts[0].attempts+1)
 }
 
 // lookupFailed sets the result of a DNS lookup that gave no server to try
@@ -414,17 +452,48 @@ func lookupFailed(pending []int, pathName, host string, rep Reply, set func(int,
 // dnsText is a failed lookup's error for a reply: without the address of
 // the server that failed (it goes to the log), so that the attempt events
 // of a replay, whose DNS listens on a port of its own each run, come out
-// the same every time.
+// the same every time; and without whether the answer came from the
+// resolver's cache, which says nothing of the domain and made one
+// NXDOMAIN read two ways in replies and DSNs (": cached" or not) by the
+// order of the lookups.
 func (r *Relay) dnsText(err error) string {
 	text := err.Error()
-	var re *resolver.Error
-	if errors.As(err, &re) && re.Server != "" {
-		r.log.Info("relay: DNS lookup failed", "err", err)
+	var found bool
+	for _, re := range resolverErrors(err) {
 		anon := *re
 		anon.Server = ""
-		text = strings.Replace(text, re.Error(), anon.Error(), 1)
+		if anon.Detail == "cached" {
+			anon.Detail = ""
+		}
+		if anon != *re {
+			found = true
+			text = strings.Replace(text, re.Error(), anon.Error(), 1)
+		}
+	}
+	if found {
+		r.log.Info("relay: DNS lookup failed", "err", err)
 	}
 	return text
+}
+
+// resolverErrors are the *resolver.Error values in err's tree (a lookup of
+// A and AAAA joins two).
+func resolverErrors(err error) []*resolver.Error {
+	if re, ok := err.(*resolver.Error); ok {
+		return []*resolver.Error{re}
+	}
+	var out []*resolver.Error
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			out = append(out, resolverErrors(e)...)
+		}
+	case interface{ Unwrap() error }:
+		if e := u.Unwrap(); e != nil {
+			out = resolverErrors(e)
+		}
+	}
+	return out
 }
 
 // noSuchDomain is the relay's own permanent failure for a recipient domain

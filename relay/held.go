@@ -68,12 +68,16 @@ func (r *Relay) HeldBack(ctx context.Context, id string) ([]Held, error) {
 				h = &Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: rep.Text}}
 			}
 		}
+		w.hold = rep.Text
 		if key, until, ok := r.restHolding(rests, id, w); ok && (h == nil || until.After(h.Until)) {
-			cause := r.restCause(key)
-			if cause == "" {
-				cause = causes[key] // another process's rest, as its holds named it
+			// For the operator (queue retry), with the recipient and
+			// message the rest's reply answered, which the holds' own
+			// text leaves out.
+			cause := r.destCause(key)
+			if cause == (restCause{}) {
+				cause = causes[key] // another process's rest, as the store tells it
 			}
-			h = &Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: restText(key, until, cause)}}
+			h = &Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: restText(key, until, cause.forOperator())}}
 		}
 		if h != nil {
 			out = append(out, *h)
@@ -173,18 +177,19 @@ type waitingRcpt struct {
 	address, sender string
 	attempts        int
 	path, host      string // of its last outcome
+	hold            string // the text of its hold, or its last reply
 }
 
 // rests are the destinations' rests that end after now, by destination
 // key: those this relay holds in memory and those the store knows of;
 // causes are what began those of the store, where its holds name it.
-func (r *Relay) rests(ctx context.Context, now time.Time) (rests map[string]time.Time, causes map[string]string, err error) {
+func (r *Relay) rests(ctx context.Context, now time.Time) (rests map[string]time.Time, causes map[string]restCause, err error) {
 	stored, err := r.storedRestCauses(ctx, now)
 	if err != nil {
 		return nil, nil, err
 	}
 	out := make(map[string]time.Time, len(stored))
-	causes = make(map[string]string, len(stored))
+	causes = make(map[string]restCause, len(stored))
 	for k, v := range stored {
 		out[k], causes[k] = v.until, v.cause
 	}
@@ -229,23 +234,30 @@ func (r *Relay) restHolding(rests map[string]time.Time, msgID string, w waitingR
 
 // restOf finds the rest of path p's destination for w: the path's own for
 // a smarthost path (its recipient domain's on a destination: domain
-// path); on an mx path, the rest of a set of MX hosts that
-// holds the host w last reached (which hosts serve its domain takes a DNS
-// lookup).
+// path); on an mx path, the rest its hold names when a rest of that path
+// held it back (a recipient never tried there has no host, and which
+// hosts serve its domain takes a DNS lookup), else the rest of a set of
+// MX hosts that holds the host w last reached. The longest of those
+// that still rest is the one that holds it.
 func restOf(rests map[string]time.Time, p *path, w waitingRcpt) (string, time.Time, bool) {
 	if p.cfg.Type != "mx" {
 		key := p.destKey(domainOf(w.address))
 		u, ok := rests[key]
 		return key, u, ok
 	}
-	if w.path != p.cfg.Name || w.host == "" {
-		return "", time.Time{}, false
-	}
 	prefix, host := "mx:"+p.cfg.Name+":", strings.ToLower(w.host)
 	var (
 		key   string
 		until time.Time
 	)
+	if m := restRE.FindStringSubmatch(w.hold); m != nil && strings.HasPrefix(m[1], prefix) {
+		if u, ok := rests[m[1]]; ok {
+			key, until = m[1], u
+		}
+	}
+	if w.path != p.cfg.Name || host == "" {
+		return key, until, key != ""
+	}
 	for k, u := range rests {
 		if set, ok := strings.CutPrefix(k, prefix); ok && slices.Contains(strings.Split(set, ","), host) && u.After(until) {
 			key, until = k, u

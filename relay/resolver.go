@@ -108,12 +108,22 @@ func (r *DNSResolver) LookupIP(ctx context.Context, host string) ([]netip.Addr, 
 	return nil, errors.Join(temp...)
 }
 
-// mxHosts returns the hosts to try for domain in order: MX by preference,
-// hosts of equal preference shuffled by seed (RFC 5321 5.1), or the domain
-// itself when it has no MX (implicit is then true). A null MX (RFC 7505 3:
-// a single MX "." of preference 0) returns errNullMX; a domain that does
-// not exist, an error wrapping ErrNoSuchDomain.
+// mxHosts is mxHostsFor with nothing of an attempt to draw from: the
+// order of equal preferences depends on the seed and domain alone.
 func mxHosts(ctx context.Context, res Resolver, domain string, seed int64) (hosts []string, implicit bool, err error) {
+	return mxHostsFor(ctx, res, domain, seed, "")
+}
+
+// mxHostsFor returns the hosts to try for domain in order: MX by
+// preference, hosts of equal preference shuffled (RFC 5321 5.1: "MUST be
+// tried in randomized order") by seed, domain and draw, which names the
+// attempt (mxDraw), so that the messages to a domain spread over its
+// equal hosts, as Postfix's smtp_randomize_addresses does, and the same
+// seed and attempt give the same order; or the domain itself when it has
+// no MX (implicit is then true). A null MX (RFC 7505 3: a single MX "."
+// of preference 0) returns errNullMX; a domain that does not exist, an
+// error wrapping ErrNoSuchDomain.
+func mxHostsFor(ctx context.Context, res Resolver, domain string, seed int64, draw string) (hosts []string, implicit bool, err error) {
 	mxs, err := res.LookupMX(ctx, domain)
 	if err != nil {
 		return nil, false, err
@@ -135,6 +145,9 @@ func mxHosts(ctx context.Context, res Resolver, domain string, seed int64) (host
 	// Spread load over equal preferences, the same way on every run.
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d/%s", seed, domain)
+	if draw != "" {
+		fmt.Fprintf(h, "/%s", draw)
+	}
 	rng := rand.New(rand.NewPCG(uint64(seed), h.Sum64()))
 	for i := 0; i < len(mxs); {
 		j := i

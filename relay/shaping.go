@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -33,10 +34,10 @@ type dest struct {
 	// sinceJob is the number of the last job planned when the rest
 	// began (job.seq): the jobs up to it were under way.
 	sinceJob int64
-	// cause is the reply that began or last lengthened the rest, to
-	// whom, for the text of the holds ("421 4.7.0 ... to a@x (message
-	// ID)").
-	cause  string
+	// cause is the reply that began or last lengthened the rest:
+	// without its recipient and message for the text of the holds, and
+	// with them for the operator (restCause).
+	cause  restCause
 	next   time.Time // the next send slot under rate
 	open   int       // open connections, for the record
 	peak   int
@@ -231,9 +232,11 @@ func (d *dest) holds(now time.Time, seq int64) (time.Time, bool) {
 }
 
 // restText is the reply of a recipient that a resting destination holds
-// back, naming the reply that rested it and to whom (cause; "" when not
-// known); restoreRests reads the destination and the rest's end back from
-// it.
+// back, naming the reply that rested it (cause; "" when not known);
+// restoreRests reads the destination and the rest's end back from it.
+// The holds of all the destination's mail carry it, into their DSNs to
+// other senders, so cause is a restCause's public text; HeldBack, which
+// only the operator sees, gives its origin.
 func restText(key string, until time.Time, cause string) string {
 	if cause == "" {
 		cause = "a 421 or rate limit"
@@ -245,24 +248,65 @@ func restText(key string, until time.Time, cause string) string {
 // have "after a 421 or rate limit".
 var restRE = regexp.MustCompile(`^not tried: destination (\S+) rests until (\S+) after (.+)$`)
 
-// restCause is the text of what rested destination key, as the holds of
-// its mail name it, or "" when this relay does not know.
-func (r *Relay) restCause(key string) string {
+// legacyOriginRE is the end of a cause that stores from before
+// restCause's public text have in their holds: the recipient and message
+// the reply answered, which a restored rest's new holds must not repeat.
+var legacyOriginRE = regexp.MustCompile(` to \S+ \(message \S+\)$`)
+
+// restCause is what began or last lengthened a destination's rest, as
+// text. public is for the holds of all the destination's mail, and so
+// for their senders' DSNs: the reply and, on an mx path, the host that
+// gave it, without the recipient, sender or queue id of the message it
+// answered, which is another sender's mail as often as not (an ESP's
+// customer B is not to learn customer A's recipients). origin adds the
+// recipient and message, for the operator: HeldBack (queue retry), the
+// log. Either may be "" when not known.
+type restCause struct{ public, origin string }
+
+// restCauseOf is the cause of a rest: rep, given by host (an MX host; ""
+// on a smarthost path, whose key names it) to rcpt of message msgID from
+// sender. A server's text may echo the recipient or sender address, and
+// a VERP return path holds the queue id: the public text has each
+// replaced by what it is ("[recipient]").
+func restCauseOf(rep Reply, host, rcpt, msgID, sender string) restCause {
+	text := strings.Join(strings.Fields(rep.String()), " ")
+	from := ""
+	if host != "" {
+		from = " (from " + host + ")"
+	}
+	public := text
+	for _, s := range []struct{ what, name string }{{rcpt, "[recipient]"}, {sender, "[sender]"}, {msgID, "[queue id]"}} {
+		if s.what != "" {
+			public = regexp.MustCompile("(?i)"+regexp.QuoteMeta(s.what)).ReplaceAllLiteralString(public, s.name)
+		}
+	}
+	return restCause{
+		public: public + from,
+		origin: fmt.Sprintf("%s%s to %s (message %s)", text, from, rcpt, msgID),
+	}
+}
+
+// forOperator is the cause as the operator is told it: its origin where
+// known.
+func (c restCause) forOperator() string {
+	if c.origin != "" {
+		return c.origin
+	}
+	return c.public
+}
+
+// destCause is what rested destination key, or nothing when this relay
+// does not know.
+func (r *Relay) destCause(key string) restCause {
 	r.mu.Lock()
 	d := r.dests[key]
 	r.mu.Unlock()
 	if d == nil {
-		return ""
+		return restCause{}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.cause
-}
-
-// restCauseOf is the cause of a rest for its holds' text: the reply, to
-// whom, of which message.
-func restCauseOf(rep Reply, rcpt, msgID string) string {
-	return fmt.Sprintf("%s to %s (message %s)", strings.Join(strings.Fields(rep.String()), " "), rcpt, msgID)
 }
 
 // restoreRests restores, at start, the rests that may hold back queued
@@ -314,33 +358,36 @@ func (r *Relay) restPath(key string) string {
 	return name
 }
 
-// storedRestCauses reads from the store the destinations' rests that end
-// after now, by destination key, each with its cause where a hold's text
-// names it: from the attempts that met a 421 or a rate limit (their
-// relay.attempt event's rest), within the longest backoff of the
-// configured paths, and from the recipients a rest held back (their
-// reply, restText), which stores from before the attempts' field have.
 // storedRest is a rest read back from the store: its end, and what began
-// it when a hold's text names it.
+// it where the store tells.
 type storedRest struct {
 	until time.Time
-	cause string
+	cause restCause
 }
 
+// storedRestCauses reads from the store the destinations' rests that end
+// after now, by destination key, each with its cause: from the attempts
+// that met a 421 or a rate limit (their relay.attempt event's rest, with
+// its reply, recipient and message), within the longest backoff of the
+// configured paths, and from the recipients a rest held back (their
+// hold, restText), which stores from before the attempts' field have.
 func (r *Relay) storedRestCauses(ctx context.Context, now time.Time) (map[string]storedRest, error) {
 	out := map[string]storedRest{}
-	note := func(key string, until time.Time, cause string) {
+	note := func(key string, until time.Time, cause restCause) {
 		old := out[key]
 		// A hold's text gives the rest's end to the second, the
 		// attempt's event to the nanosecond: within a second of each
-		// other they are one rest, which keeps the cause a hold named.
+		// other they are one rest, and each tells what it knows of the
+		// cause (a hold its public text, an attempt its origin).
 		same := until.Truncate(time.Second).Equal(old.until.Truncate(time.Second))
-		if cause == "" && same {
-			cause = old.cause
+		if same {
+			cause.public = cmp.Or(cause.public, old.cause.public)
+			cause.origin = cmp.Or(cause.origin, old.cause.origin)
 		}
-		if until.After(now) && until.After(old.until) {
+		switch {
+		case until.After(now) && until.After(old.until):
 			out[key] = storedRest{until, cause}
-		} else if same && old.cause == "" && cause != "" {
+		case same && !old.until.IsZero():
 			out[key] = storedRest{old.until, cause}
 		}
 	}
@@ -358,9 +405,14 @@ func (r *Relay) storedRestCauses(ctx context.Context, now time.Time) (map[string
 		}
 		if m := restRE.FindStringSubmatch(text); m != nil {
 			if until, err := time.Parse(time.RFC3339, m[2]); err == nil {
-				cause := m[3]
-				if cause == "a 421 or rate limit" {
-					cause = ""
+				var cause restCause
+				if m[3] != "a 421 or rate limit" {
+					// An older store's hold named the recipient and
+					// message: its origin, not for new holds.
+					cause.public = legacyOriginRE.ReplaceAllString(m[3], "")
+					if cause.public != m[3] {
+						cause.origin = m[3]
+					}
 				}
 				note(m[1], until, cause)
 			}
@@ -374,26 +426,35 @@ func (r *Relay) storedRestCauses(ctx context.Context, now time.Time) (map[string
 	for _, p := range r.paths {
 		longest = max(longest, p.cfg.Backoff.D())
 	}
-	rows, err = r.store.DB().QueryContext(ctx, `SELECT payload FROM events WHERE kind = ? AND time_ns >= ? AND payload LIKE '%"rest":{%'`,
+	rows, err = r.store.DB().QueryContext(ctx, `SELECT e.message, e.recipient, e.payload, COALESCE(m.sender, '') FROM events e
+		LEFT JOIN relay_messages m ON m.id = e.message
+		WHERE e.kind = ? AND e.time_ns >= ? AND e.payload LIKE '%"rest":{%' ORDER BY e.id`,
 		events.RelayAttempt, now.Add(-longest).UnixNano())
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var pl string
-		if err := rows.Scan(&pl); err != nil {
+		var msgID, rcpt, pl, sender string
+		if err := rows.Scan(&msgID, &rcpt, &pl, &sender); err != nil {
 			return nil, err
 		}
 		var a struct {
-			Rest *struct {
+			Host  string `json:"host"`
+			Reply Reply  `json:"reply"`
+			Rest  *struct {
 				Destination string    `json:"destination"`
 				Until       time.Time `json:"until"`
 			} `json:"rest"`
 		}
-		if json.Unmarshal([]byte(pl), &a) == nil && a.Rest != nil && a.Rest.Destination != "" {
-			note(a.Rest.Destination, a.Rest.Until, "")
+		if json.Unmarshal([]byte(pl), &a) != nil || a.Rest == nil || a.Rest.Destination == "" {
+			continue
 		}
+		host := ""
+		if strings.HasPrefix(a.Rest.Destination, "mx:") {
+			host = a.Host // a smarthost's key names its host
+		}
+		note(a.Rest.Destination, a.Rest.Until, restCauseOf(a.Reply, host, rcpt, msgID, sender))
 	}
 	return out, rows.Err()
 }
@@ -401,7 +462,7 @@ func (r *Relay) storedRestCauses(ctx context.Context, now time.Time) (map[string
 // pause rests the destination for its backoff from now; planned is the
 // number of the last job planned so far, cause what rested it
 // (restCauseOf).
-func (d *dest) pause(now time.Time, planned int64, cause string) time.Time {
+func (d *dest) pause(now time.Time, planned int64, cause restCause) time.Time {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.cause = cause
@@ -412,6 +473,69 @@ func (d *dest) pause(now time.Time, planned int64, cause string) time.Time {
 		d.until = t
 	}
 	return d.until
+}
+
+// restAsk is the rest that a walk down a destination's hosts asks for:
+// the destination rests when the walk ends (endWalk) if the last host
+// that answered asked it to, with a 421 or a rate limit, or no host
+// answered after one that did. Postfix throttles a destination only on a
+// site failure, when no host of it could be used: an MX host's 421 that
+// the next MX host follows by taking the message is none, and resting the
+// set of MX hosts then held back all the mail of every domain it serves,
+// which the next host was taking. A host that answers some recipients and
+// asks a rest of others (a smarthost's 421 after it took some) still
+// rests the destination.
+type restAsk struct {
+	asked []int // places in the walk's log of the attempts that asked
+	cause restCause
+}
+
+// host takes the outcome of the walk at one host: the places in the log
+// of its attempts that asked for a rest, the cause of the last of them,
+// and whether it answered another recipient otherwise (answers).
+func (a *restAsk) host(asked []int, cause restCause, answered bool) {
+	switch {
+	case len(asked) > 0:
+		a.asked, a.cause = append(a.asked, asked...), cause
+	case answered:
+		*a = restAsk{} // a host after those that asked works
+	}
+}
+
+// asksRest reports whether res, a server's answer, asks its destination
+// to rest: a 421 (RFC 5321 3.8: the service is closing) or a reply the
+// classification calls a rate limit.
+func asksRest(res result) bool {
+	return res.reply.Code == 421 || res.verdict.Category == "rate-limited"
+}
+
+// answers reports whether a server that gave rep answered the message
+// (any reply to MAIL, RCPT or the data but a failure before it, such as
+// a 4xx greeting, a refused connection or the relay's own): the host
+// works, whatever it said. A 421 or rate limit is asksRest's.
+func answers(rep Reply) bool {
+	return rep.Code != 0 && !rep.Local && reachedSMTP(rep)
+}
+
+// endWalk rests d as the walk's ask says, when it asks: the attempts that
+// asked name the rest (their relay.attempt's rest, which the store reads
+// back), and the recipients of the walk (all, with their results) whose
+// answer there asked for it wait for its end. It returns log.
+func (r *Relay) endWalk(d *dest, ask *restAsk, p *path, all []int, results []result, log []attempt) []attempt {
+	if len(ask.asked) == 0 {
+		return log
+	}
+	until := d.pause(r.clock.Now(), r.planned.Load(), ask.cause)
+	r.log.Info("relay: the destination rests", "destination", d.key, "until", until.UTC().Format(time.RFC3339), "after", ask.cause.origin)
+	for _, k := range ask.asked {
+		log[k].restKey, log[k].restUntil = d.key, until
+	}
+	for _, i := range all {
+		if res := &results[i]; res.path == p.cfg.Name && res.tried && asksRest(*res) {
+			res.notBefore = until
+		}
+	}
+	return log
 }
 
 // wait blocks on the clock until the destination's rate allows one more

@@ -1,0 +1,78 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/relaylab/relaylab/internal/resolver"
+)
+
+// TestR1EqualPreferenceSpreadsOverAttempts: MX hosts of equal preference
+// are tried in an order drawn per attempt (RFC 5321 5.1: "MUST be tried
+// in randomized order"), not per domain: every message to a domain went
+// to the same host. The same seed, domain and attempt give the same
+// order, so that a replay is the same on every run.
+func TestR1EqualPreferenceSpreadsOverAttempts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	res := staticMX{{"b", 10}, {"a", 10}}
+	firsts := map[string]int{}
+	for n := 1; n <= 20; n++ {
+		draw := fmt.Sprintf("%d/1", n)
+		hs, _, err := mxHostsFor(ctx, res, "x.test", 1, draw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _, _ := mxHostsFor(ctx, res, "x.test", 1, draw)
+		if !reflect.DeepEqual(hs, again) {
+			t.Fatalf("draw %s: %v then %v: not reproducible", draw, hs, again)
+		}
+		firsts[hs[0]]++
+	}
+	if firsts["a"] == 0 || firsts["b"] == 0 {
+		t.Errorf("first host over 20 attempts: %v, want both", firsts)
+	}
+
+	// Through the relay: ten messages to eq.test reach both hosts.
+	eqa, eqb := startMTA(t, nil), startMTA(t, nil)
+	h := r1MXHarness(t, map[string]*fakeMTA{"192.0.2.11": eqa, "192.0.2.12": eqb})
+	var ids []string
+	for n := range 10 {
+		ids = append(ids, h.enqueue("a@s.test", fmt.Sprintf("u%d@eq.test", n)))
+	}
+	h.runUntil("delivery", h.allDone(ids))
+	if a, b := len(eqa.received()), len(eqb.received()); a == 0 || b == 0 || a+b != 10 {
+		t.Errorf("eqa took %d messages, eqb %d: want the ten spread over both", a, b)
+	}
+}
+
+// TestR1DNSTextSameWhenCached: a lookup's error reads the same in a reply
+// whether the resolver's cache answered it or a server did: ": cached"
+// went into replies and DSNs ("no such domain (NXDOMAIN): cached") or not
+// by the order of the lookups.
+func TestR1DNSTextSameWhenCached(t *testing.T) {
+	t.Parallel()
+	r := &Relay{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	fresh := &resolver.Error{Name: "mx.x.test.", Qtype: 1, Server: "127.0.0.1:5353", Kind: resolver.ErrNXDomain}
+	cached := &resolver.Error{Name: "mx.x.test.", Qtype: 1, Server: "127.0.0.1:5353", Kind: resolver.ErrNXDomain, Detail: "cached"}
+	aaaa := &resolver.Error{Name: "mx.x.test.", Qtype: 28, Server: "127.0.0.1:5353", Kind: resolver.ErrNXDomain, Detail: "cached"}
+	want := r.dnsText(fresh)
+	if strings.Contains(want, "127.0.0.1") {
+		t.Errorf("text %q names the DNS server", want)
+	}
+	for _, err := range []error{cached, fmt.Errorf("lookup: %w", cached)} {
+		if got := r.dnsText(err); !strings.HasSuffix(got, want) || strings.Contains(got, "cached") {
+			t.Errorf("cached: %q, want it to read as %q", got, want)
+		}
+	}
+	// A and AAAA joined: neither names the server nor the cache.
+	if got := r.dnsText(errors.Join(fresh, aaaa)); strings.Contains(got, "cached") || strings.Contains(got, "127.0.0.1") {
+		t.Errorf("joined: %q", got)
+	}
+}
