@@ -27,7 +27,7 @@ func TestClassify(t *testing.T) {
 		{"user rule on a 5xx is never retried", Reply{Stage: "rcpt", Code: 550, Text: "custom thing"}, Bounce, "custom"},
 		{"connection refused", Reply{Stage: "connect", Text: "connection refused"}, Retry, "connection"},
 		{"dns", Reply{Stage: "dns", Text: "lookup timed out"}, Retry, "dns-failure"},
-		{"null mx", Reply{Stage: "dns", Code: 556, Enhanced: "5.1.10", Text: "null MX"}, Bounce, "dns-failure"},
+		{"null mx", Reply{Stage: "dns", Code: 556, Enhanced: "5.1.10", Text: "null MX"}, Suppress, "no-such-domain"},
 		{"nxdomain", noSuchDomain("typo.test"), Suppress, "no-such-domain"},
 		{"no mx, no address", noMailHost("bare.test"), Suppress, "no-such-domain"},
 		{"mx host without address", Reply{Stage: "dns", Enhanced: "4.4.4", Text: "address lookup for mx.x.test: mx.x.test: no such domain (NXDOMAIN)"}, Retry, "dns-failure"},

@@ -3,6 +3,10 @@ package relay
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
+	"net"
+	"regexp"
 	"strings"
 	"time"
 
@@ -41,28 +45,15 @@ func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry,
 		if err != nil {
 			return err
 		}
-		rc := dsn.Recipient{
-			// The ORCPT as it came, type and all (utf-8 or rfc822;
-			// RFC 3464 2.3.1, RFC 6533 3); Build types an untyped one.
-			OriginalRecipient: e.c.orcpt,
-			FinalRecipient:    e.c.address,
-			Action:            action,
-			Status:            dsnStatus(e, delayed),
-			LastAttempt:       last,
+		if e.o.verdict.Reason == "" && !e.suppressed && action != dsn.ActionRelayed {
+			// A delay warning of warnDelayed's scan: the recipient's row
+			// keeps neither the stage of its last reply nor the verdict's
+			// reason, which its last deferral has.
+			if err := lastDeferral(tx, msg.id, &e); err != nil {
+				return err
+			}
 		}
-		rc.RemoteMTA, rc.DiagnosticCode = diagnostic(e.o)
-		if e.suppressed {
-			// dsn.Explain would read 5.7.1 from the relay as some policy
-			// of its own; the relay knows which, and what undoes it.
-			rc.Meaning = "nothing was sent to this address: it is on this relay's suppression list (the reason above: " +
-				"an earlier hard bounce, complaint or run of soft bounces, or an entry made by hand), so no receiving server was asked"
-			rc.Advice = "check the address; if it is right and should receive mail again, ask the operator of " + r.cfg.Hostname +
-				" to take it off the suppression list (relaylab suppress remove), then send the message again"
-		}
-		if delayed {
-			rc.WillRetryUntil = e.until
-		}
-		rep.Recipients = append(rep.Recipients, rc)
+		rep.Recipients = append(rep.Recipients, r.dsnRecipient(e, action, last))
 		kept = append(kept, e)
 	}
 	if len(kept) == 0 {
@@ -106,6 +97,37 @@ func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry,
 	return nil
 }
 
+// dsnRecipient is the report of e in a DSN with action; last is its
+// Last-Attempt-Date.
+func (r *Relay) dsnRecipient(e dsnEntry, action string, last time.Time) dsn.Recipient {
+	rc := dsn.Recipient{
+		// The ORCPT as it came, type and all (utf-8 or rfc822;
+		// RFC 3464 2.3.1, RFC 6533 3); Build types an untyped one.
+		OriginalRecipient: e.c.orcpt,
+		FinalRecipient:    e.c.address,
+		Action:            action,
+		Status:            dsnStatus(e, action == dsn.ActionDelayed),
+		LastAttempt:       last,
+	}
+	rc.RemoteMTA, rc.DiagnosticCode = diagnostic(e.o)
+	if e.suppressed {
+		// dsn.Explain would read 5.7.1 from the relay as some policy
+		// of its own; the relay knows which, and what undoes it.
+		rc.Meaning = "nothing was sent to this address: it is on this relay's suppression list (the reason above: " +
+			"an earlier hard bounce, complaint or run of soft bounces, or an entry made by hand), so no receiving server was asked"
+		rc.Advice = "check the address; if it is right and should receive mail again, ask the operator of " + r.cfg.Hostname +
+			" to take it off the suppression list (relaylab suppress remove), then send the message again"
+	} else {
+		// dsn.Explain reads the status alone, and would have the
+		// sender check the address for what is the relay's own doing.
+		rc.Meaning, rc.Advice = r.explainEntry(e, action)
+	}
+	if action == dsn.ActionDelayed {
+		rc.WillRetryUntil = e.until
+	}
+	return rc
+}
+
 // lastAttempt is the Last-Attempt-Date of e (RFC 3464 2.3.7): the date of
 // the relay's last attempt to deliver to the recipient, or zero, and no
 // field, when it made none. An attempt is a delivery tried at a server:
@@ -142,10 +164,7 @@ const diagnosticType = "X-Relaylab"
 // that never opened, or a failure the relay made up itself.
 func diagnostic(o outcome) (remoteMTA, code string) {
 	rep := o.reply
-	host := o.host
-	if i := strings.IndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
+	host := hostName(o.host)
 	// One line, and no control character nor byte that is not UTF-8: the
 	// field cannot hold them (internal/dsn refuses it), and a server's
 	// text is a stranger's, so they are written out as escapes (\x1b).
@@ -168,31 +187,247 @@ func diagnostic(o outcome) (remoteMTA, code string) {
 			text = describeStage(rep.Stage) + ": " + text
 		}
 	case "connect":
-		text = describeStage(rep.Stage) + ": " + text
+		text = connectText(host, text)
 	}
 	return remoteMTA, diagnosticType + "; " + text
 }
 
-// dsnStatus is the Status field for an entry (RFC 3463). The reply's
-// enhanced code is taken when its class agrees with the action (RFC 3464
-// 2.3.4): a delay is transient (4), whatever the last reply; a 5xx to the
-// path's own AUTH is retried, and its 5.7.8 is no delay's status.
-func dsnStatus(e dsnEntry, delayed bool) string {
-	enh := e.o.reply.Enhanced
-	if dsn.ValidStatus(enh) && !e.expired && (!delayed || enh[0] == '4') {
-		return enh
+// hostName is a path's or an attempt's host without its port.
+func hostName(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
 	}
+	return host
+}
+
+// dialError matches Go's error for a dial that failed, with the address
+// it dialled: "dial tcp 192.0.2.1:25: connect: connection refused".
+var dialError = regexp.MustCompile(`^dial (?:tcp[46]? )?(\S+): (?:connect: )?(.+)$`)
+
+// connectText says what a failed connection met, naming the host and
+// the address it dialled, as Postfix does ("connect to
+// mx1.example.com[192.0.2.1]:25: Connection refused"): an MX host's name
+// is not in Go's error.
+func connectText(host, text string) string {
+	if m := dialError.FindStringSubmatch(text); m != nil {
+		if ip, port, err := net.SplitHostPort(m[1]); err == nil {
+			if host == "" {
+				host = ip
+			}
+			return "connect to " + host + "[" + ip + "]:" + port + ": " + m[2]
+		}
+	}
+	return describeStage("connect") + ": " + text
+}
+
+// dsnStatus is the Status field for an entry (RFC 3463). A failure
+// takes the reply's enhanced code. A delay, and a recipient the retry
+// policy gave up on, are transient (class 4, RFC 3464 2.3.4): they take
+// the status of what the last attempt met (transientStatus), so that
+// "Status: 4.4.7" (delivery time expired) is not said of a delay that has
+// not expired nor of a connection that was refused. A recipient that
+// expired at the message's max_age is 4.4.7, as RFC 3463 3.5 has it: the
+// message stayed on the host too long; so is one the policy gave up on
+// after a failure that says no more (no enhanced code, nothing the relay
+// can name).
+func dsnStatus(e dsnEntry, delayed bool) string {
+	rep := e.o.reply
 	switch {
-	case e.o.reply.Code/100 == 2:
+	case rep.Code/100 == 2:
 		return "2.0.0"
-	case delayed:
-		return "4.4.7" // 4.4.7: delivery time expired (not yet)
-	case e.expired:
+	case e.expired && e.aged:
 		return "4.4.7"
-	case e.o.reply.Code >= 500:
+	case delayed || e.expired:
+		if st := transientStatus(rep, e.o.verdict.Category); st != "" {
+			return st
+		}
+		if e.expired {
+			return "4.4.7"
+		}
+		return "4.0.0"
+	case dsn.ValidStatus(rep.Enhanced):
+		return rep.Enhanced
+	case rep.Code >= 500:
 		return "5.0.0"
 	}
 	return "4.0.0"
+}
+
+// transientStatus is the class 4 status (RFC 3463) of what a delivery
+// met, for a delay or an expiry: the reply's enhanced code, moved to class
+// 4 when it is of class 5 (a 535 5.7.8 to the path's own AUTH is retried,
+// so it is 4.7.8, as the relay's deferral after a 5xx greeting is); else
+// one for what happened, by the reply's stage and category; "" when there
+// is none to give.
+func transientStatus(rep Reply, category string) string {
+	if enh := rep.Enhanced; dsn.ValidStatus(enh) && (enh[0] == '4' || enh[0] == '5') {
+		return "4" + enh[1:]
+	}
+	switch {
+	case rep.Stage == "shaping" || category == "shaping" || category == "destination-backoff":
+		// X.4.5, mail system congestion: the relay held the message back
+		// to keep its traffic within the limits it was given, or after
+		// the destination said it had too much (a 421, a rate limit).
+		return "4.4.5"
+	case rep.Stage == "dns" || category == "dns-failure":
+		return "4.4.3" // X.4.3, directory server failure
+	case category == "credentials-refused":
+		return "4.7.8" // X.7.8, authentication credentials invalid (RFC 4954 6)
+	case category == "auth-not-offered":
+		return "4.7.4" // X.7.4, security features not supported
+	case category == "tls-failure" && strings.Contains(rep.Text, "does not offer STARTTLS"):
+		return "4.7.4"
+	case category == "tls-failure":
+		return "4.7.5" // X.7.5, cryptographic failure: the handshake or the certificate
+	case rep.Code == 0 && (rep.Stage == "connect" || rep.Stage == "" && dialError.MatchString(rep.Text)):
+		return "4.4.1" // X.4.1, no answer from host: refused, or timed out
+	case rep.Code == 0 && (category == "connection" || category == "connection-lost-after-data"):
+		return "4.4.2" // X.4.2, bad connection: it broke off or timed out in the session
+	case category == "protocol-error":
+		return "4.5.0" // X.5.0, other protocol status
+	}
+	return ""
+}
+
+// lastDeferral fills in e's reply stage and verdict reason and advice from
+// the recipient's last relay.deferred event, when its reply is the one
+// the recipient's row keeps.
+func lastDeferral(tx *store.Tx, msgID string, e *dsnEntry) error {
+	var raw []byte
+	err := tx.QueryRow(`SELECT payload FROM events WHERE message = ? AND recipient = ? AND kind = ? ORDER BY id DESC LIMIT 1`,
+		msgID, e.c.address, events.RelayDeferred).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var p struct {
+		Reply    Reply  `json:"reply"`
+		Category string `json:"category"`
+		Reason   string `json:"reason"`
+		Advice   string `json:"advice"`
+	}
+	if json.Unmarshal(raw, &p) != nil || p.Reply.Text != e.o.reply.Text {
+		return nil // not the reply it has now: leave it as it is
+	}
+	e.o.reply.Stage, e.o.reply.Local = p.Reply.Stage, p.Reply.Local
+	if p.Category == e.o.verdict.Category {
+		e.o.verdict.Reason, e.o.verdict.Advice = p.Reason, p.Advice
+	}
+	return nil
+}
+
+// explainEntry returns the meaning and advice of a DSN for e, where its
+// category says more than its status, which is all dsn.Explain reads:
+// a failure on the relay's own side (ownSide), every MX host that
+// greeted with 521, a line too long. Empty for the others.
+func (r *Relay) explainEntry(e dsnEntry, action string) (meaning, advice string) {
+	rep := e.o.reply
+	if rep.Stage == "async" || action == dsn.ActionRelayed || rep.Code/100 == 2 {
+		return "", ""
+	}
+	if meaning, advice = r.ownSide(e, action); meaning != "" {
+		return meaning, advice
+	}
+	if action != dsn.ActionFailed || e.expired {
+		return "", ""
+	}
+	switch e.o.verdict.Category {
+	case "greeting-refused":
+		if rep.Code == 521 {
+			// RFC 7504 3: 521, the host does not accept mail at all.
+			return "no mail server of the recipient's domain accepts mail: each answered 521, \"does not accept mail\" (RFC 7504), so nothing was sent, and no later attempt could deliver it",
+				"check the part of the address after the @ for typos; if it is right, the address cannot receive mail: remove it from your list, or ask the recipient for another address"
+		}
+	case "line-too-long":
+		// RFC 5321 4.5.3.1.6: 1000 octets with the CRLF.
+		return "the receiving server refused a line of the message longer than it reads (SMTP allows 998 characters and the line end, RFC 5321 4.5.3.1.6), so it cannot be delivered as written",
+			"have the program that wrote the message wrap its lines, or encode long text quoted-printable or base64, then send it again"
+	}
+	return "", ""
+}
+
+// ownSide returns the meaning and advice of a DSN for a recipient whose
+// delivery failed on the relay's own side rather than the recipient's:
+// the path's credentials, its AUTH or TLS set-up, its traffic shaping, or
+// a smarthost path's server, the relay's own next hop, that cannot be
+// reached or will not talk to it. dsn.Explain, which reads the status
+// alone, would have the sender check the address, which no server judged;
+// the operator of the relay is to fix it, and the category's reason and
+// advice say what. Empty for any other failure.
+func (r *Relay) ownSide(e dsnEntry, action string) (meaning, advice string) {
+	rep, v := e.o.reply, e.o.verdict
+	kind := r.ownSideKind(e)
+	if kind == "" {
+		return "", ""
+	}
+	delayed := action == dsn.ActionDelayed
+	operator := "the operator of " + r.cfg.Hostname
+	if kind == "shaping" {
+		_, fix := shapingHold(rep)
+		switch {
+		case delayed && strings.Contains(v.Reason, expiresUnsent):
+			return "nothing was sent yet: this mail system's own traffic shaping holds the message back, for the reason above, until after the message's lifetime ends",
+				"nothing about the address; unless " + operator + " changes its shaping (" + fix + ") or gives its retry policy a longer max_age, the message expires unsent and you get another notice"
+		case delayed:
+			return "nothing was sent yet: this mail system's own traffic shaping holds the message back, for the reason above; it is sent when that hold ends",
+				"nothing; this is only a warning"
+		}
+		return "nothing was sent, and not for anything about the recipient's address: this mail system's own traffic shaping held the message back, for the reason above, until it gave up",
+			"nothing about the address; ask " + operator + " to " + fix + ", or to give its retry policy a longer max_age, then send the message again"
+	}
+	// The reason's first clause says what failed; the rest is for the
+	// operator (what the relay did next).
+	reason, _, _ := strings.Cut(v.Reason, ";")
+	if reason == "" {
+		reason = "see the reason above"
+	}
+	pathName := "its path " + e.o.path
+	if e.o.path == "" {
+		pathName = "its paths"
+	}
+	what := "this mail system's own " + strings.TrimPrefix(pathName, "its ") + " to the next server fails"
+	if kind == "upstream" {
+		what = "this mail system cannot hand the message to its own next hop, the smarthost of " + pathName
+	}
+	fix := fixOf(v.Advice)
+	if fix == "" {
+		fix = "read the reason above"
+	}
+	mustFix := "nothing about the address; " + operator + " must fix " + pathName + ": " + fix
+	switch {
+	case delayed:
+		return "the message is not delivered yet, and not for anything about the recipient's address, which no server has judged: " + what + ": " + reason + "; this mail system tries again",
+			mustFix + "; delivery is retried meanwhile"
+	case e.expired:
+		return "this mail system retried for as long as the message may wait, and has given up; nothing was delivered, and not for anything about the recipient's address, which no server judged: " + what + ": " + reason,
+			mustFix + "; then send the message again"
+	}
+	return "nothing was delivered, and not for anything about the recipient's address: " + what + ": " + reason,
+		mustFix + "; then send the message again"
+}
+
+// ownSideKind says whether e failed on the relay's own side: "path" for
+// the set-up of its path (credentials, AUTH, TLS), "shaping" for its
+// traffic shaping, "upstream" for a smarthost path's server that cannot
+// be reached or refuses the relay at the greeting; "" when the failure is
+// the receiving side's or the recipient's.
+func (r *Relay) ownSideKind(e dsnEntry) string {
+	switch e.o.verdict.Category {
+	case "credentials-refused", "auth-not-offered", "tls-failure":
+		return "path"
+	case "shaping", "destination-backoff":
+		if e.o.reply.Stage == "shaping" {
+			return "shaping"
+		}
+	case "connection", "greeting-refused":
+		// On an mx path the server is the recipient's domain's own.
+		if p := r.paths[e.o.path]; p != nil && p.cfg.Type != "mx" && e.o.reply.Code/100 != 5 {
+			return "upstream"
+		}
+	}
+	return ""
 }
 
 // notifyRelayed sends a "relayed" DSN (RFC 3464 2.3.3) for recipients that

@@ -182,7 +182,7 @@ func TestMXSpecialCases(t *testing.T) {
 		terminal string
 		category string
 	}{
-		{"u@nullmx.mx.test", events.RelayBounced, "dns-failure"},
+		{"u@nullmx.mx.test", events.RelayBounced, "no-such-domain"},
 		{"u@implicit.mx.test", events.RelayDelivered, ""},
 		{"u@dangling.mx.test", events.RelayExpired, "dns-failure"},
 		{"u@broken.mx.test", events.RelayExpired, "dns-failure"},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -61,15 +63,96 @@ var errGone = errors.New("relay: recipient no longer in the queue")
 // outcomes (r.batch), and, when that batch fails, again alone: a batch is
 // undone for all its jobs when one of them fails, and this job's outcome
 // is lost only when its own write fails.
+//
+// Once written, each recipient's outcome has its line in the log, as
+// Postfix's maillog has: what became of it, where, after how long, and
+// the reply.
 func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []result, log []attempt) error {
-	fn := r.recordTx(j, msg, results, log, r.clock.Now())
+	now := r.clock.Now()
+	var lines []outcomeLine
+	fn := r.recordTx(j, msg, results, log, now, &lines)
 	err := r.batch.write(ctx, fn)
 	if err != nil {
 		if alone := r.store.Write(context.WithoutCancel(ctx), fn); alone != nil {
 			return errors.Join(err, alone)
 		}
 	}
+	r.logOutcomes(j, msg, results, log, lines, now)
 	return nil
+}
+
+// outcomeLine is what the log says of one recipient's outcome.
+type outcomeLine struct {
+	rcpt       int    // index into job.rcpts and results
+	state      string // delivered, deferred, bounced or expired
+	attempts   int
+	category   string    // the verdict's (of the last attempt, for an expiry)
+	next       time.Time // deferred: the next attempt
+	suppressed bool      // the outcome put the address on the suppression list
+	why        string    // expired: why the policy gave up
+}
+
+// logOutcomes logs one line per recipient outcome of a job, once it is
+// written, at info level as Postfix logs each delivery, bounce and
+// deferral: the recipient, the message, the path and the server (name,
+// address and port, as Postfix writes them), the attempts, the time since
+// the message came, and the reply; and for a failure its category and
+// enhanced code, the next attempt of a deferral, and whether the address
+// was suppressed. It reads nothing from the store.
+func (r *Relay) logOutcomes(j *job, msg messageRow, results []result, log []attempt, lines []outcomeLine, now time.Time) {
+	if len(lines) == 0 || !r.log.Enabled(context.Background(), slog.LevelInfo) {
+		return
+	}
+	last := make(map[int]attempt, len(j.rcpts)) // each recipient's last exchange
+	for _, a := range log {
+		last[a.rcpt] = a
+	}
+	for _, l := range lines {
+		c, res := j.rcpts[l.rcpt], results[l.rcpt]
+		args := []any{"to", c.address, "id", msg.id}
+		if c.dsnFor != "" {
+			args = append(args, "dsn_for", c.dsnFor)
+		}
+		if res.path != "" {
+			args = append(args, "path", res.path)
+		}
+		if a, ok := last[l.rcpt]; ok && res.tried && a.host == res.host {
+			args = append(args, "host", hostLabel(a.host, a.addr))
+		} else if res.tried && res.host != "" {
+			args = append(args, "host", res.host)
+		}
+		args = append(args, "attempts", l.attempts, "delay", now.Sub(msg.created).Round(time.Millisecond), "reply", res.reply.String())
+		if l.state != StateDelivered {
+			args = append(args, "category", l.category)
+			if res.reply.Enhanced != "" {
+				args = append(args, "enhanced", res.reply.Enhanced)
+			}
+		}
+		switch {
+		case l.state == StateDeferred:
+			args = append(args, "next_attempt", l.next.UTC().Format(time.RFC3339))
+		case l.state == StateExpired:
+			args = append(args, "reason", l.why)
+		}
+		if l.suppressed {
+			args = append(args, "suppressed", true)
+		}
+		r.log.Info("relay: "+l.state, args...)
+	}
+}
+
+// hostLabel names a server as Postfix's log does, name[address]:port,
+// from a host (an MX name, or a path's host:port) and the address dialled.
+func hostLabel(host, addr string) string {
+	ip, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return host
+	}
+	name := hostName(host)
+	if name == "" {
+		name = ip
+	}
+	return name + "[" + ip + "]:" + port
 }
 
 // unrecordedRetry is how long after a failed record its recipients are
@@ -105,8 +188,11 @@ func (r *Relay) requeueUnrecorded(ctx context.Context, j *job, cause error) {
 }
 
 // recordTx is the transaction record writes, at now.
-func (r *Relay) recordTx(j *job, msg messageRow, results []result, log []attempt, now time.Time) func(*store.Tx) error {
+// The recipients' outcomes for the log go to lines, once the transaction
+// has run to its end (it may run twice: in a batch, then alone).
+func (r *Relay) recordTx(j *job, msg messageRow, results []result, log []attempt, now time.Time, lines *[]outcomeLine) func(*store.Tx) error {
 	return func(tx *store.Tx) error {
+		var out []outcomeLine
 		gone := map[int]bool{}
 		for i, c := range j.rcpts {
 			// A prepared statement that says whether the row is still ours.
@@ -168,6 +254,7 @@ func (r *Relay) recordTx(j *job, msg messageRow, results []result, log []attempt
 				if err := r.resetSoftTx(tx, c.address); err != nil {
 					return err
 				}
+				out = append(out, outcomeLine{rcpt: i, state: StateDelivered, attempts: n})
 			case res.verdict.Disposition == Bounce || res.verdict.Disposition == Suppress:
 				payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
 				if res.verdict.Disposition == Suppress && !r.cfg.Suppression.Disabled {
@@ -181,12 +268,18 @@ func (r *Relay) recordTx(j *job, msg messageRow, results []result, log []attempt
 					return err
 				}
 				failed = append(failed, dsnEntry{c: c, o: o})
+				out = append(out, outcomeLine{rcpt: i, state: StateBounced, attempts: n, category: res.verdict.Category, suppressed: payload["suppressed"] == true})
 			default:
 				payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
-				if r.policy.GiveUp(n) || (!msg.expires.IsZero() && !now.Before(msg.expires)) {
+				aged := !msg.expires.IsZero() && !now.Before(msg.expires)
+				if r.policy.GiveUp(n) || aged {
+					// The DSN reports what the last attempt met, with its
+					// category; the row's category is "expired".
+					last := o
 					o.verdict.Category = "expired"
 					payload["last_category"] = res.verdict.Category
-					payload["reason"] = "the retry policy gave up: " + giveUpReason(r.policy, n, msg, now)
+					gaveUp := giveUpReason(r.policy, n, msg, now)
+					payload["reason"] = "the retry policy gave up: " + gaveUp
 					payload["advice"] = expiredAdvice(res.reply, res.verdict)
 					why, err := r.softBounceTx(tx, c.address, now)
 					if err != nil {
@@ -199,7 +292,8 @@ func (r *Relay) recordTx(j *job, msg messageRow, results []result, log []attempt
 					if err := r.finishTx(tx, c, StateExpired, now, events.Event{Kind: events.RelayExpired}.WithPayload(payload), o); err != nil {
 						return err
 					}
-					failed = append(failed, dsnEntry{c: c, o: o, expired: true})
+					failed = append(failed, dsnEntry{c: c, o: last, expired: true, aged: aged})
+					out = append(out, outcomeLine{rcpt: i, state: StateExpired, attempts: n, category: res.verdict.Category, why: gaveUp, suppressed: why != ""})
 					continue
 				}
 				// The jitter key is the recipient and the message's arrival time,
@@ -220,8 +314,8 @@ func (r *Relay) recordTx(j *job, msg messageRow, results []result, log []attempt
 				if !msg.expires.IsZero() && due.After(msg.expires) {
 					due = msg.expires // one last try at the end of the lifetime
 					if res.reply.Stage == "shaping" && res.notBefore.After(msg.expires) {
-						payload["reason"] = fmt.Sprintf("%s; the message expires at %s, before %s at %s, so it will expire unsent unless the shaping changes",
-							res.verdict.Reason, msg.expires.UTC().Format(time.RFC3339), shapingOpens(res.reply), res.notBefore.UTC().Format(time.RFC3339))
+						payload["reason"] = fmt.Sprintf("%s; the message expires at %s, before %s at %s, %s",
+							res.verdict.Reason, msg.expires.UTC().Format(time.RFC3339), shapingOpens(res.reply), res.notBefore.UTC().Format(time.RFC3339), expiresUnsent)
 						// The table's advice ("nothing; it is sent when the
 						// window opens") would say the opposite.
 						payload["advice"] = "to have it sent, " + shapingFix(res.reply) + ", or give the retry policy a longer max_age; otherwise it expires unsent and its sender gets a DSN"
@@ -238,6 +332,7 @@ func (r *Relay) recordTx(j *job, msg messageRow, results []result, log []attempt
 				if _, err := tx.Append(events.Event{Kind: events.RelayDeferred, Time: now, Message: c.msgID, Recipient: c.address, Path: res.path}.WithPayload(payload)); err != nil {
 					return err
 				}
+				out = append(out, outcomeLine{rcpt: i, state: StateDeferred, attempts: n, category: res.verdict.Category, next: due})
 				if r.wantsDelayWarning(c, msg, now) {
 					delayed = append(delayed, dsnEntry{c: c, o: o, until: msg.expires})
 				} else if r.wantsDelayWarning(c, msg, msg.created.Add(r.cfg.DSN.DelayWarning.D())) {
@@ -256,6 +351,7 @@ func (r *Relay) recordTx(j *job, msg messageRow, results []result, log []attempt
 				return err
 			}
 		}
+		*lines = out
 		return nil
 	}
 }
@@ -280,8 +376,21 @@ func expiredAdvice(rep Reply, v Verdict) string {
 		return "nothing was sent: the relay's own shaping held the message back until the retry policy gave up (" + rep.Text + "). To deliver the message: " +
 			shapingFix(rep) + ", or give the retry policy a longer max_age, then send it again"
 	}
+	todo := fixOf(v.Advice)
+	if todo == "" {
+		todo = "find out from the receiving side's postmaster why it kept deferring"
+	}
+	return "the last reply says why: " + v.Reason + ". To deliver the message: " + todo +
+		", then send it again; if the receiving side only needed longer, give the retry policy more time (its max_age or attempts)"
+}
+
+// fixOf is what a verdict's advice says to fix, for a recipient whose
+// retrying is over or beside the point: the clauses that speak of the
+// next attempt ("nothing; it is retried") are left out, and "if it
+// recurs" is taken as said. "" when nothing is left.
+func fixOf(advice string) string {
 	var fix []string
-	for _, clause := range strings.FieldsFunc(strings.NewReplacer(". ", ";", "; ", ";").Replace(v.Advice), func(r rune) bool { return r == ';' }) {
+	for _, clause := range strings.FieldsFunc(strings.NewReplacer(". ", ";", "; ", ";").Replace(advice), func(r rune) bool { return r == ';' }) {
 		clause = strings.TrimSpace(clause)
 		lower := strings.ToLower(clause)
 		if clause == "" || strings.HasPrefix(lower, "nothing") || strings.Contains(lower, "retried") || strings.Contains(lower, "retry policy gives up") ||
@@ -295,14 +404,16 @@ func expiredAdvice(rep Reply, v Verdict) string {
 		}
 		fix = append(fix, clause)
 	}
-	todo := "find out from the receiving side's postmaster why it kept deferring"
-	if len(fix) > 0 {
-		todo = strings.Join(fix, "; ")
-		todo = strings.ToLower(todo[:1]) + todo[1:]
+	if len(fix) == 0 {
+		return ""
 	}
-	return "the last reply says why: " + v.Reason + ". To deliver the message: " + todo +
-		", then send it again; if the receiving side only needed longer, give the retry policy more time (its max_age or attempts)"
+	todo := strings.Join(fix, "; ")
+	return strings.ToLower(todo[:1]) + todo[1:]
 }
+
+// expiresUnsent ends the reason of a hold that ends after the message's
+// lifetime.
+const expiresUnsent = "so it will expire unsent unless the shaping changes"
 
 // shapingHolds are the relay's own shaping replies, by a phrase of their
 // text: what must happen before the message is sent, and what to change
@@ -355,7 +466,10 @@ type dsnEntry struct {
 	c       claimed
 	o       outcome
 	expired bool
-	until   time.Time
+	// aged: expired because the message outlived the policy's max_age
+	// (not for its number of attempts).
+	aged  bool
+	until time.Time
 	// suppressed: the suppression list stopped the recipient before any
 	// attempt of this round (the relay's own 5.7.1, suppressedReply).
 	suppressed bool

@@ -177,11 +177,14 @@ var permanentRefusals = func() map[string]struct{ hint, advice string } {
 	}{
 		{[]string{"1.1"}, "the address does not exist at the receiving domain", "check the address for typos, and remove it from your list if it is right"},
 		{[]string{"1.2"}, "the receiving domain does not exist or accepts no mail", "check the address for typos, and remove it from your list if it is right"},
+		{[]string{"1.10"}, "the recipient's domain publishes that it accepts no mail (a null MX, RFC 7505)", nullMXAdvice},
 		{[]string{"2.1"}, "the mailbox is disabled and not accepting messages", "reach the recipient another way; the mailbox may have been closed"},
 		{[]string{"2.2"}, "the mailbox is full", "ask the recipient to make room, or send again later"},
 		{[]string{"3.4", "2.3"}, "the message is larger than it accepts", "send the message again smaller, or with the attachments shared by link"},
 		{[]string{"7.1"}, "by policy (the sender, the content or the sending system's reputation)", "read the server's answer above; if it names a blocklist or your content, fix that before sending again"},
 		{[]string{"7.26", "7.27", "7.23", "7.25", "7.20", "7.21", "7.22"}, "the message failed its authentication checks (SPF, DKIM, DMARC)", "check the SPF, DKIM and DMARC records of your sending domain"},
+		{[]string{"6.7"}, "the address is not in ASCII, and the server takes such an address only with SMTPUTF8 (RFC 6531), or not at all", "use an ASCII address for the recipient, if they have one"},
+		{[]string{"5.2"}, "it could not read a command or an address (a syntax error)", "check the address for forms the server may not take (a quoted part before the @, a dot at the end); if it looks right, forward this notice to this mail system's operator"},
 	} {
 		for _, d := range r.details {
 			m[d] = struct{ hint, advice string }{r.hint, r.advice}
@@ -189,6 +192,10 @@ var permanentRefusals = func() map[string]struct{ hint, advice string } {
 	}
 	return m
 }()
+
+// nullMXAdvice is what to do about an address whose domain publishes a
+// null MX (RFC 7505, X.1.10): no later attempt can deliver to it.
+const nullMXAdvice = "the address cannot receive mail: remove it from your list, or ask the recipient for another address"
 
 // temporaryHint explains a receiving server's temporary refusal.
 func temporaryHint(detail string) string {
@@ -212,6 +219,11 @@ func localFailure(detail string) (meaning, advice string) {
 	case "1.2":
 		return "the recipient's domain does not exist, so there is no server to send to; nothing was sent",
 			"check the part of the address after the @ for typos"
+	case "1.10":
+		// RFC 7505 3: a null MX is the domain's own statement that it
+		// accepts no mail; sending again cannot help.
+		return "the recipient's domain publishes that it accepts no mail (a null MX, RFC 7505), so no address there can receive it; nothing was sent",
+			nullMXAdvice
 	case "4.4":
 		return "no server receives mail for the recipient's domain (it has no MX, A or AAAA record); nothing was sent",
 			"check the part of the address after the @ for typos; if it is right, the domain's owner must publish an MX record"
@@ -220,6 +232,10 @@ func localFailure(detail string) (meaning, advice string) {
 	case "7.1":
 		return "this mail system's own policy stopped the message; no receiving server was asked",
 			"check the address; if it is right and should receive mail, ask this mail system's operator why it is blocked"
+	case "6.3":
+		// RFC 6152 3: 8-bit data goes only to a server that offers 8BITMIME.
+		return "the message has 8-bit data, which the next server does not take (it offers no 8BITMIME, RFC 6152), and this mail system does not convert it; nothing was delivered",
+			"send the message again in 7-bit form (quoted-printable or base64 for text that is not ASCII)"
 	case "6.0", "6.7", "6.9":
 		return "the message could not be converted into a form the next system takes; nothing was delivered",
 			"send the message again in plain ASCII, or to a system that takes UTF-8 mail"
