@@ -470,7 +470,10 @@ func (r *Relay) dnsText(err error) string {
 			text = strings.Replace(text, re.Error(), anon.Error(), 1)
 		}
 	}
-	if found {
+	if found && !errors.Is(err, ErrNoSuchDomain) && !errors.Is(err, errNoAddress) {
+		// A definitive answer (NXDOMAIN, no address) is no failure of the
+		// lookup: the recipient's outcome line says it. A server that
+		// failed (SERVFAIL, a timeout) is named here, for the operator.
 		r.log.Info("relay: DNS lookup failed", "err", err)
 	}
 	return text

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/relaylab/relaylab/internal/resolver"
+	"github.com/relaylab/relaylab/internal/testutil"
 )
 
 // TestR1EqualPreferenceSpreadsOverAttempts: MX hosts of equal preference
@@ -74,5 +75,23 @@ func TestR1DNSTextSameWhenCached(t *testing.T) {
 	// A and AAAA joined: neither names the server nor the cache.
 	if got := r.dnsText(errors.Join(fresh, aaaa)); strings.Contains(got, "cached") || strings.Contains(got, "127.0.0.1") {
 		t.Errorf("joined: %q", got)
+	}
+}
+
+// TestDNSFailureLoggedOnlyForServers: a lookup that failed at a server
+// (SERVFAIL) is logged with the server, for the operator; a definitive
+// NXDOMAIN is no failure of the lookup and is not, since the
+// recipient's outcome line says it (it was logged on every attempt).
+func TestDNSFailureLoggedOnlyForServers(t *testing.T) {
+	t.Parallel()
+	var logs testutil.SyncBuffer
+	r := &Relay{log: slog.New(slog.NewTextHandler(&logs, nil))}
+	r.dnsText(&resolver.Error{Name: "gone.x.test.", Qtype: 15, Server: "127.0.0.1:5353", Kind: resolver.ErrNXDomain})
+	if strings.Contains(logs.String(), "DNS lookup failed") {
+		t.Errorf("NXDOMAIN logged as a failed lookup:\n%s", logs.String())
+	}
+	r.dnsText(&resolver.Error{Name: "broken.x.test.", Qtype: 15, Server: "127.0.0.1:5353", Kind: resolver.ErrServFail})
+	if !strings.Contains(logs.String(), "DNS lookup failed") || !strings.Contains(logs.String(), "127.0.0.1:5353") {
+		t.Errorf("SERVFAIL not logged with its server:\n%s", logs.String())
 	}
 }
