@@ -596,9 +596,9 @@ func (s *Sink) newListener(lc ListenerConfig) (*listener, error) {
 	// would refuse before Rcpt runs, and the refusal would be no attempt.
 	// conn.ehloReply advertises it (LIMITS RCPTMAX, RFC 9422).
 	srv.MaxRecipients = 0
-	if lc.Limits.MaxLineLength > 0 {
-		srv.MaxLineLength = lc.Limits.MaxLineLength
-	}
+	// 0 is no limit, for go-smtp as in the configuration (a listener
+	// from a file starts at DefaultListener's 2000).
+	srv.MaxLineLength = lc.Limits.MaxLineLength
 	srv.ReadTimeout = lc.Limits.IdleTimeout.D()
 	// A client that never reads its replies is idle too: without this, a
 	// reply it leaves unread would hold the connection for ever (conn.send

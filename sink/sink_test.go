@@ -160,3 +160,24 @@ func TestOverlongLineInMessage(t *testing.T) {
 	}
 	waitSessions(t, st, 1)
 }
+
+// TestNoLineLimit: limits.max_line_length: 0 is no limit, as the README
+// says of every limit; go-smtp's own 2000 stayed in force.
+func TestNoLineLimit(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, func(c *Config) { c.Listeners[0].Limits.MaxLineLength = 0 })
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<a@x.test>")
+	c.expect(250, "", "RCPT TO:<u@sink.test>")
+	c.expect(354, "", "DATA")
+	c.nc.Write([]byte("Subject: x\r\n\r\n" + strings.Repeat("b", 5000) + "\r\n.\r\n"))
+	if code, msg := c.read(); code != 250 {
+		t.Fatalf("got %d %q, want 250 for a 5000-octet line with no line limit", code, msg)
+	}
+	var n int
+	st.DB().QueryRow(`SELECT COUNT(*) FROM sink_messages`).Scan(&n)
+	if n != 1 {
+		t.Errorf("%d messages stored, want 1", n)
+	}
+}
