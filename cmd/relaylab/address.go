@@ -7,28 +7,40 @@ import (
 )
 
 // checkAddresses refuses an envelope address given by flag (--to, --from)
-// that SMTP cannot carry as given: angle brackets, spaces or line breaks,
-// or a local part that is neither a dot-atom nor a quoted string (RFC 5321
-// 4.1.2), such as two addresses joined by a comma. send and load share it,
-// so that load does not send what send refuses; load's placeholders ({n},
-// {r}) are atext and pass.
+// that SMTP cannot carry as given: angle brackets, spaces or line breaks
+// outside a quoted local part, or a local part that is neither a
+// dot-atom nor a quoted string (RFC 5321 4.1.2), such as two addresses
+// joined by a comma. A quoted local part may hold spaces and brackets
+// ("a b"@x.test: qtextSMTP is %d32-33 / %d35-91 / %d93-126). send and
+// load share it, so that load does not send what send refuses; load's
+// placeholders ({n}, {r}) are atext and pass.
 func checkAddresses(flag string, addrs ...string) error {
 	for _, a := range addrs {
-		if strings.ContainsAny(a, "<>\r\n \t") {
-			if strings.Contains(a, ",") {
+		q := quotedLen(a)
+		if strings.ContainsAny(a, "\r\n\t") || strings.ContainsAny(a[q:], "<> ") {
+			if strings.Contains(a[q:], ",") {
 				// "b@x, c@x": a list, whose space is not the trouble.
 				if flag == "from" {
 					return usageError("--from %q: not one address but a list: a message has one sender; give one address", a)
 				}
 				return usageError("--%s %q: not one address but a list: one address per flag: give --%s once per recipient", flag, a, flag)
 			}
-			return usageError("--%s %q: give the bare address (user@example.com) without brackets or spaces", flag, a)
+			if at := strings.LastIndexByte(a, '@'); q == 0 && at > 0 && !strings.ContainsAny(a, "<>\r\n\t") && !strings.Contains(a[at:], " ") {
+				// "a b@x.test": the space is in the local part, which
+				// may hold one in quotes (RFC 5321 4.1.2).
+				give := mailaddr.Quote(a)
+				if !strings.Contains(give, "'") {
+					give = "'" + give + "'" // the shell's quotes around SMTP's
+				}
+				return usageError("--%s %q: a local part with a space must be in double quotes (RFC 5321 4.1.2): give --%s %s", flag, a, flag, give)
+			}
+			return usageError("--%s %q: give the bare address (user@example.com) without brackets or spaces, nor a line break or tab (a local part with spaces goes in double quotes: \"a b\"@example.com)", flag, a)
 		}
-		at := strings.LastIndexByte(a, '@')
-		if at <= 0 {
+		at := strings.LastIndexByte(a[q:], '@')
+		if at < 0 || q+at == 0 {
 			continue // no local part: not an address, which the callers say
 		}
-		if local := a[:at]; !dotAtom(local) && !quotedString(local) {
+		if local := a[:q+at]; !mailaddr.IsDotString(local) && !mailaddr.IsQuotedString(local) {
 			hint := "a local part is letters, digits and !#$%&'*+-/=?^_`{|}~ with single dots between, or a quoted string (RFC 5321 4.1.2)"
 			if strings.Contains(a, ",") {
 				hint = "one address per flag: give --" + flag + " once per recipient"
@@ -37,6 +49,25 @@ func checkAddresses(flag string, addrs ...string) error {
 		}
 	}
 	return nil
+}
+
+// quotedLen is the length of the quoted string a starts with, up to its
+// closing double quote and with its backslash pairs, or 0 when a does not
+// start with one (or never closes it): what lies inside may hold spaces
+// and brackets (RFC 5321 4.1.2, qtextSMTP), what follows may not.
+func quotedLen(a string) int {
+	if !strings.HasPrefix(a, `"`) {
+		return 0
+	}
+	for i := 1; i < len(a); i++ {
+		switch a[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // checkMailboxes is checkAddresses for addresses that go out as given
@@ -76,43 +107,6 @@ func checkMailboxes(flag string, addrs ...string) error {
 		}
 	}
 	return nil
-}
-
-// atext is RFC 5322 3.2.3's, with UTF-8 (RFC 6531 3.3).
-func atext(c byte) bool {
-	return c >= 0x80 || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
-}
-
-// dotAtom reports whether s is atext runs joined by single dots.
-func dotAtom(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] != '.' && !atext(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// quotedString reports whether s is RFC 5321 4.1.2's Quoted-string:
-// printable characters, with backslash and double quote escaped.
-func quotedString(s string) bool {
-	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
-		return false
-	}
-	for i := 1; i < len(s)-1; i++ {
-		switch c := s[i]; {
-		case c == '\\':
-			if i++; i == len(s)-1 || s[i] < 32 || s[i] == 127 {
-				return false
-			}
-		case c == '"' || c < 32 || c == 127:
-			return false
-		}
-	}
-	return true
 }
 
 // trailingDot refuses an address whose domain ends in a dot (a@x.test.),
