@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/netip"
@@ -198,17 +199,120 @@ type SuppressionConfig struct {
 	SoftBounces int `yaml:"soft_bounces"`
 }
 
+// The values the relay runs with where its section leaves a key at 0 or
+// "" (Config.WithDefaults).
+const (
+	DefaultHostname = "relaylab.localhost"
+	DefaultWorkers  = 64
+	DefaultBatch    = 256
+	// DefaultMaxConnections is relay.max_connections when it is 0: each
+	// submission session holds its message in memory while it is read.
+	DefaultMaxConnections = 1000
+	// DefaultBackoff is how long a destination rests after a 421 or a
+	// rate limit reply when its path gives no backoff.
+	DefaultBackoff = 5 * time.Minute
+)
+
+// WithDefaults returns c, which has passed Validate, with the value the
+// relay runs with in place of each 0 or "" that stands for a default: the
+// hostname, the workers, the submission connections, each path's
+// (PathConfig.WithDefaults, its destination, backoff, helo and AUTH
+// mechanism), each route's time zone, the retry policy's (its preset's,
+// an exponential ceiling, the bounce lifetime), the bounce address, and
+// the DKIM domains as signatures name them. relaylab config prints it; a
+// 0 or "" left is the key's own value (no cap, none, never). Lists are
+// copied, so c's are not changed.
+func (c Config) WithDefaults() Config {
+	c.Hostname = cmp.Or(c.Hostname, DefaultHostname)
+	c.Workers = cmp.Or(c.Workers, DefaultWorkers)
+	c.Batch = cmp.Or(c.Batch, DefaultBatch)
+	c.MaxConnections = cmp.Or(c.MaxConnections, DefaultMaxConnections)
+	if c.Transcripts == nil {
+		on := true
+		c.Transcripts = &on
+	}
+	c.Paths = slices.Clone(c.Paths)
+	for i := range c.Paths {
+		c.Paths[i] = c.Paths[i].runDefaults(c.Hostname)
+	}
+	c.Routes = slices.Clone(c.Routes)
+	for i := range c.Routes {
+		// compileRoutes: no time zone is UTC.
+		c.Routes[i].Timezone = cmp.Or(c.Routes[i].Timezone, "UTC")
+	}
+	c.Retry = c.Retry.runDefaults()
+	c.Classify = slices.Clone(c.Classify)
+	for i := range c.Classify {
+		c.Classify[i] = c.Classify[i].withDefaults(i)
+	}
+	// bounceAddress: bounces@ and the hostname, compared in lower case.
+	c.DSN.BounceAddress = normAddr(cmp.Or(c.DSN.BounceAddress, "bounces@"+c.Hostname))
+	c.DKIM = slices.Clone(c.DKIM)
+	for i := range c.DKIM {
+		if d, err := dkimDomain(c.DKIM[i].Domain); err == nil {
+			c.DKIM[i].Domain = d
+		}
+	}
+	return c
+}
+
+// runDefaults is pc as the relay runs it: PathConfig.WithDefaults, and
+// what the relay fills elsewhere (the shaping's destination and backoff,
+// newPath's helo, the client's AUTH mechanism). hostname is the relay's.
+func (pc PathConfig) runDefaults(hostname string) PathConfig {
+	pc = pc.WithDefaults()
+	if pc.Type != "mx" && pc.Destination == "" {
+		pc.Destination = DestinationHost // the shaping's unit unless domain
+	}
+	if pc.Backoff <= 0 {
+		pc.Backoff = dur(DefaultBackoff)
+	}
+	pc.Helo = cmp.Or(pc.Helo, hostname)
+	if pc.Username != "" && pc.Auth == "" {
+		pc.Auth = "PLAIN" // client.auth: LOGIN when asked, else PLAIN
+	}
+	pc.Warmup = slices.Clone(pc.Warmup)
+	return pc
+}
+
+// withDefaults is r, the i-th rule of relay.classify, with the reason and
+// advice that NewClassifier gives a rule that has none.
+func (r Rule) withDefaults(i int) Rule {
+	r.Reason = cmp.Or(r.Reason, fmt.Sprintf("matched configured classification rule %d (%s)", i, r.Category))
+	r.Advice = cmp.Or(r.Advice, defaultRuleAdvice)
+	return r
+}
+
+// defaultRuleAdvice is the advice of a classification rule that gives none.
+const defaultRuleAdvice = "read the reply text"
+
+// runDefaults is the retry policy as the relay runs it: its preset's
+// values (Resolved), an exponential policy's ceiling where max is 0
+// (Policy.ceiling: max_age, else a day), and bounce_max_age as max_age
+// where it is 0 (Policy.Lifetime).
+func (c RetryConfig) runDefaults() RetryConfig {
+	c = c.resolved()
+	c.Schedule = slices.Clone(c.Schedule) // not the preset's own
+	if c.Kind == "exponential" && c.Max <= 0 {
+		c.Max = dur(Policy{c: c}.ceiling())
+	}
+	if c.BounceMaxAge <= 0 {
+		c.BounceMaxAge = c.MaxAge
+	}
+	return c
+}
+
 // DefaultConfig is what `relaylab serve` runs with no file: submission on
 // 127.0.0.1:2587 without AUTH from loopback, every recipient sent to the
 // local sink (by the default route Validate adds over the one path).
 func DefaultConfig() Config {
 	return Config{
 		Listen:          "127.0.0.1:2587",
-		Hostname:        "relaylab.localhost",
+		Hostname:        DefaultHostname,
 		AllowedNetworks: []string{"127.0.0.0/8", "::1/128"},
 		MaxMessageBytes: 25 << 20,
-		Workers:         64,
-		Batch:           256,
+		Workers:         DefaultWorkers,
+		Batch:           DefaultBatch,
 		Paths: []PathConfig{{
 			Name: "local-sink", Type: "smarthost", Host: "sink",
 			TLS: "opportunistic", MessagesPerConnection: 100,

@@ -139,15 +139,8 @@ func New(cfg Config, opts Options) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Workers == 0 {
-		cfg.Workers = 64
-	}
-	if cfg.Batch == 0 {
-		cfg.Batch = 256
-	}
-	if cfg.Hostname == "" {
-		cfg.Hostname = "relaylab.localhost"
-	}
+	// The values it runs with, the same that `relaylab config` prints.
+	cfg = cfg.WithDefaults()
 	r := &Relay{
 		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger, // callers tag it (serve adds component=relay)
 		resolver: opts.Resolver, dialer: opts.Dialer, tlsBase: opts.TLSConfig, seed: opts.Seed, poll: opts.Poll, ordered: opts.Ordered,

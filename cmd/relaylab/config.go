@@ -271,6 +271,11 @@ func loadConfigAt(path, webListen string) (*fileConfig, error) {
 	if err != nil {
 		return nil, usageError("--config: %v", err)
 	}
+	// Every "<redacted>" at once, before the checks that stop at the
+	// first error: the user puts them all back in one go.
+	if err := redactedSecrets(path, data); err != nil {
+		return nil, &exitError{code: 2, err: err}
+	}
 	c.dir = filepath.Dir(path)
 	if err := config.Decode(path, data, c); err != nil {
 		return nil, &exitError{code: 2, err: err}

@@ -1,14 +1,24 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/sink"
 )
 
 func init() {
@@ -32,13 +42,16 @@ func runConfig(_ context.Context, e *env, args []string) error {
 
 Checks a configuration file as serve, sink and relay do, then prints the
 configuration they would run with: every key of every section, with the
-defaults filled in (a retry preset's values, each path's timeouts and
-limits) and file names made absolute. Without --config it prints the
-built-in defaults. Paste it into a bug report: passwords, tokens and the
-webhook URL's path are left out unless --show-secrets, and with
---show-secrets what it prints loads back as the same configuration
-(without it, loading it back refuses each "<redacted>" by file, line and
-key).
+defaults filled in (a 0 or "" that stands for a default is printed as
+that default: a retry preset's values, each path's timeouts, limits and
+backoff, the listeners' greetings) and file names made absolute; a 0 or
+"" left is the key's own value, and a comment beside it says what it
+does (no limit, none, never). Without --config it prints the built-in
+defaults. Paste it into a bug report: passwords, tokens and the webhook
+URL's path are left out unless --show-secrets, and with --show-secrets
+what it prints loads back as the same configuration (without it,
+loading it back refuses every "<redacted>" at once, each by file, line
+and key).
 
 Exit status: 0 when the file is valid, 2 when it is not (the error names
 the file, the line and the key).
@@ -59,13 +72,14 @@ the file, the line and the key).
 	if !*secrets {
 		c.redact()
 	}
-	// The retry policy and the paths as they run: a preset's values and
-	// the paths' defaults, not zeros.
-	retry, note := printedRetry(c.Relay.Retry)
-	c.Relay.Retry = retry
-	for i := range c.Relay.Paths {
-		c.Relay.Paths[i] = c.Relay.Paths[i].WithDefaults()
-	}
+	// The values each component runs with, not the zeros that stand for
+	// them: the relay's (relay.Config.WithDefaults, with the retry preset
+	// printed only where it is in force) and the sink's.
+	fileRetry := c.Relay.Retry
+	c.Relay = c.Relay.WithDefaults()
+	var note *yaml.Comment
+	c.Relay.Retry, note = printedRetry(fileRetry, c.Relay.Retry)
+	c.Sink = sinkDefaults(c.Sink)
 	// Absolute names load back the same from wherever the printout is put.
 	c.eachFile(func(p *string) {
 		if abs, err := filepath.Abs(*p); err == nil {
@@ -92,41 +106,108 @@ the file, the line and the key).
 		return fmt.Errorf("printing the configuration: %w", err)
 	}
 	out = commentOutBounceRelay(out)
+	out = explainZeros(out)
 	from := "no file: the built-in defaults"
 	if *path != "" {
 		from = *path + ", with the defaults for what it leaves out"
 	}
 	fmt.Fprintf(e.stdout, `# relaylab configuration from %s.
-# A 0 or "" selects the built-in behaviour the README describes for that key
-# (for example an mx path's port 0 is port 25).
+# Every key has the value relaylab runs with: a default is written out, not
+# left at 0 or "". A 0 or "" that is left is the key's own value, which the
+# comment beside it says (such as no limit, never, or none).
 `, from)
 	_, err = e.stdout.Write(out)
 	return err
 }
 
-// redact replaces every password and token with a marker, so that the
-// printed configuration can be shared.
+// redact replaces every password and token with a marker, and the
+// webhook URL's path, so that the printed configuration can be shared.
 func (c *fileConfig) redact() {
-	hide := func(s *string) {
-		if *s != "" {
-			*s = redacted
+	c.eachSecret(func(key string, v *string) {
+		switch {
+		case key == "probe.webhook.url":
+			*v = config.RedactURL(*v)
+		case *v != "":
+			*v = redacted
 		}
-	}
-	hideAll := func(m map[string]string) {
-		for k := range m {
-			m[k] = redacted
+	})
+}
+
+// eachSecret calls f with the key and the value of every secret the
+// configuration holds: the users' passwords (sink listeners', the
+// relay's), each path's password, web.token, web.password and
+// probe.webhook.url. redact hides them; redactedSecrets refuses the
+// marker redact leaves.
+func (c *fileConfig) eachSecret(f func(key string, v *string)) {
+	users := func(key string, m map[string]string) {
+		for _, n := range slices.Sorted(maps.Keys(m)) {
+			v := m[n]
+			f(key+"."+n, &v)
+			m[n] = v
 		}
 	}
 	for i := range c.Sink.Listeners {
-		hideAll(c.Sink.Listeners[i].Auth.Users)
+		users(fmt.Sprintf("sink.listeners[%d].auth.users", i), c.Sink.Listeners[i].Auth.Users)
 	}
-	hideAll(c.Relay.Users)
+	users("relay.users", c.Relay.Users)
 	for i := range c.Relay.Paths {
-		hide(&c.Relay.Paths[i].Password)
+		f(fmt.Sprintf("relay.paths[%d].password", i), &c.Relay.Paths[i].Password)
 	}
-	hide(&c.Web.Token)
-	hide(&c.Web.Password)
-	c.Probe.Webhook.URL = config.RedactURL(c.Probe.Webhook.URL)
+	f("web.token", &c.Web.Token)
+	f("web.password", &c.Web.Password)
+	f("probe.webhook.url", &c.Probe.Webhook.URL)
+}
+
+// redactedSecrets refuses, all at once, every secret of the file data
+// (named name) that holds the marker redact leaves: a printout of
+// relaylab config without --show-secrets, loaded back. The checks of
+// each section stop at their first error, so that the user would put
+// one secret back per run. A file that does not decode, or that the
+// parser should not be given (config.CheckShape), is left to them.
+func redactedSecrets(name string, data []byte) (err error) {
+	if !bytes.Contains(data, []byte(redacted)) || config.CheckShape(name, data) != nil {
+		return nil
+	}
+	defer func() {
+		if recover() != nil { // the parser gave up: config.Decode says so
+			err = nil
+		}
+	}()
+	c := defaultConfig()
+	if yaml.Unmarshal(data, c) != nil {
+		return nil
+	}
+	var errs []*config.Error
+	c.eachSecret(func(key string, v *string) {
+		var ce *config.Error
+		if err := config.Secret(key, *v); err != nil && errors.As(config.Locate(name, data, err), &ce) {
+			errs = append(errs, ce)
+		}
+	})
+	if len(errs) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(errs, func(a, b *config.Error) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	return &redactedError{errs}
+}
+
+// redactedError is every "<redacted>" of a file: the first with the
+// whole message, the others by place and key.
+type redactedError struct{ at []*config.Error }
+
+func (e *redactedError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.at[0].Error())
+	if len(e.at) == 1 {
+		return b.String()
+	}
+	fmt.Fprintf(&b, "; the same goes for %s:", countOf(len(e.at)-1, "more secret", "more secrets"))
+	for _, x := range e.at[1:] {
+		fmt.Fprintf(&b, "\n  %s:%d:%d: %s", x.File, x.Line, x.Column, x.Key)
+	}
+	return b.String()
 }
 
 // unsetBounceRelay marks sink.bounce.relay in the printout when the file
@@ -154,3 +235,218 @@ func commentOutBounceRelay(out []byte) []byte {
 	}
 	return []byte(strings.Join(lines, ""))
 }
+
+// The sink's own defaults for what a listener leaves at 0 or "", which
+// the sink fills where it runs (sink.newListener, VerifyConfig.timeout,
+// defaultPregreetReply) rather than in its configuration. A test holds
+// them to what a running sink says (TestConfigSinkDefaultsAsRun).
+const (
+	sinkGreeting      = "relaylab sink ready"
+	sinkRateReply     = "451 4.7.1 Too many messages from your address: slow down and try again later"
+	sinkVerifyTimeout = 5 * time.Second
+	sinkPregreetWait  = 6 * time.Second
+)
+
+// sinkPregreetReply is a pregreet's reply when it gives none, for a
+// listener called host.
+func sinkPregreetReply(host string) string {
+	return "521 5.5.1 " + host + " Protocol error: you sent before the greeting (RFC 5321 4.3.1: a client waits for the 220)"
+}
+
+// sinkDefaults is c as the sink runs it: each listener's TLS (starttls),
+// AUTH mode (off), greeting, rate limit burst (0 and 1 both let one MAIL through) and reply, pregreet
+// wait and reply, and the verification timeout, where c leaves them at 0
+// or "". Lists are copied, so c's are not changed.
+func sinkDefaults(c sink.Config) sink.Config {
+	c.Listeners = slices.Clone(c.Listeners)
+	for i := range c.Listeners {
+		l := &c.Listeners[i]
+		l.TLS = cmp.Or(l.TLS, "starttls")
+		l.Auth.Mode = cmp.Or(l.Auth.Mode, "off")
+		l.Greeting = cmp.Or(l.Greeting, sinkGreeting)
+		l.Limits.Rate.Burst = max(l.Limits.Rate.Burst, 1)
+		l.Limits.Rate.Reply = cmp.Or(l.Limits.Rate.Reply, sinkRateReply)
+		if p := l.Pregreet; p != nil {
+			q := *p
+			q.Wait = cmp.Or(q.Wait, config.Duration(sinkPregreetWait))
+			q.Reply = cmp.Or(q.Reply, sinkPregreetReply(l.Hostname))
+			l.Pregreet = &q
+		}
+	}
+	c.Verify.Timeout = cmp.Or(c.Verify.Timeout, config.Duration(sinkVerifyTimeout))
+	return c
+}
+
+// zeroMeanings says, for each key whose value relaylab runs with may be a
+// 0 or "" (or null, or an empty list that stands for something), what
+// that value does: config prints it beside the
+// key ("" for one that needs no comment). A key is named as its path
+// with each list index as []. Every
+// other key is printed with the default it runs with (WithDefaults,
+// sinkDefaults), never as a zero that stands for one; a test walks the
+// printout for zeros that are not here.
+var zeroMeanings = map[string]string{
+	"store.keep": "keep everything",
+
+	"sink.listeners[].cert_file":                         "a self-signed certificate, made at start",
+	"sink.listeners[].key_file":                          "a self-signed certificate, made at start",
+	"sink.listeners[].limits.max_connections":            "no limit",
+	"sink.listeners[].limits.max_connections_per_client": "no limit",
+	"sink.listeners[].limits.max_message_bytes":          "no limit",
+	"sink.listeners[].limits.max_recipients":             "no limit",
+	"sink.listeners[].limits.max_line_length":            "no limit",
+	"sink.listeners[].limits.idle_timeout":               "no idle timeout",
+	"sink.listeners[].limits.rate.per_second":            "no rate limit",
+	"sink.listeners[].pregreet":                          "off: a client that speaks before the greeting is only noted",
+	"sink.bounce.relay":                                  "none: the sink's bounces are not sent",
+	"sink.bounce.reporting_mta":                          "the hostname of the listener that took the message",
+
+	"relay.listen":                   "no submission listener",
+	"relay.tls_listen":               "no implicit-TLS submission listener",
+	"relay.cert_file":                "a self-signed certificate, made at start",
+	"relay.key_file":                 "a self-signed certificate, made at start",
+	"relay.max_message_bytes":        "no limit",
+	"relay.paths[].host":             "none: an mx path finds its hosts in DNS",
+	"relay.paths[].port":             "none: a smarthost path's port is the one in host",
+	"relay.paths[].username":         "no AUTH",
+	"relay.paths[].password":         "no AUTH",
+	"relay.paths[].auth":             "no AUTH",
+	"relay.paths[].source":           "the address the system picks",
+	"relay.paths[].max_connections":  "no cap",
+	"relay.paths[].max_recipients":   "no cap",
+	"relay.paths[].rate":             "no cap",
+	"relay.paths[].destination":      "none: an mx path's destinations are its domains' sets of MX hosts",
+	"relay.paths[].warmup_start":     "no warm-up",
+	"relay.paths[].max_mx_addresses": "no cap",
+	"relay.paths[].max_mx_sessions":  "no cap",
+	"relay.routes[].name":            "named routes[N], by its place, in events and reports",
+	"relay.routes[].min_attempt":     "no lower bound",
+	"relay.routes[].max_attempt":     "no upper bound",
+	"relay.routes[].fallback":        "no fallback",
+	"relay.routes[].fallback_after":  "no fallback",
+	// No preset: the values beside it are the policy, as they are with
+	// one (a preset blanked by printedRetry carries its own comment).
+	"relay.retry.preset":             "",
+	"relay.retry.initial":            "not used: kind exponential's",
+	"relay.retry.factor":             "not used: kind exponential's",
+	"relay.retry.max":                "not used: kind exponential's",
+	"relay.retry.jitter":             "no jitter (kind exponential's)",
+	"relay.retry.min_backoff":        "not used: kind postfix's",
+	"relay.retry.max_backoff":        "not used: kind postfix's",
+	"relay.retry.max_age":            "no age limit",
+	"relay.retry.bounce_max_age":     "no age limit",
+	"relay.retry.max_attempts":       "no limit",
+	"relay.classify[].stage":         "any stage",
+	"relay.classify[].code":          "any reply code",
+	"relay.classify[].enhanced":      "any enhanced code",
+	"relay.classify[].text":          "any text",
+	"relay.dsn.delay_warning":        "never",
+	"relay.suppression.soft_bounces": "never",
+
+	// Empty lists that stand for something (explained, not required).
+	"sink.verify.resolvers":  "the system's (/etc/resolv.conf)",
+	"relay.resolvers":        "the system's (/etc/resolv.conf)",
+	"relay.allowed_networks": "none: every client needs AUTH",
+	"probe.resolvers":        "the system's (/etc/resolv.conf)",
+	"probe.zones":            "the built-in blocklists (probe/zones.yaml)",
+	"web.allowed_origins":    "none but the UI's own origin",
+
+	"probe.helo":        "none: the IPs' HELO names are not checked",
+	"probe.webhook.url": "no webhook",
+
+	"web.listen":   "none: the web is disabled",
+	"web.token":    "none",
+	"web.user":     "none",
+	"web.password": "none",
+}
+
+// explainZeros puts beside each key of the printout out whose value is
+// 0, 0.0, 0s, "", null or an empty list what that value means there
+// (zeroMeanings).
+func explainZeros(out []byte) []byte {
+	zeros, err := zeroKeys(out)
+	if err != nil {
+		return out // printed as it is: the comments only explain
+	}
+	lines := strings.SplitAfter(string(out), "\n")
+	for _, z := range zeros {
+		m, ok := zeroMeanings[genericKey(z.key)]
+		if !ok || m == "" || z.line < 1 || z.line > len(lines) || strings.Contains(lines[z.line-1], "#") {
+			continue
+		}
+		l := strings.TrimSuffix(lines[z.line-1], "\n")
+		lines[z.line-1] = l + " # " + m + "\n"
+	}
+	return []byte(strings.Join(lines, ""))
+}
+
+// zeroKey is a key of a printout whose value is a zero, and its line.
+type zeroKey struct {
+	key  string // relay.paths[0].rate
+	line int
+	// list says the value is an empty list, which zeroMeanings explains
+	// where it stands for something (the system's resolvers), but which
+	// is most often just empty.
+	list bool
+}
+
+// zeroKeys finds the keys of the YAML document out whose value is 0,
+// 0.0, a duration of 0s, "", null or an empty list.
+func zeroKeys(out []byte) ([]zeroKey, error) {
+	f, err := parser.ParseBytes(out, 0)
+	if err != nil {
+		return nil, err
+	}
+	var zeros []zeroKey
+	var walk func(n ast.Node, key string)
+	walk = func(n ast.Node, key string) {
+		switch n := n.(type) {
+		case *ast.MappingNode:
+			for _, v := range n.Values {
+				walk(v, key)
+			}
+		case *ast.MappingValueNode:
+			k := n.Key.GetToken().Value
+			if key != "" {
+				k = key + "." + k
+			}
+			walk(n.Value, k)
+		case *ast.SequenceNode:
+			if len(n.Values) == 0 {
+				zeros = append(zeros, zeroKey{key: key, line: n.GetToken().Position.Line, list: true})
+			}
+			for i, v := range n.Values {
+				walk(v, fmt.Sprintf("%s[%d]", key, i))
+			}
+		case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.NullNode:
+			if isZeroScalar(n) {
+				zeros = append(zeros, zeroKey{key: key, line: n.GetToken().Position.Line})
+			}
+		}
+	}
+	for _, d := range f.Docs {
+		walk(d.Body, "")
+	}
+	return zeros, nil
+}
+
+// isZeroScalar reports whether n is 0, 0.0, 0s, "" or null.
+func isZeroScalar(n ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.StringNode:
+		return n.Value == "" || n.Value == "0s"
+	case *ast.IntegerNode:
+		return fmt.Sprint(n.Value) == "0"
+	case *ast.FloatNode:
+		return n.Value == 0
+	case *ast.NullNode:
+		return true
+	}
+	return false
+}
+
+// indexRE is a list index in a key.
+var indexRE = regexp.MustCompile(`\[\d+\]`)
+
+// genericKey is key with each list index as [], as zeroMeanings names it.
+func genericKey(key string) string { return indexRE.ReplaceAllString(key, "[]") }

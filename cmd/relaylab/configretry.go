@@ -9,15 +9,17 @@ import (
 	"github.com/relaylab/relaylab/relay"
 )
 
-// printedRetry is the retry policy as config prints it: the values the
-// relay runs with, and the preset only where it is in force. A file that
-// sets a kind other than its preset's (the default preset is postfix)
-// runs that kind; the preset then fills only the limits the file leaves
-// out, so printing "preset: postfix" beside "kind: list" would say the
-// Postfix policy applies. The preset is then printed empty, every value
-// it filled is printed as a value, and the comment says which those are.
-func printedRetry(file relay.RetryConfig) (relay.RetryConfig, *yaml.Comment) {
-	r := file.Resolved()
+// printedRetry is the retry policy as config prints it: run, the values
+// the relay runs with (relay.Config.WithDefaults), and the preset only
+// where it is in force. A file that sets a kind other than its preset's
+// (the default preset is postfix) runs that kind; the preset then fills
+// only the limits the file leaves out, so printing "preset: postfix"
+// beside "kind: list" would say the Postfix policy applies. The preset
+// is then printed empty, every value it filled is printed as a value,
+// and the comment says which those are. file is the policy as the file
+// gives it.
+func printedRetry(file, run relay.RetryConfig) (relay.RetryConfig, *yaml.Comment) {
+	r := run
 	if r.Preset == "" {
 		return r, nil
 	}
