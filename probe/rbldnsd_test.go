@@ -55,25 +55,41 @@ func startRbldnsd(t *testing.T) string {
 		})
 		addr := "127.0.0.1:" + strconv.Itoa(port)
 		// Wait until it answers (it loads its zones first), or has exited.
-		for i := 0; i < 100; i++ {
+		// The deadline bounds a hang; it measures nothing.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			select {
 			case err := <-exited:
 				exited <- err
 				t.Logf("rbldnsd exited (%v): %s", err, out.String())
-				i = 100
+				deadline = time.Time{}
 				continue
 			default:
 			}
 			m := new(dns.Msg)
 			m.SetQuestion("2.0.0.127.ip.rbl.test.", dns.TypeA)
 			c := &dns.Client{Timeout: 200 * time.Millisecond}
-			if r, _, err := c.Exchange(m, addr); err == nil && r.Rcode == dns.RcodeSuccess {
+			// Only rbldnsd's own answer counts: the port was free a moment
+			// ago, and a parallel test's DNS server that took it meanwhile
+			// (rbldnsd then fails to bind) answers NOERROR with nothing.
+			if r, _, err := c.Exchange(m, addr); err == nil && r.Rcode == dns.RcodeSuccess && listsTestPoint(r) {
 				return addr
 			}
 		}
 	}
 	t.Fatal("rbldnsd did not start")
 	return ""
+}
+
+// listsTestPoint reports whether r answers the RFC 5782 test point
+// 127.0.0.2 with an address in 127.0.0.0/8, as rbldnsd serving ip.txt
+// does.
+func listsTestPoint(r *dns.Msg) bool {
+	for _, rr := range r.Answer {
+		if a, ok := rr.(*dns.A); ok && a.A.IsLoopback() {
+			return true
+		}
+	}
+	return false
 }
 
 func TestRbldnsd(t *testing.T) {
