@@ -472,7 +472,7 @@ type SinkCopy struct {
 	From     string    `json:"from"`
 	To       []string  `json:"to"`
 	Code     int       `json:"code"`  // the reply after the dot; 0 when the sink gave none (dropped or hung)
-	Reply    string    `json:"reply"` // that reply as a line, or what happened instead
+	Reply    string    `json:"reply"` // that reply (a reply of several lines: their texts joined by "\n"), or what happened instead
 	// Copy is its place among the copies (1 for the first); Duplicate is
 	// set on every copy after the first.
 	Copy      int  `json:"copy"`

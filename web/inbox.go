@@ -29,21 +29,24 @@ type InboxMessage struct {
 	Size       int64  `json:"size"` // bytes as received
 	// Code is the sink's reply after the final dot, 0 when it gave none
 	// (it dropped the connection or hung, by a rule or a directive);
-	// Reply is that reply as a line, or what happened instead.
+	// Reply is that reply, or what happened instead: the lines of a
+	// reply of several lines joined by "\n", as the sink stores its text.
 	Code  int    `json:"code"`
 	Reply string `json:"reply"`
 }
 
 // InboxPage is what /api/v1/sink/messages answers: a page of the sink's
-// messages, newest first.
+// messages, newest first, or, with after=, oldest first.
 type InboxPage struct {
 	Messages []InboxMessage `json:"messages"`
 	// Total is the number of messages the sink holds, those a search
 	// does not match too.
 	Total int `json:"total"`
-	// Next is the before= of the page that follows, when older messages
-	// are left to read; absent at the oldest.
-	Next int64 `json:"next,omitempty"`
+	// Next is the id of the last message the page read, to pass back as
+	// its before= (newest first: the older messages) or its after= (with
+	// after=: the newer ones), when messages are left that way; absent
+	// when none is. A string, as the messages' ids are.
+	Next string `json:"next,omitempty"`
 	// Searched is, for a search (q=), the number of messages this page
 	// read to find its own: at most maxInboxScan, so that a search over
 	// a large store answers in bounded time. Next goes on from the last.
@@ -63,10 +66,23 @@ const (
 	maxInboxQuery = 200
 )
 
-// listInbox serves the sink's received messages, newest first: before=
-// and after= bound their ids, and q= keeps those whose subject, From
-// field, envelope sender or a recipient holds the text, whatever the
-// case of its letters.
+// inboxQuery is what a request for the inbox asks for.
+type inboxQuery struct {
+	before, after int64 // the ids read lie between, both excluded; before 0: no bound
+	// oldestFirst reads up from after (a request that gives after=), so
+	// that a client that follows next, or asks again with after= the last
+	// id it read, sees each message once, those stored meanwhile too.
+	// Otherwise pages go down from before, and a message stored meanwhile
+	// is newer than the first page: after= reads it.
+	oldestFirst bool
+	limit       int
+	q           string // lower case; "" for all
+}
+
+// listInbox serves the sink's received messages, newest first, or with
+// after= oldest first from there: before= and after= bound their ids,
+// and q= keeps those whose subject, From field, envelope sender or a
+// recipient holds the text, whatever the case of its letters.
 func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
 	limit, err := queryInt(r, "limit", 50, 1000)
 	if err != nil {
@@ -83,7 +99,7 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	after, err := queryInt(r, "after", 0, 0)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad after", err.Error()+": give the id of the newest message already shown")
+		writeError(w, http.StatusBadRequest, "bad after", err.Error()+": give the id of the newest message already read (the next of the page before, or its last message's id)")
 		return
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
@@ -92,10 +108,8 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
 			" characters: give a part of a subject or an address")
 		return
 	}
-	if before == 0 {
-		before = 1 << 62
-	}
-	page, err := readInbox(r.Context(), s.opts.Store.DB(), before, after, int(limit), strings.ToLower(q))
+	iq := inboxQuery{before: before, after: after, oldestFirst: r.URL.Query().Get("after") != "", limit: int(limit), q: strings.ToLower(q)}
+	page, err := readInbox(r.Context(), s.opts.Store.DB(), iq)
 	if err != nil {
 		s.writeAPIError(w, r, "listing the sink's messages", err)
 		return
@@ -103,24 +117,34 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-// readInbox reads the messages with ids between after and before (both
-// excluded), newest first: limit of them, or, with q (lower case), up to
-// limit of those that match among the next maxInboxScan. The ids are
-// the table's rowid, so each page is a range of it, however many
-// messages the sink holds.
-func readInbox(ctx context.Context, db *sql.DB, before, after int64, limit int, q string) (InboxPage, error) {
+// readInbox reads the messages iq asks for, newest first or oldest
+// first: limit of them, or, with a search, up to limit of those that
+// match among the next maxInboxScan. The ids are the table's rowid, so
+// each page is a range of it, however many messages the sink holds; and
+// as they only grow (AUTOINCREMENT) and one writer stores the messages
+// in order, a message stored between two pages has an id above every
+// one read, where no page already read lies.
+func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error) {
 	page := InboxPage{Messages: []InboxMessage{}}
 	// A count of the rows of the session index, not of the table and
 	// its message bytes.
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sink_messages`).Scan(&page.Total); err != nil {
 		return page, err
 	}
+	before, limit, q := iq.before, iq.limit, iq.q
+	if before == 0 {
+		before = 1 << 62
+	}
 	read := limit
 	if q != "" {
 		read = maxInboxScan
 	}
+	order := "DESC"
+	if iq.oldestFirst {
+		order = "ASC"
+	}
 	rows, err := db.QueryContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, size, code, enhanced, text, substr(raw, 1, ?)
-		FROM sink_messages WHERE id < ? AND id > ? ORDER BY id DESC LIMIT ?`, inboxHead, before, after, read)
+		FROM sink_messages WHERE id < ? AND id > ? ORDER BY id `+order+` LIMIT ?`, inboxHead, before, iq.after, read)
 	if err != nil {
 		return page, err
 	}
@@ -169,13 +193,17 @@ func readInbox(ctx context.Context, db *sql.DB, before, after int64, limit int, 
 	if last == 0 {
 		return page, nil
 	}
-	// Whether anything older is left, through the rowid.
+	// Whether anything is left beyond the last read, through the rowid.
+	lo, hi := iq.after, last
+	if iq.oldestFirst {
+		lo, hi = last, before
+	}
 	var more bool
-	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sink_messages WHERE id < ? AND id > ?)`, last, after).Scan(&more); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sink_messages WHERE id < ? AND id > ?)`, hi, lo).Scan(&more); err != nil {
 		return page, err
 	}
 	if more {
-		page.Next = last
+		page.Next = strconv.FormatInt(last, 10)
 	}
 	return page, nil
 }
@@ -191,9 +219,11 @@ func inboxMatch(m InboxMessage, q string) bool {
 	return false
 }
 
-// dotReply is the sink's reply after the final dot to message id as a
-// line: "250 2.0.0 Message accepted as 13", or, without one, what the
-// sink says happened. The sink stores a success's text as its rule gave
+// dotReply is the sink's reply after the final dot to message id:
+// "250 2.0.0 Message accepted as 13", or, without one, what the sink says
+// happened. A reply of several lines keeps the line breaks between its
+// texts ("550 5.7.1 first\nsecond"), as the sink and the relay record
+// one, for the UI to show as lines. The sink stores a success's text as its rule gave
 // it, and says "Message accepted as N" for one without (sink/record.go
 // acceptedAs), as the session's transcript shows.
 func dotReply(id int64, code int, enhanced, text string) string {
@@ -206,7 +236,14 @@ func dotReply(id int64, code int, enhanced, text string) string {
 	if code/100 == 2 && text == "" {
 		text = "Message accepted as " + strconv.FormatInt(id, 10)
 	}
-	return strings.Join(strings.Fields(strconv.Itoa(code)+" "+enhanced+" "+mailtext.Valid(text)), " ")
+	parts := []string{strconv.Itoa(code)}
+	if enhanced = strings.TrimSpace(enhanced); enhanced != "" {
+		parts = append(parts, enhanced)
+	}
+	if text = strings.TrimSpace(mailtext.Valid(text)); text != "" {
+		parts = append(parts, text)
+	}
+	return strings.Join(parts, " ")
 }
 
 // headerFromSubject reads the From and Subject fields from the start of

@@ -96,8 +96,8 @@ func TestInbox(t *testing.T) {
 	addInbox(t, st, inboxMessages()...)
 
 	p := inbox(t, ts.url, "")
-	if p.ids() != "4,3,2,1" || p.Total != 4 || p.Next != 0 || p.Searched != 0 {
-		t.Fatalf("inbox %s total %d next %d searched %d, want 4,3,2,1 total 4 and no next", p.ids(), p.Total, p.Next, p.Searched)
+	if p.ids() != "4,3,2,1" || p.Total != 4 || p.Next != "" || p.Searched != 0 {
+		t.Fatalf("inbox %s total %d next %q searched %d, want 4,3,2,1 total 4 and no next", p.ids(), p.Total, p.Next, p.Searched)
 	}
 	first, last := p.Messages[3], p.Messages[0]
 	if first.HeaderFrom != "Café Shop <news@shop.test>" || first.Subject != "Édition d'été" || first.From != "app@shop.test" ||
@@ -115,14 +115,21 @@ func TestInbox(t *testing.T) {
 	if last.Code != 0 || !strings.HasPrefix(last.Reply, "no reply") || last.HeaderFrom != "" {
 		t.Errorf("message 4: %+v, want no reply and no From field", last)
 	}
-	if p := inbox(t, ts.url, "?limit=3"); p.ids() != "4,3,2" || p.Next != 2 {
-		t.Errorf("limit=3: %s next %d, want 4,3,2 next 2", p.ids(), p.Next)
+	if p := inbox(t, ts.url, "?limit=3"); p.ids() != "4,3,2" || p.Next != "2" {
+		t.Errorf("limit=3: %s next %q, want 4,3,2 next 2", p.ids(), p.Next)
 	}
-	if p := inbox(t, ts.url, "?limit=3&before=2"); p.ids() != "1" || p.Next != 0 {
-		t.Errorf("before=2: %s next %d, want 1 and no next", p.ids(), p.Next)
+	if p := inbox(t, ts.url, "?limit=3&before=2"); p.ids() != "1" || p.Next != "" {
+		t.Errorf("before=2: %s next %q, want 1 and no next", p.ids(), p.Next)
 	}
-	if p := inbox(t, ts.url, "?after=2"); p.ids() != "4,3" || p.Next != 0 {
-		t.Errorf("after=2: %s next %d, want 4,3 and no next", p.ids(), p.Next)
+	// after= reads up, oldest first.
+	if p := inbox(t, ts.url, "?after=2"); p.ids() != "3,4" || p.Next != "" {
+		t.Errorf("after=2: %s next %q, want 3,4 and no next", p.ids(), p.Next)
+	}
+	if p := inbox(t, ts.url, "?after=0&limit=3"); p.ids() != "1,2,3" || p.Next != "3" {
+		t.Errorf("after=0 limit=3: %s next %q, want 1,2,3 next 3", p.ids(), p.Next)
+	}
+	if p := inbox(t, ts.url, "?after=1&before=4"); p.ids() != "2,3" || p.Next != "" {
+		t.Errorf("after=1 before=4: %s next %q, want 2,3 and no next", p.ids(), p.Next)
 	}
 	for _, q := range []string{"?limit=x", "?limit=1001", "?before=-1", "?after=x", "?q=" + strings.Repeat("a", 201), "?page=2"} {
 		if code, _, body := do(t, "GET", ts.url+"/api/v1/sink/messages"+q, ""); code != 400 {
@@ -168,8 +175,11 @@ func TestInboxSearch(t *testing.T) {
 			t.Errorf("q=%q: %q searched %d total %d, want %q, 4 searched of 4", q, p.ids(), p.Searched, p.Total, want)
 		}
 	}
-	if p := inbox(t, ts.url, "?q=app@shop&limit=1"); p.ids() != "4" || p.Next != 4 || p.Searched != 1 {
-		t.Errorf("q=app@shop limit=1: %s next %d searched %d, want 4, next 4, 1 searched", p.ids(), p.Next, p.Searched)
+	if p := inbox(t, ts.url, "?q=app@shop&limit=1"); p.ids() != "4" || p.Next != "4" || p.Searched != 1 {
+		t.Errorf("q=app@shop limit=1: %s next %q searched %d, want 4, next 4, 1 searched", p.ids(), p.Next, p.Searched)
+	}
+	if p := inbox(t, ts.url, "?q=app@shop&limit=2&after=0"); p.ids() != "1,3" || p.Next != "3" || p.Searched != 3 {
+		t.Errorf("q=app@shop limit=2 after=0: %s next %q searched %d, want 1,3, next 3, 3 searched", p.ids(), p.Next, p.Searched)
 	}
 }
 
@@ -191,11 +201,11 @@ func TestInboxSearchBounded(t *testing.T) {
 	rows[4].raw = "Subject: The needle\r\n\r\nx\r\n"
 	addInbox(t, st, rows...)
 	p := inbox(t, ts.url, "?q=needle")
-	if p.ids() != "" || p.Searched != maxInboxScan || p.Next != int64(n-maxInboxScan+1) || p.Total != n {
-		t.Fatalf("first page: %q searched %d next %d total %d, want none, %d searched, next %d", p.ids(), p.Searched, p.Next, p.Total, maxInboxScan, n-maxInboxScan+1)
+	if p.ids() != "" || p.Searched != maxInboxScan || p.Next != itoa(int64(n-maxInboxScan+1)) || p.Total != n {
+		t.Fatalf("first page: %q searched %d next %q total %d, want none, %d searched, next %d", p.ids(), p.Searched, p.Next, p.Total, maxInboxScan, n-maxInboxScan+1)
 	}
-	p = inbox(t, ts.url, fmt.Sprintf("?q=needle&before=%d", p.Next))
-	if p.ids() != "5" || p.Searched != n-maxInboxScan || p.Next != 0 {
-		t.Fatalf("second page: %q searched %d next %d, want 5, %d searched and no next", p.ids(), p.Searched, p.Next, n-maxInboxScan)
+	p = inbox(t, ts.url, "?q=needle&before="+p.Next)
+	if p.ids() != "5" || p.Searched != n-maxInboxScan || p.Next != "" {
+		t.Fatalf("second page: %q searched %d next %q, want 5, %d searched and no next", p.ids(), p.Searched, p.Next, n-maxInboxScan)
 	}
 }

@@ -86,7 +86,7 @@ func TestBrowserLive(t *testing.T) {
 		)
 		b.waitFor(t, "c bounced", `document.querySelector('#messages-rows tr[data-id="new-1"]').innerText.includes("bounced c@example.test")`)
 		row := b.eval(t, `[...document.querySelectorAll("#messages-rows tr")].map(tr => tr.innerText.replace(/\s+/g, " ").trim()).join(" | ")`).(string)
-		for _, want := range []string{"new-1 app@shop.test Hello queued b@example.test bounced c@example.test", "old-1 app@shop.test delivered a@example.test"} {
+		for _, want := range []string{"new-1 app@shop.test Hello queued b@example.test bounced c@example.test", "old-1 app@shop.test (no subject) delivered a@example.test"} {
 			if !strings.Contains(row, want) {
 				t.Errorf("rows %q do not show %q", row, want)
 			}

@@ -80,6 +80,68 @@ export function iso(v) {
   return h("bdi", {}, v === undefined || v === null ? "" : v);
 }
 
+// reply is a server's reply (or a line that holds one, with its stage),
+// isolated as iso isolates a value, its lines shown as lines: a reply of
+// several lines ("550-5.7.1 ..." then "550 5.7.1 ...") is stored with
+// its texts joined by a line break, which the class "reply-lines" keeps
+// (white-space: pre-line) where a browser would make it a space and run
+// the lines together. The text is unchanged, so copying it keeps the
+// breaks.
+export function replyLines(v) {
+  return h("bdi", { class: "reply-lines" }, v === undefined || v === null ? "" : v);
+}
+
+// ADDR_WHOLE is the longest address, in characters, that addr keeps on
+// one line: an ordinary one (most are under 30).
+const ADDR_WHOLE = 40;
+
+// addr is an address (or a From field) in a table, isolated as iso
+// isolates a value. One of up to ADDR_WHOLE characters stays on one line,
+// so that its column is as wide as it is and a long reply beside it wraps
+// instead ("olivia.martin-" over "jones@shop.test" reads as two names);
+// a longer one may break after an @, a dot or a plus (a <wbr>) or a
+// hyphen, and a part of it longer than ADDR_WHOLE anywhere, so that no
+// address makes its column wider than an ordinary one does.
+//
+// An invisible character in it (a zero-width space or joiner, a soft
+// hyphen, a byte order mark) is shown where it stands as a marked
+// ⟨U+200B⟩, as a direction control is: "pay\u200bpal@shop.test" is not
+// paypal@shop.test, and the page must not make it look so.
+export function addr(v) {
+  const s = v === undefined || v === null ? "" : String(v);
+  if (shownLength(s) <= ADDR_WHOLE) return h("bdi", { class: "addr" }, invisibles(s));
+  const parts = s.split(/(?<=[@.+])/).map((p) => (shownLength(p) > ADDR_WHOLE ? h("span", { class: "run" }, invisibles(p)) : invisibles(p)));
+  return h("bdi", { class: "addr long" }, parts.flatMap((p, i) => (i ? [document.createElement("wbr"), p] : [p])));
+}
+
+// The characters that take no room and show nothing: the soft hyphen,
+// the combining grapheme joiner, the Mongolian vowel separator, the zero
+// width space, non-joiner and joiner, the word joiner and the invisible
+// operators, and the byte order mark (zero width no-break space).
+const INVISIBLE_ALL = /[\u00ad\u034f\u180e\u200b-\u200d\u2060-\u2064\ufeff]/g;
+
+// shownLength is the characters text takes on the page, each invisible
+// character and direction control as its token of 8.
+function shownLength(text) {
+  const marked = (text.match(INVISIBLE_ALL) || []).length + (text.match(BIDI_ALL) || []).length;
+  return [...text].length + 7 * marked;
+}
+
+// invisibles is text with each invisible character in it as a marked
+// token: strings and elements for h.
+function invisibles(text) {
+  const out = [];
+  let at = 0;
+  for (const m of text.matchAll(INVISIBLE_ALL)) {
+    if (m.index > at) out.push(text.slice(at, m.index));
+    const cp = codePoint(m[0]);
+    out.push(h("span", { class: "inv-ctl", title: cp + ", an invisible character, shown so that this value does not pass for one without it" }, "⟨" + cp + "⟩"));
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) out.push(text.slice(at));
+  return out;
+}
+
 // safeURL allows only our own paths and fragments: links are built from ids,
 // and a javascript: or remote URL cannot get in.
 export function safeURL(u) {

@@ -1,5 +1,5 @@
 // How events read in the UI: a one-line summary from the payload.
-import { h, path, iso } from "./dom.js";
+import { h, path, iso, replyLines } from "./dom.js";
 
 export const OUTCOMES = ["relay.delivered", "relay.deferred", "relay.bounced", "relay.expired", "relay.suppressed"];
 
@@ -105,9 +105,9 @@ export function dsnAbout(e) {
 // server's text keeps its own direction, apart from the stage after it.
 export function replyShown(r) {
   const t = replyText(r);
-  if (!t || typeof r.stage !== "string" || !r.stage) return t ? iso(t) : "";
+  if (!t || typeof r.stage !== "string" || !r.stage) return t ? replyLines(t) : "";
   const said = " (" + atStage(r.stage) + ")";
-  return [iso(t.slice(0, t.length - said.length)), said];
+  return [replyLines(t.slice(0, t.length - said.length)), said];
 }
 
 // summary is one line of text and bdi elements, for h() to put in: each
@@ -117,7 +117,7 @@ export function summary(e) {
   const p = e.payload && typeof e.payload === "object" ? e.payload : {};
   const parts = [];
   if (p.reply && typeof p.reply === "object") parts.push(replyShown(p.reply));
-  else if (p.code) parts.push(iso([p.code, p.enhanced || "", p.text || ""].filter(Boolean).join(" ")));
+  else if (p.code) parts.push(replyLines([p.code, p.enhanced || "", p.text || ""].filter(Boolean).join(" ")));
   if (p.category) parts.push("[" + p.category + "]");
   // A host only where an attempt reached it: the relay's deferral of a
   // recipient its shaping held names the path's host, though nothing went
@@ -130,7 +130,7 @@ export function summary(e) {
   if (e.kind === "relay.dsn" || e.kind === "sink.bounce") parts.push([(typeof p.action === "string" ? p.action + " " : "") + "DSN to <", iso(p.to || ""), ">"]);
   if (e.kind === "sink.bounce") {
     // The sink's bounce: its reply is text, and where it went.
-    if (typeof p.reply === "string" && p.reply) parts.push(["for ", iso(p.reply)]);
+    if (typeof p.reply === "string" && p.reply) parts.push(["for ", replyLines(p.reply)]);
     if (p.skipped) parts.push(["not sent: ", iso(p.skipped)]);
     else if (p.error) parts.push(["not sent: ", iso(p.error)]);
     else if (p.relay) parts.push(["via ", iso(p.relay)]);

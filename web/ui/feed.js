@@ -1,5 +1,5 @@
 // The live feed: deliveries, deferrals, bounces and the rest, as they commit.
-import { h, path, shortTime, fmtTime, prose, iso, clear } from "./dom.js";
+import { h, path, shortTime, fmtTime, prose, iso, addr, clear } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnAbout, sinkBounce } from "./events.js";
@@ -89,7 +89,7 @@ export function feedView(main) {
       h("td", { title: fmtTime(e.time) }, shortTime(e.time)),
       h("td", {}, h("span", { class: badgeClass(e.kind) }, e.kind)),
       h("td", { class: "mono" }, msg),
-      h("td", { class: "mono" }, iso(e.recipient || e.target || e.listener || "")),
+      h("td", { class: "mono" }, e.recipient ? addr(e.recipient) : iso(e.target || e.listener || "")),
       h("td", {}, summary(e), dsnAbout(e),
         e.kind.startsWith("relay.") && !sinkBounce(e) && lateBounces.has(e.message) &&
           h("div", { class: "small dsn-about" }, "The sink's late bounce (a DSN), on its way back to the sender"),

@@ -1,7 +1,7 @@
 // The inbox: the messages the sink received, newest first, with their
 // sender, recipients, subject, size and the sink's reply, searchable by
 // subject, sender and recipient, and live.
-import { h, path, fmtTime, clear, iso } from "./dom.js";
+import { h, path, fmtTime, clear, iso, addr, replyLines } from "./dom.js";
 import { get } from "./api.js";
 import { humanBytes } from "./message.js";
 import { Stream } from "./stream.js";
@@ -53,12 +53,12 @@ export function inboxView(main, query) {
     const refused = !(m.code >= 200 && m.code < 300);
     return h("tr", { "data-id": m.id },
       h("td", { class: "nowrap" }, h("a", { href: msg }, fmtTime(m.time))),
-      h("td", { class: "mono", "data-label": "from" }, m.header_from ? iso(m.header_from) : h("span", { title: "the envelope sender: the message has no From field" }, iso(envelope)),
-        m.header_from && !sameSender ? h("div", { class: "muted small", title: "the envelope sender (MAIL FROM), where bounces go" }, "envelope ", iso(envelope)) : ""),
-      h("td", { class: "mono", "data-label": "to" }, (m.to || []).map((r) => h("div", {}, iso(r)))),
+      h("td", { class: "mono", "data-label": "from" }, m.header_from ? addr(m.header_from) : h("span", { title: "the envelope sender: the message has no From field" }, addr(envelope)),
+        m.header_from && !sameSender ? h("div", { class: "muted small", title: "the envelope sender (MAIL FROM), where bounces go" }, "envelope ", addr(envelope)) : ""),
+      h("td", { class: "mono", "data-label": "to" }, (m.to || []).map((r) => h("div", {}, addr(r)))),
       h("td", { class: "wide", "data-label": "subject" }, h("a", { href: msg }, m.subject ? iso(m.subject) : h("span", { class: "muted" }, "(no subject)"))),
       h("td", { class: "nowrap", "data-label": "size", title: m.size + " bytes" }, humanBytes(m.size)),
-      h("td", { class: "reply", "data-label": "reply" }, h("span", { class: "mono" + (refused ? " error" : "") }, iso(m.reply)),
+      h("td", { class: "reply", "data-label": "reply" }, h("span", { class: "mono" + (refused ? " error" : "") }, replyLines(m.reply)),
         h("div", { class: "small" }, h("a", { href: path("sink", "sessions", m.session) }, "session " + m.session), " · ", iso(m.listener))));
   }
   const count = () => {
@@ -101,7 +101,7 @@ export function inboxView(main, query) {
 
   // Live: each sink.message names a new message's id; those newer than
   // the newest read are asked for in one request at a time (with the
-  // search, so that only matches come), and go on top.
+  // search, so that only matches come), oldest first, and go on top.
   let wanted = 0, busy = false;
   function fetchNew() {
     if (busy || wanted <= top || stopped) return;
@@ -109,15 +109,23 @@ export function inboxView(main, query) {
     const upTo = wanted;
     get(base + args({ after: String(top), before: String(upTo + 1), limit: String(MAX_ROWS) })).then((d) => {
       if (stopped) return;
-      total = d.total;
       if (d.next) {
-        // More came than a page holds: the list starts again from them,
-        // and Older messages reads on below.
-        clear(tbody);
-        shown.clear();
-        before = d.next;
-        older.hidden = false;
+        // More came than the list holds: it starts again from the newest
+        // of them, and Older messages reads on below.
+        return get(base + args({ before: String(upTo + 1), limit: String(MAX_ROWS) })).then((n) => {
+          if (stopped) return;
+          clear(tbody);
+          shown.clear();
+          before = n.next || 0;
+          older.hidden = !n.next;
+          return n;
+        });
       }
+      d.messages.reverse(); // newest first, as the list shows them
+      return d;
+    }).then((d) => {
+      if (!d || stopped) return;
+      total = d.total;
       const frag = document.createDocumentFragment();
       for (const m of d.messages) if (!shown.has(m.id)) frag.append(row(m));
       tbody.insertBefore(frag, tbody.firstChild);

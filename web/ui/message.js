@@ -1,6 +1,6 @@
 // Messages: the list, and one message's envelope, headers, body and the
 // attempt timeline of each recipient.
-import { h, path, fmtTime, shortTime, clear, prose, iso, bidiControls } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear, prose, iso, addr, replyLines, bidiControls } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnFor, bounceFor, sinkBounce, atStage, replyShown, sinkReplyLine } from "./events.js";
@@ -35,15 +35,15 @@ export function messagesView(main) {
   // Each shown message: its row and its recipients' states.
   const rows = new Map();
   function stateCell(m) {
-    return Object.entries(m.states).map(([r, st]) => h("div", {}, h("span", { class: "badge s-" + st }, st), " ", h("span", { class: "mono" }, iso(r))));
+    return Object.entries(m.states).map(([r, st]) => h("div", {}, h("span", { class: "badge s-" + st }, st), " ", h("span", { class: "mono" }, addr(r))));
   }
   function makeRow(m) {
     const cell = h("td", { class: "wide" }, stateCell(m));
     const tr = h("tr", { "data-id": m.id },
       h("td", {}, fmtTime(m.queued)),
       h("td", { class: "mono" }, h("a", { href: path("messages", m.id) }, m.id)),
-      m.from ? h("td", { class: "mono", "data-label": "from" }, iso(m.from)) : h("td", { class: "mono", "data-label": "from", title: "the null sender: a bounce or another notice, which nobody answers" }, "<>"),
-      h("td", { class: "wide", "data-label": "subject" }, iso(m.subject || "")),
+      m.from ? h("td", { class: "mono", "data-label": "from" }, addr(m.from)) : h("td", { class: "mono", "data-label": "from", title: "the null sender: a bounce or another notice, which nobody answers" }, "<>"),
+      h("td", { class: "wide", "data-label": "subject" }, m.subject ? iso(m.subject) : h("span", { class: "muted" }, "(no subject)")),
       cell);
     rows.set(m.id, { m, tr, cell });
     return tr;
@@ -234,7 +234,7 @@ function renderReceived(el, r, t) {
   }
   for (const g of gone) {
     el.append(h("p", { class: "gone", id: "received-gone-" + g.id }, "The sink accepted this message for ", h("span", { class: "mono" }, iso(g.recipient)),
-      " (", h("span", { class: "mono" }, iso(g.reply)), ") but no longer holds copy " + g.id + ": it was deleted, or the sink's store was reset since."));
+      " (", h("span", { class: "mono" }, replyLines(g.reply)), ") but no longer holds copy " + g.id + ": it was deleted, or the sink's store was reset since."));
   }
   if (!r.copies.length && !r.attempts.length) {
     if (gone.length) return;
@@ -253,25 +253,27 @@ function renderReceived(el, r, t) {
       r.duplicates ? [", ", h("strong", { class: "dup" }, r.duplicates + (r.duplicates === 1 ? " duplicate" : " duplicates")),
         ": a recipient holds this message more than once."] : "."));
     el.append(h("div", { class: "scroll" }, h("table", { class: "cards", id: "received-copies" },
-      h("thead", {}, h("tr", {}, h("th", {}, "copy"), h("th", {}, "received"), h("th", {}, "recipients"), h("th", {}, "reply after the dot"), h("th", {}, "session"))),
+      h("thead", {}, h("tr", {}, h("th", {}, "copy"), h("th", {}, "received"), h("th", {}, "recipients"), h("th", {}, "reply after the dot"))),
       h("tbody", {}, r.copies.map((c) => {
         const prev = r.copies[c.copy - 2];
         return h("tr", { class: c.duplicate ? "dup" : "", "data-id": c.id },
+          // Its session under it, not in a column of its own: the card
+          // is half the page wide, and the recipients keep their room.
           h("td", {}, h("a", { href: path("sink", "messages", c.id) }, "copy " + c.copy),
-            c.duplicate ? [" ", h("span", { class: "badge dup" }, "duplicate")] : ""),
+            c.duplicate ? [" ", h("span", { class: "badge dup" }, "duplicate")] : "",
+            h("div", { class: "small nowrap" }, h("a", { href: path("sink", "sessions", c.session) }, "session " + c.session))),
           h("td", { "data-label": "received", title: fmtTime(c.time) }, shortTime(c.time)),
           h("td", { class: "mono", "data-label": "to" }, list(c.to)),
-          h("td", { class: "wide" }, iso(sinkReplyLine(c.reply)),
+          h("td", { class: "wide" }, replyLines(sinkReplyLine(c.reply)),
             c.duplicate && prev && !prev.code ? h("div", { class: "muted small" }, "The sink gave no reply to copy " + prev.copy + ", so the relay sent the message again: the recipient now has it twice.") : "",
-            !c.code ? h("div", { class: "muted small" }, "The sink kept this copy, but the relay heard no reply: it will count this attempt as failed.") : ""),
-          h("td", { "data-label": "session" }, h("a", { href: path("sink", "sessions", c.session) }, "session " + c.session)));
+            !c.code ? h("div", { class: "muted small" }, "The sink kept this copy, but the relay heard no reply: it will count this attempt as failed.") : ""));
       })))));
   }
   if (r.attempts.length) {
     el.append(h("h3", {}, "Each attempt as the sink saw it"),
       h("ol", { class: "steps", id: "received-attempts" }, r.attempts.map((a) => h("li", {},
         h("span", { class: "when" }, fmtTime(a.time)), " ",
-        h("span", { class: "mono" }, iso(a.recipient)), " ",
+        h("span", { class: "mono" }, addr(a.recipient)), " ",
         sinkReply(a), " ",
         h("a", { href: path("sink", "sessions", a.session), class: "session-link" }, "transcript of session " + a.session),
         a.copy ? [" · ", h("a", { href: path("sink", "messages", a.copy) }, "the copy it left")] : "",
@@ -282,13 +284,13 @@ function renderReceived(el, r, t) {
 // sinkReply is one sink attempt's ending: the reply and its stage, or
 // that none was given.
 function sinkReply(a) {
-  if (!a.code) return ["no reply " + atStage(a.stage), a.text ? [" (", iso(a.text), ")"] : ""];
+  if (!a.code) return ["no reply " + atStage(a.stage), a.text ? [" (", replyLines(a.text), ")"] : ""];
   return replyShown(a);
 }
 
 // list is values from mail, each isolated, between commas.
 function list(vs) {
-  return (vs || []).flatMap((v, i) => (i ? [", ", iso(v)] : [iso(v)]));
+  return (vs || []).flatMap((v, i) => (i ? [", ", addr(v)] : [addr(v)]));
 }
 
 export function sinkMessageView(main, id) {
@@ -310,7 +312,7 @@ export function sinkMessageView(main, id) {
     get("/api/v1/sink/sessions/" + encodeURIComponent(sid)).then((ss) => {
       if (stopped) return;
       clear(session).append("Received in session ", link,
-        " (", iso(ss.listener), ", from ", iso(ss.client), ")", ...(ss.last_reply ? ["; its last reply: ", iso(sinkReplyLine(ss.last_reply))] : []),
+        " (", iso(ss.listener), ", from ", iso(ss.client), ")", ...(ss.last_reply ? ["; its last reply: ", replyLines(sinkReplyLine(ss.last_reply))] : []),
         ". The session's transcript shows the reply the sink gave to this message.");
     }).catch((e) => {
       if (stopped) return;

@@ -1,5 +1,5 @@
 // The relay's queue, with retry-now and delete.
-import { h, path, fmtTime, shortTime, clear, prose, iso, isBidiControl } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear, prose, iso, addr, replyLines, isBidiControl } from "./dom.js";
 import { replyText, replyShown } from "./events.js";
 import { notLive } from "./status.js";
 import { get, api } from "./api.js";
@@ -92,7 +92,7 @@ export function queueView(main) {
       const rm = h("button", { type: "button" }, "Remove");
       rm.addEventListener("click", () => api("DELETE", "/api/v1/suppressions/" + encodeURIComponent(x.address)).then(loadSup)
         .catch((e) => { supNote.textContent = e.message; supNote.className = "error"; }));
-      supBody.append(h("tr", {}, h("td", { class: "mono wide" }, iso(x.address)), h("td", { class: "wide" }, iso(x.reason)),
+      supBody.append(h("tr", {}, h("td", { class: "mono wide" }, addr(x.address)), h("td", { class: "wide" }, replyLines(x.reason)),
         h("td", { "data-label": "since" }, fmtTime(x.since)), h("td", { "data-label": "until" }, x.until ? fmtTime(x.until) : "never"), h("td", {}, rm)));
     }
   }).catch((e) => { supNote.textContent = e.message; supNote.className = "error"; });
@@ -131,7 +131,7 @@ function queueEntry(q, act) {
       const sig = JSON.stringify(q);
       if (sig === x.sig) return;
       x.sig = sig;
-      clear(fromCell).append(q.from ? iso(q.from) : "<>");
+      clear(fromCell).append(q.from ? addr(q.from) : "<>");
       // One row per waiting recipient, each with its own last reply and
       // what it means: a message to a full mailbox (452) and a
       // greylisting server (451) shows both. The message's cells span
@@ -228,11 +228,11 @@ function recipientRows(q) {
   const w = Array.isArray(q.waiting) ? q.waiting : [];
   if (!w.length) {
     return [h("tr", {},
-      h("td", { class: "mono wide", "data-label": "to" }, (q.recipients || []).flatMap((v, i) => (i ? [", ", iso(v)] : [iso(v)]))),
+      h("td", { class: "mono wide", "data-label": "to" }, (q.recipients || []).flatMap((v, i) => (i ? [", ", addr(v)] : [addr(v)]))),
       h("td", {}),
       h("td", { "data-label": "attempts" }, String(q.attempts)),
       h("td", { "data-label": "next" }, fmtTime(q.next_attempt)),
-      h("td", { class: "wide reply" }, iso(q.last_reply || "")))];
+      h("td", { class: "wide reply" }, replyLines(q.last_reply || "")))];
   }
   return w.map((r) => {
     const rep = r.last_reply && typeof r.last_reply === "object" ? r.last_reply : {};
@@ -243,7 +243,7 @@ function recipientRows(q) {
     const via = [r.path && "path " + r.path, reached(r)].filter(Boolean).join(" · ");
     const tried = Array.isArray(r.tried) && r.tried.length > 1 ? r.tried : [];
     return h("tr", { class: "rcpt" },
-      h("td", { class: "mono wide", "data-label": "to" }, iso(r.address)),
+      h("td", { class: "mono wide", "data-label": "to" }, addr(r.address)),
       h("td", {}, stateBadges(r, hold)),
       h("td", { "data-label": "attempts" }, String(r.attempts)),
       h("td", { "data-label": hold ? "held until" : "next" }, r.next_attempt ? fmtTime(r.next_attempt) : r.state === "inflight" ? "sending now" : ""),
@@ -279,10 +279,10 @@ export function holdLine(hold, replyShown) {
   const [, dest, until, cause] = m;
   const c = causeRE.exec(cause);
   const head = ["Held by the relay's shaping: destination ", h("span", { class: "mono" }, iso(dest)), " rests until ", fmtTime(until)];
-  if (!c) return line(...head, ", after ", iso(cause), ".");
+  if (!c) return line(...head, ", after ", replyLines(cause), ".");
   const [, rep, to, msg] = c;
   const same = replyShown && replyShown.startsWith(rep.trim());
-  return line(...head, ", after ", same ? "that reply" : h("span", { class: "mono" }, iso(rep)), " to ", h("span", { class: "mono" }, iso(to)),
+  return line(...head, ", after ", same ? "that reply" : h("span", { class: "mono" }, replyLines(rep)), " to ", h("span", { class: "mono" }, iso(to)),
     " in message ", h("a", { href: path("messages", msg) }, msg), ".");
 }
 

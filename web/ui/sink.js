@@ -1,5 +1,5 @@
 // The sink: sessions with transcripts, and the rules editor.
-import { h, path, fmtTime, clear, iso, prose } from "./dom.js";
+import { h, path, fmtTime, clear, iso, addr, prose, replyLines } from "./dom.js";
 import { get, api } from "./api.js";
 import { transcript } from "./message.js";
 import { sinkReplyLine } from "./events.js";
@@ -44,7 +44,7 @@ export function sinkView(main) {
       h("td", { class: "mono helo", "data-label": "HELO" }, iso(ss.helo || "")),
       h("td", { class: "nowrap", "data-label": "TLS" }, ss.tls ? "yes" : "no"),
       h("td", { "data-label": "messages" }, (ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m)))),
-      h("td", { class: "wide", "data-label": "last reply" }, iso(sinkReplyLine(ss.last_reply)), ...why(ss)));
+      h("td", { class: "wide", "data-label": "last reply" }, replyLines(sinkReplyLine(ss.last_reply)), ...why(ss)));
   }
   // place puts a new session's row among the others, newest (highest id)
   // first: a long session ends after shorter ones that began later.
@@ -128,9 +128,9 @@ export function sessionView(main, id) {
         h("dt", {}, "AUTH"), h("dd", {}, ss.auth ? iso(ss.auth) : "none"),
         h("dt", {}, "Start"), h("dd", {}, fmtTime(ss.start)),
         h("dt", {}, "End"), h("dd", { id: "session-end" }, ss.end ? fmtTime(ss.end) : "not ended: still open, or the sink stopped before it ended"),
-        h("dt", {}, "Last reply"), h("dd", { id: "session-last" }, ss.last_reply ? [h("span", { class: "mono" }, iso(sinkReplyLine(ss.last_reply))), ...why(ss)] : "none")),
+        h("dt", {}, "Last reply"), h("dd", { id: "session-last" }, ss.last_reply ? [h("span", { class: "mono" }, replyLines(sinkReplyLine(ss.last_reply))), ...why(ss)] : "none")),
       (ss.attempts || []).length ? h("section", { id: "session-attempts" }, h("h2", {}, "Attempts"), h("ul", {}, ss.attempts.map((at) =>
-        h("li", {}, h("span", { class: "mono" }, iso(at.recipient)), ": ", h("span", { class: "mono" }, iso(sinkReplyLine(at.reply))),
+        h("li", {}, h("span", { class: "mono" }, addr(at.recipient)), ": ", h("span", { class: "mono" }, replyLines(sinkReplyLine(at.reply))),
           at.by ? h("span", { class: "muted by" }, " (chosen by ", h("span", { class: "mono" }, iso(at.by)), ")") : "", ...why(at))))) : "",
       (ss.messages || []).length ? h("p", {}, "Messages: ", ss.messages.map((m) => h("a", { href: path("sink", "messages", m), class: "mono" }, m + " "))) : "",
       h("h2", {}, "Transcript"),
@@ -151,6 +151,18 @@ function selectLine(area, n) {
   const lh = parseFloat(getComputedStyle(area).lineHeight) || 18;
   area.scrollTop = Math.max(0, (n - 3) * lh);
   return true;
+}
+
+// ruleKey says which rule an error's key names. The editor's errors name
+// the place in its own text ("rules:2:28") and the rule from its own
+// list ("rules[1].dmarc"), where the configuration file's name the file's
+// line and "sink.rules[1].dmarc": the index counts from 0, so rules[1] is
+// the second rule here. "" when the error names no rule.
+function ruleKey(detail) {
+  const m = /^(?:rules:\d+:\d+: )?rules\[(\d+)\]/.exec(detail || "");
+  if (!m) return "";
+  const n = Number(m[1]);
+  return "rules[" + n + "] is the editor's rule number " + (n + 1) + " (an index counts from 0); in the configuration file, the rule in that place is sink.rules[" + n + "].";
 }
 
 export function rulesView(main) {
@@ -187,11 +199,15 @@ export function rulesView(main) {
     }).catch((e) => {
       ours--;
       out.className = "error";
-      clear(out).append(h("strong", {}, e.error), h("pre", {}, e.detail));
+      // A 400 is the sink's refusal of the text: nothing changed. The
+      // detail is the API's, word for word, to copy.
+      clear(out).append(h("strong", {}, e.status === 400 ? "Not saved: the sink refused these rules and keeps the ones it had." : e.error), h("pre", {}, e.detail));
       // An error at a place in the text ("rules:3:7: ...") selects that
       // line, so that the caret is where the mistake is.
       const at = /^rules:(\d+):\d+:/.exec(e.detail || "");
       if (at && selectLine(area, Number(at[1]))) out.append(h("p", { id: "rules-at" }, "Line " + at[1] + " is selected in the editor."));
+      const key = ruleKey(e.detail);
+      if (key) out.append(h("p", { id: "rules-key", class: "muted" }, key));
     });
   });
   reload.addEventListener("click", load);
