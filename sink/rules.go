@@ -581,10 +581,15 @@ func (t *ReplyText) UnmarshalYAML(node ast.Node) error {
 		return nil
 	}
 	lines := make([]string, 0, len(seq.Values))
-	for _, v := range seq.Values {
+	for i, v := range seq.Values {
 		var s string
 		if _, isSeq := v.(*ast.SequenceNode); isSeq || yaml.NodeToValue(v, &s) != nil || isMapping(v) {
 			return config.NodeError(v, "each line of a reply is a string, as \"550-5.7.1 first line\"")
+		}
+		if strings.TrimSpace(s) == "" {
+			// Said here, at the item's line: joined, an empty last line
+			// would vanish with the line break a block ends with.
+			return config.NodeError(v, fmt.Sprintf("line %d of %d: empty: every line of a reply has the reply's code and some text (RFC 5321 4.2.1); remove the empty line", i+1, len(seq.Values)))
 		}
 		lines = append(lines, s)
 	}
@@ -616,6 +621,9 @@ func parseRuleReplyLines(s string) (Reply, error) {
 	// The line break a block scalar (reply: |) ends with.
 	s = strings.TrimRight(s, "\r\n")
 	if strings.IndexByte(s, '\n') < 0 {
+		if t := strings.TrimSpace(s); len(t) > 3 && t[3] == '-' && strings.Trim(t[:3], "0123456789") == "" {
+			return Reply{}, fmt.Errorf("%q: a reply's last line, here its only one, has a space after its code, not '-' (RFC 5321 4.2.1): write %q, or give the lines that follow", t, t[:3]+" "+t[4:])
+		}
 		return parseRuleReply(s)
 	}
 	lines := strings.Split(s, "\n")
