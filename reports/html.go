@@ -112,7 +112,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222;max-width:1100p
 table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f4f4f4}.delivered{color:#1e7e34}.bounced,.expired{color:#c0392b}.deferred,.queued{color:#b7791f}.suppressed{color:#666}
 .grid{display:flex;flex-wrap:wrap;gap:1.5rem}.grid>div{flex:1 1 320px}svg text{font-size:11px}
-code,pre{font-size:12px}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.2rem 0}
+code,pre{font-size:12px}code{white-space:pre-line}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.2rem 0}
 </style></head><body>
 <h1>{{.Title}}</h1>
 {{with .Overall}}<p><strong class="{{if $.Failed}}bounced{{else}}delivered{{end}}">{{.}}</strong></p>{{end}}

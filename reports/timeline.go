@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // timelineStep is one line of a recipient's timeline, built once by
@@ -138,7 +139,10 @@ func WriteTimeline(w io.Writer, r *Recipient) {
 		if len(s.Label) > 3 && len(s.At) < 11 {
 			when = fmt.Sprintf("%-10s", s.At)
 		}
-		fmt.Fprintf(w, "  %s %s %-12s %-24s %s%s\n", label, when, s.Path, s.Host, s.Text, tail)
+		head := fmt.Sprintf("  %s %s %-12s %-24s ", label, when, s.Path, s.Host)
+		// A reply of several lines goes on under its first line's text.
+		text := strings.ReplaceAll(s.Text, "\n", "\n"+strings.Repeat(" ", utf8.RuneCountInString(head)))
+		fmt.Fprintf(w, "%s%s%s\n", head, text, tail)
 	}
 }
 

@@ -304,3 +304,40 @@ func TestNoDSNSaysNotifyNever(t *testing.T) {
 		t.Errorf("got %+v", res[0])
 	}
 }
+
+// TestReplyOfSeveralLinesInTimeline: a reply of several lines (the sink's
+// rules and big receivers send them; the relay keeps their lines apart
+// with "\n") goes on under its first line's text in the text timeline,
+// where the second line started at column 0, and the HTML report keeps
+// its line breaks.
+func TestReplyOfSeveralLinesInTimeline(t *testing.T) {
+	t.Parallel()
+	b := &logOf{t: t}
+	b.add(0, events.RelayQueued, "m1", "gone@x.test", nil)
+	b.add(0, events.RelayAttempt, "m1", "gone@x.test", map[string]any{"attempt": 1, "path": "sink", "host": "127.0.0.1",
+		"reply": rep("rcpt", 550, "5.7.1", "first line\nsecond line")})
+	b.add(0, events.RelayBounced, "m1", "gone@x.test", map[string]any{"category": "policy", "reason": "refused"})
+	d := b.load()
+	var text bytes.Buffer
+	WriteTimeline(&text, d.Recipients[0])
+	lines := strings.Split(strings.TrimRight(text.String(), "\n"), "\n")
+	var first, second int
+	for i, l := range lines {
+		if strings.Contains(l, "first line") {
+			first = strings.Index(l, "first line")
+			if i+1 < len(lines) {
+				second = strings.Index(lines[i+1], "second line")
+			}
+		}
+	}
+	if first <= 0 || second != first-len("550 5.7.1 ") {
+		t.Errorf("second line not under the first's text:\n%s", text.String())
+	}
+	var html bytes.Buffer
+	if err := WriteHTML(&html, d); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html.String(), "code{white-space:pre-line}") || !strings.Contains(html.String(), "first line\nsecond line") {
+		t.Errorf("the HTML report does not keep the reply's line break")
+	}
+}
