@@ -16,6 +16,11 @@ type batcher struct {
 	mu      sync.Mutex
 	busy    bool
 	pending *recBatch
+
+	// rounds are the open rounds by the ids of the recipients whose
+	// jobs have not recorded yet.
+	rmu    sync.Mutex
+	rounds map[int64]*round
 }
 
 type recBatch struct {
@@ -65,4 +70,51 @@ func (b *batcher) write(ctx context.Context, fn func(*store.Tx) error) error {
 		}
 		b.mu.Unlock()
 	}
+}
+
+// round is what one claim took of a message: its jobs (one per recipient
+// domain and route) hand their failures and delay warnings to the last of
+// them to record, which writes them with one DSN of each action (record).
+type round struct {
+	left       int              // recipients whose job has not recorded yet
+	parts      []*recPart       // failures handed over, their recipients still in flight
+	delayed    []dsnEntry       // delay warnings of deferrals written or being written
+	suppressed []suppressedRcpt // recipients the claim found suppressed, still in flight
+}
+
+// startRound opens a round for the claimed recipients ids, all of one
+// message, with the recipients sup of it that the claim found suppressed.
+func (b *batcher) startRound(ids []int64, sup []suppressedRcpt) {
+	rd := &round{left: len(ids), suppressed: sup}
+	b.rmu.Lock()
+	defer b.rmu.Unlock()
+	if b.rounds == nil {
+		b.rounds = map[int64]*round{}
+	}
+	for _, id := range ids {
+		b.rounds[id] = rd
+	}
+}
+
+// handOver takes job j's recipients out of their round and calls fn with
+// the round, under the round's lock; last reports whether no other job of
+// the round is still to record. A job of no round (its message's only
+// recipient, or its only one due) does not call fn.
+func (b *batcher) handOver(j *job, fn func(rd *round, last bool)) {
+	b.rmu.Lock()
+	defer b.rmu.Unlock()
+	if len(j.rcpts) == 0 || b.rounds == nil {
+		return
+	}
+	rd := b.rounds[j.rcpts[0].id]
+	if rd == nil {
+		return
+	}
+	for _, c := range j.rcpts {
+		if b.rounds[c.id] == rd {
+			delete(b.rounds, c.id)
+			rd.left--
+		}
+	}
+	fn(rd, rd.left <= 0)
 }

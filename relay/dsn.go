@@ -137,6 +137,9 @@ func (r *Relay) dsnRecipient(e dsnEntry, action string, last time.Time) dsn.Reci
 // tried, and its DSN says so by leaving the field out.
 func lastAttempt(tx *store.Tx, msgID string, e dsnEntry, action string, now time.Time) (time.Time, error) {
 	if action == dsn.ActionRelayed || e.o.attempts > e.c.attempts {
+		if !e.at.IsZero() {
+			return e.at, nil // when its job ended, which a round's last job may write later
+		}
 		return now, nil
 	}
 	var ns sql.NullInt64

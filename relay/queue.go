@@ -257,10 +257,14 @@ type claimed struct {
 // rest's end the mail it held goes before the recipient whose 421 began
 // it, which could otherwise start a new rest ahead of them every time.
 func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, error) {
-	var out []claimed
-	dsns := false // DSNs about suppressed recipients, due now
+	var (
+		out     []claimed
+		dsns    bool                        // DSNs about suppressed recipients, due now
+		done    []suppressedRcpt            // suppressed now, for the log
+		waiting map[string][]suppressedRcpt // suppressed recipients of messages with others claimed, by message
+	)
 	err := r.store.Write(ctx, func(tx *store.Tx) error {
-		out, dsns = out[:0], false
+		out, dsns, done, waiting = out[:0], false, nil, nil
 		rows, err := tx.Query(`SELECT r.id, r.message_id, r.address, r.orcpt, r.notify, r.attempts, r.warned, m.sender, m.dsn_for,
 				COALESCE(s.reason || CASE s.source
 					WHEN 'manual' THEN CASE WHEN s.reason = 'added by hand' THEN '' ELSE ' (added by hand)' END
@@ -274,10 +278,8 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 			return err
 		}
 		var (
-			sups   []string
-			since  []int64
-			failed = map[string][]dsnEntry{} // suppressed, by message, for their DSNs
-			msgs   []string
+			sups  []string
+			since []int64
 		)
 		for rows.Next() {
 			var c claimed
@@ -294,21 +296,13 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		kept := out[:0]
+		var (
+			kept []claimed
+			sup  []suppressedRcpt
+		)
 		for i, c := range out {
 			if sups[i] != "" && !r.cfg.Suppression.Disabled {
-				if err := r.finishTx(tx, c, StateSuppressed, now, events.Event{Kind: events.RelaySuppressed}.WithPayload(withDSNFor(map[string]any{
-					"reason": "the address is on the suppression list: " + sups[i],
-					"advice": "remove it with `relaylab suppress remove` if it should receive mail again",
-				}, c.dsnFor)), outcome{}); err != nil {
-					return err
-				}
-				// The sender heard 250 when the relay took the message:
-				// like any failure after that, this one gets a DSN.
-				if failed[c.msgID] == nil {
-					msgs = append(msgs, c.msgID)
-				}
-				failed[c.msgID] = append(failed[c.msgID], dsnEntry{c: c, o: outcome{reply: suppressedReply(sups[i], time.Unix(0, since[i]))}, suppressed: true})
+				sup = append(sup, suppressedRcpt{c: c, why: sups[i], since: time.Unix(0, since[i])})
 				continue
 			}
 			if _, err := tx.Exec(`UPDATE relay_recipients SET state = 'inflight', due_ns = NULL, updated_ns = ? WHERE id = ?`,
@@ -318,6 +312,44 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 			kept = append(kept, c)
 		}
 		out = kept
+		var sending map[string]bool // messages with a recipient to send
+		if len(sup) > 0 {
+			sending = make(map[string]bool, len(out))
+			for _, c := range out {
+				sending[c.msgID] = true
+			}
+		}
+		var (
+			failed = map[string][]dsnEntry{} // suppressed now, by message, for their DSNs
+			msgs   []string
+		)
+		for _, s := range sup {
+			if sending[s.c.msgID] {
+				// The message's other recipients are sent now: the last
+				// of their jobs writes this one's outcome, and one DSN
+				// for it and their failures (record). Until then it is
+				// in flight, as they are.
+				if _, err := tx.Exec(`UPDATE relay_recipients SET state = 'inflight', due_ns = NULL, updated_ns = ? WHERE id = ?`,
+					now.UnixNano(), s.c.id); err != nil {
+					return err
+				}
+				if waiting == nil {
+					waiting = map[string][]suppressedRcpt{}
+				}
+				waiting[s.c.msgID] = append(waiting[s.c.msgID], s)
+				continue
+			}
+			if err := r.finishTx(tx, s.c, StateSuppressed, now, suppressedEvent(s.c, s.why), outcome{}); err != nil {
+				return err
+			}
+			// The sender heard 250 when the relay took the message:
+			// like any failure after that, this one gets a DSN.
+			if failed[s.c.msgID] == nil {
+				msgs = append(msgs, s.c.msgID)
+			}
+			failed[s.c.msgID] = append(failed[s.c.msgID], s.entry())
+			done = append(done, s)
+		}
 		dsns = len(msgs) > 0
 		for _, id := range msgs {
 			msg, err := loadMessageTx(tx, id)
@@ -330,10 +362,71 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 		}
 		return nil
 	})
-	if err == nil && dsns {
+	if err != nil {
+		return nil, err
+	}
+	r.logSuppressed(done, nil)
+	r.startRounds(out, waiting)
+	if dsns {
 		r.kick() // the scheduler looks again, as after a job's DSNs
 	}
-	return out, err
+	return out, nil
+}
+
+// startRounds opens a round (record) for each message of which the claim
+// took more than one recipient to send, or one and others the
+// suppression list stopped (sup, by message): so that their failures go
+// to the sender in one DSN. A message's only recipient needs none.
+func (r *Relay) startRounds(out []claimed, sup map[string][]suppressedRcpt) {
+	ids := make(map[string][]int64, len(out))
+	for _, c := range out {
+		ids[c.msgID] = append(ids[c.msgID], c.id)
+	}
+	for id, rcpts := range ids {
+		if len(rcpts) > 1 || len(sup[id]) > 0 {
+			r.batch.startRound(rcpts, sup[id])
+		}
+	}
+}
+
+// suppressedRcpt is a claimed recipient whose address is on the
+// suppression list: why, the list's reason, since when.
+type suppressedRcpt struct {
+	c     claimed
+	why   string
+	since time.Time
+}
+
+// entry is s's part of the failure DSN.
+func (s suppressedRcpt) entry() dsnEntry {
+	return dsnEntry{c: s.c, o: outcome{reply: suppressedReply(s.why, s.since)}, suppressed: true}
+}
+
+// suppressedEvent is the relay.suppressed event of recipient c, whose
+// address is on the list for why.
+func suppressedEvent(c claimed, why string) events.Event {
+	return events.Event{Kind: events.RelaySuppressed}.WithPayload(withDSNFor(map[string]any{
+		"reason": "the address is on the suppression list: " + why,
+		"advice": "remove it with `relaylab suppress remove` if it should receive mail again",
+	}, c.dsnFor))
+}
+
+// logSuppressed logs, as logOutcomes logs the other outcomes, each
+// recipient of ss that the suppression list stopped, once written (but
+// those in gone, deleted by hand meanwhile): the recipient, the message,
+// and since when and why the address is on the list.
+func (r *Relay) logSuppressed(ss []suppressedRcpt, gone map[int64]bool) {
+	for _, s := range ss {
+		if gone[s.c.id] {
+			continue
+		}
+		args := []any{"to", s.c.address, "id", s.c.msgID}
+		if s.c.dsnFor != "" {
+			args = append(args, "dsn_for", s.c.dsnFor)
+		}
+		args = append(args, "reason", "on the suppression list since "+s.since.UTC().Format(time.RFC3339)+": "+s.why)
+		r.log.Info("relay: suppressed", args...)
+	}
 }
 
 // suppressedReply is the relay's own failure, for the DSN, of a recipient

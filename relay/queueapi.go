@@ -48,8 +48,9 @@ type RecipientInfo struct {
 	Path     string    `json:"path,omitempty"`
 	Host     string    `json:"host,omitempty"`
 	// Reply is the last reply a server gave (or the relay's own failure
-	// of the last attempt), whatever held the recipient back since; for
-	// a recipient held before any attempt, the hold's.
+	// of the last attempt), whatever held the recipient back since; zero
+	// for a recipient no attempt has reached yet, even one held (its
+	// hold is Hold, not a reply).
 	Reply Reply `json:"reply,omitzero"`
 	// Hold is the reply of the relay's own shaping that holds the
 	// recipient back now (stage shaping: a destination resting after a
@@ -228,10 +229,9 @@ func (r *Relay) recipients(ctx context.Context, id string) ([]RecipientInfo, err
 			return nil, err
 		}
 		if hold != "" {
+			// Apart from the reply, which stays empty until a server
+			// answers: no server said the hold.
 			rc.Hold = &Reply{Stage: "shaping", Text: hold}
-			if rc.Reply == (Reply{}) {
-				rc.Reply = *rc.Hold // no server has answered it yet
-			}
 		}
 		if due.Valid {
 			rc.Due = time.Unix(0, due.Int64).UTC()
@@ -516,8 +516,20 @@ func (r *Relay) Holds(ctx context.Context, id string) ([]Held, error) {
 // recipient waiting is refused with ErrNotWaiting: deleting it would only
 // take its history away from the queue API while its events remain.
 func (r *Relay) Delete(ctx context.Context, id string) error {
+	return r.DeleteBy(ctx, id, "")
+}
+
+// DeleteBy is Delete, with who asked for it ("the web API", "relaylab
+// queue delete") for the log line that says what was deleted, as every
+// other end of a recipient has one (logOutcomes); "" when not known.
+func (r *Relay) DeleteBy(ctx context.Context, id, by string) error {
 	now := r.clock.Now()
-	return r.store.Write(ctx, func(tx *store.Tx) error {
+	var (
+		deleted []string // the waiting recipients deleted
+		dsnOf   string
+	)
+	err := r.store.Write(ctx, func(tx *store.Tx) error {
+		deleted, dsnOf = nil, ""
 		rows, err := tx.Query(`SELECT address, state, attempts, code, enhanced, reply, category FROM relay_recipients WHERE message_id = ?`, id)
 		if err != nil {
 			return err
@@ -582,9 +594,24 @@ func (r *Relay) Delete(ctx context.Context, id string) error {
 			if _, err := tx.Append(events.Event{Kind: events.RelayExpired, Time: now, Message: id, Recipient: d.address}.WithPayload(withDSNFor(pl, dsnFor))); err != nil {
 				return err
 			}
+			deleted = append(deleted, d.address)
 		}
+		dsnOf = dsnFor
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	args := []any{"id", id}
+	if dsnOf != "" {
+		args = append(args, "dsn_for", dsnOf)
+	}
+	args = append(args, "recipients", len(deleted), "to", strings.Join(deleted, ", "))
+	if by != "" {
+		args = append(args, "by", by)
+	}
+	r.log.Info("relay: deleted", args...)
+	return nil
 }
 
 // deletedRecipient is a waiting recipient of a message deleted by hand,
@@ -648,9 +675,13 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 	}
 	envid := p.EnvelopeID()
 	now := r.clock.Now()
-	var about string
+	var (
+		about string
+		late  []lateBounce // for the log, once written
+	)
 	wrote := false // a DSN to the sender may be queued: the scheduler looks
 	err = r.store.Write(ctx, func(tx *store.Tx) error {
+		late = nil
 		id := msgID
 		if id == "" && envid != "" {
 			// The ENVID is stored decoded, as RFC 3461 4.4 has DSNs carry
@@ -732,6 +763,7 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 			if _, err := tx.Append(events.Event{Kind: events.RelayBounced, Time: now, Message: id, Recipient: addr}.WithPayload(pl)); err != nil {
 				return err
 			}
+			late = append(late, lateBounce{to: addr, id: id, previous: state, reply: rep, category: v.Category, reporter: p.Report.ReportingMTA, suppressed: pl["suppressed"] == true})
 			matched++
 			if msgID != "" {
 				bounced = append(bounced, dsnEntry{c: claimed{id: rid, msgID: id, address: addr},
@@ -759,10 +791,43 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 		about = id
 		return nil
 	})
+	if err == nil {
+		r.logLateBounces(late)
+	}
 	if err == nil && wrote {
 		r.kick()
 	}
 	return about, err
+}
+
+// lateBounce is a recipient a DSN that came back later reported failed.
+type lateBounce struct {
+	to, id, previous string
+	reply            Reply
+	category         string
+	reporter         string // the DSN's Reporting-MTA
+	suppressed       bool
+}
+
+// logLateBounces logs each recipient a late DSN bounced, once written, as
+// logOutcomes logs the relay's own outcomes: the recipient, the message,
+// async (the upstream took the message, then sent a DSN), its state
+// before, the reply the DSN gave, its category and enhanced code, the MTA
+// that reported it, and whether the address was suppressed.
+func (r *Relay) logLateBounces(late []lateBounce) {
+	for _, b := range late {
+		args := []any{"to", b.to, "id", b.id, "async", true, "previous_state", b.previous, "reply", b.reply.String(), "category", b.category}
+		if b.reply.Enhanced != "" {
+			args = append(args, "enhanced", b.reply.Enhanced)
+		}
+		if b.reporter != "" {
+			args = append(args, "reporting_mta", b.reporter)
+		}
+		if b.suppressed {
+			args = append(args, "suppressed", true)
+		}
+		r.log.Info("relay: bounced", args...)
+	}
 }
 
 // passOnTx writes the sender of message id a DSN about the recipients a

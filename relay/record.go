@@ -1,11 +1,13 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,21 +66,174 @@ var errGone = errors.New("relay: recipient no longer in the queue")
 // undone for all its jobs when one of them fails, and this job's outcome
 // is lost only when its own write fails.
 //
+// A message's failures known at one time go to its sender in one DSN, as
+// Postfix sends one bounce per message listing every recipient that
+// failed in its delivery run (and its delays in one warning): the jobs
+// one claim made of a message (a round, one per recipient domain) hand
+// their failures and delay warnings to the last of them to end, which
+// writes them with its own outcome and one DSN of each action. A failed
+// recipient handed over stays in flight until then, so that a crash
+// before it sends it again rather than losing its DSN; a delay warning
+// handed over is of a deferral written now, which warnDelayed would find
+// again.
+//
 // Once written, each recipient's outcome has its line in the log, as
 // Postfix's maillog has: what became of it, where, after how long, and
 // the reply.
 func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []result, log []attempt) error {
 	now := r.clock.Now()
-	var lines []outcomeLine
-	fn := r.recordTx(j, msg, results, log, now, &lines)
+	own := &recPart{j: j, msg: msg, results: results, log: log, now: now}
+	w := recWrite{parts: []*recPart{own}, notify: true}
+	stashed := false
+	r.batch.handOver(j, func(rd *round, last bool) {
+		if !last {
+			fail, delayed := r.partNotes(own)
+			if len(fail) > 0 {
+				rd.parts = append(rd.parts, &recPart{j: j, msg: msg, results: results, log: log, now: now, only: fail})
+				own.only = others(len(j.rcpts), fail)
+			}
+			rd.delayed = append(rd.delayed, delayed...)
+			w.notify = false
+			return
+		}
+		stashed = len(rd.parts) > 0 || len(rd.delayed) > 0 || len(rd.suppressed) > 0
+		w.parts = append(rd.parts, own)
+		w.delayed, w.suppressed = rd.delayed, rd.suppressed
+	})
+	if own.only != nil && len(own.only) == 0 && !w.notify {
+		return nil // every recipient failed: the round's last job writes them
+	}
+	fn := r.writeTx(&w, now)
 	err := r.batch.write(ctx, fn)
 	if err != nil {
 		if alone := r.store.Write(context.WithoutCancel(ctx), fn); alone != nil {
+			// What other jobs handed over goes back to the queue with
+			// this job's recipients (the caller requeues those).
+			for _, p := range w.parts[:len(w.parts)-1] {
+				r.requeueRcpts(ctx, p.j.msgID, p.rcpts(), alone)
+			}
+			if len(w.suppressed) > 0 {
+				var cs []claimed
+				for _, s := range w.suppressed {
+					cs = append(cs, s.c)
+				}
+				r.requeueRcpts(ctx, msg.id, cs, alone)
+			}
 			return errors.Join(err, alone)
 		}
 	}
-	r.logOutcomes(j, msg, results, log, lines, now)
+	r.logSuppressed(w.suppressed, w.gone)
+	for _, p := range w.parts {
+		r.logOutcomes(p.j, p.msg, p.results, p.log, p.lines, p.now)
+	}
+	if stashed {
+		r.kick() // a DSN for what the other jobs handed over
+	}
 	return nil
+}
+
+// recPart is a part of a job's outcome for record to write: the
+// recipients only names (indexes into j.rcpts), or all when only is nil.
+type recPart struct {
+	j       *job
+	msg     messageRow
+	results []result
+	log     []attempt
+	now     time.Time
+	only    map[int]bool
+	lines   []outcomeLine // the outcomes written, for the log
+}
+
+// has reports whether recipient i of the job is in p.
+func (p *recPart) has(i int) bool { return p.only == nil || p.only[i] }
+
+// rcpts are the recipients of p.
+func (p *recPart) rcpts() []claimed {
+	var out []claimed
+	for i, c := range p.j.rcpts {
+		if p.has(i) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// others is the set of 0..n-1 not in set.
+func others(n int, set map[int]bool) map[int]bool {
+	out := make(map[int]bool, n-len(set))
+	for i := range n {
+		if !set[i] {
+			out[i] = true
+		}
+	}
+	return out
+}
+
+// recWrite is what one record writes in one transaction: parts of jobs'
+// outcomes (its own last), and with notify the DSNs for them, for the
+// delay warnings of deferrals other jobs wrote, and for the recipients a
+// claim found suppressed.
+type recWrite struct {
+	parts      []*recPart
+	notify     bool
+	delayed    []dsnEntry
+	suppressed []suppressedRcpt
+	gone       map[int64]bool // suppressed recipients deleted meanwhile
+}
+
+// notes are the DSN entries of one transaction, by action.
+type notes struct{ failed, delayed []dsnEntry }
+
+// writeTx is the transaction of w, at now.
+func (r *Relay) writeTx(w *recWrite, now time.Time) func(*store.Tx) error {
+	return func(tx *store.Tx) error {
+		var n notes
+		w.gone = map[int64]bool{}
+		for _, s := range w.suppressed {
+			switch err := r.finishTx(tx, s.c, StateSuppressed, now, suppressedEvent(s.c, s.why), outcome{}); {
+			case errors.Is(err, errGone):
+				w.gone[s.c.id] = true // deleted by hand meanwhile
+				continue
+			case err != nil:
+				return err
+			}
+			n.failed = append(n.failed, s.entry())
+		}
+		for _, p := range w.parts {
+			if err := r.recordPartTx(tx, p, &n); err != nil {
+				return err
+			}
+		}
+		if !w.notify {
+			return nil // the round's last job writes the DSNs
+		}
+		for _, e := range w.delayed {
+			// Another job's deferral, written before or after this: not
+			// warned of since (warnDelayed may have found it).
+			var waiting int
+			if err := tx.QueryRow(`SELECT COUNT(*) FROM relay_recipients WHERE id = ? AND state IN ('inflight', 'deferred') AND warned = 0`, e.c.id).Scan(&waiting); err != nil {
+				return err
+			}
+			if waiting == 1 {
+				n.delayed = append(n.delayed, e)
+			}
+		}
+		msg := w.parts[len(w.parts)-1].msg
+		// In the order the recipients were given (RCPT TO), as the
+		// jobs that recorded them ended in any order.
+		byRow := func(a, b dsnEntry) int { return cmp.Compare(a.c.id, b.c.id) }
+		slices.SortStableFunc(n.failed, byRow)
+		slices.SortStableFunc(n.delayed, byRow)
+		if len(n.failed) > 0 {
+			if err := r.notifyTx(tx, msg, n.failed, false, now); err != nil {
+				return err
+			}
+		}
+		if len(n.delayed) > 0 {
+			return r.notifyTx(tx, msg, n.delayed, true, now)
+		}
+		return nil
+	}
 }
 
 // outcomeLine is what the log says of one recipient's outcome.
@@ -166,10 +321,16 @@ const unrecordedRetry = time.Minute
 // refused the outcome may refuse an event too. As after a crash, a
 // recipient the server had accepted is sent again (at-least-once).
 func (r *Relay) requeueUnrecorded(ctx context.Context, j *job, cause error) {
+	r.requeueRcpts(ctx, j.msgID, j.rcpts, cause)
+}
+
+// requeueRcpts is requeueUnrecorded for the recipients rcpts of message
+// id: those still in flight.
+func (r *Relay) requeueRcpts(ctx context.Context, id string, rcpts []claimed, cause error) {
 	now := r.clock.Now()
 	due := now.Add(unrecordedRetry)
 	err := r.store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-		for _, c := range j.rcpts {
+		for _, c := range rcpts {
 			if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, updated_ns = ? WHERE id = ? AND state = 'inflight'`,
 				StateDeferred, due.UnixNano(), now.UnixNano(), c.id); err != nil {
 				return err
@@ -179,181 +340,209 @@ func (r *Relay) requeueUnrecorded(ctx context.Context, j *job, cause error) {
 	})
 	if err != nil {
 		r.log.Error("relay: recording an attempt failed, and putting its recipients back in the queue failed too (the store refuses writes: a full disk, a database locked by another program?); they stay in flight and are tried again at the relay's next start",
-			"id", j.msgID, "recipients", len(j.rcpts), "err", cause, "requeue_err", err)
+			"id", id, "recipients", len(rcpts), "err", cause, "requeue_err", err)
 		return
 	}
 	r.log.Error("relay: recording an attempt failed (the store refused the write: a full disk, a database locked by another program?), so nothing of it is kept; its recipients are back in the queue, due again in "+unrecordedRetry.String()+", and one the server had accepted will be sent again",
-		"id", j.msgID, "recipients", len(j.rcpts), "due", due.UTC().Format(time.RFC3339), "err", cause)
+		"id", id, "recipients", len(rcpts), "due", due.UTC().Format(time.RFC3339), "err", cause)
 	r.kick()
 }
 
-// recordTx is the transaction record writes, at now.
-// The recipients' outcomes for the log go to lines, once the transaction
-// has run to its end (it may run twice: in a batch, then alone).
-func (r *Relay) recordTx(j *job, msg messageRow, results []result, log []attempt, now time.Time, lines *[]outcomeLine) func(*store.Tx) error {
-	return func(tx *store.Tx) error {
-		var out []outcomeLine
-		gone := map[int]bool{}
-		for i, c := range j.rcpts {
-			// A prepared statement that says whether the row is still ours.
-			res, err := tx.Exec(`UPDATE relay_recipients SET updated_ns = ? WHERE id = ? AND state = 'inflight'`, now.UnixNano(), c.id)
+// recordPartTx writes part p of a job's outcome in tx, adding the DSN
+// entries it calls for to dsns. The recipients' outcomes for the log go to
+// p.lines, once it has run to its end (it may run twice: in a batch, then
+// alone).
+func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
+	j, msg, results, log, now := p.j, p.msg, p.results, p.log, p.now
+	var out []outcomeLine
+	gone := map[int]bool{}
+	for i, c := range j.rcpts {
+		if !p.has(i) {
+			gone[i] = true // another part's
+			continue
+		}
+		// A prepared statement that says whether the row is still ours.
+		res, err := tx.Exec(`UPDATE relay_recipients SET updated_ns = ? WHERE id = ? AND state = 'inflight'`, now.UnixNano(), c.id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			gone[i] = true // deleted while in flight
+		}
+	}
+	for _, a := range log {
+		if gone[a.rcpt] {
+			continue
+		}
+		c := j.rcpts[a.rcpt]
+		pl := map[string]any{
+			"attempt": c.attempts + 1, "route": j.route.name, "path": a.path, "host": a.host, "address": a.addr,
+			"tls": a.tls, "cipher": a.cipher, "reply": a.reply, "latency_ms": float64(a.latency.Microseconds()) / 1000,
+		}
+		if a.transcript != "" {
+			pl["transcript"] = a.transcript
+		}
+		if a.walkStopped != "" {
+			pl["walk_stopped"] = a.walkStopped
+		}
+		if !a.restUntil.IsZero() {
+			pl["rest"] = map[string]any{"destination": a.restKey, "until": a.restUntil.UTC()}
+		}
+		if _, err := tx.Append(events.Event{Kind: events.RelayAttempt, Time: now, Message: c.msgID, Recipient: c.address, Path: a.path, Target: a.host}.WithPayload(withDSNFor(pl, c.dsnFor))); err != nil {
+			return err
+		}
+	}
+	for i, res := range results {
+		if gone[i] {
+			continue
+		}
+		c := j.rcpts[i]
+		o, n := outcomeOf(c, res)
+		payload := withDSNFor(map[string]any{"attempts": n, "route": j.route.name, "reply": res.reply, "host": res.host}, c.dsnFor)
+		if !res.tried {
+			// A hold, or a lookup that failed: no host was asked, and
+			// the recipient's row keeps the host its last attempt reached.
+			delete(payload, "host")
+		}
+		switch {
+		case res.delivered():
+			if err := r.finishTx(tx, c, StateDelivered, now, events.Event{Kind: events.RelayDelivered}.WithPayload(payload), o); err != nil {
+				return err
+			}
+			if err := r.resetSoftTx(tx, c.address); err != nil {
+				return err
+			}
+			out = append(out, outcomeLine{rcpt: i, state: StateDelivered, attempts: n})
+		case bounces(res):
+			payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
+			if res.verdict.Disposition == Suppress && !r.cfg.Suppression.Disabled {
+				if err := r.suppressTx(tx, c.address, res.verdict.Category, res.reply.String(), "bounce", now); err != nil {
+					return err
+				}
+				payload["suppressed"] = true
+				payload["suppression_reason"] = bounceSuppressionReason(res.verdict.Category, res.reply)
+			}
+			if err := r.finishTx(tx, c, StateBounced, now, events.Event{Kind: events.RelayBounced}.WithPayload(payload), o); err != nil {
+				return err
+			}
+			dsns.failed = append(dsns.failed, dsnEntry{c: c, o: o, at: now})
+			out = append(out, outcomeLine{rcpt: i, state: StateBounced, attempts: n, category: res.verdict.Category, suppressed: payload["suppressed"] == true})
+		case r.givesUp(n, msg, now):
+			payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
+			aged := !msg.expires.IsZero() && !now.Before(msg.expires)
+			// The DSN reports what the last attempt met, with its
+			// category; the row's category is "expired".
+			last := o
+			o.verdict.Category = "expired"
+			payload["last_category"] = res.verdict.Category
+			gaveUp := giveUpReason(r.policy, n, msg, now)
+			payload["reason"] = "the retry policy gave up: " + gaveUp
+			payload["advice"] = expiredAdvice(res.reply, res.verdict)
+			why, err := r.softBounceTx(tx, c.address, now)
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				gone[i] = true // deleted while in flight
+			if why != "" {
+				payload["suppressed"] = true
+				payload["suppression_reason"] = why
 			}
-		}
-		for _, a := range log {
-			if gone[a.rcpt] {
-				continue
-			}
-			c := j.rcpts[a.rcpt]
-			pl := map[string]any{
-				"attempt": c.attempts + 1, "route": j.route.name, "path": a.path, "host": a.host, "address": a.addr,
-				"tls": a.tls, "cipher": a.cipher, "reply": a.reply, "latency_ms": float64(a.latency.Microseconds()) / 1000,
-			}
-			if a.transcript != "" {
-				pl["transcript"] = a.transcript
-			}
-			if a.walkStopped != "" {
-				pl["walk_stopped"] = a.walkStopped
-			}
-			if !a.restUntil.IsZero() {
-				pl["rest"] = map[string]any{"destination": a.restKey, "until": a.restUntil.UTC()}
-			}
-			if _, err := tx.Append(events.Event{Kind: events.RelayAttempt, Time: now, Message: c.msgID, Recipient: c.address, Path: a.path, Target: a.host}.WithPayload(withDSNFor(pl, c.dsnFor))); err != nil {
+			if err := r.finishTx(tx, c, StateExpired, now, events.Event{Kind: events.RelayExpired}.WithPayload(payload), o); err != nil {
 				return err
 			}
-		}
-		var failed, delayed []dsnEntry
-		for i, res := range results {
-			if gone[i] {
-				continue
-			}
-			c := j.rcpts[i]
-			// A run counts as an attempt when any path of it asked a
-			// server, not only its last (a primary's 451, then a backup
-			// resting, is an attempt).
-			n := c.attempts
-			if res.attempted {
-				n++
-			}
-			o := outcome{path: res.path, host: res.host, reply: res.reply, verdict: res.verdict, attempts: n}
-			payload := withDSNFor(map[string]any{"attempts": n, "route": j.route.name, "reply": res.reply, "host": res.host}, c.dsnFor)
-			if !res.tried {
-				// A hold, or a lookup that failed: no host was asked, and
-				// the recipient's row keeps the host its last attempt reached.
-				delete(payload, "host")
-			}
+			dsns.failed = append(dsns.failed, dsnEntry{c: c, o: last, expired: true, aged: aged, at: now})
+			out = append(out, outcomeLine{rcpt: i, state: StateExpired, attempts: n, category: res.verdict.Category, why: gaveUp, suppressed: why != ""})
+		default:
+			payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
+			// The jitter key is the recipient and the message's arrival time,
+			// not the random message id, so that a replay is reproducible.
+			key := fmt.Sprintf("%s/%d", c.address, msg.created.UnixNano())
+			due := now.Add(r.policy.Delay(key, max(n, 1), now.Sub(msg.created)))
 			switch {
-			case res.delivered():
-				if err := r.finishTx(tx, c, StateDelivered, now, events.Event{Kind: events.RelayDelivered}.WithPayload(payload), o); err != nil {
-					return err
-				}
-				if err := r.resetSoftTx(tx, c.address); err != nil {
-					return err
-				}
-				out = append(out, outcomeLine{rcpt: i, state: StateDelivered, attempts: n})
-			case res.verdict.Disposition == Bounce || res.verdict.Disposition == Suppress:
-				payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
-				if res.verdict.Disposition == Suppress && !r.cfg.Suppression.Disabled {
-					if err := r.suppressTx(tx, c.address, res.verdict.Category, res.reply.String(), "bounce", now); err != nil {
-						return err
-					}
-					payload["suppressed"] = true
-					payload["suppression_reason"] = bounceSuppressionReason(res.verdict.Category, res.reply)
-				}
-				if err := r.finishTx(tx, c, StateBounced, now, events.Event{Kind: events.RelayBounced}.WithPayload(payload), o); err != nil {
-					return err
-				}
-				failed = append(failed, dsnEntry{c: c, o: o})
-				out = append(out, outcomeLine{rcpt: i, state: StateBounced, attempts: n, category: res.verdict.Category, suppressed: payload["suppressed"] == true})
-			default:
-				payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
-				aged := !msg.expires.IsZero() && !now.Before(msg.expires)
-				if r.policy.GiveUp(n) || aged {
-					// The DSN reports what the last attempt met, with its
-					// category; the row's category is "expired".
-					last := o
-					o.verdict.Category = "expired"
-					payload["last_category"] = res.verdict.Category
-					gaveUp := giveUpReason(r.policy, n, msg, now)
-					payload["reason"] = "the retry policy gave up: " + gaveUp
-					payload["advice"] = expiredAdvice(res.reply, res.verdict)
-					why, err := r.softBounceTx(tx, c.address, now)
-					if err != nil {
-						return err
-					}
-					if why != "" {
-						payload["suppressed"] = true
-						payload["suppression_reason"] = why
-					}
-					if err := r.finishTx(tx, c, StateExpired, now, events.Event{Kind: events.RelayExpired}.WithPayload(payload), o); err != nil {
-						return err
-					}
-					failed = append(failed, dsnEntry{c: c, o: last, expired: true, aged: aged})
-					out = append(out, outcomeLine{rcpt: i, state: StateExpired, attempts: n, category: res.verdict.Category, why: gaveUp, suppressed: why != ""})
-					continue
-				}
-				// The jitter key is the recipient and the message's arrival time,
-				// not the random message id, so that a replay is reproducible.
-				key := fmt.Sprintf("%s/%d", c.address, msg.created.UnixNano())
-				due := now.Add(r.policy.Delay(key, max(n, 1), now.Sub(msg.created)))
-				switch {
-				case !res.attempted && res.reply.Stage == "shaping" && !res.notBefore.IsZero():
-					// A hold of the relay's own shaping, with nothing sent
-					// in this run: the recipient is due when the hold ends,
-					// not after a retry delay, and no attempt is counted
-					// (n). When an earlier path was tried, the retry
-					// schedule's delay stands, or the hold's end if later.
-					due = res.notBefore
-				case res.notBefore.After(due):
-					due = res.notBefore
-				}
-				if !msg.expires.IsZero() && due.After(msg.expires) {
-					due = msg.expires // one last try at the end of the lifetime
-					if res.reply.Stage == "shaping" && res.notBefore.After(msg.expires) {
-						payload["reason"] = fmt.Sprintf("%s; the message expires at %s, before %s at %s, %s",
-							res.verdict.Reason, msg.expires.UTC().Format(time.RFC3339), shapingOpens(res.reply), res.notBefore.UTC().Format(time.RFC3339), expiresUnsent)
-						// The table's advice ("nothing; it is sent when the
-						// window opens") would say the opposite.
-						payload["advice"] = "to have it sent, " + shapingFix(res.reply) + ", or give the retry policy a longer max_age; otherwise it expires unsent and its sender gets a DSN"
-					}
-				}
-				set, args := replyColumns(res.reply)
-				if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, attempts = ?, path = ?, host = CASE WHEN ? THEN ? ELSE host END, `+set+`,
-					category = ?, reason = ?, updated_ns = ? WHERE id = ?`,
-					append(append([]any{StateDeferred, due.UnixNano(), n, res.path, res.tried, res.host}, args...),
-						res.verdict.Category, res.verdict.Reason, now.UnixNano(), c.id)...); err != nil {
-					return err
-				}
-				payload["next_attempt"] = due.UTC()
-				if _, err := tx.Append(events.Event{Kind: events.RelayDeferred, Time: now, Message: c.msgID, Recipient: c.address, Path: res.path}.WithPayload(payload)); err != nil {
-					return err
-				}
-				out = append(out, outcomeLine{rcpt: i, state: StateDeferred, attempts: n, category: res.verdict.Category, next: due})
-				if r.wantsDelayWarning(c, msg, now) {
-					delayed = append(delayed, dsnEntry{c: c, o: o, until: msg.expires})
-				} else if r.wantsDelayWarning(c, msg, msg.created.Add(r.cfg.DSN.DelayWarning.D())) {
-					// Not yet: the scheduler wakes for it (warnDelayed).
-					r.warns.note(msg.created.Add(r.cfg.DSN.DelayWarning.D()))
+			case !res.attempted && res.reply.Stage == "shaping" && !res.notBefore.IsZero():
+				// A hold of the relay's own shaping, with nothing sent
+				// in this run: the recipient is due when the hold ends,
+				// not after a retry delay, and no attempt is counted
+				// (n). When an earlier path was tried, the retry
+				// schedule's delay stands, or the hold's end if later.
+				due = res.notBefore
+			case res.notBefore.After(due):
+				due = res.notBefore
+			}
+			if !msg.expires.IsZero() && due.After(msg.expires) {
+				due = msg.expires // one last try at the end of the lifetime
+				if res.reply.Stage == "shaping" && res.notBefore.After(msg.expires) {
+					payload["reason"] = fmt.Sprintf("%s; the message expires at %s, before %s at %s, %s",
+						res.verdict.Reason, msg.expires.UTC().Format(time.RFC3339), shapingOpens(res.reply), res.notBefore.UTC().Format(time.RFC3339), expiresUnsent)
+					// The table's advice ("nothing; it is sent when the
+					// window opens") would say the opposite.
+					payload["advice"] = "to have it sent, " + shapingFix(res.reply) + ", or give the retry policy a longer max_age; otherwise it expires unsent and its sender gets a DSN"
 				}
 			}
-		}
-		if len(failed) > 0 {
-			if err := r.notifyTx(tx, msg, failed, false, now); err != nil {
+			set, args := replyColumns(res.reply)
+			if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, attempts = ?, path = ?, host = CASE WHEN ? THEN ? ELSE host END, `+set+`,
+				category = ?, reason = ?, updated_ns = ? WHERE id = ?`,
+				append(append([]any{StateDeferred, due.UnixNano(), n, res.path, res.tried, res.host}, args...),
+					res.verdict.Category, res.verdict.Reason, now.UnixNano(), c.id)...); err != nil {
 				return err
 			}
-		}
-		if len(delayed) > 0 {
-			if err := r.notifyTx(tx, msg, delayed, true, now); err != nil {
+			payload["next_attempt"] = due.UTC()
+			if _, err := tx.Append(events.Event{Kind: events.RelayDeferred, Time: now, Message: c.msgID, Recipient: c.address, Path: res.path}.WithPayload(payload)); err != nil {
 				return err
 			}
+			out = append(out, outcomeLine{rcpt: i, state: StateDeferred, attempts: n, category: res.verdict.Category, next: due})
+			if r.wantsDelayWarning(c, msg, now) {
+				dsns.delayed = append(dsns.delayed, dsnEntry{c: c, o: o, until: msg.expires, at: now})
+			} else if r.wantsDelayWarning(c, msg, msg.created.Add(r.cfg.DSN.DelayWarning.D())) {
+				// Not yet: the scheduler wakes for it (warnDelayed).
+				r.warns.note(msg.created.Add(r.cfg.DSN.DelayWarning.D()))
+			}
 		}
-		*lines = out
-		return nil
 	}
+	p.lines = out
+	return nil
+}
+
+// outcomeOf is what a run's result res makes of recipient c: its
+// outcome, and its number of attempts. A run counts as an attempt when
+// any path of it asked a server, not only its last (a primary's 451, then
+// a backup resting, is an attempt).
+func outcomeOf(c claimed, res result) (outcome, int) {
+	n := c.attempts
+	if res.attempted {
+		n++
+	}
+	return outcome{path: res.path, host: res.host, reply: res.reply, verdict: res.verdict, attempts: n}, n
+}
+
+// bounces reports whether res ends its recipient as bounced.
+func bounces(res result) bool {
+	return !res.delivered() && (res.verdict.Disposition == Bounce || res.verdict.Disposition == Suppress)
+}
+
+// givesUp reports whether the retry policy gives up on a recipient not
+// delivered after n attempts, at now: its attempts are spent, or the
+// message outlived its lifetime.
+func (r *Relay) givesUp(n int, msg messageRow, now time.Time) bool {
+	return r.policy.GiveUp(n) || !msg.expires.IsZero() && !now.Before(msg.expires)
+}
+
+// partNotes sorts the recipients of p by the DSN their outcome calls for,
+// as recordPartTx will write it: fail, those that bounce or expire (a
+// failure DSN); delayed, the delay warnings of those deferred.
+func (r *Relay) partNotes(p *recPart) (fail map[int]bool, delayed []dsnEntry) {
+	fail = map[int]bool{}
+	for i, res := range p.results {
+		c := p.j.rcpts[i]
+		o, n := outcomeOf(c, res)
+		switch {
+		case res.delivered():
+		case bounces(res) || r.givesUp(n, p.msg, p.now):
+			fail[i] = true
+		case r.wantsDelayWarning(c, p.msg, p.now):
+			delayed = append(delayed, dsnEntry{c: c, o: o, until: p.msg.expires, at: p.now})
+		}
+	}
+	return fail, delayed
 }
 
 func giveUpReason(p Policy, n int, msg messageRow, now time.Time) string {
@@ -473,4 +662,7 @@ type dsnEntry struct {
 	// suppressed: the suppression list stopped the recipient before any
 	// attempt of this round (the relay's own 5.7.1, suppressedReply).
 	suppressed bool
+	// at is when its outcome was recorded: the Last-Attempt-Date of one
+	// tried then (zero: the DSN's own time).
+	at time.Time
 }

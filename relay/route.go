@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"database/sql"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -58,7 +59,7 @@ func (r *Relay) route(msgID, rcpt, sender string, n int) (*routeInfo, []*path) {
 		return chosen, []*path{r.paths[rt.Fallback]}
 	}
 	if len(rt.Split) > 0 {
-		return chosen, r.split(rt, msgID, rcpt)
+		return chosen, r.split(rt, r.splitKey(msgID, rcpt), rcpt)
 	}
 	out := make([]*path, len(rt.Paths))
 	for k, p := range rt.Paths {
@@ -90,10 +91,29 @@ func armWeight(w int) uint64 {
 	return uint64(min(max(w, 0), maxSplitWeight))
 }
 
-// split chooses one arm of a weighted route from (seed, message,
-// recipient), so that the choice is stable across attempts and runs; the
-// other arms follow as failover.
-func (r *Relay) split(rt RouteConfig, msgID, rcpt string) []*path {
+// splitKey is what a weighted split draws from for recipient rcpt of
+// message msgID, beside the seed: the recipient's row in the queue, as
+// for mxDraw. The queue id is random on every run, so a replay with the
+// same seed split otherwise; the rows of a fresh replay store are
+// numbered alike on every run, and a row keeps its number across attempts
+// and restarts. HeldBack routes by it too (from this process or another
+// on the same store), so it finds the paths the relay tries. A message
+// not in the store, or a store that cannot say, keeps the queue id.
+func (r *Relay) splitKey(msgID, rcpt string) string {
+	if r.store == nil {
+		return msgID
+	}
+	var row sql.NullInt64
+	if err := r.store.DB().QueryRow(`SELECT MIN(id) FROM relay_recipients WHERE message_id = ? AND address = ?`, msgID, rcpt).Scan(&row); err != nil || !row.Valid {
+		return msgID
+	}
+	return fmt.Sprintf("row:%d", row.Int64)
+}
+
+// split chooses one arm of a weighted route from (seed, key, recipient),
+// key being splitKey's, so that the choice is stable across attempts and
+// runs; the other arms follow as failover.
+func (r *Relay) split(rt RouteConfig, key, rcpt string) []*path {
 	var total uint64
 	for _, w := range rt.Split {
 		total += armWeight(w.Weight)
@@ -101,7 +121,7 @@ func (r *Relay) split(rt RouteConfig, msgID, rcpt string) []*path {
 	chosen := 0
 	if total > 0 {
 		h := fnv.New64a()
-		fmt.Fprintf(h, "%d/%s/%s", r.seed, msgID, rcpt)
+		fmt.Fprintf(h, "%d/%s/%s", r.seed, key, rcpt)
 		x := h.Sum64() % total
 		for i, w := range rt.Split {
 			if x < armWeight(w.Weight) {

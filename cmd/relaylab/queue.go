@@ -121,9 +121,6 @@ done, 1 when the message does not exist or none of its recipients waits
 			fmt.Fprintf(e.stderr, "relaylab queue list: the newest %d messages (state %s) are shown, and more match: --limit N shows more\n", *limit, *state)
 		}
 		if *asJSON {
-			for i := range list {
-				withoutHeldReplies(&list[i])
-			}
 			return printJSON(e, list)
 		}
 		if len(list) == 0 {
@@ -160,7 +157,6 @@ done, 1 when the message does not exist or none of its recipients waits
 			return notFound(rest[0], err)
 		}
 		if *asJSON {
-			withoutHeldReplies(&m)
 			return printJSON(e, m)
 		}
 		fmt.Fprintf(e.stdout, "message %s\n  sender   %s\n  size     %d bytes\n  created  %s\n", m.ID, orNull(m.Sender), m.Size, m.Created.Format(time.RFC3339))
@@ -247,7 +243,7 @@ done, 1 when the message does not exist or none of its recipients waits
 		}
 		return nil
 	default:
-		if err := rl.Delete(ctx, rest[0]); err != nil {
+		if err := rl.DeleteBy(ctx, rest[0], "relaylab queue delete"); err != nil {
 			return notFound(rest[0], err)
 		}
 		fmt.Fprintf(e.stdout, "deleted %s\n", rest[0])
@@ -316,24 +312,10 @@ func notFound(id string, err error) error {
 	return err
 }
 
-// heldOnly reports whether rc was held by the relay's shaping before any
-// server answered it: Message and List then give it the hold as its reply
-// (as the web UI's queue shows it), though no server gave that reply.
+// heldOnly reports whether rc is held by the relay's shaping and no
+// server has answered it yet: its Reply is empty, its hold apart.
 func heldOnly(rc relay.RecipientInfo) bool {
-	return rc.Hold != nil && *rc.Hold == rc.Reply
-}
-
-// withoutHeldReplies takes out of m's recipients a reply that is only
-// their hold, for --json: "reply" is what a server (or the relay's own
-// failed attempt) answered, and the hold is under "hold", as show prints
-// them apart; a script reading "reply" took the hold for an upstream's
-// answer.
-func withoutHeldReplies(m *relay.MessageInfo) {
-	for i := range m.Recipients {
-		if heldOnly(m.Recipients[i]) {
-			m.Recipients[i].Reply = relay.Reply{}
-		}
-	}
+	return rc.Hold != nil && rc.Reply.Code == 0 && rc.Reply.Text == ""
 }
 
 func orNull(s string) string {

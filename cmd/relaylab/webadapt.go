@@ -600,7 +600,7 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 			// before named the path's host for a recipient its shaping
 			// held, though nothing was sent there.
 			host := r.Host
-			if r.Attempts == 0 || r.Reply.Stage == "shaping" || r.Reply.Local {
+			if r.Attempts == 0 || r.Reply.Stage == "shaping" || r.Reply.Local || r.Reply.Code == 0 && r.Reply.Text == "" {
 				host = ""
 			}
 			e.Waiting = append(e.Waiting, web.QueueRecipient{Address: r.Address, State: r.State, Attempts: r.Attempts, NextAttempt: r.Due,
@@ -672,7 +672,7 @@ func (a relayAdapter) RetryNow(ctx context.Context, id string) error {
 }
 
 func (a relayAdapter) Delete(ctx context.Context, id string) error {
-	err := a.rl.Delete(ctx, id)
+	err := a.rl.DeleteBy(ctx, id, "the web API")
 	switch {
 	case errors.Is(err, relay.ErrNotFound):
 		return fmt.Errorf("%w: no relay message %q", web.ErrNotFound, id)
