@@ -1,37 +1,23 @@
 package relay
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/relaylab/relaylab/internal/testutil"
 )
 
-// logBuffer collects a logger's JSON lines; safe for the relay's
-// goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines returns the logged records whose message begins with prefix.
-func (b *logBuffer) lines(t *testing.T, prefix string) []map[string]any {
+// logLines returns the records logged as JSON into b whose message
+// begins with prefix.
+func logLines(t *testing.T, b *testutil.SyncBuffer, prefix string) []map[string]any {
 	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
 		var m map[string]any
 		if l == "" {
 			continue
@@ -65,7 +51,7 @@ func TestR2BOutcomeLog(t *testing.T) {
 			return nil
 		}
 	})
-	var logs logBuffer
+	var logs testutil.SyncBuffer
 	cfg := testConfig(mta.addr)
 	cfg.Retry.MaxAttempts = 2
 	h := newHarness(t, cfg, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
@@ -73,7 +59,7 @@ func TestR2BOutcomeLog(t *testing.T) {
 	h.runUntil("every outcome", h.done(id, 3))
 	host := "127.0.0.1[" + strings.Replace(mta.addr, ":", "]:", 1)
 	byState := map[string][]map[string]any{}
-	for _, l := range logs.lines(t, "relay: ") {
+	for _, l := range logLines(t, &logs, "relay: ") {
 		if _, ok := l["to"]; ok {
 			byState[l["msg"].(string)] = append(byState[l["msg"].(string)], l)
 		}

@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/relaylab/relaylab/internal/dsn"
+	"github.com/relaylab/relaylab/internal/testutil"
 )
 
 // r3Line returns the one log line with message msg whose key k is v.
-func r3Line(t *testing.T, logs *logBuffer, msg, k string, v any) map[string]any {
+func r3Line(t *testing.T, logs *testutil.SyncBuffer, msg, k string, v any) map[string]any {
 	t.Helper()
 	var got map[string]any
-	for _, l := range logs.lines(t, msg) {
+	for _, l := range logLines(t, logs, msg) {
 		if l["msg"] == msg && l[k] == v {
 			if got != nil {
 				t.Errorf("%s for %s=%v logged twice: %v and %v", msg, k, v, got, l)
@@ -37,7 +38,7 @@ func r3Line(t *testing.T, logs *logBuffer, msg, k string, v any) map[string]any 
 func TestR3SuppressedAndDeletedLogged(t *testing.T) {
 	t.Parallel()
 	mta := startMTA(t, nil)
-	var logs logBuffer
+	var logs testutil.SyncBuffer
 	cfg := testConfig(mta.addr)
 	h := newHarness(t, cfg, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	ctx := context.Background()
