@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -477,8 +478,35 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 			rc.ORCPT = strings.ToLower(string(opts.OriginalRecipientType)) + ";" + opts.OriginalRecipient
 		}
 	}
+	if s.hasRecipient(rc) {
+		// Given twice in one transaction: taken (250) and sent once, as
+		// Postfix's cleanup drops duplicate recipients. One with other
+		// DSN parameters (NOTIFY, ORCPT) is another recipient.
+		return nil
+	}
 	s.rcpts = append(s.rcpts, rc)
 	return nil
+}
+
+// hasRecipient reports whether the transaction already holds rc: the same
+// address (its domain in any case, RFC 5321 2.4), NOTIFY and ORCPT.
+func (s *session) hasRecipient(rc Recipient) bool {
+	for _, o := range s.rcpts {
+		if sameAddress(o.Address, rc.Address) && o.ORCPT == rc.ORCPT && slices.Equal(o.Notify, rc.Notify) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameAddress compares two addresses as SMTP does: the local part as it
+// is, the domain in any case.
+func sameAddress(a, b string) bool {
+	i, j := strings.LastIndexByte(a, '@'), strings.LastIndexByte(b, '@')
+	if i < 0 || j < 0 {
+		return a == b
+	}
+	return a[:i] == b[:j] && strings.EqualFold(a[i:], b[j:])
 }
 
 // recipientDomain checks the domain of to at RCPT, where a mistake can
