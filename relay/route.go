@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,4 +162,27 @@ func matchDomains(patterns []string, domain string) bool {
 		}
 	}
 	return false
+}
+
+// DirectMXRoute names the route a first attempt to rcpt from sender
+// takes when any of its paths (its failover list, a split's arms, its
+// fallback) delivers by direct MX, and "" when none does: serve's banner
+// suggests a test address only where the relay hands it to a smarthost,
+// the sink among them, rather than to the recipient domain's MX hosts.
+func (r *Relay) DirectMXRoute(rcpt, sender string) string {
+	ri, _ := r.route("", rcpt, sender, 1)
+	rt := ri.cfg
+	names := slices.Clone(rt.Paths)
+	for _, w := range rt.Split {
+		names = append(names, w.Path)
+	}
+	if rt.Fallback != "" {
+		names = append(names, rt.Fallback)
+	}
+	for _, n := range names {
+		if p := r.paths[n]; p != nil && p.cfg.Type == "mx" {
+			return rt.Name
+		}
+	}
+	return ""
 }

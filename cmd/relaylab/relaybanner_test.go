@@ -59,3 +59,34 @@ func TestRelayCommandSaysWhoMaySubmit(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errb.String())
 	}
 }
+
+// TestServeTryLineFollowsRoutes: where the routes send example.test by
+// direct MX, serve's banner does not suggest a swaks line to the relay
+// that would only meet a DNS failure (it did), but says so; the sink's
+// own try line stays.
+func TestServeTryLineFollowsRoutes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfg, []byte(`relay:
+  resolvers: ["127.0.0.1:43056"]
+  paths: [{name: direct, type: mx, port: 2526}]
+  routes: [{name: everything, paths: [direct]}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errb, done := startServeArgs(t, ctx, "--db", filepath.Join(dir, "s.db"), "--config", cfg, "--sink-listen", "127.0.0.1:0",
+		"--relay-listen", "127.0.0.1:0", "--web-listen", "127.0.0.1:0")
+	got := out.String()
+	if strings.Contains(got, "--to 'defer2+you@example.test'") ||
+		!strings.Contains(got, `note: the routes send defer2+you@example.test by direct MX (route "everything"), not to the sink`) ||
+		!strings.Contains(got, "--to 'rcpt550@example.test'   (the sink rejects it)") {
+		t.Errorf("banner:\n%s", got)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d: %s", code, errb.String())
+	}
+}

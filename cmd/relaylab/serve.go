@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
@@ -160,6 +161,11 @@ settings from the configuration file.`+serveExit)
 	}
 	printSinkAddrs(e, sk)
 	for _, line := range relayBanners(rl.Addr(), rl.TLSAddr(), relayCfg) {
+		if route := rl.DirectMXRoute(relayTryAddress, ""); route != "" && strings.Contains(line, relayTryAddress) {
+			// The routes send it to example.test's MX hosts, not to the
+			// sink: a swaks line would only show a DNS failure.
+			line = fmt.Sprintf("note: the routes send %s by direct MX (route %q), not to the sink; try the relay with a recipient domain your routes give the sink", relayTryAddress, route)
+		}
 		fmt.Fprintln(e.stdout, line)
 	}
 	fmt.Fprintf(e.stdout, "try: %s --to 'rcpt550@example.test'   (the sink rejects it)\n", sinkTry(cfg.Sink.Listeners, sk.Addrs()))

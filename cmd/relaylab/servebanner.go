@@ -10,13 +10,17 @@ import (
 	"github.com/relaylab/relaylab/relay"
 )
 
+// relayTryAddress is the recipient serve's banner suggests for a first
+// message through the relay.
+const relayTryAddress = "defer2+you@example.test"
+
 // relayBanner is what serve prints about its relay's submission listener
 // at addr: who may submit (submitPolicy) and a swaks line that works with
 // the configuration as it is.
 func relayBanner(addr net.Addr, cfg relay.Config) []string {
 	host, port, _ := net.SplitHostPort(addr.String())
 	server := net.JoinHostPort(dialHost(host), port)
-	try := "--to 'defer2+you@example.test'   (deferred twice by the sink, then delivered"
+	try := "--to '" + relayTryAddress + "'   (deferred twice by the sink, then delivered"
 	who, note, user := submitPolicy(addr, cfg)
 	lines := []string{fmt.Sprintf("relay         smtp://%s (submission; %s)", addr, who)}
 	switch {
