@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"sort"
 
 	"github.com/miekg/dns"
@@ -136,6 +137,9 @@ func mxHostsFor(ctx context.Context, res Resolver, domain string, seed int64, dr
 			return nil, false, errNullMX
 		}
 	}
+	// Sorted and shuffled in a copy: a resolver may hand every caller the
+	// same cached answer, and jobs to one domain run at once.
+	mxs = slices.Clone(mxs)
 	sort.SliceStable(mxs, func(i, j int) bool {
 		if mxs[i].Pref != mxs[j].Pref {
 			return mxs[i].Pref < mxs[j].Pref
