@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,62 @@ func TestR3FailureWaitsForItsRound(t *testing.T) {
 		if rs := r3Parse(t, h, m).Report.Recipients; len(rs) != 2 {
 			t.Errorf("the DSN lists %d recipients, want 2", len(rs))
 		}
+	}
+}
+
+// TestR3HandedOverFailureShowsItsAttempt: a failure handed to its round
+// keeps its final state and DSN for the round's end, but its attempt (the
+// server's 550) is written at once, so that the feed, the timeline and the
+// events show it while the message's slower job still runs; it was
+// invisible until then (walk V1).
+func TestR3HandedOverFailureShowsItsAttempt(t *testing.T) {
+	t.Parallel()
+	reached, release := make(chan struct{}), make(chan struct{})
+	slow := startMTA(t, func(f *fakeMTA) {
+		f.onRcpt = func(to string) error {
+			close(reached)
+			<-release
+			return nil
+		}
+	})
+	refusing := startMTA(t, func(f *fakeMTA) {
+		f.onRcpt = func(to string) error { return smtpErr(550, smtp.EnhancedCode{5, 1, 1}, "no such user") }
+	})
+	h, _ := mxHarness(t, map[string]*fakeMTA{"192.0.2.1": slow, "192.0.2.4": refusing})
+	id := h.enqueue("a@s.test", "slow@shared-a.mx.test", "gone@implicit.mx.test")
+	<-reached
+	deadline := time.Now().Add(30 * time.Second) // bounds a hang, measures nothing
+	for {
+		evs := h.events(events.Filter{Message: id, Kinds: []string{events.RelayAttempt}})
+		if len(evs) == 1 && evs[0].Recipient == "gone@implicit.mx.test" {
+			if p := payload(t, evs[0]); !strings.Contains(fmt.Sprint(p["reply"]), "no such user") {
+				t.Errorf("attempt %v, want the 550", p)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("attempts while the round runs: %v; want the 550 to gone@implicit.mx.test", evs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	m, err := h.r.Message(context.Background(), id)
+	if err != nil {
+		close(release)
+		t.Fatal(err)
+	}
+	for _, rc := range m.Recipients {
+		if rc.State != StateInflight {
+			t.Errorf("%s is %s before the round ends, want inflight", rc.Address, rc.State)
+		}
+	}
+	close(release)
+	h.runUntil("the round's end", h.done(id, 2))
+	h.settle()
+	if n := len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayAttempt}})); n != 2 {
+		t.Errorf("%d attempt events, want 2 (the 550's once)", n)
+	}
+	if dsns := r3DSNs(t, h, id); len(dsns) != 1 {
+		t.Errorf("DSNs %v, want one", dsns)
 	}
 }

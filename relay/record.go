@@ -89,8 +89,13 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 		if !last {
 			fail, delayed := r.partNotes(own)
 			if len(fail) > 0 {
-				rd.parts = append(rd.parts, &recPart{j: j, msg: msg, results: results, log: log, now: now, only: fail})
+				// The failures' attempts are written now, with the rest of
+				// this job's outcome, so that the feed, the timeline and
+				// the events show the reply at once; their final state and
+				// DSN wait for the round.
+				rd.parts = append(rd.parts, &recPart{j: j, msg: msg, results: results, log: log, now: now, only: fail, attemptsWritten: true})
 				own.only = others(len(j.rcpts), fail)
+				own.attemptsAlso = fail
 			}
 			rd.delayed = append(rd.delayed, delayed...)
 			w.notify = false
@@ -100,8 +105,8 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 		w.parts = append(rd.parts, own)
 		w.delayed, w.suppressed = rd.delayed, rd.suppressed
 	})
-	if own.only != nil && len(own.only) == 0 && !w.notify {
-		return nil // every recipient failed: the round's last job writes them
+	if own.only != nil && len(own.only) == 0 && !w.notify && len(log) == 0 {
+		return nil // every recipient failed, untried: the round's last job writes them
 	}
 	fn := r.writeTx(&w, now)
 	err := r.batch.write(ctx, fn)
@@ -142,6 +147,11 @@ type recPart struct {
 	now     time.Time
 	only    map[int]bool
 	lines   []outcomeLine // the outcomes written, for the log
+	// attemptsAlso names recipients outside only whose attempt events
+	// this part writes (a failure handed to its round, written at once);
+	// attemptsWritten says another part wrote this part's.
+	attemptsAlso    map[int]bool
+	attemptsWritten bool
 }
 
 // has reports whether recipient i of the job is in p.
@@ -355,23 +365,26 @@ func (r *Relay) requeueRcpts(ctx context.Context, id string, rcpts []claimed, ca
 func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 	j, msg, results, log, now := p.j, p.msg, p.results, p.log, p.now
 	var out []outcomeLine
-	gone := map[int]bool{}
+	gone := map[int]bool{}       // outcomes this part does not write
+	noAttempts := map[int]bool{} // attempt events it does not write
 	for i, c := range j.rcpts {
 		if !p.has(i) {
 			gone[i] = true // another part's
+			noAttempts[i] = !p.attemptsAlso[i]
 			continue
 		}
+		noAttempts[i] = p.attemptsWritten
 		// A prepared statement that says whether the row is still ours.
 		res, err := tx.Exec(`UPDATE relay_recipients SET updated_ns = ? WHERE id = ? AND state = 'inflight'`, now.UnixNano(), c.id)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			gone[i] = true // deleted while in flight
+			gone[i], noAttempts[i] = true, true // deleted while in flight
 		}
 	}
 	for _, a := range log {
-		if gone[a.rcpt] {
+		if noAttempts[a.rcpt] {
 			continue
 		}
 		c := j.rcpts[a.rcpt]
