@@ -1106,7 +1106,12 @@ func (c *conn) serverReply(r []byte) error {
 	// The replacement belongs to this reply only, whatever its stage.
 	repl := c.replaceNext
 	c.replaceNext = nil
-	if repl != nil && code/100 == 2 && (stage == StageMail || stage == StageRcpt || stage == StageDataEnd) {
+	// A rule's reply in place of go-smtp's: a 2xx to MAIL, RCPT or the
+	// final dot, and the greeting's 220 (a banner of its own, of several
+	// lines as some servers send; listener.admit).
+	replaced := repl != nil && (code/100 == 2 && (stage == StageMail || stage == StageRcpt || stage == StageDataEnd) ||
+		stage == StageConnect && code == 220)
+	if replaced {
 		r = repl.wire()
 	} else if repl != nil {
 		// A rule's 2xx that this reply does not use (EHLO keeps its
@@ -1125,7 +1130,7 @@ func (c *conn) serverReply(r []byte) error {
 		if c.peekGreet {
 			c.pregreet()
 		}
-		if code == 220 {
+		if code == 220 && !replaced {
 			r = []byte("220 " + c.l.cfg.Hostname + " ESMTP " + c.l.greeting + "\r\n")
 		}
 	case StageEHLO:
@@ -1171,6 +1176,11 @@ func (c *conn) serverReply(r []byte) error {
 				c.byNext = b.By
 				c.closeAfter = b.Reply.Code == 421
 				return c.send(stage, b.Reply.wire())
+			}
+			if b.Reply != nil && code == 354 {
+				// The rule's own go-ahead, in place of go-smtp's text.
+				c.byNext = b.By
+				r = b.Reply.wire()
 			}
 		}
 		if code == 354 {

@@ -286,3 +286,42 @@ func TestMultilineRuleReplyOnTheWire(t *testing.T) {
 		t.Errorf("message row text %q, want both lines", text)
 	}
 }
+
+// TestRuleBannerAndGoAhead: a connect rule's 220 (of several lines, as
+// some servers greet) goes out in place of the listener's banner, and a
+// data rule's 354 in place of the sink's go-ahead, each named in the
+// transcript; both were taken by the configuration and then ignored. A
+// 250 at ehlo, which the sink's extension list always replaces, is
+// refused at its key.
+func TestRuleBannerAndGoAhead(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, func(c *Config) {
+		c.Rules = []Rule{
+			{Name: "banner", Stage: "connect", Reply: "220-first line of banner\n220 second line"},
+			{Name: "go on", Stage: "data", Recipient: "d354@*", Reply: "354 go on, end with a dot"},
+		}
+	})
+	c := dial(t, addrOf(t, s, "mx"))
+	code, msg, err := c.tp.ReadResponse(220)
+	if err != nil || code != 220 || msg != "first line of banner\nsecond line" {
+		t.Fatalf("greeting %d %q (%v); want the rule's two lines", code, msg, err)
+	}
+	c.expect(250, "", "EHLO client.test")
+	c.expect(250, "", "MAIL FROM:<a@x.test>")
+	c.expect(250, "", "RCPT TO:<d354@sink.test>")
+	c.expect(354, "go on, end with a dot", "DATA")
+	if code, msg := c.body("Subject: x\r\n\r\nhi\r\n"); code != 250 {
+		t.Fatalf("after the dot: %d %q", code, msg)
+	}
+	c.cmd("QUIT")
+	waitSessions(t, st, 1)
+	var tr string
+	st.DB().QueryRow(`SELECT transcript FROM sink_sessions`).Scan(&tr)
+	if !strings.Contains(tr, `reply by rule "banner"`) || !strings.Contains(tr, `reply by rule "go on"`) {
+		t.Errorf("transcript does not name the rules:\n%s", tr)
+	}
+	_, err = ParseRules([]byte(`[{stage: ehlo, reply: ["250-hello", "250 there"]}]`))
+	if err == nil || !strings.Contains(err.Error(), "the 250 to EHLO is the sink's own") {
+		t.Errorf("a 250 at ehlo: %v; want it refused", err)
+	}
+}

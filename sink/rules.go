@@ -713,6 +713,8 @@ func replyMisfit(code int, stage Stage) string {
 		return "a 3xx is an intermediate reply, which the sink's rules give only as 354 to DATA; here the client would wait for a final reply (to send one anyway, to see how a client copes with a reply no server should give, write it as a directive in the address: rcpt354@x)"
 	case stage == StageConnect && class == 2 && code != 220:
 		return "the greeting is 220 (RFC 5321 4.2); to refuse the connection, use a 4xx or 5xx (554, RFC 5321 3.1)"
+	case stage == StageEHLO && class == 2:
+		return "the 250 to EHLO is the sink's own, with the extensions it offers (a listener's hide: takes one away); a rule at ehlo refuses (4xx or 5xx) or delays"
 	}
 	return ""
 }

@@ -733,6 +733,12 @@ func (l *listener) admit(raw net.Conn) {
 			c.refuse(*b.Reply)
 			return
 		}
+		if b.Reply != nil {
+			// A 220 of the rule's: the banner goes out in place of the
+			// listener's own (conn.Write).
+			rep := *b.Reply
+			c.replaceNext, c.byNext = &rep, b.By
+		}
 		if l.pregreetWait > 0 {
 			early, stop := c.pregreetTest()
 			switch {
