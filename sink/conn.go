@@ -1034,7 +1034,9 @@ func withNotes(r []byte, notes []string) []byte {
 	start := bytes.LastIndexByte(out, '\n') + 1
 	for i, n := range notes {
 		if len(out)-start+2+len(n) > most {
-			out = append(strconv.AppendInt(append(out, "; and "...), int64(len(notes)-i), 10), " more in the transcript"...)
+			if len(out)-start <= most {
+				out = append(strconv.AppendInt(append(out, "; and "...), int64(len(notes)-i), 10), " more in the transcript"...)
+			} // else a rule's line near 512 octets already: the notes stay in the transcript
 			break
 		}
 		out = append(append(out, "; "...), n...)

@@ -325,3 +325,24 @@ func TestRuleBannerAndGoAhead(t *testing.T) {
 		t.Errorf("a 250 at ehlo: %v; want it refused", err)
 	}
 }
+
+// TestWithNotesStaysWithin512: notes added to a reply whose last line is
+// already near 512 octets (a rule's reply may be) are left to the
+// transcript, where "; and N more in the transcript" took the line to 532
+// octets (walk V1); a short line takes notes up to the limit.
+func TestWithNotesStaysWithin512(t *testing.T) {
+	t.Parallel()
+	notes := []string{"the piece 'rcpt550x' of the local part is not a directive: a typo of rcpt550?"}
+	long := []byte("250-2.1.5 one\r\n250 2.1.5 " + strings.Repeat("t", 490) + "\r\n")
+	for _, r := range [][]byte{long, []byte("250 2.1.5 " + strings.Repeat("t", 490) + "\r\n"), []byte("250 2.1.5 ok\r\n")} {
+		out := withNotes(r, notes)
+		for _, line := range strings.SplitAfter(string(out), "\r\n") {
+			if len(line) > 512 {
+				t.Errorf("a line of %d octets: %.60q...", len(line), line)
+			}
+		}
+	}
+	if out := string(withNotes([]byte("250 2.1.5 ok\r\n"), notes)); !strings.Contains(out, "not a directive") {
+		t.Errorf("a short line lost its note: %q", out)
+	}
+}
