@@ -52,6 +52,9 @@ func (r *Relay) softBounceTx(tx *store.Tx, addr string, now time.Time) (string, 
 		return "", nil
 	}
 	reason := fmt.Sprintf("%d deliveries expired in a row", n)
+	if n == 1 {
+		reason = "1 delivery expired" // suppression.soft_bounces: 1
+	}
 	if err := r.suppressTx(tx, a, "soft-bounces", reason, "soft-bounces", now); err != nil {
 		return "", err
 	}
