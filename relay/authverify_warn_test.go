@@ -78,6 +78,9 @@ func TestPlaintextAt465Warned(t *testing.T) {
 			if warned && (!strings.Contains(got, tc.warned) || !strings.Contains(got, "command_timeout (5m0s)") || !strings.Contains(got, "set tls: implicit") || !strings.Contains(got, "path=upstream")) {
 				t.Errorf("the warning does not say the mode, the timeout, the fix and the path:\n%s", got)
 			}
+			if warned && tc.path.Type == "mx" && (!strings.Contains(got, "port=465") || strings.Contains(got, `host=""`)) {
+				t.Errorf("an mx path's warning names its port, not an empty host:\n%s", got)
+			}
 		})
 	}
 }

@@ -558,8 +558,12 @@ func (r *Relay) warnPlaintextAt465() {
 		if port != "465" || d.TLS == "implicit" {
 			continue
 		}
-		r.log.Warn(fmt.Sprintf("relay: a path reaches port 465, the implicit-TLS submission port (RFC 8314), with tls: %s; a server there waits for a TLS handshake and never greets, so each attempt waits the path's command_timeout (%s) and fails: set tls: implicit on the path, or point it at port 587 for STARTTLS",
-			d.TLS, time.Duration(d.CommandTimeout)), "path", d.Name, "host", d.Host)
+		where := []any{"path", d.Name, "host", d.Host}
+		if d.Type == "mx" {
+			where = []any{"path", d.Name, "port", d.Port}
+		}
+		r.log.Warn(fmt.Sprintf("relay: a path reaches port 465, the implicit-TLS submission port (RFC 8314), with tls: %s; a server there waits for a TLS handshake and never greets, so each attempt waits the path's command_timeout (%s) and fails: set tls: implicit on the path in the configuration file (relay.paths; --smarthost takes none), or point it at port 587 for STARTTLS",
+			d.TLS, time.Duration(d.CommandTimeout)), where...)
 	}
 }
 
