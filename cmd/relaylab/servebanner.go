@@ -43,14 +43,17 @@ func relayBanner(addr net.Addr, cfg relay.Config) []string {
 func submitPolicy(addr net.Addr, cfg relay.Config) (who, note, user string) {
 	host, port, _ := net.SplitHostPort(addr.String())
 	from, allowed := localClient(net.JoinHostPort(dialHost(host), port), cfg.AllowedNetworks)
-	if allowed {
-		return from + " may send without AUTH", "", ""
-	}
 	users := make([]string, 0, len(cfg.Users))
 	for u := range cfg.Users {
 		users = append(users, u)
 	}
 	sort.Strings(users)
+	if allowed {
+		if len(users) > 0 {
+			return fmt.Sprintf("%s may send without AUTH, others after AUTH; users: %s", from, strings.Join(users, ", ")), "", ""
+		}
+		return from + " may send without AUTH", "", ""
+	}
 	if len(users) == 0 {
 		return fmt.Sprintf("no one can submit: relay.allowed_networks does not cover %s and relay.users is empty", from),
 			"note: every MAIL FROM from here gets 530 5.7.0 (authentication required); add a user to relay.users, or 127.0.0.0/8 to relay.allowed_networks", ""
@@ -90,10 +93,16 @@ func localClient(server string, nets []string) (string, bool) {
 		from = ap.Addr().Unmap()
 		name = from.String() + " (this machine)"
 	}
+	allowed, whole := false, false
 	for _, n := range nets {
 		if p, err := netip.ParsePrefix(n); err == nil && p.Contains(from) {
-			return name, true
+			allowed = true
+			// All of 127.0.0.0/8 (or ::1): "loopback" is true of it.
+			whole = whole || p.Addr().Is4() && p.Bits() <= 8 || p.Addr().Is6() && from.Is6()
 		}
 	}
-	return name, false
+	if allowed && name == "loopback" && !whole {
+		name = from.String() // 127.0.0.1/32 lets in 127.0.0.1, not 127.0.0.2
+	}
+	return name, allowed
 }

@@ -23,6 +23,10 @@ func TestRelayBanner(t *testing.T) {
 			[]string{"loopback may send without AUTH", "try: swaks --server 127.0.0.1:43187 --to 'defer2+you@example.test'"}, []string{"--auth"}},
 		{"no networks, users", []string{}, map[string]string{"zed": "x", "app": "s3cret"},
 			[]string{"AUTH required", "users: app, zed", "try: swaks --server 127.0.0.1:43187 -tls --auth-user app --to"}, []string{"without AUTH", "s3cret"}},
+		{"one loopback address", []string{"127.0.0.1/32"}, nil,
+			[]string{"(submission; 127.0.0.1 may send without AUTH)"}, []string{"loopback may"}},
+		{"loopback and users", []string{"127.0.0.0/8"}, map[string]string{"alice": "x"},
+			[]string{"loopback may send without AUTH, others after AUTH; users: alice"}, nil},
 		{"other networks, no users", []string{"10.0.0.0/8"}, nil,
 			[]string{"no one can submit", "530 5.7.0", "relay.users"}, []string{"try: swaks", "without AUTH"}},
 	} {
