@@ -485,6 +485,9 @@ func loadExit(res *smtpload.Result) (int, error) {
 	}
 	var code int
 	switch {
+	case res.PermRefusals > 0 && res.TempRefusals > 0:
+		code = exitPermFail
+		what = append(what, fmt.Sprintf("the server refused with permanent (5xx) replies (%d) and temporary (4xx) ones (%d)", res.PermRefusals, res.TempRefusals))
 	case res.PermRefusals > 0:
 		code = exitPermFail
 		what = append(what, "the server refused with permanent (5xx) replies")

@@ -51,7 +51,7 @@ func TestLoadCountsRefusedRecipients(t *testing.T) {
 			"recipients at RCPT: 4 accepted, 4 refused temporarily (4xx), 0 refused permanently (5xx)", "rcpt 450 4.2.1 (4 times): server temporarily refused the recipient at RCPT TO: 450 4.2.1 mailbox busy", "category "},
 			"4 accepted for only some of their recipients; the server refused with temporary (4xx) replies only"},
 		{"5xx for some", "{r}.{n}@load.test", "3", 5, []string{"recipients at RCPT: 4 accepted, 4 refused temporarily (4xx), 4 refused permanently (5xx)", "category invalid-recipient"},
-			"permanent (5xx)"},
+			"the server refused with permanent (5xx) replies (4) and temporary (4xx) ones (4)"},
 		{"4xx for all", "temp{r}.{n}@load.test", "2", 4, []string{"0 accepted, 4 refused"}, "4 of 4 messages tried were not accepted"},
 	} {
 		code, out, errOut := runIn(t, context.Background(), "load", "--target", target, "--messages", "4", "--sessions", "1", "--rcpts", tc.rcpts, "--to", tc.to, "--quiet")
