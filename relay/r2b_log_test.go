@@ -9,6 +9,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/relaylab/relaylab/internal/dnstest"
 	"github.com/relaylab/relaylab/internal/testutil"
 )
 
@@ -107,5 +108,34 @@ func TestR2BOutcomeLog(t *testing.T) {
 	}
 	if n := len(byState["relay: delivered"]) + len(byState["relay: deferred"]) + len(byState["relay: expired"]) + len(byState["relay: bounced"]); n != 4 {
 		t.Errorf("%d outcome lines, want 4 (one per outcome): %v", n, byState)
+	}
+}
+
+// TestOutcomeLogNoEmptyHost: a deferral after a DNS failure (SERVFAIL),
+// where no host was reached, has no host attribute in its log line, where
+// it had host="" (walk V1).
+func TestOutcomeLogNoEmptyHost(t *testing.T) {
+	t.Parallel()
+	dns := dnstest.Start(t, "../testdata/relay/mx.zone")
+	res, err := NewDNSResolver(dns.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig("unused:25")
+	cfg.Paths = []PathConfig{{Name: "direct", Type: "mx", TLS: "opportunistic"}}
+	cfg.Routes = []RouteConfig{{Name: "all", Paths: []string{"direct"}}}
+	var logs testutil.SyncBuffer
+	h := newHarness(t, cfg, Options{Resolver: res, Dialer: &mapDialer{to: map[string]string{}}, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	id := h.enqueue("a@s.test", "u@broken.mx.test")
+	h.runUntil("a deferral", h.deferrals(id, 1))
+	h.settle()
+	lines := logLines(t, &logs, "relay: deferred")
+	if len(lines) == 0 {
+		t.Fatalf("no relay: deferred line:\n%s", logs.String())
+	}
+	for _, l := range lines {
+		if h, ok := l["host"]; ok {
+			t.Errorf("relay: deferred with host=%q after a DNS failure: %v", h, l)
+		}
 	}
 }

@@ -281,7 +281,7 @@ func (r *Relay) logOutcomes(j *job, msg messageRow, results []result, log []atte
 		if res.path != "" {
 			args = append(args, "path", res.path)
 		}
-		if a, ok := last[l.rcpt]; ok && res.tried && a.host == res.host {
+		if a, ok := last[l.rcpt]; ok && res.tried && a.host == res.host && a.host != "" {
 			args = append(args, "host", hostLabel(a.host, a.addr))
 		} else if res.tried && res.host != "" {
 			args = append(args, "host", res.host)
