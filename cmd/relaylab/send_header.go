@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/mail"
 	"strings"
 )
 
@@ -41,18 +40,11 @@ func headerField(name, value string) (string, error) {
 // encoded, or as written when it is not a list whose names could be
 // encoded, or has an address that is not 7-bit.
 func addressListField(name, value string) (string, error) {
-	list, err := mail.ParseAddressList(value)
-	if err != nil {
+	list, addr, err := encodedNames(value)
+	if err != nil || addr != "" {
 		return foldField(name, value)
 	}
-	parts := make([]string, len(list))
-	for i, a := range list {
-		if needsEncoding(a.Address) {
-			return foldField(name, value)
-		}
-		parts[i] = a.String() // encodes a name that is not 7-bit
-	}
-	return foldField(name, strings.Join(parts, ", "))
+	return foldField(name, list)
 }
 
 // headerAddressFields are the fields whose value is a list of addresses

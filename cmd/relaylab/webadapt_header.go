@@ -180,18 +180,33 @@ func extraField(name, value string) (string, error) {
 	if !needsEncoding(value) {
 		return textField(name, value, false)
 	}
-	list, err := mail.ParseAddressList(value)
-	if err != nil {
+	list, addr, err := encodedNames(value)
+	switch {
+	case err != nil:
 		return "", fmt.Errorf("%s holds characters that are not 7-bit, and is not a list of addresses whose names could be encoded (RFC 2047 5(3)): %v", name, err)
+	case addr != "":
+		return "", fmt.Errorf("%s: the address %q is not 7-bit: it needs SMTPUTF8 (RFC 6532), which a message built here does not use; send the whole message as raw", name, addr)
 	}
-	parts := make([]string, len(list))
-	for i, a := range list {
+	return foldField(name, list)
+}
+
+// encodedNames is the address list value with its display names encoded
+// where they are not 7-bit (RFC 2047 5(3)); or the first address in it
+// that is not 7-bit, which no encoding allows; or the error of a value
+// that is no address list.
+func encodedNames(value string) (list, addr string, err error) {
+	addrs, err := mail.ParseAddressList(value)
+	if err != nil {
+		return "", "", err
+	}
+	parts := make([]string, len(addrs))
+	for i, a := range addrs {
 		if needsEncoding(a.Address) {
-			return "", fmt.Errorf("%s: the address %q is not 7-bit: it needs SMTPUTF8 (RFC 6532), which a message built here does not use; send the whole message as raw", name, a.Address)
+			return "", a.Address, nil
 		}
 		parts[i] = a.String() // encodes a name that is not 7-bit
 	}
-	return foldField(name, strings.Join(parts, ", "))
+	return strings.Join(parts, ", "), "", nil
 }
 
 // addressList is the To field's value: each address in angle brackets,
