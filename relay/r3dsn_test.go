@@ -298,6 +298,9 @@ func TestR3HandedOverFailureShowsItsAttempt(t *testing.T) {
 		if rc.State != StateInflight {
 			t.Errorf("%s is %s before the round ends, want inflight", rc.Address, rc.State)
 		}
+		if rc.Address == "gone@implicit.mx.test" && (rc.Attempts != 1 || rc.Reply.Code != 550) {
+			t.Errorf("%s in the queue: %d attempts, reply %+v; want its attempt and the 550 shown at once", rc.Address, rc.Attempts, rc.Reply)
+		}
 	}
 	close(release)
 	h.runUntil("the round's end", h.done(id, 2))

@@ -405,6 +405,17 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 			return err
 		}
 	}
+	for i := range p.attemptsAlso {
+		// A failure handed to its round: its row shows the attempt and
+		// the reply now, in flight until the round writes its end.
+		c := j.rcpts[i]
+		o, _ := outcomeOf(c, results[i])
+		set, args := replyColumns(o.reply)
+		if _, err := tx.Exec(`UPDATE relay_recipients SET attempts = ?, path = ?, host = ?, `+set+`, updated_ns = ? WHERE id = ? AND state = 'inflight'`,
+			append(append([]any{max(o.attempts, c.attempts), o.path, o.host}, args...), now.UnixNano(), c.id)...); err != nil {
+			return err
+		}
+	}
 	for i, res := range results {
 		if gone[i] {
 			continue
