@@ -64,16 +64,8 @@ refused, 2 for bad arguments or no store.`)
 	if *vacuum && *dryRun {
 		return usageError("--vacuum with --dry-run: a dry run changes nothing, so there is nothing to give back; drop one")
 	}
-	log, err := newLogger(e, "warn")
+	log, cfg, path, err := recordedStore(ctx, e, *db, *cfgPath)
 	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	path := storePath(cfg, *db)
-	if err := requireStore(ctx, path); err != nil {
 		return err
 	}
 	if *vacuum {

@@ -24,22 +24,11 @@ func init() {
 // openRelay opens an existing store and a relay that is not started: enough
 // for queue and suppression commands, also while another process runs it.
 func openRelay(ctx context.Context, e *env, db, cfgPath string) (*relay.Relay, func(), error) {
-	log, err := newLogger(e, "warn")
+	log, cfg, path, err := recordedStore(ctx, e, db, cfgPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := loadConfig(cfgPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	path := cfg.Store.Path
-	if db != "" {
-		path = db
-	}
-	if err := requireStore(ctx, path); err != nil {
-		return nil, nil, err
-	}
-	st, _, err := openStore(ctx, cfg, path, log) // requireStore: it exists
+	st, _, err := openStore(ctx, cfg, path, log) // recordedStore: it exists
 	if err != nil {
 		return nil, nil, err
 	}

@@ -29,16 +29,8 @@ runs on: the running sink follows from its next connection. Exit status:
 	if fs.NArg() != 0 {
 		return usageError("sink reset takes no arguments, got %q", fs.Args())
 	}
-	log, err := newLogger(e, "warn")
+	log, cfg, path, err := recordedStore(ctx, e, *db, *cfgPath)
 	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	path := storePath(cfg, *db)
-	if err := requireStore(ctx, path); err != nil {
 		return err
 	}
 	st, _, err := openStore(ctx, cfg, path, log)

@@ -47,6 +47,26 @@ func notAStore(ctx context.Context, path string) string {
 // and add relaylab's tables to it. Commands that act on what serve, relay,
 // sink or replay recorded call it; a missing or foreign file is bad input
 // (exit 2).
+// recordedStore is how the commands that act on a store others recorded
+// (queue, suppress, prune, sink reset) start: a logger at warn, the
+// configuration of --config (cfgPath), and the store's path (db, else
+// store.path), which must hold a relaylab store (requireStore).
+func recordedStore(ctx context.Context, e *env, db, cfgPath string) (*slog.Logger, *fileConfig, string, error) {
+	log, err := newLogger(e, "warn")
+	if err != nil {
+		return nil, nil, "", err
+	}
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	path := storePath(cfg, db)
+	if err := requireStore(ctx, path); err != nil {
+		return nil, nil, "", err
+	}
+	return log, cfg, path, nil
+}
+
 func requireStore(ctx context.Context, path string) error {
 	fi, err := os.Stat(path)
 	switch {
