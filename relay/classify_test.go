@@ -48,6 +48,15 @@ func TestClassify(t *testing.T) {
 		{"lost after the dot", Reply{Stage: "dot", Text: "reading the reply: EOF"}, Retry, "connection-lost-after-data"},
 		{"timeout after the dot", Reply{Stage: "dot", Text: "reading the reply: read tcp: i/o timeout"}, Retry, "connection-lost-after-data"},
 		{"a reply after the dot is not a lost connection", Reply{Stage: "dot", Code: 451, Text: "local error"}, Retry, "unclassified"},
+		// RFC 3463 X.4.x from the receiving side: what broke past the
+		// server, by its detail code.
+		{"receiver's bad connection", Reply{Stage: "dot", Code: 451, Enhanced: "4.4.2", Text: "bad connection"}, Retry, "connection"},
+		{"receiver's next hop silent", Reply{Stage: "rcpt", Code: 451, Enhanced: "4.4.1", Text: "no answer from host"}, Retry, "connection"},
+		{"receiver's directory failure", Reply{Stage: "rcpt", Code: 451, Enhanced: "4.4.3", Text: "directory lookup failed"}, Retry, "dns-failure"},
+		{"receiver congested", Reply{Stage: "mail", Code: 452, Enhanced: "4.4.5", Text: "congestion"}, Retry, "service-unavailable"},
+		{"receiver's routing loop", Reply{Stage: "dot", Code: 554, Enhanced: "5.4.6", Text: "loop detected"}, Bounce, "routing"},
+		{"receiver unable to route", Reply{Stage: "rcpt", Code: 550, Enhanced: "5.4.4", Text: "unable to route"}, Bounce, "routing"},
+		{"receiver's other routing status", Reply{Stage: "rcpt", Code: 451, Enhanced: "4.4.0", Text: "routing"}, Retry, "routing"},
 		{"lost sending the data", Reply{Stage: "data", Text: "sending the message data: write: broken pipe"}, Retry, "connection"},
 		{"lost at greeting", Reply{Stage: "greeting", Text: "reading the reply: EOF"}, Retry, "connection"},
 		{"lost at rcpt", Reply{Stage: "rcpt", Text: "reading the reply: read: connection reset by peer"}, Retry, "connection"},
