@@ -48,6 +48,14 @@ func TestClassify(t *testing.T) {
 		{"lost after the dot", Reply{Stage: "dot", Text: "reading the reply: EOF"}, Retry, "connection-lost-after-data"},
 		{"timeout after the dot", Reply{Stage: "dot", Text: "reading the reply: read tcp: i/o timeout"}, Retry, "connection-lost-after-data"},
 		{"a reply after the dot is not a lost connection", Reply{Stage: "dot", Code: 451, Text: "local error"}, Retry, "unclassified"},
+		// RFC 4954: AUTH replies that judge no password.
+		{"auth needs tls", Reply{Stage: "auth", Code: 538, Enhanced: "5.7.11", Text: "Encryption required for requested authentication mechanism"}, Reroute, "tls-failure"},
+		{"auth mechanism too weak", Reply{Stage: "auth", Code: 534, Enhanced: "5.7.9", Text: "Authentication mechanism is too weak"}, Reroute, "credentials-refused"},
+		{"auth temporarily failing", Reply{Stage: "auth", Code: 454, Enhanced: "4.7.0", Text: "Temporary authentication failure"}, Retry, "service-unavailable"},
+		{"auth password transition", Reply{Stage: "auth", Code: 432, Enhanced: "4.7.12", Text: "A password transition is needed"}, Reroute, "credentials-refused"},
+		{"auth mechanism unknown", Reply{Stage: "auth", Code: 504, Enhanced: "5.5.4", Text: "Unrecognized authentication type"}, Reroute, "auth-not-offered"},
+		{"mail needs tls", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.0", Text: "Must issue a STARTTLS command first"}, Bounce, "tls-failure"},
+		{"mail needs auth", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.0", Text: "Authentication required"}, Bounce, "credentials-refused"},
 		// RFC 3463 X.4.x from the receiving side: what broke past the
 		// server, by its detail code.
 		{"receiver's bad connection", Reply{Stage: "dot", Code: 451, Enhanced: "4.4.2", Text: "bad connection"}, Retry, "connection"},

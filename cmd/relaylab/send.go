@@ -830,8 +830,10 @@ func explainRefusal(stage string, r smtpload.Reply, took int) string {
 			category, reason = cat, why
 		}
 	}
-	if stage == smtpload.StageAuth && r.Code >= 500 && category == "credentials-refused" {
-		reason = "the server refused the user name and password (RFC 4954 6)"
+	if why := authReason(stage, r); why != "" {
+		reason = why
+	} else if category == "greylisted" {
+		reason = "the server greylists: it defers the first try of an unknown client, sender and recipient, and takes one made again after its delay"
 	}
 	if relayTerms(reason) {
 		reason = "the server refused " + stageWhatOf(stage) + "; its text says why"
@@ -847,6 +849,35 @@ func explainRefusal(stage string, r smtpload.Reply, took int) string {
 		out += "\n    what to do: " + advice
 	}
 	return out
+}
+
+// authReason is why the server refused AUTH, for a person running send:
+// the relay's reasons speak of its paths. Only a 535 judged the password.
+func authReason(stage string, r smtpload.Reply) string {
+	switch {
+	case stage != smtpload.StageAuth:
+		return ""
+	case r.Code == 538 || r.Enhanced == "5.7.11":
+		return "the server takes these credentials only over an encrypted connection (RFC 4954 4: 538 5.7.11), and this one had no TLS; the password was not judged"
+	case r.Code == 534 || r.Enhanced == "5.7.9":
+		return "the server refused the mechanism as too weak for this connection (RFC 4954 6: 534 5.7.9), as servers do PLAIN and LOGIN without TLS; the password was not judged"
+	case r.Code == 454:
+		return "the server could not check the credentials for now (RFC 4954 6: 454 4.7.0, temporary authentication failure); the password was not judged"
+	case r.Code == 535 || r.Enhanced == "5.7.8":
+		return "the server refused the user name and password (RFC 4954 6: 535 5.7.8)"
+	}
+	return ""
+}
+
+// needsTLS reports whether a refusal asks for TLS first: AUTH that
+// takes credentials only encrypted, or a server that takes no mail in
+// plaintext (RFC 3207 4: 530 "Must issue a STARTTLS command first").
+func needsTLS(stage string, r smtpload.Reply) bool {
+	if stage == smtpload.StageAuth {
+		return r.Code == 538 || r.Enhanced == "5.7.11" || r.Code == 534 || r.Enhanced == "5.7.9"
+	}
+	t := strings.ToLower(r.Text())
+	return r.Code == 530 && (strings.Contains(t, "starttls") || strings.Contains(t, "tls first") || strings.Contains(t, "encryption required"))
 }
 
 // relayTerms reports whether a reason or advice of the relay's table
@@ -901,6 +932,10 @@ func sendCategory(stage string, r smtpload.Reply, took int) (category, reason st
 // are about the message or its addresses.
 func sendAdvice(stage string, r smtpload.Reply, relayAdvice string) string {
 	switch {
+	case needsTLS(stage, r) && stage != smtpload.StageAuth && strings.Contains(strings.ToLower(r.Text()), "auth"):
+		return "add --starttls and --auth-user (or --tls when the port speaks TLS from the first byte, usually 465), and --insecure for a test server's self-signed certificate"
+	case needsTLS(stage, r):
+		return "add --starttls (or --tls when the port speaks TLS from the first byte, usually 465), and --insecure for a test server's self-signed certificate"
 	case r.Code == 530 || r.Enhanced == "5.7.0" && stage != smtpload.StageAuth && strings.Contains(strings.ToLower(r.Text()), "auth"):
 		return "authentication required: add --auth-user (with --starttls or --tls when the server offers AUTH only over TLS)"
 	case stage == smtpload.StageAuth && r.Code == 535:
