@@ -2,10 +2,13 @@ package smtpload
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -164,5 +167,51 @@ func TestRunNeverGivesUp(t *testing.T) {
 	}
 	if res.Attempted != 200 || res.GaveUp != "" {
 		t.Errorf("tried %d of 200, gave up %q; want all tried", res.Attempted, res.GaveUp)
+	}
+}
+
+// TestRunGivesUpOnTLSItCannotOpen: a target that runs but whose TLS the
+// run cannot open is not called missing: the advice names the TLS flag.
+func TestRunGivesUpOnTLSItCannotOpen(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("220 plain.test ESMTP\r\n"))
+			c.Close()
+		}
+	}()
+	cfg := Config{Target: l.Addr().String(), Sessions: 2, Messages: 50, Size: 100, Rcpts: 1, Reuse: 1, To: "u{n}@sink.test",
+		ImplicitTLS: true, TLS: &tls.Config{InsecureSkipVerify: true}, Timeout: 10 * time.Second, GiveUp: time.Hour}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"none of the first", "answered --tls in plaintext", "drop --tls"} {
+		if !strings.Contains(res.GaveUp, want) {
+			t.Errorf("GaveUp = %q; want it to say %q", res.GaveUp, want)
+		}
+	}
+	if strings.Contains(res.GaveUp, "is the target running") {
+		t.Errorf("GaveUp = %q; the target runs", res.GaveUp)
+	}
+}
+
+func TestOpenAdvice(t *testing.T) {
+	t.Parallel()
+	cert := fmt.Errorf("dial: %w", &tls.CertificateVerificationError{Err: errors.New("x509: certificate signed by unknown authority")})
+	if got := openAdvice(cert); !strings.Contains(got, "add --insecure") {
+		t.Errorf("openAdvice(certificate) = %q; want --insecure", got)
+	}
+	if got := openAdvice(fmt.Errorf("dial: %w", syscall.ECONNREFUSED)); !strings.Contains(got, "is the target running") {
+		t.Errorf("openAdvice(refused) = %q", got)
 	}
 }

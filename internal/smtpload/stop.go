@@ -2,6 +2,8 @@ package smtpload
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -85,7 +87,7 @@ func (d *deadTarget) failed(now time.Time, target string, err error) {
 	since := now.Sub(d.failingFrom)
 	switch {
 	case !d.everOpened.Load() && n >= int64(d.neverOpened):
-		d.end(fmt.Sprintf("none of the first %d connections to %s could be opened (%v): is the target running, and is this its address?", n, target, err), StageConnect, err)
+		d.end(fmt.Sprintf("none of the first %d connections to %s could be opened (%v): %s", n, target, err, openAdvice(err)), StageConnect, err)
 	case since >= d.giveUp && d.live == 0:
 		d.end(fmt.Sprintf("every connection to %s failed for %s, and no session held one (%v): the target is down or does not answer there any more", target, since.Round(time.Millisecond), err), StageConnect, err)
 	}
@@ -143,4 +145,23 @@ func sleep(ctx context.Context, clk clock.Clock, drain <-chan struct{}, d time.D
 	case <-drain:
 		return false
 	}
+}
+
+// openAdvice is what to do when no connection to the target opened, by
+// why the first ones failed: a server that runs but whose TLS the client
+// refused is not to be looked for elsewhere.
+func openAdvice(err error) string {
+	var ce *tls.CertificateVerificationError
+	var rh tls.RecordHeaderError
+	switch {
+	case errors.As(err, &ce):
+		return "the target runs, but its certificate could not be verified: add --insecure to accept a test server's self-signed certificate"
+	case errors.As(err, &rh):
+		return "the target runs, but it answered --tls in plaintext: drop --tls, and add --starttls to upgrade a plaintext connection (ports 25, 587)"
+	case ErrorKind(err) == "tls":
+		return "the target runs, but the TLS handshake failed: --tls is for a port that speaks TLS from the first byte (usually 465), --starttls for 25 and 587"
+	case ErrorKind(err) == "timeout":
+		return "nothing answered in time: is this the target's address, and does a firewall drop the connections?"
+	}
+	return "is the target running, and is this its address?"
 }
