@@ -31,7 +31,7 @@ func TestFailureMessagesSayWhatWasJudged(t *testing.T) {
 			"a@x.test: expected the last reply to be 5xx, but there was no attempt; timeline:\n  (no attempts)",
 			&Data{Recipients: []*Recipient{{Address: "a@x.test", Status: "suppressed", Queued: t0}}}},
 		{"nothing delivered", "aggregate: {time_to_delivery_p99: 5m}\n",
-			"expected time_to_delivery_p99 at most 5m0s, but no recipient was delivered, so there is no time to delivery to judge (1 recipients)",
+			"expected time_to_delivery_p99 at most 5m0s, but no recipient was delivered, so there is no time to delivery to judge (1 recipient)",
 			&Data{Recipients: []*Recipient{{Address: "a@x.test", Status: "bounced", Queued: t0}}}},
 	} {
 		x, err := decodeExp(t, tc.yaml)

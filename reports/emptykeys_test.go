@@ -40,7 +40,7 @@ func TestEmptyValuesRefused(t *testing.T) {
 	}
 	// Values that say something still decode, and unknown keys are still
 	// refused at their line.
-	x, err := decodeExp(t, "recipients:\n  - {match: x, path: mx, status: delivered, message: \"msg-*\", attempt_times: [0s]}\naggregate: {delivered_share: 0}\n")
+	x, err := decodeExp(t, "recipients:\n  - {match: x, path: mx, status: delivered, message: \"msg-*\", attempt_times: [0s]}\naggregate: {delivered_share: 0.5}\n")
 	if err != nil || x.Recipients[0].Path != "mx" || x.Recipients[0].Message != "msg-*" || x.Aggregate.DeliveredShare == nil {
 		t.Errorf("plain values: %+v, %v", x, err)
 	}

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -21,6 +22,11 @@ type Expectations struct {
 	// ExtraCategories are categories that Validate accepts besides
 	// Categories: those of a replay's own relay.classify rules.
 	ExtraCategories []string `yaml:"-" json:"-"`
+
+	// File is the file the expectations were read from, which Locate
+	// records, and each Result names beside the line of its expectation,
+	// for a CI annotation on the line that failed.
+	File string `yaml:"-" json:"-"`
 }
 
 // Categories are the bounce categories a relay gives a recipient: those of
@@ -38,12 +44,14 @@ var Categories = []string{
 // would pass whatever happened.
 func (x *Expectations) Empty() bool {
 	a := x.Aggregate
-	return len(x.Recipients) == 0 && a.DeliveredShare == nil && !a.NoAttemptAfter5xx && a.TimeToDeliveryP50 == 0 &&
-		a.TimeToDeliveryP99 == 0 && a.MaxConcurrentPerDestination == 0 && len(a.MaxDeliveriesPerDay) == 0
+	return len(x.Recipients) == 0 && a.DeliveredShare == nil && !a.NoAttemptAfter5xx && a.TimeToDeliveryP50 == nil &&
+		a.TimeToDeliveryP99 == nil && a.MaxConcurrentPerDestination == nil && len(a.MaxDeliveriesPerDay) == 0
 }
 
 // RecipientExpectation applies to every recipient whose address matches
-// Match (a glob: "*@greylist.test"). Unset fields are not checked.
+// Match (a glob: "*@greylist.test"). Unset fields are not checked; a
+// field whose 0 means something (tolerance: 0s, max_interval: 0s) is a
+// pointer, nil when the file left it out, so that 0 is judged as given.
 type RecipientExpectation struct {
 	Name  string `yaml:"name"`
 	Match string `yaml:"match"`
@@ -55,15 +63,18 @@ type RecipientExpectation struct {
 	Status   string `yaml:"status"`
 	Attempts Range  `yaml:"attempts"`
 	// AttemptTimes are the offsets from queueing at which attempts happen,
-	// each within Tolerance (default 1s): every attempt, so that one more
-	// than listed fails as one fewer does.
+	// each within Tolerance (default 1s; 0s is exact, as a replay's
+	// virtual clock keeps them): every attempt, so that one more than
+	// listed fails as one fewer does.
 	AttemptTimes []config.Duration `yaml:"attempt_times"`
-	Tolerance    config.Duration   `yaml:"tolerance"`
-	// Interval bounds the time between consecutive attempts.
-	MinInterval config.Duration `yaml:"min_interval"`
-	MaxInterval config.Duration `yaml:"max_interval"`
-	Path        string          `yaml:"path"`
-	Category    string          `yaml:"category"`
+	Tolerance    *config.Duration  `yaml:"tolerance"`
+	// Interval bounds the time between consecutive attempts. A
+	// max_interval of 0s asks for tries at one instant; a min_interval of
+	// 0s would hold for any, and is refused.
+	MinInterval *config.Duration `yaml:"min_interval"`
+	MaxInterval *config.Duration `yaml:"max_interval"`
+	Path        string           `yaml:"path"`
+	Category    string           `yaml:"category"`
 	// DSN is "sent" or "none"; DSNStatus is the status code it carries.
 	DSN string `yaml:"dsn"`
 	// DSNStatus is the status the DSN must carry ("5.1.1", or a prefix
@@ -103,6 +114,18 @@ type RecipientExpectation struct {
 	// empty are the keys the file gave an empty value ("", nothing, or
 	// []), which Validate refuses.
 	empty []string
+	// line is where the expectation begins in its file (Locate), 0 when
+	// not known.
+	line int
+}
+
+// name is the expectation's name in the verdicts: its name:, or
+// "recipients[i] MATCH" without one.
+func (e RecipientExpectation) name(i int) string {
+	if e.Name != "" {
+		return e.Name
+	}
+	return fmt.Sprintf("recipients[%d] %s", i, e.Match)
 }
 
 // UnmarshalYAML notes the keys written with an empty value, so that
@@ -212,13 +235,16 @@ type AggregateExpectation struct {
 	// the connection, not the message (RFC 5321 3.1), and the relay moves
 	// on to the next MX host or tries later.
 	NoAttemptAfter5xx bool `yaml:"no_attempt_after_5xx"`
-	// TimeToDeliveryP50 and P99 bound delivery time percentiles.
-	TimeToDeliveryP50 config.Duration `yaml:"time_to_delivery_p50"`
-	TimeToDeliveryP99 config.Duration `yaml:"time_to_delivery_p99"`
+	// TimeToDeliveryP50 and P99 bound delivery time percentiles (nil:
+	// not checked; 0s holds when every delivery took no time, as at the
+	// first try on a replay's virtual clock).
+	TimeToDeliveryP50 *config.Duration `yaml:"time_to_delivery_p50"`
+	TimeToDeliveryP99 *config.Duration `yaml:"time_to_delivery_p99"`
 	// MaxConcurrentPerDestination bounds the connections open at once to
-	// each destination. Only a replay can check it: it counts them at the
-	// sink's listeners.
-	MaxConcurrentPerDestination int `yaml:"max_concurrent_per_destination"`
+	// each destination (nil: not checked; 0 holds when the relay opened
+	// none). Only a replay can check it: it counts them at the sink's
+	// listeners.
+	MaxConcurrentPerDestination *int `yaml:"max_concurrent_per_destination"`
 	// MaxDeliveriesPerDay bounds the recipients delivered on each UTC day
 	// of the run: the first value for the day the first message was
 	// queued, the next for the day after, the last value for every day
@@ -228,6 +254,8 @@ type AggregateExpectation struct {
 	// empty are the keys the file gave an empty value, which Validate
 	// refuses.
 	empty []string
+	// lines are the lines of the keys the file gave (Locate).
+	lines map[string]int
 }
 
 // ReplyGlob is a glob over a whole reply (last_reply, any_reply,
@@ -338,101 +366,135 @@ var dsnStatusRE = regexp.MustCompile(`^[245](\.[0-9]{1,3}){0,2}$|^[245](\.[0-9]{
 
 var validStatus = map[string]bool{"delivered": true, "bounced": true, "expired": true, "suppressed": true, "deferred": true, "queued": true}
 
-// Validate checks the expectations themselves (impossible ones are errors).
+// Validate checks the expectations themselves (impossible ones are
+// errors): Problems, joined.
 func (x *Expectations) Validate(prefix string) error {
+	return errors.Join(x.Problems(prefix)...)
+}
+
+// Problems are what Validate refuses, in the order of the section: the
+// first problem of each recipient expectation, then the aggregate's, then
+// names that two expectations share, so that one reading of a file shows
+// them all.
+func (x *Expectations) Problems(prefix string) []error {
 	if prefix != "" {
 		prefix += "."
 	}
+	var out []error
 	for i, r := range x.Recipients {
-		key := fmt.Sprintf("%srecipients[%d]", prefix, i)
-		if err := emptyError(key, r.empty, recipientKeys); err != nil {
-			return err
-		}
-		if r.Match == "" {
-			return config.Errorf(key+".match", "every recipient expectation needs a match pattern such as \"*@example.test\"")
-		}
-		if err := checkMatch(r.Match); err != nil {
-			return config.Errorf(key+".match", "%q %v", r.Match, err)
-		}
-		if r.Status != "" && !validStatus[r.Status] {
-			return config.Errorf(key+".status", "%q is not a status: want delivered, bounced, expired, suppressed, deferred or queued", r.Status)
-		}
-		if r.DSN != "" && r.DSN != "sent" && r.DSN != "none" {
-			return config.Errorf(key+".dsn", "%q: want sent or none", r.DSN)
-		}
-		if r.DSNStatus != "" && !dsnStatusRE.MatchString(r.DSNStatus) {
-			return config.Errorf(key+".dsn_status", `%q is not an enhanced status code: want one such as "5.1.1" (RFC 3463), or its first parts ("5.1", "5.")`, r.DSNStatus)
-		}
-		if r.DSNStatus != "" && r.DSN == "none" {
-			return config.Errorf(key+".dsn_status", "asks for a DSN with status %s, but dsn is none: the expectation can never hold", r.DSNStatus)
-		}
-		if r.Status == "suppressed" && r.Suppressed != nil && !*r.Suppressed {
-			return config.Errorf(key+".suppressed", "false, but status suppressed is a suppressed recipient: the expectation can never hold")
-		}
-		if r.Attempts.Set && len(r.AttemptTimes) > 0 && !r.Attempts.Contains(len(r.AttemptTimes)) {
-			return config.Errorf(key+".attempt_times", "%d attempt times listed but attempts is %s: the expectation can never hold", len(r.AttemptTimes), r.Attempts)
-		}
-		if r.Status == "delivered" && r.Attempts.Set && r.Attempts.Max == 0 {
-			return config.Errorf(key+".attempts", "a delivered recipient needs at least one attempt")
-		}
-		tol := r.Tolerance
-		if tol == 0 {
-			tol = config.Duration(time.Second) // checkRecipient's default
-		}
-		for j, at := range r.AttemptTimes {
-			if at < 0 {
-				return config.Errorf(fmt.Sprintf("%s.attempt_times[%d]", key, j), "%s is before the message was queued: want an offset of 0s or more", at)
-			}
-			// Tries come in time order: try j+1 cannot be found before
-			// try j, even with each moved by the tolerance.
-			if j > 0 && at+2*tol < r.AttemptTimes[j-1] {
-				return config.Errorf(fmt.Sprintf("%s.attempt_times[%d]", key, j), "%s is before attempt %d's %s, but attempts come in time order: the expectation can never hold", at, j, r.AttemptTimes[j-1])
-			}
-		}
-		for _, d := range []struct {
-			name string
-			v    config.Duration
-		}{{"tolerance", r.Tolerance}, {"min_interval", r.MinInterval}, {"max_interval", r.MaxInterval}} {
-			if d.v < 0 {
-				return config.Errorf(key+"."+d.name, "%s is negative: want a duration of 0s or more", d.v)
-			}
-		}
-		if r.Category != "" && !x.knownCategory(r.Category) {
-			return config.Errorf(key+".category", "%q is not a category the relay gives: want one of %s", r.Category, strings.Join(x.categories(), ", "))
-		}
-		if r.MinInterval > 0 && r.MaxInterval > 0 && r.MinInterval > r.MaxInterval {
-			return config.Errorf(key+".min_interval", "min_interval %s is above max_interval %s", r.MinInterval, r.MaxInterval)
-		}
-		if lc := r.LastCode; lc != "" && lc != "2xx" && lc != "4xx" && lc != "5xx" {
-			if n, err := strconv.Atoi(lc); err != nil || n < 200 || n > 599 {
-				return config.Errorf(key+".last_code", "%q: want a reply code (250) or a class (2xx, 4xx, 5xx)", lc)
-			}
-		}
-		if err := validateLast(key, r); err != nil {
-			return err
-		}
-		if err := validateReplies(key, r); err != nil {
-			return err
+		if err := x.validateRecipient(fmt.Sprintf("%srecipients[%d]", prefix, i), r); err != nil {
+			out = append(out, err)
 		}
 	}
-	if err := emptyError(prefix+"aggregate", x.Aggregate.empty, aggregateKeys); err != nil {
+	if err := x.validateAggregate(prefix); err != nil {
+		out = append(out, err)
+	}
+	return append(out, x.duplicateNames(prefix)...)
+}
+
+// validateRecipient is the first problem of the recipient expectation r
+// at key.
+func (x *Expectations) validateRecipient(key string, r RecipientExpectation) error {
+	if err := emptyError(key, r.empty, recipientKeys); err != nil {
 		return err
 	}
-	if s := x.Aggregate.DeliveredShare; s != nil && (*s < 0 || *s > 1) {
-		return config.Errorf(prefix+"aggregate.delivered_share", "%v is not a share between 0 and 1", *s)
+	if r.Match == "" {
+		return config.Errorf(key+".match", "every recipient expectation needs a match pattern such as \"*@example.test\"")
+	}
+	if err := checkMatch(r.Match); err != nil {
+		return config.Errorf(key+".match", "%q %v", r.Match, err)
+	}
+	if r.Status != "" && !validStatus[r.Status] {
+		return config.Errorf(key+".status", "%q is not a status: want delivered, bounced, expired, suppressed, deferred or queued", r.Status)
+	}
+	if r.DSN != "" && r.DSN != "sent" && r.DSN != "none" {
+		return config.Errorf(key+".dsn", "%q: want sent or none", r.DSN)
+	}
+	if r.DSNStatus != "" && !dsnStatusRE.MatchString(r.DSNStatus) {
+		return config.Errorf(key+".dsn_status", `%q is not an enhanced status code: want one such as "5.1.1" (RFC 3463), or its first parts ("5.1", "5.")`, r.DSNStatus)
+	}
+	if r.DSNStatus != "" && r.DSN == "none" {
+		return config.Errorf(key+".dsn_status", "asks for a DSN with status %s, but dsn is none: the expectation can never hold", r.DSNStatus)
+	}
+	if r.Status == "suppressed" && r.Suppressed != nil && !*r.Suppressed {
+		return config.Errorf(key+".suppressed", "false, but status suppressed is a suppressed recipient: the expectation can never hold")
+	}
+	if r.Attempts.Set && len(r.AttemptTimes) > 0 && !r.Attempts.Contains(len(r.AttemptTimes)) {
+		return config.Errorf(key+".attempt_times", "%d attempt times listed but attempts is %s: the expectation can never hold", len(r.AttemptTimes), r.Attempts)
+	}
+	if r.Status == "delivered" && r.Attempts.Set && r.Attempts.Max == 0 {
+		return config.Errorf(key+".attempts", "a delivered recipient needs at least one attempt")
 	}
 	for _, d := range []struct {
 		name string
-		v    config.Duration
-	}{{"time_to_delivery_p50", x.Aggregate.TimeToDeliveryP50}, {"time_to_delivery_p99", x.Aggregate.TimeToDeliveryP99}} {
-		if d.v < 0 {
-			return config.Errorf(prefix+"aggregate."+d.name, "%s is negative: want a duration of 0s or more", d.v)
+		v    *config.Duration
+	}{{"tolerance", r.Tolerance}, {"min_interval", r.MinInterval}, {"max_interval", r.MaxInterval}} {
+		if d.v != nil && *d.v < 0 {
+			return config.Errorf(key+"."+d.name, "%s is negative: want a duration of 0s or more", *d.v)
 		}
 	}
-	if n := x.Aggregate.MaxConcurrentPerDestination; n < 0 {
-		return config.Errorf(prefix+"aggregate.max_concurrent_per_destination", "%d is not a number of connections", n)
+	if r.Tolerance != nil && len(r.AttemptTimes) == 0 {
+		return config.Errorf(key+".tolerance", "is how far each of attempt_times may be off, but the expectation lists no attempt_times, so it checks nothing: give attempt_times, or leave tolerance out")
 	}
-	for i, n := range x.Aggregate.MaxDeliveriesPerDay {
+	if r.MinInterval != nil && *r.MinInterval == 0 {
+		// Tries come in time order: no gap is below 0s.
+		return config.Errorf(key+".min_interval", "0s holds for any attempts (no two tries are less than 0s apart), so it checks nothing: give a duration such as 5m, or leave the key out")
+	}
+	tol := time.Second // checkRecipient's default
+	if r.Tolerance != nil {
+		tol = r.Tolerance.D()
+	}
+	for j, at := range r.AttemptTimes {
+		if at < 0 {
+			return config.Errorf(fmt.Sprintf("%s.attempt_times[%d]", key, j), "%s is before the message was queued: want an offset of 0s or more", at)
+		}
+		// Tries come in time order: try j+1 cannot be found before
+		// try j, even with each moved by the tolerance.
+		if j > 0 && at.D()+2*tol < r.AttemptTimes[j-1].D() {
+			return config.Errorf(fmt.Sprintf("%s.attempt_times[%d]", key, j), "%s is before attempt %d's %s, but attempts come in time order: the expectation can never hold", at, j, r.AttemptTimes[j-1])
+		}
+	}
+	if r.Category != "" && !x.knownCategory(r.Category) {
+		return config.Errorf(key+".category", "%q is not a category the relay gives: want one of %s", r.Category, strings.Join(x.categories(), ", "))
+	}
+	if r.MinInterval != nil && r.MaxInterval != nil && *r.MinInterval > *r.MaxInterval {
+		return config.Errorf(key+".min_interval", "min_interval %s is above max_interval %s", *r.MinInterval, *r.MaxInterval)
+	}
+	if lc := r.LastCode; lc != "" && lc != "2xx" && lc != "4xx" && lc != "5xx" {
+		if n, err := strconv.Atoi(lc); err != nil || n < 200 || n > 599 {
+			return config.Errorf(key+".last_code", "%q: want a reply code (250) or a class (2xx, 4xx, 5xx)", lc)
+		}
+	}
+	if err := validateLast(key, r); err != nil {
+		return err
+	}
+	return validateReplies(key, r)
+}
+
+// validateAggregate is the first problem of the aggregate expectation.
+func (x *Expectations) validateAggregate(prefix string) error {
+	a := x.Aggregate
+	if err := emptyError(prefix+"aggregate", a.empty, aggregateKeys); err != nil {
+		return err
+	}
+	if s := a.DeliveredShare; s != nil && (*s < 0 || *s > 1) {
+		return config.Errorf(prefix+"aggregate.delivered_share", "%v is not a share between 0 and 1", *s)
+	}
+	if s := a.DeliveredShare; s != nil && *s == 0 {
+		return config.Errorf(prefix+"aggregate.delivered_share", "0 holds whatever happened (no share is below 0), so it checks nothing: give a share such as 0.95; to expect that nothing is delivered, give the recipients a status")
+	}
+	for _, d := range []struct {
+		name string
+		v    *config.Duration
+	}{{"time_to_delivery_p50", a.TimeToDeliveryP50}, {"time_to_delivery_p99", a.TimeToDeliveryP99}} {
+		if d.v != nil && *d.v < 0 {
+			return config.Errorf(prefix+"aggregate."+d.name, "%s is negative: want a duration of 0s or more", *d.v)
+		}
+	}
+	if n := a.MaxConcurrentPerDestination; n != nil && *n < 0 {
+		return config.Errorf(prefix+"aggregate.max_concurrent_per_destination", "%d is not a number of connections", *n)
+	}
+	for i, n := range a.MaxDeliveriesPerDay {
 		if n < 0 {
 			return config.Errorf(fmt.Sprintf("%saggregate.max_deliveries_per_day[%d]", prefix, i), "%d is not a number of deliveries", n)
 		}
@@ -586,24 +648,39 @@ type Result struct {
 	Name    string `json:"name"`
 	Pass    bool   `json:"pass"`
 	Message string `json:"message,omitempty"`
+	// File and Line are where the expectation is written (an aggregate
+	// check: its key), when its file is known (Expectations.Locate), so
+	// that a CI annotation can point at the line that failed.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+}
+
+// Where is "FILE:LINE", or FILE without a line, of the expectation; ""
+// when its file is not known.
+func (r Result) Where() string {
+	if r.File == "" || r.Line <= 0 {
+		return r.File
+	}
+	return fmt.Sprintf("%s:%d", r.File, r.Line)
 }
 
 // Evaluate checks x against d.
 func Evaluate(d *Data, x Expectations) []Result {
 	var out []Result
 	for i, e := range x.Recipients {
-		out = append(out, evalRecipient(d, i, e))
+		r := evalRecipient(d, i, e)
+		r.File, r.Line = x.File, e.line
+		out = append(out, r)
 	}
-	out = append(out, evalAggregate(d, x.Aggregate)...)
+	for _, r := range evalAggregate(d, x.Aggregate) {
+		r.File, r.Line = x.AggregateAt(strings.TrimPrefix(r.Name, "aggregate "))
+		out = append(out, r)
+	}
 	return out
 }
 
 func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
-	name := e.Name
-	if name == "" {
-		name = fmt.Sprintf("recipients[%d] %s", i, e.Match)
-	}
-	res := Result{Name: name, Pass: true}
+	res := Result{Name: e.name(i), Pass: true}
 	var matched, elsewhere int
 	var problems, found []string
 	for _, r := range d.Recipients {
@@ -686,9 +763,9 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		why = append(why, fmt.Sprintf("expected %s %s, got %d%s", e.Attempts, noun, len(tries), hostsNote(r, tries)))
 	}
 	if len(e.AttemptTimes) > 0 {
-		tol := e.Tolerance.D()
-		if tol == 0 {
-			tol = time.Second
+		tol := time.Second
+		if e.Tolerance != nil {
+			tol = e.Tolerance.D() // 0s: exactly
 		}
 		for j, want := range e.AttemptTimes {
 			if j >= len(tries) {
@@ -717,11 +794,11 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 	}
 	for j := 1; j < len(tries); j++ {
 		gap := r.Attempts[tries[j]].Time.Sub(r.Attempts[tries[j-1]].Time)
-		if e.MinInterval > 0 && gap < e.MinInterval.D() {
-			why = append(why, fmt.Sprintf("attempts %d and %d were %s apart, expected at least %s", j, j+1, gap.Round(time.Millisecond), e.MinInterval))
+		if e.MinInterval != nil && gap < e.MinInterval.D() {
+			why = append(why, fmt.Sprintf("attempts %d and %d were %s apart, expected at least %s", j, j+1, gap.Round(time.Millisecond), *e.MinInterval))
 		}
-		if e.MaxInterval > 0 && gap > e.MaxInterval.D() {
-			why = append(why, fmt.Sprintf("attempts %d and %d were %s apart, expected at most %s", j, j+1, gap.Round(time.Millisecond), e.MaxInterval))
+		if e.MaxInterval != nil && gap > e.MaxInterval.D() {
+			why = append(why, fmt.Sprintf("attempts %d and %d were %s apart, expected at most %s", j, j+1, gap.Round(time.Millisecond), *e.MaxInterval))
 		}
 	}
 	if e.Path != "" && r.Path != e.Path {
@@ -981,11 +1058,11 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 	}
 	for _, p := range []struct {
 		name  string
-		limit config.Duration
+		limit *config.Duration
 		got   float64
 	}{{"time_to_delivery_p50", a.TimeToDeliveryP50, s.TimeToDelivery.P50}, {"time_to_delivery_p99", a.TimeToDeliveryP99, s.TimeToDelivery.P99}} {
-		if p.limit == 0 {
-			continue
+		if p.limit == nil {
+			continue // left out; 0s is judged
 		}
 		got := time.Duration(p.got * float64(time.Millisecond))
 		r := Result{Name: "aggregate " + p.name, Pass: s.TimeToDelivery.N > 0 && got <= p.limit.D()}
@@ -993,9 +1070,9 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 		case r.Pass:
 		case s.TimeToDelivery.N == 0:
 			// Not "got 0s": nothing was delivered, so nothing was fast.
-			r.Message = fmt.Sprintf("expected %s at most %s, but no recipient was delivered, so there is no time to delivery to judge (%d recipients)", p.name, p.limit, s.Recipients)
+			r.Message = fmt.Sprintf("expected %s at most %s, but no recipient was delivered, so there is no time to delivery to judge (%s)", p.name, *p.limit, counted(s.Recipients, "recipient"))
 		default:
-			r.Message = fmt.Sprintf("expected %s at most %s, got %s over %d delivered recipients", p.name, p.limit, got.Round(time.Millisecond), s.TimeToDelivery.N)
+			r.Message = fmt.Sprintf("expected %s at most %s, got %s over %d delivered %s", p.name, *p.limit, got.Round(time.Millisecond), s.TimeToDelivery.N, plural(s.TimeToDelivery.N, "recipient", "recipients"))
 		}
 		out = append(out, r)
 	}
@@ -1046,7 +1123,7 @@ func deliveriesPerDay(d *Data, caps []int) Result {
 			if len(names) > 5 {
 				names = append(names[:5:5], "...")
 			}
-			r.Message = fmt.Sprintf("day %d (%s UTC) had %d deliveries, expected at most %d: %s", n+1, date, len(got), limit, strings.Join(names, ", "))
+			r.Message = fmt.Sprintf("day %d (%s UTC) had %d %s, expected at most %d: %s", n+1, date, len(got), plural(len(got), "delivery", "deliveries"), limit, strings.Join(names, ", "))
 			break
 		}
 	}
@@ -1134,10 +1211,16 @@ func noDSN(r *Recipient, none string) string {
 // wasWere is the verb for a count of n: "there was 1 attempt", "there
 // were 2 attempts" (and "there were 0").
 func wasWere(n int) string {
+	return plural(n, "was", "were")
+}
+
+// plural is one for a count of 1, many for any other: "1 delivery", "2
+// deliveries", for a noun whose plural counted cannot make by adding s.
+func plural(n int, one, many string) string {
 	if n == 1 {
-		return "was"
+		return one
 	}
-	return "were"
+	return many
 }
 
 // GlobDistance is the fewest characters to insert, delete or replace in

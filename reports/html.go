@@ -27,7 +27,9 @@ type htmlView struct {
 }
 
 type htmlSection struct {
-	Name       string
+	Name string
+	// File is the scenario or expect file of a verdict's section.
+	File       string
 	Results    []Result
 	S          Summary
 	Recipients []*Recipient
@@ -118,9 +120,10 @@ code,pre{font-size:12px}code{white-space:pre-line}pre{white-space:pre-wrap;margi
 {{with .Overall}}<p><strong class="{{if $.Failed}}bounced{{else}}delivered{{end}}">{{.}}</strong></p>{{end}}
 {{range .Sections}}<section>
 {{if .Name}}<h2>{{.Name}}</h2>{{end}}
+{{with .File}}<p><small>file: {{.}}</small></p>{{end}}
 {{if .NotJudged}}<p><strong class="deferred">⚠️ not judged</strong>: the file could not be loaded or replayed, so none of its expectations was judged.</p><pre>{{.NotJudged}}</pre>{{else}}
 {{with .Notes}}<h3>Notes</h3><ul>{{range .}}<li class="deferred">{{.}}</li>{{end}}</ul>{{end}}
-{{if .Results}}<table><tr><th>expectation</th><th>result</th></tr>{{range .Results}}<tr><td>{{.Name}}</td><td>{{if .Pass}}<span class="delivered">pass</span>{{else}}<span class="bounced">FAIL</span><pre>{{.Message}}</pre>{{end}}</td></tr>{{end}}</table>{{end}}
+{{if .Results}}<table><tr><th>expectation</th><th>result</th></tr>{{range .Results}}<tr><td>{{.Name}}{{with .Where}}<br><small>{{.}}</small>{{end}}</td><td>{{if .Pass}}<span class="delivered">pass</span>{{else}}<span class="bounced">FAIL</span><pre>{{.Message}}</pre>{{end}}</td></tr>{{end}}</table>{{end}}
 <p>{{counted .S.Recipients "recipient"}}, {{counted .S.Attempts "attempt"}}.
 {{if .TimeToDelivery}}{{.TimeToDelivery}} p50 {{ms .S.TimeToDelivery.P50}}, p99 {{ms .S.TimeToDelivery.P99}}.{{end}}
 {{if or .S.SinkSessions .S.SinkMessages}}{{if not .S.SinkCountsUnknown}}{{.S.SinkSessions}} sink sessions{{sessionsOpen .S}}, {{end}}{{.S.SinkAccepted}} sink messages accepted of {{.S.SinkMessages}} received.{{end}}</p>

@@ -56,7 +56,8 @@ func TestJUnitSaysItIsADeliveryReport(t *testing.T) {
 }
 
 // TestVerdictsJUnitUnchanged: replay --junit (expectations) has neither
-// properties nor a suite's system-out: byte for byte as before.
+// properties nor a suite's system-out: byte for byte as before, but for
+// the totals on <testsuites> and the time attributes (0: see junitTime).
 func TestVerdictsJUnitUnchanged(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
@@ -64,10 +65,10 @@ func TestVerdictsJUnitUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `<?xml version="1.0" encoding="UTF-8"?>
-<testsuites>
-  <testsuite name="bounce" tests="2" failures="1">
-    <testcase name="gone is bounced" classname="relaylab.bounce"></testcase>
-    <testcase name="ok is delivered" classname="relaylab.bounce">
+<testsuites tests="2" failures="1" errors="0" time="0">
+  <testsuite name="bounce" tests="2" failures="1" time="0">
+    <testcase name="gone is bounced" classname="relaylab.bounce" time="0"></testcase>
+    <testcase name="ok is delivered" classname="relaylab.bounce" time="0">
       <failure message="ok@x.test: expected status delivered, got deferred">ok@x.test: expected status delivered, got deferred; timeline:&#xA;  #1</failure>
     </testcase>
   </testsuite>

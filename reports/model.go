@@ -238,7 +238,10 @@ func (r *Recipient) earlier() string {
 // has the "reason" and "advice" every other format prints (see why):
 // without the relay's classification (a sink's record, a recipient no
 // attempt of which has ended), those read from its last reply, which say
-// that no category was recorded.
+// that no category was recorded. "dsn" is true when the sender got a DSN
+// about the recipient, false when one was made that did not reach them
+// (the relay's, beside "dsn_message" and "dsn_undelivered", or a sink's
+// bounce not sent, beside "dsn_not_sent"), and absent when there was none.
 func (r Recipient) MarshalJSON() ([]byte, error) {
 	if r.Status != "delivered" {
 		r.Reason, r.Advice = r.why() // r is a copy: the Data stays as it was read
@@ -249,10 +252,16 @@ func (r Recipient) MarshalJSON() ([]byte, error) {
 	// The caller's encoder escapes <, > and & if it escapes them; one
 	// escaped here would stay escaped for a caller that does not.
 	enc.SetEscapeHTML(false)
+	var dsn *bool
+	if r.DSN || r.DSNMessage != "" || r.DSNUndelivered != "" || r.DSNNotSent != "" {
+		dsn = &r.DSN
+	}
 	err := enc.Encode(struct {
 		fields
-		DeferredBeforeDelivery bool `json:"deferred_before_delivery,omitempty"`
-	}{fields(r), r.DeferredBeforeDelivery()})
+		// Over fields' "dsn", which omitempty leaves out when false.
+		DSN                    *bool `json:"dsn,omitempty"`
+		DeferredBeforeDelivery bool  `json:"deferred_before_delivery,omitempty"`
+	}{fields(r), dsn, r.DeferredBeforeDelivery()})
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 }
 

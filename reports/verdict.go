@@ -2,10 +2,13 @@ package reports
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/relaylab/relaylab/internal/config"
 )
 
 // Verdict is the judged outcome of one scenario or expect file.
@@ -27,6 +30,9 @@ type Verdict struct {
 	// load, its replay reached its clock.limit or failed): the verdict
 	// then has no results, and fails.
 	Error string `json:"error,omitempty"`
+	// errorLine is the line of the file that Error names first, for the
+	// JUnit error case's line attribute; 0 when not known.
+	errorLine int
 }
 
 // ErrorVerdict is the verdict of a file that could not be judged: every
@@ -36,7 +42,13 @@ func ErrorVerdict(name, file string, err error) Verdict {
 	if name == "" {
 		name = file
 	}
-	return Verdict{Name: name, File: file, Error: err.Error(), Results: []Result{}, Recipients: []*Recipient{}}
+	// The summary of nothing, with its lists [] as every summary's, not null.
+	v := Verdict{Name: name, File: file, Error: err.Error(), Results: []Result{}, Summary: Summarize(&Data{}), Recipients: []*Recipient{}}
+	var ce *config.Error
+	if errors.As(err, &ce) && ce.File == file {
+		v.errorLine = ce.Line
+	}
+	return v
 }
 
 // verdictNames is each verdict's name, with its file beside it when
@@ -171,7 +183,9 @@ func writeVerdicts(w io.Writer, vs []Verdict) {
 				continue
 			}
 			fail++
-			fmt.Fprintf(w, "  FAIL  %s\n", r.Name)
+			// Where the expectation is written, for the reader and for a
+			// CI problem matcher (FILE:LINE).
+			fmt.Fprintf(w, "  FAIL  %s%s\n", r.Name, whereNote(r))
 			for _, line := range strings.Split(r.Message, "\n") {
 				fmt.Fprintf(w, "        %s\n", line)
 			}
@@ -256,7 +270,11 @@ func writeVerdictsMarkdown(w io.Writer, vs []Verdict) error {
 			if r.Pass {
 				continue
 			}
-			fmt.Fprintf(w, "\n### ❌ %s: %s\n\n%s\n", mdEscape(names[i]), mdEscape(r.Name), mdFence(r.Message))
+			fmt.Fprintf(w, "\n### ❌ %s: %s\n\n", mdEscape(names[i]), mdEscape(r.Name))
+			if at := r.Where(); at != "" {
+				fmt.Fprintf(w, "at %s\n\n", mdEscape(at))
+			}
+			fmt.Fprintf(w, "%s\n", mdFence(r.Message))
 		}
 	}
 	return nil
@@ -272,29 +290,38 @@ func mdFence(text string) string {
 	return fence + "\n" + text + "\n" + fence
 }
 
-// WriteVerdictsJSON writes the verdicts as one JSON document.
+// VerdictsSchema names the layout of WriteVerdictsJSON's document, as
+// probe's JSON names its own (probe.SchemaVersion): keys are only ever
+// added within it; a key that changes meaning makes a new one.
+const VerdictsSchema = "relaylab.verdicts/v1"
+
+// WriteVerdictsJSON writes the verdicts as one JSON document: "schema"
+// (VerdictsSchema), "passed" (every verdict passed and every file was
+// judged) and "verdicts", each a Verdict with its "results".
 func WriteVerdictsJSON(w io.Writer, vs []Verdict) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
+		Schema   string    `json:"schema"`
 		Passed   bool      `json:"passed"`
 		Verdicts []Verdict `json:"verdicts"`
-	}{allPassed(vs), vs})
+	}{VerdictsSchema, allPassed(vs), vs})
 }
 
 // WriteVerdictsJUnit writes one suite per verdict, one case per
-// expectation; the sink's notes are in each case's system-out and the
+// expectation, with the file and line of its expectation and a time of 0
+// (junitTime); the sink's notes are in each case's system-out and the
 // suite's properties, and a file that could not be judged is one case
-// with an error.
+// with an error, at the file and line of its first error.
 func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
 	var suites []JUnitSuite
 	for i, name := range verdictNames(vs) {
 		v := vs[i]
-		s := JUnitSuite{Name: name}
+		s := JUnitSuite{Name: name, Time: junitTime}
 		class := "relaylab." + name
 		if v.Error != "" {
 			first, _, _ := strings.Cut(v.Error, "\n")
-			s.Cases = append(s.Cases, JUnitCase{Name: "load and replay " + v.File, Classname: class, Error: &JUnitFailure{Message: first, Text: v.Error}})
+			s.Cases = append(s.Cases, JUnitCase{Name: "load and replay " + v.File, Classname: class, File: v.File, Line: v.errorLine, Time: junitTime, Error: &JUnitFailure{Message: first, Text: v.Error}})
 		}
 		notes := strings.Join(v.Notes, "\n")
 		if len(v.Notes) > 0 {
@@ -304,7 +331,7 @@ func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
 			}
 		}
 		for _, r := range v.Results {
-			c := JUnitCase{Name: r.Name, Classname: class, SystemOut: notes}
+			c := JUnitCase{Name: r.Name, Classname: class, File: r.File, Line: r.Line, Time: junitTime, SystemOut: notes}
 			if !r.Pass {
 				first, _, _ := strings.Cut(r.Message, "\n")
 				first = strings.TrimSuffix(first, "; timeline:") // the timeline is in the text
@@ -325,7 +352,7 @@ func WriteVerdictsHTML(w io.Writer, vs []Verdict) error {
 	names := verdictNames(vs)
 	for i, v := range vs {
 		if v.Error != "" {
-			secs = append(secs, htmlSection{Name: names[i], NotJudged: v.Error})
+			secs = append(secs, htmlSection{Name: names[i], File: v.File, NotJudged: v.Error})
 			continue
 		}
 		d := &Data{Recipients: v.Recipients}
@@ -340,7 +367,7 @@ func WriteVerdictsHTML(w io.Writer, vs []Verdict) error {
 			}
 		}
 		sec := newSection(names[i], v.Results, d)
-		sec.Notes = v.Notes
+		sec.File, sec.Notes = v.File, v.Notes
 		// The note of an empty store tells how to record mail with
 		// serve; a verdict's results say what was missing.
 		sec.EmptyNote = ""
@@ -348,6 +375,14 @@ func WriteVerdictsHTML(w io.Writer, vs []Verdict) error {
 	}
 	head, line := verdictTally(vs)
 	return writeHTMLSections(w, htmlView{Title: "relaylab verdicts", Overall: "relaylab verdicts: " + head + "; " + line, Failed: head != "passed", Sections: secs})
+}
+
+// whereNote is " (FILE:LINE)" of r's expectation, "" when not known.
+func whereNote(r Result) string {
+	if at := r.Where(); at != "" {
+		return " (" + at + ")"
+	}
+	return ""
 }
 
 func allPassed(vs []Verdict) bool {

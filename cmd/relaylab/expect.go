@@ -40,29 +40,61 @@ type expectFile struct {
 	// leaves a string as it was but sets a pointer to nil).
 	NameKey *string              `yaml:"name"`
 	Expect  reports.Expectations `yaml:"expect"`
+
+	// file and data are the file and its text while it is read, for
+	// the lines of its expectations; more are the problems Validate
+	// found after the first, which loadExpectFile reports with it.
+	file string
+	data []byte
+	more []error
 }
 
+// Validate returns the file's first problem, and keeps the others for
+// loadExpectFile, which reports them all.
 func (x *expectFile) Validate(string) error {
+	errs := x.problems()
+	if len(errs) == 0 {
+		return nil
+	}
+	x.more = errs[1:]
+	return errs[0]
+}
+
+// problems are the file's problems, the first of each expectation.
+func (x *expectFile) problems() []error {
+	var errs []error
 	if x.NameKey == nil || *x.NameKey == "" {
 		// The verdict and its JUnit suite would have no name (or, for a
 		// bare name:, the file's, as if the key were left out).
-		return config.Errorf("name", `an empty name leaves the verdict unnamed: give one such as "signup-mail", or leave the key out (the verdict is then named after the file)`)
+		errs = append(errs, config.Errorf("name", `an empty name leaves the verdict unnamed: give one such as "signup-mail", or leave the key out (the verdict is then named after the file)`))
+	} else {
+		x.Name = *x.NameKey
 	}
-	x.Name = *x.NameKey
 	if x.Expect.Empty() {
 		// Judging nothing would pass whatever the sender did.
-		return config.Errorf("expect", "no expectations: list recipients: or aggregate: checks under expect:")
+		return append(errs, config.Errorf("expect", "no expectations: list recipients: or aggregate: checks under expect:"))
 	}
-	if x.Expect.Aggregate.MaxConcurrentPerDestination != 0 {
+	if x.Expect.Aggregate.MaxConcurrentPerDestination != nil {
 		// Only a replay counts connections, at its own sink's listeners.
-		return config.Errorf("expect.aggregate.max_concurrent_per_destination", "applies to replays only: expect cannot count the connections a sink received; remove it")
+		errs = append(errs, config.Errorf("expect.aggregate.max_concurrent_per_destination", "applies to replays only: expect cannot count the connections a sink received; remove it"))
 	}
+	x.Expect.Locate(x.file, x.data, "expect")
+	replay := map[string]bool{} // the expectations refused as a replay's
 	for i, r := range x.Expect.Recipients {
 		if name, why := replayOnly(r); name != "" {
-			return config.Errorf(fmt.Sprintf("expect.recipients[%d].%s", i, name), "applies to replays only: %s", why)
+			k := fmt.Sprintf("expect.recipients[%d]", i)
+			replay[k] = true
+			errs = append(errs, config.Errorf(k+"."+name, "applies to replays only: %s", why))
 		}
 	}
-	return x.Expect.Validate("expect")
+	for _, err := range x.Expect.Problems("expect") {
+		var fe *config.FieldError
+		if errors.As(err, &fe) && replay[strings.SplitAfter(fe.Key, "]")[0]] {
+			continue // one problem of each expectation
+		}
+		errs = append(errs, err)
+	}
+	return errs
 }
 
 // replayOnly names a key of r that a sink's record cannot judge, and why:
@@ -142,6 +174,9 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		if err := requireStore(ctx, *db); err != nil {
 			return err
 		}
+	}
+	if err := outs.check(); err != nil {
+		return outs.unwritable(err, fs.Args(), "judged")
 	}
 	// A file that does not load is not judged: the others are, and every
 	// output says so of it (as replay's do), so that no earlier output is

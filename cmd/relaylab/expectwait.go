@@ -126,18 +126,21 @@ func neverSent(r *reports.Recipient) bool {
 // an expect file has not.
 var scenarioKeys = []string{"messages", "seed", "clock", "sink", "relay", "dns", "description"}
 
-// loadExpectFile reads an expect file; a scenario given instead is told to
-// go to relaylab replay, rather than met with its first unknown key.
+// loadExpectFile reads an expect file, with every problem its checks find
+// (reports.LocateAll); a scenario given instead is told to go to relaylab
+// replay, rather than met with its first unknown key.
 func loadExpectFile(path string) (*expectFile, error) {
-	x := &expectFile{NameKey: &path}
-	err := config.Load(path, x)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	x := &expectFile{NameKey: &path, file: path, data: data}
+	err = config.Decode(path, data, x)
+	x.data = nil
 	if err == nil {
 		return x, nil
 	}
-	data, rerr := os.ReadFile(path)
-	if rerr != nil {
-		return nil, err
-	}
+	err = reports.LocateAll(path, data, reports.PlaceHint(err, "expect"), x.more)
 	var top map[string]any
 	if config.CheckShape(path, data) != nil || yaml.Unmarshal(data, &top) != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -36,15 +37,27 @@ func addVerdictOutputs(fs interface {
 	}
 }
 
-func (o verdictOutputs) write(vs []reports.Verdict) error {
-	for _, f := range []struct {
-		flag   string
-		path   string
-		write  func(io.Writer, []reports.Verdict) error
-		append bool
-	}{{"--junit", *o.junit, reports.WriteVerdictsJUnit, false}, {"--json", *o.json, reports.WriteVerdictsJSON, false}, {"--html", *o.html, reports.WriteVerdictsHTML, false},
+// outputFile is one of the verdicts' output files that a flag names.
+type outputFile struct {
+	flag   string
+	path   string
+	write  func(io.Writer, []reports.Verdict) error
+	append bool
+}
+
+// files are the output files the flags name, "" among them for those
+// not given.
+func (o verdictOutputs) files() []outputFile {
+	return []outputFile{{"--junit", *o.junit, reports.WriteVerdictsJUnit, false}, {"--json", *o.json, reports.WriteVerdictsJSON, false}, {"--html", *o.html, reports.WriteVerdictsHTML, false},
 		// A CI job's summary file is shared by its steps: each appends.
-		{"--markdown", *o.markdown, reports.WriteVerdictsMarkdown, true}} {
+		{"--markdown", *o.markdown, reports.WriteVerdictsMarkdown, true}}
+}
+
+// write writes vs to every output file given; one that cannot be written
+// does not keep the others from being written.
+func (o verdictOutputs) write(vs []reports.Verdict) error {
+	var errs []error
+	for _, f := range o.files() {
 		if f.path == "" {
 			continue
 		}
@@ -54,17 +67,60 @@ func (o verdictOutputs) write(vs []reports.Verdict) error {
 		}
 		out, err := os.OpenFile(f.path, flags, 0o666)
 		if err != nil {
-			return fmt.Errorf("%s: %w", f.flag, err)
+			errs = append(errs, fmt.Errorf("%s: %w", f.flag, err))
+			continue
 		}
 		if err := f.write(out, vs); err != nil {
 			out.Close()
-			return fmt.Errorf("%s %s: %w", f.flag, f.path, err)
+			errs = append(errs, fmt.Errorf("%s %s: %w", f.flag, f.path, err))
+			continue
 		}
 		if err := out.Close(); err != nil {
-			return fmt.Errorf("%s %s: %w", f.flag, f.path, err)
+			errs = append(errs, fmt.Errorf("%s %s: %w", f.flag, f.path, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// check opens every output file given for writing, as write will, before
+// anything is replayed or judged, so that one that cannot be written (its
+// directory missing or read-only, a directory by that name) is found at
+// once, not after a replay of minutes or an expect --wait. It leaves an
+// existing file as it was (no truncation: an earlier run's output stays
+// until the verdicts replace it) and removes a file it created.
+func (o verdictOutputs) check() error {
+	var errs []error
+	for _, f := range o.files() {
+		if f.path == "" {
+			continue
+		}
+		_, statErr := os.Lstat(f.path)
+		out, err := os.OpenFile(f.path, os.O_WRONLY|os.O_CREATE, 0o666)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.flag, err))
+			continue
+		}
+		out.Close()
+		if errors.Is(statErr, fs.ErrNotExist) {
+			os.Remove(f.path)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// unwritableOutputs is the error of replay and expect when check finds an
+// output file that cannot be written (what, "replayed" or "judged", is
+// what they did not do). The outputs that can be written say so of every
+// file, as "not judged", so that no earlier run's output stays in place
+// looking green beside the error.
+func (o verdictOutputs) unwritable(err error, files []string, what string) error {
+	err = fmt.Errorf("%w: nothing was %s, as its verdicts could not be written there; give a file in a directory that exists and that you may write to", err, what)
+	vs := make([]reports.Verdict, 0, len(files))
+	for _, f := range files {
+		vs = append(vs, reports.ErrorVerdict(f, f, fmt.Errorf("not %s: %w", what, err)))
+	}
+	o.write(vs) // the unwritable ones fail again, as err says
+	return noVerdict(err)
 }
 
 // exitNoVerdict is the exit code of replay and expect when they could not
@@ -112,6 +168,9 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	if fs.NArg() == 0 {
 		return usageError("name at least one scenario file (README.md's Scenarios section describes the format; relaylab's source has examples in testdata/scenarios/)")
+	}
+	if err := outs.check(); err != nil {
+		return outs.unwritable(err, fs.Args(), "replayed")
 	}
 	// Read every file first. A file that does not load is not replayed,
 	// but the others are, and every output file says which one failed:

@@ -47,36 +47,47 @@ func (sc *Scenario) sentAddresses() []sentAddress {
 	return out
 }
 
-// checkMatches refuses a recipient expectation whose match meets none of
-// the addresses the scenario sends to, nor a sender: it would find 0
-// recipients at the end of the replay, which reads as the relay's fault
-// when the fault is a typo in the file. An expectation whose count is 0
-// asserts just that no recipient matches, and is left alone; any other
-// count, an upper bound included, could then never fail or never hold.
-// message: narrows a match further at the end, so an address that some
-// message has is enough here.
-func (sc *Scenario) checkMatches(prefix string) error {
-	sent := sc.sentAddresses()
-	for i, r := range sc.Expect.Recipients {
-		if r.Count.Set && r.Count.Max == 0 {
-			continue
-		}
-		glob := strings.ToLower(r.Match)
-		if matchesSent(glob, sent) {
-			continue
-		}
-		msg := fmt.Sprintf("%q matches none of the addresses the scenario sends to, nor a sender (who gets the relay's DSNs), so it would find 0 recipients", r.Match)
-		if near, ok := closestSent(glob, sent); ok {
-			note := ""
-			if near.sender {
-				note = " (a sender, who gets the relay's DSNs)"
-			}
-			msg += fmt.Sprintf(": did you mean %q%s?", near.addr, note)
-		}
-		msg += " (to assert that no recipient matches, give count: 0)"
-		return config.Errorf(fmt.Sprintf("%s.recipients[%d].match", prefix, i), "%s", msg)
+// checkSent is the problem of the recipient expectation i with what the
+// scenario sends (checkMatch, checkMessageName, checkNullSender): each
+// would make it fail at the end of the replay for a slip in the file,
+// which reads as the relay's fault. An expectation whose count is 0
+// asserts that no recipient matches, and is left alone; any other count,
+// an upper bound included, could then never fail or never hold.
+func (sc *Scenario) checkSent(prefix string, i int) error {
+	r := sc.Expect.Recipients[i]
+	if r.Count.Set && r.Count.Max == 0 {
+		return nil
 	}
-	return nil
+	key := fmt.Sprintf("%s.recipients[%d]", prefix, i)
+	if err := sc.checkMatch(key, r); err != nil {
+		return err
+	}
+	if err := sc.checkMessageName(key, r); err != nil {
+		return err
+	}
+	return sc.checkNullSender(key, r)
+}
+
+// checkMatch refuses a recipient expectation whose match meets none of
+// the addresses the scenario sends to, nor a sender: it would find 0
+// recipients. message: narrows a match further at the end, so an address
+// that some message has is enough here.
+func (sc *Scenario) checkMatch(key string, r reports.RecipientExpectation) error {
+	sent := sc.sentAddresses()
+	glob := strings.ToLower(r.Match)
+	if matchesSent(glob, sent) {
+		return nil
+	}
+	msg := fmt.Sprintf("%q matches none of the addresses the scenario sends to, nor a sender (who gets the relay's DSNs), so it would find 0 recipients", r.Match)
+	if near, ok := closestSent(glob, sent); ok {
+		note := ""
+		if near.sender {
+			note = " (a sender, who gets the relay's DSNs)"
+		}
+		msg += fmt.Sprintf(": did you mean %q%s?", near.addr, note)
+	}
+	msg += " (to assert that no recipient matches, give count: 0)"
+	return config.Errorf(key+".match", "%s", msg)
 }
 
 // matchesSent reports whether the lower-case glob matches an address in

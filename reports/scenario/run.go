@@ -309,8 +309,10 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	normalize(data, subs)
 	out.Data = data
 	out.Results = reports.Evaluate(data, sc.Expect)
-	if limit := sc.Expect.Aggregate.MaxConcurrentPerDestination; limit > 0 {
-		out.Results = append(out.Results, concurrencyResult(limit, peaks))
+	if limit := sc.Expect.Aggregate.MaxConcurrentPerDestination; limit != nil {
+		r := concurrencyResult(*limit, peaks)
+		r.File, r.Line = sc.Expect.AggregateAt("max_concurrent_per_destination")
+		out.Results = append(out.Results, r)
 	}
 	out.Virtual = data.Last.Sub(start)
 	out.Wall = time.Since(wallStart)
@@ -327,27 +329,20 @@ type submission struct {
 	id   string // the relay's id, once queued
 }
 
-// submissions expands the scenario's message specs, in submission order.
+// submissions expands the scenario's message specs, in submission order
+// (submitOrder).
 func (sc *Scenario) submissions(start time.Time) []*submission {
-	var out []*submission
-	for _, m := range sc.Messages {
-		count := 1
-		if m.Count != nil {
-			count = *m.Count
+	order := sc.submitOrder()
+	out := make([]*submission, 0, len(order))
+	for i, o := range order {
+		m := sc.Messages[o.spec]
+		s := &submission{at: start.Add(o.at), seq: i + 1, spec: m, n: o.n}
+		s.sub = relay.Submission{From: expandN(m.From, o.n), EnvID: m.EnvID, Ret: m.Ret, Client: "scenario"}
+		for _, to := range m.To {
+			s.sub.Recipients = append(s.sub.Recipients, relay.Recipient{Address: expandN(to, o.n), Notify: m.Notify})
 		}
-		for n := 1; n <= count; n++ {
-			s := &submission{at: start.Add(m.At.D() + time.Duration(n-1)*m.Every.D()), spec: m, n: n}
-			s.sub = relay.Submission{From: expandN(m.From, n), EnvID: m.EnvID, Ret: m.Ret, Client: "scenario"}
-			for _, to := range m.To {
-				s.sub.Recipients = append(s.sub.Recipients, relay.Recipient{Address: expandN(to, n), Notify: m.Notify})
-			}
-			out = append(out, s)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
-	for i, s := range out {
-		s.seq = i + 1
-		s.sub.Data = buildMessage(sc.Name, s.spec, s.n, s.at, s.seq)
+		s.sub.Data = buildMessage(sc.Name, m, o.n, s.at, s.seq)
+		out = append(out, s)
 	}
 	return out
 }
@@ -586,13 +581,25 @@ func concurrencyResult(limit int, peaks map[string]int64) reports.Result {
 	sort.Strings(names)
 	var over []string
 	for _, n := range names {
-		if peaks[n] > int64(limit) {
-			over = append(over, fmt.Sprintf("%s had %d connections open at once", n, peaks[n]))
+		if p := peaks[n]; p > int64(limit) {
+			noun := "connections"
+			if p == 1 {
+				noun = "connection"
+			}
+			over = append(over, fmt.Sprintf("%s had %d %s open at once", n, p, noun))
 		}
 	}
 	if len(over) > 0 {
 		r.Pass = false
-		r.Message = fmt.Sprintf("expected at most %d concurrent connections per destination: %s", limit, strings.Join(over, ", "))
+		noun := "connections"
+		if limit == 1 {
+			noun = "connection"
+		}
+		r.Message = fmt.Sprintf("expected at most %d concurrent %s per destination: %s", limit, noun, strings.Join(over, ", "))
+		if limit == 0 {
+			// 0 is no connection at all, not "no limit".
+			r.Message += " (0 allows no connection at all; leave max_concurrent_per_destination out for no limit)"
+		}
 	}
 	return r
 }

@@ -7,6 +7,7 @@ package scenario
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -50,6 +51,11 @@ type Scenario struct {
 	Expect   reports.Expectations `yaml:"expect"`
 
 	file string
+	// data is the file's text while it is read, for the lines of its
+	// expectations; more are the problems Validate found after the first,
+	// which the decoder's Validate call can return one of.
+	data []byte
+	more []error
 }
 
 // ClockConfig sets the virtual clock.
@@ -115,24 +121,93 @@ func Parse(name string, data []byte) (*Scenario, error) {
 		}
 		return nil, &config.Error{File: name, Msg: what + ": a scenario needs at least name: and messages:"}
 	}
+	sc.data = data
+	defer func() { sc.data, sc.more = nil, nil }()
 	if err := config.Decode(name, data, sc); err != nil {
-		return nil, err
+		return nil, reports.LocateAll(name, data, reports.PlaceHint(err, "expect"), sc.more)
 	}
 	return sc, nil
 }
 
-// Validate checks what the components' own checks cannot.
+// Validate checks what the components' own checks cannot. It returns the
+// first problem, and keeps the others for Parse, which reports them all.
 func (sc *Scenario) Validate(string) error {
+	errs := sc.problems()
+	if len(errs) == 0 {
+		return nil
+	}
+	sc.more = errs[1:]
+	return errs[0]
+}
+
+// problems are the scenario's problems: the first of each of its parts
+// (name, clock, sink, relay, DNS), of each message and of each
+// expectation. Checks that read the messages (which addresses and
+// message names an expectation can meet) wait for messages without
+// problems, and each expectation has one problem at most.
+func (sc *Scenario) problems() []error {
 	sc.resolveFiles()
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if sc.Name == "" {
-		return config.Errorf("name", "a scenario needs a name")
+		add(config.Errorf("name", "a scenario needs a name"))
 	}
 	if _, err := sc.start(); err != nil {
-		return config.Errorf("clock.start", "%v", err)
+		add(config.Errorf("clock.start", "%v", err))
 	}
 	if sc.Clock.Limit < 0 {
-		return config.Errorf("clock.limit", "must not be negative")
+		add(config.Errorf("clock.limit", "must not be negative"))
 	}
+	add(sc.validateSystems())
+	msgs := sc.validateMessages()
+	errs = append(errs, msgs...)
+	// The scenario's own classification rules may name categories of
+	// their own, which its expectations may then look for.
+	for _, r := range sc.Relay.Classify {
+		sc.Expect.ExtraCategories = append(sc.Expect.ExtraCategories, r.Category)
+	}
+	sc.Expect.Locate(sc.file, sc.data, "expect")
+	errs = append(errs, sc.Expect.Problems("expect")...)
+	judged := func(i int) bool { // no problem of expectation i so far
+		k := fmt.Sprintf("expect.recipients[%d]", i)
+		for _, e := range errs {
+			var fe *config.FieldError
+			if errors.As(e, &fe) && (fe.Key == k || strings.HasPrefix(fe.Key, k+".")) {
+				return false
+			}
+		}
+		return true
+	}
+	// A path the relay has not would fail every recipient, as if the
+	// mail had gone elsewhere.
+	var paths []string
+	for _, p := range sc.Relay.Paths {
+		paths = append(paths, p.Name)
+	}
+	for i, r := range sc.Expect.Recipients {
+		if r.Path != "" && !slices.Contains(paths, r.Path) && judged(i) {
+			add(config.Errorf(fmt.Sprintf("expect.recipients[%d].path", i), "%q is not one of the scenario's paths (relay.paths: %s), so no recipient could ever take it", r.Path, strings.Join(paths, ", ")))
+		}
+	}
+	if len(msgs) > 0 {
+		return errs
+	}
+	for i := range sc.Expect.Recipients {
+		if judged(i) {
+			add(sc.checkSent("expect", i))
+		}
+	}
+	return errs
+}
+
+// validateSystems checks the sink, the relay and the DNS of the scenario,
+// filling in the defaults a replay gives them, and returns the first
+// problem: each component's own check stops at its first.
+func (sc *Scenario) validateSystems() error {
 	if len(sc.Sink.Listeners) == 0 {
 		sc.Sink.Listeners = sink.DefaultConfig().Listeners
 	}
@@ -183,88 +258,113 @@ func (sc *Scenario) Validate(string) error {
 	if err := probe.Validate("relay"); err != nil {
 		return err
 	}
-	if err := sc.validateDNS(); err != nil {
-		return err
-	}
+	return sc.validateDNS()
+}
+
+// validateMessages is the first problem of each message.
+func (sc *Scenario) validateMessages() []error {
 	if len(sc.Messages) == 0 {
-		return config.Errorf("messages", "a scenario needs at least one message to send")
+		return []error{config.Errorf("messages", "a scenario needs at least one message to send")}
 	}
+	var errs []error
 	for i, m := range sc.Messages {
-		k := fmt.Sprintf("messages[%d]", i)
-		if len(m.To) == 0 {
-			return config.Errorf(k+".to", "every message needs at least one recipient")
-		}
-		// An empty sender is the null reverse-path (MAIL FROM:<>), as
-		// bounces use.
-		if m.From != "" && !isAddress(m.From) {
-			return config.Errorf(k+".from", "%q is not an address (local@domain, without brackets or spaces; leave it out for the null sender <>)", m.From)
-		}
-		for j, to := range m.To {
-			if !isAddress(to) {
-				return config.Errorf(fmt.Sprintf("%s.to[%d]", k, j), "%q is not an address (local@domain, without brackets or spaces)", to)
-			}
-		}
-		if m.Count != nil && *m.Count == 0 {
-			return config.Errorf(k+".count", "0 would send no message: remove the message, or give count 1 or more (without count it is sent once)")
-		}
-		// Each negative key on its own, so that the error points at it.
-		switch {
-		case m.Count != nil && *m.Count < 0:
-			return config.Errorf(k+".count", "%d is negative: want 1 or more messages (without count it is sent once)", *m.Count)
-		case m.Size < 0:
-			return config.Errorf(k+".size", "%d is negative: want a number of bytes, 0 or more", m.Size)
-		case m.At < 0:
-			return config.Errorf(k+".at", "%s is negative: want an offset from the start of 0s or more", m.At)
-		case m.Every < 0:
-			return config.Errorf(k+".every", "%s is negative: want a gap between messages of 0s or more", m.Every)
-		}
-		if limit := cmp.Or(sc.Relay.MaxMessageBytes, relay.DefaultConfig().MaxMessageBytes); int64(m.Size) > limit {
-			return config.Errorf(k+".size", "%d bytes is over the relay's max_message_bytes (%d), which a submission could not pass either", m.Size, limit)
-		}
-		if m.Count != nil && *m.Count > 1_000_000 {
-			return config.Errorf(k+".count", "%d messages is more than a replay should hold (at most 1,000,000)", *m.Count)
-		}
-		if m.Ret != "" && m.Ret != "FULL" && m.Ret != "HDRS" {
-			return config.Errorf(k+".ret", "%q: want FULL or HDRS", m.Ret)
-		}
-		if err := checkNotify(m.Notify); err != nil {
-			return config.Errorf(k+".notify", "%v", err)
-		}
-		if err := checkEnvID(m.EnvID); err != nil {
-			return config.Errorf(k+".envid", "%v", err)
-		}
-		if err := checkHeaderValue(m.Subject); err != nil {
-			return config.Errorf(k+".subject", "%v", err)
-		}
-		for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
-			if err := checkHeaderName(name); err != nil {
-				return config.Errorf(k+".headers."+name, "%v", err)
-			}
-			if err := checkHeaderValue(m.Headers[name]); err != nil {
-				return config.Errorf(k+".headers."+name, "%v", err)
-			}
+		if err := sc.validateMessage(fmt.Sprintf("messages[%d]", i), m); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	// The scenario's own classification rules may name categories of
-	// their own, which its expectations may then look for.
-	for _, r := range sc.Relay.Classify {
-		sc.Expect.ExtraCategories = append(sc.Expect.ExtraCategories, r.Category)
+	return errs
+}
+
+// validateMessage is the first problem of the message m at key k.
+func (sc *Scenario) validateMessage(k string, m MessageSpec) error {
+	if len(m.To) == 0 {
+		return config.Errorf(k+".to", "every message needs at least one recipient")
 	}
-	if err := sc.Expect.Validate("expect"); err != nil {
+	// An empty sender is the null reverse-path (MAIL FROM:<>), as
+	// bounces use.
+	if m.From != "" && !isAddress(m.From) {
+		return config.Errorf(k+".from", "%q is not an address (local@domain, without brackets or spaces; leave it out for the null sender <>)", m.From)
+	}
+	for j, to := range m.To {
+		if !isAddress(to) {
+			return config.Errorf(fmt.Sprintf("%s.to[%d]", k, j), "%q is not an address (local@domain, without brackets or spaces)", to)
+		}
+	}
+	if m.Count != nil && *m.Count == 0 {
+		return config.Errorf(k+".count", "0 would send no message: remove the message, or give count 1 or more (without count it is sent once)")
+	}
+	// Each negative key on its own, so that the error points at it.
+	switch {
+	case m.Count != nil && *m.Count < 0:
+		return config.Errorf(k+".count", "%d is negative: want 1 or more messages (without count it is sent once)", *m.Count)
+	case m.Size < 0:
+		return config.Errorf(k+".size", "%d is negative: want a number of bytes, 0 or more", m.Size)
+	case m.At < 0:
+		return config.Errorf(k+".at", "%s is negative: want an offset from the start of 0s or more", m.At)
+	case m.Every < 0:
+		return config.Errorf(k+".every", "%s is negative: want a gap between messages of 0s or more", m.Every)
+	}
+	if err := sc.checkSubmitTime(k, m); err != nil {
 		return err
 	}
-	// A path the relay has not would fail every recipient, as if the
-	// mail had gone elsewhere.
-	var paths []string
-	for _, p := range sc.Relay.Paths {
-		paths = append(paths, p.Name)
+	if limit := cmp.Or(sc.Relay.MaxMessageBytes, relay.DefaultConfig().MaxMessageBytes); int64(m.Size) > limit {
+		return config.Errorf(k+".size", "%d bytes is over the relay's max_message_bytes (%d), which a submission could not pass either", m.Size, limit)
 	}
-	for i, r := range sc.Expect.Recipients {
-		if r.Path != "" && !slices.Contains(paths, r.Path) {
-			return config.Errorf(fmt.Sprintf("expect.recipients[%d].path", i), "%q is not one of the scenario's paths (relay.paths: %s), so no recipient could ever take it", r.Path, strings.Join(paths, ", "))
+	if m.Count != nil && *m.Count > 1_000_000 {
+		return config.Errorf(k+".count", "%d messages is more than a replay should hold (at most 1,000,000)", *m.Count)
+	}
+	if m.Ret != "" && m.Ret != "FULL" && m.Ret != "HDRS" {
+		return config.Errorf(k+".ret", "%q: want FULL or HDRS", m.Ret)
+	}
+	if err := checkNotify(m.Notify); err != nil {
+		return config.Errorf(k+".notify", "%v", err)
+	}
+	if err := checkEnvID(m.EnvID); err != nil {
+		return config.Errorf(k+".envid", "%v", err)
+	}
+	if err := checkHeaderValue(m.Subject); err != nil {
+		return config.Errorf(k+".subject", "%v", err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
+		if err := checkHeaderName(name); err != nil {
+			return config.Errorf(k+".headers."+name, "%v", err)
+		}
+		if err := checkHeaderValue(m.Headers[name]); err != nil {
+			return config.Errorf(k+".headers."+name, "%v", err)
 		}
 	}
-	return sc.checkMatches("expect")
+	return nil
+}
+
+// checkSubmitTime refuses a message submitted after the clock limit (at:,
+// or the last of its count, every: apart): the replay would end before
+// it, and only then say that the limit was reached.
+func (sc *Scenario) checkSubmitTime(k string, m MessageSpec) error {
+	if sc.Clock.Limit < 0 {
+		return nil // refused at clock.limit
+	}
+	limit := sc.limit()
+	which := " (the default: set clock.limit for more)"
+	if sc.Clock.Limit > 0 {
+		which = " (clock.limit)"
+	}
+	if m.At.D() > limit {
+		return config.Errorf(k+".at", "+%s is after the clock limit, %s%s: the replay ends there, so the message would never be sent; give an at: of %s or less, or raise clock.limit", m.At, limit, which, limit)
+	}
+	count := 1
+	if m.Count != nil {
+		count = *m.Count
+	}
+	if count < 2 || m.Every <= 0 {
+		return nil
+	}
+	// The last is submitted at at+(count-1)*every, which may be past what
+	// a Duration holds: compare without multiplying.
+	if left := limit - m.At.D(); int64(count-1) > int64(left/m.Every.D()) {
+		fit := int64(left/m.Every.D()) + 1
+		return config.Errorf(k+".every", "%s apart, the last of the %d messages would be submitted after the clock limit, %s%s, where the replay ends: %d of them fit; shorten every, lower count, or raise clock.limit", m.Every, count, limit, which, fit)
+	}
+	return nil
 }
 
 // checkHeaderName checks a header field's name as RFC 5322 2.2 has it:
