@@ -333,7 +333,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 				if dur > 0 {
 					j.passGate()
 				}
-				return r.sleep(ctx, dur)
+				return r.sleep(ctx, dur, d)
 			}); err != nil {
 				return log // shutting down: run records nothing
 			}

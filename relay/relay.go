@@ -109,7 +109,7 @@ type Relay struct {
 	busy    int  // scheduler passes and jobs in progress, plus a pending kick
 	kicked  bool // a kick is waiting in kickCh
 	wakeAt  time.Time
-	sleeps  map[*time.Time]struct{} // wake-ups of jobs sleeping on the clock
+	sleeps  map[*time.Time]*dest // wake-ups of jobs sleeping on the clock, for the destination whose rate they wait on
 	dests   map[string]*dest
 	started bool
 
@@ -149,7 +149,7 @@ func New(cfg Config, opts Options) (*Relay, error) {
 		kickCh: make(chan struct{}, 1),
 		slots:  make(chan struct{}, cfg.Workers),
 		dests:  map[string]*dest{},
-		sleeps: map[*time.Time]struct{}{},
+		sleeps: map[*time.Time]*dest{},
 	}
 	r.pool = newConnPool()
 	r.batch = &batcher{st: opts.Store}
@@ -300,19 +300,47 @@ func (r *Relay) addBusy(d int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.busy += d
-	if r.busy == 0 && r.pool.hasIdle() {
+	if r.busy != 0 {
+		return
+	}
+	if keep := r.pacedSoon(); r.pool.hasIdleExcept(keep) {
 		// Idle: kept connections are closed rather than left to time out
 		// at the server. Under load the relay is rarely idle, so they are
-		// reused across messages. The closing (each a QUIT and its reply)
-		// counts as work, so the relay is not quiet until it is done: a
-		// replay must not move its clock while a server answers the QUIT.
+		// reused across messages. A destination whose rate paces its
+		// messages keeps its connections when its next message is due
+		// within connCacheTime, as Postfix's connection cache does, rather
+		// than a QUIT and a new connection for each message. The closing
+		// (each a QUIT and its reply) counts as work, so the relay is not
+		// quiet until it is done: a replay must not move its clock while a
+		// server answers the QUIT.
 		r.busy++
 		go func() {
-			r.pool.closeAll()
+			r.pool.closeExcept(keep)
 			r.pruneDests() // those whose kept connections held them
 			r.addBusy(-1)
 		}()
 	}
+}
+
+// connCacheTime is how long before its next message a destination's
+// connections are kept while the relay is otherwise idle: Postfix's
+// smtp_connection_cache_time_limit, 2s by default.
+const connCacheTime = 2 * time.Second
+
+// pacedSoon are the destinations with a job that waits on their rate and
+// wakes within connCacheTime; r.mu is held.
+func (r *Relay) pacedSoon() map[*dest]bool {
+	var keep map[*dest]bool
+	limit := r.clock.Now().Add(connCacheTime)
+	for at, d := range r.sleeps {
+		if d != nil && !at.After(limit) {
+			if keep == nil {
+				keep = map[*dest]bool{}
+			}
+			keep[d] = true
+		}
+	}
+	return keep
 }
 
 // quiet reports whether the relay has nothing to do until its clock moves:
@@ -341,15 +369,16 @@ func (r *Relay) quietBut(waiting int) bool {
 	return r.schedParked || r.wakeAt.IsZero() || now.Before(r.wakeAt)
 }
 
-// sleep waits d on the relay's clock inside a job; while it sleeps the job
-// does not keep the relay from being quiet.
-func (r *Relay) sleep(ctx context.Context, d time.Duration) error {
+// sleep waits d on the relay's clock inside a job, for the rate of dest
+// (nil for none); while it sleeps the job does not keep the relay from
+// being quiet.
+func (r *Relay) sleep(ctx context.Context, d time.Duration, dest *dest) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
 	at := r.clock.Now().Add(d)
 	r.mu.Lock()
-	r.sleeps[&at] = struct{}{}
+	r.sleeps[&at] = dest
 	r.mu.Unlock()
 	r.addBusy(-1)
 	err := clock.Sleep(ctx, r.clock, d)

@@ -626,13 +626,38 @@ func (p *connPool) closeOther(d *dest, key string) bool {
 }
 
 // closeDest closes the idle connections of d.
-func (p *connPool) closeDest(d *dest) {
+func (p *connPool) closeDest(d *dest) { p.closeIf(func(c *pooled) bool { return c.d == d }) }
+
+// hasIdleExcept reports whether a connection is kept of a dest not in
+// keep.
+func (p *connPool) hasIdleExcept(keep map[*dest]bool) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.idle {
+		for _, c := range l {
+			if !keep[c.d] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (p *connPool) closeAll() { p.closeIf(func(*pooled) bool { return true }) }
+
+// closeExcept closes the idle connections but those of the dests in keep.
+func (p *connPool) closeExcept(keep map[*dest]bool) {
+	p.closeIf(func(c *pooled) bool { return !keep[c.d] })
+}
+
+// closeIf closes the idle connections for which close is true.
+func (p *connPool) closeIf(close func(*pooled) bool) {
 	p.mu.Lock()
 	var out []*pooled
 	for k, l := range p.idle {
 		kept := l[:0]
 		for _, c := range l {
-			if c.d == d {
+			if close(c) {
 				out = append(out, c)
 			} else {
 				kept = append(kept, c)
@@ -648,30 +673,5 @@ func (p *connPool) closeDest(d *dest) {
 	for _, c := range out {
 		c.c.quit()
 		c.d.release()
-	}
-}
-
-// hasIdle reports whether any connection is kept.
-func (p *connPool) hasIdle() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, l := range p.idle {
-		if len(l) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-func (p *connPool) closeAll() {
-	p.mu.Lock()
-	all := p.idle
-	p.idle = map[string][]*pooled{}
-	p.mu.Unlock()
-	for _, l := range all {
-		for _, c := range l {
-			c.c.quit()
-			c.d.release()
-		}
 	}
 }
