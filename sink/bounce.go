@@ -176,6 +176,13 @@ func (b *bouncer) send(p pendingBounce) {
 		return
 	}
 	action, _ := dsnAction(rep)
+	if p.sender == "" {
+		// Not a failure to send: no DSN was ever due (as with NOTIFY=NEVER).
+		why := "the message had a null sender (MAIL FROM:<>): no DSN is sent to it, as it is itself a DSN or another notification (RFC 5321 4.5.5, RFC 3464 2)"
+		s.log.Info("sink: no DSN sent: the message had a null sender", "bounce", p.id, "recipient", p.recipient, "message", p.message)
+		b.finish(p, action, why, nil)
+		return
+	}
 	if why := p.unwanted(action); why != "" {
 		s.log.Info("sink: no DSN sent: the recipient's NOTIFY rules it out", "bounce", p.id, "recipient", p.recipient, "why", why)
 		b.finish(p, action, why, nil)
@@ -185,12 +192,15 @@ func (b *bouncer) send(p pendingBounce) {
 		return
 	}
 	err = b.deliver(p, rep)
+	if err == nil {
+		s.log.Info("sink: DSN sent", "bounce", p.id, "action", action, "to", p.sender, "recipient", p.recipient, "message", p.message, "relay", s.BounceRelay())
+	}
 	if err != nil {
 		p.tries++
 		s.log.Warn("sink: sending a bounce failed", "bounce", p.id, "to", p.sender, "try", p.tries, "err", err)
 		if refused := refusedForGood(err, s.BounceRelay()); refused != nil {
 			err = refused // trying again gets the same answer
-		} else if p.tries < maxBounceTries && p.sender != "" {
+		} else if p.tries < maxBounceTries {
 			p.due = s.clock.Now().Add(time.Minute)
 			b.failedTry(p, err)
 			b.arm(p)

@@ -235,6 +235,13 @@ func (c *Config) Validate(prefix string) error {
 		if (l.CertFile == "") != (l.KeyFile == "") {
 			return config.Errorf(k+".cert_file", "give both cert_file and key_file, or neither for a self-signed certificate")
 		}
+		if l.CertFile != "" && l.TLS != "none" {
+			// Read here, not only when the sink starts, so that a bad file
+			// is named with the configuration file's line.
+			if _, err := loadCertFiles(k, l); err != nil {
+				return err
+			}
+		}
 		switch l.Auth.Mode {
 		case "", "off", "optional", "required":
 		default:
@@ -248,6 +255,9 @@ func (c *Config) Validate(prefix string) error {
 		}
 		if l.Auth.Mode == "required" && len(l.Auth.Users) == 0 {
 			return config.Errorf(k+".auth.users", "auth is required but no user is configured")
+		}
+		if err := checkHideAuth(k, l); err != nil {
+			return err
 		}
 		lim := l.Limits
 		for _, n := range []struct {

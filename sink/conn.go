@@ -67,6 +67,8 @@ type conn struct {
 	// peekGreet: a connect-stage delay or tarpit held the greeting back,
 	// so look for a client that spoke before it (pregreet).
 	peekGreet bool
+	// heard: the client's first bytes have come (firstBytes looked).
+	heard bool
 
 	// Server side.
 	wbuf       []byte
@@ -164,6 +166,12 @@ func (c *conn) note(dir byte, text []byte) {
 	c.tr.Write(b)
 	c.tr.WriteByte(dir)
 	c.tr.WriteByte(' ')
+	if dir == 'C' {
+		// A client's line goes in as it was sent, but for what could
+		// move a terminal's cursor or hide text from who reads it (a TLS
+		// hello sent to a port in the clear is binary): those as escapes.
+		text = []byte(textsafe.Escape(string(text)))
+	}
 	if len(text) > 1024 {
 		c.tr.Write(text[:1024])
 		c.tr.WriteString("...")
@@ -223,6 +231,7 @@ func (c *conn) Read(p []byte) (int, error) {
 				}
 			}
 		}
+		c.firstBytes(p[:n])
 		if err != nil {
 			if c.inData || c.bdatLeft > 0 {
 				var ne net.Error
@@ -268,10 +277,11 @@ func (c *conn) Read(p []byte) (int, error) {
 		m, tlsLine := c.commandCut(p[:n])
 		if tlsLine > 0 {
 			c.held = append(bytes.Clone(p[tlsLine:n]), c.held...)
+			wasTLS := c.tlsState != nil
 			if herr := c.startTLS(bytes.TrimRight(p[:tlsLine], "\r\n")); herr != nil {
 				return 0, herr
 			}
-			if c.tlsState != nil && len(c.held) > 0 {
+			if !wasTLS && c.tlsState != nil && len(c.held) > 0 {
 				// RFC 3207 5: what the client sent in the clear after
 				// STARTTLS is not taken as said under TLS (a command
 				// injected there would be; CVE-2011-0411).
@@ -361,7 +371,7 @@ func (c *conn) commandCut(b []byte) (m, tlsLine int) {
 			break
 		}
 		line, sasl := b[off:off+i+1], off == 0 && c.inAuth
-		if c.l.starttls && isStartTLS(line) && !sasl {
+		if (c.l.starttls || c.l.implicitTLS) && isStartTLS(line) && !sasl {
 			if off == 0 {
 				return 0, i + 1
 			}
@@ -854,11 +864,16 @@ func (c *conn) reply(stage Stage, r Reply) error {
 
 // send writes one whole reply, slowly when tarpitting, and records it.
 func (c *conn) send(stage Stage, wire []byte) error {
-	by, why := c.byNext, c.byWhy
-	c.byNext, c.byWhy = "", ""
 	if c.netClosed {
 		return net.ErrClosed // the sink closed it: nothing more is said
 	}
+	if did, err := c.handshake(c.l.cfg.Limits.IdleTimeout.D()); err != nil {
+		return err // the greeting of a TLS that did not begin: never sent
+	} else if did {
+		c.writeDeadline() // go-smtp's for this reply, which the handshake took
+	}
+	by, why := c.byNext, c.byWhy
+	c.byNext, c.byWhy = "", ""
 	switch {
 	case by != "" && why != "":
 		c.notef('*', "reply by "+by+" (matched "+why+")")
@@ -1228,6 +1243,12 @@ func (c *conn) ehloReply(r []byte) []byte {
 			ext = ext[4:]
 		}
 		name, _, _ := strings.Cut(ext, " ")
+		if strings.EqualFold(name, "AUTH") && c.l.cfg.Auth.RequireTLS && c.tlsState == nil {
+			// AUTH is taken only under TLS: not offered before it, as
+			// Postfix's smtpd_tls_auth_only (RFC 4954 4 lets a server
+			// offer it so); an AUTH sent anyway gets 538.
+			continue
+		}
 		if !c.l.hidden(name) {
 			if max := c.l.cfg.Limits.MaxMessageBytes; ext == "SIZE" && max > 0 {
 				ext = "SIZE " + strconv.FormatInt(max, 10) // RFC 1870 4: the limit
@@ -1296,6 +1317,7 @@ func (c *conn) sessionDirectives() []Directive {
 
 // Close is called by go-smtp when the session ends: record it.
 func (c *conn) Close() error {
+	c.closeNotify()
 	err := c.closeSocket()
 	c.closeOnce.Do(func() {
 		c.sink.finish(c)

@@ -53,3 +53,26 @@ func checkGreeting(key, greeting string) error {
 	return config.Errorf(key, "%q: the greeting is the text after \"220 HOSTNAME ESMTP\", so this would still be a 220 that welcomes the client; "+
 		"to answer connections with another code, use a rule of stage connect, such as {stage: connect, reply: \"554 5.7.1 go away\"}, and leave greeting: for the 220's text", greeting)
 }
+
+// checkHideAuth refuses a hide list that leaves a listener unable to take
+// mail, or AUTH: hiding AUTH where auth.mode is required (MAIL needs an
+// AUTH the listener answers with 502), and hiding STARTTLS where
+// auth.require_tls takes AUTH only under TLS and TLS could start only by
+// STARTTLS (as tls: none is refused with require_tls). k is the
+// listener's key.
+func checkHideAuth(k string, l *ListenerConfig) error {
+	for i, h := range l.Hide {
+		key := fmt.Sprintf("%s.hide[%d]", k, i)
+		switch {
+		case strings.EqualFold(h, "AUTH") && l.Auth.Mode == "required":
+			return config.Errorf(key, "%q with auth.mode required: MAIL needs an AUTH first, and a hidden AUTH gets 502, so the listener could never take mail; remove AUTH from hide, or set auth.mode to optional or off", h)
+		case strings.EqualFold(h, "STARTTLS") && l.Auth.RequireTLS && l.TLS != "implicit" && l.TLS != "none":
+			never := "no AUTH could ever be taken"
+			if l.Auth.Mode == "required" {
+				never += ", nor mail, since auth.mode is required"
+			}
+			return config.Errorf(key, "%q with auth.require_tls: AUTH is taken only under TLS, and a hidden STARTTLS gets 502, so TLS never starts and %s; remove STARTTLS from hide, remove require_tls, or give the listener tls: implicit", h, never)
+		}
+	}
+	return nil
+}

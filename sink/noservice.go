@@ -40,6 +40,9 @@ const refusalWriteTimeout = 30 * time.Second
 func (c *conn) refuse(r Reply) {
 	defer c.Close()
 	c.greeted = true
+	if _, err := c.handshake(refusalWriteTimeout); err != nil {
+		return
+	}
 	// Network deadlines are the wall clock's, as go-smtp's idle timeout.
 	c.tcp.SetDeadline(time.Now().Add(refusalWriteTimeout))
 	if err := c.send(StageConnect, r.wire()); err != nil || !waitsForQuit(r.Code) {

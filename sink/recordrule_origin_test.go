@@ -50,7 +50,7 @@ func TestReplyOrigin(t *testing.T) {
 	for _, pair := range [][2]string{
 		{`* reply by sink.rules[1]`, `S 550 5.7.1 sender refused`},
 		{`* reply by rule "twice then ok"`, `S 451 4.3.0 try again later`},
-		{`* reply by profile gmail (domain gmail.test), rules[0]`, `S 550 5.1.1 `},
+		{`* reply by profile gmail (domain gmail.test), rules[0]`, `S 550-5.1.1 `}, // Gmail's reply has several lines
 		{`* reply by directive rcpt550`, `S 550 `},
 		{`* reply by sink.rules[2]`, `S 554 5.6.0 refused after the dot`},
 	} {

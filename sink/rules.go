@@ -538,6 +538,10 @@ func parseRuleReply(s string) (Reply, error) {
 	if strings.ContainsAny(strings.TrimRight(s, "\r\n"), "\r\n") {
 		return Reply{}, fmt.Errorf("reply %q has several lines: only a rule's reply: may have several; write one line here", s)
 	}
+	if i, r := replyControl(strings.TrimRight(s, "\r\n")); i >= 0 {
+		// Sent as it is, it would reach the client's terminal or log.
+		return Reply{}, fmt.Errorf("reply %q: control character %U at octet %d: a reply's text is printable characters, spaces and tabs (RFC 5321 4.2, textstring; UTF-8 text where the client can read it, RFC 6531); remove it or write it out in words", s, r, i+1)
+	}
 	rep, err := ParseReply(s)
 	if err != nil {
 		return Reply{}, err
@@ -786,4 +790,16 @@ func (c *rule) neverMatches(key string, inProfile bool) error {
 		return config.Errorf(key+".helo", "never matches: at stage connect the client has not sent EHLO or HELO, so the name is empty and %q cannot match it: use stage ehlo or later", c.src.HELO)
 	}
 	return nil
+}
+
+// replyControl returns the index and value of the first control
+// character in s that a reply's text may not have (any but HT: C0, DEL,
+// and the C1 controls of UTF-8), or -1.
+func replyControl(s string) (int, rune) {
+	for i, r := range s {
+		if r < 0x20 && r != '\t' || r >= 0x7f && r <= 0x9f {
+			return i, r
+		}
+	}
+	return -1, 0
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/saslogin"
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // session is the go-smtp Session of one connection, created at EHLO.
@@ -641,6 +643,14 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	check := func(user, pass string) error {
 		want, ok := s.c.l.cfg.Auth.Users[user]
 		if !ok || want != pass {
+			// Why, for who reads the transcript (the client gets the same
+			// 535 either way, which tells an attacker nothing); never the
+			// password.
+			why := "the password is not the one auth.users gives user " + quoteName(user)
+			if !ok {
+				why = "auth.users has no user " + quoteName(user)
+			}
+			s.c.notef('*', "authentication failed: "+why)
 			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
 		}
 		s.authUser = user
@@ -651,6 +661,7 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	case sasl.Plain:
 		return plainShape{authServer{sasl.NewPlainServer(func(identity, user, pass string) error {
 			if identity != "" && identity != user {
+				s.c.notef('*', "authentication failed: the authorization identity "+quoteName(identity)+" is not the user "+quoteName(user)+" (the sink lets a user act only as itself)")
 				return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authorization identity must be the user"}
 			}
 			return check(user, pass)
@@ -691,3 +702,6 @@ func (a authServer) Next(resp []byte) ([]byte, bool, error) {
 	}
 	return challenge, done, err
 }
+
+// quoteName is a user name a client sent, quoted and cut for a note.
+func quoteName(name string) string { return strconv.Quote(textsafe.Cut(name, 64)) }

@@ -287,7 +287,9 @@ func (s *Sink) rulesEvent(how string, rules []Rule) {
 }
 
 // Reload takes the rules and profiles of cfg. Listeners are not rebound:
-// a change of address or TLS needs a restart.
+// a change of address or TLS needs a restart, a new certificate in the
+// same files too (the log says so). A configuration with an error (a
+// certificate file that no longer loads among them) changes nothing.
 func (s *Sink) Reload(cfg Config) error {
 	if err := cfg.Validate("sink"); err != nil {
 		return err
@@ -295,6 +297,7 @@ func (s *Sink) Reload(cfg Config) error {
 	if err := s.load(cfg); err != nil {
 		return err
 	}
+	s.warnCertChanged(cfg)
 	// profiles: those in force (built in and from the files); domain_maps:
 	// the entries of sink.profiles.
 	s.log.Info("sink configuration reloaded", "rules", len(cfg.Rules), "profiles", len(s.ProfileNames()), "domain_maps", len(cfg.Profiles))

@@ -349,7 +349,7 @@ func TestStartTLSRefusedByRule(t *testing.T) {
 func TestConfiguredCertificateAndOptionalAuth(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	cert, err := selfSigned([]string{"files.sink.test"}, time.Now())
+	cert, err := selfSigned([]string{"files.sink.test"}, nil, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

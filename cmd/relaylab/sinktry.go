@@ -12,8 +12,11 @@ import (
 // first listener in configuration order that takes mail without AUTH and
 // without TLS from the first byte, or, when none does, the first that
 // takes it without AUTH, or else the first, with the swaks flags its
-// settings need. Sink.Addrs is a map, so taking its first entry named a
-// random listener, one that may answer MAIL with 530.
+// settings need: --tls-on-connect for implicit TLS, --auth-user for
+// required AUTH, and -tls (swaks's STARTTLS, as the relay's try: line
+// has it) before an AUTH that auth.require_tls takes only under TLS.
+// Sink.Addrs is a map, so taking its first entry named a random
+// listener, one that may answer MAIL with 530.
 func sinkTry(listeners []sink.ListenerConfig, addrs map[string]net.Addr) string {
 	var order []sink.ListenerConfig
 	for _, lc := range listeners {
@@ -46,8 +49,15 @@ func sinkTry(listeners []sink.ListenerConfig, addrs map[string]net.Addr) string 
 	}
 	host, port, _ := net.SplitHostPort(addrs[pick.Name].String())
 	line := "swaks --server " + net.JoinHostPort(dialHost(host), port)
-	if pick.TLS == "implicit" {
+	switch {
+	case pick.TLS == "implicit":
 		line += " --tls-on-connect"
+	case pick.Auth.Mode == "required" && pick.Auth.RequireTLS:
+		// auth.require_tls answers AUTH in the clear with 538 and does
+		// not offer it before STARTTLS: swaks must start TLS first. (With
+		// AUTH optional the suggested mail goes without AUTH, in the
+		// clear; under implicit TLS every command is under TLS already.)
+		line += " -tls"
 	}
 	if pick.Auth.Mode == "required" {
 		users := make([]string, 0, len(pick.Auth.Users))
