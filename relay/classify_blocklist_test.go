@@ -16,32 +16,43 @@ import (
 var profileReplies = []struct {
 	stage, reply, category string
 }{
-	{"rcpt", "550 5.1.1 The mailbox you tried to reach does not exist. Check the address for typos or unneeded spaces. https://support.example.test/mail/?p=NoSuchUser", "invalid-recipient"},
-	{"rcpt", "421 4.7.28 Our system has detected an unusual rate of mail from your IP address. To protect our users, this mail has been temporarily limited. https://support.example.test/mail/?p=RateLimited", "rate-limited"},
-	{"rcpt", "452 4.2.2 The recipient's inbox is out of storage space. Please direct the recipient to https://support.example.test/mail/?p=OverQuota", "mailbox-full"},
-	{"dot", "550 5.7.26 This mail has no authentication: neither SPF nor DKIM passes for the sender's domain. To protect our users from spam, we reject it. https://support.example.test/mail/?p=Unauthenticated", "authentication-failure"},
-	{"dot", "550 5.7.1 Our system has found this message likely to be unsolicited mail. To lower the risk, review our bulk sender guidelines. https://support.example.test/mail/?p=Spam", "spam-block"},
-	{"rcpt", "554 5.7.9 Delivery error: dd There is no account by this name here.", "invalid-recipient"},
+	{"rcpt", "550-5.1.1 The mailbox you tried to reach does not exist. Check the\n550-5.1.1 address for typos or unneeded spaces. To learn more, see\n550 5.1.1 https://support.example.test/mail/?p=NoSuchUser\n", "invalid-recipient"},
+	{"rcpt", "421-4.7.28 Our system has detected an unusual rate of mail from your IP\n421-4.7.28 address. To protect our users, this mail has been temporarily\n421 4.7.28 limited. https://support.example.test/mail/?p=RateLimited\n", "rate-limited"},
+	{"rcpt", "452-4.2.2 The recipient's inbox is out of storage space. Please direct\n452 4.2.2 the recipient to https://support.example.test/mail/?p=OverQuota\n", "mailbox-full"},
+	{"dot", "550-5.7.26 This mail has no authentication: neither SPF nor DKIM passes\n550-5.7.26 for the sender's domain. To protect our users from spam, we\n550 5.7.26 reject it. https://support.example.test/mail/?p=Unauthenticated\n", "authentication-failure"},
+	{"dot", "550-5.7.1 Our system has found this message likely to be unsolicited\n550-5.7.1 mail. To lower the risk, review our bulk sender guidelines.\n550 5.7.1 https://support.example.test/mail/?p=Spam\n", "spam-block"},
+	{"dot", "554 delivery error: dd There is no account by this name here", "invalid-recipient"},
 	{"mail", "421 4.7.0 [TSS04] Messages from your address are deferred for now because of unusual volume or user complaints; see https://help.example.test/postmaster/errors", "rate-limited"},
 	{"rcpt", "421 4.7.0 [TSS04] Messages from your address are deferred for now because of unusual volume or user complaints; see https://help.example.test/postmaster/errors", "rate-limited"},
 	{"dot", "550 5.7.9 This message is not accepted: it fails our authentication checks (DMARC policy of the sender's domain); see https://help.example.test/postmaster/errors", "authentication-failure"},
 	{"rcpt", "550 5.5.0 Requested action not taken: mailbox unavailable (the address does not exist here)", "invalid-recipient"},
 	{"rcpt", "550 5.7.1 Unfortunately, messages from your IP were not delivered because it is on our block list (S3150). You can ask for removal at https://sender.example.test", "spam-block"},
-	{"mail", "550 5.7.1 Service unavailable, your sending address is on our block list (S3140). You can ask for removal at https://sender.example.test", "spam-block"},
+	{"mail", "550 5.7.1 Unfortunately, messages from your IP were not sent: part of your network is on our block list (S3140). You can ask for removal at https://sender.example.test", "spam-block"},
 	{"rcpt", "451 4.7.500 Server busy. Please try again later from your IP address (AS843)", "rate-limited"},
 }
 
-// parseReplyLine splits "550 5.7.1 text" as the relay's client does.
-func parseReplyLine(t *testing.T, stage, line string) Reply {
+// parseReplyLine splits "550 5.7.1 text" as the relay's client does, and
+// a reply of several lines ("550-5.1.1 ...\n550 5.1.1 ...") into its code,
+// its enhanced code and its lines' texts joined by "\n".
+func parseReplyLine(t *testing.T, stage, reply string) Reply {
 	t.Helper()
-	code, err := strconv.Atoi(line[:3])
+	lines := strings.Split(strings.TrimSuffix(reply, "\n"), "\n")
+	code, err := strconv.Atoi(lines[0][:3])
 	if err != nil {
-		t.Fatalf("reply %q has no code", line)
+		t.Fatalf("reply %q has no code", reply)
 	}
-	r := Reply{Stage: stage, Code: code, Text: line[4:]}
-	if enh, rest, _ := strings.Cut(r.Text, " "); isEnhanced(enh) {
-		r.Enhanced, r.Text = enh, rest
+	r := Reply{Stage: stage, Code: code}
+	var texts []string
+	for _, l := range lines {
+		texts = append(texts, l[4:])
 	}
+	if enh, rest, _ := strings.Cut(texts[0], " "); isEnhanced(enh) {
+		r.Enhanced, texts[0] = enh, rest
+		for i := 1; i < len(texts); i++ {
+			texts[i] = strings.TrimPrefix(texts[i], enh+" ")
+		}
+	}
+	r.Text = strings.Join(texts, "\n")
 	return r
 }
 
