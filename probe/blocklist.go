@@ -1,11 +1,13 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -35,8 +37,11 @@ type Listing struct {
 	Codes   []string      `json:"codes,omitempty"`   // returned addresses
 	Meaning []string      `json:"meaning,omitempty"` // what the codes mean
 	Reason  string        `json:"reason,omitempty"`  // the list's TXT record
-	Server  string        `json:"server,omitempty"`  // the DNS server that answered
-	Error   string        `json:"error,omitempty"`   // why the status is unknown
+	// DelistURL is where to ask for delisting, when listed: the zone's
+	// delist, or the first URL of Reason.
+	DelistURL string `json:"delist_url,omitempty"`
+	Server    string `json:"server,omitempty"` // the DNS server that answered
+	Error     string `json:"error,omitempty"`  // why the status is unknown
 }
 
 // ZoneHealth is the RFC 5782 section 5 test of a zone.
@@ -84,8 +89,16 @@ func CheckHealth(ctx context.Context, r resolver.Resolver, log *slog.Logger, zon
 
 func checkZoneHealth(ctx context.Context, r resolver.Resolver, z *Zone) ZoneHealth {
 	listed, unlisted := z.TestListed, z.TestUnlisted
-	switch z.Kind {
-	case ZoneIP:
+	switch {
+	case z.Kind == ZoneIP && !z.TakesIPv4():
+		// RFC 5782 5: an IPv6 list's test points, asked in nibble form.
+		if listed == "" {
+			listed = "::ffff:127.0.0.2"
+		}
+		if unlisted == "" {
+			unlisted = "::ffff:127.0.0.1"
+		}
+	case z.Kind == ZoneIP:
 		if listed == "" {
 			listed = "127.0.0.2"
 		}
@@ -237,16 +250,38 @@ func (z *Zone) query(ctx context.Context, r resolver.Resolver, subject string, w
 		if t, err := r.LookupTXT(ctx, name); err == nil {
 			l.Reason = strings.Join(t.Joined(), " ")
 		}
+		l.DelistURL = cmp.Or(z.Delist, firstURL(l.Reason))
 	}
 	return l
+}
+
+// urlInText finds an http or https URL in a list's TXT record, up to a
+// space or a quote.
+var urlInText = regexp.MustCompile(`https?://[^\s"'<>]+`)
+
+// firstURL returns the first http or https URL of s without the
+// punctuation that ends a sentence, or "".
+func firstURL(s string) string {
+	return strings.TrimRight(urlInText.FindString(s), ".,;:)]")
 }
 
 // CheckIP asks every IP zone (and IPv6-capable ones for IPv6 addresses)
 // about ip, concurrently. Zones unhealthy in h give Unknown.
 func CheckIP(ctx context.Context, r resolver.Resolver, log *slog.Logger, zones []Zone, h Health, ip netip.Addr) []Listing {
-	return checkAll(ctx, r, log, zones, h, ip.Unmap().String(), func(z *Zone) bool {
-		return z.Kind == ZoneIP && (ip.Unmap().Is4() || z.IPv6)
-	})
+	return checkAll(ctx, r, log, zones, h, ip.Unmap().String(), func(z *Zone) bool { return z.asksAbout(ip) })
+}
+
+// asksAbout reports whether z is an IP list that is asked about ip: an
+// IPv4 address unless the list holds IPv6 addresses only (ipv4: false),
+// an IPv6 address when it answers IPv6 queries (ipv6: true).
+func (z *Zone) asksAbout(ip netip.Addr) bool {
+	if z.Kind != ZoneIP {
+		return false
+	}
+	if ip.Unmap().Is4() {
+		return z.TakesIPv4()
+	}
+	return z.IPv6
 }
 
 // CheckDomain asks every domain and URI zone about domain. URI lists are
@@ -291,6 +326,18 @@ func checkAll(ctx context.Context, r resolver.Resolver, log *slog.Logger, zones 
 	return out
 }
 
+// listingRFC is the section that defines a list of subject's kind: IPv4
+// addresses (RFC 5782 2.1), IPv6 addresses (2.4), domain names (2.3).
+func listingRFC(subject string) string {
+	switch a, err := netip.ParseAddr(subject); {
+	case err != nil:
+		return "RFC 5782 2.3"
+	case a.Is4():
+		return "RFC 5782 2.1"
+	}
+	return "RFC 5782 2.4"
+}
+
 // ListingFindings turns listings into report findings.
 func ListingFindings(ls []Listing) ([]Finding, Status) {
 	f := &findings{check: "blocklist"}
@@ -301,7 +348,11 @@ func ListingFindings(ls []Listing) ([]Finding, Status) {
 			if l.Reason != "" {
 				msg += " (" + l.Reason + ")"
 			}
-			f.add(SevError, "listed", l.Query, strings.Join(l.Codes, ","), "RFC 5782 2.1", "%s; receivers that use this list will refuse or junk the mail: fix the cause, then follow the list's delisting procedure", msg)
+			delist := "follow the list's delisting procedure"
+			if l.DelistURL != "" {
+				delist = "ask for delisting at " + l.DelistURL
+			}
+			f.add(SevError, "listed", l.Query, strings.Join(l.Codes, ","), listingRFC(l.Subject), "%s; receivers that use this list will refuse or junk the mail: fix the cause, then %s", msg, delist)
 		case Unknown:
 			f.unknown = true
 			// A zone that failed its health check is never queried:

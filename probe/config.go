@@ -26,7 +26,7 @@ import (
 //	  blocklist_interval: 30m
 //	  resolvers: ["127.0.0.1:53"]
 //	  keep: 30d
-//	  webhook: {url: "https://hooks.example.com/relaylab", attempts: 6, backoff: 30s}
+//	  webhook: {url: "https://hooks.example.com/relaylab", attempts: 6, backoff: 30s, secret: SECRET}
 //	  zones: blocklists.yaml   # or a list: [blocklists.yaml, {zone: bl.example.net, kind: ip}]
 type Config struct {
 	Domains DomainList `yaml:"domains"`
@@ -54,6 +54,11 @@ type Config struct {
 	Zones   ZoneList      `yaml:"zones"`
 	Webhook WebhookConfig `yaml:"webhook"`
 }
+
+// MaxTimeout bounds the time allowed for one DNS query (probe.timeout,
+// relaylab probe --timeout): a DNS server that has not answered in a
+// minute will not, and a longer wait holds a whole cycle up.
+const MaxTimeout = time.Minute
 
 // WatchDomain is a domain of the watchlist and the DKIM selectors it
 // signs with.
@@ -204,7 +209,16 @@ type WebhookConfig struct {
 	Attempts int             `yaml:"attempts"` // default 6
 	Backoff  config.Duration `yaml:"backoff"`  // first retry delay, doubled each time (default 30s)
 	Timeout  config.Duration `yaml:"timeout"`  // one POST (default 10s)
+	// Secret, when set, signs each POST: the header X-Relaylab-Signature
+	// carries "sha256=" and the hex HMAC-SHA256 of the exact body under
+	// it (WebhookSignature), so that the receiver can tell the probe's
+	// posts from forgeries. A secret: relaylab config hides it.
+	Secret string `yaml:"secret"`
 }
+
+// minWebhookSecret is the shortest probe.webhook.secret taken: a shorter
+// one can be found by trying.
+const minWebhookSecret = 16
 
 // DefaultConfig returns a Config with every default filled and an empty
 // watchlist (the monitor then idles).
@@ -316,8 +330,8 @@ func (c *Config) Validate(prefix string) error {
 	if c.Keep.D() < c.Interval.D() || c.Keep.D() < c.BlocklistInterval.D() {
 		return config.Errorf(key("keep"), "%s keeps less than one interval of results", c.Keep)
 	}
-	if c.Timeout.D() <= 0 {
-		return config.Errorf(key("timeout"), "must be positive, such as 3s")
+	if c.Timeout.D() <= 0 || c.Timeout.D() > MaxTimeout {
+		return config.Errorf(key("timeout"), "%s: give a time more than 0 and at most %s, such as 3s, for one DNS query (a server that has not answered in %s will not)", c.Timeout, config.Duration(MaxTimeout), config.Duration(MaxTimeout))
 	}
 	if err := c.Zones.load(key("zones")); err != nil {
 		return err
@@ -327,6 +341,9 @@ func (c *Config) Validate(prefix string) error {
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			return config.Errorf(key("webhook.url"), "%q is not an http or https URL", u)
 		}
+	}
+	if n := len([]rune(c.Webhook.Secret)); n > 0 && n < minWebhookSecret {
+		return config.Errorf(key("webhook.secret"), "is too short (%d of the %d characters it needs): anyone who can reach the receiver could find it by trying and sign posts of their own; give at least %d random characters, such as the output of `openssl rand -hex 32`", n, minWebhookSecret, minWebhookSecret)
 	}
 	if c.Webhook.Attempts < 1 {
 		return config.Errorf(key("webhook.attempts"), "must be at least 1")

@@ -272,6 +272,13 @@ func checkDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 				rep.Missing = append(rep.Missing, sel)
 				f.add(SevWarning, sharedMissing, name, "", "RFC 6376 3.6.2.1",
 					"selector %q, listed for every watched domain, has no key at %s: if %s signs with it, its mail fails DKIM; publish the key there, or tie the selector to the domains that sign with it (domains: [{name: DOMAIN, selectors: [%s]}])", sel, name, domain, sel)
+			case ds.Asked && ds.CNAME != "":
+				// A provider's key behind an alias: the alias is there,
+				// the key it points to is not.
+				rep.Missing = append(rep.Missing, sel)
+				target := strings.TrimSuffix(ds.CNAME, ".")
+				f.add(SevError, "missing", name, "", "RFC 6376 3.6.2.1",
+					"selector %q has no key at %s: it is an alias (CNAME) of %s, which has no key (the provider that hosts it may have removed or renamed it), so mail signed with it fails DKIM; point the alias at the provider's current key, or publish the key at %s instead of the alias", sel, name, target, name)
 			case ds.Asked:
 				rep.Missing = append(rep.Missing, sel)
 				f.add(SevError, "missing", name, "", "RFC 6376 3.6.2.1",

@@ -101,7 +101,7 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 				near, at, whyNotDMARC(near), domain, fixedNearDMARC(near))
 			break
 		}
-		misplacedDMARC(ctx, r, f, domain)
+		misplacedDMARC(ctx, r, f, domain, &rep)
 		at := "_dmarc." + domain
 		if org := OrgDomain(domain); org != domain {
 			at += " or at _dmarc." + org + " (its organisational domain)"
@@ -138,6 +138,11 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 			// missing-semicolon finding says what to publish.
 			f.list = slices.DeleteFunc(f.list, func(x Finding) bool { return x.Code == "dmarc.no-policy" })
 		}
+	}
+	if rep.Record != "" {
+		// A record at the domain itself is lost whether or not a
+		// record at a _dmarc name applies.
+		misplacedDMARC(ctx, r, f, domain, &rep)
 	}
 	rep.Findings, rep.Status = f.list, f.status()
 	log.Debug("dmarc checked", "domain", domain, "status", rep.Status)
@@ -223,10 +228,17 @@ func keepOneDMARC(recs []string) string {
 
 // misplacedDMARC reports a DMARC record published at the domain itself
 // (or its organisational domain) instead of at _dmarc: receivers look
-// only at _dmarc.DOMAIN (RFC 7489 6.1), so it applies nowhere.
-func misplacedDMARC(ctx context.Context, r resolver.Resolver, f *findings, domain string) {
+// only at _dmarc.DOMAIN (RFC 7489 6.1), so it applies nowhere. rep is the
+// record found at a _dmarc name, if any (rep.Record is "" when none was):
+// then only the names up to where it was found are looked at, and the
+// finding says what applies instead.
+func misplacedDMARC(ctx context.Context, r resolver.Resolver, f *findings, domain string, rep *DMARCReport) {
 	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
-	for _, d := range slices.Compact([]string{domain, OrgDomain(domain)}) {
+	names := slices.Compact([]string{domain, OrgDomain(domain)})
+	if rep.PolicyDomain == domain {
+		names = names[:1] // the organisational domain's own records do not apply to domain
+	}
+	for _, d := range names {
 		t, err := lookupTXT(ctx, r, d)
 		if err != nil {
 			continue
@@ -239,12 +251,42 @@ func misplacedDMARC(ctx context.Context, r resolver.Resolver, f *findings, domai
 			if !IsDMARC(s) {
 				fixed = fixedNearDMARC(s)
 			}
-			f.add(SevError, "wrong-location", d, s, "RFC 7489 6.1",
-				"%q is published at %s itself, where receivers never look for DMARC: they read it only at _dmarc.%s, so it applies to no mail; move it to _dmarc.%s (publish %q there and remove it from %s)",
-				s, d, d, d, fixed, d)
+			switch {
+			case rep.PolicyDomain == d:
+				// A stray copy beside the record that applies.
+				f.add(SevWarning, "wrong-location", d, s, "RFC 7489 6.1",
+					"%q is published at %s itself, where receivers never look for DMARC: they read the record at _dmarc.%s (%q), so this one does nothing; remove it from %s, and if it says what you meant, put that in the record at _dmarc.%s",
+					s, d, d, rep.Record, d, d)
+			case rep.PolicyDomain != "":
+				// The domain's own policy, lost: the organisational
+				// domain's applies in its place.
+				f.add(SevError, "wrong-location", d, s, "RFC 7489 6.1",
+					"%q is published at %s itself, where receivers never look for DMARC, so it applies to no mail: they read _dmarc.%s, find no record they can use, and apply the one of the organisational domain at _dmarc.%s instead%s; move it to _dmarc.%s (publish %q there and remove it from %s)",
+					s, d, d, rep.PolicyDomain, appliedInstead(rep, fixed), d, fixed, d)
+			default:
+				f.add(SevError, "wrong-location", d, s, "RFC 7489 6.1",
+					"%q is published at %s itself, where receivers never look for DMARC: they read it only at _dmarc.%s, so it applies to no mail; move it to _dmarc.%s (publish %q there and remove it from %s)",
+					s, d, d, d, fixed, d)
+			}
 			return
 		}
 	}
+}
+
+// appliedInstead says what the record rep gives mail from its domain
+// when a record the domain meant (want) is not read: " (mail from D that
+// fails DMARC gets P, not the p=Q it asks for)", or "" when rep's record
+// does not parse.
+func appliedInstead(rep *DMARCReport, want string) string {
+	policy, _ := rep.Effective()
+	if policy == "" {
+		return ""
+	}
+	asked := ""
+	if p, err := ParseDMARC(want); err == nil && p.Policy != "" && p.Policy != policy {
+		asked = fmt.Sprintf(", not the p=%s it asks for", p.Policy)
+	}
+	return fmt.Sprintf(" (mail from %s that fails DMARC gets %s%s)", rep.Domain, policy, asked)
 }
 
 // nearDMARC looks at the DMARC names of domain and its organisational
@@ -360,9 +402,14 @@ func whyNotDMARC(rec string) string {
 		// would read "v" in any case: receivers differ, so it is named.
 		return "it starts with \"V=\", and receivers look for \"v=DMARC1\" with a lower-case v (RFC 7489 6.3 takes DKIM's tag-value syntax, in which tag names are case-sensitive, RFC 6376 3.2)"
 	case t[2:8] == "DMARC1" && len(t) > 8:
-		// "v=DMARC1p=reject", "v=DMARC1,p=reject": the version is right,
-		// but what follows it makes it another version.
-		return fmt.Sprintf("\"v=DMARC1\" is followed by %q instead of \";\", so receivers read the version as %q", t[8:9], strings.SplitN(t[2:], ";", 2)[0])
+		// "v=DMARC1p=reject", "v=DMARC1,p=reject", "v=DMARC1 p=reject":
+		// the version is right, but what follows it makes it another
+		// version.
+		what := fmt.Sprintf("%q", t[8:9])
+		if next := strings.Fields(t[8:]); (t[8] == ' ' || t[8] == '\t') && len(next) > 0 {
+			what = fmt.Sprintf("a space and %q", strings.TrimRight(next[0], ";"))
+		}
+		return fmt.Sprintf("\"v=DMARC1\" is followed by %s instead of \";\", which makes the version %q", what, strings.TrimSpace(strings.SplitN(t[2:], ";", 2)[0]))
 	}
 	return fmt.Sprintf("its version is %q, and it must be \"DMARC1\" in capitals (RFC 7489 6.4)", t[2:8])
 }
@@ -512,11 +559,68 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 	for _, k := range p.Unknown {
 		f.add(SevInfo, "unknown-tag", name, rec, "RFC 7489 6.3", "tag %q is not a DMARC tag and is ignored", k)
 	}
-	hosts := map[string]bool{}
-	for _, list := range [][]string{p.RUA, p.RUF} {
+	checkReportURIs(ctx, r, f, name, where, rec, p)
+}
+
+// reportDest is a domain that reports go to: the addresses there of
+// each tag (rua, ruf).
+type reportDest struct {
+	host     string
+	rua, ruf []string
+}
+
+// what says which reports of where go to d: "aggregate reports (rua)
+// for W go to A", "... and failure reports (ruf) to B".
+func (d reportDest) what(where string) string {
+	var parts []string
+	if len(d.rua) > 0 {
+		parts = append(parts, "aggregate reports (rua)")
+	}
+	if len(d.ruf) > 0 {
+		parts = append(parts, "failure reports (ruf)")
+	}
+	s := strings.Join(parts, " and ") + " for " + where + " go to "
+	if len(d.rua) > 0 && len(d.ruf) > 0 {
+		return s + strings.Join(d.rua, " and ") + " and " + strings.Join(d.ruf, " and ") + " respectively"
+	}
+	return s + d.addrs()
+}
+
+// addrs are the addresses of every tag.
+func (d reportDest) addrs() string {
+	return strings.Join(append(slices.Clone(d.rua), d.ruf...), " and ")
+}
+
+// checkReportURIs checks the report URIs of p: a scheme other than
+// mailto:, and, once per destination domain, that it receives mail and,
+// when it is not the policy domain's, that it agreed to get the reports.
+func checkReportURIs(ctx context.Context, r resolver.Resolver, f *findings, name, where, rec string, p *DMARCRecord) {
+	var dests []*reportDest
+	byHost := map[string]*reportDest{}
+	for i, list := range [][]string{p.RUA, p.RUF} {
 		for _, u := range list {
-			checkReportURI(ctx, r, f, name, where, rec, u, hosts)
+			pu, err := url.Parse(u)
+			if err != nil || !strings.EqualFold(pu.Scheme, "mailto") {
+				f.add(SevWarning, "uri-scheme", name, rec, "RFC 7489 6.2", "report URI %q is not mailto:, which few receivers support: use a mailto: address", u)
+				continue
+			}
+			_, host, _ := strings.Cut(pu.Opaque, "@")
+			host = strings.ToLower(strings.TrimSuffix(host, "."))
+			d := byHost[host]
+			if d == nil {
+				d = &reportDest{host: host}
+				byHost[host] = d
+				dests = append(dests, d)
+			}
+			if i == 0 {
+				d.rua = append(d.rua, pu.Opaque)
+			} else {
+				d.ruf = append(d.ruf, pu.Opaque)
+			}
 		}
+	}
+	for _, d := range dests {
+		checkReportDest(ctx, r, f, where, rec, d)
 	}
 }
 
@@ -638,28 +742,15 @@ func fixedURIs(v string) string {
 	return strings.Join(keep, ",")
 }
 
-// checkReportURI checks that an external report destination agreed to get
-// reports (RFC 7489 7.1): <policy domain>._report._dmarc.<destination>.
-// It also checks that the destination domain can receive mail; seen holds
-// the domains already checked.
-func checkReportURI(ctx context.Context, r resolver.Resolver, f *findings, name, where, rec, u string, seen map[string]bool) {
-	pu, err := url.Parse(u)
-	if err != nil || !strings.EqualFold(pu.Scheme, "mailto") {
-		f.add(SevWarning, "uri-scheme", name, rec, "RFC 7489 6.2", "report URI %q is not mailto:, which few receivers support: use a mailto: address", u)
+// checkReportDest checks that an external report destination agreed to
+// get reports (RFC 7489 7.1): <policy domain>._report._dmarc.<destination>.
+// It also checks that the destination domain can receive mail.
+func checkReportDest(ctx context.Context, r resolver.Resolver, f *findings, where, rec string, d *reportDest) {
+	checkReportDomain(ctx, r, f, rec, d.addrs(), d.host)
+	if OrgDomain(d.host) == OrgDomain(where) {
 		return
 	}
-	addr := pu.Opaque
-	_, host, _ := strings.Cut(addr, "@")
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	if seen[host] {
-		return
-	}
-	seen[host] = true
-	checkReportDomain(ctx, r, f, rec, addr, host)
-	if OrgDomain(host) == OrgDomain(where) {
-		return
-	}
-	auth := where + "._report._dmarc." + host
+	auth := where + "._report._dmarc." + d.host
 	t, err := lookupTXT(ctx, r, auth)
 	if err != nil {
 		f.dnsFailed(auth, err)
@@ -671,14 +762,14 @@ func checkReportURI(ctx context.Context, r resolver.Resolver, f *findings, name,
 		}
 	}
 	f.add(SevWarning, "external-unauthorised", auth, rec, "RFC 7489 7.1",
-		"reports for %s go to %s, but %s has no \"v=DMARC1\" record, so receivers will not send them there: ask the owner of %s to publish the TXT record \"v=DMARC1\" at %s, or send reports to an address at %s", where, addr, auth, host, auth, where)
+		"%s, but %s has no \"v=DMARC1\" record, so receivers will not send them there: ask the owner of %s to publish the TXT record \"v=DMARC1\" at %s, or send reports to an address at %s", d.what(where), auth, d.host, auth, where)
 }
 
 // checkReportDomain checks that mail to a report address can be delivered:
 // its domain has an MX or, failing that, an address (RFC 5321 5.1), and no
 // null MX (RFC 7505).
 func checkReportDomain(ctx context.Context, r resolver.Resolver, f *findings, rec, addr, host string) {
-	why := ""
+	why, rfc := "", "RFC 5321 5.1"
 	mx, err := r.LookupMX(ctx, host)
 	switch {
 	case resolver.IsNotFound(err):
@@ -687,7 +778,8 @@ func checkReportDomain(ctx context.Context, r resolver.Resolver, f *findings, re
 		f.dnsFailed(host, err)
 		return
 	case len(mx.MX) == 1 && mx.MX[0].Host == "":
-		why = host + " publishes a null MX (it accepts no mail)"
+		// RFC 7505 3: a null MX says the domain accepts no mail.
+		why, rfc = host+" publishes a null MX (it accepts no mail)", "RFC 7505 3"
 	case len(mx.MX) == 0:
 		ips, err := addrs(ctx, r, host)
 		if err != nil {
@@ -699,8 +791,8 @@ func checkReportDomain(ctx context.Context, r resolver.Resolver, f *findings, re
 		}
 	}
 	if why != "" {
-		f.add(SevWarning, "report-undeliverable", host, rec, "RFC 5321 5.1",
-			"reports go to %s, but %s, so receivers cannot deliver them and you see none: use an address at a domain that receives mail", addr, why)
+		f.add(SevWarning, "report-undeliverable", host, rec, rfc,
+			"reports go to %s, but %s, so they cannot be delivered and you see none: use an address at a domain that receives mail", addr, why)
 	}
 }
 

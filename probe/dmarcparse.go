@@ -3,6 +3,7 @@ package probe
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -125,9 +126,12 @@ func repeatedTags(s string) *DMARCRepeatError {
 }
 
 // IsDMARC reports whether a TXT record is a DMARC record candidate: it
-// starts with "v=DMARC1" (RFC 7489 6.6.3 discards the others), with
-// nothing before it: the ABNF (RFC 7489 6.4) allows spaces around "=",
-// not before "v".
+// starts with the tag "v=DMARC1" (RFC 7489 6.6.3 discards the others),
+// with nothing before it: the ABNF (RFC 7489 6.4) allows spaces around
+// "=", not before "v", and after "DMARC1" only spaces, then ";" or the
+// end. In "v=DMARC1 p=reject" the version tag's value runs to the first
+// ";" ("DMARC1 p=reject", RFC 7489 6.3 takes DKIM's tag=value syntax),
+// so receivers discard that record as another version's.
 func IsDMARC(txt string) bool {
 	t := txt
 	if !strings.HasPrefix(t, "v") {
@@ -138,7 +142,11 @@ func IsDMARC(txt string) bool {
 		return false
 	}
 	t = strings.TrimLeft(t[1:], " \t")
-	return strings.HasPrefix(t, "DMARC1") && (len(t) == 6 || strings.ContainsRune("; \t", rune(t[6])))
+	if !strings.HasPrefix(t, "DMARC1") {
+		return false
+	}
+	t = strings.TrimLeft(t[len("DMARC1"):], " \t")
+	return t == "" || t[0] == ';'
 }
 
 // ParseDMARC parses a DMARC record (RFC 7489 6.4, the ABNF). It fails when
@@ -325,14 +333,40 @@ func parseDMARCURIs(v string) ([]string, []uriError) {
 			errs = append(errs, uriError{raw, hint})
 			continue
 		}
+		if c := strings.IndexFunc(u, func(c rune) bool { return c <= ' ' || c == 0x7f }); c >= 0 {
+			// RFC 3986 2: a URI holds no spaces or control characters
+			// (they are written %20, %0A); a receiver cannot send to it.
+			errs = append(errs, uriError{raw, fmt.Sprintf("holds %s, which no URI may hold (RFC 3986 2: a space or a control character in a URI is written %%%02X)", charName(u[c]), u[c])})
+			continue
+		}
 		if strings.EqualFold(scheme, "mailto") {
 			local, dom, ok := strings.Cut(rest, "@")
 			if !ok || local == "" || dom == "" || strings.ContainsAny(dom, "@ ") {
 				errs = append(errs, uriError{raw, "is a mailto: without a valid address"})
 				continue
 			}
+			if _, err := url.Parse(u); err != nil {
+				errs = append(errs, uriError{raw, fmt.Sprintf("is a mailto: URI that does not parse (%v)", errors.Unwrap(err))})
+				continue
+			}
 		}
 		out = append(out, u)
 	}
 	return out, errs
+}
+
+// charName names a character that has no place in a URI: "a line break
+// (\n)", "a tab (\t)", "a space", "a control character (\x1b)".
+func charName(c byte) string {
+	switch c {
+	case '\n':
+		return `a line break (\n)`
+	case '\r':
+		return `a carriage return (\r)`
+	case '\t':
+		return `a tab (\t)`
+	case ' ':
+		return "a space"
+	}
+	return fmt.Sprintf(`a control character (\x%02x)`, c)
 }

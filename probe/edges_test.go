@@ -106,9 +106,11 @@ func TestCheckDMARCEdges(t *testing.T) {
 		domain, code, want string
 		status             Status
 	}{
-		// Tags separated by a space instead of ";" are read as one tag.
-		{"nosemi.edge.test", "dmarc.missing-semicolon", `"v=DMARC1 p=reject" has no ";" before p=, so receivers read it as v="DMARC1 p=reject"`, StatusError},
-		{"nosemi.edge.test", "dmarc.missing-semicolon", `publish "v=DMARC1; p=reject; rua=mailto:d@nosemi.edge.test"`, StatusError},
+		// Tags separated by a space instead of ";" are read as one tag;
+		// after the version, that makes another version, which
+		// receivers discard.
+		{"nosemi.edge.test", "dmarc.none", `"v=DMARC1" is followed by a space and "p=reject" instead of ";", which makes the version "DMARC1 p=reject"`, StatusError},
+		{"nosemi.edge.test", "dmarc.none", `publish it as "v=DMARC1; p=reject; rua=mailto:d@nosemi.edge.test"`, StatusError},
 		{"nosemi2.edge.test", "dmarc.missing-semicolon", `"p=reject rua=mailto:d@nosemi2.edge.test" has no ";" before rua=`, StatusError},
 		{"spaced.edge.test", "dmarc.policy", "gets reject", StatusWarning},
 		// A record that is almost DMARC is named, with why receivers

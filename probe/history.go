@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -48,25 +49,48 @@ func LatestResults(ctx context.Context, db *sql.DB) ([]Result, error) {
 }
 
 // ResultHistory returns the results of target, newest first; limit <= 0
-// means 100.
+// means 100. target is a domain in any case, with or without a final
+// dot, or an IP address in any form (NormalizeTarget).
 func ResultHistory(ctx context.Context, db *sql.DB, target string, limit int) ([]Result, error) {
 	if limit <= 0 {
 		limit = 100
 	}
+	target = NormalizeTarget(target)
 	return scanResults(db.QueryContext(ctx, `SELECT `+resultCols+` FROM probe_results WHERE target = ? ORDER BY id DESC LIMIT ?`, target, limit))
 }
 
 // ChangeHistory returns the changes of target (every target when ""),
-// newest first; limit <= 0 means 100.
+// newest first; limit <= 0 means 100. target is read as ResultHistory
+// reads it.
 func ChangeHistory(ctx context.Context, db *sql.DB, target string, limit int) ([]Change, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	return scanChanges(db.QueryContext(ctx, `SELECT `+changeCols+` FROM probe_changes
-		WHERE ? = '' OR target = ? ORDER BY id DESC LIMIT ?`, target, target, limit))
+	target = NormalizeTarget(target)
+	return scanChanges(db.QueryContext(ctx, `SELECT `+changeCols+` FROM `+changeFrom+`
+		WHERE ? = '' OR c.target = ? ORDER BY c.id DESC LIMIT ?`, target, target, limit))
 }
 
-const changeCols = `id, time_ns, target, key, kind, old, new`
+// NormalizeTarget writes a target as the monitor stores it: an IP address
+// in its canonical form (an IPv4-mapped IPv6 address as IPv4), a domain in
+// lower case without a final dot, since domain names are not
+// case-sensitive (RFC 4343).
+func NormalizeTarget(s string) string {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().String()
+	}
+	return strings.TrimSuffix(strings.ToLower(s), ".")
+}
+
+// changeCols and changeFrom read a change: its row in probe_changes, and
+// the details that only its probe.changed event holds (Change.Meaning and
+// the rest), when the event is still there (probe.keep prunes it once
+// the change is posted).
+const (
+	changeCols = `c.id, c.time_ns, c.target, c.key, c.kind, c.old, c.new, COALESCE(e.payload, '')`
+	changeFrom = `probe_changes c LEFT JOIN events e ON e.id = c.event_id AND e.kind = 'probe.changed'`
+)
 
 func scanChanges(rows *sql.Rows, err error) ([]Change, error) {
 	if err != nil {
@@ -77,10 +101,15 @@ func scanChanges(rows *sql.Rows, err error) ([]Change, error) {
 	for rows.Next() {
 		var c Change
 		var ns int64
-		if err := rows.Scan(&c.ID, &ns, &c.Target, &c.Key, &c.Kind, &c.Old, &c.New); err != nil {
+		var payload string
+		if err := rows.Scan(&c.ID, &ns, &c.Target, &c.Key, &c.Kind, &c.Old, &c.New, &payload); err != nil {
 			return nil, err
 		}
 		c.Time = time.Unix(0, ns).UTC()
+		var ev Change
+		if payload != "" && json.Unmarshal([]byte(payload), &ev) == nil && ev.ID == c.ID {
+			c.Meaning, c.Reason, c.DelistURL, c.InheritedFrom, c.Note = ev.Meaning, ev.Reason, ev.DelistURL, ev.InheritedFrom, ev.Note
+		}
 		// Only a listing at a target's first checks has no old value.
 		c.First = c.Kind == ChangeListed && c.Old == ""
 		out = append(out, c)

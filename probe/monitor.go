@@ -20,11 +20,14 @@ import (
 	"github.com/relaylab/relaylab/internal/store"
 )
 
-// Change kinds.
+// Change kinds. A consumer should read a kind it does not know as
+// record-changed: kinds may be added.
 const (
 	ChangeListed        = "listed"
 	ChangeDelisted      = "delisted"
 	ChangeRecordChanged = "record-changed"
+	ChangeRecordAdded   = "record-added"   // Old "": a record where there was none
+	ChangeRecordRemoved = "record-removed" // New "": the record is gone
 	ChangeKeyRotated    = "key-rotated"
 )
 
@@ -35,7 +38,7 @@ type Change struct {
 	Time   time.Time `json:"time"`
 	Target string    `json:"target"` // the domain or IP
 	Key    string    `json:"key"`    // what changed: "ip 192.0.2.1 zen.spamhaus.org", "domain example.com spf"
-	Kind   string    `json:"kind"`   // listed, delisted, record-changed, key-rotated
+	Kind   string    `json:"kind"`   // listed, delisted, record-changed, record-added, record-removed, key-rotated
 	// Old is the confirmed value before, "" with First set: nothing had
 	// been observed before the target's first checks.
 	Old string `json:"old"`
@@ -44,6 +47,21 @@ type Change struct {
 	// (confirmed by two runs like any change): there was no earlier
 	// state, so it is not a change from "not-listed".
 	First bool `json:"first,omitempty"`
+	// Meaning, Reason and DelistURL, for a listing (kind listed): what
+	// the list's return codes mean (from its zones entry), its TXT
+	// record for the address, and where to ask for delisting (the
+	// zone's delist, or the first URL of its TXT record); each when
+	// known.
+	Meaning   []string `json:"meaning,omitempty"`
+	Reason    string   `json:"reason,omitempty"`
+	DelistURL string   `json:"delist_url,omitempty"`
+	// InheritedFrom, for a DMARC record, is the organisational domain
+	// whose record New is: the domain has no record of its own that
+	// receivers read, so that one applies to it (RFC 7489 6.6.3).
+	InheritedFrom string `json:"inherited_from,omitempty"`
+	// Note says in words what the change means, when kind, old and new
+	// do not say it all.
+	Note string `json:"note,omitempty"`
 }
 
 // Options are the dependencies of a Monitor.
@@ -79,6 +97,9 @@ type Monitor struct {
 	mu       sync.Mutex
 	mtaSeen  map[string]*MTASTSSeen
 	restored bool // mtaSeen read back from the store
+	// queryTimeout is r's time for one query, when the monitor made r
+	// (probe.timeout); 0 for a resolver given in Options.
+	queryTimeout time.Duration
 }
 
 // NewMonitor validates cfg and returns a monitor; Run starts it.
@@ -101,7 +122,7 @@ func NewMonitor(cfg Config, opts Options) (*Monitor, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.r = c
+		m.r, m.queryTimeout = c, cfg.Timeout.D()
 	}
 	if m.http == nil {
 		m.http = NewHTTPClient(m.r, 30*time.Second)
@@ -184,7 +205,7 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 		// RFC 5782 5: test each zone once per cycle, not once per target.
 		health = CheckHealth(ctx, m.r, m.log, zones)
 	}
-	deps := Deps{Resolver: m.r, HTTPClient: m.http, Clock: m.clock, Logger: m.log}
+	deps := Deps{Resolver: m.r, HTTPClient: m.http, Clock: m.clock, Logger: m.log, QueryTimeout: m.queryTimeout}
 	type job struct {
 		target string
 		req    Request
@@ -268,13 +289,30 @@ type observation struct {
 	key, value string
 	listing    bool // a blocklist listing: a first sight that is listed is no baseline
 	dkim       bool
+	// Not compared, told with a change: the listing itself, and for a
+	// DMARC record that is the organisational domain's, that domain.
+	detail    *Listing
+	inherited string
+}
+
+// describe adds to a change what its observation knows beyond the value:
+// a listing's meaning, TXT record and delisting URL, a DMARC record's
+// organisational domain.
+func (o observation) describe(c *Change, target string) {
+	if l := o.detail; l != nil && c.Kind == ChangeListed {
+		c.Meaning, c.Reason, c.DelistURL = l.Meaning, l.Reason, l.DelistURL
+	}
+	if o.inherited != "" && c.New != "" {
+		c.InheritedFrom = o.inherited
+		c.Note = fmt.Sprintf("%s has no DMARC record of its own that receivers read, so the record of its organisational domain at _dmarc.%s applies to it: new is that record", target, o.inherited)
+	}
 }
 
 // observe extracts the facts of a report. Facts that could not be
 // established (unknown) are left out, so a temporary error is never a change.
 func observe(rep *Report) []observation {
 	var obs []observation
-	for _, l := range rep.Listings {
+	for i, l := range rep.Listings {
 		if l.Status == Unknown {
 			continue
 		}
@@ -282,14 +320,18 @@ func observe(rep *Report) []observation {
 		if l.Status == Listed {
 			v = "listed " + strings.Join(l.Codes, ",")
 		}
-		obs = append(obs, observation{key: "listing " + l.Subject + " " + l.Zone, value: v, listing: true})
+		obs = append(obs, observation{key: "listing " + l.Subject + " " + l.Zone, value: v, listing: true, detail: &rep.Listings[i]})
 	}
 	d := "domain " + rep.Domain + " "
 	if rep.SPF != nil && rep.SPF.Status != StatusUnknown {
 		obs = append(obs, observation{key: d + "spf", value: rep.SPF.Record})
 	}
 	if rep.DMARC != nil && rep.DMARC.Status != StatusUnknown {
-		obs = append(obs, observation{key: d + "dmarc", value: rep.DMARC.Record})
+		o := observation{key: d + "dmarc", value: rep.DMARC.Record}
+		if pd := rep.DMARC.PolicyDomain; pd != "" && pd != strings.TrimSuffix(strings.ToLower(rep.Domain), ".") {
+			o.inherited = pd
+		}
+		obs = append(obs, o)
 	}
 	if rep.DKIM != nil && rep.DKIM.Status != StatusUnknown {
 		for _, s := range rep.DKIM.Selectors {
@@ -399,6 +441,7 @@ func (m *Monitor) record(ctx context.Context, target string, rep *Report) ([]Cha
 			if c == nil {
 				continue
 			}
+			o.describe(c, target)
 			// The row first, so that the event carries the change's id;
 			// then the row gets the event's.
 			res, err := tx.Exec(`INSERT INTO probe_changes (time_ns, target, key, kind, old, new, webhook) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -480,6 +523,10 @@ func changeKind(o observation, old string) string {
 		return ChangeDelisted
 	case o.dkim && old != "" && o.value != "":
 		return ChangeKeyRotated
+	case old != "" && o.value == "":
+		return ChangeRecordRemoved
+	case old == "" && o.value != "":
+		return ChangeRecordAdded
 	}
 	return ChangeRecordChanged
 }

@@ -102,12 +102,12 @@ func TestMonitorConfirmsChangesOverTwoRuns(t *testing.T) {
 	if ch := run("delisted once"); len(ch) != 0 {
 		t.Fatalf("delisting seen once reported: %+v", ch)
 	}
-	// A selector asked for loses its key: a record change, after two runs.
+	// A selector asked for loses its key: a record removed, after two runs.
 	srv.Remove("s1._domainkey.clean.auth.test.", dns.TypeTXT)
 	if ch := run("delisted twice"); len(ch) != 1 || ch[0].Kind != ChangeDelisted {
 		t.Fatalf("changes = %+v, want one delisting", ch)
 	}
-	if ch := run("key gone twice"); len(ch) != 1 || ch[0].Kind != ChangeRecordChanged || ch[0].New != "" || ch[0].Key != "domain clean.auth.test dkim s1" {
+	if ch := run("key gone twice"); len(ch) != 1 || ch[0].Kind != ChangeRecordRemoved || ch[0].New != "" || ch[0].Key != "domain clean.auth.test dkim s1" {
 		t.Fatalf("changes = %+v, want the s1 key removed", ch)
 	}
 
@@ -125,7 +125,7 @@ func TestMonitorConfirmsChangesOverTwoRuns(t *testing.T) {
 		t.Errorf("history: %d results, %v", len(hist), err)
 	}
 	changes, err := ChangeHistory(ctx, st.DB(), "", 0)
-	if err != nil || len(changes) != 5 || changes[0].Kind != ChangeRecordChanged {
+	if err != nil || len(changes) != 5 || changes[0].Kind != ChangeRecordRemoved {
 		t.Errorf("change history = %+v, %v", changes, err)
 	}
 	evs, err := st.Events(ctx, events.Filter{Kinds: []string{events.ProbeChanged}})

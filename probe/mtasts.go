@@ -224,6 +224,16 @@ func CheckMTASTS(ctx context.Context, r resolver.Resolver, log *slog.Logger, cli
 	rep.ID = id
 	url := "https://mta-sts." + domain + "/.well-known/mta-sts.txt"
 	body, err := fetchPolicy(ctx, client, url)
+	var nl *NotLoopbackError
+	if errors.As(err, &nl) {
+		// The probe chose not to connect: the policy is not known to be
+		// broken, only unchecked.
+		f.unknown = true
+		f.add(SevWarning, "fetch", url, "", "RFC 8461 3.3",
+			"the probe did not fetch the policy at %s, so this check is incomplete: %s resolves to %s, not a loopback address, and with zones served on this machine (relaylab probe --zone) the probe connects only to loopback addresses, so that nothing leaves it; to check the policy, point %s at 127.0.0.1 in the zone file and serve the policy there over HTTPS (--mta-sts-port, --mta-sts-ca), or probe with a --resolver that answers for %s",
+			url, nl.Host, joinAddrs(nl.Addrs), nl.Host, domain)
+		return rep
+	}
 	if err != nil {
 		f.add(SevError, "fetch", url, "", "RFC 8461 3.3",
 			"%v, so senders cannot apply the policy: serve it there over HTTPS with a certificate valid for mta-sts.%s, with status 200, as text/plain, without redirects", err, domain)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/resolver"
@@ -68,12 +69,27 @@ func CheckTLSRPT(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 	switch {
 	case !ok:
 	case len(recs) == 0:
+		if near := nearTLSRPT(ctx, r, name); near != "" {
+			f.add(SevWarning, "none", name, near, "RFC 8460 3",
+				"%q at %s is not read as TLS-RPT, because %s, so senders send no reports of TLS failures delivering to %s: publish it as %q",
+				near, name, whyNotTLSRPT(near), domain, fixedNearTLSRPT(near))
+			break
+		}
 		f.add(SevInfo, "none", name, "", "RFC 8460 3", "no TLS-RPT record: you get no reports of TLS failures delivering to %s; to get them, publish \"v=TLSRPTv1; rua=mailto:tlsrpt@%s\" at %s", domain, domain, name)
 	case len(recs) > 1:
 		f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 8460 3", "%d TLS-RPT records, so senders use none: keep one", len(recs))
 	default:
 		rep.Record = recs[0]
 		tags, order, ok := tagList(recs[0])
+		if m := tlsrptTagAfterSpace.FindStringSubmatch(recs[0]); m != nil {
+			// RFC 8460 3: tags are separated by ";"; the one after the
+			// space is read as part of the value before it.
+			fixed := tlsrptTagAfterSpace.ReplaceAllString(recs[0], "$1; $2")
+			f.add(SevError, "syntax", name, recs[0], "RFC 8460 3",
+				"%s= follows the value before it after a space, with no \";\" between them, so senders read it as part of that value and the record is not \"v=TLSRPTv1; rua=...\": they send no reports; publish %q",
+				strings.TrimRight(m[2], " \t="), fixed)
+			break
+		}
 		if !ok || order[0] != "v" || tags["v"] != "TLSRPTv1" {
 			f.add(SevError, "syntax", name, recs[0], "RFC 8460 3",
 				"the record is not of the form \"v=TLSRPTv1; rua=...\", so senders send no reports: publish \"v=TLSRPTv1; rua=mailto:tlsrpt@%s\"", domain)
@@ -95,6 +111,13 @@ func CheckTLSRPT(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 				continue
 			}
 			to = append(to, strings.TrimSpace(u))
+			if pu.Scheme == "mailto" {
+				// As for DMARC reports: a domain that takes no mail
+				// gets no reports.
+				addr := pu.Opaque
+				_, host, _ := strings.Cut(addr, "@")
+				checkReportDomain(ctx, r, f, recs[0], addr, strings.ToLower(strings.TrimSuffix(host, ".")))
+			}
 		}
 		if len(to) > 0 {
 			// A fact, so that an ok check still shows where reports go.
@@ -105,6 +128,53 @@ func CheckTLSRPT(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 	rep.Findings, rep.Status = f.list, f.status()
 	log.Debug("tls-rpt checked", "domain", domain, "status", rep.Status)
 	return rep
+}
+
+// tlsrptTagAfterSpace finds a TLS-RPT tag that follows a value after a
+// space instead of a ";": "v=TLSRPTv1 rua=mailto:...".
+var tlsrptTagAfterSpace = regexp.MustCompile(`([^;\s])[ \t]+((?i:v|rua)[ \t]*=)`)
+
+// nearTLSRPT returns the first TXT record at name that looks meant as a
+// TLS-RPT record but that senders do not read, since it does not start
+// with "v=TLSRPTv1" (RFC 8460 3): another version (v=TLSRPTv2), another
+// case, a space before it; or "".
+func nearTLSRPT(ctx context.Context, r resolver.Resolver, name string) string {
+	t, err := lookupTXT(ctx, r, name)
+	if err != nil {
+		return ""
+	}
+	for _, s := range t.Joined() {
+		if !startsWithVersion(s, "v=TLSRPTv1") && strings.HasPrefix(strings.ToLower(strings.Trim(s, " \t\"'")), "v=tlsrpt") {
+			return s
+		}
+	}
+	return ""
+}
+
+// whyNotTLSRPT says why nearTLSRPT took rec for no TLS-RPT record.
+func whyNotTLSRPT(rec string) string {
+	if lead := len(rec) - len(strings.TrimLeft(rec, " \t\"'")); lead > 0 {
+		return fmt.Sprintf("it starts with %q, not with \"v=TLSRPTv1\" (spaces or quotes that belong to the zone file's syntax, not to the record)", rec[:lead])
+	}
+	first, _, _ := strings.Cut(rec, ";")
+	_, v, _ := strings.Cut(first, "=")
+	if v = strings.TrimSpace(v); strings.EqualFold(v, "TLSRPTv1") {
+		return fmt.Sprintf("it starts with %q, and senders look for \"v=TLSRPTv1\" exactly as written (RFC 8460 3)", strings.TrimSpace(first))
+	}
+	return fmt.Sprintf("its version is %q, and RFC 8460 defines only TLSRPTv1, the one senders read", v)
+}
+
+// fixedNearTLSRPT is rec's tags other than v after "v=TLSRPTv1".
+func fixedNearTLSRPT(rec string) string {
+	keep := []string{"v=TLSRPTv1"}
+	for _, part := range strings.Split(strings.Trim(rec, " \t\"'"), ";") {
+		part = strings.Trim(part, " \t")
+		if k, _, ok := strings.Cut(part, "="); part == "" || ok && strings.EqualFold(strings.TrimSpace(k), "v") {
+			continue
+		}
+		keep = append(keep, part)
+	}
+	return strings.Join(keep, "; ")
 }
 
 // validAddress reports whether s looks like local@domain.

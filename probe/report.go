@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/resolver"
@@ -53,7 +54,7 @@ type CheckSummary struct {
 type Report struct {
 	Schema    string         `json:"schema"`
 	Domain    string         `json:"domain,omitempty"`
-	IPs       []string       `json:"ips,omitempty"`
+	IPs       []string       `json:"ips"`
 	Time      time.Time      `json:"time"`
 	Resolvers []string       `json:"resolvers,omitempty"`
 	Status    Status         `json:"status"`
@@ -71,6 +72,12 @@ type Report struct {
 	PTR        []PTRReport   `json:"ptr,omitempty"`
 	Listings   []Listing     `json:"listings,omitempty"`
 	Health     []ZoneHealth  `json:"zone_health,omitempty"`
+
+	// notAsked counts, by IP, the IP lists that were not asked about it
+	// because they take no address of its family (an IPv6 address and a
+	// list without ipv6: true, an IPv4 address and one with ipv4: false):
+	// the text report shows them as not applicable, not as not listed.
+	notAsked map[string]int
 }
 
 // Findings returns every finding of every check.
@@ -96,8 +103,11 @@ func (r *Report) HasErrors() bool {
 type Deps struct {
 	Resolver   resolver.Resolver
 	HTTPClient *http.Client // for MTA-STS policies; nil: NewHTTPClient(Resolver, 30s)
-	Clock      clock.Clock  // stamps the report; nil: clock.Real
-	Logger     *slog.Logger
+	// QueryTimeout is the time Resolver allows one query, which a lookup
+	// that timed out is said to have waited; 0: not said.
+	QueryTimeout time.Duration
+	Clock        clock.Clock // stamps the report; nil: clock.Real
+	Logger       *slog.Logger
 }
 
 // Run performs every check the request asks for.
@@ -119,6 +129,7 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 	// A name outside the zone files of relaylab probe --zone is refused:
 	// say so, rather than blame the resolver.
 	r = newServedZones(r)
+	r = &timeouts{Resolver: r, after: d.QueryTimeout}
 	for _, ip := range req.IPs {
 		rep.IPs = append(rep.IPs, ip.String())
 	}
@@ -161,7 +172,56 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 	rep.PTR = ptr
 	rep.crossCheck()
 	rep.summarise(req)
+	rep.noNulls()
 	return rep
+}
+
+// noNulls makes the lists of the report that SCHEMA.md declares, but
+// that a check left nil, empty: [] in JSON, not null.
+func (rep *Report) noNulls() {
+	empty := func(fs *[]Finding) {
+		if *fs == nil {
+			*fs = []Finding{}
+		}
+	}
+	if rep.IPs == nil {
+		rep.IPs = []string{}
+	}
+	if s := rep.SPF; s != nil {
+		empty(&s.Findings)
+	}
+	if d := rep.DKIM; d != nil {
+		empty(&d.Findings)
+		if d.Selectors == nil {
+			d.Selectors = []DKIMSelector{}
+		}
+	}
+	if d := rep.DMARC; d != nil {
+		empty(&d.Findings)
+	}
+	if m := rep.MX; m != nil {
+		empty(&m.Findings)
+		if m.Hosts == nil {
+			m.Hosts = []MXHost{}
+		}
+	}
+	if m := rep.MTASTS; m != nil {
+		empty(&m.Findings)
+		if m.Policy != nil && m.Policy.MX == nil {
+			m.Policy.MX = []string{}
+		}
+	}
+	for _, r := range []*RecordReport{rep.TLSRPT, rep.BIMI} {
+		if r != nil {
+			empty(&r.Findings)
+		}
+	}
+	if d := rep.DNSSEC; d != nil {
+		empty(&d.Findings)
+	}
+	for i := range rep.PTR {
+		empty(&rep.PTR[i].Findings)
+	}
 }
 
 // evalIPs runs check_host for each IP: for the domain as MAIL FROM when
@@ -201,6 +261,14 @@ func runBlocklists(ctx context.Context, r resolver.Resolver, log *slog.Logger, r
 	}
 	for _, ip := range req.IPs {
 		rep.Listings = append(rep.Listings, CheckIP(ctx, r, log, zones, h, ip)...)
+		for i := range zones {
+			if zones[i].Kind == ZoneIP && !zones[i].asksAbout(ip) {
+				if rep.notAsked == nil {
+					rep.notAsked = map[string]int{}
+				}
+				rep.notAsked[ip.Unmap().String()]++
+			}
+		}
 	}
 	if req.Domain != "" {
 		rep.Listings = append(rep.Listings, CheckDomain(ctx, r, log, zones, h, req.Domain)...)
@@ -367,9 +435,15 @@ func spfResultFinding(domain string, e SPFResult) Finding {
 	case "temperror":
 		f.Severity = SevWarning
 		f.Message = fmt.Sprintf("check_host for %s: temperror%s: a DNS lookup failed for now, so receivers defer or skip the check; if it persists, check the name servers of %s", e.IP, detail(e.Error), domain)
-	default:
+	case "none":
 		f.Severity = SevWarning
-		f.Message = fmt.Sprintf("check_host for %s: %s: the IP is not authorised to send as %s", e.IP, e.Result, domain)
+		f.Message = fmt.Sprintf("check_host for %s: none: %s publishes no SPF record, so no IP is authorised or refused and its mail gets no SPF credit; publish one (the spf.none finding says how)", e.IP, domain)
+	case "softfail":
+		f.Severity = SevWarning
+		f.Message = fmt.Sprintf("check_host for %s: softfail%s: the SPF record of %s does not authorise this IP but asks receivers not to refuse its mail for that alone (usually through ~all), so they may treat it as suspicious; if it sends for %s, add it to the SPF record", e.IP, detail(e.Error), domain, domain)
+	default: // neutral
+		f.Severity = SevWarning
+		f.Message = fmt.Sprintf("check_host for %s: %s%s: the SPF record of %s neither authorises nor refuses this IP, so its mail gets no SPF credit; if it sends for %s, add it to the SPF record", e.IP, e.Result, detail(e.Error), domain, domain)
 	}
 	return f
 }
@@ -448,16 +522,21 @@ func (rep *Report) WriteText(w io.Writer) error {
 	for _, c := range rep.Checks {
 		fmt.Fprintf(&b, "\n%-10s %s\n", strings.ToUpper(c.Check), c.Status)
 		if c.Check == "blocklist" {
-			writeListingSummary(&b, rep.Listings)
+			rep.writeListingSummary(&b)
 		}
 		fs := append([]Finding(nil), c.Findings...)
 		order := map[Severity]int{SevError: 0, SevWarning: 1, SevInfo: 2}
 		sort.SliceStable(fs, func(i, j int) bool { return order[fs[i].Severity] < order[fs[j].Severity] })
 		for _, f := range fs {
-			fmt.Fprintf(&b, "  %-7s %s\n", f.Severity, f.Message)
+			// Records, names and the messages that quote them come
+			// from the DNS, which anyone can fill: each is written on
+			// one line, its line breaks and tabs shown as \n and \t,
+			// so that a record cannot lay out lines that read as
+			// findings of their own.
+			fmt.Fprintf(&b, "  %-7s %s\n", f.Severity, oneLine(f.Message))
 			var src []string
 			if f.Name != "" {
-				src = append(src, "at "+f.Name)
+				src = append(src, "at "+oneLine(f.Name))
 			}
 			if f.RFC != "" {
 				src = append(src, f.RFC)
@@ -465,31 +544,91 @@ func (rep *Report) WriteText(w io.Writer) error {
 			src = append(src, f.Code)
 			fmt.Fprintf(&b, "          (%s)\n", strings.Join(src, "; "))
 			if f.Record != "" {
-				rec := f.Record
-				if len(rec) > 300 {
-					rec = rec[:300] + "..."
-				}
-				fmt.Fprintf(&b, "          record: %s\n", rec)
+				writeRecord(&b, f)
 			}
 		}
 	}
-	// Records, names and reasons come from the DNS, which anyone can
-	// fill: control characters in them are shown, not obeyed.
+	// Control characters left (in text that is not a finding's) are
+	// shown, not obeyed.
 	_, err := io.WriteString(w, textsafe.Escape(b.String()))
 	return err
 }
 
-func writeListingSummary(b *strings.Builder, ls []Listing) {
+// maxRecordShown bounds a record in the text report, in bytes.
+const maxRecordShown = 300
+
+// writeRecord writes a finding's record under it: on one line, as
+// oneLine writes it, but for an MTA-STS policy, a file of lines, whose
+// lines are indented under the first.
+func writeRecord(b *strings.Builder, f Finding) {
+	if multiLineRecords[f.Code] {
+		lines := strings.Split(strings.TrimRight(strings.ReplaceAll(f.Record, "\r\n", "\n"), "\n"), "\n")
+		for i, l := range lines {
+			prefix := "          record: "
+			if i > 0 {
+				prefix = "                  "
+			}
+			fmt.Fprintf(b, "%s%s\n", prefix, cutShown(oneLine(l)))
+		}
+		return
+	}
+	fmt.Fprintf(b, "          record: %s\n", cutShown(oneLine(f.Record)))
+}
+
+// multiLineRecords are the codes of findings whose record is a file of
+// lines (an MTA-STS policy, fetched over HTTPS), not a DNS record.
+var multiLineRecords = map[string]bool{"mta-sts.policy-syntax": true}
+
+// cutShown cuts s to maxRecordShown bytes, at a character boundary.
+func cutShown(s string) string {
+	if len(s) <= maxRecordShown {
+		return s
+	}
+	n := maxRecordShown
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
+// oneLine is text from the DNS made one line of the text report: line
+// breaks and tabs are shown as \n and \t, and every other control
+// character as textsafe.Escape shows it (\x1b).
+func oneLine(s string) string {
+	if strings.ContainsAny(s, "\n\t") {
+		s = strings.NewReplacer("\n", `\n`, "\t", `\t`).Replace(s)
+	}
+	return textsafe.Escape(s)
+}
+
+// writeListingSummary says, for each IP and domain asked about, on how
+// many lists it is listed, not listed, unknown, and not applicable (lists
+// that take no address of its family).
+func (rep *Report) writeListingSummary(b *strings.Builder) {
 	type count struct{ listed, clean, unknown int }
 	per := map[string]*count{}
 	var subjects []string
-	for _, l := range ls {
-		c := per[l.Subject]
+	subject := func(s string) *count {
+		c := per[s]
 		if c == nil {
 			c = &count{}
-			per[l.Subject] = c
-			subjects = append(subjects, l.Subject)
+			per[s] = c
+			subjects = append(subjects, s)
 		}
+		return c
+	}
+	asked := map[string]bool{}
+	for _, l := range rep.Listings {
+		asked[l.Subject] = true
+	}
+	for _, ip := range rep.IPs {
+		// In the order given, whether or not a list was asked about it.
+		if a, err := netip.ParseAddr(ip); err == nil && (asked[a.Unmap().String()] || rep.notAsked[a.Unmap().String()] > 0) {
+			subject(a.Unmap().String())
+		}
+	}
+	for _, l := range rep.Listings {
+		c := subject(l.Subject)
 		switch l.Status {
 		case Listed:
 			c.listed++
@@ -501,6 +640,14 @@ func writeListingSummary(b *strings.Builder, ls []Listing) {
 	}
 	for _, s := range subjects {
 		c := per[s]
-		fmt.Fprintf(b, "  %s: listed on %d, not listed on %d, unknown on %d\n", s, c.listed, c.clean, c.unknown)
+		fmt.Fprintf(b, "  %s: listed on %d, not listed on %d, unknown on %d", oneLine(s), c.listed, c.clean, c.unknown)
+		if n := rep.notAsked[s]; n > 0 {
+			why := "lists of IPv6 addresses only"
+			if a, err := netip.ParseAddr(s); err == nil && !a.Is4() {
+				why = "lists that take no IPv6 addresses"
+			}
+			fmt.Fprintf(b, ", not applicable on %d (%s)", n, why)
+		}
+		b.WriteString("\n")
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/relaylab/relaylab/internal/clock"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/probe")
+var update = flag.Bool("update", false, "rewrite the golden files in probe/testdata")
 
 // TestReportGolden compares the text report of whole probes with golden
 // files. On a mismatch the actual output is written beside the golden file
@@ -44,7 +44,7 @@ func TestReportGolden(t *testing.T) {
 			if _, err := json.Marshal(rep); err != nil {
 				t.Fatalf("report does not encode: %v", err)
 			}
-			path := filepath.Join("..", "testdata", "probe", tt.name+".txt")
+			path := filepath.Join("testdata", tt.name+".txt")
 			if *update {
 				if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
 					t.Fatal(err)

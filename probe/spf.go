@@ -131,8 +131,14 @@ func (w *spfWalker) assess(root *SPFNode) {
 		if root.Void6Sum != root.VoidSum {
 			voids = fmt.Sprintf("%d for mail from IPv4 addresses and %d for IPv6", root.VoidSum, root.Void6Sum)
 		}
+		voidPart := fmt.Sprintf("%s of the %d lookups that may find nothing (void lookups)", voids, spfVoidLimit)
+		if root.VoidSum > spfVoidLimit || root.Void6Sum > spfVoidLimit {
+			// Said as over the limit, not as "3 of the 2": the
+			// void-limit finding says which.
+			voidPart = fmt.Sprintf("%s lookups that find nothing (void lookups), more than the %d allowed", voids, spfVoidLimit)
+		}
 		w.f.add(SevInfo, "lookups", domain, root.Record, "RFC 7208 4.6.4",
-			"the policy needs %d of the %d DNS lookups allowed%s, and %s of the %d lookups that may find nothing (void lookups)", root.Total, spfLookupLimit, how, voids, spfVoidLimit)
+			"the policy needs %d of the %d DNS lookups allowed%s, and %s", root.Total, spfLookupLimit, how, voidPart)
 	}
 	w.voidLimit(root)
 	w.checkAll(root)
@@ -211,9 +217,13 @@ func (w *spfWalker) checkAll(root *SPFNode) {
 		if strings.Contains(how, zeroPrefix) {
 			fix = "remove the /0 (without a prefix length, a and mx match only the addresses of their names), or the term"
 		}
-		if how == "+all" {
+		if how == "+all" || how == "all" {
+			same := ""
+			if how == "all" {
+				same = " (without a qualifier, the same as \"+all\")"
+			}
 			w.f.add(SevError, "pass-all", root.Domain, root.Record, "RFC 7208 5.1",
-				"\"+all\" authorises every host on the internet to send as this domain: end the record with -all or ~all instead")
+				"%q%s authorises every host on the internet to send as this domain: end the record with -all or ~all instead", how, same)
 		} else {
 			w.f.add(SevError, "pass-all", root.Domain, root.Record, "RFC 7208 5.1",
 				"the policy gives pass to every host on the internet (%s), so anyone can send mail as %s and pass SPF: %s", how, root.Domain, fix)
@@ -285,7 +295,7 @@ func opensToAll(n *SPFNode, depth int) (string, bool) {
 			}
 		case t.Name == "all":
 			if t.Qualifier == '+' {
-				return "+all", true
+				return allAsWritten(n.Record), true
 			}
 			return "", false
 		case t.Qualifier != '+':
@@ -312,6 +322,17 @@ func opensToAll(n *SPFNode, depth int) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// allAsWritten is the "all" term of record that gives pass as the record
+// writes it: "+all", or "all" without a qualifier (the same).
+func allAsWritten(record string) string {
+	for _, f := range strings.Fields(record) {
+		if l := strings.ToLower(f); l == "all" || l == "+all" {
+			return l
+		}
+	}
+	return "+all"
 }
 
 // zeroPrefix is how opensToAll names an a or mx term with a prefix
@@ -371,9 +392,9 @@ func (w *spfWalker) visit(parent *SPFNode, domain, via string, path []string) *S
 	}
 	switch {
 	case len(recs) == 0 && via == "":
-		if near, fixed := nearSPF(txt.Joined()); near != "" {
+		if near := nearSPF(txt.Joined()); near != "" {
 			w.f.add(SevError, "none", n.Domain, near, "RFC 7208 4.5",
-				"%s has no SPF record, so receivers cannot tell its mail from forgeries: its TXT record %q is not read as SPF, because %s; publish it as %q", n.Domain, near, whyNotSPF(near), fixed)
+				"%s has no SPF record, so receivers cannot tell its mail from forgeries: its TXT record %q is not read as SPF, because %s; %s", n.Domain, near, whyNotSPF(near), nearSPFAdvice(near))
 			return n
 		}
 		w.f.add(SevError, "none", n.Domain, "", "RFC 7208 4.5",
@@ -384,8 +405,8 @@ func (w *spfWalker) visit(parent *SPFNode, domain, via string, path []string) *S
 		what := "has no SPF record"
 		if notFound {
 			what, n.Error = "does not exist (NXDOMAIN)", "no such domain"
-		} else if near, fixed := nearSPF(txt.Joined()); near != "" {
-			what = fmt.Sprintf("has no SPF record (its TXT record %q is not read as SPF, because %s; it should be %q)", near, whyNotSPF(near), fixed)
+		} else if near := nearSPF(txt.Joined()); near != "" {
+			what = fmt.Sprintf("has no SPF record (its TXT record %q is not read as SPF, because %s; %s)", near, whyNotSPF(near), nearSPFAdvice(near))
 		}
 		term := via + ":" + n.Domain
 		if via == "redirect" {
@@ -449,21 +470,50 @@ func (w *spfWalker) walk(n *SPFNode, path []string) {
 
 // nearSPF returns the first TXT record that looks meant as an SPF record
 // but is not one to receivers (RFC 7208 4.5: exactly "v=spf1", then a
-// space or the end), and the record it should be.
-func nearSPF(txts []string) (near, fixed string) {
+// space or the end), or "". nearSPFAdvice says what to publish instead.
+func nearSPF(txts []string) string {
 	for _, t := range txts {
 		s := strings.Trim(t, " \t\"'")
-		if IsSPF(t) || !strings.HasPrefix(strings.ToLower(s), "v=spf1") {
-			continue
+		if !IsSPF(t) && strings.HasPrefix(strings.ToLower(s), "v=spf1") {
+			return t
 		}
-		fixed = strings.Join(strings.Fields(s), " ")
-		if !IsSPF(fixed) {
-			// "v=spf1ip4:...": the space after the version is missing.
-			fixed = s[:6] + " " + strings.TrimLeft(fixed[6:], " ")
-		}
-		return t, fixed
 	}
-	return "", ""
+	return ""
+}
+
+// nearSPFAdvice says what to publish instead of near, a TXT record that
+// nearSPF took for a mistyped SPF record: the record fixedNearSPF makes
+// of it, or, when that would not pass the probe's own parser (ParseSPF)
+// either, what is wrong with it: the advice never leads to a record that
+// fails again.
+func nearSPFAdvice(near string) string {
+	fixed, err := fixedNearSPF(strings.Trim(near, " \t\"'"))
+	if err == nil {
+		return fmt.Sprintf("publish it as %q", fixed)
+	}
+	return fmt.Sprintf("with that mended it would still not be valid (%v), so publish a record that starts with \"v=spf1 \" and lists the servers sending as it, such as \"v=spf1 ip4:192.0.2.25 -all\"", strings.TrimPrefix(err.Error(), ErrSPFSyntax.Error()+": "))
+}
+
+// fixedNearSPF is the SPF record that s (a TXT record starting with
+// "v=spf1" but not read as SPF) was meant to be: its terms separated by
+// single spaces, and a space after "v=spf1" in place of digits or
+// punctuation stuck to it ("v=spf10 ...", "v=spf1;ip4:..."), which belong
+// to no term; "" and ParseSPF's error when that record would still not
+// parse.
+func fixedNearSPF(s string) (string, error) {
+	tail := s[len("v=spf1"):]
+	if tail != "" && tail[0] != ' ' && tail[0] != '\t' && tail[0] != '\r' && tail[0] != '\n' {
+		// Stuck to the version: a qualifier (+-~?) or a letter starts a
+		// term ("v=spf1ip4:...", "v=spf1-all"); anything else is stray.
+		tail = strings.TrimLeftFunc(tail, func(c rune) bool {
+			return !strings.ContainsRune("+-~? \t", c) && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z')
+		})
+	}
+	fixed := strings.Join(append([]string{"v=spf1"}, strings.Fields(tail)...), " ")
+	if _, err := ParseSPF(fixed); err != nil {
+		return "", err
+	}
+	return fixed, nil
 }
 
 func isDigits(s string) bool { return strings.Trim(s, "0123456789") == "" }
@@ -605,7 +655,7 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 	case t.Name == "ptr":
 		n.Lookups++
 		w.f.add(SevWarning, "ptr", n.Domain, n.Record, "RFC 7208 5.5",
-			"the ptr mechanism is slow and unreliable and should not be used; large receivers ignore it: list the addresses with ip4/ip6 or a")
+			"the ptr mechanism is slow and unreliable and should not be used; large receivers ignore it: list the servers it stands for with ip4 and ip6 terms, or with an a term for a host name that has their addresses")
 	case t.Name == "exists":
 		n.Lookups++
 		// RFC 7208 5.7: exists asks A records whatever the sender.

@@ -90,7 +90,7 @@ func NewHTTPClientWith(r resolver.Resolver, o HTTPOptions) (*http.Client, error)
 			all := ips
 			ips = slices.DeleteFunc(slices.Clone(ips), func(a netip.Addr) bool { return !a.Unmap().IsLoopback() })
 			if len(ips) == 0 {
-				return nil, fmt.Errorf("%s resolves to %s, not a loopback address: with zones served on this machine, nothing is sent off it", host, joinAddrs(all))
+				return nil, &NotLoopbackError{Host: host, Addrs: all}
 			}
 		}
 		var d net.Dialer
@@ -106,6 +106,20 @@ func NewHTTPClientWith(r resolver.Resolver, o HTTPOptions) (*http.Client, error)
 	}
 	return &http.Client{Transport: tr, Timeout: o.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, nil
+}
+
+// NotLoopbackError is a connection that a loopback-only client
+// (HTTPOptions.LoopbackOnly) did not make: the host resolves to no
+// loopback address. It is a limit the probe sets itself, so that nothing
+// leaves the machine, not a fault of the host: CheckMTASTS reports the
+// policy as not checked (status unknown), not as broken.
+type NotLoopbackError struct {
+	Host  string
+	Addrs []netip.Addr
+}
+
+func (e *NotLoopbackError) Error() string {
+	return fmt.Sprintf("%s resolves to %s, not a loopback address: with zones served on this machine, nothing is sent off it", e.Host, joinAddrs(e.Addrs))
 }
 
 // dialAddrs returns the addresses to dial for host: host itself when it

@@ -3,6 +3,9 @@ package probe
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
@@ -19,8 +23,33 @@ import (
 
 // WebhookPayload is the JSON body POSTed for each change.
 type WebhookPayload struct {
-	Event  string `json:"event"` // "probe.changed"
-	Change Change `json:"change"`
+	Event string `json:"event"` // "probe.changed"
+	// Sent is when this attempt was posted (a retry has its own), the
+	// instant X-Relaylab-Timestamp gives in Unix seconds: with a secret,
+	// the signature covers it, so that a receiver can refuse an old
+	// post replayed.
+	Sent   time.Time `json:"sent"`
+	Change Change    `json:"change"`
+}
+
+// Webhook headers.
+const (
+	// SignatureHeader carries "sha256=" and the hex HMAC-SHA256 of the
+	// exact body under probe.webhook.secret (WebhookSignature), when a
+	// secret is set.
+	SignatureHeader = "X-Relaylab-Signature"
+	// TimestampHeader carries the body's sent, in Unix seconds.
+	TimestampHeader = "X-Relaylab-Timestamp"
+)
+
+// WebhookSignature is the value of SignatureHeader for body under secret:
+// "sha256=" and the hex HMAC-SHA256 of the body's exact bytes. A receiver
+// computes it over the body it read and compares the two in constant
+// time (hmac.Equal).
+func WebhookSignature(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
 // newWebhookClient returns the webhook's HTTP client. The receiver is not
@@ -90,8 +119,8 @@ func (w *webhook) run(ctx context.Context) {
 // drain posts the waiting changes in order until none is left or ctx ends.
 func (w *webhook) drain(ctx context.Context) error {
 	for ctx.Err() == nil {
-		next, err := scanChanges(w.st.DB().QueryContext(ctx, `SELECT `+changeCols+` FROM probe_changes
-			WHERE webhook = ? ORDER BY id LIMIT 1`, hookPending))
+		next, err := scanChanges(w.st.DB().QueryContext(ctx, `SELECT `+changeCols+` FROM `+changeFrom+`
+			WHERE c.webhook = ? ORDER BY c.id LIMIT 1`, hookPending))
 		if err != nil || len(next) == 0 {
 			return err
 		}
@@ -137,10 +166,11 @@ func pendingChanges(ctx context.Context, st *store.Store) (int, error) {
 // than 408 and 429 (refused: retrying will not help), or the attempts run
 // out (failed). It returns hookPending when ctx ended first.
 func (w *webhook) deliver(ctx context.Context, c Change) string {
-	body, _ := json.Marshal(WebhookPayload{Event: "probe.changed", Change: c})
 	delay := w.cfg.Backoff.D()
 	for attempt := 1; attempt <= w.cfg.Attempts; attempt++ {
-		retry, err := w.post(ctx, body)
+		sent := w.clock.Now().UTC()
+		body, _ := json.Marshal(WebhookPayload{Event: "probe.changed", Sent: sent, Change: c})
+		retry, err := w.post(ctx, body, sent)
 		switch {
 		case err == nil:
 			w.log.Info("webhook delivered", "id", c.ID, "key", c.Key, "kind", c.Kind, "attempt", attempt)
@@ -165,7 +195,7 @@ func (w *webhook) deliver(ctx context.Context, c Change) string {
 
 // post POSTs body once. Its errors name the receiver by config.RedactURL: the
 // URL's path may hold the receiver's secret, and errors are logged.
-func (w *webhook) post(ctx context.Context, body []byte) (retry bool, err error) {
+func (w *webhook) post(ctx context.Context, body []byte, sent time.Time) (retry bool, err error) {
 	shown := config.RedactURL(w.cfg.URL)
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout.D())
 	defer cancel()
@@ -175,6 +205,10 @@ func (w *webhook) post(ctx context.Context, body []byte) (retry bool, err error)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "relaylab-probe")
+	req.Header.Set(TimestampHeader, strconv.FormatInt(sent.Unix(), 10))
+	if w.cfg.Secret != "" {
+		req.Header.Set(SignatureHeader, WebhookSignature(w.cfg.Secret, body))
+	}
 	resp, err := w.client.Do(req)
 	if err != nil {
 		return true, hideURL(err, shown)

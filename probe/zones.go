@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -32,6 +33,12 @@ type Zone struct {
 	Kind ZoneKind `yaml:"kind" json:"kind"`
 	// IPv6 says the list answers nibble-form IPv6 queries (RFC 5782 2.4).
 	IPv6 bool `yaml:"ipv6,omitempty" json:"ipv6,omitempty"`
+	// IPv4, when false, says the list holds IPv6 addresses only (with
+	// IPv6): IPv4 addresses are not asked about (they are not
+	// applicable, not "not listed"), and its health check asks the IPv6
+	// test points (::ffff:127.0.0.2 listed, ::ffff:127.0.0.1 not, RFC
+	// 5782 5) instead of the IPv4 ones. nil: true.
+	IPv4 *bool `yaml:"ipv4,omitempty" json:"ipv4,omitempty"`
 	// Codes maps return addresses to what they mean.
 	Codes map[string]string `yaml:"codes,omitempty" json:"codes,omitempty"`
 	// Errors are addresses or prefixes the list returns to signal its own
@@ -42,6 +49,10 @@ type Zone struct {
 	// domain lists (RFC 5782 5).
 	TestListed   string `yaml:"test_listed,omitempty" json:"test_listed,omitempty"`
 	TestUnlisted string `yaml:"test_unlisted,omitempty" json:"test_unlisted,omitempty"`
+	// Delist is the page where the list takes delisting requests
+	// (http or https), told with a listing; without it, the first URL
+	// of the list's TXT record for the address is told, when it has one.
+	Delist string `yaml:"delist,omitempty" json:"delist,omitempty"`
 	// File, in the zones key of the configuration, is a zones file that
 	// this entry stands for: Config.Validate replaces the entry with the
 	// file's zones. A name that is not absolute is taken as given (the
@@ -174,6 +185,19 @@ func (z *Zone) Validate(prefix string) error {
 	default:
 		return config.Errorf(prefix+"kind", "kind %q is not one of ip, domain, uri", z.Kind)
 	}
+	if !z.TakesIPv4() {
+		switch {
+		case z.Kind != ZoneIP:
+			return config.Errorf(prefix+"ipv4", "ipv4: false applies to lists of IP addresses (kind: ip), and this list is kind %s: remove it", z.Kind)
+		case !z.IPv6:
+			return config.Errorf(prefix+"ipv4", "ipv4: false without ipv6: true leaves the list no address to check: add ipv6: true for a list of IPv6 addresses only, or remove ipv4: false")
+		}
+	}
+	if z.Delist != "" {
+		if u, err := url.Parse(z.Delist); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return config.Errorf(prefix+"delist", "%q is not an http or https URL (the page where the list takes delisting requests)", z.Delist)
+		}
+	}
 	codes := make([]string, 0, len(z.Codes))
 	for code := range z.Codes {
 		codes = append(codes, code)
@@ -203,12 +227,21 @@ func (z *Zone) Validate(prefix string) error {
 	return nil
 }
 
-// testPoint checks a health-check name: an IP address for an IP list, a
-// domain name otherwise (RFC 5782 5).
+// TakesIPv4 reports whether the list is asked about IPv4 addresses: all
+// but an IPv6-only list (ipv4: false).
+func (z *Zone) TakesIPv4() bool { return z.IPv4 == nil || *z.IPv4 }
+
+// testPoint checks a health-check name: an IP address for an IP list (an
+// IPv6 one for a list of IPv6 addresses only), a domain name otherwise
+// (RFC 5782 5).
 func (z *Zone) testPoint(s string) error {
 	if z.Kind == ZoneIP {
-		if _, err := netip.ParseAddr(s); err != nil {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
 			return fmt.Errorf("%q is not an IP address such as 127.0.0.2, which an IP list's test point must be", s)
+		}
+		if a.Is4() && !z.TakesIPv4() {
+			return fmt.Errorf("%q is an IPv4 address, and the list is not asked about IPv4 addresses (ipv4: false): give an IPv6 test point, such as ::ffff:127.0.0.2 (listed) or ::ffff:127.0.0.1 (not listed)", s)
 		}
 		return nil
 	}

@@ -26,7 +26,7 @@ func TestLoadZonesNamesLineAndKey(t *testing.T) {
 		{"error prefix", ok + "  errors: [127.255.255.0/24, nope]\n", `z.yaml:3:30: [0].errors[1]: "nope" is not an address or prefix`},
 		{"test point of an ip list", ok + "  test_listed: test\n", `z.yaml:3:16: [0].test_listed: "test" is not an IP address`},
 		{"test point of a domain list", "- zone: d.bl.test\n  kind: domain\n  test_unlisted: \"a b\"\n", `z.yaml:3:18: [0].test_unlisted: "a b" is not a domain name`},
-		{"unknown key", ok + "  ipv4: true\n", `z.yaml:3:3:`},
+		{"unknown key", ok + "  ipv5: true\n", `z.yaml:3:3:`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

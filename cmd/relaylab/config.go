@@ -200,6 +200,7 @@ func (c *fileConfig) checkSecrets() error {
 	}
 	for _, s := range []struct{ key, v string }{
 		{"web.token", c.Web.Token}, {"web.password", c.Web.Password}, {"probe.webhook.url", c.Probe.Webhook.URL},
+		{"probe.webhook.secret", c.Probe.Webhook.Secret},
 	} {
 		if err := config.Secret(s.key, s.v); err != nil {
 			return err

@@ -135,9 +135,9 @@ func (c *fileConfig) redact() {
 
 // eachSecret calls f with the key and the value of every secret the
 // configuration holds: the users' passwords (sink listeners', the
-// relay's), each path's password, web.token, web.password and
-// probe.webhook.url. redact hides them; redactedSecrets refuses the
-// marker redact leaves.
+// relay's), each path's password, web.token, web.password,
+// probe.webhook.url and probe.webhook.secret. redact hides them;
+// redactedSecrets refuses the marker redact leaves.
 func (c *fileConfig) eachSecret(f func(key string, v *string)) {
 	users := func(key string, m map[string]string) {
 		for _, n := range slices.Sorted(maps.Keys(m)) {
@@ -156,6 +156,7 @@ func (c *fileConfig) eachSecret(f func(key string, v *string)) {
 	f("web.token", &c.Web.Token)
 	f("web.password", &c.Web.Password)
 	f("probe.webhook.url", &c.Probe.Webhook.URL)
+	f("probe.webhook.secret", &c.Probe.Webhook.Secret)
 }
 
 // redactedSecrets refuses, all at once, every secret of the file data
@@ -351,8 +352,9 @@ var zeroMeanings = map[string]string{
 	"probe.zones":            "the built-in blocklists (probe/zones.yaml)",
 	"web.allowed_origins":    "none but the UI's own origin",
 
-	"probe.helo":        "none: the IPs' HELO names are not checked",
-	"probe.webhook.url": "no webhook",
+	"probe.helo":           "none: the IPs' HELO names are not checked",
+	"probe.webhook.url":    "no webhook",
+	"probe.webhook.secret": "none: posts are not signed",
 
 	"web.listen":   "none: the web is disabled",
 	"web.token":    "none",

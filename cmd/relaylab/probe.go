@@ -22,9 +22,8 @@ func init() {
 // clean, so not 0.
 const exitUnchecked = 3
 
-// maxProbeTimeout bounds --timeout: a DNS server that has not answered in
-// a minute will not.
-const maxProbeTimeout = time.Minute
+// maxProbeTimeout bounds --timeout as probe.timeout is bounded.
+const maxProbeTimeout = probe.MaxTimeout
 
 const probeSynopsis = `DOMAIN [--ip IP]... [--helo NAME] [--selector S]... [--resolver HOST:PORT | --zone FILE]... [--zones FILE] [--no-blocklists] [--timeout D] [--mta-sts-ca FILE] [--mta-sts-port PORT] [--json]
 
@@ -50,7 +49,8 @@ Example: relaylab probe example.com --ip 192.0.2.25 --selector s2026
 
 To try it offline, --zone serves zone files (RFC 1035 master format) on
 127.0.0.1 and asks only that server, so nothing leaves this machine (an
-MTA-STS policy is fetched only from a loopback address). To check an
+MTA-STS policy is fetched only from a loopback address; one elsewhere is
+not fetched, and the check is unknown). To check an
 MTA-STS policy offline, serve it over HTTPS yourself on a loopback port
 with a certificate for mta-sts.DOMAIN from a test CA, point mta-sts.DOMAIN
 at 127.0.0.1 in the zone, and give --mta-sts-ca CA.pem --mta-sts-port PORT.
@@ -61,8 +61,8 @@ From a checkout, against the zones the tests use:
 
 Exit status: 0 when every check completed and none found an error, 1 when
 a finding is at error level, 2 for bad input (a domain, selector, IP,
-HELO name, resolver, timeout, zones file, --zone file or --mta-sts-ca
-file, or flags that do not go together: --selector or --mta-sts-ca without
+HELO name, resolver, timeout, zones file, --zone file (one that does not
+parse or holds no records) or --mta-sts-ca file, or flags that do not go together: --selector or --mta-sts-ca without
 a domain, --helo without --ip, --zone with --resolver, --mta-sts-port
 without --zone), 3 when nothing was at error level but a check could not
 be completed (status unknown: a lookup failed or timed out, or a
@@ -160,7 +160,7 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	if *stsCA != "" && req.Domain == "" {
 		return usageError("--mta-sts-ca needs a DOMAIN: the MTA-STS policy is fetched for a domain")
 	}
-	deps := probe.Deps{}
+	deps := probe.Deps{QueryTimeout: *timeout}
 	if len(zoneFiles) > 0 {
 		srv, err := serveZones(zoneFiles)
 		if err != nil {
@@ -204,9 +204,9 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	if len(unknown) > 0 {
 		hint := "check --resolver"
 		if len(zoneFiles) > 0 {
-			hint = "names that no --zone file holds are refused"
+			hint = "names that no --zone file holds are refused, and an MTA-STS policy whose host is not on loopback is not fetched"
 		}
-		return &exitError{code: exitUnchecked, err: fmt.Errorf("could not complete %s: a lookup failed or timed out, or a blocklist was unhealthy (see above; %s)", strings.Join(unknown, ", "), hint)}
+		return &exitError{code: exitUnchecked, err: fmt.Errorf("could not complete %s: a lookup failed or timed out, a blocklist was unhealthy, or a policy was not fetched (see above; %s)", strings.Join(unknown, ", "), hint)}
 	}
 	return nil
 }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/miekg/dns"
 
 	"github.com/relaylab/relaylab/internal/dnstest"
 )
@@ -27,11 +30,47 @@ func serveZones(paths []string) (*dnstest.Server, error) {
 		if err := srv.LoadPath(p); err != nil {
 			return nil, fmt.Errorf("--zone: %s", zoneError(err))
 		}
+		// An empty file loads without complaint too, and would have
+		// every lookup refused and blamed on names missing from it.
+		if n, err := zoneRecords(p); err == nil && n == 0 {
+			what := "is empty or holds only comments and directives"
+			if st, err := os.Stat(p); err == nil && st.IsDir() {
+				what = "is a directory whose *.zone files hold no records"
+			}
+			return nil, fmt.Errorf("--zone: %s %s: give a zone file with the records to check (an SOA record, then such lines as \"@ IN TXT \\\"v=spf1 -all\\\"\")", p, what)
+		}
 	}
 	if err := srv.Listen(); err != nil {
 		return nil, fmt.Errorf("--zone: serving the zones on 127.0.0.1: %v", err)
 	}
 	return srv, nil
+}
+
+// zoneRecords counts the records of a zone file, or of the *.zone files
+// of a directory, as dnstest reads them.
+func zoneRecords(path string) (int, error) {
+	files := []string{path}
+	if st, err := os.Stat(path); err != nil {
+		return 0, err
+	} else if st.IsDir() {
+		files, _ = filepath.Glob(filepath.Join(path, "*.zone"))
+	}
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return 0, err
+		}
+		zp := dns.NewZoneParser(bytes.NewReader(data), "", f)
+		zp.SetIncludeAllowed(false)
+		for _, ok := zp.Next(); ok; _, ok = zp.Next() {
+			n++
+		}
+		if err := zp.Err(); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
 }
 
 // zoneError is dnstest's error for a zone file, which names the file
@@ -71,6 +110,8 @@ func zoneProblem(what, tok string) string {
 		return fmt.Sprintf("%q is not an IPv6 address (an AAAA record takes one, such as 2001:db8::1)", tok)
 	case what == "bad MX Pref":
 		return fmt.Sprintf("%q is not a preference number: an MX record takes a number and then a host, such as 10 mx.example.test.", tok)
+	case what == "bad owner name":
+		return fmt.Sprintf("%q is not a name the file can complete: a name without a final dot needs a \"$ORIGIN zone.test.\" line above it (or write it in full, ending in a dot)", strings.TrimSpace(tok))
 	case what == "not a TTL":
 		return fmt.Sprintf("%q is not a TTL, a class or a record type the parser knows (a record is NAME [TTL] [IN] TYPE DATA)", tok)
 	case strings.HasPrefix(what, "bad "):
