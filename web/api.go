@@ -99,6 +99,31 @@ type RelayAPI interface {
 	Unsuppress(ctx context.Context, address string) error
 }
 
+// RetryHoldsAPI is offered by a RelayAPI that can say, of a retry, which
+// recipients its own shaping still holds (a destination resting after a
+// 421, a sending window, a warm-up cap): a retry makes them due, but the
+// relay holds them again until the hold ends. /api/v1/queue/{id}/retry
+// names them and the hold's end.
+type RetryHoldsAPI interface {
+	// RetryNowHeld is RetryNow, with what it did.
+	RetryNowHeld(ctx context.Context, id string) (Retry, error)
+}
+
+// Retry is what a retry did to a message's waiting recipients.
+type Retry struct {
+	Waiting int // the recipients waiting, held ones too
+	// Held are the recipients the relay's shaping still holds, each
+	// until its hold ends: their next attempt is then, not now.
+	Held []RetryHeld
+}
+
+// RetryHeld is one recipient a retry could not make due now.
+type RetryHeld struct {
+	Address string    `json:"address"`
+	Until   time.Time `json:"until"`
+	Hold    string    `json:"hold"` // what holds it, as the queue's hold says
+}
+
 // ProbeAPI is what the web needs from the probes.
 type ProbeAPI interface {
 	// Results returns the latest result of each check of each target.
@@ -113,6 +138,13 @@ type ProbeChangesAPI interface {
 	// Changes returns the changes of f.Target (of every target when ""),
 	// newest first. f.Check is not used.
 	Changes(ctx context.Context, f ProbeFilter) ([]ProbeChange, error)
+}
+
+// SessionCountAPI is offered by a SinkAPI that can count the sessions it
+// recorded (of one listener, or of all when listener is ""), so that a
+// page of them says how many there are in all.
+type SessionCountAPI interface {
+	SessionCount(ctx context.Context, listener string) (int, error)
 }
 
 // SinkRules is the sink's rule set in its YAML form.
@@ -474,9 +506,14 @@ type SinkCopy struct {
 	Code     int       `json:"code"`  // the reply after the dot; 0 when the sink gave none (dropped or hung)
 	Reply    string    `json:"reply"` // that reply (a reply of several lines: their texts joined by "\n"), or what happened instead
 	// Copy is its place among the copies (1 for the first); Duplicate is
-	// set on every copy after the first.
+	// set on a copy the relay left for a recipient that an earlier copy
+	// the relay left held already.
 	Copy      int  `json:"copy"`
 	Duplicate bool `json:"duplicate"`
+	// Unpaired is set on a copy that no attempt of the relay's left (no
+	// sink attempt that left it pairs with a relay attempt): the same
+	// Message-ID reached the sink another way, sent to it directly, say.
+	Unpaired bool `json:"unpaired,omitempty"`
 }
 
 // ReceivedAttempt is one recipient's attempt as the sink saw it, with the
@@ -486,7 +523,9 @@ type ReceivedAttempt struct {
 	Session string `json:"session"`
 	Copy    string `json:"copy,omitempty"` // the copy its DATA left, if any
 	// RelayAttempt is the id of the relay.attempt event that made it, when
-	// the web could pair them (same recipient, the first relay attempt
-	// recorded at or after it); 0 when none.
+	// the web could pair them: the relay attempt the sink accepted as this
+	// attempt's copy ("Message accepted as N"), or else, for the same
+	// recipient, the first relay attempt recorded at or after it and not
+	// accepted as another copy; 0 when none.
 	RelayAttempt int64 `json:"relay_attempt,omitempty"`
 }

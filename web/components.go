@@ -1,9 +1,11 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/mailtext"
 )
@@ -67,6 +69,10 @@ func checkEnqueue(m EnqueueRequest) error {
 		if why := rawFault(m.Raw); why != "" {
 			return inputError("raw: " + why)
 		}
+	}
+	if strings.ContainsAny(m.Subject, "\r\n") {
+		return inputError("subject: a subject is one line, and this one holds a line break (CR or LF): " +
+			"remove it (relaylab folds a long subject itself, RFC 5322 2.2.3), or send the whole message as raw")
 	}
 	for i, h := range m.Headers {
 		if h.Name == "" || !fieldName(h.Name) || strings.ContainsAny(h.Value, "\r\n") {
@@ -156,13 +162,10 @@ func indexLinkTag(s string) int {
 }
 
 func (s *Server) listQueue(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryInt(r, "limit", 100, 10000)
+	limit, err := queryLimit(r, 100, 10000)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
 		return
-	}
-	if limit == 0 {
-		limit = 100 // as the relay takes a limit of 0
 	}
 	// One more than shown says whether the list is cut.
 	q, err := s.opts.Relay.Queue(r.Context(), QueueFilter{Limit: int(limit) + 1})
@@ -208,13 +211,66 @@ func (s *Server) listQueue(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// retryAnswer is what /api/v1/queue/{id}/retry answers.
+type retryAnswer struct {
+	ID string `json:"id"`
+	// Status is "retry scheduled" when every waiting recipient is due
+	// now, "partly held" when the relay's shaping holds some of them,
+	// and "held" when it holds them all: a retry does not lift a hold.
+	Status string `json:"status"`
+	// Due is the recipients due now, Held those still held, with the
+	// hold's end; both absent from a relay that does not say.
+	Due    *int        `json:"due,omitempty"`
+	Held   []RetryHeld `json:"held,omitempty"`
+	Detail string      `json:"detail,omitempty"` // the same in a sentence
+}
+
 func (s *Server) retryNow(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := s.opts.Relay.RetryNow(r.Context(), id); err != nil {
+	rh, ok := s.opts.Relay.(RetryHoldsAPI)
+	if !ok {
+		if err := s.opts.Relay.RetryNow(r.Context(), id); err != nil {
+			s.writeAPIError(w, r, "retrying the message", err)
+			return
+		}
+		writeJSON(w, http.StatusAccepted, retryAnswer{ID: id, Status: "retry scheduled"})
+		return
+	}
+	res, err := rh.RetryNowHeld(r.Context(), id)
+	if err != nil {
 		s.writeAPIError(w, r, "retrying the message", err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "status": "retry scheduled"})
+	writeJSON(w, http.StatusAccepted, retryAnswerOf(id, res))
+}
+
+// retryAnswerOf says what a retry did: which recipients are due now, and
+// which the relay's shaping still holds and until when, as relaylab queue
+// retry says it.
+func retryAnswerOf(id string, res Retry) retryAnswer {
+	due := max(res.Waiting-len(res.Held), 0)
+	a := retryAnswer{ID: id, Status: "retry scheduled", Due: &due, Held: res.Held}
+	if len(res.Held) == 0 {
+		return a
+	}
+	a.Status = "partly held"
+	if due == 0 {
+		a.Status = "held"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "the relay's own shaping holds %d of the %d waiting recipient(s), which a retry cannot lift (a destination's rest, a sending window or the warm-up cap): their next attempt stays at the hold's end: ",
+		len(res.Held), res.Waiting)
+	for i, h := range res.Held {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s held until %s (%s)", h.Address, h.Until.UTC().Format(time.RFC3339), h.Hold)
+	}
+	if due > 0 {
+		fmt.Fprintf(&b, "; the other %d are due now", due)
+	}
+	a.Detail = b.String()
+	return a
 }
 
 func (s *Server) deleteQueued(w http.ResponseWriter, r *http.Request) {
@@ -250,8 +306,19 @@ func (s *Server) unsuppress(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// sessionPage is what /api/v1/sink/sessions answers.
+type sessionPage struct {
+	Sessions []SinkSession `json:"sessions"`
+	// Next is the before= of the next page, older sessions, when this one
+	// is full (limit sessions): the last session's id.
+	Next string `json:"next,omitempty"`
+	// Total is the number of sessions the sink recorded (of listener=,
+	// when given); absent from a sink that cannot count them.
+	Total *int `json:"total,omitempty"`
+}
+
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryInt(r, "limit", 100, 10000)
+	limit, err := queryLimit(r, 100, 10000)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
 		return
@@ -265,7 +332,22 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	if l == nil {
 		l = []SinkSession{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": l})
+	for i := range l {
+		l[i] = validSession(l[i])
+	}
+	page := sessionPage{Sessions: l}
+	if len(l) == int(limit) {
+		page.Next = l[len(l)-1].ID
+	}
+	if c, ok := s.opts.Sink.(SessionCountAPI); ok {
+		n, err := c.SessionCount(r.Context(), q.Get("listener"))
+		if err != nil {
+			s.writeAPIError(w, r, "counting sessions", err)
+			return
+		}
+		page.Total = &n
+	}
+	writeJSON(w, http.StatusOK, page)
 }
 
 func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) {
@@ -291,7 +373,31 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, r, "reading the session", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ss)
+	writeJSON(w, http.StatusOK, validSession(ss))
+}
+
+// validSession is ss with what the client sent (its HELO, its commands in
+// the transcript) and the replies as textOf shows text from mail: a NUL
+// in an EHLO is U+FFFD, as one in a message is.
+func validSession(ss SinkSession) SinkSession {
+	ss.HELO, ss.Client, ss.Auth, ss.LastReply = textOf(ss.HELO), textOf(ss.Client), textOf(ss.Auth), textOf(ss.LastReply)
+	if len(ss.Transcript) > 0 {
+		tr := make([]Line, len(ss.Transcript))
+		for i, l := range ss.Transcript {
+			l.Text = textOf(l.Text)
+			tr[i] = l
+		}
+		ss.Transcript = tr
+	}
+	if len(ss.Attempts) > 0 {
+		as := make([]SessionAttempt, len(ss.Attempts))
+		for i, a := range ss.Attempts {
+			a.Recipient, a.Reply = textOf(a.Recipient), textOf(a.Reply)
+			as[i] = a
+		}
+		ss.Attempts = as
+	}
+	return ss
 }
 
 func (s *Server) getSinkMessage(w http.ResponseWriter, r *http.Request) {
@@ -362,7 +468,7 @@ func (s *Server) probeResults(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) probeHistory(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryInt(r, "limit", 100, 10000)
+	limit, err := queryLimit(r, 100, 10000)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
 		return
@@ -387,7 +493,7 @@ func (s *Server) probeChanges(w http.ResponseWriter, r *http.Request) {
 			"the probes of this relaylab process keep no change history; read the probe.changed events (/api/v1/events?kind=probe.changed)")
 		return
 	}
-	limit, err := queryInt(r, "limit", 100, 10000)
+	limit, err := queryLimit(r, 100, 10000)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
 		return

@@ -84,13 +84,10 @@ type inboxQuery struct {
 // and q= keeps those whose subject, From field, envelope sender or a
 // recipient holds the text, whatever the case of its letters.
 func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryInt(r, "limit", 50, 1000)
+	limit, err := queryLimit(r, 50, 1000)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
 		return
-	}
-	if limit == 0 {
-		limit = 50
 	}
 	before, err := queryInt(r, "before", 0, 0)
 	if err != nil {
@@ -171,9 +168,10 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 		if q != "" && !inboxMatch(m, q) {
 			continue
 		}
-		m.From, m.Listener = mailtext.Valid(m.From), mailtext.Valid(m.Listener)
+		m.From, m.Listener = textOf(m.From), textOf(m.Listener)
+		m.HeaderFrom, m.Subject, m.Reply = textOf(m.HeaderFrom), textOf(m.Subject), textOf(m.Reply)
 		for i := range m.To {
-			m.To[i] = mailtext.Valid(m.To[i])
+			m.To[i] = textOf(m.To[i])
 		}
 		if m.To == nil {
 			m.To = []string{}
@@ -247,8 +245,9 @@ func dotReply(id int64, code int, enhanced, text string) string {
 }
 
 // headerFromSubject reads the From and Subject fields from the start of
-// a message (the first of each, unfolded, encoded-words decoded), up to
-// the empty line that ends the header section.
+// a message (the first of each, unfolded, encoded-words decoded, From's
+// display names quoted where they could pass for an address: showField),
+// up to the empty line that ends the header section.
 func headerFromSubject(head []byte) (from, subject string) {
 	var name string
 	var value []byte
@@ -256,7 +255,7 @@ func headerFromSubject(head []byte) (from, subject string) {
 	flush := func() {
 		if (name == "from" || name == "subject") && !seen[name] {
 			seen[name] = true
-			v := mailtext.Valid(mailtext.Header(strings.TrimSpace(string(value))))
+			v, _ := showField(name, strings.TrimSpace(string(value)))
 			if name == "from" {
 				from = v
 			} else {

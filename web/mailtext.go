@@ -8,6 +8,7 @@ import (
 	"net/textproto"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/relaylab/relaylab/internal/mailtext"
 )
@@ -38,8 +39,14 @@ func DecodeMessage(raw []byte) MessageDetail {
 	for _, h := range fieldOrder(raw, msg.Header) {
 		// Shown decoded (RFC 2047), as a mail client shows them, so
 		// that a direction control inside an encoded-word is seen and
-		// warned about like one written as it is.
-		d.Headers = append(d.Headers, Header{Name: mailtext.Valid(h.Name), Value: mailtext.Valid(mailtext.Header(h.Value))})
+		// warned about like one written as it is; an address field's
+		// display names quoted where they could pass for an address
+		// (showAddresses).
+		v, note := showField(h.Name, h.Value)
+		d.Headers = append(d.Headers, Header{Name: mailtext.Valid(h.Name), Value: v})
+		if note != "" {
+			d.Notes = append(d.Notes, mailtext.Valid(note))
+		}
 	}
 	d.Subject = mailtext.Header(msg.Header.Get("Subject"))
 	noted := map[string]bool{}
@@ -103,21 +110,58 @@ func fieldOrder(raw []byte, header mail.Header) []Header {
 	return out
 }
 
-// validDetail is m with every text of the message valid UTF-8 (validText),
-// whatever the adapter that read it did.
+// textOf is s as the API and the page show text from mail: valid UTF-8
+// (mailtext.Valid), and each control character that is no text, as a
+// byte that is not text in its charset is, U+FFFD: a NUL, the other C0
+// controls but tab, line feed and carriage return, and DEL. A NUL was
+// "\u0000" in the API and a box on the page, where the relay's list
+// drops it.
+func textOf(s string) string {
+	s = mailtext.Valid(s)
+	if strings.IndexFunc(s, notText) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if notText(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+}
+
+// notText says whether r is a control character that textOf replaces.
+func notText(r rune) bool {
+	return r < ' ' && r != '\t' && r != '\n' && r != '\r' || r == 0x7f
+}
+
+// validDetail is m with every text of the message valid UTF-8, its
+// controls that are no text U+FFFD (textOf), whatever the adapter that
+// read it did.
 func validDetail(m MessageDetail) MessageDetail {
-	m.Subject, m.Text, m.HTML = mailtext.Valid(m.Subject), mailtext.Valid(m.Text), mailtext.Valid(m.HTML)
+	m.Subject, m.Text, m.HTML = textOf(m.Subject), textOf(m.Text), textOf(m.HTML)
+	m.From = textOf(m.From)
+	if len(m.To) > 0 {
+		to := make([]string, len(m.To))
+		for i, t := range m.To {
+			to[i] = textOf(t)
+		}
+		m.To = to
+	}
 	if len(m.Headers) > 0 {
 		hs := make([]Header, len(m.Headers))
 		for i, h := range m.Headers {
-			hs[i] = Header{Name: mailtext.Valid(h.Name), Value: mailtext.Valid(h.Value)}
+			hs[i] = Header{Name: textOf(h.Name), Value: textOf(h.Value)}
 		}
 		m.Headers = hs
 	}
 	if len(m.Attachments) > 0 {
 		as := make([]Attachment, len(m.Attachments))
 		for i, a := range m.Attachments {
-			a.Part, a.Filename, a.ContentType, a.Disposition = mailtext.Valid(a.Part), mailtext.Valid(a.Filename), mailtext.Valid(a.ContentType), mailtext.Valid(a.Disposition)
+			a.Part, a.Filename, a.ContentType, a.Disposition = textOf(a.Part), textOf(a.Filename), textOf(a.ContentType), textOf(a.Disposition)
+			if a.Message != nil {
+				am := AttachedMessage{From: textOf(a.Message.From), Subject: textOf(a.Message.Subject), Date: textOf(a.Message.Date)}
+				a.Message = &am
+			}
 			as[i] = a
 		}
 		m.Attachments = as
@@ -125,7 +169,7 @@ func validDetail(m MessageDetail) MessageDetail {
 	if len(m.Notes) > 0 {
 		ns := make([]string, len(m.Notes))
 		for i, n := range m.Notes {
-			ns[i] = mailtext.Valid(n)
+			ns[i] = textOf(n)
 		}
 		m.Notes = ns
 	}

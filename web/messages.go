@@ -26,7 +26,7 @@ type MessageSummary struct {
 // listMessages lists the relay's messages, newest first, from relay.queued
 // events and the latest state of each recipient.
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryInt(r, "limit", 50, 1000)
+	limit, err := queryLimit(r, 50, 1000)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
 		return

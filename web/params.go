@@ -55,14 +55,34 @@ func queryParams(spec []byte) (map[string][]string, error) {
 	return out, nil
 }
 
+// repeatable are the query parameters that may be given more than once,
+// as openapi.yaml says of each ("may repeat"): every other takes one
+// value.
+var repeatable = []string{"kind"}
+
 // knownParams answers 400 to a request with a query parameter that the
 // operation does not take, naming it and those it does, instead of
-// answering as if the parameter (a misspelt limit, say) were not there.
+// answering as if the parameter (a misspelt limit, say) were not there;
+// and to one that gives a parameter twice (limit=1&limit=2: which one?)
+// or empty (recipient=, which filtered nothing, as if it were not there).
 // token is the API's credential and goes everywhere.
 func knownParams(allowed []string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		for k := range r.URL.Query() {
-			if k == "token" || slices.Contains(allowed, k) {
+		for k, vs := range r.URL.Query() {
+			if k == "token" {
+				continue
+			}
+			if slices.Contains(allowed, k) {
+				if len(vs) > 1 && !slices.Contains(repeatable, k) {
+					writeError(w, http.StatusBadRequest, fmt.Sprintf("query parameter %q given %d times", k, len(vs)),
+						fmt.Sprintf("%s takes one value (%s): give it once", k, strings.Join(quoteAll(vs), ", ")))
+					return
+				}
+				if slices.Contains(vs, "") {
+					writeError(w, http.StatusBadRequest, fmt.Sprintf("query parameter %q is empty", k),
+						fmt.Sprintf("give %s a value, or leave it out to have none (%s= is not taken as no filter or the default)", k, k))
+					return
+				}
 				continue
 			}
 			takes := "no query parameters"
@@ -75,4 +95,13 @@ func knownParams(allowed []string, h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
+}
+
+// quoteAll quotes each of vs.
+func quoteAll(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = quoteShort(v)
+	}
+	return out
 }

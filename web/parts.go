@@ -225,7 +225,8 @@ func (w *walker) attachedMessage(h fields, body io.Reader, num, name, mt, disp s
 	b = dsn.DecodeTransfer(h.Get("Content-Transfer-Encoding"), b)
 	a := Attachment{Part: num, Filename: mailtext.Header(name), ContentType: mt, Size: int64(len(b)), Disposition: disp}
 	if m, err := mail.ReadMessage(bytes.NewReader(b)); err == nil {
-		a.Message = &AttachedMessage{From: mailtext.Header(m.Header.Get("From")), Subject: mailtext.Header(m.Header.Get("Subject")),
+		from, _ := showField("From", m.Header.Get("From"))
+		a.Message = &AttachedMessage{From: from, Subject: mailtext.Header(m.Header.Get("Subject")),
 			Date: mailtext.Valid(m.Header.Get("Date"))}
 	} else {
 		w.note("part %s is an attached message whose header relaylab cannot read: it is listed without its sender and subject", num)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/events"
 )
@@ -64,8 +65,7 @@ func (s *Server) messageReceived(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := ReceivedPage{Message: id, MessageID: q.MessageID, Received: got}
-	page.Duplicates = numberCopies(page.Copies)
-	pairAttempts(page.Attempts, attempts)
+	page.Duplicates = numberCopies(page.Copies, pairAttempts(page.Attempts, attempts, q.Since))
 	if page.Copies == nil {
 		page.Copies = []SinkCopy{}
 	}
@@ -121,17 +121,25 @@ func headerMessageID(hs []Header) string {
 	return ""
 }
 
-// numberCopies numbers the copies in the order the sink stored them and
-// marks as a duplicate each one that holds a recipient an earlier copy
-// held already (copies to different recipients, one per destination, are
-// not duplicates). It returns the number of duplicates.
-func numberCopies(cs []SinkCopy) int {
+// numberCopies numbers the copies in the order the sink stored them, and
+// marks as a duplicate each one the relay left (relayed: a sink attempt
+// that left it is paired with a relay attempt) that holds a recipient an
+// earlier copy the relay left held already (copies to different
+// recipients, one per destination, are not duplicates). A copy no relay
+// attempt left (the same Message-ID sent to the sink directly, before or
+// beside the relay) is marked Unpaired and counts for none. It returns
+// the number of duplicates.
+func numberCopies(cs []SinkCopy, relayed map[string]bool) int {
 	slices.SortStableFunc(cs, func(a, b SinkCopy) int { return a.Time.Compare(b.Time) })
 	seen := map[string]bool{}
 	n := 0
 	for i := range cs {
 		c := &cs[i]
 		c.Copy = i + 1
+		if !relayed[c.ID] {
+			c.Unpaired = true
+			continue
+		}
 		for _, to := range c.To {
 			k := strings.ToLower(to)
 			if seen[k] {
@@ -146,26 +154,46 @@ func numberCopies(cs []SinkCopy) int {
 	return n
 }
 
-// pairAttempts sets each sink attempt's RelayAttempt: the relay records an
-// attempt when its exchange is over, so the sink's side of it is the
-// recipient's next relay.attempt at or after the sink's time. Each relay
+// pairAttempts sets each sink attempt's RelayAttempt, and returns the
+// copies that the paired ones left. A relay attempt that the sink accepted
+// with its own words for a stored copy ("Message accepted as 13") is the
+// one whose DATA left copy 13 for that recipient, whenever it was. Any
+// other is paired by time: the relay records an attempt when its exchange
+// is over, so the sink's side of it is the recipient's next relay.attempt
+// at or after the sink's time, among the sink's attempts made since the
+// relay queued the message (queued; zero when not known). Each relay
 // attempt takes at most one sink attempt per recipient.
-func pairAttempts(sinkSide []ReceivedAttempt, log []events.Event) {
+func pairAttempts(sinkSide []ReceivedAttempt, log []events.Event, queued time.Time) map[string]bool {
 	byRcpt := map[string][]events.Event{}
+	byCopy := map[string]int64{} // copy and recipient: the relay attempt accepted as it
 	for _, e := range log {
-		if e.Kind == events.RelayAttempt && e.Recipient != "" {
-			k := strings.ToLower(e.Recipient)
-			byRcpt[k] = append(byRcpt[k], e)
+		if e.Kind != events.RelayAttempt || e.Recipient == "" {
+			continue
+		}
+		k := strings.ToLower(e.Recipient)
+		if a, ok := acceptedAs(e); ok {
+			byCopy[strconv.FormatInt(a.Copy, 10)+"\x00"+k] = e.ID
+			continue
+		}
+		byRcpt[k] = append(byRcpt[k], e)
+	}
+	taken := map[int64]bool{}
+	for i := range sinkSide {
+		a := &sinkSide[i]
+		if id, ok := byCopy[a.Copy+"\x00"+strings.ToLower(a.Recipient)]; ok && a.Copy != "" && !taken[id] {
+			a.RelayAttempt = id
+			taken[id] = true
 		}
 	}
-	order := make([]int, len(sinkSide))
-	for i := range order {
-		order[i] = i
+	order := make([]int, 0, len(sinkSide))
+	for i, a := range sinkSide {
+		if a.RelayAttempt == 0 && !a.Time.Before(queued) {
+			order = append(order, i)
+		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
 		return cmp.Compare(sinkSide[a].Time.UnixNano(), sinkSide[b].Time.UnixNano())
 	})
-	taken := map[int64]bool{}
 	for _, i := range order {
 		a := &sinkSide[i]
 		for _, e := range byRcpt[strings.ToLower(a.Recipient)] {
@@ -177,4 +205,11 @@ func pairAttempts(sinkSide []ReceivedAttempt, log []events.Event) {
 			break
 		}
 	}
+	relayed := map[string]bool{}
+	for _, a := range sinkSide {
+		if a.RelayAttempt != 0 && a.Copy != "" {
+			relayed[a.Copy] = true
+		}
+	}
+	return relayed
 }

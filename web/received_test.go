@@ -72,7 +72,7 @@ func TestMessageReceived(t *testing.T) {
 
 	// Copies to different recipients (one per destination) are not
 	// duplicates.
-	if n := numberCopies([]SinkCopy{{To: []string{"a@x.test"}}, {To: []string{"b@y.test"}}}); n != 0 {
+	if n := numberCopies([]SinkCopy{{ID: "1", To: []string{"a@x.test"}}, {ID: "2", To: []string{"b@y.test"}}}, map[string]bool{"1": true, "2": true}); n != 0 {
 		t.Errorf("two copies to two recipients: %d duplicates, want 0", n)
 	}
 }

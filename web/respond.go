@@ -91,7 +91,15 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 			return false
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		if tooLarge(w, r, err) {
+			return false
+		}
+		writeError(w, http.StatusBadRequest, "the body cannot be read", err.Error())
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if tooLarge(w, r, err) {
@@ -107,7 +115,89 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusBadRequest, "the body is not valid JSON for this endpoint", "extra data after the JSON value")
 		return false
 	}
+	if key := duplicateKey(data); key != "" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the body gives %q twice", key),
+			fmt.Sprintf("each key of a JSON object is given once (RFC 8259 4), whatever the case of its letters, as each key of a YAML mapping is: "+
+				"the API does not pick one of the two values for you; give %s once", key))
+		return false
+	}
 	return true
+}
+
+// duplicateKey is the path ("headers[1].name") of the first key that an
+// object in the JSON value data gives twice, its letters in any case, as
+// encoding/json matches a key to a field (the last one given won); ""
+// when none does. data has decoded already.
+func duplicateKey(data []byte) string {
+	type level struct {
+		path string
+		keys map[string]bool // an object's keys so far; nil in an array
+		n    int             // an array's elements so far
+		key  string          // the key whose value comes next
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var stack []*level
+	// at is the path of the value that comes next.
+	at := func() string {
+		if len(stack) == 0 {
+			return ""
+		}
+		l := stack[len(stack)-1]
+		if l.keys == nil {
+			return fmt.Sprintf("%s[%d]", l.path, l.n)
+		}
+		if l.path == "" {
+			return l.key
+		}
+		return l.path + "." + l.key
+	}
+	// done ends a value: the key it was for, or the array element.
+	done := func() {
+		if len(stack) == 0 {
+			return
+		}
+		if l := stack[len(stack)-1]; l.keys != nil {
+			l.key = ""
+		} else {
+			l.n++
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		top := (*level)(nil)
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, &level{path: at(), keys: map[string]bool{}})
+				continue
+			case '[':
+				stack = append(stack, &level{path: at()})
+				continue
+			}
+			stack = stack[:len(stack)-1]
+			done()
+			continue
+		case string:
+			if top != nil && top.keys != nil && top.key == "" {
+				k := strings.ToLower(t)
+				top.key = t
+				if top.keys[k] {
+					return at()
+				}
+				top.keys[k] = true
+				continue
+			}
+		}
+		done() // a value other than an object or an array
+	}
 }
 
 // decodeDetail says what was wrong with a body that did not decode into
@@ -235,6 +325,17 @@ func queryInt(r *http.Request, name string, def, max int64) (int64, error) {
 	return n, nil
 }
 
+// queryLimit parses an optional limit=, the most items of a page: 0, as
+// none, is the default def, on every endpoint alike (it gave 1,000 events
+// on /api/v1/events and no message on /api/v1/messages).
+func queryLimit(r *http.Request, def, max int64) (int64, error) {
+	n, err := queryInt(r, "limit", def, max)
+	if err == nil && n == 0 {
+		n = def
+	}
+	return n, err
+}
+
 // validKind reports whether k looks like an event kind or a kind prefix
 // ("relay.").
 func validKind(k string) bool {
@@ -278,7 +379,7 @@ func parseFilter(r *http.Request) (events.Filter, error) {
 	if f.AfterID, err = queryInt(r, "after", 0, 0); err != nil {
 		return f, err
 	}
-	limit, err := queryInt(r, "limit", 100, 5000)
+	limit, err := queryLimit(r, 100, 5000)
 	if err != nil {
 		return f, err
 	}

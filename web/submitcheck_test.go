@@ -52,7 +52,8 @@ func TestRawFault(t *testing.T) {
 		want string // a part of the fault; "" for none
 	}{
 		{ok + "\r\nbody", ""},
-		{ok, ""}, // no body: no empty line is needed (RFC 5322 2.1)
+		{ok, ""},          // no body: no empty line is needed (RFC 5322 2.1)
+		{ok + "\r\n", ""}, // an empty body
 		{strings.ReplaceAll(ok, "\r\n", "\n") + "\nbody\n", ""},
 		{ok + "Subject: a\r\n long\r\n\tfolded\r\n\r\nbody: not a header\r\n", ""},
 		{"garbage no headers", `line 1 ("garbage no headers") is neither a header field`},

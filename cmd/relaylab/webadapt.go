@@ -127,6 +127,23 @@ func (a sinkAdapter) Sessions(ctx context.Context, f web.SessionFilter) ([]web.S
 	return out, nil
 }
 
+var _ web.SessionCountAPI = sinkAdapter{}
+
+// SessionCount counts the sessions the sink recorded, of listener or of
+// all when it is "".
+func (a sinkAdapter) SessionCount(ctx context.Context, listener string) (int, error) {
+	// Without a WHERE, SQLite counts the rows of the smallest index.
+	query, args := `SELECT COUNT(*) FROM sink_sessions`, []any{}
+	if listener != "" {
+		query, args = query+` WHERE listener = ?`, []any{listener}
+	}
+	var n int
+	if err := a.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sink: counting sessions: %w", err)
+	}
+	return n, nil
+}
+
 // knownListener is an ErrInvalid naming the listeners there are when
 // name is neither one of the sink's listeners nor the listener of a
 // session in the store (one of a configuration since changed), so that
@@ -661,14 +678,34 @@ func (a relayAdapter) Raw(ctx context.Context, id string) ([]byte, error) {
 }
 
 func (a relayAdapter) RetryNow(ctx context.Context, id string) error {
-	_, err := a.rl.RetryNow(ctx, id)
+	_, err := a.RetryNowHeld(ctx, id)
+	return err
+}
+
+var _ web.RetryHoldsAPI = relayAdapter{}
+
+// RetryNowHeld retries the message as relaylab queue retry does, and
+// says which recipients the relay's own shaping still holds: read before
+// the retry, which moves every due time to now (relay.Holds).
+func (a relayAdapter) RetryNowHeld(ctx context.Context, id string) (web.Retry, error) {
+	held, err := a.rl.Holds(ctx, id)
+	if err != nil {
+		return web.Retry{}, err
+	}
+	n, err := a.rl.RetryNow(ctx, id)
 	switch {
 	case errors.Is(err, relay.ErrNotFound):
-		return fmt.Errorf("%w: no relay message %q", web.ErrNotFound, id)
+		return web.Retry{}, fmt.Errorf("%w: no relay message %q", web.ErrNotFound, id)
 	case errors.Is(err, relay.ErrNotWaiting):
-		return fmt.Errorf("%w: %v", web.ErrInvalid, err)
+		return web.Retry{}, fmt.Errorf("%w: %v", web.ErrInvalid, err)
+	case err != nil:
+		return web.Retry{}, err
 	}
-	return err
+	out := web.Retry{Waiting: n}
+	for _, h := range held {
+		out.Held = append(out.Held, web.RetryHeld{Address: h.Address, Until: h.Until.UTC(), Hold: h.Reply.Text})
+	}
+	return out, nil
 }
 
 func (a relayAdapter) Delete(ctx context.Context, id string) error {

@@ -170,9 +170,12 @@ var addressFields = map[string]bool{"cc": true, "bcc": true, "reply-to": true, "
 	"resent-from": true, "resent-to": true, "resent-cc": true, "resent-bcc": true, "resent-sender": true}
 
 // extraField writes one of the request's headers: an address list with
-// its names encoded when they are not 7-bit (the addresses themselves
-// must be), any other field as unstructured text, encoded when it is not
-// 7-bit; both folded at their white space.
+// its names encoded when they are not 7-bit, any other field as
+// unstructured text, encoded when it is not 7-bit; both folded at their
+// white space. An address that is not 7-bit cannot be encoded (RFC 2047
+// 5(3)) and goes in UTF-8 as written (RFC 6532), as one in "to" does in
+// the To field and a --header's does in relaylab send: the relay sends
+// such a message with SMTPUTF8 to a server that offers it.
 func extraField(name, value string) (string, error) {
 	if !addressFields[strings.ToLower(name)] {
 		return literalField(name, value, false)
@@ -180,19 +183,17 @@ func extraField(name, value string) (string, error) {
 	if !needsEncoding(value) {
 		return textField(name, value, false)
 	}
-	list, addr, err := encodedNames(value)
-	switch {
-	case err != nil:
+	list, _, err := encodedNames(value)
+	if err != nil {
 		return "", fmt.Errorf("%s holds characters that are not 7-bit, and is not a list of addresses whose names could be encoded (RFC 2047 5(3)): %v", name, err)
-	case addr != "":
-		return "", fmt.Errorf("%s: the address %q is not 7-bit: it needs SMTPUTF8 (RFC 6532), which a message built here does not use; send the whole message as raw", name, addr)
 	}
 	return foldField(name, list)
 }
 
 // encodedNames is the address list value with its display names encoded
-// where they are not 7-bit (RFC 2047 5(3)); or the first address in it
-// that is not 7-bit, which no encoding allows; or the error of a value
+// where they are not 7-bit (RFC 2047 5(3)) and its addresses as written,
+// with the first address in it that is not 7-bit, which no encoding
+// allows and only SMTPUTF8 carries (RFC 6532); or the error of a value
 // that is no address list.
 func encodedNames(value string) (list, addr string, err error) {
 	addrs, err := mail.ParseAddressList(value)
@@ -201,12 +202,12 @@ func encodedNames(value string) (list, addr string, err error) {
 	}
 	parts := make([]string, len(addrs))
 	for i, a := range addrs {
-		if needsEncoding(a.Address) {
-			return "", a.Address, nil
+		if addr == "" && needsEncoding(a.Address) {
+			addr = a.Address
 		}
-		parts[i] = a.String() // encodes a name that is not 7-bit
+		parts[i] = a.String() // encodes a name that is not 7-bit, keeps a UTF-8 address
 	}
-	return strings.Join(parts, ", "), "", nil
+	return strings.Join(parts, ", "), addr, nil
 }
 
 // addressList is the To field's value: each address in angle brackets,

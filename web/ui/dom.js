@@ -80,6 +80,17 @@ export function iso(v) {
   return h("bdi", {}, v === undefined || v === null ? "" : v);
 }
 
+// marked is a value from mail or a peer (an envelope address, a header
+// field, a line of a transcript, a HELO) isolated as iso isolates it,
+// with each invisible character in it shown where it stands as a marked
+// ⟨U+200B⟩, as addr shows one in the lists: a message's page and a
+// session's transcript do not make "pay\u200bpal@shop.test" look like
+// paypal@shop.test either. Not for a subject or a body, where a zero
+// width joiner is part of an emoji.
+export function marked(v) {
+  return h("bdi", {}, invisibles(v === undefined || v === null ? "" : String(v)));
+}
+
 // reply is a server's reply (or a line that holds one, with its stage),
 // isolated as iso isolates a value, its lines shown as lines: a reply of
 // several lines ("550-5.7.1 ..." then "550 5.7.1 ...") is stored with
@@ -89,6 +100,22 @@ export function iso(v) {
 // breaks.
 export function replyLines(v) {
   return h("bdi", { class: "reply-lines" }, v === undefined || v === null ? "" : v);
+}
+
+// FEW is how many items of a long list a table row shows before the rest
+// folds away behind "and N more".
+export const FEW = 3;
+
+// few is items (elements, one a line) for a table cell: all of them when
+// there are at most FEW + 1, else the first FEW and the rest in a
+// <details> that says "and N more", so that a message to a hundred
+// recipients is not a row a hundred lines high. what names the items
+// ("recipients").
+export function few(items, what) {
+  if (items.length <= FEW + 1) return items;
+  const rest = items.slice(FEW);
+  return [...items.slice(0, FEW), h("details", { class: "more-items" },
+    h("summary", {}, "and " + rest.length + " more" + (what ? " " + what : "")), rest)];
 }
 
 // ADDR_WHOLE is the longest address, in characters, that addr keeps on

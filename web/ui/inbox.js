@@ -1,7 +1,7 @@
 // The inbox: the messages the sink received, newest first, with their
 // sender, recipients, subject, size and the sink's reply, searchable by
 // subject, sender and recipient, and live.
-import { h, path, fmtTime, clear, iso, addr, replyLines } from "./dom.js";
+import { h, path, fmtTime, clear, iso, addr, few, replyLines } from "./dom.js";
 import { get } from "./api.js";
 import { humanBytes } from "./message.js";
 import { Stream } from "./stream.js";
@@ -49,13 +49,16 @@ export function inboxView(main, query) {
     shown.add(m.id);
     const msg = path("sink", "messages", m.id);
     const envelope = m.from || "<>";
-    const sameSender = m.header_from && m.from && m.header_from.toLowerCase().includes(m.from.toLowerCase());
+    // The From field's address (after its name, in angle brackets) is
+    // compared, not its whole text: a display name may hold any address.
+    const fromAddr = m.header_from ? (/<([^<>]*)>$/.exec(m.header_from) || [, m.header_from])[1] : "";
+    const sameSender = fromAddr && m.from && fromAddr.toLowerCase() === m.from.toLowerCase();
     const refused = !(m.code >= 200 && m.code < 300);
     return h("tr", { "data-id": m.id },
       h("td", { class: "nowrap" }, h("a", { href: msg }, fmtTime(m.time))),
       h("td", { class: "mono", "data-label": "from" }, m.header_from ? addr(m.header_from) : h("span", { title: "the envelope sender: the message has no From field" }, addr(envelope)),
         m.header_from && !sameSender ? h("div", { class: "muted small", title: "the envelope sender (MAIL FROM), where bounces go" }, "envelope ", addr(envelope)) : ""),
-      h("td", { class: "mono", "data-label": "to" }, (m.to || []).map((r) => h("div", {}, addr(r)))),
+      h("td", { class: "mono", "data-label": "to" }, few((m.to || []).map((r) => h("div", {}, addr(r))), "recipients")),
       h("td", { class: "wide", "data-label": "subject" }, h("a", { href: msg }, m.subject ? iso(m.subject) : h("span", { class: "muted" }, "(no subject)"))),
       h("td", { class: "nowrap", "data-label": "size", title: m.size + " bytes" }, humanBytes(m.size)),
       h("td", { class: "reply", "data-label": "reply" }, h("span", { class: "mono" + (refused ? " error" : "") }, replyLines(m.reply)),

@@ -1,6 +1,6 @@
 // Messages: the list, and one message's envelope, headers, body and the
 // attempt timeline of each recipient.
-import { h, path, fmtTime, shortTime, clear, prose, iso, addr, replyLines, bidiControls } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear, prose, iso, addr, marked, replyLines, bidiControls } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnFor, bounceFor, sinkBounce, atStage, replyShown, sinkReplyLine } from "./events.js";
@@ -266,7 +266,8 @@ function renderReceived(el, r, t) {
           h("td", { class: "mono", "data-label": "to" }, list(c.to)),
           h("td", { class: "wide" }, replyLines(sinkReplyLine(c.reply)),
             c.duplicate && prev && !prev.code ? h("div", { class: "muted small" }, "The sink gave no reply to copy " + prev.copy + ", so the relay sent the message again: the recipient now has it twice.") : "",
-            !c.code ? h("div", { class: "muted small" }, "The sink kept this copy, but the relay heard no reply: it will count this attempt as failed.") : ""));
+            !c.code ? h("div", { class: "muted small" }, "The sink kept this copy, but the relay heard no reply: it will count this attempt as failed.") : "",
+            c.unpaired ? h("div", { class: "muted small unpaired" }, "No attempt of the relay's left this copy: the same Message-ID reached the sink another way (sent to it directly, say). It is not counted as a duplicate.") : ""));
       })))));
   }
   if (r.attempts.length) {
@@ -346,7 +347,7 @@ function renderMessage(el, m, url) {
       h("dt", {}, "Subject"), h("dd", { id: "msg-subject" }, m.subject ? iso(m.subject) : "(none)"),
       h("dt", { title: "the From field, as a mail client shows it" }, "From"), h("dd", { class: "mono", id: "msg-header-from" }, fromField(m)),
       h("dt", { title: "the envelope sender (MAIL FROM): where bounces go, and the domain SPF checks" }, "Envelope from"),
-      h("dd", { class: "mono", id: "msg-envelope-from" }, m.from ? iso(m.from) : "<>"),
+      h("dd", { class: "mono", id: "msg-envelope-from" }, m.from ? marked(m.from) : "<>"),
       h("dt", {}, "To"), h("dd", { class: "mono" }, list(m.to)),
       h("dt", {}, "Received"), h("dd", {}, fmtTime(m.received)),
       h("dt", {}, "Size"), h("dd", { id: "msg-size" }, sizeText(m))));
@@ -365,7 +366,7 @@ function renderMessage(el, m, url) {
   if (m.headers && m.headers.length) {
     el.append(h("details", {}, h("summary", {}, "Headers (" + m.headers.length + ")"),
       h("div", { class: "scroll" }, h("table", { class: "headers" },
-        h("tbody", {}, m.headers.map((x) => h("tr", {}, h("th", {}, iso(x.name)), h("td", { class: "mono" }, iso(x.value)))))))));
+        h("tbody", {}, m.headers.map((x) => h("tr", {}, h("th", {}, marked(x.name)), h("td", { class: "mono" }, marked(x.value)))))))));
   }
   // What relaylab could not read of the message, and how it shows it.
   if (m.notes && m.notes.length) {
@@ -435,7 +436,7 @@ function bodyLinks(links, more) {
 // envelope sender is often another address (a bounce address, an ESP's).
 function fromField(m) {
   const f = (m.headers || []).find((x) => String(x.name).toLowerCase() === "from");
-  return f ? iso(f.value) : h("span", { class: "muted" }, "(none: the message has no From field)");
+  return f ? marked(f.value) : h("span", { class: "muted" }, "(none: the message has no From field)");
 }
 
 // sizeText is the message's size as received and, when the .eml holds
@@ -469,7 +470,7 @@ function authSection(a) {
 // sender, subject and date, each isolated as the message's own text.
 function attachedMessage(x) {
   return h("div", { class: "attached-message" },
-    h("span", { class: "muted" }, "a message from "), x.from ? iso(x.from) : h("span", { class: "muted" }, "(no From)"),
+    h("span", { class: "muted" }, "a message from "), x.from ? marked(x.from) : h("span", { class: "muted" }, "(no From)"),
     h("span", { class: "muted" }, ", subject "), x.subject ? iso(x.subject) : h("span", { class: "muted" }, "(none)"),
     x.date ? h("span", { class: "muted" }, ", dated ") : "", x.date ? iso(x.date) : "");
 }
@@ -517,7 +518,7 @@ function renderTimeline(el, t, rec) {
       const tr = p.transcript;
       let body = null;
       if (Array.isArray(tr) && tr.length) body = transcript(tr);
-      else if (typeof tr === "string" && tr) body = h("pre", { class: "transcript" }, tr);
+      else if (typeof tr === "string" && tr) body = h("pre", { class: "transcript" }, marked(tr));
       if (body) {
         const d = h("details", { "data-id": e.id }, h("summary", {}, "SMTP transcript"), body);
         d.open = open.has(String(e.id));
@@ -566,9 +567,9 @@ export function transcript(lines) {
     return ("+" + ((t - t0) / 1000).toFixed(3) + "s").padEnd(10);
   };
   return h("pre", { class: "transcript" }, lines.map((l) => {
-    if (typeof l === "string") return h("div", {}, l);
+    if (typeof l === "string") return h("div", {}, marked(l));
     const dir = l.dir === "c" ? "C: " : l.dir === "s" ? "S: " : "   ";
     return h("div", { class: "t-" + (l.dir === "c" ? "c" : l.dir === "s" ? "s" : "n") },
-      h("span", { class: "t-at" }, at(l)), dir, iso(l.text || ""));
+      h("span", { class: "t-at" }, at(l)), dir, marked(l.text || ""));
   }));
 }

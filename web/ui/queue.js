@@ -10,7 +10,11 @@ export function queueView(main) {
   // What came of a delete, whose message's rows are gone.
   const said = h("p", { class: "muted", id: "queue-said", role: "status" });
   const tbody = h("tbody");
-  main.append(h("h1", {}, "Queue"), note, said,
+  // What many rows share (a destination's rest holding hundreds of
+  // recipients, its category's reason and advice), said once here.
+  const explained = h("section", { id: "queue-explained", class: "explained" });
+  explained.hidden = true;
+  main.append(h("h1", {}, "Queue"), note, said, explained,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "queue-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "recipient"), h("th", {}, "state"), h("th", {}, "attempts"), h("th", {}, "next attempt"), h("th", {}, "last reply, what it means, what to do"), h("th", {}, ""))),
       tbody)));
@@ -23,6 +27,8 @@ export function queueView(main) {
     note.textContent = queueNote(d);
     const anchor = anchorRow(tbody);
     const top = anchor && anchor.getBoundingClientRect().top;
+    const shared = sharedOf(d.queue);
+    showExplained(explained, shared);
     const ids = new Set(d.queue.map((q) => q.id));
     // The focus on a message that left goes to the next one's buttons.
     let refocus = null;
@@ -40,7 +46,7 @@ export function queueView(main) {
     for (const q of d.queue) {
       let x = shown.get(q.id);
       if (!x) { x = queueEntry(q, act); shown.set(q.id, x); }
-      x.update(q);
+      x.update(q, shared);
       for (const tr of x.rows) {
         if (tr === at) at = at.nextSibling;
         else tbody.insertBefore(tr, at);
@@ -62,10 +68,9 @@ export function queueView(main) {
   const act = (x, method) => {
     const at = shortTime(Date.now());
     x.say(method === "POST" ? "Retry asked for at " + at + "…" : "Deleting…");
-    return api(method, "/api/v1/queue/" + encodeURIComponent(x.id) + (method === "POST" ? "/retry" : "")).then(() => {
+    return api(method, "/api/v1/queue/" + encodeURIComponent(x.id) + (method === "POST" ? "/retry" : "")).then((d) => {
       if (method === "POST") {
-        x.say("Retry asked for at " + at + ": the relay tries the waiting recipients within seconds, " +
-          "except those its shaping holds, whose next attempt stays the hold's end.");
+        x.say(retryText(d, at));
       } else {
         said.className = "muted";
         said.textContent = "Message " + x.id + " deleted from the queue at " + at + ": its waiting recipients count as expired (category deleted), " +
@@ -126,9 +131,9 @@ function queueEntry(q, act) {
   const first = h("tr", { "data-id": q.id }, idCell, fromCell, actCell);
   const x = {
     id: q.id, q, rows: [first], sig: "",
-    update(q) {
+    update(q, shared) {
       x.q = q;
-      const sig = JSON.stringify(q);
+      const sig = JSON.stringify(q) + sharedSig(q, shared);
       if (sig === x.sig) return;
       x.sig = sig;
       clear(fromCell).append(q.from ? addr(q.from) : "<>");
@@ -137,7 +142,7 @@ function queueEntry(q, act) {
       // greylisting server (451) shows both. The message's cells span
       // its rows. data-label names a cell where a phone shows no header
       // row.
-      const rows = recipientRows(q);
+      const rows = recipientRows(q, shared);
       for (const td of [idCell, fromCell, actCell]) {
         if (rows.length > 1) td.rowSpan = rows.length;
         else td.removeAttribute("rowspan");
@@ -196,6 +201,21 @@ function plain(v) {
   return [...String(v)].map((c) => (isBidiControl(c) ? "⟨U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "⟩" : c)).join("");
 }
 
+// retryText says what came of a retry: the recipients due now, and each
+// one the relay's shaping still holds with the hold's end, which a retry
+// does not move (the API's held). A server that names none: as before.
+export function retryText(d, at) {
+  const held = d && Array.isArray(d.held) ? d.held : [];
+  if (!held.length) {
+    return "Retry asked for at " + at + ": the relay tries the waiting recipients within seconds" +
+      (d && typeof d.due === "number" ? "." : ", except those its shaping holds, whose next attempt stays the hold's end.");
+  }
+  const each = held.map((x) => plain(x.address) + " until " + fmtTime(x.until)).join(", ");
+  const due = typeof d.due === "number" && d.due > 0 ? " The other " + d.due + " recipient(s) are tried within seconds." : "";
+  return "Retry asked for at " + at + ", but the relay's own shaping still holds " + (d.status === "held" ? "every waiting recipient" : held.length + " recipient(s)") +
+    " (a destination's rest, a sending window or the warm-up cap), which a retry cannot lift: " + each + "." + due;
+}
+
 // actionError says why a retry or a delete failed and what to do.
 function actionError(method, e) {
   const what = method === "POST" ? "The retry" : "The delete";
@@ -221,10 +241,63 @@ export function queueNote(d) {
   return "More than " + msgs(shown) + " waiting" + rcpts + cut;
 }
 
+// REPEAT is how many rows must share an explanation (a category's reason
+// and advice) or a hold for it to be said once above the table, each row
+// keeping a short marker, rather than on each row.
+const REPEAT = 3;
+
+// explanationOf is the key of a waiting recipient's explanation: its
+// category, reason and advice; "" when it has none.
+function explanationOf(r) {
+  return r.category && (r.reason || r.advice) ? JSON.stringify([r.category, r.reason || "", r.advice || ""]) : "";
+}
+
+// sharedOf finds the explanations and holds that REPEAT rows or more of
+// the queue share, each with how many rows do: {exp, hold}, Maps.
+function sharedOf(queue) {
+  const exp = new Map(), hold = new Map();
+  for (const q of queue) {
+    for (const r of Array.isArray(q.waiting) ? q.waiting : []) {
+      const e = explanationOf(r), x = holdText(r);
+      if (e) exp.set(e, (exp.get(e) || 0) + 1);
+      if (x) hold.set(x, (hold.get(x) || 0) + 1);
+    }
+  }
+  for (const m of [exp, hold]) for (const [k, n] of m) if (n < REPEAT) m.delete(k);
+  return { exp, hold };
+}
+
+// sharedSig says which of q's rows are explained above, so that a row is
+// drawn again when that changes.
+function sharedSig(q, shared) {
+  return (Array.isArray(q.waiting) ? q.waiting : []).map((r) => (shared.exp.has(explanationOf(r)) ? "e" : "") + (shared.hold.has(holdText(r)) ? "h" : "")).join(",");
+}
+
+// showExplained says once, above the table, what many rows share: each
+// hold, and each category's reason and advice, with how many recipients
+// it is about.
+function showExplained(el, shared) {
+  clear(el);
+  el.hidden = !shared.exp.size && !shared.hold.size;
+  if (el.hidden) return;
+  const n = (k) => h("span", { class: "muted small" }, " (" + k + " recipients)");
+  el.append(h("p", { class: "small" }, "Said once here for the rows that share it; each of those rows says \"explained above\":"),
+    h("ul", { class: "explained-list" },
+      [...shared.hold].map(([x, k]) => h("li", { class: "explained-hold" }, holdLine(x, ""), n(k))),
+      [...shared.exp].map(([e, k]) => {
+        const [category, reason, advice] = JSON.parse(e);
+        return h("li", { class: "explained-category" }, h("span", { class: "badge category" }, category), n(k),
+          reason && h("div", { class: "muted reason" }, prose(reason)),
+          advice && h("div", { class: "advice" }, "What to do: ", prose(advice)));
+      })));
+}
+
 // recipientRows is a queue entry's rows without the message's own cells:
 // one per waiting recipient, or, from a relay that lists no recipient's
-// reply, one for the whole message.
-function recipientRows(q) {
+// reply, one for the whole message. What shared (sharedOf) says above the
+// table is a short marker on the row.
+function recipientRows(q, shared) {
+  shared = shared || { exp: new Map(), hold: new Map() };
   const w = Array.isArray(q.waiting) ? q.waiting : [];
   if (!w.length) {
     return [h("tr", {},
@@ -250,9 +323,10 @@ function recipientRows(q) {
       h("td", { class: "wide reply" },
         reply && h("span", { class: "mono" }, replyShown(rep)),
         r.category && [" ", h("span", { class: "badge category" }, r.category)],
-        r.reason && h("div", { class: "muted reason" }, prose(r.reason)),
-        r.advice && h("div", { class: "advice" }, "What to do: ", prose(r.advice)),
-        hold && holdLine(hold, reply),
+        ...(shared.exp.has(explanationOf(r)) ? [" ", h("span", { class: "muted small explained-ref" }, "explained above")] : [
+          r.reason && h("div", { class: "muted reason" }, prose(r.reason)),
+          r.advice && h("div", { class: "advice" }, "What to do: ", prose(r.advice))]),
+        hold && (shared.hold.has(hold) ? h("div", { class: "small muted hold-ref" }, "Held by the relay's shaping: explained above") : holdLine(hold, reply)),
         tried.length > 0 && h("div", { class: "small tried" }, "Tried in its last attempt, in order:",
           h("ol", {}, tried.map((t) => h("li", {}, "path " + t.path, t.host ? [" host ", iso(t.host)] : "", ": ",
             h("span", { class: "mono" }, replyShown(t.reply) || "no reply"))))),

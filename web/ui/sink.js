@@ -1,5 +1,5 @@
 // The sink: sessions with transcripts, and the rules editor.
-import { h, path, fmtTime, clear, iso, addr, prose, replyLines } from "./dom.js";
+import { h, path, fmtTime, clear, iso, addr, marked, few, prose, replyLines } from "./dom.js";
 import { get, api } from "./api.js";
 import { transcript } from "./message.js";
 import { sinkReplyLine } from "./events.js";
@@ -22,18 +22,44 @@ function why(x) {
 
 export function sinkView(main) {
   const tbody = h("tbody", { id: "session-rows" });
-  const note = h("p", { class: "muted" });
+  const note = h("p", { class: "muted", id: "session-note" });
+  const older = h("button", { type: "button", id: "sessions-older" }, "Older sessions");
+  older.hidden = true;
   main.append(h("h1", {}, "Sink sessions"),
     h("p", { class: "muted", id: "sink-inbox" }, "Each SMTP session the sink served. The messages they left, with sender, recipients and subject, and a search: ",
       h("a", { href: "#/inbox" }, "Inbox"), "."), note,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "session-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "start"), h("th", {}, "listener"), h("th", {}, "client"), h("th", {}, "HELO"), h("th", {}, "TLS"), h("th", {}, "messages"), h("th", {}, "last reply"))),
-      tbody)));
+      tbody)), h("div", { class: "bar" }, older));
   const shown = new Set();
   // Sessions listed before they ended (a message of theirs was stored):
   // their row is replaced when their sink.session event comes.
   const open = new Set();
-  const count = () => { note.className = "muted"; note.textContent = shown.size + " recent session(s)"; };
+  // total is the sessions the sink recorded, from the API (null from a
+  // sink that does not count them): the note says how many are not shown.
+  let total = null;
+  const count = () => {
+    note.className = "muted";
+    const n = tbody.children.length;
+    note.textContent = total !== null && total > n
+      ? n + " shown of " + total + " sessions recorded, newest first" + (older.hidden ? "" : ": Older sessions shows more")
+      : n + " session(s)" + (older.hidden ? "" : ", the newest: Older sessions shows more");
+  };
+  const PAGE = 200;
+  // olderPage reads the page before the oldest session shown.
+  let loadingOlder = false;
+  function olderPage() {
+    const last = tbody.lastChild;
+    if (loadingOlder || !last) return;
+    loadingOlder = true;
+    get("/api/v1/sink/sessions?limit=" + PAGE + "&before=" + encodeURIComponent(last.dataset.id)).then((d) => {
+      for (const ss of d.sessions) if (!shown.has(ss.id)) tbody.append(row(ss));
+      if (typeof d.total === "number") total = d.total;
+      older.hidden = !d.next;
+      count();
+    }).catch((e) => { note.textContent = e.message; note.className = "error"; }).finally(() => { loadingOlder = false; });
+  }
+  older.addEventListener("click", olderPage);
   function row(ss) {
     shown.add(ss.id);
     if (ss.end) open.delete(ss.id); else open.add(ss.id);
@@ -41,9 +67,9 @@ export function sinkView(main) {
       h("td", { class: "nowrap" }, h("a", { href: path("sink", "sessions", ss.id) }, fmtTime(ss.start))),
       h("td", { "data-label": "listener" }, ss.listener),
       h("td", { class: "mono nowrap", "data-label": "client" }, ss.client),
-      h("td", { class: "mono helo", "data-label": "HELO" }, iso(ss.helo || "")),
+      h("td", { class: "mono helo", "data-label": "HELO" }, marked(ss.helo || "")),
       h("td", { class: "nowrap", "data-label": "TLS" }, ss.tls ? "yes" : "no"),
-      h("td", { "data-label": "messages" }, (ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m)))),
+      h("td", { "data-label": "messages" }, few((ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m))), "messages")),
       h("td", { class: "wide", "data-label": "last reply" }, replyLines(sinkReplyLine(ss.last_reply)), ...why(ss)));
   }
   // place puts a new session's row among the others, newest (highest id)
@@ -75,7 +101,8 @@ export function sinkView(main) {
         const old = [...tbody.children].find((tr) => tr.dataset.id === ss.id);
         if (old) old.replaceWith(row(ss));
       }
-      while (tbody.children.length > MAX_SESSIONS) { shown.delete(tbody.lastChild.dataset.id); tbody.removeChild(tbody.lastChild); }
+      if (typeof d.total === "number") total = d.total;
+      while (tbody.children.length > MAX_SESSIONS) { shown.delete(tbody.lastChild.dataset.id); tbody.removeChild(tbody.lastChild); older.hidden = false; }
       count();
     }).catch((e) => { note.textContent = e.message; note.className = "error"; })
       .finally(() => { busy = false; if (!stopped) fetchNew(); });
@@ -90,8 +117,10 @@ export function sinkView(main) {
   let stream = null;
   let stopped = false;
   // The stream starts where the log stood before the list was read.
-  get("/api/v1/events?tail=1&limit=1").then((cur) => get("/api/v1/sink/sessions?limit=200").then((d) => {
+  get("/api/v1/events?tail=1&limit=1").then((cur) => get("/api/v1/sink/sessions?limit=" + PAGE).then((d) => {
     for (const ss of d.sessions) tbody.append(row(ss));
+    if (typeof d.total === "number") total = d.total;
+    older.hidden = !d.next;
     count();
     if (!stopped) stream = new Stream({ after: cur.next, kind: "sink.session" }, (evs) => batch.push(evs), setStatus);
   })).catch((e) => { note.textContent = e.message; note.className = "error"; });
@@ -123,7 +152,7 @@ export function sessionView(main, id) {
       h("dl", { class: "kv" },
         h("dt", {}, "Listener"), h("dd", {}, ss.listener),
         h("dt", {}, "Client"), h("dd", { class: "mono" }, ss.client),
-        h("dt", {}, "HELO"), h("dd", { class: "mono" }, iso(ss.helo || "")),
+        h("dt", {}, "HELO"), h("dd", { class: "mono" }, marked(ss.helo || "")),
         h("dt", {}, "TLS"), h("dd", {}, ss.tls ? "yes" : "no"),
         h("dt", {}, "AUTH"), h("dd", {}, ss.auth ? iso(ss.auth) : "none"),
         h("dt", {}, "Start"), h("dd", {}, fmtTime(ss.start)),
