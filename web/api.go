@@ -416,11 +416,20 @@ type ProbeChange struct {
 	ID     int64     `json:"id"`
 	Time   time.Time `json:"time"`
 	Target string    `json:"target"`
-	Kind   string    `json:"kind"` // listed, delisted, record-changed, key-rotated
+	Kind   string    `json:"kind"` // listed, delisted, record-added, record-removed, record-changed, key-rotated
 	Key    string    `json:"key"`  // what changed: "domain shop.test spf"
 	Old    string    `json:"old"`
 	New    string    `json:"new"`
 	First  bool      `json:"first,omitempty"` // a listing at the target's first checks: Old means nothing
+	// For a listing, when known: what its codes mean, the list's TXT
+	// record and where to ask for delisting; for a DMARC record that is
+	// now the organisational domain's, that domain; and a note in words.
+	// As the webhook's change has them.
+	Meaning       []string `json:"meaning,omitempty"`
+	Reason        string   `json:"reason,omitempty"`
+	DelistURL     string   `json:"delist_url,omitempty"`
+	InheritedFrom string   `json:"inherited_from,omitempty"`
+	Note          string   `json:"note,omitempty"`
 }
 
 // ProbeListing is the answer of one blocklist about one subject.

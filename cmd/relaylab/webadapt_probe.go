@@ -108,7 +108,8 @@ func (a probeAdapter) Changes(ctx context.Context, f web.ProbeFilter) ([]web.Pro
 }
 
 func probeChangeDTO(c probe.Change) web.ProbeChange {
-	return web.ProbeChange{ID: c.ID, Time: c.Time, Target: c.Target, Kind: c.Kind, Key: c.Key, Old: c.Old, New: c.New, First: c.First}
+	return web.ProbeChange{ID: c.ID, Time: c.Time, Target: c.Target, Kind: c.Kind, Key: c.Key, Old: c.Old, New: c.New, First: c.First,
+		Meaning: c.Meaning, Reason: c.Reason, DelistURL: c.DelistURL, InheritedFrom: c.InheritedFrom, Note: c.Note}
 }
 
 // attachChanges gives each result the changes its run confirmed: a run
