@@ -28,7 +28,7 @@ func subjectOf(data []byte) string {
 			if r == '\t' || r == '\r' || r == '\n' {
 				return ' '
 			}
-			return -1
+			return utf8.RuneError // as the web UI shows it: a NUL is not text
 		}
 		return r
 	}, s)

@@ -26,7 +26,7 @@ func TestSubjectOf(t *testing.T) {
 		{"q iso-8859-1", "Subject: =?ISO-8859-1?Q?Caf=E9_cr=E8me?=\r\n\r\n", "Café crème"},
 		{"mixed words", "Subject: Re: =?utf-8?q?caf=C3=A9?= now\r\n\r\n", "Re: café now"},
 		{"unknown charset kept encoded", "Subject: =?x-nope?Q?abc?=\r\n\r\n", "=?x-nope?Q?abc?="},
-		{"control characters dropped", "Subject: a\x00b\x1bc\r\n\r\n", "abc"},
+		{"control characters shown as U+FFFD", "Subject: a\x00b\x1bc\r\n\r\n", "a\ufffdb\ufffdc"},
 		{"encoded newline flattened", "Subject: =?UTF-8?Q?a=0D=0Ab?=\r\n\r\n", "a  b"},
 		{"header never ends", "Subject: cut", "cut"},
 		{"capped", "Subject: " + long + "\r\n\r\n", strings.Repeat("é", maxSubject-1) + "…"},
