@@ -283,6 +283,9 @@ func (r Rule) compileIn(key string, inProfile bool) (*rule, error) {
 		c.prob = *r.Probability
 	}
 	var ok bool
+	if r.Stage == "" {
+		return nil, config.Errorf(key+".stage", "a rule needs a stage: the SMTP stage at which it answers, one of %s", stageList())
+	}
 	if c.stage, ok = parseStage(r.Stage); !ok {
 		return nil, config.Errorf(key+".stage", "unknown stage %q: want one of %s", r.Stage, stageList())
 	}

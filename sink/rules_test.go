@@ -199,3 +199,15 @@ func FuzzRules(f *testing.F) {
 		}
 	})
 }
+
+// A rule without a stage is told that it needs one, not that "" is an
+// unknown stage.
+func TestRuleWithoutStage(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.Rules = []Rule{{Recipient: "*@x.test", Reply: "550 5.1.1 no"}}
+	err := cfg.Validate("sink")
+	if err == nil || !strings.Contains(err.Error(), "sink.rules[0].stage") || !strings.Contains(err.Error(), "a rule needs a stage") || strings.Contains(err.Error(), `unknown stage ""`) {
+		t.Errorf("Validate = %v; want the missing stage named", err)
+	}
+}
