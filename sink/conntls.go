@@ -2,6 +2,8 @@ package sink
 
 import (
 	"crypto/tls"
+	"errors"
+	"net"
 	"time"
 )
 
@@ -24,7 +26,12 @@ func (c *conn) handshake(limit time.Duration) (bool, error) {
 	}
 	c.tcp.SetDeadline(until)
 	if err := tc.HandshakeContext(c.sink.hardCtx); err != nil {
-		c.notef('*', "TLS handshake failed: "+err.Error()+" (this listener has tls: implicit: TLS from the first byte, as on port 465)")
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			c.notef('*', "no TLS handshake within "+limit.String()+" (limits.idle_timeout): the client sent none, or not all of it; this listener has tls: implicit, TLS from the first byte, as on port 465")
+		} else {
+			c.notef('*', "TLS handshake failed: "+err.Error()+" (this listener has tls: implicit: TLS from the first byte, as on port 465)")
+		}
 		c.netClosed = true
 		c.closeSocket()
 		return true, err

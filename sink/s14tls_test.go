@@ -278,3 +278,26 @@ func TestS14SelfSignedIPs(t *testing.T) {
 		t.Errorf("certNames: DNS %q, IP %q", names, got)
 	}
 }
+
+// On an implicit-TLS listener a connect rule's drop (or delay, or hang)
+// comes after the TLS handshake, as the greeting it stands for would: a
+// client sees a session that ends, not a handshake cut short, and a
+// delay is a slow greeting, not a slow handshake.
+func TestImplicitTLSHandshakeBeforeConnectRule(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, func(c *Config) {
+		c.Listeners[0].TLS = "implicit"
+		c.Rules = []Rule{{Name: "cut", Stage: "connect", Drop: true}}
+	})
+	tc, err := tls.Dial("tcp", addrOf(t, s, "mx"), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatalf("the handshake failed before the drop: %v", err)
+	}
+	tc.SetDeadline(time.Now().Add(10 * time.Second))
+	io.Copy(io.Discard, tc) // until the sink closes
+	tc.Close()
+	tr, _ := sessionText(t, st, 1)
+	if i, d := strings.Index(tr, "* TLS established"), strings.Index(tr, "* drop (cut)"); i < 0 || d < 0 || i > d {
+		t.Errorf("want TLS established, then the drop:\n%s", tr)
+	}
+}

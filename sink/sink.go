@@ -727,6 +727,13 @@ func (l *listener) admit(raw net.Conn) {
 		return
 	}
 	go func() {
+		// TLS from the first byte comes before what a connect rule does
+		// (a delay, a hang, a drop): the client then waits for the
+		// greeting, as on a listener in the clear, not for its handshake.
+		if _, err := c.handshake(l.cfg.Limits.IdleTimeout.D()); err != nil {
+			c.Close()
+			return
+		}
 		if stop, _ := c.before(b); stop {
 			c.Close()
 			return
