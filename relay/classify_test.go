@@ -54,6 +54,7 @@ func TestClassify(t *testing.T) {
 		{"auth temporarily failing", Reply{Stage: "auth", Code: 454, Enhanced: "4.7.0", Text: "Temporary authentication failure"}, Retry, "service-unavailable"},
 		{"auth password transition", Reply{Stage: "auth", Code: 432, Enhanced: "4.7.12", Text: "A password transition is needed"}, Reroute, "credentials-refused"},
 		{"auth mechanism unknown", Reply{Stage: "auth", Code: 504, Enhanced: "5.5.4", Text: "Unrecognized authentication type"}, Reroute, "auth-not-offered"},
+		{"auth needs starttls first", Reply{Stage: "auth", Code: 530, Enhanced: "5.7.0", Text: "Must issue a STARTTLS command first"}, Reroute, "tls-failure"},
 		{"mail needs tls", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.0", Text: "Must issue a STARTTLS command first"}, Bounce, "tls-failure"},
 		{"mail needs auth", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.0", Text: "Authentication required"}, Bounce, "credentials-refused"},
 		// RFC 3463 X.4.x from the receiving side: what broke past the
@@ -64,6 +65,7 @@ func TestClassify(t *testing.T) {
 		{"receiver congested", Reply{Stage: "mail", Code: 452, Enhanced: "4.4.5", Text: "congestion"}, Retry, "service-unavailable"},
 		{"receiver's routing loop", Reply{Stage: "dot", Code: 554, Enhanced: "5.4.6", Text: "loop detected"}, Bounce, "routing"},
 		{"receiver unable to route", Reply{Stage: "rcpt", Code: 550, Enhanced: "5.4.4", Text: "unable to route"}, Bounce, "routing"},
+		{"receiver's own delivery time expired", Reply{Stage: "dot", Code: 451, Enhanced: "4.4.7", Text: "delivery time expired"}, Retry, "routing"},
 		{"receiver's other routing status", Reply{Stage: "rcpt", Code: 451, Enhanced: "4.4.0", Text: "routing"}, Retry, "routing"},
 		{"lost sending the data", Reply{Stage: "data", Text: "sending the message data: write: broken pipe"}, Retry, "connection"},
 		{"lost at greeting", Reply{Stage: "greeting", Text: "reading the reply: EOF"}, Retry, "connection"},

@@ -393,9 +393,14 @@ func connAdvice(cfg smtpload.Config, kind, stage string, err error) (why, todo s
 		why = "the TLS handshake failed"
 		todo = "for a test server's self-signed certificate add --insecure; check that --tls (implicit TLS, 465) or --starttls (25, 587) matches the port"
 		var ce *tls.CertificateVerificationError
-		if errors.As(err, &ce) || strings.Contains(err.Error(), "certificate") {
+		var rh tls.RecordHeaderError
+		switch {
+		case errors.As(err, &ce) || strings.Contains(err.Error(), "certificate"):
 			why = "the server's certificate is not trusted"
 			todo = "add --insecure to accept a test server's self-signed certificate"
+		case cfg.ImplicitTLS && (errors.As(err, &rh) || strings.Contains(err.Error(), "first record does not look like a TLS handshake")):
+			why = "--tls was given but the server answered in plaintext"
+			todo = "drop --tls; add --starttls to upgrade a plaintext connection (ports 25, 587)"
 		}
 	case "not-offered":
 		why = "the server's EHLO does not offer what was asked for (STARTTLS for --starttls, AUTH or its mechanism for --auth-user), so it was not sent and no message went"
@@ -403,6 +408,9 @@ func connAdvice(cfg smtpload.Config, kind, stage string, err error) (why, todo s
 	case "eof", "reset":
 		why = fmt.Sprintf("the server closed the connection%s without a reply", at)
 		todo = "read the server's log: it may limit connections or refuse this client"
+		if stage == smtpload.StageGreeting && !cfg.ImplicitTLS {
+			todo += "; a port that speaks TLS from its first byte (465) closes a plaintext client, and needs --tls"
+		}
 	case "protocol":
 		why = "the server's reply is not SMTP, or breaks the protocol (the message's fate is unknown; it was counted as failed)"
 		todo = "check that --target is an SMTP server, and read the reply quoted above: the server must be fixed"

@@ -865,6 +865,12 @@ func authReason(stage string, r smtpload.Reply) string {
 		return "the server could not check the credentials for now (RFC 4954 6: 454 4.7.0, temporary authentication failure); the password was not judged"
 	case r.Code == 535 || r.Enhanced == "5.7.8":
 		return "the server refused the user name and password (RFC 4954 6: 535 5.7.8)"
+	case r.Code == 432 || r.Enhanced == "4.7.12":
+		return "the server asks for the account's password to be changed before it takes this mechanism (RFC 4954 4: 432 4.7.12, a password transition is needed)"
+	case r.Code == 504 || r.Enhanced == "5.5.4":
+		return "the server does not take the AUTH mechanism used (RFC 4954 4: 504 5.5.4, unrecognized authentication type); the password was not judged"
+	case r.Code == 530 && needsTLS(stage, r):
+		return "the server takes AUTH only over an encrypted connection (530, STARTTLS first), and this one had no TLS; the password was not judged"
 	}
 	return ""
 }
@@ -873,11 +879,12 @@ func authReason(stage string, r smtpload.Reply) string {
 // takes credentials only encrypted, or a server that takes no mail in
 // plaintext (RFC 3207 4: 530 "Must issue a STARTTLS command first").
 func needsTLS(stage string, r smtpload.Reply) bool {
-	if stage == smtpload.StageAuth {
-		return r.Code == 538 || r.Enhanced == "5.7.11" || r.Code == 534 || r.Enhanced == "5.7.9"
-	}
 	t := strings.ToLower(r.Text())
-	return r.Code == 530 && (strings.Contains(t, "starttls") || strings.Contains(t, "tls first") || strings.Contains(t, "encryption required"))
+	asks := r.Code == 530 && (strings.Contains(t, "starttls") || strings.Contains(t, "tls first") || strings.Contains(t, "encryption required"))
+	if stage == smtpload.StageAuth {
+		return asks || r.Code == 538 || r.Enhanced == "5.7.11" || r.Code == 534 || r.Enhanced == "5.7.9"
+	}
+	return asks
 }
 
 // relayTerms reports whether a reason or advice of the relay's table
@@ -936,8 +943,14 @@ func sendAdvice(stage string, r smtpload.Reply, relayAdvice string) string {
 		return "add --starttls and --auth-user (or --tls when the port speaks TLS from the first byte, usually 465), and --insecure for a test server's self-signed certificate"
 	case needsTLS(stage, r):
 		return "add --starttls (or --tls when the port speaks TLS from the first byte, usually 465), and --insecure for a test server's self-signed certificate"
-	case r.Code == 530 || r.Enhanced == "5.7.0" && stage != smtpload.StageAuth && strings.Contains(strings.ToLower(r.Text()), "auth"):
+	case stage != smtpload.StageAuth && (r.Code == 530 || r.Enhanced == "5.7.0" && strings.Contains(strings.ToLower(r.Text()), "auth")):
 		return "authentication required: add --auth-user (with --starttls or --tls when the server offers AUTH only over TLS)"
+	case stage == smtpload.StageAuth && (r.Code == 432 || r.Enhanced == "4.7.12"):
+		return "change the account's password with the provider's own tools, then send again with the new one"
+	case stage == smtpload.StageAuth && (r.Code == 504 || r.Enhanced == "5.5.4"):
+		return "try the other mechanism (--auth-mech LOGIN or PLAIN); the server's EHLO lists those it takes"
+	case stage == smtpload.StageAuth && r.Code == 530:
+		return "read the reply text: the server refused AUTH itself; check that this port takes AUTH (submission: 587 with --starttls, or 465 with --tls)"
 	case stage == smtpload.StageAuth && r.Code == 535:
 		return "the server refused the user name or password: check --auth-user and the password (--auth-pass or " + authPassEnv + ")"
 	case tooManyRecipients(stage, r):
