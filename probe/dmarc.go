@@ -99,6 +99,8 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 			f.add(SevError, "none", at, near, "RFC 7489 6.6.3",
 				"%q at %s is not read as DMARC, because %s, so receivers that follow RFC 7489 apply no policy to forged mail from %s: publish it as %q",
 				near, at, whyNotDMARC(near), domain, fixedNearDMARC(near))
+			// A record at the domain itself is lost as well.
+			misplacedDMARC(ctx, r, f, domain, &rep)
 			break
 		}
 		misplacedDMARC(ctx, r, f, domain, &rep)

@@ -26,6 +26,19 @@ _dmarc.own 300 IN TXT "v=DMARC1; p=reject"
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The organisational domain's record is one receivers discard.
+	near := filepath.Join(t.TempDir(), "near.zone")
+	if err := os.WriteFile(near, []byte(`$ORIGIN near.test.
+@ 300 IN SOA ns.near.test. h.near.test. 1 3600 600 86400 300
+_dmarc 300 IN TXT "v=DMARC1 p=reject"
+m2 300 IN TXT "v=DMARC1; p=reject"
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rn, _ := testResolver(t, near)
+	if rep := CheckDMARC(context.Background(), rn, discard(), "m2.near.test"); codes(rep.Findings)["dmarc.wrong-location"] != SevError {
+		t.Errorf("m2.near.test: a record at the domain itself beside a discarded organisational one: findings %v, want dmarc.wrong-location", codes(rep.Findings))
+	}
 	r, _ := testResolver(t, zone)
 	for _, tt := range []struct {
 		domain, want string
