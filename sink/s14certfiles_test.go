@@ -1,7 +1,6 @@
 package sink
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -10,12 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/internal/testutil"
 )
 
 // writePEMPair writes a self-signed certificate and its key as PEM files
@@ -84,24 +83,6 @@ func TestS14CertFilesChecked(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log that a test reads while the sink writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestS14CertReload: a reload does not reach TLS. A certificate file
 // that no longer loads is the reload's error (nothing changes, the old
 // certificate is served), and a new certificate in the same files is
@@ -154,12 +135,12 @@ func TestS14CertReload(t *testing.T) {
 }
 
 // loggedSink is testSink with the sink's log kept, at level info.
-func loggedSink(t *testing.T, clk clock.Clock, edit func(*Config)) (*Sink, *store.Store, *syncBuffer) {
+func loggedSink(t *testing.T, clk clock.Clock, edit func(*Config)) (*Sink, *store.Store, *testutil.SyncBuffer) {
 	t.Helper()
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	st, err := store.Open(context.Background(), store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: clk, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/smtpload/smtptest"
 )
 
 // stepClock moves a second on at every reading, so that a run of failed
@@ -174,22 +175,8 @@ func TestRunNeverGivesUp(t *testing.T) {
 // run cannot open is not called missing: the advice names the TLS flag.
 func TestRunGivesUpOnTLSItCannotOpen(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Write([]byte("220 plain.test ESMTP\r\n"))
-			c.Close()
-		}
-	}()
-	cfg := Config{Target: l.Addr().String(), Sessions: 2, Messages: 50, Size: 100, Rcpts: 1, Reuse: 1, To: "u{n}@sink.test",
+	target := smtptest.Listen(t, func(c net.Conn) { c.Write([]byte("220 plain.test ESMTP\r\n")) })
+	cfg := Config{Target: target, Sessions: 2, Messages: 50, Size: 100, Rcpts: 1, Reuse: 1, To: "u{n}@sink.test",
 		ImplicitTLS: true, TLS: &tls.Config{InsecureSkipVerify: true}, Timeout: 10 * time.Second, GiveUp: time.Hour}
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
