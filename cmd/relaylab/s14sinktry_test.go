@@ -36,7 +36,39 @@ func TestS14SinkTryTLSFlags(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := sinkTry([]sink.ListenerConfig{tc.lc}, at); got != tc.want {
+			if got := sinkTry([]sink.ListenerConfig{tc.lc}, nil, at); got != tc.want {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A listener that a connect rule refuses to everyone is not the one the
+// try line suggests while another takes mail; a rule that refuses only
+// some clients, or only sometimes, does not count.
+func TestSinkTrySkipsListenerRefusedAtConnect(t *testing.T) {
+	t.Parallel()
+	ls := []sink.ListenerConfig{{Name: "closed"}, {Name: "open"}}
+	at := map[string]net.Addr{
+		"closed": &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 44151},
+		"open":   &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 44152},
+	}
+	half := 0.5
+	for _, tc := range []struct {
+		name  string
+		rules []sink.Rule
+		want  string
+	}{
+		{"554 greeting", []sink.Rule{{Stage: "connect", Listener: "closed", Reply: "554 5.7.1 go away"}}, "swaks --server 127.0.0.1:44152"},
+		{"drop", []sink.Rule{{Stage: "connect", Listener: "closed", Drop: true}}, "swaks --server 127.0.0.1:44152"},
+		{"some clients only", []sink.Rule{{Stage: "connect", Listener: "closed", Client: "127.0.0.2", Reply: "554 5.7.1 go away"}}, "swaks --server 127.0.0.1:44151"},
+		{"sometimes", []sink.Rule{{Stage: "connect", Listener: "closed", Probability: &half, Reply: "421 4.3.2 busy"}}, "swaks --server 127.0.0.1:44151"},
+		{"a 220 banner", []sink.Rule{{Stage: "connect", Listener: "closed", Reply: "220 hello"}}, "swaks --server 127.0.0.1:44151"},
+		{"every listener refused", []sink.Rule{{Stage: "connect", Reply: "554 5.7.1 go away"}}, "swaks --server 127.0.0.1:44151"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := sinkTry(ls, tc.rules, at); got != tc.want {
 				t.Errorf("got  %q\nwant %q", got, tc.want)
 			}
 		})

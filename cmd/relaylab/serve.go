@@ -168,7 +168,7 @@ settings from the configuration file.`+serveExit)
 		}
 		fmt.Fprintln(e.stdout, line)
 	}
-	fmt.Fprintf(e.stdout, "try: %s --to 'rcpt550@example.test'   (the sink rejects it)\n", sinkTry(cfg.Sink.Listeners, sk.Addrs()))
+	fmt.Fprintf(e.stdout, "try: %s --to 'rcpt550@example.test'   (the sink rejects it)\n", sinkTry(cfg.Sink.Listeners, cfg.Sink.Rules, sk.Addrs()))
 	if *demo {
 		dctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})

@@ -68,7 +68,7 @@ forget its attempt counters and greylist, running or not.`+serveExit)
 	}
 	fmt.Fprintf(e.stdout, "relaylab sink is running; the store is %s\n", storePath(cfg, *df.db))
 	printSinkAddrs(e, sk)
-	fmt.Fprintf(e.stdout, "try: %s --to 'rcpt550@example.test'   (rejected at RCPT)\n", sinkTry(cfg.Sink.Listeners, sk.Addrs()))
+	fmt.Fprintf(e.stdout, "try: %s --to 'rcpt550@example.test'   (rejected at RCPT)\n", sinkTry(cfg.Sink.Listeners, cfg.Sink.Rules, sk.Addrs()))
 	fmt.Fprintln(e.stdout, bounceLine(sk.BounceRelay()))
 	if *ready != "" {
 		if err := writeReady(*ready, storePath(cfg, *df.db), sk, nil, nil); err != nil {

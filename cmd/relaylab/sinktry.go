@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strings"
 
 	"github.com/relaylab/relaylab/sink"
 )
@@ -16,14 +17,22 @@ import (
 // required AUTH, and -tls (swaks's STARTTLS, as the relay's try: line
 // has it) before an AUTH that auth.require_tls takes only under TLS.
 // Sink.Addrs is a map, so taking its first entry named a random
-// listener, one that may answer MAIL with 530.
-func sinkTry(listeners []sink.ListenerConfig, addrs map[string]net.Addr) string {
-	var order []sink.ListenerConfig
+// listener, one that may answer MAIL with 530. A listener that a connect
+// rule of rules refuses to every client (a 4xx or 5xx greeting, a drop,
+// a hang) comes after the others: the line's "rejected at RCPT" would
+// not hold there.
+func sinkTry(listeners []sink.ListenerConfig, rules []sink.Rule, addrs map[string]net.Addr) string {
+	var order, refused []sink.ListenerConfig
 	for _, lc := range listeners {
-		if addrs[lc.Name] != nil {
+		switch {
+		case addrs[lc.Name] == nil:
+		case refusedAtConnect(rules, lc.Name):
+			refused = append(refused, lc)
+		default:
 			order = append(order, lc)
 		}
 	}
+	order = append(order, refused...)
 	if len(order) == 0 { // the names are not the configuration's: keep them stable
 		names := make([]string, 0, len(addrs))
 		for n := range addrs {
@@ -74,6 +83,23 @@ func sinkTry(listeners []sink.ListenerConfig, addrs map[string]net.Addr) string 
 		line += fmt.Sprintf(" --auth-user %s", user)
 	}
 	return line
+}
+
+// refusedAtConnect reports whether a connect rule of rules refuses every
+// client of listener name: one with no condition but the listener, that
+// always applies and answers with a 4xx or 5xx, drops or hangs.
+func refusedAtConnect(rules []sink.Rule, name string) bool {
+	for _, r := range rules {
+		if r.Stage != "connect" || r.Listener != "" && r.Listener != name || r.Client != "" || r.Sender != "" || r.Recipient != "" ||
+			r.HELO != "" || r.Attempt != "" || r.Probability != nil && *r.Probability < 1 {
+			continue
+		}
+		reply := strings.TrimSpace(string(r.Reply))
+		if r.Drop || r.Hang || strings.HasPrefix(reply, "4") || strings.HasPrefix(reply, "5") {
+			return true
+		}
+	}
+	return false
 }
 
 func indexOf(ls []sink.ListenerConfig, ok func(sink.ListenerConfig) bool) int {

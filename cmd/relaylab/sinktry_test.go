@@ -36,7 +36,7 @@ func TestSinkTry(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for i := 0; i < 20; i++ { // a map's order changes from run to run
-				got := sinkTry(tc.ls, tc.addrs)
+				got := sinkTry(tc.ls, nil, tc.addrs)
 				if got != tc.want && !strings.HasPrefix(got, tc.want+" ") {
 					t.Fatalf("got %q, want %q", got, tc.want)
 				}
