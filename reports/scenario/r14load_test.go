@@ -76,3 +76,16 @@ func TestR14EveryProblemOfAFile(t *testing.T) {
 		t.Errorf("problems:\n%v\nwant at\n%q", err, want)
 	}
 }
+
+// A message sent too late for the clock is a problem of its timing only:
+// the checks of the expectations against the messages still run, and
+// their problems are reported with it.
+func TestLateMessageKeepsExpectationChecks(t *testing.T) {
+	t.Parallel()
+	text := "name: s\nclock: {limit: 1d}\nmessages:\n  - {from: a@shop.test, to: [a@x.test]}\n  - {from: a@shop.test, to: [b@x.test], at: 2d}\n" +
+		"expect:\n  recipients:\n    - {match: a@x.test, message: msg-9}\n"
+	_, err := Parse("s.yaml", []byte(text))
+	if err == nil || !strings.Contains(err.Error(), "messages[1].at") || !strings.Contains(err.Error(), "expect.recipients[0].message") {
+		t.Errorf("Parse = %v; want both the late message and the message name that names none", err)
+	}
+}
