@@ -71,7 +71,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&cfg.Reuse, "reuse", 1, "messages per connection (1: a new connection per message, as smtp-source does; 0: unlimited)")
 	fs.BoolVar(&cfg.StartTLS, "starttls", false, "upgrade each connection with STARTTLS")
 	fs.BoolVar(&cfg.ImplicitTLS, "tls", false, "use TLS from the first byte (implicit TLS)")
-	fs.BoolVar(&insecure, "insecure", false, "do not verify the server's certificate")
+	fs.BoolVar(&insecure, "insecure", false, "do not verify the server's certificate (with --starttls or --tls; the sink's is self-signed)")
 	fs.StringVar(&cfg.AuthUser, "auth-user", "", "authenticate as this user (AUTH PLAIN, or LOGIN)")
 	fs.StringVar(&cfg.AuthPass, "auth-pass", "", "password for --auth-user (default: the environment variable "+authPassEnv+")")
 	fs.StringVar(&cfg.AuthMech, "auth-mech", "", "AUTH mechanism, PLAIN or LOGIN (default: PLAIN when offered, else LOGIN)")

@@ -101,7 +101,7 @@ func runSend(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.server, "server", "127.0.0.1:2525", "SMTP server as host:port")
 	fs.BoolVar(&o.startTLS, "starttls", false, "upgrade the connection with STARTTLS (RFC 3207)")
 	fs.BoolVar(&o.implicitTLS, "tls", false, "use TLS from the first byte (implicit TLS, RFC 8314)")
-	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the server's certificate")
+	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the server's certificate (with --starttls or --tls; the sink's is self-signed)")
 	fs.StringVar(&o.authUser, "auth-user", "", "authenticate as this user (AUTH PLAIN, or LOGIN)")
 	fs.StringVar(&o.authMech, "auth-mech", "", "AUTH mechanism, PLAIN or LOGIN (default: PLAIN when offered, else LOGIN)")
 	fs.StringVar(&o.quitAfter, "quit-after", "", "send QUIT after this stage instead of the message: connect (the greeting), helo (EHLO, with STARTTLS and AUTH when asked), mail or rcpt")
