@@ -718,6 +718,10 @@ func (c *conn) startTLS(line []byte) error {
 	if err := tc.HandshakeContext(c.sink.hardCtx); err != nil {
 		c.notef('*', "TLS handshake failed: "+err.Error())
 		c.closeSocket()
+		// go-smtp answers the failed read with a 421 that no client can
+		// read on a connection whose TLS never began: not recorded as a
+		// reply the sink gave.
+		c.netClosed = true
 		return err
 	}
 	c.Conn = tc

@@ -301,3 +301,28 @@ func TestImplicitTLSHandshakeBeforeConnectRule(t *testing.T) {
 		t.Errorf("want TLS established, then the drop:\n%s", tr)
 	}
 }
+
+// A STARTTLS whose handshake the client breaks off (it does not trust the
+// certificate) ends the session with the failure noted, not with go-smtp's
+// 421 recorded as a reply the sink gave, which no client could read.
+func TestStartTLSFailureRecordsNoReply(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	nc, err := net.Dial("tcp", addrOf(t, s, "mx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	c := &client{t: t, nc: nc, tp: textproto.NewConn(nc)}
+	c.greet()
+	c.expect(220, "", "STARTTLS")
+	tc := tls.Client(nc, &tls.Config{ServerName: "sink.test"}) // verifies, and refuses the self-signed certificate
+	if err := tc.Handshake(); err == nil {
+		t.Fatal("the handshake succeeded with a certificate the client cannot verify")
+	}
+	nc.Close()
+	tr, replies := sessionText(t, st, 1)
+	if !strings.Contains(tr, "* TLS handshake failed: ") || strings.Contains(tr, "421") || strings.Contains(replies, "421") {
+		t.Errorf("want the failure noted and no 421; transcript:\n%s\nreplies %s", tr, replies)
+	}
+}
