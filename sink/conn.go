@@ -166,10 +166,11 @@ func (c *conn) note(dir byte, text []byte) {
 	c.tr.Write(b)
 	c.tr.WriteByte(dir)
 	c.tr.WriteByte(' ')
-	if dir == 'C' {
-		// A client's line goes in as it was sent, but for what could
-		// move a terminal's cursor or hide text from who reads it (a TLS
-		// hello sent to a port in the clear is binary): those as escapes.
+	if dir != '*' && !printableASCII(text) {
+		// A line goes in as it was sent, but for what could move a
+		// terminal's cursor or hide text from who reads it (a TLS hello
+		// sent to a port in the clear is binary; a reply echoes a
+		// client's address with its direction controls): those as escapes.
 		text = []byte(textsafe.Escape(string(text)))
 	}
 	if len(text) > 1024 {
@@ -182,6 +183,17 @@ func (c *conn) note(dir byte, text []byte) {
 }
 
 func (c *conn) notef(dir byte, s string) { c.note(dir, []byte(s)) }
+
+// printableASCII reports whether b is printable ASCII and tabs only, a
+// line that textsafe.Escape would leave as it is: most lines are.
+func printableASCII(b []byte) bool {
+	for _, x := range b {
+		if x < 0x20 && x != '\t' || x >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
 
 func (c *conn) since() float64 {
 	return float64(c.clock.Now().Sub(c.start).Milliseconds()) / 1000

@@ -326,3 +326,30 @@ func TestStartTLSFailureRecordsNoReply(t *testing.T) {
 		t.Errorf("want the failure noted and no 421; transcript:\n%s\nreplies %s", tr, replies)
 	}
 }
+
+// A reply that echoes a client's address with a direction control keeps
+// it in the transcript as an escape, as the client's own line does, so
+// that the stored transcript does not show the address reversed.
+func TestTranscriptEscapesEchoedControls(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	nc, err := net.Dial("tcp", addrOf(t, s, "mx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	c := &client{t: t, nc: nc, tp: textproto.NewConn(nc)}
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<a@shop.test> SMTPUTF8")
+	c.expect(250, "", "RCPT TO:<a\u202eb@x.test>")
+	c.expect(221, "", "QUIT")
+	nc.Close()
+	tr, _ := sessionText(t, st, 1)
+	echoed := false
+	for _, l := range strings.Split(tr, "\n") {
+		echoed = echoed || strings.Contains(l, " S 250 2.1.5") && strings.Contains(l, `a\u202eb@x.test`)
+	}
+	if strings.Contains(tr, "\u202e") || !echoed {
+		t.Errorf("want the direction control escaped on every line; transcript:\n%s", tr)
+	}
+}
