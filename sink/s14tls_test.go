@@ -308,19 +308,14 @@ func TestImplicitTLSHandshakeBeforeConnectRule(t *testing.T) {
 func TestStartTLSFailureRecordsNoReply(t *testing.T) {
 	t.Parallel()
 	s, st := testSink(t, nil, nil)
-	nc, err := net.Dial("tcp", addrOf(t, s, "mx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc.SetDeadline(time.Now().Add(20 * time.Second))
-	c := &client{t: t, nc: nc, tp: textproto.NewConn(nc)}
+	c := dial(t, addrOf(t, s, "mx"))
 	c.greet()
 	c.expect(220, "", "STARTTLS")
-	tc := tls.Client(nc, &tls.Config{ServerName: "sink.test"}) // verifies, and refuses the self-signed certificate
+	tc := tls.Client(c.nc, &tls.Config{ServerName: "sink.test"}) // verifies, and refuses the self-signed certificate
 	if err := tc.Handshake(); err == nil {
 		t.Fatal("the handshake succeeded with a certificate the client cannot verify")
 	}
-	nc.Close()
+	c.nc.Close()
 	tr, replies := sessionText(t, st, 1)
 	if !strings.Contains(tr, "* TLS handshake failed: ") || strings.Contains(tr, "421") || strings.Contains(replies, "421") {
 		t.Errorf("want the failure noted and no 421; transcript:\n%s\nreplies %s", tr, replies)
@@ -333,17 +328,12 @@ func TestStartTLSFailureRecordsNoReply(t *testing.T) {
 func TestTranscriptEscapesEchoedControls(t *testing.T) {
 	t.Parallel()
 	s, st := testSink(t, nil, nil)
-	nc, err := net.Dial("tcp", addrOf(t, s, "mx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc.SetDeadline(time.Now().Add(20 * time.Second))
-	c := &client{t: t, nc: nc, tp: textproto.NewConn(nc)}
+	c := dial(t, addrOf(t, s, "mx"))
 	c.greet()
 	c.expect(250, "", "MAIL FROM:<a@shop.test> SMTPUTF8")
 	c.expect(250, "", "RCPT TO:<a\u202eb@x.test>")
 	c.expect(221, "", "QUIT")
-	nc.Close()
+	c.nc.Close()
 	tr, _ := sessionText(t, st, 1)
 	echoed := false
 	for _, l := range strings.Split(tr, "\n") {
