@@ -17,7 +17,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,7 +100,12 @@ func DecodeRoot(name, root string, data []byte, v any) error {
 	}
 	if hasDocument(data) {
 		if err := decodeStrict(data, v); err != nil {
-			return decodeError(name, root, data, v, err)
+			err, more := firstUnknown(data, v, err)
+			out := decodeError(name, root, data, v, err)
+			if e, ok := out.(*Error); ok && len(more) > 0 {
+				e.Msg += moreUnknown(data, root, v, more)
+			}
+			return out
 		}
 	}
 	if val, ok := v.(Validator); ok {
@@ -294,6 +301,66 @@ func decodeError(name, root string, data []byte, v any, err error) error {
 		return out
 	}
 	return &Error{File: name, Msg: err.Error()}
+}
+
+// firstUnknown turns the decoder's error for an unknown key, which names
+// one of a mapping's unknown keys at random (it gathers them in a map)
+// and none of the other mappings', into one for the first unknown key of
+// the file; it returns the others' keys too, for the error to list, so
+// that a file with several typos is mended in one go. Any other error is
+// returned as it is.
+func firstUnknown(data []byte, v any, err error) (error, []*token.Token) {
+	var uf *yaml.UnknownFieldError
+	if !errors.As(err, &uf) || uf.Token == nil {
+		return err, nil
+	}
+	keys := unknownKeys(data, v)
+	if !slices.ContainsFunc(keys, func(t *token.Token) bool { return t.Position.Offset == uf.Token.Position.Offset }) {
+		// The walk missed the decoder's key (a type that reads itself
+		// in a shape of its own): the decoder's error comes first.
+		return err, keys
+	}
+	first := keys[0]
+	return &yaml.UnknownFieldError{Message: fmt.Sprintf("unknown field %q", first.Value), Token: first}, keys[1:]
+}
+
+// unknownKeys are the keys of data that no field of v's type takes, in
+// the order of the file.
+func unknownKeys(data []byte, v any) []*token.Token {
+	file, err := parseFile(data)
+	if err != nil || len(file.Docs) == 0 {
+		return nil
+	}
+	w := &wholeWalker{anchors: map[string]ast.Node{}, collect: true}
+	w.walk(file.Docs[0].Body, reflect.TypeOf(v))
+	var out []*token.Token
+	for _, mv := range w.unknown {
+		if tok := mv.Key.GetToken(); tok != nil && !slices.Contains(out, tok) {
+			out = append(out, tok)
+		}
+	}
+	slices.SortFunc(out, func(a, b *token.Token) int { return cmp.Compare(a.Position.Offset, b.Position.Offset) })
+	return out
+}
+
+// moreUnknown lists the unknown keys more, after the first one's error:
+// "; also unknown: web.colour (line 10), relay.retry.max_atempts (line 7,
+// did you mean "max_attempts"?)".
+func moreUnknown(data []byte, root string, v any, more []*token.Token) string {
+	items := make([]string, len(more))
+	for i, tok := range more {
+		rel := keyAt(data, tok.Position.Line, tok.Position.Column)
+		base := fmt.Sprintf("unknown field %q", tok.Value)
+		e := &Error{Msg: base}
+		suggestKey(e, v, rel)
+		hint := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(e.Msg, base), " ("), ")")
+		items[i] = fmt.Sprintf("%s (line %d", joinKey(root, rel), tok.Position.Line)
+		if hint != "" {
+			items[i] += ", " + hint
+		}
+		items[i] += ")"
+	}
+	return "; also unknown: " + strings.Join(items, ", ")
 }
 
 // keyAt finds the dotted path of the node at line:col: the node whose token

@@ -131,6 +131,10 @@ func checkWholeNumbers(data []byte, v any) error {
 type wholeWalker struct {
 	anchors map[string]ast.Node
 	err     error
+	// With collect, the walker checks no numbers and gathers the keys
+	// that no field of their struct takes (unknownKeys).
+	collect bool
+	unknown []*ast.MappingValueNode
 }
 
 var (
@@ -192,7 +196,9 @@ func (w *wholeWalker) walk(n ast.Node, t reflect.Type) {
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		w.checkInt(at, n)
+		if !w.collect {
+			w.checkInt(at, n)
+		}
 	case reflect.Slice, reflect.Array:
 		if s, ok := n.(*ast.SequenceNode); ok {
 			for _, v := range s.Values {
@@ -209,8 +215,21 @@ func (w *wholeWalker) walk(n ast.Node, t reflect.Type) {
 			if mv.Key == nil {
 				continue
 			}
-			if ft, ok := fields[mv.Key.GetToken().Value]; ok {
+			key := mv.Key.GetToken().Value
+			ft, ok := fields[key]
+			switch {
+			case ok:
 				w.walk(mv.Value, ft)
+			case key == "<<": // a YAML merge key: its mappings' keys are t's
+				if s, ok := mv.Value.(*ast.SequenceNode); ok {
+					for _, v := range s.Values {
+						w.walk(v, t)
+					}
+				} else {
+					w.walk(mv.Value, t)
+				}
+			case w.collect:
+				w.unknown = append(w.unknown, mv)
 			}
 		}
 	}
