@@ -235,7 +235,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	if p.cfg.Type == "mx" {
 		hs, imp, err := mxHostsFor(ctx, r.resolver, j.domain, r.seed, mxDraw(j))
 		if err != nil {
-			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("MX lookup for %s: %s", j.domain, r.dnsText(err))}
+			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("MX lookup for %s: %s", j.domain, r.dnsText(err, j, p, pending))}
 			switch {
 			case errors.Is(err, errNullMX):
 				// RFC 7505 4.1: do not try; bounce with 5.1.10.
@@ -302,7 +302,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		}
 		addrs, err := r.hostAddrs(ctx, p, host)
 		if err != nil {
-			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("address lookup for %s: %s", host, r.dnsText(err))}
+			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("address lookup for %s: %s", host, r.dnsText(err, j, p, pending))}
 			switch {
 			case implicit && (errors.Is(err, errNoAddress) || errors.Is(err, ErrNoSuchDomain)):
 				rep = noMailHost(j.domain)
@@ -455,8 +455,9 @@ func lookupFailed(pending []int, pathName, host string, rep Reply, set func(int,
 // the same every time; and without whether the answer came from the
 // resolver's cache, which says nothing of the domain and made one
 // NXDOMAIN read two ways in replies and DSNs (": cached" or not) by the
-// order of the lookups.
-func (r *Relay) dnsText(err error) string {
+// order of the lookups. The log line names the message, path and
+// recipients (pending, indexes into j.rcpts) the lookup was for.
+func (r *Relay) dnsText(err error, j *job, p *path, pending []int) string {
 	text := err.Error()
 	var found bool
 	for _, re := range resolverErrors(err) {
@@ -474,7 +475,12 @@ func (r *Relay) dnsText(err error) string {
 		// A definitive answer (NXDOMAIN, no address) is no failure of the
 		// lookup: the recipient's outcome line says it. A server that
 		// failed (SERVFAIL, a timeout) is named here, for the operator.
-		r.log.Info("relay: DNS lookup failed", "err", err)
+		rcpts := make([]string, len(pending))
+		for k, i := range pending {
+			rcpts[k] = j.rcpts[i].address
+		}
+		r.log.Info("relay: DNS lookup failed; the recipients are deferred unless the path's next host or path takes them (check that the resolver answers for the domain)",
+			"id", j.msgID, "path", p.cfg.Name, "domain", j.domain, "to", strings.Join(rcpts, ","), "err", err)
 	}
 	return text
 }

@@ -60,20 +60,21 @@ func TestR1EqualPreferenceSpreadsOverAttempts(t *testing.T) {
 func TestR1DNSTextSameWhenCached(t *testing.T) {
 	t.Parallel()
 	r := &Relay{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	j, p := &job{msgID: "m1", domain: "x.test", rcpts: []claimed{{address: "a@x.test"}}}, &path{cfg: PathConfig{Name: "direct"}}
 	fresh := &resolver.Error{Name: "mx.x.test.", Qtype: 1, Server: "127.0.0.1:5353", Kind: resolver.ErrNXDomain}
 	cached := &resolver.Error{Name: "mx.x.test.", Qtype: 1, Server: "127.0.0.1:5353", Kind: resolver.ErrNXDomain, Detail: "cached"}
 	aaaa := &resolver.Error{Name: "mx.x.test.", Qtype: 28, Server: "127.0.0.1:5353", Kind: resolver.ErrNXDomain, Detail: "cached"}
-	want := r.dnsText(fresh)
+	want := r.dnsText(fresh, j, p, []int{0})
 	if strings.Contains(want, "127.0.0.1") {
 		t.Errorf("text %q names the DNS server", want)
 	}
 	for _, err := range []error{cached, fmt.Errorf("lookup: %w", cached)} {
-		if got := r.dnsText(err); !strings.HasSuffix(got, want) || strings.Contains(got, "cached") {
+		if got := r.dnsText(err, j, p, []int{0}); !strings.HasSuffix(got, want) || strings.Contains(got, "cached") {
 			t.Errorf("cached: %q, want it to read as %q", got, want)
 		}
 	}
 	// A and AAAA joined: neither names the server nor the cache.
-	if got := r.dnsText(errors.Join(fresh, aaaa)); strings.Contains(got, "cached") || strings.Contains(got, "127.0.0.1") {
+	if got := r.dnsText(errors.Join(fresh, aaaa), j, p, []int{0}); strings.Contains(got, "cached") || strings.Contains(got, "127.0.0.1") {
 		t.Errorf("joined: %q", got)
 	}
 }
@@ -82,16 +83,28 @@ func TestR1DNSTextSameWhenCached(t *testing.T) {
 // (SERVFAIL) is logged with the server, for the operator; a definitive
 // NXDOMAIN is no failure of the lookup and is not, since the
 // recipient's outcome line says it (it was logged on every attempt).
+// The line names the message, path, domain and recipients the lookup was
+// for (it named none).
 func TestDNSFailureLoggedOnlyForServers(t *testing.T) {
 	t.Parallel()
 	var logs testutil.SyncBuffer
 	r := &Relay{log: slog.New(slog.NewTextHandler(&logs, nil))}
-	r.dnsText(&resolver.Error{Name: "gone.x.test.", Qtype: 15, Server: "127.0.0.1:5353", Kind: resolver.ErrNXDomain})
+	j := &job{msgID: "m1", domain: "broken.x.test", rcpts: []claimed{{address: "a@broken.x.test"}, {address: "b@broken.x.test"}}}
+	p := &path{cfg: PathConfig{Name: "direct"}}
+	r.dnsText(&resolver.Error{Name: "gone.x.test.", Qtype: 15, Server: "127.0.0.1:5353", Kind: resolver.ErrNXDomain}, j, p, []int{0, 1})
 	if strings.Contains(logs.String(), "DNS lookup failed") {
 		t.Errorf("NXDOMAIN logged as a failed lookup:\n%s", logs.String())
 	}
-	r.dnsText(&resolver.Error{Name: "broken.x.test.", Qtype: 15, Server: "127.0.0.1:5353", Kind: resolver.ErrServFail})
+	r.dnsText(&resolver.Error{Name: "broken.x.test.", Qtype: 15, Server: "127.0.0.1:5353", Kind: resolver.ErrServFail}, j, p, []int{1})
 	if !strings.Contains(logs.String(), "DNS lookup failed") || !strings.Contains(logs.String(), "127.0.0.1:5353") {
 		t.Errorf("SERVFAIL not logged with its server:\n%s", logs.String())
+	}
+	for _, want := range []string{"id=m1", "path=direct", "domain=broken.x.test", "to=b@broken.x.test"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the line does not say %s:\n%s", want, logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "a@broken.x.test") {
+		t.Errorf("the line names a recipient the lookup was not for:\n%s", logs.String())
 	}
 }
