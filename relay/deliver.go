@@ -165,7 +165,7 @@ type attempt struct {
 func (r *Relay) run(ctx context.Context, j *job) {
 	msg, err := r.loadMessage(ctx, j.msgID)
 	if err != nil {
-		r.log.Error("relay: loading a claimed message failed; its recipients are retried at the next start", "id", j.msgID, "err", err)
+		r.abandon(ctx, j, err)
 		return
 	}
 	data := msg.data

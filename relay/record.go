@@ -114,16 +114,7 @@ func (r *Relay) record(ctx context.Context, j *job, msg messageRow, results []re
 		if alone := r.store.Write(context.WithoutCancel(ctx), fn); alone != nil {
 			// What other jobs handed over goes back to the queue with
 			// this job's recipients (the caller requeues those).
-			for _, p := range w.parts[:len(w.parts)-1] {
-				r.requeueRcpts(ctx, p.j.msgID, p.rcpts(), alone)
-			}
-			if len(w.suppressed) > 0 {
-				var cs []claimed
-				for _, s := range w.suppressed {
-					cs = append(cs, s.c)
-				}
-				r.requeueRcpts(ctx, msg.id, cs, alone)
-			}
+			r.requeueHanded(ctx, msg.id, w.parts[:len(w.parts)-1], w.suppressed, whyRecord, alone)
 			return errors.Join(err, alone)
 		}
 	}
@@ -324,6 +315,57 @@ func hostLabel(host, addr string) string {
 // due again (requeueUnrecorded).
 const unrecordedRetry = time.Minute
 
+// abandon ends job j, whose message could not be read, without an
+// attempt. A message deleted since the claim (relaylab queue delete, the
+// web UI) ends there; after any other failure the job's recipients go
+// back to the queue as after a failed record (requeueUnrecorded), so that
+// the running relay tries them again. Either way the job leaves its
+// round: when it was the last of the round to end, what the others
+// handed over, which waited for it, goes back to the queue too (it stayed
+// in flight until the next start).
+func (r *Relay) abandon(ctx context.Context, j *job, cause error) {
+	var (
+		parts []*recPart
+		sup   []suppressedRcpt
+	)
+	r.batch.handOver(j, func(rd *round, last bool) {
+		if last {
+			parts, sup = rd.parts, rd.suppressed
+		}
+	})
+	why := whyLoad
+	if errors.Is(cause, ErrNotFound) {
+		r.log.Info("relay: a claimed message was deleted before its attempt; nothing is sent", "id", j.msgID, "recipients", len(j.rcpts))
+		why = whyDeleted
+	} else {
+		r.requeueRcpts(ctx, j.msgID, j.rcpts, why, cause)
+	}
+	r.requeueHanded(ctx, j.msgID, parts, sup, why, cause)
+}
+
+// requeueHanded puts back in the queue the recipients of parts and sup,
+// of message id, that other jobs of a round handed over to the one that
+// could not write them.
+func (r *Relay) requeueHanded(ctx context.Context, id string, parts []*recPart, sup []suppressedRcpt, why string, cause error) {
+	for _, p := range parts {
+		r.requeueRcpts(ctx, p.j.msgID, p.rcpts(), why, cause)
+	}
+	if len(sup) > 0 {
+		cs := make([]claimed, len(sup))
+		for i, s := range sup {
+			cs[i] = s.c
+		}
+		r.requeueRcpts(ctx, id, cs, why, cause)
+	}
+}
+
+// What went wrong, for requeueRcpts's log line.
+const (
+	whyRecord  = "recording an attempt failed (the store refused the write: a full disk, a database locked by another program?), so nothing of it is kept"
+	whyLoad    = "reading a claimed message failed (the store refused the read: a damaged database file, one locked by another program?), so it was not sent"
+	whyDeleted = "a claimed message was deleted before its attempt"
+)
+
 // requeueUnrecorded puts the recipients of j, whose outcome record could
 // not write, back in the queue, deferred until unrecordedRetry from now,
 // so that the running relay tries them again; left in flight, they waited
@@ -331,30 +373,42 @@ const unrecordedRetry = time.Minute
 // refused the outcome may refuse an event too. As after a crash, a
 // recipient the server had accepted is sent again (at-least-once).
 func (r *Relay) requeueUnrecorded(ctx context.Context, j *job, cause error) {
-	r.requeueRcpts(ctx, j.msgID, j.rcpts, cause)
+	r.requeueRcpts(ctx, j.msgID, j.rcpts, whyRecord, cause)
 }
 
 // requeueRcpts is requeueUnrecorded for the recipients rcpts of message
-// id: those still in flight.
-func (r *Relay) requeueRcpts(ctx context.Context, id string, rcpts []claimed, cause error) {
+// id: those still in flight; why says what went wrong, for the log.
+func (r *Relay) requeueRcpts(ctx context.Context, id string, rcpts []claimed, why string, cause error) {
 	now := r.clock.Now()
 	due := now.Add(unrecordedRetry)
+	var n int64
 	err := r.store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		n = 0
 		for _, c := range rcpts {
-			if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, updated_ns = ? WHERE id = ? AND state = 'inflight'`,
-				StateDeferred, due.UnixNano(), now.UnixNano(), c.id); err != nil {
+			res, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, updated_ns = ? WHERE id = ? AND state = 'inflight'`,
+				StateDeferred, due.UnixNano(), now.UnixNano(), c.id)
+			if err != nil {
 				return err
 			}
+			k, _ := res.RowsAffected()
+			n += k
 		}
 		return nil
 	})
-	if err != nil {
-		r.log.Error("relay: recording an attempt failed, and putting its recipients back in the queue failed too (the store refuses writes: a full disk, a database locked by another program?); they stay in flight and are tried again at the relay's next start",
+	switch {
+	case err != nil:
+		r.log.Error("relay: "+why+", and putting its recipients back in the queue failed too (the store refuses writes: a full disk, a database locked by another program?); they stay in flight and are tried again at the relay's next start",
 			"id", id, "recipients", len(rcpts), "err", cause, "requeue_err", err)
 		return
+	case n == 0:
+		return // deleted meanwhile: nothing waits
+	case why == whyRecord:
+		r.log.Error("relay: "+why+"; its recipients are back in the queue, due again in "+unrecordedRetry.String()+", and one the server had accepted will be sent again",
+			"id", id, "recipients", n, "due", due.UTC().Format(time.RFC3339), "err", cause)
+	default:
+		r.log.Error("relay: "+why+"; its recipients are back in the queue, due again in "+unrecordedRetry.String(),
+			"id", id, "recipients", n, "due", due.UTC().Format(time.RFC3339), "err", cause)
 	}
-	r.log.Error("relay: recording an attempt failed (the store refused the write: a full disk, a database locked by another program?), so nothing of it is kept; its recipients are back in the queue, due again in "+unrecordedRetry.String()+", and one the server had accepted will be sent again",
-		"id", id, "recipients", len(rcpts), "due", due.UTC().Format(time.RFC3339), "err", cause)
 	r.kick()
 }
 
