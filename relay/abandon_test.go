@@ -86,7 +86,7 @@ func TestDeletedMessageEndsItsJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	jobs := h.r.plan(h.v.Now(), claimed)
-	if err := h.r.Delete(ctx, id); err != nil {
+	if err := h.r.Delete(ctx, id); err != nil { // the relay is stopped
 		t.Fatal(err)
 	}
 	for _, j := range jobs {

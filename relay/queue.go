@@ -69,6 +69,11 @@ var ErrNotFound = errors.New("relay: no such message in the queue")
 // recipients is still waiting: its history is kept.
 var ErrNotWaiting = errors.New("not waiting")
 
+// ErrInFlight is returned by Delete for a message with a recipient that
+// a relay is attempting now: deleting it would not stop the attempt, and
+// the attempt's outcome (a delivery, a bounce) would go unrecorded.
+var ErrInFlight = errors.New("in flight")
+
 // newID returns a fresh message id.
 func newID() string {
 	var b [10]byte

@@ -514,7 +514,12 @@ func (r *Relay) Holds(ctx context.Context, id string) ([]Held, error) {
 // Delete removes a message from the queue. Recipients still waiting get
 // their terminal event (expired, deleted by hand). A message with no
 // recipient waiting is refused with ErrNotWaiting: deleting it would only
-// take its history away from the queue API while its events remain.
+// take its history away from the queue API while its events remain. One
+// with a recipient in flight while a relay sends (this one, or another
+// process's with Options.SharedQueue) is refused with ErrInFlight: the
+// attempt under way would still deliver it, and its outcome would be
+// lost. Recipients in flight on a stopped relay (left by a crash, tried
+// again at its next start) are deleted as waiting ones are.
 func (r *Relay) Delete(ctx context.Context, id string) error {
 	return r.DeleteBy(ctx, id, "")
 }
@@ -535,8 +540,9 @@ func (r *Relay) DeleteBy(ctx context.Context, id, by string) error {
 			return err
 		}
 		var (
-			waiting []deletedRecipient
-			done    []string
+			waiting  []deletedRecipient
+			done     []string
+			inflight []string
 		)
 		for rows.Next() {
 			var (
@@ -548,7 +554,10 @@ func (r *Relay) DeleteBy(ctx context.Context, id, by string) error {
 				return err
 			}
 			switch state {
-			case StateQueued, StateDeferred, StateInflight:
+			case StateInflight:
+				inflight = append(inflight, d.address)
+				waiting = append(waiting, d)
+			case StateQueued, StateDeferred:
 				waiting = append(waiting, d)
 			default:
 				if !slices.Contains(done, state) {
@@ -563,6 +572,10 @@ func (r *Relay) DeleteBy(ctx context.Context, id, by string) error {
 		rows.Close()
 		if len(waiting) == 0 && len(done) > 0 {
 			return fmt.Errorf("%s is %s, %w; nothing to delete", id, strings.Join(done, "/"), ErrNotWaiting)
+		}
+		if len(inflight) > 0 && (r.sending.Load() || r.sharedQueue) {
+			return fmt.Errorf("%s is %w to %s: the relay is attempting it now, and deleting it would not stop that attempt, whose outcome (a delivery, a bounce) would then go unrecorded; delete it once the attempt ends (relaylab queue show %s shows when), or stop the relay first",
+				id, ErrInFlight, strings.Join(inflight, ", "), id)
 		}
 		var dsnFor string
 		if err := tx.QueryRow(`SELECT dsn_for FROM relay_messages WHERE id = ?`, id).Scan(&dsnFor); err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -64,6 +64,11 @@ type Options struct {
 	// scenario gives the same timeline on every run. The cost is that
 	// jobs' DNS lookups and dials no longer overlap.
 	Ordered bool
+	// SharedQueue says that a relay of another process may be sending
+	// this store's queue (a relaylab queue command beside a running
+	// relay): Delete then refuses a message with a recipient in flight,
+	// as it does while this relay runs.
+	SharedQueue bool
 }
 
 // ErrClosed is returned after Shutdown.
@@ -112,6 +117,10 @@ type Relay struct {
 	sleeps  map[*time.Time]*dest // wake-ups of jobs sleeping on the clock, for the destination whose rate they wait on
 	dests   map[string]*dest
 	started bool
+	// sending is set from Start to the end of Shutdown: recipients in
+	// flight are being attempted (Delete).
+	sending     atomic.Bool
+	sharedQueue bool
 
 	cancel     context.CancelFunc // stops the scheduler
 	cancelJobs context.CancelFunc // aborts deliveries in progress
@@ -143,7 +152,7 @@ func New(cfg Config, opts Options) (*Relay, error) {
 	cfg = cfg.WithDefaults()
 	r := &Relay{
 		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger, // callers tag it (serve adds component=relay)
-		resolver: opts.Resolver, dialer: opts.Dialer, tlsBase: opts.TLSConfig, seed: opts.Seed, poll: opts.Poll, ordered: opts.Ordered,
+		resolver: opts.Resolver, dialer: opts.Dialer, tlsBase: opts.TLSConfig, seed: opts.Seed, poll: opts.Poll, ordered: opts.Ordered, sharedQueue: opts.SharedQueue,
 		policy: NewPolicy(cfg.Retry, opts.Seed), classify: cl, routes: compileRoutes(cfg.Routes),
 		paths:  map[string]*path{},
 		kickCh: make(chan struct{}, 1),
@@ -183,6 +192,7 @@ func (r *Relay) Start(ctx context.Context) error {
 	}
 	r.started = true
 	r.mu.Unlock()
+	r.sending.Store(true)
 	r.warnUnverifiedAuth()
 	r.warnPlaintextAt465()
 	if r.resolver == nil && r.needsResolver() {
@@ -281,6 +291,7 @@ func (r *Relay) Shutdown(ctx context.Context) error {
 		r.cancelJobs()
 	}
 	r.pool.closeAll()
+	r.sending.Store(false)
 	return errors.Join(errs...)
 }
 
