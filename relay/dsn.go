@@ -53,6 +53,11 @@ func (r *Relay) notifyActionTx(tx *store.Tx, msg messageRow, entries []dsnEntry,
 				return err
 			}
 		}
+		if action != dsn.ActionRelayed && r.ownSideKind(e) == "shaping" {
+			if e.server, err = lastServerReply(tx, msg.id, e); err != nil {
+				return err
+			}
+		}
 		rep.Recipients = append(rep.Recipients, r.dsnRecipient(e, action, last))
 		kept = append(kept, e)
 	}
@@ -110,6 +115,12 @@ func (r *Relay) dsnRecipient(e dsnEntry, action string, last time.Time) dsn.Reci
 		LastAttempt:       last,
 	}
 	rc.RemoteMTA, rc.DiagnosticCode = diagnostic(e.o)
+	if e.server != nil {
+		// The server's reply is the diagnostic (RFC 3464 2.3.6), as
+		// Postfix's bounce of mail it held gives the last "host said";
+		// the hold is in the meaning.
+		rc.RemoteMTA, rc.DiagnosticCode = diagnostic(*e.server)
+	}
 	if e.suppressed {
 		// dsn.Explain would read 5.7.1 from the relay as some policy
 		// of its own; the relay knows which, and what undoes it.
@@ -292,6 +303,38 @@ func transientStatus(rep Reply, category string) string {
 	return ""
 }
 
+// lastServerReply is the last reply a server gave recipient e of message
+// msgID (its last relay.attempt event with a server's own reply), for a
+// DSN whose own last reply is a hold of the relay's shaping: the hold
+// mostly came of what the server said (a 421, a rate limit), and "nothing
+// was sent" would be untrue of attempts the server answered. nil when no
+// server answered any.
+func lastServerReply(tx *store.Tx, msgID string, e dsnEntry) (*outcome, error) {
+	rows, err := tx.Query(`SELECT path, target, payload FROM events WHERE message = ? AND recipient = ? AND kind = ? AND target != '' ORDER BY id DESC`,
+		msgID, e.c.address, events.RelayAttempt)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			o   outcome
+			raw []byte
+		)
+		if err := rows.Scan(&o.path, &o.host, &raw); err != nil {
+			return nil, err
+		}
+		var p struct {
+			Reply Reply `json:"reply"`
+		}
+		if json.Unmarshal(raw, &p) == nil && p.Reply.Code != 0 && !p.Reply.Local {
+			o.reply = p.Reply
+			return &o, nil
+		}
+	}
+	return nil, rows.Err()
+}
+
 // lastDeferral fills in e's reply stage and verdict reason and advice from
 // the recipient's last relay.deferred event, when its reply is the one
 // the recipient's row keeps.
@@ -369,6 +412,17 @@ func (r *Relay) ownSide(e dsnEntry, action string) (meaning, advice string) {
 	operator := "the operator of " + r.cfg.Hostname
 	if kind == "shaping" {
 		_, fix := shapingHold(rep)
+		if srv := e.server; srv != nil {
+			host := hostName(srv.host)
+			hold := strings.TrimPrefix(rep.Text, "not tried: ")
+			sv := r.verdict(srv.reply)
+			if delayed {
+				return "not delivered yet: the receiving server " + host + " answered the last attempt with the reply above (" + sv.Category + "), and this mail system's own traffic shaping now holds the message back (" + hold + "); it is sent when that hold ends",
+					"nothing; this is only a warning"
+			}
+			return "nothing was delivered: the receiving server " + host + " answered the earlier attempts with the reply above (" + sv.Category + "), and this mail system's own traffic shaping then held the message back (" + hold + ") until it gave up",
+				"nothing about the address; ask " + operator + " to " + fix + ", or to give its retry policy a longer max_age, then send the message again"
+		}
 		switch {
 		case delayed && strings.Contains(v.Reason, expiresUnsent):
 			return "nothing was sent yet: this mail system's own traffic shaping holds the message back, for the reason above, until after the message's lifetime ends",

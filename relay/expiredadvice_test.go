@@ -25,7 +25,7 @@ func TestExpiredAdvice(t *testing.T) {
 		{"ask the server's operator to fix TLS, or use tls: opportunistic on the path; the message waits until the retry policy gives up",
 			"To deliver the message: ask the server's operator to fix TLS, or use tls: opportunistic on the path, then send it again"},
 	} {
-		got := expiredAdvice(Reply{Stage: "rcpt"}, Verdict{Reason: "the server did not answer in time at RCPT TO", Advice: tt.advice})
+		got := expiredAdvice(Reply{Stage: "rcpt"}, Verdict{Reason: "the server did not answer in time at RCPT TO", Advice: tt.advice}, nil)
 		if !strings.HasPrefix(got, "the last reply says why: the server did not answer in time at RCPT TO. ") || !strings.Contains(got, tt.want) ||
 			strings.Contains(got, "retried") || strings.Contains(got, "nothing") || !strings.Contains(got, "max_age") {
 			t.Errorf("advice %q:\n got  %q\n want it to contain %q, and no 'retried' or 'nothing'", tt.advice, got, tt.want)

@@ -515,7 +515,14 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 			payload["last_category"] = res.verdict.Category
 			gaveUp := giveUpReason(r.policy, n, msg, now)
 			payload["reason"] = "the retry policy gave up: " + gaveUp
-			payload["advice"] = expiredAdvice(res.reply, res.verdict)
+			var server *outcome
+			if res.reply.Stage == "shaping" {
+				var err error
+				if server, err = lastServerReply(tx, c.msgID, dsnEntry{c: c}); err != nil {
+					return err
+				}
+			}
+			payload["advice"] = expiredAdvice(res.reply, res.verdict, server)
 			why, err := r.softBounceTx(tx, c.address, now)
 			if err != nil {
 				return err
@@ -638,9 +645,15 @@ func giveUpReason(p Policy, n int, msg messageRow, now time.Time) string {
 //
 // Mail the relay's own shaping held back (rep at stage shaping) was never
 // sent: the advice is about that shaping, not the receiving side.
-func expiredAdvice(rep Reply, v Verdict) string {
+func expiredAdvice(rep Reply, v Verdict, server *outcome) string {
 	if rep.Stage == "shaping" && (v.Category == "shaping" || v.Category == "destination-backoff") {
-		return "nothing was sent: the relay's own shaping held the message back until the retry policy gave up (" + rep.Text + "). To deliver the message: " +
+		what := "nothing was sent: the relay's own shaping held the message back"
+		if server != nil {
+			// Earlier attempts reached a server (whose 421 may have
+			// started the hold): "nothing was sent" would be untrue.
+			what = "the server " + hostName(server.host) + " last answered " + server.reply.String() + "; then the relay's own shaping held the message back"
+		}
+		return what + " until the retry policy gave up (" + rep.Text + "). To deliver the message: " +
 			shapingFix(rep) + ", or give the retry policy a longer max_age, then send it again"
 	}
 	todo := fixOf(v.Advice)
@@ -743,4 +756,7 @@ type dsnEntry struct {
 	// at is when its outcome was recorded: the Last-Attempt-Date of one
 	// tried then (zero: the DSN's own time).
 	at time.Time
+	// server is the last reply a server gave the recipient, when its own
+	// last reply is a hold of the relay's shaping (lastServerReply).
+	server *outcome
 }

@@ -52,7 +52,7 @@ func TestExpiredAdviceForShaping(t *testing.T) {
 		{Reply{Stage: "shaping", Text: "path p reached its warm-up cap for the day; it opens again at 2026-03-02T00:00:00Z"}, "shaping", "raise the path's warmup"},
 		{Reply{Stage: "shaping", Text: "not tried: destination d rests until 2026-03-02T00:00:00Z after a 421 or rate limit"}, "destination-backoff", "backoff"},
 	} {
-		got := expiredAdvice(tt.rep, Verdict{Category: tt.cat, Reason: "held", Advice: "nothing; it is sent when the window opens or the cap allows"})
+		got := expiredAdvice(tt.rep, Verdict{Category: tt.cat, Reason: "held", Advice: "nothing; it is sent when the window opens or the cap allows"}, nil)
 		if strings.Contains(got, "postmaster") || !strings.Contains(got, tt.want) || !strings.Contains(got, "max_age") || !strings.Contains(got, "nothing was sent") {
 			t.Errorf("%s: advice %q, want %q and max_age, no postmaster", tt.cat, got, tt.want)
 		}
