@@ -301,7 +301,10 @@ func (f *authFailures) add(client string) int {
 
 func (s *session) Auth(mech string) (sasl.Server, error) {
 	if len(s.r.cfg.Users) == 0 {
-		return nil, smtp.ErrAuthUnsupported
+		// go-smtp's own "502 5.7.0 Authentication not supported" says
+		// neither why nor what a client set up for AUTH should do.
+		return nil, &smtp.SMTPError{Code: 502, EnhancedCode: smtp.EnhancedCode{5, 5, 1},
+			Message: "AUTH is not offered here: relay.users is empty; clients in relay.allowed_networks (loopback by default) send without AUTH, others need a user in relay.users"}
 	}
 	if _, on := s.tlsState(); !on {
 		// RFC 4954 6: PLAIN and LOGIN send the password as it is.

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -78,5 +79,24 @@ func TestAuthFailuresLimited(t *testing.T) {
 	}
 	if strings.Contains(out, "wrong-pw") {
 		t.Errorf("log holds a password:\n%s", out)
+	}
+}
+
+// TestAuthNotOfferedSaysWhy: AUTH on a relay without relay.users is
+// answered 502 5.5.1 with why and what to do; it got go-smtp's "502 5.7.0
+// Authentication not supported" (walk N: an application set up for AUTH,
+// as many are for Mailpit's accept-any AUTH, could not tell what to change).
+func TestAuthNotOfferedSaysWhy(t *testing.T) {
+	t.Parallel()
+	mta := startMTA(t, nil)
+	cfg := submitConfig(mta.addr)
+	cfg.Users = nil
+	h := newHarness(t, cfg, Options{})
+	c := dialSubmission(t, h.r.Addr().String(), true)
+	err := c.Auth(sasl.NewPlainClient("", "alice", "pw"))
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) || se.Code != 502 || se.EnhancedCode != (smtp.EnhancedCode{5, 5, 1}) || !strings.Contains(err.Error(), "relay.users is empty") ||
+		!strings.Contains(err.Error(), "without AUTH") {
+		t.Errorf("AUTH: %v, want 502 5.5.1 saying relay.users is empty and who sends without AUTH", err)
 	}
 }
