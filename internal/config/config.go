@@ -293,6 +293,9 @@ func decodeError(name, root string, data []byte, v any, err error) error {
 				out.Key = joinKey(root, rel)
 				out.Msg = cmp.Or(shapeMessage(err, v, rel), out.Msg)
 				suggestKey(out, v, rel)
+				if root == "" {
+					sectionHint(out, data, v, rel)
+				}
 				quoteHint(out, data, root)
 			} else if !quoteHint(out, data, root) {
 				syntaxHint(out, data, root)

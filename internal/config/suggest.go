@@ -1,11 +1,15 @@
 package config
 
 import (
+	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/goccy/go-yaml/ast"
 )
 
 // unknownField is the YAML decoder's message for a key the struct does
@@ -189,4 +193,51 @@ func Nearest(word string, names []string) string {
 		return ""
 	}
 	return found
+}
+
+// sectionHint adds to an unknown top-level key's error the section it
+// belongs to when the key just above it has no value and takes that key
+// (a section whose body lost its indentation: "relay:" then "listen:" at
+// the start of the line reads as an empty relay and a top-level listen),
+// or else the sections that take it.
+func sectionHint(out *Error, data []byte, v any, rel string) {
+	m := unknownField.FindStringSubmatch(out.Msg)
+	if m == nil || rel != m[1] || strings.Contains(out.Msg, "did you mean") {
+		return // not at the top level, or already given a nearer key
+	}
+	t := reflect.TypeOf(v)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return
+	}
+	var takers []string
+	yamlFields(t, func(key string, ft reflect.Type) bool {
+		if st := derefType(ft); st != nil && st.Kind() == reflect.Struct && fieldType(st, m[1]) != nil {
+			takers = append(takers, key)
+		}
+		return true
+	})
+	if len(takers) == 0 {
+		return
+	}
+	file, err := parseFile(data)
+	if err == nil && len(file.Docs) > 0 && out.Line > 0 {
+		var above *ast.MappingValueNode
+		for _, mv := range mappingValues(file.Docs[0].Body) {
+			if tok := mv.Key.GetToken(); tok != nil && tok.Position.Line < out.Line {
+				above = mv
+			}
+		}
+		if above != nil {
+			key := above.Key.GetToken().Value
+			_, empty := above.Value.(*ast.NullNode)
+			if empty && slices.Contains(takers, key) {
+				out.Msg += fmt.Sprintf(" (%q is a key of %s: indent it under %q above, which has no value as written)", m[1], key, key+":")
+				return
+			}
+		}
+	}
+	out.Msg += fmt.Sprintf(" (%q is a key of %s: put it under its section)", m[1], strings.Join(takers, ", "))
 }
