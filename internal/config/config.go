@@ -99,6 +99,9 @@ func DecodeRoot(name, root string, data []byte, v any) error {
 		return err
 	}
 	if hasDocument(data) {
+		if line := secondDocument(data); line > 0 {
+			return &Error{File: name, Line: line, Msg: "a second YAML document (after ---), which would be ignored: the file holds one document; merge the two or remove the --- line"}
+		}
 		if err := decodeStrict(data, v); err != nil {
 			err, more := firstUnknown(data, v, err)
 			out := decodeError(name, root, data, v, err)
@@ -147,6 +150,37 @@ func hasDocument(data []byte) (has bool) {
 		}
 	}
 	return false
+}
+
+// secondDocument is the line where a YAML document with a value starts
+// in data after another document ("---" and what follows it), or 0 when
+// there is none: the decoder reads the first document alone and would
+// drop the rest without a word.
+func secondDocument(data []byte) (line int) {
+	defer func() {
+		if recover() != nil {
+			line = 0 // decodeStrict reports what the parser chokes on
+		}
+	}()
+	file, err := parseFile(data)
+	if err != nil {
+		return 0
+	}
+	for i, d := range file.Docs {
+		if d == nil || d.Body == nil {
+			continue
+		}
+		if i > 0 {
+			if d.Start != nil {
+				return d.Start.Position.Line
+			}
+			if tok := d.Body.GetToken(); tok != nil {
+				return tok.Position.Line
+			}
+			return 1
+		}
+	}
+	return 0
 }
 
 // parses reports whether data is YAML the parser reads, whatever it holds.

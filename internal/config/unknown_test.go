@@ -60,3 +60,33 @@ func TestUnknownKeysAllNamedInFileOrder(t *testing.T) {
 		t.Errorf("rules editor:\n%v\nwant:\n%s", err, want)
 	}
 }
+
+// TestSecondDocumentRefused: a file with a second YAML document (after
+// "---") is refused at its line; the decoder read the first alone and
+// dropped the rest without a word (walk X: a rules text of two documents
+// installed only the first, with a 200). A lone "---" at the start, or
+// one before an empty document, is still no second document.
+func TestSecondDocumentRefused(t *testing.T) {
+	t.Parallel()
+	type doc struct {
+		Web struct {
+			Listen string `yaml:"listen"`
+		} `yaml:"web"`
+	}
+	var v doc
+	err := Decode("f", []byte("web:\n  listen: a\n---\nweb:\n  listen: b\n"), &v)
+	if err == nil || !strings.HasPrefix(err.Error(), "f:3:") || !strings.Contains(err.Error(), "second YAML document") {
+		t.Errorf("two documents: %v, want the second refused at line 3", err)
+	}
+	var rules []struct {
+		Name string `yaml:"name"`
+	}
+	if err := DecodeRoot("rules", "rules", []byte("- name: p\n---\n- name: q\n"), &rules); err == nil || !strings.HasPrefix(err.Error(), "rules:2:") {
+		t.Errorf("rules of two documents: %v, want the second refused at line 2", err)
+	}
+	for _, ok := range []string{"---\nweb:\n  listen: a\n", "web:\n  listen: a\n---\n", "web:\n  listen: a\n---\n# nothing\n", "---\n---\n"} {
+		if err := Decode("f", []byte(ok), &v); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}
