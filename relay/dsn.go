@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"regexp"
 	"strings"
@@ -246,6 +247,11 @@ func connectText(host, text string) string {
 // can name).
 func dsnStatus(e dsnEntry, delayed bool) string {
 	rep := e.o.reply
+	if e.server != nil && (delayed || e.expired) {
+		// Held by the relay's shaping after a server's reply: the
+		// status is of what that attempt met, as its diagnostic is.
+		rep = e.server.reply
+	}
 	switch {
 	case rep.Code/100 == 2:
 		return "2.0.0"
@@ -376,7 +382,10 @@ func (r *Relay) explainEntry(e dsnEntry, action string) (meaning, advice string)
 	if meaning, advice = r.ownSide(e, action); meaning != "" {
 		return meaning, advice
 	}
-	if action != dsn.ActionFailed || e.expired {
+	if action == dsn.ActionFailed && e.expired {
+		return givenUp(e)
+	}
+	if action != dsn.ActionFailed {
 		return "", ""
 	}
 	switch e.o.verdict.Category {
@@ -390,6 +399,30 @@ func (r *Relay) explainEntry(e dsnEntry, action string) (meaning, advice string)
 		// RFC 5321 4.5.3.1.6: 1000 octets with the CRLF.
 		return "the receiving server refused a line of the message longer than it reads (SMTP allows 998 characters and the line end, RFC 5321 4.5.3.1.6), so it cannot be delivered as written",
 			"have the program that wrote the message wrap its lines, or encode long text quoted-printable or base64, then send it again"
+	}
+	return "", ""
+}
+
+// givenUp returns the meaning and advice of a DSN for a recipient the
+// retry policy gave up on, where dsn.Explain, which reads the status
+// alone, would say what is untrue: that the message was never delivered
+// after a connection that broke off after the data (the server may have
+// delivered it, and "send it again" would make another copy), or that the
+// relay retried "for as long as the message may wait" when its policy's
+// max_attempts ended it. Empty for the others.
+func givenUp(e dsnEntry) (meaning, advice string) {
+	rep := e.o.reply
+	switch {
+	case e.o.verdict.Category == "connection-lost-after-data":
+		return "this mail system has given up, but the message may have been delivered: at the last attempt the connection broke off after the message's data was sent and before the server answered (the error above), and a server may deliver what it received before the break; if earlier attempts broke off the same way, the recipient may have it more than once",
+			"ask the recipient whether the message arrived before you send it again; if the receiving server keeps breaking off after the data, its postmaster should find out why (RFC 5321 4.1.1.4: the server answers the final dot)"
+	case !e.aged:
+		last := " (the last attempt failed for the reason above)"
+		if rep.Code != 0 && !rep.Local {
+			last = " (the last attempt's answer is above)"
+		}
+		return fmt.Sprintf("this mail system made %d attempts, as many as its retry policy allows, and has given up: the message was not delivered%s", max(e.o.attempts, e.c.attempts, 1), last),
+			"check the address; if it is right, the receiving side kept refusing it for now: send the message again later, or reach the recipient another way"
 	}
 	return "", ""
 }
