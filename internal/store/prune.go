@@ -103,20 +103,32 @@ var sinkTables = []pruneTable{
 //     Last-Attempt-Date, queue show);
 //   - relay.attempt events of the current UTC day (a warming path's daily
 //     count, restoreWarmups) and those whose destination rest has not
-//     ended (restoreRests).
+//     ended (restoreRests), with every other relay event of their
+//     message: kept alone, an attempt made the report and the timelines
+//     rebuild its recipient as queued, with no delivery or bounce after
+//     it (a store.keep under a day showed a day's delivered mail as
+//     queued).
 //
 // The probe's events are counted apart (laterTables).
 var eventsTable = pruneTable{name: "events", where: `time_ns < ?
 	AND NOT (kind >= 'probe.' AND kind < 'probe/')
 	AND id != (SELECT COALESCE(MAX(id), 0) FROM events WHERE kind = 'sink.reset')
 	AND NOT (message != '' AND EXISTS (SELECT 1 FROM relay_messages m WHERE m.id = events.message AND NOT (` + prunableRelayMessageSQL + `)))
-	AND NOT (kind = 'relay.attempt' AND (time_ns >= ?
-		OR payload LIKE '%"rest":{%' AND julianday(json_extract(payload, '$.rest.until')) > julianday(?)))`,
+	AND NOT (kind = 'relay.attempt' AND ` + keptAttemptSQL("events") + `)
+	AND NOT (message != '' AND kind >= 'relay.' AND kind < 'relay/' AND EXISTS (SELECT 1 FROM events a
+		WHERE a.message = events.message AND a.kind = 'relay.attempt' AND ` + keptAttemptSQL("a") + `))`,
 	args: func(cut int64, now time.Time) []any {
 		u := now.UTC()
 		day := time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
-		return []any{cut, cut, day.UnixNano(), u.Format(time.RFC3339Nano)}
+		return []any{cut, cut, day.UnixNano(), u.Format(time.RFC3339Nano), day.UnixNano(), u.Format(time.RFC3339Nano)}
 	}}
+
+// keptAttemptSQL holds for a relay.attempt event (alias t) that state is
+// rebuilt from: made on the current UTC day (the first argument), or
+// with a destination rest that ends after now (the second).
+func keptAttemptSQL(t string) string {
+	return `(` + t + `.time_ns >= ? OR ` + t + `.payload LIKE '%"rest":{%' AND julianday(json_extract(` + t + `.payload, '$.rest.until')) > julianday(?))`
+}
 
 // pendingChangeSQL is a probe change still waiting for the webhook
 // (probe's hookPending): it is posted after a restart, oldest first.

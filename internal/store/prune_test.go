@@ -217,6 +217,40 @@ func TestPruneKeepsWhatStartReads(t *testing.T) {
 	p.wantIDs(`SELECT id FROM events ORDER BY id`, "2", "4", "5")
 }
 
+// TestPruneKeepsAKeptAttemptsMessageEvents: a relay message finished
+// before the cutoff but attempted today loses its row, but not its
+// events: today's attempt stays for the warm-up count, and so do the
+// message's queued and delivered events, without which the report and
+// the timelines rebuilt its recipient as queued (walk O: a store.keep
+// of an hour showed 814 delivered recipients as queued). A message
+// attempted yesterday goes whole, and a sink event with the same
+// message value is not kept for it.
+func TestPruneKeepsAKeptAttemptsMessageEvents(t *testing.T) {
+	t.Parallel()
+	s, vc := openTest(t) // 2026-03-01 12:00 UTC
+	now := vc.Now()
+	yesterday, morning := now.Add(-20*time.Hour), now.Add(-3*time.Hour)
+	p := pruneSeed{t, s}
+	p.relayMessage("today", morning, "delivered")
+	p.relayMessage("old", yesterday, "delivered")
+	for _, m := range []struct {
+		id string
+		at time.Time
+	}{{"today", morning}, {"old", yesterday}} {
+		p.event(events.Event{Kind: events.RelayQueued, Message: m.id, Recipient: "r0@y.test"}, m.at)
+		p.event(events.Event{Kind: events.RelayAttempt, Message: m.id, Recipient: "r0@y.test", Path: "warm"}, m.at)
+		p.event(events.Event{Kind: events.RelayDelivered, Message: m.id, Recipient: "r0@y.test"}, m.at)
+	}
+	p.event(events.Event{Kind: events.SinkMessage, Message: "today"}, morning) // 7: another namespace, goes
+
+	if _, err := s.Prune(context.Background(), now.Add(-time.Hour), PruneOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p.wantIDs(`SELECT id FROM relay_messages ORDER BY id`)
+	p.wantIDs(`SELECT kind FROM events ORDER BY id`, events.RelayQueued, events.RelayAttempt, events.RelayDelivered)
+	p.wantIDs(`SELECT DISTINCT message FROM events`, "today")
+}
+
 // TestPruneKeepsLastSinkSession: the sink numbers its sessions on from the
 // last one the store knows; pruning it would give the next sessions ids
 // that a kept sink.reset already counts as forgotten.
