@@ -397,8 +397,17 @@ func (r *Relay) requeueRcpts(ctx context.Context, id string, rcpts []claimed, wh
 	})
 	switch {
 	case err != nil:
-		r.log.Error("relay: "+why+", and putting its recipients back in the queue failed too (the store refuses writes: a full disk, a database locked by another program?); they stay in flight and are tried again at the relay's next start",
+		r.mu.Lock()
+		if r.stranded == nil {
+			r.stranded = map[int64]string{}
+		}
+		for _, c := range rcpts {
+			r.stranded[c.id] = id
+		}
+		r.mu.Unlock()
+		r.log.Error("relay: "+why+", and putting its recipients back in the queue failed too (the store refuses writes: a full disk, a database locked by another program?); they stay in flight, and the relay puts them back in the queue once the store takes writes again (it tries every "+unrecordedRetry.String()+"; a restart does it too)",
 			"id", id, "recipients", len(rcpts), "err", cause, "requeue_err", err)
+		r.kick() // the scheduler sets its timer for the next try
 		return
 	case n == 0:
 		return // deleted meanwhile: nothing waits
@@ -410,6 +419,54 @@ func (r *Relay) requeueRcpts(ctx context.Context, id string, rcpts []claimed, wh
 			"id", id, "recipients", n, "due", due.UTC().Format(time.RFC3339), "err", cause)
 	}
 	r.kick()
+}
+
+// requeueStranded puts back in the queue, due now, the recipients a
+// failed write left in flight (requeueRcpts), once the store takes
+// writes again; until then they stay in r.stranded. Before, they stayed
+// in flight until the relay's next start, where "queue retry" could not
+// reach them, and the restart then sent again what the server had taken.
+func (r *Relay) requeueStranded(ctx context.Context) {
+	r.mu.Lock()
+	ids := make(map[int64]string, len(r.stranded))
+	for k, v := range r.stranded {
+		ids[k] = v
+	}
+	r.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	now := r.clock.Now()
+	var n int64
+	err := r.store.Write(ctx, func(tx *store.Tx) error {
+		n = 0
+		for id := range ids {
+			res, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, updated_ns = ? WHERE id = ? AND state = 'inflight'`,
+				StateDeferred, now.UnixNano(), now.UnixNano(), id)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
+	if err != nil {
+		return // still refused: the next pass tries again
+	}
+	r.mu.Lock()
+	for id := range ids {
+		delete(r.stranded, id)
+	}
+	r.mu.Unlock()
+	if n > 0 {
+		msgs := map[string]bool{}
+		for _, m := range ids {
+			msgs[m] = true
+		}
+		r.log.Warn("relay: the store takes writes again; recipients a failed write had left in flight are back in the queue, due now (one the server had accepted will be sent again)",
+			"recipients", n, "messages", len(msgs))
+	}
 }
 
 // recordPartTx writes part p of a job's outcome in tx, adding the DSN

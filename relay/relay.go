@@ -121,6 +121,10 @@ type Relay struct {
 	// flight are being attempted (Delete).
 	sending     atomic.Bool
 	sharedQueue bool
+	// stranded are the recipients (row ids, with their message's id) a
+	// failed write left in flight, which the scheduler puts back in the
+	// queue once the store takes writes again (requeueStranded).
+	stranded map[int64]string
 
 	cancel     context.CancelFunc // stops the scheduler
 	cancelJobs context.CancelFunc // aborts deliveries in progress
@@ -423,6 +427,13 @@ func (r *Relay) schedule(ctx context.Context) {
 				next, ok = at, true
 			}
 		}
+		r.mu.Lock()
+		if len(r.stranded) > 0 {
+			if at := r.clock.Now().Add(unrecordedRetry); !ok || next.After(at) {
+				next, ok = at, true // the next try at putting them back
+			}
+		}
+		r.mu.Unlock()
 		var tc <-chan time.Time
 		r.mu.Lock()
 		r.wakeAt = time.Time{}
@@ -508,6 +519,7 @@ func (r *Relay) unparkScheduler() {
 
 // pass claims due recipients until none is due, dispatching them.
 func (r *Relay) pass(ctx context.Context) {
+	r.requeueStranded(ctx)
 	if err := r.warnDelayed(ctx, r.clock.Now()); ctx.Err() == nil {
 		r.warnErrs.note(r.log, r.clock.Now(), err, "relay: sending delay warnings failed; they are tried again at the next pass")
 	}
