@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -51,7 +52,12 @@ func loadMigrations() ([]migration, error) {
 	return out, nil
 }
 
-// migrate applies every migration the database has not recorded.
+// ErrNewerStore is returned by Open for a store that a later relaylab
+// wrote: its tables may hold what this one would misread or undo.
+var ErrNewerStore = errors.New("the store was written by a newer relaylab")
+
+// migrate applies every migration the database has not recorded, and
+// refuses a database that recorded one this build does not know.
 func migrate(ctx context.Context, db *sql.DB) error {
 	ms, err := loadMigrations()
 	if err != nil {
@@ -75,6 +81,24 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		applied[v] = true
 	}
 	rows.Close()
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
+	}
+	var newer []int
+	for v := range applied {
+		if !known[v] {
+			newer = append(newer, v)
+		}
+	}
+	if len(newer) > 0 {
+		sort.Ints(newer)
+		var name string
+		if err := db.QueryRowContext(ctx, `SELECT name FROM schema_migrations WHERE version = ?`, newer[len(newer)-1]).Scan(&name); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: it has migration %s, which this relaylab does not know; open it with the relaylab that wrote it (or a later one), or give this one a store of its own (--db)", ErrNewerStore, name)
+	}
 	for _, m := range ms {
 		if applied[m.version] {
 			continue
