@@ -151,6 +151,17 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.r.Close()
 		return nil, fmt.Errorf("store: %s: %w", opts.Path, err)
 	}
+	// A WAL that a long read let grow (each commit appends while a
+	// reader holds an old snapshot) is cut back to walSizeLimit once it
+	// is checkpointed and reused; without a limit it kept its largest
+	// size, hundreds of megabytes after one slow report, until a clean
+	// stop.
+	if _, err := s.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA journal_size_limit = %d`, walSizeLimit)); err != nil {
+		s.conn.Close()
+		s.w.Close()
+		s.r.Close()
+		return nil, fmt.Errorf("store: %s: %w", opts.Path, err)
+	}
 	if s.guard, err = newFileGuard(opts.Path); err != nil {
 		s.conn.Close()
 		s.w.Close()
@@ -160,6 +171,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	go s.writer()
 	return s, nil
 }
+
+// walSizeLimit is the size the write-ahead log is cut back to after a
+// checkpoint (SQLite's journal_size_limit): well above what a busy sink
+// writes between checkpoints (a few MB), so that it costs nothing then.
+const walSizeLimit = 32 << 20
 
 // Clock is the clock that stamps this store's events.
 func (s *Store) Clock() clock.Clock { return s.clock }
