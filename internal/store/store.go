@@ -76,6 +76,8 @@ type Store struct {
 	// failures counts the group commits that failed.
 	failing  atomic.Pointer[error]
 	failures atomic.Uint64
+	// commitFails throttles the log of commits failing in a row.
+	commitFails failedCommits
 
 	notifyMu sync.Mutex
 	lastID   int64
@@ -327,8 +329,18 @@ func (s *Store) commit(batch []*request) {
 		return
 	}
 	if err := s.control(ctx, `COMMIT`); err != nil {
-		s.log.Error("store: a commit failed, so its writes were refused (the sink and the relay answer 451 for them: nothing acknowledged is lost); check the disk the store is on (full? read-only? gone?)",
-			"path", s.path, "err", err, "writes", len(batch))
+		// Once a minute while commits keep failing: a full disk under
+		// load failed thousands a second, each a line of its own.
+		now := s.clock.Now()
+		if s.commitFails.n == 0 {
+			s.commitFails.since = now
+		}
+		s.commitFails.n++
+		if s.commitFails.n == 1 || now.Sub(s.commitFails.logged) >= time.Minute {
+			s.commitFails.logged = now
+			s.log.Error("store: a commit failed, so its writes were refused (the sink and the relay answer 451 for them: nothing acknowledged is lost); check the disk the store is on (full? read-only? gone?); while commits keep failing this is logged once a minute",
+				"path", s.path, "err", err, "writes", len(batch), "failed_commits", s.commitFails.n, "since", s.commitFails.since.UTC().Format(time.RFC3339))
+		}
 		// SQLite may have rolled the transaction back itself (a full
 		// disk): a ROLLBACK then only fails with "no transaction".
 		if s.inTx() {
@@ -344,12 +356,24 @@ func (s *Store) commit(batch []*request) {
 		return
 	}
 	s.failing.Store(nil)
+	if s.commitFails.n > 0 {
+		s.log.Info("store: commits work again", "path", s.path, "failed_commits", s.commitFails.n, "since", s.commitFails.since.UTC().Format(time.RFC3339))
+		s.commitFails = failedCommits{}
+	}
 	if len(added) > 0 {
 		s.published(added[len(added)-1].ID)
 	}
 	for i, r := range batch {
 		r.err <- errs[i]
 	}
+}
+
+// failedCommits counts the commits that failed in a row, for a log line
+// a minute rather than one a commit (the writer's goroutine alone uses
+// it).
+type failedCommits struct {
+	since, logged time.Time
+	n             int
 }
 
 // failed notes a group commit that failed, for Failing and Failures.
