@@ -348,8 +348,11 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// Never an open relay (RFC 4954 6). Only a DSN (null reverse
 		// path) may come in unauthenticated, and only to our bounce
 		// address (checked at RCPT).
-		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
-			Message: "Authentication required: this relay accepts mail only after AUTH, or from its allowed networks"}
+		msg := "Authentication required: this relay accepts mail only after AUTH, or from its allowed networks"
+		if _, on := s.tlsState(); !on && len(s.r.cfg.Users) > 0 {
+			msg += "; AUTH is offered after STARTTLS" // RFC 4954 4: the client asks again after TLS
+		}
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: msg}
 	}
 	if unsendable(from) {
 		return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 7},

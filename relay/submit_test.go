@@ -79,8 +79,20 @@ func TestNeverAnOpenRelay(t *testing.T) {
 			if tt.code != 0 && smtpCode(err) != tt.code {
 				t.Errorf("reply %v, want %d", err, tt.code)
 			}
+			// In plaintext, a 530 says where AUTH is (walk M: swaks
+			// said only "Host did not advertise authentication").
+			if tt.code == 530 && !strings.Contains(err.Error(), "AUTH is offered after STARTTLS") {
+				t.Errorf("reply %v, want it to say that AUTH comes after STARTTLS", err)
+			}
 		})
 	}
+	t.Run("mail without auth after STARTTLS", func(t *testing.T) {
+		t.Parallel()
+		c := dialSubmission(t, addr, true)
+		if err := c.Mail("spammer@evil.test", nil); smtpCode(err) != 530 || strings.Contains(err.Error(), "after STARTTLS") {
+			t.Errorf("MAIL over TLS without AUTH: %v, want 530 without the STARTTLS hint", err)
+		}
+	})
 	t.Run("wrong password", func(t *testing.T) {
 		t.Parallel()
 		c := dialSubmission(t, addr, true)
