@@ -110,11 +110,30 @@ func (r *Relay) shapingHoldNow(text, msgID string, w waitingRcpt, stored, now ti
 		}
 		return time.Time{}, false
 	}
+	if m := restRE.FindStringSubmatch(text); m != nil {
+		// A destination's rest holds the recipient only while one of
+		// its paths still sends to that destination: a path renamed or
+		// given another destination: key (domain, host) no longer does.
+		_, domain, _ := strings.Cut(w.address, "@")
+		kind, rest, _ := strings.Cut(m[1], ":")
+		name, _, _ := strings.Cut(rest, ":")
+		for _, p := range paths {
+			switch {
+			case p == nil:
+			case kind == "mx" && p.cfg.Type == "mx" && p.cfg.Name == name:
+				return stored, true // its MX hosts are known only by a lookup
+			case kind == "path" && p.destKey(domain) == m[1]:
+				return stored, true
+			}
+		}
+		return time.Time{}, false
+	}
 	return stored, true
 }
 
 // liftStaleHolds, at start, makes due now the waiting recipients whose
-// window or warm-up hold the configuration no longer has (shapingHoldNow),
+// window, warm-up or destination-rest hold the configuration no longer
+// has (shapingHoldNow),
 // and moves to the new end those whose hold now ends earlier (a window
 // opened wider), instead of leaving them due at the end the old
 // configuration gave.
@@ -127,7 +146,7 @@ func (r *Relay) liftStaleHolds(ctx context.Context) error {
 	var changes []change
 	rows, err := r.store.DB().QueryContext(ctx, `SELECT rc.id, rc.message_id, rc.address, rc.attempts, rc.path, rc.host, rc.hold, rc.due_ns, m.sender
 		FROM relay_recipients rc JOIN relay_messages m ON m.id = rc.message_id
-		WHERE rc.state IN ('queued', 'deferred') AND rc.category = 'shaping' AND rc.hold != '' AND rc.due_ns > ?`, now.UnixNano())
+		WHERE rc.state IN ('queued', 'deferred') AND rc.category IN ('shaping', 'destination-backoff') AND rc.hold != '' AND rc.due_ns > ?`, now.UnixNano())
 	if err != nil {
 		return err
 	}

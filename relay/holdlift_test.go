@@ -3,7 +3,11 @@ package relay
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"github.com/relaylab/relaylab/internal/events"
 )
@@ -67,5 +71,59 @@ func TestShapingHoldLiftedByConfigChange(t *testing.T) {
 				t.Fatalf("at %v after the restart: terminal %v, want both recipients delivered at once", h.v.Now().Sub(start), h2.terminal(id))
 			}
 		})
+	}
+}
+
+// TestRestHoldLiftedByConfigChange: a destination's rest holds waiting
+// mail only while a path of the recipient still sends to that
+// destination: after the path is given destination: domain (its rests
+// keyed by domain from then on), a restarted relay sends the mail the
+// old key held at once (walk M: it stayed held until the old rest's end,
+// while other mail went over the same path).
+func TestRestHoldLiftedByConfigChange(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	mta := startMTA(t, func(f *fakeMTA) {
+		f.onRcpt = func(to string) error {
+			if strings.HasPrefix(to, "slow@") {
+				return smtpErr(421, smtp.EnhancedCode{4, 7, 0}, "too many connections")
+			}
+			return nil
+		}
+	})
+	cfg := testConfig(mta.addr)
+	cfg.Paths[0].Backoff = dur(time.Hour)
+	h := newHarness(t, cfg, Options{})
+	slow := h.enqueue("a@s.test", "slow@q.test")
+	h.runUntil("the 421", h.deferrals(slow, 1))
+	id := h.enqueue("a@s.test", "one@r.test")
+	h.runUntil("the hold", func() bool {
+		return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) > 0
+	})
+	if err := h.r.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	byDomain := testConfig(mta.addr)
+	byDomain.Paths[0].Backoff = dur(time.Hour)
+	byDomain.Paths[0].Destination = DestinationDomain
+	idle, err := New(byDomain, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, err := idle.HeldBack(ctx, id); err != nil || len(held) != 0 {
+		t.Errorf("HeldBack with destination: domain: %+v, %v; want nothing held by the old key's rest", held, err)
+	}
+	r2, err := New(byDomain, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r2.Shutdown(context.Background()) })
+	h2 := &harness{t: t, v: h.v, store: h.store, r: r2}
+	h2.settle()
+	if !h2.done(id, 1)() {
+		t.Errorf("after the restart: terminal %v, want one@r.test delivered at once", h2.terminal(id))
 	}
 }
