@@ -76,6 +76,10 @@ type SinkAttempt struct {
 	// counted across sessions and listeners: what attempt: rules and xN
 	// directives match.
 	Attempt int `json:"attempt,omitempty"`
+	// BeforeReset is set on an attempt whose session the last reset
+	// (POST /api/v1/sink/reset, relaylab sink reset) made uncounted: the
+	// sink's counters, which Attempt numbers, start again after it.
+	BeforeReset bool `json:"before_reset,omitempty"`
 }
 
 // RelayAPI is what the web needs from the relay.

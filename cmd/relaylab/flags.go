@@ -4,8 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/relaylab/relaylab/internal/config"
 )
 
 // flagAtLeast refuses the value v of the numeric flag name when it is
@@ -22,6 +25,20 @@ func flagAtLeast[T int | int64 | time.Duration](name string, v, least T, want st
 // does not take: `invalid value "V" for flag -NAME: WHY` and `invalid
 // boolean value "V" for -NAME: WHY`.
 var flagValueError = regexp.MustCompile(`^invalid (boolean )?value "(.*)" for (?:flag )?-([^:]+): (.*)$`)
+
+// flagErrorLines is what a command says of the flag package's error msg
+// for fs: a value the flag does not take in one line that names the flag
+// and what it wants; a flag fs does not have with the ones probably meant
+// and where the flags are listed.
+func flagErrorLines(fs *flag.FlagSet, msg string) string {
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return unknownFlagLine(fs, name) + "\nsee " + fs.Name() + " --help for its flags\n"
+	}
+	if words := flagErrorInWords(fs, msg); words != msg {
+		return words + "\n"
+	}
+	return fs.Name() + ": " + msg + "\nsee " + fs.Name() + " --help for its flags\n"
+}
 
 // flagErrorInWords is the flag package's error msg for fs said as the
 // flag, the value and what the flag wants, rather than "parse error".
@@ -60,4 +77,79 @@ func flagErrorInWords(fs *flag.FlagSet, msg string) string {
 		return fmt.Sprintf("%s: want %s", head, want)
 	}
 	return fmt.Sprintf("%s: %s", head, why) // a Value of our own said why
+}
+
+// addressWords are flag names people try for where a program listens or
+// connects (serve --port 2525): relaylab's flags take the whole address.
+var addressWords = map[string]bool{"port": true, "p": true, "addr": true, "address": true, "bind": true, "host": true, "listen": true, "server": true}
+
+// flagSuggestions are the flags of fs that the unknown flag name was
+// probably meant as: the one a letter or two away (--show-secret for
+// --show-secrets), else those with name as a word of theirs (--listen for
+// --sink-listen), else, for a word of address (--port), those that take
+// an address. At most three, sorted; none when nothing is near.
+func flagSuggestions(fs *flag.FlagSet, name string) (names []string, address bool) {
+	var all []string
+	fs.VisitAll(func(f *flag.Flag) { all = append(all, f.Name) })
+	if n := config.Nearest(name, all); n != "" {
+		return []string{n}, false
+	}
+	word := strings.ToLower(name)
+	for _, f := range all {
+		if slices.Contains(strings.Split(f, "-"), word) {
+			names = append(names, f)
+		}
+	}
+	if len(names) == 0 && addressWords[word] {
+		address = true
+		for _, f := range all {
+			if f == "listen" || strings.HasSuffix(f, "-listen") || f == "server" {
+				names = append(names, f)
+			}
+		}
+	}
+	if len(names) > 3 {
+		names = names[:3]
+	}
+	return names, address
+}
+
+// unknownFlagLine says that fs has no flag name, and which it has that
+// was probably meant: "relaylab serve: no flag --port: did you mean
+// --relay-listen, --sink-listen or --web-listen (each takes an address,
+// host:port)?".
+func unknownFlagLine(fs *flag.FlagSet, name string) string {
+	line := fmt.Sprintf("%s: no flag --%s", fs.Name(), name)
+	names, address := flagSuggestions(fs, name)
+	if len(names) == 0 {
+		return line
+	}
+	for i := range names {
+		names[i] = "--" + names[i]
+	}
+	line += ": did you mean " + orList(names)
+	if address {
+		if len(names) == 1 {
+			line += " (it takes an address, host:port)"
+		} else {
+			line += " (each takes an address, host:port)"
+		}
+	}
+	return line + "?"
+}
+
+// orList is "a", "a or b", "a, b or c".
+func orList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+// flagGiven reports whether the flag name was given on the command line
+// (at its default value too).
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }

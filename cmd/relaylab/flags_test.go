@@ -42,10 +42,10 @@ func TestNumericFlagsRefuseMeaninglessValues(t *testing.T) {
 	}
 }
 
-// TestFlagValueErrorsInWords: a value a flag does not take is said as the
-// flag, the value and what it wants (exit 2, with the usage after it),
-// instead of the flag package's `invalid value "abc" for flag -sessions:
-// parse error`.
+// TestFlagValueErrorsInWords: a value a flag does not take is said in one
+// line as the flag, the value and what it wants (exit 2, without the
+// usage after it, which buried the line), instead of the flag package's
+// `invalid value "abc" for flag -sessions: parse error`.
 func TestFlagValueErrorsInWords(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -59,7 +59,7 @@ func TestFlagValueErrorsInWords(t *testing.T) {
 		{[]string{"send", "--to"}, `relaylab send: --to needs a value after it`},
 	} {
 		code, _, errOut := runIn(t, context.Background(), tc.args...)
-		if code != 2 || !strings.HasPrefix(errOut, tc.want) || strings.Contains(errOut, "parse error") || !strings.Contains(errOut, "usage: relaylab") {
+		if code != 2 || !strings.HasPrefix(errOut, tc.want) || strings.Contains(errOut, "parse error") || strings.Count(errOut, "\n") != 1 {
 			t.Errorf("%q: exit %d (want 2), stderr %q, want it to start with %q", tc.args, code, errOut, tc.want)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
@@ -125,9 +126,27 @@ func run(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, errorLine(c.name, textsafe.Escape(err.Error())))
 		return 1
 	}
-	fmt.Fprintf(e.stderr, "relaylab: unknown command %q\n\n", args[0])
-	usage(e.stderr)
+	fmt.Fprintln(e.stderr, unknownCommandLine(args[0]))
+	fmt.Fprintln(e.stderr, `see "relaylab help" for the commands`)
 	return 2
+}
+
+// unknownCommandLine says that relaylab has no command name, and which
+// one was probably meant ("servee": serve). A flag where the command
+// should be (relaylab --db x.db queue list) is said as such.
+func unknownCommandLine(name string) string {
+	if strings.HasPrefix(name, "-") {
+		return fmt.Sprintf("relaylab: %s before the command: a command comes first, its flags after it (relaylab COMMAND [flags])", name)
+	}
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	line := fmt.Sprintf("relaylab: unknown command %q", name)
+	if n := config.Nearest(name, names); n != "" {
+		line += "; did you mean " + n + "?"
+	}
+	return line
 }
 
 func usage(w io.Writer) {
@@ -192,11 +211,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		}
 		held := out.held.String()
 		if err != nil && !errors.Is(err, flag.ErrHelp) {
-			// The flag package's first line, such as `invalid value "abc"
-			// for flag -sessions: parse error`, in words.
-			if rest, ok := strings.CutPrefix(held, err.Error()+"\n"); ok {
-				held = flagErrorInWords(fs, err.Error()) + "\n" + rest
-			}
+			// What is wrong, in words, instead of the flag package's line
+			// (`invalid value "abc" for flag -sessions: parse error`) and
+			// the whole usage after it, which buried it.
+			held = flagErrorLines(fs, err.Error())
 		}
 		io.WriteString(w, held)
 		out.held.Reset()

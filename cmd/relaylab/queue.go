@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -23,26 +24,27 @@ func init() {
 
 // openRelay opens an existing store and a relay that is not started: enough
 // for queue and suppression commands, also while another process runs it.
-func openRelay(ctx context.Context, e *env, db, cfgPath string) (*relay.Relay, func(), error) {
+// It returns the store's path too.
+func openRelay(ctx context.Context, e *env, db, cfgPath string) (*relay.Relay, string, func(), error) {
 	log, cfg, path, err := recordedStore(ctx, e, db, cfgPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	st, _, err := openStore(ctx, cfg, path, log) // recordedStore: it exists
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	relayCfg, err := relayConfig(cfg)
 	if err != nil {
 		st.Close()
-		return nil, nil, usageError("%v", err)
+		return nil, "", nil, usageError("%v", err)
 	}
 	rl, err := relay.New(relayCfg, relay.Options{Store: st, Logger: log})
 	if err != nil {
 		st.Close()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
-	return rl, func() { st.Close() }, nil
+	return rl, path, func() { st.Close() }, nil
 }
 
 // queueStates are the values of queue list --state.
@@ -89,7 +91,7 @@ done, 1 when the message does not exist or none of its recipients waits
 	if err := flagAtLeast("limit", *limit, 1, "1 or more (how many messages to list)"); err != nil {
 		return err
 	}
-	rl, done, err := openRelay(ctx, e, *db, *cfgPath)
+	rl, path, done, err := openRelay(ctx, e, *db, *cfgPath)
 	if err != nil {
 		return err
 	}
@@ -161,8 +163,12 @@ done, 1 when the message does not exist or none of its recipients waits
 		case m.IsDSN:
 			fmt.Fprintln(e.stdout, "  (a delivery status notification written by the relay)")
 		}
+		runner := "?" // who runs a relay on the store: asked once, for a recipient in flight
 		for _, rc := range m.Recipients {
-			fmt.Fprintf(e.stdout, "  recipient %s: %s after %d attempt(s)\n", rc.Address, rc.State, rc.Attempts)
+			if rc.State == relay.StateInflight && runner == "?" {
+				runner = relayRunner(path)
+			}
+			fmt.Fprintf(e.stdout, "  recipient %s: %s\n", rc.Address, recipientState(rc.State, rc.Attempts, runner))
 			switch {
 			case rc.Path != "" && rc.Host != "":
 				fmt.Fprintf(e.stdout, "    path %s host %s\n", rc.Path, rc.Host)
@@ -380,4 +386,38 @@ func takesValue(fs *flag.FlagSet, name string) bool {
 	}
 	b, ok := f.Value.(interface{ IsBoolFlag() bool })
 	return !ok || !b.IsBoolFlag()
+}
+
+// recipientState is a recipient's state and attempts as queue show says
+// them. One in flight is being delivered by the relay runner names (a
+// process), or, when no relay runs on the store (runner ""), was when
+// the relay stopped: that relay's next start queues it again, due at
+// once, as a crash leaves it.
+func recipientState(state string, attempts int, runner string) string {
+	if state != relay.StateInflight {
+		return state + " after " + countOf(attempts, "attempt", "attempts")
+	}
+	if runner == "" {
+		return fmt.Sprintf("in flight when the relay stopped (after %s): no relay runs on this store now; relaylab serve or relay queues it again, due at once, when it next starts on it",
+			countOf(attempts, "attempt", "attempts"))
+	}
+	return fmt.Sprintf("in flight: attempt %d under way, by %s", attempts+1, runner)
+}
+
+// relayRunner names the process that runs a relay on the store at path
+// (relaylab serve or relay), or "" when none does.
+func relayRunner(path string) string {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	pids, err := storeHolders(path)
+	if err != nil {
+		return "a relay, if one runs on this store (which processes have it open could not be told: " + err.Error() + ")"
+	}
+	for _, pid := range pids {
+		if roles, _ := processRoles(pid); slices.Contains(roles, "relay") {
+			return describeProcess(pid)
+		}
+	}
+	return ""
 }

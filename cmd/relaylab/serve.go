@@ -56,6 +56,10 @@ settings from the configuration file.`+serveExit)
 		stop()
 		return err
 	}
+	if flagGiven(fs, "demo-interval") && !*demo {
+		stop()
+		return usageError("--demo-interval %s without --demo: it spaces the sample messages --demo sends, and without --demo none are sent; add --demo, or leave --demo-interval out", *demoEvery)
+	}
 	defer stop()
 	load := df.loaderAt(*sf.web, func(cfg *fileConfig) error {
 		if *demo {

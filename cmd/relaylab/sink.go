@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/sink"
@@ -17,15 +18,27 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "reset" {
 		return runSinkReset(ctx, e, args[1:])
 	}
+	if len(args) > 0 && args[0] == "clear" {
+		return runSinkClear(ctx, e, args[1:])
+	}
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		line := fmt.Sprintf("no action %q: the sink takes reset, clear, or flags alone to run", args[0])
+		if n := config.Nearest(args[0], []string{"reset", "clear"}); n != "" {
+			line += "; did you mean relaylab sink " + n + "?"
+		}
+		return usageError("%s (relaylab sink --help)", line)
+	}
 	fs := newFlags(e, "sink", `[--listen ADDR]... [--db PATH] [--config FILE] [--seed N] [--ready-file FILE]
        relaylab sink reset [--db PATH | --config FILE] [--json]
+       relaylab sink clear [--db PATH | --config FILE] [--json]
 
 Runs the sink alone: a fake receiving MTA that answers as its rules,
 provider profiles and the directives in recipient addresses say, and
 records every session, reply and message in the store (README.md, "The
 sink"; sink/DIRECTIVES.md). SIGHUP reloads its rules, profiles and verify
 settings from the configuration file. "relaylab sink reset" makes it
-forget its attempt counters and greylist, running or not.`+serveExit)
+forget its attempt counters and greylist, running or not; "relaylab sink
+clear" deletes what it recorded, besides.`+serveExit)
 	var listen multiFlag
 	fs.Var(&listen, "listen", "host:port to listen on (repeatable; replaces the configured addresses in order, adds listeners beyond them)")
 	df := addDaemonFlags(fs, "YAML configuration file with a sink: section (default: one listener on 127.0.0.1:2525)")

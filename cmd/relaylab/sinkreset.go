@@ -31,11 +31,11 @@ runs on: the running sink follows from its next connection. Exit status:
 	}
 	log, cfg, path, err := recordedStore(ctx, e, *db, *cfgPath)
 	if err != nil {
-		return err
+		return subcommandError("sink reset", err)
 	}
 	st, _, err := openStore(ctx, cfg, path, log)
 	if err != nil {
-		return err
+		return subcommandError("sink reset", err)
 	}
 	defer st.Close()
 	f, err := sink.ResetState(ctx, st)

@@ -84,9 +84,9 @@ func secondRunnerHarm(role string) string {
 // processRoles are the parts of relaylab process pid runs on its store,
 // from its command line (/proc/PID/cmdline), and the first words of that
 // line: none for a relaylab command that only reads or changes rows
-// (queue, report, sink reset) and for a sqlite3 shell; both for any other
-// program, or when the line cannot be read, since a relaylab binary by
-// another name runs what it runs.
+// (queue, report, sink reset or clear) and for a sqlite3 shell; both for
+// any other program, or when the line cannot be read, since a relaylab
+// binary by another name runs what it runs.
 func processRoles(pid int) (roles, args []string) {
 	raw, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
 	if err != nil || len(raw) == 0 {
@@ -99,13 +99,13 @@ func processRoles(pid int) (roles, args []string) {
 	case !strings.HasPrefix(base, "relaylab"):
 		return []string{"relay", "sink"}, shortArgs(args)
 	}
-	// The command is the first word that is no flag; "sink reset" only
-	// changes rows, as queue and report do.
+	// The command is the first word that is no flag; "sink reset" and
+	// "sink clear" only change rows, as queue and report do.
 	for i, a := range args[1:] {
 		if strings.HasPrefix(a, "-") {
 			continue
 		}
-		if a == "sink" && i+2 < len(args) && args[i+2] == "reset" {
+		if a == "sink" && i+2 < len(args) && (args[i+2] == "reset" || args[i+2] == "clear") {
 			return nil, shortArgs(args)
 		}
 		return storeRoles(a), shortArgs(args)

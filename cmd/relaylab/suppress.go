@@ -56,7 +56,7 @@ relaylab store.`)
 			given = rest[0] // remove takes an entry as stored, checked or not
 		}
 	}
-	rl, done, err := openRelay(ctx, e, *db, *cfgPath)
+	rl, _, done, err := openRelay(ctx, e, *db, *cfgPath)
 	if err != nil {
 		return err
 	}

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"mime/quotedprintable"
 	"slices"
@@ -340,11 +343,17 @@ func (a sinkAdapter) Attempts(ctx context.Context) ([]web.SinkAttempt, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Read after the attempts: a reset between the two marks more of
+	// them, never one it did not make uncounted.
+	reset, err := sink.LastReset(ctx, a.db)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]web.SinkAttempt, 0, len(atts))
 	for _, a := range atts {
 		out = append(out, web.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client, Sender: a.Sender, Recipient: a.Recipient,
 			Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS, Message: a.Message, By: a.By,
-			Session: a.Session, Attempt: a.Number})
+			Session: a.Session, Attempt: a.Number, BeforeReset: a.Session <= reset})
 	}
 	return out, nil
 }
@@ -414,7 +423,7 @@ func (a sinkAdapter) Message(ctx context.Context, id string) (web.MessageDetail,
 	}
 	m, err := sink.MessageByID(ctx, a.db, n)
 	if errors.Is(err, sql.ErrNoRows) {
-		return web.MessageDetail{}, fmt.Errorf("%w: no sink message %d", web.ErrNotFound, n)
+		return web.MessageDetail{}, a.noMessage(ctx, n)
 	}
 	if err != nil {
 		return web.MessageDetail{}, err
@@ -432,7 +441,7 @@ func (a sinkAdapter) Raw(ctx context.Context, id string) ([]byte, error) {
 	}
 	m, err := sink.MessageByID(ctx, a.db, n)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: no sink message %d", web.ErrNotFound, n)
+		return nil, a.noMessage(ctx, n)
 	}
 	if err != nil {
 		return nil, err
@@ -543,14 +552,35 @@ func buildWebMessage(m web.EnqueueRequest) ([]byte, error) {
 		writeTextPart(&b, "text/plain", m.Text)
 		return b.Bytes(), nil
 	}
-	const boundary = "relaylab-web-alternative"
+	var text, html bytes.Buffer
+	writeTextPart(&text, "text/plain", m.Text)
+	writeTextPart(&html, "text/html", m.HTML)
+	boundary := mimeBoundary(rand.Reader, text.Bytes(), html.Bytes())
 	fmt.Fprintf(&b, "Content-Type: multipart/alternative; boundary=%q\r\n\r\n", boundary)
 	fmt.Fprintf(&b, "--%s\r\n", boundary)
-	writeTextPart(&b, "text/plain", m.Text)
+	b.Write(text.Bytes())
 	fmt.Fprintf(&b, "--%s\r\n", boundary)
-	writeTextPart(&b, "text/html", m.HTML)
+	b.Write(html.Bytes())
 	fmt.Fprintf(&b, "--%s--\r\n", boundary)
 	return b.Bytes(), nil
+}
+
+// mimeBoundary is a multipart boundary that occurs in none of parts, as
+// RFC 2046 5.1.1 requires: a fixed one let a text that held it end its
+// part early and put parts of its own in the message (its HTML in place
+// of the real one). It is random, from random, and drawn again in the
+// unlikely case that a part holds it.
+func mimeBoundary(random io.Reader, parts ...[]byte) string {
+	for {
+		var n [12]byte
+		if _, err := io.ReadFull(random, n[:]); err != nil {
+			panic("relaylab: no random bytes for a MIME boundary: " + err.Error()) // crypto/rand does not fail
+		}
+		boundary := "relaylab-" + hex.EncodeToString(n[:])
+		if !slices.ContainsFunc(parts, func(p []byte) bool { return bytes.Contains(p, []byte(boundary)) }) {
+			return boundary
+		}
+	}
 }
 
 // writeTextPart writes a part's Content-Type, the empty line and text.

@@ -43,7 +43,7 @@ func (a sinkAdapter) Received(ctx context.Context, q web.ReceivedQuery) (web.Rec
 			}
 			c := web.SinkCopy{ID: strconv.FormatInt(id, 10), Session: strconv.FormatInt(sess, 10),
 				Listener: listener, Time: time.Unix(0, tns).UTC(), From: from, To: strings.Split(to, "\n"),
-				Code: code, Reply: copyReply(code, enh, txt)}
+				Code: code, Reply: copyReply(id, code, enh, txt)}
 			out.Copies = append(out.Copies, c)
 			copyIDs = append(copyIDs, id)
 			for _, r := range c.To {
@@ -174,16 +174,14 @@ func (a sinkAdapter) acceptedCopy(ctx context.Context, acc web.AcceptedAs, liste
 	}
 	return web.SinkCopy{ID: strconv.FormatInt(acc.Copy, 10), Session: strconv.FormatInt(sess, 10),
 		Listener: lst, Time: time.Unix(0, tns).UTC(), From: from, To: rcpts,
-		Code: code, Reply: copyReply(code, enh, txt)}, true, nil
+		Code: code, Reply: copyReply(acc.Copy, code, enh, txt)}, true, nil
 }
 
-// copyReply is the reply the sink gave after a copy's final dot, or what
-// happened instead.
-func copyReply(code int, enhanced, text string) string {
-	if code == 0 {
-		return strings.TrimSpace("no reply: " + text)
-	}
-	return strings.TrimSpace(strconv.Itoa(code) + " " + strings.TrimSpace(enhanced+" "+text))
+// copyReply is the reply the sink gave after copy id's final dot, or what
+// happened instead, as the inbox says it (web.DotReply): the sink stores
+// no text for its own "Message accepted as N".
+func copyReply(id int64, code int, enhanced, text string) string {
+	return web.DotReply(id, code, enhanced, text)
 }
 
 // copiesSQL finds the sink's copies of a message by their sink.message
