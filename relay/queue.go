@@ -69,6 +69,16 @@ var ErrNotFound = errors.New("relay: no such message in the queue")
 // recipients is still waiting: its history is kept.
 var ErrNotWaiting = errors.New("not waiting")
 
+// ErrInvalidSubmission marks an Enqueue refused for what was submitted
+// (no recipient, an address no SMTP path can carry), as against one the
+// store refused; errors.Is finds it, and the text is the reason alone.
+var ErrInvalidSubmission = errors.New("invalid submission")
+
+type invalidSubmission struct{ error }
+
+func (e invalidSubmission) Unwrap() error        { return e.error }
+func (e invalidSubmission) Is(target error) bool { return target == ErrInvalidSubmission }
+
 // ErrInFlight is returned by Delete for a message with a recipient that
 // a relay is attempting now: deleting it would not stop the attempt, and
 // the attempt's outcome (a delivery, a bounce) would go unrecorded.
@@ -157,10 +167,10 @@ func (r *Relay) EnqueueAll(ctx context.Context, subs []Submission) ([]string, er
 // enqueue is Enqueue without waking the scheduler.
 func (r *Relay) enqueue(ctx context.Context, s Submission) (string, error) {
 	if len(s.Recipients) == 0 {
-		return "", errors.New("relay: a message needs at least one recipient")
+		return "", invalidSubmission{errors.New("relay: a message needs at least one recipient")}
 	}
 	if err := checkEnvelope(s); err != nil {
-		return "", err
+		return "", invalidSubmission{err}
 	}
 	if s.From == "" && dsn.IsReport(s.Data) {
 		// A late bounce handed over in the process (relaylab serve's

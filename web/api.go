@@ -27,6 +27,10 @@ var ErrNotFound = errors.New("not found")
 // (403).
 var ErrForbidden = errors.New("forbidden")
 
+// ErrUnavailable marks a request the server cannot serve for now (the
+// store refuses writes): 503, for the client to try again.
+var ErrUnavailable = errors.New("unavailable")
+
 // SinkAPI is what the web needs from the sink.
 type SinkAPI interface {
 	// Rules returns the sink's current rules as the YAML the sink reads.

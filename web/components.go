@@ -452,7 +452,15 @@ func (s *Server) putRules(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, r, "replacing the rules", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rules)
+	// The answer is what the sink installed, as GET reads it back, not
+	// the text sent: what the sink did not take (a document after the
+	// first, say) must not pass for installed.
+	installed, err := s.opts.Sink.Rules(r.Context())
+	if err != nil {
+		s.writeAPIError(w, r, "reading the rules installed", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, installed)
 }
 
 func (s *Server) probeResults(w http.ResponseWriter, r *http.Request) {

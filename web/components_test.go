@@ -46,6 +46,11 @@ func TestEndpoints(t *testing.T) {
 		{"POST", "/api/v1/queue/order-2/retry", "", 202, `retry scheduled`},
 		{"POST", "/api/v1/queue/nope/retry", "", 404, `not queued`},
 		{"DELETE", "/api/v1/queue/nope", "", 404, `not queued`},
+		// An attempt under way: not now, where it was a 500 (walk M).
+		{"DELETE", "/api/v1/queue/busy", "", 409, `in flight to b@r.test`},
+		// The store refused it: try again (503), not the message's fault
+		// (it was a 400, walk O).
+		{"POST", "/api/v1/messages", `{"from":"x@full.test","to":["b@example.com"],"subject":"hi","text":"hello"}`, 503, `disk is full`},
 		{"GET", "/api/v1/suppressions", "", 200, `"address":"gone@example.com"`},
 		{"DELETE", "/api/v1/suppressions/gone@example.com", "", 204, ``},
 		{"GET", "/api/v1/suppressions", "", 200, `"suppressions":[]`},

@@ -80,7 +80,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
 			why+"; list the events there are with /api/v1/events (after=N for those after N)")
 		return
 	}
-	writeJSON(w, http.StatusOK, evs[0])
+	writeJSON(w, http.StatusOK, s.explain.event(evs[0]))
 }
 
 // Timeline is what happened to one message, from the event log.
@@ -96,10 +96,64 @@ type Timeline struct {
 
 // RecipientTimeline is one recipient's events and the state they leave it in.
 type RecipientTimeline struct {
-	Recipient string         `json:"recipient"`
-	Message   string         `json:"message,omitempty"`
-	State     string         `json:"state"` // queued, deferred, delivered, bounced, expired, suppressed
-	Events    []events.Event `json:"events"`
+	Recipient string `json:"recipient"`
+	Message   string `json:"message,omitempty"`
+	// Side is whose events these are: "relay" (its queueing, attempts and
+	// outcome of one message) or "sink" (the sink's replies to the
+	// recipient and the message they led to, as the sink saw them).
+	Side string `json:"side"`
+	// State is, for the relay, queued, deferred, delivered, bounced,
+	// expired or suppressed; for the sink, how it answered last:
+	// deferred (a 4xx), refused (a 5xx), accepted, or bounced (it took
+	// the message and sent a bounce later).
+	State  string         `json:"state"`
+	Events []events.Event `json:"events"`
+}
+
+// sinkStateOf is the state a sink event leaves a recipient in, as the
+// sink answered, or "" when it says nothing about one.
+func sinkStateOf(e events.Event) string {
+	switch e.Kind {
+	case events.SinkMessage:
+		return "accepted"
+	case events.SinkBounce:
+		return "bounced"
+	case events.SinkReply:
+		var p struct {
+			Code int `json:"code"`
+		}
+		if json.Unmarshal(e.Payload, &p) != nil {
+			return ""
+		}
+		switch {
+		case p.Code >= 500:
+			return "refused"
+		case p.Code >= 400:
+			return "deferred"
+		}
+	}
+	return ""
+}
+
+// settle sets rt's Side and State from its events: the relay's state
+// (nextState, "queued" until an event says more) when any event is the
+// relay's, else the sink's latest answer.
+func (rt *RecipientTimeline) settle() {
+	relay, sink, relaySide := "queued", "", false
+	for _, e := range rt.Events {
+		if strings.HasPrefix(e.Kind, "sink.") {
+			if st := sinkStateOf(e); st != "" {
+				sink = st
+			}
+			continue
+		}
+		relaySide = true
+		relay = nextState(relay, e.Kind)
+	}
+	rt.Side, rt.State = "relay", relay
+	if !relaySide && sink != "" {
+		rt.Side, rt.State = "sink", sink
+	}
 }
 
 // stateOf is the recipient state an event leaves, or "" when it changes
@@ -185,12 +239,13 @@ func (s *Server) messageTimeline(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				i = len(t.Recipients)
 				byRcpt[rc] = i
-				t.Recipients = append(t.Recipients, RecipientTimeline{Recipient: rc, State: "queued"})
+				t.Recipients = append(t.Recipients, RecipientTimeline{Recipient: rc})
 			}
-			rt := &t.Recipients[i]
-			rt.Events = append(rt.Events, e)
-			rt.State = nextState(rt.State, e.Kind)
+			t.Recipients[i].Events = append(t.Recipients[i].Events, e)
 		}
+	}
+	for i := range t.Recipients {
+		t.Recipients[i].settle()
 	}
 	writeJSON(w, http.StatusOK, t)
 }
@@ -228,20 +283,27 @@ func (s *Server) recipientTimeline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// One recipient may appear in several messages: one timeline each,
-	// and one for each way a message spelled it.
+	// and one for each way a message spelled it. The sink's events go
+	// apart from the relay's (sinkTimelines).
 	var out []RecipientTimeline
 	idx := map[[2]string]int{}
+	sink := sinkTimelines{}
 	for _, e := range evs {
+		if strings.HasPrefix(e.Kind, "sink.") {
+			sink.add(&out, e)
+			continue
+		}
 		key := [2]string{e.Message, e.Recipient}
 		i, ok := idx[key]
 		if !ok {
 			i = len(out)
 			idx[key] = i
-			out = append(out, RecipientTimeline{Recipient: e.Recipient, Message: e.Message, State: "queued"})
+			out = append(out, RecipientTimeline{Recipient: e.Recipient, Message: e.Message})
 		}
-		rt := &out[i]
-		rt.Events = append(rt.Events, e)
-		rt.State = nextState(rt.State, e.Kind)
+		out[i].Events = append(out[i].Events, e)
+	}
+	for i := range out {
+		out[i].settle()
 	}
 	// The address as asked for first, then the other spellings.
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Recipient == addr && out[j].Recipient != addr })
@@ -253,4 +315,44 @@ func (s *Server) recipientTimeline(w http.ResponseWriter, r *http.Request) {
 		resp["next"] = next
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// sinkTimelines groups the sink's events about a recipient as the sink
+// saw them: the replies it gave (a 451, another 451), then the message
+// they led to, filed under its Message-ID, and a bounce the sink sent
+// for it, are one timeline; a reply after the message starts the next.
+// The sink's replies name no message, so the message they led to is the
+// next one the sink accepted for the same recipient (spelled the same).
+type sinkTimelines map[string]*sinkGroup
+
+// sinkGroup is the latest sink timeline of one spelling of a recipient.
+type sinkGroup struct {
+	i        int  // its index among the timelines
+	accepted bool // it holds a message the sink accepted
+}
+
+// add puts the sink event e into its timeline among out, starting one
+// when e belongs to none.
+func (st sinkTimelines) add(out *[]RecipientTimeline, e events.Event) {
+	g := st[e.Recipient]
+	var joins bool
+	switch e.Kind {
+	case events.SinkReply:
+		joins = g != nil && !g.accepted
+	case events.SinkMessage: // a copy under the same Message-ID joins its first
+		joins = g != nil && (!g.accepted || (*out)[g.i].Message == e.Message)
+	default: // a bounce, after the message it is for
+		joins = g != nil
+	}
+	if !joins {
+		g = &sinkGroup{i: len(*out)}
+		st[e.Recipient] = g
+		*out = append(*out, RecipientTimeline{Recipient: e.Recipient})
+	}
+	rt := &(*out)[g.i]
+	if e.Kind == events.SinkMessage && !g.accepted {
+		g.accepted = true
+		rt.Message = e.Message
+	}
+	rt.Events = append(rt.Events, e)
 }

@@ -58,6 +58,9 @@ func (f *fakeRelay) Enqueue(ctx context.Context, m EnqueueRequest) (string, erro
 	if strings.HasSuffix(m.From, "@invalid.test") {
 		return "", fmt.Errorf("%w: sender domain refused by policy", ErrInvalid)
 	}
+	if strings.HasSuffix(m.From, "@full.test") {
+		return "", fmt.Errorf("%w: the message was not queued: store: commit: database or disk is full", ErrUnavailable)
+	}
 	f.enqueued = append(f.enqueued, m)
 	id := fmt.Sprintf("q%d", len(f.enqueued))
 	f.msgs[id] = MessageDetail{ID: id, From: m.From, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML}
@@ -108,6 +111,9 @@ func (f *fakeRelay) RetryNow(ctx context.Context, id string) error {
 func (f *fakeRelay) Delete(ctx context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if id == "busy" {
+		return fmt.Errorf("%w: busy is in flight to b@r.test: the relay is attempting it now", ErrConflict)
+	}
 	i := f.find(id)
 	if i < 0 {
 		return fmt.Errorf("%w: %q is not queued", ErrNotFound, id)

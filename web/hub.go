@@ -56,6 +56,7 @@ type hub struct {
 	log     *slog.Logger
 	clock   clock.Clock
 	observe func(events.Event)
+	explain *replyExplainer // explains the sink's replies in what it sends
 
 	register   chan registration
 	unregister chan *streamClient
@@ -183,7 +184,7 @@ func (h *hub) fanOut(ctx context.Context, pos, upTo int64) (int64, error) {
 		if h.observe != nil {
 			h.observe(e)
 		}
-		data, err := encodeEvent(e)
+		data, err := encodeEvent(h.explain.event(e))
 		if err != nil { // a payload that is not JSON: skip it, say so
 			h.log.Error("web: event cannot be encoded", "id", e.ID, "kind", e.Kind, "err", err)
 			continue

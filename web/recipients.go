@@ -95,10 +95,14 @@ func after(p string) string {
 // readEvents reads the events of f as Store.Events does, except that a
 // recipient matches whatever the case of its ASCII letters, as a
 // recipient's timeline does: the events of every spelling the log has
-// (recipientSpellings), in id order, at most f.Limit (default 1000).
+// (recipientSpellings), in id order, at most f.Limit (default 1000); and
+// each sink.reply carries the sink's explanation of its reply (what the
+// pages, the timelines and the stream's backlog show).
 func (s *Server) readEvents(ctx context.Context, f events.Filter) ([]events.Event, error) {
 	if f.Recipient == "" {
-		return s.opts.Store.Events(ctx, f)
+		evs, err := s.opts.Store.Events(ctx, f)
+		s.explain.events(evs)
+		return evs, err
 	}
 	spellings, err := s.recipientSpellings(ctx, f.Recipient)
 	if err != nil {
@@ -120,7 +124,9 @@ func (s *Server) readEvents(ctx context.Context, f events.Filter) ([]events.Even
 	// Each spelling gave its first f.Limit after f.AfterID, so the first
 	// f.Limit of them all are among these.
 	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
-	return evs[:min(len(evs), f.Limit)], nil
+	evs = evs[:min(len(evs), f.Limit)]
+	s.explain.events(evs)
+	return evs, nil
 }
 
 // matchEvent reports whether e passes f, as f.Match does, except that the

@@ -22,15 +22,24 @@ type apiError struct {
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	// The same answer may go out compressed or not (offerGzip).
+	h.Add("Vary", "Accept-Encoding")
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	// <, > and & stay as they are, so a detail like "Bearer <token>" reads
 	// as written: JSON goes out as application/json under nosniff and
 	// pageCSP, and the UI puts every value into the page as text.
 	enc.SetEscapeHTML(false)
 	enc.Encode(v)
+	if _, ok := w.(gzipOK); ok && buf.Len() >= gzipMin {
+		writeGzip(w, code, buf.Bytes())
+		return
+	}
+	w.WriteHeader(code)
+	w.Write(buf.Bytes())
 }
 
 // marshalJSON is json.Marshal without the escaping of <, > and &, as
@@ -59,6 +68,11 @@ func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, what stri
 		writeError(w, http.StatusNotFound, what+": not found", detail(err, ErrNotFound))
 	case errors.Is(err, ErrForbidden):
 		writeError(w, http.StatusForbidden, what+": forbidden", detail(err, ErrForbidden))
+	case errors.Is(err, ErrConflict):
+		writeError(w, http.StatusConflict, what+": not now", detail(err, ErrConflict))
+	case errors.Is(err, ErrUnavailable):
+		s.log.Warn("web: "+what+" failed for now", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusServiceUnavailable, what+": try again later", detail(err, ErrUnavailable))
 	case r.Context().Err() != nil:
 		writeError(w, http.StatusServiceUnavailable, what+": request canceled", err.Error())
 	default:
@@ -388,7 +402,10 @@ func parseFilter(r *http.Request) (events.Filter, error) {
 		for k := range strings.SplitSeq(v, ",") {
 			k = strings.TrimSpace(k)
 			if k == "" {
-				continue
+				// An empty item filtered nothing, as if it were not there:
+				// kind=, (or a blank) gave every kind of event.
+				return f, fmt.Errorf("kind=%q: an empty kind (a comma too many, or a blank): give kinds separated by commas, such as kind=relay.bounced,relay.deferred, "+
+					"or leave kind out for every kind", v)
 			}
 			if !validKind(k) || !knownKind(k) {
 				return f, fmt.Errorf("kind=%q: not an event kind nor the prefix of one ending in a dot (relay.); the kinds are %s", k, strings.Join(eventKinds, ", "))
@@ -398,7 +415,34 @@ func parseFilter(r *http.Request) (events.Filter, error) {
 	}
 	f.Message = q.Get("message")
 	f.Recipient = q.Get("recipient")
+	if f.Recipient != "" {
+		if why := recipientFault(f.Recipient); why != "" {
+			return f, fmt.Errorf("recipient=%q: %s", f.Recipient, why)
+		}
+	}
 	return f, nil
+}
+
+// recipientFault says why a recipient filter can match no recipient the
+// log holds, or "": one without an @ (but postmaster, RFC 5321 4.5.1),
+// and one with a space outside a quoted local part, which is most likely
+// a + that the query decoded as a space (HTML forms' encoding, which
+// Go's and most servers' query parsing follow).
+func recipientFault(addr string) string {
+	outside := addr // addr without a quoted local part, which may hold spaces
+	if strings.HasPrefix(addr, `"`) {
+		if end := strings.IndexByte(addr[1:], '"'); end >= 0 {
+			outside = addr[end+2:]
+		}
+	}
+	if strings.Contains(outside, " ") {
+		return fmt.Sprintf("a + in a query must be written %%2B: %s has a space where the address likely has + "+
+			"(recipient=%s); a space is allowed only inside a quoted local part", addr, strings.ReplaceAll(addr, " ", "%2B"))
+	}
+	if !strings.Contains(addr, "@") && !strings.EqualFold(addr, "postmaster") {
+		return "not an address, so no event names it: give a recipient address like user@example.com (a + in it written %2B)"
+	}
+	return ""
 }
 
 func encodeEvent(e events.Event) ([]byte, error) { return marshalJSON(e) }

@@ -66,7 +66,7 @@ func (s *Server) routes() http.Handler {
 	api.Handle("/", s.ui())
 
 	mux.Handle("/", s.authenticate(api))
-	return s.secure(mux)
+	return s.secure(s.cors(known, offerGzip(mux)))
 }
 
 // allowedMethods lists the methods that known serves at r's path (none
@@ -271,9 +271,7 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	if strings.EqualFold(u.Host, r.Host) && (u.Scheme == "http" || u.Scheme == "https") {
 		return true
 	}
-	return slices.ContainsFunc(s.opts.AllowedOrigins, func(o string) bool {
-		return strings.EqualFold(strings.TrimSuffix(o, "/"), origin)
-	})
+	return s.listedOrigin(origin)
 }
 
 const sessionCookie = "relaylab_session"
@@ -303,7 +301,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
 				return
 			}
-			if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && equal(bearer, a.Token) {
+			if bearer, ok := bearerToken(r.Header.Get("Authorization")); ok && equal(bearer, a.Token) {
 				next.ServeHTTP(w, r)
 				return
 			}

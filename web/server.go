@@ -66,6 +66,7 @@ type Server struct {
 	clock   clock.Clock
 	hub     *hub
 	metrics *metrics
+	explain *replyExplainer // nil when the sink explains nothing
 	handler http.Handler
 	// pingEvery and pongWait pace the websocket keep-alive; tests shorten
 	// them.
@@ -109,6 +110,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s.metrics = newMetrics(opts.Relay, health)
 	s.hub = newHub(opts.Store, opts.Logger, opts.Clock, s.metrics.observe)
+	s.explain = newReplyExplainer(opts.Sink)
+	s.hub.explain = s.explain
 	s.handler = s.routes()
 	return s, nil
 }

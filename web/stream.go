@@ -43,7 +43,9 @@ func handshakeError(w http.ResponseWriter, r *http.Request, status int, reason e
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 	f, err := parseFilter(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error(), "give after as an event id (0 for the whole log), kind as a comma-separated list")
+		// Refused before the upgrade: a filter that matches nothing would
+		// wait for events forever.
+		writeError(w, http.StatusBadRequest, "bad event filter", err.Error())
 		return
 	}
 	// /api/v1/events takes limit for its pages; a stream sends every

@@ -12,8 +12,14 @@ import (
 // under pageCSP like every other: no script, no inline style, and no
 // stylesheet either, since /style.css is behind the same door.
 func unauthorized(w http.ResponseWriter, r *http.Request, a Auth) {
+	// RFC 9110 11.6.1: a 401 carries a challenge for each scheme taken.
+	// Basic first, so that a browser (which cannot answer Bearer) asks
+	// for the user name and password.
 	if a.User != "" {
-		w.Header().Set("WWW-Authenticate", `Basic realm="relaylab", charset="UTF-8"`)
+		w.Header().Add("WWW-Authenticate", `Basic realm="relaylab", charset="UTF-8"`)
+	}
+	if a.Token != "" {
+		w.Header().Add("WWW-Authenticate", `Bearer realm="relaylab"`) // RFC 6750 3
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/") || !strings.Contains(r.Header.Get("Accept"), "text/html") {
 		detail := "send the user name and password of web.user and web.password as HTTP basic auth"
@@ -61,6 +67,19 @@ func unauthorized(w http.ResponseWriter, r *http.Request, a Auth) {
 </body></html>
 `)
 	w.Write([]byte(b.String()))
+}
+
+// bearerToken is the token of an Authorization field of the Bearer scheme
+// (RFC 6750 2.1), whose name is case-insensitive (RFC 9110 11.1), the
+// token after one or more spaces (RFC 9110 11.4); ok is false for
+// another scheme or none.
+func bearerToken(field string) (token string, ok bool) {
+	scheme, token, found := strings.Cut(field, " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimLeft(token, " ")
+	return token, token != ""
 }
 
 // formAction is the path of r as a form's action that stays on this host:

@@ -59,7 +59,7 @@ func TestBrowserFeedFilterSaysWhatItSearched(t *testing.T) {
 	b.waitFor(t, "the short feed", `document.querySelectorAll("#feed-rows tr").length === 3`)
 	filter("nothing like it")
 	b.waitFor(t, "the empty state", `!document.getElementById("feed-empty").hidden`)
-	if got := b.eval(t, `document.getElementById("feed-empty").textContent`); got != "No event in the log matches the filters: tick more kinds or clear the text." {
+	if got := b.eval(t, `document.getElementById("feed-empty").textContent`); got != "No event in the log matches the filters: tick more kinds (not ticked: queued (1)) or clear the text." {
 		t.Errorf("a filter that matches nothing in a short log says %q", got)
 	}
 	if ex := b.exceptions(); len(ex) > 0 {

@@ -39,7 +39,9 @@ func openRelay(ctx context.Context, e *env, db, cfgPath string) (*relay.Relay, s
 		st.Close()
 		return nil, "", nil, usageError("%v", err)
 	}
-	rl, err := relay.New(relayCfg, relay.Options{Store: st, Logger: log})
+	// Beside a running relay, a recipient in flight is being attempted:
+	// delete refuses it, as the running relay's own API does.
+	rl, err := relay.New(relayCfg, relay.Options{Store: st, Logger: log, SharedQueue: relayRunner(path) != ""})
 	if err != nil {
 		st.Close()
 		return nil, "", nil, err
@@ -301,6 +303,8 @@ func notFound(id string, err error) error {
 		return &exitError{code: 1, err: err}
 	case errors.Is(err, relay.ErrNotFound):
 		return &exitError{code: 1, err: fmt.Errorf("no message with id %q in this store's queue: `relaylab queue list --state all` lists the ids (and --db chooses the store)", id)}
+	case errors.Is(err, relay.ErrInFlight):
+		return &exitError{code: 1, err: err}
 	case errors.Is(err, relay.ErrNotWaiting):
 		return &exitError{code: 1, err: fmt.Errorf("%w (its history stays; `relaylab queue list` lists what is waiting)", err)}
 	}

@@ -88,6 +88,9 @@ func parseEditorRules(text string) ([]sink.Rule, error) {
 		if _, ok := section["rules"]; ok {
 			return nil, errors.New("rules:1:1: the editor takes the list of rules itself (\"- stage: rcpt ...\"): remove the \"rules:\" line above it and its indentation")
 		}
+		if _, ok := section["sink"]; ok {
+			return nil, errors.New("rules:1:1: this is the configuration file's layout (a sink: section): the editor takes the list of rules itself (\"- stage: rcpt ...\"): remove the \"sink:\" and \"rules:\" lines above it and their indentation")
+		}
 	}
 	var rules []sink.Rule
 	if err := config.DecodeRoot("rules", "rules", data, &rules); err != nil {
@@ -96,6 +99,10 @@ func parseEditorRules(text string) ([]sink.Rule, error) {
 	// The same text again, for the checks of each rule; their keys start
 	// with rules too.
 	if _, err := sink.ParseRules(data); err != nil {
+		var located *config.Error // placed in the editor's text already
+		if errors.As(err, &located) {
+			return nil, err
+		}
 		return nil, config.LocateRoot("rules", "rules", data, err)
 	}
 	return rules, nil
@@ -516,8 +523,13 @@ func (a relayAdapter) Enqueue(ctx context.Context, m web.EnqueueRequest) (string
 		sub.Recipients = append(sub.Recipients, relay.Recipient{Address: to})
 	}
 	id, err := a.rl.Enqueue(ctx, sub)
-	if err != nil {
+	switch {
+	case errors.Is(err, relay.ErrInvalidSubmission):
 		return "", fmt.Errorf("%w: %v", web.ErrInvalid, err)
+	case err != nil:
+		// The store refused it (a full disk): the client may try again
+		// (503), where a 400 told it the message was at fault.
+		return "", fmt.Errorf("%w: the message was not queued: %v", web.ErrUnavailable, err)
 	}
 	return id, nil
 }
@@ -747,6 +759,9 @@ func (a relayAdapter) Delete(ctx context.Context, id string) error {
 		// Finished mail keeps its history: the caller asked for the
 		// wrong thing, the server did not fail.
 		return fmt.Errorf("%w: %v", web.ErrInvalid, err)
+	case errors.Is(err, relay.ErrInFlight):
+		// An attempt is under way: not now (409), not a failure.
+		return fmt.Errorf("%w: %v", web.ErrConflict, err)
 	}
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/relaylab/relaylab/relay"
+	"github.com/relaylab/relaylab/web"
 )
 
 // builtinClassifier is the relay's built-in classifier, read once: the
@@ -59,4 +60,13 @@ func (a sinkAdapter) explainLine(line string) (relay.Verdict, bool) {
 	}
 	code, _ := strconv.Atoi(m[1])
 	return a.explainReply("", code, m[2], m[3])
+}
+
+var _ web.SinkExplainAPI = sinkAdapter{}
+
+// ExplainReply explains a reply the sink gave, for the web's events: the
+// feed explains the sink's refusals (sink.reply) as the Sink page does.
+func (a sinkAdapter) ExplainReply(stage string, code int, enhanced, text string) (web.Explanation, bool) {
+	v, ok := a.explainReply(stage, code, enhanced, text)
+	return web.Explanation{Category: v.Category, Reason: v.Reason, Advice: v.Advice}, ok
 }

@@ -37,14 +37,15 @@ export function sinkReplyLine(line) {
 }
 
 // explain is what an outcome means and what to do about it, from the
-// payload the relay wrote: {reason, advice, suppressed}, each "" when not
-// said. Plain text, like summary.
+// payload the relay wrote (or, for the sink's reply, the API's reading of
+// it, as the Sink page shows it): {reason, advice, suppressed}, each ""
+// when not said. Plain text, like summary.
 export function explain(e) {
   const p = e.payload && typeof e.payload === "object" ? e.payload : {};
   const str = (v) => (typeof v === "string" ? v : "");
   return {
     // Without a reply the summary has shown the reason already.
-    reason: p.reply ? str(p.reason) : "",
+    reason: p.reply || e.kind === "sink.reply" ? str(p.reason) : "",
     advice: str(p.advice),
     suppressed: str(p.suppression_reason),
   };
@@ -137,7 +138,7 @@ export function summary(e) {
   }
   if (p.status) parts.push(p.status);
   if (p.check) parts.push(p.check);
-  if (p.reason && !p.reply) parts.push(iso(p.reason));
+  if (p.reason && !p.reply && e.kind !== "sink.reply") parts.push(iso(p.reason));
   if (p.sender !== undefined && e.kind === "relay.queued") parts.push(["from <", iso(p.sender), ">"]);
   if (sinkBounce(e)) parts.push("(a late bounce from relaylab's sink, queued in process)");
   if (typeof p.from === "string" && e.kind === "sink.message") parts.push(["from <", iso(p.from), ">"]);

@@ -6,15 +6,23 @@ import { badgeClass, summary, explain, link, dsnAbout, sinkBounce } from "./even
 import { setStatus } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
+// The kinds the feed shows, a checkbox each, and whether it is ticked at
+// first: the outcomes. The sink's refusals (it logs a sink.reply for a
+// 4xx or 5xx only) are outcomes too: of mail sent to the sink directly,
+// they are all there is to see, and the feed is where the UI opens. Its
+// other events (sessions, messages, rules) are off: each message the
+// relay delivers to the sink would add two rows. A kind goes to the first
+// group that names it.
 const GROUPS = [
   ["relay.delivered", "delivered", true],
   ["relay.deferred", "deferred", true],
   ["relay.bounced", "bounced", true],
   ["relay.expired", "expired", true],
   ["relay.suppressed", "suppressed", true],
+  ["sink.reply", "sink refusals", true],
   ["relay.queued", "queued", false],
   ["relay.attempt", "attempts", false],
-  ["sink.", "sink", false],
+  ["sink.", "sink sessions & messages", false],
   ["probe.", "probes", false],
 ];
 const MAX_ROWS = 500;
@@ -66,8 +74,22 @@ export function feedView(main) {
       empty.textContent = "No events yet. Send mail through the relay (or to the sink) and it shows here as it happens.";
       return;
     }
+    // The unticked kinds that hold rows, and how many: what ticking shows.
+    const off = new Map();
+    for (const tr of tbody.children) {
+      const g = tr.dataset.group;
+      if (g && !shown.get(g)) off.set(g, (off.get(g) || 0) + 1);
+    }
+    const label = new Map(GROUPS.map(([k, l]) => [k, l]));
+    const unticked = [...off].map(([g, c]) => (label.get(g) || g) + " (" + c + ")").join(", ");
     if (n < MAX_ROWS) {
-      empty.textContent = "No event in the log matches the filters: tick more kinds or clear the text.";
+      if (!text.value.trim() && off.size) {
+        empty.textContent = "No event of the ticked kinds yet. The log holds " + n + " event(s) of kinds not ticked: " + unticked + "; tick them to show them.";
+        return;
+      }
+      empty.textContent = off.size
+        ? "No event in the log matches the filters: tick more kinds (not ticked: " + unticked + ") or clear the text."
+        : "No event in the log matches the text (every kind is ticked): clear it or change it.";
       return;
     }
     const q = text.value.trim();

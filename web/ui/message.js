@@ -542,16 +542,19 @@ function renderTimeline(el, t, rec) {
       }
       return li;
     });
-    // Events of the sink alone (its replies, a message it received under
-    // its Message-ID) are the receiving side, with no relay state.
-    const relaySide = r.events.some((e) => e.kind.startsWith("relay."));
+    // Events of the sink alone (its replies, then the message it received,
+    // filed under its Message-ID) are the receiving side, with the sink's
+    // state: how it answered last.
+    const relaySide = r.side ? r.side === "relay" : r.events.some((e) => e.kind.startsWith("relay."));
     const who = r.message ? h("span", { class: "mono" }, iso(r.recipient))
       : h("a", { href: path("recipients", r.recipient), class: "mono", title: "every message to this address" }, iso(r.recipient));
-    el.append(h("div", { class: "rcpt" },
+    const state = h("span", { class: "badge s-" + r.state }, r.state);
+    el.append(h("div", { class: "rcpt side-" + (relaySide ? "relay" : "sink") },
       relaySide
-        ? h("h3", {}, who, " ", h("span", { class: "badge s-" + r.state }, r.state),
+        ? h("h3", {}, who, " ", state,
           r.message ? [" in message ", h("a", { href: path("messages", r.message), class: "mono" }, r.message)] : "")
-        : h("h3", {}, who, " ", h("span", { class: "muted" }, "as the sink saw it")),
+        : h("h3", {}, who, " ", state, " ", h("span", { class: "muted" }, "as the sink saw it"),
+          r.message ? [" ", h("span", { class: "muted" }, "(Message-ID "), h("span", { class: "mono" }, iso(r.message)), h("span", { class: "muted" }, ")")] : ""),
       h("ol", { class: "steps" }, items)));
   }
 }

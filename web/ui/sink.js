@@ -205,7 +205,7 @@ export function rulesView(main) {
     h("p", { class: "muted", id: "rules-scope" }, "The YAML the sink reads. Saving replaces the rules of the running sink; a rule that does not validate is refused and nothing changes. " +
       "Saving does not write the configuration file: the next SIGHUP or restart replaces these rules with the file's sink.rules again, so copy what you keep into the file."),
     h("p", { class: "muted", id: "rules-form" }, "Write the list itself, one rule per item, as under sink.rules in the configuration file but without that line; for example ",
-      h("code", {}, "- {name: flaky, stage: rcpt, probability: 0.2, reply: \"451 4.4.2 try again\"}"), ". [] is no rules."),
+      h("code", {}, "- {name: flaky, stage: rcpt, probability: 0.2, reply: \"451 4.4.2 try again\"}"), ". [] (or nothing, or only comments) is no rules; a second YAML document (after ---) is refused."),
     changed, area, h("div", { class: "bar" }, save, " ", reload), out);
   // loaded is the text as read, so that a change by someone else (a
   // SIGHUP, another editor) replaces it only when it has not been edited
