@@ -13,8 +13,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/lexer"
-	"github.com/goccy/go-yaml/token"
 	"github.com/relaylab/relaylab/internal/config"
 )
 
@@ -507,7 +505,7 @@ func ParseRules(data []byte) (rs []Rule, err error) {
 	if err := config.CheckShape("rules", data); err != nil {
 		return nil, err
 	}
-	switch has, err := ruleDocument(data); {
+	switch has, err := config.Documents("rules", data); {
 	case err != nil:
 		return nil, err
 	case !has:
@@ -538,47 +536,6 @@ func decodeYAML(data []byte, v any) (err error) {
 		}
 	}()
 	return yaml.NewDecoder(bytes.NewReader(data), yaml.Strict()).Decode(v)
-}
-
-// ruleDocument reports whether data, the rules' text, holds a value,
-// and refuses a second YAML document, at the line and column where its
-// value starts: the decoder reads the first document alone, so the rules
-// of a second were dropped without a word ("- a\n---\n- b" installed
-// a), and after an empty first one ("---\n---\n- b") all of them. It
-// reads the lexer's tokens: the parser drops a document that follows an
-// empty one, so that it (and config.DecodeRoot) sees no value at all
-// there. Text the lexer chokes on counts as a value, for the decoder to
-// report.
-func ruleDocument(data []byte) (has bool, err error) {
-	defer func() {
-		if recover() != nil {
-			has, err = true, nil
-		}
-	}()
-	doc, ended := -1, false // the document of the next value; after a "..."
-	for _, tk := range lexer.Tokenize(string(data)) {
-		switch tk.Type {
-		case token.CommentType, token.DirectiveType:
-			continue
-		case token.DocumentHeaderType: // "---" begins a document
-			doc++
-			ended = false
-			continue
-		case token.DocumentEndType: // "..." ends one
-			ended = true
-			continue
-		}
-		if doc < 0 || ended {
-			doc++
-			ended = false
-		}
-		if doc > 0 {
-			return true, &config.Error{File: "rules", Line: tk.Position.Line, Column: tk.Position.Column,
-				Msg: "a second YAML document (after ---), which would be ignored: the rules are one list in one document; merge the two or remove the --- line"}
-		}
-		has = true
-	}
-	return has, nil
 }
 
 // maxReplyLine is the longest reply line, code and CRLF included (RFC

@@ -13,7 +13,7 @@ func TestParseRulesDocuments(t *testing.T) {
 	t.Parallel()
 	const p, q = `- {name: p, stage: rcpt, reply: "550 5.1.1 no"}`, `- {name: q, stage: rcpt, reply: "450 4.2.2 full"}`
 	// As config.DecodeRoot says it of a configuration file.
-	const second = ": a second YAML document (after ---), which would be ignored: the rules are one list in one document; merge the two or remove the --- line"
+	const second = ": a second YAML document (after ---), which would be ignored: the text holds one document; merge the two or remove the --- line"
 	for _, tc := range []struct {
 		name, text string
 		rules      int

@@ -26,6 +26,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 )
@@ -98,10 +99,11 @@ func DecodeRoot(name, root string, data []byte, v any) error {
 	if err := CheckShape(name, data); err != nil {
 		return err
 	}
-	if hasDocument(data) {
-		if line := secondDocument(data); line > 0 {
-			return &Error{File: name, Line: line, Msg: "a second YAML document (after ---), which would be ignored: the file holds one document; merge the two or remove the --- line"}
-		}
+	has, err := Documents(name, data)
+	if err != nil {
+		return err
+	}
+	if has {
 		if err := decodeStrict(data, v); err != nil {
 			err, more := firstUnknown(data, v, err)
 			out := decodeError(name, root, data, v, err)
@@ -123,64 +125,54 @@ func DecodeRoot(name, root string, data []byte, v any) error {
 // false for an empty file and for one of only comments (or "---"), which
 // Decode reads as setting nothing. A reader whose file cannot be empty
 // says so with it, rather than with the first required key it misses.
-func HasDocument(data []byte) bool { return hasDocument(data) }
-
-// hasDocument reports whether data holds a YAML document with a value. A
-// file of only comments, or only "---" or "...", holds none: like an empty
-// file it sets nothing and the defaults apply, where the decoder would
-// fail with a bare EOF. Data that does not parse (or that CheckShape
-// refuses) counts as a document, so that the decoder reports where it is
-// wrong.
-func hasDocument(data []byte) (has bool) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return false
-	}
-	defer func() {
-		if recover() != nil {
-			has = true // decodeStrict reports what the parser chokes on
-		}
-	}()
-	file, err := parseFile(data)
-	if err != nil {
-		return true
-	}
-	for _, d := range file.Docs {
-		if d != nil && d.Body != nil {
-			return true
-		}
-	}
-	return false
+func HasDocument(data []byte) bool {
+	has, _ := Documents("", data)
+	return has
 }
 
-// secondDocument is the line where a YAML document with a value starts
-// in data after another document ("---" and what follows it), or 0 when
-// there is none: the decoder reads the first document alone and would
-// drop the rest without a word.
-func secondDocument(data []byte) (line int) {
+// Documents reports whether data, a YAML text, holds a value, and refuses
+// a second YAML document (after "---") at the line and column where its
+// value starts: the decoder reads the first document alone, so what a
+// second held was dropped without a word, and after an empty first one
+// ("---" twice) all of it. It reads the lexer's tokens: the parser drops
+// a document that follows an empty one, so that it sees no value at all
+// there. A text of only comments, "---" or "..." holds none: like an
+// empty file it sets nothing, where the decoder would fail with a bare
+// EOF. Text the lexer chokes on counts as a value, for the decoder to
+// report where it is wrong.
+func Documents(name string, data []byte) (has bool, err error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return false, nil
+	}
 	defer func() {
 		if recover() != nil {
-			line = 0 // decodeStrict reports what the parser chokes on
+			has, err = true, nil
 		}
 	}()
-	file, err := parseFile(data)
-	if err != nil {
-		return 0
-	}
-	for i, d := range file.Docs {
-		if d == nil || d.Body == nil {
+	doc, ended := -1, false // the document of the next value; after a "..."
+	for _, tk := range lexer.Tokenize(string(data)) {
+		switch tk.Type {
+		case token.CommentType, token.DirectiveType:
+			continue
+		case token.DocumentHeaderType: // "---" begins a document
+			doc++
+			ended = false
+			continue
+		case token.DocumentEndType: // "..." ends one
+			ended = true
 			continue
 		}
-		if i > 0 {
-			if d.Start != nil {
-				return d.Start.Position.Line
-			}
-			if tok := d.Body.GetToken(); tok != nil {
-				return tok.Position.Line
-			}
-			return 1
+		if doc < 0 || ended {
+			doc++
+			ended = false
 		}
+		if doc > 0 {
+			return true, &Error{File: name, Line: tk.Position.Line, Column: tk.Position.Column,
+				Msg: "a second YAML document (after ---), which would be ignored: the text holds one document; merge the two or remove the --- line"}
+		}
+		has = true
 	}
-	return 0
+	return has, nil
 }
 
 // parses reports whether data is YAML the parser reads, whatever it holds.
