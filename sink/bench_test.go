@@ -93,6 +93,14 @@ func cpuTime() time.Duration {
 
 // sendOne is one session without pipelining, as smtp-source does by default.
 func sendOne(addr, body string) error {
+	return sendSteps(addr, []struct{ send, want string }{
+		{"", "220"}, {"EHLO bench.test\r\n", "250"}, {"MAIL FROM:<a@bench.test>\r\n", "250"},
+		{"RCPT TO:<b@sink.test>\r\n", "250"}, {"DATA\r\n", "354"}, {body + ".\r\n", "250"}, {"QUIT\r\n", "221"},
+	})
+}
+
+// sendSteps sends each step's line and reads a reply of its code.
+func sendSteps(addr string, steps []struct{ send, want string }) error {
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		return err
@@ -112,10 +120,6 @@ func sendOne(addr, body string) error {
 				return nil
 			}
 		}
-	}
-	steps := []struct{ send, want string }{
-		{"", "220"}, {"EHLO bench.test\r\n", "250"}, {"MAIL FROM:<a@bench.test>\r\n", "250"},
-		{"RCPT TO:<b@sink.test>\r\n", "250"}, {"DATA\r\n", "354"}, {body + ".\r\n", "250"}, {"QUIT\r\n", "221"},
 	}
 	for _, s := range steps {
 		if s.send != "" {

@@ -38,6 +38,9 @@ type conn struct {
 	client   netip.Addr
 	start    time.Time
 	clock    clock.Clock
+	// startEpoch is the state's epoch when c began: what c counts has
+	// this epoch or a later one (Sink.reconcile).
+	startEpoch uint32
 
 	sess *session // set at EHLO
 
@@ -109,6 +112,13 @@ type conn struct {
 	clientCounted bool
 	finished      chan struct{}
 	quit          atomic.Bool // the reply to QUIT (or a closing 421) is on its way
+
+	// For Shutdown (shutdown.go), under stopMu: waiting is set while Read
+	// waits for the client's next command, waitTxn when that is inside a
+	// transaction; shut once Shutdown has closed the socket.
+	stopMu           sync.Mutex
+	waiting, waitTxn bool
+	shut             bool
 }
 
 // replyRecord is one reply the sink gave, for the session record.
@@ -124,7 +134,8 @@ type replyRecord struct {
 }
 
 func newConn(s *Sink, l *listener, raw net.Conn, id int64) *conn {
-	c := &conn{Conn: raw, tcp: raw, sink: s, l: l, id: id, clock: s.clock, start: s.clock.Now(), finished: make(chan struct{})}
+	c := &conn{Conn: raw, tcp: raw, sink: s, l: l, id: id, clock: s.clock, start: s.clock.Now(), finished: make(chan struct{}),
+		startEpoch: s.state.epoch.Load()}
 	if l.srv != nil {
 		c.guard.limit = l.srv.MaxLineLength
 	}
@@ -233,7 +244,20 @@ func (c *conn) Read(p []byte) (int, error) {
 					// Network deadlines are the wall clock's, as go-smtp's.
 					c.Conn.SetReadDeadline(time.Now().Add(idle))
 				}
+				// Nothing of the next command yet: Shutdown may end the
+				// session here (shutdown.go).
+				between := n == 0 && !c.inData && c.bdatLeft == 0 && !c.inAuth
+				if between {
+					if stop, closed := c.waitCommand(); closed {
+						return 0, net.ErrClosed
+					} else if stop {
+						return c.shutDown()
+					}
+				}
 				m, err = c.Conn.Read(p[n:])
+				if between && c.waited(m, err) {
+					return c.shutDown()
+				}
 				c.checkTLS()
 				n += m
 				if err != nil && m > 0 {

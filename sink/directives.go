@@ -54,6 +54,51 @@ func (n NotDirective) NoteIn(addr string) string {
 	return fmt.Sprintf("%q in <%s> is not a directive: %s; taken as a plain name", n.Text, addr, n.Why)
 }
 
+// rcptNote is a note about a recipient, for its 2xx replies, its
+// attempt's record and the transcript.
+type rcptNote interface {
+	// Note is the note for a reply about this recipient alone.
+	Note() string
+	// NoteIn names the address, for a reply about several (the one
+	// after the final dot).
+	NoteIn(addr string) string
+}
+
+var (
+	_ rcptNote = NotDirective{}
+	_ rcptNote = usedUp{}
+)
+
+// usedUp is a directive with xN (or deferN) met on an attempt past N: it
+// no longer acts, and the sink gives its normal reply. That is what
+// "defer2" is for on attempt 3; on a later one it is a surprise to whoever
+// runs the same test again (the count goes on across sessions and
+// restarts), so the reply then says why (note).
+type usedUp struct {
+	text           string // the directive as written
+	times, attempt int
+}
+
+// note reports whether the reply on this attempt carries u's note: past
+// the first attempt the directive let through.
+func (u usedUp) note() bool { return u.times > 0 && u.attempt > u.times+1 }
+
+// Note has no "; " in it, as NotDirective's.
+func (u usedUp) Note() string { return fmt.Sprintf("directive %q %s", u.text, u.why()) }
+
+// NoteIn is Note naming the address the directive is in.
+func (u usedUp) NoteIn(addr string) string {
+	return fmt.Sprintf("directive %q in <%s> %s", u.text, addr, u.why())
+}
+
+func (u usedUp) why() string {
+	on := fmt.Sprintf("attempts 1 to %d", u.times)
+	if u.times == 1 {
+		on = "attempt 1"
+	}
+	return fmt.Sprintf("is used up: it acts on %s of this sender and recipient, and this is attempt %d (the count goes on across sessions and restarts: relaylab sink reset starts it over)", on, u.attempt)
+}
+
 // ParseDirectives reads the directives in the local part of addr. Segments
 // (split on '+') that are not directives are names and are ignored, so
 // "alice+rcpt550" and "rcpt550+alice" ask for the same thing. It never

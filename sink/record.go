@@ -72,6 +72,12 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 			first = i
 			break
 		}
+		if b.usedUp.note() {
+			// As at RCPT (session.Rcpt): the 250 after the dot and the
+			// attempt say why the directive did not act.
+			c.notef('*', b.usedUp.NoteIn(r.addr))
+			sess.rcpts[i].notes = append(sess.rcpts[i].notes, b.usedUp)
+		}
 	}
 	if msgID == "" {
 		s.notePerMessage(sess)
@@ -606,14 +612,10 @@ func insertAttempt(tx *store.Tx, session int64, a *attemptRecord) error {
 }
 
 func upsertGrey(tx *store.Tx, g greyUpdate) error {
-	var passed int64
-	if !g.passed.IsZero() {
-		passed = g.passed.UnixNano()
-	}
 	_, err := tx.Exec(`INSERT INTO sink_greylist (key, first_ns, passed_ns) VALUES (?, ?, ?)
 		ON CONFLICT(key) DO UPDATE SET first_ns = excluded.first_ns, passed_ns = excluded.passed_ns
 		WHERE max(excluded.first_ns, excluded.passed_ns) >= max(sink_greylist.first_ns, sink_greylist.passed_ns)`,
-		g.key, g.first.UnixNano(), passed)
+		g.key, g.first, g.passed)
 	return err
 }
 
@@ -681,6 +683,9 @@ func (s *Sink) restore(ctx context.Context) error {
 	defer st.mu.Unlock()
 	last, resetID, err := readState(ctxQuerier{ctx, s.store.DB()}, st)
 	if err != nil {
+		return err
+	}
+	if s.mark, err = storeMark(ctx, s.store); err != nil {
 		return err
 	}
 	s.nextID.Store(last)

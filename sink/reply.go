@@ -205,6 +205,9 @@ type Behavior struct {
 	// Matched says what of the message met a rule's header:, body: or
 	// size: (Sink.decide sets it), for the transcript's "reply by" line.
 	Matched string
+	// usedUp: the normal reply, because a directive of this stage has
+	// had its attempts (Sink.decide).
+	usedUp usedUp
 }
 
 // Greylist is greylisting per (client IP, sender, recipient).

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
@@ -89,24 +88,9 @@ func readState(q querier, st *state) (lastSession, resetID int64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	// The attempts are written with their session, when it ends; a message
-	// is written before its 250. After a kill -9, a session cut short has
-	// its messages in the store but not its attempts, so the attempt of a
-	// message's first recipient (sink_messages.attempt) counts too: without
-	// it, the counter of that pair went back to the last ended session's.
-	err = scanCounts(q, func(from, to string, n int) {
-		if k := pairKey(from, to); n > st.pairs[k] {
-			st.pairs[k] = n
-		}
-	}, `SELECT sender, recipient, MAX(attempt) FROM sink_attempts WHERE session_id > ? GROUP BY sender, recipient
-		UNION ALL
-		SELECT mail_from, CASE WHEN instr(rcpts, char(10)) > 0 THEN substr(rcpts, 1, instr(rcpts, char(10)) - 1) ELSE rcpts END AS first,
-			MAX(attempt) FROM sink_messages WHERE attempt > 0 AND session_id > ? GROUP BY mail_from, first`, before, before)
-	if err != nil {
-		return 0, 0, err
-	}
-	err = scanCounts(q, func(id, _ string, n int) { st.msgs[id] = n },
-		`SELECT message_id, '', MAX(msg_attempt) FROM sink_messages WHERE message_id != '' AND session_id > ? GROUP BY message_id`, before)
+	err = countsSince(q, before,
+		func(from, to string, n int) { st.count(st.pairs, pairKey(from, to), n) },
+		func(id string, n int) { st.count(st.msgs, id, n) })
 	if err != nil {
 		return 0, 0, err
 	}
@@ -117,17 +101,33 @@ func readState(q querier, st *state) (lastSession, resetID int64, err error) {
 	defer rows.Close()
 	for rows.Next() {
 		var k string
-		var first, passed int64
-		if err := rows.Scan(&k, &first, &passed); err != nil {
+		var e greyEntry
+		if err := rows.Scan(&k, &e.first, &e.passed); err != nil {
 			return 0, 0, err
-		}
-		e := greyEntry{first: time.Unix(0, first)}
-		if passed != 0 {
-			e.passed = time.Unix(0, passed)
 		}
 		st.grey[k] = e
 	}
 	return lastSession, resetID, rows.Err()
+}
+
+// countsSince calls pair with the highest attempt of each (sender,
+// recipient) in the sessions after before, and msg with each Message-ID's.
+// A pair may come twice: from its attempts, and from its messages.
+func countsSince(q querier, before int64, pair func(from, to string, n int), msg func(id string, n int)) error {
+	// The attempts are written with their session, when it ends; a message
+	// is written before its 250. After a kill -9, a session cut short has
+	// its messages in the store but not its attempts, so the attempt of a
+	// message's first recipient (sink_messages.attempt) counts too: without
+	// it, the counter of that pair went back to the last ended session's.
+	err := scanCounts(q, pair, `SELECT sender, recipient, MAX(attempt) FROM sink_attempts WHERE session_id > ? GROUP BY sender, recipient
+		UNION ALL
+		SELECT mail_from, CASE WHEN instr(rcpts, char(10)) > 0 THEN substr(rcpts, 1, instr(rcpts, char(10)) - 1) ELSE rcpts END AS first,
+			MAX(attempt) FROM sink_messages WHERE attempt > 0 AND session_id > ? GROUP BY mail_from, first`, before, before)
+	if err != nil {
+		return err
+	}
+	return scanCounts(q, func(id, _ string, n int) { msg(id, n) },
+		`SELECT message_id, '', MAX(msg_attempt) FROM sink_messages WHERE message_id != '' AND session_id > ? GROUP BY message_id`, before)
 }
 
 // scanCounts calls each for every row (a, b, n) of query.
@@ -220,7 +220,7 @@ func (s *Sink) followReset(ctx context.Context) {
 	// Under the lock: of two sessions that saw the reset at once, the
 	// second must not clear what the first has counted since.
 	if id.Int64 > s.resetSeen.Load() {
-		st.pairs, st.msgs, st.grey = map[string]int{}, map[string]int{}, map[string]greyEntry{}
+		st.forget()
 		s.resetSeen.Store(id.Int64)
 		s.log.Info("sink: attempt counters and greylist reset", "event", id.Int64)
 	}

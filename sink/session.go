@@ -64,7 +64,7 @@ type rcptState struct {
 	dsn        rcptDSN // NOTIFY and ORCPT (RFC 3461)
 	attempt    int
 	directives []Directive
-	notes      []NotDirective // pieces of addr that look like directives but are not
+	notes      []rcptNote // pieces of addr that look like directives but are not, directives used up
 	recorded   bool
 	// Of the 2xx to its RCPT, for the attempt of a recipient accepted
 	// there and recorded only when its transaction ends without a message
@@ -96,6 +96,7 @@ func (l *listener) NewSession(sc *smtp.Conn) (smtp.Session, error) {
 	// session on. Here, not in the accept loop, the look at the store runs
 	// in each connection's own goroutine.
 	l.sink.followReset(l.sink.hardCtx)
+	l.sink.maybeSweep()
 	s := &session{c: c, sc: sc, helo: sc.Hostname(), fresh: true}
 	b := l.sink.decide(s.input(StageEHLO, ""), nil)
 	if err := s.apply(b); err != nil {
@@ -368,6 +369,14 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	in := s.input(StageRcpt, to)
 	in.attempt = r.attempt
 	b := sk.decide(in, r.directives)
+	if b.usedUp.note() {
+		// The normal reply, which a second run of the same test does not
+		// expect: the reply and the record say why.
+		n := b.usedUp
+		s.c.notef('*', n.Note())
+		r.notes = append(r.notes, n)
+		s.c.byNext = b.Rule
+	}
 	if b.Greylist != nil {
 		ok, upd := sk.state.greylist(s.c.client, s.from, to, s.c.clock.Now(), b.Greylist)
 		if upd.key != "" {
@@ -393,7 +402,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		// local part without the quotes it needs.
 		s.c.replaceNext = acceptedAddr("2.1.5", "Recipient", to)
 	}
-	if len(not) > 0 {
+	if len(r.notes) > 0 {
 		// In the 250 itself too, where the client's log, the transcript
 		// and the session's replies in the UI show it; the code stays.
 		s.c.appendNext = nil

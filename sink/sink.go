@@ -68,8 +68,15 @@ type Sink struct {
 	resetOnce sync.Once // prepares resetStmt
 	resetStmt *sql.Stmt
 	resetErr  error
-	cert      *tls.Certificate
-	bouncer   *bouncer
+	// The sweep (sweep.go): when the last began (the clock's ns), the
+	// ones running, one at a time, and the store's rows as the last saw
+	// them (restore sets the first).
+	sweptAt atomic.Int64
+	sweeps  sync.WaitGroup
+	sweepMu sync.Mutex
+	mark    rowsMark
+	cert    *tls.Certificate
+	bouncer *bouncer
 	// bounceRelay is where bounces go: cfg.Bounce.Relay, until
 	// SetBounceRelay says otherwise.
 	bounceRelay atomic.Pointer[string]
@@ -88,6 +95,9 @@ type Sink struct {
 
 	hardCtx    context.Context // ends when Shutdown gives up waiting
 	hardCancel context.CancelFunc
+	// draining: Shutdown has begun, and sessions outside a transaction
+	// end at their next command (shutdown.go).
+	draining atomic.Bool
 
 	mu      sync.Mutex
 	closing bool
@@ -359,9 +369,11 @@ func (s *Sink) listenerNamed(name string) *listener {
 	return nil
 }
 
-// Shutdown stops accepting, lets sessions in flight finish until ctx ends,
-// then closes the rest. Every recorded session is in the store when it
-// returns.
+// Shutdown stops accepting, answers 421 to the sessions waiting for a
+// command outside a transaction and closes them, lets transactions in
+// flight finish until ctx ends, then closes the rest, with the 421 where
+// the session waits for a command (shutdown.go). Every recorded session is
+// in the store when it returns.
 func (s *Sink) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	already := s.closing
@@ -372,6 +384,12 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 			l.close()
 		}
 	}
+	s.draining.Store(true)
+	s.mu.Lock()
+	for c := range s.conns {
+		c.stopIdle(false)
+	}
+	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	var err error
@@ -382,12 +400,13 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 		s.hardCancel()
 		s.mu.Lock()
 		for c := range s.conns {
-			c.closeSocket()
+			c.stopIdle(true)
 		}
 		s.mu.Unlock()
 		<-done
 	}
 	s.hardCancel()
+	s.sweeps.Wait() // after hardCancel, which ends its queries
 	s.bouncer.stop()
 	if !already {
 		s.mu.Lock()
@@ -435,7 +454,7 @@ func (s *Sink) decide(in *input, ds []Directive) Behavior {
 			continue
 		}
 		if d.Times > 0 && in.attempt > d.Times {
-			return Behavior{Rule: "directive " + d.Text + " (done)"}
+			return Behavior{Rule: "directive " + d.Text + " (done)", usedUp: usedUp{d.Text, d.Times, in.attempt}}
 		}
 		if d.Prob > 0 && !s.chance(d.Prob, in, "directive "+d.Text) {
 			continue

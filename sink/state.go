@@ -4,22 +4,50 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // state is what the sink remembers across sessions: attempt counters and
 // greylisting. It lives in memory; the store holds what rebuilds it at
-// start (restore).
+// start (restore). What the store no longer has, memory lets go of too:
+// the sweep (sweep.go) forgets greylist entries once they have expired,
+// and the counters a prune or a deletion took the rows of, so that memory
+// follows the store rather than the process's uptime.
 type state struct {
 	mu    sync.Mutex
-	pairs map[string]int // sender \x00 recipient -> attempts so far
-	msgs  map[string]int // Message-ID -> attempts so far
+	pairs map[string]counter // sender \x00 recipient
+	msgs  map[string]counter // Message-ID
 	grey  map[string]greyEntry
+	// epoch is the era of the counts, which each Sink.sweep begins anew
+	// (counter.last, conn.startEpoch); from firstEpoch on.
+	epoch atomic.Uint32
 }
 
+// counter is one attempt counter: the attempts so far, and the epoch of
+// the last count, by which Sink.reconcile tells a counter that no open
+// session has counted; or fromStore, or unchecked.
+type counter struct {
+	n    int32
+	last uint32
+}
+
+// The values of counter.last that are no epoch.
+const (
+	fromStore  uint32 = 0 // as the store has it (restore, reconcile)
+	unchecked  uint32 = 1 // reconcile has not found it in the store yet
+	firstEpoch uint32 = 2
+)
+
+// greyEntry is one (client, sender, recipient) triple, in ns of the clock.
 type greyEntry struct {
-	first  time.Time // when the current triple was first seen
-	passed time.Time // when it first got through; zero until then
+	first  int64 // when the current triple was first seen
+	passed int64 // when it last got through; 0 until it first did
+	// expires is when the entry stops mattering under the greylisting
+	// that last saw it: the end of its retry window, or of its
+	// keep_passed once it passed. 0: not known (read from the store at
+	// start); the sweep works it out (Sink.greyWindowsFor).
+	expires int64
 }
 
 // greyUpdate is a greylist entry to persist with the session.
@@ -29,26 +57,46 @@ type greyUpdate struct {
 }
 
 func newState() *state {
-	return &state{pairs: map[string]int{}, msgs: map[string]int{}, grey: map[string]greyEntry{}}
+	st := &state{}
+	st.forget()
+	st.epoch.Store(firstEpoch)
+	return st
+}
+
+// forget empties every map (held by the caller, or before st is shared).
+func (st *state) forget() {
+	st.pairs, st.msgs, st.grey = map[string]counter{}, map[string]counter{}, map[string]greyEntry{}
 }
 
 func pairKey(from, to string) string { return strings.ToLower(from) + "\x00" + strings.ToLower(to) }
 
 // nextPair counts one more attempt from sender to recipient.
-func (st *state) nextPair(from, to string) int {
-	k := pairKey(from, to)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.pairs[k]++
-	return st.pairs[k]
-}
+func (st *state) nextPair(from, to string) int { return st.next(false, pairKey(from, to)) }
 
 // nextMsg counts one more attempt to deliver the message with this ID.
-func (st *state) nextMsg(id string) int {
+func (st *state) nextMsg(id string) int { return st.next(true, id) }
+
+func (st *state) next(msg bool, k string) int {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.msgs[id]++
-	return st.msgs[id]
+	m := st.pairs // read under mu: a reset replaces it
+	if msg {
+		m = st.msgs
+	}
+	c := m[k]
+	c.n++
+	c.last = st.epoch.Load()
+	m[k] = c
+	return int(c.n)
+}
+
+// count notes a counter read from the store (restore): the highest of the
+// rows' attempts.
+func (st *state) count(m map[string]counter, k string, n int) {
+	if c := m[k]; int32(n) > c.n {
+		c.n = int32(n)
+		m[k] = c
+	}
 }
 
 // greylist decides for the triple at now (RFC 6647 2: a first attempt is
@@ -58,24 +106,29 @@ func (st *state) nextMsg(id string) int {
 // upd has a key when the entry changed.
 func (st *state) greylist(ip netip.Addr, from, to string, now time.Time, g *Greylist) (pass bool, upd greyUpdate) {
 	k := ip.String() + "\x00" + pairKey(from, to)
+	t := now.UnixNano()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	e, ok := st.grey[k]
 	switch {
-	case ok && !e.passed.IsZero() && now.Sub(e.passed) <= g.KeepPassed:
+	case ok && e.passed != 0 && t-e.passed <= int64(g.KeepPassed):
 		// RFC 6647 4.2: each delivery renews a triple that has passed.
-		e.passed = now
+		e.passed, e.expires = t, t+int64(g.KeepPassed)
 		st.grey[k] = e
 		return true, greyUpdate{k, e}
-	case ok && e.passed.IsZero() && now.Sub(e.first) <= g.Expiry:
-		if now.Sub(e.first) < g.MinDelay {
+	case ok && e.passed == 0 && t-e.first <= int64(g.Expiry):
+		if t-e.first < int64(g.MinDelay) {
+			if e.expires == 0 {
+				e.expires = e.first + int64(g.Expiry)
+				st.grey[k] = e
+			}
 			return false, greyUpdate{}
 		}
-		e.passed = now
+		e.passed, e.expires = t, t+int64(g.KeepPassed)
 		st.grey[k] = e
 		return true, greyUpdate{k, e}
 	}
-	e = greyEntry{first: now}
+	e = greyEntry{first: t, expires: t + int64(g.Expiry)}
 	st.grey[k] = e
 	return false, greyUpdate{k, e}
 }
