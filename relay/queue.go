@@ -466,18 +466,55 @@ func (r *Relay) nextDue(ctx context.Context) (time.Time, bool, error) {
 // recover puts recipients left in flight by a crash back in the queue: an
 // attempt that may or may not have reached the server is made again
 // (at-least-once).
+//
+// Each gets a relay.recovered event, so that its timeline, the report and
+// the message page say why the recipient may hold two copies: the log's
+// one line for them all told no message of it.
 func (r *Relay) recoverInflight(ctx context.Context) (int64, error) {
 	var n int64
 	now := r.clock.Now()
 	err := r.store.Write(ctx, func(tx *store.Tx) error {
+		n = 0
+		type left struct {
+			msg, addr string
+			attempts  int
+		}
+		var all []left
 		// The literal lets SQLite use the partial index on in-flight rows.
+		rows, err := tx.Query(`SELECT message_id, address, attempts FROM relay_recipients WHERE state = 'inflight' ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var l left
+			if err := rows.Scan(&l.msg, &l.addr, &l.attempts); err != nil {
+				rows.Close()
+				return err
+			}
+			all = append(all, l)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		res, err := tx.Exec(`UPDATE relay_recipients SET state = 'queued', due_ns = ?, updated_ns = ? WHERE state = 'inflight'`,
 			now.UnixNano(), now.UnixNano())
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		for _, l := range all {
+			if _, err := tx.Append(events.Event{Kind: events.RelayRecovered, Time: now, Message: l.msg, Recipient: l.addr}.WithPayload(map[string]any{
+				"attempts": l.attempts,
+				"reason":   "the recipient was in flight when the relay last stopped (a crash, or a stop past --shutdown-grace): the attempt under way was cut off, and whether the server took the message is not known",
+				"advice":   "nothing; it is sent again now (at-least-once), so the recipient may get it twice: a server that had taken it before the stop keeps that copy",
+			})); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return n, err
 }

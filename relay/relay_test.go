@@ -497,6 +497,11 @@ func TestRecoverInflightAfterCrash(t *testing.T) {
 	if len(mta.received()) != 1 {
 		t.Errorf("%d deliveries, want 1", len(mta.received()))
 	}
+	// The recipient's timeline says why it may hold the message twice.
+	if rec := h.events(events.Filter{Message: id, Kinds: []string{events.RelayRecovered}}); len(rec) != 1 || rec[0].Recipient != "b@r.test" ||
+		!strings.Contains(payload(t, rec[0])["reason"].(string), "in flight when the relay last stopped") {
+		t.Errorf("relay.recovered events %v, want one for b@r.test saying why", rec)
+	}
 }
 
 func TestQueueAPI(t *testing.T) {

@@ -216,6 +216,7 @@ func writeText(w io.Writer, d *Data) error {
 		if advice != "" {
 			fmt.Fprintf(w, "  what to do: %s\n", advice)
 		}
+		writeRecovered(w, r)
 		writeUnsentBounce(w, r)
 		WriteTimeline(w, r)
 	}
@@ -224,7 +225,7 @@ func writeText(w io.Writer, d *Data) error {
 		if r.Status != "delivered" {
 			continue
 		}
-		if len(r.Attempts) < 2 && !r.DeferredBeforeDelivery() && r.DSNNotSent == "" {
+		if len(r.Attempts) < 2 && !r.DeferredBeforeDelivery() && r.DSNNotSent == "" && len(r.Recovered) == 0 {
 			plain++
 			continue
 		}
@@ -232,6 +233,7 @@ func writeText(w io.Writer, d *Data) error {
 		if r.DeferredBeforeDelivery() {
 			fmt.Fprintf(w, "  deferred before delivery: %s\n", r.earlier())
 		}
+		writeRecovered(w, r)
 		writeUnsentBounce(w, r)
 		WriteTimeline(w, r)
 	}
@@ -239,6 +241,14 @@ func writeText(w io.Writer, d *Data) error {
 		fmt.Fprintf(w, "\n%d recipient(s) delivered at the first host of the first try: their timelines (one 2xx each) are in --format json and html\n", plain)
 	}
 	return nil
+}
+
+// writeRecovered says when an unclean stop of the relay cut an attempt
+// of r off and it was sent again: the recipient may hold it twice.
+func writeRecovered(w io.Writer, r *Recipient) {
+	for _, t := range r.Recovered {
+		fmt.Fprintf(w, "  sent again after a stop: at %s the relay found it in flight from before an unclean stop (a crash, or a stop past --shutdown-grace) and queued it again; the attempt cut off may have delivered it, so the recipient may have it twice\n", t.UTC().Format(time.RFC3339))
+	}
 }
 
 // emptyNote says what to do on a store where nothing has been recorded.

@@ -168,6 +168,10 @@ type Recipient struct {
 	// taken the message with a 2xx (an asynchronous bounce), which turned
 	// the delivered recipient into bounced.
 	LateBounce *LateBounce `json:"late_bounce,omitempty"`
+	// Recovered are the times the relay queued the recipient again after
+	// an unclean stop cut an attempt off (relay.recovered): the server may
+	// have taken the message then, so the recipient may hold it twice.
+	Recovered []time.Time `json:"recovered,omitempty"`
 
 	// tried is the classification of the last deferral that a server's
 	// reply caused (not a hold): what a delivered recipient's category
@@ -614,6 +618,8 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		if p.BounceFor != "" {
 			d.relayedBounce(p.BounceFor, e.Message)
 		}
+	case events.RelayRecovered:
+		r.Recovered = append(r.Recovered, e.Time)
 	case events.RelayDSN:
 		if p.DSNMessage == "" {
 			r.DSN = true // an older store: the DSN's own delivery cannot be followed

@@ -370,7 +370,7 @@ func validKind(k string) bool {
 var eventKinds = []string{
 	events.SinkSession, events.SinkReply, events.SinkMessage, events.SinkBounce, events.SinkRules, "sink.reset",
 	events.RelayQueued, events.RelayAttempt, events.RelayDelivered, events.RelayDeferred, events.RelayBounced,
-	events.RelayExpired, events.RelaySuppressed, events.RelayDSN,
+	events.RelayExpired, events.RelaySuppressed, events.RelayDSN, events.RelayRecovered,
 	events.ProbeResult, events.ProbeChanged,
 }
 

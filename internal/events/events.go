@@ -25,8 +25,12 @@ const (
 	RelayExpired    = "relay.expired"
 	RelaySuppressed = "relay.suppressed"
 	RelayDSN        = "relay.dsn"
-	ProbeResult     = "probe.result"
-	ProbeChanged    = "probe.changed"
+	// RelayRecovered: a recipient in flight when the relay last stopped
+	// (a crash, or a stop past --shutdown-grace), queued again at its
+	// start; the attempt cut off may have delivered it already.
+	RelayRecovered = "relay.recovered"
+	ProbeResult    = "probe.result"
+	ProbeChanged   = "probe.changed"
 )
 
 // Event is one observable fact. Keys that do not apply are empty.

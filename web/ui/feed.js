@@ -19,6 +19,7 @@ const GROUPS = [
   ["relay.bounced", "bounced", true],
   ["relay.expired", "expired", true],
   ["relay.suppressed", "suppressed", true],
+  ["relay.recovered", "sent again after a stop", true],
   ["sink.reply", "sink refusals", true],
   ["relay.queued", "queued", false],
   ["relay.attempt", "attempts", false],

@@ -248,6 +248,9 @@ function renderReceived(el, r, t) {
     return;
   }
   if (r.copies.length) {
+    // A recipient in flight at an unclean stop was sent again: an
+    // unpaired copy is then most likely the cut-off attempt's.
+    const recovered = ((t && t.events) || []).some((e) => e.kind === "relay.recovered");
     el.append(h("p", { id: "received-summary" }, r.copies.length + (r.copies.length === 1 ? " copy" : " copies"),
       r.message_id ? [" under Message-ID ", h("span", { class: "mono" }, "<", iso(r.message_id), ">")] : " that the sink accepted from the relay's attempts",
       r.duplicates ? [", ", h("strong", { class: "dup" }, r.duplicates + (r.duplicates === 1 ? " duplicate" : " duplicates")),
@@ -267,7 +270,9 @@ function renderReceived(el, r, t) {
           h("td", { class: "wide" }, replyLines(sinkReplyLine(c.reply)),
             c.duplicate && prev && !prev.code ? h("div", { class: "muted small" }, "The sink gave no reply to copy " + prev.copy + ", so the relay sent the message again: the recipient now has it twice.") : "",
             !c.code ? h("div", { class: "muted small" }, "The sink kept this copy, but the relay heard no reply: it will count this attempt as failed.") : "",
-            c.unpaired ? h("div", { class: "muted small unpaired" }, "No attempt of the relay's left this copy: the same Message-ID reached the sink another way (sent to it directly, say). It is not counted as a duplicate.") : ""));
+            c.unpaired ? h("div", { class: "muted small unpaired" }, recovered
+              ? "No recorded attempt of the relay's left this copy: most likely the attempt that the relay's stop cut off (\"sent again after a stop\" in the timeline), which the sink took before the relay could record it; the recipient then holds the message twice. It is not counted as a duplicate."
+              : "No recorded attempt of the relay's left this copy: the same Message-ID reached the sink another way (sent to it directly, say), or an attempt the relay did not get to record left it (a crash). It is not counted as a duplicate.") : ""));
       })))));
   }
   if (r.attempts.length) {
