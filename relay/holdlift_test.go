@@ -49,22 +49,10 @@ func TestShapingHoldLiftedByConfigChange(t *testing.T) {
 				t.Fatal(err)
 			}
 			plain := testConfig(mta.addr) // no warmup, no windows
-			idle, err := New(plain, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
+			idle, h2 := restartWith(t, h, plain)
 			if held, err := idle.HeldBack(ctx, id); err != nil || len(held) != 0 {
 				t.Errorf("HeldBack under a configuration without the hold's cause: %+v, %v; want nothing held", held, err)
 			}
-			r2, err := New(plain, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r2.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { r2.Shutdown(context.Background()) })
-			h2 := &harness{t: t, v: h.v, store: h.store, r: r2}
 			start := h.v.Now()
 			h2.settle()
 			if !h2.done(id, 2)() {
@@ -106,24 +94,32 @@ func TestRestHoldLiftedByConfigChange(t *testing.T) {
 	byDomain := testConfig(mta.addr)
 	byDomain.Paths[0].Backoff = dur(time.Hour)
 	byDomain.Paths[0].Destination = DestinationDomain
-	idle, err := New(byDomain, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	idle, h2 := restartWith(t, h, byDomain)
 	if held, err := idle.HeldBack(ctx, id); err != nil || len(held) != 0 {
 		t.Errorf("HeldBack with destination: domain: %+v, %v; want nothing held by the old key's rest", held, err)
 	}
-	r2, err := New(byDomain, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r2.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r2.Shutdown(context.Background()) })
-	h2 := &harness{t: t, v: h.v, store: h.store, r: r2}
 	h2.settle()
 	if !h2.done(id, 1)() {
 		t.Errorf("after the restart: terminal %v, want one@r.test delivered at once", h2.terminal(id))
 	}
+}
+
+// restartWith opens h's store under cfg twice, as a configuration change
+// and a restart do: a relay not started (what relaylab queue reads
+// beside it) and a started one, with a harness of its own.
+func restartWith(t *testing.T, h *harness, cfg Config) (*Relay, *harness) {
+	t.Helper()
+	idle, err := New(cfg, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := New(cfg, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r2.Shutdown(context.Background()) })
+	return idle, &harness{t: t, v: h.v, store: h.store, r: r2}
 }

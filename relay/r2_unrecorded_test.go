@@ -22,12 +22,7 @@ func TestUnrecordedAttemptRequeued(t *testing.T) {
 	mta := startMTA(t, nil)
 	logs := &testutil.SyncBuffer{}
 	h := newHarness(t, testConfig(mta.addr), Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	ddl := func(sql string) {
-		t.Helper()
-		if err := h.store.Write(context.Background(), func(tx *store.Tx) error { _, err := tx.Exec(sql); return err }); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ddl := func(sql string) { t.Helper(); execSQL(t, h.store, sql) }
 	ddl(`CREATE TRIGGER no_attempt BEFORE INSERT ON events WHEN NEW.kind = '` + events.RelayAttempt + `' BEGIN SELECT RAISE(ABORT, 'database or disk is full (the test)'); END`)
 	id := h.enqueue("alice@s.test", "bob@r.test")
 	state := func() RecipientInfo {
@@ -68,12 +63,7 @@ func TestStrandedRecipientsRequeuedWhenStoreRecovers(t *testing.T) {
 	mta := startMTA(t, nil)
 	logs := &testutil.SyncBuffer{}
 	h := newHarness(t, testConfig(mta.addr), Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	ddl := func(sql string) {
-		t.Helper()
-		if err := h.store.Write(context.Background(), func(tx *store.Tx) error { _, err := tx.Exec(sql); return err }); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ddl := func(sql string) { t.Helper(); execSQL(t, h.store, sql) }
 	ddl(`CREATE TRIGGER no_attempt BEFORE INSERT ON events WHEN NEW.kind = '` + events.RelayAttempt + `' BEGIN SELECT RAISE(ABORT, 'database or disk is full (the test)'); END`)
 	ddl(`CREATE TRIGGER no_requeue BEFORE UPDATE OF state ON relay_recipients WHEN NEW.state = 'deferred' BEGIN SELECT RAISE(ABORT, 'database or disk is full (the test)'); END`)
 	id := h.enqueue("alice@s.test", "bob@r.test")
@@ -101,5 +91,14 @@ func TestStrandedRecipientsRequeuedWhenStoreRecovers(t *testing.T) {
 	}
 	if l := logs.String(); !strings.Contains(l, "the store takes writes again") {
 		t.Errorf("log %q: want the recovery said", l)
+	}
+}
+
+// execSQL runs one statement in a write of st (a trigger that stands for
+// a full disk, and its removal).
+func execSQL(t *testing.T, st *store.Store, sql string) {
+	t.Helper()
+	if err := st.Write(context.Background(), func(tx *store.Tx) error { _, err := tx.Exec(sql); return err }); err != nil {
+		t.Fatal(err)
 	}
 }
