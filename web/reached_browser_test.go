@@ -35,6 +35,10 @@ func TestBrowserHostOnlyWhereReached(t *testing.T) {
 				LastReply: QueueReply{Stage: "rcpt", Code: 421, Enhanced: "4.7.0", Text: "[TSS04] Messages temporarily deferred"}, Category: "rate-limited"},
 			{Address: "down@yahoo.test", State: "deferred", Attempts: 1, NextAttempt: now.Add(time.Minute), Path: "sinkpath", Host: host,
 				LastReply: QueueReply{Stage: "connect", Text: "connection refused"}, Category: "connection"},
+			// An MX host without an address: nothing was dialled (walk M:
+			// it read "gave no SMTP reply").
+			{Address: "nodns@yahoo.test", State: "deferred", Attempts: 1, NextAttempt: now.Add(time.Minute), Path: "sinkpath", Host: "ghost.noaddr.test",
+				LastReply: QueueReply{Stage: "dns", Enhanced: "4.4.4", Text: "address lookup for ghost.noaddr.test: no address"}, Category: "dns-failure"},
 		}}}
 	appendEvents(t, st,
 		events.Event{Kind: events.RelayDeferred, Message: "held-1", Recipient: "held@yahoo.test"}.WithPayload(map[string]any{"attempts": 0, "host": host,
@@ -43,12 +47,14 @@ func TestBrowserHostOnlyWhereReached(t *testing.T) {
 			"reply": map[string]any{"stage": "rcpt", "code": 421, "enhanced": "4.7.0", "text": "[TSS04] Messages temporarily deferred"}}),
 		events.Event{Kind: events.RelayAttempt, Message: "held-1", Recipient: "down@yahoo.test", Target: host}.WithPayload(map[string]any{"attempt": 1, "host": host, "path": "sinkpath",
 			"reply": map[string]any{"stage": "connect", "code": 0, "text": "connection refused"}}),
+		events.Event{Kind: events.RelayAttempt, Message: "held-1", Recipient: "nodns@yahoo.test", Target: "ghost.noaddr.test"}.WithPayload(map[string]any{"attempt": 1, "host": "ghost.noaddr.test", "path": "sinkpath",
+			"reply": map[string]any{"stage": "dns", "code": 0, "enhanced": "4.4.4", "text": "address lookup for ghost.noaddr.test: no address"}}),
 	)
 	s := listen(t, Options{Store: st, Relay: relay})
 	base := "http://" + s.Addr()
 
 	b.do(t, chromedp.Navigate(base+"/#/queue"))
-	b.waitFor(t, "the queue", `document.querySelectorAll("#queue-table tbody tr .via").length === 5`)
+	b.waitFor(t, "the queue", `document.querySelectorAll("#queue-table tbody tr .via").length === 6`)
 	vias := b.eval(t, `[...document.querySelectorAll("#queue-table tbody tr .via")].map((d) => d.textContent)`).([]any)
 	for i, want := range []string{
 		"path sinkpath · held by shaping, not tried yet",
@@ -56,6 +62,7 @@ func TestBrowserHostOnlyWhereReached(t *testing.T) {
 		"path sinkpath · held by shaping after 1 attempt(s), not tried since",
 		"path sinkpath · host " + host,
 		"path sinkpath · host " + host + " gave no SMTP reply",
+		"path sinkpath · host ghost.noaddr.test not reached: its DNS lookup failed",
 	} {
 		if got := vias[i].(string); got != want {
 			t.Errorf("recipient %d: %q, want %q", i, got, want)
@@ -63,7 +70,7 @@ func TestBrowserHostOnlyWhereReached(t *testing.T) {
 	}
 
 	b.do(t, chromedp.Navigate(base+"/#/feed"))
-	b.waitFor(t, "the backlog", `document.querySelectorAll("#feed-rows tr").length === 3`)
+	b.waitFor(t, "the backlog", `document.querySelectorAll("#feed-rows tr").length === 4`)
 	row := func(rcpt string) string {
 		return b.eval(t, `[...document.querySelectorAll("#feed-rows tr")].find((tr) => tr.innerText.includes("`+rcpt+`")).innerText.replace(/\s+/g, " ")`).(string)
 	}
@@ -75,6 +82,9 @@ func TestBrowserHostOnlyWhereReached(t *testing.T) {
 	}
 	if got := row("down@yahoo.test"); !strings.Contains(got, "tried "+host+", no SMTP reply") || strings.Contains(got, "via") {
 		t.Errorf("the feed's row of an attempt that reached no server: %q", got)
+	}
+	if got := row("nodns@yahoo.test"); !strings.Contains(got, "not reached: the DNS lookup for ghost.noaddr.test failed") || strings.Contains(got, "tried") {
+		t.Errorf("the feed's row of an attempt whose lookup failed: %q", got)
 	}
 	if ex := b.exceptions(); len(ex) > 0 {
 		t.Fatalf("uncaught errors or stray logs in the page: %v", ex)

@@ -126,6 +126,7 @@ export function summary(e) {
   // An attempt that got no reply says it tried the host.
   const rep = p.reply && typeof p.reply === "object" ? p.reply : {};
   if (p.host && rep.code > 0 && rep.stage !== "shaping" && !rep.local) parts.push(["via ", iso(p.host)]);
+  else if (p.host && e.kind === "relay.attempt" && rep.stage === "dns") parts.push(["not reached: the DNS lookup for ", iso(p.host), " failed"]);
   else if (p.host && e.kind === "relay.attempt") parts.push(["tried ", iso(p.host), ", no SMTP reply"]);
   if (p.next_attempt) parts.push("next " + String(p.next_attempt).replace("T", " ").slice(0, 19));
   if (e.kind === "relay.dsn" || e.kind === "sink.bounce") parts.push([(typeof p.action === "string" ? p.action + " " : "") + "DSN to <", iso(p.to || ""), ">"]);

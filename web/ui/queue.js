@@ -391,5 +391,8 @@ export function reached(r) {
   if (held) return n ? "held by shaping after " + n + " attempt(s), not tried since" : "held by shaping, not tried yet";
   if (!n) return "not tried yet";
   if (!r.host) return "";
-  return rep.code > 0 ? "host " + r.host : "host " + r.host + " gave no SMTP reply";
+  if (rep.code > 0) return "host " + r.host;
+  // A failed lookup dialled nothing: the host was never reached.
+  if (rep.stage === "dns") return "host " + r.host + " not reached: its DNS lookup failed";
+  return "host " + r.host + " gave no SMTP reply";
 }
