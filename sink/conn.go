@@ -294,6 +294,15 @@ func (c *conn) Read(p []byte) (int, error) {
 				}
 				c.notef('*', "unterminated line "+strconv.Quote(string(p[:min(n, 200)]))+" "+when+": not a command (RFC 5321 2.3.8), not answered")
 			}
+			var ne net.Error
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !(errors.As(err, &ne) && ne.Timeout()) && !c.netClosed {
+				// The connection broke (reset by the client, a TLS
+				// record that does not decrypt): go-smtp answers with
+				// "421 4.4.0 Connection error", which no client reads
+				// on it. Noted, not recorded as a reply the sink gave.
+				c.netClosed = true
+				c.notef('*', "the connection broke ("+err.Error()+"): no reply sent")
+			}
 			return 0, err
 		}
 		if n == 0 {

@@ -343,3 +343,29 @@ func TestTranscriptEscapesEchoedControls(t *testing.T) {
 		t.Errorf("want the direction control escaped on every line; transcript:\n%s", tr)
 	}
 }
+
+// A client that resets the connection mid-session (walk SF of the
+// fourteenth session, left alone then) ends the session with the break
+// noted, not with go-smtp's "421 4.4.0 Connection error" recorded as a
+// reply the sink gave: nothing can read it on a reset connection.
+func TestConnectionResetRecordsNoReply(t *testing.T) {
+	t.Parallel()
+	s, st := testSink(t, nil, nil)
+	c := dial(t, addrOf(t, s, "mx"))
+	c.greet()
+	c.expect(250, "", "MAIL FROM:<a@s.test>")
+	tcp := c.nc.(*net.TCPConn)
+	tcp.SetLinger(0) // a close that sends RST, as a client killed mid-session
+	tcp.Close()
+	var tr, replies string
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if tr, replies = sessionText(t, st, 1); strings.Contains(tr, "connection broke") || strings.Contains(tr, "421") {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(tr, "* the connection broke (") || strings.Contains(tr, "421") || strings.Contains(replies, "421") {
+		t.Errorf("want the break noted and no 421; transcript:\n%s\nreplies %s", tr, replies)
+	}
+}
