@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -380,7 +379,8 @@ func reloadSink(sk *sink.Sink, running *fileConfig, load func() (*fileConfig, er
 		log.Error("SIGHUP: rules not reloaded; the old ones stay", "err", err)
 		return
 	}
-	log.Info("SIGHUP: rules reloaded", "rules", len(next.Sink.Rules), "profiles", len(sk.ProfileNames()), "domain_maps", len(next.Sink.Profiles))
+	// The sink logs the reload itself ("sink configuration reloaded",
+	// with the same counts): a second line here said it twice.
 	if !reflect.DeepEqual(running.Sink.Verify, next.Sink.Verify) {
 		if err := sk.SetVerifier(next.Sink.Verify, sinkVerifier(next.Sink.Verify, log)); err != nil {
 			log.Error("SIGHUP: sink.verify not reloaded; the old checks stay", "err", err)
@@ -505,9 +505,4 @@ func (d daemonFlags) loaderAt(webListen string, adjust func(*fileConfig) error) 
 		}
 		return cfg, nil
 	}
-}
-
-// shutdownContext bounds a graceful shutdown by --shutdown-grace.
-func (d daemonFlags) shutdownContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), *d.grace)
 }

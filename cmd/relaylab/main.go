@@ -35,6 +35,10 @@ type env struct {
 	stdout, stderr io.Writer
 	// hup delivers SIGHUP to commands that reload on it.
 	hup <-chan os.Signal
+	// again delivers a SIGINT or SIGTERM after the first (which ends the
+	// context a command runs in): a daemon stopping gracefully then
+	// stops at once.
+	again <-chan os.Signal
 }
 
 // exitError ends the process with code after printing err (if not nil).
@@ -72,12 +76,31 @@ var registered []command
 func register(c command) { registered = append(registered, c) }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, again := stopSignals()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, hup: hup}
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, hup: hup, again: again}
 	os.Exit(run(ctx, e, os.Args[1:]))
+}
+
+// stopSignals returns the context that the first SIGINT or SIGTERM ends,
+// and the channel that delivers the ones after it.
+func stopSignals() (context.Context, <-chan os.Signal) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	again := make(chan os.Signal, 1)
+	go func() {
+		<-sigs
+		cancel()
+		for s := range sigs {
+			select {
+			case again <- s:
+			default: // one is waiting to be read already
+			}
+		}
+	}()
+	return ctx, again
 }
 
 // errorLine is the line a command's error is printed as: "relaylab NAME:

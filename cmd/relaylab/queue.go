@@ -30,7 +30,7 @@ func openRelay(ctx context.Context, e *env, db, cfgPath string) (*relay.Relay, s
 	if err != nil {
 		return nil, "", nil, err
 	}
-	st, _, err := openStore(ctx, cfg, path, log) // recordedStore: it exists
+	st, _, err := openStoreFor(ctx, cfg, path, log, false) // recordedStore: it exists
 	if err != nil {
 		return nil, "", nil, err
 	}

@@ -77,9 +77,14 @@ clients without AUTH), queues it durably and delivers it over its paths
 	}
 	if err != nil {
 		abandon()
-		return err
+		return startError(storePath(cfg, *df.db), err)
 	}
 	defer st.Close()
+	listenKey := "relay.listen"
+	if *listen != "" {
+		listenKey = "--listen"
+	}
+	logRelayListeners(log, rl, listenKey)
 	if a := rl.Addr(); a != nil {
 		who, note, _ := submitPolicy(a, relayCfg)
 		fmt.Fprintf(e.stdout, "relay listening on smtp://%s (submission; %s)\n", a, who)
@@ -103,10 +108,10 @@ clients without AUTH), queues it durably and delivers it over its paths
 	}
 	fmt.Fprintf(e.stdout, "Ctrl-C stops; `%s` shows the queue.\n", queueListCmd(dbPath))
 	<-ctx.Done()
-	log.Info("shutting down", "grace", *df.grace)
-	sctx, cancel := df.shutdownContext()
+	shuttingDown(log, *df.grace)
+	sctx, cancel := df.stopContext(e, log)
 	defer cancel()
-	return graceRanOut(e, "relay", *df.grace, []error{rl.Shutdown(sctx)})
+	return stopOutcome(log, *df.grace, []stopped{{"relay", rl.Shutdown(sctx)}})
 }
 
 // queueListCmd is the command that lists the queue of the store at path:

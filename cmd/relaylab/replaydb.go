@@ -28,7 +28,11 @@ func checkReplayDB(ctx context.Context, w io.Writer, path string) error {
 	if !fi.Mode().IsRegular() {
 		return usageError("--db %s is not a file: give a store file, or a name that does not exist yet for a new one", path)
 	}
-	if why := notAStore(ctx, path); why != "" {
+	why, err := notAStore(ctx, path)
+	if err != nil {
+		return unusableStore(path, true, err)
+	}
+	if why != "" {
 		return usageError("--db %s is not a relaylab store (%s): give a file that does not exist yet, and replay creates one", path, why)
 	}
 	pid, err := openElsewhere(path)

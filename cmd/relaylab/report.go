@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/store"
@@ -50,11 +52,11 @@ the report cannot be written whole.`)
 	if !valid {
 		return usageError("--format %q: want one of %s", *format, strings.Join(reports.Formats, ", "))
 	}
-	st, err := store.Open(ctx, store.Options{Path: *db})
+	st, done, err := openToRead(ctx, *db)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer done()
 	d, err := reports.Load(ctx, st)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", *db, err)
@@ -107,4 +109,36 @@ func (s sinkRecord) tally(ctx context.Context) ([]reports.SinkReply, sink.ReplyT
 		out[i] = reports.SinkReply{Stage: string(c.Stage), Code: c.Code, Count: c.Count}
 	}
 	return out, t, nil
+}
+
+// openToRead opens the store at path for a report. A user who may read
+// the store but not write beside it (the store of a serve another user
+// runs) cannot open it as a store, since SQLite would create its index
+// (PATH-shm) there: the report then reads a copy taken read-only into a
+// temporary directory, which done removes.
+func openToRead(ctx context.Context, path string) (st *store.Store, done func(), err error) {
+	st, err = store.Open(ctx, store.Options{Path: path})
+	if err == nil {
+		return st, func() { st.Close() }, nil
+	}
+	if !sqliteAccessError(err) {
+		return nil, nil, unusableStore(path, false, err)
+	}
+	tmp, terr := os.MkdirTemp("", "relaylab-report-*")
+	if terr != nil {
+		return nil, nil, unusableStore(path, false, err)
+	}
+	snap := filepath.Join(tmp, "copy.db")
+	cerr := readOnly(ctx, path, func(db *sql.DB) error {
+		_, err := db.ExecContext(ctx, `VACUUM INTO ?`, snap)
+		return err
+	})
+	if cerr == nil {
+		st, cerr = store.Open(ctx, store.Options{Path: snap})
+	}
+	if cerr != nil {
+		os.RemoveAll(tmp)
+		return nil, nil, unusableStore(path, false, err)
+	}
+	return st, func() { st.Close(); os.RemoveAll(tmp) }, nil
 }

@@ -556,9 +556,11 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 		}
 	}
 	if o.authUser != "" {
+		s.authing = true
 		if err := c.Auth(o.authUser, o.authPass); err != nil {
 			return s.failed(err)
 		}
+		s.authing = false
 	}
 	if o.quitAfter == "helo" {
 		return s.quit(e, c)
@@ -690,6 +692,9 @@ type sendSession struct {
 	ctx   context.Context // ended by Ctrl-C
 	o     *sendOptions
 	stage string
+	// authing is set while send asks for AUTH, so that an AUTH the
+	// server does not offer gets advice of its own.
+	authing bool
 }
 
 // sent notes the stage a command line starts.
@@ -983,6 +988,10 @@ func (s *sendSession) connErr(doing string, err error) error {
 	switch kind := smtpload.ErrorKind(err); {
 	case errors.Is(err, smtpload.ErrNotOffered):
 		category, reason = "not-offered", "the server's EHLO reply does not offer it, so nothing was sent"
+		if s.authing && (s.o.startTLS || s.o.implicitTLS) {
+			// Without TLS, the error says already to add it first.
+			advice = "drop --auth-user if the server takes mail from your address without AUTH (relaylab's relay does from relay.allowed_networks, loopback by default); else configure users on the server (for relaylab's relay, relay.users) or use a port that offers AUTH"
+		}
 	case kind == "refused":
 		reason = "nothing accepted the connection"
 		advice = "is a server listening there? (relaylab sink listens on 127.0.0.1:2525 by default)"

@@ -270,6 +270,7 @@ func TestSendHints(t *testing.T) {
 	t.Parallel()
 	plain := smtptest.Start(t, smtptest.Options{})
 	implicit := smtptest.Start(t, smtptest.Options{Implicit: true})
+	tlsNoAuth := smtptest.Start(t, smtptest.Options{StartTLS: true})
 	silentDot, _ := scriptServer(t, "250 script.test", func(cmd string) (string, bool) {
 		if cmd == "." {
 			return "", false
@@ -284,6 +285,9 @@ func TestSendHints(t *testing.T) {
 		{"starttls not offered", plain.Addr, []string{"--starttls"}, []string{"does not offer STARTTLS", "category not-offered"}, []string{"--tls is for port 465"}},
 		{"timeout after the dot", silentDot, nil, []string{"did not answer the message's final dot in time", "may have delivered", "what to do: check the server's log"}, nil},
 		{"plain to implicit tls", implicit.Addr, nil, []string{"sent no greeting", "add --tls"}, nil},
+		// The server offers no AUTH, even after TLS: what to do is to
+		// drop --auth-user or give the server users (walk N5).
+		{"auth not offered", tlsNoAuth.Addr, []string{"--starttls", "--insecure", "--auth-user", "a", "--auth-pass", "b"}, []string{"does not offer AUTH", "category not-offered", "what to do: drop --auth-user", "relay.users"}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

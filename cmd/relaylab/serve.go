@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -30,8 +29,10 @@ type component struct {
 
 const serveExit = `
 
-Exit status: 0 after a clean stop (SIGINT or SIGTERM: listeners close,
-sessions in flight finish up to --shutdown-grace, the store is flushed), 2
+Exit status: 0 after a stop by SIGINT or SIGTERM (listeners close,
+sessions and deliveries in progress finish up to --shutdown-grace, or
+until a second SIGINT or SIGTERM, which stops at once; the store is
+flushed, and the log says what was cut and what becomes of it), 2
 for bad flags or a bad configuration (the error names the file, line and
 key), 1 when it cannot run (an address in use, a store that cannot be
 opened).`
@@ -94,30 +95,26 @@ settings from the configuration file.`+serveExit)
 	}
 	startKeep(ctx, st, cfg, log)
 	var running []component
-	stopRunning := func() []error {
-		sctx, cancel := df.shutdownContext()
+	stopRunning := func() []stopped {
+		sctx, cancel := df.stopContext(e, log)
 		defer cancel()
-		var errs []error
+		var outs []stopped
 		for i := len(running) - 1; i >= 0; i-- {
-			if err := running[i].shutdown(sctx); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", running[i].name, err))
-			}
+			outs = append(outs, stopped{running[i].name, running[i].shutdown(sctx)})
 		}
-		return errs
+		return outs
 	}
 	stopAll := func() error {
-		errs := stopRunning()
-		if err := st.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("store: %w", err))
-		}
-		return graceRanOut(e, "serve", *df.grace, errs)
+		outs := stopRunning()
+		outs = append(outs, stopped{"store", st.Close()})
+		return stopOutcome(log, *df.grace, outs)
 	}
 	// failed stops what started and abandons the store: a start that
 	// fails (an address in use) leaves no new, empty store file behind.
 	failed := func(err error) error {
 		stopRunning()
 		abandon()
-		return err
+		return startError(storePath(cfg, *df.db), err)
 	}
 
 	sinkCfg := cfg.Sink // cfg stays as the file says: SIGHUP compares with it
@@ -141,6 +138,12 @@ settings from the configuration file.`+serveExit)
 		return failed(err)
 	}
 	running = append(running, component{"relay", rl.Shutdown})
+	listenKey := "relay.listen"
+	if *sf.relay != "" {
+		listenKey = "--relay-listen"
+	}
+	logRelayListeners(log, rl, listenKey)
+	warnSinkBeyondLoopback(log, sk)
 	if !cfg.bounceRelaySet {
 		sk.SetBounceSubmitter(ownRelayName, ownBounceSubmitter(rl))
 	}
@@ -193,7 +196,7 @@ settings from the configuration file.`+serveExit)
 	for {
 		select {
 		case <-ctx.Done():
-			log.Info("shutting down", "grace", *df.grace)
+			shuttingDown(log, *df.grace)
 			return stopAll()
 		case <-e.hup:
 			reloadSink(sk, cfg, load, log)
@@ -314,26 +317,4 @@ func storePath(c *fileConfig, db string) string {
 		return db
 	}
 	return c.Store.Path
-}
-
-// graceRanOut takes out of a stop's errors those that say only that
-// --shutdown-grace ran out, and says on stderr what that cut short:
-// deliveries in progress stay queued and are tried again at the next
-// start, open sessions are closed, and nothing acknowledged is lost. A
-// stop that cuts them at the grace is the stop the help promises, not a
-// failure to run, so it exits 0. The other errors are returned.
-func graceRanOut(e *env, cmd string, grace time.Duration, errs []error) error {
-	var cut, rest []error
-	for _, err := range errs {
-		if errors.Is(err, context.DeadlineExceeded) {
-			cut = append(cut, err)
-		} else {
-			rest = append(rest, err)
-		}
-	}
-	if len(cut) > 0 {
-		fmt.Fprintf(e.stderr, "relaylab %s: --shutdown-grace %s ran out (%v): deliveries still in progress stay queued and are tried again at the next start, open sessions were closed, and nothing acknowledged with 250 is lost\n",
-			cmd, grace, errors.Join(cut...))
-	}
-	return errors.Join(rest...)
 }

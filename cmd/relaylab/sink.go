@@ -77,15 +77,16 @@ clear" deletes what it recorded, besides.`+serveExit)
 	}
 	if err != nil {
 		abandon()
-		return err
+		return startError(storePath(cfg, *df.db), err)
 	}
+	warnSinkBeyondLoopback(log, sk)
 	fmt.Fprintf(e.stdout, "relaylab sink is running; the store is %s\n", storePath(cfg, *df.db))
 	printSinkAddrs(e, sk)
 	fmt.Fprintf(e.stdout, "try: %s --to 'rcpt550@example.test'   (rejected at RCPT)\n", sinkTry(cfg.Sink.Listeners, cfg.Sink.Rules, sk.Addrs()))
 	fmt.Fprintln(e.stdout, bounceLine(sk.BounceRelay()))
 	if *ready != "" {
 		if err := writeReady(*ready, storePath(cfg, *df.db), sk, nil, nil); err != nil {
-			sctx, cancel := df.shutdownContext()
+			sctx, cancel := df.stopContext(e, log)
 			sk.Shutdown(sctx)
 			cancel()
 			abandon()
@@ -98,11 +99,11 @@ clear" deletes what it recorded, besides.`+serveExit)
 	for {
 		select {
 		case <-ctx.Done():
-			log.Info("shutting down", "grace", *df.grace)
-			sctx, cancel := df.shutdownContext()
+			shuttingDown(log, *df.grace)
+			sctx, cancel := df.stopContext(e, log)
 			serr := sk.Shutdown(sctx)
 			cancel()
-			return graceRanOut(e, "sink", *df.grace, []error{serr, st.Close()})
+			return stopOutcome(log, *df.grace, []stopped{{"sink", serr}, {"store", st.Close()}})
 		case <-e.hup:
 			reloadSink(sk, cfg, load, log)
 		}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -23,23 +24,52 @@ const storeHint = "point --db at the store that relaylab serve, relay, sink or r
 
 // notAStore says why the existing file at path is not a relaylab store,
 // or "" when it is one. It looks read-only (mode=ro): looking must not
-// change the file, not even its journal mode.
-func notAStore(ctx context.Context, path string) string {
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
-	if err != nil {
-		return err.Error()
-	}
-	defer db.Close()
+// change the file, not even its journal mode. An error says it could not
+// look: SQLite could not open or lock the file (a permission, a directory
+// where it cannot create the -shm file), or found it damaged.
+func notAStore(ctx context.Context, path string) (string, error) {
 	var n int
 	// store.Open records every migration it applies in schema_migrations.
-	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n)
+	err := readOnly(ctx, path, func(db *sql.DB) error {
+		return db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n)
+	})
 	switch {
+	case err != nil && (sqliteAccessError(err) || corruptStoreText(path, err) != ""):
+		return "", err
 	case err != nil:
-		return err.Error()
+		return err.Error(), nil
 	case n == 0:
-		return "no schema_migrations table"
+		return "no schema_migrations table", nil
 	}
-	return ""
+	return "", nil
+}
+
+// readOnly runs fn on the store at path opened read-only. A store in WAL
+// mode needs its index (PATH-shm) even to be read, and SQLite cannot
+// create it in a directory this user may not write: when there is no
+// write-ahead log (no process has the store open, or it stopped cleanly),
+// the file alone holds everything, and it is read as immutable instead.
+func readOnly(ctx context.Context, path string, fn func(*sql.DB) error) error {
+	err := withDB(ctx, "file:"+path+"?mode=ro", fn)
+	if err == nil || !sqliteAccessError(err) {
+		return err
+	}
+	if _, serr := os.Stat(path + "-wal"); !errors.Is(serr, fs.ErrNotExist) {
+		return err
+	}
+	if ierr := withDB(ctx, "file:"+path+"?mode=ro&immutable=1", fn); ierr == nil {
+		return nil
+	}
+	return err
+}
+
+func withDB(ctx context.Context, dsn string, fn func(*sql.DB) error) error {
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
 }
 
 // requireStore refuses a path that is not an existing relaylab store, before
@@ -77,10 +107,28 @@ func requireStore(ctx context.Context, path string) error {
 	case fi.IsDir():
 		return usageError("store %s is a directory: %s", path, storeHint)
 	}
-	if why := notAStore(ctx, path); why != "" {
+	why, err := notAStore(ctx, path)
+	if err != nil {
+		return unusableStore(path, false, err)
+	}
+	if why != "" {
 		return usageError("%s is not a relaylab store (%s): %s", path, why, storeHint)
 	}
 	return nil
+}
+
+// unusableStore is the error for a store that SQLite could not open,
+// lock, read or write (err): which file or directory this user may not
+// use, and what to do; a damaged store and what to do about it; else err
+// with what to check.
+func unusableStore(path string, write bool, err error) error {
+	if why := storeAccess(path, write, osAccess); why != "" {
+		return errors.New(why)
+	}
+	if why := corruptStoreText(path, err); why != "" {
+		return errors.New(why)
+	}
+	return storeOpenError(err)
 }
 
 // openStore opens the store named by --db (or the config), creating it
@@ -93,6 +141,13 @@ func requireStore(ctx context.Context, path string) error {
 // recorded in it, removes it, so that a failed start (an address in use)
 // leaves no empty store behind. A store that was there stays.
 func openStore(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logger) (st *store.Store, abandon func(), err error) {
+	return openStoreFor(ctx, c, dbFlag, log, true)
+}
+
+// openStoreFor is openStore for a command that may only read (write
+// false: queue list): it does not try a write first, so that a user who
+// may read the store but not write it lists its queue.
+func openStoreFor(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logger, write bool) (st *store.Store, abandon func(), err error) {
 	path := c.Store.Path
 	if dbFlag != "" {
 		path = dbFlag
@@ -100,13 +155,23 @@ func openStore(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logg
 	fi, err := os.Stat(path)
 	created := errors.Is(err, fs.ErrNotExist)
 	if err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
-		if why := notAStore(ctx, path); why != "" {
+		why, err := notAStore(ctx, path)
+		if err != nil {
+			return nil, nil, unusableStore(path, write, err)
+		}
+		if why != "" {
 			return nil, nil, fmt.Errorf("%s is not a relaylab store (%s): %s, or at a file that does not exist yet to start a new store", path, why, storeHint)
 		}
 	}
 	st, err = store.Open(ctx, store.Options{Path: path, Sync: store.Sync(c.Store.Sync), Logger: log})
 	if err != nil {
-		return nil, nil, storeOpenError(err)
+		return nil, nil, unusableStore(path, write, err)
+	}
+	if write {
+		if err := tryWrite(ctx, st, path); err != nil {
+			st.Close()
+			return nil, nil, err
+		}
 	}
 	if w := weakerSync(c.Store.Sync); w != "" {
 		log.Warn(w)
@@ -131,6 +196,47 @@ func openStore(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logg
 		}
 	}
 	return st, abandon, nil
+}
+
+// tryWrite writes a row of the store as it was, and rolls that back, so
+// that a store this process cannot write (a read-only file, a lock another
+// program holds) is said at start, naming the file and what to do, rather
+// than by a 451 to every message once the command says it runs. (An empty
+// transaction would not do: SQLite begins and commits one on a read-only
+// file without a word.)
+func tryWrite(ctx context.Context, st *store.Store, path string) error {
+	err := st.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(`UPDATE schema_migrations SET name = name WHERE version = (SELECT MIN(version) FROM schema_migrations)`); err != nil {
+			return err
+		}
+		return errWriteTried
+	})
+	var se sqlite3.Error
+	switch {
+	case errors.Is(err, errWriteTried):
+		return nil
+	case errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked):
+		return errors.New(lockedStoreText(path, se))
+	}
+	return unusableStore(path, true, err)
+}
+
+// errWriteTried rolls tryWrite's write back once it has worked.
+var errWriteTried = errors.New("the write worked; rolled back, as it changed nothing")
+
+// lockedStoreText says that another process holds the store's write lock
+// (err), naming it when it can be told, and what to do.
+func lockedStoreText(path string, err error) string {
+	who := "another process"
+	if pids, _ := storeHolders(path); len(pids) > 0 {
+		var names []string
+		for _, pid := range pids {
+			names = append(names, describeProcess(pid))
+		}
+		who = strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("the store %s is locked for writing by %s (%v), and relaylab records into it: end that program's write transaction (in the sqlite3 shell, COMMIT or ROLLBACK, or quit it), or give relaylab a store of its own with --db",
+		path, who, err)
 }
 
 // storeOpenError adds what to check to a store.Open error that the file

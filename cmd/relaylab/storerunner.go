@@ -50,12 +50,18 @@ func refuseSecondRunner(path, command string) error {
 	}
 	mine := storeRoles(command)
 	for _, pid := range pids {
-		other, _ := processRoles(pid)
+		other, args := processRoles(pid)
 		for _, r := range mine {
 			if !slices.Contains(other, r) {
 				continue
 			}
 			who := describeProcess(pid)
+			if len(args) > 0 && !strings.HasPrefix(filepath.Base(args[0]), "relaylab") {
+				// Not a relaylab command line: what it does with the
+				// store cannot be told, only that it has it open.
+				return fmt.Errorf("the store %s is open in another program, %s: if it is a relaylab by another name running a %s, a second %s on one store would %s; stop that program first (or, if it only reads, run it after relaylab starts), or give relaylab a store of its own with --db",
+					path, who, r, r, secondRunnerHarm(r))
+			}
 			return fmt.Errorf("the store %s is in use by %s, which runs a %s on it already: a second %s on one store would %s; stop that process first, or give this one a store of its own with --db",
 				path, who, r, r, secondRunnerHarm(r))
 		}

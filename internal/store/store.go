@@ -271,7 +271,7 @@ func (s *Store) commit(batch []*request) {
 		return
 	}
 	if err := s.control(ctx, `BEGIN IMMEDIATE`); err != nil {
-		err = fmt.Errorf("store: begin: %w", err)
+		err = fmt.Errorf("store: %s: beginning a write: %w", s.path, err)
 		s.failed(err)
 		for _, r := range batch {
 			r.err <- err

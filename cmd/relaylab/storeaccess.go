@@ -1,0 +1,183 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// A store this user cannot read or write is not a foreign file: SQLite
+// says "attempt to write a readonly database" or "unable to open database
+// file" for both a file without permission and a directory where it cannot
+// create the write-ahead log (PATH-wal) and its index (PATH-shm), which a
+// store in WAL mode needs beside it even to be read. storeAccess finds
+// which file or directory it is, so that the message names it and says
+// what to do.
+
+// fileAccess is how storeAccess looks at the file system: the real one,
+// or in tests one that refuses what a user without permission would be
+// refused (tests run as root, whom permissions do not stop).
+type fileAccess struct {
+	// open opens name for reading, or for writing with write; it
+	// returns the error the open gives.
+	open func(name string, write bool) error
+	// createIn creates and removes a file in dir.
+	createIn func(dir string) error
+	// owner names the user that owns name, "" when unknown.
+	owner func(name string) string
+}
+
+// osAccess is the file system as this process sees it.
+var osAccess = fileAccess{
+	open: func(name string, write bool) error {
+		flag := os.O_RDONLY
+		if write {
+			flag = os.O_RDWR
+		}
+		f, err := os.OpenFile(name, flag, 0)
+		if err == nil {
+			f.Close()
+		}
+		return err
+	},
+	createIn: func(dir string) error {
+		f, err := os.CreateTemp(dir, ".relaylab-access-*")
+		if err != nil {
+			return err
+		}
+		f.Close()
+		return os.Remove(f.Name())
+	},
+	owner: fileOwner,
+}
+
+// storeAccess says what keeps this user from using the store at path,
+// reading it or (write) writing it, or "" when it finds nothing. The
+// store need not exist: a new one is created in its directory.
+func storeAccess(path string, write bool, a fileAccess) string {
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := a.createIn(dir); isDenied(err) {
+			return fmt.Sprintf("this user (%s) cannot create the store %s: the directory %s%s does not let it create files (%s); %s",
+				whoAmI(), path, dir, ownedBy(a, dir), deniedText(err), accessFix(dir, write))
+		}
+		return ""
+	}
+	if err := a.open(path, false); isDenied(err) {
+		return fmt.Sprintf("this user (%s) cannot read the store %s%s: %s; %s", whoAmI(), path, ownedBy(a, path), deniedText(err), accessFix(path, write))
+	}
+	if write {
+		if err := a.open(path, true); isDenied(err) {
+			return fmt.Sprintf("the store %s%s is read-only for this user (%s: %s), and this command records into it; %s", path, ownedBy(a, path), whoAmI(), deniedText(err), accessFix(path, write))
+		}
+	}
+	missing := false
+	for _, suffix := range sideSuffixes {
+		side := path + suffix
+		if _, err := os.Stat(side); errors.Is(err, fs.ErrNotExist) {
+			missing = true
+			continue
+		}
+		// A reader needs the index (-shm) writable, unless SQLite can
+		// fall back to reading without it; a writer needs both.
+		if !write && suffix == "-wal" {
+			continue
+		}
+		if err := a.open(side, true); isDenied(err) {
+			return fmt.Sprintf("this user (%s) cannot write %s%s, the file SQLite keeps beside the store %s while it is open: %s; %s",
+				whoAmI(), side, ownedBy(a, side), path, deniedText(err), accessFix(side, write))
+		}
+	}
+	if missing {
+		if err := a.createIn(dir); isDenied(err) {
+			return fmt.Sprintf("this user (%s) cannot create files in the directory %s%s, where SQLite keeps the store's write-ahead log and its index (%s-wal, %s-shm) while the store is open, even to read it: %s; %s",
+				whoAmI(), dir, ownedBy(a, dir), filepath.Base(path), filepath.Base(path), deniedText(err), accessFix(dir, write))
+		}
+	}
+	return ""
+}
+
+// sideSuffixes are the files SQLite keeps beside a store in WAL mode.
+var sideSuffixes = []string{"-wal", "-shm"}
+
+// accessFix says what to do about a store this user may not use.
+func accessFix(what string, write bool) string {
+	fix := "run relaylab as the user that owns it, or give this user access (chown or chmod " + what + ")"
+	if !write {
+		fix += "; a copy of the store (cp, with its -wal file if there is one) in a directory of your own reads as well"
+	}
+	return fix
+}
+
+// isDenied says whether err is the file system refusing: no permission,
+// or a read-only file system.
+func isDenied(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
+}
+
+// deniedText is err's reason alone ("permission denied"), without the
+// path that the message names already.
+func deniedText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// ownedBy is " (owned by NAME)" for a message, or "".
+func ownedBy(a fileAccess, name string) string {
+	if o := a.owner(name); o != "" {
+		return " (owned by " + o + ")"
+	}
+	return ""
+}
+
+// sqliteAccessError says whether err is SQLite unable to open, lock or
+// write a file: what a missing permission gives, as against a file that
+// is not a database.
+func sqliteAccessError(err error) bool {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code {
+	case sqlite3.ErrCantOpen, sqlite3.ErrPerm, sqlite3.ErrReadonly, sqlite3.ErrAuth:
+		return true
+	}
+	return false
+}
+
+// corruptStoreText is what to say about a store SQLite finds damaged
+// ("database disk image is malformed"), or "" for another error.
+func corruptStoreText(path string, err error) string {
+	var se sqlite3.Error
+	if !errors.As(err, &se) || se.Code != sqlite3.ErrCorrupt {
+		return ""
+	}
+	return fmt.Sprintf("the store %s is damaged (%v): restore it from a backup, or save what can be read into a new file with the sqlite3 shell (sqlite3 %s .recover | sqlite3 NEW.db) and point --db at that, or start a new store with a --db that does not exist yet",
+		path, strings.TrimPrefix(err.Error(), "store: "), shellQuote(path))
+}
+
+// shellQuote quotes s for a shell command line when it needs it.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// startError is err, from starting a part that reads the store at path,
+// or what to do when it says the store is damaged.
+func startError(path string, err error) error {
+	if why := corruptStoreText(path, err); why != "" {
+		return errors.New(why)
+	}
+	return err
+}
