@@ -293,6 +293,10 @@ type EnqueueRequest struct {
 	HTML    string   `json:"html,omitempty"`
 	Headers []Header `json:"headers,omitempty"`
 	Raw     string   `json:"raw,omitempty"`
+	// Client is the caller's address (host:port), set by the server from
+	// the connection, never from the request's JSON: the relay's
+	// submission policy is judged by it.
+	Client string `json:"-"`
 }
 
 // QueueCountAPI is offered by a RelayAPI that can count the messages

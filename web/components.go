@@ -31,6 +31,7 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "the message cannot be queued", err.Error())
 		return
 	}
+	m.Client = r.RemoteAddr
 	id, err := s.opts.Relay.Enqueue(r.Context(), m)
 	if err != nil {
 		s.writeAPIError(w, r, "queueing the message", err)

@@ -275,7 +275,7 @@ func startWeb(ctx context.Context, cfg *fileConfig, st *store.Store, sk *sink.Si
 	ui, err := web.New(web.Options{
 		Store: st, Logger: log.With("component", "web"),
 		Sink:           sinkAdapter{sk: sk, db: st.DB(), classify: rl.Classifier()},
-		Relay:          relayAdapter{rl: rl, refuse: apiSubmitRefusal(cfg)},
+		Relay:          relayAdapter{rl: rl, refuse: apiSubmitRefusal(cfg), nets: apiClientNets(cfg)},
 		Probe:          probeAdapter{db: st.DB()},
 		Auth:           web.Auth{Token: cfg.Web.Token, User: cfg.Web.User, Password: cfg.Web.Password},
 		AllowedOrigins: cfg.Web.AllowedOrigins,

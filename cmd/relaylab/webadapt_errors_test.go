@@ -48,3 +48,31 @@ func TestRelayAdapterEnqueueStoreRefused(t *testing.T) {
 		t.Errorf("Enqueue on a store that refuses writes: %v, want web.ErrUnavailable", err)
 	}
 }
+
+// TestRelayAdapterEnqueueJudgesTheCaller: with relay.allowed_networks
+// [127.0.0.1/32] and no web.token, a caller at 127.0.0.2 is refused (403)
+// as the submission port refuses it (530), and one at 127.0.0.1 is not;
+// the API judged by its own listen address and let 127.0.0.2 queue mail
+// (walk M). With web.token set, callers are authenticated: no check.
+func TestRelayAdapterEnqueueJudgesTheCaller(t *testing.T) {
+	t.Parallel()
+	db, _ := queueStore(t, relay.StateQueued)
+	st, rl := openTestRelay(t, db)
+	defer st.Close()
+	cfg := &fileConfig{}
+	cfg.Relay.AllowedNetworks = []string{"127.0.0.1/32"}
+	a := relayAdapter{rl: rl, nets: apiClientNets(cfg)}
+	msg := web.EnqueueRequest{From: "a@s.test", To: []string{"b@r.test"}, Subject: "x", Text: "y"}
+	msg.Client = "127.0.0.2:40000"
+	if _, err := a.Enqueue(context.Background(), msg); !errors.Is(err, web.ErrForbidden) || !strings.Contains(err.Error(), "127.0.0.2") {
+		t.Errorf("a caller outside allowed_networks: %v, want web.ErrForbidden naming it", err)
+	}
+	msg.Client = "127.0.0.1:40000"
+	if _, err := a.Enqueue(context.Background(), msg); err != nil {
+		t.Errorf("a caller inside allowed_networks: %v", err)
+	}
+	cfg.Web.Token = "0123456789abcdef0123"
+	if nets := apiClientNets(cfg); nets != nil {
+		t.Errorf("with web.token: nets %v, want no check", nets)
+	}
+}
