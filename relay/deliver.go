@@ -332,6 +332,16 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			if err := d.wait(ctx, r.clock, func(ctx context.Context, dur time.Duration) error {
 				if dur > 0 {
 					j.passGate()
+					text := fmt.Sprintf("waiting for its turn in the rate of destination %s (%s a second): it goes out at %s",
+						d.key, strconv.FormatFloat(d.rate, 'g', 4, 64), r.clock.Now().Add(dur).UTC().Format(time.RFC3339))
+					for _, i := range pending {
+						r.waits.Store(j.rcpts[i].id, text)
+					}
+					defer func() {
+						for _, i := range pending {
+							r.waits.Delete(j.rcpts[i].id)
+						}
+					}()
 				}
 				return r.sleep(ctx, dur, d)
 			}); err != nil {

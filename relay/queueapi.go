@@ -233,6 +233,12 @@ func (r *Relay) recipients(ctx context.Context, id string) ([]RecipientInfo, err
 			// answers: no server said the hold.
 			rc.Hold = &Reply{Stage: "shaping", Text: hold}
 		}
+		if w, ok := r.waits.Load(rc.ID); ok && rc.State == StateInflight {
+			// In flight, but waiting for its turn in this relay's
+			// shaping: not being sent yet.
+			rc.Hold = &Reply{Stage: "shaping", Text: w.(string)}
+			rc.Category, rc.Reason = "shaping", w.(string)
+		}
 		if due.Valid {
 			rc.Due = time.Unix(0, due.Int64).UTC()
 		}

@@ -125,6 +125,10 @@ type Relay struct {
 	// failed write left in flight, which the scheduler puts back in the
 	// queue once the store takes writes again (requeueStranded).
 	stranded map[int64]string
+	// waits says, by recipient row id, what a job in flight waits for
+	// before its attempt (its turn in a destination's rate), for the
+	// queue views: "in flight" alone read as "sending now" for minutes.
+	waits sync.Map
 
 	cancel     context.CancelFunc // stops the scheduler
 	cancelJobs context.CancelFunc // aborts deliveries in progress

@@ -37,6 +37,10 @@ func TestBrowserHostOnlyWhereReached(t *testing.T) {
 				LastReply: QueueReply{Stage: "connect", Text: "connection refused"}, Category: "connection"},
 			// An MX host without an address: nothing was dialled (walk M:
 			// it read "gave no SMTP reply").
+			// In flight, but waiting for its turn in the rate (walk M: it
+			// read "sending now" for minutes).
+			{Address: "turn@yahoo.test", State: "inflight", Path: "sinkpath", Host: host,
+				Hold: "waiting for its turn in the rate of destination path:sinkpath (2 a second): it goes out at 2026-11-28T17:00:05Z", Category: "shaping"},
 			{Address: "nodns@yahoo.test", State: "deferred", Attempts: 1, NextAttempt: now.Add(time.Minute), Path: "sinkpath", Host: "ghost.noaddr.test",
 				LastReply: QueueReply{Stage: "dns", Enhanced: "4.4.4", Text: "address lookup for ghost.noaddr.test: no address"}, Category: "dns-failure"},
 		}}}
@@ -54,7 +58,7 @@ func TestBrowserHostOnlyWhereReached(t *testing.T) {
 	base := "http://" + s.Addr()
 
 	b.do(t, chromedp.Navigate(base+"/#/queue"))
-	b.waitFor(t, "the queue", `document.querySelectorAll("#queue-table tbody tr .via").length === 6`)
+	b.waitFor(t, "the queue", `document.querySelectorAll("#queue-table tbody tr .via").length === 7`)
 	vias := b.eval(t, `[...document.querySelectorAll("#queue-table tbody tr .via")].map((d) => d.textContent)`).([]any)
 	for i, want := range []string{
 		"path sinkpath · held by shaping, not tried yet",
@@ -62,11 +66,16 @@ func TestBrowserHostOnlyWhereReached(t *testing.T) {
 		"path sinkpath · held by shaping after 1 attempt(s), not tried since",
 		"path sinkpath · host " + host,
 		"path sinkpath · host " + host + " gave no SMTP reply",
+		"path sinkpath · held by shaping, not tried yet",
 		"path sinkpath · host ghost.noaddr.test not reached: its DNS lookup failed",
 	} {
 		if got := vias[i].(string); got != want {
 			t.Errorf("recipient %d: %q, want %q", i, got, want)
 		}
+	}
+
+	if got := b.eval(t, `[...document.querySelectorAll("#queue-table tbody tr")].find((tr) => tr.innerText.includes("turn@yahoo.test")).innerText`).(string); !strings.Contains(got, "waiting for its turn") || strings.Contains(got, "sending now") {
+		t.Errorf("a recipient in flight waiting for its rate turn: %q, want \"waiting for its turn\", not \"sending now\"", got)
 	}
 
 	b.do(t, chromedp.Navigate(base+"/#/feed"))

@@ -319,7 +319,7 @@ function recipientRows(q, shared) {
       h("td", { class: "mono wide", "data-label": "to" }, addr(r.address)),
       h("td", {}, stateBadges(r, hold)),
       h("td", { "data-label": "attempts" }, String(r.attempts)),
-      h("td", { "data-label": hold ? "held until" : "next" }, r.next_attempt ? fmtTime(r.next_attempt) : r.state === "inflight" ? "sending now" : ""),
+      h("td", { "data-label": hold ? "held until" : "next" }, r.next_attempt ? fmtTime(r.next_attempt) : r.state === "inflight" ? (hold ? "waiting for its turn" : "sending now") : ""),
       h("td", { class: "wide reply" },
         reply && h("span", { class: "mono" }, replyShown(rep)),
         r.category && [" ", h("span", { class: "badge category" }, r.category)],
