@@ -23,14 +23,7 @@ func TestClearStartsOver(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sink.db")
 	s, st := testSinkAt(t, path, nil, nil)
 	addr := addrOf(t, s, "mx")
-	steps := func(what, addr string, want ...int) {
-		t.Helper()
-		for i, w := range want {
-			if got := rcptReply(t, addr, "a@x.test", "defer2+run@sink.test"); got != w {
-				t.Fatalf("%s, attempt %d: got %d, want %d", what, i+1, got, w)
-			}
-		}
-	}
+	steps := func(what, addr string, want ...int) { t.Helper(); defer2Steps(t, what, addr, want...) }
 	steps("first test", addr, 451, 451, 250)
 	c := dial(t, addr)
 	c.greet()

@@ -21,14 +21,7 @@ func TestResetStateForgetsCounters(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sink.db")
 	s, st := testSinkAt(t, path, nil, nil)
 	addr := addrOf(t, s, "mx")
-	steps := func(what, addr string, want ...int) {
-		t.Helper()
-		for i, w := range want {
-			if got := rcptReply(t, addr, "a@x.test", "defer2+run@sink.test"); got != w {
-				t.Fatalf("%s, attempt %d: got %d, want %d", what, i+1, got, w)
-			}
-		}
-	}
+	steps := func(what, addr string, want ...int) { t.Helper(); defer2Steps(t, what, addr, want...) }
 	steps("first run", addr, 451, 451, 250)
 	if c := dial(t, addr); true {
 		c.greet()
@@ -83,4 +76,15 @@ func TestResetStateForgetsCounters(t *testing.T) {
 		t.Fatalf("(*Sink).ResetState: %+v, %v; want the one pair", f, err)
 	}
 	steps("after the sink's own reset", addr3, 451, 451, 250)
+}
+
+// defer2Steps sends "defer2+run@sink.test" to addr once for each of want
+// and checks the RCPT reply codes in order (what names the step).
+func defer2Steps(t *testing.T, what, addr string, want ...int) {
+	t.Helper()
+	for i, w := range want {
+		if got := rcptReply(t, addr, "a@x.test", "defer2+run@sink.test"); got != w {
+			t.Fatalf("%s, attempt %d: got %d, want %d", what, i+1, got, w)
+		}
+	}
 }
