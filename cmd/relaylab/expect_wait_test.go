@@ -21,6 +21,15 @@ import (
 // the store's path and the sink's address.
 func runningSink(t *testing.T) (string, string) {
 	t.Helper()
+	path, _, sk := startSinkStore(t)
+	return path, sk.HostPorts()["mx"]
+}
+
+// startSinkStore starts a sink on a fresh store in this process, both
+// shut at the test's end, and returns the store's path, the store and
+// the sink.
+func startSinkStore(t *testing.T) (string, *store.Store, *sink.Sink) {
+	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sink.db")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -40,12 +49,12 @@ func runningSink(t *testing.T) (string, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		sk.Shutdown(sctx)
 		st.Close()
 	})
-	return path, sk.HostPorts()["mx"]
+	return path, st, sk
 }
 
 // expect --wait judges once the recipient its expectation matches is

@@ -143,33 +143,10 @@ func TestStopAtTheGraceExitsZero(t *testing.T) {
 	if err := json.Unmarshal(b, &info); err != nil {
 		t.Fatal(err)
 	}
-	c, err := net.Dial("tcp", info.Sink["mx"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The sink trickles its RCPT reply a byte every 200 ms: the session
+	// is in the sink's hands for seconds.
+	c := tarpitted(t, info.Sink["mx"], "tarpit200ms", 30*time.Second)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second)) // bounds a hang, measures nothing
-	r := bufio.NewReader(c)
-	for _, cmd := range []string{"", "EHLO a.test\r\n", "MAIL FROM:<a@shop.test>\r\n"} {
-		if cmd != "" {
-			c.Write([]byte(cmd))
-		}
-		for { // the reply's last line
-			line, err := r.ReadString('\n')
-			if err != nil {
-				t.Fatalf("after %q: %v", cmd, err)
-			}
-			if len(line) > 3 && line[3] == ' ' {
-				break
-			}
-		}
-	}
-	// The sink trickles its RCPT reply a byte every 200 ms: once the
-	// first byte is here, the session is in the sink's hands for seconds.
-	c.Write([]byte("RCPT TO:<tarpit200ms+slow@example.test>\r\n"))
-	if _, err := r.ReadByte(); err != nil {
-		t.Fatal(err)
-	}
 	cancel()
 	if code := <-done; code != 0 || !strings.Contains(errb.String(), "--shutdown-grace 300ms ran out") || !strings.Contains(errb.String(), "nothing acknowledged with 250 is lost") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
@@ -221,4 +198,39 @@ func TestServeWebListenLoopbackOverFileListen(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("serve exited %d:\n%s", code, errb.String())
 	}
+}
+
+// tarpitted opens a session to the sink at addr, greets, sends MAIL, then
+// RCPT to a directive address (tarpit200ms) and returns once the first
+// byte of the trickled reply is here: from then on the session is in the
+// sink's hands. limit bounds a hang; it measures nothing.
+func tarpitted(t *testing.T, addr, directive string, limit time.Duration) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(limit))
+	r := bufio.NewReader(c)
+	for _, cmd := range []string{"", "EHLO a.test\r\n", "MAIL FROM:<a@shop.test>\r\n"} {
+		if cmd != "" {
+			c.Write([]byte(cmd))
+		}
+		for { // the reply's last line
+			line, err := r.ReadString('\n')
+			if err != nil {
+				c.Close()
+				t.Fatalf("after %q: %v", cmd, err)
+			}
+			if len(line) > 3 && line[3] == ' ' {
+				break
+			}
+		}
+	}
+	c.Write([]byte("RCPT TO:<" + directive + "+slow@example.test>\r\n"))
+	if _, err := r.ReadByte(); err != nil {
+		c.Close()
+		t.Fatal(err)
+	}
+	return c
 }

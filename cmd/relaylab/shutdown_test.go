@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -42,33 +41,10 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 			t.Fatalf("the sink did not start:\n%s", errb.String())
 		}
 	}
-	c, err := net.Dial("tcp", info.Sink["mx"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The sink trickles its RCPT reply a byte every 500 ms: the session
+	// is in the sink's hands for long.
+	c := tarpitted(t, info.Sink["mx"], "tarpit500ms", time.Minute)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(time.Minute)) // bounds a hang, measures nothing
-	r := bufio.NewReader(c)
-	for _, cmd := range []string{"", "EHLO a.test\r\n", "MAIL FROM:<a@shop.test>\r\n"} {
-		if cmd != "" {
-			c.Write([]byte(cmd))
-		}
-		for { // the reply's last line
-			line, err := r.ReadString('\n')
-			if err != nil {
-				t.Fatalf("after %q: %v", cmd, err)
-			}
-			if len(line) > 3 && line[3] == ' ' {
-				break
-			}
-		}
-	}
-	// The sink trickles its RCPT reply a byte every 500 ms: once the
-	// first byte is here, the session is in the sink's hands for long.
-	c.Write([]byte("RCPT TO:<tarpit500ms+slow@example.test>\r\n"))
-	if _, err := r.ReadByte(); err != nil {
-		t.Fatal(err)
-	}
 	cancel()
 	for !strings.Contains(errb.String(), "shutting down") {
 		time.Sleep(10 * time.Millisecond)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/store"
-	"github.com/relaylab/relaylab/sink"
 	"github.com/relaylab/relaylab/web"
 )
 
@@ -25,40 +24,19 @@ type clearRig struct {
 
 func startClearRig(t *testing.T) clearRig {
 	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "ci.db")
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, store.Options{Path: path, Sync: store.SyncOff, Logger: quiet})
+	path, st, sk := startSinkStore(t)
+	srv, err := web.New(web.Options{Store: st, Logger: slog.New(slog.DiscardHandler), Sink: sinkAdapter{sk: sk, db: st.DB()}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := sink.DefaultConfig()
-	cfg.Listeners[0].Listen = "127.0.0.1:0"
-	cfg.Bounce.Relay = ""
-	sk, err := sink.New(cfg, sink.Options{Store: st, Logger: quiet})
-	if err == nil {
-		err = sk.Start(ctx)
-	}
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	srv, err := web.New(web.Options{Store: st, Logger: quiet, Sink: sinkAdapter{sk: sk, db: st.DB()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
+	rctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); srv.Run(rctx) }()
 	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
+	t.Cleanup(func() { // before the sink's and the store's (startSinkStore)
 		hs.Close()
 		cancel()
 		<-done
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		sk.Shutdown(sctx)
-		st.Close()
 	})
 	return clearRig{addr: sk.HostPorts()["mx"], url: hs.URL, path: path, st: st}
 }
