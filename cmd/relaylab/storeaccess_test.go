@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/internal/testutil"
 )
 
 // TestStoreAccessNamesWhatToFix: a store this user may not use is told
@@ -118,20 +118,7 @@ func TestLockedStoreRefusedAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	other, err := sql.Open("sqlite3", "file:"+db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	conn, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.ExecContext(ctx, `ROLLBACK`)
+	testutil.HoldWriteLock(t, db)
 	// SQLite waits for the lock for its busy timeout (10 s), then gives
 	// up; the deadline only ends a sink that started, which it must not.
 	runCtx, cancel := context.WithTimeout(ctx, time.Minute)

@@ -2,9 +2,10 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"testing"
+
+	"github.com/relaylab/relaylab/internal/testutil"
 )
 
 // TestLockedWriteNamesTheFile: a write refused because another program
@@ -15,21 +16,8 @@ func TestLockedWriteNamesTheFile(t *testing.T) {
 	t.Parallel()
 	s, _ := openTest(t)
 	ctx := context.Background()
-	other, err := sql.Open("sqlite3", "file:"+s.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	conn, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.ExecContext(ctx, `ROLLBACK`)
-	err = s.Write(ctx, func(*Tx) error { return nil })
+	testutil.HoldWriteLock(t, s.Path())
+	err := s.Write(ctx, func(*Tx) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), s.Path()+": beginning a write: database is locked") {
 		t.Errorf("err = %v, want one naming %s", err, s.Path())
 	}
