@@ -642,7 +642,9 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 		if pc == nil {
 			var failed *client
 			var err error
-			pc, tr, script, failed, err = r.transact(ctx, p, cd, host, addr, key, env, why, j.passGate)
+			pc, tr, script, failed, err = r.transact(ctx, p, cd, host, addr, key, env, why, j.passGate, func() func() {
+				return r.waitSlot(cd, p, j, pending)
+			})
 			if err != nil {
 				rep := asReply(err, "connect")
 				if n > 1 && rep.Permanent() {
@@ -774,10 +776,10 @@ func (r *Relay) hostAttempt(p *path, host, addr string, i int, rep Reply, c *cli
 // tried once more on a new one. It returns the connection, the
 // transaction and the transcript of what came before the connection's
 // own; on failure to connect, the error and the client that failed.
-func (r *Relay) transact(ctx context.Context, p *path, cd *dest, host, addr, key string, env envelope, note string, turn func()) (*pooled, transaction, string, *client, error) {
+func (r *Relay) transact(ctx context.Context, p *path, cd *dest, host, addr, key string, env envelope, note string, turn func(), parked func() (done func())) (*pooled, transaction, string, *client, error) {
 	var script strings.Builder
 	for try := 0; ; try++ {
-		pc, failed, err := r.conn(ctx, p, cd, host, addr, key, try > 0, turn)
+		pc, failed, err := r.conn(ctx, p, cd, host, addr, key, try > 0, turn, parked)
 		if err != nil {
 			if failed != nil {
 				script.WriteString(failed.rec.take())
@@ -817,8 +819,9 @@ func (r *Relay) transact(ctx context.Context, p *path, cd *dest, host, addr, key
 // failed, for its TLS state and transcript (without a connection when the
 // dial failed).
 // turn is called once the job has a connection slot or waits for one
-// (Options.Ordered).
-func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key string, fresh bool, turn func()) (*pooled, *client, error) {
+// (Options.Ordered); parked while it waits for one, and the func it
+// returns when the wait ends.
+func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key string, fresh bool, turn func(), parked func() (done func())) (*pooled, *client, error) {
 	spare := key // idle connections to key are kept for reuse
 	if fresh {
 		spare = ""
@@ -876,11 +879,35 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 			continue
 		}
 		turn()
+		done := parked()
 		select {
 		case <-changed:
+			done()
 		case <-ctx.Done():
+			done()
 			d.unpark(changed)
 			return nil, nil, &stageError{"connect", ctx.Err()}
+		}
+	}
+}
+
+// waitSlot shows the recipients pending of j as waiting for one of cd's
+// connection slots (max_connections), in the queue and on the message
+// page, which had them "in flight", "sending now", for as long as other
+// deliveries held every connection; the func it returns ends that.
+func (r *Relay) waitSlot(cd *dest, p *path, j *job, pending []int) (done func()) {
+	where := "destination " + cd.key
+	if cd == p.conns {
+		where = "the path's smarthost (path " + p.cfg.Name + " with destination: domain shares its connections among domains)"
+	}
+	text := fmt.Sprintf("waiting for a connection: all %d that max_connections allows to %s are in use by other deliveries; it goes out as soon as one is free",
+		cap(cd.sem), where)
+	for _, i := range pending {
+		r.waits.Store(j.rcpts[i].id, text)
+	}
+	return func() {
+		for _, i := range pending {
+			r.waits.Delete(j.rcpts[i].id)
 		}
 	}
 }
