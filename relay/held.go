@@ -17,6 +17,10 @@ type Held struct {
 	// recipient's next attempt, which a retry moves to now.
 	Until time.Time `json:"until"`
 	Reply Reply     `json:"reply"`
+	// Expires is the message's expiry when it comes before Until: the
+	// hold outlasts the message, which expires unsent at Expires unless
+	// the shaping changes (its last try is then, still held).
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // HeldBack lists the message's waiting recipients that the relay's own

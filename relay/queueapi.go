@@ -452,8 +452,12 @@ func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 		}
 		if n, _ = res.RowsAffected(); n > 0 {
 			for _, h := range held {
+				due := h.Until
+				if !h.Expires.IsZero() {
+					due = h.Expires // its last try, as the relay would have it
+				}
 				if _, err := tx.Exec(`UPDATE relay_recipients SET due_ns = ? WHERE message_id = ? AND address = ? AND due_ns IS NOT NULL`,
-					h.Until.UnixNano(), id, h.Address); err != nil {
+					due.UnixNano(), id, h.Address); err != nil {
 					return err
 				}
 			}
@@ -514,7 +518,24 @@ func (r *Relay) Holds(ctx context.Context, id string) ([]Held, error) {
 		}
 		held = append(held, Held{Address: addr, Until: until, Reply: Reply{Stage: "shaping", Text: hold}})
 	}
-	return held, rows.Err()
+	if err := rows.Err(); err != nil || len(held) == 0 {
+		return held, err
+	}
+	// A hold that outlasts the message: the relay tries it one last time
+	// at its expiry (record.go), still held, and it expires unsent.
+	var expires int64
+	if err := r.store.DB().QueryRowContext(ctx, `SELECT expires_ns FROM relay_messages WHERE id = ?`, id).Scan(&expires); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	if expires > 0 {
+		at := time.Unix(0, expires).UTC()
+		for i := range held {
+			if held[i].Until.After(at) {
+				held[i].Expires = at
+			}
+		}
+	}
+	return held, nil
 }
 
 // Delete removes a message from the queue. Recipients still waiting get

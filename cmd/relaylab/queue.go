@@ -233,6 +233,11 @@ done, 1 when the message does not exist or none of its recipients waits
 		fmt.Fprintf(e.stdout, "%d recipient(s) of %s waiting; the relay's own shaping holds %d of them, which a retry cannot lift (a cap, window or destination's rest): their next attempt stays at the hold's end:\n",
 			n, rest[0], len(held))
 		for _, h := range held {
+			if !h.Expires.IsZero() {
+				fmt.Fprintf(e.stdout, "  %s held until %s, after the message expires at %s: it expires unsent then, and its sender gets a DSN, unless the shaping changes or the retry policy's max_age is longer: %s\n",
+					h.Address, h.Until.Format(time.RFC3339), h.Expires.Format(time.RFC3339), oneLine(h.Reply))
+				continue
+			}
 			fmt.Fprintf(e.stdout, "  %s held until %s: %s\n", h.Address, h.Until.Format(time.RFC3339), oneLine(h.Reply))
 		}
 		if n > len(held) {
