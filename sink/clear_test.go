@@ -13,9 +13,10 @@ import (
 // TestClearStartsOver: a clear deletes the running sink's record and
 // makes it forget its counters at once ("defer2" defers twice again);
 // the message it held is said to be gone; a clear of the stopped store
-// does the same for the next sink on it, whose sessions, numbered from 1
-// again, count across its restarts (the clear's reset leaves none of them
-// uncounted).
+// does the same for the next sink on it, whose sessions, numbered on from
+// the last one cleared (they were numbered from 1 again, giving the ids
+// of cleared sessions to new ones), count across its restarts (the
+// clear's reset leaves none of them uncounted).
 func TestClearStartsOver(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -84,8 +85,8 @@ func TestClearStartsOver(t *testing.T) {
 	s3, st3 := testSinkAt(t, path, nil, nil)
 	steps("after a clear of the stopped store", addrOf(t, s3, "mx"), 451, 451)
 	waitSessions(t, st3, 2)
-	if n := itCount(t, st3.DB(), `SELECT MAX(id) FROM sink_sessions`); n != 2 {
-		t.Fatalf("the sink numbered its sessions up to %d, want 2 (from 1 again)", n)
+	if lo, hi := itCount(t, st3.DB(), `SELECT MIN(id) FROM sink_sessions`), itCount(t, st3.DB(), `SELECT MAX(id) FROM sink_sessions`); lo != 8 || hi != 9 {
+		t.Fatalf("the sink numbered its sessions %d to %d, want 8 to 9 (on from 7, the last the clears deleted)", lo, hi)
 	}
 	if err := s3.Shutdown(ctx); err != nil {
 		t.Fatal(err)

@@ -83,7 +83,14 @@ func readState(q querier, st *state) (lastSession, resetID int64, err error) {
 	if err := q.QueryRow(`SELECT MAX(session_id) FROM sink_messages`).Scan(&maxMsgSession); err != nil {
 		return 0, 0, err
 	}
-	lastSession = max(maxID.Int64, maxMsgSession.Int64)
+	// A clear deleted the sessions it covered: number on from the last
+	// one it names, as a sink that went on running does, so that a
+	// session's id is not given again to another.
+	var cleared sql.NullInt64
+	if err := q.QueryRow(`SELECT MAX(CAST(payload ->> '$.cleared.last_session' AS INTEGER)) FROM events WHERE kind = ?`, EventReset).Scan(&cleared); err != nil {
+		return 0, 0, err
+	}
+	lastSession = max(maxID.Int64, maxMsgSession.Int64, cleared.Int64)
 	resetID, before, err := lastReset(q)
 	if err != nil {
 		return 0, 0, err

@@ -30,6 +30,10 @@ type SinkCleared struct {
 	// KeptSession is the last session of a kept message, 0 when none:
 	// the last session the store still names of those the clear covered.
 	KeptSession int64 `json:"kept_session"`
+	// LastSession is the last session id the store named when the clear
+	// began, for a sink started later to number its sessions on from
+	// (sink.readState), as one that goes on running does.
+	LastSession int64 `json:"last_session"`
 }
 
 // Rows is how many rows ClearSink deleted from table (of the sink's
@@ -62,7 +66,7 @@ func (s *Store) ClearSink(ctx context.Context, opts PruneOptions) (SinkCleared, 
 	if opts.Batch <= 0 {
 		opts.Batch = 300
 	}
-	tables, last, err := s.sinkClearMark(ctx)
+	tables, last, lastSession, err := s.sinkClearMark(ctx)
 	if err != nil {
 		return SinkCleared{}, fmt.Errorf("store: clearing the sink's record: %w", err)
 	}
@@ -70,7 +74,7 @@ func (s *Store) ClearSink(ctx context.Context, opts PruneOptions) (SinkCleared, 
 	if opts.DryRun {
 		count = s.countTable
 	}
-	res := SinkCleared{LastMessage: last}
+	res := SinkCleared{LastMessage: last, LastSession: lastSession}
 	for _, t := range tables {
 		n, err := count(ctx, t, 0, s.clock.Now(), opts.Batch)
 		res.Tables = append(res.Tables, t.pruned(n))
@@ -88,16 +92,18 @@ func (s *Store) ClearSink(ctx context.Context, opts PruneOptions) (SinkCleared, 
 
 // sinkClearMark marks how far each of the sink's tables and the event
 // log go now, and returns the tables of a clear up to there (in Prune's
-// form: pruneTable deletes them) and the last message id.
-func (s *Store) sinkClearMark(ctx context.Context) ([]pruneTable, int64, error) {
-	var session, sessionEnd, message, attempt, bounce, event int64
+// form: pruneTable deletes them), the last message id and the last
+// session id the store names (a message's session may be one still open).
+func (s *Store) sinkClearMark(ctx context.Context) ([]pruneTable, int64, int64, error) {
+	var session, sessionEnd, message, attempt, bounce, event, msgSession int64
 	err := s.r.QueryRowContext(ctx, `SELECT
 		(SELECT COALESCE(MAX(id), 0) FROM sink_sessions), (SELECT COALESCE(MAX(end_ns), 0) FROM sink_sessions),
 		(SELECT COALESCE(MAX(id), 0) FROM sink_messages), (SELECT COALESCE(MAX(id), 0) FROM sink_attempts),
-		(SELECT COALESCE(MAX(id), 0) FROM sink_bounces), (SELECT COALESCE(MAX(id), 0) FROM events)`).
-		Scan(&session, &sessionEnd, &message, &attempt, &bounce, &event)
+		(SELECT COALESCE(MAX(id), 0) FROM sink_bounces), (SELECT COALESCE(MAX(id), 0) FROM events),
+		(SELECT COALESCE(MAX(session_id), 0) FROM sink_messages)`).
+		Scan(&session, &sessionEnd, &message, &attempt, &bounce, &event, &msgSession)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	upTo := func(ids ...int64) func(int64, time.Time) []any {
 		return func(int64, time.Time) []any {
@@ -121,7 +127,7 @@ func (s *Store) sinkClearMark(ctx context.Context) ([]pruneTable, int64, error) 
 		{name: "events", kinds: "sink.*", where: `kind IN ` + sinkEventKinds + ` AND id <= ?
 			AND NOT (kind = 'sink.message' AND payload ->> '$.id' IN (SELECT b.message FROM sink_bounces b WHERE b.` + pendingBounceSQL + `))`,
 			args: upTo(event)},
-	}, message, nil
+	}, message, max(session, msgSession), nil
 }
 
 // ErrBounceDue is the error of DeleteSinkMessage for a message that a

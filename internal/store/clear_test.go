@@ -70,7 +70,7 @@ func TestClearSinkLeavesWhatCameAfter(t *testing.T) {
 	p := pruneSeed{t, s}
 	now := s.clock.Now()
 	p.session(5, now)
-	tables, _, err := s.sinkClearMark(context.Background())
+	tables, _, _, err := s.sinkClearMark(context.Background())
 	// Recorded between the mark and the deletion: session 3, begun
 	// before session 5 and ended after the mark, and its message.
 	if err != nil {
