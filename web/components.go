@@ -351,10 +351,32 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
+// listAttempts serves the sink's attempts: every one, oldest first by
+// time, or with limit=, before= or after= a page of them by id, as the
+// inbox pages (searchattempts.go).
 func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) {
 	sa, ok := s.opts.Sink.(SinkAttemptsAPI)
 	if s.opts.Sink == nil || !ok {
 		notRunning(w, "sink")
+		return
+	}
+	pq, paged, ok := attemptPaging(w, r)
+	if !ok {
+		return
+	}
+	if paged {
+		sp, ok := s.opts.Sink.(SinkAttemptPagesAPI)
+		if !ok {
+			writeError(w, http.StatusNotImplemented, "the sink cannot give its attempts a page at a time",
+				"this sink gives every attempt at once: leave out limit, before and after")
+			return
+		}
+		page, err := pageAttempts(r.Context(), sp, pq)
+		if err != nil {
+			s.writeAPIError(w, r, "reading attempts", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, page)
 		return
 	}
 	l, err := sa.Attempts(r.Context())

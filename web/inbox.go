@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,13 +77,17 @@ type inboxQuery struct {
 	// is newer than the first page: after= reads it.
 	oldestFirst bool
 	limit       int
-	q           string // lower case; "" for all
+	// search keeps the messages that match it (q=), searching is
+	// whether q= gave any term; without, every message is read.
+	search    inboxSearch
+	searching bool
 }
 
 // listInbox serves the sink's received messages, newest first, or with
 // after= oldest first from there: before= and after= bound their ids,
-// and q= keeps those whose subject, From field, envelope sender or a
-// recipient holds the text, whatever the case of its letters.
+// and q= keeps those that match its search (search.go): plain words in
+// the subject, From field, envelope sender or a recipient, whatever the
+// case of their letters, and qualifiers such as from: and is:refused.
 func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
 	limit, err := queryLimit(r, 50, 1000)
 	if err != nil {
@@ -99,13 +104,12 @@ func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad after", err.Error()+": give the id of the newest message already read (the next of the page before, or its last message's id)")
 		return
 	}
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if utf8.RuneCountInString(q) > maxInboxQuery {
-		writeError(w, http.StatusBadRequest, "bad q", "the search text is longer than "+strconv.Itoa(maxInboxQuery)+
-			" characters: give a part of a subject or an address")
+	search, ok := querySearch(w, r)
+	if !ok {
 		return
 	}
-	iq := inboxQuery{before: before, after: after, oldestFirst: r.URL.Query().Get("after") != "", limit: int(limit), q: strings.ToLower(q)}
+	iq := inboxQuery{before: before, after: after, oldestFirst: r.URL.Query().Get("after") != "", limit: int(limit),
+		search: search, searching: len(search.terms) > 0}
 	page, err := readInbox(r.Context(), s.opts.Store.DB(), iq)
 	if err != nil {
 		s.writeAPIError(w, r, "listing the sink's messages", err)
@@ -128,12 +132,12 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sink_messages`).Scan(&page.Total); err != nil {
 		return page, err
 	}
-	before, limit, q := iq.before, iq.limit, iq.q
+	before, limit := iq.before, iq.limit
 	if before == 0 {
 		before = 1 << 62
 	}
 	read := limit
-	if q != "" {
+	if iq.searching {
 		read = maxInboxScan
 	}
 	order := "DESC"
@@ -163,9 +167,10 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 		if rcpts != "" {
 			m.To = strings.Split(rcpts, "\n")
 		}
-		m.HeaderFrom, m.Subject = headerFromSubject(head)
+		fields := headFields(head)
+		m.HeaderFrom, m.Subject = fields["from"], fields["subject"]
 		m.Reply = dotReply(id, m.Code, enhanced, txt)
-		if q != "" && !inboxMatch(m, q) {
+		if iq.searching && !iq.search.match(fieldsOf(&m, fields)) {
 			continue
 		}
 		m.From, m.Listener = textOf(m.From), textOf(m.Listener)
@@ -185,7 +190,7 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 		return page, err
 	}
 	rows.Close()
-	if q == "" {
+	if !iq.searching {
 		page.Searched = 0
 	}
 	if last == 0 {
@@ -206,15 +211,20 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 	return page, nil
 }
 
-// inboxMatch says whether q, lower case, is in m's subject, From field,
-// envelope sender or one of its recipients.
-func inboxMatch(m InboxMessage, q string) bool {
-	for _, v := range append([]string{m.Subject, m.HeaderFrom, m.From}, m.To...) {
-		if strings.Contains(strings.ToLower(v), q) {
-			return true
-		}
+// querySearch reads q=, or answers 400 saying what in it is wrong.
+func querySearch(w http.ResponseWriter, r *http.Request) (inboxSearch, bool) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if utf8.RuneCountInString(q) > maxInboxQuery {
+		writeError(w, http.StatusBadRequest, "bad q", "the search text is longer than "+strconv.Itoa(maxInboxQuery)+
+			" characters: give a part of a subject or an address")
+		return inboxSearch{}, false
 	}
-	return false
+	search, err := parseSearch(q)
+	if se, ok := err.(*searchError); ok {
+		writeError(w, http.StatusBadRequest, se.what, se.detail)
+		return search, false
+	}
+	return search, true
 }
 
 // dotReply is the sink's reply after the final dot to message id:
@@ -244,23 +254,18 @@ func dotReply(id int64, code int, enhanced, text string) string {
 	return strings.Join(parts, " ")
 }
 
-// headerFromSubject reads the From and Subject fields from the start of
-// a message (the first of each, unfolded, encoded-words decoded, From's
-// display names quoted where they could pass for an address: showField),
-// up to the empty line that ends the header section.
-func headerFromSubject(head []byte) (from, subject string) {
+// headFields are the fields of a message's header that the inbox shows
+// or searches, read from its start (the first of each, unfolded,
+// encoded-words decoded, display names quoted where they could pass for
+// an address: showField), up to the empty line that ends the header
+// section: from, subject, to, cc and message-id, by those names.
+func headFields(head []byte) map[string]string {
+	out := map[string]string{}
 	var name string
 	var value []byte
-	seen := map[string]bool{}
 	flush := func() {
-		if (name == "from" || name == "subject") && !seen[name] {
-			seen[name] = true
-			v, _ := showField(name, strings.TrimSpace(string(value)))
-			if name == "from" {
-				from = v
-			} else {
-				subject = v
-			}
+		if _, seen := out[name]; !seen && slices.Contains(inboxFields, name) {
+			out[name], _ = showField(name, strings.TrimSpace(string(value)))
 		}
 		name, value = "", nil
 	}
@@ -279,5 +284,8 @@ func headerFromSubject(head []byte) (from, subject string) {
 		name, value = strings.ToLower(string(bytes.TrimRight(k, " \t"))), append([]byte(nil), bytes.TrimSpace(v)...)
 	}
 	flush()
-	return from, subject
+	return out
 }
+
+// inboxFields are the header fields headFields reads.
+var inboxFields = []string{"from", "subject", "to", "cc", "message-id"}

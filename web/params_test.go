@@ -19,7 +19,8 @@ func TestSpecParams(t *testing.T) {
 	for op, want := range map[string][]string{
 		"get /api/v1/events":        {"after", "kind", "limit", "message", "recipient", "tail"},
 		"get /api/v1/sink/sessions": {"before", "limit", "listener"},
-		"get /api/v1/sink/attempts": {},
+		"get /api/v1/sink/attempts": {"after", "before", "limit"},
+		"get /api/v1/sink/rules":    {},
 	} {
 		if got := specParams[op]; !slices.Equal(got, want) {
 			t.Errorf("%s: %v, want %v", op, got, want)
@@ -49,7 +50,7 @@ func TestUnknownParamRefused(t *testing.T) {
 	if code != http.StatusBadRequest || !strings.Contains(body["error"], `"limt"`) || !strings.Contains(body["detail"], "limit") {
 		t.Errorf("a misspelt limit: %d %v", code, body)
 	}
-	if code, body := get("/api/v1/sink/attempts?limit=-1"); code != http.StatusBadRequest || !strings.Contains(body["detail"], "no query parameters") {
+	if code, body := get("/api/v1/sink/rules?limit=-1"); code != http.StatusBadRequest || !strings.Contains(body["detail"], "no query parameters") {
 		t.Errorf("limit where there is none: %d %v", code, body)
 	}
 	if code, body := get("/api/v1/events?limit=5&after=0&kind=relay."); code != http.StatusOK {

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"mime/multipart"
+	"net/http"
 	"net/mail"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/relaylab/relaylab/internal/dsn"
@@ -36,6 +39,10 @@ type walker struct {
 	parts      int  // parts read, the message itself aside
 	text, html bool // a body of that kind is shown
 	capped     bool // maxParts was reached
+	// find, when set, makes the walk look for one part and read its
+	// bytes (findPart) rather than fill d: the same walk numbers the
+	// parts for the download as for the message's JSON.
+	find *partFind
 }
 
 // errCut is a part that ends before its multipart's next boundary.
@@ -55,10 +62,17 @@ func (w *walker) part(h fields, body io.Reader, num string, depth int) error {
 		params = map[string]string{}
 	}
 	if strings.HasPrefix(mt, "multipart/") {
+		if w.find != nil && num != "" && num == w.find.want {
+			w.find.multipart = mt
+			return nil
+		}
 		return w.multipart(mt, params["boundary"], body, num, depth)
 	}
 	// RFC 3501 6.4.5: a message of one part has part 1.
 	num = cmp.Or(num, "1")
+	if w.find != nil {
+		return w.find.leaf(h, body, num, mt, params)
+	}
 	disp, dparams, dunread, _ := mailtext.MediaType(h.Get("Content-Disposition"))
 	name := dparams["filename"]
 	// A disposition's file name that could not be decoded is still the
@@ -277,6 +291,9 @@ func (w *walker) multipart(mt, boundary string, body io.Reader, num string, dept
 			// The reader undoes quoted-printable itself and then drops
 			// the header; base64 is left to the part.
 			err = w.part(p.Header, p, child, depth+1)
+			if w.find != nil && w.find.done() {
+				return nil
+			}
 		}
 		if err != nil {
 			w.note("%sthe multipart ends before its closing boundary %q (the message is cut short?): part %s and any after it are not read", in(num), "--"+boundary+"--", child)
@@ -353,4 +370,280 @@ func decodedSize(cte string, r io.Reader) (int64, error) {
 		return 0, errCut
 	}
 	return n, nil
+}
+
+// partFind is a walk's search for one part, by its number, and what it
+// found: the part's bytes with their transfer encoding undone, its media
+// type, charset and file name as the message's JSON lists it.
+type partFind struct {
+	want      string
+	seen      []string // the numbers of the parts passed, for a 404
+	multipart string   // want is a multipart, of this type
+	found     bool
+	body      []byte
+	mt        string
+	charset   string
+	filename  string
+}
+
+func (f *partFind) done() bool { return f.found || f.multipart != "" }
+
+// leaf reads part num when it is the one sought.
+func (f *partFind) leaf(h fields, body io.Reader, num, mt string, params map[string]string) error {
+	f.seen = append(f.seen, num)
+	if num != f.want {
+		return nil
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return errCut
+	}
+	_, dparams, _, _ := mailtext.MediaType(h.Get("Content-Disposition"))
+	f.found, f.mt, f.charset, f.filename = true, mt, params["charset"], partFilename(h, params, dparams)
+	// A multipart's reader has undone quoted-printable and dropped the
+	// field; base64, and either in a message of one part, is undone here.
+	f.body = dsn.DecodeTransfer(h.Get("Content-Transfer-Encoding"), b)
+	return nil
+}
+
+// partFilename is the file name part() lists for a part: the
+// disposition's filename (RFC 6266 4.3), else the type's name, decoded;
+// one that cannot be decoded as it stands in the field.
+func partFilename(h fields, params, dparams map[string]string) string {
+	if name := dparams["filename"]; name != "" {
+		return mailtext.Header(name)
+	}
+	if raw, _ := rawParam(h.Get("Content-Disposition"), "filename"); raw != "" {
+		return raw
+	}
+	if name := params["name"]; name != "" {
+		return mailtext.Header(name)
+	}
+	raw, _ := rawParam(h.Get("Content-Type"), "name")
+	return raw
+}
+
+// findPart walks raw, a message, for part want (IMAP's number, as the
+// JSON's attachments give it); capped says the walk stopped at maxParts.
+func findPart(raw []byte, want string) (f *partFind, capped bool) {
+	f = &partFind{want: want}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return f, false // shown whole, as text, with no parts
+	}
+	w := walker{d: &MessageDetail{}, find: f}
+	w.part(msg.Header, msg.Body, "", 0)
+	return f, w.capped
+}
+
+// sinkPart serves one MIME part of a message the sink stored, by its
+// number as the message's JSON lists it (attachments[].part; the text
+// and HTML bodies' parts too), with its bytes decoded from their
+// transfer encoding and its own Content-Type, as a download: an
+// attachment whose file name is made safe (safeFilename), under nosniff
+// and rawCSP, so that an HTML or SVG part is a file, never a page of
+// this origin that could run script.
+func (s *Server) sinkPart(w http.ResponseWriter, r *http.Request) {
+	id, num := r.PathValue("id"), r.PathValue("part")
+	if !validPartNumber(num) {
+		writeError(w, http.StatusBadRequest, "bad part "+quoteShort(num),
+			"a part's number is as the message's JSON gives it in attachments[].part: numbers from 1 joined by dots, such as 2 or 1.2")
+		return
+	}
+	ra, ok := s.opts.Sink.(RawAPI)
+	if !ok {
+		writeError(w, http.StatusNotImplemented, "the sink cannot give a message's parts",
+			"this sink serves no raw messages; its JSON form is at /api/v1/sink/messages/{id}")
+		return
+	}
+	raw, err := ra.Raw(r.Context(), id)
+	if err != nil {
+		s.writeAPIError(w, r, "reading the message", err)
+		return
+	}
+	f, capped := findPart(raw, num)
+	if f.multipart != "" {
+		writeError(w, http.StatusNotFound, "part "+num+" of message "+id+" is a "+f.multipart,
+			"a multipart holds parts and has no bytes of its own: ask for one of its parts ("+num+".1, "+num+".2, ...), or for the whole message at /api/v1/sink/messages/"+id+"/raw")
+		return
+	}
+	if !f.found {
+		parts := "it has none relaylab can read (it is shown whole, as text)"
+		if len(f.seen) > 0 {
+			parts = "its parts are " + strings.Join(f.seen[:min(len(f.seen), 30)], ", ")
+			if len(f.seen) > 30 {
+				parts += ", ..."
+			}
+		}
+		if capped {
+			parts += fmt.Sprintf("; relaylab reads its first %d parts and no more", maxParts)
+		}
+		writeError(w, http.StatusNotFound, "message "+id+" has no part "+num, parts+" (the message's JSON lists them in attachments, the bodies' parts aside)")
+		return
+	}
+	name := safeFilename(f.filename)
+	if name == "" {
+		name = safeFilename(id + "-part-" + num + partExt(f.mt))
+	}
+	h := w.Header()
+	h.Set("Content-Type", partType(f.mt, f.charset))
+	h.Set("Content-Disposition", attachment(name))
+	h.Set("Content-Length", strconv.Itoa(len(f.body)))
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", rawCSP)
+	h.Set("X-Content-Type-Options", "nosniff") // secure sets it too; this answer must never lose it
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(f.body)
+	}
+}
+
+// validPartNumber says whether num is a part number: "2", "1.2", at
+// most maxDepth+1 numbers deep.
+func validPartNumber(num string) bool {
+	secs := strings.Split(num, ".")
+	if len(secs) > maxDepth+1 {
+		return false
+	}
+	for _, sec := range secs {
+		n, err := strconv.Atoi(sec)
+		if err != nil || n < 1 || n > maxParts || sec[0] == '0' || sec[0] == '+' {
+			return false
+		}
+	}
+	return true
+}
+
+// partType is the Content-Type a part is served with: its media type,
+// with its charset for text; application/octet-stream for a type that
+// is no token/token.
+func partType(mt, cs string) string {
+	if strings.HasPrefix(mt, "text/") && cs != "" && isToken(cs) {
+		if v := mime.FormatMediaType(mt, map[string]string{"charset": cs}); v != "" {
+			return v
+		}
+	}
+	if v := mime.FormatMediaType(mt, nil); v != "" && strings.Count(v, "/") == 1 {
+		return v
+	}
+	return "application/octet-stream"
+}
+
+// isToken says whether s is an RFC 2045 token of letters, digits and
+// -_.:+ (what charset names are).
+func isToken(s string) bool {
+	return len(s) <= 64 && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:+") == ""
+}
+
+// partExt is the extension of a part saved without a file name.
+func partExt(mt string) string {
+	switch mt {
+	case "text/plain":
+		return ".txt"
+	case "text/html":
+		return ".html"
+	case "text/calendar":
+		return ".ics"
+	case "text/csv":
+		return ".csv"
+	case "message/rfc822", "message/global":
+		return ".eml"
+	case "application/pdf":
+		return ".pdf"
+	case "application/zip":
+		return ".zip"
+	case "application/json":
+		return ".json"
+	case "image/png":
+		return ".png"
+	case "image/jpeg":
+		return ".jpg"
+	case "image/gif":
+		return ".gif"
+	case "image/svg+xml":
+		return ".svg"
+	}
+	return ".bin"
+}
+
+// maxFilename bounds a download's file name, in bytes of UTF-8: file
+// systems take 255.
+const maxFilename = 200
+
+// safeFilename is a file name from a message made safe to save as: its
+// last path segment (after any / or \), without control or format
+// characters (a direction override makes "fdp.exe" read "exe.pdf"),
+// with _ for the characters Windows refuses (< > : " | ? *), spaces and
+// dots trimmed at both ends (a leading dot hides a file, a trailing one
+// Windows drops), a Windows device name (CON, NUL, COM1...) prefixed with
+// _, cut to maxFilename bytes keeping its extension. "" when nothing is
+// left.
+func safeFilename(name string) string {
+	name = strings.ToValidUTF8(name, "_")
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+			return -1
+		case strings.ContainsRune(`<>:"|?*`, r):
+			return '_'
+		case unicode.IsSpace(r):
+			return ' '
+		}
+		return r
+	}, name)
+	name = strings.Trim(name, " .")
+	stem, ext := name, ""
+	if i := strings.LastIndexByte(name, '.'); i > 0 && len(name)-i <= 16 {
+		stem, ext = name[:i], name[i:]
+	}
+	if len(name) > maxFilename {
+		cut := maxFilename - len(ext)
+		for cut > 0 && !utf8.RuneStart(stem[cut]) {
+			cut--
+		}
+		stem = strings.TrimRight(stem[:cut], " .")
+		name = stem + ext
+	}
+	base, _, _ := strings.Cut(strings.ToUpper(stem), ".")
+	switch strings.TrimRight(base, " ") {
+	case "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+		"LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9":
+		name = "_" + name
+	}
+	return name
+}
+
+// attachment is the Content-Disposition of a download named name (made
+// safe already): an ASCII filename for old clients, each other
+// character _ (and %, which some decode), and, when that differs, the
+// name itself as RFC 6266 4.3's filename*, UTF-8 percent-encoded as RFC
+// 8187 3.2.1 says, which clients that read it prefer.
+func attachment(name string) string {
+	ascii := []byte(name)
+	var b strings.Builder
+	for _, r := range name {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '%' {
+			b.WriteByte('_')
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	v := `attachment; filename="` + b.String() + `"`
+	if b.String() == name {
+		return v
+	}
+	const attrChar = "!#$&+-.^_`|~" // RFC 8187 3.2.1, besides letters and digits
+	var ext strings.Builder
+	for _, c := range ascii {
+		if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(attrChar, c) >= 0) {
+			ext.WriteByte(c)
+		} else {
+			fmt.Fprintf(&ext, "%%%02X", c)
+		}
+	}
+	return v + "; filename*=UTF-8''" + ext.String()
 }

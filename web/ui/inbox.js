@@ -1,6 +1,7 @@
 // The inbox: the messages the sink received, newest first, with their
-// sender, recipients, subject, size and the sink's reply, searchable by
-// subject, sender and recipient, and live.
+// sender, recipients, subject, size and the sink's reply, searchable
+// (words, "phrases", -negation and qualifiers, as the API's q= reads
+// them: web/search.go), and live.
 import { h, path, fmtTime, clear, iso, addr, few, replyLines } from "./dom.js";
 import { get } from "./api.js";
 import { humanBytes } from "./message.js";
@@ -13,15 +14,44 @@ const MAX_ROWS = 500;
 // A search reads at most 5,000 messages a request (the API's bound); one
 // click reads on for up to this many before it asks to go on.
 const SEARCH_BUDGET = 20000;
+// The search's qualifiers, each with an example that the help links to
+// (TestSearchDocumented checks that every qualifier is here).
+const QUALIFIERS = [
+  ["from:", "from:billing@shop.test", "the envelope sender or the From field; from:<> the null sender (bounces)"],
+  ["to:", "to:bob@example.test", "a recipient, or the To or Cc field"],
+  ["addressed:", "addressed:bob@", "either of those"],
+  ["subject:", 'subject:"your invoice"', "the subject"],
+  ["message-id:", "message-id:abc@", "the Message-ID field"],
+  ["reply:", "reply:4.7.1", "the text of the sink's reply after the data"],
+  ["code:", "code:4xx", "its code: 451, 4xx, 45x"],
+  ["is:", "is:refused", "is:accepted (2xx), is:deferred (4xx), is:refused (5xx), is:noreply (dropped or hung)"],
+  ["listener:", "listener:mx", "the listener's name, whole"],
+  ["session:", "session:12", "the session that brought it"],
+  ["after:", "after:2026-01-02", "received at or after a date (UTC) or time"],
+  ["before:", "before:2026-01-02T15:00:00Z", "received before a date or time"],
+  ["larger:", "larger:1m", "more bytes than that (k, m)"],
+  ["smaller:", "smaller:10k", "fewer bytes than that"],
+];
 
 export function inboxView(main, query) {
   const q = (query || "").trim();
   const base = "/api/v1/sink/messages?";
   const args = (more) => new URLSearchParams({ ...(q ? { q } : {}), ...more }).toString();
   const tbody = h("tbody", { id: "inbox-rows" });
-  const input = h("input", { type: "search", name: "q", value: q, placeholder: "subject, sender or recipient", "aria-label": "search the inbox", id: "inbox-q" });
+  const input = h("input", { type: "search", name: "q", value: q, placeholder: "words, from:, to:, subject:, is:refused…", "aria-label": "search the inbox", id: "inbox-q" });
+  input.setAttribute("aria-describedby", "inbox-q-error");
   const form = h("form", { class: "filters", id: "inbox-find" }, input, h("button", { type: "submit" }, "Search"),
     q ? h("a", { href: "#/inbox", id: "inbox-all" }, "All messages") : "");
+  // A search the API cannot read (an unknown qualifier, a quote left
+  // open) says why beside the box, which is marked invalid.
+  const qError = h("p", { class: "error", id: "inbox-q-error", role: "alert" });
+  qError.hidden = true;
+  const help = h("details", { id: "inbox-help" }, h("summary", { class: "muted small" }, "Search help"),
+    h("p", { class: "muted small" }, "Every term must match. A word is looked for in the subject, the From field, the envelope sender and the recipients; ",
+      h("code", {}, '"two words"'), " keeps its space; ", h("code", {}, "-word"), " or ", h("code", {}, "-is:accepted"), " leaves out what it matches; ",
+      "put a text with a colon in quotes to look for it: ", h("code", {}, '"re:x"'), "."),
+    h("ul", { class: "small" }, QUALIFIERS.map(([name, example, about]) =>
+      h("li", {}, h("code", {}, name), " ", about, ": ", h("a", { href: path("inbox", "search", example)}, example)))));
   const older = h("button", { type: "button", id: "inbox-older" }, q ? "Search older messages" : "Older messages");
   older.hidden = true;
   const note = h("p", { class: "muted", id: "inbox-note" });
@@ -29,8 +59,9 @@ export function inboxView(main, query) {
   empty.hidden = true;
   main.append(h("h1", {}, "Inbox"),
     h("p", { class: "muted", id: "inbox-about" }, "The messages relaylab's sink received, newest first. ",
-      "A search finds a part of the subject, the From field, the envelope sender or a recipient, in any case."),
-    form, h("div", { class: "scroll" }, h("table", { class: "cards", id: "inbox-table" },
+      "A search finds the messages with every word in the subject, the From field, the envelope sender or a recipient, in any case, ",
+      "and takes qualifiers such as from:, to:, subject: and is:refused."),
+    form, qError, help, h("div", { class: "scroll" }, h("table", { class: "cards", id: "inbox-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "received"), h("th", {}, "from"), h("th", {}, "to"), h("th", {}, "subject"), h("th", {}, "size"), h("th", {}, "reply"))),
       tbody)), empty, note, h("div", { class: "bar" }, older));
   form.addEventListener("submit", (ev) => {
@@ -72,7 +103,16 @@ export function inboxView(main, query) {
     }
     note.textContent = shown.size + " found" + (older.hidden ? " among all " + total + " received" : " in the newest " + searched + " of " + total + " received: Search older messages reads on");
   };
-  const fail = (e) => { note.className = "error"; note.textContent = e.message; };
+  const fail = (e) => {
+    if (q && e.status === 400) {
+      input.setAttribute("aria-invalid", "true");
+      qError.hidden = false;
+      qError.textContent = e.message;
+      return;
+    }
+    note.className = "error";
+    note.textContent = e.message;
+  };
 
   // page reads the next older page; a search reads on by itself until it
   // has a page's worth or has read SEARCH_BUDGET more messages.

@@ -1,0 +1,333 @@
+package web
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// The inbox's search (q= of /api/v1/sink/messages and of .../latest, the
+// Inbox page's search box) is a list of terms separated by spaces, each of
+// which a message must match. A plain word is looked for, in any case, in
+// the subject, the From field, the envelope sender and the recipients, as
+// q= always did; name:value asks one thing of the message (from:alice,
+// is:refused, code:4xx); "a phrase" or subject:"two words" keeps its
+// spaces; a leading - keeps the messages a term does not match. A
+// qualifier the search does not know is an error that lists those it does,
+// not a word searched for: from:x misspelt frm:x would otherwise find
+// nothing and pass for no mail.
+
+// inboxSearch is a parsed q=: the terms, all of which a message matches.
+type inboxSearch struct{ terms []searchTerm }
+
+// searchTerm is one term: a test of a message, or its opposite.
+type searchTerm struct {
+	neg bool
+	is  func(f *searchFields) bool
+}
+
+// searchFields are what a search reads of a message: the inbox row, and
+// from its header the To, Cc and Message-ID fields; text in lower case.
+type searchFields struct {
+	m                             *InboxMessage
+	from, headerFrom, subject     string
+	to                            []string
+	toFields, messageID, listener string
+	reply                         string
+}
+
+// fieldsOf is m's fields for a search, with its To, Cc and Message-ID
+// fields as read from its header (headFields).
+func fieldsOf(m *InboxMessage, head map[string]string) *searchFields {
+	f := &searchFields{m: m, from: strings.ToLower(m.From), headerFrom: strings.ToLower(m.HeaderFrom),
+		subject: strings.ToLower(m.Subject), listener: strings.ToLower(m.Listener), reply: strings.ToLower(m.Reply),
+		toFields: strings.ToLower(head["to"] + "\n" + head["cc"]), messageID: strings.ToLower(head["message-id"])}
+	for _, r := range m.To {
+		f.to = append(f.to, strings.ToLower(r))
+	}
+	return f
+}
+
+// match says whether f matches every term of s.
+func (s inboxSearch) match(f *searchFields) bool {
+	for _, t := range s.terms {
+		if t.is(f) == t.neg {
+			return false
+		}
+	}
+	return true
+}
+
+// qualifier is one of the search's names, with what it matches (for
+// the error of one given without a value) and how it reads its value.
+type qualifier struct {
+	name, about string
+	parse       func(v string) (func(f *searchFields) bool, error)
+}
+
+// qualifiers are the search's names, in the order the error lists them.
+var qualifiers = []qualifier{
+	{"from", "the envelope sender or the From field (from:<> the null sender, a bounce's)", func(v string) (func(*searchFields) bool, error) {
+		if v == "<>" {
+			return func(f *searchFields) bool { return f.m.From == "" }, nil
+		}
+		return func(f *searchFields) bool { return strings.Contains(f.from, v) || strings.Contains(f.headerFrom, v) }, nil
+	}},
+	{"to", "a recipient (RCPT TO), or the To or Cc field", func(v string) (func(*searchFields) bool, error) {
+		return func(f *searchFields) bool { return anyContains(f.to, v) || strings.Contains(f.toFields, v) }, nil
+	}},
+	{"addressed", "what from: or to: matches", func(v string) (func(*searchFields) bool, error) {
+		return func(f *searchFields) bool {
+			return strings.Contains(f.from, v) || strings.Contains(f.headerFrom, v) || anyContains(f.to, v) || strings.Contains(f.toFields, v)
+		}, nil
+	}},
+	{"subject", "the subject", func(v string) (func(*searchFields) bool, error) {
+		return func(f *searchFields) bool { return strings.Contains(f.subject, v) }, nil
+	}},
+	{"message-id", "the Message-ID field", func(v string) (func(*searchFields) bool, error) {
+		return func(f *searchFields) bool { return strings.Contains(f.messageID, v) }, nil
+	}},
+	{"reply", "the text of the sink's reply after the data (reply:4.7.1)", func(v string) (func(*searchFields) bool, error) {
+		return func(f *searchFields) bool { return strings.Contains(f.reply, v) }, nil
+	}},
+	{"code", "the code of that reply: code:451, code:4xx, code:45x", parseCode},
+	{"is", "is:accepted (2xx), is:deferred (4xx), is:refused (5xx), is:noreply (the sink dropped the connection or hung)", parseIs},
+	{"listener", "the name of the sink's listener that took it, whole", func(v string) (func(*searchFields) bool, error) {
+		return func(f *searchFields) bool { return f.listener == v }, nil
+	}},
+	{"session", "the id of the session that brought it", func(v string) (func(*searchFields) bool, error) {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("session: takes a session's id, a positive integer, not %q", v)
+		}
+		id := strconv.FormatInt(n, 10)
+		return func(f *searchFields) bool { return f.m.Session == id }, nil
+	}},
+	{"after", "received at or after a date (after:2026-01-02, UTC) or time (after:2026-01-02T15:04:05Z)", func(v string) (func(*searchFields) bool, error) {
+		t, err := parseSearchTime("after", v)
+		return func(f *searchFields) bool { return !f.m.Time.Before(t) }, err
+	}},
+	{"before", "received before a date or time, as after:", func(v string) (func(*searchFields) bool, error) {
+		t, err := parseSearchTime("before", v)
+		return func(f *searchFields) bool { return f.m.Time.Before(t) }, err
+	}},
+	{"larger", "more bytes than that: larger:10k, larger:2m (KiB, MiB)", func(v string) (func(*searchFields) bool, error) {
+		n, err := parseSearchSize("larger", v)
+		return func(f *searchFields) bool { return f.m.Size > n }, err
+	}},
+	{"smaller", "fewer bytes than that, as larger:", func(v string) (func(*searchFields) bool, error) {
+		n, err := parseSearchSize("smaller", v)
+		return func(f *searchFields) bool { return f.m.Size < n }, err
+	}},
+}
+
+// qualifierNames lists the qualifiers as typed: "from:, to:, ...".
+func qualifierNames() string {
+	names := make([]string, len(qualifiers))
+	for i, q := range qualifiers {
+		names[i] = q.name + ":"
+	}
+	return strings.Join(names, ", ")
+}
+
+func anyContains(vs []string, v string) bool {
+	return slices.ContainsFunc(vs, func(s string) bool { return strings.Contains(s, v) })
+}
+
+// parseCode reads code:'s value: a reply code, each digit but the first
+// possibly x (any).
+func parseCode(v string) (func(*searchFields) bool, error) {
+	ok := len(v) == 3 && v[0] >= '2' && v[0] <= '5'
+	for i := 1; ok && i < 3; i++ {
+		ok = v[i] >= '0' && v[i] <= '9' || v[i] == 'x'
+	}
+	if !ok {
+		return nil, fmt.Errorf("code: takes a reply code of three digits, the last two of which may be x for any: code:451, code:4xx, code:55x, not %q (is:noreply finds the messages the sink gave no reply)", v)
+	}
+	return func(f *searchFields) bool {
+		c := strconv.Itoa(f.m.Code)
+		if len(c) != 3 {
+			return false
+		}
+		for i := range 3 {
+			if v[i] != 'x' && v[i] != c[i] {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+// parseIs reads is:'s value: the kind of the sink's reply after the data.
+func parseIs(v string) (func(*searchFields) bool, error) {
+	switch v {
+	case "accepted":
+		return func(f *searchFields) bool { return f.m.Code/100 == 2 }, nil
+	case "deferred":
+		return func(f *searchFields) bool { return f.m.Code/100 == 4 }, nil
+	case "refused":
+		return func(f *searchFields) bool { return f.m.Code/100 == 5 }, nil
+	case "noreply":
+		return func(f *searchFields) bool { return f.m.Code == 0 }, nil
+	}
+	return nil, fmt.Errorf("is: takes accepted (a 2xx reply after the data), deferred (4xx), refused (5xx) or noreply (none: the sink dropped the connection or hung), not %q", v)
+}
+
+// parseSearchTime reads a date (UTC midnight) or an RFC 3339 time.
+func parseSearchTime(name, v string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, strings.ToUpper(v)); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%s: takes a date, 2026-01-02 (midnight UTC), or a time, 2026-01-02T15:04:05Z or with an offset such as +02:00 (written %%2B02:00 in a URL), not %q; the %s= parameter, not q=, takes a message id", name, v, name)
+}
+
+// parseSearchSize reads a size in bytes, with k (KiB) or m (MiB) after it.
+func parseSearchSize(name, v string) (int64, error) {
+	mult := int64(1)
+	num := v
+	switch {
+	case strings.HasSuffix(v, "k"):
+		mult, num = 1<<10, v[:len(v)-1]
+	case strings.HasSuffix(v, "m"):
+		mult, num = 1<<20, v[:len(v)-1]
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > (1<<40) {
+		return 0, fmt.Errorf("%s: takes a size in bytes, with k for KiB or m for MiB after it: %s:500, %s:10k, %s:2m, not %q", name, name, name, name, v)
+	}
+	return n * mult, nil
+}
+
+// searchError is a q= that cannot be read: what is wrong (the 400's
+// error) and how to write it instead (its detail).
+type searchError struct{ what, detail string }
+
+func (e *searchError) Error() string { return e.what + ": " + e.detail }
+
+// parseSearch reads q=. Letters' case does not matter, in names or
+// values. A term is taken as name:value when it starts with a name (a
+// letter, then letters, digits or -) and a colon outside quotes; any
+// other term is text. A term that ends at the colon of a name the search
+// does not know ("Re:", "AW:") is text too, so that a subject's prefix
+// can be searched for.
+func parseSearch(q string) (inboxSearch, error) {
+	var s inboxSearch
+	raws, err := splitSearch(q)
+	if err != nil {
+		return s, err
+	}
+	for _, rt := range raws {
+		if rt.name == "" {
+			if rt.value == "" {
+				continue // "" or a lone -: nothing to look for
+			}
+			v := rt.value
+			s.terms = append(s.terms, searchTerm{neg: rt.neg, is: func(f *searchFields) bool {
+				return strings.Contains(f.subject, v) || strings.Contains(f.headerFrom, v) || strings.Contains(f.from, v) || anyContains(f.to, v)
+			}})
+			continue
+		}
+		i := slices.IndexFunc(qualifiers, func(ql qualifier) bool { return ql.name == rt.name })
+		if i < 0 {
+			if rt.value == "" && !rt.quoted {
+				// "Re:" alone: the text it is.
+				v := rt.name + ":"
+				s.terms = append(s.terms, searchTerm{neg: rt.neg, is: func(f *searchFields) bool {
+					return strings.Contains(f.subject, v) || strings.Contains(f.headerFrom, v) || strings.Contains(f.from, v) || anyContains(f.to, v)
+				}})
+				continue
+			}
+			return s, &searchError{"unknown qualifier " + strconv.Quote(rt.name+":") + " in q",
+				"the search knows " + qualifierNames() + " (what each matches: the q= of /api/v1/sink/messages in /openapi.yaml, or the Inbox page's search help); to look for the text " + rt.text +
+					" itself, write it in double quotes: \"" + rt.text + "\""}
+		}
+		if rt.value == "" {
+			return s, &searchError{"qualifier " + strconv.Quote(rt.name+":") + " without a value in q",
+				rt.name + ": " + qualifiers[i].about + "; give it a value after the colon, without a space (in double quotes when it has spaces: " +
+					rt.name + `:"two words")`}
+		}
+		is, err := qualifiers[i].parse(rt.value)
+		if err != nil {
+			return s, &searchError{"bad " + strconv.Quote(rt.name+":") + " in q", err.Error()}
+		}
+		s.terms = append(s.terms, searchTerm{neg: rt.neg, is: is})
+	}
+	return s, nil
+}
+
+// rawTerm is one term of q= as written: a qualifier's name (lower case,
+// "" for text), its value or the text (lower case, quotes taken off),
+// whether any of it was quoted, and its text as written, for errors.
+type rawTerm struct {
+	neg         bool
+	name, value string
+	quoted      bool
+	text        string
+}
+
+// splitSearch splits q at the spaces outside double quotes. In quotes, \"
+// is a quote and \\ a backslash; a quote opened and not closed is an
+// error, as the rest of the search would otherwise be one phrase.
+func splitSearch(q string) ([]rawTerm, error) {
+	var out []rawTerm
+	rs := []rune(q)
+	for i := 0; i < len(rs); {
+		if unicode.IsSpace(rs[i]) {
+			i++
+			continue
+		}
+		start := i
+		var t rawTerm
+		if rs[i] == '-' && i+1 < len(rs) && !unicode.IsSpace(rs[i+1]) {
+			t.neg = true
+			i++
+		}
+		var b strings.Builder
+		nameDone := false // a name's colon was seen, or can no longer be
+		inQuote := false
+		for ; i < len(rs) && (inQuote || !unicode.IsSpace(rs[i])); i++ {
+			c := rs[i]
+			switch {
+			case c == '"':
+				inQuote, t.quoted, nameDone = !inQuote, true, true
+			case inQuote && c == '\\' && i+1 < len(rs) && (rs[i+1] == '"' || rs[i+1] == '\\'):
+				i++
+				b.WriteRune(rs[i])
+			case !nameDone && !inQuote && c == ':' && b.Len() > 0:
+				t.name, nameDone = strings.ToLower(b.String()), true
+				b.Reset()
+			default:
+				if !nameDone && !isNameRune(c, b.Len() == 0) {
+					nameDone = true
+				}
+				b.WriteRune(c)
+			}
+		}
+		if inQuote {
+			return nil, &searchError{"unclosed quote in q", "the quote before " + strconv.Quote(string(rs[start:min(len(rs), start+40)])) +
+				" is not closed: end the phrase with a double quote, or write \\\" for a quote inside it"}
+		}
+		t.text = string(rs[start:i])
+		if t.neg {
+			t.text = t.text[1:]
+		}
+		t.value = strings.ToLower(b.String())
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// isNameRune says whether c may stand in a qualifier's name, first
+// (a letter) or after (letters, digits, -).
+func isNameRune(c rune, first bool) bool {
+	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+		return true
+	}
+	return !first && (c >= '0' && c <= '9' || c == '-')
+}

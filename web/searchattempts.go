@@ -1,0 +1,93 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+)
+
+// SinkAttemptPagesAPI is offered by a SinkAttemptsAPI that can read its
+// attempts a page at a time, by the store's id of each, so that
+// /api/v1/sink/attempts pages as the inbox does (limit=, before=,
+// after=, next) instead of answering every attempt at once (megabytes
+// after a load run).
+type SinkAttemptPagesAPI interface {
+	// AttemptPage returns up to q.Limit attempts whose ids lie between
+	// q.After and q.Before (both excluded; Before 0 is no bound), by id,
+	// newest first or, with q.OldestFirst, oldest first.
+	AttemptPage(ctx context.Context, q AttemptPageQuery) ([]PagedAttempt, error)
+}
+
+// AttemptPageQuery is a page of attempts.
+type AttemptPageQuery struct {
+	Before, After int64
+	OldestFirst   bool
+	Limit         int
+}
+
+// PagedAttempt is an attempt with its id: the order the sink recorded
+// attempts in, and a page's cursor. The ids only grow, and an attempt is
+// recorded when its message is stored or its session ends, so one
+// recorded between two pages has an id above all those read.
+type PagedAttempt struct {
+	ID int64 `json:"id"`
+	SinkAttempt
+}
+
+// attemptPage is what /api/v1/sink/attempts answers when asked for a
+// page.
+type attemptPage struct {
+	Attempts []PagedAttempt `json:"attempts"`
+	// Next is the id of the page's last attempt, for before= (newest
+	// first) or after= (with after=), when more are left that way.
+	Next string `json:"next,omitempty"`
+}
+
+// attemptPaging is the page a request for /api/v1/sink/attempts asks for,
+// and whether it asks for one: without limit=, before= and after= it
+// gets every attempt, oldest first by time, as the endpoint answered
+// before it paged (what relaylab expect --url reads).
+func attemptPaging(w http.ResponseWriter, r *http.Request) (q AttemptPageQuery, paged, ok bool) {
+	v := r.URL.Query()
+	if !v.Has("limit") && !v.Has("before") && !v.Has("after") {
+		return q, false, true
+	}
+	limit, err := queryLimit(r, 1000, 10000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
+		return q, true, false
+	}
+	before, err := queryInt(r, "before", 0, 0)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad before", err.Error()+": give the id of the last attempt of the page before (its next)")
+		return q, true, false
+	}
+	after, err := queryInt(r, "after", 0, 0)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad after", err.Error()+": give the id of the newest attempt already read (the next of the page before, or its last attempt's id)")
+		return q, true, false
+	}
+	return AttemptPageQuery{Before: before, After: after, OldestFirst: v.Has("after"), Limit: int(limit)}, true, true
+}
+
+// pageAttempts reads the page q of sa's attempts: one more than asked,
+// to know whether any is left.
+func pageAttempts(ctx context.Context, sa SinkAttemptPagesAPI, q AttemptPageQuery) (attemptPage, error) {
+	want := q.Limit
+	q.Limit++
+	l, err := sa.AttemptPage(ctx, q)
+	if err != nil {
+		return attemptPage{}, err
+	}
+	page := attemptPage{Attempts: l}
+	if len(l) > want {
+		page.Attempts = l[:want]
+		page.Next = strconv.FormatInt(l[want-1].ID, 10)
+	}
+	if page.Attempts == nil {
+		page.Attempts = []PagedAttempt{}
+	}
+	// As every attempt (Attempts) is given: what expect --url compares
+	// with its addresses, not made text for a page.
+	return page, nil
+}
