@@ -92,7 +92,7 @@ type conn struct {
 	// the final dot: why pieces of the addresses that look like
 	// directives are not. A refusal keeps its own words, which a client
 	// (a relay) classifies it by.
-	appendNext []string
+	appendNext []replyNote
 	// cmdFault: the reply being written refuses the command's syntax, and
 	// is about no recipient (a BDAT go-smtp cannot parse).
 	cmdFault bool
@@ -635,9 +635,11 @@ func (c *conn) clientLine(line []byte) (lineEdit, bool) {
 		cmd.dsn = parseDSNParams(params, true)
 		cmd.unknownParam = unknownParam(params, true)
 		cmd.mailFault = mailParamFault(params)
+		cmd.quotedLocal = pathQuoted(text)
 		c.bdatOpen = false
 	case "RCPT":
 		mark = bareRcptAt(text)
+		cmd.quotedLocal = pathQuoted(text)
 		params := paramsOf(text)
 		cmd.dsn = parseDSNParams(params, false)
 		cmd.unknownParam = unknownParam(params, false)
@@ -1088,24 +1090,55 @@ func replyEnd(b []byte) int {
 	}
 }
 
+// replyNote is a note for a 2xx reply (conn.appendNext): its text, and
+// the recipient it is on when the reply is about several (after the final
+// dot), else "".
+type replyNote struct{ text, on string }
+
 // withNotes adds notes to the text of the last line of reply r, as many
 // as keep that line within RFC 5321 4.5.3.1.5's 512 octets, and then says
-// how many more the transcript has. (The attempt's record has them after
-// its text, so on its last line too: session.attemptOf.)
-func withNotes(r []byte, notes []string) []byte {
+// how many more the transcript has, and which recipients they are on
+// (notesOn). (The attempt's record has them after its text, so on its
+// last line too: session.attemptOf.)
+func withNotes(r []byte, notes []replyNote) []byte {
 	const most = 512 - len("; and 99 more in the transcript\r\n")
 	out := bytes.TrimRight(r, "\r\n")
 	start := bytes.LastIndexByte(out, '\n') + 1
 	for i, n := range notes {
-		if len(out)-start+2+len(n) > most {
+		if len(out)-start+2+len(n.text) > most {
 			if len(out)-start <= most {
 				out = append(strconv.AppendInt(append(out, "; and "...), int64(len(notes)-i), 10), " more in the transcript"...)
+				out = notesOn(out, start, notes[i:])
 			} // else a rule's line near 512 octets already: the notes stay in the transcript
 			break
 		}
-		out = append(append(out, "; "...), n...)
+		out = append(append(out, "; "...), n.text...)
 	}
 	return append(out, "\r\n"...)
+}
+
+// notesOn names, after "and N more in the transcript", the recipients the
+// notes left out are on, as many as the line (from start) has room for:
+// the reply after the final dot is one for all recipients, and a client
+// (a relay) records it for each, so each one's record then says that
+// there is a note on it, where it showed only the first recipient's.
+func notesOn(out []byte, start int, left []replyNote) []byte {
+	const room = 512 - len(", ...\r\n")
+	sep, last := ", on <", ""
+	for _, n := range left {
+		if n.on == "" || n.on == last {
+			continue
+		}
+		if len(out)-start+len(sep)+len(n.on)+1 > room {
+			if last == "" {
+				return out // not even one fits
+			}
+			return append(out, ", ..."...)
+		}
+		out = append(append(append(out, sep...), n.on...), '>')
+		sep, last = ", <", n.on
+	}
+	return out
 }
 
 func (c *conn) serverReply(r []byte) error {

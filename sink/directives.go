@@ -37,7 +37,7 @@ var directiveRE = regexp.MustCompile(`^(?:(rcpt|data[-_]?end|dot|data|rset|quit)
 // rcpt55O: nearMiss): it is taken as a plain name, and Note says why, so
 // that a typo does not pass unseen.
 type NotDirective struct {
-	Text string // the segment as written, lower-cased
+	Text string // the segment as written
 	Why  string
 }
 
@@ -123,18 +123,21 @@ func parseLocalPart(addr string) ([]Directive, []NotDirective) {
 	local = unquoteLocal(local)
 	if len(local) > maxDirectiveLocal {
 		// Not read (a bound on the work per RCPT), but not unseen either.
-		return nil, []NotDirective{{Text: textsafe.Cut(strings.ToLower(local), 24), Why: fmt.Sprintf("the local part is %d octets, over the %d in which the sink reads directives", len(local), maxDirectiveLocal)}}
+		return nil, []NotDirective{{Text: textsafe.Cut(local, 24), Why: fmt.Sprintf("the local part is %d octets, over the %d in which the sink reads directives", len(local), maxDirectiveLocal)}}
 	}
 	var out []Directive
 	var not []NotDirective
-	for _, seg := range strings.Split(strings.ToLower(local), "+") {
+	for _, piece := range strings.Split(local, "+") {
+		seg := strings.ToLower(piece) // a copy only when piece has upper case
 		d, why := parseDirective(seg)
 		if d.Text == "" && why == "" {
 			why = nearMiss(seg)
 		}
 		switch {
 		case why != "":
-			not = append(not, NotDirective{Text: seg, Why: why})
+			// The note quotes the piece as written: lower-cased, the O
+			// of rcpt55O would hide the letter typed for a digit.
+			not = append(not, NotDirective{Text: piece, Why: why})
 		case d.Text != "":
 			out = append(out, d)
 		}

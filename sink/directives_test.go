@@ -136,7 +136,10 @@ func TestNotDirectiveReasons(t *testing.T) {
 		{"bounce5min@x.test", "bounce5min", "did you mean bounce5m? "},
 		{"rcpttarpit2hours@x.test", "rcpttarpit2hours", "did you mean rcpttarpit2h? "},
 		{"defer2x@x.test", "defer2x", "did you mean defer2? "},
-		{"rcpt55O@x.test", "rcpt55o", "did you mean rcpt550? "},
+		// The piece as written: lower-cased, the O typed for a 0 was
+		// shown as an o and hid the mistake.
+		{"rcpt55O@x.test", "rcpt55O", "did you mean rcpt550? "},
+		{"a+Greylist5Min@x.test", "Greylist5Min", "did you mean greylist5m? "},
 		{"dot45l@x.test", "dot45l", "did you mean dot451? "},
 		{"rcpt550p30x2@x.test", "rcpt550p30x2", "did you mean rcpt550x2p30? "},
 		{"dropafterdott@x.test", "dropafterdott", "did you mean dropafterdot? "},

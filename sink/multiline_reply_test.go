@@ -332,7 +332,7 @@ func TestRuleBannerAndGoAhead(t *testing.T) {
 // octets (walk V1); a short line takes notes up to the limit.
 func TestWithNotesStaysWithin512(t *testing.T) {
 	t.Parallel()
-	notes := []string{"the piece 'rcpt550x' of the local part is not a directive: a typo of rcpt550?"}
+	notes := []replyNote{{text: "the piece 'rcpt550x' of the local part is not a directive: a typo of rcpt550?"}}
 	long := []byte("250-2.1.5 one\r\n250 2.1.5 " + strings.Repeat("t", 490) + "\r\n")
 	for _, r := range [][]byte{long, []byte("250 2.1.5 " + strings.Repeat("t", 490) + "\r\n"), []byte("250 2.1.5 ok\r\n")} {
 		out := withNotes(r, notes)

@@ -342,7 +342,7 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 		_, err = tx.Append(e.WithPayload(messagePayload{ID: id, Session: c.id, From: sess.from, To: rcpts, Size: size,
 			Attempt: attempt, MessageID: msgID, MsgAttempt: msgAttempt, Code: outcome.Code, Enhanced: outcome.Enhanced,
 			SPF: a.SPF, DKIM: a.DKIM, DMARC: a.DMARC, DMARCPolicy: a.DMARCPolicy,
-			Ret: sess.dsn.Ret, EnvID: sess.dsn.EnvID, DSN: rdsn, Notes: notesIn(sess.rcpts)}))
+			Ret: sess.dsn.Ret, EnvID: sess.dsn.EnvID, DSN: rdsn, Notes: noteTexts(notesIn(sess.rcpts))}))
 		return err
 	})
 	return id, err

@@ -39,6 +39,9 @@ type pendingCmd struct {
 	// authExtra: an AUTH with more than a mechanism and an initial
 	// response, which go-smtp ignores.
 	authExtra bool
+	// quotedLocal: the path of a MAIL or RCPT has a quoted local part as
+	// written, which go-smtp hands on without its quotes (localFault).
+	quotedLocal bool
 }
 
 // smtputf8Valued is the refusal of SMTPUTF8=value (RFC 6531 3.4: the
@@ -364,6 +367,51 @@ func addrFault(addr string) (code int, why string) {
 		return 553, "the domain " + strconv.Quote(textsafe.Cut(dom, 64)) + " is not a domain name: " + why + "; check the address"
 	}
 	return 0, ""
+}
+
+// localFault explains why the local part of addr, a path's mailbox as
+// go-smtp parsed it (quotes and escapes taken off), was no Dot-string as
+// the client wrote it, or returns "": RFC 5321 4.1.2 allows a leading or
+// trailing dot, two dots in a row, or an '@' ("a@@x.test") only in a
+// Quoted-string, and go-smtp takes them unquoted. cmd is the command's
+// line as clientLine read it; a quoted local part (or an unknown line)
+// is not judged here. A good address costs a scan of its local part.
+func localFault(addr string, cmd *pendingCmd) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 || cmd == nil || cmd.quotedLocal {
+		return "" // the null sender, a bare Postmaster, or quoted
+	}
+	local := addr[:at]
+	fault := mailaddr.DotStringFault(local)
+	if fault == "" {
+		return ""
+	}
+	why := "the local part " + strconv.Quote(textsafe.Cut(local, 64)) + " " + fault + ": RFC 5321 4.1.2 allows that only within double quotes"
+	if q := mailaddr.Quote(addr); len(q) <= 200 {
+		why += ", as in " + q
+	}
+	return why + "; check the address"
+}
+
+// pathQuoted reports whether the path of a MAIL FROM or RCPT TO command
+// line starts its local part with a double quote, as go-smtp reads it:
+// after the colon and spaces, an optional '<', and a source route
+// ("@a,@b:") that it skips.
+func pathQuoted(text []byte) bool {
+	i := bytes.IndexByte(text, ':')
+	if i < 0 {
+		return false
+	}
+	p := bytes.TrimLeft(text[i+1:], " \t")
+	if len(p) > 0 && p[0] == '<' {
+		p = p[1:]
+	}
+	if len(p) > 0 && p[0] == '@' {
+		if j := bytes.IndexByte(p, ':'); j >= 0 {
+			p = p[j+1:]
+		}
+	}
+	return len(p) > 0 && p[0] == '"'
 }
 
 // dsnReply replaces go-smtp's refusal of a DSN parameter: 555 instead of

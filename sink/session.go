@@ -244,6 +244,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if code, why := addrFault(from); why != "" {
 		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Bad sender address syntax: " + why}
 	}
+	if why := localFault(from, s.c.current(StageMail)); why != "" {
+		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Bad sender address syntax: " + why}
+	}
 	utf8 := opts != nil && opts.UTF8
 	if utf8 && s.c.l.hidden("SMTPUTF8") {
 		return hiddenParam("SMTPUTF8", "SMTPUTF8")
@@ -283,7 +286,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		s.c.closeAfter = r.Code == 421
 		return r.smtpError()
 	}
-	s.from = quoteLocal(from)
+	s.from = mailaddr.Quote(from)
 	switch {
 	case d != nil:
 		s.dsn = d.mail
@@ -327,10 +330,13 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if code, why := addrFault(to); why != "" {
 		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why}
 	}
+	if why := localFault(to, s.c.current(StageRcpt)); why != "" {
+		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why}
+	}
 	if !s.utf8 && !isASCII(to) {
 		return errNeedsUTF8("recipient")
 	}
-	quoted := quoteLocal(to)
+	quoted := mailaddr.Quote(to)
 	requoted := quoted != to
 	to = quoted
 	sk := s.c.sink
@@ -407,7 +413,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		// and the session's replies in the UI show it; the code stays.
 		s.c.appendNext = nil
 		for _, n := range r.notes {
-			s.c.appendNext = append(s.c.appendNext, n.Note())
+			s.c.appendNext = append(s.c.appendNext, replyNote{text: n.Note()})
 		}
 	}
 	return nil
@@ -427,39 +433,23 @@ var errConnectionCut = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCod
 
 // notesIn lists the notes of rcpts, each naming its address, for the reply
 // after the final dot, which is about all of them; nil when none has any.
-func notesIn(rcpts []rcptState) []string {
-	var out []string
+func notesIn(rcpts []rcptState) []replyNote {
+	var out []replyNote
 	for _, r := range rcpts {
 		for _, n := range r.notes {
-			out = append(out, n.NoteIn(r.addr))
+			out = append(out, replyNote{text: n.NoteIn(r.addr), on: r.addr})
 		}
 	}
 	return out
 }
 
-// quoteLocal puts back the quotes of a quoted local part (RFC 5321 4.1.2)
-// that go-smtp took off: one with a character a dot-string cannot have, or
-// an '@'. A local part that needs none is left bare, its canonical form.
-func quoteLocal(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 {
-		return addr // "" (the null sender) or a bare Postmaster
+// noteTexts is the text of each note, nil for none.
+func noteTexts(notes []replyNote) []string {
+	var out []string
+	for _, n := range notes {
+		out = append(out, n.text)
 	}
-	local := addr[:at]
-	if local != "" && !strings.ContainsAny(local, "()<>[]:;@\\,\" \t") {
-		return addr
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(local); i++ {
-		if local[i] == '"' || local[i] == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(local[i])
-	}
-	b.WriteByte('"')
-	b.WriteString(addr[at:])
-	return b.String()
+	return out
 }
 
 // hiddenParam refuses a MAIL parameter of an extension the listener hides,
