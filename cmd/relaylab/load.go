@@ -380,15 +380,14 @@ func explainLoadFailure(cfg smtpload.Config, stage string, err error) string {
 func connAdvice(cfg smtpload.Config, kind, stage string, err error) (why, todo string) {
 	at := ""
 	if stage != "" {
-		at = " at " + stage
+		at = " " + stageAt(stage)
 	}
 	switch kind {
 	case "refused":
 		why = "nothing listens on that port"
 		todo = "start the server, or check --target"
 	case "timeout":
-		why = fmt.Sprintf("the server did not answer%s within --timeout %s", at, cfg.Timeout)
-		todo = "check that this is an SMTP server and is not stalled or overloaded; a port that speaks TLS from its first byte (465) needs --tls; or raise --timeout"
+		why, todo = timeoutAdvice(cfg, stage)
 	case "tls":
 		why = "the TLS handshake failed"
 		todo = "for a test server's self-signed certificate add --insecure; check that --tls (implicit TLS, 465) or --starttls (25, 587) matches the port"
@@ -421,6 +420,61 @@ func connAdvice(cfg smtpload.Config, kind, stage string, err error) (why, todo s
 	return why, todo
 }
 
+// timeoutAdvice is connAdvice for a timeout: the advice for a port that
+// is no SMTP server, or speaks TLS from its first byte, fits a server
+// that never greeted; one that greeted and answered the commands before
+// and then stalled is slow, or hangs on purpose, at that command.
+func timeoutAdvice(cfg smtpload.Config, stage string) (why, todo string) {
+	switch stage {
+	case "":
+		return fmt.Sprintf("the server did not answer within --timeout %s", cfg.Timeout),
+			"check that this is an SMTP server and is not stalled or overloaded; a port that speaks TLS from its first byte (465) needs --tls; or raise --timeout"
+	case smtpload.StageConnect:
+		return fmt.Sprintf("the connection was not set up within --timeout %s", cfg.Timeout),
+			"check --target: a host that is down or a firewall that drops the connection looks like this; or raise --timeout"
+	case smtpload.StageGreeting:
+		todo = "check that this is an SMTP server and is not stalled or overloaded"
+		if !cfg.ImplicitTLS {
+			todo += "; a port that speaks TLS from its first byte (465) needs --tls"
+		}
+		return fmt.Sprintf("the server sent no greeting within --timeout %s", cfg.Timeout), todo + "; or raise --timeout"
+	case smtpload.StageDataEnd:
+		return fmt.Sprintf("the server did not answer the message's final dot within --timeout %s; it may have delivered the message all the same (RFC 5321 4.5.4.1)", cfg.Timeout),
+			"count what the server delivered before sending again; raise --timeout if the server is slow to answer the dot"
+	}
+	hang := "hang on purpose"
+	if d := hangDirective(stage); d != "" {
+		hang += " (as the sink's " + d + " directive does)"
+	}
+	return fmt.Sprintf("the server did not answer %s within --timeout %s, after it had greeted and answered the commands before it", stageCommand(stage), cfg.Timeout),
+		fmt.Sprintf("the server speaks SMTP but stalled at %s: it may be slow there (a tarpit, a DNS or policy check), or %s; raise --timeout if it is only slow, else read the server's log", stageCommand(stage), hang)
+}
+
+// stageCommand names the command whose reply stage is ("RCPT TO").
+func stageCommand(stage string) string {
+	switch stage {
+	case smtpload.StageEHLO:
+		return "EHLO"
+	case smtpload.StageMail:
+		return "MAIL FROM"
+	case smtpload.StageRcpt:
+		return "RCPT TO"
+	case smtpload.StageDataEnd:
+		return "the message's final dot"
+	}
+	return strings.ToUpper(stage)
+}
+
+// hangDirective is the sink's directive that stalls at stage (README,
+// "The sink"), or "" when none does.
+func hangDirective(stage string) string {
+	switch stage {
+	case smtpload.StageRcpt, smtpload.StageData, smtpload.StageRset, smtpload.StageQuit:
+		return stage + "hang"
+	}
+	return ""
+}
+
 // explainConnErrors says what each kind of connection error in the table
 // means and what to try.
 func explainConnErrors(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
@@ -433,8 +487,17 @@ func explainConnErrors(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
 		fmt.Fprintln(w, "what the connection errors mean:")
 	}
 	for _, k := range kinds {
-		why, todo := connAdvice(cfg, k, "", errors.New(res.FirstErrors[k]))
-		fmt.Fprintf(w, "  %s: %s (category connection-%s): %s\n      what to do: %s\n", k, connLabel(k), k, why, todo)
+		stages := res.ErrorStages(k)
+		if len(stages) == 0 {
+			stages = []smtpload.StageCount{{}} // where is not known
+		}
+		for _, st := range stages {
+			why, todo := connAdvice(cfg, k, st.Stage, errors.New(res.FirstErrors[k]))
+			if len(stages) > 1 {
+				why += fmt.Sprintf(" (%s)", countOf(st.N, "time", "times"))
+			}
+			fmt.Fprintf(w, "  %s: %s (category connection-%s): %s\n      what to do: %s\n", k, connLabel(k), k, why, todo)
+		}
 	}
 }
 

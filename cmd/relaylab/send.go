@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -660,6 +661,10 @@ func (s *sendSession) quit(e *env, c *smtpload.Client) error {
 // sent, and 8-bit content without 8BITMIME is sent with a note.
 func mailParams(e *env, o *sendOptions, c *smtpload.Client, msg []byte) (string, error) {
 	params, missing := c.MailParams(&smtpload.Transaction{From: o.from, To: o.to, Parts: [][]byte{msg}})
+	sending := !slices.Contains(missing, "SMTPUTF8") // else it is not sent: see below
+	for _, n := range contentNotes(msg, sending, strings.Contains(" "+params+" ", " SMTPUTF8 ")) {
+		fmt.Fprintf(e.stdout, "=== note: %s\n", n)
+	}
 	for _, m := range missing {
 		switch m {
 		case "8BITMIME":

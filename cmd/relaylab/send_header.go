@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // headerField writes a --header field, folded (foldField). A 7-bit value
@@ -62,3 +65,58 @@ var structuredFields = map[string]bool{"date": true, "message-id": true, "in-rep
 	"mime-version": true, "content-type": true, "content-transfer-encoding": true, "content-id": true,
 	"content-disposition": true, "content-language": true, "dkim-signature": true, "authentication-results": true,
 	"received-spf": true, "auto-submitted": true}
+
+// contentNotes says what in msg, a message in wire form, RFC 5322 allows
+// in no mail, for send to note before it sends it as it is (a test may
+// mean to send it; a server may refuse or mangle it): 8-bit octets in the
+// header that are not UTF-8, which SMTPUTF8 does not cover (RFC 6532 3.2
+// allows UTF-8 there and nothing else), and NUL anywhere (RFC 5322 2.3;
+// RFC 2045 2.7, 2.8: neither 7bit nor 8bit data holds NUL). sending: the
+// message goes (as it is); smtputf8: the MAIL FROM that carries it says
+// SMTPUTF8. Only a --data file, or a --header or --body-file holding such
+// bytes, gets here with them.
+func contentNotes(msg []byte, sending, smtputf8 bool) []string {
+	did := ""
+	if sending {
+		did = "; sent as it is"
+	}
+	var notes []string
+	head := msg
+	if bytes.HasPrefix(msg, []byte("\r\n")) {
+		head = nil
+	} else if i := bytes.Index(msg, []byte("\r\n\r\n")); i >= 0 {
+		head = msg[:i+2]
+	}
+	if i := nonUTF8At(head); i >= 0 {
+		how := did
+		if sending && smtputf8 {
+			how += ", with SMTPUTF8 on MAIL FROM as for any header that is not ASCII, though SMTPUTF8 means UTF-8"
+		}
+		notes = append(notes, fmt.Sprintf("the header has octet 0x%02X on line %d, which is not UTF-8 (Latin-1, say): a header may hold 8-bit text only as UTF-8, with SMTPUTF8 (RFC 6532 3.2), so no server has to take it%s. "+
+			"To send such text, write the file in UTF-8, or the text as an RFC 2047 encoded-word (=?ISO-8859-1?Q?...?=)", head[i], lineOf(msg, i), how))
+	}
+	if i := bytes.IndexByte(msg, 0); i >= 0 {
+		notes = append(notes, fmt.Sprintf("the message has a NUL octet (0x00) on line %d: no mail may hold one (RFC 5322 2.3; RFC 2045 2.7, 2.8: neither 7bit nor 8bit data has NUL), and a server may refuse the message or cut it there%s. "+
+			"Take it out, or send the data as an --attach file, which goes in base64", lineOf(msg, i), did))
+	}
+	return notes
+}
+
+// nonUTF8At is the index of the first octet of b that is not part of a
+// UTF-8 sequence, or -1.
+func nonUTF8At(b []byte) int {
+	if utf8.Valid(b) {
+		return -1
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// lineOf is the line, from 1, that octet i of b is on.
+func lineOf(b []byte, i int) int { return bytes.Count(b[:i], []byte("\n")) + 1 }

@@ -153,7 +153,14 @@ type Client struct {
 	// Ext holds the EHLO keywords (upper case) and their parameters.
 	Ext map[string]string
 	tls bool
+	// waiting is the stage of the reply last waited for (Waiting).
+	waiting string
 }
+
+// Waiting is the stage of the reply the client last waited for, or
+// StageMail once Send has begun to write a transaction: where a failure
+// without a reply (a timeout, a hang-up) came.
+func (c *Client) Waiting() string { return c.waiting }
 
 // NewClient wraps an open connection. Call Greeting next.
 func NewClient(conn net.Conn, opts Options) *Client {
@@ -378,6 +385,7 @@ const maxReplyLines = 200
 // ReadReply reads one possibly multi-line reply (RFC 5321 4.2.1).
 func (c *Client) ReadReply(stage string) (Reply, error) {
 	var rep Reply
+	c.waiting = stage
 	for n := 0; ; n++ {
 		line, err := c.readLine()
 		if err != nil {

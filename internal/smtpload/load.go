@@ -163,7 +163,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	wg.Wait()
 	res := &Result{Wall: cfg.Clock.Now().Sub(start), Sessions: sessions, Replies: map[string]int{}, ConnErrors: map[string]int{}, FirstErrors: map[string]string{},
-		FirstReplies: map[string]Reply{}, UnknownErrors: map[string]int{}, FirstUnknown: map[string]string{}}
+		ConnErrorStages: map[string]map[string]int{}, FirstReplies: map[string]Reply{}, UnknownErrors: map[string]int{}, FirstUnknown: map[string]string{}}
 	res.GaveUp, res.GaveUpStage, res.GaveUpErr = dead.reason()
 	var tx, sess []time.Duration
 	stopped := false
@@ -199,6 +199,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				res.FirstErrors[k] = st.firstErrors[k]
 			}
 		}
+		for k, byStage := range st.connStages {
+			if res.ConnErrorStages[k] == nil {
+				res.ConnErrorStages[k] = map[string]int{}
+			}
+			for stage, v := range byStage {
+				res.ConnErrorStages[k][stage] += v
+			}
+		}
 		for k, v := range st.unknownErrors {
 			res.UnknownErrors[k] += v
 			if _, ok := res.FirstUnknown[k]; !ok {
@@ -227,13 +235,14 @@ type stats struct {
 	stopped                                                           bool   // the run's context ended under this worker
 	replies                                                           map[string]int
 	connErrors, unknownErrors                                         map[string]int
+	connStages                                                        map[string]map[string]int // connErrors by kind, then stage
 	firstErrors, firstUnknown                                         map[string]string
 	firstReplies                                                      map[string]Reply
 	txTimes, sessionTimes                                             []time.Duration
 }
 
 func newStats() stats {
-	return stats{replies: map[string]int{}, connErrors: map[string]int{}, firstErrors: map[string]string{}, firstReplies: map[string]Reply{},
+	return stats{replies: map[string]int{}, connErrors: map[string]int{}, connStages: map[string]map[string]int{}, firstErrors: map[string]string{}, firstReplies: map[string]Reply{},
 		unknownErrors: map[string]int{}, firstUnknown: map[string]string{}}
 }
 
@@ -346,7 +355,7 @@ func (w *worker) run(ctx context.Context) {
 		if err != nil && !res.Closing() {
 			// A broken connection after a 421 is the 421's doing: the
 			// server said it was closing (RFC 5321 3.8).
-			w.connError(err)
+			w.connError(err, c.Waiting())
 			w.finish(outcomeFailed)
 			w.drop(c, false)
 			c = nil
@@ -471,7 +480,7 @@ func (w *worker) open(ctx context.Context) (*Client, error) {
 			w.stats.stopped = true
 			return nil, err
 		}
-		w.connError(err)
+		w.connError(err, StageConnect)
 		w.finish(outcomeFailed)
 		w.dead.failed(cfg.Clock.Now(), cfg.Target, err)
 		return nil, err
@@ -497,7 +506,7 @@ func (w *worker) open(ctx context.Context) (*Client, error) {
 			w.refusal(re.Reply.Code)
 			w.finish(outcomeRefused)
 		} else {
-			w.connError(err)
+			w.connError(err, stage)
 			w.finish(outcomeFailed)
 		}
 		w.dead.sessionFailed(cfg.Target, stage, err)
@@ -651,9 +660,15 @@ func (w *worker) fateUnknown(kind string, err error) {
 	w.finish(outcomeUnknown)
 }
 
-func (w *worker) connError(err error) {
+// connError counts a connection failure that came while the reply of
+// stage was awaited.
+func (w *worker) connError(err error, stage string) {
 	kind := ErrorKind(err)
 	w.stats.connErrors[kind]++
+	if w.stats.connStages[kind] == nil {
+		w.stats.connStages[kind] = map[string]int{}
+	}
+	w.stats.connStages[kind][stage]++
 	if _, ok := w.stats.firstErrors[kind]; !ok {
 		w.stats.firstErrors[kind] = err.Error()
 	}

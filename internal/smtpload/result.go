@@ -60,6 +60,10 @@ type Result struct {
 	ConnErrors map[string]int
 	// FirstErrors keeps one example error text per kind.
 	FirstErrors map[string]string
+	// ConnErrorStages counts ConnErrors by kind, then by the stage whose
+	// reply the failure left unread (StageConnect for the dial): a
+	// timeout before the greeting is not one at RCPT TO.
+	ConnErrorStages map[string]map[string]int
 	// FirstReplies keeps one example of each refusal (4xx, 5xx) in
 	// Replies, by the same key, with its text.
 	FirstReplies map[string]Reply
@@ -132,9 +136,29 @@ func (r *Result) Table(w io.Writer) {
 	}
 }
 
+// ErrorStages lists the stages at which connection failures of kind
+// came, in the order of a session, with how many came at each.
+func (r *Result) ErrorStages(kind string) []StageCount {
+	var out []StageCount
+	for st, n := range r.ConnErrorStages[kind] {
+		out = append(out, StageCount{Stage: st, N: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := stageOrder(out[i].Stage), stageOrder(out[j].Stage)
+		return a < b || a == b && out[i].Stage < out[j].Stage
+	})
+	return out
+}
+
+// StageCount is how many connection failures came at a stage.
+type StageCount struct {
+	Stage string
+	N     int
+}
+
 func stageOrder(key string) int {
 	stage, _, _ := strings.Cut(key, " ")
-	for i, s := range []string{StageGreeting, StageEHLO, StageStartTLS, StageAuth, StageMail, StageRcpt, StageData, StageDataEnd, StageRset, StageQuit} {
+	for i, s := range []string{StageConnect, StageGreeting, StageEHLO, StageStartTLS, StageAuth, StageMail, StageRcpt, StageData, StageDataEnd, StageRset, StageQuit} {
 		if s == stage {
 			return i
 		}

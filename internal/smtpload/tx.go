@@ -70,6 +70,7 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 	pipeline = pipeline && c.Has("PIPELINING")
 	var err error
 	c.deadline()
+	c.waiting = StageMail // a write that fails fails the transaction's start
 	if pipeline {
 		// The commands go out in groups of at most pipelineWindow, each
 		// group's replies read before the next is written: a server that
