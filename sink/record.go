@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -728,7 +729,7 @@ type Attempt struct {
 // first. An attempt appears when its message is stored (before its reply),
 // or, for one that ended without a message, when its session has ended.
 func Attempts(ctx context.Context, db *sql.DB, recipient string) ([]Attempt, error) {
-	atts, err := queryAttempts(ctx, db, `WHERE a.recipient = ?`, recipient)
+	atts, _, err := queryAttempts(ctx, db, `WHERE a.recipient = ?`, `a.time_ns, a.id`, recipient)
 	if err != nil {
 		return nil, fmt.Errorf("sink: attempts for %s: %w", recipient, err)
 	}
@@ -738,43 +739,66 @@ func Attempts(ctx context.Context, db *sql.DB, recipient string) ([]Attempt, err
 // AllAttempts returns every recipient's attempts in one query, oldest
 // first: what `relaylab expect` judges, without a query per recipient.
 func AllAttempts(ctx context.Context, db *sql.DB) ([]Attempt, error) {
-	atts, err := queryAttempts(ctx, db, ``)
+	atts, _, err := queryAttempts(ctx, db, ``, `a.time_ns, a.id`)
 	if err != nil {
 		return nil, fmt.Errorf("sink: listing attempts: %w", err)
 	}
 	return atts, nil
 }
 
-func queryAttempts(ctx context.Context, db *sql.DB, where string, args ...any) ([]Attempt, error) {
+// AttemptPage returns up to limit attempts whose ids lie between after
+// and before (both excluded; before 0 is no bound), in the order the sink
+// recorded them: newest first, or with oldestFirst oldest first. ids[i]
+// is atts[i]'s id. Ids only grow (AUTOINCREMENT), and an attempt is
+// recorded when its message is stored or its session ends, so one
+// recorded after a page was read has an id above all of that page's.
+func AttemptPage(ctx context.Context, db *sql.DB, after, before int64, limit int, oldestFirst bool) (atts []Attempt, ids []int64, err error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	order := `a.id DESC`
+	if oldestFirst {
+		order = `a.id`
+	}
+	atts, ids, err = queryAttempts(ctx, db, `WHERE a.id > ? AND a.id < ?`, order+` LIMIT ?`, after, before, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sink: listing a page of attempts: %w", err)
+	}
+	return atts, ids, nil
+}
+
+func queryAttempts(ctx context.Context, db *sql.DB, where, order string, args ...any) ([]Attempt, []int64, error) {
 	// An attempt's own TLS, HELO and AUTH; NULL in rows written before
 	// migration 0104, which had only the session's (at its end).
 	rows, err := db.QueryContext(ctx, `SELECT a.session_id, s.listener, s.client,
 			COALESCE(a.helo, s.helo), COALESCE(a.tls, s.tls), COALESCE(a.auth_user, s.auth_user),
 			a.time_ns, a.sender, a.recipient, a.attempt, a.stage, a.code, a.enhanced, a.text, a.message,
-			a.ret, a.envid, a.notify, a.orcpt, COALESCE(a.reply_by, '')
+			a.ret, a.envid, a.notify, a.orcpt, COALESCE(a.reply_by, ''), a.id
 		FROM sink_attempts a JOIN sink_sessions s ON s.id = a.session_id
-		`+where+` ORDER BY a.time_ns, a.id`, args...)
+		`+where+` ORDER BY `+order, args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	var out []Attempt
+	var ids []int64
 	for rows.Next() {
 		var a Attempt
-		var ns int64
+		var ns, id int64
 		var notify string
 		if err := rows.Scan(&a.Session, &a.Listener, &a.Client, &a.HELO, &a.TLS, &a.AuthUser, &ns, &a.Sender, &a.Recipient,
 			&a.Number, &a.Stage, &a.Reply.Code, &a.Reply.Enhanced, &a.Reply.Text, &a.Message,
-			&a.Ret, &a.EnvID, &notify, &a.ORCPT, &a.By); err != nil {
-			return nil, err
+			&a.Ret, &a.EnvID, &notify, &a.ORCPT, &a.By, &id); err != nil {
+			return nil, nil, err
 		}
 		if notify != "" {
 			a.Notify = strings.Split(notify, ",")
 		}
 		a.Time = time.Unix(0, ns).UTC()
 		out = append(out, a)
+		ids = append(ids, id)
 	}
-	return out, rows.Err()
+	return out, ids, rows.Err()
 }
 
 // Session is one recorded SMTP session.

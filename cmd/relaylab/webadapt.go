@@ -359,11 +359,37 @@ func (a sinkAdapter) Attempts(ctx context.Context) ([]web.SinkAttempt, error) {
 	}
 	out := make([]web.SinkAttempt, 0, len(atts))
 	for _, a := range atts {
-		out = append(out, web.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client, Sender: a.Sender, Recipient: a.Recipient,
-			Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS, Message: a.Message, By: a.By,
-			Session: a.Session, Attempt: a.Number, BeforeReset: a.Session <= reset})
+		out = append(out, attemptDTO(a, reset))
 	}
 	return out, nil
+}
+
+var _ web.SinkAttemptPagesAPI = sinkAdapter{}
+
+// AttemptPage reads a page of the sink's attempts by id, for
+// /api/v1/sink/attempts?limit=...
+func (a sinkAdapter) AttemptPage(ctx context.Context, q web.AttemptPageQuery) ([]web.PagedAttempt, error) {
+	atts, ids, err := sink.AttemptPage(ctx, a.db, q.After, q.Before, q.Limit, q.OldestFirst)
+	if err != nil {
+		return nil, err
+	}
+	reset, err := sink.LastReset(ctx, a.db) // after the attempts, as Attempts reads it
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.PagedAttempt, len(atts))
+	for i, at := range atts {
+		out[i] = web.PagedAttempt{ID: ids[i], SinkAttempt: attemptDTO(at, reset)}
+	}
+	return out, nil
+}
+
+// attemptDTO is a sink attempt as the web gives it; reset is the last
+// session the last reset made uncounted.
+func attemptDTO(a sink.Attempt, reset int64) web.SinkAttempt {
+	return web.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client, Sender: a.Sender, Recipient: a.Recipient,
+		Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS, Message: a.Message, By: a.By,
+		Session: a.Session, Attempt: a.Number, BeforeReset: a.Session <= reset}
 }
 
 func sessionDTO(s sink.Session) web.SinkSession {
