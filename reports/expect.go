@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/relaylab/relaylab/internal/config"
@@ -130,8 +132,9 @@ func (e RecipientExpectation) name(i int) string {
 
 // UnmarshalYAML notes the keys written with an empty value, so that
 // Validate refuses them at their line: an empty value reads as the key
-// left out, and "path: \"\"" would pass whatever path a recipient took.
-// The decoder is the caller's, so strict mode still reports unknown keys
+// left out, and "path: \"\"" would pass whatever path a recipient took;
+// and keeps the text of a value YAML reads as a number (KeepText). The
+// decoder is the caller's, so strict mode still reports unknown keys
 // with their lines.
 func (r *RecipientExpectation) UnmarshalYAML(decode func(any) error) error {
 	type plain RecipientExpectation // without this method, so no recursion
@@ -140,6 +143,7 @@ func (r *RecipientExpectation) UnmarshalYAML(decode func(any) error) error {
 		return err
 	}
 	v.empty = emptyKeys(decode, recipientKeys)
+	KeepText(decode, &v) // dsn_status: 5.10 is "5.10", not the float 5.1
 	*r = RecipientExpectation(v)
 	return nil
 }
@@ -1017,6 +1021,25 @@ func codeMatches(want string, code int) bool {
 func evalAggregate(d *Data, a AggregateExpectation) []Result {
 	var out []Result
 	s := Summarize(d)
+	// The relay's own DSNs to the messages' senders are recipients too:
+	// delivered_share counts them (as the summary does), and its failure
+	// says how many; the times to delivery judge the messages' own
+	// recipients alone, since a DSN's time says nothing of theirs.
+	var own, ownDelivered, dsns, dsnsDelivered int
+	for _, r := range d.Recipients {
+		switch {
+		case r.relayDSN:
+			dsns++
+			if r.Status == "delivered" {
+				dsnsDelivered++
+			}
+		default:
+			own++
+			if r.Status == "delivered" {
+				ownDelivered++
+			}
+		}
+	}
 	if a.DeliveredShare != nil {
 		share := 0.0
 		if s.Recipients > 0 {
@@ -1025,6 +1048,10 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 		r := Result{Name: "aggregate delivered_share", Pass: share >= *a.DeliveredShare}
 		if !r.Pass {
 			r.Message = fmt.Sprintf("expected at least %.1f%% delivered, got %.1f%% (%d of %d)", *a.DeliveredShare*100, share*100, Get(s.ByStatus, "delivered"), s.Recipients)
+			if dsns > 0 {
+				r.Message = fmt.Sprintf("expected at least %.1f%% delivered, got %.1f%% (%d of %d recipients: %d of the %d the messages were sent to, and %d of the relay's %d %s to their senders, which count as recipients too)",
+					*a.DeliveredShare*100, share*100, Get(s.ByStatus, "delivered"), s.Recipients, ownDelivered, own, dsnsDelivered, dsns, plural(dsns, "DSN", "DSNs"))
+			}
 		}
 		out = append(out, r)
 	}
@@ -1056,23 +1083,30 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 	if len(a.MaxDeliveriesPerDay) > 0 {
 		out = append(out, deliveriesPerDay(d, a.MaxDeliveriesPerDay))
 	}
+	ttd := percentiles(deliveryTimes(d.Recipients, func(r *Recipient) bool { return !r.relayDSN }))
+	left, apart := "", "" // the DSNs left out, said after a count and alone
+	if dsns > 0 {
+		left = fmt.Sprintf("the relay's %d %s to the senders left out", dsns, plural(dsns, "DSN", "DSNs"))
+		apart = " (" + left + ")"
+		left = "; " + left
+	}
 	for _, p := range []struct {
 		name  string
 		limit *config.Duration
 		got   float64
-	}{{"time_to_delivery_p50", a.TimeToDeliveryP50, s.TimeToDelivery.P50}, {"time_to_delivery_p99", a.TimeToDeliveryP99, s.TimeToDelivery.P99}} {
+	}{{"time_to_delivery_p50", a.TimeToDeliveryP50, ttd.P50}, {"time_to_delivery_p99", a.TimeToDeliveryP99, ttd.P99}} {
 		if p.limit == nil {
 			continue // left out; 0s is judged
 		}
 		got := time.Duration(p.got * float64(time.Millisecond))
-		r := Result{Name: "aggregate " + p.name, Pass: s.TimeToDelivery.N > 0 && got <= p.limit.D()}
+		r := Result{Name: "aggregate " + p.name, Pass: ttd.N > 0 && got <= p.limit.D()}
 		switch {
 		case r.Pass:
-		case s.TimeToDelivery.N == 0:
+		case ttd.N == 0:
 			// Not "got 0s": nothing was delivered, so nothing was fast.
-			r.Message = fmt.Sprintf("expected %s at most %s, but no recipient was delivered, so there is no time to delivery to judge (%s)", p.name, *p.limit, counted(s.Recipients, "recipient"))
+			r.Message = fmt.Sprintf("expected %s at most %s, but no recipient was delivered, so there is no time to delivery to judge (%s%s)", p.name, *p.limit, counted(own, "recipient"), left)
 		default:
-			r.Message = fmt.Sprintf("expected %s at most %s, got %s over %d delivered %s", p.name, *p.limit, got.Round(time.Millisecond), s.TimeToDelivery.N, plural(s.TimeToDelivery.N, "recipient", "recipients"))
+			r.Message = fmt.Sprintf("expected %s at most %s, got %s over %d delivered %s%s", p.name, *p.limit, got.Round(time.Millisecond), ttd.N, plural(ttd.N, "recipient", "recipients"), apart)
 		}
 		out = append(out, r)
 	}
@@ -1095,6 +1129,7 @@ func deliveriesPerDay(d *Data, caps []int) Result {
 		return int(t.UTC().Sub(start) / (24 * time.Hour))
 	}
 	byDay := map[int][]string{}
+	dsnsByDay := map[int]int{}
 	for _, rc := range d.Recipients {
 		if rc.Status != "delivered" {
 			continue
@@ -1107,7 +1142,15 @@ func deliveriesPerDay(d *Data, caps []int) Result {
 			continue
 		}
 		n := max(day(at), 0)
-		byDay[n] = append(byDay[n], rc.Address)
+		name := rc.Address
+		if rc.relayDSN {
+			// The path's sending counts it (a warm-up cap takes it as
+			// any message): say that it is the relay's DSN to a sender,
+			// not the sender's own mail.
+			name += " (the relay's DSN " + cmp.Or(rc.ScenarioMessage, rc.Message) + " to the sender)"
+			dsnsByDay[n]++
+		}
+		byDay[n] = append(byDay[n], name)
 	}
 	days := make([]int, 0, len(byDay))
 	for n := range byDay {
@@ -1123,7 +1166,11 @@ func deliveriesPerDay(d *Data, caps []int) Result {
 			if len(names) > 5 {
 				names = append(names[:5:5], "...")
 			}
-			r.Message = fmt.Sprintf("day %d (%s UTC) had %d %s, expected at most %d: %s", n+1, date, len(got), plural(len(got), "delivery", "deliveries"), limit, strings.Join(names, ", "))
+			of := ""
+			if k := dsnsByDay[n]; k > 0 {
+				of = fmt.Sprintf(" (%d of them %s, which the path sent as well)", k, plural(k, "the relay's DSN to a sender", "the relay's DSNs to senders"))
+			}
+			r.Message = fmt.Sprintf("day %d (%s UTC) had %d %s%s, expected at most %d: %s", n+1, date, len(got), plural(len(got), "delivery", "deliveries"), of, limit, strings.Join(names, ", "))
 			break
 		}
 	}
@@ -1259,9 +1306,20 @@ func GlobDistance(glob, addr string) int {
 	return prev[len(s)]
 }
 
+// NearMiss reports whether an address GlobDistance d from glob is close
+// enough to be offered as "did you mean": a slip of a few characters (at
+// most 3, and at most a quarter of the glob's own characters, * and ?
+// aside, but 1 always), not merely the least far of addresses that have
+// nothing to do with it ("nobody@nowhere.test" is not a slip for
+// "defer2+ci1@example.test").
+func NearMiss(glob string, d int) bool {
+	own := utf8.RuneCountInString(glob) - strings.Count(glob, "*") - strings.Count(glob, "?")
+	return d <= min(3, max(1, own/4))
+}
+
 // closestAddress is the address of rs that the glob (lower case) is
-// fewest edits from (GlobDistance), the first of those; "" when rs has
-// none.
+// fewest edits from (GlobDistance), the first of those, when it is a near
+// miss (NearMiss); "" when rs has none.
 func closestAddress(glob string, rs []*Recipient) string {
 	best, bestD := "", -1
 	seen := map[string]bool{}
@@ -1274,6 +1332,9 @@ func closestAddress(glob string, rs []*Recipient) string {
 		if d := GlobDistance(glob, a); bestD < 0 || d < bestD {
 			best, bestD = r.Address, d
 		}
+	}
+	if !NearMiss(glob, bestD) {
+		return ""
 	}
 	return best
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -184,6 +185,12 @@ type Recipient struct {
 	// dsns are the DSNs queued to the sender about this recipient, in
 	// order, which resolveDSNs judges once the whole log is read.
 	dsns []queuedDSN
+	// relayDSN: the recipient is the sender of a message, to whom the
+	// relay sent a DSN about it (or relayed a late bounce on): mail the
+	// relay wrote itself, which the aggregate expectations tell apart
+	// from the messages' own recipients; a replay names its messages
+	// relay-1, relay-2 and on (nameRelayDSNs).
+	relayDSN bool
 }
 
 // queuedDSN is a DSN queued to a recipient's sender: the relay's message
@@ -493,8 +500,16 @@ func Load(ctx context.Context, src EventSource) (*Data, error) {
 			rank[r.Scenario] = len(rank)
 		}
 	}
+	d.nameRelayDSNs(seq)
 	for _, r := range d.Recipients {
 		r.namesScenario = len(rank) > 1 && r.Scenario != ""
+		if r.ScenarioMessage != "" {
+			// A replay's listeners had free ports, different on every
+			// run: its verdicts show the host alone, and so does this.
+			for i := range r.Attempts {
+				r.Attempts[i].Host = ReplayHost(r.Attempts[i].Host)
+			}
+		}
 	}
 	sort.SliceStable(d.Recipients, func(i, j int) bool {
 		a, b := d.Recipients[i], d.Recipients[j]
@@ -657,6 +672,65 @@ func domainOf(addr string) string {
 		return strings.ToLower(addr[i+1:])
 	}
 	return ""
+}
+
+// dsnSeq is added to the number of a replay's relay-N in the order of
+// Load, so that the relay's DSNs come after the scenario's messages
+// queued at the same instant, as in the replay's verdicts.
+const dsnSeq = 1 << 30
+
+// nameRelayDSNs marks the recipients of the DSNs the relay wrote to the
+// senders of messages (relayDSN), and names those of a replay's messages
+// as the replay's verdicts do: relay-1, relay-2 and on, numbered within
+// each scenario in the order they were queued (then by address), each
+// with the scenario of the message it reports on. seq gets their place
+// in the sort of Load.
+func (d *Data) nameRelayDSNs(seq map[*Recipient]int) {
+	about := map[string]*Recipient{} // a DSN's message: a recipient it reports on
+	for _, r := range d.Recipients {
+		for _, q := range r.dsns {
+			if q.message != "" && about[q.message] == nil {
+				about[q.message] = r
+			}
+		}
+	}
+	var made []*Recipient
+	for _, r := range d.Recipients {
+		if o := about[r.Message]; o != nil {
+			r.relayDSN = true
+			if o.ScenarioMessage != "" {
+				made = append(made, r)
+			}
+		}
+	}
+	sort.SliceStable(made, func(i, j int) bool {
+		if !made[i].Queued.Equal(made[j].Queued) {
+			return made[i].Queued.Before(made[j].Queued)
+		}
+		return made[i].Address < made[j].Address
+	})
+	names := map[string]int{} // the relay's message: its number
+	count := map[string]int{} // by scenario
+	for _, r := range made {
+		sc := about[r.Message].Scenario
+		n, ok := names[r.Message]
+		if !ok {
+			count[sc]++
+			n = count[sc]
+			names[r.Message] = n
+		}
+		r.Scenario, r.ScenarioMessage, seq[r] = sc, "relay-"+strconv.Itoa(n), dsnSeq+n
+	}
+}
+
+// ReplayHost is the host a replay's record shows for hostport: a
+// loopback listener's address without the free port it happened to get
+// on this run (127.0.0.1:39871 is 127.0.0.1), any other as it is.
+func ReplayHost(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil && h == "127.0.0.1" {
+		return h
+	}
+	return hostport
 }
 
 // relayedBounce marks the DSN another server wrote about message msg,

@@ -78,7 +78,7 @@ func Summarize(d *Data) Summary {
 	var (
 		s                                    Summary
 		status, path, domain, category, code = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-		latencies, ttd                       []float64
+		latencies                            []float64
 	)
 	s.Recipients = len(d.Recipients)
 	for _, r := range d.Recipients {
@@ -104,17 +104,26 @@ func Summarize(d *Data) Summary {
 				latencies = append(latencies, *a.Latency)
 			}
 		}
-		if r.Status == "delivered" && !r.Done.IsZero() {
-			ttd = append(ttd, float64(r.Done.Sub(r.Queued))/float64(time.Millisecond))
-		}
 	}
 	s.ByStatus, s.ByPath, s.ByDomain = counts(status), counts(path), counts(domain)
 	s.ByCategory, s.ByCode = counts(category), counts(code)
 	s.SinkReplies = counts(d.SinkReplies)
 	s.SinkSessions, s.SinkSessionsOpen, s.SinkMessages, s.SinkAccepted = d.SinkSessions, d.SinkSessionsOpen, d.SinkMessages, d.SinkAccepted
 	s.SinkCountsUnknown = d.SinkCountsUnknown
-	s.Latency, s.TimeToDelivery = percentiles(latencies), percentiles(ttd)
+	s.Latency, s.TimeToDelivery = percentiles(latencies), percentiles(deliveryTimes(d.Recipients, func(*Recipient) bool { return true }))
 	return s
+}
+
+// deliveryTimes are the times from queued to delivered, in milliseconds,
+// of the delivered recipients of rs that keep takes.
+func deliveryTimes(rs []*Recipient, keep func(*Recipient) bool) []float64 {
+	var out []float64
+	for _, r := range rs {
+		if r.Status == "delivered" && !r.Done.IsZero() && keep(r) {
+			out = append(out, float64(r.Done.Sub(r.Queued))/float64(time.Millisecond))
+		}
+	}
+	return out
 }
 
 // counts sorts a map by count, largest first, then by key.

@@ -49,6 +49,20 @@ type expectFile struct {
 	more []error
 }
 
+// UnmarshalYAML decodes the file's keys as the decoder would, and keeps
+// the text of a name that YAML reads as a number ("name: 1.10", not
+// "1.1"; see reports.KeepText).
+func (x *expectFile) UnmarshalYAML(decode func(any) error) error {
+	type plain expectFile // without this method, so no recursion
+	v := plain(*x)
+	if err := decode(&v); err != nil {
+		return err
+	}
+	reports.KeepText(decode, &v)
+	*x = expectFile(v)
+	return nil
+}
+
 // Validate returns the file's first problem, and keeps the others for
 // loadExpectFile, which reports them all.
 func (x *expectFile) Validate(string) error {

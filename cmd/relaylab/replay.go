@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goccy/go-yaml"
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/reports"
 	"github.com/relaylab/relaylab/reports/scenario"
@@ -186,7 +187,9 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		sc, err := scenario.Load(path)
 		if err != nil {
 			var ce *config.Error
-			if !errors.As(err, &ce) && !errors.Is(err, os.ErrNotExist) {
+			if e := expectFileGiven(path); e != nil {
+				err = e
+			} else if !errors.As(err, &ce) && !errors.Is(err, os.ErrNotExist) {
 				err = fmt.Errorf("%s: %w", path, err)
 			}
 		} else if sc.Expect.Empty() {
@@ -298,4 +301,30 @@ func progressPrinter(w io.Writer, name string, tty bool) func(final, total int, 
 			fmt.Fprintf(w, "%s: %d/%d submitted recipients final at +%s virtual\n", name, final, total, virtual.Round(time.Second))
 		}
 	}
+}
+
+// expectFileGiven says, for a file replay cannot load that is an expect
+// file (name: and expect: alone, as relaylab expect reads), where it
+// belongs; nil for any other. Read as a scenario, such a file fails for
+// its want of messages: and, with a path: of a sink listener (mx1), for a
+// relay path the scenario has not, which points away from the mistake.
+func expectFileGiven(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil || config.CheckShape(path, data) != nil {
+		return nil
+	}
+	var top map[string]any
+	if yaml.Unmarshal(data, &top) != nil {
+		return nil
+	}
+	if _, ok := top["expect"]; !ok {
+		return nil
+	}
+	for k := range top {
+		if k != "name" && k != "expect" {
+			return nil // a scenario with a problem of its own
+		}
+	}
+	return &config.Error{File: path, Msg: "this is an expect file (name: and expect: only, no messages: to send): it judges what a sink recorded from a sender relaylab did not run, so judge it with relaylab expect --db STORE " + path +
+		" (or --url with a running relaylab serve); relaylab replay runs a scenario, which sends its own messages: and has an expect: section beside them"}
 }

@@ -111,7 +111,8 @@ func matchesSent(glob string, sent []sentAddress) bool {
 const suggestNumbers = 100
 
 // closestSent is the address of sent that the glob is fewest edits from
-// (the first of those, in the file's order), with "{n}" expanded.
+// (the first of those, in the file's order), with "{n}" expanded, when it
+// is a near miss (reports.NearMiss).
 func closestSent(glob string, sent []sentAddress) (sentAddress, bool) {
 	var best sentAddress
 	bestD := -1
@@ -123,5 +124,5 @@ func closestSent(glob string, sent []sentAddress) (sentAddress, bool) {
 			}
 		}
 	}
-	return best, bestD >= 0
+	return best, bestD >= 0 && reports.NearMiss(glob, bestD)
 }

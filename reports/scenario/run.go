@@ -478,7 +478,7 @@ func normalize(d *reports.Data, subs []*submission) {
 		r.DSNUndelivered = ids.Replace(r.DSNUndelivered)
 		for i := range r.Attempts {
 			a := &r.Attempts[i]
-			a.Host = stripPort(a.Host)
+			a.Host = reports.ReplayHost(a.Host)
 			a.Text, a.Error, a.WalkStopped = ids.Replace(a.Text), ids.Replace(a.Error), ids.Replace(a.WalkStopped)
 		}
 		for i := range r.Holds {
@@ -511,14 +511,6 @@ func messageIDOf(data []byte) string {
 		}
 	}
 	return ""
-}
-
-// stripPort drops the free port a replay's listener happened to get.
-func stripPort(hostport string) string {
-	if h, _, err := net.SplitHostPort(hostport); err == nil && h == "127.0.0.1" {
-		return h
-	}
-	return hostport
 }
 
 // buildMessage is the message of spec m's n-th copy, the seq-th the

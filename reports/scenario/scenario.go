@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/reports"
 	"github.com/relaylab/relaylab/sink"
@@ -296,9 +297,15 @@ func (sc *Scenario) validateMessage(k string, m MessageSpec) error {
 	if m.From != "" && !isAddress(m.From) {
 		return config.Errorf(k+".from", "%q is not an address (local@domain, without brackets or spaces; leave it out for the null sender <>)", m.From)
 	}
+	if why := addressFault(m.From); m.From != "" && why != "" {
+		return config.Errorf(k+".from", "%q: %s", m.From, why)
+	}
 	for j, to := range m.To {
 		if !isAddress(to) {
 			return config.Errorf(fmt.Sprintf("%s.to[%d]", k, j), "%q is not an address (local@domain, without brackets or spaces)", to)
+		}
+		if why := addressFault(to); why != "" {
+			return config.Errorf(fmt.Sprintf("%s.to[%d]", k, j), "%q: %s", to, why)
 		}
 	}
 	if m.Count != nil && *m.Count == 0 {
@@ -314,6 +321,15 @@ func (sc *Scenario) validateMessage(k string, m MessageSpec) error {
 		return config.Errorf(k+".at", "%s is negative: want an offset from the start of 0s or more", m.At)
 	case m.Every < 0:
 		return config.Errorf(k+".every", "%s is negative: want a gap between messages of 0s or more", m.Every)
+	}
+	if m.Every > 0 && (m.Count == nil || *m.Count == 1) {
+		// every is the gap between the copies count: makes; one message
+		// has none, and the key would do nothing without a word.
+		how := "without count: the message is sent once"
+		if m.Count != nil {
+			how = "with count: 1 the message is sent once"
+		}
+		return config.Errorf(k+".every", "%s spaces the messages of a count:, but %s, so it would do nothing: give count: N for N messages %s apart, use at: to send the one message later, or remove every", m.Every, how, m.Every)
 	}
 	if err := sc.checkSubmitTime(k, m); err != nil {
 		return err
@@ -493,6 +509,40 @@ func (sc *Scenario) File() string { return sc.file }
 func isAddress(a string) bool {
 	at := strings.LastIndexByte(a, '@')
 	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, "<>\r\n \t")
+}
+
+// addressFault says why addr, a scenario's from or to that isAddress
+// passed, is not a mailbox SMTP can carry, or returns "": its local part
+// must be a Dot-string or a Quoted-string and its domain a domain name or
+// an address literal (RFC 5321 4.1.2, 4.1.3), as relaylab send checks
+// them. "{n}" is checked as the number it becomes.
+func addressFault(addr string) string {
+	a := expandN(addr, 1)
+	at := strings.LastIndexByte(a, '@')
+	if at <= 0 {
+		return ""
+	}
+	local, dom := a[:at], a[at+1:]
+	if !mailaddr.IsDotString(local) && !mailaddr.IsQuotedString(local) {
+		what := "is not valid"
+		if strings.Contains(local, "@") {
+			what = "holds an @ outside quotes, where an address has one @, before its domain"
+		}
+		return fmt.Sprintf("the local part %q %s: a local part is letters, digits and !#$%%&'*+-/=?^_`{|}~ with single dots between (none at its start or end), or a quoted string (RFC 5321 4.1.2)", local, what)
+	}
+	if why := mailaddr.Fault(a); why != "" {
+		return why
+	}
+	if strings.HasPrefix(dom, "[") {
+		return "" // an address literal, which Fault checked
+	}
+	if why := mailaddr.DomainFault(dom); why != "" {
+		return fmt.Sprintf("the domain %q is not a domain name: %s", dom, why)
+	}
+	if strings.HasSuffix(dom, ".") {
+		return fmt.Sprintf("the domain %q ends in a dot, which an address does not have (RFC 5321 4.1.2; DNS names it an absolute name): write %s", dom, strings.TrimSuffix(addr, "."))
+	}
+	return ""
 }
 
 // expandN replaces "{n}" in an address (a message's from or to) by the

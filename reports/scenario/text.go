@@ -1,0 +1,32 @@
+package scenario
+
+import "github.com/relaylab/relaylab/reports"
+
+// UnmarshalYAML decodes the scenario's keys as the decoder would, and
+// keeps the text of a name or description that YAML reads as a number
+// ("name: 1.10", not "1.1"; see reports.KeepText). The decoder is the
+// caller's, so strict mode still reports unknown keys with their lines,
+// and the defaults Parse set stay where the file says nothing.
+func (sc *Scenario) UnmarshalYAML(decode func(any) error) error {
+	type plain Scenario // without this method, so no recursion
+	v := plain(*sc)
+	if err := decode(&v); err != nil {
+		return err
+	}
+	reports.KeepText(decode, &v)
+	*sc = Scenario(v)
+	return nil
+}
+
+// UnmarshalYAML decodes a message, keeping the text of its strings that
+// YAML reads as numbers: "subject: 1.10", a header's "X-Version: 2.0".
+func (m *MessageSpec) UnmarshalYAML(decode func(any) error) error {
+	type plain MessageSpec
+	v := plain(*m)
+	if err := decode(&v); err != nil {
+		return err
+	}
+	reports.KeepText(decode, &v)
+	*m = MessageSpec(v)
+	return nil
+}
