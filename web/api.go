@@ -130,6 +130,9 @@ type RetryHeld struct {
 	Address string    `json:"address"`
 	Until   time.Time `json:"until"`
 	Hold    string    `json:"hold"` // what holds it, as the queue's hold says
+	// Expires is the message's expiry when it comes before Until: it
+	// expires unsent then, unless the shaping changes.
+	Expires *time.Time `json:"expires,omitempty"`
 }
 
 // ProbeAPI is what the web needs from the probes.

@@ -266,6 +266,10 @@ func retryAnswerOf(id string, res Retry) retryAnswer {
 			b.WriteString("; ")
 		}
 		fmt.Fprintf(&b, "%s held until %s (%s)", h.Address, h.Until.UTC().Format(time.RFC3339), h.Hold)
+		if h.Expires != nil {
+			fmt.Fprintf(&b, ", after the message expires at %s: it expires unsent then, and its sender gets a DSN, unless the shaping changes or the retry policy's max_age is longer",
+				h.Expires.UTC().Format(time.RFC3339))
+		}
 	}
 	if due > 0 {
 		fmt.Fprintf(&b, "; the other %d are due now", due)

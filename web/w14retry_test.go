@@ -67,3 +67,20 @@ func TestW14RetryNamesHolds(t *testing.T) {
 		t.Errorf("%d %s, want 202 retry scheduled", code, body)
 	}
 }
+
+// TestRetryHoldPastExpiry: a recipient held past its message's expiry is
+// said to expire unsent then, in the retry's detail and its held entry's
+// expires, where the answer gave the hold's end alone.
+func TestRetryHoldPastExpiry(t *testing.T) {
+	t.Parallel()
+	exp := time.Date(2029, 12, 30, 0, 0, 0, 0, time.UTC)
+	a := retryAnswerOf("m", Retry{Waiting: 1, Held: []RetryHeld{{Address: "b@yahoo.test", Until: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
+		Hold: "outside the sending windows of route default", Expires: &exp}}})
+	if !strings.Contains(a.Detail, "after the message expires at 2029-12-30T00:00:00Z: it expires unsent then") {
+		t.Errorf("detail %q, want it to say the message expires unsent first", a.Detail)
+	}
+	b, err := json.Marshal(a)
+	if err != nil || !strings.Contains(string(b), `"expires":"2029-12-30T00:00:00Z"`) {
+		t.Errorf("%s (%v), want the held entry's expires", b, err)
+	}
+}

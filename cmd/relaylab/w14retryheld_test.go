@@ -40,8 +40,17 @@ func TestW14WebRetryNamesHolds(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := web.RetryHeld{Address: "held@r.test", Until: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Hold: hold}
-	if got.Waiting != 2 || len(got.Held) != 1 || got.Held[0] != want {
+	if got.Waiting != 2 || len(got.Held) != 1 || got.Held[0].Address != want.Address || !got.Held[0].Until.Equal(want.Until) || got.Held[0].Hold != want.Hold {
 		t.Errorf("RetryNowHeld = %+v, want 2 waiting and only %+v held", got, want)
+	}
+	// The rest outlasts the message (its max_age ends first): the answer
+	// says when it expires, unsent.
+	m, err := rl.Message(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Held) == 1 && (got.Held[0].Expires == nil || !got.Held[0].Expires.Equal(m.Expires)) {
+		t.Errorf("held until 2030 with the message expiring at %s: expires %v, want the expiry", m.Expires, got.Held[0].Expires)
 	}
 }
 

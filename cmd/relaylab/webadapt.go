@@ -818,7 +818,12 @@ func (a relayAdapter) RetryNowHeld(ctx context.Context, id string) (web.Retry, e
 	}
 	out := web.Retry{Waiting: n}
 	for _, h := range held {
-		out.Held = append(out.Held, web.RetryHeld{Address: h.Address, Until: h.Until.UTC(), Hold: h.Reply.Text})
+		rh := web.RetryHeld{Address: h.Address, Until: h.Until.UTC(), Hold: h.Reply.Text}
+		if !h.Expires.IsZero() {
+			at := h.Expires.UTC()
+			rh.Expires = &at
+		}
+		out.Held = append(out.Held, rh)
 	}
 	return out, nil
 }

@@ -210,7 +210,8 @@ export function retryText(d, at) {
     return "Retry asked for at " + at + ": the relay tries the waiting recipients within seconds" +
       (d && typeof d.due === "number" ? "." : ", except those its shaping holds, whose next attempt stays the hold's end.");
   }
-  const each = held.map((x) => plain(x.address) + " until " + fmtTime(x.until)).join(", ");
+  const each = held.map((x) => plain(x.address) + " until " + fmtTime(x.until) +
+    (x.expires ? " (after the message expires at " + fmtTime(x.expires) + ": it expires unsent then, unless the shaping changes)" : "")).join(", ");
   const due = typeof d.due === "number" && d.due > 0 ? " The other " + d.due + " recipient(s) are tried within seconds." : "";
   return "Retry asked for at " + at + ", but the relay's own shaping still holds " + (d.status === "held" ? "every waiting recipient" : held.length + " recipient(s)") +
     " (a destination's rest, a sending window or the warm-up cap), which a retry cannot lift: " + each + "." + due;
