@@ -133,7 +133,7 @@ func (e RecipientExpectation) name(i int) string {
 // UnmarshalYAML notes the keys written with an empty value, so that
 // Validate refuses them at their line: an empty value reads as the key
 // left out, and "path: \"\"" would pass whatever path a recipient took;
-// and keeps the text of a value YAML reads as a number (KeepText). The
+// and keeps the text of a value YAML reads as a number (config.KeepText). The
 // decoder is the caller's, so strict mode still reports unknown keys
 // with their lines.
 func (r *RecipientExpectation) UnmarshalYAML(decode func(any) error) error {
@@ -143,7 +143,7 @@ func (r *RecipientExpectation) UnmarshalYAML(decode func(any) error) error {
 		return err
 	}
 	v.empty = emptyKeys(decode, recipientKeys)
-	KeepText(decode, &v) // dsn_status: 5.10 is "5.10", not the float 5.1
+	config.KeepText(decode, &v) // dsn_status: 5.10 is "5.10", not the float 5.1
 	*r = RecipientExpectation(v)
 	return nil
 }

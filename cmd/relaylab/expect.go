@@ -51,14 +51,14 @@ type expectFile struct {
 
 // UnmarshalYAML decodes the file's keys as the decoder would, and keeps
 // the text of a name that YAML reads as a number ("name: 1.10", not
-// "1.1"; see reports.KeepText).
+// "1.1"; see config.KeepText).
 func (x *expectFile) UnmarshalYAML(decode func(any) error) error {
 	type plain expectFile // without this method, so no recursion
 	v := plain(*x)
 	if err := decode(&v); err != nil {
 		return err
 	}
-	reports.KeepText(decode, &v)
+	config.KeepText(decode, &v)
 	*x = expectFile(v)
 	return nil
 }

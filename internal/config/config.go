@@ -207,6 +207,10 @@ func decodeStrict(data []byte, v any) (err error) {
 	if err := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict()).Decode(v); err != nil {
 		return err
 	}
+	// A listener or path named 1.10 keeps that name, not the float's 1.1.
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && isFields(rv.Elem().Type()) {
+		KeepText(func(x any) error { return yaml.NewDecoder(bytes.NewReader(data)).Decode(x) }, v)
+	}
 	return checkWholeNumbers(data, v)
 }
 

@@ -1,10 +1,10 @@
 package scenario
 
-import "github.com/relaylab/relaylab/reports"
+import "github.com/relaylab/relaylab/internal/config"
 
 // UnmarshalYAML decodes the scenario's keys as the decoder would, and
 // keeps the text of a name or description that YAML reads as a number
-// ("name: 1.10", not "1.1"; see reports.KeepText). The decoder is the
+// ("name: 1.10", not "1.1"; see config.KeepText). The decoder is the
 // caller's, so strict mode still reports unknown keys with their lines,
 // and the defaults Parse set stay where the file says nothing.
 func (sc *Scenario) UnmarshalYAML(decode func(any) error) error {
@@ -13,7 +13,7 @@ func (sc *Scenario) UnmarshalYAML(decode func(any) error) error {
 	if err := decode(&v); err != nil {
 		return err
 	}
-	reports.KeepText(decode, &v)
+	config.KeepText(decode, &v)
 	*sc = Scenario(v)
 	return nil
 }
@@ -26,7 +26,7 @@ func (m *MessageSpec) UnmarshalYAML(decode func(any) error) error {
 	if err := decode(&v); err != nil {
 		return err
 	}
-	reports.KeepText(decode, &v)
+	config.KeepText(decode, &v)
 	*m = MessageSpec(v)
 	return nil
 }

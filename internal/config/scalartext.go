@@ -1,4 +1,4 @@
-package reports
+package config
 
 import (
 	"reflect"
@@ -149,16 +149,4 @@ func plainText(n ast.Node) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// mappingValues are the key-value pairs of a block or flow mapping (a
-// mapping of one pair is a lone *ast.MappingValueNode).
-func mappingValues(n ast.Node) []*ast.MappingValueNode {
-	switch m := n.(type) {
-	case *ast.MappingNode:
-		return m.Values
-	case *ast.MappingValueNode:
-		return []*ast.MappingValueNode{m}
-	}
-	return nil
 }
