@@ -51,6 +51,13 @@ func (c *cache) get(k cacheKey) (Reply, bool) {
 	return r, true
 }
 
+// flush drops every entry.
+func (c *cache) flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.m)
+}
+
 func (c *cache) put(k cacheKey, r Reply) {
 	if r.TTL <= 0 {
 		return

@@ -106,6 +106,16 @@ func New(opts Options) (*Client, error) {
 	return c, nil
 }
 
+// Flush forgets every cached answer, so that the next lookups ask the
+// servers again: the probe monitor flushes before each run, so that a
+// change it confirms over two runs was read from DNS twice, not once and
+// then again from the cache for as long as its TTL.
+func (c *Client) Flush() {
+	if c.cache != nil {
+		c.cache.flush()
+	}
+}
+
 // Servers returns the servers the client asks, in order.
 func (c *Client) Servers() []string { return append([]string(nil), c.servers...) }
 
@@ -242,7 +252,7 @@ func (c *Client) ask(ctx context.Context, m *dns.Msg, srv string) (*dns.Msg, *Er
 			return nil, fail(ErrMalformed, err.Error())
 		}
 	}
-	if len(r.Question) != 1 || !strings.EqualFold(r.Question[0].Name, q.Name) || r.Question[0].Qtype != q.Qtype {
+	if len(r.Question) != 1 || !SameName(r.Question[0].Name, q.Name) || r.Question[0].Qtype != q.Qtype {
 		return nil, fail(ErrMalformed, "the reply answers another question")
 	}
 	switch r.Rcode {
@@ -257,6 +267,45 @@ func (c *Client) ask(ctx context.Context, m *dns.Msg, srv string) (*dns.Msg, *Er
 		// (REFUSED), or another code that is not an answer.
 		return nil, fail(ErrRefused, "the server answered with rcode "+dns.RcodeToString[r.Rcode])
 	}
+}
+
+// SameName reports whether two domain names in zone-file form are the same
+// name on the wire, ignoring ASCII case (RFC 4343). miekg/dns hands a
+// received name over escaped ("postmaster\\@example.com.", "\\(x\\)"),
+// while a name built from an SPF macro or a record's text often is not:
+// the two forms of one name differ as strings, never as labels.
+func SameName(a, b string) bool {
+	wa, ok := wireName(a)
+	if !ok {
+		return strings.EqualFold(a, b)
+	}
+	wb, ok := wireName(b)
+	if !ok || len(wa) != len(wb) {
+		return false
+	}
+	for i := range wa {
+		if lowerASCII(wa[i]) != lowerASCII(wb[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// wireName packs name, made absolute, into its uncompressed wire form.
+func wireName(name string) ([]byte, bool) {
+	buf := make([]byte, 256) // RFC 1035 2.3.4: 255 octets at most
+	n, err := dns.PackDomainName(dns.Fqdn(name), buf, 0, nil, false)
+	if err != nil {
+		return nil, false
+	}
+	return buf[:n], true
+}
+
+func lowerASCII(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
 }
 
 func (c *Client) exchangeNet(ctx context.Context, m *dns.Msg, srv, network string) (*dns.Msg, error) {
