@@ -104,7 +104,7 @@ func TestCheckDMARC(t *testing.T) {
 	}{
 		{"good.auth.test", "", StatusOK, "good.auth.test"},
 		{"none.auth.test", "dmarc.p-none", StatusWarning, "none.auth.test"},
-		{"multi.auth.test", "dmarc.multiple", StatusError, ""},
+		{"multi.auth.test", "dmarc.multiple", StatusError, "multi.auth.test"}, // where the records are
 		{"bad.auth.test", "dmarc.syntax", StatusError, "bad.auth.test"},
 		{"ext.auth.test", "dmarc.external-unauthorised", StatusWarning, "ext.auth.test"},
 		{"sp.auth.test", "dmarc.sp-none", StatusWarning, "sp.auth.test"},
@@ -318,7 +318,7 @@ func TestCheckDKIM(t *testing.T) {
 		{"pkcs1", "", "", 2048, false},
 		{"sel1024", "dkim.short-key", SevWarning, 1024, false},
 		{"sel512", "dkim.weak-key", SevError, 512, false},
-		{"revoked", "dkim.revoked", SevInfo, 0, false},
+		{"revoked", "dkim.revoked", SevError, 0, false}, // named, so expected to sign
 		{"testing", "dkim.testing", SevWarning, 2048, false},
 		{"sha1", "dkim.sha1-only", SevError, 2048, false},
 		{"twice", "dkim.multiple", SevError, 2048, false},

@@ -34,9 +34,9 @@ type Listing struct {
 	Subject string        `json:"subject"` // the IP or domain checked
 	Query   string        `json:"query"`   // the name asked
 	Status  ListingStatus `json:"status"`
-	Codes   []string      `json:"codes,omitempty"`   // returned addresses
-	Meaning []string      `json:"meaning,omitempty"` // what the codes mean
-	Reason  string        `json:"reason,omitempty"`  // the list's TXT record
+	Codes   []string      `json:"codes"`            // returned addresses ([] when none)
+	Meaning []string      `json:"meaning"`          // what the codes mean ([] when none)
+	Reason  string        `json:"reason,omitempty"` // the list's TXT record
 	// DelistURL is where to ask for delisting, when listed: the zone's
 	// delist, or the first URL of Reason.
 	DelistURL string `json:"delist_url,omitempty"`

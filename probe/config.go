@@ -1,14 +1,13 @@
 package probe
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/miekg/dns"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/resolver"
@@ -53,6 +52,33 @@ type Config struct {
 	// takes such a file); Validate reads the files.
 	Zones   ZoneList      `yaml:"zones"`
 	Webhook WebhookConfig `yaml:"webhook"`
+	// MTASTSCA names a PEM file of CA certificates trusted, besides the
+	// system's, for the HTTPS of MTA-STS policies (relaylab probe
+	// --mta-sts-ca): a private or test CA.
+	MTASTSCA string `yaml:"mta_sts_ca"`
+	// MTASTSPort, when not 0, is the port policies are fetched from
+	// instead of 443 (relaylab probe --mta-sts-port), for policies served
+	// on this machine: it needs Resolvers on loopback, and policies are
+	// then fetched from loopback addresses only.
+	MTASTSPort int `yaml:"mta_sts_port"`
+}
+
+// Files returns the file names the section gives (zones files, the
+// MTA-STS CA file), for the configuration's reader to make relative to
+// its own directory.
+func (c *Config) Files() []*string {
+	var out []*string
+	for i := range c.Zones {
+		out = append(out, &c.Zones[i].File)
+	}
+	return append(out, &c.MTASTSCA)
+}
+
+// HTTPOptions is how the monitor fetches MTA-STS policies: with the CA
+// and port of MTASTSCA and MTASTSPort, from loopback addresses only when
+// a port is given (as relaylab probe --zone does).
+func (c *Config) HTTPOptions() HTTPOptions {
+	return HTTPOptions{Timeout: 30 * time.Second, CAFile: c.MTASTSCA, Port: c.MTASTSPort, LoopbackOnly: c.MTASTSPort != 0}
 }
 
 // MaxTimeout bounds the time allowed for one DNS query (probe.timeout,
@@ -161,16 +187,6 @@ func (c *Config) heloOf(w WatchIP) string {
 	return c.Helo
 }
 
-// hostName normalises a domain or host name (lower case, no final dot),
-// or reports false for one that is not a name of two labels or more.
-func hostName(s string) (string, bool) {
-	d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
-	if _, ok := dns.IsDomainName(d); !ok || d == "" || !strings.Contains(d, ".") || strings.ContainsAny(d, "@/: ") {
-		return d, false
-	}
-	return d, true
-}
-
 // selectorsOf returns the DKIM selectors to check at d: tied, whose
 // missing key is an error, and shared, those of every domain, which may
 // be another domain's. With one domain, every selector is its own.
@@ -185,22 +201,6 @@ func (c *Config) selectorsOf(d WatchDomain) (tied, shared []string) {
 		}
 	}
 	return tied, shared
-}
-
-// validSelector normalises a DKIM selector, or reports false. RFC 6376
-// 3.1: labels of letters, digits and hyphens; underscores are let through,
-// as some signers use them.
-func validSelector(s string) (string, bool) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if _, ok := dns.IsDomainName(s); !ok || s == "" {
-		return s, false
-	}
-	for _, label := range strings.Split(s, ".") {
-		if label == "" || strings.TrimLeft(label, "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
-			return s, false
-		}
-	}
-	return s, true
 }
 
 // WebhookConfig is where changes are POSTed.
@@ -252,12 +252,14 @@ func (c *Config) Validate(prefix string) error {
 		if len(wd.Selectors) > 0 {
 			at = k + ".name"
 		}
-		d, ok := hostName(wd.Name)
-		if d == "" {
+		d, err := DomainName(wd.Name)
+		switch {
+		case d == "":
 			return config.Errorf(at, "a domain needs a name: write example.com, or {name: example.com, selectors: [s2026]} to tie DKIM selectors to it")
-		}
-		if !ok {
-			return config.Errorf(at, "%q is not a domain name such as example.com", wd.Name)
+		case errors.Is(err, ErrIPAddress):
+			return config.Errorf(at, "%q is an IP address, not a domain: list it under %s, which checks an IP against blocklists, PTR and SPF", wd.Name, key("ips"))
+		case err != nil:
+			return config.Errorf(at, "%q is not a domain name such as example.com: %v", wd.Name, err)
 		}
 		if j, dup := seen[d]; dup {
 			return config.Errorf(k, "%s is listed twice (domains[%d] and domains[%d]): list it once, with all of its selectors", d, j, i)
@@ -265,17 +267,17 @@ func (c *Config) Validate(prefix string) error {
 		seen[d] = i
 		wd.Name = d
 		for j, s := range wd.Selectors {
-			n, ok := validSelector(s)
-			if !ok {
-				return config.Errorf(fmt.Sprintf("%s.selectors[%d]", k, j), "%q is not a DKIM selector (the name before ._domainkey., such as s2026)", s)
+			n, err := SelectorName(s)
+			if err != nil {
+				return config.Errorf(fmt.Sprintf("%s.selectors[%d]", k, j), "%q is not a DKIM selector (the name before ._domainkey., such as s2026): %v", s, err)
 			}
 			wd.Selectors[j] = n
 		}
 	}
 	if c.Helo != "" {
-		h, ok := hostName(c.Helo)
-		if !ok {
-			return config.Errorf(key("helo"), "%q is not a host name such as mail.example.com (the name the IPs say in HELO/EHLO)", c.Helo)
+		h, err := DomainName(c.Helo)
+		if err != nil {
+			return config.Errorf(key("helo"), "%q is not a host name such as mail.example.com (the name the IPs say in HELO/EHLO): %v", c.Helo, err)
 		}
 		c.Helo = h
 	}
@@ -300,17 +302,17 @@ func (c *Config) Validate(prefix string) error {
 		seenIP[ip] = i
 		wi.IP = ip.String()
 		if wi.Helo != "" {
-			h, ok := hostName(wi.Helo)
-			if !ok {
-				return config.Errorf(k+".helo", "%q is not a host name such as mail.example.com (the name %s says in HELO/EHLO)", wi.Helo, ip)
+			h, err := DomainName(wi.Helo)
+			if err != nil {
+				return config.Errorf(k+".helo", "%q is not a host name such as mail.example.com (the name %s says in HELO/EHLO): %v", wi.Helo, ip, err)
 			}
 			wi.Helo = h
 		}
 	}
 	for i, s := range c.Selectors {
-		n, ok := validSelector(s)
-		if !ok {
-			return config.Errorf(key(fmt.Sprintf("selectors[%d]", i)), "%q is not a DKIM selector (the name before ._domainkey., such as s2026)", s)
+		n, err := SelectorName(s)
+		if err != nil {
+			return config.Errorf(key(fmt.Sprintf("selectors[%d]", i)), "%q is not a DKIM selector (the name before ._domainkey., such as s2026): %v", s, err)
 		}
 		c.Selectors[i] = n
 	}
@@ -350,6 +352,34 @@ func (c *Config) Validate(prefix string) error {
 	}
 	if c.Webhook.Backoff.D() <= 0 || c.Webhook.Timeout.D() <= 0 {
 		return config.Errorf(key("webhook"), "backoff and timeout must be positive")
+	}
+	return c.validateMTASTS(key)
+}
+
+// validateMTASTS checks mta_sts_ca and mta_sts_port as relaylab probe
+// checks --mta-sts-ca and --mta-sts-port.
+func (c *Config) validateMTASTS(key func(string) string) error {
+	if c.MTASTSCA != "" {
+		if _, err := caPool(c.MTASTSCA); err != nil {
+			return config.Errorf(key("mta_sts_ca"), "%v: give a PEM file of the CA certificates that sign the policy hosts' certificates (a name that is not absolute is taken from the configuration file's directory)", err)
+		}
+	}
+	if c.MTASTSPort == 0 {
+		return nil
+	}
+	if c.MTASTSPort < 0 || c.MTASTSPort > 65535 {
+		return config.Errorf(key("mta_sts_port"), "%d: give a port from 1 to 65535", c.MTASTSPort)
+	}
+	// As --mta-sts-port needs --zone: senders on the internet always
+	// fetch from port 443, so another port is only for a policy served on
+	// this machine, found through DNS servers on it.
+	loopback := len(c.Resolvers) > 0
+	for _, s := range c.Resolvers {
+		ap, err := netip.ParseAddrPort(s)
+		loopback = loopback && err == nil && ap.Addr().Unmap().IsLoopback()
+	}
+	if !loopback {
+		return config.Errorf(key("mta_sts_port"), "needs %s on loopback (such as 127.0.0.1:5353, serving zones that point mta-sts.DOMAIN at 127.0.0.1): senders fetch MTA-STS policies from port 443, so another port is only for a policy served on this machine, and policies are then fetched from loopback addresses only", key("resolvers"))
 	}
 	return nil
 }

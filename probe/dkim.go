@@ -186,19 +186,21 @@ type DKIMReport struct {
 	Domain    string         `json:"domain"`
 	Selectors []DKIMSelector `json:"selectors"`
 	// Missing lists the selectors asked for that have no key.
-	Missing  []string  `json:"missing,omitempty"`
+	Missing  []string  `json:"missing"`
 	Status   Status    `json:"status"`
 	Findings []Finding `json:"findings"`
 }
 
 // CheckDKIM looks up the keys of the given selectors and of common ones.
 func CheckDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain string, selectors []string) DKIMReport {
-	return checkDKIM(ctx, r, log, domain, selectors, nil)
+	return checkDKIM(ctx, r, log, domain, selectors, nil, false)
 }
 
 // checkDKIM is CheckDKIM with the selectors of a watchlist's every domain
-// (Request.SharedSelectors) besides the domain's own.
-func checkDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain string, selectors, shared []string) DKIMReport {
+// (Request.SharedSelectors) besides the domain's own; watched says that
+// the selectors come from the watchlist, whose keys the advice names,
+// not from --selector.
+func checkDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain string, selectors, shared []string, watched bool) DKIMReport {
 	f := &findings{check: "dkim"}
 	rep := DKIMReport{Domain: domain}
 	asked := map[string]bool{}
@@ -291,7 +293,16 @@ func checkDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 				"%s has %d key records; verifiers may pick either or fail: keep one", name, len(recs))
 		}
 		ds.Record = recs[0]
-		checkKey(f, &ds)
+		named := ""
+		switch {
+		case isShared[sel]:
+			named = "listed in probe.selectors for every watched domain"
+		case ds.Asked && watched:
+			named = "named in the watchlist for " + domain
+		case ds.Asked:
+			named = "named with --selector"
+		}
+		checkKey(f, &ds, named, ds.Asked && !isShared[sel])
 		rep.Selectors = append(rep.Selectors, ds)
 	}
 	if len(rep.Selectors) == 0 && guessErr != nil && !f.unknown {
@@ -300,8 +311,12 @@ func checkDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 		f.dnsFailed(guessFailed, guessErr)
 	}
 	if len(rep.Selectors) == 0 && !f.unknown {
+		how := "name your selectors with --selector to check them"
+		if watched {
+			how = fmt.Sprintf("name your selectors in the watchlist to check them: probe.selectors: [S] for every watched domain, or domains: [{name: %s, selectors: [S]}] for this one", domain)
+		}
 		f.add(SevWarning, "none-found", "_domainkey."+domain, "", "RFC 6376 3.6.2.1",
-			"no DKIM key found under the selectors tried (%s): name your selectors with --selector to check them", strings.Join(all, ", "))
+			"no DKIM key found under the selectors tried (%s): %s", strings.Join(all, ", "), how)
 	}
 	rep.Findings, rep.Status = f.list, f.status()
 	return rep
@@ -376,7 +391,11 @@ func orList(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
-func checkKey(f *findings, ds *DKIMSelector) {
+// checkKey judges the key record of ds. named says how the user named the
+// selector ("named with --selector"), "" for a common one that was
+// guessed; own is set when it is the domain's own, not one listed for
+// every watched domain.
+func checkKey(f *findings, ds *DKIMSelector, named string, own bool) {
 	k, err := ParseDKIMKey(ds.Record)
 	var fix *dkimFixError
 	switch {
@@ -400,6 +419,16 @@ func checkKey(f *findings, ds *DKIMSelector) {
 		f.add(SevInfo, "cname", ds.Name, ds.Record, "RFC 6376 3.6.2.1", "%s is an alias of %s", ds.Name, ds.CNAME)
 	}
 	switch {
+	case k.Revoked && named != "":
+		// Named by the user, so expected to sign: every signature
+		// with it fails, as with a missing key (dkim.missing).
+		sev := SevError
+		if !own {
+			sev = SevWarning // perhaps another watched domain's selector
+		}
+		f.add(sev, "revoked", ds.Name, ds.Record, "RFC 6376 3.6.1",
+			"selector %q, %s, is revoked (empty p=), so every signature with it fails DKIM: if a signer still uses it, publish its current public key at %s (or move the signer to a selector that has one); if it was retired on purpose, stop naming it",
+			ds.Selector, named, ds.Name)
 	case k.Revoked:
 		f.add(SevInfo, "revoked", ds.Name, ds.Record, "RFC 6376 3.6.1", "selector %q is revoked (empty p=): signatures with it fail", ds.Selector)
 	case k.KeyType == "rsa" && k.Bits < 1024:

@@ -32,11 +32,16 @@ type DMARCReport struct {
 	Domain string `json:"domain"`
 	// PolicyDomain is where the record was found: the domain, or its
 	// organisational domain (RFC 7489 6.6.3).
-	PolicyDomain string       `json:"policy_domain,omitempty"`
-	Record       string       `json:"record,omitempty"`
-	Parsed       *DMARCRecord `json:"parsed,omitempty"`
-	Status       Status       `json:"status"`
-	Findings     []Finding    `json:"findings"`
+	PolicyDomain string `json:"policy_domain,omitempty"`
+	// Record is the DMARC record that applies; absent when there is none
+	// or several (dmarc.multiple): receivers then apply no policy.
+	Record string `json:"record,omitempty"`
+	// Records is every DMARC record at _dmarc.PolicyDomain, in the order
+	// served: Record alone, or the several of dmarc.multiple.
+	Records  []string     `json:"records"`
+	Parsed   *DMARCRecord `json:"parsed,omitempty"`
+	Status   Status       `json:"status"`
+	Findings []Finding    `json:"findings"`
 	// discarded is the name of Domain's own record that receivers
 	// discard, when the organisational domain's record applies instead.
 	discarded string
@@ -112,11 +117,12 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 			"no DMARC record at %s, so receivers apply no policy to forged mail from %s, and large receivers (Gmail, Yahoo) refuse bulk mail without one: publish \"v=DMARC1; p=none; rua=mailto:dmarc@%s\" at _dmarc.%s, then move p to quarantine and reject once the reports show your mail aligned",
 			at, domain, OrgDomain(domain), OrgDomain(domain))
 	case len(recs) > 1:
+		rep.PolicyDomain, rep.Records = where, recs
 		f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 7489 6.6.3",
 			"%d DMARC records at %s: receivers then apply no policy at all; %s", len(recs), name, keepOneDMARC(recs))
 	default:
-		rep.PolicyDomain, rep.Record = where, recs[0]
-		semicolons := missingSemicolons(f, name, recs[0])
+		rep.PolicyDomain, rep.Record, rep.Records = where, recs[0], recs
+		semicolons, semiFixed := missingSemicolons(f, name, recs[0])
 		p, err := ParseDMARC(recs[0])
 		var repeat *DMARCRepeatError
 		if errors.As(err, &repeat) {
@@ -124,9 +130,20 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 			break
 		}
 		if err != nil {
+			// The record to publish is the user's, mended: the one
+			// dmarc.missing-semicolon gives when a ";" is missing, its
+			// own policy and report addresses kept otherwise.
+			proposed, how := semiFixed, " (the record with the missing \";\" in place, as dmarc.missing-semicolon says)"
+			if !semicolons {
+				proposed, how = mendedDMARC(recs[0], where), ""
+			}
+			then := ""
+			if strings.Contains(proposed, "p=none") {
+				then = ", then move p to quarantine and reject once the aggregate reports show your own mail aligned"
+			}
 			f.add(SevError, "syntax", name, recs[0], "RFC 7489 6.6.3",
-				"%v, so receivers apply no DMARC policy to mail from %s: publish a record such as \"v=DMARC1; p=none; rua=mailto:dmarc@%s\", then move p to quarantine and reject",
-				err, domain, where)
+				"%v, so receivers apply no DMARC policy to mail from %s: publish %q%s%s",
+				err, domain, proposed, how, then)
 			break
 		}
 		rep.Parsed = p
@@ -158,7 +175,7 @@ var dmarcTagAfterSpace = regexp.MustCompile(`([^;\s])[ \t]+((?i:v|p|sp|rua|ruf|a
 // missingSemicolons reports tags that are separated by spaces instead of
 // ";" (RFC 7489 6.4: dmarc-sep), which receivers read as part of the
 // value before them.
-func missingSemicolons(f *findings, name, rec string) bool {
+func missingSemicolons(f *findings, name, rec string) (bool, string) {
 	var what []string
 	for _, part := range strings.Split(rec, ";") {
 		part = strings.Trim(part, " \t")
@@ -171,12 +188,68 @@ func missingSemicolons(f *findings, name, rec string) bool {
 		}
 	}
 	if len(what) == 0 {
-		return false
+		return false, ""
 	}
 	fixed := dmarcTagAfterSpace.ReplaceAllString(rec, "$1; $2")
+	if p, err := ParseDMARC(fixed); err == nil {
+		// Mended as the other findings would mend it (tag-invalid,
+		// uri-count), so that every finding proposes one record.
+		fixed = fixedDMARC(fixed, p)
+	}
 	f.add(SevError, "missing-semicolon", name, rec, "RFC 7489 6.4",
 		"%s, and the tags after the space are lost: DMARC tags are separated by \";\"; publish %q", strings.Join(what, "; "), fixed)
-	return true
+	return true, fixed
+}
+
+// mendedDMARC is rec, a record that ParseDMARC refuses for its p or sp
+// (missing or not a policy, with no valid rua to fall back on), as it
+// should be published: its own policy kept, a misspelt one read as the
+// policy meant (meantPolicy), a missing or unreadable p as p=none, its
+// report addresses kept (mailto: added where missing), and
+// rua=mailto:dmarc@WHERE only when it has none, so that p=none can be
+// moved on from. Nothing is downgraded and no address is replaced.
+func mendedDMARC(rec, where string) string {
+	policy, sub := "none", ""
+	var rest []string
+	hasRUA := false
+	for i, part := range strings.Split(rec, ";") {
+		k, v, ok := strings.Cut(strings.Trim(part, " \t"), "=")
+		k, v = strings.ToLower(strings.Trim(k, " \t")), strings.Trim(v, " \t")
+		if i == 0 || !ok || k == "" {
+			continue
+		}
+		lv := strings.ToLower(v)
+		if lv != "none" && lv != "quarantine" && lv != "reject" {
+			lv = meantPolicy(v)
+		}
+		switch k {
+		case "p":
+			policy = cmp.Or(lv, policy)
+		case "sp":
+			sub = lv
+		case "rua", "ruf":
+			if v = fixedURIs(v); v == "" {
+				continue
+			}
+			hasRUA = hasRUA || k == "rua"
+			rest = append(rest, k+"="+v)
+		default:
+			rest = append(rest, k+"="+v)
+		}
+	}
+	out := []string{"v=DMARC1", "p=" + policy}
+	if sub != "" {
+		out = append(out, "sp="+sub)
+	}
+	out = append(out, rest...)
+	if !hasRUA {
+		out = append(out, "rua=mailto:dmarc@"+where)
+	}
+	cand := strings.Join(out, "; ")
+	if p, err := ParseDMARC(cand); err == nil {
+		return fixedDMARC(cand, p)
+	}
+	return "v=DMARC1; p=" + policy + "; rua=mailto:dmarc@" + where
 }
 
 // keepOneDMARC says which of several DMARC records to keep: the one with
@@ -201,21 +274,33 @@ func keepOneDMARC(recs []string) string {
 		return "none of them is valid: publish one, such as \"v=DMARC1; p=none; rua=mailto:dmarc@DOMAIN\", and remove the others"
 	}
 	keep := fixedDMARC(recs[best], parsed[best])
+	var left []string // addresses beyond the two URIs receivers need use
 	for _, tag := range []string{"rua", "ruf"} {
 		var add []string
+		own := parsed[best].RUA
+		if tag == "ruf" {
+			own = parsed[best].RUF
+		}
 		for i, p := range parsed {
 			if p == nil || i == best {
 				continue
 			}
-			list, own := p.RUA, parsed[best].RUA
+			list := p.RUA
 			if tag == "ruf" {
-				list, own = p.RUF, parsed[best].RUF
+				list = p.RUF
 			}
 			for _, u := range list {
 				if !slices.Contains(own, u) && !slices.Contains(add, u) {
 					add = append(add, u)
 				}
 			}
+		}
+		// RFC 7489 6.2: receivers need send reports only to the first
+		// two URIs (dmarc.uri-count); fixedDMARC kept at most two.
+		room := max(dmarcMaxURIs-min(len(own), dmarcMaxURIs), 0)
+		if len(add) > room {
+			left = append(left, add[room:]...)
+			add = add[:room]
 		}
 		if len(add) > 0 {
 			if _, has := dmarcTag(keep, tag); has {
@@ -225,7 +310,11 @@ func keepOneDMARC(recs []string) string {
 			}
 		}
 	}
-	return fmt.Sprintf("publish only %q (the strictest policy, %s, with the report addresses of the others) and remove the others", keep, parsed[best].Policy)
+	also := ""
+	if len(left) > 0 {
+		also = fmt.Sprintf("; receivers need send reports to only two URIs of each list (RFC 7489 6.2), so have one of those addresses forward to %s", strings.Join(left, ", "))
+	}
+	return fmt.Sprintf("publish only %q (the strictest policy, %s, with the report addresses of the others) and remove the others%s", keep, parsed[best].Policy, also)
 }
 
 // misplacedDMARC reports a DMARC record published at the domain itself
@@ -442,6 +531,33 @@ func fixedNearDMARC(rec string) string {
 	return dmarcTagAfterSpace.ReplaceAllString("v=DMARC1; "+rest, "$1; $2")
 }
 
+// strictestMerged is e.Merged with the strictest of the values given to
+// a repeated p, sp or np in place of the last one, which lenient
+// receivers read: the record proposed must not weaken the policy that
+// strict readers of either place may have been meant to apply.
+func strictestMerged(e *DMARCRepeatError) string {
+	rank := map[string]int{"none": 1, "quarantine": 2, "reject": 3}
+	strictest := map[string]string{}
+	for _, r := range e.Repeats {
+		if r.Tag != "p" && r.Tag != "sp" && r.Tag != "np" {
+			continue
+		}
+		for _, v := range r.Values {
+			if lv := strings.ToLower(v); rank[lv] > rank[strictest[r.Tag]] {
+				strictest[r.Tag] = lv
+			}
+		}
+	}
+	parts := strings.Split(e.Merged, "; ")
+	for i, part := range parts {
+		k, _, _ := strings.Cut(part, "=")
+		if v := strictest[k]; v != "" {
+			parts[i] = k + "=" + v
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
 // repeatedDMARC reports a record that gives a tag twice. It is a syntax
 // error, not a tag-invalid one: no receiver discards just the repeated tag
 // for its default. RFC 7489 6.3 takes DKIM's tag syntax, which makes the
@@ -452,9 +568,14 @@ func repeatedDMARC(f *findings, name, domain, rec string, e *DMARCRepeatError) {
 	for _, r := range e.Repeats {
 		what = append(what, fmt.Sprintf("%s is given %d times (%s=%s)", r.Tag, len(r.Values), r.Tag, strings.Join(r.Values, ", "+r.Tag+"=")))
 	}
-	proposed := e.Merged
+	proposed, strictest := strictestMerged(e), ""
+	if proposed != e.Merged {
+		strictest = " (with the strictest of the policies given, so that no protection is lost)"
+	}
+	if p, err := ParseDMARC(proposed); err == nil {
+		proposed = fixedDMARC(proposed, p)
+	}
 	if p, err := ParseDMARC(e.Merged); err == nil {
-		proposed = fixedDMARC(e.Merged, p)
 		policy := p.Policy
 		if policy == "" {
 			policy = "none"
@@ -472,8 +593,8 @@ func repeatedDMARC(f *findings, name, domain, rec string, e *DMARCRepeatError) {
 		reading += " (" + strings.Join(lenient, ", ") + ")"
 	}
 	f.add(SevError, "syntax", name, rec, "RFC 7489 6.3",
-		"%s: DMARC records use DKIM's tag syntax (RFC 7489 6.3), under which a record that repeats a tag is invalid as a whole (RFC 6376 3.2), so receivers that follow it apply no DMARC policy to mail from %s, while others (OpenDMARC among them) %s; receivers disagree, so give each tag once: publish \"%s\"",
-		strings.Join(what, "; "), domain, reading, proposed)
+		"%s: DMARC records use DKIM's tag syntax (RFC 7489 6.3), under which a record that repeats a tag is invalid as a whole (RFC 6376 3.2), so receivers that follow it apply no DMARC policy to mail from %s, while others (OpenDMARC among them) %s; receivers disagree, so give each tag once: publish \"%s\"%s",
+		strings.Join(what, "; "), domain, reading, proposed, strictest)
 }
 
 func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, name, where, domain, rec string, p *DMARCRecord) {
@@ -728,7 +849,9 @@ func meantPolicy(v string) string {
 }
 
 // fixedURIs keeps the valid URIs of a rua or ruf list, adds "mailto:" to
-// bare addresses and drops the rest.
+// bare addresses and drops the rest; of those, it keeps the first two,
+// since receivers need send reports only to two (RFC 7489 6.2), as
+// dmarc.uri-count says.
 func fixedURIs(v string) string {
 	var keep []string
 	for _, u := range strings.Split(v, ",") {
@@ -741,8 +864,12 @@ func fixedURIs(v string) string {
 			}
 		}
 	}
-	return strings.Join(keep, ",")
+	return strings.Join(keep[:min(len(keep), dmarcMaxURIs)], ",")
 }
+
+// dmarcMaxURIs is how many URIs of a rua or ruf list receivers need send
+// reports to (RFC 7489 6.2).
+const dmarcMaxURIs = 2
 
 // checkReportDest checks that an external report destination agreed to
 // get reports (RFC 7489 7.1): <policy domain>._report._dmarc.<destination>.

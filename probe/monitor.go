@@ -70,7 +70,7 @@ type Options struct {
 	Clock      clock.Clock       // default: the store's clock
 	Logger     *slog.Logger      // default: discard
 	Resolver   resolver.Resolver // default: a Client on cfg.Resolvers
-	HTTPClient *http.Client      // MTA-STS policies; default NewHTTPClient on Resolver
+	HTTPClient *http.Client      // MTA-STS policies; default NewHTTPClientWith on Resolver and cfg.HTTPOptions()
 	// WebhookClient posts to the webhook; default: a client that finds
 	// the receiver as any HTTP client does (the system's resolver,
 	// proxies from the environment), not through Resolver.
@@ -125,7 +125,11 @@ func NewMonitor(cfg Config, opts Options) (*Monitor, error) {
 		m.r, m.queryTimeout = c, cfg.Timeout.D()
 	}
 	if m.http == nil {
-		m.http = NewHTTPClient(m.r, 30*time.Second)
+		hc, err := NewHTTPClientWith(m.r, cfg.HTTPOptions())
+		if err != nil {
+			return nil, fmt.Errorf("probe: MTA-STS policy client: %w", err)
+		}
+		m.http = hc
 	}
 	for _, w := range cfg.IPs {
 		m.ips = append(m.ips, watchedIP{netip.MustParseAddr(w.IP), cfg.heloOf(w)})
@@ -193,6 +197,13 @@ func (m *Monitor) Run(ctx context.Context) error {
 func (m *Monitor) RunOnce(ctx context.Context) ([]Change, error) { return m.cycle(ctx, true, true) }
 
 func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change, error) {
+	// Each run reads DNS afresh: a change is confirmed by two runs in a
+	// row, which must be two answers from the servers, not one answer
+	// and its cached copy (the cache still spares repeated queries within
+	// the run).
+	if f, ok := m.r.(interface{ Flush() }); ok {
+		f.Flush()
+	}
 	if err := m.restoreSeen(ctx); err != nil {
 		return nil, fmt.Errorf("probe: reading the MTA-STS policies of the last runs: %w", err)
 	}
@@ -217,7 +228,7 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 		m.mu.Unlock()
 		tied, shared := m.cfg.selectorsOf(d)
 		jobs = append(jobs, job{d.Name, Request{Domain: d.Name, Selectors: tied, SharedSelectors: shared, Zones: zones, Health: health,
-			NoBlocklists: !blocklists, NoRecords: !records, PrevMTASTS: prev}})
+			NoBlocklists: !blocklists, NoRecords: !records, PrevMTASTS: prev, Watched: true}})
 	}
 	for _, w := range m.ips {
 		jobs = append(jobs, job{w.ip.String(), Request{IPs: []netip.Addr{w.ip}, Helo: w.helo, Zones: zones, Health: health, NoBlocklists: !blocklists}})
@@ -293,6 +304,11 @@ type observation struct {
 	// DMARC record that is the organisational domain's, that domain.
 	detail    *Listing
 	inherited string
+	// what and records, for an SPF or DMARC record: its name in words
+	// and how many records the name has, so that a change to or from
+	// several (value holds them all, joined by " | ") says what it means.
+	what    string
+	records int
 }
 
 // describe adds to a change what its observation knows beyond the value:
@@ -305,7 +321,38 @@ func (o observation) describe(c *Change, target string) {
 	if o.inherited != "" && c.New != "" {
 		c.InheritedFrom = o.inherited
 		c.Note = fmt.Sprintf("%s has no DMARC record of its own that receivers read, so the record of its organisational domain at _dmarc.%s applies to it: new is that record", target, o.inherited)
+		if o.records > 1 {
+			c.Note = fmt.Sprintf("%s has no DMARC record of its own, and its organisational domain publishes %d at _dmarc.%s (new holds them all, separated by \" | \"): receivers then apply no DMARC policy; keep one record", target, o.records, o.inherited)
+		}
+		return
 	}
+	switch {
+	case o.records > 1:
+		c.Note = fmt.Sprintf("%s now publishes %d %s records (new holds them all, separated by \" | \"), and with more than one receivers use none: %s; keep one record", target, o.records, o.what, multipleEffect(o.what))
+	case o.what != "" && strings.Contains(c.Old, " | ") && c.New != "":
+		c.Note = fmt.Sprintf("%s publishes one %s record again, where it had several (old holds them all, separated by \" | \")", target, o.what)
+	}
+}
+
+// multipleEffect is what receivers do with several records of kind (RFC
+// 7208 4.5, RFC 7489 6.6.3).
+func multipleEffect(kind string) string {
+	if kind == "SPF" {
+		return "SPF gives permerror for all mail"
+	}
+	return "no DMARC policy applies"
+}
+
+// recordsValue is the value observed for a name that holds records (SPF
+// or DMARC): the one record, or all of them joined by " | " when there
+// are several (as the multiple finding shows them), so that a second
+// record published beside the first is a change of the value, never the
+// record's removal.
+func recordsValue(one string, all []string) string {
+	if len(all) > 1 {
+		return strings.Join(all, " | ")
+	}
+	return one
 }
 
 // observe extracts the facts of a report. Facts that could not be
@@ -324,10 +371,12 @@ func observe(rep *Report) []observation {
 	}
 	d := "domain " + rep.Domain + " "
 	if rep.SPF != nil && rep.SPF.Status != StatusUnknown {
-		obs = append(obs, observation{key: d + "spf", value: rep.SPF.Record})
+		obs = append(obs, observation{key: d + "spf", value: recordsValue(rep.SPF.Record, rep.SPF.Records),
+			what: "SPF", records: len(rep.SPF.Records)})
 	}
 	if rep.DMARC != nil && rep.DMARC.Status != StatusUnknown {
-		o := observation{key: d + "dmarc", value: rep.DMARC.Record}
+		o := observation{key: d + "dmarc", value: recordsValue(rep.DMARC.Record, rep.DMARC.Records),
+			what: "DMARC", records: len(rep.DMARC.Records)}
 		if pd := rep.DMARC.PolicyDomain; pd != "" && pd != strings.TrimSuffix(strings.ToLower(rep.Domain), ".") {
 			o.inherited = pd
 		}

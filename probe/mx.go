@@ -60,9 +60,9 @@ func CheckMX(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain 
 		case err != nil:
 			f.dnsFailed(domain, err)
 		case len(ips) == 0:
-			f.add(SevError, "none", domain, "", "RFC 5321 5.1", "%s has no MX and no address, so it cannot receive mail (bounces to it fail); publish an MX, or a null MX (RFC 7505) if it sends only", domain)
+			f.add(SevError, "none", domain, "", "RFC 5321 5.1", "%s has no MX and no address, so it cannot receive mail: bounces and replies to it fail, and receivers may refuse mail that gives it as the sender's domain; publish an MX record naming a server that takes its mail, bounces included; only if %s sends no mail either, publish a null MX (\"0 .\", RFC 7505) with \"v=spf1 -all\" instead (a domain that sends mail must not have a null MX: receivers refuse its mail, RFC 7505 4.2)", domain, domain)
 		default:
-			f.add(SevWarning, "implicit", domain, "", "RFC 5321 5.1", "%s has no MX, so mail to it goes to its address %s (the implicit MX), which many senders treat as a sign of a misconfigured domain: publish an MX record naming your mail server, or a null MX (\"0 .\", RFC 7505) if %s receives no mail", domain, ips[0], domain)
+			f.add(SevWarning, "implicit", domain, "", "RFC 5321 5.1", "%s has no MX, so mail to it goes to its address %s (the implicit MX), which many senders treat as a sign of a misconfigured domain: publish an MX record naming your mail server, or, only if %s neither sends nor receives mail, a null MX (\"0 .\", RFC 7505: receivers refuse mail from a domain that has one)", domain, ips[0], domain)
 		}
 	default:
 		checkMXHosts(ctx, r, f, &rep, mx.MX)
@@ -187,8 +187,8 @@ func checkNullMX(f *findings, domain string, mxs []resolver.MX) bool {
 // PTRReport is the reverse DNS of one sending IP.
 type PTRReport struct {
 	IP        string    `json:"ip"`
-	Names     []string  `json:"names,omitempty"`
-	Confirmed []string  `json:"confirmed,omitempty"` // names that resolve back to IP
+	Names     []string  `json:"names"`
+	Confirmed []string  `json:"confirmed"` // names that resolve back to IP
 	Helo      string    `json:"helo,omitempty"`
 	Status    Status    `json:"status"`
 	Findings  []Finding `json:"findings"`

@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"blitiri.com.ar/go/spf"
+
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/resolver"
 	"github.com/relaylab/relaylab/internal/textsafe"
@@ -41,6 +43,9 @@ type Request struct {
 	// PrevMTASTS is the policy seen on the last run, to catch a policy
 	// that changed while its id did not.
 	PrevMTASTS *MTASTSSeen
+	// Watched marks a check of the watchlist (the monitor): advice names
+	// its configuration keys instead of relaylab probe's flags.
+	Watched bool
 }
 
 // CheckSummary is the status and findings of one check in a report.
@@ -145,7 +150,10 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 	}
 	if req.Domain != "" && !req.NoRecords {
 		do(func() { s := CheckSPF(ctx, r, log, req.Domain); rep.SPF = &s })
-		do(func() { s := checkDKIM(ctx, r, log, req.Domain, req.Selectors, req.SharedSelectors); rep.DKIM = &s })
+		do(func() {
+			s := checkDKIM(ctx, r, log, req.Domain, req.Selectors, req.SharedSelectors, req.Watched)
+			rep.DKIM = &s
+		})
 		do(func() { s := CheckTLSRPT(ctx, r, log, req.Domain); rep.TLSRPT = &s })
 		do(func() { s := CheckDNSSEC(ctx, r, log, req.Domain); rep.DNSSEC = &s })
 		do(func() {
@@ -189,15 +197,24 @@ func (rep *Report) noNulls() {
 	}
 	if s := rep.SPF; s != nil {
 		empty(&s.Findings)
+		if s.Records == nil {
+			s.Records = []string{}
+		}
 	}
 	if d := rep.DKIM; d != nil {
 		empty(&d.Findings)
 		if d.Selectors == nil {
 			d.Selectors = []DKIMSelector{}
 		}
+		if d.Missing == nil {
+			d.Missing = []string{}
+		}
 	}
 	if d := rep.DMARC; d != nil {
 		empty(&d.Findings)
+		if d.Records == nil {
+			d.Records = []string{}
+		}
 	}
 	if m := rep.MX; m != nil {
 		empty(&m.Findings)
@@ -220,7 +237,23 @@ func (rep *Report) noNulls() {
 		empty(&d.Findings)
 	}
 	for i := range rep.PTR {
-		empty(&rep.PTR[i].Findings)
+		p := &rep.PTR[i]
+		empty(&p.Findings)
+		if p.Names == nil {
+			p.Names = []string{}
+		}
+		if p.Confirmed == nil {
+			p.Confirmed = []string{}
+		}
+	}
+	for i := range rep.Listings {
+		l := &rep.Listings[i]
+		if l.Codes == nil {
+			l.Codes = []string{}
+		}
+		if l.Meaning == nil {
+			l.Meaning = []string{}
+		}
 	}
 }
 
@@ -429,9 +462,17 @@ func spfResultFinding(domain string, e SPFResult) Finding {
 		f.Severity = SevError
 		f.Message = fmt.Sprintf("check_host for %s: fail%s: the record says this IP may not send as %s, so receivers may reject its mail; if it sends for %s, add it to the SPF record", e.IP, detail(e.Error), domain, domain)
 	case "permerror":
-		// RFC 7208 2.6.7: the record itself is broken, whatever the IP.
+		// RFC 7208 2.6.7: the record is broken. A limit (4.6.4) is
+		// reached only by the IPs that no term before it matched.
 		f.Severity = SevError
-		f.Message = fmt.Sprintf("check_host for %s: permerror%s: the SPF record of %s cannot be evaluated, for this IP or any other, and receivers may treat its mail as failing SPF; fix the record (the SPF findings above say what is wrong)", e.IP, detail(e.Error), domain)
+		why := fmt.Sprintf("the SPF record of %s cannot be evaluated for this IP", domain)
+		switch {
+		case strings.Contains(e.Error, spf.ErrVoidLookupLimitReached.Error()):
+			why = fmt.Sprintf("the evaluation of the SPF record of %s came to more than %d lookups that find nothing before a term matched this IP, as it does for every IP that no earlier term matches", domain, spfVoidLimit)
+		case strings.Contains(e.Error, spf.ErrLookupLimitReached.Error()):
+			why = fmt.Sprintf("the evaluation of the SPF record of %s needed more than %d DNS lookups before a term matched this IP, as it does for every IP that the terms within the first %d lookups do not match", domain, spfLookupLimit, spfLookupLimit)
+		}
+		f.Message = fmt.Sprintf("check_host for %s: permerror%s: %s, so receivers may treat its mail as failing SPF; fix the record (the SPF findings above say what is wrong)", e.IP, detail(e.Error), why)
 	case "temperror":
 		f.Severity = SevWarning
 		f.Message = fmt.Sprintf("check_host for %s: temperror%s: a DNS lookup failed for now, so receivers defer or skip the check; if it persists, check the name servers of %s", e.IP, detail(e.Error), domain)

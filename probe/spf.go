@@ -39,8 +39,13 @@ type SPFNode struct {
 
 // SPFReport is the result of CheckSPF.
 type SPFReport struct {
-	Domain   string    `json:"domain"`
-	Record   string    `json:"record,omitempty"`
+	Domain string `json:"domain"`
+	// Record is the domain's SPF record; absent when it has none or
+	// several (spf.multiple), which receivers treat as no usable record.
+	Record string `json:"record,omitempty"`
+	// Records is every SPF record the domain publishes, in the order
+	// served: Record alone, or the several of spf.multiple.
+	Records  []string  `json:"records"`
 	Tree     *SPFNode  `json:"tree,omitempty"`
 	Status   Status    `json:"status"`
 	Findings []Finding `json:"findings"`
@@ -54,6 +59,8 @@ type spfWalker struct {
 	// voids4 and voids6 name the terms whose lookups found nothing for
 	// IPv4 and IPv6 senders, for the void-limit finding.
 	voids4, voids6 []string
+	// rootRecords is every SPF record of the domain checked.
+	rootRecords []string
 }
 
 // Which senders a void lookup counts for.
@@ -82,8 +89,8 @@ func (w *spfWalker) addVoid(n *SPFNode, term string, fam int, why string) {
 func CheckSPF(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain string) SPFReport {
 	w := &spfWalker{ctx: ctx, r: r, log: log, f: &findings{check: "spf"}}
 	rep := SPFReport{Domain: domain}
-	root := w.visit(nil, domain, "", nil)
-	rep.Tree, rep.Record = root, root.Record
+	root := w.visit(nil, domain, "", "", nil)
+	rep.Tree, rep.Record, rep.Records = root, root.Record, w.rootRecords
 	if root.Record != "" {
 		w.assess(root)
 	}
@@ -117,8 +124,8 @@ func (w *spfWalker) assess(root *SPFNode) {
 	domain := root.Domain
 	if root.Total > spfLookupLimit {
 		w.f.add(SevError, "lookup-limit", domain, root.Record, "RFC 7208 4.6.4",
-			"the policy needs %d DNS lookups, more than the limit of %d, so receivers return permerror and SPF fails for all mail: %s; flatten includes or drop unused ones",
-			root.Total, spfLookupLimit, branches(root))
+			"the policy needs %d DNS lookups, more than the limit of %d: receivers return permerror when an evaluation needs the 11th, so SPF fails for mail from every server that the terms within the first %d lookups do not match (one matched earlier still passes): %s; flatten includes or drop unused ones",
+			root.Total, spfLookupLimit, spfLookupLimit, branches(root))
 	} else if root.Total >= 8 {
 		w.f.add(SevWarning, "lookup-near-limit", domain, root.Record, "RFC 7208 4.6.4",
 			"the policy needs %d of the %d DNS lookups allowed: %s; one more include will break it", root.Total, spfLookupLimit, branches(root))
@@ -153,20 +160,29 @@ func (w *spfWalker) voidLimit(root *SPFNode) {
 	switch {
 	case over4 && over6 && strings.Join(w.voids4, "") == strings.Join(w.voids6, ""):
 		w.f.add(SevError, "void-limit", root.Domain, root.Record, "RFC 7208 4.6.4",
-			"%d lookups find nothing (%s), more than the limit of %d, so receivers return permerror and SPF fails for all mail: %s", root.VoidSum, countedList(w.voids4), spfVoidLimit, fix)
+			"%d lookups find nothing (%s), more than the limit of %d: receivers return permerror when an evaluation comes to the %s of them, so SPF fails for mail from every server that no term before it matches: %s", root.VoidSum, countedList(w.voids4), spfVoidLimit, ordinal(spfVoidLimit+1), fix)
 	case over4:
 		also := ""
 		if over6 {
 			also = fmt.Sprintf(" (and %d for mail from IPv6 addresses: %s)", root.Void6Sum, countedList(w.voids6))
 		}
 		w.f.add(SevError, "void-limit", root.Domain, root.Record, "RFC 7208 4.6.4",
-			"for mail from IPv4 addresses, %d lookups find nothing (%s), more than the limit of %d, so receivers return permerror and SPF fails for that mail%s: an \"a\" term asks only the A records of its name for an IPv4 sender (RFC 7208 5.3), so a name with only AAAA records finds nothing; %s, or use ip6 terms for IPv6-only hosts",
-			root.VoidSum, countedList(w.voids4), spfVoidLimit, also, fix)
+			"for mail from IPv4 addresses, %d lookups find nothing (%s), more than the limit of %d: receivers return permerror when an evaluation comes to the %s of them, so SPF fails for mail from every IPv4 server that no term before it matches%s: an \"a\" term asks only the A records of its name for an IPv4 sender (RFC 7208 5.3), so a name with only AAAA records finds nothing; %s, or use ip6 terms for IPv6-only hosts",
+			root.VoidSum, countedList(w.voids4), spfVoidLimit, ordinal(spfVoidLimit+1), also, fix)
 	case over6:
 		w.f.add(SevWarning, "void-limit", root.Domain, root.Record, "RFC 7208 4.6.4",
-			"for mail from IPv6 addresses, %d lookups find nothing (%s), more than the limit of %d, so receivers return permerror and SPF fails for mail you send over IPv6: an \"a\" term asks only the AAAA records of its name for an IPv6 sender (RFC 7208 5.3), so a name with only A records finds nothing; %s, or use ip4 terms for IPv4-only hosts",
-			root.Void6Sum, countedList(w.voids6), spfVoidLimit, fix)
+			"for mail from IPv6 addresses, %d lookups find nothing (%s), more than the limit of %d: receivers return permerror when an evaluation comes to the %s of them, so SPF fails for mail you send over IPv6 from every server that no term before it matches: an \"a\" term asks only the AAAA records of its name for an IPv6 sender (RFC 7208 5.3), so a name with only A records finds nothing; %s, or use ip4 terms for IPv4-only hosts",
+			root.Void6Sum, countedList(w.voids6), spfVoidLimit, ordinal(spfVoidLimit+1), fix)
 	}
+}
+
+// ordinal says n (1 to 12) as "first", "second", ..., "twelfth".
+func ordinal(n int) string {
+	words := []string{"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth"}
+	if n >= 1 && n <= len(words) {
+		return words[n-1]
+	}
+	return fmt.Sprintf("%dth", n)
 }
 
 // countedList joins items, each once, in the order first seen, with how
@@ -348,6 +364,9 @@ func passesWith(how string) string {
 
 // childFor returns the node that an include or redirect of n led to.
 func childFor(n *SPFNode, via, domain string) *SPFNode {
+	if exp, ok := expandDomainMacros(domain, n.Domain); ok {
+		domain = exp // as fixedTarget walked it
+	}
 	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
 	for _, c := range n.Children {
 		if c.Via == via && c.Domain == domain {
@@ -358,9 +377,11 @@ func childFor(n *SPFNode, via, domain string) *SPFNode {
 }
 
 // visit fetches the SPF record of domain, which parent includes or
-// redirects to (nil at the root), and walks its terms. path holds the
-// domains above, to catch loops.
-func (w *spfWalker) visit(parent *SPFNode, domain, via string, path []string) *SPFNode {
+// redirects to (nil at the root), and walks its terms. written is the
+// term as the record writes it when that is not via and domain (a macro
+// that expandDomainMacros expanded to domain), "" otherwise. path holds
+// the domains above, to catch loops.
+func (w *spfWalker) visit(parent *SPFNode, domain, via, written string, path []string) *SPFNode {
 	n := &SPFNode{Domain: strings.TrimSuffix(strings.ToLower(domain), "."), Via: via}
 	for _, p := range path {
 		if p == n.Domain {
@@ -375,7 +396,7 @@ func (w *spfWalker) visit(parent *SPFNode, domain, via string, path []string) *S
 		return n
 	}
 	path = append(path, n.Domain)
-	txt, err := w.r.LookupTXT(w.ctx, n.Domain)
+	txt, err := w.r.LookupTXT(w.ctx, spfQueryName(n.Domain))
 	notFound := resolver.IsNotFound(err)
 	if err != nil && !notFound {
 		n.Error = err.Error()
@@ -389,6 +410,9 @@ func (w *spfWalker) visit(parent *SPFNode, domain, via string, path []string) *S
 			recs = append(recs, t)
 			strs = append(strs, txt.Records[i])
 		}
+	}
+	if parent == nil {
+		w.rootRecords = recs
 	}
 	switch {
 	case len(recs) == 0 && via == "":
@@ -411,6 +435,11 @@ func (w *spfWalker) visit(parent *SPFNode, domain, via string, path []string) *S
 		term := via + ":" + n.Domain
 		if via == "redirect" {
 			term = "redirect=" + n.Domain
+		}
+		if written != "" {
+			// The finding names the term to correct, and what it
+			// expands to for this domain (for any sender).
+			term = fmt.Sprintf("%s (here %s)", written, n.Domain)
 		}
 		// RFC 7208 4.6.4: NXDOMAIN or an empty answer is a void lookup,
 		// of the record whose term asked (parent), not of the name asked.
@@ -551,8 +580,8 @@ func (w *spfWalker) checkStrings(n *SPFNode, strs []string, all [][]string) {
 			others = fmt.Sprintf(" and %s of %s", counted(len(all)-1, "other TXT record"), n.Domain)
 		}
 		w.f.add(SevWarning, "long", n.Domain, n.Record, "RFC 7208 3.4",
-			"the reply to a TXT query for %s is about %d bytes (the SPF record is %d%s), over the 512 that fit a plain UDP reply, so it needs EDNS0 or TCP, which some receivers do not use: shorten the record (write neighbouring ip4 addresses as one range, or move some to an include) or remove TXT records that are no longer needed, such as old verification tokens",
-			n.Domain, size, len(n.Record), others)
+			"the reply to a TXT query for %s is about %d bytes (the SPF record is %d%s), %s: shorten the record (write neighbouring ip4 addresses as one range, or move some to an include) or remove TXT records that are no longer needed, such as old verification tokens",
+			n.Domain, size, len(n.Record), others, replyNeeds(size))
 	}
 	pos := 0
 	for i, s := range strs[:len(strs)-1] {
@@ -563,6 +592,21 @@ func (w *spfWalker) checkStrings(n *SPFNode, strs []string, all [][]string) {
 				"the TXT strings are joined without spaces, and the boundary after byte %d falls inside a term (%q + %q): check that this is meant", pos, tail(s, 20), head(next, 20))
 		}
 	}
+}
+
+// replyNeeds says what carries a DNS reply of size bytes, which is over
+// the 512 of plain UDP (RFC 1035 4.2.1).
+func replyNeeds(size int) string {
+	switch {
+	case size <= 1232:
+		// RFC 6891: a larger UDP buffer, announced in EDNS0.
+		return "over the 512 that fit a plain UDP reply, so it needs EDNS0 or TCP, which some receivers do not use"
+	case size <= 4096:
+		// 1232 is the buffer most resolvers announce (DNS Flag Day
+		// 2020), and 4096 about the largest any does.
+		return "more than the 1232 bytes of UDP that most resolvers take (the EDNS0 buffer size of DNS Flag Day 2020), so most receivers must ask again over TCP, and those that cannot get no answer"
+	}
+	return "more than the 4096 bytes that any resolver takes over UDP, even with EDNS0, so only TCP carries it, and receivers that cannot ask over TCP get no answer"
 }
 
 // txtAnswerSize is the size of the DNS reply to a TXT query for name that
@@ -612,14 +656,14 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 			return
 		}
 		n.Lookups++
-		if !macro {
-			n.Children = append(n.Children, w.visit(n, t.Value, "redirect", path))
+		if target, written, ok := w.fixedTarget(n, t); ok {
+			n.Children = append(n.Children, w.visit(n, target, "redirect", written, path))
 		}
 	case t.Modifier:
 	case t.Name == "include":
 		n.Lookups++
-		if !macro {
-			n.Children = append(n.Children, w.visit(n, t.Value, "include", path))
+		if target, written, ok := w.fixedTarget(n, t); ok {
+			n.Children = append(n.Children, w.visit(n, target, "include", written, path))
 		}
 	case t.Name == "a":
 		// RFC 7208 5.3, 4.6.4: the sender's address family picks the one
@@ -642,7 +686,7 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 		if macro {
 			return
 		}
-		mx, err := w.r.LookupMX(w.ctx, target)
+		mx, err := w.r.LookupMX(w.ctx, spfQueryName(target))
 		switch {
 		case err != nil && !resolver.IsNotFound(err):
 			w.f.dnsFailed(target, err)
@@ -650,7 +694,8 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 			w.addVoid(n, t.String(), voidBoth, "")
 		case len(mx.MX) > 10:
 			w.f.add(SevError, "mx-limit", target, n.Record, "RFC 7208 4.6.4",
-				"the mx term of %s returns %d MX records, more than the 10 allowed: receivers return permerror", n.Domain, len(mx.MX))
+				"the %s term of %s finds %d MX records at %s, more than the 10 whose addresses it may look up, so receivers return permerror when an evaluation comes to it, and SPF fails for mail from every server that no term before it matches: list the servers that send mail with ip4 and ip6 terms (or an a term for a name that has their addresses) in place of %s; the hosts that receive mail are rarely the ones that send it",
+				t.String(), n.Domain, len(mx.MX), target, t.String())
 		}
 	case t.Name == "ptr":
 		n.Lookups++
@@ -665,10 +710,27 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 	}
 }
 
+// fixedTarget is the name that the include or redirect t of n's record
+// asks, when it is the same for every sender and IP: the value itself,
+// or one whose only macros are of the domain (d) and literal ones
+// (RFC 7208 7.2), expanded for n.Domain, with the term as written. A
+// name that depends on the sender or IP is not walked (false): its
+// lookups are counted, its record is not known.
+func (w *spfWalker) fixedTarget(n *SPFNode, t SPFTerm) (target, written string, ok bool) {
+	if !strings.Contains(t.Value, "%") {
+		return t.Value, "", true
+	}
+	exp, ok := expandDomainMacros(t.Value, n.Domain)
+	if !ok {
+		return "", "", false
+	}
+	return exp, t.String(), true
+}
+
 // void reports whether a lookup returns no records; failures are reported
 // and do not count as void.
 func (w *spfWalker) void(n *SPFNode, name string, qtype uint16) bool {
-	ips, err := w.r.LookupIP(w.ctx, name, qtype)
+	ips, err := w.r.LookupIP(w.ctx, spfQueryName(name), qtype)
 	if err != nil && !resolver.IsNotFound(err) {
 		w.f.dnsFailed(name, err)
 		return false

@@ -53,8 +53,15 @@ func dnsError(name string, err error) error {
 	return de
 }
 
+// spfQueryName is name, an SPF domain-spec or its expansion, in the zone-file
+// form the resolver takes. In SPF a backslash is a character of the name
+// (RFC 7208 7.1 knows no escapes; a macro may expand to a local-part that
+// holds one), where the zone-file form reads it as an escape; every other
+// character, '@' and '(' included, goes on the wire as it is.
+func spfQueryName(name string) string { return strings.ReplaceAll(name, `\`, `\\`) }
+
 func (n netResolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
-	t, err := n.r.LookupTXT(ctx, name)
+	t, err := n.r.LookupTXT(ctx, spfQueryName(name))
 	txts := t.Joined()
 	if err != nil {
 		return txts, dnsError(name, err)
@@ -99,7 +106,7 @@ func (e *spfSyntaxError) Error() string {
 func (e *spfSyntaxError) Unwrap() error { return e.err }
 
 func (n netResolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
-	m, err := n.r.LookupMX(ctx, name)
+	m, err := n.r.LookupMX(ctx, spfQueryName(name))
 	out := make([]*net.MX, 0, len(m.MX))
 	for _, mx := range m.MX {
 		out = append(out, &net.MX{Host: dns.Fqdn(mx.Host), Pref: mx.Pref})
@@ -116,7 +123,7 @@ func (n netResolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAdd
 		qtypes = qtypes[:1]
 	}
 	for _, qt := range qtypes {
-		ips, err := n.r.LookupIP(ctx, host, qt)
+		ips, err := n.r.LookupIP(ctx, spfQueryName(host), qt)
 		if err != nil {
 			if !resolver.IsNotFound(err) || firstErr == nil {
 				firstErr = err

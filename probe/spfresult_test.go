@@ -15,7 +15,7 @@ func TestSPFResultAdvice(t *testing.T) {
 		want, not string
 	}{
 		{SPFResult{IP: "192.0.2.7", Result: "permerror", Error: "invalid macro"},
-			"check_host for 192.0.2.7: permerror (invalid macro): the SPF record of shop.test cannot be evaluated, for this IP or any other", "add it to the SPF record"},
+			"check_host for 192.0.2.7: permerror (invalid macro): the SPF record of shop.test cannot be evaluated for this IP", "add it to the SPF record"},
 		{SPFResult{IP: "192.0.2.7", Result: "fail"},
 			"check_host for 192.0.2.7: fail: the record says this IP may not send as shop.test", "fail :"},
 		{SPFResult{IP: "192.0.2.7", Result: "temperror", Error: "SERVFAIL"},

@@ -284,7 +284,7 @@ func TestFindingsSayWhatToPublish(t *testing.T) {
 	}{
 		{"mx no address", CheckMX(ctx, r, discard(), "mxnoaddr.auth.test").Findings, "mx.no-address", "publish an address for ghost.auth.test"},
 		{"mx alias", CheckMX(ctx, r, discard(), "mxcname.auth.test").Findings, "mx.cname", "point the MX at mx1.auth.test directly"},
-		{"mx implicit", CheckMX(ctx, r, discard(), "nomx.auth.test").Findings, "mx.implicit", `or a null MX ("0 .", RFC 7505)`},
+		{"mx implicit", CheckMX(ctx, r, discard(), "nomx.auth.test").Findings, "mx.implicit", `a null MX ("0 .", RFC 7505`},
 		{"null mx preference", CheckMX(ctx, r, discard(), "nullpref.auth.test").Findings, "mx.null-preference", `publishes "10 .", but a null MX has preference 0`},
 		{"null mx preference", CheckMX(ctx, r, discard(), "nullpref.auth.test").Findings, "mx.null-preference", `publish "0 ." instead`},
 		{"null mx mixed", CheckMX(ctx, r, discard(), "nullmixed.auth.test").Findings, "mx.null-mixed", `remove the null MX and keep "10 mx1.auth.test"; to receive none, remove the others and publish only "0 ."`},

@@ -21,7 +21,7 @@ func TestBrowserProbeChanges(t *testing.T) {
 	for i := len(changes) - 1; i >= 0; i-- {
 		c := changes[i]
 		appendEvents(t, st, events.Event{Kind: events.ProbeChanged, Time: c.Time, Target: c.Target}.WithPayload(map[string]any{
-			"time": c.Time, "target": c.Target, "key": c.Key, "kind": c.Kind, "old": c.Old, "new": c.New}))
+			"time": c.Time, "target": c.Target, "key": c.Key, "kind": c.Kind, "old": c.Old, "new": c.New, "note": c.Note}))
 	}
 	s := listen(t, Options{Store: st, Probe: p})
 	base := "http://" + s.Addr()
@@ -48,7 +48,8 @@ func TestBrowserProbeChanges(t *testing.T) {
 		// Recent changes: in words, not JSON; the long key wrapped or
 		// shortened, with its whole value at hand.
 		recent := b.eval(t, `document.getElementById("probe-changes").innerText`).(string)
-		for _, want := range []string{"shop.test", "SPF record", "v=spf1 ip4:127.0.0.0/8 -all", "DKIM key", "s1", "22:10:12Z", "v=spf1 -all <img src=x onerror=alert(1)>"} {
+		for _, want := range []string{"shop.test", "SPF record", "v=spf1 ip4:127.0.0.0/8 -all", "DKIM key", "s1", "22:10:12Z", "v=spf1 -all <img src=x onerror=alert(1)>",
+			"one SPF record again, where there were two"} {
 			if !strings.Contains(recent, want) {
 				t.Errorf("%s: the recent changes lack %q:\n%s", vp.name, want, recent)
 			}

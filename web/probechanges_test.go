@@ -98,7 +98,8 @@ func probeChangesFixture(t *testing.T) (*changesProbe, []ProbeChange) {
 	at := time.Date(2026, 3, 1, 22, 10, 12, 0, time.UTC)
 	changes := []ProbeChange{
 		{ID: 2, Time: at, Target: "shop.test", Kind: "key-rotated", Key: "domain shop.test dkim s1", Old: longKey, New: strings.Replace(longKey, "MIIB", "NEWK", 1)},
-		{ID: 1, Time: at, Target: "shop.test", Kind: "record-changed", Key: "domain shop.test spf", Old: "v=spf1 -all <img src=x onerror=alert(1)>", New: "v=spf1 ip4:127.0.0.0/8 -all"},
+		{ID: 1, Time: at, Target: "shop.test", Kind: "record-changed", Key: "domain shop.test spf", Old: "v=spf1 -all <img src=x onerror=alert(1)>", New: "v=spf1 ip4:127.0.0.0/8 -all",
+			Note: "one SPF record again, where there were two"},
 	}
 	p := &changesProbe{fakeProbe: &fakeProbe{}, changes: changes}
 	p.add(ProbeResult{Target: "shop.test", Check: "spf, dkim, dmarc, mx", Status: "ok", Detail: "0 errors, 0 warnings", Time: at.Add(-time.Hour)})

@@ -249,8 +249,8 @@ func (c *fileConfig) eachFile(f func(*string)) {
 	for _, p := range append(c.Relay.Files(), c.Sink.Files()...) {
 		call(p)
 	}
-	for i := range c.Probe.Zones {
-		call(&c.Probe.Zones[i].File)
+	for _, p := range c.Probe.Files() {
+		call(p)
 	}
 }
 

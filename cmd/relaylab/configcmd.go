@@ -355,6 +355,8 @@ var zeroMeanings = map[string]string{
 	"probe.helo":           "none: the IPs' HELO names are not checked",
 	"probe.webhook.url":    "no webhook",
 	"probe.webhook.secret": "none: posts are not signed",
+	"probe.mta_sts_ca":     "none: the system's CAs only",
+	"probe.mta_sts_port":   "443, as senders use",
 
 	"web.listen":   "none: the web is disabled",
 	"web.token":    "none",

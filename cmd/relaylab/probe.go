@@ -98,6 +98,11 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	req := probe.Request{Selectors: selectors, Helo: *helo, NoBlocklists: *noBL}
 	if fs.NArg() == 1 {
 		d, err := domainName(fs.Arg(0))
+		if _, perr := netip.ParseAddr(strings.Trim(fs.Arg(0), "[]")); perr == nil {
+			// Its records would be asked for as _dmarc.192.0.2.50 and
+			// the like: an address is checked with --ip.
+			return usageError("%s: to check an IP address (blocklists, PTR, SPF), give it with --ip: relaylab probe --ip %s, or relaylab probe DOMAIN --ip %s to check it as a sender for DOMAIN", err, strings.Trim(fs.Arg(0), "[]"), strings.Trim(fs.Arg(0), "[]"))
+		}
 		if err != nil {
 			return usageError("%v", err)
 		}
@@ -212,14 +217,15 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 }
 
 // domainName checks a domain given on the command line and returns it in
-// lower case without a final dot.
+// lower case without a final dot (probe.DomainName, which the watchlist
+// uses too).
 func domainName(s string) (string, error) {
-	d := strings.TrimSuffix(strings.ToLower(s), ".")
-	if err := dnsName(d, false); err != nil {
-		return "", fmt.Errorf("%q is not a domain name such as example.com: %v", s, err)
+	d, err := probe.DomainName(s)
+	if errors.Is(err, probe.ErrIPAddress) {
+		return "", fmt.Errorf("%q is an IP address, not a domain name such as example.com", s)
 	}
-	if !strings.Contains(d, ".") {
-		return "", fmt.Errorf("%q is not a domain name such as example.com: it has one label", s)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a domain name such as example.com: %v", s, err)
 	}
 	return d, nil
 }
@@ -227,7 +233,7 @@ func domainName(s string) (string, error) {
 // selectorName checks a DKIM selector: one or more labels, which may hold
 // underscores (RFC 6376 3.1: a selector is a sub-domain).
 func selectorName(s string) error {
-	if err := dnsName(s, true); err != nil {
+	if _, err := probe.SelectorName(s); err != nil {
 		return fmt.Errorf("--selector %q is not a selector name such as s2026: %v", s, err)
 	}
 	return nil
@@ -236,32 +242,4 @@ func selectorName(s string) error {
 // dnsName checks a host name of letters, digits and hyphens in labels
 // separated by dots (RFC 1123 2.1), allowing underscores when underscore is
 // set; probe and dkim keygen check every name they query or publish with it.
-func dnsName(s string, underscore bool) error {
-	if s == "" {
-		return errors.New("it is empty")
-	}
-	// RFC 1035 2.3.4: at most 63 bytes per label, 255 in all (253 in text).
-	if len(s) > 253 {
-		return fmt.Errorf("it is %d characters long, more than 253", len(s))
-	}
-	for _, label := range strings.Split(s, ".") {
-		switch {
-		case label == "":
-			return errors.New("it has an empty label (two dots in a row, or a dot at the start)")
-		case len(label) > 63:
-			return fmt.Errorf("label %q is longer than 63 characters", label)
-		case label[0] == '-' || label[len(label)-1] == '-':
-			return fmt.Errorf("label %q starts or ends with a hyphen", label)
-		}
-		for _, c := range label {
-			ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || underscore && c == '_'
-			if !ok && underscore {
-				return fmt.Errorf("label %q holds %q: use letters, digits, hyphens and underscores", label, c)
-			}
-			if !ok {
-				return fmt.Errorf("label %q holds %q: use letters, digits and hyphens", label, c)
-			}
-		}
-	}
-	return nil
-}
+func dnsName(s string, underscore bool) error { return probe.CheckName(s, underscore) }

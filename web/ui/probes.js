@@ -75,6 +75,7 @@ function change(c, withTarget) {
     withTarget ? [h("span", { class: "when nowrap" }, fmtTime(c.time)), " ", h("span", { class: "mono" }, iso(c.target)), ": "] : "",
     h("strong", {}, changeWhat(c)), ": ",
     c.first ? "" : [value(c.old), " → "], value(c.new),
+    c.note ? h("div", { class: "muted" }, iso(c.note)) : "",
     long ? h("details", { class: "full" }, h("summary", {}, "full values"),
       c.first ? "" : h("div", { class: "mono value-full" }, "old: ", iso(c.old || "none")),
       h("div", { class: "mono value-full" }, "new: ", iso(c.new || "none"))) : "");
