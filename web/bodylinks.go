@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -29,9 +30,12 @@ func withLinks(m MessageDetail) MessageDetail {
 }
 
 // bodyLinks lists the links of a message's HTML (a and area elements
-// with an href), each href once, in order: the first maxBodyLinks, more
+// with an href, SVG's a with an xlink:href), each href once, in order: the first maxBodyLinks, more
 // saying that there were others. It reads the HTML as the body's frame
-// does, scripting off: what a noscript holds is markup.
+// does, scripting off: what a noscript holds is markup. A relative href
+// is shown resolved against the message's own <base href>, when it has
+// an absolute one, as a browser would read it (resolveHref): "rel" says
+// nothing of where it goes.
 func bodyLinks(s string) (links []BodyLink, more bool) {
 	if !strings.Contains(s, "<") {
 		return nil, false
@@ -40,6 +44,8 @@ func bodyLinks(s string) (links []BodyLink, more bool) {
 	seen := map[string]bool{}
 	open := -1 // the index in links of the a element being read, -1 when none
 	var text strings.Builder
+	var base *url.URL
+	baseSeen := false // the first base with an href is the document's, whatever it holds
 	closeLink := func() {
 		if open >= 0 {
 			links[open].Text = cut(strings.Join(strings.Fields(text.String()), " "), maxLinkText)
@@ -51,7 +57,7 @@ func bodyLinks(s string) (links []BodyLink, more bool) {
 		switch z.Next() {
 		case html.ErrorToken:
 			closeLink()
-			return links, more
+			return resolveLinks(links, base), more
 		case html.TextToken:
 			if open >= 0 && text.Len() < 4*maxLinkText {
 				text.Write(z.Text())
@@ -66,14 +72,14 @@ func bodyLinks(s string) (links []BodyLink, more bool) {
 			if a == atom.Noscript {
 				z.NextIsNotRawText() // scripting is off in the sandbox
 			}
-			if a != atom.A && a != atom.Area {
+			if a != atom.A && a != atom.Area && (a != atom.Base || baseSeen) {
 				continue
 			}
 			if a == atom.A {
 				closeLink() // an a inside an a ends the first
 			}
-			var href, alt string
-			var ok bool
+			var href, xhref, alt string
+			var ok, xok bool
 			for hasAttr {
 				var k, v []byte
 				k, v, hasAttr = z.TagAttr()
@@ -82,9 +88,22 @@ func bodyLinks(s string) (links []BodyLink, more bool) {
 					if !ok { // the first, as the browser takes
 						href, ok = string(v), true
 					}
+				case "xlink:href": // SVG's a, when it has no href
+					if !xok {
+						xhref, xok = string(v), true
+					}
 				case "alt":
 					alt = string(v)
 				}
+			}
+			if !ok && xok && a == atom.A {
+				href, ok = xhref, true
+			}
+			if a == atom.Base {
+				if ok {
+					baseSeen, base = true, absBase(href)
+				}
+				continue
 			}
 			href = strings.TrimSpace(href)
 			if !ok || href == "" || seen[href] {
@@ -95,12 +114,54 @@ func bodyLinks(s string) (links []BodyLink, more bool) {
 				continue
 			}
 			seen[href] = true
-			links = append(links, BodyLink{Href: cut(href, maxLinkHref), Text: cut(strings.Join(strings.Fields(alt), " "), maxLinkText)})
+			links = append(links, BodyLink{Href: href, Text: cut(strings.Join(strings.Fields(alt), " "), maxLinkText)})
 			if a == atom.A {
 				open = len(links) - 1
 			}
 		}
 	}
+}
+
+// absBase is a <base href> as a URL to resolve links against, nil when
+// it is none: only an absolute hierarchical URL (http://host/dir/) says
+// where a relative link goes without knowing where the body is served.
+func absBase(href string) *url.URL {
+	u, err := url.Parse(strings.TrimSpace(href))
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return nil
+	}
+	return u
+}
+
+// resolveHref is href as the browser reads it under base: a relative one
+// resolved against it, any other as written. Only to be shown: nothing
+// is fetched.
+func resolveHref(base *url.URL, href string) string {
+	if base == nil {
+		return href
+	}
+	ref, err := url.Parse(href)
+	if err != nil || ref.IsAbs() {
+		return href
+	}
+	return base.ResolveReference(ref).String()
+}
+
+// resolveLinks resolves the links' hrefs against base and cuts them to
+// maxLinkHref, each resolved href once.
+func resolveLinks(links []BodyLink, base *url.URL) []BodyLink {
+	seen := map[string]bool{}
+	out := links[:0]
+	for _, l := range links {
+		l.Href = resolveHref(base, l.Href)
+		if seen[l.Href] {
+			continue
+		}
+		seen[l.Href] = true
+		l.Href = cut(l.Href, maxLinkHref)
+		out = append(out, l)
+	}
+	return out
 }
 
 // cut is s cut to at most max bytes at a character boundary, with "…"
@@ -115,7 +176,13 @@ func cut(s string, max int) string {
 	return s[:max] + "…"
 }
 
-// baseTarget puts <base target="_blank"> at the start of a message's
+// baseTarget is a message's HTML as its frame is served it: with no
+// link left to follow (unlinkHTML) and <base target="_blank"> first.
+func baseTarget(s string) string {
+	return putBaseTarget(unlinkHTML(s))
+}
+
+// putBaseTarget puts <base target="_blank"> at the start of a message's
 // HTML, after any comments, <?xml ...?> and doctype (before the doctype
 // it would put the document in quirks mode): a link clicked in the body's frame then
 // asks for a new window, which the sandbox refuses (no allow-popups),
@@ -123,7 +190,8 @@ func cut(s string, max int) string {
 // replace it with the browser's page for a load the CSP blocks. A link
 // with a target of its own is refused by the CSP or the sandbox still.
 // The message's own base comes after, so ours is the one that counts.
-func baseTarget(s string) string {
+// unlinkHTML has left no link to click; this stays for one it missed.
+func putBaseTarget(s string) string {
 	i := 0
 	if strings.HasPrefix(s, "\uFEFF") { // a byte-order mark is no text
 		i = len("\uFEFF")
@@ -153,4 +221,197 @@ func baseTarget(s string) string {
 		}
 		return s[:i] + `<base target="_blank">` + s[i:]
 	}
+}
+
+// unlinkHTML is a message's HTML with nothing in it that a click can
+// follow. The sandbox refuses the window a plain click on a link asks
+// for, but a middle click, or a click with Ctrl, Shift or Alt held, is
+// the reader's own "open in a new tab" (or "save"), which the browser
+// carries out for a sandboxed frame too: the URL loads, and whoever
+// serves it learns that the message was read, when and from where. So
+// each a and area (SVG's a too) loses its href (xlink:href), ping and
+// download, and its title says where it went instead; its text stays,
+// and the page lists the links under the body (bodyLinks). An href on
+// any other element goes too (some browsers follow one on MathML), but
+// for SVG's references to a gradient, a pattern or a symbol (svgRef);
+// so do an iframe's srcdoc (a document of its own, links and all, that
+// no CSP stops) and a form's action (the sandbox refuses to submit it
+// anyway). The rest is left byte for byte.
+//
+// The tags are read by the tokenizer, which knows where raw text is (a
+// style, a title) in HTML but not inside SVG or MathML, where the browser
+// reads such an element's text as markup. So the result is parsed as the
+// browser parses it, scripting off, and if a link is left there it is
+// unlinked again with every raw text read as markup and every href
+// taken; if one is still left, the body is not served (unlinkFailed).
+func unlinkHTML(s string) string {
+	if !strings.Contains(s, "<") {
+		return s
+	}
+	base := docBase(s)
+	out := unlinkTags(s, base, false)
+	if !hasLink(out) {
+		return out
+	}
+	if out = unlinkTags(out, base, true); !hasLink(out) {
+		return out
+	}
+	return unlinkFailed
+}
+
+// unlinkFailed stands for a body that unlinkHTML could not rid of its
+// links.
+const unlinkFailed = `<!doctype html><p>relaylab does not show this HTML body: it could not take its links out, and a click on one would load it. ` +
+	`The message's page lists its links as text; its raw source has the whole body.</p>`
+
+// svgRef are the SVG elements whose href refers to a part of the drawing
+// (a gradient, a pattern, a path, a symbol to use) or an image, and
+// is no link: nothing follows it on a click.
+var svgRef = map[string]bool{
+	"use": true, "image": true, "feimage": true, "pattern": true, "lineargradient": true, "radialgradient": true,
+	"textpath": true, "filter": true, "mpath": true, "tref": true, "animate": true, "animatemotion": true,
+	"animatetransform": true, "animatecolor": true, "set": true, "discard": true, "cursor": true,
+}
+
+// unlinkTags rewrites the start tags of s that hold something to follow
+// (unlinkTag), and copies the rest as it is. everywhere reads the text of
+// every element as markup (a style's, a title's) and takes every href.
+func unlinkTags(s string, base *url.URL, everywhere bool) string {
+	z := html.NewTokenizer(strings.NewReader(s))
+	var b strings.Builder
+	b.Grow(len(s) + 64)
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			b.Write(z.Raw()) // what is left of a tag cut short: the browser drops it too
+			return b.String()
+		case html.StartTagToken, html.SelfClosingTagToken:
+			raw := string(z.Raw()) // before TagName and TagAttr lower the names in place
+			name, rewritten := unlinkTag(z, tt, base, everywhere)
+			if rewritten == "" {
+				b.WriteString(raw)
+			} else {
+				b.WriteString(rewritten)
+			}
+			if everywhere || name == "noscript" {
+				z.NextIsNotRawText() // scripting is off in the sandbox
+			}
+		default:
+			b.Write(z.Raw())
+		}
+	}
+}
+
+// unlinkTag reads the tag z is at and returns its name and, when it holds
+// something to follow, the tag without it: "" when it holds nothing.
+func unlinkTag(z *html.Tokenizer, tt html.TokenType, base *url.URL, everywhere bool) (name, rewritten string) {
+	n, more := z.TagName()
+	name = string(n)
+	link := name == "a" || name == "area"
+	type attr struct{ k, v string }
+	var attrs []attr
+	var href string
+	hasHref, drop := false, false
+	for more {
+		var k, v []byte
+		k, v, more = z.TagAttr()
+		a := attr{string(k), string(v)}
+		if link && (a.k == "href" || strings.HasSuffix(a.k, ":href")) && !hasHref {
+			href, hasHref = a.v, true
+		}
+		if followable(name, a.k, everywhere) {
+			drop = true
+			continue
+		}
+		attrs = append(attrs, a)
+	}
+	if !drop {
+		return name, ""
+	}
+	var b strings.Builder
+	b.WriteString("<" + name)
+	if hasHref {
+		title := "not followed: " + cut(resolveHref(base, strings.TrimSpace(href)), maxLinkHref)
+		b.WriteString(` title="` + html.EscapeString(title) + `"`)
+	}
+	for _, a := range attrs {
+		if hasHref && a.k == "title" {
+			continue // ours says where the link went; the first counts
+		}
+		b.WriteString(" " + a.k + `="` + html.EscapeString(a.v) + `"`)
+	}
+	if tt == html.SelfClosingTagToken {
+		b.WriteString("/")
+	}
+	b.WriteString(">")
+	return name, b.String()
+}
+
+// followable says whether attribute key of an element named name is
+// something to follow, which unlinkHTML takes out.
+func followable(name, key string, everywhere bool) bool {
+	switch key {
+	case "srcdoc", "action", "formaction":
+		return true
+	case "ping", "download":
+		return name == "a" || name == "area"
+	case "href":
+	default:
+		if !strings.HasSuffix(key, ":href") {
+			return false
+		}
+	}
+	return everywhere || !svgRef[name]
+}
+
+// docBase is the message's own <base href>, when it is absolute: the
+// first base element with an href, read as the frame reads it.
+func docBase(s string) *url.URL {
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return nil
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, more := z.TagName()
+			a := atom.Lookup(name)
+			if a == atom.Noscript {
+				z.NextIsNotRawText()
+			}
+			for a == atom.Base && more {
+				var k, v []byte
+				k, v, more = z.TagAttr()
+				if string(k) == "href" {
+					return absBase(string(v))
+				}
+			}
+		}
+	}
+}
+
+// hasLink says whether the document s, parsed as the body's frame parses
+// it (scripting off), holds a link to follow: an a or area with an href
+// (SVG's a with one, MathML's any element) or an iframe with a srcdoc.
+func hasLink(s string) bool {
+	doc, err := html.ParseWithOptions(strings.NewReader(s), html.ParseOptionEnableScripting(false))
+	if err != nil {
+		return true
+	}
+	for n := range doc.Descendants() {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		for _, a := range n.Attr {
+			switch {
+			case a.Key == "href" && (n.Namespace == "math" ||
+				n.Namespace == "svg" && n.Data == "a" ||
+				n.Namespace == "" && (n.DataAtom == atom.A || n.DataAtom == atom.Area)):
+				return true
+			case a.Key == "srcdoc" && n.Namespace == "" && n.DataAtom == atom.Iframe:
+				return true
+			}
+		}
+	}
+	return false
 }
