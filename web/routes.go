@@ -178,12 +178,26 @@ func (s *Server) secure(next http.Handler) http.Handler {
 // fetch): its response could not be read, but it could weigh on the server
 // (a report reads the whole log) or leak by its timing which messages and
 // recipients exist. Browsers say where a request comes from in
-// Sec-Fetch-Site; a request without it is not from a browser page. A link
-// followed to one of our pages (a top-level navigation) and requests from
-// an allowed origin go through.
+// Sec-Fetch-Site; a request without it is not from a browser page, or
+// is from a browser too old to send it: that one still says, in Origin or
+// else in Referer, which page made it send a write (a form posted from
+// another site), and a write whose Referer is a page of another origin,
+// with no Origin, is refused. A request with none of the three (curl, a
+// script in CI) goes through. A link followed to one of our pages (a
+// top-level navigation) and requests from an allowed origin go through.
 func (s *Server) siteAllowed(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none": // "none": typed, bookmarked
+	case "":
+		ref := r.Header.Get("Referer")
+		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Header.Get("Origin") != "" || ref == "" {
+			return true
+		}
+		u, err := url.Parse(ref)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return true // no page's address: not a browser's Referer
+		}
+		return strings.EqualFold(u.Host, r.Host) || s.listedOrigin(u.Scheme+"://"+u.Host)
+	case "same-origin", "none": // "none": typed, bookmarked
 		return true
 	}
 	if r.Header.Get("Sec-Fetch-Mode") == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document" {

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -99,8 +98,8 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("web: auth user set without a password: set both, or use a token")
 	}
 	for i, o := range opts.AllowedOrigins {
-		if strings.EqualFold(strings.TrimSpace(o), "null") {
-			return nil, fmt.Errorf("web.allowed_origins[%d]: %q cannot be allowed: %s", i, o, nullOrigin)
+		if err := CheckAllowedOrigin(o); err != nil {
+			return nil, fmt.Errorf("web.allowed_origins[%d]: %w", i, err)
 		}
 	}
 	s := &Server{opts: opts, log: opts.Logger, clock: opts.Clock, pingEvery: pingPeriod, pongWait: pongWait}

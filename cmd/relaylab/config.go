@@ -127,6 +127,9 @@ func (c *fileConfig) Validate(string) error {
 		if strings.EqualFold(strings.TrimSpace(o), "null") {
 			return config.Errorf(fmt.Sprintf("web.allowed_origins[%d]", i), "\"null\" is the opaque origin of sandboxed frames (relaylab's own message frames among them) and file: pages, which any site can produce, so it can never be allowed: remove it")
 		}
+		if err := web.CheckAllowedOrigin(o); err != nil {
+			return config.Errorf(fmt.Sprintf("web.allowed_origins[%d]", i), "%v", err)
+		}
 	}
 	if (c.Web.User == "") != (c.Web.Password == "") {
 		return config.Errorf("web.user", "user and password go together: set both, or use token")
