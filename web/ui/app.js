@@ -1,5 +1,5 @@
 // The relaylab UI: one page, routed on the URL's fragment.
-import { h, clear } from "./dom.js";
+import { h, clear, shownText } from "./dom.js";
 import { feedView } from "./feed.js";
 import { messageView, messagesView, recipientView, sinkMessageView } from "./message.js";
 import { queueView } from "./queue.js";
@@ -7,48 +7,93 @@ import { sinkView, sessionView, rulesView } from "./sink.js";
 import { inboxView } from "./inbox.js";
 import { probesView } from "./probes.js";
 import { chartsView } from "./charts.js";
-import { notLive } from "./status.js";
+import { notLive, hush, explainStatus } from "./status.js";
 
+// Each route: its fragment, its view, and the page's title (the tab's,
+// the history's, and what a screen reader says as the page opens).
 const routes = [
-  [/^feed$/, feedView],
-  [/^messages$/, messagesView],
-  [/^messages\/([^/]+)$/, messageView],
-  [/^recipients\/([^/]+)$/, recipientView],
-  [/^queue$/, queueView],
-  [/^inbox$/, inboxView],
-  [/^inbox\/search\/([^/]+)$/, inboxView],
-  [/^sink$/, sinkView],
-  [/^sink\/sessions\/([^/]+)$/, sessionView],
-  [/^sink\/messages\/([^/]+)$/, sinkMessageView],
-  [/^rules$/, rulesView],
-  [/^probes$/, probesView],
-  [/^charts$/, chartsView],
+  [/^feed$/, feedView, () => "Live feed"],
+  [/^messages$/, messagesView, () => "Messages"],
+  [/^messages\/([^/]+)$/, messageView, (id) => "Message " + id],
+  [/^recipients\/([^/]+)$/, recipientView, (a) => "Recipient " + a],
+  [/^queue$/, queueView, () => "Queue"],
+  [/^inbox$/, inboxView, () => "Inbox"],
+  [/^inbox\/search\/([^/]+)$/, inboxView, (q) => "Inbox: " + q],
+  [/^sink$/, sinkView, () => "Sink sessions"],
+  [/^sink\/sessions\/([^/]+)$/, sessionView, (id) => "Session " + id],
+  [/^sink\/messages\/([^/]+)$/, sinkMessageView, (id) => "Received message " + id],
+  [/^rules$/, rulesView, () => "Sink rules"],
+  [/^probes$/, probesView, () => "Probes"],
+  [/^charts$/, chartsView, () => "Charts"],
 ];
 
 const main = document.getElementById("main");
 let cleanup = null;
+let watch = null; // waits for the page's h1, when its view draws it later
 
-function route() {
+// route shows the page the fragment names. After a navigation (moved,
+// not opened) the focus goes to the new page's h1: the link that had it
+// is gone with the old page, and without this the focus would fall to
+// the document's start, saying nothing of where the reader is.
+function route(moved) {
   if (cleanup) { try { cleanup(); } catch (e) { /* a view's teardown must not block the next */ } }
   cleanup = null;
+  if (watch) { watch.disconnect(); watch = null; }
+  hush();
   clear(main);
   notLive(); // until a view that follows the stream or polls says otherwise
   const frag = location.hash.replace(/^#\/?/, "");
   for (const a of document.querySelectorAll("#nav a")) {
     const target = a.getAttribute("href").slice(2);
-    a.classList.toggle("active", frag === target || frag.startsWith(target + "/"));
+    const on = frag === target || frag.startsWith(target + "/");
+    a.classList.toggle("active", on);
+    if (on) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
   }
-  for (const [re, view] of routes) {
+  for (const [re, view, title] of routes) {
     const m = frag.match(re);
     if (m) {
       const args = m.slice(1).map((x) => { try { return decodeURIComponent(x); } catch (e) { return x; } });
+      document.title = shownText(title(...args)) + " · relaylab";
       cleanup = view(main, ...args) || null;
+      if (moved) focusHeading();
       return;
     }
   }
   if (frag === "") { location.replace("#/feed"); return; }
-  main.appendChild(h("p", { class: "error" }, "No such page: ", frag));
+  document.title = "No such page · relaylab";
+  main.append(h("h1", {}, "No such page"), h("p", { class: "error" }, "No such page: ", frag));
+  if (moved) focusHeading();
 }
 
-window.addEventListener("hashchange", route);
-route();
+// focusHeading puts the focus on the page's h1 as soon as there is one,
+// unless the reader has put it in the page meanwhile.
+function focusHeading() {
+  const go = () => {
+    const h1 = main.querySelector("h1");
+    if (!h1) return false;
+    const at = document.activeElement;
+    if (!(at && at !== document.body && main.contains(at))) toHeading(h1);
+    return true;
+  };
+  if (go()) return;
+  watch = new MutationObserver(() => {
+    if (go()) { watch.disconnect(); watch = null; }
+  });
+  watch.observe(main, { childList: true, subtree: true });
+}
+
+function toHeading(el) {
+  el.setAttribute("tabindex", "-1"); // focusable by script, not a stop for Tab
+  el.focus();
+}
+
+// The skip link goes to the page's h1 (or the page) without changing the
+// fragment, which names the page.
+document.querySelector("a.skip").addEventListener("click", (e) => {
+  e.preventDefault();
+  toHeading(main.querySelector("h1") || main);
+});
+explainStatus();
+window.addEventListener("hashchange", () => route(true));
+route(false);

@@ -4,7 +4,7 @@
 
 const SAFE_ATTRS = new Set(["class", "id", "title", "type", "name", "value", "placeholder",
   "for", "rows", "cols", "spellcheck", "colspan", "rowspan", "role", "aria-label", "checked", "disabled",
-  "sandbox", "referrerpolicy", "loading", "data-id", "data-kind", "data-label", "min", "max", "dir"]);
+  "sandbox", "referrerpolicy", "loading", "data-id", "data-kind", "data-label", "min", "max", "dir", "scope"]);
 
 // h builds an element: h("a", {href: "#/x", class: "c"}, "text", child...).
 export function h(tag, attrs, ...children) {
@@ -152,6 +152,17 @@ const INVISIBLE_ALL = /[\u00ad\u034f\u180e\u200b-\u200d\u2060-\u2064\ufeff]/g;
 function shownLength(text) {
   const marked = (text.match(INVISIBLE_ALL) || []).length + (text.match(BIDI_ALL) || []).length;
   return [...text].length + 7 * marked;
+}
+
+// shownText is text for where only text goes (the document's title):
+// each direction control and invisible character in it as its token,
+// "⟨U+202E⟩", as the page shows one.
+export function shownText(text) {
+  return String(text).replace(BIDI_ALL, codePointToken).replace(INVISIBLE_ALL, codePointToken);
+}
+
+function codePointToken(ch) {
+  return "⟨" + codePoint(ch) + "⟩";
 }
 
 // invisibles is text with each invisible character in it as a marked

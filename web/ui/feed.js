@@ -3,7 +3,7 @@ import { h, path, shortTime, fmtTime, prose, iso, addr, clear } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnAbout, sinkBounce } from "./events.js";
-import { setStatus } from "./status.js";
+import { setStatus, announceNew } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
 // The kinds the feed shows, a checkbox each, and whether it is ticked at
@@ -123,6 +123,10 @@ export function feedView(main) {
     tr.hidden = !visible(tr);
     return tr;
   }
+  // Events after this id came by the stream, as the feed was open: the
+  // live region counts those shown (announceNew); the first page is not
+  // news.
+  let liveAfter = Infinity;
   // draw puts a batch on top, newest first, in one insertion; of a burst
   // it builds only the rows the feed keeps.
   function draw(evs) {
@@ -130,10 +134,15 @@ export function feedView(main) {
     // built newest first: note every such message of the batch first.
     for (const e of evs) if (sinkBounce(e)) lateBounces.add(e.message);
     const frag = document.createDocumentFragment();
-    for (let i = evs.length - 1; i >= 0; i--) frag.appendChild(row(evs[i]));
+    let fresh = 0;
+    for (let i = evs.length - 1; i >= 0; i--) {
+      const tr = frag.appendChild(row(evs[i]));
+      if (evs[i].id > liveAfter && !tr.hidden) fresh++;
+    }
     tbody.insertBefore(frag, tbody.firstChild);
     while (tbody.children.length > MAX_ROWS) tbody.removeChild(tbody.lastChild);
     showEmpty();
+    announceNew(fresh, "new event in the feed", "new events in the feed");
   }
   const batch = frameBatcher(draw, MAX_ROWS);
 
@@ -143,6 +152,7 @@ export function feedView(main) {
   get("/api/v1/events?tail=" + MAX_ROWS + "&limit=" + MAX_ROWS).then((page) => {
     if (stopped) return;
     batch.push(page.events);
+    liveAfter = page.next || 0;
     stream = new Stream({ after: page.next }, (evs) => batch.push(evs), setStatus);
   }).catch((err) => {
     setStatus("not live", "the event log could not be read");

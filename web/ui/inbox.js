@@ -6,7 +6,7 @@ import { h, path, fmtTime, clear, iso, addr, few, replyLines } from "./dom.js";
 import { get } from "./api.js";
 import { humanBytes } from "./message.js";
 import { Stream } from "./stream.js";
-import { setStatus } from "./status.js";
+import { setStatus, announceNew } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
 const PAGE = 50;
@@ -171,6 +171,7 @@ export function inboxView(main, query) {
       total = d.total;
       const frag = document.createDocumentFragment();
       for (const m of d.messages) if (!shown.has(m.id)) frag.append(row(m));
+      const added = frag.childElementCount;
       tbody.insertBefore(frag, tbody.firstChild);
       top = Math.max(top, upTo);
       while (tbody.children.length > MAX_ROWS) {
@@ -180,6 +181,7 @@ export function inboxView(main, query) {
         older.hidden = false;
       }
       count();
+      announceNew(added, "new message in the inbox", "new messages in the inbox");
     }).catch(fail).finally(() => { busy = false; fetchNew(); });
   }
   const batch = frameBatcher((evs) => {
