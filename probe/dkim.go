@@ -462,11 +462,17 @@ func checkKey(f *findings, ds *DKIMSelector, named string, own bool) {
 // DKIMSignature is the verification of one DKIM-Signature header.
 type DKIMSignature struct {
 	Domain string `json:"domain"`
-	Result string `json:"result"` // pass, fail, temperror, permerror
+	Result string `json:"result"` // pass, fail, policy, temperror, permerror
 	Error  string `json:"error,omitempty"`
 }
 
-// VerifyDKIM verifies every DKIM signature of raw, fetching keys through r.
+// dkimBodyLength is in go-msgauth's error for a signature with l=, which
+// it refuses to verify.
+const dkimBodyLength = "insecure body length tag"
+
+// VerifyDKIM verifies every DKIM signature of raw, fetching keys through
+// r. A signature with a body length tag (l=) is "policy" (RFC 8601
+// 2.7.1: signed, but not acceptable to the verifier).
 func VerifyDKIM(ctx context.Context, r resolver.Resolver, raw []byte) ([]DKIMSignature, error) {
 	opts := &dkim.VerifyOptions{
 		MaxVerifications: 8,
@@ -485,6 +491,11 @@ func VerifyDKIM(ctx context.Context, r resolver.Resolver, raw []byte) ([]DKIMSig
 		if v.Err != nil {
 			s.Error = v.Err.Error()
 			switch {
+			case strings.Contains(s.Error, dkimBodyLength):
+				// Signed, but in a way relaylab does not accept: not a
+				// change made after signing, which "fail" would say.
+				s.Result = "policy"
+				s.Error = "the signature has a body length tag (l=), which lets anyone append content to the signed body (RFC 6376 8.2), and relaylab does not accept it; sign without l="
 			case dkim.IsTempFail(v.Err):
 				s.Result = "temperror"
 			case dkim.IsPermFail(v.Err):

@@ -993,7 +993,43 @@ func EvalDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, in DM
 	ev.Result = "fail"
 	if ev.SPFAligned || ev.DKIMAligned {
 		ev.Result = "pass"
+	} else {
+		ev.Error = alignmentFailure(in, p)
 	}
 	log.Debug("dmarc evaluated", "from", in.From, "result", ev.Result)
 	return ev
+}
+
+// alignmentFailure says why DMARC failed when SPF or DKIM passed for a
+// domain that does not align with the From domain (RFC 7489 3.1), which
+// records that are otherwise in order cause, and what to do; "" when
+// neither passed, and the records or the path are at fault.
+func alignmentFailure(in DMARCInput, p *DMARCRecord) string {
+	mode := func(strict bool, tag string) string {
+		if strict {
+			return tag + "=s, strict: the domains must be equal"
+		}
+		return tag + "=r, relaxed: the organisational domains must be equal"
+	}
+	var passed []string
+	if in.SPFResult == spf.Pass && in.SPFDomain != "" {
+		passed = append(passed, fmt.Sprintf("SPF passed for %s, which does not align with the From domain %s (%s)", in.SPFDomain, in.From, mode(p.ASPF == "s", "aspf")))
+	}
+	var ds []string
+	for _, d := range in.DKIMPasses {
+		if !slices.Contains(ds, d.Domain) {
+			ds = append(ds, d.Domain)
+		}
+	}
+	if len(ds) > 0 {
+		passed = append(passed, fmt.Sprintf("DKIM passed for d=%s, which does not align with the From domain %s (%s)", strings.Join(ds, ", d="), in.From, mode(p.ADKIM == "s", "adkim")))
+	}
+	if len(passed) == 0 {
+		return ""
+	}
+	fix := "sign with d=" + in.From + " (or, under adkim=r, a domain of the same organisational domain)"
+	if p.ADKIM == "s" {
+		fix = "sign with d=" + in.From + ", or relax the policy to adkim=r so that a signature of its organisational domain aligns"
+	}
+	return "not aligned: " + strings.Join(passed, "; ") + "; " + fix
 }

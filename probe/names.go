@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"golang.org/x/net/idna"
 )
 
 // ErrIPAddress is the error of DomainName for an IP address, which each
@@ -47,7 +49,8 @@ func CheckName(s string, underscore bool) error {
 }
 
 // DomainName checks a domain or host name to probe (a watched domain, a
-// HELO name) and returns it in lower case without a final dot. It takes
+// HELO name) and returns it in lower case without a final dot, in
+// A-labels when it is an IDN. It takes
 // names of two labels or more that CheckName takes, and refuses an IP
 // address (ErrIPAddress), whose probe would ask for _dmarc.192.0.2.50
 // and the like: RFC 3696 2 lets no top-level domain be all digits.
@@ -55,6 +58,16 @@ func DomainName(s string) (string, error) {
 	d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
 	if _, err := netip.ParseAddr(strings.Trim(d, "[]")); err == nil {
 		return d, ErrIPAddress
+	}
+	if strings.ContainsFunc(d, func(c rune) bool { return c >= 0x80 }) {
+		// An IDN in U-labels is queried in A-labels (RFC 5890 2.3.2.1,
+		// RFC 8616), as relay.dkim takes it: bücher.test is
+		// xn--bcher-kva.test.
+		a, err := idna.Lookup.ToASCII(d)
+		if err != nil {
+			return d, fmt.Errorf("it is not a domain name that can be written in A-labels (RFC 5891): %v", err)
+		}
+		d = strings.ToLower(a)
 	}
 	if err := CheckName(d, false); err != nil {
 		return d, err

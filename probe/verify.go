@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/mail"
 	"net/netip"
 	"strings"
 
 	"github.com/emersion/go-msgauth/authres"
+	"golang.org/x/net/idna"
 
 	"github.com/relaylab/relaylab/internal/resolver"
 )
@@ -47,6 +50,14 @@ func VerifyMessageAs(ctx context.Context, r resolver.Resolver, authservID string
 	}
 
 	// SPF checks MAIL FROM, or the HELO identity for a null sender (RFC 7208 2.4).
+	// RFC 8616 4 and 6: an SMTPUTF8 message's domains in U-labels are
+	// looked up in A-labels (_dmarc.xn--bcher-kva.test, not the raw UTF-8
+	// of _dmarc.bücher.test, which finds no record and lets a forgery
+	// through as dmarc=none).
+	helo = aLabels(helo)
+	if i := strings.LastIndexByte(mailFrom, '@'); i >= 0 {
+		mailFrom = mailFrom[:i+1] + aLabels(mailFrom[i+1:])
+	}
 	ar.SPF = EvalSPF(ctx, r, clientIP, helo, mailFrom)
 	spfDomain := domainOf(mailFrom)
 	if mailFrom == "" {
@@ -60,15 +71,14 @@ func VerifyMessageAs(ctx context.Context, r resolver.Resolver, authservID string
 	var passes []DKIMPass
 	for _, d := range ar.DKIM {
 		if d.Result == "pass" {
-			passes = append(passes, DKIMPass{Domain: d.Domain})
+			passes = append(passes, DKIMPass{Domain: aLabels(d.Domain)})
 		}
 	}
 
-	addrs, ferr := mail.ParseAddressList(msg.Header.Get("From"))
-	if ferr != nil || len(addrs) != 1 {
-		ar.DMARC = DMARCEval{Result: "permerror", Error: fmt.Sprintf("%v: the From field holds %d addresses", ErrNoFrom, len(addrs))}
+	if from, err := FromDomain(msg.Header); err != nil {
+		ar.DMARC = DMARCEval{Result: "permerror", Error: err.Error()}
 	} else {
-		ar.From = domainOf(addrs[0].Address)
+		ar.From = from
 		ar.DMARC = EvalDMARC(ctx, r, discardLogger(), DMARCInput{From: ar.From, SPFDomain: spfDomain, SPFResult: ar.SPF.Result, DKIMPasses: passes})
 	}
 	ar.Header = "Authentication-Results: " + authres.Format(authservID, ar.results(mailFrom, helo))
@@ -93,6 +103,67 @@ func (ar AuthResults) results(mailFrom, helo string) []authres.Result {
 	}
 	res = append(res, &authres.DMARCResult{Value: authres.ResultValue(ar.DMARC.Result), From: ar.From, Reason: ar.DMARC.Error})
 	return res
+}
+
+// FromDomain is the domain of a message's single From address (RFC 7489
+// 6.6.1), lower case and in A-labels, or an error wrapping ErrNoFrom that
+// says why there is none: no From field, two of them, an address list of
+// other than one address, or a value that is no address list (the
+// parser's own words). The display name's encoded-words are not decoded
+// (ParseAddressList), so a name in windows-1252 or any other charset does
+// not stand in the way of the address.
+func FromDomain(h mail.Header) (string, error) {
+	fields := h["From"]
+	switch {
+	case len(fields) == 0:
+		return "", fmt.Errorf("%w: the message has no From field, so DMARC has no domain to check (RFC 7489 6.6.1)", ErrNoFrom)
+	case len(fields) > 1:
+		return "", fmt.Errorf("%w: the message has %d From fields, and DMARC cannot tell which one the reader is shown (RFC 7489 6.6.1; RFC 5322 3.6 allows one)", ErrNoFrom, len(fields))
+	}
+	addrs, err := ParseAddressList(fields[0])
+	switch {
+	case err != nil:
+		// The field itself is not quoted: the error goes into a reason=
+		// of Authentication-Results, where its quotes would not survive.
+		return "", fmt.Errorf("%w: the From field is not an address list (%s), so DMARC has no domain to check (RFC 7489 6.6.1); the sender must write it as in RFC 5322 3.4", ErrNoFrom, strings.NewReplacer(`"`, "'", `\`, "/").Replace(err.Error()))
+	case len(addrs) != 1:
+		return "", fmt.Errorf("%w: the From field holds %d addresses, and DMARC checks a message with one author address (RFC 7489 6.6.1)", ErrNoFrom, len(addrs))
+	}
+	d := domainOf(addrs[0].Address)
+	if d == "" {
+		return "", fmt.Errorf("%w: the From address has no domain (RFC 7489 6.6.1)", ErrNoFrom)
+	}
+	return aLabels(d), nil
+}
+
+// addressParser reads address lists without decoding the display names'
+// encoded-words beyond what net/mail knows (UTF-8, ISO-8859-1,
+// US-ASCII): the address is what counts, and a name in another charset
+// (=?windows-1252?Q?Caf=E9?=) made the whole field an error.
+var addressParser = mail.AddressParser{WordDecoder: &mime.WordDecoder{
+	CharsetReader: func(_ string, r io.Reader) (io.Reader, error) { return r, nil },
+}}
+
+// ParseAddressList parses an address list (RFC 5322 3.4) whatever charset
+// its display names are encoded in; the names of other charsets than
+// net/mail's are left undecoded.
+func ParseAddressList(v string) ([]*mail.Address, error) {
+	return addressParser.ParseList(v)
+}
+
+// aLabels is domain in A-labels (RFC 5890 2.3.2.1; RFC 8616 4 and 6, for
+// SPF and DMARC lookups and DKIM alignment), or as it is when it is ASCII
+// already or cannot be converted.
+func aLabels(domain string) string {
+	for i := 0; i < len(domain); i++ {
+		if domain[i] >= 0x80 {
+			if a, err := idna.Lookup.ToASCII(domain); err == nil {
+				return strings.ToLower(a)
+			}
+			return domain
+		}
+	}
+	return domain
 }
 
 // domainOf returns the domain of an address, lower case.

@@ -316,7 +316,7 @@ var meanings = map[string]string{
 	"dkim fail":       "the signature does not verify: the message was changed after it was signed (a footer, a rewritten header field) or the key in DNS is not the one that signed",
 	"dkim neutral":    "the signature could not be shown valid or invalid",
 	"dkim none":       "the message has no DKIM signature",
-	"dkim policy":     "the signature verifies but is not accepted (a weak key, an unsigned From)",
+	"dkim policy":     "the domain signed, but in a way that is not accepted, whether or not the signature verifies: a body length tag (l=), which lets anyone append content below the signed part, a weak key, an unsigned From; the sender should sign without it",
 	"dkim temperror":  "the signing key could not be fetched (a DNS error): a receiver would try again later",
 	"dkim permerror":  "the signature or its key cannot be used (a tag missing, no key at selector._domainkey.domain, a key that does not parse): fix the signature or the record",
 	"dmarc pass":      "SPF or DKIM passed for a domain aligned with the From domain",
