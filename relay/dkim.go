@@ -10,7 +10,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net/mail"
 	"os"
 	"strings"
@@ -167,9 +169,16 @@ func DNSRecord(key crypto.Signer) (string, error) {
 // message is still deliverable).
 func (s *dkimSigner) Sign(sender string, data []byte) []byte {
 	domain := strings.ToLower(domainOf(sender))
-	if m, err := mail.ReadMessage(bytes.NewReader(data)); err == nil {
-		if from, err := mail.ParseAddress(m.Header.Get("From")); err == nil {
+	if m, err := mail.ReadMessage(bytes.NewReader(data)); err == nil && m.Header.Get("From") != "" {
+		// The display name's encoded-words are not decoded: a name in
+		// windows-1252 made the From unreadable, and the message was
+		// signed for the envelope domain, which does not align.
+		from, err := fromAddressParser.Parse(m.Header.Get("From"))
+		if err == nil {
 			domain = strings.ToLower(domainOf(from.Address))
+		} else {
+			s.log.Warn("relay: the From field is not one address; signing for the envelope sender's domain, which DMARC may not align with the From",
+				"from", m.Header.Get("From"), "sender", sender, "err", err)
 		}
 	}
 	domain, k, ok := s.keyFor(domain)
@@ -180,13 +189,82 @@ func (s *dkimSigner) Sign(sender string, data []byte) []byte {
 	err := dkim.Sign(&out, bytes.NewReader(data), &dkim.SignOptions{
 		Domain: domain, Selector: k.selector, Signer: k.signer,
 		HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
-		HeaderKeys: []string{"From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To", "MIME-Version", "Content-Type", "Content-Transfer-Encoding"},
+		HeaderKeys: signedFields(data),
 	})
 	if err != nil {
 		s.log.Warn("relay: DKIM signing failed; sending unsigned", "domain", domain, "err", err)
 		return data
 	}
 	return out.Bytes()
+}
+
+// fromAddressParser reads the From field without decoding its display
+// name beyond the charsets net/mail knows: the address is what counts.
+var fromAddressParser = mail.AddressParser{WordDecoder: &mime.WordDecoder{
+	CharsetReader: func(_ string, r io.Reader) (io.Reader, error) { return r, nil },
+}}
+
+// dkimFields are the fields the relay signs when the message has them, in
+// the order h= lists them. Besides the usual ones (RFC 6376 5.4.1), the
+// List-* fields and Feedback-ID: RFC 8058 4 requires List-Unsubscribe and
+// List-Unsubscribe-Post to be signed for one-click unsubscribe, which
+// Gmail and Yahoo ask of bulk senders.
+var dkimFields = []string{
+	"From", "Sender", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID",
+	"In-Reply-To", "References", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+	"List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Help", "List-Subscribe", "List-Post", "List-Owner", "List-Archive",
+	"Feedback-ID",
+}
+
+// signedFields is the h= list for data: each field of dkimFields as many
+// times as the message has it, and From once more. A field the message
+// lacks is not listed: listing it signs its absence (RFC 6376 5.4), and a
+// later hop that adds it as it may (Postfix and Exchange add a missing
+// Date) broke the signature. From alone is oversigned on purpose: it is
+// the identity DMARC checks and the reader sees, and the extra entry makes
+// a second From put above it (a forgery that some readers show) break the
+// signature (RFC 6376 8.15). Subject is not oversigned: mailing lists
+// that tag it break the signature anyway, and it is not an identity.
+func signedFields(data []byte) []string {
+	count := map[string]int{}
+	for _, name := range fieldNames(data) {
+		count[strings.ToLower(name)]++
+	}
+	var keys []string
+	for _, f := range dkimFields {
+		n := count[strings.ToLower(f)]
+		if f == "From" {
+			n++
+		}
+		for range n {
+			keys = append(keys, f)
+		}
+	}
+	return keys
+}
+
+// fieldNames are the names of the header fields of data, in order.
+func fieldNames(data []byte) []string {
+	var names []string
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			break // the end of the header
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			continue // a folded line
+		}
+		if name, _, ok := bytes.Cut(line, []byte(":")); ok {
+			names = append(names, string(bytes.TrimSpace(name)))
+		}
+	}
+	return names
 }
 
 // keyFor returns the key to sign mail from domain with, and the domain it

@@ -192,7 +192,7 @@ func (r *Relay) enqueue(ctx context.Context, s Submission) (string, error) {
 	// that returns the headers, with neither VERP nor ENVID, finds the
 	// message by the queue id in it, as it does for SMTP submissions.
 	trace := receivedField(traceInfo{local: localVia(s.Client), hostname: r.cfg.Hostname, id: id, rcpts: rcpts, now: r.clock.Now()})
-	s.Data = append(trace, withMessageID(s.Data, id, r.cfg.Hostname)...)
+	s.Data = append(trace, withMessageID(s.Data, id, r.cfg.Hostname, r.clock.Now())...)
 	if err := r.queueMessage(ctx, id, s); err != nil {
 		return "", err
 	}

@@ -604,7 +604,8 @@ func (s *session) Data(rd io.Reader) error {
 	}
 	trace := receivedField(traceInfo{helo: s.conn.Hostname(), client: client, hostname: s.r.cfg.Hostname, id: id,
 		tls: isTLS, auth: s.user != "", utf8: s.opts != nil && s.opts.UTF8, rcpts: rcpts, now: s.r.clock.Now()})
-	all, data, err := s.readMessage(rd, len(trace)+len(messageIDField(id, s.r.cfg.Hostname)))
+	added := addedFields(id, s.r.cfg.Hostname, s.r.clock.Now())
+	all, data, err := s.readMessage(rd, len(trace)+len(added))
 	if errors.Is(err, smtp.ErrTooLongLine) {
 		return s.lineTooLong()
 	}
@@ -657,7 +658,7 @@ func (s *session) Data(rd io.Reader) error {
 		}
 		bounceFor = about
 	}
-	sub := Submission{From: s.from, Recipients: s.rcpts, Data: withTrace(all, trace, messageIDField(id, s.r.cfg.Hostname)), AuthUser: s.user,
+	sub := Submission{From: s.from, Recipients: s.rcpts, Data: withTrace(all, trace, added), AuthUser: s.user,
 		Client: client, bounceFor: bounceFor}
 	if s.opts != nil {
 		sub.EnvID, sub.Ret = s.opts.EnvelopeID, string(s.opts.Return)
@@ -719,19 +720,44 @@ func messageIDField(id, hostname string) []byte {
 	return []byte("Message-ID: <" + id + "@" + hostname + ">\r\n")
 }
 
+// addedFields are the fields the relay adds to a message that lacks them,
+// one a line: Message-ID and Date. RFC 6409 8.2 and 8.3 let a submission
+// server add both; without Date, a later hop added it (Postfix and
+// Exchange do), after the relay's DKIM signature, and a message without
+// one is suspect to receivers (RFC 5322 3.6 requires it).
+func addedFields(id, hostname string, now time.Time) []byte {
+	return append(messageIDField(id, hostname), dateField(now)...)
+}
+
+// dateField is the Date field the relay adds to a message without one.
+func dateField(now time.Time) []byte {
+	return []byte("Date: " + now.Format("Mon, 02 Jan 2006 15:04:05 -0700") + "\r\n")
+}
+
 // withTrace fills the room readMessage left before the message, of
-// len(trace)+len(msgID) octets, with the trace field and, when the
-// message has no Message-ID, msgID (as withMessageID adds it); without it
-// the trace moves up to the message. Nothing of the message is copied.
-func withTrace(all, trace, msgID []byte) []byte {
-	head := len(trace) + len(msgID)
-	if hasField(all[head:], "Message-ID") {
-		copy(all[len(msgID):], trace)
-		return all[len(msgID):]
+// len(trace)+len(added) octets, with the trace field and those of the
+// fields in added (one a line, as addedFields makes them) that the
+// message lacks (as withMessageID adds them); the rest of the room is
+// left off the front. Nothing of the message is copied.
+func withTrace(all, trace, added []byte) []byte {
+	head := len(trace) + len(added)
+	var keep []byte
+	for rest := added; len(rest) > 0; {
+		field := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			field, rest = rest[:i+1], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		name, _, _ := bytes.Cut(field, []byte(":"))
+		if !hasField(all[head:], string(name)) {
+			keep = append(keep, field...)
+		}
 	}
-	copy(all, trace)
-	copy(all[len(trace):], msgID)
-	return all
+	start := head - len(trace) - len(keep)
+	copy(all[start:], trace)
+	copy(all[start+len(trace):], keep)
+	return all[start:]
 }
 
 // crlfReader turns bare LF line ends into CRLF as the message is read

@@ -190,16 +190,23 @@ func hasField(data []byte, name string) bool {
 }
 
 // withMessageID is data with a Message-ID field before it when it has
-// none: RFC 6409 8.3 asks a submission server to add one, and without it
-// a message cannot be told from another (its copies at the sink, a
-// bounce that quotes it). The id is the queue id at the relay's
-// hostname, unique as queue ids are.
-func withMessageID(data []byte, id, hostname string) []byte {
-	if hasField(data, "Message-ID") {
+// none, and a Date field when it has none: RFC 6409 8.3 asks a submission
+// server to add a Message-ID, and without it a message cannot be told
+// from another (its copies at the sink, a bounce that quotes it); RFC
+// 6409 8.2 lets it add the Date that RFC 5322 3.6 requires, which a later
+// hop would add otherwise, after the DKIM signature. The id is the queue
+// id at the relay's hostname, unique as queue ids are; now is the time
+// of submission.
+func withMessageID(data []byte, id, hostname string, now time.Time) []byte {
+	var add []byte
+	if !hasField(data, "Message-ID") {
+		add = messageIDField(id, hostname)
+	}
+	if !hasField(data, "Date") {
+		add = append(add, dateField(now)...)
+	}
+	if add == nil {
 		return data
 	}
-	if hostname == "" {
-		hostname = "relaylab.localhost"
-	}
-	return append([]byte("Message-ID: <"+id+"@"+hostname+">\r\n"), data...)
+	return append(add, data...)
 }

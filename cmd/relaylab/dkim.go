@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -53,11 +54,16 @@ written.`)
 	if strings.Contains(*selector, ".") {
 		return usageError("dkim keygen: --selector %q must be one DNS label", *selector)
 	}
+	bitsGiven := false
+	fs.Visit(func(f *flag.Flag) { bitsGiven = bitsGiven || f.Name == "bits" })
 	var key crypto.Signer
 	switch *typ {
 	case "rsa":
 		if *bits < 1024 || *bits > 4096 {
 			return usageError("dkim keygen: --bits %d: want 1024 to 4096 (RFC 8301 requires at least 1024; 2048 is usual)", *bits)
+		}
+		if *bits < 2048 {
+			fmt.Fprintf(e.stderr, "note: a %d-bit RSA key is allowed (RFC 8301 3.2) but weak, and 2048 bits is the current recommendation: use --bits 2048 unless the DNS host cannot hold the longer record\n", *bits)
 		}
 		k, err := rsa.GenerateKey(rand.Reader, *bits)
 		if err != nil {
@@ -65,6 +71,11 @@ written.`)
 		}
 		key = k
 	case "ed25519":
+		if bitsGiven {
+			// An ed25519 key has one size: taking --bits and ignoring it
+			// would let a user believe a 4096-bit key was made.
+			return usageError("dkim keygen: --bits %d applies to RSA keys only: an ed25519 key is always 256 bits (RFC 8463); leave out --bits, or use --type rsa", *bits)
+		}
 		_, k, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			return err
