@@ -236,7 +236,9 @@ func putBaseTarget(s string) string {
 // for SVG's references to a gradient, a pattern or a symbol (svgRef);
 // so do an iframe's srcdoc (a document of its own, links and all, that
 // no CSP stops) and a form's action (the sandbox refuses to submit it
-// anyway). The rest is left byte for byte.
+// anyway). An SVG animation (set, animate) of an href, which would give
+// an SVG a the address to follow while it runs, loses its attributeName
+// and the values it sets (to, from, by, values). The rest is left byte for byte.
 //
 // The tags are read by the tokenizer, which knows where raw text is (a
 // style, a title) in HTML but not inside SVG or MathML, where the browser
@@ -271,6 +273,26 @@ var svgRef = map[string]bool{
 	"use": true, "image": true, "feimage": true, "pattern": true, "lineargradient": true, "radialgradient": true,
 	"textpath": true, "filter": true, "mpath": true, "tref": true, "animate": true, "animatemotion": true,
 	"animatetransform": true, "animatecolor": true, "set": true, "discard": true, "cursor": true,
+}
+
+// svgAnimation are SVG's animation elements, which set an attribute of
+// an element (theirs, or the one their href names) for a time: set to
+// "to", animate through "values", "from", "to" and "by".
+var svgAnimation = map[string]bool{
+	"set": true, "animate": true, "animatemotion": true, "animatetransform": true, "animatecolor": true,
+}
+
+// animatedValue are the attributes of an animation element that say what
+// it sets the attribute it animates (its attributeName) to; unlinkTag
+// drops them, and the attributeName, from one that animates an href.
+var animatedValue = map[string]bool{"attributename": true, "to": true, "from": true, "by": true, "values": true}
+
+// namesHref says whether an animation's attributeName names an href
+// (href, xlink:href, any prefix:href), in any case and with any white
+// space around it: read loosely, as what a browser might take for one.
+func namesHref(v string) bool {
+	v = strings.ToLower(strings.TrimSpace(v))
+	return v == "href" || strings.HasSuffix(v, ":href")
 }
 
 // unlinkTags rewrites the start tags of s that hold something to follow
@@ -325,6 +347,24 @@ func unlinkTag(z *html.Tokenizer, tt html.TokenType, base *url.URL, everywhere b
 			continue
 		}
 		attrs = append(attrs, a)
+	}
+	if svgAnimation[name] {
+		// An animation of an href gives an SVG a an address to follow
+		// while the animation runs: it loses what it would animate.
+		for _, a := range attrs {
+			if a.k == "attributename" && namesHref(a.v) {
+				drop = true
+			}
+		}
+		if drop {
+			kept := attrs[:0]
+			for _, a := range attrs {
+				if !animatedValue[a.k] {
+					kept = append(kept, a)
+				}
+			}
+			attrs = kept
+		}
 	}
 	if !drop {
 		return name, ""
@@ -392,7 +432,8 @@ func docBase(s string) *url.URL {
 
 // hasLink says whether the document s, parsed as the body's frame parses
 // it (scripting off), holds a link to follow: an a or area with an href
-// (SVG's a with one, MathML's any element) or an iframe with a srcdoc.
+// (SVG's a with one, MathML's any element), an iframe with a srcdoc, or
+// an animation that gives an element an href.
 func hasLink(s string) bool {
 	doc, err := html.ParseWithOptions(strings.NewReader(s), html.ParseOptionEnableScripting(false))
 	if err != nil {
@@ -410,6 +451,8 @@ func hasLink(s string) bool {
 				return true
 			case a.Key == "srcdoc" && n.Namespace == "" && n.DataAtom == atom.Iframe:
 				return true
+			case strings.EqualFold(a.Key, "attributename") && svgAnimation[strings.ToLower(n.Data)] && namesHref(a.Val):
+				return true // it gives an href to an SVG a (unlinkTag)
 			}
 		}
 	}

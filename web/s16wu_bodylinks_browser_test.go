@@ -16,7 +16,8 @@ import (
 // Shift or Alt (a new tab, a new window, a download: the reader's own
 // commands, which the sandbox does not refuse), on an a, an a with
 // target=_parent, a relative one under the message's <base href>, an
-// SVG a or an area. The body keeps the links' text, each link's title
+// SVG a, an area, or an SVG a whose href an animation (set, animate, of
+// href or xlink:href, from inside it or naming it) would give it. The body keeps the links' text, each link's title
 // says where it went, and the page still lists them.
 func TestBrowserBodyLinksNoClick(t *testing.T) {
 	remote := newHitRecorder(t)
@@ -31,6 +32,11 @@ func TestBrowserBodyLinksNoClick(t *testing.T) {
 			`<a id="l2" href="relative" ` + block + `>relative</a>` +
 			`<svg id="l3" width="300" height="40" style="display:block"><a xlink:href="` + remote.url + `/svg"><rect width="300" height="40" fill="#ccc"/></a></svg>` +
 			`<img id="l4" usemap="#m" src="` + gif + `" width="300" height="40" style="display:block"><map name="m"><area shape="rect" coords="0,0,300,40" href="` + remote.url + `/area" alt="area"></map>` +
+			// SVG animations that give an a its href while they run.
+			`<svg width="300" height="40" style="display:block"><a id="s1"><set attributeName="href" to="` + remote.url + `/set"/><rect width="300" height="40" fill="#ccc"/></a></svg>` +
+			`<svg width="300" height="40" style="display:block"><a id="s2"><animate attributeName="href" values="` + remote.url + `/animate;` + remote.url + `/animate2" dur="2s" repeatCount="indefinite"/><rect width="300" height="40" fill="#ccc"/></a></svg>` +
+			`<svg width="300" height="40" style="display:block"><a id="s3"><set attributeName="xlink:href" to="` + remote.url + `/xlink"/><rect width="300" height="40" fill="#ccc"/></a></svg>` +
+			`<svg width="300" height="40" style="display:block"><a id="s4"><rect width="300" height="40" fill="#ccc"/></a><set href="#s4" attributeName="href" to="` + remote.url + `/other"/></svg>` +
 			`</body></html>`}
 	relay.mu.Unlock()
 
@@ -74,6 +80,10 @@ func TestBrowserBodyLinksNoClick(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// An animation gives none of the SVG links an address.
+	if live, err := chromedp.Run(fctx, chromedp.Evaluate[string](`[...document.querySelectorAll("svg a[id]")].map((a) => a.id + "=" + a.href.animVal).join(" ")`)); err != nil || live != "s1= s2= s3= s4=" {
+		t.Errorf("the animated SVG links' addresses: %q (%v), want none", live, err)
+	}
 	for _, w := range []string{"|not followed: " + remote.url + "/plain", "|not followed: " + remote.url + "/base/relative", "|not followed: " + remote.url + "/area"} {
 		if !strings.Contains(titles, w) {
 			t.Errorf("the body's links (href|title):\n%s\nlack %q", titles, w)
@@ -83,7 +93,7 @@ func TestBrowserBodyLinksNoClick(t *testing.T) {
 	b.do(t, chromedp.Evaluate[chromedp.Void](`document.querySelector("iframe.body").scrollIntoView()`))
 	xy := b.eval(t, `(() => { const r = document.querySelector("iframe.body").getBoundingClientRect(); return [r.left + r.width / 3, r.top + 1]; })()`).([]any)
 	x, y0 := xy[0].(float64), xy[1].(float64)
-	for i := range 5 {
+	for i := range 9 {
 		y := y0 + 20 + 40*float64(i)
 		for _, click := range []struct {
 			name string
