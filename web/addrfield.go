@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/mailtext"
 )
 
@@ -39,6 +40,8 @@ const (
 // : " and the rest), so that a name such as "ceo@bank.test
 // <ceo@bank.test>", encoded so that it needs no quotes, is not read as
 // the address: `"ceo@bank.test <ceo@bank.test>" <attacker@evil.test>`.
+// A local part that is no dot-atom keeps its quotes (mailaddr.Quote), for
+// the same reason: `"ceo@bank.test <ceo@bank.test>, x"@evil.test`.
 //
 // ok is false when the value is not an address list (RFC 5322 3.4): it
 // is then shown as written, its encoded-words not decoded, since what
@@ -73,7 +76,10 @@ func showAddresses(v string) (shown string, ok bool) {
 	}
 	parts := make([]string, 0, len(list))
 	for _, a := range list {
-		address := mailtext.Valid(unmask(a.Address))
+		// net/mail gives the local part's value, its quotes taken off:
+		// quoted again when it is no dot-atom, or "a b, x"@evil.test
+		// would show as a b, x@evil.test (RFC 5322 3.4.1).
+		address := mailtext.Valid(mailaddr.Quote(unmask(a.Address)))
 		name := strings.TrimSpace(mailtext.Header(unmask(a.Name)))
 		if name == "" {
 			parts = append(parts, address)
