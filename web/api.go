@@ -240,7 +240,7 @@ type MessageDetail struct {
 	Session string `json:"session,omitempty"`
 	// Attachments are the message's MIME parts that are not the text or
 	// HTML body shown: attachments and inline parts, in message order.
-	// Their bytes are not served: the .eml download holds them.
+	// A sink message's part is served at .../parts/{part} by its number (parts.go); the .eml download holds them all.
 	Attachments []Attachment `json:"attachments,omitempty"`
 	// Notes say, in a sentence each, what relaylab could not read of the
 	// message (a charset it does not know, a broken MIME structure, a

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -356,8 +359,8 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 }
 
 // listAttempts serves the sink's attempts: every one, oldest first by
-// time, or with limit=, before= or after= a page of them by id, as the
-// inbox pages (searchattempts.go).
+// time, each with its id when the sink can page, or with limit=, before=
+// or after= a page of them by id, as the inbox pages (searchattempts.go).
 func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) {
 	sa, ok := s.opts.Sink.(SinkAttemptsAPI)
 	if s.opts.Sink == nil || !ok {
@@ -381,6 +384,16 @@ func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, page)
+		return
+	}
+	if sp, ok := s.opts.Sink.(SinkAttemptPagesAPI); ok {
+		// Each with its id, for a client to go on with after= the last.
+		l, err := everyAttempt(r.Context(), sp)
+		if err != nil {
+			s.writeAPIError(w, r, "reading attempts", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"attempts": l})
 		return
 	}
 	l, err := sa.Attempts(r.Context())
@@ -449,7 +462,57 @@ func (s *Server) getSinkMessage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, withLinks(validDetail(m)))
+	d := sinkMessageDetail{MessageDetail: withLinks(validDetail(m))}
+	if err := s.sinkReply(r.Context(), &d); err != nil {
+		s.writeAPIError(w, r, "reading the sink's reply to the message", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// sinkMessageDetail is what /api/v1/sink/messages/{id} (and .../latest)
+// answers: the message, and, as the inbox lists it (InboxMessage), the
+// listener that took it, its From field and the sink's reply after the
+// final dot. The sink stores a message it refused after the data (a
+// 550 or 451 by a rule or a directive) too: Code tells one from a
+// message it accepted.
+type sinkMessageDetail struct {
+	MessageDetail
+	Listener   string `json:"listener,omitempty"`
+	HeaderFrom string `json:"header_from,omitempty"`
+	// Code is the sink's reply code after the final dot, 0 when it gave
+	// none; absent, with Reply, when the store does not hold the message.
+	Code  *int   `json:"code,omitempty"`
+	Reply string `json:"reply,omitempty"`
+}
+
+// sinkReply fills d's listener, From field and the sink's reply from the
+// store, as the inbox reads them (dotReply), when it holds the message.
+func (s *Server) sinkReply(ctx context.Context, d *sinkMessageDetail) error {
+	for _, h := range d.Headers {
+		if strings.EqualFold(h.Name, "From") {
+			d.HeaderFrom = h.Value // shown as the inbox shows it (showField)
+			break
+		}
+	}
+	n, err := strconv.ParseInt(d.ID, 10, 64)
+	if err != nil || s.opts.Store == nil {
+		return nil
+	}
+	var (
+		code           int
+		enhanced, text string
+	)
+	err = s.opts.Store.DB().QueryRowContext(ctx, `SELECT listener, code, enhanced, text FROM sink_messages WHERE id = ?`, n).
+		Scan(&d.Listener, &code, &enhanced, &text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	d.Listener, d.Code, d.Reply = textOf(d.Listener), &code, textOf(dotReply(n, code, enhanced, text))
+	return nil
 }
 
 func (s *Server) sinkBody(w http.ResponseWriter, r *http.Request) {

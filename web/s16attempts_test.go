@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -63,10 +62,24 @@ func (f pagedAttemptsSink) AttemptPage(ctx context.Context, q AttemptPageQuery) 
 // attemptsAnswer is what /api/v1/sink/attempts answers, read loosely.
 type attemptsAnswer struct {
 	Attempts []struct {
-		ID        *int64 `json:"id"`
+		ID *string `json:"id"` // a string, as next is
+
 		Recipient string `json:"recipient"`
 	} `json:"attempts"`
 	Next *string `json:"next"`
+}
+
+// ids are the attempts' ids, "-" for one without.
+func (a attemptsAnswer) ids() string {
+	var out []string
+	for _, x := range a.Attempts {
+		if x.ID == nil {
+			out = append(out, "-")
+		} else {
+			out = append(out, *x.ID)
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 func (a attemptsAnswer) recipients() string {
@@ -102,11 +115,11 @@ func TestSinkAttemptsPaging(t *testing.T) {
 	ts := startServer(t, Options{Sink: pagedAttemptsSink{sink}})
 
 	all := getAttempts(t, ts.url, "")
-	if all.recipients() != "e,a,b,c,d" || all.Next != nil || all.Attempts[0].ID != nil {
-		t.Errorf("every attempt: %s next %v, want e,a,b,c,d by time, without next or ids", all.recipients(), all.Next)
+	if all.recipients() != "e,a,b,c,d" || all.Next != nil || all.ids() != "5,1,2,3,4" {
+		t.Errorf("every attempt: %s ids %s next %v, want e,a,b,c,d by time, ids 5,1,2,3,4, without next", all.recipients(), all.ids(), all.Next)
 	}
 	p := getAttempts(t, ts.url, "?limit=2")
-	if p.recipients() != "e,d" || p.Next == nil || *p.Next != "4" || *p.Attempts[0].ID != 5 {
+	if p.recipients() != "e,d" || p.Next == nil || *p.Next != "4" || *p.Attempts[0].ID != "5" {
 		t.Fatalf("limit=2: %s next %v, want e,d (newest recorded first) next 4", p.recipients(), p.Next)
 	}
 	p = getAttempts(t, ts.url, "?limit=2&before=4")
@@ -124,7 +137,7 @@ func TestSinkAttemptsPaging(t *testing.T) {
 		p := getAttempts(t, ts.url, "?limit=2&after="+after)
 		read = append(read, p.recipients())
 		if p.Next == nil {
-			after = fmt.Sprint(*p.Attempts[len(p.Attempts)-1].ID)
+			after = *p.Attempts[len(p.Attempts)-1].ID
 			break
 		}
 		after = *p.Next

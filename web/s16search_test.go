@@ -224,8 +224,8 @@ func TestInboxSearchQualifiers(t *testing.T) {
 			t.Errorf("q=%q: %q searched %d total %d, want %q, 4 searched of 4", q, p.ids(), p.Searched, p.Total, want)
 		}
 	}
-	if p := inbox(t, ts.url, "?q=from:app@shop&limit=1"); p.ids() != "4" || p.Next != "4" || p.Searched != 1 {
-		t.Errorf("q=from:app@shop limit=1: %s next %q searched %d, want 4, next 4, 1 searched", p.ids(), p.Next, p.Searched)
+	if p := inbox(t, ts.url, "?q=from:app@shop.test&limit=1"); p.ids() != "4" || p.Next != "4" || p.Searched != 1 {
+		t.Errorf("q=from:app@shop.test limit=1: %s next %q searched %d, want 4, next 4, 1 searched", p.ids(), p.Next, p.Searched)
 	}
 	code, _, body := do(t, "GET", ts.url+"/api/v1/sink/messages?q="+url.QueryEscape("frm:app is:accepted"), "")
 	e := wantAPIError(t, body)

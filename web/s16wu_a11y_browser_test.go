@@ -163,10 +163,19 @@ func TestBrowserChartsAccessible(t *testing.T) {
 	}
 	// The figures: a table under each chart, the totals of the one over
 	// time the counts its bars stand for.
-	got := b.eval(t, `[...document.querySelectorAll(".chart")].map((c) => c.id + ": " + (c.querySelector("details.as-table:not([hidden]) summary")?.textContent ?? "none") + " " + c.querySelectorAll("details.as-table tbody tr").length).join("; ")`).(string)
-	for _, id := range []string{"chart-time", "chart-relay-codes", "chart-sink-codes", "chart-categories"} {
-		if !strings.Contains(got, id+": As a table ") || strings.Contains(got, id+": As a table 0") {
-			t.Errorf("the charts' tables: %s; want one with rows under %s", got, id)
+	// Each summary names its chart (to a screen reader: the name is
+	// visually hidden), and each table has a caption that does.
+	got := b.eval(t, `[...document.querySelectorAll(".chart")].map((c) => c.id + ": " + (c.querySelector("details.as-table:not([hidden]) summary")?.textContent ?? "none") + " #" + c.querySelectorAll("details.as-table tbody tr").length + " caption " + (c.querySelector("details.as-table caption")?.textContent ?? "none")).join("; ")`).(string)
+	for id, title := range map[string]string{"chart-time": "Deliveries, deferrals and bounces", "chart-relay-codes": "Relay: replies the relay got",
+		"chart-sink-codes": "Sink: replies the sink gave", "chart-categories": "Bounce categories"} {
+		if !strings.Contains(got, id+": As a table: "+title+" #") || strings.Contains(got, id+": As a table: "+title+" #0") {
+			t.Errorf("the charts' tables: %s; want one with rows under %s, its summary naming %q", got, id, title)
+		}
+	}
+	for _, caption := range []string{"caption Deliveries, deferrals, holds and bounces: each bar", "caption Replies the relay got, by reply code",
+		"caption Replies the sink gave, by reply code", "caption Bounces by category"} {
+		if !strings.Contains(got, caption) {
+			t.Errorf("the charts' tables: %s; want a %q", got, caption)
 		}
 	}
 	sums := b.eval(t, `(() => {

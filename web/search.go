@@ -2,11 +2,14 @@ package web
 
 import (
 	"fmt"
+	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/relaylab/relaylab/internal/mailaddr"
 )
 
 // The inbox's search (q= of /api/v1/sink/messages and of .../latest, the
@@ -37,6 +40,11 @@ type searchFields struct {
 	to                            []string
 	toFields, messageID, listener string
 	reply                         string
+	head                          map[string]string
+	// The addresses of the From, To and Cc fields, in lower case, read
+	// when a search asks for a whole address (fieldAddrs).
+	fromAddrs, toAddrs []string
+	addrsRead          bool
 }
 
 // fieldsOf is m's fields for a search, with its To, Cc and Message-ID
@@ -44,7 +52,7 @@ type searchFields struct {
 func fieldsOf(m *InboxMessage, head map[string]string) *searchFields {
 	f := &searchFields{m: m, from: strings.ToLower(m.From), headerFrom: strings.ToLower(m.HeaderFrom),
 		subject: strings.ToLower(m.Subject), listener: strings.ToLower(m.Listener), reply: strings.ToLower(m.Reply),
-		toFields: strings.ToLower(head["to"] + "\n" + head["cc"]), messageID: strings.ToLower(head["message-id"])}
+		toFields: strings.ToLower(head["to"] + "\n" + head["cc"]), messageID: strings.ToLower(head["message-id"]), head: head}
 	for _, r := range m.To {
 		f.to = append(f.to, strings.ToLower(r))
 	}
@@ -70,16 +78,31 @@ type qualifier struct {
 
 // qualifiers are the search's names, in the order the error lists them.
 var qualifiers = []qualifier{
-	{"from", "the envelope sender or the From field (from:<> the null sender, a bounce's)", func(v string) (func(*searchFields) bool, error) {
+	{"from", "the envelope sender or the From field (from:<> the null sender, a bounce's); a whole address (from:app@shop.test) or a part of one (from:shop.test)", func(v string) (func(*searchFields) bool, error) {
 		if v == "<>" {
 			return func(f *searchFields) bool { return f.m.From == "" }, nil
 		}
+		if wholeAddress(v) {
+			return func(f *searchFields) bool { f.fieldAddrs(); return f.from == v || slices.Contains(f.fromAddrs, v) }, nil
+		}
 		return func(f *searchFields) bool { return strings.Contains(f.from, v) || strings.Contains(f.headerFrom, v) }, nil
 	}},
-	{"to", "a recipient (RCPT TO), or the To or Cc field", func(v string) (func(*searchFields) bool, error) {
+	{"to", "a recipient (RCPT TO), or the To or Cc field; a whole address (to:bob@shop.test) or a part of one (to:bob, to:@shop.test)", func(v string) (func(*searchFields) bool, error) {
+		if wholeAddress(v) {
+			return func(f *searchFields) bool {
+				f.fieldAddrs()
+				return slices.Contains(f.to, v) || slices.Contains(f.toAddrs, v)
+			}, nil
+		}
 		return func(f *searchFields) bool { return anyContains(f.to, v) || strings.Contains(f.toFields, v) }, nil
 	}},
 	{"addressed", "what from: or to: matches", func(v string) (func(*searchFields) bool, error) {
+		if wholeAddress(v) {
+			return func(f *searchFields) bool {
+				f.fieldAddrs()
+				return f.from == v || slices.Contains(f.fromAddrs, v) || slices.Contains(f.to, v) || slices.Contains(f.toAddrs, v)
+			}, nil
+		}
 		return func(f *searchFields) bool {
 			return strings.Contains(f.from, v) || strings.Contains(f.headerFrom, v) || anyContains(f.to, v) || strings.Contains(f.toFields, v)
 		}, nil
@@ -122,6 +145,50 @@ var qualifiers = []qualifier{
 		n, err := parseSearchSize("smaller", v)
 		return func(f *searchFields) bool { return f.m.Size < n }, err
 	}},
+}
+
+// wholeAddress says whether a from:, to: or addressed: value is a whole
+// address, text on both sides of an @ (bob@shop.test), which matches an
+// address that is all of it, in any case: a CI check for to:bob@shop.test
+// must not pass on jimbob@shop.test. Any other value (bob, @shop.test,
+// bob@) matches a part of an address.
+func wholeAddress(v string) bool {
+	at := strings.LastIndexByte(v, '@')
+	return at > 0 && at < len(v)-1
+}
+
+// fieldAddrs reads the addresses of f's From, To and Cc fields, once: as
+// the fields are shown (showField), each address's local part quoted
+// when it is no dot-atom, and also as its value, quotes taken off. A
+// field that is not an address list gives none.
+func (f *searchFields) fieldAddrs() {
+	if f.addrsRead {
+		return
+	}
+	f.addrsRead = true
+	f.fromAddrs = fieldAddresses(f.head["from"])
+	f.toAddrs = append(fieldAddresses(f.head["to"]), fieldAddresses(f.head["cc"])...)
+}
+
+// fieldAddresses are the addresses of an address field's value, in lower
+// case, each as written quoted and as its value.
+func fieldAddresses(v string) []string {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	list, err := mail.ParseAddressList(v)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, a := range list {
+		addr := strings.ToLower(a.Address)
+		out = append(out, addr)
+		if q := mailaddr.Quote(addr); q != addr {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // qualifierNames lists the qualifiers as typed: "from:, to:, ...".
@@ -227,6 +294,13 @@ func parseSearch(q string) (inboxSearch, error) {
 			if rt.value == "" {
 				continue // "" or a lone -: nothing to look for
 			}
+			if rt.neg && strings.HasPrefix(rt.text, "-") && !rt.quoted {
+				if name, _, ok := strings.Cut(rt.text[1:], ":"); ok && slices.ContainsFunc(qualifiers, func(ql qualifier) bool { return strings.EqualFold(ql.name, name) }) {
+					return s, &searchError{"two dashes before " + strconv.Quote(name+":") + " in q",
+						"one - leaves out the messages a term matches; two are not read as \"not not\": write " + rt.text[1:] + " or -" + rt.text[1:] +
+							` (to look for the text --` + rt.text[1:] + ` itself, write it in double quotes: "--` + rt.text[1:] + `")`}
+				}
+			}
 			v := rt.value
 			s.terms = append(s.terms, searchTerm{neg: rt.neg, is: func(f *searchFields) bool {
 				return strings.Contains(f.subject, v) || strings.Contains(f.headerFrom, v) || strings.Contains(f.from, v) || anyContains(f.to, v)
@@ -243,8 +317,17 @@ func parseSearch(q string) (inboxSearch, error) {
 				}})
 				continue
 			}
+			if rt.name == "has" {
+				return s, &searchError{"the search has no has: qualifier",
+					"the inbox reads the first 64 KiB of each message, where a Content-Type or Content-Disposition does not tell reliably whether it has " +
+						"an attachment; the attachments of a message are listed on its page (attachments in /api/v1/sink/messages/{id})"}
+			}
+			hint := ""
+			if alt, ok := qualifierHints[rt.name]; ok {
+				hint = alt + "; "
+			}
 			return s, &searchError{"unknown qualifier " + strconv.Quote(rt.name+":") + " in q",
-				"the search knows " + qualifierNames() + " (what each matches: the q= of /api/v1/sink/messages in /openapi.yaml, or the Inbox page's search help); to look for the text " + rt.text +
+				hint + "the search knows " + qualifierNames() + " (what each matches: the q= of /api/v1/sink/messages in /openapi.yaml, or the Inbox page's search help); to look for the text " + rt.text +
 					" itself, write it in double quotes: \"" + rt.text + "\""}
 		}
 		if rt.value == "" {
@@ -254,7 +337,9 @@ func parseSearch(q string) (inboxSearch, error) {
 		}
 		is, err := qualifiers[i].parse(rt.value)
 		if err != nil {
-			return s, &searchError{"bad " + strconv.Quote(rt.name+":") + " in q", err.Error()}
+			// The value as typed, not as the search reads it (lower case).
+			detail := strings.Replace(err.Error(), strconv.Quote(rt.value), strconv.Quote(rt.typed), 1)
+			return s, &searchError{"bad " + strconv.Quote(rt.name+":") + " in q", detail}
 		}
 		s.terms = append(s.terms, searchTerm{neg: rt.neg, is: is})
 	}
@@ -267,8 +352,16 @@ func parseSearch(q string) (inboxSearch, error) {
 type rawTerm struct {
 	neg         bool
 	name, value string
+	typed       string // the value in its case as written
 	quoted      bool
 	text        string
+}
+
+// qualifierHints say, for a name the search does not know that one
+// would try, which qualifier to use instead.
+var qualifierHints = map[string]string{
+	"cc":  "to: matches the Cc field (and the To field, and the recipients)",
+	"bcc": "a Bcc recipient is in no field the sink receives: to: matches the recipients (RCPT TO), those of Bcc too",
 }
 
 // splitSearch splits q at the spaces outside double quotes. In quotes, \"
@@ -317,7 +410,8 @@ func splitSearch(q string) ([]rawTerm, error) {
 		if t.neg {
 			t.text = t.text[1:]
 		}
-		t.value = strings.ToLower(b.String())
+		t.typed = b.String()
+		t.value = strings.ToLower(t.typed)
 		out = append(out, t)
 	}
 	return out, nil

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"context"
+	"math"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -28,9 +31,11 @@ type AttemptPageQuery struct {
 // PagedAttempt is an attempt with its id: the order the sink recorded
 // attempts in, and a page's cursor. The ids only grow, and an attempt is
 // recorded when its message is stored or its session ends, so one
-// recorded between two pages has an id above all those read.
+// recorded between two pages has an id above all those read. The JSON
+// gives the id as a string, as next and the ids of messages and
+// sessions are.
 type PagedAttempt struct {
-	ID int64 `json:"id"`
+	ID int64 `json:"id,string"`
 	SinkAttempt
 }
 
@@ -90,4 +95,23 @@ func pageAttempts(ctx context.Context, sa SinkAttemptPagesAPI, q AttemptPageQuer
 	// As every attempt (Attempts) is given: what expect --url compares
 	// with its addresses, not made text for a page.
 	return page, nil
+}
+
+// everyAttempt reads every attempt of sa with its id, oldest first by
+// time (then id), as SinkAttemptsAPI.Attempts gives them: what
+// /api/v1/sink/attempts answers without limit=, before= and after=,
+// each attempt's id there too, for a client to go on with after= the
+// last id read.
+func everyAttempt(ctx context.Context, sa SinkAttemptPagesAPI) ([]PagedAttempt, error) {
+	l, err := sa.AttemptPage(ctx, AttemptPageQuery{OldestFirst: true, Limit: math.MaxInt})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(l, func(a, b PagedAttempt) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.ID, b.ID))
+	})
+	if l == nil {
+		l = []PagedAttempt{}
+	}
+	return l, nil
 }

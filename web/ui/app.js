@@ -34,8 +34,11 @@ let watch = null; // waits for the page's h1, when its view draws it later
 // route shows the page the fragment names. After a navigation (moved,
 // not opened) the focus goes to the new page's h1: the link that had it
 // is gone with the old page, and without this the focus would fall to
-// the document's start, saying nothing of where the reader is.
+// the document's start, saying nothing of where the reader is. A search
+// submitted from a page's form (the Inbox's) keeps the focus in its box,
+// as a mail client's does: the reader types the next search there.
 function route(moved) {
+  const keep = moved ? formControl() : null;
   if (cleanup) { try { cleanup(); } catch (e) { /* a view's teardown must not block the next */ } }
   cleanup = null;
   if (watch) { watch.disconnect(); watch = null; }
@@ -56,7 +59,7 @@ function route(moved) {
       const args = m.slice(1).map((x) => { try { return decodeURIComponent(x); } catch (e) { return x; } });
       document.title = shownText(title(...args)) + " · relaylab";
       cleanup = view(main, ...args) || null;
-      if (moved) focusHeading();
+      if (moved) focusHeading(keep);
       return;
     }
   }
@@ -66,14 +69,32 @@ function route(moved) {
   if (moved) focusHeading();
 }
 
+// formControl is the id of the search box of the form in the page that
+// has the focus (on the box or on the form's button), when one has it.
+function formControl() {
+  const at = document.activeElement;
+  const form = at && main.contains(at) && at.matches("input, button") ? at.closest("form") : null;
+  const box = form && form.querySelector("input[type=search][id]");
+  return box ? box.id : null;
+}
+
 // focusHeading puts the focus on the page's h1 as soon as there is one,
-// unless the reader has put it in the page meanwhile.
-function focusHeading() {
+// unless the reader has put it in the page meanwhile; or, when keep is
+// the id of a search box the new page has, in that box, its caret after
+// its text.
+function focusHeading(keep) {
   const go = () => {
     const h1 = main.querySelector("h1");
     if (!h1) return false;
     const at = document.activeElement;
-    if (!(at && at !== document.body && main.contains(at))) toHeading(h1);
+    if (at && at !== document.body && main.contains(at)) return true;
+    const box = keep && document.getElementById(keep);
+    if (box && main.contains(box)) {
+      box.focus();
+      box.setSelectionRange(box.value.length, box.value.length);
+    } else {
+      toHeading(h1);
+    }
     return true;
   };
   if (go()) return;

@@ -56,11 +56,12 @@ export function chartsView(main) {
 
 // card is a chart's section: its heading and note stay, the chart and
 // its table are redrawn on each load, and the table's <details> stays as
-// it is (open or not, and the focus on its summary) across loads.
+// it is (open or not, and the focus on its summary) across loads. Its
+// summary names the chart to a screen reader, which lists four of them.
 function card(id, title, note) {
   const figure = h("div", { class: "figure" });
   const table = h("div", { class: "scroll chart-table" });
-  const more = h("details", { class: "as-table" }, h("summary", {}, "As a table"), table);
+  const more = h("details", { class: "as-table" }, h("summary", {}, "As a table", h("span", { class: "visually-hidden" }, ": " + title)), table);
   more.hidden = true;
   const el = h("section", { class: "card chart", id }, h("h2", {}, title), note, figure, more);
   return {
@@ -142,7 +143,7 @@ function stackedTable(st) {
     rows.push(h("tr", {}, h("th", { scope: "row", class: "nowrap" }, shortTime(start) + "–" + shortTime(start + st.bucket_seconds * 1000)), vs.map((v) => h("td", { class: "num" }, String(v)))));
   }
   return h("table", { class: "figures" },
-    h("caption", { class: "muted small" }, rows.length ? "Each bar of the chart that holds any, from the time it starts to the time it ends (UTC)" : "Nothing in this window"),
+    h("caption", { class: "muted small" }, "Deliveries, deferrals, holds and bounces: " + (rows.length ? "each bar of the chart that holds any, from the time it starts to the time it ends (UTC)" : "nothing in this window")),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "time (UTC)"), SERIES.map(([, , label]) => h("th", { scope: "col" }, label)))),
     h("tbody", {}, rows),
     h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, "total"), total.map((v) => h("td", { class: "num" }, String(v))))));
@@ -166,6 +167,7 @@ function bars(counts, clsOf, label, what) {
     svg.append(s("text", { x: L + w + 4, y: y + 15, class: "tick" }, String(v)));
   });
   const table = h("table", { class: "figures" },
+    h("caption", { class: "muted small" }, label + ": every " + what + ", the largest count first"),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, what), h("th", { scope: "col" }, "count"))),
     h("tbody", {}, all.map(([k, v]) => h("tr", {}, h("th", { scope: "row", class: "mono" }, k), h("td", { class: "num" }, String(v))))));
   return [svg, table];

@@ -19,7 +19,7 @@ const SEARCH_BUDGET = 20000;
 const QUALIFIERS = [
   ["from:", "from:billing@shop.test", "the envelope sender or the From field; from:<> the null sender (bounces)"],
   ["to:", "to:bob@example.test", "a recipient, or the To or Cc field"],
-  ["addressed:", "addressed:bob@", "either of those"],
+  ["addressed:", "addressed:@shop.test", "either of those"],
   ["subject:", 'subject:"your invoice"', "the subject"],
   ["message-id:", "message-id:abc@", "the Message-ID field"],
   ["reply:", "reply:4.7.1", "the text of the sink's reply after the data"],
@@ -49,7 +49,10 @@ export function inboxView(main, query) {
   const help = h("details", { id: "inbox-help" }, h("summary", { class: "muted small" }, "Search help"),
     h("p", { class: "muted small" }, "Every term must match. A word is looked for in the subject, the From field, the envelope sender and the recipients; ",
       h("code", {}, '"two words"'), " keeps its space; ", h("code", {}, "-word"), " or ", h("code", {}, "-is:accepted"), " leaves out what it matches; ",
-      "put a text with a colon in quotes to look for it: ", h("code", {}, '"re:x"'), "."),
+      "put a text with a colon in quotes to look for it: ", h("code", {}, '"re:x"'), ". ",
+      "A qualifier's value matches a part of the text (", h("code", {}, "to:bob"), " finds jimbob@shop.test too, ", h("code", {}, "to:@shop.test"), " a domain), ",
+      "but for listener:, which takes a name whole, and an address: a from:, to: or addressed: value with text on both sides of its @ (",
+      h("code", {}, "to:bob@shop.test"), ") matches only that address, in any case."),
     h("ul", { class: "small" }, QUALIFIERS.map(([name, example, about]) =>
       h("li", {}, h("code", {}, name), " ", about, ": ", h("a", { href: path("inbox", "search", example)}, example)))));
   const older = h("button", { type: "button", id: "inbox-older" }, q ? "Search older messages" : "Older messages");
