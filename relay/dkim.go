@@ -19,6 +19,7 @@ import (
 
 	"github.com/emersion/go-msgauth/dkim"
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/mailtext"
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
@@ -246,17 +247,7 @@ func signedFields(data []byte) []string {
 // fieldNames are the names of the header fields of data, in order.
 func fieldNames(data []byte) []string {
 	var names []string
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
-			break // the end of the header
-		}
+	for line := range mailtext.HeaderLines(data) {
 		if line[0] == ' ' || line[0] == '\t' {
 			continue // a folded line
 		}

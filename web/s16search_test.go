@@ -96,20 +96,27 @@ func TestSearchParse(t *testing.T) {
 		{`subject:"a \"b"`, ""},                      // an escaped quote
 		{"dropped: is:noreply -from:billing", "4"},
 	} {
-		s, err := parseSearch(tc.q)
-		if err != nil {
-			t.Errorf("q=%q: %v", tc.q, err)
-			continue
+		checkMatches(t, tc.q, tc.want, msgs, searchHeads, "1", "2", "3", "4")
+	}
+}
+
+// checkMatches fails t unless the search q matches exactly the messages
+// of ids listed in want ("2,3"), each read with its header fields heads.
+func checkMatches(t *testing.T, q, want string, msgs map[string]*InboxMessage, heads map[string]map[string]string, ids ...string) {
+	t.Helper()
+	s, err := parseSearch(q)
+	if err != nil {
+		t.Errorf("q=%q: %v", q, err)
+		return
+	}
+	var got []string
+	for _, id := range ids {
+		if s.match(fieldsOf(msgs[id], heads[id])) {
+			got = append(got, id)
 		}
-		var got []string
-		for _, id := range []string{"1", "2", "3", "4"} {
-			if s.match(fieldsOf(msgs[id], searchHeads[id])) {
-				got = append(got, id)
-			}
-		}
-		if strings.Join(got, ",") != tc.want {
-			t.Errorf("q=%q: matches %q, want %q", tc.q, strings.Join(got, ","), tc.want)
-		}
+	}
+	if strings.Join(got, ",") != want {
+		t.Errorf("q=%q: matches %q, want %q", q, strings.Join(got, ","), want)
 	}
 }
 

@@ -37,20 +37,7 @@ func TestS16WVSearchWholeAddress(t *testing.T) {
 		{"-to:jimbob@x.test", "1"},      //
 		{"addressed:ann@x.test", "2"},   //
 	} {
-		s, err := parseSearch(tc.q)
-		if err != nil {
-			t.Errorf("q=%q: %v", tc.q, err)
-			continue
-		}
-		var got []string
-		for _, id := range []string{"1", "2", "3"} {
-			if s.match(fieldsOf(msgs[id], heads[id])) {
-				got = append(got, id)
-			}
-		}
-		if strings.Join(got, ",") != tc.want {
-			t.Errorf("q=%q: matches %q, want %q", tc.q, strings.Join(got, ","), tc.want)
-		}
+		checkMatches(t, tc.q, tc.want, msgs, heads, "1", "2", "3")
 	}
 }
 
