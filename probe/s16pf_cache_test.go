@@ -19,26 +19,12 @@ import (
 // runs after it was made, not after the TTL of the old answer.
 func TestMonitorRunsReadDNSAfresh(t *testing.T) {
 	t.Parallel()
-	srv := dnstest.Start(t)
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(srv.AddString(
-		`ttl.test. 86400 IN SOA ns.ttl.test. h.ttl.test. 1 3600 600 86400 86400`,
-		`ttl.test. 86400 IN TXT "v=spf1 ip4:192.0.2.1 -all"`,
-	))
 	vc := clock.NewVirtual(epoch)
 	// A resolver with its cache on, as the monitor makes one.
-	r, err := resolver.New(resolver.Options{Servers: []string{srv.Addr}, Timeout: time.Second, Attempts: 2, Clock: vc})
-	must(err)
-	st := openStore(t, vc)
-	cfg := DefaultConfig()
-	cfg.Domains = Domains("ttl.test")
-	m, err := NewMonitor(cfg, Options{Store: st, Clock: vc, Logger: discard(), Resolver: r, HTTPClient: &http.Client{}})
-	must(err)
+	m, srv, _ := zoneMonitor(t, vc, resolver.Options{Timeout: time.Second, Attempts: 2, Clock: vc}, "ttl.test",
+		`ttl.test. 86400 IN SOA ns.ttl.test. h.ttl.test. 1 3600 600 86400 86400`,
+		`ttl.test. 86400 IN TXT "v=spf1 ip4:192.0.2.1 -all"`,
+	)
 	run := func(step string) []Change {
 		t.Helper()
 		ch, err := m.RunOnce(context.Background())
@@ -50,7 +36,9 @@ func TestMonitorRunsReadDNSAfresh(t *testing.T) {
 	}
 	run("baseline")
 	srv.Remove("ttl.test.", dns.TypeTXT)
-	must(srv.AddString(`ttl.test. 86400 IN TXT "v=spf1 ip4:192.0.2.2 -all"`))
+	if err := srv.AddString(`ttl.test. 86400 IN TXT "v=spf1 ip4:192.0.2.2 -all"`); err != nil {
+		t.Fatal(err)
+	}
 	before := srv.Queries()
 	run("first sight")
 	if srv.Queries() == before {
@@ -65,4 +53,28 @@ func TestMonitorRunsReadDNSAfresh(t *testing.T) {
 	if spf == nil || spf.New != "v=spf1 ip4:192.0.2.2 -all" {
 		t.Errorf("SPF change after two runs: %+v, want the new record (the old one was still cached)", spf)
 	}
+}
+
+// zoneMonitor serves zone on a DNS server of its own on loopback and
+// makes a monitor of domain on the virtual clock vc, asking that server
+// through a resolver of ropts (its Servers filled in), which it returns
+// too.
+func zoneMonitor(t *testing.T, vc *clock.Virtual, ropts resolver.Options, domain string, zone ...string) (*Monitor, *dnstest.Server, *resolver.Client) {
+	t.Helper()
+	srv := dnstest.Start(t)
+	if err := srv.AddString(zone...); err != nil {
+		t.Fatal(err)
+	}
+	ropts.Servers = []string{srv.Addr}
+	r, err := resolver.New(ropts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Domains = Domains(domain)
+	m, err := NewMonitor(cfg, Options{Store: openStore(t, vc), Clock: vc, Logger: discard(), Resolver: r, HTTPClient: &http.Client{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, srv, r
 }

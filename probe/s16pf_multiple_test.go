@@ -2,7 +2,6 @@ package probe
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/relaylab/relaylab/internal/clock"
-	"github.com/relaylab/relaylab/internal/dnstest"
 	"github.com/relaylab/relaylab/internal/resolver"
 )
 
@@ -22,26 +20,18 @@ import (
 // record, and keep "record" for the one that applies.
 func TestMonitorSecondRecordIsAChange(t *testing.T) {
 	t.Parallel()
-	srv := dnstest.Start(t)
+	vc := clock.NewVirtual(epoch)
+	m, srv, r := zoneMonitor(t, vc, resolver.Options{Timeout: time.Second, Attempts: 2, CacheSize: -1}, "two.test",
+		`two.test. 60 IN SOA ns.two.test. h.two.test. 1 3600 600 86400 60`,
+		`two.test. 60 IN TXT "v=spf1 ip4:192.0.2.1 -all"`,
+		`_dmarc.two.test. 60 IN TXT "v=DMARC1; p=reject"`,
+	)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(srv.AddString(
-		`two.test. 60 IN SOA ns.two.test. h.two.test. 1 3600 600 86400 60`,
-		`two.test. 60 IN TXT "v=spf1 ip4:192.0.2.1 -all"`,
-		`_dmarc.two.test. 60 IN TXT "v=DMARC1; p=reject"`,
-	))
-	r, err := resolver.New(resolver.Options{Servers: []string{srv.Addr}, Timeout: time.Second, Attempts: 2, CacheSize: -1})
-	must(err)
-	vc := clock.NewVirtual(epoch)
-	st := openStore(t, vc)
-	cfg := DefaultConfig()
-	cfg.Domains = Domains("two.test")
-	m, err := NewMonitor(cfg, Options{Store: st, Clock: vc, Logger: discard(), Resolver: r, HTTPClient: &http.Client{}})
-	must(err)
 	run := func(step string) map[string]Change {
 		t.Helper()
 		ch, err := m.RunOnce(context.Background())

@@ -18,20 +18,7 @@ import (
 // domain's organisational domain is never used.
 func TestDKIMSignsForParentDomain(t *testing.T) {
 	t.Parallel()
-	records := map[string]string{}
-	var cfgs []DKIMConfig
-	for _, d := range []string{"shop.test", "mail.other.test", "test", "co.uk"} {
-		_, key, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, err := DNSRecord(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		records["s1._domainkey."+d] = rec
-		cfgs = append(cfgs, DKIMConfig{Domain: d, Selector: "s1", KeyFile: writeKey(t, key)})
-	}
+	records, cfgs := ed25519Keys(t, "shop.test", "mail.other.test", "test", "co.uk")
 	s, err := newDKIMSigner(cfgs, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

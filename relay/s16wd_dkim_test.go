@@ -16,20 +16,7 @@ import (
 // that finds their public halves under selector s1.
 func s16wdSigner(t *testing.T, domains ...string) (*dkimSigner, func(string) ([]string, error)) {
 	t.Helper()
-	records := map[string]string{}
-	var cfgs []DKIMConfig
-	for _, d := range domains {
-		_, key, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, err := DNSRecord(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		records["s1._domainkey."+d] = rec
-		cfgs = append(cfgs, DKIMConfig{Domain: d, Selector: "s1", KeyFile: writeKey(t, key)})
-	}
+	records, cfgs := ed25519Keys(t, domains...)
 	s, err := newDKIMSigner(cfgs, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -138,4 +125,25 @@ func TestS16WDAddsDate(t *testing.T) {
 			t.Errorf("Enqueue %q: %q; want %q", tt.msg, got, want)
 		}
 	}
+}
+
+// ed25519Keys makes an ed25519 key under selector s1 for each domain:
+// the relay's dkim configuration of each, and the TXT record of each
+// public half by its name.
+func ed25519Keys(t *testing.T, domains ...string) (records map[string]string, cfgs []DKIMConfig) {
+	t.Helper()
+	records = map[string]string{}
+	for _, d := range domains {
+		_, key, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := DNSRecord(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records["s1._domainkey."+d] = rec
+		cfgs = append(cfgs, DKIMConfig{Domain: d, Selector: "s1", KeyFile: writeKey(t, key)})
+	}
+	return records, cfgs
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/store"
 )
 
 // TestBrowserServerRestart: when the server goes away the feed says so, and
@@ -16,16 +17,7 @@ import (
 func TestBrowserServerRestart(t *testing.T) {
 	b := newBrowser(t)
 	st := openStore(t, clock.Real{})
-	start := func(addr string) *Server {
-		s, err := New(Options{Store: st, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Start(context.Background(), addr); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	start := func(addr string) *Server { return serveStoreAt(t, st, addr) }
 	s := start("127.0.0.1:0")
 	addr := s.Addr()
 	appendEvents(t, st, events.Event{Kind: events.RelayDelivered, Message: "before-1", Recipient: "a@example.com"})
@@ -45,4 +37,19 @@ func TestBrowserServerRestart(t *testing.T) {
 	if ex := b.exceptions(); len(ex) > 0 {
 		t.Fatalf("errors in the page: %v", ex)
 	}
+}
+
+// serveStoreAt starts a server on st at addr ("127.0.0.1:0" for any
+// port), as a restarted relaylab would serve the same log at the same
+// address.
+func serveStoreAt(t *testing.T, st *store.Store, addr string) *Server {
+	t.Helper()
+	s, err := New(Options{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background(), addr); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -147,19 +147,26 @@ func TestSearchParseErrors(t *testing.T) {
 		{`subject:"a b`, "unclosed quote in q", []string{`\"`}},
 		{`a "b`, "unclosed quote in q", nil},
 	} {
-		_, err := parseSearch(tc.q)
-		se, ok := err.(*searchError)
-		if !ok {
-			t.Errorf("q=%q: %v, want a searchError", tc.q, err)
-			continue
-		}
-		if se.what != tc.what {
-			t.Errorf("q=%q: %q, want %q", tc.q, se.what, tc.what)
-		}
-		for _, d := range tc.detail {
-			if !strings.Contains(se.detail, d) {
-				t.Errorf("q=%q: detail %q lacks %q", tc.q, se.detail, d)
-			}
+		checkSearchError(t, tc.q, tc.what, tc.detail...)
+	}
+}
+
+// checkSearchError fails t unless q is a searchError whose what is what
+// and whose detail holds each of detail.
+func checkSearchError(t *testing.T, q, what string, detail ...string) {
+	t.Helper()
+	_, err := parseSearch(q)
+	se, ok := err.(*searchError)
+	if !ok {
+		t.Errorf("q=%q: %v, want a searchError", q, err)
+		return
+	}
+	if se.what != what {
+		t.Errorf("q=%q: %q, want %q", q, se.what, what)
+	}
+	for _, d := range detail {
+		if !strings.Contains(se.detail, d) {
+			t.Errorf("q=%q: detail %q lacks %q", q, se.detail, d)
 		}
 	}
 }

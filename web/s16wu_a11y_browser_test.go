@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -20,16 +19,7 @@ import (
 func TestBrowserAnnounces(t *testing.T) {
 	b := newBrowser(t)
 	st := openStore(t, clock.Real{})
-	start := func(addr string) *Server {
-		s, err := New(Options{Store: st, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Start(context.Background(), addr); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	start := func(addr string) *Server { return serveStoreAt(t, st, addr) }
 	s := start("127.0.0.1:0")
 	addr := s.Addr()
 	appendEvents(t, st, events.Event{Kind: events.RelayDelivered, Message: "before-1", Recipient: "a@example.com"})

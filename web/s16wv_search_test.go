@@ -1,7 +1,6 @@
 package web
 
 import (
-	"strings"
 	"testing"
 )
 
@@ -56,20 +55,7 @@ func TestS16WVSearchErrors(t *testing.T) {
 		{"has:attachment", "the search has no has: qualifier", []string{"64 KiB", "attachments in /api/v1/sink/messages/{id}"}},
 		{"cc:boss", `unknown qualifier "cc:" in q`, []string{"to: matches the Cc field"}},
 	} {
-		_, err := parseSearch(tc.q)
-		se, ok := err.(*searchError)
-		if !ok {
-			t.Errorf("q=%q: %v, want a searchError", tc.q, err)
-			continue
-		}
-		if se.what != tc.what {
-			t.Errorf("q=%q: %q, want %q", tc.q, se.what, tc.what)
-		}
-		for _, d := range tc.detail {
-			if !strings.Contains(se.detail, d) {
-				t.Errorf("q=%q: detail %q lacks %q", tc.q, se.detail, d)
-			}
-		}
+		checkSearchError(t, tc.q, tc.what, tc.detail...)
 	}
 	// Text that starts with two dashes, and no qualifier after them, is
 	// still text.
