@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/reports"
 )
 
 // metrics are counters derived from the event log as the hub follows it
@@ -47,6 +48,11 @@ func newMetrics(relay RelayAPI, st storeHealth) *metrics {
 	m.probeChange = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_probe_changes_total", Help: "probe.changed events: a confirmed change of a watched target, or a listing found at its first checks."})
 	m.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "relaylab_attempt_latency_seconds", Help: "Time of one delivery attempt, connect to last reply.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}})
+	// Every category the relay can give is there from the start, at 0, so
+	// that a rate() or an alert on one has a series before its first bounce.
+	for _, c := range reports.Categories {
+		m.bounced.WithLabelValues(c)
+	}
 	for _, c := range []prometheus.Collector{m.events, m.accepted, m.sinkReply, m.attempts, m.delivered, m.deferred, m.bounced, m.expired, m.suppressed, m.probeListed, m.probeChange, m.latency} {
 		f(c)
 	}

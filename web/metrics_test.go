@@ -81,6 +81,27 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// A scrape before any bounce already has each category's series at 0:
+// an alert on rate(relaylab_bounces_total{category="spam-block"}[5m])
+// otherwise has nothing to read until the first such bounce.
+func TestMetricsBounceCategoriesFromStart(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Options{})
+	code, _, body := do(t, "GET", ts.url+"/metrics", "")
+	if code != 200 {
+		t.Fatalf("metrics: %d", code)
+	}
+	for _, want := range []string{
+		`relaylab_bounces_total{category="spam-block"} 0`,
+		`relaylab_bounces_total{category="invalid-recipient"} 0`,
+		`relaylab_bounces_total{category="expired"} 0`,
+	} {
+		if !strings.Contains(string(body), want+"\n") {
+			t.Errorf("metrics lack %q before any bounce", want)
+		}
+	}
+}
+
 func FuzzObserve(f *testing.F) {
 	for _, s := range []string{`{}`, `{"code":451,"stage":"rcpt"}`, `{"reply":{"code":"550"}}`, `{"latency":-5}`, `{"latency_ms":1e308}`, `[`, `{"category":"\u0000"}`} {
 		f.Add("relay.attempt", s)
