@@ -441,6 +441,9 @@ func timeoutAdvice(cfg smtpload.Config, stage string) (why, todo string) {
 	case smtpload.StageDataEnd:
 		return fmt.Sprintf("the server did not answer the message's final dot within --timeout %s; it may have delivered the message all the same (RFC 5321 4.5.4.1)", cfg.Timeout),
 			"count what the server delivered before sending again; raise --timeout if the server is slow to answer the dot"
+	case smtpload.StageQuit:
+		return fmt.Sprintf("the server did not answer QUIT within --timeout %s; the session's messages had their replies before it, so only the session's end waited (its time counts in the session times)", cfg.Timeout),
+			"nothing to resend; a server that hangs at QUIT on purpose (the sink's quithang directive) holds each connection for --timeout: lower --timeout to end such sessions sooner, or read the server's log"
 	}
 	hang := "hang on purpose"
 	if d := hangDirective(stage); d != "" {

@@ -456,7 +456,17 @@ func (w *worker) drop(c *Client, quit bool) {
 		w.unwatch = nil
 	}
 	if quit {
-		c.Quit()
+		// The session's messages were answered already; a QUIT that gets
+		// no 221 (a hang, a hang-up, a refusal) is said in the summary,
+		// not taken for their failure.
+		if err := c.Quit(); err != nil {
+			var re *ReplyError
+			if errors.As(err, &re) {
+				w.reply(StageQuit, re.Reply)
+			} else {
+				w.connError(err, StageQuit)
+			}
+		}
 	} else {
 		c.Close()
 	}
