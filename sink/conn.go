@@ -635,11 +635,11 @@ func (c *conn) clientLine(line []byte) (lineEdit, bool) {
 		cmd.dsn = parseDSNParams(params, true)
 		cmd.unknownParam = unknownParam(params, true)
 		cmd.mailFault = mailParamFault(params)
-		cmd.quotedLocal = pathQuoted(text)
+		cmd.quotedLocal, cmd.emptyQuoted = pathQuoted(text)
 		c.bdatOpen = false
 	case "RCPT":
 		mark = bareRcptAt(text)
-		cmd.quotedLocal = pathQuoted(text)
+		cmd.quotedLocal, cmd.emptyQuoted = pathQuoted(text)
 		params := paramsOf(text)
 		cmd.dsn = parseDSNParams(params, false)
 		cmd.unknownParam = unknownParam(params, false)

@@ -36,6 +36,10 @@ func TestLocalPartSyntax(t *testing.T) {
 			{"RCPT TO:<x@[192.0.2.1]>", 250, ""},
 		}},
 		{"null sender stays", []step{{"MAIL FROM:<>", 250, ""}}},
+		// go-smtp refuses "" as a syntax error; the sink says what is wrong
+		// with it where it said the address lacked angle brackets.
+		{"empty quoted sender", []step{{`MAIL FROM:<""@shop.test>`, 553, `5.1.7 Bad sender address syntax: the local part is empty ("" before the @)`}}},
+		{"empty quoted recipient", []step{{"MAIL FROM:<a@shop.test>", 250, ""}, {`RCPT TO:<""@example.test>`, 553, `5.1.3 Bad recipient address syntax: the local part is empty ("" before the @)`}, {`RCPT TO:<"" @example.test>`, 501, "angle brackets"}}},
 		{"UTF-8 local part stays", []step{{"MAIL FROM:<j\xc3\xb6rg@shop.test> SMTPUTF8", 250, ""}, {"RCPT TO:<\xc3\xa9.x@example.test>", 250, ""}, {"RCPT TO:<\xc3\xa9..x@example.test>", 553, "two dots in a row"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,7 +74,7 @@ func TestPathQuoted(t *testing.T) {
 		`MAIL FROM:`:                 false,
 		`RCPT`:                       false,
 	} {
-		if got := pathQuoted([]byte(line)); got != want {
+		if got, _ := pathQuoted([]byte(line)); got != want {
 			t.Errorf("pathQuoted(%q) = %v, want %v", line, got, want)
 		}
 	}

@@ -42,6 +42,9 @@ type pendingCmd struct {
 	// quotedLocal: the path of a MAIL or RCPT has a quoted local part as
 	// written, which go-smtp hands on without its quotes (localFault).
 	quotedLocal bool
+	// emptyQuoted: that quoted local part is "" (`""@d.test`), which
+	// go-smtp's parser refuses as a syntax error.
+	emptyQuoted bool
 }
 
 // smtputf8Valued is the refusal of SMTPUTF8=value (RFC 6531 3.4: the
@@ -271,6 +274,15 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 		return &Reply{Code: 421, Enhanced: "4.4.2", Text: fmt.Sprintf("Timeout: no command for the idle timeout (%s, limits.idle_timeout; RFC 5321 4.5.3.2.7); closing the connection", c.l.cfg.Limits.IdleTimeout.D())}
 	case cmd.stage == StageEHLO && code == 501 && strings.HasPrefix(text, "Domain/address argument required"):
 		return &Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error: EHLO and HELO need the client's domain or address literal, as in EHLO client.example (RFC 5321 4.1.1.1)"}
+	case cmd.emptyQuoted && code == 501 && (strings.HasPrefix(text, "Was expecting MAIL arg syntax") || strings.HasPrefix(text, "Was expecting RCPT arg syntax")):
+		// RFC 5321 4.1.2's grammar has room for "" as a local part, and
+		// go-smtp refuses it as a syntax error; the sink says what it is,
+		// in the words of its other refusals of a local part.
+		who, enhanced := "sender", "5.1.7"
+		if cmd.stage == StageRcpt {
+			who, enhanced = "recipient", "5.1.3"
+		}
+		return &Reply{Code: 553, Enhanced: enhanced, Text: "Bad " + who + ` address syntax: the local part is empty ("" before the @): no mailbox has an empty name, and receivers refuse it; check the address`}
 	case cmd.stage == StageMail && code == 501 && strings.HasPrefix(text, "Was expecting MAIL arg syntax"):
 		return &Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error: MAIL needs FROM: and the sender's address in angle brackets, or <> for no sender, as in MAIL FROM:<a@example.test> (RFC 5321 4.1.1.2)"}
 	case cmd.stage == StageRcpt && code == 501 && strings.HasPrefix(text, "Was expecting RCPT arg syntax"):
@@ -396,11 +408,11 @@ func localFault(addr string, cmd *pendingCmd) string {
 // pathQuoted reports whether the path of a MAIL FROM or RCPT TO command
 // line starts its local part with a double quote, as go-smtp reads it:
 // after the colon and spaces, an optional '<', and a source route
-// ("@a,@b:") that it skips.
-func pathQuoted(text []byte) bool {
+// ("@a,@b:") that it skips; empty when that quoted local part is "".
+func pathQuoted(text []byte) (quoted, empty bool) {
 	i := bytes.IndexByte(text, ':')
 	if i < 0 {
-		return false
+		return false, false
 	}
 	p := bytes.TrimLeft(text[i+1:], " \t")
 	if len(p) > 0 && p[0] == '<' {
@@ -411,7 +423,7 @@ func pathQuoted(text []byte) bool {
 			p = p[j+1:]
 		}
 	}
-	return len(p) > 0 && p[0] == '"'
+	return len(p) > 0 && p[0] == '"', bytes.HasPrefix(p, []byte(`""@`))
 }
 
 // dsnReply replaces go-smtp's refusal of a DSN parameter: 555 instead of
