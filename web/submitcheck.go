@@ -40,6 +40,17 @@ func addressFault(s string) string {
 	case at == len(s)-1:
 		return "there is nothing after the @; " + addressShape
 	}
+	if local := s[:at]; !strings.HasPrefix(local, `"`) {
+		// As the relay's SMTP submission says it: a leading or trailing
+		// dot, two in a row, or an @ in the local part need quotes.
+		if fault := mailaddr.DotStringFault(local); fault != "" {
+			why := "the local part " + strconv.Quote(local) + " " + fault + ": RFC 5321 4.1.2 allows that only within double quotes"
+			if q := mailaddr.Quote(s); q != s {
+				why += ", as in " + q
+			}
+			return why + "; " + addressShape
+		}
+	}
 	check := s
 	if dom := s[at+1:]; strings.HasPrefix(dom, "[") {
 		// net/mail does not read IPv6 literals; LiteralFault (above) has
@@ -47,7 +58,7 @@ func addressFault(s string) string {
 		check = s[:at] + "@example.test"
 	}
 	if a, err := mail.ParseAddress(check); err != nil || a.Name != "" {
-		return "this is not " + addressShape
+		return "this is not an address the relay can take; " + addressShape
 	}
 	return ""
 }

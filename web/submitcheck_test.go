@@ -26,8 +26,11 @@ func TestAddressFault(t *testing.T) {
 		{"nobody", "there is no @"},
 		{"@example.test", "nothing before the @"},
 		{"a@", "nothing after the @"},
-		{"a.@example.test", "this is not an address is local-part@domain"},
-		{"a@b@example.test", "this is not"},
+		{"a.@example.test", `the local part "a." ends with a dot: RFC 5321 4.1.2 allows that only within double quotes, as in "a."@example.test; an address is local-part@domain`},
+		{"x..y@example.test", `the local part "x..y" has two dots in a row`},
+		{"a@b@example.test", `the local part "a@b" has '@'`},
+		{`"x..y"@example.test`, ""},
+		{`"a"b@example.test`, "this is not an address the relay can take; an address is local-part@domain"},
 		{"a@[300.1.1.1]", "not an IPv4 address literal"},
 		{"a\r\n@example.test", "control character"},
 	} {
