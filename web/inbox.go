@@ -63,6 +63,12 @@ const (
 	// inboxHead is the bytes of each message read for its From and
 	// Subject fields: the header section's start, as fieldOrder reads.
 	inboxHead = 64 << 10
+	// A search that reads messages whole (has:attachment) reads each up
+	// to maxSearchRaw bytes (the message page's parts beyond are not
+	// looked for), and stops a page when it has read maxSearchBytes in
+	// all: its next then goes on from the last message read.
+	maxSearchRaw   = 16 << 20
+	maxSearchBytes = 64 << 20
 	// maxInboxQuery bounds the search text.
 	maxInboxQuery = 200
 )
@@ -144,13 +150,17 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 	if iq.oldestFirst {
 		order = "ASC"
 	}
+	headLen := inboxHead
+	if iq.search.whole {
+		headLen = maxSearchRaw
+	}
 	rows, err := db.QueryContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, size, code, enhanced, text, substr(raw, 1, ?)
-		FROM sink_messages WHERE id < ? AND id > ? ORDER BY id `+order+` LIMIT ?`, inboxHead, before, iq.after, read)
+		FROM sink_messages WHERE id < ? AND id > ? ORDER BY id `+order+` LIMIT ?`, headLen, before, iq.after, read)
 	if err != nil {
 		return page, err
 	}
 	defer rows.Close()
-	last := int64(0)
+	last, bytesRead := int64(0), 0
 	for rows.Next() {
 		var (
 			m                    InboxMessage
@@ -170,7 +180,10 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 		fields := headFields(head)
 		m.HeaderFrom, m.Subject = fields["from"], fields["subject"]
 		m.Reply = dotReply(id, m.Code, enhanced, txt)
-		if iq.searching && !iq.search.match(fieldsOf(&m, fields)) {
+		if bytesRead += len(head); iq.searching && !iq.search.match(fieldsOf(&m, fields).withRaw(head)) {
+			if iq.search.whole && bytesRead >= maxSearchBytes {
+				break // next goes on from here
+			}
 			continue
 		}
 		m.From, m.Listener = textOf(m.From), textOf(m.Listener)

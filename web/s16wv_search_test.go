@@ -52,7 +52,7 @@ func TestS16WVSearchErrors(t *testing.T) {
 		{"--is:accepted", `two dashes before "is:" in q`, []string{"write is:accepted or -is:accepted", `"--is:accepted"`}},
 		{"after:2026-11-29T13:35:20", `bad "after:" in q`, []string{`not "2026-11-29T13:35:20"`}},
 		{"code:4XY", `bad "code:" in q`, []string{`not "4XY"`}},
-		{"has:attachment", "the search has no has: qualifier", []string{"64 KiB", "attachments in /api/v1/sink/messages/{id}"}},
+		{"has:pdf", `bad "has:" in q`, []string{`has: takes attachment`, `not "pdf"`}},
 		{"cc:boss", `unknown qualifier "cc:" in q`, []string{"to: matches the Cc field"}},
 	} {
 		checkSearchError(t, tc.q, tc.what, tc.detail...)

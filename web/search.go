@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
 	"net/mail"
 	"slices"
@@ -23,13 +24,30 @@ import (
 // not a word searched for: from:x misspelt frm:x would otherwise find
 // nothing and pass for no mail.
 
-// inboxSearch is a parsed q=: the terms, all of which a message matches.
-type inboxSearch struct{ terms []searchTerm }
+// inboxSearch is a parsed q=: the terms, all of which a message matches;
+// whole says a term reads the message's MIME structure (has:attachment),
+// so that the inbox reads each message whole rather than its head.
+type inboxSearch struct {
+	terms []searchTerm
+	whole bool
+}
 
 // searchTerm is one term: a test of a message, or its opposite.
 type searchTerm struct {
-	neg bool
-	is  func(f *searchFields) bool
+	neg   bool
+	is    func(f *searchFields) bool
+	whole bool // the term reads the message whole (has:)
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // searchFields are what a search reads of a message: the inbox row, and
@@ -45,6 +63,35 @@ type searchFields struct {
 	// when a search asks for a whole address (fieldAddrs).
 	fromAddrs, toAddrs []string
 	addrsRead          bool
+	// raw is the message as stored, read when the search is whole
+	// (withRaw); attached is whether it has an attachment, 0 while not
+	// yet read, 1 yes, 2 no.
+	raw      []byte
+	attached int8
+}
+
+// withRaw gives f the message's bytes, for has:attachment.
+func (f *searchFields) withRaw(raw []byte) *searchFields {
+	f.raw = raw
+	return f
+}
+
+// hasAttachment says whether the message has a part the message page
+// lists under attachments: a MIME part that is not the text or HTML body
+// shown (an attachment, an inline image, an attached message), read by
+// the same walk as that page, once.
+func (f *searchFields) hasAttachment() bool {
+	if f.attached == 0 {
+		f.attached = 2
+		if msg, err := mail.ReadMessage(bytes.NewReader(f.raw)); err == nil {
+			w := walker{d: &MessageDetail{}}
+			w.part(msg.Header, msg.Body, "", 0)
+			if len(w.d.Attachments) > 0 {
+				f.attached = 1
+			}
+		}
+	}
+	return f.attached == 1
 }
 
 // fieldsOf is m's fields for a search, with its To, Cc and Message-ID
@@ -128,6 +175,12 @@ var qualifiers = []qualifier{
 		}
 		id := strconv.FormatInt(n, 10)
 		return func(f *searchFields) bool { return f.m.Session == id }, nil
+	}},
+	{"has", "has:attachment, a message with a part other than its text and HTML bodies (an attachment, an inline image): the parts its page lists", func(v string) (func(*searchFields) bool, error) {
+		if v != "attachment" && v != "attachments" {
+			return nil, fmt.Errorf("has: takes attachment (a message with a part other than its text and HTML bodies), not %q", v)
+		}
+		return (*searchFields).hasAttachment, nil
 	}},
 	{"after", "received at or after a date (after:2026-01-02, UTC) or time (after:2026-01-02T15:04:05Z)", func(v string) (func(*searchFields) bool, error) {
 		t, err := parseSearchTime("after", v)
@@ -317,11 +370,6 @@ func parseSearch(q string) (inboxSearch, error) {
 				}})
 				continue
 			}
-			if rt.name == "has" {
-				return s, &searchError{"the search has no has: qualifier",
-					"the inbox reads the first 64 KiB of each message, where a Content-Type or Content-Disposition does not tell reliably whether it has " +
-						"an attachment; the attachments of a message are listed on its page (attachments in /api/v1/sink/messages/{id})"}
-			}
 			hint := ""
 			if alt, ok := qualifierHints[rt.name]; ok {
 				hint = alt + "; "
@@ -341,8 +389,12 @@ func parseSearch(q string) (inboxSearch, error) {
 			detail := strings.Replace(err.Error(), strconv.Quote(rt.value), strconv.Quote(rt.typed), 1)
 			return s, &searchError{"bad " + strconv.Quote(rt.name+":") + " in q", detail}
 		}
-		s.terms = append(s.terms, searchTerm{neg: rt.neg, is: is})
+		s.terms = append(s.terms, searchTerm{neg: rt.neg, is: is, whole: rt.name == "has"})
+		s.whole = s.whole || rt.name == "has"
 	}
+	// The terms that read the message whole go last: a message that
+	// fails a cheaper one is not parsed.
+	slices.SortStableFunc(s.terms, func(a, b searchTerm) int { return cmpBool(a.whole, b.whole) })
 	return s, nil
 }
 

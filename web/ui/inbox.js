@@ -31,6 +31,7 @@ const QUALIFIERS = [
   ["before:", "before:2026-01-02T15:00:00Z", "received before a date or time"],
   ["larger:", "larger:1m", "more bytes than that (k, m)"],
   ["smaller:", "smaller:10k", "fewer bytes than that"],
+  ["has:", "has:attachment", "a part besides the text and HTML bodies (an attachment, an inline image)"],
 ];
 
 export function inboxView(main, query) {
