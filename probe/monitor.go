@@ -29,6 +29,10 @@ const (
 	ChangeRecordAdded   = "record-added"   // Old "": a record where there was none
 	ChangeRecordRemoved = "record-removed" // New "": the record is gone
 	ChangeKeyRotated    = "key-rotated"
+	// A watched domain's name servers stopped answering lookups of its
+	// names (SERVFAIL, REFUSED) on two runs in a row, or answer again.
+	ChangeDNSFailing   = "dns-failing"
+	ChangeDNSAnswering = "dns-answering"
 )
 
 // Change is a confirmed difference between runs: seen on two runs in a
@@ -38,7 +42,7 @@ type Change struct {
 	Time   time.Time `json:"time"`
 	Target string    `json:"target"` // the domain or IP
 	Key    string    `json:"key"`    // what changed: "ip 192.0.2.1 zen.spamhaus.org", "domain example.com spf"
-	Kind   string    `json:"kind"`   // listed, delisted, record-changed, record-added, record-removed, key-rotated
+	Kind   string    `json:"kind"`   // listed, delisted, record-changed, record-added, record-removed, key-rotated, dns-failing, dns-answering
 	// Old is the confirmed value before, "" with First set: nothing had
 	// been observed before the target's first checks.
 	Old string `json:"old"`
@@ -220,6 +224,7 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 	type job struct {
 		target string
 		req    Request
+		tally  *dnsTally // a domain's: whether its own DNS answers
 	}
 	var jobs []job
 	for _, d := range m.cfg.Domains {
@@ -227,11 +232,15 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 		prev := m.mtaSeen[d.Name]
 		m.mu.Unlock()
 		tied, shared := m.cfg.selectorsOf(d)
+		var tally *dnsTally
+		if records {
+			tally = newDNSTally(m.r, d.Name)
+		}
 		jobs = append(jobs, job{d.Name, Request{Domain: d.Name, Selectors: tied, SharedSelectors: shared, Zones: zones, Health: health,
-			NoBlocklists: !blocklists, NoRecords: !records, PrevMTASTS: prev, Watched: true}})
+			NoBlocklists: !blocklists, NoRecords: !records, PrevMTASTS: prev, Watched: true}, tally})
 	}
 	for _, w := range m.ips {
-		jobs = append(jobs, job{w.ip.String(), Request{IPs: []netip.Addr{w.ip}, Helo: w.helo, Zones: zones, Health: health, NoBlocklists: !blocklists}})
+		jobs = append(jobs, job{w.ip.String(), Request{IPs: []netip.Addr{w.ip}, Helo: w.helo, Zones: zones, Health: health, NoBlocklists: !blocklists}, nil})
 	}
 	// A few targets at a time; the resolver bounds the queries in flight.
 	reps := make([]*Report, len(jobs))
@@ -243,7 +252,14 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 			defer wg.Done()
 			for i := range next {
 				j := jobs[i]
-				rep := Run(ctx, deps, j.req)
+				d := deps
+				if j.tally != nil {
+					d.Resolver = j.tally
+				}
+				rep := Run(ctx, d, j.req)
+				if j.tally != nil {
+					rep.dnsHealth = j.tally.health()
+				}
 				if j.req.Domain != "" && rep.MTASTS != nil && rep.MTASTS.Seen != nil {
 					m.mu.Lock()
 					m.mtaSeen[j.req.Domain] = rep.MTASTS.Seen
@@ -309,6 +325,8 @@ type observation struct {
 	// several (value holds them all, joined by " | ") says what it means.
 	what    string
 	records int
+	// dnsHealth: whether the domain's own DNS answers (dnsTally).
+	dnsHealth bool
 }
 
 // describe adds to a change what its observation knows beyond the value:
@@ -317,6 +335,9 @@ type observation struct {
 func (o observation) describe(c *Change, target string) {
 	if l := o.detail; l != nil && c.Kind == ChangeListed {
 		c.Meaning, c.Reason, c.DelistURL = l.Meaning, l.Reason, l.DelistURL
+	}
+	if o.dnsHealth {
+		c.Note = dnsHealthNote(target, c.Old, c.New)
 	}
 	if o.inherited != "" && c.New != "" {
 		c.InheritedFrom = o.inherited
@@ -413,6 +434,9 @@ func observe(rep *Report) []observation {
 	}
 	if rep.BIMI != nil && rep.BIMI.Status != StatusUnknown {
 		obs = append(obs, observation{key: d + "bimi", value: rep.BIMI.Record})
+	}
+	if rep.dnsHealth != "" {
+		obs = append(obs, observation{key: d + "dns", value: rep.dnsHealth, dnsHealth: true})
 	}
 	return obs
 }
@@ -566,6 +590,10 @@ func advance(tx *store.Tx, now time.Time, target string, o observation) (*Change
 
 func changeKind(o observation, old string) string {
 	switch {
+	case o.dnsHealth && o.value == dnsAnswers:
+		return ChangeDNSAnswering
+	case o.dnsHealth:
+		return ChangeDNSFailing
 	case o.listing && strings.HasPrefix(o.value, "listed"):
 		return ChangeListed
 	case o.listing:

@@ -83,6 +83,9 @@ type Report struct {
 	// list without ipv6: true, an IPv4 address and one with ipv4: false):
 	// the text report shows them as not applicable, not as not listed.
 	notAsked map[string]int
+	// dnsHealth is, for a watched domain's run, whether its own names
+	// got answers (dnsTally.health); the monitor compares it.
+	dnsHealth string
 }
 
 // Findings returns every finding of every check.

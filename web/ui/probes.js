@@ -44,6 +44,9 @@ function changeWhat(c) {
     if (c.kind === "delisted") return ["delisted from ", iso(zone)];
     return [c.first ? "found listed at its first checks on " : "listed on ", iso(zone)];
   }
+  if (parts[0] === "domain" && parts[2] === "dns") {
+    return [c.kind === "dns-answering" ? "DNS answers again" : "DNS stopped answering"];
+  }
   if (parts[0] === "domain" && RECORDS[parts[2]]) {
     const name = RECORDS[parts[2]];
     const sel = parts[2] === "dkim" && parts[3] ? [" (selector ", iso(parts.slice(3).join(" ")), ")"] : [];
