@@ -413,7 +413,7 @@ func (r *Relay) sleep(ctx context.Context, d time.Duration, dest *dest) error {
 func (r *Relay) schedule(ctx context.Context) {
 	var timer clock.Timer
 	for {
-		r.pass(ctx)
+		claimFailed := r.pass(ctx)
 		if ctx.Err() != nil {
 			r.addBusy(-1)
 			return
@@ -422,6 +422,14 @@ func (r *Relay) schedule(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			r.log.Error("relay: reading the queue failed; retrying in a minute", "err", err)
 			next, ok = r.clock.Now().Add(time.Minute), true
+		}
+		if claimFailed {
+			// What is due stays due: without a pause the next pass came
+			// at once, thousands a second on a full disk, a core busy
+			// for nothing. A kick (new mail) still wakes it sooner.
+			if at := r.clock.Now().Add(claimBackoff(r.claimErrs.n)); !ok || next.Before(at) {
+				next, ok = at, true
+			}
 		}
 		if _, at := r.warns.due(r.clock.Now()); !at.IsZero() && r.cfg.DSN.DelayWarning > 0 && (!ok || at.Before(next)) {
 			next, ok = at, true // a delay warning falls due first
@@ -521,8 +529,19 @@ func (r *Relay) unparkScheduler() {
 	}
 }
 
-// pass claims due recipients until none is due, dispatching them.
-func (r *Relay) pass(ctx context.Context) {
+// claimBackoff is the pause after the n-th claim in a row the store
+// refused: half a second, doubling up to 30 s.
+func claimBackoff(n int) time.Duration {
+	d := 500 * time.Millisecond
+	for i := 1; i < n && d < 30*time.Second; i++ {
+		d *= 2
+	}
+	return min(d, 30*time.Second)
+}
+
+// pass claims due recipients until none is due, dispatching them; it
+// reports whether it stopped because the store refused a claim.
+func (r *Relay) pass(ctx context.Context) (claimFailed bool) {
 	r.requeueStranded(ctx)
 	if err := r.warnDelayed(ctx, r.clock.Now()); ctx.Err() == nil {
 		r.warnErrs.note(r.log, r.clock.Now(), err, "relay: sending delay warnings failed; they are tried again at the next pass")
@@ -534,14 +553,14 @@ func (r *Relay) pass(ctx context.Context) {
 			r.claimErrs.note(r.log, now, err, "relay: claiming due recipients failed, so nothing is delivered until the store answers again; check the store's disk and the store's own log lines")
 		}
 		if err != nil {
-			return
+			return ctx.Err() == nil
 		}
 		if len(batch) == 0 {
-			return
+			return false
 		}
 		for _, j := range r.plan(now, batch) {
 			if !r.takeSlot(ctx) {
-				return // left in flight: retried at the next start
+				return false // left in flight: retried at the next start
 			}
 			r.addBusy(1)
 			r.wg.Add(1)
@@ -555,14 +574,15 @@ func (r *Relay) pass(ctx context.Context) {
 				select {
 				case <-j.gate:
 				case <-ctx.Done():
-					return
+					return false
 				}
 			}
 		}
 		if len(batch) < r.cfg.Batch {
-			return
+			return false
 		}
 	}
+	return false
 }
 
 // restoreWarmups counts the messages each warming path has tried today,
