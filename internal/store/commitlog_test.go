@@ -50,10 +50,32 @@ func TestFailedCommitsLoggedOnceAMinute(t *testing.T) {
 	if n := strings.Count(logs.String(), "a commit failed"); n != 2 || !strings.Contains(logs.String(), "failed_commits=6") {
 		t.Errorf("%d lines after a minute, want 2, the second counting 6:\n%s", n, logs)
 	}
-	if err := s.Write(ctx, func(tx *Tx) error { _, err := tx.Exec(`SELECT 1`); return err }); err != nil {
+	works := func(tx *Tx) error { _, err := tx.Exec(`SELECT 1`); return err }
+	// A commit that works between failures (a small one on a disk that
+	// is nearly full) does not end them: the store still reads as
+	// failing, and the log says nothing until none failed for 10 s.
+	vc.Advance(5 * time.Second)
+	if err := s.Write(ctx, works); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(logs.String(), "commits work again") {
-		t.Errorf("no line when commits work again:\n%s", logs)
+	if err := s.Failing(); err == nil || !strings.Contains(err.Error(), "a commit failed 5s ago") {
+		t.Errorf("Failing() = %v five seconds after a failure, want the failure and when", err)
+	}
+	s.Write(ctx, failing)
+	if n := strings.Count(logs.String(), "a commit failed"); n != 2 || strings.Contains(logs.String(), "commits work again") {
+		t.Errorf("a failure, a success, a failure: want no new line:\n%s", logs)
+	}
+	vc.Advance(recoveredAfter)
+	if err := s.Failing(); err == nil {
+		t.Errorf("Failing() = nil while the last commit failed")
+	}
+	if err := s.Write(ctx, works); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "commits work again") || !strings.Contains(logs.String(), "failed_commits=7") {
+		t.Errorf("no line when commits work again, counting 7:\n%s", logs)
+	}
+	if err := s.Failing(); err != nil {
+		t.Errorf("Failing() = %v after a success 10 s after the last failure", err)
 	}
 }

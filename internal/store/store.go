@@ -76,6 +76,10 @@ type Store struct {
 	// failures counts the group commits that failed.
 	failing  atomic.Pointer[error]
 	failures atomic.Uint64
+	// lastFail and lastFailNs are the last failed commit's error and time
+	// (the store's clock), which Failing reports for recoveredAfter.
+	lastFail   atomic.Pointer[error]
+	lastFailNs atomic.Int64
 	// commitFails throttles the log of commits failing in a row.
 	commitFails failedCommits
 
@@ -356,7 +360,11 @@ func (s *Store) commit(batch []*request) {
 		return
 	}
 	s.failing.Store(nil)
-	if s.commitFails.n > 0 {
+	// On a disk that is nearly full, small commits go through between
+	// the failures of larger ones: the failures are over only when none
+	// came for recoveredAfter (or the log would say they work again, and
+	// readyz that the store is fine, every few seconds of the outage).
+	if s.commitFails.n > 0 && s.clock.Now().Sub(time.Unix(0, s.lastFailNs.Load())) >= recoveredAfter {
 		s.log.Info("store: commits work again", "path", s.path, "failed_commits", s.commitFails.n, "since", s.commitFails.since.UTC().Format(time.RFC3339))
 		s.commitFails = failedCommits{}
 	}
@@ -376,18 +384,31 @@ type failedCommits struct {
 	n             int
 }
 
+// recoveredAfter is how long after the last failed commit the store's
+// writes count as working again (Failing, the log's "commits work
+// again"), however many commits went through meanwhile.
+const recoveredAfter = 10 * time.Second
+
 // failed notes a group commit that failed, for Failing and Failures.
 func (s *Store) failed(err error) {
 	s.failures.Add(1)
 	s.failing.Store(&err)
+	s.lastFail.Store(&err)
+	s.lastFailNs.Store(s.clock.Now().UnixNano())
 }
 
 // Failing is the error of the writer's last group commit when it failed
-// (a full disk, the file deleted), or nil when it succeeded or none ran
-// yet: while it is set, every write is being refused.
+// (a full disk, the file deleted), or of one that failed less than
+// recoveredAfter ago though later ones worked (writes fail now and then,
+// as on a disk that is nearly full); nil when none failed lately.
 func (s *Store) Failing() error {
 	if p := s.failing.Load(); p != nil {
 		return *p
+	}
+	if p := s.lastFail.Load(); p != nil {
+		if ago := s.clock.Now().Sub(time.Unix(0, s.lastFailNs.Load())); ago < recoveredAfter {
+			return fmt.Errorf("%w (a commit failed %s ago; the last one worked, but writes still fail now and then, as on a disk that is nearly full)", *p, ago.Round(time.Millisecond))
+		}
 	}
 	return nil
 }
