@@ -52,11 +52,14 @@ type registration struct {
 // and go through channels, and a client whose buffer is full is dropped
 // rather than waited on: it reconnects with the last id it saw.
 type hub struct {
-	store   *store.Store
-	log     *slog.Logger
-	clock   clock.Clock
-	observe func(events.Event)
-	explain *replyExplainer // explains the sink's replies in what it sends
+	store *store.Store
+	// replaced, when set, stands in a test for the file's id sequence:
+	// true as for a reader on another file (deletedUpTo).
+	replaced func() bool
+	log      *slog.Logger
+	clock    clock.Clock
+	observe  func(events.Event)
+	explain  *replyExplainer // explains the sink's replies in what it sends
 
 	register   chan registration
 	unregister chan *streamClient
@@ -152,9 +155,19 @@ func (h *hub) loop(ctx context.Context) {
 			}
 			if next == pos {
 				// The store published events up to last, yet none after
-				// pos can be read: rows deleted under the store, or a
-				// reader on another file (the store's file replaced while
-				// it runs). Asking again at once would spin a core.
+				// pos can be read. relaylab prune or sink clear may have
+				// deleted them (from this process or another) before the
+				// stream sent them: the file's id sequence then has
+				// passed them, and the stream goes on after them.
+				if h.deletedUpTo(ctx, last) {
+					h.log.Debug("web: events were deleted (relaylab prune, sink clear) before the stream sent them; it goes on after them", "after", pos, "published", last)
+					pos = last
+					h.pos.Store(pos)
+					continue
+				}
+				// Otherwise a reader on another file (the store's file
+				// replaced while it runs). Asking again at once would
+				// spin a core.
 				h.log.Error("web: the store published events the event log does not hold; the stream waits and retries in a second (was the database file deleted, replaced or edited while relaylab runs?)", "after", pos, "published", last)
 				retry = h.clock.NewTimer(time.Second)
 				continue
@@ -163,6 +176,18 @@ func (h *hub) loop(ctx context.Context) {
 			h.pos.Store(pos)
 		}
 	}
+}
+
+// deletedUpTo says whether the event log's file has given out ids up to
+// last (its AUTOINCREMENT sequence), so that events published up to there
+// and not found were deleted, not written to another file.
+func (h *hub) deletedUpTo(ctx context.Context, last int64) bool {
+	if h.replaced != nil {
+		return !h.replaced()
+	}
+	var seq int64
+	err := h.store.DB().QueryRowContext(ctx, `SELECT seq FROM sqlite_sequence WHERE name = 'events'`).Scan(&seq)
+	return err == nil && seq >= last
 }
 
 // fanOut reads one batch of events after pos, up to upTo (the last id the

@@ -54,13 +54,14 @@ func TestHubStoreClosed(t *testing.T) {
 }
 
 // TestHubEventsMissing: when the store publishes events that the event log
-// does not hold (rows deleted under it, or a reader on a replaced file),
-// the hub says so and retries on its clock instead of asking again at once
-// for ever, a loop that kept a core busy.
+// does not hold (a reader on a replaced file, whose ids have not reached
+// them), the hub says so and retries on its clock instead of asking again
+// at once for ever, a loop that kept a core busy.
 func TestHubEventsMissing(t *testing.T) {
 	t.Parallel()
 	st := openStore(t, nil)
-	// Each event is gone as soon as it is written, but still published.
+	// Each event is gone as soon as it is written, but still published,
+	// and the reader's file has not given out its id (replaced).
 	if err := st.Write(context.Background(), func(tx *store.Tx) error {
 		_, err := tx.Exec(`CREATE TRIGGER vanish AFTER INSERT ON events BEGIN DELETE FROM events WHERE id = NEW.id; END`)
 		return err
@@ -70,6 +71,7 @@ func TestHubEventsMissing(t *testing.T) {
 	logs := &countingHandler{match: "the store published events the event log does not hold"}
 	v := clock.NewVirtual(testEpoch)
 	h := newHub(st, slog.New(logs), v, nil)
+	h.replaced = func() bool { return true }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go h.run(ctx)
@@ -85,6 +87,46 @@ func TestHubEventsMissing(t *testing.T) {
 	}
 	v.Advance(time.Second)
 	waitLogs(t, logs, 2)
+}
+
+// TestHubEventsPruned: events deleted (relaylab prune, sink clear) after
+// the store published them and before the stream read them are passed
+// over without a word at error level, and the stream goes on after them;
+// it logged "was the database file deleted, replaced or edited" (walk R:
+// an alert on level=ERROR fired during a supported prune).
+func TestHubEventsPruned(t *testing.T) {
+	t.Parallel()
+	st := openStore(t, nil)
+	if err := st.Write(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.Exec(`CREATE TRIGGER vanish AFTER INSERT ON events WHEN NEW.kind = 'sink.session' BEGIN DELETE FROM events WHERE id = NEW.id; END`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	logs := &countingHandler{match: "does not hold"}
+	v := clock.NewVirtual(testEpoch)
+	h := newHub(st, slog.New(logs), v, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go h.run(ctx)
+	for !h.running.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	gone := appendEvents(t, st, events.Event{Kind: events.SinkSession})
+	for deadline := time.Now().Add(30 * time.Second); h.pos.Load() < gone[0].ID; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream stayed at %d, before the deleted event %d", h.pos.Load(), gone[0].ID)
+		}
+	}
+	kept := appendEvents(t, st, events.Event{Kind: events.SinkMessage})
+	for deadline := time.Now().Add(30 * time.Second); h.pos.Load() < kept[0].ID; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stream stayed at %d, before the next event %d", h.pos.Load(), kept[0].ID)
+		}
+	}
+	if n := logs.count(); n != 0 {
+		t.Errorf("%d error lines for events a prune deleted, want none", n)
+	}
 }
 
 // waitLogs waits (30 s at most, a guard against hanging, not a measure)

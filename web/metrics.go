@@ -48,11 +48,14 @@ func newMetrics(relay RelayAPI, st storeHealth) *metrics {
 	m.probeChange = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_probe_changes_total", Help: "probe.changed events: a confirmed change of a watched target, or a listing found at its first checks."})
 	m.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "relaylab_attempt_latency_seconds", Help: "Time of one delivery attempt, connect to last reply.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}})
-	// Every category the relay can give is there from the start, at 0, so
-	// that a rate() or an alert on one has a series before its first bounce.
+	// Every category the relay can give, and both takers of messages, are
+	// there from the start, at 0, so that a rate() or an alert on one has
+	// a series before its first bounce or message.
 	for _, c := range reports.Categories {
 		m.bounced.WithLabelValues(c)
 	}
+	m.accepted.WithLabelValues("relay")
+	m.accepted.WithLabelValues("sink")
 	for _, c := range []prometheus.Collector{m.events, m.accepted, m.sinkReply, m.attempts, m.delivered, m.deferred, m.bounced, m.expired, m.suppressed, m.probeListed, m.probeChange, m.latency} {
 		f(c)
 	}

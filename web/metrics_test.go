@@ -95,6 +95,8 @@ func TestMetricsBounceCategoriesFromStart(t *testing.T) {
 		`relaylab_bounces_total{category="spam-block"} 0`,
 		`relaylab_bounces_total{category="invalid-recipient"} 0`,
 		`relaylab_bounces_total{category="expired"} 0`,
+		`relaylab_messages_accepted_total{by="relay"} 0`,
+		`relaylab_messages_accepted_total{by="sink"} 0`,
 	} {
 		if !strings.Contains(string(body), want+"\n") {
 			t.Errorf("metrics lack %q before any bounce", want)
