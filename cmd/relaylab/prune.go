@@ -23,7 +23,7 @@ type pruneOutput struct {
 }
 
 func runPrune(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "prune", `(--older-than D | --before RFC3339) [--db PATH | --config FILE] [--dry-run] [--vacuum] [--json]
+	fs := newFlags(e, "prune", `(--older-than D | --before DATE|RFC3339) [--db PATH | --config FILE] [--dry-run] [--vacuum] [--json]
 
 Deletes what is older than the cutoff: the sink's sessions, messages,
 attempts and bounces sent or given up on; the relay's finished messages
@@ -47,7 +47,7 @@ refused, 2 for bad arguments or no store.`)
 	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in --config)")
 	cfgPath := fs.String("config", "", "YAML configuration file")
 	olderThan := fs.String("older-than", "", "prune what is older than this, like 30d or 12h")
-	beforeFlag := fs.String("before", "", "prune what is older than this time, RFC 3339 (2026-03-01T00:00:00Z)")
+	beforeFlag := fs.String("before", "", "prune what is older than this date (2026-03-01, midnight UTC) or time, RFC 3339 (2026-03-01T00:00:00Z)")
 	dryRun := fs.Bool("dry-run", false, "count what would be deleted, delete nothing")
 	vacuum := fs.Bool("vacuum", false, "afterwards rewrite the file to give the space back (needs the store to itself)")
 	asJSON := fs.Bool("json", false, "print what was deleted as JSON")
@@ -85,6 +85,9 @@ refused, 2 for bad arguments or no store.`)
 		err = cerr
 	}
 	if err != nil {
+		if store.DiskFull(err) {
+			return &exitError{code: 1, err: fmt.Errorf("%w: SQLite needs free room in the store's write-ahead log even to delete, so running it again will not help: free some space on the file system of %s first (another file), then run it again (what was deleted before the failure stays deleted)", err, path)}
+		}
 		return &exitError{code: 1, err: fmt.Errorf("%w (what was deleted before the failure stays deleted; run it again to finish)", err)}
 	}
 	if *vacuum {
@@ -110,7 +113,7 @@ refused, 2 for bad arguments or no store.`)
 func pruneCutoff(olderThan, before string, now time.Time) (time.Time, error) {
 	switch {
 	case olderThan == "" && before == "":
-		return time.Time{}, usageError("say how old with --older-than D (like 30d) or --before TIME (RFC 3339)")
+		return time.Time{}, usageError("say how old with --older-than D (like 30d) or --before DATE or TIME (2026-03-01, or RFC 3339)")
 	case olderThan != "" && before != "":
 		return time.Time{}, usageError("--older-than and --before both say how old: give one")
 	case olderThan != "":
@@ -125,7 +128,13 @@ func pruneCutoff(olderThan, before string, now time.Time) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, before)
 	if err != nil {
-		return time.Time{}, usageError("--before %q: want a time in RFC 3339, like 2026-03-01T00:00:00Z", before)
+		// A date alone is its midnight, UTC, as the Inbox's after: reads it.
+		if d, derr := time.Parse(time.DateOnly, before); derr == nil {
+			t, err = d, nil
+		}
+	}
+	if err != nil {
+		return time.Time{}, usageError("--before %q: want a date, 2026-03-01 (midnight UTC), or a time in RFC 3339, like 2026-03-01T00:00:00Z", before)
 	}
 	if t.After(now) {
 		return time.Time{}, usageError("--before %s is in the future: it would take mail still being recorded; give a time in the past", before)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/sink"
 	"github.com/relaylab/relaylab/web"
 )
@@ -46,6 +47,9 @@ arguments or no store.`)
 	defer st.Close()
 	c, err := sink.Clear(ctx, st)
 	if err != nil {
+		if store.DiskFull(err) {
+			return fmt.Errorf("%w; SQLite needs free room in the store's write-ahead log even to delete, so clearing again will not help until some space is free on the file system of %s (free it by another file first)", err, path)
+		}
 		return err // "sink: ...": relaylab sink: ...
 	}
 	out := web.SinkCleared{Deleted: deletedDTO(c.Tables), KeptMessages: c.KeptMessages, Forgotten: forgottenDTO(c.Forgotten)}

@@ -2,12 +2,15 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/testutil"
 )
@@ -77,5 +80,17 @@ func TestFailedCommitsLoggedOnceAMinute(t *testing.T) {
 	}
 	if err := s.Failing(); err != nil {
 		t.Errorf("Failing() = %v after a success 10 s after the last failure", err)
+	}
+}
+
+// TestDiskFull: SQLite's "database or disk is full", wrapped, is told
+// from other errors, for the advice to free space before pruning again.
+func TestDiskFull(t *testing.T) {
+	t.Parallel()
+	if !DiskFull(fmt.Errorf("store: commit: %w", sqlite3.Error{Code: sqlite3.ErrFull})) {
+		t.Error("a wrapped SQLITE_FULL is not DiskFull")
+	}
+	if DiskFull(sqlite3.Error{Code: sqlite3.ErrBusy}) || DiskFull(errors.New("database or disk is full")) {
+		t.Error("another error is DiskFull")
 	}
 }

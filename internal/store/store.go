@@ -413,6 +413,14 @@ func (s *Store) Failing() error {
 	return nil
 }
 
+// DiskFull reports whether err is SQLite's "database or disk is full":
+// the file system has no room left for the database or its write-ahead
+// log. Even deletes need room in the log before they free any.
+func DiskFull(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrFull
+}
+
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }
 
