@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	_ "embed"
 	"net"
@@ -293,63 +292,127 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	return s.listedOrigin(origin)
 }
 
+// sessionCookie holds a browser's session id (sessions), never the token.
 const sessionCookie = "relaylab_session"
 
-// authenticate checks the token or basic credentials when configured.
+// signOutPath ends a browser's session (POST); GET shows a button that
+// does.
+const signOutPath = "/signout"
+
+// maxSignInForm bounds the body of a sign-in form: a token and no more.
+const maxSignInForm = 64 << 10
+
+// authenticate checks the token or basic credentials when configured. A
+// browser that gives web.token (by the sign-in page's form, POSTed to the
+// page it asked for, or once as ?token= in a link) gets a session of its
+// own (sessions) and is sent back to the page without the token. Writes,
+// a sign-in and a sign-out among them, have passed secure's Origin check:
+// a page of another site can neither sign a browser in with its own token
+// (login CSRF) nor sign it out.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	a := s.opts.Auth
 	if !a.enabled() {
 		return next
 	}
-	// The cookie holds a digest of the token, not the token itself.
-	cookieValue := ""
-	if a.Token != "" {
-		sum := sha256.Sum256([]byte("relaylab-session:" + a.Token))
-		cookieValue = urlSafe(sum[:])
-	}
+	ss := newSessions(s.clock)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.Token != "" {
-			if t := r.URL.Query().Get("token"); t != "" && equal(t, a.Token) && r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") {
-				// A browser's first visit: keep the session in a cookie
-				// and drop the token from the address bar.
-				http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: cookieValue, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-				q := r.URL.Query()
-				q.Del("token")
-				u := *r.URL
-				u.RawQuery = q.Encode()
-				http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
+		if a.Token != "" && !strings.HasPrefix(r.URL.Path, "/api/") {
+			if r.URL.Path == signOutPath && r.Method == http.MethodPost {
+				if c, err := r.Cookie(sessionCookie); err == nil {
+					ss.end(c.Value)
+				}
+				clearSessionCookies(w, r)
+				http.Redirect(w, r, "/?signed-out", http.StatusSeeOther)
 				return
 			}
-			if bearer, ok := bearerToken(r.Header.Get("Authorization")); ok && equal(bearer, a.Token) {
-				next.ServeHTTP(w, r)
-				return
-			}
-			if c, err := r.Cookie(sessionCookie); err == nil && equal(c.Value, cookieValue) {
-				next.ServeHTTP(w, r)
-				return
+			if t, posted := offeredToken(w, r); t != "" {
+				if equal(t, a.Token) {
+					if c, err := r.Cookie(sessionCookie); err == nil {
+						ss.end(c.Value) // the one it replaces, if it has one
+					}
+					id, _ := ss.start()
+					setSessionCookies(w, r, id)
+					// Back to the page asked for, on this host, without
+					// the token: the form's action is that page's path
+					// (formAction), a link's query loses token= alone.
+					q := r.URL.Query()
+					q.Del("token")
+					to := formAction(r)
+					if !posted && len(q) > 0 {
+						to += "?" + q.Encode()
+					}
+					http.Redirect(w, r, to, http.StatusSeeOther)
+					return
+				}
+				if posted {
+					signInPage(w, r, a, true)
+					return
+				}
 			}
 		}
-		if a.User != "" {
-			if u, p, ok := r.BasicAuth(); ok && equal(u, a.User) && equal(p, a.Password) {
-				next.ServeHTTP(w, r)
-				return
-			}
+		by, until := credentials(r, a, ss)
+		if _, err := r.Cookie(sessionCookie); err == nil && by != "cookie" {
+			// A session that ended (signed out elsewhere, expired, or
+			// from before a restart): the browser drops it, and the
+			// UI its "Sign out".
+			clearSessionCookies(w, r)
 		}
-		unauthorized(w, r, a)
+		if by == "" {
+			unauthorized(w, r, a)
+			return
+		}
+		if a.Token != "" && r.URL.Path == signOutPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			signOutPage(w, by, until)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
+}
+
+// offeredToken is the token a browser gives to sign in: the field of a
+// form POSTed to a page (posted), or ?token= on a page opened by GET;
+// "" when it gives none.
+func offeredToken(w http.ResponseWriter, r *http.Request) (token string, posted bool) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		return r.URL.Query().Get("token"), false
+	case http.MethodPost:
+		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); !strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded") {
+			return "", false
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxSignInForm)
+		if err := r.ParseForm(); err != nil {
+			return "", false
+		}
+		return r.PostForm.Get("token"), r.PostForm.Has("token")
+	}
+	return "", false
+}
+
+// credentials says how r is signed in: "bearer" (web.token in
+// Authorization), "cookie" (a session, with when it ends), "basic"
+// (web.user), or "" when it is not.
+func credentials(r *http.Request, a Auth, ss *sessions) (by string, until time.Time) {
+	if a.Token != "" {
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			if until, ok := ss.valid(c.Value); ok {
+				return "cookie", until
+			}
+		}
+		if bearer, ok := bearerToken(r.Header.Get("Authorization")); ok && equal(bearer, a.Token) {
+			return "bearer", time.Time{}
+		}
+	}
+	if a.User != "" {
+		if u, p, ok := r.BasicAuth(); ok && equal(u, a.User) && equal(p, a.Password) {
+			return "basic", time.Time{}
+		}
+	}
+	return "", time.Time{}
 }
 
 func equal(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-func urlSafe(b []byte) string {
-	const hex = "0123456789abcdef"
-	out := make([]byte, 0, 2*len(b))
-	for _, c := range b {
-		out = append(out, hex[c>>4], hex[c&15])
-	}
-	return string(out)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

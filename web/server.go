@@ -29,8 +29,9 @@ var ErrServerClosed = http.ErrServerClosed
 // are refused, since a site that points its own name at 127.0.0.1 (DNS
 // rebinding) would otherwise pass for the server's own origin.
 type Auth struct {
-	// Token is accepted as "Authorization: Bearer <token>", or once as
-	// ?token=<token> on a page, which sets a session cookie for the browser.
+	// Token is accepted as "Authorization: Bearer <token>", or from a
+	// browser by the sign-in page's form or once as ?token=<token>, which
+	// starts a session (sessions, 12 hours).
 	Token string
 	// User and Password are accepted as HTTP basic auth.
 	User, Password string

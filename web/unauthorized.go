@@ -12,6 +12,12 @@ import (
 // under pageCSP like every other: no script, no inline style, and no
 // stylesheet either, since /style.css is behind the same door.
 func unauthorized(w http.ResponseWriter, r *http.Request, a Auth) {
+	signInPage(w, r, a, a.Token != "" && r.URL.Query().Has("token") && !strings.HasPrefix(r.URL.Path, "/api/"))
+}
+
+// signInPage is unauthorized's answer; wrong says that the request gave
+// a token that is not web.token (a link's ?token=, or the form's).
+func signInPage(w http.ResponseWriter, r *http.Request, a Auth, wrong bool) {
 	// RFC 9110 11.6.1: a 401 carries a challenge for each scheme taken.
 	// Basic first, so that a browser (which cannot answer Bearer) asks
 	// for the user name and password.
@@ -29,11 +35,16 @@ func unauthorized(w http.ResponseWriter, r *http.Request, a Auth) {
 				detail += ", or send web.user and web.password as HTTP basic auth"
 			}
 		}
-		writeError(w, http.StatusUnauthorized, "authentication required", detail)
+		msg := "authentication required"
+		if wrong {
+			msg = "that token is not this serve's web.token"
+		}
+		writeError(w, http.StatusUnauthorized, msg, detail)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", formReferrerPolicy)
 	w.WriteHeader(http.StatusUnauthorized)
 	var b strings.Builder
 	b.WriteString(`<!doctype html>
@@ -42,17 +53,21 @@ func unauthorized(w http.ResponseWriter, r *http.Request, a Auth) {
 <body><main id="main"><h1>relaylab: authentication required</h1>
 `)
 	if a.Token != "" {
-		if r.URL.Query().Has("token") {
+		if wrong {
 			b.WriteString(`<p id="wrong-token"><strong>That token is not this serve's web.token.</strong></p>
 `)
+		} else if r.URL.Query().Has("signed-out") {
+			b.WriteString(`<p id="signed-out">You are signed out: this browser's session has ended.</p>
+`)
 		}
-		// The form sends ?token= to this very page, which sets the
-		// session cookie and drops the token from the address bar.
-		b.WriteString(`<p>This serve is protected by <code>web.token</code> in its configuration file. Give that token here once: your browser keeps a session cookie and the address bar drops the token.</p>
-<form method="get" action="` + html.EscapeString(formAction(r)) + `"><label for="token">Token</label>
+		// The form POSTs the token to this very page, which starts a
+		// session and sends the browser back to the page by GET: the
+		// token is in no address, history or log.
+		b.WriteString(`<p>This serve is protected by <code>web.token</code> in its configuration file. Give that token here: this browser then holds a session of its own, which ends after 12 hours, when you sign out (at <code>/signout</code>), or when the serve restarts.</p>
+<form method="post" action="` + html.EscapeString(signInAction(r)) + `"><label for="token">Token</label>
 <input type="password" id="token" name="token" autocomplete="current-password" required autofocus>
-<button type="submit">Open</button></form>
-<p>Or open the address once with <code>?token=&lt;token&gt;</code> after it, for example <code>/?token=&lt;token&gt;</code>. Scripts, curl and <code>relaylab expect --url</code> send <code>Authorization: Bearer &lt;token&gt;</code> instead (expect reads it from <code>RELAYLAB_TOKEN</code>).</p>
+<button type="submit">Sign in</button></form>
+<p>Or open the address once with <code>?token=&lt;token&gt;</code> after it, for example <code>/?token=&lt;token&gt;</code>, as the links relaylab prints do: the page drops the token from the address at once. Scripts, curl and <code>relaylab expect --url</code> send <code>Authorization: Bearer &lt;token&gt;</code> instead (expect reads it from <code>RELAYLAB_TOKEN</code>).</p>
 `)
 	}
 	if a.User != "" {
@@ -69,6 +84,14 @@ func unauthorized(w http.ResponseWriter, r *http.Request, a Auth) {
 	w.Write([]byte(b.String()))
 }
 
+// formReferrerPolicy is the Referrer-Policy of a page whose form POSTs
+// here (sign-in, sign-out). Under no-referrer, every other page's, a
+// browser sends a form's POST with "Origin: null" (the Fetch standard's
+// request origin), which secure refuses as it refuses any opaque
+// origin; same-origin lets the page's own origin be sent, and still
+// sends nothing to another site.
+const formReferrerPolicy = "same-origin"
+
 // bearerToken is the token of an Authorization field of the Bearer scheme
 // (RFC 6750 2.1), whose name is case-insensitive (RFC 9110 11.1), the
 // token after one or more spaces (RFC 9110 11.4); ok is false for
@@ -80,6 +103,16 @@ func bearerToken(field string) (token string, ok bool) {
 	}
 	token = strings.TrimLeft(token, " ")
 	return token, token != ""
+}
+
+// signInAction is where the sign-in form of r's page posts the token:
+// the page itself (formAction), or "/" from the sign-out page, where a
+// POST signs out.
+func signInAction(r *http.Request) string {
+	if to := formAction(r); to != signOutPath {
+		return to
+	}
+	return "/"
 }
 
 // formAction is the path of r as a form's action that stays on this host:

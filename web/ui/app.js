@@ -116,5 +116,18 @@ document.querySelector("a.skip").addEventListener("click", (e) => {
   toHeading(main.querySelector("h1") || main);
 });
 explainStatus();
+
+// "Sign out" shows when this browser signed in with web.token: the server
+// sets relaylab_signed_in beside the session cookie, which the page
+// cannot read. It posts by fetch: under the page's Referrer-Policy
+// (no-referrer) a form's POST says "Origin: null", which the server
+// refuses as it refuses every opaque origin.
+const signout = document.getElementById("signout");
+signout.hidden = !document.cookie.split("; ").includes("relaylab_signed_in=1");
+signout.addEventListener("submit", (e) => {
+  e.preventDefault();
+  fetch("/signout", { method: "POST", credentials: "same-origin", redirect: "manual" })
+    .then((r) => location.assign(r.type === "opaqueredirect" ? "/?signed-out" : "/signout"), () => location.assign("/signout"));
+});
 window.addEventListener("hashchange", () => route(true));
 route(false);

@@ -1,6 +1,6 @@
 // Messages: the list, and one message's envelope, headers, body and the
 // attempt timeline of each recipient.
-import { h, path, fmtTime, shortTime, clear, prose, iso, addr, marked, replyLines, bidiControls } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear, prose, iso, addr, marked, replyLines, bidiControls, shownText } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnFor, bounceFor, sinkBounce, atStage, replyShown, sinkReplyLine } from "./events.js";
@@ -328,7 +328,7 @@ export function sinkMessageView(main, id) {
     });
   };
   get("/api/v1/sink/messages/" + encodeURIComponent(id)).then((m) => {
-    renderMessage(detail, m, "/api/v1/sink/messages/" + encodeURIComponent(id));
+    renderMessage(detail, m, "/api/v1/sink/messages/" + encodeURIComponent(id), { sink: true });
     showSession(m.session);
   }).catch((e) => {
     clear(detail).append(h("p", { class: "error" }, e.message));
@@ -341,8 +341,11 @@ export function sinkMessageView(main, id) {
 // into a sandboxed iframe (no scripts, no same-origin, no forms, no
 // popups) whose document the server sends under a CSP that blocks every
 // remote load. Its bytes as stored download as an .eml file: the server
-// sends them as an attachment, never as a page.
-function renderMessage(el, m, url) {
+// sends them as an attachment, never as a page. A message the sink stored
+// (opts.sink) has the sink's reply after its data, and each of its parts
+// downloads alone (.../parts/{part}), also as an attachment.
+function renderMessage(el, m, url, opts) {
+  const sink = !!(opts && opts.sink);
   clear(el);
   el.append(
     h("p", { class: "small" }, h("a", { href: url + "/raw", id: "msg-raw" }, "Download .eml"),
@@ -355,7 +358,9 @@ function renderMessage(el, m, url) {
       h("dd", { class: "mono", id: "msg-envelope-from" }, m.from ? marked(m.from) : "<>"),
       h("dt", {}, "To"), h("dd", { class: "mono" }, list(m.to)),
       h("dt", {}, "Received"), h("dd", {}, fmtTime(m.received)),
-      h("dt", {}, "Size"), h("dd", { id: "msg-size" }, sizeText(m))));
+      h("dt", {}, "Size"), h("dd", { id: "msg-size" }, sizeText(m)),
+      sink && typeof m.code === "number" ? [h("dt", { title: "the reply the sink gave after the message's final dot: what the sender was told" }, "Sink's reply"),
+        h("dd", { id: "msg-reply" }, dotReply(m))] : ""));
   if (m.auth) el.insertBefore(authSection(m.auth), el.children[1]);
   // Direction controls anywhere in what is shown of the message: say so
   // above it, as each is shown, not applied, where it stands.
@@ -385,14 +390,16 @@ function renderMessage(el, m, url) {
       h("div", { class: "scroll" }, h("table", { class: "cards", id: "msg-parts" },
         h("thead", {}, h("tr", {}, h("th", {}, "part"), h("th", {}, "file name"), h("th", {}, "type"), h("th", {}, "size"), h("th", {}, "disposition"))),
         h("tbody", {}, parts.map((a) => h("tr", { "data-id": a.part },
-          h("td", { class: "mono" }, a.part),
+          h("td", { class: "mono" }, sink ? partLink(url, a) : a.part),
           h("td", { class: "mono wide", "data-label": "file name" },
             a.filename ? iso(a.filename) : a.message ? "" : h("span", { class: "muted" }, "(none)"),
             a.message ? attachedMessage(a.message) : ""),
           h("td", { class: "mono", "data-label": "type" }, iso(a.content_type)),
           h("td", { "data-label": "size", title: a.size + " bytes" }, humanBytes(a.size)),
           h("td", { "data-label": "disposition" }, a.disposition ? iso(a.disposition) : h("span", { class: "muted", title: "the part gives no Content-Disposition" }, "(none)"))))))),
-      h("p", { class: "muted small" }, "Sizes are of the decoded bytes. Their contents are not served here: the .eml download holds them."));
+      h("p", { class: "muted small", id: "msg-parts-note" }, sink
+        ? "Sizes are of the decoded bytes. A part's number downloads those bytes as a file, under a safe name; the browser never opens one as a page. The .eml download holds them all."
+        : "Sizes are of the decoded bytes. Their contents are not served here: the .eml download holds them."));
   }
   if (m.html) {
     const links = m.links || [];
@@ -408,6 +415,41 @@ function renderMessage(el, m, url) {
     // first strong character (unicode-bidi: plaintext).
     el.append(h("h2", {}, "Text body"), h("pre", { class: "body-text", dir: "auto" }, m.text));
   }
+}
+
+// replyState names a reply after the data as the Inbox's search does
+// (is:accepted, is:deferred, is:refused, is:noreply); the badge's class
+// gives it the colour those states have elsewhere.
+function replyState(code) {
+  if (!code) return "no reply";
+  if (code >= 200 && code < 300) return "accepted";
+  if (code >= 400 && code < 500) return "deferred";
+  return "refused";
+}
+
+// dotReply is the sink's reply after a stored message's data: its state,
+// the reply itself (code, enhanced code and text, as the sink's store
+// has them, a value from a peer's rules shown as text), and what the
+// sender made of it.
+function dotReply(m) {
+  const state = replyState(m.code);
+  const meaning = {
+    "accepted": "",
+    "deferred": "The sender was told to try again later: a retry that the sink accepts leaves another copy.",
+    "refused": "The sender was told the message failed for good, and bounces it; the sink keeps it here to show what it refused.",
+    "no reply": "The sender heard nothing: it counts the attempt as failed and most likely sends the message again.",
+  }[state];
+  return [h("span", { class: "badge s-" + state.replace(" ", ""), id: "msg-reply-state" }, state), " ",
+    h("span", { class: "mono", id: "msg-reply-text" }, replyLines(m.reply || "")),
+    meaning ? h("div", { class: "muted small" }, meaning) : ""];
+}
+
+// partLink is a stored message's part number as a link that downloads
+// the part, named for a screen reader by what it downloads.
+function partLink(url, a) {
+  return h("a", { href: url + "/parts/" + encodeURIComponent(a.part), class: "part-dl",
+    "aria-label": "download part " + a.part + (a.filename ? " (" + shownText(a.filename) + ")" : "") + ", " + humanBytes(a.size),
+    title: "download part " + a.part + ": " + shownText(a.content_type) + ", " + humanBytes(a.size) + " decoded" }, a.part);
 }
 
 // htmlControls is the HTML body's text with the characters its
