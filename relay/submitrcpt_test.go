@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,9 +51,12 @@ func TestRcptDomainChecked(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	list, err := h.r.List(t.Context(), QueueFilter{})
+	all, err := h.r.List(t.Context(), QueueFilter{})
+	// The relay may already have tried the message and written a DSN
+	// (the test's server takes no SMTPUTF8 recipient): not the one asked about.
+	list := slices.DeleteFunc(all, func(m MessageInfo) bool { return m.IsDSN })
 	if err != nil || len(list) != 1 {
-		t.Fatalf("queue: %d messages (%v); want 1", len(list), err)
+		t.Fatalf("queue: %d messages besides DSNs (%v); want 1", len(list), err)
 	}
 	var got []string
 	for _, rc := range list[0].Recipients {
