@@ -95,10 +95,12 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     absent when empty, "dsn" when no DSN was made about the recipient:
 //     true when the sender got one, false beside "dsn_undelivered" or
 //     "dsn_not_sent"; "reason" and "advice" are always there for a
-//     recipient not delivered, as the other formats print them: without
-//     the relay's classification, as on a sink's record or before any
-//     attempt ended, read from its last reply and saying that no
-//     category was recorded), "dsn_not_sent" (a sink's record: why a bounce
+//     recipient not delivered, as the other formats print them: on a
+//     sink's record, the relay classifier's reading of the sink's
+//     refusal, as the web UI's sink pages give it; without a
+//     classification, as before any attempt ended or after a dropped
+//     connection on a sink's record, read from its last reply and saying
+//     that no category was recorded), "dsn_not_sent" (a sink's record: why a bounce
 //     the sink has for the recipient did not go out; absent otherwise),
 //     "dsn_message" (a relay's record: the relay's message that carried
 //     the DSN to the sender) and "dsn_undelivered" (what became of that
@@ -322,7 +324,7 @@ func sinkOpenNote(s Summary) string {
 // sinkOnlyNote says what a sink-only report's recipients are.
 func sinkOnlyNote(d *Data) string {
 	if d.FromSink {
-		return "this store holds only what the sink received (no relay mail): the recipients and attempts are as the sink saw them, each session's attempt one try, delivered when accepted after the data; relaylab expect --db judges them"
+		return "this store holds only what the sink received (no relay mail): the recipients and attempts are as the sink saw them, each session's attempt one try, delivered when accepted after the data; each refusal is explained (category, reason, what to do) as the relay's classifier reads it, as the web UI's sink pages explain it; relaylab expect --db judges them"
 	}
 	return "this store holds only what the sink received (no relay mail): the sink's sessions, messages and replies are below; relaylab expect --db judges each recipient's attempts"
 }
@@ -335,6 +337,27 @@ func (r *Recipient) otherCategory() string {
 		return ""
 	}
 	return r.Category
+}
+
+// lastBy is what chose the last attempt's reply on a sink's record (its
+// By: a rule, a profile's rule, a directive, a limit), "" otherwise.
+func (r *Recipient) lastBy() string {
+	if len(r.Attempts) == 0 {
+		return ""
+	}
+	return r.Attempts[len(r.Attempts)-1].By
+}
+
+// outcomeReplyBy is outcomeReply followed, on a sink's record, by what
+// chose that reply, as the text's timeline says it: "550 5.1.1 No such
+// user (by directive rcpt550)". A late bounce's reply was chosen by no
+// sink rule.
+func (r *Recipient) outcomeReplyBy() string {
+	s := r.outcomeReply()
+	if by := r.lastBy(); by != "" && (r.LateBounce == nil || r.Status == "delivered") {
+		s += " (by " + by + ")"
+	}
+	return s
 }
 
 // label is the recipient's address and, when it has one, its message id,
@@ -408,11 +431,14 @@ func ms(v float64) string {
 // the data (message empty), and scenario_message: on a replay's store,
 // the name the replay's verdicts give the message ("msg-3"), empty
 // otherwise, and scenario: the name of the scenario that sent it, which
-// tells apart the msg-1 of each of several scenarios in one store.
+// tells apart the msg-1 of each of several scenarios in one store, and
+// last_reply_by: on a sink's record, what chose the last reply (a rule,
+// a profile's rule, a directive, a limit: the JSON's "by" of the last
+// attempt), empty for the sink's normal replies and on a relay's record.
 // Columns are only ever added at the end.
 func WriteCSV(w io.Writer, d *Data) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice", "late_bounce", "session", "scenario_message", "scenario"})
+	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice", "late_bounce", "session", "scenario_message", "scenario", "last_reply_by"})
 	for _, r := range d.Recipients {
 		done := ""
 		if !r.Done.IsZero() {
@@ -426,7 +452,7 @@ func WriteCSV(w io.Writer, d *Data) error {
 			session = strconv.FormatInt(r.Session, 10)
 		}
 		cw.Write([]string{cell(r.Message), cell(r.Address), cell(r.Domain), r.Status, cell(r.Path), r.Category, strconv.Itoa(r.Tries()),
-			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late), session, r.ScenarioMessage, cell(r.Scenario)})
+			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late), session, r.ScenarioMessage, cell(r.Scenario), cell(r.lastBy())})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -529,7 +555,7 @@ func writeMarkdown(w io.Writer, d *Data) error {
 		fmt.Fprintf(w, "\n### Not delivered\n\n| recipient | status | category | last reply | why | what to do |\n| --- | --- | --- | --- | --- | --- |\n")
 		for _, r := range failed {
 			reason, advice := r.why()
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(r.label()), r.Status, mdEscape(r.Category), mdEscape(r.outcomeReply()), mdEscape(reason), mdEscape(advice))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(r.label()), r.Status, mdEscape(r.Category), mdEscape(r.outcomeReplyBy()), mdEscape(reason), mdEscape(advice))
 		}
 	}
 	if s.SinkBouncesNotSent > 0 {

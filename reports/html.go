@@ -39,7 +39,8 @@ type htmlSection struct {
 	// SinkNote says what a report on a sink-only store shows.
 	SinkNote string
 	// Uncategorized counts recipients not delivered that have no
-	// category (a sink's record gives none).
+	// category (no attempt ended, or on a sink's record the last attempt
+	// got no refusal to classify).
 	Uncategorized int
 	// TimeToDelivery names the time to delivery's line ("Time to
 	// delivery"), "" when it has none (see timeToDelivery).
@@ -133,7 +134,7 @@ code,pre{font-size:12px}code{white-space:pre-line}pre{white-space:pre-wrap;margi
 <div class="grid">
 <div><h3>Outcomes over time</h3>{{.Timeline}}</div>
 <div><h3>Attempts per recipient</h3>{{.Attempts}}</div>
-<div><h3>Why mail was not delivered (deferred, bounced, expired, suppressed)</h3>{{if .S.ByCategory}}{{.Categories}}{{end}}{{with .Uncategorized}}<p>{{.}} recipient(s) not delivered without a category (a sink's record gives none): their last replies are under By reply code and in Recipients.</p>{{end}}{{if not (or .S.ByCategory .Uncategorized)}}<p>None.</p>{{end}}</div>
+<div><h3>Why mail was not delivered (deferred, bounced, expired, suppressed)</h3>{{if .S.ByCategory}}{{.Categories}}{{end}}{{with .Uncategorized}}<p>{{.}} recipient(s) not delivered without a category (no attempt ended, or the sink gave no refusal to classify: a connection dropped, a recipient accepted with no data after it): their last replies are under By reply code and in Recipients.</p>{{end}}{{if not (or .S.ByCategory .Uncategorized)}}<p>None.</p>{{end}}</div>
 </div>
 <div class="grid">
 <div><h3>By status</h3><table>{{range .S.ByStatus}}<tr><td class="{{.Key}}">{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>

@@ -11,15 +11,17 @@ import (
 
 // TestJSONSaysWhy: on a store a sink alone wrote, and for a relay
 // recipient no attempt of which has ended, the JSON report gives the
-// reason and advice the text, Markdown, JUnit, HTML and CSV print (read
-// from the last reply, saying no category was recorded), instead of
-// none; a classified recipient keeps the relay's, a delivered one has
-// none, and the Data is left as it was read.
+// reason and advice the text, Markdown, JUnit, HTML and CSV print (a
+// sink's refusal explained as the relay's classifier reads it; without
+// one, read from the last reply, saying no category was recorded),
+// instead of none; a classified recipient keeps the relay's, a delivered
+// one has none, and the Data is left as it was read.
 func TestJSONSaysWhy(t *testing.T) {
 	t.Parallel()
 	d, err := FromSink(context.Background(), fakeSink{
 		{Time: t0, Listener: "mx", Client: "127.0.0.1:4000", Recipient: "gone@x.test", Stage: "rcpt", Code: 550, Enhanced: "5.1.1", Text: "no such user"},
 		{Time: t0, Listener: "mx", Client: "127.0.0.1:4001", Recipient: "ok@x.test", Stage: "data-end", Code: 250, Enhanced: "2.0.0", Text: "accepted"},
+		{Time: t0, Listener: "mx", Client: "127.0.0.1:4002", Recipient: "drop@x.test", Stage: "data", Code: 0},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +45,8 @@ func TestJSONSaysWhy(t *testing.T) {
 		by[r["address"].(string)] = r
 	}
 	for _, c := range []struct{ addr, reason, advice string }{
-		{"gone@x.test", "the last reply is a permanent refusal (5xx, RFC 5321 4.2.1)", "read the reply text and fix what it names"},
+		{"gone@x.test", "the mailbox does not exist", "remove the address from your list"},
+		{"drop@x.test", "the last attempt got no reply", "a sender retries it later"},
 		{"wait@y.test", "no attempt had ended when the report was made (no category yet)", "run the report again once the queue has worked"},
 		{"full@y.test", "the mailbox is full", "ask later"},
 	} {
@@ -62,14 +65,14 @@ func TestJSONSaysWhy(t *testing.T) {
 			t.Errorf("%s: the text's reason is not the JSON's %q:\n%s", c.addr, reason, text.String())
 		}
 	}
-	if s, _ := by["gone@x.test"]["reason"].(string); !strings.Contains(s, "5.1.1 is a bad destination mailbox address") {
-		t.Errorf("the sink's 550 reason does not read its enhanced code: %q", by["gone@x.test"]["reason"])
+	if s, _ := by["drop@x.test"]["reason"].(string); !strings.Contains(s, "no category was recorded") {
+		t.Errorf("the sink's dropped connection's reason does not say it has no category: %q", s)
 	}
 	if _, ok := by["ok@x.test"]["reason"]; ok {
 		t.Errorf("a delivered recipient has a reason: %v", by["ok@x.test"])
 	}
 	for _, r := range d.Recipients {
-		if r.Address == "gone@x.test" && r.Reason != "" {
+		if r.Address == "drop@x.test" && r.Reason != "" {
 			t.Errorf("writing the JSON changed the Data: reason %q", r.Reason)
 		}
 	}

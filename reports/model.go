@@ -247,9 +247,9 @@ func (r *Recipient) earlier() string {
 // when DeferredBeforeDelivery, without which a delivered recipient's
 // "category" and "reason" read as its outcome. A recipient not delivered
 // has the "reason" and "advice" every other format prints (see why):
-// without the relay's classification (a sink's record, a recipient no
-// attempt of which has ended), those read from its last reply, which say
-// that no category was recorded. "dsn" is true when the sender got a DSN
+// without a classification (a recipient no attempt of which has ended, a
+// sink's recipient whose last attempt got no refusal), those read from
+// its last reply, which say that no category was recorded. "dsn" is true when the sender got a DSN
 // about the recipient, false when one was made that did not reach them
 // (the relay's, beside "dsn_message" and "dsn_undelivered", or a sink's
 // bounce not sent, beside "dsn_not_sent"), and absent when there was none.

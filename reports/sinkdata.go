@@ -97,7 +97,10 @@ type SinkBounceSource interface {
 // (when src is a SinkMessageSource), its status from the last reply (2xx after the data: delivered; 4xx
 // or a dropped connection: deferred; 5xx: bounced), its path the listener
 // its last attempt reached (as a relay recipient's is the path of its
-// last attempt), and times relative to the first attempt. When src is a
+// last attempt), its category, reason and advice the classifier's
+// reading of the refusal its status comes from (see explainSink; src's
+// own when it is a SinkExplainer, the relay's built-in table otherwise),
+// and times relative to the first attempt. When src is a
 // SinkMessageSource, SinkMessages counts the messages the sink received
 // whole (the distinct messages of the attempts) and SinkAccepted those it
 // answered with 2xx after the data; otherwise both stay 0.
@@ -212,6 +215,13 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		}
 	}
 	d.SinkMessages, d.SinkAccepted = len(received), len(accepted)
+	// Each refusal explained as the web UI's sink pages explain it, with
+	// the same classifier (relay.ExplainSinkReply): a category, a reason
+	// and what to do in every format, as a relay's recipient has them.
+	x := sinkExplainer(src)
+	for _, r := range d.Recipients {
+		r.explainSink(x)
+	}
 	if bs, ok := src.(SinkBounceSource); ok {
 		bounces, err := bs.AllBounces(ctx)
 		if err != nil {

@@ -42,8 +42,8 @@ func TestFromSinkNamesMessages(t *testing.T) {
 		{"csv", csv.String(), "\n4,b@x.test,x.test,bounced,mx,"},
 		{"csv", csv.String(), "\n,c@x.test,x.test,bounced,mx,"},
 		{"csv", csv.String(), "\n,d@x.test,x.test,bounced,mx,"},
-		{"text", text.String(), "\nb@x.test (message 4): bounced\n"},
-		{"text", text.String(), "\nd@x.test: bounced\n"},
+		{"text", text.String(), "\nb@x.test (message 4): bounced, unclassified\n"},
+		{"text", text.String(), "\nd@x.test: bounced, unclassified\n"},
 		{"json", js.String(), `"message": "4",`},
 	} {
 		if !strings.Contains(c.out, c.want) {

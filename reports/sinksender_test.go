@@ -64,7 +64,7 @@ func TestFromSinkPerSender(t *testing.T) {
 	if err := WriteText(&text, d); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(text.String(), "\na@x.test (from news@s.test): deferred\n") {
+	if !strings.Contains(text.String(), "\na@x.test (from news@s.test): deferred, policy\n") {
 		t.Errorf("the text report does not name the deferred sender:\n%s", text.String())
 	}
 	if err := WriteJSON(&js, d); err != nil {

@@ -34,7 +34,7 @@ func TestSinkRecipientNamedBySession(t *testing.T) {
 		out[f] = html.UnescapeString(b.String())
 	}
 	for _, c := range []struct{ format, want string }{
-		{"text", "\ngone@x.test (session 12): bounced\n"},
+		{"text", "\ngone@x.test (session 12): bounced, invalid-recipient\n"},
 		{"html", "gone@x.test<br><small>session 12</small>"},
 		{"html", "ok@x.test<br><small>message 3</small>"},
 		{"junit", `<testcase name="gone@x.test" classname="session.12">`},

@@ -6,10 +6,12 @@ import (
 )
 
 // why is the plain-language reason for a recipient not delivered, and
-// what to do: the relay's classification when the log has it, else one
-// read from its last reply's class and enhanced status code, saying that
-// it is (a sink's record, and a recipient still queued, have no
-// category). It is "" for a delivered recipient.
+// what to do: the relay's classification when the log has it (on a
+// sink's record, the classifier's reading of its refusal: explainSink),
+// else one read from its last reply's class and enhanced status code,
+// saying that it is (a recipient still queued, and on a sink's record one
+// whose last attempt got no refusal to classify, have no category). It
+// is "" for a delivered recipient.
 func (r *Recipient) why() (reason, advice string) {
 	if r.Status == "delivered" {
 		return "", ""
@@ -54,7 +56,7 @@ func (r *Recipient) ownWhy() (reason, advice string) {
 			"run the report again once the queue has worked; relaylab queue show says what the recipient waits for"
 	}
 	a := r.Attempts[len(r.Attempts)-1]
-	const from = "read from the last reply: no category was recorded, as on a sink's record, which holds the replies and not the relay's classification"
+	const from = "read from the last reply: no category was recorded (on a sink's record, only a 4xx or 5xx refusal has one)"
 	switch c := a.Code / 100; {
 	case a.Code == 0:
 		reason, advice = "the last attempt got no reply: the connection failed, was dropped or timed out",

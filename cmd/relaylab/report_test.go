@@ -125,7 +125,7 @@ func TestReportSinkOnlyStore(t *testing.T) {
 		{"text", "the recipients and attempts are as the sink saw them"},
 		// Refused before the data: named by its session. Each reply a
 		// directive chose says which.
-		{"text", "\n550@example.test (session 3): bounced\n"},
+		{"text", "\n550@example.test (session 3): bounced, invalid-recipient\n"},
 		{"text", "552 5.3.4 Rejected by the relaylab sink (asked for by a directive) (by directive dot552)\n"},
 		{"json", `"sink_sessions": 3,`},
 		{"json", `"sink_accepted": 1,`},
@@ -136,14 +136,14 @@ func TestReportSinkOnlyStore(t *testing.T) {
 		{"html", "3 sink sessions, 1 sink messages accepted of 2 received."},
 		{"html", "<h3>Sink replies (stage, code)</h3>"},
 		{"html", "<td>data-end 250</td>"},
-		{"html", "2 recipient(s) not delivered without a category (a sink's record gives none)"},
+		{"html", "invalid-recipient<br><small>the mailbox does not exist</small>"},
 		// The message column is the sink's number for the message the
 		// recipient's last attempt left (its "Message accepted as 1"),
 		// empty for one refused before the data.
 		{"csv", "\n1,app@example.test,example.test,delivered,mx,,1,250 2.0.0 Message accepted as 1"},
-		{"csv", "\n2,dot552@example.test,example.test,bounced,mx,,1,552 "},
-		{"csv", "\n,550@example.test,example.test,bounced,mx,,1,550 5.1.1 "},
-		{"text", "\ndot552@example.test (message 2): bounced\n"},
+		{"csv", "\n2,dot552@example.test,example.test,bounced,mx,message-too-big,1,552 "},
+		{"csv", "\n,550@example.test,example.test,bounced,mx,invalid-recipient,1,550 5.1.1 "},
+		{"text", "\ndot552@example.test (message 2): bounced, message-too-big\n"},
 		{"json", `"message": "1",`},
 		{"html", "<small>message 2</small>"},
 		{"junit", `<testsuite name="relaylab" tests="3" failures="2">`},

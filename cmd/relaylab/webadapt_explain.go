@@ -3,7 +3,6 @@ package main
 import (
 	"regexp"
 	"strconv"
-	"sync"
 
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/web"
@@ -13,39 +12,23 @@ import (
 // sink's pages explain a refusal as the sender under test would conclude
 // it, with this table where no relay of serve gives its own, and send
 // explains the refusals it met with it.
-var builtinClassifier = sync.OnceValues(func() (*relay.Classifier, error) { return relay.NewClassifier(nil) })
+var builtinClassifier = relay.BuiltinClassifier
 
 // relayStage names a sink stage as the relay names the same moment: the
 // reply to the final dot is the relay's "dot", and a reply before any
 // command (the sink's "connect") is the relay's "greeting".
-func relayStage(stage string) string {
-	switch stage {
-	case "data-end":
-		return "dot"
-	case "connect":
-		return "greeting"
-	}
-	return stage
-}
+func relayStage(stage string) string { return relay.SinkStage(stage) }
 
 // explainReply is the classifier's verdict on a 4xx or 5xx reply the sink
 // gave at its stage; ok is false for any other reply (or none). A reply a
 // rule or directive asked for is explained too: the sender cannot tell.
 // The classifier is the relay's own where serve runs one (with its
 // configuration's classify rules, as its queue pages judge replies), the
-// built-in table otherwise.
+// built-in table otherwise. relay.ExplainSinkReply is the one reading of
+// a sink's reply: relaylab report and expect explain a sink's record with
+// it too (reports.FromSink).
 func (a sinkAdapter) explainReply(stage string, code int, enhanced, text string) (relay.Verdict, bool) {
-	if code < 400 || code > 599 {
-		return relay.Verdict{}, false
-	}
-	c := a.classify
-	if c == nil {
-		var err error
-		if c, err = builtinClassifier(); err != nil {
-			return relay.Verdict{}, false
-		}
-	}
-	return c.Classify(relay.Reply{Stage: relayStage(stage), Code: code, Enhanced: enhanced, Text: text}), true
+	return relay.ExplainSinkReply(a.classify, stage, code, enhanced, text)
 }
 
 // replyLineRE reads a server line of a transcript: "550 5.7.1 text".
