@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/emersion/go-msgauth/authres"
 	"golang.org/x/net/idna"
 
 	"github.com/relaylab/relaylab/internal/resolver"
@@ -24,7 +23,8 @@ type AuthResults struct {
 	DMARC DMARCEval       `json:"dmarc"`
 	From  string          `json:"from,omitempty"` // the RFC5322.From domain
 	// Header is a complete "Authentication-Results: relaylab; ..." field
-	// (RFC 8601), without the trailing CRLF, ready to prepend.
+	// (RFC 8601) on one line, without the trailing CRLF, ready to prepend
+	// (see authresults.go).
 	Header string `json:"header"`
 }
 
@@ -81,28 +81,12 @@ func VerifyMessageAs(ctx context.Context, r resolver.Resolver, authservID string
 		ar.From = from
 		ar.DMARC = EvalDMARC(ctx, r, discardLogger(), DMARCInput{From: ar.From, SPFDomain: spfDomain, SPFResult: ar.SPF.Result, DKIMPasses: passes})
 	}
-	ar.Header = "Authentication-Results: " + authres.Format(authservID, ar.results(mailFrom, helo))
+	// See authresults.go for what the field holds.
+	rs := []resinfo{ar.spfResult(authservID, mailFrom, helo)}
+	rs = append(rs, ar.dkimResults(signatureTags(msg.Header, maxDKIMSignatures))...)
+	rs = append(rs, ar.dmarcResult())
+	ar.Header = "Authentication-Results: " + formatAuthResults(authservID, rs)
 	return ar, nil
-}
-
-func (ar AuthResults) results(mailFrom, helo string) []authres.Result {
-	var res []authres.Result
-	spfRes := &authres.SPFResult{Value: authres.ResultValue(ar.SPF.Result), From: mailFrom}
-	if mailFrom == "" {
-		spfRes.From, spfRes.Helo = "", helo
-	}
-	if spfRes.Value == "" {
-		spfRes.Value = authres.ResultNone
-	}
-	res = append(res, spfRes)
-	if len(ar.DKIM) == 0 {
-		res = append(res, &authres.DKIMResult{Value: authres.ResultNone})
-	}
-	for _, d := range ar.DKIM {
-		res = append(res, &authres.DKIMResult{Value: authres.ResultValue(d.Result), Domain: d.Domain, Reason: d.Error})
-	}
-	res = append(res, &authres.DMARCResult{Value: authres.ResultValue(ar.DMARC.Result), From: ar.From, Reason: ar.DMARC.Error})
-	return res
 }
 
 // FromDomain is the domain of a message's single From address (RFC 7489

@@ -36,14 +36,45 @@ func (d DKIMConfig) validate(k string) error {
 	if _, err := dkimDomain(d.Domain); err != nil {
 		return config.Errorf(k+".domain", "%v", err)
 	}
-	switch {
-	case d.Selector == "" || strings.ContainsAny(d.Selector, " .@"):
-		return config.Errorf(k+".selector", "%q is not a selector (one DNS label such as s2026)", d.Selector)
-	case d.KeyFile == "":
+	if err := CheckSelector(d.Selector); err != nil {
+		return config.Errorf(k+".selector", "the selector of %s's key: %v", d.Domain, err)
+	}
+	if d.KeyFile == "" {
 		return config.Errorf(k+".key_file", "a DKIM key file is required (make one with `relaylab dkim keygen`)")
 	}
 	if _, err := loadDKIMKey(d.KeyFile); err != nil {
 		return config.Errorf(k+".key_file", "%v", err)
+	}
+	return nil
+}
+
+// CheckSelector checks a selector the relay signs with (s=, and the
+// name SELECTOR._domainkey.DOMAIN its key is published at): one DNS label
+// of letters, digits and hyphens that neither starts nor ends with a
+// hyphen, at most 63 octets. RFC 6376 3.1 makes a selector a sub-domain,
+// RFC 5321 4.1.2's Let-dig [Ldh-str], so an underscore or any other
+// character, which DNS itself would store, makes a signature that
+// verifiers which check the grammar may refuse. A selector of several
+// labels (RFC 6376 3.1 allows them) is refused too: the relay names keys
+// by one.
+func CheckSelector(s string) error {
+	const want = "give one DNS label of letters, digits and hyphens, such as s2026"
+	switch {
+	case s == "":
+		return fmt.Errorf("no selector: %s", want)
+	case strings.Contains(s, "."):
+		return fmt.Errorf("%q is not one DNS label: %s", s, want)
+	case len(s) > 63:
+		// RFC 1035 2.3.4: a label is at most 63 octets.
+		return fmt.Errorf("%q is %d characters long, and a DNS label holds at most 63 (RFC 1035 2.3.4): %s", s, len(s), want)
+	case s[0] == '-' || s[len(s)-1] == '-':
+		return fmt.Errorf("%q starts or ends with a hyphen, which a selector may not (RFC 6376 3.1: a sub-domain, RFC 5321 Ldh-str): %s", s, want)
+	}
+	for _, c := range s {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' {
+			continue
+		}
+		return fmt.Errorf("%q holds %q: a selector is a sub-domain of letters, digits and hyphens (RFC 6376 3.1, after RFC 5321 Let-dig and Ldh-str), so a signature with it is malformed and a verifier that checks the grammar may refuse it (dkim=permerror): %s", s, c, want)
 	}
 	return nil
 }
@@ -105,6 +136,9 @@ func newDKIMSigner(cfgs []DKIMConfig, log *slog.Logger) (*dkimSigner, error) {
 		key, err := loadDKIMKey(c.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("relay: DKIM key for %s: %w", c.Domain, err)
+		}
+		if w := KeyFileExposed(c.KeyFile); w != "" {
+			log.Warn("relay: "+w, "file", c.KeyFile, "domain", c.Domain)
 		}
 		if err := s.add(c.Domain, dkimKey{selector: c.Selector, signer: key}); err != nil {
 			return nil, fmt.Errorf("relay: DKIM key for %s: %w", c.Domain, err)
@@ -170,7 +204,21 @@ func DNSRecord(key crypto.Signer) (string, error) {
 // message is still deliverable).
 func (s *dkimSigner) Sign(sender string, data []byte) []byte {
 	domain := strings.ToLower(domainOf(sender))
-	if m, err := mail.ReadMessage(bytes.NewReader(data)); err == nil && m.Header.Get("From") != "" {
+	m, err := mail.ReadMessage(bytes.NewReader(data))
+	if err == nil && len(m.Header["From"]) > 1 {
+		// RFC 5322 3.6 allows one From field. Receivers refuse mail with
+		// more (Gmail does), and DMARC cannot tell which author to check
+		// (RFC 7489 6.6.1); a signature would vouch for a From the reader
+		// may be shown that is not the signer's (RFC 6376 8.15). The
+		// submission listener should refuse such mail; this catches
+		// what comes in another way (HTTP, the CLI, a queue from before).
+		if s.signsAny(sender, m.Header["From"]) {
+			s.log.Warn(fmt.Sprintf("relay: not signing a message with %d From fields: RFC 5322 3.6 allows one, and receivers such as Gmail refuse such mail, signed or not; the sender must write one From field", len(m.Header["From"])),
+				"sender", sender, "from", strings.Join(m.Header["From"], " | "))
+		}
+		return data
+	}
+	if err == nil && m.Header.Get("From") != "" {
 		// The display name's encoded-words are not decoded: a name in
 		// windows-1252 made the From unreadable, and the message was
 		// signed for the envelope domain, which does not align.
@@ -187,7 +235,7 @@ func (s *dkimSigner) Sign(sender string, data []byte) []byte {
 		return data
 	}
 	var out bytes.Buffer
-	err := dkim.Sign(&out, bytes.NewReader(data), &dkim.SignOptions{
+	err = dkim.Sign(&out, bytes.NewReader(data), &dkim.SignOptions{
 		Domain: domain, Selector: k.selector, Signer: k.signer,
 		HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
 		HeaderKeys: signedFields(data),
@@ -197,6 +245,26 @@ func (s *dkimSigner) Sign(sender string, data []byte) []byte {
 		return data
 	}
 	return out.Bytes()
+}
+
+// signsAny reports whether the relay has a key for the domain of the
+// sender or of an address in one of the From fields: whether leaving the
+// message unsigned is worth a word.
+func (s *dkimSigner) signsAny(sender string, froms []string) bool {
+	domains := []string{domainOf(sender)}
+	for _, f := range froms {
+		if as, err := fromAddressParser.ParseList(f); err == nil {
+			for _, a := range as {
+				domains = append(domains, domainOf(a.Address))
+			}
+		}
+	}
+	for _, d := range domains {
+		if _, _, ok := s.keyFor(strings.ToLower(d)); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // fromAddressParser reads the From field without decoding its display

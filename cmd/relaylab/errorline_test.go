@@ -18,7 +18,7 @@ func TestErrorNamesCommandOnce(t *testing.T) {
 	}{
 		{[]string{"dkim", "keygen", "--domain", "example.test", "--selector", "s1", "--type", "dsa", "--out", out}, "relaylab dkim keygen: --type \"dsa\": want rsa or ed25519\n"},
 		{[]string{"dkim", "keygen", "--domain", "example.test"}, "relaylab dkim keygen: --domain, --selector and --out are required\n"},
-		{[]string{"dkim", "sign"}, "relaylab dkim: the one action is keygen\n"},
+		{[]string{"dkim", "sign"}, "relaylab dkim: no action \"sign\": dkim takes keygen or check (relaylab dkim --help)\n"},
 	} {
 		code, _, errOut := runIn(t, context.Background(), tc.args...)
 		if code != 2 || !strings.HasSuffix(errOut, tc.want) {

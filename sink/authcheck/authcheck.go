@@ -56,10 +56,8 @@ func WithResolver(r resolver.Resolver) sink.Verifier { return &verifier{r: r} }
 func (v *verifier) Verify(ctx context.Context, ip netip.Addr, helo, mailFrom string, raw []byte) (sink.AuthResult, error) {
 	if v.err != nil {
 		// RFC 8601 2.7: temperror when a check could not be completed.
-		res := []authres.Result{&authres.SPFResult{Value: authres.ResultTempError, Reason: v.err.Error()},
-			&authres.DKIMResult{Value: authres.ResultTempError}, &authres.DMARCResult{Value: authres.ResultTempError}}
 		return sink.AuthResult{SPF: "temperror", DKIM: "temperror", DMARC: "temperror",
-			Header: "Authentication-Results: " + authres.Format("relaylab", res)}, nil
+			Header: probe.UncheckedHeader("relaylab", authres.ResultTempError, v.err.Error())}, nil
 	}
 	ar, err := probe.VerifyMessage(ctx, v.r, ip, helo, mailFrom, raw)
 	if err != nil {

@@ -6,11 +6,13 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"strings"
 	"testing"
 
+	"github.com/emersion/go-msgauth/authres"
 	"github.com/emersion/go-msgauth/dkim"
 
 	"github.com/relaylab/relaylab/internal/dnstest"
@@ -37,6 +39,22 @@ func TestNoResolverIsTemperror(t *testing.T) {
 	}
 	if got.SPF != "temperror" || got.DKIM != "temperror" || got.DMARC != "temperror" || !strings.HasPrefix(got.Header, "Authentication-Results: relaylab;") {
 		t.Errorf("got %+v, want temperror everywhere and an Authentication-Results header", got)
+	}
+	// One field that go-msgauth reads back, whatever the reason holds
+	// (the resolver's error for no /etc/resolv.conf has a ";"): three
+	// results, each temperror.
+	for _, v := range []*verifier{v.(*verifier), {err: errors.New("resolver: no servers configured and no /etc/resolv.conf; pass a server such as 127.0.0.1:53")}} {
+		got, err := v.Verify(context.Background(), loopback, "client.test", "a@sinkauth.test", []byte("From: <a@sinkauth.test>\r\n\r\nHi.\r\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, results, err := authres.Parse(strings.TrimPrefix(got.Header, "Authentication-Results: "))
+		if err != nil || id != "relaylab" || len(results) != 3 {
+			t.Fatalf("header %q parses to %q, %d results, %v", got.Header, id, len(results), err)
+		}
+		if r, ok := results[0].(*authres.SPFResult); !ok || r.Value != authres.ResultTempError || !strings.Contains(got.Header, "resolver") {
+			t.Errorf("spf result %+v of %q, want temperror with the resolver's error", results[0], got.Header)
+		}
 	}
 }
 

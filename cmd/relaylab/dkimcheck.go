@@ -1,0 +1,391 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/relaylab/relaylab/internal/resolver"
+	"github.com/relaylab/relaylab/internal/textsafe"
+	"github.com/relaylab/relaylab/probe"
+	"github.com/relaylab/relaylab/relay"
+)
+
+// dkimCheckFlags are the flags of dkim check.
+type dkimCheckFlags struct {
+	config, key      *string
+	timeout          *time.Duration
+	resolvers, zones multiFlag
+	domain, selector string // --domain and --selector, shared with keygen
+}
+
+// dkimCheckOnly are the flags that only dkim check takes.
+var dkimCheckOnly = []string{"config", "key", "resolver", "zone", "timeout"}
+
+func (c *dkimCheckFlags) add(fs *flag.FlagSet) {
+	c.config = fs.String("config", "", "check: the configuration file whose relay.dkim keys to check (and whose relay.resolvers to ask)")
+	c.key = fs.String("key", "", "check: the private key file the relay signs --domain's mail with (PEM, as relay.dkim's key_file)")
+	fs.Var(&c.resolvers, "resolver", "check: a DNS server IP:PORT to ask (repeatable; default: relay.resolvers of --config, else /etc/resolv.conf)")
+	fs.Var(&c.zones, "zone", "check: serve this zone file, or every *.zone file of this directory, on 127.0.0.1 and ask only that server (repeatable; not with --resolver)")
+	c.timeout = fs.Duration("timeout", 3*time.Second, "check: time allowed for one DNS query: more than 0, at most 1m")
+}
+
+// dkimCheckKey is one key the relay signs with.
+type dkimCheckKey struct {
+	domain, selector, file string
+	// source says where it was named: relay.dkim[0], or --key.
+	source string
+}
+
+// dkimKeyReport is what dkim check found of one key.
+type dkimKeyReport struct {
+	key      dkimCheckKey
+	name     string // SELECTOR._domainkey.DOMAIN
+	kind     string // "ed25519", "rsa, 2048 bits"; "" when the file is not a key
+	status   probe.Status
+	findings []probe.Finding
+	// publish is the record line to publish, when the one in DNS must
+	// change (or there is none).
+	publish string
+}
+
+// dkimCheck is dkim check.
+func dkimCheck(ctx context.Context, e *env, c dkimCheckFlags) error {
+	if *c.timeout <= 0 || *c.timeout > maxProbeTimeout {
+		return usageError("dkim check: --timeout %s: give a time more than 0 and at most %s, such as 3s, for one DNS query", *c.timeout, maxProbeTimeout)
+	}
+	if len(c.zones) > 0 && len(c.resolvers) > 0 {
+		return usageError("dkim check: --zone and --resolver together: --zone serves its zones on 127.0.0.1 and asks only that server; give one or the other")
+	}
+	keys, servers, err := c.keys()
+	if err != nil {
+		return err
+	}
+	if len(c.resolvers) > 0 {
+		servers = nil // --resolver before relay.resolvers
+		for _, s := range c.resolvers {
+			n, err := resolver.NormalizeServer(s)
+			if err != nil {
+				return usageError("dkim check: --resolver: %v", err)
+			}
+			servers = append(servers, n)
+		}
+	}
+	if len(c.zones) > 0 {
+		srv, err := serveZones(c.zones)
+		if err != nil {
+			return usageError("dkim check: %v", err)
+		}
+		defer srv.Close()
+		servers = []string{srv.Addr}
+	}
+	r, err := resolver.New(resolver.Options{Servers: servers, Timeout: *c.timeout, CacheSize: -1})
+	if err != nil {
+		return usageError("dkim check: %v", err)
+	}
+	reps := make([]dkimKeyReport, len(keys))
+	for i, k := range keys {
+		reps[i] = checkDKIMKey(ctx, r, k)
+	}
+	if err := writeDKIMReports(e.stdout, reps, r.Servers()); err != nil {
+		return err
+	}
+	var failed, unknown []string
+	for _, rep := range reps {
+		switch rep.status {
+		case probe.StatusError:
+			failed = append(failed, rep.name)
+		case probe.StatusUnknown:
+			unknown = append(unknown, rep.name)
+		}
+	}
+	switch {
+	case len(failed) > 0:
+		return &exitError{code: 1, err: fmt.Errorf("dkim check: receivers cannot verify the relay's signatures under %s: publish the records above", strings.Join(failed, ", "))}
+	case len(unknown) > 0:
+		return &exitError{code: exitUnchecked, err: fmt.Errorf("dkim check: could not look up %s (see above): whether receivers can verify those keys is not known; check --resolver", strings.Join(unknown, ", "))}
+	}
+	return nil
+}
+
+// keys are the keys to check, and the servers the configuration names
+// (relay.resolvers).
+func (c dkimCheckFlags) keys() ([]dkimCheckKey, []string, error) {
+	given := c.domain != "" || c.selector != "" || *c.key != ""
+	if given && (c.domain == "" || c.selector == "" || *c.key == "") {
+		return nil, nil, usageError("dkim check: --domain, --selector and --key go together: they name one key to check")
+	}
+	if !given && *c.config == "" {
+		return nil, nil, usageError("dkim check: give --config FILE to check its relay.dkim keys, or --domain, --selector and --key to check one")
+	}
+	var servers []string
+	var keys []dkimCheckKey
+	if *c.config != "" {
+		cfg, err := loadConfig(*c.config)
+		if err != nil {
+			return nil, nil, err
+		}
+		servers = cfg.Relay.Resolvers
+		if !given {
+			for i, d := range cfg.Relay.WithDefaults().DKIM {
+				keys = append(keys, dkimCheckKey{domain: d.Domain, selector: d.Selector, file: d.KeyFile, source: fmt.Sprintf("relay.dkim[%d]", i)})
+			}
+			if len(keys) == 0 {
+				return nil, nil, usageError("dkim check: %s has no relay.dkim keys: the relay signs nothing, so there is nothing to check (relaylab dkim keygen makes a key)", *c.config)
+			}
+		}
+	}
+	if given {
+		d, err := domainName(c.domain)
+		if err != nil {
+			return nil, nil, usageError("dkim check: --domain %v", err)
+		}
+		if err := relay.CheckSelector(c.selector); err != nil {
+			return nil, nil, usageError("dkim check: --selector %v", err)
+		}
+		keys = append(keys, dkimCheckKey{domain: d, selector: c.selector, file: *c.key, source: "--key"})
+	}
+	return keys, servers, nil
+}
+
+// What receivers do with the relay's signatures, in RFC 6376 6.1.2's and
+// 6.1.3's words, and what follows.
+const (
+	noKey      = `receivers find no key for the relay's signatures ("no key for signature", RFC 6376 6.1.2) and record dkim=permerror or dkim=neutral`
+	noDMARC    = "so the relay's mail passes DMARC only where SPF aligns, and fails the DKIM that Gmail's and Yahoo's bulk-sender rules require"
+	publishFix = "publish the record below"
+)
+
+// badKey is what receivers do with a key record they must ignore, for
+// RFC 6376 6.1.2's reason.
+func badKey(reason string) string {
+	return fmt.Sprintf(`receivers ignore the record and fail the relay's signatures ("%s", RFC 6376 6.1.2), recording dkim=permerror`, reason)
+}
+
+// checkDKIMKey looks up k's record and judges it against k's key.
+func checkDKIMKey(ctx context.Context, r resolver.Resolver, k dkimCheckKey) dkimKeyReport {
+	rep := dkimKeyReport{key: k, name: k.selector + "._domainkey." + k.domain}
+	add := func(sev probe.Severity, code, record, rfc, format string, args ...any) {
+		rep.findings = append(rep.findings, probe.Finding{Check: "dkim", Severity: sev, Code: "dkim." + code,
+			Message: fmt.Sprintf(format, args...), Name: rep.name, Record: record, RFC: rfc})
+	}
+	key, err := readDKIMKey(k.file)
+	if err != nil {
+		add(probe.SevError, "key-file", "", "", "%v, so the relay cannot sign with it: make a key with relaylab dkim keygen", err)
+		rep.status = probe.StatusError
+		return rep
+	}
+	rep.kind = keyKind(key)
+	rep.publish, _ = dkimTXTLine(k.selector, k.domain, key)
+	if w := relay.KeyFileExposed(k.file); w != "" {
+		add(probe.SevWarning, "key-file-mode", "", "", "%s", w)
+	}
+	if rk, ok := key.(*rsa.PrivateKey); ok {
+		switch n := rk.N.BitLen(); {
+		case n < 1024:
+			add(probe.SevError, "weak-key", "", "RFC 8301 3.2", "%s is an RSA key of %d bits: verifiers must not accept signatures made with keys under 1024 bits, and the relay refuses to sign with it: make a 2048-bit key with relaylab dkim keygen and publish its record", k.file, n)
+			rep.publish = ""
+		case n < 2048:
+			add(probe.SevWarning, "short-key", "", "RFC 8301 3.2", "%s is an RSA key of %d bits: allowed, but 2048 bits is the current recommendation; make a 2048-bit key with relaylab dkim keygen when you next rotate", k.file, n)
+		}
+	}
+	judgeDKIMRecord(ctx, r, key, &rep, add)
+	rep.status = probe.StatusOK
+	for _, f := range rep.findings {
+		switch {
+		case f.Severity == probe.SevError:
+			rep.status = probe.StatusError
+		case f.Code == "dkim.dns-error" && rep.status != probe.StatusError:
+			rep.status = probe.StatusUnknown
+		case f.Severity == probe.SevWarning && rep.status == probe.StatusOK:
+			rep.status = probe.StatusWarning
+		}
+	}
+	return rep
+}
+
+// judgeDKIMRecord looks up rep's record and adds what is wrong with it
+// for key; it clears rep.publish when the record is in order.
+func judgeDKIMRecord(ctx context.Context, r resolver.Resolver, key crypto.Signer, rep *dkimKeyReport, add func(sev probe.Severity, code, record, rfc, format string, args ...any)) {
+	k := rep.key
+	txt, err := r.LookupTXT(ctx, rep.name)
+	switch {
+	case errors.Is(err, resolver.ErrNXDomain):
+		add(probe.SevError, "missing", "", "RFC 6376 6.1.2", "there is no %s (NXDOMAIN): %s, %s; %s", rep.name, noKey, noDMARC, publishFix)
+		return
+	case err != nil:
+		add(probe.SevWarning, "dns-error", "", "", "the lookup of %s failed (%v): whether receivers find the key is not known; check the resolver and try again", rep.name, err)
+		rep.publish = ""
+		return
+	}
+	var recs []string
+	for _, s := range txt.Joined() {
+		if strings.Contains(s, "p=") || strings.Contains(s, "v=DKIM1") {
+			recs = append(recs, s)
+		}
+	}
+	switch {
+	case len(txt.Records) == 0:
+		add(probe.SevError, "missing", "", "RFC 6376 6.1.2", "%s exists but has no TXT record: %s, %s; %s", rep.name, noKey, noDMARC, publishFix)
+		return
+	case len(recs) == 0:
+		add(probe.SevError, "missing", strings.Join(txt.Joined(), " | "), "RFC 6376 6.1.2", "%s has TXT records, but none is a DKIM key record (none has p= or v=DKIM1): %s, %s; %s", rep.name, noKey, noDMARC, publishFix)
+		return
+	case len(recs) > 1:
+		add(probe.SevError, "multiple", strings.Join(recs, " | "), "RFC 6376 3.6.2.2", "%s has %d key records, and a receiver may pick any of them (or none): the relay's signatures fail wherever it picks another than its key's; keep only the record below", rep.name, len(recs))
+		return
+	}
+	rec := recs[0]
+	parsed, err := probe.ParseDKIMKey(rec)
+	if err != nil {
+		add(probe.SevError, "syntax", rec, "RFC 6376 3.6.1", "the record at %s does not parse (%v): %s, %s; %s instead", rep.name, err, badKey("key syntax error"), noDMARC, publishFix)
+		return
+	}
+	ours := keyType(key)
+	before := len(rep.findings)
+	switch {
+	case parsed.Revoked:
+		add(probe.SevError, "revoked", rec, "RFC 6376 3.6.1", "the record at %s is revoked (empty p=): receivers fail every signature made with selector %s (\"key revoked\", RFC 6376 6.1.2), and the relay still signs %s's mail with it (%s); if the key was retired on purpose, move the relay to a selector whose record publishes its key, else %s",
+			rep.name, k.selector, k.domain, k.source, publishFix)
+	case parsed.KeyType != ours:
+		add(probe.SevError, "key-type", rec, "RFC 6376 3.6.1", "the record at %s publishes a key of type k=%s, but %s is an %s key: %s, %s; %s",
+			rep.name, parsed.KeyType, k.file, ours, badKey("inappropriate key algorithm"), noDMARC, publishFix)
+	case !samePublicKey(rec, key):
+		add(probe.SevError, "key-mismatch", rec, "RFC 6376 6.1.3", "the record at %s publishes another public key than that of %s, the key the relay signs %s's mail with (%s): receivers fail every signature it makes (\"signature did not verify\") and record dkim=fail, %s. The key was likely rotated without its record being updated: %s, or point key_file back at the key the record publishes",
+			rep.name, k.file, k.domain, k.source, noDMARC, publishFix)
+	}
+	if len(parsed.Hashes) > 0 && !slices.Contains(parsed.Hashes, "sha256") {
+		// go-msgauth signs rsa-sha256 and ed25519-sha256.
+		add(probe.SevError, "hash", rec, "RFC 6376 3.6.1", "the record at %s allows only h=%s, and the relay signs with sha256: %s, %s; remove h= or %s",
+			rep.name, strings.Join(parsed.Hashes, ":"), badKey("inappropriate hash algorithm"), noDMARC, publishFix)
+	}
+	if len(parsed.Services) > 0 && !slices.Contains(parsed.Services, "email") && !slices.Contains(parsed.Services, "*") {
+		add(probe.SevError, "service", rec, "RFC 6376 3.6.1", "the record at %s has s=%s, which names neither email nor *: receivers ignore the key for mail and fail the relay's signatures, %s; remove s= or %s",
+			rep.name, strings.Join(parsed.Services, ":"), noDMARC, publishFix)
+	}
+	if slices.Contains(parsed.Flags, "y") {
+		add(probe.SevWarning, "testing", rec, "RFC 6376 3.6.1", "the record at %s has t=y (testing): receivers must treat the relay's mail as they treat unsigned mail (RFC 6376 3.6.1), so a signature that verifies may count for nothing; once signing works, %s (without t=y)",
+			rep.name, publishFix)
+	}
+	if len(rep.findings) == before {
+		rep.publish = ""
+		add(probe.SevInfo, "match", rec, "RFC 6376 3.6.1", "the record at %s publishes the public half of %s (%s): receivers can verify the relay's signatures for %s", rep.name, k.file, rep.kind, k.domain)
+	}
+}
+
+// readDKIMKey reads a private key file as the relay does, whatever its
+// size (the size is judged apart).
+func readDKIMKey(file string) (crypto.Signer, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("the key file cannot be read: %v", err)
+	}
+	key, err := relay.ParsePrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a private key the relay can sign with: %v", file, err)
+	}
+	return key, nil
+}
+
+// keyType is key's k= value: rsa or ed25519.
+func keyType(key crypto.Signer) string {
+	if _, ok := key.(ed25519.PrivateKey); ok {
+		return "ed25519"
+	}
+	return "rsa"
+}
+
+// keyKind is key's type and, for RSA, size, for people.
+func keyKind(key crypto.Signer) string {
+	if rk, ok := key.(*rsa.PrivateKey); ok {
+		return fmt.Sprintf("rsa, %d bits", rk.N.BitLen())
+	}
+	return keyType(key)
+}
+
+// samePublicKey reports whether the p= of record rec (which parses) is
+// key's public half: for RSA, as a DER SubjectPublicKeyInfo or, as some
+// publish it, a bare PKCS#1 key; for Ed25519, the 32 raw bytes (RFC 8463
+// 4.2).
+func samePublicKey(rec string, key crypto.Signer) bool {
+	var p string
+	for _, part := range strings.Split(rec, ";") {
+		if name, val, ok := strings.Cut(part, "="); ok && strings.TrimSpace(name) == "p" {
+			p = strings.Join(strings.Fields(val), "")
+		}
+	}
+	der, err := base64.StdEncoding.DecodeString(p)
+	if err != nil {
+		return false
+	}
+	switch pub := key.Public().(type) {
+	case ed25519.PublicKey:
+		return bytes.Equal(der, pub)
+	case *rsa.PublicKey:
+		if got, err := x509.ParsePKIXPublicKey(der); err == nil {
+			return pub.Equal(got)
+		}
+		if got, err := x509.ParsePKCS1PublicKey(der); err == nil {
+			return pub.Equal(got)
+		}
+	}
+	return false
+}
+
+// writeDKIMReports writes dkim check's report: per key, its status and
+// findings as relaylab probe writes them, and the record to publish.
+func writeDKIMReports(w io.Writer, reps []dkimKeyReport, servers []string) error {
+	worst := probe.StatusOK
+	rank := map[probe.Status]int{probe.StatusOK: 0, probe.StatusWarning: 1, probe.StatusUnknown: 2, probe.StatusError: 3}
+	for _, rep := range reps {
+		if rank[rep.status] > rank[worst] {
+			worst = rep.status
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "relaylab dkim check: %s\n  via %s\n", strings.ToUpper(string(worst)), strings.Join(servers, ", "))
+	for _, rep := range reps {
+		kind := ""
+		if rep.kind != "" {
+			kind = ", " + rep.kind
+		}
+		fmt.Fprintf(&b, "\n%s (%s: %s%s)  %s\n", rep.name, rep.key.source, rep.key.file, kind, rep.status)
+		order := map[probe.Severity]int{probe.SevError: 0, probe.SevWarning: 1, probe.SevInfo: 2}
+		fs := slices.Clone(rep.findings)
+		slices.SortStableFunc(fs, func(a, b probe.Finding) int { return order[a.Severity] - order[b.Severity] })
+		for _, f := range fs {
+			fmt.Fprintf(&b, "  %-7s %s\n", f.Severity, dnsText(f.Message))
+			src := []string{}
+			if f.RFC != "" {
+				src = append(src, f.RFC)
+			}
+			fmt.Fprintf(&b, "          (%s)\n", strings.Join(append(src, f.Code), "; "))
+			if f.Record != "" {
+				fmt.Fprintf(&b, "          record: %s\n", dnsText(f.Record))
+			}
+		}
+		if rep.publish != "" {
+			fmt.Fprintf(&b, "  publish %s\n", rep.publish)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// dnsText is text that may hold what the DNS gave, on one line: line
+// breaks and tabs shown as \n and \t, other control characters escaped.
+func dnsText(s string) string {
+	return textsafe.Escape(strings.NewReplacer("\n", `\n`, "\t", `\t`, "\r", `\r`).Replace(s))
+}
