@@ -105,7 +105,7 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 	if err != nil {
 		c.byNext, c.byWhy = "", "" // the reply is the sink's, not the rule's
 		s.log.Error("sink: storing a message failed", "session", c.id, "err", err)
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "The sink could not store the message; try again later"}
+		return storeFailed(err)
 	}
 	outcome = acceptedAs(outcome, id)
 	if outcome.Code/100 == 2 {
@@ -270,6 +270,19 @@ func acceptedAs(outcome Reply, id int64) Reply {
 // openTranscript stands for the transcript of a session that has not ended
 // in the row its messages write; the whole one replaces it at the end.
 const openTranscript = "0.000 * this session had not ended when its last message was stored (it was still open, or the sink stopped before it ended): a transcript is written when its session ends\n"
+
+// storeFailed is the reply to a message the store did not take: on a
+// full disk RFC 5321's 452, insufficient system storage, with RFC 3463's
+// X.3.1, mail system full, as Postfix answers; otherwise a 451 that says
+// the store failed. Either way nothing was stored.
+func storeFailed(err error) *smtp.SMTPError {
+	if store.DiskFull(err) {
+		return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1},
+			Message: "Insufficient system storage: the sink's store is on a full disk, so nothing was stored; try again later"}
+	}
+	return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+		Message: "The sink could not store the message (its store failed; the sink's log says why), so nothing was stored; try again later"}
+}
 
 // storeMessage writes the message, in one commit with what the session has
 // recorded so far (its attempts, this message's included, and greylist
