@@ -351,7 +351,9 @@ func needVerify(prefix string, rules []Rule, verifyOn bool) error {
 }
 
 // unknownListener says that no listener of ls is named name, which ones
-// are, and what was likely meant; where is the key that defines them.
+// are, and what was likely meant; where is the key that defines them, or
+// "" for the rules of a running sink, whose listeners --listen has added
+// already.
 func unknownListener(name string, ls []ListenerConfig, where string) string {
 	var defined []string
 	near := ""
@@ -365,7 +367,7 @@ func unknownListener(name string, ls []ListenerConfig, where string) string {
 	if near != "" {
 		msg += fmt.Sprintf("; names are case-sensitive: did you mean %q?", near)
 	}
-	if addedName.MatchString(name) {
+	if where != "" && addedName.MatchString(name) {
 		msg += "; a listener that --listen adds (named mx2, mx3, ... by its place) comes after this file is checked, so a rule cannot name it: define it under " + where
 	}
 	return msg

@@ -189,6 +189,9 @@ func parseDirective(seg string) (Directive, string) {
 		if code < 200 || code > 599 {
 			return Directive{}, "reply code " + m[2] + " is not between 200 and 599"
 		}
+		if why := directiveMisfit(code, d.Stage); why != "" {
+			return Directive{}, why
+		}
 		enh := m[3]
 		if enh == "" {
 			enh = defaultEnhanced(code, d.Stage)
@@ -271,6 +274,30 @@ func parseDirective(seg string) (Directive, string) {
 		d.Prob = float64(p) / 100
 	}
 	return d, ""
+}
+
+// directiveMisfit says why a directive's code cannot be sent at stage,
+// or "". A directive sends an odd code on purpose where the session can go
+// on after it, to see how a client takes a reply no server should give
+// (rcpt354, rcpt221, data250, rset354, quit250, dot299): the sink then
+// waits for the next command, as the client may send one. Not where the
+// client and the sink would disagree on what comes next: after the final
+// dot the message is whole, and a 3xx asks for more (the sink would give
+// 250, silently); a 3xx to DATA but 354 is taken as the go-ahead by some
+// clients (RFC 5321 4.2.1: a 3yz asks for more, and a client may look at
+// the class alone), whose message the sink would read as commands. Rules refuse these too (replyMisfit). The reason has no
+// "; " (NotDirective.Note).
+func directiveMisfit(code int, stage Stage) string {
+	if code/100 != 3 {
+		return ""
+	}
+	switch {
+	case stage == StageDataEnd:
+		return "a 3xx cannot answer the final dot (RFC 5321 4.3.2: the message is whole, and gets 250 or a 4xx or 5xx): write a 2xx, 4xx or 5xx, such as dot451"
+	case stage == StageData && code != 354:
+		return "the go-ahead to DATA is 354 (RFC 5321 4.3.2): a client that took " + strconv.Itoa(code) + " for one would send the message, which the sink would read as commands: write data354 for the go-ahead, a 4xx or 5xx to refuse"
+	}
+	return ""
 }
 
 // maxDirectiveDuration caps a directive's delay, tarpit, greylist or

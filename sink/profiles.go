@@ -40,8 +40,9 @@ type profile struct {
 }
 
 type domainMap struct {
-	m *matcher
-	p *profile
+	m   *matcher
+	p   *profile
+	src string // the pattern as written
 }
 
 // sameProfileName says why a second profile named name is refused: it
@@ -53,16 +54,32 @@ func sameProfileName(name, where string, p *profile) string {
 	if p != nil && len(p.domains) > 0 {
 		doms = " (" + strings.Join(p.domains, ", ") + ")"
 	}
+	if p != nil && p.name != name {
+		// GMAIL beside gmail: not a replacement, but one name to whoever
+		// reads "reply by profile gmail" or writes sink.profiles.
+		return fmt.Sprintf("profile %q differs only in case from profile %q, defined in %s%s: profile names ignore case, as sink.profiles and the record of a reply (reply by profile %s) name them. "+
+			"Give this one a name of its own (such as %q); to answer for some of that one's domains, list them in its domains:", name, p.name, where, doms, p.name, strings.ToLower(name)+"-custom")
+	}
 	return fmt.Sprintf("profile %q is defined already, in %s: a second one of that name would replace it for all its domains%s. "+
 		"Give this one a name of its own (such as %q); to answer for some of those domains, list them in its domains: (a profile file's profile that lists a domain takes it over), "+
 		"or map them with sink.profiles", name, where, doms, name+"-custom")
 }
 
-// profileSet finds the profile for a recipient domain.
+// profileSet finds the profile for a recipient domain. forDomain looks
+// in this order, the first that matches wins: sink.profiles' exact
+// domains, then its globs and regexps (the more specific first:
+// mapGlobOrder); then the catalogues' exact domains (a profile file's
+// takes a built-in's over), then their globs and regexps (the profile
+// files' before the built-in's, each in its order). So an exact domain
+// comes before a glob, and what sink.profiles maps before any catalogue,
+// as its mapping is the configuration's own word: "*.test": yahoo takes
+// outlook.test too.
 type profileSet struct {
-	byName map[string]*profile
-	exact  map[string]*profile
-	globs  []domainMap
+	byName   map[string]*profile
+	mapExact map[string]*profile // sink.profiles, lower case
+	mapGlobs []domainMap
+	exact    map[string]*profile
+	globs    []domainMap
 }
 
 // ParseCatalogue reads and checks a profiles file; name is for errors,
@@ -83,6 +100,19 @@ func ParseCatalogue(name string, data []byte) (*Catalogue, error) {
 	for i, p := range cat.Profiles {
 		if p.Name == "" {
 			return nil, config.Locate(name, data, config.Errorf(fmt.Sprintf("profiles[%d].name", i), "a profile needs a name"))
+		}
+		if j := strings.IndexFunc(p.Name, func(r rune) bool { return r <= ' ' || r == 0x7f }); j >= 0 {
+			// The record of a reply says "reply by profile NAME (...)",
+			// and sink.profiles names it: a space would blur where it ends.
+			return nil, config.Locate(name, data, config.Errorf(fmt.Sprintf("profiles[%d].name", i),
+				"%q: a profile's name has no space or control character (octet %d), as the record of a reply names it (reply by profile NAME) and sink.profiles maps domains to it: write %q", p.Name, j+1, strings.Join(strings.Fields(p.Name), "-")))
+		}
+		if len(p.Rules) == 0 {
+			// Its domains would get the sink's normal replies, as
+			// without it: most likely the rules were left out or
+			// mis-indented.
+			return nil, config.Locate(name, data, config.Errorf(fmt.Sprintf("profiles[%d].rules", i),
+				"profile %q has no rules: its recipients would get the sink's normal replies, as if it were not there; give it rules: (a list, as sink.rules), or remove it", p.Name))
 		}
 		for j, d := range p.Domains {
 			if err := checkDomainPattern(d); err != nil {
@@ -108,9 +138,11 @@ func ParseCatalogue(name string, data []byte) (*Catalogue, error) {
 }
 
 // loadProfiles builds the profile set of cfg: the built-in catalogue, then
-// cfg.ProfileFiles (a name defined twice is refused: the second would
-// silently replace the first for all its domains), then cfg.Profiles'
-// domain mappings, which win over the catalogue's.
+// cfg.ProfileFiles (a name defined twice, in any case, is refused: the
+// second would silently replace the first for all its domains; so is a
+// domain two of the files' profiles list), then cfg.Profiles' domain
+// mappings, which win over the catalogues' domains, exact or not
+// (profileSet has the order).
 // Its errors are config.FieldErrors under "sink".
 func loadProfiles(cfg Config) (*profileSet, error) { return profilesUnder("sink", cfg) }
 
@@ -177,7 +209,7 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 		}
 		return prefix + "." + k
 	}
-	ps := &profileSet{byName: map[string]*profile{}, exact: map[string]*profile{}}
+	ps := &profileSet{byName: map[string]*profile{}, mapExact: map[string]*profile{}, exact: map[string]*profile{}}
 	type source struct {
 		key, name string
 		data      []byte
@@ -191,11 +223,17 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 		}
 		cats = append(cats, source{k, f, data})
 	}
-	var domains []struct {
+	mapped := map[string]bool{} // lower-case names sink.profiles maps domains to
+	for _, n := range cfg.Profiles {
+		mapped[strings.ToLower(n)] = true
+	}
+	type listed struct {
 		dom string
 		p   *profile
 	}
-	where := map[string]string{} // profile name: the catalogue that defines it
+	var fileDomains, builtinDomains []listed
+	where := map[string]string{}  // lower-case profile name: the catalogue that defines it
+	claimed := map[string]claim{} // a domain pattern of the profile files: who lists it first
 	for _, c := range cats {
 		cat, err := ParseCatalogue(c.name, c.data)
 		if err != nil {
@@ -205,24 +243,44 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 			// The file's own line and key, after the key that names it.
 			return nil, config.Errorf(c.key, "%v", err)
 		}
+		fail := func(err error) error {
+			err = config.Locate(c.name, c.data, err)
+			if c.key == "" {
+				return err
+			}
+			return config.Errorf(c.key, "%v", err)
+		}
 		if strict && c.key != "" {
 			for i, pc := range cat.Profiles {
 				for j, r := range pc.Rules {
 					if err := fileRuleProblem(i, j, r, cfg, key("verify.enabled"), key("listeners")); err != nil {
-						return nil, config.Errorf(c.key, "%v", config.Locate(c.name, c.data, err))
+						return nil, fail(err)
 					}
 				}
 			}
 		}
 		for i, pc := range cat.Profiles {
-			if w, ok := where[pc.Name]; ok {
-				err := config.Locate(c.name, c.data, config.Errorf(fmt.Sprintf("profiles[%d].name", i), "%s", sameProfileName(pc.Name, w, ps.byName[pc.Name])))
-				if c.key == "" {
-					return nil, err
-				}
-				return nil, config.Errorf(c.key, "%v", err)
+			lname := strings.ToLower(pc.Name)
+			if w, ok := where[lname]; ok {
+				return nil, fail(config.Errorf(fmt.Sprintf("profiles[%d].name", i), "%s", sameProfileName(pc.Name, w, ps.named(pc.Name))))
 			}
-			where[pc.Name] = c.name
+			where[lname] = c.name
+			if c.key != "" {
+				if len(pc.Domains) == 0 && !mapped[lname] {
+					return nil, fail(config.Errorf(fmt.Sprintf("profiles[%d].name", i),
+						"profile %q lists no domains, and sink.profiles maps none to it, so it never answers: list its domains (domains: [example.test, \"*.example.test\"]), or map some to it with sink.profiles", pc.Name))
+				}
+				for j, d := range pc.Domains {
+					k := fmt.Sprintf("profiles[%d].domains[%d]", i, j)
+					id := domainID(d)
+					if cl, ok := claimed[id]; ok && cl.profile != pc.Name {
+						return nil, fail(config.Errorf(k, "%q is listed already by profile %q (%s): two profiles may not claim one domain, as which one answers for it would be a matter of order; keep it in one of them (a domain of a built-in profile may be listed once, to take it over)", d, cl.profile, cl.at))
+					}
+					if _, ok := claimed[id]; !ok {
+						claimed[id] = claim{profile: pc.Name, at: fmt.Sprintf("%s:%d", c.name, config.KeyLine(c.data, k))}
+					}
+				}
+			}
 			rs, _ := compileProfileRules("profile "+pc.Name, pc.Rules)
 			p := &profile{name: pc.Name, rules: rs, domains: pc.Domains}
 			if c.key != "" {
@@ -233,29 +291,39 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 			}
 			ps.byName[pc.Name] = p
 			for _, d := range pc.Domains {
-				domains = append(domains, struct {
-					dom string
-					p   *profile
-				}{d, p})
+				if c.key == "" {
+					builtinDomains = append(builtinDomains, listed{d, p})
+				} else {
+					fileDomains = append(fileDomains, listed{d, p})
+				}
 			}
 		}
 	}
-	for _, d := range domains {
-		ps.add(d.dom, ps.byName[d.p.name])
+	// The built-in's first, so that a file's exact domain takes it over;
+	// the files' globs come first all the same (add appends them, and
+	// they are put before the built-in's below).
+	for _, d := range builtinDomains {
+		ps.add(d.dom, d.p)
 	}
+	builtinGlobs := ps.globs
+	ps.globs = nil
+	for _, d := range fileDomains {
+		ps.add(d.dom, d.p)
+	}
+	ps.globs = append(ps.globs, builtinGlobs...)
 	keys := make([]string, 0, len(cfg.Profiles))
 	for k := range cfg.Profiles {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var globs []domainMap
+	mappedAs := map[string]string{} // lower-case domain: the key that maps it
 	for _, dom := range keys {
 		// Quoted, as a YAML path has it, since a domain holds dots.
 		k := key("profiles") + ".'" + dom + "'"
 		if err := checkDomainPattern(dom); err != nil {
 			return nil, config.Errorf(k, "%v", err)
 		}
-		p := ps.byName[cfg.Profiles[dom]]
+		p := ps.named(cfg.Profiles[dom])
 		if p == nil {
 			return nil, config.Errorf(k, "no profile is named %q (known: %s)", cfg.Profiles[dom], strings.Join(ps.names(), ", "))
 		}
@@ -264,13 +332,58 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 			if err != nil {
 				return nil, config.Errorf(k, "%v", err)
 			}
-			globs = append(globs, domainMap{m, p})
+			ps.mapGlobs = append(ps.mapGlobs, domainMap{m, p, dom})
 			continue
 		}
-		ps.exact[strings.ToLower(dom)] = p
+		low := strings.ToLower(dom)
+		if other, ok := mappedAs[low]; ok && ps.mapExact[low] != p {
+			return nil, config.Errorf(k, "maps the domain %q, as %q does, to another profile (%s, not %s): domains have no case, so one of them would be ignored; keep one", dom, other, p.name, ps.mapExact[low].name)
+		}
+		mappedAs[low] = dom
+		ps.mapExact[low] = p
 	}
-	ps.globs = append(globs, ps.globs...)
+	slices.SortStableFunc(ps.mapGlobs, mapGlobOrder)
 	return ps, nil
+}
+
+// claim is the first profile of the profile files to list a domain
+// pattern, and where (FILE:LINE).
+type claim struct{ profile, at string }
+
+// domainID is what two domain patterns of the profile files are compared
+// by: a glob or a domain in lower case (domains and globs have no case),
+// a regexp as written (lower-casing it would turn \S into \s).
+func domainID(d string) string {
+	if strings.HasPrefix(d, "/") {
+		return d
+	}
+	return strings.ToLower(d)
+}
+
+// mapGlobOrder sorts sink.profiles' globs and regexps, which a YAML
+// mapping gives in no order, the more specific first: by the number of
+// characters other than * and ? (*.corp.test before *.test), then by the
+// pattern. The first that matches a domain chooses its profile.
+func mapGlobOrder(a, b domainMap) int {
+	lit := func(s string) int { return len(s) - strings.Count(s, "*") - strings.Count(s, "?") }
+	if d := lit(b.src) - lit(a.src); d != 0 {
+		return d
+	}
+	return strings.Compare(a.src, b.src)
+}
+
+// named is the profile of that name, in any case (ParseCatalogue and
+// profilesOf refuse two names that differ only in case), or nil.
+func (ps *profileSet) named(name string) *profile {
+	if p, ok := ps.byName[name]; ok {
+		return p
+	}
+	for n, p := range ps.byName {
+		if strings.EqualFold(n, name) {
+			return p
+		}
+	}
+	return nil
 }
 
 // add maps dom to p. ParseCatalogue has compiled the patterns; a regexp is
@@ -283,7 +396,7 @@ func (ps *profileSet) add(dom string, p *profile) {
 			dom = "/(?i)" + dom[1:]
 		}
 		if m, err := compilePattern(dom); err == nil {
-			ps.globs = append(ps.globs, domainMap{m, p})
+			ps.globs = append(ps.globs, domainMap{m, p, dom})
 		}
 		return
 	}
@@ -301,16 +414,38 @@ func (ps *profileSet) names() []string {
 
 // forDomain returns the profile for a (lower-case) domain, or nil.
 func (ps *profileSet) forDomain(dom string) *profile {
+	p, _ := ps.lookup(dom)
+	return p
+}
+
+// domainMatch is how lookup chose a profile for a domain: the pattern
+// that matched it, and whether sink.profiles maps it (or the profile's
+// domains: list it).
+type domainMatch struct {
+	pattern string
+	mapped  bool
+}
+
+// lookup is forDomain, also saying how it chose (Explain says it).
+func (ps *profileSet) lookup(dom string) (*profile, domainMatch) {
 	if ps == nil || dom == "" {
-		return nil
+		return nil, domainMatch{}
+	}
+	if p, ok := ps.mapExact[dom]; ok {
+		return p, domainMatch{dom, true}
+	}
+	for _, g := range ps.mapGlobs {
+		if g.m.match(dom) {
+			return g.p, domainMatch{g.src, true}
+		}
 	}
 	if p, ok := ps.exact[dom]; ok {
-		return p
+		return p, domainMatch{dom, false}
 	}
 	for _, g := range ps.globs {
 		if g.m.match(dom) {
-			return g.p
+			return g.p, domainMatch{g.src, false}
 		}
 	}
-	return nil
+	return nil, domainMatch{}
 }

@@ -175,6 +175,9 @@ type input struct {
 	msgAttempt int          // per Message-ID; 0 before data-end
 	auth       *AuthResult  // data-end with verification on; nil otherwise
 	msg        *contentScan // the message, at data-end; nil before
+	// maybe, when set (Explain), is told of each behaviour decide meets
+	// "with probability p" instead of rolling for it (Sink.draw).
+	maybe func(p float64, b Behavior)
 }
 
 // matches reports whether every condition of r holds, except probability.

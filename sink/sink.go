@@ -271,7 +271,13 @@ func (s *Sink) SetRules(rules []Rule) error {
 	}
 	for i, r := range rules {
 		if r.Listener != "" && s.listenerNamed(r.Listener) == nil {
-			return config.Errorf(fmt.Sprintf("sink.rules[%d].listener", i), "no listener is named %q", r.Listener)
+			// As the configuration file's check says it (Validate), with
+			// the listeners running now, --listen's included.
+			ls := make([]ListenerConfig, len(s.listeners))
+			for j, l := range s.listeners {
+				ls[j] = l.cfg
+			}
+			return config.Errorf(fmt.Sprintf("sink.rules[%d].listener", i), "%s", unknownListener(r.Listener, ls, ""))
 		}
 	}
 	if err := sizeNeverMatches("sink", rules, s.cfg.Listeners); err != nil {
@@ -445,6 +451,17 @@ func (s *Sink) chance(p float64, in *input, what string) bool {
 	return float64(x>>11)/(1<<53) < p
 }
 
+// draw is chance for decide, which meets b "with probability p": for
+// Explain (in.maybe set), which does not roll, it notes b and says no, so
+// that decide goes on to what answers otherwise.
+func (s *Sink) draw(p float64, in *input, what string, b Behavior) bool {
+	if in.maybe != nil && p > 0 && p < 1 {
+		in.maybe(p, b)
+		return false
+	}
+	return s.chance(p, in, what)
+}
+
 // decide picks the behaviour at one stage: the recipient's directives
 // first, then the rules, then the provider profile of the recipient's
 // domain. None matching: the normal reply.
@@ -456,20 +473,23 @@ func (s *Sink) decide(in *input, ds []Directive) Behavior {
 		if d.Times > 0 && in.attempt > d.Times {
 			return Behavior{Rule: "directive " + d.Text + " (done)", usedUp: usedUp{d.Text, d.Times, in.attempt}}
 		}
-		if d.Prob > 0 && !s.chance(d.Prob, in, "directive "+d.Text) {
-			continue
-		}
 		b := d.Behavior
 		b.By = b.Rule
+		if d.Prob > 0 && !s.draw(d.Prob, in, "directive "+d.Text, b) {
+			continue
+		}
 		return b
 	}
 	for i, r := range *s.rules.Load() {
-		if r.matches(in) && (r.prob <= 0 || r.prob >= 1 || s.chance(r.prob, in, ruleDraw(i, r.src.Name))) {
-			b := r.behavior
-			b.By = ruleOrigin("sink.rules", i, r.src.Name)
-			if r.content != nil {
-				b.Matched = in.msg.what(r)
-			}
+		if !r.matches(in) {
+			continue
+		}
+		b := r.behavior
+		b.By = ruleOrigin("sink.rules", i, r.src.Name)
+		if r.content != nil {
+			b.Matched = in.msg.what(r)
+		}
+		if r.prob <= 0 || r.prob >= 1 || s.draw(r.prob, in, ruleDraw(i, r.src.Name), b) {
 			return b
 		}
 	}
@@ -498,12 +518,15 @@ func (s *Sink) decide(in *input, ds []Directive) Behavior {
 // recipient in dom.
 func (s *Sink) profileRule(p *profile, dom string, in *input) (Behavior, bool) {
 	for i, r := range p.rules {
-		if r.matches(in) && s.chance(r.prob, in, "profile "+p.name+" "+strconv.Itoa(i)) {
-			b := r.behavior
-			b.By = "profile " + p.name + " (" + p.in + "domain " + dom + "), " + ruleOrigin("rules", i, r.src.Name)
-			if r.content != nil {
-				b.Matched = in.msg.what(r)
-			}
+		if !r.matches(in) {
+			continue
+		}
+		b := r.behavior
+		b.By = "profile " + p.name + " (" + p.in + "domain " + dom + "), " + ruleOrigin("rules", i, r.src.Name)
+		if r.content != nil {
+			b.Matched = in.msg.what(r)
+		}
+		if r.prob <= 0 || r.prob >= 1 || s.draw(r.prob, in, "profile "+p.name+" "+strconv.Itoa(i), b) {
 			return b, true
 		}
 	}
