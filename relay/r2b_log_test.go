@@ -72,9 +72,10 @@ func TestR2BOutcomeLog(t *testing.T) {
 	}{
 		{"relay: delivered", "ok@r.test", map[string]any{"path": "primary", "host": host, "attempts": 1.0, "reply": "250 2.0.0 Roger, accepting mail from <>"}},
 		{"relay: deferred", "later@r.test", map[string]any{"attempts": 1.0, "reply": "451 4.3.0 try later", "category": "service-unavailable", "enhanced": "4.3.0",
-			"next_attempt": epoch.Add(time.Minute).Format(time.RFC3339)}},
+			"next_attempt": epoch.Add(time.Minute).Format(time.RFC3339), "advice": "nothing; it is retried. If it lasts for hours, tell the receiver's postmaster"}},
 		{"relay: expired", "later@r.test", map[string]any{"attempts": 2.0, "category": "service-unavailable", "reason": "the maximum number of attempts was reached"}},
-		{"relay: bounced", "gone@r.test", map[string]any{"host": host, "reply": "550 5.1.1 no such user", "category": "invalid-recipient", "enhanced": "5.1.1", "suppressed": true}},
+		{"relay: bounced", "gone@r.test", map[string]any{"host": host, "reply": "550 5.1.1 no such user", "category": "invalid-recipient", "enhanced": "5.1.1", "suppressed": true,
+			"reason": "the mailbox does not exist", "advice": "remove the address from your list"}},
 	}
 	for _, w := range want {
 		ls := byState[w.msg]

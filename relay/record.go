@@ -253,8 +253,9 @@ type outcomeLine struct {
 // deferral: the recipient, the message, the path and the server (name,
 // address and port, as Postfix writes them), the attempts, the time since
 // the message came, and the reply; and for a failure its category and
-// enhanced code, the next attempt of a deferral, and whether the address
-// was suppressed. It reads nothing from the store.
+// enhanced code, the next attempt of a deferral, whether the address was
+// suppressed, and the reason and advice of a deferral or a bounce (why
+// an expiry gave up, for an expiry). It reads nothing from the store.
 func (r *Relay) logOutcomes(j *job, msg messageRow, results []result, log []attempt, lines []outcomeLine, now time.Time) {
 	if len(lines) == 0 || !r.log.Enabled(context.Background(), slog.LevelInfo) {
 		return
@@ -289,6 +290,13 @@ func (r *Relay) logOutcomes(j *job, msg messageRow, results []result, log []atte
 			args = append(args, "next_attempt", l.next.UTC().Format(time.RFC3339))
 		case l.state == StateExpired:
 			args = append(args, "reason", l.why)
+		}
+		if v := res.verdict; (l.state == StateDeferred || l.state == StateBounced) && v.Reason != "" {
+			// As queue show says it: what the reply means and what to do.
+			args = append(args, "reason", v.Reason)
+			if v.Advice != "" {
+				args = append(args, "advice", v.Advice)
+			}
 		}
 		if l.suppressed {
 			args = append(args, "suppressed", true)
