@@ -27,7 +27,7 @@ relaylab store.`)
 	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in --config)")
 	cfgPath := fs.String("config", "", "YAML configuration file")
 	reason := fs.String("reason", "", "add: why the address is suppressed")
-	asJSON := fs.Bool("json", false, "list: print JSON")
+	asJSON := fs.Bool("json", false, "print JSON: the list, or what add or remove did")
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
 	}
@@ -87,12 +87,22 @@ relaylab store.`)
 		if on, err := suppressionOf(ctx, rl, rest[0]); err != nil {
 			return err
 		} else if on != nil {
+			if *asJSON {
+				return printJSON(e, suppressChange{Address: rest[0], Given: given, Changed: false, Entry: on})
+			}
 			fmt.Fprintf(e.stdout, "%s is already on the suppression list, since %s: %s (%s); nothing changed (remove it first to give another reason)\n",
 				rest[0], on.Created.Format(time.RFC3339), on.Reason, suppressionSource(*on))
 			return nil
 		}
 		if err := rl.Suppress(ctx, rest[0], *reason); err != nil {
 			return usageError("%v", strings.TrimPrefix(err.Error(), "relay: "))
+		}
+		if *asJSON {
+			on, err := suppressionOf(ctx, rl, rest[0])
+			if err != nil {
+				return err
+			}
+			return printJSON(e, suppressChange{Address: rest[0], Given: given, Changed: true, Entry: on})
 		}
 		fmt.Fprintf(e.stdout, "suppressed %s: later messages to it are recorded as suppressed and not sent\n", rest[0])
 		if given != rest[0] {
@@ -109,12 +119,31 @@ relaylab store.`)
 		if err != nil {
 			return err
 		}
+		if *asJSON {
+			if err := printJSON(e, suppressChange{Address: rest[0], Given: given, Changed: ok}); err != nil {
+				return err
+			}
+		}
 		if !ok {
 			return &exitError{code: 1, err: fmt.Errorf("%s is not on the suppression list", rest[0])}
+		}
+		if *asJSON {
+			return nil
 		}
 		fmt.Fprintf(e.stdout, "removed %s from the suppression list\n", rest[0])
 		return nil
 	}
+}
+
+// suppressChange is what suppress add or remove did, for --json: the
+// address as the list holds it and as given, whether the list changed
+// (false: add of an address already on it, remove of one not on it), and
+// for add the entry as the list now holds it.
+type suppressChange struct {
+	Address string             `json:"address"`
+	Given   string             `json:"given"`
+	Changed bool               `json:"changed"`
+	Entry   *relay.Suppression `json:"entry,omitempty"`
 }
 
 // suppressAddr checks the address given to suppress add or remove and
