@@ -272,9 +272,10 @@ func (r *Relay) TLSAddr() net.Addr {
 	return r.sub.tlsListener.Addr()
 }
 
-// Shutdown stops accepting submissions, stops claiming work, and waits for
-// deliveries in progress until ctx ends. Recipients still in flight then
-// are retried at the next start.
+// Shutdown stops accepting submissions (a session waiting for a command
+// outside a transaction gets 421 4.3.2 at once), stops claiming work, and
+// waits for deliveries and submission transactions in progress until ctx
+// ends. Recipients still in flight then are retried at the next start.
 func (r *Relay) Shutdown(ctx context.Context) error {
 	var errs []error
 	if r.sub != nil {
@@ -288,12 +289,18 @@ func (r *Relay) Shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		// Out of time: jobs blocked on a server are cut off; their
-		// recipients stay in flight and are tried again at the next start.
-		r.cancelJobs()
-		r.live.closeAll()
-		<-done
-		errs = append(errs, ctx.Err())
+		select {
+		case <-done:
+			// Done as the time ran out: nothing was cut.
+		default:
+			// Out of time: jobs blocked on a server are cut off; their
+			// recipients stay in flight and are tried again at the next
+			// start.
+			r.cancelJobs()
+			r.live.closeAll()
+			<-done
+			errs = append(errs, ctx.Err())
+		}
 	}
 	if r.cancelJobs != nil {
 		r.cancelJobs()

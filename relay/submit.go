@@ -38,17 +38,38 @@ type submission struct {
 	tlsSrv      *smtp.Server
 	listeners   []net.Listener
 	tlsListener net.Listener
+	stops       *stopSet // its connections, for a shutdown (s17fr_submitstop.go)
+	// wg is the relay's, which Shutdown waits on for the deliveries: the
+	// sessions in a transaction drain beside them, under one deadline.
+	wg       *sync.WaitGroup
+	stopOnce sync.Once
 }
 
+// shutdown closes the listeners and answers the idle sessions 421 at once
+// (RFC 5321 3.8); the sessions in a transaction finish on wg until ctx
+// ends, and are then answered 421 or closed. It does not wait.
 func (s *submission) shutdown(ctx context.Context) error {
 	var errs []error
-	for _, srv := range []*smtp.Server{s.srv, s.tlsSrv} {
-		if srv != nil {
-			if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
-				errs = append(errs, err)
+	s.stopOnce.Do(func() {
+		// go-smtp's Shutdown closes its listeners, then waits for its
+		// connections until its context ends: here, at once. Its Close
+		// would cut every session.
+		now, cancel := context.WithCancel(context.Background())
+		cancel()
+		for _, srv := range []*smtp.Server{s.srv, s.tlsSrv} {
+			if srv != nil {
+				if err := srv.Shutdown(now); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, smtp.ErrServerClosed) {
+					errs = append(errs, err)
+				}
 			}
 		}
-	}
+		s.stops.begin()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.stops.drain(ctx)
+		}()
+	})
 	return errors.Join(errs...)
 }
 
@@ -64,9 +85,12 @@ func (r *Relay) listen() (*submission, error) {
 		nets = append(nets, netip.MustParsePrefix(n)) // checked by Validate
 	}
 	fails := &authFailures{clock: r.clock, byAddr: map[netip.Addr]authFailure{}}
+	sub := &submission{stops: newStopSet(), wg: &r.wg}
 	newServer := func() *smtp.Server {
 		s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-			return &session{r: r, conn: c, nets: nets, fails: fails}, nil
+			sess := &session{r: r, conn: c, nets: nets, fails: fails}
+			attach(c.Conn(), sess)
+			return sess, nil
 		}))
 		s.Domain = r.cfg.Hostname
 		s.MaxMessageBytes = r.cfg.MaxMessageBytes
@@ -81,7 +105,6 @@ func (r *Relay) listen() (*submission, error) {
 		s.ErrorLog = log.New(io.Discard, "", 0)
 		return s
 	}
-	sub := &submission{}
 	if r.cfg.Listen != "" {
 		l, err := net.Listen("tcp", r.cfg.Listen)
 		if err != nil {
@@ -89,7 +112,7 @@ func (r *Relay) listen() (*submission, error) {
 		}
 		sub.srv = newServer()
 		sub.listeners = append(sub.listeners, l)
-		go sub.srv.Serve(r.wire(l, tcfg, false, sub.srv))
+		go sub.srv.Serve(sub.stops.listener(r, l, tcfg, false, sub.srv))
 	}
 	if r.cfg.TLSListen != "" {
 		l, err := net.Listen("tcp", r.cfg.TLSListen)
@@ -99,7 +122,7 @@ func (r *Relay) listen() (*submission, error) {
 		}
 		sub.tlsSrv = newServer()
 		sub.tlsListener = l
-		go sub.tlsSrv.Serve(r.wire(l, tcfg, true, sub.tlsSrv))
+		go sub.tlsSrv.Serve(sub.stops.listener(r, l, tcfg, true, sub.tlsSrv))
 	}
 	return sub, nil
 }

@@ -64,10 +64,42 @@ func (c *conn) waited(m int, err error) bool {
 }
 
 // stopNow reports whether a session waiting for a command ends now: the
-// sink is shutting down, and the session is outside a transaction or the
-// grace is over.
+// sink is shutting down, and the session is outside a transaction and not
+// spared, or the grace is over.
 func (c *conn) stopNow() bool {
-	return c.sink.draining.Load() && (c.sess == nil || !c.sess.inTxn || c.sink.hardCtx.Err() != nil)
+	if !c.sink.draining.Load() {
+		return false
+	}
+	if c.sink.hardCtx.Err() != nil {
+		return true
+	}
+	return (c.sess == nil || !c.sess.inTxn) && !c.spared()
+}
+
+// Spared is a connection, as Options.Wrap makes it, that may ask a
+// shutdown to let its session run on between its commands too, for as
+// long as Spare reports true and the grace lasts. relaylab serve marks so
+// the connections of its own relay: a delivery it lets finish, or the
+// next on the same connection, is served, not answered 421 as an idle
+// session (the relay would record a deferral and rest its path to the
+// sink, over a stop it asked for). Such a session ends when its client
+// closes it. Spare must not turn from false to true during a stop.
+type Spared interface {
+	Spare() bool
+}
+
+// spared reports whether c's connection asks to be spared now.
+func (c *conn) spared() bool {
+	sp, ok := c.tcp.(Spared)
+	return ok && sp.Spare()
+}
+
+// OpenSessions is the number of connections the sink has open; while
+// Shutdown runs, those it still waits for.
+func (s *Sink) OpenSessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }
 
 // shutdownWriteTimeout bounds the write of the 421: a client that reads
@@ -86,15 +118,16 @@ func (c *conn) shutDown() (int, error) {
 }
 
 // stopIdle is Shutdown's, for each connection: at its start (hard false)
-// it wakes a session waiting for its next command outside a transaction,
-// which then says 421 and closes (Read); when the grace is over (hard),
+// it wakes a session waiting for its next command outside a transaction
+// (and not Spared), which then says 421 and closes (Read); when the grace
+// is over (hard),
 // one waiting for a command in a transaction too, and it closes any other
 // at once, as in the middle of a message there is no place for a reply.
 func (c *conn) stopIdle(hard bool) {
 	c.stopMu.Lock()
 	defer c.stopMu.Unlock()
 	switch {
-	case c.waiting && (hard || !c.waitTxn):
+	case c.waiting && (hard || !c.waitTxn && !c.spared()):
 		// A deadline past makes the read return at once; the wall
 		// clock's, as network deadlines are.
 		c.tcp.SetReadDeadline(time.Unix(1, 0))

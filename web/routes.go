@@ -449,5 +449,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		code, status = http.StatusServiceUnavailable, "not ready"
 	}
+	if f := s.stopping.Load(); f != nil {
+		// Stopping (SetStopping): out of the pool while the rest drains.
+		checks["stopping"] = (*f)()
+		code, status = http.StatusServiceUnavailable, "stopping"
+	}
 	writeJSON(w, code, map[string]any{"status": status, "checks": checks})
 }

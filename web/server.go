@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
@@ -71,6 +72,10 @@ type Server struct {
 	// pingEvery and pongWait pace the websocket keep-alive; tests shorten
 	// them.
 	pingEvery, pongWait time.Duration
+
+	// stopping, once set (SetStopping), says what the stop of the
+	// process around the server waits for: /readyz answers 503.
+	stopping atomic.Pointer[func() string]
 
 	mu       sync.Mutex
 	srv      *http.Server
@@ -177,6 +182,13 @@ func (s *Server) Start(ctx context.Context, addr string) error {
 	s.log.Info("web: listening", "url", "http://"+ln.Addr().String()+"/")
 	return nil
 }
+
+// SetStopping says that the process around the server is stopping: from
+// now on /readyz answers 503 with status "stopping" and what stopping
+// says (what the stop still waits for), so that a load balancer or a
+// monitor takes the server out while its sessions and deliveries drain,
+// and the UI still answers until Shutdown.
+func (s *Server) SetStopping(stopping func() string) { s.stopping.Store(&stopping) }
 
 // Addr is the address the server listens on, once started.
 func (s *Server) Addr() string {

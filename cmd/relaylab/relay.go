@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/relay"
@@ -18,7 +19,9 @@ func runRelay(ctx context.Context, e *env, args []string) error {
 
 Runs the relay alone: it takes mail on its submission listener (loopback
 clients without AUTH), queues it durably and delivers it over its paths
-(README.md, "The relay"; relay/README.md).`+serveExit)
+(README.md, "The relay"; relay/README.md). SIGHUP reloads nothing (the
+relay's settings take a restart): it logs the keys of the configuration
+file that changed and wait for one.`+serveExit)
 	listen := fs.String("listen", "", "submission listener address (default relay.listen, 127.0.0.1:2587)")
 	df := addDaemonFlags(fs, "YAML configuration file (its relay: and store: sections are used)")
 	seed := addSeedFlag(fs, "the retry jitter and the weighted splits of routes")
@@ -38,17 +41,33 @@ clients without AUTH), queues it durably and delivers it over its paths
 		if err := config.ListenAddr(*listen); err != nil {
 			return usageError("--listen %v (for example 127.0.0.1:2587, or 127.0.0.1:0 for any free port)", err)
 		}
-		cfg.Relay.Listen = *listen
-		if sameSocket(cfg.Relay.Listen, cfg.Relay.TLSListen) {
-			return usageError("--listen %q: relay.tls_listen (%q) listens there already; two listeners cannot share a port: give --listen another port (or port 0 for any free one)", *listen, cfg.Relay.TLSListen)
-		}
 	}
 	if *smarthost != "" {
 		if err := config.DialAddr(*smarthost); err != nil {
 			return usageError("--smarthost %v (for example smtp.example.com:587)", err)
 		}
-		cfg.Relay.Paths = []relay.PathConfig{{Name: "smarthost", Type: "smarthost", Host: *smarthost, TLS: "opportunistic"}}
-		cfg.Relay.Routes = []relay.RouteConfig{{Name: "all", Paths: []string{"smarthost"}}}
+	}
+	flags := func(c *fileConfig) {
+		if *listen != "" {
+			c.Relay.Listen = *listen
+		}
+		if *smarthost != "" {
+			c.Relay.Paths = []relay.PathConfig{{Name: "smarthost", Type: "smarthost", Host: *smarthost, TLS: "opportunistic"}}
+			c.Relay.Routes = []relay.RouteConfig{{Name: "all", Paths: []string{"smarthost"}}}
+		}
+	}
+	flags(cfg)
+	if *listen != "" && sameSocket(cfg.Relay.Listen, cfg.Relay.TLSListen) {
+		return usageError("--listen %q: relay.tls_listen (%q) listens there already; two listeners cannot share a port: give --listen another port (or port 0 for any free one)", *listen, cfg.Relay.TLSListen)
+	}
+	// What a SIGHUP compares with cfg: the file again, with the flags.
+	load := func() (*fileConfig, error) {
+		c, err := loadConfig(*df.config)
+		if err != nil {
+			return nil, err
+		}
+		flags(c)
+		return c, nil
 	}
 	if err := cfg.Relay.Validate("relay"); err != nil {
 		return usageError("%v", err)
@@ -107,11 +126,19 @@ clients without AUTH), queues it durably and delivers it over its paths
 		dbPath = *df.db
 	}
 	fmt.Fprintf(e.stdout, "Ctrl-C stops; `%s` shows the queue.\n", queueListCmd(dbPath))
-	<-ctx.Done()
-	shuttingDown(log, *df.grace)
-	sctx, cancel := df.stopContext(e, log)
-	defer cancel()
-	return stopOutcome(log, *df.grace, []stopped{{"relay", rl.Shutdown(sctx)}})
+	for {
+		select {
+		case <-ctx.Done():
+			shuttingDown(log, *df.grace)
+			began, at := time.Now(), inProgressOf(nil, rl)
+			sctx, cancel := df.stopContext(e, log)
+			err := relayStopped(rl, rl.Shutdown(sctx))
+			cancel()
+			return stopDone(log, *df.grace, time.Since(began), at, []stopped{{"relay", err}})
+		case <-e.hup:
+			reloadRelay(cfg, load, log)
+		}
+	}
 }
 
 // queueListCmd is the command that lists the queue of the store at path:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"sort"
 	"strings"
@@ -21,10 +22,12 @@ func init() {
 	register(command{"serve", "run the sink, the relay and the web UI together on loopback", runServe})
 }
 
-// component is one running part of serve, stopped in reverse order.
+// component is one running part of serve. A stop stops them all at once,
+// then the last ones (s17fr_stop.go).
 type component struct {
 	name     string
 	shutdown func(context.Context) error
+	last     bool // stopped after the others: the web UI, which says they drain
 }
 
 const serveExit = `
@@ -94,20 +97,29 @@ settings from the configuration file.`+serveExit)
 		return err
 	}
 	startKeep(ctx, st, cfg, log)
-	var running []component
+	var (
+		running []component
+		sk      *sink.Sink
+		rl      *relay.Relay
+		ui      *web.Server
+		own     ownRelay
+	)
 	stopRunning := func() []stopped {
 		sctx, cancel := df.stopContext(e, log)
 		defer cancel()
-		var outs []stopped
-		for i := len(running) - 1; i >= 0; i-- {
-			outs = append(outs, stopped{running[i].name, running[i].shutdown(sctx)})
+		own.draining.Store(true)
+		if s, ok := any(ui).(stoppingSetter); ok && ui != nil {
+			s.SetStopping(drainingText(sk, rl))
 		}
-		return outs
+		// The rest in parallel; the web UI last, if it says all along
+		// that serve is stopping.
+		return stopParts(sctx, running)
 	}
 	stopAll := func() error {
+		began, at := time.Now(), inProgressOf(sk, rl)
 		outs := stopRunning()
 		outs = append(outs, stopped{"store", st.Close()})
-		return stopOutcome(log, *df.grace, outs)
+		return stopDone(log, *df.grace, time.Since(began), at, outs)
 	}
 	// failed stops what started and abandons the store: a start that
 	// fails (an address in use) leaves no new, empty store file behind.
@@ -123,21 +135,25 @@ settings from the configuration file.`+serveExit)
 		sinkCfg.Bounce.Relay = ""
 	}
 	// Bounces due before then wait for it, rather than fail a try.
-	sk, err := startSink(ctx, sinkCfg, !cfg.bounceRelaySet, st, log, *sf.seed)
+	sk, err = startSink(ctx, sinkCfg, !cfg.bounceRelaySet, st, log, *sf.seed, own.wrap)
 	if err != nil {
 		return failed(err)
 	}
-	running = append(running, component{"sink", sk.Shutdown})
+	running = append(running, component{name: "sink", shutdown: sk.Shutdown})
 	// The relay's paths to "sink" go to wherever the sink listens.
 	relayCfg, err := cfg.Relay.WithSinkAddrs(sk.HostPorts(), firstListener(cfg))
 	if err != nil {
 		return failed(err)
 	}
-	rl, err := startRelay(ctx, relayCfg, st, log, *sf.seed)
+	rl, err = startRelay(ctx, relayCfg, st, log, *sf.seed)
 	if err != nil {
 		return failed(err)
 	}
-	running = append(running, component{"relay", rl.Shutdown})
+	own.rl.Store(rl)
+	running = append(running, component{name: "relay", shutdown: func(sctx context.Context) error {
+		defer own.draining.Store(false) // its connections to the sink are closed
+		return relayStopped(rl, rl.Shutdown(sctx))
+	}})
 	listenKey := "relay.listen"
 	if *sf.relay != "" {
 		listenKey = "--relay-listen"
@@ -154,13 +170,17 @@ settings from the configuration file.`+serveExit)
 	if mon != nil {
 		running = append(running, *mon)
 	}
-	var ui *web.Server
 	if !cfg.Web.Disabled {
-		ui, err = startWeb(ctx, cfg, st, sk, rl, log)
+		// Not ended by the signal: stopped with the others, or, when its
+		// /readyz can say that serve is stopping (503, what drains), after
+		// them, answering meanwhile. A /readyz that said "ready" through a
+		// drain would keep a load balancer sending to closed listeners.
+		ui, err = startWeb(context.WithoutCancel(ctx), cfg, st, sk, rl, log)
 		if err != nil {
 			return failed(err)
 		}
-		running = append(running, component{"web", ui.Shutdown})
+		_, says := any(ui).(stoppingSetter)
+		running = append(running, component{name: "web", shutdown: ui.Shutdown, last: says})
 	}
 	fmt.Fprintf(e.stdout, "relaylab is running; the store is %s\n", storePath(cfg, *df.db))
 	if ui != nil {
@@ -180,7 +200,7 @@ settings from the configuration file.`+serveExit)
 		dctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); runDemo(dctx, rl, *demoEvery, log) }()
-		running = append(running, component{"demo", func(context.Context) error { cancel(); <-done; return nil }})
+		running = append(running, component{name: "demo", shutdown: func(context.Context) error { cancel(); <-done; return nil }})
 		fmt.Fprintf(e.stdout, "demo: a sample message every %s through the relay to the sink's behaviours\n", *demoEvery)
 	}
 	if *sf.ready != "" {
@@ -188,7 +208,7 @@ settings from the configuration file.`+serveExit)
 			return failed(err)
 		}
 		// A clean stop takes it away: a file left would say serve listens.
-		running = append(running, component{"ready file", func(context.Context) error { os.Remove(*sf.ready); return nil }})
+		running = append(running, component{name: "ready file", shutdown: func(context.Context) error { os.Remove(*sf.ready); return nil }})
 		fmt.Fprintf(e.stdout, "addresses written to %s\n", *sf.ready)
 	}
 	fmt.Fprintln(e.stdout, "Ctrl-C stops.")
@@ -220,9 +240,9 @@ func ownBounceSubmitter(rl *relay.Relay) func(ctx context.Context, to string, ms
 	}
 }
 
-func startSink(ctx context.Context, cfg sink.Config, awaitRelay bool, st *store.Store, log *slog.Logger, seed int64) (*sink.Sink, error) {
+func startSink(ctx context.Context, cfg sink.Config, awaitRelay bool, st *store.Store, log *slog.Logger, seed int64, wrap func(net.Conn) net.Conn) (*sink.Sink, error) {
 	sk, err := sink.New(cfg, sink.Options{Store: st, Logger: log.With("component", "sink"), Verifier: sinkVerifier(cfg.Verify, log), AwaitBounceRelay: awaitRelay,
-		Seed: seed})
+		Seed: seed, Wrap: wrap})
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +280,7 @@ func startMonitor(ctx context.Context, cfg *fileConfig, st *store.Store, log *sl
 			log.Error("probe monitor stopped", "err", err)
 		}
 	}()
-	return &component{"probe", func(sctx context.Context) error {
+	return &component{name: "probe", shutdown: func(sctx context.Context) error {
 		cancel()
 		select {
 		case <-done:

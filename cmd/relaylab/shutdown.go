@@ -47,16 +47,27 @@ type stopped struct {
 // second signal cut short, and what becomes of their work; it returns the
 // other errors, which are failures.
 func stopOutcome(log *slog.Logger, grace time.Duration, outs []stopped) error {
+	_, err := stopOutcomeCut(log, grace, outs)
+	return err
+}
+
+// stopOutcomeCut is stopOutcome, and reports whether a part was cut.
+func stopOutcomeCut(log *slog.Logger, grace time.Duration, outs []stopped) (bool, error) {
 	var cut, words []string
 	second := false
 	var rest []error
 	for _, o := range outs {
+		var ce *cutError
 		switch {
 		case o.err == nil:
 		case errors.Is(o.err, context.DeadlineExceeded) || errors.Is(o.err, context.Canceled):
 			second = second || errors.Is(o.err, context.Canceled)
 			cut = append(cut, o.name)
-			words = append(words, cutWork(o.name))
+			if errors.As(o.err, &ce) {
+				words = append(words, ce.words)
+			} else {
+				words = append(words, cutWork(o.name))
+			}
 		default:
 			rest = append(rest, fmt.Errorf("%s: %w", o.name, o.err))
 		}
@@ -69,7 +80,7 @@ func stopOutcome(log *slog.Logger, grace time.Duration, outs []stopped) error {
 		log.Warn(fmt.Sprintf("stopped with work in progress (%s): %s; nothing acknowledged with 250 is lost", why, strings.Join(words, "; ")),
 			"grace", grace, "cut", strings.Join(cut, ","))
 	}
-	return errors.Join(rest...)
+	return len(cut) > 0, errors.Join(rest...)
 }
 
 // cutWork says what becomes of the work of part name that a stop cut.

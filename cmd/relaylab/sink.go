@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/sink"
@@ -105,12 +106,15 @@ what it would answer an envelope at each stage, and why, without sending.`+serve
 		select {
 		case <-ctx.Done():
 			shuttingDown(log, *df.grace)
+			began, at := time.Now(), inProgressOf(sk, nil)
 			sctx, cancel := df.stopContext(e, log)
 			serr := sk.Shutdown(sctx)
 			cancel()
-			return stopOutcome(log, *df.grace, []stopped{{"sink", serr}, {"store", st.Close()}})
+			return stopDone(log, *df.grace, time.Since(began), at, []stopped{{"sink", serr}, {"store", st.Close()}})
 		case <-e.hup:
-			reloadSink(sk, cfg, load, log)
+			// Only what the sink uses: a change to relay:, probe: or web:
+			// takes no restart of the sink.
+			reloadSink(sk, cfg, sinkOnly(cfg, load), log)
 		}
 	}
 }
