@@ -139,10 +139,34 @@ func explainListener(cfg Config, name string) (ListenerConfig, error) {
 }
 
 // explainAddr refuses an address the sink would refuse at MAIL or RCPT
-// (session.Mail, session.Rcpt), and quotes it as the sink records it.
+// (session.Mail, session.Rcpt, and go-smtp's parse before them), read as
+// a client writes it between the angle brackets, and quotes it as the
+// sink records it.
 func explainAddr(who, addr string) (string, error) {
 	if addr == "" && who == "sender" {
 		return "", nil
+	}
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		if who == "recipient" && strings.EqualFold(addr, "postmaster") {
+			return addr, nil // RFC 5321 4.1.1.3
+		}
+		return "", fmt.Errorf("%s %q: the sink would answer 501 5.5.2: an address is local-part@domain (only RCPT TO:<Postmaster> may go without a domain)", who, addr)
+	}
+	enhanced := "5.1.7"
+	if who == "recipient" {
+		enhanced = "5.1.3"
+	}
+	if local := addr[:at]; len(local) >= 2 && local[0] == '"' && local[len(local)-1] == '"' {
+		// Quoted: go-smtp takes the quotes and escapes off (localFault).
+		inner := unescapeQuoted(local[1 : len(local)-1])
+		if inner == "" {
+			return "", fmt.Errorf("%s %q: the sink would answer 553 %s: the local part is empty (\"\" before the @)", who, addr, enhanced)
+		}
+		addr = inner + addr[at:]
+	} else if fault := mailaddr.DotStringFault(local); fault != "" {
+		return "", fmt.Errorf("%s %q: the sink would answer 553 %s: the local part %q %s: RFC 5321 4.1.2 allows that only within double quotes, as in %s",
+			who, addr, enhanced, local, fault, mailaddr.Quote(addr))
 	}
 	if why := mailaddr.Fault(addr); why != "" {
 		return "", fmt.Errorf("%s %q: the sink would answer 553: %s", who, addr, why)
@@ -151,6 +175,22 @@ func explainAddr(who, addr string) (string, error) {
 		return "", fmt.Errorf("%s %q: the sink would answer %d: %s", who, addr, code, why)
 	}
 	return mailaddr.Quote(addr), nil
+}
+
+// unescapeQuoted is the value of a quoted string's content: each
+// backslash quotes the character after it (RFC 5321 4.1.2 quoted-pairSMTP).
+func unescapeQuoted(q string) string {
+	if !strings.Contains(q, `\`) {
+		return q
+	}
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		if q[i] == '\\' && i+1 < len(q) {
+			i++
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
 }
 
 // explainer walks one Envelope through the stages.

@@ -129,6 +129,11 @@ func TestExplain(t *testing.T) {
 		t.Errorf("second at attempt 4: %+v", st)
 	}
 
+	// Quoted, a local part that needs quotes is taken, and Postmaster
+	// needs no domain.
+	if _, err := Explain(cfg, Envelope{From: `"a..b"@shop.test`, To: []string{`"x\"y"@x.test`, "Postmaster"}}); err != nil {
+		t.Errorf("quoted local parts and Postmaster: %v", err)
+	}
 	// A connect rule of listener mx2 closes the connection: nothing after.
 	steps, err = Explain(cfg, Envelope{Listener: "mx2", To: []string{"a@x.test"}})
 	if err != nil || len(steps) != 1 || code(steps[0].Answer) != 421 || !steps[0].Closes || steps[0].By != `rule "mx2 is down"` {
@@ -142,6 +147,11 @@ func TestExplain(t *testing.T) {
 		{Envelope{Listener: "MX2"}, `no listener is named "MX2" (defined: "mx", "mx2"); names are case-sensitive: did you mean "mx2"?`},
 		{Envelope{To: []string{"a@b..test"}}, `recipient "a@b..test": the sink would answer 553`},
 		{Envelope{HELO: "bad name"}, `EHLO name "bad name": the sink would answer 501`},
+		// Read as written between the angle brackets, as the sink reads
+		// a path (walk V2: these were explained as 250s).
+		{Envelope{To: []string{"a..b@c.test"}}, `recipient "a..b@c.test": the sink would answer 553 5.1.3: the local part "a..b" has two dots in a row`},
+		{Envelope{From: `""@x.test`, To: []string{"a@x.test"}}, `sender "\"\"@x.test": the sink would answer 553 5.1.7: the local part is empty`},
+		{Envelope{From: "x", To: []string{"a@x.test"}}, `sender "x": the sink would answer 501 5.5.2`},
 	} {
 		if _, err := Explain(cfg, tc.env); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want %q", tc.env, err, tc.want)

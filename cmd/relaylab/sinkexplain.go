@@ -62,6 +62,9 @@ sink would refuse (the error names the file, line and key).`)
 	if err != nil {
 		return subcommandError("sink explain", err)
 	}
+	if len(to) == 0 {
+		return usageError("sink explain needs a recipient: --to ADDR (repeatable), as RCPT TO would name it")
+	}
 	env := sink.Envelope{Listener: *listener, Client: ip, HELO: *helo, From: *from, To: to, Attempt: *attempt}
 	steps, err := sink.Explain(cfg.Sink, env)
 	if err != nil {

@@ -72,7 +72,8 @@ func TestSinkExplainCommand(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--listener", "MX2"}, `no listener is named "MX2" (defined: "mx1", "mx2")`},
+		{[]string{"--listener", "MX2", "--to", "a@x.test"}, `no listener is named "MX2" (defined: "mx1", "mx2")`},
+		{[]string{"--from", "a@x.test"}, "sink explain needs a recipient: --to ADDR"},
 		{[]string{"--to", "a@b..test"}, `recipient "a@b..test": the sink would answer 553`},
 		{[]string{"--client", "example"}, `--client "example" is not an IP address`},
 		{[]string{"--attempt", "0"}, "--attempt 0: attempts count from 1"},
