@@ -43,6 +43,10 @@ func TestProfileDomainClaimedTwice(t *testing.T) {
 	}{
 		{"exact, in two files", []string{one, "profiles:\n  - name: other\n    domains: [x.test, ACME.test]\n" + rule550},
 			[]string{"sink.profile_files[1]:", "p2.yaml:3:", "profiles[0].domains[1]:", `"ACME.test" is listed already by profile "acme" (`, "p1.yaml:3)", "two profiles may not claim one domain"}},
+		// An absolute name is the same domain (walk V2: DUP.test. passed
+		// the check, and matched no recipient).
+		{"exact with a trailing dot", []string{one, "profiles:\n  - name: other\n    domains: [ACME.test.]\n" + rule550},
+			[]string{"p2.yaml:3:", `"ACME.test." is listed already by profile "acme" (`}},
 		{"a glob, in one file", []string{one + "  - name: other\n    domains: [\"*.acme.test\"]\n" + rule550},
 			[]string{"sink.profile_files[0]:", "p1.yaml:6:", "profiles[1].domains[0]:", `"*.acme.test" is listed already by profile "acme" (`, "p1.yaml:3)"}},
 	} {
@@ -61,6 +65,20 @@ func TestProfileDomainClaimedTwice(t *testing.T) {
 	}
 	if p := ps.forDomain("gmail.test"); p == nil || p.name != "mine" {
 		t.Errorf("gmail.test: %v, want mine", p)
+	}
+	// A domain with its root dot, in a file or in sink.profiles, answers
+	// for the domain.
+	cfg, err = decodeSink(t, profileDoc(t, "  profiles: {\"mapped.test.\": gmail}\n", "profiles:\n  - name: dotted\n    domains: [dotted.test.]\n"+rule550))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps, err = loadProfiles(cfg); err != nil {
+		t.Fatal(err)
+	}
+	for dom, want := range map[string]string{"dotted.test": "dotted", "mapped.test": "gmail"} {
+		if p := ps.forDomain(dom); p == nil || p.name != want {
+			t.Errorf("%s: %v, want %s", dom, p, want)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/mailaddr"
 )
 
 // defaultProfiles is the built-in catalogue.
@@ -335,7 +336,7 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 			ps.mapGlobs = append(ps.mapGlobs, domainMap{m, p, dom})
 			continue
 		}
-		low := strings.ToLower(dom)
+		low := strings.ToLower(mailaddr.WithoutRootDot(dom)) // "x.test." is x.test
 		if other, ok := mappedAs[low]; ok && ps.mapExact[low] != p {
 			return nil, config.Errorf(k, "maps the domain %q, as %q does, to another profile (%s, not %s): domains have no case, so one of them would be ignored; keep one", dom, other, p.name, ps.mapExact[low].name)
 		}
@@ -352,12 +353,13 @@ type claim struct{ profile, at string }
 
 // domainID is what two domain patterns of the profile files are compared
 // by: a glob or a domain in lower case (domains and globs have no case),
-// a regexp as written (lower-casing it would turn \S into \s).
+// a regexp as written (lower-casing it would turn \S into \s); a domain's
+// one trailing dot (an absolute name) is dropped.
 func domainID(d string) string {
 	if strings.HasPrefix(d, "/") {
 		return d
 	}
-	return strings.ToLower(d)
+	return strings.ToLower(mailaddr.WithoutRootDot(d))
 }
 
 // mapGlobOrder sorts sink.profiles' globs and regexps, which a YAML
@@ -400,7 +402,7 @@ func (ps *profileSet) add(dom string, p *profile) {
 		}
 		return
 	}
-	ps.exact[strings.ToLower(dom)] = p
+	ps.exact[domainID(dom)] = p
 }
 
 func (ps *profileSet) names() []string {
