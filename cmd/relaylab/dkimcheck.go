@@ -125,6 +125,10 @@ func dkimCheck(ctx context.Context, e *env, c dkimCheckFlags) error {
 func (c dkimCheckFlags) keys() ([]dkimCheckKey, []string, error) {
 	given := c.domain != "" || c.selector != "" || *c.key != ""
 	if given && (c.domain == "" || c.selector == "" || *c.key == "") {
+		if *c.config != "" {
+			// Walk V2: with --config this read as if --config were wrong.
+			return nil, nil, usageError("dkim check: --domain, --selector and --key go together: with --config they name one key to check through the file's resolvers; without them, --config checks every relay.dkim key of the file")
+		}
 		return nil, nil, usageError("dkim check: --domain, --selector and --key go together: they name one key to check")
 	}
 	if !given && *c.config == "" {
