@@ -67,7 +67,7 @@ func signInPage(w http.ResponseWriter, r *http.Request, a Auth, wrong bool) {
 <form method="post" action="` + html.EscapeString(signInAction(r)) + `"><label for="token">Token</label>
 <input type="password" id="token" name="token" autocomplete="current-password" required autofocus>
 <button type="submit">Sign in</button></form>
-<p>Or open the address once with <code>?token=&lt;token&gt;</code> after it, for example <code>/?token=&lt;token&gt;</code>, as the links relaylab prints do: the page drops the token from the address at once. Scripts, curl and <code>relaylab expect --url</code> send <code>Authorization: Bearer &lt;token&gt;</code> instead (expect reads it from <code>RELAYLAB_TOKEN</code>).</p>
+<p>Or open the address once with <code>?token=&lt;token&gt;</code> after it, for example <code>/?token=&lt;token&gt;</code>, a link you can bookmark or share with whoever has the token: the page drops the token from the address at once. Scripts, curl and <code>relaylab expect --url</code> send <code>Authorization: Bearer &lt;token&gt;</code> instead (expect reads it from <code>RELAYLAB_TOKEN</code>).</p>
 `)
 	}
 	if a.User != "" {

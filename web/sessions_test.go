@@ -64,7 +64,7 @@ func send(t *testing.T, c *http.Client, method, u, form string, hdr ...string) s
 	return res
 }
 
-// signIn opens /?token= as the links relaylab prints do and returns the
+// signIn opens /?token= as a bookmarked link does and returns the
 // session cookie's value.
 func signIn(t *testing.T, base, token string) string {
 	t.Helper()
@@ -140,6 +140,21 @@ func TestSessionSecureOverTLS(t *testing.T) {
 	res := send(t, c, "GET", hs.URL+"/?token=s3cret-token-0123", "")
 	if sc := res.cookies[sessionCookie]; sc == nil || !sc.Secure || !res.cookies[signedInCookie].Secure {
 		t.Fatalf("over TLS: cookies %v, want Secure", res.cookies)
+	}
+	// Behind a TLS-terminating proxy (the UI has no TLS listener of its
+	// own), the proxy's X-Forwarded-Proto says so; plain HTTP gets no
+	// Secure, or the browser would never send the cookie back (walk V2:
+	// "Secure over TLS" could never happen).
+	ts := startServer(t, Options{Auth: Auth{Token: "s3cret-token-0123"}})
+	for proto, want := range map[string]bool{"https": true, "": false, "http": false} {
+		args := []string{}
+		if proto != "" {
+			args = []string{"X-Forwarded-Proto", proto}
+		}
+		res := send(t, noRedirect, "GET", ts.url+"/?token=s3cret-token-0123", "", args...)
+		if sc := res.cookies[sessionCookie]; sc == nil || sc.Secure != want {
+			t.Errorf("X-Forwarded-Proto %q: session cookie %v, want Secure %v", proto, sc, want)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,14 +106,23 @@ func (ss *sessions) sweepLocked(now time.Time) {
 // Max-Age or Expires, so that the browser forgets it when it closes,
 // before the session ends here. Beside it, the flag for the UI.
 func setSessionCookies(w http.ResponseWriter, r *http.Request, id string) {
-	secure := r.TLS != nil
+	secure := overTLS(r)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: signedInCookie, Value: "1", Path: "/", Secure: secure, SameSite: http.SameSiteStrictMode})
 }
 
 // clearSessionCookies makes the browser drop both cookies.
 func clearSessionCookies(w http.ResponseWriter, r *http.Request) {
-	secure := r.TLS != nil
+	secure := overTLS(r)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: signedInCookie, Path: "/", MaxAge: -1, Secure: secure, SameSite: http.SameSiteStrictMode})
+}
+
+// overTLS says whether the browser reached the server over TLS: the
+// connection itself, or a TLS-terminating proxy in front (the UI has no
+// TLS listener of its own) that says so in X-Forwarded-Proto. A client
+// that claims https over plain HTTP only gets a cookie its browser will
+// not send back.
+func overTLS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
 }
