@@ -16,11 +16,7 @@ func TestCatalogueProviderCodes(t *testing.T) {
 	t.Parallel()
 	s, _ := testSink(t, nil, nil)
 	addr := addrOf(t, s, "mx")
-	for _, tc := range []struct {
-		from, to string
-		code     int
-		text     string
-	}{
+	cases := []profileCase{
 		{"unauthlimit@b.test", "x@gmail.test", 421, "4.7.26 https://support.example.test/mail/?p=Unauthenticated"},
 		{"unauth@b.test", "x@gmail.test", 550, "5.7.26 reject it."},
 		{"dmarctemp@b.test", "x@gmail.com", 451, "4.7.26 checking it."},
@@ -38,12 +34,30 @@ func TestCatalogueProviderCodes(t *testing.T) {
 		{"a@b.test", "ratelimit@outlook.test", 451, "4.7.650 The mail server [your IP] has been temporarily rate limited due to IP reputation"},
 		{"a@b.test", "banned@hotmail.com", 550, "5.7.606 Access denied, banned sending IP"},
 		{"a@b.test", "denied@live.com", 550, "5.7.708 Service unavailable. Access denied, traffic not accepted from this IP"},
-	} {
+	}
+	for _, tc := range cases {
+		if _, not := parseLocalPart(tc.to); len(not) != 0 {
+			t.Errorf("%s: the trigger reads as a near-miss of a directive: %+v", tc.to, not)
+		}
+	}
+	checkProfileReplies(t, addr, cases)
+}
+
+// profileCase is a message from a sender to a recipient and the reply
+// the sink's profiles give it: its code and a part of its text.
+type profileCase struct {
+	from, to string
+	code     int
+	text     string
+}
+
+// checkProfileReplies sends each case's message to the sink at addr, in
+// a parallel subtest of its own, and checks the reply.
+func checkProfileReplies(t *testing.T, addr string, cases []profileCase) {
+	t.Helper()
+	for _, tc := range cases {
 		t.Run(tc.from+">"+tc.to, func(t *testing.T) {
 			t.Parallel()
-			if _, not := parseLocalPart(tc.to); len(not) != 0 {
-				t.Errorf("%s: the trigger reads as a near-miss of a directive: %+v", tc.to, not)
-			}
 			c := dial(t, addr)
 			c.greet()
 			code, msg := c.send(tc.from, tc.to, testMsg)

@@ -12,11 +12,7 @@ func TestS14ProfileCase(t *testing.T) {
 	t.Parallel()
 	s, _ := testSink(t, nil, nil)
 	addr := addrOf(t, s, "mx")
-	for _, tc := range []struct {
-		from, to string
-		code     int
-		text     string
-	}{
+	checkProfileReplies(t, addr, []profileCase{
 		{"a@x.test", "NoSuchUser3@gmail.com", 550, "5.1.1"},
 		{"a@x.test", "RateLimit@gmail.test", 421, "4.7.28"},
 		{"a@x.test", "Full-box@gmail.test", 452, "4.2.2"},
@@ -29,17 +25,7 @@ func TestS14ProfileCase(t *testing.T) {
 		{"Blocked@b.test", "x@outlook.test", 550, "S3140"},
 		{"a@x.test", "NoSuchUser@outlook.com", 550, "5.5.0"},
 		{"a@x.test", "Throttle@live.com", 451, "4.7.500"},
-	} {
-		t.Run(tc.from+">"+tc.to, func(t *testing.T) {
-			t.Parallel()
-			c := dial(t, addr)
-			c.greet()
-			code, msg := c.send(tc.from, tc.to, testMsg)
-			if code != tc.code || !strings.Contains(msg, tc.text) {
-				t.Fatalf("got %d %q, want %d with %q", code, msg, tc.code, tc.text)
-			}
-		})
-	}
+	})
 }
 
 // TestS14ProfileReplies: the profiles' replies as big receivers write

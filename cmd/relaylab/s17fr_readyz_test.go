@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,14 +15,9 @@ import (
 // the whole drain. Needs web.Server.SetStopping (web-stopping.patch).
 func TestS17FRReadyzWhileDraining(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "c.yaml")
-	os.WriteFile(cfg, []byte("sink:\n  listeners:\n    - name: mx\n      listen: 127.0.0.1:0\nrelay:\n  listen: 127.0.0.1:0\nweb:\n  listen: 127.0.0.1:0\n"), 0o644)
-	ready := filepath.Join(dir, "ready.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, _, done := startServeArgs(t, ctx, "--config", cfg, "--db", filepath.Join(dir, "s.db"), "--ready-file", ready, "--shutdown-grace", "1h")
-	info := readReady(t, ready)
+	info, _, done := serveOnLoopback(t, ctx)
 	readyz := func() (int, map[string]any) {
 		t.Helper()
 		resp, err := http.Get(strings.TrimSuffix(info.Web, "/") + "/readyz")

@@ -103,14 +103,9 @@ func waitFor(t *testing.T, buf interface{ String() string }, want string) {
 // its 421 only when the grace was over.
 func TestS17FRServeStopsLikeAnMTA(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "c.yaml")
-	os.WriteFile(cfg, []byte("sink:\n  listeners:\n    - name: mx\n      listen: 127.0.0.1:0\nrelay:\n  listen: 127.0.0.1:0\nweb:\n  listen: 127.0.0.1:0\n"), 0o644)
-	ready := filepath.Join(dir, "ready.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, errb, done := startServeArgs(t, ctx, "--config", cfg, "--db", filepath.Join(dir, "s.db"), "--ready-file", ready, "--shutdown-grace", "1h")
-	info := readReady(t, ready)
+	info, errb, done := serveOnLoopback(t, ctx)
 
 	sinkIdle := dialLines(t, info.Sink["mx"])
 	sinkIdle.want("EHLO idle.test", "250")
@@ -157,15 +152,9 @@ func TestS17FRRelayHangupAndStop(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.yaml")
 	os.WriteFile(cfg, []byte("relay:\n  workers: 2\nweb:\n  token: first\n"), 0o644)
-	out, errb := &syncBuffer{}, &syncBuffer{}
-	hup := make(chan os.Signal, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: out, stderr: errb, hup: hup},
-			[]string{"relay", "--config", cfg, "--db", filepath.Join(dir, "r.db"), "--listen", "127.0.0.1:0", "--smarthost", "127.0.0.1:9", "--shutdown-grace", "1h"})
-	}()
+	out, errb, hup, done := runDaemon(ctx, "relay", "--config", cfg, "--db", filepath.Join(dir, "r.db"), "--listen", "127.0.0.1:0", "--smarthost", "127.0.0.1:9", "--shutdown-grace", "1h")
 	waitFor(t, out, "Ctrl-C stops")
 	addr := regexp.MustCompile(`smtp://(127\.0\.0\.1:\d+)`).FindStringSubmatch(out.String())
 	if addr == nil {
@@ -202,15 +191,9 @@ func TestS17FRSinkHangupNamesSinkKeys(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.yaml")
 	os.WriteFile(cfg, []byte("relay:\n  workers: 2\n"), 0o644)
-	out, errb := &syncBuffer{}, &syncBuffer{}
-	hup := make(chan os.Signal, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: out, stderr: errb, hup: hup},
-			[]string{"sink", "--config", cfg, "--db", filepath.Join(dir, "s.db"), "--listen", "127.0.0.1:0"})
-	}()
+	out, errb, hup, done := runDaemon(ctx, "sink", "--config", cfg, "--db", filepath.Join(dir, "s.db"), "--listen", "127.0.0.1:0")
 	waitFor(t, out, "Ctrl-C stops.")
 	os.WriteFile(cfg, []byte("relay:\n  workers: 3\nsink:\n  listeners:\n    - name: mx\n      listen: 127.0.0.1:2525\n      hostname: mx.changed.test\n"), 0o644)
 	hup <- syscall.SIGHUP
@@ -275,4 +258,27 @@ func TestS17FRStopOutcomeTakesCutWords(t *testing.T) {
 	if cut, _ := stopOutcomeCut(log, time.Second, []stopped{{"relay", nil}}); cut || buf.Len() != 0 {
 		t.Errorf("nothing cut: cut %v, log %q", cut, buf.String())
 	}
+}
+
+// serveOnLoopback starts serve with its sink, relay and web UI on free
+// loopback ports and a grace of an hour, and returns what its ready file
+// says, its log and its exit status (when ctx ends).
+func serveOnLoopback(t *testing.T, ctx context.Context) (readyInfo, *syncBuffer, <-chan int) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("sink:\n  listeners:\n    - name: mx\n      listen: 127.0.0.1:0\nrelay:\n  listen: 127.0.0.1:0\nweb:\n  listen: 127.0.0.1:0\n"), 0o644)
+	ready := filepath.Join(dir, "ready.json")
+	_, errb, done := startServeArgs(t, ctx, "--config", cfg, "--db", filepath.Join(dir, "s.db"), "--ready-file", ready, "--shutdown-grace", "1h")
+	return readReady(t, ready), errb, done
+}
+
+// runDaemon runs relaylab with args until ctx ends, with a channel for
+// SIGHUP, and returns its output, its log and its exit status.
+func runDaemon(ctx context.Context, args ...string) (out, errb *syncBuffer, hup chan os.Signal, done chan int) {
+	out, errb, hup, done = &syncBuffer{}, &syncBuffer{}, make(chan os.Signal, 1), make(chan int, 1)
+	go func() {
+		done <- run(ctx, &env{stdin: strings.NewReader(""), stdout: out, stderr: errb, hup: hup}, args)
+	}()
+	return out, errb, hup, done
 }
