@@ -34,7 +34,7 @@ func TestBrowserToken(t *testing.T) {
 	if loc := b.eval(t, `location.search`); loc != "" {
 		t.Fatalf("the token stays in the address bar: %q", loc)
 	}
-	b.waitFor(t, "the stream", `document.getElementById("status").textContent === "live"`)
+	b.waitFor(t, "the stream", `document.getElementById("status")?.textContent === "live"`)
 	appendEvents(t, st, events.Event{Kind: events.RelayBounced, Message: "auth-1", Recipient: "x@example.com"})
 	b.waitFor(t, "the event", `[...document.querySelectorAll("#feed-rows tr")].some(tr => tr.textContent.includes("auth-1"))`)
 }

@@ -351,10 +351,13 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}
 		}
 		by, until := credentials(r, a, ss)
-		if _, err := r.Cookie(sessionCookie); err == nil && by != "cookie" {
+		if _, err := r.Cookie(sessionCookie); err == nil && by != "cookie" && pageRequest(r) {
 			// A session that ended (signed out elsewhere, expired, or
 			// from before a restart): the browser drops it, and the
-			// UI its "Sign out".
+			// UI its "Sign out". Only when a page is asked for: an API
+			// call or a stream of an old page, still on its way when the
+			// browser signed in again, would otherwise clear the new
+			// session's cookie with its answer.
 			clearSessionCookies(w, r)
 		}
 		if by == "" {
@@ -367,6 +370,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// pageRequest says whether r is a browser's request for a page (a
+// navigation), not an API call, a stream or a file a page loads.
+func pageRequest(r *http.Request) bool {
+	return !strings.HasPrefix(r.URL.Path, "/api/") && strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // offeredToken is the token a browser gives to sign in: the field of a

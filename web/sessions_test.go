@@ -254,15 +254,22 @@ func TestSessionRestart(t *testing.T) {
 		if code := withCookie(t, again.url, "/api/v1/events", id); code != http.StatusUnauthorized {
 			t.Errorf("after a restart with token %q: %d, want 401", token, code)
 		}
-		// The browser is told to drop the cookie of the session that
-		// ended, and the flag that shows "Sign out", also when it signs
-		// in another way.
+		// A page asked for tells the browser to drop the cookie of the
+		// session that ended, and the flag that shows "Sign out", also
+		// when it signs in another way; an API call does not (walk V2's
+		// CI run: the answer to an old page's call, still on its way
+		// when the browser signed in again, cleared the new cookie).
 		for _, hdr := range [][]string{nil, {"Authorization", "Basic b3BzOnB3LTAxMjM0NTY3ODk="}} {
-			res := send(t, noRedirect, "GET", again.url+"/api/v1/events", "", append([]string{"Cookie", sessionCookie + "=" + id + "; " + signedInCookie + "=1"}, hdr...)...)
+			cookies := append([]string{"Cookie", sessionCookie + "=" + id + "; " + signedInCookie + "=1"}, hdr...)
+			res := send(t, noRedirect, "GET", again.url+"/", "", append(cookies, "Accept", "text/html")...)
 			for _, name := range []string{sessionCookie, signedInCookie} {
 				if c := res.cookies[name]; c == nil || c.MaxAge >= 0 {
-					t.Errorf("after a restart, %d with %q: %s not cleared (%v)", res.code, hdr, name, c)
+					t.Errorf("after a restart, a page: %d with %q: %s not cleared (%v)", res.code, hdr, name, c)
 				}
+			}
+			res = send(t, noRedirect, "GET", again.url+"/api/v1/events", "", cookies...)
+			if len(res.cookies) != 0 {
+				t.Errorf("after a restart, an API call: %d with %q: cookies %v set, want none", res.code, hdr, res.cookies)
 			}
 		}
 	}
