@@ -20,11 +20,7 @@ func TestProfiles(t *testing.T) {
 		c.ProfileFiles = []string{"../testdata/sink/extra-profiles.yaml"}
 	})
 	addr := addrOf(t, s, "mx")
-	tests := []struct {
-		from, to string
-		code     int
-		text     string
-	}{
+	checkProfileReplies(t, addr, []profileCase{
 		{"a@x.test", "nosuchuser@gmail.com", 550, "5.1.1"},
 		{"a@x.test", "ratelimit@gmail.test", 421, "4.7.28"},
 		{"a@x.test", "deferred@yahoo.com", 421, "4.7.0 [TSS04]"},
@@ -42,18 +38,7 @@ func TestProfiles(t *testing.T) {
 		{"blocked@b.test", "x@gmail.test", 250, ""},
 		// A directive wins over the profile.
 		{"a@x.test", "nosuchuser+rcpt452@gmail.com", 452, "4.5.3"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.to, func(t *testing.T) {
-			t.Parallel()
-			c := dial(t, addr)
-			c.greet()
-			code, msg := c.send(tc.from, tc.to, testMsg)
-			if code != tc.code || !strings.Contains(msg, tc.text) {
-				t.Fatalf("got %d %q, want %d with %q", code, msg, tc.code, tc.text)
-			}
-		})
-	}
+	})
 }
 
 func TestBadProfiles(t *testing.T) {
