@@ -159,6 +159,11 @@ func (c dkimCheckFlags) keys() ([]dkimCheckKey, []string, error) {
 		if err := relay.CheckSelector(c.selector); err != nil {
 			return nil, nil, usageError("dkim check: --selector %v", err)
 		}
+		// A key file that cannot be read is bad input, as README's exit
+		// status says (walk V2: it was exit 1, a key receivers fail).
+		if _, err := readDKIMKey(*c.key); err != nil {
+			return nil, nil, usageError("dkim check: --key: %v (relaylab dkim keygen makes a key)", err)
+		}
 		keys = append(keys, dkimCheckKey{domain: d, selector: c.selector, file: *c.key, source: "--key"})
 	}
 	return keys, servers, nil

@@ -162,6 +162,8 @@ func TestS17F2DKIMCheckUsage(t *testing.T) {
 		{[]string{"dkim", "check", "--domain", "shop.test", "--key", key}, "--domain, --selector and --key go together"},
 		{[]string{"dkim", "check", "--domain", "shop.test", "--selector", "s_1", "--key", key, "--resolver", "127.0.0.1:1"}, `--selector "s_1" holds '_'`},
 		{[]string{"dkim", "check", "--config", empty}, "has no relay.dkim keys"},
+		{[]string{"dkim", "check", "--domain", "shop.test", "--selector", "s1", "--key", filepath.Join(dir, "nope.pem"), "--resolver", "127.0.0.1:1"}, "--key: the key file cannot be read"},
+		{[]string{"dkim", "check", "--domain", "shop.test", "--selector", "s1", "--key", empty, "--resolver", "127.0.0.1:1"}, "is not a private key the relay can sign with"},
 		{[]string{"dkim", "check", "--config", empty, "--domain", "shop.test"}, "with --config they name one key to check through the file's resolvers; without them, --config checks every relay.dkim key"},
 		{[]string{"dkim", "check", "--domain", "shop.test", "--selector", "s1", "--key", key, "--resolver", "127.0.0.1:1", "--zone", dir}, "--zone and --resolver together"},
 		{[]string{"dkim", "check", "--domain", "shop.test", "--selector", "s1", "--key", key, "--out", "x"}, "--out applies to dkim keygen only"},
