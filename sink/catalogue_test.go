@@ -31,8 +31,8 @@ func TestCatalogueProviderCodes(t *testing.T) {
 		{"a@b.test", "TS02-x@aol.com", 421, "4.7.0 [TS02]"},
 		{"a@b.test", "ts03@ymail.com", 421, "4.7.1 [TS03] All messages from your IP will be permanently deferred"},
 		{"a@b.test", "tss09@yahoo.test", 553, "5.7.2 [TSS09] All messages from your IP will be permanently deferred"},
-		{"a@b.test", "ratelimit@outlook.test", 451, "4.7.650 The mail server [your IP] has been temporarily rate limited due to IP reputation"},
-		{"a@b.test", "banned@hotmail.com", 550, "5.7.606 Access denied, banned sending IP"},
+		{"a@b.test", "ratelimit@outlook.test", 451, "4.7.650 The mail server [127.0.0.1] has been temporarily rate limited due to IP reputation"},
+		{"a@b.test", "banned@hotmail.com", 550, "5.7.606 Access denied, banned sending IP [127.0.0.1]. To"},
 		{"a@b.test", "denied@live.com", 550, "5.7.708 Service unavailable. Access denied, traffic not accepted from this IP"},
 	}
 	for _, tc := range cases {

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -230,6 +231,40 @@ const defaultKeepPassed = 35 * 24 * time.Hour
 type Bounce struct {
 	After time.Duration
 	Reply Reply // the failure the DSN reports
+}
+
+// ClientIPToken in a reply's text stands for the client's address: the
+// sink writes "[203.0.113.5]" where a rule or profile says
+// "[{client_ip}]", as receivers that name the sending IP do.
+const ClientIPToken = "{client_ip}"
+
+// forClient is b with ClientIPToken in its replies' texts replaced by
+// ip; b itself when none has it (the replies of rules are shared).
+func (b Behavior) forClient(ip netip.Addr) Behavior {
+	if b.Reply != nil && strings.Contains(b.Reply.Text, ClientIPToken) {
+		b.Reply = b.Reply.forClient(ip)
+	}
+	if b.Greylist != nil && strings.Contains(b.Greylist.Reply.Text, ClientIPToken) {
+		g := *b.Greylist
+		g.Reply = *g.Reply.forClient(ip)
+		b.Greylist = &g
+	}
+	if b.Bounce != nil && strings.Contains(b.Bounce.Reply.Text, ClientIPToken) {
+		bo := *b.Bounce
+		bo.Reply = *bo.Reply.forClient(ip)
+		b.Bounce = &bo
+	}
+	return b
+}
+
+func (r *Reply) forClient(ip netip.Addr) *Reply {
+	c := *r
+	who := "unknown"
+	if ip.IsValid() {
+		who = ip.Unmap().String()
+	}
+	c.Text = strings.ReplaceAll(c.Text, ClientIPToken, who)
+	return &c
 }
 
 func (b Behavior) isZero() bool {

@@ -464,8 +464,13 @@ func (s *Sink) draw(p float64, in *input, what string, b Behavior) bool {
 
 // decide picks the behaviour at one stage: the recipient's directives
 // first, then the rules, then the provider profile of the recipient's
-// domain. None matching: the normal reply.
+// domain. None matching: the normal reply. The replies it picks name
+// the client where their text says {client_ip}.
 func (s *Sink) decide(in *input, ds []Directive) Behavior {
+	return s.choose(in, ds).forClient(in.client)
+}
+
+func (s *Sink) choose(in *input, ds []Directive) Behavior {
 	for _, d := range ds {
 		if d.Stage != in.stage {
 			continue
