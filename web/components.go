@@ -26,6 +26,14 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) enqueue(w http.ResponseWriter, r *http.Request) {
+	if s.stopping.Load() != nil {
+		// As the relay's submission answers 421 4.3.2 once the stop
+		// begins: a message queued now would wait for the next start.
+		w.Header().Set("Retry-After", "30")
+		writeError(w, http.StatusServiceUnavailable, "the message was not queued: relaylab is stopping",
+			"this relaylab got a signal to stop and takes no new mail while its deliveries drain, as its SMTP submission answers 421 4.3.2; send the message again once it runs again, or to another instance")
+		return
+	}
 	var m EnqueueRequest
 	if !readJSON(w, r, &m) {
 		return
