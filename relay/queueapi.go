@@ -102,6 +102,24 @@ func (r *Relay) Depth(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// OldestWaiting is how long the oldest message with a recipient waiting
+// (queued, deferred or in flight) has been in the queue, on the relay's
+// clock; 0 when nothing waits. Recipients are numbered as they are
+// queued, so the oldest is the lowest number among the waiting ones,
+// found over the same indexes as Depth's.
+func (r *Relay) OldestWaiting(ctx context.Context) (time.Duration, error) {
+	var created sql.NullInt64
+	err := r.store.DB().QueryRowContext(ctx, `SELECT MIN(m.created_ns) FROM relay_messages m
+		WHERE m.id IN (SELECT message_id FROM relay_recipients WHERE id IN (
+			(SELECT MIN(id) FROM relay_recipients INDEXED BY relay_recipients_due WHERE due_ns IS NOT NULL),
+			(SELECT MIN(id) FROM relay_recipients INDEXED BY relay_recipients_inflight WHERE state = 'inflight')))`).Scan(&created)
+	if err != nil || !created.Valid {
+		return 0, err
+	}
+	age := r.clock.Now().Sub(time.Unix(0, created.Int64))
+	return max(age, 0), nil
+}
+
 // Waiting is the number of messages with a recipient waiting (queued,
 // deferred or in flight), those that List with State "waiting" finds, as
 // Depth counts their recipients, through the same indexes.

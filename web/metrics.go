@@ -32,7 +32,7 @@ type metrics struct {
 	latency     prometheus.Histogram
 }
 
-func newMetrics(relay RelayAPI, st storeHealth) *metrics {
+func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
 	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_events_total", Help: "Events appended to the log, by kind."}, []string{"kind"})
@@ -62,6 +62,7 @@ func newMetrics(relay RelayAPI, st storeHealth) *metrics {
 	if relay != nil {
 		f(queueDepth{relay})
 	}
+	liveGauges(f, relay, sink)
 	if st != nil {
 		f(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "relaylab_store_write_failures_total",
 			Help: "Group commits of the store that failed (a full disk, the file gone): their writes were refused, and the sink and the relay answered 451."},

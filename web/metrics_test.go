@@ -109,7 +109,7 @@ func FuzzObserve(f *testing.F) {
 		f.Add("relay.attempt", s)
 		f.Add("sink.reply", s)
 	}
-	m := newMetrics(nil, nil)
+	m := newMetrics(nil, nil, nil)
 	f.Fuzz(func(t *testing.T, kind, payload string) {
 		m.observe(events.Event{Kind: kind, Payload: []byte(payload)}) // must not panic
 	})

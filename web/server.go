@@ -113,7 +113,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Store != nil {
 		health = opts.Store
 	}
-	s.metrics = newMetrics(opts.Relay, health)
+	s.metrics = newMetrics(opts.Relay, opts.Sink, health)
 	s.hub = newHub(opts.Store, opts.Logger, opts.Clock, s.metrics.observe)
 	s.explain = newReplyExplainer(opts.Sink)
 	s.hub.explain = s.explain

@@ -763,6 +763,20 @@ var _ web.QueueCountAPI = relayAdapter{}
 
 func (a relayAdapter) QueueMessages(ctx context.Context) (int, error) { return a.rl.Waiting(ctx) }
 
+var (
+	_ web.QueueAgeAPI     = relayAdapter{}
+	_ web.InProgressAPI   = relayAdapter{}
+	_ web.OpenSessionsAPI = sinkAdapter{}
+)
+
+func (a relayAdapter) OldestWaiting(ctx context.Context) (time.Duration, error) {
+	return a.rl.OldestWaiting(ctx)
+}
+
+func (a relayAdapter) InProgress() (sessions, deliveries int) { return a.rl.InProgress() }
+
+func (a sinkAdapter) OpenSessions() int { return a.sk.OpenSessions() }
+
 func (a relayAdapter) Message(ctx context.Context, id string) (web.MessageDetail, error) {
 	m, err := a.rl.Message(ctx, id)
 	if errors.Is(err, relay.ErrNotFound) {

@@ -1,0 +1,95 @@
+package web
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// QueueAgeAPI is offered by a RelayAPI that can say how long the oldest
+// message with a recipient waiting has been queued: the
+// relaylab_queue_oldest_seconds gauge, which a queue that grows old
+// while its depth stays small (one destination deferring everything)
+// shows where relaylab_queue_depth does not.
+type QueueAgeAPI interface {
+	OldestWaiting(ctx context.Context) (time.Duration, error)
+}
+
+// OpenSessionsAPI is offered by a SinkAPI that can count its SMTP
+// sessions open now.
+type OpenSessionsAPI interface {
+	OpenSessions() int
+}
+
+// InProgressAPI is offered by a RelayAPI that can count its submission
+// sessions open now and its deliveries under way.
+type InProgressAPI interface {
+	InProgress() (sessions, deliveries int)
+}
+
+// liveGauges registers, through f, the gauges read on scrape from the
+// running components that offer them.
+func liveGauges(f func(prometheus.Collector), relay RelayAPI, sink SinkAPI) {
+	if q, ok := relay.(QueueAgeAPI); ok {
+		f(queueOldest{q})
+	}
+	s, _ := sink.(OpenSessionsAPI)
+	p, _ := relay.(InProgressAPI)
+	if s != nil || p != nil {
+		f(inProgress{s, p})
+	}
+}
+
+// queueOldest is the relaylab_queue_oldest_seconds gauge. As with the
+// queue's depth, a queue that cannot be read leaves it out of the scrape.
+type queueOldest struct{ relay QueueAgeAPI }
+
+var queueOldestDesc = prometheus.NewDesc("relaylab_queue_oldest_seconds",
+	"Seconds since the oldest message with a recipient waiting in the relay's queue was queued; 0 when nothing waits.", nil, nil)
+
+func (q queueOldest) Describe(ch chan<- *prometheus.Desc) { ch <- queueOldestDesc }
+
+func (q queueOldest) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	age, err := q.relay.OldestWaiting(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(queueOldestDesc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(queueOldestDesc, prometheus.GaugeValue, age.Seconds())
+}
+
+// inProgress is the relaylab_sessions_open gauge, a series for each of
+// the sink and the relay's submission that runs, and the relay's
+// relaylab_deliveries_in_progress.
+type inProgress struct {
+	sink  OpenSessionsAPI
+	relay InProgressAPI
+}
+
+var (
+	sessionsOpenDesc = prometheus.NewDesc("relaylab_sessions_open",
+		"SMTP sessions open now, by the listener that took them: the sink's, or the relay's submission.", []string{"by"}, nil)
+	deliveriesDesc = prometheus.NewDesc("relaylab_deliveries_in_progress",
+		"Deliveries the relay has under way now.", nil, nil)
+)
+
+func (g inProgress) Describe(ch chan<- *prometheus.Desc) {
+	ch <- sessionsOpenDesc
+	if g.relay != nil {
+		ch <- deliveriesDesc
+	}
+}
+
+func (g inProgress) Collect(ch chan<- prometheus.Metric) {
+	if g.sink != nil {
+		ch <- prometheus.MustNewConstMetric(sessionsOpenDesc, prometheus.GaugeValue, float64(g.sink.OpenSessions()), "sink")
+	}
+	if g.relay != nil {
+		sessions, deliveries := g.relay.InProgress()
+		ch <- prometheus.MustNewConstMetric(sessionsOpenDesc, prometheus.GaugeValue, float64(sessions), "submission")
+		ch <- prometheus.MustNewConstMetric(deliveriesDesc, prometheus.GaugeValue, float64(deliveries))
+	}
+}
