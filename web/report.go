@@ -83,7 +83,14 @@ func (s *Server) loadReport(w http.ResponseWriter, r *http.Request) (*reports.Da
 		return nil, false
 	}
 	if rs, ok := s.opts.Sink.(SinkRepliesAPI); ok {
-		if err := d.AddSinkRecord(r.Context(), sinkRecord{rs, s.opts.Sink}); err != nil {
+		var rec reports.SinkRecord = sinkRecord{rs, s.opts.Sink}
+		if x, ok := s.opts.Sink.(SinkExplainAPI); ok {
+			// The refusals explained as the sink's pages explain them
+			// (the relay's classify rules first), not by the built-in
+			// table alone.
+			rec = explainedRecord{sinkRecord{rs, s.opts.Sink}, x}
+		}
+		if err := d.AddSinkRecord(r.Context(), rec); err != nil {
 			s.writeAPIError(w, r, "reading the sink's record", err)
 			return nil, false
 		}
@@ -150,6 +157,19 @@ func (sr sinkRecord) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, er
 		out[i] = a.Report().SinkAttempt
 	}
 	return out, nil
+}
+
+// explainedRecord is a sinkRecord whose sink explains its refusals.
+type explainedRecord struct {
+	sinkRecord
+	x SinkExplainAPI
+}
+
+var _ reports.SinkExplainer = explainedRecord{}
+
+func (er explainedRecord) ExplainSinkReply(stage string, code int, enhanced, text string) (reports.Explanation, bool) {
+	e, ok := er.x.ExplainReply(stage, code, enhanced, text)
+	return reports.Explanation(e), ok
 }
 
 // Report is the attempt as reports reads it, with its message.

@@ -21,6 +21,7 @@ import (
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/reports"
 	"github.com/relaylab/relaylab/sink"
 	"github.com/relaylab/relaylab/web"
@@ -217,7 +218,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 			return noVerdict(err)
 		}
 		defer st.Close()
-		src, rel = sinkAttempts{st.DB()}, st
+		src, rel = sinkAttempts{db: st.DB()}, st
 	}
 	judge := func() ([]reports.Verdict, *reports.Data, error) {
 		d, err := reports.FromSink(ctx, src)
@@ -299,8 +300,19 @@ func wantsDSN(x *expectFile) bool {
 	return false
 }
 
-// sinkAttempts reads a sink's record for reports.FromSink.
-type sinkAttempts struct{ db *sql.DB }
+// sinkAttempts reads a sink's record for reports.FromSink, which explains
+// its refusals with classify (nil: the relay's built-in table).
+type sinkAttempts struct {
+	db       *sql.DB
+	classify *relay.Classifier
+}
+
+var _ reports.SinkExplainer = sinkAttempts{}
+
+func (s sinkAttempts) ExplainSinkReply(stage string, code int, enhanced, text string) (reports.Explanation, bool) {
+	v, ok := relay.ExplainSinkReply(s.classify, stage, code, enhanced, text)
+	return reports.Explanation{Category: v.Category, Reason: v.Reason, Advice: v.Advice}, ok
+}
 
 func (s sinkAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, error) {
 	mas, err := s.AllMessageAttempts(ctx)

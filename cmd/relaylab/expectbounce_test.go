@@ -153,11 +153,11 @@ func TestSinkBounceGoesToItsSender(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	check("--db", sinkAttempts{st.DB()})
+	check("--db", sinkAttempts{db: st.DB()})
 
 	// The same through a serve's API: its attempts, and the bounce as the
 	// sink's sink.bounce event gives it.
-	atts, err := sinkAttempts{st.DB()}.AllMessageAttempts(context.Background())
+	atts, err := sinkAttempts{db: st.DB()}.AllMessageAttempts(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/store"
+	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/reports"
 	"github.com/relaylab/relaylab/sink"
 )
@@ -33,12 +34,23 @@ the report cannot be written whole.`)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *db == "" {
+	// classify explains the refusals of a store the sink alone wrote:
+	// with --config, as its relay.classify rules would, the built-in
+	// table's otherwise (as serve's web pages do).
+	var classify *relay.Classifier
+	if *db == "" || *cfgPath != "" {
 		cfg, err := loadConfig(*cfgPath)
 		if err != nil {
 			return err
 		}
-		*db = cfg.Store.Path
+		if *db == "" {
+			*db = cfg.Store.Path
+		}
+		if len(cfg.Relay.Classify) > 0 {
+			if classify, err = relay.NewClassifier(cfg.Relay.Classify); err != nil {
+				return fmt.Errorf("%s: relay.classify: %w", *cfgPath, err)
+			}
+		}
 	}
 	// requireStore, not store.Open: reading must neither create a store
 	// nor migrate a SQLite file that is not one.
@@ -61,7 +73,7 @@ the report cannot be written whole.`)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", *db, err)
 	}
-	if err := d.AddSinkRecord(ctx, sinkRecord{sinkAttempts{st.DB()}}); err != nil {
+	if err := d.AddSinkRecord(ctx, sinkRecord{sinkAttempts{db: st.DB(), classify: classify}}); err != nil {
 		return fmt.Errorf("reading %s: %w", *db, err)
 	}
 	if *out == "" {
