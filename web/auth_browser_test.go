@@ -38,3 +38,19 @@ func TestBrowserToken(t *testing.T) {
 	appendEvents(t, st, events.Event{Kind: events.RelayBounced, Message: "auth-1", Recipient: "x@example.com"})
 	b.waitFor(t, "the event", `[...document.querySelectorAll("#feed-rows tr")].some(tr => tr.textContent.includes("auth-1"))`)
 }
+
+// TestBrowserSignInKeepsView: signing in on the page of a view (#/inbox)
+// opens that view, not the UI's first page: the part after '#' never
+// reaches the server, and the form's POST lost it (walk V2).
+func TestBrowserSignInKeepsView(t *testing.T) {
+	b := newBrowser(t)
+	st := openStore(t, clock.Real{})
+	s := listen(t, Options{Store: st, Auth: Auth{Token: "t0ken"}})
+	b.do(t, chromedp.Navigate("http://"+s.Addr()+"/#/inbox"))
+	b.waitFor(t, "the sign-in form", `document.getElementById("token")`)
+	b.do(t, chromedp.SendKeys("#token", "t0ken"), chromedp.Submit("#token"))
+	b.waitFor(t, "the UI", `document.getElementById("status")`)
+	if hash := b.eval(t, `location.hash`); hash != "#/inbox" {
+		t.Errorf("after the sign-in the address ends %q, want #/inbox", hash)
+	}
+}

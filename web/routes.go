@@ -37,6 +37,7 @@ func (s *Server) routes() http.Handler {
 	// Health is open so that supervisors can probe without credentials.
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET "+signInScriptPath, serveSignInScript)
 
 	api := http.NewServeMux()
 	known := http.NewServeMux() // the endpoints alone, to tell 405 from 404

@@ -210,7 +210,7 @@ func TestSignOutPage(t *testing.T) {
 	}{
 		{"cookie", []string{"Cookie", sessionCookie + "=" + id}, 200, []string{`<form method="post" action="/signout"`, "2026-01-02 15:04 UTC"}},
 		{"bearer", []string{"Authorization", "Bearer " + token}, 200, []string{`id="signout-none"`}},
-		{"none", []string{"Accept", "text/html"}, 401, []string{`<form method="post" action="/">`}},
+		{"none", []string{"Accept", "text/html"}, 401, []string{`<form method="post" action="/"`}},
 	} {
 		res := send(t, noRedirect, "GET", ts.url+signOutPath, "", tc.hdr...)
 		if res.code != tc.code {
@@ -287,7 +287,7 @@ func TestSignInPost(t *testing.T) {
 	form := "token=" + url.QueryEscape(token)
 
 	page := send(t, noRedirect, "GET", ts.url+"/", "", "Accept", "text/html")
-	if !strings.Contains(page.body, `<form method="post" action="/">`) || strings.Contains(page.body, `method="get"`) {
+	if !strings.Contains(page.body, `<form method="post" action="/"`) || strings.Contains(page.body, `method="get"`) {
 		t.Errorf("the sign-in form does not POST:\n%s", page.body)
 	}
 

@@ -49,7 +49,7 @@ func signInPage(w http.ResponseWriter, r *http.Request, a Auth, wrong bool) {
 	var b strings.Builder
 	b.WriteString(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · relaylab</title><link rel="icon" href="data:,"></head>
+<title>Sign in · relaylab</title><link rel="icon" href="data:,"><script src="` + signInScriptPath + `" defer></script></head>
 <body><main id="main"><h1>relaylab: authentication required</h1>
 `)
 	if a.Token != "" {
@@ -64,7 +64,7 @@ func signInPage(w http.ResponseWriter, r *http.Request, a Auth, wrong bool) {
 		// session and sends the browser back to the page by GET: the
 		// token is in no address, history or log.
 		b.WriteString(`<p>This serve is protected by <code>web.token</code> in its configuration file. Give that token here: this browser then holds a session of its own, which ends after 12 hours, when you sign out (at <code>/signout</code>), or when the serve restarts.</p>
-<form method="post" action="` + html.EscapeString(signInAction(r)) + `"><label for="token">Token</label>
+<form method="post" action="` + html.EscapeString(signInAction(r)) + `" id="signin"><label for="token">Token</label>
 <input type="password" id="token" name="token" autocomplete="current-password" required autofocus>
 <button type="submit">Sign in</button></form>
 <p>Or open the address once with <code>?token=&lt;token&gt;</code> after it, for example <code>/?token=&lt;token&gt;</code>, a link you can bookmark or share with whoever has the token: the page drops the token from the address at once. Scripts, curl and <code>relaylab expect --url</code> send <code>Authorization: Bearer &lt;token&gt;</code> instead (expect reads it from <code>RELAYLAB_TOKEN</code>).</p>
@@ -121,4 +121,25 @@ func signInAction(r *http.Request) string {
 // address of another host, which the token would go to.
 func formAction(r *http.Request) string {
 	return "/" + strings.TrimLeft(r.URL.EscapedPath(), "/")
+}
+
+// signInScriptPath keeps, across the sign-in, the part of the page's
+// address after '#', which names the UI's view (#/inbox) and which the
+// browser never sends: the script adds it to the form's action, and the
+// browser keeps it through the redirect that follows the POST (a
+// Location without a fragment takes the request's). Served without
+// credentials, as the sign-in page is.
+const signInScriptPath = "/signin.js"
+
+const signInScript = `"use strict";
+const form = document.getElementById("signin");
+if (form && location.hash.length > 1) {
+  form.action = form.getAttribute("action") + location.hash;
+}
+`
+
+func serveSignInScript(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write([]byte(signInScript))
 }
