@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -89,40 +90,46 @@ func defaultConfig() *fileConfig {
 // Validate checks every section, naming keys from the top of the file.
 func (c *fileConfig) Validate(string) error {
 	c.resolveFiles()
+	// Each part's first mistake, all at once (config.Locate gives each
+	// its line): a user fixes them in one go, not one run at a time.
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for i, d := range c.Relay.DKIM {
 		if d.KeyFile == "" {
 			continue // relay.Validate says it is required
 		}
 		if _, err := os.Stat(d.KeyFile); err != nil {
-			return config.Errorf(fmt.Sprintf("relay.dkim[%d].key_file", i), "%v (a name that is not absolute is taken from the configuration file's directory)", err)
+			add(config.Errorf(fmt.Sprintf("relay.dkim[%d].key_file", i), "%v (a name that is not absolute is taken from the configuration file's directory)", err))
+			break
 		}
 	}
 	switch store.Sync(c.Store.Sync) {
 	case store.SyncFull, store.SyncNormal, store.SyncOff:
 	default:
-		return config.Errorf("store.sync", "%q: want full, normal or off", c.Store.Sync)
+		add(config.Errorf("store.sync", "%q: want full, normal or off", c.Store.Sync))
 	}
 	if k := c.Store.Keep.D(); k != 0 && k < time.Hour {
-		return config.Errorf("store.keep", "%s: at least 1h (the store is pruned hourly), or 0, the default, to keep everything", k)
+		add(config.Errorf("store.keep", "%s: at least 1h (the store is pruned hourly), or 0, the default, to keep everything", k))
 	}
-	if err := c.validateWebAddr(); err != nil {
-		return err
-	}
-	if err := c.Sink.Validate("sink"); err != nil {
-		return err
-	}
+	add(c.validateWebAddr())
+	add(c.Sink.Validate("sink"))
 	if err := c.Relay.Validate("relay"); err != nil {
-		return err
+		add(err)
+	} else {
+		add(checkPathTimeouts(c.Relay.Paths))
 	}
-	if err := checkPathTimeouts(c.Relay.Paths); err != nil {
-		return err
-	}
-	if err := c.Probe.Validate("probe"); err != nil {
-		return err
-	}
-	if err := c.checkSecrets(); err != nil {
-		return err
-	}
+	add(c.Probe.Validate("probe"))
+	add(c.checkSecrets())
+	add(c.validateWeb())
+	return errors.Join(errs...)
+}
+
+// validateWeb checks web's keys beyond its address: the first mistake.
+func (c *fileConfig) validateWeb() error {
 	for i, o := range c.Web.AllowedOrigins {
 		if strings.EqualFold(strings.TrimSpace(o), "null") {
 			return config.Errorf(fmt.Sprintf("web.allowed_origins[%d]", i), "\"null\" is the opaque origin of sandboxed frames (relaylab's own message frames among them) and file: pages, which any site can produce, so it can never be allowed: remove it")

@@ -223,6 +223,14 @@ func Locate(name string, data []byte, err error) error {
 // LocateRoot is Locate for a document that DecodeRoot read: the keys of
 // err's *FieldError start with root, and data holds what is below it.
 func LocateRoot(name, root string, data []byte, err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		// Several (errors.Join): each at its line, one a line.
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, LocateRoot(name, root, data, e))
+		}
+		return errors.Join(out...)
+	}
 	var fe *FieldError
 	if !errors.As(err, &fe) {
 		return &Error{File: name, Msg: err.Error()}
