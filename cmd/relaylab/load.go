@@ -28,7 +28,7 @@ func init() {
 	register(command{name: "load", summary: "generate SMTP load against a server and count its replies", run: runLoad})
 }
 
-const loadSynopsis = `--target HOST:PORT [flags]
+const loadSynopsis = `[--target HOST:PORT] [--sessions N] [--messages N] [flags]
 
 Sends --messages messages over --sessions concurrent connections (or, with
 --duration, for that long) and prints what became of them (accepted,

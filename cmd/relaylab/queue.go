@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/textsafe"
 	"github.com/relaylab/relaylab/relay"
 )
@@ -86,7 +87,11 @@ done, 1 when the message does not exist or none of its recipients waits
 	case needID && len(rest) > 1:
 		return usageError("queue %s takes one message ID, got %d: %q (`relaylab queue list --state all` lists them)", verb, len(rest), rest)
 	case verb != "list" && !needID:
-		return usageError("queue: unknown action %q: want list, show, retry or delete", verb)
+		hint := ""
+		if n := config.Nearest(verb, []string{"list", "show", "retry", "delete"}); n != "" {
+			hint = "; did you mean " + n + "?"
+		}
+		return usageError("queue: unknown action %q: want list, show, retry or delete%s", verb, hint)
 	case verb == "list" && !slices.Contains(queueStates, *state):
 		return usageError("queue list: --state %q: want one of %s", *state, strings.Join(queueStates, ", "))
 	}
@@ -130,7 +135,9 @@ done, 1 when the message does not exist or none of its recipients waits
 				}
 				last := oneLine(rc.Reply)
 				if last == "" && rc.State == relay.StateSuppressed {
-					last = textsafe.Escape(rc.Reason) // no server was asked: the list's reason
+					// No server was asked: the list's reason, which quotes
+					// the bounce's reply, lines and all: on the row's line.
+					last = textsafe.Escape(strings.ReplaceAll(rc.Reason, "\n", " "))
 				}
 				switch {
 				case heldOnly(rc):

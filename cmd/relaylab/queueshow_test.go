@@ -159,6 +159,15 @@ func TestQueueListAllNamesStage(t *testing.T) {
 			t.Errorf("queue list --state %s: exit %d, want the suppression's reason as the last reply\nstdout %s\nstderr %s", state, code, out, errOut)
 		}
 	}
+	// A reason quoting a reply of several lines stays on its row (walk N:
+	// the lines after the first read as rows of their own).
+	db3, id3 := queueStore(t, relay.StateQueued)
+	setRecipient(t, db3, id3, relay.StateSuppressed, time.Time{}, "", "", relay.Reply{}, "", "", events.RelaySuppressed,
+		map[string]any{"reason": "the address is on the suppression list: 550 5.1.1 no such\nmailbox here\nsee the help (invalid-recipient, from a bounce)"})
+	code, out, errOut := runIn(t, ctx, "queue", "list", "--db", db3, "--state", "suppressed")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 2 || !strings.Contains(lines[1], "no such mailbox here see the help") {
+		t.Errorf("queue list --state suppressed: exit %d, want the header and one row\nstdout %s\nstderr %s", code, out, errOut)
+	}
 }
 
 // warmingConfig writes a configuration whose path primary has a warm-up

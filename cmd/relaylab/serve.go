@@ -41,7 +41,7 @@ key), 1 when it cannot run (an address in use, a store that cannot be
 opened).`
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", `[--db PATH] [--config FILE] [--demo] [--sink-listen ADDR]... [--relay-listen ADDR] [--web-listen ADDR] [--ready-file FILE] [--seed N]
+	fs := newFlags(e, "serve", `[--db PATH] [--config FILE] [--demo [--demo-interval D]] [--sink-listen ADDR]... [--relay-listen ADDR] [--web-listen ADDR] [--ready-file FILE] [--seed N] [--shutdown-grace D] [--log-level L] [--log-format F]
 
 Runs the sink, the relay, the probes and the web UI together, on loopback
 unless the configuration says otherwise (sink 127.0.0.1:2525, relay

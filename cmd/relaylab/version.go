@@ -49,6 +49,10 @@ func versionLine() string {
 			if modified == "true" {
 				commit += " (with uncommitted changes)"
 			}
+		} else {
+			// go run, go test and -buildvcs=false record no commit: say
+			// so, for a bug report that would otherwise name none.
+			commit = " commit not recorded (go run and -buildvcs=false leave it out; go build in a git checkout records it)"
 		}
 	}
 	return fmt.Sprintf("relaylab %s%s, %s %s/%s", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
