@@ -31,10 +31,38 @@ var unitWords = []struct{ word, unit string }{
 // sink takes such a piece as a name all the same: a tester may really
 // have such a mailbox, and the note is the signal.
 func nearMiss(seg string) string {
+	if why := orderMiss(seg); why != "" {
+		return why
+	}
 	if why := shapeMiss(seg); why != "" {
 		return why
 	}
 	return wordMiss(seg)
+}
+
+// orderMiss is nearMiss for a piece that gives a directive's count or
+// probability first (p50rcpt550, x2defer): the directive with it moved to
+// the end, where it goes, when that parses.
+func orderMiss(seg string) string {
+	if len(seg) < 3 || (seg[0] != 'p' && seg[0] != 'x') || seg[1] < '0' || seg[1] > '9' {
+		return ""
+	}
+	n := 1
+	for n < len(seg) && seg[n] >= '0' && seg[n] <= '9' {
+		n++
+	}
+	if n == len(seg) {
+		return ""
+	}
+	meant := seg[n:] + seg[:n]
+	if d, why := parseDirective(meant); why != "" || d.Text == "" {
+		return ""
+	}
+	what := "probability"
+	if seg[0] == 'x' {
+		what = "count"
+	}
+	return "did you mean " + meant + "? A directive's " + what + " goes after it ([stage]action[xN][pP]), and a piece that is not exactly a directive is taken as a name"
 }
 
 // shapeMiss is nearMiss for a piece that starts with a directive's word

@@ -25,6 +25,11 @@ func TestDirectiveWordTypos(t *testing.T) {
 		{"dot-dealy2m", "dot-delay2m"},
 		{"rcptdefr2", "rcptdefer2"},
 		{"unknwon", "unknown"},
+		// The probability or count first (walk N: p50rcpt550 was taken
+		// as a name without a word).
+		{"p50rcpt550", "rcpt550p50"},
+		{"x2defer", "deferx2"},
+		{"p10dot451", "dot451p10"},
 	} {
 		ds, not := parseLocalPart(tc.seg + "+alice@x.test")
 		if len(ds) != 0 || len(not) != 1 || !strings.Contains(not[0].Why, "did you mean "+tc.meant+"?") {
@@ -35,7 +40,7 @@ func TestDirectiveWordTypos(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"alice", "relay", "refer", "delays", "bounces", "bounced", "deferred", "database", "dropbox", "okay",
-		"hand", "fall", "accepts", "tarpits", "greylists", "datum", "dotty", "rcpt99", "2024", "delayed", "acceptance"} {
+		"hand", "fall", "accepts", "tarpits", "greylists", "datum", "dotty", "rcpt99", "2024", "delayed", "acceptance", "p2p", "x11", "p1000"} {
 		if ds, not := parseLocalPart(name + "@x.test"); len(ds) != 0 || len(not) != 0 {
 			t.Errorf("%s: got directives %v, notes %+v; want a plain name", name, ds, not)
 		}
