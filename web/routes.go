@@ -336,17 +336,17 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 					// Back to the page asked for, on this host, without
 					// the token: the form's action is that page's path
 					// (formAction), a link's query loses token= alone.
-					q := r.URL.Query()
-					q.Del("token")
-					to := formAction(r)
-					if !posted && len(q) > 0 {
-						to += "?" + q.Encode()
-					}
-					http.Redirect(w, r, to, http.StatusSeeOther)
+					http.Redirect(w, r, withoutToken(r, posted), http.StatusSeeOther)
 					return
 				}
 				if posted {
 					signInPage(w, r, a, true)
+					return
+				}
+				if by, _ := credentials(r, a, ss); by == "cookie" && pageRequest(r) {
+					// A link's wrong token in a browser signed in all the
+					// same: the page, without the token in its address.
+					http.Redirect(w, r, withoutToken(r, false), http.StatusSeeOther)
 					return
 				}
 			}
@@ -371,6 +371,19 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// withoutToken is the address of r's page on this host without the
+// token: a form's action is the page's path (formAction); a link's
+// query loses token= alone.
+func withoutToken(r *http.Request, posted bool) string {
+	q := r.URL.Query()
+	q.Del("token")
+	to := formAction(r)
+	if !posted && len(q) > 0 {
+		to += "?" + q.Encode()
+	}
+	return to
 }
 
 // pageRequest says whether r is a browser's request for a page (a
