@@ -18,17 +18,30 @@ import (
 // use, so that a newcomer can try probes against testdata/dns with nothing
 // leaving the machine. Names in no zone get REFUSED.
 func serveZones(paths []string) (*dnstest.Server, error) {
+	srv, err := loadZones(paths, "--zone")
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Listen(); err != nil {
+		return nil, fmt.Errorf("--zone: serving the zones on 127.0.0.1: %v", err)
+	}
+	return srv, nil
+}
+
+// loadZones reads the zone files (or directories of them) into a server
+// not yet listening, its errors named by flag.
+func loadZones(paths []string, flag string) (*dnstest.Server, error) {
 	srv := dnstest.New()
 	for _, p := range paths {
 		// LoadPath reads an empty directory without complaint: a typo in
 		// the path would then give every check REFUSED answers.
 		if st, err := os.Stat(p); err == nil && st.IsDir() {
 			if fs, _ := filepath.Glob(filepath.Join(p, "*.zone")); len(fs) == 0 {
-				return nil, fmt.Errorf("--zone: %s is a directory with no *.zone file in it", p)
+				return nil, fmt.Errorf("%s: %s is a directory with no *.zone file in it", flag, p)
 			}
 		}
 		if err := srv.LoadPath(p); err != nil {
-			return nil, fmt.Errorf("--zone: %s", zoneError(err))
+			return nil, fmt.Errorf("%s: %s", flag, zoneError(err))
 		}
 		// An empty file loads without complaint too, and would have
 		// every lookup refused and blamed on names missing from it.
@@ -37,11 +50,8 @@ func serveZones(paths []string) (*dnstest.Server, error) {
 			if st, err := os.Stat(p); err == nil && st.IsDir() {
 				what = "is a directory whose *.zone files hold no records"
 			}
-			return nil, fmt.Errorf("--zone: %s %s: give a zone file with the records to check (an SOA record, then such lines as \"@ IN TXT \\\"v=spf1 -all\\\"\")", p, what)
+			return nil, fmt.Errorf("%s: %s %s: give a zone file with the records to check (an SOA record, then such lines as \"@ IN TXT \\\"v=spf1 -all\\\"\")", flag, p, what)
 		}
-	}
-	if err := srv.Listen(); err != nil {
-		return nil, fmt.Errorf("--zone: serving the zones on 127.0.0.1: %v", err)
 	}
 	return srv, nil
 }

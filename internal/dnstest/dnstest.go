@@ -274,10 +274,22 @@ func (s *Server) Set(name string, b Behaviour) {
 func (s *Server) Queries() int64 { return s.queries.Load() }
 
 // Listen starts serving UDP and TCP on one free port of 127.0.0.1.
-func (s *Server) Listen() error {
+func (s *Server) Listen() error { return s.ListenAt("127.0.0.1:0") }
+
+// ListenAt starts serving UDP and TCP on addr (HOST:PORT); with port 0,
+// on one port free for both.
+func (s *Server) ListenAt(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	tries := 1
+	if port == "0" {
+		tries = 20 // the UDP port may be taken in TCP: pick another
+	}
 	var lastErr error
-	for try := 0; try < 20; try++ {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	for try := 0; try < tries; try++ {
+		pc, err := net.ListenPacket("udp", addr)
 		if err != nil {
 			return err
 		}
@@ -300,7 +312,22 @@ func (s *Server) Listen() error {
 		wg.Wait()
 		return nil
 	}
+	if tries == 1 {
+		return lastErr
+	}
 	return fmt.Errorf("dnstest: no port free for both UDP and TCP: %w", lastErr)
+}
+
+// Zones lists the apexes of the zones served, in order.
+func (s *Server) Zones() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]string, 0, len(s.zones))
+	for z := range s.zones {
+		out = append(out, z)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Close stops the server.

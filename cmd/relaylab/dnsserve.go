@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/relaylab/relaylab/internal/config"
+)
+
+func init() {
+	register(command{name: "dns", summary: "serve zone files as a DNS server on loopback, for relay.resolvers in tests", run: runDNS})
+}
+
+// runDNS serves zone files until stopped: the server relaylab probe
+// --zone and replays use, for a relay (relaylab serve or relay) whose
+// relay.resolvers should see test zones (direct MX, null MX, SERVFAIL)
+// without any other DNS.
+func runDNS(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "dns", `--zone FILE|DIR... [--listen ADDR]
+
+Serves zone files (RFC 1035 master format; a directory means every *.zone
+file in it) as an authoritative DNS server over UDP and TCP, on loopback
+by default, until Ctrl-C or SIGTERM: point relay.resolvers at it to test
+direct MX delivery, null MX, CNAME chains and DNS failures with nothing
+leaving the machine. A name in no zone gets REFUSED. A comment directive
+makes a name and the names below it misbehave:
+
+  ;@dnstest servfail broken.test.
+  ;@dnstest timeout  slow.test.
+
+(also refused, malformed, truncate, truncate-always, wrongtype, wrongname,
+otherquestion, validated). Exit status: 0 when stopped, 2 for bad flags or
+a zone file that does not load (file and line named), 1 when the address
+cannot be listened on.`)
+	var zones multiFlag
+	fs.Var(&zones, "zone", "a zone file, or a directory of *.zone files, to serve (repeatable)")
+	listen := fs.String("listen", "127.0.0.1:5353", "the address to serve on, UDP and TCP (127.0.0.1:0 for any free port)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("dns takes no arguments, got %q: give zone files with --zone", fs.Args())
+	}
+	if len(zones) == 0 {
+		return usageError("dns needs at least one --zone FILE (such as --zone testdata/dns)")
+	}
+	if err := config.ListenAddr(*listen); err != nil {
+		return usageError("--listen %v (for example 127.0.0.1:5353, or 127.0.0.1:0 for any free port)", err)
+	}
+	srv, err := loadZones(zones, "--zone")
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if err := srv.ListenAt(*listen); err != nil {
+		return fmt.Errorf("--listen %s: %v (another process may hold the port: pick another, or 127.0.0.1:0 for any free one)", *listen, err)
+	}
+	defer srv.Close()
+	names := srv.Zones()
+	for i, z := range names {
+		names[i] = strings.TrimSuffix(z, ".")
+	}
+	fmt.Fprintf(e.stdout, "relaylab dns is serving %d zone(s) on %s, UDP and TCP: %s\n", len(names), srv.Addr, strings.Join(names, ", "))
+	fmt.Fprintf(e.stdout, "use it in a relay's configuration as   relay: {resolvers: [%s]}\n", strconv.Quote(srv.Addr))
+	fmt.Fprintf(e.stdout, "try: dig @%s -p %s MX %s\n", hostOf(srv.Addr), portOf(srv.Addr), firstForward(names))
+	fmt.Fprintln(e.stdout, "Ctrl-C stops.")
+	<-ctx.Done()
+	fmt.Fprintf(e.stdout, "stopped after %d queries\n", srv.Queries())
+	return nil
+}
+
+func hostOf(addr string) string { h, _, _ := net.SplitHostPort(addr); return h }
+
+func portOf(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
+
+// firstForward is the first zone that is not a reverse one, to name in
+// an example query.
+func firstForward(names []string) string {
+	for _, n := range names {
+		if !strings.HasSuffix(n, ".arpa") {
+			return n
+		}
+	}
+	return names[0]
+}
