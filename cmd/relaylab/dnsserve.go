@@ -37,7 +37,7 @@ a zone file that does not load (file and line named), 1 when the address
 cannot be listened on.`)
 	var zones multiFlag
 	fs.Var(&zones, "zone", "a zone file, or a directory of *.zone files, to serve (repeatable)")
-	listen := fs.String("listen", "127.0.0.1:5353", "the address to serve on, UDP and TCP (127.0.0.1:0 for any free port)")
+	listen := fs.String("listen", "127.0.0.1:5300", "the address to serve on, UDP and TCP (127.0.0.1:0 for any free port)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ cannot be listened on.`)
 		return usageError("dns needs at least one --zone FILE (such as --zone testdata/dns)")
 	}
 	if err := config.ListenAddr(*listen); err != nil {
-		return usageError("--listen %v (for example 127.0.0.1:5353, or 127.0.0.1:0 for any free port)", err)
+		return usageError("--listen %v (for example 127.0.0.1:5300, or 127.0.0.1:0 for any free port)", err)
 	}
 	srv, err := loadZones(zones, "--zone")
 	if err != nil {
