@@ -120,7 +120,10 @@ function blocklists(list) {
 export function probesView(main) {
   const tbody = h("tbody", { id: "probe-rows" });
   const note = h("p", { class: "muted" });
-  const hist = h("section", { class: "card", id: "probe-history" }, h("h2", {}, "History"), h("p", { class: "muted" }, "Pick a result to see its history."));
+  // How to open a history, said where it shows: a mouse clicks a row; the
+  // keyboard reaches each row's target, a button.
+  const hist = h("section", { class: "card", id: "probe-history" }, h("h2", {}, "History"),
+    h("p", { class: "muted", id: "probe-history-hint" }, "Pick a result to see its history here: click its row, or its target (a button: Tab to it, then Enter or Space)."));
   const changes = h("section", { class: "card", id: "probe-changes" }, h("h2", {}, "Recent changes"));
   main.append(h("h1", {}, "Probes"), note,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "probe-table" },
@@ -130,6 +133,9 @@ export function probesView(main) {
   let checksOf = new Map(); // target -> the checks its latest results made
 
   const loadResults = () => get("/api/v1/probe/results").then((d) => {
+    // A redraw keeps the keyboard's focus on the target that had it.
+    const at = document.activeElement;
+    const focused = at && tbody.contains(at) && at.matches("button.linkish") ? at.closest("tr").dataset.id : null;
     clear(tbody);
     checksOf = new Map();
     for (const r of d.results) {
@@ -150,17 +156,24 @@ export function probesView(main) {
         h("code", {}, "relaylab probe DOMAIN"), " checks one once from the command line.");
     }
     for (const r of d.results) {
+      // The target is the row's control for the keyboard and a screen
+      // reader, named for what it does: its own text first, as shown.
+      const open = h("button", { type: "button", class: "linkish", title: "show the history of this target's checks",
+        "aria-label": r.target + ": show its history" }, iso(r.target));
+      open.addEventListener("click", () => history(r.target, "", true));
       const tr = h("tr", { class: "clickable", "data-id": r.target },
-        h("td", { class: "mono target", "data-label": "target" }, iso(r.target)),
+        h("td", { class: "mono target", "data-label": "target" }, open),
         h("td", { "data-label": "checks" }, r.check || ""),
         h("td", { "data-label": "status" }, badge(r.status), " ", changeCount(r)),
         h("td", { class: "wide", "data-label": "findings" }, r.detail || "", blocklists(r.blocklists), changesOf(r), findings(r.findings)),
         h("td", { class: "checked", "data-label": "checked" }, fmtTime(r.time)));
       tr.addEventListener("click", (ev) => {
         if (ev.target.closest("details")) return; // unfolding the facts is not picking the row
+        if (ev.target.closest("button")) return; // the target's button picks it itself
         history(r.target, "");
       });
       tbody.append(tr);
+      if (focused === r.target) open.focus();
     }
   }).catch((e) => { note.textContent = e.message; note.className = "error"; });
 
@@ -173,8 +186,11 @@ export function probesView(main) {
 
   // history shows the runs of target, newest first, each with the changes
   // it confirmed: every run, or those that made check (a domain's records
-  // and its blocklists may run on different intervals).
-  function history(target, check) {
+  // and its blocklists may run on different intervals). focus, when a
+  // target's button asked, takes the focus to the history's heading once
+  // it shows, so that the keyboard and a screen reader land there (the
+  // section is below the table, often out of sight).
+  function history(target, check, focus) {
     shown = { target, check };
     const q = new URLSearchParams({ target, limit: "100" });
     if (check) q.set("check", check);
@@ -187,7 +203,8 @@ export function probesView(main) {
         pick.append(o);
       }
       pick.addEventListener("change", () => history(target, pick.value));
-      clear(hist).append(h("h2", {}, "History of ", h("span", { class: "mono" }, iso(target))),
+      const heading = h("h2", {}, "History of ", h("span", { class: "mono" }, iso(target)));
+      clear(hist).append(heading,
         h("div", { class: "filters" }, h("label", { for: "probe-history-check" }, "runs that made "), pick),
         d.history.length ? "" : h("p", { class: "muted", id: "probe-history-none" },
           check ? "No recorded run of this target made the " + check + " check." : "No runs recorded."),
@@ -196,6 +213,10 @@ export function probesView(main) {
           r.detail || "", r.check ? h("span", { class: "muted" }, " · " + r.check) : "",
           blocklists(r.blocklists), changesOf(r),
           (r.findings || []).length ? h("details", {}, h("summary", {}, "findings"), findings(r.findings)) : ""))));
+      if (focus) {
+        heading.setAttribute("tabindex", "-1"); // focusable by script, not a stop for Tab
+        heading.focus();
+      }
     }).catch((e) => clear(hist).append(h("p", { class: "error" }, e.message)));
   }
 

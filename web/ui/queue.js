@@ -14,10 +14,18 @@ export function queueView(main) {
   // recipients, its category's reason and advice), said once here.
   const explained = h("section", { id: "queue-explained", class: "explained" });
   explained.hidden = true;
+  // Nothing waiting: what the table would show, and what puts mail in it.
+  // The note above says that it is empty.
+  const empty = h("p", { class: "muted", id: "queue-empty" }, "Mail submitted to the relay waits here until it is delivered, bounced or expires, ",
+    "each recipient with its last reply, what it means and its next attempt: most of it after a server deferred it (a 4xx, a connection that failed), ",
+    "or while the relay's shaping holds it (a destination's rest, a sending window, the warm-up cap). Retry now and Delete act on it here. ",
+    "With relaylab serve's defaults, whose relay sends to its sink, ", h("code", {}, "swaks --server 127.0.0.1:2587 --to 'defer2+you@example.test'"),
+    " waits here through two deferrals (127.0.0.1:2587 is the relay's default submission address: yours is ", h("code", {}, "relay.listen"), ", which relaylab serve prints as it starts).");
+  empty.hidden = true;
   main.append(h("h1", {}, "Queue"), note, said, explained,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "queue-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "recipient"), h("th", {}, "state"), h("th", {}, "attempts"), h("th", {}, "next attempt"), h("th", {}, "last reply, what it means, what to do"), h("th", {}, ""))),
-      tbody)));
+      tbody)), empty);
   // Each message shown, by id. A poll updates its rows in place and adds
   // or removes only the messages that came or went: the button that has
   // the keyboard's focus stays, and so does the row under the pointer.
@@ -25,6 +33,7 @@ export function queueView(main) {
   const load = () => get("/api/v1/queue?limit=500").then((d) => {
     note.className = "muted"; // an error shown before has passed
     note.textContent = queueNote(d);
+    empty.hidden = d.queue.length > 0 || Boolean(d.truncated);
     const anchor = anchorRow(tbody);
     const top = anchor && anchor.getBoundingClientRect().top;
     const shared = sharedOf(d.queue);
@@ -84,15 +93,26 @@ export function queueView(main) {
     });
   };
   const supBody = h("tbody", { id: "suppression-rows" });
-  const supNote = h("p", { class: "muted" });
+  const supNote = h("p", { class: "muted", id: "suppression-note" });
+  // No address on the list: what puts one there (the API does not say
+  // whether relay.suppression is on, so the empty state says when it is
+  // not), and how to take one off.
+  const supEmpty = h("p", { class: "muted", id: "suppression-empty" }, "No address is suppressed. ",
+    "The relay adds a recipient here when a server says it does not exist (550 5.1.1: invalid-recipient) or its domain takes no mail (no-such-domain), ",
+    "and, with ", h("code", {}, "relay.suppression.soft_bounces: N"), ", after N of its deliveries expired; it then sends it no more mail, and the sender gets a 5.7.1 DSN. ",
+    h("code", {}, "relay.suppression.disabled: true"), " turns this off. ", h("code", {}, "relaylab suppress add ADDRESS"),
+    " adds one by hand; Remove takes one off. With relaylab serve's defaults, ",
+    h("code", {}, "swaks --server 127.0.0.1:2587 --to 'rcpt550+gone@example.test'"), " bounces at once and is suppressed.");
+  supEmpty.hidden = true;
   main.append(h("h2", {}, "Suppression list"), supNote,
     h("div", { class: "scroll" }, h("table", { class: "cards" },
       h("thead", {}, h("tr", {}, h("th", {}, "address"), h("th", {}, "reason"), h("th", {}, "since"), h("th", {}, "until"), h("th", {}, ""))),
-      supBody)));
+      supBody)), supEmpty);
   const loadSup = () => get("/api/v1/suppressions").then((d) => {
     clear(supBody);
     supNote.className = "muted";
-    supNote.textContent = d.suppressions.length + " suppressed address(es)";
+    supEmpty.hidden = d.suppressions.length > 0;
+    supNote.textContent = d.suppressions.length ? d.suppressions.length + " suppressed address(es)" : "";
     for (const x of d.suppressions) {
       const rm = h("button", { type: "button" }, "Remove");
       rm.addEventListener("click", () => api("DELETE", "/api/v1/suppressions/" + encodeURIComponent(x.address)).then(loadSup)

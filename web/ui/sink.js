@@ -25,12 +25,21 @@ export function sinkView(main) {
   const note = h("p", { class: "muted", id: "session-note" });
   const older = h("button", { type: "button", id: "sessions-older" }, "Older sessions");
   older.hidden = true;
+  // Nothing recorded yet: what the list would show, and how to fill it.
+  // The API does not say where the sink listens: the example names the
+  // default listener, and where the real one is said.
+  const empty = h("p", { class: "muted", id: "sink-empty" }, "No session yet: each SMTP session a client opens with the sink shows here, newest first, ",
+    "with its HELO, the messages it left and the sink's last reply, and its transcript on its page. To see one, send the sink a message: ",
+    h("code", {}, "swaks --server 127.0.0.1:2525 --to someone@example.test"), " (or ", h("code", {}, "relaylab send"),
+    " with the same flags). 127.0.0.1:2525 is the default: relaylab serve and relaylab sink print the sink's addresses as they start (",
+    h("code", {}, "sink mx smtp://..."), "), which ", h("code", {}, "sink.listeners"), " in the configuration file sets.");
+  empty.hidden = true;
   main.append(h("h1", {}, "Sink sessions"),
     h("p", { class: "muted", id: "sink-inbox" }, "Each SMTP session the sink served. The messages they left, with sender, recipients and subject, and a search: ",
       h("a", { href: "#/inbox" }, "Inbox"), "."), note,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "session-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "start"), h("th", {}, "listener"), h("th", {}, "client"), h("th", {}, "HELO"), h("th", {}, "TLS"), h("th", {}, "messages"), h("th", {}, "last reply"))),
-      tbody)), h("div", { class: "bar" }, older));
+      tbody)), empty, h("div", { class: "bar" }, older));
   const shown = new Set();
   // Sessions listed before they ended (a message of theirs was stored):
   // their row is replaced when their sink.session event comes.
@@ -41,6 +50,8 @@ export function sinkView(main) {
   const count = () => {
     note.className = "muted";
     const n = tbody.children.length;
+    empty.hidden = n > 0 || !older.hidden;
+    if (!empty.hidden) { note.textContent = ""; return; }
     note.textContent = total !== null && total > n
       ? n + " shown of " + total + " sessions recorded, newest first" + (older.hidden ? "" : ": Older sessions shows more")
       : n + " session(s)" + (older.hidden ? "" : ", the newest: Older sessions shows more");
@@ -152,7 +163,7 @@ export function sessionView(main, id) {
       h("dl", { class: "kv" },
         h("dt", {}, "Listener"), h("dd", {}, ss.listener),
         h("dt", {}, "Client"), h("dd", { class: "mono" }, ss.client),
-        h("dt", {}, "HELO"), h("dd", { class: "mono" }, marked(ss.helo || "")),
+        h("dt", {}, "HELO"), h("dd", { class: "mono", id: "session-helo" }, ss.helo ? marked(ss.helo) : refusedGreetings(ss.transcript || [])),
         h("dt", {}, "TLS"), h("dd", {}, ss.tls ? "yes" : "no"),
         h("dt", {}, "AUTH"), h("dd", {}, ss.auth ? iso(ss.auth) : "none"),
         h("dt", {}, "Start"), h("dd", {}, fmtTime(ss.start)),
@@ -167,6 +178,47 @@ export function sessionView(main, id) {
   }
   show();
   return () => { stopped = true; if (stream) stream.close(); };
+}
+
+// refusedGreetings is what a session's HELO shows when the sink accepted
+// no EHLO or HELO (the API's helo is the name of the last one accepted):
+// each name the client gave and the reply that refused it, from the
+// transcript, as in "evil<script>.test (refused: 501 5.5.2 ...)"; else
+// that none was accepted.
+function refusedGreetings(lines) {
+  const refused = greetings(lines).filter((g) => !/^2/.test(g.reply));
+  if (!refused.length) return h("span", { class: "muted" }, "none accepted (see the transcript)");
+  const one = (g) => [g.name ? marked(g.name) : h("span", { class: "muted" }, "(no name)"), " ",
+    h("span", { class: "error" }, g.reply ? ["(refused: ", iso(g.reply), ")"] : "(no reply: the session ended first)")];
+  return refused.length === 1 ? one(refused[0]) : refused.map((g) => h("div", {}, one(g)));
+}
+
+// greetings are the EHLO and HELO commands of a transcript, each with the
+// name the client gave and the last line of the reply to it: [{name,
+// reply}]. Replies come in the order of the commands (RFC 5321 4.1;
+// RFC 2920 for a pipelined group), so each final reply line ("501 ...",
+// not a "250-" continuation) answers the oldest command without one; the
+// first is the greeting, which answers none. The sink's notes of a
+// message's or a chunk's bytes are no commands.
+function greetings(lines) {
+  const out = [], waiting = [];
+  let greeted = false;
+  for (const l of lines) {
+    if (!l || typeof l !== "object") continue;
+    const text = String(l.text || "");
+    if (l.dir === "c") {
+      if (/^\[\d+ bytes of (?:message|a BDAT chunk)\]$/.test(text)) continue;
+      const m = /^(?:EHLO|HELO)(?:[ \t]+(.*))?$/i.exec(text);
+      const cmd = m ? { name: (m[1] || "").trim(), reply: "" } : {};
+      if (m) out.push(cmd);
+      waiting.push(cmd);
+    } else if (l.dir === "s" && /^\d{3}(?: |$)/.test(text)) {
+      if (!greeted) { greeted = true; continue; }
+      const cmd = waiting.shift();
+      if (cmd && "reply" in cmd) cmd.reply = text;
+    }
+  }
+  return out;
 }
 
 // selectLine selects line n (from 1) of a textarea and scrolls to it; false
