@@ -170,7 +170,7 @@ func describeStage(stage string) string {
 	case "connect":
 		return "while connecting"
 	case "greeting":
-		return "before the server's greeting"
+		return "at the greeting (the server's first reply)"
 	case "ehlo":
 		return "at EHLO"
 	case "starttls":

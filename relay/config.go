@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -780,6 +781,13 @@ func resolverAddr(s string) error {
 		return fmt.Errorf("%q has no port: write %s", s, netip.AddrPortFrom(a, 53))
 	}
 	if host, port, err := net.SplitHostPort(s); err == nil && host != "" && port != "" {
+		if a, err := netip.ParseAddr(host); err == nil {
+			// An address with a port that is no port number.
+			if n, err := strconv.Atoi(port); err == nil && n > 65535 {
+				return fmt.Errorf("%q: port %d is out of range (a port is 1 to 65535): %s", s, n, want)
+			}
+			return fmt.Errorf("%q: port %q is not a number from 1 to 65535: write %s", s, port, netip.AddrPortFrom(a, 53))
+		}
 		return fmt.Errorf("%q names a host, and a name would itself be looked up through the system's resolvers: %s", s, want)
 	}
 	return fmt.Errorf("%q: %s", s, want)

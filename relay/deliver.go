@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -231,17 +232,17 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	}
 	var hosts []string
 	implicit := false // the domain has no MX: its own address is the host
-	destKey := p.destKey(j.domain)
+	destKey := p.destKey(aLabels(j.domain))
 	if p.cfg.Type == "mx" {
 		hs, imp, err := mxHostsFor(ctx, r.resolver, j.domain, r.seed, mxDraw(j))
 		if err != nil {
-			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("MX lookup for %s: %s", j.domain, r.dnsText(err, j, p, pending))}
+			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("MX lookup for %s: %s", domainNamed(j.domain), r.dnsText(err, j, p, pending))}
 			switch {
 			case errors.Is(err, errNullMX):
 				// RFC 7505 4.1: do not try; bounce with 5.1.10.
-				rep = Reply{Stage: "dns", Code: 556, Enhanced: "5.1.10", Text: j.domain + " publishes a null MX: it accepts no mail (RFC 7505)", Local: true}
+				rep = Reply{Stage: "dns", Code: 556, Enhanced: "5.1.10", Text: domainNamed(j.domain) + " publishes a null MX: it accepts no mail (RFC 7505)", Local: true}
 			case errors.Is(err, ErrNoSuchDomain):
-				rep = noSuchDomain(j.domain)
+				rep = noSuchDomain(domainNamed(j.domain))
 			}
 			// A lookup that failed is a try that failed (an attempt, with
 			// its event); an answer that bounces at once is not.
@@ -300,12 +301,21 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		if held() {
 			return end(log)
 		}
+		if ip, err := netip.ParseAddr(strings.TrimSuffix(host, ".")); err == nil && !implicit {
+			// RFC 5321 5.1: an MX record names a host, whose address is
+			// looked up; one that names an address is broken, and is not
+			// dialled, as Postfix ("numeric domain name in resource data
+			// of MX record") and Exim (allow_mx_to_ip: false) refuse it.
+			rep := Reply{Stage: "dns", Enhanced: "4.4.4", Text: fmt.Sprintf("an MX record of %s names %s, an IP address where RFC 5321 5.1 wants a host name; the relay does not dial it", domainNamed(j.domain), ip)}
+			log = lookupFailed(pending, p.cfg.Name, host, rep, set, log)
+			continue
+		}
 		addrs, err := r.hostAddrs(ctx, p, host)
 		if err != nil {
 			rep := Reply{Stage: "dns", Enhanced: "4.4.3", Text: fmt.Sprintf("address lookup for %s: %s", host, r.dnsText(err, j, p, pending))}
 			switch {
 			case implicit && (errors.Is(err, errNoAddress) || errors.Is(err, ErrNoSuchDomain)):
-				rep = noMailHost(j.domain)
+				rep = noMailHost(domainNamed(j.domain))
 			case errors.Is(err, errNoAddress) || errors.Is(err, ErrNoSuchDomain):
 				// An MX host that does not resolve: broken MX records,
 				// which their owner may yet fix, so it is retried.
@@ -943,16 +953,21 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 	}
 	tcfg := r.tlsConfig(p, serverName)
 	if p.cfg.TLS == "implicit" {
-		tc := tls.Client(conn, tcfg)
+		first := &firstBytes{Conn: conn}
+		tc := tls.Client(first, tcfg)
 		setDeadline(tc, p.cfg.ConnectTimeout.D())
 		if err := tc.HandshakeContext(dctx); err != nil {
 			rec.note("TLS handshake failed: %v", err)
-			conn.Close()
 			// Stage tls: the handshake from the first byte, not STARTTLS.
 			var rh tls.RecordHeaderError
 			if errors.As(err, &rh) && rh.Conn != nil {
-				return nil, &stageError{"tls", fmt.Errorf("implicit TLS handshake: the server answered in plaintext (%q), not with TLS: this port speaks plaintext SMTP: %w", rh.RecordHeader[:], err)}
+				// The record header is 5 bytes of the greeting ("220 m"):
+				// quote its line, which names the server.
+				said := first.line()
+				conn.Close()
+				return nil, &stageError{"tls", fmt.Errorf("implicit TLS handshake: the server answered in plaintext (%q), not with TLS: this port speaks plaintext SMTP: %w", said, err)}
 			}
+			conn.Close()
 			return nil, &stageError{"tls", fmt.Errorf("implicit TLS handshake: %w", err)}
 		}
 		st := tc.ConnectionState()
@@ -973,6 +988,14 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 			c.quit() // RFC 5321 3.1: the server waits for our QUIT
 		}
 		return c, err
+	}
+	if c.loopsTo(r.cfg.Hostname) {
+		// RFC 5321 6.3: a loop is a permanent failure; Postfix bounces it
+		// at the first hop with 5.4.6 rather than after its hop count.
+		rec.note("the server names itself %s, the relay's own hostname: the mail would loop back to this relay", r.cfg.Hostname)
+		c.quit()
+		return c, &replyError{Reply{Stage: "ehlo", Code: 554, Enhanced: "5.4.6", Local: true,
+			Text: fmt.Sprintf("mail loops back to myself: the server %s names itself %s in its greeting or EHLO reply, which is this relay's own relay.hostname", host, r.cfg.Hostname)}}
 	}
 	if !plain && (p.cfg.TLS == "opportunistic" || p.cfg.TLS == "required") {
 		if c.has("STARTTLS") {
@@ -1074,4 +1097,36 @@ func portOf(hostport string) int {
 	}
 	n, _ := strconv.Atoi(p)
 	return n
+}
+
+// firstBytes keeps the first bytes read from a connection: what a server
+// that answered a TLS handshake in plaintext said (dial).
+type firstBytes struct {
+	net.Conn
+	buf []byte
+}
+
+// firstLineMax bounds the plaintext quoted from a server.
+const firstLineMax = 200
+
+func (f *firstBytes) Read(p []byte) (int, error) {
+	n, err := f.Conn.Read(p)
+	if room := firstLineMax - len(f.buf); room > 0 {
+		f.buf = append(f.buf, p[:min(n, room)]...)
+	}
+	return n, err
+}
+
+// line is the first line the server sent, reading on (within the
+// connection's deadline, at most firstLineMax bytes) when the handshake
+// stopped short of its end.
+func (f *firstBytes) line() string {
+	for !bytes.ContainsRune(f.buf, '\n') && len(f.buf) < firstLineMax {
+		b := make([]byte, firstLineMax-len(f.buf))
+		if _, err := f.Read(b); err != nil {
+			break
+		}
+	}
+	l, _, _ := bytes.Cut(f.buf, []byte("\n"))
+	return string(bytes.TrimRight(l, "\r"))
 }

@@ -43,6 +43,10 @@ type walk struct {
 	refused   []string // "host: reply" of each host that greeted with 5xx
 	last      Reply    // the last of those greetings
 	noMail    int      // hosts among them that greeted with 521
+	// capWhy and capFix say, for the verdict of the recipients left,
+	// that a cap stopped the walk with hosts untried, and which to raise
+	// (stop).
+	capWhy, capFix string
 }
 
 // refuse records that host greeted with rep, a 5xx, and returns the
@@ -64,11 +68,16 @@ func (w *walk) addressesFull() bool {
 // stop says why the walk ends before the hosts in rest, which it has not
 // tried, or "" when it goes on.
 func (w *walk) stop(rest []string) string {
+	untried := fmt.Sprintf("%s untried (%s)", plural(len(rest), "MX host", "MX hosts"), strings.Join(rest, ", "))
 	switch {
 	case w.caps.sessions > 0 && w.sessions >= w.caps.sessions:
+		w.capWhy = fmt.Sprintf("then the walk down the MX hosts stopped at the path's max_mx_sessions (%d) with %s", w.caps.sessions, untried)
+		w.capFix = fmt.Sprintf("raise the path's max_mx_sessions (%d) so that one attempt tries more of the domain's MX hosts", w.caps.sessions)
 		return fmt.Sprintf("the walk down the MX hosts stopped at the path's max_mx_sessions (%d): %s of this attempt reached SMTP; not tried: %s",
 			w.caps.sessions, plural(w.sessions, "session", "sessions"), strings.Join(rest, ", "))
 	case w.addressesFull():
+		w.capWhy = fmt.Sprintf("then the walk down the MX hosts stopped at the path's max_mx_addresses (%d) with %s", w.caps.addresses, untried)
+		w.capFix = fmt.Sprintf("raise the path's max_mx_addresses (%d) so that one attempt tries more of the domain's MX hosts", w.caps.addresses)
 		return fmt.Sprintf("the walk down the MX hosts stopped at the path's max_mx_addresses (%d): this attempt used %s; not tried: %s",
 			w.caps.addresses, plural(w.addresses, "address", "addresses"), strings.Join(rest, ", "))
 	}
@@ -205,6 +214,12 @@ func (w *walk) stopped(why string, pending []int, results []result, log []attemp
 	for _, i := range pending {
 		if isRefusedReply(results[i].reply) {
 			reset(i, w.refusedReply(why))
+		}
+		if v := &results[i].verdict; w.capWhy != "" && v.Reason != "" {
+			// The last host's verdict ("check the host and port") is
+			// not all: the hosts the cap left out may have taken it.
+			v.Reason += "; " + w.capWhy
+			v.Advice = w.capFix + "; " + v.Advice
 		}
 		for k := len(log) - 1; k >= 0; k-- {
 			if log[k].rcpt == i {

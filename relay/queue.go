@@ -266,6 +266,14 @@ type claimed struct {
 	dsnFor   string // the message a DSN reports on; "" for any other
 }
 
+// suppressedWhy selects why the suppression list entry s (of a LEFT JOIN)
+// stops a recipient, and since when: "" and 0 when there is none.
+const suppressedWhy = `COALESCE(s.reason || CASE s.source
+					WHEN 'manual' THEN CASE WHEN s.reason = 'added by hand' THEN '' ELSE ' (added by hand)' END
+					WHEN 'soft-bounces' THEN ''
+					WHEN 'dsn' THEN ' (' || s.category || ', from a bounce message)'
+					ELSE ' (' || s.category || ', from a ' || s.source || ')' END, ''), COALESCE(s.created_ns, 0)`
+
 // claim marks up to n due recipients in flight and returns them, the
 // earliest due first; of those due at one time, the ones a shaping hold
 // kept back (hold set) before the others, then in queue order: at a
@@ -281,11 +289,7 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 	err := r.store.Write(ctx, func(tx *store.Tx) error {
 		out, dsns, done, waiting = out[:0], false, nil, nil
 		rows, err := tx.Query(`SELECT r.id, r.message_id, r.address, r.orcpt, r.notify, r.attempts, r.warned, m.sender, m.dsn_for,
-				COALESCE(s.reason || CASE s.source
-					WHEN 'manual' THEN CASE WHEN s.reason = 'added by hand' THEN '' ELSE ' (added by hand)' END
-					WHEN 'soft-bounces' THEN ''
-					WHEN 'dsn' THEN ' (' || s.category || ', from a bounce message)'
-					ELSE ' (' || s.category || ', from a ' || s.source || ')' END, ''), COALESCE(s.created_ns, 0)
+				`+suppressedWhy+`
 			FROM relay_recipients r JOIN relay_messages m ON m.id = r.message_id
 			LEFT JOIN relay_suppressions s ON s.address = lower(trim(r.address))
 			WHERE r.due_ns IS NOT NULL AND r.due_ns <= ? ORDER BY r.due_ns, r.hold = '', r.id LIMIT ?`, now.UnixNano(), n)
@@ -310,6 +314,16 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
+		}
+		for i, c := range out {
+			// An IDN in U-labels: the list keeps its domain in A-labels
+			// (normAddr), which SQLite's lower() does not make.
+			if a := normAddr(c.address); sups[i] == "" && a != strings.ToLower(strings.TrimSpace(c.address)) {
+				err := tx.QueryRow(`SELECT `+suppressedWhy+` FROM relay_suppressions s WHERE s.address = ?`, a).Scan(&sups[i], &since[i])
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+			}
 		}
 		var (
 			kept []claimed

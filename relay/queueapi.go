@@ -821,7 +821,8 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 			if _, err := tx.Append(events.Event{Kind: events.RelayBounced, Time: now, Message: id, Recipient: addr}.WithPayload(pl)); err != nil {
 				return err
 			}
-			late = append(late, lateBounce{to: addr, id: id, previous: state, reply: rep, category: v.Category, reporter: p.Report.ReportingMTA, suppressed: pl["suppressed"] == true})
+			late = append(late, lateBounce{to: addr, id: id, previous: state, reply: rep, category: v.Category, reason: v.Reason, advice: v.Advice,
+				reporter: p.Report.ReportingMTA, suppressed: pl["suppressed"] == true})
 			matched++
 			if msgID != "" {
 				bounced = append(bounced, dsnEntry{c: claimed{id: rid, msgID: id, address: addr},
@@ -863,6 +864,7 @@ type lateBounce struct {
 	to, id, previous string
 	reply            Reply
 	category         string
+	reason, advice   string // the verdict's, as the event has them
 	reporter         string // the DSN's Reporting-MTA
 	suppressed       bool
 }
@@ -871,7 +873,8 @@ type lateBounce struct {
 // logOutcomes logs the relay's own outcomes: the recipient, the message,
 // async (the upstream took the message, then sent a DSN), its state
 // before, the reply the DSN gave, its category and enhanced code, the MTA
-// that reported it, and whether the address was suppressed.
+// that reported it, whether the address was suppressed, and the reason
+// and advice the event has.
 func (r *Relay) logLateBounces(late []lateBounce) {
 	for _, b := range late {
 		args := []any{"to", b.to, "id", b.id, "async", true, "previous_state", b.previous, "reply", b.reply.String(), "category", b.category}
@@ -883,6 +886,12 @@ func (r *Relay) logLateBounces(late []lateBounce) {
 		}
 		if b.suppressed {
 			args = append(args, "suppressed", true)
+		}
+		if b.reason != "" {
+			args = append(args, "reason", b.reason)
+		}
+		if b.advice != "" {
+			args = append(args, "advice", b.advice)
 		}
 		r.log.Info("relay: bounced", args...)
 	}

@@ -246,6 +246,9 @@ type outcomeLine struct {
 	next       time.Time // deferred: the next attempt
 	suppressed bool      // the outcome put the address on the suppression list
 	why        string    // expired: why the policy gave up
+	// reason and advice of a deferral or a bounce, as its event says
+	// them (a hold that ends after the expiry has its own).
+	reason, advice string
 }
 
 // logOutcomes logs one line per recipient outcome of a job, once it is
@@ -291,11 +294,12 @@ func (r *Relay) logOutcomes(j *job, msg messageRow, results []result, log []atte
 		case l.state == StateExpired:
 			args = append(args, "reason", l.why)
 		}
-		if v := res.verdict; (l.state == StateDeferred || l.state == StateBounced) && v.Reason != "" {
-			// As queue show says it: what the reply means and what to do.
-			args = append(args, "reason", v.Reason)
-			if v.Advice != "" {
-				args = append(args, "advice", v.Advice)
+		if (l.state == StateDeferred || l.state == StateBounced) && l.reason != "" {
+			// As the event and queue show say it: what the reply means
+			// and what to do.
+			args = append(args, "reason", l.reason)
+			if l.advice != "" {
+				args = append(args, "advice", l.advice)
 			}
 		}
 		if l.suppressed {
@@ -569,7 +573,8 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 				return err
 			}
 			dsns.failed = append(dsns.failed, dsnEntry{c: c, o: o, at: now})
-			out = append(out, outcomeLine{rcpt: i, state: StateBounced, attempts: n, category: res.verdict.Category, suppressed: payload["suppressed"] == true})
+			out = append(out, outcomeLine{rcpt: i, state: StateBounced, attempts: n, category: res.verdict.Category, suppressed: payload["suppressed"] == true,
+				reason: res.verdict.Reason, advice: res.verdict.Advice})
 		case r.givesUp(n, msg, now):
 			payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
 			aged := !msg.expires.IsZero() && !now.Before(msg.expires)
@@ -588,9 +593,12 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 				}
 			}
 			payload["advice"] = expiredAdvice(res.reply, res.verdict, server)
-			why, err := r.softBounceTx(tx, c.address, now)
-			if err != nil {
-				return err
+			var why string
+			if r.softBounce(n, res, server) {
+				var err error
+				if why, err = r.softBounceTx(tx, c.address, now); err != nil {
+					return err
+				}
 			}
 			if why != "" {
 				payload["suppressed"] = true
@@ -639,7 +647,9 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 			if _, err := tx.Append(events.Event{Kind: events.RelayDeferred, Time: now, Message: c.msgID, Recipient: c.address, Path: res.path}.WithPayload(payload)); err != nil {
 				return err
 			}
-			out = append(out, outcomeLine{rcpt: i, state: StateDeferred, attempts: n, category: res.verdict.Category, next: due})
+			reason, _ := payload["reason"].(string)
+			advice, _ := payload["advice"].(string)
+			out = append(out, outcomeLine{rcpt: i, state: StateDeferred, attempts: n, category: res.verdict.Category, next: due, reason: reason, advice: advice})
 			if r.wantsDelayWarning(c, msg, now) {
 				dsns.delayed = append(dsns.delayed, dsnEntry{c: c, o: o, until: msg.expires, at: now})
 			} else if r.wantsDelayWarning(c, msg, msg.created.Add(r.cfg.DSN.DelayWarning.D())) {
@@ -764,7 +774,7 @@ const expiresUnsent = "so it will expire unsent unless the shaping changes"
 // text: what must happen before the message is sent, and what to change
 // so that shaping holds back less. The last entry is for any other.
 var shapingHolds = []struct{ phrase, opens, fix string }{
-	{"warm-up cap", "the path's warm-up cap opens again", "raise the path's warmup cap (or give the route another path)"},
+	{"warm-up cap", "the path's warm-up cap opens again", "raise the path's warmup cap or give the route another path"},
 	{"sending windows", "the route's sending window opens", "widen the route's windows"},
 	{"rests until", "the destination's rest ends", "shorten the path's backoff, or lower its rate or max_connections so that the destination answers with fewer 421s"},
 	{"", "the relay's shaping lets it go", "relax the path's and route's shaping"},

@@ -125,6 +125,9 @@ func mxHosts(ctx context.Context, res Resolver, domain string, seed int64) (host
 // of preference 0) returns errNullMX; a domain that does not exist, an
 // error wrapping ErrNoSuchDomain.
 func mxHostsFor(ctx context.Context, res Resolver, domain string, seed int64, draw string) (hosts []string, implicit bool, err error) {
+	// RFC 5890 2.3.2.1: the DNS knows an IDN by its A-labels; a U-label
+	// query ("bücher.test" in UTF-8) finds nothing.
+	domain = aLabels(domain)
 	mxs, err := res.LookupMX(ctx, domain)
 	if err != nil {
 		return nil, false, err
@@ -132,14 +135,15 @@ func mxHostsFor(ctx context.Context, res Resolver, domain string, seed int64, dr
 	if len(mxs) == 0 {
 		return []string{domain}, true, nil // implicit MX
 	}
-	for _, m := range mxs {
-		if m.Host == "" || m.Host == "." {
-			return nil, false, errNullMX
-		}
-	}
+	// RFC 7505 3: a null MX is the single MX record with the host ".".
+	// Beside other MX records a "." record names no host to deliver to,
+	// and the others stand: it is left out, as Postfix does.
 	// Sorted and shuffled in a copy: a resolver may hand every caller the
 	// same cached answer, and jobs to one domain run at once.
-	mxs = slices.Clone(mxs)
+	mxs = slices.DeleteFunc(slices.Clone(mxs), func(m MX) bool { return m.Host == "" || m.Host == "." })
+	if len(mxs) == 0 {
+		return nil, false, errNullMX
+	}
 	sort.SliceStable(mxs, func(i, j int) bool {
 		if mxs[i].Pref != mxs[j].Pref {
 			return mxs[i].Pref < mxs[j].Pref

@@ -148,8 +148,15 @@ func matchDomains(patterns []string, domain string) bool {
 	if len(patterns) == 0 {
 		return true
 	}
+	// An IDN matches in either spelling (U-labels or A-labels).
+	domain = aLabels(domain)
 	for _, p := range patterns {
 		p = strings.ToLower(p)
+		if rest, ok := strings.CutPrefix(p, "*."); ok {
+			p = "*." + aLabels(rest)
+		} else {
+			p = aLabels(p)
+		}
 		switch {
 		case p == "*":
 			return true

@@ -27,7 +27,7 @@ func TestExplainSinkReply(t *testing.T) {
 	}{
 		{"5.1.1 at rcpt", nil, "rcpt", 550, "5.1.1", true, "invalid-recipient", "does not exist"},
 		{"data-end is the relay's dot", nil, "data-end", 501, "5.5.2", true, "syntax-error", "after the final dot"},
-		{"connect is the relay's greeting", nil, "connect", 501, "5.5.2", true, "syntax-error", "before the server's greeting"},
+		{"connect is the relay's greeting", nil, "connect", 501, "5.5.2", true, "syntax-error", "at the greeting (the server's first reply)"},
 		{"the classifier given", own, "rcpt", 550, "5.1.1", true, "own", "its own"},
 		{"a 2xx", nil, "data-end", 250, "2.0.0", false, "", ""},
 		{"no reply", nil, "data", 0, "", false, "", ""},

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/textproto"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,9 @@ type client struct {
 	dead bool
 	// quit has run: the connection is closed.
 	quitted bool
+	// names are the first words of the greeting and of the EHLO reply:
+	// the names the server gives itself (RFC 5321 4.2, 4.1.1.1).
+	names []string
 }
 
 // Stage timeouts, RFC 5321 4.5.3.2.
@@ -282,7 +286,11 @@ func (c *client) expect(stage string, want int) (Reply, error) {
 // greet reads the greeting and says EHLO (HELO when EHLO is refused).
 func (c *client) greet(helo string) error {
 	c.deadline(c.cmdWait)
-	if _, err := c.expect("greeting", 2); err != nil {
+	g, err := c.expect("greeting", 2)
+	if err == nil {
+		c.names = append(c.names, firstWord(g.Text))
+	}
+	if err != nil {
 		var se *stageError
 		if c.tls == nil && isTimeout(err) && errors.As(err, &se) {
 			// A port that speaks TLS from the first byte waits for the
@@ -317,12 +325,29 @@ func (c *client) ehlo(helo string) error {
 	if err != nil {
 		return err
 	}
+	c.names = append(c.names, firstWord(r.Text))
 	c.ext = map[string]string{}
 	for _, l := range strings.Split(r.Text, "\n")[1:] {
 		k, v, _ := strings.Cut(l, " ")
 		c.ext[strings.ToUpper(k)] = v
 	}
 	return nil
+}
+
+// firstWord is the first word of a reply's text: the server's name in a
+// greeting or an EHLO reply.
+func firstWord(text string) string {
+	line, _, _ := strings.Cut(text, "\n")
+	w, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+	return w
+}
+
+// loopsTo reports whether the server named itself self, the relay's own
+// hostname, in its greeting or EHLO reply: the mail would come back to
+// this relay (Postfix: "mail for X loops back to myself").
+func (c *client) loopsTo(self string) bool {
+	self = strings.TrimSuffix(self, ".")
+	return self != "" && slices.ContainsFunc(c.names, func(n string) bool { return strings.EqualFold(strings.TrimSuffix(n, "."), self) })
 }
 
 func (c *client) has(ext string) bool {
@@ -380,6 +405,31 @@ type envelope struct {
 	useDSN bool // pass RFC 3461 parameters on
 }
 
+// asciiEnvelope is env with the domains of its addresses in A-labels, for
+// a server without SMTPUTF8; ok is false when that does not make the
+// envelope ASCII (a local part that is not), or when the message's header
+// is not ASCII, which needs SMTPUTF8 whatever the envelope (RFC 6532 3).
+func asciiEnvelope(env envelope) (envelope, bool) {
+	if !isASCII(string(headerSection(env.data))) {
+		return env, false
+	}
+	from, ok := asciiAddress(env.from)
+	if !ok {
+		return env, false
+	}
+	rcpts := make([]envRcpt, len(env.rcpts))
+	for i, r := range env.rcpts {
+		a, ok := asciiAddress(r.addr)
+		if !ok {
+			return env, false
+		}
+		rcpts[i] = r
+		rcpts[i].addr = a
+	}
+	env.from, env.rcpts = from, rcpts
+	return env, true
+}
+
 type envRcpt struct {
 	addr, notify, orcpt string
 }
@@ -416,6 +466,15 @@ func (c *client) send(env envelope) transaction {
 	utf8Env := !isASCII(env.from)
 	for _, r := range env.rcpts {
 		utf8Env = utf8Env || !isASCII(r.addr)
+	}
+	if utf8Env && !c.has("SMTPUTF8") {
+		if down, ok := asciiEnvelope(env); ok {
+			// RFC 6531 3.2: an address whose local part is ASCII may go
+			// with its domain in A-labels, the same domain in the DNS; the
+			// message needs no SMTPUTF8 when its header is ASCII too.
+			c.rec.note("the server does not offer SMTPUTF8: the envelope's domains are sent in A-labels (RFC 6531 3.2)")
+			env, utf8Env = down, false
+		}
 	}
 	if utf8Env && !c.has("SMTPUTF8") {
 		c.rec.note("not sent: the envelope has a non-ASCII address and the server does not offer SMTPUTF8")

@@ -18,7 +18,16 @@ type Suppression struct {
 	Created  time.Time `json:"since"`  // named as in the web API's Suppression
 }
 
-func normAddr(a string) string { return strings.ToLower(strings.TrimSpace(a)) }
+// normAddr is the suppression list's spelling of address a: lower case,
+// and its domain in A-labels, so that an entry for ok@xn--bcher-kva.test
+// stops ok@bücher.test and the other way round.
+func normAddr(a string) string {
+	a = strings.ToLower(strings.TrimSpace(a))
+	if i := strings.LastIndexByte(a, '@'); i >= 0 {
+		return a[:i+1] + aLabels(a[i+1:])
+	}
+	return a
+}
 
 func (r *Relay) suppressTx(tx *store.Tx, addr, category, reason, source string, now time.Time) error {
 	_, err := tx.Exec(`INSERT INTO relay_suppressions (address, category, reason, source, created_ns) VALUES (?, ?, ?, ?, ?)
@@ -27,7 +36,56 @@ func (r *Relay) suppressTx(tx *store.Tx, addr, category, reason, source string, 
 	return err
 }
 
-// softBounceTx counts a soft bounce (an expiry) and suppresses the address
+// Soft bounces are the receiving side's temporary refusals of a
+// recipient, as a sender's list hygiene counts them: an address that
+// keeps getting them is likely dead. The categories of a refusal that
+// count: recipientSoft from any server (a smarthost passes on what the
+// recipient's side said, or judges the recipient itself); serverSoft only
+// from the recipient domain's own MX host (an mx path), since from a
+// smarthost they describe the smarthost, the relay's own path.
+var (
+	recipientSoft = map[string]bool{"mailbox-full": true, "greylisted": true, "invalid-recipient": true, "mailbox-disabled": true}
+	serverSoft    = map[string]bool{"service-unavailable": true, "message-too-big": true, "routing": true, "unclassified": true}
+)
+
+// softBounce reports whether an expiry after n attempts, whose last run
+// ended in res, counts toward suppression.soft_bounces. server is the
+// last reply a server gave the recipient, when res is a hold of the
+// relay's own shaping (lastServerReply). Only a server's refusal of this
+// recipient or its message (RCPT TO, DATA, the final dot) counts; the
+// relay's own or its path's failures say nothing about the address: a
+// recipient never tried (a hold of the relay's shaping, a resting
+// destination), refused credentials, TLS or AUTH the path needs,
+// connections that failed (the relay's network cannot be told from the
+// receiver's), DNS lookups that failed, and refusals of the sender
+// (rate limits, reputation, policy, SPF/DKIM/DMARC).
+func (r *Relay) softBounce(n int, res result, server *outcome) bool {
+	if n == 0 {
+		return false
+	}
+	rep, v, pathName := res.reply, res.verdict, res.path
+	if rep.Stage == "shaping" {
+		if server == nil {
+			return false
+		}
+		rep, v, pathName = server.reply, r.classify.Classify(server.reply), server.path
+	}
+	if rep.Code == 0 || rep.Local {
+		return false
+	}
+	switch rep.Stage {
+	case "rcpt", "data", "dot":
+	default:
+		return false
+	}
+	if recipientSoft[v.Category] {
+		return true
+	}
+	p := r.paths[pathName]
+	return serverSoft[v.Category] && p != nil && p.cfg.Type == "mx"
+}
+
+// softBounceTx counts a soft bounce (an expiry that softBounce counts) and suppresses the address
 // at the configured count. When it suppresses, it returns why, for the
 // event. The count is of expiries in a row: a delivery ends it
 // (resetSoftTx), and so do relaylab prune and store.keep once the last
@@ -114,12 +172,15 @@ func (r *Relay) Suppress(ctx context.Context, addr, reason string) error {
 func (r *Relay) Unsuppress(ctx context.Context, addr string) (bool, error) {
 	var n int64
 	err := r.store.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(`DELETE FROM relay_suppressions WHERE address = ?`, normAddr(addr))
+		// Also the address as given in lower case: an IDN's entry from a
+		// relaylab that kept its domain in U-labels.
+		a, given := normAddr(addr), strings.ToLower(strings.TrimSpace(addr))
+		res, err := tx.Exec(`DELETE FROM relay_suppressions WHERE address IN (?, ?)`, a, given)
 		if err != nil {
 			return err
 		}
 		n, _ = res.RowsAffected()
-		_, err = tx.Exec(`DELETE FROM relay_soft_bounces WHERE address = ?`, normAddr(addr))
+		_, err = tx.Exec(`DELETE FROM relay_soft_bounces WHERE address IN (?, ?)`, a, given)
 		return err
 	})
 	return n > 0, err

@@ -87,7 +87,11 @@ func receivedField(t traceInfo) []byte {
 // finishReceived adds the "for" clause and the date to a Received field.
 func finishReceived(b *strings.Builder, t traceInfo) []byte {
 	if len(t.rcpts) == 1 && !strings.ContainsAny(t.rcpts[0], "\r\n") {
-		fmt.Fprintf(b, "\r\n\tfor <%s>", smtpPath(t.rcpts[0]))
+		// An IDN in A-labels where the local part is ASCII: the same
+		// address, and a header that stays ASCII, so that the message
+		// may go on to a server without SMTPUTF8 (asciiEnvelope).
+		rcpt, _ := asciiAddress(t.rcpts[0])
+		fmt.Fprintf(b, "\r\n\tfor <%s>", smtpPath(rcpt))
 	}
 	fmt.Fprintf(b, ";\r\n\t%s\r\n", t.now.Format("Mon, 02 Jan 2006 15:04:05 -0700"))
 	return []byte(b.String())

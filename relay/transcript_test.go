@@ -264,8 +264,8 @@ func TestConnectionLostByStage(t *testing.T) {
 		category string
 		reason   string
 	}{
-		{"greeting", false, "connection", "before the server's greeting"},
-		{"greeting", true, "connection", "did not answer in time before the server's greeting"},
+		{"greeting", false, "connection", "at the greeting (the server's first reply)"},
+		{"greeting", true, "connection", "did not answer in time at the greeting (the server's first reply)"},
 		{"ehlo", false, "connection", "closed or reset at EHLO"},
 		{"mail", false, "connection", "closed or reset at MAIL FROM"},
 		{"rcpt", false, "connection", "closed or reset at RCPT TO"},
