@@ -25,7 +25,7 @@ func Explain(r Report) string {
 	}
 	if len(failed) > 0 {
 		b.WriteString("Your message could not be delivered to the recipients below.\n")
-		b.WriteString("This is a permanent error: it will not be retried.\n\n")
+		b.WriteString(failedWhy(failed))
 		writeRecipients(&b, failed)
 	}
 	if len(delayed) > 0 {
@@ -246,4 +246,24 @@ func localFailure(detail string) (meaning, advice string) {
 	}
 	return "this mail system could not deliver the message, for the reason above; no receiving server accepted it",
 		"check the address; if it is right, send the message again later"
+}
+
+// failedWhy says why the failed recipients will not be retried: a
+// permanent error, or a temporary one (a Status of 4.x.x, as an expiry's
+// 4.4.7) that outlasted the retry policy. It said "a permanent error" of
+// both.
+func failedWhy(failed []Recipient) string {
+	temp := 0
+	for _, rc := range failed {
+		if strings.HasPrefix(rc.Status, "4.") {
+			temp++
+		}
+	}
+	switch temp {
+	case 0:
+		return "This is a permanent error: it will not be retried.\n\n"
+	case len(failed):
+		return "The failures were temporary, but they went on until the mail system\ngave up retrying: the message will not be retried again.\n\n"
+	}
+	return "They will not be retried: a Status of 5.x.x is a permanent error, one of\n4.x.x a temporary failure that went on until the mail system gave up retrying.\n\n"
 }

@@ -22,7 +22,7 @@ func TestExplainEachKind(t *testing.T) {
 		notWant []string
 	}{
 		{"server 5xx", Recipient{Action: ActionFailed, Status: "5.7.1", RemoteMTA: "mx.r.test", DiagnosticCode: "smtp; 550 5.7.1 rejected by policy"},
-			[]string{"mx.r.test said: 550 5.7.1", "what it means: the receiving server refused the message: by policy", "what to do: "}, nil},
+			[]string{"mx.r.test said: 550 5.7.1", "what it means: the receiving server refused the message: by policy", "what to do: ", "This is a permanent error"}, nil},
 		{"server 5.1.1", Recipient{Action: ActionFailed, Status: "5.1.1", RemoteMTA: "mx.r.test", DiagnosticCode: "550 5.1.1 no such user"},
 			[]string{"what it means: the receiving server refused the message: the address does not exist", "what to do: check the address"}, nil},
 		{"reporter's own policy", Recipient{Action: ActionFailed, Status: "5.7.1", DiagnosticCode: "X-Relaylab; not sent: blocked here"},
@@ -35,8 +35,9 @@ func TestExplainEachKind(t *testing.T) {
 			[]string{"no server receives mail for the recipient's domain", "nothing was sent", "what to do: "},
 			[]string{"could not be reached or did not answer"}},
 		{"expired after server 451", Recipient{Action: ActionFailed, Status: "4.4.7", RemoteMTA: "mx.r.test", DiagnosticCode: "smtp; 451 4.7.1 try again later"},
-			[]string{"mx.r.test said: 451 4.7.1", "retried for as long as the message may wait, and has given up", "the last attempt's answer is above", "what to do: "},
-			[]string{"refused the message"}},
+			[]string{"mx.r.test said: 451 4.7.1", "retried for as long as the message may wait, and has given up", "the last attempt's answer is above", "what to do: ",
+				"The failures were temporary, but they went on until the mail system\ngave up retrying"},
+			[]string{"refused the message", "permanent error"}},
 		{"expired without an attempt", Recipient{Action: ActionFailed, Status: "4.4.7", DiagnosticCode: "X-Relaylab; not tried: the path's warm-up cap is reached"},
 			[]string{"reason: not tried", "without being able to send it, and has given up", "what to do: "}, []string{"retried for as long", "last attempt"}},
 		{"expired without a reply", Recipient{Action: ActionFailed, Status: "4.4.7", DiagnosticCode: "X-Relaylab; connecting: connection refused", LastAttempt: until},
