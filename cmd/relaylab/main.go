@@ -88,11 +88,17 @@ func main() {
 func stopSignals() (context.Context, <-chan os.Signal) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	again := make(chan os.Signal, 1)
 	go func() {
-		<-sigs
-		cancel()
+		// The cause names the signal, for a command that says it was
+		// interrupted (context.Cause).
+		sig := <-sigs
+		name := "SIGTERM"
+		if sig == os.Interrupt {
+			name = "SIGINT"
+		}
+		cancel(errors.New(name))
 		for s := range sigs {
 			select {
 			case again <- s:
