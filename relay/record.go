@@ -594,15 +594,16 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 			}
 			payload["advice"] = expiredAdvice(res.reply, res.verdict, server)
 			var why string
-			if r.softBounce(n, res, server) {
+			if counted, ok := r.softBounce(n, res, server); ok {
 				var err error
-				if why, err = r.softBounceTx(tx, c.address, now); err != nil {
+				if why, err = r.softBounceTx(tx, c.address, counted, now); err != nil {
 					return err
 				}
 			}
 			if why != "" {
 				payload["suppressed"] = true
 				payload["suppression_reason"] = why
+				payload["advice"] = payload["advice"].(string) + "; the address is now on the suppression list (suppression.soft_bounces): `relaylab suppress remove` takes it off"
 			}
 			if err := r.finishTx(tx, c, StateExpired, now, events.Event{Kind: events.RelayExpired}.WithPayload(payload), o); err != nil {
 				return err

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-smtp"
@@ -95,6 +96,17 @@ func TestSoftBouncesOnlyRecipientSide(t *testing.T) {
 			}
 			if got != tc.count || (len(list) == 1) != tc.count {
 				t.Errorf("expiry (last category %v, attempts %v) suppressed %v, list %+v; want suppressed %v", p["last_category"], p["attempts"], got, list, tc.count)
+			}
+			// The entry and the event say which refusal counted, and the
+			// advice that the address is now suppressed (walk V3: "1
+			// delivery expired" alone).
+			if tc.count && len(list) == 1 {
+				if r := list[0].Reason; !strings.Contains(r, "receiving side's refusals: ") || !strings.Contains(r, "("+p["last_category"].(string)+")") {
+					t.Errorf("the suppression's reason %q names no refusal", r)
+				}
+				if a, _ := p["advice"].(string); !strings.Contains(a, "now on the suppression list") {
+					t.Errorf("advice %q does not say the address is suppressed", a)
+				}
 			}
 		})
 	}

@@ -430,6 +430,20 @@ func asciiEnvelope(env envelope) (envelope, bool) {
 	return env, true
 }
 
+// asciiLocalParts reports whether every address of env has an ASCII
+// local part: one that could go without SMTPUTF8, its domain in A-labels.
+func asciiLocalParts(env envelope) bool {
+	if _, ok := asciiAddress(env.from); !ok {
+		return false
+	}
+	for _, r := range env.rcpts {
+		if _, ok := asciiAddress(r.addr); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 type envRcpt struct {
 	addr, notify, orcpt string
 }
@@ -477,6 +491,14 @@ func (c *client) send(env envelope) transaction {
 		}
 	}
 	if utf8Env && !c.has("SMTPUTF8") {
+		if !isASCII(string(headerSection(env.data))) && asciiLocalParts(env) {
+			// The envelope alone would have gone in A-labels: the header
+			// is what needs SMTPUTF8.
+			c.rec.note("not sent: the message's header has non-ASCII text and the server does not offer SMTPUTF8")
+			return fail(Reply{Stage: "mail", Code: 553, Enhanced: "5.6.7", Local: true,
+				Text: "the message's header has non-ASCII (UTF-8) text, which needs SMTPUTF8 (RFC 6532), and the server does not offer it, so the message cannot be handed to it " +
+					"(its envelope's internationalized domains alone would have gone as A-labels): write the header's non-ASCII words as encoded-words (RFC 2047) and addresses' domains in A-labels, and send it again"}, false)
+		}
 		c.rec.note("not sent: the envelope has a non-ASCII address and the server does not offer SMTPUTF8")
 		return fail(Reply{Stage: "mail", Code: 553, Enhanced: "5.6.7", Local: true,
 			Text: "the envelope has a non-ASCII (internationalized) address and the server does not offer SMTPUTF8 (RFC 6531), so the message cannot be handed to it"}, false)

@@ -59,30 +59,32 @@ var (
 // connections that failed (the relay's network cannot be told from the
 // receiver's), DNS lookups that failed, and refusals of the sender
 // (rate limits, reputation, policy, SPF/DKIM/DMARC).
-func (r *Relay) softBounce(n int, res result, server *outcome) bool {
+func (r *Relay) softBounce(n int, res result, server *outcome) (counted string, ok bool) {
 	if n == 0 {
-		return false
+		return "", false
 	}
 	rep, v, pathName := res.reply, res.verdict, res.path
 	if rep.Stage == "shaping" {
 		if server == nil {
-			return false
+			return "", false
 		}
 		rep, v, pathName = server.reply, r.classify.Classify(server.reply), server.path
 	}
 	if rep.Code == 0 || rep.Local {
-		return false
+		return "", false
 	}
 	switch rep.Stage {
 	case "rcpt", "data", "dot":
 	default:
-		return false
-	}
-	if recipientSoft[v.Category] {
-		return true
+		return "", false
 	}
 	p := r.paths[pathName]
-	return serverSoft[v.Category] && p != nil && p.cfg.Type == "mx"
+	if !recipientSoft[v.Category] && !(serverSoft[v.Category] && p != nil && p.cfg.Type == "mx") {
+		return "", false
+	}
+	// What counted, for the suppression's reason: a user who trusts or
+	// undoes the entry sees which refusal it rests on.
+	return strings.ReplaceAll(rep.String(), "\n", " ") + " (" + v.Category + ")", true
 }
 
 // softBounceTx counts a soft bounce (an expiry that softBounce counts) and suppresses the address
@@ -92,7 +94,7 @@ func (r *Relay) softBounce(n int, res result, server *outcome) bool {
 // expiry it counted is older than their cutoff (store.Prune); the address
 // then counts from 1 again. The relay keeps no copy in memory: a prune
 // takes effect at the next expiry.
-func (r *Relay) softBounceTx(tx *store.Tx, addr string, now time.Time) (string, error) {
+func (r *Relay) softBounceTx(tx *store.Tx, addr, counted string, now time.Time) (string, error) {
 	limit := r.cfg.Suppression.SoftBounces
 	if limit <= 0 || r.cfg.Suppression.Disabled {
 		return "", nil
@@ -109,9 +111,9 @@ func (r *Relay) softBounceTx(tx *store.Tx, addr string, now time.Time) (string, 
 	if n < limit {
 		return "", nil
 	}
-	reason := fmt.Sprintf("%d deliveries expired in a row", n)
+	reason := fmt.Sprintf("%d deliveries expired in a row, each after the receiving side's refusals; the last: %s", n, counted)
 	if n == 1 {
-		reason = "1 delivery expired" // suppression.soft_bounces: 1
+		reason = "1 delivery expired after the receiving side's refusals: " + counted // suppression.soft_bounces: 1
 	}
 	if err := r.suppressTx(tx, a, "soft-bounces", reason, "soft-bounces", now); err != nil {
 		return "", err
