@@ -23,9 +23,9 @@ func TestFailureMessagesSayWhatWasJudged(t *testing.T) {
 		d                *Data
 	}{
 		{"message narrows", "recipients:\n  - {match: \"*.test\", message: m9}\n",
-			`expected >=1 recipients matching "*.test" in message "m9" (3 more match the address in other messages), found 0`, d},
+			`expected >=1 recipients matching "*.test" in message "m9" (3 more match the address, in messages m1 and m2), found 0`, d},
 		{"message narrows to some", "recipients:\n  - {match: \"*.test\", message: m1, count: 3}\n",
-			`expected 3 recipients matching "*.test" in message "m1" (1 more match the address in other messages), found 2`, d},
+			`expected 3 recipients matching "*.test" in message "m1" (1 more matches the address, in message m2), found 2`, d},
 		{"match alone", "recipients:\n  - {match: \"*@nowhere.test\"}\n", `expected >=1 recipients matching "*@nowhere.test", found 0`, d},
 		{"last_code without an attempt", "recipients:\n  - {match: \"*\", last_code: 5xx}\n",
 			"a@x.test: expected the last reply to be 5xx, but there was no attempt; timeline:\n  (no attempts)",

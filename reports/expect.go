@@ -29,7 +29,33 @@ type Expectations struct {
 	// records, and each Result names beside the line of its expectation,
 	// for a CI annotation on the line that failed.
 	File string `yaml:"-" json:"-"`
+
+	// bad are the values the section gives that did not decode, each at
+	// its key, which the decoding set aside (config.SetAsideBadValues)
+	// for Problems to report.
+	bad []error
 }
+
+// UnmarshalYAML decodes the section as the decoder would, with each value
+// that does not decode ("attempts: many", "tls: yes", "last_reply: \"\"")
+// set aside, read as the key left out, for Problems to report with the
+// section's other problems: a file with several bad values has each named
+// in one run. The decoder is the caller's, so strict mode still reports
+// unknown keys with their lines.
+func (x *Expectations) UnmarshalYAML(decode func(any) error) error {
+	type plain Expectations // without this method, so no recursion
+	v := plain(*x)
+	bad := config.SetAsideBadValues(decode, &v)
+	if err := decode(&v); err != nil {
+		return err
+	}
+	v.bad = bad
+	*x = Expectations(v)
+	return nil
+}
+
+// KeepsBadValues marks the section as a config.BadValueKeeper.
+func (*Expectations) KeepsBadValues() {}
 
 // Categories are the bounce categories a relay gives a recipient: those of
 // its built-in classification table (relay/classify.yaml; a test keeps the
@@ -43,10 +69,11 @@ var Categories = []string{
 }
 
 // Empty reports whether x expects nothing at all, so that judging it
-// would pass whatever happened.
+// would pass whatever happened. A section whose values were set aside
+// as bad is not empty: Problems names them.
 func (x *Expectations) Empty() bool {
 	a := x.Aggregate
-	return len(x.Recipients) == 0 && a.DeliveredShare == nil && !a.NoAttemptAfter5xx && a.TimeToDeliveryP50 == nil &&
+	return len(x.Recipients) == 0 && len(x.bad) == 0 && a.DeliveredShare == nil && !a.NoAttemptAfter5xx && a.TimeToDeliveryP50 == nil &&
 		a.TimeToDeliveryP99 == nil && a.MaxConcurrentPerDestination == nil && len(a.MaxDeliveriesPerDay) == 0
 }
 
@@ -380,20 +407,51 @@ func (x *Expectations) Validate(prefix string) error {
 // first problem of each recipient expectation, then the aggregate's, then
 // names that two expectations share, so that one reading of a file shows
 // them all.
+//
+// A value that did not decode is said in its place, at its key (set
+// aside, it reads as the key left out); an expectation, or the
+// aggregate, with such a value is not checked further, since other checks
+// could then refuse the key left out, and no other problem at a key
+// above or below one is said.
 func (x *Expectations) Problems(prefix string) []error {
 	if prefix != "" {
 		prefix += "."
 	}
 	var out []error
+	taken := map[error]bool{} // the bad values said in their place
+	badAt := func(key string) bool {
+		bad := config.BadUnder(x.bad, key)
+		for _, b := range bad {
+			taken[b] = true
+		}
+		out = append(out, bad...)
+		return len(bad) > 0
+	}
 	for i, r := range x.Recipients {
-		if err := x.validateRecipient(fmt.Sprintf("%srecipients[%d]", prefix, i), r); err != nil {
+		key := fmt.Sprintf("%srecipients[%d]", prefix, i)
+		if badAt(key) {
+			continue
+		}
+		if err := x.validateRecipient(key, r); err != nil {
 			out = append(out, err)
 		}
 	}
-	if err := x.validateAggregate(prefix); err != nil {
-		out = append(out, err)
+	if !badAt(prefix + "aggregate") {
+		if err := x.validateAggregate(prefix); err != nil {
+			out = append(out, err)
+		}
 	}
-	return append(out, x.duplicateNames(prefix)...)
+	for _, b := range slices.Backward(x.bad) {
+		if !taken[b] { // above both parts: "recipients: 5"
+			out = append([]error{b}, out...)
+		}
+	}
+	for _, err := range x.duplicateNames(prefix) {
+		if !config.Shadowed(x.bad, err) {
+			out = append(out, err)
+		}
+	}
+	return out
 }
 
 // validateRecipient is the first problem of the recipient expectation r
@@ -459,7 +517,11 @@ func (x *Expectations) validateRecipient(key string, r RecipientExpectation) err
 		}
 	}
 	if r.Category != "" && !x.knownCategory(r.Category) {
-		return config.Errorf(key+".category", "%q is not a category the relay gives: want one of %s", r.Category, strings.Join(x.categories(), ", "))
+		hint := ""
+		if near := nearCategories(r.Category, x.categories()); len(near) > 0 {
+			hint = " (did you mean " + strings.Join(near, " or ") + "?)"
+		}
+		return config.Errorf(key+".category", "%q is not a category the relay gives%s: want one of %s", r.Category, hint, strings.Join(x.categories(), ", "))
 	}
 	if r.MinInterval != nil && r.MaxInterval != nil && *r.MinInterval > *r.MaxInterval {
 		return config.Errorf(key+".min_interval", "min_interval %s is above max_interval %s", *r.MinInterval, *r.MaxInterval)
@@ -638,6 +700,59 @@ func forbidsAll(no, want string) bool {
 	return true
 }
 
+// nearCategories are the categories of known (quoted) that c is most
+// likely a slip for: those a typo or two away ("invalid-recipent"), else
+// those that share the most of its words, its first word counting twice
+// ("dns-error" is dns-failure, not protocol-error), a word being the same
+// as one of c's or beginning with it ("auth-failure" is
+// authentication-failure). At most three, none when nothing is near.
+func nearCategories(c string, known []string) []string {
+	c = strings.ToLower(c)
+	var near []string
+	best := 3
+	for _, k := range known {
+		switch d := config.EditDistance(c, k); {
+		case d < best:
+			best, near = d, []string{strconv.Quote(k)}
+		case d == best:
+			near = append(near, strconv.Quote(k))
+		}
+	}
+	if len(near) > 0 {
+		return near
+	}
+	words := strings.FieldsFunc(c, func(r rune) bool { return r == '-' || r == '_' || r == ' ' })
+	top := 0
+	for _, k := range known {
+		score := 0
+		for i, w := range words {
+			if len(w) < 3 {
+				continue // "no", "to": in too many
+			}
+			for _, kw := range strings.Split(k, "-") {
+				if kw == w || len(w) >= 4 && strings.HasPrefix(kw, w) {
+					score++
+					if i == 0 {
+						score++
+					}
+					break
+				}
+			}
+		}
+		switch {
+		case score == 0:
+		case score > top:
+			top, near = score, []string{strconv.Quote(k)}
+		case score == top:
+			near = append(near, strconv.Quote(k))
+		}
+	}
+	if len(near) > 3 {
+		return nil // a common word: no one guess stands out
+	}
+	return near
+}
+
 func (x *Expectations) knownCategory(c string) bool {
 	return slices.Contains(Categories, c) || slices.Contains(x.ExtraCategories, c)
 }
@@ -686,13 +801,16 @@ func Evaluate(d *Data, x Expectations) []Result {
 func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 	res := Result{Name: e.name(i), Pass: true}
 	var matched, elsewhere int
-	var problems, found []string
+	var problems, found, others []string
 	for _, r := range d.Recipients {
 		if !Glob(strings.ToLower(e.Match), strings.ToLower(r.Address)) {
 			continue
 		}
 		if e.Message != "" && !Glob(e.Message, r.Message) {
 			elsewhere++
+			if !slices.Contains(others, r.Message) {
+				others = append(others, r.Message)
+			}
 			continue
 		}
 		matched++
@@ -713,7 +831,7 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 		if e.Message != "" {
 			what += fmt.Sprintf(" in message %q", e.Message)
 			if elsewhere > 0 {
-				what += fmt.Sprintf(" (%d more match the address in other messages)", elsewhere)
+				what += fmt.Sprintf(" (%d more %s the address, in %s)", elsewhere, plural(elsewhere, "matches", "match"), messageList(others))
 			}
 		}
 		noun := "recipients"
@@ -747,6 +865,19 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 		res.Message = strings.Join(problems, "\n")
 	}
 	return res
+}
+
+// messageList names messages: "message m2", "messages m2 and m3",
+// "messages m2, m3, m4, m5 and 3 more".
+func messageList(names []string) string {
+	const shown = 4
+	if len(names) == 1 {
+		return "message " + names[0]
+	}
+	if len(names) > shown {
+		names = append(names[:shown:shown], fmt.Sprintf("%d more", len(names)-shown))
+	}
+	return "messages " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // checkRecipient returns "" when r meets e, else what was expected, what
@@ -812,7 +943,11 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		why = append(why, fmt.Sprintf("expected category %q, got %q", e.Category, r.Category))
 	}
 	if e.DSN == "sent" && !r.DSN {
-		why = append(why, "expected a DSN to be sent, "+noDSN(r, "none was"))
+		want := "a DSN"
+		if e.DSNStatus != "" {
+			want += " with status " + e.DSNStatus // said once, below not again
+		}
+		why = append(why, "expected "+want+" to be sent, "+noDSN(r, "none was"))
 	}
 	if e.DSN == "none" && r.DSN {
 		why = append(why, "expected no DSN, one was sent")
@@ -820,7 +955,7 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 	if e.DSNStatus != "" && (!r.DSN || !statusHas(e.DSNStatus, r.DSNStatus)) {
 		if r.DSN {
 			why = append(why, fmt.Sprintf("expected a DSN with status %s, got %s", e.DSNStatus, r.DSNStatus))
-		} else {
+		} else if e.DSN != "sent" {
 			why = append(why, fmt.Sprintf("expected a DSN with status %s, %s", e.DSNStatus, noDSN(r, "none was sent")))
 		}
 	}
@@ -1052,6 +1187,15 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 				r.Message = fmt.Sprintf("expected at least %.1f%% delivered, got %.1f%% (%d of %d recipients: %d of the %d the messages were sent to, and %d of the relay's %d %s to their senders, which count as recipients too)",
 					*a.DeliveredShare*100, share*100, Get(s.ByStatus, "delivered"), s.Recipients, ownDelivered, own, dsnsDelivered, dsns, plural(dsns, "DSN", "DSNs"))
 			}
+			var not []*Recipient
+			for _, rc := range d.Recipients {
+				if rc.Status != "delivered" {
+					not = append(not, rc)
+				}
+			}
+			if len(not) > 0 {
+				r.Message += "; not delivered: " + RecipientStates(not, shownStates)
+			}
 		}
 		out = append(out, r)
 	}
@@ -1251,8 +1395,48 @@ func noDSN(r *Recipient, none string) string {
 		return none + ": the recipient was queued with NOTIFY=NEVER (notify: [NEVER]), which asks that no DSN be sent for it whatever happens (RFC 3461 4.1); drop NEVER from notify, or expect dsn: none"
 	case r.notify != "" && !strings.Contains(r.notify, "FAILURE") && (r.Status == "bounced" || r.Status == "expired"):
 		return none + ": the recipient was queued with NOTIFY=" + r.notify + ", which asks for no DSN on a failure (RFC 3461 4.1); add FAILURE to notify, or expect dsn: none"
+	case r.fromSink && r.Status == "bounced" && len(r.Attempts) > 0:
+		return sinkRefusedNoDSN(r)
 	}
 	return none
+}
+
+// sinkRefusedNoDSN says, in place of "none was", why the sink sends no
+// DSN about r, a recipient of its record that it refused (a 5xx), and
+// where the sender's DSN is judged: on a sink's record, dsn and
+// dsn_status judge the sink's own late bounce of a message it accepted
+// (an asynchronous bounce), and for a recipient refused during the
+// session the DSN, if any, is the sender's MTA's to write (RFC 5321
+// 6.1), to the message's sender, which the sink receives as mail.
+func sinkRefusedNoDSN(r *Recipient) string {
+	a := r.Attempts[len(r.Attempts)-1]
+	sender := "the message's sender"
+	if r.Sender != "" && r.Sender != "<>" {
+		sender = r.Sender
+	}
+	return fmt.Sprintf("but the sink refused this recipient %s (%s), and on a sink's record dsn and dsn_status judge the sink's own late bounce of a message it accepted, which a refused recipient never gets; "+
+		"a DSN about a refused recipient is its sender's to write, if it writes one (an MTA such as Postfix, or relaylab's relay, does; swaks and many applications report the refusal instead), and it goes to %s: "+
+		"judge it with an expectation on the sender's address (status: delivered, where the DSN comes back to this sink), and drop dsn and dsn_status from this one",
+		sinkStageWords(a.Stage), a.Reply(), sender)
+}
+
+// sinkStageWords names a sink's stage as the moment of a refusal.
+func sinkStageWords(stage string) string {
+	switch stage {
+	case "rcpt":
+		return "at RCPT TO"
+	case "mail":
+		return "at MAIL FROM"
+	case "data":
+		return "at DATA"
+	case "data-end":
+		return "after its data (the reply to the final dot)"
+	case "connect":
+		return "in its greeting"
+	case "":
+		return "in its session"
+	}
+	return "at " + stage
 }
 
 // wasWere is the verb for a count of n: "there was 1 attempt", "there
@@ -1337,4 +1521,34 @@ func closestAddress(glob string, rs []*Recipient) string {
 		return ""
 	}
 	return best
+}
+
+// shownStates is how many recipients a failure names (RecipientStates)
+// before "and N more".
+const shownStates = 5
+
+// RecipientStates names the recipients rs as a failure does, each with
+// its message, its status and category, and its last reply, the first
+// limit of them and then how many more: "rcpt550+a@example.test (message
+// msg-1): bounced (invalid-recipient), last reply "550 5.1.1 no such
+// user"; b@example.test (message msg-2): deferred, no attempt yet".
+func RecipientStates(rs []*Recipient, limit int) string {
+	var parts []string
+	for i, r := range rs {
+		if i == limit {
+			parts = append(parts, fmt.Sprintf("and %d more", len(rs)-limit))
+			break
+		}
+		state := r.Status
+		if r.Category != "" && r.Category != r.Status {
+			state += " (" + r.Category + ")"
+		}
+		if n := len(r.Attempts); n > 0 {
+			state += fmt.Sprintf(", last reply %q", r.Attempts[n-1].Shown())
+		} else if !r.Final() {
+			state += ", no attempt yet"
+		}
+		parts = append(parts, r.label()+": "+state)
+	}
+	return strings.Join(parts, "; ")
 }

@@ -178,6 +178,9 @@ type Recipient struct {
 	// reply caused (not a hold): what a delivered recipient's category
 	// says.
 	tried *classified
+	// fromSink: the recipient is of a sink's record (FromSink), whose
+	// DSN is the sink's own late bounce of a message it accepted.
+	fromSink bool
 	// notify is the NOTIFY the recipient was queued with (RFC 3461
 	// 4.1: "NEVER", "SUCCESS,DELAY", "" for the default), which says
 	// why no DSN was sent.

@@ -79,7 +79,7 @@ func TestS16Q1AggregatesTellTheRelaysDSNsApart(t *testing.T) {
 	want := map[string]string{
 		"aggregate time_to_delivery_p50":   "expected time_to_delivery_p50 at most 5m0s, got 10m0s over 1 delivered recipient (the relay's 1 DSN to the senders left out)",
 		"aggregate time_to_delivery_p99":   "expected time_to_delivery_p99 at most 5m0s, got 10m0s over 1 delivered recipient (the relay's 1 DSN to the senders left out)",
-		"aggregate delivered_share":        "expected at least 100.0% delivered, got 66.7% (2 of 3 recipients: 1 of the 2 the messages were sent to, and 1 of the relay's 1 DSN to their senders, which count as recipients too)",
+		"aggregate delivered_share":        "expected at least 100.0% delivered, got 66.7% (2 of 3 recipients: 1 of the 2 the messages were sent to, and 1 of the relay's 1 DSN to their senders, which count as recipients too); not delivered: b@x.test (message msg-2 (queue id m2)): bounced (invalid-recipient), last reply \"550 5.1.1 no such user\"",
 		"aggregate max_deliveries_per_day": "day 1 (2026-05-01 UTC) had 2 deliveries (1 of them the relay's DSN to a sender, which the path sent as well), expected at most 1: a@x.test, news@shop.test (the relay's DSN relay-1 to the sender)",
 	}
 	res := Evaluate(d, x)

@@ -161,7 +161,7 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		}
 		r := by[key]
 		if r == nil {
-			r = &Recipient{Address: a.Recipient, Sender: sender, Domain: domainOf(a.Recipient), Status: "queued", Queued: a.Time}
+			r = &Recipient{Address: a.Recipient, Sender: sender, Domain: domainOf(a.Recipient), Status: "queued", Queued: a.Time, fromSink: true}
 			by[key] = r
 			d.Recipients = append(d.Recipients, r)
 		}

@@ -312,13 +312,17 @@ func WriteVerdictsJSON(w io.Writer, vs []Verdict) error {
 // expectation, with the file and line of its expectation and a time of 0
 // (junitTime); the sink's notes are in each case's system-out and the
 // suite's properties, and a file that could not be judged is one case
-// with an error, at the file and line of its first error.
+// with an error, at the file and line of its first error. Each case's
+// classname is "relaylab." and the verdict's name with its dots made _:
+// Jenkins splits a classname at its last dot into a package and a class,
+// which would make "relaylab.greylisting (sc/grey" and "yaml)" of
+// "greylisting (sc/grey.yaml)". The suite keeps the name as it is.
 func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
 	var suites []JUnitSuite
 	for i, name := range verdictNames(vs) {
 		v := vs[i]
 		s := JUnitSuite{Name: name, Time: junitTime}
-		class := "relaylab." + name
+		class := "relaylab." + strings.ReplaceAll(name, ".", "_")
 		if v.Error != "" {
 			first, _, _ := strings.Cut(v.Error, "\n")
 			s.Cases = append(s.Cases, JUnitCase{Name: "load and replay " + v.File, Classname: class, File: v.File, Line: v.errorLine, Time: junitTime, Error: &JUnitFailure{Message: first, Text: v.Error}})

@@ -61,7 +61,7 @@ func TestReplayOutputsWhenAScenarioCannotBeJudged(t *testing.T) {
 	}
 	for _, tc := range []struct{ name, bad, want string }{
 		{"load", "name: x\nmessages:\n  - to: [a@b.test]\n    cuont: 3\n", "bad.yaml:4:5: messages[0].cuont"},
-		{"clock-limit", string(expiry) + "clock:\n  limit: 2h\n", "clock.limit: the clock limit was reached"},
+		{"clock-limit", strings.Replace(string(expiry), "status: expired", "status: deferred", 1) + "clock:\n  limit: 2h\n", "clock.limit: the clock limit was reached"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -86,10 +86,17 @@ func TestReplayOutputsWhenAScenarioCannotBeJudged(t *testing.T) {
 			}
 			var v struct {
 				Passed   bool
-				Verdicts []struct{ Name, Error string }
+				Verdicts []struct {
+					Name, Error string
+					Recipients  []struct{ Address, Status string }
+				}
 			}
 			if b, err := os.ReadFile(js); err != nil || json.Unmarshal(b, &v) != nil || v.Passed || len(v.Verdicts) != 2 || !strings.Contains(v.Verdicts[1].Error, tc.want) {
 				t.Errorf("json: %v %+v", err, v)
+			}
+			// At the clock limit, the JSON keeps where each recipient stood.
+			if tc.name == "clock-limit" && (len(v.Verdicts) != 2 || len(v.Verdicts[1].Recipients) == 0 || v.Verdicts[1].Recipients[0].Status != "deferred") {
+				t.Errorf("json at the clock limit: %+v, want the recipients, deferred", v.Verdicts)
 			}
 			if b, _ := os.ReadFile(md); !strings.Contains(string(b), "relaylab verdicts: failed") || !strings.Contains(string(b), tc.want) {
 				t.Errorf("markdown:\n%s", b)

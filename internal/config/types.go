@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"encoding"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // typeMessage says in words what a value of the wrong type or size should
@@ -193,6 +195,9 @@ func (w *wholeWalker) walk(n ast.Node, t reflect.Type) {
 	if readsItself(t) && !(t.Kind() == reflect.Struct && decodesAsFields(t)) {
 		return
 	}
+	if !w.collect && keepsBadValues(t) {
+		return // its UnmarshalYAML refuses fractions with its other bad values
+	}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
@@ -238,6 +243,15 @@ func (w *wholeWalker) walk(n ast.Node, t reflect.Type) {
 // checkInt refuses a number with a fraction, written plainly or quoted;
 // the error points at at.
 func (w *wholeWalker) checkInt(at, n ast.Node) {
+	if msg := fraction(n); msg != "" {
+		w.err = NodeError(at, msg)
+	}
+}
+
+// fraction is the error for n, the value of an integer, when it is a
+// number with a fraction, written plainly or quoted: the YAML library
+// would drop the fraction (1.5 becomes 1). It is "" for any other value.
+func fraction(n ast.Node) string {
 	var f float64
 	switch v := n.(type) {
 	case *ast.FloatNode:
@@ -245,15 +259,15 @@ func (w *wholeWalker) checkInt(at, n ast.Node) {
 	case *ast.StringNode:
 		var err error
 		if f, err = strconv.ParseFloat(v.Value, 64); err != nil {
-			return // not a number: the decoder says so
+			return "" // not a number: the decoder says so
 		}
 	default:
-		return
+		return ""
 	}
 	if math.IsInf(f, 0) || math.IsNaN(f) || f == math.Trunc(f) {
-		return // the decoder reports infinities; 2.0 and 1e3 are whole
+		return "" // the decoder reports infinities; 2.0 and 1e3 are whole
 	}
-	w.err = NodeError(at, fmt.Sprintf("want a whole number, got %s", ScalarText(n)))
+	return fmt.Sprintf("want a whole number, got %s", ScalarText(n))
 }
 
 // mappingValues are the key-value pairs of a block or flow mapping (a
@@ -308,4 +322,317 @@ func structFields(t reflect.Type) map[string]reflect.Type {
 func decodesAsFields(t reflect.Type) bool {
 	p := reflect.PointerTo(t)
 	return p.Implements(reflect.TypeFor[yaml.InterfaceUnmarshaler]()) || p.Implements(reflect.TypeFor[yaml.InterfaceUnmarshalerContext]())
+}
+
+// BadValueKeeper is implemented by a struct whose UnmarshalYAML sets
+// aside the values below it that do not decode (SetAsideBadValues) and
+// reports each with the problems its Validate finds, rather than failing
+// the file at the first: checkWholeNumbers, and the SetAsideBadValues of
+// a struct it is in, leave its keys to it.
+type BadValueKeeper interface {
+	KeepsBadValues()
+}
+
+var keeperType = reflect.TypeFor[BadValueKeeper]()
+
+// keepsBadValues reports whether struct type t is a BadValueKeeper.
+func keepsBadValues(t reflect.Type) bool {
+	return t.Kind() == reflect.Struct && (t.Implements(keeperType) || reflect.PointerTo(t).Implements(keeperType))
+}
+
+// SetAsideBadValues finds each value of the mapping that decode (a
+// yaml.InterfaceUnmarshaler's) is about to read into v, a pointer to the
+// struct it fills, that would not decode into its field: a value of the
+// wrong type or shape ("count: three", a string where a list goes), one
+// its own type refuses (a Range's "many", a Duration's "5x"), or a number
+// with a fraction where a whole number goes. It returns each as a
+// *FieldError at its key, worded as Decode words it, and makes the value
+// of the key that holds it null, which the decoder reads as the key left
+// out, so that decode then fills the rest of v and the caller's Validate
+// reports these with the problems it finds in the rest: a file with
+// several bad values has each named in one run. A value the decoder would
+// refuse for another reason (an alias of an anchor it cannot see) is left
+// to the decoder, as are unknown keys, and the keys of a BadValueKeeper
+// within v, which sets its own aside.
+func SetAsideBadValues(decode func(any) error, v any) []error {
+	var root ast.Node
+	if decode(&root) != nil || root == nil {
+		return nil
+	}
+	for {
+		switch n := root.(type) {
+		case *ast.AnchorNode:
+			root = n.Value
+			continue
+		case *ast.TagNode:
+			root = n.Value
+			continue
+		}
+		break
+	}
+	if len(mappingValues(root)) == 0 {
+		return nil // not a mapping, or an empty one: the decoder says so
+	}
+	t := derefType(reflect.TypeOf(v))
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	w := &valueWalker{root: v, anchors: map[string]ast.Node{}}
+	w.fields(root, t, "")
+	return w.bad
+}
+
+// Shadowed reports whether err is a problem at the key of a value of bad
+// (set aside by SetAsideBadValues), or at a key above or below one: the
+// value was read as its key left out, which a later check may refuse, and
+// its own error says what is wrong there.
+func Shadowed(bad []error, err error) bool {
+	var fe *FieldError
+	if !errors.As(err, &fe) {
+		return false
+	}
+	for _, b := range bad {
+		var be *FieldError
+		if errors.As(b, &be) && (keyUnder(fe.Key, be.Key) || keyUnder(be.Key, fe.Key)) {
+			return true
+		}
+	}
+	return false
+}
+
+// BadUnder are the values of bad (set aside by SetAsideBadValues) at key
+// or below it.
+func BadUnder(bad []error, key string) []error {
+	var out []error
+	for _, b := range bad {
+		var be *FieldError
+		if errors.As(b, &be) && keyUnder(be.Key, key) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// keyUnder reports whether key is parent or a key below it
+// ("messages[0].to[1]" is under "messages[0]" and "messages").
+func keyUnder(key, parent string) bool {
+	rest, ok := strings.CutPrefix(key, parent)
+	return ok && (rest == "" || rest[0] == '.' || rest[0] == '[')
+}
+
+// valueWalker is SetAsideBadValues' walk over a mapping's nodes beside
+// the type of the struct they fill.
+type valueWalker struct {
+	root    any // the struct, for the words of a shape's error (shapeMessage)
+	anchors map[string]ast.Node
+	bad     []error
+	// flow is whether the key being walked is in a flow mapping
+	// ({to: x}), where a list is written in brackets.
+	flow bool
+}
+
+// fields walks the key-value pairs of n, a mapping, for struct type t at
+// rel (the path below the root), and makes null the value of each key
+// that holds a bad value.
+func (w *valueWalker) fields(n ast.Node, t reflect.Type, rel string) {
+	fields := structFields(t)
+	for _, mv := range mappingValues(n) {
+		if mv.Key == nil || mv.Key.GetToken() == nil || mv.Value == nil {
+			continue
+		}
+		key := mv.Key.GetToken().Value
+		ft, ok := fields[key]
+		if !ok {
+			continue // an unknown key, or a merge (<<): the decoder's
+		}
+		m, _ := n.(*ast.MappingNode)
+		flow := w.flow
+		w.flow = mv.IsFlowStyle || m != nil && m.IsFlowStyle
+		if w.walk(mv.Value, ft, joinKey(rel, key)) {
+			mv.Value = nullAt(mv.Value)
+		}
+		w.flow = flow
+	}
+}
+
+// walk looks at the value at of type t at rel and reports whether it is
+// bad, for the key that holds it to be set aside; a struct's own keys are
+// set aside within it. Its depth is the file's nesting, which CheckShape
+// bounds before the file is parsed.
+func (w *valueWalker) walk(at ast.Node, t reflect.Type, rel string) bool {
+	n := at
+	for {
+		switch m := n.(type) {
+		case *ast.TagNode:
+			n = m.Value
+			continue
+		case *ast.AnchorNode:
+			if m.Name != nil {
+				w.anchors[m.Name.GetToken().Value] = m.Value
+			}
+			n = m.Value
+			continue
+		case *ast.AliasNode:
+			// A scalar's alias is looked at where it is used, as the
+			// decoder reads it; a list's or mapping's was at its anchor,
+			// and walking it again for each alias could take as long as
+			// the aliases multiply.
+			if m.Value == nil || m.Value.GetToken() == nil {
+				return false
+			}
+			switch a := w.anchors[m.Value.GetToken().Value].(type) {
+			case nil, *ast.AliasNode, *ast.MappingNode, *ast.MappingValueNode, *ast.SequenceNode, *ast.TagNode, *ast.AnchorNode:
+				return false // or an anchor outside the walk: the decoder's
+			default:
+				n = a
+			}
+			continue
+		}
+		break
+	}
+	if n == nil || t == nil {
+		return false
+	}
+	if _, ok := n.(*ast.NullNode); ok {
+		return false // the key left out
+	}
+	t = derefType(t)
+	if keepsBadValues(t) {
+		return false // it sets its own aside
+	}
+	if readsItself(t) && !(t.Kind() == reflect.Struct && decodesAsFields(t)) {
+		return w.leaf(at, n, t, rel)
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if len(mappingValues(n)) == 0 {
+			if _, ok := n.(*ast.MappingNode); !ok {
+				return w.leaf(at, n, t, rel)
+			}
+		}
+		w.fields(n, t, rel)
+		return false
+	case reflect.Slice, reflect.Array:
+		seq, ok := n.(*ast.SequenceNode)
+		if !ok {
+			return w.leaf(at, n, t, rel)
+		}
+		bad := false
+		for i, item := range seq.Values {
+			if item != nil && w.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", rel, i)) {
+				bad = true // the list is set aside, after each bad item is named
+			}
+		}
+		return bad
+	case reflect.Map:
+		mvs := mappingValues(n)
+		if len(mvs) == 0 {
+			if _, ok := n.(*ast.MappingNode); !ok {
+				return w.leaf(at, n, t, rel)
+			}
+		}
+		bad := false
+		for _, mv := range mvs {
+			if mv.Key == nil || mv.Key.GetToken() == nil || mv.Value == nil {
+				continue
+			}
+			if w.walk(mv.Value, t.Elem(), joinKey(rel, mv.Key.GetToken().Value)) {
+				bad = true
+			}
+		}
+		return bad
+	}
+	return w.leaf(at, n, t, rel)
+}
+
+// leaf decodes n (written at at) alone into a value of type t, and
+// reports whether it is bad, noting why at its key.
+func (w *valueWalker) leaf(at, n ast.Node, t reflect.Type, rel string) bool {
+	err := decodeNode(n, t)
+	msg := ""
+	switch {
+	case err != nil:
+		msg = valueMessage(err, w.root, rel)
+	case isInteger(t) && !readsItself(t):
+		msg = fraction(n)
+	}
+	if msg == "" {
+		return false // good, or bad in a way the decoder reports itself
+	}
+	if w.flow {
+		msg = flowListAdvice(msg, rel, n)
+	}
+	w.bad = append(w.bad, Errorf(strings.TrimPrefix(strings.TrimPrefix(at.GetPath(), "$"), "."), "%s", msg))
+	return true
+}
+
+// decodeNode decodes n alone into a new value of type t. The YAML
+// library can panic on some input; that is a bad value too, for the
+// decoder to report.
+func decodeNode(n ast.Node, t reflect.Type) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("malformed YAML: the parser gave up (%v)", p)
+		}
+	}()
+	return yaml.NodeToValue(n, reflect.New(t).Interface())
+}
+
+// valueMessage is the error Decode gives for err, a value's decoding
+// error, at rel below root: what was wanted, in the words decodeError
+// uses. It is "" for an error that is not about the value alone.
+func valueMessage(err error, root any, rel string) string {
+	var (
+		te *yaml.TypeError
+		oe *yaml.OverflowError
+		ue *yaml.UnexpectedNodeTypeError
+		ne *nodeError
+		ye yaml.Error
+	)
+	if !errors.As(err, &te) && !errors.As(err, &oe) && !errors.As(err, &ue) && !errors.As(err, &ne) || !errors.As(err, &ye) {
+		return ""
+	}
+	return cmp.Or(shapeMessage(err, root, rel), typeMessage(err), ye.GetMessage())
+}
+
+// isInteger reports whether t is one of Go's integer types.
+func isInteger(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
+// nullAt is a null value where n stands, which the decoder reads as the
+// key left out.
+func nullAt(n ast.Node) ast.Node {
+	pos := &token.Position{}
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		p := *tk.Position
+		pos = &p
+	}
+	return ast.Null(token.New("null", "null", pos))
+}
+
+// blockListAdvice is how shapeMessage says that a list goes where a file
+// has a single value.
+const blockListAdvice = `want a list, each item on a line of its own starting with "- "`
+
+// flowListAdvice rewrites msg, the error for the single value n where a
+// list goes at rel, for a key in a flow mapping ({to: a@x.test}): there a
+// list is written in brackets on the same line, not as items on lines of
+// their own, which a flow mapping cannot hold.
+func flowListAdvice(msg, rel string, n ast.Node) string {
+	rest, ok := strings.CutPrefix(msg, blockListAdvice)
+	if !ok || !strings.HasPrefix(rest, ", got ") {
+		return msg // a list of mappings, or a mapping given
+	}
+	val := ScalarText(n)
+	if _, ok := n.(*ast.StringNode); ok {
+		val = strconv.Quote(val)
+	}
+	key := rel[strings.LastIndexAny(rel, ".]")+1:]
+	return fmt.Sprintf("want a list, which in a {...} mapping is written in brackets, as in %s: [%s]%s", key, val, rest)
 }

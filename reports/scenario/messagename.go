@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,7 +56,7 @@ func (sc *Scenario) checkMessageName(key string, r reports.RecipientExpectation)
 		total += specCount(m)
 	}
 	if messageNamed(r.Message, total) {
-		return nil
+		return sc.checkMessageSends(key, r)
 	}
 	names := "its one message is msg-1"
 	if total == 2 {
@@ -64,6 +65,73 @@ func (sc *Scenario) checkMessageName(key string, r reports.RecipientExpectation)
 		names = fmt.Sprintf("its messages are msg-1 to msg-%d, numbered in the order they are submitted (by at:, then as messages: lists them)", total)
 	}
 	return config.Errorf(key+".message", "%q names no message of the scenario, so the expectation would find 0 recipients: %s, and the relay's own DSNs are relay-1, relay-2 and on (to assert that no recipient matches, give count: 0)", r.Message, names)
+}
+
+// checkMessageSends refuses a message: whose messages send to none of the
+// addresses the match takes: the expectation would find 0 recipients, as
+// with a message: that names no message. A glob that can name one of the
+// relay's DSNs (relay-1, ...; "*") is left alone: those go to senders.
+func (sc *Scenario) checkMessageSends(key string, r reports.RecipientExpectation) error {
+	if strings.HasPrefix(r.Message, "relay-") || reports.Glob(r.Message, "relay-1") {
+		return nil
+	}
+	glob := strings.ToLower(r.Match)
+	var named, sent, others []string
+	for i, s := range sc.submitOrder() {
+		name := "msg-" + strconv.Itoa(i+1)
+		hit := false
+		var to []string
+		for _, a := range sc.Messages[s.spec].To {
+			addr := expandN(a, s.n)
+			to = append(to, addr)
+			hit = hit || reports.Glob(glob, strings.ToLower(addr))
+		}
+		if !reports.Glob(r.Message, name) {
+			if hit {
+				others = append(others, name)
+			}
+			continue
+		}
+		if hit {
+			return nil
+		}
+		named = append(named, name)
+		for _, a := range to {
+			if !slices.Contains(sent, a) {
+				sent = append(sent, a)
+			}
+		}
+	}
+	who := listOf(named, "and")
+	if len(named) != 1 || named[0] != r.Message {
+		who = fmt.Sprintf("%q names %s, which", r.Message, who)
+	}
+	msg := fmt.Sprintf("%s %s to none of the addresses %q matches (%s to %s), so the expectation would find 0 recipients", who, plural(len(named), "sends", "send"), r.Match, plural(len(named), "it sends", "they send"), listOf(sent, "and"))
+	if len(others) > 0 {
+		msg += fmt.Sprintf("; %s %s: did you mean message: %s?", listOf(others, "and"), plural(len(others), "does", "do"), others[0])
+	}
+	return config.Errorf(key+".message", "%s (to assert that no recipient matches, give count: 0)", msg)
+}
+
+// listOf joins the first four of items with commas and, before the
+// last, word: "a, b and c", "a, b, c, d and 3 more".
+func listOf(items []string, word string) string {
+	const shown = 4
+	if len(items) > shown {
+		items = append(items[:shown:shown], fmt.Sprintf("%d more", len(items)-shown))
+	}
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " " + word + " " + items[len(items)-1]
+}
+
+// plural is one for a count of 1, many for any other.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // messageNamed reports whether the glob names one of msg-1 to msg-total,

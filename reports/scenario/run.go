@@ -26,7 +26,9 @@ import (
 )
 
 // ErrClockLimit is returned when a replay needs more virtual time than its
-// clock.limit allows.
+// clock.limit allows, with an Outcome that has no Results but the record
+// as it stood at the limit (Data), whose recipients the error names when
+// they were not final.
 var ErrClockLimit = errors.New("scenario: the clock limit was reached before every recipient was final")
 
 // Options tune a replay.
@@ -215,6 +217,7 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	if err := d.waitIdle(ctx); err != nil {
 		return nil, err
 	}
+	var limited error // the clock limit, reached before every recipient was final
 	for {
 		// Submit, in order, what is due now; the driver itself submits, so
 		// that no submission can be in between when the work looks idle.
@@ -258,7 +261,7 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 		}
 		if next.After(deadline) {
 			if final < total || out.submitted < len(subs) {
-				return nil, fmt.Errorf("%w: %d of %d recipients final after %s (raise clock.limit or shorten the retry policy)",
+				limited = fmt.Errorf("%w: %d of %d recipients final after %s (raise clock.limit or shorten the retry policy)",
 					ErrClockLimit, final, total, sc.limit())
 			}
 			break // only timers beyond the limit remain, and everything is final
@@ -296,6 +299,11 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 		notes = append(notes, reports.SinkAttempt{Recipient: a.Recipient, Text: a.Reply.Text})
 	}
 	data.AddSinkNotes(notes)
+	// The summary counts every reply the sink gave (sink_replies), as a
+	// report on the replay's store does, not the refusals alone.
+	if err := data.AddSinkRecord(ctx, sinkRecord{db: st.DB(), atts: atts}); err != nil {
+		return nil, err
+	}
 	// With sink.verify, the sink's record has its SPF, DKIM and DMARC
 	// results for each message it checked, named by Message-ID: each
 	// attempt shows those of the message it left.
@@ -308,15 +316,53 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	data.AddSinkAuth(ids)
 	normalize(data, subs)
 	out.Data = data
+	out.Virtual = data.Last.Sub(start)
+	if limited != nil {
+		// No verdict: the record as it stood at the limit, and what was
+		// not final in it, which the error names.
+		out.Wall = time.Since(wallStart)
+		return out, fmt.Errorf("%w%s", limited, sc.unfinished(data, len(subs)-out.submitted))
+	}
 	out.Results = reports.Evaluate(data, sc.Expect)
 	if limit := sc.Expect.Aggregate.MaxConcurrentPerDestination; limit != nil {
 		r := concurrencyResult(*limit, peaks)
 		r.File, r.Line = sc.Expect.AggregateAt("max_concurrent_per_destination")
 		out.Results = append(out.Results, r)
 	}
-	out.Virtual = data.Last.Sub(start)
 	out.Wall = time.Since(wallStart)
 	return out, nil
+}
+
+// shownUnfinished is how many recipients the clock limit's error names
+// before "and N more".
+const shownUnfinished = 5
+
+// unfinished says, after the clock limit's error, what was not final when
+// the replay stopped at it: the scenario's recipients that were not (with
+// their status and last reply), the messages not yet submitted, and a
+// max_age beyond the limit, before which no recipient can expire.
+func (sc *Scenario) unfinished(d *reports.Data, unsubmitted int) string {
+	var open []*reports.Recipient
+	for _, r := range d.Recipients {
+		if !r.Final() && strings.HasPrefix(r.Message, "msg-") { // not the relay's DSNs, which the count leaves out
+			open = append(open, r)
+		}
+	}
+	var b strings.Builder
+	if len(open) > 0 {
+		b.WriteString("; not final: " + reports.RecipientStates(open, shownUnfinished))
+	}
+	switch {
+	case unsubmitted == 1:
+		b.WriteString("; 1 of the scenario's messages was not submitted yet")
+	case unsubmitted > 1:
+		fmt.Fprintf(&b, "; %d of the scenario's messages were not submitted yet", unsubmitted)
+	}
+	rp := sc.Relay.Retry.Resolved()
+	if limit := sc.limit(); len(open) > 0 && rp.MaxAge.D() > limit {
+		fmt.Fprintf(&b, "; the retry policy gives a recipient up (expired) only at its max_age, %s, beyond the limit", rp.MaxAge)
+	}
+	return b.String()
 }
 
 // submission is one message at its virtual time.

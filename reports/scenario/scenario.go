@@ -57,6 +57,9 @@ type Scenario struct {
 	// which the decoder's Validate call can return one of.
 	data []byte
 	more []error
+	// bad are the values the file gives that did not decode, each at its
+	// key, which the decoding set aside (config.SetAsideBadValues).
+	bad []error
 }
 
 // ClockConfig sets the virtual clock.
@@ -148,9 +151,12 @@ func (sc *Scenario) Validate(string) error {
 // problems but of timing, and each expectation has one problem at most.
 func (sc *Scenario) problems() []error {
 	sc.resolveFiles()
-	var errs []error
+	// The values that did not decode come first; each was read as its key
+	// left out, so a later check's problem at that key, or above or below
+	// it, is of the value set aside and is not said again.
+	errs := slices.Clone(sc.bad)
 	add := func(err error) {
-		if err != nil {
+		if err != nil && !config.Shadowed(sc.bad, err) {
 			errs = append(errs, err)
 		}
 	}
@@ -163,9 +169,27 @@ func (sc *Scenario) problems() []error {
 	if sc.Clock.Limit < 0 {
 		add(config.Errorf("clock.limit", "must not be negative"))
 	}
-	add(sc.validateSystems())
-	msgs := sc.validateMessages()
+	if sc.Clock.Limit == 0 && config.KeyLine(sc.data, "clock.limit") > 0 {
+		// Not the default 30d, which a limit left out gives: a 0s the
+		// file gives would read as that, and the replay's error at the
+		// limit would then name 720h0m0s beside a line that says 0s.
+		add(config.Errorf("clock.limit", "0s (or no value) would leave the replay no virtual time: give how much it may use, such as 1d, or leave the key out for the default, 30d"))
+	}
+	// A component with a value set aside is not checked further: its
+	// checks stop at their first problem, which could be one the value
+	// left out makes.
+	systems := len(config.BadUnder(sc.bad, "sink"))+len(config.BadUnder(sc.bad, "relay"))+len(config.BadUnder(sc.bad, "dns")) == 0
+	if systems {
+		add(sc.validateSystems())
+	}
+	var msgs []error
+	for _, err := range sc.validateMessages() {
+		if !config.Shadowed(sc.bad, err) {
+			msgs = append(msgs, err)
+		}
+	}
 	errs = append(errs, msgs...)
+	msgs = append(msgs, config.BadUnder(sc.bad, "messages")...) // for notTiming below
 	// The scenario's own classification rules may name categories of
 	// their own, which its expectations may then look for.
 	for _, r := range sc.Relay.Classify {
@@ -190,9 +214,12 @@ func (sc *Scenario) problems() []error {
 		paths = append(paths, p.Name)
 	}
 	for i, r := range sc.Expect.Recipients {
-		if r.Path != "" && !slices.Contains(paths, r.Path) && judged(i) {
+		if r.Path != "" && !slices.Contains(paths, r.Path) && judged(i) && systems {
 			add(config.Errorf(fmt.Sprintf("expect.recipients[%d].path", i), "%q is not one of the scenario's paths (relay.paths: %s), so no recipient could ever take it", r.Path, strings.Join(paths, ", ")))
 		}
+	}
+	if systems {
+		add(sc.checkExpiry())
 	}
 	if slices.ContainsFunc(msgs, notTiming) {
 		return errs
@@ -203,6 +230,45 @@ func (sc *Scenario) problems() []error {
 		}
 	}
 	return errs
+}
+
+// checkExpiry refuses an expectation of status expired that the clock
+// limit rules out: the relay gives a recipient up as expired only once
+// its message is max_age old (unless max_attempts gives up sooner), and
+// the replay stops at the limit first, with an error rather than a
+// verdict. The problem is at max_age where the file gives it, else at
+// clock.limit.
+func (sc *Scenario) checkExpiry() error {
+	rp := sc.Relay.Retry.Resolved()
+	if rp.MaxAttempts > 0 || rp.MaxAge <= 0 || len(sc.Messages) == 0 || sc.Clock.Limit < 0 || len(config.BadUnder(sc.bad, "clock.limit")) > 0 ||
+		sc.Clock.Limit == 0 && config.KeyLine(sc.data, "clock.limit") > 0 {
+		return nil // the limit has a problem of its own
+	}
+	want := slices.IndexFunc(sc.Expect.Recipients, func(r reports.RecipientExpectation) bool { return r.Status == "expired" })
+	if want < 0 {
+		return nil
+	}
+	first := sc.Messages[0].At
+	for _, m := range sc.Messages {
+		first = min(first, m.At)
+	}
+	limit := sc.limit()
+	if first.D()+rp.MaxAge.D() <= limit {
+		return nil
+	}
+	which := " (the default: set clock.limit for more)"
+	if sc.Clock.Limit > 0 {
+		which = " (clock.limit)"
+	}
+	exp := fmt.Sprintf("expect.recipients[%d]", want)
+	if n := config.KeyLine(sc.data, exp+".status"); n > 0 {
+		exp += fmt.Sprintf(" (line %d)", n)
+	}
+	why := fmt.Sprintf("the relay gives a recipient up as expired only once its message is max_age old, and the first message is sent at +%s, so none can expire before +%s; the replay stops at the clock limit, %s%s, first, so status expired at %s could never hold: raise clock.limit, or shorten max_age", first, first.D()+rp.MaxAge.D(), limit, which, exp)
+	if config.KeyLine(sc.data, "relay.retry.max_age") > 0 {
+		return config.Errorf("relay.retry.max_age", "%s is beyond the clock limit: %s", rp.MaxAge, why)
+	}
+	return config.Errorf("clock.limit", "%s is shorter than the retry policy's max_age, %s: %s", limit, rp.MaxAge, why)
 }
 
 // notTiming reports whether a message's problem is of more than when it
@@ -280,7 +346,11 @@ func (sc *Scenario) validateMessages() []error {
 	}
 	var errs []error
 	for i, m := range sc.Messages {
-		if err := sc.validateMessage(fmt.Sprintf("messages[%d]", i), m); err != nil {
+		k := fmt.Sprintf("messages[%d]", i)
+		if len(config.BadUnder(sc.bad, k)) > 0 {
+			continue // its first problem is the value set aside
+		}
+		if err := sc.validateMessage(k, m); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -367,7 +437,7 @@ func (sc *Scenario) validateMessage(k string, m MessageSpec) error {
 // or the last of its count, every: apart): the replay would end before
 // it, and only then say that the limit was reached.
 func (sc *Scenario) checkSubmitTime(k string, m MessageSpec) error {
-	if sc.Clock.Limit < 0 {
+	if sc.Clock.Limit < 0 || len(config.BadUnder(sc.bad, "clock.limit")) > 0 {
 		return nil // refused at clock.limit
 	}
 	limit := sc.limit()

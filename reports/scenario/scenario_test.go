@@ -198,16 +198,47 @@ func TestMalformedScenarios(t *testing.T) {
 	}
 }
 
+// TestClockLimit: a replay that reaches its clock limit before every
+// recipient is final is an error, which names the recipients that were
+// not, with their status and last reply, and the max_age beyond the
+// limit; its outcome keeps the record as it stood (no verdicts).
 func TestClockLimit(t *testing.T) {
 	t.Parallel()
-	data, _ := os.ReadFile(filepath.Join(dir, "expiry.yaml"))
-	sc, err := Parse("expiry.yaml", append(data, []byte("clock: {limit: 2h}\n")...))
+	sc, err := Parse("stuck.yaml", []byte(`name: stuck
+seed: 1
+clock: {limit: 2h}
+sink:
+  rules:
+    - {name: busy, stage: rcpt, recipient: "*@busy.test", reply: "451 4.3.0 Mailbox temporarily unavailable, try again later"}
+relay:
+  retry: {kind: list, schedule: [5m, 15m, 1h], max_age: 6h}
+messages:
+  - {from: alerts@shop.test, to: ["ops@busy.test", "ok@example.test"]}
+expect:
+  recipients:
+    - {match: "ok@example.test", status: delivered}
+`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Run(context.Background(), sc, Options{})
-	if !errors.Is(err, ErrClockLimit) || !strings.Contains(err.Error(), "recipients final after 2h0m0s") {
+	out, err := Run(context.Background(), sc, Options{})
+	if !errors.Is(err, ErrClockLimit) || !strings.Contains(err.Error(), "1 of 2 recipients final after 2h0m0s") {
 		t.Fatalf("Run = %v, want ErrClockLimit", err)
+	}
+	for _, want := range []string{
+		`; not final: ops@busy.test (message msg-1): deferred`,
+		`, last reply "451 4.3.0 Mailbox temporarily unavailable, try again later"`,
+		"; the retry policy gives a recipient up (expired) only at its max_age, 6h0m0s, beyond the limit",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v\nwant it to contain %q", err, want)
+		}
+	}
+	if out == nil || out.Data == nil || len(out.Data.Recipients) < 2 || out.Results != nil {
+		t.Fatalf("outcome %+v; want the record as it stood at the limit, and no verdicts", out)
+	}
+	if strings.Contains(err.Error(), "ok@example.test") {
+		t.Errorf("error %v names a delivered recipient", err)
 	}
 }
 
