@@ -185,27 +185,58 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	if *wait < 0 {
 		return usageError("--wait %s: want 0 (judge at once) or a positive duration such as 2m", *wait)
 	}
-	if *db != "" {
-		if err := requireStore(ctx, *db); err != nil {
-			return err
-		}
-	}
-	if err := outs.check(); err != nil {
-		return outs.unwritable(err, fs.Args(), "judged")
-	}
 	// A file that does not load is not judged: the others are, and every
 	// output says so of it (as replay's do), so that no earlier output is
 	// left in place and no file looks judged that was not.
+	loaded := make([]*expectFile, fs.NArg())
+	unread := map[int]error{}
 	var files []*expectFile
 	var paths []string
-	unread := map[int]error{}
 	for i, path := range fs.Args() {
 		x, err := loadExpectFile(path)
 		if err != nil {
 			unread[i] = err // file, line and key, or the file cannot be read
 			continue
 		}
+		loaded[i] = x
 		files, paths = append(files, x), append(paths, path)
+	}
+	// verdicts are the files' verdicts in the order given: judged's for
+	// those judged, the problem of each that did not load.
+	verdicts := func(judged []reports.Verdict) []reports.Verdict {
+		vs := make([]reports.Verdict, 0, fs.NArg())
+		for i, path := range fs.Args() {
+			if err, bad := unread[i]; bad {
+				vs = append(vs, reports.ErrorVerdict(path, path, err))
+				continue
+			}
+			vs, judged = append(vs, judged[0]), judged[1:]
+		}
+		return vs
+	}
+	// stop ends a run that cannot judge (a store it cannot use, a serve
+	// it cannot ask, a signal) with err, and every output says, of each
+	// file, that it was not judged and why: an earlier run's output, green,
+	// must not stay in place beside the error.
+	stop := func(err error) error {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w, so nothing was judged; run relaylab expect again to judge", interrupted(ctx, "it judged"))
+		}
+		var nv []reports.Verdict
+		for i, x := range loaded {
+			if x != nil {
+				nv = append(nv, notVerdict(x.Name, fs.Arg(i), "judged", err))
+			}
+		}
+		return outs.stopped(noVerdict(err), verdicts(nv))
+	}
+	if *db != "" {
+		if err := requireStore(ctx, *db); err != nil {
+			return stop(err)
+		}
+	}
+	if err := outs.check(); err != nil {
+		return outs.unwritable(err, fs.Args(), "judged")
 	}
 	var src reports.SinkAttemptSource = remoteAttempts{base: base, token: os.Getenv("RELAYLAB_TOKEN"),
 		client: &http.Client{Timeout: *timeout}}
@@ -215,7 +246,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	if *db != "" {
 		st, err := store.Open(ctx, store.Options{Path: *db})
 		if err != nil {
-			return noVerdict(err)
+			return stop(err)
 		}
 		defer st.Close()
 		src, rel = sinkAttempts{db: st.DB()}, st
@@ -225,11 +256,16 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return nil, nil, err
 		}
-		relay, err := reports.Load(ctx, rel)
+		// The rests that the relay's attempts began, noted as its record
+		// is read: reports.Data keeps none.
+		rw := &restWatch{EventSource: rel}
+		relay, err := reports.Load(ctx, rw)
 		if err != nil {
 			return nil, nil, err
 		}
+		retriesOnItsOwn(d, relay)
 		d.AddRelayHolds(relay)
+		rw.addRests(d, relay)
 		if sa, ok := src.(sinkAttempts); ok {
 			// The summary's sink_sessions, sink_sessions_open and sink_replies
 			// as relaylab report counts them: every session (those with no end
@@ -258,19 +294,16 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	if len(files) > 0 {
 		var err error
 		if judged, err = waitForVerdicts(ctx, e, clock.Real{}, *wait, files, judge); err != nil {
-			return noVerdict(err)
+			return stop(err)
 		}
 	}
-	// In the order of the files given, those not judged among them.
-	var vs []reports.Verdict
 	var errs []error
-	for i, path := range fs.Args() {
+	for i := range fs.Args() {
 		if err, bad := unread[i]; bad {
-			vs, errs = append(vs, reports.ErrorVerdict(path, path, err)), append(errs, err)
-			continue
+			errs = append(errs, err)
 		}
-		vs, judged = append(vs, judged[0]), judged[1:]
 	}
+	vs := verdicts(judged)
 	reports.WriteVerdicts(e.stdout, vs)
 	if err := outs.write(vs); err != nil {
 		return noVerdict(err)
@@ -592,4 +625,139 @@ func hidePassword(s string) string {
 		return u.Redacted()
 	}
 	return s
+}
+
+// restWatch is the relay's record as reports.Load reads it, noting on
+// the way the last attempt of each of the relay's recipients and the
+// rest of its destination that the attempt's reply began (a 421 or a
+// rate limit: the relay.attempt's "rest"), which reports.Data does not
+// keep. The recipient whose reply began a rest waits for its end as the
+// mail the rest holds does, and is told so the same way (addRests).
+type restWatch struct {
+	reports.EventSource
+	// last is each relay recipient's last attempt, by its message and
+	// address (lowercased).
+	last map[[2]string]attemptRest
+}
+
+// attemptRest is a relay attempt and the rest its reply began, if any.
+type attemptRest struct {
+	time        time.Time
+	path        string
+	reply       string
+	destination string
+	until       time.Time
+}
+
+func (w *restWatch) Events(ctx context.Context, f events.Filter) ([]events.Event, error) {
+	evs, err := w.EventSource.Events(ctx, f)
+	if w.last == nil {
+		w.last = map[[2]string]attemptRest{}
+	}
+	for _, e := range evs {
+		if e.Kind != events.RelayAttempt {
+			continue
+		}
+		var p struct {
+			Reply relay.Reply `json:"reply"`
+			Rest  *struct {
+				Destination string    `json:"destination"`
+				Until       time.Time `json:"until"`
+			} `json:"rest"`
+		}
+		if json.Unmarshal(e.Payload, &p) != nil {
+			continue
+		}
+		a := attemptRest{time: e.Time, path: e.Path, reply: p.Reply.String()}
+		if p.Rest != nil {
+			a.destination, a.until = p.Rest.Destination, p.Rest.Until
+		}
+		w.last[[2]string{e.Message, strings.ToLower(e.Recipient)}] = a
+	}
+	return evs, err
+}
+
+var _ reports.EventSource = (*restWatch)(nil)
+
+// addRests gives a recipient of d, a sink's record, that the sink
+// deferred with the reply that made the relay rest its destination (the
+// relay's recipient of the address is not final and its last attempt
+// began the rest) a hold until the rest ends, as AddRelayHolds gives the
+// others the rest holds: the relay tries it again only then, so a check
+// that judges before then cannot see it delivered, and its failure says
+// so (the held line, its end, and what to do) rather than only the
+// reply's "it is retried later". One held already after its last attempt
+// (a later rest) keeps that hold alone.
+func (w *restWatch) addRests(d, rel *reports.Data) {
+	if rel == nil {
+		return
+	}
+	rests := map[string]attemptRest{}
+	for _, r := range rel.Recipients {
+		a, ok := w.last[[2]string{r.Message, strings.ToLower(r.Address)}]
+		if r.Final() || !ok || a.until.IsZero() {
+			continue
+		}
+		k := strings.ToLower(r.Address)
+		if b, seen := rests[k]; !seen || b.time.Before(a.time) {
+			rests[k] = a
+		}
+	}
+	for _, r := range d.Recipients {
+		a, ok := rests[strings.ToLower(r.Address)]
+		if !ok || r.Final() || len(r.Attempts) == 0 {
+			continue
+		}
+		last := r.Attempts[len(r.Attempts)-1].Time
+		// The sink saw a try after the one that began the rest, or the
+		// recipient is held already since its last try.
+		if last.After(a.time) || len(r.Holds) > 0 && !r.Holds[len(r.Holds)-1].Time.Before(last) {
+			continue
+		}
+		r.Holds = append(r.Holds, reports.Hold{Time: a.time, Path: a.path, Category: "destination-backoff", Until: a.until,
+			Text: "destination " + a.destination + " rests until " + a.until.UTC().Format(time.RFC3339) + " after its own " + a.reply + "; the relay tries it again when the rest ends"})
+	}
+}
+
+// retriesOnItsOwn rewrites the advice of the recipients of d, a sink's
+// record, that the sink deferred and that relaylab's relay did not send
+// (none of rel, the relay's record, has the address): the classification
+// was written for the relay, which retries ("nothing; it is retried"),
+// and the sender under test may not: swaks and many applications send
+// once.
+func retriesOnItsOwn(d, rel *reports.Data) {
+	ours := map[string]bool{}
+	if rel != nil {
+		for _, r := range rel.Recipients {
+			ours[strings.ToLower(r.Address)] = true
+		}
+	}
+	for _, r := range d.Recipients {
+		if r.Status == "deferred" && r.Advice != "" && !ours[strings.ToLower(r.Address)] {
+			r.Advice = outsideSenderAdvice(r.Advice)
+		}
+	}
+}
+
+// outsideSenderAdvice is advice, written for a sender that retries, for
+// a sender relaylab did not run: whether the deferral clears on its own
+// depends on whether that sender retries, and the clauses that say it is
+// retried (or sent at the next attempt) give way to that; what is left
+// of advice (what to do if it recurs) follows.
+func outsideSenderAdvice(advice string) string {
+	const lead = "nothing if the sender retries: an MTA such as Postfix does, on its own schedule (expect --wait waits for it), but swaks and many applications send once and do not, so send the message again"
+	var keep []string
+	for _, clause := range strings.FieldsFunc(strings.NewReplacer(". ", ";", "; ", ";").Replace(advice), func(r rune) bool { return r == ';' }) {
+		clause = strings.TrimSpace(clause)
+		lower := strings.ToLower(clause)
+		if clause == "" || strings.HasPrefix(lower, "nothing") || strings.Contains(lower, "retried") || strings.Contains(lower, "next attempt") ||
+			strings.Contains(lower, "tried when") || strings.Contains(lower, "tried again") || strings.Contains(lower, "sent when") {
+			continue
+		}
+		keep = append(keep, strings.ToLower(clause[:1])+clause[1:])
+	}
+	if len(keep) == 0 {
+		return lead
+	}
+	return lead + "; " + strings.Join(keep, "; ")
 }

@@ -58,7 +58,7 @@ func waitForVerdicts(ctx context.Context, e *env, clk clock.Clock, wait time.Dur
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return nil, ctx.Err() // runExpect says it was interrupted
 		case <-t.C():
 		}
 		nvs, nd, err := judge()
@@ -91,11 +91,11 @@ func unsettled(files []*expectFile, d *reports.Data) string {
 				matched++
 				if !r.Final() && (want.Status == "" || r.Status != want.Status) && !seen[r] {
 					seen[r] = true
-					open = append(open, r.Address+" is "+r.Status)
+					open = append(open, r.Address+" is "+r.Status+" (not final)")
 				}
 				if (want.DSN == "sent" || want.DSNStatus != "") && !r.DSN && !neverSent(r) && !seen[r] {
 					seen[r] = true
-					open = append(open, r.Address+" has no DSN yet")
+					open = append(open, r.Address+" has no DSN from the sink yet")
 				}
 			}
 			if matched == 0 {
@@ -106,20 +106,22 @@ func unsettled(files []*expectFile, d *reports.Data) string {
 			}
 		}
 	}
-	switch {
-	case len(open) == 0:
-		return ""
-	case len(open) > 3:
-		return strings.Join(open[:3], ", ") + fmt.Sprintf(" and %d more are not final", len(open)-3)
+	if len(open) > 3 {
+		return strings.Join(open[:3], ", ") + fmt.Sprintf(" and %d more", len(open)-3)
 	}
-	return strings.Join(open, ", ") + " (not final)"
+	return strings.Join(open, ", ")
 }
 
 // neverSent reports whether r's DSN will not come however long expect
-// waits: the sink skipped its bounce (NOTIFY ruled it out). One that
-// failed to go out is tried again, a minute apart (bounceNotSent).
+// waits: the sink skipped its bounce (NOTIFY ruled it out), or the sink
+// refused r (a 5xx at RCPT, to the data, or at the greeting) and has no
+// bounce of it due. A DSN expect judges is the sink's own bounce of a
+// message it accepted (an asynchronous bounce): for a recipient it
+// refused, the sender's own MTA writes the DSN, if any, which the sink
+// receives as mail to the sender's address. One that failed to go out is
+// tried again, a minute apart (bounceNotSent).
 func neverSent(r *reports.Recipient) bool {
-	return strings.HasPrefix(r.DSNNotSent, "it did not send")
+	return strings.HasPrefix(r.DSNNotSent, "it did not send") || r.Status == "bounced" && r.DSNNotSent == ""
 }
 
 // scenarioKeys are the top-level keys of a scenario (relaylab replay) that

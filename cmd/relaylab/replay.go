@@ -118,16 +118,53 @@ func (o verdictOutputs) unwritable(err error, files []string, what string) error
 	err = fmt.Errorf("%w: nothing was %s, as its verdicts could not be written there; give a file in a directory that exists and that you may write to", err, what)
 	vs := make([]reports.Verdict, 0, len(files))
 	for _, f := range files {
-		vs = append(vs, reports.ErrorVerdict(f, f, fmt.Errorf("not %s: %w", what, err)))
+		vs = append(vs, notVerdict(f, f, what, err))
 	}
 	o.write(vs) // the unwritable ones fail again, as err says
 	return noVerdict(err)
 }
 
+// notVerdict is the verdict of the file named name at path that was not
+// judged (what: "replayed" or "judged") because of err, which stopped
+// the whole run: every output says so, as a failure.
+func notVerdict(name, path, what string, err error) reports.Verdict {
+	return reports.ErrorVerdict(name, path, fmt.Errorf("not %s: %w", what, err))
+}
+
+// stopped writes vs, the verdicts of a replay or expect that stopped
+// before it could judge (a store it cannot use, a serve it cannot ask, a
+// signal), to every output given, so that no earlier run's output stays
+// in place looking green beside the error, and returns err. An output
+// that cannot be written is added to err, whose exit code stays.
+func (o verdictOutputs) stopped(err error, vs []reports.Verdict) error {
+	werr := o.write(vs)
+	if werr == nil {
+		return err
+	}
+	code := exitNoVerdict
+	var xe *exitError
+	if errors.As(err, &xe) {
+		code, err = xe.code, xe.err
+	}
+	return &exitError{code: code, err: errors.Join(err, werr)}
+}
+
+// interrupted is the error of a replay or an expect that a signal ended
+// (ctx's end) before, rather than "context canceled": the signal as
+// main's context names it when it gives a cause, else the two it stops
+// on.
+func interrupted(ctx context.Context, before string) error {
+	sig := "a signal to stop (SIGINT or SIGTERM)"
+	if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) && !errors.Is(c, context.DeadlineExceeded) {
+		sig = c.Error()
+	}
+	return fmt.Errorf("interrupted: relaylab got %s before %s", sig, before)
+}
+
 // exitNoVerdict is the exit code of replay and expect when they could not
 // judge at all (a store that cannot be read, a relaylab serve that cannot be
-// asked, an output file that cannot be written): not 1, which says that an
-// expectation failed.
+// asked, an output file that cannot be written, a signal that stopped
+// them): not 1, which says that an expectation failed.
 const exitNoVerdict = 3
 
 // noVerdict gives err the exit code exitNoVerdict, unless it carries one.
@@ -204,7 +241,17 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	if *db != "" && len(inputErrs) < len(files) {
 		if err := checkReplayDB(ctx, e.stderr, *db); err != nil {
-			return err
+			// Nothing is replayed: every output says why, of each file
+			// (one that did not load, its own problem).
+			vs := make([]reports.Verdict, 0, len(files))
+			for _, f := range files {
+				if f.err != nil {
+					vs = append(vs, reports.ErrorVerdict(f.path, f.path, f.err))
+				} else {
+					vs = append(vs, notVerdict(f.sc.Name, f.path, "replayed", err))
+				}
+			}
+			return outs.stopped(err, vs)
 		}
 	}
 	tty := false
@@ -220,6 +267,13 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 			continue
 		}
 		sc := f.sc
+		if ctx.Err() != nil {
+			// A signal stopped an earlier file: this one is not replayed,
+			// and every output says so, rather than leaving it out.
+			err := fmt.Errorf("%s: %w", sc.File(), interrupted(ctx, "this scenario started"))
+			runErrs, vs = append(runErrs, err), append(vs, notVerdict(sc.Name, sc.File(), "replayed", err))
+			continue
+		}
 		opts := scenario.Options{DB: *db}
 		if !*quiet {
 			opts.Progress = progressPrinter(e.stderr, sc.Name, tty)
@@ -241,13 +295,19 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 				err = config.Locate(sc.File(), data, config.Errorf("clock.limit", "%s", strings.TrimPrefix(err.Error(), "scenario: ")))
 				inputErrs = append(inputErrs, err)
 			} else {
+				if ctx.Err() != nil {
+					// Not "context canceled": a signal stopped the replay.
+					err = fmt.Errorf("%w, so it has no verdict; replay it again to judge it", interrupted(ctx, "the scenario finished"))
+				}
 				err = fmt.Errorf("%s: %w", sc.File(), err)
 				runErrs = append(runErrs, err)
 			}
-			vs = append(vs, reports.ErrorVerdict(sc.Name, sc.File(), err))
-			if ctx.Err() != nil {
-				break
+			v := reports.ErrorVerdict(sc.Name, sc.File(), err)
+			if out != nil && out.Data != nil {
+				// The clock limit: where each recipient stood.
+				v.Recipients, v.Summary = out.Data.Recipients, reports.Summarize(out.Data)
 			}
+			vs = append(vs, v)
 			continue
 		}
 		v := reports.NewVerdict(sc.Name, sc.File(), out.Data, out.Results)
