@@ -459,7 +459,7 @@ func (c *Config) Validate(prefix string) error {
 		dkimAt[name] = i
 	}
 	if c.Suppression.SoftBounces < 0 {
-		return config.Errorf(key("suppression.soft_bounces"), "must not be negative")
+		return config.Errorf(key("suppression.soft_bounces"), "must not be negative: give N to suppress an address after N expiries in a row, or 0, the default, for never")
 	}
 	return nil
 }

@@ -174,6 +174,8 @@ func unknownCommandLine(name string) string {
 	line := fmt.Sprintf("relaylab: unknown command %q", name)
 	if n := config.Nearest(name, names); n != "" {
 		line += "; did you mean " + n + "?"
+	} else if n := commandPrefix(name, names); n != "" {
+		line += "; did you mean " + n + "?" // suppression for suppress
 	}
 	return line
 }
@@ -264,4 +266,21 @@ func (m *multiFlag) String() string { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error {
 	*m = append(*m, v)
 	return nil
+}
+
+// commandPrefix is the command that name starts with or is the start of
+// (suppression, suppress; prob, probe), at least four letters in common:
+// a word too far from it for Nearest; "" when none or several are.
+func commandPrefix(name string, names []string) string {
+	name = strings.ToLower(name)
+	found := ""
+	for _, n := range names {
+		if len(name) >= 4 && len(n) >= 4 && (strings.HasPrefix(name, n) || strings.HasPrefix(n, name)) {
+			if found != "" {
+				return ""
+			}
+			found = n
+		}
+	}
+	return found
 }

@@ -28,6 +28,10 @@ func TestHelpAndUnknown(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "serve") || !strings.Contains(out, "replay") {
 		t.Errorf("help: exit %d\n%s", code, out)
 	}
+	// A word that holds a command, too far from it for an edit or two.
+	if code, _, errOut := runIn(t, context.Background(), "suppression", "list"); code != 2 || !strings.Contains(errOut, "did you mean suppress?") {
+		t.Errorf("suppression: exit %d, %q", code, errOut)
+	}
 	code, _, errOut := runIn(t, context.Background(), "frobnicate")
 	if code != 2 || !strings.Contains(errOut, `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: exit %d, %q", code, errOut)

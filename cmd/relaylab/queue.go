@@ -91,7 +91,7 @@ done, 1 when the message does not exist or none of its recipients waits
 		if n := config.Nearest(verb, []string{"list", "show", "retry", "delete"}); n != "" {
 			hint = "; did you mean " + n + "?"
 		}
-		return usageError("queue: unknown action %q: want list, show, retry or delete%s", verb, hint)
+		return usageError("queue: unknown action %q: want list, show, retry or delete%s (relaylab queue --help says what each does)", verb, hint)
 	case verb == "list" && !slices.Contains(queueStates, *state):
 		return usageError("queue list: --state %q: want one of %s", *state, strings.Join(queueStates, ", "))
 	}

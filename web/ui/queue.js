@@ -99,7 +99,7 @@ export function queueView(main) {
   // not), and how to take one off.
   const supEmpty = h("p", { class: "muted", id: "suppression-empty" }, "No address is suppressed. ",
     "The relay adds a recipient here when a server says it does not exist (550 5.1.1: invalid-recipient) or its domain takes no mail (no-such-domain), ",
-    "and, with ", h("code", {}, "relay.suppression.soft_bounces: N"), ", after N of its deliveries expired; it then sends it no more mail, and the sender gets a 5.7.1 DSN. ",
+    "and, with ", h("code", {}, "relay.suppression.soft_bounces: N"), ", after N of its deliveries in a row expired while the receiving side kept refusing the recipient (a full mailbox, say; never for the relay's own problems, such as a smarthost that is down); it then sends it no more mail, and the sender gets a 5.7.1 DSN. ",
     h("code", {}, "relay.suppression.disabled: true"), " turns this off. ", h("code", {}, "relaylab suppress add ADDRESS"),
     " adds one by hand; Remove takes one off. With relaylab serve's defaults, ",
     h("code", {}, "swaks --server 127.0.0.1:2587 --to 'rcpt550+gone@example.test'"), " bounces at once and is suppressed.");
