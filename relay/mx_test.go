@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
-	"github.com/relaylab/relaylab/internal/dnstest"
 	"github.com/relaylab/relaylab/internal/events"
 )
 
@@ -48,22 +47,8 @@ func (d *mapDialer) DialContext(ctx context.Context, network, addr string) (net.
 // testdata/relay/mx.zone; tweaks change its configuration first.
 func mxHarness(t *testing.T, servers map[string]*fakeMTA, tweaks ...func(*Config)) (*harness, *mapDialer) {
 	t.Helper()
-	dns := dnstest.Start(t, "../testdata/relay/mx.zone")
-	res, err := NewDNSResolver(dns.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &mapDialer{to: map[string]string{}}
-	for ip, s := range servers {
-		d.to[ip+":25"] = s.addr
-	}
-	cfg := testConfig("unused:25")
-	cfg.Paths = []PathConfig{{Name: "direct", Type: "mx", TLS: "opportunistic"}}
-	cfg.Routes = []RouteConfig{{Name: "all", Paths: []string{"direct"}}}
-	for _, f := range tweaks {
-		f(&cfg)
-	}
-	return newHarness(t, cfg, Options{Resolver: res, Dialer: d}), d
+	h, d, _ := mxHarnessRecords(t, servers, nil, tweaks...)
+	return h, d
 }
 
 func TestMXPreferenceOrderAndNextMX(t *testing.T) {

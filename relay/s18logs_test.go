@@ -3,7 +3,6 @@ package relay
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"testing"
 
 	"github.com/relaylab/relaylab/internal/dsn"
@@ -65,27 +64,5 @@ func TestLateBounceLogHasReasonAndAdvice(t *testing.T) {
 	l := r3Line(t, &logs, "relay: bounced", "async", true)
 	if p["reason"] == "" || l["reason"] != p["reason"] || l["advice"] != p["advice"] {
 		t.Errorf("log reason %q advice %q\nwant the event's reason %q advice %q", l["reason"], l["advice"], p["reason"], p["advice"])
-	}
-}
-
-// TestImplicitTLSQuotesGreeting: tls: implicit against a plaintext port
-// quotes the server's greeting line, not only the 5 bytes of a TLS record
-// header ("220 m").
-func TestImplicitTLSQuotesGreeting(t *testing.T) {
-	t.Parallel()
-	mta := startMTA(t, nil)
-	cfg := testConfig(mta.addr)
-	cfg.Paths[0].TLS = "implicit"
-	cfg.Retry.MaxAttempts = 1
-	h := newHarness(t, cfg, Options{})
-	id := h.enqueue("", "b@r.test")
-	h.runUntil("done", h.done(id, 1))
-	att := h.events(events.Filter{Message: id, Kinds: []string{events.RelayAttempt}})
-	if len(att) != 1 {
-		t.Fatalf("%d attempts", len(att))
-	}
-	rep, _ := payload(t, att[0])["reply"].(map[string]any)
-	if text, _ := rep["text"].(string); !strings.Contains(text, `plaintext ("220 mta.test ESMTP Service Ready")`) {
-		t.Errorf("reply text %q: want the greeting line quoted", text)
 	}
 }
