@@ -777,6 +777,20 @@ func (a relayAdapter) InProgress() (sessions, deliveries int) { return a.rl.InPr
 
 func (a sinkAdapter) OpenSessions() int { return a.sk.OpenSessions() }
 
+var (
+	_ web.SinkListenersAPI  = sinkAdapter{}
+	_ web.RelayListenersAPI = relayAdapter{}
+)
+
+func (a sinkAdapter) ListenerURLs() map[string]string { return a.sk.URLs() }
+
+func (a relayAdapter) SubmissionURL() string {
+	if addr := a.rl.Addr(); addr != nil {
+		return "smtp://" + addr.String()
+	}
+	return ""
+}
+
 func (a relayAdapter) Message(ctx context.Context, id string) (web.MessageDetail, error) {
 	m, err := a.rl.Message(ctx, id)
 	if errors.Is(err, relay.ErrNotFound) {

@@ -28,3 +28,23 @@ export async function api(method, url, body) {
 }
 
 export const get = (url) => api("GET", url);
+
+// listening fills each of codes (code elements holding a swaks line for
+// the default address) with the address this serve really takes mail at,
+// from /api/v1/listeners: which is "sink" (its first listener by name) or
+// "relay" (the submission). The default line stays when the API cannot
+// say (an older serve, a component not running).
+export function listening(which, codes) {
+  get("/api/v1/listeners").then((l) => {
+    let url = "";
+    if (which === "relay") url = l.relay || "";
+    else {
+      const names = Object.keys(l.sink || {}).sort();
+      if (names.length) url = l.sink[names[0]];
+    }
+    const m = /^(smtps?):\/\/(.+)$/.exec(url);
+    if (!m) return;
+    const server = "--server " + m[2] + (m[1] === "smtps" ? " --tls-on-connect" : "");
+    for (const c of codes) c.textContent = c.textContent.replace(/--server \S+/, server);
+  }).catch(() => {});
+}

@@ -2,7 +2,7 @@
 import { h, path, fmtTime, shortTime, clear, prose, iso, addr, replyLines, isBidiControl } from "./dom.js";
 import { replyText, replyShown } from "./events.js";
 import { notLive } from "./status.js";
-import { get, api } from "./api.js";
+import { get, api, listening } from "./api.js";
 
 export function queueView(main) {
   notLive("updates every 5 s");
@@ -19,7 +19,7 @@ export function queueView(main) {
   const empty = h("p", { class: "muted", id: "queue-empty" }, "Mail submitted to the relay waits here until it is delivered, bounced or expires, ",
     "each recipient with its last reply, what it means and its next attempt: most of it after a server deferred it (a 4xx, a connection that failed), ",
     "or while the relay's shaping holds it (a destination's rest, a sending window, the warm-up cap). Retry now and Delete act on it here. ",
-    "With relaylab serve's defaults, whose relay sends to its sink, ", h("code", {}, "swaks --server 127.0.0.1:2587 --to 'defer2+you@example.test'"),
+    "With relaylab serve's defaults, whose relay sends to its sink, ", h("code", { id: "queue-try" }, "swaks --server 127.0.0.1:2587 --to 'defer2+you@example.test'"),
     " waits here through two deferrals (127.0.0.1:2587 is the relay's default submission address: yours is ", h("code", {}, "relay.listen"), ", which relaylab serve prints as it starts).");
   empty.hidden = true;
   main.append(h("h1", {}, "Queue"), note, said, explained,
@@ -102,8 +102,9 @@ export function queueView(main) {
     "and, with ", h("code", {}, "relay.suppression.soft_bounces: N"), ", after N of its deliveries in a row expired while the receiving side kept refusing the recipient (a full mailbox, say; never for the relay's own problems, such as a smarthost that is down); it then sends it no more mail, and the sender gets a 5.7.1 DSN. ",
     h("code", {}, "relay.suppression.disabled: true"), " turns this off. ", h("code", {}, "relaylab suppress add ADDRESS"),
     " adds one by hand; Remove takes one off. With relaylab serve's defaults, ",
-    h("code", {}, "swaks --server 127.0.0.1:2587 --to 'rcpt550+gone@example.test'"), " bounces at once and is suppressed.");
+    h("code", { id: "suppression-try" }, "swaks --server 127.0.0.1:2587 --to 'rcpt550+gone@example.test'"), " bounces at once and is suppressed.");
   supEmpty.hidden = true;
+  listening("relay", [empty.querySelector("#queue-try"), supEmpty.querySelector("#suppression-try")]);
   main.append(h("h2", {}, "Suppression list"), supNote,
     h("div", { class: "scroll" }, h("table", { class: "cards" },
       h("thead", {}, h("tr", {}, h("th", {}, "address"), h("th", {}, "reason"), h("th", {}, "since"), h("th", {}, "until"), h("th", {}, ""))),

@@ -1,6 +1,6 @@
 // The sink: sessions with transcripts, and the rules editor.
 import { h, path, fmtTime, clear, iso, addr, marked, few, prose, replyLines } from "./dom.js";
-import { get, api } from "./api.js";
+import { get, api, listening } from "./api.js";
 import { transcript } from "./message.js";
 import { sinkReplyLine } from "./events.js";
 import { Stream } from "./stream.js";
@@ -28,12 +28,14 @@ export function sinkView(main) {
   // Nothing recorded yet: what the list would show, and how to fill it.
   // The API does not say where the sink listens: the example names the
   // default listener, and where the real one is said.
+  const sinkTry = h("code", { id: "sink-try" }, "swaks --server 127.0.0.1:2525 --to someone@example.test");
   const empty = h("p", { class: "muted", id: "sink-empty" }, "No session yet: each SMTP session a client opens with the sink shows here, newest first, ",
     "with its HELO, the messages it left and the sink's last reply, and its transcript on its page. To see one, send the sink a message: ",
-    h("code", {}, "swaks --server 127.0.0.1:2525 --to someone@example.test"), " (or ", h("code", {}, "relaylab send"),
+    sinkTry, " (or ", h("code", {}, "relaylab send"),
     " with the same flags). 127.0.0.1:2525 is the default: relaylab serve and relaylab sink print the sink's addresses as they start (",
     h("code", {}, "sink mx smtp://..."), "), which ", h("code", {}, "sink.listeners"), " in the configuration file sets.");
   empty.hidden = true;
+  listening("sink", [sinkTry]);
   main.append(h("h1", {}, "Sink sessions"),
     h("p", { class: "muted", id: "sink-inbox" }, "Each SMTP session the sink served. The messages they left, with sender, recipients and subject, and a search: ",
       h("a", { href: "#/inbox" }, "Inbox"), "."), note,
