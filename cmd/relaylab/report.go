@@ -76,6 +76,11 @@ the report cannot be written whole.`)
 	if err := d.AddSinkRecord(ctx, sinkRecord{sinkAttempts{db: st.DB(), classify: classify}}); err != nil {
 		return fmt.Errorf("reading %s: %w", *db, err)
 	}
+	if d.FromSink {
+		// The senders of a store the sink alone wrote were not
+		// relaylab's relay, which retries: advise as expect does.
+		retriesOnItsOwn(d, nil)
+	}
 	if *out == "" {
 		return reports.Write(e.stdout, *format, d)
 	}

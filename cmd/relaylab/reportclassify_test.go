@@ -47,3 +47,27 @@ relay:
 		t.Errorf("report --db: exit %d, %s", code, stdout)
 	}
 }
+
+// TestReportSinkOnlyOutsideSenderAdvice: relaylab report on a store the
+// sink alone wrote advises on a deferral as expect does, for a sender
+// that may not retry, not "nothing; it is retried", which is the relay's
+// (walk S).
+func TestReportSinkOnlyOutsideSenderAdvice(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	path, _, _ := sendToSink(t, []string{"rcpt451@example.test"})
+	code, stdout, errOut := runIn(t, ctx, "report", "--format", "json", "--db", path)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var js struct {
+		Recipients []struct{ Address, Status, Advice string }
+	}
+	if err := json.Unmarshal([]byte(stdout), &js); err != nil {
+		t.Fatal(err)
+	}
+	if len(js.Recipients) != 1 || js.Recipients[0].Status != "deferred" || !strings.HasPrefix(js.Recipients[0].Advice, "nothing if the sender retries") {
+		t.Errorf("recipients %+v, want one deferred, advised for a sender that may not retry", js.Recipients)
+	}
+}
