@@ -262,6 +262,12 @@ func (c *stopConn) beforeRead() int {
 			return stopCut
 		}
 	}
+	if c.set.hard.Load() && !c.awaiting {
+		// The grace is over and this read is no command's (the rest
+		// of a message, a handshake): there is no place for a reply.
+		c.Conn.Close()
+		return stopCut
+	}
 	c.reading = true
 	return stopOn
 }
@@ -317,7 +323,12 @@ func (c *stopConn) wake(hard bool) {
 	case c.reading && c.awaiting:
 		c.woken = true
 		c.Conn.SetReadDeadline(time.Unix(1, 0))
-	case hard && !c.awaiting:
+	case hard && !c.awaiting && c.reading:
+		// Blocked in the middle of a message: closed. One that is not
+		// reading may have just written its reply and not yet asked for
+		// the next command; its next read decides (beforeRead): a 421
+		// where a command is awaited, else the end. Closing it here cut
+		// such a session without its 421.
 		c.Conn.Close()
 	}
 }
