@@ -167,24 +167,15 @@ func readsItself(t reflect.Type) bool {
 func (w *wholeWalker) walk(n ast.Node, t reflect.Type) {
 	at := n // where an error points: an alias, not its anchor's value
 	for w.err == nil && n != nil {
-		switch m := n.(type) {
-		case *ast.TagNode:
-			n = m.Value
-			continue
-		case *ast.AnchorNode:
-			if m.Name != nil {
-				w.anchors[m.Name.GetToken().Value] = m.Value
-			}
-			n = m.Value
-			continue
-		case *ast.AliasNode:
-			if m.Value == nil {
-				return
-			}
-			n = w.anchors[m.Value.GetToken().Value]
-			continue
+		n = unwrap(n, w.anchors)
+		m, ok := n.(*ast.AliasNode)
+		if !ok {
+			break
 		}
-		break
+		if m.Value == nil {
+			return
+		}
+		n = w.anchors[m.Value.GetToken().Value]
 	}
 	if w.err != nil || n == nil || t == nil {
 		return
@@ -359,17 +350,7 @@ func SetAsideBadValues(decode func(any) error, v any) []error {
 	if decode(&root) != nil || root == nil {
 		return nil
 	}
-	for {
-		switch n := root.(type) {
-		case *ast.AnchorNode:
-			root = n.Value
-			continue
-		case *ast.TagNode:
-			root = n.Value
-			continue
-		}
-		break
-	}
+	root = unwrap(root, nil)
 	if len(mappingValues(root)) == 0 {
 		return nil // not a mapping, or an empty one: the decoder says so
 	}
@@ -462,33 +443,24 @@ func (w *valueWalker) fields(n ast.Node, t reflect.Type, rel string) {
 func (w *valueWalker) walk(at ast.Node, t reflect.Type, rel string) bool {
 	n := at
 	for {
-		switch m := n.(type) {
-		case *ast.TagNode:
-			n = m.Value
-			continue
-		case *ast.AnchorNode:
-			if m.Name != nil {
-				w.anchors[m.Name.GetToken().Value] = m.Value
-			}
-			n = m.Value
-			continue
-		case *ast.AliasNode:
-			// A scalar's alias is looked at where it is used, as the
-			// decoder reads it; a list's or mapping's was at its anchor,
-			// and walking it again for each alias could take as long as
-			// the aliases multiply.
-			if m.Value == nil || m.Value.GetToken() == nil {
-				return false
-			}
-			switch a := w.anchors[m.Value.GetToken().Value].(type) {
-			case nil, *ast.AliasNode, *ast.MappingNode, *ast.MappingValueNode, *ast.SequenceNode, *ast.TagNode, *ast.AnchorNode:
-				return false // or an anchor outside the walk: the decoder's
-			default:
-				n = a
-			}
-			continue
+		n = unwrap(n, w.anchors)
+		m, ok := n.(*ast.AliasNode)
+		if !ok {
+			break
 		}
-		break
+		// A scalar's alias is looked at where it is used, as the
+		// decoder reads it; a list's or mapping's was at its anchor,
+		// and walking it again for each alias could take as long as
+		// the aliases multiply.
+		if m.Value == nil || m.Value.GetToken() == nil {
+			return false
+		}
+		switch a := w.anchors[m.Value.GetToken().Value].(type) {
+		case nil, *ast.AliasNode, *ast.MappingNode, *ast.MappingValueNode, *ast.SequenceNode, *ast.TagNode, *ast.AnchorNode:
+			return false // or an anchor outside the walk: the decoder's
+		default:
+			n = a
+		}
 	}
 	if n == nil || t == nil {
 		return false
@@ -635,4 +607,22 @@ func flowListAdvice(msg, rel string, n ast.Node) string {
 	}
 	key := rel[strings.LastIndexAny(rel, ".]")+1:]
 	return fmt.Sprintf("want a list, which in a {...} mapping is written in brackets, as in %s: [%s]%s", key, val, rest)
+}
+
+// unwrap is n without the tags and anchors around its value, each
+// anchor's value noted in anchors (when not nil) for the aliases after it.
+func unwrap(n ast.Node, anchors map[string]ast.Node) ast.Node {
+	for {
+		switch m := n.(type) {
+		case *ast.TagNode:
+			n = m.Value
+		case *ast.AnchorNode:
+			if m.Name != nil && anchors != nil {
+				anchors[m.Name.GetToken().Value] = m.Value
+			}
+			n = m.Value
+		default:
+			return n
+		}
+	}
 }
