@@ -37,7 +37,7 @@ func TestS18JUnitClassnameWithoutDots(t *testing.T) {
 		{"greylisting (sc/grey.yaml)", "relaylab.greylisting (sc/grey_yaml)", "recipients[0] *@x.test"},
 		{"greylisting (sc/grey2.yaml)", "relaylab.greylisting (sc/grey2_yaml)", "grey.retry"},
 		{"aggregates v1.2", "relaylab.aggregates v1_2", "aggregate delivered_share"},
-		{"bad/typo-key.yaml", "relaylab.bad/typo-key_yaml", "load and replay bad/typo-key.yaml"},
+		{"bad/typo-key.yaml", "relaylab.bad/typo-key_yaml", "load and judge bad/typo-key.yaml"},
 	}
 	if len(doc.Suites) != len(want) {
 		t.Fatalf("%d suites, want %d:\n%s", len(doc.Suites), len(want), b.String())

@@ -312,7 +312,8 @@ func WriteVerdictsJSON(w io.Writer, vs []Verdict) error {
 // expectation, with the file and line of its expectation and a time of 0
 // (junitTime); the sink's notes are in each case's system-out and the
 // suite's properties, and a file that could not be judged is one case
-// with an error, at the file and line of its first error. Each case's
+// with an error ("load and judge FILE", for a replay and an expect
+// file alike), at the file and line of its first error. Each case's
 // classname is "relaylab." and the verdict's name with its dots made _:
 // Jenkins splits a classname at its last dot into a package and a class,
 // which would make "relaylab.greylisting (sc/grey" and "yaml)" of
@@ -325,7 +326,7 @@ func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
 		class := "relaylab." + strings.ReplaceAll(name, ".", "_")
 		if v.Error != "" {
 			first, _, _ := strings.Cut(v.Error, "\n")
-			s.Cases = append(s.Cases, JUnitCase{Name: "load and replay " + v.File, Classname: class, File: v.File, Line: v.errorLine, Time: junitTime, Error: &JUnitFailure{Message: first, Text: v.Error}})
+			s.Cases = append(s.Cases, JUnitCase{Name: "load and judge " + v.File, Classname: class, File: v.File, Line: v.errorLine, Time: junitTime, Error: &JUnitFailure{Message: first, Text: v.Error}})
 		}
 		notes := strings.Join(v.Notes, "\n")
 		if len(v.Notes) > 0 {
