@@ -94,6 +94,12 @@ func (s *Server) loadReport(w http.ResponseWriter, r *http.Request) (*reports.Da
 			s.writeAPIError(w, r, "reading the sink's record", err)
 			return nil, false
 		}
+		if d.FromSink {
+			// The senders of a store the sink alone wrote were not
+			// relaylab's relay, which retries: advise as relaylab
+			// report does.
+			d.AdviseOutsideSenders(nil)
+		}
 	}
 	return d, true
 }

@@ -34,3 +34,27 @@ func TestReportExplainsSinkRepliesAsThePages(t *testing.T) {
 		t.Errorf("report: %d %s", code, body)
 	}
 }
+
+// deferringSink is a sink whose record holds one deferral and counts
+// its replies.
+type deferringSink struct{ *attemptsSink }
+
+func (deferringSink) Replies(context.Context) (SinkReplyTally, error) {
+	return SinkReplyTally{Sessions: 1, Counts: []SinkReplyCount{{Stage: "rcpt", Code: 451, Count: 1}}}, nil
+}
+
+// TestReportSinkOnlyOutsideSenderAdvice: the report of a store the sink
+// alone wrote does not promise that a deferral is retried (the sender
+// was not relaylab's relay: swaks sends once), as relaylab report does
+// not; it said "nothing; it is retried".
+func TestReportSinkOnlyOutsideSenderAdvice(t *testing.T) {
+	t.Parallel()
+	sk := &attemptsSink{fakeSink: newFakeSink()}
+	sk.attempts = append(sk.attempts, PagedAttempt{ID: 1, SinkAttempt: SinkAttempt{Time: time.Unix(1700000000, 0), Recipient: "grey@example.test",
+		Sender: "app@shop.test", Stage: "rcpt", Code: 451, Enhanced: "4.7.1", Text: "greylisted, try again later", Session: 1}})
+	ts := startServer(t, Options{Sink: deferringSink{sk}})
+	code, _, body := do(t, "GET", ts.url+"/api/v1/reports", "")
+	if code != 200 || !strings.Contains(string(body), "nothing if the sender retries") || strings.Contains(string(body), "it is retried") {
+		t.Errorf("report: %d %s", code, body)
+	}
+}

@@ -263,7 +263,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return nil, nil, err
 		}
-		retriesOnItsOwn(d, relay)
+		d.AdviseOutsideSenders(relay)
 		d.AddRelayHolds(relay)
 		rw.addRests(d, relay)
 		if sa, ok := src.(sinkAttempts); ok {
@@ -717,47 +717,4 @@ func (w *restWatch) addRests(d, rel *reports.Data) {
 		r.Holds = append(r.Holds, reports.Hold{Time: a.time, Path: a.path, Category: "destination-backoff", Until: a.until,
 			Text: "destination " + a.destination + " rests until " + a.until.UTC().Format(time.RFC3339) + " after its own " + a.reply + "; the relay tries it again when the rest ends"})
 	}
-}
-
-// retriesOnItsOwn rewrites the advice of the recipients of d, a sink's
-// record, that the sink deferred and that relaylab's relay did not send
-// (none of rel, the relay's record, has the address): the classification
-// was written for the relay, which retries ("nothing; it is retried"),
-// and the sender under test may not: swaks and many applications send
-// once.
-func retriesOnItsOwn(d, rel *reports.Data) {
-	ours := map[string]bool{}
-	if rel != nil {
-		for _, r := range rel.Recipients {
-			ours[strings.ToLower(r.Address)] = true
-		}
-	}
-	for _, r := range d.Recipients {
-		if r.Status == "deferred" && r.Advice != "" && !ours[strings.ToLower(r.Address)] {
-			r.Advice = outsideSenderAdvice(r.Advice)
-		}
-	}
-}
-
-// outsideSenderAdvice is advice, written for a sender that retries, for
-// a sender relaylab did not run: whether the deferral clears on its own
-// depends on whether that sender retries, and the clauses that say it is
-// retried (or sent at the next attempt) give way to that; what is left
-// of advice (what to do if it recurs) follows.
-func outsideSenderAdvice(advice string) string {
-	const lead = "nothing if the sender retries: an MTA such as Postfix does, on its own schedule (expect --wait waits for it), but swaks and many applications send once and do not, so send the message again"
-	var keep []string
-	for _, clause := range strings.FieldsFunc(strings.NewReplacer(". ", ";", "; ", ";").Replace(advice), func(r rune) bool { return r == ';' }) {
-		clause = strings.TrimSpace(clause)
-		lower := strings.ToLower(clause)
-		if clause == "" || strings.HasPrefix(lower, "nothing") || strings.Contains(lower, "retried") || strings.Contains(lower, "next attempt") ||
-			strings.Contains(lower, "tried when") || strings.Contains(lower, "tried again") || strings.Contains(lower, "sent when") {
-			continue
-		}
-		keep = append(keep, strings.ToLower(clause[:1])+clause[1:])
-	}
-	if len(keep) == 0 {
-		return lead
-	}
-	return lead + "; " + strings.Join(keep, "; ")
 }

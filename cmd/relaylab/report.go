@@ -79,7 +79,7 @@ the report cannot be written whole.`)
 	if d.FromSink {
 		// The senders of a store the sink alone wrote were not
 		// relaylab's relay, which retries: advise as expect does.
-		retriesOnItsOwn(d, nil)
+		d.AdviseOutsideSenders(nil)
 	}
 	if *out == "" {
 		return reports.Write(e.stdout, *format, d)

@@ -137,7 +137,7 @@ func TestS18OutsideSenderAdviceKeepsWhatToFix(t *testing.T) {
 		{"nothing; it is retried later. If it recurs, read the reply text", "; if it recurs, read the reply text"},
 		{"make SPF or DKIM pass for the sending domain; it is retried meanwhile", "; make SPF or DKIM pass for the sending domain"},
 	} {
-		got := outsideSenderAdvice(c.in)
+		got := reports.OutsideSenderAdvice(c.in)
 		if want := fmt.Sprint(strings.SplitN(got, "; ", 2)[0], c.rest); got != want || !strings.HasPrefix(got, "nothing if the sender retries") {
 			t.Errorf("%q:\n got %q\nwant %q", c.in, got, want)
 		}
