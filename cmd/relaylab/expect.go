@@ -293,7 +293,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	var judged []reports.Verdict
 	if len(files) > 0 {
 		var err error
-		if judged, err = waitForVerdicts(ctx, e, clock.Real{}, *wait, files, judge); err != nil {
+		if judged, err = waitForVerdicts(ctx, e, clock.Real{}, *wait, files, *db != "", judge); err != nil {
 			return stop(err)
 		}
 	}

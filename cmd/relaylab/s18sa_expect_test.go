@@ -51,7 +51,7 @@ func TestS18UnsettledSaysWhatItWaitsFor(t *testing.T) {
 		{Address: "refused@x.test", Status: "bounced"},
 		{Address: "soft@x.test", Status: "deferred"},
 	}}
-	got := unsettled([]*expectFile{x}, d)
+	got, _ := unsettled([]*expectFile{x}, d, nil)
 	want := "due@x.test has no DSN from the sink yet, late@x.test has no DSN from the sink yet, soft@x.test is deferred (not final)"
 	if got != want {
 		t.Errorf("unsettled:\n got %q\nwant %q", got, want)
@@ -141,5 +141,41 @@ func TestS18OutsideSenderAdviceKeepsWhatToFix(t *testing.T) {
 		if want := fmt.Sprint(strings.SplitN(got, "; ", 2)[0], c.rest); got != want || !strings.HasPrefix(got, "nothing if the sender retries") {
 			t.Errorf("%q:\n got %q\nwant %q", c.in, got, want)
 		}
+	}
+}
+
+// TestWaitSettlesADeliveredRecipientWithNoBounce: expect --wait with
+// "dsn: sent" does not wait its whole time for a recipient the sink
+// delivered with no bounce recorded: the sink records a bounce before
+// its 250, so none is coming. It waits one look (a commit of the
+// bounce may trail the message's), then judges: the verdict fails as
+// it should, with no note that the wait ran out. It waited all of
+// --wait.
+func TestWaitSettlesADeliveredRecipientWithNoBounce(t *testing.T) {
+	t.Parallel()
+	judged := 0
+	judge := func() ([]reports.Verdict, *reports.Data, error) {
+		judged++
+		d := &reports.Data{FromSink: true, Recipients: []*reports.Recipient{{Address: "a@x.test", Status: "delivered", Message: "7",
+			Attempts: []reports.Attempt{{Stage: "data-end", Code: 250, Enhanced: "2.0.0", Text: "queued"}}}}}
+		return []reports.Verdict{{Name: "app"}}, d, nil
+	}
+	vs, stderr, took, err := driveWait(t, judge, reports.RecipientExpectation{Match: "a@x.test", DSN: "sent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took != time.Second || judged != 2 || len(vs) != 1 || len(vs[0].Notes) != 0 || stderr != "" {
+		t.Errorf("waited %s over %d judgements (want 1s, 2), notes %q, stderr %q: a delivered recipient with no bounce recorded has none coming", took, judged, vs[0].Notes, stderr)
+	}
+	// A bounce still due keeps the wait going: the whole 5 s of driveWait.
+	judged = 0
+	due := func() ([]reports.Verdict, *reports.Data, error) {
+		judged++
+		d := &reports.Data{FromSink: true, Recipients: []*reports.Recipient{{Address: "a@x.test", Status: "delivered", Message: "7",
+			DSNNotSent: "is due at 2026-01-02T03:05:05Z and not sent yet"}}}
+		return []reports.Verdict{{Name: "app"}}, d, nil
+	}
+	if _, _, took, _ := driveWait(t, due, reports.RecipientExpectation{Match: "a@x.test", DSN: "sent"}); took != 5*time.Second {
+		t.Errorf("waited %s with a bounce due; want the whole 5s", took)
 	}
 }
