@@ -412,7 +412,7 @@ func TestVerifyMessage(t *testing.T) {
 			t.Errorf("%s: spf %s dkim %+v dmarc %+v, want %s %s %s", tt.name, ar.SPF.Result, ar.DKIM, ar.DMARC, tt.spf, tt.dkim, tt.dmarc)
 		}
 		// The header parses back with go-msgauth.
-		id, results, err := authres.Parse(strings.TrimPrefix(ar.Header, "Authentication-Results: "))
+		id, results, err := authres.Parse(strings.TrimPrefix(flat(ar.Header), "Authentication-Results: "))
 		if err != nil || id != "relaylab" || len(results) != 3 {
 			t.Errorf("%s: header %q parses to %q %d results, %v", tt.name, ar.Header, id, len(results), err)
 		}

@@ -48,7 +48,11 @@ type resinfo struct {
 	comment string
 }
 
-// formatAuthResults is the field's value: authservID and each result.
+// formatAuthResults is the field's value: authservID and each result,
+// each result folded onto a line of its own (RFC 5322 2.2.3), as large
+// receivers write the field: up to eight DKIM results with their
+// comments and reasons on one line could pass the 998 characters a line
+// may have (RFC 5322 2.1.1), and a line for each reads better.
 func formatAuthResults(authservID string, rs []resinfo) string {
 	var b strings.Builder
 	b.WriteString(authservID)
@@ -63,7 +67,7 @@ func formatAuthResults(authservID string, rs []resinfo) string {
 			spec, props, _ := strings.Cut(one, " ")
 			one = strings.TrimSpace(spec + " (" + commentText(r.comment) + ") " + props)
 		}
-		b.WriteString("; ")
+		b.WriteString(";\r\n\t")
 		b.WriteString(one)
 	}
 	return b.String()

@@ -16,15 +16,23 @@ import (
 // stored message would, failing the test when it does not parse.
 func s17f2Parse(t *testing.T, ar AuthResults) []authres.Result {
 	t.Helper()
-	if strings.ContainsAny(ar.Header, "\r\n") || len(ar.Header) > 998 {
-		t.Errorf("the field is not one line of at most 998 octets (RFC 5322 2.1.1): %q", ar.Header)
+	// Folded before each result (RFC 5322 2.2.3), each line at most
+	// 998 octets (2.1.1), with no CR or LF but the folds'.
+	lines := strings.Split(ar.Header, "\r\n")
+	for i, l := range lines {
+		if len(l) > 998 || strings.ContainsAny(l, "\r\n") || i > 0 && !strings.HasPrefix(l, "\t") || i < len(lines)-1 && !strings.HasSuffix(l, ";") {
+			t.Errorf("line %d of the field is not folded after a result's \";\" or is over 998 octets (RFC 5322 2.1.1): %q", i+1, ar.Header)
+		}
 	}
-	id, results, err := authres.Parse(strings.TrimPrefix(ar.Header, "Authentication-Results: "))
+	id, results, err := authres.Parse(strings.TrimPrefix(flat(ar.Header), "Authentication-Results: "))
 	if err != nil || id != "relaylab" {
 		t.Fatalf("field %q parses to %q, %v", ar.Header, id, err)
 	}
 	return results
 }
+
+// flat is a folded field unfolded (RFC 5322 2.2.3), each fold a space.
+func flat(field string) string { return strings.ReplaceAll(field, "\r\n\t", " ") }
 
 // The field says what receivers show: dkim= with each signature's d=,
 // s=, a= and the start of its b= (long enough to tell two signatures of
@@ -62,7 +70,7 @@ func TestS17F2AuthResultsProperties(t *testing.T) {
 		"header.d=strict.test header.s=s1;",
 		"; dmarc=pass (policy for failing mail is reject) header.from=strict.test polrec.p=reject",
 	} {
-		if !strings.Contains(ar.Header, want) {
+		if !strings.Contains(flat(ar.Header), want) {
 			t.Errorf("field lacks %q:\n%s", want, ar.Header)
 		}
 	}
@@ -72,7 +80,7 @@ func TestS17F2AuthResultsProperties(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tags := range signatureTags(m.Header, maxDKIMSignatures) {
-		if !strings.Contains(ar.Header, "header.b="+tags.b[:8]+" ") {
+		if !strings.Contains(flat(ar.Header), "header.b="+tags.b[:8]+" ") {
 			t.Errorf("field lacks header.b=%s:\n%s", tags.b[:8], ar.Header)
 		}
 	}
@@ -104,24 +112,24 @@ func TestS17F2AuthResultsEdges(t *testing.T) {
 	s17f2Parse(t, ar)
 	for _, want := range []string{"spf=none (relaylab: domain of postmaster@mta.shop.test does not designate permitted sender hosts, client IP 192.0.2.1) smtp.helo=mta.shop.test",
 		"dkim=none", "dmarc=fail (policy for failing mail is reject) header.from=sub.shop.test polrec.domain=shop.test"} {
-		if !strings.Contains(ar.Header, want) {
+		if !strings.Contains(flat(ar.Header), want) {
 			t.Errorf("null sender, subdomain: field lacks %q:\n%s", want, ar.Header)
 		}
 	}
-	if strings.Contains(ar.Header, "polrec.p=") {
+	if strings.Contains(flat(ar.Header), "polrec.p=") {
 		t.Errorf("subdomain: polrec.p given:\n%s", ar.Header)
 	}
 
 	ar = s16wdVerify(t, key, "192.0.2.1", "a@shop.test", []byte("From: <a@shop.test>\r\nFrom: <b@shop.test>\r\n\r\nHi.\r\n"))
 	s17f2Parse(t, ar)
-	if !strings.Contains(ar.Header, `dmarc=permerror reason="no single From address: the message has 2 From fields`) || strings.Count(ar.Header, ";") != 3 {
+	if !strings.Contains(flat(ar.Header), `dmarc=permerror reason="no single From address: the message has 2 From fields`) || strings.Count(flat(ar.Header), ";") != 3 {
 		t.Errorf("two From fields: field %q, want a permerror reason without ;", ar.Header)
 	}
 
 	odd := []byte("DKIM-Signature: v=1; a=rsa-sha256; d=shop.test; s=x\"y\\; b=AAAA; bh=AAAA; h=From\r\n" + string(s16wdMsg("<a@shop.test>")))
 	ar = s16wdVerify(t, key, "192.0.2.1", "a@shop.test", odd)
 	results := s17f2Parse(t, ar)
-	if len(results) != 3 || strings.Contains(ar.Header, "header.s=") || !strings.Contains(ar.Header, "header.a=rsa-sha256 header.b=AAAA header.d=shop.test") {
+	if len(results) != 3 || strings.Contains(flat(ar.Header), "header.s=") || !strings.Contains(flat(ar.Header), "header.a=rsa-sha256 header.b=AAAA header.d=shop.test") {
 		t.Errorf("a selector that needs quoting: field %q, want it left out", ar.Header)
 	}
 }

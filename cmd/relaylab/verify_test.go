@@ -105,10 +105,11 @@ func TestSinkVerifiesInbound(t *testing.T) {
 			if m.SPF != tc.spf || m.DKIM != tc.dkim || m.DMARC != tc.dmarc || m.Reply.Code != tc.code {
 				t.Errorf("recorded spf=%s dkim=%s dmarc=%s code %d, want %s %s %s %d", m.SPF, m.DKIM, m.DMARC, m.Reply.Code, tc.spf, tc.dkim, tc.dmarc, tc.code)
 			}
-			first, _, _ := strings.Cut(string(m.Raw), "\r\n")
-			for _, want := range []string{"Authentication-Results: relaylab;", "spf=" + tc.spf, "dmarc=" + tc.dmarc} {
+			// The first field, folded before each result (RFC 5322 2.2.3).
+			first := regexp.MustCompile(`^[^\r\n]*(\r\n\t[^\r\n]*)*`).FindString(string(m.Raw))
+			for _, want := range []string{"Authentication-Results: relaylab;\r\n\tspf=" + tc.spf, ";\r\n\tdmarc=" + tc.dmarc} {
 				if !strings.Contains(first, want) {
-					t.Errorf("first line of the stored message %q lacks %q", first, want)
+					t.Errorf("first field of the stored message %q lacks %q", first, want)
 				}
 			}
 			if !strings.HasSuffix(string(m.Raw), msg) {
