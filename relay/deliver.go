@@ -652,9 +652,9 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 		if pc == nil {
 			var failed *client
 			var err error
-			pc, tr, script, failed, err = r.transact(ctx, p, cd, host, addr, key, env, why, j.passGate, func() func() {
+			pc, tr, script, failed, err = r.transact(ctx, p, cd, host, addr, key, env, why, slotTurn{seq: j.seq, turn: j.passGate, parked: func() func() {
 				return r.waitSlot(cd, p, j, pending)
-			})
+			}})
 			if err != nil {
 				rep := asReply(err, "connect")
 				if n > 1 && rep.Permanent() {
@@ -786,10 +786,10 @@ func (r *Relay) hostAttempt(p *path, host, addr string, i int, rep Reply, c *cli
 // tried once more on a new one. It returns the connection, the
 // transaction and the transcript of what came before the connection's
 // own; on failure to connect, the error and the client that failed.
-func (r *Relay) transact(ctx context.Context, p *path, cd *dest, host, addr, key string, env envelope, note string, turn func(), parked func() (done func())) (*pooled, transaction, string, *client, error) {
+func (r *Relay) transact(ctx context.Context, p *path, cd *dest, host, addr, key string, env envelope, note string, st slotTurn) (*pooled, transaction, string, *client, error) {
 	var script strings.Builder
 	for try := 0; ; try++ {
-		pc, failed, err := r.conn(ctx, p, cd, host, addr, key, try > 0, turn, parked)
+		pc, failed, err := r.conn(ctx, p, cd, host, addr, key, try > 0, st)
 		if err != nil {
 			if failed != nil {
 				script.WriteString(failed.rec.take())
@@ -827,78 +827,103 @@ func (r *Relay) transact(ctx context.Context, p *path, cd *dest, host, addr, key
 // others kept beside it are suspect): idle connections to addr are closed
 // to make room rather than used. On failure it also returns the client that
 // failed, for its TLS state and transcript (without a connection when the
-// dial failed).
-// turn is called once the job has a connection slot or waits for one
-// (Options.Ordered); parked while it waits for one, and the func it
-// returns when the wait ends.
-func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key string, fresh bool, turn func(), parked func() (done func())) (*pooled, *client, error) {
+// dial failed). A job that has to wait queues behind the jobs planned
+// before it (slotqueue.go), which are served first.
+func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key string, fresh bool, st slotTurn) (*pooled, *client, error) {
 	spare := key // idle connections to key are kept for reuse
 	if fresh {
 		spare = ""
 	}
+	var w *slotWaiter // the job's place among d's waiters, once it waits
 	for {
-		changed := d.changed()
-		if !fresh {
-			if pc := r.pool.get(key); pc != nil {
-				turn()
-				return pc, nil, nil
+		if d.first(w) {
+			if !fresh {
+				if pc := r.pool.get(key); pc != nil {
+					d.leave(w)
+					st.turn()
+					return pc, nil, nil
+				}
+			}
+			if d.tryAcquire() {
+				d.leave(w)
+				st.turn()
+				return r.dial(ctx, p, d, host, addr)
+			}
+			if r.pool.closeOther(d, spare) {
+				continue
 			}
 		}
-		if d.tryAcquire() {
-			turn()
-			var rec *transcript
-			if r.cfg.transcriptsOn() {
-				rec = newTranscript(r.clock)
-			} else {
-				rec = newTranscript(nil) // records nothing
-			}
-			c, err := r.connect(ctx, p, host, addr, false, rec)
-			if err != nil && p.cfg.TLS == "opportunistic" && p.cfg.Username == "" && asReply(err, "").Stage == "starttls" {
-				// Opportunistic TLS that fails, in the handshake or by a
-				// refusal of the STARTTLS command (454 4.7.0), falls back
-				// to plaintext on a new connection, as MTAs do (RFC 3207
-				// 4.1 leaves it to us; Postfix's "may" level does the same).
-				// Not on a path with a password: connect refuses to send
-				// it without TLS, and says so.
-				if c != nil {
-					c.quit() // after a refused STARTTLS; a broken handshake is closed without a word
-				}
-				r.log.Info("relay: STARTTLS failed; sending in plaintext as the path allows", "path", p.cfg.Name, "host", host, "err", err)
-				rec.note("STARTTLS failed; a new connection in plaintext, as tls: opportunistic allows")
-				c, err = r.connect(ctx, p, host, addr, true, rec)
-			}
-			if err != nil {
-				if c != nil {
-					// RFC 5321 4.1.1.10: the client SHOULD send QUIT, also
-					// after a refused EHLO, STARTTLS or AUTH.
-					c.quit()
-				} else {
-					c = &client{rec: rec} // no connection, but a transcript that says why
-				}
-				d.release()
-				return nil, c, err
-			}
-			return &pooled{c: c, d: d}, nil, nil
-		}
-		if r.pool.closeOther(d, spare) {
+		if w == nil {
+			// Queued, it looks once more: a slot may have come free since
+			// it looked, with no waiter yet to tell.
+			w = d.join(st.seq)
 			continue
 		}
-		// Parked: another job holds the destination's connections, and
-		// this one waits for it to let one go.
-		if !d.park(changed) {
+		// Parked: other jobs hold the destination's connections, or wait
+		// for one ahead of this job.
+		if !d.block(w) {
+			<-w.ready // woken meanwhile: look again
 			continue
 		}
-		turn()
-		done := parked()
+		st.turn()
+		done := st.parked()
 		select {
-		case <-changed:
+		case <-w.ready:
 			done()
 		case <-ctx.Done():
 			done()
-			d.unpark(changed)
+			d.leave(w) // a slot that came free for it goes to the next
 			return nil, nil, &stageError{"connect", ctx.Err()}
 		}
 	}
+}
+
+// slotTurn is how a job takes its turn at a destination's connections:
+// seq places it among the jobs that wait for one (job.seq); turn is
+// called once it has a connection slot or waits for one
+// (Options.Ordered); parked while it waits, and the func parked returns
+// when the wait ends.
+type slotTurn struct {
+	seq    int64
+	turn   func()
+	parked func() (done func())
+}
+
+// dial opens a new connection to addr on a slot of d that the caller has
+// taken, and gives the slot back when it fails.
+func (r *Relay) dial(ctx context.Context, p *path, d *dest, host, addr string) (*pooled, *client, error) {
+	var rec *transcript
+	if r.cfg.transcriptsOn() {
+		rec = newTranscript(r.clock)
+	} else {
+		rec = newTranscript(nil) // records nothing
+	}
+	c, err := r.connect(ctx, p, host, addr, false, rec)
+	if err != nil && p.cfg.TLS == "opportunistic" && p.cfg.Username == "" && asReply(err, "").Stage == "starttls" {
+		// Opportunistic TLS that fails, in the handshake or by a refusal
+		// of the STARTTLS command (454 4.7.0), falls back to plaintext on
+		// a new connection, as MTAs do (RFC 3207 4.1 leaves it to us;
+		// Postfix's "may" level does the same). Not on a path with a
+		// password: connect refuses to send it without TLS, and says so.
+		if c != nil {
+			c.quit() // after a refused STARTTLS; a broken handshake is closed without a word
+		}
+		r.log.Info("relay: STARTTLS failed; sending in plaintext as the path allows", "path", p.cfg.Name, "host", host, "err", err)
+		rec.note("STARTTLS failed; a new connection in plaintext, as tls: opportunistic allows")
+		c, err = r.connect(ctx, p, host, addr, true, rec)
+	}
+	if err != nil {
+		if c != nil {
+			// RFC 5321 4.1.1.10: the client SHOULD send QUIT, also after
+			// a refused EHLO, STARTTLS or AUTH.
+			c.quit()
+		} else {
+			c = &client{rec: rec} // no connection, but a transcript that says why
+		}
+		d.release()
+		return nil, c, err
+	}
+	return &pooled{c: c, d: d}, nil, nil
 }
 
 // waitSlot shows the recipients pending of j as waiting for one of cd's
@@ -910,7 +935,7 @@ func (r *Relay) waitSlot(cd *dest, p *path, j *job, pending []int) (done func())
 	if cd == p.conns {
 		where = "the path's smarthost (path " + p.cfg.Name + " with destination: domain shares its connections among domains)"
 	}
-	text := fmt.Sprintf("waiting for a connection: all %d that max_connections allows to %s are in use by other deliveries; it goes out as soon as one is free",
+	text := fmt.Sprintf("waiting for a connection: all %d that max_connections allows to %s are in use by other deliveries; it goes out as soon as one is free, after the messages queued before it that wait too",
 		cap(cd.sem), where)
 	for _, i := range pending {
 		r.waits.Store(j.rcpts[i].id, text)

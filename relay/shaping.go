@@ -41,11 +41,11 @@ type dest struct {
 	next   time.Time // the next send slot under rate
 	open   int       // open connections, for the record
 	peak   int
-	active int           // jobs using the destination
-	change chan struct{} // closed when a connection is released or idle
-	// waiters are the jobs parked on change; parked (the relay's) counts
-	// them across destinations until notify wakes them.
-	waiters int
+	active int // jobs using the destination
+	// waiting are the jobs that wait for one of this dest's connection
+	// slots (a dest's conns), oldest first (slotqueue.go); parked (the
+	// relay's) counts those blocked, across destinations, until woken.
+	waiting []*slotWaiter
 	parked  *atomic.Int64
 }
 
@@ -130,7 +130,7 @@ func (r *Relay) pruneDests() {
 func (d *dest) unused(now time.Time) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.active == 0 && d.waiters == 0 && d.open == 0 &&
+	return d.active == 0 && len(d.waiting) == 0 && d.open == 0 &&
 		!now.Before(d.until) && !now.Before(d.next)
 }
 
@@ -159,55 +159,6 @@ func (d *dest) release() {
 		<-d.sem
 	}
 	d.notify()
-}
-
-// changed returns a channel closed the next time a connection of d is
-// released or becomes idle.
-func (d *dest) changed() <-chan struct{} {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.change == nil {
-		d.change = make(chan struct{})
-	}
-	return d.change
-}
-
-func (d *dest) notify() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.change != nil {
-		close(d.change)
-		d.change = nil
-	}
-	// The parked jobs are woken: they count as running from now, before
-	// their goroutines do, so that a replay does not take them for
-	// waiting meanwhile.
-	d.parked.Add(-int64(d.waiters))
-	d.waiters = 0
-}
-
-// park counts a job as waiting on ch, which changed returned, until
-// notify closes it; it reports false when ch is closed already (the job
-// looks again instead of waiting).
-func (d *dest) park(ch <-chan struct{}) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.change == nil || (<-chan struct{})(d.change) != ch {
-		return false
-	}
-	d.waiters++
-	d.parked.Add(1)
-	return true
-}
-
-// unpark undoes park for a job that stops waiting on ch before notify.
-func (d *dest) unpark(ch <-chan struct{}) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.change != nil && (<-chan struct{})(d.change) == ch && d.waiters > 0 {
-		d.waiters--
-		d.parked.Add(-1)
-	}
 }
 
 // resting returns the end of the destination's rest, if it rests at now.
