@@ -139,19 +139,37 @@ func (c *Classifier) Classify(r Reply) Verdict {
 			Reason: strings.ReplaceAll(rule.Reason, "{stage}", st), Advice: strings.ReplaceAll(rule.Advice, "{stage}", st)}
 		break
 	}
-	switch {
-	case tooManyRecipients(r):
+	if tooManyRecipients(r) {
 		// Refused for the server's limit per transaction (452, or 552
 		// which RFC 5321 4.5.3.1.10 asks to treat as temporary): sent
 		// again, never bounced nor suppressed, whatever a rule says.
 		v.Disposition = Retry
-	case r.Permanent() && r.Stage != "auth" && r.Stage != "starttls" && r.Stage != "tls" && (v.Disposition == Retry || v.Disposition == Reroute):
-		v.Disposition = Bounce
-	case !r.Permanent() && (v.Disposition == Bounce || v.Disposition == Suppress):
-		v.Disposition = Retry
+	} else {
+		v.Disposition = forcedDisposition(v.Disposition, r.Permanent(), r.Stage)
 	}
 	return v
 }
+
+// forcedDisposition is what the relay does with a reply at stage,
+// permanent (a 5xx) or not, that a rule gave disposition d: a 5xx is never
+// retried nor rerouted (RFC 5321 4.2.1: sent again, it gets the same
+// answer) but at the stages where it refuses the path rather than the
+// message (refusesPath), and a 4xx or a failure without a reply is never
+// bounced nor suppressed: the retry policy decides when it gives up.
+// Config.Warnings names the rules it overrides.
+func forcedDisposition(d Disposition, permanent bool, stage string) Disposition {
+	switch {
+	case permanent && !refusesPath(stage) && (d == Retry || d == Reroute):
+		return Bounce
+	case !permanent && (d == Bounce || d == Suppress):
+		return Retry
+	}
+	return d
+}
+
+// refusesPath reports whether a 5xx at stage refuses the path (its
+// credentials at AUTH, its TLS) and says nothing of the message.
+func refusesPath(stage string) bool { return stage == "auth" || stage == "starttls" || stage == "tls" }
 
 // stageIn reports whether stage is one of the |-separated stages in list.
 func stageIn(list, stage string) bool {

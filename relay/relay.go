@@ -203,6 +203,7 @@ func (r *Relay) Start(ctx context.Context) error {
 	r.sending.Store(true)
 	r.warnUnverifiedAuth()
 	r.warnPlaintextAt465()
+	r.warnRules()
 	if r.resolver == nil && r.needsResolver() {
 		res, err := NewDNSResolver(r.cfg.Resolvers...)
 		if err != nil {

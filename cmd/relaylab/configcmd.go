@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -68,6 +69,17 @@ the file, the line and the key).
 	c, err := loadConfig(*path)
 	if err != nil {
 		return err
+	}
+	// Rules the relay takes but overrides (a 451 with disposition:
+	// bounce), each at its line, as serve logs them when its relay starts.
+	if ws := c.Relay.Warnings("relay"); len(ws) > 0 {
+		data, _ := os.ReadFile(*path) // read by loadConfig a moment ago
+		for _, w := range ws {
+			if *path != "" {
+				w = config.Locate(*path, data, w)
+			}
+			fmt.Fprintln(e.stderr, "relaylab config: warning: "+w.Error())
+		}
 	}
 	if !*secrets {
 		c.redact()

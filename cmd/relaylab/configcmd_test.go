@@ -158,3 +158,22 @@ func TestConfigCommandPathDefaults(t *testing.T) {
 		t.Errorf("reloaded: exit %d, %s; changed: %v", code, errs, body(again) != body(out))
 	}
 }
+
+// TestConfigWarnsOfOverriddenRules: relaylab config names a
+// relay.classify rule the relay overrides (a 451 with disposition:
+// bounce, which it retries all the same) at its line, with what the
+// relay does instead; it took the rule without a word.
+func TestConfigWarnsOfOverriddenRules(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "relaylab.yaml")
+	os.WriteFile(cfg, []byte("relay:\n  classify:\n    - {code: \"451\", category: greylisted, disposition: retry}\n    - {code: \"451\", category: gone, disposition: bounce}\n"), 0o644)
+	code, _, errs := runCmd(t, "", "config", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("config: exit %d, %s", code, errs)
+	}
+	want := "relaylab config: warning: " + cfg + ":4:"
+	if !strings.Contains(errs, want) || !strings.Contains(errs, "relay.classify[1].disposition: bounce for a 4xx reply") ||
+		!strings.Contains(errs, "it retries these replies instead of bouncing them") || strings.Contains(errs, "classify[0]") {
+		t.Errorf("stderr lacks the warning %q... for classify[1] alone:\n%s", want, errs)
+	}
+}
