@@ -302,6 +302,18 @@ func (s *Sink) rulesEvent(how string, rules []Rule) {
 	}
 }
 
+// ReloadFailed records that a reload of the rules (by: "SIGHUP") was
+// refused for err and the old rules stay, so that the web UI, whose users
+// see no log, can say so as it says a reload that worked.
+func (s *Sink) ReloadFailed(by string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e := events.Event{Kind: events.SinkReloadFailed}.WithPayload(map[string]any{"by": by, "error": err.Error()})
+	if _, err := s.store.Append(ctx, e); err != nil {
+		s.log.Error("sink: recording the refused reload failed", "err", err)
+	}
+}
+
 // Reload takes the rules and profiles of cfg. Listeners are not rebound:
 // a change of address or TLS needs a restart, a new certificate in the
 // same files too (the log says so). A configuration with an error (a

@@ -387,6 +387,7 @@ func reloadSink(sk *sink.Sink, running *fileConfig, load func() (*fileConfig, er
 	}
 	if err != nil {
 		log.Error("SIGHUP: rules not reloaded; the old ones stay", "err", err)
+		sk.ReloadFailed("SIGHUP", err)
 		return
 	}
 	// The sink logs the reload itself ("sink configuration reloaded",

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"database/sql"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/relaylab/relaylab/internal/events"
 )
 
 // TestS14CertFileErrors: a listener's cert_file or key_file that does not
@@ -86,6 +89,16 @@ func TestS14CertReloadKeepsOld(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "SIGHUP: rules not reloaded; the old ones stay") || !strings.Contains(out.String(), want) {
 		t.Errorf("the log does not name the broken file's key and line (%s):\n%s", want, out.String())
+	}
+	// The event log says so too, for the web UI, whose users see no log.
+	var payload string
+	db, err := sql.Open("sqlite3", filepath.Join(dir, "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.QueryRow(`SELECT payload FROM events WHERE kind = ?`, events.SinkReloadFailed).Scan(&payload); err != nil || !strings.Contains(payload, `"by":"SIGHUP"`) || !strings.Contains(payload, want) {
+		t.Errorf("sink.reload_failed event: %q, %v; want by SIGHUP and %q", payload, err, want)
 	}
 }
 

@@ -11,13 +11,17 @@ import (
 // Kinds of event. A message recipient gets exactly one terminal event:
 // RelayDelivered, RelayBounced, RelayExpired or RelaySuppressed.
 const (
-	SinkSession  = "sink.session"  // a session ended: client, HELO, TLS, AUTH, transcript id
-	SinkReply    = "sink.reply"    // a reply the sink gave: stage, code, enhanced code, text, attempt
-	SinkMessage  = "sink.message"  // a message the sink accepted
-	SinkBounce   = "sink.bounce"   // an asynchronous bounce the sink sent
-	SinkRules    = "sink.rules"    // the sink's rules were replaced
-	RelayQueued  = "relay.queued"  // a message was accepted into the queue
-	RelayAttempt = "relay.attempt" // one delivery attempt to one host
+	SinkSession = "sink.session" // a session ended: client, HELO, TLS, AUTH, transcript id
+	SinkReply   = "sink.reply"   // a reply the sink gave: stage, code, enhanced code, text, attempt
+	SinkMessage = "sink.message" // a message the sink accepted
+	SinkBounce  = "sink.bounce"  // an asynchronous bounce the sink sent
+	SinkRules   = "sink.rules"   // the sink's rules were replaced
+	// SinkReloadFailed: a reload of the sink's rules (SIGHUP) was refused
+	// and the old rules stay; its payload has "by" and "error", the
+	// configuration's mistake at its file and line.
+	SinkReloadFailed = "sink.reload_failed"
+	RelayQueued      = "relay.queued"  // a message was accepted into the queue
+	RelayAttempt     = "relay.attempt" // one delivery attempt to one host
 	// Terminal and intermediate per-recipient states.
 	RelayDelivered  = "relay.delivered"
 	RelayDeferred   = "relay.deferred"
