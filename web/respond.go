@@ -368,7 +368,7 @@ func validKind(k string) bool {
 // sink.reset of sink/reset.go): a kind= filter names one of them, or a
 // prefix of some, so that a misspelt kind is a 400 and not an empty page.
 var eventKinds = []string{
-	events.SinkSession, events.SinkReply, events.SinkMessage, events.SinkBounce, events.SinkRules, "sink.reset",
+	events.SinkSession, events.SinkReply, events.SinkMessage, events.SinkBounce, events.SinkRules, events.SinkReloadFailed, "sink.reset",
 	events.RelayQueued, events.RelayAttempt, events.RelayDelivered, events.RelayDeferred, events.RelayBounced,
 	events.RelayExpired, events.RelaySuppressed, events.RelayDSN, events.RelayRecovered,
 	events.ProbeResult, events.ProbeChanged,
