@@ -453,7 +453,7 @@ func parseTranscript(start time.Time, tr string) []web.Line {
 func (a sinkAdapter) Message(ctx context.Context, id string) (web.MessageDetail, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil || n <= 0 {
-		return web.MessageDetail{}, fmt.Errorf("%w: %q is not a sink message id: it is a positive integer", web.ErrInvalid, id)
+		return web.MessageDetail{}, fmt.Errorf("%w: %q is not a sink message id: a sink message id is a positive integer, as in /api/v1/sink/messages/42", web.ErrInvalid, id)
 	}
 	m, err := sink.MessageByID(ctx, a.db, n)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -471,7 +471,7 @@ func (a sinkAdapter) Message(ctx context.Context, id string) (web.MessageDetail,
 func (a sinkAdapter) Raw(ctx context.Context, id string) ([]byte, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil || n <= 0 {
-		return nil, fmt.Errorf("%w: %q is not a sink message id: it is a positive integer", web.ErrInvalid, id)
+		return nil, fmt.Errorf("%w: %q is not a sink message id: a sink message id is a positive integer, as in /api/v1/sink/messages/42", web.ErrInvalid, id)
 	}
 	m, err := sink.MessageByID(ctx, a.db, n)
 	if errors.Is(err, sql.ErrNoRows) {

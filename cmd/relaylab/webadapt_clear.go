@@ -48,7 +48,7 @@ func (a sinkAdapter) Clear(ctx context.Context) (web.SinkCleared, error) {
 func (a sinkAdapter) DeleteMessage(ctx context.Context, id string) (web.SinkDeleted, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil || n <= 0 {
-		return web.SinkDeleted{}, fmt.Errorf("%w: %q is not a sink message id: it is a positive integer", web.ErrInvalid, id)
+		return web.SinkDeleted{}, fmt.Errorf("%w: %q is not a sink message id: a sink message id is a positive integer, as in /api/v1/sink/messages/42", web.ErrInvalid, id)
 	}
 	if a.sk == nil {
 		return web.SinkDeleted{}, errNoSink
