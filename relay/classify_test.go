@@ -166,3 +166,28 @@ func TestStageIn(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockedByPolicyIsPolicy: "blocked by policy" names no list and no
+// spam, so it is the receiver's policy, not spam-block (whose advice,
+// "check the sending IP against blocklists", sends the sender the wrong
+// way); "blocked using Spamhaus" stays spam-block.
+func TestBlockedByPolicyIsPolicy(t *testing.T) {
+	t.Parallel()
+	c, err := NewClassifier(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text, want string
+	}{
+		{"Message blocked by policy", "policy"},
+		{"Delivery blocked due to local policy restrictions", "policy"},
+		{"Rejected: policy block (sender domain)", "policy"},
+		{"Client host [192.0.2.7] blocked using zen.spamhaus.org", "spam-block"},
+		{"message blocked as spam", "spam-block"},
+	} {
+		if v := c.Classify(Reply{Stage: "dot", Code: 550, Enhanced: "5.7.1", Text: tc.text}); v.Category != tc.want {
+			t.Errorf("%q: %s, want %s", tc.text, v.Category, tc.want)
+		}
+	}
+}
