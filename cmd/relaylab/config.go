@@ -430,7 +430,9 @@ func newFormatLogger(e *env, level, format string) (*slog.Logger, error) {
 			}
 			return a
 		}
-		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+		log := slog.New(slog.NewJSONHandler(e.stderr, opts))
+		e.errLog = log
+		return log, nil
 	}
 	return nil, usageError("--log-format %q: want text or json", format)
 }

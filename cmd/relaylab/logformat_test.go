@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,5 +55,25 @@ func TestLogFormatJSON(t *testing.T) {
 	code, _, stderr := runIn(t, context.Background(), "sink", "--log-format", "xml", "--listen", "127.0.0.1:0")
 	if code != 2 || !strings.Contains(stderr, `--log-format "xml": want text or json`) {
 		t.Errorf("--log-format xml: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestLogFormatJSONFatalError: with --log-format json the error a daemon
+// stops with (a bad configuration here) is a JSON line too, with its
+// exit code, which a log collector parses; it was a plain "relaylab
+// sink: ..." line.
+func TestLogFormatJSONFatalError(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(cfg, []byte("store:\n  sync: sometimes\n"), 0o644)
+	code, _, stderr := runIn(t, context.Background(), "sink", "--log-format", "json", "--listen", "127.0.0.1:0", "--config", cfg, "--db", filepath.Join(t.TempDir(), "x.db"))
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rec); err != nil {
+		t.Fatalf("exit %d; the last line is not JSON: %v\n%s", code, err, stderr)
+	}
+	if code != 2 || rec["level"] != "ERROR" || rec["msg"] != "relaylab sink stopped" || rec["exit"] != float64(2) ||
+		!strings.Contains(fmt.Sprint(rec["err"]), cfg+":2:9: store.sync") {
+		t.Errorf("exit %d, last line %v; want exit 2 and the config's error at its line as JSON", code, rec)
 	}
 }

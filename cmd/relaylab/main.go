@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
@@ -39,6 +40,10 @@ type env struct {
 	// context a command runs in): a daemon stopping gracefully then
 	// stops at once.
 	again <-chan os.Signal
+	// errLog is set by a command that logs JSON (--log-format json): the
+	// error it ends with goes there, as one more JSON line a log
+	// collector can parse, instead of a plain "relaylab CMD: ..." line.
+	errLog *slog.Logger
 }
 
 // exitError ends the process with code after printing err (if not nil).
@@ -143,17 +148,21 @@ func run(ctx context.Context, e *env, args []string) int {
 		if err == nil || errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		code := 1
 		var xe *exitError
 		if errors.As(err, &xe) {
-			if xe.err != nil {
-				fmt.Fprintln(e.stderr, errorLine(c.name, textsafe.Escape(xe.err.Error())))
+			if code, err = xe.code, xe.err; err == nil {
+				return code
 			}
-			return xe.code
+		}
+		if e.errLog != nil {
+			e.errLog.Error("relaylab "+c.name+" stopped", "err", err.Error(), "exit", code)
+			return code
 		}
 		// An error may quote a server's reply or a file's bytes: its
 		// control characters are shown, not obeyed by the terminal.
 		fmt.Fprintln(e.stderr, errorLine(c.name, textsafe.Escape(err.Error())))
-		return 1
+		return code
 	}
 	fmt.Fprintln(e.stderr, unknownCommandLine(args[0]))
 	fmt.Fprintln(e.stderr, `see "relaylab help" for the commands`)
