@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -163,7 +164,7 @@ func openStoreFor(ctx context.Context, c *fileConfig, dbFlag string, log *slog.L
 			return nil, nil, fmt.Errorf("%s is not a relaylab store (%s): %s, or at a file that does not exist yet to start a new store", path, why, storeHint)
 		}
 	}
-	st, err = store.Open(ctx, store.Options{Path: path, Sync: store.Sync(c.Store.Sync), Logger: log})
+	st, err = store.Open(ctx, store.Options{Path: path, Sync: store.Sync(c.Store.Sync), Logger: log, LockHolder: lockHolderNames})
 	if err != nil {
 		return nil, nil, unusableStore(path, write, err)
 	}
@@ -224,17 +225,22 @@ func tryWrite(ctx context.Context, st *store.Store, path string) error {
 // errWriteTried rolls tryWrite's write back once it has worked.
 var errWriteTried = errors.New("the write worked; rolled back, as it changed nothing")
 
+// lockHolderNames names the other processes that hold the store at path
+// open ("process 4242 (sqlite3 relaylab.db)"), "" when none can be told:
+// for store.Options.LockHolder, and the lock found at start.
+func lockHolderNames(path string) string {
+	pids, _ := storeHolders(path)
+	var names []string
+	for _, pid := range pids {
+		names = append(names, describeProcess(pid))
+	}
+	return strings.Join(names, ", ")
+}
+
 // lockedStoreText says that another process holds the store's write lock
 // (err), naming it when it can be told, and what to do.
 func lockedStoreText(path string, err error) string {
-	who := "another process"
-	if pids, _ := storeHolders(path); len(pids) > 0 {
-		var names []string
-		for _, pid := range pids {
-			names = append(names, describeProcess(pid))
-		}
-		who = strings.Join(names, ", ")
-	}
+	who := cmp.Or(lockHolderNames(path), "another process")
 	return fmt.Sprintf("the store %s is locked for writing by %s (%v), and relaylab records into it: end that program's write transaction (in the sqlite3 shell, COMMIT or ROLLBACK, or quit it), or give relaylab a store of its own with --db",
 		path, who, err)
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,5 +22,26 @@ func TestLockedWriteNamesTheFile(t *testing.T) {
 	err := s.Write(ctx, func(*Tx) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), s.Path()+": beginning a write: database is locked") {
 		t.Errorf("err = %v, want one naming %s", err, s.Path())
+	}
+}
+
+// TestLockedWriteNamesTheHolder: with Options.LockHolder the error of a
+// write that found the lock taken names the program that holds it and
+// what to do, as serve's start does (walk H: a lock taken while serve
+// ran was logged as "database is locked" alone).
+func TestLockedWriteNamesTheHolder(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "x.db")
+	var asked string
+	s, err := Open(context.Background(), Options{Path: path, Logger: slog.New(slog.DiscardHandler),
+		LockHolder: func(p string) string { asked = p; return "process 4242 (sqlite3 x.db)" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	testutil.HoldWriteLock(t, path)
+	err = s.Write(context.Background(), func(*Tx) error { return nil })
+	if err == nil || asked != path || !strings.Contains(err.Error(), "database is locked (the write lock is held by process 4242 (sqlite3 x.db): end that program's write transaction") {
+		t.Errorf("err = %v (asked about %q), want one naming the holder", err, asked)
 	}
 }

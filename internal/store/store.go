@@ -51,6 +51,11 @@ type Options struct {
 	Logger *slog.Logger // default slog.Default()
 	// MaxBatch caps the writes in one transaction; default 512.
 	MaxBatch int
+	// LockHolder, when set, names the other programs that hold the
+	// store's write lock ("process 4242 (sqlite3 relaylab.db)"), for the
+	// error of a write that found the lock taken after its busy timeout;
+	// "" when it cannot tell.
+	LockHolder func(path string) string
 }
 
 // Store is an open database.
@@ -70,6 +75,8 @@ type Store struct {
 	stmts  map[string]*sql.Stmt
 
 	guard *fileGuard // the writer's check that the path still names its file
+	// lockHolder is Options.LockHolder.
+	lockHolder func(path string) string
 
 	// failing is the error of the writer's last group commit when it
 	// failed (a full disk, the file gone), nil once one succeeds;
@@ -141,7 +148,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s := &Store{
-		path: opts.Path, w: w, r: r, clock: opts.Clock, log: opts.Logger, max: opts.MaxBatch,
+		path: opts.Path, w: w, r: r, clock: opts.Clock, log: opts.Logger, max: opts.MaxBatch, lockHolder: opts.LockHolder,
 		reqs:   make(chan *request, 4096),
 		done:   make(chan struct{}),
 		stmts:  make(map[string]*sql.Stmt),
@@ -275,7 +282,7 @@ func (s *Store) commit(batch []*request) {
 		return
 	}
 	if err := s.control(ctx, `BEGIN IMMEDIATE`); err != nil {
-		err = fmt.Errorf("store: %s: beginning a write: %w", s.path, err)
+		err = fmt.Errorf("store: %s: beginning a write: %w%s", s.path, err, s.heldBy(err))
 		s.failed(err)
 		for _, r := range batch {
 			r.err <- err
@@ -411,6 +418,21 @@ func (s *Store) Failing() error {
 		}
 	}
 	return nil
+}
+
+// heldBy says, for err of a write that found the store's write lock
+// taken (SQLite's busy), which program holds it and what to do; "" for
+// another error, or when no program can be named.
+func (s *Store) heldBy(err error) string {
+	var se sqlite3.Error
+	if s.lockHolder == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy {
+		return ""
+	}
+	who := s.lockHolder(s.path)
+	if who == "" {
+		return ""
+	}
+	return " (the write lock is held by " + who + ": end that program's write transaction, in the sqlite3 shell COMMIT or ROLLBACK, or stop it; relaylab's writes fail until then)"
 }
 
 // DiskFull reports whether err is SQLite's "database or disk is full":
