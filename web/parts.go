@@ -272,6 +272,20 @@ func (w *walker) multipart(mt, boundary string, body io.Reader, num string, dept
 		}
 		return nil
 	}
+	if num != "" && !closed(b, boundary) {
+		// b ended where the enclosing multipart's boundary stands (a
+		// part cut short ends in errCut above): this multipart left out
+		// its close-delimiter, which RFC 2046 5.1.1 puts after its last
+		// part. Mail clients read its parts up to there, and so does
+		// relaylab.
+		w.note("part %s: the multipart is not closed (its closing boundary %q is missing; RFC 2046 5.1.1 ends a multipart with it): its parts are read up to the boundary of the multipart it is in",
+			num, "--"+boundary+"--")
+		nl := "\n"
+		if bytes.Contains(b, []byte("\r\n")) {
+			nl = "\r\n"
+		}
+		b = append(b[:len(b):len(b)], nl+"--"+boundary+"--"+nl...)
+	}
 	mr := multipart.NewReader(bytes.NewReader(b), boundary)
 	for i := 1; ; i++ {
 		child := strconv.Itoa(i)
@@ -300,6 +314,25 @@ func (w *walker) multipart(mt, boundary string, body io.Reader, num string, dept
 			return nil
 		}
 	}
+}
+
+// closed says whether b, a multipart's body, holds its close-delimiter:
+// a line that is "--" boundary "--", with any white space after it (RFC
+// 2046 5.1.1), as mime/multipart reads it.
+func closed(b []byte, boundary string) bool {
+	end := []byte("--" + boundary + "--")
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if rest, ok := bytes.CutPrefix(line, end); ok && len(bytes.TrimLeft(rest, " \t\r")) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // read is a body part's bytes, at most maxPart of them.
