@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"io"
+	"mime"
 	"net/mail"
 	"net/textproto"
 	"slices"
@@ -44,23 +46,17 @@ func DecodeMessage(raw []byte) MessageDetail {
 		// (showAddresses).
 		v, note := showField(h.Name, h.Value)
 		d.Headers = append(d.Headers, Header{Name: mailtext.Valid(h.Name), Value: v})
+		notes := fieldNotes(h.Name, h.Value, note != "")
 		if note != "" {
-			d.Notes = append(d.Notes, mailtext.Valid(note))
+			notes = append([]string{note}, notes...)
 		}
-	}
-	d.Subject = mailtext.Header(msg.Header.Get("Subject"))
-	noted := map[string]bool{}
-	for _, h := range d.Headers {
-		if noted[h.Name] { // a name's fields need not stand together
-			continue
-		}
-		noted[h.Name] = true
-		for _, v := range msg.Header[h.Name] {
-			for _, cs := range mailtext.UnreadCharsets(v) {
-				d.Notes = append(d.Notes, mailtext.Valid(fmt.Sprintf("the %s field has an encoded-word in charset %s, which relaylab cannot read: the word is shown as written", h.Name, cs)))
+		for _, n := range notes {
+			if n = mailtext.Valid(n); !slices.Contains(d.Notes, n) { // a name's fields say it once
+				d.Notes = append(d.Notes, n)
 			}
 		}
 	}
+	d.Subject = mailtext.Header(msg.Header.Get("Subject"))
 	w := walker{d: &d}
 	if err := w.part(msg.Header, msg.Body, "", 0); err != nil {
 		w.note("the message cannot be read to its end: its body is not shown")
@@ -69,6 +65,130 @@ func DecodeMessage(raw []byte) MessageDetail {
 		w.note("the message has more than %d parts: relaylab reads the first %d and lists no more", maxParts, maxParts)
 	}
 	return d
+}
+
+// fieldNotes say what of the header field name: v the page cannot show
+// as sent, each once: an encoded-word in a charset relaylab cannot read,
+// or that does not decode (either shown as written, RFC 2047 6.3), or
+// whose text is not in the charset it names; and bytes that are not
+// UTF-8, shown as U+FFFD. asWritten says the field is shown as written
+// already, with a note that says so, which its words need not repeat.
+func fieldNotes(name, v string, asWritten bool) []string {
+	var notes []string
+	for _, cs := range mailtext.UnreadCharsets(v) {
+		notes = append(notes, fmt.Sprintf("the %s field has an encoded-word in charset %s, which relaylab cannot read: the word is shown as written", name, cs))
+	}
+	for _, word := range encodedWords(v) {
+		if asWritten {
+			break
+		}
+		charset, enc, text := wordParts(word)
+		if !mailtext.Known(charset) {
+			continue // said above
+		}
+		raw, err := wordBytes(enc, text)
+		switch {
+		case err != nil:
+			notes = append(notes, fmt.Sprintf("the %s field has an encoded-word that cannot be decoded, %s (%s): the word is shown as written", name, quoteShort(word), wordFault(enc)))
+		case mailtext.Header(word) == word:
+			notes = append(notes, fmt.Sprintf("the %s field has an encoded-word in charset %s, which relaylab cannot decode: the word is shown as written", name, charset))
+		case isUTF8(charset) && !utf8.Valid(raw):
+			notes = append(notes, fmt.Sprintf("the %s field has an encoded-word, %s, whose text is not UTF-8 though its charset says so: shown with \uFFFD for bytes that are not", name, quoteShort(word)))
+		case isASCII(charset) && !isASCIIBytes(raw):
+			notes = append(notes, fmt.Sprintf("the %s field has an encoded-word, %s, whose text is not US-ASCII though its charset says so: shown with \uFFFD for bytes that are not", name, quoteShort(word)))
+		}
+	}
+	if !utf8.ValidString(v) {
+		// RFC 6532 3.2 lets a field hold UTF-8; any other 8-bit text
+		// (Latin-1, windows-1252) belongs in an encoded-word that names
+		// its charset (RFC 2047), and is not read as a guess.
+		notes = append(notes, fmt.Sprintf("the %s field holds bytes that are not UTF-8, such as Latin-1 written raw: shown with \uFFFD for each; "+
+			"a header field may hold UTF-8 (RFC 6532 3.2) but text in another charset only as an RFC 2047 encoded-word that names it, so the sender should write it so", name))
+	}
+	return notes
+}
+
+// encodedWords are the things in v shaped as RFC 2047 encoded-words
+// (=?charset?e?text?=), as mailtext.Header finds them: the charset ends
+// at the first "?", the encoding is one character, the text ends at the
+// first "?=".
+func encodedWords(v string) []string {
+	var out []string
+	for {
+		i := strings.Index(v, "=?")
+		if i < 0 {
+			return out
+		}
+		rest := v[i+2:]
+		c := strings.IndexByte(rest, '?')
+		if c > 0 && len(rest) >= c+4 && rest[c+2] == '?' {
+			if t := strings.Index(rest[c+3:], "?="); t >= 0 {
+				end := i + 2 + c + 3 + t + 2
+				out = append(out, v[i:end])
+				v = v[end:]
+				continue
+			}
+		}
+		v = v[i+2:]
+	}
+}
+
+// wordParts splits an encoded-word that encodedWords found.
+func wordParts(word string) (charset, enc, text string) {
+	inner := word[2 : len(word)-2]
+	charset, rest, _ := strings.Cut(inner, "?")
+	enc, text, _ = strings.Cut(rest, "?")
+	return charset, enc, text
+}
+
+// wordBytes are the octets an encoded-word's text stands for, in its
+// charset, undecoded; err when the encoding is not B or Q or the text is
+// not in it. mime.WordDecoder decodes them, given a charset whose reader
+// passes them through.
+func wordBytes(enc, text string) ([]byte, error) {
+	var raw []byte
+	dec := mime.WordDecoder{CharsetReader: func(_ string, r io.Reader) (io.Reader, error) {
+		b, err := io.ReadAll(r)
+		raw = b
+		return bytes.NewReader(b), err
+	}}
+	if _, err := dec.Decode("=?x-octets?" + enc + "?" + text + "?="); err != nil {
+		return nil, err
+	}
+	return raw, nil
+}
+
+// wordFault says why an encoded-word of encoding enc does not decode.
+func wordFault(enc string) string {
+	switch enc {
+	case "b", "B":
+		return "RFC 2047 4.1: the text of a B word is base64, and this is not"
+	case "q", "Q":
+		return "RFC 2047 4.2: the text of a Q word is printable ASCII with =XX for other octets, and this is not"
+	}
+	return fmt.Sprintf("RFC 2047 4: the encoding is B or Q, and this one is %q", enc)
+}
+
+// isUTF8 and isASCII say whether charset names UTF-8 or US-ASCII, which
+// need no decoding.
+func isUTF8(charset string) bool {
+	cs := strings.ToLower(strings.TrimSpace(charset))
+	return cs == "utf-8" || cs == "utf8"
+}
+
+func isASCII(charset string) bool {
+	cs := strings.ToLower(strings.TrimSpace(charset))
+	return cs == "us-ascii" || cs == "ascii"
+}
+
+// isASCIIBytes says whether b is 7-bit.
+func isASCIIBytes(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // fieldOrder lists the fields of header (net/mail keeps them in a map, a
