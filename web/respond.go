@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/relaylab/relaylab/internal/events"
 )
@@ -113,6 +114,10 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusBadRequest, "the body cannot be read", err.Error())
 		return false
 	}
+	if why := notUTF8(data); why != "" {
+		writeError(w, http.StatusBadRequest, "the body is not UTF-8", why)
+		return false
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -143,22 +148,62 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 // encoding/json matches a key to a field (the last one given won); ""
 // when none does. data has decoded already.
 func duplicateKey(data []byte) string {
+	type objKey struct {
+		object int    // jsonItem.object
+		key    string // in lower case
+	}
+	seen := map[objKey]bool{}
+	dup := ""
+	walkJSON(data, func(v jsonItem) bool {
+		if !v.key {
+			return true
+		}
+		k := objKey{v.object, strings.ToLower(v.tok.(string))}
+		if seen[k] {
+			dup = v.path
+			return false
+		}
+		seen[k] = true
+		return true
+	})
+	return dup
+}
+
+// jsonItem is a key, or a value other than an object or an array, in a
+// JSON value that walkJSON reads.
+type jsonItem struct {
+	// path is where it stands ("headers[1].name"): a key's path is that
+	// of the value it names.
+	path   string
+	key    bool
+	object int // a key's object: 1 for the first object the text opens, 2 for the next...
+	tok    json.Token
+	// start and end are its bytes in the JSON text, start counting the
+	// white space and separator before it.
+	start, end int64
+}
+
+// walkJSON calls visit for each key and each value other than an object
+// or an array in data, a JSON value, in order, until visit returns false
+// or the text ends or stops being JSON.
+func walkJSON(data []byte, visit func(jsonItem) bool) {
 	type level struct {
 		path string
-		keys map[string]bool // an object's keys so far; nil in an array
-		n    int             // an array's elements so far
-		key  string          // the key whose value comes next
+		obj  int    // the object's number (jsonItem.object); 0 in an array
+		n    int    // an array's elements so far
+		key  string // the key whose value comes next
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var stack []*level
+	objects := 0
 	// at is the path of the value that comes next.
 	at := func() string {
 		if len(stack) == 0 {
 			return ""
 		}
 		l := stack[len(stack)-1]
-		if l.keys == nil {
+		if l.obj == 0 {
 			return fmt.Sprintf("%s[%d]", l.path, l.n)
 		}
 		if l.path == "" {
@@ -171,16 +216,17 @@ func duplicateKey(data []byte) string {
 		if len(stack) == 0 {
 			return
 		}
-		if l := stack[len(stack)-1]; l.keys != nil {
+		if l := stack[len(stack)-1]; l.obj != 0 {
 			l.key = ""
 		} else {
 			l.n++
 		}
 	}
 	for {
+		start := dec.InputOffset()
 		tok, err := dec.Token()
 		if err != nil {
-			return ""
+			return
 		}
 		top := (*level)(nil)
 		if len(stack) > 0 {
@@ -190,7 +236,8 @@ func duplicateKey(data []byte) string {
 		case json.Delim:
 			switch t {
 			case '{':
-				stack = append(stack, &level{path: at(), keys: map[string]bool{}})
+				objects++
+				stack = append(stack, &level{path: at(), obj: objects})
 				continue
 			case '[':
 				stack = append(stack, &level{path: at()})
@@ -200,18 +247,54 @@ func duplicateKey(data []byte) string {
 			done()
 			continue
 		case string:
-			if top != nil && top.keys != nil && top.key == "" {
-				k := strings.ToLower(t)
+			if top != nil && top.obj != 0 && top.key == "" {
 				top.key = t
-				if top.keys[k] {
-					return at()
+				if !visit(jsonItem{path: at(), key: true, object: top.obj, tok: t, start: start, end: dec.InputOffset()}) {
+					return
 				}
-				top.keys[k] = true
 				continue
 			}
 		}
+		if !visit(jsonItem{path: at(), tok: tok, start: start, end: dec.InputOffset()}) {
+			return
+		}
 		done() // a value other than an object or an array
 	}
+}
+
+// notUTF8 says where data, a request's JSON text, first holds a byte
+// that is not UTF-8, and what to do; "" when it is all UTF-8.
+// encoding/json would take such a byte in a string as U+FFFD, so that
+// the text sent (a message's body, a rule's reply) would silently not be
+// the one stored.
+func notUTF8(data []byte) string {
+	if utf8.Valid(data) {
+		return ""
+	}
+	at := 0
+	for at < len(data) {
+		r, n := utf8.DecodeRune(data[at:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		at += n
+	}
+	where := "the body"
+	walkJSON(data, func(v jsonItem) bool {
+		if int64(at) < v.start || int64(at) >= v.end {
+			return int64(at) >= v.end
+		}
+		if _, ok := v.tok.(string); ok {
+			where = strconv.Quote(v.path)
+			if v.key {
+				where = "the key " + where
+			}
+		}
+		return false
+	})
+	return fmt.Sprintf("%s: byte %d of the body (0x%02X) is not UTF-8, and a JSON text must be UTF-8 (RFC 8259 8.1); "+
+		"relaylab does not guess another charset, nor take the byte as U+FFFD: send the text in UTF-8 (or a character as a \\uXXXX escape)",
+		where, at+1, data[at]) // counted from 1, as decodeDetail's "at byte N" is
 }
 
 // decodeDetail says what was wrong with a body that did not decode into
