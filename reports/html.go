@@ -97,6 +97,11 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	"openNote":     sinkOpenNote,
 	// earlier is a delivered recipient's earlier deferral.
 	"earlier": (*Recipient).earlier,
+	// lastReply is the reply a recipient not delivered ended on (a late
+	// bounce's, after the reply it followed), with what chose it on a
+	// sink's record, as the Markdown's "last reply" column gives it: the
+	// advice says to read it, and the attempts are folded away.
+	"lastReply": (*Recipient).outcomeReplyBy,
 	// ident is "message N", or "session N" for a sink's recipient
 	// refused before the data.
 	"ident": (*Recipient).ident,
@@ -144,8 +149,8 @@ code,pre{font-size:12px}code{white-space:pre-line}pre{white-space:pre-wrap;margi
 {{if .S.SinkReplies}}<div><h3>Sink replies (stage, code)</h3><table>{{range .S.SinkReplies}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table>{{with openNote .S}}<p><small>Note: {{.}}.</small></p>{{end}}</div>{{end}}
 </div>
 <h3>Recipients</h3>
-<table><tr><th>recipient</th><th>status</th><th>category</th><th>attempts</th></tr>
-{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{with ident .}}<br><small>{{.}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}{{with unsent .}}<div><small class="bounced">{{.}}</small><br><small>what to do about it: {{unsentAdvice $r}}</small></div>{{end}}</td>
+<table><tr><th>recipient</th><th>status</th><th>last reply</th><th>category</th><th>attempts</th></tr>
+{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{with ident .}}<br><small>{{.}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if ne .Status "delivered"}}{{with lastReply .}}<code>{{.}}</code>{{end}}{{end}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}{{with unsent .}}<div><small class="bounced">{{.}}</small><br><small>what to do about it: {{unsentAdvice $r}}</small></div>{{end}}</td>
 <td><details><summary>{{.Tries}}</summary>{{range steps $r}}<div><code>{{.Code}}</code>{{with .Note}}<br><small>note: {{.}}</small>{{end}}</div>{{end}}</details></td></tr>
 {{end}}</table>
 {{end}}</section>{{end}}
