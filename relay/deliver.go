@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/dsn"
@@ -88,6 +89,37 @@ type job struct {
 	gate     chan struct{}
 	gateOnce sync.Once
 	seq      int64 // the job's number, in the order jobs are planned
+	// stop ends when the relay stops, for a job the scheduler runs (its
+	// context); nil: never. A job that has not begun its attempt by
+	// then gives up its wait and goes back to the queue untried.
+	stop context.Context
+	// begun is set once the job has made its attempt: a connection
+	// taken for it, or a try that failed without one (a DNS lookup).
+	begun atomic.Bool
+	// gaveUp: the relay stopped before the job began (run puts it back).
+	gaveUp bool
+}
+
+// stopped reports whether the relay stops and j has not begun.
+func (j *job) stopped() bool {
+	return j.stop != nil && j.stop.Err() != nil && !j.begun.Load()
+}
+
+// waitCtx is the context of a wait of j before its attempt (its rate's
+// turn): ctx, or for a job not yet begun its stop, which ends first.
+func (j *job) waitCtx(ctx context.Context) context.Context {
+	if j.stop == nil || j.begun.Load() {
+		return ctx
+	}
+	return j.stop
+}
+
+// stopDone is the channel of j's stop, or nil for none.
+func (j *job) stopDone() <-chan struct{} {
+	if j.stop == nil {
+		return nil
+	}
+	return j.stop.Done()
 }
 
 // passGate tells the scheduler that j has its rate slot or connection, or
@@ -162,8 +194,14 @@ type attempt struct {
 	restUntil time.Time
 }
 
-// run makes one attempt for a job and records the outcome.
+// run makes one attempt for a job and records the outcome; a job that
+// the relay's stop keeps from its attempt goes back to the queue instead
+// (putBack).
 func (r *Relay) run(ctx context.Context, j *job) {
+	if j.stopped() {
+		r.putBack(j) // given to a worker as the relay stopped
+		return
+	}
 	msg, err := r.loadMessage(ctx, j.msgID)
 	if err != nil {
 		r.abandon(ctx, j, err)
@@ -192,6 +230,9 @@ func (r *Relay) run(ctx context.Context, j *job) {
 			break
 		}
 		log = append(log, r.deliverPath(ctx, p, j, msg, data, pending, results)...)
+		if j.gaveUp {
+			break
+		}
 		var next []int
 		for _, i := range pending {
 			results[i].attempted = results[i].tried || attempted[i]
@@ -201,6 +242,10 @@ func (r *Relay) run(ctx context.Context, j *job) {
 			}
 		}
 		pending = next
+	}
+	if j.gaveUp {
+		r.putBack(j)
+		return
 	}
 	if ctx.Err() != nil {
 		// Shutting down mid-attempt: leave the recipients in flight so the
@@ -229,6 +274,9 @@ func (r *Relay) run(ctx context.Context, j *job) {
 func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow, data []byte, pending []int, results []result) []attempt {
 	set := func(i int, rep Reply, host string, tried bool) {
 		results[i] = result{reply: rep, verdict: r.verdict(rep), path: p.cfg.Name, host: host, tried: tried}
+		if tried {
+			j.begun.Store(true)
+		}
 	}
 	var hosts []string
 	implicit := false // the domain has no MX: its own address is the host
@@ -338,8 +386,9 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			// The rate wait comes first, so that no job sleeps holding a
 			// connection; a rest that began while it waited (another
 			// job's 421 in the meantime) holds it back as it would have
-			// before the wait.
-			if err := d.wait(ctx, r.clock, func(ctx context.Context, dur time.Duration) error {
+			// before the wait. A stop ends the wait of a job that has not
+			// begun (waitCtx), which goes back to the queue.
+			if err := d.wait(j.waitCtx(ctx), r.clock, func(ctx context.Context, dur time.Duration) error {
 				if dur > 0 {
 					j.passGate()
 					text := fmt.Sprintf("waiting for its turn in the rate of destination %s (%s a second): it goes out at %s",
@@ -355,12 +404,18 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 				}
 				return r.sleep(ctx, dur, d)
 			}); err != nil {
-				return log // shutting down: run records nothing
+				// Shutting down: run records nothing, or puts the job
+				// back when it had not begun.
+				j.gaveUp = !j.begun.Load()
+				return log
 			}
 			if held() {
 				return end(log)
 			}
 			tr, earlier = r.deliverHost(ctx, p, d, host, addr, j, msg, data, pending)
+			if j.gaveUp {
+				return log // the relay stopped while the job waited for a connection
+			}
 			if len(tr) > 0 && tr[0].reply.Stage != "connect" {
 				break // a server answered; other addresses of this host are not tried
 			}
@@ -654,7 +709,11 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 			var err error
 			pc, tr, script, failed, err = r.transact(ctx, p, cd, host, addr, key, env, why, slotTurn{seq: j.seq, turn: j.passGate, parked: func() func() {
 				return r.waitSlot(cd, p, j, pending)
-			}})
+			}, stop: j.stopDone(), begun: &j.begun})
+			if errors.Is(err, errStopping) {
+				j.gaveUp = true // run puts it back
+				return nil, nil
+			}
 			if err != nil {
 				rep := asReply(err, "connect")
 				if n > 1 && rep.Permanent() {
@@ -836,16 +895,22 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 	}
 	var w *slotWaiter // the job's place among d's waiters, once it waits
 	for {
+		if st.giveUp() {
+			d.leave(w) // a slot that came free for it goes to the next
+			return nil, nil, errStopping
+		}
 		if d.first(w) {
 			if !fresh {
 				if pc := r.pool.get(key); pc != nil {
 					d.leave(w)
+					st.begin()
 					st.turn()
 					return pc, nil, nil
 				}
 			}
 			if d.tryAcquire() {
 				d.leave(w)
+				st.begin()
 				st.turn()
 				return r.dial(ctx, p, d, host, addr)
 			}
@@ -870,11 +935,16 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 		select {
 		case <-w.ready:
 			done()
+			continue
+		case <-st.halt():
 		case <-ctx.Done():
-			done()
-			d.leave(w) // a slot that came free for it goes to the next
-			return nil, nil, &stageError{"connect", ctx.Err()}
 		}
+		done()
+		d.leave(w) // a slot that came free for it goes to the next
+		if st.giveUp() {
+			return nil, nil, errStopping
+		}
+		return nil, nil, &stageError{"connect", ctx.Err()}
 	}
 }
 
@@ -882,11 +952,45 @@ func (r *Relay) conn(ctx context.Context, p *path, d *dest, host, addr, key stri
 // seq places it among the jobs that wait for one (job.seq); turn is
 // called once it has a connection slot or waits for one
 // (Options.Ordered); parked while it waits, and the func parked returns
-// when the wait ends.
+// when the wait ends. stop is closed when the relay stops (nil: never):
+// a job that has not begun (begun, nil for one that never gives up)
+// then gives up instead of taking a connection.
 type slotTurn struct {
 	seq    int64
 	turn   func()
 	parked func() (done func())
+	stop   <-chan struct{}
+	begun  *atomic.Bool
+}
+
+// errStopping is conn's answer to a job that the relay's stop kept from
+// beginning: it goes back to the queue untried.
+var errStopping = errors.New("relay: stopping before the attempt began")
+
+// halt is what ends the job's wait when the relay stops before the job
+// has begun: stop, or nil (never) for a job that has begun.
+func (st slotTurn) halt() <-chan struct{} {
+	if st.begun == nil || st.begun.Load() {
+		return nil
+	}
+	return st.stop
+}
+
+// giveUp reports whether the relay stops and the job has not begun.
+func (st slotTurn) giveUp() bool {
+	select {
+	case <-st.halt():
+		return true
+	default:
+		return false
+	}
+}
+
+// begin marks the job begun: it has a connection for its attempt.
+func (st slotTurn) begin() {
+	if st.begun != nil {
+		st.begun.Store(true)
+	}
 }
 
 // dial opens a new connection to addr on a slot of d that the caller has

@@ -264,6 +264,16 @@ type claimed struct {
 	warned   bool
 	sender   string
 	dsnFor   string // the message a DSN reports on; "" for any other
+	// was is the row as it waited before the claim: a stop that comes
+	// before the recipient's attempt puts it back so (putBack).
+	was queuePlace
+}
+
+// queuePlace is a recipient's place in the queue: its state (queued or
+// deferred), due time and last change, in nanoseconds.
+type queuePlace struct {
+	state        string
+	due, updated int64
 }
 
 // suppressedWhy selects why the suppression list entry s (of a LEFT JOIN)
@@ -289,7 +299,7 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 	err := r.store.Write(ctx, func(tx *store.Tx) error {
 		out, dsns, done, waiting = out[:0], false, nil, nil
 		rows, err := tx.Query(`SELECT r.id, r.message_id, r.address, r.orcpt, r.notify, r.attempts, r.warned, m.sender, m.dsn_for,
-				`+suppressedWhy+`
+				r.state, r.due_ns, r.updated_ns, `+suppressedWhy+`
 			FROM relay_recipients r JOIN relay_messages m ON m.id = r.message_id
 			LEFT JOIN relay_suppressions s ON s.address = lower(trim(r.address))
 			WHERE r.due_ns IS NOT NULL AND r.due_ns <= ? ORDER BY r.due_ns, r.hold = '', r.id LIMIT ?`, now.UnixNano(), n)
@@ -304,7 +314,8 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 			var c claimed
 			var sup string
 			var ns int64
-			if err := rows.Scan(&c.id, &c.msgID, &c.address, &c.orcpt, &c.notify, &c.attempts, &c.warned, &c.sender, &c.dsnFor, &sup, &ns); err != nil {
+			if err := rows.Scan(&c.id, &c.msgID, &c.address, &c.orcpt, &c.notify, &c.attempts, &c.warned, &c.sender, &c.dsnFor,
+				&c.was.state, &c.was.due, &c.was.updated, &sup, &ns); err != nil {
 				rows.Close()
 				return err
 			}

@@ -180,6 +180,9 @@ type recWrite struct {
 	delayed    []dsnEntry
 	suppressed []suppressedRcpt
 	gone       map[int64]bool // suppressed recipients deleted meanwhile
+	// msgID is the message, read for its DSNs when no part has it
+	// (putBack: a round's last job, handed back untried).
+	msgID string
 }
 
 // notes are the DSN entries of one transaction, by action.
@@ -219,7 +222,19 @@ func (r *Relay) writeTx(w *recWrite, now time.Time) func(*store.Tx) error {
 				n.delayed = append(n.delayed, e)
 			}
 		}
-		msg := w.parts[len(w.parts)-1].msg
+		if len(n.failed) == 0 && len(n.delayed) == 0 {
+			return nil
+		}
+		var msg messageRow
+		if len(w.parts) > 0 {
+			msg = w.parts[len(w.parts)-1].msg
+		} else {
+			m, err := loadMessageTx(tx, w.msgID)
+			if err != nil {
+				return err
+			}
+			msg = m
+		}
 		// In the order the recipients were given (RCPT TO), as the
 		// jobs that recorded them ended in any order.
 		byRow := func(a, b dsnEntry) int { return cmp.Compare(a.c.id, b.c.id) }

@@ -129,6 +129,9 @@ type Relay struct {
 	// before its attempt (its turn in a destination's rate), for the
 	// queue views: "in flight" alone read as "sending now" for minutes.
 	waits sync.Map
+	// putBacks counts the recipients a stop put back in the queue
+	// untried (putBack), for PutBack.
+	putBacks atomic.Int64
 
 	cancel     context.CancelFunc // stops the scheduler
 	cancelJobs context.CancelFunc // aborts deliveries in progress
@@ -276,7 +279,12 @@ func (r *Relay) TLSAddr() net.Addr {
 // Shutdown stops accepting submissions (a session waiting for a command
 // outside a transaction gets 421 4.3.2 at once), stops claiming work, and
 // waits for deliveries and submission transactions in progress until ctx
-// ends. Recipients still in flight then are retried at the next start.
+// ends. A recipient claimed whose attempt has not begun (it waits for a
+// worker, a connection under max_connections, or its turn in a rate) goes
+// back to the queue at once, as it waited before, due at the same time
+// (PutBack counts them): it was not tried, so it is not "sent again" at
+// the next start. Recipients still in flight when ctx ends, their attempt
+// cut off, are retried at the next start (InFlight counts them).
 func (r *Relay) Shutdown(ctx context.Context) error {
 	var errs []error
 	if r.sub != nil {
@@ -566,10 +574,14 @@ func (r *Relay) pass(ctx context.Context) (claimFailed bool) {
 		if len(batch) == 0 {
 			return false
 		}
-		for _, j := range r.plan(now, batch) {
-			if !r.takeSlot(ctx) {
-				return false // left in flight: retried at the next start
+		jobs := r.plan(now, batch)
+		for k, j := range jobs {
+			if ctx.Err() != nil || !r.takeSlot(ctx) {
+				// Stopping: the jobs no worker took go back to the queue.
+				r.putBack(jobs[k:]...)
+				return false
 			}
+			j.stop = ctx
 			r.addBusy(1)
 			r.wg.Add(1)
 			go func() {
@@ -582,6 +594,7 @@ func (r *Relay) pass(ctx context.Context) (claimFailed bool) {
 				select {
 				case <-j.gate:
 				case <-ctx.Done():
+					r.putBack(jobs[k+1:]...)
 					return false
 				}
 			}

@@ -363,6 +363,12 @@ func (r *Relay) SessionsCut() int {
 	return int(r.sub.stops.cut.Load())
 }
 
+// PutBack is the number of recipients Shutdown put back in the queue
+// untried: claimed, but their attempt had not begun (they waited for a
+// worker, a connection or their turn in a rate). They wait as they did
+// before the claim, due at the same time.
+func (r *Relay) PutBack() int { return int(r.putBacks.Load()) }
+
 // InFlight counts the recipients in flight in the store: after Shutdown,
 // those whose deliveries it cut, which the next start tries again.
 func (r *Relay) InFlight(ctx context.Context) (int, error) {

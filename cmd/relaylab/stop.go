@@ -26,12 +26,13 @@ import (
 //
 // One order stays: the relay's deliveries to the sink in the same process
 // must be able to finish. So the sink spares the sessions of serve's own
-// relay (ownRelay) until the relay has stopped: a delivery under way, or
-// the next one on a connection the relay keeps, is served rather than
-// answered 421 between its commands, which the relay would record as a
-// deferral and a rest of its path to the sink. A delivery that would open
-// a new connection to the sink after the signal finds it closed, as any
-// client does, and is deferred: nothing acknowledged is lost.
+// relay (ownRelay) until the relay has stopped: a delivery under way
+// (with the next transactions of its message on its connection) is
+// served rather than answered 421 between its commands, which the relay
+// would record as a deferral and a rest of its path to the sink. A
+// delivery not yet begun at the signal (waiting for a worker, a
+// connection or its rate's turn) is not made: its recipients go back to
+// the queue as they waited, and the stop line says how many.
 
 // ownRelay is serve's relay as its sink sees it while serve stops.
 type ownRelay struct {
@@ -114,8 +115,11 @@ type stoppingSetter interface {
 }
 
 // inProgress counts what a daemon has under way; nil parts are not run.
+// putBack, when the daemon runs a relay, is how many recipients its stop
+// put back in the queue untried (relay.PutBack), read once it stopped.
 type inProgress struct {
-	parts []count
+	parts   []count
+	putBack func() int
 }
 
 type count struct {
@@ -138,6 +142,7 @@ func inProgressOf(sk *sink.Sink, rl *relay.Relay) inProgress {
 	if rl != nil {
 		s, d := rl.InProgress()
 		p.parts = append(p.parts, count{"submission session", "submission sessions", s}, count{"delivery", "deliveries", d})
+		p.putBack = rl.PutBack
 	}
 	return p
 }
@@ -178,21 +183,47 @@ func drainingText(sk *sink.Sink, rl *relay.Relay) func() string {
 }
 
 // stopDone logs how a stop ended: what was cut (stopOutcome), or, when
-// nothing was, one line saying so, how long the drain took and what was in
-// progress at the signal. It returns the failures.
+// nothing was, one line saying so, how long the drain took, what was in
+// progress at the signal and how many recipients the relay put back in
+// the queue untried. It returns the failures.
 func stopDone(log *slog.Logger, grace, took time.Duration, at inProgress, outs []stopped) error {
 	cut, err := stopOutcomeCut(log, grace, outs)
 	if cut {
 		return err
 	}
 	took = took.Round(time.Millisecond)
-	msg := fmt.Sprintf("stopped in %s: nothing was in progress", took)
-	if !at.none() {
-		msg = fmt.Sprintf("stopped in %s, nothing cut (in progress at the signal: %s; the idle sessions were answered 421 4.3.2 at once, the rest finished)",
-			took, at)
+	attrs := append([]any{"took", took}, at.attrs()...)
+	ended := ", the rest finished"
+	n := at.putBackNow()
+	if n > 0 {
+		ended = "; " + putBackWords(n) + "; the rest finished"
+		attrs = append(attrs, "put_back", n)
 	}
-	log.Info(msg, append([]any{"took", took}, at.attrs()...)...)
+	msg := fmt.Sprintf("stopped in %s: nothing was in progress", took)
+	switch {
+	case !at.none():
+		msg = fmt.Sprintf("stopped in %s, nothing cut (in progress at the signal: %s; the idle sessions were answered 421 4.3.2 at once%s)", took, at, ended)
+	case n > 0: // claimed as the signal came
+		msg = fmt.Sprintf("stopped in %s, nothing cut: %s", took, putBackWords(n))
+	}
+	log.Info(msg, attrs...)
 	return err
+}
+
+// putBackNow is how many recipients the relay's stop put back untried
+// (0 without a relay).
+func (p inProgress) putBackNow() int {
+	if p.putBack == nil {
+		return 0
+	}
+	return p.putBack()
+}
+
+// putBackWords says what became of n recipients that a relay's stop kept
+// from their attempt.
+func putBackWords(n int) string {
+	return fmt.Sprintf("the relay's deliveries not yet begun went back to the queue untried, due as before (%s, which waited for a worker, a connection or their rate's turn)",
+		count{"recipient", "recipients", n})
 }
 
 // cutError is a part's stop that the grace or a second signal cut short,
@@ -208,7 +239,8 @@ func (e *cutError) Unwrap() error { return e.err }
 
 // relayStopped is the outcome of rl's Shutdown as the log should say it:
 // a grace that ran out names the deliveries cut (their recipients are
-// still in flight in the store) and the submission sessions closed, each
+// still in flight in the store: the relay put those not yet begun back in
+// the queue, which it says too) and the submission sessions closed, each
 // only when there were some; with neither, nothing was cut.
 func relayStopped(rl *relay.Relay, err error) error {
 	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
@@ -229,7 +261,10 @@ func relayStopped(rl *relay.Relay, err error) error {
 		words = append(words, fmt.Sprintf("the relay closed %d submission sessions still in a transaction (their clients send again)", m))
 	}
 	if len(words) == 0 {
-		return nil // the grace ran out as the last of its work ended
+		return nil // the grace ran out as the last of its work ended (stopDone tells what was put back)
+	}
+	if m := rl.PutBack(); m > 0 {
+		words = append(words, putBackWords(m))
 	}
 	return &cutError{words: strings.Join(words, "; "), err: err}
 }
