@@ -16,6 +16,18 @@ const (
 	spfLookupLimit = 10
 	spfVoidLimit   = 2
 	spfMaxDepth    = 12
+	// spfWalkBudget bounds the walk, whatever the records: once the
+	// lookups counted in evaluation order pass it, includes and
+	// redirects are counted but not followed and no more names are
+	// asked. Receivers stop at the 11th (RFC 7208 4.6.4); counting on
+	// to 20 shows how far over a policy is without asking for more.
+	spfWalkBudget = 20
+	// spfWorkBudget bounds the names one CheckSPF asks, the walks of a
+	// name's several records joined (spfWalker.multiple) included.
+	spfWorkBudget = 60
+	// spfListMax is how many void terms a finding names before "and N
+	// more".
+	spfListMax = 5
 )
 
 // SPFNode is one record of the include/redirect tree of a domain's SPF
@@ -35,6 +47,18 @@ type SPFNode struct {
 	Void6Sum int        `json:"void6_total"`
 	Children []*SPFNode `json:"children,omitempty"`
 	Error    string     `json:"error,omitempty"`
+	// Repeat marks a name already walked elsewhere in the tree: its
+	// counts are those of that walk (receivers evaluate it again, so
+	// they count again), its children are shown there only.
+	Repeat bool `json:"repeat,omitempty"`
+	// Partial marks counts that are lower bounds: the walk stopped
+	// here or below (more than spfWalkBudget lookups, or includes
+	// nested more than spfMaxDepth deep).
+	Partial bool `json:"partial,omitempty"`
+	// orig is the node a Repeat stands for; unfollowed counts the
+	// includes and redirects of this record not followed (Partial).
+	orig       *SPFNode
+	unfollowed int
 }
 
 // SPFReport is the result of CheckSPF.
@@ -61,6 +85,67 @@ type spfWalker struct {
 	voids4, voids6 []string
 	// rootRecords is every SPF record of the domain checked.
 	rootRecords []string
+	// count is the DNS-querying terms met so far in the order receivers
+	// evaluate them, an include met again counted again; eleventh is
+	// the term that needs the 11th lookup.
+	count    int
+	eleventh string
+	tooDeep  bool // spf.too-deep said
+	// done holds each name whose record was walked, so that a name
+	// included from several records is asked and walked once.
+	done map[string]*spfDone
+	// work counts the names asked by the whole check, shared with the
+	// walks of spfWalker.multiple.
+	work *int
+}
+
+// spfDone is a name walked: its node, and the void terms found at it
+// and below, which count again wherever it is included again.
+type spfDone struct {
+	node           *SPFNode
+	voids4, voids6 []string
+}
+
+func newSPFWalker(ctx context.Context, r resolver.Resolver, log *slog.Logger, work *int) *spfWalker {
+	return &spfWalker{ctx: ctx, r: r, log: log, f: &findings{check: "spf"}, done: map[string]*spfDone{}, work: work}
+}
+
+// over reports whether the walk has used its budget: from then on terms
+// are counted but nothing more is asked.
+func (w *spfWalker) over() bool { return w.count > spfWalkBudget || *w.work >= spfWorkBudget }
+
+// lookup counts t, a DNS-querying term of n's record, and reports
+// whether the walk may still ask DNS for it; when not, n is Partial.
+func (w *spfWalker) lookup(n *SPFNode, t SPFTerm) bool {
+	n.Lookups++
+	w.count++
+	if w.count == spfLookupLimit+1 {
+		w.eleventh = fmt.Sprintf("%s, in the record of %s", t.String(), n.Domain)
+	}
+	if w.over() {
+		n.Partial = true
+		if t.Name == "include" || t.Name == "redirect" {
+			n.unfollowed++
+		}
+		return false
+	}
+	*w.work++
+	return true
+}
+
+// repeat is the node of a name walked before (d), met again through
+// via: its counts, counted again, and its void terms, found again.
+func (w *spfWalker) repeat(d *spfDone, via, parent string) *SPFNode {
+	o := d.node
+	n := &SPFNode{Domain: o.Domain, Via: via, Record: o.Record, Lookups: o.Lookups, Void: o.Void, Total: o.Total,
+		VoidSum: o.VoidSum, Void6: o.Void6, Void6Sum: o.Void6Sum, Error: o.Error, Partial: o.Partial, Repeat: true, orig: o}
+	if w.count <= spfLookupLimit && w.count+o.Total > spfLookupLimit {
+		w.eleventh = fmt.Sprintf("a term of %s, which %s includes again", o.Domain, parent)
+	}
+	w.count += o.Total
+	w.voids4 = append(w.voids4, d.voids4...)
+	w.voids6 = append(w.voids6, d.voids6...)
+	return n
 }
 
 // Which senders a void lookup counts for.
@@ -87,7 +172,7 @@ func (w *spfWalker) addVoid(n *SPFNode, term string, fam int, why string) {
 // CheckSPF fetches and validates domain's SPF record and every record it
 // includes or redirects to.
 func CheckSPF(ctx context.Context, r resolver.Resolver, log *slog.Logger, domain string) SPFReport {
-	w := &spfWalker{ctx: ctx, r: r, log: log, f: &findings{check: "spf"}}
+	w := newSPFWalker(ctx, r, log, new(int))
 	rep := SPFReport{Domain: domain}
 	root := w.visit(nil, domain, "", "", nil)
 	rep.Tree, rep.Record, rep.Records = root, root.Record, w.rootRecords
@@ -123,12 +208,20 @@ func (w *spfWalker) typeSPF(domain string) {
 func (w *spfWalker) assess(root *SPFNode) {
 	domain := root.Domain
 	if root.Total > spfLookupLimit {
+		needs := fmt.Sprintf("%d DNS lookups", root.Total)
+		if root.Partial {
+			needs = fmt.Sprintf("at least %d DNS lookups (relaylab stops following includes once it has counted %d, or %d deep)", root.Total, spfWalkBudget, spfMaxDepth)
+		}
+		eleventh := ""
+		if w.eleventh != "" {
+			eleventh = " (here " + w.eleventh + ")"
+		}
 		w.f.add(SevError, "lookup-limit", domain, root.Record, "RFC 7208 4.6.4",
-			"the policy needs %d DNS lookups, more than the limit of %d: receivers return permerror when an evaluation needs the 11th, so SPF fails for mail from every server that the terms within the first %d lookups do not match (one matched earlier still passes): %s; flatten includes or drop unused ones",
-			root.Total, spfLookupLimit, spfLookupLimit, branches(root))
+			"the policy needs %s, more than the limit of %d: receivers return permerror when an evaluation needs the 11th%s, so SPF fails for mail from every server that the terms within the first %d lookups do not match (one matched earlier still passes): %s; flatten includes or drop unused ones",
+			needs, spfLookupLimit, eleventh, spfLookupLimit, branches(root))
 	} else if root.Total >= 8 {
 		w.f.add(SevWarning, "lookup-near-limit", domain, root.Record, "RFC 7208 4.6.4",
-			"the policy needs %d of the %d DNS lookups allowed: %s; one more include will break it", root.Total, spfLookupLimit, branches(root))
+			"the policy needs %s%d of the %d DNS lookups allowed: %s; one more include will break it", atLeast(root), root.Total, spfLookupLimit, branches(root))
 	} else {
 		how := ""
 		if root.Total > 0 {
@@ -145,7 +238,7 @@ func (w *spfWalker) assess(root *SPFNode) {
 			voidPart = fmt.Sprintf("%s lookups that find nothing (void lookups), more than the %d allowed", voids, spfVoidLimit)
 		}
 		w.f.add(SevInfo, "lookups", domain, root.Record, "RFC 7208 4.6.4",
-			"the policy needs %d of the %d DNS lookups allowed%s, and %s", root.Total, spfLookupLimit, how, voidPart)
+			"the policy needs %s%d of the %d DNS lookups allowed%s, and %s", atLeast(root), root.Total, spfLookupLimit, how, voidPart)
 	}
 	w.voidLimit(root)
 	w.checkAll(root)
@@ -157,22 +250,23 @@ func (w *spfWalker) assess(root *SPFNode) {
 func (w *spfWalker) voidLimit(root *SPFNode) {
 	over4, over6 := root.VoidSum > spfVoidLimit, root.Void6Sum > spfVoidLimit
 	const fix = "remove those terms or correct the names they point at"
+	least := atLeast(root)
 	switch {
 	case over4 && over6 && strings.Join(w.voids4, "") == strings.Join(w.voids6, ""):
 		w.f.add(SevError, "void-limit", root.Domain, root.Record, "RFC 7208 4.6.4",
-			"%d lookups find nothing (%s), more than the limit of %d: receivers return permerror when an evaluation comes to the %s of them, so SPF fails for mail from every server that no term before it matches: %s", root.VoidSum, countedList(w.voids4), spfVoidLimit, ordinal(spfVoidLimit+1), fix)
+			"%s%d lookups find nothing (%s), more than the limit of %d: receivers return permerror when an evaluation comes to the %s of them, so SPF fails for mail from every server that no term before it matches: %s", least, root.VoidSum, countedList(w.voids4), spfVoidLimit, ordinal(spfVoidLimit+1), fix)
 	case over4:
 		also := ""
 		if over6 {
-			also = fmt.Sprintf(" (and %d for mail from IPv6 addresses: %s)", root.Void6Sum, countedList(w.voids6))
+			also = fmt.Sprintf(" (and %s%d for mail from IPv6 addresses: %s)", least, root.Void6Sum, countedList(w.voids6))
 		}
 		w.f.add(SevError, "void-limit", root.Domain, root.Record, "RFC 7208 4.6.4",
-			"for mail from IPv4 addresses, %d lookups find nothing (%s), more than the limit of %d: receivers return permerror when an evaluation comes to the %s of them, so SPF fails for mail from every IPv4 server that no term before it matches%s: an \"a\" term asks only the A records of its name for an IPv4 sender (RFC 7208 5.3), so a name with only AAAA records finds nothing; %s, or use ip6 terms for IPv6-only hosts",
-			root.VoidSum, countedList(w.voids4), spfVoidLimit, ordinal(spfVoidLimit+1), also, fix)
+			"for mail from IPv4 addresses, %s%d lookups find nothing (%s), more than the limit of %d: receivers return permerror when an evaluation comes to the %s of them, so SPF fails for mail from every IPv4 server that no term before it matches%s: an \"a\" term asks only the A records of its name for an IPv4 sender (RFC 7208 5.3), so a name with only AAAA records finds nothing; %s, or use ip6 terms for IPv6-only hosts",
+			least, root.VoidSum, countedList(w.voids4), spfVoidLimit, ordinal(spfVoidLimit+1), also, fix)
 	case over6:
 		w.f.add(SevWarning, "void-limit", root.Domain, root.Record, "RFC 7208 4.6.4",
-			"for mail from IPv6 addresses, %d lookups find nothing (%s), more than the limit of %d: receivers return permerror when an evaluation comes to the %s of them, so SPF fails for mail you send over IPv6 from every server that no term before it matches: an \"a\" term asks only the AAAA records of its name for an IPv6 sender (RFC 7208 5.3), so a name with only A records finds nothing; %s, or use ip4 terms for IPv4-only hosts",
-			root.Void6Sum, countedList(w.voids6), spfVoidLimit, ordinal(spfVoidLimit+1), fix)
+			"for mail from IPv6 addresses, %s%d lookups find nothing (%s), more than the limit of %d: receivers return permerror when an evaluation comes to the %s of them, so SPF fails for mail you send over IPv6 from every server that no term before it matches: an \"a\" term asks only the AAAA records of its name for an IPv6 sender (RFC 7208 5.3), so a name with only A records finds nothing; %s, or use ip4 terms for IPv4-only hosts",
+			least, root.Void6Sum, countedList(w.voids6), spfVoidLimit, ordinal(spfVoidLimit+1), fix)
 	}
 }
 
@@ -185,9 +279,18 @@ func ordinal(n int) string {
 	return fmt.Sprintf("%dth", n)
 }
 
+// atLeast is "at least " for the counts of a node that are lower bounds
+// (Partial), else "".
+func atLeast(n *SPFNode) string {
+	if n.Partial {
+		return "at least "
+	}
+	return ""
+}
+
 // countedList joins items, each once, in the order first seen, with how
 // many times it occurs when more than once: "a:x (in d; 3 times), a:y
-// (in d)".
+// (in d)"; past spfListMax of them, "and N more".
 func countedList(items []string) string {
 	n := map[string]int{}
 	var order []string
@@ -196,6 +299,10 @@ func countedList(items []string) string {
 			order = append(order, s)
 		}
 		n[s]++
+	}
+	more := 0
+	if len(order) > spfListMax {
+		order, more = order[:spfListMax], len(order)-spfListMax
 	}
 	for i, s := range order {
 		switch {
@@ -206,18 +313,29 @@ func countedList(items []string) string {
 			order[i] = fmt.Sprintf("%s (%d times)", s, n[s])
 		}
 	}
+	if more > 0 {
+		order = append(order, fmt.Sprintf("and %s", counted(more, "other term")))
+	}
 	return strings.Join(order, ", ")
 }
 
-// branches describes the lookups of each include and redirect.
+// branches describes the lookups of each include and redirect: of the
+// first spfListMax*2 of them when there are a few more.
 func branches(n *SPFNode) string {
-	parts := []string{fmt.Sprintf("%d in the record's own terms", n.Lookups-len(n.Children))}
-	for _, c := range n.Children {
+	parts := []string{fmt.Sprintf("%d in the record's own terms", n.Lookups-len(n.Children)-n.unfollowed)}
+	for i, c := range n.Children {
+		if i == 2*spfListMax && len(n.Children) > i+2 {
+			parts = append(parts, fmt.Sprintf("and %s", counted(len(n.Children)-i, "other include")))
+			break
+		}
 		sep := ":"
 		if c.Via == "redirect" {
 			sep = "="
 		}
-		parts = append(parts, fmt.Sprintf("%s%s%s %d", c.Via, sep, c.Domain, c.Total+1))
+		parts = append(parts, fmt.Sprintf("%s%s%s %s%d", c.Via, sep, c.Domain, atLeast(c), c.Total+1))
+	}
+	if n.unfollowed > 0 {
+		parts = append(parts, fmt.Sprintf("%s not followed, at least 1 each", counted(n.unfollowed, "further include")))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -295,9 +413,32 @@ func effectiveAll(n *SPFNode) (end *SPFNode, all *SPFTerm, via string) {
 // "ip4:0.0.0.0/0", or a chain such as "include:x.example, which ends in
 // +all". Terms after "all" never run (RFC 7208 4.6.2).
 func opensToAll(n *SPFNode, depth int) (string, bool) {
+	return openWalk{}.opens(n, depth)
+}
+
+// openWalk remembers the nodes opensToAll has judged: a name included
+// from several records is judged once, so the work stays that of the
+// tree's distinct nodes.
+type openWalk map[*SPFNode]openVerdict
+
+type openVerdict struct {
+	how  string
+	open bool
+}
+
+func (ow openWalk) opens(n *SPFNode, depth int) (string, bool) {
 	if n == nil || n.Record == "" || depth > spfMaxDepth {
 		return "", false
 	}
+	if v, ok := ow[n]; ok {
+		return v.how, v.open
+	}
+	how, open := ow.judge(n, depth)
+	ow[n] = openVerdict{how, open}
+	return how, open
+}
+
+func (ow openWalk) judge(n *SPFNode, depth int) (string, bool) {
 	rec, err := ParseSPF(n.Record)
 	if err != nil {
 		return "", false
@@ -327,13 +468,13 @@ func opensToAll(n *SPFNode, depth int) (string, bool) {
 			return fmt.Sprintf("%s, whose %s every %s address as soon as its name has one", t.String(), zeroPrefix, fam), true
 		case t.Name == "include":
 			// An include matches when the included record gives pass.
-			if how, ok := opensToAll(childFor(n, "include", t.Value), depth+1); ok {
+			if how, ok := ow.opens(childFor(n, "include", t.Value), depth+1); ok {
 				return "include:" + t.Value + ", which " + passesWith(how), true
 			}
 		}
 	}
 	if redirect != "" {
-		if how, ok := opensToAll(childFor(n, "redirect", redirect), depth+1); ok {
+		if how, ok := ow.opens(childFor(n, "redirect", redirect), depth+1); ok {
 			return "redirect=" + redirect + ", which " + passesWith(how), true
 		}
 	}
@@ -370,6 +511,9 @@ func childFor(n *SPFNode, via, domain string) *SPFNode {
 	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
 	for _, c := range n.Children {
 		if c.Via == via && c.Domain == domain {
+			if c.orig != nil {
+				return c.orig // walked where first met
+			}
 			return c
 		}
 	}
@@ -391,9 +535,18 @@ func (w *spfWalker) visit(parent *SPFNode, domain, via, written string, path []s
 		}
 	}
 	if len(path) >= spfMaxDepth {
-		n.Error = "too deep"
-		w.f.add(SevError, "too-deep", n.Domain, "", "RFC 7208 4.6.4", "includes nest %d deep; the lookup limit is exceeded long before", len(path))
+		n.Error, n.Partial = "too deep", true
+		if !w.tooDeep {
+			// Once: every branch of a wide tree gets this deep.
+			w.tooDeep = true
+			w.f.add(SevError, "too-deep", n.Domain, "", "RFC 7208 4.6.4",
+				"includes and redirects nest %d deep down to %s (%s), so the policy needs at least %d DNS lookups, more than the limit of %d, and receivers return permerror before they get this far; relaylab follows them no deeper: flatten the chain (list the addresses with ip4 and ip6)",
+				len(path), n.Domain, strings.Join(path, " -> "), len(path), spfLookupLimit)
+		}
 		return n
+	}
+	if d := w.done[n.Domain]; d != nil {
+		return w.repeat(d, via, path[len(path)-1])
 	}
 	path = append(path, n.Domain)
 	txt, err := w.r.LookupTXT(w.ctx, spfQueryName(n.Domain))
@@ -457,7 +610,9 @@ func (w *spfWalker) visit(parent *SPFNode, domain, via, written string, path []s
 	}
 	n.Record = recs[0]
 	w.checkStrings(n, strs[0], txt.Records)
+	v4, v6 := len(w.voids4), len(w.voids6)
 	w.walk(n, path)
+	w.done[n.Domain] = &spfDone{node: n, voids4: w.voids4[v4:len(w.voids4):len(w.voids4)], voids6: w.voids6[v6:len(w.voids6):len(w.voids6)]}
 	return n
 }
 
@@ -494,6 +649,7 @@ func (w *spfWalker) walk(n *SPFNode, path []string) {
 		n.Total += c.Total
 		n.VoidSum += c.VoidSum
 		n.Void6Sum += c.Void6Sum
+		n.Partial = n.Partial || c.Partial
 	}
 }
 
@@ -583,15 +739,38 @@ func (w *spfWalker) checkStrings(n *SPFNode, strs []string, all [][]string) {
 			"the reply to a TXT query for %s is about %d bytes (the SPF record is %d%s), %s: shorten the record (write neighbouring ip4 addresses as one range, or move some to an include) or remove TXT records that are no longer needed, such as old verification tokens",
 			n.Domain, size, len(n.Record), others, replyNeeds(size))
 	}
-	pos := 0
+	// Said once, of the first boundary, however many strings: a record
+	// of hundreds of short strings must not make hundreds of findings.
+	pos, first, more := 0, "", 0
 	for i, s := range strs[:len(strs)-1] {
 		pos += len(s)
 		next := strs[i+1]
-		if !strings.HasSuffix(s, " ") && !strings.HasPrefix(next, " ") && next != "" {
-			w.f.add(SevWarning, "string-split", n.Domain, n.Record, "RFC 7208 3.3",
-				"the TXT strings are joined without spaces, and the boundary after byte %d falls inside a term (%q + %q): check that this is meant", pos, tail(s, 20), head(next, 20))
+		if strings.HasSuffix(s, " ") || strings.HasPrefix(next, " ") || next == "" || s == "" {
+			continue
 		}
+		if first != "" {
+			more++
+			continue
+		}
+		// The term on each side of the boundary, whole: a cut by bytes
+		// would show "=spf1" for "v=spf1".
+		left, right := s[strings.LastIndex(s, " ")+1:], next
+		if i := strings.IndexByte(next, ' '); i >= 0 {
+			right = next[:i]
+		}
+		first = fmt.Sprintf("the boundary after byte %d falls inside a term: %q ends one string and %q starts the next, which receivers read as the one term %q; that is right if the term was split only to fit strings of 255 bytes, but if %q and %q were meant as two terms, add a space at the end of the first string",
+			pos, left, right, left+right, left, right)
 	}
+	if first == "" {
+		return
+	}
+	switch {
+	case more == 1:
+		first += " (1 more boundary falls inside a term too)"
+	case more > 1:
+		first += fmt.Sprintf(" (%d more boundaries fall inside terms too)", more)
+	}
+	w.f.add(SevWarning, "string-split", n.Domain, n.Record, "RFC 7208 3.3", "the TXT strings are joined with nothing between them, and %s", first)
 }
 
 // replyNeeds says what carries a DNS reply of size bytes, which is over
@@ -623,20 +802,6 @@ func txtAnswerSize(name string, records [][]string) int {
 	return size
 }
 
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
-func head(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
 func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 	target := t.Value
 	if target == "" {
@@ -646,7 +811,7 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 	if macro && strings.Contains(strings.ToLower(target), "%{p") && (!t.Modifier || t.Name == "redirect" || t.Name == "exp") {
 		// RFC 7208 7.2: like the ptr mechanism (5.5), the p macro
 		// should not be used.
-		w.f.add(SevWarning, "p-macro", n.Domain, n.Record, "RFC 7208 7.2",
+		w.once(n, "p-macro", SevWarning, "RFC 7208 7.2",
 			"%s uses the p macro (the sender's validated reverse DNS name), which should not be used: it costs a PTR lookup and address lookups at every evaluation, fails for senders without reverse DNS, and large receivers ignore it as they ignore ptr; use the i macro (the sender's address) or list the addresses with ip4/ip6", t.String())
 	}
 	switch {
@@ -655,21 +820,24 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 			w.f.add(SevInfo, "redirect-ignored", n.Domain, n.Record, "RFC 7208 6.1", "redirect=%s is ignored because the record has \"all\"", t.Value)
 			return
 		}
-		n.Lookups++
+		if !w.lookup(n, t) {
+			return
+		}
 		if target, written, ok := w.fixedTarget(n, t); ok {
 			n.Children = append(n.Children, w.visit(n, target, "redirect", written, path))
 		}
 	case t.Modifier:
 	case t.Name == "include":
-		n.Lookups++
+		if !w.lookup(n, t) {
+			return
+		}
 		if target, written, ok := w.fixedTarget(n, t); ok {
 			n.Children = append(n.Children, w.visit(n, target, "include", written, path))
 		}
 	case t.Name == "a":
 		// RFC 7208 5.3, 4.6.4: the sender's address family picks the one
 		// query (A or AAAA), and that query alone is void or not.
-		n.Lookups++
-		if macro {
+		if !w.lookup(n, t) || macro {
 			return
 		}
 		void4, void6 := w.void(n, target, dns.TypeA), w.void(n, target, dns.TypeAAAA)
@@ -682,8 +850,7 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 			w.addVoid(n, t.String(), voidIPv6, ": "+target+" has no AAAA record")
 		}
 	case t.Name == "mx":
-		n.Lookups++
-		if macro {
+		if !w.lookup(n, t) || macro {
 			return
 		}
 		mx, err := w.r.LookupMX(w.ctx, spfQueryName(target))
@@ -698,16 +865,27 @@ func (w *spfWalker) term(n *SPFNode, t SPFTerm, hasAll bool, path []string) {
 				t.String(), n.Domain, len(mx.MX), target, t.String())
 		}
 	case t.Name == "ptr":
-		n.Lookups++
-		w.f.add(SevWarning, "ptr", n.Domain, n.Record, "RFC 7208 5.5",
+		w.lookup(n, t) // asks nothing here: the names depend on the sender
+		w.once(n, "ptr", SevWarning, "RFC 7208 5.5",
 			"the ptr mechanism is slow and unreliable and should not be used; large receivers ignore it: list the servers it stands for with ip4 and ip6 terms, or with an a term for a host name that has their addresses")
 	case t.Name == "exists":
-		n.Lookups++
 		// RFC 7208 5.7: exists asks A records whatever the sender.
-		if !macro && w.void(n, target, dns.TypeA) {
+		if w.lookup(n, t) && !macro && w.void(n, target, dns.TypeA) {
 			w.addVoid(n, t.String(), voidBoth, "")
 		}
 	}
+}
+
+// once adds a finding about n's record unless one of its code is there
+// already: a record that repeats a term gets one finding, not one per
+// term (its record is in every finding).
+func (w *spfWalker) once(n *SPFNode, code string, sev Severity, rfc, format string, args ...any) {
+	for _, f := range w.f.list {
+		if f.Code == w.f.check+"."+code && f.Name == n.Domain {
+			return
+		}
+	}
+	w.f.add(sev, code, n.Domain, n.Record, rfc, format, args...)
 }
 
 // fixedTarget is the name that the include or redirect t of n's record

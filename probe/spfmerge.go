@@ -135,7 +135,7 @@ func distinct(list []string) int {
 // fails, so that the advice never leads to a record that fails again.
 func (w *spfWalker) multiple(n *SPFNode, recs []string, path []string) {
 	m := mergeSPF(recs)
-	sub := &spfWalker{ctx: w.ctx, r: w.r, log: w.log, f: &findings{check: "spf"}}
+	sub := newSPFWalker(w.ctx, w.r, w.log, w.work)
 	joined := &SPFNode{Domain: n.Domain, Via: n.Via, Record: m.Record}
 	sub.walk(joined, path)
 	sub.assess(joined)
