@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"math"
 	"mime"
+	"net"
 	"net/http"
 	"net/netip"
 	neturl "net/url"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/relaylab/relaylab/internal/resolver"
 )
@@ -234,6 +236,16 @@ func CheckMTASTS(ctx context.Context, r resolver.Resolver, log *slog.Logger, cli
 			url, nl.Host, joinAddrs(nl.Addrs), nl.Host, domain)
 		return rep
 	}
+	var tf *tempFetchError
+	if errors.As(err, &tf) {
+		// Not the domain's mistake, or not yet: senders that hold the
+		// policy keep their cached copy (RFC 8461 5.1), so neither is
+		// the probe's verdict a change.
+		f.unknown = true
+		f.add(SevWarning, "fetch", url, "", "RFC 8461 3.3",
+			"%v, so this check is incomplete: the failure may be temporary, and senders that hold the policy keep applying their cached copy until its max_age runs out, fetching it again later (RFC 8461 5.1); run the probe again, and if it keeps failing, check that mta-sts.%s serves the policy over HTTPS", err, domain)
+		return rep
+	}
 	if err != nil {
 		f.add(SevError, "fetch", url, "", "RFC 8461 3.3",
 			"%v, so senders cannot apply the policy: serve it there over HTTPS with a certificate valid for mta-sts.%s, with status 200, as text/plain, without redirects", err, domain)
@@ -345,18 +357,23 @@ func fetchPolicy(ctx context.Context, client *http.Client, url string) ([]byte, 
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("fetching %s: %w", url, err)
+		return nil, fetchFailed(fmt.Sprintf("fetching %s", url), err, &c)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		if loc := resp.Header.Get("Location"); loc != "" {
 			return nil, fmt.Errorf("%s redirects (%d) to %s; redirects are not followed", url, resp.StatusCode, loc)
 		}
-		return nil, fmt.Errorf("%s answered %s, want 200", url, resp.Status)
+		err := fmt.Errorf("%s answered %s, want 200", url, resp.Status)
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout {
+			// The server's trouble, or its load: worth another try.
+			return nil, &tempFetchError{err}
+		}
+		return nil, err
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, mtaSTSMaxBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", url, err)
+		return nil, fetchFailed(fmt.Sprintf("reading %s", url), err, &c)
 	}
 	if len(body) > mtaSTSMaxBody {
 		return nil, fmt.Errorf("%s is larger than 64 KiB", url)
@@ -376,4 +393,45 @@ func joinAddrs(as []netip.Addr) string {
 		out[i] = a.String()
 	}
 	return strings.Join(out, ", ")
+}
+
+// tempFetchError is a policy fetch that failed for a reason that may pass
+// (see fetchFailed): CheckMTASTS reports the check as incomplete
+// (unknown), not the policy as broken.
+type tempFetchError struct{ err error }
+
+func (e *tempFetchError) Error() string { return e.err.Error() }
+func (e *tempFetchError) Unwrap() error { return e.err }
+
+// fetchFailed says what went wrong with a fetch by c (what: "fetching
+// URL"), marked temporary when it may pass: a timeout (said with the
+// time allowed, when known), no connection or one cut (refused, reset,
+// unreachable, closed early), or a DNS server that did not answer for
+// the policy host. The domain's own mistakes stay errors: a host that
+// does not exist, a certificate not valid for it, a server that does
+// not speak TLS.
+func fetchFailed(what string, err error, c *http.Client) error {
+	var ne net.Error
+	var re *resolver.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		// net/http says a handshake that timed out only in words.
+		tr, _ := c.Transport.(*http.Transport)
+		if tr != nil && tr.TLSHandshakeTimeout > 0 && strings.Contains(err.Error(), "TLS handshake timeout") {
+			return &tempFetchError{fmt.Errorf("%s: the server took the connection but did not complete the TLS handshake within %s", what, tr.TLSHandshakeTimeout)}
+		}
+		if c.Timeout > 0 {
+			return &tempFetchError{fmt.Errorf("%s: no answer within %s, the time the probe allows a policy fetch", what, c.Timeout)}
+		}
+		return &tempFetchError{fmt.Errorf("%s: timed out", what)}
+	case errors.Is(err, context.Canceled):
+		return &tempFetchError{fmt.Errorf("%s: stopped before it finished", what)}
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNABORTED),
+		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return &tempFetchError{fmt.Errorf("%s: %w", what, err)}
+	case errors.As(err, &re) && !resolver.IsNotFound(err):
+		return &tempFetchError{fmt.Errorf("%s: %w", what, err)}
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
