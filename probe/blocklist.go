@@ -87,6 +87,24 @@ func CheckHealth(ctx context.Context, r resolver.Resolver, log *slog.Logger, zon
 	return h
 }
 
+// zonesFor returns the zones of a run that are asked about anything,
+// so that only those are health-checked: an IP list that takes an
+// address of one of ips, domain and URI lists when a domain is checked.
+func zonesFor(zones []Zone, ips []netip.Addr, domain bool) []Zone {
+	var out []Zone
+	for i := range zones {
+		z := &zones[i]
+		use := domain && (z.Kind == ZoneDomain || z.Kind == ZoneURI)
+		for _, ip := range ips {
+			use = use || z.asksAbout(ip.Unmap())
+		}
+		if use {
+			out = append(out, *z)
+		}
+	}
+	return out
+}
+
 func checkZoneHealth(ctx context.Context, r resolver.Resolver, z *Zone) ZoneHealth {
 	listed, unlisted := z.TestListed, z.TestUnlisted
 	switch {

@@ -347,11 +347,19 @@ func (c *Config) Validate(prefix string) error {
 	if n := len([]rune(c.Webhook.Secret)); n > 0 && n < minWebhookSecret {
 		return config.Errorf(key("webhook.secret"), "is too short (%d of the %d characters it needs): anyone who can reach the receiver could find it by trying and sign posts of their own; give at least %d random characters, such as the output of `openssl rand -hex 32`", n, minWebhookSecret, minWebhookSecret)
 	}
+	if c.Webhook.URL == "" && c.Webhook.Secret != "" {
+		// A secret signs posts: without a url there are none, and a
+		// webhook the user meant to set up would silently not exist.
+		return config.Errorf(key("webhook.url"), "is missing: %s signs the posts of the webhook, but without a url no change is posted; give the receiver's URL, such as url: https://hooks.example.com/relaylab, or remove the webhook section", key("webhook.secret"))
+	}
 	if c.Webhook.Attempts < 1 {
 		return config.Errorf(key("webhook.attempts"), "must be at least 1")
 	}
-	if c.Webhook.Backoff.D() <= 0 || c.Webhook.Timeout.D() <= 0 {
-		return config.Errorf(key("webhook"), "backoff and timeout must be positive")
+	if c.Webhook.Backoff.D() <= 0 {
+		return config.Errorf(key("webhook.backoff"), "%s: give a time more than 0, such as 30s (the wait before the first retry, doubled before each next one)", c.Webhook.Backoff)
+	}
+	if c.Webhook.Timeout.D() <= 0 {
+		return config.Errorf(key("webhook.timeout"), "%s: give a time more than 0, such as 10s (how long one POST may take)", c.Webhook.Timeout)
 	}
 	return c.validateMTASTS(key)
 }

@@ -597,6 +597,28 @@ func repeatedDMARC(f *findings, name, domain, rec string, e *DMARCRepeatError) {
 		strings.Join(what, "; "), domain, reading, proposed, strictest)
 }
 
+// invalidPolicyTag is the problem of a p or sp tag that holds no valid
+// policy, nil when there is none.
+func invalidPolicyTag(p *DMARCRecord) *DMARCProblem {
+	for i, pr := range p.Problems {
+		if pr.Tag == "p" || pr.Tag == "sp" {
+			return &p.Problems[i]
+		}
+	}
+	return nil
+}
+
+// writtenTag is the value of tag as record writes it, "" when absent.
+func writtenTag(record, tag string) string {
+	for _, part := range strings.Split(record, ";") {
+		k, v, ok := strings.Cut(part, "=")
+		if ok && strings.EqualFold(strings.Trim(k, " \t"), tag) {
+			return strings.Trim(v, " \t")
+		}
+	}
+	return ""
+}
+
 func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, name, where, domain, rec string, p *DMARCRecord) {
 	effective := p.Policy
 	if where != domain && p.SubPolicy != "" {
@@ -633,6 +655,18 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 			"the p tag is missing, so receivers treat the record as p=none and protect nothing: publish \"%s\", then move to quarantine and reject", fixed)
 	case effective == "none" && where != domain && p.SubPolicy == "none" && p.Policy != "none":
 		// One root cause, the inherited sp=none: said once, below.
+	case effective == "none" && invalidPolicyTag(p) != nil:
+		// RFC 7489 6.6.3: an invalid p or sp makes the whole record
+		// p=none (when rua is valid): quote what it says, and why.
+		pr := invalidPolicyTag(p)
+		says := ""
+		if pr.Tag == "sp" {
+			if v := writtenTag(rec, "p"); v != "" {
+				says = fmt.Sprintf(", though the record says p=%s", v)
+			}
+		}
+		f.add(SevWarning, "p-none", name, rec, "RFC 7489 6.6.3",
+			"the policy for %s is none%s: its %s=%s is not none, quarantine or reject, and receivers then act as if the whole record said p=none (RFC 7489 6.6.3), so forged mail from it is still delivered; publish \"%s\"", domain, says, pr.Tag, pr.Value, fixed)
 	case effective == "none":
 		tag := "p"
 		if where != domain && p.SubPolicy != "" {

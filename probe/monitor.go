@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -41,7 +42,7 @@ type Change struct {
 	ID     int64     `json:"id"`
 	Time   time.Time `json:"time"`
 	Target string    `json:"target"` // the domain or IP
-	Key    string    `json:"key"`    // what changed: "ip 192.0.2.1 zen.spamhaus.org", "domain example.com spf"
+	Key    string    `json:"key"`    // what changed: "listing 192.0.2.1 zen.spamhaus.org", "domain example.com spf", "ip 192.0.2.1 ptr"
 	Kind   string    `json:"kind"`   // listed, delisted, record-changed, record-added, record-removed, key-rotated, dns-failing, dns-answering
 	// Old is the confirmed value before, "" with First set: nothing had
 	// been observed before the target's first checks.
@@ -217,8 +218,13 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 	}
 	var health Health
 	if blocklists {
-		// RFC 5782 5: test each zone once per cycle, not once per target.
-		health = CheckHealth(ctx, m.r, m.log, zones)
+		// RFC 5782 5: test each zone once per cycle, not once per
+		// target, and only the zones some target is asked about.
+		var ips []netip.Addr
+		for _, w := range m.ips {
+			ips = append(ips, w.ip)
+		}
+		health = CheckHealth(ctx, m.r, m.log, zonesFor(zones, ips, len(m.cfg.Domains) > 0))
 	}
 	deps := Deps{Resolver: m.r, HTTPClient: m.http, Clock: m.clock, Logger: m.log, QueryTimeout: m.queryTimeout}
 	type job struct {
@@ -327,6 +333,8 @@ type observation struct {
 	records int
 	// dnsHealth: whether the domain's own DNS answers (dnsTally).
 	dnsHealth bool
+	// ptr: the reverse DNS of a watched IP (ptrValue).
+	ptr bool
 }
 
 // describe adds to a change what its observation knows beyond the value:
@@ -338,6 +346,9 @@ func (o observation) describe(c *Change, target string) {
 	}
 	if o.dnsHealth {
 		c.Note = dnsHealthNote(target, c.Old, c.New)
+	}
+	if o.ptr {
+		c.Note = ptrNote(target, c.Old, c.New)
 	}
 	if o.inherited != "" && c.New != "" {
 		c.InheritedFrom = o.inherited
@@ -438,7 +449,52 @@ func observe(rep *Report) []observation {
 	if rep.dnsHealth != "" {
 		obs = append(obs, observation{key: d + "dns", value: rep.dnsHealth, dnsHealth: true})
 	}
+	for _, p := range rep.PTR {
+		if p.Status != StatusUnknown {
+			obs = append(obs, observation{key: "ip " + p.IP + " ptr", value: ptrValue(p), ptr: true})
+		}
+	}
 	return obs
+}
+
+// ptrConfirmed and ptrUnconfirmed mark each name of a PTR value.
+const (
+	ptrConfirmed   = " (forward-confirmed)"
+	ptrUnconfirmed = " (not forward-confirmed)"
+)
+
+// ptrValue is the value observed for an IP's reverse DNS: its PTR names
+// in order, each said forward-confirmed or not (RFC 8601 3), "" for none:
+// "mail.example.com (forward-confirmed)".
+func ptrValue(p PTRReport) string {
+	names := slices.Clone(p.Names)
+	sort.Strings(names)
+	for i, n := range names {
+		if slices.Contains(p.Confirmed, n) {
+			names[i] += ptrConfirmed
+		} else {
+			names[i] += ptrUnconfirmed
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// ptrNote says what a change of ip's reverse DNS means for its mail.
+func ptrNote(ip, old, cur string) string {
+	was, is := strings.Contains(old, ptrConfirmed), strings.Contains(cur, ptrConfirmed)
+	switch {
+	case cur == "":
+		return fmt.Sprintf("%s has no PTR record any more: Gmail, Yahoo and many others reject or junk mail from IPs without reverse DNS; ask the IP's owner to set one", ip)
+	case old == "" && is:
+		return fmt.Sprintf("%s now has a PTR record, and its name resolves back to it: forward-confirmed reverse DNS passes", ip)
+	case old == "":
+		return fmt.Sprintf("%s now has a PTR record, but no name of it resolves back to %s, so forward-confirmed reverse DNS still fails (RFC 8601 3): publish an address record of %s for the PTR name", ip, ip, ip)
+	case was && !is:
+		return fmt.Sprintf("the PTR name of %s no longer resolves back to it, so forward-confirmed reverse DNS fails (RFC 8601 3) and receivers that require it (Gmail, Yahoo) reject or junk the mail: publish an address record of %s for the PTR name, or point the PTR at a name that has one", ip, ip)
+	case !was && is:
+		return fmt.Sprintf("the PTR name of %s resolves back to it again: forward-confirmed reverse DNS passes", ip)
+	}
+	return ""
 }
 
 // record stores a report, updates the state of each fact and confirms
@@ -502,8 +558,7 @@ func (m *Monitor) record(ctx context.Context, target string, rep *Report) ([]Cha
 			now.UnixNano(), target, string(rep.Status), nerr, nwarn, string(body)); err != nil {
 			return err
 		}
-		if _, err := tx.Append(events.Event{Kind: events.ProbeResult, Target: target}.WithPayload(map[string]any{
-			"status": rep.Status, "errors": nerr, "warnings": nwarn})); err != nil {
+		if _, err := tx.Append(events.Event{Kind: events.ProbeResult, Target: target}.WithPayload(resultPayload(rep, nerr, nwarn))); err != nil {
 			return err
 		}
 		for _, o := range observe(rep) {
@@ -543,6 +598,32 @@ func (m *Monitor) record(ctx context.Context, target string, rep *Report) ([]Cha
 		m.log.Info("probe change", "target", c.Target, "key", c.Key, "kind", c.Kind, "new", c.New)
 	}
 	return changes, nil
+}
+
+// ResultListing is one blocklist's answer in the payload of a
+// probe.result event: the web's relaylab_probe_listed metric reads it.
+type ResultListing struct {
+	Zone    string        `json:"zone"`
+	Subject string        `json:"subject"` // the IP or domain asked about
+	Status  ListingStatus `json:"status"`  // listed, not-listed or unknown
+}
+
+// ResultPayload is the payload of a probe.result event: the report's
+// status, its counts of errors and warnings, and, when the run asked the
+// blocklists, each one's answer (listings).
+type ResultPayload struct {
+	Status   Status          `json:"status"`
+	Errors   int             `json:"errors"`
+	Warnings int             `json:"warnings"`
+	Listings []ResultListing `json:"listings,omitempty"`
+}
+
+func resultPayload(rep *Report, nerr, nwarn int) ResultPayload {
+	p := ResultPayload{Status: rep.Status, Errors: nerr, Warnings: nwarn}
+	for _, l := range rep.Listings {
+		p.Listings = append(p.Listings, ResultListing{Zone: l.Zone, Subject: l.Subject, Status: l.Status})
+	}
+	return p
 }
 
 // advance moves one fact's state: a new value must be seen on two runs in

@@ -288,7 +288,7 @@ func runBlocklists(ctx context.Context, r resolver.Resolver, log *slog.Logger, r
 	}
 	h := req.Health
 	if h == nil {
-		h = CheckHealth(ctx, r, log, zones)
+		h = CheckHealth(ctx, r, log, zonesFor(zones, req.IPs, req.Domain != ""))
 	}
 	for _, z := range zones {
 		if zh, ok := h[z.Zone]; ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,23 +18,28 @@ import (
 // (from the moment the server starts), and gauges read on scrape. They live
 // in a registry of their own, never the global default.
 type metrics struct {
-	reg         *prometheus.Registry
-	events      *prometheus.CounterVec
-	accepted    *prometheus.CounterVec
-	sinkReply   *prometheus.CounterVec
-	attempts    *prometheus.CounterVec
-	delivered   prometheus.Counter
-	deferred    prometheus.Counter
-	bounced     *prometheus.CounterVec
-	expired     prometheus.Counter
-	suppressed  prometheus.Counter
-	probeListed *prometheus.GaugeVec
-	probeChange prometheus.Counter
-	latency     prometheus.Histogram
+	reg          *prometheus.Registry
+	events       *prometheus.CounterVec
+	accepted     *prometheus.CounterVec
+	sinkReply    *prometheus.CounterVec
+	attempts     *prometheus.CounterVec
+	delivered    prometheus.Counter
+	deferred     prometheus.Counter
+	bounced      *prometheus.CounterVec
+	expired      prometheus.Counter
+	suppressed   prometheus.Counter
+	probeListed  *prometheus.GaugeVec
+	probeUnknown *prometheus.GaugeVec
+	probeChange  prometheus.Counter
+	latency      prometheus.Histogram
+	// probeMu guards probeSeen: the blocklist series of each target, so
+	// that a list no longer asked loses its series.
+	probeMu   sync.Mutex
+	probeSeen map[string]map[string]bool
 }
 
 func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth) *metrics {
-	m := &metrics{reg: prometheus.NewRegistry()}
+	m := &metrics{reg: prometheus.NewRegistry(), probeSeen: map[string]map[string]bool{}}
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
 	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_events_total", Help: "Events appended to the log, by kind."}, []string{"kind"})
 	m.accepted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_messages_accepted_total", Help: "Messages accepted, by the relay (queued) or the sink (received)."}, []string{"by"})
@@ -44,7 +50,8 @@ func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth) *metrics {
 	m.bounced = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_bounces_total", Help: "Recipients bounced, by category."}, []string{"category"})
 	m.expired = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_expired_total", Help: "Recipients that expired in the queue."})
 	m.suppressed = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_suppressed_total", Help: "Recipients refused by the suppression list."})
-	m.probeListed = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_listed", Help: "1 when the last probe found the target listed (or failing), else 0."}, []string{"target", "check"})
+	m.probeListed = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_listed", Help: "Whether the last blocklist check of a watched target found it listed on the list check=\"dnsbl:ZONE\": 1 listed, 0 not listed; no sample while the answer is unknown (relaylab_probe_unknown)."}, []string{"target", "check"})
+	m.probeUnknown = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_unknown", Help: "1 when the last blocklist check of a watched target on the list check=\"dnsbl:ZONE\" could not be completed (the list was unhealthy or did not answer), which is never clean; else 0."}, []string{"target", "check"})
 	m.probeChange = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_probe_changes_total", Help: "probe.changed events: a confirmed change of a watched target, or a listing found at its first checks."})
 	m.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "relaylab_attempt_latency_seconds", Help: "Time of one delivery attempt, connect to last reply.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}})
@@ -56,7 +63,7 @@ func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth) *metrics {
 	}
 	m.accepted.WithLabelValues("relay")
 	m.accepted.WithLabelValues("sink")
-	for _, c := range []prometheus.Collector{m.events, m.accepted, m.sinkReply, m.attempts, m.delivered, m.deferred, m.bounced, m.expired, m.suppressed, m.probeListed, m.probeChange, m.latency} {
+	for _, c := range []prometheus.Collector{m.events, m.accepted, m.sinkReply, m.attempts, m.delivered, m.deferred, m.bounced, m.expired, m.suppressed, m.probeListed, m.probeUnknown, m.probeChange, m.latency} {
 		f(c)
 	}
 	if relay != nil {
@@ -113,11 +120,18 @@ func (m *metrics) handler() http.Handler {
 // payloadFields are the payload fields the metrics read; events of other
 // shapes count only by kind.
 type payloadFields struct {
-	Stage     string          `json:"stage"`
-	Code      json.RawMessage `json:"code"`
-	Category  string          `json:"category"`
-	Status    string          `json:"status"`
-	Check     string          `json:"check"`
+	Stage    string          `json:"stage"`
+	Code     json.RawMessage `json:"code"`
+	Category string          `json:"category"`
+	Status   string          `json:"status"`
+	Check    string          `json:"check"`
+	// Listings are the blocklist answers of a probe.result (the
+	// payload probe.ResultPayload).
+	Listings []struct {
+		Zone    string `json:"zone"`
+		Subject string `json:"subject"`
+		Status  string `json:"status"`
+	} `json:"listings"`
 	LatencyMS *float64        `json:"latency_ms"`
 	Latency   json.RawMessage `json:"latency"` // nanoseconds (a Go Duration) or "1.5s"
 	// Reply is where the relay puts the SMTP reply: {stage, code, enhanced, text}.
@@ -167,18 +181,64 @@ func (m *metrics) observe(e events.Event) {
 	case events.RelaySuppressed:
 		m.suppressed.Inc()
 	case events.ProbeResult:
-		v := 0.0
-		switch p.Status {
-		case "listed", "fail", "failed", "error":
-			v = 1
-		}
-		check := p.Check
-		if check == "" {
-			check = e.Path
-		}
-		m.probeListed.WithLabelValues(label(e.Target, 128), label(check, 64)).Set(v)
+		m.observeProbe(e.Target, p)
 	case events.ProbeChanged:
 		m.probeChange.Inc()
+	}
+}
+
+// observeProbe sets the blocklist series of a probe.result: one per list
+// the run asked (check="dnsbl:ZONE"), 1 listed or 0 not, and none while
+// the answer is unknown, which relaylab_probe_unknown says instead. A run
+// that asked no blocklist (a records-only cycle) leaves them as they
+// are. A payload that names its own check (not the monitor's) is that
+// check's status.
+func (m *metrics) observeProbe(target string, p payloadFields) {
+	if p.Check != "" {
+		v := 0.0
+		if p.Status == "listed" {
+			v = 1
+		}
+		m.probeListed.WithLabelValues(label(target, 128), label(p.Check, 64)).Set(v)
+		return
+	}
+	if len(p.Listings) == 0 {
+		return
+	}
+	m.probeMu.Lock()
+	defer m.probeMu.Unlock()
+	now := map[string]map[string]bool{}
+	for _, l := range p.Listings {
+		t := l.Subject
+		if t == "" {
+			t = target
+		}
+		t, check := label(t, 128), label("dnsbl:"+l.Zone, 64)
+		if now[t] == nil {
+			now[t] = map[string]bool{}
+		}
+		now[t][check] = true
+		switch l.Status {
+		case "listed", "not-listed":
+			v := 0.0
+			if l.Status == "listed" {
+				v = 1
+			}
+			m.probeListed.WithLabelValues(t, check).Set(v)
+			m.probeUnknown.WithLabelValues(t, check).Set(0)
+		default:
+			m.probeListed.DeleteLabelValues(t, check)
+			m.probeUnknown.WithLabelValues(t, check).Set(1)
+		}
+	}
+	for t, checks := range now {
+		for c := range m.probeSeen[t] {
+			if !checks[c] {
+				m.probeListed.DeleteLabelValues(t, c)
+				m.probeUnknown.DeleteLabelValues(t, c)
+			}
+		}
+		m.probeSeen[t] = checks
 	}
 }
 
