@@ -79,7 +79,7 @@ func TestIdleTimeoutWorded(t *testing.T) {
 	s, _ := testSink(t, nil, func(c *Config) { c.Listeners[0].Limits.IdleTimeout = config.Duration(300 * time.Millisecond) })
 	c := dial(t, addrOf(t, s, "mx"))
 	c.greet()
-	if code, msg := c.read(); code != 421 || msg != "4.4.2 Timeout: no command for the idle timeout (300ms, limits.idle_timeout; RFC 5321 4.5.3.2.7); closing the connection" {
+	if code, msg := c.read(); code != 421 || msg != "4.4.2 Timeout: no command for the idle timeout (300ms, limits.idle_timeout; RFC 5321 4.5.3.2.7) after EHLO; closing the connection" {
 		t.Fatalf("idle: got %d %q", code, msg)
 	}
 }

@@ -63,10 +63,29 @@ type conn struct {
 	// syntaxErrors counts the lines the sink refused as no command
 	// (pendingCmd.own); past maxSyntaxErrors it closes with 421.
 	syntaxErrors int
-	ready        []byte // client bytes observed, rewritten, not yet passed on
-	replies      []replyRecord
-	greeted      bool
-	truncated    bool
+	// rcptRefused counts the RCPTs refused since the last message
+	// accepted, authFailed the failed AUTHs: past the listener's
+	// limits.max_refused_recipients, and maxAuthFailures, the sink closes
+	// with 421 (errorLimit).
+	rcptRefused, authFailed int
+	// lastStage is the stage of the last reply to a command, which a
+	// reply to none (the idle timeout) is recorded at (unasked).
+	lastStage Stage
+	// quitSeen: the client sent QUIT, after which no line is a command
+	// (observe counts their octets in afterQuit, and notes them).
+	quitSeen  bool
+	afterQuit int
+	// Of the message being read (DATA's, or a BDAT chunk): when the
+	// first read for it began, by the wall clock as network deadlines
+	// are; the chunk's size; and whether the deadline of the read in
+	// progress is limits.min_data_rate's (transferDeadline).
+	xferStart time.Time
+	bdatSize  int
+	slow      bool
+	ready     []byte // client bytes observed, rewritten, not yet passed on
+	replies   []replyRecord
+	greeted   bool
+	truncated bool
 	// peekGreet: a connect-stage delay or tarpit held the greeting back,
 	// so look for a client that spoke before it (pregreet).
 	peekGreet bool
@@ -242,7 +261,7 @@ func (c *conn) Read(p []byte) (int, error) {
 					// within it of its DATA or BDAT (and a delay before 354
 					// spent it). RFC 5321 4.5.3.2.6 bounds each block.
 					// Network deadlines are the wall clock's, as go-smtp's.
-					c.Conn.SetReadDeadline(time.Now().Add(idle))
+					c.Conn.SetReadDeadline(c.transferDeadline(idle))
 				}
 				// Nothing of the next command yet: Shutdown may end the
 				// session here (shutdown.go).
@@ -543,6 +562,12 @@ func (c *conn) observe(b []byte) {
 			}
 			continue
 		}
+		if c.quitSeen {
+			// go-smtp reads no command after QUIT: these are not
+			// commands, and get no reply (noted below).
+			c.afterQuit += len(b)
+			break
+		}
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
 			if len(c.partial) < 4096 {
@@ -567,6 +592,10 @@ func (c *conn) observe(b []byte) {
 			e.at += start
 			c.edits = append(c.edits, e)
 		}
+	}
+	if c.afterQuit > 0 {
+		c.notef('*', strconv.Itoa(c.afterQuit)+" octets after QUIT were not read as commands and got no reply (QUIT ends the session, RFC 5321 4.1.1.10)")
+		c.afterQuit = 0
 	}
 }
 
@@ -631,6 +660,7 @@ func (c *conn) clientLine(line []byte) (lineEdit, bool) {
 		}
 	case "MAIL":
 		cmd.hugeSize = hugeSize(text)
+		cmd.notUTF8 = pathNotUTF8(text)
 		params := paramsOf(text)
 		cmd.dsn = parseDSNParams(params, true)
 		cmd.unknownParam = unknownParam(params, true)
@@ -639,6 +669,7 @@ func (c *conn) clientLine(line []byte) (lineEdit, bool) {
 		c.bdatOpen = false
 	case "RCPT":
 		mark = bareRcptAt(text)
+		cmd.notUTF8 = pathNotUTF8(text)
 		cmd.quotedLocal, cmd.emptyQuoted = pathQuoted(text)
 		params := paramsOf(text)
 		cmd.dsn = parseDSNParams(params, false)
@@ -649,11 +680,13 @@ func (c *conn) clientLine(line []byte) (lineEdit, bool) {
 			// go-smtp refuses it with 501 and reads no chunk: what follows
 			// are commands, and the 501 is about no message.
 			cmd.badBDAT = true
+			cmd.hugeBDAT = hugeChunk(text)
 			break
 		}
 		cmd.bdat = true
-		c.bdatLeft = n
+		c.bdatLeft, c.bdatSize = n, n
 		c.bdatOpen = !last
+		c.xferStart = time.Time{} // set at its first read (transferDeadline)
 	case "EHLO", "HELO":
 		c.bdatOpen = false
 		if len(text) > 5 {
@@ -662,6 +695,8 @@ func (c *conn) clientLine(line []byte) (lineEdit, bool) {
 		}
 	case "RSET":
 		c.bdatOpen = false
+	case "QUIT":
+		c.quitSeen = true
 	case "VRFY":
 		cmd.bareVRFY = len(bytes.TrimSpace(text)) == len("VRFY")
 	}
@@ -925,6 +960,9 @@ func (c *conn) send(stage Stage, wire []byte) error {
 	}
 	by, why := c.byNext, c.byWhy
 	c.byNext, c.byWhy = "", ""
+	if stage != "other" {
+		c.lastStage = stage
+	}
 	switch {
 	case by != "" && why != "":
 		c.notef('*', "reply by "+by+" (matched "+why+")")
@@ -1152,6 +1190,11 @@ func (c *conn) serverReply(r []byte) error {
 		c.closeAfter = true
 		return c.send("other", replyTooManyErrors.wire())
 	}
+	if len(c.cmds) == 0 && c.greeted {
+		if at, rep, ok := c.unasked(r); ok {
+			return c.send(at, rep)
+		}
+	}
 	stage := StageConnect
 	cmd := pendingCmd{stage: StageConnect, known: true}
 	if len(c.cmds) > 0 {
@@ -1187,7 +1230,7 @@ func (c *conn) serverReply(r []byte) error {
 		// for a chunk that stalled: one 421, and close, as for a message
 		// that stalls after DATA (session.Data).
 		c.closeAfter = true
-		r = Reply{Code: 421, Enhanced: "4.4.2", Text: "Timeout: no data for the idle timeout in the middle of a BDAT chunk (RFC 5321 4.5.3.2.6); closing the connection"}.wire()
+		r = c.stallReply("a BDAT chunk").wire()
 		code = 421
 	}
 	if cmd.bdat && code >= 400 && c.sess != nil && !c.netClosed {
@@ -1284,6 +1327,7 @@ func (c *conn) serverReply(r []byte) error {
 		}
 		if code == 354 {
 			c.inData, c.dataBytes, c.dataEnd = true, 0, smtpdata.Scanner{}
+			c.xferStart = time.Time{} // set at its first read (transferDeadline)
 		}
 	case StageRset, StageQuit:
 		if stage == StageQuit {
@@ -1305,7 +1349,16 @@ func (c *conn) serverReply(r []byte) error {
 			}
 		}
 	}
-	return c.send(stage, r)
+	if err := c.send(stage, r); err != nil {
+		return err
+	}
+	if bye := c.errorLimit(stage, code); bye != nil {
+		// One more reply, after the one that passed the limit, as
+		// for lines that are no command (maxSyntaxErrors).
+		c.closeAfter = true
+		return c.send(stage, bye.wire())
+	}
+	return nil
 }
 
 // ehloReply rebuilds go-smtp's EHLO reply with the listener's name and its
@@ -1313,9 +1366,9 @@ func (c *conn) serverReply(r []byte) error {
 func (c *conn) ehloReply(r []byte) []byte {
 	lines := strings.Split(strings.TrimRight(string(r), "\r\n"), "\n")
 	if len(lines) == 1 { // HELO
-		return []byte("250 " + c.l.cfg.Hostname + " Hello " + textsafe.Cut(c.helo(), maxEchoName) + "\r\n")
+		return []byte("250 " + c.l.cfg.Hostname + " Hello " + echoName(c.helo()) + "\r\n")
 	}
-	out := []string{c.l.cfg.Hostname + " Hello " + textsafe.Cut(c.helo(), maxEchoName)}
+	out := []string{c.l.cfg.Hostname + " Hello " + echoName(c.helo())}
 	if c.l.starttls && c.tlsState == nil && !c.l.hidden("STARTTLS") {
 		out = append(out, "STARTTLS")
 	}

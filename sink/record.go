@@ -119,11 +119,17 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		c.appendNext = notesIn(sess.rcpts)
 	}
 	for i := range sess.rcpts {
-		sess.record(&sess.rcpts[i], StageDataEnd, outcome, id, msgID)
+		sess.rcpts[i].recorded = true // storeMessage wrote their attempts
 	}
-	// storeMessage wrote these attempts and the greylist's changes.
+	// It wrote the attempts and greylist changes held before too.
 	sess.stored, sess.storedGrey = len(sess.attempts), len(sess.grey)
+	sess.forgetStored()
 	sess.messages++
+	if outcome.Code/100 == 2 {
+		// A message got through: the client's refused recipients count
+		// from here (limits.max_refused_recipients).
+		c.rcptRefused = 0
+	}
 	switch {
 	case b.Bounce != nil && outcome.Code == 250:
 		// Each recipient whose own directive or rule asks for a bounce
@@ -268,8 +274,9 @@ func acceptedAs(outcome Reply, id int64) Reply {
 }
 
 // openTranscript stands for the transcript of a session that has not ended
-// in the row its messages write; the whole one replaces it at the end.
-const openTranscript = "0.000 * this session had not ended when its last message was stored (it was still open, or the sink stopped before it ended): a transcript is written when its session ends\n"
+// in the row its messages (and attempts: storeHeld) write; the whole one
+// replaces it at the end.
+const openTranscript = "0.000 * this session had not ended when its last message or attempts were stored (it was still open, or the sink stopped before it ended): a transcript is written when its session ends\n"
 
 // storeFailed is the reply to a message the store did not take: on a
 // full disk RFC 5321's 452, insufficient system storage, with RFC 3463's
@@ -291,11 +298,7 @@ func storeFailed(err error) *smtp.SMTPError {
 // killed before the session ends. deliver marks them stored.
 func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResult, msgID string, msgAttempt int, outcome Reply) (int64, error) {
 	c := sess.c
-	earlier := sess.attempts[sess.stored:len(sess.attempts):len(sess.attempts)]
-	grey := sess.grey[sess.storedGrey:len(sess.grey):len(sess.grey)]
-	row := sessionRow{id: c.id, listener: c.l.cfg.Name, client: c.RemoteAddr().String(), helo: sess.helo,
-		tls: tlsDescription(c.tlsState), auth: sess.authUser, start: c.start,
-		messages: sess.messages + 1, transcript: openTranscript, replies: "[]"} // no end yet
+	row := sess.openRow(sess.messages + 1)
 	rcpts := make([]string, len(sess.rcpts))
 	for i, r := range sess.rcpts {
 		rcpts[i] = r.addr
@@ -330,22 +333,12 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		if err := row.write(tx, false); err != nil {
+		if err := writeHeld(tx, sess, row); err != nil {
 			return err
-		}
-		for _, a := range earlier {
-			if err := insertAttempt(tx, c.id, &a); err != nil {
-				return err
-			}
 		}
 		for i := range sess.rcpts {
 			a := sess.attemptOf(&sess.rcpts[i], StageDataEnd, acceptedAs(outcome, id), id, msgID)
 			if err := insertAttempt(tx, c.id, &a); err != nil {
-				return err
-			}
-		}
-		for _, g := range grey {
-			if err := upsertGrey(tx, g); err != nil {
 				return err
 			}
 		}
@@ -360,6 +353,46 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 		return err
 	})
 	return id, err
+}
+
+// openRow is the row of sess before its end, with messages stored.
+func (sess *session) openRow(messages int) sessionRow {
+	c := sess.c
+	return sessionRow{id: c.id, listener: c.l.cfg.Name, client: c.RemoteAddr().String(), helo: sess.helo,
+		tls: tlsDescription(c.tlsState), auth: sess.authUser, start: c.start,
+		messages: messages, transcript: openTranscript, replies: "[]"} // no end yet
+}
+
+// writeHeld writes row, and the attempts and greylist changes sess holds
+// that are not in the store yet.
+func writeHeld(tx *store.Tx, sess *session, row sessionRow) error {
+	if err := row.write(tx, false); err != nil {
+		return err
+	}
+	for i := sess.stored; i < len(sess.attempts); i++ {
+		if err := insertAttempt(tx, row.id, &sess.attempts[i]); err != nil {
+			return err
+		}
+	}
+	for _, g := range sess.grey[sess.storedGrey:] {
+		if err := upsertGrey(tx, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storeHeld writes the attempts and greylist changes sess holds in a
+// commit of their own, as storeMessage does with a message's, and lets
+// go of them (session.holdStored).
+func (s *Sink) storeHeld(sess *session) error {
+	row := sess.openRow(sess.messages)
+	if err := s.write(func(tx *store.Tx) error { return writeHeld(tx, sess, row) }); err != nil {
+		return err
+	}
+	sess.stored, sess.storedGrey = len(sess.attempts), len(sess.grey)
+	sess.forgetStored()
+	return nil
 }
 
 type messagePayload struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/textsafe"
+	"golang.org/x/net/idna"
 )
 
 // This file holds what the sink adds so that a hostile or broken client gets
@@ -45,6 +46,13 @@ type pendingCmd struct {
 	// emptyQuoted: that quoted local part is "" (`""@d.test`), which
 	// go-smtp's parser refuses as a syntax error.
 	emptyQuoted bool
+	// notUTF8 says why the path of a MAIL or RCPT is not UTF-8, for a
+	// path go-smtp's parser refuses with its generic syntax error
+	// (pathNotUTF8); "" when it is.
+	notUTF8 string
+	// hugeBDAT is the chunk size of a BDAT too large for go-smtp, which
+	// it refuses as malformed (hugeChunk); "" for any other.
+	hugeBDAT string
 }
 
 // smtputf8Valued is the refusal of SMTPUTF8=value (RFC 6531 3.4: the
@@ -115,6 +123,20 @@ func hugeSize(text []byte) bool {
 		}
 	}
 	return false
+}
+
+// hugeChunk returns the chunk size of a BDAT command line (without its
+// CRLF) when it is digits that do not fit go-smtp's 32 bits, which it
+// refuses as a malformed argument, or "".
+func hugeChunk(text []byte) string {
+	f := bytes.Fields(text)
+	if len(f) < 2 || !isDigits(string(f[1]), len(f[1])) {
+		return ""
+	}
+	if _, err := strconv.ParseUint(string(f[1]), 10, 32); err == nil {
+		return ""
+	}
+	return textsafe.Cut(string(f[1]), 40)
 }
 
 // bdatArgs reads a BDAT command line as go-smtp does (RFC 3030 2: BDAT SP
@@ -269,9 +291,10 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 			what = verb + " parameter " + cmd.unknownParam + " not recognized"
 		}
 		return &Reply{Code: 555, Enhanced: "5.5.4", Text: what + " (RFC 5321 4.1.1.11)"}
-	case code == 421 && text == "Idle timeout, bye bye":
+	case code == 421 && text == goIdleText:
 		// Outside a message; the one in a message is session.Data's.
-		return &Reply{Code: 421, Enhanced: "4.4.2", Text: fmt.Sprintf("Timeout: no command for the idle timeout (%s, limits.idle_timeout; RFC 5321 4.5.3.2.7); closing the connection", c.l.cfg.Limits.IdleTimeout.D())}
+		// (With no command awaiting a reply, unasked gives this one.)
+		return c.idleReply()
 	case cmd.stage == StageEHLO && code == 501 && strings.HasPrefix(text, "Domain/address argument required"):
 		return &Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error: EHLO and HELO need the client's domain or address literal, as in EHLO client.example (RFC 5321 4.1.1.1)"}
 	case cmd.emptyQuoted && code == 501 && (strings.HasPrefix(text, "Was expecting MAIL arg syntax") || strings.HasPrefix(text, "Was expecting RCPT arg syntax")):
@@ -283,6 +306,13 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 			who, enhanced = "recipient", "5.1.3"
 		}
 		return &Reply{Code: 553, Enhanced: enhanced, Text: "Bad " + who + ` address syntax: the local part is empty ("" before the @): no mailbox has an empty name, and receivers refuse it; check the address`}
+	case cmd.notUTF8 != "" && code == 501 && (strings.HasPrefix(text, "Was expecting MAIL arg syntax") || strings.HasPrefix(text, "Was expecting RCPT arg syntax")):
+		// As session.Mail and Rcpt name the octet of an address go-smtp
+		// parsed (addrFault), for one its parser refused.
+		if cmd.stage == StageRcpt {
+			return &Reply{Code: 501, Enhanced: "5.1.3", Text: "Bad recipient address syntax: " + cmd.notUTF8}
+		}
+		return &Reply{Code: 501, Enhanced: "5.1.7", Text: "Bad sender address syntax: " + cmd.notUTF8}
 	case cmd.stage == StageMail && code == 501 && strings.HasPrefix(text, "Was expecting MAIL arg syntax"):
 		return &Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error: MAIL needs FROM: and the sender's address in angle brackets, or <> for no sender, as in MAIL FROM:<a@example.test> (RFC 5321 4.1.1.2)"}
 	case cmd.stage == StageRcpt && code == 501 && strings.HasPrefix(text, "Was expecting RCPT arg syntax"):
@@ -308,6 +338,14 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 			limit = 1<<32 - 1 // what go-smtp can take
 		}
 		return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6)", limit)}
+	case cmd.hugeBDAT != "" && code == 501 && text == "Malformed size argument":
+		// A number, over any limit: as a SIZE over it at MAIL (RFC 1870
+		// 6), 552 names the limit. go-smtp reads no chunk after it.
+		limit := c.l.cfg.Limits.MaxMessageBytes
+		if limit <= 0 {
+			limit = 1<<32 - 1 // what go-smtp can take in a chunk
+		}
+		return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets: BDAT declared a chunk of %s octets (RFC 3030 2, RFC 1870 6)", limit, cmd.hugeBDAT)}
 	}
 	return nil
 }
@@ -358,14 +396,8 @@ const (
 // The code for it is 501 for UTF-8 and 553 for the domain, as Postfix's
 // and the sink's other refusals of a mailbox.
 func addrFault(addr string) (code int, why string) {
-	if !isASCII(addr) {
-		for i := 0; i < len(addr); {
-			r, n := utf8.DecodeRuneInString(addr[i:])
-			if r == utf8.RuneError && n <= 1 {
-				return 501, fmt.Sprintf("octet 0x%02x at octet %d is not UTF-8, which an address must be (RFC 6531 3.3, RFC 3629)", addr[i], i+1)
-			}
-			i += n
-		}
+	if i := notUTF8(addr); i >= 0 {
+		return 501, notUTF8Why(addr[i], i, "an address")
 	}
 	at := strings.LastIndexByte(addr, '@')
 	if at < 0 {
@@ -379,6 +411,78 @@ func addrFault(addr string) (code int, why string) {
 		return 553, "the domain " + strconv.Quote(textsafe.Cut(dom, 64)) + " is not a domain name: " + why + "; check the address"
 	}
 	return 0, ""
+}
+
+// notUTF8 returns the place of the first octet of s that is not UTF-8,
+// or -1; an ASCII s costs one look at each octet.
+func notUTF8(s string) int {
+	if isASCII(s) {
+		return -1
+	}
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// notUTF8Why says that octet b, at place i of what, is not UTF-8.
+func notUTF8Why(b byte, i int, what string) string {
+	return fmt.Sprintf("octet 0x%02x at octet %d is not UTF-8, which %s must be (RFC 6531 3.3, RFC 3629)", b, i+1, what)
+}
+
+// pathNotUTF8 says why the path of a MAIL FROM or RCPT TO command line is
+// not UTF-8, counting octets from the start of the address as addrFault
+// does, or returns "". go-smtp refuses some such paths itself (an octet
+// that is not UTF-8 before a special, as in <\xc3(@x.test>) with its
+// generic syntax error; rfcReply names the octet instead. An ASCII line
+// costs one look at each octet.
+func pathNotUTF8(text []byte) string {
+	ascii := true
+	for _, b := range text {
+		if b >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return ""
+	}
+	i := bytes.IndexByte(text, ':')
+	if i < 0 {
+		return ""
+	}
+	p := bytes.TrimLeft(text[i+1:], " ")
+	if len(p) > 0 && p[0] == '<' {
+		p = p[1:]
+		if j := bytes.IndexByte(p, '>'); j >= 0 {
+			p = p[:j]
+		}
+	} else if j := bytes.IndexByte(p, ' '); j >= 0 {
+		p = p[:j]
+	}
+	if j := notUTF8(string(p)); j >= 0 {
+		return notUTF8Why(p[j], j, "an address")
+	}
+	return ""
+}
+
+// echoName is an EHLO name as the 250 echoes it: in ASCII, as RFC 5321
+// 4.2 has reply text (the client has not said SMTPUTF8 yet), so a name
+// with U-labels (RFC 6531 3.3) as its A-labels (RFC 5890), or escaped
+// when it has none; cut to maxEchoName octets.
+func echoName(name string) string {
+	if !isASCII(name) {
+		if a, err := idna.Lookup.ToASCII(name); err == nil && isASCII(a) {
+			name = a
+		} else {
+			name = strings.Trim(strconv.QuoteToASCII(name), `"`)
+		}
+	}
+	return textsafe.Cut(name, maxEchoName)
 }
 
 // localFault explains why the local part of addr, a path's mailbox as
@@ -507,19 +611,24 @@ func heloFault(helo string, extra bool) string {
 	if i := mailaddr.ControlAt(helo); i >= 0 {
 		return fmt.Sprintf("control character 0x%02x at octet %d is not allowed in a domain (RFC 5321 4.1.1.1)", helo[i], i+1)
 	}
+	if i := notUTF8(helo); i >= 0 {
+		// As MAIL and RCPT say of an address (addrFault); the 250 would
+		// echo the octet otherwise.
+		return notUTF8Why(helo[i], i, "a domain")
+	}
 	if extra {
 		return "EHLO and HELO take one domain or address literal, with no space in it (RFC 5321 4.1.1.1)"
 	}
 	if strings.HasPrefix(helo, "[") {
 		if !strings.HasSuffix(helo, "]") {
-			return strconv.Quote(textsafe.Cut(helo, 64)) + " is not an address literal: it does not end in ] (RFC 5321 4.1.3)"
+			return strconv.QuoteToASCII(textsafe.Cut(helo, 64)) + " is not an address literal: it does not end in ] (RFC 5321 4.1.3)"
 		}
 		return mailaddr.LiteralFault("x@" + helo)
 	}
 	// An underscore is taken, though no domain name has one: Windows
 	// machines name themselves so ("my_pc"), and Postfix takes it too.
 	if why := mailaddr.DomainFault(strings.ReplaceAll(helo, "_", "x")); why != "" {
-		return strconv.Quote(textsafe.Cut(helo, 64)) + " is neither a domain name nor an address literal: " + why
+		return strconv.QuoteToASCII(textsafe.Cut(helo, 64)) + " is neither a domain name nor an address literal: " + why
 	}
 	return ""
 }

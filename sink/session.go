@@ -49,10 +49,16 @@ type session struct {
 	grey        []greyUpdate
 	// stored and storedGrey: attempts[:stored] and grey[:storedGrey] went
 	// into the store with a message, in the commit before its 250, so
-	// that a sink killed before the session ends keeps them.
+	// that a sink killed before the session ends keeps them (or in one of
+	// their own: holdStored); forgetStored lets go of them.
 	stored, storedGrey int
-	// seen holds the directives of every recipient of the session, for the
-	// stages after a transaction (RSET, QUIT).
+	// holdFailed counts the attempts past maxHeld kept because writing
+	// them failed, so that the next write waits for as many more.
+	holdFailed int
+	// seen holds the RSET and QUIT directives of the session's recipients,
+	// for those stages, which come after a transaction; each once, so
+	// that a session of many recipients does not grow it (the first of
+	// one text acts, as a later one of that text would).
 	seen []Directive
 	// msg is the message at its final dot, for the rules on its content
 	// (Sink.deliver sets it, and clears it after).
@@ -135,6 +141,17 @@ func (s *session) input(stage Stage, rcpt string) *input {
 
 func (s *session) allDirectives() []Directive { return s.seen }
 
+// addSeen adds to seen the directives of ds for RSET and QUIT whose text
+// it does not have yet (session.seen).
+func addSeen(seen, ds []Directive) []Directive {
+	for _, d := range ds {
+		if (d.Stage == StageRset || d.Stage == StageQuit) && !slices.ContainsFunc(seen, func(e Directive) bool { return e.Text == d.Text }) {
+			seen = append(seen, d)
+		}
+	}
+	return seen
+}
+
 // apply carries out b for a stage whose reply go-smtp writes from the
 // error a Session method returns.
 func (s *session) apply(b Behavior) error {
@@ -184,13 +201,57 @@ func (s *session) recordOpen(stage Stage, rep Reply) {
 			moved++
 			continue
 		}
-		s.record(r, stage, rep, 0, "")
+		r.recorded = true
+		s.attempts = append(s.attempts, s.attemptOf(r, stage, rep, 0, ""))
 	}
+	s.holdStored()
 }
 
-func (s *session) record(r *rcptState, stage Stage, rep Reply, msg int64, msgID string) {
+func (s *session) record(r *rcptState, stage Stage, rep Reply) {
 	r.recorded = true
-	s.attempts = append(s.attempts, s.attemptOf(r, stage, rep, msg, msgID))
+	s.attempts = append(s.attempts, s.attemptOf(r, stage, rep, 0, ""))
+	s.holdStored()
+}
+
+// maxHeld bounds the attempts and greylist changes a session holds in
+// memory for its record: past it, they go into the store in a commit of
+// their own (Sink.storeHeld), as with a message, and the session lets go
+// of them. A client refusing to stop (RCPTs refused without end, or
+// transactions of recipients without a message) cannot grow the sink
+// so; each attempt is still recorded.
+const maxHeld = 1000
+
+// holdStored writes the attempts and greylist changes held, when there
+// are maxHeld of them.
+func (s *session) holdStored() {
+	if len(s.attempts)-s.stored+len(s.grey)-s.storedGrey < maxHeld+s.holdFailed {
+		return
+	}
+	if err := s.c.sink.storeHeld(s); err != nil {
+		// Kept, and written with the session's end or the next message;
+		// not tried again at every attempt while the store fails.
+		s.c.sink.log.Error("sink: storing a session's attempts failed", "session", s.c.id, "err", err)
+		s.holdFailed += maxHeld
+		return
+	}
+	s.holdFailed = 0
+}
+
+// forgetStored lets go of the attempts and greylist changes that are in
+// the store. An open recipient's slot (where its attempt goes when its
+// transaction ends without a message: recordOpen) moves with them, and
+// one whose place was let go of goes last.
+func (s *session) forgetStored() {
+	n := copy(s.attempts, s.attempts[s.stored:])
+	clear(s.attempts[n:]) // for the collector: the strings they hold
+	s.attempts = s.attempts[:n]
+	for i := range s.rcpts {
+		s.rcpts[i].slot -= s.stored
+	}
+	n = copy(s.grey, s.grey[s.storedGrey:])
+	clear(s.grey[n:])
+	s.grey = s.grey[:n]
+	s.stored, s.storedGrey = 0, 0
 }
 
 // attemptOf is the record of r's attempt ending at stage with rep, with
@@ -357,13 +418,13 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		s.lastAttempt, s.lastRcpt = r.attempt, to
 		s.c.byNext = "limits.max_recipients"
 		rep := tooManyRecipients(max)
-		s.record(&r, StageRcpt, rep, 0, "")
+		s.record(&r, StageRcpt, rep)
 		return rep.smtpError()
 	}
 	var not []NotDirective
 	if sk.directivesOn() {
 		r.directives, not = parseLocalPart(to)
-		s.seen = append(s.seen, r.directives...)
+		s.seen = addSeen(s.seen, r.directives)
 		not = slices.CompactFunc(not, func(a, b NotDirective) bool { return a == b })
 		for _, n := range not {
 			// A typo (rcpt550-4.7.1) would otherwise be accepted unseen.
@@ -391,13 +452,13 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		if !ok {
 			rep := b.Greylist.Reply
 			s.c.byNext = b.By
-			s.record(&r, StageRcpt, rep, 0, "")
+			s.record(&r, StageRcpt, rep)
 			return rep.smtpError()
 		}
 		b.Greylist = nil
 	}
 	if err := s.apply(b); err != nil {
-		s.record(&r, StageRcpt, s.outcome(StageRcpt, err), 0, "")
+		s.record(&r, StageRcpt, s.outcome(StageRcpt, err))
 		return err
 	}
 	// The 2xx goes out now, chosen by what apply noted (conn.chose).
@@ -585,7 +646,7 @@ func (s *session) Data(r io.Reader) error {
 			// line (RFC 5321 4.5.3.2.6), instead of its 554 "transaction
 			// failed: i/o timeout" and then its 421 to the next read.
 			s.c.closeAfter = true
-			err = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Timeout: no data for the idle timeout in the middle of the message (RFC 5321 4.5.3.2.6); closing the connection"}
+			err = s.c.stallReply("the message").smtpError()
 		}
 		// Open recipients only: a drop or hang at DATA (or BDAT LAST)
 		// recorded them, and the read that failed after it is no reply.

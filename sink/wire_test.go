@@ -42,8 +42,12 @@ func TestBDATSyntaxErrorReadsNoChunk(t *testing.T) {
 	c := hsDial(t, addr)
 	hsExpect(t, c, "", 220)
 	hsExpect(t, c, "EHLO x\r\nMAIL FROM:<bdat@client.test>\r\nRCPT TO:<r@sink.test>\r\n", 250, 250, 250)
-	for _, bad := range []string{"BDAT 5 FOO", "BDAT 5 LAST MORE", "BDAT +5", "BDAT 4294967296"} {
-		hsExpect(t, c, bad+"\r\n", 501)
+	for _, bad := range []struct {
+		line string
+		code int
+	}{{"BDAT 5 FOO", 501}, {"BDAT 5 LAST MORE", 501}, {"BDAT +5", 501}, {"BDAT 4294967296", 552}} {
+		// 552 for a size over any limit (conn.rfcReply), no chunk either.
+		hsExpect(t, c, bad.line+"\r\n", bad.code)
 		hsExpect(t, c, "NOOP\r\n", 250)
 	}
 	hsExpect(t, c, "BDAT 3 LAST\r\nabc", 250)
@@ -54,11 +58,11 @@ func TestBDATSyntaxErrorReadsNoChunk(t *testing.T) {
 	}
 	var stages []string
 	for _, r := range rs {
-		if r.Code == 501 {
+		if r.Code == 501 || r.Code == 552 {
 			stages = append(stages, string(r.Stage)+" "+r.Rcpt)
 		}
 	}
-	sameRows(t, "stages of the 501 replies", stages, []string{"data-end ", "data-end ", "data-end ", "data-end "})
+	sameRows(t, "stages of the 501 and 552 replies", stages, []string{"data-end ", "data-end ", "data-end ", "data-end "})
 	sameRows(t, "attempts", attemptRows(t, st), []string{"r@sink.test data-end 250 2.0.0"})
 }
 

@@ -307,6 +307,8 @@ var zeroMeanings = map[string]string{
 	"sink.listeners[].limits.max_connections_per_client": "no limit",
 	"sink.listeners[].limits.max_message_bytes":          "no limit",
 	"sink.listeners[].limits.max_recipients":             "no limit",
+	"sink.listeners[].limits.max_refused_recipients":     "no limit",
+	"sink.listeners[].limits.min_data_rate":              "no minimum rate",
 	"sink.listeners[].limits.max_line_length":            "no limit",
 	"sink.listeners[].limits.idle_timeout":               "no idle timeout",
 	"sink.listeners[].limits.rate.per_second":            "no rate limit",

@@ -31,7 +31,7 @@ sink:
       auth: {mode: ""}
       greeting: ""
       pregreet: {wait: 0s, reply: ""}
-      limits: {max_connections: 0, max_connections_per_client: 0, max_message_bytes: 0, max_recipients: 0, max_line_length: 0, idle_timeout: 0s, rate: {per_second: 0, burst: 0, reply: ""}}
+      limits: {max_connections: 0, max_connections_per_client: 0, max_message_bytes: 0, max_recipients: 0, max_refused_recipients: 0, min_data_rate: 0, max_line_length: 0, idle_timeout: 0s, rate: {per_second: 0, burst: 0, reply: ""}}
   bounce: {relay: "", reporting_mta: ""}
   verify: {timeout: 0s}
 relay:
