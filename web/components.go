@@ -2,12 +2,16 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/mailtext"
@@ -532,21 +536,107 @@ func (s *Server) sinkBody(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, m)
 }
 
+// rulesAnswer is what GET and PUT /api/v1/sink/rules answer: the rules
+// the sink runs, and their version, which the ETag field carries too.
+type rulesAnswer struct {
+	YAML string `json:"yaml"`
+	// Version names the text: a PUT with If-Match (or version) of it
+	// replaces the rules only while they are still these.
+	Version string `json:"version"`
+}
+
+// rulesRequest is the body of PUT /api/v1/sink/rules. YAML is required,
+// "" for no rules: a body without it (a script's typo, {}) must not pass
+// for "no rules". Version, as If-Match, is the version the text was
+// edited from.
+type rulesRequest struct {
+	YAML    *string `json:"yaml"`
+	Version string  `json:"version,omitempty"`
+}
+
+// rulesConflict is the answer to a PUT whose version is not the rules'
+// any more: the error, and the rules the sink runs now.
+type rulesConflict struct {
+	apiError
+	rulesAnswer
+}
+
+// rulesVersion is the version of the rules' text: a hash of it, the same
+// for the same text, whoever installed it.
+func rulesVersion(yaml string) string {
+	sum := sha256.Sum256([]byte(yaml))
+	return hex.EncodeToString(sum[:12])
+}
+
 func (s *Server) getRules(w http.ResponseWriter, r *http.Request) {
 	rules, err := s.opts.Sink.Rules(r.Context())
 	if err != nil {
 		s.writeAPIError(w, r, "reading the rules", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rules)
+	writeRules(w, http.StatusOK, rules)
 }
 
-func (s *Server) putRules(w http.ResponseWriter, r *http.Request) {
-	var rules SinkRules
-	if !readJSON(w, r, &rules) {
+// writeRules answers with rules and their version, in the body and as the
+// ETag (RFC 9110 8.8.3) that If-Match names.
+func writeRules(w http.ResponseWriter, code int, rules SinkRules) {
+	v := rulesVersion(rules.YAML)
+	w.Header().Set("ETag", `"`+v+`"`)
+	writeJSON(w, code, rulesAnswer{YAML: rules.YAML, Version: v})
+}
+
+// rulesPut serves PUT /api/v1/sink/rules, one at a time: the version a
+// PUT names is compared with the rules' and the new rules installed
+// under one lock, so that of two editors who read the same rules only
+// the first replaces them.
+func (s *Server) rulesPut() http.HandlerFunc {
+	var mu sync.Mutex
+	return func(w http.ResponseWriter, r *http.Request) { s.putRules(w, r, &mu) }
+}
+
+func (s *Server) putRules(w http.ResponseWriter, r *http.Request, mu *sync.Mutex) {
+	var req rulesRequest
+	if !readJSON(w, r, &req) {
 		return
 	}
-	if err := s.opts.Sink.SetRules(r.Context(), rules); err != nil {
+	if req.YAML == nil {
+		writeError(w, http.StatusBadRequest, `"yaml" is required: nothing was changed`,
+			`the body is {"yaml": "<the rules as YAML>"}, and this one has no yaml (or yaml is null), which would have removed every rule; `+
+				`to run with no rules, send {"yaml": ""} (or "[]"); GET /api/v1/sink/rules reads the rules running now`)
+		return
+	}
+	cond, header, err := rulesCondition(r, req.Version)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "If-Match and version disagree: nothing was changed", err.Error())
+		return
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if cond != nil {
+		cur, err := s.opts.Sink.Rules(r.Context())
+		if err != nil {
+			s.writeAPIError(w, r, "reading the rules", err)
+			return
+		}
+		if v := rulesVersion(cur.YAML); !cond(v) {
+			// RFC 9110 13.1.1: a false If-Match is a 412; a stale version
+			// in the body, a conflict with the resource's state, a 409.
+			code, by := http.StatusConflict, "version"
+			if header {
+				code, by = http.StatusPreconditionFailed, "If-Match"
+			}
+			w.Header().Set("ETag", `"`+v+`"`)
+			writeJSON(w, code, rulesConflict{
+				apiError: apiError{Error: "the rules were replaced since you read them: nothing was saved",
+					Detail: "your " + by + " names rules that the sink no longer runs: since you read them, a SIGHUP, another editor or a script replaced them with version " + v +
+						", whose text is in yaml here. Merge your change into that text and PUT it again with If-Match: \"" + v + "\" (or version: \"" + v +
+						"\"), or leave both out to replace the rules whatever they are now"},
+				rulesAnswer: rulesAnswer{YAML: cur.YAML, Version: v},
+			})
+			return
+		}
+	}
+	if err := s.opts.Sink.SetRules(r.Context(), SinkRules{YAML: *req.YAML}); err != nil {
 		s.writeAPIError(w, r, "replacing the rules", err)
 		return
 	}
@@ -558,7 +648,41 @@ func (s *Server) putRules(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, r, "reading the rules installed", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, installed)
+	writeRules(w, http.StatusOK, installed)
+}
+
+// rulesCondition reads what a PUT of the rules is conditional on: the
+// If-Match field (RFC 9110 13.1.1), or the version in its body; cond is
+// nil when it names neither, and header says whether If-Match did.
+func rulesCondition(r *http.Request, version string) (cond func(current string) bool, header bool, err error) {
+	field := strings.TrimSpace(strings.Join(r.Header.Values("If-Match"), ","))
+	if field == "" {
+		if version == "" {
+			return nil, false, nil
+		}
+		return func(cur string) bool { return cur == version }, false, nil
+	}
+	var tags []string
+	for t := range strings.SplitSeq(field, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	if version != "" && !slices.ContainsFunc(tags, func(t string) bool { return t == "*" || t == `"`+version+`"` || t == version }) {
+		return nil, false, fmt.Errorf("If-Match: %s names other rules than version %q of the body: send one of them", field, version)
+	}
+	return func(cur string) bool {
+		for _, t := range tags {
+			// "*" matches the rules whatever they are; a weak tag (W/"...")
+			// never matches, as If-Match compares strongly (RFC 9110
+			// 8.8.3.2). The version without its quotes, as the body has
+			// it, is taken too.
+			if t == "*" || t == `"`+cur+`"` || t == cur {
+				return true
+			}
+		}
+		return false
+	}, true, nil
 }
 
 func (s *Server) probeResults(w http.ResponseWriter, r *http.Request) {

@@ -33,7 +33,9 @@ func (s *Server) cors(known *http.ServeMux, next http.Handler) http.Handler {
 	if len(s.opts.AllowedOrigins) == 0 {
 		return next
 	}
-	headers := "Content-Type"
+	// If-Match: a rules editor on another origin saves against the
+	// version it read, as the UI does (PUT /api/v1/sink/rules).
+	headers := "Content-Type, If-Match"
 	if s.opts.Auth.enabled() {
 		headers += ", Authorization"
 	}
@@ -66,9 +68,9 @@ func (s *Server) cors(known *http.ServeMux, next http.Handler) http.Handler {
 			return
 		}
 		// What a script may read of an answer beside the body: where a
-		// queued message is, the methods of a 405, the challenge of a 401
-		// and a download's name.
-		h.Set("Access-Control-Expose-Headers", "Location, Allow, WWW-Authenticate, Content-Disposition")
+		// queued message is, the methods of a 405, the challenge of a 401,
+		// a download's name and the rules' version (ETag).
+		h.Set("Access-Control-Expose-Headers", "Location, Allow, WWW-Authenticate, Content-Disposition, ETag")
 		next.ServeHTTP(w, r)
 	})
 }

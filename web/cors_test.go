@@ -30,12 +30,12 @@ func TestCORSForAllowedOrigins(t *testing.T) {
 	}{
 		{"preflight of a write", "OPTIONS", "/api/v1/sink/rules", "",
 			[]string{"Origin", page, "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "authorization,content-type", "Sec-Fetch-Site", "same-site", "Sec-Fetch-Mode", "cors"},
-			204, page, map[string]string{"Access-Control-Allow-Methods": "GET, PUT, HEAD", "Access-Control-Allow-Headers": "Content-Type, Authorization", "Access-Control-Max-Age": "600"}},
+			204, page, map[string]string{"Access-Control-Allow-Methods": "GET, PUT, HEAD", "Access-Control-Allow-Headers": "Content-Type, If-Match, Authorization", "Access-Control-Max-Age": "600"}},
 		{"preflight of a read", "OPTIONS", "/api/v1/events", "",
 			[]string{"Origin", page, "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "authorization"},
 			204, page, map[string]string{"Access-Control-Allow-Methods": "GET, HEAD"}},
 		{"read", "GET", "/api/v1/sink/messages", "", []string{"Origin", page, "Authorization", bearer, "Sec-Fetch-Site", "same-site", "Sec-Fetch-Mode", "cors"},
-			200, page, map[string]string{"Access-Control-Expose-Headers": "Location, Allow, WWW-Authenticate, Content-Disposition"}},
+			200, page, map[string]string{"Access-Control-Expose-Headers": "Location, Allow, WWW-Authenticate, Content-Disposition, ETag"}},
 		{"read without the token", "GET", "/api/v1/sink/messages", "", []string{"Origin", page, "Sec-Fetch-Site", "same-site"}, 401, page, nil},
 		{"write", "PUT", "/api/v1/sink/rules", `{"yaml": "rules: []"}`, []string{"Origin", page, "Authorization", bearer, "Sec-Fetch-Site", "same-site"}, 200, page, nil},
 		{"other's preflight", "OPTIONS", "/api/v1/sink/rules", "", []string{"Origin", other, "Access-Control-Request-Method", "PUT"}, 403, "", nil},
@@ -68,7 +68,7 @@ func TestCORSForAllowedOrigins(t *testing.T) {
 	// Without web.token, a preflight does not offer Authorization.
 	open := startServer(t, Options{Sink: newFakeSink(), AllowedOrigins: []string{page}})
 	code, h, _ := do(t, "OPTIONS", open.url+"/api/v1/sink/rules", "", "Origin", page, "Access-Control-Request-Method", "PUT")
-	if code != 204 || h.Get("Access-Control-Allow-Headers") != "Content-Type" || strings.Contains(h.Get("Access-Control-Allow-Origin"), "*") {
+	if code != 204 || h.Get("Access-Control-Allow-Headers") != "Content-Type, If-Match" || strings.Contains(h.Get("Access-Control-Allow-Origin"), "*") {
 		t.Errorf("open server's preflight: %d, Allow-Headers %q, Allow-Origin %q", code, h.Get("Access-Control-Allow-Headers"), h.Get("Access-Control-Allow-Origin"))
 	}
 	// Without allowed origins, a page of this very server needs no CORS,

@@ -125,7 +125,7 @@ func (s *Server) endpoints() []endpoint {
 		{"GET", "/api/v1/sink/messages/latest/raw", s.needs("sink", s.opts.Sink != nil, s.latest(s.sinkRaw))},
 		{"GET", "/api/v1/sink/messages/latest/parts/{part}", s.needs("sink", s.opts.Sink != nil, s.latest(s.sinkPart))},
 		{"GET", "/api/v1/sink/rules", s.needs("sink", s.opts.Sink != nil, s.getRules)},
-		{"PUT", "/api/v1/sink/rules", s.needs("sink", s.opts.Sink != nil, s.putRules)},
+		{"PUT", "/api/v1/sink/rules", s.needs("sink", s.opts.Sink != nil, s.rulesPut())},
 		{"GET", "/api/v1/probe/results", s.needs("probe", s.opts.Probe != nil, s.probeResults)},
 		{"GET", "/api/v1/probe/history", s.needs("probe", s.opts.Probe != nil, s.probeHistory)},
 		{"GET", "/api/v1/probe/changes", s.needs("probe", s.opts.Probe != nil, s.probeChanges)},
@@ -271,9 +271,10 @@ func (s *Server) hostAllowed(r *http.Request) bool {
 // how to open the UI instead, and the keys that let the name in.
 func hostRefused(host string) string {
 	origin := "http://" + host
-	return "this server asks for no credentials (no web.token or web.user), so it answers only to 127.0.0.1, [::1] and localhost: " +
+	return "this server asks for no credentials (no web.token or web.user), so it answers only to names that no other site can point at it: " +
+		"an IP address (such as 127.0.0.1 or [::1]), localhost, and names under .localhost (RFC 6761 6.3) such as relaylab.localhost; " +
 		"a page of another site could otherwise point its own name at this address (DNS rebinding) and read the mail held here. " +
-		"Open the UI by one of those names, or, to use this name, add its origin to web.allowed_origins in the configuration file " +
+		"Open the UI by one of those, or, to use this name, add its origin to web.allowed_origins in the configuration file " +
 		"(web: {allowed_origins: [" + strconv.Quote(origin) + "]}) or set web.token"
 }
 

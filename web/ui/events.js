@@ -1,6 +1,11 @@
 // How events read in the UI: a one-line summary from the payload.
 import { h, path, iso, replyLines } from "./dom.js";
 
+// RELOAD_FAILED is the event of a SIGHUP reload of the sink's rules that
+// failed: {by, error}, the error naming the file, line and key; the sink
+// keeps the rules it had.
+export const RELOAD_FAILED = "sink.reload_failed";
+
 export const OUTCOMES = ["relay.delivered", "relay.deferred", "relay.bounced", "relay.expired", "relay.suppressed"];
 
 export function badgeClass(kind) {
@@ -46,7 +51,7 @@ export function explain(e) {
   return {
     // Without a reply the summary has shown the reason already.
     reason: p.reply || e.kind === "sink.reply" ? str(p.reason) : "",
-    advice: str(p.advice),
+    advice: e.kind === RELOAD_FAILED ? "fix the configuration file where the error says (file:line: key), then send SIGHUP again or restart; until then the sink runs the rules it had, and the Rules page says so" : str(p.advice),
     suppressed: str(p.suppression_reason),
   };
 }
@@ -57,6 +62,7 @@ export function explain(e) {
 export function link(e) {
   const p = e.payload && typeof e.payload === "object" ? e.payload : {};
   if (e.kind.startsWith("sink.")) {
+    if (e.kind === RELOAD_FAILED) return ["rules"];
     if (e.kind === "sink.message" && p.id) return ["sink", "messages", p.id];
     // A bounce the sink sent names the sink's copy of the message it
     // bounces.
@@ -136,6 +142,11 @@ export function summary(e) {
     if (p.skipped) parts.push(["not sent: ", iso(p.skipped)]);
     else if (p.error) parts.push(["not sent: ", iso(p.error)]);
     else if (p.relay) parts.push(["via ", iso(p.relay)]);
+  }
+  if (e.kind === RELOAD_FAILED) {
+    // A SIGHUP whose configuration file does not load: nothing changed.
+    parts.push("the " + (typeof p.by === "string" && p.by ? p.by : "SIGHUP") + " reload of the sink's rules was refused, and the old rules still run:",
+      h("span", { class: "mono reload-error" }, iso(typeof p.error === "string" && p.error ? p.error : "(no error given)")));
   }
   if (p.status) parts.push(p.status);
   if (p.check) parts.push(p.check);

@@ -21,6 +21,8 @@ const GROUPS = [
   ["relay.suppressed", "suppressed", true],
   ["relay.recovered", "sent again after a stop", true],
   ["sink.reply", "sink refusals", true],
+  // A SIGHUP that did not change the rules: rare, and nothing else says it.
+  ["sink.reload_failed", "refused rule reloads", true],
   ["relay.queued", "queued", false],
   ["relay.attempt", "attempts", false],
   ["sink.", "sink sessions & messages", false],
@@ -106,7 +108,7 @@ export function feedView(main) {
   }
   function row(e) {
     const to = link(e);
-    const msg = to ? h("a", { href: path(...to) }, e.message ? iso(e.message) : (to[1] === "messages" ? "message " : "session ") + to[2]) : iso(e.message || "");
+    const msg = to ? h("a", { href: path(...to) }, e.message ? iso(e.message) : to.length === 1 ? "the " + to[0] : (to[1] === "messages" ? "message " : "session ") + to[2]) : iso(e.message || "");
     const why = explain(e);
     const tr = h("tr", { class: "ev", "data-id": e.id },
       h("td", { title: fmtTime(e.time) }, shortTime(e.time)),

@@ -105,8 +105,10 @@ export function queueView(main) {
     h("code", { id: "suppression-try" }, "swaks --server 127.0.0.1:2587 --to 'rcpt550+gone@example.test'"), " bounces at once and is suppressed.");
   supEmpty.hidden = true;
   listening("relay", [empty.querySelector("#queue-try"), supEmpty.querySelector("#suppression-try")]);
-  main.append(h("h2", {}, "Suppression list"), supNote,
-    h("div", { class: "scroll" }, h("table", { class: "cards" },
+  // What came of a Remove, whose row is gone.
+  const supSaid = h("p", { class: "muted", id: "suppression-said", role: "status" });
+  main.append(h("h2", {}, "Suppression list"), supNote, supSaid,
+    h("div", { class: "scroll" }, h("table", { class: "cards", id: "suppression-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "address"), h("th", {}, "reason"), h("th", {}, "since"), h("th", {}, "until"), h("th", {}, ""))),
       supBody)), supEmpty);
   const loadSup = () => get("/api/v1/suppressions").then((d) => {
@@ -116,8 +118,23 @@ export function queueView(main) {
     supNote.textContent = d.suppressions.length ? d.suppressions.length + " suppressed address(es)" : "";
     for (const x of d.suppressions) {
       const rm = h("button", { type: "button" }, "Remove");
-      rm.addEventListener("click", () => api("DELETE", "/api/v1/suppressions/" + encodeURIComponent(x.address)).then(loadSup)
-        .catch((e) => { supNote.textContent = e.message; supNote.className = "error"; }));
+      // As a message's Delete: asked first, then what came of it, said
+      // above the list (the row is gone).
+      rm.addEventListener("click", () => {
+        if (!confirm(removeQuestion(x))) return;
+        const at = shortTime(Date.now());
+        supSaid.className = "muted";
+        supSaid.textContent = "Removing " + plain(x.address) + "…";
+        api("DELETE", "/api/v1/suppressions/" + encodeURIComponent(x.address)).then(() => {
+          supSaid.textContent = plain(x.address) + " removed from the suppression list at " + at + ": the relay sends mail to it again, " +
+            "from the next message that names it (what it refused while the address was listed is not sent again).";
+          return loadSup();
+        }, (e) => {
+          supSaid.className = "error";
+          supSaid.textContent = removeError(x.address, e);
+          return loadSup();
+        });
+      });
       supBody.append(h("tr", {}, h("td", { class: "mono wide" }, addr(x.address)), h("td", { class: "wide" }, replyLines(x.reason)),
         h("td", { "data-label": "since" }, fmtTime(x.since)), h("td", { "data-label": "until" }, x.until ? fmtTime(x.until) : "never"), h("td", {}, rm)));
     }
@@ -222,6 +239,26 @@ function plain(v) {
   return [...String(v)].map((c) => (isBidiControl(c) ? "⟨U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "⟩" : c)).join("");
 }
 
+// removeQuestion is the confirmation a Remove from the suppression list
+// asks for: the address, why and since when it is listed, and what
+// taking it off does.
+export function removeQuestion(x) {
+  let reason = x.reason ? plain(x.reason) : "";
+  if (reason.length > 200) reason = reason.slice(0, 199) + "…";
+  return "Remove " + plain(x.address) + " from the suppression list?\n\n" +
+    (reason ? "Listed for: " + reason + "\n" : "") +
+    (x.since ? "Since: " + fmtTime(x.since) + "\n" : "") +
+    "\nThe relay then sends it mail again, and a server that refused it before may refuse it again (and the relay list it again).";
+}
+
+// removeError says why a Remove failed and what to do.
+function removeError(address, e) {
+  if (e.status === 404) return plain(address) + " was not on the suppression list any more (" + (e.detail || e.message) + "): it was removed meanwhile, or its listing ended.";
+  if (e.status === 400) return "The Remove of " + plain(address) + " was refused: " + (e.detail || e.message) + ".";
+  if (e.status === 0 || e.status === 401) return "The Remove of " + plain(address) + " was not done: " + e.message + ".";
+  return "The Remove of " + plain(address) + " failed: " + e.message + ". Try again; if it fails again, relaylab's log says why.";
+}
+
 // retryText says what came of a retry: the recipients due now, and each
 // one the relay's shaping still holds with the hold's end, which a retry
 // does not move (the API's held). A server that names none: as before.
@@ -244,6 +281,7 @@ function actionError(method, e) {
   const why = e.detail || e.message;
   if (e.status === 404) return what + " found no such message in the queue (" + why + "): it left the queue meanwhile, delivered, bounced, expired or deleted; its page has its history.";
   if (e.status === 400) return what + " was refused: " + why + ".";
+  if (e.status === 0 || e.status === 401) return what + " was not done: " + e.message + ".";
   return what + " failed: " + e.message + ". Try again; if it fails again, relaylab's log says why.";
 }
 

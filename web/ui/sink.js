@@ -1,10 +1,10 @@
 // The sink: sessions with transcripts, and the rules editor.
-import { h, path, fmtTime, clear, iso, addr, marked, few, prose, replyLines } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear, iso, addr, marked, few, prose, replyLines } from "./dom.js";
 import { get, api, listening } from "./api.js";
 import { transcript } from "./message.js";
-import { sinkReplyLine } from "./events.js";
+import { sinkReplyLine, RELOAD_FAILED } from "./events.js";
 import { Stream } from "./stream.js";
-import { setStatus, final } from "./status.js";
+import { setStatus, final, announce } from "./status.js";
 import { frameBatcher } from "./batch.js";
 
 const MAX_SESSIONS = 500;
@@ -253,35 +253,71 @@ export function rulesView(main) {
   const save = h("button", { type: "button" }, "Save rules");
   const reload = h("button", { type: "button" }, "Reload");
   const out = h("div", { id: "rules-result", role: "status" });
-  const changed = h("p", { id: "rules-changed", class: "error" });
+  // The rules were replaced by someone else while this page had them,
+  // and edited here: what happened, and the two ways on.
+  const changedText = h("span", { id: "rules-changed-text" });
+  const loadTheirs = h("button", { type: "button", id: "rules-load-current" }, "Load the current rules (drops your edits)");
+  const saveOver = h("button", { type: "button", id: "rules-save-over" }, "Save mine over them");
+  const changed = h("div", { id: "rules-changed", class: "note bad" }, changedText, " ", h("div", { class: "choices" }, loadTheirs, " ", saveOver));
   changed.hidden = true;
+  // The last SIGHUP reload that failed, while no change of the rules has
+  // come since: the sink runs the rules it had.
+  const refused = h("div", { id: "rules-reload-failed", class: "note bad" });
+  refused.hidden = true;
   main.append(h("h1", {}, "Sink rules"),
     h("p", { class: "muted", id: "rules-scope" }, "The YAML the sink reads. Saving replaces the rules of the running sink; a rule that does not validate is refused and nothing changes. " +
       "Saving does not write the configuration file: the next SIGHUP or restart replaces these rules with the file's sink.rules again, so copy what you keep into the file."),
     h("p", { class: "muted", id: "rules-form" }, "Write the list itself, one rule per item, as under sink.rules in the configuration file but without that line; for example ",
       h("code", {}, "- {name: flaky, stage: rcpt, probability: 0.2, reply: \"451 4.4.2 try again\"}"), ". [] (or nothing, or only comments) is no rules; a second YAML document (after ---) is refused."),
-    changed, area, h("div", { class: "bar" }, save, " ", reload), out);
-  // loaded is the text as read, so that a change by someone else (a
-  // SIGHUP, another editor) replaces it only when it has not been edited
-  // here; otherwise the page says so and leaves the edit alone.
+    refused, changed, area, h("div", { class: "bar" }, save, " ", reload), out);
+  // loaded is the text as read (or saved), so that a change by someone
+  // else (a SIGHUP, another editor) replaces it only when it has not been
+  // edited here; otherwise the page says so and leaves the edit alone.
+  // version is the version of the rules that text came from: a save
+  // replaces the rules only while they are still those (If-Match), so
+  // that of two editors the second does not silently undo the first's.
   let loaded = "";
-  const load = () => get("/api/v1/sink/rules").then((r) => {
-    area.value = r.yaml; loaded = r.yaml; out.textContent = ""; changed.hidden = true;
-  }).catch((e) => { out.className = "error"; out.textContent = e.message; });
-  // Saves from this page whose sink.rules event is still to come: that
-  // event is ours, and reading the rules back would only reformat the text
-  // (and drop its comments). Counted before the request, as the event can
-  // come before the answer.
+  let version = "";
+  // theirs is the rules that replaced those, {yaml, version}, when known.
+  let theirs = null;
+  const show = (r) => {
+    area.value = r.yaml; loaded = r.yaml; version = r.version || ""; theirs = null;
+    changed.hidden = true;
+  };
+  const load = () => get("/api/v1/sink/rules").then((r) => { show(r); out.textContent = ""; })
+    .catch((e) => { out.className = "error"; out.textContent = e.message; });
+  // replaced says that the rules are not the ones the editor's text came
+  // from any more: the text stays, and the page says how to go on.
+  const replaced = (cur, how) => {
+    theirs = cur;
+    changed.hidden = false;
+    changedText.textContent = how + " since this page read them: the sink now runs other rules than the ones your text started from. " +
+      "Your text stays here. Load the current rules to start again from them (your edits are dropped: copy what you keep first), " +
+      "or save yours over them, which undoes that change.";
+    announce(how + " since this page read them; your text stays in the editor.");
+  };
+  // saving is the save on its way, if any: an event that comes meanwhile
+  // is judged once its answer is in, as it may be the save's own; ours
+  // counts the saves of this page whose event is still to come.
+  let saving = null;
   let ours = 0;
-  save.addEventListener("click", () => {
+  const put = (ifMatch) => {
     const text = area.value;
-    ours++;
-    api("PUT", "/api/v1/sink/rules", { yaml: text }).then(() => {
-      loaded = text; changed.hidden = true;
+    const headers = ifMatch ? { "If-Match": "\"" + ifMatch + "\"" } : {};
+    const p = api("PUT", "/api/v1/sink/rules", { yaml: text }, headers).then((r) => {
+      loaded = text; version = r.version || ""; theirs = null; ours++;
+      changed.hidden = true;
       out.className = "ok"; out.textContent = "Saved: the running sink now uses these rules (the configuration file is unchanged).";
     }).catch((e) => {
-      ours--;
       out.className = "error";
+      if ((e.status === 412 || e.status === 409) && e.body && typeof e.body.yaml === "string") {
+        // Replaced since this page read them: nothing saved, the text
+        // stays, and the banner offers the rules that run now.
+        replaced({ yaml: e.body.yaml, version: e.body.version || "" }, "The rules were replaced (by a SIGHUP, another editor or a script)");
+        clear(out).append(h("strong", {}, "Not saved: the rules were replaced since this page read them, and the sink keeps those."),
+          " Your text is still in the editor: see above.");
+        return;
+      }
       // A 400 is the sink's refusal of the text: nothing changed. The
       // detail is the API's, word for word, to copy.
       clear(out).append(h("strong", {}, e.status === 400 ? "Not saved: the sink refused these rules and keeps the ones it had." : e.error), h("pre", {}, e.detail));
@@ -292,22 +328,73 @@ export function rulesView(main) {
       const key = ruleKey(e.detail);
       if (key) out.append(h("p", { id: "rules-key", class: "muted" }, key));
     });
-  });
+    const done = p.finally(() => { if (saving === done) saving = null; });
+    saving = done;
+    return p;
+  };
+  save.addEventListener("click", () => put(version));
+  saveOver.addEventListener("click", () => put(theirs ? theirs.version : ""));
+  loadTheirs.addEventListener("click", () => { if (theirs) { show(theirs); out.textContent = ""; } else load(); });
   reload.addEventListener("click", load);
+  // A change of the rules (sink.rules) is this page's own only when this
+  // page's save made one that has not come yet, the event says it came by
+  // SetRules (the API), and the rules it left are those the save
+  // installed: whoever else saves, even in a moment, is told apart by the
+  // version. Anyone else's change replaces the text when it was not
+  // edited here, and is said above it when it was. One event after the
+  // other, each once the save on its way (if any) has its answer: the
+  // event can come before it.
+  let judged = Promise.resolve();
+  const judge = (by) => (saving || Promise.resolve()).then(() => get("/api/v1/sink/rules")).then((r) => {
+    if (stopped) return;
+    if (ours > 0 && by === "SetRules" && r.version === version) { ours--; return; }
+    // Rules other than this page's run now: no event to come can be told
+    // for its save's any more.
+    if (r.version !== version) ours = 0;
+    if (area.value === loaded) {
+      show(r);
+      out.className = "muted";
+      out.textContent = (by === "Reload" ? "A SIGHUP reloaded the rules from the configuration file" : "The rules were replaced elsewhere (another editor or a script)") +
+        " at " + shortTime(Date.now()) + ": the editor shows the rules that run now.";
+      return;
+    }
+    replaced(r, by === "Reload" ? "A SIGHUP reloaded the rules from the configuration file" : "The rules were replaced elsewhere (another editor or a script)");
+  }).catch(() => {});
+  const showRefused = (e) => {
+    const p = e && e.payload && typeof e.payload === "object" ? e.payload : null;
+    refused.hidden = !p;
+    if (!p) return;
+    clear(refused).append(h("strong", {}, "The last reload of the rules (" + (p.by || "SIGHUP") + ", at " + fmtTime(e.time) + ") was refused: the sink still runs the rules it had."),
+      " The configuration file's error:", h("pre", { class: "mono" }, String(p.error || "(no error given)")),
+      "Fix the file where the error says, then send SIGHUP again (or restart); until then, these are the rules that run.");
+  };
   let stream = null;
   let stopped = false;
-  get("/api/v1/events?tail=1&limit=1").then((cur) => {
+  get("/api/v1/events?tail=1&limit=1").then((cur) => lastRulesEvent(cur.next).then((last) => {
     if (stopped) return;
-    stream = new Stream({ after: cur.next, kind: "sink.rules" }, (evs) => {
+    showRefused(last && last.kind === RELOAD_FAILED ? last : null);
+    stream = new Stream({ after: cur.next, kind: "sink.rules," + RELOAD_FAILED }, (evs) => {
       for (const e of evs) {
-        if (ours > 0 && e.payload && e.payload.by === "SetRules") { ours--; continue; }
-        if (area.value === loaded) { load(); continue; }
-        changed.hidden = false;
-        changed.textContent = (e.payload && e.payload.by === "Reload" ? "A SIGHUP reloaded the rules from the configuration file" : "The rules were replaced elsewhere (another editor)") +
-          " since this page read them: Reload shows them (and drops your edits); Save replaces them with yours.";
+        if (e.kind === RELOAD_FAILED) { showRefused(e); announce("A reload of the rules was refused: the sink still runs the rules it had."); continue; }
+        showRefused(null);
+        const by = e.payload && e.payload.by;
+        judged = judged.then(() => judge(by));
       }
     }, setStatus);
-  }).catch((e) => { out.className = "error"; out.textContent = e.message; });
+  })).catch((e) => { out.className = "error"; out.textContent = e.message; });
   load();
   return () => { stopped = true; if (stream) stream.close(); };
+}
+
+// lastRulesEvent is the last change of the rules or failed reload up to
+// event id upTo (null when there is none): the log's events of those two
+// kinds, read a page at a time, are few.
+async function lastRulesEvent(upTo) {
+  let after = 0, last = null;
+  for (;;) {
+    const page = await get("/api/v1/events?kind=sink.rules," + RELOAD_FAILED + "&after=" + after + "&limit=1000");
+    for (const e of page.events) if (e.id <= upTo) last = e;
+    if (page.events.length < 1000 || !page.next || page.next >= upTo) return last;
+    after = page.next;
+  }
 }

@@ -11,12 +11,39 @@
 // announced each event would talk over everything.
 import { h, clear } from "./dom.js";
 
+// STREAMED are the pill's words of a page that follows the stream: the
+// stream says itself when serve does not answer, or signed it out.
+const STREAMED = new Set(["connecting", "live", "reconnecting", "signed out"]);
+
+// shown is what the page's view last put in the pill; over is what the
+// link to serve (conn.js) puts over it meanwhile, on a page that does not
+// follow the stream ("updates every 5 s" is not true while serve is down).
+let shown = null;
+let over = null;
+
 export function setStatus(state, title) {
+  shown = { state, title };
+  if (!over || STREAMED.has(state)) draw(state, title);
+}
+
+// overStatus puts state over the view's own word in the pill, unless the
+// view follows the stream; overStatus(null) gives the pill back. True
+// when the pill is (or was) the one put over, not the stream's.
+export function overStatus(state, title) {
+  over = state === null ? null : { state, title };
+  if (shown && STREAMED.has(shown.state)) return false;
+  if (over) draw(over.state, over.title);
+  else if (shown) draw(shown.state, shown.title);
+  return true;
+}
+
+function draw(state, title) {
   const el = document.getElementById("status");
   const was = el.textContent;
   const why = title || (state === "live" ? "this page follows the event stream and updates as events commit"
     : state === "reconnecting" ? "the event stream dropped: reconnecting, and nothing committed meanwhile is lost"
-      : state === "connecting" ? "opening the event stream" : "");
+      : state === "connecting" ? "opening the event stream"
+        : state === "signed out" ? "this browser is signed out: its session with relaylab serve ended; the link at the top of the page signs in again" : "");
   el.textContent = state;
   el.title = why;
   const about = document.getElementById("status-why");
