@@ -411,12 +411,23 @@ func (r *Relay) sleep(ctx context.Context, d time.Duration, dest *dest) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
+	// The wake-up is on the clock before the job stops counting as busy:
+	// a replay that found the relay quiet before the timer was set took
+	// the next timer on the clock (or a later submission) for the next
+	// thing due, moved the clock there, and the job went out late.
+	t := r.clock.NewTimer(d)
+	defer t.Stop()
 	at := r.clock.Now().Add(d)
 	r.mu.Lock()
 	r.sleeps[&at] = dest
 	r.mu.Unlock()
 	r.addBusy(-1)
-	err := clock.Sleep(ctx, r.clock, d)
+	var err error
+	select {
+	case <-t.C():
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
 	r.addBusy(1)
 	r.mu.Lock()
 	delete(r.sleeps, &at)

@@ -119,6 +119,22 @@ func (t *Tracker) Quiet() (readers int, gen uint64, ok bool) {
 	return readers, t.gen, true
 }
 
+// Open is the number of side's ends that are tracked and not closed. A
+// server that still works on a connection after closing its socket (the
+// sink, recording the session) can be told from one that is done with it
+// by comparing its own count of connections with this.
+func (t *Tracker) Open(side Side) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, p := range t.pairs {
+		if e := p.ends[side]; e != nil && !e.closed {
+			n++
+		}
+	}
+	return n
+}
+
 // Gen is the tracker's current state number (see Quiet).
 func (t *Tracker) Gen() uint64 {
 	t.mu.Lock()
@@ -258,11 +274,15 @@ func Sleep(ctx context.Context, clk clock.Clock, conn net.Conn, d time.Duration)
 		return ctx.Err()
 	}
 	done := make(chan struct{})
-	e.set(func() { e.sleeping = true })
+	// The wake-up is on the clock before the end counts as sleeping: a
+	// replay that found it sleeping with the timer not yet set took the
+	// next timer on the clock (a deadline minutes away) for the next
+	// thing due, and fired it first.
 	tm := clk.AfterFunc(d, func() {
 		e.set(func() { e.kicked = true })
 		close(done)
 	})
+	e.set(func() { e.sleeping = true })
 	var err error
 	select {
 	case <-done:

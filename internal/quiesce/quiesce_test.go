@@ -273,6 +273,65 @@ func TestWokenEndIsNotQuiet(t *testing.T) {
 	}
 }
 
+// peekClock asks the tracker, each time a timer is set, whether it finds
+// the connections quiet.
+type peekClock struct {
+	clock.Clock
+	tr    *Tracker
+	quiet chan bool
+}
+
+func (p peekClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	_, _, ok := p.tr.Quiet()
+	p.quiet <- ok
+	return p.Clock.AfterFunc(d, f)
+}
+
+// TestSleepIsOnTheClockBeforeItCounts: a tracked end counts as sleeping
+// only once its wake-up is on the clock. It counted from before: a replay
+// that found it sleeping then took the next timer on the clock (the
+// relay's deadline, minutes away) for the next thing due and fired it
+// first, and the trickled reply of slow-receiver.yaml timed out.
+func TestSleepIsOnTheClockBeforeItCounts(t *testing.T) {
+	vc := clock.NewVirtual(time.Unix(0, 0))
+	tr := New(vc)
+	client, server := pairUp(t, tr)
+	go client.Read(make([]byte, 1))
+	pc := peekClock{Clock: vc, tr: tr, quiet: make(chan bool, 1)}
+	slept := make(chan error, 1)
+	go func() { slept <- Sleep(context.Background(), pc, server, time.Second) }()
+	if <-pc.quiet {
+		t.Fatal("quiet, the server end sleeping, before its wake-up was on the clock")
+	}
+	waitFor(t, "the server sleeps", func() bool { _, ok := quiet(tr); return ok })
+	if next, ok := vc.Next(); !ok || !next.Equal(time.Unix(1, 0)) {
+		t.Fatalf("next timer %v (%v), want the sleep's at +1s", next, ok)
+	}
+	vc.Advance(time.Second)
+	if err := <-slept; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOpenCountsEndsNotClosed: Open counts each side's tracked ends until
+// they are closed.
+func TestOpenCountsEndsNotClosed(t *testing.T) {
+	vc := clock.NewVirtual(time.Unix(0, 0))
+	tr := New(vc)
+	client, server := pairUp(t, tr)
+	if c, s := tr.Open(Client), tr.Open(Server); c != 1 || s != 1 {
+		t.Fatalf("open: %d client, %d server ends, want 1 and 1", c, s)
+	}
+	server.Close()
+	if c, s := tr.Open(Client), tr.Open(Server); c != 1 || s != 0 {
+		t.Fatalf("after the server closed: %d client, %d server ends open, want 1 and 0", c, s)
+	}
+	client.Close()
+	if c, s := tr.Open(Client), tr.Open(Server); c != 0 || s != 0 {
+		t.Fatalf("after both closed: %d client, %d server ends open, want none", c, s)
+	}
+}
+
 // TestSetDeadlineAfterKeepsTheWait: a caller that passes the wait gets it
 // exactly on the clock, however long it took to make the call; a deadline
 // of the machine's time is kept to 10 ms.

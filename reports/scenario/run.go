@@ -38,8 +38,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Progress, if set, is called after each jump of the clock.
 	Progress func(final, total int, virtual time.Duration)
-	// Settle is how long the event log and the clock must stay still (wall
-	// time) before the replay counts the work as idle; default 2ms.
+	// Settle is how long (wall time) the event log, the clock's timers
+	// and the connections must stay still before the replay looks whether
+	// the work is idle; default 2ms. It spares the looks while the work
+	// runs; what the replay does does not depend on it (driver.idle).
 	Settle time.Duration
 
 	// sinkStarted, if set, is called once the sink runs, before the relay
@@ -72,6 +74,12 @@ func (o *Outcome) Passed() bool {
 // idler is what the relay offers to tell that it waits for the clock, or
 // for replies that only the clock will bring.
 type idler interface{ IdleBut(waiting int) bool }
+
+// sessions is what the sink offers to tell the connections it is not done
+// with: from accepting one until it has taken the session's record, which
+// it does after closing the socket (the record's end is the clock's time
+// then).
+type sessions interface{ OpenSessions() int }
 
 // Run replays sc.
 func Run(ctx context.Context, sc *Scenario, opts Options) (*Outcome, error) {
@@ -209,7 +217,7 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	for _, s := range subs {
 		total += len(s.sub.Recipients)
 	}
-	d := &driver{st: st, vc: vc, wire: wire, settle: opts.Settle, relay: rl}
+	d := &driver{st: st, vc: vc, wire: wire, settle: opts.Settle, relay: rl, sink: sk}
 	out := &Outcome{Scenario: sc}
 	deadline := start.Add(sc.limit())
 	// The relay's first pass over its (empty) queue ends before the first
@@ -414,12 +422,15 @@ type driver struct {
 	wire   *quiesce.Tracker
 	settle time.Duration
 	relay  any
+	sink   sessions // nil: no sink to ask
 }
 
 // waitIdle returns once the relay says it waits for the clock (or for
 // replies from a sink that waits on it), every connection between them
-// waits with nothing on the way, and neither the event log, the clock's
-// timers nor the connections changed for the settle time.
+// waits with nothing on the way, the sink has finished with every
+// connection it closed, no timer's callback runs, and neither the event
+// log, the clock's timers nor the connections changed for the settle time
+// nor while it looked (idle).
 func (d *driver) waitIdle(ctx context.Context) error {
 	q, _ := d.relay.(idler)
 	for {
@@ -439,21 +450,53 @@ func (d *driver) waitIdle(ctx context.Context) error {
 			continue
 		case <-t.C:
 		}
-		if now, _ := d.st.Changes(); now != last {
-			continue
+		if d.idle(q, last, clk, gen) {
+			return nil
 		}
-		readers, now, quiet := d.wire.Quiet()
-		if !quiet || now != gen {
-			continue
-		}
-		if q != nil && !q.IdleBut(readers) {
-			continue
-		}
-		if d.vc.Running() > 0 {
-			continue // a timer's callback (an asynchronous bounce) is at work
-		}
-		return nil
 	}
+}
+
+// idle looks once at the work, which stood at last in the event log, clk
+// on the clock and gen on the connections when the settle began: it
+// reports whether every party waits for the clock and nothing moved since.
+//
+// Work passes from one party to the next: from a timer's callback to a
+// connection (a sleep or a deadline it ends) or to the relay (a bounce it
+// submits), from a connection to the relay's job that reads it, from the
+// sink's end of a connection to the record of its session. The parties
+// are asked in that order, where work comes from before where it goes,
+// and the clock, the connections and the log again at the end, so that
+// work that passes on between two questions shows in the later one or as
+// a change, never in neither. Callbacks come first: only the driver
+// starts one (FireNext), so once none runs none starts, and what the last
+// one did is in place. None of this rests on the settle's wall time.
+func (d *driver) idle(q idler, last int64, clk <-chan struct{}, gen uint64) bool {
+	if d.vc.Running() > 0 {
+		return false // a timer's callback (a wake-up, an asynchronous bounce) is at work
+	}
+	if now, _ := d.st.Changes(); now != last {
+		return false
+	}
+	readers, now, quiet := d.wire.Quiet()
+	if !quiet || now != gen {
+		return false
+	}
+	if d.sink != nil && d.sink.OpenSessions() > d.wire.Open(quiesce.Server) {
+		return false // a connection closed, its session not yet recorded
+	}
+	if q != nil && !q.IdleBut(readers) {
+		return false
+	}
+	select {
+	case <-clk:
+		return false // a timer set or stopped while it looked
+	default:
+	}
+	if d.wire.Gen() != gen {
+		return false
+	}
+	end, _ := d.st.Changes()
+	return end == last
 }
 
 // finalCount is the number of the scenario's recipients (those of subs)

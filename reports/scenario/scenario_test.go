@@ -140,13 +140,14 @@ func TestDeterministic(t *testing.T) {
 		}
 		var js [2]bytes.Buffer
 		for i := range js {
-			// A longer settle than the default 2 ms: on a machine whose
-			// two cores run every package's tests at once, a goroutine
-			// can wait longer than that to run, and the driver then took
-			// the work for idle and moved the clock early (seen in CI:
-			// slow-receiver.yaml's last attempt a minute late, one run in
-			// ten or so). The race itself is in the driver's idea of idle.
-			out, err := Run(context.Background(), sc, Options{Settle: 20 * time.Millisecond})
+			// A settle far below the default 2 ms: the driver's idea of
+			// idle must not rest on wall time. It did: on a machine whose
+			// two cores ran every package's tests at once, a goroutine
+			// waited longer than the settle to run, and the driver moved
+			// the clock early (slow-receiver.yaml's last attempt a minute
+			// late, one run in ten or so, in CI). A gap in what it asks
+			// shows here as two replays that differ.
+			out, err := Run(context.Background(), sc, Options{Settle: 50 * time.Microsecond})
 			if err != nil {
 				t.Fatalf("%s: %v", sc.Name, err)
 			}
