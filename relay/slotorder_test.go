@@ -17,17 +17,7 @@ import (
 func TestSlotWaitersServedInQueueOrder(t *testing.T) {
 	t.Parallel()
 	const waiting = 8
-	release := make(chan struct{})
-	inData := make(chan struct{}, 1)
-	mta := startMTA(t, func(f *fakeMTA) {
-		f.onData = func(rcpts []string) error {
-			if rcpts[0] == "first@r.test" {
-				inData <- struct{}{}
-				<-release
-			}
-			return nil
-		}
-	})
+	mta, inData, release := holdingMTA(t, "first@r.test")
 	cfg := testConfig(mta.addr)
 	cfg.Paths[0].MaxConnections = 1
 	h := newHarness(t, cfg, Options{})
@@ -61,17 +51,7 @@ func TestSlotWaitersServedInQueueOrder(t *testing.T) {
 func TestWorkerSlotsServedInQueueOrder(t *testing.T) {
 	t.Parallel()
 	const waiting = 8
-	release := make(chan struct{})
-	inData := make(chan struct{}, 1)
-	mta := startMTA(t, func(f *fakeMTA) {
-		f.onData = func(rcpts []string) error {
-			if rcpts[0] == "first@r.test" {
-				inData <- struct{}{}
-				<-release
-			}
-			return nil
-		}
-	})
+	mta, inData, release := holdingMTA(t, "first@r.test")
 	cfg := testConfig(mta.addr)
 	cfg.Workers = 1
 	h := newHarness(t, cfg, Options{})
@@ -208,4 +188,24 @@ func waitingAt(d *dest) int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.waiting)
+}
+
+// holdingMTA is a fake next hop that holds the DATA of a message whose
+// first recipient is rcpt: it signals inData once the message is there
+// and answers only when release is closed, so that the delivery keeps
+// its connection (or its worker) meanwhile.
+func holdingMTA(t *testing.T, rcpt string) (mta *fakeMTA, inData <-chan struct{}, release chan struct{}) {
+	t.Helper()
+	release = make(chan struct{})
+	in := make(chan struct{}, 1)
+	mta = startMTA(t, func(f *fakeMTA) {
+		f.onData = func(rcpts []string) error {
+			if rcpts[0] == rcpt {
+				in <- struct{}{}
+				<-release
+			}
+			return nil
+		}
+	})
+	return mta, in, release
 }

@@ -13,17 +13,7 @@ import (
 // fifteenth session); once its turn comes and it is sent, it shows none.
 func TestSlotWaitShownInQueue(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	inData := make(chan struct{}, 1)
-	mta := startMTA(t, func(f *fakeMTA) {
-		f.onData = func(rcpts []string) error {
-			if rcpts[0] == "slow@r.test" {
-				inData <- struct{}{}
-				<-release
-			}
-			return nil
-		}
-	})
+	mta, inData, release := holdingMTA(t, "slow@r.test")
 	cfg := testConfig(mta.addr)
 	cfg.Paths[0].MaxConnections = 1
 	h := newHarness(t, cfg, Options{})
