@@ -78,7 +78,7 @@ func fieldNotes(name, v string, asWritten bool) []string {
 	for _, cs := range mailtext.UnreadCharsets(v) {
 		notes = append(notes, fmt.Sprintf("the %s field has an encoded-word in charset %s, which relaylab cannot read: the word is shown as written", name, cs))
 	}
-	for _, word := range encodedWords(v) {
+	for _, word := range mailtext.Words(v) {
 		if asWritten {
 			break
 		}
@@ -108,32 +108,7 @@ func fieldNotes(name, v string, asWritten bool) []string {
 	return notes
 }
 
-// encodedWords are the things in v shaped as RFC 2047 encoded-words
-// (=?charset?e?text?=), as mailtext.Header finds them: the charset ends
-// at the first "?", the encoding is one character, the text ends at the
-// first "?=".
-func encodedWords(v string) []string {
-	var out []string
-	for {
-		i := strings.Index(v, "=?")
-		if i < 0 {
-			return out
-		}
-		rest := v[i+2:]
-		c := strings.IndexByte(rest, '?')
-		if c > 0 && len(rest) >= c+4 && rest[c+2] == '?' {
-			if t := strings.Index(rest[c+3:], "?="); t >= 0 {
-				end := i + 2 + c + 3 + t + 2
-				out = append(out, v[i:end])
-				v = v[end:]
-				continue
-			}
-		}
-		v = v[i+2:]
-	}
-}
-
-// wordParts splits an encoded-word that encodedWords found.
+// wordParts splits an encoded-word that mailtext.Words found.
 func wordParts(word string) (charset, enc, text string) {
 	inner := word[2 : len(word)-2]
 	charset, rest, _ := strings.Cut(inner, "?")

@@ -77,23 +77,33 @@ func Known(charset string) bool {
 	return err == nil || noDecoding(charset)
 }
 
+// Words are the things in v shaped as RFC 2047 encoded-words
+// (=?charset?e?text?=), as Header finds them, in order.
+func Words(v string) []string {
+	var out []string
+	for v != "" {
+		start, end := nextWord(v)
+		if start < 0 {
+			break
+		}
+		out = append(out, v[start:end])
+		v = v[end:]
+	}
+	return out
+}
+
 // UnreadCharsets are the charsets of v's encoded-words that Header leaves
 // as written because it cannot read them (Known is false), each once
 // whatever its case, in the order they first appear.
 func UnreadCharsets(v string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for v != "" {
-		start, end := nextWord(v)
-		if start < 0 {
-			break
-		}
-		cs := v[start+2 : start+2+strings.IndexByte(v[start+2:], '?')]
+	for _, w := range Words(v) {
+		cs := w[2 : 2+strings.IndexByte(w[2:], '?')]
 		if k := strings.ToLower(cs); !Known(cs) && !seen[k] {
 			seen[k] = true
 			out = append(out, cs)
 		}
-		v = v[end:]
 	}
 	return out
 }

@@ -95,6 +95,20 @@ func TestKnown(t *testing.T) {
 // TestUnreadCharsets: the charsets of a header value's encoded-words
 // that Header leaves as written because it cannot read them, each once,
 // in the order they first appear.
+func TestWords(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"=?utf-8?q?a?= and =?x?b?Yg==?=":  "=?utf-8?q?a?=|=?x?b?Yg==?=",
+		"=?x-bogus?Q?a=?utf-8?q?b?= tail": "=?x-bogus?Q?a=?utf-8?q?b?=",
+		"=?utf-8?q?a":                     "",
+		"no words =? ?= here":             "",
+	} {
+		if got := strings.Join(Words(in), "|"); got != want {
+			t.Errorf("Words(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestUnreadCharsets(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
