@@ -37,6 +37,12 @@ func Text(b []byte, charset string) string {
 // other word of the value is decoded all the same.
 func Header(v string) string {
 	dec := mime.WordDecoder{CharsetReader: func(charset string, r io.Reader) (io.Reader, error) {
+		// mime.WordDecoder reads "utf-8" and "us-ascii" itself, and
+		// asks here for their other spellings ("utf8", "ascii"), whose
+		// text needs no decoding either: Valid mends what is not UTF-8.
+		if noDecoding(charset) {
+			return r, nil
+		}
 		d, err := charsetDecoder(charset)
 		if err != nil {
 			return nil, err

@@ -24,6 +24,12 @@ func TestHeader(t *testing.T) {
 		"=?utf-8?q?a?=": "a",
 		"=?x-bogus?Q?a=?utf-8?q?b?= =?utf-8?q?c?=": "=?x-bogus?Q?a=?utf-8?q?b?= c", // no word decoded from inside another
 		"=?utf-8?q?a": "=?utf-8?q?a",
+		// Other spellings of UTF-8 and US-ASCII, which mime.WordDecoder
+		// leaves to its CharsetReader; bytes that are not text are U+FFFD.
+		"=?utf8?q?na=C3=AFve?=":  "naïve",
+		"=?UTF8?B?w6k=?=":        "é",
+		"=?ascii?q?plain?=":      "plain",
+		"=?utf8?q?bad=FF_byte?=": "bad\ufffd byte",
 	} {
 		if got := Header(in); got != want {
 			t.Errorf("Header(%q) = %q, want %q", in, got, want)
@@ -117,6 +123,7 @@ func TestUnreadCharsets(t *testing.T) {
 		"=?ISO-8859-1?Q?caf=E9?= and =?x-bogus?Q?what?=":    "x-bogus",
 		"=?x-a?q?1?= =?utf-8?q?b?= =?X-A?q?2?= =?x-b?q?3?=": "x-a|x-b",
 		"plain, no word":                                    "",
+		"=?utf8?q?a?= =?ascii?q?b?=":                        "",
 	} {
 		if got := strings.Join(UnreadCharsets(in), "|"); got != want {
 			t.Errorf("UnreadCharsets(%q) = %q, want %q", in, got, want)
