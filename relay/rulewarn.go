@@ -13,17 +13,29 @@ import (
 // ("relay"), which config.Locate places at its line in the file: the
 // relay.classify rules whose disposition the relay overrides for every
 // reply they can match (forcedDisposition, and a late bounce's). The relay
-// logs them at Start.
+// logs them at Start. Under relay.suppression.disabled, the keys that
+// would add addresses to the suppression list (a rule's disposition
+// suppress, soft_bounces) are warned of too: they add none.
 func (c *Config) Warnings(prefix string) []error {
 	var out []error
-	for i, r := range c.Classify {
-		if msg := r.overridden(); msg != "" {
-			k := fmt.Sprintf("classify[%d].disposition", i)
-			if prefix != "" {
-				k = prefix + "." + k
-			}
-			out = append(out, config.Errorf(k, "%s", msg))
+	at := func(k, format string, args ...any) {
+		if prefix != "" {
+			k = prefix + "." + k
 		}
+		out = append(out, config.Errorf(k, format, args...))
+	}
+	for i, r := range c.Classify {
+		k := fmt.Sprintf("classify[%d].disposition", i)
+		if msg := r.overridden(); msg != "" {
+			at(k, "%s", msg)
+		} else if r.Disposition == Suppress && c.Suppression.Disabled {
+			at(k, "suppress while relay.suppression.disabled is true: the relay bounces the replies this rule matches but adds no address to the suppression list, so later mail to them is sent again. "+
+				"Write disposition: bounce to say so, or turn suppression on (relay.suppression.disabled: false)")
+		}
+	}
+	if c.Suppression.Disabled && c.Suppression.SoftBounces > 0 {
+		at("suppression.soft_bounces", "%d while relay.suppression.disabled is true: no address is suppressed after its soft bounces, or for any other reason. "+
+			"Remove soft_bounces, or turn suppression on (relay.suppression.disabled: false)", c.Suppression.SoftBounces)
 	}
 	return out
 }

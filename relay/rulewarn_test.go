@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -117,5 +118,47 @@ func TestOverriddenRulesLoggedAtStart(t *testing.T) {
 	newHarness(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if got := logs.String(); !strings.Contains(got, `level=WARN msg="relay: relay.classify[0].disposition: bounce for a 4xx reply (code: \"451\"): the relay never bounces`) {
 		t.Errorf("no warning about relay.classify[0] at start:\n%s", got)
+	}
+}
+
+// TestSuppressionKeysWarnedWhenDisabled: under relay.suppression.disabled,
+// a classify rule with disposition suppress and a soft_bounces limit add
+// no address to the suppression list; each is warned of at its line and
+// key, saying what the relay does instead. With suppression on, neither
+// is. Before, both were taken without a word.
+func TestSuppressionKeysWarnedWhenDisabled(t *testing.T) {
+	t.Parallel()
+	yaml := func(disabled bool) []byte {
+		return fmt.Appendf(nil, "relay:\n  suppression:\n    disabled: %v\n    soft_bounces: 3\n  classify:\n    - {code: \"421\", disposition: retry, category: busy}\n    - {enhanced: \"5.1.1\", disposition: suppress, category: gone}\n", disabled)
+	}
+	for _, disabled := range []bool{true, false} {
+		data := yaml(disabled)
+		f := &fileWithRelay{Relay: DefaultConfig()}
+		if err := config.Decode("relaylab.yaml", data, f); err != nil {
+			t.Fatalf("the config is refused: %v", err)
+		}
+		var got []string
+		for _, w := range f.Relay.Warnings("relay") {
+			got = append(got, config.Locate("relaylab.yaml", data, w).Error())
+		}
+		if !disabled {
+			if len(got) > 0 {
+				t.Errorf("warned with suppression on: %q", got)
+			}
+			continue
+		}
+		if len(got) != 2 {
+			t.Fatalf("warnings %q, want two", got)
+		}
+		for i, want := range [][]string{
+			{"relaylab.yaml:7:", "relay.classify[1].disposition: suppress while relay.suppression.disabled is true", "adds no address to the suppression list", "Write disposition: bounce"},
+			{"relaylab.yaml:4:", "relay.suppression.soft_bounces: 3 while relay.suppression.disabled is true", "Remove soft_bounces"},
+		} {
+			for _, w := range want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("warning %d lacks %q:\n%s", i, w, got[i])
+				}
+			}
+		}
 	}
 }
