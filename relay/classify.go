@@ -18,7 +18,7 @@ const (
 	Retry    Disposition = "retry"    // try again later, or on the next path or MX
 	Bounce   Disposition = "bounce"   // give up now and tell the sender
 	Suppress Disposition = "suppress" // bounce, and suppress the address
-	Reroute  Disposition = "reroute"  // try the next path at once
+	Reroute  Disposition = "reroute"  // as Retry at delivery: the next path at once, then later
 )
 
 // Rule is one row of the classification table. Empty fields match
