@@ -239,14 +239,30 @@ func (w *walker) attachedMessage(h fields, body io.Reader, num, name, mt, disp s
 	b = dsn.DecodeTransfer(h.Get("Content-Transfer-Encoding"), b)
 	a := Attachment{Part: num, Filename: mailtext.Header(name), ContentType: mt, Size: int64(len(b)), Disposition: disp}
 	if m, err := mail.ReadMessage(bytes.NewReader(b)); err == nil {
-		from, _ := showField("From", m.Header.Get("From"))
+		from, note := showField("From", m.Header.Get("From"))
 		a.Message = &AttachedMessage{From: from, Subject: mailtext.Header(m.Header.Get("Subject")),
 			Date: mailtext.Valid(m.Header.Get("Date"))}
+		// What the list shows of it gets the notes the message's own
+		// fields get (fieldNotes), said of the attached message.
+		if note != "" {
+			w.note("part %s, an attached message: %s", num, note)
+		}
+		w.fieldNotes(num, "From", m.Header.Get("From"), note != "")
+		w.fieldNotes(num, "Subject", m.Header.Get("Subject"), false)
+		w.fieldNotes(num, "Date", m.Header.Get("Date"), false)
 	} else {
 		w.note("part %s is an attached message whose header relaylab cannot read: it is listed without its sender and subject", num)
 	}
 	w.d.Attachments = append(w.d.Attachments, a)
 	return nil
+}
+
+// fieldNotes notes what the attached message of part num cannot show as
+// written of its header field name: v (the package's fieldNotes).
+func (w *walker) fieldNotes(num, name, v string, asWritten bool) {
+	for _, n := range fieldNotes(name, v, asWritten) {
+		w.note("part %s, an attached message: %s", num, n)
+	}
 }
 
 // multipart reads the parts of a multipart, or, when its boundary is

@@ -184,3 +184,29 @@ func TestDecodeMessageAttachedMessage(t *testing.T) {
 		t.Errorf("notes %q", n)
 	}
 }
+
+// TestDecodeMessageAttachedMessageNotes: what the list shows of a message
+// attached whole (its From, Subject and Date) gets the notes the message's
+// own fields get, said of the part: a charset relaylab cannot read, a word
+// that does not decode, bytes that are not UTF-8. Before, they were shown
+// as written or with U+FFFD and nothing said why.
+func TestDecodeMessageAttachedMessageNotes(t *testing.T) {
+	t.Parallel()
+	inner := "From: =?x-klingon?q?Kor?= <kor@shop.test>\r\nSubject: =?utf-8?b?!!?= and caf\xe9\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\nsee attached\r\n"
+	raw := "Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: text/plain\r\n\r\nfyi\r\n" +
+		"--o\r\nContent-Type: message/rfc822\r\n\r\n" + inner + "--o--\r\n"
+	d := DecodeMessage([]byte(raw))
+	got := strings.Join(d.Notes, "\n")
+	for _, want := range []string{
+		"part 2, an attached message: the From field has an encoded-word in charset x-klingon, which relaylab cannot read",
+		"part 2, an attached message: the Subject field has an encoded-word that cannot be decoded, \"=?utf-8?b?!!?=\"",
+		"part 2, an attached message: the Subject field holds bytes that are not UTF-8",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("notes lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "Date") {
+		t.Errorf("a note about a Date that reads:\n%s", got)
+	}
+}
