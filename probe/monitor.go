@@ -335,11 +335,14 @@ type observation struct {
 	dnsHealth bool
 	// ptr: the reverse DNS of a watched IP (ptrValue).
 	ptr bool
+	// selector, for a DKIM key: its selector.
+	selector string
 }
 
 // describe adds to a change what its observation knows beyond the value:
 // a listing's meaning, TXT record and delisting URL, a DMARC record's
-// organisational domain.
+// organisational domain, a DMARC policy or DKIM key made weaker or
+// stronger.
 func (o observation) describe(c *Change, target string) {
 	if l := o.detail; l != nil && c.Kind == ChangeListed {
 		c.Meaning, c.Reason, c.DelistURL = l.Meaning, l.Reason, l.DelistURL
@@ -350,11 +353,17 @@ func (o observation) describe(c *Change, target string) {
 	if o.ptr {
 		c.Note = ptrNote(target, c.Old, c.New)
 	}
+	if o.dkim {
+		c.Note = dkimChangeNote(o.selector, c.Old, c.New)
+	}
 	if o.inherited != "" && c.New != "" {
 		c.InheritedFrom = o.inherited
 		c.Note = fmt.Sprintf("%s has no DMARC record of its own that receivers read, so the record of its organisational domain at _dmarc.%s applies to it: new is that record", target, o.inherited)
 		if o.records > 1 {
 			c.Note = fmt.Sprintf("%s has no DMARC record of its own, and its organisational domain publishes %d at _dmarc.%s (new holds them all, separated by \" | \"): receivers then apply no DMARC policy; keep one record", target, o.records, o.inherited)
+		}
+		if n := dmarcChangeNote(c.Old, c.New); n != "" {
+			c.Note += "; " + n
 		}
 		return
 	}
@@ -363,6 +372,8 @@ func (o observation) describe(c *Change, target string) {
 		c.Note = fmt.Sprintf("%s now publishes %d %s records (new holds them all, separated by \" | \"), and with more than one receivers use none: %s; keep one record", target, o.records, o.what, multipleEffect(o.what))
 	case o.what != "" && strings.Contains(c.Old, " | ") && c.New != "":
 		c.Note = fmt.Sprintf("%s publishes one %s record again, where it had several (old holds them all, separated by \" | \")", target, o.what)
+	case o.what == "DMARC":
+		c.Note = dmarcChangeNote(c.Old, c.New)
 	}
 }
 
@@ -416,10 +427,10 @@ func observe(rep *Report) []observation {
 	}
 	if rep.DKIM != nil && rep.DKIM.Status != StatusUnknown {
 		for _, s := range rep.DKIM.Selectors {
-			obs = append(obs, observation{key: d + "dkim " + s.Selector, value: s.Record, dkim: true})
+			obs = append(obs, observation{key: d + "dkim " + s.Selector, value: s.Record, dkim: true, selector: s.Selector})
 		}
 		for _, s := range rep.DKIM.Missing {
-			obs = append(obs, observation{key: d + "dkim " + s, value: "", dkim: true})
+			obs = append(obs, observation{key: d + "dkim " + s, value: "", dkim: true, selector: s})
 		}
 	}
 	if rep.MX != nil && rep.MX.Status != StatusUnknown {
