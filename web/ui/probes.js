@@ -31,9 +31,37 @@ function findings(list) {
 }
 
 // Names of what a change's key ("domain D spf", "domain D dkim SEL",
-// "listing SUBJECT ZONE") is about.
+// "listing SUBJECT ZONE", "ip IP ptr") is about.
 const RECORDS = { spf: "SPF record", dmarc: "DMARC record", mx: "MX records", "mta-sts": "MTA-STS record and policy",
   "tls-rpt": "TLS-RPT record", bimi: "BIMI record", dkim: "DKIM key" };
+
+// mtaSTSParts splits an MTA-STS change's value, "RECORD policy SHA256"
+// (the policy's hash when it was fetched), into its record, the record
+// with its id left out (rest) and the hash.
+function mtaSTSParts(v) {
+  const s = String(v || "");
+  const i = s.lastIndexOf(" policy ");
+  const record = i < 0 ? s : s.slice(0, i);
+  const rest = record.replace(/(^|;)(\s*id\s*=)[^;]*/i, "$1$2");
+  return { record, rest, policy: i < 0 ? "" : s.slice(i + 8) };
+}
+
+// mtaSTSWhat names what changed of a domain's MTA-STS, both before and
+// after being there: its record's id, the rest of the record, its policy.
+function mtaSTSWhat(c) {
+  const o = mtaSTSParts(c.old), n = mtaSTSParts(c.new);
+  const rec = o.record === n.record ? "" : o.rest === n.rest ? "id" : "record";
+  if (o.policy && n.policy) {
+    const pol = o.policy !== n.policy;
+    if (rec && pol) return "MTA-STS " + rec + " and policy changed";
+    if (rec) return "MTA-STS " + rec + " changed, policy unchanged";
+    // RFC 8461 3.3: a sender refetches a policy it cached only when the id changes.
+    if (pol) return "MTA-STS policy changed under the same id (senders that cached the old one keep it)";
+  }
+  if (!rec && o.policy) return "MTA-STS policy no longer fetched";
+  if (!rec && n.policy) return "MTA-STS policy fetched";
+  return "MTA-STS " + (rec || "record") + " changed";
+}
 
 // changeWhat says in words what a change is: "SPF record changed",
 // "DKIM key rotated (selector s1)", "listed on zen.example".
@@ -47,6 +75,13 @@ function changeWhat(c) {
   if (parts[0] === "domain" && parts[2] === "dns") {
     return [c.kind === "dns-answering" ? "DNS answers again" : "DNS stopped answering"];
   }
+  if (parts[0] === "ip" && parts[2] === "ptr") {
+    // A watched IP's reverse DNS: its PTR names, each said
+    // forward-confirmed or not (the note says what a change of that means).
+    const verb = !c.old ? "published" : !c.new ? "removed" : "changed";
+    return ["reverse DNS (PTR) of ", iso(parts[1]), " " + verb];
+  }
+  if (parts[0] === "domain" && parts[2] === "mta-sts" && c.old && c.new) return [mtaSTSWhat(c)];
   if (parts[0] === "domain" && RECORDS[parts[2]]) {
     const name = RECORDS[parts[2]];
     const sel = parts[2] === "dkim" && parts[3] ? [" (selector ", iso(parts.slice(3).join(" ")), ")"] : [];
