@@ -125,18 +125,22 @@ func (w *webhook) drain(ctx context.Context) error {
 			return err
 		}
 		c := next[0]
-		state := w.deliver(ctx, c)
-		if state == hookPending {
+		d := w.deliver(ctx, c)
+		if d.state == hookPending {
 			return nil // ctx ended: it is posted at the next start
 		}
 		// Marked even when ctx has just ended: a change posted is not
-		// posted again at the next start.
+		// posted again at the next start. The event says how it ended
+		// where the log does not reach: the web UI, the metrics.
 		err = w.st.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-			_, err := tx.Exec(`UPDATE probe_changes SET webhook = ?, webhook_ns = ? WHERE id = ?`, state, w.clock.Now().UnixNano(), c.ID)
+			if _, err := tx.Exec(`UPDATE probe_changes SET webhook = ?, webhook_ns = ? WHERE id = ?`, d.state, w.clock.Now().UnixNano(), c.ID); err != nil {
+				return err
+			}
+			_, err := tx.Append(w.event(c, d))
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("marking change %d %s: %w", c.ID, state, err)
+			return fmt.Errorf("marking change %d %s: %w", c.ID, d.state, err)
 		}
 	}
 	return nil
@@ -162,46 +166,64 @@ func pendingChanges(ctx context.Context, st *store.Store) (int, error) {
 	return n, err
 }
 
+// delivery is how the POSTs of one change ended.
+type delivery struct {
+	state    string // hookDelivered, hookRefused or hookFailed; hookPending when ctx ended first
+	attempts int
+	status   string // the receiver's last HTTP status ("503 Service Unavailable"), "" when it gave none
+	err      error  // the last attempt's, when it failed
+}
+
 // deliver POSTs one change until a 2xx reply (delivered), a 4xx other
 // than 408 and 429 (refused: retrying will not help), or the attempts run
-// out (failed). It returns hookPending when ctx ended first.
-func (w *webhook) deliver(ctx context.Context, c Change) string {
+// out (failed). Its state is hookPending when ctx ended first.
+func (w *webhook) deliver(ctx context.Context, c Change) delivery {
 	delay := w.cfg.Backoff.D()
+	var d delivery
 	for attempt := 1; attempt <= w.cfg.Attempts; attempt++ {
 		sent := w.clock.Now().UTC()
 		body, _ := json.Marshal(WebhookPayload{Event: "probe.changed", Sent: sent, Change: c})
-		retry, err := w.post(ctx, body, sent)
+		var retry bool
+		d.attempts = attempt
+		d.status, retry, d.err = w.post(ctx, body, sent)
 		switch {
-		case err == nil:
+		case d.err == nil:
 			w.log.Info("webhook delivered", "id", c.ID, "key", c.Key, "kind", c.Kind, "attempt", attempt)
-			return hookDelivered
+			d.state = hookDelivered
+			return d
 		case ctx.Err() != nil:
-			return hookPending
+			d.state = hookPending
+			return d
 		case !retry:
-			w.log.Error("webhook refused the change; not posting it again (it is in the event log)", "url", config.RedactURL(w.cfg.URL), "id", c.ID, "key", c.Key, "err", err)
-			return hookRefused
+			w.log.Error("webhook refused the change; not posting it again (it is in the event log)", "url", config.RedactURL(w.cfg.URL), "id", c.ID, "key", c.Key, "err", d.err)
+			d.state = hookRefused
+			return d
 		case attempt == w.cfg.Attempts:
-			w.log.Error("webhook delivery failed; giving up on this change and posting the next (it is in the event log)", "url", config.RedactURL(w.cfg.URL), "id", c.ID, "key", c.Key, "attempts", attempt, "err", err)
-			return hookFailed
+			w.log.Error("webhook delivery failed; giving up on this change and posting the next (it is in the event log)", "url", config.RedactURL(w.cfg.URL), "id", c.ID, "key", c.Key, "attempts", attempt, "err", d.err)
+			d.state = hookFailed
+			return d
 		}
-		w.log.Warn("webhook delivery failed; retrying", "url", config.RedactURL(w.cfg.URL), "id", c.ID, "attempt", attempt, "in", delay, "err", err)
+		w.log.Warn("webhook delivery failed; retrying", "url", config.RedactURL(w.cfg.URL), "id", c.ID, "attempt", attempt, "in", delay, "err", d.err)
 		if clock.Sleep(ctx, w.clock, delay) != nil {
-			return hookPending
+			d.state = hookPending
+			return d
 		}
 		delay *= 2
 	}
-	return hookFailed
+	d.state = hookFailed
+	return d
 }
 
-// post POSTs body once. Its errors name the receiver by config.RedactURL: the
-// URL's path may hold the receiver's secret, and errors are logged.
-func (w *webhook) post(ctx context.Context, body []byte, sent time.Time) (retry bool, err error) {
+// post POSTs body once; status is the receiver's HTTP status when it
+// answered. Its errors name the receiver by config.RedactURL: the URL's
+// path may hold the receiver's secret, and errors are logged and stored.
+func (w *webhook) post(ctx context.Context, body []byte, sent time.Time) (status string, retry bool, err error) {
 	shown := config.RedactURL(w.cfg.URL)
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout.D())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", shown, hideURL(err, shown))
+		return "", false, fmt.Errorf("%s: %w", shown, hideURL(err, shown))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "relaylab-probe")
@@ -211,17 +233,17 @@ func (w *webhook) post(ctx context.Context, body []byte, sent time.Time) (retry 
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return true, hideURL(err, shown)
+		return "", true, hideURL(err, shown)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return false, nil
+		return resp.Status, false, nil
 	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return true, fmt.Errorf("%s answered %s", shown, resp.Status)
+		return resp.Status, true, fmt.Errorf("%s answered %s", shown, resp.Status)
 	default:
-		return false, fmt.Errorf("%s answered %s", shown, resp.Status)
+		return resp.Status, false, fmt.Errorf("%s answered %s", shown, resp.Status)
 	}
 }
 

@@ -31,6 +31,8 @@ type metrics struct {
 	probeListed  *prometheus.GaugeVec
 	probeUnknown *prometheus.GaugeVec
 	probeChange  prometheus.Counter
+	probeHook    *prometheus.CounterVec
+	reloadOK     prometheus.Gauge
 	latency      prometheus.Histogram
 	// probeMu guards probeSeen: the blocklist series of each target, so
 	// that a list no longer asked loses its series.
@@ -53,6 +55,11 @@ func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth) *metrics {
 	m.probeListed = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_listed", Help: "Whether the last blocklist check of a watched target found it listed on the list check=\"dnsbl:ZONE\": 1 listed, 0 not listed; no sample while the answer is unknown (relaylab_probe_unknown)."}, []string{"target", "check"})
 	m.probeUnknown = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_unknown", Help: "1 when the last blocklist check of a watched target on the list check=\"dnsbl:ZONE\" could not be completed (the list was unhealthy or did not answer), which is never clean; else 0."}, []string{"target", "check"})
 	m.probeChange = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_probe_changes_total", Help: "probe.changed events: a confirmed change of a watched target, or a listing found at its first checks."})
+	m.probeHook = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_probe_webhook_deliveries_total",
+		Help: "Changes the probe's webhook finished posting, by result: delivered (a 2xx answer), refused (an answer that a retry would not change: a 4xx other than 408 and 429, or a redirect) or failed (every attempt failed); the refused and failed are not posted again, and their probe.webhook_failed events say why."}, []string{"result"})
+	m.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "relaylab_config_last_reload_successful",
+		Help: "Whether the last SIGHUP reload of the configuration file (the sink's rules, profiles and verify) succeeded: 1 when it did, or when none was asked since the start; 0 when it was refused and the old rules still run (its sink.reload_failed event says where the file is wrong)."})
+	m.reloadOK.Set(1)
 	m.latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "relaylab_attempt_latency_seconds", Help: "Time of one delivery attempt, connect to last reply.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}})
 	// Every category the relay can give, and both takers of messages, are
@@ -63,7 +70,10 @@ func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth) *metrics {
 	}
 	m.accepted.WithLabelValues("relay")
 	m.accepted.WithLabelValues("sink")
-	for _, c := range []prometheus.Collector{m.events, m.accepted, m.sinkReply, m.attempts, m.delivered, m.deferred, m.bounced, m.expired, m.suppressed, m.probeListed, m.probeUnknown, m.probeChange, m.latency} {
+	for _, r := range []string{"delivered", "refused", "failed"} {
+		m.probeHook.WithLabelValues(r)
+	}
+	for _, c := range []prometheus.Collector{m.events, m.accepted, m.sinkReply, m.attempts, m.delivered, m.deferred, m.bounced, m.expired, m.suppressed, m.probeListed, m.probeUnknown, m.probeChange, m.probeHook, m.reloadOK, m.latency} {
 		f(c)
 	}
 	if relay != nil {
@@ -134,6 +144,12 @@ type payloadFields struct {
 	} `json:"listings"`
 	LatencyMS *float64        `json:"latency_ms"`
 	Latency   json.RawMessage `json:"latency"` // nanoseconds (a Go Duration) or "1.5s"
+	// By is who replaced the sink's rules (sink.rules): "Reload" for a
+	// SIGHUP, "SetRules" for the web's editor.
+	By string `json:"by"`
+	// Result is how the webhook's POSTs of a change ended
+	// (probe.webhook_delivered, probe.webhook_failed).
+	Result string `json:"result"`
 	// Reply is where the relay puts the SMTP reply: {stage, code, enhanced, text}.
 	Reply struct {
 		Stage string          `json:"stage"`
@@ -147,7 +163,7 @@ func (m *metrics) observe(e events.Event) {
 	m.events.WithLabelValues(label(e.Kind, 40)).Inc()
 	var p payloadFields
 	switch e.Kind {
-	case events.SinkReply, events.RelayAttempt, events.RelayBounced, events.ProbeResult:
+	case events.SinkReply, events.RelayAttempt, events.RelayBounced, events.ProbeResult, events.SinkRules, events.ProbeWebhookDelivered, events.ProbeWebhookFailed:
 		if len(e.Payload) > 0 {
 			json.Unmarshal(e.Payload, &p) // fields that do not parse stay empty
 		}
@@ -184,6 +200,23 @@ func (m *metrics) observe(e events.Event) {
 		m.observeProbe(e.Target, p)
 	case events.ProbeChanged:
 		m.probeChange.Inc()
+	case events.ProbeWebhookDelivered:
+		m.probeHook.WithLabelValues("delivered").Inc()
+	case events.ProbeWebhookFailed:
+		r := "failed"
+		if p.Result == "refused" {
+			r = "refused"
+		}
+		m.probeHook.WithLabelValues(r).Inc()
+	// A SIGHUP's reload ends in one of these (sink.Reload,
+	// sink.ReloadFailed); the web editor's rules (by SetRules) are no
+	// reload of the file, which may still be wrong.
+	case events.SinkRules:
+		if p.By == "Reload" {
+			m.reloadOK.Set(1)
+		}
+	case events.SinkReloadFailed:
+		m.reloadOK.Set(0)
 	}
 }
 

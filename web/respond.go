@@ -454,7 +454,7 @@ var eventKinds = []string{
 	events.SinkSession, events.SinkReply, events.SinkMessage, events.SinkBounce, events.SinkRules, events.SinkReloadFailed, "sink.reset",
 	events.RelayQueued, events.RelayAttempt, events.RelayDelivered, events.RelayDeferred, events.RelayBounced,
 	events.RelayExpired, events.RelaySuppressed, events.RelayDSN, events.RelayRecovered,
-	events.ProbeResult, events.ProbeChanged,
+	events.ProbeResult, events.ProbeChanged, events.ProbeWebhookDelivered, events.ProbeWebhookFailed,
 }
 
 // knownKind reports whether k is one of eventKinds, or a prefix of one

@@ -35,6 +35,11 @@ const (
 	RelayRecovered = "relay.recovered"
 	ProbeResult    = "probe.result"
 	ProbeChanged   = "probe.changed"
+	// ProbeWebhookDelivered and ProbeWebhookFailed: how the webhook's
+	// POSTs of a probe.changed ended, one event a change (payload
+	// probe.WebhookEvent); a failed change is not posted again.
+	ProbeWebhookDelivered = "probe.webhook_delivered"
+	ProbeWebhookFailed    = "probe.webhook_failed"
 )
 
 // Event is one observable fact. Keys that do not apply are empty.

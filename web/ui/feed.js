@@ -26,6 +26,8 @@ const GROUPS = [
   ["relay.queued", "queued", false],
   ["relay.attempt", "attempts", false],
   ["sink.", "sink sessions & messages", false],
+  // A change the webhook could not post: seen here, not only in the log.
+  ["probe.webhook_failed", "failed webhook posts", true],
   ["probe.", "probes", false],
 ];
 const MAX_ROWS = 500;
