@@ -191,6 +191,41 @@ type SinkSession struct {
 	Advice     string           `json:"advice,omitempty"`
 	Attempts   []SessionAttempt `json:"attempts,omitempty"`   // only from Session
 	Transcript []Line           `json:"transcript,omitempty"` // only from Session
+	// From SessionPage, Attempts and Messages are a page of the
+	// session's, oldest first, which AttemptsTotal and MessagesTotal
+	// count in all; AttemptsNext and MessagesNext are the cursors of the
+	// next pages (SessionPageQuery's AttemptsAfter and MessagesAfter),
+	// "" when none is left. Absent from the list of sessions.
+	AttemptsTotal *int   `json:"attempts_total,omitempty"`
+	AttemptsNext  string `json:"attempts_next,omitempty"`
+	MessagesTotal *int   `json:"messages_total,omitempty"`
+	MessagesNext  string `json:"messages_next,omitempty"`
+}
+
+// SessionPageAPI is offered by a SinkAPI that can give a session's
+// attempts and message ids a page at a time: a client looping RCPT, or
+// MAIL, RCPT and DATA, leaves tens of thousands in one session, which
+// /api/v1/sink/sessions/{id} would otherwise answer in one body.
+type SessionPageAPI interface {
+	// SessionPage is Session with a page of its attempts and of its
+	// messages' ids, their totals and the cursors of the next pages.
+	SessionPage(ctx context.Context, id string, q SessionPageQuery) (SinkSession, error)
+}
+
+// DefaultSessionPage is the attempts, and the message ids, of a session's
+// page when the query gives no limit: what the UI's session page shows
+// at first.
+const DefaultSessionPage = 500
+
+// SessionPageQuery is a page of one session's attempts and message ids.
+type SessionPageQuery struct {
+	// Limit is the most attempts, and the most message ids, of the page;
+	// 0 is DefaultSessionPage.
+	Limit int
+	// AttemptsAfter and MessagesAfter are the ids of the last attempt
+	// and the last message already read (the page before's AttemptsNext
+	// and MessagesNext); 0 reads from the first.
+	AttemptsAfter, MessagesAfter int64
 }
 
 // SessionAttempt is how one recipient's attempt in a sink session ended,

@@ -419,8 +419,36 @@ func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"attempts": l})
 }
 
+// getSession serves one session with its transcript and a page of its
+// attempts and message ids (limit=, attempts_after=, messages_after=),
+// as the sink can page them: the transcript is bounded by the sink
+// (sink/conn.go maxTranscript), its attempts and messages are not.
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
-	ss, err := s.opts.Sink.Session(r.Context(), r.PathValue("id"))
+	limit, err := queryLimit(r, DefaultSessionPage, 5000)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad limit", err.Error()+": the most attempts, and the most message ids, of the page")
+		return
+	}
+	q := SessionPageQuery{Limit: int(limit)}
+	for _, p := range []struct {
+		name, next string
+		to         *int64
+	}{{"attempts_after", "attempts_next", &q.AttemptsAfter}, {"messages_after", "messages_next", &q.MessagesAfter}} {
+		if *p.to, err = queryInt(r, p.name, 0, 0); err != nil {
+			writeError(w, http.StatusBadRequest, "bad "+p.name, err.Error()+": give the "+p.next+" of the page before, or 0 to read from the first")
+			return
+		}
+	}
+	var ss SinkSession
+	if sp, ok := s.opts.Sink.(SessionPageAPI); ok {
+		ss, err = sp.SessionPage(r.Context(), r.PathValue("id"), q)
+	} else if v := r.URL.Query(); v.Has("limit") || v.Has("attempts_after") || v.Has("messages_after") {
+		writeError(w, http.StatusNotImplemented, "the sink cannot give a session's attempts a page at a time",
+			"this sink gives a session's attempts and messages all at once: leave out limit, attempts_after and messages_after")
+		return
+	} else {
+		ss, err = s.opts.Sink.Session(r.Context(), r.PathValue("id"))
+	}
 	if err != nil {
 		s.writeAPIError(w, r, "reading the session", err)
 		return

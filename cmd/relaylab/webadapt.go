@@ -132,7 +132,7 @@ func (a sinkAdapter) Sessions(ctx context.Context, f web.SessionFilter) ([]web.S
 	for _, s := range ss {
 		out = append(out, sessionDTO(s))
 	}
-	if err := a.sessionOutcomes(ctx, out, false); err != nil {
+	if err := a.sessionOutcomes(ctx, out, true); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -192,13 +192,14 @@ func (a sinkAdapter) knownListener(ctx context.Context, name string) error {
 	return fmt.Errorf("%w: listener=%q: no sink listener has that name, and no session came from one; %s (sink.listeners[].name)", web.ErrInvalid, name, known)
 }
 
-// sessionOutcomes fills in, for each session, the ids of the messages it
-// accepted and the reply that ended its last recipient's attempt (the
-// 452 4.2.2 of a full mailbox, not the 221 to QUIT), from the sink's
-// tables: without them a list of sessions says nothing of what happened.
-// A 4xx or 5xx last reply comes with the classifier's explanation; with
-// attempts, every recipient's attempt is listed, explained the same way.
-func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession, attempts bool) error {
+// sessionOutcomes fills in, for each session, the reply that ended its
+// last recipient's attempt (the 452 4.2.2 of a full mailbox, not the 221
+// to QUIT) and, with messages, the ids of every message it accepted, from
+// the sink's tables: without them a list of sessions says nothing of what
+// happened. A 4xx or 5xx last reply comes with the classifier's
+// explanation. A session's page reads its attempts and messages a page at
+// a time instead (sessionPage).
+func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession, messages bool) error {
 	if len(out) == 0 {
 		return nil
 	}
@@ -212,35 +213,21 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 		idx[id] = i
 		args = append(args, id)
 	}
-	in := "(?" + strings.Repeat(",?", len(args)-1) + ")"
-	rows, err := a.db.QueryContext(ctx, `SELECT session_id, id FROM sink_messages WHERE session_id IN `+in+` ORDER BY id`, args...)
-	if err != nil {
-		return fmt.Errorf("sink: messages of sessions: %w", err)
-	}
-	for rows.Next() {
-		var sess, id int64
-		if err := rows.Scan(&sess, &id); err != nil {
-			rows.Close()
+	if messages {
+		if err := a.sessionMessages(ctx, out, idx, args); err != nil {
 			return err
 		}
-		if i, ok := idx[sess]; ok {
-			out[i].Messages = append(out[i].Messages, strconv.FormatInt(id, 10))
-		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows, err = a.db.QueryContext(ctx, sessionAttemptsSQL(len(args)), args...)
+	rows, err := a.db.QueryContext(ctx, lastAttemptsSQL(len(args)), args...)
 	if err != nil {
-		return fmt.Errorf("sink: attempts of sessions: %w", err)
+		return fmt.Errorf("sink: last attempts of sessions: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var sess int64
-		var rcpt, stage, enhanced, text, by string
-		var code, number int
-		if err := rows.Scan(&sess, &rcpt, &stage, &code, &enhanced, &text, &by, &number); err != nil {
+		var stage, enhanced, text string
+		var code int
+		if err := rows.Scan(&sess, &stage, &code, &enhanced, &text); err != nil {
 			return err
 		}
 		i, ok := idx[sess]
@@ -251,16 +238,32 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 		s.LastReply = attemptReply(stage, code, enhanced, text)
 		v, _ := a.explainReply(stage, code, enhanced, text)
 		s.Category, s.Reason, s.Advice = v.Category, v.Reason, v.Advice
-		if attempts {
-			s.Attempts = append(s.Attempts, web.SessionAttempt{Recipient: rcpt, Reply: s.LastReply,
-				Category: v.Category, Reason: v.Reason, Advice: v.Advice, By: by, Attempt: number})
-		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	rows.Close()
 	return a.sessionRefusals(ctx, out, idx)
+}
+
+// sessionMessages fills in the ids of every message each session of
+// the list accepted.
+func (a sinkAdapter) sessionMessages(ctx context.Context, out []web.SinkSession, idx map[int64]int, args []any) error {
+	rows, err := a.db.QueryContext(ctx, `SELECT session_id, id FROM sink_messages WHERE session_id IN (?`+strings.Repeat(",?", len(args)-1)+`) ORDER BY id`, args...)
+	if err != nil {
+		return fmt.Errorf("sink: messages of sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sess, id int64
+		if err := rows.Scan(&sess, &id); err != nil {
+			return err
+		}
+		if i, ok := idx[sess]; ok {
+			out[i].Messages = append(out[i].Messages, strconv.FormatInt(id, 10))
+		}
+	}
+	return rows.Err()
 }
 
 // sessionRefusals gives each session without a recipient's attempt (one
@@ -302,12 +305,24 @@ func (a sinkAdapter) sessionRefusals(ctx context.Context, out []web.SinkSession,
 	return rows.Err()
 }
 
-// sessionAttemptsSQL selects the attempts of n sessions, in the order
-// they were made, through the sink_attempts_session index.
-func sessionAttemptsSQL(n int) string {
-	return `SELECT session_id, recipient, stage, code, enhanced, text, COALESCE(reply_by, ''), attempt FROM sink_attempts
-		WHERE session_id IN (?` + strings.Repeat(",?", n-1) + `) ORDER BY session_id, id`
+// lastAttemptsSQL selects the last attempt (by id) of each of n
+// sessions, with the session's id: the greatest id of the session in the
+// sink_attempts_session index (session_id, id), which SQLite finds by one
+// seek to the end of the session's range, then that row by its id. One
+// attempt is read a session, however many it made: reading them all to
+// keep the last, as the list did, made every page that showed a session
+// of 100,000 attempts slow.
+func lastAttemptsSQL(n int) string {
+	return `SELECT s.id, a.stage, a.code, a.enhanced, a.text
+		FROM sink_sessions s JOIN sink_attempts a ON a.id = (SELECT MAX(x.id) FROM sink_attempts x WHERE x.session_id = s.id)
+		WHERE s.id IN (?` + strings.Repeat(",?", n-1) + `)`
 }
+
+// sessionAttemptPageSQL selects a page of one session's attempts after
+// a cursor (session, after, limit), in the order they were made, through
+// the sink_attempts_session index.
+const sessionAttemptPageSQL = `SELECT id, recipient, stage, code, enhanced, text, COALESCE(reply_by, ''), attempt
+	FROM sink_attempts WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?`
 
 // attemptReply is one attempt's ending as a line: "452 4.2.2 text (at
 // rcpt)", or what happened when no reply was sent.
@@ -399,7 +414,16 @@ func sessionDTO(s sink.Session) web.SinkSession {
 	}
 }
 
+// Session is SessionPage's first page.
 func (a sinkAdapter) Session(ctx context.Context, id string) (web.SinkSession, error) {
+	return a.SessionPage(ctx, id, web.SessionPageQuery{})
+}
+
+var _ web.SessionPageAPI = sinkAdapter{}
+
+// SessionPage is one session with its transcript and a page of its
+// attempts and message ids, for /api/v1/sink/sessions/{id}.
+func (a sinkAdapter) SessionPage(ctx context.Context, id string, q web.SessionPageQuery) (web.SinkSession, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil || n <= 0 {
 		return web.SinkSession{}, fmt.Errorf("%w: %q is not a session id: a sink session's id is a positive integer", web.ErrInvalid, id)
@@ -414,10 +438,13 @@ func (a sinkAdapter) Session(ctx context.Context, id string) (web.SinkSession, e
 	out := sessionDTO(s)
 	out.Transcript = parseTranscript(s.Start, s.Transcript)
 	one := []web.SinkSession{out}
-	if err := a.sessionOutcomes(ctx, one, true); err != nil {
+	if err := a.sessionOutcomes(ctx, one, false); err != nil {
 		return web.SinkSession{}, err
 	}
 	out = one[0]
+	if err := a.sessionPage(ctx, &out, n, q); err != nil {
+		return web.SinkSession{}, err
+	}
 	// A session without recipients and without a refusal ends with its
 	// last reply.
 	for i := len(out.Transcript) - 1; i >= 0 && out.LastReply == ""; i-- {
@@ -428,6 +455,70 @@ func (a sinkAdapter) Session(ctx context.Context, id string) (web.SinkSession, e
 		}
 	}
 	return out, nil
+}
+
+// sessionPage fills in a page of session n's attempts and message ids,
+// oldest first, after q's cursors: each read through its index by
+// (session_id, id), one more than the page to know whether more are
+// left; then how many there are in all, counted after the pages, so
+// that a session still writing shows no more than its total.
+func (a sinkAdapter) sessionPage(ctx context.Context, out *web.SinkSession, n int64, q web.SessionPageQuery) error {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = web.DefaultSessionPage
+	}
+	rows, err := a.db.QueryContext(ctx, sessionAttemptPageSQL, n, q.AttemptsAfter, limit+1)
+	if err != nil {
+		return fmt.Errorf("sink: attempts of session %d: %w", n, err)
+	}
+	defer rows.Close()
+	var last int64
+	for rows.Next() {
+		if len(out.Attempts) == limit {
+			out.AttemptsNext = strconv.FormatInt(last, 10)
+			break
+		}
+		var rcpt, stage, enhanced, text, by string
+		var code, number int
+		if err := rows.Scan(&last, &rcpt, &stage, &code, &enhanced, &text, &by, &number); err != nil {
+			return err
+		}
+		v, _ := a.explainReply(stage, code, enhanced, text)
+		out.Attempts = append(out.Attempts, web.SessionAttempt{Recipient: rcpt, Reply: attemptReply(stage, code, enhanced, text),
+			Category: v.Category, Reason: v.Reason, Advice: v.Advice, By: by, Attempt: number})
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	ids, err := a.db.QueryContext(ctx, `SELECT id FROM sink_messages WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?`, n, q.MessagesAfter, limit+1)
+	if err != nil {
+		return fmt.Errorf("sink: messages of session %d: %w", n, err)
+	}
+	defer ids.Close()
+	out.Messages = nil
+	for ids.Next() {
+		if len(out.Messages) == limit {
+			out.MessagesNext = out.Messages[limit-1]
+			break
+		}
+		var id int64
+		if err := ids.Scan(&id); err != nil {
+			return err
+		}
+		out.Messages = append(out.Messages, strconv.FormatInt(id, 10))
+	}
+	if err := ids.Err(); err != nil {
+		return err
+	}
+	ids.Close()
+	var attempts, messages int
+	if err := a.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM sink_attempts WHERE session_id = ?), (SELECT COUNT(*) FROM sink_messages WHERE session_id = ?)`,
+		n, n).Scan(&attempts, &messages); err != nil {
+		return fmt.Errorf("sink: counting the attempts and messages of session %d: %w", n, err)
+	}
+	out.AttemptsTotal, out.MessagesTotal = &attempts, &messages
+	return nil
 }
 
 // parseTranscript reads the sink's transcript lines: "SECONDS DIR TEXT",

@@ -93,7 +93,7 @@ func TestSinkAdapterReceivedPlans(t *testing.T) {
 		index string
 	}{
 		{copiesSQL, []any{"m1@shop.test", "sink.message"}, "USING INDEX events_message"},
-		{sessionAttemptsSQL(2), []any{1, 2}, "USING INDEX sink_attempts_session"},
+		{sessionAttemptPageSQL, []any{1, 0, 501}, "USING INDEX sink_attempts_session"},
 		{attemptsSQL(2, []string{"a.message IN (?)", "(lower(a.sender) = lower(?) AND a.time_ns >= ? AND a.time_ns <= ? AND a.message = 0)"}),
 			[]any{"a@x.test", "b@x.test", 1, "s@x.test", 0, 1}, "USING INDEX sink_attempts_recipient"},
 	} {

@@ -141,6 +141,9 @@ export function sinkView(main) {
 }
 
 export function sessionView(main, id) {
+  // PAGE is the attempts, and the messages, a "More" button reads: as
+  // many as the API's first page (web.DefaultSessionPage).
+  const PAGE = 500;
   const card = h("section", { class: "card" }, h("p", { class: "muted" }, "Loading…"));
   main.append(h("h1", {}, "Session ", h("span", { class: "mono" }, id)), card);
   let stream = null;
@@ -161,6 +164,10 @@ export function sessionView(main, id) {
     }
   })).catch((e) => clear(card).append(h("p", { class: "error" }, e.message)));
   function render(ss) {
+    const attempts = paged(ss, "attempts", h("ul", {}), (at) =>
+      h("li", {}, h("span", { class: "mono" }, addr(at.recipient)), ": ", h("span", { class: "mono" }, replyLines(sinkReplyLine(at.reply))),
+        at.by ? h("span", { class: "muted by" }, " (chosen by ", h("span", { class: "mono" }, iso(at.by)), ")") : "", ...why(at)));
+    const messages = paged(ss, "messages", h("span", {}), (m) => h("a", { href: path("sink", "messages", m), class: "mono" }, m + " "));
     clear(card).append(
       h("dl", { class: "kv" },
         h("dt", {}, "Listener"), h("dd", {}, ss.listener),
@@ -171,12 +178,49 @@ export function sessionView(main, id) {
         h("dt", {}, "Start"), h("dd", {}, fmtTime(ss.start)),
         h("dt", {}, "End"), h("dd", { id: "session-end" }, ss.end ? fmtTime(ss.end) : "not ended: still open, or the sink stopped before it ended"),
         h("dt", {}, "Last reply"), h("dd", { id: "session-last" }, ss.last_reply ? [h("span", { class: "mono" }, replyLines(sinkReplyLine(ss.last_reply))), ...why(ss)] : "none")),
-      (ss.attempts || []).length ? h("section", { id: "session-attempts" }, h("h2", {}, "Attempts"), h("ul", {}, ss.attempts.map((at) =>
-        h("li", {}, h("span", { class: "mono" }, addr(at.recipient)), ": ", h("span", { class: "mono" }, replyLines(sinkReplyLine(at.reply))),
-          at.by ? h("span", { class: "muted by" }, " (chosen by ", h("span", { class: "mono" }, iso(at.by)), ")") : "", ...why(at))))) : "",
-      (ss.messages || []).length ? h("p", {}, "Messages: ", ss.messages.map((m) => h("a", { href: path("sink", "messages", m), class: "mono" }, m + " "))) : "",
+      attempts.list.children.length ? h("section", { id: "session-attempts" }, h("h2", {}, "Attempts"),
+        attempts.note, attempts.list, h("div", { class: "bar" }, attempts.more)) : "",
+      messages.list.children.length ? h("section", { id: "session-messages" }, h("p", {}, "Messages: ", messages.list, messages.note, " ", messages.more)) : "",
       h("h2", {}, "Transcript"),
       transcript(ss.transcript || []));
+  }
+  // paged is the list of a session's attempts or messages (key), which
+  // the API gives a page at a time (the first 500; a client looping
+  // RCPT can leave tens of thousands): {list} with the items of the
+  // first page, each made by item, {note}, "N of M attempts shown" while
+  // some are not, and {more}, a button that appends the next page, as
+  // Older sessions does on the list of sessions.
+  function paged(ss, key, list, item) {
+    const note = h("span", { class: "muted", id: "session-" + key + "-note" });
+    const more = h("button", { type: "button", id: "session-" + key + "-more" }, "More " + key);
+    let next = ss[key + "_next"] || "";
+    let total = ss[key + "_total"];
+    let shown = 0;
+    const add = (items) => { for (const x of items || []) { list.append(item(x)); shown++; } };
+    const count = () => {
+      more.hidden = !next;
+      note.className = "muted";
+      note.textContent = typeof total === "number" && total > shown
+        ? shown + " of " + total + " " + key + " shown, oldest first" + (next ? ": More " + key + " shows the next " + Math.min(total - shown, PAGE) : "")
+        : "";
+      note.hidden = !note.textContent;
+    };
+    let loading = false;
+    more.addEventListener("click", () => {
+      if (loading || !next) return;
+      loading = true;
+      more.disabled = true;
+      get("/api/v1/sink/sessions/" + encodeURIComponent(id) + "?limit=" + PAGE + "&" + key + "_after=" + encodeURIComponent(next)).then((d) => {
+        add(d[key]);
+        next = d[key + "_next"] || "";
+        if (typeof d[key + "_total"] === "number") total = d[key + "_total"];
+        count();
+      }).catch((e) => { note.textContent = e.message; note.className = "error"; note.hidden = false; })
+        .finally(() => { loading = false; more.disabled = false; });
+    });
+    add(ss[key]);
+    count();
+    return { list, note, more };
   }
   show();
   return () => { stopped = true; if (stream) stream.close(); };
