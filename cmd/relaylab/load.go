@@ -481,26 +481,16 @@ func hangDirective(stage string) string {
 // explainConnErrors says what each kind of connection error in the table
 // means and what to try.
 func explainConnErrors(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
-	kinds := make([]string, 0, len(res.ConnErrors))
-	for k := range res.ConnErrors {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	if len(kinds) > 0 {
+	xs := connErrorsExplained(cfg, res)
+	if len(xs) > 0 {
 		fmt.Fprintln(w, "what the connection errors mean:")
 	}
-	for _, k := range kinds {
-		stages := res.ErrorStages(k)
-		if len(stages) == 0 {
-			stages = []smtpload.StageCount{{}} // where is not known
+	for i, x := range xs {
+		why := x.Reason
+		if i > 0 && xs[i-1].Kind == x.Kind || i+1 < len(xs) && xs[i+1].Kind == x.Kind {
+			why += fmt.Sprintf(" (%s)", countOf(x.Count, "time", "times")) // a kind at several stages
 		}
-		for _, st := range stages {
-			why, todo := connAdvice(cfg, k, st.Stage, errors.New(res.FirstErrors[k]))
-			if len(stages) > 1 {
-				why += fmt.Sprintf(" (%s)", countOf(st.N, "time", "times"))
-			}
-			fmt.Fprintf(w, "  %s: %s (category connection-%s): %s\n      what to do: %s\n", k, connLabel(k), k, why, todo)
-		}
+		fmt.Fprintf(w, "  %s: %s (category %s): %s\n      what to do: %s\n", x.Kind, x.Meaning, x.Category, why, x.Advice)
 	}
 }
 
@@ -531,11 +521,7 @@ func explainUnknown(w io.Writer, res *smtpload.Result) {
 	for _, k := range kinds {
 		fmt.Fprintf(w, "  %s: %d (first: %s)\n", k, res.UnknownErrors[k], res.FirstUnknown[k])
 	}
-	todo := "count what the server delivered (its log, the sink's messages) before comparing the numbers, or sending them again"
-	if res.UnknownErrors["timeout"] > 0 {
-		todo += "; raise --timeout if the server is slow to answer the dot"
-	}
-	fmt.Fprintln(w, "      what to do: "+todo)
+	fmt.Fprintln(w, "      what to do: "+unknownAdvice(res))
 }
 
 // loadExit is the exit status of a run and what to say on stderr: see
@@ -606,6 +592,15 @@ type loadJSON struct {
 	Ended    string `json:"ended"` // "all", "duration", "gave-up", "interrupted"
 	GaveUp   string `json:"gave_up,omitempty"`
 	ExitCode int    `json:"exit_code"`
+	// What the text summary explains under its table: each refusal and
+	// connection failure with its category, reason and what to do; the
+	// notes in the keys of replies; the messages of unknown fate; the
+	// failure that made the run give up.
+	RefusalsExplained   []loadExplained   `json:"refusals_explained"`
+	ConnErrorsExplained []loadExplained   `json:"connection_errors_explained"`
+	RepliesLegend       map[string]string `json:"replies_legend,omitempty"`
+	UnknownExplained    *loadUnknownJSON  `json:"fate_unknown_explained,omitempty"`
+	GaveUpFailure       *loadExplained    `json:"gave_up_last_failure,omitempty"`
 }
 
 type loadRcptJSON struct {
@@ -637,6 +632,13 @@ func writeLoadJSON(w io.Writer, cfg smtpload.Config, res *smtpload.Result, code 
 		j.Ended = "all"
 	}
 	j.Latency.Transaction, j.Latency.Session = latencyJSONOf(res.TxLatency), latencyJSONOf(res.SessionLatency)
+	j.RefusalsExplained, j.ConnErrorsExplained, j.RepliesLegend = refusalsExplained(res), connErrorsExplained(cfg, res), repliesLegend(res)
+	if res.Unknown > 0 {
+		j.UnknownExplained = &loadUnknownJSON{Meaning: unknownMeaning, First: res.FirstUnknown, Advice: unknownAdvice(res)}
+	}
+	if res.Ended == smtpload.EndedGaveUp {
+		j.GaveUpFailure = failureExplained(cfg, res.GaveUpStage, res.GaveUpErr)
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(j)

@@ -215,6 +215,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	res.TxLatency, res.SessionLatency = latencyOf(tx), latencyOf(sess)
+	if res.GaveUp != "" && (unlimited || res.Attempted < cfg.Messages) {
+		// A run that gave up on its last message left none untried.
+		res.GaveUp += "; the rest of the messages were not tried"
+	}
 	switch {
 	case res.GaveUp != "":
 		res.Ended = EndedGaveUp
@@ -583,6 +587,10 @@ func (w *worker) transaction(n int) *Transaction {
 // a DATA sent before the RCPT refusals came back, or RCPTs sent before
 // MAIL's. Those replies are not counted as refusals of their own.
 const PipelinedNote = " (pipelined)"
+
+// PipelinedMeaning is what PipelinedNote says, for the legend under a
+// reply table.
+const PipelinedMeaning = "the reply to a command pipelined (RFC 2920) after a refusal, which follows from that refusal"
 
 // count records the replies of one transaction of rcpts recipients.
 func (w *worker) count(res *TxResult, rcpts int) {

@@ -125,7 +125,7 @@ func (r *Result) Table(w io.Writer) {
 		fmt.Fprintf(w, "  %-*s %d\n", width, k+":", r.Replies[k])
 	}
 	if pipelined {
-		fmt.Fprintf(w, "  %s: the reply to a command pipelined (RFC 2920) after a refusal, which follows from that refusal\n", strings.TrimSpace(PipelinedNote))
+		fmt.Fprintf(w, "  %s: %s\n", strings.TrimSpace(PipelinedNote), PipelinedMeaning)
 	}
 	sort.Strings(kinds)
 	if len(kinds) > 0 {

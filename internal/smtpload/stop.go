@@ -93,10 +93,11 @@ func (d *deadTarget) failed(now time.Time, target string, err error) {
 	}
 }
 
-// end stops the run for why; d.mu is held.
+// end stops the run for why; d.mu is held. Whether messages were left
+// untried is known once the sessions have ended (Run says it).
 func (d *deadTarget) end(why, stage string, err error) {
 	if d.why == "" {
-		d.why, d.stage, d.err = why+"; the rest of the messages were not tried", stage, err
+		d.why, d.stage, d.err = why, stage, err
 	}
 	d.stop()
 }
