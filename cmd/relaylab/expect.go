@@ -238,8 +238,8 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	if err := outs.check(); err != nil {
 		return outs.unwritable(err, fs.Args(), "judged")
 	}
-	var src reports.SinkAttemptSource = remoteAttempts{base: base, token: os.Getenv("RELAYLAB_TOKEN"),
-		client: &http.Client{Timeout: *timeout}}
+	client, first := serveClient(*timeout)
+	var src reports.SinkAttemptSource = remoteAttempts{base: base, token: os.Getenv("RELAYLAB_TOKEN"), client: client, first: first}
 	// rel is the relay's record in the same store (a relaylab serve's),
 	// whose holds say why a recipient the sink deferred gets no try.
 	var rel reports.EventSource = remoteEvents{src.(remoteAttempts)}
@@ -422,6 +422,7 @@ var _ reports.SinkBounceSource = sinkAttempts{}
 type remoteAttempts struct {
 	base, token string
 	client      *http.Client
+	first       *firstBytes // what the server sent first, noted by serveClient's
 }
 
 func (r remoteAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, error) {
@@ -494,10 +495,18 @@ func (r remoteAttempts) get(ctx context.Context, path, what string, v any) error
 	if r.token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
+	if r.first != nil {
+		r.first.reset()
+	}
 	resp, err := r.client.Do(req)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
 		return fmt.Errorf("%s did not answer the request for %s within %s (--timeout): is it a relaylab serve?", hidePassword(r.base), what, r.client.Timeout)
+	}
+	if g := r.first.smtpGreeting(); err != nil && g != "" {
+		// net/http's "malformed HTTP status code" of a 220 greeting.
+		return fmt.Errorf("an SMTP server answered at %s (its greeting: %q), not relaylab's web API, so %s could not be read: that is a sink's or relay's SMTP port; give --url the URL of relaylab serve's web listener (web.listen), such as http://127.0.0.1:8025",
+			hidePassword(r.base), g, what)
 	}
 	if err != nil {
 		return unreachable(hidePassword(r.base), what, err)
@@ -541,6 +550,9 @@ func describeType(ct string) string {
 func serveBase(raw string) (string, error) {
 	u, err := neturl.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if fix, shown := urlFix(raw); fix != "" {
+			return "", fmt.Errorf("--url %q: want the URL of a relaylab serve's web listener (web.listen), which begins http:// (or https://): --url %s", shown, fix)
+		}
 		return "", fmt.Errorf("--url %q: want the address of a relaylab serve, such as http://127.0.0.1:8025", hidePassword(raw))
 	}
 	if port := u.Port(); port != "" {
