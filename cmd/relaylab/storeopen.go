@@ -104,6 +104,9 @@ func requireStore(ctx context.Context, path string) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return usageError("no store at %s: %s", path, storeHint)
 	case err != nil:
+		if err := storeUnderFile(path); err != nil {
+			return usageError("%v", err)
+		}
 		return usageError("store %s: %v", path, err)
 	case fi.IsDir():
 		return usageError("store %s is a directory: %s", path, storeHint)
@@ -114,6 +117,16 @@ func requireStore(ctx context.Context, path string) error {
 	}
 	if why != "" {
 		return usageError("%s is not a relaylab store (%s): %s", path, why, storeHint)
+	}
+	return nil
+}
+
+// storeUnderFile is the error for a store path with a file where a
+// directory must be on the way to it (notes.txt/relaylab.db), or nil.
+func storeUnderFile(path string) error {
+	var nd *store.NotADirectoryError
+	if errors.As(store.CheckDir(path), &nd) {
+		return fmt.Errorf("the store %s cannot be there: %s is a file, not a directory (SQLite keeps a store and its -wal and -shm files in a directory): give --db, or store.path in --config, a path in a directory", path, nd.File)
 	}
 	return nil
 }

@@ -44,6 +44,11 @@ func refuseSecondRunner(path, command string) error {
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real
 	}
+	// A file where a directory must be: asking who has the -shm file
+	// open beside the store would fail with "not a directory".
+	if err := storeUnderFile(path); err != nil {
+		return err
+	}
 	pids, err := storeHolders(path)
 	if err != nil {
 		return fmt.Errorf("%s: telling whether another process has the store open: %w", path, err)

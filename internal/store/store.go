@@ -107,6 +107,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Path == "" {
 		return nil, errors.New("store: no database path")
 	}
+	if err := CheckDir(opts.Path); err != nil {
+		return nil, err // SQLite's own words: "unable to open database file: not a directory"
+	}
 	if opts.Sync == "" {
 		opts.Sync = SyncFull
 	}
