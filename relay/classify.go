@@ -110,11 +110,12 @@ func NewClassifier(extra []Rule) (*Classifier, error) {
 // exceptions are a 452 or 552 for too many recipients in one transaction,
 // which is always retried (RFC 5321 4.5.3.1.10 asks clients to treat the
 // 552 as temporary), a 5xx to our own STARTTLS, which refuses the transport
-// and not the message, and a 5xx to our own AUTH command: the upstream refused the
+// and not the message, a 5xx to our own AUTH command: the upstream refused the
 // path's credentials, which says nothing about the message, so the table
 // may send it to the next path or retry it (as Postfix defers on a 535,
 // smtp_sasl_auth_soft_bounce) instead of bouncing every message while the
-// password is wrong.
+// password is wrong, and a 530 at MAIL, RCPT or DATA, the same refusal
+// of the path (no AUTH, or no TLS) said a step later.
 func (c *Classifier) Classify(r Reply) Verdict {
 	v := Verdict{Disposition: Retry, Category: "unclassified", Reason: "no rule matched", Advice: "read the reply text"}
 	if r.Code >= 500 {
@@ -145,31 +146,43 @@ func (c *Classifier) Classify(r Reply) Verdict {
 		// again, never bounced nor suppressed, whatever a rule says.
 		v.Disposition = Retry
 	} else {
-		v.Disposition = forcedDisposition(v.Disposition, r.Permanent(), r.Stage)
+		v.Disposition = forcedDisposition(v.Disposition, r)
 	}
 	return v
 }
 
-// forcedDisposition is what the relay does with a reply at stage,
-// permanent (a 5xx) or not, that a rule gave disposition d: a 5xx is never
-// retried nor rerouted (RFC 5321 4.2.1: sent again, it gets the same
-// answer) but at the stages where it refuses the path rather than the
-// message (refusesPath), and a 4xx or a failure without a reply is never
-// bounced nor suppressed: the retry policy decides when it gives up.
-// Config.Warnings names the rules it overrides.
-func forcedDisposition(d Disposition, permanent bool, stage string) Disposition {
+// forcedDisposition is what the relay does with reply r that a rule gave
+// disposition d: a 5xx is never retried nor rerouted (RFC 5321 4.2.1:
+// sent again, it gets the same answer) but where it refuses the path
+// rather than the message (refusesPath), and a 4xx or a failure without a
+// reply is never bounced nor suppressed: the retry policy decides when it
+// gives up. Config.Warnings names the rules it overrides.
+func forcedDisposition(d Disposition, r Reply) Disposition {
 	switch {
-	case permanent && !refusesPath(stage) && (d == Retry || d == Reroute):
+	case r.Permanent() && !refusesPath(r) && (d == Retry || d == Reroute):
 		return Bounce
-	case !permanent && (d == Bounce || d == Suppress):
+	case !r.Permanent() && (d == Bounce || d == Suppress):
 		return Retry
 	}
 	return d
 }
 
-// refusesPath reports whether a 5xx at stage refuses the path (its
-// credentials at AUTH, its TLS) and says nothing of the message.
-func refusesPath(stage string) bool { return stage == "auth" || stage == "starttls" || stage == "tls" }
+// refusesPath reports whether 5xx reply r refuses the path and says
+// nothing of the message: any 5xx to the relay's own STARTTLS, TLS
+// handshake or AUTH (its TLS, its credentials), and a 530 at MAIL, RCPT
+// or DATA, which only ever says that the server wants AUTH first (RFC
+// 4954 6: 530 5.7.0, authentication required) or STARTTLS first (RFC
+// 3207 4: 530 5.7.0, must issue a STARTTLS command first): the message
+// was not judged, as at a 535 to AUTH.
+func refusesPath(r Reply) bool {
+	switch r.Stage {
+	case "auth", "starttls", "tls":
+		return true
+	case "mail", "rcpt", "data":
+		return r.Code == 530
+	}
+	return false
+}
 
 // stageIn reports whether stage is one of the |-separated stages in list.
 func stageIn(list, stage string) bool {

@@ -36,7 +36,7 @@ func TestClassify(t *testing.T) {
 		{"unknown 5xx", Reply{Stage: "dot", Code: 554, Text: "go away"}, Bounce, "unclassified"},
 		{"unknown 4xx", Reply{Stage: "dot", Code: 450, Text: "later"}, Retry, "unclassified"},
 		{"our credentials refused: the next path, not a bounce", Reply{Stage: "auth", Code: 535, Enhanced: "5.7.8", Text: "bad credentials"}, Reroute, "credentials-refused"},
-		{"5.7.8 after AUTH is still permanent", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.8", Text: "authentication required"}, Bounce, "credentials-refused"},
+		{"530 5.7.8 at MAIL refuses the path, not the message", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.8", Text: "authentication required"}, Reroute, "credentials-refused"},
 		{"dmarc", Reply{Stage: "dot", Code: 550, Enhanced: "5.7.26", Text: "unauthenticated"}, Bounce, "authentication-failure"},
 		// relaylab's own sink, Postfix-like and other wordings of a line
 		// over the server's limit: the text decides, whatever the code.
@@ -55,8 +55,11 @@ func TestClassify(t *testing.T) {
 		{"auth password transition", Reply{Stage: "auth", Code: 432, Enhanced: "4.7.12", Text: "A password transition is needed"}, Reroute, "credentials-refused"},
 		{"auth mechanism unknown", Reply{Stage: "auth", Code: 504, Enhanced: "5.5.4", Text: "Unrecognized authentication type"}, Reroute, "auth-not-offered"},
 		{"auth needs starttls first", Reply{Stage: "auth", Code: 530, Enhanced: "5.7.0", Text: "Must issue a STARTTLS command first"}, Reroute, "tls-failure"},
-		{"mail needs tls", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.0", Text: "Must issue a STARTTLS command first"}, Bounce, "tls-failure"},
-		{"mail needs auth", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.0", Text: "Authentication required"}, Bounce, "credentials-refused"},
+		{"mail needs tls", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.0", Text: "Must issue a STARTTLS command first"}, Reroute, "tls-failure"},
+		{"mail needs auth", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.0", Text: "Authentication required"}, Reroute, "credentials-refused"},
+		{"rcpt needs auth", Reply{Stage: "rcpt", Code: 530, Enhanced: "5.7.0", Text: "Authentication required"}, Reroute, "credentials-refused"},
+		{"data needs tls", Reply{Stage: "data", Code: 530, Enhanced: "5.7.0", Text: "Must issue a STARTTLS command first"}, Reroute, "tls-failure"},
+		{"a 530 after the dot is judged as any 5xx", Reply{Stage: "dot", Code: 530, Enhanced: "5.7.0", Text: "Authentication required"}, Bounce, "policy"},
 		// RFC 3463 X.4.x from the receiving side: what broke past the
 		// server, by its detail code.
 		{"receiver's bad connection", Reply{Stage: "dot", Code: 451, Enhanced: "4.4.2", Text: "bad connection"}, Retry, "connection"},

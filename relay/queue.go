@@ -203,7 +203,8 @@ func (r *Relay) enqueue(ctx context.Context, s Submission) (string, error) {
 // for ENVID, the session for the rest), so that Enqueue cannot queue what
 // no SMTP path or DSN can carry: a control character in an address or an
 // ORCPT, an address literal that is no address (RFC 5321 4.1.3), an ENVID
-// that is not printable ASCII. The relay's own client
+// that is not printable ASCII, an ENVID or ORCPT longer on the wire than
+// RFC 3461 4.2 and 4.4 allow (100 and 500 characters). The relay's own client
 // would send such an ENVID or ORCPT in valid xtext (+0D), but the DSN
 // that reports on it could not be written, and the recipient would be
 // stuck.
@@ -219,6 +220,9 @@ func checkEnvelope(s Submission) error {
 			return fmt.Errorf("relay: ENVID %q has the byte %#02x; RFC 3461 4.4 allows printable ASCII only, since a DSN carries it in its Original-Envelope-Id field", s.EnvID, c)
 		}
 	}
+	if n := len(dsn.Xtext(s.EnvID)); n > dsn.MaxEnvID {
+		return fmt.Errorf("relay: ENVID %q is %d characters long in xtext, as MAIL carries it; RFC 3461 4.4 allows at most %d, and the next hop would refuse the message for it", s.EnvID, n, dsn.MaxEnvID)
+	}
 	for _, rc := range s.Recipients {
 		if !strings.Contains(rc.Address, "@") {
 			return fmt.Errorf("relay: recipient %q is not an address (local@domain)", rc.Address)
@@ -231,6 +235,9 @@ func checkEnvelope(s Submission) error {
 		}
 		if unsendable(rc.ORCPT) {
 			return fmt.Errorf("relay: the ORCPT %q of recipient %s has a control character, which a DSN's Original-Recipient field cannot carry (RFC 3461 4.2)", rc.ORCPT, rc.Address)
+		}
+		if n := len(orcptValue(rc.ORCPT)); rc.ORCPT != "" && n > dsn.MaxORCPT {
+			return fmt.Errorf("relay: the ORCPT of recipient %s is %d characters long in xtext, as RCPT carries it; RFC 3461 4.2 allows at most %d, and the next hop would refuse the message for it", rc.Address, n, dsn.MaxORCPT)
 		}
 	}
 	return nil
@@ -445,10 +452,12 @@ func (s suppressedRcpt) entry() dsnEntry {
 // suppressedEvent is the relay.suppressed event of recipient c, whose
 // address is on the list for why.
 func suppressedEvent(c claimed, why string) events.Event {
-	return events.Event{Kind: events.RelaySuppressed}.WithPayload(withDSNFor(map[string]any{
+	pl := withDSNFor(map[string]any{
 		"reason": "the address is on the suppression list: " + why,
 		"advice": "remove it with `relaylab suppress remove` if it should receive mail again",
-	}, c.dsnFor))
+	}, c.dsnFor)
+	lostDSN(pl, c)
+	return events.Event{Kind: events.RelaySuppressed}.WithPayload(pl)
 }
 
 // logSuppressed logs, as logOutcomes logs the other outcomes, each
@@ -466,6 +475,9 @@ func (r *Relay) logSuppressed(ss []suppressedRcpt, gone map[int64]bool) {
 		}
 		args = append(args, "reason", "on the suppression list since "+s.since.UTC().Format(time.RFC3339)+": "+s.why)
 		r.log.Info("relay: suppressed", args...)
+		if s.c.dsnFor != "" {
+			r.warnLostDSN(s.c, StateSuppressed, "reason", "its recipient is on the suppression list: "+s.why)
+		}
 	}
 }
 

@@ -78,7 +78,7 @@ func TestR2BDSNAdviceEveryCategory(t *testing.T) {
 		{"message-too-big", "direct", Reply{Stage: "dot", Code: 552, Enhanced: "5.3.4", Text: "message too big"}, bounced, false},
 		{"auth-not-offered", "primary", Reply{Stage: "auth", Text: "the path has a username and password, but the server does not offer AUTH"}, delayed | expired, true},
 		{"credentials-refused", "primary", Reply{Stage: "auth", Code: 535, Enhanced: "5.7.8", Text: "Authentication credentials invalid"}, delayed | expired, true},
-		{"credentials-refused", "primary", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.8", Text: "authentication required"}, bounced, true},
+		{"credentials-refused", "primary", Reply{Stage: "mail", Code: 530, Enhanced: "5.7.8", Text: "authentication required"}, delayed | expired, true},
 		{"authentication-failure", "direct", Reply{Stage: "dot", Code: 550, Enhanced: "5.7.26", Text: "unauthenticated mail is prohibited"}, bounced, false},
 		{"invalid-recipient", "direct", Reply{Stage: "rcpt", Code: 550, Enhanced: "5.1.1", Text: "no such user"}, bounced, false},
 		{"mailbox-full", "direct", Reply{Stage: "rcpt", Code: 452, Enhanced: "4.2.2", Text: "mailbox full"}, delayed | expired, false},

@@ -264,6 +264,9 @@ type outcomeLine struct {
 	// reason and advice of a deferral or a bounce, as its event says
 	// them (a hold that ends after the expiry has its own).
 	reason, advice string
+	// dsnLost marks a DSN of the relay's own that bounced or expired:
+	// the sender of the message it reports on is not told (lostDSN).
+	dsnLost bool
 }
 
 // logOutcomes logs one line per recipient outcome of a job, once it is
@@ -275,6 +278,7 @@ type outcomeLine struct {
 // suppressed, and the reason and advice of a deferral or a bounce (why
 // an expiry gave up, for an expiry). It reads nothing from the store.
 func (r *Relay) logOutcomes(j *job, msg messageRow, results []result, log []attempt, lines []outcomeLine, now time.Time) {
+	defer r.logLostDSNs(j, results, lines) // after the outcome lines they warn of
 	if len(lines) == 0 || !r.log.Enabled(context.Background(), slog.LevelInfo) {
 		return
 	}
@@ -584,12 +588,13 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 				payload["suppressed"] = true
 				payload["suppression_reason"] = bounceSuppressionReason(res.verdict.Category, res.reply)
 			}
+			lostDSN(payload, c)
 			if err := r.finishTx(tx, c, StateBounced, now, events.Event{Kind: events.RelayBounced}.WithPayload(payload), o); err != nil {
 				return err
 			}
 			dsns.failed = append(dsns.failed, dsnEntry{c: c, o: o, at: now})
 			out = append(out, outcomeLine{rcpt: i, state: StateBounced, attempts: n, category: res.verdict.Category, suppressed: payload["suppressed"] == true,
-				reason: res.verdict.Reason, advice: res.verdict.Advice})
+				reason: payload["reason"].(string), advice: res.verdict.Advice, dsnLost: c.dsnFor != ""})
 		case r.givesUp(n, msg, now):
 			payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
 			aged := !msg.expires.IsZero() && !now.Before(msg.expires)
@@ -620,11 +625,12 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 				payload["suppression_reason"] = why
 				payload["advice"] = payload["advice"].(string) + "; the address is now on the suppression list (suppression.soft_bounces): `relaylab suppress remove` takes it off"
 			}
+			lostDSN(payload, c)
 			if err := r.finishTx(tx, c, StateExpired, now, events.Event{Kind: events.RelayExpired}.WithPayload(payload), o); err != nil {
 				return err
 			}
 			dsns.failed = append(dsns.failed, dsnEntry{c: c, o: last, expired: true, aged: aged, at: now})
-			out = append(out, outcomeLine{rcpt: i, state: StateExpired, attempts: n, category: res.verdict.Category, why: gaveUp, suppressed: why != ""})
+			out = append(out, outcomeLine{rcpt: i, state: StateExpired, attempts: n, category: res.verdict.Category, why: gaveUp, suppressed: why != "", dsnLost: c.dsnFor != ""})
 		default:
 			payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
 			// The jitter key is the recipient and the message's arrival time,

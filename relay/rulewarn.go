@@ -70,7 +70,7 @@ func (r Rule) overridden() string {
 	}
 	d := r.Disposition
 	if !permanent {
-		if forcedDisposition(d, false, "") == d {
+		if forcedDisposition(d, Reply{}) == d {
 			return ""
 		}
 		instead := "bouncing them"
@@ -93,16 +93,26 @@ func (r Rule) overridden() string {
 	if tooMany && d != Retry && r.Enhanced == "5.5.3" && slices.Equal(stages, []string{"rcpt"}) {
 		return fmt.Sprintf("%s for a 552 5.5.3 at RCPT TO: that reply is the server's limit on recipients per transaction, which RFC 5321 4.5.3.1.10 asks clients to treat as temporary, and the relay sends the refused recipients again at once in a new transaction, whatever a rule says. Write disposition: retry to say so (the rule's category, reason and advice still apply), and set the path's max_recipients to the server's limit so that no RCPT is refused", d)
 	}
+	// A rule of code 530 matches only the 530s that refuse the path at
+	// MAIL, RCPT or DATA (refusesPath); any other 5xx stands for the
+	// replies of a shorter code, or of none.
+	code := 550
+	if r.Code == "530" {
+		code = 530
+	}
 	var at []string // the stages where the relay overrides d
 	where := ""
 	if stages == nil {
-		if forcedDisposition(d, true, "") == d || tooMany {
+		// A 530 comes at AUTH or a command of the transaction (RFC 4954
+		// 6, RFC 3207 4), where it refuses the path: a rule of code
+		// 530 for any stage holds.
+		if forcedDisposition(d, Reply{Code: code}) == d || tooMany || code == 530 {
 			return ""
 		}
 		where = " at any stage but auth, starttls and tls"
 	} else {
 		for _, st := range stages {
-			if forcedDisposition(d, true, st) != d && !(tooMany && st == "rcpt") {
+			if forcedDisposition(d, Reply{Stage: st, Code: code}) != d && !(tooMany && st == "rcpt") {
 				at = append(at, st)
 			}
 		}
@@ -115,8 +125,12 @@ func (r Rule) overridden() string {
 	if d == Reroute {
 		instead = "sending them on to the next path"
 	}
-	return fmt.Sprintf("%s for %s%s: the relay bounces a 5xx whatever a rule says, as a permanent refusal gets the same answer when sent again (RFC 5321 4.2.1), except at stages auth, starttls and tls, where it refuses the path (its credentials or TLS) rather than the message; so it bounces these replies instead of %s. Write disposition: bounce (or suppress) to say so; if the replies you mean come at AUTH or STARTTLS, limit the rule to those stages (stage: auth, starttls or tls)",
+	msg := fmt.Sprintf("%s for %s%s: the relay bounces a 5xx whatever a rule says, as a permanent refusal gets the same answer when sent again (RFC 5321 4.2.1), except at stages auth, starttls and tls, and a 530 at mail, rcpt or data (AUTH or STARTTLS required first, RFC 4954 6, RFC 3207 4), where it refuses the path (its credentials or TLS) rather than the message; so it bounces these replies instead of %s. Write disposition: bounce (or suppress) to say so; if the replies you mean come at AUTH or STARTTLS, limit the rule to those stages (stage: auth, starttls or tls)",
 		d, what, where, instead)
+	if code != 530 && strings.HasPrefix("530", r.Code) && (stages == nil || slices.ContainsFunc(at, func(st string) bool { return st == "mail" || st == "rcpt" || st == "data" })) {
+		msg += `; if they are a 530 at MAIL, RCPT or DATA, write code: "530"`
+	}
+	return msg
 }
 
 // replyClass says whether every reply a rule of stages (nil: any) can

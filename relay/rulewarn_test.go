@@ -45,6 +45,15 @@ func TestOverriddenRulesWarned(t *testing.T) {
 		{`{stage: 'auth | mail', enhanced: "5.7.", disposition: reroute, category: creds}`,
 			[]string{`reroute for a 5xx reply (enhanced: "5.7.", a permanent failure by RFC 3463) at stage mail:`},
 			&Reply{Stage: "mail", Code: 550, Enhanced: "5.7.1", Text: "not allowed"}, Bounce},
+		// A 530 at MAIL, RCPT or DATA refuses the path (AUTH or STARTTLS
+		// first): a rule of a shorter code is overridden for the rest, and
+		// is told how to match the 530 alone.
+		{`{stage: mail, code: "5", disposition: reroute, category: next}`,
+			[]string{`reroute for a 5xx reply (code: "5") at stage mail:`, "and a 530 at mail, rcpt or data (AUTH or STARTTLS required first", `if they are a 530 at MAIL, RCPT or DATA, write code: "530"`},
+			&Reply{Stage: "mail", Code: 550, Enhanced: "5.7.1", Text: "not allowed"}, Bounce},
+		{`{stage: 'mail|dot', code: "530", disposition: retry, category: needs-auth}`,
+			[]string{`retry for a 5xx reply (code: "530") at stage dot:`},
+			&Reply{Stage: "mail", Code: 530, Enhanced: "5.7.0", Text: "Authentication required"}, Retry},
 		{`{stage: rcpt, code: "552", enhanced: "5.5.3", disposition: bounce, category: too-many}`,
 			[]string{`bounce for a 552 5.5.3 at RCPT TO`, "sends the refused recipients again at once", "Write disposition: retry"},
 			&Reply{Stage: "rcpt", Code: 552, Enhanced: "5.5.3", Text: "too many recipients"}, Retry},
@@ -62,6 +71,8 @@ func TestOverriddenRulesWarned(t *testing.T) {
 		{`{enhanced: "5.1.1", disposition: suppress, category: gone}`, nil, &Reply{Stage: "rcpt", Code: 550, Enhanced: "5.1.1", Text: "gone"}, Suppress},
 		{`{stage: auth, code: "535", disposition: reroute, category: creds}`, nil, &Reply{Stage: "auth", Code: 535, Enhanced: "5.7.8", Text: "bad credentials"}, Reroute},
 		{`{stage: 'starttls|tls', code: "5", disposition: retry, category: tls}`, nil, &Reply{Stage: "starttls", Code: 554, Text: "no TLS"}, Retry},
+		{`{stage: 'mail|rcpt|data', code: "530", disposition: reroute, category: needs-auth}`, nil, &Reply{Stage: "rcpt", Code: 530, Enhanced: "5.7.0", Text: "Authentication required"}, Reroute},
+		{`{code: "530", disposition: retry, category: needs-auth}`, nil, &Reply{Stage: "data", Code: 530, Enhanced: "5.7.0", Text: "Must issue a STARTTLS command first"}, Retry},
 		{`{stage: rcpt, code: "552", disposition: retry, category: maybe-too-many}`, nil, &Reply{Stage: "rcpt", Code: 552, Enhanced: "5.5.3", Text: "too many recipients"}, Retry},
 		{`{stage: async, enhanced: "4", disposition: bounce, category: late}`, nil, nil, ""},
 		// A rule for replies of both kinds: its disposition holds for some.
