@@ -136,6 +136,10 @@ func TestEnqueueRefusesWhatNoDSNCanCarry(t *testing.T) {
 		{"ORCPT with a control", func(s *Submission) { s.Recipients[0].ORCPT = "utf-8;b\x01@y.test" }, "ORCPT"},
 		{"recipient with a control", func(s *Submission) { s.Recipients[0].Address = "b\x7f@y.test" }, "control character"},
 		{"sender with a control", func(s *Submission) { s.From = "a\t@x.test" }, "sender"},
+		// As the submission listener refuses them (RFC 3461 4.2, 4.4),
+		// measured as they go out: in xtext.
+		{"ENVID over 100 in xtext", func(s *Submission) { s.EnvID = strings.Repeat("+", 34) }, "ENVID \"" + strings.Repeat("+", 34) + "\" is 102 characters long in xtext"},
+		{"ORCPT over 500 in xtext", func(s *Submission) { s.Recipients[0].ORCPT = "rfc822;" + strings.Repeat("=", 165) + "@y.test" }, "the ORCPT of recipient b@y.test is 509 characters long in xtext"},
 	} {
 		s := ok()
 		tt.edit(&s)

@@ -367,6 +367,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// transaction stays as it was.
 		return errNestedMail
 	}
+	if err := s.dsnFormRefusal(); err != nil {
+		return err
+	}
 	if !s.allowed() && from != "" {
 		// Never an open relay (RFC 4954 6). Only a DSN (null reverse
 		// path) may come in unauthenticated, and only to our bounce
@@ -412,6 +415,18 @@ func recordedPath(addr string) string {
 	return mailaddr.Quote(addr[:at] + "@" + mailaddr.WithoutRootDot(addr[at+1:]))
 }
 
+// dsnFormRefusal refuses the MAIL or RCPT command being answered for a
+// fault of form of its DSN parameters (dsnFormFault), with the sink's
+// reply to it, 501 5.5.4 (RFC 5321 4.2.2, RFC 3463 3.6), as Postfix
+// refuses them; nil when it has none.
+func (s *session) dsnFormRefusal() error {
+	w, ok := s.conn.Conn().(*wireConn)
+	if !ok || w.dsnForm == nil {
+		return nil
+	}
+	return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 5, 4}, Message: dsn.ParamSyntaxText + w.dsnForm.Why}
+}
+
 // errNestedMail refuses a MAIL inside a transaction, in the sink's words.
 var errNestedMail = &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1},
 	Message: "Nested MAIL command: finish the transaction or send RSET first (RFC 5321 4.1.4)"}
@@ -455,6 +470,9 @@ func (s *session) barePostmaster(to string) bool {
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if err := s.dsnFormRefusal(); err != nil {
+		return err
+	}
 	if s.barePostmaster(to) {
 		// RFC 5321 4.5.1: <Postmaster> without a domain MUST be taken;
 		// it is the relay's own postmaster, and only a client that may

@@ -69,6 +69,10 @@ type wireConn struct {
 	// orcpt is the reply to the RCPT command go-smtp is answering when
 	// its ORCPT value is malformed: what is wrong, and how to write it.
 	orcpt []byte
+	// dsnForm is the fault of form of the DSN parameters of the MAIL or
+	// RCPT command go-smtp is answering (dsnFormFault), which the session
+	// refuses: go-smtp takes them.
+	dsnForm *dsn.ParamFault
 	// bareRcpt: the RCPT command go-smtp is answering is RCPT
 	// TO:<Postmaster> without a domain, which Read gave go-smtp with
 	// postmasterMark as its domain (see session.Rcpt).
@@ -432,7 +436,7 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		if verb == "AUTH" {
 			w.authReply = true
 		}
-		w.badParams, w.bdatCmd, w.orcpt, w.bareRcpt = nil, 0, nil, false
+		w.badParams, w.bdatCmd, w.orcpt, w.bareRcpt, w.dsnForm = nil, 0, nil, false, nil
 		switch verb {
 		case "STARTTLS":
 			w.held = w.held[i+1:]
@@ -450,10 +454,12 @@ func (w *wireConn) Read(p []byte) (int, error) {
 			}
 			if verb == "MAIL" {
 				w.badParams = paramFaults("MAIL FROM", arg, w.maxSize)
+				w.dsnForm = dsnFormFault(arg, true)
 			}
 		case "RCPT":
 			w.badParams = paramFaults("RCPT TO", arg, w.maxSize)
 			w.orcpt = orcptFault(arg)
+			w.dsnForm = dsnFormFault(arg, false)
 			if at := bareRcptAt(line); at >= 0 {
 				// RFC 5321 4.5.1: a relay takes <Postmaster> without a
 				// domain, which go-smtp's parser refuses as a syntax

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+
+	"github.com/relaylab/relaylab/internal/dsn"
 )
 
 // RFC 5321 4.1.1.11 and 4.2.2: a MAIL or RCPT parameter that a server does
@@ -180,4 +182,20 @@ func paramRefusal(b []byte) bool {
 		return true
 	}
 	return false
+}
+
+// dsnFormFault returns the fault of form of the DSN parameters of a MAIL
+// FROM (mail) or RCPT TO command line (arg: what follows the verb), as the
+// sink finds it (dsn.FormFault): RET, ENVID, NOTIFY or ORCPT given twice,
+// an ENVID over 100 characters, an ORCPT over 500 (RFC 3461 4, 4.2, 4.4);
+// nil when there is none. go-smtp takes them (the last of a repeated
+// parameter wins, so that NOTIFY=FAILURE NOTIFY=NEVER asked for no DSN),
+// and the next hop, the sink or Postfix, would refuse the message for
+// them after the relay's 250, in a DSN about a parameter the relay took.
+func dsnFormFault(arg []byte, mail bool) *dsn.ParamFault {
+	var params []string
+	for _, p := range bytes.Fields(afterPath(arg)) {
+		params = append(params, string(p))
+	}
+	return dsn.FormFault(params, mail)
 }

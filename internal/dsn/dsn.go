@@ -2,7 +2,8 @@
 // multipart/report messages (RFC 6522) that tell a sender a message failed,
 // was delayed or was delivered. The sink uses Build for its asynchronous
 // bounces, the relay for bounces and delay warnings, and Parse reads the DSNs
-// that come back.
+// that come back. ParseParams and FormFault check the DSN parameters of MAIL
+// and RCPT (RFC 3461 4) for the sink and the relay's submission listener.
 package dsn
 
 import (
