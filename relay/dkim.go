@@ -218,6 +218,7 @@ func (s *dkimSigner) Sign(sender string, data []byte) []byte {
 		}
 		return data
 	}
+	var fromFault error // the From field is there but is not one address
 	if err == nil && m.Header.Get("From") != "" {
 		// The display name's encoded-words are not decoded: a name in
 		// windows-1252 made the From unreadable, and the message was
@@ -226,11 +227,21 @@ func (s *dkimSigner) Sign(sender string, data []byte) []byte {
 		if err == nil {
 			domain = strings.ToLower(domainOf(from.Address))
 		} else {
-			s.log.Warn("relay: the From field is not one address; signing for the envelope sender's domain, which DMARC may not align with the From",
-				"from", m.Header.Get("From"), "sender", sender, "err", err)
+			fromFault = err
 		}
 	}
 	domain, k, ok := s.keyFor(domain)
+	if fromFault != nil {
+		// Said once the key is looked up: with none for the envelope
+		// sender's domain, nothing is signed, and "signing" was untrue.
+		if ok {
+			s.log.Warn("relay: the From field is not one address; signing for the envelope sender's domain, which DMARC may not align with the From",
+				"from", m.Header.Get("From"), "sender", sender, "domain", domain, "err", fromFault)
+		} else {
+			s.log.Warn("relay: not signing: the From field is not one address, so the relay cannot tell its domain, and the envelope sender's domain has no relay.dkim key; the message goes out unsigned, and the sender must write one address in the From field",
+				"from", m.Header.Get("From"), "sender", sender, "err", fromFault)
+		}
+	}
 	if !ok {
 		return data
 	}

@@ -142,11 +142,15 @@ func (r *Relay) dsnRecipient(e dsnEntry, action string, last time.Time) dsn.Reci
 
 // lastAttempt is the Last-Attempt-Date of e (RFC 3464 2.3.7): the date of
 // the relay's last attempt to deliver to the recipient, or zero, and no
-// field, when it made none. An attempt is a delivery tried at a server:
-// now, when this round made one (or delivered, for a relayed DSN), else
-// the last relay.attempt event that reached a host. A recipient the
-// suppression list stopped, or whose domain does not exist, was never
-// tried, and its DSN says so by leaving the field out.
+// field, when it made none. An attempt is what counts as one for the
+// retry policy (and has its relay.attempt event): a delivery tried at a
+// server, or a lookup of the recipient's domain or its MX hosts that
+// failed for now (SERVFAIL, a timeout); now, when this round made one (or
+// delivered, for a relayed DSN), else the last relay.attempt event. A
+// delay warning written between attempts after a SERVFAIL of the domain
+// had no field, where one after an MX host without an address had it. A
+// recipient the suppression list stopped, or whose domain does not exist,
+// was never tried, and its DSN says so by leaving the field out.
 func lastAttempt(tx *store.Tx, msgID string, e dsnEntry, action string, now time.Time) (time.Time, error) {
 	if action == dsn.ActionRelayed || e.o.attempts > e.c.attempts {
 		if !e.at.IsZero() {
@@ -155,7 +159,7 @@ func lastAttempt(tx *store.Tx, msgID string, e dsnEntry, action string, now time
 		return now, nil
 	}
 	var ns sql.NullInt64
-	if err := tx.QueryRow(`SELECT MAX(time_ns) FROM events WHERE recipient = ? AND message = ? AND kind = ? AND target != ''`,
+	if err := tx.QueryRow(`SELECT MAX(time_ns) FROM events WHERE recipient = ? AND message = ? AND kind = ?`,
 		e.c.address, msgID, events.RelayAttempt).Scan(&ns); err != nil {
 		return time.Time{}, err
 	}

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -219,7 +220,7 @@ func (w *walk) stopped(why string, pending []int, results []result, log []attemp
 			// The last host's verdict ("check the host and port") is
 			// not all: the hosts the cap left out may have taken it.
 			v.Reason += "; " + w.capWhy
-			v.Advice = w.capFix + "; " + v.Advice
+			v.Advice = withCapFix(w.capFix, v.Advice)
 		}
 		for k := len(log) - 1; k >= 0; k-- {
 			if log[k].rcpt == i {
@@ -231,3 +232,23 @@ func (w *walk) stopped(why string, pending []int, results []result, log []attemp
 	}
 	return log
 }
+
+// withCapFix is advice, the last host's verdict's, with fix first: what
+// lets one attempt try the hosts a cap left out. An advice that says
+// there is nothing to do ("nothing; it is retried") loses its "nothing",
+// since there is something: the two read as one sentence, not as "raise
+// the cap; nothing; it is retried".
+func withCapFix(fix, advice string) string {
+	rest := nothingToDo.ReplaceAllString(advice, "")
+	switch {
+	case rest == advice:
+		return fix + "; " + advice
+	case rest == "":
+		return fix
+	}
+	return fix + "; meanwhile " + rest
+}
+
+// nothingToDo is the start of an advice that says there is nothing to do
+// ("nothing; ", "nothing for this message, ", "nothing now; ").
+var nothingToDo = regexp.MustCompile(`^(?i)nothing( for this message| for now| now)?\s*([;,:.]\s*|$)`)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/store"
 )
 
@@ -155,10 +156,16 @@ func (r *Relay) Suppressions(ctx context.Context) ([]Suppression, error) {
 	return out, rows.Err()
 }
 
-// Suppress adds addr to the suppression list by hand.
+// Suppress adds addr to the suppression list by hand. An address the
+// submission listener refuses as a recipient is refused here too, for
+// the same reason (suppressFault): no message can be sent to it, so its
+// entry would never match.
 func (r *Relay) Suppress(ctx context.Context, addr, reason string) error {
 	if !strings.Contains(addr, "@") {
 		return fmt.Errorf("relay: %q is not an address (local@domain)", addr)
+	}
+	if why := suppressFault(addr); why != "" {
+		return fmt.Errorf("relay: %q cannot be a recipient: %s; the submission listener refuses it at RCPT TO (553 5.1.3), so no message goes to it and an entry for it would never match: check the address", addr, why)
 	}
 	if reason == "" {
 		reason = "added by hand"
@@ -186,4 +193,27 @@ func (r *Relay) Unsuppress(ctx context.Context, addr string) (bool, error) {
 		return err
 	})
 	return n > 0, err
+}
+
+// suppressFault says why addr, local@domain, is no recipient the
+// submission listener takes (session.Rcpt, recipientDomain): a control
+// character, an address literal that is no address (RFC 5321 4.1.3), or
+// a domain that is no host name (RFC 5321 4.1.2: each label starts and
+// ends with a letter or digit); "" when it is one.
+func suppressFault(addr string) string {
+	a := strings.TrimSpace(addr)
+	if unsendable(a) {
+		return "it has a control character, which SMTP cannot carry even quoted"
+	}
+	if why := mailaddr.LiteralFault(a); why != "" {
+		return why
+	}
+	domain := mailaddr.WithoutRootDot(a[strings.LastIndexByte(a, '@')+1:])
+	if strings.HasPrefix(domain, "[") {
+		return ""
+	}
+	if why := domainFault(domain); why != "" {
+		return "the domain " + oneLineASCII(echoed(domain)) + " is not a host name: " + why + " (RFC 5321 4.1.2)"
+	}
+	return ""
 }
