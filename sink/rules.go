@@ -530,15 +530,12 @@ func ParseRules(data []byte) (rs []Rule, err error) {
 	return rs, nil
 }
 
-// decodeYAML decodes strictly. The YAML library can panic on some
-// malformed input (found by FuzzRules): that becomes an error.
-func decodeYAML(data []byte, v any) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("malformed YAML (%v)", p)
-		}
-	}()
-	return yaml.NewDecoder(bytes.NewReader(data), yaml.Strict()).Decode(v)
+// decodeYAML decodes strictly, with merge keys and aliases read as a
+// configuration file's are (config.Unmarshal: a mapping's own key wins
+// over a merged one); a panic of the YAML library on malformed input
+// (found by FuzzRules) is an error.
+func decodeYAML(data []byte, v any) error {
+	return config.Unmarshal(data, v, yaml.Strict())
 }
 
 // maxReplyLine is the longest reply line, code and CRLF included (RFC

@@ -104,11 +104,11 @@ func DecodeRoot(name, root string, data []byte, v any) error {
 		return err
 	}
 	if has {
-		if err := decodeStrict(data, v); err != nil {
-			err, more := firstUnknown(data, v, err)
-			out := decodeError(name, root, data, v, err)
+		if ex, err := decodeStrict(data, v); err != nil {
+			err, more := firstUnknown(ex, v, err)
+			out := decodeError(name, root, data, ex, v, err)
 			if e, ok := out.(*Error); ok && len(more) > 0 {
-				e.Msg += moreUnknown(data, root, v, more)
+				e.Msg += moreUnknown(ex, root, v, more)
 			}
 			return out
 		}
@@ -196,22 +196,34 @@ func parseFile(data []byte) (*ast.File, error) {
 	return parser.ParseBytes(data, 0)
 }
 
-// decodeStrict decodes with unknown keys as errors. The YAML parser can
-// panic on some malformed input; that is bad input, not a crash.
-func decodeStrict(data []byte, v any) (err error) {
+// decodeStrict decodes with unknown keys as errors, with merge keys
+// applied and aliases read as copies of their anchors' values (expand);
+// it returns the document it decoded, whose tokens the error's are, or
+// nil when data does not parse. The YAML parser can panic on some
+// malformed input; that is bad input, not a crash.
+func decodeStrict(data []byte, v any) (ex *expanded, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("malformed YAML: the parser gave up (%v)", p)
+			ex, err = nil, fmt.Errorf("malformed YAML: the parser gave up (%v)", p)
 		}
 	}()
-	if err := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict()).Decode(v); err != nil {
-		return err
+	ex, err = expand(data)
+	switch {
+	case ex == nil:
+		return nil, parseError(data, err, v, yaml.Strict())
+	case err != nil:
+		return ex, err
+	case ex.body == nil:
+		return ex, nil
+	}
+	if err := ex.decode(v, yaml.Strict()); err != nil {
+		return ex, err
 	}
 	// A listener or path named 1.10 keeps that name, not the float's 1.1.
 	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && isFields(rv.Elem().Type()) {
-		KeepText(func(x any) error { return yaml.NewDecoder(bytes.NewReader(data)).Decode(x) }, v)
+		KeepText(func(x any) error { return ex.decode(x) }, v)
 	}
-	return checkWholeNumbers(data, v)
+	return ex, checkWholeNumbers(ex.body, v)
 }
 
 // Locate turns each *FieldError inside err into an *Error with the file and
@@ -240,13 +252,18 @@ func LocateRoot(name, root string, data []byte, err error) error {
 	if !ok {
 		return out
 	}
-	file, perr := parseFile(data)
-	if perr != nil {
+	ex, _ := expand(data)
+	if ex == nil {
 		return out
 	}
 	for key := rel; key != ""; key = parentKey(key) {
-		if tok, ok := tokenOf(file, key); ok {
-			if tok != nil {
+		if tok, ok := tokenOf(ex, key); ok {
+			if p, ok := ex.place(tok); ok {
+				// A key that a merge or an alias gives is at that
+				// alias, with the line its text is written at.
+				out.Line, out.Column = p.line, p.col
+				out.Msg += p.note
+			} else if tok != nil {
 				out.Line, out.Column = tok.Position.Line, tok.Position.Column
 			}
 			break
@@ -256,34 +273,70 @@ func LocateRoot(name, root string, data []byte, err error) error {
 }
 
 // KeyLine is the line of key (a dotted path such as "relay.listen") in
-// data, or 0 when the file does not give that key itself.
+// data, or 0 when the file does not give that key itself; a key that a
+// merge (<<) or an alias gives is at the line of that alias.
 func KeyLine(data []byte, key string) int {
-	file, err := parseFile(data)
-	if err != nil {
+	ex, _ := expand(data)
+	if ex == nil {
 		return 0
 	}
-	if tok, ok := tokenOf(file, key); ok && tok != nil {
-		return tok.Position.Line
+	tok, ok := tokenOf(ex, key)
+	if !ok || tok == nil {
+		return 0
 	}
-	return 0
+	if p, ok := ex.place(tok); ok {
+		return p.line
+	}
+	return tok.Position.Line
 }
 
-// tokenOf finds the node of key in file and returns its token, and
-// whether the file has the key.
-func tokenOf(file *ast.File, key string) (*token.Token, bool) {
+// tokenOf finds the value of key in the expanded document ex and
+// returns its token, and whether the document has the key. It looks
+// through anchors (an item written "- &d {...}"), where a YAML path stops.
+func tokenOf(ex *expanded, key string) (*token.Token, bool) {
 	path := "$." + key
 	if strings.HasPrefix(key, "[") {
 		path = "$" + key
 	}
-	p, err := yaml.PathString(path)
-	if err != nil {
-		return nil, false
-	}
-	node, err := p.FilterFile(file)
-	if err != nil || node == nil {
+	node := valueAt(ex.body, path)
+	if node == nil {
 		return nil, false
 	}
 	return node.GetToken(), true
+}
+
+// valueAt is the node at path (as index sets them) within n, or nil.
+func valueAt(n ast.Node, path string) ast.Node {
+	if n == nil || !keyUnder(path, n.GetPath()) {
+		return nil
+	}
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		for _, mv := range m.Values {
+			if v := valueAt(mv, path); v != nil {
+				return v
+			}
+		}
+	case *ast.MappingValueNode:
+		if m.GetPath() == path {
+			return m.Value
+		}
+		return valueAt(m.Value, path)
+	case *ast.SequenceNode:
+		for _, v := range m.Values {
+			if v != nil && v.GetPath() == path {
+				return v
+			}
+			if v := valueAt(v, path); v != nil {
+				return v
+			}
+		}
+	case *ast.AnchorNode:
+		return valueAt(m.Value, path)
+	case *ast.TagNode:
+		return valueAt(m.Value, path)
+	}
+	return nil
 }
 
 // underRoot is key relative to root ("rules[0].code" under "rules" is
@@ -320,14 +373,29 @@ func parentKey(key string) string {
 	return key[:i]
 }
 
-func decodeError(name, root string, data []byte, v any, err error) error {
+// decodeError is the *Error for err, an error of decodeStrict, which
+// decoded ex (nil when data does not parse).
+func decodeError(name, root string, data []byte, ex *expanded, v any, err error) error {
+	var ee *expandError
+	if errors.As(err, &ee) {
+		out := &Error{File: name, Msg: ee.Error(), Key: joinKey(root, strings.TrimPrefix(strings.TrimPrefix(ee.path, "$"), "."))}
+		if ee.tok != nil && ee.tok.Position != nil {
+			out.Line, out.Column = ee.tok.Position.Line, ee.tok.Position.Column
+		}
+		return out
+	}
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		out := &Error{File: name, Msg: cmp.Or(typeMessage(err), ye.GetMessage())}
 		if tok := ye.GetToken(); tok != nil {
 			out.Line, out.Column = tok.Position.Line, tok.Position.Column
 			if parses(data) {
-				rel := keyAt(data, tok.Position.Line, tok.Position.Column)
+				rel, note := keyAt(data, tok.Position.Line, tok.Position.Column), ""
+				if p, ok := ex.place(tok); ok {
+					// Where the decoder met it: through a merge or an
+					// alias, at that alias, with its text's line.
+					out.Line, out.Column, rel, note = p.line, p.col, p.rel, p.note
+				}
 				out.Key = joinKey(root, rel)
 				out.Msg = cmp.Or(shapeMessage(err, v, rel), out.Msg)
 				suggestKey(out, v, rel)
@@ -335,6 +403,7 @@ func decodeError(name, root string, data []byte, v any, err error) error {
 					sectionHint(out, data, v, rel)
 				}
 				quoteHint(out, data, root)
+				out.Msg += note
 			} else if !quoteHint(out, data, root) {
 				syntaxHint(out, data, root)
 			}
@@ -350,13 +419,13 @@ func decodeError(name, root string, data []byte, v any, err error) error {
 // the file; it returns the others' keys too, for the error to list, so
 // that a file with several typos is mended in one go. Any other error is
 // returned as it is.
-func firstUnknown(data []byte, v any, err error) (error, []*token.Token) {
+func firstUnknown(ex *expanded, v any, err error) (error, []*token.Token) {
 	var uf *yaml.UnknownFieldError
-	if !errors.As(err, &uf) || uf.Token == nil {
+	if ex == nil || !errors.As(err, &uf) || uf.Token == nil {
 		return err, nil
 	}
-	keys := unknownKeys(data, v)
-	if !slices.ContainsFunc(keys, func(t *token.Token) bool { return t.Position.Offset == uf.Token.Position.Offset }) {
+	keys := ex.unknownKeys(v)
+	if !slices.Contains(keys, uf.Token) {
 		// The walk missed the decoder's key (a type that reads itself
 		// in a shape of its own): the decoder's error comes first.
 		return err, keys
@@ -365,37 +434,49 @@ func firstUnknown(data []byte, v any, err error) (error, []*token.Token) {
 	return &yaml.UnknownFieldError{Message: fmt.Sprintf("unknown field %q", first.Value), Token: first}, keys[1:]
 }
 
-// unknownKeys are the keys of data that no field of v's type takes, in
-// the order of the file.
-func unknownKeys(data []byte, v any) []*token.Token {
-	file, err := parseFile(data)
-	if err != nil || len(file.Docs) == 0 {
+// unknownKeys are the keys of the document that no field of v's type
+// takes, in the order of the file (a key through an alias at the alias).
+func (x *expanded) unknownKeys(v any) []*token.Token {
+	if x.body == nil {
 		return nil
 	}
 	w := &wholeWalker{anchors: map[string]ast.Node{}, collect: true}
-	w.walk(file.Docs[0].Body, reflect.TypeOf(v))
+	w.walk(x.body, reflect.TypeOf(v))
 	var out []*token.Token
 	for _, mv := range w.unknown {
 		if tok := mv.Key.GetToken(); tok != nil && !slices.Contains(out, tok) {
 			out = append(out, tok)
 		}
 	}
-	slices.SortFunc(out, func(a, b *token.Token) int { return cmp.Compare(a.Position.Offset, b.Position.Offset) })
+	at := func(t *token.Token) (int, int) {
+		if p, ok := x.place(t); ok {
+			return p.line, p.col
+		}
+		return t.Position.Line, t.Position.Column
+	}
+	slices.SortStableFunc(out, func(a, b *token.Token) int {
+		al, ac := at(a)
+		bl, bc := at(b)
+		return cmp.Or(cmp.Compare(al, bl), cmp.Compare(ac, bc), cmp.Compare(a.Position.Offset, b.Position.Offset))
+	})
 	return out
 }
 
 // moreUnknown lists the unknown keys more, after the first one's error:
 // "; also unknown: web.colour (line 10), relay.retry.max_atempts (line 7,
 // did you mean "max_attempts"?)".
-func moreUnknown(data []byte, root string, v any, more []*token.Token) string {
+func moreUnknown(ex *expanded, root string, v any, more []*token.Token) string {
 	items := make([]string, len(more))
 	for i, tok := range more {
-		rel := keyAt(data, tok.Position.Line, tok.Position.Column)
+		p, _ := ex.place(tok) // each is a key of ex (unknownKeys)
 		base := fmt.Sprintf("unknown field %q", tok.Value)
 		e := &Error{Msg: base}
-		suggestKey(e, v, rel)
+		suggestKey(e, v, p.rel)
 		hint := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(e.Msg, base), " ("), ")")
-		items[i] = fmt.Sprintf("%s (line %d", joinKey(root, rel), tok.Position.Line)
+		items[i] = fmt.Sprintf("%s (line %d", joinKey(root, p.rel), p.line)
+		if p.note != "" {
+			items[i] += ", " + strings.TrimSuffix(strings.TrimPrefix(p.note, " ("), ")")
+		}
 		if hint != "" {
 			items[i] += ", " + hint
 		}

@@ -187,7 +187,7 @@ func TestParseDuration(t *testing.T) {
 // FuzzDecode feeds arbitrary bytes to the strict decoder: it must return an
 // error or a value, never panic.
 func FuzzDecode(f *testing.F) {
-	for _, seed := range []string{"sink:\n  rules:\n    - code: 451\n", "!\n00", "sink: [\n", "a: &x [*x]\n", "{}", "sink: {rules: [{code: 451}, {cod: x}]}\n"} {
+	for _, seed := range []string{"sink:\n  rules:\n    - code: 451\n", "!\n00", "sink: [\n", "a: &x [*x]\n", "a: &x {b: 1}\nc: {<<: [*x, {d: 2}], b: 2}\n", "sink: &s {rules: [{code: 451}]}\nx: {<<: *s, rules: *s}\n", "{}", "sink: {rules: [{code: 451}, {cod: x}]}\n"} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -118,15 +118,12 @@ func intRange(t reflect.Type) (lo, hi string) {
 // checkWholeNumbers refuses a fraction (1.5) where v has an integer: the
 // YAML library would silently drop the fraction (1.5 becomes 1), for a
 // plain number and for a quoted one alike, and has no option to refuse
-// it. It walks data's nodes beside v's type, as the decoder does, so it
-// needs no list of keys.
-func checkWholeNumbers(data []byte, v any) error {
-	file, err := parseFile(data)
-	if err != nil || len(file.Docs) == 0 {
-		return nil // the decoder has reported it
-	}
+// it. It walks body's nodes (expanded: merge keys applied, aliases
+// copied) beside v's type, as the decoder does, so it needs no list of
+// keys.
+func checkWholeNumbers(body ast.Node, v any) error {
 	w := &wholeWalker{anchors: map[string]ast.Node{}}
-	w.walk(file.Docs[0].Body, reflect.TypeOf(v))
+	w.walk(body, reflect.TypeOf(v))
 	return w.err
 }
 

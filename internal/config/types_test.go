@@ -59,7 +59,7 @@ func TestDecodeTypeErrors(t *testing.T) {
 		{"in:\n  cap: 0.5\n", `t.yaml:2:8: in.cap: want a whole number, got 0.5`},
 		{"rows:\n  - {weight: 1}\n  - {weight: 7.5}\n", `t.yaml:3:14: rows[1].weight: want a whole number, got 7.5`},
 		{"deep: 1.5\n", `t.yaml:1:7: deep: want a whole number, got 1.5`},
-		{"f: &x 1.5\nn: *x\n", `t.yaml:2:4: n: want a whole number, got 1.5`},
+		{"f: &x 1.5\nn: *x\n", `t.yaml:2:4: n: want a whole number, got 1.5 (written at line 1, in the anchor &x)`},
 		{"n: !!float 1.5\n", `t.yaml:1:4: n: want a whole number, got 1.5`},
 		{"f: many\n", `t.yaml:1:4: f: want a number, got "many"`},
 		{"b: [x]\n", `t.yaml:1:4: b: want true or false, got a list`},
