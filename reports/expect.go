@@ -1027,8 +1027,14 @@ func (r *Recipient) lateBounceNote() string {
 	if b == nil {
 		return ""
 	}
-	return fmt.Sprintf(" (the last attempt's reply, which took the message; the late bounce %s later reported %q: last_code and last_reply judge attempts, dsn_status and category the bounce)",
-		b.Time.Sub(r.Attempts[len(r.Attempts)-1].Time).Round(time.Second), b.Reply())
+	later, judges := "later", "dsn_status and category the bounce"
+	if last := r.Attempts[len(r.Attempts)-1].Time; !b.Time.IsZero() && !last.IsZero() {
+		later = b.Time.Sub(last).Round(time.Second).String() + " later"
+	}
+	if r.fromSink {
+		judges = "dsn_status the bounce" // a sink's record has no bounce category
+	}
+	return fmt.Sprintf(" (the last attempt's reply, which took the message; the late bounce %s reported %q: last_code and last_reply judge attempts, %s)", later, b.Reply(), judges)
 }
 
 // checkLastReply matches the last attempt's reply against the glob want.

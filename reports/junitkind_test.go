@@ -57,7 +57,8 @@ func TestJUnitSaysItIsADeliveryReport(t *testing.T) {
 
 // TestVerdictsJUnitUnchanged: replay --junit (expectations) has neither
 // properties nor a suite's system-out: byte for byte as before, but for
-// the totals on <testsuites> and the time attributes (0: see junitTime).
+// the totals on <testsuites>, the time attributes (0: see junitTime) and
+// a suite's errors and skipped, written even when 0.
 func TestVerdictsJUnitUnchanged(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
@@ -66,7 +67,7 @@ func TestVerdictsJUnitUnchanged(t *testing.T) {
 	}
 	want := `<?xml version="1.0" encoding="UTF-8"?>
 <testsuites tests="2" failures="1" errors="0" time="0">
-  <testsuite name="bounce" tests="2" failures="1" time="0">
+  <testsuite name="bounce" tests="2" failures="1" errors="0" skipped="0" time="0">
     <testcase name="gone is bounced" classname="relaylab.bounce" time="0"></testcase>
     <testcase name="ok is delivered" classname="relaylab.bounce" time="0">
       <failure message="ok@x.test: expected status delivered, got deferred">ok@x.test: expected status delivered, got deferred; timeline:&#xA;  #1</failure>

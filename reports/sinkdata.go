@@ -82,6 +82,9 @@ type SinkBounce struct {
 	// NotSent, when set, says why the bounce did not go out: not sent
 	// yet, sending it failed, or NOTIFY ruled it out.
 	NotSent string
+	// Time is when the sink sent it, zero when the source does not say:
+	// the recipient's timeline shows the bounce at that time.
+	Time time.Time
 }
 
 // SinkBounceSource is a SinkAttemptSource that also gives the bounces
@@ -256,6 +259,9 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 				if f := strings.Fields(b.Reply); len(f) > 1 && strings.Count(f[1], ".") == 2 {
 					r.DSNStatus = f[1]
 				}
+				if lb := sinkLateBounce(b); lb != nil {
+					r.LateBounce = lb
+				}
 			}
 		}
 	}
@@ -267,6 +273,27 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		return a.Sender < b.Sender
 	})
 	return d, nil
+}
+
+// sinkLateBounce is the sink's sent DSN b as a late bounce, for the
+// recipient's timeline ("DSN +10m0s (the sink) late bounce after
+// delivery: 550 5.1.1 ...", as a replay's shows the relay's), the CSV's
+// late_bounce column and the JSON's late_bounce; nil for a DSN that
+// reports no failure (a delay's 4xx, a delivery's 2xx).
+func sinkLateBounce(b SinkBounce) *LateBounce {
+	f := strings.SplitN(strings.TrimSpace(b.Reply), " ", 3)
+	code, err := strconv.Atoi(f[0])
+	if err != nil || code < 500 || code > 599 {
+		return nil
+	}
+	lb := &LateBounce{Time: b.Time, Code: code}
+	if len(f) > 1 && strings.Count(f[1], ".") == 2 {
+		lb.Enhanced, f = f[1], f[1:]
+	}
+	if len(f) > 1 {
+		lb.Text = strings.Join(f[1:], " ")
+	}
+	return lb
 }
 
 // bounceFor reports whether the bounce b is about r, a recipient's

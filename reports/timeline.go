@@ -100,14 +100,22 @@ func (r *Recipient) timelineSteps() []timelineStep {
 	if b := r.LateBounce; b != nil {
 		holdsUntil(b.Time, false)
 		from := b.ReportingMTA
-		if from == "" {
+		switch {
+		case from != "":
+		case r.fromSink:
+			from = "(the sink)" // its own DSN of a message it took
+		default:
 			from = "(a DSN)"
 		}
 		var ex []string
 		if b.Category != "" {
 			ex = append(ex, "("+b.Category+")")
 		}
-		out = append(out, timelineStep{Label: "DSN", At: at(b.Time), Host: from, Text: "late bounce after delivery: " + b.Reply(), Extras: ex})
+		when := ""
+		if !b.Time.IsZero() { // a source that does not say when it was sent
+			when = at(b.Time)
+		}
+		out = append(out, timelineStep{Label: "DSN", At: when, Host: from, Text: "late bounce after delivery: " + b.Reply(), Extras: ex})
 	}
 	holdsUntil(time.Time{}, true)
 	return out

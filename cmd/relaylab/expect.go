@@ -391,6 +391,8 @@ func (s sinkAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, err
 		}
 		if sent == 0 {
 			b.NotSent = bounceNotSent(time.Unix(0, due).UTC(), errText, skipped, tries, lastErr)
+		} else {
+			b.Time = time.Unix(0, sent).UTC()
 		}
 		out = append(out, b)
 	}
@@ -472,7 +474,7 @@ func (r remoteAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, e
 			if json.Unmarshal(e.Payload, &p) != nil {
 				continue
 			}
-			b := reports.SinkBounce{Recipient: cmp.Or(p.Recipient, e.Recipient), Sender: p.To, Reply: p.Reply}
+			b := reports.SinkBounce{Recipient: cmp.Or(p.Recipient, e.Recipient), Sender: p.To, Reply: p.Reply, Time: e.Time}
 			if !p.Sent {
 				// Only a bounce's end is an event: one not sent yet has none.
 				b.NotSent = bounceNotSent(time.Time{}, cmp.Or(p.Error, "no reason recorded"), p.Skipped, 0, "")

@@ -146,7 +146,7 @@ func TestReportSinkOnlyStore(t *testing.T) {
 		{"text", "\ndot552@example.test (message 2): bounced, message-too-big\n"},
 		{"json", `"message": "1",`},
 		{"html", "<small>message 2</small>"},
-		{"junit", `<testsuite name="relaylab" tests="3" failures="2">`},
+		{"junit", `<testsuite name="relaylab" tests="3" failures="2" errors="0" skipped="0">`},
 	} {
 		if !strings.Contains(out[c.format], c.want) {
 			t.Errorf("report --format %s lacks %q:\n%s", c.format, c.want, out[c.format])
