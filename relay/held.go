@@ -61,7 +61,7 @@ func (r *Relay) HeldBack(ctx context.Context, id string) ([]Held, error) {
 			// A sending window or the warm-up cap: until the time its
 			// reply names (the next attempt may be later, by the retry
 			// schedule; a retry moves that, not the hold).
-			until := holdEnd(rep.Text)
+			until := HoldEnd(rep.Text)
 			if until.IsZero() {
 				until = time.Unix(0, due).UTC()
 			}
@@ -293,8 +293,10 @@ func restOf(rests map[string]time.Time, p *path, w waitingRcpt) (string, time.Ti
 // ("the next opens at 2026-01-02T14:00:00Z").
 var holdTimeRE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
 
-// holdEnd is the last time a shaping reply names, or the zero time.
-func holdEnd(text string) time.Time {
+// HoldEnd is the last time a shaping reply names, or the zero time: when
+// a window or warm-up hold ends, by what the relay wrote of it (which
+// the queue's readers without the relay's configuration go by).
+func HoldEnd(text string) time.Time {
 	all := holdTimeRE.FindAllString(text, -1)
 	if len(all) == 0 {
 		return time.Time{}

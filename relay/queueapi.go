@@ -527,7 +527,7 @@ func (r *Relay) Holds(ctx context.Context, id string) ([]Held, error) {
 		}
 		// The hold's end as its text names it (the next attempt may be
 		// later, by the retry schedule, which a retry moves).
-		until := holdEnd(hold)
+		until := HoldEnd(hold)
 		if until.IsZero() {
 			until = time.Unix(0, due).UTC()
 		}

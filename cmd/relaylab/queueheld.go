@@ -1,7 +1,6 @@
 package main
 
 import (
-	"regexp"
 	"slices"
 	"time"
 
@@ -26,7 +25,7 @@ func recordedWindowHolds(m relay.MessageInfo, held []relay.Held, now time.Time) 
 		}
 		// The hold's text names when the window next opens; the next
 		// attempt recorded may be later, by the retry schedule.
-		until := lastTime(rc.Hold.Text)
+		until := relay.HoldEnd(rc.Hold.Text)
 		if until.IsZero() {
 			until = rc.Due
 		}
@@ -40,23 +39,6 @@ func recordedWindowHolds(m relay.MessageInfo, held []relay.Held, now time.Time) 
 		out = append(out, h)
 	}
 	return out
-}
-
-// rfc3339RE finds the times a hold's text names ("the next opens at
-// 2026-01-02T14:00:00Z").
-var rfc3339RE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
-
-// lastTime is the last time text names, or the zero time.
-func lastTime(text string) time.Time {
-	all := rfc3339RE.FindAllString(text, -1)
-	if len(all) == 0 {
-		return time.Time{}
-	}
-	t, err := time.Parse(time.RFC3339, all[len(all)-1])
-	if err != nil {
-		return time.Time{}
-	}
-	return t.UTC()
 }
 
 // recordedHoldsNote is queue retry's note, without --config, on holds read
