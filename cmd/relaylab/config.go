@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
-
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/probe"
@@ -308,7 +306,7 @@ func setsBounceRelay(data []byte) bool {
 			} `yaml:"bounce"`
 		} `yaml:"sink"`
 	}
-	return yaml.Unmarshal(data, &f) == nil && f.Sink.Bounce.Relay != nil
+	return config.Unmarshal(data, &f) == nil && f.Sink.Bounce.Relay != nil
 }
 
 // needsRestart names the keys of the configuration that differ between

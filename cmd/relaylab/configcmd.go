@@ -187,7 +187,7 @@ func redactedSecrets(name string, data []byte) (err error) {
 		}
 	}()
 	c := defaultConfig()
-	if yaml.Unmarshal(data, c) != nil {
+	if config.Unmarshal(data, c) != nil {
 		return nil
 	}
 	var errs []*config.Error

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
-
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/reports"
@@ -163,7 +161,7 @@ func loadExpectFile(path string) (*expectFile, error) {
 	}
 	err = reports.LocateAll(path, data, reports.PlaceHint(err, "expect"), x.more)
 	var top map[string]any
-	if config.CheckShape(path, data) != nil || yaml.Unmarshal(data, &top) != nil {
+	if config.CheckShape(path, data) != nil || config.Unmarshal(data, &top) != nil {
 		return nil, err
 	}
 	var has []string

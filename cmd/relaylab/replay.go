@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/reports"
 	"github.com/relaylab/relaylab/reports/scenario"
@@ -374,7 +373,7 @@ func expectFileGiven(path string) error {
 		return nil
 	}
 	var top map[string]any
-	if yaml.Unmarshal(data, &top) != nil {
+	if config.Unmarshal(data, &top) != nil {
 		return nil
 	}
 	if _, ok := top["expect"]; !ok {
