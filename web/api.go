@@ -195,7 +195,9 @@ type SinkSession struct {
 	// session's, oldest first, which AttemptsTotal and MessagesTotal
 	// count in all; AttemptsNext and MessagesNext are the cursors of the
 	// next pages (SessionPageQuery's AttemptsAfter and MessagesAfter),
-	// "" when none is left. Absent from the list of sessions.
+	// "" when none is left. In the list of sessions, Messages holds the
+	// first 100 ids of a session's messages, and MessagesTotal is there
+	// when it has more.
 	AttemptsTotal *int   `json:"attempts_total,omitempty"`
 	AttemptsNext  string `json:"attempts_next,omitempty"`
 	MessagesTotal *int   `json:"messages_total,omitempty"`

@@ -85,7 +85,7 @@ func parseEditorRules(text string) ([]sink.Rule, error) {
 	// A rules: section pasted from a configuration file (as the README
 	// shows them) is the most likely mistake: say what the editor wants.
 	var section map[string]any
-	if yaml.Unmarshal(data, &section) == nil {
+	if config.Unmarshal(data, &section) == nil {
 		if _, ok := section["rules"]; ok {
 			return nil, errors.New("rules:1:1: the editor takes the list of rules itself (\"- stage: rcpt ...\"): remove the \"rules:\" line above it and its indentation")
 		}
@@ -246,21 +246,32 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 	return a.sessionRefusals(ctx, out, idx)
 }
 
-// sessionMessages fills in the ids of every message each session of
-// the list accepted.
+// listMessageIDs is the most message ids a session of the list carries:
+// a session that looped MAIL, RCPT and DATA can hold tens of thousands,
+// which its own page gives a page at a time (SessionPage).
+const listMessageIDs = 100
+
+// sessionMessages fills in the ids of the first listMessageIDs messages
+// each session of the list accepted, and MessagesTotal where it has more.
 func (a sinkAdapter) sessionMessages(ctx context.Context, out []web.SinkSession, idx map[int64]int, args []any) error {
-	rows, err := a.db.QueryContext(ctx, `SELECT session_id, id FROM sink_messages WHERE session_id IN (?`+strings.Repeat(",?", len(args)-1)+`) ORDER BY id`, args...)
+	rows, err := a.db.QueryContext(ctx, `SELECT session_id, id, n FROM (
+		SELECT session_id, id, ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY id) AS k, COUNT(*) OVER (PARTITION BY session_id) AS n
+		FROM sink_messages WHERE session_id IN (?`+strings.Repeat(",?", len(args)-1)+`)) WHERE k <= ? ORDER BY id`, append(args, listMessageIDs)...)
 	if err != nil {
 		return fmt.Errorf("sink: messages of sessions: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var sess, id int64
-		if err := rows.Scan(&sess, &id); err != nil {
+		var n int
+		if err := rows.Scan(&sess, &id, &n); err != nil {
 			return err
 		}
 		if i, ok := idx[sess]; ok {
 			out[i].Messages = append(out[i].Messages, strconv.FormatInt(id, 10))
+			if n > listMessageIDs {
+				out[i].MessagesTotal = &n
+			}
 		}
 	}
 	return rows.Err()

@@ -82,7 +82,9 @@ export function sinkView(main) {
       h("td", { class: "mono nowrap", "data-label": "client" }, ss.client),
       h("td", { class: "mono helo", "data-label": "HELO" }, marked(ss.helo || "")),
       h("td", { class: "nowrap", "data-label": "TLS" }, ss.tls ? "yes" : "no"),
-      h("td", { "data-label": "messages" }, few((ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m))), "messages")),
+      h("td", { "data-label": "messages" }, few((ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m))), "messages"),
+        // The list carries the first 100 of a session's messages.
+        ss.messages_total > (ss.messages || []).length ? h("div", { class: "muted" }, h("a", { href: path("sink", "sessions", ss.id) }, "all " + ss.messages_total + " on the session's page")) : ""),
       h("td", { class: "wide", "data-label": "last reply" }, replyLines(sinkReplyLine(ss.last_reply)), ...why(ss)));
   }
   // place puts a new session's row among the others, newest (highest id)
