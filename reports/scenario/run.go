@@ -3,6 +3,7 @@ package scenario
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -507,15 +508,20 @@ func (d *driver) finalCount(ctx context.Context, subs []*submission) (int, error
 	if len(subs) == 0 {
 		return 0, nil
 	}
-	args := []any{events.RelayDelivered, events.RelayBounced, events.RelayExpired, events.RelaySuppressed}
-	marks := make([]string, 0, len(subs))
+	// The ids go as one JSON array: one SQL variable each would pass
+	// SQLite's limit (32,766) in a scenario of as many messages.
+	ids := make([]string, 0, len(subs))
 	for _, s := range subs {
-		marks = append(marks, "?")
-		args = append(args, s.id)
+		ids = append(ids, s.id)
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return 0, err
 	}
 	var n int
-	err := d.st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT e.message, e.recipient FROM events e
-		WHERE e.kind IN (?, ?, ?, ?) AND e.message IN (`+strings.Join(marks, ", ")+`))`, args...).Scan(&n)
+	err = d.st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT e.message, e.recipient FROM events e
+		WHERE e.kind IN (?, ?, ?, ?) AND e.message IN (SELECT value FROM json_each(?)))`,
+		events.RelayDelivered, events.RelayBounced, events.RelayExpired, events.RelaySuppressed, string(list)).Scan(&n)
 	return n, err
 }
 
