@@ -91,11 +91,19 @@ func Decode(name string, data []byte, v any) error {
 	return DecodeRoot(name, "", data, v)
 }
 
+// trimBOM is data without a UTF-8 byte order mark at its start, which
+// YAML allows (YAML 1.2 5.2) and editors on Windows write, and which the
+// YAML library read as part of the first key ("\ufeffname").
+func trimBOM(data []byte) []byte {
+	return bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+}
+
 // DecodeRoot is Decode for a document that stands for the value of key root
 // in a larger one, such as the rules editor's bare list of rules: errors
 // name keys from root ("rules[0].stage"), Validate gets root as its prefix,
 // and lines and columns point into data as given.
 func DecodeRoot(name, root string, data []byte, v any) error {
+	data = trimBOM(data)
 	if err := CheckShape(name, data); err != nil {
 		return err
 	}

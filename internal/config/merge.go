@@ -90,6 +90,7 @@ func Unmarshal(data []byte, v any, opts ...yaml.DecodeOption) (err error) {
 			err = fmt.Errorf("malformed YAML: the parser gave up (%v)", p)
 		}
 	}()
+	data = trimBOM(data)
 	x, err := expand(data)
 	switch {
 	case x == nil:
