@@ -120,7 +120,7 @@ func (c *RetryConfig) Validate(k string) error {
 			return config.Errorf(k+".max", "max must not be negative (0: capped at max_age, else at %v)", defaultCeiling)
 		}
 		if !(r.Jitter >= 0 && r.Jitter < 1) {
-			return config.Errorf(k+".jitter", "jitter %v: want a fraction in [0, 1)", r.Jitter)
+			return config.Errorf(k+".jitter", "jitter %v: want a fraction of the delay in [0, 1) (0.1 moves each delay by up to 10%% either way), not a duration", r.Jitter)
 		}
 	case "list":
 		if len(r.Schedule) == 0 {
