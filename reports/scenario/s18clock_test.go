@@ -16,7 +16,7 @@ func TestS18ClockLimitRefusals(t *testing.T) {
 	t.Parallel()
 	const msgs = "messages:\n  - {from: a@shop.test, to: [\"rcpt451+q@example.test\"], at: 1m}\n"
 	const expired = "expect:\n  recipients:\n    - {match: \"rcpt451+q@example.test\", status: expired}\n"
-	const deferred = "expect:\n  recipients:\n    - {match: \"rcpt451+q@example.test\", status: deferred}\n"
+	const deferred = "expect:\n  recipients:\n    - {match: \"rcpt451+q@example.test\", status: delivered}\n"
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"0s", "name: s\nclock: {limit: 0s}\n" + msgs + deferred,
 			"s.yaml:2:16: clock.limit: 0s (or no value) would leave the replay no virtual time: give how much it may use, such as 1d, or leave the key out for the default, 30d"},

@@ -214,6 +214,13 @@ func (sc *Scenario) problems() []error {
 		paths = append(paths, p.Name)
 	}
 	for i, r := range sc.Expect.Recipients {
+		// A replay runs until every recipient is final (or stops at
+		// clock.limit without a verdict): one still waiting is never
+		// judged.
+		if (r.Status == "deferred" || r.Status == "queued") && judged(i) {
+			add(config.Errorf(fmt.Sprintf("expect.recipients[%d].status", i), "%s can never be judged in a replay: it runs until every recipient is delivered, bounced, expired or suppressed, or stops at clock.limit without a verdict; "+
+				"to assert that a recipient was retried, expect its final status with attempts: (\">=2\") or attempt_times:; relaylab expect, against a running serve, can judge deferred and queued", r.Status))
+		}
 		if r.Path != "" && !slices.Contains(paths, r.Path) && judged(i) && systems {
 			add(config.Errorf(fmt.Sprintf("expect.recipients[%d].path", i), "%q is not one of the scenario's paths (relay.paths: %s), so no recipient could ever take it", r.Path, strings.Join(paths, ", ")))
 		}

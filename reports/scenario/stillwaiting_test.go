@@ -1,0 +1,22 @@
+package scenario
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestStillWaitingStatusRefused: an expectation of status deferred or
+// queued is refused at its key when the scenario is read: a replay runs
+// until every recipient is final, or stops at clock.limit without a
+// verdict, so it could never be judged. Before, it was taken, and the
+// replay ended "not judged" at the clock limit.
+func TestStillWaitingStatusRefused(t *testing.T) {
+	t.Parallel()
+	for _, st := range []string{"deferred", "queued"} {
+		_, err := Parse("w.yaml", []byte("name: w\nmessages:\n  - {from: a@shop.test, to: [\"rcpt451+q@example.test\"]}\nexpect:\n  recipients:\n    - {match: \"rcpt451+q@example.test\", status: "+st+"}\n"))
+		if err == nil || !strings.Contains(err.Error(), "w.yaml:6:") || !strings.Contains(err.Error(), "expect.recipients[0].status: "+st+" can never be judged in a replay") ||
+			!strings.Contains(err.Error(), "attempts:") {
+			t.Errorf("status %s: %v", st, err)
+		}
+	}
+}
