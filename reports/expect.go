@@ -365,6 +365,10 @@ func ParseRange(s string) (Range, error) {
 		if err != nil {
 			return Range{}, err
 		}
+		if strings.TrimSpace(b) == "" {
+			// "4-", open as a sink rule's attempt: "4-" is.
+			return Range{Min: lo, Max: -1, Set: true}, nil
+		}
 		hi, err := atoi(b)
 		if err != nil {
 			return Range{}, bad
