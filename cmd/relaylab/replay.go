@@ -188,8 +188,18 @@ func verdictExit(vs []reports.Verdict) error {
 const replaySynopsis = `[--db PATH] [--junit FILE] [--json FILE] [--html FILE] [--markdown FILE] [--quiet] SCENARIO.yaml...
 
 Replays each scenario on a virtual clock and judges its expect: section.
+A scenario to start from (the sink's greylist directive defers each
+recipient's first try; the relay's retry gets through):
+
+    name: greylisted then delivered
+    messages:
+      - {from: app@shop.test, to: ["greylist+u{n}@example.test"], count: 3, every: 1m}
+    expect:
+      recipients:
+        - {match: "greylist+*@example.test", count: 3, status: delivered, attempts: 2}
+
 README.md ("Scenarios: replay, assert, report") lists a scenario's keys
-and every expectation; testdata/scenarios/ has examples.
+and every expectation; testdata/scenarios/ in the source has more.
 Exit status: 0 when every expectation held, 1 when one failed, 2 for bad
 flags or scenario files (and a scenario that reaches its clock.limit), 3
 when a replay could not run to a verdict or an output file could not be
