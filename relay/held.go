@@ -195,6 +195,34 @@ const windowHoldPrefix = "outside the sending windows of route "
 
 var warmHoldRE = regexp.MustCompile(`^path (\S+) reached its warm-up cap for the day`)
 
+// WindowHoldRoute is the name of the route whose sending window a hold's
+// text (deliver.go: "outside the sending windows of route NAME; the next
+// opens at T") says held the recipient, and false for another hold: how
+// a reader of the queue without the relay's configuration tells a
+// window's hold (which HoldEnd says the end of) from a cap's or a rest's.
+func WindowHoldRoute(text string) (string, bool) {
+	rest, ok := strings.CutPrefix(text, windowHoldPrefix)
+	if !ok {
+		return "", false
+	}
+	if i := strings.LastIndex(rest, "; "); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest, true
+}
+
+// knowsWindows reports whether the configuration in force has a route of
+// that name (an unnamed one goes by its key, routes[N], as in its holds)
+// with sending windows, by which HeldBack reads a hold of that route's
+// windows. A route of that name without windows says nothing of the
+// hold: the built-in configuration's one route is "default", the name a
+// file's catch-all route often has too; and a route whose windows were
+// taken out holds nothing only once the relay restarts with it
+// (liftStaleHolds), the running relay holding by them till then.
+func (r *Relay) knowsWindows(name string) bool {
+	return slices.ContainsFunc(r.routes, func(ri *routeInfo) bool { return ri.name == name && len(ri.windows) > 0 })
+}
+
 // waitingRcpt is what HeldBack reads of a waiting recipient.
 type waitingRcpt struct {
 	address, sender string

@@ -496,12 +496,14 @@ func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 
 // Holds lists the message's waiting recipients that a retry cannot make
 // due now: those HeldBack finds by the configuration in force, and those
-// whose last path the configuration does not have, held by what their row
-// records (a destination's rest, a window, a warm-up cap) until the end
-// it names. The second are the mail of a relay that runs
-// with another configuration, its store read with the built-in one
+// held by what their row records (a destination's rest, a window, a
+// warm-up cap) until the end it names, whose cause the configuration
+// does not have: a rest or cap of a last path it does not have, a window
+// of a route it has no windows of (knowsWindows; a window's hold records
+// no path: nothing was tried). The second are the mail of a relay that
+// runs with another configuration, its store read with the built-in one
 // (queue retry --db without --config): HeldBack would route them over
-// the built-in paths and find none of their rests.
+// the built-in paths and route and find none of their rests or windows.
 func (r *Relay) Holds(ctx context.Context, id string) ([]Held, error) {
 	held, err := r.HeldBack(ctx, id)
 	if err != nil {
@@ -509,7 +511,7 @@ func (r *Relay) Holds(ctx context.Context, id string) ([]Held, error) {
 	}
 	now := r.clock.Now()
 	rows, err := r.store.DB().QueryContext(ctx, `SELECT address, path, hold, due_ns FROM relay_recipients
-		WHERE message_id = ? AND state IN ('queued', 'deferred') AND hold != '' AND path != '' AND due_ns > ? ORDER BY id`, id, now.UnixNano())
+		WHERE message_id = ? AND state IN ('queued', 'deferred') AND hold != '' AND due_ns > ? ORDER BY id`, id, now.UnixNano())
 	if err != nil {
 		return nil, err
 	}
@@ -522,7 +524,14 @@ func (r *Relay) Holds(ctx context.Context, id string) ([]Held, error) {
 		if err := rows.Scan(&addr, &path, &hold, &due); err != nil {
 			return nil, err
 		}
-		if r.paths[path] != nil || slices.ContainsFunc(held, func(h Held) bool { return h.Address == addr }) {
+		if slices.ContainsFunc(held, func(h Held) bool { return h.Address == addr }) {
+			continue
+		}
+		if route, ok := WindowHoldRoute(hold); ok {
+			if r.knowsWindows(route) {
+				continue // HeldBack went by the route's windows as configured now
+			}
+		} else if path == "" || r.paths[path] != nil {
 			continue
 		}
 		// The hold's end as its text names it (the next attempt may be

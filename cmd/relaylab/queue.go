@@ -223,26 +223,20 @@ done, 1 when the message does not exist or none of its recipients waits
 		if err != nil {
 			return err
 		}
-		var windows []relay.Held
-		if *cfgPath == "" {
-			// The built-in configuration has none of the running relay's
-			// windows: a window's hold is read from the recipient's last
-			// deferral, as the store recorded it.
-			if m, err := rl.Message(ctx, rest[0]); err == nil {
-				windows = recordedWindowHolds(m, held, time.Now())
-			}
-		}
 		n, err := rl.RetryNow(ctx, rest[0])
 		if err != nil {
 			return notFound(rest[0], err)
 		}
-		if *cfgPath == "" && (len(windows) > 0 || usedOtherPaths(ctx, rl, rest[0])) {
+		// The built-in configuration has none of the running relay's
+		// routes: Holds read a window's hold from the recipient's last
+		// deferral, as the store recorded it.
+		windows := slices.ContainsFunc(held, func(h relay.Held) bool { _, ok := relay.WindowHoldRoute(h.Reply.Text); return ok })
+		if *cfgPath == "" && (windows || usedOtherPaths(ctx, rl, rest[0])) {
 			// The built-in configuration knows no window or warm-up of
 			// the running relay's, and rests only by the paths the
 			// recipients last used.
-			defer fmt.Fprint(e.stdout, recordedHoldsNote(len(windows) > 0))
+			defer fmt.Fprint(e.stdout, recordedHoldsNote(windows))
 		}
-		held = append(held, windows...)
 		if len(held) == 0 {
 			fmt.Fprintf(e.stdout, "%d recipient(s) of %s due now; a running relaylab relay or serve on this store sends them within %s\n", n, rest[0], queuePoll)
 			return nil
