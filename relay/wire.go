@@ -71,8 +71,12 @@ type wireConn struct {
 	orcpt []byte
 	// dsnForm is the fault of form of the DSN parameters of the MAIL or
 	// RCPT command go-smtp is answering (dsnFormFault), which the session
-	// refuses: go-smtp takes them.
+	// refuses: go-smtp takes them. params are that command's parameters,
+	// mail whether it is MAIL, for the sink's wording of a DSN parameter
+	// go-smtp refuses itself (dsnParamFault).
 	dsnForm *dsn.ParamFault
+	params  []string
+	mail    bool
 	// bareRcpt: the RCPT command go-smtp is answering is RCPT
 	// TO:<Postmaster> without a domain, which Read gave go-smtp with
 	// postmasterMark as its domain (see session.Rcpt).
@@ -223,7 +227,9 @@ func (w *wireConn) Write(b []byte) (int, error) {
 				break
 			}
 		}
-		if w.orcpt != nil && orcptRefused(b) {
+		if f := dsnParamFault(b, w.params, w.mail, w.dsnForm); f != nil {
+			out = dsnParamReply(f)
+		} else if w.orcpt != nil && orcptRefused(b) {
 			out = w.orcpt
 		}
 	}
@@ -436,7 +442,7 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		if verb == "AUTH" {
 			w.authReply = true
 		}
-		w.badParams, w.bdatCmd, w.orcpt, w.bareRcpt, w.dsnForm = nil, 0, nil, false, nil
+		w.badParams, w.bdatCmd, w.orcpt, w.bareRcpt, w.dsnForm, w.params = nil, 0, nil, false, nil, nil
 		switch verb {
 		case "STARTTLS":
 			w.held = w.held[i+1:]
@@ -454,12 +460,14 @@ func (w *wireConn) Read(p []byte) (int, error) {
 			}
 			if verb == "MAIL" {
 				w.badParams = paramFaults("MAIL FROM", arg, w.maxSize)
-				w.dsnForm = dsnFormFault(arg, true)
+				w.params, w.mail = paramsOf(arg), true
+				w.dsnForm = dsnFormFault(w.params, true)
 			}
 		case "RCPT":
 			w.badParams = paramFaults("RCPT TO", arg, w.maxSize)
 			w.orcpt = orcptFault(arg)
-			w.dsnForm = dsnFormFault(arg, false)
+			w.params, w.mail = paramsOf(arg), false
+			w.dsnForm = dsnFormFault(w.params, false)
 			if at := bareRcptAt(line); at >= 0 {
 				// RFC 5321 4.5.1: a relay takes <Postmaster> without a
 				// domain, which go-smtp's parser refuses as a syntax

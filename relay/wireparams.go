@@ -185,17 +185,81 @@ func paramRefusal(b []byte) bool {
 }
 
 // dsnFormFault returns the fault of form of the DSN parameters of a MAIL
-// FROM (mail) or RCPT TO command line (arg: what follows the verb), as the
+// FROM (mail) or RCPT TO command (params: paramsOf its line), as the
 // sink finds it (dsn.FormFault): RET, ENVID, NOTIFY or ORCPT given twice,
 // an ENVID over 100 characters, an ORCPT over 500 (RFC 3461 4, 4.2, 4.4);
 // nil when there is none. go-smtp takes them (the last of a repeated
 // parameter wins, so that NOTIFY=FAILURE NOTIFY=NEVER asked for no DSN),
 // and the next hop, the sink or Postfix, would refuse the message for
 // them after the relay's 250, in a DSN about a parameter the relay took.
-func dsnFormFault(arg []byte, mail bool) *dsn.ParamFault {
+func dsnFormFault(params []string, mail bool) *dsn.ParamFault {
+	return dsn.FormFault(params, mail)
+}
+
+// paramsOf returns the parameters of a MAIL FROM or RCPT TO command line
+// (arg: what follows the verb), each KEY or KEY=VALUE.
+func paramsOf(arg []byte) []string {
 	var params []string
 	for _, p := range bytes.Fields(afterPath(arg)) {
 		params = append(params, string(p))
 	}
-	return dsn.FormFault(params, mail)
+	return params
+}
+
+// goSMTPDSNRefusals are go-smtp's (v0.25) refusals of a DSN parameter of
+// MAIL or RCPT, by the keyword each is about: "" for its refusal of a
+// parameter with more than one "=" (RET=a=b, ORCPT=a=b), which names
+// none. They say neither what is wrong nor what to write; the wireConn
+// puts the sink's reply in their place (dsnParamFault).
+var goSMTPDSNRefusals = map[string]string{
+	"501 5.5.4 Unknown RET value":                     "RET",
+	"501 5.5.4 Malformed ENVID parameter value":       "ENVID",
+	"501 5.5.4 Malformed NOTIFY parameter value":      "NOTIFY",
+	"501 5.5.4 Malformed ORCPT parameter value":       "ORCPT",
+	"501 5.5.4 Unable to parse MAIL ESMTP parameters": "",
+	"501 5.5.4 Unable to parse RCPT ESMTP parameters": "",
+}
+
+// dsnParamFault returns the sink's fault (dsn.ParseParams) for the DSN
+// parameters of a MAIL (mail) or RCPT command, params, that go-smtp
+// refused with b, the first line of its reply; nil when b is none of
+// goSMTPDSNRefusals, or when the sink finds no fault there (go-smtp's
+// reply then stands). A fault of form (form, dsnFormFault: a parameter
+// without a value, or given twice) comes first, as the sink finds it
+// before the value; else the fault of the value go-smtp refused: the
+// parameter b names (given once, or form would have said so), or the DSN
+// parameter with more than one "=" that go-smtp could not parse. An
+// ORCPT value has a reply of its own, which names the octet at fault
+// (orcptFault).
+func dsnParamFault(b []byte, params []string, mail bool, form *dsn.ParamFault) *dsn.ParamFault {
+	key, ok := goSMTPDSNRefusals[string(bytes.TrimRight(b, "\r\n"))]
+	switch {
+	case !ok:
+		return nil
+	case form != nil:
+		return form
+	}
+	for _, p := range params {
+		k, v, _ := strings.Cut(p, "=")
+		k = strings.ToUpper(k)
+		if k == "ORCPT" || key != "" && k != key || key == "" && !strings.Contains(v, "=") {
+			continue
+		}
+		if d := dsn.ParseParams([]string{p}, mail); d != nil && d.Fault != nil {
+			return d.Fault
+		}
+	}
+	return nil
+}
+
+// dsnParamReply is the reply to a DSN parameter that f refuses: 501
+// 5.5.4, as the sink words it (sink/dsnparams.go), on one line of
+// printable ASCII within RFC 5321's 512 octets (4.5.3.1.5), as the value
+// it may echo is the client's.
+func dsnParamReply(f *dsn.ParamFault) []byte {
+	line := "501 5.5.4 " + dsn.ParamSyntaxText + oneLineASCII(f.Why)
+	if len(line) > rfcReplyLine-2 {
+		line = line[:rfcReplyLine-2-len(cutMark)] + cutMark
+	}
+	return []byte(line + "\r\n")
 }
