@@ -148,7 +148,9 @@ func orEmpty[T any](l []T) []T {
 // in the JSON, the HTML and queue show. A delivery at the first host of
 // the first try, held by nothing, has a timeline of its 2xx alone, which
 // the summary's tables already count: a line says how many such
-// timelines are left out, and where they are.
+// timelines are left out, and where they are. A delivered recipient with
+// a late bounce (the sink took the message, then bounced it) is not such
+// a one: its timeline ends with the bounce's DSN step.
 //
 // Replies and addresses come from whoever sent or answered the mail:
 // control characters and bidirectional controls in them are shown
@@ -227,11 +229,16 @@ func writeText(w io.Writer, d *Data) error {
 		if r.Status != "delivered" {
 			continue
 		}
-		if len(r.Attempts) < 2 && !r.DeferredBeforeDelivery() && r.DSNNotSent == "" && len(r.Recovered) == 0 {
+		if len(r.Attempts) < 2 && !r.DeferredBeforeDelivery() && r.DSNNotSent == "" && len(r.Recovered) == 0 && r.LateBounce == nil {
 			plain++
 			continue
 		}
-		fmt.Fprintf(w, "\n%s: delivered\n", r.label())
+		fmt.Fprintf(w, "\n%s: delivered", r.label())
+		if r.LateBounce != nil {
+			fmt.Fprintf(w, ", then bounced late: %s", r.LateBounce.Reply())
+		}
+		fmt.Fprintln(w)
+		writeLateBounce(w, r)
 		if r.DeferredBeforeDelivery() {
 			fmt.Fprintf(w, "  deferred before delivery: %s\n", r.earlier())
 		}
@@ -243,6 +250,25 @@ func writeText(w io.Writer, d *Data) error {
 		fmt.Fprintf(w, "\n%d recipient(s) delivered at the first host of the first try: their timelines (one 2xx each) are in --format json and html\n", plain)
 	}
 	return nil
+}
+
+// writeLateBounce says, of a recipient delivered with a late bounce (on
+// a sink's record: the sink took the message, then bounced it), what the
+// bounce means: the message was taken, then reported failed to its
+// sender, though the status tables count the recipient delivered.
+func writeLateBounce(w io.Writer, r *Recipient) {
+	if r.LateBounce == nil {
+		return
+	}
+	took, by, judged := "the 2xx", "a DSN", ""
+	if c := r.lastCode(); c != 0 {
+		took = "the " + strconv.Itoa(c)
+	}
+	if r.fromSink {
+		by, judged = "the sink's DSN", "; relaylab expect judges the bounce by dsn and dsn_status"
+	}
+	fmt.Fprintf(w, "  late bounce: after %s that took the message, %s told its sender that delivery failed (the DSN step below); "+
+		"the tables above count the recipient delivered, as its last attempt took the message%s\n", took, by, judged)
 }
 
 // writeRecovered says when an unclean stop of the relay cut an attempt
