@@ -316,6 +316,12 @@ func writeLoadSummary(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
 			fmt.Fprintf(w, "  %s in flight then cancelled (not counted as tried)\n", countOf(res.Cancelled, "message", "messages"))
 		}
 		fmt.Fprintf(w, "  last failure: %s\n", explainLoadFailure(cfg, res.GaveUpStage, res.GaveUpErr))
+	case smtpload.EndedAll:
+		if res.LastFailures != "" {
+			// --give-up's test fired at the last message: it stopped nothing.
+			fmt.Fprintf(w, "every message was tried; the last failures: %s\n", res.LastFailures)
+			fmt.Fprintf(w, "  last failure: %s\n", explainLoadFailure(cfg, res.GaveUpStage, res.GaveUpErr))
+		}
 	}
 }
 
@@ -589,9 +595,12 @@ type loadJSON struct {
 		Transaction latencyJSON `json:"transaction"`
 		Session     latencyJSON `json:"session"`
 	} `json:"latency"`
-	Ended    string `json:"ended"` // "all", "duration", "gave-up", "interrupted"
-	GaveUp   string `json:"gave_up,omitempty"`
-	ExitCode int    `json:"exit_code"`
+	Ended  string `json:"ended"` // "all", "duration", "gave-up", "interrupted"
+	GaveUp string `json:"gave_up,omitempty"`
+	// LastFailures: every message was tried, the last ones failing as
+	// --give-up stops a run on (smtpload.Result.LastFailures).
+	LastFailures string `json:"last_failures,omitempty"`
+	ExitCode     int    `json:"exit_code"`
 	// What the text summary explains under its table: each refusal and
 	// connection failure with its category, reason and what to do; the
 	// notes in the keys of replies; the messages of unknown fate; the
@@ -627,7 +636,7 @@ func writeLoadJSON(w io.Writer, cfg smtpload.Config, res *smtpload.Result, code 
 	j := loadJSON{Target: cfg.Target, Sessions: res.Sessions, WallSeconds: res.Wall.Seconds(), Attempted: res.Attempted,
 		Accepted: res.Accepted, Partial: res.Partial, Refused: res.Refused, Failed: res.Failed, Cancelled: res.Cancelled, Unknown: res.Unknown, Rate: res.Rate(),
 		Recipients: loadRcptJSON{res.RcptAccepted, res.RcptTempRefused, res.RcptPermRefused, res.RcptNotTried},
-		Replies:    res.Replies, ConnErrors: res.ConnErrors, UnknownBy: res.UnknownErrors, Ended: res.Ended, GaveUp: res.GaveUp, ExitCode: code}
+		Replies:    res.Replies, ConnErrors: res.ConnErrors, UnknownBy: res.UnknownErrors, Ended: res.Ended, GaveUp: res.GaveUp, LastFailures: res.LastFailures, ExitCode: code}
 	if j.Ended == smtpload.EndedAll {
 		j.Ended = "all"
 	}
@@ -636,7 +645,7 @@ func writeLoadJSON(w io.Writer, cfg smtpload.Config, res *smtpload.Result, code 
 	if res.Unknown > 0 {
 		j.UnknownExplained = &loadUnknownJSON{Meaning: unknownMeaning, First: res.FirstUnknown, Advice: unknownAdvice(res)}
 	}
-	if res.Ended == smtpload.EndedGaveUp {
+	if res.Ended == smtpload.EndedGaveUp || res.LastFailures != "" {
 		j.GaveUpFailure = failureExplained(cfg, res.GaveUpStage, res.GaveUpErr)
 	}
 	enc := json.NewEncoder(w)

@@ -77,7 +77,7 @@ const (
 
 // How a run ended (Result.Ended).
 const (
-	EndedAll         = ""            // every message was tried
+	EndedAll         = ""            // every message was tried (see Result.LastFailures)
 	EndedDuration    = "duration"    // Config.Duration passed
 	EndedGaveUp      = "gave-up"     // Config.GiveUp: see Result.GaveUp
 	EndedInterrupted = "interrupted" // the caller's context ended
@@ -215,9 +215,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	res.TxLatency, res.SessionLatency = latencyOf(tx), latencyOf(sess)
-	if res.GaveUp != "" && (unlimited || res.Attempted < cfg.Messages) {
-		// A run that gave up on its last message left none untried.
+	switch {
+	case res.GaveUp == "":
+	case unlimited || res.Attempted < cfg.Messages:
 		res.GaveUp += "; the rest of the messages were not tried"
+	default:
+		// The failure that would have stopped the run came at its last
+		// message: it stopped nothing, and every message was tried.
+		res.LastFailures, res.GaveUp = res.GaveUp, ""
 	}
 	switch {
 	case res.GaveUp != "":

@@ -74,6 +74,12 @@ type Result struct {
 	GaveUp      string
 	GaveUpStage string
 	GaveUpErr   error
+	// LastFailures is, in GaveUp's words, how the run's last messages
+	// failed when they failed as Config.GiveUp gives up on ("none of the
+	// first 20 connections to ... could be opened"), but at the last
+	// message, so that nothing was left untried: Ended is then EndedAll,
+	// GaveUp "", and GaveUpStage and GaveUpErr the last failure.
+	LastFailures string
 }
 
 // Latency sums up a set of durations.
