@@ -79,8 +79,8 @@ func TestReplayVerdictExitCodes(t *testing.T) {
 	}
 	limited := filepath.Join(dir, "limited.yaml")
 	// Expecting expired under a limit shorter than max_age is refused at
-	// load: deferred keeps the scenario waiting for the limit.
-	os.WriteFile(limited, []byte(strings.Replace(string(data), "status: expired", "status: deferred", 1)+"clock:\n  limit: 2h\n"), 0o644)
+	// load: an expectation without a status keeps the scenario waiting for the limit.
+	os.WriteFile(limited, []byte(strings.Replace(string(data), "      status: expired\n", "", 1)+"clock:\n  limit: 2h\n"), 0o644)
 	code, _, errOut := runIn(t, context.Background(), "replay", "--quiet", limited)
 	if code != 2 || !strings.Contains(errOut, "limited.yaml:") || !strings.Contains(errOut, "clock.limit: the clock limit was reached") || strings.Contains(errOut, "clock.limit: scenario:") {
 		t.Errorf("clock limit: exit %d, stderr %q", code, errOut)
