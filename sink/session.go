@@ -34,7 +34,13 @@ type session struct {
 	// 3207 4.2 has the client start over with EHLO.
 	needHelo bool
 
-	from        string
+	from string
+	// lastFrom is the sender of the session's last transaction (the last
+	// MAIL accepted), which rules at rset and quit match on: those stages
+	// come after it, when go-smtp has already reset the transaction (at
+	// RSET, and at the final dot), as the RSET and QUIT directives look
+	// at every recipient named in the session (seen).
+	lastFrom    string
 	dsn         mailDSN // RET and ENVID of the open transaction (RFC 3461)
 	inTxn       bool    // a MAIL was accepted and the transaction is open
 	utf8        bool    // that MAIL declared SMTPUTF8 (RFC 6531)
@@ -136,7 +142,11 @@ func (s *session) greetAgain(name string, extra bool) (Behavior, *Reply) {
 }
 
 func (s *session) input(stage Stage, rcpt string) *input {
-	return &input{stage: stage, listener: s.c.l.cfg.Name, client: s.c.client, helo: s.helo, sender: s.from, rcpt: rcpt}
+	sender := s.from
+	if stage == StageRset || stage == StageQuit {
+		sender = s.lastFrom
+	}
+	return &input{stage: stage, listener: s.c.l.cfg.Name, client: s.c.client, helo: s.helo, sender: sender, rcpt: rcpt}
 }
 
 func (s *session) allDirectives() []Directive { return s.seen }
@@ -362,7 +372,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		s.from, s.dsn = "", mailDSN{}
 		return err
 	}
-	s.inTxn, s.utf8 = true, utf8
+	s.inTxn, s.utf8, s.lastFrom = true, utf8, s.from
 	if s.from != from && s.c.replaceNext == nil {
 		// go-smtp's text would show the local part without its quotes.
 		s.c.replaceNext = acceptedAddr("2.1.0", "Sender", s.from)
