@@ -198,7 +198,8 @@ func (b *bouncer) send(p pendingBounce) {
 	if err != nil {
 		p.tries++
 		s.log.Warn("sink: sending a bounce failed", "bounce", p.id, "to", p.sender, "try", p.tries, "err", err)
-		if refused := refusedForGood(err, s.BounceRelay()); refused != nil {
+		refused := refusedForGood(err, s.BounceRelay())
+		if refused != nil {
 			err = refused // trying again gets the same answer
 		} else if p.tries < maxBounceTries {
 			p.due = s.clock.Now().Add(time.Minute)
@@ -206,8 +207,29 @@ func (b *bouncer) send(p pendingBounce) {
 			b.arm(p)
 			return
 		}
+		b.giveUp(p, err, refused != nil)
 	}
 	b.finish(p, action, "", err)
+}
+
+// giveUp logs, apart from the warning of each try, that bounce p will not
+// be tried again after the failure err (forGood: the relay's 5xx, which
+// err explains): the sender never learns that its message failed, and a
+// test waiting for the DSN would wait in vain.
+func (b *bouncer) giveUp(p pendingBounce, err error, forGood bool) {
+	s := b.s
+	relay := s.BounceRelay()
+	how := fmt.Sprintf("after %d tries a minute apart", p.tries)
+	fix := fmt.Sprintf("check that the relay at %s (sink.bounce.relay) is up and takes mail from the sink, then send the message again; the bounce's record keeps the error", relay)
+	switch {
+	case forGood:
+		how = fmt.Sprintf("after try %d, which the relay refused for good", p.tries)
+		fix = "see the error for what the relay wants, then send the message again; the bounce's record keeps the error"
+	case relay == "" && s.bounceSubmit.Load() == nil:
+		fix = "set sink.bounce.relay to the address of a relay that takes the sink's bounces, then send the message again; the bounce's record keeps the error"
+	}
+	s.log.Error(fmt.Sprintf("sink: giving up on the bounce for <%s> %s: the sender <%s> is not told that its message failed; %s", p.recipient, how, p.sender, fix),
+		"bounce", p.id, "to", p.sender, "recipient", p.recipient, "message", p.message, "tries", p.tries, "relay", relay, "err", err)
 }
 
 // failedTry records a failed try of p, which is tried again at p.due:

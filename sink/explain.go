@@ -452,7 +452,40 @@ func (e *explainer) dataEnd(rcpts []rcptState) Step {
 	for _, r := range rcpts {
 		e.history(&st, StageDataEnd, r.addr)
 	}
+	if e.from == "" {
+		noBounces(&st)
+	}
 	return st
+}
+
+// noBounces turns the bounces of st, for a message with the null sender,
+// into notes saying that none is sent: the bouncer sends no DSN to a null
+// reverse-path (bouncer.send; RFC 5321 4.5.5), so promising one would
+// have a test wait for a DSN that never comes.
+func noBounces(st *Step) {
+	note := func(b ExplainedBounce, chance string) string {
+		about := ""
+		if len(b.For) > 0 {
+			about = " for <" + strings.Join(b.For, ">, <") + ">"
+		}
+		by := ""
+		if b.By != "" {
+			by = " (" + b.By + ")"
+		}
+		return fmt.Sprintf("%sno bounce%s%s: the sender is null (MAIL FROM:<>), and no DSN goes to a null reverse-path (RFC 5321 4.5.5), so the DSN that would report %q after %s is not sent; give a sender (--from) to see it",
+			chance, about, by, b.Reply.String(), b.After)
+	}
+	for i := range st.Chances {
+		c := &st.Chances[i]
+		for _, b := range c.Bounces {
+			st.Notes = addOnce(st.Notes, note(b, fmt.Sprintf("with probability %g: ", c.Probability)))
+		}
+		c.Bounces = nil
+	}
+	for _, b := range st.Bounces {
+		st.Notes = addOnce(st.Notes, note(b, ""))
+	}
+	st.Bounces = nil
 }
 
 // extra is the step of stage (rset, quit) when a rule or a directive of

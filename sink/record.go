@@ -140,6 +140,9 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		for _, g := range groups {
 			if err := s.bouncer.schedule(sess, g.rcpts, id, g.bounce.After, g.bounce.Reply); err != nil {
 				s.log.Error("sink: scheduling a bounce failed", "message", id, "err", err)
+			} else if sess.from == "" {
+				// bouncer.send records it and sends nothing.
+				c.notef('*', fmt.Sprintf("accepted; no bounce for %s: the sender is null (MAIL FROM:<>), and no DSN is sent to a null reverse-path (RFC 5321 4.5.5)", rcptNames(g.rcpts)))
 			} else {
 				c.notef('*', fmt.Sprintf("accepted; a bounce for %s follows in %s", rcptNames(g.rcpts), g.bounce.After))
 			}
