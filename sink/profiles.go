@@ -1,12 +1,15 @@
 package sink
 
 import (
+	"cmp"
 	_ "embed"
 	"fmt"
 	"os"
+	"regexp/syntax"
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/mailaddr"
@@ -203,6 +206,61 @@ func checkDomainPattern(d string) error {
 	return nil
 }
 
+// regexpCapital returns a capital letter that regexp d (/.../) needs, as
+// written (outside (?i)), to match anything: such a regexp never matches
+// a domain, which forDomain is given in lower case. A capital in one
+// branch of an alternation, or under * or ?, is not needed; classes such
+// as \S or [A-Z] are left alone. ok is false for a glob or a domain, and
+// for a bad regexp, which compilePattern refuses.
+func regexpCapital(d string) (c rune, ok bool) {
+	if len(d) < 2 || d[0] != '/' || d[len(d)-1] != '/' {
+		return 0, false
+	}
+	re, err := syntax.Parse(d[1:len(d)-1], syntax.Perl)
+	if err != nil {
+		return 0, false
+	}
+	return neededCapital(re)
+}
+
+// neededCapital is regexpCapital for a node of the parsed regexp: a
+// capital letter without which re matches nothing.
+func neededCapital(re *syntax.Regexp) (rune, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase == 0 {
+			for _, r := range re.Rune {
+				if unicode.IsUpper(r) {
+					return r, true
+				}
+			}
+		}
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			if c, ok := neededCapital(sub); ok {
+				return c, true
+			}
+		}
+	case syntax.OpAlternate:
+		var c rune
+		for _, sub := range re.Sub {
+			sc, ok := neededCapital(sub)
+			if !ok {
+				return 0, false
+			}
+			c = cmp.Or(c, sc)
+		}
+		return c, len(re.Sub) > 0
+	case syntax.OpCapture, syntax.OpPlus:
+		return neededCapital(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min > 0 {
+			return neededCapital(re.Sub[0])
+		}
+	}
+	return 0, false
+}
+
 func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 	key := func(k string) string {
 		if prefix == "" {
@@ -323,6 +381,11 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 		k := key("profiles") + ".'" + dom + "'"
 		if err := checkDomainPattern(dom); err != nil {
 			return nil, config.Errorf(k, "%v", err)
+		}
+		if c, ok := regexpCapital(dom); ok {
+			// Unlike a profile file's regexps (profileSet.add), taken as
+			// written.
+			return nil, config.Errorf(k, "the regexp %s needs the capital letter %q, and it is matched against the recipient's domain in lower case (domains have no case), so it never matches: write its letters in lower case, or make it case-insensitive with (?i) (as in /(?i)^x\\.test$/); a glob (*.x.test) ignores case", dom, c)
 		}
 		p := ps.named(cfg.Profiles[dom])
 		if p == nil {

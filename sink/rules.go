@@ -28,7 +28,7 @@ type Rule struct {
 	HELO      string `yaml:"helo,omitempty" json:"helo,omitempty"`
 	Client    string `yaml:"client,omitempty" json:"client,omitempty"` // an address or a CIDR prefix
 	Listener  string `yaml:"listener,omitempty" json:"listener,omitempty"`
-	// Attempt is "2", "1-2" or "3-": the attempt number counted across
+	// Attempt is "2", "1-2", "3-" (or ">=3") or "<=2": the attempt number counted across
 	// sessions per (sender, recipient), or per Message-ID when Per is
 	// "message" (known only at data-end).
 	Attempt string `yaml:"attempt,omitempty" json:"attempt,omitempty"`
@@ -253,13 +253,30 @@ func (s *Sink) notePerMessage(sess *session) {
 	}
 }
 
-// parseAttempt reads "2", "1-2" or "3-".
+// parseAttempt reads "2", "1-2", "3-", ">=3" or "<=2" (as the expect
+// language writes the last two: the same as "3-" and "1-2").
 func parseAttempt(s string) (lo, hi int, err error) {
 	s = strings.TrimSpace(s)
-	bad := fmt.Errorf("attempt %q: want a number (2), a range (1-3) or an open range (4-), counting from 1", s)
+	bad := fmt.Errorf("attempt %q: want a number (2), a range (1-3), an open range (4- or >=4) or an upper bound (<=3), counting from 1", s)
+	num := func(t string) (int, bool) {
+		n, err := strconv.Atoi(strings.TrimSpace(t))
+		return n, err == nil && n >= 1
+	}
+	if t, ok := strings.CutPrefix(s, ">="); ok {
+		if lo, ok = num(t); !ok {
+			return 0, 0, bad
+		}
+		return lo, -1, nil
+	}
+	if t, ok := strings.CutPrefix(s, "<="); ok {
+		if hi, ok = num(t); !ok {
+			return 0, 0, bad
+		}
+		return 1, hi, nil
+	}
 	a, b, isRange := strings.Cut(s, "-")
-	lo, err = strconv.Atoi(strings.TrimSpace(a))
-	if err != nil || lo < 1 {
+	lo, ok := num(a)
+	if !ok {
 		return 0, 0, bad
 	}
 	if !isRange {

@@ -166,6 +166,7 @@ func FuzzRules(f *testing.F) {
 	for _, s := range []string{
 		"- stage: rcpt\n  recipient: \"*@x\"\n  reply: 550 5.1.1 no\n",
 		"- stage: data-end\n  attempt: 1-2\n  per: message\n  reply: \"451 4.7.1 later\"\n  probability: 0.5\n",
+		"- {stage: rcpt, attempt: \">=3\", reply: 550 no}\n- {stage: rcpt, attempt: \"<=2\", reply: 451 later}\n",
 		"- stage: rcpt\n  greylist: {delay: 5m, expiry: 4h}\n",
 		"- stage: data-end\n  bounce: {after: 5d, reply: 550 5.1.1 gone}\n",
 		"- stage: connect\n  client: 10.0.0.0/8\n  delay: 30s\n  tarpit: 1s\n",
