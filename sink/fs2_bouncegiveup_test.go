@@ -1,7 +1,6 @@
 package sink
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
-	"github.com/relaylab/relaylab/internal/store"
 )
 
 // TestFS2BounceGiveUpLogged: when the bounce relay is down for every try,
@@ -27,29 +25,7 @@ func TestFS2BounceGiveUpLogged(t *testing.T) {
 	ln.Close() // nothing listens there now: every try is refused
 	v := clock.NewVirtual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	var logs lockedBuffer
-	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "sink.db"), Sync: store.SyncOff, Clock: v, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.Listeners[0].Listen = "127.0.0.1:0"
-	cfg.Bounce.Relay = nowhere
-	s, err := New(cfg, Options{Store: st, Clock: v, Logger: slog.New(slog.NewTextHandler(&logs, nil)), Seed: 7})
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	if err := s.Start(ctx); err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(sctx)
-		st.Close()
-	})
+	s, st := testSinkLogged(t, filepath.Join(t.TempDir(), "sink.db"), v, slog.New(slog.NewTextHandler(&logs, nil)), func(c *Config) { c.Bounce.Relay = nowhere })
 	sendBounce5m(t, s, st, "a@sender.test")
 	advanceWhenWaiting(t, v, 5*time.Minute)
 	for try := 2; try <= maxBounceTries; try++ {

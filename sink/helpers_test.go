@@ -24,6 +24,13 @@ func testSink(t testing.TB, clk clock.Clock, edit func(*Config)) (*Sink, *store.
 
 func testSinkAt(t testing.TB, path string, clk clock.Clock, edit func(*Config)) (*Sink, *store.Store) {
 	t.Helper()
+	return testSinkLogged(t, path, clk, quietLogger(), edit)
+}
+
+// testSinkLogged is testSinkAt with the sink logging to log (the store
+// stays quiet).
+func testSinkLogged(t testing.TB, path string, clk clock.Clock, log *slog.Logger, edit func(*Config)) (*Sink, *store.Store) {
+	t.Helper()
 	if clk == nil {
 		clk = clock.Real{}
 	}
@@ -38,7 +45,7 @@ func testSinkAt(t testing.TB, path string, clk clock.Clock, edit func(*Config)) 
 	if edit != nil {
 		edit(&cfg)
 	}
-	s, err := New(cfg, Options{Store: st, Clock: clk, Logger: quietLogger(), Seed: 7})
+	s, err := New(cfg, Options{Store: st, Clock: clk, Logger: log, Seed: 7})
 	if err != nil {
 		st.Close()
 		t.Fatal(err)
