@@ -100,8 +100,9 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     refusal, as the web UI's sink pages give it; without a
 //     classification, as before any attempt ended or after a dropped
 //     connection on a sink's record, read from its last reply and saying
-//     that no category was recorded), "dsn_not_sent" (a sink's record: why a bounce
-//     the sink has for the recipient did not go out; absent otherwise),
+//     that no category was recorded), "dsn_not_sent" (a sink's record, or a
+//     recipient a replay's relay delivered to its sink: why a bounce the
+//     sink has for the recipient did not go out; absent otherwise),
 //     "dsn_message" (a relay's record: the relay's message that carried
 //     the DSN to the sender) and "dsn_undelivered" (what became of that
 //     message when it never reached the sender: bounced, expired or still
@@ -460,11 +461,16 @@ func ms(v float64) string {
 // tells apart the msg-1 of each of several scenarios in one store, and
 // last_reply_by: on a sink's record, what chose the last reply (a rule,
 // a profile's rule, a directive, a limit: the JSON's "by" of the last
-// attempt), empty for the sink's normal replies and on a relay's record.
+// attempt), empty for the sink's normal replies and on a relay's record,
+// and dsn_not_sent: why a late bounce the sink had for a recipient it
+// accepted never went out (it gave up on its bounce relay, the sender
+// was the null sender, NOTIFY asked for none, not due yet), the JSON's
+// dsn_not_sent, empty otherwise; the reason and advice cells say it too,
+// with what to do.
 // Columns are only ever added at the end.
 func WriteCSV(w io.Writer, d *Data) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice", "late_bounce", "session", "scenario_message", "scenario", "last_reply_by"})
+	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice", "late_bounce", "session", "scenario_message", "scenario", "last_reply_by", "dsn_not_sent"})
 	for _, r := range d.Recipients {
 		done := ""
 		if !r.Done.IsZero() {
@@ -478,7 +484,7 @@ func WriteCSV(w io.Writer, d *Data) error {
 			session = strconv.FormatInt(r.Session, 10)
 		}
 		cw.Write([]string{cell(r.Message), cell(r.Address), cell(r.Domain), r.Status, cell(r.Path), r.Category, strconv.Itoa(r.Tries()),
-			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late), session, r.ScenarioMessage, cell(r.Scenario), cell(r.lastBy())})
+			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late), session, r.ScenarioMessage, cell(r.Scenario), cell(r.lastBy()), cell(r.DSNNotSent)})
 	}
 	cw.Flush()
 	return cw.Error()

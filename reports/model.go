@@ -6,6 +6,7 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -149,7 +150,10 @@ type Recipient struct {
 	// DSNNotSent says, on a sink's record, why a bounce the sink has for
 	// this recipient did not go out (not yet due or sent, its relay
 	// refused it, NOTIFY ruled it out), so that an expectation of a DSN
-	// that fails says why.
+	// that fails says why. On a store the relay and the sink both wrote
+	// (a replay's), a recipient the relay delivered to the sink has it
+	// when the sink's bounce of it ended unsent (it gave up, NOTIFY or a
+	// null sender ruled it out): its sink.bounce event with sent false.
 	DSNNotSent string `json:"dsn_not_sent,omitempty"`
 	// Suppressed is set when the recipient's address was put on the
 	// suppression list because of this message.
@@ -397,6 +401,22 @@ type Data struct {
 	// messageIDs are the Message-ID fields of the relay's messages, by
 	// the relay's id, where its relay.queued events carry them.
 	messageIDs map[string]string
+	// sinkMessageIDs are the Message-ID fields of the sink's messages, by
+	// the sink's number for them (its sink.message events), and
+	// unsentSinkBounces the sink's bounces that ended unsent (its
+	// sink.bounce events with sent false): what addUnsentSinkBounces
+	// ties to the relay's recipients.
+	sinkMessageIDs    map[int64]string
+	unsentSinkBounces []unsentSinkBounce
+}
+
+// unsentSinkBounce is a bounce the sink ended without sending: of
+// which of its messages, for which recipient, and why (see
+// sinkBounceNotSent).
+type unsentSinkBounce struct {
+	message   int64
+	recipient string
+	why       string
 }
 
 // payload is the union of the fields relay events carry.
@@ -494,6 +514,7 @@ func Load(ctx context.Context, src EventSource) (*Data, error) {
 		}
 	}
 	d.resolveDSNs()
+	d.addUnsentSinkBounces()
 	d.AddSinkAuth(d.messageIDs)
 	seq := map[*Recipient]int{}
 	rank := map[string]int{} // each scenario's place in the store, by its first recipient
@@ -554,6 +575,7 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		return
 	case events.SinkMessage:
 		d.addSinkMessage(e)
+		d.noteSinkMessage(e)
 		d.SinkMessages++
 		if p.Code/100 == 2 {
 			d.SinkAccepted++
@@ -561,6 +583,9 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		return
 	case events.SinkSession:
 		d.SinkSessions++
+		return
+	case events.SinkBounce:
+		d.noteSinkBounce(e)
 		return
 	}
 	if !strings.HasPrefix(e.Kind, "relay.") || e.Recipient == "" {
@@ -787,6 +812,79 @@ func (d *Data) resolveDSNs() {
 		}
 		if !r.DSN {
 			r.DSNUndelivered = undelivered
+		}
+	}
+}
+
+// noteSinkMessage keeps the Message-ID of the sink's message of e (a
+// sink.message event, whose message key is the Message-ID) by the sink's
+// number for it, which its bounces name.
+func (d *Data) noteSinkMessage(e events.Event) {
+	var p struct {
+		ID int64 `json:"id"`
+	}
+	if e.Message == "" || json.Unmarshal(e.Payload, &p) != nil || p.ID == 0 {
+		return
+	}
+	if d.sinkMessageIDs == nil {
+		d.sinkMessageIDs = map[int64]string{}
+	}
+	d.sinkMessageIDs[p.ID] = e.Message
+}
+
+// noteSinkBounce keeps the sink's bounce of e (a sink.bounce event, one
+// at the bounce's end) when it ended unsent.
+func (d *Data) noteSinkBounce(e events.Event) {
+	var p struct {
+		Message   int64  `json:"message"`
+		Recipient string `json:"recipient"`
+		Sent      bool   `json:"sent"`
+		Error     string `json:"error"`
+		Skipped   string `json:"skipped"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil || p.Sent || p.Message == 0 {
+		return
+	}
+	d.unsentSinkBounces = append(d.unsentSinkBounces, unsentSinkBounce{p.Message, cmp.Or(p.Recipient, e.Recipient), sinkBounceNotSent(p.Error, p.Skipped)})
+}
+
+// sinkBounceNotSent says why a bounce of the sink's ended unsent, to
+// follow "the sink has a bounce for it that", in the words of relaylab
+// report on a sink's own record (which unsentBounce's advice reads).
+func sinkBounceNotSent(errText, skipped string) string {
+	if skipped != "" {
+		return "it did not send: " + skipped
+	}
+	return "it could not send: " + cmp.Or(errText, "no reason recorded")
+}
+
+// addUnsentSinkBounces gives DSNNotSent to each recipient the relay
+// delivered to the sink whose bounce the sink then ended unsent, on a
+// store both wrote (a replay's): the sink's message is the relay's by
+// its Message-ID. Without it such a recipient read as plainly
+// delivered, though the receiving side had failed it and told no one.
+func (d *Data) addUnsentSinkBounces() {
+	if len(d.unsentSinkBounces) == 0 || len(d.messageIDs) == 0 {
+		return
+	}
+	relayMsgs := map[string][]string{} // Message-ID: the relay's messages
+	for id, mid := range d.messageIDs {
+		relayMsgs[mid] = append(relayMsgs[mid], id)
+	}
+	byKey := map[string]*Recipient{}
+	for _, r := range d.Recipients {
+		byKey[r.Message+"\x00"+strings.ToLower(r.Address)] = r
+	}
+	for _, b := range d.unsentSinkBounces {
+		mid, ok := d.sinkMessageIDs[b.message]
+		if !ok {
+			continue
+		}
+		for _, msg := range relayMsgs[mid] {
+			r := byKey[msg+"\x00"+strings.ToLower(b.recipient)]
+			if r != nil && r.Status == "delivered" && !r.DSN && r.LateBounce == nil {
+				r.DSNNotSent = b.why
+			}
 		}
 	}
 }
