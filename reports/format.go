@@ -261,15 +261,54 @@ func writeLateBounce(w io.Writer, r *Recipient) {
 	if r.LateBounce == nil {
 		return
 	}
-	took, by, judged := "the 2xx", "a DSN", ""
+	took, by, judged := r.lateBounceParts()
+	fmt.Fprintf(w, "  late bounce: after %s that took the message, %s told its sender that delivery failed (the DSN step below); "+
+		"the tables above count the recipient delivered, as its last attempt took the message%s\n", took, by, judged)
+}
+
+// lateBounceParts are what the note on a recipient delivered, then
+// bounced late names: the reply that took the message ("the 250"), what
+// told its sender it failed ("the sink's DSN"), and on a sink's record
+// how relaylab expect judges the bounce ("; relaylab expect judges ...").
+func (r *Recipient) lateBounceParts() (took, by, judged string) {
+	took, by = "the 2xx", "a DSN"
 	if c := r.lastCode(); c != 0 {
 		took = "the " + strconv.Itoa(c)
 	}
 	if r.fromSink {
 		by, judged = "the sink's DSN", "; relaylab expect judges the bounce by dsn and dsn_status"
 	}
-	fmt.Fprintf(w, "  late bounce: after %s that took the message, %s told its sender that delivery failed (the DSN step below); "+
-		"the tables above count the recipient delivered, as its last attempt took the message%s\n", took, by, judged)
+	return took, by, judged
+}
+
+// bouncedLate reports whether r was delivered, then bounced late: on a
+// sink's record, the sink took the message with a 2xx and then sent its
+// sender a DSN saying it failed. The status tables count r delivered (a
+// relay's record makes such a recipient bounced).
+func (r *Recipient) bouncedLate() bool { return r.Status == "delivered" && r.LateBounce != nil }
+
+// lateBounceMeaning says what a late bounce of a delivered recipient
+// means, as the Markdown, JUnit and HTML say it beside the bounce's
+// reply (the text says it under its timeline: writeLateBounce).
+func (r *Recipient) lateBounceMeaning() string {
+	took, by, judged := r.lateBounceParts()
+	return fmt.Sprintf("after %s that took the message, %s told its sender that delivery failed; "+
+		"it is counted delivered, as its last attempt took the message%s", took, by, judged)
+}
+
+// bouncedLateNote follows the count of recipients delivered, then
+// bounced late, in the Markdown's and JUnit's summaries.
+const bouncedLateNote = "taken with a 2xx, then reported failed to their sender by a DSN; the status tables count them delivered"
+
+// countBouncedLate counts d's recipients delivered, then bounced late.
+func countBouncedLate(d *Data) int {
+	n := 0
+	for _, r := range d.Recipients {
+		if r.bouncedLate() {
+			n++
+		}
+	}
+	return n
 }
 
 // writeRecovered says when an unclean stop of the relay cut an attempt
@@ -536,8 +575,11 @@ func cell(v string) string {
 }
 
 // WriteMarkdown writes the summary as Markdown tables, for CI step
-// summaries, with control characters escaped as WriteText does (a
-// carriage return would end a table's row early).
+// summaries, then the recipients not delivered, those delivered, then
+// bounced late (a sink's record: taken with a 2xx, then bounced by the
+// sink's DSN; the text shows them with their timelines), and those whose
+// late bounce was not sent, with control characters escaped as WriteText
+// does (a carriage return would end a table's row early).
 func WriteMarkdown(w io.Writer, d *Data) error {
 	return writeShown(w, func(w io.Writer) error { return writeMarkdown(w, d) })
 }
@@ -553,6 +595,10 @@ func writeMarkdown(w io.Writer, d *Data) error {
 	}
 	if n := s.SinkBouncesNotSent; n > 0 {
 		fmt.Fprintf(w, "\n%d late bounce(s) not sent: %s (below).\n", n, bouncesNotSentNote)
+	}
+	late := countBouncedLate(d)
+	if late > 0 {
+		fmt.Fprintf(w, "\n%d recipient(s) delivered, then bounced late: %s (below).\n", late, bouncedLateNote)
 	}
 	if empty(s) {
 		fmt.Fprintf(w, "\nNote: %s.\n", emptyNote)
@@ -588,6 +634,14 @@ func writeMarkdown(w io.Writer, d *Data) error {
 		for _, r := range failed {
 			reason, advice := r.why()
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(r.label()), r.Status, mdEscape(r.Category), mdEscape(r.outcomeReplyBy()), mdEscape(reason), mdEscape(advice))
+		}
+	}
+	if late > 0 {
+		fmt.Fprintf(w, "\n### Delivered, then bounced late\n\n| recipient | taken with | late bounce | what it means |\n| --- | --- | --- | --- |\n")
+		for _, r := range d.Recipients {
+			if r.bouncedLate() {
+				fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdEscape(r.label()), mdEscape(r.lastShown()), mdEscape(r.LateBounce.Reply()), mdEscape(r.lateBounceMeaning()))
+			}
 		}
 	}
 	if s.SinkBouncesNotSent > 0 {
@@ -721,18 +775,34 @@ const junitDeliveryNote = "delivery report: one case per recipient, failed when 
 // delivered. It is a delivery report, not a verdict (Data holds no
 // expectations), and the suite says so in its properties and its
 // system-out, so that a CI reader does not take an expected bounce's
-// failure for a broken scenario.
+// failure for a broken scenario. A recipient delivered, then bounced
+// late (a sink's record) passes, as delivered, with the bounce's reply,
+// what it means and its timeline in its system-out, and the suite's
+// system-out counts them: no expectation says whether the bounce was
+// wanted (relaylab expect --junit judges dsn and dsn_status).
 func WriteJUnit(w io.Writer, suite string, d *Data) error {
 	var cases []JUnitCase
 	failed := 0
 	unsent := ""
+	if n := countBouncedLate(d); n > 0 {
+		// A pass, as delivered: the report judges no expectation
+		// (relaylab expect --junit fails one that says dsn: none).
+		unsent = fmt.Sprintf("%d of them delivered, then bounced late: %s; they pass here, as delivered (in their cases' system-out); "+
+			"relaylab expect --junit judges them by their expectations (dsn, dsn_status).\n", n, bouncedLateNote)
+	}
 	if n := Summarize(d).SinkBouncesNotSent; n > 0 {
-		unsent = fmt.Sprintf("%d late bounce(s) not sent: %s (in their cases' system-out).\n", n, bouncesNotSentNote)
+		unsent += fmt.Sprintf("%d late bounce(s) not sent: %s (in their cases' system-out).\n", n, bouncesNotSentNote)
 	}
 	for _, r := range d.Recipients {
 		c := JUnitCase{Name: r.who(), Classname: cmp.Or(strings.Replace(r.ident(), " ", ".", 1), "recipient")}
+		if r.bouncedLate() {
+			var b strings.Builder
+			fmt.Fprintf(&b, "delivered, then bounced late: %s\n%s\n", r.LateBounce.Reply(), r.lateBounceMeaning())
+			WriteTimeline(&b, r)
+			c.SystemOut = b.String()
+		}
 		if note, advice := r.unsentBounce(); note != "" {
-			c.SystemOut = note + "\nwhat to do about it: " + advice + "\n"
+			c.SystemOut += note + "\nwhat to do about it: " + advice + "\n"
 		}
 		if r.Status != "delivered" {
 			failed++

@@ -34,7 +34,9 @@ func TestHTMLHostileContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, out := range map[string]string{"report": rep.String(), "verdicts": ver.String()} {
-		for _, bad := range []string{"<script", "<img", "<svg onload", "<a href", "<b>p", "\x1b", "\x07", "\r", "\u202e"} {
+		// "<a href=javascript": the advice's link; the contents' own
+		// links (href="#...") are the report's.
+		for _, bad := range []string{"<script", "<img", "<svg onload", "<a href=javascript", "<b>p", "\x1b", "\x07", "\r", "\u202e"} {
 			if strings.Contains(out, bad) {
 				t.Errorf("%s: %q raw in the HTML", name, bad)
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -12,8 +13,13 @@ import (
 // WriteHTML writes a self-contained HTML report (no script, no external
 // resources, and a Content-Security-Policy that allows neither) with SVG
 // charts: deliveries over time, attempts per recipient and bounce
-// categories. Every value from mail is escaped by html/template, and its
-// control and bidirectional characters are shown as escapes (see writeShown).
+// categories. It starts with a table of contents whose links go to the
+// summary, the charts, the count tables and the recipients grouped by
+// outcome (those not delivered first), with each group's count; their
+// anchors' ids are fixed words ("summary", "recipients-bounced"), never
+// a value from mail. Every value from mail is escaped by html/template,
+// and its control and bidirectional characters are shown as escapes
+// (see writeShown).
 func WriteHTML(w io.Writer, d *Data) error {
 	return writeHTMLSections(w, htmlView{Title: "relaylab report", Sections: []htmlSection{newSection("", nil, d)}})
 }
@@ -27,6 +33,10 @@ type htmlView struct {
 }
 
 type htmlSection struct {
+	// ID is the section's anchor and the prefix of its parts' (see
+	// anchor): "" for a report's one section, "s1", "s2" for the
+	// verdicts' sections, by their place.
+	ID   string
 	Name string
 	// File is the scenario or expect file of a verdict's section.
 	File       string
@@ -53,11 +63,106 @@ type htmlSection struct {
 	// Notes are what a verdict's expectations do not judge (see
 	// Verdict.Notes).
 	Notes []string
+	// Groups are the recipients by outcome, in the order the contents
+	// and the page give them (see outcomeGroups).
+	Groups []htmlGroup
+}
+
+// htmlGroup is the recipients of one outcome: a status, or "delivered,
+// then bounced late" apart from delivered.
+type htmlGroup struct {
+	// Part is the group's anchor within its section: "recipients-"
+	// and a fixed word, never a value from mail.
+	Part       string
+	Label      string
+	Class      string
+	Recipients []*Recipient
+}
+
+// notDeliveredOrder and deliveredOrder are the order of the outcome
+// groups: not delivered first, the worst first, then a status in
+// neither (a store from a later relaylab, or a hostile one) by name,
+// then those delivered, then bounced late, and those delivered.
+var (
+	notDeliveredOrder = []string{"bounced", "expired", "suppressed", "deferred", "queued"}
+	deliveredOrder    = []string{bouncedLateGroup, "delivered"}
+)
+
+// bouncedLateGroup is the group of recipients delivered, then bounced
+// late (bouncedLate).
+const bouncedLateGroup = "delivered-bounced-late"
+
+// outcomeGroups groups rs by outcome, each group in rs's order. A status
+// that is not a known word gets the anchor recipients-other (-2, -3...):
+// a status a hostile store made up is shown escaped, never in an id.
+func outcomeGroups(rs []*Recipient) []htmlGroup {
+	by := map[string][]*Recipient{}
+	for _, r := range rs {
+		k := r.Status
+		if r.bouncedLate() {
+			k = bouncedLateGroup
+		}
+		by[k] = append(by[k], r)
+	}
+	var out []htmlGroup
+	known := func(order []string) {
+		for _, k := range order {
+			if g := by[k]; len(g) > 0 {
+				label, class := k, k
+				if k == bouncedLateGroup {
+					label, class = "delivered, then bounced late", "bounced"
+				}
+				out = append(out, htmlGroup{Part: "recipients-" + k, Label: label, Class: class, Recipients: g})
+			}
+		}
+	}
+	known(notDeliveredOrder)
+	var other []string
+	for k := range by {
+		if !slices.Contains(notDeliveredOrder, k) && !slices.Contains(deliveredOrder, k) {
+			other = append(other, k)
+		}
+	}
+	sort.Strings(other)
+	for i, k := range other {
+		part := "recipients-other"
+		if i > 0 {
+			part += fmt.Sprintf("-%d", i+1)
+		}
+		out = append(out, htmlGroup{Part: part, Label: k, Recipients: by[k]})
+	}
+	known(deliveredOrder)
+	return out
+}
+
+// anchor is the id of a section's part: the part alone in a report's
+// one section, prefixed with the section's id in the verdicts'.
+func anchor(section, part string) string {
+	if section == "" {
+		return part
+	}
+	if part == "" {
+		return section
+	}
+	return section + "-" + part
+}
+
+// tally is how many of a section's expectations passed and failed:
+// "3 passed, 1 failed".
+func tally(rs []Result) string {
+	pass := 0
+	for _, r := range rs {
+		if r.Pass {
+			pass++
+		}
+	}
+	return fmt.Sprintf("%d passed, %d failed", pass, len(rs)-pass)
 }
 
 func newSection(name string, results []Result, d *Data) htmlSection {
 	s := Summarize(d)
-	sec := htmlSection{Name: name, Results: results, S: s, Recipients: d.Recipients, Timeline: overTimeSVG(d), Attempts: attemptsSVG(d), Categories: barsSVG(s.ByCategory, "#c0392b")}
+	sec := htmlSection{Name: name, Results: results, S: s, Recipients: d.Recipients, Timeline: overTimeSVG(d), Attempts: attemptsSVG(d), Categories: barsSVG(s.ByCategory, "#c0392b"),
+		Groups: outcomeGroups(d.Recipients)}
 	if sinkOnly(d, s) {
 		sec.SinkNote = sinkOnlyNote(d)
 	}
@@ -75,7 +180,14 @@ func newSection(name string, results []Result, d *Data) htmlSection {
 	return sec
 }
 
+// writeHTMLSections writes view, its sections given their ids: none
+// for a report's one unnamed section, s1, s2... for the verdicts'.
 func writeHTMLSections(w io.Writer, view htmlView) error {
+	for i := range view.Sections {
+		if len(view.Sections) > 1 || view.Sections[i].Name != "" {
+			view.Sections[i].ID = fmt.Sprintf("s%d", i+1)
+		}
+	}
 	return writeShown(w, func(w io.Writer) error { return htmlReport.Execute(w, view) })
 }
 
@@ -110,6 +222,16 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	"unsent":       func(r *Recipient) string { s, _ := r.unsentBounce(); return s },
 	"unsentAdvice": func(r *Recipient) string { _, s := r.unsentBounce(); return s },
 	"notSentNote":  func() string { return bouncesNotSentNote },
+	// anchor is the id of a section's part; tally counts its
+	// expectations passed and failed.
+	"anchor": anchor,
+	"tally":  tally,
+	// bouncedLate, lateReply and lateMeaning say of a recipient
+	// delivered, then bounced late, that it was, the bounce's reply, and
+	// what it means.
+	"bouncedLate": (*Recipient).bouncedLate,
+	"lateReply":   func(r *Recipient) string { return r.LateBounce.Reply() },
+	"lateMeaning": (*Recipient).lateBounceMeaning,
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
@@ -121,38 +243,51 @@ table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{border:1px solid #ddd;p
 th{background:#f4f4f4}.delivered{color:#1e7e34}.bounced,.expired{color:#c0392b}.deferred,.queued{color:#b7791f}.suppressed{color:#666}
 .grid{display:flex;flex-wrap:wrap;gap:1.5rem}.grid>div{flex:1 1 320px}svg text{font-size:11px}
 code,pre{font-size:12px}code{white-space:pre-line}pre{white-space:pre-wrap;margin:.2rem 0}details{margin:.2rem 0}
+nav ul{margin:.2rem 0;padding-left:1.2rem}nav li{margin:.1rem 0}
 </style></head><body>
 <h1>{{.Title}}</h1>
 {{with .Overall}}<p><strong class="{{if $.Failed}}bounced{{else}}delivered{{end}}">{{.}}</strong></p>{{end}}
-{{range .Sections}}<section>
+<nav id="contents" aria-label="contents"><h2>Contents</h2><ul>
+{{range .Sections}}{{$id := .ID}}{{if .ID}}<li><a href="#{{.ID}}">{{or .Name .ID}}</a>{{if .NotJudged}} (not judged)</li>{{else}}<ul>{{end}}{{end}}
+{{if not .NotJudged}}{{if .Results}}<li><a href="#{{anchor $id "results"}}">expectations</a>: {{tally .Results}}</li>
+{{end}}<li><a href="#{{anchor $id "summary"}}">Summary</a></li>
+<li><a href="#{{anchor $id "charts"}}">Charts</a></li>
+<li>Counts: <a href="#{{anchor $id "by-status"}}">by status</a>, <a href="#{{anchor $id "by-path"}}">by path</a>, <a href="#{{anchor $id "by-domain"}}">by domain</a> ({{counted (len .S.ByDomain) "domain"}}), <a href="#{{anchor $id "by-code"}}">by reply code</a>{{if .S.SinkReplies}}, <a href="#{{anchor $id "sink-replies"}}">sink replies</a>{{end}}</li>
+<li><a href="#{{anchor $id "recipients"}}">Recipients</a> ({{len .Recipients}}){{range $i, $g := .Groups}}{{if $i}},{{else}}:{{end}} <a href="#{{anchor $id $g.Part}}">{{len $g.Recipients}} {{$g.Label}}</a>{{end}}</li>
+{{if .ID}}</ul></li>{{end}}{{end}}
+{{end}}</ul></nav>
+{{range .Sections}}{{$id := .ID}}<section{{with .ID}} id="{{.}}"{{end}}>
 {{if .Name}}<h2>{{.Name}}</h2>{{end}}
 {{with .File}}<p><small>file: {{.}}</small></p>{{end}}
 {{if .NotJudged}}<p><strong class="deferred">⚠️ not judged</strong>: the file could not be loaded or replayed, so none of its expectations was judged.</p><pre>{{.NotJudged}}</pre>{{else}}
 {{with .Notes}}<h3>Notes</h3><ul>{{range .}}<li class="deferred">{{.}}</li>{{end}}</ul>{{end}}
-{{if .Results}}<table><tr><th>expectation</th><th>result</th></tr>{{range .Results}}<tr><td>{{.Name}}{{with .Where}}<br><small>{{.}}</small>{{end}}</td><td>{{if .Pass}}<span class="delivered">pass</span>{{else}}<span class="bounced">FAIL</span><pre>{{.Message}}</pre>{{end}}</td></tr>{{end}}</table>{{end}}
-<p>{{counted .S.Recipients "recipient"}}, {{counted .S.Attempts "attempt"}}.
+{{if .Results}}<table id="{{anchor $id "results"}}"><tr><th>expectation</th><th>result</th></tr>{{range .Results}}<tr><td>{{.Name}}{{with .Where}}<br><small>{{.}}</small>{{end}}</td><td>{{if .Pass}}<span class="delivered">pass</span>{{else}}<span class="bounced">FAIL</span><pre>{{.Message}}</pre>{{end}}</td></tr>{{end}}</table>{{end}}
+<p id="{{anchor $id "summary"}}">{{counted .S.Recipients "recipient"}}, {{counted .S.Attempts "attempt"}}.
 {{if .TimeToDelivery}}{{.TimeToDelivery}} p50 {{ms .S.TimeToDelivery.P50}}, p99 {{ms .S.TimeToDelivery.P99}}.{{end}}
 {{if or .S.SinkSessions .S.SinkMessages}}{{if not .S.SinkCountsUnknown}}{{.S.SinkSessions}} sink sessions{{sessionsOpen .S}}, {{end}}{{.S.SinkAccepted}} sink messages accepted of {{.S.SinkMessages}} received.{{end}}</p>
 {{with .SinkNote}}<p>{{.}}</p>{{end}}
 {{with .EmptyNote}}<p>Note: {{.}}.</p>{{end}}
 {{with .S.SinkBouncesNotSent}}<p class="bounced">{{.}} late bounce(s) not sent: {{notSentNote}}.</p>{{end}}
-<div class="grid">
+<div class="grid" id="{{anchor $id "charts"}}">
 <div><h3>Outcomes over time</h3>{{.Timeline}}</div>
 <div><h3>Attempts per recipient</h3>{{.Attempts}}</div>
 <div><h3>Why mail was not delivered (deferred, bounced, expired, suppressed)</h3>{{if .S.ByCategory}}{{.Categories}}{{end}}{{with .Uncategorized}}<p>{{.}} recipient(s) not delivered without a category (no attempt ended, or the sink gave no refusal to classify: a connection dropped, a recipient accepted with no data after it): their last replies are under By reply code and in Recipients.</p>{{end}}{{if not (or .S.ByCategory .Uncategorized)}}<p>None.</p>{{end}}</div>
 </div>
 <div class="grid">
-<div><h3>By status</h3><table>{{range .S.ByStatus}}<tr><td class="{{.Key}}">{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
-<div><h3>By path</h3><table>{{range .S.ByPath}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
-<div><h3>By domain</h3><table>{{range .S.ByDomain}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
-<div><h3>By reply code</h3><table>{{range .S.ByCode}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
-{{if .S.SinkReplies}}<div><h3>Sink replies (stage, code)</h3><table>{{range .S.SinkReplies}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table>{{with openNote .S}}<p><small>Note: {{.}}.</small></p>{{end}}</div>{{end}}
+<div id="{{anchor $id "by-status"}}"><h3>By status</h3><table>{{range .S.ByStatus}}<tr><td class="{{.Key}}">{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
+<div id="{{anchor $id "by-path"}}"><h3>By path</h3><table>{{range .S.ByPath}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
+<div id="{{anchor $id "by-domain"}}"><h3>By domain</h3><table>{{range .S.ByDomain}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
+<div id="{{anchor $id "by-code"}}"><h3>By reply code</h3><table>{{range .S.ByCode}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
+{{if .S.SinkReplies}}<div id="{{anchor $id "sink-replies"}}"><h3>Sink replies (stage, code)</h3><table>{{range .S.SinkReplies}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table>{{with openNote .S}}<p><small>Note: {{.}}.</small></p>{{end}}</div>{{end}}
 </div>
-<h3>Recipients</h3>
+<div id="{{anchor $id "recipients"}}"><h3>Recipients</h3>
+{{if not .Recipients}}<p>None.</p>{{end}}
+{{range .Groups}}<h4 id="{{anchor $id .Part}}"><span class="{{.Class}}">{{.Label}}</span> ({{len .Recipients}}) <small><a href="#contents">contents</a></small></h4>
 <table><tr><th>recipient</th><th>status</th><th>last reply</th><th>category</th><th>attempts</th></tr>
-{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{with ident .}}<br><small>{{.}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if ne .Status "delivered"}}{{with lastReply .}}<code>{{.}}</code>{{end}}{{end}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}{{with unsent .}}<div><small class="bounced">{{.}}</small><br><small>what to do about it: {{unsentAdvice $r}}</small></div>{{end}}</td>
+{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{with ident .}}<br><small>{{.}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if ne .Status "delivered"}}{{with lastReply .}}<code>{{.}}</code>{{end}}{{end}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}{{with unsent .}}<div><small class="bounced">{{.}}</small><br><small>what to do about it: {{unsentAdvice $r}}</small></div>{{end}}{{if bouncedLate .}}<div><small class="bounced">then bounced late: {{lateReply .}}</small><br><small>{{lateMeaning .}}</small></div>{{end}}</td>
 <td><details><summary>{{.Tries}}</summary>{{range steps $r}}<div><code>{{.Code}}</code>{{with .Note}}<br><small>note: {{.}}</small>{{end}}</div>{{end}}</details></td></tr>
 {{end}}</table>
+{{end}}</div>
 {{end}}</section>{{end}}
 </body></html>
 `))
