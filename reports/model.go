@@ -412,7 +412,7 @@ type Data struct {
 
 // unsentSinkBounce is a bounce the sink ended without sending: of
 // which of its messages, for which recipient, and why (see
-// sinkBounceNotSent).
+// SinkBounceNotSent).
 type unsentSinkBounce struct {
 	message   int64
 	recipient string
@@ -845,13 +845,14 @@ func (d *Data) noteSinkBounce(e events.Event) {
 	if json.Unmarshal(e.Payload, &p) != nil || p.Sent || p.Message == 0 {
 		return
 	}
-	d.unsentSinkBounces = append(d.unsentSinkBounces, unsentSinkBounce{p.Message, cmp.Or(p.Recipient, e.Recipient), sinkBounceNotSent(p.Error, p.Skipped)})
+	d.unsentSinkBounces = append(d.unsentSinkBounces, unsentSinkBounce{p.Message, cmp.Or(p.Recipient, e.Recipient), SinkBounceNotSent(p.Error, p.Skipped)})
 }
 
-// sinkBounceNotSent says why a bounce of the sink's ended unsent, to
-// follow "the sink has a bounce for it that", in the words of relaylab
-// report on a sink's own record (which unsentBounce's advice reads).
-func sinkBounceNotSent(errText, skipped string) string {
+// SinkBounceNotSent says why a bounce of the sink's ended unsent, to
+// follow "the sink has a bounce for it that": on a replay's store here,
+// and on a sink's own record by relaylab expect and report (whose
+// advice, unsentBounce's, reads these words).
+func SinkBounceNotSent(errText, skipped string) string {
 	if skipped != "" {
 		return "it did not send: " + skipped
 	}

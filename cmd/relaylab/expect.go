@@ -404,10 +404,8 @@ func (s sinkAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, err
 // pending, the last with lastErr.
 func bounceNotSent(due time.Time, errText, skipped string, tries int, lastErr string) string {
 	switch {
-	case skipped != "":
-		return "it did not send: " + skipped
-	case errText != "":
-		return "it could not send: " + errText
+	case skipped != "" || errText != "":
+		return reports.SinkBounceNotSent(errText, skipped)
 	case tries > 0:
 		return fmt.Sprintf("it has not sent yet: %d of its 5 tries, a minute apart, failed, the last with: %s; the next is at %s (relaylab sink's banner says where bounces go: start the relay there, or set sink.bounce.relay)",
 			tries, lastErr, due.Format(time.RFC3339))
