@@ -18,7 +18,7 @@ func TestBounceOnlyTheRecipientAsked(t *testing.T) {
 	t.Parallel()
 	v := clock.NewVirtual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) // due times from one instant
 	s, st := testSink(t, v, func(c *Config) {
-		c.Rules = []Rule{{Stage: "data-end", Recipient: "ruled@sink.test", Bounce: &BounceRule{After: config.Duration(time.Hour), Reply: "550 5.2.1 mailbox disabled"}}}
+		c.Rules = []Rule{{Stage: "data-end", Recipient: "ruled@sink.test", Bounce: &BounceRule{After: ptr(config.Duration(time.Hour)), Reply: "550 5.2.1 mailbox disabled"}}}
 	})
 	c := dial(t, addrOf(t, s, "mx"))
 	c.greet()

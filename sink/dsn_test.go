@@ -317,7 +317,7 @@ func relayRaw(t *testing.T, relay *smtptest.Server, rcpt string) string {
 func TestDSNDelayedBounceNeedsDelay(t *testing.T) {
 	t.Parallel()
 	s, st, v, relay := dsnSink(t, func(c *Config) {
-		c.Rules = []Rule{{Stage: "data-end", Bounce: &BounceRule{After: config.Duration(time.Minute), Reply: "451 4.2.1 mailbox busy"}}}
+		c.Rules = []Rule{{Stage: "data-end", Bounce: &BounceRule{After: ptr(config.Duration(time.Minute)), Reply: "451 4.2.1 mailbox busy"}}}
 	})
 	c := dial(t, addrOf(t, s, "mx"))
 	c.greet()

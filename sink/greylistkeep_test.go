@@ -21,8 +21,8 @@ func TestGreylistKeepsPassedTriples(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sink.db")
 	rules := func(c *Config) {
 		c.Rules = []Rule{
-			{Name: "short", Stage: "rcpt", Recipient: "short@sink.test", Greylist: &GreylistRule{Delay: config.Duration(5 * time.Minute), Expiry: config.Duration(4 * time.Hour), KeepPassed: config.Duration(time.Hour)}},
-			{Name: "grey", Stage: "rcpt", Greylist: &GreylistRule{Delay: config.Duration(5 * time.Minute), Expiry: config.Duration(4 * time.Hour)}},
+			{Name: "short", Stage: "rcpt", Recipient: "short@sink.test", Greylist: &GreylistRule{Delay: ptr(config.Duration(5 * time.Minute)), Expiry: ptr(config.Duration(4 * time.Hour)), KeepPassed: ptr(config.Duration(time.Hour))}},
+			{Name: "grey", Stage: "rcpt", Greylist: &GreylistRule{Delay: ptr(config.Duration(5 * time.Minute)), Expiry: ptr(config.Duration(4 * time.Hour))}},
 		}
 	}
 	s, st := testSinkAt(t, path, v, rules)

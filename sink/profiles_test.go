@@ -144,7 +144,7 @@ func TestPendingBounceSurvivesRestart(t *testing.T) {
 	}
 	c.cmd("QUIT")
 	// The bounce comes from a rule this time, and the sink restarts before it is due.
-	s.SetRules([]Rule{{Stage: "data-end", Recipient: "late@sink.test", Bounce: &BounceRule{After: config.Duration(time.Hour), Reply: "550 5.2.1 mailbox disabled"}}})
+	s.SetRules([]Rule{{Stage: "data-end", Recipient: "late@sink.test", Bounce: &BounceRule{After: ptr(config.Duration(time.Hour)), Reply: "550 5.2.1 mailbox disabled"}}})
 	c = dial(t, addrOf(t, s, "mx"))
 	c.greet()
 	if code, msg := c.send("sender@origin.test", "late@sink.test", testMsg); code != 250 {

@@ -138,13 +138,20 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 		groups := bounceGroups(sess.rcpts[first:], b, decideFor)
 		bounced := map[string]bool{}
 		for _, g := range groups {
+			// Named as the other lines name what decided (a delay's, a
+			// "reply by" line): the rule, with what of the message it
+			// matched, or the directive.
+			by := g.by
+			if g.matched != "" {
+				by += ", which matched " + g.matched
+			}
 			if err := s.bouncer.schedule(sess, g.rcpts, id, g.bounce.After, g.bounce.Reply); err != nil {
 				s.log.Error("sink: scheduling a bounce failed", "message", id, "err", err)
 			} else if sess.from == "" {
 				// bouncer.send records it and sends nothing.
-				c.notef('*', fmt.Sprintf("accepted; no bounce for %s: the sender is null (MAIL FROM:<>), and no DSN is sent to a null reverse-path (RFC 5321 4.5.5)", rcptNames(g.rcpts)))
+				c.notef('*', fmt.Sprintf("accepted; no bounce for %s: the sender is null (MAIL FROM:<>), and no DSN is sent to a null reverse-path (RFC 5321 4.5.5), though %s asks for one", rcptNames(g.rcpts), by))
 			} else {
-				c.notef('*', fmt.Sprintf("accepted; a bounce for %s follows in %s", rcptNames(g.rcpts), g.bounce.After))
+				c.notef('*', fmt.Sprintf("accepted; a bounce for %s follows in %s (%s)", rcptNames(g.rcpts), g.bounce.After, by))
 			}
 			for _, r := range g.rcpts {
 				bounced[r.addr] = true
@@ -176,28 +183,41 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 }
 
 // bounceGroup is the recipients of one message that get the same
-// asynchronous bounce.
+// asynchronous bounce (one DSN), asked for by one or more rules or
+// directives.
 type bounceGroup struct {
 	bounce *Bounce
 	rcpts  []rcptState
+	// by names the rules or directives (Behavior.By, joined by "and"),
+	// and matched what of the message the content condition met
+	// (Behavior.Matched) when one rule asked.
+	by, matched string
 }
 
 // bounceGroups sorts rcpts, from the one whose decision at the end of
 // data (b) asks for a bounce: that one's, then each later one whose own
-// decision asks for one too, grouped by when and with what reply. The
-// recipients before it had no decision, and those after it with none, or
-// another, get no bounce.
+// decision asks for one too, grouped by when and with what reply (each
+// group naming the rules or directives that asked). The recipients
+// before it had no decision, and those after it with none, or another,
+// get no bounce.
 func bounceGroups(rcpts []rcptState, b Behavior, decideFor func(rcptState) Behavior) []bounceGroup {
-	groups := []bounceGroup{{bounce: b.Bounce, rcpts: []rcptState{rcpts[0]}}}
+	groups := []bounceGroup{{bounce: b.Bounce, rcpts: []rcptState{rcpts[0]}, by: b.By, matched: b.Matched}}
 	for _, r := range rcpts[1:] {
 		d := decideFor(r)
 		if d.Bounce == nil {
 			continue
 		}
 		i := slices.IndexFunc(groups, func(g bounceGroup) bool { return *g.bounce == *d.Bounce })
-		if i < 0 {
-			groups = append(groups, bounceGroup{bounce: d.Bounce})
+		switch {
+		case i < 0:
+			groups = append(groups, bounceGroup{bounce: d.Bounce, by: d.By, matched: d.Matched})
 			i = len(groups) - 1
+		case d.By != "" && !slices.Contains(strings.Split(groups[i].by, " and "), d.By):
+			// One DSN reports all of a message's recipients that fail
+			// alike, as an MTA's does; its line names every rule or
+			// directive that asked for it.
+			groups[i].by += " and " + d.By
+			groups[i].matched = ""
 		}
 		groups[i].rcpts = append(groups[i].rcpts, r)
 	}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -70,24 +69,31 @@ type Rule struct {
 	Bounce   *BounceRule     `yaml:"bounce,omitempty" json:"bounce,omitempty"`
 }
 
-// GreylistRule configures greylisting in a rule (stage rcpt).
+// GreylistRule configures greylisting in a rule (stage rcpt). A
+// duration left out (nil) is its default; one written out is taken as it
+// is, 0 included (WithDefaults, compileIn).
 type GreylistRule struct {
-	Delay config.Duration `yaml:"delay,omitempty" json:"delay,omitempty"` // minimum retry delay; default 5m
+	// Delay is the minimum retry delay; default 5m. 0: a retry passes at
+	// any time after the first attempt.
+	Delay *config.Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
 	// Expiry is the retry window: a triple not retried within it after
-	// its first attempt starts over. Default 4h.
-	Expiry config.Duration `yaml:"expiry,omitempty" json:"expiry,omitempty"`
+	// its first attempt starts over. Default 4h; longer than Delay.
+	Expiry *config.Duration `yaml:"expiry,omitempty" json:"expiry,omitempty"`
 	// KeepPassed is how long a triple that got through stays let through
 	// without greylisting, counted from its last delivery (each one renews
 	// it, RFC 6647 4.2). Default 35d, as postgrey's --max-age: a sender
-	// that writes monthly is not greylisted again.
-	KeepPassed config.Duration `yaml:"keep_passed,omitempty" json:"keep_passed,omitempty"`
-	Reply      string          `yaml:"reply,omitempty" json:"reply,omitempty"`
+	// that writes monthly is not greylisted again. 0: not kept, each
+	// message is greylisted again.
+	KeepPassed *config.Duration `yaml:"keep_passed,omitempty" json:"keep_passed,omitempty"`
+	Reply      string           `yaml:"reply,omitempty" json:"reply,omitempty"`
 }
 
 // BounceRule configures an asynchronous bounce in a rule (stage data-end).
 type BounceRule struct {
-	After config.Duration `yaml:"after,omitempty" json:"after,omitempty"` // default 1m
-	Reply string          `yaml:"reply,omitempty" json:"reply,omitempty"` // the failure reported; default 550 5.1.1
+	// After is how long after the final dot the DSN goes; default 1m
+	// when left out (nil), at once for 0.
+	After *config.Duration `yaml:"after,omitempty" json:"after,omitempty"`
+	Reply string           `yaml:"reply,omitempty" json:"reply,omitempty"` // the failure reported; default 550 5.1.1
 }
 
 // matcher is a compiled pattern; nil matches everything.
@@ -414,60 +420,17 @@ func (r Rule) compileIn(key string, inProfile bool) (*rule, error) {
 		if c.stage != StageRcpt {
 			return nil, config.Errorf(key+".greylist", "greylisting works at stage rcpt, where the triple (client, sender, recipient) is known")
 		}
-		if err := ruleDuration(key+".greylist.delay", r.Greylist.Delay); err != nil {
+		if b.Greylist, err = r.Greylist.compile(key + ".greylist"); err != nil {
 			return nil, err
 		}
-		if r.Greylist.Expiry < 0 {
-			return nil, config.Errorf(key+".greylist.expiry", "%s: must not be negative", r.Greylist.Expiry.D())
-		}
-		if r.Greylist.KeepPassed < 0 {
-			return nil, config.Errorf(key+".greylist.keep_passed", "%s: must not be negative (leave it out for %s)", r.Greylist.KeepPassed.D(), defaultKeepPassed)
-		}
-		g := &Greylist{MinDelay: r.Greylist.Delay.D(), Expiry: r.Greylist.Expiry.D(), KeepPassed: r.Greylist.KeepPassed.D(), Reply: defaultGreyReply()}
-		if g.MinDelay == 0 {
-			g.MinDelay = 5 * time.Minute
-		}
-		if g.Expiry == 0 {
-			g.Expiry = 4 * time.Hour
-		}
-		if g.KeepPassed == 0 {
-			g.KeepPassed = defaultKeepPassed
-		}
-		if g.Expiry <= g.MinDelay {
-			return nil, config.Errorf(key+".greylist.expiry", "expiry (%s) must be longer than the retry delay (%s)", g.Expiry, g.MinDelay)
-		}
-		if r.Greylist.Reply != "" {
-			if g.Reply, err = parseRuleReply(r.Greylist.Reply); err != nil {
-				return nil, config.Errorf(key+".greylist.reply", "%v", err)
-			}
-			if g.Reply.Code/100 != 4 {
-				// A 2xx would accept the recipient unrecorded as greylisted
-				// (and DATA then finds none valid); a 5xx refuses for good.
-				return nil, config.Errorf(key+".greylist.reply", "greylisting asks the client to try again later: want a 4xx reply such as \"451 4.7.1 greylisted, try again later\" (for a 2xx or 5xx, write a reply: rule instead)")
-			}
-		}
-		b.Greylist = g
 	}
 	if r.Bounce != nil {
 		if c.stage != StageDataEnd {
 			return nil, config.Errorf(key+".bounce", "an asynchronous bounce follows an accepted message: use stage data-end")
 		}
-		if err := ruleDuration(key+".bounce.after", r.Bounce.After); err != nil {
+		if b.Bounce, err = r.Bounce.compile(key + ".bounce"); err != nil {
 			return nil, err
 		}
-		bo := &Bounce{After: r.Bounce.After.D(), Reply: defaultBounceReply()}
-		if bo.After <= 0 {
-			bo.After = time.Minute
-		}
-		if r.Bounce.Reply != "" {
-			if bo.Reply, err = parseRuleReply(r.Bounce.Reply); err != nil {
-				return nil, config.Errorf(key+".bounce.reply", "%v", err)
-			}
-			if bo.Reply.Code < 400 {
-				return nil, config.Errorf(key+".bounce.reply", "a bounce reports a failure: want a 4xx or 5xx code")
-			}
-		}
-		b.Bounce = bo
 	}
 	if b.isZero() {
 		return nil, config.Errorf(key, "the rule does nothing: give it a reply, delay, tarpit, hang, drop, greylist or bounce")
@@ -796,8 +759,9 @@ func (r Rule) contradiction(key string) error {
 // on it would pass unseen. What decide gives a rule (sink.go, session.go):
 // the recipient and the attempt number at rcpt, data and data-end (each
 // recipient of the transaction; and at mail for a profile's rules, which
-// decide tries at RCPT); the sender from MAIL on, empty before; the EHLO
-// name from EHLO on, empty before.
+// decide tries at RCPT); the sender from MAIL on, empty before (and at
+// auth, refused inside a transaction; at starttls, which clients send
+// before MAIL); the EHLO name from EHLO on, empty before.
 func (c *rule) neverMatches(key string, inProfile bool) error {
 	perRecipient := c.stage == StageRcpt || c.stage == StageData || c.stage == StageDataEnd ||
 		(inProfile && c.stage == StageMail)
@@ -814,6 +778,13 @@ func (c *rule) neverMatches(key string, inProfile bool) error {
 	// A pattern that matches the empty value (*) does match there.
 	if c.sender != nil && !c.sender.match("") && (c.stage == StageConnect || c.stage == StageEHLO) {
 		return config.Errorf(key+".sender", "never matches: at stage %s no MAIL FROM has been given, so the sender is empty and %q cannot match it: use stage mail or later", c.stage, c.src.Sender)
+	}
+	if c.sender != nil && !c.sender.match("") && c.stage == StageAuth {
+		// session.Auth answers 503 inside a transaction before any rule.
+		return config.Errorf(key+".sender", "never matches: AUTH inside a mail transaction gets 503 before any rule is tried (RFC 4954 4), so at stage auth no MAIL FROM is open, the sender is empty and %q cannot match it: match the client, helo or listener at auth, or use stage mail or later to answer by sender", c.src.Sender)
+	}
+	if c.sender != nil && !c.sender.match("") && c.stage == StageStartTLS {
+		return config.Errorf(key+".sender", "never matches: a client sends STARTTLS after EHLO, before MAIL FROM (TLS resets the session, RFC 3207 4.2: a transaction open then would be lost), so at stage starttls the sender is empty and %q cannot match it: match the client, helo or listener at starttls, or use stage mail or later to answer by sender", c.src.Sender)
 	}
 	if c.helo != nil && !c.helo.match("") && c.stage == StageConnect {
 		return config.Errorf(key+".helo", "never matches: at stage connect the client has not sent EHLO or HELO, so the name is empty and %q cannot match it: use stage ehlo or later", c.src.HELO)

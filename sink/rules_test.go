@@ -95,9 +95,9 @@ func TestRuleErrors(t *testing.T) {
 		{Rule{Stage: "data-end", DKIM: "softfail", Reply: "550"}, "sink.rules[0].dkim"},
 		{Rule{Stage: "rcpt", Delay: config.Duration(-time.Second)}, "sink.rules[0].delay"},
 		{Rule{Stage: "rcpt", Tarpit: config.Duration(-time.Second)}, "sink.rules[0].tarpit"},
-		{Rule{Stage: "rcpt", Greylist: &GreylistRule{Delay: config.Duration(-10 * time.Minute)}}, "sink.rules[0].greylist.delay"},
-		{Rule{Stage: "rcpt", Greylist: &GreylistRule{Expiry: config.Duration(-time.Hour)}}, "sink.rules[0].greylist.expiry"},
-		{Rule{Stage: "data-end", Bounce: &BounceRule{After: config.Duration(-time.Minute)}}, "sink.rules[0].bounce.after"},
+		{Rule{Stage: "rcpt", Greylist: &GreylistRule{Delay: ptr(config.Duration(-10 * time.Minute))}}, "sink.rules[0].greylist.delay"},
+		{Rule{Stage: "rcpt", Greylist: &GreylistRule{Expiry: ptr(config.Duration(-time.Hour))}}, "sink.rules[0].greylist.expiry"},
+		{Rule{Stage: "data-end", Bounce: &BounceRule{After: ptr(config.Duration(-time.Minute))}}, "sink.rules[0].bounce.after"},
 	}
 	for _, tc := range tests {
 		cfg := DefaultConfig()

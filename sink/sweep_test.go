@@ -44,7 +44,7 @@ func TestSweepForgetsExpiredGreylist(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sink.db")
 	rules := func(c *Config) {
 		c.Rules = []Rule{{Name: "grey", Stage: "rcpt", Recipient: "*@grey.test",
-			Greylist: &GreylistRule{Delay: config.Duration(5 * time.Minute), Expiry: config.Duration(4 * time.Hour), KeepPassed: config.Duration(48 * time.Hour)}}}
+			Greylist: &GreylistRule{Delay: ptr(config.Duration(5 * time.Minute)), Expiry: ptr(config.Duration(4 * time.Hour)), KeepPassed: ptr(config.Duration(48 * time.Hour))}}}
 	}
 	s, st := testSinkAt(t, path, v, rules)
 	addr := addrOf(t, s, "mx")

@@ -45,9 +45,10 @@ Checks a configuration file as serve, sink and relay do, then prints the
 configuration they would run with: every key of every section, with the
 defaults filled in (a 0 or "" that stands for a default is printed as
 that default: a retry preset's values, each path's timeouts, limits and
-backoff, the listeners' greetings) and file names made absolute; a 0 or
-"" left is the key's own value, and a comment beside it says what it
-does (no limit, none, never). Without --config it prints the built-in
+backoff, the listeners' greetings, the delays and replies of a sink
+rule's greylist: and bounce:) and file names made absolute; a 0 or ""
+left is the key's own value, and a comment beside it says what it does
+(no limit, none, never, at once). Without --config it prints the built-in
 defaults. Paste it into a bug report: passwords, tokens and the webhook
 URL's path are left out unless --show-secrets, and with --show-secrets
 what it prints loads back as the same configuration (without it,
@@ -269,8 +270,14 @@ func sinkPregreetReply(host string) string {
 // sinkDefaults is c as the sink runs it: each listener's TLS (starttls),
 // AUTH mode (off), greeting, rate limit burst (0 and 1 both let one MAIL through) and reply, pregreet
 // wait and reply, and the verification timeout, where c leaves them at 0
-// or "". Lists are copied, so c's are not changed.
+// or "", and each rule's greylist: and bounce: with the delays, windows
+// and replies they leave out (sink.Rule.WithDefaults). Lists are copied,
+// so c's are not changed.
 func sinkDefaults(c sink.Config) sink.Config {
+	c.Rules = slices.Clone(c.Rules)
+	for i := range c.Rules {
+		c.Rules[i] = c.Rules[i].WithDefaults()
+	}
 	c.Listeners = slices.Clone(c.Listeners)
 	for i := range c.Listeners {
 		l := &c.Listeners[i]
@@ -378,9 +385,20 @@ var zeroMeanings = map[string]string{
 	"web.password": "none",
 }
 
+// ruleZeroMeanings is zeroMeanings for the keys of a sink rule that a
+// file may write as 0 and that mean 0 there (a default is printed as its
+// value, sink.Rule.WithDefaults). Only a file with such a rule shows
+// them, which the printouts TestConfigPrintsNoStandInZeros walks do not
+// have: TestFKConfigRuleZeros holds each to a printout.
+var ruleZeroMeanings = map[string]string{
+	"sink.rules[].greylist.delay":       "none: a retry passes at any time after the first attempt",
+	"sink.rules[].greylist.keep_passed": "not kept: each message is greylisted again",
+	"sink.rules[].bounce.after":         "at once: the DSN goes as soon as the message is accepted",
+}
+
 // explainZeros puts beside each key of the printout out whose value is
 // 0, 0.0, 0s, "", null or an empty list what that value means there
-// (zeroMeanings).
+// (zeroMeanings, ruleZeroMeanings).
 func explainZeros(out []byte) []byte {
 	zeros, err := zeroKeys(out)
 	if err != nil {
@@ -388,7 +406,11 @@ func explainZeros(out []byte) []byte {
 	}
 	lines := strings.SplitAfter(string(out), "\n")
 	for _, z := range zeros {
-		m, ok := zeroMeanings[genericKey(z.key)]
+		g := genericKey(z.key)
+		m, ok := zeroMeanings[g]
+		if !ok {
+			m, ok = ruleZeroMeanings[g]
+		}
 		if !ok || m == "" || z.line < 1 || z.line > len(lines) || strings.Contains(lines[z.line-1], "#") {
 			continue
 		}
