@@ -3,6 +3,8 @@ package sink
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"net"
@@ -371,7 +373,7 @@ func (b *bouncer) deliver(p pendingBounce, rep Reply) error {
 	}
 	now := s.clock.Now()
 	msg, err := dsn.Build(dsn.BuildOptions{
-		To: p.sender, MessageID: fmt.Sprintf("sink-bounce-%d@%s", p.id, host), Date: now, Original: m.Raw, Return: ret,
+		To: p.sender, MessageID: s.dsnMessageID(p.id, host), Date: now, Original: m.Raw, Return: ret,
 	}, dsn.Report{
 		// RFC 3461 6.3 (RFC 3464 2.2.1, 2.3.1): ENVID and ORCPT come back
 		// as Original-Envelope-Id and Original-Recipient, so the sender
@@ -409,4 +411,21 @@ func (b *bouncer) deliver(p pendingBounce, rep Reply) error {
 		return fmt.Errorf("sending the DSN to %s: %w", relay, err)
 	}
 	return c.Quit()
+}
+
+// dsnMessageID is the Message-ID of bounce id's DSN, sent by host. The
+// bounce id alone repeats from store to store (each counts from 1), and
+// receivers drop a message whose Message-ID they have seen (RFC 5322
+// 3.6.4: it is unique to its message), so it carries the sink's runTag: the
+// same for each try of one bounce in a run, another in another store or
+// after a restart.
+func (s *Sink) dsnMessageID(id int64, host string) string {
+	return fmt.Sprintf("sink-bounce-%d.%s@%s", id, s.runTag, host)
+}
+
+// newRunTag is 60 random bits in lower-case base32 (12 characters).
+func newRunTag() string {
+	var b [8]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))[:12]
 }

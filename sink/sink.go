@@ -75,8 +75,11 @@ type Sink struct {
 	sweeps  sync.WaitGroup
 	sweepMu sync.Mutex
 	mark    rowsMark
-	cert    *tls.Certificate
 	bouncer *bouncer
+	// runTag is random, made at New: it makes the Message-IDs of this
+	// run's DSNs its own (dsnMessageID), apart from another store's or an
+	// earlier run's, whose bounce ids may be the same.
+	runTag string
 	// bounceRelay is where bounces go: cfg.Bounce.Relay, until
 	// SetBounceRelay says otherwise.
 	bounceRelay atomic.Pointer[string]
@@ -123,6 +126,7 @@ func New(cfg Config, opts Options) (*Sink, error) {
 	s := &Sink{
 		cfg: cfg, store: opts.Store, clock: opts.Clock, log: opts.Logger,
 		seed:      opts.Seed,
+		runTag:    newRunTag(),
 		wrap:      opts.Wrap,
 		state:     newState(),
 		conns:     map[*conn]struct{}{},

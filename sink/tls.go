@@ -16,8 +16,11 @@ import (
 	"time"
 )
 
-// tlsConfigFor loads the listener's certificate, or makes (once per sink)
-// a self-signed one for every listener hostname.
+// tlsConfigFor loads the listener's certificate, or makes a self-signed
+// one for it alone, named after its own hostname and address: each
+// listener is a virtual MX host of its own, and a client that checks the
+// name it connected to sees that host's (newListener calls it once per
+// listener, at start).
 func (s *Sink) tlsConfigFor(lc ListenerConfig) (*tls.Config, error) {
 	if lc.CertFile != "" {
 		// Validate has loaded them: an error here is a file changed since.
@@ -28,19 +31,16 @@ func (s *Sink) tlsConfigFor(lc ListenerConfig) (*tls.Config, error) {
 		}
 		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10}, nil
 	}
-	if s.cert == nil {
-		names, ips := certNames(s.cfg.Listeners)
-		cert, err := selfSigned(names, ips, s.clock.Now())
-		if err != nil {
-			return nil, fmt.Errorf("sink: making a self-signed certificate: %w", err)
-		}
-		s.cert = cert
+	names, ips := certNames([]ListenerConfig{lc})
+	cert, err := selfSigned(names, ips, s.clock.Now())
+	if err != nil {
+		return nil, fmt.Errorf("sink: making a self-signed certificate for listener %s: %w", lc.Name, err)
 	}
-	return &tls.Config{Certificates: []tls.Certificate{*s.cert}, MinVersion: tls.VersionTLS10}, nil
+	return &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS10}, nil
 }
 
-// certNames are the names the self-signed certificate is for: every
-// listener's hostname (an address literal, [192.0.2.1] or
+// certNames are the names a self-signed certificate is for: each of the
+// listeners' hostname (an address literal, [192.0.2.1] or
 // [IPv6:2001:db8::1], as an IP address), and the address each listens on,
 // so that a client that dials an IP address and trusts the certificate
 // can verify it. A listener on loopback or on every address (0.0.0.0, ::)
