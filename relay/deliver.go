@@ -456,8 +456,13 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			case answers(a.reply):
 				answered = true
 			}
-			// RFC 5321 5.1: on a temporary failure try the next MX.
-			if !results[i].delivered() && !a.reply.Permanent() {
+			// RFC 5321 5.1: on a temporary failure try the next MX. So
+			// too after a 5xx that refuses the path rather than the
+			// message (refusesPath: a 530 asking for AUTH or STARTTLS
+			// first, a 535 to the path's AUTH, a 5xx to STARTTLS): it
+			// is this host's demand, and says nothing of the domain's
+			// other MX hosts, which may take the mail as it is.
+			if !results[i].delivered() && (!a.reply.Permanent() || w.mx && refusesPath(a.reply)) {
 				next = append(next, i)
 			}
 		}
