@@ -15,8 +15,12 @@ import (
 // bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F,
 // U+061C) are escaped too (\u202e): with them an address shows its
 // domain backwards, "a\u202emoc.elgoog@x" reading as "a@x" at
-// "google.com", on a terminal or in a browser. Text without such
-// characters comes back as it is.
+// "google.com", on a terminal or in a browser. So are the characters that
+// take no room and show nothing in an address (U+200B, U+2060-U+2064,
+// U+FEFF, U+180E: \u200b): "pay\u200bpal@x" is not "paypal@x", and must
+// not print as it. The zero width joiner and non-joiner stay: emoji and
+// Persian or Indic text need them. Text without such characters comes
+// back as it is.
 func Escape(s string) string {
 	if !needs(s) {
 		return s
@@ -33,7 +37,7 @@ func Escape(s string) string {
 			fmt.Fprintf(&b, `\x%02x`, r)
 		case r >= 0x80 && r <= 0x9f:
 			fmt.Fprintf(&b, `\u%04x`, r) // C1 controls: 0x9b is a CSI to some terminals
-		case isBidiControl(r):
+		case isBidiControl(r) || isInvisible(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
@@ -50,15 +54,24 @@ func isBidiControl(r rune) bool {
 	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
 }
 
+// isInvisible reports whether r is a character that shows nothing and
+// takes no room, and has no use in a name or an address that the text
+// around it could not do without: the zero width space, the word joiner
+// and the invisible operators, the byte order mark (zero width no-break
+// space) and the Mongolian vowel separator.
+func isInvisible(r rune) bool {
+	return r == 0x200b || r >= 0x2060 && r <= 0x2064 || r == 0xfeff || r == 0x180e
+}
+
 func needs(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 && c != '\n' && c != '\t' || c == 0x7f || c >= 0x80 {
 			if c >= 0x80 {
-				// Only invalid UTF-8, C1 controls and bidi controls
-				// need escaping.
+				// Only invalid UTF-8, C1 controls, bidi controls and
+				// invisible characters need escaping.
 				r, size := utf8.DecodeRuneInString(s[i:])
-				if r != utf8.RuneError && (r < 0x80 || r > 0x9f) && !isBidiControl(r) {
+				if r != utf8.RuneError && (r < 0x80 || r > 0x9f) && !isBidiControl(r) && !isInvisible(r) {
 					i += size - 1
 					continue
 				}

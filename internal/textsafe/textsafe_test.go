@@ -19,6 +19,11 @@ func TestEscape(t *testing.T) {
 		// Their neighbours stay: a zero-width joiner, Arabic letters,
 		// and U+2065 and U+2070 on either side of the isolates.
 		{"\u200d\u0627\u0644 \u2065\u2070", "\u200d\u0627\u0644 \u2065\u2070"},
+		// Invisible characters: "pay\u200bpal" is not "paypal". The
+		// zero width joiner and non-joiner stay (emoji, Persian).
+		{"pay\u200bpal@x", `pay\u200bpal@x`},
+		{"\ufeffa\u2060b\u2064c\u180e", `\ufeffa\u2060b\u2064c\u180e`},
+		{"\U0001F469\u200d\U0001F4BB mi\u200cxed", "\U0001F469\u200d\U0001F4BB mi\u200cxed"},
 	} {
 		if got := Escape(tt.in); got != tt.want {
 			t.Errorf("Escape(%q) = %q, want %q", tt.in, got, tt.want)
