@@ -166,6 +166,12 @@ type result struct {
 	notBefore time.Time
 	// dsnPassed means the server that took the message also took NOTIFY.
 	dsnPassed bool
+	// skip is set when the relay's shaping held this result's path back
+	// before any of its hosts was tried: what the recipient's events say
+	// of the path if the attempt goes on to the route's next one.
+	skip *SkippedPath
+	// skipped are the paths of the route the run went past so (run).
+	skipped []SkippedPath
 }
 
 func (res result) delivered() bool { return res.reply.Code/100 == 2 }
@@ -225,7 +231,8 @@ func (r *Relay) run(ctx context.Context, j *job) {
 		}
 		pending = nil
 	}
-	for _, p := range j.paths {
+	skipped := make([][]SkippedPath, len(j.rcpts))
+	for pi, p := range j.paths {
 		if len(pending) == 0 {
 			break
 		}
@@ -239,9 +246,18 @@ func (r *Relay) run(ctx context.Context, j *job) {
 			attempted[i] = results[i].attempted
 			if !results[i].delivered() && (results[i].verdict.Disposition == Retry || results[i].verdict.Disposition == Reroute) {
 				next = append(next, i)
+				if s := results[i].skip; s != nil && pi < len(j.paths)-1 {
+					// Held back here, it goes on to the next path: its
+					// events say why this one was passed over. On the
+					// last path the outcome is the hold itself.
+					skipped[i] = append(skipped[i], *s)
+				}
 			}
 		}
 		pending = next
+	}
+	for i := range results {
+		results[i].skipped = skipped[i]
 	}
 	if j.gaveUp {
 		r.putBack(j)
@@ -310,6 +326,7 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 		for _, i := range pending {
 			set(i, rep, "", false)
 			results[i].notBefore = at
+			results[i].skip = &SkippedPath{Path: p.cfg.Name, Text: heldSkipText(p.cfg.Name, rep.Text), Until: at, Category: results[i].verdict.Category}
 		}
 		return nil
 	}
@@ -339,10 +356,22 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			if !ok {
 				return false
 			}
-			rep := Reply{Stage: "shaping", Text: restText(d.key, until, r.destCause(d.key).public)}
+			cause := r.destCause(d.key).public
+			rep := Reply{Stage: "shaping", Text: restText(d.key, until, cause)}
+			var skip *SkippedPath
+			if len(log) == 0 {
+				// No host of this path was tried for them: if they go on
+				// to the route's next path, this one was skipped.
+				skip = &SkippedPath{Path: p.cfg.Name, Text: restSkipText(p.cfg.Name, d.key, until, d.restFailures(), cause), Until: until}
+			}
 			for _, i := range pending {
 				set(i, rep, host, false)
 				results[i].notBefore = until
+				if skip != nil {
+					s := *skip
+					s.Category = results[i].verdict.Category
+					results[i].skip = &s
+				}
 			}
 			return true
 		}

@@ -172,18 +172,19 @@ func (r *Relay) enqueue(ctx context.Context, s Submission) (string, error) {
 	if err := checkEnvelope(s); err != nil {
 		return "", invalidSubmission{err}
 	}
+	id := newID()
 	if s.From == "" && dsn.IsReport(s.Data) {
 		// A late bounce handed over in the process (relaylab serve's
 		// sink) is recorded against the message it reports on, as one
-		// that comes in through the submission port is, then queued on.
+		// that comes in through the submission port is, then queued on
+		// as id.
 		var refused *dsnRefusal
-		about, err := r.receiveDSN(ctx, nil, s.Data)
+		about, err := r.receiveDSNAs(ctx, nil, s.Data, id)
 		if err != nil && !errors.As(err, &refused) {
 			return "", fmt.Errorf("relay: recording the DSN this message carries: %w", err)
 		}
 		s.bounceFor = about
 	}
-	id := newID()
 	var rcpts []string
 	for _, rc := range s.Recipients {
 		rcpts = append(rcpts, rc.Address)

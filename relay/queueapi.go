@@ -70,6 +70,10 @@ type RecipientInfo struct {
 	// order: a path that failed before the one that took the message
 	// shows here. Filled by Message only.
 	Hops []Hop `json:"hops,omitempty"`
+	// Reports are what DSNs from the receiving side said of the
+	// recipient without reporting a failure (a delay, a delivery), oldest
+	// first; a failure is its bounce. Filled by Message only.
+	Reports []DSNReport `json:"dsn_reports,omitempty"`
 }
 
 // Hop is one host or path an attempt reached, with its last reply.
@@ -79,6 +83,9 @@ type Hop struct {
 	Path    string    `json:"path"`
 	Host    string    `json:"host,omitempty"`
 	Reply   Reply     `json:"reply"`
+	// Skipped are the paths of the route the attempt passed over before
+	// this one, held back by the relay's shaping, and why.
+	Skipped []SkippedPath `json:"skipped,omitempty"`
 }
 
 // QueueFilter selects messages for List.
@@ -286,6 +293,9 @@ func (r *Relay) Message(ctx context.Context, id string) (MessageInfo, error) {
 	if err := r.lastOutcomes(ctx, id, m.Recipients); err != nil {
 		return m, err
 	}
+	if err := r.dsnReports(ctx, id, m.Recipients); err != nil {
+		return m, err
+	}
 	return m, r.hops(ctx, id, m.Recipients)
 }
 
@@ -318,15 +328,16 @@ func (r *Relay) hops(ctx context.Context, id string, rcpts []RecipientInfo) erro
 			continue
 		}
 		var pl struct {
-			Attempt int    `json:"attempt"`
-			Path    string `json:"path"`
-			Host    string `json:"host"`
-			Reply   Reply  `json:"reply"`
+			Attempt int           `json:"attempt"`
+			Path    string        `json:"path"`
+			Host    string        `json:"host"`
+			Reply   Reply         `json:"reply"`
+			Skipped []SkippedPath `json:"skipped"`
 		}
 		if json.Unmarshal([]byte(payload), &pl) != nil {
 			continue
 		}
-		rc.Hops = append(rc.Hops, Hop{Attempt: pl.Attempt, Time: time.Unix(0, tns).UTC(), Path: pl.Path, Host: pl.Host, Reply: pl.Reply})
+		rc.Hops = append(rc.Hops, Hop{Attempt: pl.Attempt, Time: time.Unix(0, tns).UTC(), Path: pl.Path, Host: pl.Host, Reply: pl.Reply, Skipped: pl.Skipped})
 	}
 	return rows.Err()
 }
@@ -711,17 +722,25 @@ func refuseDSN(format string, args ...any) error {
 	return &dsnRefusal{reason: fmt.Sprintf(format, args...)}
 }
 
-// receiveDSN matches an incoming DSN to the message it reports on (by the
-// VERP tag of the address it came to, else by ENVID, else by the relay's
-// Received field in the returned headers) and marks each failed
-// recipient bounced, suppressing it on a permanent failure. It decides
-// before the caller replies: nil means recorded (or recorded before: a DSN
-// sent again finds its recipients bounced already), a *dsnRefusal means the
-// relay cannot use the message, any other error is the store's; with nil
-// comes the id of the message the DSN reports on. The submission listener
-// (and Enqueue) also calls it, with no addresses, for a DSN that comes in
-// as mail to relay to the original sender.
+// receiveDSN is receiveDSNAs for a DSN that nothing carries on.
 func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (string, error) {
+	return r.receiveDSNAs(ctx, to, data, "")
+}
+
+// receiveDSNAs matches an incoming DSN to the message it reports on (by
+// the VERP tag of the address it came to, else by ENVID, else by the
+// relay's Received field in the returned headers) and marks each failed
+// recipient bounced, suppressing it on a permanent failure. A recipient
+// it reports on without a failure (delayed, delivered, relayed,
+// expanded) keeps its state: its events.RelayDSNReceived records what the DSN
+// says. It decides before the caller replies: nil means recorded (or
+// recorded before: a DSN sent again finds its recipients bounced
+// already), a *dsnRefusal means the relay cannot use the message, any
+// other error is the store's; with nil comes the id of the message the
+// DSN reports on. The submission listener (and Enqueue) also calls it,
+// with no addresses, for a DSN that comes in as mail to relay to the
+// original sender, as message carrier, which its events name.
+func (r *Relay) receiveDSNAs(ctx context.Context, to []string, data []byte, carrier string) (string, error) {
 	p, err := dsn.Parse(data)
 	if err != nil {
 		why := "it cannot be read as one"
@@ -743,12 +762,13 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 	envid := p.EnvelopeID()
 	now := r.clock.Now()
 	var (
-		about string
-		late  []lateBounce // for the log, once written
+		about   string
+		late    []lateBounce // for the log, once written
+		reports []reportLine // likewise
 	)
 	wrote := false // a DSN to the sender may be queued: the scheduler looks
 	err = r.store.Write(ctx, func(tx *store.Tx) error {
-		late = nil
+		late, reports = nil, nil
 		id := msgID
 		if id == "" && envid != "" {
 			// The ENVID is stored decoded, as RFC 3461 4.4 has DSNs carry
@@ -775,39 +795,40 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 			return err
 		}
 		matched, failed := 0, 0
-		var bounced []dsnEntry // recorded now, from a DSN that came to the relay's own address
+		var (
+			bounced []dsnEntry // recorded now, from a DSN that came to the relay's own address
+			delays  []dsnEntry // delays reported so, which the sender hears of from the relay
+		)
 		for _, rc := range p.Report.Recipients {
+			rid, addr, state, ok, err := recipientOf(tx, id, rc)
+			if err != nil {
+				return err
+			}
 			if rc.Action != dsn.ActionFailed {
+				// A delay or a success, reported for the NOTIFY the relay
+				// passed on: recorded as what it says, never as a bounce.
+				if !ok {
+					continue
+				}
+				rr, e, err := reportTx(tx, p, rc, id, rid, addr, state, carrier, msgID != "", now)
+				if err != nil {
+					return err
+				}
+				reports = append(reports, reportLine{to: addr, r: rr})
+				if e != nil {
+					delays = append(delays, *e)
+				}
 				continue
 			}
 			failed++
-			addr := strings.TrimSpace(strings.TrimPrefix(rc.FinalRecipient, "rfc822;"))
-			var rid int64
-			var state string
-			err := tx.QueryRow(`SELECT id, address, state FROM relay_recipients WHERE message_id = ? AND lower(address) = ?`, id, normAddr(addr)).Scan(&rid, &addr, &state)
-			if errors.Is(err, sql.ErrNoRows) && rc.OriginalRecipient != "" {
-				// An upstream that rewrote the address (an alias, a
-				// forward) names our recipient as the original one.
-				// The ORCPT is stored with its type, rfc822 or utf-8.
-				orig := strings.TrimSpace(strings.TrimPrefix(rc.OriginalRecipient, "rfc822;"))
-				err = tx.QueryRow(`SELECT id, address, state FROM relay_recipients WHERE message_id = ? AND (lower(address) = ? OR lower(orcpt) IN (?, ?))`,
-					id, normAddr(orig), "rfc822;"+normAddr(orig), "utf-8;"+normAddr(orig)).Scan(&rid, &addr, &state)
-			}
-			if errors.Is(err, sql.ErrNoRows) {
+			if !ok {
 				continue
-			}
-			if err != nil {
-				return err
 			}
 			if state == StateBounced {
 				matched++ // recorded already: this DSN was sent before
 				continue
 			}
-			rep := Reply{Stage: "async", Enhanced: rc.Status, Text: rc.DiagnosticCode}
-			if code, rest, ok := strings.Cut(strings.TrimPrefix(rc.DiagnosticCode, "smtp;"), " "); ok && len(code) == 3 {
-				fmt.Sscanf(code, "%d", &rep.Code)
-				rep.Text = strings.TrimPrefix(strings.TrimSpace(rest), rc.Status+" ")
-			}
+			rep := dsnReply(rc)
 			if rep.Code == 0 && strings.HasPrefix(rc.Status, "5") {
 				rep.Code = 550
 			}
@@ -819,6 +840,9 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 			pl := map[string]any{
 				"async": true, "previous_state": state, "reply": rep, "category": v.Category, "reason": v.Reason, "advice": v.Advice,
 				"reporting_mta": p.Report.ReportingMTA, "remote_mta": rc.RemoteMTA,
+			}
+			if carrier != "" {
+				pl["relayed_as"] = carrier // the message carrying it on to the sender
 			}
 			if strings.HasPrefix(rc.Status, "5") && !r.cfg.Suppression.Disabled {
 				if err := r.suppressTx(tx, addr, v.Category, rep.String(), "dsn", now); err != nil {
@@ -838,17 +862,22 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 					o: outcome{reply: rep, verdict: v, host: strings.TrimSpace(strings.TrimPrefix(rc.RemoteMTA, "dns;"))}})
 			}
 		}
-		if err := r.passOnTx(tx, id, bounced, now); err != nil {
+		if err := r.passOnTx(tx, id, bounced, false, now); err != nil {
 			return err
 		}
-		wrote = len(bounced) > 0
+		if err := r.passOnTx(tx, id, delays, true, now); err != nil {
+			return err
+		}
+		wrote = len(bounced) > 0 || len(delays) > 0
 		switch {
 		case failed == 0 && len(p.Report.Recipients) > 0:
 			// Delayed, delivered, relayed or expanded: an upstream MTA
 			// answering the NOTIFY the relay passed on. Taken (a refusal
-			// would count as a failed delivery over there), and nothing
-			// to record: the relay's own attempts say as much.
-			r.log.Info("relay: a DSN that reports no failure was taken", "message", id, "recipients", len(p.Report.Recipients))
+			// would count as a failed delivery over there), with what
+			// it says recorded for the recipients it names.
+			if len(reports) == 0 {
+				r.log.Info("relay: a DSN that reports no failure was taken; it names none of the message's recipients, so nothing was recorded", "message", id, "recipients", len(p.Report.Recipients))
+			}
 			about = id
 			return nil
 		case failed == 0:
@@ -861,6 +890,7 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 	})
 	if err == nil {
 		r.logLateBounces(late)
+		r.logReports(about, reports)
 	}
 	if err == nil && wrote {
 		r.kick()
@@ -907,13 +937,14 @@ func (r *Relay) logLateBounces(late []lateBounce) {
 }
 
 // passOnTx writes the sender of message id a DSN about the recipients a
-// late bounce reported (entries), when that bounce came to the relay's
-// VERP address rather than to the sender: the relay rewrote the return
-// path, so the sender hears of the failure only from the relay, as of one
-// the relay met itself. A sender that is the bounce address got the
-// bounce already, and a DSN about a DSN, or to the null reverse path, is
-// never written (notifyTx).
-func (r *Relay) passOnTx(tx *store.Tx, id string, entries []dsnEntry, now time.Time) error {
+// late bounce reported (entries; with delayed, those a delayed DSN
+// reported), when that DSN came to the relay's VERP address rather than
+// to the sender: the relay rewrote the return path, so the sender hears
+// of the failure (or the delay) only from the relay, as of one the relay
+// met itself. A sender that is the bounce address got the DSN already,
+// and a DSN about a DSN, or to the null reverse path, is never written,
+// nor one NOTIFY does not ask for (notifyTx).
+func (r *Relay) passOnTx(tx *store.Tx, id string, entries []dsnEntry, delayed bool, now time.Time) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -932,5 +963,5 @@ func (r *Relay) passOnTx(tx *store.Tx, id string, entries []dsnEntry, now time.T
 			return err
 		}
 	}
-	return r.notifyTx(tx, msg, entries, false, now)
+	return r.notifyTx(tx, msg, entries, delayed, now)
 }

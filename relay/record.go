@@ -324,6 +324,11 @@ func (r *Relay) logOutcomes(j *job, msg messageRow, results []result, log []atte
 		if l.suppressed {
 			args = append(args, "suppressed", true)
 		}
+		if len(res.skipped) > 0 {
+			// The paths of the route passed over, and why: a failover
+			// says what it failed over from.
+			args = append(args, "skipped", skipTexts(res.skipped))
+		}
 		r.log.Info("relay: "+l.state, args...)
 	}
 }
@@ -525,7 +530,8 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 			gone[i], noAttempts[i] = true, true // deleted while in flight
 		}
 	}
-	for _, a := range log {
+	skipsOn, skipsLeft := skipsOf(j, results, log)
+	for k, a := range log {
 		if noAttempts[a.rcpt] {
 			continue
 		}
@@ -542,6 +548,9 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 		}
 		if !a.restUntil.IsZero() {
 			pl["rest"] = map[string]any{"destination": a.restKey, "until": a.restUntil.UTC()}
+		}
+		if s := skipsOn[k]; len(s) > 0 {
+			pl["skipped"] = s // the paths of the route passed over before this one
 		}
 		if _, err := tx.Append(events.Event{Kind: events.RelayAttempt, Time: now, Message: c.msgID, Recipient: c.address, Path: a.path, Target: a.host}.WithPayload(withDSNFor(pl, c.dsnFor))); err != nil {
 			return err
@@ -569,6 +578,9 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 			// A hold, or a lookup that failed: no host was asked, and
 			// the recipient's row keeps the host its last attempt reached.
 			delete(payload, "host")
+		}
+		if s := skipsLeft[i]; len(s) > 0 {
+			payload["skipped"] = s // passed over, and no later path was tried
 		}
 		switch {
 		case res.delivered():

@@ -37,11 +37,14 @@ type dest struct {
 	// cause is the reply that began or last lengthened the rest:
 	// without its recipient and message for the text of the holds, and
 	// with them for the operator (restCause).
-	cause  restCause
-	next   time.Time // the next send slot under rate
-	open   int       // open connections, for the record
-	peak   int
-	active int // jobs using the destination
+	cause restCause
+	// failures counts the replies that began or lengthened the rest
+	// (pause); 0 for a rest restored from the store, which does not say.
+	failures int
+	next     time.Time // the next send slot under rate
+	open     int       // open connections, for the record
+	peak     int
+	active   int // jobs using the destination
 	// waiting are the jobs that wait for one of this dest's connection
 	// slots (a dest's conns), oldest first (slotqueue.go); parked (the
 	// relay's) counts those blocked, across destinations, until woken.
@@ -166,6 +169,14 @@ func (d *dest) resting(now time.Time) (time.Time, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.until, now.Before(d.until)
+}
+
+// restFailures is the number of replies that began or lengthened the
+// destination's rest (0: not known).
+func (d *dest) restFailures() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.failures
 }
 
 // holds returns the end of the destination's rest if it holds back job
@@ -419,7 +430,9 @@ func (d *dest) pause(now time.Time, planned int64, cause restCause) time.Time {
 	d.cause = cause
 	if !now.Before(d.until) {
 		d.since, d.sinceJob = now, planned // a new rest; one under way keeps its start
+		d.failures = 0
 	}
+	d.failures++
 	if t := now.Add(d.rest); t.After(d.until) {
 		d.until = t
 	}

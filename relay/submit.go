@@ -691,7 +691,7 @@ func (s *session) Data(rd io.Reader) error {
 		// relayed on like any message; a DSN about nothing of ours
 		// (a *dsnRefusal) is only relayed.
 		var refused *dsnRefusal
-		about, err := s.r.receiveDSN(ctx, nil, data)
+		about, err := s.r.receiveDSNAs(ctx, nil, data, id)
 		if err != nil && !errors.As(err, &refused) {
 			s.r.log.Error("relay: recording a submitted DSN failed", "err", err)
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},

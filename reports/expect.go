@@ -954,11 +954,11 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		why = append(why, "expected "+want+" to be sent, "+noDSN(r, "none was"))
 	}
 	if e.DSN == "none" && r.DSN {
-		why = append(why, "expected no DSN, one was sent")
+		why = append(why, "expected no DSN, one was sent"+delayedDSNNote(r))
 	}
 	if e.DSNStatus != "" && (!r.DSN || !statusHas(e.DSNStatus, r.DSNStatus)) {
 		if r.DSN {
-			why = append(why, fmt.Sprintf("expected a DSN with status %s, got %s", e.DSNStatus, r.DSNStatus))
+			why = append(why, fmt.Sprintf("expected a DSN with status %s, got %s%s", e.DSNStatus, r.DSNStatus, delayedDSNNote(r)))
 		} else if e.DSN != "sent" {
 			why = append(why, fmt.Sprintf("expected a DSN with status %s, %s", e.DSNStatus, noDSN(r, "none was sent")))
 		}
@@ -1389,6 +1389,23 @@ func hostsNote(r *Recipient, tries []int) string {
 		return ""
 	}
 	return fmt.Sprintf(" (attempts counts delivery tries, not hosts: the timeline's %d lines are the hosts or paths each try reached, numbered by their try)", len(r.Attempts))
+}
+
+// delayedDSNNote says, after an expectation about r's DSN that failed,
+// that the DSN the sender got reports a delay (a class 4 status), not a
+// failure: a delay counts as a DSN sent, as the relay's own delay
+// warnings do, and dsn_status "5." asks for a failure; "" for any other.
+func delayedDSNNote(r *Recipient) string {
+	if !r.DSN || !strings.HasPrefix(r.DSNStatus, "4") {
+		return ""
+	}
+	who := "the relay's delay warning"
+	for _, x := range r.DSNReports {
+		if x.Action == "delayed" && x.Status == r.DSNStatus {
+			who = "the receiving side's delayed DSN (" + x.Reply() + ")"
+		}
+	}
+	return fmt.Sprintf(" (status %s is %s: delivery delayed, not failed; a delay counts as a DSN sent, so to judge only a failure give dsn_status: \"5.\")", r.DSNStatus, who)
 }
 
 // noDSN says, after an expectation of a DSN that failed, what

@@ -230,13 +230,16 @@ func writeText(w io.Writer, d *Data) error {
 		if r.Status != "delivered" {
 			continue
 		}
-		if len(r.Attempts) < 2 && !r.DeferredBeforeDelivery() && r.DSNNotSent == "" && len(r.Recovered) == 0 && r.LateBounce == nil {
+		if len(r.Attempts) < 2 && !r.DeferredBeforeDelivery() && r.DSNNotSent == "" && len(r.Recovered) == 0 && r.LateBounce == nil &&
+			len(r.DSNReports) == 0 && !r.hasSkips() {
 			plain++
 			continue
 		}
 		fmt.Fprintf(w, "\n%s: delivered", r.label())
 		if r.LateBounce != nil {
 			fmt.Fprintf(w, ", then bounced late: %s", r.LateBounce.Reply())
+		} else if n := len(r.DSNReports); n > 0 {
+			fmt.Fprintf(w, ", then a %s DSN: %s", r.DSNReports[n-1].Action, r.DSNReports[n-1].Reply())
 		}
 		fmt.Fprintln(w)
 		writeLateBounce(w, r)

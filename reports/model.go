@@ -64,6 +64,10 @@ type Attempt struct {
 	// this attempt left with it, when the store holds them (a replay's:
 	// see AddSinkAuth); nil otherwise.
 	Auth *Auth `json:"auth,omitempty"`
+	// Skipped are the paths of the route this try passed over before
+	// this exchange, held back by the relay's shaping (a resting
+	// destination, a warm-up cap), and why: a failover's first path.
+	Skipped []SkippedPath `json:"skipped,omitempty"`
 }
 
 // greeting reports whether the attempt's reply was the server's greeting
@@ -173,6 +177,10 @@ type Recipient struct {
 	// taken the message with a 2xx (an asynchronous bounce), which turned
 	// the delivered recipient into bounced.
 	LateBounce *LateBounce `json:"late_bounce,omitempty"`
+	// DSNReports are the DSNs from the receiving side that reported on
+	// the recipient without a failure (a delay, a delivery), oldest
+	// first: they leave its status as it was.
+	DSNReports []DSNReport `json:"dsn_reports,omitempty"`
 	// Recovered are the times the relay queued the recipient again after
 	// an unclean stop cut an attempt off (relay.recovered): the server may
 	// have taken the message then, so the recipient may hold it twice.
@@ -460,6 +468,12 @@ type payload struct {
 	DSNMessage string `json:"dsn_message"`
 	// Notify is, on a relay.queued, the recipient's NOTIFY parameter.
 	Notify string `json:"notify"`
+	// Skipped are the paths of a route an attempt passed over (on a
+	// relay.attempt, or on the outcome when no attempt followed);
+	// RelayedAs is, on a late bounce, the relay's message carrying the
+	// DSN on to the sender.
+	Skipped   []SkippedPath `json:"skipped"`
+	RelayedAs string        `json:"relayed_as"`
 	// MessageID is, on a relay.queued, the message's Message-ID field
 	// without angle brackets, when the relay's event carries it: what
 	// ties an attempt to the sink's record of the message (AddSinkAuth).
@@ -601,7 +615,7 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 	switch e.Kind {
 	case events.RelayAttempt:
 		a := Attempt{Time: e.Time, Try: p.Attempt, Path: p.Path, Host: p.Host, Stage: p.Stage, Code: p.Code, Enhanced: p.Enhanced, Text: p.Text,
-			Latency: p.LatencyMS, Error: p.Error, TLS: p.TLS, Cipher: p.Cipher, WalkStopped: p.WalkStopped}
+			Latency: p.LatencyMS, Error: p.Error, TLS: p.TLS, Cipher: p.Cipher, WalkStopped: p.WalkStopped, Skipped: p.Skipped}
 		if n := len(r.Attempts); a.Try == 0 {
 			// An event without a try number (an older store) is a try
 			// of its own.
@@ -638,6 +652,7 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		}
 		rep, ok := p.reply()
 		hold := ok && rep.Stage == "shaping"
+		r.addSkipHolds(e.Time, p.Skipped)
 		// A hold's category and reason ("nothing was sent to this
 		// recipient") are a recipient's only while nothing was sent to
 		// it: one that was tried keeps its own last reply's, and why
@@ -663,6 +678,8 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		}
 	case events.RelayRecovered:
 		r.Recovered = append(r.Recovered, e.Time)
+	case events.RelayDSNReceived:
+		r.addDSNReport(e)
 	case events.RelayDSN:
 		if p.DSNMessage == "" {
 			r.DSN = true // an older store: the DSN's own delivery cannot be followed
@@ -676,7 +693,9 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 			if e.Kind == events.RelayBounced && p.Async {
 				rep, _ := p.reply()
 				r.LateBounce = &LateBounce{Time: e.Time, Code: rep.Code, Enhanced: rep.Enhanced, Text: rep.Text, Category: p.Category, ReportingMTA: p.ReportingMTA}
+				r.relayedOn(p.RelayedAs, rep.Enhanced)
 			}
+			r.addSkipHolds(e.Time, p.Skipped)
 			r.Status = strings.TrimPrefix(e.Kind, "relay.")
 			r.Done = e.Time
 			r.Category, r.Reason, r.Advice = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason), orKeep(p.Advice, r.Advice)

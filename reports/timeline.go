@@ -1,18 +1,124 @@
 package reports
 
 import (
+	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/relaylab/relaylab/internal/events"
 )
+
+// SkippedPath is a path of a route that a try passed over, before going
+// on to the route's next path, because the relay's own shaping held it
+// back (its destination resting after a 421 or rate limit, its warm-up
+// cap): its relay.attempt's (or outcome's) "skipped".
+type SkippedPath struct {
+	Path string `json:"path"`
+	// Text says why: "path primary not tried: its destination
+	// path:primary rests until T after 1 failure: 421 4.3.2 ...".
+	Text     string    `json:"text"`
+	Until    time.Time `json:"until,omitzero"`
+	Category string    `json:"category,omitempty"`
+}
+
+// DSNReport is a DSN from the receiving side that reported on a
+// recipient without a failure (RFC 3464 2.3.3: delayed, delivered,
+// relayed, expanded), from its relay.dsn_received event: the reply it
+// gave, read from its Diagnostic-Code, and its plain reading.
+type DSNReport struct {
+	Time     time.Time `json:"time"`
+	Action   string    `json:"action"`
+	Status   string    `json:"status,omitempty"`
+	Code     int       `json:"code,omitempty"`
+	Enhanced string    `json:"enhanced,omitempty"`
+	Text     string    `json:"text,omitempty"`
+	// RemoteMTA is the server the DSN says it was trying, ReportingMTA
+	// the one that wrote it.
+	RemoteMTA      string    `json:"remote_mta,omitempty"`
+	ReportingMTA   string    `json:"reporting_mta,omitempty"`
+	WillRetryUntil time.Time `json:"will_retry_until,omitzero"`
+	Reason         string    `json:"reason,omitempty"`
+	Advice         string    `json:"advice,omitempty"`
+}
+
+// Reply is the report's reply as "CODE ENHANCED TEXT", or its status
+// when the DSN gave no Diagnostic-Code.
+func (x DSNReport) Reply() string {
+	if x.Code == 0 && x.Text == "" {
+		return x.Status
+	}
+	return Attempt{Code: x.Code, Enhanced: x.Enhanced, Text: x.Text}.Reply()
+}
+
+// short is the report's reading in a few words, for its timeline step.
+func (x DSNReport) short() string {
+	switch x.Action {
+	case "delayed":
+		return "the receiving side is still trying; no action needed unless a failed DSN follows"
+	case "delivered":
+		return "the receiving side reports it delivered"
+	case "relayed":
+		return "passed on to a system that sends no DSNs"
+	case "expanded":
+		return "delivered and forwarded to several addresses"
+	}
+	return "not a failure; the status is unchanged"
+}
+
+// addDSNReport adds the report of e, a relay.dsn_received event, to r;
+// one relayed on to the sender (relayed_as) is a DSN the sender gets
+// once that message is delivered (resolveDSNs).
+func (r *Recipient) addDSNReport(e events.Event) {
+	var p struct {
+		DSNReport
+		Reply     reply  `json:"reply"`
+		RelayedAs string `json:"relayed_as"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil {
+		return
+	}
+	x := p.DSNReport
+	x.Time, x.Code, x.Enhanced, x.Text = e.Time, p.Reply.Code, p.Reply.Enhanced, p.Reply.Text
+	r.DSNReports = append(r.DSNReports, x)
+	r.relayedOn(p.RelayedAs, x.Status)
+}
+
+// relayedOn notes that the relay's message carrier relays on to r's
+// sender a DSN about r with status (a late bounce or a report that came
+// in as mail for the sender); "" is none.
+func (r *Recipient) relayedOn(carrier, status string) {
+	if carrier == "" {
+		return
+	}
+	r.DSNStatus = status
+	r.dsns = append(r.dsns, queuedDSN{carrier, status})
+}
+
+// addSkipHolds adds to r's holds the paths its try passed over at t when
+// no attempt followed them (skipped on an outcome event): the relay's
+// shaping held the recipient back there too.
+func (r *Recipient) addSkipHolds(t time.Time, skipped []SkippedPath) {
+	for _, s := range skipped {
+		r.Holds = append(r.Holds, Hold{Time: t, Text: s.Text, Path: s.Path, Category: s.Category, Until: s.Until})
+	}
+}
+
+// hasSkips reports whether a try of r passed over a path of its route.
+func (r *Recipient) hasSkips() bool {
+	return slices.ContainsFunc(r.Attempts, func(a Attempt) bool { return len(a.Skipped) > 0 })
+}
 
 // timelineStep is one line of a recipient's timeline, built once by
 // timelineSteps and rendered as text (WriteTimeline) or HTML (htmlSteps),
 // so that both show the same lines in the same order: an exchange with a
 // host ("#3"), a fold of tries that repeat, a hold of the relay's shaping
-// ("held", folded when in a row) or a bounce after delivery ("DSN").
+// ("held", folded when in a row; also a path a try passed over), or a
+// DSN after delivery ("DSN": a bounce, a delay, a success).
 type timelineStep struct {
 	Label string // "#3", "held", "DSN"; "" for a fold
 	At    string // "+5m0s", relative to queueing
@@ -30,8 +136,10 @@ type timelineStep struct {
 
 // timelineSteps are r's timeline: one step per exchange with a host,
 // numbered by its delivery try, with times relative to queueing; the
-// holds of the relay's shaping and a bounce that came after delivery are
-// steps of their own, in time order. Three or more tries in a row with
+// holds of the relay's shaping, the paths of a route a try passed over
+// (before the exchange that followed, saying why), and the DSNs that
+// came after delivery (a bounce, a delay, a success) are steps of their
+// own, in time order. Three or more tries in a row with
 // the same hosts and replies are one step ("#4-#110 ... (107 times)"),
 // and so are three or more turns of a cycle of tries ("(alternating, 120
 // times each)", see foldAt); holds in a row for the same path and
@@ -95,29 +203,63 @@ func (r *Recipient) timelineSteps() []timelineStep {
 			i = r.foldEnd(f, try) - 1
 			continue
 		}
+		for _, s := range a.Skipped {
+			// Passed over before this exchange: a hold of that path, which
+			// says why the try went on to the next.
+			ex := []string{"(went on to path " + a.Path + ")"}
+			if s.Category != "" {
+				ex = append([]string{"(" + s.Category + ")"}, ex...)
+			}
+			out = append(out, timelineStep{Label: "held", At: at(a.Time), Path: s.Path, Host: "(the relay's shaping)", Text: s.Text, Extras: ex})
+		}
 		out = append(out, timelineStep{Label: fmt.Sprintf("#%d", try[i]), At: at(a.Time), Path: a.Path, Host: a.Host, Text: a.Shown(), Extras: extras(a), Note: a.WalkStopped})
 	}
-	if b := r.LateBounce; b != nil {
-		holdsUntil(b.Time, false)
-		from := b.ReportingMTA
+	for _, d := range r.lateSteps(at) {
+		holdsUntil(d.t, false)
+		out = append(out, d.step)
+	}
+	holdsUntil(time.Time{}, true)
+	return out
+}
+
+// lateStep is a step of a DSN after delivery, at its time t.
+type lateStep struct {
+	t    time.Time
+	step timelineStep
+}
+
+// lateSteps are the steps of the DSNs that came after r was delivered,
+// in time order: its late bounce, and the reports without a failure
+// (a delay, a success), each from the server that wrote it.
+func (r *Recipient) lateSteps(at func(time.Time) string) []lateStep {
+	from := func(mta string) string {
 		switch {
-		case from != "":
+		case mta != "":
+			return mta
 		case r.fromSink:
-			from = "(the sink)" // its own DSN of a message it took
-		default:
-			from = "(a DSN)"
+			return "(the sink)" // its own DSN of a message it took
 		}
+		return "(a DSN)"
+	}
+	when := func(t time.Time) string {
+		if t.IsZero() { // a source that does not say when it was sent
+			return ""
+		}
+		return at(t)
+	}
+	var out []lateStep
+	if b := r.LateBounce; b != nil {
 		var ex []string
 		if b.Category != "" {
 			ex = append(ex, "("+b.Category+")")
 		}
-		when := ""
-		if !b.Time.IsZero() { // a source that does not say when it was sent
-			when = at(b.Time)
-		}
-		out = append(out, timelineStep{Label: "DSN", At: when, Host: from, Text: "late bounce after delivery: " + b.Reply(), Extras: ex})
+		out = append(out, lateStep{b.Time, timelineStep{Label: "DSN", At: when(b.Time), Host: from(b.ReportingMTA), Text: "late bounce after delivery: " + b.Reply(), Extras: ex}})
 	}
-	holdsUntil(time.Time{}, true)
+	for _, x := range r.DSNReports {
+		out = append(out, lateStep{x.Time, timelineStep{Label: "DSN", At: when(x.Time), Host: from(x.ReportingMTA),
+			Text: x.Action + " DSN: " + x.Reply(), Extras: []string{"(" + x.short() + ")"}}})
+	}
+	slices.SortStableFunc(out, func(a, b lateStep) int { return cmp.Compare(a.t.UnixNano(), b.t.UnixNano()) })
 	return out
 }
 

@@ -29,6 +29,10 @@ const (
 	RelayExpired    = "relay.expired"
 	RelaySuppressed = "relay.suppressed"
 	RelayDSN        = "relay.dsn"
+	// RelayDSNReceived: a DSN from the receiving side after it took the
+	// message that reports no failure (delayed, delivered, relayed,
+	// expanded); the recipient keeps its state (payload relay.DSNReport).
+	RelayDSNReceived = "relay.dsn_received"
 	// RelayRecovered: a recipient in flight when the relay last stopped
 	// (a crash, or a stop past --shutdown-grace), queued again at its
 	// start; the attempt cut off may have delivered it already.
