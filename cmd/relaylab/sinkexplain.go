@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 
+	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/relay"
+	"github.com/relaylab/relaylab/reports/scenario"
 	"github.com/relaylab/relaylab/sink"
 )
 
@@ -24,7 +29,11 @@ directive in the address, a rule of sink.rules (by name, or by place),
 a provider profile and the domain it answers for, or the sink's own
 reply. It runs the sink's own decision over the configuration's rules,
 profiles and listeners (serve's and sink's --config), with the address
-directives, as a session would.
+directives, as a session would. --config may name a scenario file
+instead: then it is the sink that relaylab replay runs for it (its
+sink: section, file names from its directory, the file checked as
+replay checks it), and the EHLO name is the replay's relay's unless
+--helo gives one.
 
 It draws for no probability: a rule or directive that applies "with
 probability P" is shown as such, then what the sink answers otherwise.
@@ -36,10 +45,10 @@ result are named as not tried.
 
 Exit status: 0 when explained, 2 for bad arguments or a configuration the
 sink would refuse (the error names the file, line and key).`)
-	cfgPath := fs.String("config", "", "YAML configuration file with a sink: section (default: the built-in configuration)")
+	cfgPath := fs.String("config", "", "YAML configuration file with a sink: section, or a scenario file (the sink its replay runs) (default: the built-in configuration)")
 	listener := fs.String("listener", "", "the listener connected to (default: the first)")
 	client := fs.String("client", "127.0.0.1", "the client's IP address")
-	helo := fs.String("helo", "client.test", "the name the client gives in EHLO")
+	helo := fs.String("helo", "client.test", "the name the client gives in EHLO (with a scenario file: the replay's relay's, relay.hostname or its path's helo)")
 	from := fs.String("from", "", "the envelope sender (default: the null sender <>)")
 	var to multiFlag
 	fs.Var(&to, "to", "a recipient (repeatable, in RCPT order)")
@@ -58,31 +67,111 @@ sink would refuse (the error names the file, line and key).`)
 	if err != nil {
 		return usageError("--client %q is not an IP address (for example 127.0.0.1 or 2001:db8::1)", *client)
 	}
-	cfg, err := loadConfig(*cfgPath)
+	heloSet := false
+	fs.Visit(func(f *flag.Flag) { heloSet = heloSet || f.Name == "helo" })
+	src, err := explainSource(*cfgPath)
 	if err != nil {
 		return subcommandError("sink explain", err)
 	}
 	if len(to) == 0 {
 		return usageError("sink explain needs a recipient: --to ADDR (repeatable), as RCPT TO would name it")
 	}
+	cfg := src.sink
+	name := listenerName(cfg, *listener)
+	heloWhat := ""
+	if src.scenario != nil && !heloSet {
+		// In a replay the client is the scenario's relay, which says its
+		// path's helo, or its hostname.
+		*helo = replayHelo(src.scenario, cfg, name)
+		heloWhat = " (EHLO " + *helo + ", the replay's relay)"
+	}
 	env := sink.Envelope{Listener: *listener, Client: ip, HELO: *helo, From: *from, To: to, Attempt: *attempt}
-	steps, err := sink.Explain(cfg.Sink, env)
+	steps, err := sink.Explain(cfg, env)
 	if err != nil {
 		return usageError("sink explain: %v", err)
 	}
 	if *asJSON {
-		return printJSON(e, explainJSON{Listener: listenerName(cfg.Sink, *listener), Client: ip.String(), HELO: *helo, From: *from, Attempt: *attempt, Steps: steps})
+		j := explainJSON{Listener: name, Client: ip.String(), HELO: *helo, From: *from, Attempt: *attempt, Steps: steps}
+		if src.scenario != nil {
+			j.Scenario = src.scenario.Name
+		}
+		return printJSON(e, j)
 	}
-	fmt.Fprintf(e.stdout, "what the sink answers on listener %s, from %s, attempt %d (nothing is sent; no probability is drawn)\n",
-		listenerName(cfg.Sink, *listener), ip, *attempt)
+	whose := "the sink"
+	if src.scenario != nil {
+		whose = fmt.Sprintf("the replay's sink of scenario %q", src.scenario.Name)
+	}
+	fmt.Fprintf(e.stdout, "what %s answers on listener %s, from %s%s, attempt %d (nothing is sent; no probability is drawn)\n",
+		whose, name, ip, heloWhat, *attempt)
 	for _, st := range steps {
 		printStep(e.stdout, st)
 	}
 	return nil
 }
 
+// explainSrc is what sink explain explains: a configuration file's sink
+// (or the built-in one), or the sink a scenario file's replay runs.
+type explainSrc struct {
+	sink     sink.Config
+	scenario *scenario.Scenario // nil for a configuration file
+}
+
+// explainSource reads --config: a scenario file (one with a top-level
+// key of a scenario's that a configuration file has not, such as
+// messages:) is read and checked as replay reads it, file names taken
+// from its directory, and gives the sink of its replay, its listeners
+// as the scenario names them; anything else is a configuration file.
+func explainSource(path string) (explainSrc, error) {
+	if path != "" {
+		if data, err := os.ReadFile(path); err == nil && scenarioKey(data) != "" {
+			sc, err := scenario.Parse(path, data)
+			if err != nil {
+				return explainSrc{}, &exitError{code: 2, err: fmt.Errorf("%s is read as a scenario, as relaylab replay reads it, for its top-level %s: key (a configuration file has none):\n%w", path, scenarioKey(data), err)}
+			}
+			return explainSrc{sink: sc.Sink, scenario: sc}, nil
+		}
+	}
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return explainSrc{}, err
+	}
+	return explainSrc{sink: cfg.Sink}, nil
+}
+
+// scenarioOnlyKeys are top-level keys of a scenario file that a
+// configuration file does not have.
+var scenarioOnlyKeys = []string{"messages", "expect", "name"}
+
+// scenarioKey is the first of scenarioOnlyKeys that data has at its top
+// level, or "".
+func scenarioKey(data []byte) string {
+	for _, k := range scenarioOnlyKeys {
+		if config.KeyLine(data, k) > 0 {
+			return k
+		}
+	}
+	return ""
+}
+
+// replayHelo is the EHLO name the replay's relay gives the sink listener
+// named listener: that of the first path to it (relay.paths[].helo, else
+// relay.hostname), else relay.hostname.
+func replayHelo(sc *scenario.Scenario, cfg sink.Config, listener string) string {
+	rc := sc.Relay.WithDefaults()
+	for _, p := range rc.Paths {
+		name, ok := relay.SinkHost(p.Host)
+		if ok && (name == listener || name == "" && len(cfg.Listeners) > 0 && cfg.Listeners[0].Name == listener) {
+			return p.Helo
+		}
+	}
+	return rc.Hostname
+}
+
 // explainJSON is sink explain's --json.
 type explainJSON struct {
+	// Scenario is the name of the scenario whose replay's sink is
+	// explained; "" for a configuration file.
+	Scenario string      `json:"scenario,omitempty"`
 	Listener string      `json:"listener"`
 	Client   string      `json:"client"`
 	HELO     string      `json:"helo"`

@@ -179,8 +179,11 @@ func (sc *Scenario) problems() []error {
 	// checks stop at their first problem, which could be one the value
 	// left out makes.
 	systems := len(config.BadUnder(sc.bad, "sink"))+len(config.BadUnder(sc.bad, "relay"))+len(config.BadUnder(sc.bad, "dns")) == 0
+	sinkOK := systems
 	if systems {
-		add(sc.validateSystems())
+		err := sc.validateSystems()
+		add(err)
+		sinkOK = err == nil || len(config.BadUnder([]error{err}, "sink")) == 0
 	}
 	var msgs []error
 	for _, err := range sc.validateMessages() {
@@ -234,6 +237,13 @@ func (sc *Scenario) problems() []error {
 	for i := range sc.Expect.Recipients {
 		if judged(i) {
 			add(sc.checkSent("expect", i))
+		}
+	}
+	if sinkOK {
+		// Only once the sink has no problem of its own: a rule it refuses
+		// is not tried.
+		for _, err := range sc.checkSinkRules() {
+			add(err)
 		}
 	}
 	return errs
