@@ -436,16 +436,19 @@ type payload struct {
 	Text     string `json:"text"`
 	// Reply is the relay's reply object {stage, code, enhanced, text}, or
 	// a plain string.
-	Reply      json.RawMessage `json:"reply"`
-	Error      string          `json:"error"`
-	Category   string          `json:"category"`
-	Reason     string          `json:"reason"`
-	Advice     string          `json:"advice"`
-	Stage      string          `json:"stage"`
-	LatencyMS  *float64        `json:"latency_ms"`
-	DSN        bool            `json:"dsn"`
-	Status     string          `json:"status"`
-	Suppressed bool            `json:"suppressed"`
+	Reply    json.RawMessage `json:"reply"`
+	Error    string          `json:"error"`
+	Category string          `json:"category"`
+	Reason   string          `json:"reason"`
+	Advice   string          `json:"advice"`
+	Stage    string          `json:"stage"`
+	// Count is how many replies a sink.reply event stands for: one, or
+	// those past a session's first 2,000 folded by stage and code.
+	Count      int      `json:"count"`
+	LatencyMS  *float64 `json:"latency_ms"`
+	DSN        bool     `json:"dsn"`
+	Status     string   `json:"status"`
+	Suppressed bool     `json:"suppressed"`
 	// TLS and Cipher are a relay.attempt's connection: its TLS version and
 	// cipher suite names, empty in plaintext.
 	TLS    string `json:"tls"`
@@ -585,7 +588,7 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 	}
 	switch e.Kind {
 	case events.SinkReply:
-		d.SinkReplies[fmt.Sprintf("%s %d", p.Stage, p.Code)]++
+		d.SinkReplies[fmt.Sprintf("%s %d", p.Stage, p.Code)] += max(p.Count, 1)
 		return
 	case events.SinkMessage:
 		d.addSinkMessage(e)

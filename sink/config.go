@@ -81,6 +81,10 @@ type AuthConfig struct {
 	// RequireTLS refuses AUTH before TLS with 538 5.7.11 (RFC 4954 4:
 	// PLAIN and LOGIN send the password in the clear).
 	RequireTLS bool `yaml:"require_tls"`
+	// AcceptAny takes any user name and password (Mailpit's
+	// --smtp-auth-accept-any), for applications that must log in with
+	// credentials of their own; the user is recorded as any other.
+	AcceptAny bool `yaml:"accept_any"`
 }
 
 // Limits bound what one listener accepts.
@@ -275,8 +279,8 @@ func (c *Config) Validate(prefix string) error {
 		if l.Auth.RequireTLS && (l.Auth.Mode == "" || l.Auth.Mode == "off") {
 			return config.Errorf(k+".auth.require_tls", "auth.mode is off, so there is no AUTH to require TLS for; set mode: optional or required")
 		}
-		if l.Auth.Mode == "required" && len(l.Auth.Users) == 0 {
-			return config.Errorf(k+".auth.users", "auth is required but no user is configured")
+		if err := checkAuthUsers(k, l.Auth); err != nil {
+			return err
 		}
 		if err := checkHideAuth(k, l); err != nil {
 			return err
@@ -397,3 +401,25 @@ func unknownListener(name string, ls []ListenerConfig, where string) string {
 
 // addedName is how relaylab sink --listen names the listeners it adds.
 var addedName = regexp.MustCompile(`^mx[0-9]+$`)
+
+// checkAuthUsers refuses an AUTH that no client could pass: offered (mode
+// optional or required) with neither users nor accept_any, every AUTH gets
+// 535; and accept_any where it means nothing.
+func checkAuthUsers(k string, a AuthConfig) error {
+	on := a.Mode == "optional" || a.Mode == "required"
+	switch {
+	case a.AcceptAny && !on:
+		return config.Errorf(k+".auth.accept_any", "auth.mode is off, so no AUTH is offered to accept; set mode: optional or required")
+	case a.AcceptAny && len(a.Users) > 0:
+		return config.Errorf(k+".auth.accept_any", "accept_any takes any user and password, so the %d of auth.users would never be checked; remove accept_any to check them, or remove users", len(a.Users))
+	case on && !a.AcceptAny && len(a.Users) == 0:
+		never := "every AUTH would get 535"
+		if a.Mode == "required" {
+			never += ", and MAIL 530, so the listener could never take mail"
+		} else {
+			never += ", so a client that logs in could never send"
+		}
+		return config.Errorf(k+".auth.users", "auth is %s but no user is configured: %s; give users: {NAME: PASSWORD}, or accept_any: true to take any user and password, or set mode: off", a.Mode, never)
+	}
+	return nil
+}

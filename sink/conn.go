@@ -84,8 +84,12 @@ type conn struct {
 	slow      bool
 	ready     []byte // client bytes observed, rewritten, not yet passed on
 	replies   []replyRecord
+	more      replyFold // the replies past maxReplies
 	greeted   bool
 	truncated bool
+	// closing: the reply being noted ends the session (send), and goes
+	// into the transcript after its truncation.
+	closing bool
 	// peekGreet: a connect-stage delay or tarpit held the greeting back,
 	// so look for a client that spoke before it (pregreet).
 	peekGreet bool
@@ -150,6 +154,11 @@ type replyRecord struct {
 	Attempt  int     `json:"attempt,omitempty"`
 	Rcpt     string  `json:"recipient,omitempty"` // for replies about one recipient
 	By       string  `json:"by,omitempty"`        // what chose the reply: conn.byNext
+	// Count is how many replies the record stands for: 0 for one; more
+	// for the replies past maxReplies folded into one (replyFold), each
+	// with this stage, code and enhanced code, from First to At seconds.
+	Count int     `json:"count,omitempty"`
+	First float64 `json:"first,omitempty"`
 }
 
 func newConn(s *Sink, l *listener, raw net.Conn, id int64) *conn {
@@ -177,15 +186,16 @@ const (
 
 // note appends one transcript line: seconds since start, direction, text.
 func (c *conn) note(dir byte, text []byte) {
-	if c.truncated && (dir != '*' || c.tr.Len()+len(text) > maxTranscript+maxLateNotes) {
+	if c.truncated && !c.closing && (dir != '*' || c.tr.Len()+len(text) > maxTranscript+maxLateNotes) {
 		// The sink's own notes go on a little longer: why the session
-		// ended, what it did not take, which a flood must not hide.
+		// ended, what it did not take, which a flood must not hide; and
+		// the reply that ends the session, whatever room is left.
 		return
 	}
 	if !c.truncated && c.tr.Len()+len(text) > maxTranscript {
 		c.truncated = true
 		c.tr.WriteString("[transcript truncated here; the session went on]\n")
-		if dir != '*' {
+		if dir != '*' && !c.closing {
 			return
 		}
 	}
@@ -963,7 +973,13 @@ func (c *conn) send(stage Stage, wire []byte) error {
 	if stage != "other" {
 		c.lastStage = stage
 	}
+	// The reply that ends the session (to QUIT, or a 421 the sink closes
+	// after: RFC 5321 3.8) goes into a truncated transcript too, with what
+	// chose it; the others' "reply by" notes do not, so as not to use up
+	// the room kept for why the session ended (maxLateNotes).
+	c.closing = stage == StageQuit || c.closeAfter || bytes.HasPrefix(wire, []byte("421"))
 	switch {
+	case c.truncated && !c.closing:
 	case by != "" && why != "":
 		c.notef('*', "reply by "+by+" (matched "+why+")")
 	case by != "":
@@ -978,6 +994,7 @@ func (c *conn) send(stage Stage, wire []byte) error {
 		}
 		c.note('S', bytes.TrimRight(line, "\r\n"))
 	}
+	c.closing = false
 	c.recordReply(stage, wire, by)
 	var err error
 	if c.tarpit > 0 {
@@ -1061,6 +1078,8 @@ func (c *conn) recordReply(stage Stage, wire []byte, by string) {
 	c.cmdFault = false
 	if len(c.replies) < maxReplies {
 		c.replies = append(c.replies, rr)
+	} else {
+		c.more.add(rr)
 	}
 }
 

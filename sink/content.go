@@ -92,16 +92,50 @@ func parseSizeCond(s string) (*sizeCond, error) {
 	case "==":
 		op = "="
 	}
+	if num == "" || num[0] < '0' || num[0] > '9' {
+		return nil, fmt.Errorf("%q: no number after %s: %s", s, op, sizeGrammar)
+	}
+	n, err := sizeValue(num, op, sizeGrammar)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %v", s, err)
+	}
+	if op == "<" && n == 0 {
+		return nil, fmt.Errorf("%q: never matches, as no message has fewer than 0 octets", s)
+	}
+	return &sizeCond{op: op, n: n, src: op + num}, nil
+}
+
+// sizeValueGrammar says what a size is, for ParseSize's errors.
+const sizeValueGrammar = `want a whole number of octets, or one and a unit, as 2000, 10KB or 25MiB: B, KB, MB, GB (1000, 1000², 1000³) or KiB, MiB, GiB (1024, 1024², 1024³), in any case`
+
+// ParseSize reads a size in octets: a whole number, with or without a
+// unit (B, KB, MB, GB; KiB, MiB, GiB; in any case), as a rule's size:
+// condition has it after its comparison: "25MiB", "10 KB", "500000". A
+// scenario's message size: is read with it, so that both are written
+// alike.
+func ParseSize(s string) (int64, error) {
+	v := strings.TrimSpace(s)
+	if v == "" || v[0] < '0' || v[0] > '9' {
+		return 0, fmt.Errorf("%q: %s", s, sizeValueGrammar)
+	}
+	n, err := sizeValue(v, "", sizeValueGrammar)
+	if err != nil {
+		return 0, fmt.Errorf("%q: %v", s, err)
+	}
+	return n, nil
+}
+
+// sizeValue reads num, a whole number (its first byte a digit) and a
+// unit, for ParseSize and parseSizeCond; op goes before the number in a
+// hint ("did you mean >1MB"), and grammar ends an error.
+func sizeValue(num, op, grammar string) (int64, error) {
 	i := 0
 	for i < len(num) && num[i] >= '0' && num[i] <= '9' {
 		i++
 	}
 	digits, unit := num[:i], strings.ToLower(strings.TrimSpace(num[i:]))
-	if digits == "" {
-		return nil, fmt.Errorf("%q: no number after %s: %s", s, op, sizeGrammar)
-	}
 	if strings.HasPrefix(unit, ".") || strings.HasPrefix(unit, ",") {
-		return nil, fmt.Errorf("%q: the number is whole: write a smaller unit (1500KB for 1.5MB): %s", s, sizeGrammar)
+		return 0, fmt.Errorf("the number is whole: write a smaller unit (1500KB for 1.5MB): %s", grammar)
 	}
 	mult := int64(0)
 	if unit == "" {
@@ -120,17 +154,13 @@ func parseSizeCond(s string) (*sizeCond, error) {
 		case "kbytes", "mbytes", "bytes", "octets":
 			hint = ": write B, KB, MB or GB"
 		}
-		return nil, fmt.Errorf("%q: unknown unit %q%s; %s", s, num[i:], hint, sizeGrammar)
+		return 0, fmt.Errorf("unknown unit %q%s; %s", strings.TrimSpace(num[i:]), hint, grammar)
 	}
 	n, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil || n > math.MaxInt64/mult {
-		return nil, fmt.Errorf("%q: too large a size: no message is that large", s)
+		return 0, fmt.Errorf("too large a size: no message is that large")
 	}
-	n *= mult
-	if op == "<" && n == 0 {
-		return nil, fmt.Errorf("%q: never matches, as no message has fewer than 0 octets", s)
-	}
-	return &sizeCond{op: op, n: n, src: op + num}, nil
+	return n * mult, nil
 }
 
 // compileContent compiles r's header:, body: and size: conditions, which

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/relaylab/relaylab/internal/config"
@@ -19,6 +20,16 @@ import (
 //
 //go:embed profiles.yaml
 var defaultProfiles []byte
+
+// builtinName names the built-in catalogue in errors.
+const builtinName = "profiles.yaml (built in)"
+
+// builtinCatalogue is defaultProfiles parsed and checked, once: a load
+// (Validate, then the sink's, as relaylab sink explain does at each call)
+// took milliseconds to parse it again. It is read-only: profilesOf
+// compiles each load's rules from it, and a rule keeps a copy of its
+// Rule (rule.src), whose pointers no one writes through.
+var builtinCatalogue = sync.OnceValues(func() (*Catalogue, error) { return ParseCatalogue(builtinName, defaultProfiles) })
 
 // Catalogue is the format of a profiles file.
 type Catalogue struct {
@@ -273,7 +284,7 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 		key, name string
 		data      []byte
 	}
-	cats := []source{{"", "profiles.yaml (built in)", defaultProfiles}}
+	cats := []source{{"", builtinName, defaultProfiles}}
 	for i, f := range cfg.ProfileFiles {
 		k := key(fmt.Sprintf("profile_files[%d]", i))
 		data, err := os.ReadFile(f)
@@ -294,7 +305,13 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 	where := map[string]string{}  // lower-case profile name: the catalogue that defines it
 	claimed := map[string]claim{} // a domain pattern of the profile files: who lists it first
 	for _, c := range cats {
-		cat, err := ParseCatalogue(c.name, c.data)
+		var cat *Catalogue
+		var err error
+		if c.key == "" {
+			cat, err = builtinCatalogue()
+		} else {
+			cat, err = ParseCatalogue(c.name, c.data)
+		}
 		if err != nil {
 			if c.key == "" {
 				return nil, err

@@ -344,6 +344,7 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 	if auth != nil {
 		a = *auth
 	}
+	subject := subjectOf(raw)
 	var id int64
 	err := s.write(func(tx *store.Tx) error {
 		res, err := tx.Exec(`INSERT INTO sink_messages (session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw, spf, dkim, dmarc, ret, envid, rcpt_dsn)
@@ -370,7 +371,7 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 			e.Recipient = rcpts[0]
 		}
 		_, err = tx.Append(e.WithPayload(messagePayload{ID: id, Session: c.id, From: sess.from, To: rcpts, Size: size,
-			Attempt: attempt, MessageID: msgID, MsgAttempt: msgAttempt, Code: outcome.Code, Enhanced: outcome.Enhanced,
+			Attempt: attempt, MessageID: msgID, Subject: subject, MsgAttempt: msgAttempt, Code: outcome.Code, Enhanced: outcome.Enhanced,
 			SPF: a.SPF, DKIM: a.DKIM, DMARC: a.DMARC, DMARCPolicy: a.DMARCPolicy,
 			Ret: sess.dsn.Ret, EnvID: sess.dsn.EnvID, DSN: rdsn, Notes: noteTexts(notesIn(sess.rcpts))}))
 		return err
@@ -419,16 +420,19 @@ func (s *Sink) storeHeld(sess *session) error {
 }
 
 type messagePayload struct {
-	ID         int64    `json:"id"`
-	Session    int64    `json:"session"`
-	From       string   `json:"from"`
-	To         []string `json:"to"`
-	Size       int      `json:"size"`
-	Attempt    int      `json:"attempt"`
-	MessageID  string   `json:"message_id,omitempty"`
-	MsgAttempt int      `json:"msg_attempt,omitempty"`
-	Code       int      `json:"code"`
-	Enhanced   string   `json:"enhanced,omitempty"`
+	ID        int64    `json:"id"`
+	Session   int64    `json:"session"`
+	From      string   `json:"from"`
+	To        []string `json:"to"`
+	Size      int      `json:"size"`
+	Attempt   int      `json:"attempt"`
+	MessageID string   `json:"message_id,omitempty"` // the event's message too
+	// Subject is the message's, decoded and cut (subjectOf), for who
+	// waits on the events for a message by its subject.
+	Subject    string `json:"subject,omitempty"`
+	MsgAttempt int    `json:"msg_attempt,omitempty"`
+	Code       int    `json:"code"`
+	Enhanced   string `json:"enhanced,omitempty"`
 	// Authentication results, when sink.verify is on.
 	SPF         string `json:"spf,omitempty"`
 	DKIM        string `json:"dkim,omitempty"`
@@ -477,9 +481,11 @@ type sessionPayload struct {
 	AuthBeforeTLS string        `json:"auth_before_tls,omitempty"`
 	Messages      int           `json:"messages"`
 	Seconds       float64       `json:"seconds"`
-	Replies       []replyRecord `json:"replies,omitempty"`    // in sink_sessions.replies
-	Codes         string        `json:"codes"`                // every reply code in order: "220 250 250 354 250 221"
-	Transcript    string        `json:"transcript,omitempty"` // in sink_sessions; SessionByID reads it
+	Replies       []replyRecord `json:"replies,omitempty"` // in sink_sessions.replies
+	// Codes is every reply code in order: "220 250 250 354 250 221"; past
+	// maxReplies, "451x998" for 998 replies 451 folded into one record.
+	Codes      string `json:"codes"`
+	Transcript string `json:"transcript,omitempty"` // in sink_sessions; SessionByID reads it
 }
 
 // sessionRecord is a finished session on its way to the store.
@@ -498,6 +504,9 @@ func (s *Sink) sessionRecordOf(c *conn) sessionRecord {
 	end := s.clock.Now()
 	p := sessionPayload{ID: c.id, Client: c.RemoteAddr().String(), TLS: tlsDescription(c.tlsState),
 		Seconds: end.Sub(c.start).Seconds(), Replies: c.replies}
+	if more := c.more.records(); more != nil {
+		p.Replies = append(c.replies[:len(c.replies):len(c.replies)], more...)
+	}
 	r := sessionRecord{id: c.id, listener: c.l.cfg.Name, start: c.start, end: end}
 	if c.sess != nil {
 		p.HELO, p.AuthUser, p.AuthBeforeTLS, p.Messages = c.sess.helo, c.sess.authUser, c.sess.authBeforeTLS, c.sess.messages
@@ -715,7 +724,9 @@ func writeSession(tx *store.Tx, r *sessionRecord) error {
 	}
 	// One sink.reply event for each reply that was not a success (a
 	// deferral, a rejection, a 421), for those who count them; the
-	// successes are in the session's replies.
+	// successes are in the session's replies. A record of replies folded
+	// past maxReplies is one event, whose count says how many replies it
+	// stands for.
 	for _, rep := range p.Replies {
 		if rep.Code < 400 {
 			continue
@@ -734,6 +745,10 @@ func writeSession(tx *store.Tx, r *sessionRecord) error {
 			codes = append(codes, ' ')
 		}
 		codes = strconv.AppendInt(codes, int64(rep.Code), 10)
+		if rep.Count > 0 {
+			codes = append(codes, 'x')
+			codes = strconv.AppendInt(codes, int64(rep.Count), 10)
+		}
 	}
 	ev.Codes = string(codes)
 	_, err = tx.Append(events.Event{Time: r.end, Kind: events.SinkSession, Listener: r.listener}.WithPayload(ev))

@@ -33,11 +33,15 @@ type ReplyTally struct {
 // CountReplies counts the replies of every session in db's sink record.
 // An ended session keeps its replies as a JSON list in
 // sink_sessions.replies; SQLite's jsonb_each counts them in one pass over
-// the table, without decoding them in Go. A session that has not ended
-// has "[]" there (storeMessage writes its row before its end), so its
-// messages' replies after the data (sink_messages.code, decided and
-// stored before they are sent) stand in for its list; a message that got
-// no reply (a drop or hang after the dot, code 0) counts none.
+// the table, without decoding them in Go; a record of replies folded past
+// maxReplies counts as the number of replies it says (replyRecord.Count),
+// looked for past the first maxReplies only, where a fold puts them, as
+// reading one more key of every reply would cost half as much again.
+// A session that has not ended has "[]" there (storeMessage writes its
+// row before its end), so its messages' replies after the data
+// (sink_messages.code, decided and stored before they are sent) stand in
+// for its list; a message that got no reply (a drop or hang after the
+// dot, code 0) counts none.
 func CountReplies(ctx context.Context, db *sql.DB) (ReplyTally, error) {
 	var t ReplyTally
 	// ReserveIDs leaves a placeholder row with no listener and no start:
@@ -47,14 +51,15 @@ func CountReplies(ctx context.Context, db *sql.DB) (ReplyTally, error) {
 	if err != nil {
 		return t, fmt.Errorf("sink: counting sessions: %w", err)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT stage, code, COUNT(*) FROM (
-			SELECT COALESCE(j.value ->> 'stage', '') AS stage, COALESCE(j.value ->> 'code', 0) AS code
+	rows, err := db.QueryContext(ctx, `SELECT stage, code, SUM(n) FROM (
+			SELECT COALESCE(j.value ->> 'stage', '') AS stage, COALESCE(j.value ->> 'code', 0) AS code,
+					CASE WHEN j.key < ? THEN 1 ELSE max(COALESCE(j.value ->> 'count', 1), 1) END AS n
 				FROM sink_sessions s, jsonb_each(s.replies) j
 				WHERE s.end_ns != 0
 			UNION ALL
-			SELECT 'data-end', code FROM sink_messages
+			SELECT 'data-end', code, 1 FROM sink_messages
 				WHERE code != 0 AND session_id IN (SELECT id FROM sink_sessions WHERE end_ns = 0)
-		) GROUP BY stage, code ORDER BY stage, code`)
+		) GROUP BY stage, code ORDER BY stage, code`, maxReplies)
 	if err != nil {
 		return t, badReplies(ctx, db, err)
 	}

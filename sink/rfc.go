@@ -336,16 +336,20 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 		limit := c.l.cfg.Limits.MaxMessageBytes
 		if limit <= 0 {
 			limit = 1<<32 - 1 // what go-smtp can take
+			return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6)", limit)}
 		}
-		return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6)", limit)}
+		c.byNext = sizeLimitBy
+		return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6): %s", limit, raiseSize)}
 	case cmd.hugeBDAT != "" && code == 501 && text == "Malformed size argument":
 		// A number, over any limit: as a SIZE over it at MAIL (RFC 1870
 		// 6), 552 names the limit. go-smtp reads no chunk after it.
 		limit := c.l.cfg.Limits.MaxMessageBytes
 		if limit <= 0 {
 			limit = 1<<32 - 1 // what go-smtp can take in a chunk
+			return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets: BDAT declared a chunk of %s octets (RFC 3030 2, RFC 1870 6)", limit, cmd.hugeBDAT)}
 		}
-		return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets: BDAT declared a chunk of %s octets (RFC 3030 2, RFC 1870 6)", limit, cmd.hugeBDAT)}
+		c.byNext = sizeLimitBy
+		return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets: BDAT declared a chunk of %s octets (RFC 3030 2, RFC 1870 6); %s", limit, cmd.hugeBDAT, raiseSize)}
 	}
 	return nil
 }
@@ -682,8 +686,21 @@ func tooLarge(limit int64) errTooLarge { return errTooLarge{limit} }
 type errTooLarge struct{ limit int64 }
 
 func (e errTooLarge) reply() *Reply {
-	return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870), the SIZE this listener's EHLO reply names: send a smaller message, or raise limits.max_message_bytes", e.limit)}
+	return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870), the SIZE this listener's EHLO reply names: %s", e.limit, raiseSize)}
 }
+
+// raiseSize ends the sink's replies to a message over its size limit: the
+// relay under test has a limit of its own (relay.max_message_bytes), so
+// the key is named whole.
+const raiseSize = "send a smaller message, or raise " + sizeLimitKey
+
+// sizeLimitKey is the listener's size limit, for replies; sizeLimitBy
+// names it in the transcript's "reply by" note and the attempts, as the
+// other limits are (conn.byNext).
+const (
+	sizeLimitKey = "sink.listeners[].limits.max_message_bytes"
+	sizeLimitBy  = "limits.max_message_bytes"
+)
 
 // readMessage reads a message into one slice. It reads into chunks of at
 // most 1 MiB (the first one sized for the SIZE the client declared, RFC

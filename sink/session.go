@@ -341,7 +341,8 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	l := s.c.l
 	if max := l.cfg.Limits.MaxMessageBytes; max > 0 && s.sizeHint > max {
 		// RFC 1870 6: refused at MAIL, before any data.
-		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6)", max)}
+		s.c.byNext = sizeLimitBy
+		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6): %s", max, raiseSize)}
 	}
 	if l.authRequired && s.authUser == "" {
 		// RFC 4954 6: 530 when authentication is required.
@@ -658,6 +659,9 @@ func (s *session) Data(r io.Reader) error {
 			s.c.closeAfter = true
 			err = s.c.stallReply("the message").smtpError()
 		}
+		if se, ok := errors.AsType[*smtp.SMTPError](err); ok && se.Code == 552 && se.EnhancedCode == (smtp.EnhancedCode{5, 3, 4}) {
+			s.c.byNext = sizeLimitBy // readMessage's tooLarge
+		}
 		// Open recipients only: a drop or hang at DATA (or BDAT LAST)
 		// recorded them, and the read that failed after it is no reply.
 		s.recordOpen(StageDataEnd, s.outcome(StageDataEnd, err))
@@ -711,13 +715,21 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 		return nil, err
 	}
 	check := func(user, pass string) error {
+		if s.c.l.cfg.Auth.AcceptAny && user != "" {
+			s.authUser = user
+			s.c.notef('*', "authenticated as "+quoteName(user)+" (auth.accept_any: any user and password are taken)")
+			return nil
+		}
 		want, ok := s.c.l.cfg.Auth.Users[user]
-		if !ok || want != pass {
+		if !ok || want != pass || user == "" {
 			// Why, for who reads the transcript (the client gets the same
 			// 535 either way, which tells an attacker nothing); never the
 			// password.
 			why := "the password is not the one auth.users gives user " + quoteName(user)
-			if !ok {
+			switch {
+			case user == "":
+				why = "the user name is empty"
+			case !ok:
 				why = "auth.users has no user " + quoteName(user)
 			}
 			s.c.notef('*', "authentication failed: "+why)

@@ -135,6 +135,9 @@ type payloadFields struct {
 	Category string          `json:"category"`
 	Status   string          `json:"status"`
 	Check    string          `json:"check"`
+	// Count is how many replies a sink.reply stands for: past a session's
+	// first 2,000, the sink folds them by stage and code.
+	Count int `json:"count"`
 	// Listings are the blocklist answers of a probe.result (the
 	// payload probe.ResultPayload).
 	Listings []struct {
@@ -180,7 +183,7 @@ func (m *metrics) observe(e events.Event) {
 	case events.SinkMessage:
 		m.accepted.WithLabelValues("sink").Inc()
 	case events.SinkReply:
-		m.sinkReply.WithLabelValues(label(p.Stage, 16), replyCode(p.Code)).Inc()
+		m.sinkReply.WithLabelValues(label(p.Stage, 16), replyCode(p.Code)).Add(float64(max(p.Count, 1)))
 	case events.RelayAttempt:
 		m.attempts.WithLabelValues(replyCode(p.Code)).Inc()
 		if d, ok := p.latency(); ok {

@@ -194,8 +194,9 @@ func (a sinkAdapter) knownListener(ctx context.Context, name string) error {
 
 // sessionOutcomes fills in, for each session, the reply that ended its
 // last recipient's attempt (the 452 4.2.2 of a full mailbox, not the 221
-// to QUIT) and, with messages, the ids of every message it accepted, from
-// the sink's tables: without them a list of sessions says nothing of what
+// to QUIT), or the 421 the sink closed the session with (sessionClosings),
+// and, with messages, the ids of every message it accepted, from the
+// sink's tables: without them a list of sessions says nothing of what
 // happened. A 4xx or 5xx last reply comes with the classifier's
 // explanation. A session's page reads its attempts and messages a page at
 // a time instead (sessionPage).
@@ -243,7 +244,42 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 		return err
 	}
 	rows.Close()
+	if err := a.sessionClosings(ctx, out, idx, args); err != nil {
+		return err
+	}
 	return a.sessionRefusals(ctx, out, idx)
+}
+
+// sessionClosings gives each session that the sink closed with a reply
+// (its record's last reply is a 421: RFC 5321 3.8, the sink closes
+// after it, as past limits.max_refused_recipients or at its idle
+// timeout) that reply as its last, explained at its stage: the reply
+// that ended the session, not the 550 of the last recipient's attempt
+// before it, which its attempts still show.
+func (a sinkAdapter) sessionClosings(ctx context.Context, out []web.SinkSession, idx map[int64]int, args []any) error {
+	rows, err := a.db.QueryContext(ctx, `SELECT id, COALESCE(replies ->> '$[#-1].stage', ''), COALESCE(replies ->> '$[#-1].enhanced', ''),
+			COALESCE(replies ->> '$[#-1].text', '')
+		FROM sink_sessions WHERE id IN (?`+strings.Repeat(",?", len(args)-1)+`) AND json_valid(replies) AND (replies ->> '$[#-1].code') = 421`, args...)
+	if err != nil {
+		return fmt.Errorf("sink: closing replies of sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sess int64
+		var stage, enhanced, text string
+		if err := rows.Scan(&sess, &stage, &enhanced, &text); err != nil {
+			return err
+		}
+		i, ok := idx[sess]
+		if !ok {
+			continue
+		}
+		s := &out[i]
+		s.LastReply = attemptReply(stage, 421, enhanced, text)
+		v, _ := a.explainReply(stage, 421, enhanced, text)
+		s.Category, s.Reason, s.Advice = v.Category, v.Reason, v.Advice
+	}
+	return rows.Err()
 }
 
 // listMessageIDs is the most message ids a session of the list carries:
