@@ -310,7 +310,7 @@ func (r *Relay) claim(ctx context.Context, now time.Time, n int) ([]claimed, err
 				r.state, r.due_ns, r.updated_ns, `+suppressedWhy+`
 			FROM relay_recipients r JOIN relay_messages m ON m.id = r.message_id
 			LEFT JOIN relay_suppressions s ON s.address = lower(trim(r.address))
-			WHERE r.due_ns IS NOT NULL AND r.due_ns <= ? ORDER BY r.due_ns, r.hold = '', r.id LIMIT ?`, now.UnixNano(), n)
+			WHERE r.due_ns IS NOT NULL AND r.due_ns <= ? AND r.state != 'held' ORDER BY r.due_ns, r.hold = '', r.id LIMIT ?`, now.UnixNano(), n)
 		if err != nil {
 			return err
 		}
@@ -494,7 +494,14 @@ func suppressedReply(why string, since time.Time) Reply {
 // nextDue returns when the earliest waiting recipient is due.
 func (r *Relay) nextDue(ctx context.Context) (time.Time, bool, error) {
 	var ns sql.NullInt64
-	err := r.store.DB().QueryRowContext(ctx, `SELECT MIN(due_ns) FROM relay_recipients WHERE due_ns IS NOT NULL`).Scan(&ns)
+	// A recipient held by hand is due at heldDue: never. The first row in
+	// the index's order, rather than MIN with a filter, which SQLite may
+	// compute over the whole range.
+	err := r.store.DB().QueryRowContext(ctx, `SELECT due_ns FROM relay_recipients INDEXED BY relay_recipients_due
+		WHERE due_ns IS NOT NULL AND due_ns < ? AND state != 'held' ORDER BY due_ns LIMIT 1`, heldDue).Scan(&ns)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
 	if err != nil || !ns.Valid {
 		return time.Time{}, false, err
 	}

@@ -57,9 +57,13 @@ type RecipientInfo struct {
 	// 421, naming that 421 and its message; a sending window; a warm-up
 	// cap), nil when nothing does; Category and Reason are then the
 	// hold's.
-	Hold     *Reply `json:"hold,omitempty"`
-	Category string `json:"category,omitempty"`
-	Reason   string `json:"reason,omitempty"`
+	Hold *Reply `json:"hold,omitempty"`
+	// OperatorHold is, for a recipient held by hand (state held,
+	// HoldBy), who held it, since when and their note; Advice then says
+	// how to release it.
+	OperatorHold *OperatorHold `json:"operator_hold,omitempty"`
+	Category     string        `json:"category,omitempty"`
+	Reason       string        `json:"reason,omitempty"`
 	// Advice is what to do about the last outcome, from the recipient's
 	// last event; filled by Message and List.
 	Advice  string    `json:"advice,omitempty"`
@@ -88,19 +92,38 @@ type Hop struct {
 	Skipped []SkippedPath `json:"skipped,omitempty"`
 }
 
-// QueueFilter selects messages for List.
+// QueueFilter selects messages for List and ListPage.
 type QueueFilter struct {
 	// State keeps messages with at least one recipient in this state;
-	// "waiting" means queued, deferred or in flight; "" means all.
+	// "waiting" means queued, deferred, in flight or held by hand; ""
+	// means all.
 	State string
-	Limit int // default 100
+	// Recipient keeps messages with a recipient whose address contains
+	// it (any case); Domain, those with a recipient at that domain (any
+	// case; a leading "@" is allowed). With State too, one recipient
+	// must match all of them: "deferred to example.org".
+	Recipient string
+	Domain    string
+	Limit     int // default 100
+	// Oldest lists the oldest first (the mail stuck longest), rather
+	// than the newest.
+	Oldest bool
+	// After continues a listing past the message of that id, in the
+	// listing's order: the last id of the page before. BeforeID gives
+	// the page that ends just before the message of that id (the first
+	// of the page after), in the same order. A message deleted since is
+	// still a place to page from, by its relay.queued event.
+	After    string
+	BeforeID string
 	// Before pages backwards: messages created before this time.
 	Before time.Time
 }
 
-// Depth is the number of recipients waiting: queued, deferred or in
-// flight. It counts over the indexes of waiting and in-flight recipients,
-// so it costs what is waiting, not the whole history.
+// Depth is the number of recipients waiting: queued, deferred, in
+// flight or held by hand (a held row keeps a due time no clock reaches,
+// heldDue, so that it stays in the index). It counts over the indexes
+// of waiting and in-flight recipients, so it costs what is waiting, not
+// the whole history.
 func (r *Relay) Depth(ctx context.Context) (int, error) {
 	var n int
 	err := r.store.DB().QueryRowContext(ctx, `SELECT
@@ -110,8 +133,9 @@ func (r *Relay) Depth(ctx context.Context) (int, error) {
 }
 
 // OldestWaiting is how long the oldest message with a recipient waiting
-// (queued, deferred or in flight) has been in the queue, on the relay's
-// clock; 0 when nothing waits. Recipients are numbered as they are
+// (queued, deferred, in flight or held by hand: a hold forgotten shows as
+// mail that ages) has been in the queue, on the relay's clock; 0 when
+// nothing waits. Recipients are numbered as they are
 // queued, so the oldest is the lowest number among the waiting ones,
 // found over the same indexes as Depth's.
 func (r *Relay) OldestWaiting(ctx context.Context) (time.Duration, error) {
@@ -128,8 +152,9 @@ func (r *Relay) OldestWaiting(ctx context.Context) (time.Duration, error) {
 }
 
 // Waiting is the number of messages with a recipient waiting (queued,
-// deferred or in flight), those that List with State "waiting" finds, as
-// Depth counts their recipients, through the same indexes.
+// deferred, in flight or held by hand), those that List with State
+// "waiting" finds, as Depth counts their recipients, through the same
+// indexes.
 func (r *Relay) Waiting(ctx context.Context) (int, error) {
 	var n int
 	err := r.store.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM (
@@ -138,59 +163,31 @@ func (r *Relay) Waiting(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// List returns messages, newest first, with their recipients.
+// List returns messages, newest first (QueueFilter.Oldest: oldest
+// first), with their recipients; ListPage adds the total and paging.
 func (r *Relay) List(ctx context.Context, f QueueFilter) ([]MessageInfo, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	where, args := []string{"1=1"}, []any{}
-	switch f.State {
-	case "":
-	case "waiting":
-		where = append(where, `id IN (SELECT message_id FROM relay_recipients WHERE state IN ('queued', 'deferred', 'inflight'))`)
-	default:
-		where = append(where, `id IN (SELECT message_id FROM relay_recipients WHERE state = ?)`)
-		args = append(args, f.State)
-	}
-	if !f.Before.IsZero() {
-		where = append(where, "created_ns < ?")
-		args = append(args, f.Before.UnixNano())
-	}
-	args = append(args, limit)
-	rows, err := r.store.DB().QueryContext(ctx, `SELECT id, sender, envid, ret, is_dsn, dsn_for, auth_user, client, size, created_ns, expires_ns
-		FROM relay_messages WHERE `+strings.Join(where, " AND ")+` ORDER BY created_ns DESC, id LIMIT ?`, args...)
-	if err != nil {
-		return nil, err
-	}
-	var out []MessageInfo
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+	p, err := r.listPage(ctx, f, false)
+	return p.Messages, err
+}
+
+// details fills what List gives of each message beyond its rows.
+func (r *Relay) details(ctx context.Context, out []MessageInfo) error {
+	var err error
 	for i := range out {
 		if out[i].Recipients, err = r.recipients(ctx, out[i].ID); err != nil {
-			return nil, err
+			return err
 		}
 		// The stage of each last reply, a suppression's reason, and what
 		// to do, as queue show gives them, whatever the state asked for
 		// (the row keeps none of them).
 		if err := r.lastOutcomes(ctx, out[i].ID, out[i].Recipients); err != nil {
-			return nil, err
+			return err
+		}
+		if err := r.fillOperatorHolds(ctx, out[i].ID, out[i].Recipients); err != nil {
+			return err
 		}
 	}
-	if err := r.subjects(ctx, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return r.subjects(ctx, out)
 }
 
 // subjects fills the Subject of each of ms from its relay.queued event,
@@ -264,7 +261,7 @@ func (r *Relay) recipients(ctx context.Context, id string) ([]RecipientInfo, err
 			rc.Hold = &Reply{Stage: "shaping", Text: w.(string)}
 			rc.Category, rc.Reason = "shaping", w.(string)
 		}
-		if due.Valid {
+		if due.Valid && due.Int64 != heldDue {
 			rc.Due = time.Unix(0, due.Int64).UTC()
 		}
 		rc.Updated = time.Unix(0, updated).UTC()
@@ -291,6 +288,9 @@ func (r *Relay) Message(ctx context.Context, id string) (MessageInfo, error) {
 		return m, err
 	}
 	if err := r.lastOutcomes(ctx, id, m.Recipients); err != nil {
+		return m, err
+	}
+	if err := r.fillOperatorHolds(ctx, id, m.Recipients); err != nil {
 		return m, err
 	}
 	if err := r.dsnReports(ctx, id, m.Recipients); err != nil {
@@ -456,7 +456,11 @@ func (r *Relay) notFound(ctx context.Context, id string) error {
 
 // RetryNow makes the message's waiting recipients due now, except those
 // the relay's own shaping holds back (HeldBack), whose next attempt is
-// the hold's end; it returns how many recipients were waiting.
+// the hold's end, and those held by hand, which stay held (OperatorHolds
+// lists them); it returns how many recipients were waiting, those held by
+// hand left out. A message whose waiting recipients are all held by hand
+// is refused with a *HeldError (an ErrNotWaiting) that says who held them
+// and how to release them.
 func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 	var n int64
 	now := r.clock.Now()
@@ -475,7 +479,9 @@ func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 			}
 			return err
 		}
-		res, err := tx.Exec(`UPDATE relay_recipients SET due_ns = ?, updated_ns = ? WHERE message_id = ? AND due_ns IS NOT NULL`, now.UnixNano(), now.UnixNano(), id)
+		// A hold by hand stays: a retry (of the whole queue, say) must
+		// not send what someone held on purpose; ReleaseBy lifts it.
+		res, err := tx.Exec(`UPDATE relay_recipients SET due_ns = ?, updated_ns = ? WHERE message_id = ? AND due_ns IS NOT NULL AND state != ?`, now.UnixNano(), now.UnixNano(), id, StateHeld)
 		if err != nil {
 			return err
 		}
@@ -485,7 +491,7 @@ func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 				if !h.Expires.IsZero() {
 					due = h.Expires // its last try, as the relay would have it
 				}
-				if _, err := tx.Exec(`UPDATE relay_recipients SET due_ns = ? WHERE message_id = ? AND address = ? AND due_ns IS NOT NULL`,
+				if _, err := tx.Exec(`UPDATE relay_recipients SET due_ns = ? WHERE message_id = ? AND address = ? AND due_ns IS NOT NULL AND state != 'held'`,
 					due.UnixNano(), id, h.Address); err != nil {
 					return err
 				}
@@ -493,6 +499,11 @@ func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 			return nil
 		}
 		// Nothing waits for a time: say where the recipients are.
+		if holds, err := heldByHand(tx.Query, id); err != nil {
+			return err
+		} else if len(holds) > 0 {
+			return &HeldError{ID: id, Holds: holds}
+		}
 		var states string
 		if err := tx.QueryRow(`SELECT group_concat(DISTINCT state) FROM relay_recipients WHERE message_id = ?`, id).Scan(&states); err != nil {
 			return err
@@ -622,7 +633,7 @@ func (r *Relay) DeleteBy(ctx context.Context, id, by string) error {
 			case StateInflight:
 				inflight = append(inflight, d.address)
 				waiting = append(waiting, d)
-			case StateQueued, StateDeferred:
+			case StateQueued, StateDeferred, StateHeld:
 				waiting = append(waiting, d)
 			default:
 				if !slices.Contains(done, state) {

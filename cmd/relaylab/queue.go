@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	register(command{"queue", "list, show, retry or delete messages in the relay's queue", runQueue})
+	register(command{"queue", "list, show, retry, delete, hold or release messages in the relay's queue", runQueue})
 }
 
 // openRelay opens an existing store and a relay that is not started: enough
@@ -51,7 +51,7 @@ func openRelay(ctx context.Context, e *env, db, cfgPath string) (*relay.Relay, s
 }
 
 // queueStates are the values of queue list --state.
-var queueStates = []string{"waiting", relay.StateQueued, relay.StateInflight, relay.StateDeferred, relay.StateDelivered,
+var queueStates = []string{"waiting", relay.StateQueued, relay.StateInflight, relay.StateDeferred, relay.StateHeld, relay.StateDelivered,
 	relay.StateBounced, relay.StateExpired, relay.StateSuppressed, "all"}
 
 // queuePoll is how often a running relay looks for queue changes made by
@@ -59,41 +59,59 @@ var queueStates = []string{"waiting", relay.StateQueued, relay.StateInflight, re
 const queuePoll = 2 * time.Second
 
 func runQueue(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "queue", `(list | show ID | retry ID | delete ID) [--db PATH | --config FILE] [--state STATE] [--limit N] [--json]
+	fs := newFlags(e, "queue", `(list | show ID | retry ID | delete ID | hold ID [RCPT] | release ID [RCPT]) [--db PATH | --config FILE]
+       [--state STATE] [--recipient TEXT] [--domain DOMAIN] [--oldest] [--after ID | --before ID] [--limit N] [--note TEXT] [--json]
 
 Lists and acts on the relay's queue in a store; a running relay or serve
-on the same store sees a retry or delete within 2 s. Exit status: 0 when
-done, 1 when the message does not exist or none of its recipients waits
-(retry, delete), 2 for bad arguments.`)
+on the same store sees a retry, delete, hold or release within 2 s. hold
+keeps a message's waiting recipients (or RCPT alone) from being tried
+until release: held mail does not expire, and a retry leaves it held.
+list pages with --after (the last ID listed) or --before (the first).
+Exit status: 0 when done, 1 when the message does not exist or none of
+its recipients waits (retry, delete, hold) or is held (release), 2 for
+bad arguments.`)
 	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in --config)")
 	cfgPath := fs.String("config", "", "YAML configuration file")
 	state := fs.String("state", "waiting", "list: waiting (queued, deferred or inflight), "+strings.Join(queueStates[1:len(queueStates)-1], ", ")+", or all")
 	limit := fs.Int("limit", 100, "list: at most this many messages")
+	recipient := fs.String("recipient", "", "list: messages with a recipient whose address contains TEXT (any case)")
+	domain := fs.String("domain", "", "list: messages with a recipient at DOMAIN")
+	oldest := fs.Bool("oldest", false, "list: the oldest first (the mail stuck longest), not the newest")
+	after := fs.String("after", "", "list: the page after message ID (the last one listed), in the listing's order")
+	before := fs.String("before", "", "list: the page before message ID (the first one listed), in the listing's order")
+	note := fs.String("note", "", "hold: why, for queue show and the relay.held event")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return usageError("queue: say list, show ID, retry ID or delete ID")
+		return usageError("queue: say list, show ID, retry ID, delete ID, hold ID [RCPT] or release ID [RCPT]")
 	}
 	verb, rest := fs.Arg(0), fs.Args()[1:]
 	needID := verb == "show" || verb == "retry" || verb == "delete"
+	byRcpt := verb == "hold" || verb == "release"
 	switch {
 	case verb == "list" && len(rest) != 0:
-		return usageError("queue list takes no arguments, got %q (filter with --state, --limit)", rest)
-	case needID && len(rest) == 0:
+		return usageError("queue list takes no arguments, got %q (filter with --state, --recipient, --domain, --limit)", rest)
+	case (needID || byRcpt) && len(rest) == 0:
 		return usageError("queue %s needs a message ID (`relaylab queue list --state all` lists them)", verb)
 	case needID && len(rest) > 1:
 		return usageError("queue %s takes one message ID, got %d: %q (`relaylab queue list --state all` lists them)", verb, len(rest), rest)
-	case verb != "list" && !needID:
+	case byRcpt && len(rest) > 2:
+		return usageError("queue %s takes a message ID and at most one recipient, got %d arguments: %q", verb, len(rest), rest)
+	case verb != "list" && !needID && !byRcpt:
 		hint := ""
-		if n := config.Nearest(verb, []string{"list", "show", "retry", "delete"}); n != "" {
+		if n := config.Nearest(verb, []string{"list", "show", "retry", "delete", "hold", "release"}); n != "" {
 			hint = "; did you mean " + n + "?"
 		}
-		return usageError("queue: unknown action %q: want list, show, retry or delete%s (relaylab queue --help says what each does)", verb, hint)
+		return usageError("queue: unknown action %q: want list, show, retry, delete, hold or release%s (relaylab queue --help says what each does)", verb, hint)
 	case verb == "list" && !slices.Contains(queueStates, *state):
 		return usageError("queue list: --state %q: want one of %s", *state, strings.Join(queueStates, ", "))
+	case *after != "" && *before != "":
+		return usageError("queue list: --after and --before both given: --after ID pages on past the last message listed, --before ID back from the first; give one")
+	case *note != "" && verb != "hold":
+		return usageError("queue %s: --note is for queue hold (why the mail is held)", verb)
 	}
 	if err := flagAtLeast("limit", *limit, 1, "1 or more (how many messages to list)"); err != nil {
 		return err
@@ -105,52 +123,8 @@ done, 1 when the message does not exist or none of its recipients waits
 	defer done()
 	switch verb {
 	case "list":
-		st := *state
-		if st == "all" {
-			st = ""
-		}
-		// One more than asked says whether the list is cut.
-		list, err := rl.List(ctx, relay.QueueFilter{State: st, Limit: *limit + 1})
-		if err != nil {
-			return err
-		}
-		if len(list) > *limit {
-			list = list[:*limit]
-			fmt.Fprintf(e.stderr, "relaylab queue list: the newest %d messages (state %s) are shown, and more match: --limit N shows more\n", *limit, *state)
-		}
-		if *asJSON {
-			return printJSON(e, list)
-		}
-		if len(list) == 0 {
-			fmt.Fprintf(e.stdout, "no messages (state %s)\n", *state)
-			return nil
-		}
-		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tCREATED\tSENDER\tRECIPIENT\tSTATE\tATTEMPTS\tNEXT\tLAST REPLY")
-		for _, m := range list {
-			for _, rc := range m.Recipients {
-				next := "-"
-				if !rc.Due.IsZero() {
-					next = rc.Due.Format(time.RFC3339)
-				}
-				last := oneLine(rc.Reply)
-				if last == "" && rc.State == relay.StateSuppressed {
-					// No server was asked: the list's reason, which quotes
-					// the bounce's reply, lines and all: on the row's line.
-					last = textsafe.Escape(strings.ReplaceAll(rc.Reason, "\n", " "))
-				}
-				switch {
-				case heldOnly(rc):
-					// Held before any server answered (as show says it).
-					last = "none yet [held by shaping: " + textsafe.Escape(rc.Hold.Text) + "]"
-				case rc.Hold != nil:
-					last += " [held by shaping]"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Created.Format(time.RFC3339), orNull(m.Sender),
-					rc.Address, rc.State, rc.Attempts, next, last)
-			}
-		}
-		return tw.Flush()
+		return queueList(ctx, e, rl, queueListArgs{state: *state, limit: *limit, asJSON: *asJSON,
+			f: relay.QueueFilter{Recipient: *recipient, Domain: *domain, Oldest: *oldest, After: *after, BeforeID: *before}})
 	case "show":
 		m, err := rl.Message(ctx, rest[0])
 		if err != nil {
@@ -197,6 +171,13 @@ done, 1 when the message does not exist or none of its recipients waits
 			if rc.Hold != nil {
 				fmt.Fprintf(e.stdout, "    held: %s\n", textsafe.Escape(rc.Hold.Text))
 			}
+			if h := rc.OperatorHold; h != nil {
+				fmt.Fprintf(e.stdout, "    held by hand: by %s since %s", textsafe.Escape(h.By), h.Since.Format(time.RFC3339))
+				if h.Note != "" {
+					fmt.Fprintf(e.stdout, " (%s)", textsafe.Escape(h.Note))
+				}
+				fmt.Fprintln(e.stdout)
+			}
 			switch {
 			case rc.Category != "":
 				fmt.Fprintf(e.stdout, "    category %s: %s\n", rc.Category, textsafe.Escape(rc.Reason))
@@ -210,10 +191,17 @@ done, 1 when the message does not exist or none of its recipients waits
 				fmt.Fprintf(e.stdout, "    next attempt %s\n", rc.Due.Format(time.RFC3339))
 			}
 			// Every host or path each attempt reached: a path that failed
-			// before the one that took the message shows here.
-			if len(rc.Hops) > 1 {
+			// before the one that took the message shows here, and the
+			// paths an attempt passed over (a resting primary), even of
+			// one attempt.
+			if len(rc.Hops) > 1 || slices.ContainsFunc(rc.Hops, func(h relay.Hop) bool { return len(h.Skipped) > 0 }) {
 				fmt.Fprintln(e.stdout, "    attempts:")
 				printHops(e.stdout, rc.Hops)
+			}
+			// What the receiving side's DSNs said after it took the
+			// message, short of a failure (that is a bounce).
+			for _, r := range rc.Reports {
+				fmt.Fprintf(e.stdout, "    %s\n", reportLine(r))
 			}
 		}
 		return nil
@@ -226,6 +214,10 @@ done, 1 when the message does not exist or none of its recipients waits
 		n, err := rl.RetryNow(ctx, rest[0])
 		if err != nil {
 			return notFound(rest[0], err)
+		}
+		if byHand, err := rl.OperatorHolds(ctx, rest[0]); err == nil && len(byHand) > 0 {
+			// Said last: a retry leaves a hold by hand as it is.
+			defer printHeldByHand(e, rest[0], byHand)
 		}
 		// The built-in configuration has none of the running relay's
 		// routes: Holds read a window's hold from the recipient's last
@@ -255,6 +247,15 @@ done, 1 when the message does not exist or none of its recipients waits
 			fmt.Fprintf(e.stdout, "the other %d are due now; a running relaylab relay or serve on this store sends them within %s\n", n-len(held), queuePoll)
 		}
 		return nil
+	case "hold", "release":
+		rcpt := ""
+		if len(rest) == 2 {
+			rcpt = rest[1]
+		}
+		if verb == "hold" {
+			return queueHold(ctx, e, rl, rest[0], rcpt, *note)
+		}
+		return queueRelease(ctx, e, rl, rest[0], rcpt)
 	default:
 		if err := rl.DeleteBy(ctx, rest[0], "relaylab queue delete"); err != nil {
 			return notFound(rest[0], err)
@@ -295,7 +296,7 @@ func printHops(w io.Writer, hops []relay.Hop) {
 	}
 	for i := 0; i < len(hops); {
 		h, j := hops[i], i+1
-		for j < len(hops) && where(hops[j]) == where(h) && oneLine(hops[j].Reply) == oneLine(h.Reply) {
+		for j < len(hops) && where(hops[j]) == where(h) && oneLine(hops[j].Reply) == oneLine(h.Reply) && sameSkips(hops[j], h) {
 			j++
 		}
 		if last := hops[j-1]; j-i > 2 {
@@ -305,17 +306,64 @@ func printHops(w io.Writer, hops []relay.Hop) {
 			j = i + 1
 			fmt.Fprintf(w, "      #%d %s  %s  %s\n", h.Attempt, h.Time.Format(time.RFC3339), where(h), oneLine(h.Reply))
 		}
+		for _, s := range h.Skipped {
+			fmt.Fprintf(w, "        skipped %s\n", textsafe.Escape(strings.ReplaceAll(s.Text, "\n", " ")))
+		}
 		i = j
 	}
+}
+
+// sameSkips reports whether hops a and b passed over the same paths for
+// the same reasons, so that a folded run of them says it once.
+func sameSkips(a, b relay.Hop) bool {
+	return slices.EqualFunc(a.Skipped, b.Skipped, func(x, y relay.SkippedPath) bool { return x.Path == y.Path && x.Text == y.Text })
+}
+
+// reportLine is one line of queue show for a DSN from the receiving side
+// that reports no failure: "DSN <time>: delayed 4.2.2 <reply> — <reason>;
+// <advice>".
+func reportLine(r relay.DSNReport) string {
+	var b strings.Builder
+	b.WriteString("DSN ")
+	if !r.Time.IsZero() {
+		b.WriteString(r.Time.Format(time.RFC3339) + ": ")
+	}
+	b.WriteString(textsafe.Escape(r.Action))
+	switch {
+	case r.Reply.Code != 0:
+		b.WriteString(" " + oneLine(r.Reply)) // "452 4.2.2 mailbox full"
+	default:
+		// No reply code in its Diagnostic-Code (or none at all): the
+		// status, and the diagnostic's text as it came.
+		if r.Status != "" {
+			b.WriteString(" " + textsafe.Escape(r.Status))
+		}
+		if t := strings.TrimSpace(r.Reply.Text); t != "" {
+			b.WriteString(" " + textsafe.Escape(strings.ReplaceAll(t, "\n", " ")))
+		}
+	}
+	if r.RemoteMTA != "" {
+		b.WriteString(" (from " + textsafe.Escape(r.RemoteMTA) + ")")
+	}
+	b.WriteString(" — " + textsafe.Escape(r.Reason))
+	if r.Advice != "" {
+		b.WriteString("; " + textsafe.Escape(r.Advice))
+	}
+	return b.String()
 }
 
 // notFound turns an unknown id, or a delete of a message with nothing
 // waiting, into exit 1 that says which id and how to list them, rather
 // than the relay's "relay: no such message in the queue".
 func notFound(id string, err error) error {
-	var deleted *relay.DeletedError
+	var (
+		deleted *relay.DeletedError
+		held    *relay.HeldError
+	)
 	switch {
-	case errors.As(err, &deleted):
+	case errors.As(err, &deleted), errors.As(err, &held):
+		return &exitError{code: 1, err: err}
+	case errors.Is(err, relay.ErrNotHeld), errors.Is(err, relay.ErrNoRecipient):
 		return &exitError{code: 1, err: err}
 	case errors.Is(err, relay.ErrNotFound):
 		return &exitError{code: 1, err: fmt.Errorf("no message with id %q in this store's queue: `relaylab queue list --state all` lists the ids (and --db chooses the store)", id)}
@@ -440,4 +488,118 @@ func relayRunner(path string) string {
 		}
 	}
 	return ""
+}
+
+// queueListArgs is what queue list was asked for.
+type queueListArgs struct {
+	state  string // as given: "all" for every state
+	limit  int
+	asJSON bool
+	f      relay.QueueFilter
+}
+
+// queueList prints a page of the queue, one row a recipient, and on
+// stderr, when the page is not the whole of what matches, how many match
+// and how to page on.
+func queueList(ctx context.Context, e *env, rl *relay.Relay, a queueListArgs) error {
+	f := a.f
+	f.State, f.Limit = a.state, a.limit
+	if f.State == "all" {
+		f.State = ""
+	}
+	page, err := rl.ListPage(ctx, f)
+	if errors.Is(err, relay.ErrNotFound) {
+		return &exitError{code: 1, err: fmt.Errorf("%w: `relaylab queue list --state all` lists the ids", err)}
+	}
+	if err != nil {
+		return err
+	}
+	list := page.Messages
+	if len(list) > 0 && (page.More || page.Earlier) {
+		fmt.Fprintln(e.stderr, queuePageNote(a, page))
+	}
+	if a.asJSON {
+		return printJSON(e, list)
+	}
+	switch {
+	case len(list) == 0 && page.Total > 0 && a.f.After != "":
+		fmt.Fprintf(e.stdout, "no messages after %s: the %d that match (%s) come before it\n", a.f.After, page.Total, queueFilterWords(a))
+		return nil
+	case len(list) == 0 && page.Total > 0 && a.f.BeforeID != "":
+		fmt.Fprintf(e.stdout, "no messages before %s: the %d that match (%s) come after it\n", a.f.BeforeID, page.Total, queueFilterWords(a))
+		return nil
+	case len(list) == 0:
+		fmt.Fprintf(e.stdout, "no messages (%s)\n", queueFilterWords(a))
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCREATED\tSENDER\tRECIPIENT\tSTATE\tATTEMPTS\tNEXT\tLAST REPLY")
+	for _, m := range list {
+		for _, rc := range m.Recipients {
+			next := "-"
+			if !rc.Due.IsZero() {
+				next = rc.Due.Format(time.RFC3339)
+			}
+			last := oneLine(rc.Reply)
+			if last == "" && rc.State == relay.StateSuppressed {
+				// No server was asked: the list's reason, which quotes
+				// the bounce's reply, lines and all: on the row's line.
+				last = textsafe.Escape(strings.ReplaceAll(rc.Reason, "\n", " "))
+			}
+			switch {
+			case rc.OperatorHold != nil:
+				// Who held it and since when: the hold is why it waits.
+				if last == "" {
+					last = "none yet"
+				}
+				last += " [held by " + textsafe.Escape(rc.OperatorHold.By) + " since " + rc.OperatorHold.Since.Format(time.RFC3339) + "]"
+			case heldOnly(rc):
+				// Held before any server answered (as show says it).
+				last = "none yet [held by shaping: " + textsafe.Escape(rc.Hold.Text) + "]"
+			case rc.Hold != nil:
+				last += " [held by shaping]"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Created.Format(time.RFC3339), orNull(m.Sender),
+				rc.Address, rc.State, rc.Attempts, next, last)
+		}
+	}
+	return tw.Flush()
+}
+
+// queueFilterWords says what a listing matched: "state waiting, to
+// example.org".
+func queueFilterWords(a queueListArgs) string {
+	w := "state " + a.state
+	if a.f.Domain != "" {
+		w += ", a recipient at " + a.f.Domain
+	}
+	if a.f.Recipient != "" {
+		w += fmt.Sprintf(", a recipient containing %q", a.f.Recipient)
+	}
+	return w
+}
+
+// queuePageNote says which part of what matches a page is, and how to
+// reach the rest.
+func queuePageNote(a queueListArgs, p relay.QueuePage) string {
+	order := "newest"
+	if a.f.Oldest {
+		order = "oldest"
+	}
+	first, last := p.Messages[0].ID, p.Messages[len(p.Messages)-1].ID
+	note := fmt.Sprintf("relaylab queue list: %d of %d messages (%s) are shown, %s first", len(p.Messages), p.Total, queueFilterWords(a), order)
+	var more []string
+	if p.More {
+		if a.f.After == "" && a.f.BeforeID == "" {
+			note += ", and more match: --limit N shows more"
+		}
+		more = append(more, "--after "+last+" the next page")
+	}
+	if p.Earlier {
+		more = append(more, "--before "+first+" the page before")
+	}
+	if !a.f.Oldest && p.More && a.f.After == "" && a.f.BeforeID == "" {
+		more = append(more, "--oldest the oldest (most stuck) first")
+	}
+	return note + "; " + strings.Join(more, ", ")
 }

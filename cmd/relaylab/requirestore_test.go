@@ -121,7 +121,7 @@ func TestQueueDefaultStoreNotCreated(t *testing.T) {
 func TestQueueListState(t *testing.T) {
 	t.Parallel()
 	code, out, errOut := runIn(t, context.Background(), "queue", "list", "--state", "bogus", "--db", filepath.Join(t.TempDir(), "x.db"))
-	if code != 2 || !strings.Contains(errOut, `--state "bogus"`) || !strings.Contains(errOut, "waiting, queued, inflight, deferred, delivered, bounced, expired, suppressed, all") {
+	if code != 2 || !strings.Contains(errOut, `--state "bogus"`) || !strings.Contains(errOut, "waiting, queued, inflight, deferred, held, delivered, bounced, expired, suppressed, all") {
 		t.Errorf("exit %d (want 2)\nstdout %q\nstderr %q", code, out, errOut)
 	}
 }

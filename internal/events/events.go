@@ -37,8 +37,15 @@ const (
 	// (a crash, or a stop past --shutdown-grace), queued again at its
 	// start; the attempt cut off may have delivered it already.
 	RelayRecovered = "relay.recovered"
-	ProbeResult    = "probe.result"
-	ProbeChanged   = "probe.changed"
+	// RelayHeld and RelayReleased: an operator put a waiting recipient on
+	// hold (relaylab queue hold; state held, not tried until released),
+	// or released it (due at once). Payload: by, reason, advice; held:
+	// note, previous_state, attempts, next_attempt; released: state,
+	// held_by, held_since.
+	RelayHeld     = "relay.held"
+	RelayReleased = "relay.released"
+	ProbeResult   = "probe.result"
+	ProbeChanged  = "probe.changed"
 	// ProbeWebhookDelivered and ProbeWebhookFailed: how the webhook's
 	// POSTs of a probe.changed ended, one event a change (payload
 	// probe.WebhookEvent); a failed change is not posted again.
