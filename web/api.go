@@ -259,6 +259,12 @@ type MessageDetail struct {
 	Size     int64     `json:"size"`
 	Headers  []Header  `json:"headers,omitempty"`
 	Text     string    `json:"text,omitempty"`
+	// TextDerived says that Text is not a part of the message but the
+	// text of its HTML body (htmlText): a message with HTML only.
+	TextDerived bool `json:"text_derived,omitempty"`
+	// Fields are the From, To, Cc and Reply-To fields as addresses, the
+	// Message-ID and the Date (messagefields.go).
+	Fields *MessageFields `json:"fields,omitempty"`
 	// HTML is never put in the UI's own page: it is served alone from
 	// .../body.html under a CSP that forbids scripts and remote loads, in a
 	// sandboxed iframe.
@@ -304,6 +310,9 @@ type Attachment struct {
 	// Disposition is "attachment", "inline", or empty when the part
 	// gives none.
 	Disposition string `json:"disposition,omitempty"`
+	// ContentID is the part's Content-ID without its angle brackets: an
+	// HTML body shows it as an inline image with src="cid:..." (RFC 2392).
+	ContentID string `json:"content_id,omitempty"`
 	// Message is the header summary of a message attached whole
 	// (message/rfc822 or message/global); nil for any other part.
 	Message *AttachedMessage `json:"message,omitempty"`

@@ -37,10 +37,13 @@ func TestBodyBidiMarked(t *testing.T) {
 			t.Errorf("inertHTML(%q) = %q still holds a direction control", tc.in, got)
 		}
 	}
-	// The set is internal/textsafe's, as the UI's is (TestBrowserBidi).
+	// The set is internal/textsafe's, as the UI's is (TestBrowserBidi);
+	// textsafe escapes some invisible characters too, which a body
+	// keeps (a preheader's run of zero width spaces is no direction
+	// control).
 	for r := rune(0xa0); r <= 0xffff; r++ {
-		if want := textsafe.Escape(string(r)) != string(r) && !(r >= 0xd800 && r <= 0xdfff); isBidiControl(r) != want {
-			t.Errorf("isBidiControl(%U) = %v, textsafe escapes it: %v", r, !want, want)
+		if want := textsafe.IsBidiControl(r); isBidiControl(r) != want {
+			t.Errorf("isBidiControl(%U) = %v, textsafe.IsBidiControl: %v", r, !want, want)
 		}
 	}
 }

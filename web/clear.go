@@ -10,8 +10,9 @@ import (
 // starts each test from a clean slate: POST /api/v1/sink/reset makes the
 // sink forget how often each sender tried each recipient (so "defer2+x@"
 // defers twice again) and its greylist; DELETE /api/v1/sink/messages
-// deletes, besides, everything the sink recorded; DELETE
-// /api/v1/sink/messages/{id} deletes one message.
+// deletes, besides, everything the sink recorded (with a body, only the
+// messages it names: clearscoped.go); DELETE /api/v1/sink/messages/{id}
+// deletes one message.
 
 // ErrConflict marks a request the current state of an object does not
 // allow, such as deleting a message a bounce still due quotes (409).
@@ -85,7 +86,7 @@ func (s *Server) sinkClearer(w http.ResponseWriter) (SinkClearAPI, bool) {
 
 func (s *Server) resetSink(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.sinkClearer(w)
-	if !ok {
+	if !ok || !noBody(w, r, "POST /api/v1/sink/reset") {
 		return
 	}
 	f, err := c.Reset(r.Context())
@@ -101,6 +102,14 @@ func (s *Server) clearSink(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	data, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	if len(data) > 0 {
+		s.clearSinkScoped(w, r, c, data)
+		return
+	}
 	res, err := c.Clear(r.Context())
 	if err != nil {
 		s.writeAPIError(w, r, "deleting the sink's record", err)
@@ -114,7 +123,7 @@ func (s *Server) clearSink(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteSinkMessage(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.sinkClearer(w)
-	if !ok {
+	if !ok || !noBody(w, r, "DELETE /api/v1/sink/messages/{id}") {
 		return
 	}
 	d, err := c.DeleteMessage(r.Context(), r.PathValue("id"))

@@ -502,7 +502,7 @@ func (s *Server) getSinkMessage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	d := sinkMessageDetail{MessageDetail: withLinks(validDetail(m))}
+	d := sinkMessageDetail{MessageDetail: withLinks(validDetail(m)), Time: m.Received}
 	if err := s.sinkReply(r.Context(), &d); err != nil {
 		s.writeAPIError(w, r, "reading the sink's reply to the message", err)
 		return
@@ -518,8 +518,10 @@ func (s *Server) getSinkMessage(w http.ResponseWriter, r *http.Request) {
 // message it accepted.
 type sinkMessageDetail struct {
 	MessageDetail
-	Listener   string `json:"listener,omitempty"`
-	HeaderFrom string `json:"header_from,omitempty"`
+	Listener string `json:"listener,omitempty"`
+	// Time is Received, under the name the inbox gives it (InboxMessage).
+	Time       time.Time `json:"time,omitzero"`
+	HeaderFrom string    `json:"header_from,omitempty"`
 	// Code is the sink's reply code after the final dot, 0 when it gave
 	// none; absent, with Reply, when the store does not hold the message.
 	Code  *int   `json:"code,omitempty"`
@@ -560,6 +562,14 @@ func (s *Server) sinkBody(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeAPIError(w, r, "reading the message", err)
 		return
+	}
+	if ra, ok := s.opts.Sink.(RawAPI); ok && hasCID(m.HTML) {
+		raw, err := ra.Raw(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.writeAPIError(w, r, "reading the message", err)
+			return
+		}
+		m.HTML = inlineCIDs(m.HTML, raw, m.Attachments)
 	}
 	writeBody(w, m)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -34,6 +35,10 @@ type InboxMessage struct {
 	// reply of several lines joined by "\n", as the sink stores its text.
 	Code  int    `json:"code"`
 	Reply string `json:"reply"`
+	// Attachments is the number of parts the message's page lists as
+	// attachments and inline parts (has:attachment finds those with
+	// one), read within its first maxSearchRaw bytes.
+	Attachments int `json:"attachments"`
 }
 
 // InboxPage is what /api/v1/sink/messages answers: a page of the sink's
@@ -161,6 +166,9 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 	}
 	defer rows.Close()
 	last, bytesRead := int64(0), 0
+	// The messages of the page whose head was not the whole message: their
+	// attachments are counted once the rows are read.
+	var cut []int
 	for rows.Next() {
 		var (
 			m                    InboxMessage
@@ -180,7 +188,8 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 		fields := headFields(head)
 		m.HeaderFrom, m.Subject = fields["from"], fields["subject"]
 		m.Reply = dotReply(id, m.Code, enhanced, txt)
-		if bytesRead += len(head); iq.searching && !iq.search.match(fieldsOf(&m, fields).withRaw(head)) {
+		f := fieldsOf(&m, fields).withRaw(head)
+		if bytesRead += len(head); iq.searching && !iq.search.match(f) {
 			if iq.search.whole && bytesRead >= maxSearchBytes {
 				break // next goes on from here
 			}
@@ -194,6 +203,12 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 		if m.To == nil {
 			m.To = []string{}
 		}
+		if len(head) < headLen || headLen >= maxSearchRaw {
+			f.walk()
+			m.Attachments = f.parts
+		} else {
+			cut = append(cut, len(page.Messages))
+		}
 		page.Messages = append(page.Messages, m)
 		if len(page.Messages) == limit {
 			break
@@ -203,6 +218,16 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 		return page, err
 	}
 	rows.Close()
+	for _, i := range cut {
+		m := &page.Messages[i]
+		var raw []byte
+		if err := db.QueryRowContext(ctx, `SELECT substr(raw, 1, ?) FROM sink_messages WHERE id = ?`, maxSearchRaw, m.ID).Scan(&raw); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return page, err
+		}
+		f := (&searchFields{}).withRaw(raw)
+		f.walk()
+		m.Attachments = f.parts
+	}
 	if !iq.searching {
 		page.Searched = 0
 	}

@@ -67,7 +67,7 @@ func TestBrowserInbox(t *testing.T) {
 	// A search keeps the matches, and a live message only if it matches.
 	b.do(t, chromedp.SetValue("#inbox-q", "INVOICE"), chromedp.Click("#inbox-find button"))
 	b.waitFor(t, "the search", `location.hash === "#/inbox/search/INVOICE" && document.getElementById("inbox-q").value === "INVOICE"`)
-	b.waitFor(t, "its result", ids+` === "2"`)
+	b.waitFor(t, "its result", ids+` === "2,1"`) // 1's body says "invoices"
 	b.waitFor(t, "live", status+` === "live"`)
 	addInbox(t, st,
 		inboxRow{id: 6, session: 14, from: "app@shop.test", rcpts: "f@example.test", raw: "Subject: not this one\r\n\r\nx\r\n", code: 250},
@@ -75,9 +75,9 @@ func TestBrowserInbox(t *testing.T) {
 	appendEvents(t, st,
 		events.Event{Kind: events.SinkMessage, Listener: "mx"}.WithPayload(map[string]any{"id": 6}),
 		events.Event{Kind: events.SinkMessage, Listener: "mx"}.WithPayload(map[string]any{"id": 7}))
-	b.waitFor(t, "the new match on top", ids+` === "7,2"`)
-	if note := b.eval(t, `document.getElementById("inbox-note").textContent`).(string); !strings.Contains(note, "2 found among all 7") {
-		t.Errorf("the note says %q, want 2 found among all 7", note)
+	b.waitFor(t, "the new match on top", ids+` === "7,2,1"`)
+	if note := b.eval(t, `document.getElementById("inbox-note").textContent`).(string); !strings.Contains(note, "3 found among all 7") {
+		t.Errorf("the note says %q, want 3 found among all 7", note)
 	}
 
 	b.do(t, chromedp.Click(`#inbox-rows tr[data-id="2"] td[data-label="subject"] a`))

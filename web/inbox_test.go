@@ -151,8 +151,7 @@ func TestInbox(t *testing.T) {
 }
 
 // TestInboxSearch: q= keeps the messages whose subject (decoded), From
-// field, envelope sender or a recipient holds the text, in any case; the
-// body is not searched.
+// field, envelope sender, a recipient or body holds the text, in any case.
 func TestInboxSearch(t *testing.T) {
 	t.Parallel()
 	st := openStore(t, nil)
@@ -167,7 +166,7 @@ func TestInboxSearch(t *testing.T) {
 		"billing@":    "2",
 		"mailer-daem": "3",
 		"app@shop":    "4,3,1", // the sender, or a recipient (3, a bounce)
-		"invoices":    "",      // in a body only
+		"invoices":    "1",     // in the body (its text)
 		"  dropped  ": "4",
 	} {
 		p := inbox(t, ts.url, "?q="+url.QueryEscape(q))

@@ -64,6 +64,14 @@ func DecodeMessage(raw []byte) MessageDetail {
 	if w.capped {
 		w.note("the message has more than %d parts: relaylab reads the first %d and lists no more", maxParts, maxParts)
 	}
+	if d.Text == "" && d.HTML != "" {
+		// What a client that reads text only shows of it, marked as
+		// not the sender's.
+		if t := mailtext.Valid(htmlText(d.HTML)); t != "" {
+			d.Text, d.TextDerived = t, true
+		}
+	}
+	d.Fields = messageFields(msg.Header)
 	return d
 }
 

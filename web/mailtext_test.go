@@ -33,10 +33,10 @@ func TestDecodeMessageCharsets(t *testing.T) {
 			"plain", "Привет", "<p>€ café</p>"},
 		{"HTML that declares its charset only in a meta element",
 			"Subject: x\r\nContent-Type: text/html\r\n\r\n<html><head><meta charset=\"iso-8859-1\"></head><body>caf\xe9 \x80</body></html>",
-			"x", "", "<html><head><meta charset=\"iso-8859-1\"></head><body>café €</body></html>"},
+			"x", "café €", "<html><head><meta charset=\"iso-8859-1\"></head><body>café €</body></html>"}, // text: derived from the HTML
 		{"UTF-8 as declared and by default",
 			"Subject: =?utf-8?q?caf=C3=A9?=\r\nContent-Type: text/html\r\n\r\n<b>caf\xc3\xa9</b>",
-			"café", "", "<b>café</b>"},
+			"café", "café", "<b>café</b>"}, // text: derived from the HTML
 		{"bytes that are not text: one U+FFFD each",
 			"Subject: caf\xe9 =?utf-8?q?=FF=FE?=\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nx\xff\xfey",
 			"caf\uFFFD \uFFFD\uFFFD", "x\uFFFD\uFFFDy", ""},

@@ -90,7 +90,7 @@ func knownParams(allowed []string, h http.HandlerFunc) http.HandlerFunc {
 				takes = "only " + strings.Join(allowed, ", ")
 			}
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q", k),
-				fmt.Sprintf("%s %s takes %s; see /openapi.yaml", r.Method, r.URL.Path, takes))
+				fmt.Sprintf("%s %s takes %s; see /openapi.yaml", r.Method, r.URL.Path, takes)+mailpitParamHint(r.Method, r.URL.Path, k))
 			return
 		}
 		h(w, r)

@@ -131,7 +131,7 @@ func (w *walker) part(h fields, body io.Reader, num string, depth int) error {
 		filename = w.unreadName(num, h.Get("Content-Disposition"), "filename", h.Get("Content-Type"), "name")
 	}
 	w.d.Attachments = append(w.d.Attachments, Attachment{Part: num, Filename: filename,
-		ContentType: mt, Size: size, Disposition: disp})
+		ContentType: mt, Size: size, Disposition: disp, ContentID: contentID(h.Get("Content-ID"))})
 	return nil
 }
 

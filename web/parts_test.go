@@ -54,7 +54,7 @@ func TestDecodeMessageAttachments(t *testing.T) {
 				"--o\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename*=utf-8''caf%C3%A9%20menu.txt\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9=\r\n!\r\n" +
 				"--o\r\nContent-Type: application/pdf; name=\"=?utf-8?q?r=C3=A9sum=C3=A9=2Epdf?=\"\r\n\r\n%PDF\r\n" +
 				"--o\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nbody\r\n--o--\r\n",
-			"", "<p>hi <img src=cid:logo></p>",
+			"hi", "<p>hi <img src=cid:logo></p>", // text: derived from the HTML
 			`1.2 "" image/png 8 inline|2 "café menu.txt" text/plain 6 attachment|3 "résumé.pdf" application/pdf 4 |4 "" message/rfc822 22 `},
 		{"file names in RFC 2231 in Latin-1 and windows-1252, whole and in sections",
 			"Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: text/plain\r\n\r\nhi\r\n" +

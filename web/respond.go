@@ -453,7 +453,8 @@ func validKind(k string) bool {
 var eventKinds = []string{
 	events.SinkSession, events.SinkReply, events.SinkMessage, events.SinkBounce, events.SinkRules, events.SinkReloadFailed, "sink.reset",
 	events.RelayQueued, events.RelayAttempt, events.RelayDelivered, events.RelayDeferred, events.RelayBounced,
-	events.RelayExpired, events.RelaySuppressed, events.RelayDSN, events.RelayRecovered,
+	events.RelayExpired, events.RelaySuppressed, events.RelayDSN, events.RelayDSNReceived, events.RelayRecovered,
+	events.RelayHeld, events.RelayReleased,
 	events.ProbeResult, events.ProbeChanged, events.ProbeWebhookDelivered, events.ProbeWebhookFailed,
 }
 

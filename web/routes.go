@@ -52,11 +52,18 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowedMethods(known, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
-			writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path,
-				r.URL.Path+" takes "+strings.Join(allow, ", ")+"; see /openapi.yaml for the API")
+			detail := r.URL.Path + " takes " + strings.Join(allow, ", ") + "; see /openapi.yaml for the API"
+			if hint := mailpitHint(r.Method, r.URL.Path); hint != "" {
+				detail += ". " + hint
+			}
+			writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path, detail)
 			return
 		}
-		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "see /openapi.yaml for the API")
+		detail := "see /openapi.yaml for the API"
+		if hint := mailpitHint(r.Method, r.URL.Path); hint != "" {
+			detail = hint
+		}
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, detail)
 	})
 	api.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")

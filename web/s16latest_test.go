@@ -19,8 +19,8 @@ func TestSinkLatest(t *testing.T) {
 	api := ts.url + "/api/v1/sink/messages/latest"
 
 	code, _, body := do(t, "GET", api, "")
-	if e := wantAPIError(t, body); code != 404 || e.Error != "no message in the sink" || !strings.Contains(e.Detail, "ask again") {
-		t.Errorf("an empty sink: %d %+v, want 404 no message in the sink, ask again", code, e)
+	if e := wantAPIError(t, body); code != 404 || e.Error != "no message in the sink" || !strings.Contains(e.Detail, "once your client has read that reply the message is here") {
+		t.Errorf("an empty sink: %d %+v, want 404 no message in the sink, the message is here once the reply was read", code, e)
 	}
 
 	addInbox(t, st, inboxMessages()...)

@@ -38,7 +38,7 @@ func TestInboxHasAttachment(t *testing.T) {
 		"has:attachment":              "6,5,3,2",
 		"HAS:Attachments":             "6,5,3,2",
 		"-has:attachment":             "7,4,1",
-		"has:attachment invoice":      "",
+		"has:attachment invoice":      "2", // the word in the body's text
 		"has:attachment code:2xx":     "6,5,3,2",
 		"is:refused -has:attachment":  "7",
 		"has:attachment smaller:1000": "6,5,2",

@@ -17,7 +17,8 @@ import (
 // Inbox page's search box) is a list of terms separated by spaces, each of
 // which a message must match. A plain word is looked for, in any case, in
 // the subject, the From field, the envelope sender and the recipients, as
-// q= always did; name:value asks one thing of the message (from:alice,
+// q= always did, and then in the body's text (its text/plain part and the
+// text of its HTML part, decoded), as Mailpit's plain words are; name:value asks one thing of the message (from:alice,
 // is:refused, code:4xx); "a phrase" or subject:"two words" keeps its
 // spaces; a leading - keeps the messages a term does not match. A
 // qualifier the search does not know is an error that lists those it does,
@@ -25,8 +26,9 @@ import (
 // nothing and pass for no mail.
 
 // inboxSearch is a parsed q=: the terms, all of which a message matches;
-// whole says a term reads the message's MIME structure (has:attachment),
-// so that the inbox reads each message whole rather than its head.
+// whole says a term reads the message's MIME structure (has:attachment,
+// body:, a plain word), so that the inbox reads each message whole
+// rather than its head.
 type inboxSearch struct {
 	terms []searchTerm
 	whole bool
@@ -36,7 +38,7 @@ type inboxSearch struct {
 type searchTerm struct {
 	neg   bool
 	is    func(f *searchFields) bool
-	whole bool // the term reads the message whole (has:)
+	whole bool // the term reads the message whole (has:, body:, a plain word)
 }
 
 // cmpBool orders false before true.
@@ -65,9 +67,14 @@ type searchFields struct {
 	addrsRead          bool
 	// raw is the message as stored, read when the search is whole
 	// (withRaw); attached is whether it has an attachment, 0 while not
-	// yet read, 1 yes, 2 no.
-	raw      []byte
-	attached int8
+	// yet read, 1 yes, 2 no; body is the text of its body, in lower
+	// case, once read (walked).
+	raw        []byte
+	attached   int8
+	walked     bool
+	text, html string // the bodies the walk read
+	body       *string
+	parts      int // the parts the message page lists as attachments
 }
 
 // withRaw gives f the message's bytes, for has:attachment.
@@ -81,17 +88,51 @@ func (f *searchFields) withRaw(raw []byte) *searchFields {
 // shown (an attachment, an inline image, an attached message), read by
 // the same walk as that page, once.
 func (f *searchFields) hasAttachment() bool {
-	if f.attached == 0 {
-		f.attached = 2
-		if msg, err := mail.ReadMessage(bytes.NewReader(f.raw)); err == nil {
-			w := walker{d: &MessageDetail{}}
-			w.part(msg.Header, msg.Body, "", 0)
-			if len(w.d.Attachments) > 0 {
-				f.attached = 1
-			}
-		}
-	}
+	f.walk()
 	return f.attached == 1
+}
+
+// bodyText is the text of the message's body, in lower case: its
+// text/plain part and the text of its HTML part (htmlText), each decoded
+// as the message page shows it, read by the same walk as that page, once.
+func (f *searchFields) bodyText() string {
+	if f.body == nil {
+		f.walk()
+		body := strings.ToLower(f.text)
+		if f.html != "" {
+			body += "\n" + strings.ToLower(htmlText(f.html))
+		}
+		f.body = &body
+	}
+	return *f.body
+}
+
+// walk reads the message's MIME structure once, for hasAttachment and
+// bodyText.
+func (f *searchFields) walk() {
+	if f.walked {
+		return
+	}
+	f.walked, f.attached = true, 2
+	msg, err := mail.ReadMessage(bytes.NewReader(f.raw))
+	if err != nil {
+		return
+	}
+	w := walker{d: &MessageDetail{}}
+	w.part(msg.Header, msg.Body, "", 0)
+	if f.parts = len(w.d.Attachments); f.parts > 0 {
+		f.attached = 1
+	}
+	f.text, f.html = w.d.Text, w.d.HTML
+}
+
+// textTerm is a plain word's test: the subject, the From field, the
+// envelope sender and the recipients, then the body's text.
+func textTerm(v string) func(f *searchFields) bool {
+	return func(f *searchFields) bool {
+		return strings.Contains(f.subject, v) || strings.Contains(f.headerFrom, v) || strings.Contains(f.from, v) || anyContains(f.to, v) ||
+			strings.Contains(f.bodyText(), v)
+	}
 }
 
 // fieldsOf is m's fields for a search, with its To, Cc and Message-ID
@@ -156,6 +197,9 @@ var qualifiers = []qualifier{
 	}},
 	{"subject", "the subject", func(v string) (func(*searchFields) bool, error) {
 		return func(f *searchFields) bool { return strings.Contains(f.subject, v) }, nil
+	}},
+	{"body", "the text of the body: its text/plain part and the text of its HTML part, decoded", func(v string) (func(*searchFields) bool, error) {
+		return func(f *searchFields) bool { return strings.Contains(f.bodyText(), v) }, nil
 	}},
 	{"message-id", "the Message-ID field", func(v string) (func(*searchFields) bool, error) {
 		return func(f *searchFields) bool { return strings.Contains(f.messageID, v) }, nil
@@ -292,6 +336,10 @@ func parseIs(v string) (func(*searchFields) bool, error) {
 		return func(f *searchFields) bool { return f.m.Code/100 == 5 }, nil
 	case "noreply":
 		return func(f *searchFields) bool { return f.m.Code == 0 }, nil
+	case "unread", "read", "seen", "unseen", "new":
+		return nil, fmt.Errorf("is: takes accepted (a 2xx reply after the data), deferred (4xx), refused (5xx) or noreply, not %q: the sink keeps no read state "+
+			"(Mailpit's is:read and is:unread), no message is read or unread and opening one changes nothing; to find the messages that came since you last looked, "+
+			"give after= the largest id you read (GET /api/v1/sink/messages?after=42) or q=after:2026-01-02T15:04:05Z", v)
 	}
 	return nil, fmt.Errorf("is: takes accepted (a 2xx reply after the data), deferred (4xx), refused (5xx) or noreply (none: the sink dropped the connection or hung), not %q", v)
 }
@@ -354,20 +402,16 @@ func parseSearch(q string) (inboxSearch, error) {
 							` (to look for the text --` + rt.text[1:] + ` itself, write it in double quotes: "--` + rt.text[1:] + `")`}
 				}
 			}
-			v := rt.value
-			s.terms = append(s.terms, searchTerm{neg: rt.neg, is: func(f *searchFields) bool {
-				return strings.Contains(f.subject, v) || strings.Contains(f.headerFrom, v) || strings.Contains(f.from, v) || anyContains(f.to, v)
-			}})
+			s.terms = append(s.terms, searchTerm{neg: rt.neg, is: textTerm(rt.value), whole: true})
+			s.whole = true
 			continue
 		}
 		i := slices.IndexFunc(qualifiers, func(ql qualifier) bool { return ql.name == rt.name })
 		if i < 0 {
 			if rt.value == "" && !rt.quoted {
 				// "Re:" alone: the text it is.
-				v := rt.name + ":"
-				s.terms = append(s.terms, searchTerm{neg: rt.neg, is: func(f *searchFields) bool {
-					return strings.Contains(f.subject, v) || strings.Contains(f.headerFrom, v) || strings.Contains(f.from, v) || anyContains(f.to, v)
-				}})
+				s.terms = append(s.terms, searchTerm{neg: rt.neg, is: textTerm(rt.name + ":"), whole: true})
+				s.whole = true
 				continue
 			}
 			hint := ""
@@ -389,8 +433,9 @@ func parseSearch(q string) (inboxSearch, error) {
 			detail := strings.Replace(err.Error(), strconv.Quote(rt.value), strconv.Quote(rt.typed), 1)
 			return s, &searchError{"bad " + strconv.Quote(rt.name+":") + " in q", detail}
 		}
-		s.terms = append(s.terms, searchTerm{neg: rt.neg, is: is, whole: rt.name == "has"})
-		s.whole = s.whole || rt.name == "has"
+		whole := rt.name == "has" || rt.name == "body"
+		s.terms = append(s.terms, searchTerm{neg: rt.neg, is: is, whole: whole})
+		s.whole = s.whole || whole
 	}
 	// The terms that read the message whole go last: a message that
 	// fails a cheaper one is not parsed.

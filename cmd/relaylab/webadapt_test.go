@@ -65,7 +65,7 @@ func TestMessageDetailTransferEncodings(t *testing.T) {
 			"--b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\nY2Fmw6kgdGV4\r\ndA==\r\n" +
 			"--b1\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: BASE64\r\n\r\nPHA+aHRtbDwvcD4=\r\n--b1--\r\n",
 			"café text", "<p>html</p>"},
-		{"base64 alone", "Content-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\nPGI+\r\nYm9sZDwvYj4=\r\n", "", "<b>bold</b>"},
+		{"base64 alone", "Content-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\nPGI+\r\nYm9sZDwvYj4=\r\n", "bold", "<b>bold</b>"}, // text derived from the HTML
 		{"quoted-printable alone", "Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nsoft=\r\nbreak =3D done\r\n", "softbreak = done\r\n", ""},
 		{"not base64 after all", "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\nabcde\r\n", "abcde\r\n", ""},
 		{"8bit", "Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\nPGI+\r\n", "PGI+\r\n", ""},
@@ -73,6 +73,9 @@ func TestMessageDetailTransferEncodings(t *testing.T) {
 		d := messageDetail([]byte("From: a@x.test\r\n" + tc.raw))
 		if d.Text != tc.text || d.HTML != tc.html {
 			t.Errorf("%s: text %q, html %q; want %q, %q", tc.name, d.Text, d.HTML, tc.text, tc.html)
+		}
+		if derived := tc.name == "base64 alone"; d.TextDerived != derived {
+			t.Errorf("%s: text_derived %v, want %v (an HTML-only message's text is made from its HTML)", tc.name, d.TextDerived, derived)
 		}
 	}
 }

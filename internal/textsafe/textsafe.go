@@ -37,7 +37,7 @@ func Escape(s string) string {
 			fmt.Fprintf(&b, `\x%02x`, r)
 		case r >= 0x80 && r <= 0x9f:
 			fmt.Fprintf(&b, `\u%04x`, r) // C1 controls: 0x9b is a CSI to some terminals
-		case isBidiControl(r) || isInvisible(r):
+		case IsBidiControl(r) || isInvisible(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
@@ -47,10 +47,10 @@ func Escape(s string) string {
 	return b.String()
 }
 
-// isBidiControl reports whether r is one of the explicit directional
+// IsBidiControl reports whether r is one of the explicit directional
 // formatting characters of Unicode's bidirectional algorithm (UAX #9:
 // embeddings, overrides, isolates and the three marks).
-func isBidiControl(r rune) bool {
+func IsBidiControl(r rune) bool {
 	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
 }
 
@@ -71,7 +71,7 @@ func needs(s string) bool {
 				// Only invalid UTF-8, C1 controls, bidi controls and
 				// invisible characters need escaping.
 				r, size := utf8.DecodeRuneInString(s[i:])
-				if r != utf8.RuneError && (r < 0x80 || r > 0x9f) && !isBidiControl(r) && !isInvisible(r) {
+				if r != utf8.RuneError && (r < 0x80 || r > 0x9f) && !IsBidiControl(r) && !isInvisible(r) {
 					i += size - 1
 					continue
 				}

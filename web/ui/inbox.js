@@ -3,7 +3,7 @@
 // (words, "phrases", -negation and qualifiers, as the API's q= reads
 // them: web/search.go), and live.
 import { h, path, fmtTime, clear, iso, addr, few, replyLines } from "./dom.js";
-import { get } from "./api.js";
+import { get, api } from "./api.js";
 import { humanBytes } from "./message.js";
 import { Stream } from "./stream.js";
 import { setStatus, announceNew } from "./status.js";
@@ -21,6 +21,7 @@ const QUALIFIERS = [
   ["to:", "to:bob@example.test", "a recipient, or the To or Cc field"],
   ["addressed:", "addressed:@shop.test", "either of those"],
   ["subject:", 'subject:"your invoice"', "the subject"],
+  ["body:", 'body:"reset code"', "the text of the body (its text part, and the text of its HTML part)"],
   ["message-id:", "message-id:abc@", "the Message-ID field"],
   ["reply:", "reply:4.7.1", "the text of the sink's reply after the data"],
   ["code:", "code:4xx", "its code: 451, 4xx, 45x"],
@@ -48,7 +49,7 @@ export function inboxView(main, query) {
   const qError = h("p", { class: "error", id: "inbox-q-error", role: "alert" });
   qError.hidden = true;
   const help = h("details", { id: "inbox-help" }, h("summary", { class: "muted small" }, "Search help"),
-    h("p", { class: "muted small" }, "Every term must match. A word is looked for in the subject, the From field, the envelope sender and the recipients; ",
+    h("p", { class: "muted small" }, "Every term must match. A word is looked for in the subject, the From field, the envelope sender, the recipients and the text of the body; ",
       h("code", {}, '"two words"'), " keeps its space; ", h("code", {}, "-word"), " or ", h("code", {}, "-is:accepted"), " leaves out what it matches; ",
       "put a text with a colon in quotes to look for it: ", h("code", {}, '"re:x"'), ". ",
       "A qualifier's value matches a part of the text (", h("code", {}, "to:bob"), " finds jimbob@shop.test too, ", h("code", {}, "to:@shop.test"), " a domain), ",
@@ -56,6 +57,10 @@ export function inboxView(main, query) {
       h("code", {}, "to:bob@shop.test"), ") matches only that address, in any case."),
     h("ul", { class: "small" }, QUALIFIERS.map(([name, example, about]) =>
       h("li", {}, h("code", {}, name), " ", about, ": ", h("a", { href: path("inbox", "search", example)}, example)))));
+  // Clear deletes every message (and the sink's whole record), or, with
+  // a search, the messages it finds, after a confirmation.
+  const wipe = h("button", { type: "button", class: "danger", id: "inbox-clear" }, q ? "Delete the messages found" : "Clear the inbox");
+  const wipeNote = h("span", { class: "small", id: "inbox-clear-note", role: "status" });
   const older = h("button", { type: "button", id: "inbox-older" }, q ? "Search older messages" : "Older messages");
   older.hidden = true;
   const note = h("p", { class: "muted", id: "inbox-note" });
@@ -63,9 +68,9 @@ export function inboxView(main, query) {
   empty.hidden = true;
   main.append(h("h1", {}, "Inbox"),
     h("p", { class: "muted", id: "inbox-about" }, "The messages relaylab's sink received, newest first. ",
-      "A search finds the messages with every word in the subject, the From field, the envelope sender or a recipient, in any case, ",
+      "A search finds the messages with every word in the subject, the From field, the envelope sender, a recipient or the body's text, in any case, ",
       "and takes qualifiers such as from:, to:, subject: and is:refused."),
-    form, qError, help, h("div", { class: "scroll" }, h("table", { class: "cards", id: "inbox-table" },
+    form, qError, help, h("div", { class: "bar" }, wipe, " ", wipeNote), h("div", { class: "scroll" }, h("table", { class: "cards", id: "inbox-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "received"), h("th", {}, "from"), h("th", {}, "to"), h("th", {}, "subject"), h("th", {}, "size"), h("th", {}, "reply"))),
       tbody)), empty, note, h("div", { class: "bar" }, older));
   form.addEventListener("submit", (ev) => {
@@ -94,7 +99,8 @@ export function inboxView(main, query) {
       h("td", { class: "mono", "data-label": "from" }, m.header_from ? addr(m.header_from) : h("span", { title: "the envelope sender: the message has no From field" }, addr(envelope)),
         m.header_from && !sameSender ? h("div", { class: "muted small", title: "the envelope sender (MAIL FROM), where bounces go" }, "envelope ", addr(envelope)) : ""),
       h("td", { class: "mono", "data-label": "to" }, few((m.to || []).map((r) => h("div", {}, addr(r))), "recipients")),
-      h("td", { class: "wide", "data-label": "subject" }, h("a", { href: msg }, m.subject ? iso(m.subject) : h("span", { class: "muted" }, "(no subject)"))),
+      h("td", { class: "wide", "data-label": "subject" }, h("a", { href: msg }, m.subject ? iso(m.subject) : h("span", { class: "muted" }, "(no subject)")),
+        m.attachments ? h("span", { class: "muted small", title: "attachments and inline parts, as its page lists them" }, " · " + m.attachments + (m.attachments === 1 ? " attachment" : " attachments")) : ""),
       h("td", { class: "nowrap", "data-label": "size", title: m.size + " bytes" }, humanBytes(m.size)),
       h("td", { class: "reply", "data-label": "reply" }, h("span", { class: "mono" + (refused ? " error" : "") }, replyLines(m.reply)),
         h("div", { class: "small" }, h("a", { href: path("sink", "sessions", m.session) }, "session " + m.session), " · ", iso(m.listener))));
@@ -145,6 +151,37 @@ export function inboxView(main, query) {
     }).catch(fail).finally(() => { loading = false; older.disabled = false; });
   }
   older.addEventListener("click", () => page(SEARCH_BUDGET));
+
+  wipe.addEventListener("click", () => {
+    const question = q
+      ? "Delete every message that the search " + q + " finds, among all " + total + " received (not only those shown)?\n\nSessions, attempts and the sink's counters stay."
+      : "Clear the inbox: delete all " + total + " messages?\n\nThis clears the sink's whole record, as DELETE /api/v1/sink/messages does: its sessions, attempts and bounces go too, and it forgets its attempt counters and greylist. A message a bounce still due quotes is kept until the bounce is sent.";
+    if (!confirm(question)) return;
+    wipeNote.className = "small muted";
+    wipeNote.textContent = "Deleting…";
+    api("DELETE", "/api/v1/sink/messages", q ? { query: q } : undefined).then((d) => {
+      if (stopped) return;
+      const gone = q ? new Set(d.ids) : null;
+      for (const tr of [...tbody.children]) {
+        if (gone && !gone.has(tr.dataset.id)) continue;
+        shown.delete(tr.dataset.id);
+        tr.remove();
+      }
+      const n = q ? d.ids.length : d.deleted.messages;
+      const kept = q ? (d.kept || []).length : d.kept_messages;
+      total = Math.max(0, total - n);
+      wipeNote.textContent = "Deleted " + n + (n === 1 ? " message" : " messages") +
+        (kept ? "; kept " + kept + " that a bounce still due quotes (the sink reads each when it sends its bounce)" : "") + ".";
+      count();
+      // What was kept, and what came meanwhile, shows again.
+      before = 0;
+      page(SEARCH_BUDGET);
+    }).catch((e) => {
+      if (stopped) return;
+      wipeNote.className = "small error";
+      wipeNote.textContent = "Nothing deleted: " + e.message;
+    });
+  });
 
   // Live: each sink.message names a new message's id; those newer than
   // the newest read are asked for in one request at a time (with the

@@ -1,7 +1,7 @@
 // Messages: the list, and one message's envelope, headers, body and the
 // attempt timeline of each recipient.
-import { h, path, fmtTime, shortTime, clear, prose, iso, addr, marked, replyLines, bidiControls, shownText } from "./dom.js";
-import { get } from "./api.js";
+import { h, path, fmtTime, shortTime, clear, prose, iso, addr, marked, replyLines, bidiControls, shownText, isBidiControl } from "./dom.js";
+import { get, api } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnFor, bounceFor, sinkBounce, atStage, replyShown, sinkReplyLine } from "./events.js";
 import { setStatus, final } from "./status.js";
@@ -303,9 +303,30 @@ export function sinkMessageView(main, id) {
   final("a message the sink stored");
   const session = h("p", { id: "msg-session", class: "muted" }, "Looking for the session that brought it…");
   main.append(h("h1", {}, "Received message ", h("span", { class: "mono" }, id)), session);
+  const del = h("button", { type: "button", class: "danger", id: "msg-delete" }, "Delete message");
+  const delNote = h("span", { class: "small", id: "msg-delete-note", role: "status" });
+  del.hidden = true;
   const detail = h("section", { class: "card" }, h("p", { class: "muted" }, "Loading…"));
-  main.append(detail);
+  main.append(h("div", { class: "bar" }, del, " ", delNote), detail);
   let stopped = false;
+  let shownMsg = null;
+  // Delete asks first, then deletes the message alone (DELETE
+  // /api/v1/sink/messages/{id}): its session and attempts stay.
+  del.addEventListener("click", () => {
+    if (!shownMsg || !confirm(sinkDeleteQuestion(shownMsg))) return;
+    delNote.className = "small muted";
+    delNote.textContent = "Deleting…";
+    api("DELETE", "/api/v1/sink/messages/" + encodeURIComponent(id)).then(() => {
+      if (stopped) return;
+      del.hidden = true;
+      delNote.textContent = "";
+      clear(detail).append(h("p", { id: "msg-deleted" }, "Message " + id + " was deleted. ", h("a", { href: "#/inbox" }, "Back to the inbox")));
+    }).catch((e) => {
+      if (stopped) return;
+      delNote.className = "small error";
+      delNote.textContent = e.status === 409 ? "Not deleted: " + (e.detail || e.message) : "Not deleted: " + e.message;
+    });
+  });
   // The message names its session; the session's transcript shows the
   // reply the sink gave to this message.
   const showSession = (sid) => {
@@ -329,12 +350,31 @@ export function sinkMessageView(main, id) {
   };
   get("/api/v1/sink/messages/" + encodeURIComponent(id)).then((m) => {
     renderMessage(detail, m, "/api/v1/sink/messages/" + encodeURIComponent(id), { sink: true });
+    shownMsg = m;
+    del.hidden = false;
     showSession(m.session);
   }).catch((e) => {
     clear(detail).append(h("p", { class: "error" }, e.message));
     session.hidden = true;
   });
   return () => { stopped = true; };
+}
+
+// sinkDeleteQuestion is the confirmation the Delete of a received
+// message asks for: which message, and what a delete does. A dialog
+// shows plain text, where a direction control from the mail would turn
+// the text around: each is written as ⟨U+202E⟩.
+export function sinkDeleteQuestion(m) {
+  const plain = (v) => [...String(v)].map((c) => (isBidiControl(c) ? "⟨U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "⟩" : c)).join("");
+  const rcpts = (m.to || []).map(plain);
+  const to = rcpts.length <= 3 ? rcpts.join(", ") : rcpts.slice(0, 3).join(", ") + " and " + (rcpts.length - 3) + " more";
+  let subject = m.subject ? plain(m.subject) : "";
+  if (subject.length > 80) subject = subject.slice(0, 79) + "…";
+  return "Delete received message " + plain(m.id) + "?\n\n" +
+    "From: " + (m.from ? plain(m.from) : "<> (the null sender)") + "\n" +
+    "To: " + (to || "(none)") + "\n" +
+    (subject ? "Subject: " + subject + "\n" : "") +
+    "\nIts bytes are gone for good; the session that brought it and its attempts stay.";
 }
 
 // renderMessage shows a message; url is its API path. Its HTML goes only
@@ -413,7 +453,9 @@ function renderMessage(el, m, url, opts) {
   if (m.text) {
     // Each paragraph of the body takes its own direction from its
     // first strong character (unicode-bidi: plaintext).
-    el.append(h("h2", {}, "Text body"), h("pre", { class: "body-text", dir: "auto" }, m.text));
+    el.append(h("h2", {}, "Text body"),
+      m.text_derived ? h("p", { class: "muted small", id: "text-derived" }, "The message has no text part: this is the text of its HTML body, as a client that shows text only would show it.") : "",
+      h("pre", { class: "body-text", dir: "auto" }, m.text));
   }
 }
 
