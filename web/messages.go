@@ -139,13 +139,18 @@ type Stats struct {
 	Deferred []int `json:"deferred"`
 	Held     []int `json:"held"`
 	Bounced  []int `json:"bounced"`
+	// Expired counts the recipients whose retry policy gave up (max_age
+	// or max_attempts: relay.expired), each once, in the bucket of its
+	// expiry; a bounce's DSN goes to its sender as a bounce's does.
+	Expired []int `json:"expired"`
 	// RelayReplyCodes counts the reply to each relay.attempt (one per
 	// recipient and host tried) by code; "none" when no reply came (the
 	// connection failed or timed out).
 	RelayReplyCodes map[string]int `json:"relay_reply_codes"`
 	// SinkReplyCodes counts the replies the sink gave, by code: each
-	// refusal (sink.reply, at any stage) and the success that took each
-	// message (sink.message).
+	// refusal (sink.reply, at any stage; one event past a session's first
+	// 2,000 replies stands for its count of them) and the success that
+	// took each message (sink.message).
 	SinkReplyCodes map[string]int `json:"sink_reply_codes"`
 	BounceReasons  map[string]int `json:"bounce_categories"` // relay.bounced category
 }
@@ -174,18 +179,20 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 		bucket = 1
 	}
 	st := Stats{From: from.UTC(), To: to.UTC(), BucketSeconds: int64(bucket / time.Second),
-		Delivered: make([]int, n), Deferred: make([]int, n), Held: make([]int, n), Bounced: make([]int, n),
+		Delivered: make([]int, n), Deferred: make([]int, n), Held: make([]int, n), Bounced: make([]int, n), Expired: make([]int, n),
 		RelayReplyCodes: map[string]int{}, SinkReplyCodes: map[string]int{}, BounceReasons: map[string]int{}}
 	// The relay puts its reply under "reply", the sink at the top.
 	rows, err := s.opts.Store.DB().QueryContext(r.Context(), `SELECT kind, time_ns,
 		COALESCE(CAST(CASE kind WHEN ? THEN json_extract(payload, '$.reply.code') ELSE json_extract(payload, '$.code') END AS TEXT), ''),
 		COALESCE(CAST(json_extract(payload, '$.category') AS TEXT), ''),
 		COALESCE(CAST(json_extract(payload, '$.reply.stage') AS TEXT), ''),
-		`+lateBouncedSQL+`
-		FROM events e WHERE kind IN (?,?,?,?,?,?) AND time_ns >= ? AND time_ns <= ?`,
+		`+lateBouncedSQL+`,
+		COALESCE(CASE kind WHEN ? THEN CAST(json_extract(payload, '$.count') AS INTEGER) END, 1)
+		FROM events e WHERE kind IN (?,?,?,?,?,?,?) AND time_ns >= ? AND time_ns <= ?`,
 		events.RelayAttempt,
 		events.RelayDelivered, events.RelayBounced, to.UnixNano(),
-		events.RelayDelivered, events.RelayDeferred, events.RelayBounced, events.RelayAttempt, events.SinkReply, events.SinkMessage,
+		events.SinkReply,
+		events.RelayDelivered, events.RelayDeferred, events.RelayBounced, events.RelayExpired, events.RelayAttempt, events.SinkReply, events.SinkMessage,
 		from.UnixNano(), to.UnixNano())
 	if err != nil {
 		s.writeAPIError(w, r, "computing stats", err)
@@ -197,8 +204,9 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 			kind, code, cat, stage string
 			tns                    int64
 			late                   bool
+			count                  int // how many replies a sink.reply stands for
 		)
-		if err := rows.Scan(&kind, &tns, &code, &cat, &stage, &late); err != nil {
+		if err := rows.Scan(&kind, &tns, &code, &cat, &stage, &late, &count); err != nil {
 			s.writeAPIError(w, r, "computing stats", err)
 			return
 		}
@@ -220,6 +228,8 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 				cat = "unknown"
 			}
 			st.BounceReasons[cat]++
+		case events.RelayExpired:
+			st.Expired[i]++
 		case events.RelayAttempt:
 			if code == "" || code == "0" {
 				code = "none"
@@ -227,7 +237,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 			st.RelayReplyCodes[code]++
 		case events.SinkReply:
 			if code != "" {
-				st.SinkReplyCodes[code]++
+				st.SinkReplyCodes[code] += max(count, 1)
 			}
 		case events.SinkMessage:
 			// A refused message (552 after the dot) is stored too, and its

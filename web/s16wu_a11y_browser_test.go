@@ -139,7 +139,7 @@ func TestBrowserChartsAccessible(t *testing.T) {
 	if len(images) != 4 {
 		t.Errorf("the charts' images: %q, want 4", images)
 	}
-	for _, want := range []string{"Deliveries, deferrals, holds and bounces over the last hour", "Replies the relay got, by reply code", "Replies the sink gave, by reply code", "Bounces by category"} {
+	for _, want := range []string{"Deliveries, deferrals, holds, bounces and expiries over the last hour", "Replies the relay got, by reply code", "Replies the sink gave, by reply code", "Bounces by category"} {
 		found := false
 		for _, n := range images {
 			found = found || strings.HasPrefix(n, want)

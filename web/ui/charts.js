@@ -11,7 +11,7 @@ import { get } from "./api.js";
 // Each series: its field in the stats, its class, its name in the legend.
 // Holds are a series of their own: the relay's shaping held the recipient
 // back and sent nothing, which is no deferral by any server.
-const SERIES = [["delivered", "c-delivered", "delivered"], ["deferred", "c-deferred", "deferred"], ["held", "c-held", "held by shaping"], ["bounced", "c-bounced", "bounced"]];
+const SERIES = [["delivered", "c-delivered", "delivered"], ["deferred", "c-deferred", "deferred"], ["held", "c-held", "held by shaping"], ["bounced", "c-bounced", "bounced"], ["expired", "c-expired", "expired"]];
 
 const WINDOWS = [["15m", "last 15 minutes"], ["1h", "last hour"], ["24h", "last day"], ["168h", "last week"]];
 
@@ -24,7 +24,7 @@ export function chartsView(main) {
     sel.append(o);
   }
   const overTime = card("chart-time", "Deliveries, deferrals and bounces",
-    h("p", { class: "muted small", id: "chart-time-note" }, "Delivered and bounced: each recipient once, by its latest outcome (a delivery that the server bounced later, in a DSN, counts as bounced, when the bounce came). " +
+    h("p", { class: "muted small", id: "chart-time-note" }, "Delivered, bounced and expired: each recipient once, by its latest outcome (a delivery that the server bounced later, in a DSN, counts as bounced, when the bounce came; expired: its retry policy gave up). " +
       "Deferred: each deferral, where a server answered an attempt with a 4xx, or did not answer. " +
       "Held by shaping, drawn apart: the relay's own shaping held the recipient back and sent nothing (a destination resting after a 421, a sending window, a warm-up cap); no server replied, so these are not in \"Replies the relay got\"."));
   const relayCodes = card("chart-relay-codes", "Relay: replies the relay got",
@@ -43,7 +43,7 @@ export function chartsView(main) {
     failed.hidden = true;
     const span = WINDOWS.find(([v]) => v === sel.value)?.[1] || sel.value;
     const width = Math.max(300, overTime.el.clientWidth - 34);
-    overTime.show([stacked(st, width, "Deliveries, deferrals, holds and bounces over the " + span + ", " + bucketName(st.bucket_seconds)), legend()], stackedTable(st));
+    overTime.show([stacked(st, width, "Deliveries, deferrals, holds, bounces and expiries over the " + span + ", " + bucketName(st.bucket_seconds)), legend()], stackedTable(st));
     relayCodes.show(...bars(st.relay_reply_codes, codeClass, "Replies the relay got, by reply code, " + span, "reply code"));
     sinkCodes.show(...bars(st.sink_reply_codes, codeClass, "Replies the sink gave, by reply code, " + span, "reply code"));
     cats.show(...bars(st.bounce_categories, () => "c-bounced", "Bounces by category, " + span, "category"));

@@ -136,6 +136,14 @@ export function summary(e) {
   else if (p.host && e.kind === "relay.attempt") parts.push(["tried ", iso(p.host), ", no SMTP reply"]);
   if (p.next_attempt) parts.push("next " + String(p.next_attempt).replace("T", " ").slice(0, 19));
   if (e.kind === "relay.dsn" || e.kind === "sink.bounce") parts.push([(typeof p.action === "string" ? p.action + " " : "") + "DSN to <", iso(p.to || ""), ">"]);
+  if (e.kind === "relay.dsn_received") {
+    // A DSN from the receiving side that reports no failure: what it
+    // says, who sent it, and its plain reading (the recipient keeps its
+    // state).
+    parts.push([(typeof p.action === "string" ? p.action + " " : "") + "DSN from ", iso(p.reporting_mta || p.remote_mta || "the receiving side")]);
+    if (p.reason) parts.push(iso(p.reason));
+    if (p.advice) parts.push(["What to do: ", iso(p.advice)]);
+  }
   if (e.kind === "sink.bounce") {
     // The sink's bounce: its reply is text, and where it went.
     if (typeof p.reply === "string" && p.reply) parts.push(["for ", replyLines(p.reply)]);
@@ -157,5 +165,6 @@ export function summary(e) {
   if (typeof p.helo === "string" && e.kind === "sink.session") parts.push(["HELO ", iso(p.helo), p.codes ? " · " + p.codes : ""]);
   if (p.subject) parts.push(iso(p.subject));
   if (typeof p.stage === "string" && p.stage) parts.push(atStage(p.stage));
+  if (e.kind === "sink.reply" && Number.isInteger(p.count) && p.count > 1) parts.push("× " + p.count + " (past the session's first 2,000 replies, counted together)");
   return parts.flatMap((x, i) => (i ? [" ", x] : [x]));
 }

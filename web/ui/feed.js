@@ -20,6 +20,9 @@ const GROUPS = [
   ["relay.expired", "expired", true],
   ["relay.suppressed", "suppressed", true],
   ["relay.recovered", "sent again after a stop", true],
+  // A receiver's DSN that reports a delay (or a delivery) after its 250:
+  // the recipient keeps its state, and only this row says it came.
+  ["relay.dsn_received", "delays reported by receivers", true],
   ["sink.reply", "sink refusals", true],
   // A SIGHUP that did not change the rules: rare, and nothing else says it.
   ["sink.reload_failed", "refused rule reloads", true],
