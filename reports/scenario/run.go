@@ -641,7 +641,7 @@ func buildMessage(name string, m MessageSpec, n int, at time.Time, seq int) []by
 	}
 	b.WriteString(strings.ReplaceAll(body, "\n", "\r\n"))
 	b.WriteString("\r\n")
-	for b.Len() < m.Size {
+	for int64(b.Len()) < int64(m.Size) {
 		b.WriteString("relaylab padding line to reach the scenario's message size.........\r\n")
 	}
 	return []byte(b.String())

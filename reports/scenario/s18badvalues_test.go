@@ -6,9 +6,9 @@ import (
 )
 
 // TestS18EveryBadValue: values that fail as the file is read (a count of
-// words, a fraction, a size with a unit, headers as one string, a to: that
-// is not a list, a duration without its unit, ranges, globs and toggles
-// that their types refuse) are each named at their line, column and key
+// words, a fraction, a size with a unit it does not know, headers as one
+// string, a to: that is not a list, a duration without its unit, ranges,
+// globs and toggles that their types refuse) are each named at their line, column and key
 // in one reading, with the problems the later checks find, where the
 // first of them hid every other. A value set aside reads as its key left
 // out, which no later check refuses again. A list written as one value
@@ -21,7 +21,7 @@ seed: 1
 clock: {limit: 5x}
 messages:
   - {from: a@shop.test, to: ["ok@example.test"], count: "three", every: 1h}
-  - {from: a@shop.test, to: ["ok2@example.test"], size: 10MB}
+  - {from: a@shop.test, to: ["ok2@example.test"], size: 10MBs}
   - {from: a@shop.test, to: ["ok3@example.test"], headers: "X-A: b"}
   - {from: a@shop.test, to: "ok4@example.test"}
   - {from: a@shop.test, to: ["ok5@example.test"], count: 1.5}
@@ -40,7 +40,7 @@ expect:
 	want := strings.Join([]string{
 		`all.yaml:3:16: clock.limit: bad duration "5x": want a duration like 30s, 5m, 1h30m or 5d`,
 		`all.yaml:5:57: messages[0].count: want a whole number, got "three"`,
-		`all.yaml:6:57: messages[1].size: want a whole number, got "10MB"`,
+		`all.yaml:6:57: messages[1].size: "10MBs": unknown unit "MBs"; want a whole number of octets, or one and a unit, as 2000, 10KB or 25MiB: B, KB, MB, GB (1000, 1000², 1000³) or KiB, MiB, GiB (1024, 1024², 1024³), in any case`,
 		`all.yaml:7:60: messages[2].headers: want a mapping of keys to values (key: value), got "X-A: b"`,
 		`all.yaml:8:29: messages[3].to: want a list, which in a {...} mapping is written in brackets, as in to: ["ok4@example.test"], got "ok4@example.test"`,
 		`all.yaml:9:58: messages[4].count: want a whole number, got 1.5`,

@@ -78,11 +78,12 @@ type MessageSpec struct {
 	From string `yaml:"from"`
 	// To lists the recipients; "{n}" is replaced by the message's number
 	// (1..Count), so "user{n}@example.test" with count 100 is 100 addresses.
-	To      []string          `yaml:"to"`
-	Count   *int              `yaml:"count"`
-	Subject string            `yaml:"subject"`
-	Body    string            `yaml:"body"`
-	Size    int               `yaml:"size"` // pad the body to this many bytes
+	To      []string `yaml:"to"`
+	Count   *int     `yaml:"count"`
+	Subject string   `yaml:"subject"`
+	Body    string   `yaml:"body"`
+	// Size pads the body to this many bytes (10KB, 25MiB: see Size).
+	Size    Size              `yaml:"size"`
 	Headers map[string]string `yaml:"headers"`
 	// At is when the first is submitted (from the start), Every the gap
 	// between submissions.
@@ -402,8 +403,6 @@ func (sc *Scenario) validateMessage(k string, m MessageSpec) error {
 	switch {
 	case m.Count != nil && *m.Count < 0:
 		return config.Errorf(k+".count", "%d is negative: want 1 or more messages (without count it is sent once)", *m.Count)
-	case m.Size < 0:
-		return config.Errorf(k+".size", "%d is negative: want a number of bytes, 0 or more", m.Size)
 	case m.At < 0:
 		return config.Errorf(k+".at", "%s is negative: want an offset from the start of 0s or more", m.At)
 	case m.Every < 0:
