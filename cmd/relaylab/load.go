@@ -22,6 +22,7 @@ import (
 
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/smtpload"
+	"github.com/relaylab/relaylab/sink"
 )
 
 func init() {
@@ -66,7 +67,19 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	server := fs.String("server", "", "the same as --target, as send and swaks name it")
 	fs.IntVar(&cfg.Sessions, "sessions", 10, "concurrent connections")
 	fs.IntVar(&cfg.Messages, "messages", 1000, "messages to send in all")
-	fs.IntVar(&cfg.Size, "size", 4096, "approximate message size in bytes")
+	cfg.Size = 4096
+	fs.Func("size", "approximate message size: octets, or with a unit as a sink rule's size: has it (10KB, 1MiB) (default 4096)", func(v string) error {
+		n, err := sink.ParseSize(v)
+		switch {
+		case err != nil:
+			// The flag's error names the value already.
+			return errors.New(strings.TrimPrefix(err.Error(), strconv.Quote(v)+": "))
+		case n > math.MaxInt32:
+			return fmt.Errorf("%s is over the 2 GiB a message of load can be", v)
+		}
+		cfg.Size = int(n)
+		return nil
+	})
 	fs.IntVar(&cfg.Rcpts, "rcpts", 1, "recipients per message")
 	fs.IntVar(&cfg.Reuse, "reuse", 1, "messages per connection (1: a new connection per message, as smtp-source does; 0: unlimited)")
 	fs.BoolVar(&cfg.StartTLS, "starttls", false, "upgrade each connection with STARTTLS")

@@ -19,7 +19,7 @@ func TestLoad(t *testing.T) {
 	}{
 		{
 			name:   "all accepted",
-			args:   []string{"--sessions", "4", "--messages", "50", "--size", "1000", "--reuse", "5"},
+			args:   []string{"--sessions", "4", "--messages", "50", "--size", "1KB", "--reuse", "5"},
 			stdout: []string{"tried 50 messages", "50 accepted", "accepted msgs/s", "replies by stage:", "data-end 250:", "50"},
 			stderr: []string{"load: 50/50 messages tried"},
 		},
