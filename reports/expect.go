@@ -110,6 +110,14 @@ type RecipientExpectation struct {
 	// such as "5." or "4.4").
 	DSNStatus  string `yaml:"dsn_status"`
 	Suppressed *bool  `yaml:"suppressed"`
+	// SenderDSN judges, on a sink's record (relaylab expect), the DSNs
+	// that the sender's own MTA wrote about the recipient and that
+	// reached the sink: failed, delayed, delivered, relayed or expanded
+	// (one of them with that action), or none. SenderDSNStatus is the
+	// status one of them (of that action, when SenderDSN names one)
+	// must carry, as dsn_status takes it ("5.1.1", "5.").
+	SenderDSN       string `yaml:"sender_dsn"`
+	SenderDSNStatus string `yaml:"sender_dsn_status"`
 	// LastCode is the reply code of the last attempt (exact, "4xx" or "5xx").
 	LastCode string `yaml:"last_code"`
 	// LastReply is a glob (* any run, ? any one character, nothing else
@@ -229,6 +237,8 @@ var recipientKeys = []keyHint{
 	{"dsn", "sent or none"},
 	{"dsn_status", `a status such as "5.1.1", or a prefix such as "5."`},
 	{"suppressed", "true or false"},
+	{"sender_dsn", "failed, delayed, delivered, relayed, expanded or none"},
+	{"sender_dsn_status", `a status such as "5.1.1", or a prefix such as "5."`},
 	{"last_code", "a reply code (250) or a class (2xx, 4xx, 5xx)"},
 	{"last_reply", `a glob such as "421 4.7.28 *"`},
 	{"any_reply", `a glob such as "421 4.7.28 *"`},
@@ -399,6 +409,10 @@ func (r Range) String() string {
 // or its first parts, as dsn_status takes them: "5.1.1", "4.4", "5.", "5".
 var dsnStatusRE = regexp.MustCompile(`^[245](\.[0-9]{1,3}){0,2}$|^[245](\.[0-9]{1,3})?\.$`)
 
+// senderDSNValues are what sender_dsn takes: a DSN's actions (RFC 3464
+// 2.3.3), or none.
+var senderDSNValues = map[string]bool{"failed": true, "delayed": true, "delivered": true, "relayed": true, "expanded": true, "none": true}
+
 var validStatus = map[string]bool{"delivered": true, "bounced": true, "expired": true, "suppressed": true, "deferred": true, "queued": true}
 
 // Validate checks the expectations themselves (impossible ones are
@@ -481,6 +495,15 @@ func (x *Expectations) validateRecipient(key string, r RecipientExpectation) err
 	}
 	if r.DSNStatus != "" && r.DSN == "none" {
 		return config.Errorf(key+".dsn_status", "asks for a DSN with status %s, but dsn is none: the expectation can never hold", r.DSNStatus)
+	}
+	if r.SenderDSN != "" && !senderDSNValues[r.SenderDSN] {
+		return config.Errorf(key+".sender_dsn", "%q: want failed, delayed, delivered, relayed or expanded (the DSN's action, RFC 3464 2.3.3), or none", r.SenderDSN)
+	}
+	if r.SenderDSNStatus != "" && !dsnStatusRE.MatchString(r.SenderDSNStatus) {
+		return config.Errorf(key+".sender_dsn_status", `%q is not an enhanced status code: want one such as "5.1.1" (RFC 3463), or its first parts ("5.1", "5.")`, r.SenderDSNStatus)
+	}
+	if r.SenderDSNStatus != "" && r.SenderDSN == "none" {
+		return config.Errorf(key+".sender_dsn_status", "asks for a DSN with status %s from the sender's MTA, but sender_dsn is none: the expectation can never hold", r.SenderDSNStatus)
 	}
 	if r.Status == "suppressed" && r.Suppressed != nil && !*r.Suppressed {
 		return config.Errorf(key+".suppressed", "false, but status suppressed is a suppressed recipient: the expectation can never hold")
@@ -805,7 +828,7 @@ func Evaluate(d *Data, x Expectations) []Result {
 func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 	res := Result{Name: e.name(i), Pass: true}
 	var matched, elsewhere int
-	var problems, found, others []string
+	var problems, found, others, senders []string
 	for _, r := range d.Recipients {
 		if !Glob(strings.ToLower(e.Match), strings.ToLower(r.Address)) {
 			continue
@@ -819,6 +842,9 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 		}
 		matched++
 		found = append(found, r.label())
+		if r.from != "" && !slices.Contains(senders, r.from) {
+			senders = append(senders, r.from)
+		}
 		if msg := checkRecipient(r, e); msg != "" {
 			problems = append(problems, msg)
 		}
@@ -850,6 +876,14 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 				msg += fmt.Sprintf(" (did you mean %q?)", near)
 			}
 		}
+		if matched < count.Min && d.FromSink {
+			// Sessions refused before RCPT TO name no recipient: a
+			// sender refused at its greeting or MAIL FROM is not
+			// missing from the record for a fault of match.
+			if note := d.EarlyRefusalNote(senders...); note != "" {
+				msg += " (" + note + ")"
+			}
+		}
 		if len(found) > 0 {
 			// Name them, so that the extra (or the one that stands in for
 			// a missing one) shows.
@@ -865,6 +899,12 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 		res.Pass = false
 		if len(problems) > 5 {
 			problems = append(problems[:5], fmt.Sprintf("... and %d more recipients", len(problems)-5))
+		}
+		if e.AnyReply != "" && d.FromSink {
+			// A reply given before RCPT TO is in no recipient's record.
+			if note := d.earlyReplyNote(strings.ToLower(string(e.AnyReply)), senders); note != "" {
+				problems = append(problems, note)
+			}
 		}
 		res.Message = strings.Join(problems, "\n")
 	}
@@ -963,6 +1003,7 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 			why = append(why, fmt.Sprintf("expected a DSN with status %s, %s", e.DSNStatus, noDSN(r, "none was sent")))
 		}
 	}
+	why = append(why, checkSenderDSN(r, e)...)
 	if e.Suppressed != nil && *e.Suppressed != (r.Status == "suppressed" || r.Suppressed) {
 		why = append(why, fmt.Sprintf("expected suppressed=%v, got %v", *e.Suppressed, !*e.Suppressed))
 	}
@@ -1005,6 +1046,9 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 // did, and what to do, as the relay classified its last reply, or,
 // without a classification (a sink's record), as its reply reads.
 func writeOutcome(b *strings.Builder, r *Recipient) {
+	if line := r.senderDSNLine(); line != "" {
+		fmt.Fprintf(b, "  %s\n", line)
+	}
 	if r.Status == "delivered" || r.Status == "queued" {
 		return
 	}

@@ -393,7 +393,7 @@ func sinkOpenNote(s Summary) string {
 // sinkOnlyNote says what a sink-only report's recipients are.
 func sinkOnlyNote(d *Data) string {
 	if d.FromSink {
-		return "this store holds only what the sink received (no relay mail): the recipients and attempts are as the sink saw them, each session's attempt one try, delivered when accepted after the data; each refusal is explained (category, reason, what to do) as the relay's classifier reads it, as the web UI's sink pages explain it; relaylab expect --db judges them"
+		return "this store holds only what the sink received (no relay mail): the recipients and attempts are as the sink saw them, each session's attempt one try, a record one message's delivery (ended when the sink accepts it; a later message to the address is a record of its own), delivered when accepted after the data; each refusal is explained (category, reason, what to do) as the relay's classifier reads it, as the web UI's sink pages explain it; relaylab expect --db judges them"
 	}
 	return "this store holds only what the sink received (no relay mail): the sink's sessions, messages and replies are below; relaylab expect --db judges each recipient's attempts"
 }

@@ -181,6 +181,13 @@ type Recipient struct {
 	// the recipient without a failure (a delay, a delivery), oldest
 	// first: they leave its status as it was.
 	DSNReports []DSNReport `json:"dsn_reports,omitempty"`
+	// SenderDSNs are, on a sink's record, the DSNs that the sender's own
+	// MTA wrote about this recipient to the message's sender and that
+	// reached the sink (the sender routes its bounces to it), oldest
+	// first: Postfix's "Undelivered Mail Returned to Sender" after a
+	// refusal, its delay warnings. expect's sender_dsn and
+	// sender_dsn_status judge them.
+	SenderDSNs []SenderDSN `json:"sender_dsns,omitempty"`
 	// Recovered are the times the relay queued the recipient again after
 	// an unclean stop cut an attempt off (relay.recovered): the server may
 	// have taken the message then, so the recipient may hold it twice.
@@ -193,6 +200,16 @@ type Recipient struct {
 	// fromSink: the recipient is of a sink's record (FromSink), whose
 	// DSN is the sink's own late bounce of a message it accepted.
 	fromSink bool
+	// messageID is, on a sink's record, the Message-ID of the message
+	// its attempts left (FromSink): what ties a DSN from the sender's MTA
+	// to it.
+	messageID string
+	// dsnRelay is, on a sink's record, where the sink sent its bounce of
+	// the recipient, or tried to (SinkBounce.Relay).
+	dsnRelay string
+	// from is, on a sink's record, the envelope sender of its attempts
+	// (Sender says it only when the address had several).
+	from string
 	// notify is the NOTIFY the recipient was queued with (RFC 3461
 	// 4.1: "NEVER", "SUCCESS,DELAY", "" for the default), which says
 	// why no DSN was sent.
@@ -398,8 +415,13 @@ type Data struct {
 	// could not be counted (expect --url: the serve's API has the
 	// attempts, not every session and reply): SinkSessions and
 	// SinkReplies are then left out of the JSON, not given wrong.
-	SinkCountsUnknown bool      `json:"-"`
-	First, Last       time.Time `json:"-"`
+	SinkCountsUnknown bool `json:"-"`
+	// earlyRefusals are the sessions a sink refused before any RCPT TO
+	// (FromSink, from a SinkEarlyRefusalSource): they name no recipient,
+	// so an expectation that finds too few says of them
+	// (EarlyRefusalNote).
+	earlyRefusals []SinkEarlyRefusal
+	First, Last   time.Time `json:"-"`
 
 	// sinkNotes are the sink's replies that carry a note (AddSinkNotes).
 	sinkNotes []SinkAttempt

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,6 +46,11 @@ type SinkAttemptSource interface {
 type SinkMessageAttempt struct {
 	SinkAttempt
 	Message int64
+	// MessageID is the Message-ID header of that message as the sink
+	// stored it, "" when it left none or the message had none: a
+	// sender's retries of one message keep it, so it tells them from
+	// another message to the same address (FromSink's records).
+	MessageID string
 }
 
 // WithoutMessages is mas as plain attempts, for a SinkMessageSource's
@@ -85,6 +91,15 @@ type SinkBounce struct {
 	// Time is when the sink sent it, zero when the source does not say:
 	// the recipient's timeline shows the bounce at that time.
 	Time time.Time
+	// Message is the sink's number for the message bounced, 0 when the
+	// source does not say: it ties the bounce to that message's record
+	// of the recipient.
+	Message int64
+	// Relay is where the sink sent the bounce, or tried to (its
+	// sink.bounce.relay, or under relaylab serve its own relay), "" when
+	// the source does not say: what a bounce not sent names as the place
+	// to look.
+	Relay string
 }
 
 // SinkBounceSource is a SinkAttemptSource that also gives the bounces
@@ -95,8 +110,9 @@ type SinkBounceSource interface {
 }
 
 // FromSink builds Data from what a sink saw, for judging a sender that is
-// not ours (their MTA, their application): each recipient's attempts in
-// order, its message the sink's number for the one its last attempt left
+// not ours (their MTA, their application): a record per recipient and
+// message (see the records below: one ends when the sink accepts the
+// message), each with its attempts in order, its message the sink's number for the one its last attempt left
 // (when src is a SinkMessageSource), its status from the last reply (2xx after the data: delivered; 4xx
 // or a dropped connection: deferred; 5xx: bounced), its path the listener
 // its last attempt reached (as a relay recipient's is the path of its
@@ -109,8 +125,8 @@ type SinkBounceSource interface {
 // answered with 2xx after the data; otherwise both stay 0.
 func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 	var atts []SinkMessageAttempt
+	var err error
 	if ms, ok := src.(SinkMessageSource); ok {
-		var err error
 		if atts, err = ms.AllMessageAttempts(ctx); err != nil {
 			return nil, err
 		}
@@ -139,7 +155,18 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		}
 		senders[k][strings.ToLower(ma.Sender)] = true
 	}
-	by := map[string]*Recipient{}
+	// A record is one message's delivery to the recipient: it ends when
+	// the sink accepts the message for it (2xx after the data), and a
+	// later attempt begins a new record, so that an application that
+	// mails one user twice has two records of one try each, not one of
+	// two. A drop after the dot, a refusal at RCPT or after the data
+	// keeps it open: the sender retries those. An attempt whose message
+	// carries a Message-ID joins the open record of that Message-ID (a
+	// retry of it), else one that has not reached the data yet, else
+	// begins a record; one without (refused before the data) joins the
+	// oldest open record, as the sink's counted directives count it.
+	open := map[string][]*Recipient{}
+	ids := map[*Recipient]string{}
 	// A message's attempts are one per recipient; all have its reply.
 	received, accepted := map[int64]bool{}, map[int64]bool{}
 	for _, ma := range atts {
@@ -162,11 +189,14 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 			sender = cmp.Or(a.Sender, "<>")
 			key += "\x00" + strings.ToLower(a.Sender)
 		}
-		r := by[key]
+		r := openRecord(open[key], ids, ma.MessageID)
 		if r == nil {
-			r = &Recipient{Address: a.Recipient, Sender: sender, Domain: domainOf(a.Recipient), Status: "queued", Queued: a.Time, fromSink: true}
-			by[key] = r
+			r = &Recipient{Address: a.Recipient, Sender: sender, Domain: domainOf(a.Recipient), Status: "queued", Queued: a.Time, fromSink: true, from: a.Sender}
+			open[key] = append(open[key], r)
 			d.Recipients = append(d.Recipients, r)
+		}
+		if ids[r] == "" {
+			ids[r], r.messageID = ma.MessageID, ma.MessageID
 		}
 		// Each session's attempt is a delivery try of its own: the sink
 		// cannot tell which sessions a sender meant as one.
@@ -209,6 +239,7 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		switch {
 		case a.Code >= 200 && a.Code < 300 && (a.Stage == "data-end" || a.Stage == "data"):
 			r.Status, r.Done = "delivered", a.Time
+			open[key] = slices.DeleteFunc(open[key], func(o *Recipient) bool { return o == r })
 		case a.Code >= 500:
 			r.Status, r.Done = "bounced", a.Time
 		case a.Code >= 200 && a.Code < 300:
@@ -246,9 +277,13 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		}
 		for _, b := range bounces {
 			for _, r := range byAddr[strings.ToLower(b.Recipient)] {
+				if b.Message != 0 && r.Message != "" && r.Message != strconv.FormatInt(b.Message, 10) {
+					continue // another message's record of the address
+				}
 				if r.Sender != "" && !bounceFor(b, r) {
 					continue
 				}
+				r.dsnRelay = b.Relay
 				if b.NotSent != "" {
 					if !r.DSN {
 						r.DSNNotSent = b.NotSent
@@ -265,6 +300,20 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 			}
 		}
 	}
+	if es, ok := src.(SinkEarlyRefusalSource); ok {
+		if d.earlyRefusals, err = es.EarlyRefusals(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if ds, ok := src.(SinkDSNSource); ok {
+		// The sender's own DSNs that reached the sink: its bounce of a
+		// recipient the sink refused, its give-up after deferrals.
+		msgs, err := ds.NullSenderMessages(ctx)
+		if err != nil {
+			return nil, err
+		}
+		d.addSenderDSNs(msgs)
+	}
 	sort.SliceStable(d.Recipients, func(i, j int) bool {
 		a, b := d.Recipients[i], d.Recipients[j]
 		if a.Address != b.Address {
@@ -273,6 +322,31 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		return a.Sender < b.Sender
 	})
 	return d, nil
+}
+
+// openRecord is the open record (of one recipient and sender) that an
+// attempt whose message carries the Message-ID id continues: the one of
+// that Message-ID, else the oldest that has none yet (tries refused
+// before the data); for an attempt without one, the oldest. nil when
+// the attempt begins a record.
+func openRecord(open []*Recipient, ids map[*Recipient]string, id string) *Recipient {
+	if len(open) == 0 {
+		return nil
+	}
+	if id == "" {
+		return open[0]
+	}
+	for _, r := range open {
+		if ids[r] == id {
+			return r
+		}
+	}
+	for _, r := range open {
+		if ids[r] == "" {
+			return r
+		}
+	}
+	return nil
 }
 
 // sinkLateBounce is the sink's sent DSN b as a late bounce, for the

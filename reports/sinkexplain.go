@@ -35,9 +35,21 @@ func (builtinExplainer) ExplainSinkReply(stage string, code int, enhanced, text 
 // built-in table's.
 func sinkExplainer(src SinkAttemptSource) SinkExplainer {
 	if x, ok := src.(SinkExplainer); ok {
-		return x
+		return consequences{x}
 	}
-	return builtinExplainer{}
+	return consequences{builtinExplainer{}}
+}
+
+// consequences explains first the sink's replies that follow from its
+// earlier ones (SinkConsequence), which a classifier would read as
+// refusals of their own ("read the reply text"), then asks x.
+type consequences struct{ x SinkExplainer }
+
+func (c consequences) ExplainSinkReply(stage string, code int, enhanced, text string) (Explanation, bool) {
+	if e, ok := SinkConsequence(stage, code, enhanced, text); ok {
+		return e, true
+	}
+	return c.x.ExplainSinkReply(stage, code, enhanced, text)
 }
 
 // explainSink gives r, a recipient of a sink's record, the category,

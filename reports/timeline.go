@@ -259,6 +259,11 @@ func (r *Recipient) lateSteps(at func(time.Time) string) []lateStep {
 		out = append(out, lateStep{x.Time, timelineStep{Label: "DSN", At: when(x.Time), Host: from(x.ReportingMTA),
 			Text: x.Action + " DSN: " + x.Reply(), Extras: []string{"(" + x.short() + ")"}}})
 	}
+	for _, x := range r.SenderDSNs {
+		// The sender's own DSN, that came back to the sink as mail.
+		out = append(out, lateStep{x.Time, timelineStep{Label: "DSN", At: when(x.Time), Host: cmp.Or(x.ReportingMTA, "(the sender's MTA)"),
+			Text: "DSN from the sender's MTA: " + x.Action + " " + x.Reply(), Extras: []string{"(the sink's message " + x.Message + ")"}}})
+	}
 	slices.SortStableFunc(out, func(a, b lateStep) int { return cmp.Compare(a.t.UnixNano(), b.t.UnixNano()) })
 	return out
 }

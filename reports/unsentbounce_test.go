@@ -30,8 +30,8 @@ func TestUnsentBounceInEveryFormat(t *testing.T) {
 		t.Errorf("summary counts %d late bounces not sent, want 1", s.SinkBouncesNotSent)
 	}
 	const note = "late bounce not sent: the sink accepted the message and has a bounce for this recipient that " + notSent
-	const fix = "nothing listens at the sink's bounce relay address (sink.bounce.relay"
-	const fix2 = "start relaylab serve (or relaylab relay) there, or set sink.bounce.relay to a relay that listens"
+	const fix = "nothing listens at 127.0.0.1:43551, where the sink sends its bounces (sink.bounce.relay"
+	const fix2 = "start a relay that takes the sink's mail there (relaylab relay or serve), or set sink.bounce.relay to the address of one that listens"
 	for _, c := range []struct {
 		format string
 		want   []string
@@ -76,7 +76,7 @@ func TestUnsentBounceAdvice(t *testing.T) {
 	for _, c := range []struct{ notSent, want string }{
 		{"it could not send: no sink.bounce.relay is configured to send the bounce to", "set sink.bounce.relay"},
 		{"it did not send: the recipient was given NOTIFY=NEVER: no DSN of any kind (RFC 3461 4.1)", "nothing: no DSN was due"},
-		{"is due at 2026-05-01T09:10:00Z and not sent yet: the sink sends it when it is due", "keep the sink running until the bounce is due, then make the report again; if its log says a try failed, see that something listens at its bounce relay address (sink.bounce.relay)"},
+		{"is due at 2026-05-01T09:10:00Z and not sent yet: the sink sends it when it is due", "keep the sink running until the bounce is due, then make the report again; if its log says a try failed, see that something listens at the sink's bounce relay address (sink.bounce.relay)"},
 		{"it could not send: the bounce relay 127.0.0.1:43552 refused the DSN for good with 550 5.7.1", "did not take the bounce"},
 		{"", ""},
 	} {

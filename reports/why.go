@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"cmp"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -57,6 +59,12 @@ func (r *Recipient) ownWhy() (reason, advice string) {
 	}
 	a := r.Attempts[len(r.Attempts)-1]
 	const from = "read from the last reply: no category was recorded (on a sink's record, only a 4xx or 5xx refusal has one)"
+	if reason, advice, ok := sinkOnPurpose(a); ok && r.fromSink {
+		return reason, advice
+	}
+	if x, ok := SinkConsequence(a.Stage, a.Code, a.Enhanced, a.Text); ok && r.fromSink {
+		return x.Reason, x.Advice
+	}
 	switch c := a.Code / 100; {
 	case a.Code == 0:
 		reason, advice = "the last attempt got no reply: the connection failed, was dropped or timed out",
@@ -129,17 +137,72 @@ func (r *Recipient) unsentBounce() (note, advice string) {
 		return "", ""
 	}
 	note = "late bounce not sent: the sink accepted the message and has a bounce for this recipient that " + n
+	// Where the bounce went: the relay the sink tried, when its record
+	// says (sink.bounce.relay, or under serve the serve's own relay).
+	at := "the sink's bounce relay address (sink.bounce.relay)"
+	if relay := cmp.Or(r.dsnRelay, bounceRelayIn(n)); relay != "" {
+		at = relay + ", where the sink sends its bounces (sink.bounce.relay, or under relaylab serve its own relay)"
+	}
 	switch {
 	case strings.Contains(n, "connecting to the bounce relay") || strings.Contains(n, "connection refused"):
-		advice = "nothing listens at the sink's bounce relay address (sink.bounce.relay; relaylab sink's banner says where bounces go): start relaylab serve (or relaylab relay) there, or set sink.bounce.relay to a relay that listens"
+		advice = "nothing listens at " + at + ": start a relay that takes the sink's mail there (relaylab relay or serve), or set sink.bounce.relay to the address of one that listens"
 	case strings.Contains(n, "no sink.bounce.relay"):
 		advice = "set sink.bounce.relay to a relay's host:port, or run the sink under relaylab serve, which sends its bounces into its own relay"
 	case strings.Contains(n, "null sender") || strings.Contains(n, "NOTIFY"):
 		advice = "nothing: no DSN was due (a message from the null sender is never bounced, RFC 5321 6.1; NOTIFY asked for none, RFC 3461 4.1)"
 	case strings.Contains(n, "not sent yet"):
-		advice = "keep the sink running until the bounce is due, then make the report again; if its log says a try failed, see that something listens at its bounce relay address (sink.bounce.relay): start relaylab serve or relay there, or set sink.bounce.relay to a relay that listens"
+		advice = "keep the sink running until the bounce is due, then make the report again; if its log says a try failed, see that something listens at " + at + ": start a relay there, or set sink.bounce.relay to one that listens"
 	default:
-		advice = "the relay at sink.bounce.relay did not take the bounce: read the error, fix that relay, or set sink.bounce.relay to one that takes the sink's mail"
+		advice = "the relay at " + at + " did not take the bounce: read the error, fix that relay, or set sink.bounce.relay to one that takes the sink's mail"
 	}
 	return note, advice
+}
+
+// bounceRelayRE finds the relay a sink's failed bounce names: "connecting
+// to the bounce relay 127.0.0.1:2526: dial tcp ...", "the bounce relay
+// 127.0.0.1:2526 refused the DSN for good" (sink/bounce.go).
+var bounceRelayRE = regexp.MustCompile(`the bounce relay (\S+?):? `)
+
+// bounceRelayIn is the relay that the error of a sink's bounce names, ""
+// when it names none.
+func bounceRelayIn(text string) string {
+	if m := bounceRelayRE.FindStringSubmatch(text); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// sinkOnPurpose reads an attempt that the sink ended without a reply on
+// purpose (a dotdrop directive, a rule's drop: or hang:, which By names):
+// not a server that failed, so "check that it is up" would mislead.
+// ok is false for any other attempt.
+func sinkOnPurpose(a Attempt) (reason, advice string, ok bool) {
+	if a.Code != 0 || a.By == "" {
+		return "", "", false
+	}
+	what := cmp.Or(a.Text, "the sink ended the connection without a reply")
+	reason = "the sink gave no reply on purpose, as its " + a.By + " asks: " + what + "; the receiving side is up, and this is the failure the test asked for"
+	advice = "nothing if the sender retries it, which it must: no reply is no acceptance (RFC 5321 6.1: a receiver takes responsibility for a message with its 2xx); judge the retry with attempts"
+	if a.Stage == "data-end" {
+		advice = "nothing if the sender retries it, which it must: a connection lost after the final dot, before the reply, is no acceptance (RFC 5321 6.1: a receiver takes responsibility for a message with its 2xx); " +
+			"a retry may deliver the message twice, since the receiver may have taken it (RFC 1047), which is what a drop after the dot tests: judge the retries with attempts, and the copies with count"
+	}
+	return reason, advice, true
+}
+
+// SinkConsequence explains a reply of the sink's that follows from its
+// earlier replies rather than stands for a refusal of its own: the 554
+// 5.5.1 "No valid recipients" it gives to DATA after it refused every
+// RCPT TO of the transaction (RFC 5321 3.3), which a pipelining sender
+// sends without waiting for the RCPT replies (RFC 2920 3.1). ok is false
+// for any other reply.
+func SinkConsequence(stage string, code int, enhanced, text string) (Explanation, bool) {
+	if stage != "data" || code != 554 || !strings.HasPrefix(strings.ToLower(text), "no valid recipients") {
+		return Explanation{}, false
+	}
+	return Explanation{
+		Reason: "the sink answered DATA with 554 " + enhanced + " because it had refused every RCPT TO of the transaction (RFC 5321 3.3): a consequence of those refusals, not a refusal of its own; " +
+			"a pipelining sender sends DATA before it reads the RCPT replies (RFC 2920 3.1), so it meets this reply whenever every recipient was refused",
+		Advice: "nothing about this reply: read the RCPT TO replies of the same session, which say why each recipient was refused (and whether it is retried)",
+	}, true
 }

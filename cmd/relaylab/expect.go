@@ -360,20 +360,49 @@ func (s sinkAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMes
 	if err != nil {
 		return nil, err
 	}
+	ids, err := s.messageIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]reports.SinkMessageAttempt, len(atts))
 	for i, a := range atts {
-		out[i] = reports.SinkMessageAttempt{Message: a.Message, SinkAttempt: reports.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client,
+		out[i] = reports.SinkMessageAttempt{Message: a.Message, MessageID: ids[a.Message], SinkAttempt: reports.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client,
 			Sender: a.Sender, Recipient: a.Recipient, Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS,
 			Session: a.Session, By: a.By}}
 	}
 	return out, nil
 }
 
+// messageIDs are the Message-IDs of the sink's messages, by its number
+// for each: a sender's retries of one message keep its Message-ID, which
+// tells them from another message to the same recipient (reports.FromSink).
+func (s sinkAttempts) messageIDs(ctx context.Context) (map[int64]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, message_id FROM sink_messages WHERE message_id != ''`)
+	if err != nil {
+		return nil, fmt.Errorf("sink: reading the Message-IDs of its messages: %w", err)
+	}
+	defer rows.Close()
+	ids := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var mid string
+		if err := rows.Scan(&id, &mid); err != nil {
+			return nil, err
+		}
+		ids[id] = mid
+	}
+	return ids, rows.Err()
+}
+
 // AllBounces gives reports.FromSink the bounces the sink has after
 // accepting a message, so that dsn and dsn_status judge those it sent,
 // and a failed expectation says why one was not sent.
 func (s sinkAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT sender, recipient, reply, sent_ns, due_ns, error, skipped, tries, last_error FROM sink_bounces ORDER BY id`)
+	relays, err := s.bounceRelays(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, message, sender, recipient, reply, sent_ns, due_ns, error, skipped, tries, last_error FROM sink_bounces ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -381,16 +410,17 @@ func (s sinkAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, err
 	var out []reports.SinkBounce
 	for rows.Next() {
 		var b reports.SinkBounce
-		var sent, due int64
+		var id, sent, due int64
 		var tries int
 		var errText, skipped, lastErr string
 		// The sender too: a recipient the sink saw from several senders
 		// has a record per sender, and the bounce is about one of them.
-		if err := rows.Scan(&b.Sender, &b.Recipient, &b.Reply, &sent, &due, &errText, &skipped, &tries, &lastErr); err != nil {
+		if err := rows.Scan(&id, &b.Message, &b.Sender, &b.Recipient, &b.Reply, &sent, &due, &errText, &skipped, &tries, &lastErr); err != nil {
 			return nil, err
 		}
+		b.Relay = relays[id]
 		if sent == 0 {
-			b.NotSent = bounceNotSent(time.Unix(0, due).UTC(), errText, skipped, tries, lastErr)
+			b.NotSent = bounceNotSentAt(time.Unix(0, due).UTC(), errText, skipped, tries, lastErr, b.Relay)
 		} else {
 			b.Time = time.Unix(0, sent).UTC()
 		}
@@ -401,20 +431,168 @@ func (s sinkAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, err
 
 // bounceNotSent says why a bounce of the sink's did not go out, to follow
 // "the sink has a bounce for it that": tries failed so far while it is
-// pending, the last with lastErr.
+// pending, the last with lastErr (bounceNotSentAt, the relay as lastErr
+// names it).
 func bounceNotSent(due time.Time, errText, skipped string, tries int, lastErr string) string {
+	return bounceNotSentAt(due, errText, skipped, tries, lastErr, "")
+}
+
+// bounceNotSentAt is bounceNotSent of a bounce the sink sent to relay
+// (its sink.bounce event's, else the one lastErr names; "" when neither
+// says).
+func bounceNotSentAt(due time.Time, errText, skipped string, tries int, lastErr, relay string) string {
+	where := "its bounce relay (sink.bounce.relay, or under relaylab serve its own relay)"
+	if relay = cmp.Or(relay, bounceRelayNamed(lastErr)); relay != "" {
+		where = relay + " (sink.bounce.relay, or under relaylab serve its own relay)"
+	}
 	switch {
 	case skipped != "" || errText != "":
 		return reports.SinkBounceNotSent(errText, skipped)
 	case tries > 0:
-		return fmt.Sprintf("it has not sent yet: %d of its 5 tries, a minute apart, failed, the last with: %s; the next is at %s (relaylab sink's banner says where bounces go: start the relay there, or set sink.bounce.relay)",
-			tries, lastErr, due.Format(time.RFC3339))
+		fix := "see that " + relay + " takes mail from the sink, or set sink.bounce.relay to a relay that does"
+		if strings.Contains(lastErr, "connection refused") {
+			fix = "nothing listens there: start a relay at that address (relaylab relay or serve), or set sink.bounce.relay to one that listens"
+		}
+		if relay == "" {
+			fix = "see that something takes mail at sink.bounce.relay, or set it to a relay that does"
+		}
+		return fmt.Sprintf("it has not sent yet: %d of its 5 tries at %s, a minute apart, failed, the last with: %s; the next is at %s (%s)",
+			tries, where, lastErr, due.Format(time.RFC3339), fix)
 	}
-	return "is due at " + due.Format(time.RFC3339) + " and not sent yet: the sink sends it when it is due and, when that fails, tries again a minute apart, five times in all (its log says why a try failed; relaylab sink's banner says where bounces go)"
+	return "is due at " + due.Format(time.RFC3339) + " and not sent yet: the sink sends it to " + where + " when it is due and, when that fails, tries again a minute apart, five times in all (its log says why a try failed)"
 }
 
+// bounceRelayNamed is the relay that a failed try of a sink's bounce
+// names ("connecting to the bounce relay 127.0.0.1:2526: dial tcp ...",
+// sink/bounce.go), "" when it names none.
+func bounceRelayNamed(text string) string {
+	const at = "the bounce relay "
+	_, rest, ok := strings.Cut(text, at)
+	if !ok {
+		return ""
+	}
+	f, _, _ := strings.Cut(rest, " ")
+	return strings.TrimSuffix(f, ":")
+}
+
+// bounceRelays are where the sink sent its bounces, or tried to, by the
+// bounce's id: the relay of each bounce's sink.bounce event (written when
+// it was sent or given up on). A bounce still pending has none yet.
+func (s sinkAttempts) bounceRelays(ctx context.Context) (map[int64]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT payload FROM events WHERE kind = ?`, events.SinkBounce)
+	if err != nil {
+		return nil, fmt.Errorf("reading the sink's bounce events: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var payload []byte
+		if err := rows.Scan(&payload); err != nil {
+			return nil, err
+		}
+		var p struct {
+			Bounce int64  `json:"bounce"`
+			Relay  string `json:"relay"`
+		}
+		if json.Unmarshal(payload, &p) == nil && p.Bounce != 0 {
+			out[p.Bounce] = p.Relay
+		}
+	}
+	return out, rows.Err()
+}
+
+// NullSenderMessages gives reports.FromSink the messages the sink
+// received from the null sender, among them the DSNs the sender's own MTA
+// wrote (RFC 5321 4.5.5: a DSN is sent from <>), which it ties to the
+// recipients they report on.
+func (s sinkAttempts) NullSenderMessages(ctx context.Context) ([]reports.SinkMailMessage, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, time_ns, rcpts, raw FROM sink_messages WHERE mail_from = '' ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sink: reading the messages from the null sender: %w", err)
+	}
+	defer rows.Close()
+	var out []reports.SinkMailMessage
+	for rows.Next() {
+		var m reports.SinkMailMessage
+		var ns int64
+		var rcpts string
+		if err := rows.Scan(&m.Message, &ns, &rcpts, &m.Raw); err != nil {
+			return nil, err
+		}
+		m.Time, m.Recipients = time.Unix(0, ns).UTC(), strings.Split(rcpts, "\n")
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// EarlyRefusals gives reports.FromSink the sessions the sink refused
+// before any RCPT TO (a 421 greeting, a rate limit's 421 to MAIL FROM):
+// those of its sessions without attempts whose replies hold a refusal,
+// each with its first refusal, and at MAIL the sender its transcript
+// names.
+func (s sinkAttempts) EarlyRefusals(ctx context.Context) ([]reports.SinkEarlyRefusal, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT s.id, s.listener, s.start_ns, s.replies, s.transcript FROM sink_sessions s
+		WHERE NOT EXISTS (SELECT 1 FROM sink_attempts a WHERE a.session_id = s.id)
+			AND (s.replies LIKE '%"code":4%' OR s.replies LIKE '%"code":5%') ORDER BY s.id`)
+	if err != nil {
+		return nil, fmt.Errorf("sink: reading the sessions it refused before RCPT TO: %w", err)
+	}
+	defer rows.Close()
+	var out []reports.SinkEarlyRefusal
+	for rows.Next() {
+		var e reports.SinkEarlyRefusal
+		var start int64
+		var replies, transcript string
+		if err := rows.Scan(&e.Session, &e.Listener, &start, &replies, &transcript); err != nil {
+			return nil, err
+		}
+		var rs []struct {
+			T        float64 `json:"t"`
+			Stage    string  `json:"stage"`
+			Code     int     `json:"code"`
+			Enhanced string  `json:"enhanced"`
+			Text     string  `json:"text"`
+			By       string  `json:"by"`
+		}
+		if json.Unmarshal([]byte(replies), &rs) != nil {
+			continue
+		}
+		for _, r := range rs {
+			if r.Code < 400 || r.Stage == "rcpt" || r.Stage == "data" || r.Stage == "data-end" {
+				continue
+			}
+			e.Time = time.Unix(0, start).Add(time.Duration(r.T * float64(time.Second))).UTC()
+			e.Stage, e.Code, e.Enhanced, e.Text, e.By = r.Stage, r.Code, r.Enhanced, r.Text, r.By
+			if r.Stage == "mail" {
+				e.Sender = lastMailFrom(transcript)
+			}
+			out = append(out, e)
+			break
+		}
+	}
+	return out, rows.Err()
+}
+
+// lastMailFrom is the address of the last MAIL FROM a session's
+// transcript ("0.007 C MAIL FROM:<a@b.test> SIZE=408") holds, "" for none
+// or the null sender.
+func lastMailFrom(transcript string) string {
+	addr := ""
+	for line := range strings.Lines(transcript) {
+		f := strings.SplitN(strings.TrimSpace(line), " ", 3)
+		if len(f) < 3 || f[1] != "C" || len(f[2]) < 10 || !strings.EqualFold(f[2][:10], "MAIL FROM:") {
+			continue
+		}
+		a, _, _ := strings.Cut(strings.TrimSpace(f[2][10:]), " ")
+		addr = strings.Trim(a, "<>")
+	}
+	return addr
+}
+
+var _ reports.SinkEarlyRefusalSource = sinkAttempts{}
 var _ reports.SinkMessageSource = sinkAttempts{}
 var _ reports.SinkBounceSource = sinkAttempts{}
+var _ reports.SinkDSNSource = sinkAttempts{}
 
 // remoteAttempts reads the attempts from a running relaylab's web API.
 // client has a timeout: a server that accepts and never answers must not
@@ -468,14 +646,16 @@ func (r remoteAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, e
 				Sent      bool   `json:"sent"`
 				Error     string `json:"error"`
 				Skipped   string `json:"skipped"`
+				Message   int64  `json:"message"`
+				Relay     string `json:"relay"`
 			}
 			if json.Unmarshal(e.Payload, &p) != nil {
 				continue
 			}
-			b := reports.SinkBounce{Recipient: cmp.Or(p.Recipient, e.Recipient), Sender: p.To, Reply: p.Reply, Time: e.Time}
+			b := reports.SinkBounce{Recipient: cmp.Or(p.Recipient, e.Recipient), Sender: p.To, Reply: p.Reply, Time: e.Time, Message: p.Message, Relay: p.Relay}
 			if !p.Sent {
 				// Only a bounce's end is an event: one not sent yet has none.
-				b.NotSent = bounceNotSent(time.Time{}, cmp.Or(p.Error, "no reason recorded"), p.Skipped, 0, "")
+				b.NotSent = bounceNotSentAt(time.Time{}, cmp.Or(p.Error, "no reason recorded"), p.Skipped, 0, "", p.Relay)
 			}
 			out = append(out, b)
 		}

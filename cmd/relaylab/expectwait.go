@@ -114,12 +114,23 @@ func unsettled(files []*expectFile, d *reports.Data, quiet map[string]bool) (str
 					seen[r] = true
 					open = append(open, r.Address+" has no DSN from the sink yet")
 				}
+				if wantsSenderDSN(want, r) && !seen[r] {
+					seen[r] = true
+					open = append(open, r.Address+" has no DSN from the sender's MTA yet")
+				}
+			}
+			// Sessions the sink refused before RCPT TO name no
+			// recipient: say so, or the wait reads as a sender that
+			// sent nothing.
+			early := ""
+			if note := d.EarlyRefusalNote(); note != "" {
+				early = " (" + note + ")"
 			}
 			if matched == 0 {
-				return fmt.Sprintf("no recipient matches %q yet", want.Match), noBounce
+				return fmt.Sprintf("no recipient matches %q yet%s", want.Match, early), noBounce
 			}
 			if want.Count.Set && matched < want.Count.Min {
-				return fmt.Sprintf("%d of the %d recipients %q asks for match so far", matched, want.Count.Min, want.Match), noBounce
+				return fmt.Sprintf("%d of the %d recipients %q asks for match so far%s", matched, want.Count.Min, want.Match, early), noBounce
 			}
 		}
 	}
@@ -127,6 +138,24 @@ func unsettled(files []*expectFile, d *reports.Data, quiet map[string]bool) (str
 		return strings.Join(open[:3], ", ") + fmt.Sprintf(" and %d more", len(open)-3), noBounce
 	}
 	return strings.Join(open, ", "), noBounce
+}
+
+// wantsSenderDSN reports whether want waits for a DSN from the sender's
+// MTA that r has not had yet: sender_dsn names an action (or
+// sender_dsn_status asks for one) and no DSN of r's from the sender has
+// it. The sender writes one when it gives up or warns of a delay, which
+// comes after the sink's last reply, so a recipient final at the sink
+// (refused with a 5xx) still waits for it.
+func wantsSenderDSN(want reports.RecipientExpectation, r *reports.Recipient) bool {
+	if want.SenderDSN == "none" || want.SenderDSN == "" && want.SenderDSNStatus == "" {
+		return false
+	}
+	for _, x := range r.SenderDSNs {
+		if want.SenderDSN == "" || x.Action == want.SenderDSN {
+			return false
+		}
+	}
+	return true
 }
 
 // neverSent reports whether r's DSN will not come however long expect

@@ -1,0 +1,123 @@
+package reports
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// SinkEarlyRefusal is a session a sink refused before any RCPT TO: a
+// 421 greeting, a refusal at EHLO, a rate limit's 421 to MAIL FROM. It
+// names no recipient, so no recipient record has it.
+type SinkEarlyRefusal struct {
+	Time     time.Time
+	Session  int64
+	Listener string
+	// Stage is the sink's name for where: connect, ehlo, mail.
+	Stage    string
+	Code     int
+	Enhanced string
+	Text     string
+	// By names the rule, directive or limit that chose the reply.
+	By string
+	// Sender is the MAIL FROM address of a refusal at MAIL ("" for the
+	// null sender, and before MAIL).
+	Sender string
+}
+
+// SinkEarlyRefusalSource is offered by a SinkAttemptSource that has the
+// sink's sessions (a sink's store): FromSink keeps the sessions it
+// refused before any RCPT TO, which an expectation that finds too few
+// recipients names (EarlyRefusalNote).
+type SinkEarlyRefusalSource interface {
+	EarlyRefusals(ctx context.Context) ([]SinkEarlyRefusal, error)
+}
+
+// EarlyRefusalNote says, on a sink's record, how many sessions the sink
+// refused before any RCPT TO, by listener, stage and reply (and sender,
+// at MAIL), and what that means for an expectation that finds too few
+// recipients: a sender refused there never named one. "" when there are
+// none. senders are the envelope senders of the recipients an
+// expectation matched: a refusal at MAIL from one of them is said to be
+// theirs.
+func (d *Data) EarlyRefusalNote(senders ...string) string {
+	if len(d.earlyRefusals) == 0 {
+		return ""
+	}
+	type group struct {
+		listener, stage, reply, by, sender string
+		n                                  int
+	}
+	var gs []*group
+	for _, e := range d.earlyRefusals {
+		reply := Attempt{Code: e.Code, Enhanced: e.Enhanced, Text: e.Text}.Reply()
+		i := slices.IndexFunc(gs, func(g *group) bool {
+			return g.listener == e.Listener && g.stage == e.Stage && g.reply == reply && g.by == e.By && strings.EqualFold(g.sender, e.Sender)
+		})
+		if i < 0 {
+			gs = append(gs, &group{e.Listener, e.Stage, reply, e.By, e.Sender, 0})
+			i = len(gs) - 1
+		}
+		gs[i].n++
+	}
+	slices.SortStableFunc(gs, func(a, b *group) int { return cmp.Compare(b.n, a.n) })
+	var parts []string
+	mail, theirs := false, false
+	for _, g := range gs {
+		s := fmt.Sprintf("%d at %s on listener %s (%q", g.n, earlyStageWords(g.stage), cmp.Or(g.listener, "?"), g.reply)
+		if g.by != "" {
+			s += ", by " + g.by
+		}
+		s += ")"
+		if g.stage == "mail" {
+			mail = true
+			s += " from " + cmp.Or(g.sender, "<>")
+			if slices.ContainsFunc(senders, func(a string) bool { return strings.EqualFold(a, g.sender) }) {
+				s += " (the sender of the recipients this expectation matched)"
+				theirs = true
+			}
+		}
+		parts = append(parts, s)
+	}
+	const shown = 4
+	if len(parts) > shown {
+		parts = append(parts[:shown], fmt.Sprintf("and %d more", len(parts)-shown))
+	}
+	note := fmt.Sprintf("the sink refused %s before any RCPT TO, which therefore name no recipient and are in no record: %s",
+		counted(len(d.earlyRefusals), "session"), strings.Join(parts, ", "))
+	switch {
+	case theirs:
+		note += "; the refusals at MAIL FROM from the sender of these recipients are messages of theirs refused before their recipients were named"
+	case mail:
+		note += "; a refusal at MAIL FROM from the sender under test is its message refused before its recipients were named"
+	}
+	return note + `; a sender that retries will be seen once it is let through to RCPT TO (give --wait long enough, or lift the rule or limit); ` +
+		`to test "421 twice, then accept" on a recipient's record, give the rule stage: rcpt and attempt: (such as attempt: "1-2"), which the sink counts per sender and recipient`
+}
+
+// earlyStageWords names a stage before RCPT TO as a reader knows it.
+func earlyStageWords(stage string) string {
+	switch stage {
+	case "connect":
+		return "the greeting"
+	case "mail":
+		return "MAIL FROM"
+	}
+	return strings.ToUpper(stage)
+}
+
+// earlyReplyNote says, of an expectation whose any_reply glob no
+// attempt of its recipients met, that the sink gave replies it matches
+// before RCPT TO, which are in no recipient's record; "" when it gave
+// none.
+func (d *Data) earlyReplyNote(glob string, senders []string) string {
+	for _, e := range d.earlyRefusals {
+		if replyMatches(glob, Attempt{Code: e.Code, Enhanced: e.Enhanced, Text: e.Text}) {
+			return "any_reply judges the replies of a recipient's attempts, and the replies it asks for came before RCPT TO: " + d.EarlyRefusalNote(senders...)
+		}
+	}
+	return ""
+}
