@@ -225,6 +225,13 @@ func (sc *Scenario) problems() []error {
 			add(config.Errorf(fmt.Sprintf("expect.recipients[%d].status", i), "%s can never be judged in a replay: it runs until every recipient is delivered, bounced, expired or suppressed, or stops at clock.limit without a verdict; "+
 				"to assert that a recipient was retried, expect its final status with attempts: (\">=2\") or attempt_times:; relaylab expect, against a running serve, can judge deferred and queued", r.Status))
 		}
+		// The sender's MTA is the replay's relay, whose DSNs dsn and
+		// dsn_status judge: sender_dsn would fail every recipient.
+		for _, kv := range [][2]string{{"sender_dsn", r.SenderDSN}, {"sender_dsn_status", r.SenderDSNStatus}} {
+			if key, v := kv[0], kv[1]; v != "" {
+				add(config.Errorf(fmt.Sprintf("expect.recipients[%d].%s", i, key), "applies to relaylab expect only: it judges the DSNs a sender's own MTA sent back to a sink; a replay's DSNs are its relay's, which dsn and dsn_status judge"))
+			}
+		}
 		if r.Path != "" && !slices.Contains(paths, r.Path) && judged(i) && systems {
 			add(config.Errorf(fmt.Sprintf("expect.recipients[%d].path", i), "%q is not one of the scenario's paths (relay.paths: %s), so no recipient could ever take it", r.Path, strings.Join(paths, ", ")))
 		}

@@ -20,3 +20,17 @@ func TestStillWaitingStatusRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestSenderDSNRefusedInReplay: sender_dsn and sender_dsn_status judge
+// the DSNs a sender's own MTA sent back to a sink (relaylab expect); in a
+// replay the sender's MTA is the relay, whose DSNs dsn judges, so they
+// are refused when the scenario is read, not failed on every recipient.
+func TestSenderDSNRefusedInReplay(t *testing.T) {
+	t.Parallel()
+	_, err := Parse("d.yaml", []byte("name: d\nmessages:\n  - {from: a@shop.test, to: [\"rcpt550@example.test\"]}\nexpect:\n  recipients:\n    - {match: \"rcpt550@example.test\", sender_dsn: failed, sender_dsn_status: \"5.\"}\n"))
+	for _, want := range []string{"d.yaml:6:", "expect.recipients[0].sender_dsn: applies to relaylab expect only", "expect.recipients[0].sender_dsn_status: applies to relaylab expect only", "which dsn and dsn_status judge"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %q", err, want)
+		}
+	}
+}
