@@ -28,6 +28,7 @@ import (
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/mailaddr"
+	"github.com/relaylab/relaylab/internal/mailtext"
 	"github.com/relaylab/relaylab/internal/saslogin"
 	"github.com/relaylab/relaylab/internal/textsafe"
 )
@@ -791,7 +792,7 @@ func withTrace(all, trace, added []byte) []byte {
 			rest = nil
 		}
 		name, _, _ := bytes.Cut(field, []byte(":"))
-		if !hasField(all[head:], string(name)) {
+		if !mailtext.HasField(all[head:], string(name)) {
 			keep = append(keep, field...)
 		}
 	}

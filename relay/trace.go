@@ -179,20 +179,6 @@ func unfoldedFields(header []byte, name string) []string {
 	return out
 }
 
-// hasField reports whether the header section of data has a field of
-// the given name (any case), leniently as rawSubject reads it.
-func hasField(data []byte, name string) bool {
-	for line := range mailtext.HeaderLines(data[:min(len(data), maxHeaderScan)]) {
-		if line[0] == ' ' || line[0] == '\t' {
-			continue
-		}
-		if n, _, ok := bytes.Cut(line, []byte(":")); ok && strings.EqualFold(string(bytes.TrimSpace(n)), name) {
-			return true
-		}
-	}
-	return false
-}
-
 // withMessageID is data with a Message-ID field before it when it has
 // none, and a Date field when it has none: RFC 6409 8.3 asks a submission
 // server to add a Message-ID, and without it a message cannot be told
@@ -203,10 +189,10 @@ func hasField(data []byte, name string) bool {
 // of submission.
 func withMessageID(data []byte, id, hostname string, now time.Time) []byte {
 	var add []byte
-	if !hasField(data, "Message-ID") {
+	if !mailtext.HasField(data, "Message-ID") {
 		add = messageIDField(id, hostname)
 	}
-	if !hasField(data, "Date") {
+	if !mailtext.HasField(data, "Date") {
 		add = append(add, dateField(now)...)
 	}
 	if add == nil {

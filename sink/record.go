@@ -1,7 +1,6 @@
 package sink
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/mailtext"
 	"github.com/relaylab/relaylab/internal/store"
 )
 
@@ -262,30 +262,17 @@ func (s *Sink) deliveredDSNs(sess *session, rcpts []rcptState, id int64, outcome
 	}
 }
 
-// messageID returns the Message-ID header's value without angle brackets.
+// messageID returns the Message-ID header's value without angle
+// brackets, cut to 250 octets, read as mailtext.Field reads a field: also
+// when it is folded onto the next line ("Message-ID:" then " <id>"), as
+// some senders write a long one.
 func messageID(raw []byte) string {
-	for len(raw) > 0 {
-		i := bytes.IndexByte(raw, '\n')
-		line := raw
-		if i >= 0 {
-			line, raw = raw[:i], raw[i+1:]
-		} else {
-			raw = nil
-		}
-		line = bytes.TrimRight(line, "\r")
-		if len(line) == 0 {
-			return "" // end of the header
-		}
-		if len(line) > 11 && strings.EqualFold(string(line[:11]), "message-id:") {
-			v := strings.TrimSpace(string(line[11:]))
-			v = strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">")
-			if len(v) > 250 {
-				v = v[:250]
-			}
-			return v
-		}
+	v := mailtext.Field(raw, "message-id")
+	v = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">"))
+	if len(v) > 250 {
+		v = v[:250]
 	}
-	return ""
+	return v
 }
 
 // acceptedAs gives a success without text of its own the message's number.
