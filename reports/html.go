@@ -84,7 +84,7 @@ type htmlGroup struct {
 // neither (a store from a later relaylab, or a hostile one) by name,
 // then those delivered, then bounced late, and those delivered.
 var (
-	notDeliveredOrder = []string{"bounced", "expired", "suppressed", "deferred", "queued"}
+	notDeliveredOrder = []string{"bounced", "expired", "suppressed", "deferred", "held", "queued"}
 	deliveredOrder    = []string{bouncedLateGroup, "delivered"}
 )
 

@@ -703,6 +703,25 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		}
 	case events.RelayRecovered:
 		r.Recovered = append(r.Recovered, e.Time)
+	case events.RelayHeld, events.RelayReleased:
+		// A hold by hand (relaylab queue hold) and its release: a held
+		// line each in the timeline, and the status held while it lasts.
+		var h struct {
+			By   string `json:"by"`
+			Note string `json:"note"`
+		}
+		json.Unmarshal(e.Payload, &h)
+		text := "held by hand by " + cmp.Or(h.By, "an operator") + " (relaylab queue hold): not tried until released"
+		if h.Note != "" {
+			text += "; note: " + h.Note
+		}
+		if e.Kind == events.RelayReleased {
+			text = "released from its hold by " + cmp.Or(h.By, "an operator") + ": tried again now"
+		}
+		r.Holds = append(r.Holds, Hold{Time: e.Time, Text: text, Category: "held-by-hand"})
+		if !r.Final() {
+			r.Status = map[string]string{events.RelayHeld: "held", events.RelayReleased: "queued"}[e.Kind]
+		}
 	case events.RelayDSNReceived:
 		r.addDSNReport(e)
 	case events.RelayDSN:
