@@ -57,7 +57,12 @@ func TestFromSinkSenderDSNs(t *testing.T) {
 		at(30, "app@s.test", "data-end", 250, 4, "d2@pf"),
 		at(40, "late@x.test", "data-end", 250, 5, "m5@s"),
 		at(50, "app@s.test", "data-end", 250, 6, "sink-bounce-1.abc@mx.sink.test"),
+		at(60, "moved@x.test", "data-end", 451, 7, "m7@s"),
+		at(70, "app@s.test", "data-end", 250, 8, "d3@pf"),
 	}, mail: []SinkMailMessage{
+		// The sender's MTA rewrote the address and wrote no
+		// Original-Recipient: the returned Message-ID ties it.
+		mail(70, 8, senderDSNRaw("d3@pf", "rewritten@elsewhere.test", "failed", "5.1.1", "550 5.1.1 no such user", "m7@s")),
 		mail(1, 3, senderDSNRaw("d1@pf", "gone@x.test", "failed", "5.1.1", "550 5.1.1 no such user", "")),
 		mail(30, 4, senderDSNRaw("d2@pf", "slow@x.test", "failed", "4.3.0", "451 4.3.0 try later", "m1@s")),
 		mail(50, 6, senderDSNRaw("sink-bounce-1.abc@mx.sink.test", "late@x.test", "failed", "5.1.1", "550 5.1.1 late", "m5@s")),
@@ -75,6 +80,11 @@ func TestFromSinkSenderDSNs(t *testing.T) {
 	}
 	if r := rec["slow@x.test"]; r.Status != "bounced" || len(r.SenderDSNs) != 1 || r.SenderDSNs[0].By != "message-id" {
 		t.Errorf("slow@x.test: status %s, sender DSNs %+v, want bounced by the sender, its DSN tied by Message-ID", r.Status, r.SenderDSNs)
+	}
+	if r := rec["moved@x.test"]; len(r.SenderDSNs) != 1 || r.SenderDSNs[0].By != "message-id" || r.Status != "bounced" {
+		t.Errorf("moved@x.test: status %s, sender DSNs %+v, want bounced by a DSN tied by Message-ID alone", r.Status, r.SenderDSNs)
+	} else if _, advice := r.why(); strings.Contains(advice, "retried") {
+		t.Errorf("moved@x.test: a recipient the sender gave up on is advised %q", advice)
 	}
 	if r := rec["late@x.test"]; len(r.SenderDSNs) != 0 {
 		t.Errorf("late@x.test: the sink's own DSN was taken for the sender's: %+v", r.SenderDSNs)

@@ -39,9 +39,18 @@ func TestHandHoldInTimeline(t *testing.T) {
 	}
 	var tl bytes.Buffer
 	WriteTimeline(&tl, a)
-	for _, want := range []string{"held by hand by ops (relaylab queue hold)", "note: wait for DNS", "released from its hold by ops2", "#1"} {
+	// The hold and its release are two lines, not folded into the last:
+	// who held it and the note stay.
+	for _, want := range []string{"held", "(by hand)", "held by ops: not tried", "note: wait for DNS", "released", "released from its hold by ops2", "#1"} {
 		if !strings.Contains(tl.String(), want) {
 			t.Errorf("timeline lacks %q:\n%s", want, tl.String())
 		}
+	}
+	if strings.Contains(tl.String(), "shaping") || strings.Contains(tl.String(), "times from") {
+		t.Errorf("a hold by hand read as the relay's shaping, or folded:\n%s", tl.String())
+	}
+	reason, advice := b.why()
+	if !strings.HasPrefix(reason, "held by hand (relaylab queue hold) since") || !strings.Contains(advice, "relaylab queue release m2") || strings.Contains(reason+advice, "shaping") {
+		t.Errorf("why %q, advice %q; want the hand hold and how to release it", reason, advice)
 	}
 }

@@ -711,14 +711,14 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 			Note string `json:"note"`
 		}
 		json.Unmarshal(e.Payload, &h)
-		text := "held by hand by " + cmp.Or(h.By, "an operator") + " (relaylab queue hold): not tried until released"
+		text, cat := "held by "+cmp.Or(h.By, "an operator")+": not tried, and not expired, until released", handHold
 		if h.Note != "" {
 			text += "; note: " + h.Note
 		}
 		if e.Kind == events.RelayReleased {
-			text = "released from its hold by " + cmp.Or(h.By, "an operator") + ": tried again now"
+			text, cat = "released from its hold by "+cmp.Or(h.By, "an operator")+": tried again now", handRelease
 		}
-		r.Holds = append(r.Holds, Hold{Time: e.Time, Text: text, Category: "held-by-hand"})
+		r.Holds = append(r.Holds, Hold{Time: e.Time, Text: text, Category: cat})
 		if !r.Final() {
 			r.Status = map[string]string{events.RelayHeld: "held", events.RelayReleased: "queued"}[e.Kind]
 		}

@@ -28,7 +28,7 @@ func (d *Data) AdviseOutsideSenders(relayed *Data) {
 // retried (or sent at the next attempt) give way to that; what is left
 // of advice (what to do if it recurs) follows.
 func OutsideSenderAdvice(advice string) string {
-	const lead = "nothing if the sender retries: an MTA such as Postfix does, on its own schedule (expect --wait waits for it), but swaks and many applications send once and do not, so send the message again"
+	const lead = "nothing if the sender retries: an MTA such as Postfix does, on its own schedule (expect --wait waits for it), but swaks and many applications send once and do not, so send the message again (a new message is a record of its own: this one stays deferred, so an expectation of one delivery to the address then sees two, unless you clear the sink or give the new send its own address tag first)"
 	var keep []string
 	for _, clause := range strings.FieldsFunc(strings.NewReplacer(". ", ";", "; ", ";").Replace(advice), func(r rune) bool { return r == ';' }) {
 		clause = strings.TrimSpace(clause)

@@ -108,8 +108,11 @@ func (d *Data) addSenderDSNs(msgs []SinkMailMessage) {
 			if x.Action == dsn.ActionFailed && !r.Final() {
 				// The sink's reading of its last reply follows (a drop on
 				// purpose, a 4xx): the cause the sender gave up on.
-				last, advice := r.ownWhy()
-				r.Status, r.Done, r.Advice = "bounced", m.Time, advice
+				last, _ := r.ownWhy()
+				// Its advice was for a reply the sender would retry
+				// ("nothing; it is retried"): the sender has stopped.
+				r.Status, r.Done = "bounced", m.Time
+				r.Advice = "the sender will not try again: if the sink's refusals were your test's, this is the give-up it asked for; otherwise read the sink's last reply and the DSN, fix what they name, and send the message again"
 				r.Reason = "the sender's MTA gave up on it and returned a failed DSN to the sender (" + x.Reply() + ")" + cutReason(last)
 			}
 		}
@@ -142,6 +145,23 @@ func senderDSNRecord(byAddr map[string][]*Recipient, rc dsn.Recipient, origID st
 			return r.Sender != "" && !slices.ContainsFunc(to, func(a string) bool { return strings.EqualFold(a, r.Sender) })
 		}); len(same) > 0 {
 			rs = same
+		}
+	}
+	if len(rs) == 0 && origID != "" {
+		// No record of the address it names (the sender's MTA rewrote the
+		// address and wrote no Original-Recipient): the returned
+		// message's Message-ID alone, when one record of it has it.
+		var byID []*Recipient
+		for _, all := range byAddr {
+			for _, r := range all {
+				if strings.EqualFold(strings.Trim(r.messageID, "<>"), origID) {
+					byID = append(byID, r)
+				}
+			}
+		}
+		if len(byID) == 1 {
+			x.By = "message-id"
+			return byID[0]
 		}
 	}
 	if len(rs) == 0 {

@@ -185,13 +185,20 @@ func (r *Recipient) timelineSteps() []timelineStep {
 			}
 			y := r.Holds[h+n-1]
 			var ex []string
-			if x.Category != "" {
+			if x.Category != "" && x.Category != handHold && x.Category != handRelease {
 				ex = append(ex, "("+x.Category+")")
 			}
 			if n > 1 {
 				ex = append(ex, fmt.Sprintf("(%d times from %s to %s; the last shown)", n, at(x.Time), at(y.Time)))
 			}
-			out = append(out, timelineStep{Label: "held", At: at(y.Time), Path: y.Path, Host: "(the relay's shaping)", Text: y.Text, Extras: ex})
+			label, host := "held", "(the relay's shaping)"
+			switch x.Category {
+			case handHold:
+				host = "(by hand)"
+			case handRelease:
+				label, host = "released", "(by hand)"
+			}
+			out = append(out, timelineStep{Label: label, At: at(y.Time), Path: y.Path, Host: host, Text: y.Text, Extras: ex})
 			h += n
 		}
 	}

@@ -19,11 +19,29 @@ func (r *Recipient) why() (reason, advice string) {
 		return "", ""
 	}
 	reason, advice = r.ownWhy()
+	if r.Status == "held" && len(r.Holds) > 0 && r.Holds[len(r.Holds)-1].Category == handHold {
+		// Held by hand: that is why nothing is tried, whatever its last
+		// reply was; and it waits for a person, not for the relay.
+		h := r.Holds[len(r.Holds)-1]
+		why := "held by hand (relaylab queue hold) since " + h.Time.UTC().Format(time.RFC3339) + ": " + h.Text
+		if len(r.Attempts) > 0 {
+			why += "; before the hold: " + reason
+		}
+		return why, "release it when it should be sent: relaylab queue release " + cmp.Or(r.Message, "ID") + " (or POST /api/v1/queue/" + cmp.Or(r.Message, "ID") + "/release); relaylab queue delete drops it"
+	}
 	if note := r.heldNote(); note != "" {
 		reason += "; " + note
 	}
 	return reason, advice
 }
+
+// handHold and handRelease are the categories of the holds that
+// relaylab queue hold and release make (relay.held, relay.released), as
+// Load keeps them beside the relay's own shaping holds.
+const (
+	handHold    = "held-by-hand"
+	handRelease = "released-by-hand"
+)
 
 // heldNote says, of a recipient not final that was tried and is now
 // held by the relay's shaping (its last hold came after its last
@@ -35,7 +53,7 @@ func (r *Recipient) heldNote() string {
 		return ""
 	}
 	h := r.Holds[len(r.Holds)-1]
-	if h.Time.Before(r.Attempts[len(r.Attempts)-1].Time) {
+	if h.Time.Before(r.Attempts[len(r.Attempts)-1].Time) || h.Category == handHold || h.Category == handRelease {
 		return ""
 	}
 	s := "now held by the relay's shaping"
