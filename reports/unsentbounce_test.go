@@ -78,6 +78,9 @@ func TestUnsentBounceAdvice(t *testing.T) {
 		{"it did not send: the recipient was given NOTIFY=NEVER: no DSN of any kind (RFC 3461 4.1)", "nothing: no DSN was due"},
 		{"is due at 2026-05-01T09:10:00Z and not sent yet: the sink sends it when it is due", "keep the sink running until the bounce is due, then make the report again; if its log says a try failed, see that something listens at the sink's bounce relay address (sink.bounce.relay)"},
 		{"it could not send: the bounce relay 127.0.0.1:43552 refused the DSN for good with 550 5.7.1", "did not take the bounce"},
+		// 5.1.1: the relay refused the DSN's recipient, the message's
+		// sender; the relay is not what to fix.
+		{"it could not send: the bounce relay 127.0.0.1:43552 refused the DSN for good with 550 5.1.1 No such user here (a permanent reply)", "refused the DSN's recipient, the message's own sender"},
 		{"", ""},
 	} {
 		r := &Recipient{Status: "delivered", DSNNotSent: c.notSent}

@@ -168,6 +168,10 @@ func (r *Recipient) unsentBounce() (note, advice string) {
 		advice = "set sink.bounce.relay to a relay's host:port, or run the sink under relaylab serve, which sends its bounces into its own relay"
 	case strings.Contains(n, "null sender") || strings.Contains(n, "NOTIFY"):
 		advice = "nothing: no DSN was due (a message from the null sender is never bounced, RFC 5321 6.1; NOTIFY asked for none, RFC 3461 4.1)"
+	case senderRefusedRE.MatchString(n):
+		// 5.1.x: the relay refused the DSN's recipient, the message's
+		// sender (RFC 3463 3.2), not the sink's mail.
+		advice = "the relay at " + at + " took the sink's mail but refused the DSN's recipient, the message's own sender, whose address takes no mail: give the messages your test sends a sender address that can receive, or expect no DSN for such a sender"
 	case strings.Contains(n, "not sent yet"):
 		advice = "keep the sink running until the bounce is due, then make the report again; if its log says a try failed, see that something listens at " + at + ": start a relay there, or set sink.bounce.relay to one that listens"
 	default:
@@ -175,6 +179,10 @@ func (r *Recipient) unsentBounce() (note, advice string) {
 	}
 	return note, advice
 }
+
+// senderRefusedRE finds a relay's permanent refusal of a sink's DSN for
+// its recipient's address (5.1.x, RFC 3463 3.2): the message's sender.
+var senderRefusedRE = regexp.MustCompile(`refused the DSN for good with 5\d\d 5\.1\.\d`)
 
 // bounceRelayRE finds the relay a sink's failed bounce names: "connecting
 // to the bounce relay 127.0.0.1:2526: dial tcp ...", "the bounce relay

@@ -256,8 +256,11 @@ func refusedForGood(err error, relay string) error {
 		return nil
 	}
 	fix := "check what the relay wants, or point sink.bounce.relay at a server that takes the sink's bounces"
-	if se.EnhancedCode[0] == 5 && se.EnhancedCode[1] == 7 { // 5.7.x: security or policy
+	switch {
+	case se.EnhancedCode[0] == 5 && se.EnhancedCode[1] == 7: // 5.7.x: security or policy
 		fix = "it does not take mail from the sink: let the sink's address in (for relaylab's relay, relay.allowed_networks), or point sink.bounce.relay at a server that does"
+	case se.EnhancedCode[0] == 5 && se.EnhancedCode[1] == 1: // 5.1.x: the address (RFC 3463 3.2)
+		fix = "the relay is fine: it refused the DSN's recipient, the message's own sender, whose address takes no mail; give the messages your test sends a sender address that can receive (the DSN is the sender's news), or expect no DSN for such a sender"
 	}
 	reply := fmt.Sprint(se.Code)
 	if e := se.EnhancedCode; e[0] > 0 {
