@@ -26,6 +26,7 @@ func TestFlagMistakesInALine(t *testing.T) {
 		{[]string{"serve", "--listen", "127.0.0.1:2525"}, "relaylab serve: no flag --listen: did you mean --relay-listen, --sink-listen or --web-listen?\n" +
 			"see relaylab serve --help for its flags\n"},
 		{[]string{"sink", "--port", "2525"}, "relaylab sink: no flag --port: did you mean --listen (it takes an address, host:port)?\nsee relaylab sink --help for its flags\n"},
+		{[]string{"send", "--file", "m.eml"}, "relaylab send: no flag --file: did you mean --data or --body-file?\nsee relaylab send --help for its flags\n"},
 		{[]string{"config", "--show-secret"}, "relaylab config: no flag --show-secret: did you mean --show-secrets?\nsee relaylab config --help for its flags\n"},
 		{[]string{"prune", "--zebra"}, "relaylab prune: no flag --zebra\nsee relaylab prune --help for its flags\n"},
 		{[]string{"serve", "--demo-interval", "10"}, "relaylab serve: --demo-interval \"10\": want a duration such as 30s, 5m or 1h30m\n"},

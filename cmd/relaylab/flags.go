@@ -83,6 +83,15 @@ func flagErrorInWords(fs *flag.FlagSet, msg string) string {
 // connects (serve --port 2525): relaylab's flags take the whole address.
 var addressWords = map[string]bool{"port": true, "p": true, "addr": true, "address": true, "bind": true, "host": true, "listen": true, "server": true}
 
+// flagSynonyms are flag names people bring from other tools, and the
+// flags of relaylab's that do what they mean: swaks' --data and the like
+// take a file, and send's --file, a letter from --body-file, meant the
+// whole message as often as the body.
+var flagSynonyms = map[string][]string{
+	"file": {"data", "body-file"},
+	"eml":  {"data"},
+}
+
 // flagSuggestions are the flags of fs that the unknown flag name was
 // probably meant as: the one a letter or two away (--show-secret for
 // --show-secrets), else those with name as a word of theirs (--listen for
@@ -91,6 +100,9 @@ var addressWords = map[string]bool{"port": true, "p": true, "addr": true, "addre
 func flagSuggestions(fs *flag.FlagSet, name string) (names []string, address bool) {
 	var all []string
 	fs.VisitAll(func(f *flag.Flag) { all = append(all, f.Name) })
+	if syn := slices.DeleteFunc(slices.Clone(flagSynonyms[strings.ToLower(name)]), func(f string) bool { return !slices.Contains(all, f) }); len(syn) > 0 {
+		return syn, false
+	}
 	if n := config.Nearest(name, all); n != "" {
 		return []string{n}, false
 	}
