@@ -174,7 +174,8 @@ bad arguments.`)
 			if h := rc.OperatorHold; h != nil {
 				fmt.Fprintf(e.stdout, "    held by hand: by %s since %s", textsafe.Escape(h.By), h.Since.Format(time.RFC3339))
 				if h.Note != "" {
-					fmt.Fprintf(e.stdout, " (%s)", textsafe.Escape(h.Note))
+					// On the line: a line break in the note is a space.
+					fmt.Fprintf(e.stdout, " (%s)", textsafe.Escape(strings.Join(strings.Fields(h.Note), " ")))
 				}
 				fmt.Fprintln(e.stdout)
 			}
@@ -515,7 +516,8 @@ func queueList(ctx context.Context, e *env, rl *relay.Relay, a queueListArgs) er
 		return err
 	}
 	list := page.Messages
-	if len(list) > 0 && (page.More || page.Earlier) {
+	if len(list) > 0 && (page.More || page.Earlier || a.f.Recipient != "" || a.f.Domain != "") {
+		// A page, or a filter: how many match, and how to see the rest.
 		fmt.Fprintln(e.stderr, queuePageNote(a, page))
 	}
 	if a.asJSON {
@@ -552,7 +554,11 @@ func queueList(ctx context.Context, e *env, rl *relay.Relay, a queueListArgs) er
 				if last == "" {
 					last = "none yet"
 				}
-				last += " [held by " + textsafe.Escape(rc.OperatorHold.By) + " since " + rc.OperatorHold.Since.Format(time.RFC3339) + "]"
+				last += " [held by " + textsafe.Escape(rc.OperatorHold.By) + " since " + rc.OperatorHold.Since.Format(time.RFC3339)
+				if n := rc.OperatorHold.Note; n != "" {
+					last += ": " + textsafe.Escape(strings.Join(strings.Fields(n), " "))
+				}
+				last += "]"
 			case heldOnly(rc):
 				// Held before any server answered (as show says it).
 				last = "none yet [held by shaping: " + textsafe.Escape(rc.Hold.Text) + "]"
@@ -600,6 +606,9 @@ func queuePageNote(a queueListArgs, p relay.QueuePage) string {
 	}
 	if !a.f.Oldest && p.More && a.f.After == "" && a.f.BeforeID == "" {
 		more = append(more, "--oldest the oldest (most stuck) first")
+	}
+	if len(more) == 0 {
+		return note
 	}
 	return note + "; " + strings.Join(more, ", ")
 }
