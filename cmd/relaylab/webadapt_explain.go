@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/relaylab/relaylab/relay"
+	"github.com/relaylab/relaylab/reports"
 	"github.com/relaylab/relaylab/web"
 )
 
@@ -27,8 +28,17 @@ func relayStage(stage string) string { return relay.SinkStage(stage) }
 // built-in table otherwise. relay.ExplainSinkReply is the one reading of
 // a sink's reply: relaylab report and expect explain a sink's record with
 // it too (reports.FromSink).
+//
+// A reply that follows from the sink's earlier ones (554 5.5.1 No valid
+// recipients to DATA, after every RCPT was refused) is explained as such
+// first, as relaylab report and expect explain it (reports.SinkConsequence):
+// the classifier reads it as a refusal of its own ("read the reply text").
 func (a sinkAdapter) explainReply(stage string, code int, enhanced, text string) (relay.Verdict, bool) {
-	return relay.ExplainSinkReply(a.classify, stage, code, enhanced, text)
+	v, ok := relay.ExplainSinkReply(a.classify, stage, code, enhanced, text)
+	if x, is := reports.SinkConsequence(stage, code, enhanced, text); is {
+		v.Category, v.Reason, v.Advice, ok = "no-valid-recipients", x.Reason, x.Advice, true
+	}
+	return v, ok
 }
 
 // replyLineRE reads a server line of a transcript: "550 5.7.1 text".
