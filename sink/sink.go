@@ -102,6 +102,10 @@ type Sink struct {
 	// end at their next command (shutdown.go).
 	draining atomic.Bool
 
+	// rulesMu orders the changes of the rules (SetRules, SetRulesIf,
+	// Reload): readers load rules without it.
+	rulesMu sync.Mutex
+
 	mu      sync.Mutex
 	closing bool
 	conns   map[*conn]struct{}
@@ -266,6 +270,29 @@ func (s *Sink) Rules() []Rule {
 // hold either, with the same error: a rule on a DMARC, SPF or DKIM result
 // while sink.verify is off (see SetVerifier).
 func (s *Sink) SetRules(rules []Rule) error {
+	s.rulesMu.Lock()
+	defer s.rulesMu.Unlock()
+	return s.setRules(rules)
+}
+
+// SetRulesIf is SetRules if cond accepts the rules running now: the test
+// and the change are one step under the sink's own lock, which Reload (a
+// SIGHUP) and SetRules take too, so that no other change comes between
+// them; a caller that read the rules, changed them and sends them back
+// replaces exactly what it read, or nothing. ok is false, and nothing
+// changes, when cond refuses them. cond must not call back into the
+// sink's rules.
+func (s *Sink) SetRulesIf(rules []Rule, cond func(current []Rule) bool) (ok bool, err error) {
+	s.rulesMu.Lock()
+	defer s.rulesMu.Unlock()
+	if !cond(s.Rules()) {
+		return false, nil
+	}
+	return true, s.setRules(rules)
+}
+
+// setRules is SetRules with rulesMu held.
+func (s *Sink) setRules(rules []Rule) error {
 	rs, err := compileRules("sink.rules", rules)
 	if err != nil {
 		return err
@@ -326,6 +353,8 @@ func (s *Sink) Reload(cfg Config) error {
 	if err := cfg.Validate("sink"); err != nil {
 		return err
 	}
+	s.rulesMu.Lock()
+	defer s.rulesMu.Unlock()
 	if err := s.load(cfg); err != nil {
 		return err
 	}

@@ -358,9 +358,25 @@ type QueueCountAPI interface {
 	QueueMessages(ctx context.Context) (int, error)
 }
 
-// QueueFilter selects queue entries.
+// QueueFilter selects queue entries. Queue reads Limit alone; the rest
+// is for a relay that pages and filters its queue (QueuePageAPI).
 type QueueFilter struct {
 	Limit int
+	// State keeps messages with a recipient in this state: "waiting"
+	// (queued, deferred, in flight or held by hand; "" means it too), one
+	// of the relay's states (queuedStates), or "all".
+	State string
+	// Recipient keeps messages with a recipient whose address contains
+	// it (any case); Domain, those with a recipient at that domain.
+	Recipient string
+	Domain    string
+	// Oldest lists the oldest first (the mail stuck longest).
+	Oldest bool
+	// After is the last id of the page before (the next page, in the
+	// listing's order); Before, the first id of the page after (the
+	// page before it). At most one of them.
+	After  string
+	Before string
 }
 
 // QueueList is what /api/v1/queue answers: the first messages waiting,
@@ -377,6 +393,11 @@ type QueueList struct {
 	// RecipientsWaiting is the number of recipients waiting, those of
 	// the messages not listed too (RelayAPI.QueueDepth).
 	RecipientsWaiting int `json:"recipients_waiting"`
+	// More says that messages follow this page (after= its last id
+	// lists them), Earlier that messages come before it (before= its
+	// first id); More is Truncated for a relay that cannot page.
+	More    bool `json:"more"`
+	Earlier bool `json:"earlier"`
 }
 
 // QueueEntry is one message waiting in the relay's queue.
@@ -418,6 +439,9 @@ type QueueRecipient struct {
 	// window; a warm-up cap), apart from LastReply, the last reply a
 	// server gave; "" when nothing holds it.
 	Hold string `json:"hold,omitempty"`
+	// OperatorHold is, for a recipient held by hand (state held), who
+	// held it, since when and their note; nil otherwise.
+	OperatorHold *OperatorHold `json:"operator_hold,omitempty"`
 	// Tried is every host of every path the last attempt tried, in
 	// order, with each one's reply, when it tried more than one: the
 	// web fills it from the event log. LastReply is the last of them.
@@ -598,4 +622,15 @@ type ReceivedAttempt struct {
 	// recipient, the first relay attempt recorded at or after it and not
 	// accepted as another copy; 0 when none.
 	RelayAttempt int64 `json:"relay_attempt,omitempty"`
+}
+
+// SinkRulesIfAPI is offered by a SinkAPI that can replace its rules only
+// while cond accepts those running, tested and installed in one step
+// under the sink's own lock, which its reloads (a SIGHUP) take too: a
+// PUT with If-Match or a version installs over exactly the rules it
+// names, or gets its 409 or 412. current is the rules cond was shown;
+// ok is false, and nothing changed, when it refused them. cond must not
+// call back into the sink.
+type SinkRulesIfAPI interface {
+	SetRulesIf(ctx context.Context, r SinkRules, cond func(current SinkRules) bool) (current SinkRules, ok bool, err error)
 }

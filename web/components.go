@@ -183,18 +183,37 @@ func (s *Server) listQueue(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad limit", err.Error())
 		return
 	}
-	// One more than shown says whether the list is cut.
-	q, err := s.opts.Relay.Queue(r.Context(), QueueFilter{Limit: int(limit) + 1})
-	if err != nil {
-		s.writeAPIError(w, r, "reading the queue", err)
+	f, paged, title, why := queueFilterOf(r, int(limit))
+	if title != "" {
+		writeError(w, http.StatusBadRequest, title, why)
 		return
 	}
-	if q == nil {
-		q = []QueueEntry{}
-	}
-	out := QueueList{Truncated: len(q) > int(limit)}
-	if out.Truncated {
-		q = q[:limit]
+	var (
+		q   []QueueEntry
+		out QueueList
+	)
+	if pa, ok := s.opts.Relay.(QueuePageAPI); ok {
+		if q, out, ok = s.listQueuePage(w, r, pa, f); !ok {
+			return
+		}
+	} else if paged {
+		writeError(w, http.StatusBadRequest, "this relay cannot page or filter its queue",
+			"it lists the newest waiting messages alone: leave out state, recipient, domain, order, after and before, or use relaylab queue list, which has them")
+		return
+	} else {
+		// One more than shown says whether the list is cut.
+		if q, err = s.opts.Relay.Queue(r.Context(), QueueFilter{Limit: int(limit) + 1}); err != nil {
+			s.writeAPIError(w, r, "reading the queue", err)
+			return
+		}
+		if q == nil {
+			q = []QueueEntry{}
+		}
+		out = QueueList{Truncated: len(q) > int(limit)}
+		if out.Truncated {
+			q = q[:limit]
+		}
+		out.More = out.Truncated
 	}
 	if out.RecipientsWaiting, err = s.opts.Relay.QueueDepth(r.Context()); err != nil {
 		s.writeAPIError(w, r, "counting the queue's recipients", err)
@@ -202,6 +221,7 @@ func (s *Server) listQueue(w http.ResponseWriter, r *http.Request) {
 	}
 	c, counts := s.opts.Relay.(QueueCountAPI)
 	switch {
+	case out.Total != nil:
 	case !out.Truncated:
 		n := len(q)
 		out.Total = &n
@@ -526,6 +546,9 @@ type sinkMessageDetail struct {
 	// none; absent, with Reply, when the store does not hold the message.
 	Code  *int   `json:"code,omitempty"`
 	Reply string `json:"reply,omitempty"`
+	// Copy is set when the sink holds the message more than once from
+	// its sender: which copy this is, of how many (InboxMessage.Copy).
+	Copy *MessageCopy `json:"copy,omitempty"`
 }
 
 // sinkReply fills d's listener, From field and the sink's reply from the
@@ -542,11 +565,11 @@ func (s *Server) sinkReply(ctx context.Context, d *sinkMessageDetail) error {
 		return nil
 	}
 	var (
-		code           int
-		enhanced, text string
+		code                              int
+		enhanced, text, msgID, senderFrom string
 	)
-	err = s.opts.Store.DB().QueryRowContext(ctx, `SELECT listener, code, enhanced, text FROM sink_messages WHERE id = ?`, n).
-		Scan(&d.Listener, &code, &enhanced, &text)
+	err = s.opts.Store.DB().QueryRowContext(ctx, `SELECT listener, code, enhanced, text, message_id, mail_from FROM sink_messages WHERE id = ?`, n).
+		Scan(&d.Listener, &code, &enhanced, &text, &msgID, &senderFrom)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -554,6 +577,13 @@ func (s *Server) sinkReply(ctx context.Context, d *sinkMessageDetail) error {
 		return err
 	}
 	d.Listener, d.Code, d.Reply = textOf(d.Listener), &code, textOf(dotReply(n, code, enhanced, text))
+	if msgID != "" {
+		copies, err := sinkCopies(ctx, s.opts.Store.DB(), []string{msgID})
+		if err != nil {
+			return err
+		}
+		d.Copy = copyOf(copies, msgID, senderFrom, n)
+	}
 	return nil
 }
 
@@ -650,32 +680,7 @@ func (s *Server) putRules(w http.ResponseWriter, r *http.Request, mu *sync.Mutex
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if cond != nil {
-		cur, err := s.opts.Sink.Rules(r.Context())
-		if err != nil {
-			s.writeAPIError(w, r, "reading the rules", err)
-			return
-		}
-		if v := rulesVersion(cur.YAML); !cond(v) {
-			// RFC 9110 13.1.1: a false If-Match is a 412; a stale version
-			// in the body, a conflict with the resource's state, a 409.
-			code, by := http.StatusConflict, "version"
-			if header {
-				code, by = http.StatusPreconditionFailed, "If-Match"
-			}
-			w.Header().Set("ETag", `"`+v+`"`)
-			writeJSON(w, code, rulesConflict{
-				apiError: apiError{Error: "the rules were replaced since you read them: nothing was saved",
-					Detail: "your " + by + " names rules that the sink no longer runs: since you read them, a SIGHUP, another editor or a script replaced them with version " + v +
-						", whose text is in yaml here. Merge your change into that text and PUT it again with If-Match: \"" + v + "\" (or version: \"" + v +
-						"\"), or leave both out to replace the rules whatever they are now"},
-				rulesAnswer: rulesAnswer{YAML: cur.YAML, Version: v},
-			})
-			return
-		}
-	}
-	if err := s.opts.Sink.SetRules(r.Context(), SinkRules{YAML: *req.YAML}); err != nil {
-		s.writeAPIError(w, r, "replacing the rules", err)
+	if ok := s.installRules(w, r, SinkRules{YAML: *req.YAML}, cond, header); !ok {
 		return
 	}
 	// The answer is what the sink installed, as GET reads it back, not
@@ -687,6 +692,63 @@ func (s *Server) putRules(w http.ResponseWriter, r *http.Request, mu *sync.Mutex
 		return
 	}
 	writeRules(w, http.StatusOK, installed)
+}
+
+// installRules installs rules if cond (nil: always) accepts the version
+// running; else it answers the 409 or 412 (header: If-Match said it).
+// From a sink that offers SinkRulesIfAPI the version is checked and the
+// rules installed in one step of the sink's, so that a SIGHUP cannot come
+// between them; from another, the mutex of rulesPut orders the PUTs
+// alone.
+func (s *Server) installRules(w http.ResponseWriter, r *http.Request, rules SinkRules, cond func(string) bool, header bool) bool {
+	var (
+		cur SinkRules
+		ok  = true
+		err error
+	)
+	ci, atomic := s.opts.Sink.(SinkRulesIfAPI)
+	switch {
+	case cond == nil:
+		err = s.opts.Sink.SetRules(r.Context(), rules)
+	case atomic:
+		cur, ok, err = ci.SetRulesIf(r.Context(), rules, func(c SinkRules) bool { return cond(rulesVersion(c.YAML)) })
+	default:
+		if cur, err = s.opts.Sink.Rules(r.Context()); err != nil {
+			s.writeAPIError(w, r, "reading the rules", err)
+			return false
+		}
+		if ok = cond(rulesVersion(cur.YAML)); ok {
+			err = s.opts.Sink.SetRules(r.Context(), rules)
+		}
+	}
+	if err != nil {
+		s.writeAPIError(w, r, "replacing the rules", err)
+		return false
+	}
+	if !ok {
+		rulesStale(w, cur, header)
+	}
+	return ok
+}
+
+// rulesStale answers a PUT of the rules whose If-Match (header) or
+// version names rules the sink no longer runs, with those it runs (cur).
+func rulesStale(w http.ResponseWriter, cur SinkRules, header bool) {
+	v := rulesVersion(cur.YAML)
+	// RFC 9110 13.1.1: a false If-Match is a 412; a stale version in the
+	// body, a conflict with the resource's state, a 409.
+	code, by := http.StatusConflict, "version"
+	if header {
+		code, by = http.StatusPreconditionFailed, "If-Match"
+	}
+	w.Header().Set("ETag", `"`+v+`"`)
+	writeJSON(w, code, rulesConflict{
+		apiError: apiError{Error: "the rules were replaced since you read them: nothing was saved",
+			Detail: "your " + by + " names rules that the sink no longer runs: since you read them, a SIGHUP, another editor or a script replaced them with version " + v +
+				", whose text is in yaml here. Merge your change into that text and PUT it again with If-Match: \"" + v + "\" (or version: \"" + v +
+				"\"), or leave both out to replace the rules whatever they are now"},
+		rulesAnswer: rulesAnswer{YAML: cur.YAML, Version: v},
+	})
 }
 
 // rulesCondition reads what a PUT of the rules is conditional on: the

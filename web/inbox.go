@@ -39,6 +39,9 @@ type InboxMessage struct {
 	// attachments and inline parts (has:attachment finds those with
 	// one), read within its first maxSearchRaw bytes.
 	Attachments int `json:"attachments"`
+	// Copy is set when the sink holds this message more than once from
+	// its sender (one Message-ID): which copy it is, of how many.
+	Copy *MessageCopy `json:"copy,omitempty"`
 }
 
 // InboxPage is what /api/v1/sink/messages answers: a page of the sink's
@@ -159,7 +162,7 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 	if iq.search.whole {
 		headLen = maxSearchRaw
 	}
-	rows, err := db.QueryContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, size, code, enhanced, text, substr(raw, 1, ?)
+	rows, err := db.QueryContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, size, code, enhanced, text, message_id, substr(raw, 1, ?)
 		FROM sink_messages WHERE id < ? AND id > ? ORDER BY id `+order+` LIMIT ?`, headLen, before, iq.after, read)
 	if err != nil {
 		return page, err
@@ -168,17 +171,21 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 	last, bytesRead := int64(0), 0
 	// The messages of the page whose head was not the whole message: their
 	// attachments are counted once the rows are read.
-	var cut []int
+	var (
+		cut           []int
+		msgIDs, froms []string // of page.Messages, by index: froms as stored
+	)
 	for rows.Next() {
 		var (
-			m                    InboxMessage
-			id, session, tns     int64
-			rcpts, enhanced, txt string
-			head                 []byte
+			m                           InboxMessage
+			id, session, tns            int64
+			rcpts, enhanced, txt, msgID string
+			head                        []byte
 		)
-		if err := rows.Scan(&id, &session, &m.Listener, &tns, &m.From, &rcpts, &m.Size, &m.Code, &enhanced, &txt, &head); err != nil {
+		if err := rows.Scan(&id, &session, &m.Listener, &tns, &m.From, &rcpts, &m.Size, &m.Code, &enhanced, &txt, &msgID, &head); err != nil {
 			return page, err
 		}
+		from := m.From
 		last = id
 		page.Searched++
 		m.ID, m.Session, m.Time = strconv.FormatInt(id, 10), strconv.FormatInt(session, 10), time.Unix(0, tns).UTC()
@@ -210,6 +217,7 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 			cut = append(cut, len(page.Messages))
 		}
 		page.Messages = append(page.Messages, m)
+		msgIDs, froms = append(msgIDs, msgID), append(froms, from)
 		if len(page.Messages) == limit {
 			break
 		}
@@ -227,6 +235,9 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 		f := (&searchFields{}).withRaw(raw)
 		f.walk()
 		m.Attachments = f.parts
+	}
+	if err := markCopies(ctx, db, page.Messages, msgIDs, froms); err != nil {
+		return page, err
 	}
 	if !iq.searching {
 		page.Searched = 0

@@ -6,8 +6,8 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestBrowserQueueTotal: the Queue page, shown the first 500 of 900
-// waiting messages, says "900 messages waiting (the first 500 shown)",
+// TestBrowserQueueTotal: the Queue page, shown 200 of 900 waiting
+// messages, says "900 messages waiting (200 shown, newest first)",
 // instead of "500 message(s) waiting"; from a relay that cannot count its
 // messages, that more than 500 wait and how many recipients; a queue
 // shown whole, how many messages it holds.
@@ -19,8 +19,8 @@ func TestBrowserQueueTotal(t *testing.T) {
 		rows  int
 		want  string
 	}{
-		{"counted", &countingRelay{fakeRelay: longQueue(900, 1400)}, 500, "900 messages waiting (the first 500 shown)"},
-		{"uncounted", longQueue(900, 1400), 500, "More than 500 messages waiting, to 1400 recipients in all (the first 500 shown)"},
+		{"counted", &countingRelay{fakeRelay: longQueue(900, 1400)}, 200, "900 messages waiting (200 shown, newest first)"},
+		{"uncounted", longQueue(900, 1400), 200, "More than 200 messages waiting, to 1400 recipients in all (200 shown, newest first)"},
 		{"whole", longQueue(1, 1), 1, "1 message waiting"},
 	} {
 		s := listen(t, Options{Relay: c.relay})

@@ -114,6 +114,8 @@ func (s *Server) endpoints() []endpoint {
 		{"GET", "/api/v1/queue", s.needs("relay", s.opts.Relay != nil, s.listQueue)},
 		{"POST", "/api/v1/queue/{id}/retry", s.needs("relay", s.opts.Relay != nil, s.retryNow)},
 		{"DELETE", "/api/v1/queue/{id}", s.needs("relay", s.opts.Relay != nil, s.deleteQueued)},
+		{"POST", "/api/v1/queue/{id}/hold", s.needs("relay", s.opts.Relay != nil, s.holdQueued)},
+		{"POST", "/api/v1/queue/{id}/release", s.needs("relay", s.opts.Relay != nil, s.releaseQueued)},
 		{"GET", "/api/v1/suppressions", s.needs("relay", s.opts.Relay != nil, s.listSuppressions)},
 		{"DELETE", "/api/v1/suppressions/{address}", s.needs("relay", s.opts.Relay != nil, s.unsuppress)},
 		{"GET", "/api/v1/sink/sessions", s.needs("sink", s.opts.Sink != nil, s.listSessions)},

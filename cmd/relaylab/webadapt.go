@@ -43,8 +43,10 @@ type sinkAdapter struct {
 	classify *relay.Classifier
 }
 
-func (a sinkAdapter) Rules(context.Context) (web.SinkRules, error) {
-	rules := a.sk.Rules()
+func (a sinkAdapter) Rules(context.Context) (web.SinkRules, error) { return rulesText(a.sk.Rules()) }
+
+// rulesText is rules as the rules editor shows them.
+func rulesText(rules []sink.Rule) (web.SinkRules, error) {
 	if len(rules) == 0 {
 		return web.SinkRules{YAML: "[]\n"}, nil
 	}
@@ -60,16 +62,46 @@ func (a sinkAdapter) SetRules(_ context.Context, r web.SinkRules) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", web.ErrInvalid, err)
 	}
-	if err := a.sk.SetRules(rules); err != nil {
-		// The sink names its keys from the configuration file's root;
-		// the editor's text starts at the list.
-		var fe *config.FieldError
-		if errors.As(err, &fe) && strings.HasPrefix(fe.Key, "sink.rules[") {
-			err = config.LocateRoot("rules", "rules", []byte(r.YAML), &config.FieldError{Key: strings.TrimPrefix(fe.Key, "sink."), Msg: fe.Msg})
-		}
-		return fmt.Errorf("%w: %v", web.ErrInvalid, err)
+	return rulesError(r, a.sk.SetRules(rules))
+}
+
+var _ web.SinkRulesIfAPI = sinkAdapter{}
+
+// SetRulesIf installs r if cond accepts the rules running, as the sink
+// tests them and installs r in one step (sink.SetRulesIf): a SIGHUP's
+// reload waits for it, and cannot come between the test and the change.
+func (a sinkAdapter) SetRulesIf(_ context.Context, r web.SinkRules, cond func(web.SinkRules) bool) (web.SinkRules, bool, error) {
+	rules, err := parseEditorRules(r.YAML)
+	if err != nil {
+		return web.SinkRules{}, false, fmt.Errorf("%w: %v", web.ErrInvalid, err)
 	}
-	return nil
+	var (
+		cur     web.SinkRules
+		textErr error
+	)
+	ok, err := a.sk.SetRulesIf(rules, func(current []sink.Rule) bool {
+		cur, textErr = rulesText(current)
+		return textErr == nil && cond(cur)
+	})
+	if textErr != nil {
+		return cur, false, textErr
+	}
+	return cur, ok, rulesError(r, err)
+}
+
+// rulesError is the web's error for the sink's refusal of the rules of
+// r: invalid input, its key named from the editor's list.
+func rulesError(r web.SinkRules, err error) error {
+	if err == nil {
+		return nil
+	}
+	// The sink names its keys from the configuration file's root; the
+	// editor's text starts at the list.
+	var fe *config.FieldError
+	if errors.As(err, &fe) && strings.HasPrefix(fe.Key, "sink.rules[") {
+		err = config.LocateRoot("rules", "rules", []byte(r.YAML), &config.FieldError{Key: strings.TrimPrefix(fe.Key, "sink."), Msg: fe.Msg})
+	}
+	return fmt.Errorf("%w: %v", web.ErrInvalid, err)
 }
 
 // parseEditorRules reads the rules editor's text, a bare YAML list, as it
@@ -855,13 +887,54 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 	if err != nil {
 		return nil, err
 	}
+	return queueEntries(ms, ""), nil
+}
+
+var _ web.QueuePageAPI = relayAdapter{}
+
+// QueuePage is a page of the queue as relaylab queue list pages it
+// (relay.ListPage). A cursor naming no message the relay knows is the
+// caller's mistake, not a missing object: a 400.
+func (a relayAdapter) QueuePage(ctx context.Context, f web.QueueFilter) (web.QueuePage, error) {
+	state := f.State
+	switch state {
+	case "":
+		state = "waiting"
+	case "all":
+		state = ""
+	}
+	p, err := a.rl.ListPage(ctx, relay.QueueFilter{State: state, Limit: f.Limit, Recipient: f.Recipient, Domain: f.Domain,
+		Oldest: f.Oldest, After: f.After, BeforeID: f.Before})
+	if errors.Is(err, relay.ErrNotFound) {
+		return web.QueuePage{}, fmt.Errorf("%w: %v; page from the first page again (leave out after and before)", web.ErrInvalid, err)
+	}
+	if err != nil {
+		return web.QueuePage{}, err
+	}
+	return web.QueuePage{Entries: queueEntries(p.Messages, state), Total: p.Total, More: p.More, Earlier: p.Earlier}, nil
+}
+
+// waitingState reports whether a recipient in state s still waits:
+// queued, deferred, in flight, or held by hand.
+func waitingState(s string) bool {
+	switch s {
+	case relay.StateQueued, relay.StateDeferred, relay.StateInflight, relay.StateHeld:
+		return true
+	}
+	return false
+}
+
+// queueEntries are the web's entries of ms. Each lists its waiting
+// recipients, held ones too (a message held whole listed none); with
+// state one of the finished states, those in it as well, and with ""
+// (every message), every recipient.
+func queueEntries(ms []relay.MessageInfo, state string) []web.QueueEntry {
 	out := make([]web.QueueEntry, 0, len(ms))
 	for _, m := range ms {
 		e := web.QueueEntry{ID: m.ID, From: m.Sender, Subject: m.Subject, Queued: m.Created}
 		for _, r := range m.Recipients {
-			switch r.State {
-			case relay.StateQueued, relay.StateDeferred, relay.StateInflight:
-			default:
+			waits := waitingState(r.State)
+			if !waits && state != "" && r.State != state {
 				continue
 			}
 			e.Recipients = append(e.Recipients, r.Address)
@@ -873,14 +946,21 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 			if r.Attempts == 0 || r.Reply.Stage == "shaping" || r.Reply.Local || r.Reply.Code == 0 && r.Reply.Text == "" {
 				host = ""
 			}
-			e.Waiting = append(e.Waiting, web.QueueRecipient{Address: r.Address, State: r.State, Attempts: r.Attempts, NextAttempt: r.Due,
+			qr := web.QueueRecipient{Address: r.Address, State: r.State, Attempts: r.Attempts,
 				Path: r.Path, Host: host, Category: r.Category, Reason: r.Reason, Advice: r.Advice,
-				LastReply: web.QueueReply{Stage: r.Reply.Stage, Code: r.Reply.Code, Enhanced: r.Reply.Enhanced, Text: r.Reply.Text}})
-			if r.Hold != nil {
-				e.Waiting[len(e.Waiting)-1].Hold = r.Hold.Text
+				LastReply: web.QueueReply{Stage: r.Reply.Stage, Code: r.Reply.Code, Enhanced: r.Reply.Enhanced, Text: r.Reply.Text}}
+			if waits {
+				qr.NextAttempt = r.Due
 			}
+			if r.Hold != nil {
+				qr.Hold = r.Hold.Text
+			}
+			if h := r.OperatorHold; h != nil {
+				qr.OperatorHold = &web.OperatorHold{By: h.By, Since: h.Since, Note: h.Note}
+			}
+			e.Waiting = append(e.Waiting, qr)
 			e.Attempts = max(e.Attempts, r.Attempts)
-			if !r.Due.IsZero() && (e.NextAttempt.IsZero() || r.Due.Before(e.NextAttempt)) {
+			if waits && !r.Due.IsZero() && (e.NextAttempt.IsZero() || r.Due.Before(e.NextAttempt)) {
 				e.NextAttempt = r.Due
 			}
 			switch {
@@ -892,7 +972,7 @@ func (a relayAdapter) Queue(ctx context.Context, f web.QueueFilter) ([]web.Queue
 		}
 		out = append(out, e)
 	}
-	return out, nil
+	return out
 }
 
 func (a relayAdapter) QueueDepth(ctx context.Context) (int, error) { return a.rl.Depth(ctx) }
@@ -1031,4 +1111,36 @@ func (a relayAdapter) Unsuppress(ctx context.Context, address string) error {
 		return fmt.Errorf("%w: %s is not suppressed", web.ErrNotFound, address)
 	}
 	return nil
+}
+
+var _ web.QueueHoldAPI = relayAdapter{}
+
+// Hold holds by hand, as relaylab queue hold does.
+func (a relayAdapter) Hold(ctx context.Context, id, rcpt, by, note string) ([]string, error) {
+	held, err := a.rl.HoldBy(ctx, id, rcpt, by, note)
+	return held, holdError(id, err)
+}
+
+// Release releases a hold by hand, as relaylab queue release does.
+func (a relayAdapter) Release(ctx context.Context, id, rcpt, by string) ([]string, error) {
+	released, err := a.rl.ReleaseBy(ctx, id, rcpt, by)
+	return released, holdError(id, err)
+}
+
+// holdError is the web's kind of a hold's or a release's error: a
+// message the relay lacks is a 404; nothing to hold or release, or a
+// recipient the message does not have, the caller's mistake (400, with
+// the relay's explanation); a recipient in flight, not now (409).
+func holdError(id string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, relay.ErrNotFound):
+		return fmt.Errorf("%w: no relay message %q", web.ErrNotFound, id)
+	case errors.Is(err, relay.ErrInFlight):
+		return fmt.Errorf("%w: %v", web.ErrConflict, err)
+	case errors.Is(err, relay.ErrNotWaiting), errors.Is(err, relay.ErrNotHeld), errors.Is(err, relay.ErrNoRecipient):
+		return fmt.Errorf("%w: %v", web.ErrInvalid, err)
+	}
+	return err
 }

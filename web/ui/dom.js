@@ -4,7 +4,7 @@
 
 const SAFE_ATTRS = new Set(["class", "id", "title", "type", "name", "value", "placeholder",
   "for", "rows", "cols", "spellcheck", "colspan", "rowspan", "role", "aria-label", "checked", "disabled",
-  "sandbox", "referrerpolicy", "loading", "data-id", "data-kind", "data-label", "min", "max", "dir", "scope"]);
+  "sandbox", "referrerpolicy", "loading", "data-id", "data-kind", "data-label", "data-rcpt", "min", "max", "dir", "scope"]);
 
 // h builds an element: h("a", {href: "#/x", class: "c"}, "text", child...).
 export function h(tag, attrs, ...children) {

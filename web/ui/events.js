@@ -134,7 +134,12 @@ export function summary(e) {
   if (p.host && rep.code > 0 && rep.stage !== "shaping" && !rep.local) parts.push(["via ", iso(p.host)]);
   else if (p.host && e.kind === "relay.attempt" && rep.stage === "dns") parts.push(["not reached: the DNS lookup for ", iso(p.host), " failed"]);
   else if (p.host && e.kind === "relay.attempt") parts.push(["tried ", iso(p.host), ", no SMTP reply"]);
-  if (p.next_attempt) parts.push("next " + String(p.next_attempt).replace("T", " ").slice(0, 19));
+  // A hold by hand: who held it and why; a release: by whom. The next
+  // attempt a hold names is the one it put off, not one to come.
+  const who = typeof p.by === "string" && p.by ? p.by : "an operator";
+  if (e.kind === "relay.held") parts.push(["held by ", iso(who), typeof p.note === "string" && p.note ? [": ", iso(p.note)] : ""]);
+  if (e.kind === "relay.released") parts.push(["released by ", iso(who)]);
+  if (p.next_attempt && e.kind !== "relay.held") parts.push("next " + String(p.next_attempt).replace("T", " ").slice(0, 19));
   if (e.kind === "relay.dsn" || e.kind === "sink.bounce") parts.push([(typeof p.action === "string" ? p.action + " " : "") + "DSN to <", iso(p.to || ""), ">"]);
   if (e.kind === "relay.dsn_received") {
     // A DSN from the receiving side that reports no failure: what it
@@ -158,7 +163,7 @@ export function summary(e) {
   }
   if (p.status) parts.push(p.status);
   if (p.check) parts.push(p.check);
-  if (p.reason && !p.reply && e.kind !== "sink.reply") parts.push(iso(p.reason));
+  if (p.reason && !p.reply && e.kind !== "sink.reply" && e.kind !== "relay.held" && e.kind !== "relay.released") parts.push(iso(p.reason));
   if (p.sender !== undefined && e.kind === "relay.queued") parts.push(["from <", iso(p.sender), ">"]);
   if (sinkBounce(e)) parts.push("(a late bounce from relaylab's sink, queued in process)");
   if (typeof p.from === "string" && e.kind === "sink.message") parts.push(["from <", iso(p.from), ">"]);

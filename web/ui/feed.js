@@ -20,6 +20,10 @@ const GROUPS = [
   ["relay.expired", "expired", true],
   ["relay.suppressed", "suppressed", true],
   ["relay.recovered", "sent again after a stop", true],
+  // Mail held by hand, and released: an operator's doing, shown as it
+  // happens (a hold forgotten is mail that ages).
+  ["relay.held", "held by hand", true],
+  ["relay.released", "released", true],
   // A receiver's DSN that reports a delay (or a delivery) after its 250:
   // the recipient keeps its state, and only this row says it came.
   ["relay.dsn_received", "delays reported by receivers", true],

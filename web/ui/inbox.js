@@ -4,7 +4,7 @@
 // them: web/search.go), and live.
 import { h, path, fmtTime, clear, iso, addr, few, replyLines } from "./dom.js";
 import { get, api } from "./api.js";
-import { humanBytes } from "./message.js";
+import { humanBytes, copyNote } from "./message.js";
 import { Stream } from "./stream.js";
 import { setStatus, announceNew } from "./status.js";
 import { frameBatcher } from "./batch.js";
@@ -100,7 +100,8 @@ export function inboxView(main, query) {
         m.header_from && !sameSender ? h("div", { class: "muted small", title: "the envelope sender (MAIL FROM), where bounces go" }, "envelope ", addr(envelope)) : ""),
       h("td", { class: "mono", "data-label": "to" }, few((m.to || []).map((r) => h("div", {}, addr(r))), "recipients")),
       h("td", { class: "wide", "data-label": "subject" }, h("a", { href: msg }, m.subject ? iso(m.subject) : h("span", { class: "muted" }, "(no subject)")),
-        m.attachments ? h("span", { class: "muted small", title: "attachments and inline parts, as its page lists them" }, " · " + m.attachments + (m.attachments === 1 ? " attachment" : " attachments")) : ""),
+        m.attachments ? h("span", { class: "muted small", title: "attachments and inline parts, as its page lists them" }, " · " + m.attachments + (m.attachments === 1 ? " attachment" : " attachments")) : "",
+        copyNote(m.copy)),
       h("td", { class: "nowrap", "data-label": "size", title: m.size + " bytes" }, humanBytes(m.size)),
       h("td", { class: "reply", "data-label": "reply" }, h("span", { class: "mono" + (refused ? " error" : "") }, replyLines(m.reply)),
         h("div", { class: "small" }, h("a", { href: path("sink", "sessions", m.session) }, "session " + m.session), " · ", iso(m.listener))));

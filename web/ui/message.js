@@ -483,7 +483,19 @@ function dotReply(m) {
   }[state];
   return [h("span", { class: "badge s-" + state.replace(" ", ""), id: "msg-reply-state" }, state), " ",
     h("span", { class: "mono", id: "msg-reply-text" }, replyLines(m.reply || "")),
-    meaning ? h("div", { class: "muted small" }, meaning) : ""];
+    meaning ? h("div", { class: "muted small" }, meaning) : "", copyNote(m.copy)];
+}
+
+// copyNote marks a message the sink holds more than once from its
+// sender, under one Message-ID (the API's copy): a later copy as the
+// sender's delivery again, the first as having later copies; "" for a
+// message held once.
+export function copyNote(c) {
+  if (!c || typeof c !== "object" || !(c.of > 1)) return "";
+  const which = ["copy " + c.n + " of " + c.of + " of <", h("span", { class: "mono" }, iso(c.message_id)), ">"];
+  if (c.n === 1) return h("div", { class: "small muted copy-note" }, ...which, ": the sender delivered it again later (" + (c.of - 1) + (c.of === 2 ? " more copy" : " more copies") + ")");
+  return h("div", { class: "small copy-note" }, h("strong", { class: "dup" }, ...which),
+    ": the sender delivered it again, likely after a dropped connection or lost 250");
 }
 
 // partLink is a stored message's part number as a link that downloads

@@ -1,4 +1,5 @@
-// The relay's queue, with retry-now and delete.
+// The relay's queue, a page at a time, with retry-now, delete, and hold
+// and release by hand.
 import { h, path, fmtTime, shortTime, clear, prose, iso, addr, replyLines, isBidiControl } from "./dom.js";
 import { replyText, replyShown } from "./events.js";
 import { notLive } from "./status.js";
@@ -22,18 +23,63 @@ export function queueView(main) {
     "With relaylab serve's defaults, whose relay sends to its sink, ", h("code", { id: "queue-try" }, "swaks --server 127.0.0.1:2587 --to 'defer2+you@example.test'"),
     " waits here through two deferrals (127.0.0.1:2587 is the relay's default submission address: yours is ", h("code", {}, "relay.listen"), ", which relaylab serve prints as it starts).");
   empty.hidden = true;
-  main.append(h("h1", {}, "Queue"), note, said, explained,
+  // Which page of the queue: its state, a recipient or domain, the
+  // order, and the cursor (after or before an id). A poll asks for the
+  // same page again, so Older/Newer stay where they took the reader.
+  const view = { state: "waiting", find: "", oldest: false, after: "", before: "" };
+  const stateSel = h("select", { id: "queue-state", "aria-label": "recipient state" },
+    QUEUE_STATES.map(([v, label]) => h("option", { value: v }, label)));
+  const findBox = h("input", { type: "search", id: "queue-find", placeholder: "recipient, or @domain", "aria-label": "recipient or domain" });
+  const orderBtn = h("button", { type: "button", id: "queue-order" });
+  const newer = h("button", { type: "button", id: "queue-newer" }, "Newer");
+  const older = h("button", { type: "button", id: "queue-older" }, "Older");
+  const form = h("form", { class: "filters", id: "queue-filters" }, stateSel, findBox, h("button", { type: "submit" }, "Filter"), orderBtn);
+  const pager = h("div", { class: "bar", id: "queue-pager" }, newer, " ", older);
+  const showOrder = () => { orderBtn.textContent = view.oldest ? "Oldest first (show newest first)" : "Newest first (show oldest first)"; };
+  showOrder();
+  const restart = () => { view.after = view.before = ""; load(); };
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); view.find = findBox.value.trim(); restart(); });
+  stateSel.addEventListener("change", () => { view.state = stateSel.value; restart(); });
+  orderBtn.addEventListener("click", () => { view.oldest = !view.oldest; showOrder(); restart(); });
+  let page = { first: "", last: "" };
+  // Newer and Older go to the page beside this one: in the newest-first
+  // order older mail follows (more), in the oldest-first order it comes
+  // before (earlier).
+  const go = (toOlder) => {
+    const forward = toOlder !== view.oldest;
+    view.after = forward ? page.last : "";
+    view.before = forward ? "" : page.first;
+    // A button hidden at the last page would leave the focus on <body>:
+    // it goes to the other one, or to the first message.
+    load().then(() => {
+      if (document.activeElement && document.activeElement !== document.body) return;
+      const to = [toOlder ? older : newer, toOlder ? newer : older].find((b) => !b.hidden);
+      (to || tbody.querySelector("a"))?.focus();
+    });
+  };
+  newer.addEventListener("click", () => go(false));
+  older.addEventListener("click", () => go(true));
+  main.append(h("h1", {}, "Queue"), form, note, said, explained,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "queue-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "recipient"), h("th", {}, "state"), h("th", {}, "attempts"), h("th", {}, "next attempt"), h("th", {}, "last reply, what it means, what to do"), h("th", {}, ""))),
-      tbody)), empty);
+      tbody)), pager, empty);
   // Each message shown, by id. A poll updates its rows in place and adds
   // or removes only the messages that came or went: the button that has
   // the keyboard's focus stays, and so does the row under the pointer.
   const shown = new Map();
-  const load = () => get("/api/v1/queue?limit=500").then((d) => {
+  const load = () => get("/api/v1/queue?" + queueQuery(view)).then((d) => {
+    // A page emptied by messages that left (delivered, deleted): back to
+    // the first page rather than an empty one between others.
+    if (!d.queue.length && (view.after || view.before)) { view.after = view.before = ""; return load(); }
     note.className = "muted"; // an error shown before has passed
-    note.textContent = queueNote(d);
-    empty.hidden = d.queue.length > 0 || Boolean(d.truncated);
+    const filtered = view.state !== "waiting" || view.find !== "";
+    note.textContent = queueNote(d, view.oldest, filtered);
+    empty.hidden = d.queue.length > 0 || Boolean(d.truncated) || filtered;
+    page = { first: d.queue.length ? d.queue[0].id : "", last: d.queue.length ? d.queue[d.queue.length - 1].id : "" };
+    const toNewer = view.oldest ? d.more : d.earlier, toOlder = view.oldest ? d.earlier : d.more;
+    newer.hidden = !toNewer;
+    older.hidden = !toOlder;
+    pager.hidden = newer.hidden && older.hidden;
     const anchor = anchorRow(tbody);
     const top = anchor && anchor.getBoundingClientRect().top;
     const shared = sharedOf(d.queue);
@@ -54,7 +100,7 @@ export function queueView(main) {
     let at = tbody.firstChild;
     for (const q of d.queue) {
       let x = shown.get(q.id);
-      if (!x) { x = queueEntry(q, act); shown.set(q.id, x); }
+      if (!x) { x = queueEntry(q, act, holdAct); shown.set(q.id, x); }
       x.update(q, shared);
       for (const tr of x.rows) {
         if (tr === at) at = at.nextSibling;
@@ -68,7 +114,12 @@ export function queueView(main) {
       if (dy) window.scrollBy(0, dy);
     }
     if (refocus && refocus.isConnected) refocus.querySelector("button")?.focus();
-  }).catch((e) => { note.textContent = e.message; note.className = "error"; });
+  }).catch((e) => {
+    // A page that cannot be found again (its message gone from the
+    // relay's record): the first page, rather than the error at each poll.
+    if (e.status === 400 && (view.after || view.before)) { view.after = view.before = ""; return load(); }
+    note.textContent = e.message; note.className = "error";
+  });
   // act asks the API for a retry ("POST") or a delete of a message: its
   // row says at once that it was asked for, then what came of it. A
   // delete's message leaves the table, and the line above it says so; an
@@ -90,6 +141,36 @@ export function queueView(main) {
       x.say(actionError(method, e), true);
       note.textContent = "Message " + x.id + ": " + actionError(method, e);
       note.className = "error";
+    });
+  };
+  // holdAct holds a waiting recipient by hand (with an optional note,
+  // asked for as Delete asks its question) or releases a held one. Its
+  // row says what came of it; the focus goes to the button that took the
+  // place of the one pressed (Release after a Hold, and back).
+  const holdAct = (x, r, release) => {
+    let why = "";
+    if (release) {
+      if (!confirm(releaseQuestion(x.q, r))) return Promise.resolve();
+    } else {
+      const v = prompt(holdQuestion(x.q, r), "");
+      if (v === null) return Promise.resolve();
+      why = v.trim();
+    }
+    const at = shortTime(Date.now());
+    x.say(release ? "Releasing " + plain(r.address) + "…" : "Holding " + plain(r.address) + "…");
+    const body = { recipient: r.address };
+    if (why) body.note = why;
+    return api("POST", "/api/v1/queue/" + encodeURIComponent(x.id) + (release ? "/release" : "/hold"), body).then(() => {
+      x.say(release ? plain(r.address) + " released at " + at + ": the relay tries it within seconds." :
+        plain(r.address) + " held at " + at + ": nothing is sent to it until it is released, and it does not expire while held.");
+      return load();
+    }, (e) => {
+      x.say(holdError(release, r.address, e), true);
+      note.textContent = "Message " + x.id + ": " + holdError(release, r.address, e);
+      note.className = "error";
+    }).then(() => {
+      const b = x.rows.map((tr) => tr.querySelector('button.hold-act[data-rcpt="' + CSS.escape(r.address) + '"]')).find(Boolean);
+      if (b && (!document.activeElement || document.activeElement === document.body)) b.focus();
     });
   };
   const supBody = h("tbody", { id: "suppression-rows" });
@@ -159,13 +240,36 @@ function anchorRow(tbody) {
 // the same elements, and update(q) redraws the recipients' cells only
 // when the message changed. say(text, bad) tells, beside its buttons,
 // what came of an action on it.
-function queueEntry(q, act) {
+function queueEntry(q, act, holdAct) {
   const retry = h("button", { type: "button" }, "Retry now");
   const del = h("button", { type: "button", class: "danger" }, "Delete");
+  // Hold for each recipient that waits, Release for each held by hand;
+  // none for one in flight (a hold cannot stop an attempt). Redrawn only
+  // when that changes, so that a poll leaves the focus where it is.
+  const holds = h("span", { class: "hold-acts" });
+  let holdKey = "";
+  const holdButtons = (q) => {
+    const w = (Array.isArray(q.waiting) ? q.waiting : []).filter((r) => ["held", "queued", "deferred"].includes(r.state));
+    const key = JSON.stringify(w.map((r) => [r.address, r.state === "held"]));
+    if (key === holdKey) return;
+    holdKey = key;
+    clear(holds);
+    for (const r of w) {
+      const byHand = r.state === "held";
+      const verb = byHand ? "Release" : "Hold";
+      const b = h("button", { type: "button", class: "hold-act", "data-rcpt": r.address, "aria-label": verb + " " + plain(r.address), title: verb + " " + plain(r.address) }, verb);
+      b.addEventListener("click", () => run(() => holdAct(x, r, byHand)));
+      // Of several recipients, each button has its own line, with the
+      // address cut short beside it (the actions stay narrow; the whole
+      // address is the button's label and title).
+      if (w.length > 1) holds.append(h("div", { class: "hold-one" }, b, " ", h("span", { class: "small muted hold-who" }, shortAddr(r.address))));
+      else holds.append(" ", b);
+    }
+  };
   const status = h("div", { class: "small act-note", role: "status" });
   const idCell = h("td", { class: "mono nowrap" }, h("a", { href: path("messages", q.id) }, q.id));
   const fromCell = h("td", { class: "mono", "data-label": "from" });
-  const actCell = h("td", { class: "actions wide" }, retry, " ", del, status);
+  const actCell = h("td", { class: "actions wide" }, retry, " ", del, holds, status);
   const first = h("tr", { "data-id": q.id }, idCell, fromCell, actCell);
   const x = {
     id: q.id, q, rows: [first], sig: "",
@@ -181,6 +285,7 @@ function queueEntry(q, act) {
       // its rows. data-label names a cell where a phone shows no header
       // row.
       const rows = recipientRows(q, shared);
+      holdButtons(q);
       for (const td of [idCell, fromCell, actCell]) {
         if (rows.length > 1) td.rowSpan = rows.length;
         else td.removeAttribute("rowspan");
@@ -202,13 +307,13 @@ function queueEntry(q, act) {
   // One action at a time per message. The buttons stay enabled: a
   // disabled button would lose the keyboard's focus.
   let busy = false;
-  const run = (method) => {
+  const run = (f) => {
     if (busy) return;
     busy = true;
-    act(x, method).finally(() => { busy = false; });
+    f().finally(() => { busy = false; });
   };
-  retry.addEventListener("click", () => run("POST"));
-  del.addEventListener("click", () => { if (confirm(deleteQuestion(x.q))) run("DELETE"); });
+  retry.addEventListener("click", () => run(() => act(x, "POST")));
+  del.addEventListener("click", () => { if (confirm(deleteQuestion(x.q))) run(() => act(x, "DELETE")); });
   return x;
 }
 
@@ -285,20 +390,84 @@ function actionError(method, e) {
   return what + " failed: " + e.message + ". Try again; if it fails again, relaylab's log says why.";
 }
 
-// queueNote says how many messages wait and, when the list is cut at its
-// limit, how many of them it shows, so that the 500 shown do not pass for
-// the 900 waiting. From a relay that cannot count its messages it says
-// "more than", with the recipients waiting in all; from a server before
-// the total, the count shown.
-export function queueNote(d) {
+// queueNote says how many messages wait (or match the filters) and,
+// when the page shows part of them, how many it shows and in which
+// order, so that the 200 shown do not pass for the 900 waiting. From a
+// relay that cannot count its messages it says "more than", with the
+// recipients waiting in all; from a server before the total, the count
+// shown.
+export function queueNote(d, oldest, filtered) {
   const shown = d.queue.length;
-  if (!shown && !d.truncated) return "The queue is empty: every message is delivered, bounced or expired.";
+  if (!shown && !d.truncated) return filtered ? "No message matches these filters." : "The queue is empty: every message is delivered, bounced or expired.";
   const msgs = (n) => n + (n === 1 ? " message" : " messages");
-  if (!d.truncated) return msgs(shown) + " waiting";
-  const cut = " (the first " + shown + " shown)";
-  if (typeof d.total === "number") return msgs(d.total) + " waiting" + cut;
+  const verb = (n) => (filtered ? (n === 1 ? " matches" : " match") : " waiting");
+  if (!d.truncated) return msgs(shown) + verb(shown);
+  const cut = " (" + shown + " shown, " + (oldest ? "oldest" : "newest") + " first)";
+  if (typeof d.total === "number") return msgs(d.total) + verb(d.total) + cut;
   const rcpts = typeof d.recipients_waiting === "number" ? ", to " + d.recipients_waiting + " recipient" + (d.recipients_waiting === 1 ? "" : "s") + " in all" : "";
   return "More than " + msgs(shown) + " waiting" + rcpts + cut;
+}
+
+// shortAddr is an address cut to 24 characters for a button's label,
+// its bidi controls shown (plain).
+function shortAddr(a) {
+  const p = [...plain(a)];
+  return p.length <= 24 ? p.join("") : p.slice(0, 23).join("") + "…";
+}
+
+// QUEUE_STATES are the Queue page's choices of state (the API's state=).
+const QUEUE_STATES = [["waiting", "waiting (any)"], ["held", "held by hand"], ["deferred", "deferred"], ["queued", "queued"], ["inflight", "in flight"],
+  ["bounced", "bounced"], ["expired", "expired"], ["delivered", "delivered"], ["suppressed", "suppressed"], ["all", "all messages"]];
+
+// PAGE is how many messages a page of the queue shows.
+const PAGE = 200;
+
+// queueQuery is the API's query for a page of the queue: a filter text
+// with an @ inside it is a recipient; one that starts with @, or has
+// none, is a domain.
+export function queueQuery(v) {
+  const p = new URLSearchParams({ limit: String(PAGE) });
+  if (v.state !== "waiting") p.set("state", v.state);
+  const f = v.find.trim();
+  if (f) p.set(f.indexOf("@") > 0 ? "recipient" : "domain", f);
+  if (v.oldest) p.set("order", "oldest");
+  if (v.after) p.set("after", v.after);
+  else if (v.before) p.set("before", v.before);
+  return p.toString();
+}
+
+// operatorHoldLine says who held a recipient by hand, since when, and
+// their note.
+function operatorHoldLine(oh) {
+  const o = oh && typeof oh === "object" ? oh : {};
+  return h("div", { class: "small operator-hold" }, "Held by ", iso(o.by || "an operator"), o.since ? " since " + fmtTime(o.since) : "",
+    o.note ? [" (", iso(o.note), ")"] : "", ": nothing is sent to it until it is released; it does not expire while held.");
+}
+
+// holdQuestion is the question a Hold asks (as Delete's), with a place
+// for an optional note; releaseQuestion, a Release's.
+export function holdQuestion(q, r) {
+  return "Hold " + plain(r.address) + " of message " + plain(q.id) + "?\n\n" +
+    "The relay sends it nothing until it is released, and it does not expire while held. " +
+    "Note (optional, shown with the hold):";
+}
+
+export function releaseQuestion(q, r) {
+  const oh = r.operator_hold || {};
+  return "Release " + plain(r.address) + " of message " + plain(q.id) + "?\n\n" +
+    (oh.by ? "Held by " + plain(oh.by) + (oh.since ? " since " + fmtTime(oh.since) : "") + (oh.note ? " (" + plain(oh.note) + ")" : "") + ".\n" : "") +
+    "The relay tries it within seconds.";
+}
+
+// holdError says why a Hold or a Release failed and what to do.
+function holdError(release, address, e) {
+  const what = (release ? "The release of " : "The hold of ") + plain(address);
+  const why = e.detail || e.message;
+  if (e.status === 404) return what + " found no such message in the queue (" + why + "): it left the queue meanwhile; its page has its history.";
+  if (e.status === 400) return what + " was refused: " + why + ".";
+  if (e.status === 409) return what + " was not done now: " + why + ".";
+  if (e.status === 0 || e.status === 401) return what + " was not done: " + e.message + ".";
+  return what + " failed: " + e.message + ". Try again; if it fails again, relaylab's log says why.";
 }
 
 // REPEAT is how many rows must share an explanation (a category's reason
@@ -375,12 +544,14 @@ function recipientRows(q, shared) {
     const reply = rep.stage === "shaping" ? "" : replyText(rep);
     const via = [r.path && "path " + r.path, reached(r)].filter(Boolean).join(" · ");
     const tried = Array.isArray(r.tried) && r.tried.length > 1 ? r.tried : [];
-    return h("tr", { class: "rcpt" },
+    const byHand = r.state === "held";
+    return h("tr", { class: "rcpt", "data-rcpt": r.address },
       h("td", { class: "mono wide", "data-label": "to" }, addr(r.address)),
       h("td", {}, stateBadges(r, hold)),
       h("td", { "data-label": "attempts" }, String(r.attempts)),
-      h("td", { "data-label": hold ? "held until" : "next" }, r.next_attempt ? fmtTime(r.next_attempt) : r.state === "inflight" ? (hold ? "waiting for its turn" : "sending now") : ""),
+      h("td", { "data-label": hold ? "held until" : "next" }, byHand ? "when released" : r.next_attempt ? fmtTime(r.next_attempt) : r.state === "inflight" ? (hold ? "waiting for its turn" : "sending now") : ""),
       h("td", { class: "wide reply" },
+        byHand && operatorHoldLine(r.operator_hold),
         reply && h("span", { class: "mono" }, replyShown(rep)),
         r.category && [" ", h("span", { class: "badge category" }, r.category)],
         ...(shared.exp.has(explanationOf(r)) ? [" ", h("span", { class: "muted small explained-ref" }, "explained above")] : [
@@ -434,6 +605,7 @@ function holdText(r) {
 // else the relay's state.
 function stateBadges(r, hold) {
   const badge = (s) => h("span", { class: "badge s-" + String(s).replace(/[^a-z]/g, "") }, s);
+  if (r.state === "held") return badge("held by hand");
   if (!hold || r.state === "inflight") return badge(r.state);
   if (r.state === "deferred" && Number(r.attempts) > 0) return [badge("deferred"), " ", badge("held")];
   return badge("held");

@@ -166,9 +166,18 @@ export function sessionView(main, id) {
     }
   })).catch((e) => clear(card).append(h("p", { class: "error" }, e.message)));
   function render(ss) {
-    const attempts = paged(ss, "attempts", h("ul", {}), (at) =>
-      h("li", {}, h("span", { class: "mono" }, addr(at.recipient)), ": ", h("span", { class: "mono" }, replyLines(sinkReplyLine(at.reply))),
-        at.by ? h("span", { class: "muted by" }, " (chosen by ", h("span", { class: "mono" }, iso(at.by)), ")") : "", ...why(at)));
+    // An explanation many attempts share (1,800 deferrals of one greylisting
+    // rule) is said once above the list, as the Queue page does; each of
+    // those attempts says "explained above".
+    const explained = h("section", { id: "session-explained", class: "explained" });
+    explained.hidden = true;
+    const whys = [];
+    const attempts = paged(ss, "attempts", h("ul", {}), (at) => {
+      const slot = h("span", { class: "why" });
+      whys.push({ slot, at, mode: "" });
+      return h("li", {}, h("span", { class: "mono" }, addr(at.recipient)), ": ", h("span", { class: "mono" }, replyLines(sinkReplyLine(at.reply))),
+        at.by ? h("span", { class: "muted by" }, " (chosen by ", h("span", { class: "mono" }, iso(at.by)), ")") : "", slot);
+    }, () => explainShared(explained, whys));
     const messages = paged(ss, "messages", h("span", {}), (m) => h("a", { href: path("sink", "messages", m), class: "mono" }, m + " "));
     clear(card).append(
       h("dl", { class: "kv" },
@@ -181,7 +190,7 @@ export function sessionView(main, id) {
         h("dt", {}, "End"), h("dd", { id: "session-end" }, ss.end ? fmtTime(ss.end) : "not ended: still open, or the sink stopped before it ended"),
         h("dt", {}, "Last reply"), h("dd", { id: "session-last" }, ss.last_reply ? [h("span", { class: "mono" }, replyLines(sinkReplyLine(ss.last_reply))), ...why(ss)] : "none")),
       attempts.list.children.length ? h("section", { id: "session-attempts" }, h("h2", {}, "Attempts"),
-        attempts.note, attempts.list, h("div", { class: "bar" }, attempts.more)) : "",
+        attempts.note, explained, attempts.list, h("div", { class: "bar" }, attempts.more)) : "",
       messages.list.children.length ? h("section", { id: "session-messages" }, h("p", {}, "Messages: ", messages.list, messages.note, " ", messages.more)) : "",
       h("h2", {}, "Transcript"),
       transcript(ss.transcript || []));
@@ -192,13 +201,19 @@ export function sessionView(main, id) {
   // first page, each made by item, {note}, "N of M attempts shown" while
   // some are not, and {more}, a button that appends the next page, as
   // Older sessions does on the list of sessions.
-  function paged(ss, key, list, item) {
+  function paged(ss, key, list, item, added) {
     const note = h("span", { class: "muted", id: "session-" + key + "-note" });
     const more = h("button", { type: "button", id: "session-" + key + "-more" }, "More " + key);
     let next = ss[key + "_next"] || "";
     let total = ss[key + "_total"];
     let shown = 0;
-    const add = (items) => { for (const x of items || []) { list.append(item(x)); shown++; } };
+    // add appends items and returns the first new element, or null.
+    const add = (items) => {
+      let first = null;
+      for (const x of items || []) { const el = item(x); list.append(el); first = first || el; shown++; }
+      if (added) added();
+      return first;
+    };
     const count = () => {
       more.hidden = !next;
       note.className = "muted";
@@ -207,18 +222,25 @@ export function sessionView(main, id) {
         : "";
       note.hidden = !note.textContent;
     };
+    // The button stays enabled while it loads (a disabled one loses the
+    // keyboard's focus, to <body>); the focus then goes to the first item
+    // it showed, where reading goes on.
     let loading = false;
     more.addEventListener("click", () => {
       if (loading || !next) return;
       loading = true;
-      more.disabled = true;
+      more.setAttribute("aria-busy", "true");
       get("/api/v1/sink/sessions/" + encodeURIComponent(id) + "?limit=" + PAGE + "&" + key + "_after=" + encodeURIComponent(next)).then((d) => {
-        add(d[key]);
+        const first = add(d[key]);
         next = d[key + "_next"] || "";
         if (typeof d[key + "_total"] === "number") total = d[key + "_total"];
         count();
+        if (first) {
+          if (first.tabIndex < 0) first.tabIndex = -1;
+          first.focus();
+        }
       }).catch((e) => { note.textContent = e.message; note.className = "error"; note.hidden = false; })
-        .finally(() => { loading = false; more.disabled = false; });
+        .finally(() => { loading = false; more.removeAttribute("aria-busy"); });
     });
     add(ss[key]);
     count();
@@ -226,6 +248,42 @@ export function sessionView(main, id) {
   }
   show();
   return () => { stopped = true; if (stream) stream.close(); };
+}
+
+// REPEAT is how many attempts must share an explanation (a category's
+// reason and advice) for it to be said once above the list.
+const REPEAT = 3;
+
+// explainShared says once, in el, each explanation that REPEAT or more of
+// whys' attempts share, with how many do, and leaves those attempts a
+// short "explained above"; every other attempt explains itself (why).
+// whys is [{slot, at, mode}], slot being where the attempt's explanation
+// goes; a slot is redrawn only when its mode changes.
+function explainShared(el, whys) {
+  const key = (at) => (at.category && (at.reason || at.advice) ? JSON.stringify([at.category, at.reason || "", at.advice || ""]) : "");
+  const n = new Map();
+  for (const w of whys) {
+    const k = key(w.at);
+    if (k) n.set(k, (n.get(k) || 0) + 1);
+  }
+  for (const [k, c] of n) if (c < REPEAT) n.delete(k);
+  for (const w of whys) {
+    const mode = n.has(key(w.at)) ? "ref" : "full";
+    if (mode === w.mode) continue;
+    w.mode = mode;
+    clear(w.slot).append(...(mode === "full" ? why(w.at) :
+      [" ", h("span", { class: "badge category" }, w.at.category), " ", h("span", { class: "muted small explained-ref" }, "explained above")]));
+  }
+  clear(el);
+  el.hidden = n.size === 0;
+  if (el.hidden) return;
+  el.append(h("p", { class: "small" }, "Said once here for the attempts that share it; each of those says \"explained above\":"),
+    h("div", { class: "explained-list" }, [...n].map(([k, c]) => {
+      const [category, reason, advice] = JSON.parse(k);
+      return h("div", { class: "explained-category" }, h("span", { class: "badge category" }, category), h("span", { class: "muted small" }, " (" + c + " attempts)"),
+        reason && h("div", { class: "muted reason" }, prose(reason)),
+        advice && h("div", { class: "advice" }, "What to do: ", prose(advice)));
+    })));
 }
 
 // refusedGreetings is what a session's HELO shows when the sink accepted

@@ -1,0 +1,97 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// QueueHoldAPI is offered by a RelayAPI whose operators can hold mail by
+// hand (as Postfix's postsuper -h and -H): a held recipient is not tried
+// until it is released, and does not expire meanwhile. by names who asks
+// ("the web API, user alice"). Both return the addresses they changed.
+// A message the relay does not have is an ErrNotFound; nothing to hold
+// or release, or a recipient the message lacks, an ErrInvalid saying
+// why; a recipient in flight, an ErrConflict.
+type QueueHoldAPI interface {
+	Hold(ctx context.Context, id, rcpt, by, note string) ([]string, error)
+	Release(ctx context.Context, id, rcpt, by string) ([]string, error)
+}
+
+// holdRequest is the body of POST /api/v1/queue/{id}/hold and /release,
+// both fields optional (release takes no note): no recipient holds or
+// releases every one of the message's.
+type holdRequest struct {
+	Recipient string `json:"recipient"`
+	Note      string `json:"note"`
+}
+
+// holdAnswer is what a hold or a release answers.
+type holdAnswer struct {
+	ID       string   `json:"id"`
+	Held     []string `json:"held,omitempty"`
+	Released []string `json:"released,omitempty"`
+	Detail   string   `json:"detail"`
+}
+
+func (s *Server) holdQueued(w http.ResponseWriter, r *http.Request)    { s.holdOrRelease(w, r, true) }
+func (s *Server) releaseQueued(w http.ResponseWriter, r *http.Request) { s.holdOrRelease(w, r, false) }
+
+func (s *Server) holdOrRelease(w http.ResponseWriter, r *http.Request, hold bool) {
+	verb := "releasing"
+	if hold {
+		verb = "holding"
+	}
+	ha, ok := s.opts.Relay.(QueueHoldAPI)
+	if !ok {
+		writeError(w, http.StatusNotImplemented, "this relay cannot hold mail by hand",
+			"use relaylab queue hold and queue release with a relaylab that has them")
+		return
+	}
+	var req holdRequest
+	data, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	if len(bytes.TrimSpace(data)) > 0 {
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		if !readJSON(w, r, &req) {
+			return
+		}
+	}
+	if !hold && req.Note != "" {
+		writeError(w, http.StatusBadRequest, "a release takes no note",
+			"the note says why mail is held, and goes with a hold: send {\"recipient\": ...} or no body")
+		return
+	}
+	id := r.PathValue("id")
+	by := "the web API"
+	if u, _, ok := r.BasicAuth(); ok && u != "" {
+		by += ", user " + u
+	}
+	rcpt := strings.TrimSpace(req.Recipient)
+	a := holdAnswer{ID: id}
+	var err error
+	if hold {
+		a.Held, err = ha.Hold(r.Context(), id, rcpt, by, req.Note)
+	} else {
+		a.Released, err = ha.Release(r.Context(), id, rcpt, by)
+	}
+	if err != nil {
+		s.writeAPIError(w, r, verb+" the message", err)
+		return
+	}
+	switch {
+	case hold && len(a.Held) == 0:
+		a.Detail = "already held: each recipient keeps its hold, by whom and since when; nothing changed"
+	case hold:
+		a.Detail = fmt.Sprintf("held %s: nothing is sent to them until they are released (POST /api/v1/queue/%s/release, or relaylab queue release %s); they do not expire while held",
+			strings.Join(a.Held, ", "), id, id)
+	default:
+		a.Detail = fmt.Sprintf("released %s: they are due now, and the relay tries them within seconds", strings.Join(a.Released, ", "))
+	}
+	writeJSON(w, http.StatusOK, a)
+}
