@@ -1,6 +1,6 @@
 // Messages: the list, and one message's envelope, headers, body and the
 // attempt timeline of each recipient.
-import { h, path, fmtTime, shortTime, clear, prose, iso, addr, marked, replyLines, bidiControls, shownText, isBidiControl } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear, prose, iso, addr, marked, replyLines, bidiControls, shownText, dialogText, deleteDialog } from "./dom.js";
 import { get, api } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnFor, bounceFor, sinkBounce, atStage, replyShown, sinkReplyLine } from "./events.js";
@@ -365,16 +365,8 @@ export function sinkMessageView(main, id) {
 // shows plain text, where a direction control from the mail would turn
 // the text around: each is written as ⟨U+202E⟩.
 export function sinkDeleteQuestion(m) {
-  const plain = (v) => [...String(v)].map((c) => (isBidiControl(c) ? "⟨U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "⟩" : c)).join("");
-  const rcpts = (m.to || []).map(plain);
-  const to = rcpts.length <= 3 ? rcpts.join(", ") : rcpts.slice(0, 3).join(", ") + " and " + (rcpts.length - 3) + " more";
-  let subject = m.subject ? plain(m.subject) : "";
-  if (subject.length > 80) subject = subject.slice(0, 79) + "…";
-  return "Delete received message " + plain(m.id) + "?\n\n" +
-    "From: " + (m.from ? plain(m.from) : "<> (the null sender)") + "\n" +
-    "To: " + (to || "(none)") + "\n" +
-    (subject ? "Subject: " + subject + "\n" : "") +
-    "\nIts bytes are gone for good; the session that brought it and its attempts stay.";
+  return deleteDialog("Delete received message " + dialogText(m.id) + "?", m.from, m.to, m.subject, "(none)",
+    "Its bytes are gone for good; the session that brought it and its attempts stay.");
 }
 
 // renderMessage shows a message; url is its API path. Its HTML goes only

@@ -1,6 +1,6 @@
 // The relay's queue, a page at a time, with retry-now, delete, and hold
 // and release by hand.
-import { h, path, fmtTime, shortTime, clear, prose, iso, addr, replyLines, isBidiControl } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear, prose, iso, addr, replyLines, dialogText, deleteDialog } from "./dom.js";
 import { replyText, replyShown } from "./events.js";
 import { notLive } from "./status.js";
 import { get, api, listening } from "./api.js";
@@ -329,20 +329,11 @@ function fragmentOf(tr) {
 // A dialog shows plain text, in which a direction control from the mail
 // would turn the text around: each is written as ⟨U+202E⟩.
 export function deleteQuestion(q) {
-  const rcpts = (q.recipients || []).map(plain);
-  const to = rcpts.length <= 3 ? rcpts.join(", ") : rcpts.slice(0, 3).join(", ") + " and " + (rcpts.length - 3) + " more";
-  let subject = q.subject ? plain(q.subject) : "";
-  if (subject.length > 80) subject = subject.slice(0, 79) + "…";
-  return "Delete message " + plain(q.id) + " from the queue?\n\n" +
-    "From: " + (q.from ? plain(q.from) : "<> (the null sender)") + "\n" +
-    "To: " + (to || "(no recipient waiting)") + "\n" +
-    (subject ? "Subject: " + subject + "\n" : "") +
-    "\nThe relay stops trying it, and no bounce goes to the sender: submit it again if it should still go out.";
+  return deleteDialog("Delete message " + plain(q.id) + " from the queue?", q.from, q.recipients, q.subject, "(no recipient waiting)",
+    "The relay stops trying it, and no bounce goes to the sender: submit it again if it should still go out.");
 }
 
-function plain(v) {
-  return [...String(v)].map((c) => (isBidiControl(c) ? "⟨U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "⟩" : c)).join("");
-}
+const plain = dialogText;
 
 // removeQuestion is the confirmation a Remove from the suppression list
 // asks for: the address, why and since when it is listed, and what
