@@ -295,12 +295,13 @@ func (r *Relay) Shutdown(ctx context.Context) error {
 	}
 	done := make(chan struct{})
 	go func() { r.wg.Wait(); close(done) }()
+	cut := false
 	select {
 	case <-done:
 	case <-ctx.Done():
 		select {
 		case <-done:
-			// Done as the time ran out: nothing was cut.
+			// Done as the time ran out: no job was cut.
 		default:
 			// Out of time: jobs blocked on a server are cut off; their
 			// recipients stay in flight and are tried again at the next
@@ -309,7 +310,14 @@ func (r *Relay) Shutdown(ctx context.Context) error {
 			r.live.closeAll()
 			<-done
 			errs = append(errs, ctx.Err())
+			cut = true
 		}
+	}
+	if !cut && r.SessionsCut() > 0 {
+		// The submission's drain cut sessions when the time ran out: it
+		// answers them 421 and they close at once, so the wait above can
+		// end as done, as if nothing had been cut.
+		errs = append(errs, ctx.Err())
 	}
 	if r.cancelJobs != nil {
 		r.cancelJobs()
