@@ -114,21 +114,30 @@ func TestHoldByHand(t *testing.T) {
 	}
 }
 
-// TestHoldReleaseDelivers: a message held before its first attempt is
-// not tried until released, then goes at once.
-func TestHoldReleaseDelivers(t *testing.T) {
-	t.Parallel()
+// heldAfterDeferral queues a message to b@r.test at an MTA that defers
+// it once, then holds it (by by) and lets the MTA take mail: what the
+// tests of a held message start from.
+func heldAfterDeferral(t *testing.T, by string) (*harness, *fakeMTA, string) {
+	t.Helper()
 	var refuse atomic.Bool
 	refuse.Store(true)
 	mta := deferringMTA(t, &refuse)
 	h := newHarness(t, testConfig(mta.addr), Options{})
-	ctx := context.Background()
 	id := h.enqueue("a@s.test", "b@r.test")
 	h.runUntil("deferred", h.deferrals(id, 1))
-	if _, err := h.r.HoldBy(ctx, id, "", "", ""); err != nil {
+	if _, err := h.r.HoldBy(context.Background(), id, "", by, ""); err != nil {
 		t.Fatal(err)
 	}
 	refuse.Store(false)
+	return h, mta, id
+}
+
+// TestHoldReleaseDelivers: a message held before its first attempt is
+// not tried until released, then goes at once.
+func TestHoldReleaseDelivers(t *testing.T) {
+	t.Parallel()
+	h, mta, id := heldAfterDeferral(t, "")
+	ctx := context.Background()
 	h.v.Advance(10 * time.Minute)
 	h.settle()
 	if n := len(mta.received()); n != 0 {
@@ -157,17 +166,8 @@ func TestHoldReleaseDelivers(t *testing.T) {
 // it after an unclean stop (no Shutdown, as kill -9) keeps it held.
 func TestHoldOutlastsRestart(t *testing.T) {
 	t.Parallel()
-	var refuse atomic.Bool
-	refuse.Store(true)
-	mta := deferringMTA(t, &refuse)
-	h := newHarness(t, testConfig(mta.addr), Options{})
+	h, mta, id := heldAfterDeferral(t, "ops")
 	ctx := context.Background()
-	id := h.enqueue("a@s.test", "b@r.test")
-	h.runUntil("deferred", h.deferrals(id, 1))
-	if _, err := h.r.HoldBy(ctx, id, "", "ops", ""); err != nil {
-		t.Fatal(err)
-	}
-	refuse.Store(false)
 	// A second relay on the same store, as after a restart.
 	r2, err := New(testConfig(mta.addr), Options{Store: h.store, Clock: h.v})
 	if err != nil {
