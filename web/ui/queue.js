@@ -286,6 +286,12 @@ function queueEntry(q, act, holdAct) {
       // row.
       const rows = recipientRows(q, shared);
       holdButtons(q);
+      // A finished message (every recipient delivered, bounced, expired
+      // or suppressed, as the "all" filter lists them) has nothing to
+      // retry or delete: the relay refuses both, so neither is offered.
+      const waits = (Array.isArray(q.waiting) ? q.waiting : []).some((r) => ["queued", "deferred", "held", "inflight"].includes(r.state));
+      retry.hidden = !waits;
+      del.hidden = !waits;
       for (const td of [idCell, fromCell, actCell]) {
         if (rows.length > 1) td.rowSpan = rows.length;
         else td.removeAttribute("rowspan");
