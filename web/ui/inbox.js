@@ -80,6 +80,7 @@ export function inboxView(main, query) {
   });
 
   const shown = new Set();
+  const copies = new Map(); // each shown row's copy mark, as the API gave it
   let top = 0;       // the newest id read, shown or not
   let before = 0;    // where the next older page starts; 0: from the newest
   let total = 0, searched = 0;
@@ -87,6 +88,7 @@ export function inboxView(main, query) {
 
   function row(m) {
     shown.add(m.id);
+    copies.set(m.id, JSON.stringify(m.copy || null));
     const msg = path("sink", "messages", m.id);
     const envelope = m.from || "<>";
     // The From field's address (after its name, in angle brackets) is
@@ -166,6 +168,7 @@ export function inboxView(main, query) {
       for (const tr of [...tbody.children]) {
         if (gone && !gone.has(tr.dataset.id)) continue;
         shown.delete(tr.dataset.id);
+        copies.delete(tr.dataset.id);
         tr.remove();
       }
       const n = q ? d.ids.length : d.deleted.messages;
@@ -201,6 +204,7 @@ export function inboxView(main, query) {
           if (stopped) return;
           clear(tbody);
           shown.clear();
+          copies.clear();
           before = n.next || 0;
           older.hidden = !n.next;
           return n;
@@ -218,13 +222,34 @@ export function inboxView(main, query) {
       top = Math.max(top, upTo);
       while (tbody.children.length > MAX_ROWS) {
         shown.delete(tbody.lastChild.dataset.id);
+        copies.delete(tbody.lastChild.dataset.id);
         tbody.removeChild(tbody.lastChild);
         before = Number(tbody.lastChild.dataset.id);
         older.hidden = false;
       }
       count();
       announceNew(added, "new message in the inbox", "new messages in the inbox");
+      if (d.messages.some((m) => m.copy && m.copy.n > 1)) remark();
     }).catch(fail).finally(() => { busy = false; fetchNew(); });
+  }
+  // remark reads the shown rows again when a new message is a later copy
+  // of one (the sender delivered it again): the earlier copies, shown
+  // before it came, are marked "copy 1 of 2" now, in place.
+  function remark() {
+    get(base + args({ before: String(top + 1), limit: String(Math.min(Math.max(shown.size, 1), MAX_ROWS)) })).then((d) => {
+      if (stopped) return;
+      for (const m of d.messages) {
+        const was = copies.get(m.id);
+        const now = JSON.stringify(m.copy || null);
+        if (was === undefined || was === now) continue;
+        copies.set(m.id, now);
+        const cell = tbody.querySelector('tr[data-id="' + CSS.escape(m.id) + '"] td[data-label="subject"]');
+        if (!cell) continue;
+        for (const old of cell.querySelectorAll(".copy-note")) old.remove();
+        const mark = copyNote(m.copy);
+        if (mark) cell.append(mark);
+      }
+    }).catch(() => {}); // the marks wait for the next reload
   }
   const batch = frameBatcher((evs) => {
     for (const e of evs) {
