@@ -42,7 +42,9 @@ type SinkEarlyRefusalSource interface {
 // recipients: a sender refused there never named one. "" when there are
 // none. senders are the envelope senders of the recipients an
 // expectation matched: a refusal at MAIL from one of them is said to be
-// theirs.
+// theirs. A verdict gives it once, as a note (earlyRefusalRunNote), and
+// its expectations refer to it (earlyRefusalRef); expect --wait says it
+// while it waits.
 func (d *Data) EarlyRefusalNote(senders ...string) string {
 	if len(d.earlyRefusals) == 0 {
 		return ""
@@ -109,14 +111,65 @@ func earlyStageWords(stage string) string {
 	return strings.ToUpper(stage)
 }
 
+// earlyNoteRef is how an expectation's failure refers to the run's note
+// on the sink's early refusals (earlyRefusalRunNote), which a verdict
+// gives once, whatever the number of expectations it explains.
+const earlyNoteRef = "see the note on early refusals"
+
+// earlyRefusalRunNote is the note a verdict gives, once, when an
+// expectation of it found too few records or an any_reply only the
+// sink's early refusals met (see Result.earlyRefusals): how many
+// sessions the sink refused before any RCPT TO, where, with what reply,
+// and what to do (EarlyRefusalNote).
+func (d *Data) earlyRefusalRunNote() string {
+	return earlyNotePrefix + d.EarlyRefusalNote()
+}
+
+// earlyNotePrefix begins the run's note on the sink's early refusals,
+// which the failures that refer to it name, and which a JUnit file puts
+// in its suite's system-out, not in each case's (WriteVerdictsJUnit).
+const earlyNotePrefix = "early refusals: "
+
+// isEarlyNote reports whether the verdict's note n is the run's note on
+// the sink's early refusals.
+func isEarlyNote(n string) bool { return strings.HasPrefix(n, earlyNotePrefix) }
+
+// earlyRefusalRef says, in a few words, of an expectation that finds too
+// few records, that the sink refused sessions before any RCPT TO, which
+// are in no record, and how many of those at MAIL FROM were from
+// senders (the envelope senders of the records it matched); the run's
+// note says the rest. "" when the sink refused none so.
+func (d *Data) earlyRefusalRef(senders []string) string {
+	n := len(d.earlyRefusals)
+	if n == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("%s the sink refused before any RCPT TO %s in no record", counted(n, "session"), plural(n, "is", "are"))
+	theirs := 0
+	var from []string
+	for _, e := range d.earlyRefusals {
+		if e.Stage != "mail" || !slices.ContainsFunc(senders, func(a string) bool { return strings.EqualFold(a, e.Sender) }) {
+			continue
+		}
+		theirs++
+		if !slices.ContainsFunc(from, func(a string) bool { return strings.EqualFold(a, e.Sender) }) {
+			from = append(from, e.Sender)
+		}
+	}
+	if theirs > 0 {
+		s += fmt.Sprintf(", %d of them at MAIL FROM from %s, the %s of the records this expectation matched", theirs, strings.Join(from, ", "), plural(len(from), "sender", "senders"))
+	}
+	return s + ": " + earlyNoteRef
+}
+
 // earlyReplyNote says, of an expectation whose any_reply glob no
 // attempt of its recipients met, that the sink gave replies it matches
-// before RCPT TO, which are in no recipient's record; "" when it gave
-// none.
-func (d *Data) earlyReplyNote(glob string, senders []string) string {
+// before RCPT TO, which are in no recipient's record, referring to the
+// run's note on them; "" when it gave none.
+func (d *Data) earlyReplyNote(glob string) string {
 	for _, e := range d.earlyRefusals {
 		if replyMatches(glob, Attempt{Code: e.Code, Enhanced: e.Enhanced, Text: e.Text}) {
-			return "any_reply judges the replies of a recipient's attempts, and the replies it asks for came before RCPT TO: " + d.EarlyRefusalNote(senders...)
+			return "any_reply judges the replies of a recipient's attempts, and the replies it asks for came before RCPT TO, in sessions that are in no record: " + earlyNoteRef
 		}
 	}
 	return ""

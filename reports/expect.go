@@ -799,6 +799,10 @@ type Result struct {
 	// that a CI annotation can point at the line that failed.
 	File string `json:"file,omitempty"`
 	Line int    `json:"line,omitempty"`
+	// earlyRefusals: the failure refers to the sink's sessions refused
+	// before any RCPT TO, which its verdict then notes once
+	// (NewVerdict, Data.earlyRefusalRunNote).
+	earlyRefusals bool
 }
 
 // Where is "FILE:LINE", or FILE without a line, of the expectation; ""
@@ -864,9 +868,11 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 				what += fmt.Sprintf(" (%d more %s the address, in %s)", elsewhere, plural(elsewhere, "matches", "match"), messageList(others))
 			}
 		}
-		noun := "recipients"
-		if count.String() == "1" {
-			noun = "recipient"
+		// On a sink's record count counts records (one message's
+		// delivery to one recipient each), and says so.
+		noun := Summary{FromSink: d.FromSink}.recordNoun()
+		if count.String() != "1" {
+			noun += "s"
 		}
 		msg := fmt.Sprintf("expected %s %s matching %s, found %d", count, noun, what, matched)
 		if matched == 0 && elsewhere == 0 {
@@ -879,9 +885,11 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 		if matched < count.Min && d.FromSink {
 			// Sessions refused before RCPT TO name no recipient: a
 			// sender refused at its greeting or MAIL FROM is not
-			// missing from the record for a fault of match.
-			if note := d.EarlyRefusalNote(senders...); note != "" {
-				msg += " (" + note + ")"
+			// missing from the record for a fault of match. The
+			// verdict's note says how, once (Result.earlyRefusals).
+			if ref := d.earlyRefusalRef(senders); ref != "" {
+				msg += " (" + ref + ")"
+				res.earlyRefusals = true
 			}
 		}
 		if len(found) > 0 {
@@ -898,12 +906,13 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 	if len(problems) > 0 {
 		res.Pass = false
 		if len(problems) > 5 {
-			problems = append(problems[:5], fmt.Sprintf("... and %d more recipients", len(problems)-5))
+			problems = append(problems[:5], fmt.Sprintf("... and %d more %ss", len(problems)-5, Summary{FromSink: d.FromSink}.recordNoun()))
 		}
 		if e.AnyReply != "" && d.FromSink {
 			// A reply given before RCPT TO is in no recipient's record.
-			if note := d.earlyReplyNote(strings.ToLower(string(e.AnyReply)), senders); note != "" {
+			if note := d.earlyReplyNote(strings.ToLower(string(e.AnyReply))); note != "" {
 				problems = append(problems, note)
+				res.earlyRefusals = true
 			}
 		}
 		res.Message = strings.Join(problems, "\n")
@@ -1217,6 +1226,9 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 	var own, ownDelivered, dsns, dsnsDelivered int
 	for _, r := range d.Recipients {
 		switch {
+		case r.SenderDSNMail:
+			// A DSN from the sender's MTA that reached a sink: counted
+			// apart, as the summary counts it.
 		case r.relayDSN:
 			dsns++
 			if r.Status == "delivered" {
@@ -1281,7 +1293,7 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 	if len(a.MaxDeliveriesPerDay) > 0 {
 		out = append(out, deliveriesPerDay(d, a.MaxDeliveriesPerDay))
 	}
-	ttd := percentiles(deliveryTimes(d.Recipients, func(r *Recipient) bool { return !r.relayDSN }))
+	ttd := percentiles(deliveryTimes(d.Recipients, func(r *Recipient) bool { return !r.relayDSN && !r.SenderDSNMail }))
 	left, apart := "", "" // the DSNs left out, said after a count and alone
 	if dsns > 0 {
 		left = fmt.Sprintf("the relay's %d %s to the senders left out", dsns, plural(dsns, "DSN", "DSNs"))

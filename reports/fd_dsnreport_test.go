@@ -69,12 +69,7 @@ func TestDelayedDSNInReports(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var r *Recipient
-		for _, x := range d.Recipients {
-			if x.Address == "slow@x.test" {
-				r = x
-			}
-		}
+		r := recordOf(d, "slow@x.test")
 		if r.Status != "delivered" || len(r.DSNReports) != 1 || r.LateBounce != nil {
 			t.Fatalf("relayed %v: status %s, reports %+v, late bounce %v; want delivered with one report", relayed, r.Status, r.DSNReports, r.LateBounce)
 		}

@@ -17,14 +17,12 @@ func (s earlySink) EarlyRefusals(context.Context) ([]SinkEarlyRefusal, error) { 
 
 var _ SinkEarlyRefusalSource = earlySink{}
 
-// TestEarlyRefusalsExplainAMissingRecipient: sessions the sink refused
-// at the greeting or at MAIL FROM name no recipient; an expectation that
-// finds too few recipients says how many there were, where, with what
-// reply (and, at MAIL, from which sender, marked when it is the sender
-// of the recipients matched), and what to do; an any_reply that only
-// such a refusal met says so too.
-func TestEarlyRefusalsExplainAMissingRecipient(t *testing.T) {
-	t.Parallel()
+// earlyRefusedSink is a sink's record of one message accepted for
+// ok1@slow.test from app@s.test, and three sessions refused before RCPT
+// TO: two at the greeting on listener down, one rate-limited at MAIL
+// FROM from app@s.test on listener slow.
+func earlyRefusedSink(t *testing.T) *Data {
+	t.Helper()
 	greet := SinkEarlyRefusal{Time: t0, Listener: "down", Stage: "connect", Code: 421, Enhanced: "4.3.2", Text: "not accepting mail", By: `rule "down"`}
 	rate := SinkEarlyRefusal{Time: t0, Listener: "slow", Stage: "mail", Code: 421, Enhanced: "4.7.28", Text: "unusual rate", By: "limits.rate", Sender: "app@s.test"}
 	src := earlySink{fakeMessageSink: fakeMessageSink{{Message: 1, SinkAttempt: SinkAttempt{Time: t0.Add(time.Minute), Listener: "slow", Client: "127.0.0.1:1",
@@ -33,6 +31,18 @@ func TestEarlyRefusalsExplainAMissingRecipient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return d
+}
+
+// TestEarlyRefusalsExplainAMissingRecipient: sessions the sink refused
+// at the greeting or at MAIL FROM name no recipient; an expectation that
+// finds too few recipients says how many there were (and, at MAIL, how
+// many from the sender of the recipients matched), and its verdict's
+// note says where, with what reply, from which sender and what to do; an
+// any_reply that only such a refusal met says so too.
+func TestEarlyRefusalsExplainAMissingRecipient(t *testing.T) {
+	t.Parallel()
+	d := earlyRefusedSink(t)
 	x, err := decodeExp(t, `
 recipients:
   - {match: "a@down.test", status: bounced}
@@ -43,11 +53,20 @@ recipients:
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := Evaluate(d, x)
+	v := NewVerdict("early", "", d, Evaluate(d, x))
+	rs := v.Results
+	// The whole of it is the verdict's note, said once (see
+	// TestFT22EarlyRefusalsNotedOncePerRun); each failure refers to it.
+	note := strings.Join(v.Notes, "\n")
+	for _, want := range []string{`the sink refused 3 sessions before any RCPT TO`, `2 at the greeting on listener down ("421 4.3.2 not accepting mail", by rule "down")`,
+		`1 at MAIL FROM on listener slow ("421 4.7.28 unusual rate", by limits.rate) from app@s.test`, `attempt:`} {
+		if !strings.Contains(note, want) {
+			t.Errorf("the verdict's notes lack %q:\n%s", want, note)
+		}
+	}
 	for i, wants := range [][]string{
-		{`the sink refused 3 sessions before any RCPT TO`, `2 at the greeting on listener down ("421 4.3.2 not accepting mail", by rule "down")`,
-			`1 at MAIL FROM on listener slow ("421 4.7.28 unusual rate", by limits.rate) from app@s.test`, `attempt:`},
-		{`from app@s.test (the sender of the recipients this expectation matched)`},
+		{`3 sessions the sink refused before any RCPT TO are in no record`, earlyNoteRef},
+		{`1 of them at MAIL FROM from app@s.test, the sender of the records this expectation matched`},
 		{`any_reply judges the replies of a recipient's attempts, and the replies it asks for came before RCPT TO`},
 	} {
 		for _, want := range wants {

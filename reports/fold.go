@@ -60,16 +60,19 @@ func (x *tryIndex) end(t, n int) int {
 // foldAt is the fold that begins at attempt i, the first exchange of a
 // try, when one does: the period (1 to maxPeriod) whose whole cycles
 // cover the most tries from there, the shorter on a tie; no fold spans
-// a hold of the relay's shaping (from the h-th on), which is printed in
-// its place. ok is false when no run from i is worth folding.
-func (r *Recipient) foldAt(x *tryIndex, i, h int) (f fold, ok bool) {
+// a hold of the relay's shaping (from the h-th on), nor a DSN's step at
+// stop (zero: none to come), which are printed in their place. ok is
+// false when no run from i is worth folding.
+func (r *Recipient) foldAt(x *tryIndex, i, h int, stop time.Time) (f fold, ok bool) {
 	t, ok := x.of[i]
 	if !ok {
 		return fold{}, false
 	}
-	// clear is whether no hold comes before try k's last exchange.
+	// clear is whether no hold, and no DSN, comes before try k's last
+	// exchange.
 	clear := func(k int) bool {
-		return h >= len(r.Holds) || !r.Holds[h].Time.Before(r.Attempts[x.end(k, len(r.Attempts))-1].Time)
+		last := r.Attempts[x.end(k, len(r.Attempts))-1].Time
+		return (h >= len(r.Holds) || !r.Holds[h].Time.Before(last)) && (stop.IsZero() || !stop.Before(last))
 	}
 	if !clear(t) {
 		return fold{}, false

@@ -64,7 +64,12 @@ func (e *errWriter) Write(p []byte) (int, error) {
 // WriteJSON writes the summary and every recipient's timeline, as one
 // object, indented:
 //
-//   - "summary": the Summary: "recipients", "attempts" (delivery tries),
+//   - "summary": the Summary: "recipients" and "records" (the same
+//     count: a record is one message's delivery to one recipient; on a
+//     sink's record an address mailed twice has two), "sender_dsn_mail"
+//     (on a sink's record, the DSNs from the sender's MTA that reached
+//     the sink as mail, which no other count of records includes; absent
+//     when none), "attempts" (delivery tries),
 //     "by_status", "by_path", "by_domain", "by_category" (recipients not
 //     delivered) and "by_code" as lists of {"key", "count"}, largest count
 //     first, then by key; "sink_replies" ([] when none, as the other
@@ -117,7 +122,9 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     recipient with a "category" or "reason" (absent otherwise): those
 //     and its "advice" are then a deferral's or hold's before the
 //     delivery, not its outcome, as the text, HTML and CSV say
-//     ("deferred before delivery"). The recipients of replay --json
+//     ("deferred before delivery"), and "sender_dsn_mail": true on a
+//     sink's record that is a DSN from the sender's MTA, not the
+//     application's mail (absent otherwise). The recipients of replay --json
 //     (WriteVerdictsJSON) carry the same key.
 //
 // Times are RFC 3339 in UTC, with nanoseconds when they have any. A key
@@ -153,6 +160,12 @@ func orEmpty[T any](l []T) []T {
 // a late bounce (the sink took the message, then bounced it) is not such
 // a one: its timeline ends with the bounce's DSN step.
 //
+// On a sink's record the summary counts records ("records 4": one
+// message's delivery to one recipient each), and the DSNs from the
+// sender's MTA that reached the sink as mail apart, on a line of their
+// own; those have no timeline of their own (the record each reports on
+// has it as a step).
+//
 // Replies and addresses come from whoever sent or answered the mail:
 // control characters and bidirectional controls in them are shown
 // escaped, not obeyed by the terminal.
@@ -162,8 +175,12 @@ func WriteText(w io.Writer, d *Data) error {
 
 func writeText(w io.Writer, d *Data) error {
 	s := Summarize(d)
+	rs := records(d.Recipients)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "recipients\t%d\nattempts\t%d\n", s.Recipients, s.Attempts)
+	fmt.Fprintf(tw, "%ss\t%d\nattempts\t%d\n", s.recordNoun(), s.Recipients, s.Attempts)
+	if s.SenderDSNMail > 0 {
+		fmt.Fprintf(tw, "DSNs from the sender's MTA\t%d: %s\n", s.SenderDSNMail, senderDSNMailWhy)
+	}
 	if sinkOnly(d, s) {
 		fmt.Fprintf(tw, "note\t%s\n", sinkOnlyNote(d))
 	}
@@ -202,7 +219,7 @@ func writeText(w io.Writer, d *Data) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, r := range d.Recipients {
+	for _, r := range rs {
 		if r.Status == "delivered" {
 			continue
 		}
@@ -226,7 +243,7 @@ func writeText(w io.Writer, d *Data) error {
 		WriteTimeline(w, r)
 	}
 	plain := 0
-	for _, r := range d.Recipients {
+	for _, r := range rs {
 		if r.Status != "delivered" {
 			continue
 		}
@@ -251,7 +268,7 @@ func writeText(w io.Writer, d *Data) error {
 		WriteTimeline(w, r)
 	}
 	if plain > 0 {
-		fmt.Fprintf(w, "\n%d recipient(s) delivered at the first host of the first try: their timelines (one 2xx each) are in --format json and html\n", plain)
+		fmt.Fprintf(w, "\n%d %s(s) delivered at the first host of the first try: their timelines (one 2xx each) are in --format json and html\n", plain, s.recordNoun())
 	}
 	return nil
 }
@@ -303,10 +320,11 @@ func (r *Recipient) lateBounceMeaning() string {
 // bounced late, in the Markdown's and JUnit's summaries.
 const bouncedLateNote = "taken with a 2xx, then reported failed to their sender by a DSN; the status tables count them delivered"
 
-// countBouncedLate counts d's recipients delivered, then bounced late.
-func countBouncedLate(d *Data) int {
+// countBouncedLate counts the records of rs delivered, then bounced
+// late.
+func countBouncedLate(rs []*Recipient) int {
 	n := 0
-	for _, r := range d.Recipients {
+	for _, r := range rs {
 		if r.bouncedLate() {
 			n++
 		}
@@ -350,7 +368,7 @@ func timeToDelivery(d *Data, s Summary) (name string, ok bool) {
 
 // bouncesNotSentNote follows the count of late bounces the sink did not
 // send, in every format's summary.
-const bouncesNotSentNote = "recipients the sink accepted and has a late bounce for that did not go out, so their sender was told nothing; each says why and what to do"
+const bouncesNotSentNote = "records the sink accepted and has a late bounce for that did not go out, so their sender was told nothing; each says why and what to do"
 
 // writeUnsentBounce writes r's note about a late bounce the sink did not
 // send, and what to do, when it has one.
@@ -390,10 +408,16 @@ func sinkOpenNote(s Summary) string {
 		"data-end counts more replies than connect, mail, rcpt and data", s.SinkSessionsOpen, s.SinkSessions)
 }
 
-// sinkOnlyNote says what a sink-only report's recipients are.
+// recordMeaning says what a record of a sink's is, which its reports
+// count.
+const recordMeaning = "a record is one message's delivery to one recipient: it ends when the sink accepts the message with a 2xx after the data, " +
+	"a later message to the same address starts a record of its own, and a retry joins its message's record by its Message-ID"
+
+// sinkOnlyNote says what a sink-only report's records are.
 func sinkOnlyNote(d *Data) string {
 	if d.FromSink {
-		return "this store holds only what the sink received (no relay mail): the recipients and attempts are as the sink saw them, each session's attempt one try, a record one message's delivery (ended when the sink accepts it; a later message to the address is a record of its own), delivered when accepted after the data; each refusal is explained (category, reason, what to do) as the relay's classifier reads it, as the web UI's sink pages explain it; relaylab expect --db judges them"
+		return "this store holds only what the sink received (no relay mail): the records and attempts are as the sink saw them, each session's attempt one try, " +
+			"delivered when accepted after the data (" + recordMeaning + "); each refusal is explained (category, reason, what to do) as the relay's classifier reads it, as the web UI's sink pages explain it; relaylab expect --db judges them"
 	}
 	return "this store holds only what the sink received (no relay mail): the sink's sessions, messages and replies are below; relaylab expect --db judges each recipient's attempts"
 }
@@ -430,7 +454,8 @@ func (r *Recipient) outcomeReplyBy() string {
 }
 
 // label is the recipient's address and, when it has one, its message id,
-// or on a sink's record without one, its session (see ident).
+// or on a sink's record without one, its session (see ident); a DSN
+// from the sender's MTA that reached a sink says so.
 func (r *Recipient) label() string {
 	var of []string
 	if r.Sender != "" {
@@ -438,6 +463,11 @@ func (r *Recipient) label() string {
 	}
 	if id := r.ident(); id != "" {
 		of = append(of, id)
+	}
+	if r.SenderDSNMail {
+		// Matched by an expectation, as the sender's address is: not
+		// the application's mail, which the summary's counts are.
+		of = append(of, "a DSN from the sender's MTA")
 	}
 	if len(of) == 0 {
 		return r.Address
@@ -508,25 +538,32 @@ func ms(v float64) string {
 // accepted never went out (it gave up on its bounce relay, the sender
 // was the null sender, NOTIFY asked for none, not due yet), the JSON's
 // dsn_not_sent, empty otherwise; the reason and advice cells say it too,
-// with what to do.
+// with what to do, and sender_dsn_mail: "true" on a sink's record for a
+// row that is not the application's mail but a DSN from the sender's
+// MTA that reached the sink (the JSON's sender_dsn_mail), which the
+// other formats count apart and leave out of their lists (the row of the
+// recipient it reports on has it in its timeline), empty otherwise.
 // Columns are only ever added at the end.
 func WriteCSV(w io.Writer, d *Data) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice", "late_bounce", "session", "scenario_message", "scenario", "last_reply_by", "dsn_not_sent"})
+	cw.Write([]string{"message", "recipient", "domain", "status", "path", "category", "attempts", "last_reply", "queued", "done", "reason", "advice", "late_bounce", "session", "scenario_message", "scenario", "last_reply_by", "dsn_not_sent", "sender_dsn_mail"})
 	for _, r := range d.Recipients {
 		done := ""
 		if !r.Done.IsZero() {
 			done = r.Done.UTC().Format(time.RFC3339Nano)
 		}
-		late, session := "", ""
+		late, session, dsnMail := "", "", ""
 		if r.LateBounce != nil {
 			late = r.LateBounce.Reply()
 		}
 		if r.Session != 0 {
 			session = strconv.FormatInt(r.Session, 10)
 		}
+		if r.SenderDSNMail {
+			dsnMail = "true"
+		}
 		cw.Write([]string{cell(r.Message), cell(r.Address), cell(r.Domain), r.Status, cell(r.Path), r.Category, strconv.Itoa(r.Tries()),
-			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late), session, r.ScenarioMessage, cell(r.Scenario), cell(r.lastBy()), cell(r.DSNNotSent)})
+			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late), session, r.ScenarioMessage, cell(r.Scenario), cell(r.lastBy()), cell(r.DSNNotSent), dsnMail})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -582,14 +619,20 @@ func cell(v string) string {
 // bounced late (a sink's record: taken with a 2xx, then bounced by the
 // sink's DSN; the text shows them with their timelines), and those whose
 // late bounce was not sent, with control characters escaped as WriteText
-// does (a carriage return would end a table's row early).
+// does (a carriage return would end a table's row early). On a sink's
+// record it counts records, and the DSNs from the sender's MTA apart, as
+// WriteText does.
 func WriteMarkdown(w io.Writer, d *Data) error {
 	return writeShown(w, func(w io.Writer) error { return writeMarkdown(w, d) })
 }
 
 func writeMarkdown(w io.Writer, d *Data) error {
 	s := Summarize(d)
-	fmt.Fprintf(w, "## relaylab report\n\n%s, %s\n", counted(s.Recipients, "recipient"), counted(s.Attempts, "attempt"))
+	rs := records(d.Recipients)
+	fmt.Fprintf(w, "## relaylab report\n\n%s, %s\n", counted(s.Recipients, s.recordNoun()), counted(s.Attempts, "attempt"))
+	if note := s.senderDSNMailNote(); note != "" {
+		fmt.Fprintf(w, "\n%s.\n", mdEscape(note))
+	}
 	if s.SinkSessions > 0 || s.SinkMessages > 0 {
 		fmt.Fprintf(w, "\n%d sink sessions%s, %d sink messages accepted of %d received\n", s.SinkSessions, sinkSessionsOpen(s), s.SinkAccepted, s.SinkMessages)
 	}
@@ -599,9 +642,9 @@ func writeMarkdown(w io.Writer, d *Data) error {
 	if n := s.SinkBouncesNotSent; n > 0 {
 		fmt.Fprintf(w, "\n%d late bounce(s) not sent: %s (below).\n", n, bouncesNotSentNote)
 	}
-	late := countBouncedLate(d)
+	late := countBouncedLate(rs)
 	if late > 0 {
-		fmt.Fprintf(w, "\n%d recipient(s) delivered, then bounced late: %s (below).\n", late, bouncedLateNote)
+		fmt.Fprintf(w, "\n%d %s(s) delivered, then bounced late: %s (below).\n", late, s.recordNoun(), bouncedLateNote)
 	}
 	if empty(s) {
 		fmt.Fprintf(w, "\nNote: %s.\n", emptyNote)
@@ -627,7 +670,7 @@ func writeMarkdown(w io.Writer, d *Data) error {
 	// connection) and a run cut short have, and which "Not delivered"
 	// must not leave out.
 	var failed []*Recipient
-	for _, r := range d.Recipients {
+	for _, r := range rs {
 		if r.Status != "delivered" {
 			failed = append(failed, r)
 		}
@@ -641,7 +684,7 @@ func writeMarkdown(w io.Writer, d *Data) error {
 	}
 	if late > 0 {
 		fmt.Fprintf(w, "\n### Delivered, then bounced late\n\n| recipient | taken with | late bounce | what it means |\n| --- | --- | --- | --- |\n")
-		for _, r := range d.Recipients {
+		for _, r := range rs {
 			if r.bouncedLate() {
 				fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdEscape(r.label()), mdEscape(r.lastShown()), mdEscape(r.LateBounce.Reply()), mdEscape(r.lateBounceMeaning()))
 			}
@@ -649,7 +692,7 @@ func writeMarkdown(w io.Writer, d *Data) error {
 	}
 	if s.SinkBouncesNotSent > 0 {
 		fmt.Fprintf(w, "\n### Late bounces not sent\n\n| recipient | status | note | what to do |\n| --- | --- | --- | --- |\n")
-		for _, r := range d.Recipients {
+		for _, r := range rs {
 			if note, advice := r.unsentBounce(); note != "" {
 				fmt.Fprintf(w, "| %s | %s | %s | %s |\n", mdEscape(r.label()), r.Status, mdEscape(note), mdEscape(advice))
 			}
@@ -771,8 +814,15 @@ func WriteJUnitSuites(w io.Writer, suites []JUnitSuite) error {
 
 // junitDeliveryNote is what a report's JUnit suite says it judges: the
 // store holds what happened, not what a scenario expected, so a bounce
-// the scenario wanted fails here like any other.
-const junitDeliveryNote = "delivery report: one case per recipient, failed when the recipient was not delivered (bounced, deferred, expired, suppressed or still queued), whether or not a scenario expected that; the store holds no expectations. To judge a scenario's expectations, use relaylab replay --junit (or relaylab expect --junit for a sink's record), where an expected bounce passes."
+// the scenario wanted fails here like any other. noun is what a case is
+// (Summary.recordNoun): a recipient, or on a sink's record, a record.
+func junitDeliveryNote(noun string) string {
+	what := noun
+	if noun == "record" {
+		what = "record (one message's delivery to one recipient)"
+	}
+	return "delivery report: one case per " + what + ", failed when the " + noun + " was not delivered (bounced, deferred, expired, suppressed or still queued), whether or not a scenario expected that; the store holds no expectations. To judge a scenario's expectations, use relaylab replay --junit (or relaylab expect --junit for a sink's record), where an expected bounce passes."
+}
 
 // WriteJUnit writes one test case per recipient: it passes when
 // delivered. It is a delivery report, not a verdict (Data holds no
@@ -782,22 +832,30 @@ const junitDeliveryNote = "delivery report: one case per recipient, failed when 
 // late (a sink's record) passes, as delivered, with the bounce's reply,
 // what it means and its timeline in its system-out, and the suite's
 // system-out counts them: no expectation says whether the bounce was
-// wanted (relaylab expect --junit judges dsn and dsn_status).
+// wanted (relaylab expect --junit judges dsn and dsn_status). On a
+// sink's record a case is a record (its classname "record" when it has
+// no message or session), and a DSN from the sender's MTA that reached
+// the sink is no case: the suite's system-out counts those apart.
 func WriteJUnit(w io.Writer, suite string, d *Data) error {
 	var cases []JUnitCase
 	failed := 0
 	unsent := ""
-	if n := countBouncedLate(d); n > 0 {
+	s := Summarize(d)
+	rs := records(d.Recipients)
+	if note := s.senderDSNMailNote(); note != "" {
+		unsent = note + "; none of them is a case here.\n"
+	}
+	if n := countBouncedLate(rs); n > 0 {
 		// A pass, as delivered: the report judges no expectation
 		// (relaylab expect --junit fails one that says dsn: none).
-		unsent = fmt.Sprintf("%d of them delivered, then bounced late: %s; they pass here, as delivered (in their cases' system-out); "+
+		unsent += fmt.Sprintf("%d of them delivered, then bounced late: %s; they pass here, as delivered (in their cases' system-out); "+
 			"relaylab expect --junit judges them by their expectations (dsn, dsn_status).\n", n, bouncedLateNote)
 	}
-	if n := Summarize(d).SinkBouncesNotSent; n > 0 {
+	if n := s.SinkBouncesNotSent; n > 0 {
 		unsent += fmt.Sprintf("%d late bounce(s) not sent: %s (in their cases' system-out).\n", n, bouncesNotSentNote)
 	}
-	for _, r := range d.Recipients {
-		c := JUnitCase{Name: r.who(), Classname: cmp.Or(strings.Replace(r.ident(), " ", ".", 1), "recipient")}
+	for _, r := range rs {
+		c := JUnitCase{Name: r.who(), Classname: cmp.Or(strings.Replace(r.ident(), " ", ".", 1), s.recordNoun())}
 		if r.bouncedLate() {
 			var b strings.Builder
 			fmt.Fprintf(&b, "delivered, then bounced late: %s\n%s\n", r.LateBounce.Reply(), r.lateBounceMeaning())
@@ -832,7 +890,7 @@ func WriteJUnit(w io.Writer, suite string, d *Data) error {
 	return WriteJUnitSuites(w, []JUnitSuite{{Name: suite, Cases: cases,
 		Properties: &JUnitProperties{[]JUnitProperty{{"relaylab.kind", "delivery-report"},
 			{"relaylab.expectations", "none: an expected bounce fails here; relaylab replay --junit judges expectations"}}},
-		SystemOut: fmt.Sprintf("%s, %d delivered, %d not delivered.\n%s%s\n", counted(len(d.Recipients), "recipient"), len(d.Recipients)-failed, failed, unsent, junitDeliveryNote)}})
+		SystemOut: fmt.Sprintf("%s, %d delivered, %d not delivered.\n%s%s\n", counted(len(rs), s.recordNoun()), len(rs)-failed, failed, unsent, junitDeliveryNote(s.recordNoun()))}})
 }
 
 // counted says "1 recipient" or "3 recipients", for a noun whose plural

@@ -48,8 +48,8 @@ func TestFTCSVDSNNotSentColumn(t *testing.T) {
 	if len(recs[0]) <= len(csvColumnsBefore) || !slices.Equal(recs[0][:len(csvColumnsBefore)], csvColumnsBefore) {
 		t.Fatalf("header %q: want %q, then the new columns", recs[0], csvColumnsBefore)
 	}
-	if last := recs[0][len(recs[0])-1]; last != "dsn_not_sent" {
-		t.Errorf("last column %q, want dsn_not_sent", last)
+	if next := recs[0][len(csvColumnsBefore)]; next != "dsn_not_sent" {
+		t.Errorf("column %d is %q, want dsn_not_sent, added after last_reply_by", len(csvColumnsBefore)+1, next)
 	}
 	want := map[string]string{"gaveup@x.test": gaveUp, "null@x.test": null, "ok@x.test": ""}
 	for _, row := range csvRows(t, d) {

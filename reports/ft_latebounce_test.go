@@ -72,7 +72,7 @@ func TestFTJUnitDeliveredThenBounced(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(s.SystemOut, "2 recipients, 2 delivered, 0 not delivered.\n1 of them delivered, then bounced late") {
+	if !strings.Contains(s.SystemOut, "2 records, 2 delivered, 0 not delivered.\n1 of them delivered, then bounced late") {
 		t.Errorf("suite system-out %q: want it to count the late bounce", s.SystemOut)
 	}
 }
@@ -96,7 +96,7 @@ func TestFTMarkdownDeliveredThenBounced(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"\n1 recipient(s) delivered, then bounced late: ",
+		"\n1 record(s) delivered, then bounced late: ",
 		"\n### Delivered, then bounced late\n\n| recipient | taken with | late bounce | what it means |\n| --- | --- | --- | --- |\n" +
 			"| bounce@example.test | 250 2.0.0 Message accepted as 2 | 550 5.1.1 The mailbox does not exist \\| &lt;b&gt; | after the 250 that took the message, the sink's DSN told its sender that delivery failed",
 	} {

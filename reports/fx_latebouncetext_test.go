@@ -39,7 +39,7 @@ func TestFXTextShowsSinkLateBounce(t *testing.T) {
 	}
 	// The other, delivered at the first try and never bounced, is still
 	// only counted.
-	if strings.Contains(out, "\nok@example.test") || !strings.Contains(out, "\n1 recipient(s) delivered at the first host of the first try") {
+	if strings.Contains(out, "\nok@example.test") || !strings.Contains(out, "\n1 record(s) delivered at the first host of the first try") {
 		t.Errorf("text report:\n%s\nwant ok@example.test counted among the plain deliveries, without a timeline", out)
 	}
 }

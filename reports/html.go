@@ -19,7 +19,9 @@ import (
 // anchors' ids are fixed words ("summary", "recipients-bounced"), never
 // a value from mail. Every value from mail is escaped by html/template,
 // and its control and bidirectional characters are shown as escapes
-// (see writeShown).
+// (see writeShown). On a sink's record the summary and the list count
+// records ("Records"), and the DSNs from the sender's MTA apart, as
+// WriteText does.
 func WriteHTML(w io.Writer, d *Data) error {
 	return writeHTMLSections(w, htmlView{Title: "relaylab report", Sections: []htmlSection{newSection("", nil, d)}})
 }
@@ -66,6 +68,14 @@ type htmlSection struct {
 	// Groups are the recipients by outcome, in the order the contents
 	// and the page give them (see outcomeGroups).
 	Groups []htmlGroup
+	// Noun is what the section's records are called ("recipient", or
+	// on a sink's record "record": Summary.recordNoun), and Heading the
+	// title of their list ("Recipients", "Records").
+	Noun, Heading string
+	// SenderDSNMail says how many DSNs from the sender's MTA reached a
+	// sink as mail, which Recipients leaves out, and why (see
+	// Summary.senderDSNMailNote); "" for none.
+	SenderDSNMail string
 }
 
 // htmlGroup is the recipients of one outcome: a status, or "delivered,
@@ -161,8 +171,12 @@ func tally(rs []Result) string {
 
 func newSection(name string, results []Result, d *Data) htmlSection {
 	s := Summarize(d)
-	sec := htmlSection{Name: name, Results: results, S: s, Recipients: d.Recipients, Timeline: overTimeSVG(d), Attempts: attemptsSVG(d), Categories: barsSVG(s.ByCategory, "#c0392b"),
-		Groups: outcomeGroups(d.Recipients)}
+	rs := records(d.Recipients)
+	sec := htmlSection{Name: name, Results: results, S: s, Recipients: rs, Timeline: overTimeSVG(d), Attempts: attemptsSVG(rs), Categories: barsSVG(s.ByCategory, "#c0392b"),
+		Groups: outcomeGroups(rs), Noun: s.recordNoun(), Heading: "Recipients", SenderDSNMail: s.senderDSNMailNote()}
+	if s.FromSink {
+		sec.Heading = "Records"
+	}
 	if sinkOnly(d, s) {
 		sec.SinkNote = sinkOnlyNote(d)
 	}
@@ -172,7 +186,7 @@ func newSection(name string, results []Result, d *Data) htmlSection {
 	if empty(s) {
 		sec.EmptyNote = emptyNote
 	}
-	for _, r := range d.Recipients {
+	for _, r := range rs {
 		if r.Status != "delivered" && r.Category == "" {
 			sec.Uncategorized++
 		}
@@ -253,25 +267,26 @@ nav ul{margin:.2rem 0;padding-left:1.2rem}nav li{margin:.1rem 0}
 {{end}}<li><a href="#{{anchor $id "summary"}}">Summary</a></li>
 <li><a href="#{{anchor $id "charts"}}">Charts</a></li>
 <li>Counts: <a href="#{{anchor $id "by-status"}}">by status</a>, <a href="#{{anchor $id "by-path"}}">by path</a>, <a href="#{{anchor $id "by-domain"}}">by domain</a> ({{counted (len .S.ByDomain) "domain"}}), <a href="#{{anchor $id "by-code"}}">by reply code</a>{{if .S.SinkReplies}}, <a href="#{{anchor $id "sink-replies"}}">sink replies</a>{{end}}</li>
-<li><a href="#{{anchor $id "recipients"}}">Recipients</a> ({{len .Recipients}}){{range $i, $g := .Groups}}{{if $i}},{{else}}:{{end}} <a href="#{{anchor $id $g.Part}}">{{len $g.Recipients}} {{$g.Label}}</a>{{end}}</li>
+<li><a href="#{{anchor $id "recipients"}}">{{.Heading}}</a> ({{len .Recipients}}){{range $i, $g := .Groups}}{{if $i}},{{else}}:{{end}} <a href="#{{anchor $id $g.Part}}">{{len $g.Recipients}} {{$g.Label}}</a>{{end}}</li>
 {{if .ID}}</ul></li>{{end}}{{end}}
 {{end}}</ul></nav>
-{{range .Sections}}{{$id := .ID}}<section{{with .ID}} id="{{.}}"{{end}}>
+{{range .Sections}}{{$id := .ID}}{{$noun := .Noun}}<section{{with .ID}} id="{{.}}"{{end}}>
 {{if .Name}}<h2>{{.Name}}</h2>{{end}}
 {{with .File}}<p><small>file: {{.}}</small></p>{{end}}
 {{if .NotJudged}}<p><strong class="deferred">⚠️ not judged</strong>: the file could not be loaded or replayed, so none of its expectations was judged.</p><pre>{{.NotJudged}}</pre>{{else}}
 {{with .Notes}}<h3>Notes</h3><ul>{{range .}}<li class="deferred">{{.}}</li>{{end}}</ul>{{end}}
 {{if .Results}}<table id="{{anchor $id "results"}}"><tr><th>expectation</th><th>result</th></tr>{{range .Results}}<tr><td>{{.Name}}{{with .Where}}<br><small>{{.}}</small>{{end}}</td><td>{{if .Pass}}<span class="delivered">pass</span>{{else}}<span class="bounced">FAIL</span><pre>{{.Message}}</pre>{{end}}</td></tr>{{end}}</table>{{end}}
-<p id="{{anchor $id "summary"}}">{{counted .S.Recipients "recipient"}}, {{counted .S.Attempts "attempt"}}.
+<p id="{{anchor $id "summary"}}">{{counted .S.Recipients .Noun}}, {{counted .S.Attempts "attempt"}}.
 {{if .TimeToDelivery}}{{.TimeToDelivery}} p50 {{ms .S.TimeToDelivery.P50}}, p99 {{ms .S.TimeToDelivery.P99}}.{{end}}
 {{if or .S.SinkSessions .S.SinkMessages}}{{if not .S.SinkCountsUnknown}}{{.S.SinkSessions}} sink sessions{{sessionsOpen .S}}, {{end}}{{.S.SinkAccepted}} sink messages accepted of {{.S.SinkMessages}} received.{{end}}</p>
 {{with .SinkNote}}<p>{{.}}</p>{{end}}
+{{with .SenderDSNMail}}<p>{{.}}.</p>{{end}}
 {{with .EmptyNote}}<p>Note: {{.}}.</p>{{end}}
 {{with .S.SinkBouncesNotSent}}<p class="bounced">{{.}} late bounce(s) not sent: {{notSentNote}}.</p>{{end}}
 <div class="grid" id="{{anchor $id "charts"}}">
 <div><h3>Outcomes over time</h3>{{.Timeline}}</div>
-<div><h3>Attempts per recipient</h3>{{.Attempts}}</div>
-<div><h3>Why mail was not delivered (deferred, bounced, expired, suppressed)</h3>{{if .S.ByCategory}}{{.Categories}}{{end}}{{with .Uncategorized}}<p>{{.}} recipient(s) not delivered without a category (no attempt ended, or the sink gave no refusal to classify: a connection dropped, a recipient accepted with no data after it): their last replies are under By reply code and in Recipients.</p>{{end}}{{if not (or .S.ByCategory .Uncategorized)}}<p>None.</p>{{end}}</div>
+<div><h3>Attempts per {{.Noun}}</h3>{{.Attempts}}</div>
+<div><h3>Why mail was not delivered (deferred, bounced, expired, suppressed)</h3>{{if .S.ByCategory}}{{.Categories}}{{end}}{{with .Uncategorized}}<p>{{.}} {{$noun}}(s) not delivered without a category (no attempt ended, or the sink gave no refusal to classify: a connection dropped, a recipient accepted with no data after it): their last replies are under By reply code and in {{if eq $noun "record"}}Records{{else}}Recipients{{end}}.</p>{{end}}{{if not (or .S.ByCategory .Uncategorized)}}<p>None.</p>{{end}}</div>
 </div>
 <div class="grid">
 <div id="{{anchor $id "by-status"}}"><h3>By status</h3><table>{{range .S.ByStatus}}<tr><td class="{{.Key}}">{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
@@ -280,7 +295,7 @@ nav ul{margin:.2rem 0;padding-left:1.2rem}nav li{margin:.1rem 0}
 <div id="{{anchor $id "by-code"}}"><h3>By reply code</h3><table>{{range .S.ByCode}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table></div>
 {{if .S.SinkReplies}}<div id="{{anchor $id "sink-replies"}}"><h3>Sink replies (stage, code)</h3><table>{{range .S.SinkReplies}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table>{{with openNote .S}}<p><small>Note: {{.}}.</small></p>{{end}}</div>{{end}}
 </div>
-<div id="{{anchor $id "recipients"}}"><h3>Recipients</h3>
+<div id="{{anchor $id "recipients"}}"><h3>{{.Heading}}</h3>
 {{if not .Recipients}}<p>None.</p>{{end}}
 {{range .Groups}}<h4 id="{{anchor $id .Part}}"><span class="{{.Class}}">{{.Label}}</span> ({{len .Recipients}}) <small><a href="#contents">contents</a></small></h4>
 <table><tr><th>recipient</th><th>status</th><th>last reply</th><th>category</th><th>attempts</th></tr>
@@ -305,7 +320,7 @@ func overTimeSVG(d *Data) template.HTML {
 		i := int(float64(t.Sub(d.First)) / float64(span) * (n - 1))
 		return min(max(i, 0), n-1)
 	}
-	for _, r := range d.Recipients {
+	for _, r := range records(d.Recipients) {
 		for _, a := range r.Attempts {
 			if a.Code >= 400 && a.Code < 500 || a.Code == 0 {
 				bs[idx(a.Time)].deferred++
@@ -343,10 +358,10 @@ func overTimeSVG(d *Data) template.HTML {
 	return template.HTML(sb.String())
 }
 
-// attemptsSVG draws how many recipients needed 1, 2, 3... attempts.
-func attemptsSVG(d *Data) template.HTML {
+// attemptsSVG draws how many of rs needed 1, 2, 3... attempts.
+func attemptsSVG(rs []*Recipient) template.HTML {
 	hist := map[int]int{}
-	for _, r := range d.Recipients {
+	for _, r := range rs {
 		hist[r.Tries()]++
 	}
 	var keys []int

@@ -48,7 +48,7 @@ func TestJSONKeys(t *testing.T) {
 		got  map[string]json.RawMessage
 		want []string
 	}{
-		{"summary", v.Summary, []string{"attempt_latency", "attempts", "by_category", "by_code", "by_domain", "by_path", "by_status", "recipients", "sink_accepted", "sink_messages", "sink_replies", "sink_sessions", "time_to_delivery"}},
+		{"summary", v.Summary, []string{"attempt_latency", "attempts", "by_category", "by_code", "by_domain", "by_path", "by_status", "recipients", "records", "sink_accepted", "sink_messages", "sink_replies", "sink_sessions", "time_to_delivery"}},
 		{"a recipient not terminal", v.Recipients[0], []string{"address", "advice", "attempts", "domain", "message", "queued", "reason", "status"}},
 		{"a full recipient", v.Recipients[1], []string{"address", "advice", "attempts", "category", "domain", "done", "dsn", "dsn_status", "message", "path", "queued", "reason", "sender", "status", "suppressed"}},
 	} {

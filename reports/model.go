@@ -188,6 +188,13 @@ type Recipient struct {
 	// refusal, its delay warnings. expect's sender_dsn and
 	// sender_dsn_status judge them.
 	SenderDSNs []SenderDSN `json:"sender_dsns,omitempty"`
+	// SenderDSNMail is set, on a sink's record, on a record that is not
+	// the application's mail but a DSN the sink received from the
+	// sender's MTA (the null sender's multipart/report to the
+	// application's sender, routed to the sink): the summary counts
+	// those apart (Summary.SenderDSNMail), and the record it reports on
+	// shows it in its timeline (SenderDSNs).
+	SenderDSNMail bool `json:"sender_dsn_mail,omitempty"`
 	// Recovered are the times the relay queued the recipient again after
 	// an unclean stop cut an attempt off (relay.recovered): the server may
 	// have taken the message then, so the recipient may hold it twice.

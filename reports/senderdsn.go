@@ -78,15 +78,28 @@ func sinkOwnDSN(p *dsn.Parsed) bool {
 // a record not delivered) and then the latest begun before the DSN.
 // A record the sink left deferred for which the sender's MTA reports
 // failed is bounced: the sender gave up on it, and the DSN says so.
+//
+// The records of the DSN messages themselves (the sink accepted each
+// for the sender's address) are marked SenderDSNMail: they are not the
+// application's mail, and the summary counts them apart.
 func (d *Data) addSenderDSNs(msgs []SinkMailMessage) {
 	byAddr := map[string][]*Recipient{}
+	byMsg := map[string][]*Recipient{} // by the sink's number for the message
 	for _, r := range d.Recipients {
 		k := strings.ToLower(r.Address)
 		byAddr[k] = append(byAddr[k], r)
+		if r.Message != "" {
+			byMsg[r.Message] = append(byMsg[r.Message], r)
+		}
 	}
 	for _, m := range msgs {
 		if !dsn.IsReport(m.Raw) {
 			continue
+		}
+		// The sink's own DSN that came back to it through the sender's
+		// MTA is no more the application's mail than the sender's own.
+		for _, r := range byMsg[strconv.FormatInt(m.Message, 10)] {
+			r.SenderDSNMail = true
 		}
 		p, err := dsn.Parse(m.Raw)
 		if err != nil || sinkOwnDSN(p) {

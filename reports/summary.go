@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 )
@@ -25,7 +26,21 @@ type Percentiles struct {
 
 // Summary is the aggregate view of a Data.
 type Summary struct {
+	// Recipients counts the records (see Records), under the key the
+	// JSON has always had.
 	Recipients int `json:"recipients"`
+	// Records is Recipients under the name of what it counts: a record
+	// is one message's delivery to one recipient (on a sink's record it
+	// ends when the sink accepts the message after the data, so an
+	// address mailed twice has two). Every count below is of records,
+	// but the sink's.
+	Records int `json:"records"`
+	// SenderDSNMail counts, on a sink's record, the records that are a
+	// DSN the sink received as mail from the sender's MTA (from the null
+	// sender, Recipient.SenderDSNMail): not the application's mail, so
+	// counted apart, in none of the counts of records (the sink's
+	// sessions, messages and replies count them, as the sink saw them).
+	SenderDSNMail int `json:"sender_dsn_mail,omitempty"`
 	// Attempts counts delivery tries, as the expectations do: the MX
 	// hosts or route paths one try reached count once.
 	Attempts   int     `json:"attempts"`
@@ -55,6 +70,51 @@ type Summary struct {
 	// SinkCountsUnknown is Data.SinkCountsUnknown: the JSON then has no
 	// sink_sessions and sink_replies, rather than wrong ones.
 	SinkCountsUnknown bool `json:"-"`
+	// FromSink is Data.FromSink: the records are a sink's, which the
+	// formats call records, not recipients (see recordNoun).
+	FromSink bool `json:"-"`
+}
+
+// recordNoun is what s's records are called: "record" on a sink's
+// record, where one address can have several (one per message), and
+// "recipient", as always, on a relay's, where each is a message's
+// recipient.
+func (s Summary) recordNoun() string {
+	if s.FromSink {
+		return "record"
+	}
+	return "recipient"
+}
+
+// senderDSNMailNote says, after "2 DSNs from the sender's MTA", what
+// they are and where they are shown; "" for none.
+func (s Summary) senderDSNMailNote() string {
+	if s.SenderDSNMail == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s reached the sink as mail: %s", countedDSNs(s.SenderDSNMail), senderDSNMailWhy)
+}
+
+// senderDSNMailWhy says what the DSNs from the sender's MTA among a
+// sink's records are, and why they are counted apart.
+const senderDSNMailWhy = "delivery reports the sender's MTA sent from the null sender to the application's sender, which routes them to the sink; " +
+	"they are not deliveries of the application's mail, so the records and their counts leave them out (the sink's sessions, messages and replies count them); " +
+	"each is shown in the timeline of the record it reports on, as a DSN step"
+
+// countedDSNs is "1 DSN from the sender's MTA", "2 DSNs from the
+// sender's MTA".
+func countedDSNs(n int) string {
+	return counted(n, "DSN") + " from the sender's MTA"
+}
+
+// records is rs without the DSNs from the sender's MTA that reached a
+// sink as mail (Recipient.SenderDSNMail), which every count of records
+// leaves out; rs itself when it has none.
+func records(rs []*Recipient) []*Recipient {
+	if !slices.ContainsFunc(rs, func(r *Recipient) bool { return r.SenderDSNMail }) {
+		return rs
+	}
+	return slices.DeleteFunc(slices.Clone(rs), func(r *Recipient) bool { return r.SenderDSNMail })
 }
 
 // MarshalJSON writes s's fields, without sink_sessions and sink_replies
@@ -80,8 +140,9 @@ func Summarize(d *Data) Summary {
 		status, path, domain, category, code = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 		latencies                            []float64
 	)
-	s.Recipients = len(d.Recipients)
-	for _, r := range d.Recipients {
+	rs := records(d.Recipients)
+	s.Recipients, s.Records, s.SenderDSNMail, s.FromSink = len(rs), len(rs), len(d.Recipients)-len(rs), d.FromSink
+	for _, r := range rs {
 		status[r.Status]++
 		if r.Path != "" {
 			path[r.Path]++
@@ -110,7 +171,7 @@ func Summarize(d *Data) Summary {
 	s.SinkReplies = counts(d.SinkReplies)
 	s.SinkSessions, s.SinkSessionsOpen, s.SinkMessages, s.SinkAccepted = d.SinkSessions, d.SinkSessionsOpen, d.SinkMessages, d.SinkAccepted
 	s.SinkCountsUnknown = d.SinkCountsUnknown
-	s.Latency, s.TimeToDelivery = percentiles(latencies), percentiles(deliveryTimes(d.Recipients, func(*Recipient) bool { return true }))
+	s.Latency, s.TimeToDelivery = percentiles(latencies), percentiles(deliveryTimes(rs, func(*Recipient) bool { return true }))
 	return s
 }
 

@@ -118,7 +118,8 @@ func (r *Recipient) hasSkips() bool {
 // so that both show the same lines in the same order: an exchange with a
 // host ("#3"), a fold of tries that repeat, a hold of the relay's shaping
 // ("held", folded when in a row; also a path a try passed over), or a
-// DSN after delivery ("DSN": a bounce, a delay, a success).
+// DSN ("DSN": a bounce, a delay, a success after delivery; one from the
+// sender's MTA).
 type timelineStep struct {
 	Label string // "#3", "held", "DSN"; "" for a fold
 	At    string // "+5m0s", relative to queueing
@@ -137,9 +138,11 @@ type timelineStep struct {
 // timelineSteps are r's timeline: one step per exchange with a host,
 // numbered by its delivery try, with times relative to queueing; the
 // holds of the relay's shaping, the paths of a route a try passed over
-// (before the exchange that followed, saying why), and the DSNs that
-// came after delivery (a bounce, a delay, a success) are steps of their
-// own, in time order. Three or more tries in a row with
+// (before the exchange that followed, saying why), the DSNs that came
+// after delivery (a bounce, a delay, a success) and those from the
+// sender's MTA (a delay warning between two of the sink's deferrals) are
+// steps of their own, in time order, among the attempts; no fold spans
+// one of them. Three or more tries in a row with
 // the same hosts and replies are one step ("#4-#110 ... (107 times)"),
 // and so are three or more turns of a cycle of tries ("(alternating, 120
 // times each)", see foldAt); holds in a row for the same path and
@@ -202,10 +205,25 @@ func (r *Recipient) timelineSteps() []timelineStep {
 			h += n
 		}
 	}
+	// The DSNs' steps, in time order among the attempts: the sender's
+	// MTA can warn of a delay (or give up) between the sink's deferrals.
+	late := r.lateSteps(at)
+	l := 0 // the next DSN step to show
+	until := func(t time.Time) {
+		for ; l < len(late) && !late[l].t.IsZero() && late[l].t.Before(t); l++ {
+			holdsUntil(late[l].t, false)
+			out = append(out, late[l].step)
+		}
+		holdsUntil(t, false)
+	}
 	for i := 0; i < len(r.Attempts); i++ {
 		a := r.Attempts[i]
-		holdsUntil(a.Time, false)
-		if f, ok := r.foldAt(tx, i, h); ok {
+		until(a.Time)
+		var stop time.Time // when the next DSN step is, which no fold spans
+		if l < len(late) {
+			stop = late[l].t
+		}
+		if f, ok := r.foldAt(tx, i, h, stop); ok {
 			out = append(out, timelineStep{Fold: r.foldLine(f, try, at, tail)})
 			i = r.foldEnd(f, try) - 1
 			continue
@@ -221,7 +239,7 @@ func (r *Recipient) timelineSteps() []timelineStep {
 		}
 		out = append(out, timelineStep{Label: fmt.Sprintf("#%d", try[i]), At: at(a.Time), Path: a.Path, Host: a.Host, Text: a.Shown(), Extras: extras(a), Note: a.WalkStopped})
 	}
-	for _, d := range r.lateSteps(at) {
+	for _, d := range late[l:] {
 		holdsUntil(d.t, false)
 		out = append(out, d.step)
 	}
@@ -229,15 +247,17 @@ func (r *Recipient) timelineSteps() []timelineStep {
 	return out
 }
 
-// lateStep is a step of a DSN after delivery, at its time t.
+// lateStep is a step of a DSN, at its time t (zero: not known).
 type lateStep struct {
 	t    time.Time
 	step timelineStep
 }
 
-// lateSteps are the steps of the DSNs that came after r was delivered,
-// in time order: its late bounce, and the reports without a failure
-// (a delay, a success), each from the server that wrote it.
+// lateSteps are the steps of the DSNs about r, in time order, those
+// whose time is not known last: its late bounce and the reports without
+// a failure (a delay, a success), which came after r was delivered, each
+// from the server that wrote it, and the DSNs from the sender's MTA,
+// which can come between the sink's attempts (a delay warning).
 func (r *Recipient) lateSteps(at func(time.Time) string) []lateStep {
 	from := func(mta string) string {
 		switch {
@@ -271,7 +291,12 @@ func (r *Recipient) lateSteps(at func(time.Time) string) []lateStep {
 		out = append(out, lateStep{x.Time, timelineStep{Label: "DSN", At: when(x.Time), Host: cmp.Or(x.ReportingMTA, "(the sender's MTA)"),
 			Text: "DSN from the sender's MTA: " + x.Action + " " + x.Reply(), Extras: []string{"(the sink's message " + x.Message + ")"}}})
 	}
-	slices.SortStableFunc(out, func(a, b lateStep) int { return cmp.Compare(a.t.UnixNano(), b.t.UnixNano()) })
+	slices.SortStableFunc(out, func(a, b lateStep) int {
+		if a.t.IsZero() || b.t.IsZero() {
+			return cmp.Compare(btoi(a.t.IsZero()), btoi(b.t.IsZero()))
+		}
+		return a.t.Compare(b.t)
+	})
 	return out
 }
 
@@ -333,4 +358,12 @@ func htmlSteps(r *Recipient) []htmlStep {
 		out = append(out, htmlStep{Code: strings.Join(append(parts, s.Extras...), " "), Note: s.Note})
 	}
 	return out
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/config"
@@ -24,7 +25,9 @@ type Verdict struct {
 	// Notes is what no expectation judges: what a sink said about the
 	// recipients' addresses (a piece that looks like a directive but is
 	// not one, greylist5min for greylist5m, which a passing run would
-	// otherwise hide behind its 250), or that expect --wait ran out.
+	// otherwise hide behind its 250), the sessions it refused before any
+	// RCPT TO when an expectation found too few records (told once, see
+	// NewVerdict), or that expect --wait ran out.
 	Notes []string `json:"notes,omitempty"`
 	// Error says why the file could not be judged at all (it did not
 	// load, its replay reached its clock.limit or failed): the verdict
@@ -129,11 +132,19 @@ func (d *Data) AddSinkNotes(atts []SinkAttempt) {
 	}
 }
 
-// NewVerdict judges d against results.
+// NewVerdict judges d against results. When a result's failure refers
+// to the sessions a sink refused before any RCPT TO (an expectation that
+// found too few records), the verdict says the whole of it once, as a
+// note: each such failure refers to it in a few words.
 func NewVerdict(name, file string, d *Data, results []Result) Verdict {
 	v := Verdict{Name: name, File: file, Passed: true, Results: results, Summary: Summarize(d), Recipients: d.Recipients, Notes: sinkNotes(d.Recipients, d.sinkNotes)}
 	for _, r := range results {
 		v.Passed = v.Passed && r.Pass
+	}
+	// The sink's early refusals are told once, whatever the number of
+	// expectations whose failures refer to them.
+	if slices.ContainsFunc(results, func(r Result) bool { return r.earlyRefusals }) {
+		v.Notes = append(v.Notes, d.earlyRefusalRunNote())
 	}
 	if v.Recipients == nil {
 		v.Recipients = []*Recipient{}
@@ -168,9 +179,12 @@ func writeVerdicts(w io.Writer, vs []Verdict) {
 			status = "FAIL"
 		}
 		s := v.Summary
-		fmt.Fprintf(w, "%s %s: %s, %s", status, names[i], counted(s.Recipients, "recipient"), counted(s.Attempts, "attempt"))
+		fmt.Fprintf(w, "%s %s: %s, %s", status, names[i], counted(s.Recipients, s.recordNoun()), counted(s.Attempts, "attempt"))
 		for _, c := range s.ByStatus {
 			fmt.Fprintf(w, ", %d %s", c.Count, c.Key)
+		}
+		if s.SenderDSNMail > 0 {
+			fmt.Fprintf(w, "; %s, counted apart", countedDSNs(s.SenderDSNMail))
 		}
 		fmt.Fprintln(w)
 		for _, n := range v.Notes {
@@ -239,7 +253,12 @@ func writeVerdictsMarkdown(w io.Writer, vs []Verdict) error {
 	names := verdictNames(vs)
 	head, line := verdictTally(vs)
 	fmt.Fprintf(w, "## relaylab verdicts: %s\n\n%s\n\n", head, line)
-	fmt.Fprintf(w, "| scenario or expect file | verdict | expectations | recipients | attempts | by status |\n| --- | --- | ---: | ---: | ---: | --- |\n")
+	// On a sink's record (relaylab expect) the count is of records.
+	noun := "recipients"
+	if slices.ContainsFunc(vs, func(v Verdict) bool { return v.Summary.FromSink }) {
+		noun = "records"
+	}
+	fmt.Fprintf(w, "| scenario or expect file | verdict | expectations | %s | attempts | by status |\n| --- | --- | ---: | ---: | ---: | --- |\n", noun)
 	for i, v := range vs {
 		verdict := "✅ pass"
 		switch {
@@ -251,6 +270,9 @@ func writeVerdictsMarkdown(w io.Writer, vs []Verdict) error {
 		var status []string
 		for _, c := range v.Summary.ByStatus {
 			status = append(status, fmt.Sprintf("%d %s", c.Count, c.Key))
+		}
+		if n := v.Summary.SenderDSNMail; n > 0 {
+			status = append(status, countedDSNs(n)+", counted apart")
 		}
 		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %s |\n", mdEscape(names[i]), verdict, len(v.Results), v.Summary.Recipients, v.Summary.Attempts, mdEscape(strings.Join(status, ", ")))
 	}
@@ -311,9 +333,11 @@ func WriteVerdictsJSON(w io.Writer, vs []Verdict) error {
 // WriteVerdictsJUnit writes one suite per verdict, one case per
 // expectation, with the file and line of its expectation and a time of 0
 // (junitTime); the sink's notes are in each case's system-out and the
-// suite's properties, and a file that could not be judged is one case
-// with an error ("load and judge FILE", for a replay and an expect
-// file alike), at the file and line of its first error. Each case's
+// suite's properties (the one on the sink's early refusals in the
+// suite's system-out instead of the cases'), and a file that could not
+// be judged is one case with an error ("load and judge FILE", for a
+// replay and an expect file alike), at the file and line of its first
+// error. Each case's
 // classname is "relaylab." and the verdict's name with its dots made _:
 // Jenkins splits a classname at its last dot into a package and a class,
 // which would make "relaylab.greylisting (sc/grey" and "yaml)" of
@@ -328,13 +352,23 @@ func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
 			first, _, _ := strings.Cut(v.Error, "\n")
 			s.Cases = append(s.Cases, JUnitCase{Name: "load and judge " + v.File, Classname: class, File: v.File, Line: v.errorLine, Time: junitTime, Error: &JUnitFailure{Message: first, Text: v.Error}})
 		}
-		notes := strings.Join(v.Notes, "\n")
+		// The notes are in each case's system-out, where CI readers show
+		// them beside the case, but the one on the sink's early refusals:
+		// the run's, said once in the suite's system-out, which the
+		// failures that need it refer to.
+		var caseNotes []string
 		if len(v.Notes) > 0 {
 			s.Properties = &JUnitProperties{}
 			for _, n := range v.Notes {
 				s.Properties.Property = append(s.Properties.Property, JUnitProperty{Name: "note", Value: n})
+				if isEarlyNote(n) {
+					s.SystemOut = n
+				} else {
+					caseNotes = append(caseNotes, n)
+				}
 			}
 		}
+		notes := strings.Join(caseNotes, "\n")
 		for _, r := range v.Results {
 			c := JUnitCase{Name: r.Name, Classname: class, File: r.File, Line: r.Line, Time: junitTime, SystemOut: notes}
 			if !r.Pass {
@@ -360,7 +394,7 @@ func WriteVerdictsHTML(w io.Writer, vs []Verdict) error {
 			secs = append(secs, htmlSection{Name: names[i], File: v.File, NotJudged: v.Error})
 			continue
 		}
-		d := &Data{Recipients: v.Recipients}
+		d := &Data{Recipients: v.Recipients, FromSink: v.Summary.FromSink}
 		for _, r := range v.Recipients {
 			for _, t := range append([]Attempt{{Time: r.Queued}}, r.Attempts...) {
 				if d.First.IsZero() || t.Time.Before(d.First) {

@@ -115,14 +115,14 @@ func TestReportSinkOnlyStore(t *testing.T) {
 	// The text's columns are aligned with runs of spaces.
 	out["text"] = regexp.MustCompile(` +`).ReplaceAllString(out["text"], " ")
 	for _, c := range []struct{ format, want string }{
-		{"text", "recipients 3\n"},
+		{"text", "records 3\n"},
 		{"text", "sink sessions 3\n"},
 		{"text", "sink messages 1 accepted of 2 received\n"},
 		{"text", "\n data-end 250 1\n"},
 		{"text", "\n data-end 552 1\n"},
 		{"text", "\n connect 220 3\n"},
 		{"text", "\n rcpt 550 1\n"},
-		{"text", "the recipients and attempts are as the sink saw them"},
+		{"text", "the records and attempts are as the sink saw them"},
 		// Refused before the data: named by its session. Each reply a
 		// directive chose says which.
 		{"text", "\n550@example.test (session 3): bounced, invalid-recipient\n"},
