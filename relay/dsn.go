@@ -413,18 +413,25 @@ func (r *Relay) explainEntry(e dsnEntry, action string) (meaning, advice string)
 // after a connection that broke off after the data (the server may have
 // delivered it, and "send it again" would make another copy), or that the
 // relay retried "for as long as the message may wait" when its policy's
-// max_attempts ended it. Empty for the others.
+// max_attempts ended it, or when the relay's operator held it by hand for
+// much of that time (handHoldMeaning). Empty for the others.
 func givenUp(e dsnEntry) (meaning, advice string) {
 	rep := e.o.reply
 	switch {
 	case e.o.verdict.Category == "connection-lost-after-data":
 		return "this mail system has given up, but the message may have been delivered: at the last attempt the connection broke off after the message's data was sent and before the server answered (the error above), and a server may deliver what it received before the break; if earlier attempts broke off the same way, the recipient may have it more than once",
 			"ask the recipient whether the message arrived before you send it again; if the receiving server keeps breaking off after the data, its postmaster should find out why (RFC 5321 4.1.1.4: the server answers the final dot)"
+	}
+	last := " (the last attempt failed for the reason above)"
+	if rep.Code != 0 && !rep.Local {
+		last = " (the last attempt's answer is above)"
+	}
+	switch {
+	case e.aged && len(e.handHolds) > 0:
+		// Few attempts, for a reason dsn.Explain cannot know.
+		return handHoldMeaning(e.handHolds, max(e.o.attempts, e.c.attempts, 1), last),
+			"check the address; if it is right, send the message again: it was held, not refused, for much of its time; the postmaster of this mail system can say why it was held"
 	case !e.aged:
-		last := " (the last attempt failed for the reason above)"
-		if rep.Code != 0 && !rep.Local {
-			last = " (the last attempt's answer is above)"
-		}
 		return fmt.Sprintf("this mail system made %d attempts, as many as its retry policy allows, and has given up: the message was not delivered%s", max(e.o.attempts, e.c.attempts, 1), last),
 			"check the address; if it is right, the receiving side kept refusing it for now: send the message again later, or reach the recipient another way"
 	}

@@ -42,13 +42,8 @@ func (h *harness) kinds(id, rcpt string) []string {
 // gets that one attempt and expires if it fails.
 func TestHoldByHand(t *testing.T) {
 	t.Parallel()
-	var refuse atomic.Bool
-	refuse.Store(true)
-	mta := deferringMTA(t, &refuse)
-	h := newHarness(t, testConfig(mta.addr), Options{})
+	h, _, _, id := deferredOnce(t, "b@r.test", "c@r.test")
 	ctx := context.Background()
-	id := h.enqueue("a@s.test", "b@r.test", "c@r.test")
-	h.runUntil("deferred", h.deferrals(id, 2))
 	held, err := h.r.HoldBy(ctx, id, "B@r.test", "relaylab queue hold, user alice", "checking the bounce texts")
 	if err != nil || len(held) != 1 || held[0] != "b@r.test" {
 		t.Fatalf("HoldBy = %v, %v; want b@r.test held", held, err)
@@ -114,17 +109,26 @@ func TestHoldByHand(t *testing.T) {
 	}
 }
 
+// deferredOnce queues a message from a@s.test to rcpts at an MTA that
+// defers them while refuse is set (it is), and runs until each was
+// deferred once.
+func deferredOnce(t *testing.T, rcpts ...string) (h *harness, mta *fakeMTA, refuse *atomic.Bool, id string) {
+	t.Helper()
+	refuse = new(atomic.Bool)
+	refuse.Store(true)
+	mta = deferringMTA(t, refuse)
+	h = newHarness(t, testConfig(mta.addr), Options{})
+	id = h.enqueue("a@s.test", rcpts...)
+	h.runUntil("deferred", h.deferrals(id, len(rcpts)))
+	return h, mta, refuse, id
+}
+
 // heldAfterDeferral queues a message to b@r.test at an MTA that defers
 // it once, then holds it (by by) and lets the MTA take mail: what the
 // tests of a held message start from.
 func heldAfterDeferral(t *testing.T, by string) (*harness, *fakeMTA, string) {
 	t.Helper()
-	var refuse atomic.Bool
-	refuse.Store(true)
-	mta := deferringMTA(t, &refuse)
-	h := newHarness(t, testConfig(mta.addr), Options{})
-	id := h.enqueue("a@s.test", "b@r.test")
-	h.runUntil("deferred", h.deferrals(id, 1))
+	h, mta, refuse, id := deferredOnce(t, "b@r.test")
 	if _, err := h.r.HoldBy(context.Background(), id, "", by, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -28,7 +29,10 @@ const StateHeld = "held"
 // queue) while no claim ever reaches it.
 const heldDue int64 = math.MaxInt64
 
-// ErrNotHeld is returned by ReleaseBy when no recipient it names is held.
+// ErrNotHeld is returned by ReleaseBy, with ErrNotWaiting, when no
+// recipient it names is held nor waits: the mail is finished, and there
+// is nothing to release. Mail still waiting that is not held is no
+// error: a release of it changes nothing, as a hold of held mail.
 var ErrNotHeld = errors.New("not held")
 
 // ErrNoRecipient is returned by HoldBy and ReleaseBy for a recipient the
@@ -51,6 +55,10 @@ type OperatorHold struct {
 type HeldError struct {
 	ID    string
 	Holds []OperatorHold
+	// Release is how the caller's users release the hold, in the
+	// caller's terms (the web API sets "POST /api/v1/queue/ID/release"
+	// before it answers); "" names the CLI's `relaylab queue release ID`.
+	Release string
 }
 
 func (e *HeldError) Error() string {
@@ -58,8 +66,12 @@ func (e *HeldError) Error() string {
 	for _, h := range e.Holds {
 		who = append(who, h.describe())
 	}
-	return fmt.Sprintf("%s is held by hand (%s): a retry does not release a hold, so that a retry of the whole queue cannot send what someone held on purpose; `relaylab queue release %s` releases it and sends it at once",
-		e.ID, strings.Join(who, "; "), e.ID)
+	release := e.Release
+	if release == "" {
+		release = "`relaylab queue release " + e.ID + "`"
+	}
+	return fmt.Sprintf("%s is held by hand (%s): a retry does not release a hold, so that a retry of the whole queue cannot send what someone held on purpose; %s releases it and sends it at once",
+		e.ID, strings.Join(who, "; "), release)
 }
 
 // Is makes a HeldError an ErrNotWaiting: nothing waits for the relay.
@@ -77,9 +89,11 @@ func (h OperatorHold) describe() string {
 	return s
 }
 
-// holdAdvice is the advice a held recipient shows (queue show, List).
+// holdAdvice is the advice a held recipient shows (queue show, List, the
+// web API's queue): how to release it, by the CLI and by the API, as
+// both read it.
 func holdAdvice(id string) string {
-	return "nothing is sent to it until it is released: `relaylab queue release " + id + "` (a retry does not release it); it does not expire while held"
+	return "nothing is sent to it until it is released: `relaylab queue release " + id + "`, or POST /api/v1/queue/" + id + "/release (a retry does not release it); it does not expire while held"
 }
 
 // heldRow is a recipient row HoldBy and ReleaseBy read.
@@ -223,7 +237,11 @@ func (r *Relay) HoldBy(ctx context.Context, id, rcpt, by, note string) ([]string
 // (deferred when it had attempts), with a relay.released event. A
 // recipient whose message outlived the retry policy's max_age while it
 // was held is tried once, and expires if that attempt fails. It returns
-// the addresses released; ErrNotHeld when none it names is held.
+// the addresses released. As Postfix's postsuper -H, a release of mail
+// not held is no error: when none it names is held but one still waits
+// (never held, or released already), it returns none and no error, and
+// records nothing, as HoldBy of held mail; when none of them waits (the
+// mail is finished), an error that is ErrNotWaiting and ErrNotHeld.
 func (r *Relay) ReleaseBy(ctx context.Context, id, rcpt, by string) ([]string, error) {
 	if by == "" {
 		by = "an operator"
@@ -244,12 +262,16 @@ func (r *Relay) ReleaseBy(ctx context.Context, id, rcpt, by string) ([]string, e
 		if err := tx.QueryRow(`SELECT expires_ns FROM relay_messages WHERE id = ?`, id).Scan(&expires); err != nil {
 			return err
 		}
-		var states []string
+		var (
+			states  []string
+			waiting bool
+		)
 		for _, h := range rows {
 			if h.state != StateHeld {
 				if !slices.Contains(states, h.state) {
 					states = append(states, h.state)
 				}
+				waiting = waiting || h.state == StateQueued || h.state == StateDeferred || h.state == StateInflight
 				continue
 			}
 			state := StateQueued
@@ -279,18 +301,16 @@ func (r *Relay) ReleaseBy(ctx context.Context, id, rcpt, by string) ([]string, e
 			}
 			released = append(released, h.address)
 		}
-		if len(released) == 0 {
-			what := "none of its recipients"
+		if len(released) == 0 && !waiting {
+			what := id
 			if rcpt != "" {
-				what = "recipient " + rcpt + " is not"
-			} else {
-				what += " is"
+				what = "recipient " + rows[0].address + " of " + id
 			}
-			return fmt.Errorf("%s: %s held by hand (state %s), %w; nothing to release (`relaylab queue hold %s` holds it)", id, what, strings.Join(states, "/"), ErrNotHeld, id)
+			return fmt.Errorf("%s is %s, %w and so %w; nothing to release", what, strings.Join(states, "/"), ErrNotWaiting, ErrNotHeld)
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil || len(released) == 0 {
 		return nil, err
 	}
 	r.log.Info("relay: released from hold", "id", id, "recipients", len(released), "to", strings.Join(released, ", "), "by", by)
@@ -336,37 +356,61 @@ func heldByHand(query func(string, ...any) (*sql.Rows, error), id string) ([]Ope
 	return out, nil
 }
 
-// heldSQL reads a message's relay.held events through the partial index
-// on message (see lastOutcomesSQL).
-const heldSQL = `SELECT recipient, time_ns, payload FROM events INDEXED BY events_message WHERE message = ? AND message != '' AND kind = ? ORDER BY id`
+// holdEventsSQL reads a message's relay.held and relay.released events
+// through the partial index on message (see lastOutcomesSQL).
+const holdEventsSQL = `SELECT recipient, kind, time_ns, payload FROM events INDEXED BY events_message
+	WHERE message = ? AND message != '' AND kind IN (?, ?) ORDER BY id`
 
-// operatorHolds reads each recipient's last relay.held event of message
-// id, by address: who held it, since when, and the note.
-func operatorHolds(query func(string, ...any) (*sql.Rows, error), id string) (map[string]OperatorHold, error) {
-	rows, err := query(heldSQL, id, events.RelayHeld)
+// holdEvent is what a relay.held or relay.released event says.
+type holdEvent struct {
+	addr, kind string
+	at         time.Time
+	by, note   string
+}
+
+// holdEvents reads the holds and releases by hand of message id's
+// recipients, oldest first.
+func holdEvents(query func(string, ...any) (*sql.Rows, error), id string) ([]holdEvent, error) {
+	rows, err := query(holdEventsSQL, id, events.RelayHeld, events.RelayReleased)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]OperatorHold{}
+	var out []holdEvent
 	for rows.Next() {
 		var (
-			addr, payload string
-			tns           int64
+			e       holdEvent
+			payload string
+			tns     int64
 		)
-		if err := rows.Scan(&addr, &tns, &payload); err != nil {
+		if err := rows.Scan(&e.addr, &e.kind, &tns, &payload); err != nil {
 			return nil, err
 		}
 		var pl struct {
 			By   string `json:"by"`
 			Note string `json:"note"`
 		}
-		if json.Unmarshal([]byte(payload), &pl) != nil {
-			continue
-		}
-		out[addr] = OperatorHold{Address: addr, By: pl.By, Since: time.Unix(0, tns).UTC(), Note: pl.Note}
+		_ = json.Unmarshal([]byte(payload), &pl) // who and why are details: the time is the hold
+		e.at, e.by, e.note = time.Unix(0, tns).UTC(), pl.By, pl.Note
+		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// operatorHolds reads each recipient's last relay.held event of message
+// id, by address: who held it, since when, and the note.
+func operatorHolds(query func(string, ...any) (*sql.Rows, error), id string) (map[string]OperatorHold, error) {
+	evs, err := holdEvents(query, id)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]OperatorHold{}
+	for _, e := range evs {
+		if e.kind == events.RelayHeld {
+			out[e.addr] = OperatorHold{Address: e.addr, By: e.by, Since: e.at, Note: e.note}
+		}
+	}
+	return out, nil
 }
 
 // fillOperatorHolds sets OperatorHold and the advice of the recipients
@@ -390,4 +434,90 @@ func (r *Relay) fillOperatorHolds(ctx context.Context, id string, rcpts []Recipi
 		rc.Advice = holdAdvice(id)
 	}
 	return nil
+}
+
+// HandHold is a time a recipient was held by hand and then released:
+// from its relay.held event to its relay.released one (the expiry's
+// held_by_hand, after a release).
+type HandHold struct {
+	By         string    `json:"by"`
+	From       time.Time `json:"from"`
+	To         time.Time `json:"to"`
+	ReleasedBy string    `json:"released_by,omitempty"`
+}
+
+// handHolds reads the holds by hand of recipient addr of message id that
+// a release ended, oldest first.
+func handHolds(query func(string, ...any) (*sql.Rows, error), id, addr string) ([]HandHold, error) {
+	evs, err := holdEvents(query, id)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		out  []HandHold
+		open *HandHold
+	)
+	for _, e := range evs {
+		switch {
+		case e.addr != addr:
+		case e.kind == events.RelayHeld:
+			open = &HandHold{By: e.by, From: e.at}
+		case open != nil:
+			open.To, open.ReleasedBy = e.at, e.by
+			out = append(out, *open)
+			open = nil
+		}
+	}
+	return out, nil
+}
+
+// handHeldFor is how long the holds lasted in all.
+func handHeldFor(holds []HandHold) time.Duration {
+	var d time.Duration
+	for _, h := range holds {
+		d += h.To.Sub(h.From)
+	}
+	return d
+}
+
+// heldPastExpiry reports whether one of the holds lasted past the
+// message's expiry, expires: its release gave it one attempt.
+func heldPastExpiry(holds []HandHold, expires time.Time) bool {
+	return !expires.IsZero() && slices.ContainsFunc(holds, func(h HandHold) bool { return !h.From.After(expires) && !h.To.Before(expires) })
+}
+
+// handHoldReason says, after an expiry's "older than the maximum age
+// (queued D ago)", how much of that time the recipient was held by hand,
+// by whom and from when to when, and what the hold cost it: a hold past
+// max_age (expires) left it the one attempt of its release; a shorter
+// one, the attempts it would have had meanwhile. For the operator: the
+// sender's DSN names no one (handHoldMeaning).
+func handHoldReason(holds []HandHold, expires time.Time) string {
+	var spans []string
+	for _, h := range holds {
+		s := "by " + cmp.Or(h.By, "an operator") + " from " + h.From.Format(time.RFC3339) + " to " + h.To.Format(time.RFC3339)
+		if h.ReleasedBy != "" {
+			s += " (released by " + h.ReleasedBy + ")"
+		}
+		spans = append(spans, s)
+	}
+	s := "it was held by hand for " + handHeldFor(holds).String() + " of that, " + strings.Join(spans, " and ")
+	if heldPastExpiry(holds, expires) {
+		return s + ", and passed its max_age at " + expires.UTC().Format(time.RFC3339) + " while held, so its release gave it one attempt"
+	}
+	return s + ", during which it was not tried"
+}
+
+// handHoldMeaning is the meaning, in a DSN to the sender, of an expiry
+// after holds by hand, with attempts made and last, what the last
+// attempt met: the time held and when, not who held it or why, which are
+// the relay's operator's.
+func handHoldMeaning(holds []HandHold, attempts int, last string) string {
+	var spans []string
+	for _, h := range holds {
+		spans = append(spans, "from "+h.From.Format(time.RFC3339)+" to "+h.To.Format(time.RFC3339))
+	}
+	return "this mail system has given up: the message is older than it may wait, and the mail system's operator held it in the queue by hand for " +
+		handHeldFor(holds).String() + " of that time (" + strings.Join(spans, ", ") + "), during which it was not tried, so it was tried " +
+		plural(attempts, "time", "times") + " and not delivered" + last
 }

@@ -616,6 +616,19 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 			o.verdict.Category = "expired"
 			payload["last_category"] = res.verdict.Category
 			gaveUp := giveUpReason(r.policy, n, msg, now)
+			var holds []HandHold
+			if aged {
+				// Held by hand for part of its lifetime (past it, even):
+				// why it had so few attempts.
+				var err error
+				if holds, err = handHolds(tx.Query, c.msgID, c.address); err != nil {
+					return err
+				}
+			}
+			if len(holds) > 0 {
+				gaveUp += "; " + handHoldReason(holds, msg.expires)
+				payload["held_by_hand"] = holds
+			}
 			payload["reason"] = "the retry policy gave up: " + gaveUp
 			var server *outcome
 			if res.reply.Stage == "shaping" {
@@ -625,6 +638,10 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 				}
 			}
 			payload["advice"] = expiredAdvice(res.reply, res.verdict, server)
+			if len(holds) > 0 {
+				payload["advice"] = payload["advice"].(string) + "; the hold by hand took " + handHeldFor(holds).String() +
+					" of its time in the queue, and the attempts it would have had then: submit it again if it should still go out"
+			}
 			var why string
 			if counted, ok := r.softBounce(n, res, server); ok {
 				var err error
@@ -641,7 +658,7 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 			if err := r.finishTx(tx, c, StateExpired, now, events.Event{Kind: events.RelayExpired}.WithPayload(payload), o); err != nil {
 				return err
 			}
-			dsns.failed = append(dsns.failed, dsnEntry{c: c, o: last, expired: true, aged: aged, at: now})
+			dsns.failed = append(dsns.failed, dsnEntry{c: c, o: last, expired: true, aged: aged, handHolds: holds, at: now})
 			out = append(out, outcomeLine{rcpt: i, state: StateExpired, attempts: n, category: res.verdict.Category, why: gaveUp, suppressed: why != "", dsnLost: c.dsnFor != ""})
 		default:
 			payload["category"], payload["reason"], payload["advice"] = res.verdict.Category, res.verdict.Reason, res.verdict.Advice
@@ -868,4 +885,7 @@ type dsnEntry struct {
 	// server is the last reply a server gave the recipient, when its own
 	// last reply is a hold of the relay's shaping (lastServerReply).
 	server *outcome
+	// handHolds are the holds by hand of a recipient expired (aged): the
+	// time it was not tried.
+	handHolds []HandHold
 }

@@ -218,6 +218,12 @@ func TestQueueHoldRelease(t *testing.T) {
 	if code != 200 || !strings.Contains(string(body), `"released":["rq-001@r.test"]`) {
 		t.Errorf("release without a body: %d %s; want 200", code, body)
 	}
+	// Again: nothing is held now, which is no error (as postsuper -H),
+	// and the answer says that nothing changed rather than "released".
+	code, _, body = do(t, "POST", ts.url+"/api/v1/queue/q-001/release", "")
+	if code != 200 || strings.Contains(string(body), `"released"`) || !strings.Contains(string(body), "not held: nothing to release") {
+		t.Errorf("release of mail not held: %d %s; want 200 saying nothing was held", code, body)
+	}
 	if code, _, body := do(t, "POST", ts.url+"/api/v1/queue/q-1/release", `{"note":"x"}`); code != 400 {
 		t.Errorf("release with a note: %d %s; want 400", code, body)
 	}
@@ -227,7 +233,7 @@ func TestQueueHoldRelease(t *testing.T) {
 	if code, _, body := do(t, "POST", ts.url+"/api/v1/queue/q-1/hold", "", "Origin", "http://evil.test"); code != 403 {
 		t.Errorf("hold from another origin: %d %s; want 403", code, body)
 	}
-	wantHolds := []string{"hold q-001 rq-001@r.test the web API bad DNS", "release q-001  the web API"}
+	wantHolds := []string{"hold q-001 rq-001@r.test the web API bad DNS", "release q-001  the web API", "release q-001  the web API"}
 	if got := strings.Join(p.holds, "|"); got != strings.Join(wantHolds, "|") {
 		t.Errorf("the relay was asked %q, want %q", p.holds, wantHolds)
 	}

@@ -12,10 +12,11 @@ import (
 // QueueHoldAPI is offered by a RelayAPI whose operators can hold mail by
 // hand (as Postfix's postsuper -h and -H): a held recipient is not tried
 // until it is released, and does not expire meanwhile. by names who asks
-// ("the web API, user alice"). Both return the addresses they changed.
-// A message the relay does not have is an ErrNotFound; nothing to hold
-// or release, or a recipient the message lacks, an ErrInvalid saying
-// why; a recipient in flight, an ErrConflict.
+// ("the web API, user alice"). Both return the addresses they changed:
+// none, and no error, for mail already held or not held, which changes
+// nothing (as postsuper's). A message the relay does not have is an
+// ErrNotFound; a finished message, or a recipient the message lacks, an
+// ErrInvalid saying why; a recipient in flight, an ErrConflict.
 type QueueHoldAPI interface {
 	Hold(ctx context.Context, id, rcpt, by, note string) ([]string, error)
 	Release(ctx context.Context, id, rcpt, by string) ([]string, error)
@@ -87,6 +88,8 @@ func (s *Server) holdOrRelease(w http.ResponseWriter, r *http.Request, hold bool
 	switch {
 	case hold && len(a.Held) == 0:
 		a.Detail = "already held: each recipient keeps its hold, by whom and since when; nothing changed"
+	case !hold && len(a.Released) == 0:
+		a.Detail = "not held: nothing to release, and nothing changed; its waiting recipients go when the relay's schedule has them (GET /api/v1/queue says when)"
 	case hold:
 		a.Detail = fmt.Sprintf("held %s: nothing is sent to them until they are released (POST /api/v1/queue/%s/release, or relaylab queue release %s); they do not expire while held",
 			strings.Join(a.Held, ", "), id, id)

@@ -62,7 +62,7 @@ func TestQueueHoldRelease(t *testing.T) {
 		t.Errorf("queue release: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runIn(t, ctx, "queue", "release", id, "--db", db)
-	if code != 1 || !strings.Contains(errOut, "nothing to release") {
+	if code != 0 || !strings.Contains(out, id+" was not held; nothing to release") {
 		t.Errorf("queue release of nothing held: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, _, errOut = runIn(t, ctx, "queue", "hold", id, "c@r.test", "--db", db); code != 1 || !strings.Contains(errOut, "has no recipient c@r.test") {
@@ -122,7 +122,7 @@ func TestQueueListPages(t *testing.T) {
 	if code, out, _ = runIn(t, ctx, "queue", "list", "--db", db, "--after", ids[0]); code != 0 || !strings.Contains(out, "no messages after "+ids[0]+": the 5 that match (state waiting) come before it") {
 		t.Errorf("queue list --after the last: exit %d\n%s", code, out)
 	}
-	if code, _, errOut = runIn(t, ctx, "queue", "list", "--db", db, "--after", "nope"); code != 1 || !strings.Contains(errOut, "nope") {
+	if code, _, errOut = runIn(t, ctx, "queue", "list", "--db", db, "--after", "nope"); code != 2 || !strings.Contains(errOut, "--after nope: no message with that id") {
 		t.Errorf("queue list --after an unknown id: exit %d\n%s", code, errOut)
 	}
 	if code, _, _ = runIn(t, ctx, "queue", "list", "--db", db, "--after", ids[1], "--before", ids[2]); code != 2 {

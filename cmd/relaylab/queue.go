@@ -67,12 +67,14 @@ on the same store sees a retry, delete, hold or release within 2 s. hold
 keeps a message's waiting recipients (or RCPT alone) from being tried
 until release: held mail does not expire, and a retry leaves it held.
 list pages with --after (the last ID listed) or --before (the first).
-Exit status: 0 when done, 1 when the message does not exist or none of
-its recipients waits (retry, delete, hold) or is held (release), 2 for
-bad arguments.`)
+A hold of held mail, or a release of mail not held, changes nothing and
+says so (as Postfix's postsuper -h and -H).
+Exit status: 0 when done (or nothing to change), 1 when the message does
+not exist or none of its recipients waits (retry, delete, hold, release),
+2 for bad arguments, --after or --before an ID the store never had too.`)
 	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in --config)")
 	cfgPath := fs.String("config", "", "YAML configuration file")
-	state := fs.String("state", "waiting", "list: waiting (queued, deferred or inflight), "+strings.Join(queueStates[1:len(queueStates)-1], ", ")+", or all")
+	state := fs.String("state", "waiting", "list: waiting (queued, deferred, inflight or held), "+strings.Join(queueStates[1:len(queueStates)-1], ", ")+", or all")
 	limit := fs.Int("limit", 100, "list: at most this many messages")
 	recipient := fs.String("recipient", "", "list: messages with a recipient whose address contains TEXT (any case)")
 	domain := fs.String("domain", "", "list: messages with a recipient at DOMAIN")
@@ -364,13 +366,14 @@ func notFound(id string, err error) error {
 	switch {
 	case errors.As(err, &deleted), errors.As(err, &held):
 		return &exitError{code: 1, err: err}
-	case errors.Is(err, relay.ErrNotHeld), errors.Is(err, relay.ErrNoRecipient):
+	case errors.Is(err, relay.ErrNoRecipient):
 		return &exitError{code: 1, err: err}
 	case errors.Is(err, relay.ErrNotFound):
 		return &exitError{code: 1, err: fmt.Errorf("no message with id %q in this store's queue: `relaylab queue list --state all` lists the ids (and --db chooses the store)", id)}
 	case errors.Is(err, relay.ErrInFlight):
 		return &exitError{code: 1, err: err}
 	case errors.Is(err, relay.ErrNotWaiting):
+		// Finished mail, for a retry, delete, hold or release alike.
 		return &exitError{code: 1, err: fmt.Errorf("%w (its history stays; `relaylab queue list` lists what is waiting)", err)}
 	}
 	return err
@@ -510,7 +513,14 @@ func queueList(ctx context.Context, e *env, rl *relay.Relay, a queueListArgs) er
 	}
 	page, err := rl.ListPage(ctx, f)
 	if errors.Is(err, relay.ErrNotFound) {
-		return &exitError{code: 1, err: fmt.Errorf("%w: `relaylab queue list --state all` lists the ids", err)}
+		// The only id a listing looks up is the place to page from: one
+		// the store never had is a mistyped or foreign argument.
+		flag, cursor := "--after", a.f.After
+		if cursor == "" {
+			flag, cursor = "--before", a.f.BeforeID
+		}
+		return usageError("queue list: %s %s: no message with that id in this store's queue or its history, so there is no place to page from: give --after the last id a listing printed, or --before the first (the note on stderr under a page names both), or leave out %s to list from the first page (and --db chooses the store)",
+			flag, cursor, flag)
 	}
 	if err != nil {
 		return err

@@ -48,11 +48,16 @@ func queueHold(ctx context.Context, e *env, rl *relay.Relay, id, rcpt, note stri
 }
 
 // queueRelease releases message id's recipients held by hand (rcpt: that
-// one), as Postfix's postsuper -H does: due now.
+// one), as Postfix's postsuper -H does: due now. Mail still waiting but
+// not held is released already: said so, and exit 0, as a second hold.
 func queueRelease(ctx context.Context, e *env, rl *relay.Relay, id, rcpt string) error {
 	released, err := rl.ReleaseBy(ctx, id, rcpt, "relaylab queue release, user "+whoAmI())
 	if err != nil {
 		return notFound(id, err)
+	}
+	if len(released) == 0 {
+		fmt.Fprintln(e.stdout, notHeldLine(ctx, rl, id, rcpt))
+		return nil
 	}
 	fmt.Fprintf(e.stdout, "released %s of %s: %s; due now: a running relaylab relay or serve on this store sends %s within %s\n",
 		countOf(len(released), "recipient", "recipients"), id, strings.Join(released, ", "), pronoun(len(released)), queuePoll)
@@ -61,6 +66,38 @@ func queueRelease(ctx context.Context, e *env, rl *relay.Relay, id, rcpt string)
 			m.Expires.Format(time.RFC3339), gets(len(released)))
 	}
 	return nil
+}
+
+// notHeldLine is queue release's word on mail that waits but is not
+// held: "ID was not held; nothing to release (b@r.test is deferred, next
+// attempt T)", of the recipient rcpt alone when given.
+func notHeldLine(ctx context.Context, rl *relay.Relay, id, rcpt string) string {
+	line := id + " was not held; nothing to release"
+	m, err := rl.Message(ctx, id)
+	if err != nil {
+		return line
+	}
+	var states []string
+	for _, rc := range m.Recipients {
+		if rcpt != "" && !strings.EqualFold(rc.Address, strings.TrimSpace(rcpt)) {
+			continue
+		}
+		st := rc.Address + " is " + rc.State
+		if rcpt != "" {
+			line = "recipient " + rc.Address + " of " + id + " was not held; nothing to release"
+			st = "it is " + rc.State
+		}
+		if rc.State == relay.StateInflight {
+			st += " (an attempt is under way)"
+		} else if !rc.Due.IsZero() {
+			st += ", next attempt " + rc.Due.UTC().Format(time.RFC3339)
+		}
+		states = append(states, st)
+	}
+	if len(states) == 0 {
+		return line
+	}
+	return line + " (" + strings.Join(states, "; ") + ")"
 }
 
 // describeHold is "ADDR held by BY since T (NOTE)".

@@ -1054,6 +1054,11 @@ func (a relayAdapter) RetryNowHeld(ctx context.Context, id string) (web.Retry, e
 		return web.Retry{}, err
 	}
 	n, err := a.rl.RetryNow(ctx, id)
+	var he *relay.HeldError
+	if errors.As(err, &he) {
+		// An API caller releases by the API, not by the CLI.
+		he.Release = "POST /api/v1/queue/" + id + "/release"
+	}
 	switch {
 	case errors.Is(err, relay.ErrNotFound):
 		return web.Retry{}, fmt.Errorf("%w: no relay message %q", web.ErrNotFound, id)
@@ -1128,9 +1133,10 @@ func (a relayAdapter) Release(ctx context.Context, id, rcpt, by string) ([]strin
 }
 
 // holdError is the web's kind of a hold's or a release's error: a
-// message the relay lacks is a 404; nothing to hold or release, or a
-// recipient the message does not have, the caller's mistake (400, with
-// the relay's explanation); a recipient in flight, not now (409).
+// message the relay lacks is a 404; a finished message (nothing waits to
+// hold or release), or a recipient the message does not have, the
+// caller's mistake (400, with the relay's explanation); a recipient in
+// flight, not now (409). Mail already held, or not held, is no error.
 func holdError(id string, err error) error {
 	switch {
 	case err == nil:
