@@ -29,9 +29,9 @@ type SinkEarlyRefusal struct {
 }
 
 // SinkEarlyRefusalSource is offered by a SinkAttemptSource that has the
-// sink's sessions (a sink's store): FromSink keeps the sessions it
-// refused before any RCPT TO, which an expectation that finds too few
-// recipients names (EarlyRefusalNote).
+// sink's sessions (a sink's store, or a serve's API for expect --url):
+// FromSink keeps the sessions it refused before any RCPT TO, which an
+// expectation that finds too few records names (EarlyRefusalNote).
 type SinkEarlyRefusalSource interface {
 	EarlyRefusals(ctx context.Context) ([]SinkEarlyRefusal, error)
 }

@@ -54,8 +54,9 @@ type SinkMailMessage struct {
 }
 
 // SinkDSNSource is offered by a SinkAttemptSource that has the messages
-// it received (a sink's store): FromSink reads the DSNs among those from
-// the null sender and ties each to the recipient it reports on.
+// it received (a sink's store, or a serve's API for expect --url):
+// FromSink reads the DSNs among those from the null sender and ties each
+// to the recipient it reports on.
 type SinkDSNSource interface {
 	NullSenderMessages(ctx context.Context) ([]SinkMailMessage, error)
 }

@@ -64,9 +64,10 @@ func WithoutMessages(mas []SinkMessageAttempt) []SinkAttempt {
 }
 
 // SinkMessageSource is offered by a SinkAttemptSource that knows the
-// message each attempt left (a sink's store does; the web API's attempts
-// do not say): FromSink then reads the attempts from it and counts the
-// messages the sink received and accepted.
+// message each attempt left and its Message-ID (a sink's store does, and
+// so do the web API's attempts, with message and message_id): FromSink
+// then reads the attempts from it, ties a sender's retries by
+// Message-ID, and counts the messages the sink received and accepted.
 type SinkMessageSource interface {
 	AllMessageAttempts(ctx context.Context) ([]SinkMessageAttempt, error)
 }

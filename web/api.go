@@ -70,6 +70,12 @@ type SinkAttempt struct {
 	// Message is the sink's id of the message the attempt left, absent
 	// when it left none.
 	Message int64 `json:"message,omitempty"`
+	// MessageID is the Message-ID header of that message as the sink
+	// stored it, absent when it left none or the message had none: a
+	// sender's retries of one message keep it, by which relaylab expect
+	// --url tells a retry from another message to the same address, as
+	// expect --db does.
+	MessageID string `json:"message_id,omitempty"`
 	// By names what chose the reply: a rule (`rule "name"`,
 	// `sink.rules[1]`), a profile's rule, a directive or a limit; absent
 	// for the sink's normal replies.

@@ -35,8 +35,12 @@ type SinkMessagesDeleted struct {
 	Deleted SinkDeleted   `json:"deleted"`
 	IDs     []string      `json:"ids"`
 	Kept    []SinkKeptMsg `json:"kept,omitempty"`
-	// Matched is, for a query, how many messages it matched.
-	Matched int    `json:"matched,omitempty"`
+	// Matched is how many messages the scope named: the distinct ids
+	// of ids (each one a message the sink holds, or nothing is deleted),
+	// or the messages the query matched; 0 included, so that a client
+	// tells a scope that matched nothing from one whose messages were
+	// all kept.
+	Matched int    `json:"matched"`
 	Note    string `json:"note,omitempty"`
 }
 
@@ -150,6 +154,7 @@ func (s *Server) deleteSinkIDs(w http.ResponseWriter, r *http.Request, c SinkCle
 			"the sink holds no message with id "+strings.Join(missing, ", ")+" (never stored, or deleted, cleared or pruned already); nothing was deleted: leave those ids out")
 		return
 	}
+	res.Matched = len(nums)
 	s.deleteEach(r, c, nums, &res)
 	if len(res.Kept) > 0 {
 		res.Error = "deleting the messages: not all now"

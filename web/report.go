@@ -150,6 +150,16 @@ func (sr sinkRecord) SinkReplies(ctx context.Context) ([]reports.SinkReply, int,
 }
 
 func (sr sinkRecord) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, error) {
+	mas, err := sr.AllMessageAttempts(ctx)
+	return reports.WithoutMessages(mas), err
+}
+
+// AllMessageAttempts gives the report each attempt's message and its
+// Message-ID, so that a sender's retry of one message joins that
+// message's record, as relaylab report and expect tell them (a record
+// ends at the sink's acceptance; another message to the address starts
+// its own).
+func (sr sinkRecord) AllMessageAttempts(ctx context.Context) ([]reports.SinkMessageAttempt, error) {
 	aa, ok := sr.sink.(SinkAttemptsAPI)
 	if !ok {
 		return nil, nil
@@ -158,12 +168,14 @@ func (sr sinkRecord) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, er
 	if err != nil {
 		return nil, err
 	}
-	out := make([]reports.SinkAttempt, len(atts))
+	out := make([]reports.SinkMessageAttempt, len(atts))
 	for i, a := range atts {
-		out[i] = a.Report().SinkAttempt
+		out[i] = a.Report()
 	}
 	return out, nil
 }
+
+var _ reports.SinkMessageSource = sinkRecord{}
 
 // explainedRecord is a sinkRecord whose sink explains its refusals.
 type explainedRecord struct {
@@ -180,7 +192,7 @@ func (er explainedRecord) ExplainSinkReply(stage string, code int, enhanced, tex
 
 // Report is the attempt as reports reads it, with its message.
 func (a SinkAttempt) Report() reports.SinkMessageAttempt {
-	return reports.SinkMessageAttempt{Message: a.Message, SinkAttempt: reports.SinkAttempt{Time: a.Time, Listener: a.Listener,
+	return reports.SinkMessageAttempt{Message: a.Message, MessageID: a.MessageID, SinkAttempt: reports.SinkAttempt{Time: a.Time, Listener: a.Listener,
 		Client: a.Client, Sender: a.Sender, Recipient: a.Recipient, Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, TLS: a.TLS,
 		Session: a.Session, By: a.By}}
 }

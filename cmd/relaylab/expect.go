@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	neturl "net/url"
@@ -24,7 +25,6 @@ import (
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/reports"
 	"github.com/relaylab/relaylab/sink"
-	"github.com/relaylab/relaylab/web"
 )
 
 func init() {
@@ -239,7 +239,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		return outs.unwritable(err, fs.Args(), "judged")
 	}
 	client, first := serveClient(*timeout)
-	var src reports.SinkAttemptSource = remoteAttempts{base: base, token: os.Getenv("RELAYLAB_TOKEN"), client: client, first: first}
+	var src reports.SinkAttemptSource = remoteAttempts{base: base, token: os.Getenv("RELAYLAB_TOKEN"), client: client, first: first, seen: &remoteSeen{}}
 	// rel is the relay's record in the same store (a relaylab serve's),
 	// whose holds say why a recipient the sink deferred gets no try.
 	var rel reports.EventSource = remoteEvents{src.(remoteAttempts)}
@@ -360,7 +360,7 @@ func (s sinkAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMes
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.messageIDs(ctx)
+	ids, err := messageIDsBetween(ctx, s.db, 1, math.MaxInt64)
 	if err != nil {
 		return nil, err
 	}
@@ -371,27 +371,6 @@ func (s sinkAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMes
 			Session: a.Session, By: a.By}}
 	}
 	return out, nil
-}
-
-// messageIDs are the Message-IDs of the sink's messages, by its number
-// for each: a sender's retries of one message keep its Message-ID, which
-// tells them from another message to the same recipient (reports.FromSink).
-func (s sinkAttempts) messageIDs(ctx context.Context) (map[int64]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, message_id FROM sink_messages WHERE message_id != ''`)
-	if err != nil {
-		return nil, fmt.Errorf("sink: reading the Message-IDs of its messages: %w", err)
-	}
-	defer rows.Close()
-	ids := map[int64]string{}
-	for rows.Next() {
-		var id int64
-		var mid string
-		if err := rows.Scan(&id, &mid); err != nil {
-			return nil, err
-		}
-		ids[id] = mid
-	}
-	return ids, rows.Err()
 }
 
 // AllBounces gives reports.FromSink the bounces the sink has after
@@ -580,13 +559,24 @@ func lastMailFrom(transcript string) string {
 	addr := ""
 	for line := range strings.Lines(transcript) {
 		f := strings.SplitN(strings.TrimSpace(line), " ", 3)
-		if len(f) < 3 || f[1] != "C" || len(f[2]) < 10 || !strings.EqualFold(f[2][:10], "MAIL FROM:") {
+		if len(f) < 3 || f[1] != "C" {
 			continue
 		}
-		a, _, _ := strings.Cut(strings.TrimSpace(f[2][10:]), " ")
-		addr = strings.Trim(a, "<>")
+		if a, ok := mailFromAddr(f[2]); ok {
+			addr = a
+		}
 	}
 	return addr
+}
+
+// mailFromAddr is the address of a client's command when it is a MAIL
+// FROM ("MAIL FROM:<a@b.test> SIZE=408"), "" for the null sender.
+func mailFromAddr(cmd string) (string, bool) {
+	if len(cmd) < 10 || !strings.EqualFold(cmd[:10], "MAIL FROM:") {
+		return "", false
+	}
+	a, _, _ := strings.Cut(strings.TrimSpace(cmd[10:]), " ")
+	return strings.Trim(a, "<>"), true
 }
 
 var _ reports.SinkEarlyRefusalSource = sinkAttempts{}
@@ -601,6 +591,9 @@ type remoteAttempts struct {
 	base, token string
 	client      *http.Client
 	first       *firstBytes // what the server sent first, noted by serveClient's
+	// seen keeps what one judgement read for the next (expecturl.go);
+	// nil reads everything again.
+	seen *remoteSeen
 }
 
 func (r remoteAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt, error) {
@@ -611,14 +604,12 @@ func (r remoteAttempts) AllAttempts(ctx context.Context) ([]reports.SinkAttempt,
 // AllMessageAttempts reads the attempts with the message each left, so
 // that expect --url counts messages as expect --db does.
 func (r remoteAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkMessageAttempt, error) {
-	var body struct {
-		Attempts []web.SinkAttempt `json:"attempts"`
-	}
-	if err := r.get(ctx, "/api/v1/sink/attempts", "the sink's attempts", &body); err != nil {
+	atts, err := r.readAttempts(ctx)
+	if err != nil {
 		return nil, err
 	}
-	out := make([]reports.SinkMessageAttempt, 0, len(body.Attempts))
-	for _, a := range body.Attempts {
+	out := make([]reports.SinkMessageAttempt, 0, len(atts))
+	for _, a := range atts {
 		out = append(out, a.Report())
 	}
 	return out, nil
@@ -628,49 +619,55 @@ func (r remoteAttempts) AllMessageAttempts(ctx context.Context) ([]reports.SinkM
 // (its sink.bounce events), page by page.
 func (r remoteAttempts) AllBounces(ctx context.Context) ([]reports.SinkBounce, error) {
 	var out []reports.SinkBounce
-	after := int64(0)
-	for {
-		var page struct {
-			Events []events.Event `json:"events"`
-			Next   int64          `json:"next"`
+	err := r.eachEvent(ctx, events.SinkBounce, "the sink's bounces", func(e events.Event) {
+		var p struct {
+			// To is where the DSN went: the bounced message's sender.
+			To        string `json:"to"`
+			Recipient string `json:"recipient"`
+			Reply     string `json:"reply"`
+			Sent      bool   `json:"sent"`
+			Error     string `json:"error"`
+			Skipped   string `json:"skipped"`
+			Message   int64  `json:"message"`
+			Relay     string `json:"relay"`
 		}
-		if err := r.get(ctx, fmt.Sprintf("/api/v1/events?kind=%s&limit=5000&after=%d", events.SinkBounce, after), "the sink's bounces", &page); err != nil {
-			return nil, err
+		if json.Unmarshal(e.Payload, &p) != nil {
+			return
 		}
-		for _, e := range page.Events {
-			var p struct {
-				// To is where the DSN went: the bounced message's sender.
-				To        string `json:"to"`
-				Recipient string `json:"recipient"`
-				Reply     string `json:"reply"`
-				Sent      bool   `json:"sent"`
-				Error     string `json:"error"`
-				Skipped   string `json:"skipped"`
-				Message   int64  `json:"message"`
-				Relay     string `json:"relay"`
-			}
-			if json.Unmarshal(e.Payload, &p) != nil {
-				continue
-			}
-			b := reports.SinkBounce{Recipient: cmp.Or(p.Recipient, e.Recipient), Sender: p.To, Reply: p.Reply, Time: e.Time, Message: p.Message, Relay: p.Relay}
-			if !p.Sent {
-				// Only a bounce's end is an event: one not sent yet has none.
-				b.NotSent = bounceNotSentAt(time.Time{}, cmp.Or(p.Error, "no reason recorded"), p.Skipped, 0, "", p.Relay)
-			}
-			out = append(out, b)
+		b := reports.SinkBounce{Recipient: cmp.Or(p.Recipient, e.Recipient), Sender: p.To, Reply: p.Reply, Time: e.Time, Message: p.Message, Relay: p.Relay}
+		if !p.Sent {
+			// Only a bounce's end is an event: one not sent yet has none.
+			b.NotSent = bounceNotSentAt(time.Time{}, cmp.Or(p.Error, "no reason recorded"), p.Skipped, 0, "", p.Relay)
 		}
-		if len(page.Events) == 0 || page.Next <= after {
-			return out, nil
-		}
-		after = page.Next
-	}
+		out = append(out, b)
+	})
+	return out, err
 }
 
 // get reads the JSON at the serve's path into v; what names it in errors.
 func (r remoteAttempts) get(ctx context.Context, path, what string, v any) error {
+	resp, err := r.fetch(ctx, path, what)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		// A web page, most often: a --url that is not the serve, or a
+		// proxy's page in front of it.
+		endpoint, _, _ := strings.Cut(path, "?")
+		return fmt.Errorf("%s%s answered %s, not the JSON of relaylab's API (%v), so %s could not be read: check --url, which must be the address of a relaylab serve's web.listen, such as http://127.0.0.1:8025",
+			hidePassword(r.base), endpoint, describeType(resp.Header.Get("Content-Type")), err, what)
+	}
+	return nil
+}
+
+// fetch asks the serve for its path and returns its answer when it is a
+// 200, whose body the caller closes; what names it in errors, and an
+// answer that is a 404 is a *notThere.
+func (r remoteAttempts) fetch(ctx context.Context, path, what string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+path, nil)
 	if err != nil {
-		return usageError("--url %q: %v", hidePassword(r.base), err)
+		return nil, usageError("--url %q: %v", hidePassword(r.base), err)
 	}
 	if r.token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.token)
@@ -681,35 +678,35 @@ func (r remoteAttempts) get(ctx context.Context, path, what string, v any) error
 	resp, err := r.client.Do(req)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
-		return fmt.Errorf("%s did not answer the request for %s within %s (--timeout): is it a relaylab serve?", hidePassword(r.base), what, r.client.Timeout)
+		return nil, fmt.Errorf("%s did not answer the request for %s within %s (--timeout): is it a relaylab serve?", hidePassword(r.base), what, r.client.Timeout)
 	}
 	if g := r.first.smtpGreeting(); err != nil && g != "" {
 		// net/http's "malformed HTTP status code" of a 220 greeting.
-		return fmt.Errorf("an SMTP server answered at %s (its greeting: %q), not relaylab's web API, so %s could not be read: that is a sink's or relay's SMTP port; give --url the URL of relaylab serve's web listener (web.listen), such as http://127.0.0.1:8025",
+		return nil, fmt.Errorf("an SMTP server answered at %s (its greeting: %q), not relaylab's web API, so %s could not be read: that is a sink's or relay's SMTP port; give --url the URL of relaylab serve's web listener (web.listen), such as http://127.0.0.1:8025",
 			hidePassword(r.base), g, what)
 	}
 	if err != nil {
-		return unreachable(hidePassword(r.base), what, err)
+		return nil, unreachable(hidePassword(r.base), what, err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
 	}
 	defer resp.Body.Close()
 	endpoint, _, _ := strings.Cut(path, "?")
-	if resp.StatusCode == http.StatusUnauthorized {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("%s%s answered %s: %s (the serve said: %s)",
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		return nil, fmt.Errorf("%s%s answered %s: %s (the serve said: %s)",
 			hidePassword(r.base), endpoint, resp.Status, r.authHint(req), strings.TrimSpace(string(body)))
+	case http.StatusNotFound:
+		return nil, &notThere{fmt.Errorf("%s%s answered %s: %s", hidePassword(r.base), endpoint, resp.Status, strings.TrimSpace(string(body)))}
 	}
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("%s%s answered %s: %s", hidePassword(r.base), endpoint, resp.Status, strings.TrimSpace(string(body)))
-	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		// A web page, most often: a --url that is not the serve, or a
-		// proxy's page in front of it.
-		return fmt.Errorf("%s%s answered %s, not the JSON of relaylab's API (%v), so %s could not be read: check --url, which must be the address of a relaylab serve's web.listen, such as http://127.0.0.1:8025",
-			hidePassword(r.base), endpoint, describeType(resp.Header.Get("Content-Type")), err, what)
-	}
-	return nil
+	return nil, fmt.Errorf("%s%s answered %s: %s", hidePassword(r.base), endpoint, resp.Status, strings.TrimSpace(string(body)))
 }
+
+// notThere is the serve's 404: what was asked for is not there (a
+// message or session deleted since the attempts were read).
+type notThere struct{ error }
 
 // describeType names an answer by its Content-Type, in words.
 func describeType(ct string) string {
@@ -764,9 +761,11 @@ func unreachable(base, what string, err error) error {
 }
 
 var (
-	_ reports.SinkMessageSource = remoteAttempts{}
-	_ reports.SinkBounceSource  = remoteAttempts{}
-	_ reports.EventSource       = remoteEvents{}
+	_ reports.SinkMessageSource      = remoteAttempts{}
+	_ reports.SinkBounceSource       = remoteAttempts{}
+	_ reports.SinkDSNSource          = remoteAttempts{}
+	_ reports.SinkEarlyRefusalSource = remoteAttempts{}
+	_ reports.EventSource            = remoteEvents{}
 )
 
 // remoteEvents reads the relay's events from a running relaylab serve's

@@ -451,9 +451,13 @@ func (a sinkAdapter) Attempts(ctx context.Context) ([]web.SinkAttempt, error) {
 	if err != nil {
 		return nil, err
 	}
+	ids, err := messageIDsOf(ctx, a.db, atts)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]web.SinkAttempt, 0, len(atts))
 	for _, a := range atts {
-		out = append(out, attemptDTO(a, reset))
+		out = append(out, attemptDTO(a, reset, ids))
 	}
 	return out, nil
 }
@@ -471,19 +475,67 @@ func (a sinkAdapter) AttemptPage(ctx context.Context, q web.AttemptPageQuery) ([
 	if err != nil {
 		return nil, err
 	}
+	mids, err := messageIDsOf(ctx, a.db, atts)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]web.PagedAttempt, len(atts))
 	for i, at := range atts {
-		out[i] = web.PagedAttempt{ID: ids[i], SinkAttempt: attemptDTO(at, reset)}
+		out[i] = web.PagedAttempt{ID: ids[i], SinkAttempt: attemptDTO(at, reset, mids)}
 	}
 	return out, nil
 }
 
 // attemptDTO is a sink attempt as the web gives it; reset is the last
-// session the last reset made uncounted.
-func attemptDTO(a sink.Attempt, reset int64) web.SinkAttempt {
+// session the last reset made uncounted, mids the Message-IDs of the
+// sink's messages by number (messageIDsOf).
+func attemptDTO(a sink.Attempt, reset int64, mids map[int64]string) web.SinkAttempt {
 	return web.SinkAttempt{Time: a.Time, Listener: a.Listener, Client: a.Client, Sender: a.Sender, Recipient: a.Recipient,
-		Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS, Message: a.Message, By: a.By,
-		Session: a.Session, Attempt: a.Number, BeforeReset: a.Session <= reset}
+		Stage: string(a.Stage), Code: a.Reply.Code, Enhanced: a.Reply.Enhanced, Text: a.Reply.Text, TLS: a.TLS, Message: a.Message,
+		MessageID: mids[a.Message], By: a.By, Session: a.Session, Attempt: a.Number, BeforeReset: a.Session <= reset}
+}
+
+// messageIDsOf are the Message-IDs of the messages atts left, by the
+// sink's number for each (those without one left out): one read of the
+// messages between the lowest and the highest number, which a page of
+// attempts keeps close together.
+func messageIDsOf(ctx context.Context, db *sql.DB, atts []sink.Attempt) (map[int64]string, error) {
+	lo, hi := int64(0), int64(0)
+	for _, a := range atts {
+		if a.Message == 0 {
+			continue
+		}
+		if lo == 0 || a.Message < lo {
+			lo = a.Message
+		}
+		hi = max(hi, a.Message)
+	}
+	if lo == 0 {
+		return map[int64]string{}, nil
+	}
+	return messageIDsBetween(ctx, db, lo, hi)
+}
+
+// messageIDsBetween are the Message-IDs of the sink's messages numbered
+// lo to hi, by number, those without one left out: a sender's retries of
+// one message keep its Message-ID, which tells them from another message
+// to the same recipient (reports.FromSink).
+func messageIDsBetween(ctx context.Context, db *sql.DB, lo, hi int64) (map[int64]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id, message_id FROM sink_messages WHERE id BETWEEN ? AND ? AND message_id != ''`, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("sink: reading the Message-IDs of its messages: %w", err)
+	}
+	defer rows.Close()
+	ids := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var mid string
+		if err := rows.Scan(&id, &mid); err != nil {
+			return nil, err
+		}
+		ids[id] = mid
+	}
+	return ids, rows.Err()
 }
 
 func sessionDTO(s sink.Session) web.SinkSession {
