@@ -153,7 +153,12 @@ type replyRecord struct {
 	Text     string  `json:"text"`
 	Attempt  int     `json:"attempt,omitempty"`
 	Rcpt     string  `json:"recipient,omitempty"` // for replies about one recipient
-	By       string  `json:"by,omitempty"`        // what chose the reply: conn.byNext
+	// Rcpts names the recipients of a refusal about several (of DATA, or
+	// of the message after its final dot), at most maxReplyRcpts of them,
+	// and MoreRcpts how many more there were (replyRecord.about).
+	Rcpts     []string `json:"recipients,omitempty"`
+	MoreRcpts int      `json:"more_recipients,omitempty"`
+	By        string   `json:"by,omitempty"` // what chose the reply: conn.byNext
 	// Count is how many replies the record stands for: 0 for one; more
 	// for the replies past maxReplies folded into one (replyFold), each
 	// with this stage, code and enhanced code, from First to At seconds.
@@ -1067,13 +1072,15 @@ func (c *conn) recordReply(stage Stage, wire []byte, by string) {
 			rr.Attempt, rr.Rcpt = c.sess.lastAttempt, c.sess.lastRcpt
 		}
 		c.sess.rcptCalled = false
-	case stage == StageDataEnd && len(c.sess.rcpts) > 0 && !c.cmdFault:
-		// The attempt of the transaction's first recipient, as the
-		// message's record has it; not the last RCPT, maybe refused.
-		rr.Attempt = c.sess.rcpts[0].attempt
-		if len(c.sess.rcpts) == 1 {
-			rr.Rcpt = c.sess.rcpts[0].addr
-		}
+	case stage == StageDataEnd && !c.cmdFault, stage == StageData && c.sess.dataRefused:
+		// About the recipients accepted at RCPT, whose attempts end
+		// here: named now, while the session has them. The session's
+		// sink.reply events are written at its end (writeSession), after
+		// go-smtp's reset at the end of DATA (handleData's deferred
+		// reset) and at QUIT (Logout) has let go of them. A DATA go-smtp
+		// refuses itself (its syntax) is about none (dataRefused: the
+		// refusal is session.dataBehavior's).
+		rr.about(c.sess.rcpts)
 	}
 	c.cmdFault = false
 	if len(c.replies) < maxReplies {

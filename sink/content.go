@@ -245,6 +245,9 @@ type contentScan struct {
 	bodyAt   int      // where the body starts in raw (len(raw): none)
 	verdicts map[*rule]contentVerdict
 	judged   int // how many verdicts were reached, not looked up (for tests)
+	// note is the sink's note on the message for its record, "" for
+	// none: 8-bit data its MAIL did not declare (eightBitNote).
+	note string
 }
 
 type contentVerdict struct {

@@ -51,8 +51,13 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 	size := len(raw) // as received, before any header of ours
 	// For the rules on the message's content, which see it as received;
 	// read only when one is tried (contentScan).
-	sess.msg = contentScan{raw: raw, size: int64(size)}
+	sess.msg = contentScan{raw: raw, size: int64(size), note: eightBitNote(raw, sess.body, sess.utf8)}
 	defer func() { sess.msg = contentScan{} }()
+	if sess.msg.note != "" {
+		// Noted, not refused: the receivers the sink stands in for take
+		// such mail, and a tester wants to see that the client sent it.
+		c.notef('*', sess.msg.note)
+	}
 	var auth *AuthResult
 	if vf := s.verify.Load(); vf != nil {
 		// At the end of data, before the reply, so that rules can answer
@@ -318,13 +323,9 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 		attempt = sess.rcpts[0].attempt
 	}
 	rdsn := recipientDSNs(sess.rcpts)
-	rdsnJSON := ""
-	if rdsn != nil {
-		b, err := json.Marshal(rdsn)
-		if err != nil {
-			return 0, err
-		}
-		rdsnJSON = string(b)
+	rdsnJSON, err := listColumn(rdsn)
+	if err != nil {
+		return 0, err
 	}
 	now := s.clock.Now()
 	var a AuthResult // empty results: not verified
@@ -332,12 +333,22 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 		a = *auth
 	}
 	subject := subjectOf(raw)
+	notes := noteTexts(notesIn(sess.rcpts))
+	if n := sess.msg.note; n != "" {
+		notes = append([]string{n}, notes...) // the message's, then its recipients'
+	}
+	notesJSON, err := listColumn(notes)
+	if err != nil {
+		return 0, err
+	}
 	var id int64
-	err := s.write(func(tx *store.Tx) error {
-		res, err := tx.Exec(`INSERT INTO sink_messages (session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw, spf, dkim, dmarc, ret, envid, rcpt_dsn)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	err = s.write(func(tx *store.Tx) error {
+		res, err := tx.Exec(`INSERT INTO sink_messages (session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw, spf, dkim, dmarc, ret, envid, rcpt_dsn,
+				mail_body, smtputf8, notes)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.id, c.l.cfg.Name, now.UnixNano(), sess.from, strings.Join(rcpts, "\n"), size, attempt, msgID, msgAttempt,
-			outcome.Code, outcome.Enhanced, outcome.Text, raw, a.SPF, a.DKIM, a.DMARC, sess.dsn.Ret, sess.dsn.EnvID, rdsnJSON)
+			outcome.Code, outcome.Enhanced, outcome.Text, raw, a.SPF, a.DKIM, a.DMARC, sess.dsn.Ret, sess.dsn.EnvID, rdsnJSON,
+			string(sess.body), sess.utf8, notesJSON)
 		if err != nil {
 			return err
 		}
@@ -360,10 +371,19 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 		_, err = tx.Append(e.WithPayload(messagePayload{ID: id, Session: c.id, From: sess.from, To: rcpts, Size: size,
 			Attempt: attempt, MessageID: msgID, Subject: subject, MsgAttempt: msgAttempt, Code: outcome.Code, Enhanced: outcome.Enhanced,
 			SPF: a.SPF, DKIM: a.DKIM, DMARC: a.DMARC, DMARCPolicy: a.DMARCPolicy,
-			Ret: sess.dsn.Ret, EnvID: sess.dsn.EnvID, DSN: rdsn, Notes: noteTexts(notesIn(sess.rcpts))}))
+			Ret: sess.dsn.Ret, EnvID: sess.dsn.EnvID, DSN: rdsn, MailBody: string(sess.body), SMTPUTF8: sess.utf8, Notes: notes}))
 		return err
 	})
 	return id, err
+}
+
+// listColumn is list as a JSON column of sink_messages: "" for none (nil).
+func listColumn[T any](list []T) (string, error) {
+	if list == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(list)
+	return string(b), err
 }
 
 // openRow is the row of sess before its end, with messages stored.
@@ -429,8 +449,13 @@ type messagePayload struct {
 	Ret   string         `json:"ret,omitempty"`
 	EnvID string         `json:"envid,omitempty"`
 	DSN   []RecipientDSN `json:"dsn,omitempty"`
-	// Notes: pieces of the recipients' addresses that look like
-	// directives but are not, each naming its address (NotDirective.NoteIn).
+	// What the MAIL declared about the content (Message.MailBody).
+	MailBody string `json:"mail_body,omitempty"`
+	SMTPUTF8 bool   `json:"smtputf8,omitempty"`
+	// Notes: the message's (8-bit data its MAIL did not declare:
+	// eightBitNote), then pieces of the recipients' addresses that look
+	// like directives but are not, each naming its address
+	// (NotDirective.NoteIn).
 	Notes []string `json:"notes,omitempty"`
 }
 
@@ -964,18 +989,32 @@ type Message struct {
 	Ret   string         `json:"ret,omitempty"`
 	EnvID string         `json:"envid,omitempty"`
 	DSN   []RecipientDSN `json:"dsn,omitempty"`
-	Raw   []byte         `json:"-"` // as stored: with our Authentication-Results first when verified
+	// What the MAIL declared about the content: MailBody its BODY=
+	// (RFC 6152: 7BIT or 8BITMIME; "" when not given), SMTPUTF8 whether
+	// it said SMTPUTF8 (RFC 6531). MailParamsUnknown: the message was
+	// stored before the sink kept them (store migration 0109), and the
+	// two say nothing.
+	MailBody          string `json:"mail_body,omitempty"`
+	SMTPUTF8          bool   `json:"smtputf8,omitempty"`
+	MailParamsUnknown bool   `json:"mail_params_unknown,omitempty"`
+	// Notes are the sink's notes on the message, as its sink.message
+	// event has them: 8-bit data its MAIL did not declare, then pieces of
+	// its recipients' addresses that look like directives but are not.
+	Notes []string `json:"notes,omitempty"`
+	Raw   []byte   `json:"-"` // as stored: with our Authentication-Results first when verified
 }
 
 // MessageByID returns one message with its raw bytes.
 func MessageByID(ctx context.Context, db *sql.DB, id int64) (Message, error) {
 	var m Message
 	var ns int64
-	var to, rdsn string
+	var to, rdsn, notes string
+	var body sql.NullString // NULL before migration 0109
+	var utf8 sql.NullBool
 	err := db.QueryRowContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw, spf, dkim, dmarc,
-			ret, envid, rcpt_dsn
+			ret, envid, rcpt_dsn, mail_body, smtputf8, notes
 		FROM sink_messages WHERE id = ?`, id).Scan(&m.ID, &m.Session, &m.Listener, &ns, &m.From, &to, &m.Size, &m.Attempt, &m.MessageID, &m.MsgAttempt,
-		&m.Reply.Code, &m.Reply.Enhanced, &m.Reply.Text, &m.Raw, &m.SPF, &m.DKIM, &m.DMARC, &m.Ret, &m.EnvID, &rdsn)
+		&m.Reply.Code, &m.Reply.Enhanced, &m.Reply.Text, &m.Raw, &m.SPF, &m.DKIM, &m.DMARC, &m.Ret, &m.EnvID, &rdsn, &body, &utf8, &notes)
 	if err != nil {
 		return m, fmt.Errorf("sink: message %d: %w", id, err)
 	}
@@ -984,6 +1023,12 @@ func MessageByID(ctx context.Context, db *sql.DB, id int64) (Message, error) {
 			return m, fmt.Errorf("sink: message %d: reading its recipients' DSN parameters: %w", id, err)
 		}
 	}
+	if notes != "" {
+		if err := json.Unmarshal([]byte(notes), &m.Notes); err != nil {
+			return m, fmt.Errorf("sink: message %d: reading its notes (sink_messages.notes, a JSON list of strings): %w", id, err)
+		}
+	}
+	m.MailBody, m.SMTPUTF8, m.MailParamsUnknown = body.String, utf8.Bool, !body.Valid || !utf8.Valid
 	m.Time = time.Unix(0, ns).UTC()
 	m.To = strings.Split(to, "\n")
 	return m, nil

@@ -1,5 +1,7 @@
 package sink
 
+import "slices"
+
 // A session keeps its first maxReplies replies one by one. A session that
 // goes on past them (one connection that sends thousands of messages, a
 // flood of refused commands) must still be counted right by those who
@@ -65,6 +67,9 @@ func (f *replyFold) fold(rr replyRecord) {
 	// folded replies share it; the text is the first one's.
 	if r.Rcpt != rr.Rcpt {
 		r.Rcpt = ""
+	}
+	if r.MoreRcpts != rr.MoreRcpts || !slices.Equal(r.Rcpts, rr.Rcpts) {
+		r.Rcpts, r.MoreRcpts = nil, 0
 	}
 	if r.By != rr.By {
 		r.By = ""

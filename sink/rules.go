@@ -131,6 +131,14 @@ func compilePattern(p string) (*matcher, error) {
 
 func (m *matcher) match(s string) bool { return m == nil || m.re.MatchString(s) }
 
+// MatchesSender reports whether r's sender: pattern matches the envelope
+// sender addr as the sink would match it (true when r has none); a
+// pattern that does not compile matches nothing.
+func (r Rule) MatchesSender(addr string) bool {
+	m, err := compilePattern(r.Sender)
+	return err == nil && m.match(addr)
+}
+
 func (m *matcher) matchBytes(b []byte) bool { return m == nil || m.re.Match(b) }
 
 // authCondition parses an spf: or dkim: condition, results separated by

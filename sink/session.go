@@ -66,6 +66,9 @@ type session struct {
 	// that a session of many recipients does not grow it (the first of
 	// one text acts, as a later one of that text would).
 	seen []Directive
+	// body is the BODY= of the open transaction's MAIL (RFC 6152: 7BIT
+	// or 8BITMIME), "" when it had none; utf8 says its SMTPUTF8.
+	body smtp.BodyType
 	// msg is the message at its final dot, for the rules on its content
 	// (Sink.deliver sets it, and clears it after).
 	msg contentScan
@@ -190,7 +193,7 @@ func (s *session) apply(b Behavior) error {
 // transaction ends without a message.
 func (s *session) resetTransaction() {
 	s.recordOpen(StageRcpt, Reply{Code: 250, Enhanced: "2.1.5", Text: "accepted at RCPT; no message followed"})
-	s.from, s.rcpts, s.dataRefused, s.inTxn, s.sizeHint, s.utf8 = "", nil, false, false, 0, false
+	s.from, s.rcpts, s.dataRefused, s.inTxn, s.sizeHint, s.utf8, s.body = "", nil, false, false, 0, false, ""
 	s.dsn = mailDSN{}
 }
 
@@ -374,6 +377,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return err
 	}
 	s.inTxn, s.utf8, s.lastFrom = true, utf8, s.from
+	if opts != nil {
+		s.body = opts.Body
+	}
 	if s.from != from && s.c.replaceNext == nil {
 		// go-smtp's text would show the local part without its quotes.
 		s.c.replaceNext = acceptedAddr("2.1.0", "Sender", s.from)

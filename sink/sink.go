@@ -347,7 +347,9 @@ func (s *Sink) ReloadFailed(by string, err error) {
 
 // Reload takes the rules and profiles of cfg. Listeners are not rebound:
 // a change of address or TLS needs a restart, a new certificate in the
-// same files too (the log says so). A configuration with an error (a
+// same files too (the log says so). The sink.verify checks forget the DNS
+// answers they cached (dnsForgetter), so that a zone changed before the
+// reload counts from the next message. A configuration with an error (a
 // certificate file that no longer loads among them) changes nothing.
 func (s *Sink) Reload(cfg Config) error {
 	if err := cfg.Validate("sink"); err != nil {
@@ -362,6 +364,7 @@ func (s *Sink) Reload(cfg Config) error {
 	// profiles: those in force (built in and from the files); domain_maps:
 	// the entries of sink.profiles.
 	s.log.Info("sink configuration reloaded", "rules", len(cfg.Rules), "profiles", len(s.ProfileNames()), "domain_maps", len(cfg.Profiles))
+	s.forgetDNS("reload")
 	s.rulesEvent("Reload", cfg.Rules)
 	return nil
 }

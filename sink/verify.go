@@ -49,8 +49,33 @@ func (v *VerifyConfig) timeout() time.Duration {
 // client IP for mailFrom (or helo when mailFrom is empty), DKIM signatures
 // and DMARC. It fails only when raw is not a message; DNS failures are
 // temperror results.
+//
+// A Verifier may keep DNS answers for their TTL, as a receiver's resolver
+// does; it then has a ForgetDNS method (dnsForgetter), which a reload
+// (Reload: SIGHUP) calls.
 type Verifier interface {
 	Verify(ctx context.Context, clientIP netip.Addr, helo, mailFrom string, raw []byte) (AuthResult, error)
+}
+
+// dnsForgetter is a Verifier that caches DNS answers. ForgetDNS drops
+// them, so that the next checks read the zones as they are now: a tester
+// who rotated a DKIM key or set p=none in a test zone and reloaded wants
+// the next message judged by that, not by answers cached for their TTL.
+type dnsForgetter interface {
+	ForgetDNS()
+}
+
+// forgetDNS makes the current Verifier, if it caches DNS answers, forget
+// them; by names what asked ("reload"), for the log.
+func (s *Sink) forgetDNS(by string) {
+	vf := s.verify.Load()
+	if vf == nil {
+		return
+	}
+	if f, ok := vf.v.(dnsForgetter); ok {
+		f.ForgetDNS()
+		s.log.Info("sink.verify: DNS answers cached for their TTL forgotten; the next messages are checked against DNS as it is now", "by", by)
+	}
 }
 
 // AuthResult is the verdict of a Verifier on one message. Results are the

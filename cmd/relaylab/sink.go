@@ -41,7 +41,8 @@ Runs the sink alone: a fake receiving MTA that answers as its rules,
 provider profiles and the directives in recipient addresses say, and
 records every session, reply and message in the store (README.md, "The
 sink"; sink/DIRECTIVES.md). SIGHUP reloads its rules, profiles and verify
-settings from the configuration file. "relaylab sink reset" makes it
+settings from the configuration file, and makes verify forget the DNS
+answers it cached for their TTL. "relaylab sink reset" makes it
 forget its attempt counters and greylist, running or not; "relaylab sink
 clear" deletes what it recorded, besides; "relaylab sink explain" says
 what it would answer an envelope at each stage, and why, without sending.`+serveExit)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/reports/scenario"
 	"github.com/relaylab/relaylab/sink"
@@ -41,7 +42,10 @@ What depends on the sink's history is said, and shown at --attempt: a
 directive such as defer2 or a rule with attempt: counts the attempts of
 each sender and recipient across sessions, and greylisting remembers
 each triple. Rules on the message's content or its SPF, DKIM or DMARC
-result are named as not tried.
+result are named as not tried. With relay.dsn.verp: true in the file, a
+note names each rule whose sender: the relay's VERP return path
+(bounces+QUEUEID@HOST) does not match: it never matches the relay's
+mail, whose original sender that address does not hold.
 
 Exit status: 0 when explained, 2 for bad arguments or a configuration the
 sink would refuse (the error names the file, line and key).`)
@@ -90,8 +94,9 @@ sink would refuse (the error names the file, line and key).`)
 	if err != nil {
 		return usageError("sink explain: %v", err)
 	}
+	notes := verpSenderNotes(src.relay, cfg.Rules)
 	if *asJSON {
-		j := explainJSON{Listener: name, Client: ip.String(), HELO: *helo, From: *from, Attempt: *attempt, Steps: steps}
+		j := explainJSON{Listener: name, Client: ip.String(), HELO: *helo, From: *from, Attempt: *attempt, Notes: notes, Steps: steps}
 		if src.scenario != nil {
 			j.Scenario = src.scenario.Name
 		}
@@ -103,6 +108,9 @@ sink would refuse (the error names the file, line and key).`)
 	}
 	fmt.Fprintf(e.stdout, "what %s answers on listener %s, from %s%s, attempt %d (nothing is sent; no probability is drawn)\n",
 		whose, name, ip, heloWhat, *attempt)
+	for _, n := range notes {
+		fmt.Fprintf(e.stdout, "note: %s\n", n)
+	}
 	for _, st := range steps {
 		printStep(e.stdout, st)
 	}
@@ -113,6 +121,7 @@ sink would refuse (the error names the file, line and key).`)
 // (or the built-in one), or the sink a scenario file's replay runs.
 type explainSrc struct {
 	sink     sink.Config
+	relay    relay.Config       // the relay that sends to it (its VERP)
 	scenario *scenario.Scenario // nil for a configuration file
 }
 
@@ -128,14 +137,14 @@ func explainSource(path string) (explainSrc, error) {
 			if err != nil {
 				return explainSrc{}, &exitError{code: 2, err: fmt.Errorf("%s is read as a scenario, as relaylab replay reads it, for its top-level %s: key (a configuration file has none):\n%w", path, scenarioKey(data), err)}
 			}
-			return explainSrc{sink: sc.Sink, scenario: sc}, nil
+			return explainSrc{sink: sc.Sink, relay: sc.Relay, scenario: sc}, nil
 		}
 	}
 	cfg, err := loadConfig(path)
 	if err != nil {
 		return explainSrc{}, err
 	}
-	return explainSrc{sink: cfg.Sink}, nil
+	return explainSrc{sink: cfg.Sink, relay: cfg.Relay}, nil
 }
 
 // scenarioOnlyKeys are top-level keys of a scenario file that a
@@ -171,13 +180,16 @@ func replayHelo(sc *scenario.Scenario, cfg sink.Config, listener string) string 
 type explainJSON struct {
 	// Scenario is the name of the scenario whose replay's sink is
 	// explained; "" for a configuration file.
-	Scenario string      `json:"scenario,omitempty"`
-	Listener string      `json:"listener"`
-	Client   string      `json:"client"`
-	HELO     string      `json:"helo"`
-	From     string      `json:"from"`
-	Attempt  int         `json:"attempt"`
-	Steps    []sink.Step `json:"steps"`
+	Scenario string `json:"scenario,omitempty"`
+	Listener string `json:"listener"`
+	Client   string `json:"client"`
+	HELO     string `json:"helo"`
+	From     string `json:"from"`
+	Attempt  int    `json:"attempt"`
+	// Notes are said before the steps: a rule that never meets the
+	// relay's mail (verpSenderNotes).
+	Notes []string    `json:"notes,omitempty"`
+	Steps []sink.Step `json:"steps"`
 }
 
 func listenerName(c sink.Config, name string) string {
@@ -253,4 +265,39 @@ func printAnswer(w io.Writer, indent string, a sink.Answer) {
 	if a.Closes {
 		fmt.Fprintf(w, "%s* the connection closes after this reply\n", indent)
 	}
+}
+
+// verpSenderNotes says of each rule whose sender: never matches the
+// relay's mail under relay.dsn.verp why it does not: the relay then sends
+// every message from its bounce address with the queue id as the tag
+// (bounces+ID@HOST, dsn.VERPAddress), which does not hold the sender, so
+// the sink cannot match the original sender either. Such a rule still
+// matches mail sent to the sink directly, so it is said, not refused.
+func verpSenderNotes(rc relay.Config, rules []sink.Rule) []string {
+	if !rc.DSN.VERP {
+		return nil
+	}
+	rc = rc.WithDefaults()
+	// A queue id is 16 characters of lower-case base32 (relay's newID).
+	const sampleID = "abcdefgh234567ab"
+	verp := dsn.VERPAddress(rc.DSN.BounceAddress, sampleID)
+	at := strings.LastIndex(rc.DSN.BounceAddress, "@")
+	if at < 0 {
+		return nil
+	}
+	shown := dsn.VERPAddress(rc.DSN.BounceAddress, "QUEUEID")
+	all := rc.DSN.BounceAddress[:at] + "+*" + rc.DSN.BounceAddress[at:]
+	var out []string
+	for i, r := range rules {
+		if r.Sender == "" || r.MatchesSender(verp) {
+			continue
+		}
+		named := ""
+		if r.Name != "" {
+			named = fmt.Sprintf(" (rule %q)", r.Name)
+		}
+		out = append(out, fmt.Sprintf("sink.rules[%d].sender %q%s never matches mail from the relay: with relay.dsn.verp: true the relay sends each message from %s (the tag is its queue id, not the sender, so the original sender cannot be read from it); it matches only mail sent to the sink directly. To answer the relay's mail, match its recipient, or sender: %q for all of it, or set relay.dsn.verp: false",
+			i, r.Sender, named, shown, all))
+	}
+	return out
 }

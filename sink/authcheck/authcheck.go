@@ -26,6 +26,14 @@ type verifier struct {
 
 var _ sink.Verifier = (*verifier)(nil)
 
+// The sink asks a Verifier for ForgetDNS on a reload; ForgetDNS asks the
+// resolver for Flush. Both are found by type assertion, so these keep a
+// renamed method from silently ending the flush.
+var (
+	_ interface{ ForgetDNS() } = (*verifier)(nil)
+	_ interface{ Flush() }     = (*resolver.Client)(nil)
+)
+
 // New is the Verifier for sink.Options when cfg.Enabled, asking the DNS
 // servers cfg.Resolvers names (the system's when there are none), and nil
 // when sink.verify is off. A resolver that cannot be made is logged, and
@@ -47,6 +55,15 @@ func New(cfg sink.VerifyConfig, log *slog.Logger) sink.Verifier {
 		return &verifier{err: err}
 	}
 	return &verifier{r: r}
+}
+
+// ForgetDNS drops the answers the resolver cached for their TTL (as a
+// receiver's resolver keeps them), so that the next checks read the zones
+// as they are now: the sink calls it on a reload (SIGHUP).
+func (v *verifier) ForgetDNS() {
+	if f, ok := v.r.(interface{ Flush() }); ok {
+		f.Flush()
+	}
 }
 
 // WithResolver is the Verifier that asks r.
