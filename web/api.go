@@ -301,6 +301,23 @@ type MessageDetail struct {
 	// StoredSize is the bytes as stored, the .eml download: more than Size
 	// when the sink put its Authentication-Results field in front.
 	StoredSize int64 `json:"stored_size,omitempty"`
+	// Mail is, for a message the sink stored, what its MAIL command
+	// declared about the content.
+	Mail *MailDeclared `json:"mail,omitempty"`
+	// SinkNotes are the sink's notes on a message it stored, such as
+	// 8-bit data its MAIL did not declare (apart from Notes, which say
+	// what relaylab could not read).
+	SinkNotes []string `json:"sink_notes,omitempty"`
+}
+
+// MailDeclared is what a client's MAIL command declared about the
+// message: BODY= (RFC 6152: "7BIT" or "8BITMIME"; "" when not given)
+// and SMTPUTF8 (RFC 6531). Unknown: the message was stored by a build
+// that did not keep them, and Body and SMTPUTF8 say nothing.
+type MailDeclared struct {
+	Body     string `json:"body,omitempty"`
+	SMTPUTF8 bool   `json:"smtputf8"`
+	Unknown  bool   `json:"unknown,omitempty"`
 }
 
 // Attachment is one MIME part of a message that is not a body shown.

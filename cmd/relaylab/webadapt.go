@@ -686,6 +686,8 @@ func (a sinkAdapter) Message(ctx context.Context, id string) (web.MessageDetail,
 	}
 	d := messageDetail(m.Raw)
 	d.ID, d.From, d.To, d.Received, d.Size = id, m.From, m.To, m.Time, int64(m.Size)
+	d.Mail = &web.MailDeclared{Body: m.MailBody, SMTPUTF8: m.SMTPUTF8, Unknown: m.MailParamsUnknown}
+	d.SinkNotes = m.Notes
 	return d, nil
 }
 

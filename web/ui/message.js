@@ -369,6 +369,15 @@ export function sinkDeleteQuestion(m) {
     "Its bytes are gone for good; the session that brought it and its attempts stay.");
 }
 
+// mailDeclared says what a MAIL command declared: its BODY= and SMTPUTF8,
+// nothing (7-bit mail), or that a message stored before the sink kept
+// them cannot say.
+function mailDeclared(d) {
+  if (d.unknown) return h("span", { class: "muted" }, "not recorded (stored before the sink kept it)");
+  const said = [d.body ? "BODY=" + d.body : "", d.smtputf8 ? "SMTPUTF8" : ""].filter(Boolean);
+  return said.length ? said.join(", ") : h("span", { class: "muted" }, "nothing (7-bit mail)");
+}
+
 // renderMessage shows a message; url is its API path. Its HTML goes only
 // into a sandboxed iframe (no scripts, no same-origin, no forms, no
 // popups) whose document the server sends under a CSP that blocks every
@@ -392,7 +401,15 @@ function renderMessage(el, m, url, opts) {
       h("dt", {}, "Received"), h("dd", {}, fmtTime(m.received)),
       h("dt", {}, "Size"), h("dd", { id: "msg-size" }, sizeText(m)),
       sink && typeof m.code === "number" ? [h("dt", { title: "the reply the sink gave after the message's final dot: what the sender was told" }, "Sink's reply"),
-        h("dd", { id: "msg-reply" }, dotReply(m))] : ""));
+        h("dd", { id: "msg-reply" }, dotReply(m))] : "",
+      sink && m.mail && typeof m.mail === "object" ? [h("dt", { title: "what the client's MAIL FROM declared about the content: BODY=8BITMIME (RFC 6152) and SMTPUTF8 (RFC 6531)" }, "MAIL declared"),
+        h("dd", { id: "msg-mail", class: "mono" }, mailDeclared(m.mail))] : ""));
+  // The sink's own notes on the message (8-bit data its MAIL did not
+  // declare): what a stricter receiver could refuse.
+  if (sink && Array.isArray(m.sink_notes) && m.sink_notes.length) {
+    el.append(h("div", { class: "msg-notes", id: "msg-sink-notes", role: "note" }, h("p", {}, "The sink noted:"),
+      h("ul", {}, m.sink_notes.map((n) => h("li", {}, iso(n))))));
+  }
   if (m.auth) el.insertBefore(authSection(m.auth), el.children[1]);
   // Direction controls anywhere in what is shown of the message: say so
   // above it, as each is shown, not applied, where it stands.
