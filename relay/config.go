@@ -186,8 +186,9 @@ type DSNConfig struct {
 	// local+VERP@domain are matched too. Default "bounces@" + Hostname.
 	BounceAddress string `yaml:"bounce_address"`
 	// VERP rewrites each message's envelope sender to
-	// bounces+MSGID=RCPT@domain so that an asynchronous bounce names its
-	// recipient.
+	// BounceAddress with the message's queue id added to its local part
+	// (bounces+QUEUEID@domain), so that an asynchronous bounce names its
+	// message even when its DSN is not standard.
 	VERP bool `yaml:"verp"`
 }
 
