@@ -127,10 +127,10 @@ func unsettled(files []*expectFile, d *reports.Data, quiet map[string]bool) (str
 				early = " (" + note + ")"
 			}
 			if matched == 0 {
-				return fmt.Sprintf("no recipient matches %q yet%s", want.Match, early), noBounce
+				return fmt.Sprintf("no record matches %q yet%s", want.Match, early), noBounce
 			}
 			if want.Count.Set && matched < want.Count.Min {
-				return fmt.Sprintf("%d of the %d recipients %q asks for match so far%s", matched, want.Count.Min, want.Match, early), noBounce
+				return fmt.Sprintf("%d of the %d records %q asks for match so far%s", matched, want.Count.Min, want.Match, early), noBounce
 			}
 		}
 	}
