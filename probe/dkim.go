@@ -54,6 +54,11 @@ func ParseDKIMKey(s string) (*DKIMKey, error) {
 		seen[name] = true
 		switch name {
 		case "v":
+			if i != 0 && val == "DKIM1" {
+				if fixed := dkimVersionFirst(s); fixed != "" {
+					return nil, &dkimFixError{Fixed: fixed, msg: fmt.Sprintf("%v: v= must be the first tag (RFC 6376 3.6.1), and receivers that hold to it discard the record: publish %q", ErrDKIMKey, fixed)}
+				}
+			}
 			if i != 0 || val != "DKIM1" {
 				return nil, fmt.Errorf("%w: v= must be first and be DKIM1", ErrDKIMKey)
 			}
@@ -120,6 +125,23 @@ func ParseDKIMKey(s string) (*DKIMKey, error) {
 		return nil, fmt.Errorf("%w: unknown key type k=%s", ErrDKIMKey, k.KeyType)
 	}
 	return k, nil
+}
+
+// dkimVersionFirst is record with its v=DKIM1 tag moved first, when
+// that makes a record that parses; else "".
+func dkimVersionFirst(record string) string {
+	tags := []string{"v=DKIM1"}
+	for _, part := range strings.Split(record, ";") {
+		part = strings.TrimSpace(part)
+		if name, _, _ := strings.Cut(part, "="); part != "" && strings.TrimSpace(name) != "v" {
+			tags = append(tags, part)
+		}
+	}
+	fixed := strings.Join(tags, "; ")
+	if _, err := ParseDKIMKey(fixed); err != nil {
+		return ""
+	}
+	return fixed
 }
 
 // dkimTagAfterSpace finds a DKIM key tag that follows a value after a
@@ -284,7 +306,7 @@ func checkDKIM(ctx context.Context, r resolver.Resolver, log *slog.Logger, domai
 			case ds.Asked:
 				rep.Missing = append(rep.Missing, sel)
 				f.add(SevError, "missing", name, "", "RFC 6376 3.6.2.1",
-					"selector %q has no key at %s: mail signed with it fails DKIM; publish the key", sel, name)
+					"selector %q has no key at %s: mail signed with it fails DKIM; publish the key (for a key relaylab's relay signs with, relaylab dkim check --domain %s --selector %s --key KEY_FILE prints its record)", sel, name, domain, sel)
 			}
 			continue
 		}

@@ -34,6 +34,10 @@ const (
 	// names (SERVFAIL, REFUSED) on two runs in a row, or answer again.
 	ChangeDNSFailing   = "dns-failing"
 	ChangeDNSAnswering = "dns-answering"
+	// The outcome of a check changed (key "domain D spf-result"): what
+	// receivers get from the policy, which changes with the records it
+	// includes as well as with the domain's own.
+	ChangeResultChanged = "result-changed"
 )
 
 // Change is a confirmed difference between runs: seen on two runs in a
@@ -80,6 +84,9 @@ type Options struct {
 	// the receiver as any HTTP client does (the system's resolver,
 	// proxies from the environment), not through Resolver.
 	WebhookClient *http.Client
+	// SigningKeys are the keys the relay signs with: a change of a
+	// watched DKIM record they use says whether they still match it.
+	SigningKeys []SigningKey
 }
 
 // watchedIP is an IP of the watchlist and the HELO name it says.
@@ -99,6 +106,7 @@ type Monitor struct {
 	http     *http.Client
 	ips      []watchedIP
 	hook     *webhook
+	signing  []SigningKey
 	mu       sync.Mutex
 	mtaSeen  map[string]*MTASTSSeen
 	restored bool // mtaSeen read back from the store
@@ -115,7 +123,8 @@ func NewMonitor(cfg Config, opts Options) (*Monitor, error) {
 	if err := cfg.Validate("probe"); err != nil {
 		return nil, err
 	}
-	m := &Monitor{cfg: cfg, st: opts.Store, clock: opts.Clock, log: opts.Logger, r: opts.Resolver, http: opts.HTTPClient, mtaSeen: map[string]*MTASTSSeen{}}
+	m := &Monitor{cfg: cfg, st: opts.Store, clock: opts.Clock, log: opts.Logger, r: opts.Resolver, http: opts.HTTPClient, mtaSeen: map[string]*MTASTSSeen{},
+		signing: opts.SigningKeys}
 	if m.clock == nil {
 		m.clock = opts.Store.Clock()
 	}
@@ -282,6 +291,8 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 	wg.Wait()
 	// A selector of every domain that one lacks is judged by the others.
 	NoteSharedSelectors(reps)
+	// Watched IPs that say one HELO name share its SPF record.
+	NoteSharedHelos(reps)
 	var all []Change
 	var errs []error
 	for i, j := range jobs {
@@ -335,8 +346,22 @@ type observation struct {
 	dnsHealth bool
 	// ptr: the reverse DNS of a watched IP (ptrValue).
 	ptr bool
-	// selector, for a DKIM key: its selector.
+	// selector, for a DKIM key: its selector; signers, the relay's
+	// keys for it (record fills them in).
 	selector string
+	signers  []SigningKey
+	// result, for the outcome of a check (key "domain D spf-result"):
+	// the check; findings are the check's, for its notes. outcomeKey,
+	// for an SPF record, is the key of its outcome; prior is the
+	// outcome confirmed before this run, and ownSame, for an outcome,
+	// that the domain's own record did not change with it (record
+	// fills both in).
+	result     string
+	findings   []Finding
+	outcomeKey string
+	outcome    string
+	prior      string
+	ownSame    bool
 }
 
 // describe adds to a change what its observation knows beyond the value:
@@ -354,7 +379,16 @@ func (o observation) describe(c *Change, target string) {
 		c.Note = ptrNote(target, c.Old, c.New)
 	}
 	if o.dkim {
-		c.Note = dkimChangeNote(o.selector, c.Old, c.New)
+		notes := []string{dkimChangeNote(o.selector, c.Old, c.New)}
+		for _, k := range o.signers {
+			notes = append(notes, signerNote(k, c.Old, c.New))
+		}
+		notes = append(notes, fingerprintNote(c.Old, c.New))
+		c.Note = strings.Join(slices.DeleteFunc(notes, func(n string) bool { return n == "" }), "; ")
+	}
+	if o.result != "" {
+		c.Note = resultNote(o.result, target, c.Old, c.New, o.findings, o.ownSame)
+		return
 	}
 	if o.inherited != "" && c.New != "" {
 		c.InheritedFrom = o.inherited
@@ -374,6 +408,8 @@ func (o observation) describe(c *Change, target string) {
 		c.Note = fmt.Sprintf("%s publishes one %s record again, where it had several (old holds them all, separated by \" | \")", target, o.what)
 	case o.what == "DMARC":
 		c.Note = dmarcChangeNote(c.Old, c.New)
+	case o.what == "SPF":
+		c.Note = spfRecordNote(o.prior, o.outcome, o.findings)
 	}
 }
 
@@ -413,9 +449,25 @@ func observe(rep *Report) []observation {
 		obs = append(obs, observation{key: "listing " + l.Subject + " " + l.Zone, value: v, listing: true, detail: &rep.Listings[i]})
 	}
 	d := "domain " + rep.Domain + " "
+	var results []observation // after the records, whose notes read their state
 	if rep.SPF != nil && rep.SPF.Status != StatusUnknown {
-		obs = append(obs, observation{key: d + "spf", value: recordsValue(rep.SPF.Record, rep.SPF.Records),
-			what: "SPF", records: len(rep.SPF.Records)})
+		o := observation{key: d + "spf", value: recordsValue(rep.SPF.Record, rep.SPF.Records),
+			what: "SPF", records: len(rep.SPF.Records), findings: rep.SPF.Findings}
+		if v, ok := spfOutcome(rep.SPF); ok {
+			o.outcomeKey, o.outcome = d+"spf-result", v
+			results = append(results, observation{key: o.outcomeKey, value: v, result: "spf", findings: rep.SPF.Findings})
+		}
+		obs = append(obs, o)
+	}
+	if rep.DMARC != nil {
+		if v, ok := checkOutcome(rep.DMARC.Status, rep.DMARC.Findings); ok {
+			results = append(results, observation{key: d + "dmarc-result", value: v, result: "dmarc", findings: rep.DMARC.Findings})
+		}
+	}
+	if rep.MTASTS != nil {
+		if v, ok := checkOutcome(rep.MTASTS.Status, rep.MTASTS.Findings); ok {
+			results = append(results, observation{key: d + "mta-sts-result", value: v, result: "mta-sts", findings: rep.MTASTS.Findings})
+		}
 	}
 	if rep.DMARC != nil && rep.DMARC.Status != StatusUnknown {
 		o := observation{key: d + "dmarc", value: recordsValue(rep.DMARC.Record, rep.DMARC.Records),
@@ -465,7 +517,7 @@ func observe(rep *Report) []observation {
 			obs = append(obs, observation{key: "ip " + p.IP + " ptr", value: ptrValue(p), ptr: true})
 		}
 	}
-	return obs
+	return append(obs, results...)
 }
 
 // ptrConfirmed and ptrUnconfirmed mark each name of a PTR value.
@@ -572,6 +624,8 @@ func (m *Monitor) record(ctx context.Context, target string, rep *Report) ([]Cha
 		if _, err := tx.Append(events.Event{Kind: events.ProbeResult, Target: target}.WithPayload(resultPayload(rep, nerr, nwarn))); err != nil {
 			return err
 		}
+		var found []*Change
+		byKey := map[string]*Change{}
 		for _, o := range observe(rep) {
 			c, err := advance(tx, now, target, o)
 			if err != nil {
@@ -580,7 +634,30 @@ func (m *Monitor) record(ctx context.Context, target string, rep *Report) ([]Cha
 			if c == nil {
 				continue
 			}
+			if o.outcomeKey != "" {
+				// Not advanced yet: its outcomes come after the records.
+				if o.prior, err = confirmedOf(tx, o.outcomeKey); err != nil {
+					return err
+				}
+			}
+			if o.dkim {
+				o.signers = signersOf(m.signing, target, o.selector)
+			}
+			rec := byKey[strings.TrimSuffix(o.key, "-result")]
+			o.ownSame = o.result != "" && rec == nil
 			o.describe(c, target)
+			if o.result != "" && rec != nil {
+				// The record changed with it, which is the change to
+				// tell: its note says what the outcome became.
+				if rec.Note == "" {
+					rec.Note = c.Note
+				}
+				continue
+			}
+			byKey[c.Key] = c
+			found = append(found, c)
+		}
+		for _, c := range found {
 			// The row first, so that the event carries the change's id;
 			// then the row gets the event's.
 			res, err := tx.Exec(`INSERT INTO probe_changes (time_ns, target, key, kind, old, new, webhook) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -619,18 +696,31 @@ type ResultListing struct {
 	Status  ListingStatus `json:"status"`  // listed, not-listed or unknown
 }
 
+// ResultCheck is the status of one check of a run in the payload of a
+// probe.result event: the web's relaylab_probe_status metric reads it.
+type ResultCheck struct {
+	Check  string `json:"check"`  // spf, dkim, dmarc, mx, ptr, mta-sts, tls-rpt, bimi, dnssec, blocklist
+	Status Status `json:"status"` // ok, warning, error or unknown
+}
+
 // ResultPayload is the payload of a probe.result event: the report's
-// status, its counts of errors and warnings, and, when the run asked the
-// blocklists, each one's answer (listings).
+// status, its counts of errors and warnings, the status of each check the
+// run made (checks; a run makes only some: the blocklists and the records
+// have intervals of their own), and, when the run asked the blocklists,
+// each one's answer (listings).
 type ResultPayload struct {
 	Status   Status          `json:"status"`
 	Errors   int             `json:"errors"`
 	Warnings int             `json:"warnings"`
+	Checks   []ResultCheck   `json:"checks,omitempty"`
 	Listings []ResultListing `json:"listings,omitempty"`
 }
 
 func resultPayload(rep *Report, nerr, nwarn int) ResultPayload {
 	p := ResultPayload{Status: rep.Status, Errors: nerr, Warnings: nwarn}
+	for _, c := range rep.Checks {
+		p.Checks = append(p.Checks, ResultCheck{Check: c.Check, Status: c.Status})
+	}
 	for _, l := range rep.Listings {
 		p.Listings = append(p.Listings, ResultListing{Zone: l.Zone, Subject: l.Subject, Status: l.Status})
 	}
@@ -680,8 +770,20 @@ func advance(tx *store.Tx, now time.Time, target string, o observation) (*Change
 	return change, err
 }
 
+// confirmedOf is the confirmed value of a fact, "" when it has none.
+func confirmedOf(tx *store.Tx, key string) (string, error) {
+	var v string
+	err := tx.QueryRow(`SELECT confirmed FROM probe_state WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
 func changeKind(o observation, old string) string {
 	switch {
+	case o.result != "":
+		return ChangeResultChanged
 	case o.dnsHealth && o.value == dnsAnswers:
 		return ChangeDNSAnswering
 	case o.dnsHealth:

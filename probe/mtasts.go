@@ -27,6 +27,16 @@ const mtaSTSMaxBody = 64 << 10
 // RFC 8461 3.2: max_age is at most 31557600 seconds (about a year).
 const mtaSTSMaxAge = 31557600
 
+// maxAgeError is a policy whose max_age is a number of seconds, but more
+// than mtaSTSMaxAge.
+type maxAgeError struct{ n int }
+
+func (e *maxAgeError) Error() string {
+	return fmt.Sprintf("%v: max_age %d is more than the %d seconds RFC 8461 3.2 allows", ErrMTASTSPolicy, e.n, mtaSTSMaxAge)
+}
+
+func (e *maxAgeError) Unwrap() error { return ErrMTASTSPolicy }
+
 // MTASTSPolicy is a parsed MTA-STS policy (RFC 8461 3.2).
 type MTASTSPolicy struct {
 	Version string   `json:"version"`
@@ -67,7 +77,10 @@ func ParseMTASTSPolicy(body string) (*MTASTSPolicy, error) {
 		case "max_age":
 			// RFC 8461 3.2: 1*10DIGIT, without a sign.
 			n, err := strconv.Atoi(v)
-			if err != nil || !isDigits(v) || n > mtaSTSMaxAge || len(v) > 10 {
+			if err == nil && isDigits(v) && len(v) <= 10 && n > mtaSTSMaxAge {
+				return nil, &maxAgeError{n}
+			}
+			if err != nil || !isDigits(v) || len(v) > 10 {
 				return nil, fmt.Errorf("%w: max_age %q is not a number of seconds from 0 to %d", ErrMTASTSPolicy, v, mtaSTSMaxAge)
 			}
 			p.MaxAge = n
@@ -258,6 +271,13 @@ func CheckMTASTS(ctx context.Context, r resolver.Resolver, log *slog.Logger, cli
 			"the policy changed but the id in %s did not, so senders keep their cached copy; change the id whenever the policy changes", name)
 	}
 	p, err := ParseMTASTSPolicy(string(body))
+	var long *maxAgeError
+	if errors.As(err, &long) {
+		f.add(SevError, "policy-syntax", url, string(body), "RFC 8461 3.2",
+			"max_age %d is out of range: RFC 8461 3.2 allows at most %d seconds (about a year), so senders may refuse the policy or cap max_age at their own limit; publish max_age: %d or less (604800, a week, is usual) and change the id in _mta-sts.%s so that senders fetch it again",
+			long.n, mtaSTSMaxAge, mtaSTSMaxAge, domain)
+		return rep
+	}
 	if err != nil {
 		f.add(SevError, "policy-syntax", url, string(body), "RFC 8461 3.2",
 			"%v, so senders ignore the policy: the file needs the lines \"version: STSv1\", \"mode: enforce\" (or testing, or none), one \"mx: HOST\" (or \"mx: *.DOMAIN\") per MX host, and \"max_age: 604800\"", err)

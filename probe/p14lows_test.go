@@ -92,7 +92,7 @@ func TestListingCitesItsKind(t *testing.T) {
 // publishes no SPF record, not that the IP is not authorised.
 func TestSPFResultNoneSaysNoRecord(t *testing.T) {
 	t.Parallel()
-	f := spfResultFinding("x.test", SPFResult{Identity: "mailfrom", IP: "192.0.2.1", Result: "none"})
+	f := spfResultFinding("x.test", SPFResult{Identity: "mailfrom", IP: "192.0.2.1", Result: "none"}, nil)
 	if !strings.Contains(f.Message, "x.test publishes no SPF record") || strings.Contains(f.Message, "not authorised") {
 		t.Errorf("spf.result none: %q", f.Message)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/resolver"
@@ -77,7 +78,11 @@ func CheckTLSRPT(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 		}
 		f.add(SevInfo, "none", name, "", "RFC 8460 3", "no TLS-RPT record: you get no reports of TLS failures delivering to %s; to get them, publish \"v=TLSRPTv1; rua=mailto:tlsrpt@%s\" at %s", domain, domain, name)
 	case len(recs) > 1:
-		f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 8460 3", "%d TLS-RPT records, so senders use none: keep one", len(recs))
+		keep := "keep one"
+		if merged := mergeTLSRPT(recs); merged != "" {
+			keep = fmt.Sprintf("publish the one record %q in their place, which sends reports to every address of both (rua takes a comma-separated list)", merged)
+		}
+		f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 8460 3", "%d TLS-RPT records, so senders use none: %s", len(recs), keep)
 	default:
 		rep.Record = recs[0]
 		tags, order, ok := tagList(recs[0])
@@ -128,6 +133,25 @@ func CheckTLSRPT(ctx context.Context, r resolver.Resolver, log *slog.Logger, dom
 	rep.Findings, rep.Status = f.list, f.status()
 	log.Debug("tls-rpt checked", "domain", domain, "status", rep.Status)
 	return rep
+}
+
+// mergeTLSRPT is the one TLS-RPT record that reports to every rua of
+// recs, each URI once, in order; "" when a record is not of the form
+// "v=TLSRPTv1; rua=..." or has other tags, which a merge would lose.
+func mergeTLSRPT(recs []string) string {
+	var uris []string
+	for _, rec := range recs {
+		tags, order, ok := tagList(rec)
+		if !ok || len(order) != 2 || order[0] != "v" || tags["v"] != "TLSRPTv1" || tags["rua"] == "" {
+			return ""
+		}
+		for _, u := range strings.Split(tags["rua"], ",") {
+			if u = strings.TrimSpace(u); u != "" && !slices.Contains(uris, u) {
+				uris = append(uris, u)
+			}
+		}
+	}
+	return "v=TLSRPTv1; rua=" + strings.Join(uris, ",")
 }
 
 // tlsrptTagAfterSpace finds a TLS-RPT tag that follows a value after a

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -33,7 +34,10 @@ type Request struct {
 	// since it may be another domain's (see NoteSharedSelectors).
 	SharedSelectors []string
 	Helo            string // the HELO name the IPs use, checked with SPF; for PTR, default the IP's PTR name
-	Zones           []Zone // blocklists; nil means DefaultZones()
+	// IPHelos are the HELO names of IPs that say their own, in place of
+	// Helo.
+	IPHelos map[netip.Addr]string
+	Zones   []Zone // blocklists; nil means DefaultZones()
 	// NoBlocklists skips blocklist queries.
 	NoBlocklists bool
 	// NoRecords skips every check but blocklists (and PTR of the IPs).
@@ -149,7 +153,7 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 	}
 	ptr := make([]PTRReport, len(req.IPs))
 	for i, ip := range req.IPs {
-		do(func() { ptr[i] = CheckPTR(ctx, r, log, ip, req.Helo) })
+		do(func() { ptr[i] = CheckPTR(ctx, r, log, ip, req.heloOf(ip)) })
 	}
 	if req.Domain != "" && !req.NoRecords {
 		do(func() { s := CheckSPF(ctx, r, log, req.Domain); rep.SPF = &s })
@@ -176,7 +180,7 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 			rep.MTASTS = &s
 		})
 	}
-	if !req.NoRecords && (req.Domain != "" || req.Helo != "") {
+	if !req.NoRecords && (req.Domain != "" || req.Helo != "" || len(req.IPHelos) > 0) {
 		do(func() { rep.SPFResults = evalIPs(ctx, r, req) })
 	}
 	wg.Wait()
@@ -266,19 +270,38 @@ func (rep *Report) noNulls() {
 // watched IP with a HELO name and no domain is checked too.
 func evalIPs(ctx context.Context, r resolver.Resolver, req Request) []SPFResult {
 	var out []SPFResult
+	named := map[string][]netip.Addr{} // the addresses of each HELO name, asked once
 	for _, ip := range req.IPs {
+		h := req.heloOf(ip)
 		if req.Domain != "" {
-			helo := req.Helo
+			helo := h
 			if helo == "" {
 				helo = req.Domain
 			}
 			out = append(out, EvalSPF(ctx, r, ip, helo, "postmaster@"+req.Domain))
 		}
-		if req.Helo != "" {
-			out = append(out, EvalSPF(ctx, r, ip, req.Helo, ""))
+		if h != "" {
+			e := EvalSPF(ctx, r, ip, h, "")
+			if _, ok := named[h]; !ok {
+				if a, err := addrs(ctx, r, h); err == nil {
+					named[h] = a
+				} else {
+					named[h] = nil
+				}
+			}
+			e.heloAddrs = named[h]
+			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// heloOf is the HELO name ip says: its own (IPHelos), else Helo.
+func (req Request) heloOf(ip netip.Addr) string {
+	if h, ok := req.IPHelos[ip]; ok {
+		return h
+	}
+	return req.Helo
 }
 
 func runBlocklists(ctx context.Context, r resolver.Resolver, log *slog.Logger, req Request, rep *Report) {
@@ -383,18 +406,8 @@ func (rep *Report) summarise(req Request) {
 		add("blocklist", st, fs)
 	}
 	if rep.SPF != nil || len(rep.SPFResults) > 0 {
-		var fs []Finding
-		unknown := false
-		if rep.SPF != nil {
-			fs, unknown = rep.SPF.Findings, rep.SPF.Status == StatusUnknown
-		}
-		for _, e := range rep.SPFResults {
-			fs = append(fs, spfResultFinding(rep.Domain, e))
-			if e.Result == "temperror" {
-				unknown = true
-			}
-		}
-		add("spf", statusOf(fs, unknown), fs)
+		fs, st := rep.spfCheck(rep.SPFResults)
+		add("spf", st, fs)
 	}
 	if rep.DKIM != nil {
 		add("dkim", rep.DKIM.Status, rep.DKIM.Findings)
@@ -434,6 +447,47 @@ func (rep *Report) summarise(req Request) {
 	}
 }
 
+// spfCheck is the findings and status of the spf check: those of the
+// policy, and one for each evaluation of an IP; all are the evaluations
+// that IPs which say the same HELO name share a record with.
+func (rep *Report) spfCheck(all []SPFResult) ([]Finding, Status) {
+	var fs []Finding
+	unknown := false
+	if rep.SPF != nil {
+		fs, unknown = slices.Clone(rep.SPF.Findings), rep.SPF.Status == StatusUnknown
+	}
+	for _, e := range rep.SPFResults {
+		fs = append(fs, spfResultFinding(rep.Domain, e, all))
+		if e.Result == "temperror" {
+			unknown = true
+		}
+	}
+	return fs, statusOf(fs, unknown)
+}
+
+// NoteSharedHelos gives the HELO advice of each report (the watchlist's
+// IPs, one report each) the IPs of the others that say the same HELO
+// name: they share one SPF record, which lists them all.
+func NoteSharedHelos(reps []*Report) {
+	var all []SPFResult
+	for _, rep := range reps {
+		if rep != nil {
+			all = append(all, rep.SPFResults...)
+		}
+	}
+	for _, rep := range reps {
+		if rep == nil || len(rep.SPFResults) == 0 {
+			continue
+		}
+		for i := range rep.Checks {
+			if rep.Checks[i].Check == "spf" {
+				rep.Checks[i].Findings, rep.Checks[i].Status = rep.spfCheck(all)
+			}
+		}
+		rep.grade()
+	}
+}
+
 // grade sets Status to that of the worst check.
 func (rep *Report) grade() {
 	rep.Status = StatusOK
@@ -445,7 +499,7 @@ func (rep *Report) grade() {
 	}
 }
 
-func spfResultFinding(domain string, e SPFResult) Finding {
+func spfResultFinding(domain string, e SPFResult, all []SPFResult) Finding {
 	f := Finding{Check: "spf", Code: "spf.result", Name: domain, RFC: "RFC 7208 2.6", Severity: SevInfo}
 	if e.Identity == "helo" {
 		// RFC 7208 2.3: a HELO check failing is a risk, not a reason to refuse.
@@ -454,7 +508,7 @@ func spfResultFinding(domain string, e SPFResult) Finding {
 		f.Message = fmt.Sprintf("check_host for the HELO name %s from %s: %s", e.Helo, e.IP, e.Result)
 		if e.Result != "pass" {
 			f.Severity = SevWarning
-			f.Message += detail(e.Error) + ": " + heloAdvice(e)
+			f.Message += detail(e.Error) + ": " + heloAdvice(e, all)
 		}
 		return f
 	}
@@ -490,46 +544,6 @@ func spfResultFinding(domain string, e SPFResult) Finding {
 		f.Message = fmt.Sprintf("check_host for %s: %s%s: the SPF record of %s neither authorises nor refuses this IP, so its mail gets no SPF credit; if it sends for %s, add it to the SPF record", e.IP, e.Result, detail(e.Error), domain, domain)
 	}
 	return f
-}
-
-// heloAdvice says what a HELO check that did not pass means and what to
-// do, from its result and the record the HELO name publishes.
-func heloAdvice(e SPFResult) string {
-	mech := "ip4:"
-	if a, err := netip.ParseAddr(e.IP); err == nil && !a.Unmap().Is4() {
-		mech = "ip6:"
-	}
-	mech += e.IP
-	risk := "some receivers check the HELO identity too (RFC 7208 2.3)"
-	switch e.Result {
-	case "none":
-		return fmt.Sprintf("%s publishes no SPF record, and %s; publish \"v=spf1 %s -all\" at %s (or \"v=spf1 a -all\" once %s has an A/AAAA record of %s)",
-			e.Helo, risk, mech, e.Helo, e.Helo, e.IP)
-	case "permerror":
-		return fmt.Sprintf("the SPF record of %s cannot be evaluated, and %s; fix it so that it lists %s, for example \"v=spf1 %s -all\"", e.Helo, risk, e.IP, mech)
-	case "temperror":
-		return fmt.Sprintf("a DNS lookup failed for now, so receivers defer or skip the check; if it persists, check the name servers of %s", e.Helo)
-	}
-	var how string
-	switch e.Result {
-	case "fail":
-		how = fmt.Sprintf("the SPF record of %s (%q) does not authorise %s, so receivers that check the HELO identity may reject its mail", e.Helo, e.Record, e.IP)
-	case "softfail":
-		how = fmt.Sprintf("the SPF record of %s (%q) does not authorise %s and ends in ~all, so receivers that check the HELO identity may treat its mail as suspicious", e.Helo, e.Record, e.IP)
-	default: // neutral
-		how = fmt.Sprintf("the SPF record of %s (%q) neither authorises nor forbids %s, so receivers that check the HELO identity give its mail no credit", e.Helo, e.Record, e.IP)
-	}
-	fix := fmt.Sprintf("add %s to it", mech)
-	if rec, err := ParseSPF(e.Record); err == nil && usesOwnA(rec, e.Helo) {
-		// The record already authorises the name's own addresses: what
-		// is missing is the address, not the record.
-		rr := "an A"
-		if strings.HasPrefix(mech, "ip6") {
-			rr = "an AAAA"
-		}
-		fix = fmt.Sprintf("publish %s record of %s for %s (its record authorises the name's own addresses, with \"a\"), or add %s to it", rr, e.IP, e.Helo, mech)
-	}
-	return how + "; " + fix
 }
 
 // usesOwnA reports whether an SPF record has an "a" term for its own name.

@@ -51,7 +51,7 @@ func TestSPFLimitsFailOnlyUnmatchedMail(t *testing.T) {
 			t.Errorf("%s: check_host for 192.0.2.1, matched before the limit: %s, want pass", tt.domain, res.Result)
 		}
 		res := EvalSPF(ctx, r, netip.MustParseAddr("192.0.2.99"), tt.domain, "postmaster@"+tt.domain)
-		f := spfResultFinding(tt.domain, res)
+		f := spfResultFinding(tt.domain, res, nil)
 		if res.Result != "permerror" || strings.Contains(f.Message, "any other") || !strings.Contains(f.Message, "as it does for every IP that") {
 			t.Errorf("%s: check_host for 192.0.2.99: %s: %q, want a permerror said to be for the IPs not matched in time", tt.domain, res.Result, f.Message)
 		}

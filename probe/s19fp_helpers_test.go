@@ -13,11 +13,16 @@ import (
 // the check asked.
 func spfWorld(t *testing.T, records []string) (*resolver.Client, *dnstest.Server) {
 	t.Helper()
+	return servedWorld(t, append([]string{"b.test. 60 IN SOA ns.b.test. hm.b.test. 1 60 60 60 30"}, records...))
+}
+
+// servedWorld serves records (zone-file lines), with no cache in the
+// resolver.
+func servedWorld(t *testing.T, records []string) (*resolver.Client, *dnstest.Server) {
+	t.Helper()
 	srv := dnstest.New()
-	for _, rr := range append([]string{"b.test. 60 IN SOA ns.b.test. hm.b.test. 1 60 60 60 30"}, records...) {
-		if err := srv.AddString(rr); err != nil {
-			t.Fatal(err)
-		}
+	if err := srv.AddString(records...); err != nil {
+		t.Fatal(err)
 	}
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)

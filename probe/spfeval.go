@@ -31,6 +31,10 @@ type netResolver struct {
 	r       resolver.Resolver
 	ipv4    bool
 	records map[string]string
+	// none, when set, is the last name asked that had no SPF record,
+	// said as EvalSPF says it: the evaluation stops at such a name (RFC
+	// 7208 4.5, 5.2), so the last is the one to name.
+	none *string
 }
 
 var _ spf.DNSResolver = netResolver{}
@@ -64,6 +68,9 @@ func (n netResolver) LookupTXT(ctx context.Context, name string) ([]string, erro
 	t, err := n.r.LookupTXT(ctx, spfQueryName(name))
 	txts := t.Joined()
 	if err != nil {
+		if resolver.IsNotFound(err) && n.none != nil {
+			*n.none = fmt.Sprintf("no SPF record at %s, a name that does not exist: NXDOMAIN", strings.TrimSuffix(name, "."))
+		}
 		return txts, dnsError(name, err)
 	}
 	var spfs []string
@@ -71,6 +78,9 @@ func (n netResolver) LookupTXT(ctx context.Context, name string) ([]string, erro
 		if IsSPF(s) {
 			spfs = append(spfs, s)
 		}
+	}
+	if len(spfs) == 0 && n.none != nil {
+		*n.none = "no SPF record at " + strings.TrimSuffix(name, ".")
 	}
 	if len(spfs) != 1 {
 		// None, or several: the library's own permerror (RFC 7208 4.5).
@@ -165,6 +175,10 @@ type SPFResult struct {
 	Error    string     `json:"error,omitempty"`
 	// Record is the SPF record of the identity's domain, when it has one.
 	Record string `json:"record,omitempty"`
+	// heloAddrs are, for the HELO identity, the addresses of the HELO
+	// name (nil when it has none, or they could not be asked), for the
+	// advice on what to publish.
+	heloAddrs []netip.Addr
 }
 
 // EvalSPF runs check_host (RFC 7208 4) for a connection from ip that said
@@ -176,13 +190,18 @@ func EvalSPF(ctx context.Context, r resolver.Resolver, ip netip.Addr, helo, send
 		// RFC 7208 2.3: the HELO identity is checked as postmaster@helo.
 		identity, sender = "helo", "postmaster@"+helo
 	}
-	nr := netResolver{r: r, ipv4: ip.Unmap().Is4(), records: map[string]string{}}
+	nr := netResolver{r: r, ipv4: ip.Unmap().Is4(), records: map[string]string{}, none: new(string)}
 	res, err := spf.CheckHostWithSender(ip.Unmap().AsSlice(), helo, sender,
 		spf.WithContext(ctx), spf.WithResolver(nr))
 	out := SPFResult{Identity: identity, IP: ip.String(), Helo: helo, Sender: sender, Result: res,
 		Record: nr.records[strings.TrimSuffix(strings.ToLower(domainOf(sender)), ".")]}
 	if err != nil && res != spf.Pass && res != spf.Fail && res != spf.SoftFail && res != spf.Neutral {
 		out.Error = err.Error()
+		if errors.Is(err, spf.ErrNoResult) && *nr.none != "" {
+			// The library's "no DNS record found" reads as if the name
+			// did not exist, when most often it exists without SPF.
+			out.Error = *nr.none
+		}
 	}
 	if res == spf.PermError && errors.Is(err, spf.ErrLookupLimitReached) {
 		// A loop is stopped only by the lookup limit (RFC 7208 4.6.4):

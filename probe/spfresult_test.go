@@ -21,7 +21,7 @@ func TestSPFResultAdvice(t *testing.T) {
 		{SPFResult{IP: "192.0.2.7", Result: "temperror", Error: "SERVFAIL"},
 			"temperror (SERVFAIL): a DNS lookup failed for now", "temperror  "},
 	} {
-		f := spfResultFinding("shop.test", tt.res)
+		f := spfResultFinding("shop.test", tt.res, nil)
 		if !strings.Contains(f.Message, tt.want) || strings.Contains(f.Message, tt.not) {
 			t.Errorf("%s: %q\nwant it to contain %q and not %q", tt.res.Result, f.Message, tt.want, tt.not)
 		}

@@ -96,7 +96,7 @@ func TestHeloAdviceFollowsResult(t *testing.T) {
 		{"broken.walk.test", "permerror", []string{"cannot be evaluated", "fix it"}, `publish "v=spf1 a -all"`},
 	} {
 		e := EvalSPF(context.Background(), r, ip, tt.helo, "")
-		f := spfResultFinding("", e)
+		f := spfResultFinding("", e, nil)
 		if string(e.Result) != tt.result || f.Severity != SevWarning {
 			t.Errorf("%s: result %s, severity %s, want %s and a warning", tt.helo, e.Result, f.Severity, tt.result)
 		}

@@ -30,6 +30,7 @@ type metrics struct {
 	suppressed   prometheus.Counter
 	probeListed  *prometheus.GaugeVec
 	probeUnknown *prometheus.GaugeVec
+	probeStatus  *prometheus.GaugeVec
 	probeChange  prometheus.Counter
 	probeHook    *prometheus.CounterVec
 	reloadOK     prometheus.Gauge
@@ -54,6 +55,7 @@ func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth) *metrics {
 	m.suppressed = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_suppressed_total", Help: "Recipients refused by the suppression list."})
 	m.probeListed = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_listed", Help: "Whether the last blocklist check of a watched target found it listed on the list check=\"dnsbl:ZONE\": 1 listed, 0 not listed; no sample while the answer is unknown (relaylab_probe_unknown)."}, []string{"target", "check"})
 	m.probeUnknown = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_unknown", Help: "1 when the last blocklist check of a watched target on the list check=\"dnsbl:ZONE\" could not be completed (the list was unhealthy or did not answer), which is never clean; else 0."}, []string{"target", "check"})
+	m.probeStatus = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_status", Help: "The status of a check (spf, dkim, dmarc, mx, ptr, mta-sts, tls-rpt, bimi, dnssec, blocklist) at the last run of a watched target that made it: 0 ok, 1 warning, 2 error; no sample while the check could not be completed (a DNS failure), which is never read as clean."}, []string{"target", "check"})
 	m.probeChange = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_probe_changes_total", Help: "probe.changed events: a confirmed change of a watched target, or a listing found at its first checks."})
 	m.probeHook = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_probe_webhook_deliveries_total",
 		Help: "Changes the probe's webhook finished posting, by result: delivered (a 2xx answer), refused (an answer that a retry would not change: a 4xx other than 408 and 429, or a redirect) or failed (every attempt failed); the refused and failed are not posted again, and their probe.webhook_failed events say why."}, []string{"result"})
@@ -73,7 +75,7 @@ func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth) *metrics {
 	for _, r := range []string{"delivered", "refused", "failed"} {
 		m.probeHook.WithLabelValues(r)
 	}
-	for _, c := range []prometheus.Collector{m.events, m.accepted, m.sinkReply, m.attempts, m.delivered, m.deferred, m.bounced, m.expired, m.suppressed, m.probeListed, m.probeUnknown, m.probeChange, m.probeHook, m.reloadOK, m.latency} {
+	for _, c := range []prometheus.Collector{m.events, m.accepted, m.sinkReply, m.attempts, m.delivered, m.deferred, m.bounced, m.expired, m.suppressed, m.probeListed, m.probeUnknown, m.probeStatus, m.probeChange, m.probeHook, m.reloadOK, m.latency} {
 		f(c)
 	}
 	if relay != nil {
@@ -138,6 +140,12 @@ type payloadFields struct {
 	// Count is how many replies a sink.reply stands for: past a session's
 	// first 2,000, the sink folds them by stage and code.
 	Count int `json:"count"`
+	// Checks are the status of each check of a probe.result (the
+	// payload probe.ResultPayload).
+	Checks []struct {
+		Check  string `json:"check"`
+		Status string `json:"status"`
+	} `json:"checks"`
 	// Listings are the blocklist answers of a probe.result (the
 	// payload probe.ResultPayload).
 	Listings []struct {
@@ -200,6 +208,7 @@ func (m *metrics) observe(e events.Event) {
 	case events.RelaySuppressed:
 		m.suppressed.Inc()
 	case events.ProbeResult:
+		m.observeChecks(e.Target, p)
 		m.observeProbe(e.Target, p)
 	case events.ProbeChanged:
 		m.probeChange.Inc()
@@ -220,6 +229,24 @@ func (m *metrics) observe(e events.Event) {
 		}
 	case events.SinkReloadFailed:
 		m.reloadOK.Set(0)
+	}
+}
+
+// checkLevels are the values of relaylab_probe_status.
+var checkLevels = map[string]float64{"ok": 0, "warning": 1, "error": 2}
+
+// observeChecks sets the relaylab_probe_status series of the checks a
+// probe.result made; those it did not make keep their value, and one
+// whose status is unknown (or not one the gauge knows) has none.
+func (m *metrics) observeChecks(target string, p payloadFields) {
+	t := label(target, 128)
+	for _, c := range p.Checks {
+		check := label(c.Check, 32)
+		if v, ok := checkLevels[c.Status]; ok {
+			m.probeStatus.WithLabelValues(t, check).Set(v)
+		} else {
+			m.probeStatus.DeleteLabelValues(t, check)
+		}
 	}
 }
 

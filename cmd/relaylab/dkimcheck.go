@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -102,18 +100,29 @@ func dkimCheck(ctx context.Context, e *env, c dkimCheckFlags) error {
 	if err := writeDKIMReports(e.stdout, reps, r.Servers()); err != nil {
 		return err
 	}
-	var failed, unknown []string
+	var publish, other, unknown []string
 	for _, rep := range reps {
-		switch rep.status {
-		case probe.StatusError:
-			failed = append(failed, rep.name)
-		case probe.StatusUnknown:
+		switch {
+		case rep.status == probe.StatusError && rep.publish != "":
+			publish = append(publish, rep.name)
+		case rep.status == probe.StatusError:
+			other = append(other, rep.name)
+		case rep.status == probe.StatusUnknown:
 			unknown = append(unknown, rep.name)
 		}
 	}
 	switch {
-	case len(failed) > 0:
-		return &exitError{code: 1, err: fmt.Errorf("dkim check: receivers cannot verify the relay's signatures under %s: publish the records above", strings.Join(failed, ", "))}
+	case len(publish)+len(other) > 0:
+		var parts []string
+		if len(publish) == 1 {
+			parts = append(parts, fmt.Sprintf("under %s: publish the record above", publish[0]))
+		} else if len(publish) > 1 {
+			parts = append(parts, fmt.Sprintf("under %s: publish the records above", strings.Join(publish, ", ")))
+		}
+		if len(other) > 0 {
+			parts = append(parts, fmt.Sprintf("under %s: the errors above say what to do", strings.Join(other, ", ")))
+		}
+		return &exitError{code: 1, err: fmt.Errorf("dkim check: receivers cannot verify the relay's signatures %s", strings.Join(parts, "; "))}
 	case len(unknown) > 0:
 		return &exitError{code: exitUnchecked, err: fmt.Errorf("dkim check: could not look up %s (see above): whether receivers can verify those keys is not known; check --resolver", strings.Join(unknown, ", "))}
 	}
@@ -143,9 +152,7 @@ func (c dkimCheckFlags) keys() ([]dkimCheckKey, []string, error) {
 		}
 		servers = cfg.Relay.Resolvers
 		if !given {
-			for i, d := range cfg.Relay.WithDefaults().DKIM {
-				keys = append(keys, dkimCheckKey{domain: d.Domain, selector: d.Selector, file: d.KeyFile, source: fmt.Sprintf("relay.dkim[%d]", i)})
-			}
+			keys = relayDKIMKeys(cfg.Relay)
 			if len(keys) == 0 {
 				return nil, nil, usageError("dkim check: %s has no relay.dkim keys: the relay signs nothing, so there is nothing to check (relaylab dkim keygen makes a key)", *c.config)
 			}
@@ -167,6 +174,73 @@ func (c dkimCheckFlags) keys() ([]dkimCheckKey, []string, error) {
 		keys = append(keys, dkimCheckKey{domain: d, selector: c.selector, file: *c.key, source: "--key"})
 	}
 	return keys, servers, nil
+}
+
+// relayDKIMKeys are the keys of relay.dkim, each named by its place.
+func relayDKIMKeys(cfg relay.Config) []dkimCheckKey {
+	var keys []dkimCheckKey
+	for i, d := range cfg.WithDefaults().DKIM {
+		keys = append(keys, dkimCheckKey{domain: d.Domain, selector: d.Selector, file: d.KeyFile, source: fmt.Sprintf("relay.dkim[%d]", i)})
+	}
+	return keys
+}
+
+// signingKeys are the public halves of the relay.dkim keys, for the
+// probe's notes on the watched records they use; a key file that cannot
+// be read is left out (the relay refuses to start with it).
+func signingKeys(cfg relay.Config) []probe.SigningKey {
+	var out []probe.SigningKey
+	for _, k := range relayDKIMKeys(cfg) {
+		if key, err := readDKIMKey(k.file); err == nil {
+			out = append(out, probe.SigningKey{Domain: k.domain, Selector: k.selector, Source: k.source, File: k.file, Public: key.Public()})
+		}
+	}
+	return out
+}
+
+// startDKIMCheck compares, in the background, each relay.dkim key with
+// its DNS record through relay.resolvers, as dkim check does, and logs
+// what would make receivers fail the relay's signatures as a warning, and
+// a lookup that failed as a note; it never holds the start up. Its
+// component waits for it at a stop.
+func startDKIMCheck(ctx context.Context, cfg relay.Config, log *slog.Logger) *component {
+	keys := relayDKIMKeys(cfg)
+	if len(keys) == 0 {
+		return nil
+	}
+	r, err := resolver.New(resolver.Options{Servers: cfg.Resolvers, Timeout: 3 * time.Second, CacheSize: -1})
+	if err != nil {
+		log.Info("the relay's DKIM keys are not compared with their DNS records at start: no resolver", "err", err)
+		return nil
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, k := range keys {
+			logDKIMReport(log, checkDKIMKey(cctx, r, k))
+		}
+	}()
+	return &component{name: "dkim check", shutdown: func(context.Context) error { cancel(); <-done; return nil }}
+}
+
+// logDKIMReport logs, of a key's check at serve's start, each error of
+// its record and a failed lookup; the key file's own faults (its size,
+// its mode) are the relay's to say.
+func logDKIMReport(log *slog.Logger, rep dkimKeyReport) {
+	for _, f := range rep.findings {
+		switch {
+		case f.Code == "dkim.dns-error":
+			log.Info("could not look up the DKIM record of "+rep.key.source+" at start: whether receivers can verify the relay's signatures with it is not known; relaylab dkim check --config tries again",
+				"record", rep.name, "code", f.Code, "detail", f.Message)
+		case f.Severity == probe.SevError && f.Code != "dkim.key-file" && f.Code != "dkim.weak-key":
+			attrs := []any{"record", rep.name, "key_file", rep.key.file, "code", f.Code, "detail", strings.ReplaceAll(f.Message, "the record below", "the record in publish")}
+			if rep.publish != "" {
+				attrs = append(attrs, "publish", rep.publish)
+			}
+			log.Warn("receivers cannot verify the relay's signatures with "+rep.key.source+": its DNS record does not fit its key; relaylab dkim check --config says the same", attrs...)
+		}
+	}
 }
 
 // What receivers do with the relay's signatures, in RFC 6376 6.1.2's and
@@ -201,16 +275,29 @@ func checkDKIMKey(ctx context.Context, r resolver.Resolver, k dkimCheckKey) dkim
 	if w := relay.KeyFileExposed(k.file); w != "" {
 		add(probe.SevWarning, "key-file-mode", "", "", "%s", w)
 	}
+	weak := false
 	if rk, ok := key.(*rsa.PrivateKey); ok {
 		switch n := rk.N.BitLen(); {
 		case n < 1024:
 			add(probe.SevError, "weak-key", "", "RFC 8301 3.2", "%s is an RSA key of %d bits: verifiers must not accept signatures made with keys under 1024 bits, and the relay refuses to sign with it: make a 2048-bit key with relaylab dkim keygen and publish its record", k.file, n)
-			rep.publish = ""
+			rep.publish, weak = "", true
 		case n < 2048:
 			add(probe.SevWarning, "short-key", "", "RFC 8301 3.2", "%s is an RSA key of %d bits: allowed, but 2048 bits is the current recommendation; make a 2048-bit key with relaylab dkim keygen when you next rotate", k.file, n)
 		}
 	}
-	judgeDKIMRecord(ctx, r, key, &rep, add)
+	if weak {
+		// The record of a key the relay refuses matters no more than
+		// the key: the new key's record replaces it.
+		if txt, err := r.LookupTXT(ctx, rep.name); err == nil {
+			for _, s := range txt.Joined() {
+				if probe.DKIMRecordMatches(s, key.Public()) {
+					add(probe.SevInfo, "weak-record", s, "RFC 8301 3.2", "the record at %s publishes the public half of %s (%s), which is too short for receivers to accept: once relaylab dkim keygen has made a 2048-bit key, publish its record here in place of this one", rep.name, k.file, rep.kind)
+				}
+			}
+		}
+	} else {
+		judgeDKIMRecord(ctx, r, key, &rep, add)
+	}
 	rep.status = probe.StatusOK
 	for _, f := range rep.findings {
 		switch {
@@ -271,7 +358,7 @@ func judgeDKIMRecord(ctx context.Context, r resolver.Resolver, key crypto.Signer
 	case parsed.KeyType != ours:
 		add(probe.SevError, "key-type", rec, "RFC 6376 3.6.1", "the record at %s publishes a key of type k=%s, but %s is an %s key: %s, %s; %s",
 			rep.name, parsed.KeyType, k.file, ours, badKey("inappropriate key algorithm"), noDMARC, publishFix)
-	case !samePublicKey(rec, key):
+	case !probe.DKIMRecordMatches(rec, key.Public()):
 		add(probe.SevError, "key-mismatch", rec, "RFC 6376 6.1.3", "the record at %s publishes another public key than that of %s, the key the relay signs %s's mail with (%s): receivers fail every signature it makes (\"signature did not verify\") and record dkim=fail, %s. The key was likely rotated without its record being updated: %s, or point key_file back at the key the record publishes",
 			rep.name, k.file, k.domain, k.source, noDMARC, publishFix)
 	}
@@ -322,35 +409,6 @@ func keyKind(key crypto.Signer) string {
 		return fmt.Sprintf("rsa, %d bits", rk.N.BitLen())
 	}
 	return keyType(key)
-}
-
-// samePublicKey reports whether the p= of record rec (which parses) is
-// key's public half: for RSA, as a DER SubjectPublicKeyInfo or, as some
-// publish it, a bare PKCS#1 key; for Ed25519, the 32 raw bytes (RFC 8463
-// 4.2).
-func samePublicKey(rec string, key crypto.Signer) bool {
-	var p string
-	for _, part := range strings.Split(rec, ";") {
-		if name, val, ok := strings.Cut(part, "="); ok && strings.TrimSpace(name) == "p" {
-			p = strings.Join(strings.Fields(val), "")
-		}
-	}
-	der, err := base64.StdEncoding.DecodeString(p)
-	if err != nil {
-		return false
-	}
-	switch pub := key.Public().(type) {
-	case ed25519.PublicKey:
-		return bytes.Equal(der, pub)
-	case *rsa.PublicKey:
-		if got, err := x509.ParsePKIXPublicKey(der); err == nil {
-			return pub.Equal(got)
-		}
-		if got, err := x509.ParsePKCS1PublicKey(der); err == nil {
-			return pub.Equal(got)
-		}
-	}
-	return false
 }
 
 // writeDKIMReports writes dkim check's report: per key, its status and

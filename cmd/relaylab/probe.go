@@ -25,7 +25,7 @@ const exitUnchecked = 3
 // maxProbeTimeout bounds --timeout as probe.timeout is bounded.
 const maxProbeTimeout = probe.MaxTimeout
 
-const probeSynopsis = `DOMAIN [--ip IP]... [--helo NAME] [--selector S]... [--resolver HOST:PORT | --zone FILE]... [--zones FILE] [--no-blocklists] [--timeout D] [--mta-sts-ca FILE] [--mta-sts-port PORT] [--json]
+const probeSynopsis = `DOMAIN [--ip IP]... [--helo NAME]... [--selector S]... [--resolver HOST:PORT | --zone FILE]... [--zones FILE] [--no-blocklists] [--timeout D] [--mta-sts-ca FILE] [--mta-sts-port PORT] [--json]
 
 Checks a domain's records and sending IPs, the way receivers will read
 them: SPF (syntax, the 10-lookup and 2-void-lookup limits, check_host for
@@ -37,7 +37,10 @@ the resolver says it validated it: the AD bit, worth only as much as the
 path to that resolver); with --ip,
 blocklists, reverse DNS (PTR) and SPF for that IP: check_host as
 postmaster@DOMAIN and, with --helo, also without a DOMAIN, for the HELO
-name (RFC 7208 2.3), which is compared with the IP's PTR name too.
+name (RFC 7208 2.3), which is compared with the IP's PTR name too. One
+--helo is every IP's; IPs that say their own names give --helo once for
+every --ip, in order (--ip A --helo mail-a.example --ip B --helo
+mail-b.example).
 
 Each check has a status (ok, warning, error, unknown) and findings:
 error means mail is or will be refused or the record is broken, warning a
@@ -77,7 +80,8 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	var zoneFiles multiFlag
 	fs.Var(&zoneFiles, "zone", "serve this zone file, or every *.zone file of this directory, on 127.0.0.1 and ask only that server: nothing leaves this machine (repeatable; not with --resolver)")
 	asJSON := fs.Bool("json", false, "write the report as JSON (schema: probe/SCHEMA.md)")
-	helo := fs.String("helo", "", "the HELO name the IPs use: checked with SPF and compared with their PTR names (without it, check_host for DOMAIN uses DOMAIN as HELO)")
+	var helos multiFlag
+	fs.Var(&helos, "helo", "the HELO name the IPs use: checked with SPF and compared with their PTR names (without it, check_host for DOMAIN uses DOMAIN as HELO); give it once for all the IPs, or --helo once for every --ip, in order")
 	zonesFile := fs.String("zones", "", "a YAML file listing blocklist zones (default: the built-in list)")
 	noBL := fs.Bool("no-blocklists", false, "skip blocklist queries")
 	timeout := fs.Duration("timeout", 3*time.Second, "time allowed for one DNS query: more than 0, at most 1m")
@@ -95,7 +99,7 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 1 {
 		return usageError("one domain at a time, got %q", fs.Args())
 	}
-	req := probe.Request{Selectors: selectors, Helo: *helo, NoBlocklists: *noBL}
+	req := probe.Request{Selectors: selectors, NoBlocklists: *noBL}
 	if fs.NArg() == 1 {
 		d, err := domainName(fs.Arg(0))
 		if _, perr := netip.ParseAddr(strings.Trim(fs.Arg(0), "[]")); perr == nil {
@@ -129,15 +133,8 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	if len(selectors) > 0 && req.Domain == "" {
 		return usageError("--selector needs a DOMAIN: DKIM selectors are looked up under a domain")
 	}
-	if *helo != "" {
-		if len(req.IPs) == 0 {
-			return usageError("--helo needs at least one --ip: the HELO name is checked against the IPs' PTR and SPF")
-		}
-		h, err := domainName(*helo)
-		if err != nil {
-			return usageError("--helo: %v", err)
-		}
-		req.Helo = h
+	if err := heloFlags(&req, helos); err != nil {
+		return err
 	}
 	if *zonesFile != "" {
 		zs, err := probe.LoadZones(*zonesFile)
@@ -212,6 +209,40 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 			hint = "names that no --zone file holds are refused, and an MTA-STS policy whose host is not on loopback is not fetched"
 		}
 		return &exitError{code: exitUnchecked, err: fmt.Errorf("could not complete %s: a lookup failed or timed out, a blocklist was unhealthy, or a policy was not fetched (see above; %s)", strings.Join(unknown, ", "), hint)}
+	}
+	return nil
+}
+
+// heloFlags sets the HELO names of req's IPs from --helo: one for every
+// IP, or one per IP in the order of --ip.
+func heloFlags(req *probe.Request, helos []string) error {
+	if len(helos) == 0 {
+		return nil
+	}
+	if len(req.IPs) == 0 {
+		return usageError("--helo needs at least one --ip: the HELO name is checked against the IPs' PTR and SPF")
+	}
+	if len(helos) > 1 && len(helos) != len(req.IPs) {
+		return usageError("%d --helo for %d --ip: give one --helo for all the IPs, or one --helo for every --ip, in order", len(helos), len(req.IPs))
+	}
+	names := make([]string, len(helos))
+	for i, s := range helos {
+		h, err := domainName(s)
+		if err != nil {
+			return usageError("--helo: %v", err)
+		}
+		names[i] = h
+	}
+	if len(names) == 1 {
+		req.Helo = names[0]
+		return nil
+	}
+	req.IPHelos = map[netip.Addr]string{}
+	for i, ip := range req.IPs {
+		if h, ok := req.IPHelos[ip]; ok && h != names[i] {
+			return usageError("--ip %s is given twice, with --helo %s and --helo %s: give each IP once", ip, h, names[i])
+		}
+		req.IPHelos[ip] = names[i]
 	}
 	return nil
 }

@@ -163,6 +163,9 @@ settings from the configuration file.`+serveExit)
 	if !cfg.bounceRelaySet {
 		sk.SetBounceSubmitter(ownRelayName, ownBounceSubmitter(rl))
 	}
+	if c := startDKIMCheck(ctx, cfg.Relay, log.With("component", "relay")); c != nil {
+		running = append(running, *c)
+	}
 	mon, err := startMonitor(ctx, cfg, st, log)
 	if err != nil {
 		return failed(err)
@@ -268,7 +271,7 @@ func startMonitor(ctx context.Context, cfg *fileConfig, st *store.Store, log *sl
 	if len(cfg.Probe.Domains) == 0 && len(cfg.Probe.IPs) == 0 {
 		return nil, nil
 	}
-	m, err := probe.NewMonitor(cfg.Probe, probe.Options{Store: st, Logger: log.With("component", "probe")})
+	m, err := probe.NewMonitor(cfg.Probe, probe.Options{Store: st, Logger: log.With("component", "probe"), SigningKeys: signingKeys(cfg.Relay)})
 	if err != nil {
 		return nil, err
 	}

@@ -81,6 +81,12 @@ function changeWhat(c) {
     const verb = !c.old ? "published" : !c.new ? "removed" : "changed";
     return ["reverse DNS (PTR) of ", iso(parts[1]), " " + verb];
   }
+  if (parts[0] === "domain" && parts[2] && parts[2].endsWith("-result")) {
+    // A check's outcome changed while its own record did not (an
+    // included SPF record grew past 10 lookups).
+    const check = { "spf-result": "SPF", "dmarc-result": "DMARC", "mta-sts-result": "MTA-STS" }[parts[2]] || parts[2].slice(0, -7);
+    return [check + " result changed"];
+  }
   if (parts[0] === "domain" && parts[2] === "mta-sts" && c.old && c.new) return [mtaSTSWhat(c)];
   if (parts[0] === "domain" && RECORDS[parts[2]]) {
     const name = RECORDS[parts[2]];
