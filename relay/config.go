@@ -57,7 +57,8 @@ type Config struct {
 	Classify    []Rule            `yaml:"classify"`
 	DSN         DSNConfig         `yaml:"dsn"`
 	Suppression SuppressionConfig `yaml:"suppression"`
-	// DKIM signs outgoing mail per sending domain.
+	// DKIM signs outgoing mail per sending domain, with one key or with
+	// an RSA and an Ed25519 key (two signatures, RFC 8463).
 	DKIM []DKIMConfig `yaml:"dkim"`
 	// Transcripts keeps each attempt's SMTP conversation in its
 	// relay.attempt event (default true); false saves the space and the
@@ -446,18 +447,8 @@ func (c *Config) Validate(prefix string) error {
 			return err
 		}
 	}
-	dkimAt := map[string]int{}
-	for i, d := range c.DKIM {
-		if err := d.validate(key(fmt.Sprintf("dkim[%d]", i))); err != nil {
-			return err
-		}
-		// Written another way ("Shop.Test.", an IDN in U-labels), a
-		// domain is still one key: the later would replace the earlier.
-		name, _ := dkimDomain(d.Domain)
-		if j, ok := dkimAt[name]; ok {
-			return config.Errorf(key(fmt.Sprintf("dkim[%d].domain", i)), "%q is the domain %s of dkim[%d] again: a domain signs with one key; remove one of them", d.Domain, name, j)
-		}
-		dkimAt[name] = i
+	if err := validateDKIM(c.DKIM, func(i int) string { return key(fmt.Sprintf("dkim[%d]", i)) }); err != nil {
+		return err
 	}
 	if c.Suppression.SoftBounces < 0 {
 		return config.Errorf(key("suppression.soft_bounces"), "must not be negative: give N to suppress an address after N expiries in a row, or 0, the default, for never")

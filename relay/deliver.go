@@ -215,7 +215,7 @@ func (r *Relay) run(ctx context.Context, j *job) {
 	}
 	data := msg.data
 	if r.signer != nil {
-		data = r.signer.Sign(msg.sender, data)
+		data = r.signer.SignQueued(j.msgID, msg.sender, data)
 	}
 	results := make([]result, len(j.rcpts))
 	var log []attempt

@@ -32,20 +32,103 @@ type DKIMConfig struct {
 	KeyFile string `yaml:"key_file"`
 }
 
-func (d DKIMConfig) validate(k string) error {
+// validate checks d, written at key k, and returns its key.
+func (d DKIMConfig) validate(k string) (crypto.Signer, error) {
 	if _, err := dkimDomain(d.Domain); err != nil {
-		return config.Errorf(k+".domain", "%v", err)
+		return nil, config.Errorf(k+".domain", "%v", err)
 	}
 	if err := CheckSelector(d.Selector); err != nil {
-		return config.Errorf(k+".selector", "the selector of %s's key: %v", d.Domain, err)
+		return nil, config.Errorf(k+".selector", "the selector of %s's key: %v", d.Domain, err)
 	}
 	if d.KeyFile == "" {
-		return config.Errorf(k+".key_file", "a DKIM key file is required (make one with `relaylab dkim keygen`)")
+		return nil, config.Errorf(k+".key_file", "a DKIM key file is required (make one with `relaylab dkim keygen`)")
 	}
-	if _, err := loadDKIMKey(d.KeyFile); err != nil {
-		return config.Errorf(k+".key_file", "%v", err)
+	key, err := loadDKIMKey(d.KeyFile)
+	if err != nil {
+		return nil, config.Errorf(k+".key_file", "%v", err)
+	}
+	return key, nil
+}
+
+// keyType names the type of a DKIM key as messages do: "RSA" or
+// "Ed25519" ("" for another, which ParsePrivateKey does not return).
+func keyType(key crypto.Signer) string {
+	switch key.(type) {
+	case *rsa.PrivateKey:
+		return "RSA"
+	case ed25519.PrivateKey:
+		return "Ed25519"
+	}
+	return ""
+}
+
+// otherKeyType is the key type a domain with a key of type t may have a
+// second key of, and the --type of relaylab dkim keygen that makes one.
+func otherKeyType(t string) (string, string) {
+	if t == "RSA" {
+		return "Ed25519", "ed25519"
+	}
+	return "RSA", "rsa"
+}
+
+// validateDKIM checks each entry of cfgs (DKIMConfig.validate), and
+// refuses two of one domain (as dkimDomain writes it, so "Shop.Test." is
+// shop.test) with one selector, or with keys of one type; at gives an
+// entry's key ("relay.dkim[0]"). A domain signs
+// with one RSA and one Ed25519 key at most: Ed25519 (RFC 8463) goes
+// beside RSA, which receivers that do not implement Ed25519 still verify,
+// and two keys of one type only make two signatures that every receiver
+// checks alike.
+func validateDKIM(cfgs []DKIMConfig, at func(i int) string) error {
+	keys := make([]crypto.Signer, len(cfgs))
+	for i, d := range cfgs {
+		var err error
+		if keys[i], err = d.validate(at(i)); err != nil {
+			return err
+		}
+	}
+	seen := map[string][]int{}
+	for i, d := range cfgs {
+		name, _ := dkimDomain(d.Domain)
+		for _, j := range seen[name] {
+			o := cfgs[j]
+			if strings.EqualFold(o.Selector, d.Selector) {
+				return config.Errorf(at(i)+".domain", "%q is the domain %s of dkim[%d] again, with the same selector %s: both keys would be published at %s._domainkey.%s, and a name with two key records gives verifiers undefined results (RFC 6376 3.6.2.2), so one of the signatures fails; give each key its own selector, or remove one of them",
+					d.Domain, name, j, d.Selector, strings.ToLower(d.Selector), name)
+			}
+			if t := keyType(keys[i]); t == keyType(keys[j]) {
+				other, flag := otherKeyType(t)
+				return config.Errorf(at(i)+".domain", "%q is the domain %s of dkim[%d] again, and both are %s keys (%s and %s): a domain signs with one RSA and one Ed25519 key at most, the Ed25519 signature for the receivers that implement it (RFC 8463) and the RSA one for all; remove one of them, or make this one an %s key (relaylab dkim keygen --type %s)",
+					d.Domain, name, j, t, o.KeyFile, d.KeyFile, other, flag)
+			}
+		}
+		seen[name] = append(seen[name], i)
 	}
 	return nil
+}
+
+// ed25519Only returns the index of each entry of cfgs whose domain has no
+// other key and whose key is Ed25519, for Config.Warnings: receivers that
+// do not implement Ed25519 (RFC 8463 is from 2018, and many still do not)
+// cannot verify its signature, so that mail is unsigned to them. A key
+// file that cannot be read is left out: Validate refuses it.
+func ed25519Only(cfgs []DKIMConfig) []int {
+	count := map[string]int{}
+	for _, d := range cfgs {
+		name, _ := dkimDomain(d.Domain)
+		count[name]++
+	}
+	var out []int
+	for i, d := range cfgs {
+		name, _ := dkimDomain(d.Domain)
+		if count[name] != 1 {
+			continue
+		}
+		if key, err := loadDKIMKey(d.KeyFile); err == nil && keyType(key) == "Ed25519" {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // CheckSelector checks a selector the relay signs with (s=, and the
@@ -128,6 +211,21 @@ type dkimSigner struct {
 type dkimKey struct {
 	selector string
 	signer   crypto.Signer
+	// beside is the domain's Ed25519 key when it has an RSA key too
+	// (RFC 8463); it signs first (signOrder).
+	beside *dkimKey
+}
+
+// signOrder is the keys a domain signs with, in the order they sign. RFC
+// 6376 5.6 puts each new DKIM-Signature above those already there, so
+// RSA, the key every receiver can verify, signs last and its field comes
+// first, for verifiers that check only the first signatures (RFC 6376 6.1
+// lets them limit how many they check).
+func (k dkimKey) signOrder() []dkimKey {
+	if k.beside == nil {
+		return []dkimKey{k}
+	}
+	return []dkimKey{*k.beside, {selector: k.selector, signer: k.signer}}
 }
 
 func newDKIMSigner(cfgs []DKIMConfig, log *slog.Logger) (*dkimSigner, error) {
@@ -147,14 +245,27 @@ func newDKIMSigner(cfgs []DKIMConfig, log *slog.Logger) (*dkimSigner, error) {
 	return s, nil
 }
 
-// add keeps k as the key of domain, written as keyFor looks it up
-// (dkimDomain).
+// add keeps k as a key of domain, written as keyFor looks it up
+// (dkimDomain): its only key, or its second, of the other type
+// (validateDKIM refuses more in the configuration).
 func (s *dkimSigner) add(domain string, k dkimKey) error {
 	d, err := dkimDomain(domain)
 	if err != nil {
 		return err
 	}
-	s.keys[d] = k
+	have, ok := s.keys[d]
+	switch {
+	case !ok:
+		s.keys[d] = k
+	case have.beside != nil || keyType(have.signer) == keyType(k.signer):
+		return fmt.Errorf("%s has a key of type %s with selector %s already: a domain signs with one RSA and one Ed25519 key at most", d, keyType(have.signer), have.selector)
+	case keyType(k.signer) == "RSA":
+		k.beside = &have
+		s.keys[d] = k
+	default:
+		have.beside = &k
+		s.keys[d] = have
+	}
 	return nil
 }
 
@@ -199,10 +310,22 @@ func DNSRecord(key crypto.Signer) (string, error) {
 	return "", fmt.Errorf("key type %T: want RSA or Ed25519", key.Public())
 }
 
-// Sign returns data with a DKIM-Signature when its domain has a key (see
-// keyFor); on any failure it logs and returns data unsigned (an unsigned
-// message is still deliverable).
+// Sign is SignQueued for a message without a queue id.
 func (s *dkimSigner) Sign(sender string, data []byte) []byte {
+	return s.SignQueued("", sender, data)
+}
+
+// SignQueued returns data, the message of queue id id, with a
+// DKIM-Signature for each key of its domain (see keyFor); on any failure
+// it logs, with id, and returns data without that signature (an unsigned
+// message is still deliverable).
+func (s *dkimSigner) SignQueued(id, sender string, data []byte) []byte {
+	warn := func(msg string, args ...any) {
+		if id != "" {
+			args = append([]any{"id", id}, args...)
+		}
+		s.log.Warn(msg, args...)
+	}
 	domain := strings.ToLower(domainOf(sender))
 	m, err := mail.ReadMessage(bytes.NewReader(data))
 	if err == nil && len(m.Header["From"]) > 1 {
@@ -213,7 +336,7 @@ func (s *dkimSigner) Sign(sender string, data []byte) []byte {
 		// submission listener should refuse such mail; this catches
 		// what comes in another way (HTTP, the CLI, a queue from before).
 		if s.signsAny(sender, m.Header["From"]) {
-			s.log.Warn(fmt.Sprintf("relay: not signing a message with %d From fields: RFC 5322 3.6 allows one, and receivers such as Gmail refuse such mail, signed or not; the sender must write one From field", len(m.Header["From"])),
+			warn(fmt.Sprintf("relay: not signing a message with %d From fields: RFC 5322 3.6 allows one, and receivers such as Gmail refuse such mail, signed or not; the sender must write one From field", len(m.Header["From"])),
 				"sender", sender, "from", strings.Join(m.Header["From"], " | "))
 		}
 		return data
@@ -235,27 +358,34 @@ func (s *dkimSigner) Sign(sender string, data []byte) []byte {
 		// Said once the key is looked up: with none for the envelope
 		// sender's domain, nothing is signed, and "signing" was untrue.
 		if ok {
-			s.log.Warn("relay: the From field is not one address; signing for the envelope sender's domain, which DMARC may not align with the From",
+			warn("relay: the From field is not one address; signing for the envelope sender's domain, which DMARC may not align with the From",
 				"from", m.Header.Get("From"), "sender", sender, "domain", domain, "err", fromFault)
 		} else {
-			s.log.Warn("relay: not signing: the From field is not one address, so the relay cannot tell its domain, and the envelope sender's domain has no relay.dkim key; the message goes out unsigned, and the sender must write one address in the From field",
+			warn("relay: not signing: the From field is not one address, so the relay cannot tell its domain, and the envelope sender's domain has no relay.dkim key; the message goes out unsigned, and the sender must write one address in the From field",
 				"from", m.Header.Get("From"), "sender", sender, "err", fromFault)
 		}
 	}
 	if !ok {
 		return data
 	}
-	var out bytes.Buffer
-	err = dkim.Sign(&out, bytes.NewReader(data), &dkim.SignOptions{
-		Domain: domain, Selector: k.selector, Signer: k.signer,
-		HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
-		HeaderKeys: signedFields(data),
-	})
-	if err != nil {
-		s.log.Warn("relay: DKIM signing failed; sending unsigned", "domain", domain, "err", err)
-		return data
+	// Each signature covers the same fields, not the other's
+	// DKIM-Signature: either verifies alone.
+	fields := signedFields(data)
+	out := data
+	for _, key := range k.signOrder() {
+		var b bytes.Buffer
+		err = dkim.Sign(&b, bytes.NewReader(out), &dkim.SignOptions{
+			Domain: domain, Selector: key.selector, Signer: key.signer,
+			HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
+			HeaderKeys: fields,
+		})
+		if err != nil {
+			warn("relay: DKIM signing failed; the message goes out without this signature", "domain", domain, "selector", key.selector, "key_type", keyType(key.signer), "err", err)
+			continue
+		}
+		out = b.Bytes()
 	}
-	return out.Bytes()
+	return out
 }
 
 // signsAny reports whether the relay has a key for the domain of the

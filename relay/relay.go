@@ -31,9 +31,10 @@ type Dialer interface {
 	DialContext(ctx context.Context, network, address string) (net.Conn, error)
 }
 
-// signer adds a DKIM signature to a message on its way out.
+// signer adds a DKIM signature to a message on its way out; id is the
+// message's queue id, for its log lines.
 type signer interface {
-	Sign(sender string, data []byte) []byte
+	SignQueued(id, sender string, data []byte) []byte
 }
 
 var _ signer = (*dkimSigner)(nil)

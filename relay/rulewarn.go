@@ -15,7 +15,8 @@ import (
 // reply they can match (forcedDisposition, and a late bounce's). The relay
 // logs them at Start. Under relay.suppression.disabled, the keys that
 // would add addresses to the suppression list (a rule's disposition
-// suppress, soft_bounces) are warned of too: they add none.
+// suppress, soft_bounces) are warned of too: they add none. So is a
+// relay.dkim domain whose only key is Ed25519 (ed25519Only).
 func (c *Config) Warnings(prefix string) []error {
 	var out []error
 	at := func(k, format string, args ...any) {
@@ -33,6 +34,12 @@ func (c *Config) Warnings(prefix string) []error {
 				"Write disposition: bounce to say so, or turn suppression on (relay.suppression.disabled: false)")
 		}
 	}
+	for _, i := range ed25519Only(c.DKIM) {
+		d := c.DKIM[i]
+		name, _ := dkimDomain(d.Domain)
+		at(fmt.Sprintf("dkim[%d]", i), "the Ed25519 key %s is the only key of %s: receivers that do not implement Ed25519 (RFC 8463) see its mail as unsigned, and DMARC fails there unless SPF aligns; add an RSA key beside it (relaylab dkim keygen --type rsa, with a selector other than %s, as another relay.dkim entry for %s)",
+			d.KeyFile, name, d.Selector, name)
+	}
 	if c.Suppression.Disabled && c.Suppression.SoftBounces > 0 {
 		at("suppression.soft_bounces", "%d while relay.suppression.disabled is true: no address is suppressed after its soft bounces, or for any other reason. "+
 			"Remove soft_bounces, or turn suppression on (relay.suppression.disabled: false)", c.Suppression.SoftBounces)
@@ -40,10 +47,10 @@ func (c *Config) Warnings(prefix string) []error {
 	return out
 }
 
-// warnRules logs, at start, the classification rules whose disposition
-// the relay overrides (Config.Warnings): before, such a rule was taken
+// warnRules logs, at start, Config.Warnings: the classification rules
+// whose disposition the relay overrides (before, such a rule was taken
 // without a word, and its 451s were retried however plainly it said
-// bounce.
+// bounce), and the others.
 func (r *Relay) warnRules() {
 	for _, w := range r.cfg.Warnings("relay") {
 		r.log.Warn("relay: " + w.Error())
