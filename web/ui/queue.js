@@ -286,12 +286,14 @@ function queueEntry(q, act, holdAct) {
       // row.
       const rows = recipientRows(q, shared);
       holdButtons(q);
-      // A finished message (every recipient delivered, bounced, expired
-      // or suppressed, as the "all" filter lists them) has nothing to
-      // retry or delete: the relay refuses both, so neither is offered.
-      const waits = (Array.isArray(q.waiting) ? q.waiting : []).some((r) => ["queued", "deferred", "held", "inflight"].includes(r.state));
-      retry.hidden = !waits;
-      del.hidden = !waits;
+      // A finished message (every recipient listed delivered, bounced,
+      // expired or suppressed, as the "all" filter lists them) has
+      // nothing to retry or delete: the relay refuses both, so neither is
+      // offered. An entry that lists no recipient states keeps both.
+      const listed = Array.isArray(q.waiting) ? q.waiting : [];
+      const finished = listed.length > 0 && !listed.some((r) => ["queued", "deferred", "held", "inflight"].includes(r.state));
+      retry.hidden = finished;
+      del.hidden = finished;
       for (const td of [idCell, fromCell, actCell]) {
         if (rows.length > 1) td.rowSpan = rows.length;
         else td.removeAttribute("rowspan");
