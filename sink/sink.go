@@ -223,6 +223,31 @@ func (s *Sink) Addrs() map[string]net.Addr {
 	return out
 }
 
+// Accepting maps each listener's name to nil while it accepts
+// connections, or to why it does not: closed (net.ErrClosed, from the
+// stop's start), or the error of its last accept while accepting fails
+// (out of file descriptors), until one works again.
+func (s *Sink) Accepting() map[string]error {
+	out := map[string]error{}
+	for _, l := range s.listeners {
+		if l.ln == nil {
+			continue
+		}
+		select {
+		case <-l.done:
+			out[l.cfg.Name] = net.ErrClosed
+			continue
+		default:
+		}
+		var err error
+		if p := l.acceptErr.Load(); p != nil {
+			err = *p
+		}
+		out[l.cfg.Name] = err
+	}
+	return out
+}
+
 // URLs maps each listener's name to its bound address as a URL for a
 // banner: smtps:// for a listener of implicit TLS (TLS from the first
 // byte, as on port 465), smtp:// for the others.
@@ -637,6 +662,9 @@ type listener struct {
 	peak                  atomic.Int64 // the most connections open at once
 	greeting              string
 	hide                  map[string]bool
+	// acceptErr is the error of the last accept while it fails (out of
+	// file descriptors), nil once one works again: Accepting reports it.
+	acceptErr atomic.Pointer[error]
 }
 
 var _ net.Listener = (*listener)(nil)
@@ -759,6 +787,7 @@ func (l *listener) acceptLoop() {
 				return
 			}
 			// Out of file descriptors and the like: wait a little.
+			l.acceptErr.Store(&err)
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 			l.sink.log.Warn("sink: accept failed", "listener", l.cfg.Name, "err", err, "retry_in", backoff)
 			timer := l.sink.clock.NewTimer(backoff)
@@ -771,6 +800,9 @@ func (l *listener) acceptLoop() {
 			continue
 		}
 		backoff = 0
+		if l.acceptErr.Load() != nil {
+			l.acceptErr.Store(nil)
+		}
 		if l.sink.wrap != nil {
 			raw = l.sink.wrap(raw)
 		}

@@ -24,7 +24,7 @@ type metrics struct {
 	sinkReply    *prometheus.CounterVec
 	attempts     *prometheus.CounterVec
 	delivered    prometheus.Counter
-	deferred     prometheus.Counter
+	deferred     *prometheus.CounterVec
 	bounced      *prometheus.CounterVec
 	expired      prometheus.Counter
 	suppressed   prometheus.Counter
@@ -41,15 +41,15 @@ type metrics struct {
 	probeSeen map[string]map[string]bool
 }
 
-func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth) *metrics {
+func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth, extra ...prometheus.Collector) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry(), probeSeen: map[string]map[string]bool{}}
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
 	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_events_total", Help: "Events appended to the log, by kind."}, []string{"kind"})
 	m.accepted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_messages_accepted_total", Help: "Messages accepted, by the relay (queued) or the sink (received)."}, []string{"by"})
 	m.sinkReply = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_sink_replies_total", Help: "Refusals and deferrals the sink gave (replies of 400 and above), by SMTP stage and code; messages it took are relaylab_messages_accepted_total{by=\"sink\"}."}, []string{"stage", "code"})
-	m.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_relay_attempts_total", Help: "Delivery attempts by the relay, by reply code."}, []string{"code"})
+	m.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_relay_attempts_total", Help: "Delivery attempts by the relay, by reply code and by the route path the attempt took (path=\"\" for an attempt that names none): a primary path failing over to the next shows as attempts moving from one path to the other."}, []string{"code", "path"})
 	m.delivered = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_deliveries_total", Help: "Recipients delivered."})
-	m.deferred = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_deferrals_total", Help: "Recipients deferred (a temporary failure; retried later)."})
+	m.deferred = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_deferrals_total", Help: "Recipients deferred (a temporary failure; retried later), by category, as relaylab_bounces_total."}, []string{"category"})
 	m.bounced = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_bounces_total", Help: "Recipients bounced, by category."}, []string{"category"})
 	m.expired = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_expired_total", Help: "Recipients that expired in the queue."})
 	m.suppressed = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_suppressed_total", Help: "Recipients refused by the suppression list."})
@@ -69,6 +69,7 @@ func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth) *metrics {
 	// a series before its first bounce or message.
 	for _, c := range reports.Categories {
 		m.bounced.WithLabelValues(c)
+		m.deferred.WithLabelValues(c)
 	}
 	m.accepted.WithLabelValues("relay")
 	m.accepted.WithLabelValues("sink")
@@ -88,6 +89,9 @@ func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth) *metrics {
 			func() float64 { return float64(st.Failures()) }))
 		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "relaylab_store_size_bytes", Help: "Bytes of the store's files on disk: the database, its write-ahead log and the log's index."},
 			func() float64 { return float64(st.Size()) }))
+	}
+	for _, c := range extra {
+		f(c)
 	}
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -135,8 +139,11 @@ type payloadFields struct {
 	Stage    string          `json:"stage"`
 	Code     json.RawMessage `json:"code"`
 	Category string          `json:"category"`
-	Status   string          `json:"status"`
-	Check    string          `json:"check"`
+	// Path is the route path a relay.attempt took (the event's own Path
+	// field says the same; the payload wins when both are set).
+	Path   string `json:"path"`
+	Status string `json:"status"`
+	Check  string `json:"check"`
 	// Count is how many replies a sink.reply stands for: past a session's
 	// first 2,000, the sink folds them by stage and code.
 	Count int `json:"count"`
@@ -174,7 +181,7 @@ func (m *metrics) observe(e events.Event) {
 	m.events.WithLabelValues(label(e.Kind, 40)).Inc()
 	var p payloadFields
 	switch e.Kind {
-	case events.SinkReply, events.RelayAttempt, events.RelayBounced, events.ProbeResult, events.SinkRules, events.ProbeWebhookDelivered, events.ProbeWebhookFailed:
+	case events.SinkReply, events.RelayAttempt, events.RelayDeferred, events.RelayBounced, events.ProbeResult, events.SinkRules, events.ProbeWebhookDelivered, events.ProbeWebhookFailed:
 		if len(e.Payload) > 0 {
 			json.Unmarshal(e.Payload, &p) // fields that do not parse stay empty
 		}
@@ -193,14 +200,14 @@ func (m *metrics) observe(e events.Event) {
 	case events.SinkReply:
 		m.sinkReply.WithLabelValues(label(p.Stage, 16), replyCode(p.Code)).Add(float64(max(p.Count, 1)))
 	case events.RelayAttempt:
-		m.attempts.WithLabelValues(replyCode(p.Code)).Inc()
+		m.attempts.WithLabelValues(replyCode(p.Code), pathLabel(p.Path, e.Path)).Inc()
 		if d, ok := p.latency(); ok {
 			m.latency.Observe(d.Seconds())
 		}
 	case events.RelayDelivered:
 		m.delivered.Inc()
 	case events.RelayDeferred:
-		m.deferred.Inc()
+		m.deferred.WithLabelValues(label(p.Category, 32)).Inc()
 	case events.RelayBounced:
 		m.bounced.WithLabelValues(label(p.Category, 32)).Inc()
 	case events.RelayExpired:
@@ -343,6 +350,18 @@ func replyCode(raw json.RawMessage) string {
 
 func itoa3(n int) string {
 	return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
+}
+
+// pathLabel is the route path of a relay.attempt: its payload's, else
+// the event's, bounded as label does; "" when neither names one.
+func pathLabel(payload, event string) string {
+	if payload == "" {
+		payload = event
+	}
+	if payload == "" {
+		return ""
+	}
+	return label(payload, 64)
 }
 
 // label bounds a label value taken from an event, so that odd input cannot

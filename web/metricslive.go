@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -92,4 +94,65 @@ func (g inProgress) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(sessionsOpenDesc, prometheus.GaugeValue, float64(sessions), "submission")
 		ch <- prometheus.MustNewConstMetric(deliveriesDesc, prometheus.GaugeValue, float64(deliveries))
 	}
+}
+
+// buildInfo is relaylab_build_info: 1, with the version of relaylab
+// (Options.Version) and of Go that built it as labels, so that a
+// dashboard can say which release each instance runs.
+func buildInfo(version string) prometheus.Collector {
+	if version == "" {
+		version = "(unknown)"
+	}
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "relaylab_build_info",
+		Help:        "Always 1; its labels are the version of relaylab (a tag, or (devel) for a build from a checkout) and of Go that built it.",
+		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()}},
+		func() float64 { return 1 })
+}
+
+// PruneStats records how the hourly prune of store.keep went, for the
+// metrics: the caller that prunes says Pruned or PruneFailed after each
+// run, and passes the same PruneStats in Options.Prune. Its zero value is
+// ready; it is safe for concurrent use.
+type PruneStats struct {
+	mu       sync.Mutex
+	lastOK   time.Time
+	failures uint64
+}
+
+// Pruned records a prune that succeeded at at.
+func (p *PruneStats) Pruned(at time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lastOK = at
+}
+
+// PruneFailed records a prune that failed (and is tried again later).
+func (p *PruneStats) PruneFailed() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failures++
+}
+
+var (
+	pruneLastOKDesc = prometheus.NewDesc("relaylab_store_prune_last_success_timestamp_seconds",
+		"Unix time of the last hourly prune of store.keep that succeeded; no sample until the first one has (compare with time() to alert on a prune that keeps failing).", nil, nil)
+	pruneFailuresDesc = prometheus.NewDesc("relaylab_store_prune_failures_total",
+		"Hourly prunes of store.keep that failed (each is tried again an hour later, and logged as a WARN with its error); 0 from the start when store.keep is set, absent when it is not.", nil, nil)
+)
+
+// Describe and Collect make PruneStats a prometheus.Collector.
+func (p *PruneStats) Describe(ch chan<- *prometheus.Desc) {
+	ch <- pruneLastOKDesc
+	ch <- pruneFailuresDesc
+}
+
+// Collect gives the failures, and the last success once there was one.
+func (p *PruneStats) Collect(ch chan<- prometheus.Metric) {
+	p.mu.Lock()
+	lastOK, failures := p.lastOK, p.failures
+	p.mu.Unlock()
+	if !lastOK.IsZero() {
+		ch <- prometheus.MustNewConstMetric(pruneLastOKDesc, prometheus.GaugeValue, float64(lastOK.UnixNano())/1e9)
+	}
+	ch <- prometheus.MustNewConstMetric(pruneFailuresDesc, prometheus.CounterValue, float64(failures))
 }

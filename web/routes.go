@@ -453,7 +453,37 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz is ready when the store answers and the stream follows the log.
+// ListenerStateAPI is offered by a SinkAPI or a RelayAPI that can say
+// whether each of its listeners accepts connections; /readyz then checks
+// each one, as "sink:NAME" or "relay:NAME".
+type ListenerStateAPI interface {
+	// Accepting maps each listener's name to nil while it accepts
+	// connections, or to why it does not.
+	Accepting() map[string]error
+}
+
+// listenerChecks adds to checks the state of each listener of c (a
+// SinkAPI or a RelayAPI) that offers ListenerStateAPI, with prefix
+// before its name; false when one does not accept.
+func listenerChecks(checks map[string]string, prefix string, c any) bool {
+	l, ok := c.(ListenerStateAPI)
+	if !ok {
+		return true
+	}
+	all := true
+	for name, err := range l.Accepting() {
+		if err != nil {
+			checks[prefix+name] = "not accepting connections: " + err.Error()
+			all = false
+			continue
+		}
+		checks[prefix+name] = "ok"
+	}
+	return all
+}
+
+// readyz is ready when the store answers, the stream follows the log and
+// every listener of the sink and the relay that can say so accepts.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -479,6 +509,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		default:
 		}
 	}
+	// Both run even when one fails, so that each listener is in checks.
+	sinkOK := listenerChecks(checks, "sink:", s.opts.Sink)
+	relayOK := listenerChecks(checks, "relay:", s.opts.Relay)
+	ok = ok && sinkOK && relayOK
 	code, status := http.StatusOK, "ready"
 	if !ok {
 		code, status = http.StatusServiceUnavailable, "not ready"

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/store"
 )
@@ -54,6 +55,13 @@ type Options struct {
 	// server answers to, besides IP addresses and localhost.
 	AllowedOrigins []string
 	Clock          clock.Clock // default the store's clock
+	// Version is relaylab's version, the label of relaylab_build_info;
+	// default "(unknown)".
+	Version string
+	// Prune, when set, is where the hourly prune of store.keep records
+	// how it went, for relaylab_store_prune_* in the metrics; nil when
+	// nothing prunes (store.keep is 0): those metrics are left out.
+	Prune *PruneStats
 	// ClientBuffer is the number of batches of events (one per commit the
 	// stream reads, up to 1000 events each) a websocket client may fall
 	// behind before it is dropped; default 256.
@@ -113,7 +121,11 @@ func New(opts Options) (*Server, error) {
 	if opts.Store != nil {
 		health = opts.Store
 	}
-	s.metrics = newMetrics(opts.Relay, opts.Sink, health)
+	extra := []prometheus.Collector{buildInfo(opts.Version)}
+	if opts.Prune != nil {
+		extra = append(extra, opts.Prune)
+	}
+	s.metrics = newMetrics(opts.Relay, opts.Sink, health, extra...)
 	s.hub = newHub(opts.Store, opts.Logger, opts.Clock, s.metrics.observe)
 	s.explain = newReplyExplainer(opts.Sink)
 	s.hub.explain = s.explain

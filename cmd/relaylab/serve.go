@@ -96,7 +96,7 @@ settings from the configuration file.`+serveExit)
 		abandon()
 		return err
 	}
-	startKeep(ctx, st, cfg, log)
+	prunes := startKeepStats(ctx, st, cfg, log)
 	var (
 		running []component
 		sk      *sink.Sink
@@ -178,7 +178,7 @@ settings from the configuration file.`+serveExit)
 		// /readyz can say that serve is stopping (503, what drains), after
 		// them, answering meanwhile. A /readyz that said "ready" through a
 		// drain would keep a load balancer sending to closed listeners.
-		ui, err = startWeb(context.WithoutCancel(ctx), cfg, st, sk, rl, log)
+		ui, err = startWeb(context.WithoutCancel(ctx), cfg, st, sk, rl, prunes, log)
 		if err != nil {
 			return failed(err)
 		}
@@ -294,7 +294,7 @@ func startMonitor(ctx context.Context, cfg *fileConfig, st *store.Store, log *sl
 	}}, nil
 }
 
-func startWeb(ctx context.Context, cfg *fileConfig, st *store.Store, sk *sink.Sink, rl *relay.Relay, log *slog.Logger) (*web.Server, error) {
+func startWeb(ctx context.Context, cfg *fileConfig, st *store.Store, sk *sink.Sink, rl *relay.Relay, prunes *web.PruneStats, log *slog.Logger) (*web.Server, error) {
 	ui, err := web.New(web.Options{
 		Store: st, Logger: log.With("component", "web"),
 		Sink:           sinkAdapter{sk: sk, db: st.DB(), classify: rl.Classifier()},
@@ -302,6 +302,8 @@ func startWeb(ctx context.Context, cfg *fileConfig, st *store.Store, sk *sink.Si
 		Probe:          probeAdapter{db: st.DB()},
 		Auth:           web.Auth{Token: cfg.Web.Token, User: cfg.Web.User, Password: cfg.Web.Password},
 		AllowedOrigins: cfg.Web.AllowedOrigins,
+		Version:        moduleVersion(),
+		Prune:          prunes,
 	})
 	if err != nil {
 		return nil, err

@@ -29,9 +29,8 @@ func init() {
 // install ...@VERSION, "(devel)" in a checkout), the commit the binary was
 // built from when the build recorded it, and the Go version.
 func versionLine() string {
-	version, commit := "(unknown)", ""
+	version, commit := moduleVersion(), ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		version = bi.Main.Version
 		var rev, modified string
 		for _, s := range bi.Settings {
 			switch s.Key {
@@ -56,4 +55,14 @@ func versionLine() string {
 		}
 	}
 	return fmt.Sprintf("relaylab %s%s, %s %s/%s", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// moduleVersion is the module version the binary was built as: a tag
+// when installed with go install ...@VERSION, "(devel)" in a checkout,
+// "(unknown)" when the binary records none. relaylab_build_info says it.
+func moduleVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(unknown)"
 }

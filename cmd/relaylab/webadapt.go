@@ -1204,3 +1204,14 @@ func holdError(id string, err error) error {
 	}
 	return err
 }
+
+// Accepting says, for /readyz, whether each of the sink's listeners
+// accepts connections (nil) or why not; none without a running sink.
+func (a sinkAdapter) Accepting() map[string]error {
+	if a.sk == nil {
+		return nil
+	}
+	return a.sk.Accepting()
+}
+
+var _ web.ListenerStateAPI = sinkAdapter{}
