@@ -194,7 +194,13 @@ func (r *Relay) HoldBy(ctx context.Context, id, rcpt, by, note string) ([]string
 				id, ErrInFlight, strings.Join(inflight, ", "), id)
 		}
 		if len(hold) == 0 && already == 0 {
-			return fmt.Errorf("%s is %s, %w; nothing to hold", id, strings.Join(done, "/"), ErrNotWaiting)
+			what := id
+			if rcpt != "" && len(rows) > 0 {
+				// One recipient of a message others of which may still
+				// wait: say that this one is finished, not the message.
+				what = "recipient " + rows[0].address + " of " + id
+			}
+			return fmt.Errorf("%s is %s, %w; nothing to hold", what, strings.Join(done, "/"), ErrNotWaiting)
 		}
 		for _, h := range hold {
 			if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, hold = '', updated_ns = ? WHERE id = ?`,
