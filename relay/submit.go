@@ -40,6 +40,7 @@ type submission struct {
 	listeners   []net.Listener
 	tlsListener net.Listener
 	stops       *stopSet // its connections, for a shutdown (s17fr_submitstop.go)
+	refused     *refusals
 	// wg is the relay's, which Shutdown waits on for the deliveries: the
 	// sessions in a transaction drain beside them, under one deadline.
 	wg       *sync.WaitGroup
@@ -86,10 +87,10 @@ func (r *Relay) listen() (*submission, error) {
 		nets = append(nets, netip.MustParsePrefix(n)) // checked by Validate
 	}
 	fails := &authFailures{clock: r.clock, byAddr: map[netip.Addr]authFailure{}}
-	sub := &submission{stops: newStopSet(), wg: &r.wg}
+	sub := &submission{stops: newStopSet(), wg: &r.wg, refused: newRefusals(r.clock)}
 	newServer := func() *smtp.Server {
 		s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-			sess := &session{r: r, conn: c, nets: nets, fails: fails}
+			sess := &session{r: r, conn: c, nets: nets, fails: fails, refused: sub.refused}
 			attach(c.Conn(), sess)
 			return sess, nil
 		}))
@@ -192,6 +193,7 @@ type session struct {
 	fails   *authFailures
 	// authFails counts the connection's failed AUTHs.
 	authFails int
+	refused   *refusals
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -256,6 +258,7 @@ const (
 // the end of the connection after maxAuthFails on it.
 func (s *session) authFailed(user string) error {
 	s.authFails++
+	s.refused.auth.Add(1)
 	client := s.conn.Conn().RemoteAddr().String()
 	n := s.fails.add(client)
 	s.r.log.Warn("relay: failed AUTH on the submission port", "client", client, "user", textsafe.Escape(echoed(user)),
@@ -379,6 +382,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		if _, on := s.tlsState(); !on && len(s.r.cfg.Users) > 0 {
 			msg += "; AUTH is offered after STARTTLS" // RFC 4954 4: the client asks again after TLS
 		}
+		s.relayingDenied(from, "")
 		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: msg}
 	}
 	if unsendable(from) {
@@ -489,6 +493,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		return nil
 	}
 	if !s.allowed() {
+		s.relayingDenied(s.from, to)
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
 			Message: "Relaying denied: authenticate first, or submit from an allowed network"}
 	}

@@ -41,6 +41,30 @@ func liveGauges(f func(prometheus.Collector), relay RelayAPI, sink SinkAPI) {
 	if s != nil || p != nil {
 		f(inProgress{s, p})
 	}
+	if r, ok := relay.(SubmissionRefusalsAPI); ok {
+		f(submissionRefusals{r})
+	}
+}
+
+// SubmissionRefusalsAPI is offered by a RelayAPI whose submission port
+// counts what it refused to clients that may not submit.
+type SubmissionRefusalsAPI interface {
+	SubmissionRefusals() (relayingDenied, authFailed uint64)
+}
+
+// submissionRefusals is the relaylab_submission_refusals_total counter,
+// read from the relay on scrape.
+type submissionRefusals struct{ relay SubmissionRefusalsAPI }
+
+var submissionRefusalsDesc = prometheus.NewDesc("relaylab_submission_refusals_total",
+	"What the relay's submission port refused to clients that may not submit, by reason: relaying-denied (MAIL, or RCPT after a null sender, from a client neither authenticated nor in relay.allowed_networks) or auth-failed (a failed AUTH).", []string{"reason"}, nil)
+
+func (g submissionRefusals) Describe(ch chan<- *prometheus.Desc) { ch <- submissionRefusalsDesc }
+
+func (g submissionRefusals) Collect(ch chan<- prometheus.Metric) {
+	denied, failed := g.relay.SubmissionRefusals()
+	ch <- prometheus.MustNewConstMetric(submissionRefusalsDesc, prometheus.CounterValue, float64(denied), "relaying-denied")
+	ch <- prometheus.MustNewConstMetric(submissionRefusalsDesc, prometheus.CounterValue, float64(failed), "auth-failed")
 }
 
 // queueOldest is the relaylab_queue_oldest_seconds gauge. As with the

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -33,6 +34,9 @@ type fileConfig struct {
 	// bounceRelaySet says the file sets sink.bounce.relay itself; serve
 	// otherwise sends the sink's bounces to its own relay's listener.
 	bounceRelaySet bool
+	// exposed is exposedSecrets' warning of the file: it holds secrets
+	// and every user of the machine may read it; "" when not.
+	exposed string
 	// webListenFlag is serve's --web-listen: where the UI will listen in
 	// place of web.listen, so whether the file's web.token (or
 	// web.password) is needed and long enough is judged for it, by
@@ -292,7 +296,38 @@ func loadConfigAt(path, webListen string) (*fileConfig, error) {
 		return nil, &exitError{code: 2, err: err}
 	}
 	c.bounceRelaySet = setsBounceRelay(data)
+	c.exposed = exposedSecrets(path, c)
 	return c, nil
+}
+
+// exposedSecrets says, of the configuration file at path (decoded into
+// c), that it holds secrets (eachSecret: passwords, web.token, the
+// webhook's secret) which every user of the machine may read, and the
+// chmod that mends it; "" when it holds none, when only its owner and
+// group may read it, when it cannot be examined, and on Windows, whose
+// file modes are not Unix permissions. Whoever reads them can use the web
+// UI and API, submit through the relay as its users, or post as the
+// probe's webhook. As for a DKIM key file (relay.KeyFileExposed), serve,
+// sink and relay warn and go on.
+func exposedSecrets(path string, c *fileConfig) string {
+	if runtime.GOOS == "windows" {
+		return ""
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o004 == 0 {
+		return ""
+	}
+	var keys []string
+	c.eachSecret(func(key string, v *string) {
+		if *v != "" {
+			keys = append(keys, key)
+		}
+	})
+	if len(keys) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the configuration file %s (mode %04o) holds secrets (%s) and can be read by every user of this machine, who can then use them; run chmod 600 %s (or chmod 640 and give the file the group relaylab runs as)",
+		path, st.Mode().Perm(), strings.Join(keys, ", "), shellQuote(path))
 }
 
 // setsBounceRelay reports whether the file (already decoded without error)

@@ -110,6 +110,9 @@ the file, the line and the key).
 		notes["$.store.sync"] = []*yaml.Comment{yaml.LineComment(" " + w)}
 		fmt.Fprintln(e.stderr, "relaylab config: warning: "+w)
 	}
+	if c.exposed != "" {
+		fmt.Fprintln(e.stderr, "relaylab config: warning: "+c.exposed)
+	}
 	var opts []yaml.EncodeOption
 	if len(notes) > 0 {
 		opts = append(opts, yaml.WithComment(notes))

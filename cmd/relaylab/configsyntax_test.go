@@ -13,8 +13,11 @@ import (
 func TestConfigSyntaxHint(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, yaml, want string }{
+		// The line to indent is schedule's, between two keys of retry
+		// (walk M3: the hint named max_age, and following it moved the
+		// rest of retry out too).
 		{"key out of its section", "relay:\n  retry:\n    kind: list\n  schedule: [1m]\n    max_age: 1h\n",
-			":5:5: line 5 (max_age) is indented 4 spaces, 2 more than relay.schedule on line 4, so YAML reads it as more of that key's value"},
+			":4:3: line 4 (schedule) is indented 2 spaces, 2 fewer than the keys of relay.retry around it (lines 3 and 5), so YAML reads it as a key outside relay.retry, and line 5 (max_age) as more of its value: indent line 4 by 4 spaces, as the other keys of relay.retry"},
 		{"in a list item", "sink:\n  listeners:\n  - name: a\n    listen: 127.0.0.1:1\n  - name: b\n    hostname: b.test\n     listen: x\n",
 			":7:6: line 7 (listen) is indented 5 spaces, 1 more than sink.listeners[1].hostname on line 6"},
 		{"too little in a list item", "sink:\n  listeners:\n  - name: a\n   listen: x\n",

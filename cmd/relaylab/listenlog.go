@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"sort"
+	"strings"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/relay"
@@ -43,6 +44,26 @@ func logRelayListener(log *slog.Logger, name, key string, addr net.Addr) {
 // reach (the sink logs where it listens itself): any of them can send to
 // it, and it records what it gets.
 func warnSinkBeyondLoopback(log *slog.Logger, sk *sink.Sink) {
+	eachSinkListener(sk, func(name, addr string) { warnSinkListenerRisk(log, name, addr, "") })
+}
+
+// warnServeSinkBeyondLoopback is warnSinkBeyondLoopback for serve, whose
+// own relay (rc, as the file gives it) sends the sink's late bounces when
+// sink.bounce.relay is unset (bounceRelaySet false): then a listener
+// beyond loopback lets any host have serve send DSNs, through the relay's
+// paths that leave the machine, to whatever sender it claims
+// (backscatter), and the warning says so.
+func warnServeSinkBeyondLoopback(log *slog.Logger, sk *sink.Sink, rc relay.Config, bounceRelaySet bool) {
+	risk := ""
+	if !bounceRelaySet {
+		risk = backscatterRisk(rc)
+	}
+	eachSinkListener(sk, func(name, addr string) { warnSinkListenerRisk(log, name, addr, risk) })
+}
+
+// eachSinkListener calls fn with each of the sink's listeners and where
+// it is bound (host:port), by name.
+func eachSinkListener(sk *sink.Sink, fn func(name, addr string)) {
 	addrs := sk.HostPorts()
 	names := make([]string, 0, len(addrs))
 	for n := range addrs {
@@ -50,15 +71,49 @@ func warnSinkBeyondLoopback(log *slog.Logger, sk *sink.Sink) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		warnSinkListener(log, n, addrs[n])
+		fn(n, addrs[n])
 	}
 }
 
 // warnSinkListener warns when the sink's listener name, bound at addr
 // (host:port), is beyond loopback.
 func warnSinkListener(log *slog.Logger, name, addr string) {
-	if !config.LoopbackAddr(addr) {
-		log.Warn(fmt.Sprintf("the sink's listener %s is on %s, beyond loopback: any host that reaches it can send mail to it, which it answers and records; listen on 127.0.0.1 unless that is meant", name, addr),
-			"component", "sink", "listener", name, "addr", addr)
+	warnSinkListenerRisk(log, name, addr, "")
+}
+
+// warnSinkListenerRisk is warnSinkListener with backscatterRisk's words
+// (risk) after its own, when there are any.
+func warnSinkListenerRisk(log *slog.Logger, name, addr, risk string) {
+	if config.LoopbackAddr(addr) {
+		return
 	}
+	msg := fmt.Sprintf("the sink's listener %s is on %s, beyond loopback: any host that reaches it can send mail to it, which it answers and records; listen on 127.0.0.1 unless that is meant", name, addr)
+	args := []any{"component", "sink", "listener", name, "addr", addr}
+	if risk != "" {
+		msg += ". " + risk
+		args = append(args, "backscatter", true)
+	}
+	log.Warn(msg, args...)
+}
+
+// backscatterRisk says, for serve with sink.bounce.relay unset, that the
+// sink's late bounces go through its own relay (rc) to the sender a
+// client claims, when some of the relay's paths leave the machine: an mx
+// path, or a smarthost neither on loopback nor the sink's own listener;
+// "" when none does.
+func backscatterRisk(rc relay.Config) string {
+	var out []string
+	for _, p := range rc.Paths {
+		switch _, own := relay.SinkHost(p.Host); {
+		case p.Type == "mx":
+			out = append(out, p.Name+" (mx)")
+		case !own && !config.LoopbackAddr(p.Host):
+			out = append(out, p.Name+" ("+p.Host+")")
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Its late bounces (the bounce@ and bounce5m@ directives, rules with bounce:) go to the sender a client claims, through serve's own relay (sink.bounce.relay is unset), whose paths %s leave this machine: any host that reaches the listener can have this serve send DSNs to any address (backscatter). Set sink.bounce.relay: \"\" to send none, or to a relay that keeps them on this machine, or listen on 127.0.0.1",
+		strings.Join(out, ", "))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,18 +18,23 @@ func init() {
 // pruneOutput is prune's --json.
 type pruneOutput struct {
 	store.PruneResult
-	Vacuumed   bool  `json:"vacuumed,omitempty"`
-	SizeBefore int64 `json:"size_before"`
-	SizeAfter  int64 `json:"size_after"`
+	// Interrupted is set when a signal stopped the prune: Tables are
+	// what it had deleted (or counted) by then, the last one partly.
+	Interrupted bool  `json:"interrupted,omitempty"`
+	Vacuumed    bool  `json:"vacuumed,omitempty"`
+	SizeBefore  int64 `json:"size_before"`
+	SizeAfter   int64 `json:"size_after"`
 }
 
 func runPrune(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "prune", `(--older-than D | --before DATE|RFC3339) [--db PATH | --config FILE] [--dry-run] [--vacuum] [--json]
 
 Deletes what is older than the cutoff: the sink's sessions, messages,
-attempts and bounces sent or given up on; the relay's finished messages
-(every recipient delivered, bounced, expired or suppressed) with their
-bodies; the soft-bounce counts (suppression.soft_bounces) of addresses
+attempts and bounces sent or given up on (a session goes with its
+messages and attempts, when all are older; one with no end recorded,
+open or cut by a kill, is as old as its start); the relay's finished
+messages (every recipient delivered, bounced, expired or suppressed)
+with their bodies; the soft-bounce counts (suppression.soft_bounces) of addresses
 whose last expiry is older; the probe's changes; and events, the probe's
 too. It keeps mail still queued, deferred or in flight, bounces still
 due, the suppression list, the greylist, probe changes not yet posted to
@@ -43,7 +49,8 @@ hundred rows per transaction. The file keeps its size (SQLite reuses
 the space) unless --vacuum, which rewrites it and needs the store to
 itself: it is refused while any other process has the store open.
 Exit status: 0 when done, 1 when the store failed or --vacuum was
-refused, 2 for bad arguments or no store.`)
+refused, 2 for bad arguments or no store, 130 when interrupted (Ctrl-C:
+what was deleted by then, table by table, is said, and stays deleted).`)
 	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in --config)")
 	cfgPath := fs.String("config", "", "YAML configuration file")
 	olderThan := fs.String("older-than", "", "prune what is older than this, like 30d or 12h")
@@ -85,10 +92,7 @@ refused, 2 for bad arguments or no store.`)
 		err = cerr
 	}
 	if err != nil {
-		if store.DiskFull(err) {
-			return &exitError{code: 1, err: fmt.Errorf("%w: SQLite needs free room in the store's write-ahead log even to delete, so running it again will not help: free some space on the file system of %s first (another file), then run it again (what was deleted before the failure stays deleted)", err, path)}
-		}
-		return &exitError{code: 1, err: fmt.Errorf("%w (what was deleted before the failure stays deleted; run it again to finish)", err)}
+		return pruneFailed(ctx, e, out, err, path, *asJSON)
 	}
 	if *vacuum {
 		// One may have opened it while this one pruned.
@@ -96,6 +100,10 @@ refused, 2 for bad arguments or no store.`)
 			return err
 		}
 		if err := store.Vacuum(ctx, path); err != nil {
+			if ctx.Err() != nil {
+				return &exitError{code: exitInterrupted, err: fmt.Errorf("%w: SQLite rolls an unfinished vacuum back, so the file keeps its size; the prune itself was done (%d rows)",
+					interrupted(ctx, "the vacuum finished"), out.Total())}
+			}
 			return &exitError{code: 1, err: err}
 		}
 		out.Vacuumed = true
@@ -155,6 +163,54 @@ func refuseVacuum(path, done string) error {
 	}
 	who := describeProcess(pids[0])
 	return &exitError{code: 1, err: fmt.Errorf("--vacuum: the store %s is in use by %s, and a vacuum takes the store to itself for its whole run (the sink and relay would refuse mail with 451 meanwhile); %s. Stop that process first, or prune without --vacuum (SQLite reuses the freed space)", path, who, done)}
+}
+
+// pruneFailed is the error of a prune that failed with err, or that a
+// signal stopped; with asJSON, an interrupted one prints what it had
+// deleted by then.
+func pruneFailed(ctx context.Context, e *env, out pruneOutput, err error, path string, asJSON bool) error {
+	switch {
+	case ctx.Err() != nil:
+		out.Interrupted = true
+		out.SizeAfter = store.FilesSize(path)
+		if asJSON {
+			if jerr := printJSON(e, out); jerr != nil {
+				return jerr
+			}
+		}
+		return &exitError{code: exitInterrupted, err: pruneInterrupted(ctx, out.PruneResult)}
+	case store.DiskFull(err):
+		return &exitError{code: 1, err: fmt.Errorf("%w: SQLite needs free room in the store's write-ahead log even to delete, so running it again will not help: free some space on the file system of %s first (another file), then run it again (what was deleted before the failure stays deleted)", err, path)}
+	}
+	return &exitError{code: 1, err: fmt.Errorf("%w (what was deleted before the failure stays deleted; run it again to finish)", err)}
+}
+
+// pruneInterrupted is the error of a prune that a signal stopped: the
+// table it was at and what it had deleted (or, dry, counted) by then,
+// table by table, rather than "context canceled".
+func pruneInterrupted(ctx context.Context, res store.PruneResult) error {
+	verb, at := "deleted", "the prune finished"
+	if res.DryRun {
+		verb = "counted"
+	}
+	var done []string
+	for i, t := range res.Tables {
+		if i == len(res.Tables)-1 {
+			at = "it finished " + t.Name()
+		}
+		if t.Rows > 0 {
+			done = append(done, fmt.Sprintf("%s %d", t.Name(), t.Rows))
+		}
+	}
+	what := "nothing yet"
+	if len(done) > 0 {
+		what = strings.Join(done, ", ") + fmt.Sprintf(" (%d rows)", res.Total())
+	}
+	if res.DryRun {
+		return fmt.Errorf("%w; it had %s %s, and deletes nothing in a dry run", interrupted(ctx, at), verb, what)
+	}
+	return fmt.Errorf("%w; it had %s %s older than %s, and what it deleted stays deleted: run it again to finish",
+		interrupted(ctx, at), verb, what, res.Before.UTC().Format(time.RFC3339))
 }
 
 func printPruned(e *env, out pruneOutput) {

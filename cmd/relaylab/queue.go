@@ -125,7 +125,7 @@ not exist or none of its recipients waits (retry, delete, hold, release),
 	defer done()
 	switch verb {
 	case "list":
-		return queueList(ctx, e, rl, queueListArgs{state: *state, limit: *limit, asJSON: *asJSON,
+		return queueList(ctx, e, rl, queueListArgs{state: *state, limit: *limit, asJSON: *asJSON, path: path,
 			f: relay.QueueFilter{Recipient: *recipient, Domain: *domain, Oldest: *oldest, After: *after, BeforeID: *before}})
 	case "show":
 		m, err := rl.Message(ctx, rest[0])
@@ -500,6 +500,7 @@ type queueListArgs struct {
 	limit  int
 	asJSON bool
 	f      relay.QueueFilter
+	path   string // the store's, to ask whether a relay runs on it
 }
 
 // queueList prints a page of the queue, one row a recipient, and on
@@ -529,6 +530,9 @@ func queueList(ctx context.Context, e *env, rl *relay.Relay, a queueListArgs) er
 	if len(list) > 0 && (page.More || page.Earlier || a.f.Recipient != "" || a.f.Domain != "") {
 		// A page, or a filter: how many match, and how to see the rest.
 		fmt.Fprintln(e.stderr, queuePageNote(a, page))
+	}
+	if note := stoppedInflightNote(list, a.path); note != "" {
+		fmt.Fprintln(e.stderr, note)
 	}
 	if a.asJSON {
 		return printJSON(e, list)
@@ -580,6 +584,27 @@ func queueList(ctx context.Context, e *env, rl *relay.Relay, a queueListArgs) er
 		}
 	}
 	return tw.Flush()
+}
+
+// stoppedInflightNote says, of the recipients of list in flight, that no
+// relay runs on the store at path to attempt them: a relay stopped (a
+// crash, a kill) with them claimed, and its next start queues them again,
+// due at once, as queue show says of each. "" when none is in flight or a
+// relay runs.
+func stoppedInflightNote(list []relay.MessageInfo, path string) string {
+	n := 0
+	for _, m := range list {
+		for _, rc := range m.Recipients {
+			if rc.State == relay.StateInflight {
+				n++
+			}
+		}
+	}
+	if n == 0 || relayRunner(path) != "" {
+		return ""
+	}
+	return fmt.Sprintf("relaylab queue list: %s in flight, but no relay runs on this store: the relay stopped (a crash, a kill) during the attempt; relaylab serve or relay queues each again, due at once, when it next starts on it",
+		countOf(n, "recipient is", "recipients are"))
 }
 
 // queueFilterWords says what a listing matched: "state waiting, to

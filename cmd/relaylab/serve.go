@@ -159,7 +159,7 @@ settings from the configuration file.`+serveExit)
 		listenKey = "--relay-listen"
 	}
 	logRelayListeners(log, rl, listenKey)
-	warnSinkBeyondLoopback(log, sk)
+	warnServeSinkBeyondLoopback(log, sk, cfg.Relay, cfg.bounceRelaySet)
 	if !cfg.bounceRelaySet {
 		sk.SetBounceSubmitter(ownRelayName, ownBounceSubmitter(rl))
 	}

@@ -190,6 +190,9 @@ func openStoreFor(ctx context.Context, c *fileConfig, dbFlag string, log *slog.L
 	if w := weakerSync(c.Store.Sync); w != "" {
 		log.Warn(w)
 	}
+	if c.exposed != "" {
+		log.Warn(c.exposed)
+	}
 	abandon = func() {
 		// Every fact recorded is an event: asked of the file now, not of
 		// what this run wrote, since another process may share the store.

@@ -1215,3 +1215,11 @@ func (a sinkAdapter) Accepting() map[string]error {
 }
 
 var _ web.ListenerStateAPI = sinkAdapter{}
+
+// SubmissionRefusals gives /metrics what the relay's submission port
+// refused: relaying denied, and failed AUTH.
+func (a relayAdapter) SubmissionRefusals() (relayingDenied, authFailed uint64) {
+	return a.rl.SubmissionRefusals()
+}
+
+var _ web.SubmissionRefusalsAPI = relayAdapter{}

@@ -199,11 +199,19 @@ func Nearest(word string, names []string) string {
 // belongs to when the key just above it has no value and takes that key
 // (a section whose body lost its indentation: "relay:" then "listen:" at
 // the start of the line reads as an empty relay and a top-level listen),
-// or else the sections that take it.
+// or else the sections that take it; and to an unknown key of a section
+// (relay: {keep: 1h}) the other sections that take it.
 func sectionHint(out *Error, data []byte, v any, rel string) {
 	m := unknownField.FindStringSubmatch(out.Msg)
-	if m == nil || rel != m[1] || strings.Contains(out.Msg, "did you mean") {
-		return // not at the top level, or already given a nearer key
+	if m == nil || strings.Contains(out.Msg, "did you mean") {
+		return // already given a nearer key
+	}
+	in := "" // where the key is written, when not at the top level
+	if rel != m[1] {
+		var ok bool
+		if in, ok = strings.CutSuffix(rel, "."+m[1]); !ok {
+			return
+		}
 	}
 	t := reflect.TypeOf(v)
 	for t != nil && t.Kind() == reflect.Pointer {
@@ -220,6 +228,10 @@ func sectionHint(out *Error, data []byte, v any, rel string) {
 		return true
 	})
 	if len(takers) == 0 {
+		return
+	}
+	if in != "" {
+		out.Msg += fmt.Sprintf(" (%q is a key of %s, not of %s: put it under its section)", m[1], strings.Join(takers, ", "), in)
 		return
 	}
 	file, err := parseFile(data)

@@ -187,6 +187,9 @@ func overIndented(out *Error, data []byte, root string) bool {
 		if indent <= col || !isKey || name == "" || strings.ContainsAny(name, " \t\"'#{}[]-") {
 			continue // not a key, or a second line of a plain value, which YAML allows
 		}
+		if dedented(out, data, root, lines, sib, col, wrong, indent, name) {
+			return true
+		}
 		// The key of the wrong line is not named with a path: where it
 		// belongs is the writer's to say.
 		out.Msg = fmt.Sprintf("line %d (%s) is indented %d spaces, %d more than %s on line %d, so YAML reads it as more of that key's value: a key lines up, with spaces, under the other keys of its section (%d spaces here)",
@@ -195,6 +198,56 @@ func overIndented(out *Error, data []byte, root string) bool {
 		return true
 	}
 	return false
+}
+
+// dedented handles the case of overIndented where the mistake is the
+// "key: value" line sib (its key at column col), not the deeper line
+// wrong after it: sib is shallower than the keys of the section around
+// it, the key line above it at wrong's indentation, or the section's own
+// key at sib's column with no value (the section's first key).
+// Following the hint at wrong ("indent it as sib") moved the rest of the
+// section out too. out moves to sib, and says to indent it as the rest.
+func dedented(out *Error, data []byte, root string, lines []string, sib, col, wrong, indent int, wrongName string) bool {
+	prev := sib - 1
+	for prev >= 1 && blankOrComment(lines[prev-1]) {
+		prev--
+	}
+	if prev < 1 {
+		return false
+	}
+	l := strings.TrimRight(lines[prev-1], "\r")
+	rest := strings.TrimLeft(l, " ")
+	for strings.HasPrefix(rest, "- ") {
+		rest = strings.TrimLeft(rest[1:], " ")
+	}
+	p := len(l) - len(rest)
+	k, v, isKey := strings.Cut(rest, ":")
+	if !isKey || k == "" || strings.ContainsAny(k, " \t\"'#{}[]") {
+		return false
+	}
+	section, around := keyBefore(data, sib), ""
+	switch {
+	case p == indent && p > col:
+		// The line above is a key of the section that goes on at wrong.
+		if i := strings.LastIndexAny(section, ".["); i > 0 {
+			section = section[:i]
+		} else {
+			return false
+		}
+		around = fmt.Sprintf("around it (lines %d and %d)", prev, wrong)
+	case p == col && strings.TrimSpace(v) == "":
+		// The line above opens the section ("relay:") whose keys go on
+		// at wrong.
+		around = fmt.Sprintf("after it (line %d)", wrong)
+	default:
+		return false
+	}
+	section = joinKey(root, section)
+	name, _, _ := strings.Cut(strings.TrimLeft(strings.TrimRight(lines[sib-1], "\r"), " -"), ":")
+	out.Msg = fmt.Sprintf("line %d (%s) is indented %d spaces, %d fewer than the keys of %s %s, so YAML reads it as a key outside %s, and line %d (%s) as more of its value: indent line %d by %d spaces, as the other keys of %s",
+		sib, name, col, indent-col, section, around, section, wrong, wrongName, sib, indent, section)
+	out.Line, out.Column = sib, col+1
+	return true
 }
 
 // keyWithValue reports whether line is "key: value" with a value on the

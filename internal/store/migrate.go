@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,8 +58,11 @@ func loadMigrations() ([]migration, error) {
 var ErrNewerStore = errors.New("the store was written by a newer relaylab")
 
 // migrate applies every migration the database has not recorded, and
-// refuses a database that recorded one this build does not know.
-func migrate(ctx context.Context, db *sql.DB) error {
+// refuses a database that recorded one this build does not know. Each
+// one applied to a store that had some already (one an earlier build
+// wrote) is logged at INFO, naming path: the store's tables changed, and
+// that build can no longer open it. A new store's are not.
+func migrate(ctx context.Context, db *sql.DB, log *slog.Logger, path string) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
@@ -97,7 +101,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if err := db.QueryRowContext(ctx, `SELECT name FROM schema_migrations WHERE version = ?`, newer[len(newer)-1]).Scan(&name); err != nil {
 			return err
 		}
-		return fmt.Errorf("%w: it has migration %s, which this relaylab does not know; open it with the relaylab that wrote it (or a later one), or give this one a store of its own (--db)", ErrNewerStore, name)
+		return fmt.Errorf("%w: it has migration %s, which this relaylab does not know; open it with the relaylab that wrote it (or a later one), or restore the backup you took before upgrading, or give this one a store of its own (--db)", ErrNewerStore, name)
 	}
 	for _, m := range ms {
 		if applied[m.version] {
@@ -117,6 +121,9 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if len(applied) > 0 {
+			log.Info("store migrated: applied "+m.name, "store", path)
 		}
 	}
 	return nil

@@ -31,7 +31,9 @@ func TestOpenRefusesANewerStore(t *testing.T) {
 	}
 	s.Close()
 	_, err = Open(ctx, Options{Path: path, Sync: SyncNormal})
-	if err == nil || !errors.Is(err, ErrNewerStore) || !strings.Contains(err.Error(), "9999_future.sql") || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "--db") {
-		t.Errorf("Open of a newer store: %v, want ErrNewerStore naming the file, the migration and what to do", err)
+	// Walk L3: the backup taken before the upgrade is one way back.
+	if err == nil || !errors.Is(err, ErrNewerStore) || !strings.Contains(err.Error(), "9999_future.sql") || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "--db") ||
+		!strings.Contains(err.Error(), "or restore the backup you took before upgrading") {
+		t.Errorf("Open of a newer store: %v, want ErrNewerStore naming the file, the migration and what to do (the backup taken before upgrading too)", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"time"
 )
@@ -12,8 +13,10 @@ import (
 // PruneOptions configure Prune.
 type PruneOptions struct {
 	// Batch is the most rows of one table one transaction deletes
-	// (default 300), so that a prune beside a running sink and relay
-	// holds the one writer for a few milliseconds at a time.
+	// (default 300), and a sixteenth of the rows it looks at at most
+	// (scanWindow), so that a prune beside a running sink and relay
+	// holds the one writer for a few milliseconds at a time, however few
+	// of the rows it looks at go.
 	Batch int
 	// DryRun counts what Prune would delete, and deletes nothing.
 	DryRun bool
@@ -82,20 +85,55 @@ type pruneTable struct {
 	where string // on the table's own columns, unqualified
 	args  func(cut int64, now time.Time) []any
 	kinds string // Pruned.Kinds
+	// indexed is set when where is searched by an index that yields the
+	// matching rows alone: a transaction reads no more rows than it
+	// deletes, so the table is not walked in windows (scanWindow).
+	indexed bool
 }
 
 func (t pruneTable) pruned(n int64) Pruned { return Pruned{Table: t.name, Kinds: t.kinds, Rows: n} }
 
-// sinkTables are the sink's record. The greylist has its own expiry and
-// is left alone; a bounce still due, the message it will quote, and the
-// last session (lastSinkSessionSQL) stay.
+// countSQL counts the rows of t that match (a dry run); its arguments are
+// t.args.
+func (t pruneTable) countSQL() string { return `SELECT COUNT(*) FROM ` + t.name + ` WHERE ` + t.where }
+
+// deleteSQL deletes the rows of t that match with a rowid after the
+// first argument and up to the second (a window, scanWindow), t.args
+// next, at most the last argument, and returns their rowids.
+func (t pruneTable) deleteSQL() string {
+	return `DELETE FROM ` + t.name + ` WHERE rowid IN (SELECT rowid FROM ` + t.name + ` WHERE rowid > ? AND rowid <= ? AND ` + t.where +
+		` ORDER BY rowid LIMIT ?) RETURNING rowid`
+}
+
+// sinkTables are the sink's record. A session goes with its messages and
+// attempts, or stays with them: a message or attempt kept for itself
+// keeps its session, whose page and transcript it links to, and the rest
+// of the session's messages and attempts (sinkSessionKeptSQL). Messages
+// and attempts go before their session, so that a reader never finds
+// one whose session is gone. The greylist has its own expiry and is left
+// alone; a bounce still due stays.
 var sinkTables = []pruneTable{
-	{name: "sink_sessions", where: `end_ns < ? AND id < ` + lastSinkSessionSQL, args: cutOnly},
-	{name: "sink_messages", where: `time_ns < ? AND session_id < ` + lastSinkSessionSQL +
-		` AND id NOT IN (SELECT message FROM sink_bounces WHERE ` + pendingBounceSQL + `)`, args: cutOnly},
-	{name: "sink_attempts", where: `time_ns < ?`, args: cutOnly},
+	{name: "sink_messages", where: `NOT ` + sinkSessionKeptSQL("sink_messages.session_id"), args: sinkSessionArgs},
+	{name: "sink_attempts", where: `NOT ` + sinkSessionKeptSQL("sink_attempts.session_id"), args: sinkSessionArgs},
+	{name: "sink_sessions", where: `NOT ` + sinkSessionKeptSQL("sink_sessions.id"), args: sinkSessionArgs},
 	{name: "sink_bounces", where: `NOT (` + pendingBounceSQL + `) AND MAX(due_ns, sent_ns) < ?`, args: cutOnly},
 }
+
+// sinkSessionKeptSQL holds for a sink session (its id the expression x)
+// whose rows stay: the last session (lastSinkSessionSQL); one that ended
+// at or after the cutoff or, with no end recorded (still open, or cut by
+// a kill), started then; one with a message or attempt at or after the
+// cutoff, or with a message that a bounce still due quotes (the sink
+// reads it when it sends the bounce). Its three arguments are the cutoff
+// (sinkSessionArgs).
+func sinkSessionKeptSQL(x string) string {
+	return `(` + x + ` >= ` + lastSinkSessionSQL + `
+	OR EXISTS (SELECT 1 FROM sink_sessions ks WHERE ks.id = ` + x + ` AND CASE WHEN ks.end_ns = 0 THEN ks.start_ns ELSE ks.end_ns END >= ?)
+	OR EXISTS (SELECT 1 FROM sink_messages km WHERE km.session_id = ` + x + ` AND (km.time_ns >= ? OR km.id IN (SELECT message FROM sink_bounces WHERE ` + pendingBounceSQL + `)))
+	OR EXISTS (SELECT 1 FROM sink_attempts ka WHERE ka.session_id = ` + x + ` AND ka.time_ns >= ?))`
+}
+
+func sinkSessionArgs(cut int64, _ time.Time) []any { return []any{cut, cut, cut} }
 
 // eventsTable is the event log less what state is rebuilt from at start:
 //   - the last sink.reset (the sink counts attempts after it only);
@@ -116,7 +154,7 @@ var eventsTable = pruneTable{name: "events", where: `time_ns < ?
 	AND NOT (message != '' AND EXISTS (SELECT 1 FROM relay_messages m WHERE m.id = events.message AND NOT (` + prunableRelayMessageSQL + `)))
 	AND NOT (kind = 'relay.attempt' AND ` + keptAttemptSQL("events") + `)
 	AND NOT (message != '' AND kind >= 'relay.' AND kind < 'relay/' AND EXISTS (SELECT 1 FROM events a
-		WHERE a.message = events.message AND a.kind = 'relay.attempt' AND ` + keptAttemptSQL("a") + `))`,
+		WHERE a.message != '' AND a.message = events.message AND a.kind = 'relay.attempt' AND ` + keptAttemptSQL("a") + `))`,
 	args: func(cut int64, now time.Time) []any {
 		u := now.UTC()
 		day := time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
@@ -165,7 +203,10 @@ func cutOnly(cut int64, _ time.Time) []any { return []any{cut} }
 //
 //   - the sink's sessions, messages, attempts, and bounces sent, skipped
 //     or given up on; not a bounce still due nor the message it quotes,
-//     and not the greylist, which expires on its own. The sink rebuilds
+//     and not the greylist, which expires on its own. A session goes with
+//     its messages and attempts when all of them are older (one with no
+//     end recorded, still open or cut by a kill, is as old as its start),
+//     and stays with all of them otherwise. The sink rebuilds
 //     its attempt counters from the attempts and messages it keeps, so a
 //     (sender, recipient) pair or Message-ID whose attempts were all
 //     pruned counts from 1 again after the sink restarts ("defer2+x@..."
@@ -218,24 +259,34 @@ func (s *Store) Prune(ctx context.Context, before time.Time, opts PruneOptions) 
 // countTable counts the rows of t that pruneTable would delete.
 func (s *Store) countTable(ctx context.Context, t pruneTable, cut int64, now time.Time, _ int) (int64, error) {
 	var n int64
-	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+t.name+` WHERE `+t.where, t.args(cut, now)...).Scan(&n)
+	err := s.r.QueryRowContext(ctx, t.countSQL(), t.args(cut, now)...).Scan(&n)
 	return n, err
 }
 
-// pruneTable deletes the rows of t that match, batch rows a transaction,
-// walking the table once by rowid.
+// pruneTable deletes the rows of t that match, walking the table once by
+// rowid: each transaction looks at the rows of one window (scanWindow)
+// and deletes at most batch of them. Bounding the rows a transaction
+// looks at, and not only those it deletes, keeps it short where few rows
+// match: one that read on until it found batch rows to delete read every
+// kept row of a large log, for seconds, holding the store's one writer.
 func (s *Store) pruneTable(ctx context.Context, t pruneTable, cut int64, now time.Time, batch int) (int64, error) {
-	q := `DELETE FROM ` + t.name + ` WHERE rowid IN (SELECT rowid FROM ` + t.name + ` WHERE rowid > ? AND ` + t.where +
-		` ORDER BY rowid LIMIT ?) RETURNING rowid`
+	q := t.deleteSQL()
 	var total, cursor int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		var n, last int64
+		end, last := int64(math.MaxInt64), true
+		if !t.indexed {
+			var err error
+			if end, last, err = s.scanWindow(ctx, t.name, cursor, batch); err != nil {
+				return total, err
+			}
+		}
+		var n, lastID int64
 		err := s.Write(ctx, func(tx *Tx) error {
-			n, last = 0, cursor
-			args := append([]any{cursor}, t.args(cut, now)...)
+			n, lastID = 0, cursor
+			args := append([]any{cursor, end}, t.args(cut, now)...)
 			rows, err := tx.Query(q, append(args, batch)...)
 			if err != nil {
 				return err
@@ -247,7 +298,7 @@ func (s *Store) pruneTable(ctx context.Context, t pruneTable, cut int64, now tim
 					return err
 				}
 				n++
-				last = max(last, id)
+				lastID = max(lastID, id)
 			}
 			return rows.Err()
 		})
@@ -255,20 +306,51 @@ func (s *Store) pruneTable(ctx context.Context, t pruneTable, cut int64, now tim
 			return total, err
 		}
 		total += n
-		cursor = last
-		if n < int64(batch) {
+		switch {
+		case n == int64(batch):
+			cursor = lastID // the window may hold more
+		case last:
 			return total, nil
+		default:
+			cursor = end
 		}
 	}
 }
+
+// scanPerBatch is how many rows a prune transaction looks at for each row
+// it may delete (PruneOptions.Batch): 4800 by default, some milliseconds
+// of work where every row is kept.
+const scanPerBatch = 16
+
+// scanWindow is the rowid that ends the window of table's rows after
+// cursor that one prune transaction looks at: the scanPerBatch*batch-th
+// row after it, or, in the last window, math.MaxInt64 with last true.
+// It is read apart, outside the write transaction.
+func (s *Store) scanWindow(ctx context.Context, table string, cursor int64, batch int) (end int64, last bool, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT rowid FROM `+table+` WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ?`,
+		cursor, scanPerBatch*batch-1).Scan(&end)
+	if errors.Is(err, sql.ErrNoRows) {
+		return math.MaxInt64, true, nil
+	}
+	return end, false, err
+}
+
+// relayCountSQL counts the relay's finished messages and their
+// recipients (a dry run); its argument is the cutoff.
+const relayCountSQL = `SELECT COUNT(*), COALESCE(SUM((SELECT COUNT(*) FROM relay_recipients r WHERE r.message_id = m.id)), 0)
+	FROM relay_messages m WHERE ` + prunableRelayMessageSQL
+
+// relayBatchSQL lists the finished relay messages of a window of rowids
+// (after the first argument, up to the second; scanWindow), finished
+// before the cutoff (the third), at most the fourth.
+const relayBatchSQL = `SELECT rowid, id FROM relay_messages m WHERE rowid > ? AND rowid <= ? AND ` + prunableRelayMessageSQL + ` ORDER BY rowid LIMIT ?`
 
 // pruneRelay deletes (or counts) the relay's finished messages and their
 // recipients, batch messages a transaction, each message with its
 // recipients in one.
 func (s *Store) pruneRelay(ctx context.Context, cut int64, opts PruneOptions) (msgs, rcpts int64, err error) {
 	if opts.DryRun {
-		err = s.r.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM((SELECT COUNT(*) FROM relay_recipients r WHERE r.message_id = m.id)), 0)
-			FROM relay_messages m WHERE `+prunableRelayMessageSQL, cut).Scan(&msgs, &rcpts)
+		err = s.r.QueryRowContext(ctx, relayCountSQL, cut).Scan(&msgs, &rcpts)
 		return msgs, rcpts, err
 	}
 	var cursor int64
@@ -276,11 +358,14 @@ func (s *Store) pruneRelay(ctx context.Context, cut int64, opts PruneOptions) (m
 		if err := ctx.Err(); err != nil {
 			return msgs, rcpts, err
 		}
+		end, lastWindow, err := s.scanWindow(ctx, "relay_messages", cursor, opts.Batch)
+		if err != nil {
+			return msgs, rcpts, err
+		}
 		var n, nr, last int64
-		err := s.Write(ctx, func(tx *Tx) error {
+		err = s.Write(ctx, func(tx *Tx) error {
 			n, nr, last = 0, 0, cursor
-			rows, err := tx.Query(`SELECT rowid, id FROM relay_messages m WHERE rowid > ? AND `+prunableRelayMessageSQL+` ORDER BY rowid LIMIT ?`,
-				cursor, cut, opts.Batch)
+			rows, err := tx.Query(relayBatchSQL, cursor, end, cut, opts.Batch)
 			if err != nil {
 				return err
 			}
@@ -314,9 +399,14 @@ func (s *Store) pruneRelay(ctx context.Context, cut int64, opts PruneOptions) (m
 		if err != nil {
 			return msgs, rcpts, err
 		}
-		msgs, rcpts, cursor = msgs+n, rcpts+nr, last
-		if n < int64(opts.Batch) {
+		msgs, rcpts = msgs+n, rcpts+nr
+		switch {
+		case n == int64(opts.Batch):
+			cursor = last // the window may hold more
+		case lastWindow:
 			return msgs, rcpts, nil
+		default:
+			cursor = end
 		}
 	}
 }

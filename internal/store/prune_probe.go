@@ -30,11 +30,7 @@ func (s *Store) PruneProbe(ctx context.Context, before time.Time, keep []int64, 
 	if opts.DryRun {
 		count = s.countTable
 	}
-	for _, t := range []pruneTable{
-		{name: "probe_results", where: `time_ns < ? AND id NOT IN (SELECT value FROM json_each(?))`,
-			args: func(cut int64, _ time.Time) []any { return []any{cut, string(kept)} }},
-		{name: "events", kinds: "probe.result", where: `kind = 'probe.result' AND time_ns < ?`, args: cutOnly},
-	} {
+	for _, t := range probePruneTables(string(kept)) {
 		n, err := count(ctx, t, cut, now, opts.Batch)
 		res.Tables = append(res.Tables, t.pruned(n))
 		if err != nil {
@@ -42,4 +38,14 @@ func (s *Store) PruneProbe(ctx context.Context, before time.Time, keep []int64, 
 		}
 	}
 	return res, nil
+}
+
+// probePruneTables are what PruneProbe deletes from, but for the results
+// whose ids are in kept, a JSON list.
+func probePruneTables(kept string) []pruneTable {
+	return []pruneTable{
+		{name: "probe_results", where: `time_ns < ? AND id NOT IN (SELECT value FROM json_each(?))`,
+			args: func(cut int64, _ time.Time) []any { return []any{cut, kept} }},
+		{name: "events", kinds: "probe.result", where: `kind = 'probe.result' AND time_ns < ?`, args: cutOnly, indexed: true},
+	}
 }

@@ -128,7 +128,7 @@ func seedMixed(t *testing.T, s *Store, old, recent time.Time) pruneSeed {
 	p.session(2, old)
 	p.session(3, recent)
 	p.message(1, 1, old)     // goes
-	p.message(2, 1, old)     // a bounce still due quotes it: stays
+	p.message(2, 2, old)     // a bounce still due quotes it: stays, with its session
 	p.message(3, 3, recent)  // stays
 	p.attempt(1, old)        // goes
 	p.attempt(3, recent)     // stays
@@ -164,12 +164,12 @@ func TestPruneDeletesOnlyOldFinishedRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int64{"sink_sessions": 2, "sink_messages": 1, "sink_attempts": 1, "sink_bounces": 3,
+	want := map[string]int64{"sink_sessions": 1, "sink_messages": 1, "sink_attempts": 1, "sink_bounces": 3,
 		"relay_messages": 2, "relay_recipients": 4, "relay_soft_bounces": 0, "probe_changes": 0, "events": 2, "events (probe.*)": 1}
 	if got := counts(res); !sameCounts(got, want) {
 		t.Errorf("deleted %v, want %v", got, want)
 	}
-	p.wantIDs(`SELECT id FROM sink_sessions ORDER BY id`, "3")
+	p.wantIDs(`SELECT id FROM sink_sessions ORDER BY id`, "2", "3")
 	p.wantIDs(`SELECT id FROM sink_messages ORDER BY id`, "2", "3")
 	p.wantIDs(`SELECT session_id FROM sink_attempts ORDER BY id`, "3")
 	p.wantIDs(`SELECT id FROM sink_bounces ORDER BY id`, "2", "5")

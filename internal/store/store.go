@@ -118,6 +118,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("store: sync %q: want full, normal or off", opts.Sync)
 	}
+	createPrivate(opts.Path)
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
@@ -139,7 +140,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", opts.Path, err)
 	}
-	if err := migrate(ctx, w); err != nil {
+	if err := migrate(ctx, w, opts.Logger, opts.Path); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: %s: %w", opts.Path, err)
 	}
@@ -186,6 +187,18 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	go s.writer()
 	return s, nil
+}
+
+// createPrivate creates the store's file at path, empty, for its owner
+// alone (mode 0600 less the umask) when there is none: SQLite would make
+// it 0644, readable by every user of the machine, though it holds every
+// message's body and the sink's transcripts; it makes the -wal and -shm
+// files with the database's mode. An empty file is an empty database to
+// SQLite. Any failure (a directory missing) is left to SQLite to say.
+func createPrivate(path string) {
+	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	}
 }
 
 // walSizeLimit is the size the write-ahead log is cut back to after a
