@@ -23,6 +23,15 @@ import (
 // is about and whether it is in the header or the body.
 func eightBitNote(raw []byte, body smtp.BodyType, utf8Header bool) string {
 	if body == smtp.Body8BitMIME || body == smtp.BodyBinaryMIME {
+		// BODY= declares the body; 8-bit octets in the header fields are
+		// declared by SMTPUTF8 alone (RFC 6532 3), as UTF-8.
+		if utf8Header {
+			return ""
+		}
+		if i := firstEightBit(raw[:headerEnd(raw)]); i >= 0 {
+			return fmt.Sprintf("8-bit data in the header without SMTPUTF8: the message has an octet above 127 on line %d, in its header, and its MAIL FROM declared BODY=%s, which covers the body only; header fields may hold UTF-8 only under SMTPUTF8 (RFC 6532 3), else RFC 2047 encoded-words",
+				lineOf(raw, i), body)
+		}
 		return ""
 	}
 	i := firstEightBit(raw)

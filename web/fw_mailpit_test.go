@@ -23,6 +23,7 @@ func TestMailpitPaths(t *testing.T) {
 		{"GET", "/api/v1/message/latest", http.StatusNotFound, "GET /api/v1/sink/messages/latest"},
 		{"GET", "/api/v1/message/12/raw", http.StatusNotFound, "GET /api/v1/sink/messages/12/raw"},
 		{"GET", "/api/v1/message/12/part/2", http.StatusNotFound, "GET /api/v1/sink/messages/12/parts/2"},
+		{"GET", "/api/v1/message/12/part/2/thumb", http.StatusNotFound, "no thumbnails; GET /api/v1/sink/messages/12/parts/2 downloads the part"},
 		{"GET", "/api/v1/message/12/headers", http.StatusNotFound, "GET /api/v1/sink/messages/12"},
 		{"GET", "/api/v1/search?query=to:bob", http.StatusNotFound, "GET /api/v1/sink/messages?q="},
 		{"DELETE", "/api/v1/search?query=to:bob", http.StatusNotFound, `{"query": "..."}`},

@@ -25,7 +25,12 @@ func mailpitHint(method, path string) string {
 		case "raw", "source":
 			eq += "/raw"
 		case "part":
-			eq += "/parts/" + strings.TrimPrefix(sub, "part/")
+			part, rest, _ := strings.Cut(strings.TrimPrefix(sub, "part/"), "/")
+			if rest != "" {
+				// A thumbnail (part/N/thumb): relaylab makes none.
+				return "this is Mailpit's " + path + ": relaylab makes no thumbnails; GET /api/v1/sink/messages/" + id + "/parts/" + part + " downloads the part; " + inbox
+			}
+			eq += "/parts/" + part
 		case "html", "html-check":
 			eq += "/body.html"
 		default:

@@ -141,7 +141,7 @@ scenarios (README.md, "Scenarios: replay, assert, report"):
       - {match: "*@example.test", status: delivered, attempts: ">=1", tls: true}
 
 It judges the record as it is; with --wait, it looks again every second,
-for at most that long, until every expectation has as many recipients as
+for at most that long, until every expectation has as many records as
 its count asks, each final (delivered or bounced, none deferred or
 queued) or in the status it asks for, and with the DSN it asks for unless
 that can no longer come; an expectation of absence (count: 0) waits for

@@ -53,7 +53,7 @@ func waitForVerdicts(ctx context.Context, e *env, clk clock.Clock, wait time.Dur
 			// The verdicts say so too, in every output (JUnit's
 			// system-out, the JSON's notes): a failure that a longer
 			// wait might have turned is told from one it would not.
-			note := fmt.Sprintf("--wait %s ran out while %s: the record was judged as it was then", wait, pending)
+			note := fmt.Sprintf("--wait %s ran out while %s: the sink's record was judged as it stood then", wait, pending)
 			for i := range vs {
 				vs[i].Notes = append(vs[i].Notes, note)
 			}
