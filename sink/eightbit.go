@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/emersion/go-smtp"
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // eightBitNote is the note on a message raw (as received) that has an
@@ -40,7 +40,7 @@ func eightBitNote(raw []byte, body smtp.BodyType, utf8Header bool) string {
 	}
 	hdrEnd := headerEnd(raw)
 	if utf8Header && i < hdrEnd {
-		if bad := firstNonUTF8(raw[i:hdrEnd]); bad >= 0 {
+		if bad := textsafe.FirstNonUTF8(raw[i:hdrEnd]); bad >= 0 {
 			return fmt.Sprintf("8-bit data that is not UTF-8 in the header: the message has an octet above 127 on line %d that is not UTF-8; its MAIL FROM declared SMTPUTF8, which lets header fields hold UTF-8 only (RFC 6532 3.1)",
 				lineOf(raw, i+bad))
 		}
@@ -67,19 +67,6 @@ func eightBitNote(raw []byte, body smtp.BodyType, utf8Header bool) string {
 
 // lineOf is the line number, from 1, of offset i of raw.
 func lineOf(raw []byte, i int) int { return bytes.Count(raw[:i], []byte("\n")) + 1 }
-
-// firstNonUTF8 is the index of the first octet of b that does not begin
-// or continue a valid UTF-8 sequence, or -1.
-func firstNonUTF8(b []byte) int {
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n <= 1 {
-			return i
-		}
-		i += n
-	}
-	return -1
-}
 
 // firstEightBit is the index of the first octet of b above 127, or -1;
 // eight at a time, as it reads every message.

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
 // headerField writes a --header field, folded (foldField). A 7-bit value
@@ -87,7 +88,7 @@ func contentNotes(msg []byte, sending, smtputf8 bool) []string {
 	} else if i := bytes.Index(msg, []byte("\r\n\r\n")); i >= 0 {
 		head = msg[:i+2]
 	}
-	if i := nonUTF8At(head); i >= 0 {
+	if i := textsafe.FirstNonUTF8(head); i >= 0 {
 		how := did
 		if sending && smtputf8 {
 			how += ", with SMTPUTF8 on MAIL FROM as for any header that is not ASCII, though SMTPUTF8 means UTF-8"
@@ -100,22 +101,6 @@ func contentNotes(msg []byte, sending, smtputf8 bool) []string {
 			"Take it out, or send the data as an --attach file, which goes in base64", lineOf(msg, i), did))
 	}
 	return notes
-}
-
-// nonUTF8At is the index of the first octet of b that is not part of a
-// UTF-8 sequence, or -1.
-func nonUTF8At(b []byte) int {
-	if utf8.Valid(b) {
-		return -1
-	}
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n <= 1 {
-			return i
-		}
-		i += n
-	}
-	return -1
 }
 
 // lineOf is the line, from 1, that octet i of b is on.

@@ -101,3 +101,19 @@ func Cut(s string, max int) string {
 	}
 	return s[:head] + mark + s[from:]
 }
+
+// FirstNonUTF8 is the index of the first octet of b that does not begin
+// or continue a valid UTF-8 sequence, or -1 when b is all UTF-8.
+func FirstNonUTF8(b []byte) int {
+	if utf8.Valid(b) {
+		return -1
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
