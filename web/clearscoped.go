@@ -92,6 +92,11 @@ func (s *Server) clearSinkScoped(w http.ResponseWriter, r *http.Request, c SinkC
 			}
 		}
 	}
+	if a, b := caseTwins(data); a != "" {
+		writeError(w, http.StatusBadRequest, "the body gives "+strconv.Quote(a)+" and "+strconv.Quote(b),
+			"those are one key in two cases (Mailpit's IDs is relaylab's ids): the API does not pick one of the two values for you; nothing was deleted: give it once")
+		return
+	}
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	var scope sinkDeleteScope
 	if !readJSON(w, r, &scope) {
@@ -116,6 +121,26 @@ func (s *Server) clearSinkScoped(w http.ResponseWriter, r *http.Request, c SinkC
 		return
 	}
 	s.deleteSinkQuery(w, r, c, q)
+}
+
+// caseTwins is the first two keys of the object data opens that differ
+// only in case ("ids" and "IDs"), in the order given; "", "" when there
+// are none. A key given twice alike is readJSON's to refuse.
+func caseTwins(data []byte) (first, second string) {
+	seen := map[string]string{} // lower case: as given
+	walkJSON(data, func(v jsonItem) bool {
+		if !v.key || v.object != 1 {
+			return true
+		}
+		k := v.tok.(string)
+		if prev, ok := seen[strings.ToLower(k)]; ok && prev != k {
+			first, second = prev, k
+			return false
+		}
+		seen[strings.ToLower(k)] = k
+		return true
+	})
+	return first, second
 }
 
 // deleteSinkIDs deletes the messages ids, all of which must be ids of

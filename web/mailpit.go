@@ -31,8 +31,10 @@ func mailpitHint(method, path string) string {
 				return "this is Mailpit's " + path + ": relaylab makes no thumbnails; GET /api/v1/sink/messages/" + id + "/parts/" + part + " downloads the part; " + inbox
 			}
 			eq += "/parts/" + part
-		case "html", "html-check":
+		case "html":
 			eq += "/body.html"
+		case "link-check", "html-check", "sa-check":
+			return "this is Mailpit's " + path + ": relaylab has none (no link, HTML or SpamAssassin check); with sink.verify.enabled: true the sink checks SPF, DKIM and DMARC of each message instead, given as auth in GET " + eq
 		default:
 			return "this is Mailpit's " + path + "; " + inbox
 		}
@@ -41,6 +43,14 @@ func mailpitHint(method, path string) string {
 			what += " (with q= for the newest that a search matches, and wait= to wait for it)"
 		}
 		return what + "; " + inbox
+	case strings.HasPrefix(path, "/view/"):
+		return viewHint(path, inbox)
+	case path == "/api/v1/send":
+		return "Mailpit's POST /api/v1/send has no endpoint here: send to the sink by SMTP (sink.listeners, 127.0.0.1:2525 by default); POST /api/v1/messages queues a message in the relay, which sends it by its routes"
+	case path == "/api/v1/chaos":
+		return "Mailpit's " + method + " /api/v1/chaos has no endpoint here: its chaos triggers are the sink's rules, at any stage of a session (GET and PUT /api/v1/sink/rules, or sink.rules and SIGHUP), or directives in the recipient address"
+	case path == "/api/v1/tags" || strings.HasPrefix(path, "/api/v1/tags/"):
+		return "Mailpit's " + method + " " + path + " has none here: the sink keeps no tags; search its messages with GET /api/v1/sink/messages?q=... instead"
 	case path == "/api/v1/search" && method == "DELETE":
 		return `Mailpit's DELETE /api/v1/search?query=... is relaylab's DELETE /api/v1/sink/messages with the body {"query": "..."}; ` + inbox
 	case path == "/api/v1/search":
@@ -53,11 +63,36 @@ func mailpitHint(method, path string) string {
 	return ""
 }
 
+// viewHint is relaylab's equivalent of Mailpit's /view/{ID}.html,
+// .raw or .txt (path), with inbox, the sentence that ends every hint.
+func viewHint(path, inbox string) string {
+	name := strings.TrimPrefix(path, "/view/")
+	id, ext, _ := strings.Cut(name, ".")
+	if id == "" || strings.Contains(id, "/") {
+		return "this is Mailpit's " + path + "; " + inbox
+	}
+	eq := "/api/v1/sink/messages/" + id
+	switch ext {
+	case "html":
+		eq += "/body.html (sandboxed, under its own CSP)"
+	case "raw":
+		eq += "/raw"
+	case "txt":
+		eq += " (its JSON's text)"
+	default:
+		return "this is Mailpit's " + path + "; " + inbox
+	}
+	return "Mailpit's GET " + path + " is relaylab's GET " + eq + "; " + inbox
+}
+
 // mailpitParamHint is the detail to add to the 400 of query parameter
 // name on method and path when Mailpit takes it there.
 func mailpitParamHint(method, path, name string) string {
 	if method == "GET" && path == "/api/v1/messages" && (name == "query" || name == "start") {
 		return "; /api/v1/messages here is the relay's outgoing messages: Mailpit's GET /api/v1/messages?query=... is relaylab's GET /api/v1/sink/messages?q=..., the sink's inbox"
+	}
+	if name == "query" && strings.HasPrefix(path, "/api/v1/sink/messages") {
+		return " (Mailpit's query is q here: " + path + "?q=...)"
 	}
 	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,6 +14,12 @@ import (
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/reports"
 )
+
+// endedCategories are the categories the relay gives a recipient it
+// ends itself, with no reply to classify (reports.Categories): an
+// operator deleted it, it ran out of retries, or its address is
+// suppressed. Each is a bounce and never a deferral.
+var endedCategories = []string{"deleted", "expired", "suppressed"}
 
 // metrics are counters derived from the event log as the hub follows it
 // (from the moment the server starts), and gauges read on scrape. They live
@@ -66,10 +73,14 @@ func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth, extra ...prometheu
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}})
 	// Every category the relay can give, and both takers of messages, are
 	// there from the start, at 0, so that a rate() or an alert on one has
-	// a series before its first bounce or message.
+	// a series before its first bounce or message. A deferral has those of
+	// the classifier only: any of its categories can come of a temporary
+	// failure (a 4xx, or no reply), but endedCategories never do.
 	for _, c := range reports.Categories {
 		m.bounced.WithLabelValues(c)
-		m.deferred.WithLabelValues(c)
+		if !slices.Contains(endedCategories, c) {
+			m.deferred.WithLabelValues(c)
+		}
 	}
 	m.accepted.WithLabelValues("relay")
 	m.accepted.WithLabelValues("sink")

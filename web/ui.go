@@ -44,10 +44,19 @@ func (s *Server) ui() http.Handler {
 // endpoint: a small HTML page for a browser that navigated there, the
 // API's JSON error for anything else (a script or a fetch).
 func notFound(w http.ResponseWriter, r *http.Request) {
-	const detail = "the UI is at / and the API under /api/v1 (see /openapi.yaml)"
+	detail := "the UI is at / and the API under /api/v1 (see /openapi.yaml)"
+	// Mailpit's /view/{ID}.html, called by a suite ported from Mailpit.
+	hint := mailpitHint(r.Method, r.URL.Path)
+	if hint != "" {
+		detail = hint
+	}
 	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
 		writeError(w, http.StatusNotFound, "no such file: "+r.URL.Path, detail)
 		return
+	}
+	hintPara := ""
+	if hint != "" {
+		hintPara = "<p>" + html.EscapeString(hint) + ".</p>\n"
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -58,7 +67,7 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 <title>Not found · relaylab</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/style.css"></head>
 <body><header class="top"><a class="brand" href="/">relaylab</a></header>
 <main id="main"><h1>Not found</h1><p class="error">There is nothing at <span class="mono">` + html.EscapeString(r.URL.Path) + `</span>.</p>
-<p><a href="/#/feed">Go to the live feed</a>. The UI is at /, and the API under /api/v1 (see <a href="/openapi.yaml">/openapi.yaml</a>).</p></main>
+` + hintPara + `<p><a href="/#/feed">Go to the live feed</a>. The UI is at /, and the API under /api/v1 (see <a href="/openapi.yaml">/openapi.yaml</a>).</p></main>
 </body></html>
 `))
 }
