@@ -23,6 +23,10 @@ type QueuePage struct {
 	// (BeforeID with the first id).
 	More    bool `json:"more"`
 	Earlier bool `json:"earlier"`
+	// CursorMatches says that the message paged from (After or
+	// BeforeID) matches the filter itself, and so is one of Total: a
+	// page that comes out empty then says how many match besides it.
+	CursorMatches bool `json:"cursor_matches,omitempty"`
 }
 
 // ListPage is List with the total and paging: the page QueueFilter's
@@ -61,6 +65,13 @@ func (r *Relay) listPage(ctx context.Context, f QueueFilter, count bool) (QueueP
 		created, err := r.createdNS(ctx, cursor)
 		if err != nil {
 			return page, err
+		}
+		if count {
+			n := 0
+			if err := r.store.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM relay_messages WHERE `+strings.Join(where, " AND ")+` AND id = ?`, append(slices.Clone(args), cursor)...).Scan(&n); err != nil {
+				return page, err
+			}
+			page.CursorMatches = n > 0
 		}
 		if desc {
 			where = append(where, "(created_ns < ? OR (created_ns = ? AND id > ?))")

@@ -319,19 +319,20 @@ func WriteTimeline(w io.Writer, r *Recipient) {
 		if len(ex) > 0 {
 			tail = "  " + strings.Join(ex, "  ")
 		}
-		// "#1 " and "DSN" fill the label's column; "held" is one wider,
-		// and its time one narrower, so that the path, host and reply
-		// columns line up with the attempts'.
-		label, when := fmt.Sprintf("%-3s", s.Label), fmt.Sprintf("%-11s", s.At)
-		if len(s.Label) > 3 && len(s.At) < 11 {
-			when = fmt.Sprintf("%-10s", s.At)
-		}
-		head := fmt.Sprintf("  %s %s %-12s %-24s ", label, when, s.Path, s.Host)
+		// "#1 " and "DSN" fill the label's column; a longer label
+		// ("held", "released") takes from its time's, so that the path,
+		// host and reply columns line up with the attempts'.
+		lead := fmt.Sprintf("%-*s", timelineLead, fmt.Sprintf("%-3s %s", s.Label, s.At))
+		head := fmt.Sprintf("  %s %-12s %-24s ", lead, s.Path, s.Host)
 		// A reply of several lines goes on under its first line's text.
 		text := strings.ReplaceAll(s.Text, "\n", "\n"+strings.Repeat(" ", utf8.RuneCountInString(head)))
 		fmt.Fprintf(w, "%s%s%s\n", head, text, tail)
 	}
 }
+
+// timelineLead is the width of a text timeline step's label and time
+// together: a label of 3 ("#1 ", "DSN"), a space, a time of 11.
+const timelineLead = 3 + 1 + 11
 
 // htmlStep is one line of a recipient's timeline in the HTML report.
 type htmlStep struct{ Code, Note string }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // QueueHoldAPI is offered by a RelayAPI whose operators can hold mail by
@@ -22,6 +23,21 @@ type QueueHoldAPI interface {
 	Release(ctx context.Context, id, rcpt, by string) ([]string, error)
 }
 
+// QueueHoldersAPI is offered by a QueueHoldAPI that can say who holds a
+// message's recipients by hand: the answer to a hold of mail already
+// held then names, of each, by whom and since when (as relaylab queue
+// hold does).
+type QueueHoldersAPI interface {
+	// OperatorHolds lists message id's recipients held by hand.
+	OperatorHolds(ctx context.Context, id string) ([]RecipientHold, error)
+}
+
+// RecipientHold is one recipient held by hand, and its hold.
+type RecipientHold struct {
+	Address string `json:"address"`
+	OperatorHold
+}
+
 // holdRequest is the body of POST /api/v1/queue/{id}/hold and /release,
 // both fields optional (release takes no note): no recipient holds or
 // releases every one of the message's.
@@ -35,7 +51,9 @@ type holdAnswer struct {
 	ID       string   `json:"id"`
 	Held     []string `json:"held,omitempty"`
 	Released []string `json:"released,omitempty"`
-	Detail   string   `json:"detail"`
+	// Holds are, for a hold of mail already held, the holds it kept.
+	Holds  []RecipientHold `json:"holds,omitempty"`
+	Detail string          `json:"detail"`
 }
 
 func (s *Server) holdQueued(w http.ResponseWriter, r *http.Request)    { s.holdOrRelease(w, r, true) }
@@ -87,7 +105,15 @@ func (s *Server) holdOrRelease(w http.ResponseWriter, r *http.Request, hold bool
 	}
 	switch {
 	case hold && len(a.Held) == 0:
-		a.Detail = "already held: each recipient keeps its hold, by whom and since when; nothing changed"
+		a.Holds = keptHolds(r.Context(), ha, id, rcpt)
+		a.Detail = "already held: each recipient keeps its hold; nothing changed"
+		if len(a.Holds) > 0 {
+			var who []string
+			for _, h := range a.Holds {
+				who = append(who, describeRecipientHold(h))
+			}
+			a.Detail = "already held: " + strings.Join(who, "; ") + "; nothing changed"
+		}
 	case !hold && len(a.Released) == 0:
 		a.Detail = "not held: nothing to release, and nothing changed; its waiting recipients go when the relay's schedule has them (GET /api/v1/queue says when)"
 	case hold:
@@ -97,4 +123,39 @@ func (s *Server) holdOrRelease(w http.ResponseWriter, r *http.Request, hold bool
 		a.Detail = fmt.Sprintf("released %s: they are due now, and the relay tries them within seconds", strings.Join(a.Released, ", "))
 	}
 	writeJSON(w, http.StatusOK, a)
+}
+
+// keptHolds are the holds by hand of message id (of recipient rcpt alone
+// when given) that a hold found in place, when the relay can say them
+// (QueueHoldersAPI); none when it cannot, as the answer's detail then
+// says no more than that nothing changed.
+func keptHolds(ctx context.Context, ha QueueHoldAPI, id, rcpt string) []RecipientHold {
+	hs, ok := ha.(QueueHoldersAPI)
+	if !ok {
+		return nil
+	}
+	all, err := hs.OperatorHolds(ctx, id)
+	if err != nil {
+		return nil // the hold itself went through: its answer stands without them
+	}
+	var out []RecipientHold
+	for _, h := range all {
+		if rcpt == "" || strings.EqualFold(h.Address, rcpt) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// describeRecipientHold is "ADDR held by BY since T (NOTE)", as
+// relaylab queue hold says it.
+func describeRecipientHold(h RecipientHold) string {
+	s := h.Address + " held by " + h.By
+	if !h.Since.IsZero() {
+		s += " since " + h.Since.UTC().Format(time.RFC3339)
+	}
+	if h.Note != "" {
+		s += " (" + h.Note + ")"
+	}
+	return s
 }

@@ -38,7 +38,7 @@ func TestFR22QueueReleaseTwice(t *testing.T) {
 		t.Fatalf("queue release: exit %d\n%s", code, errOut)
 	}
 	code, out, errOut = runIn(t, ctx, "queue", "release", id, "b@r.test", "--db", db)
-	if want := "recipient b@r.test of " + id + " was not held; nothing to release (it is deferred, next attempt "; code != 0 || !strings.HasPrefix(out, want) || errOut != "" {
+	if want := "recipient b@r.test of " + id + " was not held; nothing to release (it is deferred, due now)"; code != 0 || !strings.HasPrefix(out, want) || errOut != "" {
 		t.Errorf("queue release again: exit %d\nstdout %q\nstderr %q\nwant exit 0 and %q...", code, out, errOut, want)
 	}
 

@@ -527,8 +527,10 @@ func queueList(ctx context.Context, e *env, rl *relay.Relay, a queueListArgs) er
 		return err
 	}
 	list := page.Messages
-	if len(list) > 0 && (page.More || page.Earlier || a.f.Recipient != "" || a.f.Domain != "") {
-		// A page, or a filter: how many match, and how to see the rest.
+	if len(list) > 0 && (!a.asJSON || page.More || page.Earlier || a.f.Recipient != "" || a.f.Domain != "") {
+		// How many match, and how to see the rest; on stderr, so that
+		// stdout stays the table. --json says it only of a page or a
+		// filter, as it did before plain listings said it.
 		fmt.Fprintln(e.stderr, queuePageNote(a, page))
 	}
 	if note := stoppedInflightNote(list, a.path); note != "" {
@@ -539,10 +541,10 @@ func queueList(ctx context.Context, e *env, rl *relay.Relay, a queueListArgs) er
 	}
 	switch {
 	case len(list) == 0 && page.Total > 0 && a.f.After != "":
-		fmt.Fprintf(e.stdout, "no messages after %s: the %d that match (%s) come before it\n", a.f.After, page.Total, queueFilterWords(a))
+		fmt.Fprintf(e.stdout, "no messages after %s: %s\n", a.f.After, queueOthersWords(a, page, "before"))
 		return nil
 	case len(list) == 0 && page.Total > 0 && a.f.BeforeID != "":
-		fmt.Fprintf(e.stdout, "no messages before %s: the %d that match (%s) come after it\n", a.f.BeforeID, page.Total, queueFilterWords(a))
+		fmt.Fprintf(e.stdout, "no messages before %s: %s\n", a.f.BeforeID, queueOthersWords(a, page, "after"))
 		return nil
 	case len(list) == 0:
 		fmt.Fprintf(e.stdout, "no messages (%s)\n", queueFilterWords(a))
@@ -605,6 +607,27 @@ func stoppedInflightNote(list []relay.MessageInfo, path string) string {
 	}
 	return fmt.Sprintf("relaylab queue list: %s in flight, but no relay runs on this store: the relay stopped (a crash, a kill) during the attempt; relaylab serve or relay queues each again, due at once, when it next starts on it",
 		countOf(n, "recipient is", "recipients are"))
+}
+
+// queueOthersWords says, of an empty page after or before the message
+// paged from, where the ones that match are (side: "before" or "after"
+// it), not counting that message itself.
+func queueOthersWords(a queueListArgs, p relay.QueuePage, side string) string {
+	n, what := p.Total, ""
+	if p.CursorMatches {
+		n--
+		what = " other"
+		if n == 0 {
+			return fmt.Sprintf("it is the only one that matches (%s)", queueFilterWords(a))
+		}
+	}
+	if n == 1 {
+		return fmt.Sprintf("the 1%s that matches (%s) comes %s it", what, queueFilterWords(a), side)
+	}
+	if what != "" {
+		what += "s"
+	}
+	return fmt.Sprintf("the %d%s that match (%s) come %s it", n, what, queueFilterWords(a), side)
 }
 
 // queueFilterWords says what a listing matched: "state waiting, to

@@ -56,7 +56,7 @@ func queueRelease(ctx context.Context, e *env, rl *relay.Relay, id, rcpt string)
 		return notFound(id, err)
 	}
 	if len(released) == 0 {
-		fmt.Fprintln(e.stdout, notHeldLine(ctx, rl, id, rcpt))
+		fmt.Fprintln(e.stdout, notHeldLine(ctx, rl, id, rcpt, time.Now()))
 		return nil
 	}
 	fmt.Fprintf(e.stdout, "released %s of %s: %s; due now: a running relaylab relay or serve on this store sends %s within %s\n",
@@ -70,8 +70,9 @@ func queueRelease(ctx context.Context, e *env, rl *relay.Relay, id, rcpt string)
 
 // notHeldLine is queue release's word on mail that waits but is not
 // held: "ID was not held; nothing to release (b@r.test is deferred, next
-// attempt T)", of the recipient rcpt alone when given.
-func notHeldLine(ctx context.Context, rl *relay.Relay, id, rcpt string) string {
+// attempt T)", of the recipient rcpt alone when given. A next attempt at
+// or before now is "due now": a time already past reads as a stale one.
+func notHeldLine(ctx context.Context, rl *relay.Relay, id, rcpt string, now time.Time) string {
 	line := id + " was not held; nothing to release"
 	m, err := rl.Message(ctx, id)
 	if err != nil {
@@ -89,6 +90,8 @@ func notHeldLine(ctx context.Context, rl *relay.Relay, id, rcpt string) string {
 		}
 		if rc.State == relay.StateInflight {
 			st += " (an attempt is under way)"
+		} else if !rc.Due.IsZero() && !rc.Due.After(now) {
+			st += ", due now"
 		} else if !rc.Due.IsZero() {
 			st += ", next attempt " + rc.Due.UTC().Format(time.RFC3339)
 		}

@@ -1186,6 +1186,22 @@ func (a relayAdapter) Release(ctx context.Context, id, rcpt, by string) ([]strin
 	return released, holdError(id, err)
 }
 
+var _ web.QueueHoldersAPI = relayAdapter{}
+
+// OperatorHolds lists the message's recipients held by hand, as
+// relaylab queue hold names them when they are already held.
+func (a relayAdapter) OperatorHolds(ctx context.Context, id string) ([]web.RecipientHold, error) {
+	holds, err := a.rl.OperatorHolds(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.RecipientHold, 0, len(holds))
+	for _, h := range holds {
+		out = append(out, web.RecipientHold{Address: h.Address, OperatorHold: web.OperatorHold{By: h.By, Since: h.Since, Note: h.Note}})
+	}
+	return out, nil
+}
+
 // holdError is the web's kind of a hold's or a release's error: a
 // message the relay lacks is a 404; a finished message (nothing waits to
 // hold or release), or a recipient the message does not have, the
