@@ -25,10 +25,13 @@ func TestLatestWait(t *testing.T) {
 	ts := startServer(t, Options{Store: st, Sink: sink})
 	store := func(id int64, to string) {
 		t.Helper()
-		addSinkRaw(t, st, id, to, "From: a@shop.test\r\nTo: "+to+"\r\nSubject: s\r\n\r\nhi\r\n")
+		// The fake sink knows the message before the store lists it: a
+		// wait woken by an earlier message's event may find this one's
+		// row at once, and reads it from the sink.
 		sink.mu.Lock()
 		sink.msgs[itoa(id)] = MessageDetail{ID: itoa(id), To: []string{to}}
 		sink.mu.Unlock()
+		addSinkRaw(t, st, id, to, "From: a@shop.test\r\nTo: "+to+"\r\nSubject: s\r\n\r\nhi\r\n")
 		appendEvents(t, st, events.Event{Kind: events.SinkMessage, Recipient: to}.WithPayload(map[string]any{"id": id}))
 	}
 	type answer struct {
