@@ -18,31 +18,7 @@ func mailpitHint(method, path string) string {
 		if id == "" {
 			break
 		}
-		eq := "/api/v1/sink/messages/" + id
-		switch head, _, _ := strings.Cut(sub, "/"); head {
-		case "", "headers":
-			// The message's JSON has its headers.
-		case "raw", "source":
-			eq += "/raw"
-		case "part":
-			part, rest, _ := strings.Cut(strings.TrimPrefix(sub, "part/"), "/")
-			if rest != "" {
-				// A thumbnail (part/N/thumb): relaylab makes none.
-				return "this is Mailpit's " + path + ": relaylab makes no thumbnails; GET /api/v1/sink/messages/" + id + "/parts/" + part + " downloads the part; " + inbox
-			}
-			eq += "/parts/" + part
-		case "html":
-			eq += "/body.html"
-		case "link-check", "html-check", "sa-check":
-			return "this is Mailpit's " + path + ": relaylab has none (no link, HTML or SpamAssassin check); with sink.verify.enabled: true the sink checks SPF, DKIM and DMARC of each message instead, given as auth in GET " + eq
-		default:
-			return "this is Mailpit's " + path + "; " + inbox
-		}
-		what := "Mailpit's GET " + path + " is relaylab's GET " + eq
-		if id == "latest" {
-			what += " (with q= for the newest that a search matches, and wait= to wait for it)"
-		}
-		return what + "; " + inbox
+		return messageHint(path, id, sub, "", inbox)
 	case strings.HasPrefix(path, "/view/"):
 		return viewHint(path, inbox)
 	case path == "/api/v1/send":
@@ -63,26 +39,49 @@ func mailpitHint(method, path string) string {
 	return ""
 }
 
-// viewHint is relaylab's equivalent of Mailpit's /view/{ID}.html,
-// .raw or .txt (path), with inbox, the sentence that ends every hint.
-func viewHint(path, inbox string) string {
-	name := strings.TrimPrefix(path, "/view/")
-	id, ext, _ := strings.Cut(name, ".")
-	if id == "" || strings.Contains(id, "/") {
-		return "this is Mailpit's " + path + "; " + inbox
-	}
+// messageHint is relaylab's equivalent of Mailpit's path, one of
+// message id's: sub is what follows the id ("", "raw", "part/2", "html",
+// ...), htmlNote what to add to the body.html it names, and inbox the
+// sentence that ends every hint.
+func messageHint(path, id, sub, htmlNote, inbox string) string {
 	eq := "/api/v1/sink/messages/" + id
-	switch ext {
-	case "html":
-		eq += "/body.html (sandboxed, under its own CSP)"
-	case "raw":
+	switch head, _, _ := strings.Cut(sub, "/"); head {
+	case "", "headers":
+		// The message's JSON has its headers.
+	case "raw", "source":
 		eq += "/raw"
-	case "txt":
-		eq += " (its JSON's text)"
+	case "part":
+		part, rest, _ := strings.Cut(strings.TrimPrefix(sub, "part/"), "/")
+		if rest != "" {
+			// A thumbnail (part/N/thumb): relaylab makes none.
+			return "this is Mailpit's " + path + ": relaylab makes no thumbnails; GET /api/v1/sink/messages/" + id + "/parts/" + part + " downloads the part; " + inbox
+		}
+		eq += "/parts/" + part
+	case "html":
+		eq += "/body.html" + htmlNote
+	case "link-check", "html-check", "sa-check":
+		return "this is Mailpit's " + path + ": relaylab has none (no link, HTML or SpamAssassin check); with sink.verify.enabled: true the sink checks SPF, DKIM and DMARC of each message instead, given as auth in GET " + eq
 	default:
 		return "this is Mailpit's " + path + "; " + inbox
 	}
-	return "Mailpit's GET " + path + " is relaylab's GET " + eq + "; " + inbox
+	what := "Mailpit's GET " + path + " is relaylab's GET " + eq
+	if id == "latest" {
+		what += " (with q= for the newest that a search matches, and wait= to wait for it)"
+	}
+	return what + "; " + inbox
+}
+
+// viewHint is relaylab's equivalent of Mailpit's /view/{ID}.html,
+// .raw or .txt (path), as messageHint says those of its API.
+func viewHint(path, inbox string) string {
+	id, ext, _ := strings.Cut(strings.TrimPrefix(path, "/view/"), ".")
+	switch {
+	case id == "" || strings.Contains(id, "/") || ext != "html" && ext != "raw" && ext != "txt":
+		return "this is Mailpit's " + path + "; " + inbox
+	case ext == "txt":
+		return "Mailpit's GET " + path + " is relaylab's GET /api/v1/sink/messages/" + id + " (its JSON's text); " + inbox
+	}
+	return messageHint(path, id, ext, " (sandboxed, under its own CSP)", inbox)
 }
 
 // mailpitParamHint is the detail to add to the 400 of query parameter
