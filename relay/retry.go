@@ -103,7 +103,7 @@ func (c RetryConfig) resolved() RetryConfig {
 func (c *RetryConfig) Validate(k string) error {
 	if c.Preset != "" {
 		if _, ok := presets[c.Preset]; !ok {
-			return config.Errorf(k+".preset", "%q: want postfix, kumomta or rfc5321", c.Preset)
+			return config.Errorf(k+".preset", "%q: want postfix, kumomta or rfc5321%s", c.Preset, didYouMean(c.Preset, "postfix", "kumomta", "rfc5321"))
 		}
 	}
 	r := c.resolved()
@@ -111,6 +111,11 @@ func (c *RetryConfig) Validate(k string) error {
 	case "exponential":
 		if r.Initial <= 0 {
 			return config.Errorf(k+".initial", "exponential retry needs a positive initial delay")
+		}
+		if r.Factor == 0 {
+			// Left out, most likely (factor has no default): say so,
+			// not "factor 0" of a key the file may never have written.
+			return config.Errorf(k+".factor", "exponential retry needs a factor from 1 to %d, and none is set (0 counts as none): factor: 2 doubles the wait after each attempt, as the kumomta preset does; 1 keeps it fixed", maxFactor)
 		}
 		// Written to refuse NaN too, which fails every comparison.
 		if !(r.Factor >= 1 && r.Factor <= maxFactor) {
@@ -138,7 +143,7 @@ func (c *RetryConfig) Validate(k string) error {
 	case "":
 		return config.Errorf(k+".kind", "no retry kind: set kind (exponential, list, postfix) or a preset")
 	default:
-		return config.Errorf(k+".kind", "%q: want exponential, list or postfix", r.Kind)
+		return config.Errorf(k+".kind", "%q: want exponential, list or postfix%s", r.Kind, didYouMean(r.Kind, "exponential", "list", "postfix"))
 	}
 	for _, l := range []struct {
 		key  string
@@ -155,6 +160,15 @@ func (c *RetryConfig) Validate(k string) error {
 		}
 	}
 	return nil
+}
+
+// didYouMean is " (did you mean X?)" for the one of names that word was
+// most likely meant as (config.Nearest, as for an unknown key), or "".
+func didYouMean(word string, names ...string) string {
+	if n := config.Nearest(word, names); n != "" {
+		return fmt.Sprintf(" (did you mean %q?)", n)
+	}
+	return ""
 }
 
 // Policy computes retry times. It holds no state: the jitter of attempt n
