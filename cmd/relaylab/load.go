@@ -90,7 +90,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&cfg.AuthMech, "auth-mech", "", "AUTH mechanism, PLAIN or LOGIN (default: PLAIN when offered, else LOGIN)")
 	fs.StringVar(&cfg.Helo, "helo", "load.relaylab.test", "name to send in EHLO")
 	fs.StringVar(&cfg.From, "from", "load@relaylab.test", "envelope sender ({n}: message number)")
-	fs.StringVar(&cfg.To, "to", "user{n}@sink.test", "recipient pattern ({n}: message number, {r}: recipient index)")
+	fs.StringVar(&cfg.To, "to", defaultLoadTo, "recipient pattern ({n}: message number, {r}: recipient index; with --rcpts over 1, --to needs {r} and its default is "+defaultLoadToEach+")")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "time allowed for each exchange with the server")
 	fs.BoolVar(&noPipeline, "no-pipelining", false, "send MAIL, RCPT and DATA one by one even when the server offers PIPELINING")
 	fs.BoolVar(&quiet, "quiet", false, "no progress output")
@@ -164,6 +164,11 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if err := checkLoadPattern("to", cfg.To, "{n}", "{r}"); err != nil {
 		return err
 	}
+	to, err := loadRecipients(cfg.To, set["to"], cfg.Rcpts)
+	if err != nil {
+		return err
+	}
+	cfg.To = to
 	if cfg.Size > maxLoadSize {
 		return usageError("--size %d: at most %d (1 GiB); every session sends the same body, held in memory", cfg.Size, maxLoadSize)
 	}
@@ -205,7 +210,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	code, why := loadExit(res)
+	code, why := loadExit(res, asJSON)
 	if asJSON {
 		if err := writeLoadJSON(e.stdout, cfg, res, code); err != nil {
 			return err
@@ -544,8 +549,9 @@ func explainUnknown(w io.Writer, res *smtpload.Result) {
 }
 
 // loadExit is the exit status of a run and what to say on stderr: see
-// loadSynopsis.
-func loadExit(res *smtpload.Result) (int, error) {
+// loadSynopsis. Its line points to the summary: the text above it, or with
+// asJSON the object on stdout (stderr holds no summary then).
+func loadExit(res *smtpload.Result, asJSON bool) (int, error) {
 	var what []string
 	if n := res.Attempted - res.Accepted; n > 0 {
 		what = append(what, fmt.Sprintf("%d of %d messages tried were not accepted", n, res.Attempted))
@@ -584,7 +590,11 @@ func loadExit(res *smtpload.Result) (int, error) {
 	if res.Ended == smtpload.EndedGaveUp {
 		what = append(what, "the run gave up early")
 	}
-	return code, fmt.Errorf("%s (see the summary above)", strings.Join(what, "; "))
+	see := "see the summary above"
+	if asJSON {
+		see = "see the JSON summary on stdout"
+	}
+	return code, fmt.Errorf("%s (%s)", strings.Join(what, "; "), see)
 }
 
 // loadJSON is --json's summary.

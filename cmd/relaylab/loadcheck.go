@@ -60,6 +60,32 @@ func placeholderWords(allowed []string) string {
 	return "the placeholders are {n}, the message number, and {r}, the recipient's index in its message"
 }
 
+// defaultLoadTo is --to's default; defaultLoadToEach is the default for
+// messages of several recipients, which each get an address of their own.
+const (
+	defaultLoadTo     = "user{n}@sink.test"
+	defaultLoadToEach = "user{n}.{r}@sink.test"
+)
+
+// loadRecipients is the --to pattern for messages of rcpts recipients:
+// with more than one, a pattern without {r} would send each message to
+// one address several times over, which a server takes as one recipient
+// (or refuses as a duplicate), not as the recipients asked for. The
+// default gains {r}; a --to given without it is refused.
+func loadRecipients(to string, given bool, rcpts int) (string, error) {
+	if rcpts < 2 || strings.Contains(to, "{r}") {
+		return to, nil
+	}
+	if !given {
+		return defaultLoadToEach, nil
+	}
+	example := ""
+	if at := strings.LastIndexByte(to, '@'); at > 0 {
+		example = fmt.Sprintf(", such as %q", to[:at]+".{r}"+to[at:])
+	}
+	return "", usageError("--to %q with --rcpts %d: every recipient of a message would be that one address, as --to has no {r}; put {r}, the recipient's index in its message (1 to %d), in --to%s", to, rcpts, rcpts, example)
+}
+
 // loadTargetLine says, before a load begins, where it goes: with no
 // --target, load goes to the sink's default address, which the user may
 // not have meant. messages 0 with a duration is no message limit.

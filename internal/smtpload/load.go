@@ -305,13 +305,18 @@ func (w *worker) run(ctx context.Context) {
 		}
 	}()
 	for {
+		// A connection that has sent its messages closes now, not after
+		// the wait for the next message's slot (Config.Rate): held open
+		// meanwhile, it would sit idle on the server, up to the server's
+		// idle timeout at a low rate, and count the wait in its session
+		// time.
+		if c != nil && w.cfg.Reuse > 0 && used >= w.cfg.Reuse {
+			w.drop(c, ctx.Err() == nil)
+			c = nil
+		}
 		n, ok := w.take(ctx)
 		if !ok {
 			return
-		}
-		if c != nil && w.cfg.Reuse > 0 && used >= w.cfg.Reuse {
-			w.drop(c, true)
-			c = nil
 		}
 		if c == nil {
 			var err error
@@ -338,8 +343,13 @@ func (w *worker) run(ctx context.Context) {
 			// The run was stopped under this message: its connection was
 			// closed (watch), and what came back says nothing of the
 			// server. After its final dot, the server may have delivered
-			// it: tried, with its fate unknown; before, cancelled.
-			if res.FateUnknown() {
+			// it: tried, with its fate unknown; before, cancelled. The
+			// replies that came before the cut count all the same (a
+			// reply RFC 5321 does not allow there, not as a reply).
+			unknown := res.FateUnknown()
+			violation(&res)
+			w.count(&res, len(tx.To))
+			if unknown {
 				w.fateUnknown("interrupted", fmt.Errorf("the run was interrupted after the message's final dot was sent, before its reply: %w", err))
 			} else {
 				w.stats.cancelled++
