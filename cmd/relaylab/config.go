@@ -486,7 +486,7 @@ func addDaemonFlags(fs *flag.FlagSet, configHelp string) daemonFlags {
 		level:      fs.String("log-level", "info", "debug, info, warn or error"),
 		format:     fs.String("log-format", "text", "text (key=value lines) or json (one object a line, for a log collector)"),
 		grace:      fs.Duration("shutdown-grace", 10*time.Second, "how long sessions and deliveries in progress may finish on SIGINT/SIGTERM"),
-		cpuprofile: fs.String("cpuprofile", "", "write a CPU profile to FILE until the command stops (for go tool pprof)"),
+		cpuprofile: outputPathFlag(fs, "cpuprofile", "write a CPU profile to FILE until the command stops (for go tool pprof)"),
 	}
 }
 

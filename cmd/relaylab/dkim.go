@@ -58,7 +58,7 @@ func runDKIM(ctx context.Context, e *env, args []string) error {
 	selector := fs.String("selector", "", "the selector (s=), one DNS label such as s2026")
 	typ := fs.String("type", "rsa", "keygen: rsa or ed25519 (RFC 8463)")
 	bits := fs.Int("bits", 2048, "keygen: rsa key size (1024 to 4096)")
-	out := fs.String("out", "", "keygen: write the private key here (PEM, PKCS#8, mode 0600); it must not exist")
+	out := outputPathFlag(fs, "out", "keygen: write the private key to `FILE` (PEM, PKCS#8, mode 0600); it must not exist")
 	var c dkimCheckFlags
 	c.add(fs)
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {

@@ -21,6 +21,46 @@ func flagAtLeast[T int | int64 | time.Duration](name string, v, least T, want st
 	return usageError("--%s %v: want %s", name, v, want)
 }
 
+// outputPath is the value of the flag name, which names a file to write.
+// A value that starts with "-" is refused: it is the next flag, taken as
+// the value of a flag given without one (replay --junit --quiet wrote its
+// JUnit to a file named "--quiet"), far more often than a file name.
+type outputPath struct {
+	name string
+	p    *string
+}
+
+func (o outputPath) String() string {
+	if o.p == nil {
+		return "" // the flag package's zero value, for its defaults
+	}
+	return *o.p
+}
+
+func (o outputPath) Get() any { return o.String() }
+
+func (o outputPath) Set(v string) error {
+	if strings.HasPrefix(v, "-") {
+		return fmt.Errorf("the value is missing: %q is the next flag, not a file; give the file right after --%s (./%s for a file whose name starts with \"-\")", v, o.name, v)
+	}
+	*o.p = v
+	return nil
+}
+
+// outputPathFlag defines the flag name of fs that names a file to write,
+// as fs.String(name, "", usage) would, with outputPath's check of its
+// value. Every flag that names a file to write is defined so. The help
+// shows the first FILE of usage as the flag's argument (-junit FILE), as
+// it would show "string" for fs.String.
+func outputPathFlag(fs *flag.FlagSet, name, usage string) *string {
+	if !strings.Contains(usage, "`") {
+		usage = strings.Replace(usage, "FILE", "`FILE`", 1)
+	}
+	p := new(string)
+	fs.Var(outputPath{name, p}, name, usage)
+	return p
+}
+
 // flagValueError matches the flag package's errors for a value its flag
 // does not take: `invalid value "V" for flag -NAME: WHY` and `invalid
 // boolean value "V" for -NAME: WHY`.

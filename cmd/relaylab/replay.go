@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,14 +28,12 @@ type verdictOutputs struct {
 	junit, json, html, markdown *string
 }
 
-func addVerdictOutputs(fs interface {
-	String(name, value, usage string) *string
-}) verdictOutputs {
+func addVerdictOutputs(fs *flag.FlagSet) verdictOutputs {
 	return verdictOutputs{
-		junit:    fs.String("junit", "", "write JUnit XML to FILE (one test case per expectation)"),
-		json:     fs.String("json", "", "write the verdicts, summaries and timelines as JSON to FILE"),
-		html:     fs.String("html", "", "write a self-contained HTML report to FILE"),
-		markdown: fs.String("markdown", "", "append the verdicts as Markdown to FILE, creating it if need be (for a CI job's summary, such as $GITHUB_STEP_SUMMARY, which each step appends to)"),
+		junit:    outputPathFlag(fs, "junit", "write JUnit XML to FILE (one test case per expectation)"),
+		json:     outputPathFlag(fs, "json", "write the verdicts, summaries and timelines as JSON to FILE"),
+		html:     outputPathFlag(fs, "html", "write a self-contained HTML report to FILE"),
+		markdown: outputPathFlag(fs, "markdown", "append the verdicts as Markdown to FILE, creating it if need be (for a CI job's summary, such as $GITHUB_STEP_SUMMARY, which each step appends to)"),
 	}
 }
 
@@ -187,7 +187,8 @@ func verdictExit(vs []reports.Verdict) error {
 
 const replaySynopsis = `[--db PATH] [--junit FILE] [--json FILE] [--html FILE] [--markdown FILE] [--quiet] SCENARIO.yaml...
 
-Replays each scenario on a virtual clock and judges its expect: section.
+Replays each scenario on a virtual clock and judges its expect: section; a
+directory stands for every *.yaml file in it, in name order.
 A scenario to start from (the sink's greylist directive defers each
 recipient's first try; the relay's retry gets through):
 
@@ -207,7 +208,7 @@ written.`
 
 func runReplay(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "replay", replaySynopsis)
-	db := fs.String("db", "", "add the replay's record to this store (default: a fresh temporary one; with several files, each replay appends); refused while another process, such as relaylab serve, has it open, and a warning when it holds events already: give a new file to keep a replay apart")
+	db := outputPathFlag(fs, "db", "add the replay's record to the store at `PATH` (default: a fresh temporary one; with several files, each replay appends); refused while another process, such as relaylab serve, has it open, and a warning when it holds events already: give a new file to keep a replay apart")
 	outs := addVerdictOutputs(fs)
 	quiet := fs.Bool("quiet", false, "print only the verdicts, no progress")
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
@@ -216,8 +217,13 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return usageError("name at least one scenario file (README.md's Scenarios section describes the format; relaylab's source has examples in testdata/scenarios/)")
 	}
+	named := scenarioArgs(fs.Args())
 	if err := outs.check(); err != nil {
-		return outs.unwritable(err, fs.Args(), "replayed")
+		paths := make([]string, len(named))
+		for i, a := range named {
+			paths[i] = a.path
+		}
+		return outs.unwritable(err, paths, "replayed")
 	}
 	// Read every file first. A file that does not load is not replayed,
 	// but the others are, and every output file says which one failed:
@@ -229,7 +235,13 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	var files []loaded
 	var inputErrs []error // exit 2
-	for _, path := range fs.Args() {
+	for _, a := range named {
+		path := a.path
+		if a.err != nil {
+			inputErrs = append(inputErrs, a.err)
+			files = append(files, loaded{nil, path, a.err})
+			continue
+		}
 		sc, err := scenario.Load(path)
 		if err != nil {
 			var ce *config.Error
@@ -337,6 +349,44 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		return noVerdict(errors.Join(append(runErrs, unrecorded...)...))
 	}
 	return verdictExit(vs)
+}
+
+// scenarioArg is a scenario file named on replay's command line, or a
+// directory named there that holds none (err says so).
+type scenarioArg struct {
+	path string
+	err  error
+}
+
+// scenarioArgs are the scenario files that args name: a directory stands
+// for every *.yaml file in it, in name order (as probe's --zone takes a
+// directory for its *.zone files), rather than failing to be read as a
+// file; a directory without one is an error of its own, as a file that
+// does not load is, and the other files are replayed all the same.
+func scenarioArgs(args []string) []scenarioArg {
+	var out []scenarioArg
+	for _, arg := range args {
+		st, err := os.Stat(arg)
+		if err != nil || !st.IsDir() {
+			out = append(out, scenarioArg{path: arg}) // Load says what is wrong
+			continue
+		}
+		entries, err := os.ReadDir(arg)
+		if err != nil {
+			out = append(out, scenarioArg{arg, fmt.Errorf("%s: %w", arg, err)})
+			continue
+		}
+		n := len(out)
+		for _, e := range entries { // ReadDir sorts by name
+			if !e.IsDir() && strings.HasSuffix(e.Name(), ".yaml") {
+				out = append(out, scenarioArg{path: filepath.Join(arg, e.Name())})
+			}
+		}
+		if len(out) == n {
+			out = append(out, scenarioArg{arg, fmt.Errorf("%s: a directory with no *.yaml file in it: name scenario files (%s), or a directory that holds them", arg, filepath.Join(arg, "*.yaml"))})
+		}
+	}
+	return out
 }
 
 // progressPrinter draws a bar on a terminal and prints a line now and then

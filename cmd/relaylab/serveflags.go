@@ -81,7 +81,7 @@ func (f *serveFlags) apply(cfg *fileConfig) error {
 }
 
 func addReadyFlag(fs *flag.FlagSet) *string {
-	return fs.String("ready-file", "", "once every listener is up, write where each listens to FILE as JSON (for scripts that use port 0); a FILE left by an earlier run is removed at start (a script that polls for FILE removes it before it starts serve, which may not have got that far), and this run's at a clean stop")
+	return outputPathFlag(fs, "ready-file", "once every listener is up, write where each listens to FILE as JSON (for scripts that use port 0); a FILE left by an earlier run is removed at start (a script that polls for FILE removes it before it starts serve, which may not have got that far), and this run's at a clean stop")
 }
 
 // clearReady removes a ready file an earlier run left (a kill -9 leaves
