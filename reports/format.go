@@ -115,10 +115,14 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     "queued", "done" (absent until terminal),
 //     "attempts": a list, [] when none, of {"time", "try", "path", "host",
 //     "stage", "code", "enhanced", "text", "latency_ms", "error", "tls",
-//     "cipher", "walk_stopped", "auth"}, every one but "time" and "try"
-//     absent when empty ("auth": in a replay with sink.verify, the
-//     sink's results for the message the attempt left, {"spf", "dkim",
-//     "dmarc", "dmarc_policy"}), and "deferred_before_delivery": true on a delivered
+//     "cipher", "walk_stopped", "auth", "by", "sink_session"}, every one
+//     but "time" and "try" absent when empty ("auth": in a replay with
+//     sink.verify, the sink's results for the message the attempt left,
+//     {"spf", "dkim", "dmarc", "dmarc_policy"}; "by": what chose the
+//     sink's reply, a rule or a directive, on a sink's record and on a
+//     relay's attempt that the sink of the same store answered, whose
+//     "sink_session" is the sink's number for the session that answered
+//     it), and "deferred_before_delivery": true on a delivered
 //     recipient with a "category" or "reason" (absent otherwise): those
 //     and its "advice" are then a deferral's or hold's before the
 //     delivery, not its outcome, as the text, HTML and CSV say
@@ -126,6 +130,11 @@ func (e *errWriter) Write(p []byte) (int, error) {
 //     sink's record that is a DSN from the sender's MTA, not the
 //     application's mail (absent otherwise). The recipients of replay --json
 //     (WriteVerdictsJSON) carry the same key.
+//   - "other_senders" (absent when none): on a store the relay and the
+//     sink both wrote (a serve's), the sink's records of mail that did
+//     not come from the relay (sent straight to the sink), with the
+//     recipients' keys as on a store the sink alone wrote; the summary's
+//     "other_senders" counts them, and no other count includes them.
 //
 // Times are RFC 3339 in UTC, with nanoseconds when they have any. A key
 // is only ever added, never renamed or given another meaning;
@@ -134,9 +143,10 @@ func WriteJSON(w io.Writer, d *Data) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
-		Summary    Summary      `json:"summary"`
-		Recipients []*Recipient `json:"recipients"`
-	}{Summarize(d), orEmpty(d.Recipients)})
+		Summary      Summary      `json:"summary"`
+		Recipients   []*Recipient `json:"recipients"`
+		OtherSenders []*Recipient `json:"other_senders,omitempty"`
+	}{Summarize(d), orEmpty(d.Recipients), d.OtherSenders})
 }
 
 // orEmpty makes a nil list an empty one, so that JSON says [] and not null.
@@ -166,6 +176,11 @@ func orEmpty[T any](l []T) []T {
 // own; those have no timeline of their own (the record each reports on
 // has it as a step).
 //
+// On a store the relay and the sink both wrote (a serve's), the sink's
+// records of mail from other senders (OtherSenders) are counted on a
+// line of their own and their timelines follow the relay's, as on a
+// sink's record; the Markdown, HTML and JUnit count them alone.
+//
 // Replies and addresses come from whoever sent or answered the mail:
 // control characters and bidirectional controls in them are shown
 // escaped, not obeyed by the terminal.
@@ -193,6 +208,9 @@ func writeText(w io.Writer, d *Data) error {
 	if n := s.SinkBouncesNotSent; n > 0 {
 		fmt.Fprintf(tw, "late bounces not sent\t%d: %s\n", n, bouncesNotSentNote)
 	}
+	if n := s.OtherSenders; n > 0 {
+		fmt.Fprintf(tw, "other senders\t%s: %s; below, after the relay's\n", counted(n, "record"), otherSendersNote)
+	}
 	if name, ok := timeToDelivery(d, s); ok {
 		fmt.Fprintf(tw, "%s\tp50 %s  p90 %s  p99 %s  max %s\n", name,
 			ms(s.TimeToDelivery.P50), ms(s.TimeToDelivery.P90), ms(s.TimeToDelivery.P99), ms(s.TimeToDelivery.Max))
@@ -219,6 +237,16 @@ func writeText(w io.Writer, d *Data) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	writeCases(w, rs, s.recordNoun(), "--format json and html")
+	writeOtherSenders(w, d)
+	return nil
+}
+
+// writeCases writes the timelines of rs as the text shows them: those
+// not delivered, then those delivered after more than a 2xx at the first
+// host (see WriteText), then how many more were delivered and where
+// their timelines are.
+func writeCases(w io.Writer, rs []*Recipient, noun, where string) {
 	for _, r := range rs {
 		if r.Status == "delivered" {
 			continue
@@ -268,9 +296,8 @@ func writeText(w io.Writer, d *Data) error {
 		WriteTimeline(w, r)
 	}
 	if plain > 0 {
-		fmt.Fprintf(w, "\n%d %s(s) delivered at the first host of the first try: their timelines (one 2xx each) are in --format json and html\n", plain, s.recordNoun())
+		fmt.Fprintf(w, "\n%d %s(s) delivered at the first host of the first try: their timelines (one 2xx each) are in %s\n", plain, noun, where)
 	}
-	return nil
 }
 
 // writeLateBounce says, of a recipient delivered with a late bounce (on
@@ -432,8 +459,10 @@ func (r *Recipient) otherCategory() string {
 	return r.Category
 }
 
-// lastBy is what chose the last attempt's reply on a sink's record (its
-// By: a rule, a profile's rule, a directive, a limit), "" otherwise.
+// lastBy is what chose the last attempt's reply when the sink gave it
+// (its By: a rule, a profile's rule, a directive, a limit), on a sink's
+// record or on a relay's attempt the sink of its store answered; ""
+// otherwise.
 func (r *Recipient) lastBy() string {
 	if len(r.Attempts) == 0 {
 		return ""
@@ -533,8 +562,9 @@ func ms(v float64) string {
 // tells apart the msg-1 of each of several scenarios in one store, and
 // last_reply_by: on a sink's record, what chose the last reply (a rule,
 // a profile's rule, a directive, a limit: the JSON's "by" of the last
-// attempt), empty for the sink's normal replies and on a relay's record,
-// and dsn_not_sent: why a late bounce the sink had for a recipient it
+// attempt), also on a relay's record of a store whose sink answered the
+// attempt (a serve's, a replay's), empty for the sink's normal replies
+// and for a reply from another server, and dsn_not_sent: why a late bounce the sink had for a recipient it
 // accepted never went out (it gave up on its bounce relay, the sender
 // was the null sender, NOTIFY asked for none, not due yet), the JSON's
 // dsn_not_sent, empty otherwise; the reason and advice cells say it too,
@@ -641,6 +671,9 @@ func writeMarkdown(w io.Writer, d *Data) error {
 	}
 	if n := s.SinkBouncesNotSent; n > 0 {
 		fmt.Fprintf(w, "\n%d late bounce(s) not sent: %s (below).\n", n, bouncesNotSentNote)
+	}
+	if note := s.otherSenders(otherSendersWhere); note != "" {
+		fmt.Fprintf(w, "\n%s.\n", mdEscape(note))
 	}
 	late := countBouncedLate(rs)
 	if late > 0 {
@@ -853,6 +886,9 @@ func WriteJUnit(w io.Writer, suite string, d *Data) error {
 	}
 	if n := s.SinkBouncesNotSent; n > 0 {
 		unsent += fmt.Sprintf("%d late bounce(s) not sent: %s (in their cases' system-out).\n", n, bouncesNotSentNote)
+	}
+	if note := s.otherSenders(otherSendersWhere); note != "" {
+		unsent += note + "; none of them is a case here.\n"
 	}
 	for _, r := range rs {
 		c := JUnitCase{Name: r.who(), Classname: cmp.Or(strings.Replace(r.ident(), " ", ".", 1), s.recordNoun())}

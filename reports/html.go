@@ -236,6 +236,9 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	"unsent":       func(r *Recipient) string { s, _ := r.unsentBounce(); return s },
 	"unsentAdvice": func(r *Recipient) string { _, s := r.unsentBounce(); return s },
 	"notSentNote":  func() string { return bouncesNotSentNote },
+	// otherSenders counts the sink's records of mail from other senders
+	// than the relay, which the HTML does not list.
+	"otherSenders": func(s Summary) string { return s.otherSenders(otherSendersWhere) },
 	// anchor is the id of a section's part; tally counts its
 	// expectations passed and failed.
 	"anchor": anchor,
@@ -283,6 +286,7 @@ nav ul{margin:.2rem 0;padding-left:1.2rem}nav li{margin:.1rem 0}
 {{with .SenderDSNMail}}<p>{{.}}.</p>{{end}}
 {{with .EmptyNote}}<p>Note: {{.}}.</p>{{end}}
 {{with .S.SinkBouncesNotSent}}<p class="bounced">{{.}} late bounce(s) not sent: {{notSentNote}}.</p>{{end}}
+{{with otherSenders .S}}<p>{{.}}.</p>{{end}}
 <div class="grid" id="{{anchor $id "charts"}}">
 <div><h3>Outcomes over time</h3>{{.Timeline}}</div>
 <div><h3>Attempts per {{.Noun}}</h3>{{.Attempts}}</div>

@@ -40,9 +40,16 @@ type Attempt struct {
 	Code     int    `json:"code,omitempty"`
 	Enhanced string `json:"enhanced,omitempty"`
 	Text     string `json:"text,omitempty"`
-	// By is set on a sink's record only: what chose the reply (`rule
-	// "name"`, sink.rules[1], a profile's rule, a directive, a limit).
+	// By is what chose the sink's reply (`rule "name"`, sink.rules[1], a
+	// profile's rule, a directive, a limit): on a sink's record, and on a
+	// relay's attempt that the sink of the same store answered (a serve's
+	// or a replay's store, see AddSinkRecord).
 	By string `json:"by,omitempty"`
+	// SinkSession is, on a relay's attempt that the sink of the same
+	// store answered, the sink's number for the session that answered it:
+	// its transcript is the web UI's sink session of that number. 0
+	// otherwise.
+	SinkSession int64 `json:"sink_session,omitempty"`
 	// Latency is the attempt's time from its start (the dial or the
 	// pooled connection's reuse) to its last reply or failure, on the
 	// relay's clock: in a replay, the virtual clock's. Nil when the event
@@ -418,6 +425,12 @@ type Data struct {
 	// FromSink is set when the recipients are those a sink saw (FromSink),
 	// not a relay's.
 	FromSink bool `json:"from_sink,omitempty"`
+	// OtherSenders are, on a store that the relay and the sink both
+	// wrote (a serve's), the sink's records of mail that did not come
+	// from the relay: sent straight to the sink by another client, as
+	// the sink saw them (see FromSink and AddSinkRecord). The summary and
+	// the relay's recipients leave them out.
+	OtherSenders []*Recipient `json:"other_senders,omitempty"`
 	// SinkCountsUnknown is set when the sink's sessions and replies
 	// could not be counted (expect --url: the serve's API has the
 	// attempts, not every session and reply): SinkSessions and

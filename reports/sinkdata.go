@@ -125,22 +125,37 @@ type SinkBounceSource interface {
 // whole (the distinct messages of the attempts) and SinkAccepted those it
 // answered with 2xx after the data; otherwise both stay 0.
 func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
-	var atts []SinkMessageAttempt
-	var err error
-	if ms, ok := src.(SinkMessageSource); ok {
-		if atts, err = ms.AllMessageAttempts(ctx); err != nil {
-			return nil, err
-		}
-	} else {
-		plain, err := src.AllAttempts(ctx)
-		if err != nil {
-			return nil, err
-		}
-		atts = make([]SinkMessageAttempt, len(plain))
-		for i, a := range plain {
-			atts[i].SinkAttempt = a
-		}
+	atts, err := sinkMessageAttempts(ctx, src)
+	if err != nil {
+		return nil, err
 	}
+	return fromSinkAttempts(ctx, src, atts, nil)
+}
+
+// sinkMessageAttempts are src's attempts, with their messages when src
+// is a SinkMessageSource.
+func sinkMessageAttempts(ctx context.Context, src SinkAttemptSource) ([]SinkMessageAttempt, error) {
+	if ms, ok := src.(SinkMessageSource); ok {
+		return ms.AllMessageAttempts(ctx)
+	}
+	plain, err := src.AllAttempts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	atts := make([]SinkMessageAttempt, len(plain))
+	for i, a := range plain {
+		atts[i].SinkAttempt = a
+	}
+	return atts, nil
+}
+
+// fromSinkAttempts is FromSink over atts, some of src's attempts. The
+// bounces and the null sender's mail that src has of the sink's messages
+// in relayed (those the relay of the same store delivered, see
+// tieSinkAttempts) are the relay's, not of these records: they are left
+// out.
+func fromSinkAttempts(ctx context.Context, src SinkAttemptSource, atts []SinkMessageAttempt, relayed map[int64]bool) (*Data, error) {
+	var err error
 	d := &Data{SinkReplies: map[string]int{}, FromSink: true}
 	// Greylisting keys on (client, sender, recipient), and the sink's
 	// counted directives on (sender, recipient): a recipient delivered
@@ -277,6 +292,9 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 			byAddr[k] = append(byAddr[k], r)
 		}
 		for _, b := range bounces {
+			if relayed[b.Message] {
+				continue // the relay's message: its record has the bounce
+			}
 			for _, r := range byAddr[strings.ToLower(b.Recipient)] {
 				if b.Message != 0 && r.Message != "" && r.Message != strconv.FormatInt(b.Message, 10) {
 					continue // another message's record of the address
@@ -313,6 +331,9 @@ func FromSink(ctx context.Context, src SinkAttemptSource) (*Data, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The relay's own DSNs, and the sink's that the relay carried,
+		// are the relay's mail, not a sender's MTA's.
+		msgs = slices.DeleteFunc(msgs, func(m SinkMailMessage) bool { return relayed[m.Message] })
 		d.addSenderDSNs(msgs)
 	}
 	sort.SliceStable(d.Recipients, func(i, j int) bool {
@@ -426,8 +447,12 @@ type SinkRecord interface {
 // session (the log has a sink.session event for those that ended only;
 // the others are counted in SinkSessionsOpen), and, on a store that only
 // a sink wrote (no relay mail), the recipients as the sink saw them,
-// each session's attempt one try, as relaylab expect --db judges them. A
-// record without sessions leaves d as it is.
+// each session's attempt one try, as relaylab expect --db judges them.
+// On a store the relay wrote too (a serve's, a replay's), each of the
+// relay's attempts that the sink answered gets what the sink recorded of
+// it (tieSinkAttempts), and the sink's other attempts, of mail that did
+// not come from the relay, are OtherSenders. A record without sessions
+// leaves d as it is.
 func (d *Data) AddSinkRecord(ctx context.Context, src SinkRecord) error {
 	replies, sessions, err := src.SinkReplies(ctx)
 	if err != nil {
@@ -445,7 +470,7 @@ func (d *Data) AddSinkRecord(ctx context.Context, src SinkRecord) error {
 	d.SinkSessions = max(sessions, ended)
 	d.SinkSessionsOpen = d.SinkSessions - ended
 	if len(d.Recipients) > 0 {
-		return nil
+		return d.addOtherSenders(ctx, src)
 	}
 	fs, err := FromSink(ctx, src)
 	if err != nil {

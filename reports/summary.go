@@ -58,6 +58,10 @@ type Summary struct {
 	SinkSessionsOpen int `json:"sink_sessions_open,omitempty"`
 	SinkMessages     int `json:"sink_messages"`
 	SinkAccepted     int `json:"sink_accepted"`
+	// OtherSenders counts the records of Data.OtherSenders (the sink's
+	// records of mail that did not come from the relay of the same
+	// store), which no other count includes.
+	OtherSenders int `json:"other_senders,omitempty"`
 	// SinkBouncesNotSent counts the recipients (a sink's record) the
 	// sink accepted and has a late bounce for that did not go out
 	// (Recipient.DSNNotSent): their sender was told nothing.
@@ -171,6 +175,7 @@ func Summarize(d *Data) Summary {
 	s.SinkReplies = counts(d.SinkReplies)
 	s.SinkSessions, s.SinkSessionsOpen, s.SinkMessages, s.SinkAccepted = d.SinkSessions, d.SinkSessionsOpen, d.SinkMessages, d.SinkAccepted
 	s.SinkCountsUnknown = d.SinkCountsUnknown
+	s.OtherSenders = len(records(d.OtherSenders))
 	s.Latency, s.TimeToDelivery = percentiles(latencies), percentiles(deliveryTimes(rs, func(*Recipient) bool { return true }))
 	return s
 }

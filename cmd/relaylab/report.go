@@ -24,7 +24,9 @@ func runReport(ctx context.Context, e *env, args []string) error {
 Summarises what a store holds: recipients by status, path, domain,
 category and reply code, time to delivery, each undelivered recipient's
 timeline; on a store the sink alone wrote, its sessions, messages and
-replies. Exit status: 0 when the report was written, 2 for bad flags or
+replies; on a serve's, what chose the sink's reply to each of the
+relay's attempts, and the sink's records of mail that other clients
+sent straight to it. Exit status: 0 when the report was written, 2 for bad flags or
 a --db that is not a relaylab store, 1 when the store cannot be read or
 the report cannot be written whole.`)
 	db := fs.String("db", "", "the store to read (default relaylab.db, or store.path in --config)")
