@@ -70,7 +70,7 @@ func (s *Server) cors(known *http.ServeMux, next http.Handler) http.Handler {
 		// What a script may read of an answer beside the body: where a
 		// queued message is, the methods of a 405, the challenge of a 401,
 		// a download's name and the rules' version (ETag).
-		h.Set("Access-Control-Expose-Headers", "Location, Allow, WWW-Authenticate, Content-Disposition, ETag")
+		h.Set("Access-Control-Expose-Headers", "Location, Allow, WWW-Authenticate, Content-Disposition, ETag, X-Relaylab-Hint")
 		next.ServeHTTP(w, r)
 	})
 }

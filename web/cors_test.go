@@ -35,7 +35,7 @@ func TestCORSForAllowedOrigins(t *testing.T) {
 			[]string{"Origin", page, "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "authorization"},
 			204, page, map[string]string{"Access-Control-Allow-Methods": "GET, HEAD"}},
 		{"read", "GET", "/api/v1/sink/messages", "", []string{"Origin", page, "Authorization", bearer, "Sec-Fetch-Site", "same-site", "Sec-Fetch-Mode", "cors"},
-			200, page, map[string]string{"Access-Control-Expose-Headers": "Location, Allow, WWW-Authenticate, Content-Disposition, ETag"}},
+			200, page, map[string]string{"Access-Control-Expose-Headers": "Location, Allow, WWW-Authenticate, Content-Disposition, ETag, X-Relaylab-Hint"}},
 		{"read without the token", "GET", "/api/v1/sink/messages", "", []string{"Origin", page, "Sec-Fetch-Site", "same-site"}, 401, page, nil},
 		{"write", "PUT", "/api/v1/sink/rules", `{"yaml": "rules: []"}`, []string{"Origin", page, "Authorization", bearer, "Sec-Fetch-Site", "same-site"}, 200, page, nil},
 		{"other's preflight", "OPTIONS", "/api/v1/sink/rules", "", []string{"Origin", other, "Access-Control-Request-Method", "PUT"}, 403, "", nil},

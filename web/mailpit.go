@@ -1,16 +1,43 @@
 package web
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+)
 
 // A test suite ported from Mailpit calls Mailpit's paths first. Those
 // that are no endpoint here, or that mean something else here, are
 // answered with relaylab's equivalent in the error's detail, so that the
 // 404 (or 400, 405) says what to call instead of only that it is wrong.
 
+// mailpitInbox ends the hints: where relaylab keeps what Mailpit catches.
+const mailpitInbox = "relaylab's sink keeps what Mailpit catches: its messages are under /api/v1/sink/messages (see /openapi.yaml)"
+
+// relayMessages says what Mailpit's /api/v1/messages is here.
+const relayMessages = "/api/v1/messages here is the relay's outgoing messages"
+
+// mailpitListHint is what GET /api/v1/messages answers with beside the
+// relay's outgoing messages, in its mailpitHintHeader: the same call
+// lists what Mailpit caught, and a client ported from it that finds the
+// list empty, or of other mail, is told where the sink's is.
+const mailpitListHint = relayMessages + ", not the mail the sink caught: Mailpit's GET /api/v1/messages is relaylab's GET /api/v1/sink/messages (q= searches, as Mailpit's /api/v1/search; see /openapi.yaml)"
+
+// mailpitHintHeader carries a hint on a success, whose body is left as
+// it is for the clients that parse it.
+const mailpitHintHeader = "X-Relaylab-Hint"
+
+// hintMailpitList is list, GET /api/v1/messages, answering with
+// mailpitListHint in mailpitHintHeader: the list itself is not changed.
+func hintMailpitList(list http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(mailpitHintHeader, mailpitListHint)
+		list(w, r)
+	}
+}
+
 // mailpitHint is what relaylab calls Mailpit's method and path: a
 // sentence for an error's detail, or "" when path is none of Mailpit's.
 func mailpitHint(method, path string) string {
-	const inbox = "relaylab's sink keeps what Mailpit catches: its messages are under /api/v1/sink/messages (see /openapi.yaml)"
 	rest, ok := strings.CutPrefix(path, "/api/v1/message/")
 	switch {
 	case ok:
@@ -18,9 +45,9 @@ func mailpitHint(method, path string) string {
 		if id == "" {
 			break
 		}
-		return messageHint(path, id, sub, "", inbox)
+		return messageHint(path, id, sub, "", mailpitInbox)
 	case strings.HasPrefix(path, "/view/"):
-		return viewHint(path, inbox)
+		return viewHint(path, mailpitInbox)
 	case path == "/api/v1/send":
 		return "Mailpit's POST /api/v1/send has no endpoint here: send to the sink by SMTP (sink.listeners, 127.0.0.1:2525 by default); POST /api/v1/messages queues a message in the relay, which sends it by its routes"
 	case path == "/api/v1/chaos":
@@ -28,13 +55,13 @@ func mailpitHint(method, path string) string {
 	case path == "/api/v1/tags" || strings.HasPrefix(path, "/api/v1/tags/"):
 		return "Mailpit's " + method + " " + path + " has none here: the sink keeps no tags; search its messages with GET /api/v1/sink/messages?q=... instead"
 	case path == "/api/v1/search" && method == "DELETE":
-		return `Mailpit's DELETE /api/v1/search?query=... is relaylab's DELETE /api/v1/sink/messages with the body {"query": "..."}; ` + inbox
+		return `Mailpit's DELETE /api/v1/search?query=... is relaylab's DELETE /api/v1/sink/messages with the body {"query": "..."}; ` + mailpitInbox
 	case path == "/api/v1/search":
-		return "Mailpit's GET /api/v1/search?query=... is relaylab's GET /api/v1/sink/messages?q=... (the same kinds of terms: from:, to:, subject:, plain words); " + inbox
+		return "Mailpit's GET /api/v1/search?query=... is relaylab's GET /api/v1/sink/messages?q=... (the same kinds of terms: from:, to:, subject:, plain words); " + mailpitInbox
 	case path == "/api/v1/messages" && method == "DELETE":
-		return `Mailpit's DELETE /api/v1/messages is relaylab's DELETE /api/v1/sink/messages (no body: every message; {"ids": [...]}: those); /api/v1/messages here is the relay's outgoing messages`
+		return `Mailpit's DELETE /api/v1/messages is relaylab's DELETE /api/v1/sink/messages (no body: every message; {"ids": [...]}: those); ` + relayMessages
 	case path == "/api/v1/messages" && method == "PUT":
-		return "the sink keeps no read state (Mailpit's PUT /api/v1/messages marks messages read); /api/v1/messages here is the relay's outgoing messages"
+		return "the sink keeps no read state (Mailpit's PUT /api/v1/messages marks messages read); " + relayMessages
 	}
 	return ""
 }
@@ -88,7 +115,7 @@ func viewHint(path, inbox string) string {
 // name on method and path when Mailpit takes it there.
 func mailpitParamHint(method, path, name string) string {
 	if method == "GET" && path == "/api/v1/messages" && (name == "query" || name == "start") {
-		return "; /api/v1/messages here is the relay's outgoing messages: Mailpit's GET /api/v1/messages?query=... is relaylab's GET /api/v1/sink/messages?q=..., the sink's inbox"
+		return "; " + relayMessages + ": Mailpit's GET /api/v1/messages?query=... is relaylab's GET /api/v1/sink/messages?q=..., the sink's inbox"
 	}
 	if name == "query" && strings.HasPrefix(path, "/api/v1/sink/messages") {
 		return " (Mailpit's query is q here: " + path + "?q=...)"

@@ -103,7 +103,7 @@ func (s *Server) endpoints() []endpoint {
 		{"GET", "/api/v1/events/{id}", s.getEvent},
 		{"GET", "/api/v1/stats", s.stats},
 		{"GET", "/api/v1/listeners", s.listeners},
-		{"GET", "/api/v1/messages", s.listMessages},
+		{"GET", "/api/v1/messages", hintMailpitList(s.listMessages)},
 		{"POST", "/api/v1/messages", s.needs("relay", s.opts.Relay != nil, s.enqueue)},
 		{"GET", "/api/v1/messages/{id}", s.needs("relay", s.opts.Relay != nil, s.getMessage)},
 		{"GET", "/api/v1/messages/{id}/timeline", s.messageTimeline},
