@@ -323,7 +323,7 @@ func (m *Monitor) pruneResults(ctx context.Context) error {
 		return fmt.Errorf("probe: deleting what is older than probe.keep (the rest goes after the next cycle): %w", err)
 	}
 	if res.Total() > 0 {
-		m.log.Debug("probe: deleted what is older than probe.keep", "keep", m.cfg.Keep.D().String(), "rows", res.Total(), "kept", len(keep))
+		m.log.Debug("probe: deleted what is older than probe.keep", "keep", m.cfg.Keep.D(), "rows", res.Total(), "kept", len(keep))
 	}
 	return nil
 }

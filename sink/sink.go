@@ -205,7 +205,7 @@ func (s *Sink) Start(ctx context.Context) error {
 		if d := l.cfg.Limits.IdleTimeout.D(); d > 0 && d < 5*time.Minute {
 			// Taken (tests use short ones), but said: a real client may
 			// wait that long between commands.
-			s.log.Warn("sink: limits.idle_timeout is below the 5 minutes RFC 5321 4.5.3.2.7 asks a server to wait for a command; clients that pause longer are cut off", "listener", l.cfg.Name, "idle_timeout", d.String())
+			s.log.Warn("sink: limits.idle_timeout is below the 5 minutes RFC 5321 4.5.3.2.7 asks a server to wait for a command; clients that pause longer are cut off", "listener", l.cfg.Name, "idle_timeout", d)
 		}
 	}
 	s.bouncer.start(ctx)

@@ -455,14 +455,9 @@ func newFormatLogger(e *env, level, format string) (*slog.Logger, error) {
 	case "text":
 		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
 	case "json":
-		// A duration as people and the text format write it ("10s"), not
-		// as a number of nanoseconds.
-		opts.ReplaceAttr = func(_ []string, a slog.Attr) slog.Attr {
-			if a.Value.Kind() == slog.KindDuration {
-				return slog.String(a.Key, a.Value.Duration().String())
-			}
-			return a
-		}
+		// A duration as a number of milliseconds, under its key with
+		// "_ms" added, for a log pipeline (jsonLogAttr).
+		opts.ReplaceAttr = jsonLogAttr
 		log := slog.New(slog.NewJSONHandler(e.stderr, opts))
 		e.errLog = log
 		return log, nil

@@ -42,9 +42,10 @@ func TestLogFormatJSON(t *testing.T) {
 		}
 		logged++
 	}
-	// The shutdown line's grace, a duration, as "10s".
-	if !strings.Contains(out.String(), `"grace":"10s"`) {
-		t.Errorf("no shutdown line with its grace as \"10s\":\n%s", out.String())
+	// The shutdown line's grace, a duration, as a number of
+	// milliseconds, which a log pipeline computes with.
+	if !strings.Contains(out.String(), `"grace_ms":10000`) {
+		t.Errorf("no shutdown line with its grace as \"grace_ms\":10000:\n%s", out.String())
 	}
 	if logged == 0 {
 		t.Errorf("no JSON log line in:\n%s", out.String())

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/textsafe"
@@ -292,4 +293,33 @@ func commandPrefix(name string, names []string) string {
 		}
 	}
 	return found
+}
+
+// jsonLogAttr is the ReplaceAttr of the JSON log (--log-format json): a
+// duration is a number of milliseconds (to the microsecond) under its key
+// with "_ms" added ("delay_ms": 1500, "grace_ms": 10000), the unit the
+// project's JSON uses elsewhere (latency_ms, p50_ms), which a log
+// pipeline sums, compares and charts; Go's "1.5s" is a string it cannot,
+// and slog's own, nanoseconds under the bare key, says no unit. A
+// configuration's duration (config.Duration) is one too. The text log
+// keeps "1.5s", which people read.
+func jsonLogAttr(_ []string, a slog.Attr) slog.Attr {
+	var d time.Duration
+	switch v := a.Value; {
+	case v.Kind() == slog.KindDuration:
+		d = v.Duration()
+	case v.Kind() == slog.KindAny:
+		cd, ok := v.Any().(config.Duration)
+		if !ok {
+			return a
+		}
+		d = cd.D()
+	default:
+		return a
+	}
+	key := a.Key
+	if !strings.HasSuffix(key, "_ms") {
+		key += "_ms"
+	}
+	return slog.Float64(key, float64(d.Microseconds())/1000)
 }
