@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -114,22 +115,27 @@ type RecipientTimeline struct {
 // sink answered, or "" when it says nothing about one.
 func sinkStateOf(e events.Event) string {
 	switch e.Kind {
-	case events.SinkMessage:
-		return "accepted"
 	case events.SinkBounce:
 		return "bounced"
-	case events.SinkReply:
+	case events.SinkReply, events.SinkMessage:
+		// A message is stored before its reply, so one refused after
+		// its final dot has a sink.message with that code (and then the
+		// refusal's sink.reply).
 		var p struct {
 			Code int `json:"code"`
 		}
 		if json.Unmarshal(e.Payload, &p) != nil {
-			return ""
+			p.Code = 0 // a payload that is not JSON says no reply
 		}
 		switch {
 		case p.Code >= 500:
 			return "refused"
 		case p.Code >= 400:
 			return "deferred"
+		case e.Kind == events.SinkMessage:
+			// Its 250, or no reply (a drop after the dot: stored all
+			// the same).
+			return "accepted"
 		}
 	}
 	return ""
@@ -290,7 +296,10 @@ func (s *Server) recipientTimeline(w http.ResponseWriter, r *http.Request) {
 	sink := sinkTimelines{}
 	for _, e := range evs {
 		if strings.HasPrefix(e.Kind, "sink.") {
-			sink.add(&out, e)
+			// An event about several recipients (a refusal of a
+			// transaction's data, a message to several) goes with the
+			// address's other sink events, as its payload spells it.
+			sink.add(&out, e, cmp.Or(listedSpelling(e, addr), addr))
 			continue
 		}
 		key := [2]string{e.Message, e.Recipient}
@@ -322,36 +331,44 @@ func (s *Server) recipientTimeline(w http.ResponseWriter, r *http.Request) {
 // they led to, filed under its Message-ID, and a bounce the sink sent
 // for it, are one timeline; a reply after the message starts the next.
 // The sink's replies name no message, so the message they led to is the
-// next one the sink accepted for the same recipient (spelled the same).
+// next one the sink accepted for the same recipient (spelled the same);
+// a message the sink stored and then refused (after its final dot) is
+// one of those replies.
 type sinkTimelines map[string]*sinkGroup
 
 // sinkGroup is the latest sink timeline of one spelling of a recipient.
 type sinkGroup struct {
 	i        int  // its index among the timelines
-	accepted bool // it holds a message the sink accepted
+	accepted bool // it holds a message the sink accepted (not one it refused after the dot)
 }
 
-// add puts the sink event e into its timeline among out, starting one
-// when e belongs to none.
-func (st sinkTimelines) add(out *[]RecipientTimeline, e events.Event) {
-	g := st[e.Recipient]
+// add puts the sink event e about rcpt (its recipient, or one it lists)
+// into rcpt's timeline among out, starting one when e belongs to none.
+func (st sinkTimelines) add(out *[]RecipientTimeline, e events.Event, rcpt string) {
+	g := st[rcpt]
 	var joins bool
 	switch e.Kind {
 	case events.SinkReply:
 		joins = g != nil && !g.accepted
-	case events.SinkMessage: // a copy under the same Message-ID joins its first
-		joins = g != nil && (!g.accepted || (*out)[g.i].Message == e.Message)
+	case events.SinkMessage:
+		// The message the replies before it led to, or a copy under
+		// the same Message-ID (a retry) joins its first; another
+		// message, after one the sink refused after its dot, starts
+		// its own.
+		joins = g != nil && ((*out)[g.i].Message == e.Message || !g.accepted && (*out)[g.i].Message == "")
 	default: // a bounce, after the message it is for
 		joins = g != nil
 	}
 	if !joins {
 		g = &sinkGroup{i: len(*out)}
-		st[e.Recipient] = g
-		*out = append(*out, RecipientTimeline{Recipient: e.Recipient})
+		st[rcpt] = g
+		*out = append(*out, RecipientTimeline{Recipient: rcpt})
 	}
 	rt := &(*out)[g.i]
 	if e.Kind == events.SinkMessage && !g.accepted {
-		g.accepted = true
+		// One refused after its dot is not accepted: its refusal, and
+		// a retry, join it.
+		g.accepted = sinkStateOf(e) == "accepted"
 		rt.Message = e.Message
 	}
 	rt.Events = append(rt.Events, e)
