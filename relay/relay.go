@@ -139,6 +139,10 @@ type Relay struct {
 	jobCtx     context.Context
 	wg         sync.WaitGroup
 	sub        *submission
+	// wrapListener, when set (by tests), wraps each submission listener
+	// (ListenerSubmission, ListenerTLS) before it is served: a listener
+	// whose accepts fail stands for one out of file descriptors.
+	wrapListener func(name string, l net.Listener) net.Listener
 }
 
 // New checks cfg and prepares a relay; Start runs it. Queue queries and
@@ -205,8 +209,7 @@ func (r *Relay) Start(ctx context.Context) error {
 	r.started = true
 	r.mu.Unlock()
 	r.sending.Store(true)
-	r.warnUnverifiedAuth()
-	r.warnPlaintextAt465()
+	r.warnPaths()
 	r.warnRules()
 	if r.resolver == nil && r.needsResolver() {
 		res, err := NewDNSResolver(r.cfg.Resolvers...)
@@ -275,6 +278,19 @@ func (r *Relay) TLSAddr() net.Addr {
 		return nil
 	}
 	return r.sub.tlsListener.Addr()
+}
+
+// Accepting maps each submission listener (ListenerSubmission for
+// relay.listen, ListenerTLS for relay.tls_listen) to nil while it accepts
+// connections, or to why it does not: closed (net.ErrClosed, from the
+// start of Shutdown), the error of its last accept while accepts fail
+// (out of file descriptors) until one works again, or the error that
+// stopped it for good. It is empty before Start and without listeners.
+func (r *Relay) Accepting() map[string]error {
+	if r.sub == nil {
+		return map[string]error{}
+	}
+	return r.sub.accepting()
 }
 
 // Shutdown stops accepting submissions (a session waiting for a command
@@ -645,28 +661,33 @@ func (r *Relay) restoreWarmups(ctx context.Context) error {
 	return nil
 }
 
-// warnUnverifiedAuth logs, at start, each path that sends a password over
-// TLS whose certificate it does not check (verify: false, the default) to
-// a host beyond loopback: a man in the middle can take the password, and
-// nothing else would say so until it is misused.
-func (r *Relay) warnUnverifiedAuth() {
-	for _, pc := range r.cfg.Paths {
-		if pc.Username == "" || pc.Verify || pc.Type != "mx" && config.LoopbackAddr(pc.Host) {
-			continue
-		}
-		r.log.Warn("relay: a path sends its AUTH password over TLS without checking the server's certificate (verify: false); a man in the middle could take it: set verify: true (and a CA the host's certificate chains to)",
-			"path", pc.Name, "host", pc.Host)
-	}
+// pathWarning is a warning the relay logs at Start about one of its
+// paths: the key it is about (relay.paths[i].KEY), its text, and the
+// attributes the log gives it.
+type pathWarning struct {
+	path  int
+	key   string
+	msg   string
+	attrs []any
 }
 
-// warnPlaintextAt465 logs, at start, each path that reaches port 465
-// without tls: implicit. Port 465 is submission over implicit TLS (RFC
-// 8314 3.3): its server waits for the client's TLS handshake and never
-// greets a client that waits for a greeting, so every attempt would sit
-// out the path's command_timeout before failing. It is a warning, not an
-// error, since a server may run STARTTLS on 465 all the same.
-func (r *Relay) warnPlaintextAt465() {
-	for _, pc := range r.cfg.Paths {
+// pathWarnings are the warnings of c's paths: each path that sends a
+// password over TLS whose certificate it does not check (verify: false,
+// the default) to a host beyond loopback (a man in the middle can take
+// the password, and nothing else would say so until it is misused), and
+// each that reaches port 465 without tls: implicit. Port 465 is
+// submission over implicit TLS (RFC 8314 3.3): its server waits for the
+// client's TLS handshake and never greets a client that waits for a
+// greeting, so every attempt would sit out the path's command_timeout
+// before failing. Warnings, not errors: a server may run STARTTLS on 465
+// all the same.
+func (c *Config) pathWarnings() []pathWarning {
+	var out []pathWarning
+	for i, pc := range c.Paths {
+		if pc.Username != "" && !pc.Verify && (pc.Type == "mx" || !config.LoopbackAddr(pc.Host)) {
+			out = append(out, pathWarning{i, "verify", "a path sends its AUTH password over TLS without checking the server's certificate (verify: false); a man in the middle could take it: set verify: true (and a CA the host's certificate chains to)",
+				[]any{"path", pc.Name, "host", pc.Host}})
+		}
 		d := pc.WithDefaults()
 		port := strconv.Itoa(d.Port)
 		if d.Type != "mx" {
@@ -679,8 +700,29 @@ func (r *Relay) warnPlaintextAt465() {
 		if d.Type == "mx" {
 			where = []any{"path", d.Name, "port", d.Port}
 		}
-		r.log.Warn(fmt.Sprintf("relay: a path reaches port 465, the implicit-TLS submission port (RFC 8314), with tls: %s; a server there waits for a TLS handshake and never greets, so each attempt waits the path's command_timeout (%s) and fails: set tls: implicit on the path in the configuration file (relay.paths; --smarthost takes none), or point it at port 587 for STARTTLS",
-			d.TLS, time.Duration(d.CommandTimeout)), where...)
+		out = append(out, pathWarning{i, "tls", fmt.Sprintf("a path reaches port 465, the implicit-TLS submission port (RFC 8314), with tls: %s; a server there waits for a TLS handshake and never greets, so each attempt waits the path's command_timeout (%s) and fails: set tls: implicit on the path in the configuration file (relay.paths; --smarthost takes none), or point it at port 587 for STARTTLS",
+			d.TLS, time.Duration(d.CommandTimeout)), where})
+	}
+	return out
+}
+
+// PathWarnings are the warnings the relay logs at Start about its paths
+// (pathWarnings), each a *config.FieldError at the path's key it is
+// about under prefix ("relay"), which config.Locate places at its line:
+// for relaylab config, which checks a file before it runs.
+func (c *Config) PathWarnings(prefix string) []error {
+	var out []error
+	run := c.WithDefaults() // as the relay runs it
+	for _, w := range run.pathWarnings() {
+		out = append(out, config.Errorf(fmt.Sprintf("%s.paths[%d].%s", prefix, w.path, w.key), "%s", w.msg))
+	}
+	return out
+}
+
+// warnPaths logs, at start, the warnings of the relay's paths.
+func (r *Relay) warnPaths() {
+	for _, w := range r.cfg.pathWarnings() {
+		r.log.Warn("relay: "+w.msg, w.attrs...)
 	}
 }
 

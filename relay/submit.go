@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -41,6 +42,10 @@ type submission struct {
 	tlsListener net.Listener
 	stops       *stopSet // its connections, for a shutdown (s17fr_submitstop.go)
 	refused     *refusals
+	// accepts follow each listener's accepts, for Accepting; closed is
+	// set when the shutdown closes them.
+	accepts []*acceptState
+	closed  atomic.Bool
 	// wg is the relay's, which Shutdown waits on for the deliveries: the
 	// sessions in a transaction drain beside them, under one deadline.
 	wg       *sync.WaitGroup
@@ -53,6 +58,7 @@ type submission struct {
 func (s *submission) shutdown(ctx context.Context) error {
 	var errs []error
 	s.stopOnce.Do(func() {
+		s.closed.Store(true)
 		// go-smtp's Shutdown closes its listeners, then waits for its
 		// connections until its context ends: here, at once. Its Close
 		// would cut every session.
@@ -114,7 +120,7 @@ func (r *Relay) listen() (*submission, error) {
 		}
 		sub.srv = newServer()
 		sub.listeners = append(sub.listeners, l)
-		go sub.srv.Serve(sub.stops.listener(r, l, tcfg, false, sub.srv))
+		sub.serve(r, ListenerSubmission, l, tcfg, false, sub.srv)
 	}
 	if r.cfg.TLSListen != "" {
 		l, err := net.Listen("tcp", r.cfg.TLSListen)
@@ -124,9 +130,30 @@ func (r *Relay) listen() (*submission, error) {
 		}
 		sub.tlsSrv = newServer()
 		sub.tlsListener = l
-		go sub.tlsSrv.Serve(sub.stops.listener(r, l, tcfg, true, sub.tlsSrv))
+		sub.serve(r, ListenerTLS, l, tcfg, true, sub.tlsSrv)
 	}
 	return sub, nil
+}
+
+// serve serves srv on l, the listener called name, in the background,
+// following its accepts for Accepting.
+func (s *submission) serve(r *Relay, name string, l net.Listener, tcfg *tls.Config, implicit bool, srv *smtp.Server) {
+	st := &acceptState{name: name}
+	s.accepts = append(s.accepts, st)
+	if r.wrapListener != nil {
+		l = r.wrapListener(name, l)
+	}
+	watched := acceptWatch{Listener: l, st: st, log: r.log}
+	go func() {
+		// go-smtp retries an accept that fails for a while (a net.Error
+		// whose Temporary is true: out of file descriptors) and returns
+		// on any other error, leaving the listener open and unserved.
+		err := srv.Serve(s.stops.listener(r, watched, tcfg, implicit, srv))
+		if err != nil && !s.closed.Load() {
+			st.ended.Store(&err)
+			r.log.Error("relay: a submission listener stopped accepting connections; clients that connect wait unanswered: restart the relay", "listener", name, "err", err)
+		}
+	}()
 }
 
 // defaultMaxConnections is relay.max_connections when it is 0: each

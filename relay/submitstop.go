@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -389,4 +391,63 @@ func (r *Relay) OwnsClient(addr string) bool {
 		}
 	}
 	return false
+}
+
+// Names of the submission listeners, as Accepting gives them.
+const (
+	ListenerSubmission = "submission" // relay.listen
+	ListenerTLS        = "tls"        // relay.tls_listen
+)
+
+// acceptState is what Accepting says of one submission listener.
+type acceptState struct {
+	name string
+	// failing is the error of the last accept while accepts fail (out of
+	// file descriptors), nil once one works again; ended is the error
+	// that ended the listener's Serve.
+	failing, ended atomic.Pointer[error]
+}
+
+// acceptWatch notes each accept of its listener in st.
+type acceptWatch struct {
+	net.Listener
+	st  *acceptState
+	log *slog.Logger
+}
+
+func (l acceptWatch) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		// Once for a run of failures: go-smtp tries again at once, then
+		// at most a second apart, which would be a line a second.
+		if l.st.failing.Swap(&err) == nil && !errors.Is(err, net.ErrClosed) {
+			l.log.Warn("relay: a submission listener cannot accept connections (tried again until it can; /readyz says not ready meanwhile); if it says too many open files, raise the limit (ulimit -n) or lower relay.max_connections",
+				"listener", l.st.name, "err", err)
+		}
+		return nil, err
+	}
+	if p := l.st.failing.Swap(nil); p != nil {
+		l.log.Info("relay: the submission listener accepts connections again", "listener", l.st.name, "after", (*p).Error())
+	}
+	return c, nil
+}
+
+// accepting is Accepting's map: closed (net.ErrClosed) from the start of
+// the shutdown, and the error of a listener whose accepts fail or whose
+// Serve ended.
+func (s *submission) accepting() map[string]error {
+	out := map[string]error{}
+	for _, st := range s.accepts {
+		var err error
+		switch {
+		case s.closed.Load():
+			err = net.ErrClosed
+		case st.ended.Load() != nil:
+			err = fmt.Errorf("stopped accepting (restart the relay): %w", *st.ended.Load())
+		case st.failing.Load() != nil:
+			err = *st.failing.Load()
+		}
+		out[st.name] = err
+	}
+	return out
 }

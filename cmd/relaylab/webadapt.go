@@ -1230,7 +1230,20 @@ func (a sinkAdapter) Accepting() map[string]error {
 	return a.sk.Accepting()
 }
 
-var _ web.ListenerStateAPI = sinkAdapter{}
+// Accepting says, for /readyz, whether each of the relay's submission
+// listeners accepts connections (nil) or why not: "submission"
+// (relay.listen) and "tls" (relay.tls_listen), checked as relay:NAME.
+func (a relayAdapter) Accepting() map[string]error {
+	if a.rl == nil {
+		return nil
+	}
+	return a.rl.Accepting()
+}
+
+var (
+	_ web.ListenerStateAPI = sinkAdapter{}
+	_ web.ListenerStateAPI = relayAdapter{}
+)
 
 // SubmissionRefusals gives /metrics what the relay's submission port
 // refused: relaying denied, and failed AUTH.
