@@ -202,6 +202,34 @@ func (c *Config) Files() []*string {
 	return out
 }
 
+// Warnings are what Start warns of in c, a configuration it takes all the
+// same, each at its key under prefix ("sink"): a listener's
+// limits.idle_timeout below the 5 minutes a client may wait between
+// commands. relaylab config says them before a start does.
+func (c *Config) Warnings(prefix string) []error {
+	var out []error
+	for i, l := range c.Listeners {
+		if w := idleTimeoutWarning(l.Limits.IdleTimeout.D()); w != "" {
+			k := fmt.Sprintf("listeners[%d].limits.idle_timeout", i)
+			if prefix != "" {
+				k = prefix + "." + k
+			}
+			out = append(out, config.Errorf(k, "%s", w))
+		}
+	}
+	return out
+}
+
+// idleTimeoutWarning is the warning about an idle timeout of d, "" when
+// it is none or long enough. Short ones are taken (tests use them), but
+// said: a real client may wait that long between commands.
+func idleTimeoutWarning(d time.Duration) string {
+	if d <= 0 || d >= 5*time.Minute {
+		return ""
+	}
+	return "sink: limits.idle_timeout is below the 5 minutes RFC 5321 4.5.3.2.7 asks a server to wait for a command; clients that pause longer are cut off"
+}
+
 // Validate checks c; prefix is its key path ("sink").
 func (c *Config) Validate(prefix string) error {
 	key := func(k string) string {

@@ -202,10 +202,8 @@ func (s *Sink) Start(ctx context.Context) error {
 		go l.acceptLoop()
 		go l.srv.Serve(l)
 		s.log.Info("sink listening", "listener", l.cfg.Name, "addr", l.ln.Addr().String(), "hostname", l.cfg.Hostname, "tls", l.cfg.TLS)
-		if d := l.cfg.Limits.IdleTimeout.D(); d > 0 && d < 5*time.Minute {
-			// Taken (tests use short ones), but said: a real client may
-			// wait that long between commands.
-			s.log.Warn("sink: limits.idle_timeout is below the 5 minutes RFC 5321 4.5.3.2.7 asks a server to wait for a command; clients that pause longer are cut off", "listener", l.cfg.Name, "idle_timeout", d)
+		if w := idleTimeoutWarning(l.cfg.Limits.IdleTimeout.D()); w != "" {
+			s.log.Warn(w, "listener", l.cfg.Name, "idle_timeout", l.cfg.Limits.IdleTimeout.D())
 		}
 	}
 	s.bouncer.start(ctx)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/sink"
 )
 
@@ -55,8 +57,19 @@ what it prints loads back as the same configuration (without it,
 loading it back refuses every "<redacted>" at once, each by file, line
 and key).
 
-Exit status: 0 when the file is valid, 2 when it is not (the error names
-the file, the line and the key).
+On stderr it warns, each by file, line and key, of what serve warns of
+at start about the configuration: secrets in a file every user may read,
+store.sync weaker than full, listeners beyond loopback (and the sink's
+bounces sent on through serve's own relay to any sender: backscatter),
+relay paths that send a password without checking the certificate or
+reach port 465 without implicit TLS, classification rules the relay
+overrides, a relay.dkim domain with an Ed25519 key alone, and DKIM key
+files every user may read. Serve alone, at start, compares each
+relay.dkim key with its DNS record (relaylab dkim check --config does
+that on demand): it needs the network.
+
+Exit status: 0 when the file is valid, warnings or not, 2 when it is not
+(the error names the file, the line and the key).
 
 `)
 		fs.PrintDefaults()
@@ -71,12 +84,12 @@ the file, the line and the key).
 	if err != nil {
 		return err
 	}
-	// Rules the relay takes but overrides (a 451 with disposition:
-	// bounce), each at its line, as serve logs them when its relay starts.
-	if ws := c.Relay.Warnings("relay"); len(ws) > 0 {
+	// What serve warns of at start, each at its line, before it runs.
+	if ws := configWarnings(c); len(ws) > 0 {
 		data, _ := os.ReadFile(*path) // read by loadConfig a moment ago
 		for _, w := range ws {
-			if *path != "" {
+			var fe *config.FieldError
+			if *path != "" && errors.As(w, &fe) {
 				w = config.Locate(*path, data, w)
 			}
 			fmt.Fprintln(e.stderr, "relaylab config: warning: "+w.Error())
@@ -108,10 +121,6 @@ the file, the line and the key).
 	}
 	if w := weakerSync(c.Store.Sync); w != "" {
 		notes["$.store.sync"] = []*yaml.Comment{yaml.LineComment(" " + w)}
-		fmt.Fprintln(e.stderr, "relaylab config: warning: "+w)
-	}
-	if c.exposed != "" {
-		fmt.Fprintln(e.stderr, "relaylab config: warning: "+c.exposed)
 	}
 	var opts []yaml.EncodeOption
 	if len(notes) > 0 {
@@ -135,6 +144,88 @@ the file, the line and the key).
 	_, err = e.stdout.Write(out)
 	return err
 }
+
+// configWarnings is every warning serve gives at start about the
+// configuration c that needs no network, made by the functions that
+// give them there: the file's exposed secrets and store.sync
+// (openStore), the listeners beyond loopback and the sink's backscatter
+// (warnSinkListenerRisk, logRelayListener, for the addresses as
+// configured), the relay's paths and rules (relay.Config.PathWarnings and
+// Warnings, which relay.Start logs) and its DKIM key files
+// (relay.KeyFileExposed, which relay.New logs). Each about a key is a
+// *config.FieldError, which config.Locate puts at its line. Not here:
+// the comparison of relay.dkim keys with their DNS records
+// (startDKIMCheck), which needs the network, and a sink listener's
+// limits.idle_timeout under 5 minutes, which sink.Start words where
+// nothing else can reach it.
+func configWarnings(c *fileConfig) []error {
+	var out []error
+	for _, w := range []string{c.exposed, weakerSync(c.Store.Sync)} {
+		if w != "" {
+			out = append(out, errors.New(w))
+		}
+	}
+	risk := ""
+	if !c.bounceRelaySet {
+		risk = backscatterRisk(c.Relay)
+	}
+	for i, l := range c.Sink.Listeners {
+		out = append(out, warnedAt(fmt.Sprintf("sink.listeners[%d].listen", i), func(log *slog.Logger) {
+			warnSinkListenerRisk(log, l.Name, l.Listen, risk)
+		})...)
+	}
+	for _, l := range []struct{ name, key, addr string }{
+		{"submission", "relay.listen", c.Relay.Listen},
+		{"implicit TLS", "relay.tls_listen", c.Relay.TLSListen},
+	} {
+		if l.addr != "" {
+			out = append(out, warnedAt(l.key, func(log *slog.Logger) {
+				logRelayListener(log, l.name, l.key, configuredAddr(l.addr))
+			})...)
+		}
+	}
+	out = append(out, c.Sink.Warnings("sink")...)
+	out = append(out, c.Relay.PathWarnings("relay")...)
+	out = append(out, c.Relay.Warnings("relay")...)
+	for i, d := range c.Relay.DKIM {
+		if w := relay.KeyFileExposed(d.KeyFile); w != "" {
+			out = append(out, config.Errorf(fmt.Sprintf("relay.dkim[%d].key_file", i), "%s", w))
+		}
+	}
+	return out
+}
+
+// warnedAt runs warn, a function that logs serve's warnings, and returns
+// each warning it logged as a *config.FieldError at key.
+func warnedAt(key string, warn func(*slog.Logger)) []error {
+	var h warnings
+	warn(slog.New(&h))
+	out := make([]error, 0, len(h.msgs))
+	for _, m := range h.msgs {
+		out = append(out, config.Errorf(key, "%s", m))
+	}
+	return out
+}
+
+// warnings is a slog.Handler that keeps the message of each warning.
+type warnings struct{ msgs []string }
+
+func (w *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+
+func (w *warnings) Handle(_ context.Context, r slog.Record) error {
+	w.msgs = append(w.msgs, r.Message)
+	return nil
+}
+
+func (w *warnings) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *warnings) WithGroup(string) slog.Handler      { return w }
+
+// configuredAddr is an address as the configuration gives it, for the
+// functions that warn of a bound one.
+type configuredAddr string
+
+func (a configuredAddr) Network() string { return "tcp" }
+func (a configuredAddr) String() string  { return string(a) }
 
 // redact replaces every password and token with a marker, and the
 // webhook URL's path, so that the printed configuration can be shared.

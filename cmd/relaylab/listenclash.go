@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
+	"syscall"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/sink"
@@ -142,4 +145,121 @@ func checkSinkListenClash(c *sink.Config, n int, flag string) error {
 	}
 	return usageError("%s and %s would listen on the same port%s: give each listener its own port (or port 0 for any free one)",
 		second.key, first.key, wildcardNote(first.addr, second.addr))
+}
+
+// boundAt is one listener serve binds: the key that gives its address,
+// the flag that gave it instead, if any, and the flag that could.
+type boundAt struct {
+	listenAt
+	flag string // "--relay-listen" when that flag gave the address; "" when the file or a default did
+	alt  string // the flag that could give it ("--sink-listen"); "" for none
+}
+
+// serveListeners is every listener serve binds (c.listenAddrs), with the
+// flag that gave its address: the first sinkFlags sink listeners come
+// from --sink-listen, relay.listen from --relay-listen when relayFlag,
+// web.listen from --web-listen when webFlag.
+func serveListeners(c *fileConfig, sinkFlags int, relayFlag, webFlag bool) []boundAt {
+	var out []boundAt
+	for i, l := range c.listenAddrs() {
+		b := boundAt{listenAt: l}
+		given := false
+		switch {
+		case i < len(c.Sink.Listeners):
+			b.alt, given = "--sink-listen", i < sinkFlags
+		case l.key == "relay.listen":
+			b.alt, given = "--relay-listen", relayFlag
+		case l.key == "web.listen":
+			b.alt, given = "--web-listen", webFlag
+		}
+		if given {
+			b.flag = b.alt
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// bindFailure adds to err, the failure of serve's component (the prefix
+// of its keys: "sink.", "relay." or "web.") to start, when a listener
+// could not bind, where its address comes from (the configuration file's
+// line and key, the flag, or the default the file leaves) and what to
+// do, in place of the component's hint, which lists every key and flag
+// that might have given it. file is the configuration file ("" for
+// none). An error that is not a failed listen is returned as it is.
+func bindFailure(err error, component string, list []boundAt, file string) error {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "listen" {
+		return err
+	}
+	var cands []boundAt
+	for _, b := range list {
+		if strings.HasPrefix(b.key, component) {
+			cands = append(cands, b)
+		}
+	}
+	b, ok := failedListener(op, cands)
+	if !ok {
+		return err
+	}
+	var data []byte
+	if file != "" && b.flag == "" {
+		data, _ = os.ReadFile(file) // read by the start a moment ago
+	}
+	line := config.KeyLine(data, b.key)
+	// where says what gives the address; move, what moves the listener.
+	var where, move string
+	switch {
+	case b.flag != "":
+		where, move = "It comes from "+b.flag, "move it with "+b.flag
+	case line > 0:
+		where, move = fmt.Sprintf("It is %s, at %s:%d", b.key, file, line), "move "+b.key+" in the configuration"
+	case file != "":
+		where, move = fmt.Sprintf("It is %s's default (%s does not set it)", b.key, file), "set "+b.key+" in the configuration"
+	default:
+		where, move = fmt.Sprintf("It is %s's default (no configuration file)", b.key), "set "+b.key+" in a configuration file (--config)"
+	}
+	if b.flag == "" && b.alt != "" {
+		move += " or move it with " + b.alt
+	}
+	// The component's words up to the system's error: what it is and
+	// why it failed, without its hint.
+	msg := err.Error()
+	if i := strings.Index(msg, op.Error()); i >= 0 {
+		msg = msg[:i+len(op.Error())]
+	}
+	return fmt.Errorf("%s. %s: %s", msg, where, bindAdvice(op, b.addr, move))
+}
+
+// failedListener is the listener of cands whose address op failed to
+// listen on; the only one when op names none that matches.
+func failedListener(op *net.OpError, cands []boundAt) (boundAt, bool) {
+	if op.Addr != nil {
+		host, port, err := net.SplitHostPort(op.Addr.String())
+		for _, b := range cands {
+			h, p, err2 := net.SplitHostPort(b.addr)
+			if err == nil && err2 == nil && p == port && normHost(h) == normHost(host) {
+				return b, true
+			}
+		}
+	}
+	if len(cands) == 1 {
+		return cands[0], true
+	}
+	return boundAt{}, false
+}
+
+// bindAdvice says what to do about op, a failed listen on addr, with
+// move saying what moves the listener.
+func bindAdvice(op *net.OpError, addr, move string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	switch {
+	case errors.Is(op.Err, syscall.EADDRINUSE):
+		return fmt.Sprintf("another program listens there (another relaylab, or an MTA; lsof -iTCP:%s -sTCP:LISTEN names it): stop it, or %s; port 0 takes any free one", port, move)
+	case errors.Is(op.Err, syscall.EACCES):
+		return fmt.Sprintf("a port below 1024 needs root, or on Linux the capability CAP_NET_BIND_SERVICE: %s to a port of 1024 or more (such as 2525), or give relaylab that capability", move)
+	case errors.Is(op.Err, syscall.EADDRNOTAVAIL):
+		return fmt.Sprintf("%s is not an address of this machine: %s to one it has, such as 127.0.0.1", host, move)
+	}
+	return move + " to an address it can listen on"
 }

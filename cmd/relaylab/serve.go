@@ -129,6 +129,13 @@ settings from the configuration file.`+serveExit)
 		return startError(storePath(cfg, *df.db), err)
 	}
 
+	// A listener that cannot bind is named by the key, line or flag that
+	// gives its address. SIGHUP binds none: it reloads the sink's rules.
+	listens := serveListeners(cfg, len(sf.sink), *sf.relay != "", *sf.web != "")
+	bindFailed := func(component string, err error) error {
+		return failed(bindFailure(err, component, listens, *df.config))
+	}
+
 	sinkCfg := cfg.Sink // cfg stays as the file says: SIGHUP compares with it
 	if !cfg.bounceRelaySet {
 		// Serve's own relay, handed to the sink once it runs (below).
@@ -137,7 +144,7 @@ settings from the configuration file.`+serveExit)
 	// Bounces due before then wait for it, rather than fail a try.
 	sk, err = startSink(ctx, sinkCfg, !cfg.bounceRelaySet, st, log, *sf.seed, own.wrap)
 	if err != nil {
-		return failed(err)
+		return bindFailed("sink.", err)
 	}
 	running = append(running, component{name: "sink", shutdown: sk.Shutdown})
 	// The relay's paths to "sink" go to wherever the sink listens.
@@ -147,7 +154,7 @@ settings from the configuration file.`+serveExit)
 	}
 	rl, err = startRelay(ctx, relayCfg, st, log, *sf.seed)
 	if err != nil {
-		return failed(err)
+		return bindFailed("relay.", err)
 	}
 	own.rl.Store(rl)
 	running = append(running, component{name: "relay", shutdown: func(sctx context.Context) error {
@@ -180,7 +187,7 @@ settings from the configuration file.`+serveExit)
 		// drain would keep a load balancer sending to closed listeners.
 		ui, err = startWeb(context.WithoutCancel(ctx), cfg, st, sk, rl, prunes, log)
 		if err != nil {
-			return failed(err)
+			return bindFailed("web.", err)
 		}
 		_, says := any(ui).(stoppingSetter)
 		running = append(running, component{name: "web", shutdown: ui.Shutdown, last: says})
