@@ -2,6 +2,7 @@ package probe
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -424,6 +425,8 @@ func checkKey(f *findings, ds *DKIMSelector, named string, own bool) {
 	case errors.As(err, &fix):
 		// The message gives the record to publish.
 		f.add(SevError, "syntax", ds.Name, ds.Record, "RFC 6376 3.6.1", "%v; until then signatures with this selector cannot be verified and fail", err)
+		// An alias's record is published at its target.
+		f.proposes(cmp.Or(ds.CNAME, ds.Name), "TXT", fix.Fixed)
 		return
 	case err != nil:
 		kt := "rsa"

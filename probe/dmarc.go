@@ -101,9 +101,11 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 		f.dnsFailed(name, err)
 	case len(recs) == 0:
 		if at, near := nearDMARC(ctx, r, domain); near != "" {
+			fixed := fixedNearDMARC(near)
 			f.add(SevError, "none", at, near, "RFC 7489 6.6.3",
 				"%q at %s is not read as DMARC, because %s, so receivers that follow RFC 7489 apply no policy to forged mail from %s: publish it as %q",
-				near, at, whyNotDMARC(near), domain, fixedNearDMARC(near))
+				near, at, whyNotDMARC(near), domain, fixed)
+			f.proposes(at, "TXT", fixed)
 			// A record at the domain itself is lost as well.
 			misplacedDMARC(ctx, r, f, domain, &rep)
 			break
@@ -113,13 +115,18 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 		if org := OrgDomain(domain); org != domain {
 			at += " or at _dmarc." + org + " (its organisational domain)"
 		}
+		org := OrgDomain(domain)
+		first := "v=DMARC1; p=none; rua=mailto:dmarc@" + org
 		f.add(SevError, "none", "_dmarc."+domain, "", "RFC 7489 6.6.3",
-			"no DMARC record at %s, so receivers apply no policy to forged mail from %s, and large receivers (Gmail, Yahoo) refuse bulk mail without one: publish \"v=DMARC1; p=none; rua=mailto:dmarc@%s\" at _dmarc.%s, then move p to quarantine and reject once the reports show your mail aligned",
-			at, domain, OrgDomain(domain), OrgDomain(domain))
+			"no DMARC record at %s, so receivers apply no policy to forged mail from %s, and large receivers (Gmail, Yahoo) refuse bulk mail without one: publish %q at _dmarc.%s, then move p to quarantine and reject once the reports show your mail aligned",
+			at, domain, first, org)
+		f.proposes("_dmarc."+org, "TXT", first)
 	case len(recs) > 1:
 		rep.PolicyDomain, rep.Records = where, recs
+		keep, one := keepOneDMARC(recs)
 		f.add(SevError, "multiple", name, strings.Join(recs, " | "), "RFC 7489 6.6.3",
-			"%d DMARC records at %s: receivers then apply no policy at all; %s", len(recs), name, keepOneDMARC(recs))
+			"%d DMARC records at %s: receivers then apply no policy at all; %s", len(recs), name, keep)
+		f.proposes(name, "TXT", one)
 	default:
 		rep.PolicyDomain, rep.Record, rep.Records = where, recs[0], recs
 		semicolons, semiFixed := missingSemicolons(f, name, recs[0])
@@ -144,6 +151,7 @@ func CheckDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, doma
 			f.add(SevError, "syntax", name, recs[0], "RFC 7489 6.6.3",
 				"%v, so receivers apply no DMARC policy to mail from %s: publish %q%s%s",
 				err, domain, proposed, how, then)
+			f.proposes(name, "TXT", proposed)
 			break
 		}
 		rep.Parsed = p
@@ -198,6 +206,7 @@ func missingSemicolons(f *findings, name, rec string) (bool, string) {
 	}
 	f.add(SevError, "missing-semicolon", name, rec, "RFC 7489 6.4",
 		"%s, and the tags after the space are lost: DMARC tags are separated by \";\"; publish %q", strings.Join(what, "; "), fixed)
+	f.proposes(name, "TXT", fixed)
 	return true, fixed
 }
 
@@ -255,8 +264,9 @@ func mendedDMARC(rec, where string) string {
 // keepOneDMARC says which of several DMARC records to keep: the one with
 // the strictest policy that parses (the first of equals), so that no
 // protection is lost, given the report addresses of the others it lacks
-// so that no reports are lost either.
-func keepOneDMARC(recs []string) string {
+// so that no reports are lost either; and that record ("" when none
+// parses).
+func keepOneDMARC(recs []string) (advice, keep string) {
 	rank := map[string]int{"none": 1, "quarantine": 2, "reject": 3}
 	best, bestRank := -1, 0
 	parsed := make([]*DMARCRecord, len(recs))
@@ -271,9 +281,9 @@ func keepOneDMARC(recs []string) string {
 		}
 	}
 	if best < 0 {
-		return "none of them is valid: publish one, such as \"v=DMARC1; p=none; rua=mailto:dmarc@DOMAIN\", and remove the others"
+		return "none of them is valid: publish one, such as \"v=DMARC1; p=none; rua=mailto:dmarc@DOMAIN\", and remove the others", ""
 	}
-	keep := fixedDMARC(recs[best], parsed[best])
+	keep = fixedDMARC(recs[best], parsed[best])
 	var left []string // addresses beyond the two URIs receivers need use
 	for _, tag := range []string{"rua", "ruf"} {
 		var add []string
@@ -314,7 +324,7 @@ func keepOneDMARC(recs []string) string {
 	if len(left) > 0 {
 		also = fmt.Sprintf("; receivers need send reports to only two URIs of each list (RFC 7489 6.2), so have one of those addresses forward to %s", strings.Join(left, ", "))
 	}
-	return fmt.Sprintf("publish only %q (the strictest policy, %s, with the report addresses of the others) and remove the others%s", keep, parsed[best].Policy, also)
+	return fmt.Sprintf("publish only %q (the strictest policy, %s, with the report addresses of the others) and remove the others%s", keep, parsed[best].Policy, also), keep
 }
 
 // misplacedDMARC reports a DMARC record published at the domain itself
@@ -354,10 +364,12 @@ func misplacedDMARC(ctx context.Context, r resolver.Resolver, f *findings, domai
 				f.add(SevError, "wrong-location", d, s, "RFC 7489 6.1",
 					"%q is published at %s itself, where receivers never look for DMARC, so it applies to no mail: they read _dmarc.%s, find no record they can use, and apply the one of the organisational domain at _dmarc.%s instead%s; move it to _dmarc.%s (publish %q there and remove it from %s)",
 					s, d, d, rep.PolicyDomain, appliedInstead(rep, fixed), d, fixed, d)
+				f.proposes("_dmarc."+d, "TXT", fixed)
 			default:
 				f.add(SevError, "wrong-location", d, s, "RFC 7489 6.1",
 					"%q is published at %s itself, where receivers never look for DMARC: they read it only at _dmarc.%s, so it applies to no mail; move it to _dmarc.%s (publish %q there and remove it from %s)",
 					s, d, d, d, fixed, d)
+				f.proposes("_dmarc."+d, "TXT", fixed)
 			}
 			return
 		}
@@ -464,12 +476,14 @@ func discardedOwnDMARC(ctx context.Context, r resolver.Resolver, f *findings, do
 	}
 	policy, _ := rep.Effective()
 	asked := ""
-	if p, err := ParseDMARC(fixedNearDMARC(rec)); err == nil && p.Policy != "" && p.Policy != policy {
+	fixed := fixedNearDMARC(rec)
+	if p, err := ParseDMARC(fixed); err == nil && p.Policy != "" && p.Policy != policy {
 		asked = fmt.Sprintf(", not the p=%s it asks for", p.Policy)
 	}
 	f.add(SevError, "discarded", name, rec, "RFC 7489 6.6.3",
 		"%q at %s is not read as DMARC, because %s, so receivers discard it and apply the record of the organisational domain at _dmarc.%s instead: mail from %s that fails DMARC gets %s%s; publish it as %q",
-		rec, name, whyNotDMARC(rec), rep.PolicyDomain, domain, policy, asked, fixedNearDMARC(rec))
+		rec, name, whyNotDMARC(rec), rep.PolicyDomain, domain, policy, asked, fixed)
+	f.proposes(name, "TXT", fixed)
 	return name
 }
 
@@ -595,6 +609,7 @@ func repeatedDMARC(f *findings, name, domain, rec string, e *DMARCRepeatError) {
 	f.add(SevError, "syntax", name, rec, "RFC 7489 6.3",
 		"%s: DMARC records use DKIM's tag syntax (RFC 7489 6.3), under which a record that repeats a tag is invalid as a whole (RFC 6376 3.2), so receivers that follow it apply no DMARC policy to mail from %s, while others (OpenDMARC among them) %s; receivers disagree, so give each tag once: publish \"%s\"%s",
 		strings.Join(what, "; "), domain, reading, proposed, strictest)
+	f.proposes(name, "TXT", proposed)
 }
 
 // invalidPolicyTag is the problem of a p or sp tag that holds no valid
@@ -640,10 +655,12 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 		}
 		f.add(sev, "tag-invalid", name, rec, "RFC 7489 6.3",
 			"%s %s, so %s; the rest of the record still applies. Publish instead: \"%s\"", what, pr.Problem, pr.Effect, fixed)
+		f.proposes(name, "TXT", fixed)
 	}
 	if p.pNotSecond {
 		f.add(SevWarning, "p-order", name, rec, "RFC 7489 6.3",
 			"p is not the tag right after v=DMARC1; RFC 7489 requires that order and some receivers discard the record otherwise: publish \"%s\"", fixed)
+		f.proposes(name, "TXT", fixed)
 	}
 	if p.FO != "" && len(p.RUF) == 0 {
 		f.add(SevInfo, "fo-without-ruf", name, rec, "RFC 7489 6.3",
@@ -653,6 +670,7 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 	case p.Policy == "":
 		f.add(SevWarning, "no-policy", name, rec, "RFC 7489 6.6.3",
 			"the p tag is missing, so receivers treat the record as p=none and protect nothing: publish \"%s\", then move to quarantine and reject", fixed)
+		f.proposes(name, "TXT", fixed)
 	case effective == "none" && where != domain && p.SubPolicy == "none" && p.Policy != "none":
 		// One root cause, the inherited sp=none: said once, below.
 	case effective == "none" && invalidPolicyTag(p) != nil:
@@ -667,6 +685,7 @@ func checkDMARCPolicy(ctx context.Context, r resolver.Resolver, f *findings, nam
 		}
 		f.add(SevWarning, "p-none", name, rec, "RFC 7489 6.6.3",
 			"the policy for %s is none%s: its %s=%s is not none, quarantine or reject, and receivers then act as if the whole record said p=none (RFC 7489 6.6.3), so forged mail from it is still delivered; publish \"%s\"", domain, says, pr.Tag, pr.Value, fixed)
+		f.proposes(name, "TXT", fixed)
 	case effective == "none":
 		tag := "p"
 		if where != domain && p.SubPolicy != "" {
@@ -926,6 +945,7 @@ func checkReportDest(ctx context.Context, r resolver.Resolver, f *findings, wher
 	}
 	f.add(SevWarning, "external-unauthorised", auth, rec, "RFC 7489 7.1",
 		"%s, but %s has no \"v=DMARC1\" record, so receivers will not send them there: ask the owner of %s to publish the TXT record \"v=DMARC1\" at %s, or send reports to an address at %s", d.what(where), auth, d.host, auth, where)
+	f.proposes(auth, "TXT", "v=DMARC1")
 }
 
 // checkReportDomain checks that mail to a report address can be delivered:

@@ -49,6 +49,21 @@ type Finding struct {
 	Name     string   `json:"name,omitempty"`   // the DNS name (or URL) the record came from
 	Record   string   `json:"record,omitempty"` // the record itself
 	RFC      string   `json:"rfc,omitempty"`    // the section that says so, "RFC 7208 4.6.4"
+	// Publish is the record the message says to publish, for programs:
+	// the same record, taken from the same value as the message's.
+	// Absent when the finding proposes none, or only a pattern to fill
+	// in (such as l=https://HOST/logo.svg).
+	Publish *Publish `json:"publish,omitempty"`
+}
+
+// Publish is a DNS record a finding proposes. For a TXT record of a kind
+// a name holds one of (SPF, DKIM, DMARC, TLS-RPT, BIMI), it takes the
+// place of the records of that kind at Name; an A, AAAA or MX record is
+// added (a null MX, "0 .", is the only MX record).
+type Publish struct {
+	Name  string `json:"name"`  // the owner name, such as _dmarc.example.com
+	Type  string `json:"type"`  // TXT, A, AAAA or MX
+	Value string `json:"value"` // a TXT record's text, unquoted; an address; an MX's "PREF HOST"
 }
 
 // findings collects the findings of one check.
@@ -62,6 +77,16 @@ type findings struct {
 func (f *findings) add(sev Severity, code, name, record, rfc, format string, args ...any) {
 	f.list = append(f.list, Finding{Check: f.check, Severity: sev, Code: f.check + "." + code,
 		Message: fmt.Sprintf(format, args...), Name: name, Record: record, RFC: rfc})
+}
+
+// proposes gives the finding just added the record its message says to
+// publish (Finding.Publish): typ at name, with value, the same value the
+// message quotes.
+func (f *findings) proposes(name, typ, value string) {
+	if len(f.list) == 0 || value == "" {
+		return
+	}
+	f.list[len(f.list)-1].Publish = &Publish{Name: strings.TrimSuffix(name, "."), Type: typ, Value: value}
 }
 
 // dnsFailed records a lookup that failed for a reason other than "no such

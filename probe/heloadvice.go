@@ -8,20 +8,23 @@ import (
 )
 
 // heloAdvice says what a HELO check that did not pass means and what to
-// do, from its result and the record the HELO name publishes. all are
-// the report's results: the IPs that say the same HELO name and got the
-// same result share one record, since a name has one SPF record.
-func heloAdvice(e SPFResult, all []SPFResult) string {
+// do, from its result and the record the HELO name publishes, and the
+// record it says to publish (nil when none). all are the report's
+// results: the IPs that say the same HELO name and got the same result
+// share one record, since a name has one SPF record.
+func heloAdvice(e SPFResult, all []SPFResult) (string, *Publish) {
 	mech := ipMech(e.IP)
 	risk := "some receivers check the HELO identity too (RFC 7208 2.3)"
 	switch e.Result {
 	case "none":
-		return fmt.Sprintf("%s publishes no SPF record, and %s; %s", e.Helo, risk, heloRecord(e, all))
+		advice, rec := heloRecord(e, all)
+		return fmt.Sprintf("%s publishes no SPF record, and %s; %s", e.Helo, risk, advice), &Publish{Name: e.Helo, Type: "TXT", Value: rec}
 	case "permerror":
+		// An example only: the record's other terms are not known.
 		return fmt.Sprintf("the SPF record of %s cannot be evaluated, and %s; fix it so that it lists %s, for example \"v=spf1 %s -all\"",
-			e.Helo, risk, strings.Join(sameHelo(e, all), " and "), strings.Join(ipMechs(sameHelo(e, all)), " "))
+			e.Helo, risk, strings.Join(sameHelo(e, all), " and "), strings.Join(ipMechs(sameHelo(e, all)), " ")), nil
 	case "temperror":
-		return fmt.Sprintf("a DNS lookup failed for now, so receivers defer or skip the check; if it persists, check the name servers of %s", e.Helo)
+		return fmt.Sprintf("a DNS lookup failed for now, so receivers defer or skip the check; if it persists, check the name servers of %s", e.Helo), nil
 	}
 	var how string
 	switch e.Result {
@@ -33,22 +36,25 @@ func heloAdvice(e SPFResult, all []SPFResult) string {
 		how = fmt.Sprintf("the SPF record of %s (%q) neither authorises nor forbids %s, so receivers that check the HELO identity give its mail no credit", e.Helo, e.Record, e.IP)
 	}
 	fix := fmt.Sprintf("add %s to it", mech)
+	var pub *Publish
 	if rec, err := ParseSPF(e.Record); err == nil && usesOwnA(rec, e.Helo) {
 		// The record already authorises the name's own addresses: what
 		// is missing is the address, not the record.
-		rr := "an A"
+		rr := "A"
 		if strings.HasPrefix(mech, "ip6") {
-			rr = "an AAAA"
+			rr = "AAAA"
 		}
-		fix = fmt.Sprintf("publish %s record of %s for %s (its record authorises the name's own addresses, with \"a\"), or add %s to it", rr, e.IP, e.Helo, mech)
+		fix = fmt.Sprintf("publish an %s record of %s for %s (its record authorises the name's own addresses, with \"a\"), or add %s to it", rr, e.IP, e.Helo, mech)
+		pub = &Publish{Name: e.Helo, Type: rr, Value: e.IP}
 	}
-	return how + "; " + fix
+	return how + "; " + fix, pub
 }
 
-// heloRecord is the record to publish at a HELO name that has none: "v=spf1
-// a -all" when the name's addresses are those of every IP that says it,
-// else one that lists those IPs, with "a" for when the name has them.
-func heloRecord(e SPFResult, all []SPFResult) string {
+// heloRecord says what to publish at a HELO name that has no SPF record,
+// and the record: "v=spf1 a -all" when the name's addresses are those of
+// every IP that says it, else one that lists those IPs, with "a" for
+// when the name has them.
+func heloRecord(e SPFResult, all []SPFResult) (advice, record string) {
 	ips := sameHelo(e, all)
 	var missing []string
 	for _, s := range ips {
@@ -61,14 +67,16 @@ func heloRecord(e SPFResult, all []SPFResult) string {
 		which = fmt.Sprintf("each of the %d IPs that say HELO %s (%s)", len(ips), e.Helo, strings.Join(ips, ", "))
 	}
 	if len(missing) == 0 {
-		return fmt.Sprintf("publish \"v=spf1 a -all\" at %s: it works now, since %s has an A/AAAA record of %s", e.Helo, e.Helo, which)
+		const rec = "v=spf1 a -all"
+		return fmt.Sprintf("publish %q at %s: it works now, since %s has an A/AAAA record of %s", rec, e.Helo, e.Helo, which), rec
 	}
 	one := ""
 	if len(ips) > 1 {
 		one = fmt.Sprintf(", one record for the %d IPs that say HELO %s (a name has one SPF record)", len(ips), e.Helo)
 	}
-	return fmt.Sprintf("publish \"v=spf1 %s -all\" at %s%s (or \"v=spf1 a -all\" once %s has an A/AAAA record of %s)",
-		strings.Join(ipMechs(ips), " "), e.Helo, one, e.Helo, strings.Join(missing, " and "))
+	rec := "v=spf1 " + strings.Join(ipMechs(ips), " ") + " -all"
+	return fmt.Sprintf("publish %q at %s%s (or \"v=spf1 a -all\" once %s has an A/AAAA record of %s)",
+		rec, e.Helo, one, e.Helo, strings.Join(missing, " and ")), rec
 }
 
 // sameHelo are the IPs, in order and each once, of the HELO results of

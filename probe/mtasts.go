@@ -359,8 +359,27 @@ func inWords(sec int) string {
 }
 
 // fetchPolicy GETs url without following redirects and reads at most
-// 64 KiB (RFC 8461 3.3).
+// 64 KiB (RFC 8461 3.3), served as text/plain.
 func fetchPolicy(ctx context.Context, client *http.Client, url string) ([]byte, error) {
+	body, ct, err := fetchHTTPS(ctx, client, url, mtaSTSMaxBody, "a policy fetch")
+	if err != nil {
+		return nil, err
+	}
+	// Media types are case-insensitive and may carry parameters (RFC
+	// 2045 5.1): "Text/Plain; charset=utf-8" is text/plain.
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "text/plain" {
+		return nil, fmt.Errorf("%s has media type %q, want text/plain", url, ct)
+	}
+	return body, nil
+}
+
+// fetchHTTPS GETs url with client, as MTA-STS policies and BIMI logos
+// are fetched: without following redirects, reading at most limit bytes
+// (a larger body is a *tooLargeError). It returns the body and its
+// Content-Type. A failure that may pass is a *tempFetchError (see
+// fetchFailed), which says a timeout is the time the probe allows kind
+// ("a policy fetch").
+func fetchHTTPS(ctx context.Context, client *http.Client, url string, limit int, kind string) ([]byte, string, error) {
 	if client == nil {
 		client = http.DefaultClient
 	}
@@ -368,7 +387,7 @@ func fetchPolicy(ctx context.Context, client *http.Client, url string) ([]byte, 
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	resp, err := c.Do(req)
 	if err != nil {
@@ -377,34 +396,38 @@ func fetchPolicy(ctx context.Context, client *http.Client, url string) ([]byte, 
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fetchFailed(fmt.Sprintf("fetching %s", url), err, &c)
+		return nil, "", fetchFailed(fmt.Sprintf("fetching %s", url), kind, err, &c)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		if loc := resp.Header.Get("Location"); loc != "" {
-			return nil, fmt.Errorf("%s redirects (%d) to %s; redirects are not followed", url, resp.StatusCode, loc)
+			return nil, "", fmt.Errorf("%s redirects (%d) to %s; redirects are not followed", url, resp.StatusCode, loc)
 		}
 		err := fmt.Errorf("%s answered %s, want 200", url, resp.Status)
 		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout {
 			// The server's trouble, or its load: worth another try.
-			return nil, &tempFetchError{err}
+			return nil, "", &tempFetchError{err}
 		}
-		return nil, err
+		return nil, "", err
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, mtaSTSMaxBody+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 	if err != nil {
-		return nil, fetchFailed(fmt.Sprintf("reading %s", url), err, &c)
+		return nil, "", fetchFailed(fmt.Sprintf("reading %s", url), kind, err, &c)
 	}
-	if len(body) > mtaSTSMaxBody {
-		return nil, fmt.Errorf("%s is larger than 64 KiB", url)
+	if len(body) > limit {
+		return nil, "", &tooLargeError{url: url, limit: limit}
 	}
-	// Media types are case-insensitive and may carry parameters (RFC
-	// 2045 5.1): "Text/Plain; charset=utf-8" is text/plain.
-	ct := resp.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "text/plain" {
-		return nil, fmt.Errorf("%s has media type %q, want text/plain", url, ct)
-	}
-	return body, nil
+	return body, resp.Header.Get("Content-Type"), nil
+}
+
+// tooLargeError is a body longer than the limit of its fetch.
+type tooLargeError struct {
+	url   string
+	limit int
+}
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("%s is larger than %d KiB", e.url, e.limit>>10)
 }
 
 func joinAddrs(as []netip.Addr) string {
@@ -424,13 +447,14 @@ func (e *tempFetchError) Error() string { return e.err.Error() }
 func (e *tempFetchError) Unwrap() error { return e.err }
 
 // fetchFailed says what went wrong with a fetch by c (what: "fetching
-// URL"), marked temporary when it may pass: a timeout (said with the
+// URL"; kind: "a policy fetch", what c's timeout bounds), marked temporary
+// when it may pass: a timeout (said with the
 // time allowed, when known), no connection or one cut (refused, reset,
 // unreachable, closed early), or a DNS server that did not answer for
 // the policy host. The domain's own mistakes stay errors: a host that
 // does not exist, a certificate not valid for it, a server that does
 // not speak TLS.
-func fetchFailed(what string, err error, c *http.Client) error {
+func fetchFailed(what, kind string, err error, c *http.Client) error {
 	var ne net.Error
 	var re *resolver.Error
 	switch {
@@ -441,7 +465,7 @@ func fetchFailed(what string, err error, c *http.Client) error {
 			return &tempFetchError{fmt.Errorf("%s: the server took the connection but did not complete the TLS handshake within %s", what, tr.TLSHandshakeTimeout)}
 		}
 		if c.Timeout > 0 {
-			return &tempFetchError{fmt.Errorf("%s: no answer within %s, the time the probe allows a policy fetch", what, c.Timeout)}
+			return &tempFetchError{fmt.Errorf("%s: no answer within %s, the time the probe allows %s", what, c.Timeout, kind)}
 		}
 		return &tempFetchError{fmt.Errorf("%s: timed out", what)}
 	case errors.Is(err, context.Canceled):

@@ -176,12 +176,25 @@ func checkNullMX(f *findings, domain string, mxs []resolver.MX) bool {
 		return false
 	case pref != 0:
 		f.add(SevError, "null-preference", domain, rec, "RFC 7505 3",
-			"%s publishes \"%d .\", but a null MX has preference 0: senders that do not take this one for a null MX look for a mail server named \".\" and retry for days before they bounce, instead of refusing the mail at once; publish \"0 .\" instead (as the only MX record)",
-			domain, pref)
+			"%s publishes \"%d .\", but a null MX has preference 0: senders that do not take this one for a null MX look for a mail server named \".\" and retry for days before they bounce, instead of refusing the mail at once; publish %q instead (as the only MX record)",
+			domain, pref, nullMX)
+		f.proposes(domain, "MX", nullMX)
 	default:
 		f.add(SevInfo, "null", domain, rec, "RFC 7505 3", "%s publishes a null MX: it accepts no mail", domain)
 	}
 	return true
+}
+
+// nullMX is the value of a null MX record (RFC 7505 3): preference 0,
+// host ".".
+const nullMX = "0 ."
+
+// addrType is the DNS type of ip's address records: A or AAAA.
+func addrType(ip netip.Addr) string {
+	if ip.Unmap().Is4() {
+		return "A"
+	}
+	return "AAAA"
 }
 
 // PTRReport is the reverse DNS of one sending IP.
@@ -230,6 +243,7 @@ func CheckPTR(ctx context.Context, r resolver.Resolver, log *slog.Logger, ip net
 			f.add(SevError, "not-confirmed", rev, strings.Join(names.Names, " "), "RFC 8601 3",
 				"the PTR of %s (%s) does not resolve back to %s: forward-confirmed reverse DNS fails, and receivers that require it (Gmail, Yahoo) reject or junk the mail; publish an %s record of %s for %s, or point the PTR at a name that has one",
 				ip, strings.Join(names.Names, ", "), ip, dns.TypeToString[qtype], ip, names.Names[0])
+			f.proposes(names.Names[0], dns.TypeToString[qtype], ip.String())
 		}
 		if len(names.Names) > 1 {
 			multiplePTR(f, rev, ip, names.Names, rep.Confirmed, helo)
@@ -257,6 +271,7 @@ func CheckPTR(ctx context.Context, r resolver.Resolver, log *slog.Logger, ip net
 		if err == nil && !slices.Contains(ips, ip) {
 			f.add(SevWarning, "helo-address", helo, "", "RFC 5321 4.1.4",
 				"the HELO name %s does not resolve to %s, and some receivers reject or score mail whose HELO name does not: publish an A/AAAA record of %s for %s, or say HELO with a name that has one", helo, ip, ip, helo)
+			f.proposes(helo, addrType(ip), ip.String())
 		}
 	}
 	rep.Findings, rep.Status = f.list, f.status()

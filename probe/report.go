@@ -114,7 +114,11 @@ func (r *Report) HasErrors() bool {
 // Deps are what Run needs besides the request.
 type Deps struct {
 	Resolver   resolver.Resolver
-	HTTPClient *http.Client // for MTA-STS policies; nil: NewHTTPClient(Resolver, 30s)
+	HTTPClient *http.Client // for MTA-STS policies and the BIMI logo; nil: NewHTTPClient(Resolver, 30s)
+	// BIMILogo fetches the BIMI logo (l=) with HTTPClient, within 10s
+	// and 32 KiB, and checks it as SVG Tiny PS; false checks the record
+	// alone.
+	BIMILogo bool
 	// QueryTimeout is the time Resolver allows one query, which a lookup
 	// that timed out is said to have waited; 0: not said.
 	QueryTimeout time.Duration
@@ -166,7 +170,11 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 		do(func() {
 			s := CheckDMARC(ctx, r, log, req.Domain)
 			rep.DMARC = &s
-			b := CheckBIMI(ctx, r, log, req.Domain, &s)
+			var logo *http.Client
+			if d.BIMILogo {
+				logo = d.HTTPClient
+			}
+			b := CheckBIMIWith(ctx, r, log, logo, req.Domain, &s)
 			rep.BIMI = &b
 		})
 		do(func() {
@@ -351,9 +359,10 @@ func (rep *Report) crossCheck() {
 		if m.Policy.Mode == "enforce" {
 			why = "enforced, so senders hold mail for you whenever TLS to your MX fails, and without a TLS-RPT record you are not told"
 		}
+		rec := tlsrptFor(rep.Domain)
 		t.Findings = append(t.Findings, Finding{Check: "tls-rpt", Severity: SevWarning, Code: "tls-rpt.missing-for-mta-sts",
-			Name: t.Name, RFC: "RFC 8461 5",
-			Message: fmt.Sprintf("MTA-STS for %s is %s: publish \"v=TLSRPTv1; rua=mailto:tlsrpt@%s\" at %s", rep.Domain, why, rep.Domain, t.Name)})
+			Name: t.Name, RFC: "RFC 8461 5", Publish: &Publish{Name: t.Name, Type: "TXT", Value: rec},
+			Message: fmt.Sprintf("MTA-STS for %s is %s: publish %q at %s", rep.Domain, why, rec, t.Name)})
 		t.Status = statusOf(t.Findings, false)
 		return
 	}
@@ -508,7 +517,9 @@ func spfResultFinding(domain string, e SPFResult, all []SPFResult) Finding {
 		f.Message = fmt.Sprintf("check_host for the HELO name %s from %s: %s", e.Helo, e.IP, e.Result)
 		if e.Result != "pass" {
 			f.Severity = SevWarning
-			f.Message += detail(e.Error) + ": " + heloAdvice(e, all)
+			advice, pub := heloAdvice(e, all)
+			f.Message += detail(e.Error) + ": " + advice
+			f.Publish = pub
 		}
 		return f
 	}

@@ -570,8 +570,10 @@ func (w *spfWalker) visit(parent *SPFNode, domain, via, written string, path []s
 	switch {
 	case len(recs) == 0 && via == "":
 		if near := nearSPF(txt.Joined()); near != "" {
+			advice, fixed := nearSPFFix(near)
 			w.f.add(SevError, "none", n.Domain, near, "RFC 7208 4.5",
-				"%s has no SPF record, so receivers cannot tell its mail from forgeries: its TXT record %q is not read as SPF, because %s; %s", n.Domain, near, whyNotSPF(near), nearSPFAdvice(near))
+				"%s has no SPF record, so receivers cannot tell its mail from forgeries: its TXT record %q is not read as SPF, because %s; %s", n.Domain, near, whyNotSPF(near), advice)
+			w.f.proposes(n.Domain, "TXT", fixed)
 			return n
 		}
 		w.f.add(SevError, "none", n.Domain, "", "RFC 7208 4.5",
@@ -672,11 +674,18 @@ func nearSPF(txts []string) string {
 // either, what is wrong with it: the advice never leads to a record that
 // fails again.
 func nearSPFAdvice(near string) string {
+	advice, _ := nearSPFFix(near)
+	return advice
+}
+
+// nearSPFFix is nearSPFAdvice and the record it says to publish ("" when
+// it proposes none).
+func nearSPFFix(near string) (advice, fixed string) {
 	fixed, err := fixedNearSPF(strings.Trim(near, " \t\"'"))
 	if err == nil {
-		return fmt.Sprintf("publish it as %q", fixed)
+		return fmt.Sprintf("publish it as %q", fixed), fixed
 	}
-	return fmt.Sprintf("with that mended it would still not be valid (%v), so publish a record that starts with \"v=spf1 \" and lists the servers sending as it, such as \"v=spf1 ip4:192.0.2.25 -all\"", strings.TrimPrefix(err.Error(), ErrSPFSyntax.Error()+": "))
+	return fmt.Sprintf("with that mended it would still not be valid (%v), so publish a record that starts with \"v=spf1 \" and lists the servers sending as it, such as \"v=spf1 ip4:192.0.2.25 -all\"", strings.TrimPrefix(err.Error(), ErrSPFSyntax.Error()+": ")), ""
 }
 
 // fixedNearSPF is the SPF record that s (a TXT record starting with

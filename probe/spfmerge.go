@@ -184,6 +184,7 @@ func (w *spfWalker) multiple(n *SPFNode, recs []string, path []string) {
 	w.f.add(SevError, "multiple", n.Domain, strings.Join(recs, " | "), "RFC 7208 4.5",
 		"%s: replace them with this one record, which lists every sender they list: \"%s\" (%s)%s",
 		head, m.Record, cost, noteList(notes))
+	w.f.proposes(n.Domain, "TXT", m.Record)
 }
 
 // noteList writes notes as a sentence tail: "; NOTE; NOTE".

@@ -384,14 +384,14 @@ func TestCheckTLSRPTAndBIMI(t *testing.T) {
 		status       Status
 	}{
 		{"reject", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=reject"), "", StatusOK},
-		{"none", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=none"), "bimi.dmarc-policy", StatusWarning},
-		{"no dmarc", "good.auth.test", &DMARCReport{Domain: "good.auth.test"}, "bimi.dmarc-policy", StatusWarning},
+		{"none", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=none"), "bimi.dmarc-policy", StatusError},
+		{"no dmarc", "good.auth.test", &DMARCReport{Domain: "good.auth.test"}, "bimi.dmarc-policy", StatusError},
 		// Found at the organisational domain: sp, not p, applies.
-		{"sp none", "good.auth.test", dmarc("good.auth.test", "auth.test", "v=DMARC1; p=reject; sp=none"), "bimi.dmarc-policy", StatusWarning},
+		{"sp none", "good.auth.test", dmarc("good.auth.test", "auth.test", "v=DMARC1; p=reject; sp=none"), "bimi.dmarc-policy", StatusError},
 		// BIMI draft 7.1 item 8: sp=none in the domain's own record
 		// rules BIMI out too, whatever the domain's own p.
-		{"sp at its own domain", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=reject; sp=none"), "bimi.dmarc-policy", StatusWarning},
-		{"pct", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=quarantine; pct=50"), "bimi.dmarc-policy", StatusWarning},
+		{"sp at its own domain", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=reject; sp=none"), "bimi.dmarc-policy", StatusError},
+		{"pct", "good.auth.test", dmarc("good.auth.test", "good.auth.test", "v=DMARC1; p=quarantine; pct=50"), "bimi.dmarc-policy", StatusError},
 		{"bad logo", "none.auth.test", dmarc("none.auth.test", "none.auth.test", "v=DMARC1; p=reject"), "bimi.logo-url", StatusError},
 		{"no bimi", "nomx.auth.test", nil, "bimi.none", StatusOK},
 	} {
@@ -430,7 +430,7 @@ func TestRunBIMIUsesSubdomainPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := CheckBIMI(context.Background(), r, discard(), "plain.auth.test", &DMARCReport{Domain: "plain.auth.test", PolicyDomain: "plain.auth.test", Parsed: &DMARCRecord{Policy: "reject", Pct: 100}})
-	if c := codes(b.Findings); c["bimi.org-record"] == "" || c["bimi.dmarc-policy"] == "" || b.Name != "default._bimi.auth.test" || b.Record == "" || b.Status != StatusWarning {
+	if c := codes(b.Findings); c["bimi.org-record"] == "" || c["bimi.dmarc-policy"] == "" || b.Name != "default._bimi.auth.test" || b.Record == "" || b.Status != StatusError {
 		t.Errorf("fallback to the organisational domain: %+v", b)
 	}
 }

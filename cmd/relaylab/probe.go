@@ -25,13 +25,16 @@ const exitUnchecked = 3
 // maxProbeTimeout bounds --timeout as probe.timeout is bounded.
 const maxProbeTimeout = probe.MaxTimeout
 
-const probeSynopsis = `DOMAIN [--ip IP]... [--helo NAME]... [--selector S]... [--resolver HOST:PORT | --zone FILE]... [--zones FILE] [--no-blocklists] [--timeout D] [--mta-sts-ca FILE] [--mta-sts-port PORT] [--json]
+const probeSynopsis = `DOMAIN [--ip IP]... [--helo NAME]... [--selector S]... [--resolver HOST:PORT | --zone FILE]... [--zones FILE] [--no-blocklists] [--no-bimi-logo] [--timeout D] [--mta-sts-ca FILE] [--mta-sts-port PORT] [--json]
 
 Checks a domain's records and sending IPs, the way receivers will read
 them: SPF (syntax, the 10-lookup and 2-void-lookup limits, check_host for
 each --ip), DKIM keys (common selectors and each --selector), DMARC (with
 the organisational domain's record for a subdomain, report addresses),
-MX, MTA-STS (the policy is fetched over HTTPS), TLS-RPT, BIMI and whether
+MX, MTA-STS (the policy is fetched over HTTPS), TLS-RPT, BIMI (with the
+DMARC policy it needs, and its logo fetched over HTTPS, within 10s and
+32 KiB, and checked as SVG Tiny PS: baseProfile tiny-ps, version 1.2, a
+title, square, no scripts, animation or references outside it) and whether
 the zone is signed with DNSSEC (DNSKEY against the parent's DS, and whether
 the resolver says it validated it: the AD bit, worth only as much as the
 path to that resolver); with --ip,
@@ -52,11 +55,13 @@ Example: relaylab probe example.com --ip 192.0.2.25 --selector s2026
 
 To try it offline, --zone serves zone files (RFC 1035 master format) on
 127.0.0.1 and asks only that server, so nothing leaves this machine (an
-MTA-STS policy is fetched only from a loopback address; one elsewhere is
-not fetched, and the check is unknown). To check an
+MTA-STS policy or a BIMI logo is fetched only from a loopback address; one
+elsewhere is not fetched, and the check is unknown). To check an
 MTA-STS policy offline, serve it over HTTPS yourself on a loopback port
 with a certificate for mta-sts.DOMAIN from a test CA, point mta-sts.DOMAIN
-at 127.0.0.1 in the zone, and give --mta-sts-ca CA.pem --mta-sts-port PORT.
+at 127.0.0.1 in the zone, and give --mta-sts-ca CA.pem --mta-sts-port PORT;
+a BIMI logo is fetched with the same CA and port, from the host of l=
+(--no-bimi-logo checks the BIMI record without fetching its logo).
 From a checkout, against the zones the tests use:
 
   relaylab probe clean.auth.test --ip 192.0.2.50 --helo sender.auth.test --zone testdata/dns --no-blocklists
@@ -65,7 +70,7 @@ From a checkout, against the zones the tests use:
 Exit status: 0 when every check completed and none found an error, 1 when
 a finding is at error level, 2 for bad input (a domain, selector, IP,
 HELO name, resolver, timeout, zones file, --zone file (one that does not
-parse or holds no records) or --mta-sts-ca file, or flags that do not go together: --selector or --mta-sts-ca without
+parse or holds no records) or --mta-sts-ca file, or flags that do not go together: --selector, --mta-sts-ca or --no-bimi-logo without
 a domain, --helo without --ip, --zone with --resolver, --mta-sts-port
 without --zone), 3 when nothing was at error level but a check could not
 be completed (status unknown: a lookup failed or timed out, or a
@@ -84,9 +89,10 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	fs.Var(&helos, "helo", "the HELO name the IPs use: checked with SPF and compared with their PTR names (without it, check_host for DOMAIN uses DOMAIN as HELO); give it once for all the IPs, or --helo once for every --ip, in order")
 	zonesFile := fs.String("zones", "", "a YAML file listing blocklist zones (default: the built-in list)")
 	noBL := fs.Bool("no-blocklists", false, "skip blocklist queries")
+	noLogo := fs.Bool("no-bimi-logo", false, "check the BIMI record without fetching its logo (for zones whose logo is not served)")
 	timeout := fs.Duration("timeout", 3*time.Second, "time allowed for one DNS query: more than 0, at most 1m")
-	stsCA := fs.String("mta-sts-ca", "", "a PEM file of CA certificates trusted, besides the system's, for the HTTPS of the MTA-STS policy (a private or test CA)")
-	stsPort := fs.Int("mta-sts-port", 0, "with --zone: fetch the MTA-STS policy over HTTPS from this port of the loopback address that mta-sts.DOMAIN resolves to, instead of 443")
+	stsCA := fs.String("mta-sts-ca", "", "a PEM file of CA certificates trusted, besides the system's, for the HTTPS of the MTA-STS policy and the BIMI logo (a private or test CA)")
+	stsPort := fs.Int("mta-sts-port", 0, "with --zone: fetch the MTA-STS policy and the BIMI logo over HTTPS from this port of the loopback address their host resolves to, instead of 443")
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
 	}
@@ -159,6 +165,9 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	if *stsPort < 0 || *stsPort > 65535 {
 		return usageError("--mta-sts-port %d: give a port from 1 to 65535", *stsPort)
 	}
+	if *noLogo && req.Domain == "" {
+		return usageError("--no-bimi-logo needs a DOMAIN: the BIMI logo is a domain's")
+	}
 	if *stsCA != "" && req.Domain == "" {
 		return usageError("--mta-sts-ca needs a DOMAIN: the MTA-STS policy is fetched for a domain")
 	}
@@ -176,14 +185,16 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 		return usageError("%v", err)
 	}
 	deps.Resolver = r
-	// MTA-STS policies are fetched over HTTPS; with --zone, from the
-	// address the zones give, only loopback ones, so that nothing leaves.
+	// MTA-STS policies and BIMI logos are fetched over HTTPS; with
+	// --zone, from the address the zones give, only loopback ones, so
+	// that nothing leaves.
 	hc, err := probe.NewHTTPClientWith(r, probe.HTTPOptions{Timeout: 30 * time.Second,
 		LoopbackOnly: len(zoneFiles) > 0, CAFile: *stsCA, Port: *stsPort})
 	if err != nil {
 		return usageError("--mta-sts-ca: %v", err)
 	}
 	deps.HTTPClient = hc
+	deps.BIMILogo = !*noLogo
 	rep := probe.Run(ctx, deps, req)
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
@@ -206,9 +217,9 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	if len(unknown) > 0 {
 		hint := "check --resolver"
 		if len(zoneFiles) > 0 {
-			hint = "names that no --zone file holds are refused, and an MTA-STS policy whose host is not on loopback is not fetched"
+			hint = "names that no --zone file holds are refused, and an MTA-STS policy or BIMI logo whose host is not on loopback is not fetched"
 		}
-		return &exitError{code: exitUnchecked, err: fmt.Errorf("could not complete %s: a lookup failed or timed out, a blocklist was unhealthy, or a policy was not fetched (see above; %s)", strings.Join(unknown, ", "), hint)}
+		return &exitError{code: exitUnchecked, err: fmt.Errorf("could not complete %s: a lookup failed or timed out, a blocklist was unhealthy, or a policy or logo was not fetched (see above; %s)", strings.Join(unknown, ", "), hint)}
 	}
 	return nil
 }

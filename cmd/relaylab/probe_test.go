@@ -20,7 +20,7 @@ func TestProbeCommand(t *testing.T) {
 		contains []string
 	}{
 		{"listed ip", []string{"--ip", "192.0.2.10"}, 1, []string{"BLOCKLIST", "listed on good.bl.test", "exploited host", "unknown on 2"}},
-		{"clean domain", []string{"clean.auth.test", "--no-blocklists", "--ip", "192.0.2.50", "--helo", "sender.auth.test"}, 0, []string{"SPF", "DMARC", "MX", "MTA-STS", "PTR", "check_host for 192.0.2.50: pass",
+		{"clean domain", []string{"clean.auth.test", "--no-blocklists", "--no-bimi-logo", "--ip", "192.0.2.50", "--helo", "sender.auth.test"}, 0, []string{"SPF", "DMARC", "MX", "MTA-STS", "PTR", "check_host for 192.0.2.50: pass",
 			"needs 0 of the 10 DNS lookups", "mail for clean.auth.test goes to, in order of preference: 10 mx1.auth.test", "fails DMARC gets reject",
 			"record: v=spf1 ip4:192.0.2.50 -all", "192.0.2.50 → sender.auth.test, forward-confirmed", "to mailto:tlsrpt@clean.auth.test",
 			"logo from https://clean.auth.test/logo.svg and the Verified Mark Certificate from https://clean.auth.test/vmc.pem"}},

@@ -20,7 +20,7 @@ func TestProbeZoneServesOffline(t *testing.T) {
 		code     int
 		contains []string
 	}{
-		{"directory", []string{"clean.auth.test", "--ip", "192.0.2.50", "--helo", "sender.auth.test", "--zone", "../../testdata/dns", "--no-blocklists"},
+		{"directory", []string{"clean.auth.test", "--ip", "192.0.2.50", "--helo", "sender.auth.test", "--zone", "../../testdata/dns", "--no-blocklists", "--no-bimi-logo"},
 			0, []string{"via 127.0.0.1:", "192.0.2.50 → sender.auth.test, forward-confirmed", "check_host for 192.0.2.50: pass"}},
 		{"files", []string{"--ip", "192.0.2.10", "--zone", "../../testdata/dns/blocklists.zone", "--zone", "../../testdata/dns/resolver.zone",
 			"--zones", "../../testdata/probe/zones.yaml"},
