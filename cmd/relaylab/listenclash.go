@@ -180,6 +180,21 @@ func serveListeners(c *fileConfig, sinkFlags int, relayFlag, webFlag bool) []bou
 	return out
 }
 
+// ownFlag is list, serve's listeners (serveListeners), for a command
+// that runs one component with its own flag for the address (relaylab
+// sink's and relay's --listen) where serve has serveFlag.
+func ownFlag(list []boundAt, serveFlag, flag string) []boundAt {
+	for i := range list {
+		if list[i].alt == serveFlag {
+			list[i].alt = flag
+			if list[i].flag != "" {
+				list[i].flag = flag
+			}
+		}
+	}
+	return list
+}
+
 // bindFailure adds to err, the failure of serve's component (the prefix
 // of its keys: "sink.", "relay." or "web.") to start, when a listener
 // could not bind, where its address comes from (the configuration file's

@@ -96,6 +96,8 @@ file that changed and wait for one.`+serveExit)
 	}
 	if err != nil {
 		abandon()
+		// A listener that cannot bind is named as serve names it.
+		err = bindFailure(err, "relay.", ownFlag(serveListeners(cfg, 0, *listen != "", false), "--relay-listen", "--listen"), *df.config)
 		return startError(storePath(cfg, *df.db), err)
 	}
 	defer st.Close()

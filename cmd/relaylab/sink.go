@@ -84,6 +84,9 @@ what it would answer an envelope at each stage, and why, without sending.`+serve
 	}
 	if err != nil {
 		abandon()
+		// A listener that cannot bind is named by the key, line or flag
+		// that gives its address, as serve names it.
+		err = bindFailure(err, "sink.", ownFlag(serveListeners(cfg, len(listen), false, false), "--sink-listen", "--listen"), *df.config)
 		return startError(storePath(cfg, *df.db), err)
 	}
 	warnSinkBeyondLoopback(log, sk)
