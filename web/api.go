@@ -189,6 +189,11 @@ type SinkSession struct {
 	End       time.Time `json:"end,omitzero"`
 	Messages  []string  `json:"messages,omitempty"` // ids of messages accepted
 	LastReply string    `json:"last_reply,omitempty"`
+	// Envelope is, in the list of sessions, what the session's client
+	// asked for (its sender and recipients), so that a refused session
+	// is not anonymous until opened; nil when it gave no MAIL FROM (or
+	// the sink cannot say).
+	Envelope *SessionEnvelope `json:"envelope,omitempty"`
 	// Category, Reason and Advice explain a LastReply that is a 4xx or a
 	// 5xx as the relay's classifier would to the sender under test: what
 	// kind of refusal it is, why, and what to do. Absent otherwise.
@@ -209,6 +214,24 @@ type SinkSession struct {
 	MessagesTotal *int   `json:"messages_total,omitempty"`
 	MessagesNext  string `json:"messages_next,omitempty"`
 }
+
+// SessionEnvelope is the envelope a session of the list gave: the
+// sender of its first recipient's attempt ("" the null sender), or of its
+// first MAIL FROM when no RCPT TO followed; that first recipient; and how
+// many recipients' attempts (RCPT TO, accepted or refused) the session
+// made, counted up to SessionEnvelopeCount, RecipientsMore saying that
+// it made more.
+type SessionEnvelope struct {
+	Sender         string `json:"sender"`
+	Recipient      string `json:"recipient,omitempty"`
+	Recipients     int    `json:"recipients"`
+	RecipientsMore bool   `json:"recipients_more,omitempty"`
+}
+
+// SessionEnvelopeCount is how many of a session's recipients' attempts
+// the list of sessions counts: one that looped RCPT 100,000 times says
+// "100 and more" rather than reading them all at each page.
+const SessionEnvelopeCount = 100
 
 // SessionPageAPI is offered by a SinkAPI that can give a session's
 // attempts and message ids a page at a time: a client looping RCPT, or

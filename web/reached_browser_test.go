@@ -74,7 +74,7 @@ func TestBrowserHostOnlyWhereReached(t *testing.T) {
 		}
 	}
 
-	if got := b.eval(t, `[...document.querySelectorAll("#queue-table tbody tr")].find((tr) => tr.innerText.includes("turn@yahoo.test")).innerText`).(string); !strings.Contains(got, "waiting for its turn") || strings.Contains(got, "sending now") {
+	if got := b.eval(t, `document.querySelector('#queue-table tbody tr[data-rcpt="turn@yahoo.test"]').innerText`).(string); !strings.Contains(got, "waiting for its turn") || strings.Contains(got, "sending now") {
 		t.Errorf("a recipient in flight waiting for its rate turn: %q, want \"waiting for its turn\", not \"sending now\"", got)
 	}
 

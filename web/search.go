@@ -390,7 +390,7 @@ func parseSearch(q string) (inboxSearch, error) {
 	if err != nil {
 		return s, err
 	}
-	for _, rt := range raws {
+	for k, rt := range raws {
 		if rt.name == "" {
 			if rt.value == "" {
 				continue // "" or a lone -: nothing to look for
@@ -409,18 +409,18 @@ func parseSearch(q string) (inboxSearch, error) {
 		i := slices.IndexFunc(qualifiers, func(ql qualifier) bool { return ql.name == rt.name })
 		if i < 0 {
 			if rt.value == "" && !rt.quoted {
-				// "Re:" alone: the text it is.
+				if k+1 < len(raws) && spacedValue(raws[k+1]) && !subjectPrefixes[rt.name] {
+					// "foo: bar": a qualifier's value after a space, which
+					// as two words would find nothing and pass for no mail.
+					return s, &searchError{"unknown qualifier " + strconv.Quote(rt.name+":") + " in q",
+						"a qualifier's value follows its colon without a space (from:alice, not from: alice), and " + unknownDetail(rt.name, rt.text)}
+				}
+				// "Re:" alone, or "Re: invoice": the text it is.
 				s.terms = append(s.terms, searchTerm{neg: rt.neg, is: textTerm(rt.name + ":"), whole: true})
 				s.whole = true
 				continue
 			}
-			hint := ""
-			if alt, ok := qualifierHints[rt.name]; ok {
-				hint = alt + "; "
-			}
-			return s, &searchError{"unknown qualifier " + strconv.Quote(rt.name+":") + " in q",
-				hint + "the search knows " + qualifierNames() + " (what each matches: the q= of /api/v1/sink/messages in /openapi.yaml, or the Inbox page's search help); to look for the text " + rt.text +
-					" itself, write it in double quotes: \"" + rt.text + "\""}
+			return s, &searchError{"unknown qualifier " + strconv.Quote(rt.name+":") + " in q", unknownDetail(rt.name, rt.text)}
 		}
 		if rt.value == "" {
 			return s, &searchError{"qualifier " + strconv.Quote(rt.name+":") + " without a value in q",
@@ -441,6 +441,37 @@ func parseSearch(q string) (inboxSearch, error) {
 	// fails a cheaper one is not parsed.
 	slices.SortStableFunc(s.terms, func(a, b searchTerm) int { return cmpBool(a.whole, b.whole) })
 	return s, nil
+}
+
+// unknownDetail is the detail of the error of a qualifier name the
+// search does not know, in a term written text: the qualifier meant,
+// those it knows, and how to look for the text itself.
+func unknownDetail(name, text string) string {
+	hint := ""
+	if alt, ok := qualifierHints[name]; ok {
+		hint = alt + "; "
+	}
+	return hint + "the search knows " + qualifierNames() + " (what each matches: the q= of /api/v1/sink/messages in /openapi.yaml, or the Inbox page's search help); to look for the text " + text +
+		" itself, write it in double quotes: \"" + text + "\""
+}
+
+// spacedValue says whether a term may be the value of the name before
+// it, written after a space ("foo: bar"): a plain word or phrase, not a
+// qualifier of its own or a term left out ("dropped: is:noreply" is the
+// text dropped: and is:noreply).
+func spacedValue(next rawTerm) bool {
+	return next.name == "" && !next.neg && next.value != ""
+}
+
+// subjectPrefixes are the words, lower case, that mail programs put with
+// a colon before a subject they answer or forward, in the languages
+// written in Latin letters: "Re: invoice" is the text it is, while
+// "foo: bar", a name the search does not know with its value after a
+// space, is an error rather than two words that find nothing.
+var subjectPrefixes = map[string]bool{
+	"re": true, "fw": true, "fwd": true, "aw": true, "wg": true, "sv": true, "vs": true, "vb": true, "tr": true, "rv": true,
+	"enc": true, "r": true, "rif": true, "i": true, "antw": true, "doorst": true, "odp": true, "pd": true, "ynt": true, "ilt": true,
+	"vl": true, "atb": true, "bls": true, "fs": true, "trs": true, "ref": true,
 }
 
 // rawTerm is one term of q= as written: a qualifier's name (lower case,

@@ -279,6 +279,12 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 	if err := a.sessionClosings(ctx, out, idx, args); err != nil {
 		return err
 	}
+	if messages {
+		// The list's sessions: who they were from and to.
+		if err := a.sessionEnvelopes(ctx, out, idx, args); err != nil {
+			return err
+		}
+	}
 	return a.sessionRefusals(ctx, out, idx)
 }
 

@@ -116,8 +116,7 @@ export function feedView(main) {
     showEmpty();
   }
   function row(e) {
-    const to = link(e);
-    const msg = to ? h("a", { href: path(...to) }, e.message ? iso(e.message) : to.length === 1 ? "the " + to[0] : (to[1] === "messages" ? "message " : "session ") + to[2]) : iso(e.message || "");
+    const msg = messageCell(e);
     const why = explain(e);
     const tr = h("tr", { class: "ev", "data-id": e.id },
       h("td", { title: fmtTime(e.time) }, shortTime(e.time)),
@@ -170,4 +169,20 @@ export function feedView(main) {
     main.appendChild(h("p", { class: "error" }, "Cannot read the event log: ", err.message));
   });
   return () => { stopped = true; batch.cancel(); if (stream) stream.close(); };
+}
+
+// messageCell is a row's message column: a link to what the event is
+// about. The relay's events name the relay's message id; the sink's
+// name the sink's own number for its message ("message 161"), whichever
+// event it is (sink.message, sink.bounce), with a sink.message's
+// Message-ID under it, which the filter then finds too: the Message-ID
+// in the link of one row and a number in another's read as two messages.
+function messageCell(e) {
+  const to = link(e);
+  if (!to) return iso(e.message || "");
+  if (to[0] === "sink") {
+    const a = h("a", { href: path(...to) }, (to[1] === "messages" ? "message " : "session ") + to[2]);
+    return e.message && to[1] === "messages" ? [a, h("div", { class: "small muted msgid" }, "Message-ID ", iso(e.message))] : a;
+  }
+  return h("a", { href: path(...to) }, e.message ? iso(e.message) : to.length === 1 ? "the " + to[0] : (to[1] === "messages" ? "message " : "session ") + to[2]);
 }

@@ -58,8 +58,13 @@ export function inboxView(main, query) {
     h("ul", { class: "small" }, QUALIFIERS.map(([name, example, about]) =>
       h("li", {}, h("code", {}, name), " ", about, ": ", h("a", { href: path("inbox", "search", example)}, example)))));
   // Clear deletes every message (and the sink's whole record), or, with
-  // a search, the messages it finds, after a confirmation.
+  // a search, the messages it finds, after a confirmation. It shows only
+  // when it has something to delete: not on an empty inbox, nor for a
+  // search that found nothing in all the messages or that the API
+  // refused (showWipe).
   const wipe = h("button", { type: "button", class: "danger", id: "inbox-clear" }, q ? "Delete the messages found" : "Clear the inbox");
+  wipe.hidden = true;
+  let refused = false;
   const wipeNote = h("span", { class: "small", id: "inbox-clear-note", role: "status" });
   const older = h("button", { type: "button", id: "inbox-older" }, q ? "Search older messages" : "Older messages");
   older.hidden = true;
@@ -108,7 +113,16 @@ export function inboxView(main, query) {
       h("td", { class: "reply", "data-label": "reply" }, h("span", { class: "mono" + (refused ? " error" : "") }, replyLines(m.reply)),
         h("div", { class: "small" }, h("a", { href: path("sink", "sessions", m.session) }, "session " + m.session), " · ", iso(m.listener))));
   }
+  // showWipe shows Clear (or Delete the messages found) when there is
+  // something for it to delete; the focus on it when it goes, to the
+  // search box.
+  const showWipe = () => {
+    const none = refused || (q ? shown.size === 0 && older.hidden : total === 0);
+    if (none && document.activeElement === wipe) input.focus();
+    wipe.hidden = none;
+  };
   const count = () => {
+    showWipe();
     empty.hidden = shown.size > 0 || !older.hidden;
     if (!q) {
       note.textContent = total ? shown.size + " shown of " + total + " received" : "";
@@ -121,6 +135,8 @@ export function inboxView(main, query) {
       input.setAttribute("aria-invalid", "true");
       qError.hidden = false;
       qError.textContent = e.message;
+      refused = true;
+      showWipe();
       return;
     }
     note.className = "error";

@@ -21,15 +21,27 @@ export function queueView(main) {
     "each recipient with its last reply, what it means and its next attempt: most of it after a server deferred it (a 4xx, a connection that failed), ",
     "or while the relay's shaping holds it (a destination's rest, a sending window, the warm-up cap). Retry now and Delete act on it here. ",
     "With relaylab serve's defaults, whose relay sends to its sink, ", h("code", { id: "queue-try" }, "swaks --server 127.0.0.1:2587 --to 'defer2+you@example.test'"),
-    " waits here through two deferrals (127.0.0.1:2587 is the relay's default submission address: yours is ", h("code", {}, "relay.listen"), ", which relaylab serve prints as it starts).");
+    " waits here through two deferrals",
+    // Which address the line names: the default until /api/v1/listeners
+    // says this serve's (listening rewrites the line), then this serve's.
+    h("span", { id: "queue-try-default" }, " (127.0.0.1:2587 is the relay's default submission address: yours is ", h("code", {}, "relay.listen"),
+      ", which relaylab serve prints as it starts)"),
+    h("span", { id: "queue-try-own" }, " (the line names this serve's submission address, ", h("code", {}, "relay.listen"), ")"), ".");
   empty.hidden = true;
+  const [tryDefault, tryOwn] = [empty.querySelector("#queue-try-default"), empty.querySelector("#queue-try-own")];
+  tryOwn.hidden = true;
+  new MutationObserver(() => { tryDefault.hidden = true; tryOwn.hidden = false; }).observe(empty.querySelector("#queue-try"), { childList: true, characterData: true, subtree: true });
   // Which page of the queue: its state, a recipient or domain, the
   // order, and the cursor (after or before an id). A poll asks for the
   // same page again, so Older/Newer stay where they took the reader.
   const view = { state: "waiting", find: "", oldest: false, after: "", before: "" };
   const stateSel = h("select", { id: "queue-state", "aria-label": "recipient state" },
     QUEUE_STATES.map(([v, label]) => h("option", { value: v }, label)));
-  const findBox = h("input", { type: "search", id: "queue-find", placeholder: "recipient, or @domain", "aria-label": "recipient or domain" });
+  // The box finds a part of a recipient's address, in any case, as a
+  // Mailpit search would (retryme finds rcpt451x3+retryme@example.test);
+  // a text that starts with @ is a whole domain.
+  const findBox = h("input", { type: "search", id: "queue-find", placeholder: "part of a recipient's address, or @domain",
+    "aria-label": "recipient: any part of the address, or @domain for a whole domain" });
   const orderBtn = h("button", { type: "button", id: "queue-order" });
   const newer = h("button", { type: "button", id: "queue-newer" }, "Newer");
   const older = h("button", { type: "button", id: "queue-older" }, "Older");
@@ -73,7 +85,7 @@ export function queueView(main) {
     if (!d.queue.length && (view.after || view.before)) { view.after = view.before = ""; return load(); }
     note.className = "muted"; // an error shown before has passed
     const filtered = view.state !== "waiting" || view.find !== "";
-    note.textContent = queueNote(d, view.oldest, filtered);
+    note.textContent = queueNote(d, view.oldest, filtered && view);
     empty.hidden = d.queue.length > 0 || Boolean(d.truncated) || filtered;
     page = { first: d.queue.length ? d.queue[0].id : "", last: d.queue.length ? d.queue[d.queue.length - 1].id : "" };
     const toNewer = view.oldest ? d.more : d.earlier, toOlder = view.oldest ? d.earlier : d.more;
@@ -127,10 +139,11 @@ export function queueView(main) {
   // poll, which leaves the table as the server has it.
   const act = (x, method) => {
     const at = shortTime(Date.now());
+    const was = stateKey(x.q);
     x.say(method === "POST" ? "Retry asked for at " + at + "…" : "Deleting…");
     return api(method, "/api/v1/queue/" + encodeURIComponent(x.id) + (method === "POST" ? "/retry" : "")).then((d) => {
       if (method === "POST") {
-        x.say(retryText(d, at));
+        x.say(retryText(d, at), false, was);
       } else {
         said.className = "muted";
         said.textContent = "Message " + x.id + " deleted from the queue at " + at + ": its waiting recipients count as expired (category deleted), " +
@@ -238,33 +251,45 @@ function anchorRow(tbody) {
 // queueEntry is a message's rows in the queue, kept from one poll to the
 // next: its id, sender and buttons, which span its recipients' rows, stay
 // the same elements, and update(q) redraws the recipients' cells only
-// when the message changed. say(text, bad) tells, beside its buttons,
-// what came of an action on it.
+// when the message changed. say(text, bad, until) tells, beside its
+// buttons, what came of an action on it.
 function queueEntry(q, act, holdAct) {
-  const retry = h("button", { type: "button" }, "Retry now");
-  const del = h("button", { type: "button", class: "danger" }, "Delete");
-  // Hold for each recipient that waits, Release for each held by hand;
-  // none for one in flight (a hold cannot stop an attempt). Redrawn only
-  // when that changes, so that a poll leaves the focus where it is.
+  // Each button names the message it acts on, as Hold names its
+  // recipient: a screen reader's list of buttons is not twenty "Delete".
+  const retry = h("button", { type: "button", "aria-label": "Retry message " + plain(q.id) + " now" }, "Retry now");
+  const del = h("button", { type: "button", class: "danger", "aria-label": "Delete message " + plain(q.id) }, "Delete");
+  // Hold for each recipient that waits, Release for each held by hand; a
+  // Hold that does nothing for one in flight (a hold cannot stop an
+  // attempt), which keeps its place so that the row does not jump.
+  // Redrawn only when that changes, so that a poll leaves the focus where
+  // it is.
   const holds = h("span", { class: "hold-acts" });
   let holdKey = "";
   const holdButtons = (q) => {
-    const w = (Array.isArray(q.waiting) ? q.waiting : []).filter((r) => ["held", "queued", "deferred"].includes(r.state));
-    const key = JSON.stringify(w.map((r) => [r.address, r.state === "held"]));
+    const w = (Array.isArray(q.waiting) ? q.waiting : []).filter((r) => ["held", "queued", "deferred", "inflight"].includes(r.state));
+    const key = JSON.stringify(w.map((r) => [r.address, r.state === "held" ? "held" : r.state === "inflight" ? "inflight" : ""]));
     if (key === holdKey) return;
     holdKey = key;
+    // The focus on a button redrawn goes to its recipient's new one.
+    const had = holds.contains(document.activeElement) ? document.activeElement.dataset.rcpt : undefined;
     clear(holds);
     for (const r of w) {
       const byHand = r.state === "held";
       const verb = byHand ? "Release" : "Hold";
-      const b = h("button", { type: "button", class: "hold-act", "data-rcpt": r.address, "aria-label": verb + " " + plain(r.address), title: verb + " " + plain(r.address) }, verb);
-      b.addEventListener("click", () => run(() => holdAct(x, r, byHand)));
+      const label = verb + " " + plain(r.address);
+      const busy = r.state === "inflight";
+      const why = busy ? label + ": not while the relay is attempting it (a hold cannot stop an attempt); hold it once the attempt ends, if it still waits then" : label;
+      const b = h("button", { type: "button", class: "hold-act", "data-rcpt": r.address, "aria-label": why, title: why, disabled: busy }, verb);
+      if (!busy) b.addEventListener("click", () => run(() => holdAct(x, r, byHand)));
       // Of several recipients, each button has its own line, with the
       // address cut short beside it (the actions stay narrow; the whole
       // address is the button's label and title).
       if (w.length > 1) holds.append(h("div", { class: "hold-one" }, b, " ", h("span", { class: "small muted hold-who" }, shortAddr(r.address))));
       else holds.append(" ", b);
     }
+    if (had === undefined) return;
+    const again = [...holds.querySelectorAll("button.hold-act")].find((b) => b.dataset.rcpt === had);
+    (again && !again.disabled ? again : retry).focus();
   };
   const status = h("div", { class: "small act-note", role: "status" });
   const idCell = h("td", { class: "mono nowrap" }, h("a", { href: path("messages", q.id) }, q.id));
@@ -275,6 +300,10 @@ function queueEntry(q, act, holdAct) {
     id: q.id, q, rows: [first], sig: "",
     update(q, shared) {
       x.q = q;
+      // A note said until the row changes (a retry's "within seconds")
+      // goes once a recipient's state or attempts differ from when it was
+      // asked for: the retry happened, and the row shows what came of it.
+      if (x.until !== undefined && stateKey(q) !== x.until) x.say("");
       const sig = JSON.stringify(q) + sharedSig(q, shared);
       if (sig === x.sig) return;
       x.sig = sig;
@@ -306,10 +335,13 @@ function queueEntry(q, act, holdAct) {
       x.rows = [first, ...rows.slice(1)];
     },
     failed: "", // the error on its row, if any
-    say(text, bad) {
+    // say tells what came of an action; with until (a stateKey), only
+    // as long as the row's recipients stay as they were then.
+    say(text, bad, until) {
       status.className = "small act-note " + (bad ? "error" : "muted");
       status.textContent = text;
       x.failed = bad ? text : "";
+      x.until = until;
     },
   };
   // One action at a time per message. The buttons stay enabled: a
@@ -323,6 +355,13 @@ function queueEntry(q, act, holdAct) {
   retry.addEventListener("click", () => run(() => act(x, "POST")));
   del.addEventListener("click", () => { if (confirm(deleteQuestion(x.q))) run(() => act(x, "DELETE")); });
   return x;
+}
+
+// stateKey is what of a queue entry a retry changes once the relay has
+// tried it: its attempts, and each waiting recipient's state and
+// attempts (not the next attempt, which the retry itself moves).
+function stateKey(q) {
+  return JSON.stringify([q.attempts, (Array.isArray(q.waiting) ? q.waiting : []).map((r) => [r.address, r.state, r.attempts])]);
 }
 
 // fragmentOf moves a row's cells into a fragment.
@@ -394,10 +433,11 @@ function actionError(method, e) {
 // order, so that the 200 shown do not pass for the 900 waiting. From a
 // relay that cannot count its messages it says "more than", with the
 // recipients waiting in all; from a server before the total, the count
-// shown.
+// shown. filtered is the view when its filters are not the default's
+// (false otherwise): none found says what was looked for, and how.
 export function queueNote(d, oldest, filtered) {
   const shown = d.queue.length;
-  if (!shown && !d.truncated) return filtered ? "No message matches these filters." : "The queue is empty: every message is delivered, bounced or expired.";
+  if (!shown && !d.truncated) return filtered ? noMatch(filtered) : "The queue is empty: every message is delivered, bounced or expired.";
   const msgs = (n) => n + (n === 1 ? " message" : " messages");
   const verb = (n) => (filtered ? (n === 1 ? " matches" : " match") : " waiting");
   if (!d.truncated) return msgs(shown) + verb(shown);
@@ -421,14 +461,44 @@ const QUEUE_STATES = [["waiting", "waiting (any)"], ["held", "held by hand"], ["
 // PAGE is how many messages a page of the queue shows.
 const PAGE = 200;
 
-// queueQuery is the API's query for a page of the queue: a filter text
-// with an @ inside it is a recipient; one that starts with @, or has
-// none, is a domain.
+// findOf reads the filter box: a text that starts with @ is a whole
+// domain (the API's domain=, @example.test not sub.example.test); any
+// other, a part of a recipient's address (recipient=, in any case:
+// retryme, example.test, bob@). null for an empty box.
+function findOf(text) {
+  const f = text.trim();
+  if (!f) return null;
+  return f.startsWith("@") && f.length > 1 ? { key: "domain", value: f } : { key: "recipient", value: f };
+}
+
+// STATE_WORDS name a recipient in each state of the select, for the
+// note of a filter that found nothing.
+const STATE_WORDS = { waiting: "a waiting recipient (queued, deferred, in flight or held)", held: "a recipient held by hand", deferred: "a deferred recipient",
+  queued: "a queued recipient", inflight: "a recipient in flight", bounced: "a bounced recipient", expired: "an expired recipient",
+  delivered: "a delivered recipient", suppressed: "a suppressed recipient", all: "a recipient (in any state)" };
+
+// noMatch says, of filters that found nothing, what was looked for and
+// how: the state, and the box's text as a part of an address or as a
+// whole domain; the box looks at recipients alone, not at the sender.
+export function noMatch(v) {
+  const f = findOf(v.find || "");
+  const who = STATE_WORDS[v.state] || "a recipient in state " + v.state;
+  if (!f) return "No message has " + who + ".";
+  const quote = (t) => "\u201c" + plain(t) + "\u201d";
+  if (f.key === "domain") {
+    return "No message has " + who + " at the domain " + quote(f.value.slice(1)) +
+      " (@ looks for a whole domain: without the @, the box finds any part of a recipient's address).";
+  }
+  return "No message has " + who + " whose address contains " + quote(f.value) + " (in any case; the box looks at recipients, not at the sender).";
+}
+
+// queueQuery is the API's query for a page of the queue: the state, the
+// filter box's text (findOf), the order and the cursor.
 export function queueQuery(v) {
   const p = new URLSearchParams({ limit: String(PAGE) });
   if (v.state !== "waiting") p.set("state", v.state);
-  const f = v.find.trim();
-  if (f) p.set(f.indexOf("@") > 0 ? "recipient" : "domain", f);
+  const f = findOf(v.find);
+  if (f) p.set(f.key, f.value);
   if (v.oldest) p.set("order", "oldest");
   if (v.after) p.set("after", v.after);
   else if (v.before) p.set("before", v.before);

@@ -31,16 +31,24 @@ export function sinkView(main) {
   const sinkTry = h("code", { id: "sink-try" }, "swaks --server 127.0.0.1:2525 --to someone@example.test");
   const empty = h("p", { class: "muted", id: "sink-empty" }, "No session yet: each SMTP session a client opens with the sink shows here, newest first, ",
     "with its HELO, the messages it left and the sink's last reply, and its transcript on its page. To see one, send the sink a message: ",
-    sinkTry, " (or ", h("code", {}, "relaylab send"),
-    " with the same flags). 127.0.0.1:2525 is the default: relaylab serve and relaylab sink print the sink's addresses as they start (",
-    h("code", {}, "sink mx smtp://..."), "), which ", h("code", {}, "sink.listeners"), " in the configuration file sets.");
+    sinkTry, " (or ", h("code", {}, "relaylab send"), " with the same flags). ",
+    // Which address the line names: the default until /api/v1/listeners
+    // says this serve's (listening rewrites the line), then this serve's.
+    h("span", { id: "sink-try-default" }, "127.0.0.1:2525 is the default: relaylab serve and relaylab sink print the sink's addresses as they start (",
+      h("code", {}, "sink mx smtp://..."), "), which ", h("code", {}, "sink.listeners"), " in the configuration file sets."),
+    h("span", { id: "sink-try-own" }, "The line names the address of this sink's first listener by name (", h("code", {}, "sink.listeners"),
+      "); relaylab serve and relaylab sink print each listener's as they start (", h("code", {}, "sink mx smtp://..."), ")."));
   empty.hidden = true;
+  const [tryDefault, tryOwn] = [empty.querySelector("#sink-try-default"), empty.querySelector("#sink-try-own")];
+  tryOwn.hidden = true;
+  new MutationObserver(() => { tryDefault.hidden = true; tryOwn.hidden = false; }).observe(sinkTry, { childList: true, characterData: true, subtree: true });
   listening("sink", [sinkTry]);
   main.append(h("h1", {}, "Sink sessions"),
     h("p", { class: "muted", id: "sink-inbox" }, "Each SMTP session the sink served. The messages they left, with sender, recipients and subject, and a search: ",
       h("a", { href: "#/inbox" }, "Inbox"), "."), note,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "session-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, "start"), h("th", {}, "listener"), h("th", {}, "client"), h("th", {}, "HELO"), h("th", {}, "TLS"), h("th", {}, "messages"), h("th", {}, "last reply"))),
+      h("thead", {}, h("tr", {}, h("th", {}, "start"), h("th", {}, "listener"), h("th", {}, "client"), h("th", {}, "HELO"), h("th", {}, "TLS"),
+        h("th", {}, "MAIL FROM"), h("th", {}, "RCPT TO"), h("th", {}, "messages"), h("th", {}, "last reply"))),
       tbody)), empty, h("div", { class: "bar" }, older));
   const shown = new Set();
   // Sessions listed before they ended (a message of theirs was stored):
@@ -82,6 +90,7 @@ export function sinkView(main) {
       h("td", { class: "mono nowrap", "data-label": "client" }, ss.client),
       h("td", { class: "mono helo", "data-label": "HELO" }, marked(ss.helo || "")),
       h("td", { class: "nowrap", "data-label": "TLS" }, ss.tls ? "yes" : "no"),
+      ...envelopeCells(ss.envelope),
       h("td", { "data-label": "messages" }, few((ss.messages || []).map((m) => h("div", {}, h("a", { href: path("sink", "messages", m), class: "mono" }, m))), "messages"),
         // The list carries the first 100 of a session's messages.
         ss.messages_total > (ss.messages || []).length ? h("div", { class: "muted" }, h("a", { href: path("sink", "sessions", ss.id) }, "all " + ss.messages_total + " on the session's page")) : ""),
@@ -140,6 +149,19 @@ export function sinkView(main) {
     if (!stopped) stream = new Stream({ after: cur.next, kind: "sink.session" }, (evs) => batch.push(evs), setStatus);
   })).catch((e) => { note.textContent = e.message; note.className = "error"; });
   return () => { stopped = true; batch.cancel(); if (stream) stream.close(); };
+}
+
+// envelopeCells are a listed session's MAIL FROM and RCPT TO cells: its
+// sender (<> the null sender) and its first recipient with how many more
+// it gave, accepted or refused, so that a refused session says whose it
+// was before it is opened. A session that gave no MAIL FROM (refused
+// before it) has empty cells, without the label a phone's card shows.
+function envelopeCells(e) {
+  if (!e || typeof e !== "object") return [h("td", {}), h("td", {})];
+  const n = Number(e.recipients) || 0;
+  const more = n > 1 ? h("span", { class: "muted small" }, " +" + (n - 1) + (e.recipients_more ? " and more" : " more")) : "";
+  return [h("td", { class: "mono", "data-label": "MAIL FROM" }, e.sender ? addr(e.sender) : "<>"),
+    e.recipient ? h("td", { class: "mono", "data-label": "RCPT TO" }, addr(e.recipient), more) : h("td", {})];
 }
 
 export function sessionView(main, id) {
