@@ -334,11 +334,13 @@ type MessageDetail struct {
 }
 
 // MailDeclared is what a client's MAIL command declared about the
-// message: BODY= (RFC 6152: "7BIT" or "8BITMIME"; "" when not given)
-// and SMTPUTF8 (RFC 6531). Unknown: the message was stored by a build
-// that did not keep them, and Body and SMTPUTF8 say nothing.
+// message: BODY= (RFC 6152: "7BIT" or "8BITMIME"; "" when not given,
+// which declares 7-bit data) and SMTPUTF8 (RFC 6531). Both are always in
+// the JSON, "" and false saying "not declared", so that a consumer reads
+// the same keys of every message. Unknown: the message was stored by a
+// build that did not keep them, and Body and SMTPUTF8 say nothing.
 type MailDeclared struct {
-	Body     string `json:"body,omitempty"`
+	Body     string `json:"body"`
 	SMTPUTF8 bool   `json:"smtputf8"`
 	Unknown  bool   `json:"unknown,omitempty"`
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/relaylab/relaylab/internal/clock"
-	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
 )
 
@@ -69,14 +68,5 @@ func TestInboxCopies(t *testing.T) {
 // its sink.message event, as the sink records one.
 func addCopy(t testing.TB, st *store.Store, id int64, from, msgID string) {
 	t.Helper()
-	if err := st.Write(context.Background(), func(tx *store.Tx) error {
-		if _, err := tx.Exec(`INSERT INTO sink_messages (id, session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, code, raw)
-			VALUES (?, ?, 'mx', 0, ?, 'b@example.test', 1, 1, ?, 250, x'41')`, id, id, from, msgID); err != nil {
-			return err
-		}
-		_, err := tx.Append(events.Event{Kind: events.SinkMessage, Message: msgID, Listener: "mx"}.WithPayload(map[string]any{"id": id, "from": from}))
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	addCopyTo(t, st, id, from, msgID, "b@example.test")
 }

@@ -42,7 +42,7 @@ func TestBrowserSinkLateBounce(t *testing.T) {
 		rows[kind] = b.eval(t, `[...document.querySelectorAll("#feed-rows tr")].find((tr) => tr.querySelector(".badge").textContent === "`+kind+`").innerText.replace(/\s+/g, " ")`).(string)
 	}
 	for kind, want := range map[string]string{
-		"sink.bounce":     "failed DSN to <app@shop.test> for 550 5.1.1 The mailbox does not exist via relaylab's own relay (queued in process)",
+		"sink.bounce":     "DSN (failed) sent to <app@shop.test> for 550 5.1.1 The mailbox does not exist via relaylab's own relay (queued in process)",
 		"relay.queued":    "Undelivered Mail Returned to Sender Bounce of orig-1, relayed on to its sender",
 		"relay.delivered": "The sink's late bounce (a DSN), on its way back to the sender",
 		// An asynchronous bounce has no SMTP stage to be "at".

@@ -493,16 +493,30 @@ func findPart(raw []byte, want string) (f *partFind, capped bool) {
 // and rawCSP, so that an HTML or SVG part is a file, never a page of
 // this origin that could run script.
 func (s *Server) sinkPart(w http.ResponseWriter, r *http.Request) {
+	writePart(s, w, r, s.opts.Sink, "sink", "/api/v1/sink/messages/")
+}
+
+// relayPart serves one MIME part of a message the relay holds, as
+// sinkPart does one of the sink's: the message page shows a DSN's report
+// parts from it, and links the others as downloads.
+func (s *Server) relayPart(w http.ResponseWriter, r *http.Request) {
+	writePart(s, w, r, s.opts.Relay, "relay", "/api/v1/messages/")
+}
+
+// writePart serves part {part} of message {id} of c, which offers RawAPI
+// or is not the component that can; base is where c's messages are in
+// the API, for the words of an error.
+func writePart(s *Server, w http.ResponseWriter, r *http.Request, c any, component, base string) {
 	id, num := r.PathValue("id"), r.PathValue("part")
 	if !validPartNumber(num) {
 		writeError(w, http.StatusBadRequest, "bad part "+quoteShort(num),
 			"a part's number is as the message's JSON gives it in attachments[].part: numbers from 1 joined by dots, such as 2 or 1.2")
 		return
 	}
-	ra, ok := s.opts.Sink.(RawAPI)
+	ra, ok := c.(RawAPI)
 	if !ok {
-		writeError(w, http.StatusNotImplemented, "the sink cannot give a message's parts",
-			"this sink serves no raw messages; its JSON form is at /api/v1/sink/messages/{id}")
+		writeError(w, http.StatusNotImplemented, "the "+component+" cannot give a message's parts",
+			"this "+component+" serves no raw messages; its JSON form is at "+base+"{id}")
 		return
 	}
 	raw, err := ra.Raw(r.Context(), id)
@@ -513,7 +527,7 @@ func (s *Server) sinkPart(w http.ResponseWriter, r *http.Request) {
 	f, capped := findPart(raw, num)
 	if f.multipart != "" {
 		writeError(w, http.StatusNotFound, "part "+num+" of message "+id+" is a "+f.multipart,
-			"a multipart holds parts and has no bytes of its own: ask for one of its parts ("+num+".1, "+num+".2, ...), or for the whole message at /api/v1/sink/messages/"+id+"/raw")
+			"a multipart holds parts and has no bytes of its own: ask for one of its parts ("+num+".1, "+num+".2, ...), or for the whole message at "+base+id+"/raw")
 		return
 	}
 	if !f.found {
@@ -596,6 +610,8 @@ func partExt(mt string) string {
 		return ".ics"
 	case "text/csv":
 		return ".csv"
+	case "message/delivery-status", "message/global-delivery-status", "text/rfc822-headers", "message/global-headers":
+		return ".txt" // a delivery report's text (RFC 3464, RFC 6533)
 	case "message/rfc822", "message/global":
 		return ".eml"
 	case "application/pdf":

@@ -110,6 +110,7 @@ func (s *Server) endpoints() []endpoint {
 		{"GET", "/api/v1/messages/{id}/received", s.needs("relay", s.opts.Relay != nil, s.needs("sink", s.opts.Sink != nil, s.messageReceived))},
 		{"GET", "/api/v1/messages/{id}/body.html", s.needs("relay", s.opts.Relay != nil, s.relayBody)},
 		{"GET", "/api/v1/messages/{id}/raw", s.needs("relay", s.opts.Relay != nil, s.relayRaw)},
+		{"GET", "/api/v1/messages/{id}/parts/{part}", s.needs("relay", s.opts.Relay != nil, s.relayPart)},
 		{"GET", "/api/v1/recipients/{address}/timeline", s.recipientTimeline},
 		{"GET", "/api/v1/queue", s.needs("relay", s.opts.Relay != nil, s.listQueue)},
 		{"POST", "/api/v1/queue/{id}/retry", s.needs("relay", s.opts.Relay != nil, s.retryNow)},

@@ -82,7 +82,7 @@ func TestBrowserStory(t *testing.T) {
 		b.waitFor(t, "the DSN", `document.querySelector('#timeline li[data-kind="relay.dsn"]')`)
 		b.waitFor(t, "the stream", `document.getElementById("status").textContent === "live"`)
 		text := b.eval(t, `document.getElementById("timeline").innerText`).(string)
-		for _, want := range []string{"the mailbox does not exist", "What to do: remove the address", "now on the suppression list", "failed DSN to <app@example.org> 5.1.1"} {
+		for _, want := range []string{"the mailbox does not exist", "What to do: remove the address", "now on the suppression list", "DSN (failed) sent to <app@example.org>: 5.1.1 no such user"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("the timeline does not say %q:\n%s", want, text)
 			}

@@ -97,9 +97,14 @@ function appendText(el, text) {
 // iso is a value from a message or a peer (a subject, an address, a
 // header, a HELO, a reply's text) isolated from what is around it: it
 // keeps its own direction, and an Arabic or Hebrew value does not move
-// the words beside it.
+// the words beside it. Each invisible character in it is shown where it
+// stands as a marked ⟨U+200B⟩, as marked shows one, but for a joiner that
+// has its work where it stands (joins): a subject "pay\u200bpal" does not
+// read as "paypal", and an emoji sequence (👩‍💻) or a Persian word keeps
+// its joiners.
 export function iso(v) {
-  return h("bdi", {}, v === undefined || v === null ? "" : v);
+  if (v instanceof Node) return h("bdi", {}, v);
+  return h("bdi", {}, invisibles(v === undefined || v === null ? "" : String(v), joins));
 }
 
 // marked is a value from mail or a peer (an envelope address, a header
@@ -107,10 +112,33 @@ export function iso(v) {
 // with each invisible character in it shown where it stands as a marked
 // ⟨U+200B⟩, as addr shows one in the lists: a message's page and a
 // session's transcript do not make "pay\u200bpal@shop.test" look like
-// paypal@shop.test either. Not for a subject or a body, where a zero
-// width joiner is part of an emoji.
+// paypal@shop.test either. Unlike iso it marks every joiner too: an
+// address or a field has no emoji sequence to keep whole.
 export function marked(v) {
   return h("bdi", {}, invisibles(v === undefined || v === null ? "" : String(v)));
+}
+
+// Where a joiner does its work: a zero width joiner (U+200D) between an
+// emoji (with its modifier or variation selector) and the next emoji of
+// its sequence (👩‍💻, 🏳️‍🌈, 👨🏽‍🦰), and a zero width non-joiner or
+// joiner (U+200C, U+200D) between two letters of a script that writes
+// with them (Persian "می‌خواهم", the Indic scripts). Between Latin, Greek
+// or Cyrillic letters, which have no use for one, a joiner is what makes
+// a name pass for another, and is marked.
+const EMOJI_END = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f\u20e3]/u;
+const EMOJI_START = /\p{Extended_Pictographic}/u;
+const LETTER = /[\p{L}\p{M}]/u;
+const NO_JOINERS = /[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}]/u;
+
+// joins says whether the invisible character ch at index i of text is a
+// joiner where it has its work.
+function joins(text, i, ch) {
+  if (ch !== "\u200c" && ch !== "\u200d") return false;
+  const before = [...text.slice(Math.max(0, i - 2), i)].pop() || "";
+  const at = text.codePointAt(i + ch.length);
+  const after = at === undefined ? "" : String.fromCodePoint(at);
+  if (ch === "\u200d" && EMOJI_END.test(before) && EMOJI_START.test(after)) return true;
+  return LETTER.test(before) && LETTER.test(after) && !NO_JOINERS.test(before) && !NO_JOINERS.test(after);
 }
 
 // reply is a server's reply (or a line that holds one, with its stage),
@@ -188,11 +216,13 @@ function codePointToken(ch) {
 }
 
 // invisibles is text with each invisible character in it as a marked
-// token: strings and elements for h.
-function invisibles(text) {
+// token: strings and elements for h. keep(text, index, ch), when given,
+// says which to leave as they are.
+function invisibles(text, keep) {
   const out = [];
   let at = 0;
   for (const m of text.matchAll(INVISIBLE_ALL)) {
+    if (keep && keep(text, m.index, m[0])) continue;
     if (m.index > at) out.push(text.slice(at, m.index));
     const cp = codePoint(m[0]);
     out.push(h("span", { class: "inv-ctl", title: cp + ", an invisible character, shown so that this value does not pass for one without it" }, "⟨" + cp + "⟩"));

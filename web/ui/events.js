@@ -140,7 +140,7 @@ export function summary(e) {
   if (e.kind === "relay.held") parts.push(["held by ", iso(who), typeof p.note === "string" && p.note ? [": ", iso(p.note)] : ""]);
   if (e.kind === "relay.released") parts.push(["released by ", iso(who)]);
   if (p.next_attempt && e.kind !== "relay.held") parts.push("next " + String(p.next_attempt).replace("T", " ").slice(0, 19));
-  if (e.kind === "relay.dsn" || e.kind === "sink.bounce") parts.push([(typeof p.action === "string" ? p.action + " " : "") + "DSN to <", iso(p.to || ""), ">"]);
+  if (e.kind === "relay.dsn" || e.kind === "sink.bounce") parts.push(["DSN" + (typeof p.action === "string" && p.action ? " (" + p.action + ")" : "") + " sent to <", iso(p.to || ""), ">"]);
   if (e.kind === "relay.dsn_received") {
     // A DSN from the receiving side that reports no failure: what it
     // says, who sent it, and its plain reading (the recipient keeps its

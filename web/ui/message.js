@@ -128,7 +128,8 @@ export function recipientView(main, address) {
 }
 
 export function messageView(main, id) {
-  main.append(h("h1", {}, "Message ", h("span", { class: "mono" }, id)));
+  const heading = h("hgroup", {}, h("h1", {}, "Message ", h("span", { class: "mono" }, id)));
+  main.append(heading);
   // A DSN the relay wrote says which message it reports on: its events
   // carry that id (dsn_for).
   const about = h("p", { id: "dsn-about" });
@@ -156,6 +157,7 @@ export function messageView(main, id) {
   rec.hidden = true;
   main.append(h("div", { class: "two" }, tl, h("div", {}, detail, rec)));
   get("/api/v1/messages/" + encodeURIComponent(id)).then((m) => {
+    subjectLine(heading, m.subject);
     renderMessage(detail, m, "/api/v1/messages/" + encodeURIComponent(id));
   }).catch((e) => {
     if (e.status !== 404) {
@@ -185,6 +187,8 @@ export function messageView(main, id) {
   const load = () => Promise.all([get(base + "/timeline"), received()]).then(([t, r]) => {
     if (stopped) return t;
     showAbout(t);
+    const queued = (t.events || []).find((e) => e.kind === "relay.queued" && e.payload && typeof e.payload.subject === "string");
+    if (queued) subjectLine(heading, queued.payload.subject);
     renderTimeline(tl, t, r);
     renderReceived(rec, r, t);
     // The sink records a session when it ends, which can be just after the
@@ -302,7 +306,12 @@ function list(vs) {
 export function sinkMessageView(main, id) {
   final("a message the sink stored");
   const session = h("p", { id: "msg-session", class: "muted" }, "Looking for the session that brought it…");
-  main.append(h("h1", {}, "Received message ", h("span", { class: "mono" }, id)), session);
+  const heading = h("hgroup", {}, h("h1", {}, "Received message ", h("span", { class: "mono" }, id)));
+  // A DSN says which message of the relay's it reports on, when the
+  // store has it (dsnReportsOn).
+  const about = h("p", { id: "dsn-about" });
+  about.hidden = true;
+  main.append(heading, session, about);
   const del = h("button", { type: "button", class: "danger", id: "msg-delete" }, "Delete message");
   const delNote = h("span", { class: "small", id: "msg-delete-note", role: "status" });
   del.hidden = true;
@@ -349,15 +358,120 @@ export function sinkMessageView(main, id) {
     });
   };
   get("/api/v1/sink/messages/" + encodeURIComponent(id)).then((m) => {
-    renderMessage(detail, m, "/api/v1/sink/messages/" + encodeURIComponent(id), { sink: true });
+    subjectLine(heading, m.subject);
+    const texts = renderMessage(detail, m, "/api/v1/sink/messages/" + encodeURIComponent(id), { sink: true });
     shownMsg = m;
     del.hidden = false;
     showSession(m.session);
+    lateBounces(id, m.to).then((evs) => {
+      const dd = detail.querySelector("#msg-reply");
+      if (stopped || !evs.length || !dd) return;
+      dd.append(h("ul", { class: "small", id: "msg-late-bounces" }, evs.map((e) => h("li", {}, lateBounce(e, (m.to || []).length > 1)))));
+    }).catch(() => {}); // the reply stands without them
+    if (!isReport(m)) return;
+    texts.then((tx) => dsnReportsOn(m, tx)).then((r) => {
+      if (stopped || !r) return;
+      const of = h("a", { href: path("messages", r.of), class: "mono" }, r.of);
+      const as = r.carrier ? h("a", { href: path("messages", r.carrier), class: "mono" }, r.carrier) : null;
+      if (r.how === "dsn") about.append("This is the DSN (a bounce or delay notice) that this relaylab's relay wrote about its message ", of, ", sent as message ", as, ".");
+      else if (r.how === "bounce") about.append("This is a bounce (a DSN) about this relaylab's relay's message ", of, ", written by the server that took it and carried on to the sender by the relay as message ", as, ".");
+      else about.append("This DSN reports on this relaylab's relay's message ", of, ": the headers it returns hold the relay's Received field, which names it.");
+      about.hidden = false;
+    }).catch(() => {});
   }).catch((e) => {
     clear(detail).append(h("p", { class: "error" }, e.message));
     session.hidden = true;
   });
   return () => { stopped = true; };
+}
+
+// subjectLine puts a message's subject under its page's heading (an
+// hgroup), once: isolated and with its controls and invisible characters
+// marked, as everywhere else (iso).
+function subjectLine(heading, subject) {
+  if (heading.querySelector(".h-subject")) return;
+  heading.append(h("p", { class: "h-subject", id: "msg-heading-subject" },
+    typeof subject === "string" && subject ? iso(subject) : h("span", { class: "muted" }, "(no subject)")));
+}
+
+// lateBounces reads the sink's late bounces of its message id (the DSNs
+// it sent, or could not send, after it had accepted the message): the
+// sink.bounce events of its recipients (to) that name the message,
+// oldest first. The log files each under the recipient it bounced.
+async function lateBounces(id, to) {
+  const want = Number(id);
+  const out = [];
+  for (const rcpt of [...new Set((to || []).map(String))].slice(0, 20)) {
+    let after = 0;
+    for (let page = 0; page < 5; page++) { // 5,000 bounces of one address at most
+      const d = await get("/api/v1/events?kind=sink.bounce&limit=1000&recipient=" + encodeURIComponent(rcpt) + "&after=" + after);
+      out.push(...d.events.filter((e) => e.payload && e.payload.message === want));
+      if (d.events.length < 1000) break;
+      after = d.next;
+    }
+  }
+  return out.sort((a, b) => a.id - b.id);
+}
+
+// lateBounce says what a sink.bounce event did: the DSN it sent, when,
+// to whom and for which reply, or why none went. rcpt names the
+// recipient bounced, for a message to several.
+function lateBounce(e, rcpt) {
+  const p = e.payload || {};
+  const str = (v) => (typeof v === "string" ? v : "");
+  const action = str(p.action) || "failed";
+  const forReply = str(p.reply) ? [" for ", replyLines(p.reply)] : "";
+  const whose = rcpt && str(p.recipient) ? [" (recipient ", h("span", { class: "mono" }, addr(p.recipient)), ")"] : "";
+  const to = h("span", { class: "mono" }, "<", iso(str(p.to)), ">");
+  if (p.sent) return ["bounced later: DSN (" + action + ") sent to ", to, " at " + fmtTime(e.time), forReply, whose];
+  if (str(p.skipped)) return ["bounced later", forReply, whose, ", but no DSN was sent to ", to, ": ", iso(p.skipped)];
+  return ["bounced later", forReply, whose, ", but the DSN to ", to, " could not be sent at " + fmtTime(e.time) + ": ", iso(str(p.error) || "no reason recorded")];
+}
+
+// REPORT_TYPES are the parts that make a message a delivery report (RFC
+// 3464, RFC 6533).
+const REPORT_TYPES = ["message/delivery-status", "message/global-delivery-status"];
+
+function isReport(m) {
+  return (m.attachments || []).some((a) => REPORT_TYPES.includes(String(a.content_type).toLowerCase()));
+}
+
+// RELAY_TRACE is the Received field relaylab's relay writes on each
+// message it queues: "by HOST (relaylab) [with PROTO] id ID".
+const RELAY_TRACE = /\bby\s+\S+\s+\(relaylab\)(?:\s+with\s+\S+)?\s+id\s+([A-Za-z0-9]{1,64})/g;
+
+// dsnReportsOn finds the relay message a DSN the sink received (m, its
+// inline parts' texts by part number) reports on, as the relay's own DSN
+// page knows it (dsn_for, bounce_for in its events): through the relay
+// message that carried it to the sink, named by the relay's Received
+// field on it or by the Message-ID the relay gives a DSN it writes
+// (<ID@HOST>); else the relay's Received field in the headers the DSN
+// returns, when the log knows that message. Null when neither does:
+// {of, carrier, how} otherwise, how "dsn", "bounce" or "returned".
+async function dsnReportsOn(m, texts) {
+  const traced = (v) => [...String(v).matchAll(RELAY_TRACE)].map((x) => x[1]);
+  const fields = (name) => (m.headers || []).filter((x) => String(x.name).toLowerCase() === name).map((x) => String(x.value));
+  const own = fields("received").flatMap(traced);
+  for (const v of fields("message-id")) {
+    const x = /^\s*<([A-Za-z0-9]{1,64})@[^>]*>\s*$/.exec(v);
+    if (x) own.push(x[1]);
+  }
+  const timeline = (id) => get("/api/v1/messages/" + encodeURIComponent(id) + "/timeline").catch(() => null);
+  for (const carrier of [...new Set(own)].slice(0, 3)) {
+    const t = await timeline(carrier);
+    const evs = (t && t.events) || [];
+    const dsn = evs.map(dsnFor).find(Boolean);
+    if (dsn) return { of: dsn, carrier, how: "dsn" };
+    const bounce = evs.map(bounceFor).find(Boolean);
+    if (bounce) return { of: bounce, carrier, how: "bounce" };
+  }
+  const returned = (m.attachments || []).filter((a) => RETURNED_HEADERS.includes(String(a.content_type).toLowerCase()))
+    .flatMap((a) => traced(texts.get(a.part) || ""));
+  for (const id of [...new Set(returned)].slice(0, 3)) {
+    const t = await timeline(id);
+    if (t && (t.events || []).length) return { of: id, carrier: "", how: "returned" };
+  }
+  return null;
 }
 
 // sinkDeleteQuestion is the confirmation the Delete of a received
@@ -369,13 +483,13 @@ export function sinkDeleteQuestion(m) {
     "Its bytes are gone for good; the session that brought it and its attempts stay.");
 }
 
-// mailDeclared says what a MAIL command declared: its BODY= and SMTPUTF8,
-// nothing (7-bit mail), or that a message stored before the sink kept
-// them cannot say.
+// mailDeclared says what a MAIL command declared, both things always, as
+// the API's mail object has both keys: its BODY= or that it gave none
+// (body "": 7-bit data), and SMTPUTF8 or not; or that a message stored
+// before the sink kept them cannot say.
 function mailDeclared(d) {
   if (d.unknown) return h("span", { class: "muted" }, "not recorded (stored before the sink kept it)");
-  const said = [d.body ? "BODY=" + d.body : "", d.smtputf8 ? "SMTPUTF8" : ""].filter(Boolean);
-  return said.length ? said.join(", ") : h("span", { class: "muted" }, "nothing (7-bit mail)");
+  return [d.body ? "BODY=" + d.body : "no BODY= (7-bit)", d.smtputf8 ? "SMTPUTF8" : "no SMTPUTF8"].join(", ");
 }
 
 // renderMessage shows a message; url is its API path. Its HTML goes only
@@ -439,17 +553,31 @@ function renderMessage(el, m, url, opts) {
       h("div", { class: "scroll" }, h("table", { class: "cards", id: "msg-parts" },
         h("thead", {}, h("tr", {}, h("th", {}, "part"), h("th", {}, "file name"), h("th", {}, "type"), h("th", {}, "size"), h("th", {}, "disposition"))),
         h("tbody", {}, parts.map((a) => h("tr", { "data-id": a.part },
-          h("td", { class: "mono" }, sink ? partLink(url, a) : a.part),
+          h("td", { class: "mono" }, sink && !a.filename ? partLink(url, a, a.part) : a.part),
           h("td", { class: "mono wide", "data-label": "file name" },
-            a.filename ? iso(a.filename) : a.message ? "" : h("span", { class: "muted" }, "(none)"),
+            a.filename ? (sink ? partLink(url, a, iso(a.filename)) : iso(a.filename)) : a.message ? "" : h("span", { class: "muted" }, "(none)"),
             a.message ? attachedMessage(a.message) : ""),
           h("td", { class: "mono", "data-label": "type" }, iso(a.content_type)),
           h("td", { "data-label": "size", title: a.size + " bytes" }, humanBytes(a.size)),
           h("td", { "data-label": "disposition" }, a.disposition ? iso(a.disposition) : h("span", { class: "muted", title: "the part gives no Content-Disposition" }, "(none)"))))))),
       h("p", { class: "muted small", id: "msg-parts-note" }, sink
-        ? "Sizes are of the decoded bytes. A part's number downloads those bytes as a file, under a safe name; the browser never opens one as a page. The .eml download holds them all."
+        ? "Sizes are of the decoded bytes. A part's file name (its number, when it has none) downloads those bytes as a file, under a safe name; the browser never opens one as a page. The .eml download holds them all."
         : "Sizes are of the decoded bytes. Their contents are not served here: the .eml download holds them."));
   }
+  // A delivery report's own parts (the status of each recipient, the
+  // returned header) are short text made to be read: shown as text.
+  const texts = partTexts(parts, url);
+  const shown = h("div", { id: "msg-part-texts" }); // after the bodies: the report follows its text, as in the message
+  texts.then((got) => {
+    for (const a of parts) {
+      if (!got.has(a.part)) continue;
+      shown.append(h("section", { class: "part-text", "data-id": a.part },
+        h("h3", {}, "Part " + a.part + ", ", h("span", { class: "mono" }, iso(a.content_type))),
+        h("pre", {}, marked(got.get(a.part)))));
+    }
+    const note = el.querySelector("#msg-parts-note");
+    if (got.size && note && !sink) note.textContent = "Sizes are of the decoded bytes. The delivery report's parts are shown below as text; the others' contents are not served here: the .eml download holds them.";
+  });
   if (m.html) {
     const links = m.links || [];
     el.append(h("h2", {}, "HTML body"),
@@ -466,6 +594,26 @@ function renderMessage(el, m, url, opts) {
       m.text_derived ? h("p", { class: "muted small", id: "text-derived" }, "The message has no text part: this is the text of its HTML body, as a client that shows text only would show it.") : "",
       h("pre", { class: "body-text", dir: "auto" }, m.text));
   }
+  el.append(shown);
+  return texts;
+}
+
+// INLINE_TYPES are the parts a page shows as text: a delivery report's
+// status (RFC 3464 2.1, RFC 6533 6) and the header it returns (RFC 6522
+// 4, RFC 6533 6), each up to INLINE_MAX bytes.
+const INLINE_TYPES = ["message/delivery-status", "message/global-delivery-status", "text/rfc822-headers", "message/global-headers"];
+const RETURNED_HEADERS = ["text/rfc822-headers", "message/global-headers"];
+const INLINE_MAX = 64 << 10;
+
+// partTexts reads the parts of parts that a page shows as text from url's
+// .../parts/{part} (their bytes, decoded from their transfer encoding,
+// read as UTF-8): a Map of part number to text, without a part that
+// could not be read, which the .eml still holds.
+function partTexts(parts, url) {
+  const want = parts.filter((a) => INLINE_TYPES.includes(String(a.content_type).toLowerCase()) && a.size <= INLINE_MAX).slice(0, 10);
+  return Promise.all(want.map((a) => fetch(url + "/parts/" + encodeURIComponent(a.part), { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.text() : null)).then((t) => [a.part, t], () => [a.part, null])))
+    .then((l) => new Map(l.filter(([, t]) => typeof t === "string").map(([n, t]) => [n, t.length > INLINE_MAX ? t.slice(0, INLINE_MAX) + "\n…" : t])));
 }
 
 // replyState names a reply after the data as the Inbox's search does
@@ -496,23 +644,27 @@ function dotReply(m) {
 }
 
 // copyNote marks a message the sink holds more than once from its
-// sender, under one Message-ID (the API's copy): a later copy as the
-// sender's delivery again, the first as having later copies; "" for a
-// message held once.
+// sender, under one Message-ID, to recipients that overlap (the API's
+// copy): a later copy as the sender's delivery again, the first as
+// having later copies; "" for a message held once. When the copies'
+// recipients differ (a retry to some of them), it names those this copy
+// repeats (again).
 export function copyNote(c) {
   if (!c || typeof c !== "object" || !(c.of > 1)) return "";
   const which = ["copy " + c.n + " of " + c.of + " of <", h("span", { class: "mono" }, iso(c.message_id)), ">"];
-  if (c.n === 1) return h("div", { class: "small muted copy-note" }, ...which, ": the sender delivered it again later (" + (c.of - 1) + (c.of === 2 ? " more copy" : " more copies") + ")");
+  const again = Array.isArray(c.again) && c.again.length ? [" to ", h("span", { class: "mono" }, list(c.again.map(String)))] : "";
+  if (c.n === 1) return h("div", { class: "small muted copy-note" }, ...which, ": the sender delivered it again later", again, " (" + (c.of - 1) + (c.of === 2 ? " more copy" : " more copies") + ")");
   return h("div", { class: "small copy-note" }, h("strong", { class: "dup" }, ...which),
-    ": the sender delivered it again, likely after a dropped connection or lost 250");
+    ": the sender delivered it again", again, ", likely after a dropped connection or lost 250");
 }
 
-// partLink is a stored message's part number as a link that downloads
-// the part, named for a screen reader by what it downloads.
-function partLink(url, a) {
+// partLink is a link that downloads a stored message's part, its text
+// label (the part's file name, or its number when it has none), named
+// for a screen reader by what it downloads.
+function partLink(url, a, label) {
   return h("a", { href: url + "/parts/" + encodeURIComponent(a.part), class: "part-dl",
     "aria-label": "download part " + a.part + (a.filename ? " (" + shownText(a.filename) + ")" : "") + ", " + humanBytes(a.size),
-    title: "download part " + a.part + ": " + shownText(a.content_type) + ", " + humanBytes(a.size) + " decoded" }, a.part);
+    title: "download part " + a.part + ": " + shownText(a.content_type) + ", " + humanBytes(a.size) + " decoded" }, label);
 }
 
 // htmlControls is the HTML body's text with the characters its
@@ -612,19 +764,17 @@ function renderTimeline(el, t, rec) {
       h("a", { href: more }, "The following ones"), " are in the API (after=" + t.next + ")."));
   }
   for (const r of t.recipients || []) {
-    const items = r.events.map((e) => {
+    const items = r.events.flatMap((e, i) => {
       const p = e.payload || {};
       const li = h("li", { class: "step", "data-kind": e.kind },
         h("span", { class: "when" }, fmtTime(e.time)), " ",
         h("span", { class: badgeClass(e.kind) }, e.kind.replace(/^relay\./, "")), " ",
-        h("span", { class: "what" }, summary(e)));
+        h("span", { class: "what" }, e.kind === "relay.dsn" ? dsnLine(p.action, p.to, p.status, replyBefore(r.events, i)) : summary(e)));
       const why = explain(e);
       if (why.reason) li.append(h("div", { class: "muted reason" }, prose(why.reason)));
       if (why.advice) li.append(h("div", { class: "advice" }, "What to do: ", prose(why.advice)));
       if (why.suppressed) li.append(h("div", { class: "muted" }, why.suppressed));
-      if (e.kind === "relay.dsn" && typeof p.dsn_message === "string" && p.dsn_message) {
-        li.append(h("div", { class: "small" }, "The DSN itself: ", h("a", { href: path("messages", p.dsn_message), class: "mono dsn-link" }, p.dsn_message)));
-      }
+      if (e.kind === "relay.dsn" && typeof p.dsn_message === "string" && p.dsn_message) li.append(dsnItself(p.dsn_message));
       const tr = p.transcript;
       let body = null;
       if (Array.isArray(tr) && tr.length) body = transcript(tr);
@@ -650,7 +800,14 @@ function renderTimeline(el, t, rec) {
           typeof p.latency_ms === "number" ? p.latency_ms + " ms" : "", p.attempt ? "attempt " + p.attempt : ""].filter(Boolean).join(" · ");
         li.append(h("div", { class: "mono muted small" }, where));
       }
-      return li;
+      // A late bounce that came back as a DSN, which the relay carries on
+      // to the sender (relayed_as): the step its DSN takes, as the relay's
+      // own DSN after a refusal has one.
+      if (e.kind === "relay.bounced" && p.async && typeof p.relayed_as === "string" && p.relayed_as) {
+        const queued = (t.events || []).find((q) => q.kind === "relay.queued" && q.message === e.message && q.payload && typeof q.payload.sender === "string");
+        return [li, carriedDSN(e, queued ? queued.payload.sender : "")];
+      }
+      return [li];
     });
     // Events of the sink alone (its replies, then the message it received,
     // filed under its Message-ID) are the receiving side, with the sink's
@@ -667,6 +824,48 @@ function renderTimeline(el, t, rec) {
           r.message ? [" ", h("span", { class: "muted" }, "(Message-ID "), h("span", { class: "mono" }, iso(r.message)), h("span", { class: "muted" }, ")")] : ""),
       h("ol", { class: "steps" }, items)));
   }
+}
+
+// dsnLine is a DSN to the sender in words: "DSN (failed) sent to
+// <app@shop.test>: 5.1.1 No such user here". status is the DSN's status;
+// reply, when given, the reply the DSN reports, whose text follows the
+// status when its enhanced code is that status.
+function dsnLine(action, to, status, reply) {
+  const st = typeof status === "string" ? status : "";
+  const text = reply && typeof reply === "object" && typeof reply.text === "string" && (!st || reply.enhanced === st) ? reply.text : "";
+  const said = [st, text].filter(Boolean).join(" ");
+  return ["DSN" + (typeof action === "string" && action ? " (" + action + ")" : "") + " sent to <", iso(typeof to === "string" ? to : ""), ">",
+    said ? [": ", replyLines(said)] : ""];
+}
+
+// replyBefore is the reply of the outcome that a relay.dsn at index i of
+// a recipient's events reports: the last bounce, expiry, deferral or
+// suppression before it; null when there is none.
+function replyBefore(evs, i) {
+  for (let j = i - 1; j >= 0; j--) {
+    const e = evs[j];
+    if (["relay.bounced", "relay.expired", "relay.deferred", "relay.suppressed"].includes(e.kind) && e.payload && e.payload.reply && typeof e.payload.reply === "object") return e.payload.reply;
+  }
+  return null;
+}
+
+// dsnItself links a DSN's own message page.
+function dsnItself(id) {
+  return h("div", { class: "small" }, "The DSN itself: ", h("a", { href: path("messages", id), class: "mono dsn-link" }, id));
+}
+
+// carriedDSN is the step of a late bounce's DSN (relay.bounced e, async,
+// with relayed_as): the server that had taken the message wrote it, and
+// the relay carries it on to the sender as a message of its own.
+function carriedDSN(e, sender) {
+  const p = e.payload;
+  const rep = p.reply && typeof p.reply === "object" ? p.reply : {};
+  return h("li", { class: "step dsn-carried", "data-kind": "dsn-carried" },
+    h("span", { class: "when" }, fmtTime(e.time)), " ",
+    h("span", { class: badgeClass("relay.dsn") }, "dsn"), " ",
+    h("span", { class: "what" }, dsnLine("failed", sender, typeof rep.enhanced === "string" ? rep.enhanced : "", rep)),
+    h("div", { class: "muted reason" }, "The bounce after delivery came as a DSN from the server that had taken the message; the relay carries that DSN on to the sender as a message of its own."),
+    dsnItself(p.relayed_as));
 }
 
 // transcript shows lines [{dir, text}] or strings.
