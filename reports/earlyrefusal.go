@@ -96,8 +96,34 @@ func (d *Data) EarlyRefusalNote(senders ...string) string {
 	case mail:
 		note += "; a refusal at MAIL FROM from the sender under test is its message refused before its recipients were named"
 	}
-	return note + `; a sender that retries will be seen once it is let through to RCPT TO (give --wait long enough, or lift the rule or limit); ` +
+	retry := `; a sender that retries will be seen once it is let through to RCPT TO (give --wait long enough, or lift the rule or limit); `
+	if d.RefusedForGood() == len(d.earlyRefusals) {
+		// A 5xx at MAIL FROM is final: no sender tries that message again.
+		retry = `; a 5xx at MAIL FROM refuses the message for good (RFC 5321 4.2.1), so no sender tries it again and no wait will see it: lift the rule or limit, or give it a 4xx to test a retry; `
+	}
+	return note + retry +
 		`to test "421 twice, then accept" on a recipient's record, give the rule stage: rcpt and attempt: (such as attempt: "1-2"), which the sink counts per sender and recipient`
+}
+
+// RefusedForGood counts the sessions the sink refused with a 5xx at MAIL
+// FROM (before any RCPT TO): messages refused for good, which no sender
+// sends again, so that expect --wait does not wait for the records they
+// would have made.
+func (d *Data) RefusedForGood() int {
+	n := 0
+	for _, e := range d.earlyRefusals {
+		if e.Stage == "mail" && e.Code >= 500 {
+			n++
+		}
+	}
+	return n
+}
+
+// EarlyRefusalRef is a few words on the sink's early refusals that refer
+// to the verdict's note on them (EarlyRefusalNote), for a message that
+// appears beside it, such as expect --wait's; "" when there were none.
+func (d *Data) EarlyRefusalRef() string {
+	return d.earlyRefusalRef(nil)
 }
 
 // earlyStageWords names a stage before RCPT TO as a reader knows it.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -147,6 +148,11 @@ type RecipientExpectation struct {
 	TLS Toggle `yaml:"tls"`
 	// Count is how many recipients must match (default: at least one).
 	Count Range `yaml:"count"`
+	// Copies is how many copies of the recipient's message the receiving
+	// side holds (Recipient.Copies): a retry after a drop after the final
+	// dot joins its message's record, which count counts once, while the
+	// receiving side may hold the message twice (RFC 1047).
+	Copies Range `yaml:"copies"`
 
 	// empty are the keys the file gave an empty value ("", nothing, or
 	// []), which Validate refuses.
@@ -245,11 +251,12 @@ var recipientKeys = []keyHint{
 	{"no_reply", `a glob such as "5*"`},
 	{"tls", "true or false"},
 	{"count", `a range such as "3" or ">=1"`},
+	{"copies", `a range such as "2" or ">=1"`},
 }
 
 // aggregateKeys are the keys of the aggregate expectation.
 var aggregateKeys = []keyHint{
-	{"delivered_share", "a share between 0 and 1 such as 0.95"},
+	{"delivered_share", `a share between 0 and 1 such as 0.95, or "95%"`},
 	{"no_attempt_after_5xx", "true or false"},
 	{"time_to_delivery_p50", "a duration such as 10m"},
 	{"time_to_delivery_p99", "a duration such as 1h"},
@@ -269,8 +276,9 @@ func emptyError(prefix string, empty []string, keys []keyHint) error {
 
 // AggregateExpectation checks the run as a whole.
 type AggregateExpectation struct {
-	// DeliveredShare is the minimum share of recipients delivered (0..1).
-	DeliveredShare *float64 `yaml:"delivered_share"`
+	// DeliveredShare is the minimum share of recipients delivered (0..1,
+	// or a percentage: "95%").
+	DeliveredShare *Share `yaml:"delivered_share"`
 	// NoAttemptAfter5xx fails when a recipient was tried again on the
 	// same path after a 5xx reply. A 5xx greeting is left out: it refuses
 	// the connection, not the message (RFC 5321 3.1), and the relay moves
@@ -318,6 +326,38 @@ func (g *ReplyGlob) UnmarshalYAML(node ast.Node) error {
 	return nil
 }
 
+// Share is a share between 0 and 1 (delivered_share), written as a
+// number ("0.95") or a percentage ("95%").
+type Share float64
+
+// shareHow says how to write a share.
+const shareHow = `write 1 for all, or 0.95 (or "95%") for 95%`
+
+// UnmarshalYAML implements yaml.NodeUnmarshaler, so that a share that is
+// no number is reported at its line, saying how to write one.
+func (s *Share) UnmarshalYAML(node ast.Node) error {
+	v := strings.TrimSpace(config.ScalarText(node))
+	pct, isPct := strings.CutSuffix(v, "%")
+	f, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return config.NodeError(node, fmt.Sprintf("%q is not a share: %s", v, shareHow))
+	}
+	if isPct {
+		f /= 100
+	}
+	*s = Share(f)
+	return nil
+}
+
+// percentHint is what a share out of range most likely meant: "100" a
+// percentage, 100% (write 1, or "100%"); else how to write one.
+func (s Share) percentHint() string {
+	if f := float64(s); f > 1 && f <= 100 {
+		return fmt.Sprintf(": %v reads as %v times all the recipients; for %v%%, write %v (or \"%v%%\")", f, f, f, f/100, f)
+	}
+	return ": " + shareHow
+}
+
 // Toggle is a yes-or-no expectation that may be left out: "tls: true".
 type Toggle struct {
 	Set, Value bool
@@ -335,7 +375,8 @@ func (t *Toggle) UnmarshalYAML(node ast.Node) error {
 	}
 }
 
-// Range is an inclusive integer range written "3", "2-4", ">=2" or "<=5".
+// Range is an inclusive integer range written "3", "2-4", "2-" (2 or
+// more), ">=2" or "<=5".
 type Range struct {
 	Min, Max int // Max < 0: unbounded
 	Set      bool
@@ -354,7 +395,7 @@ func (r *Range) UnmarshalYAML(node ast.Node) error {
 
 // ParseRange reads a Range.
 func ParseRange(s string) (Range, error) {
-	bad := fmt.Errorf("bad range %q: want N, N-M, >=N or <=N", s)
+	bad := fmt.Errorf("bad range %q: want N, N-M, N- (N or more), >=N or <=N", s)
 	atoi := func(s string) (int, error) {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 0 {
@@ -421,40 +462,51 @@ func (x *Expectations) Validate(prefix string) error {
 	return errors.Join(x.Problems(prefix)...)
 }
 
+// SetAside reports whether err, one of Problems, is a value of the
+// section that did not decode (not a problem its checks found), which a
+// caller that says one problem of its own for an expectation still says
+// beside it.
+func (x *Expectations) SetAside(err error) bool {
+	return slices.Contains(x.bad, err)
+}
+
 // Problems are what Validate refuses, in the order of the section: the
 // first problem of each recipient expectation, then the aggregate's, then
 // names that two expectations share, so that one reading of a file shows
 // them all.
 //
 // A value that did not decode is said in its place, at its key (set
-// aside, it reads as the key left out); an expectation, or the
-// aggregate, with such a value is not checked further, since other checks
-// could then refuse the key left out, and no other problem at a key
-// above or below one is said.
+// aside, it reads as the key left out), beside the first problem of the
+// rest of its expectation: one reading shows both, and LocateAll puts
+// them in the order of their lines and columns. A problem at a key above
+// or below a value set aside is not said: it could be one that the key
+// left out makes. The aggregate, with such a value, is not checked
+// further.
 func (x *Expectations) Problems(prefix string) []error {
 	if prefix != "" {
 		prefix += "."
 	}
 	var out []error
 	taken := map[error]bool{} // the bad values said in their place
-	badAt := func(key string) bool {
+	badAt := func(key string) []error {
 		bad := config.BadUnder(x.bad, key)
 		for _, b := range bad {
 			taken[b] = true
 		}
 		out = append(out, bad...)
-		return len(bad) > 0
+		return bad
 	}
 	for i, r := range x.Recipients {
 		key := fmt.Sprintf("%srecipients[%d]", prefix, i)
-		if badAt(key) {
-			continue
-		}
-		if err := x.validateRecipient(key, r); err != nil {
-			out = append(out, err)
+		bad := badAt(key)
+		for _, err := range x.recipientProblems(key, r) {
+			if !config.Shadowed(bad, err) && !namesBadKey(err, bad) {
+				out = append(out, err)
+				break
+			}
 		}
 	}
-	if !badAt(prefix + "aggregate") {
+	if len(badAt(prefix+"aggregate")) == 0 {
 		if err := x.validateAggregate(prefix); err != nil {
 			out = append(out, err)
 		}
@@ -472,63 +524,187 @@ func (x *Expectations) Problems(prefix string) []error {
 	return out
 }
 
-// validateRecipient is the first problem of the recipient expectation r
-// at key.
-func (x *Expectations) validateRecipient(key string, r RecipientExpectation) error {
-	if err := emptyError(key, r.empty, recipientKeys); err != nil {
-		return err
+// trailingIndex is the list indexes at the end of a key path.
+var trailingIndex = regexp.MustCompile(`(\[[0-9]+\])+$`)
+
+// namesBadKey reports whether the problem err names, as a word of its
+// message, the key of a value of bad (set aside, so read as left out):
+// "tolerance ... lists no attempt_times" beside an attempt_times that did
+// not decode is a problem of the key left out, not of the file.
+func namesBadKey(err error, bad []error) bool {
+	var fe *config.FieldError
+	if !errors.As(err, &fe) {
+		return false
 	}
+	for _, b := range bad {
+		var be *config.FieldError
+		if !errors.As(b, &be) {
+			continue
+		}
+		leaf := trailingIndex.ReplaceAllString(be.Key, "") // attempt_times[1]: attempt_times
+		leaf = leaf[strings.LastIndex(leaf, ".")+1:]
+		if leaf != "" && regexp.MustCompile(`\b`+regexp.QuoteMeta(leaf)+`\b`).MatchString(fe.Msg) {
+			return true
+		}
+	}
+	return false
+}
+
+// recipientProblems are the problems of the recipient expectation r at
+// key, in the order of its checks; Problems says the first that a value
+// set aside does not shadow.
+func (x *Expectations) recipientProblems(key string, r RecipientExpectation) []error {
+	var out []error
+	add := func(err error) {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	add(emptyError(key, r.empty, recipientKeys))
 	if r.Match == "" {
-		return config.Errorf(key+".match", "every recipient expectation needs a match pattern such as \"*@example.test\"")
-	}
-	if err := checkMatch(r.Match); err != nil {
-		return config.Errorf(key+".match", "%q %v", r.Match, err)
+		add(config.Errorf(key+".match", "every recipient expectation needs a match pattern such as \"*@example.test\""))
+	} else if err := checkMatch(r.Match); err != nil {
+		add(config.Errorf(key+".match", "%q %v", r.Match, err))
 	}
 	if r.Status != "" && !validStatus[r.Status] {
-		return config.Errorf(key+".status", "%q is not a status: want delivered, bounced, expired, suppressed, deferred or queued", r.Status)
+		add(config.Errorf(key+".status", "%q is not a status%s: want delivered, bounced, expired, suppressed, deferred or queued", r.Status, DidYouMean(r.Status, statusNames)))
 	}
 	if r.DSN != "" && r.DSN != "sent" && r.DSN != "none" {
-		return config.Errorf(key+".dsn", "%q: want sent or none", r.DSN)
+		add(config.Errorf(key+".dsn", "%q%s: want sent or none", r.DSN, DidYouMean(r.DSN, []string{"sent", "none"})))
 	}
 	if r.DSNStatus != "" && !dsnStatusRE.MatchString(r.DSNStatus) {
-		return config.Errorf(key+".dsn_status", `%q is not an enhanced status code: want one such as "5.1.1" (RFC 3463), or its first parts ("5.1", "5.")`, r.DSNStatus)
+		add(config.Errorf(key+".dsn_status", `%q is not an enhanced status code: want one such as "5.1.1" (RFC 3463), or its first parts ("5.1", "5.")`, r.DSNStatus))
 	}
 	if r.DSNStatus != "" && r.DSN == "none" {
-		return config.Errorf(key+".dsn_status", "asks for a DSN with status %s, but dsn is none: the expectation can never hold", r.DSNStatus)
+		add(config.Errorf(key+".dsn_status", "asks for a DSN with status %s, but dsn is none: the expectation can never hold", r.DSNStatus))
 	}
 	if r.SenderDSN != "" && !senderDSNValues[r.SenderDSN] {
-		return config.Errorf(key+".sender_dsn", "%q: want failed, delayed, delivered, relayed or expanded (the DSN's action, RFC 3464 2.3.3), or none", r.SenderDSN)
+		add(config.Errorf(key+".sender_dsn", "%q%s: want failed, delayed, delivered, relayed or expanded (the DSN's action, RFC 3464 2.3.3), or none", r.SenderDSN, DidYouMean(r.SenderDSN, senderDSNNames)))
 	}
 	if r.SenderDSNStatus != "" && !dsnStatusRE.MatchString(r.SenderDSNStatus) {
-		return config.Errorf(key+".sender_dsn_status", `%q is not an enhanced status code: want one such as "5.1.1" (RFC 3463), or its first parts ("5.1", "5.")`, r.SenderDSNStatus)
+		add(config.Errorf(key+".sender_dsn_status", `%q is not an enhanced status code: want one such as "5.1.1" (RFC 3463), or its first parts ("5.1", "5.")`, r.SenderDSNStatus))
 	}
 	if r.SenderDSNStatus != "" && r.SenderDSN == "none" {
-		return config.Errorf(key+".sender_dsn_status", "asks for a DSN with status %s from the sender's MTA, but sender_dsn is none: the expectation can never hold", r.SenderDSNStatus)
+		add(config.Errorf(key+".sender_dsn_status", "asks for a DSN with status %s from the sender's MTA, but sender_dsn is none: the expectation can never hold", r.SenderDSNStatus))
 	}
 	if r.Status == "suppressed" && r.Suppressed != nil && !*r.Suppressed {
-		return config.Errorf(key+".suppressed", "false, but status suppressed is a suppressed recipient: the expectation can never hold")
+		add(config.Errorf(key+".suppressed", "false, but status suppressed is a suppressed recipient: the expectation can never hold"))
 	}
 	if r.Attempts.Set && len(r.AttemptTimes) > 0 && !r.Attempts.Contains(len(r.AttemptTimes)) {
-		return config.Errorf(key+".attempt_times", "%d attempt times listed but attempts is %s: the expectation can never hold", len(r.AttemptTimes), r.Attempts)
+		add(config.Errorf(key+".attempt_times", "%d attempt times listed but attempts is %s: the expectation can never hold", len(r.AttemptTimes), r.Attempts))
 	}
 	if r.Status == "delivered" && r.Attempts.Set && r.Attempts.Max == 0 {
-		return config.Errorf(key+".attempts", "a delivered recipient needs at least one attempt")
+		add(config.Errorf(key+".attempts", "a delivered recipient needs at least one attempt"))
+	}
+	if r.Status == "delivered" && r.Copies.Set && r.Copies.Max == 0 {
+		add(config.Errorf(key+".copies", "a delivered recipient's message is at the receiving side at least once (the 2xx after its final dot took it): the expectation can never hold"))
 	}
 	for _, d := range []struct {
 		name string
 		v    *config.Duration
 	}{{"tolerance", r.Tolerance}, {"min_interval", r.MinInterval}, {"max_interval", r.MaxInterval}} {
 		if d.v != nil && *d.v < 0 {
-			return config.Errorf(key+"."+d.name, "%s is negative: want a duration of 0s or more", *d.v)
+			add(config.Errorf(key+"."+d.name, "%s is negative: want a duration of 0s or more", *d.v))
 		}
 	}
 	if r.Tolerance != nil && len(r.AttemptTimes) == 0 {
-		return config.Errorf(key+".tolerance", "is how far each of attempt_times may be off, but the expectation lists no attempt_times, so it checks nothing: give attempt_times, or leave tolerance out")
+		add(config.Errorf(key+".tolerance", "is how far each of attempt_times may be off, but the expectation lists no attempt_times, so it checks nothing: give attempt_times, or leave tolerance out"))
 	}
 	if r.MinInterval != nil && *r.MinInterval == 0 {
 		// Tries come in time order: no gap is below 0s.
-		return config.Errorf(key+".min_interval", "0s holds for any attempts (no two tries are less than 0s apart), so it checks nothing: give a duration such as 5m, or leave the key out")
+		add(config.Errorf(key+".min_interval", "0s holds for any attempts (no two tries are less than 0s apart), so it checks nothing: give a duration such as 5m, or leave the key out"))
 	}
+	add(attemptTimesProblem(key, r))
+	if r.Category != "" && !x.knownCategory(r.Category) {
+		hint := ""
+		if near := nearCategories(r.Category, x.categories()); len(near) > 0 {
+			hint = " (did you mean " + strings.Join(near, " or ") + "?)"
+		}
+		add(config.Errorf(key+".category", "%q is not a category the relay gives%s: want one of %s", r.Category, hint, strings.Join(x.categories(), ", ")))
+	}
+	if r.MinInterval != nil && r.MaxInterval != nil && *r.MinInterval > *r.MaxInterval {
+		add(config.Errorf(key+".min_interval", "min_interval %s is above max_interval %s", *r.MinInterval, *r.MaxInterval))
+	}
+	if lc := r.LastCode; lc != "" && lc != "2xx" && lc != "4xx" && lc != "5xx" {
+		if n, err := strconv.Atoi(lc); err != nil || n < 200 || n > 599 {
+			add(config.Errorf(key+".last_code", "%q: want a reply code (250) or a class (2xx, 4xx, 5xx)", lc))
+		}
+	}
+	add(validateLast(key, r))
+	add(validateReplies(key, r))
+	add(absenceProblem(key, r))
+	return out
+}
+
+// absenceProblem refuses count: 0 beside keys that judge each record
+// matched: with none to match, they would check nothing, and the
+// expectation would read as more than it asks.
+func absenceProblem(key string, r RecipientExpectation) error {
+	if !r.Count.Set || r.Count.Max != 0 {
+		return nil
+	}
+	keys := r.recordKeys()
+	if len(keys) == 0 {
+		return nil
+	}
+	return config.Errorf(key+".count", "%s asks that nothing match, so %s, which %s each recipient matched, %s nothing: "+
+		"leave %s out to assert that nothing matches, or give count the number of recipients to judge (such as \">=1\")",
+		r.Count, joinAnd(keys), plural(len(keys), "judges", "judge"), plural(len(keys), "checks", "check"), plural(len(keys), "it", "them"))
+}
+
+// recordKeys are the keys r gives that judge each record it matches
+// (all but name, match, message and count), in the order of
+// recipientKeys.
+func (r RecipientExpectation) recordKeys() []string {
+	given := map[string]bool{
+		"status": r.Status != "", "attempts": r.Attempts.Set, "attempt_times": len(r.AttemptTimes) > 0, "tolerance": r.Tolerance != nil,
+		"min_interval": r.MinInterval != nil, "max_interval": r.MaxInterval != nil, "path": r.Path != "", "category": r.Category != "",
+		"dsn": r.DSN != "", "dsn_status": r.DSNStatus != "", "suppressed": r.Suppressed != nil, "sender_dsn": r.SenderDSN != "",
+		"sender_dsn_status": r.SenderDSNStatus != "", "last_code": r.LastCode != "", "last_reply": r.LastReply != "", "any_reply": r.AnyReply != "",
+		"no_reply": r.NoReply != "", "tls": r.TLS.Set, "copies": r.Copies.Set,
+	}
+	var out []string
+	for _, k := range recipientKeys {
+		if given[k.key] {
+			out = append(out, k.key)
+		}
+	}
+	return out
+}
+
+// joinAnd is "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
+// DidYouMean is ` (did you mean "delivered"?)` when word is a slip of one
+// of names (config.Nearest), or the name in another case, "" otherwise.
+func DidYouMean(word string, names []string) string {
+	for _, n := range names {
+		if strings.EqualFold(word, n) && word != n { // a slip of case: "failure" for FAILURE
+			return fmt.Sprintf(" (did you mean %q?)", n)
+		}
+	}
+	if near := config.Nearest(word, names); near != "" {
+		return fmt.Sprintf(" (did you mean %q?)", near)
+	}
+	return ""
+}
+
+// statusNames and senderDSNNames are the values status and sender_dsn
+// take, for DidYouMean.
+var (
+	statusNames    = []string{"delivered", "bounced", "expired", "suppressed", "deferred", "queued"}
+	senderDSNNames = []string{"failed", "delayed", "delivered", "relayed", "expanded", "none"}
+)
+
+// attemptTimesProblem is the first problem of r's attempt_times: an
+// offset before the message was queued, or one before the offset before
+// it by more than the tolerance allows.
+func attemptTimesProblem(key string, r RecipientExpectation) error {
 	tol := time.Second // checkRecipient's default
 	if r.Tolerance != nil {
 		tol = r.Tolerance.D()
@@ -543,25 +719,7 @@ func (x *Expectations) validateRecipient(key string, r RecipientExpectation) err
 			return config.Errorf(fmt.Sprintf("%s.attempt_times[%d]", key, j), "%s is before attempt %d's %s, but attempts come in time order: the expectation can never hold", at, j, r.AttemptTimes[j-1])
 		}
 	}
-	if r.Category != "" && !x.knownCategory(r.Category) {
-		hint := ""
-		if near := nearCategories(r.Category, x.categories()); len(near) > 0 {
-			hint = " (did you mean " + strings.Join(near, " or ") + "?)"
-		}
-		return config.Errorf(key+".category", "%q is not a category the relay gives%s: want one of %s", r.Category, hint, strings.Join(x.categories(), ", "))
-	}
-	if r.MinInterval != nil && r.MaxInterval != nil && *r.MinInterval > *r.MaxInterval {
-		return config.Errorf(key+".min_interval", "min_interval %s is above max_interval %s", *r.MinInterval, *r.MaxInterval)
-	}
-	if lc := r.LastCode; lc != "" && lc != "2xx" && lc != "4xx" && lc != "5xx" {
-		if n, err := strconv.Atoi(lc); err != nil || n < 200 || n > 599 {
-			return config.Errorf(key+".last_code", "%q: want a reply code (250) or a class (2xx, 4xx, 5xx)", lc)
-		}
-	}
-	if err := validateLast(key, r); err != nil {
-		return err
-	}
-	return validateReplies(key, r)
+	return nil
 }
 
 // validateAggregate is the first problem of the aggregate expectation.
@@ -571,7 +729,7 @@ func (x *Expectations) validateAggregate(prefix string) error {
 		return err
 	}
 	if s := a.DeliveredShare; s != nil && (*s < 0 || *s > 1) {
-		return config.Errorf(prefix+"aggregate.delivered_share", "%v is not a share between 0 and 1", *s)
+		return config.Errorf(prefix+"aggregate.delivered_share", "%v is not a share between 0 and 1%s", float64(*s), s.percentHint())
 	}
 	if s := a.DeliveredShare; s != nil && *s == 0 {
 		return config.Errorf(prefix+"aggregate.delivered_share", "0 holds whatever happened (no share is below 0), so it checks nothing: give a share such as 0.95; to expect that nothing is delivered, give the recipients a status")
@@ -833,6 +991,7 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 	res := Result{Name: e.name(i), Pass: true}
 	var matched, elsewhere int
 	var problems, found, others, senders []string
+	var foundRecords []*Recipient
 	for _, r := range d.Recipients {
 		if !Glob(strings.ToLower(e.Match), strings.ToLower(r.Address)) {
 			continue
@@ -846,6 +1005,7 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 		}
 		matched++
 		found = append(found, r.label())
+		foundRecords = append(foundRecords, r)
 		if r.from != "" && !slices.Contains(senders, r.from) {
 			senders = append(senders, r.from)
 		}
@@ -875,6 +1035,9 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 			noun += "s"
 		}
 		msg := fmt.Sprintf("expected %s %s matching %s, found %d", count, noun, what, matched)
+		if matched < count.Min {
+			msg += copiesNote(foundRecords, count, Summary{FromSink: d.FromSink}.recordNoun())
+		}
 		if matched == 0 && elsewhere == 0 {
 			// A typo in match, most often: name the nearest address the
 			// record has.
@@ -938,12 +1101,15 @@ func messageList(names []string) string {
 func checkRecipient(r *Recipient, e RecipientExpectation) string {
 	var why []string
 	if e.Status != "" && r.Status != e.Status {
-		why = append(why, fmt.Sprintf("expected status %s, got %s", e.Status, r.Status))
+		why = append(why, fmt.Sprintf("expected status %s, got %s%s", e.Status, r.Status, r.noMessageNote()))
 	}
 	// Attempts, their times and intervals are delivery tries: the MX
 	// hosts (or route paths) of one try count once, at the try's start.
 	tries := r.tries()
-	if e.Attempts.Set && !e.Attempts.Contains(len(tries)) {
+	// An attempts that failed has said how many there were: attempt_times
+	// then says only which times, not the count again.
+	countSaid := e.Attempts.Set && !e.Attempts.Contains(len(tries))
+	if countSaid {
 		noun := "attempts"
 		if e.Attempts.String() == "1" {
 			noun = "attempt"
@@ -957,7 +1123,11 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 		}
 		for j, want := range e.AttemptTimes {
 			if j >= len(tries) {
-				why = append(why, fmt.Sprintf("expected attempt %d at +%s, but there %s only %s", j+1, want, wasWere(len(tries)), counted(len(tries), "attempt")))
+				if countSaid {
+					why = append(why, fmt.Sprintf("attempt %d, expected at +%s, did not come", j+1, want))
+				} else {
+					why = append(why, fmt.Sprintf("expected attempt %d at +%s, but there %s only %s", j+1, want, wasWere(len(tries)), counted(len(tries), "attempt")))
+				}
 				break
 			}
 			got := r.Attempts[tries[j]].Time.Sub(r.Queued)
@@ -976,8 +1146,12 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 			if len(extra) > shown {
 				extra = append(extra[:shown], fmt.Sprintf("and %d more", len(extra)-shown))
 			}
-			why = append(why, fmt.Sprintf("expected %s (attempt_times lists every attempt), but there %s %d: the attempts not listed came at %s",
-				counted(n, "attempt"), wasWere(len(tries)), len(tries), strings.Join(extra, ", ")))
+			if countSaid {
+				why = append(why, fmt.Sprintf("the attempts attempt_times does not list came at %s", strings.Join(extra, ", ")))
+			} else {
+				why = append(why, fmt.Sprintf("expected %s (attempt_times lists every attempt), but there %s %d: the attempts not listed came at %s",
+					counted(n, "attempt"), wasWere(len(tries)), len(tries), strings.Join(extra, ", ")))
+			}
 		}
 	}
 	for j := 1; j < len(tries); j++ {
@@ -1036,6 +1210,11 @@ func checkRecipient(r *Recipient, e RecipientExpectation) string {
 	}
 	if e.TLS.Set {
 		why = append(why, checkTLS(r, e.TLS.Value)...)
+	}
+	if e.Copies.Set {
+		if msg := checkCopies(r, e.Copies); msg != "" {
+			why = append(why, msg)
+		}
 	}
 	if len(why) == 0 {
 		return ""
@@ -1246,12 +1425,13 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 		if s.Recipients > 0 {
 			share = float64(Get(s.ByStatus, "delivered")) / float64(s.Recipients)
 		}
-		r := Result{Name: "aggregate delivered_share", Pass: share >= *a.DeliveredShare}
+		want := float64(*a.DeliveredShare)
+		r := Result{Name: "aggregate delivered_share", Pass: share >= want}
 		if !r.Pass {
-			r.Message = fmt.Sprintf("expected at least %.1f%% delivered, got %.1f%% (%d of %d)", *a.DeliveredShare*100, share*100, Get(s.ByStatus, "delivered"), s.Recipients)
+			r.Message = fmt.Sprintf("expected at least %.1f%% delivered, got %.1f%% (%d of %d)", want*100, share*100, Get(s.ByStatus, "delivered"), s.Recipients)
 			if dsns > 0 {
 				r.Message = fmt.Sprintf("expected at least %.1f%% delivered, got %.1f%% (%d of %d recipients: %d of the %d the messages were sent to, and %d of the relay's %d %s to their senders, which count as recipients too)",
-					*a.DeliveredShare*100, share*100, Get(s.ByStatus, "delivered"), s.Recipients, ownDelivered, own, dsnsDelivered, dsns, plural(dsns, "DSN", "DSNs"))
+					want*100, share*100, Get(s.ByStatus, "delivered"), s.Recipients, ownDelivered, own, dsnsDelivered, dsns, plural(dsns, "DSN", "DSNs"))
 			}
 			var not []*Recipient
 			for _, rc := range d.Recipients {

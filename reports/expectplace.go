@@ -139,8 +139,10 @@ func isAggregateKey(k string) bool {
 
 // LocateAll is first, the error of a file's decoding (located already),
 // with more, the problems its Validate found after the first, each located
-// at its line in data, all in the order of their lines (those without a
-// line last): one reading of a file shows every problem its checks found.
+// at its line in data, all in the order of their lines and, on one line
+// (a flow mapping: {match: ..., status: ..., attempts: ...}), of their
+// columns, those without a line last: one reading of a file shows every
+// problem its checks found, as the file reads.
 func LocateAll(file string, data []byte, first error, more []error) error {
 	if len(more) == 0 {
 		return first
@@ -149,13 +151,17 @@ func LocateAll(file string, data []byte, first error, more []error) error {
 	for _, e := range more {
 		all = append(all, config.Locate(file, data, e))
 	}
-	line := func(e error) int {
+	place := func(e error) (int, int) {
 		var ce *config.Error
 		if errors.As(e, &ce) && ce.Line > 0 {
-			return ce.Line
+			return ce.Line, ce.Column
 		}
-		return math.MaxInt
+		return math.MaxInt, 0
 	}
-	slices.SortStableFunc(all, func(a, b error) int { return cmp.Compare(line(a), line(b)) })
+	slices.SortStableFunc(all, func(a, b error) int {
+		la, ca := place(a)
+		lb, cb := place(b)
+		return cmp.Or(cmp.Compare(la, lb), cmp.Compare(ca, cb))
+	})
 	return errors.Join(all...)
 }

@@ -192,7 +192,11 @@ func writeText(w io.Writer, d *Data) error {
 	s := Summarize(d)
 	rs := records(d.Recipients)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "%ss\t%d\nattempts\t%d\n", s.recordNoun(), s.Recipients, s.Attempts)
+	fmt.Fprintf(tw, "%ss\t%d\n", s.recordNoun(), s.Recipients)
+	if s.RelayDSNs > 0 {
+		fmt.Fprintf(tw, "  of them the relay's DSNs\t%d (to the senders of messages; the others are the messages' own recipients)\n", s.RelayDSNs)
+	}
+	fmt.Fprintf(tw, "attempts\t%d\n", s.Attempts)
 	if s.SenderDSNMail > 0 {
 		fmt.Fprintf(tw, "DSNs from the sender's MTA\t%d: %s\n", s.SenderDSNMail, senderDSNMailWhy)
 	}
@@ -201,6 +205,9 @@ func writeText(w io.Writer, d *Data) error {
 	}
 	if empty(s) {
 		fmt.Fprintf(tw, "note\t%s\n", emptyNote)
+	}
+	if len(rs) > 0 {
+		fmt.Fprintf(tw, "times\t%s\n", timesLegend(d.FromSink))
 	}
 	if s.SinkSessions > 0 || s.SinkMessages > 0 {
 		fmt.Fprintf(tw, "sink sessions\t%d%s\nsink messages\t%d accepted of %d received\n", s.SinkSessions, sinkSessionsOpen(s), s.SinkAccepted, s.SinkMessages)
@@ -440,11 +447,18 @@ func sinkOpenNote(s Summary) string {
 const recordMeaning = "a record is one message's delivery to one recipient: it ends when the sink accepts the message with a 2xx after the data, " +
 	"a later message to the same address starts a record of its own, and a retry joins its message's record by its Message-ID"
 
-// sinkOnlyNote says what a sink-only report's records are.
+// sinkOnlyNote says what a sink-only report's records are; on the
+// sink's records of a store that holds the relay's mail too (d.RelayMail:
+// relaylab expect on a serve's), what they are without saying that the
+// store holds nothing else.
 func sinkOnlyNote(d *Data) string {
+	const records = "the records and attempts are as the sink saw them, each session's attempt one try, " +
+		"delivered when accepted after the data (" + recordMeaning + "); each refusal is explained (category, reason, what to do) as the relay's classifier reads it, as the web UI's sink pages explain it"
+	if d.FromSink && d.RelayMail {
+		return "these are the sink's records of what it received, from the relay and any other client; the store holds the relay's mail too, which relaylab report shows recipient by recipient: " + records
+	}
 	if d.FromSink {
-		return "this store holds only what the sink received (no relay mail): the records and attempts are as the sink saw them, each session's attempt one try, " +
-			"delivered when accepted after the data (" + recordMeaning + "); each refusal is explained (category, reason, what to do) as the relay's classifier reads it, as the web UI's sink pages explain it; relaylab expect --db judges them"
+		return "this store holds only what the sink received (no relay mail): " + records + "; relaylab expect --db judges them"
 	}
 	return "this store holds only what the sink received (no relay mail): the sink's sessions, messages and replies are below; relaylab expect --db judges each recipient's attempts"
 }
@@ -659,7 +673,7 @@ func WriteMarkdown(w io.Writer, d *Data) error {
 func writeMarkdown(w io.Writer, d *Data) error {
 	s := Summarize(d)
 	rs := records(d.Recipients)
-	fmt.Fprintf(w, "## relaylab report\n\n%s, %s\n", counted(s.Recipients, s.recordNoun()), counted(s.Attempts, "attempt"))
+	fmt.Fprintf(w, "## relaylab report\n\n%s, %s\n", s.countedRecords(), counted(s.Attempts, "attempt"))
 	if note := s.senderDSNMailNote(); note != "" {
 		fmt.Fprintf(w, "\n%s.\n", mdEscape(note))
 	}

@@ -50,6 +50,9 @@ type htmlSection struct {
 	Categories template.HTML
 	// SinkNote says what a report on a sink-only store shows.
 	SinkNote string
+	// Times says where the times of the recipients' timelines count
+	// from (timesLegend).
+	Times string
 	// Uncategorized counts recipients not delivered that have no
 	// category (no attempt ended, or on a sink's record the last attempt
 	// got no refusal to classify).
@@ -180,6 +183,9 @@ func newSection(name string, results []Result, d *Data) htmlSection {
 	if sinkOnly(d, s) {
 		sec.SinkNote = sinkOnlyNote(d)
 	}
+	if len(rs) > 0 {
+		sec.Times = timesLegend(d.FromSink)
+	}
 	if name, ok := timeToDelivery(d, s); ok {
 		sec.TimeToDelivery = strings.ToUpper(name[:1]) + name[1:]
 	}
@@ -300,6 +306,7 @@ nav ul{margin:.2rem 0;padding-left:1.2rem}nav li{margin:.1rem 0}
 {{if .S.SinkReplies}}<div id="{{anchor $id "sink-replies"}}"><h3>Sink replies (stage, code)</h3><table>{{range .S.SinkReplies}}<tr><td>{{.Key}}</td><td>{{.Count}}</td></tr>{{end}}</table>{{with openNote .S}}<p><small>Note: {{.}}.</small></p>{{end}}</div>{{end}}
 </div>
 <div id="{{anchor $id "recipients"}}"><h3>{{.Heading}}</h3>
+{{with .Times}}<p><small>{{.}}.</small></p>{{end}}
 {{if not .Recipients}}<p>None.</p>{{end}}
 {{range .Groups}}<h4 id="{{anchor $id .Part}}"><span class="{{.Class}}">{{.Label}}</span> ({{len .Recipients}}) <small><a href="#contents">contents</a></small></h4>
 <table><tr><th>recipient</th><th>status</th><th>last reply</th><th>category</th><th>attempts</th></tr>

@@ -75,6 +75,11 @@ type Attempt struct {
 	// this exchange, held back by the relay's shaping (a resting
 	// destination, a warm-up cap), and why: a failover's first path.
 	Skipped []SkippedPath `json:"skipped,omitempty"`
+
+	// sinkMessage is, on a sink's record, the sink's number for the
+	// message this attempt left, 0 when it left none: a message the sink
+	// stored is one copy, however many attempts name it (Copies).
+	sinkMessage int64
 }
 
 // greeting reports whether the attempt's reply was the server's greeting
@@ -224,6 +229,12 @@ type Recipient struct {
 	// from is, on a sink's record, the envelope sender of its attempts
 	// (Sender says it only when the address had several).
 	from string
+	// dsnsAbout are, on a sink's record of a message's sender (the DSN
+	// mail from the sender's MTA, or other mail to that address), the
+	// addresses whose records the DSNs to this address report on, and
+	// sentFor those of the records this address sent (noteSenders): a
+	// sender_dsn written on the sender's address goes on theirs.
+	dsnsAbout, sentFor []string
 	// notify is the NOTIFY the recipient was queued with (RFC 3461
 	// 4.1: "NEVER", "SUCCESS,DELAY", "" for the default), which says
 	// why no DSN was sent.
@@ -299,6 +310,8 @@ func (r *Recipient) earlier() string {
 // about the recipient, false when one was made that did not reach them
 // (the relay's, beside "dsn_message" and "dsn_undelivered", or a sink's
 // bounce not sent, beside "dsn_not_sent"), and absent when there was none.
+// "copies" is Copies, absent when the receiving side holds none: 2 after
+// a drop after the final dot and the retry that followed.
 func (r Recipient) MarshalJSON() ([]byte, error) {
 	if r.Status != "delivered" {
 		r.Reason, r.Advice = r.why() // r is a copy: the Data stays as it was read
@@ -318,7 +331,8 @@ func (r Recipient) MarshalJSON() ([]byte, error) {
 		// Over fields' "dsn", which omitempty leaves out when false.
 		DSN                    *bool `json:"dsn,omitempty"`
 		DeferredBeforeDelivery bool  `json:"deferred_before_delivery,omitempty"`
-	}{fields(r), dsn, r.DeferredBeforeDelivery()})
+		Copies                 int   `json:"copies,omitempty"`
+	}{fields(r), dsn, r.DeferredBeforeDelivery(), r.Copies()})
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 }
 
@@ -425,6 +439,11 @@ type Data struct {
 	// FromSink is set when the recipients are those a sink saw (FromSink),
 	// not a relay's.
 	FromSink bool `json:"from_sink,omitempty"`
+	// RelayMail is set, on a sink's records (FromSink), when the store
+	// they were read from holds the relay's mail too (relaylab expect on
+	// a serve's store or API): the reports then do not say that the store
+	// holds only what the sink received.
+	RelayMail bool `json:"-"`
 	// OtherSenders are, on a store that the relay and the sink both
 	// wrote (a serve's), the sink's records of mail that did not come
 	// from the relay: sent straight to the sink by another client, as

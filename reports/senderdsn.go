@@ -229,6 +229,9 @@ func checkSenderDSN(r *Recipient, e RecipientExpectation) []string {
 		return []string{"expected no DSN from the sender's MTA, got " + got}
 	case want != "" && want != "none":
 		if _, ok := r.lastSenderDSN(want); !ok {
+			if place := senderDSNPlace(r, e); place != "" {
+				return []string{"expected a " + want + " DSN from the sender's MTA about " + r.Address + ", but none reports on this address" + place}
+			}
 			return []string{"expected a " + want + " DSN from the sender's MTA, " + orNone(got) + senderDSNHint(r)}
 		}
 	}
@@ -247,6 +250,9 @@ func checkSenderDSN(r *Recipient, e RecipientExpectation) []string {
 	what := "a DSN"
 	if action != "" {
 		what = "a " + action + " DSN"
+	}
+	if place := senderDSNPlace(r, e); place != "" && len(r.SenderDSNs) == 0 {
+		return []string{fmt.Sprintf("expected %s from the sender's MTA about %s with status %s, but none reports on this address", what, r.Address, e.SenderDSNStatus) + place}
 	}
 	return []string{fmt.Sprintf("expected %s from the sender's MTA with status %s, %s", what, e.SenderDSNStatus, orNone(got)) + senderDSNHint(r)}
 }

@@ -223,7 +223,7 @@ func fromSinkAttempts(ctx context.Context, src SinkAttemptSource, atts []SinkMes
 		if h, _, err := net.SplitHostPort(host); err == nil {
 			host = h
 		}
-		at := Attempt{Time: a.Time, Try: len(r.Attempts) + 1, Path: a.Listener, Host: host, Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, By: a.By}
+		at := Attempt{Time: a.Time, Try: len(r.Attempts) + 1, Path: a.Listener, Host: host, Stage: a.Stage, Code: a.Code, Enhanced: a.Enhanced, Text: a.Text, By: a.By, sinkMessage: ma.Message}
 		at.TLS, at.Cipher = splitTLS(a.TLS)
 		if a.Code == 0 {
 			at.Error = "no reply: connection dropped or left hanging at " + a.Stage
@@ -336,6 +336,7 @@ func fromSinkAttempts(ctx context.Context, src SinkAttemptSource, atts []SinkMes
 		msgs = slices.DeleteFunc(msgs, func(m SinkMailMessage) bool { return relayed[m.Message] })
 		d.addSenderDSNs(msgs)
 	}
+	d.noteSenders()
 	sort.SliceStable(d.Recipients, func(i, j int) bool {
 		a, b := d.Recipients[i], d.Recipients[j]
 		if a.Address != b.Address {
@@ -344,6 +345,21 @@ func fromSinkAttempts(ctx context.Context, src SinkAttemptSource, atts []SinkMes
 		return a.Sender < b.Sender
 	})
 	return d, nil
+}
+
+// noMessageNote says, of a sink's record left queued because its last
+// attempt was accepted at RCPT TO and no message followed (the sender
+// quit, reset or dropped the connection before its data), that nothing
+// is queued at the sink; "" for any other record.
+func (r *Recipient) noMessageNote() string {
+	if !r.fromSink || r.Status != "queued" || len(r.Attempts) == 0 {
+		return ""
+	}
+	if a := r.Attempts[len(r.Attempts)-1]; a.Stage != "rcpt" || a.Code < 200 || a.Code > 299 {
+		return ""
+	}
+	return " (accepted at RCPT TO, and no message followed: the sender ended the transaction before sending its data, so the sink holds nothing for it and queues nothing; " +
+		"a sender that meant to send the message will try again, and its record is delivered once the sink takes the data)"
 }
 
 // openRecord is the open record (of one recipient and sender) that an

@@ -41,6 +41,11 @@ type Summary struct {
 	// counted apart, in none of the counts of records (the sink's
 	// sessions, messages and replies count them, as the sink saw them).
 	SenderDSNMail int `json:"sender_dsn_mail,omitempty"`
+	// RelayDSNs counts, of Recipients, the relay's own DSNs to the
+	// senders of messages (a replay's relay-N): recipients as every
+	// other, which the text says apart from those the messages were sent
+	// to ("5 recipients (1 of them the relay's DSN to a sender)").
+	RelayDSNs int `json:"relay_dsns,omitempty"`
 	// Attempts counts delivery tries, as the expectations do: the MX
 	// hosts or route paths one try reached count once.
 	Attempts   int     `json:"attempts"`
@@ -77,6 +82,9 @@ type Summary struct {
 	// FromSink is Data.FromSink: the records are a sink's, which the
 	// formats call records, not recipients (see recordNoun).
 	FromSink bool `json:"-"`
+	// RelayMail is Data.RelayMail: the sink's records come from a store
+	// that holds the relay's mail too.
+	RelayMail bool `json:"-"`
 }
 
 // recordNoun is what s's records are called: "record" on a sink's
@@ -88,6 +96,18 @@ func (s Summary) recordNoun() string {
 		return "record"
 	}
 	return "recipient"
+}
+
+// countedRecords is "5 recipients", and of a replay whose relay sent
+// DSNs, "5 recipients (1 of them the relay's DSN to a sender)": the
+// DSNs are recipients too, where a replay's progress counts the
+// messages' own.
+func (s Summary) countedRecords() string {
+	out := counted(s.Recipients, s.recordNoun())
+	if s.RelayDSNs > 0 {
+		out += fmt.Sprintf(" (%d of them %s)", s.RelayDSNs, plural(s.RelayDSNs, "the relay's DSN to a sender", "the relay's DSNs to senders"))
+	}
+	return out
 }
 
 // senderDSNMailNote says, after "2 DSNs from the sender's MTA", what
@@ -147,6 +167,9 @@ func Summarize(d *Data) Summary {
 	rs := records(d.Recipients)
 	s.Recipients, s.Records, s.SenderDSNMail, s.FromSink = len(rs), len(rs), len(d.Recipients)-len(rs), d.FromSink
 	for _, r := range rs {
+		if r.relayDSN {
+			s.RelayDSNs++
+		}
 		status[r.Status]++
 		if r.Path != "" {
 			path[r.Path]++
@@ -174,7 +197,7 @@ func Summarize(d *Data) Summary {
 	s.ByCategory, s.ByCode = counts(category), counts(code)
 	s.SinkReplies = counts(d.SinkReplies)
 	s.SinkSessions, s.SinkSessionsOpen, s.SinkMessages, s.SinkAccepted = d.SinkSessions, d.SinkSessionsOpen, d.SinkMessages, d.SinkAccepted
-	s.SinkCountsUnknown = d.SinkCountsUnknown
+	s.SinkCountsUnknown, s.RelayMail = d.SinkCountsUnknown, d.RelayMail
 	s.OtherSenders = len(records(d.OtherSenders))
 	s.Latency, s.TimeToDelivery = percentiles(latencies), percentiles(deliveryTimes(rs, func(*Recipient) bool { return true }))
 	return s

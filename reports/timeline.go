@@ -300,6 +300,18 @@ func (r *Recipient) lateSteps(at func(time.Time) string) []lateStep {
 	return out
 }
 
+// timesLegend says where the times of a timeline (+0s, +6m0s) and of
+// attempt_times count from: each message's own queueing, not the start
+// of the run, so a message sent at: 1m has its first attempt at +0s; on
+// a sink's record, which sees no queueing, each record's first attempt.
+func timesLegend(fromSink bool) string {
+	if fromSink {
+		return "+TIME in a timeline (+0s, +6m0s) counts from the record's first attempt, as the sink sees no queueing; attempt_times counts the same way"
+	}
+	return "+TIME in a timeline (+0s, +6m0s) counts from when the recipient's message was queued, not from the start of the run: " +
+		"a message sent with at: 1m has its first attempt at +0s; attempt_times counts the same way"
+}
+
 // WriteTimeline prints r's timeline (see timelineSteps), one line per
 // step, in columns; an attempt over TLS ends with its version ("[TLS
 // 1.3]"), and the last host of a try that a cap of the path stopped says

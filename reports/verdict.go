@@ -179,7 +179,7 @@ func writeVerdicts(w io.Writer, vs []Verdict) {
 			status = "FAIL"
 		}
 		s := v.Summary
-		fmt.Fprintf(w, "%s %s: %s, %s", status, names[i], counted(s.Recipients, s.recordNoun()), counted(s.Attempts, "attempt"))
+		fmt.Fprintf(w, "%s %s: %s, %s", status, names[i], s.countedRecords(), counted(s.Attempts, "attempt"))
 		for _, c := range s.ByStatus {
 			fmt.Fprintf(w, ", %d %s", c.Count, c.Key)
 		}
@@ -189,6 +189,9 @@ func writeVerdicts(w io.Writer, vs []Verdict) {
 		fmt.Fprintln(w)
 		for _, n := range v.Notes {
 			fmt.Fprintf(w, "  note  %s\n", n)
+		}
+		if showsTimeline(v.Results) {
+			fmt.Fprintf(w, "  times %s\n", timesLegend(s.FromSink))
 		}
 		for _, r := range v.Results {
 			if r.Pass {
@@ -210,6 +213,12 @@ func writeVerdicts(w io.Writer, vs []Verdict) {
 		fmt.Fprintf(w, ", %s not judged", counted(errs, "file"))
 	}
 	fmt.Fprintln(w)
+}
+
+// showsTimeline reports whether a failure of rs shows a timeline, whose
+// times the verdict then says where they count from (timesLegend).
+func showsTimeline(rs []Result) bool {
+	return slices.ContainsFunc(rs, func(r Result) bool { return !r.Pass && strings.Contains(r.Message, "timeline:\n") })
 }
 
 // WriteVerdictsMarkdown writes the verdicts for a CI job's summary page
@@ -288,6 +297,9 @@ func writeVerdictsMarkdown(w io.Writer, vs []Verdict) error {
 		}
 	}
 	for i, v := range vs {
+		if showsTimeline(v.Results) {
+			fmt.Fprintf(w, "\n%s: %s.\n", mdEscape(names[i]), mdEscape(timesLegend(v.Summary.FromSink)))
+		}
 		for _, r := range v.Results {
 			if r.Pass {
 				continue
@@ -394,7 +406,7 @@ func WriteVerdictsHTML(w io.Writer, vs []Verdict) error {
 			secs = append(secs, htmlSection{Name: names[i], File: v.File, NotJudged: v.Error})
 			continue
 		}
-		d := &Data{Recipients: v.Recipients, FromSink: v.Summary.FromSink}
+		d := &Data{Recipients: v.Recipients, FromSink: v.Summary.FromSink, RelayMail: v.Summary.RelayMail}
 		for _, r := range v.Recipients {
 			for _, t := range append([]Attempt{{Time: r.Queued}}, r.Attempts...) {
 				if d.First.IsZero() || t.Time.Before(d.First) {

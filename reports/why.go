@@ -211,7 +211,7 @@ func sinkOnPurpose(a Attempt) (reason, advice string, ok bool) {
 	advice = "nothing if the sender retries it, which it must: no reply is no acceptance (RFC 5321 6.1: a receiver takes responsibility for a message with its 2xx); judge the retry with attempts"
 	if a.Stage == "data-end" {
 		advice = "nothing if the sender retries it, which it must: a connection lost after the final dot, before the reply, is no acceptance (RFC 5321 6.1: a receiver takes responsibility for a message with its 2xx); " +
-			"a retry may deliver the message twice, since the receiver may have taken it (RFC 1047), which is what a drop after the dot tests: judge the retries with attempts, and the copies with count"
+			"a retry may deliver the message twice, since the receiver may have taken it (RFC 1047), which is what a drop after the dot tests: judge the retries with attempts, and the copies the receiving side holds with copies (count counts the message's record once, its retries in it)"
 	}
 	return reason, advice, true
 }

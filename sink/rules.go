@@ -321,7 +321,11 @@ func (r Rule) compileIn(key string, inProfile bool) (*rule, error) {
 		return nil, config.Errorf(key+".stage", "a rule needs a stage: the SMTP stage at which it answers, one of %s", stageList())
 	}
 	if c.stage, ok = parseStage(r.Stage); !ok {
-		return nil, config.Errorf(key+".stage", "unknown stage %q: want one of %s", r.Stage, stageList())
+		hint := ""
+		if near := config.Nearest(strings.TrimSpace(r.Stage), stageNames()); near != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", near)
+		}
+		return nil, config.Errorf(key+".stage", "unknown stage %q%s: want one of %s", r.Stage, hint, stageList())
 	}
 	var err error
 	for _, p := range []struct {
@@ -447,11 +451,16 @@ func (r Rule) compileIn(key string, inProfile bool) (*rule, error) {
 }
 
 func stageList() string {
+	return strings.Join(stageNames(), ", ")
+}
+
+// stageNames are the stages a rule takes, as written.
+func stageNames() []string {
 	var s []string
 	for _, st := range Stages() {
 		s = append(s, string(st))
 	}
-	return strings.Join(s, ", ")
+	return s
 }
 
 // compileRules compiles rs, naming errors from prefix ("sink.rules").

@@ -104,8 +104,8 @@ func (x *expectFile) problems() []error {
 	}
 	for _, err := range x.Expect.Problems("expect") {
 		var fe *config.FieldError
-		if errors.As(err, &fe) && replay[strings.SplitAfter(fe.Key, "]")[0]] {
-			continue // one problem of each expectation
+		if errors.As(err, &fe) && replay[strings.SplitAfter(fe.Key, "]")[0]] && !x.Expect.SetAside(err) {
+			continue // one problem of each expectation, and the values that did not decode
 		}
 		errs = append(errs, err)
 	}
@@ -222,12 +222,16 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w, so nothing was judged; run relaylab expect again to judge", interrupted(ctx, "it judged"))
 		}
-		var nv []reports.Verdict
+		var nv, short []reports.Verdict
 		for i, x := range loaded {
 			if x != nil {
 				nv = append(nv, notVerdict(x.Name, fs.Arg(i), "judged", err))
+				short = append(short, stoppedShort(x.Name, fs.Arg(i), "expect", "judging"))
 			}
 		}
+		// Standard output says what became of each file, as it does of a
+		// file that did not load; the reason is on standard error, once.
+		reports.WriteVerdicts(e.stdout, verdicts(short))
 		return outs.stopped(noVerdict(err), verdicts(nv))
 	}
 	if *db != "" {
@@ -265,6 +269,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		}
 		d.AdviseOutsideSenders(relay)
 		d.AddRelayHolds(relay)
+		d.RelayMail = len(relay.Recipients) > 0 // a serve's store: not only the sink's
 		rw.addRests(d, relay)
 		if sa, ok := src.(sinkAttempts); ok {
 			// The summary's sink_sessions, sink_sessions_open and sink_replies
@@ -312,6 +317,16 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		return &exitError{code: 2, err: errors.Join(errs...)}
 	}
 	return verdictExit(vs)
+}
+
+// stoppedShort is the verdict standard output gives a file of name at
+// path that a run of relaylab cmd stopped before doing (judging,
+// replaying): not judged, in a line that points at standard error, which
+// has the reason and what to do once (every output file has it too).
+// relaylab expect and replay print these where a file that did not load
+// has its own error.
+func stoppedShort(name, path, cmd, doing string) reports.Verdict {
+	return reports.ErrorVerdict(name, path, fmt.Errorf("relaylab %s stopped before %s any file: the reason, and what to do, is on standard error", cmd, doing))
 }
 
 // remoteDSNNote is what a failed verdict over --url without --wait says

@@ -89,6 +89,10 @@ func unsettled(files []*expectFile, d *reports.Data, quiet map[string]bool) (str
 	var open []string
 	seen := map[*reports.Recipient]bool{}
 	noBounce := map[string]bool{}
+	// Messages the sink refused with a 5xx at MAIL FROM are final: no
+	// sender sends them again, so the records they would have made are
+	// not waited for, up to their number.
+	refused := d.RefusedForGood()
 	for _, x := range files {
 		for _, want := range x.Expect.Recipients {
 			if want.Count.Set && want.Count.Max == 0 {
@@ -122,9 +126,18 @@ func unsettled(files []*expectFile, d *reports.Data, quiet map[string]bool) (str
 			// Sessions the sink refused before RCPT TO name no
 			// recipient: say so, or the wait reads as a sender that
 			// sent nothing.
+			// The verdict's note says the whole of it; the wait refers to it.
 			early := ""
-			if note := d.EarlyRefusalNote(); note != "" {
-				early = " (" + note + ")"
+			if ref := d.EarlyRefusalRef(); ref != "" {
+				early = " (" + ref + ")"
+			}
+			least := 1
+			if want.Count.Set {
+				least = want.Count.Min
+			}
+			if missing := least - matched; missing > 0 && missing <= refused {
+				refused -= missing
+				continue
 			}
 			if matched == 0 {
 				return fmt.Sprintf("no record matches %q yet%s", want.Match, early), noBounce

@@ -264,14 +264,20 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		if err := checkReplayDB(ctx, e.stderr, *db); err != nil {
 			// Nothing is replayed: every output says why, of each file
 			// (one that did not load, its own problem).
+			// Standard output says so of each file in a line, the reason
+			// being on standard error once, as expect's does.
 			vs := make([]reports.Verdict, 0, len(files))
+			short := make([]reports.Verdict, 0, len(files))
 			for _, f := range files {
 				if f.err != nil {
 					vs = append(vs, reports.ErrorVerdict(f.path, f.path, f.err))
+					short = append(short, vs[len(vs)-1])
 				} else {
 					vs = append(vs, notVerdict(f.sc.Name, f.path, "replayed", err))
+					short = append(short, stoppedShort(f.sc.Name, f.path, "replay", "replaying"))
 				}
 			}
+			reports.WriteVerdicts(e.stdout, short)
 			return outs.stopped(err, vs)
 		}
 	}

@@ -76,11 +76,16 @@ func TestReplayDBInUse(t *testing.T) {
 		t.Fatalf("the helper holding the store said %q", line)
 	}
 	scenario := "../../testdata/scenarios/greylisting.yaml"
-	code, _, errOut := runIn(t, ctx, "replay", "--quiet", "--db", db, scenario)
+	code, out, errOut := runIn(t, ctx, "replay", "--quiet", "--db", db, scenario)
 	stdin.Close()
 	child.Wait()
 	if code != 2 || !strings.Contains(errOut, fmt.Sprintf("is open in another process (pid %d", child.Process.Pid)) || !strings.Contains(errOut, "a file that does not exist yet") {
 		t.Errorf("a store open elsewhere: exit %d (want 2), stderr:\n%s", code, errOut)
+	}
+	// Standard output says the file was not judged, pointing at stderr,
+	// as expect's does (it said nothing).
+	if !strings.Contains(out, "relaylab replay stopped before replaying any file: the reason, and what to do, is on standard error") {
+		t.Errorf("a store open elsewhere: stdout says nothing of the file:\n%s", out)
 	}
 
 	// Closed, it is used, with a warning that says what happens.

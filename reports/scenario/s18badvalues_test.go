@@ -47,12 +47,12 @@ expect:
 		`all.yaml:10:12: messages[5].from: "bad address" is not an address (local@domain, without brackets or spaces; leave it out for the null sender <>)`,
 		`all.yaml:13:65: expect.recipients[0].last_reply: an empty glob matches no reply: give one such as "421 4.7.28 *", or leave the key out`,
 		`all.yaml:14:40: expect.recipients[1].tls: "yes": want true or false`,
-		`all.yaml:15:42: expect.recipients[2].count: bad range "three": want N, N-M, >=N or <=N`,
-		`all.yaml:16:42: expect.recipients[3].count: bad range "1.5": want N, N-M, >=N or <=N`,
+		`all.yaml:15:42: expect.recipients[2].count: bad range "three": want N, N-M, N- (N or more), >=N or <=N`,
+		`all.yaml:16:42: expect.recipients[3].count: bad range "1.5": want N, N-M, N- (N or more), >=N or <=N`,
 		`all.yaml:16:59: expect.recipients[3].suppressed: want true or false, got "maybe"`,
-		`all.yaml:17:45: expect.recipients[4].attempts: bad range "many": want N, N-M, >=N or <=N`,
+		`all.yaml:17:45: expect.recipients[4].attempts: bad range "many": want N, N-M, N- (N or more), >=N or <=N`,
 		`all.yaml:18:43: expect.recipients[5].status: "bogus" is not a status: want delivered, bounced, expired, suppressed, deferred or queued`,
-		`all.yaml:19:32: expect.aggregate.delivered_share: want a number, got "high"`,
+		`all.yaml:19:32: expect.aggregate.delivered_share: "high" is not a share: write 1 for all, or 0.95 (or "95%") for 95%`,
 		`all.yaml:19:70: expect.aggregate.max_concurrent_per_destination: want a whole number, got 2.5`,
 	}, "\n")
 	if err == nil || err.Error() != want {

@@ -389,6 +389,9 @@ func (sc *Scenario) validateMessage(k string, m MessageSpec) error {
 	}
 	// An empty sender is the null reverse-path (MAIL FROM:<>), as
 	// bounces use.
+	if isList(m.From) {
+		return config.Errorf(k+".from", "%q: not one address but a list: a message has one sender; give one address", m.From)
+	}
 	if m.From != "" && !isAddress(m.From) {
 		return config.Errorf(k+".from", "%q is not an address (local@domain, without brackets or spaces; leave it out for the null sender <>)", m.From)
 	}
@@ -396,6 +399,9 @@ func (sc *Scenario) validateMessage(k string, m MessageSpec) error {
 		return config.Errorf(k+".from", "%q: %s", m.From, why)
 	}
 	for j, to := range m.To {
+		if isList(to) {
+			return config.Errorf(fmt.Sprintf("%s.to[%d]", k, j), "%q: not one address but a list: one address per item: write to: [%s]", to, quotedList(to))
+		}
 		if !isAddress(to) {
 			return config.Errorf(fmt.Sprintf("%s.to[%d]", k, j), "%q is not an address (local@domain, without brackets or spaces)", to)
 		}
@@ -434,7 +440,7 @@ func (sc *Scenario) validateMessage(k string, m MessageSpec) error {
 		return config.Errorf(k+".count", "%d messages is more than a replay should hold (at most 1,000,000)", *m.Count)
 	}
 	if m.Ret != "" && m.Ret != "FULL" && m.Ret != "HDRS" {
-		return config.Errorf(k+".ret", "%q: want FULL or HDRS", m.Ret)
+		return config.Errorf(k+".ret", "%q%s: want FULL or HDRS", m.Ret, reports.DidYouMean(m.Ret, []string{"FULL", "HDRS"}))
 	}
 	if err := checkNotify(m.Notify); err != nil {
 		return config.Errorf(k+".notify", "%v", err)
@@ -525,7 +531,7 @@ func checkNotify(notify []string) error {
 			}
 		case "SUCCESS", "FAILURE", "DELAY":
 		default:
-			return fmt.Errorf("%q: want NEVER, or some of SUCCESS, FAILURE and DELAY (upper case)", n)
+			return fmt.Errorf("%q%s: want NEVER, or some of SUCCESS, FAILURE and DELAY (upper case)", n, reports.DidYouMean(n, []string{"NEVER", "SUCCESS", "FAILURE", "DELAY"}))
 		}
 		if seen[n] {
 			return fmt.Errorf("%s is given twice", n)
@@ -602,6 +608,28 @@ func (sc *Scenario) File() string { return sc.file }
 func isAddress(a string) bool {
 	at := strings.LastIndexByte(a, '@')
 	return at > 0 && at < len(a)-1 && !strings.ContainsAny(a, "<>\r\n \t")
+}
+
+// isList reports whether a, a scenario's from or to, is several
+// addresses joined by commas ("b@x.test,c@x.test"), outside a quoted
+// local part, where an item takes one.
+func isList(a string) bool {
+	if strings.HasPrefix(a, `"`) {
+		return false // a quoted local part may hold commas and @
+	}
+	return strings.Contains(a, ",") && strings.Count(a, "@") > 1
+}
+
+// quotedList is the addresses of the list a, each quoted, comma apart:
+// what a YAML list of them holds.
+func quotedList(a string) string {
+	var out []string
+	for _, p := range strings.Split(a, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, strconv.Quote(p))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // addressFault says why addr, a scenario's from or to that isAddress
