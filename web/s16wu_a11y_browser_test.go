@@ -83,6 +83,11 @@ func TestBrowserPageChange(t *testing.T) {
 	if got := b.eval(t, `document.title + " | " + `+focus); got != "Received message 4 · relaylab | H1 Received message 4" {
 		t.Errorf("after Enter on a row's link: %v, want the message's title and the focus on its h1", got)
 	}
+	// A received message belongs to the Inbox in the nav, not to the
+	// Sink's sessions.
+	if got := b.eval(t, current); got != "Inbox" {
+		t.Errorf("the nav's current entry on a received message: %v, want Inbox", got)
+	}
 	// A nav link.
 	b.eval(t, `document.querySelector('#nav a[href="#/queue"]').click()`)
 	b.waitFor(t, "the queue's h1 focused", `location.hash === "#/queue" && document.activeElement === document.querySelector("#main h1")`)

@@ -46,9 +46,12 @@ function route(moved) {
   clear(main);
   notLive(); // until a view that follows the stream or polls says otherwise
   const frag = location.hash.replace(/^#\/?/, "");
+  // A received message's page belongs to the Inbox, which lists it, not
+  // to the Sink's sessions.
+  const section = /^sink\/messages(\/|$)/.test(frag) ? "inbox" : frag;
   for (const a of document.querySelectorAll("#nav a")) {
     const target = a.getAttribute("href").slice(2);
-    const on = frag === target || frag.startsWith(target + "/");
+    const on = section === target || section.startsWith(target + "/");
     a.classList.toggle("active", on);
     if (on) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
