@@ -3,6 +3,7 @@ package relay
 import (
 	"cmp"
 	"fmt"
+	"math/big"
 	"net"
 	"net/netip"
 	"regexp"
@@ -376,6 +377,7 @@ func (c *Config) Validate(prefix string) error {
 	if err := config.Passwords(key("users"), c.Users); err != nil {
 		return err
 	}
+	var open openNetworks
 	for i, n := range c.AllowedNetworks {
 		p, err := netip.ParsePrefix(n)
 		if err != nil {
@@ -386,8 +388,14 @@ func (c *Config) Validate(prefix string) error {
 		}
 		// A network this wide is most of the internet: anyone in it
 		// could send through the relay without AUTH, an open relay.
-		if p.Addr().Unmap().Is4() && p.Bits() < 8 || !p.Addr().Unmap().Is4() && p.Bits() < 16 {
+		// (Not one of the private networks: fc00::/7 is wider than /16.)
+		if (p.Addr().Unmap().Is4() && p.Bits() < 8 || !p.Addr().Unmap().Is4() && p.Bits() < 16) && publicSize(p).Sign() > 0 {
 			return config.Errorf(key(fmt.Sprintf("allowed_networks[%d]", i)), "%q would let a large part of the internet send through the relay without AUTH (an open relay, which blocklists find within hours): list only your own networks (at least /8 for IPv4, /16 for IPv6), and give other senders a user in relay.users", n)
+		}
+		// Many narrower networks are as wide as one that is refused:
+		// 65 separate /8s are a quarter of IPv4.
+		if over := open.add(p); over != "" {
+			return config.Errorf(key(fmt.Sprintf("allowed_networks[%d]", i)), "%q brings the networks of allowed_networks that are not private, loopback or link-local to %s: together they would let a large part of the internet send through the relay without AUTH (an open relay, which blocklists find within hours), as one network that wide is refused. List only your own senders' networks, and give other senders a user in relay.users to send with AUTH", n, over)
 		}
 	}
 	for _, n := range []struct {
@@ -847,4 +855,105 @@ func bounceAddressFault(s string) string {
 		return "its domain: " + f
 	}
 	return ""
+}
+
+// localNetworks are the networks from which no stranger on the internet
+// reaches the relay: private (RFC 1918), shared address space (RFC
+// 6598), loopback and link-local, and IPv6's loopback, unique local (RFC
+// 4193) and link-local addresses.
+var localNetworks = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("169.254.0.0/16"),
+	netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("fc00::/7"), netip.MustParsePrefix("fe80::/10"),
+}
+
+// publicSize is the number of addresses of network p outside
+// localNetworks. Two networks in CIDR either nest or do not meet, and
+// localNetworks do not meet each other, so each local network is all of
+// p, a part of it to take away, or none of it.
+func publicSize(p netip.Prefix) *big.Int {
+	p = p.Masked()
+	n := prefixSize(p)
+	for _, l := range localNetworks {
+		switch {
+		case l.Addr().BitLen() != p.Addr().BitLen() || !l.Overlaps(p):
+		case l.Bits() <= p.Bits():
+			return new(big.Int) // p is local
+		default:
+			n.Sub(n, prefixSize(l))
+		}
+	}
+	return n
+}
+
+// prefixSize is the number of addresses of p.
+func prefixSize(p netip.Prefix) *big.Int {
+	return new(big.Int).Lsh(big.NewInt(1), uint(p.Addr().BitLen()-p.Bits()))
+}
+
+// openNetworks adds up the addresses of allowed_networks beyond
+// localNetworks, each counted once however the entries nest, against the
+// widest single network Validate takes: a /8 of IPv4, a /16 of IPv6.
+type openNetworks struct {
+	nets []netip.Prefix // none inside another
+}
+
+// add adds p and says how wide the open networks of p's family are in
+// all, when that is wider than the widest one network taken; "" while it
+// is not.
+func (o *openNetworks) add(p netip.Prefix) string {
+	p = p.Masked()
+	for _, q := range o.nets {
+		if q.Bits() <= p.Bits() && q.Overlaps(p) {
+			return "" // inside one listed before
+		}
+	}
+	o.nets = slices.DeleteFunc(o.nets, func(q netip.Prefix) bool { return p.Overlaps(q) })
+	o.nets = append(o.nets, p)
+	widest := 16
+	if p.Addr().Is4() {
+		widest = 8
+	}
+	total := new(big.Int)
+	for _, q := range o.nets {
+		if q.Addr().Is4() == p.Addr().Is4() {
+			total.Add(total, publicSize(q))
+		}
+	}
+	limit := prefixSize(netip.PrefixFrom(p.Addr(), widest))
+	if total.Cmp(limit) <= 0 {
+		return ""
+	}
+	ratio, _ := new(big.Rat).SetFrac(total, limit).Float64()
+	times := fmt.Sprintf("%.3g", ratio)
+	switch {
+	case p.Addr().Is6() && times == "1":
+		return fmt.Sprintf("more addresses than one /%d network", widest)
+	case p.Addr().Is6():
+		return fmt.Sprintf("as many addresses as %s /%d networks", times, widest)
+	case times == "1":
+		return fmt.Sprintf("%s addresses, more than one /%d network", total, widest)
+	}
+	return fmt.Sprintf("%s addresses, as many as %s /%d networks", total, times, widest)
+}
+
+// networkWarnings are the entries of allowed_networks that reach beyond
+// localNetworks, each a *config.FieldError at its key under prefix: every
+// address in them may send through the relay without AUTH, which makes
+// an open relay of any that is not the operator's. A warning, not an
+// error: a server of one's own may have a public address.
+func (c *Config) networkWarnings(prefix string) []error {
+	var out []error
+	for i, n := range c.AllowedNetworks {
+		p, err := netip.ParsePrefix(n)
+		if err != nil || publicSize(p).Sign() == 0 {
+			continue // refused by Validate, or local
+		}
+		k := fmt.Sprintf("allowed_networks[%d]", i)
+		if prefix != "" {
+			k = prefix + "." + k
+		}
+		out = append(out, config.Errorf(k, "%q is not a private, loopback or link-local network (RFC 1918 10/8, 172.16/12, 192.168/16; RFC 6598 100.64/10; 127/8, 169.254/16; ::1, fc00::/7, fe80::/10): every address in it may send through the relay without AUTH, so unless each is a sender of yours the relay is an open relay. List only your own senders' addresses, and give other senders a user in relay.users to send with AUTH", n))
+	}
+	return out
 }

@@ -460,7 +460,13 @@ func (r *Relay) ownSide(e dsnEntry, action string) (meaning, advice string) {
 			host := hostName(srv.host)
 			hold := strings.TrimPrefix(rep.Text, "not tried: ")
 			sv := r.verdict(srv.reply)
-			if delayed {
+			switch {
+			case delayed && strings.Contains(v.Reason, expiresUnsent):
+				// The hold ends after the message's lifetime: "it is
+				// sent when that hold ends" would be untrue.
+				return "not delivered yet: the receiving server " + host + " answered the last attempt with the reply above (" + sv.Category + "), and this mail system's own traffic shaping now holds the message back (" + hold + ") until after the message's lifetime ends, so it will expire unsent",
+					"nothing about the address; unless " + operator + " changes its shaping (" + fix + ") or gives its retry policy a longer max_age, the message expires unsent and you get another notice"
+			case delayed:
 				return "not delivered yet: the receiving server " + host + " answered the last attempt with the reply above (" + sv.Category + "), and this mail system's own traffic shaping now holds the message back (" + hold + "); it is sent when that hold ends",
 					"nothing; this is only a warning"
 			}

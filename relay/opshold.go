@@ -477,13 +477,15 @@ func handHolds(query func(string, ...any) (*sql.Rows, error), id, addr string) (
 	return out, nil
 }
 
-// handHeldFor is how long the holds lasted in all.
+// handHeldFor is how long the holds lasted in all, to the second: the
+// log, queue show and the sender's DSN say it to people, for whom
+// "2m24.23131826s" is noise.
 func handHeldFor(holds []HandHold) time.Duration {
 	var d time.Duration
 	for _, h := range holds {
 		d += h.To.Sub(h.From)
 	}
-	return d
+	return d.Round(time.Second)
 }
 
 // heldPastExpiry reports whether one of the holds lasted past the

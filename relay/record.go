@@ -275,11 +275,21 @@ type outcomeLine struct {
 // address and port, as Postfix writes them), the attempts, the time since
 // the message came, and the reply; and for a failure its category and
 // enhanced code, the next attempt of a deferral, whether the address was
-// suppressed, and the reason and advice of a deferral or a bounce (why
-// an expiry gave up, for an expiry). It reads nothing from the store.
+// suppressed, the reason and advice of a deferral or a bounce (why an
+// expiry gave up, for an expiry), and the route's paths that failed
+// before the last (failed_paths), each also warned of on a line of its
+// own (logFailedPaths). It reads nothing from the store.
 func (r *Relay) logOutcomes(j *job, msg messageRow, results []result, log []attempt, lines []outcomeLine, now time.Time) {
 	defer r.logLostDSNs(j, results, lines) // after the outcome lines they warn of
-	if len(lines) == 0 || !r.log.Enabled(context.Background(), slog.LevelInfo) {
+	if len(lines) == 0 || !r.log.Enabled(context.Background(), slog.LevelWarn) {
+		return
+	}
+	fails := make(map[int][]pathFailure, len(lines))
+	for _, l := range lines {
+		fails[l.rcpt] = r.failedPaths(l.rcpt, results[l.rcpt], log)
+	}
+	r.logFailedPaths(j, msg, lines, fails)
+	if !r.log.Enabled(context.Background(), slog.LevelInfo) {
 		return
 	}
 	last := make(map[int]attempt, len(j.rcpts)) // each recipient's last exchange
@@ -329,8 +339,189 @@ func (r *Relay) logOutcomes(j *job, msg messageRow, results []result, log []atte
 			// says what it failed over from.
 			args = append(args, "skipped", skipTexts(res.skipped))
 		}
+		if f := fails[l.rcpt]; len(f) > 0 {
+			// The paths that failed before this one, in short (each has
+			// its warning above, with the reason and advice).
+			args = append(args, "failed_paths", failedPathsText(f))
+		}
 		r.log.Info("relay: "+l.state, args...)
 	}
+}
+
+// pathFailure is a path of the route that failed a recipient in one
+// attempt, which then went on to the route's next path: the last
+// exchange it had there, and the verdict on it. Without it a broken
+// primary hid behind its backup: the log, the deferral's reason and
+// advice, and queue show named the backup alone.
+type pathFailure struct {
+	a attempt
+	v Verdict
+}
+
+// failedPaths are the paths recipient i failed on in an attempt (the
+// exchanges log) before the path of its outcome res, in the order tried.
+func (r *Relay) failedPaths(i int, res result, log []attempt) []pathFailure {
+	var out []pathFailure
+	for _, a := range log {
+		if a.rcpt != i || a.path == res.path || a.reply.Code/100 == 2 {
+			continue
+		}
+		f := pathFailure{a: a, v: r.verdict(a.reply)}
+		if n := len(out); n > 0 && out[n-1].a.path == a.path {
+			out[n-1] = f // an MX path's next host: the last one's failure is the path's
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// server names the server of f's exchange as the outcome line does.
+func (f pathFailure) server() string {
+	if f.a.addr != "" {
+		return hostLabel(f.a.host, f.a.addr)
+	}
+	return f.a.host
+}
+
+// fix is what to change about f's path: the verdict's advice without
+// the clauses about retrying, which the route's next path did at once.
+func (f pathFailure) fix() string { return fixClauses(f.v.Advice, false) }
+
+// failedPathsText is the outcome line's failed_paths: each path, its
+// reply and category.
+func failedPathsText(fs []pathFailure) string {
+	out := make([]string, len(fs))
+	for k, f := range fs {
+		out[k] = "path " + f.a.path + ": " + f.a.reply.String() + " (" + f.v.Category + ")"
+	}
+	return strings.Join(out, "; ")
+}
+
+// pathsReason is what a deferral's reason adds for the route's paths fs
+// that failed before the one it names: each with its reply and what
+// that means.
+func pathsReason(fs []pathFailure) string {
+	if len(fs) == 0 {
+		return ""
+	}
+	out := make([]string, len(fs))
+	for k, f := range fs {
+		why, _, _ := strings.Cut(f.v.Reason, ";")
+		out[k] = "path " + f.a.path + " answered " + f.a.reply.String() + " (" + f.v.Category + ": " + why + ")"
+	}
+	what := "earlier path"
+	if len(fs) > 1 {
+		what += "s"
+	}
+	return "; before it, the route's " + what + " failed too: " + strings.Join(out, "; ")
+}
+
+// pathsAdvice is what an outcome's advice adds for the route's paths fs
+// that failed before the last: what to fix on each.
+func pathsAdvice(fs []pathFailure) string {
+	var out []string
+	for _, f := range fs {
+		if fix := f.fix(); fix != "" {
+			out = append(out, "for path "+f.a.path+": "+fix)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(out, "; ")
+}
+
+// logFailedPaths warns, before the outcome lines, of each path that
+// failed the recipients of lines in this attempt before the route's next
+// path was tried (fails, by recipient), as Postfix logs each failed hop:
+// one line per failed exchange, with the recipients it failed (several,
+// when a connection or a greeting failed them all), the server, the
+// reply, its category, reason and what to fix. A warning, not info: the
+// next path may have delivered, and nothing else says the first is
+// broken.
+func (r *Relay) logFailedPaths(j *job, msg messageRow, lines []outcomeLine, fails map[int][]pathFailure) {
+	type hop struct{ path, server, reply string }
+	var order []hop
+	to := map[hop][]string{}
+	first := map[hop]pathFailure{}
+	for _, l := range lines {
+		for _, f := range fails[l.rcpt] {
+			h := hop{f.a.path, f.server(), f.a.reply.String()}
+			if _, ok := to[h]; !ok {
+				order = append(order, h)
+				first[h] = f
+			}
+			to[h] = append(to[h], j.rcpts[l.rcpt].address)
+		}
+	}
+	for _, h := range order {
+		f := first[h]
+		args := []any{"to", strings.Join(to[h], ", "), "id", msg.id, "path", h.path}
+		if len(to[h]) > 1 {
+			args = append(args, "recipients", len(to[h]))
+		}
+		if h.server != "" {
+			args = append(args, "host", h.server)
+		}
+		args = append(args, "reply", h.reply, "category", f.v.Category)
+		if f.a.reply.Enhanced != "" {
+			args = append(args, "enhanced", f.a.reply.Enhanced)
+		}
+		args = append(args, "reason", f.v.Reason)
+		if fix := f.fix(); fix != "" {
+			args = append(args, "advice", fix)
+		}
+		r.log.Warn("relay: path "+h.path+" failed; the attempt went on to the route's next path", args...)
+	}
+}
+
+// deferralVerdict is the verdict that the deferral of recipient c, whose
+// attempt ended in res, reports: the table's reason and advice for the
+// reply's category, with what the table cannot know. A hold of a
+// destination resting after a 421 to this message says so (the
+// table's reason has "another message"); a hold of the relay's shaping
+// that ends after the message expires says that it will expire unsent,
+// and what to change (the table's advice, "nothing; it is sent when the
+// window opens", would say the opposite); and the route's paths that
+// failed before (fails) are named with what to fix on each.
+func (r *Relay) deferralVerdict(c claimed, res result, msg messageRow, fails []pathFailure) Verdict {
+	v := res.verdict
+	if r.ownRest(c, res.reply) {
+		v.Reason = strings.Replace(v.Reason, restOtherMessage, restThisMessage, 1)
+	}
+	if res.reply.Stage == "shaping" && !msg.expires.IsZero() && res.notBefore.After(msg.expires) {
+		v.Reason = fmt.Sprintf("%s; the message expires at %s, before %s at %s, %s",
+			v.Reason, msg.expires.UTC().Format(time.RFC3339), shapingOpens(res.reply), res.notBefore.UTC().Format(time.RFC3339), expiresUnsent)
+		v.Advice = "to have it sent, " + shapingFix(res.reply) + ", or give the retry policy a longer max_age; otherwise it expires unsent and its sender gets a DSN"
+	}
+	v.Reason += pathsReason(fails)
+	v.Advice += pathsAdvice(fails)
+	return v
+}
+
+// The built-in table's reason for mail a resting destination holds says
+// that the destination answered another message; restThisMessage is
+// said instead when the reply that rested it answered this message.
+const (
+	restOtherMessage = "answered another message with"
+	restThisMessage  = "answered an earlier attempt of this message with"
+)
+
+// ownRest reports whether rep, a hold of a resting destination, holds
+// recipient c back for a reply that an attempt of c's own message got
+// (at its greeting, or to c or another of its recipients): the cause of
+// the rest, as the operator is told it (restCause.origin), ends naming
+// the message.
+func (r *Relay) ownRest(c claimed, rep Reply) bool {
+	if rep.Stage != "shaping" {
+		return false
+	}
+	m := restRE.FindStringSubmatch(rep.Text)
+	if m == nil {
+		return false
+	}
+	return strings.HasSuffix(r.destCause(m[1]).origin, "(message "+c.msgID+")")
 }
 
 // hostLabel names a server as Postfix's log does, name[address]:port,
@@ -531,6 +722,10 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 		}
 	}
 	skipsOn, skipsLeft := skipsOf(j, results, log)
+	fails := make([][]pathFailure, len(results))
+	for i, res := range results {
+		fails[i] = r.failedPaths(i, res, log)
+	}
 	for k, a := range log {
 		if noAttempts[a.rcpt] {
 			continue
@@ -551,6 +746,16 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 		}
 		if s := skipsOn[k]; len(s) > 0 {
 			pl["skipped"] = s // the paths of the route passed over before this one
+		}
+		if a.reply.Code/100 != 2 {
+			// What the failure means and what to fix, as the outcome
+			// says it: for a path that the route's next one covered,
+			// this is all that says why it failed (queue show's hops).
+			v := r.verdict(a.reply)
+			pl["category"], pl["reason"] = v.Category, v.Reason
+			if fix := fixClauses(v.Advice, false); fix != "" {
+				pl["advice"] = fix
+			}
 		}
 		if _, err := tx.Append(events.Event{Kind: events.RelayAttempt, Time: now, Message: c.msgID, Recipient: c.address, Path: a.path, Target: a.host}.WithPayload(withDSNFor(pl, c.dsnFor))); err != nil {
 			return err
@@ -637,7 +842,7 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 					return err
 				}
 			}
-			payload["advice"] = expiredAdvice(res.reply, res.verdict, server)
+			payload["advice"] = expiredAdvice(res.reply, res.verdict, server) + pathsAdvice(fails[i])
 			if len(holds) > 0 {
 				payload["advice"] = payload["advice"].(string) + "; the hold by hand took " + handHeldFor(holds).String() +
 					" of its time in the queue, and the attempts it would have had then: submit it again if it should still go out"
@@ -679,14 +884,13 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 			}
 			if !msg.expires.IsZero() && due.After(msg.expires) {
 				due = msg.expires // one last try at the end of the lifetime
-				if res.reply.Stage == "shaping" && res.notBefore.After(msg.expires) {
-					payload["reason"] = fmt.Sprintf("%s; the message expires at %s, before %s at %s, %s",
-						res.verdict.Reason, msg.expires.UTC().Format(time.RFC3339), shapingOpens(res.reply), res.notBefore.UTC().Format(time.RFC3339), expiresUnsent)
-					// The table's advice ("nothing; it is sent when the
-					// window opens") would say the opposite.
-					payload["advice"] = "to have it sent, " + shapingFix(res.reply) + ", or give the retry policy a longer max_age; otherwise it expires unsent and its sender gets a DSN"
-				}
 			}
+			// What this recipient met, which the table's words for its
+			// category do not say: a hold that outlasts the message, the
+			// route's earlier paths that failed. Its delay DSN says it too.
+			v := r.deferralVerdict(c, res, msg, fails[i])
+			payload["reason"], payload["advice"] = v.Reason, v.Advice
+			o.verdict = v
 			set, args := replyColumns(res.reply)
 			if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, attempts = ?, path = ?, host = CASE WHEN ? THEN ? ELSE host END, `+set+`,
 				category = ?, reason = ?, updated_ns = ? WHERE id = ?`,
@@ -750,6 +954,7 @@ func (r *Relay) partNotes(p *recPart) (fail map[int]bool, delayed []dsnEntry) {
 		case bounces(res) || r.givesUp(n, p.msg, p.now):
 			fail[i] = true
 		case r.wantsDelayWarning(c, p.msg, p.now):
+			o.verdict = r.deferralVerdict(c, res, p.msg, r.failedPaths(i, res, p.log))
 			delayed = append(delayed, dsnEntry{c: c, o: o, until: p.msg.expires, at: p.now})
 		}
 	}
@@ -794,7 +999,12 @@ func expiredAdvice(rep Reply, v Verdict, server *outcome) string {
 // retrying is over or beside the point: the clauses that speak of the
 // next attempt ("nothing; it is retried") are left out, and "if it
 // recurs" is taken as said. "" when nothing is left.
-func fixOf(advice string) string {
+func fixOf(advice string) string { return fixClauses(advice, true) }
+
+// fixClauses is fixOf, which with recurred false keeps the conditions
+// ("if it recurs, ..."): for one failure that may not recur, such as a
+// path the route's next one covered.
+func fixClauses(advice string, recurred bool) string {
 	var fix []string
 	for _, clause := range strings.FieldsFunc(strings.NewReplacer(". ", ";", "; ", ";").Replace(advice), func(r rune) bool { return r == ';' }) {
 		clause = strings.TrimSpace(clause)
@@ -804,7 +1014,7 @@ func fixOf(advice string) string {
 			continue
 		}
 		for _, cond := range []string{"if it recurs, ", "if it persists, ", "if it happens often, "} {
-			if strings.HasPrefix(lower, cond) {
+			if recurred && strings.HasPrefix(lower, cond) {
 				clause = clause[len(cond):] // it did: every attempt failed
 			}
 		}

@@ -44,6 +44,7 @@ func (c *Config) Warnings(prefix string) []error {
 		at("suppression.soft_bounces", "%d while relay.suppression.disabled is true: no address is suppressed after its soft bounces, or for any other reason. "+
 			"Remove soft_bounces, or turn suppression on (relay.suppression.disabled: false)", c.Suppression.SoftBounces)
 	}
+	out = append(out, c.networkWarnings(prefix)...)
 	return out
 }
 

@@ -21,7 +21,12 @@ func init() {
 // relay.resolvers should see test zones (direct MX, null MX, SERVFAIL)
 // without any other DNS.
 func runDNS(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "dns", `--zone FILE|DIR... [--listen ADDR]
+	// "relaylab dns serve --zone ..." is a natural guess at the call
+	// (other tools take a verb): serve may come first, and means the same.
+	if len(args) > 0 && args[0] == "serve" {
+		args = args[1:]
+	}
+	fs := newFlags(e, "dns", `[serve] --zone FILE|DIR... [--listen ADDR]
 
 Serves zone files (RFC 1035 master format; a directory means every *.zone
 file in it) as an authoritative DNS server over UDP and TCP, on loopback
@@ -46,8 +51,8 @@ start (file and line named), 1 when the address cannot be listened on.`)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError("dns takes no arguments, got %q: give zone files with --zone", fs.Args())
+	if rest := fs.Args(); len(rest) > 0 && !(len(rest) == 1 && rest[0] == "serve") {
+		return usageError("dns takes no arguments, got %q: call it as relaylab dns --zone FILE|DIR [--listen 127.0.0.1:5300] (serve may come first: relaylab dns serve --zone FILE), with each zone file or directory after its own --zone", rest)
 	}
 	if len(zones) == 0 {
 		return usageError("dns needs at least one --zone FILE (such as --zone testdata/dns)")

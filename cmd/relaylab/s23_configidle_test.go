@@ -37,3 +37,20 @@ func TestConfigWarnsOfAShortIdleTimeout(t *testing.T) {
 		t.Errorf("want the warning once, for the listener that has a short idle_timeout:\n%s", errOut)
 	}
 }
+
+// TestConfigWarnsOfPublicAllowedNetworks: an allowed_networks entry
+// beyond the private, loopback and link-local ranges lets every address
+// in it relay without AUTH; relaylab config says so at its key.
+func TestConfigWarnsOfPublicAllowedNetworks(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(cfg, []byte("relay:\n  allowed_networks: [127.0.0.0/8, 10.0.0.0/8, 198.51.100.0/24]\n"), 0o600)
+	code, _, errOut := runIn(t, context.Background(), "config", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("config: exit %d, want 0 (a warning does not fail it):\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "relay.allowed_networks[2]: \"198.51.100.0/24\" is not a private, loopback or link-local network") ||
+		strings.Contains(errOut, "allowed_networks[0]") || strings.Contains(errOut, "allowed_networks[1]") {
+		t.Errorf("want one warning, for the public network, at its key:\n%s", errOut)
+	}
+}
