@@ -98,6 +98,13 @@ type job struct {
 	begun atomic.Bool
 	// gaveUp: the relay stopped before the job began (run puts it back).
 	gaveUp bool
+	// stuck: the store refused the write that ends a wait of the job's
+	// before its first connection (markWaiting); it gives up.
+	stuck atomic.Bool
+	// warmed are the warming paths whose cap held the job back or that
+	// it gave its place in the day's count back to: once its outcome is
+	// recorded, mail the cap holds goes if the day has room (recheckWarm).
+	warmed []warmCheck
 }
 
 // stopped reports whether the relay stops and j has not begun.
@@ -271,6 +278,9 @@ func (r *Relay) run(ctx context.Context, j *job) {
 	if err := r.record(ctx, j, msg, results, log); err != nil {
 		r.requeueUnrecorded(ctx, j, err)
 	}
+	for _, w := range j.warmed {
+		r.recheckWarm(ctx, w)
+	}
 	wrote, err := r.notifyRelayed(ctx, j, msg, results)
 	if err != nil {
 		r.log.Error("relay: writing a success DSN failed", "id", j.msgID, "err", err)
@@ -287,7 +297,7 @@ func (r *Relay) run(ctx context.Context, j *job) {
 
 // deliverPath tries path p for the recipients pending, writing their
 // results, and returns the exchanges it had.
-func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow, data []byte, pending []int, results []result) []attempt {
+func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow, data []byte, pending []int, results []result) (log []attempt) {
 	set := func(i int, rep Reply, host string, tried bool) {
 		results[i] = result{reply: rep, verdict: r.verdict(rep), path: p.cfg.Name, host: host, tried: tried}
 		if tried {
@@ -321,18 +331,30 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 	} else {
 		hosts = []string{p.cfg.Host}
 	}
-	if ok, at := p.warm.take(r.clock.Now()); !ok {
-		rep := Reply{Stage: "shaping", Text: fmt.Sprintf("path %s reached its warm-up cap for the day; it opens again at %s", p.cfg.Name, at.UTC().Format(time.RFC3339))}
+	turn, capped := p.warm.take(r.clock.Now(), j.msgID)
+	if capped != nil {
+		rep := Reply{Stage: "shaping", Text: capped.text(p.cfg.Name)}
 		for _, i := range pending {
 			set(i, rep, "", false)
-			results[i].notBefore = at
-			results[i].skip = &SkippedPath{Path: p.cfg.Name, Text: heldSkipText(p.cfg.Name, rep.Text), Until: at, Category: results[i].verdict.Category}
+			results[i].notBefore = capped.until
+			results[i].skip = &SkippedPath{Path: p.cfg.Name, Text: heldSkipText(p.cfg.Name, rep.Text), Until: capped.until, Category: results[i].verdict.Category}
 		}
+		// Once this hold is recorded, a place given back meanwhile may
+		// leave the day room for it (run, recheckWarm).
+		j.warmed = append(j.warmed, warmCheck{p, true})
 		return nil
+	}
+	if turn.taken {
+		// The message keeps its place in the day's count only if a
+		// server was handed it on this path; else the place goes back.
+		defer func() {
+			if p.warm.done(turn, slices.ContainsFunc(log, func(a attempt) bool { return handedOver(a.reply) })) {
+				j.warmed = append(j.warmed, warmCheck{p, false})
+			}
+		}()
 	}
 	d := r.takeDest(destKey, p)
 	defer r.leaveDest(d)
-	var log []attempt
 	w := &walk{caps: p.caps, mx: p.cfg.Type == "mx"}
 	reset := func(i int, rep Reply) { set(i, rep, results[i].host, true) }
 	// A 421 or rate limit asks the destination to rest, which it does
@@ -418,23 +440,24 @@ func (r *Relay) deliverPath(ctx context.Context, p *path, j *job, msg messageRow
 			// before the wait. A stop ends the wait of a job that has not
 			// begun (waitCtx), which goes back to the queue.
 			if err := d.wait(j.waitCtx(ctx), r.clock, func(ctx context.Context, dur time.Duration) error {
-				if dur > 0 {
-					j.passGate()
-					text := fmt.Sprintf("waiting for its turn in the rate of destination %s (%s a second): it goes out at %s",
-						d.key, strconv.FormatFloat(d.rate, 'g', 4, 64), r.clock.Now().Add(dur).UTC().Format(time.RFC3339))
-					for _, i := range pending {
-						r.waits.Store(j.rcpts[i].id, text)
-					}
-					defer func() {
-						for _, i := range pending {
-							r.waits.Delete(j.rcpts[i].id)
-						}
-					}()
+				if dur <= 0 {
+					return r.sleep(ctx, dur, d)
 				}
-				return r.sleep(ctx, dur, d)
+				j.passGate()
+				text := fmt.Sprintf(waitPrefix+"its turn in the rate of destination %s (%s a second): it goes out at %s",
+					d.key, strconv.FormatFloat(d.rate, 'g', 4, 64), r.clock.Now().Add(dur).UTC().Format(time.RFC3339))
+				done := r.markWaiting(j, pending, text)
+				err := r.sleep(ctx, dur, d)
+				// Before the connection: the store must not say it waits
+				// once one may be made.
+				if derr := done(); err == nil {
+					err = derr
+				}
+				return err
 			}); err != nil {
-				// Shutting down: run records nothing, or puts the job
-				// back when it had not begun.
+				// Shutting down (or the store refused the end of the
+				// wait): run records nothing, or puts the job back when it
+				// had not begun.
 				j.gaveUp = !j.begun.Load()
 				return log
 			}
@@ -743,7 +766,7 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 			var err error
 			pc, tr, script, failed, err = r.transact(ctx, p, cd, host, addr, key, env, why, slotTurn{seq: j.seq, turn: j.passGate, parked: func() func() {
 				return r.waitSlot(cd, p, j, pending)
-			}, stop: j.stopDone(), begun: &j.begun})
+			}, stop: j.stopDone(), begun: &j.begun, stuck: &j.stuck})
 			if errors.Is(err, errStopping) {
 				j.gaveUp = true // run puts it back
 				return nil, nil
@@ -995,6 +1018,10 @@ type slotTurn struct {
 	parked func() (done func())
 	stop   <-chan struct{}
 	begun  *atomic.Bool
+	// stuck is set when the store could not be told that the job's wait
+	// is over (markWaiting): it gives up rather than connect while the
+	// store says no connection was made. nil: never.
+	stuck *atomic.Bool
 }
 
 // errStopping is conn's answer to a job that the relay's stop kept from
@@ -1010,8 +1037,12 @@ func (st slotTurn) halt() <-chan struct{} {
 	return st.stop
 }
 
-// giveUp reports whether the relay stops and the job has not begun.
+// giveUp reports whether the relay stops and the job has not begun, or
+// the job is stuck.
 func (st slotTurn) giveUp() bool {
+	if st.stuck != nil && st.stuck.Load() {
+		return true
+	}
 	select {
 	case <-st.halt():
 		return true
@@ -1073,14 +1104,12 @@ func (r *Relay) waitSlot(cd *dest, p *path, j *job, pending []int) (done func())
 	if cd == p.conns {
 		where = "the path's smarthost (path " + p.cfg.Name + " with destination: domain shares its connections among domains)"
 	}
-	text := fmt.Sprintf("waiting for a connection: all %d that max_connections allows to %s are in use by other deliveries; it goes out as soon as one is free, after the messages queued before it that wait too",
+	text := fmt.Sprintf(waitPrefix+"a connection: all %d that max_connections allows to %s are in use by other deliveries; it goes out as soon as one is free, after the messages queued before it that wait too",
 		cap(cd.sem), where)
-	for _, i := range pending {
-		r.waits.Store(j.rcpts[i].id, text)
-	}
+	end := r.markWaiting(j, pending, text)
 	return func() {
-		for _, i := range pending {
-			r.waits.Delete(j.rcpts[i].id)
+		if end() != nil {
+			j.stuck.Store(true) // conn gives up (slotTurn.giveUp)
 		}
 	}
 }

@@ -189,6 +189,109 @@ func (r *Relay) liftStaleHolds(ctx context.Context) error {
 	})
 }
 
+// warmCheck is a warming path whose cap a job's outcome concerns: held
+// says the cap held the job back, else the job gave its place in the
+// day's count back.
+type warmCheck struct {
+	p    *path
+	held bool
+}
+
+// recheckWarm, once a job's outcome is recorded, sends the mail path w.p's
+// warm-up cap holds back if the day has room for it (sendWarmHeld): a
+// place a job gave back (no server was handed its message), or one given
+// back while the job was being held, which its hold, now recorded, could
+// have had. A job the cap held looks whatever the cap last found.
+func (r *Relay) recheckWarm(ctx context.Context, w warmCheck) {
+	if !w.held && !w.p.warm.mayHold() {
+		return
+	}
+	n, err := r.sendWarmHeld(ctx, w.p)
+	if err != nil {
+		r.log.Error("relay: looking for mail the warm-up cap held back failed; it waits for its hold's end (the next day)", "path", w.p.cfg.Name, "err", err)
+		return
+	}
+	if n > 0 {
+		r.kick()
+	}
+}
+
+// sendWarmHeld makes due the waiting recipients that path p's warm-up cap
+// held back, oldest message first, as many messages as the day's count
+// has room for, and returns how many recipients it made due: at start,
+// where the count read back may leave room that the holds did not (the
+// cap was raised, or what it counts changed), and as jobs give places in
+// the count back. Each is due at its message's creation, so that of the
+// mail due it is claimed before the messages queued after it, which
+// would otherwise take the room while it waited for the next day.
+func (r *Relay) sendWarmHeld(ctx context.Context, p *path) (int, error) {
+	now := r.clock.Now()
+	room := p.warm.room(now)
+	if room == 0 {
+		return 0, nil
+	}
+	prefix := "path " + p.cfg.Name + " reached its warm-up cap"
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT rc.id, rc.message_id, m.created_ns FROM relay_recipients rc
+		JOIN relay_messages m ON m.id = rc.message_id
+		WHERE rc.state IN ('queued', 'deferred') AND rc.due_ns > ? AND substr(rc.hold, 1, ?) = ?
+		ORDER BY m.created_ns, rc.id`, now.UnixNano(), len(prefix), prefix)
+	if err != nil {
+		return 0, err
+	}
+	type due struct {
+		id int64
+		at int64
+	}
+	var (
+		todo []due
+		msgs = map[string]bool{}
+	)
+	for rows.Next() {
+		var (
+			id      int64
+			msg     string
+			created int64
+		)
+		if err := rows.Scan(&id, &msg, &created); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if !msgs[msg] {
+			if len(msgs) == room {
+				break
+			}
+			msgs[msg] = true
+		}
+		todo = append(todo, due{id, min(created, now.UnixNano())})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(todo) == 0 {
+		p.warm.noneHeld()
+		return 0, nil
+	}
+	var n int64
+	err = r.store.Write(ctx, func(tx *store.Tx) error {
+		n = 0
+		for _, d := range todo {
+			res, err := tx.Exec(`UPDATE relay_recipients SET due_ns = ? WHERE id = ? AND state IN ('queued', 'deferred') AND due_ns > ?`, d.at, d.id, now.UnixNano())
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	r.log.Info("relay: the warm-up cap has room today for mail it held back; it goes now, oldest first", "path", p.cfg.Name, "messages", len(msgs), "recipients", n)
+	return int(n), nil
+}
+
 // windowHoldPrefix begins the reply of a sending window's hold;
 // warmHoldRE reads the path out of a warm-up cap's (deliverPath).
 const windowHoldPrefix = "outside the sending windows of route "
@@ -235,7 +338,18 @@ type waitingRcpt struct {
 // key: those this relay holds in memory and those the store knows of;
 // causes are what began those of the store, where its holds name it.
 func (r *Relay) rests(ctx context.Context, now time.Time) (rests map[string]time.Time, causes map[string]restCause, err error) {
-	stored, err := r.storedRestCauses(ctx, now)
+	return r.restsWithin(ctx, now, 0)
+}
+
+// recordedRestLookback is how far back Holds reads the rests the store
+// recorded for a path the configuration lacks, whose backoff it does not
+// know: a rest longer than a day begun more than a day ago is not seen.
+const recordedRestLookback = 24 * time.Hour
+
+// restsWithin is rests, reading the store's from attempts within lookback
+// too (storedRestCauses).
+func (r *Relay) restsWithin(ctx context.Context, now time.Time, lookback time.Duration) (rests map[string]time.Time, causes map[string]restCause, err error) {
+	stored, err := r.storedRestsWithin(ctx, now, lookback)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -296,7 +410,12 @@ func restOf(rests map[string]time.Time, p *path, w waitingRcpt) (string, time.Ti
 		u, ok := rests[key]
 		return key, u, ok
 	}
-	prefix, host := "mx:"+p.cfg.Name+":", strings.ToLower(w.host)
+	return mxRestOf(rests, p.cfg.Name, w)
+}
+
+// mxRestOf is restOf for mx path name.
+func mxRestOf(rests map[string]time.Time, name string, w waitingRcpt) (string, time.Time, bool) {
+	prefix, host := "mx:"+name+":", strings.ToLower(w.host)
 	var (
 		key   string
 		until time.Time
@@ -306,11 +425,26 @@ func restOf(rests map[string]time.Time, p *path, w waitingRcpt) (string, time.Ti
 			key, until = m[1], u
 		}
 	}
-	if w.path != p.cfg.Name || host == "" {
+	if w.path != name || host == "" {
 		return key, until, key != ""
 	}
 	for k, u := range rests {
 		if set, ok := strings.CutPrefix(k, prefix); ok && slices.Contains(strings.Split(set, ","), host) && u.After(until) {
+			key, until = k, u
+		}
+	}
+	return key, until, key != ""
+}
+
+// recordedRestOf is the rest that holds w, whose last path, name, the
+// configuration does not have, by the keys that path's destinations can
+// have, as the store recorded them: a smarthost path's (its own, or its
+// recipient domain's with destination: domain) or an mx path's (restOf).
+// The longest that still rests is the one that holds it.
+func recordedRestOf(rests map[string]time.Time, name string, w waitingRcpt) (string, time.Time, bool) {
+	key, until, _ := mxRestOf(rests, name, w)
+	for _, k := range []string{"path:" + name, "path:" + name + ":" + strings.ToLower(domainOf(w.address))} {
+		if u, ok := rests[k]; ok && u.After(until) {
 			key, until = k, u
 		}
 	}

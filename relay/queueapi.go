@@ -259,7 +259,11 @@ func (r *Relay) recipients(ctx context.Context, id string) ([]RecipientInfo, err
 			// In flight, but waiting for its turn in this relay's
 			// shaping: not being sent yet.
 			rc.Hold = &Reply{Stage: "shaping", Text: w.(string)}
-			rc.Category, rc.Reason = "shaping", w.(string)
+		}
+		if WaitsForTurn(rc) {
+			// This relay's wait, or another process's as the store has
+			// it (markWaiting).
+			rc.Category, rc.Reason = "shaping", rc.Hold.Text
 		}
 		if due.Valid && due.Int64 != heldDue {
 			rc.Due = time.Unix(0, due.Int64).UTC()
@@ -518,57 +522,87 @@ func (r *Relay) RetryNow(ctx context.Context, id string) (int, error) {
 
 // Holds lists the message's waiting recipients that a retry cannot make
 // due now: those HeldBack finds by the configuration in force, and those
-// held by what their row records (a destination's rest, a window, a
-// warm-up cap) until the end it names, whose cause the configuration
-// does not have: a rest or cap of a last path it does not have, a window
-// of a route it has no windows of (knowsWindows; a window's hold records
-// no path: nothing was tried). The second are the mail of a relay that
-// runs with another configuration, its store read with the built-in one
-// (queue retry --db without --config): HeldBack would route them over
-// the built-in paths and route and find none of their rests or windows.
+// held by what the store recorded, whose cause the configuration does not
+// have: a window of a route it has no windows of (knowsWindows; a
+// window's hold records no path: nothing was tried), until the end the
+// hold names; and on a last path it does not have, a cap or rest its hold
+// names, or a rest the store recorded of that path's destination (the
+// rest of a relay.attempt's 421, which holds the recipient that met it
+// too, whose row has the 421 and no hold), whichever ends later. Those
+// are the mail of a relay that runs with another configuration, its
+// store read with the built-in one (queue retry --db without --config):
+// HeldBack would route them over the built-in paths and route and find
+// none of their rests or windows.
 func (r *Relay) Holds(ctx context.Context, id string) ([]Held, error) {
 	held, err := r.HeldBack(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	now := r.clock.Now()
-	rows, err := r.store.DB().QueryContext(ctx, `SELECT address, path, hold, due_ns FROM relay_recipients
-		WHERE message_id = ? AND state IN ('queued', 'deferred') AND hold != '' AND due_ns > ? ORDER BY id`, id, now.UnixNano())
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT address, attempts, path, host, hold, due_ns FROM relay_recipients
+		WHERE message_id = ? AND state IN ('queued', 'deferred') AND (hold != '' OR path != '') AND due_ns > ? ORDER BY id`, id, now.UnixNano())
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	type row struct {
+		w   waitingRcpt
+		due int64
+	}
+	var waiting []row
 	for rows.Next() {
-		var (
-			addr, path, hold string
-			due              int64
-		)
-		if err := rows.Scan(&addr, &path, &hold, &due); err != nil {
+		var w row
+		if err := rows.Scan(&w.w.address, &w.w.attempts, &w.w.path, &w.w.host, &w.w.hold, &w.due); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		if slices.ContainsFunc(held, func(h Held) bool { return h.Address == addr }) {
+		waiting = append(waiting, w)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var (
+		rests  map[string]time.Time // the store's, read once a path needs them
+		causes map[string]restCause
+	)
+	for _, wr := range waiting {
+		w, due := wr.w, wr.due
+		if slices.ContainsFunc(held, func(h Held) bool { return h.Address == w.address }) {
 			continue
 		}
-		if route, ok := WindowHoldRoute(hold); ok {
+		if route, ok := WindowHoldRoute(w.hold); ok {
 			if r.knowsWindows(route) {
 				continue // HeldBack went by the route's windows as configured now
 			}
-		} else if path == "" || r.paths[path] != nil {
+		} else if w.path == "" || r.paths[w.path] != nil {
 			continue
 		}
 		// The hold's end as its text names it (the next attempt may be
 		// later, by the retry schedule, which a retry moves).
-		until := HoldEnd(hold)
-		if until.IsZero() {
-			until = time.Unix(0, due).UTC()
+		var until time.Time
+		text := w.hold
+		if w.hold != "" {
+			if until = HoldEnd(w.hold); until.IsZero() {
+				until = time.Unix(0, due).UTC()
+			}
+		}
+		if w.path != "" {
+			if rests == nil {
+				if rests, causes, err = r.restsWithin(ctx, now, recordedRestLookback); err != nil {
+					return nil, err
+				}
+			}
+			if key, u, ok := recordedRestOf(rests, w.path, w); ok && u.After(until) {
+				until, text = u, restText(key, u, causes[key].forOperator())
+			}
 		}
 		if !until.After(now) {
 			continue
 		}
-		held = append(held, Held{Address: addr, Until: until, Reply: Reply{Stage: "shaping", Text: hold}})
+		held = append(held, Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: text}})
 	}
-	if err := rows.Err(); err != nil || len(held) == 0 {
-		return held, err
+	if len(held) == 0 {
+		return held, nil
 	}
 	// A hold that outlasts the message: the relay tries it one last time
 	// at its expiry (record.go), still held, and it expires unsent.

@@ -12,6 +12,7 @@ package relay
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
 )
 
@@ -226,6 +228,20 @@ func (r *Relay) Start(ctx context.Context) error {
 	}
 	if err := r.liftStaleHolds(ctx); err != nil {
 		return fmt.Errorf("relay: checking held mail against the configuration: %w", err)
+	}
+	for _, p := range r.paths {
+		// A cap whose day has room after all (what it counts changed, or
+		// the cap did) sends the mail it held at once, oldest first.
+		if _, err := r.sendWarmHeld(ctx, p); err != nil {
+			return fmt.Errorf("relay: reading the mail warm-up caps hold: %w", err)
+		}
+	}
+	waited, err := r.requeueUnbegun(ctx)
+	if err != nil {
+		return fmt.Errorf("relay: recovering the queue: %w", err)
+	}
+	if waited > 0 {
+		r.log.Info("relay: recipients that waited for their turn (a rate's slot, a connection) when the relay last stopped are queued again; no connection had been made for them, so none was sent", "recipients", waited)
 	}
 	n, err := r.recoverInflight(ctx)
 	if err != nil {
@@ -642,8 +658,11 @@ func (r *Relay) pass(ctx context.Context) (claimFailed bool) {
 	return false
 }
 
-// restoreWarmups counts the messages each warming path has tried today,
-// from the event log.
+// restoreWarmups reads back, for each warming path, the messages it
+// handed to a server today (handedOver, what its cap counts), from their
+// relay.attempt events: a restart neither resets the day's count nor
+// counts what no server was given (a failed MX lookup, a refused
+// connection), as the running relay did not.
 func (r *Relay) restoreWarmups(ctx context.Context) error {
 	now := r.clock.Now().UTC()
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
@@ -651,14 +670,43 @@ func (r *Relay) restoreWarmups(ctx context.Context) error {
 		if p.warm == nil {
 			continue
 		}
-		var n int
-		if err := r.store.DB().QueryRowContext(ctx, `SELECT COUNT(DISTINCT message) FROM events
-			WHERE kind = 'relay.attempt' AND path = ? AND time_ns >= ?`, name, day.UnixNano()).Scan(&n); err != nil {
+		sent, err := r.handedToday(ctx, name, day)
+		if err != nil {
 			return err
 		}
-		p.warm.restore(now, n)
+		p.warm.restore(now, sent)
 	}
 	return nil
+}
+
+// handedToday are the messages path name handed to a server since day
+// began, by its relay.attempt events.
+func (r *Relay) handedToday(ctx context.Context, name string, day time.Time) ([]string, error) {
+	// The reply alone: a payload's transcript may be long.
+	rows, err := r.store.DB().QueryContext(ctx, `SELECT message, COALESCE(json_extract(payload, '$.reply'), '{}') FROM events
+		WHERE kind = ? AND time_ns >= ? AND path = ?`, events.RelayAttempt, day.UnixNano(), name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	var sent []string
+	for rows.Next() {
+		var (
+			msg   string
+			reply []byte
+			rep   Reply
+		)
+		if err := rows.Scan(&msg, &reply); err != nil {
+			return nil, err
+		}
+		if seen[msg] || json.Unmarshal(reply, &rep) != nil || !handedOver(rep) {
+			continue
+		}
+		seen[msg] = true
+		sent = append(sent, msg)
+	}
+	return sent, rows.Err()
 }
 
 // pathWarning is a warning the relay logs at Start about one of its

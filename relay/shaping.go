@@ -334,6 +334,13 @@ type storedRest struct {
 // configured paths, and from the recipients a rest held back (their
 // hold, restText), which stores from before the attempts' field have.
 func (r *Relay) storedRestCauses(ctx context.Context, now time.Time) (map[string]storedRest, error) {
+	return r.storedRestsWithin(ctx, now, 0)
+}
+
+// storedRestsWithin is storedRestCauses, its window of attempts widened
+// to lookback before now where that is longer (a path the configuration
+// lacks has a backoff it does not know).
+func (r *Relay) storedRestsWithin(ctx context.Context, now time.Time, lookback time.Duration) (map[string]storedRest, error) {
 	out := map[string]storedRest{}
 	note := func(key string, until time.Time, cause restCause) {
 		old := out[key]
@@ -384,7 +391,7 @@ func (r *Relay) storedRestCauses(ctx context.Context, now time.Time) (map[string
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	longest := 5 * time.Minute // a path's default backoff
+	longest := max(5*time.Minute, lookback) // a path's default backoff
 	for _, p := range r.paths {
 		longest = max(longest, p.cfg.Backoff.D())
 	}

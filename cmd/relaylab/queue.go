@@ -136,7 +136,8 @@ not exist or none of its recipients waits (retry, delete, hold, release),
 			return printJSON(e, m)
 		}
 		fmt.Fprintf(e.stdout, "message %s\n  sender   %s\n  size     %d bytes\n  created  %s\n", m.ID, orNull(m.Sender), m.Size, m.Created.Format(time.RFC3339))
-		if !m.Expires.IsZero() {
+		if !m.Expires.IsZero() && waits(m) {
+			// Of finished mail the expiry no longer applies.
 			fmt.Fprintf(e.stdout, "  expires  %s\n", m.Expires.Format(time.RFC3339))
 		}
 		if m.EnvID != "" || m.Ret != "" {
@@ -153,7 +154,12 @@ not exist or none of its recipients waits (retry, delete, hold, release),
 			if rc.State == relay.StateInflight && runner == "?" {
 				runner = relayRunner(path)
 			}
-			fmt.Fprintf(e.stdout, "  recipient %s: %s\n", rc.Address, recipientState(rc.State, rc.Attempts, runner))
+			state := recipientState(rc.State, rc.Attempts, runner)
+			turn := relay.WaitsForTurn(rc) // the state says what it waits for
+			if turn {
+				state = turnState(rc, runner)
+			}
+			fmt.Fprintf(e.stdout, "  recipient %s: %s\n", rc.Address, state)
 			switch {
 			case rc.Path != "" && rc.Host != "":
 				fmt.Fprintf(e.stdout, "    path %s host %s\n", rc.Path, rc.Host)
@@ -170,7 +176,7 @@ not exist or none of its recipients waits (retry, delete, hold, release),
 			case r != "":
 				fmt.Fprintf(e.stdout, "    last reply: %s\n", r)
 			}
-			if rc.Hold != nil {
+			if rc.Hold != nil && !turn {
 				fmt.Fprintf(e.stdout, "    held: %s\n", textsafe.Escape(rc.Hold.Text))
 			}
 			if h := rc.OperatorHold; h != nil {
@@ -182,6 +188,7 @@ not exist or none of its recipients waits (retry, delete, hold, release),
 				fmt.Fprintln(e.stdout)
 			}
 			switch {
+			case turn:
 			case rc.Category != "":
 				fmt.Fprintf(e.stdout, "    category %s: %s\n", rc.Category, textsafe.Escape(rc.Reason))
 			case rc.Reason != "":
@@ -476,6 +483,31 @@ func recipientState(state string, attempts int, runner string) string {
 	return fmt.Sprintf("in flight: attempt %d under way, by %s", attempts+1, runner)
 }
 
+// turnState is recipientState of a recipient in flight that waits for its
+// turn at the relay's shaping (a rate's slot, a connection;
+// relay.WaitsForTurn): no connection is made for it yet, and a start
+// after a crash sends it with no warning of a second copy.
+func turnState(rc relay.RecipientInfo, runner string) string {
+	wait := textsafe.Escape(rc.Hold.Text)
+	if runner == "" {
+		return fmt.Sprintf("in flight when the relay stopped (after %s), %s, no connection made for it: no relay runs on this store now; relaylab serve or relay queues it again, due at once, when it next starts on it",
+			countOf(rc.Attempts, "attempt", "attempts"), wait)
+	}
+	return fmt.Sprintf("in flight, not begun: %s; attempt %d begins then, by %s (no connection is made for it yet)", wait, rc.Attempts+1, runner)
+}
+
+// waits reports whether a recipient of m still waits: queued, deferred,
+// in flight or held by hand.
+func waits(m relay.MessageInfo) bool {
+	return slices.ContainsFunc(m.Recipients, func(rc relay.RecipientInfo) bool {
+		switch rc.State {
+		case relay.StateQueued, relay.StateDeferred, relay.StateInflight, relay.StateHeld:
+			return true
+		}
+		return false
+	})
+}
+
 // relayRunner names the process that runs a relay on the store at path
 // (relaylab serve or relay), or "" when none does.
 func relayRunner(path string) string {
@@ -575,6 +607,12 @@ func queueList(ctx context.Context, e *env, rl *relay.Relay, a queueListArgs) er
 					last += ": " + textsafe.Escape(strings.Join(strings.Fields(n), " "))
 				}
 				last += "]"
+			case relay.WaitsForTurn(rc):
+				// Claimed, with no connection made for it yet.
+				if last == "" {
+					last = "none yet"
+				}
+				last += " [not begun: " + textsafe.Escape(rc.Hold.Text) + "]"
 			case heldOnly(rc):
 				// Held before any server answered (as show says it).
 				last = "none yet [held by shaping: " + textsafe.Escape(rc.Hold.Text) + "]"
@@ -591,22 +629,34 @@ func queueList(ctx context.Context, e *env, rl *relay.Relay, a queueListArgs) er
 // stoppedInflightNote says, of the recipients of list in flight, that no
 // relay runs on the store at path to attempt them: a relay stopped (a
 // crash, a kill) with them claimed, and its next start queues them again,
-// due at once, as queue show says of each. "" when none is in flight or a
+// due at once, as queue show says of each; those that waited for their
+// turn had no connection made for them. "" when none is in flight or a
 // relay runs.
 func stoppedInflightNote(list []relay.MessageInfo, path string) string {
-	n := 0
+	n, turn := 0, 0
 	for _, m := range list {
 		for _, rc := range m.Recipients {
-			if rc.State == relay.StateInflight {
+			switch {
+			case relay.WaitsForTurn(rc):
+				turn++
+			case rc.State == relay.StateInflight:
 				n++
 			}
 		}
 	}
-	if n == 0 || relayRunner(path) != "" {
+	if n+turn == 0 || relayRunner(path) != "" {
 		return ""
 	}
-	return fmt.Sprintf("relaylab queue list: %s in flight, but no relay runs on this store: the relay stopped (a crash, a kill) during the attempt; relaylab serve or relay queues each again, due at once, when it next starts on it",
-		countOf(n, "recipient is", "recipients are"))
+	var notes []string
+	if n > 0 {
+		notes = append(notes, fmt.Sprintf("%s in flight, but no relay runs on this store: the relay stopped (a crash, a kill) during the attempt; relaylab serve or relay queues each again, due at once, when it next starts on it",
+			countOf(n, "recipient is", "recipients are")))
+	}
+	if turn > 0 {
+		notes = append(notes, fmt.Sprintf("%s in flight, waiting for %s turn when the relay stopped, but no relay runs on this store: no connection was made for %s; relaylab serve or relay queues each again, due at once, when it next starts on it",
+			countOf(turn, "recipient is", "recipients are"), map[bool]string{true: "its", false: "their"}[turn == 1], pronoun(turn)))
+	}
+	return "relaylab queue list: " + strings.Join(notes, "; and ")
 }
 
 // queueOthersWords says, of an empty page after or before the message

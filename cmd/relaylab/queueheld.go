@@ -88,7 +88,9 @@ func notHeldLine(ctx context.Context, rl *relay.Relay, id, rcpt string, now time
 			line = "recipient " + rc.Address + " of " + id + " was not held; nothing to release"
 			st = "it is " + rc.State
 		}
-		if rc.State == relay.StateInflight {
+		if relay.WaitsForTurn(rc) {
+			st += " (claimed, and waiting for its turn: no connection is made for it yet)"
+		} else if rc.State == relay.StateInflight {
 			st += " (an attempt is under way)"
 		} else if !rc.Due.IsZero() && !rc.Due.After(now) {
 			st += ", due now"
