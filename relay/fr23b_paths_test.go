@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
@@ -69,6 +70,14 @@ func TestFailedPrimaryIsLoggedWhenTheBackupDelivers(t *testing.T) {
 	}
 	if q := payload(t, att[1]); q["category"] != nil || q["advice"] != nil {
 		t.Errorf("provb's delivery %v: want no category or advice on a success", q)
+	}
+	// queue show's hops carry the same explanation of prova's failure.
+	m, err := h.r.Message(context.Background(), id)
+	if err != nil || len(m.Recipients) != 1 || len(m.Recipients[0].Hops) != 2 {
+		t.Fatalf("the message's hops: %v %+v", err, m.Recipients)
+	}
+	if hop := m.Recipients[0].Hops[0]; hop.Path != "prova" || hop.Category != "tls-failure" || !strings.Contains(hop.Advice, "SSL_CERT_FILE") {
+		t.Errorf("prova's hop %+v: want its category and the advice to trust the CA", hop)
 	}
 }
 

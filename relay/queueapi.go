@@ -90,6 +90,12 @@ type Hop struct {
 	// Skipped are the paths of the route the attempt passed over before
 	// this one, held back by the relay's shaping, and why.
 	Skipped []SkippedPath `json:"skipped,omitempty"`
+	// Category, Reason and Advice explain a failed exchange as its
+	// relay.attempt event does: what kind of failure, what it means and
+	// what to fix on that path (a primary a backup covered included).
+	Category string `json:"category,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Advice   string `json:"advice,omitempty"`
 }
 
 // QueueFilter selects messages for List and ListPage.
@@ -332,16 +338,20 @@ func (r *Relay) hops(ctx context.Context, id string, rcpts []RecipientInfo) erro
 			continue
 		}
 		var pl struct {
-			Attempt int           `json:"attempt"`
-			Path    string        `json:"path"`
-			Host    string        `json:"host"`
-			Reply   Reply         `json:"reply"`
-			Skipped []SkippedPath `json:"skipped"`
+			Attempt  int           `json:"attempt"`
+			Path     string        `json:"path"`
+			Host     string        `json:"host"`
+			Reply    Reply         `json:"reply"`
+			Skipped  []SkippedPath `json:"skipped"`
+			Category string        `json:"category"`
+			Reason   string        `json:"reason"`
+			Advice   string        `json:"advice"`
 		}
 		if json.Unmarshal([]byte(payload), &pl) != nil {
 			continue
 		}
-		rc.Hops = append(rc.Hops, Hop{Attempt: pl.Attempt, Time: time.Unix(0, tns).UTC(), Path: pl.Path, Host: pl.Host, Reply: pl.Reply, Skipped: pl.Skipped})
+		rc.Hops = append(rc.Hops, Hop{Attempt: pl.Attempt, Time: time.Unix(0, tns).UTC(), Path: pl.Path, Host: pl.Host, Reply: pl.Reply, Skipped: pl.Skipped,
+			Category: pl.Category, Reason: pl.Reason, Advice: pl.Advice})
 	}
 	return rows.Err()
 }

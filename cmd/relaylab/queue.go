@@ -319,6 +319,15 @@ func printHops(w io.Writer, hops []relay.Hop) {
 		for _, s := range h.Skipped {
 			fmt.Fprintf(w, "        skipped %s\n", textsafe.Escape(strings.ReplaceAll(s.Text, "\n", " ")))
 		}
+		// A failure before the last attempt (a primary its backup
+		// covered, an MX host before the next) says what it means and
+		// what to fix there; the last one's is the recipient's reason.
+		if j < len(hops) && h.Category != "" {
+			fmt.Fprintf(w, "        category %s: %s\n", textsafe.Escape(h.Category), textsafe.Escape(h.Reason))
+			if h.Advice != "" {
+				fmt.Fprintf(w, "        what to do: %s\n", textsafe.Escape(h.Advice))
+			}
+		}
 		i = j
 	}
 }

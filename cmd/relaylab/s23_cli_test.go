@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/relaylab/relaylab/relay"
 )
 
 // TestConfigWarnsOfAShortIdleTimeout: relaylab config says, at its file,
@@ -52,5 +54,25 @@ func TestConfigWarnsOfPublicAllowedNetworks(t *testing.T) {
 	if !strings.Contains(errOut, "relay.allowed_networks[2]: \"198.51.100.0/24\" is not a private, loopback or link-local network") ||
 		strings.Contains(errOut, "allowed_networks[0]") || strings.Contains(errOut, "allowed_networks[1]") {
 		t.Errorf("want one warning, for the public network, at its key:\n%s", errOut)
+	}
+}
+
+// TestQueueShowExplainsAFailedHop: queue show's attempts say what a
+// failure before the last attempt means and what to fix there (a primary
+// its backup covered); the last one's explanation is the recipient's.
+func TestQueueShowExplainsAFailedHop(t *testing.T) {
+	var b strings.Builder
+	printHops(&b, []relay.Hop{
+		{Attempt: 1, Path: "prova", Host: "smtp.example.test", Reply: relay.Reply{Stage: "starttls", Text: "x509: certificate signed by unknown authority"},
+			Category: "tls-failure", Reason: "the certificate is not signed by an authority relaylab trusts", Advice: "trust the CA with SSL_CERT_FILE"},
+		{Attempt: 1, Path: "provb", Reply: relay.Reply{Code: 451, Enhanced: "4.3.0", Text: "try later"},
+			Category: "temporary", Reason: "the last one", Advice: "wait"},
+	})
+	out := b.String()
+	if !strings.Contains(out, "category tls-failure: the certificate is not signed") || !strings.Contains(out, "what to do: trust the CA with SSL_CERT_FILE") {
+		t.Errorf("the failed primary is not explained:\n%s", out)
+	}
+	if strings.Contains(out, "the last one") {
+		t.Errorf("the last attempt's explanation, the recipient's own, is said again:\n%s", out)
 	}
 }
