@@ -70,3 +70,17 @@ func TestHeldByItsOwnRestUntilAfterExpiry(t *testing.T) {
 		})
 	}
 }
+
+// TestRestCauseSaysItsStage: a rest begun by a reply before RCPT (a 421
+// at the greeting) says where it came rather than "to RCPT", as if the
+// recipient had been refused; one at RCPT still names its recipient.
+func TestRestCauseSaysItsStage(t *testing.T) {
+	g := restCauseOf(Reply{Stage: "greeting", Code: 421, Enhanced: "4.7.0", Text: "busy"}, "mx.r.test[127.0.0.2]:25", "one@r.test", "m1", "a@s.test")
+	if want := "421 4.7.0 busy (from mx.r.test[127.0.0.2]:25) at the greeting (the server's first reply), delivering to one@r.test (message m1)"; g.origin != want {
+		t.Errorf("a greeting's 421: %q, want %q", g.origin, want)
+	}
+	r := restCauseOf(Reply{Stage: "rcpt", Code: 421, Enhanced: "4.7.0", Text: "busy"}, "", "one@r.test", "m1", "a@s.test")
+	if want := "421 4.7.0 busy to one@r.test (message m1)"; r.origin != want {
+		t.Errorf("a RCPT's 421: %q, want %q", r.origin, want)
+	}
+}

@@ -242,9 +242,16 @@ func restCauseOf(rep Reply, host, rcpt, msgID, sender string) restCause {
 			public = regexp.MustCompile("(?i)"+regexp.QuoteMeta(s.what)).ReplaceAllLiteralString(public, s.name)
 		}
 	}
+	// A reply before RCPT (a 421 at the greeting) was about no recipient:
+	// its stage says where it came, the recipient only whose delivery met it.
+	to := "to " + rcpt
+	switch rep.Stage {
+	case "connect", "greeting", "ehlo", "starttls", "tls", "auth", "mail":
+		to = describeStage(rep.Stage) + ", delivering to " + rcpt
+	}
 	return restCause{
 		public: public + from,
-		origin: fmt.Sprintf("%s%s to %s (message %s)", text, from, rcpt, msgID),
+		origin: fmt.Sprintf("%s%s %s (message %s)", text, from, to, msgID),
 	}
 }
 
