@@ -585,12 +585,20 @@ func lastMailFrom(transcript string) string {
 }
 
 // mailFromAddr is the address of a client's command when it is a MAIL
-// FROM ("MAIL FROM:<a@b.test> SIZE=408"), "" for the null sender.
+// FROM ("MAIL FROM:<a@b.test> SIZE=408"), "" for the null sender: what
+// its angle brackets hold (a quoted local part may have spaces), or
+// without them its first word.
 func mailFromAddr(cmd string) (string, bool) {
 	if len(cmd) < 10 || !strings.EqualFold(cmd[:10], "MAIL FROM:") {
 		return "", false
 	}
-	a, _, _ := strings.Cut(strings.TrimSpace(cmd[10:]), " ")
+	arg := strings.TrimSpace(cmd[10:])
+	if strings.HasPrefix(arg, "<") {
+		if end := strings.IndexByte(arg, '>'); end > 0 {
+			return arg[1:end], true
+		}
+	}
+	a, _, _ := strings.Cut(arg, " ")
 	return strings.Trim(a, "<>"), true
 }
 

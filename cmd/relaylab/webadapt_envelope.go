@@ -78,24 +78,16 @@ func (a sinkAdapter) sessionEnvelopes(ctx context.Context, out []web.SinkSession
 
 // firstMailFrom is the sender of the first MAIL FROM a transcript's
 // client lines ("SECONDS C TEXT") hold, in any case, "" for the null
-// sender; ok is false when there is none.
+// sender (mailFromAddr, as expect's lastMailFrom reads them); ok is false
+// when there is none.
 func firstMailFrom(tr string) (sender string, ok bool) {
 	for line := range strings.Lines(tr) {
-		_, rest, _ := strings.Cut(strings.TrimRight(line, "\r\n"), " ")
-		text, client := strings.CutPrefix(rest, "C ")
-		if !client || len(text) < 10 || !strings.EqualFold(text[:10], "MAIL FROM:") {
-			continue
-		}
-		arg := strings.TrimLeft(text[10:], " ")
-		if strings.HasPrefix(arg, "<") {
-			if end := strings.IndexByte(arg, '>'); end > 0 {
-				return arg[1:end], true
+		f := strings.SplitN(strings.TrimSpace(line), " ", 3)
+		if len(f) == 3 && f[1] == "C" {
+			if a, ok := mailFromAddr(f[2]); ok {
+				return a, true
 			}
 		}
-		// Without angle brackets (a client the sink let through, or a
-		// line cut short): its first word.
-		sender, _, _ = strings.Cut(arg, " ")
-		return strings.Trim(sender, "<>"), true
 	}
 	return "", false
 }
