@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -149,15 +148,14 @@ Exit status: 0 when the file is valid, warnings or not, 2 when it is not
 // configuration c that needs no network, made by the functions that
 // give them there: the file's exposed secrets and store.sync
 // (openStore), the listeners beyond loopback and the sink's backscatter
-// (warnSinkListenerRisk, logRelayListener, for the addresses as
+// (sinkListenerWarning, relayListenerWarning, for the addresses as
 // configured), the relay's paths and rules (relay.Config.PathWarnings and
 // Warnings, which relay.Start logs) and its DKIM key files
-// (relay.KeyFileExposed, which relay.New logs). Each about a key is a
+// (relay.KeyFileExposed, which relay.New logs), and the sink's
+// (sink.Config.Warnings, which sink.Start logs). Each about a key is a
 // *config.FieldError, which config.Locate puts at its line. Not here:
 // the comparison of relay.dkim keys with their DNS records
-// (startDKIMCheck), which needs the network, and a sink listener's
-// limits.idle_timeout under 5 minutes, which sink.Start words where
-// nothing else can reach it.
+// (startDKIMCheck), which needs the network.
 func configWarnings(c *fileConfig) []error {
 	var out []error
 	for _, w := range []string{c.exposed, weakerSync(c.Store.Sync)} {
@@ -170,18 +168,19 @@ func configWarnings(c *fileConfig) []error {
 		risk = backscatterRisk(c.Relay)
 	}
 	for i, l := range c.Sink.Listeners {
-		out = append(out, warnedAt(fmt.Sprintf("sink.listeners[%d].listen", i), func(log *slog.Logger) {
-			warnSinkListenerRisk(log, l.Name, l.Listen, risk)
-		})...)
+		if w := sinkListenerWarning(l.Name, l.Listen, risk); w != "" {
+			out = append(out, config.Errorf(fmt.Sprintf("sink.listeners[%d].listen", i), "%s", w))
+		}
 	}
 	for _, l := range []struct{ name, key, addr string }{
 		{"submission", "relay.listen", c.Relay.Listen},
 		{"implicit TLS", "relay.tls_listen", c.Relay.TLSListen},
 	} {
-		if l.addr != "" {
-			out = append(out, warnedAt(l.key, func(log *slog.Logger) {
-				logRelayListener(log, l.name, l.key, configuredAddr(l.addr))
-			})...)
+		if l.addr == "" {
+			continue
+		}
+		if w := relayListenerWarning(l.name, l.key, l.addr); w != "" {
+			out = append(out, config.Errorf(l.key, "%s", w))
 		}
 	}
 	out = append(out, c.Sink.Warnings("sink")...)
@@ -194,38 +193,6 @@ func configWarnings(c *fileConfig) []error {
 	}
 	return out
 }
-
-// warnedAt runs warn, a function that logs serve's warnings, and returns
-// each warning it logged as a *config.FieldError at key.
-func warnedAt(key string, warn func(*slog.Logger)) []error {
-	var h warnings
-	warn(slog.New(&h))
-	out := make([]error, 0, len(h.msgs))
-	for _, m := range h.msgs {
-		out = append(out, config.Errorf(key, "%s", m))
-	}
-	return out
-}
-
-// warnings is a slog.Handler that keeps the message of each warning.
-type warnings struct{ msgs []string }
-
-func (w *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
-
-func (w *warnings) Handle(_ context.Context, r slog.Record) error {
-	w.msgs = append(w.msgs, r.Message)
-	return nil
-}
-
-func (w *warnings) WithAttrs([]slog.Attr) slog.Handler { return w }
-func (w *warnings) WithGroup(string) slog.Handler      { return w }
-
-// configuredAddr is an address as the configuration gives it, for the
-// functions that warn of a bound one.
-type configuredAddr string
-
-func (a configuredAddr) Network() string { return "tcp" }
-func (a configuredAddr) String() string  { return string(a) }
 
 // redact replaces every password and token with a marker, and the
 // webhook URL's path, so that the printed configuration can be shared.

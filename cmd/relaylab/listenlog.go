@@ -34,10 +34,19 @@ func logRelayListeners(log *slog.Logger, rl *relay.Relay, key string) {
 // addr.
 func logRelayListener(log *slog.Logger, name, key string, addr net.Addr) {
 	log.Info("relay listening", "component", "relay", "listener", name, "addr", addr.String())
-	if !config.LoopbackAddr(addr.String()) {
-		log.Warn(fmt.Sprintf("the relay's %s listener (%s) is on %s, beyond loopback: any host that reaches it can connect, and only relay.allowed_networks and AUTH with relay.users decide who may send through the relay; check both, or listen on 127.0.0.1", name, key, addr),
-			"component", "relay", "addr", addr.String())
+	if w := relayListenerWarning(name, key, addr.String()); w != "" {
+		log.Warn(w, "component", "relay", "addr", addr.String())
 	}
+}
+
+// relayListenerWarning is the warning about a relay listener (name, set
+// by key) at addr beyond loopback; "" on loopback. relaylab config says
+// it of the address configured, serve of the one bound.
+func relayListenerWarning(name, key, addr string) string {
+	if config.LoopbackAddr(addr) {
+		return ""
+	}
+	return fmt.Sprintf("the relay's %s listener (%s) is on %s, beyond loopback: any host that reaches it can connect, and only relay.allowed_networks and AUTH with relay.users decide who may send through the relay; check both, or listen on 127.0.0.1", name, key, addr)
 }
 
 // warnSinkBeyondLoopback warns of each sink listener other hosts can
@@ -84,16 +93,30 @@ func warnSinkListener(log *slog.Logger, name, addr string) {
 // warnSinkListenerRisk is warnSinkListener with backscatterRisk's words
 // (risk) after its own, when there are any.
 func warnSinkListenerRisk(log *slog.Logger, name, addr, risk string) {
-	if config.LoopbackAddr(addr) {
+	msg := sinkListenerWarning(name, addr, risk)
+	if msg == "" {
 		return
 	}
-	msg := fmt.Sprintf("the sink's listener %s is on %s, beyond loopback: any host that reaches it can send mail to it, which it answers and records; listen on 127.0.0.1 unless that is meant", name, addr)
 	args := []any{"component", "sink", "listener", name, "addr", addr}
 	if risk != "" {
-		msg += ". " + risk
 		args = append(args, "backscatter", true)
 	}
 	log.Warn(msg, args...)
+}
+
+// sinkListenerWarning is the warning about the sink's listener name at
+// addr beyond loopback, with risk's words when there are any; "" on
+// loopback. relaylab config says it of the address configured, serve of
+// the one bound.
+func sinkListenerWarning(name, addr, risk string) string {
+	if config.LoopbackAddr(addr) {
+		return ""
+	}
+	msg := fmt.Sprintf("the sink's listener %s is on %s, beyond loopback: any host that reaches it can send mail to it, which it answers and records; listen on 127.0.0.1 unless that is meant", name, addr)
+	if risk != "" {
+		msg += ". " + risk
+	}
+	return msg
 }
 
 // backscatterRisk says, for serve with sink.bounce.relay unset, that the
