@@ -57,8 +57,11 @@ func TestJUnitSaysItIsADeliveryReport(t *testing.T) {
 
 // TestVerdictsJUnitUnchanged: replay --junit (expectations) has neither
 // properties nor a suite's system-out: byte for byte as before, but for
-// the totals on <testsuites>, the time attributes (0: see junitTime) and
-// a suite's errors and skipped, written even when 0.
+// the totals on <testsuites>, the time attributes (0: see junitTime), a
+// suite's errors and skipped, written even when 0, and the "times:" line
+// that ends a failure showing a timeline: a CI page shows the failure's
+// text, not the suite's system-out, so what +TIME counts from is said
+// there (its &#39; is encoding/xml's escape of the apostrophe).
 func TestVerdictsJUnitUnchanged(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
@@ -70,7 +73,7 @@ func TestVerdictsJUnitUnchanged(t *testing.T) {
   <testsuite name="bounce" tests="2" failures="1" errors="0" skipped="0" time="0">
     <testcase name="gone is bounced" classname="relaylab.bounce" time="0"></testcase>
     <testcase name="ok is delivered" classname="relaylab.bounce" time="0">
-      <failure message="ok@x.test: expected status delivered, got deferred">ok@x.test: expected status delivered, got deferred; timeline:&#xA;  #1</failure>
+      <failure message="ok@x.test: expected status delivered, got deferred">ok@x.test: expected status delivered, got deferred; timeline:&#xA;  #1&#xA;times: +TIME in a timeline (+0s, +6m0s) counts from when the recipient&#39;s message was queued, not from the start of the run: a message sent with at: 1m has its first attempt at +0s; attempt_times counts the same way</failure>
     </testcase>
   </testsuite>
 </testsuites>

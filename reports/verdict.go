@@ -33,6 +33,10 @@ type Verdict struct {
 	// load, its replay reached its clock.limit or failed): the verdict
 	// then has no results, and fails.
 	Error string `json:"error,omitempty"`
+	// FromDir says that the file was found in a directory named on the
+	// command line (relaylab replay DIR, expect DIR), which does not name
+	// the file: the outputs show it beside the verdict's name.
+	FromDir bool `json:"-"`
 	// errorLine is the line of the file that Error names first, for the
 	// JUnit error case's line attribute; 0 when not known.
 	errorLine int
@@ -56,7 +60,9 @@ func ErrorVerdict(name, file string, err error) Verdict {
 
 // verdictNames is each verdict's name, with its file beside it when
 // another verdict has the same name (three copies of one scenario would
-// otherwise give three suites that no reader can tell apart).
+// otherwise give three suites that no reader can tell apart) or when the
+// file was found in a directory (FromDir: nothing else says which of its
+// files a name came from).
 func verdictNames(vs []Verdict) []string {
 	count := map[string]int{}
 	for _, v := range vs {
@@ -65,7 +71,7 @@ func verdictNames(vs []Verdict) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {
 		out[i] = v.Name
-		if count[v.Name] > 1 && v.File != "" && v.File != v.Name {
+		if (count[v.Name] > 1 || v.FromDir) && v.File != "" && v.File != v.Name {
 			out[i] = fmt.Sprintf("%s (%s)", v.Name, v.File)
 		}
 	}
@@ -349,7 +355,9 @@ func WriteVerdictsJSON(w io.Writer, vs []Verdict) error {
 // suite's system-out instead of the cases'), and a file that could not
 // be judged is one case with an error ("load and judge FILE", for a
 // replay and an expect file alike), at the file and line of its first
-// error. Each case's
+// error. A failure that shows a timeline ends with a "times:" line that
+// says what its +TIME counts from, as the text output does above it.
+// Each case's
 // classname is "relaylab." and the verdict's name with its dots made _:
 // Jenkins splits a classname at its last dot into a package and a class,
 // which would make "relaylab.greylisting (sc/grey" and "yaml)" of
@@ -387,6 +395,14 @@ func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
 				first, _, _ := strings.Cut(r.Message, "\n")
 				first = strings.TrimSuffix(first, "; timeline:") // the timeline is in the text
 				c.Failure = &JUnitFailure{Message: first, Text: r.Message}
+				if showsTimeline([]Result{r}) {
+					// The failure's text is what CI pages show of a case
+					// (Jenkins' stack trace, GitLab's system output, the
+					// GitHub reporters' details), not the suite's
+					// system-out: the legend of its +TIME goes there, as
+					// the text output's "times" line.
+					c.Failure.Text = strings.TrimRight(r.Message, "\n") + "\ntimes: " + timesLegend(v.Summary.FromSink)
+				}
 			}
 			s.Cases = append(s.Cases, c)
 		}

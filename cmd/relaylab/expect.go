@@ -131,7 +131,8 @@ func replayOnly(r reports.RecipientExpectation) (key, why string) {
 
 const expectSynopsis = `(--db PATH | --url URL [--timeout D]) [--wait D] [--junit FILE] [--json FILE] [--html FILE] [--markdown FILE] EXPECT.yaml...
 
-Judges what a sink recorded against the expect: sections of the files. An
+Judges what a sink recorded against the expect: sections of the files; a
+directory stands for every *.yaml file in it, in name order. An
 EXPECT.yaml holds a name and an expect: section, in the language of
 scenarios (README.md, "Scenarios: replay, assert, report"):
 
@@ -151,7 +152,8 @@ not wait for a serve that is not listening yet. A scenario file (seed:, messages
 for relaylab replay.
 
 Exit status: 0 when every expectation held, 1 when one failed, 2 for bad
-flags or files (a missing --db, a file that is not a relaylab store), 3 when
+flags or files (a missing --db, a file that is not a relaylab store, a
+directory with no *.yaml file), 3 when
 no verdict could be reached (the store could not be read, the relaylab serve
 at --url could not be asked, refused or did not answer within --timeout, an
 output file could not be written).`
@@ -187,12 +189,19 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	}
 	// A file that does not load is not judged: the others are, and every
 	// output says so of it (as replay's do), so that no earlier output is
-	// left in place and no file looks judged that was not.
-	loaded := make([]*expectFile, fs.NArg())
+	// left in place and no file looks judged that was not. A directory
+	// stands for its *.yaml files, as replay's does.
+	named := fileArgs(fs.Args(), "expect files")
+	loaded := make([]*expectFile, len(named))
 	unread := map[int]error{}
 	var files []*expectFile
 	var paths []string
-	for i, path := range fs.Args() {
+	for i, a := range named {
+		path := a.path
+		if a.err != nil {
+			unread[i] = a.err // a directory with no *.yaml file
+			continue
+		}
 		x, err := loadExpectFile(path)
 		if err != nil {
 			unread[i] = err // file, line and key, or the file cannot be read
@@ -204,15 +213,15 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	// verdicts are the files' verdicts in the order given: judged's for
 	// those judged, the problem of each that did not load.
 	verdicts := func(judged []reports.Verdict) []reports.Verdict {
-		vs := make([]reports.Verdict, 0, fs.NArg())
-		for i, path := range fs.Args() {
+		vs := make([]reports.Verdict, 0, len(named))
+		for i, a := range named {
 			if err, bad := unread[i]; bad {
-				vs = append(vs, reports.ErrorVerdict(path, path, err))
+				vs = append(vs, reports.ErrorVerdict(a.path, a.path, err))
 				continue
 			}
 			vs, judged = append(vs, judged[0]), judged[1:]
 		}
-		return vs
+		return markFromDir(vs, named)
 	}
 	// stop ends a run that cannot judge (a store it cannot use, a serve
 	// it cannot ask, a signal) with err, and every output says, of each
@@ -225,8 +234,8 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		var nv, short []reports.Verdict
 		for i, x := range loaded {
 			if x != nil {
-				nv = append(nv, notVerdict(x.Name, fs.Arg(i), "judged", err))
-				short = append(short, stoppedShort(x.Name, fs.Arg(i), "expect", "judging"))
+				nv = append(nv, notVerdict(x.Name, named[i].path, "judged", err))
+				short = append(short, stoppedShort(x.Name, named[i].path, "expect", "judging"))
 			}
 		}
 		// Standard output says what became of each file, as it does of a
@@ -240,7 +249,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if err := outs.check(); err != nil {
-		return outs.unwritable(err, fs.Args(), "judged")
+		return outs.unwritable(err, argPaths(named), "judged")
 	}
 	client, first := serveClient(*timeout)
 	var src reports.SinkAttemptSource = remoteAttempts{base: base, token: os.Getenv("RELAYLAB_TOKEN"), client: client, first: first, seen: &remoteSeen{}}
@@ -303,7 +312,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	var errs []error
-	for i := range fs.Args() {
+	for i := range named {
 		if err, bad := unread[i]; bad {
 			errs = append(errs, err)
 		}

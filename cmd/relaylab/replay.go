@@ -217,13 +217,9 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return usageError("name at least one scenario file (README.md's Scenarios section describes the format; relaylab's source has examples in testdata/scenarios/)")
 	}
-	named := scenarioArgs(fs.Args())
+	named := fileArgs(fs.Args(), "scenario files")
 	if err := outs.check(); err != nil {
-		paths := make([]string, len(named))
-		for i, a := range named {
-			paths[i] = a.path
-		}
-		return outs.unwritable(err, paths, "replayed")
+		return outs.unwritable(err, argPaths(named), "replayed")
 	}
 	// Read every file first. A file that does not load is not replayed,
 	// but the others are, and every output file says which one failed:
@@ -277,8 +273,8 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 					short = append(short, stoppedShort(f.sc.Name, f.path, "replay", "replaying"))
 				}
 			}
-			reports.WriteVerdicts(e.stdout, short)
-			return outs.stopped(err, vs)
+			reports.WriteVerdicts(e.stdout, markFromDir(short, named))
+			return outs.stopped(err, markFromDir(vs, named))
 		}
 	}
 	tty := false
@@ -344,6 +340,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "%s: %s of virtual time in %s\n", sc.Name, out.Virtual.Round(time.Second), out.Wall.Round(time.Millisecond))
 		}
 	}
+	vs = markFromDir(vs, named)
 	reports.WriteVerdicts(e.stdout, vs)
 	if err := outs.write(vs); err != nil {
 		return noVerdict(errors.Join(append(append(inputErrs, runErrs...), err)...))
@@ -357,42 +354,64 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	return verdictExit(vs)
 }
 
-// scenarioArg is a scenario file named on replay's command line, or a
-// directory named there that holds none (err says so).
-type scenarioArg struct {
-	path string
-	err  error
+// fileArg is a file named on the command line of replay or expect, or
+// found in a directory named there (fromDir), or a directory named there
+// that holds none (err says so).
+type fileArg struct {
+	path    string
+	fromDir bool
+	err     error
 }
 
-// scenarioArgs are the scenario files that args name: a directory stands
-// for every *.yaml file in it, in name order (as probe's --zone takes a
-// directory for its *.zone files), rather than failing to be read as a
-// file; a directory without one is an error of its own, as a file that
-// does not load is, and the other files are replayed all the same.
-func scenarioArgs(args []string) []scenarioArg {
-	var out []scenarioArg
+// fileArgs are the files that args name, for replay (what: "scenario
+// files") and expect ("expect files"): a directory stands for every
+// *.yaml file in it, in name order (as probe's --zone takes a directory
+// for its *.zone files), rather than failing to be read as a file; a
+// directory without one is an error of its own, as a file that does not
+// load is, and the other files are replayed or judged all the same.
+func fileArgs(args []string, what string) []fileArg {
+	var out []fileArg
 	for _, arg := range args {
 		st, err := os.Stat(arg)
 		if err != nil || !st.IsDir() {
-			out = append(out, scenarioArg{path: arg}) // Load says what is wrong
+			out = append(out, fileArg{path: arg}) // loading it says what is wrong
 			continue
 		}
 		entries, err := os.ReadDir(arg)
 		if err != nil {
-			out = append(out, scenarioArg{arg, fmt.Errorf("%s: %w", arg, err)})
+			out = append(out, fileArg{path: arg, err: fmt.Errorf("%s: %w", arg, err)})
 			continue
 		}
 		n := len(out)
 		for _, e := range entries { // ReadDir sorts by name
 			if !e.IsDir() && strings.HasSuffix(e.Name(), ".yaml") {
-				out = append(out, scenarioArg{path: filepath.Join(arg, e.Name())})
+				out = append(out, fileArg{path: filepath.Join(arg, e.Name()), fromDir: true})
 			}
 		}
 		if len(out) == n {
-			out = append(out, scenarioArg{arg, fmt.Errorf("%s: a directory with no *.yaml file in it: name scenario files (%s), or a directory that holds them", arg, filepath.Join(arg, "*.yaml"))})
+			out = append(out, fileArg{path: arg, err: fmt.Errorf("%s: a directory with no *.yaml file in it: name %s (%s), or a directory that holds them", arg, what, filepath.Join(arg, "*.yaml"))})
 		}
 	}
 	return out
+}
+
+// argPaths are the paths of args, in order.
+func argPaths(args []fileArg) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a.path
+	}
+	return out
+}
+
+// markFromDir marks the verdicts, one per arg of args in order, of the
+// files found in a directory, which the outputs then show with their
+// file beside their name: the command line does not name those files.
+func markFromDir(vs []reports.Verdict, args []fileArg) []reports.Verdict {
+	for i := range vs {
+		vs[i].FromDir = i < len(args) && args[i].fromDir
+	}
+	return vs
 }
 
 // progressPrinter draws a bar on a terminal and prints a line now and then
