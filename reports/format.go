@@ -871,6 +871,16 @@ func junitDeliveryNote(noun string) string {
 	return "delivery report: one case per " + what + ", failed when the " + noun + " was not delivered (bounced, deferred, expired, suppressed or still queued), whether or not a scenario expected that; the store holds no expectations. To judge a scenario's expectations, use relaylab replay --junit (or relaylab expect --junit for a sink's record), where an expected bounce passes."
 }
 
+// writeTimelineWithLegend writes r's timeline to b and, when it wrote
+// any step, the "times:" line that says what its +TIME counts from.
+func writeTimelineWithLegend(b *strings.Builder, r *Recipient, fromSink bool) {
+	n := b.Len()
+	WriteTimeline(b, r)
+	if b.Len() > n {
+		b.WriteString("times: " + timesLegend(fromSink) + "\n")
+	}
+}
+
 // WriteJUnit writes one test case per recipient: it passes when
 // delivered. It is a delivery report, not a verdict (Data holds no
 // expectations), and the suite says so in its properties and its
@@ -882,7 +892,9 @@ func junitDeliveryNote(noun string) string {
 // wanted (relaylab expect --junit judges dsn and dsn_status). On a
 // sink's record a case is a record (its classname "record" when it has
 // no message or session), and a DSN from the sender's MTA that reached
-// the sink is no case: the suite's system-out counts those apart.
+// the sink is no case: the suite's system-out counts those apart. A
+// timeline ends with a "times:" line that says what its +TIME counts
+// from, as the text's legend does: CI pages show a case's text alone.
 func WriteJUnit(w io.Writer, suite string, d *Data) error {
 	var cases []JUnitCase
 	failed := 0
@@ -909,7 +921,7 @@ func WriteJUnit(w io.Writer, suite string, d *Data) error {
 		if r.bouncedLate() {
 			var b strings.Builder
 			fmt.Fprintf(&b, "delivered, then bounced late: %s\n%s\n", r.LateBounce.Reply(), r.lateBounceMeaning())
-			WriteTimeline(&b, r)
+			writeTimelineWithLegend(&b, r, d.FromSink)
 			c.SystemOut = b.String()
 		}
 		if note, advice := r.unsentBounce(); note != "" {
@@ -932,7 +944,7 @@ func WriteJUnit(w io.Writer, suite string, d *Data) error {
 			if advice != "" {
 				b.WriteString("what to do: " + advice + "\n")
 			}
-			WriteTimeline(&b, r)
+			writeTimelineWithLegend(&b, r, d.FromSink)
 			c.Failure = &JUnitFailure{Message: msg, Text: b.String()}
 		}
 		cases = append(cases, c)
