@@ -15,7 +15,7 @@ func init() {
 }
 
 func runRelay(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "relay", `[--listen ADDR] [--db PATH] [--config FILE] [--smarthost HOST:PORT] [--seed N]
+	fs := newFlags(e, "relay", `[--listen ADDR] [--db PATH] [--config FILE] [--smarthost HOST:PORT] [--seed N] [--shutdown-grace D] [--log-level L] [--log-format F]
 
 Runs the relay alone: it takes mail on its submission listener (loopback
 clients without AUTH), queues it durably and delivers it over its paths

@@ -32,7 +32,7 @@ func runSink(ctx context.Context, e *env, args []string) error {
 		}
 		return usageError("%s (relaylab sink --help)", line)
 	}
-	fs := newFlags(e, "sink", `[--listen ADDR]... [--db PATH] [--config FILE] [--seed N] [--ready-file FILE]
+	fs := newFlags(e, "sink", `[--listen ADDR]... [--db PATH] [--config FILE] [--seed N] [--ready-file FILE] [--shutdown-grace D] [--log-level L] [--log-format F]
        relaylab sink reset [--db PATH | --config FILE] [--json]
        relaylab sink clear [--db PATH | --config FILE] [--json]
        relaylab sink explain [--config FILE] [--from ADDR] --to ADDR... [--helo NAME] [--client IP] [--listener NAME] [--attempt N] [--json]
