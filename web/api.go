@@ -448,7 +448,8 @@ type QueueList struct {
 	Earlier bool `json:"earlier"`
 }
 
-// QueueEntry is one message waiting in the relay's queue.
+// QueueEntry is one message of the relay's queue: one waiting, or, in a
+// listing of a finished state or all, one the relay keeps.
 type QueueEntry struct {
 	ID          string    `json:"id"`
 	From        string    `json:"from"`
@@ -458,19 +459,28 @@ type QueueEntry struct {
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	Attempts    int       `json:"attempts"`
 	LastReply   string    `json:"last_reply,omitempty"`
-	// Waiting is each recipient still waiting, with its own last reply
-	// and what it means: the message's LastReply is one recipient's, and
-	// a message to a full mailbox (452) and a greylisting server (451)
-	// needs both. Absent when the relay does not say.
+	// Waiting is each recipient still waiting (queued, deferred, in
+	// flight or held by hand), with its own last reply and what it
+	// means: the message's LastReply is one recipient's, and a message
+	// to a full mailbox (452) and a greylisting server (451) needs both.
+	// Absent when the relay does not say.
 	Waiting []QueueRecipient `json:"waiting,omitempty"`
+	// Finished is each recipient the listing's state names that is
+	// finished (delivered, bounced, expired or suppressed), in the shape
+	// of Waiting: the recipients in that state for state= one of them,
+	// every finished one for all; absent otherwise. The API moves them
+	// here from Waiting (splitFinished), whatever the relay put there.
+	Finished []QueueRecipient `json:"finished,omitempty"`
 }
 
-// QueueRecipient is one waiting recipient of a queued message: what the
-// last attempt got, what it means and what to do, as relaylab queue show
-// says it.
+// QueueRecipient is one recipient of a queued message: what the last
+// attempt got, what it means and what to do, as relaylab queue show says
+// it.
 type QueueRecipient struct {
-	Address     string    `json:"address"`
-	State       string    `json:"state"` // queued, deferred or inflight
+	Address string `json:"address"`
+	// State is queued, deferred, inflight or held in Waiting; delivered,
+	// bounced, expired or suppressed in Finished.
+	State       string    `json:"state"`
 	Attempts    int       `json:"attempts"`
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
 	// Path and Host are where the last attempt went: the route path and
@@ -490,6 +500,13 @@ type QueueRecipient struct {
 	// OperatorHold is, for a recipient held by hand (state held), who
 	// held it, since when and their note; nil otherwise.
 	OperatorHold *OperatorHold `json:"operator_hold,omitempty"`
+	// NotBegun says, of a recipient in flight, that its attempt has not
+	// begun: the relay claimed it and it waits for its turn at the
+	// relay's shaping (a rate's next slot, a connection under
+	// max_connections), Hold saying for what and until when, with no
+	// connection made for it yet; as relaylab queue show says "in
+	// flight, not begun" (relay.WaitsForTurn).
+	NotBegun bool `json:"not_begun,omitempty"`
 	// Tried is every host of every path the last attempt tried, in
 	// order, with each one's reply, when it tried more than one: the
 	// web fills it from the event log. LastReply is the last of them.

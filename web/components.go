@@ -390,55 +390,6 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-// listAttempts serves the sink's attempts: every one, oldest first by
-// time, each with its id when the sink can page, or with limit=, before=
-// or after= a page of them by id, as the inbox pages (searchattempts.go).
-func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) {
-	sa, ok := s.opts.Sink.(SinkAttemptsAPI)
-	if s.opts.Sink == nil || !ok {
-		notRunning(w, "sink")
-		return
-	}
-	pq, paged, ok := attemptPaging(w, r)
-	if !ok {
-		return
-	}
-	if paged {
-		sp, ok := s.opts.Sink.(SinkAttemptPagesAPI)
-		if !ok {
-			writeError(w, http.StatusNotImplemented, "the sink cannot give its attempts a page at a time",
-				"this sink gives every attempt at once: leave out limit, before and after")
-			return
-		}
-		page, err := pageAttempts(r.Context(), sp, pq)
-		if err != nil {
-			s.writeAPIError(w, r, "reading attempts", err)
-			return
-		}
-		writeJSON(w, http.StatusOK, page)
-		return
-	}
-	if sp, ok := s.opts.Sink.(SinkAttemptPagesAPI); ok {
-		// Each with its id, for a client to go on with after= the last.
-		l, err := everyAttempt(r.Context(), sp)
-		if err != nil {
-			s.writeAPIError(w, r, "reading attempts", err)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"attempts": l})
-		return
-	}
-	l, err := sa.Attempts(r.Context())
-	if err != nil {
-		s.writeAPIError(w, r, "reading attempts", err)
-		return
-	}
-	if l == nil {
-		l = []SinkAttempt{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"attempts": l})
-}
-
 // getSession serves one session with its transcript and a page of its
 // attempts and message ids (limit=, attempts_after=, messages_after=),
 // as the sink can page them: the transcript is bounded by the sink

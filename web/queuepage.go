@@ -82,5 +82,44 @@ func (s *Server) listQueuePage(w http.ResponseWriter, r *http.Request, pa QueueP
 	if q == nil {
 		q = []QueueEntry{}
 	}
+	splitFinished(q)
 	return q, out, true
+}
+
+// finishedStates are the states of a recipient the relay is done with.
+var finishedStates = []string{"delivered", "bounced", "expired", "suppressed"}
+
+// splitFinished moves each finished recipient of q's entries (a listing
+// of state= delivered, bounced, expired, suppressed or all) from Waiting,
+// where the relay lists every recipient its filter keeps, to Finished,
+// and out of Recipients: both say "still waiting". A recipient in a state
+// the API does not know stays where it is.
+func splitFinished(q []QueueEntry) {
+	for i := range q {
+		e := &q[i]
+		var waiting []QueueRecipient
+		done := map[string]int{} // finished addresses, each as often as listed
+		for _, rc := range e.Waiting {
+			if slices.Contains(finishedStates, rc.State) {
+				e.Finished = append(e.Finished, rc)
+				done[rc.Address]++
+			} else {
+				waiting = append(waiting, rc)
+			}
+		}
+		if len(done) == 0 {
+			continue
+		}
+		// New slices: the relay's may be shared with what it keeps.
+		e.Waiting = waiting
+		rcpts := []string{} // an empty list, as for any entry, not null
+		for _, a := range e.Recipients {
+			if done[a] > 0 {
+				done[a]--
+				continue
+			}
+			rcpts = append(rcpts, a)
+		}
+		e.Recipients = rcpts
+	}
 }

@@ -42,18 +42,20 @@ func messageEventsSQL(cols string, n int) string {
 // recipientKey names a waiting recipient of the Queue page.
 type recipientKey struct{ msg, rcpt string }
 
-// pickRecipients returns the waiting recipients of q that keep takes, by
-// message and address, and the ids of their messages, in q's order, for
-// a query over their events (messageEventsSQL).
+// pickRecipients returns the recipients of q, waiting and finished, that
+// keep takes, by message and address, and the ids of their messages, in
+// q's order, for a query over their events (messageEventsSQL).
 func pickRecipients(q []QueueEntry, keep func(*QueueRecipient) bool) (map[recipientKey]*QueueRecipient, []any) {
 	want := map[recipientKey]*QueueRecipient{}
 	var ids []any
 	for i := range q {
 		n := 0
-		for j := range q[i].Waiting {
-			if w := &q[i].Waiting[j]; keep(w) {
-				want[recipientKey{q[i].ID, w.Address}] = w
-				n++
+		for _, l := range [][]QueueRecipient{q[i].Waiting, q[i].Finished} {
+			for j := range l {
+				if w := &l[j]; keep(w) {
+					want[recipientKey{q[i].ID, w.Address}] = w
+					n++
+				}
 			}
 		}
 		if n > 0 {
@@ -63,7 +65,7 @@ func pickRecipients(q []QueueEntry, keep func(*QueueRecipient) bool) (map[recipi
 	return want, ids
 }
 
-// addLastTries fills in the Tried of each waiting recipient whose last
+// addLastTries fills in the Tried of each recipient whose last
 // attempt tried more than one host or path, from the relay.attempt
 // events of the log: a recipient whose primary smarthost refused the
 // relay's password (535 5.7.8) and whose fallback failed TLS has the

@@ -121,7 +121,7 @@ func (s *Server) endpoints() []endpoint {
 		{"DELETE", "/api/v1/suppressions/{address}", s.needs("relay", s.opts.Relay != nil, s.unsuppress)},
 		{"GET", "/api/v1/sink/sessions", s.needs("sink", s.opts.Sink != nil, s.listSessions)},
 		{"GET", "/api/v1/sink/sessions/{id}", s.needs("sink", s.opts.Sink != nil, s.getSession)},
-		{"GET", "/api/v1/sink/attempts", s.listAttempts},
+		{"GET", "/api/v1/sink/attempts", s.sinkAttempts},
 		{"GET", "/api/v1/sink/messages", s.needs("sink", s.opts.Sink != nil, s.listInbox)},
 		{"DELETE", "/api/v1/sink/messages", s.needs("sink", s.opts.Sink != nil, s.clearSink)},
 		{"GET", "/api/v1/sink/messages/{id}", s.needs("sink", s.opts.Sink != nil, s.getSinkMessage)},

@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -75,14 +76,118 @@ func attemptPaging(w http.ResponseWriter, r *http.Request) (q AttemptPageQuery, 
 	return AttemptPageQuery{Before: before, After: after, OldestFirst: v.Has("after"), Limit: int(limit)}, true, true
 }
 
-// pageAttempts reads the page q of sa's attempts: one more than asked,
-// to know whether any is left.
-func pageAttempts(ctx context.Context, sa SinkAttemptPagesAPI, q AttemptPageQuery) (attemptPage, error) {
+// sinkAttempts serves the sink's attempts: every one, oldest first by
+// time, or a page of them (attemptPaging); recipient= keeps those to one
+// address (attemptRecipient), on a page too.
+func (s *Server) sinkAttempts(w http.ResponseWriter, r *http.Request) {
+	sa, ok := s.opts.Sink.(SinkAttemptsAPI)
+	if s.opts.Sink == nil || !ok {
+		notRunning(w, "sink")
+		return
+	}
+	rcpt, ok := attemptRecipient(w, r)
+	if !ok {
+		return
+	}
+	pq, paged, ok := attemptPaging(w, r)
+	if !ok {
+		return
+	}
+	sp, pages := s.opts.Sink.(SinkAttemptPagesAPI)
+	if paged && !pages {
+		writeError(w, http.StatusNotImplemented, "the sink cannot give its attempts a page at a time",
+			"this sink gives every attempt at once: leave out limit, before and after")
+		return
+	}
+	if paged {
+		page, err := pageAttemptsTo(r.Context(), sp, pq, rcpt)
+		if err != nil {
+			s.writeAPIError(w, r, "reading attempts", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, page)
+		return
+	}
+	if pages {
+		// Each with its id, for a client to go on with after= the last.
+		l, err := everyAttempt(r.Context(), sp)
+		if err != nil {
+			s.writeAPIError(w, r, "reading attempts", err)
+			return
+		}
+		l = slices.DeleteFunc(l, func(a PagedAttempt) bool { return !attemptTo(rcpt, a.SinkAttempt) })
+		writeJSON(w, http.StatusOK, map[string]any{"attempts": l})
+		return
+	}
+	l, err := sa.Attempts(r.Context())
+	if err != nil {
+		s.writeAPIError(w, r, "reading attempts", err)
+		return
+	}
+	l = slices.DeleteFunc(l, func(a SinkAttempt) bool { return !attemptTo(rcpt, a) })
+	if l == nil {
+		l = []SinkAttempt{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"attempts": l})
+}
+
+// attemptRecipient reads /api/v1/sink/attempts's recipient=, "" when it
+// is absent (knownParams refuses an empty one), as the events'
+// recipient= is read (parseFilter): a value that can be no address the
+// sink saw (recipientFault) is a 400 saying why, which has been written
+// when ok is false.
+func attemptRecipient(w http.ResponseWriter, r *http.Request) (rcpt string, ok bool) {
+	rcpt = r.URL.Query().Get("recipient")
+	if why := recipientFault(rcpt); rcpt != "" && why != "" {
+		writeError(w, http.StatusBadRequest, "bad recipient", fmt.Sprintf("recipient=%q: %s", rcpt, why))
+		return "", false
+	}
+	return rcpt, true
+}
+
+// attemptTo reports whether a is an attempt to rcpt ("" is any
+// recipient), its ASCII letters compared in any case, as the events'
+// recipient= compares them (listedSpelling): DEFER2+you@EXAMPLE.test
+// finds the attempts to defer2+you@example.test.
+func attemptTo(rcpt string, a SinkAttempt) bool {
+	return rcpt == "" || asciiEqualFold(rcpt, a.Recipient)
+}
+
+// attemptScan is how many attempts a page with recipient= reads from the
+// sink at a time, looking for those of its recipient.
+const attemptScan = 1000
+
+// pageAttemptsTo reads the page q of sa's attempts to rcpt ("" any
+// recipient, attemptTo): one more than asked, to know whether any is
+// left. With a recipient it reads the sink's attempts attemptScan at a
+// time, from q's cursor the way the page goes, until it has found as
+// many or the sink has no more; next is the last of those kept, so the
+// next page goes on from there.
+func pageAttemptsTo(ctx context.Context, sa SinkAttemptPagesAPI, q AttemptPageQuery, rcpt string) (attemptPage, error) {
 	want := q.Limit
 	q.Limit++
-	l, err := sa.AttemptPage(ctx, q)
-	if err != nil {
-		return attemptPage{}, err
+	if rcpt != "" {
+		q.Limit = max(q.Limit, attemptScan)
+	}
+	var l []PagedAttempt
+	for {
+		got, err := sa.AttemptPage(ctx, q)
+		if err != nil {
+			return attemptPage{}, err
+		}
+		for _, a := range got {
+			if attemptTo(rcpt, a.SinkAttempt) {
+				l = append(l, a)
+			}
+		}
+		if len(l) > want || len(got) < q.Limit {
+			break
+		}
+		if last := got[len(got)-1].ID; q.OldestFirst {
+			q.After = last
+		} else {
+			q.Before = last
+		}
 	}
 	page := attemptPage{Attempts: l}
 	if len(l) > want {

@@ -1008,6 +1008,7 @@ func queueEntries(ms []relay.MessageInfo, state string) []web.QueueEntry {
 			}
 			qr := web.QueueRecipient{Address: r.Address, State: r.State, Attempts: r.Attempts,
 				Path: r.Path, Host: host, Category: r.Category, Reason: r.Reason, Advice: r.Advice,
+				NotBegun:  relay.WaitsForTurn(r),
 				LastReply: web.QueueReply{Stage: r.Reply.Stage, Code: r.Reply.Code, Enhanced: r.Reply.Enhanced, Text: r.Reply.Text}}
 			if waits {
 				qr.NextAttempt = r.Due

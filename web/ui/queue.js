@@ -319,7 +319,7 @@ function queueEntry(q, act, holdAct) {
       // expired or suppressed, as the "all" filter lists them) has
       // nothing to retry or delete: the relay refuses both, so neither is
       // offered. An entry that lists no recipient states keeps both.
-      const listed = Array.isArray(q.waiting) ? q.waiting : [];
+      const listed = listedOf(q);
       const finished = listed.length > 0 && !listed.some((r) => ["queued", "deferred", "held", "inflight"].includes(r.state));
       retry.hidden = finished;
       del.hidden = finished;
@@ -358,10 +358,25 @@ function queueEntry(q, act, holdAct) {
 }
 
 // stateKey is what of a queue entry a retry changes once the relay has
-// tried it: its attempts, and each waiting recipient's state and
+// tried it: its attempts, and each listed recipient's state and
 // attempts (not the next attempt, which the retry itself moves).
 function stateKey(q) {
-  return JSON.stringify([q.attempts, (Array.isArray(q.waiting) ? q.waiting : []).map((r) => [r.address, r.state, r.attempts])]);
+  return JSON.stringify([q.attempts, listedOf(q).map((r) => [r.address, r.state, r.attempts])]);
+}
+
+// listedOf is every recipient a queue entry lists: those still waiting
+// (waiting), then those finished (finished: delivered, bounced, expired
+// or suppressed), which a listing of one of those states, or all, adds.
+function listedOf(q) {
+  return [...(Array.isArray(q.waiting) ? q.waiting : []), ...(Array.isArray(q.finished) ? q.finished : [])];
+}
+
+// notBegun says that a recipient in flight waits for its turn at the
+// relay's shaping (a rate's slot, a connection), with no connection made
+// for it yet: the API's not_begun, which relaylab queue show says as "in
+// flight, not begun".
+function notBegun(r) {
+  return r.state === "inflight" && r.not_begun === true;
 }
 
 // fragmentOf moves a row's cells into a fragment.
@@ -555,7 +570,8 @@ function explanationOf(r) {
 function sharedOf(queue) {
   const exp = new Map(), hold = new Map();
   for (const q of queue) {
-    for (const r of Array.isArray(q.waiting) ? q.waiting : []) {
+    // A recipient not begun says its wait on its own row, as its state.
+    for (const r of listedOf(q).filter((r) => !notBegun(r))) {
       const e = explanationOf(r), x = holdText(r);
       if (e) exp.set(e, (exp.get(e) || 0) + 1);
       if (x) hold.set(x, (hold.get(x) || 0) + 1);
@@ -568,7 +584,7 @@ function sharedOf(queue) {
 // sharedSig says which of q's rows are explained above, so that a row is
 // drawn again when that changes.
 function sharedSig(q, shared) {
-  return (Array.isArray(q.waiting) ? q.waiting : []).map((r) => (shared.exp.has(explanationOf(r)) ? "e" : "") + (shared.hold.has(holdText(r)) ? "h" : "")).join(",");
+  return listedOf(q).map((r) => notBegun(r) ? "" : (shared.exp.has(explanationOf(r)) ? "e" : "") + (shared.hold.has(holdText(r)) ? "h" : "")).join(",");
 }
 
 // showExplained says once, above the table, what many rows share: each
@@ -591,12 +607,13 @@ function showExplained(el, shared) {
 }
 
 // recipientRows is a queue entry's rows without the message's own cells:
-// one per waiting recipient, or, from a relay that lists no recipient's
-// reply, one for the whole message. What shared (sharedOf) says above the
-// table is a short marker on the row.
+// one per recipient listed, those waiting first, then those finished; or,
+// from a relay that lists no recipient's reply, one for the whole message.
+// What shared (sharedOf) says above the table is a short marker on the
+// row.
 function recipientRows(q, shared) {
   shared = shared || { exp: new Map(), hold: new Map() };
-  const w = Array.isArray(q.waiting) ? q.waiting : [];
+  const w = listedOf(q);
   if (!w.length) {
     return [h("tr", {},
       h("td", { class: "mono wide", "data-label": "to" }, (q.recipients || []).flatMap((v, i) => (i ? [", ", addr(v)] : [addr(v)]))),
@@ -614,19 +631,25 @@ function recipientRows(q, shared) {
     const via = [r.path && "path " + r.path, reached(r)].filter(Boolean).join(" · ");
     const tried = Array.isArray(r.tried) && r.tried.length > 1 ? r.tried : [];
     const byHand = r.state === "held";
+    // Not begun: the wait is its state, said on its own line as queue
+    // show says it, and not as a hold, a category or a reason (which
+    // repeat the wait).
+    const turn = notBegun(r);
     return h("tr", { class: "rcpt", "data-rcpt": r.address },
       h("td", { class: "mono wide", "data-label": "to" }, addr(r.address)),
       h("td", {}, stateBadges(r, hold)),
       h("td", { "data-label": "attempts" }, String(r.attempts)),
-      h("td", { "data-label": hold ? "held until" : "next" }, byHand ? "when released" : r.next_attempt ? fmtTime(r.next_attempt) : r.state === "inflight" ? (hold ? "waiting for its turn" : "sending now") : ""),
+      h("td", { "data-label": hold && !turn ? "held until" : "next" }, byHand ? "when released" : turn ? "waiting for its turn" :
+        r.next_attempt ? fmtTime(r.next_attempt) : r.state === "inflight" ? (hold ? "waiting for its turn" : "sending now") : ""),
       h("td", { class: "wide reply" },
         byHand && operatorHoldLine(r.operator_hold),
         reply && h("span", { class: "mono" }, replyShown(rep)),
-        r.category && [" ", h("span", { class: "badge category" }, r.category)],
-        ...(shared.exp.has(explanationOf(r)) ? [" ", h("span", { class: "muted small explained-ref" }, "explained above")] : [
-          r.reason && h("div", { class: "muted reason" }, prose(r.reason)),
+        turn && notBegunLine(r, hold),
+        !turn && r.category && [" ", h("span", { class: "badge category" }, r.category)],
+        ...(!turn && shared.exp.has(explanationOf(r)) ? [" ", h("span", { class: "muted small explained-ref" }, "explained above")] : [
+          !turn && r.reason && h("div", { class: "muted reason" }, prose(r.reason)),
           r.advice && h("div", { class: "advice" }, "What to do: ", prose(r.advice))]),
-        hold && (shared.hold.has(hold) ? h("div", { class: "small muted hold-ref" }, "Held by the relay's shaping: explained above") : holdLine(hold, reply)),
+        hold && !turn && (shared.hold.has(hold) ? h("div", { class: "small muted hold-ref" }, "Held by the relay's shaping: explained above") : holdLine(hold, reply)),
         tried.length > 0 && h("div", { class: "small tried" }, "Tried in its last attempt, in order:",
           h("ol", {}, tried.map((t) => h("li", {}, "path " + t.path, t.host ? [" host ", iso(t.host)] : "", ": ",
             h("span", { class: "mono" }, replyShown(t.reply) || "no reply"))))),
@@ -669,12 +692,23 @@ function holdText(r) {
   return rep.stage === "shaping" ? String(rep.text || "held") : "";
 }
 
-// stateBadges is a waiting recipient's state: "held" while the relay's
-// shaping holds it (after a server's deferral, "deferred" and "held"),
-// else the relay's state.
+// notBegunLine says what a recipient not begun waits for, as relaylab
+// queue show does: "in flight, not begun: waiting for its turn ...;
+// attempt N begins then (no connection is made for it yet)".
+function notBegunLine(r, hold) {
+  const next = (Number(r.attempts) || 0) + 1;
+  return h("div", { class: "small not-begun" }, "Not begun: ", prose(hold || "waiting for its turn at the relay's shaping"),
+    "; attempt " + next + " begins then (no connection is made for it yet).");
+}
+
+// stateBadges is a recipient's state: "held" while the relay's shaping
+// holds it (after a server's deferral, "deferred" and "held"), "in
+// flight" and "not begun" while it waits for its turn, else the relay's
+// state.
 function stateBadges(r, hold) {
   const badge = (s) => h("span", { class: "badge s-" + String(s).replace(/[^a-z]/g, "") }, s);
   if (r.state === "held") return badge("held by hand");
+  if (notBegun(r)) return [badge("inflight"), " ", badge("not begun")];
   if (!hold || r.state === "inflight") return badge(r.state);
   if (r.state === "deferred" && Number(r.attempts) > 0) return [badge("deferred"), " ", badge("held")];
   return badge("held");
@@ -686,6 +720,7 @@ function stateBadges(r, hold) {
 // no attempt has reached yet names no host, however the relay filled it
 // in: nothing was sent there.
 export function reached(r) {
+  if (notBegun(r)) return "not begun: no connection made for it yet";
   const rep = r.last_reply && typeof r.last_reply === "object" ? r.last_reply : {};
   const held = rep.stage === "shaping" || Boolean(r.hold);
   const n = Number(r.attempts) || 0;
