@@ -200,3 +200,20 @@ func (d *Data) earlyReplyNote(glob string) string {
 	}
 	return ""
 }
+
+// earlyRefusalCovers reports whether a session the sink refused before
+// any RCPT TO could have carried the mail of an expectation that found
+// no record, so that its absence is better explained by the refusal
+// than by a slip in its match for the near address whose records are
+// rs: a refusal before MAIL FROM (at the greeting, EHLO), whose sender
+// is not known, or one at MAIL FROM from a sender of rs (the sender that
+// got through to the near address had other mail refused before it
+// named a recipient, such as a rate limit's 421).
+func (d *Data) earlyRefusalCovers(rs []*Recipient) bool {
+	for _, e := range d.earlyRefusals {
+		if e.Stage != "mail" || slices.ContainsFunc(rs, func(r *Recipient) bool { return strings.EqualFold(r.from, e.Sender) }) {
+			return true
+		}
+	}
+	return false
+}

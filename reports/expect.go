@@ -961,6 +961,10 @@ type Result struct {
 	// before any RCPT TO, which its verdict then notes once
 	// (NewVerdict, Data.earlyRefusalRunNote).
 	earlyRefusals bool
+	// noted are the records whose sink notes the verdict carries for
+	// this expectation (NewVerdict): those it matched, or, matching
+	// none, those of the address its did-you-mean names.
+	noted []*Recipient
 }
 
 // Where is "FILE:LINE", or FILE without a line, of the expectation; ""
@@ -991,13 +995,14 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 	res := Result{Name: e.name(i), Pass: true}
 	var matched, elsewhere int
 	var problems, found, others, senders []string
-	var foundRecords []*Recipient
+	var foundRecords, elsewhereRecords []*Recipient
 	for _, r := range d.Recipients {
-		if !Glob(strings.ToLower(e.Match), strings.ToLower(r.Address)) {
+		if !MatchAddress(e.Match, r.Address) {
 			continue
 		}
 		if e.Message != "" && !Glob(e.Message, r.Message) {
 			elsewhere++
+			elsewhereRecords = append(elsewhereRecords, r)
 			if !slices.Contains(others, r.Message) {
 				others = append(others, r.Message)
 			}
@@ -1012,6 +1017,14 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 		if msg := checkRecipient(r, e); msg != "" {
 			problems = append(problems, msg)
 		}
+	}
+	// The sink's notes on the addresses the expectation names go with
+	// its verdict (NewVerdict): those of its records, else of its
+	// address in other messages, else of the address it was likely
+	// meant to name (the did-you-mean below).
+	res.noted = foundRecords
+	if matched == 0 {
+		res.noted = elsewhereRecords
 	}
 	count := e.Count
 	if !count.Set {
@@ -1038,21 +1051,27 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 		if matched < count.Min {
 			msg += copiesNote(foundRecords, count, Summary{FromSink: d.FromSink}.recordNoun())
 		}
-		if matched == 0 && elsewhere == 0 {
-			// A typo in match, most often: name the nearest address the
-			// record has.
-			if near := closestAddress(strings.ToLower(e.Match), d.Recipients); near != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", near)
-			}
-		}
+		ref := ""
 		if matched < count.Min && d.FromSink {
 			// Sessions refused before RCPT TO name no recipient: a
 			// sender refused at its greeting or MAIL FROM is not
-			// missing from the record for a fault of match. The
-			// verdict's note says how, once (Result.earlyRefusals).
-			if ref := d.earlyRefusalRef(senders); ref != "" {
+			// missing from the record for a fault of match. Said
+			// first, as the likelier cause; the verdict's note says
+			// how, once (Result.earlyRefusals).
+			if ref = d.earlyRefusalRef(senders); ref != "" {
 				msg += " (" + ref + ")"
 				res.earlyRefusals = true
+			}
+		}
+		if matched == 0 && elsewhere == 0 {
+			// A typo in match, most often: name the nearest address the
+			// record has, unless a session refused before RCPT TO
+			// could as well have been the mail missing (earlyRefusalCovers):
+			// rate2@ refused at MAIL FROM is not a slip for rate1@,
+			// which the same sender got through.
+			if near, rs := closestAddress(matchForm(e.Match), d.Recipients); near != "" && (ref == "" || !d.earlyRefusalCovers(rs)) {
+				msg += fmt.Sprintf(" (did you mean %q?)", near)
+				res.noted = rs
 			}
 		}
 		if len(found) > 0 {
@@ -1405,9 +1424,10 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 	var own, ownDelivered, dsns, dsnsDelivered int
 	for _, r := range d.Recipients {
 		switch {
-		case r.SenderDSNMail:
-			// A DSN from the sender's MTA that reached a sink: counted
-			// apart, as the summary counts it.
+		case r.dsnMail():
+			// A DSN that reached a sink as mail (the sender's MTA's, or
+			// the sink's own come back): counted apart, as the summary
+			// counts it.
 		case r.relayDSN:
 			dsns++
 			if r.Status == "delivered" {
@@ -1473,7 +1493,7 @@ func evalAggregate(d *Data, a AggregateExpectation) []Result {
 	if len(a.MaxDeliveriesPerDay) > 0 {
 		out = append(out, deliveriesPerDay(d, a.MaxDeliveriesPerDay))
 	}
-	ttd := percentiles(deliveryTimes(d.Recipients, func(r *Recipient) bool { return !r.relayDSN && !r.SenderDSNMail }))
+	ttd := percentiles(deliveryTimes(d.Recipients, func(r *Recipient) bool { return !r.relayDSN && !r.dsnMail() }))
 	left, apart := "", "" // the DSNs left out, said after a count and alone
 	if dsns > 0 {
 		left = fmt.Sprintf("the relay's %d %s to the senders left out", dsns, plural(dsns, "DSN", "DSNs"))
@@ -1764,26 +1784,33 @@ func NearMiss(glob string, d int) bool {
 	return d <= min(3, max(1, own/4))
 }
 
-// closestAddress is the address of rs that the glob (lower case) is
-// fewest edits from (GlobDistance), the first of those, when it is a near
-// miss (NearMiss); "" when rs has none.
-func closestAddress(glob string, rs []*Recipient) string {
-	best, bestD := "", -1
+// closestAddress is the address of rs that the glob (in matchForm) is
+// fewest edits from (GlobDistance), the first of those, when it is a
+// near miss (NearMiss), with the records of rs that have it; "" when rs
+// has none.
+func closestAddress(glob string, rs []*Recipient) (string, []*Recipient) {
+	best, bestKey, bestD := "", "", -1
 	seen := map[string]bool{}
 	for _, r := range rs {
-		a := strings.ToLower(r.Address)
+		a := matchForm(r.Address)
 		if seen[a] {
 			continue
 		}
 		seen[a] = true
 		if d := GlobDistance(glob, a); bestD < 0 || d < bestD {
-			best, bestD = r.Address, d
+			best, bestKey, bestD = r.Address, a, d
 		}
 	}
 	if !NearMiss(glob, bestD) {
-		return ""
+		return "", nil
 	}
-	return best
+	var of []*Recipient
+	for _, r := range rs {
+		if matchForm(r.Address) == bestKey {
+			of = append(of, r)
+		}
+	}
+	return best, of
 }
 
 // shownStates is how many recipients a failure names (RecipientStates)

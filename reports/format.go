@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -200,11 +201,20 @@ func writeText(w io.Writer, d *Data) error {
 	if s.SenderDSNMail > 0 {
 		fmt.Fprintf(tw, "DSNs from the sender's MTA\t%d: %s\n", s.SenderDSNMail, senderDSNMailWhy)
 	}
+	if s.SinkDSNMail > 0 {
+		fmt.Fprintf(tw, "DSNs from the sink itself\t%d: %s\n", s.SinkDSNMail, sinkDSNMailWhy)
+	}
 	if sinkOnly(d, s) {
 		fmt.Fprintf(tw, "note\t%s\n", sinkOnlyNote(d))
 	}
 	if empty(s) {
 		fmt.Fprintf(tw, "note\t%s\n", emptyNote)
+	}
+	// The sink's notes on pieces of addresses that look like a directive
+	// but are not one, which a 250 would otherwise hide: expect's verdicts
+	// give those of the addresses they judge, and point here for the rest.
+	for _, n := range sinkNotes(append(slices.Clip(d.Recipients), d.OtherSenders...), d.sinkNotes) {
+		fmt.Fprintf(tw, "note\t%s\n", n)
 	}
 	if len(rs) > 0 {
 		fmt.Fprintf(tw, "times\t%s\n", timesLegend(d.FromSink))
@@ -507,10 +517,13 @@ func (r *Recipient) label() string {
 	if id := r.ident(); id != "" {
 		of = append(of, id)
 	}
-	if r.SenderDSNMail {
+	switch {
+	case r.SenderDSNMail:
 		// Matched by an expectation, as the sender's address is: not
 		// the application's mail, which the summary's counts are.
 		of = append(of, "a DSN from the sender's MTA")
+	case r.SinkDSNMail:
+		of = append(of, "the sink's own DSN, come back to it")
 	}
 	if len(of) == 0 {
 		return r.Address
@@ -586,7 +599,11 @@ func ms(v float64) string {
 // row that is not the application's mail but a DSN from the sender's
 // MTA that reached the sink (the JSON's sender_dsn_mail), which the
 // other formats count apart and leave out of their lists (the row of the
-// recipient it reports on has it in its timeline), empty otherwise.
+// recipient it reports on has it in its timeline), "sink" for a row
+// that is the sink's own late bounce come back to it as mail (the
+// JSON's sink_dsn_mail), counted apart as well (the row of the
+// recipient bounced has the bounce), empty otherwise: a filter on the
+// column being empty leaves out both kinds of DSN mail.
 // Columns are only ever added at the end.
 func WriteCSV(w io.Writer, d *Data) error {
 	cw := csv.NewWriter(w)
@@ -605,6 +622,9 @@ func WriteCSV(w io.Writer, d *Data) error {
 		}
 		if r.SenderDSNMail {
 			dsnMail = "true"
+		}
+		if r.SinkDSNMail {
+			dsnMail = "sink"
 		}
 		cw.Write([]string{cell(r.Message), cell(r.Address), cell(r.Domain), r.Status, cell(r.Path), r.Category, strconv.Itoa(r.Tries()),
 			cell(r.LastReply()), r.Queued.UTC().Format(time.RFC3339Nano), done, cell(reasonCell(r)), cell(adviceCell(r)), cell(late), session, r.ScenarioMessage, cell(r.Scenario), cell(r.lastBy()), cell(r.DSNNotSent), dsnMail})

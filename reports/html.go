@@ -79,6 +79,9 @@ type htmlSection struct {
 	// sink as mail, which Recipients leaves out, and why (see
 	// Summary.senderDSNMailNote); "" for none.
 	SenderDSNMail string
+	// SinkDSNMail says the same of the sink's own DSNs that came back
+	// to it (Summary.sinkDSNMailNote).
+	SinkDSNMail string
 }
 
 // htmlGroup is the recipients of one outcome: a status, or "delivered,
@@ -176,7 +179,7 @@ func newSection(name string, results []Result, d *Data) htmlSection {
 	s := Summarize(d)
 	rs := records(d.Recipients)
 	sec := htmlSection{Name: name, Results: results, S: s, Recipients: rs, Timeline: overTimeSVG(d), Attempts: attemptsSVG(rs), Categories: barsSVG(s.ByCategory, "#c0392b"),
-		Groups: outcomeGroups(rs), Noun: s.recordNoun(), Heading: "Recipients", SenderDSNMail: s.senderDSNMailNote()}
+		Groups: outcomeGroups(rs), Noun: s.recordNoun(), Heading: "Recipients", SenderDSNMail: s.senderDSNMailNote(), SinkDSNMail: s.sinkDSNMailNote()}
 	if s.FromSink {
 		sec.Heading = "Records"
 	}
@@ -290,6 +293,7 @@ nav ul{margin:.2rem 0;padding-left:1.2rem}nav li{margin:.1rem 0}
 {{if or .S.SinkSessions .S.SinkMessages}}{{if not .S.SinkCountsUnknown}}{{.S.SinkSessions}} sink sessions{{sessionsOpen .S}}, {{end}}{{.S.SinkAccepted}} sink messages accepted of {{.S.SinkMessages}} received.{{end}}</p>
 {{with .SinkNote}}<p>{{.}}</p>{{end}}
 {{with .SenderDSNMail}}<p>{{.}}.</p>{{end}}
+{{with .SinkDSNMail}}<p>{{.}}.</p>{{end}}
 {{with .EmptyNote}}<p>Note: {{.}}.</p>{{end}}
 {{with .S.SinkBouncesNotSent}}<p class="bounced">{{.}} late bounce(s) not sent: {{notSentNote}}.</p>{{end}}
 {{with otherSenders .S}}<p>{{.}}.</p>{{end}}

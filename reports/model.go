@@ -207,6 +207,14 @@ type Recipient struct {
 	// those apart (Summary.SenderDSNMail), and the record it reports on
 	// shows it in its timeline (SenderDSNs).
 	SenderDSNMail bool `json:"sender_dsn_mail,omitempty"`
+	// SinkDSNMail is set, on a sink's record, on a record that is the
+	// sink's own late bounce come back to it as mail: the DSN it sent to
+	// the application's sender through its bounce relay (serve's relay,
+	// or the sender's MTA), which routes that address to the sink. Not
+	// the application's mail either, so counted apart
+	// (Summary.SinkDSNMail); the record it reports on has it as its
+	// LateBounce, which dsn and dsn_status judge.
+	SinkDSNMail bool `json:"sink_dsn_mail,omitempty"`
 	// Recovered are the times the relay queued the recipient again after
 	// an unclean stop cut an attempt off (relay.recovered): the server may
 	// have taken the message then, so the recipient may hold it twice.

@@ -81,13 +81,14 @@ func sinkOwnDSN(p *dsn.Parsed) bool {
 // failed is bounced: the sender gave up on it, and the DSN says so.
 //
 // The records of the DSN messages themselves (the sink accepted each
-// for the sender's address) are marked SenderDSNMail: they are not the
+// for the sender's address) are marked SenderDSNMail, or SinkDSNMail
+// when the DSN is the sink's own come back: they are not the
 // application's mail, and the summary counts them apart.
 func (d *Data) addSenderDSNs(msgs []SinkMailMessage) {
 	byAddr := map[string][]*Recipient{}
 	byMsg := map[string][]*Recipient{} // by the sink's number for the message
 	for _, r := range d.Recipients {
-		k := strings.ToLower(r.Address)
+		k := matchForm(r.Address) // an IDN in either spelling: one address
 		byAddr[k] = append(byAddr[k], r)
 		if r.Message != "" {
 			byMsg[r.Message] = append(byMsg[r.Message], r)
@@ -97,13 +98,16 @@ func (d *Data) addSenderDSNs(msgs []SinkMailMessage) {
 		if !dsn.IsReport(m.Raw) {
 			continue
 		}
-		// The sink's own DSN that came back to it through the sender's
-		// MTA is no more the application's mail than the sender's own.
-		for _, r := range byMsg[strconv.FormatInt(m.Message, 10)] {
-			r.SenderDSNMail = true
-		}
+		// The sink's own DSN that came back to it (through serve's relay,
+		// or the sender's MTA) is no more the application's mail than
+		// the sender's own, but it is the sink's: its record's late
+		// bounce, which dsn judges, not a DSN from the sender's MTA.
 		p, err := dsn.Parse(m.Raw)
-		if err != nil || sinkOwnDSN(p) {
+		own := err == nil && sinkOwnDSN(p)
+		for _, r := range byMsg[strconv.FormatInt(m.Message, 10)] {
+			r.SenderDSNMail, r.SinkDSNMail = !own, own
+		}
+		if err != nil || own {
 			continue
 		}
 		origID := strings.Trim(strings.TrimSpace(p.OriginalMessageID), "<>")
@@ -148,7 +152,7 @@ func cutReason(reason string) string {
 func senderDSNRecord(byAddr map[string][]*Recipient, rc dsn.Recipient, origID string, m SinkMailMessage, x *SenderDSN) *Recipient {
 	var rs []*Recipient
 	for _, a := range []string{rc.OriginalRecipient, rc.FinalRecipient} {
-		if rs = byAddr[strings.ToLower(strings.TrimSpace(a))]; len(rs) > 0 {
+		if rs = byAddr[matchForm(strings.TrimSpace(a))]; len(rs) > 0 {
 			break
 		}
 	}

@@ -30,7 +30,7 @@ func (d *Data) noteSenders() {
 				r.dsnsAbout = add(r.dsnsAbout, about.Address)
 			}
 		}
-		if about.SenderDSNMail || about.from == "" {
+		if about.dsnMail() || about.from == "" {
 			continue
 		}
 		for _, r := range byAddr[strings.ToLower(about.from)] {
@@ -54,6 +54,8 @@ func senderDSNPlace(r *Recipient, e RecipientExpectation) string {
 			r.Address, plural(len(about), "one", "some"), joinAnd(quoteAll(about, 4)))
 	case r.SenderDSNMail:
 		what = "this record is itself a DSN the sender's MTA sent to " + r.Address
+	case r.SinkDSNMail:
+		what = "this record is itself the sink's own late bounce to " + r.Address + ", come back to the sink (dsn and dsn_status judge it, on the record it bounced)"
 	case len(r.sentFor) > 0:
 		about = r.sentFor
 		what = fmt.Sprintf("%s is the sender of the mail to %s, and the sender's MTA sends its DSNs about those recipients here", r.Address, joinAnd(quoteAll(about, 4)))

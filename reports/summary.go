@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -41,6 +42,11 @@ type Summary struct {
 	// counted apart, in none of the counts of records (the sink's
 	// sessions, messages and replies count them, as the sink saw them).
 	SenderDSNMail int `json:"sender_dsn_mail,omitempty"`
+	// SinkDSNMail counts, on a sink's record, the records that are the
+	// sink's own late bounce come back to it as mail
+	// (Recipient.SinkDSNMail): counted apart as SenderDSNMail is, but the
+	// sink's, which dsn and dsn_status judge on the record bounced.
+	SinkDSNMail int `json:"sink_dsn_mail,omitempty"`
 	// RelayDSNs counts, of Recipients, the relay's own DSNs to the
 	// senders of messages (a replay's relay-N): recipients as every
 	// other, which the text says apart from those the messages were sent
@@ -122,8 +128,11 @@ func (s Summary) senderDSNMailNote() string {
 // senderDSNMailWhy says what the DSNs from the sender's MTA among a
 // sink's records are, and why they are counted apart.
 const senderDSNMailWhy = "delivery reports the sender's MTA sent from the null sender to the application's sender, which routes them to the sink; " +
-	"they are not deliveries of the application's mail, so the records and their counts leave them out (the sink's sessions, messages and replies count them); " +
-	"each is shown in the timeline of the record it reports on, as a DSN step"
+	dsnMailApart + "each is shown in the timeline of the record it reports on, as a DSN step"
+
+// dsnMailApart says why the DSNs that reached a sink as mail are counted
+// apart (Recipient.dsnMail).
+const dsnMailApart = "they are not deliveries of the application's mail, so the records and their counts leave them out (the sink's sessions, messages and replies count them); "
 
 // countedDSNs is "1 DSN from the sender's MTA", "2 DSNs from the
 // sender's MTA".
@@ -131,14 +140,51 @@ func countedDSNs(n int) string {
 	return counted(n, "DSN") + " from the sender's MTA"
 }
 
-// records is rs without the DSNs from the sender's MTA that reached a
-// sink as mail (Recipient.SenderDSNMail), which every count of records
-// leaves out; rs itself when it has none.
+// sinkDSNMailNote says, as senderDSNMailNote does, what the sink's own
+// DSNs that came back to it are; "" for none.
+func (s Summary) sinkDSNMailNote() string {
+	if s.SinkDSNMail == 0 {
+		return ""
+	}
+	return countedSinkDSNs(s.SinkDSNMail) + " came back to the sink as mail: " + sinkDSNMailWhy
+}
+
+// sinkDSNMailWhy says what the sink's own DSNs among its records are,
+// and why they are counted apart.
+const sinkDSNMailWhy = "the sink's own late bounces, which it sent to the application's sender through its bounce relay (relaylab serve's relay, or the sender's MTA) and which came back to it, that address being routed to the sink; " +
+	dsnMailApart + "each is the late bounce of the record it reports on, which dsn and dsn_status judge"
+
+// countedSinkDSNs is "1 DSN from the sink itself", "2 DSNs from the
+// sink itself".
+func countedSinkDSNs(n int) string { return counted(n, "DSN") + " from the sink itself" }
+
+// apartNote is how a verdict's line counts the DSN mail it leaves out:
+// "1 DSN from the sender's MTA, counted apart", and the sink's own
+// bounces that came back, with what judges them; "" for none.
+func (s Summary) apartNote() string {
+	var out []string
+	if s.SenderDSNMail > 0 {
+		out = append(out, countedDSNs(s.SenderDSNMail)+", counted apart")
+	}
+	if n := s.SinkDSNMail; n > 0 {
+		out = append(out, countedSinkDSNs(n)+", counted apart ("+plural(n, "its late bounce", "its late bounces")+", judged by dsn)")
+	}
+	return strings.Join(out, "; ")
+}
+
+// dsnMail reports whether r is a DSN that reached a sink as mail, from
+// the sender's MTA or the sink's own come back (SenderDSNMail,
+// SinkDSNMail): not the application's mail.
+func (r *Recipient) dsnMail() bool { return r.SenderDSNMail || r.SinkDSNMail }
+
+// records is rs without the DSNs that reached a sink as mail
+// (Recipient.dsnMail), which every count of records leaves out; rs
+// itself when it has none.
 func records(rs []*Recipient) []*Recipient {
-	if !slices.ContainsFunc(rs, func(r *Recipient) bool { return r.SenderDSNMail }) {
+	if !slices.ContainsFunc(rs, (*Recipient).dsnMail) {
 		return rs
 	}
-	return slices.DeleteFunc(slices.Clone(rs), func(r *Recipient) bool { return r.SenderDSNMail })
+	return slices.DeleteFunc(slices.Clone(rs), (*Recipient).dsnMail)
 }
 
 // MarshalJSON writes s's fields, without sink_sessions and sink_replies
@@ -165,7 +211,14 @@ func Summarize(d *Data) Summary {
 		latencies                            []float64
 	)
 	rs := records(d.Recipients)
-	s.Recipients, s.Records, s.SenderDSNMail, s.FromSink = len(rs), len(rs), len(d.Recipients)-len(rs), d.FromSink
+	s.Recipients, s.Records, s.FromSink = len(rs), len(rs), d.FromSink
+	for _, r := range d.Recipients {
+		if r.SinkDSNMail {
+			s.SinkDSNMail++
+		} else if r.SenderDSNMail {
+			s.SenderDSNMail++
+		}
+	}
 	for _, r := range rs {
 		if r.relayDSN {
 			s.RelayDSNs++

@@ -126,6 +126,45 @@ func sinkNotes(rs []*Recipient, extra []SinkAttempt) []string {
 	return out
 }
 
+// verdictSinkNotes are the sink's notes a verdict on d carries: on a
+// replay's record, which is the scenario's mail alone, all of them; on a
+// sink's record (expect), which may hold the mail of every test that
+// used the sink, those of the records results' expectations matched
+// (Result.noted), then a line that counts the others and says where
+// they are listed.
+func (d *Data) verdictSinkNotes(results []Result) []string {
+	all := sinkNotes(d.Recipients, d.sinkNotes)
+	if !d.FromSink || len(all) == 0 {
+		return all
+	}
+	noted := map[*Recipient]bool{}
+	addrs := map[string]bool{}
+	for _, res := range results {
+		for _, r := range res.noted {
+			noted[r] = true
+			addrs[strings.ToLower(r.Address)] = true
+		}
+	}
+	var rs []*Recipient // in d's order, as all has them
+	for _, r := range d.Recipients {
+		if noted[r] {
+			rs = append(rs, r)
+		}
+	}
+	var extra []SinkAttempt
+	for _, a := range d.sinkNotes {
+		if addrs[strings.ToLower(a.Recipient)] {
+			extra = append(extra, a)
+		}
+	}
+	own := sinkNotes(rs, extra)
+	if n := len(all) - len(own); n > 0 {
+		own = append(own, fmt.Sprintf("sink: %d more near-miss %s in the store, in records these expectations did not match: relaylab report lists %s",
+			n, plural(n, "directive", "directives"), plural(n, "it", "them")))
+	}
+	return own
+}
+
 // AddSinkNotes gives d the replies a sink recorded for each recipient,
 // from which a verdict takes the sink's notes on their addresses (the
 // relay's record of a reply after the final dot has one recipient's
@@ -142,8 +181,13 @@ func (d *Data) AddSinkNotes(atts []SinkAttempt) {
 // to the sessions a sink refused before any RCPT TO (an expectation that
 // found too few records), the verdict says the whole of it once, as a
 // note: each such failure refers to it in a few words.
+//
+// The sink's notes on addresses (a near-miss directive such as
+// greylist5min) are, on a sink's record, those of the records the
+// expectations matched (verdictSinkNotes): a store that expect reads may
+// hold every test's mail.
 func NewVerdict(name, file string, d *Data, results []Result) Verdict {
-	v := Verdict{Name: name, File: file, Passed: true, Results: results, Summary: Summarize(d), Recipients: d.Recipients, Notes: sinkNotes(d.Recipients, d.sinkNotes)}
+	v := Verdict{Name: name, File: file, Passed: true, Results: results, Summary: Summarize(d), Recipients: d.Recipients, Notes: d.verdictSinkNotes(results)}
 	for _, r := range results {
 		v.Passed = v.Passed && r.Pass
 	}
@@ -189,8 +233,8 @@ func writeVerdicts(w io.Writer, vs []Verdict) {
 		for _, c := range s.ByStatus {
 			fmt.Fprintf(w, ", %d %s", c.Count, c.Key)
 		}
-		if s.SenderDSNMail > 0 {
-			fmt.Fprintf(w, "; %s, counted apart", countedDSNs(s.SenderDSNMail))
+		if apart := s.apartNote(); apart != "" {
+			fmt.Fprintf(w, "; %s", apart)
 		}
 		fmt.Fprintln(w)
 		for _, n := range v.Notes {
@@ -286,8 +330,8 @@ func writeVerdictsMarkdown(w io.Writer, vs []Verdict) error {
 		for _, c := range v.Summary.ByStatus {
 			status = append(status, fmt.Sprintf("%d %s", c.Count, c.Key))
 		}
-		if n := v.Summary.SenderDSNMail; n > 0 {
-			status = append(status, countedDSNs(n)+", counted apart")
+		if apart := v.Summary.apartNote(); apart != "" {
+			status = append(status, apart)
 		}
 		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %s |\n", mdEscape(names[i]), verdict, len(v.Results), v.Summary.Recipients, v.Summary.Attempts, mdEscape(strings.Join(status, ", ")))
 	}

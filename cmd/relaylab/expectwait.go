@@ -100,7 +100,7 @@ func unsettled(files []*expectFile, d *reports.Data, quiet map[string]bool) (str
 			}
 			matched := 0
 			for _, r := range d.Recipients {
-				if !reports.Glob(strings.ToLower(want.Match), strings.ToLower(r.Address)) || (want.Message != "" && !reports.Glob(want.Message, r.Message)) {
+				if !reports.MatchAddress(want.Match, r.Address) || (want.Message != "" && !reports.Glob(want.Message, r.Message)) {
 					continue
 				}
 				matched++

@@ -98,7 +98,7 @@ func matchesSent(glob string, sent []sentAddress) bool {
 	for _, a := range sent {
 		tmpl := strings.ToLower(a.addr)
 		for n := 1; n <= a.count; n++ {
-			if reports.Glob(glob, expandN(tmpl, n)) {
+			if reports.MatchAddress(glob, expandN(tmpl, n)) {
 				return true
 			}
 		}

@@ -84,7 +84,7 @@ func (sc *Scenario) checkMessageSends(key string, r reports.RecipientExpectation
 		for _, a := range sc.Messages[s.spec].To {
 			addr := expandN(a, s.n)
 			to = append(to, addr)
-			hit = hit || reports.Glob(glob, strings.ToLower(addr))
+			hit = hit || reports.MatchAddress(glob, addr)
 		}
 		if !reports.Glob(r.Message, name) {
 			if hit {
@@ -184,7 +184,7 @@ func (sc *Scenario) checkNullSender(key string, r reports.RecipientExpectation) 
 		for _, to := range m.To {
 			for n := 1; n <= specCount(m); n++ {
 				addr := expandN(to, n)
-				if !reports.Glob(glob, strings.ToLower(addr)) || !named(i, n) {
+				if !reports.MatchAddress(glob, addr) || !named(i, n) {
 					continue
 				}
 				return config.Errorf(k, "asks for a DSN about %s, but messages[%d], which sends to it, has no from: and so goes out with the null sender <>, to which no DSN is ever sent (RFC 5321 4.5.5, RFC 3461): the expectation could never hold; give messages[%d] a from: address, or expect dsn: none", addr, i, i)
