@@ -75,6 +75,7 @@ type Report struct {
 	DKIM       *DKIMReport   `json:"dkim,omitempty"`
 	MX         *MXReport     `json:"mx,omitempty"`
 	MTASTS     *MTASTSReport `json:"mta_sts,omitempty"`
+	MXTLS      *MXTLSReport  `json:"mx_tls,omitempty"`
 	TLSRPT     *RecordReport `json:"tls_rpt,omitempty"`
 	BIMI       *RecordReport `json:"bimi,omitempty"`
 	DNSSEC     *DNSSECReport `json:"dnssec,omitempty"`
@@ -124,6 +125,9 @@ type Deps struct {
 	QueryTimeout time.Duration
 	Clock        clock.Clock // stamps the report; nil: clock.Real
 	Logger       *slog.Logger
+	// MXTLS, when not nil, connects to each MX host to check STARTTLS
+	// and its certificate (the mx-tls check); nil leaves it out.
+	MXTLS *MXTLSOptions
 }
 
 // Run performs every check the request asks for.
@@ -184,8 +188,10 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 			for _, h := range m.Hosts {
 				hosts = append(hosts, h.Host)
 			}
+			mxTLS := startMXTLS(ctx, d, log, req, m)
 			s := CheckMTASTS(ctx, r, log, d.HTTPClient, req.Domain, hosts, req.PrevMTASTS)
 			rep.MTASTS = &s
+			rep.MXTLS = mxTLS(s.Policy)
 		})
 	}
 	if !req.NoRecords && (req.Domain != "" || req.Helo != "" || len(req.IPHelos) > 0) {
@@ -438,6 +444,9 @@ func (rep *Report) summarise(req Request) {
 	}
 	if rep.MTASTS != nil {
 		add("mta-sts", rep.MTASTS.Status, rep.MTASTS.Findings)
+	}
+	if rep.MXTLS != nil {
+		add("mx-tls", rep.MXTLS.Status, rep.MXTLS.Findings)
 	}
 	if rep.TLSRPT != nil {
 		add("tls-rpt", rep.TLSRPT.Status, rep.TLSRPT.Findings)

@@ -25,7 +25,7 @@ const exitUnchecked = 3
 // maxProbeTimeout bounds --timeout as probe.timeout is bounded.
 const maxProbeTimeout = probe.MaxTimeout
 
-const probeSynopsis = `DOMAIN [--ip IP]... [--helo NAME]... [--selector S]... [--resolver HOST:PORT | --zone FILE]... [--zones FILE] [--no-blocklists] [--no-bimi-logo] [--timeout D] [--mta-sts-ca FILE] [--mta-sts-port PORT] [--json]
+const probeSynopsis = `DOMAIN [--ip IP]... [--helo NAME]... [--selector S]... [--resolver HOST:PORT | --zone FILE]... [--zones FILE] [--no-blocklists] [--no-bimi-logo] [--no-mx-tls] [--timeout D] [--mta-sts-ca FILE] [--mta-sts-port PORT] [--mx-ca FILE] [--mx-port PORT] [--json]
 
 Checks a domain's records and sending IPs, the way receivers will read
 them: SPF (syntax, the 10-lookup and 2-void-lookup limits, check_host for
@@ -34,10 +34,17 @@ the organisational domain's record for a subdomain, report addresses),
 MX, MTA-STS (the policy is fetched over HTTPS), TLS-RPT, BIMI (with the
 DMARC policy it needs, and its logo fetched over HTTPS, within 10s and
 32 KiB, and checked as SVG Tiny PS: baseProfile tiny-ps, version 1.2, a
-title, square, no scripts, animation or references outside it) and whether
+title, square, no scripts, animation or references outside it), whether
 the zone is signed with DNSSEC (DNSKEY against the parent's DS, and whether
 the resolver says it validated it: the AD bit, worth only as much as the
-path to that resolver); with --ip,
+path to that resolver) and each MX host's TLS (mx-tls: the probe connects
+to port 25 as a sender does, says EHLO with the --helo name or its own
+address, checks that STARTTLS is offered, that the certificate leads to
+a trusted CA, covers the host name and has not expired, and the TLS
+version; an MTA-STS policy in enforce or testing mode makes a failure an
+error; within 10s per connection and 30s per host, hosts in parallel; an
+MX that cannot be reached is a warning, since port 25 is often blocked
+from laptops and cloud VMs; --no-mx-tls leaves it out); with --ip,
 blocklists, reverse DNS (PTR) and SPF for that IP: check_host as
 postmaster@DOMAIN and, with --helo, also without a DOMAIN, for the HELO
 name (RFC 7208 2.3), which is compared with the IP's PTR name too. One
@@ -62,19 +69,26 @@ with a certificate for mta-sts.DOMAIN from a test CA, point mta-sts.DOMAIN
 at 127.0.0.1 in the zone, and give --mta-sts-ca CA.pem --mta-sts-port PORT;
 a BIMI logo is fetched with the same CA and port, from the host of l=
 (--no-bimi-logo checks the BIMI record without fetching its logo).
-From a checkout, against the zones the tests use:
+With --zone, the MX hosts are connected to only with --mx-port PORT, on
+their loopback addresses (port 25 here is this machine's own mail
+server, if any): run an SMTP server with STARTTLS there, and give
+--mx-ca CA.pem for its test CA. From a checkout, against the zones the
+tests use (nothing serves their BIMI logo):
 
-  relaylab probe clean.auth.test --ip 192.0.2.50 --helo sender.auth.test --zone testdata/dns --no-blocklists
+  relaylab probe clean.auth.test --ip 192.0.2.50 --helo sender.auth.test --zone testdata/dns --no-blocklists --no-bimi-logo
   relaylab probe --ip 192.0.2.10 --zone testdata/dns --zones testdata/probe/zones.yaml
 
 Exit status: 0 when every check completed and none found an error, 1 when
 a finding is at error level, 2 for bad input (a domain, selector, IP,
 HELO name, resolver, timeout, zones file, --zone file (one that does not
-parse or holds no records) or --mta-sts-ca file, or flags that do not go together: --selector, --mta-sts-ca or --no-bimi-logo without
-a domain, --helo without --ip, --zone with --resolver, --mta-sts-port
-without --zone), 3 when nothing was at error level but a check could not
-be completed (status unknown: a lookup failed or timed out, or a
-blocklist zone was unhealthy; an absent record is a finding, not that).`
+parse or holds no records), --mta-sts-ca or --mx-ca file, or flags that
+do not go together: --selector, --mta-sts-ca, --no-bimi-logo,
+--no-mx-tls, --mx-ca or --mx-port without a domain, --helo without --ip,
+--zone with --resolver, --mta-sts-port or --mx-port without --zone,
+--mx-ca or --mx-port with --no-mx-tls), 3 when nothing was at error
+level but a check could not be completed (status unknown: a lookup failed
+or timed out, or a blocklist zone was unhealthy; an absent record is a
+finding, not that; an MX host that cannot be reached is a warning).`
 
 func runProbe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "probe", probeSynopsis)
@@ -93,6 +107,9 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	timeout := fs.Duration("timeout", 3*time.Second, "time allowed for one DNS query: more than 0, at most 1m")
 	stsCA := fs.String("mta-sts-ca", "", "a PEM file of CA certificates trusted, besides the system's, for the HTTPS of the MTA-STS policy and the BIMI logo (a private or test CA)")
 	stsPort := fs.Int("mta-sts-port", 0, "with --zone: fetch the MTA-STS policy and the BIMI logo over HTTPS from this port of the loopback address their host resolves to, instead of 443")
+	noMXTLS := fs.Bool("no-mx-tls", false, "do not connect to the MX hosts' port 25 to check STARTTLS and their certificates (the mx-tls check)")
+	mxCA := fs.String("mx-ca", "", "a PEM file of CA certificates trusted, besides the system's, for the MX hosts' certificates (a private or test CA)")
+	mxPort := fs.Int("mx-port", 0, "with --zone: check the MX hosts' STARTTLS on this port of their loopback addresses, instead of 25 (without it, --zone connects to none)")
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
 	}
@@ -171,7 +188,11 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	if *stsCA != "" && req.Domain == "" {
 		return usageError("--mta-sts-ca needs a DOMAIN: the MTA-STS policy is fetched for a domain")
 	}
-	deps := probe.Deps{QueryTimeout: *timeout}
+	mxTLS, err := mxTLSFlags(req.Domain, len(zoneFiles) > 0, *noMXTLS, *mxCA, *mxPort)
+	if err != nil {
+		return err
+	}
+	deps := probe.Deps{QueryTimeout: *timeout, MXTLS: mxTLS}
 	if len(zoneFiles) > 0 {
 		srv, err := serveZones(zoneFiles)
 		if err != nil {
@@ -222,6 +243,38 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 		return &exitError{code: exitUnchecked, err: fmt.Errorf("could not complete %s: a lookup failed or timed out, a blocklist was unhealthy, or a policy or logo was not fetched (see above; %s)", strings.Join(unknown, ", "), hint)}
 	}
 	return nil
+}
+
+// mxTLSFlags is the mx-tls check that --no-mx-tls, --mx-ca and --mx-port
+// ask for: on by default for a domain, as checkdmarc checks STARTTLS
+// unless told --skip-tls, since MTA-STS and DANE stand on it; the time
+// it takes is bounded and an MX that cannot be reached is a warning. With
+// --zone it connects to loopback addresses only, and only with --mx-port.
+func mxTLSFlags(domain string, zone, off bool, ca string, port int) (*probe.MXTLSOptions, error) {
+	switch {
+	case domain == "" && (off || ca != "" || port != 0):
+		return nil, usageError("--no-mx-tls, --mx-ca and --mx-port need a DOMAIN: its MX hosts are the ones checked")
+	case off && (ca != "" || port != 0):
+		return nil, usageError("--mx-ca and --mx-port with --no-mx-tls: they set up the mx-tls check, which --no-mx-tls leaves out; give one or the other")
+	case port != 0 && !zone:
+		return nil, usageError("--mx-port needs --zone: senders deliver to port 25; another port is only for MX hosts served on this machine")
+	case port < 0 || port > 65535:
+		return nil, usageError("--mx-port %d: give a port from 1 to 65535", port)
+	case off || domain == "":
+		return nil, nil
+	}
+	o := &probe.MXTLSOptions{LoopbackOnly: zone, Port: port}
+	if ca != "" {
+		pool, err := probe.CAPool(ca)
+		if err != nil {
+			return nil, usageError("--mx-ca: %v", err)
+		}
+		o.Roots = pool
+	}
+	if err := o.CheckOptions(); err != nil {
+		return nil, usageError("--mx-port: %v", err)
+	}
+	return o, nil
 }
 
 // heloFlags sets the HELO names of req's IPs from --helo: one for every

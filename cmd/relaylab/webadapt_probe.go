@@ -41,7 +41,7 @@ const changesPerRun = 500
 
 // probeChecks are the checks a probe run can make, as its report names
 // them (probe.Report.Checks); TestProbeCheckNamesKnown keeps them in step.
-var probeChecks = []string{"blocklist", "spf", "dkim", "dmarc", "mx", "ptr", "mta-sts", "tls-rpt", "bimi", "dnssec"}
+var probeChecks = []string{"blocklist", "spf", "dkim", "dmarc", "mx", "ptr", "mta-sts", "mx-tls", "tls-rpt", "bimi", "dnssec"}
 
 func (a probeAdapter) History(ctx context.Context, f web.ProbeFilter) ([]web.ProbeResult, error) {
 	if f.Target == "" {
