@@ -23,7 +23,7 @@ func TestBarePostmaster(t *testing.T) {
 	rc, raw := wireDial(t, h)
 	rc.want("EHLO", rc.cmd("EHLO client.test"), "250-")
 	rc.want("MAIL", rc.cmd("MAIL FROM:<a@s.test>"), "250 ")
-	const echo = "250 2.0.0 I'll make sure <postmaster@relaylab.localhost> gets this"
+	const echo = "250 2.1.5 Recipient <postmaster@relaylab.localhost> OK"
 	if got := rc.cmd("RCPT TO:<Postmaster>"); len(got) != 1 || got[0] != echo {
 		t.Errorf("RCPT TO:<Postmaster>: %q; want %q", got, echo)
 	}

@@ -64,9 +64,9 @@ func TestPathEchoAsUsed(t *testing.T) {
 	_, rc := rawSubmission(t)
 	rc.cmd("EHLO client.test")
 	for _, tt := range []struct{ cmd, want string }{
-		{`MAIL FROM:<a@s.test.>`, `250 2.0.0 Roger, accepting mail from <a@s.test>`},
-		{`RCPT TO:<x@auth.test.>`, `250 2.0.0 I'll make sure <x@auth.test> gets this`},
-		{`RCPT TO:<"a b"@auth.test.>`, `250 2.0.0 I'll make sure <"a b"@auth.test> gets this`},
+		{`MAIL FROM:<a@s.test.>`, `250 2.1.0 Sender <a@s.test> OK`},
+		{`RCPT TO:<x@auth.test.>`, `250 2.1.5 Recipient <x@auth.test> OK`},
+		{`RCPT TO:<"a b"@auth.test.>`, `250 2.1.5 Recipient <"a b"@auth.test> OK`},
 	} {
 		if got := rc.cmd(tt.cmd); len(got) != 1 || got[0] != tt.want {
 			t.Errorf("%s: %q; want %q", tt.cmd, got, tt.want)

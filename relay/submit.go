@@ -30,6 +30,7 @@ import (
 	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/mailtext"
+	"github.com/relaylab/relaylab/internal/repeatlog"
 	"github.com/relaylab/relaylab/internal/saslogin"
 	"github.com/relaylab/relaylab/internal/textsafe"
 )
@@ -42,6 +43,7 @@ type submission struct {
 	tlsListener net.Listener
 	stops       *stopSet // its connections, for a shutdown (s17fr_submitstop.go)
 	refused     *refusals
+	queueFails  *repeatlog.Limiter // newQueueFailures
 	// accepts follow each listener's accepts, for Accepting; closed is
 	// set when the shutdown closes them.
 	accepts []*acceptState
@@ -93,10 +95,10 @@ func (r *Relay) listen() (*submission, error) {
 		nets = append(nets, netip.MustParsePrefix(n)) // checked by Validate
 	}
 	fails := &authFailures{clock: r.clock, byAddr: map[netip.Addr]authFailure{}}
-	sub := &submission{stops: newStopSet(), wg: &r.wg, refused: newRefusals(r.clock)}
+	sub := &submission{stops: newStopSet(), wg: &r.wg, refused: newRefusals(r.clock), queueFails: newQueueFailures()}
 	newServer := func() *smtp.Server {
 		s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-			sess := &session{r: r, conn: c, nets: nets, fails: fails, refused: sub.refused}
+			sess := &session{r: r, conn: c, nets: nets, fails: fails, refused: sub.refused, queueFails: sub.queueFails}
 			attach(c.Conn(), sess)
 			return sess, nil
 		}))
@@ -219,8 +221,22 @@ type session struct {
 	bounces []string // recipients that are our bounce address
 	fails   *authFailures
 	// authFails counts the connection's failed AUTHs.
-	authFails int
-	refused   *refusals
+	authFails  int
+	refused    *refusals
+	queueFails *repeatlog.Limiter // the submission's
+}
+
+// newQueueFailures keeps the log of submitted messages the queue failed to
+// take to a line at the first and then at most one a minute with a count,
+// and one when it takes them again: a full disk under load failed every
+// message, a line each, thousands in seconds.
+func newQueueFailures() *repeatlog.Limiter {
+	return &repeatlog.Limiter{What: "relay: queueing a submitted message",
+		Advice: "its client was answered 451 4.3.0, so nothing was accepted and it may send again; check the disk the store is on (full? read-only? gone?) and the store's own log lines; while it keeps failing this is logged at most once a minute, with a count",
+		// On a disk that is nearly full small writes go through between
+		// failing ones: one that works ends the failures only this long
+		// after the last.
+		Quiet: 10 * time.Second}
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -738,10 +754,11 @@ func (s *session) Data(rd io.Reader) error {
 		sub.EnvID, sub.Ret = s.opts.EnvelopeID, string(s.opts.Return)
 	}
 	if _, err := s.r.enqueueAs(ctx, id, sub); err != nil {
-		s.r.log.Error("relay: queueing a submitted message failed", "err", err)
+		s.queueFails.Failed(s.r.log, s.r.clock.Now(), err, "client", client)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 			Message: "Queue write failed, nothing was accepted; try again later"}
 	}
+	s.queueFails.Worked(s.r.log, s.r.clock.Now())
 	return queuedAs(id)
 }
 

@@ -13,13 +13,13 @@ func TestPathEchoQuoted(t *testing.T) {
 	_, rc := rawSubmission(t)
 	rc.cmd("EHLO client.test")
 	for _, tt := range []struct{ cmd, want string }{
-		{`MAIL FROM:<"a b"@s.test>`, `250 2.0.0 Roger, accepting mail from <"a b"@s.test>`},
-		{`RCPT TO:<"<img src=x>|x|+rcpt550"@example.test>`, `250 2.0.0 I'll make sure <"<img src=x>|x|+rcpt550"@example.test> gets this`},
-		{`RCPT TO:<"q\"uote"@example.test>`, `250 2.0.0 I'll make sure <"q\"uote"@example.test> gets this`},
-		{`RCPT TO:<plain.name@example.test>`, `250 2.0.0 I'll make sure <plain.name@example.test> gets this`},
+		{`MAIL FROM:<"a b"@s.test>`, `250 2.1.0 Sender <"a b"@s.test> OK`},
+		{`RCPT TO:<"<img src=x>|x|+rcpt550"@example.test>`, `250 2.1.5 Recipient <"<img src=x>|x|+rcpt550"@example.test> OK`},
+		{`RCPT TO:<"q\"uote"@example.test>`, `250 2.1.5 Recipient <"q\"uote"@example.test> OK`},
+		{`RCPT TO:<plain.name@example.test>`, `250 2.1.5 Recipient <plain.name@example.test> OK`},
 		// A local part whose value is itself in quotes: echoed as it is
 		// recorded and sent, quoted again, not as the bare "q".
-		{`RCPT TO:<"\"q\""@example.test>`, `250 2.0.0 I'll make sure <"\"q\""@example.test> gets this`},
+		{`RCPT TO:<"\"q\""@example.test>`, `250 2.1.5 Recipient <"\"q\""@example.test> OK`},
 	} {
 		if got := rc.cmd(tt.cmd); len(got) != 1 || got[0] != tt.want {
 			t.Errorf("%s: %q; want %q", tt.cmd, got, tt.want)

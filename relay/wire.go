@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/relaylab/relaylab/internal/acceptreply"
 	"github.com/relaylab/relaylab/internal/dsn"
 	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/smtpdata"
@@ -293,30 +294,20 @@ func (w *wireConn) stockReply(b, out []byte) []byte {
 		// that error's own reply: 421, as the sink says it (RFC 5321 3.8).
 		return []byte("421 4.7.0 Too many unrecognized commands: closing the connection (RFC 5321 3.8)\r\n")
 	}
-	for _, e := range pathEchoes {
-		if addr, ok := bytes.CutPrefix(b, []byte(e[0])); ok {
-			if addr, ok := bytes.CutSuffix(addr, []byte(e[1])); ok {
-				// go-smtp echoes the path with its local part unquoted:
-				// <a b@x.test> is no address. RFC 5321 4.1.2 quotes it,
-				// as the relay records and sends it; at most 256 octets
-				// of it, so that the reply stays within 512 (RFC 5321
-				// 4.5.3.1.5), as the sink's echo does.
-				path := recordedPath(string(addr))
-				if w.bareRcpt {
-					path = postmasterAddress(w.domain) // as session.Rcpt records it
-				}
-				return []byte(e[0] + textsafe.Cut(path, 256) + e[1])
-			}
+	if addr, rcpt, ok := acceptreply.Stock(string(b)); ok {
+		// go-smtp's stock 250 to MAIL or RCPT, in the sink's words and
+		// with the enhanced code RFC 3463 3.2 gives it (2.1.0, 2.1.5).
+		// go-smtp echoes the path with its local part unquoted: <a
+		// b@x.test> is no address. RFC 5321 4.1.2 quotes it, as the
+		// relay records and sends it; at most acceptreply.MaxAddr octets
+		// of it, so that the reply stays within 512 (RFC 5321 4.5.3.1.5).
+		path := recordedPath(addr)
+		if w.bareRcpt {
+			path = postmasterAddress(w.domain) // as session.Rcpt records it
 		}
+		return []byte(acceptreply.Line(rcpt, path) + "\r\n")
 	}
 	return out
-}
-
-// pathEchoes are go-smtp's replies to MAIL and RCPT that echo the path,
-// before and after it.
-var pathEchoes = [][2]string{
-	{"250 2.0.0 Roger, accepting mail from <", ">\r\n"},
-	{"250 2.0.0 I'll make sure <", "> gets this\r\n"},
 }
 
 // replyLineEnds reports whether b is the last line of a reply ("250 ..."

@@ -96,7 +96,7 @@ func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth, extra ...prometheu
 	liveGauges(f, relay, sink)
 	if st != nil {
 		f(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "relaylab_store_write_failures_total",
-			Help: "Group commits of the store that failed (a full disk, the file gone): their writes were refused, and the sink and the relay answered 451."},
+			Help: "Group commits of the store that failed (a full disk, the file gone): their writes were refused, and the SMTP clients whose mail they held were answered at the end of data: by the sink 452 4.3.1 (a full disk) or 451 4.3.0 (another failure), by the relay's submission 451 4.3.0."},
 			func() float64 { return float64(st.Failures()) }))
 		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "relaylab_store_size_bytes", Help: "Bytes of the store's files on disk: the database, its write-ahead log and the log's index."},
 			func() float64 { return float64(st.Size()) }))

@@ -554,19 +554,20 @@ func explainUnknown(w io.Writer, res *smtpload.Result) {
 func loadExit(res *smtpload.Result, asJSON bool) (int, error) {
 	var what []string
 	if n := res.Attempted - res.Accepted; n > 0 {
-		what = append(what, fmt.Sprintf("%d of %d messages tried were not accepted", n, res.Attempted))
+		what = append(what, fmt.Sprintf("%d of %d messages tried were not accepted", n, res.Attempted)+notAcceptedParts(res))
 	}
 	if res.Partial > 0 {
 		what = append(what, fmt.Sprintf("%d accepted for only some of their recipients", res.Partial))
 	}
-	if res.Failed > 0 {
-		what = append(what, fmt.Sprintf("%d lost to connection, TLS or protocol errors", res.Failed))
-	}
-	if res.Unknown > 0 {
-		what = append(what, fmt.Sprintf("%d of unknown fate (the final dot sent, no reply read; the server may have delivered them)", res.Unknown))
-	}
 	if res.Cancelled > 0 {
-		what = append(what, fmt.Sprintf("%d cancelled in flight", res.Cancelled))
+		// Not among those tried (smtpload.Result): said apart, so that
+		// the numbers above add up.
+		by := "when Ctrl-C (or SIGTERM) stopped the run"
+		if res.Ended == smtpload.EndedGaveUp {
+			by = "when the run gave up (--give-up)"
+		}
+		what = append(what, fmt.Sprintf("besides, %s cancelled in flight %s, before the final dot (not counted as tried)",
+			countOf(res.Cancelled, "message", "messages"), by))
 	}
 	var code int
 	switch {
@@ -595,6 +596,30 @@ func loadExit(res *smtpload.Result, asJSON bool) (int, error) {
 		see = "see the JSON summary on stdout"
 	}
 	return code, fmt.Errorf("%s (%s)", strings.Join(what, "; "), see)
+}
+
+// notAcceptedParts is what the messages tried and not accepted came to,
+// ": 3 refused by the server, 159 lost to ... and 2 of unknown fate",
+// adding up to Attempted - Accepted; "" when all were refused, as the
+// refusal's own words then say.
+func notAcceptedParts(res *smtpload.Result) string {
+	if res.Failed == 0 && res.Unknown == 0 {
+		return ""
+	}
+	var parts []string
+	if res.Refused > 0 {
+		parts = append(parts, fmt.Sprintf("%d refused by the server", res.Refused))
+	}
+	if res.Failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d lost to connection, TLS or protocol errors", res.Failed))
+	}
+	if res.Unknown > 0 {
+		parts = append(parts, fmt.Sprintf("%d of unknown fate (the final dot sent, no reply read; the server may have delivered them)", res.Unknown))
+	}
+	if len(parts) == 1 {
+		return ": " + parts[0]
+	}
+	return ": " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // loadJSON is --json's summary.

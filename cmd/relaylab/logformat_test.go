@@ -22,7 +22,7 @@ func TestLogFormatJSON(t *testing.T) {
 	go func() {
 		done <- run(ctx, e, []string{"sink", "--listen", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "x.db"), "--log-format", "json"})
 	}()
-	for i := 0; i < 2000 && !strings.Contains(out.String(), "Ctrl-C stops."); i++ {
+	for i := 0; i < 2000 && !strings.Contains(out.String(), `"relaylab sink started"`); i++ {
 		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()

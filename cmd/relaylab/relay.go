@@ -106,28 +106,30 @@ file that changed and wait for one.`+serveExit)
 		listenKey = "--listen"
 	}
 	logRelayListeners(log, rl, listenKey)
+	b := newBanner(e, df, storePath(cfg, *df.db))
 	if a := rl.Addr(); a != nil {
 		who, note, _ := submitPolicy(a, relayCfg)
-		fmt.Fprintf(e.stdout, "relay listening on smtp://%s (submission; %s)\n", a, who)
+		b.line("relay listening on smtp://%s (submission; %s)", a, who)
 		if note != "" {
-			fmt.Fprintln(e.stdout, note)
+			b.line("%s", note)
 		}
 	}
 	if a := rl.TLSAddr(); a != nil {
-		fmt.Fprintf(e.stdout, "relay listening on smtps://%s (implicit TLS)\n", a)
+		b.line("relay listening on smtps://%s (implicit TLS)", a)
 	}
+	b.relayAddrs(rl)
+	paths := make([]any, 0, 2*len(relayCfg.Paths))
 	for _, p := range relayCfg.Paths {
 		where := p.Host
 		if p.Type == "mx" {
 			where = fmt.Sprintf("direct MX on port %d, asking %s", p.WithDefaults().Port, resolversText(relayCfg.Resolvers))
 		}
-		fmt.Fprintf(e.stdout, "path %-12s %s (tls %s)\n", p.Name, where, p.TLS)
+		b.line("path %-12s %s (tls %s)", p.Name, where, p.TLS)
+		paths = append(paths, p.Name, fmt.Sprintf("%s (tls %s)", where, p.TLS))
 	}
-	dbPath := cfg.Store.Path
-	if *df.db != "" {
-		dbPath = *df.db
-	}
-	fmt.Fprintf(e.stdout, "Ctrl-C stops; `%s` shows the queue.\n", queueListCmd(dbPath))
+	b.group("paths", paths...)
+	b.line("Ctrl-C stops; `%s` shows the queue.", queueListCmd(storePath(cfg, *df.db)))
+	b.done(log, "relaylab relay started", "SIGINT (Ctrl-C) or SIGTERM stops; SIGHUP logs the changed keys, which wait for a restart")
 	for {
 		select {
 		case <-ctx.Done():

@@ -865,6 +865,8 @@ func explainRefusal(stage string, r smtpload.Reply, took int) string {
 // the relay's reasons speak of its paths. Only a 535 judged the password.
 func authReason(stage string, r smtpload.Reply) string {
 	switch {
+	case (stage == smtpload.StageMail || stage == smtpload.StageRcpt || stage == smtpload.StageData) && r.Code == 530 && !needsTLS(stage, r):
+		return "the server takes mail only from clients that authenticate (RFC 4954 6: 530 5.7.0, authentication required), and this session had not; the message itself was not judged"
 	case stage != smtpload.StageAuth:
 		return ""
 	case r.Code == 538 || r.Enhanced == "5.7.11":
@@ -886,15 +888,24 @@ func authReason(stage string, r smtpload.Reply) string {
 }
 
 // needsTLS reports whether a refusal asks for TLS first: AUTH that
-// takes credentials only encrypted, or a server that takes no mail in
-// plaintext (RFC 3207 4: 530 "Must issue a STARTTLS command first").
+// takes credentials only encrypted (538 5.7.11, 534 5.7.9), or a 530
+// whose text says TLS is required (RFC 3207 4: 530 5.7.0 "Must issue a
+// STARTTLS command first"). Any other 530 is authentication required (RFC
+// 4954 6: 530 5.7.0), though its text may say that AUTH is offered after
+// STARTTLS. The text is read as the relay's table reads it
+// (relay/classify.yaml), so that send and the relay agree.
 func needsTLS(stage string, r smtpload.Reply) bool {
-	t := strings.ToLower(r.Text())
-	asks := r.Code == 530 && (strings.Contains(t, "starttls") || strings.Contains(t, "tls first") || strings.Contains(t, "encryption required"))
-	if stage == smtpload.StageAuth {
-		return asks || r.Code == 538 || r.Enhanced == "5.7.11" || r.Code == 534 || r.Enhanced == "5.7.9"
+	if stage == smtpload.StageAuth && (r.Code == 538 || r.Enhanced == "5.7.11" || r.Code == 534 || r.Enhanced == "5.7.9") {
+		return true
 	}
-	return asks
+	if r.Code != 530 {
+		return false
+	}
+	c, err := builtinClassifier()
+	if err != nil {
+		return false
+	}
+	return c.Classify(relay.Reply{Stage: relayStage(stage), Code: r.Code, Enhanced: r.Enhanced, Text: r.Text()}).Category == "tls-failure"
 }
 
 // relayTerms reports whether a reason or advice of the relay's table
@@ -949,7 +960,9 @@ func sendCategory(stage string, r smtpload.Reply, took int) (category, reason st
 // are about the message or its addresses.
 func sendAdvice(stage string, r smtpload.Reply, relayAdvice string) string {
 	switch {
-	case needsTLS(stage, r) && stage != smtpload.StageAuth && strings.Contains(strings.ToLower(r.Text()), "auth"):
+	case stage != smtpload.StageAuth && r.Code == 530 && strings.Contains(strings.ToLower(r.Text()), "tls") && strings.Contains(strings.ToLower(r.Text()), "auth"):
+		// AUTH required, offered after STARTTLS; or TLS first, to
+		// authenticate.
 		return "add --starttls and --auth-user (or --tls when the port speaks TLS from the first byte, usually 465), and --insecure for a test server's self-signed certificate"
 	case needsTLS(stage, r):
 		return "add --starttls (or --tls when the port speaks TLS from the first byte, usually 465), and --insecure for a test server's self-signed certificate"

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -192,26 +194,30 @@ settings from the configuration file.`+serveExit)
 		_, says := any(ui).(stoppingSetter)
 		running = append(running, component{name: "web", shutdown: ui.Shutdown, last: says})
 	}
-	fmt.Fprintf(e.stdout, "relaylab is running; the store is %s\n", storePath(cfg, *df.db))
+	b := newBanner(e, df, storePath(cfg, *df.db))
+	b.line("relaylab is running; the store is %s", b.store)
 	if ui != nil {
-		fmt.Fprintf(e.stdout, "web UI        http://%s/\n", ui.Addr())
+		b.line("web UI        http://%s/", ui.Addr())
+		b.attr("web", fmt.Sprintf("http://%s/", ui.Addr()))
 	}
-	printSinkAddrs(e, sk)
+	b.sinkAddrs(sk)
+	b.relayAddrs(rl)
 	for _, line := range relayBanners(rl.Addr(), rl.TLSAddr(), relayCfg) {
 		if route := rl.DirectMXRoute(relayTryAddress, ""); route != "" && strings.Contains(line, relayTryAddress) {
 			// The routes send it to example.test's MX hosts, not to the
 			// sink: a swaks line would only show a DNS failure.
 			line = fmt.Sprintf("note: the routes send %s by direct MX (route %q), not to the sink; try the relay with a recipient domain your routes give the sink", relayTryAddress, route)
 		}
-		fmt.Fprintln(e.stdout, line)
+		b.line("%s", line)
 	}
-	fmt.Fprintf(e.stdout, "try: %s --to 'rcpt550@example.test'   (the sink rejects it)\n", sinkTry(cfg.Sink.Listeners, cfg.Sink.Rules, sk.Addrs()))
+	b.line("try: %s --to 'rcpt550@example.test'   (the sink rejects it)", sinkTry(cfg.Sink.Listeners, cfg.Sink.Rules, sk.Addrs()))
 	if *demo {
 		dctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); runDemo(dctx, rl, *demoEvery, log) }()
 		running = append(running, component{name: "demo", shutdown: func(context.Context) error { cancel(); <-done; return nil }})
-		fmt.Fprintf(e.stdout, "demo: a sample message every %s through the relay to the sink's behaviours\n", *demoEvery)
+		b.line("demo: a sample message every %s through the relay to the sink's behaviours", *demoEvery)
+		b.attr("demo_interval", *demoEvery)
 	}
 	if *sf.ready != "" {
 		if err := writeReady(*sf.ready, storePath(cfg, *df.db), sk, rl, ui); err != nil {
@@ -219,9 +225,11 @@ settings from the configuration file.`+serveExit)
 		}
 		// A clean stop takes it away: a file left would say serve listens.
 		running = append(running, component{name: "ready file", shutdown: func(context.Context) error { os.Remove(*sf.ready); return nil }})
-		fmt.Fprintf(e.stdout, "addresses written to %s\n", *sf.ready)
+		b.line("addresses written to %s", *sf.ready)
+		b.attr("ready_file", absPath(*sf.ready))
 	}
-	fmt.Fprintln(e.stdout, "Ctrl-C stops.")
+	b.line("Ctrl-C stops.")
+	b.done(log, "relaylab started", "SIGINT (Ctrl-C) or SIGTERM stops; SIGHUP reloads the sink's rules")
 
 	for {
 		select {
@@ -321,18 +329,90 @@ func startWeb(ctx context.Context, cfg *fileConfig, st *store.Store, sk *sink.Si
 	return ui, nil
 }
 
-// printSinkAddrs prints each sink listener's URL: smtps:// for an
-// implicit-TLS listener, smtp:// for the others.
-func printSinkAddrs(e *env, sk *sink.Sink) {
+// banner is what a daemon (serve, sink, relay) says once it runs: lines
+// for a person at a terminal, on stdout, and one INFO record in the log
+// naming the store, the configuration file, the version and each
+// listener, for a journal. With --log-format json the lines stay out, so
+// that a JSON log collector (journald) meets nothing that is not JSON.
+type banner struct {
+	out   io.Writer // nil under --log-format json
+	store string    // absolute
+	attrs []any
+}
+
+// newBanner begins the banner of a daemon run with the flags df, on the
+// store at store.
+func newBanner(e *env, df daemonFlags, store string) *banner {
+	b := &banner{store: absPath(store)}
+	if *df.format != "json" {
+		b.out = e.stdout
+	}
+	conf := "none"
+	if *df.config != "" {
+		conf = absPath(*df.config)
+	}
+	b.attrs = []any{"store", b.store, "config", conf}
+	// (devel) in a checkout, a tag from go install ...@VERSION; nothing
+	// when the binary records no build information.
+	if v := moduleVersion(); v != "(unknown)" {
+		b.attrs = append(b.attrs, "version", v)
+	}
+	return b
+}
+
+// line is a line of the text banner.
+func (b *banner) line(format string, args ...any) {
+	if b.out != nil {
+		fmt.Fprintf(b.out, format+"\n", args...)
+	}
+}
+
+// attr adds key to the log record.
+func (b *banner) attr(key string, value any) { b.attrs = append(b.attrs, key, value) }
+
+// group adds key to the log record, an object of the keys and values kv.
+func (b *banner) group(key string, kv ...any) { b.attrs = append(b.attrs, slog.Group(key, kv...)) }
+
+// sinkAddrs says each sink listener's URL: smtps:// for an implicit-TLS
+// one; in the record, under sink, by listener name.
+func (b *banner) sinkAddrs(sk *sink.Sink) {
 	urls := sk.URLs()
 	names := make([]string, 0, len(urls))
 	for n := range urls {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	group := make([]any, 0, 2*len(names))
 	for _, n := range names {
-		fmt.Fprintf(e.stdout, "sink %-8s %s\n", n, urls[n])
+		b.line("sink %-8s %s", n, urls[n])
+		group = append(group, n, urls[n])
 	}
+	b.group("sink", group...)
+}
+
+// relayAddrs puts the relay's submission listeners in the record: relay
+// and relay_tls (the text banner's lines are relayBanners').
+func (b *banner) relayAddrs(rl *relay.Relay) {
+	if a := rl.Addr(); a != nil {
+		b.attr("relay", "smtp://"+a.String())
+	}
+	if a := rl.TLSAddr(); a != nil {
+		b.attr("relay_tls", "smtps://"+a.String())
+	}
+}
+
+// done logs the record, msg, with what the signals do.
+func (b *banner) done(log *slog.Logger, msg, signals string) {
+	log.Info(msg, append(b.attrs, "signals", signals)...)
+}
+
+// absPath is p made absolute, or p when it cannot be (no working
+// directory).
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 // firstListener is the name of the sink's first listener, the one a relay

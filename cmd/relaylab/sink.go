@@ -90,10 +90,12 @@ what it would answer an envelope at each stage, and why, without sending.`+serve
 		return startError(storePath(cfg, *df.db), err)
 	}
 	warnSinkBeyondLoopback(log, sk)
-	fmt.Fprintf(e.stdout, "relaylab sink is running; the store is %s\n", storePath(cfg, *df.db))
-	printSinkAddrs(e, sk)
-	fmt.Fprintf(e.stdout, "try: %s --to 'rcpt550@example.test'   (rejected at RCPT)\n", sinkTry(cfg.Sink.Listeners, cfg.Sink.Rules, sk.Addrs()))
-	fmt.Fprintln(e.stdout, bounceLine(sk.BounceRelay()))
+	b := newBanner(e, df, storePath(cfg, *df.db))
+	b.line("relaylab sink is running; the store is %s", b.store)
+	b.sinkAddrs(sk)
+	b.line("try: %s --to 'rcpt550@example.test'   (rejected at RCPT)", sinkTry(cfg.Sink.Listeners, cfg.Sink.Rules, sk.Addrs()))
+	b.line("%s", bounceLine(sk.BounceRelay()))
+	b.attr("bounce_relay", sk.BounceRelay())
 	if *ready != "" {
 		if err := writeReady(*ready, storePath(cfg, *df.db), sk, nil, nil); err != nil {
 			sctx, cancel := df.stopContext(e, log)
@@ -103,9 +105,11 @@ what it would answer an envelope at each stage, and why, without sending.`+serve
 			return err
 		}
 		defer os.Remove(*ready) // a clean stop takes it away
-		fmt.Fprintf(e.stdout, "addresses written to %s\n", *ready)
+		b.line("addresses written to %s", *ready)
+		b.attr("ready_file", absPath(*ready))
 	}
-	fmt.Fprintln(e.stdout, "SIGHUP reloads the rules; Ctrl-C stops.")
+	b.line("SIGHUP reloads the rules; Ctrl-C stops.")
+	b.done(log, "relaylab sink started", "SIGINT (Ctrl-C) or SIGTERM stops; SIGHUP reloads the rules")
 	for {
 		select {
 		case <-ctx.Done():
