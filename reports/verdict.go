@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,8 +80,19 @@ func verdictNames(vs []Verdict) []string {
 }
 
 // sinkNoteRE finds a sink's note in a reply's text (sink.NotDirective):
-// the piece, the address when the reply names it, and why.
-var sinkNoteRE = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"(?: in <([^>]*)>)? is not a directive: (.*?); taken as a plain name`)
+// the piece, the address when the reply names it, and why;
+// shadowedNoteRE a directive that never acts (the sink's shadowed
+// note): the directive, the address, and the one before it that acts
+// on every attempt, with its stage.
+var (
+	sinkNoteRE     = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"(?: in <([^>]*)>)? is not a directive: (.*?); taken as a plain name`)
+	shadowedNoteRE = regexp.MustCompile(`directive "((?:[^"\\]|\\.)*)"(?: in <([^>]*)>)? never acts: ("(?:[^"\\]|\\.)*" comes before it for stage \S+ and acts on every attempt)`)
+)
+
+// hasSinkNote reports whether text holds a note sinkNotes reads.
+func hasSinkNote(text string) bool {
+	return sinkNoteRE.MatchString(text) || shadowedNoteRE.MatchString(text)
+}
 
 // sinkNotes collects the sink's notes from the replies of rs's attempts
 // and from extra (the sink's own record of each recipient's reply, which
@@ -91,16 +103,17 @@ func sinkNotes(rs []*Recipient, extra []SinkAttempt) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(text, rcpt string) {
-		for _, m := range sinkNoteRE.FindAllStringSubmatch(text, -1) {
-			addr := m[2]
-			if addr == "" {
-				addr = rcpt
-			}
-			n := fmt.Sprintf(`sink: "%s" in %s is not a directive: %s; taken as a plain name`, m[1], addr, m[3])
+		note := func(n string) {
 			if k := strings.ToLower(n); !seen[k] {
 				seen[k] = true
 				out = append(out, n)
 			}
+		}
+		for _, m := range sinkNoteRE.FindAllStringSubmatch(text, -1) {
+			note(fmt.Sprintf(`sink: "%s" in %s is not a directive: %s; taken as a plain name`, m[1], cmp.Or(m[2], rcpt), m[3]))
+		}
+		for _, m := range shadowedNoteRE.FindAllStringSubmatch(text, -1) {
+			note(fmt.Sprintf(`sink: directive "%s" in %s never acts: %s`, m[1], cmp.Or(m[2], rcpt), m[3]))
 		}
 	}
 	byAddr := map[string][]string{}
@@ -171,7 +184,7 @@ func (d *Data) verdictSinkNotes(results []Result) []string {
 // note, and "and N more" for the others').
 func (d *Data) AddSinkNotes(atts []SinkAttempt) {
 	for _, a := range atts {
-		if sinkNoteRE.MatchString(a.Text) {
+		if hasSinkNote(a.Text) {
 			d.sinkNotes = append(d.sinkNotes, SinkAttempt{Recipient: a.Recipient, Text: a.Text})
 		}
 	}

@@ -3,6 +3,7 @@ package sink
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,6 +160,17 @@ func DefaultListener(name, addr, hostname string) ListenerConfig {
 	}
 }
 
+// freeName is name with the first number from 2 that no listener's
+// name has ("mx2"), for an error that asks for names of their own.
+func freeName(name string, listeners []ListenerConfig) string {
+	for n := 2; ; n++ {
+		cand := name + strconv.Itoa(n)
+		if !slices.ContainsFunc(listeners, func(l ListenerConfig) bool { return l.Name == cand }) {
+			return cand
+		}
+	}
+}
+
 // DefaultHostname is the hostname of a listener named name that has none
 // in the file: a name of its own under the default listener's
 // sink.relaylab.test, so that several virtual MX hosts stay apart in
@@ -241,7 +253,7 @@ func (c *Config) Validate(prefix string) error {
 	if len(c.Listeners) == 0 {
 		return config.Errorf(key("listeners"), "the sink needs at least one listener")
 	}
-	names := map[string]bool{}
+	names := map[string]int{} // the index of the listener with each
 	for i := range c.Listeners {
 		l := &c.Listeners[i]
 		k := key(fmt.Sprintf("listeners[%d]", i))
@@ -253,10 +265,11 @@ func (c *Config) Validate(prefix string) error {
 		if !nameRE.MatchString(l.Name) {
 			return config.Errorf(k+".name", "%q: want a short name of letters, digits, '.', '_' or '-'", l.Name)
 		}
-		if names[l.Name] {
-			return config.Errorf(k+".name", "listener %q is defined twice", l.Name)
+		if first, ok := names[l.Name]; ok {
+			return config.Errorf(k+".name", "listener %q is defined twice (%s has the name too): rules, events and the web UI name a listener by it, and two of one name cannot be told apart; give each listener its own name, such as %s",
+				l.Name, key(fmt.Sprintf("listeners[%d]", first)), freeName(l.Name, c.Listeners))
 		}
-		names[l.Name] = true
+		names[l.Name] = i
 		if err := config.ListenAddr(l.Listen); err != nil {
 			return config.Errorf(k+".listen", "%v (for example 127.0.0.1:2525, or 127.0.0.1:0 for any free port)", err)
 		}
@@ -353,7 +366,7 @@ func (c *Config) Validate(prefix string) error {
 		return err
 	}
 	for i, r := range c.Rules {
-		if r.Listener != "" && !names[r.Listener] {
+		if _, ok := names[r.Listener]; r.Listener != "" && !ok {
 			return config.Errorf(key(fmt.Sprintf("rules[%d].listener", i)), "%s", unknownListener(r.Listener, c.Listeners, key("listeners")))
 		}
 	}

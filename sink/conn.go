@@ -813,7 +813,7 @@ func (c *conn) startTLS(line []byte) error {
 	}
 	tc := tls.Server(c.tcp, c.l.tlsConfig)
 	if err := tc.HandshakeContext(c.sink.hardCtx); err != nil {
-		c.notef('*', "TLS handshake failed: "+err.Error())
+		c.notef('*', c.l.handshakeFailure(err).note())
 		c.closeSocket()
 		// go-smtp answers the failed read with a 421 that no client can
 		// read on a connection whose TLS never began: not recorded as a

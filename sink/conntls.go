@@ -30,7 +30,7 @@ func (c *conn) handshake(limit time.Duration) (bool, error) {
 		if errors.As(err, &ne) && ne.Timeout() {
 			c.notef('*', "no TLS handshake within "+limit.String()+" (limits.idle_timeout): the client sent none, or not all of it; this listener has tls: implicit, TLS from the first byte, as on port 465")
 		} else {
-			c.notef('*', "TLS handshake failed: "+err.Error()+" (this listener has tls: implicit: TLS from the first byte, as on port 465)")
+			c.notef('*', c.l.handshakeFailure(err).note())
 		}
 		c.netClosed = true
 		c.closeSocket()

@@ -67,7 +67,49 @@ type rcptNote interface {
 var (
 	_ rcptNote = NotDirective{}
 	_ rcptNote = usedUp{}
+	_ rcptNote = shadowed{}
 )
+
+// shadowed is a directive that never acts: one before it in the address,
+// for the same stage, acts on every attempt (it has neither xN nor pP),
+// and of several directives for one stage the first that acts applies
+// (Sink.choose). A directive used up (xN) or drawn out (pP) lets the next
+// one act, so "defer+rcpt550" is 451, then 550; "rcpt550+defer" is 550
+// for ever, and the defer is shadowed.
+type shadowed struct {
+	text, by string // the directive, and the one before it that always acts
+	stage    Stage
+}
+
+// Note has no "; " in it, as NotDirective's.
+func (n shadowed) Note() string {
+	return fmt.Sprintf("directive %q never acts: %s", n.text, n.why())
+}
+
+// NoteIn is Note naming the address the directive is in.
+func (n shadowed) NoteIn(addr string) string {
+	return fmt.Sprintf("directive %q in <%s> never acts: %s", n.text, addr, n.why())
+}
+
+func (n shadowed) why() string {
+	return fmt.Sprintf("%q comes before it for stage %s and acts on every attempt (of several directives for one stage, the first that acts applies: give the first an xN or a pP to let the next act after it or instead)", n.by, n.stage)
+}
+
+// shadowedIn lists the directives of ds that never act (shadowed), each
+// once. A repeat of a directive (rcpt550+rcpt550) is no other behaviour,
+// and is not listed.
+func shadowedIn(ds []Directive) []shadowed {
+	var out []shadowed
+	for i, d := range ds {
+		for _, e := range ds[:i] {
+			if e.Stage == d.Stage && e.Text != d.Text && e.Times == 0 && (e.Prob <= 0 || e.Prob >= 1) {
+				out = append(out, shadowed{text: d.Text, by: e.Text, stage: d.Stage})
+				break
+			}
+		}
+	}
+	return out
+}
 
 // usedUp is a directive with xN (or deferN) met on an attempt past N: it
 // no longer acts, and the sink gives its normal reply. That is what
@@ -92,11 +134,16 @@ func (u usedUp) NoteIn(addr string) string {
 }
 
 func (u usedUp) why() string {
-	on := fmt.Sprintf("attempts 1 to %d", u.times)
-	if u.times == 1 {
-		on = "attempt 1"
+	return fmt.Sprintf("is used up: it acts on %s of this sender and recipient, and this is attempt %d (the count goes on across sessions and restarts: relaylab sink reset starts it over)", attemptsUpTo(u.times), u.attempt)
+}
+
+// attemptsUpTo names the attempts of a directive with xN: "attempt 1",
+// "attempts 1 to 3".
+func attemptsUpTo(n int) string {
+	if n == 1 {
+		return "attempt 1"
 	}
-	return fmt.Sprintf("is used up: it acts on %s of this sender and recipient, and this is attempt %d (the count goes on across sessions and restarts: relaylab sink reset starts it over)", on, u.attempt)
+	return fmt.Sprintf("attempts 1 to %d", n)
 }
 
 // ParseDirectives reads the directives in the local part of addr. Segments

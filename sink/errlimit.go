@@ -124,5 +124,5 @@ func (c *conn) stallReply(what string) Reply {
 		took := time.Since(c.xferStart).Round(time.Millisecond)
 		return Reply{Code: 421, Enhanced: "4.4.2", Text: fmt.Sprintf("Timeout: %s came too slowly, %d octets in %s: after the first %s (limits.idle_timeout) this listener wants %d octets a second (limits.min_data_rate); closing the connection", what, c.transferred(), took, lim.IdleTimeout.D(), lim.MinDataRate)}
 	}
-	return Reply{Code: 421, Enhanced: "4.4.2", Text: "Timeout: no data for the idle timeout in the middle of " + what + " (RFC 5321 4.5.3.2.6); closing the connection"}
+	return Reply{Code: 421, Enhanced: "4.4.2", Text: fmt.Sprintf("Timeout: no data for the idle timeout (%s, limits.idle_timeout; RFC 5321 4.5.3.2.6) in the middle of %s; closing the connection", lim.IdleTimeout.D(), what)}
 }

@@ -72,7 +72,8 @@ type Step struct {
 	Chances []Chance `json:"chances,omitempty"`
 	Answer
 	// Notes are the transcript's other "*" lines at this stage (a piece
-	// that is no directive, a directive used up, a delay).
+	// that is no directive, a directive used up or that never acts, a
+	// delay).
 	Notes []string `json:"notes,omitempty"`
 	// History says what the answer depends on that Explain cannot know:
 	// the attempt number counted across sessions, the greylist, the
@@ -335,6 +336,10 @@ func (e *explainer) rcpt(to string) (Step, rcptState, bool, error) {
 			st.Notes = append(st.Notes, n.Note())
 			r.notes = append(r.notes, n)
 		}
+		for _, n := range shadowedIn(r.directives) {
+			st.Notes = append(st.Notes, n.Note())
+			r.notes = append(r.notes, n)
+		}
 	}
 	st.Profile = e.profileOf(addr)
 	normal := *acceptedAddr("2.1.5", "Recipient", addr)
@@ -512,7 +517,7 @@ func (e *explainer) history(st *Step, stage Stage, rcpt string) {
 		ds, _ := parseLocalPart(rcpt)
 		for _, d := range ds {
 			if d.Stage == stage && d.Times > 0 {
-				st.History = addOnce(st.History, fmt.Sprintf("directive %q acts on attempts 1 to %d of this sender and recipient, counted across sessions and restarts (relaylab sink reset starts it over); this is attempt %d (--attempt)", d.Text, d.Times, e.env.Attempt))
+				st.History = addOnce(st.History, fmt.Sprintf("directive %q acts on %s of this sender and recipient, counted across sessions and restarts (relaylab sink reset starts it over); this is attempt %d (--attempt)", d.Text, attemptsUpTo(d.Times), e.env.Attempt))
 			}
 		}
 	}

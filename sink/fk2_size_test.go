@@ -12,7 +12,7 @@ import (
 // say what chose their 552.
 func TestSizeRefusalNamesItsLimit(t *testing.T) {
 	t.Parallel()
-	const key = "sink.listeners[].limits.max_message_bytes"
+	const key = "sink.listeners[0].limits.max_message_bytes"
 	_, st, addr := itSink(t, func(c *Config) { c.Listeners[0].Limits.MaxMessageBytes = 100 })
 	c := dial(t, addr)
 	c.greet()

@@ -214,6 +214,35 @@ func checkDomainPattern(d string) error {
 	if d == "" {
 		return fmt.Errorf("empty domain: write a domain (x.test) or a glob (*.x.test)")
 	}
+	return domainNeverMatches(d)
+}
+
+// domainNeverMatches refuses a domain or glob that no recipient's domain
+// can match, since the sink refuses such a domain at RCPT (553 5.1.3,
+// addrFault) before any profile is looked for: two dots in a row, or a
+// leading dot (a glob's * or ? stands for some characters, not for the
+// empty label); and, for a domain without wildcards, anything else that
+// is no domain name (mailaddr.DomainFault: an underscore, a label
+// starting with a hyphen). An address literal ([192.0.2.1]) is taken.
+func domainNeverMatches(d string) error {
+	const never = "; the sink refuses a recipient's domain like that at RCPT (553 5.1.3), so this never matches"
+	switch {
+	case strings.HasPrefix(d, "["):
+		return nil
+	case strings.Contains(d, ".."):
+		fixed := d
+		for strings.Contains(fixed, "..") {
+			fixed = strings.ReplaceAll(fixed, "..", ".")
+		}
+		return fmt.Errorf("%q has two dots in a row, an empty label no domain name has (RFC 5321 4.1.2)%s: write %q", d, never, fixed)
+	case strings.HasPrefix(d, "."):
+		return fmt.Errorf("%q starts with a dot, an empty label no domain name has (RFC 5321 4.1.2)%s: for the domain write %q, for its subdomains %q", d, never, d[1:], "*"+d)
+	case strings.ContainsAny(d, "*?"):
+		return nil
+	}
+	if why := mailaddr.DomainFault(d); why != "" {
+		return fmt.Errorf("%q is not a domain name: %s%s", d, why, never)
+	}
 	return nil
 }
 
@@ -406,7 +435,7 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 		}
 		p := ps.named(cfg.Profiles[dom])
 		if p == nil {
-			return nil, config.Errorf(k, "no profile is named %q (known: %s)", cfg.Profiles[dom], strings.Join(ps.names(), ", "))
+			return nil, config.Errorf(k, "no profile is named %q%s (known: %s)", cfg.Profiles[dom], didYouMean(cfg.Profiles[dom], ps.names()), strings.Join(ps.names(), ", "))
 		}
 		if strings.ContainsAny(dom, "*?/") {
 			m, err := compilePattern(dom)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math"
 	"runtime"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/mailtext"
+	"github.com/relaylab/relaylab/internal/repeatlog"
 	"github.com/relaylab/relaylab/internal/store"
 )
 
@@ -108,8 +110,8 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 	}
 	id, err := s.storeMessage(sess, raw, size, auth, msgID, msgAttempt, outcome)
 	if err != nil {
+		// Logged by the writer (writeFailures), at most once a minute.
 		c.byNext, c.byWhy = "", "" // the reply is the sink's, not the rule's
-		s.log.Error("sink: storing a message failed", "session", c.id, "err", err)
 		return storeFailed(err)
 	}
 	outcome = acceptedAs(outcome, id)
@@ -342,7 +344,7 @@ func (s *Sink) storeMessage(sess *session, raw []byte, size int, auth *AuthResul
 		return 0, err
 	}
 	var id int64
-	err = s.write(func(tx *store.Tx) error {
+	err = s.writeAs(writeMessage, c.id, func(tx *store.Tx) error {
 		res, err := tx.Exec(`INSERT INTO sink_messages (session_id, listener, time_ns, mail_from, rcpts, size, attempt, message_id, msg_attempt, code, enhanced, text, raw, spf, dkim, dmarc, ret, envid, rcpt_dsn,
 				mail_body, smtputf8, notes)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -534,10 +536,66 @@ func (s *Sink) sessionRecordOf(c *conn) sessionRecord {
 }
 
 // writeItem is one piece of work for the sink's writer; err is nil when
-// nobody waits for it (a finished session).
+// nobody waits for it (a finished session). The writer logs the failures
+// of the kinds it limits (writeFailures), session naming the session.
 type writeItem struct {
-	fn  func(*store.Tx) error
-	err chan error
+	fn      func(*store.Tx) error
+	err     chan error
+	kind    writeKind
+	session int64
+}
+
+// writeKind is what a writeItem writes, for the log of its failures.
+type writeKind int
+
+const (
+	writeOther   writeKind = iota // logged by the caller, if at all
+	writeEnded                    // a finished session's record: an item nobody waits for
+	writeMessage                  // a message, at its final dot
+)
+
+// writeFailures keeps the log of failed writes of each kind to a line at
+// the first and then at most one a minute with a count, and one when they
+// work again: a full disk under load failed a write per session and per
+// message, thousands of lines in seconds. Only the writer's goroutine
+// uses it.
+type writeFailures [writeMessage + 1]repeatlog.Limiter
+
+func newWriteFailures() *writeFailures {
+	var f writeFailures
+	f[writeEnded] = repeatlog.Limiter{What: "sink: recording a session",
+		Advice: "its transcript and attempts are not in the store (its client was not told: it had ended); check the disk the store is on (full? read-only? gone?) and the store's own log lines; while it keeps failing this is logged at most once a minute, with a count",
+		Quiet:  recoveredAfter}
+	f[writeMessage] = repeatlog.Limiter{What: "sink: storing a message",
+		Advice: "its client was answered 452 4.3.1 (a full disk) or 451 4.3.0, so nothing was accepted and it may send again; check the disk the store is on (full? read-only? gone?) and the store's own log lines; while it keeps failing this is logged at most once a minute, with a count",
+		Quiet:  recoveredAfter}
+	return &f
+}
+
+// recoveredAfter is how long after the last failure of a kind a write that
+// works ends its run of failures (repeatlog.Limiter.Quiet): on a disk that
+// is nearly full, small writes go through between failing ones.
+const recoveredAfter = 10 * time.Second
+
+// note logs the outcome of it when its kind is limited.
+func (f *writeFailures) note(log *slog.Logger, now time.Time, it writeItem, err error) {
+	kind := it.kind
+	if it.err == nil {
+		kind = writeEnded
+	}
+	if kind == writeOther {
+		return
+	}
+	l := &f[kind]
+	if err == nil {
+		l.Worked(log, now)
+		return
+	}
+	var attrs []any
+	if it.session != 0 {
+		attrs = []any{"session", it.session}
+	}
+	l.Failed(log, now, err, attrs...)
 }
 
 // writer is the one goroutine that takes the sink's writes to the store: it
@@ -546,6 +604,7 @@ type writeItem struct {
 // that fails, it runs the items one by one so that only the bad one fails.
 func (s *Sink) writer(done chan<- struct{}) {
 	defer close(done)
+	fails := newWriteFailures()
 	batch := make([]writeItem, 0, 256)
 	for first := range s.writes {
 		batch = append(batch[:0], first)
@@ -568,12 +627,12 @@ func (s *Sink) writer(done chan<- struct{}) {
 		})
 		if err == nil || len(batch) == 1 {
 			for _, it := range batch {
-				s.written(it, err)
+				s.written(fails, it, err)
 			}
 			continue
 		}
 		for _, it := range batch {
-			s.written(it, s.store.Write(context.Background(), it.fn))
+			s.written(fails, it, s.store.Write(context.Background(), it.fn))
 		}
 	}
 }
@@ -594,11 +653,10 @@ func (s *Sink) drain(batch []writeItem) []writeItem {
 	return batch
 }
 
-func (s *Sink) written(it writeItem, err error) {
+func (s *Sink) written(fails *writeFailures, it writeItem, err error) {
+	fails.note(s.log, s.clock.Now(), it, err)
 	if it.err != nil {
 		it.err <- err
-	} else if err != nil {
-		s.log.Error("sink: recording a session failed", "err", err)
 	}
 }
 
@@ -645,7 +703,12 @@ func (s *Sink) Flush(ctx context.Context) error {
 
 // write runs fn in the writer's next commit and waits for that commit.
 func (s *Sink) write(fn func(*store.Tx) error) error {
-	it := writeItem{fn: fn, err: make(chan error, 1)}
+	return s.writeAs(writeOther, 0, fn)
+}
+
+// writeAs is write for a kind of write whose failures the writer logs.
+func (s *Sink) writeAs(kind writeKind, session int64, fn func(*store.Tx) error) error {
+	it := writeItem{fn: fn, err: make(chan error, 1), kind: kind, session: session}
 	s.writes <- it
 	return <-it.err
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/relaylab/relaylab/internal/acceptreply"
 	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/textsafe"
 	"golang.org/x/net/idna"
@@ -339,7 +340,7 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 			return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6)", limit)}
 		}
 		c.byNext = sizeLimitBy
-		return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6): %s", limit, raiseSize)}
+		return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6): %s", limit, c.l.raiseSize())}
 	case cmd.hugeBDAT != "" && code == 501 && text == "Malformed size argument":
 		// A number, over any limit: as a SIZE over it at MAIL (RFC 1870
 		// 6), 552 names the limit. go-smtp reads no chunk after it.
@@ -349,49 +350,40 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 			return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets: BDAT declared a chunk of %s octets (RFC 3030 2, RFC 1870 6)", limit, cmd.hugeBDAT)}
 		}
 		c.byNext = sizeLimitBy
-		return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets: BDAT declared a chunk of %s octets (RFC 3030 2, RFC 1870 6); %s", limit, cmd.hugeBDAT, raiseSize)}
+		return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets: BDAT declared a chunk of %s octets (RFC 3030 2, RFC 1870 6); %s", limit, cmd.hugeBDAT, c.l.raiseSize())}
 	}
 	return nil
 }
 
-// go-smtp's own words for a 250 to MAIL and to RCPT (v0.25.1).
-const (
-	stockMailPrefix = "250 2.0.0 Roger, accepting mail from <"
-	stockRcptPrefix = "250 2.0.0 I'll make sure <"
-	stockRcptSuffix = "> gets this"
-)
-
 // plainAccept replaces go-smtp's stock 250 to MAIL or RCPT with the
 // enhanced code RFC 3463 3.2 gives it, X.1.0 (other address status: the
-// sender is fine) or X.1.5 (destination address valid), in plain words.
-// A rule's or directive's own 250 has other words and stays.
+// sender is fine) or X.1.5 (destination address valid), in plain words
+// (acceptreply, which the relay's submission uses too). A rule's or
+// directive's own 250 has other words and stays.
 func plainAccept(stage Stage, r []byte) *Reply {
-	line := strings.TrimRight(string(r), "\r\n")
+	addr, rcpt, ok := acceptreply.Stock(string(r))
 	switch {
-	case stage == StageMail && strings.HasPrefix(line, stockMailPrefix) && strings.HasSuffix(line, ">"):
-		return acceptedAddr("2.1.0", "Sender", line[len(stockMailPrefix):len(line)-1])
-	case stage == StageRcpt && strings.HasPrefix(line, stockRcptPrefix) && strings.HasSuffix(line, stockRcptSuffix):
-		return acceptedAddr("2.1.5", "Recipient", line[len(stockRcptPrefix):len(line)-len(stockRcptSuffix)])
+	case ok && stage == StageMail && !rcpt:
+		return acceptedAddr(acceptreply.SenderCode, "Sender", addr)
+	case ok && stage == StageRcpt && rcpt:
+		return acceptedAddr(acceptreply.RecipientCode, "Recipient", addr)
 	}
 	return nil
 }
 
 // acceptedAddr is the sink's 250 to MAIL (2.1.0, "Sender") or RCPT
 // (2.1.5, "Recipient") for addr, as the client wrote it, cut to
-// maxEchoAddr octets.
+// acceptreply.MaxAddr octets.
 func acceptedAddr(enhanced, who, addr string) *Reply {
-	return &Reply{Code: 250, Enhanced: enhanced, Text: who + " <" + textsafe.Cut(addr, maxEchoAddr) + "> OK"}
+	return &Reply{Code: 250, Enhanced: enhanced, Text: acceptreply.Text(who, addr)}
 }
 
 // RFC 5321 4.5.3.1.5: a reply line is at most 512 octets with its CRLF,
 // and a path may be longer than that (RFC 5321 4.5.3.1.3 bounds it at 256
 // but asks servers to take longer ones). A reply echoes at most
-// maxEchoAddr octets of an address (and maxEchoName of an EHLO name),
-// with room left for the notes withNotes adds.
-const (
-	maxEchoAddr = 256
-	maxEchoName = 255 // a domain's limit (RFC 5321 4.5.3.1.2)
-)
+// acceptreply.MaxAddr octets of an address and maxEchoName of an EHLO
+// name, with room left for the notes withNotes adds.
+const maxEchoName = 255 // a domain's limit (RFC 5321 4.5.3.1.2)
 
 // addrFault explains why addr, a path's mailbox that mailaddr.Fault took,
 // is not one, or returns "": octets that are not UTF-8 (RFC 6531 3.3;
@@ -679,28 +671,30 @@ func (g *lineGuard) cut(b []byte) int {
 	return len(b)
 }
 
-// tooLarge is the reply to a message over the listener's limit, which it
-// names as the refusal of a MAIL SIZE over it does (session.Mail).
-func tooLarge(limit int64) errTooLarge { return errTooLarge{limit} }
-
+// errTooLarge is readMessage's error for a message over the listener's
+// limit: the reply names the limit, as the refusal of a MAIL SIZE over it
+// does (session.Mail), and the key to raise, which only the listener
+// knows (session.Data makes the reply).
 type errTooLarge struct{ limit int64 }
 
-func (e errTooLarge) reply() *Reply {
-	return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870), the SIZE this listener's EHLO reply names: %s", e.limit, raiseSize)}
+func (e errTooLarge) Error() string {
+	return fmt.Sprintf("message over the size limit of %d octets", e.limit)
 }
 
-// raiseSize ends the sink's replies to a message over its size limit: the
-// relay under test has a limit of its own (relay.max_message_bytes), so
-// the key is named whole.
-const raiseSize = "send a smaller message, or raise " + sizeLimitKey
+func (e errTooLarge) reply(l *listener) *Reply {
+	return &Reply{Code: 552, Enhanced: "5.3.4", Text: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870), the SIZE this listener's EHLO reply names: %s", e.limit, l.raiseSize())}
+}
 
-// sizeLimitKey is the listener's size limit, for replies; sizeLimitBy
-// names it in the transcript's "reply by" note and the attempts, as the
-// other limits are (conn.byNext).
-const (
-	sizeLimitKey = "sink.listeners[].limits.max_message_bytes"
-	sizeLimitBy  = "limits.max_message_bytes"
-)
+// raiseSize ends the sink's replies to a message over l's size limit:
+// the relay under test has a limit of its own (relay.max_message_bytes),
+// so the key is named whole, with the listener's place.
+func (l *listener) raiseSize() string {
+	return "send a smaller message, or raise " + l.key() + ".limits.max_message_bytes"
+}
+
+// sizeLimitBy names the listener's size limit in the transcript's "reply
+// by" note and the attempts, as the other limits are (conn.byNext).
+const sizeLimitBy = "limits.max_message_bytes"
 
 // readMessage reads a message into one slice. It reads into chunks of at
 // most 1 MiB (the first one sized for the SIZE the client declared, RFC
@@ -731,7 +725,7 @@ func readMessage(r io.Reader, hint, limit int64) ([]byte, error) {
 		buf = buf[:len(buf)+n]
 		total += n
 		if limit > 0 && int64(total) > limit {
-			return nil, tooLarge(limit).reply().smtpError()
+			return nil, errTooLarge{limit}
 		}
 		if err == io.EOF {
 			break

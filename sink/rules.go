@@ -440,6 +440,10 @@ func (r Rule) compileIn(key string, inProfile bool) (*rule, error) {
 		if c.stage != StageDataEnd {
 			return nil, config.Errorf(key+".bounce", "an asynchronous bounce follows an accepted message: use stage data-end")
 		}
+		if b.Reply != nil && b.Reply.Code != 250 {
+			// Sink.deliver bounces a message it answered 250 alone.
+			return nil, config.Errorf(key+".bounce", "bounce with reply %q: the sink sends a bounce for a message it accepts with 250 after the final dot, and this rule answers %d, so the bounce would never be sent; keep one: reply alone to refuse the message there, or bounce alone (or with a 250 reply) to accept it and bounce it later", b.Reply.String(), b.Reply.Code)
+		}
 		if b.Bounce, err = r.Bounce.compile(key + ".bounce"); err != nil {
 			return nil, err
 		}

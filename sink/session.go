@@ -194,6 +194,7 @@ func (s *session) apply(b Behavior) error {
 func (s *session) resetTransaction() {
 	s.recordOpen(StageRcpt, Reply{Code: 250, Enhanced: "2.1.5", Text: "accepted at RCPT; no message followed"})
 	s.from, s.rcpts, s.dataRefused, s.inTxn, s.sizeHint, s.utf8, s.body = "", nil, false, false, 0, false, ""
+	s.lastAttempt, s.lastRcpt = 0, "" // nothing of this transaction carries over
 	s.dsn = mailDSN{}
 }
 
@@ -345,7 +346,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if max := l.cfg.Limits.MaxMessageBytes; max > 0 && s.sizeHint > max {
 		// RFC 1870 6: refused at MAIL, before any data.
 		s.c.byNext = sizeLimitBy
-		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6): %s", max, raiseSize)}
+		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4}, Message: fmt.Sprintf("Message size exceeds the limit of %d octets (RFC 1870 6): %s", max, l.raiseSize())}
 	}
 	if l.authRequired && s.authUser == "" {
 		// RFC 4954 6: 530 when authentication is required.
@@ -403,16 +404,18 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if why := mailaddr.Fault(to); why != "" {
 		// As at MAIL: 553, and RFC 3463 3.2 X.1.3, bad destination
 		// mailbox address syntax.
-		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why}
+		return s.refuseAddr(to, &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why})
 	}
 	if code, why := addrFault(to); why != "" {
-		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why}
+		return s.refuseAddr(mailaddr.Quote(to), &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why})
 	}
 	if why := localFault(to, s.c.current(StageRcpt)); why != "" {
-		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why}
+		// As the client wrote it: unquoted (quoting it would make it a
+		// good address, which it was not).
+		return s.refuseAddr(to, &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax: " + why})
 	}
 	if !s.utf8 && !isASCII(to) {
-		return errNeedsUTF8("recipient")
+		return s.refuseAddr(mailaddr.Quote(to), errNeedsUTF8("recipient"))
 	}
 	quoted := mailaddr.Quote(to)
 	requoted := quoted != to
@@ -445,6 +448,11 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		not = slices.CompactFunc(not, func(a, b NotDirective) bool { return a == b })
 		for _, n := range not {
 			// A typo (rcpt550-4.7.1) would otherwise be accepted unseen.
+			s.c.notef('*', n.Note())
+			r.notes = append(r.notes, n)
+		}
+		for _, n := range shadowedIn(r.directives) {
+			// As a typo: asked for, and never done.
 			s.c.notef('*', n.Note())
 			r.notes = append(r.notes, n)
 		}
@@ -495,6 +503,29 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		}
 	}
 	return nil
+}
+
+// refuseAddr refuses the RCPT of addr, whose syntax (or non-ASCII text
+// without SMTPUTF8) the sink does not take, with err, and records that as
+// the attempt of (sender, addr), the address as the client wrote it: a
+// test asking whether its application's bad address was refused finds
+// it (relaylab expect, the attempts), as any other refused recipient. An
+// address that is no text to store and show (a control character, an
+// octet that is not UTF-8) is refused without an attempt; the reply and
+// the transcript still name it.
+//
+// The reply is filed under addr too (conn.recordReply), not under the
+// recipient of the RCPT before.
+func (s *session) refuseAddr(addr string, err *smtp.SMTPError) error {
+	s.lastAttempt, s.lastRcpt = 0, addr
+	if mailaddr.ControlAt(addr) >= 0 || notUTF8(addr) >= 0 {
+		s.lastRcpt = textsafe.Escape(addr)
+		return err
+	}
+	r := rcptState{addr: addr, attempt: s.c.sink.state.nextPair(s.from, addr)}
+	s.lastAttempt = r.attempt
+	s.record(&r, StageRcpt, replyOf(err))
+	return err
 }
 
 // tooManyRecipients is the reply to a RCPT over the listener's
@@ -615,6 +646,9 @@ func (s *session) Data(r io.Reader) error {
 	// in a goroutine of its own at the first chunk; DATA gets its reader.
 	_, bdat := r.(*io.PipeReader)
 	msg, err := readMessage(r, s.sizeHint, s.c.l.cfg.Limits.MaxMessageBytes)
+	if tl, ok := errors.AsType[errTooLarge](err); ok {
+		err = tl.reply(s.c.l).smtpError() // go-smtp wants its own type
+	}
 	if s.c.cut {
 		// The connection ended in the message: conn.cutTransfer recorded
 		// it, and no reply goes out. A BDAT chunk cut short reads as a

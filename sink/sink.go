@@ -147,11 +147,12 @@ func New(cfg Config, opts Options) (*Sink, error) {
 	s.bounceRelay.Store(&cfg.Bounce.Relay)
 	s.awaitingRelay.Store(opts.AwaitBounceRelay)
 	s.bouncer = newBouncer(s)
-	for _, lc := range cfg.Listeners {
+	for i, lc := range cfg.Listeners {
 		l, err := s.newListener(lc)
 		if err != nil {
 			return nil, err
 		}
+		l.index = i
 		s.listeners = append(s.listeners, l)
 	}
 	return s, nil
@@ -541,13 +542,24 @@ func (s *Sink) decide(in *input, ds []Directive) Behavior {
 	return s.choose(in, ds).forClient(in.client)
 }
 
+// choose is decide before the client's address goes into the replies.
+// Of the recipient's directives for the stage, the first that acts on
+// this attempt applies: one used up (past its xN) or drawn out (pP) lets
+// the next one act, so that defer+rcpt550 is 451, then 550. When the only
+// ones left were used up, the sink accepts ("451 twice, then 250"),
+// whatever the rules say; when they were drawn out, the rules and the
+// profile answer as without them.
 func (s *Sink) choose(in *input, ds []Directive) Behavior {
+	var done Behavior // of the first directive used up, if one was
 	for _, d := range ds {
 		if d.Stage != in.stage {
 			continue
 		}
 		if d.Times > 0 && in.attempt > d.Times {
-			return Behavior{Rule: "directive " + d.Text + " (done)", usedUp: usedUp{d.Text, d.Times, in.attempt}}
+			if done.usedUp.text == "" {
+				done = Behavior{Rule: "directive " + d.Text + " (done)", usedUp: usedUp{d.Text, d.Times, in.attempt}}
+			}
+			continue
 		}
 		b := d.Behavior
 		b.By = b.Rule
@@ -555,6 +567,9 @@ func (s *Sink) choose(in *input, ds []Directive) Behavior {
 			continue
 		}
 		return b
+	}
+	if done.usedUp.text != "" {
+		return done
 	}
 	for i, r := range *s.rules.Load() {
 		if !r.matches(in) {
@@ -648,6 +663,9 @@ type listener struct {
 	done chan struct{}
 	once sync.Once
 
+	// index is the listener's place in sink.listeners, for what names one
+	// of its settings (listener.key).
+	index                 int
 	implicitTLS, starttls bool
 	tlsConfig             *tls.Config
 	authOn, authRequired  bool

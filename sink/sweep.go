@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/store"
+	"golang.org/x/net/idna"
 )
 
 // sweepEvery is how often, on the sink's clock, a session's start lets
@@ -161,8 +162,16 @@ func (s *Sink) ruleGreyWindows() greyWindows {
 // none greylists. k is the entry's key (client, sender, recipient).
 func (s *Sink) greyWindowsFor(rules greyWindows, k string) greyWindows {
 	w := rules
-	rcpt := k[strings.LastIndexByte(k, 0)+1:] // in lower case, as pairKey has it
-	if p := s.profiles.Load().forDomain(domainOf(rcpt)); p != nil {
+	rcpt := k[strings.LastIndexByte(k, 0)+1:] // in lower case, its domain as A-labels (pairKey)
+	dom := domainOf(rcpt)
+	p := s.profiles.Load().forDomain(dom)
+	if p == nil && strings.Contains(dom, "xn--") {
+		// A profile's domains may be written in UTF-8 (bücher.test).
+		if u, err := idna.Lookup.ToUnicode(dom); err == nil {
+			p = s.profiles.Load().forDomain(u)
+		}
+	}
+	if p != nil {
 		for _, r := range p.rules {
 			w.widen(r.behavior.Greylist)
 		}

@@ -285,7 +285,49 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 			return err
 		}
 	}
-	return a.sessionRefusals(ctx, out, idx)
+	if err := a.sessionRefusals(ctx, out, idx); err != nil {
+		return err
+	}
+	return a.sessionHandshakes(ctx, out, idx)
+}
+
+// sessionHandshakes gives each session still without a last reply that
+// ended in a failed TLS handshake that failure as its outcome, with the
+// sink's reason and fix from its transcript (sink.HandshakeFailure): its
+// last reply is otherwise the 220 to STARTTLS, or none under implicit
+// TLS, which says nothing of why a client that does not trust the
+// listener's certificate sent no mail.
+func (a sinkAdapter) sessionHandshakes(ctx context.Context, out []web.SinkSession, idx map[int64]int) error {
+	var args []any
+	for id, i := range idx {
+		if out[i].LastReply == "" {
+			args = append(args, id)
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	rows, err := a.db.QueryContext(ctx, `SELECT id, transcript FROM sink_sessions
+		WHERE id IN (?`+strings.Repeat(",?", len(args)-1)+`) AND instr(transcript, ?) > 0`, append(args, sink.HandshakeMark)...)
+	if err != nil {
+		return fmt.Errorf("sink: failed handshakes of sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sess int64
+		var transcript string
+		if err := rows.Scan(&sess, &transcript); err != nil {
+			return err
+		}
+		f, ok := sink.HandshakeFailure(transcript)
+		if !ok {
+			continue
+		}
+		s := &out[idx[sess]]
+		s.LastReply = "TLS handshake failed: " + f.Err
+		s.Category, s.Reason, s.Advice = sink.TLSFailureCategory, f.Reason, f.Advice
+	}
+	return rows.Err()
 }
 
 // sessionClosings gives each session that the sink closed with a reply
