@@ -257,7 +257,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	// whose holds say why a recipient the sink deferred gets no try.
 	var rel reports.EventSource = remoteEvents{src.(remoteAttempts)}
 	if *db != "" {
-		st, err := store.Open(ctx, store.Options{Path: *db})
+		st, err := store.Open(ctx, store.Options{Path: *db, NoMigrate: true})
 		if err != nil {
 			return stop(err)
 		}

@@ -71,12 +71,15 @@ the report cannot be written whole.`)
 		return err
 	}
 	defer done()
+	// A store found damaged as it is read is said as one found so at
+	// open, with what to do; before the store closes, while a -wal that
+	// may have damaged it is still beside it.
 	d, err := reports.Load(ctx, st)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", *db, err)
+		return startError(*db, fmt.Errorf("reading %s: %w", *db, err))
 	}
 	if err := d.AddSinkRecord(ctx, sinkRecord{sinkAttempts{db: st.DB(), classify: classify}}); err != nil {
-		return fmt.Errorf("reading %s: %w", *db, err)
+		return startError(*db, fmt.Errorf("reading %s: %w", *db, err))
 	}
 	if d.FromSink {
 		// The senders of a store the sink alone wrote were not
@@ -136,7 +139,7 @@ func (s sinkRecord) tally(ctx context.Context) ([]reports.SinkReply, sink.ReplyT
 // (PATH-shm) there: the report then reads a copy taken read-only into a
 // temporary directory, which done removes.
 func openToRead(ctx context.Context, path string) (st *store.Store, done func(), err error) {
-	st, err = store.Open(ctx, store.Options{Path: path})
+	st, err = store.Open(ctx, store.Options{Path: path, NoMigrate: true})
 	if err == nil {
 		return st, func() { st.Close() }, nil
 	}
@@ -153,7 +156,7 @@ func openToRead(ctx context.Context, path string) (st *store.Store, done func(),
 		return err
 	})
 	if cerr == nil {
-		st, cerr = store.Open(ctx, store.Options{Path: snap})
+		st, cerr = store.Open(ctx, store.Options{Path: snap, NoMigrate: true})
 	}
 	if cerr != nil {
 		os.RemoveAll(tmp)

@@ -156,13 +156,30 @@ func sqliteAccessError(err error) bool {
 
 // corruptStoreText is what to say about a store SQLite finds damaged
 // ("database disk image is malformed"), or "" for another error.
+//
+// A backup copied over a store whose write-ahead log a killed relaylab
+// left beside it (PATH-wal) is damaged by SQLite itself: it applies that
+// log, the old store's latest pages, to whatever file bears the name. So
+// the way to restore says to remove the log first; and when one with
+// pages in it is beside the store now, that is named as the likely
+// cause. (Nothing in the log's header tells that it belongs to another
+// file: its salts and checksums are its own, and a backup of the same
+// store has the same page size.)
 func corruptStoreText(path string, err error) string {
 	var se sqlite3.Error
 	if !errors.As(err, &se) || se.Code != sqlite3.ErrCorrupt {
 		return ""
 	}
-	return fmt.Sprintf("the store %s is damaged (%v): restore it from a backup, or save what can be read into a new file with the sqlite3 shell (sqlite3 %s .recover | sqlite3 NEW.db) and point --db at that, or start a new store with a --db that does not exist yet",
-		path, strings.TrimPrefix(err.Error(), "store: "), shellQuote(path))
+	restore := fmt.Sprintf("restore it from a backup: stop relaylab, remove %s and its %s-wal and %s-shm, then copy the backup in (SQLite applies a -wal file left beside the store, as a killed relaylab leaves it, to the backup, which damages it: a backup just copied in that way is mended by copying it again so)",
+		path, path, path)
+	// A log of no more than its 32-byte header holds no page (a reader
+	// such as notAStore leaves an empty one behind).
+	if fi, serr := os.Stat(path + "-wal"); serr == nil && fi.Size() > 32 {
+		restore = fmt.Sprintf("%s-wal is beside it: if %s was just replaced by a backup, the -wal of the old store was applied to it; stop relaylab, remove %s-wal and %s-shm, and copy the backup again. Otherwise %s",
+			path, path, path, path, restore)
+	}
+	return fmt.Sprintf("the store %s is damaged (%v): %s; or save what can be read into a new file with the sqlite3 shell (sqlite3 %s .recover | sqlite3 NEW.db) and point --db at that, or start a new store with a --db that does not exist yet",
+		path, strings.TrimPrefix(err.Error(), "store: "), restore, shellQuote(path))
 }
 
 // shellQuote quotes s for a shell command line when it needs it.

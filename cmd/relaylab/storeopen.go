@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/mattn/go-sqlite3"
@@ -118,6 +119,28 @@ func requireStore(ctx context.Context, path string) error {
 	if why != "" {
 		return usageError("%s is not a relaylab store (%s): %s", path, why, storeHint)
 	}
+	return olderStore(ctx, path)
+}
+
+// olderStore refuses a store that lacks migrations of this relaylab (an
+// older one wrote it), for the commands that use a store others own:
+// only serve, sink and relay upgrade a store, since the relaylab that
+// wrote it, which may still run on it, cannot open it afterwards. It
+// looks read-only and changes nothing; the refusal (exit 1, for expect 3:
+// the store cannot be read as it is) names the processes that have the
+// store open.
+func olderStore(ctx context.Context, path string) error {
+	err := readOnly(ctx, path, func(db *sql.DB) error { return store.Unmigrated(ctx, db, path) })
+	var oe *store.OlderStoreError
+	switch {
+	case errors.As(err, &oe):
+		oe.HeldBy = lockHolderNames(path)
+		return oe
+	case errors.Is(err, store.ErrNewerStore):
+		return err
+	case err != nil:
+		return unusableStore(path, false, err)
+	}
 	return nil
 }
 
@@ -160,7 +183,10 @@ func openStore(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logg
 
 // openStoreFor is openStore for a command that may only read (write
 // false: queue list): it does not try a write first, so that a user who
-// may read the store but not write it lists its queue.
+// may read the store but not write it lists its queue; and it neither
+// creates nor migrates the store (store.Options.NoMigrate): the store is
+// the serve's that recorded it. A store is migrated only when no other
+// process has it open (store.Options.LockHolder).
 func openStoreFor(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logger, write bool) (st *store.Store, abandon func(), err error) {
 	path := c.Store.Path
 	if dbFlag != "" {
@@ -177,7 +203,7 @@ func openStoreFor(ctx context.Context, c *fileConfig, dbFlag string, log *slog.L
 			return nil, nil, fmt.Errorf("%s is not a relaylab store (%s): %s, or at a file that does not exist yet to start a new store", path, why, storeHint)
 		}
 	}
-	st, err = store.Open(ctx, store.Options{Path: path, Sync: store.Sync(c.Store.Sync), Logger: log, LockHolder: lockHolderNames})
+	st, err = store.Open(ctx, store.Options{Path: path, Sync: store.Sync(c.Store.Sync), Logger: log, LockHolder: lockHolderNames, NoMigrate: !write})
 	if err != nil {
 		return nil, nil, unusableStore(path, write, err)
 	}
@@ -192,6 +218,9 @@ func openStoreFor(ctx context.Context, c *fileConfig, dbFlag string, log *slog.L
 	}
 	if c.exposed != "" {
 		log.Warn(c.exposed)
+	}
+	if w := readableStore(path); w != "" {
+		log.Warn(w)
 	}
 	abandon = func() {
 		// Every fact recorded is an event: asked of the file now, not of
@@ -272,4 +301,30 @@ func storeOpenError(err error) error {
 		}
 	}
 	return err
+}
+
+// readableStore warns of the store at path when its file, or the -wal
+// or -shm file beside it, may be read by users other than its owner (its
+// group, or everyone): a store restored with cp, or made by a relaylab
+// before new stores were made 0600, keeps the mode it was given, though
+// it holds every message's body and the sink's transcripts. "" when only
+// the owner may, and on Windows, whose file modes are not Unix
+// permissions. Like a configuration file that shows its secrets
+// (exposedSecrets), it is said, and relaylab goes on.
+func readableStore(path string) string {
+	if runtime.GOOS == "windows" {
+		return ""
+	}
+	var open []string
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if fi, err := os.Stat(path + suffix); err == nil && fi.Mode().Perm()&0o044 != 0 {
+			open = append(open, fmt.Sprintf("%s (mode %04o)", path+suffix, fi.Mode().Perm()))
+		}
+	}
+	if len(open) == 0 {
+		return ""
+	}
+	q := shellQuote(path)
+	return fmt.Sprintf("the store's %s can be read by users of this machine other than its owner, and the store holds every message's body and the sink's transcripts: chmod 600 %s %s-wal %s-shm (a store restored with cp, or made by an older relaylab, keeps the mode it was given; new ones are made 0600)",
+		strings.Join(open, ", "), q, q, q)
 }

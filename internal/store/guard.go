@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -63,7 +64,7 @@ func (g *fileGuard) sideGone() (name, what string) {
 				g.side[i] = fi
 			}
 		case err != nil:
-			return g.path + suffix, "deleted"
+			return g.path + suffix, goneText(g.path+suffix, g.side[i])
 		case !os.SameFile(fi, g.side[i]):
 			return g.path + suffix, "replaced by another file"
 		}
@@ -93,10 +94,10 @@ func (s *Store) checkFile(ctx context.Context) error {
 	}
 	what := "replaced by another file"
 	if err != nil {
-		what = "deleted"
+		what = goneText(g.path, g.file)
 	}
-	rescue := fmt.Sprintf("%s.rescued-%s", g.path, time.Now().UTC().Format("20060102T150405Z"))
-	if _, verr := s.conn.ExecContext(ctx, `VACUUM INTO ?`, rescue); verr != nil {
+	rescue, verr := s.rescue(ctx)
+	if verr != nil {
 		g.gone = fmt.Errorf("store: %s was %s while relaylab was running, and saving what it held failed (%v): what was committed since it opened is only in the running process and is lost when it stops; new writes are refused", g.path, what, verr)
 	} else {
 		g.gone = fmt.Errorf("store: %s was %s while relaylab was running; everything committed until then is saved in %s (open it with --db); new writes are refused until relaylab restarts", g.path, what, rescue)
@@ -120,8 +121,8 @@ func (s *Store) sideLost(ctx context.Context, side, what string) error {
 		if err == nil {
 			err = fmt.Errorf("the checkpoint stopped at %d of %d pages", done, logged)
 		}
-		rescue := fmt.Sprintf("%s.rescued-%s", g.path, time.Now().UTC().Format("20060102T150405Z"))
-		if _, verr := s.conn.ExecContext(ctx, `VACUUM INTO ?`, rescue); verr != nil {
+		rescue, verr := s.rescue(ctx)
+		if verr != nil {
 			g.gone = fmt.Errorf("store: %s was %s while relaylab was running, and neither a checkpoint into %s (%v) nor saving into %s (%v) worked: what was committed since the last checkpoint is only in the running process and is lost when it stops; new writes are refused", side, what, g.path, err, rescue, verr)
 		} else {
 			g.gone = fmt.Errorf("store: %s was %s while relaylab was running; the checkpoint into %s did not finish (%v), so everything committed until then is saved in %s (open it with --db); new writes are refused until relaylab restarts", side, what, g.path, err, rescue)
@@ -129,4 +130,43 @@ func (s *Store) sideLost(ctx context.Context, side, what string) error {
 	}
 	s.log.Error(g.gone.Error())
 	return g.gone
+}
+
+// rescue saves everything committed, through the writer's connection
+// (still on the store's own file), in a new file beside the path named
+// PATH.rescued-TIMESTAMP, and returns its name. The file is made for its
+// owner alone before SQLite writes into it (VACUUM INTO fills an empty
+// file that exists): SQLite would make it 0644 under the usual umask,
+// readable by every user, though it holds every message of the store.
+func (s *Store) rescue(ctx context.Context) (string, error) {
+	name := fmt.Sprintf("%s.rescued-%s", s.guard.path, time.Now().UTC().Format("20060102T150405Z"))
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return name, err
+	}
+	f.Close()
+	if _, err := s.conn.ExecContext(ctx, `VACUUM INTO ?`, name); err != nil {
+		if fi, serr := os.Stat(name); serr == nil && fi.Size() == 0 {
+			os.Remove(name) // nothing was saved: no empty file to mislead
+		}
+		return name, err
+	}
+	return name, nil
+}
+
+// goneText says what became of the file the store opened as name (was),
+// found missing at that name: renamed, when a file of the same directory
+// is it (mv to another name), else deleted or moved away (mv elsewhere
+// looks the same as rm from here).
+func goneText(name string, was os.FileInfo) string {
+	dir := filepath.Dir(name)
+	entries, err := os.ReadDir(dir)
+	if err == nil && was != nil {
+		for _, e := range entries {
+			if fi, err := e.Info(); err == nil && os.SameFile(fi, was) {
+				return "renamed to " + filepath.Join(dir, e.Name())
+			}
+		}
+	}
+	return "deleted or moved away"
 }

@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,56 +56,88 @@ func loadMigrations() ([]migration, error) {
 // wrote: its tables may hold what this one would misread or undo.
 var ErrNewerStore = errors.New("the store was written by a newer relaylab")
 
+// pendingMigrations returns the migrations db lacks, in order, and how
+// many it has recorded (0: a new store, or a file relaylab never opened).
+// It only reads, so db may be read-only. A store that recorded a
+// migration this build does not know is refused with ErrNewerStore.
+func pendingMigrations(ctx context.Context, db *sql.DB) (pending []migration, applied int, err error) {
+	ms, err := loadMigrations()
+	if err != nil {
+		return nil, 0, err
+	}
+	var tables int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&tables); err != nil {
+		return nil, 0, err
+	}
+	if tables == 0 {
+		return ms, 0, nil
+	}
+	has := map[int]string{}
+	rows, err := db.QueryContext(ctx, `SELECT version, name FROM schema_migrations`)
+	if err != nil {
+		return nil, 0, err
+	}
+	for rows.Next() {
+		var v int
+		var name string
+		if err := rows.Scan(&v, &name); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		has[v] = name
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
+		if _, ok := has[m.version]; !ok {
+			pending = append(pending, m)
+		}
+	}
+	newest := -1
+	for v := range has {
+		if !known[v] && v > newest {
+			newest = v
+		}
+	}
+	if newest >= 0 {
+		return nil, len(has), fmt.Errorf("%w: it has migration %s, which this relaylab does not know; open it with the relaylab that wrote it (or a later one), or restore the backup you took before upgrading, or give this one a store of its own (--db)", ErrNewerStore, has[newest])
+	}
+	return pending, len(has), nil
+}
+
 // migrate applies every migration the database has not recorded, and
 // refuses a database that recorded one this build does not know. Each
 // one applied to a store that had some already (one an earlier build
 // wrote) is logged at INFO, naming path: the store's tables changed, and
 // that build can no longer open it. A new store's are not.
-func migrate(ctx context.Context, db *sql.DB, log *slog.Logger, path string) error {
-	ms, err := loadMigrations()
-	if err != nil {
+//
+// An older store is not migrated when opts.NoMigrate is set, nor while
+// another process has it open (heldBy, as opts.LockHolder named them
+// before this process opened it): that process may be the older
+// relaylab, which could then neither go on nor start again on it. Both
+// are an *OlderStoreError, with nothing changed.
+func migrate(ctx context.Context, db *sql.DB, opts Options, heldBy string) error {
+	pending, applied, err := pendingMigrations(ctx, db)
+	if err != nil || len(pending) == 0 {
 		return err
+	}
+	switch {
+	case opts.NoMigrate && applied == 0:
+		return errNoStore
+	case opts.NoMigrate:
+		return &OlderStoreError{Path: opts.Path, Pending: migrationNames(pending), HeldBy: heldBy}
+	case applied > 0 && heldBy != "":
+		return &OlderStoreError{Path: opts.Path, Pending: migrationNames(pending), HeldBy: heldBy, Migrating: true}
 	}
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrations table: %w", err)
 	}
-	applied := map[int]bool{}
-	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return err
-		}
-		applied[v] = true
-	}
-	rows.Close()
-	known := map[int]bool{}
-	for _, m := range ms {
-		known[m.version] = true
-	}
-	var newer []int
-	for v := range applied {
-		if !known[v] {
-			newer = append(newer, v)
-		}
-	}
-	if len(newer) > 0 {
-		sort.Ints(newer)
-		var name string
-		if err := db.QueryRowContext(ctx, `SELECT name FROM schema_migrations WHERE version = ?`, newer[len(newer)-1]).Scan(&name); err != nil {
-			return err
-		}
-		return fmt.Errorf("%w: it has migration %s, which this relaylab does not know; open it with the relaylab that wrote it (or a later one), or restore the backup you took before upgrading, or give this one a store of its own (--db)", ErrNewerStore, name)
-	}
-	for _, m := range ms {
-		if applied[m.version] {
-			continue
-		}
+	for _, m := range pending {
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -122,9 +153,17 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger, path string) err
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
-		if len(applied) > 0 {
-			log.Info("store migrated: applied "+m.name, "store", path)
+		if applied > 0 {
+			opts.Logger.Info("store migrated: applied "+m.name, "store", opts.Path)
 		}
 	}
 	return nil
+}
+
+func migrationNames(ms []migration) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.name
+	}
+	return out
 }

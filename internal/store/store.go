@@ -51,11 +51,18 @@ type Options struct {
 	Logger *slog.Logger // default slog.Default()
 	// MaxBatch caps the writes in one transaction; default 512.
 	MaxBatch int
-	// LockHolder, when set, names the other programs that hold the
-	// store's write lock ("process 4242 (sqlite3 relaylab.db)"), for the
-	// error of a write that found the lock taken after its busy timeout;
-	// "" when it cannot tell.
+	// LockHolder, when set, names the other programs that have the
+	// store open ("process 4242 (sqlite3 relaylab.db)"); "" when it
+	// cannot tell. Open asks it before it opens the file, and does not
+	// migrate a store another program has open (*OlderStoreError); a
+	// write that found the write lock taken after its busy timeout names
+	// them too.
 	LockHolder func(path string) string
+	// NoMigrate opens the store as it is, for a command that uses a store
+	// others own (queue, report, expect): a store that lacks migrations
+	// of this build is refused with an *OlderStoreError, a file without
+	// relaylab's tables too, and a missing file is not created.
+	NoMigrate bool
 }
 
 // Store is an open database.
@@ -118,7 +125,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("store: sync %q: want full, normal or off", opts.Sync)
 	}
-	createPrivate(opts.Path)
+	if !opts.NoMigrate {
+		createPrivate(opts.Path)
+	}
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
@@ -128,7 +137,18 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
 	}
+	// Who else has the store open is asked before this process opens it
+	// (see LockHolder): only a store no other process uses is migrated.
+	var heldBy string
+	if opts.LockHolder != nil {
+		heldBy = opts.LockHolder(opts.Path)
+	}
 	dsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_synchronous=%s&_busy_timeout=10000&cache=private", opts.Path, opts.Sync)
+	if opts.NoMigrate {
+		// Neither created nor switched to WAL: a store is in WAL mode
+		// already, and what is not a store is refused unchanged.
+		dsn = fmt.Sprintf("file:%s?mode=rw&_synchronous=%s&_busy_timeout=10000&cache=private", opts.Path, opts.Sync)
+	}
 	w, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", opts.Path, err)
@@ -140,8 +160,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", opts.Path, err)
 	}
-	if err := migrate(ctx, w, opts.Logger, opts.Path); err != nil {
+	if err := migrate(ctx, w, opts, heldBy); err != nil {
 		w.Close()
+		var oe *OlderStoreError
+		if errors.As(err, &oe) {
+			return nil, err // it names the store
+		}
 		return nil, fmt.Errorf("store: %s: %w", opts.Path, err)
 	}
 	r, err := sql.Open("sqlite3", fmt.Sprintf("file:%s?_journal_mode=WAL&_busy_timeout=10000&_query_only=1", opts.Path))
