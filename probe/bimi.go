@@ -123,8 +123,12 @@ func checkBIMIRecord(ctx context.Context, r resolver.Resolver, f *findings, clie
 		// A fact, so that an ok check still shows what it found.
 		f.add(SevInfo, "urls", name, rec, bimiRef, "mail clients that show BIMI logos fetch %s", strings.Join(facts, " and "))
 	}
-	if logo != "" && client != nil {
+	switch {
+	case logo != "" && client != nil:
 		checkBIMILogo(ctx, client, f, logo)
+	case logo != "":
+		// Said, so that an ok check is not read as a logo that passed.
+		f.add(SevInfo, logoNotChecked, logo, "", bimiRef, "%s", logoNotCheckedMessage(logo, logoOffCLI))
 	}
 	if tags["l"] != "" || tags["a"] != "" {
 		// A declination asks for no logo (BIMI draft 4.3.1): what DMARC
@@ -356,4 +360,46 @@ func enforcedDMARC(rec string) string {
 		return ""
 	}
 	return fixedDMARC(cand, p)
+}
+
+// logoNotChecked is the code of the finding that says a BIMI logo was
+// not fetched because the check was told not to (relaylab probe
+// --no-bimi-logo, probe.bimi_logo: false).
+const logoNotChecked = "logo-not-checked"
+
+// logoOff is what turned the logo's fetch off, and how to turn it on.
+type logoOff struct{ by, fix string }
+
+// The switches that turn the logo's fetch off.
+var (
+	logoOffCLI   = logoOff{"--no-bimi-logo", "run relaylab probe without --no-bimi-logo to check it"}
+	logoOffWatch = logoOff{"probe.bimi_logo: false", "set probe.bimi_logo: true (the default) to check it"}
+)
+
+// logoNotCheckedMessage says that the logo at logo was not fetched, and
+// that off is why.
+func logoNotCheckedMessage(logo string, off logoOff) string {
+	return fmt.Sprintf("logo not checked (%s): the logo at %s was not fetched, so whether receivers can fetch it and take it as SVG Tiny PS is not known; %s", off.by, logo, off.fix)
+}
+
+// logoOffBy names off as what turned the logo's fetch off in the BIMI
+// finding that says so, in rep and in its bimi check: the monitor's
+// probe.bimi_logo rather than relaylab probe's --no-bimi-logo.
+func (rep *Report) logoOffBy(off logoOff) {
+	if rep.BIMI == nil {
+		return
+	}
+	relabel := func(fs []Finding) {
+		for i := range fs {
+			if fs[i].Code == "bimi."+logoNotChecked {
+				fs[i].Message = logoNotCheckedMessage(fs[i].Name, off)
+			}
+		}
+	}
+	relabel(rep.BIMI.Findings)
+	for i := range rep.Checks {
+		if rep.Checks[i].Check == "bimi" {
+			relabel(rep.Checks[i].Findings)
+		}
+	}
 }

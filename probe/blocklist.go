@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -356,10 +357,25 @@ func listingRFC(subject string) string {
 	return "RFC 5782 2.4"
 }
 
-// ListingFindings turns listings into report findings.
+// ListingFindings turns listings into report findings. The blocklists
+// that a server of zone files refused, since none of its files holds
+// them (relaylab probe --zone with the built-in lists), are one finding,
+// not one per list.
 func ListingFindings(ls []Listing) ([]Finding, Status) {
 	f := &findings{check: "blocklist"}
+	var refused []Listing
 	for _, l := range ls {
+		if l.Status == Unknown && strings.Contains(l.Error, notServedPhrase) {
+			refused = append(refused, l)
+		}
+	}
+	if len(refused) < 2 {
+		refused = nil
+	}
+	for _, l := range ls {
+		if len(refused) > 0 && l.Status == Unknown && strings.Contains(l.Error, notServedPhrase) {
+			continue
+		}
 		switch l.Status {
 		case Listed:
 			msg := fmt.Sprintf("%s is listed on %s: %s", l.Subject, l.Zone, strings.Join(l.Meaning, "; "))
@@ -382,5 +398,30 @@ func ListingFindings(ls []Listing) ([]Finding, Status) {
 			f.add(SevWarning, "unknown", at, strings.Join(l.Codes, ","), "RFC 5782 5", "could not tell whether %s is listed on %s: %s", l.Subject, l.Zone, l.Error)
 		}
 	}
+	if len(refused) > 0 {
+		notServed(f, refused)
+	}
 	return f.list, f.status()
+}
+
+// notServed says, once, that the blocklists of ls were refused by a
+// server of zone files that holds none of them.
+func notServed(f *findings, ls []Listing) {
+	f.unknown = true
+	var zones, subjects []string
+	for _, l := range ls {
+		if !slices.Contains(zones, l.Zone) {
+			zones = append(zones, l.Zone)
+		}
+		if !slices.Contains(subjects, l.Subject) {
+			subjects = append(subjects, l.Subject)
+		}
+	}
+	served := ""
+	if _, after, ok := strings.Cut(ls[0].Error, notServedPhrase); ok {
+		served = " " + strings.TrimSpace(after)
+	}
+	f.add(SevWarning, "unknown", strings.Join(zones, ", "), "", "RFC 5782 5",
+		"could not tell whether %s is listed on %d blocklists (%s): they are in none of the zone files served%s, so the server refused every query about them; with zone files (relaylab probe --zone), give blocklist zones they serve with --zones (probe.zones for the watchlist), such as testdata/probe/zones.yaml with testdata/dns, or leave the blocklists out with --no-blocklists",
+		strings.Join(subjects, " and "), len(zones), strings.Join(zones, ", "), served)
 }

@@ -3,6 +3,7 @@ package probe
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -27,6 +28,7 @@ import (
 //	  keep: 30d
 //	  webhook: {url: "https://hooks.example.com/relaylab", attempts: 6, backoff: 30s, secret: SECRET}
 //	  zones: blocklists.yaml   # or a list: [blocklists.yaml, {zone: bl.example.net, kind: ip}]
+//	  bimi_logo: false   # check BIMI records without fetching their logos
 type Config struct {
 	Domains DomainList `yaml:"domains"`
 	IPs     IPList     `yaml:"ips"`
@@ -40,7 +42,9 @@ type Config struct {
 	Interval config.Duration `yaml:"interval"`
 	// BlocklistInterval between blocklist checks (default 30m).
 	BlocklistInterval config.Duration `yaml:"blocklist_interval"`
-	// Resolvers are HOST:PORT of DNS servers; empty: /etc/resolv.conf.
+	// Resolvers are IP:PORT of DNS servers (an IP alone means port 53;
+	// a host name is refused: it would need DNS to be found); empty:
+	// /etc/resolv.conf.
 	Resolvers []string        `yaml:"resolvers"`
 	Timeout   config.Duration `yaml:"timeout"` // one DNS query (default 3s)
 	// Keep is how long results and probe.result events are kept (default
@@ -61,6 +65,11 @@ type Config struct {
 	// on this machine: it needs Resolvers on loopback, and policies are
 	// then fetched from loopback addresses only.
 	MTASTSPort int `yaml:"mta_sts_port"`
+	// BIMILogo fetches each watched domain's BIMI logo (l=) and checks
+	// it as SVG Tiny PS, as relaylab probe does (default true); false
+	// checks the BIMI record alone, as --no-bimi-logo does, and the
+	// BIMI check says the logo was not checked.
+	BIMILogo bool `yaml:"bimi_logo"`
 }
 
 // Files returns the file names the section gives (zones files, the
@@ -228,6 +237,7 @@ func DefaultConfig() Config {
 		BlocklistInterval: config.Duration(30 * time.Minute),
 		Timeout:           config.Duration(3 * time.Second),
 		Keep:              config.Duration(30 * 24 * time.Hour),
+		BIMILogo:          true,
 		Webhook: WebhookConfig{
 			Attempts: 6,
 			Backoff:  config.Duration(30 * time.Second),
@@ -317,9 +327,17 @@ func (c *Config) Validate(prefix string) error {
 		c.Selectors[i] = n
 	}
 	for i, s := range c.Resolvers {
+		k := key(fmt.Sprintf("resolvers[%d]", i))
 		n, err := resolver.NormalizeServer(s)
 		if err != nil {
-			return config.Errorf(key(fmt.Sprintf("resolvers[%d]", i)), "%q is not HOST:PORT, such as 127.0.0.1:53", s)
+			return config.Errorf(k, "%q is not IP:PORT, such as 127.0.0.1:53", s)
+		}
+		if _, err := netip.ParseAddrPort(n); err != nil {
+			// A server named by a host name would need DNS to be found
+			// itself: the system's resolver, which is what the probe
+			// was told not to ask.
+			host, port, _ := net.SplitHostPort(n)
+			return config.Errorf(k, "%q names the DNS server by its host name %q, and finding that name would need DNS itself: give the server's IP address and port, such as 127.0.0.1:%s", s, host, port)
 		}
 		c.Resolvers[i] = n
 	}
@@ -330,7 +348,9 @@ func (c *Config) Validate(prefix string) error {
 		return config.Errorf(key("blocklist_interval"), "%s is too short: at least 1m (public blocklists block resolvers that ask too often)", c.BlocklistInterval)
 	}
 	if c.Keep.D() < c.Interval.D() || c.Keep.D() < c.BlocklistInterval.D() {
-		return config.Errorf(key("keep"), "%s keeps less than one interval of results", c.Keep)
+		least := max(c.Interval, c.BlocklistInterval)
+		return config.Errorf(key("keep"), "%s keeps less than one interval of results (%s is %s, %s is %s), so a run's results would be deleted before the next run compares with them: give at least %s, such as 30d (the default)",
+			c.Keep, key("interval"), c.Interval, key("blocklist_interval"), c.BlocklistInterval, least)
 	}
 	if c.Timeout.D() <= 0 || c.Timeout.D() > MaxTimeout {
 		return config.Errorf(key("timeout"), "%s: give a time more than 0 and at most %s, such as 3s, for one DNS query (a server that has not answered in %s will not)", c.Timeout, config.Duration(MaxTimeout), config.Duration(MaxTimeout))

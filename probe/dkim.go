@@ -424,7 +424,7 @@ func checkKey(f *findings, ds *DKIMSelector, named string, own bool) {
 	switch {
 	case errors.As(err, &fix):
 		// The message gives the record to publish.
-		f.add(SevError, "syntax", ds.Name, ds.Record, "RFC 6376 3.6.1", "%v; until then signatures with this selector cannot be verified and fail", err)
+		f.add(SevError, "syntax", ds.Name, ds.Record, "RFC 6376 3.6.1", "selector %q: %v; until then signatures with this selector cannot be verified and fail", ds.Selector, err)
 		// An alias's record is published at its target.
 		f.proposes(cmp.Or(ds.CNAME, ds.Name), "TXT", fix.Fixed)
 		return
@@ -433,7 +433,7 @@ func checkKey(f *findings, ds *DKIMSelector, named string, own bool) {
 		if v, ok := dmarcTag(ds.Record, "k"); ok && strings.EqualFold(v, "ed25519") {
 			kt = "ed25519"
 		}
-		f.add(SevError, "syntax", ds.Name, ds.Record, "RFC 6376 3.6.1", "%v, so signatures with this selector cannot be verified and fail: publish the record your signer gives, of the form \"v=DKIM1; k=%s; p=<base64 public key>\"", err, kt)
+		f.add(SevError, "syntax", ds.Name, ds.Record, "RFC 6376 3.6.1", "selector %q: %v, so signatures with this selector cannot be verified and fail: publish the record your signer gives, of the form \"v=DKIM1; k=%s; p=<base64 public key>\"", ds.Selector, err, kt)
 		return
 	}
 	ds.Key = k
@@ -458,9 +458,10 @@ func checkKey(f *findings, ds *DKIMSelector, named string, own bool) {
 		f.add(SevInfo, "revoked", ds.Name, ds.Record, "RFC 6376 3.6.1", "selector %q is revoked (empty p=): signatures with it fail", ds.Selector)
 	case k.KeyType == "rsa" && k.Bits < 1024:
 		f.add(SevError, "weak-key", ds.Name, ds.Record, "RFC 8301 3.2",
-			"the RSA key is %d bits; verifiers must reject keys under 1024 bits: publish a 2048-bit key", k.Bits)
+			"selector %q: the RSA key is %d bits, and verifiers must reject keys under 1024 bits (RFC 8301 3.2), so every signature with it fails DKIM: %s", ds.Selector, k.Bits, newKeyAdvice(ds))
 	case k.KeyType == "rsa" && k.Bits < 2048:
-		f.add(SevWarning, "short-key", ds.Name, ds.Record, "RFC 8301 3.2", "the RSA key is %d bits; 2048 is the current recommendation", k.Bits)
+		f.add(SevWarning, "short-key", ds.Name, ds.Record, "RFC 8301 3.2",
+			"selector %q: the RSA key is %d bits, under the 2048 bits that RFC 8301 3.2 says signers should use (shorter keys are easier to break, and a broken key lets anyone sign as the domain): %s", ds.Selector, k.Bits, newKeyAdvice(ds))
 	}
 	for _, fl := range k.Flags {
 		if fl == "y" {
@@ -482,6 +483,14 @@ func checkKey(f *findings, ds *DKIMSelector, named string, own bool) {
 		f.add(SevError, "service", ds.Name, ds.Record, "RFC 6376 3.6.1",
 			"selector %q has s=%s, which does not include email or *, so verifiers ignore the key for mail and every signature with this selector fails: remove s= (the default is *) or set s=email", ds.Selector, strings.Join(k.Services, ":"))
 	}
+}
+
+// newKeyAdvice says how to replace the short RSA key of ds with a
+// 2048-bit one: under a new selector, so that mail signed with the old
+// key still verifies while it is in transit.
+func newKeyAdvice(ds *DKIMSelector) string {
+	domain := strings.TrimPrefix(ds.Name[strings.Index(ds.Name, "._domainkey.")+len("._domainkey."):], ".")
+	return fmt.Sprintf("make a 2048-bit key (relaylab dkim keygen --domain %s --selector NEW --bits 2048 --out FILE prints its record, or your signer's own tool), publish it under a new selector, move the signer to it, and a few days later revoke the key at %s (publish it with an empty p=)", domain, ds.Name)
 }
 
 // DKIMSignature is the verification of one DKIM-Signature header.

@@ -151,8 +151,16 @@ func dnsHealthNote(domain, old, new string) string {
 		return domain + "'s name servers answer again: receivers can read its records (SPF, DKIM, DMARC, MX) once more"
 	}
 	rcodes := strings.TrimPrefix(new, dnsFailingPfx)
+	check := "check its delegation at the registrar (NS records that name servers which serve the zone) and those servers"
+	if org := OrgDomain(domain); org != domain {
+		// A subdomain is delegated, if at all, by its parent's zone,
+		// which the registrar does not see.
+		_, parent, _ := strings.Cut(domain, ".")
+		check = "check the NS records for " + domain + " in the zone of " + parent + ", which delegate it to name servers that must serve its zone (without them, " + parent +
+			"'s own servers answer for it, and its records belong in " + parent + "'s zone), and those servers"
+	}
 	note := domain + "'s name servers answered no lookup of its names on two runs in a row (" + rcodes + "): receivers get the same, so SPF and DMARC give temperror for its mail, " +
-		"its MX cannot be found and mail to it is deferred, and DKIM keys cannot be read; check its delegation at the registrar (NS records that name servers which serve the zone) and those servers"
+		"its MX cannot be found and mail to it is deferred, and DKIM keys cannot be read; " + check
 	if strings.Contains(rcodes, "REFUSED") {
 		note += "; REFUSED from the servers asked usually means they do not serve the zone (a lame delegation), or refuse this resolver"
 	}

@@ -53,7 +53,7 @@ func TestDMARCChangeNote(t *testing.T) {
 		want           []string // "" for no note
 	}{
 		{"reject to none", "v=DMARC1; p=reject", "v=DMARC1; p=none",
-			[]string{"DMARC policy weakened from reject to none: receivers will now deliver mail that fails DMARC", "if that was not intended, publish the record in old again"}},
+			[]string{"DMARC policy weakened from reject to none: receivers will now deliver mail that fails DMARC", "if that was not intended, publish the previous record again: \"v=DMARC1; p=reject\""}},
 		{"reject to quarantine", "v=DMARC1; p=reject; rua=mailto:d@b.test", "v=DMARC1; p=quarantine; rua=mailto:d@b.test",
 			[]string{"DMARC policy weakened from reject to quarantine: receivers will now put mail that fails DMARC in spam"}},
 		{"pct lowered", "v=DMARC1; p=reject", "v=DMARC1; p=reject; pct=20",

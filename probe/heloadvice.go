@@ -15,14 +15,25 @@ import (
 func heloAdvice(e SPFResult, all []SPFResult) (string, *Publish) {
 	mech := ipMech(e.IP)
 	risk := "some receivers check the HELO identity too (RFC 7208 2.3)"
+	// The IPs that say one HELO name and got one result share the
+	// advice: the first of them says it whole, the others point to it.
+	ips := sameHelo(e, all)
+	first := ips[0]
 	switch e.Result {
 	case "none":
 		advice, rec := heloRecord(e, all)
-		return fmt.Sprintf("%s publishes no SPF record, and %s; %s", e.Helo, risk, advice), &Publish{Name: e.Helo, Type: "TXT", Value: rec}
+		pub := &Publish{Name: e.Helo, Type: "TXT", Value: rec}
+		if e.IP != first {
+			return fmt.Sprintf("%s publishes no SPF record; the one record proposed with %s covers this IP too: %q at %s", e.Helo, first, rec, e.Helo), pub
+		}
+		return fmt.Sprintf("%s publishes no SPF record, and %s; %s", e.Helo, risk, advice), pub
 	case "permerror":
+		if e.IP != first {
+			return fmt.Sprintf("the SPF record of %s cannot be evaluated; the fix said with %s covers this IP too", e.Helo, first), nil
+		}
 		// An example only: the record's other terms are not known.
 		return fmt.Sprintf("the SPF record of %s cannot be evaluated, and %s; fix it so that it lists %s, for example \"v=spf1 %s -all\"",
-			e.Helo, risk, strings.Join(sameHelo(e, all), " and "), strings.Join(ipMechs(sameHelo(e, all)), " ")), nil
+			e.Helo, risk, strings.Join(ips, " and "), strings.Join(ipMechs(ips), " ")), nil
 	case "temperror":
 		return fmt.Sprintf("a DNS lookup failed for now, so receivers defer or skip the check; if it persists, check the name servers of %s", e.Helo), nil
 	}

@@ -30,6 +30,9 @@ const (
 	ChangeRecordAdded   = "record-added"   // Old "": a record where there was none
 	ChangeRecordRemoved = "record-removed" // New "": the record is gone
 	ChangeKeyRotated    = "key-rotated"
+	// A DKIM key replaced by a revoked one (empty p=, RFC 6376 3.6.1):
+	// every signature with the selector fails from then on.
+	ChangeKeyRevoked = "key-revoked"
 	// A watched domain's name servers stopped answering lookups of its
 	// names (SERVFAIL, REFUSED) on two runs in a row, or answer again.
 	ChangeDNSFailing   = "dns-failing"
@@ -47,7 +50,7 @@ type Change struct {
 	Time   time.Time `json:"time"`
 	Target string    `json:"target"` // the domain or IP
 	Key    string    `json:"key"`    // what changed: "listing 192.0.2.1 zen.spamhaus.org", "domain example.com spf", "ip 192.0.2.1 ptr"
-	Kind   string    `json:"kind"`   // listed, delisted, record-changed, record-added, record-removed, key-rotated, dns-failing, dns-answering
+	Kind   string    `json:"kind"`   // listed, delisted, record-changed, record-added, record-removed, key-rotated, key-revoked, dns-failing, dns-answering, result-changed
 	// Old is the confirmed value before, "" with First set: nothing had
 	// been observed before the target's first checks.
 	Old string `json:"old"`
@@ -235,7 +238,7 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 		}
 		health = CheckHealth(ctx, m.r, m.log, zonesFor(zones, ips, len(m.cfg.Domains) > 0))
 	}
-	deps := Deps{Resolver: m.r, HTTPClient: m.http, Clock: m.clock, Logger: m.log, QueryTimeout: m.queryTimeout}
+	deps := Deps{Resolver: m.r, HTTPClient: m.http, Clock: m.clock, Logger: m.log, QueryTimeout: m.queryTimeout, BIMILogo: m.cfg.BIMILogo}
 	type job struct {
 		target string
 		req    Request
@@ -272,6 +275,9 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 					d.Resolver = j.tally
 				}
 				rep := Run(ctx, d, j.req)
+				if !m.cfg.BIMILogo {
+					rep.logoOffBy(logoOffWatch)
+				}
 				if j.tally != nil {
 					rep.dnsHealth = j.tally.health()
 				}
@@ -362,6 +368,11 @@ type observation struct {
 	outcome    string
 	prior      string
 	ownSame    bool
+	// mtaSTS marks a domain's MTA-STS record and policy; policy is the
+	// policy fetched now, and was the one before the change (record
+	// reads it from the stored results), for the note.
+	mtaSTS      bool
+	policy, was *MTASTSPolicy
 }
 
 // describe adds to a change what its observation knows beyond the value:
@@ -377,6 +388,9 @@ func (o observation) describe(c *Change, target string) {
 	}
 	if o.ptr {
 		c.Note = ptrNote(target, c.Old, c.New)
+	}
+	if o.mtaSTS {
+		c.Note = mtaSTSChangeNote(target, c.Old, c.New, o.was, o.policy)
 	}
 	if o.dkim {
 		notes := []string{dkimChangeNote(o.selector, c.Old, c.New)}
@@ -409,7 +423,7 @@ func (o observation) describe(c *Change, target string) {
 	case o.what == "DMARC":
 		c.Note = dmarcChangeNote(c.Old, c.New)
 	case o.what == "SPF":
-		c.Note = spfRecordNote(o.prior, o.outcome, o.findings)
+		c.Note = spfRecordNote(o.prior, o.outcome, c.Old, o.findings)
 	}
 }
 
@@ -499,9 +513,9 @@ func observe(rep *Report) []observation {
 	if rep.MTASTS != nil && rep.MTASTS.Status != StatusUnknown {
 		v := rep.MTASTS.Record
 		if rep.MTASTS.Seen != nil {
-			v += " policy " + rep.MTASTS.Seen.Hash
+			v += mtaSTSPolicyMark + rep.MTASTS.Seen.Hash
 		}
-		obs = append(obs, observation{key: d + "mta-sts", value: v})
+		obs = append(obs, observation{key: d + "mta-sts", value: v, mtaSTS: true, policy: rep.MTASTS.Policy})
 	}
 	if rep.TLSRPT != nil && rep.TLSRPT.Status != StatusUnknown {
 		obs = append(obs, observation{key: d + "tls-rpt", value: rep.TLSRPT.Record})
@@ -642,6 +656,12 @@ func (m *Monitor) record(ctx context.Context, target string, rep *Report) ([]Cha
 			}
 			if o.dkim {
 				o.signers = signersOf(m.signing, target, o.selector)
+			}
+			if o.mtaSTS {
+				_, hash := mtaSTSValue(c.Old)
+				if o.was, err = storedPolicy(tx, target, hash); err != nil {
+					return err
+				}
 			}
 			rec := byKey[strings.TrimSuffix(o.key, "-result")]
 			o.ownSame = o.result != "" && rec == nil
@@ -792,6 +812,8 @@ func changeKind(o observation, old string) string {
 		return ChangeListed
 	case o.listing:
 		return ChangeDelisted
+	case o.dkim && old != "" && o.value != "" && revokedKey(o.value) && !revokedKey(old):
+		return ChangeKeyRevoked
 	case o.dkim && old != "" && o.value != "":
 		return ChangeKeyRotated
 	case old != "" && o.value == "":
@@ -800,4 +822,11 @@ func changeKind(o observation, old string) string {
 		return ChangeRecordAdded
 	}
 	return ChangeRecordChanged
+}
+
+// revokedKey reports whether rec is a DKIM key record that parses and is
+// revoked (empty p=).
+func revokedKey(rec string) bool {
+	k, err := ParseDKIMKey(rec)
+	return err == nil && k.Revoked
 }

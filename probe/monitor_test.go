@@ -41,6 +41,7 @@ func TestMonitorConfirmsChangesOverTwoRuns(t *testing.T) {
 	cfg.Domains = Domains("clean.auth.test")
 	cfg.IPs = IPs("192.0.2.20")
 	cfg.Selectors = []string{"s1"}
+	cfg.BIMILogo = false // its logo's host would be looked up by http.Client's own resolver
 	cfg.Zones = []Zone{{Zone: "good.bl.test", Kind: ZoneIP}}
 	m, err := NewMonitor(cfg, Options{Store: st, Clock: vc, Logger: discard(), Resolver: r, HTTPClient: &http.Client{}})
 	if err != nil {
@@ -262,6 +263,7 @@ func TestMonitorRunLoop(t *testing.T) {
 	cfg.Domains = Domains("clean.auth.test")
 	cfg.Zones = []Zone{{Zone: "good.bl.test", Kind: ZoneIP}}
 	cfg.Keep = config.Duration(time.Hour)
+	cfg.BIMILogo = false // its logo's host would be looked up by http.Client's own resolver
 	m, err := NewMonitor(cfg, Options{Store: st, Clock: vc, Resolver: r, HTTPClient: &http.Client{}})
 	if err != nil {
 		t.Fatal(err)

@@ -25,11 +25,15 @@ type NotServedError struct {
 	Err   error    // the resolver's error: REFUSED
 }
 
+// notServedPhrase is in the text of every NotServedError, which reaches
+// a blocklist's answer only as text (Listing.Error).
+const notServedPhrase = "is in none of the zone files served"
+
 // maxZonesListed bounds the zones a finding names.
 const maxZonesListed = 12
 
 func (e *NotServedError) Error() string {
-	return fmt.Sprintf("%v: %s is in none of the zone files served (%s)", e.Err, e.Name, e.zoneList())
+	return fmt.Sprintf("%v: %s %s (%s)", e.Err, e.Name, notServedPhrase, e.zoneList())
 }
 
 func (e *NotServedError) Unwrap() error { return e.Err }

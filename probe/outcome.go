@@ -200,12 +200,12 @@ func resultNote(check, target, old, cur string, fs []Finding, ownSame bool) stri
 // spfRecordNote says, for a confirmed change of a domain's own SPF
 // record, whether SPF started or stopped giving permerror with it: prior
 // is the outcome confirmed before ("" when none was), cur the outcome
-// now.
-func spfRecordNote(prior, cur string, fs []Finding) string {
+// now, old the record before.
+func spfRecordNote(prior, cur, old string, fs []Finding) string {
 	was, is := permerrorCodes(prior), permerrorCodes(cur)
 	switch {
 	case is != "" && was == "" && prior != "":
-		return fmt.Sprintf("SPF went from %s to permerror (%s) with this record: %s; if that was not intended, publish the record in old again", outcomeHead(prior), is, firstMessage(fs, strings.Split(is, ", ")))
+		return fmt.Sprintf("SPF went from %s to permerror (%s) with this record: %s; %s", outcomeHead(prior), is, firstMessage(fs, strings.Split(is, ", ")), restoreAdvice(old))
 	case is != "" && was == "":
 		return fmt.Sprintf("SPF gives permerror (%s) with this record: %s", is, firstMessage(fs, strings.Split(is, ", ")))
 	case was != "" && is == "":

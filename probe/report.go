@@ -201,6 +201,7 @@ func Run(ctx context.Context, d Deps, req Request) *Report {
 	rep.PTR = ptr
 	rep.crossCheck()
 	rep.summarise(req)
+	rep.review(req) // spf.none from --ip, no-mail domains, IPs no blocklist takes (review.go)
 	rep.noNulls()
 	return rep
 }

@@ -45,6 +45,7 @@ func TestRetentionFollowsProbeKeep(t *testing.T) {
 	ctx := context.Background()
 	run := func(cfg Config, times int) {
 		t.Helper()
+		cfg.BIMILogo = false // the logo's host would be looked up by http.Client's own resolver
 		m, err := NewMonitor(cfg, Options{Store: st, Clock: vc, Logger: discard(), Resolver: r, HTTPClient: &http.Client{}})
 		if err != nil {
 			t.Fatal(err)

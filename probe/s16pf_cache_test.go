@@ -72,6 +72,7 @@ func zoneMonitor(t *testing.T, vc *clock.Virtual, ropts resolver.Options, domain
 	}
 	cfg := DefaultConfig()
 	cfg.Domains = Domains(domain)
+	cfg.BIMILogo = false // a logo's host would be looked up by http.Client's own resolver
 	m, err := NewMonitor(cfg, Options{Store: openStore(t, vc), Clock: vc, Logger: discard(), Resolver: r, HTTPClient: &http.Client{}})
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ func dkimFindings(t *testing.T, yml string) map[string][]string {
 		t.Fatal(err)
 	}
 	cfg.Zones = []Zone{{Zone: "good.bl.test", Kind: ZoneIP}}
+	cfg.BIMILogo = false // a logo's host would be looked up by http.Client's own resolver
 	m, err := NewMonitor(cfg, Options{Store: st, Clock: vc, Logger: discard(), Resolver: r, HTTPClient: &http.Client{}})
 	if err != nil {
 		t.Fatal(err)
@@ -66,13 +67,13 @@ func TestSelectorsOfEachDomain(t *testing.T) {
 		{"shared, another domain has it",
 			"domains: [keys.auth.test, clean.auth.test]\nselectors: [sel1024]\n",
 			map[string][]string{
-				"keys.auth.test":  {"warning: the RSA key is 1024 bits"},
+				"keys.auth.test":  {`warning: selector "sel1024": the RSA key is 1024 bits`},
 				"clean.auth.test": {`info: selector "sel1024" has no key at sel1024._domainkey.clean.auth.test but has one at keys.auth.test: fine if only keys.auth.test signs with it`},
 			}},
 		{"tied to its domain",
 			"domains: [{name: keys.auth.test, selectors: [sel1024]}, clean.auth.test]\n",
 			map[string][]string{
-				"keys.auth.test": {"warning: the RSA key is 1024 bits"},
+				"keys.auth.test": {`warning: selector "sel1024": the RSA key is 1024 bits`},
 			}},
 		{"tied, and missing",
 			"domains: [keys.auth.test, {name: clean.auth.test, selectors: [sel1024]}]\n",

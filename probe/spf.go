@@ -91,6 +91,10 @@ type spfWalker struct {
 	count    int
 	eleventh string
 	tooDeep  bool // spf.too-deep said
+	loop     bool // spf.loop said: the lookups cannot be counted
+	// repeats are the includes and redirects met again, in the order
+	// met, for spf.repeated-include.
+	repeats []spfRepeat
 	// done holds each name whose record was walked, so that a name
 	// included from several records is asked and walked once.
 	done map[string]*spfDone
@@ -104,6 +108,15 @@ type spfWalker struct {
 type spfDone struct {
 	node           *SPFNode
 	voids4, voids6 []string
+	// term and in are the include or redirect that first led to it and
+	// the domain whose record has that term.
+	term, in string
+}
+
+// spfRepeat is an include or redirect of a name walked before: term as
+// written in the record of in.
+type spfRepeat struct {
+	domain, term, in string
 }
 
 func newSPFWalker(ctx context.Context, r resolver.Resolver, log *slog.Logger, work *int) *spfWalker {
@@ -207,7 +220,13 @@ func (w *spfWalker) typeSPF(domain string) {
 // against the limits, and how it ends for senders it does not list.
 func (w *spfWalker) assess(root *SPFNode) {
 	domain := root.Domain
-	if root.Total > spfLookupLimit {
+	if w.loop && root.Total <= spfLookupLimit {
+		// The count of the walk stops at the loop; an evaluation does
+		// not.
+		w.f.add(SevInfo, "lookups", domain, root.Record, "RFC 7208 4.6.4",
+			"the DNS lookups the policy needs cannot be counted: its include/redirect chain loops back (spf.loop), so an evaluation that reaches the loop would go round it without end; receivers stop it at the limit of %d lookups, or when they see the loop, and return permerror",
+			spfLookupLimit)
+	} else if root.Total > spfLookupLimit {
 		needs := fmt.Sprintf("%d DNS lookups", root.Total)
 		if root.Partial {
 			needs = fmt.Sprintf("at least %d DNS lookups (relaylab stops following includes once it has counted %d, or %d deep)", root.Total, spfWalkBudget, spfMaxDepth)
@@ -240,8 +259,69 @@ func (w *spfWalker) assess(root *SPFNode) {
 		w.f.add(SevInfo, "lookups", domain, root.Record, "RFC 7208 4.6.4",
 			"the policy needs %s%d of the %d DNS lookups allowed%s, and %s", atLeast(root), root.Total, spfLookupLimit, how, voidPart)
 	}
+	w.repeated()
 	w.voidLimit(root)
 	w.checkAll(root)
+}
+
+// spfTermOf is the include or redirect of domain as its record writes
+// it: written when a macro was expanded to domain.
+func spfTermOf(via, domain, written string) string {
+	switch {
+	case written != "":
+		return written
+	case via == "redirect":
+		return "redirect=" + domain
+	}
+	return via + ":" + domain
+}
+
+// repeated reports each name that the policy includes (or redirects to)
+// more than once: receivers evaluate it, and count its DNS lookups, each
+// time it is met (RFC 7208 4.6.4 limits the DNS-querying terms an
+// evaluation meets, not the distinct names it asks).
+func (w *spfWalker) repeated() {
+	var order []string
+	by := map[string][]spfRepeat{}
+	for _, r := range w.repeats {
+		if by[r.domain] == nil {
+			order = append(order, r.domain)
+		}
+		by[r.domain] = append(by[r.domain], r)
+	}
+	for _, d := range order {
+		first, again := w.done[d], by[d]
+		if first == nil {
+			continue
+		}
+		places := []string{fmt.Sprintf("%s in the record of %s", first.term, first.in)}
+		one := true // every term in one record
+		for _, r := range again {
+			places = append(places, fmt.Sprintf("%s in the record of %s", r.term, r.in))
+			one = one && r.in == first.in
+		}
+		where := strings.Join(places, ", ")
+		if one {
+			where = "the record of " + first.in + " names it " + timesWord(len(again)+1)
+		}
+		cost := first.node.Total + 1 // the term itself, and the lookups of its record
+		later := again[len(again)-1]
+		rec := ""
+		if n := w.done[later.in]; n != nil {
+			rec = n.node.Record
+		}
+		w.f.add(SevWarning, "repeated-include", later.in, rec, "RFC 7208 4.6.4",
+			"%s is met %s in an evaluation (%s), and receivers count its DNS lookups each time it is met (RFC 7208 4.6.4 limits the DNS-querying terms an evaluation meets, not the distinct names it asks), so it takes %d of the %d lookups allowed where once would take %d: a record gives the same result each time, so the later ones can match only where the first already did; remove the later %s from the record of %s, if that record is yours",
+			d, timesWord(len(again)+1), where, cost*(len(again)+1), spfLookupLimit, cost, later.term, later.in)
+	}
+}
+
+// timesWord says n as "twice", "3 times".
+func timesWord(n int) string {
+	if n == 2 {
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 // voidLimit reports a policy whose void lookups exceed the limit for IPv4
@@ -347,10 +427,7 @@ func branches(n *SPFNode) string {
 func (w *spfWalker) checkAll(root *SPFNode) {
 	end, all, via := effectiveAll(root)
 	if how, open := opensToAll(root, 0); open {
-		fix := "remove that term, or have the record it points to end with -all or ~all instead"
-		if strings.Contains(how, zeroPrefix) {
-			fix = "remove the /0 (without a prefix length, a and mx match only the addresses of their names), or the term"
-		}
+		fix := passAllFix(how, root.Domain)
 		if how == "+all" || how == "all" {
 			same := ""
 			if how == "all" {
@@ -362,6 +439,9 @@ func (w *spfWalker) checkAll(root *SPFNode) {
 			w.f.add(SevError, "pass-all", root.Domain, root.Record, "RFC 7208 5.1",
 				"the policy gives pass to every host on the internet (%s), so anyone can send mail as %s and pass SPF: %s", how, root.Domain, fix)
 		}
+		return
+	}
+	if w.checkRanges(root) {
 		return
 	}
 	where := ""
@@ -378,6 +458,30 @@ func (w *spfWalker) checkAll(root *SPFNode) {
 		w.f.add(SevWarning, "neutral-all", end.Domain, end.Record, "RFC 7208 5.1",
 			"the record of %s%s ends in \"?all\", which gives unlisted senders neutral and protects nothing: end it with -all or ~all", end.Domain, where)
 	}
+}
+
+// passAllFix says how to end the pass for everyone that opensToAll
+// found (how) in the policy of domain: for a term of the record itself,
+// what to write instead; for an include or redirect, to remove it or
+// have the record it leads to mended, as fits the term found there.
+func passAllFix(how, domain string) string {
+	final := how
+	if i := strings.LastIndex(how, "which has "); i >= 0 {
+		final = how[i+len("which has "):]
+	}
+	via := ""
+	if strings.HasPrefix(how, "include:") || strings.HasPrefix(how, "redirect=") {
+		via, _, _ = strings.Cut(how, ",")
+	}
+	switch {
+	case via != "" && (final == "+all" || final == "all"):
+		return fmt.Sprintf("remove %s, or have the record it leads to end with -all or ~all instead", via)
+	case via != "":
+		return fmt.Sprintf("remove %s, or have the owner of the record it leads to list only its senders' addresses in place of %s", via, strings.TrimSuffix(strings.Fields(final)[0], ","))
+	case strings.Contains(final, zeroPrefix):
+		return "remove the /0 (without a prefix length, a and mx match only the addresses of their names), or the term"
+	}
+	return fmt.Sprintf("replace %s with the addresses of the servers that send as %s %s", final, domain, spfAddrTerms)
 }
 
 // effectiveAll follows redirects from n until a record with "all" and
@@ -530,6 +634,7 @@ func (w *spfWalker) visit(parent *SPFNode, domain, via, written string, path []s
 	for _, p := range path {
 		if p == n.Domain {
 			n.Error = "loop: " + strings.Join(append(path, n.Domain), " -> ")
+			w.loop = true
 			w.f.add(SevError, "loop", n.Domain, "", "RFC 7208 5.2", "the include/redirect chain loops (%s), so receivers return permerror: remove the include or redirect that leads back", strings.Join(append(path, n.Domain), " -> "))
 			return n
 		}
@@ -546,6 +651,7 @@ func (w *spfWalker) visit(parent *SPFNode, domain, via, written string, path []s
 		return n
 	}
 	if d := w.done[n.Domain]; d != nil {
+		w.repeats = append(w.repeats, spfRepeat{domain: n.Domain, term: spfTermOf(via, domain, written), in: path[len(path)-1]})
 		return w.repeat(d, via, path[len(path)-1])
 	}
 	path = append(path, n.Domain)
@@ -614,7 +720,8 @@ func (w *spfWalker) visit(parent *SPFNode, domain, via, written string, path []s
 	w.checkStrings(n, strs[0], txt.Records)
 	v4, v6 := len(w.voids4), len(w.voids6)
 	w.walk(n, path)
-	w.done[n.Domain] = &spfDone{node: n, voids4: w.voids4[v4:len(w.voids4):len(w.voids4)], voids6: w.voids6[v6:len(w.voids6):len(w.voids6)]}
+	w.done[n.Domain] = &spfDone{node: n, voids4: w.voids4[v4:len(w.voids4):len(w.voids4)], voids6: w.voids6[v6:len(w.voids6):len(w.voids6)],
+		term: spfTermOf(via, domain, written), in: path[max(len(path)-2, 0)]}
 	return n
 }
 

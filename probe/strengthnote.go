@@ -45,7 +45,7 @@ func dmarcChangeNote(old, cur string) string {
 		if o.Policy == "none" {
 			return ""
 		}
-		return fmt.Sprintf("DMARC record removed, with its policy p=%s: receivers will now deliver mail that fails DMARC; if that was not intended, publish the record in old again", o.Policy)
+		return fmt.Sprintf("DMARC record removed, with its policy p=%s: receivers will now deliver mail that fails DMARC; %s", o.Policy, restoreAdvice(old))
 	}
 	n, err := ParseDMARC(cur)
 	if err != nil {
@@ -81,11 +81,17 @@ func dmarcChangeNote(old, cur string) string {
 	}
 	switch {
 	case len(weaker) > 0:
-		return strings.Join(append(weaker, stronger...), "; ") + "; if that was not intended, publish the record in old again"
+		return strings.Join(append(weaker, stronger...), "; ") + "; " + restoreAdvice(old)
 	case len(stronger) > 0:
 		return strings.Join(stronger, "; ") + "; check in the aggregate reports (rua) that all the mail sent as the domain passes DMARC, or that mail is lost"
 	}
 	return ""
+}
+
+// restoreAdvice says how to undo a change that was not meant: publish
+// the record it replaced, old, again.
+func restoreAdvice(old string) string {
+	return fmt.Sprintf("if that was not intended, publish the previous record again: %q", old)
 }
 
 // dkimChangeNote says whether a rotated DKIM key of selector got weaker

@@ -7,13 +7,16 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/dnstest"
 )
 
 func init() {
-	register(command{name: "dns", summary: "serve zone files as a DNS server on loopback, for relay.resolvers in tests", run: runDNS})
+	register(command{name: "dns", summary: "serve zone files as a DNS server on loopback, for relay.resolvers, probe.resolvers and relaylab probe --resolver in tests", run: runDNS})
 }
 
 // runDNS serves zone files until stopped: the server relaylab probe
@@ -31,8 +34,10 @@ func runDNS(ctx context.Context, e *env, args []string) error {
 Serves zone files (RFC 1035 master format; a directory means every *.zone
 file in it) as an authoritative DNS server over UDP and TCP, on loopback
 by default, until Ctrl-C or SIGTERM: point relay.resolvers at it to test
-direct MX delivery, null MX, CNAME chains and DNS failures with nothing
-leaving the machine. A name in no zone gets REFUSED. A comment directive
+direct MX delivery, null MX, CNAME chains and DNS failures, and
+probe.resolvers (or relaylab probe --resolver) to probe test domains and
+blocklists, with nothing leaving the machine. A name in no zone gets
+REFUSED. A comment directive
 makes a name and the names below it misbehave:
 
   ;@dnstest servfail broken.test.
@@ -70,9 +75,12 @@ start (file and line named), 1 when the address cannot be listened on.`)
 	names := zoneNames(srv)
 	fmt.Fprintf(e.stdout, "relaylab dns is serving %d zone(s) on %s, UDP and TCP: %s\n", len(names), srv.Addr, strings.Join(names, ", "))
 	fmt.Fprintf(e.stdout, "use it in a relay's configuration as   relay: {resolvers: [%s]}\n", strconv.Quote(srv.Addr))
-	fmt.Fprintf(e.stdout, "try: dig @%s -p %s MX %s\n", hostOf(srv.Addr), portOf(srv.Addr), firstForward(names))
+	fmt.Fprintf(e.stdout, "and for the probes as   probe: {resolvers: [%s]}   or   relaylab probe DOMAIN --resolver %s\n", strconv.Quote(srv.Addr), srv.Addr)
+	qtype, qname := exampleQuery(ctx, srv.Addr, names)
+	fmt.Fprintf(e.stdout, "try: dig @%s -p %s %s %s\n", hostOf(srv.Addr), portOf(srv.Addr), qtype, qname)
 	fmt.Fprintln(e.stdout, "Ctrl-C stops.")
-	var before int64 // the queries of the servers replaced
+	// The queries of the servers replaced, less those exampleQuery asked.
+	before := -srv.Queries()
 	for {
 		select {
 		case <-ctx.Done():
@@ -137,13 +145,52 @@ func hostOf(addr string) string { h, _, _ := net.SplitHostPort(addr); return h }
 
 func portOf(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
 
-// firstForward is the first zone that is not a reverse one, to name in
-// an example query.
-func firstForward(names []string) string {
+// exampleQuery is a query that the zones served at addr (names) answer,
+// for the banner to suggest: the MX of a zone that has one; else the
+// test point of a DNS blocklist (2.0.0.127.ZONE, RFC 5782 5), which
+// every IP list answers; else the TXT of a zone that has one; else the
+// SOA of the first zone that is not a reverse one. It asks the server
+// itself, briefly: a zone that misbehaves on purpose is passed over.
+func exampleQuery(ctx context.Context, addr string, names []string) (qtype, name string) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var forward []string
 	for _, n := range names {
 		if !strings.HasSuffix(n, ".arpa") {
-			return n
+			forward = append(forward, n)
 		}
 	}
-	return names[0]
+	if len(forward) == 0 {
+		return "SOA", names[0]
+	}
+	forward = forward[:min(len(forward), 12)]
+	c := &dns.Client{Timeout: 250 * time.Millisecond}
+	answers := func(name string, t uint16) bool {
+		if ctx.Err() != nil {
+			return false
+		}
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn(name), t)
+		r, _, err := c.ExchangeContext(ctx, m, addr)
+		if err != nil || r.Rcode != dns.RcodeSuccess {
+			return false
+		}
+		for _, rr := range r.Answer {
+			if rr.Header().Rrtype == t {
+				return true
+			}
+		}
+		return false
+	}
+	for _, try := range []struct {
+		qtype  uint16
+		prefix string
+	}{{dns.TypeMX, ""}, {dns.TypeA, "2.0.0.127."}, {dns.TypeTXT, ""}} {
+		for _, z := range forward {
+			if answers(try.prefix+z, try.qtype) {
+				return dns.TypeToString[try.qtype], try.prefix + z
+			}
+		}
+	}
+	return "SOA", forward[0]
 }

@@ -55,8 +55,10 @@ function mtaSTSWhat(c) {
     const pol = o.policy !== n.policy;
     if (rec && pol) return "MTA-STS " + rec + " and policy changed";
     if (rec) return "MTA-STS " + rec + " changed, policy unchanged";
-    // RFC 8461 3.3: a sender refetches a policy it cached only when the id changes.
-    if (pol) return "MTA-STS policy changed under the same id (senders that cached the old one keep it)";
+    // RFC 8461 3.3: a sender refetches a policy it cached only when the
+    // id changes. The server's note, shown under the headline, says
+    // that and what changed; without one, the headline says it.
+    if (pol) return "MTA-STS policy changed under the same id" + (c.note ? "" : " (senders that cached the old one keep it)");
   }
   if (!rec && o.policy) return "MTA-STS policy no longer fetched";
   if (!rec && n.policy) return "MTA-STS policy fetched";
@@ -92,7 +94,8 @@ function changeWhat(c) {
     const name = RECORDS[parts[2]];
     const sel = parts[2] === "dkim" && parts[3] ? [" (selector ", iso(parts.slice(3).join(" ")), ")"] : [];
     let verb = "changed";
-    if (c.kind === "key-rotated") verb = "rotated";
+    if (c.kind === "key-revoked") verb = "revoked";
+    else if (c.kind === "key-rotated") verb = "rotated";
     else if (!c.old) verb = "published";
     else if (!c.new) verb = "removed";
     return [name + " " + verb, sel];
@@ -185,15 +188,17 @@ export function probesView(main) {
       checksOf.set(r.target, cs);
     }
     note.className = "muted";
-    note.textContent = d.results.length + " check(s)";
+    // One row per target (a domain or an IP), whatever checks it made.
+    const targets = new Set(d.results.map((r) => r.target)).size;
+    note.textContent = targets === 1 ? "1 target" : targets + " targets";
     note.id = "";
-    // Nothing checked yet: say where the targets come from, instead of an
-    // empty table.
+    // No results: no domain or IP is watched (or the first run has not
+    // ended): say how to watch some, instead of an empty table.
     if (!d.results.length) {
       note.id = "probes-empty";
-      clear(note).append("No checks yet. The probes check the domains and IP addresses listed under ",
-        h("code", {}, "probe.domains"), " and ", h("code", {}, "probe.ips"), " in the configuration file, every ",
-        h("code", {}, "probe.interval"), " (blocklists every ", h("code", {}, "probe.blocklist_interval"), "); ",
+      clear(note).append("No domains or IP addresses are watched yet (or their first checks are still running). To watch some, list them under ",
+        h("code", {}, "probe.domains"), " and ", h("code", {}, "probe.ips"), " in the configuration file (see “Probes” in the README) and restart relaylab serve; they are checked every ",
+        h("code", {}, "probe.interval"), " (blocklists every ", h("code", {}, "probe.blocklist_interval"), "). ",
         h("code", {}, "relaylab probe DOMAIN"), " checks one once from the command line.");
     }
     for (const r of d.results) {
