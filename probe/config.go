@@ -3,7 +3,6 @@ package probe
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -29,6 +28,7 @@ import (
 //	  webhook: {url: "https://hooks.example.com/relaylab", attempts: 6, backoff: 30s, secret: SECRET}
 //	  zones: blocklists.yaml   # or a list: [blocklists.yaml, {zone: bl.example.net, kind: ip}]
 //	  bimi_logo: false   # check BIMI records without fetching their logos
+//	  mx_tls: true       # connect to the MX hosts' port 25: STARTTLS and certificates
 type Config struct {
 	Domains DomainList `yaml:"domains"`
 	IPs     IPList     `yaml:"ips"`
@@ -70,6 +70,16 @@ type Config struct {
 	// checks the BIMI record alone, as --no-bimi-logo does, and the
 	// BIMI check says the logo was not checked.
 	BIMILogo bool `yaml:"bimi_logo"`
+	// MXTLS connects to each watched domain's MX hosts on port 25 at
+	// each run and checks STARTTLS and their certificates (mx-tls), as
+	// relaylab probe does; off by default, since many networks block
+	// outgoing port 25 and every run would then warn. MXTLSCA and
+	// MXTLSPort are relaylab probe's --mx-ca and --mx-port: a CA file
+	// trusted besides the system's, and a port other than 25 for MX
+	// hosts on this machine (it needs Resolvers on loopback).
+	MXTLS     bool   `yaml:"mx_tls"`
+	MXTLSCA   string `yaml:"mx_tls_ca"`
+	MXTLSPort int    `yaml:"mx_tls_port"`
 }
 
 // Files returns the file names the section gives (zones files, the
@@ -80,7 +90,22 @@ func (c *Config) Files() []*string {
 	for i := range c.Zones {
 		out = append(out, &c.Zones[i].File)
 	}
-	return append(out, &c.MTASTSCA)
+	return append(out, &c.MTASTSCA, &c.MXTLSCA)
+}
+
+// MXTLSOptions is how the monitor checks its domains' MX hosts (mx-tls),
+// nil when MXTLS is off: with MXTLSCA's CAs, and on MXTLSPort from
+// loopback addresses only when a port is given (as relaylab probe --zone
+// --mx-port does). Validate has read the CA file.
+func (c *Config) MXTLSOptions() *MXTLSOptions {
+	if !c.MXTLS {
+		return nil
+	}
+	o := &MXTLSOptions{Port: c.MXTLSPort, LoopbackOnly: c.MXTLSPort != 0}
+	if c.MXTLSCA != "" {
+		o.Roots, _ = CAPool(c.MXTLSCA)
+	}
+	return o
 }
 
 // HTTPOptions is how the monitor fetches MTA-STS policies: with the CA
@@ -330,14 +355,7 @@ func (c *Config) Validate(prefix string) error {
 		k := key(fmt.Sprintf("resolvers[%d]", i))
 		n, err := resolver.NormalizeServer(s)
 		if err != nil {
-			return config.Errorf(k, "%q is not IP:PORT, such as 127.0.0.1:53", s)
-		}
-		if _, err := netip.ParseAddrPort(n); err != nil {
-			// A server named by a host name would need DNS to be found
-			// itself: the system's resolver, which is what the probe
-			// was told not to ask.
-			host, port, _ := net.SplitHostPort(n)
-			return config.Errorf(k, "%q names the DNS server by its host name %q, and finding that name would need DNS itself: give the server's IP address and port, such as 127.0.0.1:%s", s, host, port)
+			return config.Errorf(k, "%s", strings.TrimPrefix(err.Error(), "resolver: server "))
 		}
 		c.Resolvers[i] = n
 	}
@@ -381,7 +399,48 @@ func (c *Config) Validate(prefix string) error {
 	if c.Webhook.Timeout.D() <= 0 {
 		return config.Errorf(key("webhook.timeout"), "%s: give a time more than 0, such as 10s (how long one POST may take)", c.Webhook.Timeout)
 	}
-	return c.validateMTASTS(key)
+	if err := c.validateMTASTS(key); err != nil {
+		return err
+	}
+	return c.validateMXTLS(key)
+}
+
+// validateMXTLS checks mx_tls_ca and mx_tls_port as relaylab probe
+// checks --mx-ca and --mx-port.
+func (c *Config) validateMXTLS(key func(string) string) error {
+	if (c.MXTLSCA != "" || c.MXTLSPort != 0) && !c.MXTLS {
+		k := key("mx_tls_ca")
+		if c.MXTLSPort != 0 {
+			k = key("mx_tls_port")
+		}
+		return config.Errorf(k, "applies only with %s: true (the watchlist connects to MX hosts only then)", key("mx_tls"))
+	}
+	if c.MXTLSCA != "" {
+		if _, err := caPool(c.MXTLSCA); err != nil {
+			return config.Errorf(key("mx_tls_ca"), "%v: give a PEM file of the CA certificates that sign the MX hosts' certificates (a name that is not absolute is taken from the configuration file's directory)", err)
+		}
+	}
+	if c.MXTLSPort == 0 {
+		return nil
+	}
+	if c.MXTLSPort < 0 || c.MXTLSPort > 65535 {
+		return config.Errorf(key("mx_tls_port"), "%d: give a port from 1 to 65535", c.MXTLSPort)
+	}
+	if !c.loopbackResolvers() {
+		return config.Errorf(key("mx_tls_port"), "needs %s on loopback (such as 127.0.0.1:5353, serving zones that point the MX hosts at 127.0.0.1): senders connect to port 25, so another port is only for MX hosts on this machine, and they are then connected to on loopback addresses only", key("resolvers"))
+	}
+	return nil
+}
+
+// loopbackResolvers reports whether the monitor asks DNS servers on this
+// machine alone, which serve test zones.
+func (c *Config) loopbackResolvers() bool {
+	loopback := len(c.Resolvers) > 0
+	for _, s := range c.Resolvers {
+		ap, err := netip.ParseAddrPort(s)
+		loopback = loopback && err == nil && ap.Addr().Unmap().IsLoopback()
+	}
+	return loopback
 }
 
 // validateMTASTS checks mta_sts_ca and mta_sts_port as relaylab probe
@@ -401,12 +460,7 @@ func (c *Config) validateMTASTS(key func(string) string) error {
 	// As --mta-sts-port needs --zone: senders on the internet always
 	// fetch from port 443, so another port is only for a policy served on
 	// this machine, found through DNS servers on it.
-	loopback := len(c.Resolvers) > 0
-	for _, s := range c.Resolvers {
-		ap, err := netip.ParseAddrPort(s)
-		loopback = loopback && err == nil && ap.Addr().Unmap().IsLoopback()
-	}
-	if !loopback {
+	if !c.loopbackResolvers() {
 		return config.Errorf(key("mta_sts_port"), "needs %s on loopback (such as 127.0.0.1:5353, serving zones that point mta-sts.DOMAIN at 127.0.0.1): senders fetch MTA-STS policies from port 443, so another port is only for a policy served on this machine, and policies are then fetched from loopback addresses only", key("resolvers"))
 	}
 	return nil

@@ -238,7 +238,8 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 		}
 		health = CheckHealth(ctx, m.r, m.log, zonesFor(zones, ips, len(m.cfg.Domains) > 0))
 	}
-	deps := Deps{Resolver: m.r, HTTPClient: m.http, Clock: m.clock, Logger: m.log, QueryTimeout: m.queryTimeout, BIMILogo: m.cfg.BIMILogo}
+	deps := Deps{Resolver: m.r, HTTPClient: m.http, Clock: m.clock, Logger: m.log, QueryTimeout: m.queryTimeout, BIMILogo: m.cfg.BIMILogo,
+		MXTLS: m.cfg.MXTLSOptions()}
 	type job struct {
 		target string
 		req    Request

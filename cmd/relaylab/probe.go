@@ -25,7 +25,7 @@ const exitUnchecked = 3
 // maxProbeTimeout bounds --timeout as probe.timeout is bounded.
 const maxProbeTimeout = probe.MaxTimeout
 
-const probeSynopsis = `DOMAIN [--ip IP]... [--helo NAME]... [--selector S]... [--resolver HOST:PORT | --zone FILE]... [--zones FILE] [--no-blocklists] [--no-bimi-logo] [--no-mx-tls] [--timeout D] [--mta-sts-ca FILE] [--mta-sts-port PORT] [--mx-ca FILE] [--mx-port PORT] [--json]
+const probeSynopsis = `DOMAIN [--ip IP]... [--helo NAME]... [--selector S]... [--resolver IP:PORT | --zone FILE]... [--zones FILE] [--no-blocklists] [--no-bimi-logo] [--no-mx-tls] [--timeout D] [--mta-sts-ca FILE] [--mta-sts-port PORT] [--mx-ca FILE] [--mx-port PORT] [--json]
 
 Checks a domain's records and sending IPs, the way receivers will read
 them: SPF (syntax, the 10-lookup and 2-void-lookup limits, check_host for
@@ -95,7 +95,7 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	var ips, selectors, resolvers multiFlag
 	fs.Var(&ips, "ip", "a sending IP to check against blocklists, PTR and SPF (repeatable)")
 	fs.Var(&selectors, "selector", "a DKIM selector to check besides the common ones (repeatable)")
-	fs.Var(&resolvers, "resolver", "a DNS server HOST:PORT to ask (repeatable; default: /etc/resolv.conf)")
+	fs.Var(&resolvers, "resolver", "a DNS server IP:PORT to ask (repeatable; default: /etc/resolv.conf)")
 	var zoneFiles multiFlag
 	fs.Var(&zoneFiles, "zone", "serve this zone file, or every *.zone file of this directory, on 127.0.0.1 and ask only that server: nothing leaves this machine (repeatable; not with --resolver)")
 	asJSON := fs.Bool("json", false, "write the report as JSON (schema: probe/SCHEMA.md)")

@@ -120,7 +120,8 @@ func (c *Client) Flush() {
 func (c *Client) Servers() []string { return append([]string(nil), c.servers...) }
 
 // NormalizeServer checks a server address and adds port 53 when it has
-// none ("192.0.2.1" -> "192.0.2.1:53", "::1" -> "[::1]:53").
+// none ("192.0.2.1" -> "192.0.2.1:53", "::1" -> "[::1]:53"); a host
+// name in place of the IP address is refused.
 func NormalizeServer(s string) (string, error) {
 	if ap, err := netip.ParseAddrPort(s); err == nil {
 		return ap.String(), nil
@@ -130,9 +131,12 @@ func NormalizeServer(s string) (string, error) {
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil || host == "" || port == "" {
-		return "", fmt.Errorf("resolver: server %q is not HOST:PORT (for example 127.0.0.1:53)", s)
+		return "", fmt.Errorf("resolver: server %q is not IP:PORT (for example 127.0.0.1:53)", s)
 	}
-	return s, nil
+	// A server named by a host name would need DNS to be found itself:
+	// the system's resolver, which a test pointed at its own server
+	// means not to ask.
+	return "", fmt.Errorf("resolver: server %q names the DNS server by its host name %q, and finding that name would need DNS itself: give the server's IP address and port, such as 127.0.0.1:%s", s, host, port)
 }
 
 // SystemServers reads the nameserver lines of a resolv.conf file.
