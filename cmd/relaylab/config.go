@@ -76,8 +76,11 @@ func weakerSync(sync string) string {
 	if store.Sync(sync) == store.SyncFull {
 		return ""
 	}
-	return fmt.Sprintf("store.sync is %s: a message acknowledged with 250 survives a kill of relaylab (kill -9), but not a power cut or a crash of the machine, since the store is not flushed to disk before the 250; remove the key for full, the default", sync)
+	return "store.sync: " + sync + ": " + weakerSyncCost
 }
+
+// weakerSyncCost is what store.sync normal or off gives up.
+const weakerSyncCost = "a message acknowledged with 250 survives a kill of relaylab (kill -9), but not a power cut or a crash of the machine, since the store is not flushed to disk before the 250; remove the key for full, the default"
 
 func defaultConfig() *fileConfig {
 	return &fileConfig{

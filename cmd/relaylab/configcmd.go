@@ -111,6 +111,11 @@ Exit status: 0 when the file is valid, warnings or not, 2 when it is not
 			*p = abs
 		}
 	})
+	// The store's name is taken from the working directory, not the
+	// file's (storePath): the printout names the file it is here.
+	if abs, err := filepath.Abs(c.Store.Path); err == nil {
+		c.Store.Path = abs
+	}
 	notes := yaml.CommentMap{}
 	if note != nil {
 		notes["$.relay.retry.preset"] = []*yaml.Comment{note}
@@ -158,10 +163,12 @@ Exit status: 0 when the file is valid, warnings or not, 2 when it is not
 // (startDKIMCheck), which needs the network.
 func configWarnings(c *fileConfig) []error {
 	var out []error
-	for _, w := range []string{c.exposed, weakerSync(c.Store.Sync)} {
-		if w != "" {
-			out = append(out, errors.New(w))
-		}
+	if c.exposed != "" {
+		out = append(out, errors.New(c.exposed))
+	}
+	if weakerSync(c.Store.Sync) != "" {
+		// At its line, as the other warnings.
+		out = append(out, config.Errorf("store.sync", "%s: %s", c.Store.Sync, weakerSyncCost))
 	}
 	risk := ""
 	if !c.bounceRelaySet {
@@ -439,6 +446,8 @@ var zeroMeanings = map[string]string{
 	"probe.webhook.secret": "none: posts are not signed",
 	"probe.mta_sts_ca":     "none: the system's CAs only",
 	"probe.mta_sts_port":   "443, as senders use",
+	"probe.mx_tls_ca":      "none: the system's CAs only",
+	"probe.mx_tls_port":    "25, as senders use",
 
 	"web.listen":   "none: the web is disabled",
 	"web.token":    "none",

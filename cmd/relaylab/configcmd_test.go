@@ -92,7 +92,7 @@ func TestConfigCommandDefaults(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, %s", code, errs)
 	}
-	for _, want := range []string{"listen: 127.0.0.1:2525", "listen: 127.0.0.1:2587", "listen: 127.0.0.1:8025", "path: relaylab.db", "preset: postfix",
+	for _, want := range []string{"listen: 127.0.0.1:2525", "listen: 127.0.0.1:2587", "listen: 127.0.0.1:8025", "/relaylab.db\n", "preset: postfix",
 		// The preset's values, as the relay runs them, not zeros.
 		"kind: postfix", "min_backoff: 5m0s", "max_backoff: 1h6m40s", "max_age: 120h0m0s",
 		// An unset sink.bounce.relay stays unset when printed: serve

@@ -107,13 +107,24 @@ func TestFS24DamagedStoreSaysHowToRestore(t *testing.T) {
 func TestFS24ReportReadDamaged(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
+	path := damagedStore(t, "sink_sessions")
+	code, _, errOut := runIn(t, ctx, "report", "--db", path)
+	if code != 1 || !strings.Contains(errOut, "the store "+path+" is damaged (reading "+path+": ") || !strings.Contains(errOut, "restore it from a backup: stop relaylab, remove") {
+		t.Errorf("report on a store damaged where it reads: exit %d (want 1), stderr:\n%s", code, errOut)
+	}
+}
+
+// damagedStore is a new store whose table's root page is overwritten: it
+// opens, and a read of that table finds it damaged.
+func damagedStore(t *testing.T, table string) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "relaylab.db")
-	st, err := store.Open(ctx, store.Options{Path: path, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
+	st, err := store.Open(context.Background(), store.Options{Path: path, Sync: store.SyncOff, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var root int64
-	if err := st.DB().QueryRow(`SELECT rootpage FROM sqlite_master WHERE name = 'sink_sessions'`).Scan(&root); err != nil {
+	if err := st.DB().QueryRow(`SELECT rootpage FROM sqlite_master WHERE name = ?`, table).Scan(&root); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -134,8 +145,5 @@ func TestFS24ReportReadDamaged(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	code, _, errOut := runIn(t, ctx, "report", "--db", path)
-	if code != 1 || !strings.Contains(errOut, "the store "+path+" is damaged (reading "+path+": ") || !strings.Contains(errOut, "restore it from a backup: stop relaylab, remove") {
-		t.Errorf("report on a store damaged where it reads: exit %d (want 1), stderr:\n%s", code, errOut)
-	}
+	return path
 }

@@ -97,7 +97,7 @@ func TestL2ConfigWarnsAsServeDoes(t *testing.T) {
 		cfg + ":24:51: relay.dkim[0].key_file: the DKIM private key file " + filepath.Join(dir, "ed.pem") + " (mode 0644) can be read by every user",
 		cfg + ":22:50: relay.classify[0].disposition: bounce for a 4xx reply",
 		cfg + ":24:7: relay.dkim[0]: the Ed25519 key",
-		"store.sync is normal",
+		cfg + ":3:9: store.sync: normal: ",
 		"the configuration file " + cfg + " (mode 0644) holds secrets",
 	} {
 		if !strings.Contains(errOut, "relaylab config: warning: "+want) {

@@ -92,7 +92,7 @@ what was deleted by then, table by table, is said, and stays deleted).`)
 		err = cerr
 	}
 	if err != nil {
-		return pruneFailed(ctx, e, out, err, path, *asJSON)
+		return pruneFailed(ctx, e, out, startError(path, err), path, *asJSON)
 	}
 	if *vacuum {
 		// One may have opened it while this one pruned.

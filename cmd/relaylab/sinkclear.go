@@ -50,7 +50,7 @@ arguments or no store.`)
 		if store.DiskFull(err) {
 			return fmt.Errorf("%w; SQLite needs free room in the store's write-ahead log even to delete, so clearing again will not help until some space is free on the file system of %s (free it by another file first)", err, path)
 		}
-		return err // "sink: ...": relaylab sink: ...
+		return startError(path, err) // "sink: ...": relaylab sink: ...
 	}
 	out := web.SinkCleared{Deleted: deletedDTO(c.Tables), KeptMessages: c.KeptMessages, Forgotten: forgottenDTO(c.Forgotten)}
 	if *asJSON {

@@ -40,7 +40,7 @@ runs on: the running sink follows from its next connection. Exit status:
 	defer st.Close()
 	f, err := sink.ResetState(ctx, st)
 	if err != nil {
-		return err
+		return startError(path, err)
 	}
 	if *asJSON {
 		return printJSON(e, f)

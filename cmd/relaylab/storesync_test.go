@@ -10,7 +10,8 @@ import (
 
 // TestStoreSyncWeakerSaidWhereSet: store.sync normal or off gives up the
 // flush before each 250; relaylab config says so (on stderr and beside
-// the key it prints), and so does the log of a sink that runs with it.
+// the key it prints; on stderr at its file, line and key), and so does
+// the log of a sink that runs with it.
 // Both were silent, though the README promises an fsync before the 250.
 func TestStoreSyncWeakerSaidWhereSet(t *testing.T) {
 	t.Parallel()
@@ -20,9 +21,11 @@ func TestStoreSyncWeakerSaidWhereSet(t *testing.T) {
 		if err := os.WriteFile(cfg, []byte("store:\n  sync: "+sync+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		want := "store.sync is " + sync + ": a message acknowledged with 250 survives a kill of relaylab (kill -9), but not a power cut"
+		want := "store.sync: " + sync + ": a message acknowledged with 250 survives a kill of relaylab (kill -9), but not a power cut"
 		code, out, errOut := runIn(t, context.Background(), "config", "--config", cfg)
-		if code != 0 || !strings.Contains(errOut, "warning: "+want) || !strings.Contains(out, "# "+want) {
+		// On stderr at its file, line and key, as the other warnings.
+		warned := "warning: " + cfg + ":2:9: " + want
+		if code != 0 || !strings.Contains(errOut, warned) || !strings.Contains(out, "# "+want) {
 			t.Errorf("config with sync %s: exit %d\nstdout %s\nstderr %s\nwant exit 0 and %q on both", sync, code, out, errOut, want)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
