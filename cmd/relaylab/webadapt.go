@@ -291,6 +291,18 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 	return a.sessionHandshakes(ctx, out, idx)
 }
 
+// withoutLastReply is the ids of the sessions of out (idx: id to index)
+// that have no last reply yet, for a query that looks for one.
+func withoutLastReply(out []web.SinkSession, idx map[int64]int) []any {
+	var args []any
+	for id, i := range idx {
+		if out[i].LastReply == "" {
+			args = append(args, id)
+		}
+	}
+	return args
+}
+
 // sessionHandshakes gives each session still without a last reply that
 // ended in a failed TLS handshake that failure as its outcome, with the
 // sink's reason and fix from its transcript (sink.HandshakeFailure): its
@@ -298,12 +310,7 @@ func (a sinkAdapter) sessionOutcomes(ctx context.Context, out []web.SinkSession,
 // TLS, which says nothing of why a client that does not trust the
 // listener's certificate sent no mail.
 func (a sinkAdapter) sessionHandshakes(ctx context.Context, out []web.SinkSession, idx map[int64]int) error {
-	var args []any
-	for id, i := range idx {
-		if out[i].LastReply == "" {
-			args = append(args, id)
-		}
-	}
+	args := withoutLastReply(out, idx)
 	if len(args) == 0 {
 		return nil
 	}
@@ -399,12 +406,7 @@ func (a sinkAdapter) sessionMessages(ctx context.Context, out []web.SinkSession,
 // explained at that stage: a 535 at AUTH is an authentication failure,
 // a 554 at the greeting a refused greeting.
 func (a sinkAdapter) sessionRefusals(ctx context.Context, out []web.SinkSession, idx map[int64]int) error {
-	var args []any
-	for id, i := range idx {
-		if out[i].LastReply == "" {
-			args = append(args, id)
-		}
-	}
+	args := withoutLastReply(out, idx)
 	if len(args) == 0 {
 		return nil
 	}
