@@ -389,7 +389,7 @@ func (s *Store) commit(batch []*request) {
 		s.commitFails.n++
 		if s.commitFails.n == 1 || now.Sub(s.commitFails.logged) >= time.Minute {
 			s.commitFails.logged = now
-			s.log.Error("store: a commit failed, so its writes were refused (the sink and the relay answer 451 for them: nothing acknowledged is lost); check the disk the store is on (full? read-only? gone?); while commits keep failing this is logged once a minute",
+			s.log.Error("store: a commit failed, so its writes were refused (the sink answers 452 4.3.1 for a full disk and 451 4.3.0 otherwise, the relay's submission 451 4.3.0: nothing acknowledged is lost); check the disk the store is on (full? read-only? gone?); while commits keep failing this is logged once a minute",
 				"path", s.path, "err", err, "writes", len(batch), "failed_commits", s.commitFails.n, "since", s.commitFails.since.UTC().Format(time.RFC3339))
 		}
 		// SQLite may have rolled the transaction back itself (a full
