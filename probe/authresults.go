@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -118,8 +119,8 @@ func spfComment(authservID string, r SPFResult) string {
 }
 
 // dkimTags are the tags of one DKIM-Signature field that the field
-// reports: s=, a=, i= and b=.
-type dkimTags struct{ s, a, i, b string }
+// reports, s=, a=, i= and b=, and c=, which VerifyDKIM's errors name.
+type dkimTags struct{ s, a, i, b, c string }
 
 // signatureTags reads the tags of each DKIM-Signature field of h, in the
 // order of the fields, which is the order VerifyDKIM gives its results
@@ -148,6 +149,8 @@ func signatureTags(h mail.Header, maxSigs int) []dkimTags {
 				out[i].i = val
 			case "b":
 				out[i].b = val
+			case "c":
+				out[i].c = val
 			}
 		}
 	}
@@ -206,7 +209,9 @@ func (ar AuthResults) dkimResults(tags []dkimTags) []resinfo {
 	bs = headerB(bs)
 	var out []resinfo
 	for i, d := range ar.DKIM {
-		params := map[string]string{"reason": reasonText(d.Error), "header.d": d.Domain}
+		// A pass's note is its reason: RFC 8601 2.3 lets any result
+		// have one.
+		params := map[string]string{"reason": reasonText(cmp.Or(d.Error, d.Note)), "header.d": d.Domain}
 		if tags != nil {
 			prop(params, "header.s", tags[i].s)
 			prop(params, "header.a", tags[i].a)
@@ -221,7 +226,7 @@ func (ar AuthResults) dkimResults(tags []dkimTags) []resinfo {
 // dmarcResult is the dmarc= resinfo of ar.
 func (ar AuthResults) dmarcResult() resinfo {
 	d := ar.DMARC
-	params := map[string]string{"reason": reasonText(d.Error), "header.from": ar.From}
+	params := map[string]string{"reason": reasonText(cmp.Or(d.Error, d.Note)), "header.from": ar.From}
 	var comment string
 	if d.Policy != "" {
 		// DMARCEval.Policy is the disposition for failing mail: the

@@ -11,10 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
 
@@ -495,9 +497,56 @@ func newKeyAdvice(ds *DKIMSelector) string {
 
 // DKIMSignature is the verification of one DKIM-Signature header.
 type DKIMSignature struct {
-	Domain string `json:"domain"`
-	Result string `json:"result"` // pass, fail, policy, temperror, permerror
-	Error  string `json:"error,omitempty"`
+	Domain    string `json:"domain"`
+	Selector  string `json:"selector,omitempty"`  // s=
+	Algorithm string `json:"algorithm,omitempty"` // a=: rsa-sha256, ed25519-sha256
+	Result    string `json:"result"`              // pass, fail, policy, temperror, permerror
+	// Cause says which part of a signature that did not pass failed, when
+	// that is known: DKIMCauseBodyHash, DKIMCauseSignature or
+	// DKIMCauseExpired.
+	Cause string `json:"cause,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Note is a caution on a signature that passed: an unsigned From
+	// field above the signed one (fromNote).
+	Note string `json:"note,omitempty"`
+}
+
+// The causes of a signature that did not pass (DKIMSignature.Cause).
+const (
+	// DKIMCauseBodyHash: the body's hash is not the bh= signed; the
+	// header fields were not checked (RFC 6376 6.1.3).
+	DKIMCauseBodyHash = "body-hash"
+	// DKIMCauseSignature: the body hash matched, the signature over the
+	// signed header fields did not verify with the key in DNS.
+	DKIMCauseSignature = "signature"
+	// DKIMCauseExpired: the verifier's time was past x= (RFC 6376 3.5).
+	DKIMCauseExpired = "expired"
+)
+
+// The start of VerifyDKIM's error for each cause, which DKIMCause reads
+// back from an Authentication-Results reason.
+const (
+	bodyHashFailed   = "body hash did not verify"
+	signatureFailed  = "signature did not verify"
+	signatureExpired = "signature expired"
+)
+
+// DKIMCause is the cause (DKIMCauseBodyHash, DKIMCauseSignature,
+// DKIMCauseExpired) of a failed signature whose error, or the reason= of
+// its Authentication-Results result, is reason; "" when it is none of
+// them. It reads the words of earlier versions too ("dkim: signature
+// has expired"), so that messages stored by them are explained alike.
+func DKIMCause(reason string) string {
+	r := strings.TrimPrefix(strings.TrimSpace(reason), "dkim: ")
+	switch {
+	case strings.HasPrefix(r, bodyHashFailed):
+		return DKIMCauseBodyHash
+	case strings.HasPrefix(r, signatureFailed):
+		return DKIMCauseSignature
+	case strings.HasPrefix(r, signatureExpired), strings.HasPrefix(r, "signature has expired"):
+		return DKIMCauseExpired
+	}
+	return ""
 }
 
 // dkimBodyLength is in go-msgauth's error for a signature with l=, which
@@ -506,10 +555,12 @@ const dkimBodyLength = "insecure body length tag"
 
 // VerifyDKIM verifies every DKIM signature of raw, fetching keys through
 // r. A signature with a body length tag (l=) is "policy" (RFC 8601
-// 2.7.1: signed, but not acceptable to the verifier).
+// 2.7.1: signed, but not acceptable to the verifier). A signature that
+// fails says which part failed (Cause) and why, in words for the one
+// who signs rather than go-msgauth's.
 func VerifyDKIM(ctx context.Context, r resolver.Resolver, raw []byte) ([]DKIMSignature, error) {
 	opts := &dkim.VerifyOptions{
-		MaxVerifications: 8,
+		MaxVerifications: maxDKIMSignatures,
 		LookupTXT: func(name string) ([]string, error) {
 			t, err := r.LookupTXT(ctx, name)
 			return t.Joined(), dnsError(name, err)
@@ -519,29 +570,102 @@ func VerifyDKIM(ctx context.Context, r resolver.Resolver, raw []byte) ([]DKIMSig
 	if err != nil && !errors.Is(err, dkim.ErrTooManySignatures) {
 		return nil, fmt.Errorf("reading the message for DKIM: %w", err)
 	}
+	// go-msgauth judges x= by the wall clock (its own time.Now), so the
+	// time an expired signature's error gives is the wall clock's too.
+	checked := time.Now()
+	// The tags of each signature, in the order of the results (both are
+	// the DKIM-Signature fields in order), when the header reads alike
+	// here; else none, and the errors do without them.
+	var tags []dkimTags
+	var froms int
+	if msg, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
+		tags, froms = signatureTags(msg.Header, maxDKIMSignatures), len(msg.Header["From"])
+	}
+	if len(tags) != len(vs) {
+		tags = make([]dkimTags, len(vs))
+	}
 	out := make([]DKIMSignature, 0, len(vs))
-	for _, v := range vs {
-		s := DKIMSignature{Domain: v.Domain, Result: "pass"}
+	for i, v := range vs {
+		t := tags[i]
+		s := DKIMSignature{Domain: v.Domain, Result: "pass", Selector: t.s, Algorithm: t.a}
 		if v.Err != nil {
-			s.Error = v.Err.Error()
+			s.Error = strings.TrimPrefix(v.Err.Error(), "dkim: ") // the method is said beside it
 			switch {
 			case strings.Contains(s.Error, dkimBodyLength):
 				// Signed, but in a way relaylab does not accept: not a
 				// change made after signing, which "fail" would say.
 				s.Result = "policy"
-				s.Error = "the signature has a body length tag (l=), which lets anyone append content to the signed body (RFC 6376 8.2), and relaylab does not accept it; sign without l="
+				s.Error = "the signature has a body length tag (l=), which lets anyone append content to the signed body (RFC 6376 8.2), and relaylab does not accept it. Sign without l="
 			case dkim.IsTempFail(v.Err):
 				s.Result = "temperror"
 			case dkim.IsPermFail(v.Err):
 				s.Result = "permerror"
+				if !v.Expiration.IsZero() && checked.After(v.Expiration) && strings.Contains(s.Error, "expired") {
+					s.Cause, s.Error = DKIMCauseExpired, expiredError(v.Expiration, checked)
+				}
 			default:
 				s.Result = "fail"
+				s.Cause = DKIMCause(s.Error)
+				s.Error = failError(s, t)
 			}
 		}
 		if v.Domain == "" {
 			s.Result = "permerror"
 		}
+		if s.Result == "pass" {
+			s.Note = fromNote(v.HeaderKeys, froms)
+		}
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// failError is the error of signature s, which failed (Cause), with the
+// tags t of its field: which part failed, what likely changed, and what
+// to do. A failure of another cause keeps go-msgauth's words.
+func failError(s DKIMSignature, t dkimTags) string {
+	switch s.Cause {
+	case DKIMCauseBodyHash:
+		// RFC 6376 3.5: c= is header/body, simple when absent or alone.
+		c := cmp.Or(t.c, "simple/simple")
+		if !strings.Contains(c, "/") {
+			c += "/simple"
+		}
+		if strings.HasSuffix(c, "/simple") {
+			return fmt.Sprintf("%s (c=%s): the body changed after signing, such as a footer added or long lines rewrapped, or, as simple body canonicalization counts every byte, trailing whitespace or line endings changed. Sign with c=relaxed/relaxed, which allows for the latter", bodyHashFailed, c)
+		}
+		return fmt.Sprintf("%s (c=%s): the body changed after signing, such as a footer added or long lines rewrapped", bodyHashFailed, c)
+	case DKIMCauseSignature:
+		key := "the key in DNS"
+		if t.s != "" && s.Domain != "" {
+			key = "the key at " + t.s + "._domainkey." + s.Domain
+		}
+		return signatureFailed + ", though the body hash did: the body is intact. A signed header field changed on the way, or " + key +
+			" is not the one that signed (relaylab dkim check --config compares them)"
+	}
+	return s.Error
+}
+
+// expiredError is the error of a signature whose x=, expires, is before
+// checked, the verifier's time.
+func expiredError(expires, checked time.Time) string {
+	return fmt.Sprintf("%s at %s (x=%d), and the verifier's clock read %s, %s later. Mail held longer than x= allows fails so: sign with a later x=, or without one (RFC 6376 3.5). Some verifiers allow a few minutes of clock skew, so such a signature may pass elsewhere",
+		signatureExpired, expires.UTC().Format(time.RFC3339), expires.Unix(), checked.UTC().Format(time.RFC3339), checked.Sub(expires).Round(time.Second))
+}
+
+// fromNote is the caution on a signature that passed when the message has
+// froms From fields and the signature's h=, keys, covers fewer of them:
+// instances are signed from the bottom up (RFC 6376 5.4.2), so the one
+// above is unsigned, and it is the one readers are shown. "" otherwise.
+func fromNote(keys []string, froms int) string {
+	signed := 0
+	for _, k := range keys {
+		if strings.EqualFold(strings.TrimSpace(k), "from") {
+			signed++
+		}
+	}
+	if froms <= signed {
+		return ""
+	}
+	return "a From field the signature does not cover sits above the signed one: readers see the unsigned one (RFC 6376 8.15). Sign with From listed twice in h= (oversigning), so that no From can be added"
 }

@@ -981,7 +981,8 @@ func checkReportDomain(ctx context.Context, r resolver.Resolver, f *findings, re
 
 // DKIMPass is one DKIM signature that verified, for DMARC.
 type DKIMPass struct {
-	Domain string // the d= of the signature
+	Domain    string // the d= of the signature
+	Algorithm string // its a=: rsa-sha256, ed25519-sha256
 }
 
 // DMARCInput is what DMARC evaluation needs from SPF and DKIM.
@@ -1000,6 +1001,9 @@ type DMARCEval struct {
 	SPFAligned   bool   `json:"spf_aligned"`
 	DKIMAligned  bool   `json:"dkim_aligned"`
 	Error        string `json:"error,omitempty"`
+	// Note is a caution on a pass: its only aligned pass is one that
+	// many receivers cannot verify (ed25519Note).
+	Note string `json:"note,omitempty"`
 }
 
 // Aligned compares two domains: equal under strict alignment, the same
@@ -1039,19 +1043,53 @@ func EvalDMARC(ctx context.Context, r resolver.Resolver, log *slog.Logger, in DM
 		ev.Policy = p.SubPolicy
 	}
 	ev.SPFAligned = in.SPFResult == spf.Pass && Aligned(in.SPFDomain, in.From, p.ASPF == "s")
+	var aligned []DKIMPass
 	for _, d := range in.DKIMPasses {
 		if Aligned(d.Domain, in.From, p.ADKIM == "s") {
 			ev.DKIMAligned = true
+			aligned = append(aligned, d)
 		}
 	}
 	ev.Result = "fail"
 	if ev.SPFAligned || ev.DKIMAligned {
 		ev.Result = "pass"
+		if !ev.SPFAligned {
+			ev.Note = ed25519Note(aligned, ev.Policy)
+		}
 	} else {
 		ev.Error = alignmentFailure(in, p)
 	}
 	log.Debug("dmarc evaluated", "from", in.From, "result", ev.Result)
 	return ev
+}
+
+// ed25519Note is the caution on a DMARC pass whose aligned passes are
+// all ed25519-sha256 signatures (SPF not aligned), "" otherwise: a
+// receiver that does not implement Ed25519 (RFC 8463) cannot verify
+// them, counts the message unsigned, and DMARC fails there, with policy
+// applied.
+func ed25519Note(aligned []DKIMPass, policy string) string {
+	var ds []string
+	for _, d := range aligned {
+		if !strings.EqualFold(d.Algorithm, "ed25519-sha256") {
+			return ""
+		}
+		if !slices.Contains(ds, d.Domain) {
+			ds = append(ds, d.Domain)
+		}
+	}
+	if len(ds) == 0 {
+		return ""
+	}
+	then := "DMARC fails there"
+	switch policy {
+	case "reject":
+		then = "DMARC fails there and p=reject asks them to refuse it"
+	case "quarantine":
+		then = "DMARC fails there and p=quarantine asks them to put it in spam"
+	}
+	return fmt.Sprintf("the only aligned pass is an ed25519-sha256 signature (d=%s): receivers that do not implement Ed25519 (RFC 8463) treat the message as unsigned, so %s. Sign with an RSA key too (dual signing: an rsa-sha256 and an ed25519-sha256 signature)",
+		strings.Join(ds, ", d="), then)
 }
 
 // alignmentFailure says why DMARC failed when SPF or DKIM passed for a
@@ -1081,9 +1119,11 @@ func alignmentFailure(in DMARCInput, p *DMARCRecord) string {
 	if len(passed) == 0 {
 		return ""
 	}
-	fix := "sign with d=" + in.From + " (or, under adkim=r, a domain of the same organisational domain)"
+	fix := "To align, sign with d=" + in.From + " or another domain of its organisational domain."
 	if p.ADKIM == "s" {
-		fix = "sign with d=" + in.From + ", or relax the policy to adkim=r so that a signature of its organisational domain aligns"
+		fix = "To align, sign with d=" + in.From + ", or relax the policy to adkim=r so that a signature of its organisational domain aligns."
 	}
-	return "not aligned: " + strings.Join(passed, "; ") + "; " + fix
+	// Sentences: a reason= holds no ";" (authresults.go), and commas
+	// in their place ran the clauses together.
+	return "not aligned: " + strings.Join(passed, ". ") + ". " + fix
 }

@@ -71,7 +71,7 @@ func VerifyMessageAs(ctx context.Context, r resolver.Resolver, authservID string
 	var passes []DKIMPass
 	for _, d := range ar.DKIM {
 		if d.Result == "pass" {
-			passes = append(passes, DKIMPass{Domain: aLabels(d.Domain)})
+			passes = append(passes, DKIMPass{Domain: aLabels(d.Domain), Algorithm: d.Algorithm})
 		}
 	}
 

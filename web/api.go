@@ -566,7 +566,7 @@ type ProbeChange struct {
 	ID     int64     `json:"id"`
 	Time   time.Time `json:"time"`
 	Target string    `json:"target"`
-	Kind   string    `json:"kind"` // listed, delisted, record-added, record-removed, record-changed, key-rotated
+	Kind   string    `json:"kind"` // listed, delisted, record-added, record-removed, record-changed, key-rotated, key-revoked, dns-failing, dns-answering, result-changed
 	Key    string    `json:"key"`  // what changed: "domain shop.test spf"
 	Old    string    `json:"old"`
 	New    string    `json:"new"`

@@ -42,6 +42,10 @@ type InboxMessage struct {
 	// Copy is set when the sink holds this message more than once from
 	// its sender (one Message-ID): which copy it is, of how many.
 	Copy *MessageCopy `json:"copy,omitempty"`
+	// Auth is the sink's own SPF, DKIM and DMARC results (sink.verify),
+	// which spf:, dkim: and dmarc: search; absent when it did not check
+	// the message.
+	Auth *InboxAuth `json:"auth,omitempty"`
 }
 
 // InboxPage is what /api/v1/sink/messages answers: a page of the sink's
@@ -162,7 +166,8 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 	if iq.search.whole {
 		headLen = maxSearchRaw
 	}
-	rows, err := db.QueryContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, size, code, enhanced, text, message_id, substr(raw, 1, ?)
+	rows, err := db.QueryContext(ctx, `SELECT id, session_id, listener, time_ns, mail_from, rcpts, size, code, enhanced, text, message_id,
+		COALESCE(spf, ''), COALESCE(dkim, ''), COALESCE(dmarc, ''), substr(raw, 1, ?)
 		FROM sink_messages WHERE id < ? AND id > ? ORDER BY id `+order+` LIMIT ?`, headLen, before, iq.after, read)
 	if err != nil {
 		return page, err
@@ -180,9 +185,10 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 			m                           InboxMessage
 			id, session, tns            int64
 			rcpts, enhanced, txt, msgID string
+			spf, dkim, dmarc            string
 			head                        []byte
 		)
-		if err := rows.Scan(&id, &session, &m.Listener, &tns, &m.From, &rcpts, &m.Size, &m.Code, &enhanced, &txt, &msgID, &head); err != nil {
+		if err := rows.Scan(&id, &session, &m.Listener, &tns, &m.From, &rcpts, &m.Size, &m.Code, &enhanced, &txt, &msgID, &spf, &dkim, &dmarc, &head); err != nil {
 			return page, err
 		}
 		from := m.From
@@ -195,7 +201,10 @@ func readInbox(ctx context.Context, db *sql.DB, iq inboxQuery) (InboxPage, error
 		fields := headFields(head)
 		m.HeaderFrom, m.Subject = fields["from"], fields["subject"]
 		m.Reply = dotReply(id, m.Code, enhanced, txt)
-		f := fieldsOf(&m, fields).withRaw(head)
+		if spf != "" { // the sink checked it (sink.verify): it stores all three
+			m.Auth = &InboxAuth{SPF: spf, DKIM: dkim, DMARC: dmarc}
+		}
+		f := fieldsOf(&m, fields).withRaw(head).withAuth(m.Auth)
 		if bytesRead += len(head); iq.searching && !iq.search.match(f) {
 			if iq.search.whole && bytesRead >= maxSearchBytes {
 				break // next goes on from here

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/relaylab/relaylab/internal/mailtext"
+	"github.com/relaylab/relaylab/probe"
 )
 
 // Message text reaches the UI one way: DecodeMessage turns a message's
@@ -300,10 +301,19 @@ type AuthCheck struct {
 	Meaning string `json:"meaning"`
 	// Domain is the identity checked: SPF's MAIL FROM (or HELO) domain,
 	// a DKIM signature's d=, DMARC's From domain.
-	Domain   string `json:"domain,omitempty"`
-	Selector string `json:"selector,omitempty"` // a DKIM signature's s=
-	Policy   string `json:"policy,omitempty"`   // DMARC's p=: none, quarantine, reject
-	Reason   string `json:"reason,omitempty"`   // the checker's words, when it gave some
+	Domain    string `json:"domain,omitempty"`
+	Selector  string `json:"selector,omitempty"`  // a DKIM signature's s=
+	Algorithm string `json:"algorithm,omitempty"` // a DKIM signature's a=: rsa-sha256, ed25519-sha256
+	Policy    string `json:"policy,omitempty"`    // DMARC's p=: none, quarantine, reject
+	Reason    string `json:"reason,omitempty"`    // the checker's words on a result other than pass, when it gave some
+	// Cause is which part of a DKIM signature failed, when the checker
+	// said: body-hash, signature or expired (probe.DKIMCause); the
+	// meaning follows it.
+	Cause string `json:"cause,omitempty"`
+	// Note is a caution on a pass (the checker's reason= on it): a From
+	// field the signature does not cover above the signed one, a DMARC
+	// pass that rests on an ed25519 signature alone.
+	Note string `json:"note,omitempty"`
 }
 
 // authVerdict reads the sink's verdict on a message: spf, dkim and dmarc
@@ -332,24 +342,76 @@ func authVerdict(headers []Header, spf, dkim, dmarc, policy string) *AuthVerdict
 				v.SPF.Domain, v.SPF.Reason = domainPart(cmp.Or(p["smtp.mailfrom"], p["smtp.helo"])), p["reason"]
 			}
 		case "dkim":
-			dkims = append(dkims, AuthCheck{Result: r.result, Domain: p["header.d"], Reason: p["reason"]})
+			d := AuthCheck{Result: r.result, Domain: p["header.d"], Selector: p["header.s"], Algorithm: p["header.a"]}
+			d.reasonOrNote(p["reason"])
+			if d.Result != "pass" {
+				d.Cause = probe.DKIMCause(d.Reason)
+			}
+			dkims = append(dkims, d)
 		case "dmarc":
 			if r.result == dmarc {
-				v.DMARC.Domain, v.DMARC.Reason = p["header.from"], p["reason"]
+				v.DMARC.Domain = p["header.from"]
+				v.DMARC.reasonOrNote(p["reason"])
 			}
 		}
 	}
 	if !agrees(dkims, dkim) {
 		dkims = []AuthCheck{{Result: dkim}}
 	}
-	withSelectors(dkims, headers)
+	sigs := withSelectors(dkims, headers)
 	v.DKIM = dkims
 	v.SPF.Meaning = meaning("spf", v.SPF.Result)
 	v.DMARC.Meaning = meaning("dmarc", v.DMARC.Result)
 	for i := range v.DKIM {
-		v.DKIM[i].Meaning = meaning("dkim", v.DKIM[i].Result)
+		var tags map[string]string
+		if sigs != nil {
+			tags = sigs[i]
+		}
+		v.DKIM[i].Meaning = dkimMeaning(v.DKIM[i], tags)
 	}
 	return v
+}
+
+// reasonOrNote keeps the checker's reason= of c: a note when c passed,
+// as a reason says why a result is not pass.
+func (c *AuthCheck) reasonOrNote(reason string) {
+	if c.Result == "pass" {
+		c.Note = reason
+		return
+	}
+	c.Reason = reason
+}
+
+// dkimMeaning is what the DKIM result c means, following its cause when
+// it failed, with the tags of its signature (nil when unknown): a
+// changed body, naming the body canonicalization of c=, is told from a
+// changed header field or a key that is not the signer's, which the
+// body hash's match shows.
+func dkimMeaning(c AuthCheck, tags map[string]string) string {
+	switch {
+	case c.Result == "fail" && c.Cause == probe.DKIMCauseBodyHash:
+		m := "the body changed after signing (a footer added, long lines rewrapped"
+		if tags == nil { // the signature is not known: nor is its c=
+			return m + "; under c=simple also trailing whitespace or line endings: sign with c=relaxed/relaxed)"
+		}
+		canon := strings.ToLower(tags["c"])
+		if !strings.Contains(canon, "/") {
+			canon = cmp.Or(canon, "simple") + "/simple" // RFC 6376 3.5: simple when absent or alone
+		}
+		if strings.HasSuffix(canon, "/simple") {
+			return m + "; under the signature's c=" + canon + " also trailing whitespace or line endings: sign with c=relaxed/relaxed)"
+		}
+		return m + ", under the signature's c=" + canon + ")"
+	case c.Result == "fail" && c.Cause == probe.DKIMCauseSignature:
+		key := "the key in DNS"
+		if c.Selector != "" && c.Domain != "" {
+			key = "the key at " + c.Selector + "._domainkey." + c.Domain
+		}
+		return "the body is intact; a signed header field changed on the way, or " + key + " is not the one that signed (relaylab dkim check --config compares them)"
+	case c.Cause == probe.DKIMCauseExpired:
+		return "the signature's expiry time (x=) had passed when the sink checked it: mail held longer than x= allows fails so, and the signer should set a later x= or none; some verifiers allow a few minutes of clock skew"
+	}
+	return meaning("dkim", c.Result)
 }
 
 // agrees reports whether the signatures' results give the one the sink
@@ -367,11 +429,13 @@ func agrees(dkims []AuthCheck, dkim string) bool {
 	return got == dkim
 }
 
-// withSelectors gives each DKIM result the s= of its signature: the
-// sink checks the DKIM-Signature fields in order and writes a result
-// for each, so the n-th result is the n-th signature's when their
-// number and domains agree; otherwise none is guessed.
-func withSelectors(dkims []AuthCheck, headers []Header) {
+// withSelectors gives each DKIM result the s= of its signature, and its
+// a= when the result had no header.a: the sink checks the
+// DKIM-Signature fields in order and writes a result for each, so the
+// n-th result is the n-th signature's when their number and domains
+// agree; otherwise none is guessed. It returns the tags of each
+// result's signature, or nil when they are not known.
+func withSelectors(dkims []AuthCheck, headers []Header) []map[string]string {
 	var sigs []map[string]string
 	for _, h := range headers {
 		if strings.EqualFold(h.Name, "DKIM-Signature") {
@@ -385,16 +449,18 @@ func withSelectors(dkims []AuthCheck, headers []Header) {
 		}
 	}
 	if len(sigs) != len(dkims) {
-		return
+		return nil
 	}
 	for i, s := range sigs {
 		if !strings.EqualFold(s["d"], dkims[i].Domain) {
-			return
+			return nil
 		}
 	}
 	for i, s := range sigs {
 		dkims[i].Selector = s["s"]
+		dkims[i].Algorithm = cmp.Or(dkims[i].Algorithm, s["a"])
 	}
+	return sigs
 }
 
 // domainPart is the domain of an address, or s when it has no @.

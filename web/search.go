@@ -75,6 +75,47 @@ type searchFields struct {
 	text, html string // the bodies the walk read
 	body       *string
 	parts      int // the parts the message page lists as attachments
+	// auth is the sink's own SPF, DKIM and DMARC results (withAuth), nil
+	// when it did not check the message (sink.verify off).
+	auth *InboxAuth
+}
+
+// InboxAuth is the sink's own SPF, DKIM and DMARC results of a message
+// (sink.verify), as it stored them: the RFC 8601 result words.
+type InboxAuth struct {
+	SPF   string `json:"spf"`
+	DKIM  string `json:"dkim"` // pass when a signature passed, else the first signature's
+	DMARC string `json:"dmarc"`
+}
+
+// withAuth gives f the sink's results of the message, for spf:, dkim:
+// and dmarc: (nil: the sink did not check it, and none of them
+// matches).
+func (f *searchFields) withAuth(a *InboxAuth) *searchFields {
+	f.auth = a
+	return f
+}
+
+// authResults are the results RFC 8601 defines for each method the sink
+// checks, in the order errors list them: SPF's (2.7.2), DKIM's (2.7.1)
+// and DMARC's (RFC 7489 11.2).
+var authResults = map[string][]string{
+	"spf":   {"pass", "fail", "softfail", "neutral", "none", "policy", "temperror", "permerror"},
+	"dkim":  {"pass", "fail", "neutral", "none", "policy", "temperror", "permerror"},
+	"dmarc": {"pass", "fail", "none", "temperror", "permerror"},
+}
+
+// authQualifier reads the value of spf:, dkim: or dmarc: (method): one
+// of the method's results, which the sink's stored result must be.
+func authQualifier(method string, result func(*InboxAuth) string) func(v string) (func(*searchFields) bool, error) {
+	return func(v string) (func(*searchFields) bool, error) {
+		words := authResults[method]
+		if !slices.Contains(words, v) {
+			return nil, fmt.Errorf("%s: takes a result RFC 8601 defines for %s, as the sink's checks (sink.verify) give it: %s, not %q",
+				method, strings.ToUpper(method), strings.Join(words, ", "), v)
+		}
+		return func(f *searchFields) bool { return f.auth != nil && result(f.auth) == v }, nil
+	}
 }
 
 // withRaw gives f the message's bytes, for has:attachment.
@@ -220,6 +261,12 @@ var qualifiers = []qualifier{
 		id := strconv.FormatInt(n, 10)
 		return func(f *searchFields) bool { return f.m.Session == id }, nil
 	}},
+	{"spf", "the sink's SPF result (sink.verify): spf:pass, spf:fail, spf:softfail, spf:neutral, spf:none, spf:policy, spf:temperror, spf:permerror",
+		authQualifier("spf", func(a *InboxAuth) string { return a.SPF })},
+	{"dkim", "the sink's DKIM result (sink.verify), pass when a signature passed, else the first signature's: dkim:pass, dkim:fail, dkim:neutral, dkim:none, dkim:policy, dkim:temperror, dkim:permerror",
+		authQualifier("dkim", func(a *InboxAuth) string { return a.DKIM })},
+	{"dmarc", "the sink's DMARC result (sink.verify): dmarc:pass, dmarc:fail, dmarc:none, dmarc:temperror, dmarc:permerror",
+		authQualifier("dmarc", func(a *InboxAuth) string { return a.DMARC })},
 	{"has", "has:attachment, a message with a part other than its text and HTML bodies (an attachment, an inline image): the parts its page lists", func(v string) (func(*searchFields) bool, error) {
 		if v != "attachment" && v != "attachments" {
 			return nil, fmt.Errorf("has: takes attachment (a message with a part other than its text and HTML bodies), not %q", v)

@@ -26,6 +26,9 @@ const QUALIFIERS = [
   ["reply:", "reply:4.7.1", "the text of the sink's reply after the data"],
   ["code:", "code:4xx", "its code: 451, 4xx, 45x"],
   ["is:", "is:refused", "is:accepted (2xx), is:deferred (4xx), is:refused (5xx), is:noreply (dropped or hung)"],
+  ["spf:", "spf:fail", "the sink's SPF result (sink.verify): pass, fail, softfail, neutral, none, policy, temperror, permerror"],
+  ["dkim:", "dkim:fail", "the sink's DKIM result: pass (a signature passed), fail, neutral, none, policy, temperror, permerror"],
+  ["dmarc:", "dmarc:fail", "the sink's DMARC result: pass, fail, none, temperror, permerror"],
   ["listener:", "listener:mx", "the listener's name, whole"],
   ["session:", "session:12", "the session that brought it"],
   ["after:", "after:2026-01-02", "received at or after a date (UTC) or time"],
@@ -34,6 +37,17 @@ const QUALIFIERS = [
   ["smaller:", "smaller:10k", "fewer bytes than that"],
   ["has:", "has:attachment", "a part besides the text and HTML bodies (an attachment, an inline image)"],
 ];
+
+// authLine is the sink's own SPF, DKIM and DMARC results of a message
+// (sink.verify), each linked to the search for that result, a result
+// other than pass or none marked; nothing when the sink did not check
+// it. The message's page says what each means.
+function authLine(a) {
+  if (!a) return "";
+  const one = (name, v) => h("a", { href: path("inbox", "search", name + ":" + v), class: v === "pass" || v === "none" ? "muted" : "error",
+    title: "the sink's " + name.toUpperCase() + " result; the search for " + name + ":" + v }, name + "=" + v);
+  return h("div", { class: "small auth-results" }, one("spf", a.spf), " ", one("dkim", a.dkim), " ", one("dmarc", a.dmarc));
+}
 
 export function inboxView(main, query) {
   const q = (query || "").trim();
@@ -108,7 +122,7 @@ export function inboxView(main, query) {
       h("td", { class: "mono", "data-label": "to" }, few((m.to || []).map((r) => h("div", {}, addr(r))), "recipients")),
       h("td", { class: "wide", "data-label": "subject" }, h("a", { href: msg }, m.subject ? iso(m.subject) : h("span", { class: "muted" }, "(no subject)")),
         m.attachments ? h("span", { class: "muted small", title: "attachments and inline parts, as its page lists them" }, " · " + m.attachments + (m.attachments === 1 ? " attachment" : " attachments")) : "",
-        copyNote(m.copy)),
+        copyNote(m.copy), authLine(m.auth)),
       h("td", { class: "nowrap", "data-label": "size", title: m.size + " bytes" }, humanBytes(m.size)),
       h("td", { class: "reply", "data-label": "reply" }, h("span", { class: "mono" + (refused ? " error" : "") }, replyLines(m.reply)),
         h("div", { class: "small" }, h("a", { href: path("sink", "sessions", m.session) }, "session " + m.session), " · ", iso(m.listener))));

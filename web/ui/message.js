@@ -712,13 +712,20 @@ function sizeText(m) {
 }
 
 // authSection is the verdict of the sink's own checks (sink.verify):
-// SPF, each DKIM signature and DMARC with its policy, each with what
-// it means. Only the sink's own Authentication-Results field is read.
+// SPF, each DKIM signature (its d=, s= and algorithm, a=) and DMARC
+// with its policy, each with what it means, and a caution under a pass
+// that has one (a DMARC pass on an ed25519 signature alone, an unsigned
+// From above the signed one). Only the sink's own
+// Authentication-Results field is read. The reason of a signature that
+// failed on its body hash or its signature is left out: the meaning
+// says the same, from the same c=, s= and d=.
 function authSection(a) {
+  const said = (c) => c.cause === "body-hash" || c.cause === "signature";
   const line = (name, c, extra) => h("li", { class: "auth-" + (c.result === "pass" ? "pass" : c.result === "none" ? "none" : "bad") },
     h("strong", {}, name + "=" + c.result), extra.length ? [" (", extra.filter(Boolean).join(", "), ")"] : "",
-    ": ", c.meaning, c.reason ? [" ", h("span", { class: "muted" }, "(", iso(c.reason), ")")] : "");
-  const dkim = (a.dkim || []).map((d) => line("dkim", d, [d.domain ? "d=" + d.domain : "", d.selector ? "s=" + d.selector : ""].filter(Boolean)));
+    ": ", c.meaning, c.reason && !said(c) ? [" ", h("span", { class: "muted" }, "(", iso(c.reason), ")")] : "",
+    c.note ? h("div", { class: "advice auth-note" }, "Caution: ", iso(c.note)) : "");
+  const dkim = (a.dkim || []).map((d) => line("dkim", d, [d.domain ? "d=" + d.domain : "", d.selector ? "s=" + d.selector : "", d.algorithm ? "a=" + d.algorithm : ""].filter(Boolean)));
   const pol = { reject: "it asks receivers to refuse mail that fails", quarantine: "it asks receivers to put mail that fails in spam", none: "it asks for reports only, nothing done to mail that fails" };
   return h("section", { id: "msg-auth" }, h("h2", {}, "Authentication"),
     h("p", { class: "muted small" }, "As relaylab's sink checked it on arrival (sink.verify), from the Authentication-Results field it put first (authserv-id relaylab)."),
