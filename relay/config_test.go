@@ -47,7 +47,7 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"negative batch", "relay:\n  workers: 3\n  batch: -1\n", `relaylab.yaml:3:10: relay.batch: -1: must not be negative`},
 		{"negative rate", "relay:\n  paths:\n    - name: p\n      host: 127.0.0.1:25\n      rate: -1\n", `relaylab.yaml:5:13: relay.paths[0].rate: -1: must not be negative`},
 		{"max_mx_addresses on a smarthost", "relay:\n  paths:\n    - {name: p, host: 'h:25', max_mx_addresses: 3}\n  routes: [{paths: [p]}]\n", `relay.paths[0].max_mx_addresses: caps the MX hosts of an mx path`},
-		{"bad dkim", "relay:\n  dkim:\n    - {domain: d.test, selector: 'a.b', key_file: k}\n", "relay.dkim[0].selector"},
+		{"bad dkim", "relay:\n  dkim:\n    - {domain: d.test, selector: 'a_b', key_file: k}\n", "relay.dkim[0].selector"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,14 +3,19 @@ package relay
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdh"
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"mime"
 	"net/mail"
@@ -40,6 +45,10 @@ func (d DKIMConfig) validate(k string) (crypto.Signer, error) {
 	if err := CheckSelector(d.Selector); err != nil {
 		return nil, config.Errorf(k+".selector", "the selector of %s's key: %v", d.Domain, err)
 	}
+	if name := keyName(d.Selector, d.Domain); len(name) > 253 {
+		// RFC 1035 2.3.4: a name is at most 255 octets, 253 written out.
+		return nil, config.Errorf(k+".selector", "the key would be published at %s, which is %d characters long, and a DNS name holds at most 253 (RFC 1035 2.3.4): give a shorter selector", name, len(name))
+	}
 	if d.KeyFile == "" {
 		return nil, config.Errorf(k+".key_file", "a DKIM key file is required (make one with `relaylab dkim keygen`)")
 	}
@@ -48,6 +57,35 @@ func (d DKIMConfig) validate(k string) (crypto.Signer, error) {
 		return nil, config.Errorf(k+".key_file", "%v", err)
 	}
 	return key, nil
+}
+
+// keyName is the name a key of selector for domain is published at
+// (RFC 6376 3.6.2.1), with domain as dkimDomain writes it.
+func keyName(selector, domain string) string {
+	d, err := dkimDomain(domain)
+	if err != nil {
+		d = domain
+	}
+	return selector + "._domainkey." + d
+}
+
+// SignsNothing says, for Config.Warnings at relay.dkim[N].domain, why the
+// relay signs no mail with d's key: its domain is a public suffix (com,
+// co.uk, github.io, or a name of one label, which the Public Suffix List
+// takes as a top-level domain). keyFor never uses such a key for a name
+// under it, since its d= would align with no From domain (RFC 7489 3.2),
+// and no one's mail comes from the suffix itself. "" for any other
+// domain, and for one Validate refuses.
+func (d DKIMConfig) SignsNothing() string {
+	name, err := dkimDomain(d.Domain)
+	if err != nil {
+		return ""
+	}
+	if suffix, _ := publicsuffix.PublicSuffix(name); suffix != name {
+		return ""
+	}
+	return fmt.Sprintf("%s is a public suffix, under which registrants get their own domains (Public Suffix List): the relay would sign with the key in %s only mail whose From domain is %s itself, which no one's is, and never mail from a domain under it, since a d=%s signature aligns with no organisation's From domain under DMARC (RFC 7489 3.2); so no mail is signed with this key. Give the domain that sends the mail (example.%s, not %s)",
+		name, d.KeyFile, name, name, name, name)
 }
 
 // keyType names the type of a DKIM key as messages do: "RSA" or
@@ -132,34 +170,46 @@ func ed25519Only(cfgs []DKIMConfig) []int {
 }
 
 // CheckSelector checks a selector the relay signs with (s=, and the
-// name SELECTOR._domainkey.DOMAIN its key is published at): one DNS label
-// of letters, digits and hyphens that neither starts nor ends with a
-// hyphen, at most 63 octets. RFC 6376 3.1 makes a selector a sub-domain,
-// RFC 5321 4.1.2's Let-dig [Ldh-str], so an underscore or any other
-// character, which DNS itself would store, makes a signature that
-// verifiers which check the grammar may refuse. A selector of several
-// labels (RFC 6376 3.1 allows them) is refused too: the relay names keys
-// by one.
+// name SELECTOR._domainkey.DOMAIN its key is published at): one or more
+// DNS labels separated by dots (RFC 6376 3.1: selector = sub-domain *(
+// "." sub-domain ), so s1.sub and 2026.eu are selectors), each of
+// letters, digits and hyphens that neither starts nor ends with a
+// hyphen, at most 63 octets. A sub-domain is RFC 5321 4.1.2's Let-dig
+// [Ldh-str], so an underscore or any other character, which DNS itself
+// would store, makes a signature that verifiers which check the grammar
+// may refuse.
 func CheckSelector(s string) error {
-	const want = "give one DNS label of letters, digits and hyphens, such as s2026"
-	switch {
-	case s == "":
+	const want = "give DNS labels of letters, digits and hyphens, such as s2026 (or s2026.eu: RFC 6376 3.1 allows several, separated by dots)"
+	if s == "" {
 		return fmt.Errorf("no selector: %s", want)
-	case strings.Contains(s, "."):
-		return fmt.Errorf("%q is not one DNS label: %s", s, want)
-	case len(s) > 63:
-		// RFC 1035 2.3.4: a label is at most 63 octets.
-		return fmt.Errorf("%q is %d characters long, and a DNS label holds at most 63 (RFC 1035 2.3.4): %s", s, len(s), want)
-	case s[0] == '-' || s[len(s)-1] == '-':
-		return fmt.Errorf("%q starts or ends with a hyphen, which a selector may not (RFC 6376 3.1: a sub-domain, RFC 5321 Ldh-str): %s", s, want)
 	}
-	for _, c := range s {
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' {
-			continue
+	for label := range strings.SplitSeq(s, ".") {
+		switch {
+		case label == "":
+			return fmt.Errorf("%q has an empty label (a dot at its start or end, or two in a row): %s", s, want)
+		case len(label) > 63:
+			// RFC 1035 2.3.4: a label is at most 63 octets.
+			return fmt.Errorf("%q: %s, and a DNS label holds at most 63 (RFC 1035 2.3.4): %s", s, labelSays(s, label, fmt.Sprintf("is %d characters long", len(label))), want)
+		case label[0] == '-' || label[len(label)-1] == '-':
+			return fmt.Errorf("%q: %s, which a selector may not (RFC 6376 3.1: a sub-domain, RFC 5321 Ldh-str): %s", s, labelSays(s, label, "starts or ends with a hyphen"), want)
 		}
-		return fmt.Errorf("%q holds %q: a selector is a sub-domain of letters, digits and hyphens (RFC 6376 3.1, after RFC 5321 Let-dig and Ldh-str), so a signature with it is malformed and a verifier that checks the grammar may refuse it (dkim=permerror): %s", s, c, want)
+		for _, c := range label {
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' {
+				continue
+			}
+			return fmt.Errorf("%q holds %q: a selector is a sub-domain of letters, digits and hyphens (RFC 6376 3.1, after RFC 5321 Let-dig and Ldh-str), so a signature with it is malformed and a verifier that checks the grammar may refuse it (dkim=permerror): %s", s, c, want)
+		}
 	}
 	return nil
+}
+
+// labelSays is what of label, a label of the selector s, says: "it
+// says" of a selector of one label, "its label %q says" of one of several.
+func labelSays(s, label, says string) string {
+	if s == label {
+		return "it " + says
+	}
+	return fmt.Sprintf("its label %q %s", label, says)
 }
 
 // dkimDomain is a configured signing domain as keyFor looks it up, and as
@@ -185,6 +235,10 @@ func dkimDomain(s string) (string, error) {
 // loadDKIMKey reads and checks the private key in file.
 func loadDKIMKey(file string) (crypto.Signer, error) {
 	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The name may be right and the directory not the one meant.
+		return nil, fmt.Errorf("reading the DKIM key: %w (a key_file that is not absolute is taken from the configuration file's directory: check the name, or make the key with `relaylab dkim keygen --domain D --selector S --out FILE`)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the DKIM key: %w (make one with `relaylab dkim keygen`)", err)
 	}
@@ -269,11 +323,14 @@ func (s *dkimSigner) add(domain string, k dkimKey) error {
 	return nil
 }
 
-// ParsePrivateKey reads a PEM RSA or Ed25519 private key.
+// ParsePrivateKey reads a PEM RSA or Ed25519 private key. Any other key
+// is refused saying what it is and which keys DKIM signs with, rather
+// than in x509's words (an Ed448 key's "unknown algorithm:
+// 1.3.101.113").
 func ParsePrivateKey(b []byte) (crypto.Signer, error) {
 	block, _ := pem.Decode(b)
 	if block == nil {
-		return nil, errors.New("no PEM block: want a PEM private key")
+		return nil, errors.New("no PEM block: want a PEM private key (-----BEGIN PRIVATE KEY-----)")
 	}
 	switch block.Type {
 	case "RSA PRIVATE KEY":
@@ -281,6 +338,9 @@ func ParsePrivateKey(b []byte) (crypto.Signer, error) {
 	case "PRIVATE KEY":
 		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 		if err != nil {
+			if what := pkcs8Algorithm(block.Bytes); what != "" {
+				return nil, notDKIMKey(what)
+			}
 			return nil, err
 		}
 		switch k := k.(type) {
@@ -288,10 +348,56 @@ func ParsePrivateKey(b []byte) (crypto.Signer, error) {
 			return k, nil
 		case ed25519.PrivateKey:
 			return k, nil
+		case *ecdsa.PrivateKey:
+			return nil, notDKIMKey("an ECDSA key (" + k.Curve.Params().Name + ")")
+		case *ecdh.PrivateKey:
+			return nil, notDKIMKey("an X25519 key, which is for key agreement, not signing")
 		}
-		return nil, fmt.Errorf("key type %T: want RSA or Ed25519", k)
+		return nil, notDKIMKey(fmt.Sprintf("a key of type %T", k))
+	case "EC PRIVATE KEY":
+		return nil, notDKIMKey("an ECDSA key (PEM block EC PRIVATE KEY)")
+	case "ENCRYPTED PRIVATE KEY":
+		return nil, errors.New("the key is encrypted with a passphrase, which the relay cannot give: write it unencrypted (openssl pkey -in FILE -out NEW asks for the passphrase and writes the key as PKCS#8), and keep the file readable by the relay alone")
+	case "PUBLIC KEY":
+		return nil, errors.New("a public key: key_file is the private key the relay signs with, and the public half goes in the DNS record")
 	}
 	return nil, fmt.Errorf("PEM block %q: want PRIVATE KEY or RSA PRIVATE KEY", block.Type)
+}
+
+// notDKIMKey refuses a private key of an algorithm DKIM does not sign
+// with; what says which it is.
+func notDKIMKey(what string) error {
+	return fmt.Errorf("%s: DKIM signs with RSA keys (rsaEncryption, for rsa-sha256, RFC 6376 3.3) and Ed25519 keys (ed25519-sha256, RFC 8463) only", what)
+}
+
+// pkcs8Algorithms name the PKCS#8 key algorithms, by OID, that x509
+// does not read or DKIM does not sign with.
+var pkcs8Algorithms = map[string]string{
+	"1.3.101.113":           "an Ed448 key",
+	"1.3.101.111":           "an X448 key",
+	"1.3.101.110":           "an X25519 key",
+	"1.2.840.10040.4.1":     "a DSA key",
+	"1.2.840.10045.2.1":     "an ECDSA key",
+	"1.2.840.113549.1.1.10": "an RSASSA-PSS key",
+}
+
+// pkcs8Algorithm names the algorithm of the PKCS#8 key der (RFC 5208 5)
+// when x509 could not read it: "an Ed448 key", or "a key of algorithm
+// OID" for one not in pkcs8Algorithms; "" when der is not PKCS#8 at all.
+func pkcs8Algorithm(der []byte) string {
+	var p struct {
+		Version int
+		Algo    pkix.AlgorithmIdentifier
+		Key     []byte
+	}
+	if _, err := asn1.Unmarshal(der, &p); err != nil || len(p.Algo.Algorithm) == 0 {
+		return ""
+	}
+	oid := p.Algo.Algorithm.String()
+	if name, ok := pkcs8Algorithms[oid]; ok {
+		return name + " (algorithm " + oid + ")"
+	}
+	return "a key of algorithm " + oid
 }
 
 // DNSRecord returns the DKIM TXT record value for key's public half
@@ -326,47 +432,38 @@ func (s *dkimSigner) SignQueued(id, sender string, data []byte) []byte {
 		}
 		s.log.Warn(msg, args...)
 	}
-	domain := strings.ToLower(domainOf(sender))
-	m, err := mail.ReadMessage(bytes.NewReader(data))
-	if err == nil && len(m.Header["From"]) > 1 {
+	h, _ := messageHeader(data)
+	if froms := h["From"]; len(froms) > 1 {
 		// RFC 5322 3.6 allows one From field. Receivers refuse mail with
 		// more (Gmail does), and DMARC cannot tell which author to check
 		// (RFC 7489 6.6.1); a signature would vouch for a From the reader
 		// may be shown that is not the signer's (RFC 6376 8.15). The
-		// submission listener should refuse such mail; this catches
-		// what comes in another way (HTTP, the CLI, a queue from before).
-		if s.signsAny(sender, m.Header["From"]) {
-			warn(fmt.Sprintf("relay: not signing a message with %d From fields: RFC 5322 3.6 allows one, and receivers such as Gmail refuse such mail, signed or not; the sender must write one From field", len(m.Header["From"])),
-				"sender", sender, "from", strings.Join(m.Header["From"], " | "))
+		// submission listener refuses such mail when a key applies
+		// (session.fromFieldsRefusal); this catches what comes in
+		// another way (HTTP, the CLI, a queue from before).
+		if _, ok := s.signsAny(sender, froms); ok {
+			warn(fmt.Sprintf("relay: not signing a message with %d From fields: RFC 5322 3.6 allows one, and receivers such as Gmail refuse such mail, signed or not; the sender must write one From field", len(froms)),
+				"sender", sender, "from", strings.Join(froms, " | "))
 		}
 		return data
 	}
-	var fromFault error // the From field is there but is not one address
-	if err == nil && m.Header.Get("From") != "" {
-		// The display name's encoded-words are not decoded: a name in
-		// windows-1252 made the From unreadable, and the message was
-		// signed for the envelope domain, which does not align.
-		from, err := fromAddressParser.Parse(m.Header.Get("From"))
-		if err == nil {
-			domain = strings.ToLower(domainOf(from.Address))
-		} else {
-			fromFault = err
-		}
-	}
-	domain, k, ok := s.keyFor(domain)
+	domain, k, ok, fromFault := s.signingKey(sender, h)
 	if fromFault != nil {
 		// Said once the key is looked up: with none for the envelope
 		// sender's domain, nothing is signed, and "signing" was untrue.
 		if ok {
 			warn("relay: the From field is not one address; signing for the envelope sender's domain, which DMARC may not align with the From",
-				"from", m.Header.Get("From"), "sender", sender, "domain", domain, "err", fromFault)
+				"from", h.Get("From"), "sender", sender, "domain", domain, "err", fromFault)
 		} else {
 			warn("relay: not signing: the From field is not one address, so the relay cannot tell its domain, and the envelope sender's domain has no relay.dkim key; the message goes out unsigned, and the sender must write one address in the From field",
-				"from", m.Header.Get("From"), "sender", sender, "err", fromFault)
+				"from", h.Get("From"), "sender", sender, "err", fromFault)
 		}
 	}
 	if !ok {
 		return data
+	}
+	if note, octets, line := longLineNote(data); note != "" {
+		warn("relay: signing a message with a line too long for some next hops: "+note, "domain", domain, "octets", octets, "line", line)
 	}
 	// Each signature covers the same fields, not the other's
 	// DKIM-Signature: either verifies alone.
@@ -374,7 +471,7 @@ func (s *dkimSigner) SignQueued(id, sender string, data []byte) []byte {
 	out := data
 	for _, key := range k.signOrder() {
 		var b bytes.Buffer
-		err = dkim.Sign(&b, bytes.NewReader(out), &dkim.SignOptions{
+		err := dkim.Sign(&b, bytes.NewReader(out), &dkim.SignOptions{
 			Domain: domain, Selector: key.selector, Signer: key.signer,
 			HeaderCanonicalization: dkim.CanonicalizationRelaxed, BodyCanonicalization: dkim.CanonicalizationRelaxed,
 			HeaderKeys: fields,
@@ -388,10 +485,43 @@ func (s *dkimSigner) SignQueued(id, sender string, data []byte) []byte {
 	return out
 }
 
-// signsAny reports whether the relay has a key for the domain of the
-// sender or of an address in one of the From fields: whether leaving the
-// message unsigned is worth a word.
-func (s *dkimSigner) signsAny(sender string, froms []string) bool {
+// messageHeader is the header of data as SignQueued reads it (nil when
+// net/mail cannot read it, and the message is signed for its envelope
+// sender's domain).
+func messageHeader(data []byte) (mail.Header, error) {
+	m, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	return m.Header, nil
+}
+
+// signingKey returns the key SignQueued signs a message with header h
+// (one From field at most) from sender with, and its domain (d=): that
+// of the From domain, or of the envelope sender's domain when the
+// message has no From, or one that is not one address (fromFault).
+func (s *dkimSigner) signingKey(sender string, h mail.Header) (domain string, k dkimKey, ok bool, fromFault error) {
+	domain = strings.ToLower(domainOf(sender))
+	if v := h.Get("From"); v != "" {
+		// The display name's encoded-words are not decoded: a name in
+		// windows-1252 made the From unreadable, and the message was
+		// signed for the envelope domain, which does not align.
+		from, err := fromAddressParser.Parse(v)
+		if err == nil {
+			domain = strings.ToLower(domainOf(from.Address))
+		} else {
+			fromFault = err
+		}
+	}
+	domain, k, ok = s.keyFor(domain)
+	return domain, k, ok, fromFault
+}
+
+// signsAny returns the domain of a key the relay has for the domain of
+// the sender or of an address in one of the From fields: whether leaving
+// the message unsigned is worth a word, or refusing it (several From
+// fields) a reply.
+func (s *dkimSigner) signsAny(sender string, froms []string) (string, bool) {
 	domains := []string{domainOf(sender)}
 	for _, f := range froms {
 		if as, err := fromAddressParser.ParseList(f); err == nil {
@@ -401,11 +531,86 @@ func (s *dkimSigner) signsAny(sender string, froms []string) bool {
 		}
 	}
 	for _, d := range domains {
-		if _, _, ok := s.keyFor(strings.ToLower(d)); ok {
-			return true
+		if key, _, ok := s.keyFor(strings.ToLower(d)); ok {
+			return key, true
 		}
 	}
-	return false
+	return "", false
+}
+
+// unsignedFroms returns, for a message from sender with more than one
+// From field that a key of the relay's applies to (signsAny), how many
+// From fields it has and that key's domain: SignQueued leaves such a
+// message unsigned, so the submission listener refuses it. 0 for any
+// other message.
+func (s *dkimSigner) unsignedFroms(sender string, data []byte) (int, string) {
+	h, _ := messageHeader(data)
+	froms := h["From"]
+	if len(froms) < 2 {
+		return 0, ""
+	}
+	domain, ok := s.signsAny(sender, froms)
+	if !ok {
+		return 0, ""
+	}
+	return len(froms), domain
+}
+
+// maxLineOctets is the longest line RFC 5322 2.1.1 allows, without its
+// CRLF. Postfix's smtp_line_length_limit (998 by default, 990 up to
+// Postfix 2.8) breaks a longer line it sends by inserting CRLF and a
+// space, and other MTAs wrap or refuse such lines: any of it changes the
+// body (or header) a DKIM signature covers.
+const maxLineOctets = 998
+
+// longLineNote says, of a message the relay signs, that its longest line
+// is over maxLineOctets and what that does to the signature, with that
+// line's length in octets (without CRLF) and its number, counted from
+// the top of the message as queued; "" when no line is that long. RFC
+// 5321 4.5.3.1.6 lets a server take longer lines, so the message is not
+// refused: the sender is told to encode or wrap.
+func longLineNote(data []byte) (note string, octets, line int) {
+	body := 0 // the number of the body's first line; 0 while in the header
+	for n, l := range messageLines(data) {
+		l = bytes.TrimRight(l, "\r\n")
+		if body == 0 && len(l) == 0 {
+			body = n + 1
+		}
+		if len(l) > octets {
+			octets, line = len(l), n
+		}
+	}
+	if octets <= maxLineOctets {
+		return "", 0, 0
+	}
+	where := fmt.Sprintf("line %d of the header", line)
+	if body > 0 && line >= body {
+		where = fmt.Sprintf("line %d of the body", line-body+1)
+	}
+	return fmt.Sprintf("its longest line (%s) is %d octets, over the %d that RFC 5322 2.1.1 allows; a next hop may wrap it (Postfix's smtp_line_length_limit breaks lines over %d), which breaks the DKIM signature (dkim=fail, and DMARC fails unless SPF aligns): encode the body quoted-printable or base64, or wrap its lines",
+		where, octets, maxLineOctets, maxLineOctets), octets, line
+}
+
+// queuedNotes are the notes on a message from sender that the relay will
+// sign, for its relay.queued event (the web's message page shows them):
+// a line too long for some next hops (longLineNote). None when the relay
+// signs nothing for it.
+func (r *Relay) queuedNotes(sender string, data []byte) []string {
+	s, ok := r.signer.(*dkimSigner)
+	if !ok || s == nil {
+		return nil
+	}
+	h, _ := messageHeader(data)
+	if len(h["From"]) > 1 {
+		return nil // not signed (unsignedFroms)
+	}
+	if _, _, ok, _ := s.signingKey(sender, h); !ok {
+		return nil
+	}
+	if note, _, _ := longLineNote(data); note != "" {
+		return []string{"the relay signs this message with DKIM, and " + note}
+	}
+	return nil
 }
 
 // fromAddressParser reads the From field without decoding its display

@@ -40,6 +40,11 @@ func (c *Config) Warnings(prefix string) []error {
 		at(fmt.Sprintf("dkim[%d]", i), "the Ed25519 key %s is the only key of %s: receivers that do not implement Ed25519 (RFC 8463) see its mail as unsigned, and DMARC fails there unless SPF aligns; add an RSA key beside it (relaylab dkim keygen --type rsa, with a selector other than %s, as another relay.dkim entry for %s)",
 			d.KeyFile, name, d.Selector, name)
 	}
+	for i, d := range c.DKIM {
+		if w := d.SignsNothing(); w != "" {
+			at(fmt.Sprintf("dkim[%d].domain", i), "%s", w)
+		}
+	}
 	if c.Suppression.Disabled && c.Suppression.SoftBounces > 0 {
 		at("suppression.soft_bounces", "%d while relay.suppression.disabled is true: no address is suppressed after its soft bounces, or for any other reason. "+
 			"Remove soft_bounces, or turn suppression on (relay.suppression.disabled: false)", c.Suppression.SoftBounces)

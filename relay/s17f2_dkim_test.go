@@ -36,7 +36,7 @@ func TestS17F2SelectorIsLDH(t *testing.T) {
 		{"-s1", "starts or ends with a hyphen"},
 		{"s1-", "starts or ends with a hyphen"},
 		{strings.Repeat("s", 64), "at most 63 (RFC 1035 2.3.4)"},
-		{"s.1", "is not one DNS label"},
+		{"s..1", "has an empty label"},
 		{"", "no selector"},
 	} {
 		if err := decode(tt.sel); err == nil || !strings.Contains(err.Error(), tt.want) {

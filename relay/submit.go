@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log"
 	"math/big"
 	"net"
@@ -731,6 +732,9 @@ func (s *session) Data(rd io.Reader) error {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 6},
 			Message: fmt.Sprintf("Too many hops: the message has %d Received fields (limit %d), so it is in a mail loop; check the routing between this relay and its upstreams", n, maxHops)}
 	}
+	if se := s.fromFieldsRefusal(data, client); se != nil {
+		return se
+	}
 	var bounceFor string
 	if s.from == "" && dsn.IsReport(data) {
 		// A late bounce for the original sender that comes in through this
@@ -760,6 +764,35 @@ func (s *session) Data(rd io.Reader) error {
 	}
 	s.queueFails.Worked(s.r.log, s.r.clock.Now())
 	return queuedAs(id)
+}
+
+// fromFieldsRefusal refuses, at the final dot, a message with more than
+// one From field that the relay would sign (a relay.dkim key applies to
+// its sender's or a From address's domain): the signer leaves such a
+// message unsigned (SignQueued), so it was taken with 250 and went out
+// to fail DMARC, with only a line in the relay's log. 554, the reply to
+// a transaction that failed (RFC 5321 4.2.3, 4.3.2), with 5.6.0 (RFC
+// 3463 3.7): the fault is in the message's content, which RFC 5322 3.6
+// allows one From field, and the sender mends it by writing one; 5.7.x
+// would say a security policy refused the sender, which a corrected
+// message would not change. A message no key applies to is taken: the
+// relay signs nothing for it, and passing malformed mail on as it came
+// is what a test relay is for (the next hop judges it). nil when the
+// message is taken.
+func (s *session) fromFieldsRefusal(data []byte, client string) *smtp.SMTPError {
+	signer, ok := s.r.signer.(*dkimSigner)
+	if !ok || signer == nil {
+		return nil
+	}
+	n, domain := signer.unsignedFroms(s.from, data)
+	if n == 0 {
+		return nil
+	}
+	s.r.log.Info("relay: refused a message with several From fields, which it would not sign", "from_fields", n, "domain", domain,
+		"sender", s.from, "client", client)
+	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: fmt.Sprintf(
+		"The message has %d From fields, and RFC 5322 3.6 allows one: the relay signs %s's mail with DKIM but cannot sign this, so it would go out unsigned and fail DMARC; write one From field and send it again",
+		n, domain)}
 }
 
 // queuedAs is the 250 to the final dot, naming the queue id that
@@ -921,19 +954,31 @@ func (s *session) longLine(data []byte) *smtp.SMTPError {
 	if w, ok := s.conn.Conn().(*wireConn); ok && w.limit > 0 {
 		limit = w.limit
 	}
-	for n, rest := 1, data; len(rest) > 0; n++ {
-		line := rest
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i+1], rest[i+1:]
-		} else {
-			rest = nil
-		}
+	for n, line := range messageLines(data) {
 		if len(line) > limit {
 			return &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 4, 0},
 				Message: fmt.Sprintf("Line too long in the message: line %d is %d octets, over the limit of %d per line (RFC 5321 4.5.3.1.6); wrap the lines, or encode the body quoted-printable or base64", n, len(line), limit)}
 		}
 	}
 	return nil
+}
+
+// messageLines are the lines of data, each with its number (from 1) and
+// its line end (the last may have none).
+func messageLines(data []byte) iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) {
+		for n, rest := 1, data; len(rest) > 0; n++ {
+			line := rest
+			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+				line, rest = rest[:i+1], rest[i+1:]
+			} else {
+				rest = nil
+			}
+			if !yield(n, line) {
+				return
+			}
+		}
+	}
 }
 
 func (s *session) lineTooLong() error {

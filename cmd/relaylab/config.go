@@ -103,15 +103,6 @@ func (c *fileConfig) Validate(string) error {
 			errs = append(errs, err)
 		}
 	}
-	for i, d := range c.Relay.DKIM {
-		if d.KeyFile == "" {
-			continue // relay.Validate says it is required
-		}
-		if _, err := os.Stat(d.KeyFile); err != nil {
-			add(config.Errorf(fmt.Sprintf("relay.dkim[%d].key_file", i), "%v (a name that is not absolute is taken from the configuration file's directory)", err))
-			break
-		}
-	}
 	switch store.Sync(c.Store.Sync) {
 	case store.SyncFull, store.SyncNormal, store.SyncOff:
 	default:

@@ -12,6 +12,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/relaylab/relaylab/relay"
@@ -55,7 +57,7 @@ fail but a lookup could not be completed (timeout, SERVFAIL).`
 func runDKIM(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "dkim", dkimSynopsis)
 	domain := fs.String("domain", "", "the signing domain (d=)")
-	selector := fs.String("selector", "", "the selector (s=), one DNS label such as s2026")
+	selector := fs.String("selector", "", "the selector (s=): DNS labels such as s2026, or s2026.eu")
 	typ := fs.String("type", "rsa", "keygen: rsa or ed25519 (RFC 8463)")
 	bits := fs.Int("bits", 2048, "keygen: rsa key size (1024 to 4096)")
 	out := outputPathFlag(fs, "out", "keygen: write the private key to `FILE` (PEM, PKCS#8, mode 0600); it must not exist")
@@ -160,9 +162,49 @@ func dkimKeygen(e *env, fs *flag.FlagSet, domain, selector, typ string, bits int
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote the private key to %s; publish this record, then add to the config:\n  relay:\n    dkim:\n      - {domain: %s, selector: %s, key_file: %s}\n\n", out, d, selector, out)
+	// The configuration takes a relative key_file from its own
+	// directory, not from where keygen ran: the absolute name fits
+	// wherever the configuration is.
+	file := out
+	if abs, err := filepath.Abs(out); err == nil {
+		file = abs
+	}
+	fmt.Fprintf(e.stderr, "wrote the private key to %s; publish this record, then add to the config:\n  relay:\n    dkim:\n      - {domain: %s, selector: %s, key_file: %s}\n\n", file, d, selector, yamlScalar(file))
+	for _, n := range keygenNotes(d, selector, typ, file) {
+		fmt.Fprintf(e.stderr, "note: %s\n\n", n)
+	}
 	fmt.Fprintln(e.stdout, line)
 	return nil
+}
+
+// keygenNotes are keygen's cautions about the key it made for domain: an
+// Ed25519 key wants an RSA key beside it, and a key for a public suffix
+// signs nothing.
+func keygenNotes(domain, selector, typ, file string) []string {
+	var out []string
+	if typ == "ed25519" {
+		out = append(out, ed25519Alone(domain, selector, "if it is the only key "+domain+" signs with, "))
+	}
+	if w := (relay.DKIMConfig{Domain: domain, Selector: selector, KeyFile: file}).SignsNothing(); w != "" {
+		out = append(out, w)
+	}
+	return out
+}
+
+// ed25519Alone is the caution about an Ed25519 key of domain that no RSA
+// key signs beside; cond says when it holds ("" when it does).
+func ed25519Alone(domain, selector, cond string) string {
+	return fmt.Sprintf("%sreceivers that do not implement Ed25519 (RFC 8463; many do not) treat the mail it signs as unsigned, and DMARC fails there unless SPF aligns: sign with an RSA key too (relaylab dkim keygen --domain %s --selector S --out FILE, with a selector other than %s, as a second relay.dkim entry for %s)",
+		cond, domain, selector, domain)
+}
+
+// yamlScalar is s as a YAML flow scalar: as it is when it holds only
+// characters no YAML flow context treats specially, else double-quoted.
+func yamlScalar(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-+") == "" {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 // dkimTXTLine is the zone file line that publishes key's public half for

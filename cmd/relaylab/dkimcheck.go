@@ -45,6 +45,9 @@ type dkimCheckKey struct {
 	domain, selector, file string
 	// source says where it was named: relay.dkim[0], or --key.
 	source string
+	// others counts the domain's other relay.dkim keys; -1 when not
+	// known (--key).
+	others int
 }
 
 // dkimKeyReport is what dkim check found of one key.
@@ -171,7 +174,7 @@ func (c dkimCheckFlags) keys() ([]dkimCheckKey, []string, error) {
 		if _, err := readDKIMKey(*c.key); err != nil {
 			return nil, nil, usageError("dkim check: --key: %v (relaylab dkim keygen makes a key)", err)
 		}
-		keys = append(keys, dkimCheckKey{domain: d, selector: c.selector, file: *c.key, source: "--key"})
+		keys = append(keys, dkimCheckKey{domain: d, selector: c.selector, file: *c.key, source: "--key", others: -1})
 	}
 	return keys, servers, nil
 }
@@ -179,10 +182,55 @@ func (c dkimCheckFlags) keys() ([]dkimCheckKey, []string, error) {
 // relayDKIMKeys are the keys of relay.dkim, each named by its place.
 func relayDKIMKeys(cfg relay.Config) []dkimCheckKey {
 	var keys []dkimCheckKey
+	count := map[string]int{}
 	for i, d := range cfg.WithDefaults().DKIM {
 		keys = append(keys, dkimCheckKey{domain: d.Domain, selector: d.Selector, file: d.KeyFile, source: fmt.Sprintf("relay.dkim[%d]", i)})
+		count[signingDomain(d.Domain)]++
+	}
+	for i := range keys {
+		keys[i].others = count[signingDomain(keys[i].domain)] - 1
 	}
 	return keys
+}
+
+// signingDomain is a relay.dkim domain as the relay signs with it and
+// the probe names it (lower case, no final dot, A-labels); as written
+// when it is no domain name.
+func signingDomain(d string) string {
+	if n, err := probe.DomainName(d); err == nil {
+		return n
+	}
+	return d
+}
+
+// withSigningSelectors returns p with the selectors relay.dkim signs each
+// watched domain's mail with tied to that domain, as
+// probe.domains[].selectors ties them: the watchlist then checks the keys
+// the relay uses, a missing one as an error, instead of guessing common
+// selectors (dkim.none-found, "default, selector1, ..."). p's own lists
+// are not changed.
+func withSigningSelectors(p probe.Config, rc relay.Config) probe.Config {
+	keys := relayDKIMKeys(rc)
+	if len(keys) == 0 {
+		return p
+	}
+	doms := slices.Clone(p.Domains)
+	for i := range doms {
+		wd := &doms[i]
+		wd.Selectors = slices.Clone(wd.Selectors)
+		for _, k := range keys {
+			sel, err := probe.SelectorName(k.selector)
+			// With one watched domain, probe.selectors are its own
+			// already (and tied and shared ones are checked together).
+			if err != nil || signingDomain(k.domain) != signingDomain(wd.Name) || slices.Contains(wd.Selectors, sel) ||
+				len(doms) == 1 && slices.Contains(p.Selectors, sel) {
+				continue
+			}
+			wd.Selectors = append(wd.Selectors, sel)
+		}
+	}
+	p.Domains = doms
+	return p
 }
 
 // signingKeys are the public halves of the relay.dkim keys, for the
@@ -235,10 +283,15 @@ func logDKIMReport(log *slog.Logger, rep dkimKeyReport) {
 				"record", rep.name, "code", f.Code, "detail", f.Message)
 		case f.Severity == probe.SevError && f.Code != "dkim.key-file" && f.Code != "dkim.weak-key":
 			attrs := []any{"record", rep.name, "key_file", rep.key.file, "code", f.Code, "detail", strings.ReplaceAll(f.Message, "the record below", "the record in publish")}
+			what := "its DNS record does not fit its key"
+			if f.Code == "dkim.missing" {
+				what = "it has no DNS record at " + rep.name
+			}
 			if rep.publish != "" {
 				attrs = append(attrs, "publish", rep.publish)
+				what += "; publish the record in publish"
 			}
-			log.Warn("receivers cannot verify the relay's signatures with "+rep.key.source+": its DNS record does not fit its key; relaylab dkim check --config says the same", attrs...)
+			log.Warn("receivers cannot verify the relay's signatures with "+rep.key.source+": "+what+"; relaylab dkim check --config says the same", attrs...)
 		}
 	}
 }
@@ -274,6 +327,18 @@ func checkDKIMKey(ctx context.Context, r resolver.Resolver, k dkimCheckKey) dkim
 	rep.publish, _ = dkimTXTLine(k.selector, k.domain, key)
 	if w := relay.KeyFileExposed(k.file); w != "" {
 		add(probe.SevWarning, "key-file-mode", "", "", "%s", w)
+	}
+	if w := (relay.DKIMConfig{Domain: k.domain, Selector: k.selector, KeyFile: k.file}).SignsNothing(); w != "" {
+		add(probe.SevWarning, "signs-nothing", "", "RFC 7489 3.2", "%s", w)
+	}
+	if keyType(key) == "ed25519" && k.others <= 0 {
+		// Info, not a warning: the record may be in order, and the
+		// configuration's warnings say it of relay.dkim already.
+		what, cond := "the only key "+k.domain+" signs with", ""
+		if k.others < 0 {
+			what, cond = "and --key checks one key", "if it is the only key "+k.domain+" signs with, "
+		}
+		add(probe.SevInfo, "ed25519-only", "", "RFC 8463", "%s is an Ed25519 key, %s: %s", k.file, what, ed25519Alone(k.domain, k.selector, cond))
 	}
 	weak := false
 	if rk, ok := key.(*rsa.PrivateKey); ok {

@@ -112,7 +112,7 @@ func TestDKIMKeygenRejectsBadNames(t *testing.T) {
 		{"shop..test", "s1", "--domain"},
 		{"shop", "s1", "--domain"},
 		{"shop.test", "a b", "--selector"},
-		{"shop.test", "s.1", "--selector"},
+		{"shop.test", "s..1", "--selector"},
 		{"shop_x.test", "s1", "--domain"},
 	} {
 		out := filepath.Join(t.TempDir(), "k.pem")

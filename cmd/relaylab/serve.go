@@ -286,7 +286,7 @@ func startMonitor(ctx context.Context, cfg *fileConfig, st *store.Store, log *sl
 	if len(cfg.Probe.Domains) == 0 && len(cfg.Probe.IPs) == 0 {
 		return nil, nil
 	}
-	m, err := probe.NewMonitor(cfg.Probe, probe.Options{Store: st, Logger: log.With("component", "probe"), SigningKeys: signingKeys(cfg.Relay)})
+	m, err := probe.NewMonitor(withSigningSelectors(cfg.Probe, cfg.Relay), probe.Options{Store: st, Logger: log.With("component", "probe"), SigningKeys: signingKeys(cfg.Relay)})
 	if err != nil {
 		return nil, err
 	}
