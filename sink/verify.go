@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/internal/resolver"
 )
 
 // VerifyConfig is `sink.verify`: SPF, DKIM and DMARC checks of every
@@ -28,8 +28,8 @@ type VerifyConfig struct {
 // Validate checks v; prefix is its key path ("sink.verify").
 func (v *VerifyConfig) Validate(prefix string) error {
 	for i, r := range v.Resolvers {
-		if _, _, err := net.SplitHostPort(r); err != nil {
-			return config.Errorf(fmt.Sprintf("%s.resolvers[%d]", prefix, i), "%q: want HOST:PORT of a DNS server, like 127.0.0.1:53", r)
+		if _, err := resolver.NormalizeServer(r); err != nil {
+			return config.Errorf(fmt.Sprintf("%s.resolvers[%d]", prefix, i), "%s", strings.TrimPrefix(err.Error(), "resolver: server "))
 		}
 	}
 	if v.Timeout < 0 {

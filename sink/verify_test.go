@@ -265,6 +265,8 @@ func TestVerifyConfigErrors(t *testing.T) {
 		key  string
 	}{
 		{"resolver", func(c *Config) { c.Verify.Resolvers = []string{"127.0.0.1:53", "nope"} }, "sink.verify.resolvers[1]"},
+		// A host name would need DNS itself to be found.
+		{"resolver by name", func(c *Config) { c.Verify.Resolvers = []string{"localhost:53"} }, "sink.verify.resolvers[0]"},
 		{"timeout", func(c *Config) { c.Verify.Timeout = -1 }, "sink.verify.timeout"},
 		{"dmarc value", func(c *Config) { c.Rules = []Rule{{Stage: "data-end", DMARC: "maybe", Reply: "550"}} }, "sink.rules[0].dmarc"},
 		{"dmarc stage", func(c *Config) { c.Rules = []Rule{{Stage: "rcpt", DMARC: "fail", Reply: "550"}} }, "sink.rules[0].dmarc"},
