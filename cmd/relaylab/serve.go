@@ -211,6 +211,10 @@ settings from the configuration file.`+serveExit)
 		b.line("%s", line)
 	}
 	b.line("try: %s --to 'rcpt550@example.test'   (the sink rejects it)", sinkTry(cfg.Sink.Listeners, cfg.Sink.Rules, sk.Addrs()))
+	if w := watchlistSummary(cfg.Probe); w != "" {
+		b.line("probes        %s", w)
+		b.attr("probes", w)
+	}
 	if *demo {
 		dctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
@@ -282,6 +286,34 @@ func startRelay(ctx context.Context, cfg relay.Config, st *store.Store, log *slo
 }
 
 // startMonitor runs the probe watchlist, if the configuration has one.
+// watchlistSummary says what serve's probe watchlist checks, how often
+// and through which DNS servers, for the banner: nothing else says the
+// monitor runs until its first change; "" without a watchlist.
+func watchlistSummary(p probe.Config) string {
+	if len(p.Domains) == 0 && len(p.IPs) == 0 {
+		return ""
+	}
+	var what []string
+	if n := len(p.Domains); n > 0 {
+		what = append(what, countOf(n, "domain", "domains"))
+	}
+	if n := len(p.IPs); n > 0 {
+		what = append(what, countOf(n, "IP", "IPs"))
+	}
+	via := "the system's DNS servers"
+	if len(p.Resolvers) > 0 {
+		via = strings.Join(p.Resolvers, ", ")
+	}
+	s := fmt.Sprintf("%s watched: records every %s, blocklists every %s, through %s", strings.Join(what, " and "), p.Interval, p.BlocklistInterval, via)
+	if p.MXTLS {
+		s += "; MX hosts' TLS too"
+	}
+	if p.Webhook.URL != "" {
+		s += "; changes posted to the webhook"
+	}
+	return s
+}
+
 func startMonitor(ctx context.Context, cfg *fileConfig, st *store.Store, log *slog.Logger) (*component, error) {
 	if len(cfg.Probe.Domains) == 0 && len(cfg.Probe.IPs) == 0 {
 		return nil, nil
