@@ -22,13 +22,7 @@ type Suppression struct {
 // normAddr is the suppression list's spelling of address a: lower case,
 // and its domain in A-labels, so that an entry for ok@xn--bcher-kva.test
 // stops ok@bücher.test and the other way round.
-func normAddr(a string) string {
-	a = strings.ToLower(strings.TrimSpace(a))
-	if i := strings.LastIndexByte(a, '@'); i >= 0 {
-		return a[:i+1] + aLabels(a[i+1:])
-	}
-	return a
-}
+func normAddr(a string) string { return mailaddr.Key(strings.TrimSpace(a)) }
 
 func (r *Relay) suppressTx(tx *store.Tx, addr, category, reason, source string, now time.Time) error {
 	_, err := tx.Exec(`INSERT INTO relay_suppressions (address, category, reason, source, created_ns) VALUES (?, ?, ?, ?, ?)

@@ -2,12 +2,11 @@ package sink
 
 import (
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/net/idna"
+	"github.com/relaylab/relaylab/internal/mailaddr"
 )
 
 // state is what the sink remembers across sessions: attempt counters and
@@ -73,25 +72,7 @@ func (st *state) forget() {
 // pairKey is the key of the attempts from sender to recipient (and, after
 // the client, of their greylist entry): each address in one form, so that
 // one mailbox is counted once however the client spells it.
-func pairKey(from, to string) string { return addrKey(from) + "\x00" + addrKey(to) }
-
-// addrKey is addr in lower case with its domain as A-labels (RFC 5890):
-// "bücher.test" and "xn--bcher-kva.test" are one domain, which a client
-// may write either way (in UTF-8 only under SMTPUTF8, RFC 6531). A domain
-// that is no IDN (idna refuses it) stays as written, in lower case. What
-// is recorded keeps the client's spelling; only the count is shared.
-func addrKey(addr string) string {
-	addr = strings.ToLower(addr)
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 || isASCII(addr[at+1:]) {
-		return addr
-	}
-	a, err := idna.Lookup.ToASCII(addr[at+1:])
-	if err != nil {
-		return addr
-	}
-	return addr[:at+1] + strings.ToLower(a)
-}
+func pairKey(from, to string) string { return mailaddr.Key(from) + "\x00" + mailaddr.Key(to) }
 
 // nextPair counts one more attempt from sender to recipient.
 func (st *state) nextPair(from, to string) int { return st.next(false, pairKey(from, to)) }
