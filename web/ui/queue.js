@@ -79,7 +79,13 @@ export function queueView(main) {
   // or removes only the messages that came or went: the button that has
   // the keyboard's focus stays, and so does the row under the pointer.
   const shown = new Map();
-  const load = () => get("/api/v1/queue?" + queueQuery(view)).then((d) => {
+  // asked counts the loads begun: a poll and a new filter (or page) may
+  // be under way at once, and their answers may come in either order;
+  // only the last one asked is shown, so that an earlier filter's rows or
+  // count never replace the one chosen since.
+  let asked = 0;
+  const load = () => { const mine = ++asked; return get("/api/v1/queue?" + queueQuery(view)).then((d) => {
+    if (mine !== asked) return;
     // A page emptied by messages that left (delivered, deleted): back to
     // the first page rather than an empty one between others.
     if (!d.queue.length && (view.after || view.before)) { view.after = view.before = ""; return load(); }
@@ -127,11 +133,12 @@ export function queueView(main) {
     }
     if (refocus && refocus.isConnected) refocus.querySelector("button")?.focus();
   }).catch((e) => {
+    if (mine !== asked) return;
     // A page that cannot be found again (its message gone from the
     // relay's record): the first page, rather than the error at each poll.
     if (e.status === 400 && (view.after || view.before)) { view.after = view.before = ""; return load(); }
     note.textContent = e.message; note.className = "error";
-  });
+  }); };
   // act asks the API for a retry ("POST") or a delete of a message: its
   // row says at once that it was asked for, then what came of it. A
   // delete's message leaves the table, and the line above it says so; an
