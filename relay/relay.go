@@ -25,6 +25,7 @@ import (
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/repeatlog"
 	"github.com/relaylab/relaylab/internal/store"
 )
 
@@ -81,7 +82,7 @@ var ErrClosed = errors.New("relay: closed")
 type Relay struct {
 	// claimErrs and warnErrs throttle the scheduler's log of a store that
 	// keeps failing (only the scheduler's goroutine uses them).
-	claimErrs, warnErrs repeatedError
+	claimErrs, warnErrs repeatlog.Throttle
 
 	cfg      Config
 	store    *store.Store
@@ -495,7 +496,7 @@ func (r *Relay) schedule(ctx context.Context) {
 			// What is due stays due: without a pause the next pass came
 			// at once, thousands a second on a full disk, a core busy
 			// for nothing. A kick (new mail) still wakes it sooner.
-			if at := r.clock.Now().Add(claimBackoff(r.claimErrs.n)); !ok || next.Before(at) {
+			if at := r.clock.Now().Add(claimBackoff(r.claimErrs.Failures())); !ok || next.Before(at) {
 				next, ok = at, true
 			}
 		}
@@ -612,13 +613,13 @@ func claimBackoff(n int) time.Duration {
 func (r *Relay) pass(ctx context.Context) (claimFailed bool) {
 	r.requeueStranded(ctx)
 	if err := r.warnDelayed(ctx, r.clock.Now()); ctx.Err() == nil {
-		r.warnErrs.note(r.log, r.clock.Now(), err, "relay: sending delay warnings failed; they are tried again at the next pass")
+		logRepeated(r.log, &r.warnErrs, r.clock.Now(), err, "relay: sending delay warnings failed; they are tried again at the next pass")
 	}
 	for ctx.Err() == nil {
 		now := r.clock.Now()
 		batch, err := r.claim(ctx, now, r.cfg.Batch)
 		if ctx.Err() == nil {
-			r.claimErrs.note(r.log, now, err, "relay: claiming due recipients failed, so nothing is delivered until the store answers again; check the store's disk and the store's own log lines")
+			logRepeated(r.log, &r.claimErrs, now, err, "relay: claiming due recipients failed, so nothing is delivered until the store answers again; check the store's disk and the store's own log lines")
 		}
 		if err != nil {
 			return ctx.Err() == nil
@@ -774,30 +775,19 @@ func (r *Relay) warnPaths() {
 	}
 }
 
-// repeatedError logs a failure that repeats at every pass (a store that
-// keeps failing) once, then at most once a minute with how many times it
-// failed since, and once more when it works again, where a line every
-// two seconds buried everything else.
-type repeatedError struct {
-	since, logged time.Time
-	n             int
-}
-
-// note records the outcome of one try: err nil for a success.
-func (e *repeatedError) note(log *slog.Logger, now time.Time, err error, msg string) {
+// logRepeated logs the outcome of one try at something that the
+// scheduler tries at every pass (err nil for a success) through t, which
+// keeps a failure that repeats (a store that keeps failing) to its first
+// line and one a minute, where a line every two seconds buried everything
+// else: msg with the run's count, and msg + ": it works again" at its end.
+func logRepeated(log *slog.Logger, t *repeatlog.Throttle, now time.Time, err error, msg string) {
 	if err == nil {
-		if e.n > 0 {
-			log.Info(msg+": it works again", "failures", e.n, "since", e.since.UTC().Format(time.RFC3339))
+		if ln, ok := t.Worked(now); ok {
+			log.Info(msg+": it works again", "failures", ln.Failures, "since", repeatlog.Stamp(ln.Since))
 		}
-		*e = repeatedError{}
 		return
 	}
-	if e.n == 0 {
-		e.since = now
-	}
-	e.n++
-	if e.n == 1 || now.Sub(e.logged) >= time.Minute {
-		e.logged = now
-		log.Error(msg, "err", err, "failures", e.n, "since", e.since.UTC().Format(time.RFC3339))
+	if ln, ok := t.Failed(now); ok {
+		log.Error(msg, "err", err, "failures", ln.Failures, "since", repeatlog.Stamp(ln.Since))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/repeatlog"
 	"github.com/relaylab/relaylab/internal/testutil"
 )
 
@@ -17,16 +18,16 @@ func TestRepeatedErrorThrottled(t *testing.T) {
 	t.Parallel()
 	var buf testutil.SyncBuffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
-	var e repeatedError
+	var th repeatlog.Throttle
 	t0 := time.Date(2026, 11, 29, 3, 0, 0, 0, time.UTC)
 	fail := errors.New("disk I/O error")
 	for i := 0; i < 30; i++ { // one pass every 2 s: a minute
-		e.note(log, t0.Add(time.Duration(i)*2*time.Second), fail, "claiming failed")
+		logRepeated(log, &th, t0.Add(time.Duration(i)*2*time.Second), fail, "claiming failed")
 	}
-	e.note(log, t0.Add(60*time.Second), fail, "claiming failed")
-	e.note(log, t0.Add(62*time.Second), nil, "claiming failed")
-	e.note(log, t0.Add(64*time.Second), nil, "claiming failed")
-	e.note(log, t0.Add(66*time.Second), fail, "claiming failed")
+	logRepeated(log, &th, t0.Add(60*time.Second), fail, "claiming failed")
+	logRepeated(log, &th, t0.Add(62*time.Second), nil, "claiming failed")
+	logRepeated(log, &th, t0.Add(64*time.Second), nil, "claiming failed")
+	logRepeated(log, &th, t0.Add(66*time.Second), fail, "claiming failed")
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	want := []string{"failures=1 ", "failures=31 ", "it works again", "failures=1 "}
 	if len(lines) != len(want) {

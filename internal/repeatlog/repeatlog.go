@@ -4,6 +4,9 @@
 // minute says how many times it failed since the line before, and one line
 // says when it works again. A full disk under load had written a line per
 // session and per message, thousands in seconds, burying everything else.
+// A Limiter words these lines itself; a Throttle makes the same decisions
+// and leaves the words to its caller (the store's and the relay
+// scheduler's lines keep their own).
 package repeatlog
 
 import (
@@ -35,7 +38,90 @@ type Limiter struct {
 	// each would log its first line again and again.
 	Quiet time.Duration
 
-	failing atomic.Bool // a run is on: Worked takes the lock only then
+	runs
+}
+
+// Failed notes a failure at now, and logs it (at ERROR, with attrs and
+// err) when it is the first of a run or the first at least Every after
+// the run's last line.
+func (l *Limiter) Failed(log *slog.Logger, now time.Time, err error, attrs ...any) {
+	ln, ok := l.failed(now, l.Every)
+	if !ok {
+		return
+	}
+	if ln.First {
+		msg := l.What + " failed"
+		if l.Advice != "" {
+			msg += "; " + l.Advice
+		}
+		log.Error(msg, slices.Concat(attrs, []any{"err", err})...)
+		return
+	}
+	log.Error(fmt.Sprintf("%s failed %s in the last %s", l.What, Times(ln.Unlogged, "more "), Span(ln.Window)),
+		slices.Concat(attrs, []any{"err", err, "failures", ln.Failures, "since", Stamp(ln.Since)})...)
+}
+
+// Worked notes a success at now: when it ends a run (none failed for
+// Quiet), it logs (at INFO) that it works again, with the run's count.
+// Cheap while nothing fails.
+func (l *Limiter) Worked(log *slog.Logger, now time.Time) {
+	ln, ok := l.worked(now, l.Quiet)
+	if !ok {
+		return
+	}
+	msg := fmt.Sprintf("%s works again, after it failed %s since %s", l.What, Times(ln.Failures, ""), Stamp(ln.Since))
+	if ln.Unlogged > 0 {
+		msg += fmt.Sprintf(" (%s after the last line about it)", Times(ln.Unlogged, ""))
+	}
+	log.Info(msg, "failures", ln.Failures, "since", Stamp(ln.Since))
+}
+
+// Throttle is a Limiter without its wording, for a caller whose lines
+// say something else (the store's, whose count is failed_commits; the
+// relay scheduler's, one message with the count beside it): it decides
+// which failures are logged and counts them, and the caller words the
+// lines. Safe for concurrent use; times come from the caller.
+type Throttle struct {
+	// Every is the least time between two lines of one run: a minute
+	// when zero.
+	Every time.Duration
+	// Quiet is how long after its last failure a success ends a run, as
+	// Limiter.Quiet.
+	Quiet time.Duration
+
+	runs
+}
+
+// Failed notes a failure at now; ok says to log it, as the first of a
+// run or the first at least Every after the run's last line.
+func (t *Throttle) Failed(now time.Time) (ln Line, ok bool) { return t.failed(now, t.Every) }
+
+// Worked notes a success at now; ok says it ended a run (none failed
+// for Quiet), to log that it works again. Cheap while nothing fails.
+func (t *Throttle) Worked(now time.Time) (ln Line, ok bool) { return t.worked(now, t.Quiet) }
+
+// Line is what a line about a run of failures can say.
+type Line struct {
+	// First says the line is the run's first.
+	First bool
+	// Failures counts the run's failures so far (the whole run, for the
+	// line that ends it).
+	Failures int
+	// Unlogged counts the failures since the run's line before this one
+	// (this failure among them), or, for the line that ends it, after
+	// its last line.
+	Unlogged int
+	// Since is the time of the run's first failure.
+	Since time.Time
+	// Window is the time since the run's line before this one: 0 for
+	// the first.
+	Window time.Duration
+}
+
+// runs is the state of one kind of failure that Limiter and Throttle
+// share: the run on, if any.
+type runs struct {
+	failing atomic.Bool // a run is on: worked takes the lock only then
 	mu      sync.Mutex
 	run     run
 }
@@ -47,67 +133,56 @@ type run struct {
 	unlogged            int // failures since the last line
 }
 
-func (l *Limiter) every() time.Duration {
-	if l.Every > 0 {
-		return l.Every
+// Failures is how many times it failed in the run that is on: 0 when
+// none is (it works). Cheap while nothing fails.
+func (rs *runs) Failures() int {
+	if !rs.failing.Load() {
+		return 0
 	}
-	return time.Minute
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.run.n
 }
 
-// Failed notes a failure at now, and logs it (at ERROR, with attrs and
-// err) when it is the first of a run or the first at least Every after
-// the run's last line.
-func (l *Limiter) Failed(log *slog.Logger, now time.Time, err error, attrs ...any) {
-	l.mu.Lock()
-	r := &l.run
+func (rs *runs) failed(now time.Time, every time.Duration) (Line, bool) {
+	if every <= 0 {
+		every = time.Minute
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	r := &rs.run
 	if r.n == 0 {
 		r.since = now
-		l.failing.Store(true)
+		rs.failing.Store(true)
 	}
 	r.n++
 	r.unlogged++
 	r.last = now
 	first := r.n == 1
-	if !first && now.Sub(r.logged) < l.every() {
-		l.mu.Unlock()
-		return
+	if !first && now.Sub(r.logged) < every {
+		return Line{}, false
 	}
-	more, window, n, since := r.unlogged, now.Sub(r.logged), r.n, r.since
+	ln := Line{First: first, Failures: r.n, Unlogged: r.unlogged, Since: r.since}
+	if !first {
+		ln.Window = now.Sub(r.logged)
+	}
 	r.logged, r.unlogged = now, 0
-	l.mu.Unlock()
-	if first {
-		msg := l.What + " failed"
-		if l.Advice != "" {
-			msg += "; " + l.Advice
-		}
-		log.Error(msg, slices.Concat(attrs, []any{"err", err})...)
-		return
-	}
-	log.Error(fmt.Sprintf("%s failed %s in the last %s", l.What, Times(more, "more "), Span(window)),
-		slices.Concat(attrs, []any{"err", err, "failures", n, "since", stamp(since)})...)
+	return ln, true
 }
 
-// Worked notes a success at now: when it ends a run (none failed for
-// Quiet), it logs (at INFO) that it works again, with the run's count.
-// Cheap while nothing fails.
-func (l *Limiter) Worked(log *slog.Logger, now time.Time) {
-	if !l.failing.Load() {
-		return
+func (rs *runs) worked(now time.Time, quiet time.Duration) (Line, bool) {
+	if !rs.failing.Load() {
+		return Line{}, false
 	}
-	l.mu.Lock()
-	r := l.run
-	if r.n == 0 || now.Sub(r.last) < l.Quiet {
-		l.mu.Unlock()
-		return
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	r := rs.run
+	if r.n == 0 || now.Sub(r.last) < quiet {
+		return Line{}, false
 	}
-	l.run = run{}
-	l.failing.Store(false)
-	l.mu.Unlock()
-	msg := fmt.Sprintf("%s works again, after it failed %s since %s", l.What, Times(r.n, ""), stamp(r.since))
-	if r.unlogged > 0 {
-		msg += fmt.Sprintf(" (%s after the last line about it)", Times(r.unlogged, ""))
-	}
-	log.Info(msg, "failures", r.n, "since", stamp(r.since))
+	rs.run = run{}
+	rs.failing.Store(false)
+	return Line{Failures: r.n, Unlogged: r.unlogged, Since: r.since}, true
 }
 
 // Times is "1 time", "2 more times" (with word "more "), "1,234 times".
@@ -151,4 +226,5 @@ func Span(d time.Duration) string {
 	return d.String()
 }
 
-func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+// Stamp is t as the lines' since attribute gives it: RFC 3339, in UTC.
+func Stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

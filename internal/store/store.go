@@ -23,6 +23,7 @@ import (
 	"github.com/mattn/go-sqlite3" // the SQLite driver
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/repeatlog"
 )
 
 // ErrClosed is returned by Write after Close.
@@ -94,8 +95,9 @@ type Store struct {
 	// (the store's clock), which Failing reports for recoveredAfter.
 	lastFail   atomic.Pointer[error]
 	lastFailNs atomic.Int64
-	// commitFails throttles the log of commits failing in a row.
-	commitFails failedCommits
+	// commitFails throttles the log of commits failing in a row: a line
+	// a minute rather than one a commit.
+	commitFails repeatlog.Throttle
 
 	notifyMu sync.Mutex
 	lastID   int64
@@ -382,15 +384,9 @@ func (s *Store) commit(batch []*request) {
 	if err := s.control(ctx, `COMMIT`); err != nil {
 		// Once a minute while commits keep failing: a full disk under
 		// load failed thousands a second, each a line of its own.
-		now := s.clock.Now()
-		if s.commitFails.n == 0 {
-			s.commitFails.since = now
-		}
-		s.commitFails.n++
-		if s.commitFails.n == 1 || now.Sub(s.commitFails.logged) >= time.Minute {
-			s.commitFails.logged = now
+		if ln, ok := s.commitFails.Failed(s.clock.Now()); ok {
 			s.log.Error("store: a commit failed, so its writes were refused (the sink answers 452 4.3.1 for a full disk and 451 4.3.0 otherwise, the relay's submission 451 4.3.0: nothing acknowledged is lost); check the disk the store is on (full? read-only? gone?); while commits keep failing this is logged once a minute",
-				"path", s.path, "err", err, "writes", len(batch), "failed_commits", s.commitFails.n, "since", s.commitFails.since.UTC().Format(time.RFC3339))
+				"path", s.path, "err", err, "writes", len(batch), "failed_commits", ln.Failures, "since", repeatlog.Stamp(ln.Since))
 		}
 		// SQLite may have rolled the transaction back itself (a full
 		// disk): a ROLLBACK then only fails with "no transaction".
@@ -411,9 +407,12 @@ func (s *Store) commit(batch []*request) {
 	// the failures of larger ones: the failures are over only when none
 	// came for recoveredAfter (or the log would say they work again, and
 	// readyz that the store is fine, every few seconds of the outage).
-	if s.commitFails.n > 0 && s.clock.Now().Sub(time.Unix(0, s.lastFailNs.Load())) >= recoveredAfter {
-		s.log.Info("store: commits work again", "path", s.path, "failed_commits", s.commitFails.n, "since", s.commitFails.since.UTC().Format(time.RFC3339))
-		s.commitFails = failedCommits{}
+	// The time is that of the last failure of any kind (s.failed), not
+	// only of a commit, as Failing reads it: commitFails' Quiet is zero.
+	if now := s.clock.Now(); s.commitFails.Failures() > 0 && now.Sub(time.Unix(0, s.lastFailNs.Load())) >= recoveredAfter {
+		if ln, ok := s.commitFails.Worked(now); ok {
+			s.log.Info("store: commits work again", "path", s.path, "failed_commits", ln.Failures, "since", repeatlog.Stamp(ln.Since))
+		}
 	}
 	if len(added) > 0 {
 		s.published(added[len(added)-1].ID)
@@ -421,14 +420,6 @@ func (s *Store) commit(batch []*request) {
 	for i, r := range batch {
 		r.err <- errs[i]
 	}
-}
-
-// failedCommits counts the commits that failed in a row, for a log line
-// a minute rather than one a commit (the writer's goroutine alone uses
-// it).
-type failedCommits struct {
-	since, logged time.Time
-	n             int
 }
 
 // recoveredAfter is how long after the last failed commit the store's
