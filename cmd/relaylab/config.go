@@ -37,6 +37,9 @@ type fileConfig struct {
 	// exposed is exposedSecrets' warning of the file: it holds secrets
 	// and every user of the machine may read it; "" when not.
 	exposed string
+	// syncWarning is weakerSync's warning at the file, line and key of
+	// store.sync, as relaylab config prints it: "" when it is full.
+	syncWarning string
 	// webListenFlag is serve's --web-listen: where the UI will listen in
 	// place of web.listen, so whether the file's web.token (or
 	// web.password) is needed and long enough is judged for it, by
@@ -77,6 +80,12 @@ func weakerSync(sync string) string {
 		return ""
 	}
 	return "store.sync: " + sync + ": " + weakerSyncCost
+}
+
+// weakerSyncWarning is weakerSync as a *config.FieldError at store.sync,
+// which config.Locate puts at its line.
+func weakerSyncWarning(sync string) error {
+	return config.Errorf("store.sync", "%s: %s", sync, weakerSyncCost)
 }
 
 // weakerSyncCost is what store.sync normal or off gives up.
@@ -291,6 +300,9 @@ func loadConfigAt(path, webListen string) (*fileConfig, error) {
 	}
 	c.bounceRelaySet = setsBounceRelay(data)
 	c.exposed = exposedSecrets(path, c)
+	if weakerSync(c.Store.Sync) != "" {
+		c.syncWarning = config.Locate(path, data, weakerSyncWarning(c.Store.Sync)).Error()
+	}
 	return c, nil
 }
 

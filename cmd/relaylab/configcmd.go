@@ -168,7 +168,7 @@ func configWarnings(c *fileConfig) []error {
 	}
 	if weakerSync(c.Store.Sync) != "" {
 		// At its line, as the other warnings.
-		out = append(out, config.Errorf("store.sync", "%s: %s", c.Store.Sync, weakerSyncCost))
+		out = append(out, weakerSyncWarning(c.Store.Sync))
 	}
 	risk := ""
 	if !c.bounceRelaySet {

@@ -110,12 +110,17 @@ func TestL2ConfigWarnsAsServeDoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var fromConfig []string
 	for _, w := range configWarnings(c) {
 		var fe *config.FieldError
 		if errors.As(w, &fe) {
-			// Serve's log names the key in the text, or in attributes.
-			fromConfig = append(fromConfig, fe.Msg, fe.Error())
+			// Serve's log names the key in the text, or in attributes,
+			// or gives it at its line as relaylab config does.
+			fromConfig = append(fromConfig, fe.Msg, fe.Error(), config.Locate(cfg, data, w).Error())
 			continue
 		}
 		fromConfig = append(fromConfig, w.Error())

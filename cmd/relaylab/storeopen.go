@@ -213,8 +213,8 @@ func openStoreFor(ctx context.Context, c *fileConfig, dbFlag string, log *slog.L
 			return nil, nil, err
 		}
 	}
-	if w := weakerSync(c.Store.Sync); w != "" {
-		log.Warn(w)
+	if c.syncWarning != "" {
+		log.Warn(c.syncWarning) // at its file, line and key, as relaylab config says it
 	}
 	if c.exposed != "" {
 		log.Warn(c.exposed)

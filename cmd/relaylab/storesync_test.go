@@ -32,8 +32,11 @@ func TestStoreSyncWeakerSaidWhereSet(t *testing.T) {
 		_, errb, done := startDaemon(t, ctx, "sink", "--config", cfg, "--db", filepath.Join(dir, sync+".db"), "--listen", "127.0.0.1:0")
 		cancel()
 		<-done
-		if !strings.Contains(errb.String(), want) {
-			t.Errorf("sink with sync %s logs\n%s\nwant %q", sync, errb.String(), want)
+		// In the log at its file, line and key too, as relaylab config
+		// says it: it said the key alone, unlike every other line about
+		// the file.
+		if !strings.Contains(errb.String(), cfg+":2:9: "+want) {
+			t.Errorf("sink with sync %s logs\n%s\nwant %q", sync, errb.String(), cfg+":2:9: "+want)
 		}
 	}
 	code, _, errOut := runIn(t, context.Background(), "config")

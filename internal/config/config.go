@@ -61,6 +61,11 @@ func (e *Error) Error() string {
 type FieldError struct {
 	Key string
 	Msg string
+	// Also is another key the problem is at, which Msg names in full
+	// (the first of two listeners of one name): Locate writes its line
+	// after it, "sink.listeners[0] at line 2", so that the error says
+	// where both are. "" for none.
+	Also string
 }
 
 func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
@@ -68,6 +73,14 @@ func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
 // Errorf returns a *FieldError for key.
 func Errorf(key, format string, args ...any) error {
 	return &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ErrorfAlso returns a *FieldError for key whose message names also, a
+// second key the problem is at (FieldError.Also): "listener "mx" is
+// defined twice (sink.listeners[0] has the name too)" is at the second
+// listener's name, and Locate adds the first's line.
+func ErrorfAlso(key, also, format string, args ...any) error {
+	return &FieldError{Key: key, Also: also, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Validator is implemented by config structs that check their own values.
@@ -264,20 +277,76 @@ func LocateRoot(name, root string, data []byte, err error) error {
 	if ex == nil {
 		return out
 	}
-	for key := rel; key != ""; key = parentKey(key) {
-		if tok, ok := tokenOf(ex, key); ok {
-			if p, ok := ex.place(tok); ok {
-				// A key that a merge or an alias gives is at that
-				// alias, with the line its text is written at.
-				out.Line, out.Column = p.line, p.col
-				out.Msg += p.note
-			} else if tok != nil {
-				out.Line, out.Column = tok.Position.Line, tok.Position.Column
-			}
-			break
+	var note string
+	out.Line, out.Column, note = ex.position(rel)
+	out.Msg += note
+	if fe.Also == "" {
+		return out
+	}
+	if rel, ok := underRoot(root, fe.Also); ok {
+		if line, _, _ := ex.position(rel); line > 0 {
+			out.Msg = withLine(out.Msg, fe.Also, line)
 		}
 	}
 	return out
+}
+
+// position is the line and column of key (relative to the document's
+// root) in ex, or of the nearest parent key the document has; 0, 0 when
+// it has none. A key that a merge or an alias gives is at that alias,
+// with the line its text is written at, and note says so.
+func (ex *expanded) position(key string) (line, col int, note string) {
+	for ; key != ""; key = parentKey(key) {
+		tok, ok := tokenOf(ex, key)
+		if !ok {
+			continue
+		}
+		if p, ok := ex.place(tok); ok {
+			return p.line, p.col, p.note
+		}
+		if tok != nil {
+			return tok.Position.Line, tok.Position.Column, ""
+		}
+		return 0, 0, ""
+	}
+	return 0, 0, ""
+}
+
+// withLine is msg with " at line N" after its first mention of key, a
+// whole key ("sink.listeners[1]" is not "sink.listeners[10]" nor
+// "sink.listeners[1].name"); with "(key is at line N)" at its end when it
+// does not mention key.
+func withLine(msg, key string, line int) string {
+	for from := 0; ; {
+		i := strings.Index(msg[from:], key)
+		if i < 0 {
+			break
+		}
+		start, end := from+i, from+i+len(key)
+		if (start == 0 || !keyByte(msg[start-1])) && !keyGoesOn(msg[end:]) {
+			return fmt.Sprintf("%s at line %d%s", msg[:end], line, msg[end:])
+		}
+		from = end
+	}
+	return fmt.Sprintf("%s (%s is at line %d)", msg, key, line)
+}
+
+// keyGoesOn reports whether rest, the text after a key, goes on with
+// more of a longer key: a name's letter, an index, or a dot before a
+// name (a dot at the end of a sentence ends the key).
+func keyGoesOn(rest string) bool {
+	if rest == "" {
+		return false
+	}
+	if rest[0] == '.' {
+		return len(rest) > 1 && keyByte(rest[1])
+	}
+	return keyByte(rest[0]) || rest[0] == '['
+}
+
+// keyByte reports whether c may be part of a key's name.
+func keyByte(c byte) bool {
+	return c == '_' || c == '-' || c == '.' || c == ']' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // KeyLine is the line of key (a dotted path such as "relay.listen") in
