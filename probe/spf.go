@@ -490,26 +490,43 @@ func passAllFix(how, domain string) string {
 // no usable record.
 func effectiveAll(n *SPFNode) (end *SPFNode, all *SPFTerm, via string) {
 	for depth := 0; n != nil && depth <= spfMaxDepth; depth++ {
-		rec, err := ParseSPF(n.Record)
-		if err != nil {
+		_, all, redirect, ok := passTerms(n)
+		if !ok {
 			return nil, nil, via
 		}
-		var redirect string
-		for i, t := range rec.Terms {
-			if !t.Modifier && t.Name == "all" {
-				return n, &rec.Terms[i], via
-			}
-			if t.Modifier && t.Name == "redirect" {
-				redirect = t.Value
-			}
-		}
-		if redirect == "" {
-			return n, nil, via
+		if all != nil || redirect == "" {
+			return n, all, via
 		}
 		via = "redirect=" + redirect
 		n = childFor(n, "redirect", redirect)
 	}
 	return nil, nil, via
+}
+
+// passTerms reads n's record as check_host evaluates it: the mechanisms
+// with the "+" qualifier before its "all", which give pass when they
+// match, in order; that "all" (nil when there is none), after which no
+// term runs (RFC 7208 4.6.2); and the domain of its redirect, which
+// applies only when there is no "all" (RFC 7208 6.1), so "" when there
+// is one. ok is false when the record does not parse.
+func passTerms(n *SPFNode) (pass []SPFTerm, all *SPFTerm, redirect string, ok bool) {
+	rec, err := ParseSPF(n.Record)
+	if err != nil {
+		return nil, nil, "", false
+	}
+	for i, t := range rec.Terms {
+		switch {
+		case t.Modifier:
+			if t.Name == "redirect" {
+				redirect = t.Value
+			}
+		case t.Name == "all":
+			return pass, &rec.Terms[i], "", true
+		case t.Qualifier == '+':
+			pass = append(pass, t)
+		}
+	}
+	return pass, nil, redirect, true
 }
 
 // opensToAll reports whether n's record gives pass to every address of a
@@ -543,23 +560,12 @@ func (ow openWalk) opens(n *SPFNode, depth int) (string, bool) {
 }
 
 func (ow openWalk) judge(n *SPFNode, depth int) (string, bool) {
-	rec, err := ParseSPF(n.Record)
-	if err != nil {
+	pass, all, redirect, ok := passTerms(n)
+	if !ok {
 		return "", false
 	}
-	redirect := ""
-	for _, t := range rec.Terms {
+	for _, t := range pass {
 		switch {
-		case t.Modifier:
-			if t.Name == "redirect" {
-				redirect = t.Value
-			}
-		case t.Name == "all":
-			if t.Qualifier == '+' {
-				return allAsWritten(n.Record), true
-			}
-			return "", false
-		case t.Qualifier != '+':
 		case t.Name == "ip4" && t.CIDR4 == 0, t.Name == "ip6" && t.CIDR6 == 0:
 			return t.String(), true
 		case (t.Name == "a" || t.Name == "mx") && (t.CIDR4 == 0 || t.CIDR6 == 0):
@@ -577,7 +583,10 @@ func (ow openWalk) judge(n *SPFNode, depth int) (string, bool) {
 			}
 		}
 	}
-	if redirect != "" {
+	switch {
+	case all != nil && all.Qualifier == '+':
+		return allAsWritten(n.Record), true
+	case redirect != "":
 		if how, ok := ow.opens(childFor(n, "redirect", redirect), depth+1); ok {
 			return "redirect=" + redirect + ", which " + passesWith(how), true
 		}

@@ -57,26 +57,18 @@ func passRanges(n *SPFNode, top string, depth int, seen map[*SPFNode]bool) []spf
 		return nil
 	}
 	seen[n] = true
-	rec, err := ParseSPF(n.Record)
-	if err != nil {
+	pass, _, redirect, ok := passTerms(n)
+	if !ok {
 		return nil
 	}
 	var out []spfRange
-	redirect := ""
-	for _, t := range rec.Terms {
-		switch {
-		case t.Modifier:
-			if t.Name == "redirect" {
-				redirect = t.Value
-			}
-		case t.Name == "all":
-			return out
-		case t.Qualifier != '+':
-		case t.Name == "ip4" || t.Name == "ip6":
+	for _, t := range pass {
+		switch t.Name {
+		case "ip4", "ip6":
 			if p, ok := termPrefix(t); ok {
 				out = append(out, spfRange{prefix: p, term: t.String(), in: n.Domain, own: top == "", top: top})
 			}
-		case t.Name == "include":
+		case "include":
 			via := top
 			if via == "" {
 				via = t.String()
