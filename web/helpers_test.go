@@ -163,8 +163,9 @@ func serve(t testing.TB, h http.Handler, method, path, body string, hdr ...strin
 
 // listen runs a server from opts on a real loopback listener, as a browser
 // needs, until the test ends; opts.Store defaults to a fresh store on the
-// machine's clock and opts.Logger to none.
-func listen(t *testing.T, opts Options) *Server {
+// machine's clock and opts.Logger to none. Each of before changes the
+// server before it starts (a test's shorter timeouts).
+func listen(t *testing.T, opts Options, before ...func(*Server)) *Server {
 	t.Helper()
 	if opts.Store == nil {
 		opts.Store = openStore(t, clock.Real{})
@@ -175,6 +176,9 @@ func listen(t *testing.T, opts Options) *Server {
 	s, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range before {
+		f(s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := s.Start(ctx, "127.0.0.1:0"); err != nil {

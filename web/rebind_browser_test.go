@@ -16,11 +16,9 @@ import (
 // check stops it. The loopback name goes on working.
 func TestBrowserRebinding(t *testing.T) {
 	const evil = "rebind.attacker.test"
-	b := newBrowser(t, chromedp.Flag("host-resolver-rules", "MAP "+evil+" 127.0.0.1"))
 	relay, sink, probe := filledFakes()
-	s := listen(t, Options{Relay: relay, Sink: sink, Probe: probe})
+	b, _, port := rebound(t, evil, Options{Relay: relay, Sink: sink, Probe: probe})
 	ctx := context.Background()
-	port := s.Addr()[strings.LastIndex(s.Addr(), ":")+1:]
 	rules, _ := sink.Rules(ctx)
 
 	b.do(t, chromedp.Navigate("http://"+evil+":"+port+"/#/messages/evil-1"))

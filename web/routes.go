@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	_ "embed"
 	"net"
@@ -174,6 +175,12 @@ func (s *Server) secure(next http.Handler) http.Handler {
 			writeError(w, http.StatusForbidden, "request from another site refused", siteRefused(r))
 			return
 		}
+		if d := r.Header.Get("Sec-Fetch-Dest"); strings.HasPrefix(r.URL.Path, "/api/") && codeDest(d) {
+			writeError(w, http.StatusForbidden, "the API is not code: refused as a "+d,
+				"a page asked the browser to load "+r.URL.Path+" as a "+d+"; the API's answers are data and downloads, and a message's part "+
+					"(a script its sender attached) is never run here. Fetch it, or open it as a link")
+			return
+		}
 		// Writes from a page of another origin are refused (CSRF); the
 		// websocket checks its origin in the upgrade.
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !s.originAllowed(r) {
@@ -215,6 +222,21 @@ func (s *Server) siteAllowed(r *http.Request) bool {
 		return true
 	}
 	return r.Header.Get("Origin") != "" && s.originAllowed(r)
+}
+
+// codeDest says whether a request's Sec-Fetch-Dest loads what it gets as
+// code: a script, a stylesheet, a worker. A part of a message is served
+// with the type its sender gave it, text/javascript too, and under
+// script-src 'self' a page of this origin could run one by its address
+// (<script src=".../parts/2">); CSP cannot tell our scripts from a
+// part, but the browser says what it loads. The UI loads its own code
+// from outside /api/.
+func codeDest(d string) bool {
+	switch d {
+	case "script", "style", "worker", "sharedworker", "serviceworker", "audioworklet", "paintworklet", "xslt":
+		return true
+	}
+	return false
 }
 
 // nullOrigin says why the opaque origin "null" is refused and cannot be
@@ -321,13 +343,15 @@ const maxSignInForm = 64 << 10
 // own (sessions) and is sent back to the page without the token. Writes,
 // a sign-in and a sign-out among them, have passed secure's Origin check:
 // a page of another site can neither sign a browser in with its own token
-// (login CSRF) nor sign it out.
+// (login CSRF) nor sign it out. Tokens and passwords are compared only
+// within the limit of failed sign-ins of the client's address (guesses).
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	a := s.opts.Auth
 	if !a.enabled() {
 		return next
 	}
 	ss := newSessions(s.clock)
+	tries := newGuesses(s.clock, s.log)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.Token != "" && !strings.HasPrefix(r.URL.Path, "/api/") {
 			if r.URL.Path == signOutPath && r.Method == http.MethodPost {
@@ -339,7 +363,13 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				return
 			}
 			if t, posted := offeredToken(w, r); t != "" {
-				if equal(t, a.Token) {
+				if wait := tries.take(r); wait > 0 {
+					tooManyGuesses(w, r, wait)
+					return
+				}
+				right := equal(t, a.Token)
+				tries.settle(r, right)
+				if right {
 					if c, err := r.Cookie(sessionCookie); err == nil {
 						ss.end(c.Value) // the one it replaces, if it has one
 					}
@@ -355,7 +385,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 					signInPage(w, r, a, true)
 					return
 				}
-				if by, _ := credentials(r, a, ss); by == "cookie" && pageRequest(r) {
+				if by, _ := session(r, a, ss); by == "cookie" && pageRequest(r) {
 					// A link's wrong token in a browser signed in all the
 					// same: the page, without the token in its address.
 					http.Redirect(w, r, withoutToken(r, false), http.StatusSeeOther)
@@ -363,7 +393,15 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				}
 			}
 		}
-		by, until := credentials(r, a, ss)
+		by, until := session(r, a, ss)
+		if offered := r.Header.Get("Authorization") != ""; by == "" && offered {
+			if wait := tries.take(r); wait > 0 {
+				tooManyGuesses(w, r, wait)
+				return
+			}
+			by = secret(r, a)
+			tries.settle(r, by != "")
+		}
 		if _, err := r.Cookie(sessionCookie); err == nil && by != "cookie" && pageRequest(r) {
 			// A session that ended (signed out elsewhere, expired, or
 			// from before a restart): the browser drops it, and the
@@ -424,30 +462,46 @@ func offeredToken(w http.ResponseWriter, r *http.Request) (token string, posted 
 	return "", false
 }
 
-// credentials says how r is signed in: "bearer" (web.token in
-// Authorization), "cookie" (a session, with when it ends), "basic"
-// (web.user), or "" when it is not.
-func credentials(r *http.Request, a Auth, ss *sessions) (by string, until time.Time) {
-	if a.Token != "" {
-		if c, err := r.Cookie(sessionCookie); err == nil {
-			if until, ok := ss.valid(c.Value); ok {
-				return "cookie", until
-			}
-		}
-		if bearer, ok := bearerToken(r.Header.Get("Authorization")); ok && equal(bearer, a.Token) {
-			return "bearer", time.Time{}
-		}
+// session is how r is signed in by a session (sessions): "cookie" and
+// when the session ends, or "" when it carries none that has not ended.
+// The other ways, web.token in Authorization and web.user's basic auth,
+// are secret's, which authenticate asks only within the limit of
+// guesses.
+func session(r *http.Request, a Auth, ss *sessions) (by string, until time.Time) {
+	if a.Token == "" {
+		return "", time.Time{}
 	}
-	if a.User != "" {
-		if u, p, ok := r.BasicAuth(); ok && equal(u, a.User) && equal(p, a.Password) {
-			return "basic", time.Time{}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if until, ok := ss.valid(c.Value); ok {
+			return "cookie", until
 		}
 	}
 	return "", time.Time{}
 }
 
+// secret is "bearer" or "basic" when r's Authorization gives web.token
+// or web.user and web.password, "" when it gives neither.
+func secret(r *http.Request, a Auth) string {
+	if a.Token != "" {
+		if bearer, ok := bearerToken(r.Header.Get("Authorization")); ok && equal(bearer, a.Token) {
+			return "bearer"
+		}
+	}
+	if a.User != "" {
+		if u, p, ok := r.BasicAuth(); ok && equal(u, a.User) && equal(p, a.Password) {
+			return "basic"
+		}
+	}
+	return ""
+}
+
+// equal compares a secret offered with the one configured in constant
+// time, by their SHA-256 digests: ConstantTimeCompare of the secrets
+// themselves returns at once when their lengths differ, which tells a
+// guesser the secret's length.
 func equal(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+	da, db := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(da[:], db[:]) == 1
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

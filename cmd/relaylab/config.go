@@ -185,8 +185,9 @@ func checkPathTimeouts(paths []relay.PathConfig) error {
 
 // shortSecret names the key of a web.token or web.password too short for
 // a listener at listen beyond loopback, where a short secret is guessed
-// by trying (the web API counts no failed logins), and says so; "" when
-// both are long enough or listen is loopback.
+// by trying (the web API allows 10 failed sign-ins per client address,
+// then one every 6 s, which slows guessing but does not stop it), and
+// says so; "" when both are long enough or listen is loopback.
 func (w webConfig) shortSecret(listen string) (key, msg string) {
 	if config.LoopbackAddr(listen) {
 		return "", ""
