@@ -22,6 +22,13 @@ import (
 // DefaultAddr is where the UI listens unless told otherwise: loopback only.
 const DefaultAddr = "127.0.0.1:8025"
 
+// readTimeout is long enough for a body of maxBody over a slow link;
+// idleTimeout outlasts a browser's pause between the UI's polls.
+const (
+	readTimeout = 2 * time.Minute
+	idleTimeout = 2 * time.Minute
+)
+
 // ErrServerClosed is returned by Start after Shutdown.
 var ErrServerClosed = http.ErrServerClosed
 
@@ -80,6 +87,14 @@ type Server struct {
 	// pingEvery and pongWait pace the websocket keep-alive; tests shorten
 	// them.
 	pingEvery, pongWait time.Duration
+	// readTimeout bounds the reading of a request, its body included, and
+	// idleTimeout the wait for the next request on a kept-alive
+	// connection: without them a client that sends its body a byte at a
+	// time, or opens connections and sends nothing more, holds each one
+	// (and a file descriptor of the process, which the SMTP listeners
+	// share) for ever. The websocket sets its own deadlines once upgraded,
+	// and a long poll's wait is not a read. Tests shorten them.
+	readTimeout, idleTimeout time.Duration
 
 	// stopping, once set (SetStopping), says what the stop of the
 	// process around the server waits for: /readyz answers 503.
@@ -116,7 +131,8 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("web.allowed_origins[%d]: %w", i, err)
 		}
 	}
-	s := &Server{opts: opts, log: opts.Logger, clock: opts.Clock, pingEvery: pingPeriod, pongWait: pongWait}
+	s := &Server{opts: opts, log: opts.Logger, clock: opts.Clock, pingEvery: pingPeriod, pongWait: pongWait,
+		readTimeout: readTimeout, idleTimeout: idleTimeout}
 	var health storeHealth
 	if opts.Store != nil {
 		health = opts.Store
@@ -168,6 +184,8 @@ func (s *Server) Start(ctx context.Context, addr string) error {
 	s.srv = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.readTimeout,
+		IdleTimeout:       s.idleTimeout,
 		BaseContext:       func(net.Listener) context.Context { return hctx },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
