@@ -438,9 +438,9 @@ func (s *dkimSigner) SignQueued(id, sender string, data []byte) []byte {
 		// more (Gmail does), and DMARC cannot tell which author to check
 		// (RFC 7489 6.6.1); a signature would vouch for a From the reader
 		// may be shown that is not the signer's (RFC 6376 8.15). The
-		// submission listener refuses such mail when a key applies
-		// (session.fromFieldsRefusal); this catches what comes in
-		// another way (HTTP, the CLI, a queue from before).
+		// relay refuses such mail when a key applies (checkFromFields,
+		// at submission and Enqueue); this catches a message queued
+		// before that, or before the key was configured.
 		if _, ok := s.signsAny(sender, froms); ok {
 			warn(fmt.Sprintf("relay: not signing a message with %d From fields: RFC 5322 3.6 allows one, and receivers such as Gmail refuse such mail, signed or not; the sender must write one From field", len(froms)),
 				"sender", sender, "from", strings.Join(froms, " | "))
@@ -556,6 +556,48 @@ func (s *dkimSigner) unsignedFroms(sender string, data []byte) (int, string) {
 	return len(froms), domain
 }
 
+// FromFieldsError refuses a message with more than one From field that
+// a relay.dkim key applies to (dkimSigner.unsignedFroms): the signer
+// would leave it unsigned (SignQueued), so it would go out to fail
+// DMARC. Enqueue returns it, and errors.Is finds ErrInvalidSubmission in
+// it (the HTTP API answers 400); the submission listener says its
+// Reason in a 554 5.6.0 at the final dot.
+type FromFieldsError struct {
+	Fields int    // how many From fields the message has
+	Domain string // the domain of the key that applies
+}
+
+// Reason is the refusal in words, for the sender: what is wrong, why it
+// matters and what to do.
+func (e *FromFieldsError) Reason() string {
+	return fmt.Sprintf("the message has %d From fields, and RFC 5322 3.6 allows one: the relay signs %s's mail with DKIM but cannot sign this, so it would go out unsigned and fail DMARC; write one From field and send it again",
+		e.Fields, e.Domain)
+}
+
+func (e *FromFieldsError) Error() string        { return "relay: " + e.Reason() }
+func (e *FromFieldsError) Is(target error) bool { return target == ErrInvalidSubmission }
+
+// checkFromFields refuses, with a *FromFieldsError, a message from sender
+// with several From fields that a relay.dkim key applies to, for every
+// way in (the submission listener, Enqueue: the HTTP API, replay, the
+// sink's bounces), and logs the refusal with client. A message no key
+// applies to is taken: the relay signs nothing for it, and passing
+// malformed mail on as it came is what a test relay is for (the next hop
+// judges it).
+func (r *Relay) checkFromFields(sender string, data []byte, client string) error {
+	s, ok := r.signer.(*dkimSigner)
+	if !ok || s == nil {
+		return nil
+	}
+	n, domain := s.unsignedFroms(sender, data)
+	if n == 0 {
+		return nil
+	}
+	r.log.Info("relay: refused a message with several From fields, which it would not sign", "from_fields", n, "domain", domain,
+		"sender", sender, "client", client)
+	return &FromFieldsError{Fields: n, Domain: domain}
+}
+
 // maxLineOctets is the longest line RFC 5322 2.1.1 allows, without its
 // CRLF. Postfix's smtp_line_length_limit (998 by default, 990 up to
 // Postfix 2.8) breaks a longer line it sends by inserting CRLF and a
@@ -592,9 +634,10 @@ func longLineNote(data []byte) (note string, octets, line int) {
 }
 
 // queuedNotes are the notes on a message from sender that the relay will
-// sign, for its relay.queued event (the web's message page shows them):
-// a line too long for some next hops (longLineNote). None when the relay
-// signs nothing for it.
+// sign, for the notes of its relay.queued events (QueuedNotes; queue
+// show shows them): a line too long for some next hops (longLineNote).
+// None when the relay signs nothing for it. SignQueued logs the same at
+// WARN when it signs.
 func (r *Relay) queuedNotes(sender string, data []byte) []string {
 	s, ok := r.signer.(*dkimSigner)
 	if !ok || s == nil {

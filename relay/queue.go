@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base32"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -50,6 +51,9 @@ type Submission struct {
 	// a message of this relay's, that message's id: it is recorded as
 	// bounced, and the DSN is relayed on to its sender.
 	bounceFor string
+	// notes are the relay's notes on the message (queuedNotes), found
+	// before the write that queues it, for its relay.queued events.
+	notes []string
 }
 
 // Recipient is one envelope recipient with its RFC 3461 RCPT parameters.
@@ -70,7 +74,8 @@ var ErrNotFound = errors.New("relay: no such message in the queue")
 var ErrNotWaiting = errors.New("not waiting")
 
 // ErrInvalidSubmission marks an Enqueue refused for what was submitted
-// (no recipient, an address no SMTP path can carry), as against one the
+// (no recipient, an address no SMTP path can carry, several From fields
+// in a message the relay would sign: FromFieldsError), as against one the
 // store refused; errors.Is finds it, and the text is the reason alone.
 var ErrInvalidSubmission = errors.New("invalid submission")
 
@@ -105,6 +110,13 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 		return fmt.Errorf("relay: queue message: %w", err)
 	}
 	subject, msgID := subjectOf(s.Data), messageIDOf(s.Data)
+	notes := s.notes
+	if s.isDSN {
+		// A DSN the relay writes is queued within the write that
+		// finishes its recipients (notifyTx), not through queueMessage;
+		// one that returns the whole message may carry its long line.
+		notes = r.queuedNotes(s.From, s.Data)
+	}
 	// Suppressed recipients are found when they are claimed, in one query
 	// per batch, rather than here, on the path of every 250.
 	for _, rc := range s.Recipients {
@@ -117,11 +129,11 @@ func (r *Relay) insertMessage(tx *store.Tx, id string, s Submission, now time.Ti
 			VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`, id, rc.Address, rc.ORCPT, notify, now.UnixNano(), now.UnixNano(), warnFrom); err != nil {
 			return fmt.Errorf("relay: queue recipient: %w", err)
 		}
-		if _, err := tx.Append(events.Event{Kind: events.RelayQueued, Message: id, Recipient: rc.Address}.WithPayload(withBounceFor(withDSNFor(map[string]any{
+		if _, err := tx.Append(events.Event{Kind: events.RelayQueued, Message: id, Recipient: rc.Address}.WithPayload(withNotes(withBounceFor(withDSNFor(map[string]any{
 			"sender": s.From, "size": len(s.Data), "envid": s.EnvID, "ret": s.Ret, "notify": notify,
 			"orcpt": rc.ORCPT, "client": s.Client, "auth_user": s.AuthUser, "dsn": s.isDSN, "recipients": len(s.Recipients),
 			"subject": subject, "message_id": msgID,
-		}, s.dsnFor), s.bounceFor))); err != nil {
+		}, s.dsnFor), s.bounceFor), notes))); err != nil {
 			return err
 		}
 	}
@@ -171,6 +183,11 @@ func (r *Relay) enqueue(ctx context.Context, s Submission) (string, error) {
 	}
 	if err := checkEnvelope(s); err != nil {
 		return "", invalidSubmission{err}
+	}
+	// As the submission listener refuses it at the dot, before a DSN
+	// it carries is recorded.
+	if err := r.checkFromFields(s.From, s.Data, s.Client); err != nil {
+		return "", err
 	}
 	id := newID()
 	if s.From == "" && dsn.IsReport(s.Data) {
@@ -257,6 +274,9 @@ func (r *Relay) enqueueAs(ctx context.Context, id string, s Submission) (string,
 // queueMessage writes a message and its recipients to the queue; it
 // returns once they are durable.
 func (r *Relay) queueMessage(ctx context.Context, id string, s Submission) error {
+	// Read before the write: the store's one writer need not wait while
+	// a large message is scanned.
+	s.notes = r.queuedNotes(s.From, s.Data)
 	now := r.clock.Now()
 	return r.store.Write(ctx, func(tx *store.Tx) error { return r.insertMessage(tx, id, s, now) })
 }
@@ -582,6 +602,38 @@ func withBounceFor(pl map[string]any, bounceFor string) map[string]any {
 		pl["bounce_for"] = bounceFor
 	}
 	return pl
+}
+
+// withNotes adds notes, the relay's notes on a message (queuedNotes),
+// to its relay.queued payloads: the web's message page and queue show
+// show them.
+func withNotes(pl map[string]any, notes []string) map[string]any {
+	if len(notes) > 0 {
+		pl["notes"] = notes
+	}
+	return pl
+}
+
+// QueuedNotes returns the relay's notes on message id, as its
+// relay.queued events carry them (a line too long for some next hops in
+// a message it signs, queuedNotes); none for a message queued without,
+// or before relaylab kept them. Every recipient's event carries the
+// same notes, so the first is read.
+func (r *Relay) QueuedNotes(ctx context.Context, id string) ([]string, error) {
+	var raw sql.NullString
+	err := r.store.DB().QueryRowContext(ctx, `SELECT json_extract(payload, '$.notes') FROM events INDEXED BY events_message
+		WHERE message = ? AND message != '' AND kind = ? ORDER BY id LIMIT 1`, id, events.RelayQueued).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !raw.Valid {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var notes []string
+	if err := json.Unmarshal([]byte(raw.String), &notes); err != nil {
+		return nil, fmt.Errorf("relay: the notes of message %s's relay.queued event: %w", id, err)
+	}
+	return notes, nil
 }
 
 // messageRow is what a delivery needs of a message.

@@ -767,32 +767,22 @@ func (s *session) Data(rd io.Reader) error {
 }
 
 // fromFieldsRefusal refuses, at the final dot, a message with more than
-// one From field that the relay would sign (a relay.dkim key applies to
-// its sender's or a From address's domain): the signer leaves such a
-// message unsigned (SignQueued), so it was taken with 250 and went out
-// to fail DMARC, with only a line in the relay's log. 554, the reply to
-// a transaction that failed (RFC 5321 4.2.3, 4.3.2), with 5.6.0 (RFC
-// 3463 3.7): the fault is in the message's content, which RFC 5322 3.6
-// allows one From field, and the sender mends it by writing one; 5.7.x
-// would say a security policy refused the sender, which a corrected
-// message would not change. A message no key applies to is taken: the
-// relay signs nothing for it, and passing malformed mail on as it came
-// is what a test relay is for (the next hop judges it). nil when the
-// message is taken.
+// one From field that the relay would sign (checkFromFields, which
+// Enqueue shares): the signer leaves such a message unsigned
+// (SignQueued), so it was taken with 250 and went out to fail DMARC,
+// with only a line in the relay's log. 554, the reply to a transaction
+// that failed (RFC 5321 4.2.3, 4.3.2), with 5.6.0 (RFC 3463 3.7): the
+// fault is in the message's content, which RFC 5322 3.6 allows one From
+// field, and the sender mends it by writing one; 5.7.x would say a
+// security policy refused the sender, which a corrected message would
+// not change. nil when the message is taken.
 func (s *session) fromFieldsRefusal(data []byte, client string) *smtp.SMTPError {
-	signer, ok := s.r.signer.(*dkimSigner)
-	if !ok || signer == nil {
+	var fe *FromFieldsError
+	if !errors.As(s.r.checkFromFields(s.from, data, client), &fe) {
 		return nil
 	}
-	n, domain := signer.unsignedFroms(s.from, data)
-	if n == 0 {
-		return nil
-	}
-	s.r.log.Info("relay: refused a message with several From fields, which it would not sign", "from_fields", n, "domain", domain,
-		"sender", s.from, "client", client)
-	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: fmt.Sprintf(
-		"The message has %d From fields, and RFC 5322 3.6 allows one: the relay signs %s's mail with DKIM but cannot sign this, so it would go out unsigned and fail DMARC; write one From field and send it again",
-		n, domain)}
+	reason := fe.Reason()
+	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: strings.ToUpper(reason[:1]) + reason[1:]}
 }
 
 // queuedAs is the 250 to the final dot, naming the queue id that

@@ -132,8 +132,12 @@ not exist or none of its recipients waits (retry, delete, hold, release),
 		if err != nil {
 			return notFound(rest[0], err)
 		}
+		notes, err := rl.QueuedNotes(ctx, m.ID)
+		if err != nil {
+			return err
+		}
 		if *asJSON {
-			return printJSON(e, m)
+			return printJSON(e, shownMessage{MessageInfo: m, Notes: notes})
 		}
 		fmt.Fprintf(e.stdout, "message %s\n  sender   %s\n  size     %d bytes\n  created  %s\n", m.ID, orNull(m.Sender), m.Size, m.Created.Format(time.RFC3339))
 		if !m.Expires.IsZero() && waits(m) {
@@ -148,6 +152,11 @@ not exist or none of its recipients waits (retry, delete, hold, release),
 			fmt.Fprintf(e.stdout, "  (a delivery status notification the relay wrote about message %s)\n", m.DSNFor)
 		case m.IsDSN:
 			fmt.Fprintln(e.stdout, "  (a delivery status notification written by the relay)")
+		}
+		// What the relay saw in the message as it queued it, such as a
+		// line a next hop may wrap and so break the DKIM signature.
+		for _, n := range notes {
+			fmt.Fprintf(e.stdout, "  note     %s\n", textsafe.Escape(n))
 		}
 		runner := "?" // who runs a relay on the store: asked once, for a recipient in flight
 		for _, rc := range m.Recipients {
@@ -273,6 +282,13 @@ not exist or none of its recipients waits (retry, delete, hold, release),
 		fmt.Fprintf(e.stdout, "deleted %s\n", rest[0])
 		return nil
 	}
+}
+
+// shownMessage is what queue show --json prints: the message, and the
+// relay's notes on it from its relay.queued events (relay.QueuedNotes).
+type shownMessage struct {
+	relay.MessageInfo
+	Notes []string `json:"notes,omitempty"`
 }
 
 // usedOtherPaths reports whether a waiting recipient of message id last

@@ -151,6 +151,18 @@ export function messageView(main, id) {
     else if (bounced) clear(about).append("This is a bounce (a DSN) that another server sent back for a message of this relay's; ",
       "the relay recorded it and relays it on to the sender.", ...bouncedLink);
   };
+  // What the relay noted on the message when it queued it (a line a next
+  // hop may wrap, breaking the DKIM signature it will carry): the
+  // relay.queued events' notes.
+  const notes = h("div", { class: "msg-notes", id: "msg-relay-notes", role: "note" });
+  notes.hidden = true;
+  main.append(notes);
+  const showNotes = (t) => {
+    const q = (t.events || []).find((e) => e.kind === "relay.queued" && e.payload && Array.isArray(e.payload.notes) && e.payload.notes.length);
+    notes.hidden = !q;
+    if (q) clear(notes).append(h("p", {}, "The relay noted, when it queued this message:"),
+      h("ul", {}, q.payload.notes.map((n) => h("li", {}, iso(String(n))))));
+  };
   const detail = h("section", { class: "card", id: "msg-detail" }, h("p", { class: "muted" }, "Loading…"));
   const tl = h("section", { class: "card", id: "timeline" }, h("h2", {}, "Timeline"));
   const rec = h("section", { class: "card", id: "received" });
@@ -187,6 +199,7 @@ export function messageView(main, id) {
   const load = () => Promise.all([get(base + "/timeline"), received()]).then(([t, r]) => {
     if (stopped) return t;
     showAbout(t);
+    showNotes(t);
     const queued = (t.events || []).find((e) => e.kind === "relay.queued" && e.payload && typeof e.payload.subject === "string");
     if (queued) subjectLine(heading, queued.payload.subject);
     renderTimeline(tl, t, r);
