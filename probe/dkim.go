@@ -395,17 +395,24 @@ func NoteSharedSelectors(reps []*Report) {
 			f.Message = fmt.Sprintf("selector %q, listed for every watched domain, has a key at none of them (%s): mail signed with it fails DKIM; publish the key at %s under the domain that signs with it, or remove the selector",
 				sel, strings.Join(domains, ", "), sel+"._domainkey.DOMAIN")
 		}
-		if !changed {
-			continue
+		if changed {
+			rep.dkimRegraded()
 		}
-		d.Status = statusOf(d.Findings, d.Status == StatusUnknown)
-		for i := range rep.Checks {
-			if rep.Checks[i].Check == "dkim" {
-				rep.Checks[i].Status, rep.Checks[i].Findings = d.Status, d.Findings
-			}
-		}
-		rep.grade()
 	}
+}
+
+// dkimRegraded grades rep's DKIM check again once findings were changed
+// or added after the run (NoteSharedSelectors, NoteSigningKeys), and the
+// report with it: its status, and the copy of its findings in Checks.
+func (rep *Report) dkimRegraded() {
+	d := rep.DKIM
+	d.Status = statusOf(d.Findings, d.Status == StatusUnknown)
+	for i := range rep.Checks {
+		if rep.Checks[i].Check == "dkim" {
+			rep.Checks[i].Status, rep.Checks[i].Findings = d.Status, d.Findings
+		}
+	}
+	rep.grade()
 }
 
 // orList joins names as "a", "a or b", "a, b or c".

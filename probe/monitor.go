@@ -87,8 +87,9 @@ type Options struct {
 	// the receiver as any HTTP client does (the system's resolver,
 	// proxies from the environment), not through Resolver.
 	WebhookClient *http.Client
-	// SigningKeys are the keys the relay signs with: a change of a
-	// watched DKIM record they use says whether they still match it.
+	// SigningKeys are the keys the relay signs with: each run says
+	// whether the watched DKIM record of each is its public key
+	// (NoteSigningKeys), and a change of one whether it still matches.
 	SigningKeys []SigningKey
 }
 
@@ -300,6 +301,8 @@ func (m *Monitor) cycle(ctx context.Context, records, blocklists bool) ([]Change
 	NoteSharedSelectors(reps)
 	// Watched IPs that say one HELO name share its SPF record.
 	NoteSharedHelos(reps)
+	// Whether the keys published are those the relay signs with.
+	NoteSigningKeys(reps, m.signing)
 	var all []Change
 	var errs []error
 	for i, j := range jobs {

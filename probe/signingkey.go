@@ -2,6 +2,7 @@ package probe
 
 import (
 	"bytes"
+	"cmp"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -10,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -21,6 +23,116 @@ type SigningKey struct {
 	Source           string // where it is configured: "relay.dkim[0]"
 	File             string // its private key file
 	Public           crypto.PublicKey
+	// Record is the TXT value that publishes Public (v=DKIM1; k=...;
+	// p=...), as relaylab dkim keygen and dkim check print it; "" when
+	// not known.
+	Record string
+}
+
+// RelayDKIMFailsDMARC ends what a fault of the record of a key the relay
+// signs with does to its mail.
+const RelayDKIMFailsDMARC = "so the relay's mail passes DMARC only where SPF aligns, and fails the DKIM that Gmail's and Yahoo's bulk-sender rules require"
+
+// IgnoredKey is what receivers do with a key record they must ignore,
+// for RFC 6376 6.1.2's reason.
+func IgnoredKey(reason string) string {
+	return fmt.Sprintf(`receivers ignore the record and fail the relay's signatures ("%s", RFC 6376 6.1.2), recording dkim=permerror`, reason)
+}
+
+// SigningRecordFault judges rec, the one key record published at name
+// (parsed as key), against k, the key the relay signs with under that
+// name: revoked, of another key type, or another public key, each of
+// which fails every signature the relay makes. fix, which ends each
+// message, says what to publish ("publish the record below"). false
+// when rec publishes k's public key. relaylab dkim check and the
+// watchlist (NoteSigningKeys) both judge with it.
+func SigningRecordFault(name, rec string, key *DKIMKey, k SigningKey, fix string) (Finding, bool) {
+	f := Finding{Check: "dkim", Severity: SevError, Name: name, Record: rec}
+	ours := publicKeyType(k.Public)
+	switch {
+	case key.Revoked:
+		f.Code, f.RFC = "dkim.revoked", "RFC 6376 3.6.1"
+		f.Message = fmt.Sprintf("the record at %s is revoked (empty p=): receivers fail every signature made with selector %s (\"key revoked\", RFC 6376 6.1.2), and the relay still signs %s's mail with it (%s); if the key was retired on purpose, move the relay to a selector whose record publishes its key, else %s",
+			name, k.Selector, k.Domain, k.Source, fix)
+	case key.KeyType != ours:
+		f.Code, f.RFC = "dkim.key-type", "RFC 6376 3.6.1"
+		f.Message = fmt.Sprintf("the record at %s publishes a key of type k=%s, but %s is an %s key: %s, %s; %s",
+			name, key.KeyType, k.File, ours, IgnoredKey("inappropriate key algorithm"), RelayDKIMFailsDMARC, fix)
+	case !DKIMRecordMatches(rec, k.Public):
+		f.Code, f.RFC = "dkim.key-mismatch", "RFC 6376 6.1.3"
+		f.Message = fmt.Sprintf("the record at %s publishes another public key than that of %s, the key the relay signs %s's mail with (%s): receivers fail every signature it makes (\"signature did not verify\") and record dkim=fail, %s. The key was likely rotated without its record being updated: %s, or point key_file back at the key the record publishes",
+			name, k.File, k.Domain, k.Source, RelayDKIMFailsDMARC, fix)
+	default:
+		return Finding{}, false
+	}
+	return f, true
+}
+
+// publicKeyType is pub's k= value: rsa or ed25519.
+func publicKeyType(pub crypto.PublicKey) string {
+	if _, ok := pub.(ed25519.PublicKey); ok {
+		return "ed25519"
+	}
+	return "rsa"
+}
+
+// NoteSigningKeys adds to each watched domain's DKIM findings, for each
+// selector the relay signs that domain's mail with (keys, relay.dkim),
+// whether the key published there is the relay's: a record that is not
+// (another key, another key type, revoked) fails every signature the
+// relay makes, which the record's own checks cannot tell, as they do not
+// know the relay's key. A revoked record's finding replaces checkKey's,
+// which says the same without naming the relay's key. A selector with
+// several records or none is left to checkDKIM's findings.
+func NoteSigningKeys(reps []*Report, keys []SigningKey) {
+	if len(keys) == 0 {
+		return
+	}
+	for _, rep := range reps {
+		if rep == nil || rep.DKIM == nil {
+			continue
+		}
+		d, changed := rep.DKIM, false
+		for _, ds := range d.Selectors {
+			if ds.Key == nil || slices.ContainsFunc(d.Findings, func(f Finding) bool { return f.Code == "dkim.multiple" && f.Name == ds.Name }) {
+				continue
+			}
+			for _, k := range signersOf(keys, d.Domain, ds.Selector) {
+				changed = true
+				f, bad := SigningRecordFault(ds.Name, ds.Record, ds.Key, k, publishSigningKey(ds, k))
+				if !bad {
+					d.Findings = append(d.Findings, Finding{Check: "dkim", Severity: SevInfo, Code: "dkim.match", Name: ds.Name, Record: ds.Record, RFC: "RFC 6376 3.6.1",
+						Message: fmt.Sprintf("selector %q publishes the public half of %s, the key %s signs %s's mail with: receivers can verify the relay's signatures", ds.Selector, k.File, k.Source, d.Domain)})
+					continue
+				}
+				if k.Record != "" {
+					// An alias's record is published at its target.
+					f.Publish = &Publish{Name: strings.TrimSuffix(cmp.Or(ds.CNAME, ds.Name), "."), Type: "TXT", Value: k.Record}
+				}
+				if f.Code == "dkim.revoked" {
+					d.Findings = slices.DeleteFunc(d.Findings, func(o Finding) bool { return o.Code == "dkim.revoked" && o.Name == ds.Name })
+				}
+				d.Findings = append(d.Findings, f)
+			}
+		}
+		if changed {
+			rep.dkimRegraded()
+		}
+	}
+}
+
+// publishSigningKey is what a watched record that is not the relay's
+// key k asks for: k's record, which dkim check prints as a zone file
+// line, quoted here when known.
+func publishSigningKey(ds DKIMSelector, k SigningKey) string {
+	at := ds.Name
+	if ds.CNAME != "" {
+		at = strings.TrimSuffix(ds.CNAME, ".") + " (the target of the alias " + ds.Name + ")"
+	}
+	if k.Record == "" {
+		return "publish the record relaylab dkim check --config prints at " + at
+	}
+	return fmt.Sprintf("publish %q at %s, the public half of %s (relaylab dkim check --config prints it as a zone file line)", k.Record, at, k.File)
 }
 
 // DKIMRecordMatches reports whether the p= of a DKIM key record is pub:

@@ -233,14 +233,22 @@ func withSigningSelectors(p probe.Config, rc relay.Config) probe.Config {
 	return p
 }
 
+// signingKey is k, whose private key is key, as the probe judges the
+// record published for it, with the record to publish instead.
+func (k dkimCheckKey) signingKey(key crypto.Signer) probe.SigningKey {
+	rec, _ := relay.DNSRecord(key)
+	return probe.SigningKey{Domain: k.domain, Selector: k.selector, Source: k.source, File: k.file, Public: key.Public(), Record: rec}
+}
+
 // signingKeys are the public halves of the relay.dkim keys, for the
-// probe's notes on the watched records they use; a key file that cannot
-// be read is left out (the relay refuses to start with it).
+// probe's findings and notes on the watched records they use; a key
+// file that cannot be read is left out (the relay refuses to start with
+// it).
 func signingKeys(cfg relay.Config) []probe.SigningKey {
 	var out []probe.SigningKey
 	for _, k := range relayDKIMKeys(cfg) {
 		if key, err := readDKIMKey(k.file); err == nil {
-			out = append(out, probe.SigningKey{Domain: k.domain, Selector: k.selector, Source: k.source, File: k.file, Public: key.Public()})
+			out = append(out, k.signingKey(key))
 		}
 	}
 	return out
@@ -300,15 +308,9 @@ func logDKIMReport(log *slog.Logger, rep dkimKeyReport) {
 // 6.1.3's words, and what follows.
 const (
 	noKey      = `receivers find no key for the relay's signatures ("no key for signature", RFC 6376 6.1.2) and record dkim=permerror or dkim=neutral`
-	noDMARC    = "so the relay's mail passes DMARC only where SPF aligns, and fails the DKIM that Gmail's and Yahoo's bulk-sender rules require"
+	noDMARC    = probe.RelayDKIMFailsDMARC
 	publishFix = "publish the record below"
 )
-
-// badKey is what receivers do with a key record they must ignore, for
-// RFC 6376 6.1.2's reason.
-func badKey(reason string) string {
-	return fmt.Sprintf(`receivers ignore the record and fail the relay's signatures ("%s", RFC 6376 6.1.2), recording dkim=permerror`, reason)
-}
 
 // checkDKIMKey looks up k's record and judges it against k's key.
 func checkDKIMKey(ctx context.Context, r resolver.Resolver, k dkimCheckKey) dkimKeyReport {
@@ -411,26 +413,18 @@ func judgeDKIMRecord(ctx context.Context, r resolver.Resolver, key crypto.Signer
 	rec := recs[0]
 	parsed, err := probe.ParseDKIMKey(rec)
 	if err != nil {
-		add(probe.SevError, "syntax", rec, "RFC 6376 3.6.1", "the record at %s does not parse (%v): %s, %s; %s instead", rep.name, err, badKey("key syntax error"), noDMARC, publishFix)
+		add(probe.SevError, "syntax", rec, "RFC 6376 3.6.1", "the record at %s does not parse (%v): %s, %s; %s instead", rep.name, err, probe.IgnoredKey("key syntax error"), noDMARC, publishFix)
 		return
 	}
-	ours := keyType(key)
 	before := len(rep.findings)
-	switch {
-	case parsed.Revoked:
-		add(probe.SevError, "revoked", rec, "RFC 6376 3.6.1", "the record at %s is revoked (empty p=): receivers fail every signature made with selector %s (\"key revoked\", RFC 6376 6.1.2), and the relay still signs %s's mail with it (%s); if the key was retired on purpose, move the relay to a selector whose record publishes its key, else %s",
-			rep.name, k.selector, k.domain, k.source, publishFix)
-	case parsed.KeyType != ours:
-		add(probe.SevError, "key-type", rec, "RFC 6376 3.6.1", "the record at %s publishes a key of type k=%s, but %s is an %s key: %s, %s; %s",
-			rep.name, parsed.KeyType, k.file, ours, badKey("inappropriate key algorithm"), noDMARC, publishFix)
-	case !probe.DKIMRecordMatches(rec, key.Public()):
-		add(probe.SevError, "key-mismatch", rec, "RFC 6376 6.1.3", "the record at %s publishes another public key than that of %s, the key the relay signs %s's mail with (%s): receivers fail every signature it makes (\"signature did not verify\") and record dkim=fail, %s. The key was likely rotated without its record being updated: %s, or point key_file back at the key the record publishes",
-			rep.name, k.file, k.domain, k.source, noDMARC, publishFix)
+	// The watchlist judges the records of the keys serve signs with alike.
+	if f, bad := probe.SigningRecordFault(rep.name, rec, parsed, k.signingKey(key), publishFix); bad {
+		rep.findings = append(rep.findings, f)
 	}
 	if len(parsed.Hashes) > 0 && !slices.Contains(parsed.Hashes, "sha256") {
 		// go-msgauth signs rsa-sha256 and ed25519-sha256.
 		add(probe.SevError, "hash", rec, "RFC 6376 3.6.1", "the record at %s allows only h=%s, and the relay signs with sha256: %s, %s; remove h= or %s",
-			rep.name, strings.Join(parsed.Hashes, ":"), badKey("inappropriate hash algorithm"), noDMARC, publishFix)
+			rep.name, strings.Join(parsed.Hashes, ":"), probe.IgnoredKey("inappropriate hash algorithm"), noDMARC, publishFix)
 	}
 	if len(parsed.Services) > 0 && !slices.Contains(parsed.Services, "email") && !slices.Contains(parsed.Services, "*") {
 		add(probe.SevError, "service", rec, "RFC 6376 3.6.1", "the record at %s has s=%s, which names neither email nor *: receivers ignore the key for mail and fail the relay's signatures, %s; remove s= or %s",
