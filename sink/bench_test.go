@@ -151,7 +151,7 @@ func BenchmarkRecord(b *testing.B) {
 			var tr strings.Builder
 			for _, line := range []string{"S 220 sink.relaylab.test ESMTP relaylab sink ready", "C HELO bench.test", "S 250 sink.relaylab.test Hello bench.test",
 				"C MAIL FROM:<a@bench.test>", "S 250 2.1.0 Sender <a@bench.test> OK", "C RCPT TO:<b@sink.test>",
-				"S 250 2.1.5 Recipient <b@sink.test> OK", "C DATA", "S 354 Go ahead. End your data with <CR><LF>.<CR><LF>",
+				"S 250 2.1.5 Recipient <b@sink.test> OK", "C DATA", "S 354 " + goAhead(1).Text,
 				"C [2178 bytes of message]", "C .", "S 250 2.0.0 Message accepted as 1", "C QUIT", "S 221 2.0.0 Bye"} {
 				tr.WriteString("0.001 " + line + "\n")
 			}

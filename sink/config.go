@@ -266,8 +266,9 @@ func (c *Config) Validate(prefix string) error {
 			return config.Errorf(k+".name", "%q: want a short name of letters, digits, '.', '_' or '-'", l.Name)
 		}
 		if first, ok := names[l.Name]; ok {
-			return config.Errorf(k+".name", "listener %q is defined twice (%s has the name too): rules, events and the web UI name a listener by it, and two of one name cannot be told apart; give each listener its own name, such as %s",
-				l.Name, key(fmt.Sprintf("listeners[%d]", first)), freeName(l.Name, c.Listeners))
+			firstKey := key(fmt.Sprintf("listeners[%d]", first))
+			return config.ErrorfAlso(k+".name", firstKey, "listener %q is defined twice (%s has the name too): rules, events and the web UI name a listener by it, and two of one name cannot be told apart; give each listener its own name, such as %s",
+				l.Name, firstKey, freeName(l.Name, c.Listeners))
 		}
 		names[l.Name] = i
 		if err := config.ListenAddr(l.Listen); err != nil {

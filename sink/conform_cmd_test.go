@@ -49,7 +49,7 @@ func TestUnrecognizedCommandsTolerated(t *testing.T) {
 				t.Fatalf("error %d, %q: got %d %q", i+1, line, code, msg)
 			}
 		default:
-			if code != 500 || msg != "5.5.2 Command unrecognized: not an SMTP command (RFC 5321 4.2.4)" {
+			if code != 500 || msg != "5.5.2 Command unrecognized: not an SMTP command (RFC 5321 4.2.4); send EHLO to see what this listener offers, then MAIL, RCPT and DATA" {
 				t.Fatalf("error %d, %q: got %d %q", i+1, line, code, msg)
 			}
 		}

@@ -1349,6 +1349,8 @@ func (c *conn) serverReply(r []byte) error {
 				// The rule's own go-ahead, in place of go-smtp's text.
 				c.byNext = b.By
 				r = b.Reply.wire()
+			} else {
+				r = goAhead(len(c.sess.rcpts)).wire()
 			}
 		}
 		if code == 354 {

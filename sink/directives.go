@@ -299,12 +299,13 @@ func parseDirective(seg string) (Directive, string) {
 		case "accept", "ok":
 			b.Reply = &Reply{Code: 250, Enhanced: defaultEnhanced(250, d.Stage), Text: "Accepted on request"}
 			if d.Stage == StageData {
-				b.Reply.Code, b.Reply.Enhanced, b.Reply.Text = 354, "", "Go ahead, end with <CRLF>.<CRLF>"
+				b.Reply.Code, b.Reply.Enhanced, b.Reply.Text = 354, "", "Go ahead (asked for by a directive): send the message, then end it with a line of a single dot: <CR><LF>.<CR><LF> (RFC 5321 4.1.1.4)"
 			}
 		case "unknown":
 			b.Reply = &Reply{Code: 550, Enhanced: "5.1.1", Text: "No such user here"}
 		case "full":
-			b.Reply = &Reply{Code: 452, Enhanced: "4.2.2", Text: "The mailbox is full, try again later"}
+			// RFC 3463 3.3 X.2.2, mailbox full; 452 as Gmail's over quota.
+			b.Reply = &Reply{Code: 452, Enhanced: "4.2.2", Text: "Mailbox full (asked for by a directive): this recipient is not accepted now; try again later"}
 		}
 	}
 	if m[9] != "" {

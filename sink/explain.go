@@ -403,8 +403,10 @@ func (e *explainer) first(stage Stage, rcpts []rcptState, normal Reply, st *Step
 		if !b.isZero() {
 			return b, i
 		}
-		if stage == StageDataEnd && b.usedUp.note() {
+		if b.usedUp.note() {
+			// session.noteUsedUp: noted, and in the 250 after the dot.
 			st.Notes = addOnce(st.Notes, b.usedUp.NoteIn(r.addr))
+			rcpts[i].notes = append(rcpts[i].notes, b.usedUp)
 		}
 	}
 	return Behavior{}, 0
@@ -412,7 +414,7 @@ func (e *explainer) first(stage Stage, rcpts []rcptState, normal Reply, st *Step
 
 func (e *explainer) data(rcpts []rcptState) Step {
 	st := Step{Stage: StageData, Command: "DATA"}
-	normal := Reply{Code: 354, Text: "Go ahead. End your data with <CR><LF>.<CR><LF>"}
+	normal := goAhead(len(rcpts))
 	b, _ := e.first(StageData, rcpts, normal, &st)
 	st.Answer = answerOf(b, normal)
 	for _, r := range rcpts {

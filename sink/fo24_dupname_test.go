@@ -19,7 +19,7 @@ func TestFO24ListenerDefinedTwice(t *testing.T) {
 	if err == nil {
 		t.Fatal("two listeners named mx: no error")
 	}
-	for _, want := range []string{"s.yaml:6:", "sink.listeners[2].name: listener \"mx\" is defined twice (sink.listeners[0] has the name too)",
+	for _, want := range []string{"s.yaml:6:", "sink.listeners[2].name: listener \"mx\" is defined twice (sink.listeners[0] at line 2 has the name too)",
 		"give each listener its own name, such as mx3"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

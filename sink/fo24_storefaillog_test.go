@@ -2,15 +2,9 @@ package sink
 
 import (
 	"context"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/relaylab/relaylab/internal/clock"
-	"github.com/relaylab/relaylab/internal/store"
-	"github.com/relaylab/relaylab/internal/testutil"
 )
 
 // TestFO24StoreFailuresLogLimited: walk M2. A full disk under load logged
@@ -21,16 +15,8 @@ import (
 // works again; every client still gets its 451.
 func TestFO24StoreFailuresLogLimited(t *testing.T) {
 	t.Parallel()
-	v := clock.NewVirtual(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	var logs testutil.SyncBuffer
-	s, st := testSinkLogged(t, filepath.Join(t.TempDir(), "sink.db"), v, slog.New(slog.NewTextHandler(&logs, nil)), nil)
+	s, v, logs, exec := loggedSinkWithSQL(t, nil)
 	ctx := context.Background()
-	exec := func(sql string) {
-		t.Helper()
-		if err := st.Write(ctx, func(tx *store.Tx) error { _, err := tx.Exec(sql); return err }); err != nil {
-			t.Fatal(err)
-		}
-	}
 	exec(`CREATE TRIGGER fo24m BEFORE INSERT ON sink_messages BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END`)
 	exec(`CREATE TRIGGER fo24s BEFORE INSERT ON sink_sessions BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END`)
 	addr := addrOf(t, s, "mx")

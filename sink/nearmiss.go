@@ -2,6 +2,7 @@ package sink
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -98,7 +99,7 @@ func shapeMiss(seg string) string {
 		}
 		form = "[stage]" + word + "[xN][pP], or " + word + "afterdot"
 	default: // accept, ok, unknown, full
-		if !countRE.MatchString(rest) {
+		if !countRE.MatchString(rest) && !bareCount(rest) {
 			return ""
 		}
 		form = "[stage]" + word + "[xN][pP]"
@@ -144,7 +145,8 @@ func codeLike(s string, staged bool) bool {
 // suggest returns the directive seg most likely meant, when one of a few
 // edits makes it parse: a unit written out (5min: 5m), letters typed for
 // digits (55O: 550), a drop or hang after the dot spelled another way, an
-// x or p with no number after it, x and p in the wrong order.
+// x or p with no number after it, x and p in the wrong order, a count
+// without its x (dotdrop1: dotdropx1).
 func suggest(seg, stage, word string, digit bool) string {
 	var tries []string
 	for _, u := range unitWords {
@@ -177,6 +179,11 @@ func suggest(seg, stage, word string, digit bool) string {
 	if i, j := strings.LastIndexByte(seg, 'p'), strings.LastIndexByte(seg, 'x'); i > 0 && j > i {
 		tries = append(tries, seg[:i]+seg[j:]+seg[i:j])
 	}
+	for _, t := range append(tries, seg) {
+		// A count without its x, alone or after another slip
+		// (delay5sec2: delay5sx2).
+		tries = append(tries, withCountX(t, word)...)
+	}
 	for _, t := range tries {
 		if t == seg {
 			continue
@@ -186,6 +193,50 @@ func suggest(seg, stage, word string, digit bool) string {
 		}
 	}
 	return ""
+}
+
+// bareCount reports whether rest, after a directive's word, is a count
+// written without its x, perhaps with a probability after it (accept2,
+// full3p50).
+func bareCount(rest string) bool {
+	n, _ := splitProb(rest)
+	return n != "" && strings.Trim(n, "0123456789") == ""
+}
+
+// splitProb splits a trailing probability (p50) from seg, when the piece
+// before it ends in a digit: "dotdrop1p50" is "dotdrop1" and "p50".
+func splitProb(seg string) (string, string) {
+	i := strings.LastIndexByte(seg, 'p')
+	if i < 1 || i == len(seg)-1 || seg[i-1] < '0' || seg[i-1] > '9' || strings.Trim(seg[i+1:], "0123456789") != "" {
+		return seg, ""
+	}
+	return seg[:i], seg[i:]
+}
+
+// withCountX are the ways of reading the number that ends seg (before a
+// probability) as a directive's count whose x was left out: x put before
+// each of its digits, the shortest count first (dot4513: dot451x3;
+// accept12: accept1x2, acceptx12). None when the number has its x, or
+// follows a word that takes a number of its own: defer's (defer2), or a
+// duration's whose unit is missing (delay30), which unitWords and the
+// form in the note are about.
+func withCountX(seg, word string) []string {
+	base, prob := splitProb(seg)
+	k := len(strings.TrimRight(base, "0123456789"))
+	if k == 0 || k == len(base) || base[k-1] == 'x' {
+		return nil
+	}
+	switch word {
+	case "defer", "delay", "tarpit", "greylist", "bounce":
+		if strings.HasSuffix(base[:k], word) {
+			return nil
+		}
+	}
+	var out []string
+	for i := len(base) - 1; i >= k; i-- {
+		out = append(out, base[:i]+"x"+base[i:]+prob)
+	}
+	return out
 }
 
 // typoWords are the directive words a misspelling of which wordMiss
@@ -283,4 +334,87 @@ func oneEdit(a, b string) bool {
 		return a[i:] == b[i+1:]
 	}
 	return false
+}
+
+// MendPattern is a rule's glob (recipient:, sender:) edited as little as
+// can be to match addr, its * and ? kept, for a "did you mean" that
+// offers a pattern where a pattern was written: "*@example.tst", near
+// receipts@example.test, is "*@example.test", not that one address.
+// Letters are compared without case, as the sink matches globs, and keep
+// the case written. "" for a regexp, a glob without * or ? (addr itself
+// is the suggestion), or one that already matches.
+func MendPattern(glob, addr string) string {
+	if glob == "" || glob[0] == '/' || !strings.ContainsAny(glob, "*?") {
+		return ""
+	}
+	if m, err := compilePattern(glob); err != nil || m.match(addr) {
+		return ""
+	}
+	p, s := []rune(glob), []rune(addr)
+	// cost[i][j]: the fewest edits for p[:i] to match s[:j]; * takes any
+	// run of s for nothing, ? one character; a literal is kept, replaced,
+	// dropped, or has a character of s put before it, each but the first
+	// for 1 (as reports.GlobDistance counts).
+	cost := make([][]int, len(p)+1)
+	for i := range cost {
+		cost[i] = make([]int, len(s)+1)
+	}
+	for j := range cost[0] {
+		cost[0][j] = j
+	}
+	same := func(a, b rune) bool { return a == b || strings.EqualFold(string(a), string(b)) }
+	for i := 1; i <= len(p); i++ {
+		c := p[i-1]
+		cost[i][0] = cost[i-1][0]
+		if c != '*' {
+			cost[i][0]++
+		}
+		for j := 1; j <= len(s); j++ {
+			switch {
+			case c == '*':
+				cost[i][j] = min(cost[i-1][j], cost[i][j-1])
+			case c == '?':
+				cost[i][j] = min(cost[i-1][j-1], cost[i-1][j]+1, cost[i][j-1]+1)
+			default:
+				sub := 1
+				if same(c, s[j-1]) {
+					sub = 0
+				}
+				cost[i][j] = min(cost[i-1][j-1]+sub, cost[i-1][j]+1, cost[i][j-1]+1)
+			}
+		}
+	}
+	// Back from the end: the edits that cost what the table says, written
+	// out in reverse.
+	var out []rune
+	i, j := len(p), len(s)
+	for i > 0 || j > 0 {
+		var c rune
+		if i > 0 {
+			c = p[i-1]
+		}
+		switch {
+		case i > 0 && c == '*' && cost[i][j] == cost[i-1][j]:
+			out = append(out, '*')
+			i--
+		case i > 0 && c == '*': // it takes s[j-1]
+			j--
+		case i > 0 && j > 0 && c == '?' && cost[i][j] == cost[i-1][j-1]:
+			out = append(out, '?')
+			i, j = i-1, j-1
+		case i > 0 && j > 0 && c != '?' && same(c, s[j-1]) && cost[i][j] == cost[i-1][j-1]:
+			out = append(out, c)
+			i, j = i-1, j-1
+		case i > 0 && j > 0 && c != '?' && cost[i][j] == cost[i-1][j-1]+1:
+			out = append(out, s[j-1]) // replaced
+			i, j = i-1, j-1
+		case i > 0 && cost[i][j] == cost[i-1][j]+1:
+			i-- // dropped
+		default:
+			out = append(out, s[j-1]) // put in
+			j--
+		}
+	}
+	slices.Reverse(out)
+	return string(out)
 }

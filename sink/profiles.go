@@ -14,6 +14,7 @@ import (
 
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/mailaddr"
+	"golang.org/x/net/idna"
 )
 
 // defaultProfiles is the built-in catalogue.
@@ -91,9 +92,9 @@ func sameProfileName(name, where string, p *profile) string {
 // outlook.test too.
 type profileSet struct {
 	byName   map[string]*profile
-	mapExact map[string]*profile // sink.profiles, lower case
+	mapExact map[string]*profile // sink.profiles, by domainID
 	mapGlobs []domainMap
-	exact    map[string]*profile
+	exact    map[string]*profile // by domainID
 	globs    []domainMap
 }
 
@@ -445,9 +446,9 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 			ps.mapGlobs = append(ps.mapGlobs, domainMap{m, p, dom})
 			continue
 		}
-		low := strings.ToLower(mailaddr.WithoutRootDot(dom)) // "x.test." is x.test
+		low := domainID(dom) // "x.test." is x.test, "Bücher.test" is xn--bcher-kva.test
 		if other, ok := mappedAs[low]; ok && ps.mapExact[low] != p {
-			return nil, config.Errorf(k, "maps the domain %q, as %q does, to another profile (%s, not %s): domains have no case, so one of them would be ignored; keep one", dom, other, p.name, ps.mapExact[low].name)
+			return nil, config.Errorf(k, "maps the domain %q, as %q does, to another profile (%s, not %s): domains have no case, and a domain in UTF-8 and its A-label (xn--) form are one, so one of them would be ignored; keep one", dom, other, p.name, ps.mapExact[low].name)
 		}
 		mappedAs[low] = dom
 		ps.mapExact[low] = p
@@ -461,14 +462,37 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 type claim struct{ profile, at string }
 
 // domainID is what two domain patterns of the profile files are compared
-// by: a glob or a domain in lower case (domains and globs have no case),
-// a regexp as written (lower-casing it would turn \S into \s); a domain's
-// one trailing dot (an absolute name) is dropped.
+// by, and the key of an exact domain: a glob in lower case, a domain in
+// lower case with its labels as A-labels (domains and globs have no case,
+// and bücher.test is xn--bcher-kva.test), a regexp as written
+// (lower-casing it would turn \S into \s); a domain's one trailing dot
+// (an absolute name) is dropped.
 func domainID(d string) string {
 	if strings.HasPrefix(d, "/") {
 		return d
 	}
-	return strings.ToLower(mailaddr.WithoutRootDot(d))
+	return domainKey(mailaddr.WithoutRootDot(d))
+}
+
+// domainKey is domain d as mailaddr.Key writes an address's domain: in
+// lower case, as A-labels when IDNA takes it (a glob's * stays as
+// written), so that a profile is found by the key that counts attempts.
+func domainKey(d string) string { return mailaddr.Key("@" + d)[1:] }
+
+// domainSpellings are the forms of a (lower-case) domain that a glob or
+// a regexp may have been written to match: as given, and its other form,
+// A-labels for one in UTF-8 or UTF-8 for one of A-labels (RFC 5890
+// 2.3.2.1), when it has one.
+func domainSpellings(dom string) []string {
+	if a := domainKey(dom); a != dom {
+		return []string{dom, a}
+	}
+	if strings.Contains(dom, "xn--") {
+		if u, err := idna.Lookup.ToUnicode(dom); err == nil && u != dom {
+			return []string{dom, strings.ToLower(u)}
+		}
+	}
+	return []string{dom}
 }
 
 // mapGlobOrder sorts sink.profiles' globs and regexps, which a YAML
@@ -542,21 +566,32 @@ func (ps *profileSet) lookup(dom string) (*profile, domainMatch) {
 	if ps == nil || dom == "" {
 		return nil, domainMatch{}
 	}
-	if p, ok := ps.mapExact[dom]; ok {
+	// Exact domains are keyed by domainKey; a glob or a regexp matches
+	// the domain in either spelling, as it was written in one.
+	key, spellings := domainKey(dom), domainSpellings(dom)
+	if p, ok := ps.mapExact[key]; ok {
 		return p, domainMatch{dom, true}
 	}
-	for _, g := range ps.mapGlobs {
-		if g.m.match(dom) {
-			return g.p, domainMatch{g.src, true}
-		}
+	if g, ok := firstMatch(ps.mapGlobs, spellings); ok {
+		return g.p, domainMatch{g.src, true}
 	}
-	if p, ok := ps.exact[dom]; ok {
+	if p, ok := ps.exact[key]; ok {
 		return p, domainMatch{dom, false}
 	}
-	for _, g := range ps.globs {
-		if g.m.match(dom) {
-			return g.p, domainMatch{g.src, false}
-		}
+	if g, ok := firstMatch(ps.globs, spellings); ok {
+		return g.p, domainMatch{g.src, false}
 	}
 	return nil, domainMatch{}
+}
+
+// firstMatch is the first of maps whose pattern matches one of spellings.
+func firstMatch(maps []domainMap, spellings []string) (domainMap, bool) {
+	for _, g := range maps {
+		for _, d := range spellings {
+			if g.m.match(d) {
+				return g, true
+			}
+		}
+	}
+	return domainMap{}, false
 }

@@ -80,12 +80,7 @@ func (s *Sink) deliver(sess *session, raw []byte) error {
 			first = i
 			break
 		}
-		if b.usedUp.note() {
-			// As at RCPT (session.Rcpt): the 250 after the dot and the
-			// attempt say why the directive did not act.
-			c.notef('*', b.usedUp.NoteIn(r.addr))
-			sess.rcpts[i].notes = append(sess.rcpts[i].notes, b.usedUp)
-		}
+		sess.noteUsedUp(i, b.usedUp)
 	}
 	if msgID == "" {
 		s.notePerMessage(sess)
@@ -302,7 +297,7 @@ const openTranscript = "0.000 * this session had not ended when its last message
 func storeFailed(err error) *smtp.SMTPError {
 	if store.DiskFull(err) {
 		return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1},
-			Message: "Insufficient system storage: the sink's store is on a full disk, so nothing was stored; try again later"}
+			Message: "Insufficient system storage: the sink's store is on a full disk, so nothing was stored; send again once there is room on that disk (the sink's log names the store)"}
 	}
 	return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 		Message: "The sink could not store the message (its store failed; the sink's log says why), so nothing was stored; try again later"}
@@ -420,7 +415,7 @@ func writeHeld(tx *store.Tx, sess *session, row sessionRow) error {
 // go of them (session.holdStored).
 func (s *Sink) storeHeld(sess *session) error {
 	row := sess.openRow(sess.messages)
-	if err := s.write(func(tx *store.Tx) error { return writeHeld(tx, sess, row) }); err != nil {
+	if err := s.writeAs(writeAttempts, sess.c.id, func(tx *store.Tx) error { return writeHeld(tx, sess, row) }); err != nil {
 		return err
 	}
 	sess.stored, sess.storedGrey = len(sess.attempts), len(sess.grey)
@@ -549,25 +544,34 @@ type writeItem struct {
 type writeKind int
 
 const (
-	writeOther   writeKind = iota // logged by the caller, if at all
-	writeEnded                    // a finished session's record: an item nobody waits for
-	writeMessage                  // a message, at its final dot
+	writeOther    writeKind = iota // logged by the caller, if at all
+	writeEnded                     // a finished session's record: an item nobody waits for
+	writeMessage                   // a message, at its final dot
+	writeAttempts                  // a long session's attempts, while it goes on (Sink.storeHeld)
 )
 
 // writeFailures keeps the log of failed writes of each kind to a line at
 // the first and then at most one a minute with a count, and one when they
-// work again: a full disk under load failed a write per session and per
-// message, thousands of lines in seconds. Only the writer's goroutine
+// work again: a full disk under load failed a write per session, per
+// message and per maxHeld attempts of a long session, thousands of lines
+// in seconds. Only the writer's goroutine
 // uses it.
-type writeFailures [writeMessage + 1]repeatlog.Limiter
+type writeFailures [writeAttempts + 1]repeatlog.Limiter
+
+// checkStore ends the first line of each kind of failed write: what to
+// look at, and how often it is logged.
+const checkStore = "check the disk the store is on (full? read-only? gone?) and the store's own log lines; while it keeps failing this is logged at most once a minute, with a count"
 
 func newWriteFailures() *writeFailures {
 	var f writeFailures
 	f[writeEnded] = repeatlog.Limiter{What: "sink: recording a session",
-		Advice: "its transcript and attempts are not in the store (its client was not told: it had ended); check the disk the store is on (full? read-only? gone?) and the store's own log lines; while it keeps failing this is logged at most once a minute, with a count",
+		Advice: "its transcript and attempts are not in the store (its client was not told: it had ended); " + checkStore,
 		Quiet:  recoveredAfter}
 	f[writeMessage] = repeatlog.Limiter{What: "sink: storing a message",
-		Advice: "its client was answered 452 4.3.1 (a full disk) or 451 4.3.0, so nothing was accepted and it may send again; check the disk the store is on (full? read-only? gone?) and the store's own log lines; while it keeps failing this is logged at most once a minute, with a count",
+		Advice: "its client was answered 452 4.3.1 (a full disk) or 451 4.3.0, so nothing was accepted and it may send again; " + checkStore,
+		Quiet:  recoveredAfter}
+	f[writeAttempts] = repeatlog.Limiter{What: "sink: storing a session's attempts",
+		Advice: "the session keeps them and they go with its record at its end, or with its next message, if the store takes them then; " + checkStore,
 		Quiet:  recoveredAfter}
 	return &f
 }
@@ -845,11 +849,40 @@ func (s *Sink) restore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.rekeyGrey(ctx, st); err != nil {
+		return err
+	}
 	if s.mark, err = storeMark(ctx, s.store); err != nil {
 		return err
 	}
 	s.nextID.Store(last)
 	s.resetSeen.Store(resetID)
+	return nil
+}
+
+// rekeyGrey stores the greylist rows that readGrey found under an older
+// key again under today's, and deletes the old ones: the sweep deletes an
+// expired entry by its key, and would leave them for ever. st is held.
+func (s *Sink) rekeyGrey(ctx context.Context, st *state) error {
+	if len(st.staleGrey) == 0 {
+		return nil
+	}
+	err := s.store.Write(ctx, func(tx *store.Tx) error {
+		for _, old := range st.staleGrey {
+			k := greyKey(old)
+			if err := upsertGrey(tx, greyUpdate{k, st.grey[k]}); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`DELETE FROM sink_greylist WHERE key = ?`, old); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sink: storing %d greylist entries of an older sink under today's key (addresses in lower case, domains as A-labels): %w", len(st.staleGrey), err)
+	}
+	st.staleGrey = nil
 	return nil
 }
 
@@ -974,25 +1007,13 @@ type Session struct {
 	Transcript string    `json:"transcript,omitempty"` // only from SessionByID
 }
 
-// SessionFilter selects sessions for ListSessions.
-type SessionFilter struct {
-	BeforeID int64 // 0: from the newest
-	Listener string
-	Limit    int // default 100
-}
-
 // ListSessions returns sessions newest first, without their transcripts.
 func ListSessions(ctx context.Context, db *sql.DB, f SessionFilter) ([]Session, error) {
-	q := `SELECT id, listener, client, helo, tls, auth_user, start_ns, end_ns, messages FROM sink_sessions WHERE 1=1`
-	var args []any
-	if f.BeforeID > 0 {
-		q += ` AND id < ?`
-		args = append(args, f.BeforeID)
+	where, args, err := f.where()
+	if err != nil {
+		return nil, err
 	}
-	if f.Listener != "" {
-		q += ` AND listener = ?`
-		args = append(args, f.Listener)
-	}
+	q := `SELECT id, listener, client, helo, tls, auth_user, start_ns, end_ns, messages FROM sink_sessions WHERE 1=1` + where
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}

@@ -278,3 +278,14 @@ func defaultGreyReply() Reply {
 func defaultBounceReply() Reply {
 	return Reply{Code: 550, Enhanced: "5.1.1", Text: "The mailbox does not exist (asynchronous bounce from the relaylab sink)"}
 }
+
+// goAhead is the sink's 354 to DATA for a message to n accepted
+// recipients, in place of go-smtp's: what to send and how to end it. A 3xx
+// has no enhanced code (RFC 3463 2: the classes are 2, 4 and 5).
+func goAhead(n int) Reply {
+	rcpts := strconv.Itoa(n) + " recipients"
+	if n == 1 {
+		rcpts = "1 recipient"
+	}
+	return Reply{Code: 354, Text: "Go ahead. Send the message for its " + rcpts + ", then end it with a line of a single dot: <CR><LF>.<CR><LF> (RFC 5321 4.1.1.4)"}
+}

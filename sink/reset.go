@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/relaylab/relaylab/internal/events"
 	"github.com/relaylab/relaylab/internal/store"
@@ -101,21 +102,54 @@ func readState(q querier, st *state) (lastSession, resetID int64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
+	if err := readGrey(q, st); err != nil {
+		return 0, 0, err
+	}
+	return lastSession, resetID, nil
+}
+
+// readGrey fills st.grey from the store's greylist. A row stored before
+// the sink keyed addresses by mailaddr.Key (its domain in UTF-8, not as
+// A-labels) is read under today's key, so that the retry of a triple it
+// greylisted is known; its key goes to st.staleGrey, for restore to
+// store it again. Of two rows of one triple, the later wins, as in
+// upsertGrey.
+func readGrey(q querier, st *state) error {
 	rows, err := q.Query(`SELECT key, first_ns, passed_ns FROM sink_greylist`)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k string
 		var e greyEntry
 		if err := rows.Scan(&k, &e.first, &e.passed); err != nil {
-			return 0, 0, err
+			return err
 		}
-		st.grey[k] = e
+		if now := greyKey(k); now != k {
+			st.staleGrey = append(st.staleGrey, k)
+			k = now
+		}
+		if had, ok := st.grey[k]; !ok || greyLater(e, had) {
+			st.grey[k] = e
+		}
 	}
-	return lastSession, resetID, rows.Err()
+	return rows.Err()
 }
+
+// greyKey is stored greylist key k (client, sender and recipient, split
+// by NULs) in today's form: the client, then pairKey.
+func greyKey(k string) string {
+	ip, pair, ok := strings.Cut(k, "\x00")
+	from, to, ok2 := strings.Cut(pair, "\x00")
+	if !ok || !ok2 {
+		return k // not a key the sink writes: kept as it is
+	}
+	return ip + "\x00" + pairKey(from, to)
+}
+
+// greyLater reports whether entry a was last seen after b.
+func greyLater(a, b greyEntry) bool { return max(a.first, a.passed) > max(b.first, b.passed) }
 
 // countsSince calls pair with the highest attempt of each (sender,
 // recipient) in the sessions after before, and msg with each Message-ID's.

@@ -194,7 +194,7 @@ func knownVerb(v string) bool {
 var (
 	// RFC 5321 4.2.4: 500 for a command that is not recognized; 501 is for
 	// a known command whose arguments are wrong.
-	replyUnrecognized = Reply{Code: 500, Enhanced: "5.5.2", Text: "Command unrecognized: not an SMTP command (RFC 5321 4.2.4)"}
+	replyUnrecognized = Reply{Code: 500, Enhanced: "5.5.2", Text: "Command unrecognized: not an SMTP command (RFC 5321 4.2.4); " + offered}
 	// RFC 5321 3.8: a server that ends the session says 421 first.
 	replyTooManyErrors = Reply{Code: 421, Enhanced: "4.7.0", Text: "Too many unrecognized commands: closing the connection (RFC 5321 3.8)"}
 	replyRset          = Reply{Code: 250, Enhanced: "2.0.0", Text: "OK: the mail transaction is reset (RFC 5321 4.1.1.5)"}
@@ -203,6 +203,19 @@ var (
 	// command is known, its syntax is wrong (RFC 5321 4.2.2: 501).
 	replyMangled = Reply{Code: 501, Enhanced: "5.5.2", Text: "Syntax error: a command is its verb, then one space before its arguments, if any (RFC 5321 4.1.1)"}
 )
+
+// offered is what a client that sent a command the sink does not take
+// can do instead: EHLO names the extensions its listener offers (some are
+// hidden: ListenerConfig.Hide), and a transaction needs none of them.
+const offered = "send EHLO to see what this listener offers, then MAIL, RCPT and DATA"
+
+// notImplemented is the sink's 502 to a command of SMTP that go-smtp
+// implements in no state (EXPN, HELP, SEND, SOML, SAML, TURN), in place
+// of its "EXPN command not implemented"; verb as go-smtp wrote it, in
+// upper case.
+func notImplemented(verb string) *Reply {
+	return &Reply{Code: 502, Enhanced: "5.5.1", Text: "Command not implemented: the sink does not offer " + verb + " (RFC 5321 4.2.4); " + offered}
+}
 
 // parseWireReply reads the code and the enhanced code of the last line of
 // a reply as go-smtp wrote it ("502 5.5.1 text\r\n").
@@ -264,6 +277,8 @@ func (c *conn) rfcReply(cmd pendingCmd, r []byte) *Reply {
 		// go-smtp takes any line that begins with STARTTLS for one
 		// (STARTTLSX); the sink answers every real one itself.
 		return &replyUnrecognized
+	case code == 502 && enhanced == "5.5.1" && cmd.stage == "other" && cmd.known && strings.HasSuffix(text, " command not implemented"):
+		return notImplemented(strings.TrimSuffix(text, " command not implemented"))
 	case code == 502 && enhanced == "5.5.1":
 		return c.badSequence(cmd.stage, text)
 	case code == 500 && text == "Too long line, closing connection":

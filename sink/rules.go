@@ -131,12 +131,34 @@ func compilePattern(p string) (*matcher, error) {
 
 func (m *matcher) match(s string) bool { return m == nil || m.re.MatchString(s) }
 
+// matchAddr is match for an address: one whose domain is an IDN matches
+// in either spelling of its domain (addrSpellings), as sink.profiles'
+// domains do, since bob@bücher.test and bob@xn--bcher-kva.test are one
+// mailbox: a rule written in one spelling meets a client that sends the
+// other. The other spellings are tried only for a domain that may have
+// one (non-ASCII, or with an A-label).
+func (m *matcher) matchAddr(addr string) bool {
+	if m.match(addr) {
+		return true
+	}
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 || isASCII(addr[at+1:]) && !strings.Contains(strings.ToLower(addr[at+1:]), "xn--") {
+		return false
+	}
+	for _, a := range addrSpellings(addr)[1:] {
+		if m.re.MatchString(a) {
+			return true
+		}
+	}
+	return false
+}
+
 // MatchesSender reports whether r's sender: pattern matches the envelope
 // sender addr as the sink would match it (true when r has none); a
 // pattern that does not compile matches nothing.
 func (r Rule) MatchesSender(addr string) bool {
 	m, err := compilePattern(r.Sender)
-	return err == nil && m.match(addr)
+	return err == nil && m.matchAddr(addr)
 }
 
 func (m *matcher) matchBytes(b []byte) bool { return m == nil || m.re.Match(b) }
@@ -205,10 +227,10 @@ func (r *rule) matches(in *input) bool {
 	if r.hasClient && !r.client.Contains(in.client.Unmap()) {
 		return false
 	}
-	if !r.helo.match(in.helo) || !r.sender.match(in.sender) {
+	if !r.helo.match(in.helo) || !r.sender.matchAddr(in.sender) {
 		return false
 	}
-	if r.rcpt != nil && (in.rcpt == "" || !r.rcpt.match(in.rcpt)) {
+	if r.rcpt != nil && (in.rcpt == "" || !r.rcpt.matchAddr(in.rcpt)) {
 		return false
 	}
 	if r.dmarc != "" {

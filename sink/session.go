@@ -243,8 +243,8 @@ func (s *session) holdStored() {
 	}
 	if err := s.c.sink.storeHeld(s); err != nil {
 		// Kept, and written with the session's end or the next message;
-		// not tried again at every attempt while the store fails.
-		s.c.sink.log.Error("sink: storing a session's attempts failed", "session", s.c.id, "err", err)
+		// not tried again at every attempt while the store fails. The
+		// writer logged it (writeFailures), at most once a minute.
 		s.holdFailed += maxHeld
 		return
 	}
@@ -618,10 +618,12 @@ func replyOf(err error) Reply {
 // dataBehavior is what to do at the DATA command, before 354.
 func (s *session) dataBehavior() Behavior {
 	sk := s.c.sink
-	for _, r := range s.rcpts {
+	for i, r := range s.rcpts {
 		in := s.input(StageData, r.addr)
 		in.attempt = r.attempt
-		if b := sk.decide(in, r.directives); !b.isZero() {
+		b := sk.decide(in, r.directives)
+		s.noteUsedUp(i, b.usedUp)
+		if !b.isZero() {
 			switch {
 			case b.Drop || b.Hang:
 				// Code 0, as for a drop after the dot: no reply was given.
@@ -635,6 +637,21 @@ func (s *session) dataBehavior() Behavior {
 		}
 	}
 	return Behavior{}
+}
+
+// noteUsedUp notes, when it is to be noted, that a directive of the
+// i-th recipient is used up at the DATA stage or the final dot, where the
+// sink then gives its normal reply: in the transcript now, and with the
+// recipient's other notes in the 250 after the dot and in its attempt
+// (as session.Rcpt does at RCPT). Else a second run of the same test is
+// accepted with no word why.
+func (s *session) noteUsedUp(i int, u usedUp) {
+	if !u.note() {
+		return
+	}
+	r := &s.rcpts[i]
+	s.c.notef('*', u.NoteIn(r.addr))
+	r.notes = append(r.notes, u)
 }
 
 func (s *session) Data(r io.Reader) error {

@@ -20,6 +20,10 @@ type state struct {
 	pairs map[string]counter // sender \x00 recipient
 	msgs  map[string]counter // Message-ID
 	grey  map[string]greyEntry
+	// staleGrey are the keys of greylist rows in a form older than
+	// greyKey's that readGrey read (under today's key); restore stores
+	// them again.
+	staleGrey []string
 	// epoch is the era of the counts, which each Sink.sweep begins anew
 	// (counter.last, conn.startEpoch); from firstEpoch on.
 	epoch atomic.Uint32

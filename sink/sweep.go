@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/store"
-	"golang.org/x/net/idna"
 )
 
 // sweepEvery is how often, on the sink's clock, a session's start lets
@@ -163,15 +162,9 @@ func (s *Sink) ruleGreyWindows() greyWindows {
 func (s *Sink) greyWindowsFor(rules greyWindows, k string) greyWindows {
 	w := rules
 	rcpt := k[strings.LastIndexByte(k, 0)+1:] // in lower case, its domain as A-labels (pairKey)
-	dom := domainOf(rcpt)
-	p := s.profiles.Load().forDomain(dom)
-	if p == nil && strings.Contains(dom, "xn--") {
-		// A profile's domains may be written in UTF-8 (bücher.test).
-		if u, err := idna.Lookup.ToUnicode(dom); err == nil {
-			p = s.profiles.Load().forDomain(u)
-		}
-	}
-	if p != nil {
+	// forDomain finds a profile whose domains are written in UTF-8
+	// (bücher.test) for this A-label key too.
+	if p := s.profiles.Load().forDomain(domainOf(rcpt)); p != nil {
 		for _, r := range p.rules {
 			w.widen(r.behavior.Greylist)
 		}

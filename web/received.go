@@ -80,7 +80,7 @@ func (s *Server) messageReceived(w http.ResponseWriter, r *http.Request) {
 
 // acceptedNumber is the sink's own reply to a message it stored: the
 // number is its id in the sink (sink_messages.id).
-var acceptedNumber = regexp.MustCompile(`^Message accepted as ([0-9]{1,18})$`)
+var acceptedNumber = regexp.MustCompile(`^Message accepted as ([0-9]{1,18})(?:;.*)?$`)
 
 // acceptedAs reads a relay.attempt whose server took the message after the
 // dot with the sink's words for a stored copy.
