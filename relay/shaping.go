@@ -255,6 +255,40 @@ func restCauseOf(rep Reply, host, rcpt, msgID, sender string) restCause {
 	}
 }
 
+// restCauseAt is the cause of a rest of destination key that an
+// attempt's event records: rep, given by host to rcpt of message msgID
+// from sender. Only an mx path's key leaves the host out; a smarthost's
+// names it.
+func restCauseAt(key string, rep Reply, host, rcpt, msgID, sender string) restCause {
+	if !strings.HasPrefix(key, "mx:") {
+		host = ""
+	}
+	return restCauseOf(rep, host, rcpt, msgID, sender)
+}
+
+// RestOrigin is, for the operator, what began the rest of destination key
+// that an attempt's event records (its rest): the reply rep that host
+// gave to rcpt of message msgID, as HeldBack names it, where a hold's own
+// text (restText), which goes into other senders' DSNs, gives the reply
+// alone. The reports' timelines name it on the held lines.
+func RestOrigin(key string, rep Reply, host, rcpt, msgID string) string {
+	return restCauseAt(key, rep, host, rcpt, msgID, "").forOperator()
+}
+
+// HeldByRest reads a hold's text (restText) back: the destination, the
+// rest's end and the cause it names; ok false for a text of another hold.
+func HeldByRest(text string) (key string, until time.Time, cause string, ok bool) {
+	m := restRE.FindStringSubmatch(text)
+	if m == nil {
+		return "", time.Time{}, "", false
+	}
+	until, err := time.Parse(time.RFC3339, m[2])
+	if err != nil {
+		return "", time.Time{}, "", false
+	}
+	return m[1], until, m[3], true
+}
+
 // forOperator is the cause as the operator is told it: its origin where
 // known.
 func (c restCause) forOperator() string {
@@ -426,11 +460,7 @@ func (r *Relay) storedRestsWithin(ctx context.Context, now time.Time, lookback t
 		if json.Unmarshal([]byte(pl), &a) != nil || a.Rest == nil || a.Rest.Destination == "" {
 			continue
 		}
-		host := ""
-		if strings.HasPrefix(a.Rest.Destination, "mx:") {
-			host = a.Host // a smarthost's key names its host
-		}
-		note(a.Rest.Destination, a.Rest.Until, restCauseOf(a.Reply, host, rcpt, msgID, sender))
+		note(a.Rest.Destination, a.Rest.Until, restCauseAt(a.Rest.Destination, a.Reply, a.Host, rcpt, msgID, sender))
 	}
 	return out, rows.Err()
 }

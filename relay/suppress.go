@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -132,7 +133,14 @@ func (r *Relay) resetSoftTx(tx *store.Tx, addr string) error {
 
 // Suppressions lists the suppression list, newest first.
 func (r *Relay) Suppressions(ctx context.Context) ([]Suppression, error) {
-	rows, err := r.store.DB().QueryContext(ctx, `SELECT address, category, reason, source, created_ns FROM relay_suppressions ORDER BY created_ns DESC, address`)
+	return ReadSuppressions(ctx, r.store.DB())
+}
+
+// ReadSuppressions lists the suppression list of the store db, newest
+// first, without a Relay: relaylab expect reads a serve's store, whose
+// relay it does not run.
+func ReadSuppressions(ctx context.Context, db *sql.DB) ([]Suppression, error) {
+	rows, err := db.QueryContext(ctx, `SELECT address, category, reason, source, created_ns FROM relay_suppressions ORDER BY created_ns DESC, address`)
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +195,24 @@ func (r *Relay) Unsuppress(ctx context.Context, addr string) (bool, error) {
 		return err
 	})
 	return n > 0, err
+}
+
+// ClearSuppressions empties the suppression list, and the soft bounces
+// counted toward it, for a clean slate: a test run against a store that
+// earlier runs used meets no entry they left. It returns how many
+// addresses were on the list.
+func (r *Relay) ClearSuppressions(ctx context.Context) (int, error) {
+	var n int64
+	err := r.store.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(`DELETE FROM relay_suppressions`)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		_, err = tx.Exec(`DELETE FROM relay_soft_bounces`)
+		return err
+	})
+	return int(n), err
 }
 
 // suppressFault says why addr, local@domain, is no recipient the

@@ -965,6 +965,10 @@ type Result struct {
 	// this expectation (NewVerdict): those it matched, or, matching
 	// none, those of the address its did-you-mean names.
 	noted []*Recipient
+	// suppressed are the addresses the expectation matches whose mail
+	// the relay's suppression list stopped (Data.AddRelaySuppressions),
+	// which its verdict notes once (NewVerdict).
+	suppressed []*suppressedAddr
 }
 
 // Where is "FILE:LINE", or FILE without a line, of the expectation; ""
@@ -1026,6 +1030,7 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 	if matched == 0 {
 		res.noted = elsewhereRecords
 	}
+	res.suppressed = d.suppressedMatching(e.Match)
 	count := e.Count
 	if !count.Set {
 		count = Range{Min: 1, Max: -1}
@@ -1063,12 +1068,13 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 				res.earlyRefusals = true
 			}
 		}
-		if matched == 0 && elsewhere == 0 {
+		if matched == 0 && elsewhere == 0 && len(res.suppressed) == 0 {
 			// A typo in match, most often: name the nearest address the
 			// record has, unless a session refused before RCPT TO
 			// could as well have been the mail missing (earlyRefusalCovers):
 			// rate2@ refused at MAIL FROM is not a slip for rate1@,
-			// which the same sender got through.
+			// which the same sender got through. Nor when the relay
+			// suppressed mail to addresses it matches: that is why.
 			if near, rs := closestAddress(matchForm(e.Match), d.Recipients); near != "" && (ref == "" || !d.earlyRefusalCovers(rs)) {
 				msg += fmt.Sprintf(" (did you mean %q?)", near)
 				res.noted = rs
@@ -1089,6 +1095,10 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 		res.Pass = false
 		if len(problems) > 5 {
 			problems = append(problems[:5], fmt.Sprintf("... and %d more %ss", len(problems)-5, Summary{FromSink: d.FromSink}.recordNoun()))
+		}
+		if len(res.suppressed) > 0 {
+			// Why the records are missing, or are an earlier run's.
+			problems = append(problems, suppressedRef(res.suppressed))
 		}
 		if e.AnyReply != "" && d.FromSink {
 			// A reply given before RCPT TO is in no recipient's record.

@@ -256,6 +256,11 @@ type Recipient struct {
 	// from the messages' own recipients; a replay names its messages
 	// relay-1, relay-2 and on (nameRelayDSNs).
 	relayDSN bool
+	// next is, on a relay's record, when its last deferral said the
+	// relay tries the recipient again (relay.deferred's next_attempt);
+	// on a sink's record, when the relay of the same store tries the
+	// address again (AddRelayRetries). Zero when not known.
+	next time.Time
 }
 
 // queuedDSN is a DSN queued to a recipient's sender: the relay's message
@@ -485,6 +490,14 @@ type Data struct {
 	// ties to the relay's recipients.
 	sinkMessageIDs    map[int64]string
 	unsentSinkBounces []unsentSinkBounce
+	// restOrigins are the rests of destinations that the relay's
+	// attempts began, by destination key, with what began each
+	// (noteRestOrigin).
+	restOrigins map[string][]restOrigin
+	// suppressed are, on a sink's record, the addresses whose mail the
+	// relay's suppression list stopped, by mailaddr.Key
+	// (AddRelaySuppressions).
+	suppressed map[string]*suppressedAddr
 }
 
 // unsentSinkBounce is a bounce the sink ended without sending: of
@@ -686,6 +699,7 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 	}
 	switch e.Kind {
 	case events.RelayAttempt:
+		d.noteRestOrigin(e)
 		a := Attempt{Time: e.Time, Try: p.Attempt, Path: p.Path, Host: p.Host, Stage: p.Stage, Code: p.Code, Enhanced: p.Enhanced, Text: p.Text,
 			Latency: p.LatencyMS, Error: p.Error, TLS: p.TLS, Cipher: p.Cipher, WalkStopped: p.WalkStopped, Skipped: p.Skipped}
 		if n := len(r.Attempts); a.Try == 0 {
@@ -732,8 +746,9 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		if !hold || r.tried == nil {
 			r.Category, r.Reason, r.Advice = orKeep(p.Category, r.Category), orKeep(p.Reason, r.Reason), orKeep(p.Advice, r.Advice)
 		}
+		r.next = p.NextAttempt
 		if hold {
-			r.Holds = append(r.Holds, Hold{Time: e.Time, Text: rep.Text, Path: e.Path, Category: p.Category, Until: p.NextAttempt})
+			r.Holds = append(r.Holds, Hold{Time: e.Time, Text: d.namedRest(rep.Text), Path: e.Path, Category: p.Category, Until: p.NextAttempt})
 		} else if p.Category != "" {
 			r.tried = &classified{p.Category, p.Reason, p.Advice}
 		}

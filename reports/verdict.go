@@ -209,6 +209,9 @@ func NewVerdict(name, file string, d *Data, results []Result) Verdict {
 	if slices.ContainsFunc(results, func(r Result) bool { return r.earlyRefusals }) {
 		v.Notes = append(v.Notes, d.earlyRefusalRunNote())
 	}
+	// The relay's suppressions of the addresses the expectations match:
+	// a pass may rest on an earlier run's records.
+	v.Notes = append(v.Notes, d.suppressedNotes(results)...)
 	if v.Recipients == nil {
 		v.Recipients = []*Recipient{}
 	}
@@ -412,7 +415,8 @@ func WriteVerdictsJSON(w io.Writer, vs []Verdict) error {
 // suite's system-out instead of the cases'), and a file that could not
 // be judged is one case with an error ("load and judge FILE", for a
 // replay and an expect file alike), at the file and line of its first
-// error. A failure that shows a timeline ends with a "times:" line that
+// error. The note of an expect --wait that ran out ends each failure's
+// text too. A failure that shows a timeline ends with a "times:" line that
 // says what its +TIME counts from, as the text output does above it.
 // Each case's
 // classname is "relaylab." and the verdict's name with its dots made _:
@@ -433,7 +437,7 @@ func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
 		// them beside the case, but the one on the sink's early refusals:
 		// the run's, said once in the suite's system-out, which the
 		// failures that need it refer to.
-		var caseNotes []string
+		var caseNotes, failureNotes []string
 		if len(v.Notes) > 0 {
 			s.Properties = &JUnitProperties{}
 			for _, n := range v.Notes {
@@ -442,6 +446,9 @@ func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
 					s.SystemOut = n
 				} else {
 					caseNotes = append(caseNotes, n)
+				}
+				if isWaitNote(n) {
+					failureNotes = append(failureNotes, n)
 				}
 			}
 		}
@@ -459,6 +466,11 @@ func WriteVerdictsJUnit(w io.Writer, vs []Verdict) error {
 					// system-out: the legend of its +TIME goes there, as
 					// the text output's "times" line.
 					c.Failure.Text = strings.TrimRight(r.Message, "\n") + "\ntimes: " + timesLegend(v.Summary.FromSink)
+				}
+				// An expect --wait that ran out: a longer one might have
+				// turned the failure, which its text must say.
+				for _, n := range failureNotes {
+					c.Failure.Text = strings.TrimRight(c.Failure.Text, "\n") + "\nnote: " + n
 				}
 			}
 			s.Cases = append(s.Cases, c)

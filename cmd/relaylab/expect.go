@@ -129,10 +129,10 @@ func replayOnly(r reports.RecipientExpectation) (key, why string) {
 	return "", ""
 }
 
-const expectSynopsis = `(--db PATH | --url URL [--timeout D]) [--wait D] [--junit FILE] [--json FILE] [--html FILE] [--markdown FILE] EXPECT.yaml...
+const expectSynopsis = `(--db PATH | --url URL [--timeout D]) [--wait D] [--junit FILE] [--json FILE] [--html FILE] [--markdown FILE] EXPECT.yaml|DIR...
 
 Judges what a sink recorded against the expect: sections of the files; a
-directory stands for every *.yaml file in it, in name order. An
+directory stands for every *.yaml and *.yml file in it, in name order. An
 EXPECT.yaml holds a name and an expect: section, in the language of
 scenarios (README.md, "Scenarios: replay, assert, report"):
 
@@ -153,7 +153,7 @@ for relaylab replay.
 
 Exit status: 0 when every expectation held, 1 when one failed, 2 for bad
 flags or files (a missing --db, a file that is not a relaylab store, a
-directory with no *.yaml file), 3 when
+directory with no *.yaml or *.yml file), 3 when
 no verdict could be reached (the store could not be read, the relaylab serve
 at --url could not be asked, refused or did not answer within --timeout, an
 output file could not be written).`
@@ -190,7 +190,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	// A file that does not load is not judged: the others are, and every
 	// output says so of it (as replay's do), so that no earlier output is
 	// left in place and no file looks judged that was not. A directory
-	// stands for its *.yaml files, as replay's does.
+	// stands for its *.yaml and *.yml files, as replay's does.
 	named := fileArgs(fs.Args(), "expect files")
 	loaded := make([]*expectFile, len(named))
 	unread := map[int]error{}
@@ -199,7 +199,7 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	for i, a := range named {
 		path := a.path
 		if a.err != nil {
-			unread[i] = a.err // a directory with no *.yaml file
+			unread[i] = a.err // a directory with no YAML file
 			continue
 		}
 		x, err := loadExpectFile(path)
@@ -264,6 +264,17 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		defer st.Close()
 		src, rel = sinkAttempts{db: st.DB()}, st
 	}
+	verdictsOf := func(d *reports.Data) []reports.Verdict {
+		var vs []reports.Verdict
+		for i, x := range files {
+			v := reports.NewVerdict(x.Name, paths[i], d, reports.Evaluate(d, x.Expect))
+			if _, remote := src.(remoteAttempts); remote && *wait <= 0 && !v.Passed && wantsDSN(x) {
+				v.Notes = append(v.Notes, remoteDSNNote)
+			}
+			vs = append(vs, v)
+		}
+		return vs
+	}
 	judge := func() ([]reports.Verdict, *reports.Data, error) {
 		d, err := reports.FromSink(ctx, src)
 		if err != nil {
@@ -278,6 +289,10 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		}
 		d.AdviseOutsideSenders(relay)
 		d.AddRelayHolds(relay)
+		d.AddRelayRetries(relay)
+		if err := addSuppressions(ctx, d, relay, src); err != nil {
+			return nil, nil, err
+		}
 		d.RelayMail = len(relay.Recipients) > 0 // a serve's store: not only the sink's
 		rw.addRests(d, relay)
 		if sa, ok := src.(sinkAttempts); ok {
@@ -294,20 +309,12 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 			// The API's attempts are not every session and reply.
 			d.SinkCountsUnknown = true
 		}
-		var vs []reports.Verdict
-		for i, x := range files {
-			v := reports.NewVerdict(x.Name, paths[i], d, reports.Evaluate(d, x.Expect))
-			if _, remote := src.(remoteAttempts); remote && *wait <= 0 && !v.Passed && wantsDSN(x) {
-				v.Notes = append(v.Notes, remoteDSNNote)
-			}
-			vs = append(vs, v)
-		}
-		return vs, d, nil
+		return verdictsOf(d), d, nil
 	}
 	var judged []reports.Verdict
 	if len(files) > 0 {
 		var err error
-		if judged, err = waitForVerdicts(ctx, e, clock.Real{}, *wait, files, *db != "", judge); err != nil {
+		if judged, err = waitForVerdicts(ctx, e, clock.Real{}, *wait, files, *db != "", judge, verdictsOf); err != nil {
 			return stop(err)
 		}
 	}
@@ -320,10 +327,10 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	vs := verdicts(judged)
 	reports.WriteVerdicts(e.stdout, vs)
 	if err := outs.write(vs); err != nil {
-		return noVerdict(err)
+		return noVerdict(joinLines("expect", append(errs, err)...))
 	}
 	if len(errs) > 0 {
-		return &exitError{code: 2, err: errors.Join(errs...)}
+		return &exitError{code: 2, err: joinLines("expect", errs...)}
 	}
 	return verdictExit(vs)
 }

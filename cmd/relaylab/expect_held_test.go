@@ -73,10 +73,20 @@ func TestExpectURLJSONLeavesOutSinkCounts(t *testing.T) {
 // when it is "", and every other page of events empty.
 func fakeServeAPI(t *testing.T, attempts, relayEvents string) *httptest.Server {
 	t.Helper()
+	return fakeServeAPIWith(t, attempts, relayEvents, nil)
+}
+
+// fakeServeAPIWith is fakeServeAPI that answers the paths of pages too,
+// each with its JSON (/api/v1/suppressions: the relay's list).
+func fakeServeAPIWith(t *testing.T, attempts, relayEvents string, pages map[string]string) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		q := r.URL.Query()
+		page, ok := pages[r.URL.Path]
 		switch {
+		case ok:
+			io.WriteString(w, page)
 		case r.URL.Path == "/api/v1/sink/attempts":
 			io.WriteString(w, attempts)
 		case r.URL.Path == "/api/v1/events" && relayEvents != "" && q.Get("kind") == "relay." && q.Get("after") == "0":

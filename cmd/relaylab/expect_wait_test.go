@@ -229,7 +229,7 @@ func driveWait(t *testing.T, judge func() ([]reports.Verdict, *reports.Data, err
 	}
 	done := make(chan result, 1)
 	go func() {
-		vs, err := waitForVerdicts(context.Background(), e, v, 5*time.Second, []*expectFile{x}, true, judge)
+		vs, err := waitForVerdicts(context.Background(), e, v, 5*time.Second, []*expectFile{x}, true, judge, nil)
 		done <- result{vs, err}
 	}()
 	start := v.Now()

@@ -23,9 +23,13 @@ const expectPoll = time.Second
 // wait while a recipient is not final: "attempts: 1" holds after a first
 // deferral and fails after the retry. A judgement that fails while it
 // waits (a store busy with the sink's writes) is tried again at the next
-// look; the last one's error is returned when the time is up.
+// look; the last one's error is returned when the time is up. When the
+// wait runs out, the records still deferred say so in their advice
+// (reports.Data.WaitRanOut), and rejudge, if given, judges the record
+// again with it: "nothing; it is retried" would read as if waiting had
+// been enough.
 func waitForVerdicts(ctx context.Context, e *env, clk clock.Clock, wait time.Duration, files []*expectFile, duesKnown bool,
-	judge func() ([]reports.Verdict, *reports.Data, error)) ([]reports.Verdict, error) {
+	judge func() ([]reports.Verdict, *reports.Data, error), rejudge func(*reports.Data) []reports.Verdict) ([]reports.Verdict, error) {
 	vs, d, err := judge()
 	if err != nil || wait <= 0 {
 		return vs, err
@@ -50,10 +54,15 @@ func waitForVerdicts(ctx context.Context, e *env, clk clock.Clock, wait time.Dur
 				return nil, lastErr
 			}
 			fmt.Fprintf(e.stderr, "relaylab expect: waited %s (--wait) and %s: judging the record as it is\n", wait, pending)
+			if rejudge != nil {
+				d.WaitRanOut(wait, clk.Now())
+				vs = rejudge(d)
+			}
 			// The verdicts say so too, in every output (JUnit's
-			// system-out, the JSON's notes): a failure that a longer
-			// wait might have turned is told from one it would not.
-			note := fmt.Sprintf("--wait %s ran out while %s: the sink's record was judged as it stood then", wait, pending)
+			// system-out and failures, the JSON's notes): a failure that
+			// a longer wait might have turned is told from one it would
+			// not.
+			note := reports.WaitNote(wait, pending)
 			for i := range vs {
 				vs[i].Notes = append(vs[i].Notes, note)
 			}
@@ -73,20 +82,24 @@ func waitForVerdicts(ctx context.Context, e *env, clk clock.Clock, wait time.Dur
 	}
 }
 
-// unsettled says what a wait still waits for: a recipient expectation
-// that matches no recipient yet, or recipients that are not final (their
-// sender may try again); "" when there is neither. An expectation of
-// absence (count: 0) waits for nothing, and a recipient in the status its
-// expectation asks for (status: deferred) is settled; one that waits for
-// fewer recipients than its count, or for a DSN that may still come (a
-// late bounce due, or one the relay has yet to pass on), is not.
+// unsettled says what a wait still waits for: every recipient
+// expectation that matches no recipient yet, or fewer than its count,
+// then recipients that are not final (their sender may try again); ""
+// when there is none. An expectation of absence (count: 0) waits for
+// nothing, and a recipient in the status its expectation asks for
+// (status: deferred) is settled; one that waits for fewer recipients
+// than its count, or for a DSN that may still come (a late bounce due,
+// or one the relay has yet to pass on), is not. Records that the relay
+// of the same store will never send, as its suppression list stops
+// their address (reports.Data.SuppressedFor), are not waited for, up to
+// their number: the verdict's note says why they are missing.
 //
 // A recipient the sink delivered with no bounce of it recorded is waited
 // for at one look only: the sink records a bounce it will send before its
 // 250 to the data, so one still without a bounce at the next look (in
 // quiet, which the previous look returned) has none coming.
 func unsettled(files []*expectFile, d *reports.Data, quiet map[string]bool) (string, map[string]bool) {
-	var open []string
+	var missing, open []string
 	seen := map[*reports.Recipient]bool{}
 	noBounce := map[string]bool{}
 	// Messages the sink refused with a 5xx at MAIL FROM are final: no
@@ -135,22 +148,29 @@ func unsettled(files []*expectFile, d *reports.Data, quiet map[string]bool) (str
 			if want.Count.Set {
 				least = want.Count.Min
 			}
-			if missing := least - matched; missing > 0 && missing <= refused {
-				refused -= missing
+			short := least - matched
+			if short > 0 && short <= refused {
+				refused -= short
+				continue
+			}
+			if short > 0 && short <= d.SuppressedFor(want.Match) {
 				continue
 			}
 			if matched == 0 {
-				return fmt.Sprintf("no record matches %q yet%s", want.Match, early), noBounce
-			}
-			if want.Count.Set && matched < want.Count.Min {
-				return fmt.Sprintf("%d of the %d records %q asks for match so far%s", matched, want.Count.Min, want.Match, early), noBounce
+				missing = append(missing, fmt.Sprintf("no record matches %q yet%s", want.Match, early))
+			} else if want.Count.Set && matched < want.Count.Min {
+				missing = append(missing, fmt.Sprintf("%d of the %d records %q asks for match so far%s", matched, want.Count.Min, want.Match, early))
 			}
 		}
 	}
-	if len(open) > 3 {
-		return strings.Join(open[:3], ", ") + fmt.Sprintf(" and %d more", len(open)-3), noBounce
+	// Every expectation still short of records is named; of the
+	// records not final, a few.
+	const shown = 3
+	more := ""
+	if len(open) > shown {
+		more, open = fmt.Sprintf(" and %d more", len(open)-shown), open[:shown]
 	}
-	return strings.Join(open, ", "), noBounce
+	return strings.Join(append(missing, open...), ", ") + more, noBounce
 }
 
 // wantsSenderDSN reports whether want waits for a DSN from the sender's

@@ -185,10 +185,10 @@ func verdictExit(vs []reports.Verdict) error {
 	return nil
 }
 
-const replaySynopsis = `[--db PATH] [--junit FILE] [--json FILE] [--html FILE] [--markdown FILE] [--quiet] SCENARIO.yaml...
+const replaySynopsis = `[--db PATH] [--junit FILE] [--json FILE] [--html FILE] [--markdown FILE] [--quiet] SCENARIO.yaml|DIR...
 
 Replays each scenario on a virtual clock and judges its expect: section; a
-directory stands for every *.yaml file in it, in name order.
+directory stands for every *.yaml and *.yml file in it, in name order.
 A scenario to start from (the sink's greylist directive defers each
 recipient's first try; the relay's retry gets through):
 
@@ -201,9 +201,14 @@ recipient's first try; the relay's retry gets through):
 
 README.md ("Scenarios: replay, assert, report") lists a scenario's keys
 and every expectation; testdata/scenarios/ in the source has more.
-Exit status: 0 when every expectation held, 1 when one failed, 2 for bad
-flags or scenario files (and a scenario that reaches its clock.limit), 3
-when a replay could not run to a verdict or an output file could not be
+A replay that reaches its clock.limit judges the expectations of the
+recipients final by then; the others fail as not judged, saying why, and
+the verdict notes what was not final. An expectation that the limit rules
+out (an attempt it asks for, or an expiry, after the limit) is refused at
+load.
+Exit status: 0 when every expectation held, 1 when one failed or was not
+judged at the clock.limit, 2 for bad flags or scenario files, 3 when a
+replay could not run to a verdict or an output file could not be
 written.`
 
 func runReplay(ctx context.Context, e *env, args []string) error {
@@ -309,28 +314,29 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 			unrecorded = append(unrecorded, fmt.Errorf("%s: %w", sc.File(), err))
 			err = nil // its verdict stands
 		}
-		if err != nil {
-			if errors.Is(err, scenario.ErrClockLimit) {
-				// Name the line of clock.limit when the file sets it.
-				data, _ := os.ReadFile(sc.File())
-				// The key names where; the package's "scenario: " would
-				// read as a key of its own.
-				err = config.Locate(sc.File(), data, config.Errorf("clock.limit", "%s", strings.TrimPrefix(err.Error(), "scenario: ")))
-				inputErrs = append(inputErrs, err)
-			} else {
-				if ctx.Err() != nil {
-					// Not "context canceled": a signal stopped the replay.
-					err = fmt.Errorf("%w, so it has no verdict; replay it again to judge it", interrupted(ctx, "the scenario finished"))
-				}
-				err = fmt.Errorf("%s: %w", sc.File(), err)
-				runErrs = append(runErrs, err)
-			}
-			v := reports.ErrorVerdict(sc.Name, sc.File(), err)
-			if out != nil && out.Data != nil {
-				// The clock limit: where each recipient stood.
-				v.Recipients, v.Summary = out.Data.Recipients, reports.Summarize(out.Data)
-			}
+		if errors.Is(err, scenario.ErrClockLimit) && out != nil && out.Data != nil {
+			// The expectations of the recipients final at the limit are
+			// judged; the others fail as not judged (their cases stay,
+			// each saying why), and the verdict's note says what was not
+			// final, at the line of clock.limit when the file sets it.
+			data, _ := os.ReadFile(sc.File())
+			// The key names where; the package's "scenario: " would
+			// read as a key of its own.
+			note := config.Locate(sc.File(), data, config.Errorf("clock.limit", "%s", strings.TrimPrefix(err.Error(), "scenario: ")))
+			v := reports.NewVerdict(sc.Name, sc.File(), out.Data, out.Results)
+			v.VirtualSeconds = out.Virtual.Seconds()
+			v.Notes = append(v.Notes, note.Error())
 			vs = append(vs, v)
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				// Not "context canceled": a signal stopped the replay.
+				err = fmt.Errorf("%w, so it has no verdict; replay it again to judge it", interrupted(ctx, "the scenario finished"))
+			}
+			err = fmt.Errorf("%s: %w", sc.File(), err)
+			runErrs = append(runErrs, err)
+			vs = append(vs, reports.ErrorVerdict(sc.Name, sc.File(), err))
 			continue
 		}
 		v := reports.NewVerdict(sc.Name, sc.File(), out.Data, out.Results)
@@ -343,15 +349,48 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	vs = markFromDir(vs, named)
 	reports.WriteVerdicts(e.stdout, vs)
 	if err := outs.write(vs); err != nil {
-		return noVerdict(errors.Join(append(append(inputErrs, runErrs...), err)...))
+		return noVerdict(joinLines("replay", append(append(inputErrs, runErrs...), err)...))
 	}
 	if len(inputErrs) > 0 {
-		return &exitError{code: 2, err: errors.Join(append(inputErrs, runErrs...)...)}
+		return &exitError{code: 2, err: joinLines("replay", append(inputErrs, runErrs...)...)}
 	}
 	if len(runErrs) > 0 || len(unrecorded) > 0 {
-		return noVerdict(errors.Join(append(runErrs, unrecorded...)...))
+		return noVerdict(joinLines("replay", append(runErrs, unrecorded...)...))
 	}
 	return verdictExit(vs)
+}
+
+// joinedLines is errors.Join's error for a command's standard error:
+// one error a line, each after the first prefixed "relaylab CMD: " as
+// main prefixes the first, so that every line says whose it is.
+type joinedLines struct {
+	cmd  string
+	errs []error
+}
+
+func (j joinedLines) Error() string {
+	parts := make([]string, len(j.errs))
+	for i, err := range j.errs {
+		parts[i] = err.Error()
+	}
+	return strings.Join(parts, "\n"+errorLine(j.cmd, ""))
+}
+
+func (j joinedLines) Unwrap() []error { return j.errs }
+
+// joinLines joins the errors of errs that are not nil (joinedLines); nil
+// when none is.
+func joinLines(cmd string, errs ...error) error {
+	var kept []error
+	for _, err := range errs {
+		if err != nil {
+			kept = append(kept, err)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return joinedLines{cmd, kept}
 }
 
 // fileArg is a file named on the command line of replay or expect, or
@@ -365,10 +404,13 @@ type fileArg struct {
 
 // fileArgs are the files that args name, for replay (what: "scenario
 // files") and expect ("expect files"): a directory stands for every
-// *.yaml file in it, in name order (as probe's --zone takes a directory
-// for its *.zone files), rather than failing to be read as a file; a
-// directory without one is an error of its own, as a file that does not
-// load is, and the other files are replayed or judged all the same.
+// *.yaml and *.yml file in it, in name order (as probe's --zone takes a
+// directory for its *.zone files), rather than failing to be read as a
+// file. Both endings are YAML's, and a repository may use either: one
+// left out would be a scenario that never ran in a CI job that stays
+// green. A directory without one is an error of its own, naming what it
+// holds, as a file that does not load is, and the other files are
+// replayed or judged all the same.
 func fileArgs(args []string, what string) []fileArg {
 	var out []fileArg
 	for _, arg := range args {
@@ -383,16 +425,41 @@ func fileArgs(args []string, what string) []fileArg {
 			continue
 		}
 		n := len(out)
+		var others []string         // what the directory holds instead, for the error
 		for _, e := range entries { // ReadDir sorts by name
-			if !e.IsDir() && strings.HasSuffix(e.Name(), ".yaml") {
+			if !e.IsDir() && isYAMLName(e.Name()) {
 				out = append(out, fileArg{path: filepath.Join(arg, e.Name()), fromDir: true})
+			} else {
+				others = append(others, e.Name())
 			}
 		}
 		if len(out) == n {
-			out = append(out, fileArg{path: arg, err: fmt.Errorf("%s: a directory with no *.yaml file in it: name %s (%s), or a directory that holds them", arg, what, filepath.Join(arg, "*.yaml"))})
+			out = append(out, fileArg{path: arg, err: fmt.Errorf("%s: a directory with no *.yaml file in it: name %s (%s), or a directory that holds them (*.yml files are taken too); %s",
+				arg, what, filepath.Join(arg, "*.yaml"), dirHolds(others))})
 		}
 	}
 	return out
+}
+
+// isYAMLName reports whether a file's name ends as a YAML file's does,
+// .yaml or .yml, the files a directory given to replay or expect stands
+// for.
+func isYAMLName(name string) bool {
+	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
+}
+
+// dirHolds says what a directory without a YAML file holds, by the names
+// of its entries (a few, then how many more): a scenario saved as
+// .yaml.txt or .YAML is then seen at once.
+func dirHolds(names []string) string {
+	const shown = 5
+	switch {
+	case len(names) == 0:
+		return "it is empty"
+	case len(names) > shown:
+		return fmt.Sprintf("it holds %s and %d more", strings.Join(names[:shown], ", "), len(names)-shown)
+	}
+	return "it holds " + strings.Join(names, ", ")
 }
 
 // argPaths are the paths of args, in order.

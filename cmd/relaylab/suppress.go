@@ -17,35 +17,41 @@ func init() {
 }
 
 func runSuppress(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "suppress", `(list | add ADDR | remove ADDR) [--db PATH | --config FILE] [--reason TEXT] [--json]
+	fs := newFlags(e, "suppress", `(list | add ADDR | remove ADDR | clear) [--db PATH | --config FILE] [--reason TEXT] [--json]
 
 Lists and edits the relay's suppression list: addresses the relay does not
-send to (hard bounces, too many soft bounces, added by hand). Exit status:
-0 when done, 1 when remove names an address that is not on the list (or
-the store cannot be read), 2 for bad arguments or a --db that is not a
-relaylab store.`)
+send to (hard bounces, too many soft bounces, added by hand). clear empties
+it, with the soft bounces counted toward it, for a clean slate: a test run
+against a store that earlier runs used would otherwise find an address an
+earlier run bounced still suppressed, its new messages not sent. Works on
+a stopped store and on one relaylab serve runs on, which follows at its
+next attempt. Exit status: 0 when done, 1 when remove names an address
+that is not on the list (or the store cannot be read), 2 for bad
+arguments or a --db that is not a relaylab store.`)
 	db := fs.String("db", "", "the SQLite store (default relaylab.db, or store.path in --config)")
 	cfgPath := fs.String("config", "", "YAML configuration file")
 	reason := fs.String("reason", "", "add: why the address is suppressed")
-	asJSON := fs.Bool("json", false, "print JSON: the list, or what add or remove did")
+	asJSON := fs.Bool("json", false, "print JSON: the list, or what add, remove or clear did")
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return usageError("say list, add ADDR or remove ADDR")
+		return usageError("say list, add ADDR, remove ADDR or clear")
 	}
 	verb, rest := fs.Arg(0), fs.Args()[1:]
 	switch {
-	case verb == "list" && len(rest) == 0:
+	case (verb == "list" || verb == "clear") && len(rest) == 0:
 	case (verb == "add" || verb == "remove") && len(rest) == 1:
 	case (verb == "add" || verb == "remove") && len(rest) == 0:
 		return usageError("%s needs an address: relaylab suppress %s ADDR", verb, verb)
+	case verb == "clear":
+		return usageError("clear empties the whole list and takes no address, got %q: to take one address off, relaylab suppress remove ADDR", rest)
 	default:
-		return usageError("want list, add ADDR or remove ADDR, got %q", fs.Args())
+		return usageError("want list, add ADDR, remove ADDR or clear, got %q", fs.Args())
 	}
 	var given string
-	if verb != "list" {
+	if verb == "add" || verb == "remove" {
 		addr, err := suppressAddr(verb, rest[0])
 		switch {
 		case err != nil && verb == "add":
@@ -80,6 +86,22 @@ relaylab store.`)
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Address, s.Created.Format(time.RFC3339), s.Source, s.Category, s.Reason)
 		}
 		return tw.Flush()
+	case "clear":
+		n, err := rl.ClearSuppressions(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e, struct {
+				Removed int `json:"removed"`
+			}{n})
+		}
+		if n == 0 {
+			fmt.Fprintln(e.stdout, "the suppression list was empty; nothing changed")
+			return nil
+		}
+		fmt.Fprintf(e.stdout, "cleared the suppression list: removed %s; messages sent to them from now on go out\n", countOf(n, "address", "addresses"))
+		return nil
 	case "add":
 		// Adding again would replace the reason a bounce gave with "added
 		// by hand" and say "suppressed" as if it were news: say what the

@@ -27,9 +27,10 @@ import (
 )
 
 // ErrClockLimit is returned when a replay needs more virtual time than its
-// clock.limit allows, with an Outcome that has no Results but the record
-// as it stood at the limit (Data), whose recipients the error names when
-// they were not final.
+// clock.limit allows, with an Outcome of the record as it stood at the
+// limit (Data), whose recipients the error names when they were not
+// final, and Results: the expectations of final recipients judged, the
+// others failed as not judged (reports.NotJudgedAtLimit).
 var ErrClockLimit = errors.New("scenario: the clock limit was reached before every recipient was final")
 
 // Options tune a replay.
@@ -326,12 +327,6 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 	normalize(data, subs)
 	out.Data = data
 	out.Virtual = data.Last.Sub(start)
-	if limited != nil {
-		// No verdict: the record as it stood at the limit, and what was
-		// not final in it, which the error names.
-		out.Wall = time.Since(wallStart)
-		return out, fmt.Errorf("%w%s", limited, sc.unfinished(data, len(subs)-out.submitted))
-	}
 	out.Results = reports.Evaluate(data, sc.Expect)
 	if limit := sc.Expect.Aggregate.MaxConcurrentPerDestination; limit != nil {
 		r := concurrencyResult(*limit, peaks)
@@ -339,6 +334,14 @@ func run(ctx context.Context, sc *Scenario, opts Options, dbPath string, marks s
 		out.Results = append(out.Results, r)
 	}
 	out.Wall = time.Since(wallStart)
+	if limited != nil {
+		// The record as it stood at the limit: the expectations of
+		// recipients that were final are judged, the others fail as not
+		// judged, and the error says what was not final.
+		why := fmt.Sprintf("the replay stopped at its clock.limit, %s, before the recipients it asks of were final: raise clock.limit, or shorten the retry policy (relay.retry)", sc.limit())
+		out.Results = reports.NotJudgedAtLimit(out.Results, data, sc.Expect, why)
+		return out, fmt.Errorf("%w%s", limited, sc.unfinished(data, len(subs)-out.submitted))
+	}
 	return out, nil
 }
 

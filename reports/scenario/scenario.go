@@ -219,10 +219,10 @@ func (sc *Scenario) problems() []error {
 	}
 	for i, r := range sc.Expect.Recipients {
 		// A replay runs until every recipient is final (or stops at
-		// clock.limit without a verdict): one still waiting is never
+		// clock.limit, where one not final is not judged): one still waiting is never
 		// judged.
 		if (r.Status == "deferred" || r.Status == "queued") && judged(i) {
-			add(config.Errorf(fmt.Sprintf("expect.recipients[%d].status", i), "%s can never be judged in a replay: it runs until every recipient is delivered, bounced, expired or suppressed, or stops at clock.limit without a verdict; "+
+			add(config.Errorf(fmt.Sprintf("expect.recipients[%d].status", i), "%s can never be judged in a replay: it runs until every recipient is delivered, bounced, expired or suppressed, or stops at clock.limit, where an expectation of a recipient not final is not judged; "+
 				"to assert that a recipient was retried, expect its final status with attempts: (\">=2\") or attempt_times:; relaylab expect, against a running serve, can judge deferred and queued", r.Status))
 		}
 		// The sender's MTA is the replay's relay, whose DSNs dsn and
@@ -238,6 +238,9 @@ func (sc *Scenario) problems() []error {
 	}
 	if systems {
 		add(sc.checkExpiry())
+		for _, err := range sc.checkReach() {
+			add(err)
+		}
 	}
 	if slices.ContainsFunc(msgs, notTiming) {
 		return errs
@@ -321,7 +324,10 @@ func (sc *Scenario) validateSystems() error {
 		return err
 	}
 	if len(sc.Relay.Paths) == 0 {
-		sc.Relay.Paths = []relay.PathConfig{{Name: "sink", Type: "smarthost", Host: "sink", TLS: "opportunistic", MessagesPerConnection: 100}}
+		// As serve's local-sink path: the sink plays every recipient
+		// domain's receiver, so each domain is shaped apart, and a 421
+		// for one rests that domain alone, not the whole sink.
+		sc.Relay.Paths = []relay.PathConfig{{Name: "sink", Type: "smarthost", Host: "sink", TLS: "opportunistic", MessagesPerConnection: 100, Destination: relay.DestinationDomain}}
 	}
 	if len(sc.Relay.Routes) == 0 {
 		// As in a configuration file: one route over every path, in the
