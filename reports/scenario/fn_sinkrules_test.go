@@ -47,6 +47,8 @@ func TestFnSinkRuleMatchesNoAddress(t *testing.T) {
 		{"sender with a typo", "    - {stage: mail, sender: \"news@shop.tst\", reply: \"550 5.7.1 no\"}\n",
 			[]string{`sink.rules[0].sender: "news@shop.tst" matches none of the scenario's senders (news@shop.test, a{n}@shop.test (n = 1 to 2)), nor the null sender <> of the relay's DSNs, so the rule would never apply`,
 				`did you mean "news@shop.test"?`}},
+		{"a glob with a typo: the glob mended", "    - {stage: rcpt, recipient: \"*@exmaple.test\", reply: \"550 5.1.1 no\"}\n",
+			[]string{`sink.rules[0].recipient: "*@exmaple.test" matches none`, `(did you mean "*@example.test"?)`}},
 		{"sender at data-end", "    - {stage: data-end, sender: \"*@other.test\", reply: \"554 5.7.1 no\"}\n",
 			[]string{`sink.rules[0].sender: "*@other.test" matches none of the scenario's senders`}},
 		{"sender and recipient never together", "    - {stage: rcpt, sender: \"a*@shop.test\", recipient: \"user*@example.test\", reply: \"550 5.7.1 no\"}\n",

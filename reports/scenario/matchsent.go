@@ -84,7 +84,7 @@ func (sc *Scenario) checkMatch(key string, r reports.RecipientExpectation) error
 		if near.sender {
 			note = " (a sender, who gets the relay's DSNs)"
 		}
-		msg += fmt.Sprintf(": did you mean %q%s?", near.addr, note)
+		msg += fmt.Sprintf(": did you mean %q%s?", nearPattern(r.Match, near.addr), note)
 	}
 	msg += " (to assert that no recipient matches, give count: 0)"
 	return config.Errorf(key+".match", "%s", msg)

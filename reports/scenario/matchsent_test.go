@@ -32,7 +32,7 @@ func TestMatchThatMatchesNothingSent(t *testing.T) {
 			"    - {match: \"*@example.test\"}\n    - {match: \"user2@example.test\", status: delivered}\n    - {match: \"dotdropx1+c@exmaple.test\", status: delivered}\n",
 			`bad.yaml:11:15: expect.recipients[2].match: "dotdropx1+c@exmaple.test" matches none of the addresses the scenario sends to, nor a sender (who gets the relay's DSNs), so it would find 0 recipients: did you mean "dotdropx1+c@example.test"? (to assert that no recipient matches, give count: 0)`},
 		{"glob with a typo", "    - {match: \"user*@exmaple.test\"}\n", `expect.recipients[0].match: "user*@exmaple.test" matches none of the addresses`},
-		{"glob with a typo suggests an address", "    - {match: \"user*@exmaple.test\"}\n", `did you mean "user1@example.test"?`},
+		{"glob with a typo suggests the glob mended", "    - {match: \"user*@exmaple.test\"}\n", `did you mean "user*@example.test"?`},
 		{"number past count", "    - {match: \"user4@example.test\"}\n", `expect.recipients[0].match: "user4@example.test" matches none`},
 		{"a count that needs one", "    - {match: \"nobody@example.test\", count: \">=1\"}\n", `"nobody@example.test" matches none`},
 		// An upper bound on what cannot match holds whatever happens.

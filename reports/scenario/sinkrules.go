@@ -233,7 +233,17 @@ func (sc *Scenario) nearAddress(pattern string, senders bool) string {
 	if !ok {
 		return ""
 	}
-	return fmt.Sprintf(" (did you mean %q?)", near.addr)
+	return fmt.Sprintf(" (did you mean %q?)", nearPattern(pattern, near.addr))
+}
+
+// nearPattern is what a "did you mean" offers for pattern, near the
+// address addr: a glob with * or ? mended as little as can be to match
+// it (*@example.tst gives *@example.test, not one address), else addr.
+func nearPattern(pattern, addr string) string {
+	if p := sink.MendPattern(pattern, addr); p != "" {
+		return p
+	}
+	return addr
 }
 
 // maxListed is how many addresses an error lists.
