@@ -113,6 +113,13 @@ type RelayAPI interface {
 	Unsuppress(ctx context.Context, address string) error
 }
 
+// SuppressionsClearAPI is offered by a RelayAPI that can empty its
+// suppression list at once (DELETE /api/v1/suppressions), for a test
+// run's clean slate: it returns how many addresses were on it.
+type SuppressionsClearAPI interface {
+	ClearSuppressions(ctx context.Context) (int, error)
+}
+
 // RetryHoldsAPI is offered by a RelayAPI that can say, of a retry, which
 // recipients its own shaping still holds (a destination resting after a
 // 421, a sending window, a warm-up cap): a retry makes them due, but the
@@ -175,6 +182,16 @@ type SessionFilter struct {
 	Limit    int
 	// Before is an opaque cursor: sessions older than the one with this id.
 	Before string
+	// Client is the client's IP address (any port) or address and port;
+	// HELO a part of its EHLO name; Sender and Recipient an address of
+	// the session's MAIL FROM or RCPT TO; Text a part of the transcript
+	// (the sink's SessionFilter says how each compares). "" matches all.
+	Client, HELO, Sender, Recipient, Text string
+}
+
+// searched says whether f asks for more than a listener's sessions.
+func (f SessionFilter) searched() bool {
+	return f.Client != "" || f.HELO != "" || f.Sender != "" || f.Recipient != "" || f.Text != ""
 }
 
 // SinkSession is one SMTP session the sink served.

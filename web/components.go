@@ -346,6 +346,23 @@ func (s *Server) unsuppress(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// clearSuppressions empties the suppression list (a test run's clean
+// slate, as DELETE /api/v1/sink/messages is the sink's).
+func (s *Server) clearSuppressions(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.opts.Relay.(SuppressionsClearAPI)
+	if !ok {
+		writeError(w, http.StatusNotImplemented, "the relay cannot clear its suppression list",
+			"take the addresses off one at a time: DELETE /api/v1/suppressions/{address}")
+		return
+	}
+	n, err := c.ClearSuppressions(r.Context())
+	if err != nil {
+		s.writeAPIError(w, r, "clearing the suppression list", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"removed": n})
+}
+
 // sessionPage is what /api/v1/sink/sessions answers.
 type sessionPage struct {
 	Sessions []SinkSession `json:"sessions"`
@@ -364,7 +381,9 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	l, err := s.opts.Sink.Sessions(r.Context(), SessionFilter{Listener: q.Get("listener"), Before: q.Get("before"), Limit: int(limit)})
+	f := SessionFilter{Listener: q.Get("listener"), Before: q.Get("before"), Limit: int(limit),
+		Client: q.Get("client"), HELO: q.Get("helo"), Sender: q.Get("from"), Recipient: q.Get("to"), Text: q.Get("text")}
+	l, err := s.opts.Sink.Sessions(r.Context(), f)
 	if err != nil {
 		s.writeAPIError(w, r, "reading sessions", err)
 		return
@@ -379,7 +398,9 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	if len(l) == int(limit) {
 		page.Next = l[len(l)-1].ID
 	}
-	if c, ok := s.opts.Sink.(SessionCountAPI); ok {
+	// The total is of a listener's sessions: a search's would be a count
+	// of every match, a read of the whole record, so it has none.
+	if c, ok := s.opts.Sink.(SessionCountAPI); ok && !f.searched() {
 		n, err := c.SessionCount(r.Context(), q.Get("listener"))
 		if err != nil {
 			s.writeAPIError(w, r, "counting sessions", err)

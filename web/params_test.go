@@ -18,7 +18,7 @@ func TestSpecParams(t *testing.T) {
 	}
 	for op, want := range map[string][]string{
 		"get /api/v1/events":        {"after", "kind", "limit", "message", "recipient", "tail"},
-		"get /api/v1/sink/sessions": {"before", "limit", "listener"},
+		"get /api/v1/sink/sessions": {"before", "client", "from", "helo", "limit", "listener", "text", "to"},
 		"get /api/v1/sink/attempts": {"after", "before", "limit", "recipient"},
 		"get /api/v1/sink/rules":    {},
 	} {

@@ -120,6 +120,7 @@ func (s *Server) endpoints() []endpoint {
 		{"POST", "/api/v1/queue/{id}/release", s.needs("relay", s.opts.Relay != nil, s.releaseQueued)},
 		{"GET", "/api/v1/suppressions", s.needs("relay", s.opts.Relay != nil, s.listSuppressions)},
 		{"DELETE", "/api/v1/suppressions/{address}", s.needs("relay", s.opts.Relay != nil, s.unsuppress)},
+		{"DELETE", "/api/v1/suppressions", s.needs("relay", s.opts.Relay != nil, s.clearSuppressions)},
 		{"GET", "/api/v1/sink/sessions", s.needs("sink", s.opts.Sink != nil, s.listSessions)},
 		{"GET", "/api/v1/sink/sessions/{id}", s.needs("sink", s.opts.Sink != nil, s.getSession)},
 		{"GET", "/api/v1/sink/attempts", s.sinkAttempts},

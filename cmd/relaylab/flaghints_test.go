@@ -31,7 +31,8 @@ func TestFlagMistakesInALine(t *testing.T) {
 		{[]string{"prune", "--zebra"}, "relaylab prune: no flag --zebra\nsee relaylab prune --help for its flags\n"},
 		{[]string{"serve", "--demo-interval", "10"}, "relaylab serve: --demo-interval \"10\": want a duration such as 30s, 5m or 1h30m\n"},
 		{[]string{"servee"}, "relaylab: unknown command \"servee\"; did you mean serve?\nsee \"relaylab help\" for the commands\n"},
-		{[]string{"sink", "resett"}, "relaylab sink: no action \"resett\": the sink takes reset, clear, explain, or flags alone to run; did you mean relaylab sink reset? (relaylab sink --help)\n"},
+		{[]string{"sink", "resett"}, "relaylab sink: no action \"resett\": the sink takes reset, clear, explain, sessions, or flags alone to run; did you mean relaylab sink reset? (relaylab sink --help)\n"},
+		{[]string{"sink", "session"}, "relaylab sink: no action \"session\": the sink takes reset, clear, explain, sessions, or flags alone to run; did you mean relaylab sink sessions? (relaylab sink --help)\n"},
 		{[]string{"serve", "--demo-interval", "1s", "--db", "/nonexistent/never.db"}, "relaylab serve: --demo-interval 1s without --demo: it spaces the sample messages --demo sends, and without --demo none are sent; add --demo, or leave --demo-interval out\n"},
 	} {
 		// A guard only: a command that ran would not return.

@@ -25,9 +25,12 @@ func runSink(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "explain" {
 		return runSinkExplain(ctx, e, args[1:])
 	}
+	if len(args) > 0 && args[0] == "sessions" {
+		return runSinkSessions(ctx, e, args[1:])
+	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		line := fmt.Sprintf("no action %q: the sink takes reset, clear, explain, or flags alone to run", args[0])
-		if n := config.Nearest(args[0], []string{"reset", "clear", "explain"}); n != "" {
+		line := fmt.Sprintf("no action %q: the sink takes reset, clear, explain, sessions, or flags alone to run", args[0])
+		if n := config.Nearest(args[0], []string{"reset", "clear", "explain", "sessions"}); n != "" {
 			line += "; did you mean relaylab sink " + n + "?"
 		}
 		return usageError("%s (relaylab sink --help)", line)
@@ -36,6 +39,7 @@ func runSink(ctx context.Context, e *env, args []string) error {
        relaylab sink reset [--db PATH | --config FILE] [--json]
        relaylab sink clear [--db PATH | --config FILE] [--json]
        relaylab sink explain [--config FILE] [--from ADDR] --to ADDR... [--helo NAME] [--client IP] [--listener NAME] [--attempt N] [--json]
+       relaylab sink sessions [--db PATH | --url URL] [--client IP] [--helo S] [--from ADDR] [--to ADDR] [--text S] [--limit N] [--json]
 
 Runs the sink alone: a fake receiving MTA that answers as its rules,
 provider profiles and the directives in recipient addresses say, and
@@ -45,7 +49,9 @@ settings from the configuration file, and makes verify forget the DNS
 answers it cached for their TTL. "relaylab sink reset" makes it
 forget its attempt counters and greylist, running or not; "relaylab sink
 clear" deletes what it recorded, besides; "relaylab sink explain" says
-what it would answer an envelope at each stage, and why, without sending.`+serveExit)
+what it would answer an envelope at each stage, and why, without sending;
+"relaylab sink sessions" finds the sessions it recorded by client, EHLO
+name, sender, recipient or a piece of the transcript.`+serveExit)
 	var listen multiFlag
 	fs.Var(&listen, "listen", "host:port to listen on (repeatable; replaces the configured addresses in order, adds listeners beyond them)")
 	df := addDaemonFlags(fs, "YAML configuration file with a sink: section (default: one listener on 127.0.0.1:2525)")

@@ -2,16 +2,11 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/textproto"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/relaylab/relaylab/internal/store"
-	"github.com/relaylab/relaylab/sink"
 )
 
 // rcptCode says RCPT TO:<to> to the sink at addr in a session of its own
@@ -47,25 +42,7 @@ func TestSinkResetCommand(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	path := filepath.Join(t.TempDir(), "ci.db")
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, store.Options{Path: path, Sync: store.SyncOff, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cfg := sink.DefaultConfig()
-	cfg.Listeners[0].Listen = "127.0.0.1:0"
-	cfg.Bounce.Relay = ""
-	sk, err := sink.New(cfg, sink.Options{Store: st, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sk.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer sk.Shutdown(ctx)
-	addr := sk.HostPorts()["mx"]
+	path, _, addr := sinkOnStore(t, ctx)
 	for i, want := range []int{451, 451, 250, 250} {
 		if got := rcptCode(t, addr, "defer2+run1@example.test"); got != want {
 			t.Fatalf("first run, attempt %d: %d, want %d", i+1, got, want)

@@ -142,7 +142,11 @@ func parseEditorRules(text string) ([]sink.Rule, error) {
 }
 
 func (a sinkAdapter) Sessions(ctx context.Context, f web.SessionFilter) ([]web.SinkSession, error) {
-	sf := sink.SessionFilter{Listener: f.Listener, Limit: f.Limit}
+	sf := sink.SessionFilter{Listener: f.Listener, Limit: f.Limit,
+		Client: f.Client, HELO: f.HELO, Sender: f.Sender, Recipient: f.Recipient, Text: f.Text}
+	if err := sf.Check(); err != nil {
+		return nil, fmt.Errorf("%w: %v", web.ErrInvalid, err)
+	}
 	if f.Before != "" {
 		id, err := strconv.ParseInt(f.Before, 10, 64)
 		if err != nil || id <= 0 {
@@ -1210,6 +1214,10 @@ func (a relayAdapter) Suppressions(ctx context.Context) ([]web.Suppression, erro
 		out = append(out, web.Suppression{Address: s.Address, Reason: strings.TrimSpace(s.Category + ": " + s.Reason), Since: s.Created})
 	}
 	return out, nil
+}
+
+func (a relayAdapter) ClearSuppressions(ctx context.Context) (int, error) {
+	return a.rl.ClearSuppressions(ctx)
 }
 
 func (a relayAdapter) Unsuppress(ctx context.Context, address string) error {
