@@ -595,3 +595,23 @@ func TestFT24MXTLSCheckOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestS25UnreachableTestPort: with zones served on this machine and a
+// test port other than 25, an MX that does not answer is the user's own
+// test server not running: the finding says to start it on that port,
+// not that port 25 may be blocked by a cloud provider.
+func TestS25UnreachableTestPort(t *testing.T) {
+	t.Parallel()
+	ca := newFT24CA(t)
+	o := MXTLSOptions{LoopbackOnly: true, Port: 2525, Roots: ca.pool, Dialer: &mapDialer{t: t, to: map[string]string{"127.0.0.2:2525": closedAddr(t)}}}
+	rep := CheckMXTLS(context.Background(), clock.NewVirtual(ft24Now), discard(), o, "ft24.test", []MXHost{ft24Host("mx1.ft24.test", "127.0.0.2")}, nil)
+	f := findingOf(t, rep, "mx-tls.unreachable")
+	for _, want := range []string{"on port 2525", "a test server of yours", "start an SMTP server with STARTTLS on that loopback port (--mx-port PORT)", "give --no-mx-tls"} {
+		if !strings.Contains(f.Message, want) {
+			t.Errorf("%q lacks %q", f.Message, want)
+		}
+	}
+	if strings.Contains(f.Message, "port 25 may be blocked") {
+		t.Errorf("%q blames a blocked port 25 for a test server on 2525", f.Message)
+	}
+}

@@ -78,6 +78,12 @@ func judgeMXHost(f *findings, h *MXTLSHost, o MXTLSOptions, p *MTASTSPolicy, dom
 			fix = fmt.Sprintf("with zones served on this machine the probe connects only to loopback addresses; point %s at 127.0.0.1 in the zone to check it", h.Host)
 		}
 		f.add(SevInfo, "skipped", h.Host, "", "RFC 8461 4", "the probe did not connect to MX %s: %s, so its STARTTLS and certificate are not checked; %s", h.Host, h.Skipped, fix)
+	case h.Stage == "connect" && o.LoopbackOnly && o.Port != mxTLSPort:
+		// A test server of the user's own on a loopback port other
+		// than 25, not an MX on the internet behind a blocked port 25.
+		f.add(SevWarning, "unreachable", h.Host, "", "RFC 5321 5.1",
+			"the probe could not connect to %s on port %d: %s, so its STARTTLS and certificate are not checked; with zones served on this machine that is a test server of yours: start an SMTP server with STARTTLS on that loopback port (%s), or %s to leave the check out",
+			at, portOf(o), h.Error, adv.port, adv.skip)
 	case h.Stage == "connect":
 		f.add(SevWarning, "unreachable", h.Host, "", "RFC 5321 5.1",
 			"the probe could not connect to %s on port %d: %s, so its STARTTLS and certificate are not checked; port 25 may be blocked from where the probe runs rather than at the MX (many ISPs, home networks and cloud providers such as AWS, Google Cloud and Azure block outgoing port 25): run the probe from a host that can send mail, such as a mail server, or %s to leave the check out; if port 25 is open here, check that %s runs a mail server that takes connections from the internet",

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/netip"
@@ -136,6 +137,9 @@ func dialAddrs(ctx context.Context, r resolver.Resolver, host string) ([]netip.A
 // the certificates of the PEM file added.
 func caPool(file string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist: give the PEM file of the CA that signed the test servers' certificates", file)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -195,7 +195,7 @@ func TestFT24ProbeMXTLSFlagsRefused(t *testing.T) {
 		{[]string{"mxt.test", "--resolver", "127.0.0.1:9", "--mx-port", "2525"}, "--mx-port needs --zone: senders deliver to port 25"},
 		{[]string{"mxt.test", "--zone", "../../testdata/dns", "--mx-port", "70000"}, "--mx-port 70000: give a port from 1 to 65535"},
 		{[]string{"mxt.test", "--zone", "../../testdata/dns", "--mx-ca", notPEM}, "--mx-ca: " + notPEM + " holds no PEM certificate"},
-		{[]string{"mxt.test", "--zone", "../../testdata/dns", "--mx-ca", filepath.Join(t.TempDir(), "missing.pem")}, "--mx-ca: open "},
+		{[]string{"mxt.test", "--zone", "../../testdata/dns", "--mx-ca", filepath.Join(t.TempDir(), "missing.pem")}, "missing.pem does not exist: give the PEM file of the CA"},
 		{[]string{"mxt.test", "--zone", "../../testdata/dns", "--no-mx-tls", "--mx-port", "2525"}, "--mx-ca and --mx-port with --no-mx-tls"},
 		{[]string{"--ip", "192.0.2.1", "--zone", "../../testdata/dns", "--no-mx-tls"}, "--no-mx-tls, --mx-ca and --mx-port need a DOMAIN"},
 	} {

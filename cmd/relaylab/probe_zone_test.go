@@ -110,7 +110,7 @@ func TestProbeZoneRefusesBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"--zone", "../../testdata/dns", "--resolver", closed}, "--zone and --resolver together"},
-		{[]string{"--zone", filepath.Join(dir, "missing.zone")}, "--zone: stat " + filepath.Join(dir, "missing.zone") + ": no such file"},
+		{[]string{"--zone", filepath.Join(dir, "missing.zone")}, "--zone: " + filepath.Join(dir, "missing.zone") + " does not exist: give a zone file"},
 		{[]string{"--zone", bad}, "--zone: " + bad + ` line 4 (column 18): "300.1.1.1" is not an IPv4 address (an A record takes one, such as 192.0.2.1)`},
 		{[]string{"--zone", badTXT}, "--zone: " + badTXT + ` line 3 (column 9): a TXT record's text has a quote that is not closed, or text after its closing quote: quote each string whole, such as "v=spf1 -all"`},
 		{[]string{"--zone", filepath.Join(dir, "sub")}, "--zone: " + filepath.Join(dir, "sub") + " is a directory with no *.zone file in it"},

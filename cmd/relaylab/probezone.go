@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,6 +35,9 @@ func serveZones(paths []string) (*dnstest.Server, error) {
 func loadZones(paths []string, flag string) (*dnstest.Server, error) {
 	srv := dnstest.New()
 	for _, p := range paths {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %s does not exist: give a zone file (a DNS master file, RFC 1035 5, such as testdata/dns/auth.zone of the source tree) or a directory of *.zone files", flag, p)
+		}
 		// LoadPath reads an empty directory without complaint: a typo in
 		// the path would then give every check REFUSED answers.
 		if st, err := os.Stat(p); err == nil && st.IsDir() {
