@@ -81,8 +81,9 @@ func (f *refusals) relayingDenied(client string) (log bool, skipped int) {
 // refused to clients that may not submit: relaying denied (a MAIL, or a
 // RCPT after a null sender to other than the bounce address, from a
 // client neither authenticated nor in relay.allowed_networks) and failed
-// AUTHs. Each relaying denied is logged (a line per client address a
-// minute at most), as each failed AUTH is.
+// AUTHs, with those answered 454 because their address ran out of tries.
+// Each relaying denied is logged (a line per client address a minute at
+// most), as each failed AUTH is; an address out of tries once.
 func (r *Relay) SubmissionRefusals() (relayingDenied, authFailed uint64) {
 	if r.sub == nil {
 		return 0, 0

@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -29,6 +28,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/dsn"
+	"github.com/relaylab/relaylab/internal/guesslimit"
 	"github.com/relaylab/relaylab/internal/mailaddr"
 	"github.com/relaylab/relaylab/internal/mailtext"
 	"github.com/relaylab/relaylab/internal/repeatlog"
@@ -53,6 +53,10 @@ type submission struct {
 	// sessions in a transaction drain beside them, under one deadline.
 	wg       *sync.WaitGroup
 	stopOnce sync.Once
+	// stopping ends as the shutdown begins: a failed AUTH's delay ends
+	// with it, so that the sessions it holds do not hold the stop.
+	stopping context.Context
+	stop     context.CancelFunc
 }
 
 // shutdown closes the listeners and answers the idle sessions 421 at once
@@ -75,6 +79,7 @@ func (s *submission) shutdown(ctx context.Context) error {
 			}
 		}
 		s.stops.begin()
+		s.stop()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -95,11 +100,13 @@ func (r *Relay) listen() (*submission, error) {
 	for _, n := range r.cfg.AllowedNetworks {
 		nets = append(nets, netip.MustParsePrefix(n)) // checked by Validate
 	}
-	fails := &authFailures{clock: r.clock, byAddr: map[netip.Addr]authFailure{}}
+	fails := &authFailures{clock: r.clock, byAddr: map[netip.Addr]authFailure{}, tries: guesslimit.Table{}}
 	sub := &submission{stops: newStopSet(), wg: &r.wg, refused: newRefusals(r.clock), queueFails: newQueueFailures()}
+	sub.stopping, sub.stop = context.WithCancel(context.Background())
 	newServer := func() *smtp.Server {
 		s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-			sess := &session{r: r, conn: c, nets: nets, fails: fails, refused: sub.refused, queueFails: sub.queueFails}
+			sess := &session{r: r, conn: c, nets: nets, fails: fails, refused: sub.refused, queueFails: sub.queueFails,
+				stopping: sub.stopping}
 			attach(c.Conn(), sess)
 			return sess, nil
 		}))
@@ -225,6 +232,7 @@ type session struct {
 	authFails  int
 	refused    *refusals
 	queueFails *repeatlog.Limiter // the submission's
+	stopping   context.Context    // the submission's
 }
 
 // newQueueFailures keeps the log of submitted messages the queue failed to
@@ -275,13 +283,44 @@ func (s *session) AuthMechanisms() []string {
 	return []string{sasl.Plain, sasl.Login}
 }
 
+// check takes a try of the client's address (authTries) before it
+// compares user's password, and gives it back when the password is right.
 func (s *session) check(user, pass string) error {
-	want, ok := s.r.cfg.Users[user]
-	if !ok || subtle.ConstantTimeCompare([]byte(want), []byte(pass)) != 1 {
+	client := s.conn.Conn().RemoteAddr().String()
+	if wait := s.fails.take(client); wait > 0 {
+		return s.authRefused(client, wait)
+	}
+	want, known := s.r.cfg.Users[user]
+	// Compared for an unknown user too, so that the time the reply takes
+	// does not tell which users exist.
+	right := guesslimit.Equal(pass, want) && known
+	if s.fails.settle(client, right) {
+		s.r.log.Warn("relay: failed AUTHs on the submission port: this address may try once every "+authTries.Every.String()+
+			"; its AUTHs beyond that are answered 454 without checking the password", "client", client, "failures", authTries.Burst,
+			"advice", "nothing, if the client is not yours; if it is, correct its user name or password (relay.users)")
+	}
+	if !right {
 		return s.authFailed(user)
 	}
 	s.user = user
 	return nil
+}
+
+// authRefused answers an AUTH of an address that has no try left
+// (authTries): 454 4.7.0, temporary authentication failure (RFC 4954 6),
+// counted as a failed AUTH but not logged, delayed or counted against
+// the connection, since it tells nothing and costs nothing.
+func (s *session) authRefused(client string, wait time.Duration) error {
+	s.refused.auth.Add(1)
+	from := "your address"
+	if a := clientIP(client); a.IsValid() {
+		from = a.String()
+	}
+	secs := (wait + time.Second - 1) / time.Second
+	return &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: fmt.Sprintf(
+		"Temporary authentication failure: %d AUTHs with a wrong user name or password came from %s, which may then try once every %s, "+
+			"so the password was not checked; try again in %d s with a user and password of relay.users",
+		authTries.Burst, from, authTries.Every, secs)}
 }
 
 // Failed AUTHs are limited so that the port cannot be used to guess
@@ -297,6 +336,15 @@ const (
 	authFailMemory = 15 * time.Minute
 )
 
+// authTries limits the AUTHs of each client address before the password
+// is compared (guesslimit): the delays above slow one connection, but a
+// client that opens many at once and takes a reply that is slow in coming
+// for a failure would guess as fast as it connects, a right password being
+// answered at once. An address may fail authTries.Burst times, then once
+// every authTries.Every (the longest delay: what a client that waits for
+// its replies gets anyway); past that its AUTHs get 454 without a compare.
+var authTries = guesslimit.Policy{Burst: 10, Every: authDelayMax, MaxAddrs: 4096}
+
 // authFailed answers a failed AUTH of user: logged with the client's
 // address and the user (never the password), delayed, and 535, or 421 and
 // the end of the connection after maxAuthFails on it.
@@ -307,7 +355,9 @@ func (s *session) authFailed(user string) error {
 	n := s.fails.add(client)
 	s.r.log.Warn("relay: failed AUTH on the submission port", "client", client, "user", textsafe.Escape(echoed(user)),
 		"failures_on_connection", s.authFails, "failures_from_address", n)
-	clock.Sleep(context.Background(), s.r.clock, min(time.Duration(n-1)*authDelayStep, authDelayMax))
+	// A shutdown ends the delay: the reply then goes at once, and the
+	// stopping relay's 421 at the next command.
+	clock.Sleep(s.stopping, s.r.clock, min(time.Duration(n-1)*authDelayStep, authDelayMax))
 	if s.authFails < maxAuthFails {
 		return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication failed: unknown user or wrong password"}
 	}
@@ -331,11 +381,39 @@ func (s *session) closeWith(se *smtp.SMTPError) {
 }
 
 // authFailures counts failed AUTHs per client address across
-// connections, each count forgotten authFailMemory after its last failure.
+// connections, each count forgotten authFailMemory after its last failure,
+// and holds each address's tries (authTries).
 type authFailures struct {
 	clock  clock.Clock
 	mu     sync.Mutex
 	byAddr map[netip.Addr]authFailure
+	tries  guesslimit.Table
+}
+
+// take spends a try of client's (host:port) address, or returns how long
+// until it has one.
+func (f *authFailures) take(client string) (wait time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tries.Take(authTries, clientIP(client), f.clock.Now())
+}
+
+// settle ends a try that take allowed, and reports whether the address
+// has just spent its last (guesslimit.Table.Settle).
+func (f *authFailures) settle(client string, right bool) (ranOut bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tries.Settle(authTries, clientIP(client), f.clock.Now(), right)
+}
+
+// clientIP is the address of client (host:port); the zero address, whose
+// tries all such clients share, when it has none.
+func clientIP(client string) netip.Addr {
+	ap, err := netip.ParseAddrPort(client)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }
 
 type authFailure struct {

@@ -57,7 +57,7 @@ type SubmissionRefusalsAPI interface {
 type submissionRefusals struct{ relay SubmissionRefusalsAPI }
 
 var submissionRefusalsDesc = prometheus.NewDesc("relaylab_submission_refusals_total",
-	"What the relay's submission port refused to clients that may not submit, by reason: relaying-denied (MAIL, or RCPT after a null sender, from a client neither authenticated nor in relay.allowed_networks) or auth-failed (a failed AUTH).", []string{"reason"}, nil)
+	"What the relay's submission port refused to clients that may not submit, by reason: relaying-denied (MAIL, or RCPT after a null sender, from a client neither authenticated nor in relay.allowed_networks) or auth-failed (a failed AUTH, or an AUTH answered 454 because its address ran out of tries).", []string{"reason"}, nil)
 
 func (g submissionRefusals) Describe(ch chan<- *prometheus.Desc) { ch <- submissionRefusalsDesc }
 

@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	_ "embed"
 	"net"
 	"net/http"
@@ -13,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/relaylab/relaylab/internal/guesslimit"
 )
 
 //go:embed openapi.yaml
@@ -368,7 +368,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 					tooManyGuesses(w, r, wait)
 					return
 				}
-				right := equal(t, a.Token)
+				right := guesslimit.Equal(t, a.Token)
 				tries.settle(r, right)
 				if right {
 					if c, err := r.Cookie(sessionCookie); err == nil {
@@ -484,25 +484,16 @@ func session(r *http.Request, a Auth, ss *sessions) (by string, until time.Time)
 // or web.user and web.password, "" when it gives neither.
 func secret(r *http.Request, a Auth) string {
 	if a.Token != "" {
-		if bearer, ok := bearerToken(r.Header.Get("Authorization")); ok && equal(bearer, a.Token) {
+		if bearer, ok := bearerToken(r.Header.Get("Authorization")); ok && guesslimit.Equal(bearer, a.Token) {
 			return "bearer"
 		}
 	}
 	if a.User != "" {
-		if u, p, ok := r.BasicAuth(); ok && equal(u, a.User) && equal(p, a.Password) {
+		if u, p, ok := r.BasicAuth(); ok && guesslimit.Equal(u, a.User) && guesslimit.Equal(p, a.Password) {
 			return "basic"
 		}
 	}
 	return ""
-}
-
-// equal compares a secret offered with the one configured in constant
-// time, by their SHA-256 digests: ConstantTimeCompare of the secrets
-// themselves returns at once when their lengths differ, which tells a
-// guesser the secret's length.
-func equal(a, b string) bool {
-	da, db := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
-	return subtle.ConstantTimeCompare(da[:], db[:]) == 1
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/guesslimit"
 )
 
 // Failed sign-ins are limited so that web.token and web.password cannot
@@ -31,26 +32,19 @@ const (
 	maxGuessers = 1024
 )
 
-// guesses counts failed sign-ins per client address.
+// guesses counts failed sign-ins per client address (guesslimit).
 type guesses struct {
 	clock clock.Clock
 	log   *slog.Logger
 	mu    sync.Mutex
-	by    map[netip.Addr]*allowance
+	by    guesslimit.Table
 }
 
-// allowance is what one address has left: left tries at at, one more
-// each guessEvery after, up to guessBurst.
-type allowance struct {
-	left int
-	at   time.Time
-	// warned: the log has said that this address ran out, once until
-	// its tries are all back.
-	warned bool
-}
+// signInGuesses is the sign-in's guessBurst, guessEvery and maxGuessers.
+var signInGuesses = guesslimit.Policy{Burst: guessBurst, Every: guessEvery, MaxAddrs: maxGuessers}
 
 func newGuesses(c clock.Clock, log *slog.Logger) *guesses {
-	return &guesses{clock: c, log: log, by: map[netip.Addr]*allowance{}}
+	return &guesses{clock: c, log: log, by: guesslimit.Table{}}
 }
 
 // clientAddr is the address a request came from; the zero address for
@@ -63,76 +57,25 @@ func clientAddr(r *http.Request) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-// refillLocked brings a's tries up to now.
-func (a *allowance) refillLocked(now time.Time) {
-	if n := int(now.Sub(a.at) / guessEvery); n > 0 {
-		a.left = min(guessBurst, a.left+n)
-		a.at = a.at.Add(time.Duration(n) * guessEvery)
-	}
-	if a.left == guessBurst {
-		a.at, a.warned = now, false
-	}
-}
-
 // take spends one of r's address's tries before its credentials are
 // compared, and returns 0; or, when it has none left, how long until it
-// has one. Spent before the comparison, so that many requests at once
-// get no more tries than one after another; settle gives it back when
-// the credentials were right.
+// has one. settle gives it back when the credentials were right.
 func (g *guesses) take(r *http.Request) (wait time.Duration) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	now := g.clock.Now()
-	k := g.keyLocked(clientAddr(r))
-	a := g.by[k]
-	if a == nil {
-		a = &allowance{left: guessBurst, at: now}
-		g.by[k] = a
-	}
-	a.refillLocked(now)
-	if a.left == 0 {
-		return a.at.Add(guessEvery).Sub(now)
-	}
-	a.left--
-	return 0
+	return g.by.Take(signInGuesses, clientAddr(r), g.clock.Now())
 }
 
-// settle ends a try that take allowed: right credentials get it back, a
-// wrong token or password keeps it spent, and the log says when an
-// address has spent them all.
+// settle ends a try that take allowed, and the log says when an address
+// has spent them all.
 func (g *guesses) settle(r *http.Request, right bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	addr := clientAddr(r)
-	a := g.by[g.keyLocked(addr)]
-	switch {
-	case a == nil: // dropped to make room meanwhile: nothing to give back
-	case right:
-		a.left = min(guessBurst, a.left+1)
-	case a.left == 0 && !a.warned:
-		a.warned = true
+	if g.by.Settle(signInGuesses, addr, g.clock.Now(), right) {
 		g.log.Warn("web: failed sign-ins: this address may try again only once every "+guessEvery.String(),
 			"client", addr.String(), "failures", guessBurst, "path", r.URL.Path)
 	}
-}
-
-// keyLocked is where addr's tries are counted: its own entry, or the
-// shared one when the table is full and full allowances (which a new
-// entry would equal) cannot be dropped to make room.
-func (g *guesses) keyLocked(addr netip.Addr) netip.Addr {
-	if _, ok := g.by[addr]; ok || len(g.by) < maxGuessers {
-		return addr
-	}
-	now := g.clock.Now()
-	for k, a := range g.by {
-		if a.refillLocked(now); a.left == guessBurst {
-			delete(g.by, k)
-		}
-	}
-	if len(g.by) < maxGuessers {
-		return addr
-	}
-	return netip.Addr{}
 }
 
 // tooManyGuesses answers a request whose address has run out of tries:
