@@ -489,8 +489,13 @@ func secret(r *http.Request, a Auth) string {
 		}
 	}
 	if a.User != "" {
-		if u, p, ok := r.BasicAuth(); ok && guesslimit.Equal(u, a.User) && guesslimit.Equal(p, a.Password) {
-			return "basic"
+		if u, p, ok := r.BasicAuth(); ok {
+			// Both compared, whatever the first gives: a reply that came
+			// sooner for a wrong user would tell a guesser the user.
+			user, pass := guesslimit.Equal(u, a.User), guesslimit.Equal(p, a.Password)
+			if user && pass {
+				return "basic"
+			}
 		}
 	}
 	return ""
