@@ -124,12 +124,68 @@ func flagErrorInWords(fs *flag.FlagSet, msg string) string {
 var addressWords = map[string]bool{"port": true, "p": true, "addr": true, "address": true, "bind": true, "host": true, "listen": true, "server": true}
 
 // flagSynonyms are flag names people bring from other tools, and the
-// flags of relaylab's that do what they mean: swaks' --data and the like
-// take a file, and send's --file, a letter from --body-file, meant the
-// whole message as often as the body.
-var flagSynonyms = map[string][]string{
-	"file": {"data", "body-file"},
-	"eml":  {"data"},
+// flags of relaylab's that do what they mean, for every command ("") or
+// for one: send's from swaks, load's from Postfix's smtp-source, whose
+// letters differ (-s is swaks' server and smtp-source's sessions). swaks'
+// --data and the like take a file, and send's --file, a letter from
+// --body-file, meant the whole message as often as the body. A name is
+// looked up as given first, then, when longer than a letter, in lower
+// case (smtp-source's -M is not -m).
+var flagSynonyms = map[string]map[string][]string{
+	"": {
+		"file": {"data", "body-file"},
+		"eml":  {"data"},
+		// swaks
+		"tls-on-connect": {"tls"}, "tlsc": {"tls"},
+		"auth-password": {"auth-pass"}, "ap": {"auth-pass"}, "au": {"auth-user"},
+		"auth": {"auth-user", "auth-mech"}, "a": {"auth-user", "auth-mech"},
+		"ehlo": {"helo"}, "f": {"from"}, "t": {"to"},
+	},
+	"send": {
+		"s": {"server"}, "add-header": {"header"}, "ah": {"header"},
+		"suppress-data": {"hide-data"}, "q": {"quit-after"}, "d": {"data"},
+	},
+	"load": {
+		"s": {"sessions"}, "m": {"messages"}, "l": {"size"}, "r": {"rcpts"},
+		"M": {"helo"}, "d": {"reuse"}, "w": {"rate"}, "q": {"quiet"},
+	},
+}
+
+// flagNotes say, after the suggestion if any, how a flag of another tool
+// differs here, or what takes the place of one that has no match.
+var flagNotes = map[string]map[string]string{
+	"send": {
+		"pipeline":       "send writes one command at a time and reads its reply, for a transcript in order; relaylab load pipelines (RFC 2920) when the server offers PIPELINING",
+		"silent":         "the transcript is on stdout and the outcome on stderr and in the exit status: send stdout to /dev/null, or leave the message lines out with --hide-data",
+		"S":              "the transcript is on stdout and the outcome on stderr and in the exit status: send stdout to /dev/null, or leave the message lines out with --hide-data",
+		"tls-on-connect": "swaks' --tls, which is STARTTLS, is --starttls here; relaylab's --tls is TLS from the first byte, as swaks' --tls-on-connect",
+		"tlsc":           "swaks' --tls, which is STARTTLS, is --starttls here; relaylab's --tls is TLS from the first byte, as swaks' --tls-on-connect",
+	},
+	"load": {
+		"c": "load shows its progress on stderr always (a bar on a terminal, a line every 5 s otherwise); --quiet turns it off",
+		"d": "smtp-source's -d keeps the connection for the next message: --reuse 0; load's default, --reuse 1, opens one per message as smtp-source does without -d",
+		"C": "smtp-source's -C tries a refused connection again; load dials again after a failed session, and --give-up says when it stops trying",
+		"w": "smtp-source's -w waits between the messages of each session; --rate paces the whole run in messages a second",
+	},
+}
+
+// synonymsOf are the flags of command that the unknown flag name of
+// another tool means, those command has.
+func synonymsOf(command, name string, has []string) []string {
+	var syn []string
+	names := []string{name}
+	if len(name) > 1 { // one letter is as given: -M is not -m
+		names = append(names, strings.ToLower(name))
+	}
+	for _, n := range names {
+		if syn = flagSynonyms[command][n]; syn == nil {
+			syn = flagSynonyms[""][n]
+		}
+		if syn != nil {
+			break
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(syn), func(f string) bool { return !slices.Contains(has, f) })
 }
 
 // flagSuggestions are the flags of fs that the unknown flag name was
@@ -140,7 +196,7 @@ var flagSynonyms = map[string][]string{
 func flagSuggestions(fs *flag.FlagSet, name string) (names []string, address bool) {
 	var all []string
 	fs.VisitAll(func(f *flag.Flag) { all = append(all, f.Name) })
-	if syn := slices.DeleteFunc(slices.Clone(flagSynonyms[strings.ToLower(name)]), func(f string) bool { return !slices.Contains(all, f) }); len(syn) > 0 {
+	if syn := synonymsOf(strings.TrimPrefix(fs.Name(), "relaylab "), name, all); len(syn) > 0 {
 		return syn, false
 	}
 	if n := config.Nearest(name, all); n != "" {
@@ -172,8 +228,17 @@ func flagSuggestions(fs *flag.FlagSet, name string) (names []string, address boo
 // host:port)?".
 func unknownFlagLine(fs *flag.FlagSet, name string) string {
 	line := fmt.Sprintf("%s: no flag --%s", fs.Name(), name)
+	command := strings.TrimPrefix(fs.Name(), "relaylab ")
+	if field, ok := strings.CutPrefix(name, "h-"); ok && field != "" && fs.Lookup("header") != nil {
+		// swaks' --h-Subject "text" is a header field by name.
+		return fmt.Sprintf("%s: did you mean --header \"%s: ...\"?", line, field)
+	}
+	note := flagNotes[command][name]
 	names, address := flagSuggestions(fs, name)
 	if len(names) == 0 {
+		if note != "" {
+			line += ": " + note
+		}
 		return line
 	}
 	for i := range names {
@@ -186,6 +251,9 @@ func unknownFlagLine(fs *flag.FlagSet, name string) string {
 		} else {
 			line += " (each takes an address, host:port)"
 		}
+	}
+	if note != "" {
+		return line + "? (" + note + ")"
 	}
 	return line + "?"
 }

@@ -68,7 +68,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&cfg.Sessions, "sessions", 10, "concurrent connections")
 	fs.IntVar(&cfg.Messages, "messages", 1000, "messages to send in all")
 	cfg.Size = 4096
-	fs.Func("size", "approximate message size: octets, or with a unit as a sink rule's size: has it (10KB, 1MiB) (default 4096)", func(v string) error {
+	fs.Func("size", "size of each message's body, not the whole message: octets, or with a unit as a sink rule's size: has it (10KB, 1MiB), rounded up to whole lines of 78 octets; the header adds about 250 (default 4096)", func(v string) error {
 		n, err := sink.ParseSize(v)
 		switch {
 		case err != nil:
@@ -83,7 +83,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&cfg.Rcpts, "rcpts", 1, "recipients per message")
 	fs.IntVar(&cfg.Reuse, "reuse", 1, "messages per connection (1: a new connection per message, as smtp-source does; 0: unlimited)")
 	fs.BoolVar(&cfg.StartTLS, "starttls", false, "upgrade each connection with STARTTLS")
-	fs.BoolVar(&cfg.ImplicitTLS, "tls", false, "use TLS from the first byte (implicit TLS)")
+	fs.BoolVar(&cfg.ImplicitTLS, "tls", false, "use TLS from the first byte (implicit TLS; swaks' --tls, which is STARTTLS, is --starttls here)")
 	fs.BoolVar(&insecure, "insecure", false, "do not verify the server's certificate (with --starttls or --tls; the sink's is self-signed)")
 	fs.StringVar(&cfg.AuthUser, "auth-user", "", "authenticate as this user (AUTH PLAIN, or LOGIN)")
 	fs.StringVar(&cfg.AuthPass, "auth-pass", "", "password for --auth-user (default: the environment variable "+authPassEnv+")")
@@ -301,6 +301,12 @@ func writeLoadSummary(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
 	fmt.Fprintf(w, "tried %s on %s over %s in %s: %s, %d refused, %s; %.1f accepted msgs/s\n",
 		countOf(res.Attempted, "message", "messages"), cfg.Target, countOf(res.Sessions, "session", "sessions"), res.Wall.Round(time.Millisecond),
 		accepted, res.Refused, failed, res.Rate())
+	switch {
+	case res.Dials > 0 && res.Connected == 0:
+		fmt.Fprintf(w, "none of them reached a server: not one of %s opened a connection\n", countOf(res.Dials, "dial", "dials"))
+	case res.Connected < res.Dials:
+		fmt.Fprintf(w, "connections: %d of %d dials opened; the messages whose dial failed never reached the server\n", res.Connected, res.Dials)
+	}
 	if n := res.RcptAccepted + res.RcptTempRefused + res.RcptPermRefused + res.RcptNotTried; n > 0 {
 		fmt.Fprintf(w, "recipients at RCPT: %d accepted, %d refused temporarily (4xx), %d refused permanently (5xx)",
 			res.RcptAccepted, res.RcptTempRefused, res.RcptPermRefused)
@@ -316,6 +322,9 @@ func writeLoadSummary(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
 		fmt.Fprintf(w, "latency of %s (dial to close): %s\n", countOf(l.N, "session", "sessions"), latencyLine(l))
 	}
 	res.Table(w)
+	for _, k := range unusualKeys(res) {
+		fmt.Fprintf(w, "  %s: %s\n", k, unusualLegend(k))
+	}
 	explainRefusals(w, res)
 	explainConnErrors(w, cfg, res)
 	explainUnknown(w, res)
@@ -357,28 +366,31 @@ func latencyLine(l smtpload.Latency) string {
 const maxExplained = 5
 
 // explainRefusals says, for the most frequent refusals of the table, what
-// one of them said and what the relay's classification makes of it.
+// one of them said and what the relay's classification makes of it; then,
+// apart, the replies to RSET and QUIT that ended sessions, which refused
+// no message.
 func explainRefusals(w io.Writer, res *smtpload.Result) {
-	keys := make([]string, 0, len(res.FirstReplies))
-	for k := range res.FirstReplies {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := res.Replies[keys[i]], res.Replies[keys[j]]
-		return a > b || a == b && keys[i] < keys[j]
-	})
-	if len(keys) > 0 {
-		fmt.Fprintln(w, "what the refusals mean:")
-	}
-	for i, k := range keys {
-		if i == maxExplained {
-			fmt.Fprintf(w, "  (and %d more kinds of refusal in the table)\n", len(keys)-maxExplained)
-			break
+	refusals, ends := refusalKeys(res)
+	for _, part := range []struct {
+		keys       []string
+		head, more string
+	}{
+		{refusals, "what the refusals mean:", "kinds of refusal"},
+		{ends, "how sessions ended (replies to RSET or QUIT, not refusals of a message):", "such replies"},
+	} {
+		if len(part.keys) > 0 {
+			fmt.Fprintln(w, part.head)
 		}
-		stage, _, _ := strings.Cut(k, " ")
-		r := res.FirstReplies[k]
-		fmt.Fprintf(w, "  %s (%d times): %s%s\n", k, res.Replies[k], (&smtpload.ReplyError{Stage: stage, Reply: r}).Error(),
-			strings.ReplaceAll(explainRefusal(stage, r, -1), "\n    ", "\n      "))
+		for i, k := range part.keys {
+			if i == maxExplained {
+				fmt.Fprintf(w, "  (and %d more %s in the table)\n", len(part.keys)-maxExplained, part.more)
+				break
+			}
+			stage, _, _ := strings.Cut(k, " ")
+			r := res.FirstReplies[k]
+			fmt.Fprintf(w, "  %s (%s): %s%s\n", k, countOf(res.Replies[k], "time", "times"), (&smtpload.ReplyError{Stage: stage, Reply: r}).Error(),
+				strings.ReplaceAll(explainRefusal(stage, r, -1), "\n    ", "\n      "))
+		}
 	}
 }
 
@@ -437,6 +449,10 @@ func connAdvice(cfg smtpload.Config, kind, stage string, err error) (why, todo s
 	case "protocol":
 		why = "the server's reply is not SMTP, or breaks the protocol (the message's fate is unknown; it was counted as failed)"
 		todo = "check that --target is an SMTP server, and read the reply quoted above: the server must be fixed"
+		if stage == smtpload.StageData {
+			why = "the server answered DATA with neither 354 (go ahead) nor a refusal (RFC 5321 4.1.1.4, 4.3.2), so it never asked for the message and none was sent (counted as failed)"
+			todo = "the server must be fixed: read the reply quoted above"
+		}
 	default:
 		why = "the connection failed"
 		todo = "check --target and the server"
@@ -625,6 +641,10 @@ func notAcceptedParts(res *smtpload.Result) string {
 // loadJSON is --json's summary.
 type loadJSON struct {
 	Target      string         `json:"target"`
+	Parameters  loadParamsJSON `json:"parameters"`
+	Started     string         `json:"started"`
+	Connections loadConnsJSON  `json:"connections"`
+	NotTried    int            `json:"not_tried"` // messages asked for and never begun (a run that gave up, was interrupted or ran out its --duration)
 	Sessions    int            `json:"sessions"`
 	WallSeconds float64        `json:"wall_seconds"`
 	Attempted   int            `json:"attempted"`
@@ -653,11 +673,14 @@ type loadJSON struct {
 	// connection failure with its category, reason and what to do; the
 	// notes in the keys of replies; the messages of unknown fate; the
 	// failure that made the run give up.
-	RefusalsExplained   []loadExplained   `json:"refusals_explained"`
-	ConnErrorsExplained []loadExplained   `json:"connection_errors_explained"`
-	RepliesLegend       map[string]string `json:"replies_legend,omitempty"`
-	UnknownExplained    *loadUnknownJSON  `json:"fate_unknown_explained,omitempty"`
-	GaveUpFailure       *loadExplained    `json:"gave_up_last_failure,omitempty"`
+	RefusalsExplained []loadExplained `json:"refusals_explained"`
+	// SessionEndsExplained: the refusals of the RSET after a refusal, or
+	// of QUIT, which ended sessions and refused no message.
+	SessionEndsExplained []loadExplained   `json:"session_ends_explained,omitempty"`
+	ConnErrorsExplained  []loadExplained   `json:"connection_errors_explained"`
+	RepliesLegend        map[string]string `json:"replies_legend,omitempty"`
+	UnknownExplained     *loadUnknownJSON  `json:"fate_unknown_explained,omitempty"`
+	GaveUpFailure        *loadExplained    `json:"gave_up_last_failure,omitempty"`
 }
 
 type loadRcptJSON struct {
@@ -681,7 +704,8 @@ func latencyJSONOf(l smtpload.Latency) latencyJSON {
 }
 
 func writeLoadJSON(w io.Writer, cfg smtpload.Config, res *smtpload.Result, code int) error {
-	j := loadJSON{Target: cfg.Target, Sessions: res.Sessions, WallSeconds: res.Wall.Seconds(), Attempted: res.Attempted,
+	j := loadJSON{Target: cfg.Target, Parameters: loadParamsOf(cfg), Started: startedJSON(res.Start), Connections: loadConnsJSON{res.Dials, res.Connected},
+		NotTried: notTried(cfg, res), Sessions: res.Sessions, WallSeconds: res.Wall.Seconds(), Attempted: res.Attempted,
 		Accepted: res.Accepted, Partial: res.Partial, Refused: res.Refused, Failed: res.Failed, Cancelled: res.Cancelled, Unknown: res.Unknown, Rate: res.Rate(),
 		Recipients: loadRcptJSON{res.RcptAccepted, res.RcptTempRefused, res.RcptPermRefused, res.RcptNotTried},
 		Replies:    res.Replies, ConnErrors: res.ConnErrors, UnknownBy: res.UnknownErrors, Ended: res.Ended, GaveUp: res.GaveUp, LastFailures: res.LastFailures, ExitCode: code}
@@ -689,7 +713,9 @@ func writeLoadJSON(w io.Writer, cfg smtpload.Config, res *smtpload.Result, code 
 		j.Ended = "all"
 	}
 	j.Latency.Transaction, j.Latency.Session = latencyJSONOf(res.TxLatency), latencyJSONOf(res.SessionLatency)
-	j.RefusalsExplained, j.ConnErrorsExplained, j.RepliesLegend = refusalsExplained(res), connErrorsExplained(cfg, res), repliesLegend(res)
+	refusals, ends := refusalKeys(res)
+	j.RefusalsExplained, j.SessionEndsExplained = refusalsExplained(res, refusals), refusalsExplained(res, ends)
+	j.ConnErrorsExplained, j.RepliesLegend = connErrorsExplained(cfg, res), repliesLegend(res)
 	if res.Unknown > 0 {
 		j.UnknownExplained = &loadUnknownJSON{Meaning: unknownMeaning, First: res.FirstUnknown, Advice: unknownAdvice(res)}
 	}

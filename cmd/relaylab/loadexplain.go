@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/smtpload"
@@ -39,9 +40,11 @@ type loadUnknownJSON struct {
 	Advice  string            `json:"what_to_do"`
 }
 
-// refusalsExplained explains every kind of refusal of the run, the most
-// frequent first, as explainRefusals does the first maxExplained.
-func refusalsExplained(res *smtpload.Result) []loadExplained {
+// refusalKeys sorts the keys of the run's refusals (4xx, 5xx), the most
+// frequent first: those that refused something of a message, and those
+// that answered the RSET after a refusal or QUIT, which ended a session
+// and refused no message.
+func refusalKeys(res *smtpload.Result) (refusals, sessionEnds []string) {
 	keys := make([]string, 0, len(res.FirstReplies))
 	for k := range res.FirstReplies {
 		keys = append(keys, k)
@@ -50,6 +53,19 @@ func refusalsExplained(res *smtpload.Result) []loadExplained {
 		a, b := res.Replies[keys[i]], res.Replies[keys[j]]
 		return a > b || a == b && keys[i] < keys[j]
 	})
+	for _, k := range keys {
+		if stage, _, _ := strings.Cut(k, " "); stage == smtpload.StageRset || stage == smtpload.StageQuit {
+			sessionEnds = append(sessionEnds, k)
+		} else {
+			refusals = append(refusals, k)
+		}
+	}
+	return refusals, sessionEnds
+}
+
+// refusalsExplained explains every kind of refusal of the run in keys
+// (refusalKeys), as explainRefusals does the first maxExplained.
+func refusalsExplained(res *smtpload.Result, keys []string) []loadExplained {
 	out := make([]loadExplained, 0, len(keys))
 	for _, k := range keys {
 		stage, _, _ := strings.Cut(k, " ")
@@ -133,12 +149,43 @@ func unknownAdvice(res *smtpload.Result) string {
 }
 
 // repliesLegend explains the notes in the keys of replies
-// ("(pipelined)"), those the run's keys have; nil when none.
+// ("(pipelined)") and the keys of a 2yz other than the usual one at its
+// stage ("data-end 299"), those the run has; nil when none.
 func repliesLegend(res *smtpload.Result) map[string]string {
+	var legend map[string]string
+	add := func(k, v string) {
+		if legend == nil {
+			legend = map[string]string{}
+		}
+		legend[k] = v
+	}
 	for k := range res.Replies {
 		if strings.HasSuffix(k, smtpload.PipelinedNote) {
-			return map[string]string{strings.TrimSpace(smtpload.PipelinedNote): smtpload.PipelinedMeaning}
+			add(strings.TrimSpace(smtpload.PipelinedNote), smtpload.PipelinedMeaning)
 		}
 	}
-	return nil
+	for _, k := range unusualKeys(res) {
+		add(k, unusualLegend(k))
+	}
+	return legend
+}
+
+// unusualKeys are the keys of replies whose code is a 2yz other than the
+// one RFC 5321 gives at its stage, sorted.
+func unusualKeys(res *smtpload.Result) []string {
+	var out []string
+	for k := range res.Replies {
+		stage, code, _ := strings.Cut(k, " ")
+		if n, err := strconv.Atoi(code); err == nil && smtpload.Unusual(stage, n) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// unusualLegend says what the reply of key ("data-end 299") was taken for.
+func unusualLegend(key string) string {
+	stage, _, _ := strings.Cut(key, " ")
+	return unusualMeaning(stage)
 }

@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,17 +92,17 @@ const authPassEnv = "RELAYLAB_AUTH_PASS"
 func runSend(ctx context.Context, e *env, args []string) error {
 	var o sendOptions
 	fs := newFlags(e, "send", sendSynopsis)
-	fs.StringVar(&o.from, "from", "relaylab@localhost", "envelope sender and From address")
+	fs.StringVar(&o.from, "from", "relaylab@localhost", "envelope sender and From address (\"\" or \"<>\": the null sender, and From: MAILER-DAEMON@ the --helo name)")
 	fs.Var(&o.to, "to", "recipient (repeatable)")
 	fs.StringVar(&o.subject, "subject", "relaylab test message", "Subject of the built message")
-	fs.StringVar(&o.body, "body", "This is a test message sent by relaylab send.\n", "body text of the built message")
+	fs.StringVar(&o.body, "body", "This is a test message sent by relaylab send.\n", "body text of the built message (as in swaks, @FILE reads FILE and - standard input; a text that starts with @ goes in with --body-file)")
 	fs.StringVar(&o.bodyFile, "body-file", "", "read the body from this file (- for standard input)")
 	fs.StringVar(&o.dataFile, "data", "", "send this file as the whole RFC 5322 message (- for standard input); line ends become CRLF and leading dots are doubled")
 	fs.Var(&o.attach, "attach", "attach this file (repeatable): the message becomes multipart/mixed, each file base64")
 	fs.Var(&o.headers, "header", `extra or replacing header field "Name: value" (repeatable)`)
 	fs.StringVar(&o.server, "server", "127.0.0.1:2525", "SMTP server as host:port")
 	fs.BoolVar(&o.startTLS, "starttls", false, "upgrade the connection with STARTTLS (RFC 3207)")
-	fs.BoolVar(&o.implicitTLS, "tls", false, "use TLS from the first byte (implicit TLS, RFC 8314)")
+	fs.BoolVar(&o.implicitTLS, "tls", false, "use TLS from the first byte (implicit TLS, RFC 8314; swaks' --tls, which is STARTTLS, is --starttls here)")
 	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the server's certificate (with --starttls or --tls; the sink's is self-signed)")
 	fs.StringVar(&o.authUser, "auth-user", "", "authenticate as this user (AUTH PLAIN, or LOGIN)")
 	fs.StringVar(&o.authMech, "auth-mech", "", "AUTH mechanism, PLAIN or LOGIN (default: PLAIN when offered, else LOGIN)")
@@ -118,6 +119,11 @@ func runSend(ctx context.Context, e *env, args []string) error {
 	}
 	o.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	// swaks' habits: "<>" is the null sender, a stage in any case.
+	if o.from == "<>" {
+		o.from = ""
+	}
+	o.quitAfter = strings.ToLower(o.quitAfter)
 	if err := checkAuthFlags("send", &o.authPass, o.authUser, o.authMech, o.set["auth-pass"]); err != nil {
 		return err
 	}
@@ -127,6 +133,9 @@ func runSend(ctx context.Context, e *env, args []string) error {
 	msg, err := o.message(e, clock.Real{})
 	if err != nil {
 		return err
+	}
+	if o.from == "" && o.dataFile == "" && !overridden(o.headers, "From") {
+		fmt.Fprintf(e.stdout, "=== note: the envelope sender is null (MAIL FROM:<>); the From field says <%s>, as RFC 5322 3.6.2 wants a mailbox there\n", fromField(&o))
 	}
 	return sendMessage(ctx, e, &o, msg)
 }
@@ -232,10 +241,19 @@ func (o *sendOptions) message(e *env, clk clock.Clock) ([]byte, error) {
 		return smtpload.WireFormat(b), nil
 	}
 	body := o.body
-	if o.bodyFile != "" {
-		b, err := readInput(e, o.bodyFile)
+	flagName, file := "body-file", o.bodyFile
+	if name, ok := strings.CutPrefix(o.body, "@"); ok && o.set["body"] {
+		flagName, file = "body", name // swaks' --body @FILE
+	} else if o.body == "-" && o.set["body"] {
+		flagName, file = "body", "-"
+	}
+	if file != "" {
+		b, err := readInput(e, file)
+		if err != nil && flagName == "body" {
+			return nil, inputError(flagName, o.body, err) // as given: "@name"
+		}
 		if err != nil {
-			return nil, inputError("body-file", o.bodyFile, err)
+			return nil, inputError(flagName, file, err)
 		}
 		body = string(b)
 	}
@@ -360,7 +378,7 @@ func readInput(e *env, name string) ([]byte, error) {
 // The body goes quoted-printable when it is not 7-bit ASCII in lines of
 // at most 998 characters (sevenBitLines, as the web API's text parts).
 func buildMessage(o *sendOptions, body string, now time.Time) ([]byte, error) {
-	from, err := foldField("From", "<"+o.from+">")
+	from, err := foldField("From", "<"+fromField(o)+">")
 	if err != nil {
 		return nil, usageError("--from %q: %v", o.from, err)
 	}
@@ -484,10 +502,7 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 	// An IP address as ServerName is checked against the certificate's IP
 	// addresses.
 	tlsCfg := &tls.Config{InsecureSkipVerify: o.insecure, ServerName: host}
-	helo := o.helo
-	if helo == "" {
-		helo, _ = os.Hostname()
-	}
+	helo := heloName(o)
 	var c *smtpload.Client
 	inData := false
 	s := &sendSession{ctx: ctx, o: o, stage: smtpload.StageConnect}
@@ -575,13 +590,20 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 	}
 	tx := &smtpload.Transaction{From: o.from, To: o.to, MailParams: params, Parts: [][]byte{msg}}
 	res, err := c.Send(tx, false)
+	// QUIT ends the session unless the server ended it: a 421 (RFC 5321
+	// 3.8, to the RSET after a refusal too) or a hang-up. A server that
+	// refused the RSET with a 5xx still talks.
+	quit := err == nil && (!res.Closing() || res.Rset.Code >= 500)
 	if err == nil {
 		err = res.ResetErr
 	}
 	if err != nil && !refused(&res) {
 		return s.failed(err)
 	}
-	if err == nil && !res.Closing() {
+	for _, n := range unusualPositives(o, &res) {
+		fmt.Fprintf(e.stdout, "=== note: %s\n", n)
+	}
+	if quit {
 		if err := c.Quit(); err != nil {
 			fmt.Fprintf(e.stdout, "*** QUIT: %v\n", err)
 		}
@@ -781,7 +803,7 @@ func sendOutcome(e *env, o *sendOptions, res *smtpload.TxResult, after error) er
 		refusals = append(refusals, what+explainRefusal(stage, r, took))
 		worst = max(worst, r.Code)
 	}
-	if res.Mail.Code != 250 {
+	if !smtpload.Positive(res.Mail.Code) {
 		note(smtpload.StageMail, "", res.Mail)
 	}
 	for i, r := range res.Rcpts {
@@ -789,14 +811,14 @@ func sendOutcome(e *env, o *sendOptions, res *smtpload.TxResult, after error) er
 			note(smtpload.StageRcpt, o.to[i], r)
 		}
 	}
-	if res.Mail.Code == 250 && len(res.Rcpts) < len(o.to) {
+	if smtpload.Positive(res.Mail.Code) && len(res.Rcpts) < len(o.to) {
 		// RFC 5321 3.8: after a 421 the client sends nothing more.
 		refusals = append(refusals, fmt.Sprintf("%s: not tried: the server closed the session before them", angleList(o.to[len(res.Rcpts):])))
 	}
 	if res.Data.Code != 0 && res.Data.Code != 354 {
 		note(smtpload.StageData, "", res.Data)
 	}
-	if res.DataEnd.Code != 0 && res.DataEnd.Code != 250 {
+	if res.DataEnd.Code != 0 && !smtpload.Positive(res.DataEnd.Code) {
 		note(smtpload.StageDataEnd, "", res.DataEnd)
 	}
 	if len(refusals) == 0 {
@@ -804,7 +826,7 @@ func sendOutcome(e *env, o *sendOptions, res *smtpload.TxResult, after error) er
 		return nil
 	}
 	if after != nil {
-		refusals = append(refusals, fmt.Sprintf("then the connection ended: %v", after))
+		refusals = append(refusals, afterRefusal(after))
 	}
 	code := exitPermFail
 	if worst < 500 {
@@ -845,8 +867,10 @@ func explainRefusal(stage string, r smtpload.Reply, took int) string {
 	} else if category == "greylisted" {
 		reason = "the server greylists: it defers the first try of an unknown client, sender and recipient, and takes one made again after its delay"
 	}
-	if relayTerms(reason) {
-		reason = "the server refused " + stageWhatOf(stage) + "; its text says why"
+	if why := sessionEndReason(stage, r); why != "" {
+		reason = why
+	} else if relayTerms(reason) {
+		reason = clientReason(category, stage, r)
 	}
 	if category == "" && reason == "" {
 		return ""
@@ -898,26 +922,63 @@ func needsTLS(stage string, r smtpload.Reply) bool {
 	if stage == smtpload.StageAuth && (r.Code == 538 || r.Enhanced == "5.7.11" || r.Code == 534 || r.Enhanced == "5.7.9") {
 		return true
 	}
-	if r.Code != 530 {
-		return false
-	}
+	return r.Code == 530 && relayCategory(stage, r) == "tls-failure"
+}
+
+// relayCategory is the category the relay's built-in classification
+// gives r at stage, or "" when it cannot be read.
+func relayCategory(stage string, r smtpload.Reply) string {
 	c, err := builtinClassifier()
 	if err != nil {
-		return false
+		return ""
 	}
-	return c.Classify(relay.Reply{Stage: relayStage(stage), Code: r.Code, Enhanced: r.Enhanced, Text: r.Text()}).Category == "tls-failure"
+	return c.Classify(relay.Reply{Stage: relayStage(stage), Code: r.Code, Enhanced: r.Enhanced, Text: r.Text()}).Category
 }
 
 // relayTerms reports whether a reason or advice of the relay's table
-// speaks of what the relay does (its paths, routes, queue, retries),
-// which a client such as send or load does not do.
+// speaks of what the relay does (its paths, routes, queue, retries, the
+// destinations it rests and throttles, "us" as the relay), which a client
+// such as send or load does not do.
 func relayTerms(s string) bool {
-	for _, w := range []string{"retried", "retry", "path", "route", "the relay", "queued", "attempt", "suppress", "upstream"} {
+	for _, w := range []string{"retried", "retry", "path", "route", "the relay", "queued", "attempt", "suppress", "upstream",
+		"rested", "rests", "destination", "throttl"} {
 		if strings.Contains(s, w) {
 			return true
 		}
 	}
-	return false
+	return relayWeRE.MatchString(s)
+}
+
+// relayWeRE finds "us" and "our" in the relay's table, where they mean
+// the relay ("throttling us", "our IP").
+var relayWeRE = regexp.MustCompile(`\b(us|our)\b`)
+
+// clientReason is what a refusal of category at stage means to a client,
+// for the categories whose reason in the relay's table speaks of the
+// relay's own doings; else the generic words.
+func clientReason(category, stage string, r smtpload.Reply) string {
+	switch {
+	case category == "rate-limited":
+		return "the server limits how fast this client sends (its reply names a rate, a volume or throttling)"
+	case r.Code == 421:
+		return "the server is closing the session (421, service not available, RFC 5321 3.8, 4.2.2) without naming a rate or volume; nothing more can be sent on this connection"
+	}
+	return "the server refused " + stageWhatOf(stage) + "; its text says why"
+}
+
+// sessionEndReason is what a refusal of the RSET after a refusal, or of
+// QUIT, means: not a refusal of the message, whose own reply came before;
+// "" at other stages.
+func sessionEndReason(stage string, r smtpload.Reply) string {
+	switch {
+	case stage == smtpload.StageRset && r.Code == 421:
+		return "the server closed the session at the RSET that follows a refusal (421, RFC 5321 3.8), so the connection was not used again; the refusal before it is the message's outcome"
+	case stage == smtpload.StageRset:
+		return "the server refused the RSET that resets the transaction after a refusal (RFC 5321 4.1.1.5: RSET is answered 250), so the connection was not used again, its state not known; the refusal before it is the message's outcome"
+	case stage == smtpload.StageQuit:
+		return fmt.Sprintf("the server answered QUIT with %d instead of 221 (RFC 5321 4.1.1.10); the session's messages had their replies before it, so it refused none of them", r.Code)
+	}
+	return ""
 }
 
 // stageWhatOf names what a reply at stage answered ("the recipient at
@@ -960,6 +1021,10 @@ func sendCategory(stage string, r smtpload.Reply, took int) (category, reason st
 // are about the message or its addresses.
 func sendAdvice(stage string, r smtpload.Reply, relayAdvice string) string {
 	switch {
+	case stage == smtpload.StageRset || stage == smtpload.StageQuit:
+		return "nothing for the message: the reply before it says what became of it; a server that ends the session this way after every refusal costs a new connection for each message"
+	case r.Code >= 400 && r.Code < 500 && relayCategory(stage, r) == "rate-limited":
+		return "send more slowly: fewer messages at a time, or a pause between them (for load: a lower --rate or --sessions), then send again"
 	case stage != smtpload.StageAuth && r.Code == 530 && strings.Contains(strings.ToLower(r.Text()), "tls") && strings.Contains(strings.ToLower(r.Text()), "auth"):
 		// AUTH required, offered after STARTTLS; or TLS first, to
 		// authenticate.
@@ -1039,8 +1104,9 @@ func (s *sendSession) connErr(doing string, err error) error {
 		advice = "is this an SMTP server?"
 		var pe *smtpload.ProtocolError
 		if errors.As(err, &pe) && len(pe.Line) >= 3 && pe.Line[0] >= '2' && pe.Line[0] <= '3' {
-			// A well-formed reply in the wrong place (354 to RCPT).
-			reason = "the server gave a reply SMTP does not allow " + stageAt(stage) + " (RFC 5321 4.2.1, 4.3.2: a 3xx answers only DATA or an AUTH exchange)"
+			// A well-formed reply in the wrong place (354 to RCPT, 250
+			// to DATA).
+			reason = "the server gave a reply SMTP does not allow " + stageAt(stage) + " (" + misplacedWhy(pe.Stage, pe.Line[0]) + ")"
 			advice = "the server must be fixed: read its reply above"
 		}
 	case kind == "eof" || kind == "reset":
@@ -1072,4 +1138,89 @@ func stageAt(stage string) string {
 		return "after the message's final dot"
 	}
 	return "at " + strings.ToUpper(stage)
+}
+
+// afterRefusal says what ended the session after the message's refusal:
+// the server's reply to the RSET that followed it, or a broken connection.
+func afterRefusal(after error) string {
+	var re *smtpload.ReplyError
+	if !errors.As(after, &re) || re.Stage != smtpload.StageRset {
+		return fmt.Sprintf("then the connection ended: %v", after)
+	}
+	if re.Reply.Code == 421 {
+		return fmt.Sprintf("then the server answered RSET with %s: it closed the session (RFC 5321 3.8), so no QUIT was sent; the refusal above is the message's outcome", re.Reply)
+	}
+	return fmt.Sprintf("then the server refused RSET with %s (RFC 5321 4.1.1.5: RSET is answered 250); the refusal above is the message's outcome", re.Reply)
+}
+
+// unusualPositives notes each 2yz of the transaction other than the one
+// RFC 5321 gives at its stage (a 299 after the final dot): taken as a
+// success all the same, as RFC 5321 4.2.1 reads any 2yz.
+func unusualPositives(o *sendOptions, res *smtpload.TxResult) []string {
+	var out []string
+	add := func(stage, what string, r smtpload.Reply) {
+		if smtpload.Unusual(stage, r.Code) {
+			out = append(out, fmt.Sprintf("%s was answered %d: %s", what, r.Code, unusualMeaning(stage)))
+		}
+	}
+	add(smtpload.StageMail, "MAIL FROM", res.Mail)
+	for i, r := range res.Rcpts {
+		add(smtpload.StageRcpt, "RCPT TO:<"+o.to[i]+">", r)
+	}
+	add(smtpload.StageDataEnd, "the final dot", res.DataEnd)
+	return out
+}
+
+// unusualMeaning says what a 2yz other than the usual one at stage is
+// taken for, and what RFC 5321 gives there.
+func unusualMeaning(stage string) string {
+	usual := "250"
+	switch stage {
+	case smtpload.StageRcpt:
+		usual = "250, 251 or 252"
+	case smtpload.StageQuit:
+		usual = "221"
+	}
+	taken := "an acceptance"
+	if stage == smtpload.StageRset || stage == smtpload.StageQuit {
+		taken = "done"
+	}
+	return fmt.Sprintf("taken as %s: any 2yz is a positive completion (RFC 5321 4.2.1), though RFC 5321 4.3.2 gives %s there", taken, usual)
+}
+
+// misplacedWhy is the rule a positive reply of class (the code's first
+// digit, '2' or '3') broke at stage: a 2xx to DATA, which asks for the
+// message with 354; a 2xx in an AUTH exchange, which goes on with 334; a
+// 3xx anywhere but DATA or AUTH.
+func misplacedWhy(stage string, class byte) string {
+	switch {
+	case class == '2' && stage == smtpload.StageData:
+		return "RFC 5321 4.1.1.4, 4.3.2: DATA is answered 354 to ask for the message, or refused with a 4xx or 5xx; with a 2xx the server never asked for it, so none was sent"
+	case class == '2' && stage == smtpload.StageAuth:
+		return "RFC 4954 4: an AUTH exchange goes on with 334 until the server ends it with 235 or a refusal"
+	case class == '3' && stage == smtpload.StageData:
+		return "RFC 5321 4.3.2: DATA is answered 354 to ask for the message, or refused with a 4xx or 5xx"
+	}
+	return "RFC 5321 4.2.1, 4.3.2: a 3xx answers only DATA or an AUTH exchange"
+}
+
+// fromField is the address of the built message's From field: --from, or
+// for the null sender MAILER-DAEMON at the EHLO name, as RFC 5322 3.6.2
+// wants a mailbox there and "<>" is none.
+func fromField(o *sendOptions) string {
+	if o.from != "" {
+		return o.from
+	}
+	return "MAILER-DAEMON@" + heloName(o)
+}
+
+// heloName is the name send gives in EHLO: --helo, else this host's name.
+func heloName(o *sendOptions) string {
+	if o.helo != "" {
+		return o.helo
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "localhost"
 }

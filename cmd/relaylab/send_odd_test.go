@@ -59,10 +59,19 @@ func TestSendOddServers(t *testing.T) {
 		{"250 to DATA", "220 hi", answer("250 ok", "250 ok"), 1, "the server answered DATA with 250 instead of 354", "rejected"},
 		{"code 999", "220 hi", answer("354 go", "999 odd"), 1, `bad reply at rcpt: reply code 999 is outside 200-599: "999 odd"`, "rejected"},
 		{"overlong greeting", "220 " + strings.Repeat("x", 3000), answer("354 go", "250 ok"), 1, "bad reply at greeting: reply line longer than 1024 bytes", "bad reply at :"},
-		{"250 greeting", "250 hi", answer("354 go", "250 ok"), 1, "answered the connection at its greeting with 250 where 220 was due", "rejected"},
-		{"220 to RCPT", "220 hi", answer("354 go", "220 odd"), 1, "answered the recipient at RCPT TO with 220 where 250 was due", "rejected"},
-		// RCPT's 251 (will forward) is a success, not an oddity.
+		// Any 2yz is a positive completion (RFC 5321 4.2.1), as Postfix's
+		// client reads it: a greeting of 250, a 220 to RCPT, RCPT's 251
+		// (will forward) are successes, not oddities.
+		{"250 greeting", "250 hi", answer("354 go", "250 ok"), 0, "", ""},
+		{"220 to RCPT", "220 hi", answer("354 go", "220 odd"), 0, "", ""},
 		{"251 to RCPT", "220 hi", answer("354 go", "251 forwarding"), 0, "", ""},
+		// A 3xx where a 2xx completes is no success.
+		{"354 to MAIL", "220 hi", func(cmd string) string {
+			if strings.HasPrefix(cmd, "MAIL") {
+				return "354 odd"
+			}
+			return "250 ok"
+		}, 1, "answered the sender at MAIL FROM with 354 where 250 was due", "rejected"},
 		// Refusals keep their exit codes.
 		{"451 at RCPT", "220 hi", answer("354 go", "451 later"), 4, "temporarily refused the recipient", ""},
 		{"550 at DATA", "220 hi", answer("550 no", "250 ok"), 5, "rejected DATA: 550 no", ""},

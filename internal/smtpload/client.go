@@ -367,16 +367,48 @@ func (c *Client) expect(stage string, want int) (Reply, error) {
 		return rep, err
 	}
 	if rep.Code != want {
-		if rep.Code < 400 && stage != StageData && !(stage == StageRcpt && (rep.Code == 251 || rep.Code == 252)) {
-			// A positive reply other than the one due is no refusal: the
-			// server broke the protocol (RCPT's 251 and 252 are allowed,
-			// RFC 5321 3.4 and 3.5.3; Send explains DATA's own way).
+		if Positive(want) && Positive(rep.Code) {
+			// RFC 5321 4.2.1: a 2yz is a positive completion, whatever its
+			// other digits (RCPT's 251 and 252, a 299 to the dot), and a
+			// client acts on the first digit, as Postfix's does.
+			return rep, nil
+		}
+		if rep.Code < 400 && stage != StageData {
+			// A positive reply of another kind than the one due (a 3xx
+			// where a 2xx completes) is no refusal: the server broke the
+			// protocol (Send explains DATA's own way).
 			return rep, &ProtocolError{Stage: stage, Line: rep.String(),
 				Why: fmt.Sprintf("the server answered %s with %d where %d was due (a protocol violation, not a refusal)", stageWhat(stage), rep.Code, want)}
 		}
 		return rep, &ReplyError{Stage: stage, Reply: rep}
 	}
 	return rep, nil
+}
+
+// Positive reports whether code is a positive completion reply, 2yz (RFC
+// 5321 4.2.1): the command was done, whatever the code's other digits.
+func Positive(code int) bool { return code >= 200 && code < 300 }
+
+// Unusual reports whether code is a 2yz other than the one RFC 5321
+// gives the reply to stage (a 299 after the final dot, a 220 to RCPT): it
+// is taken all the same (Positive), and worth a note.
+func Unusual(stage string, code int) bool {
+	if !Positive(code) {
+		return false
+	}
+	switch stage {
+	case StageGreeting, StageStartTLS:
+		return code != 220
+	case StageQuit:
+		return code != 221
+	case StageAuth:
+		return code != 235
+	case StageRcpt:
+		return code != 250 && code != 251 && code != 252 // RFC 5321 3.4, 3.5.3
+	case StageEHLO, StageMail, StageDataEnd, StageRset:
+		return code != 250
+	}
+	return false
 }
 
 // maxReplyLines bounds a multi-line reply from a hostile server.

@@ -162,7 +162,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}()
 	}
 	wg.Wait()
-	res := &Result{Wall: cfg.Clock.Now().Sub(start), Sessions: sessions, Replies: map[string]int{}, ConnErrors: map[string]int{}, FirstErrors: map[string]string{},
+	res := &Result{Wall: cfg.Clock.Now().Sub(start), Start: start, Sessions: sessions, Replies: map[string]int{}, ConnErrors: map[string]int{}, FirstErrors: map[string]string{},
 		ConnErrorStages: map[string]map[string]int{}, FirstReplies: map[string]Reply{}, UnknownErrors: map[string]int{}, FirstUnknown: map[string]string{}}
 	res.GaveUp, res.GaveUpStage, res.GaveUpErr = dead.reason()
 	var tx, sess []time.Duration
@@ -170,6 +170,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, w := range workers {
 		st := &w.stats
 		res.Attempted += st.attempted
+		res.Dials += st.dials
+		res.Connected += st.connected
 		res.Accepted += st.accepted
 		res.Partial += st.partial
 		res.Refused += st.refused
@@ -239,7 +241,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // shares nothing but the message counter.
 type stats struct {
 	attempted, accepted, partial, refused, failed, cancelled, unknown int
-	rcptNotTried                                                      int
+	rcptNotTried, dials, connected                                    int
 	rcpt, refusals                                                    [6]int // by reply class (first digit)
 	stopped                                                           bool   // the run's context ended under this worker
 	replies                                                           map[string]int
@@ -438,28 +440,22 @@ func (w *worker) finish(outcome int) {
 // one as Cmd does, so a "350" to RCPT TO would otherwise count as an
 // ordinary reply. The replies after it are not counted.
 func violation(res *TxResult) *ProtocolError {
-	bad := func(stage string, r Reply, allowed ...int) *ProtocolError {
-		if r.Code >= 400 {
+	bad := func(stage string, r Reply) *ProtocolError {
+		if r.Code >= 400 || Positive(r.Code) { // RFC 5321 4.2.1: any 2yz completes
 			return nil
-		}
-		for _, a := range allowed {
-			if r.Code == a {
-				return nil
-			}
 		}
 		return &ProtocolError{Stage: stage, Line: r.String(),
 			Why: fmt.Sprintf("the server answered %s with %d, which RFC 5321 does not allow there (a protocol violation, not a refusal)", stageWhat(stage), r.Code)}
 	}
 	if res.Mail.Code != 0 {
-		if pe := bad(StageMail, res.Mail, 250); pe != nil {
+		if pe := bad(StageMail, res.Mail); pe != nil {
 			res.Rcpts, res.Data, res.DataEnd, res.DotSent = nil, Reply{}, Reply{}, false
 			res.Mail = Reply{}
 			return pe
 		}
 	}
 	for i, r := range res.Rcpts {
-		// RFC 5321 3.4, 3.5.3: 251 and 252 take the recipient too.
-		if pe := bad(StageRcpt, r, 250, 251, 252); pe != nil {
+		if pe := bad(StageRcpt, r); pe != nil {
 			res.Rcpts, res.Data, res.DataEnd, res.DotSent = res.Rcpts[:i], Reply{}, Reply{}, false
 			return pe
 		}
@@ -501,7 +497,11 @@ func (w *worker) open(ctx context.Context) (*Client, error) {
 	cfg := w.cfg
 	opts := Options{Helo: cfg.Helo, TLS: cfg.TLS, Timeout: cfg.Timeout, Clock: cfg.Clock, AuthMech: cfg.AuthMech}
 	w.opened = cfg.Clock.Now()
+	w.stats.dials++
 	c, err := Dial(ctx, cfg.Target, cfg.ImplicitTLS, opts)
+	if err == nil || ErrorKind(err) == "tls" { // an implicit TLS handshake failed on a TCP connection
+		w.stats.connected++
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			// The run ended during the dial: not the target's failure.
@@ -580,6 +580,11 @@ func (w *worker) transaction(n int) *Transaction {
 	}
 	h := w.head[:0]
 	h = append(h, "From: <"...)
+	if tx.From == "" {
+		// The null sender: RFC 5322 3.6.2 wants a mailbox in From.
+		h = append(h, "MAILER-DAEMON@"...)
+		h = append(h, w.cfg.Helo...)
+	}
 	h = append(h, tx.From...)
 	h = append(h, ">\r\nTo: <"...)
 	h = append(h, tx.To[0]...)
@@ -613,7 +618,7 @@ func (w *worker) count(res *TxResult, rcpts int) {
 		w.reply(StageMail, res.Mail)
 		w.refusal(res.Mail.Code)
 	}
-	mailOK := res.Mail.Code == 250
+	mailOK := Positive(res.Mail.Code)
 	for _, r := range res.Rcpts {
 		if !mailOK {
 			// Pipelined after a refused MAIL: the server answers these
@@ -630,15 +635,15 @@ func (w *worker) count(res *TxResult, rcpts int) {
 		w.stats.rcptNotTried += rcpts - len(res.Rcpts)
 	}
 	if res.Data.Code != 0 {
-		key := replyKey(StageData, res.Data)
 		if res.Stage == StageMail || res.Stage == StageRcpt {
 			// Pipelined (RFC 2920 3.1): DATA went out before the refusal
 			// came back, and its reply follows from that refusal.
-			key += PipelinedNote
+			w.stats.replies[replyKey(StageData, res.Data)+PipelinedNote]++
 		} else {
+			// Through reply, so that a refusal of DATA is explained too.
+			w.reply(StageData, res.Data)
 			w.refusal(res.Data.Code)
 		}
-		w.stats.replies[key]++
 	}
 	if res.DataEnd.Code != 0 {
 		switch res.Stage {
@@ -652,6 +657,12 @@ func (w *worker) count(res *TxResult, rcpts int) {
 		default:
 			w.reply(StageDataEnd, res.DataEnd)
 		}
+	}
+	if res.Rset.Code != 0 && res.Rset.Code != 250 {
+		// Not a refusal of the message, whose own refusal came before:
+		// the end of the session (a 421, RFC 5321 3.8) or a reply that
+		// made the connection unfit to use again, said in the table.
+		w.reply(StageRset, res.Rset)
 	}
 }
 

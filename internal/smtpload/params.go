@@ -10,10 +10,14 @@ import "strconv"
 // extensions tx needs and the server does not offer ("8BITMIME",
 // "SMTPUTF8"): the caller decides whether to send all the same.
 func (c *Client) MailParams(tx *Transaction) (params string, missing []string) {
-	size, eightBit := 0, false
+	size, eightBit, bol := 0, false, true
 	for _, p := range tx.Parts {
-		size += len(p)
+		// RFC 1870 3: the size counts CRLFs but not the dots doubled at
+		// the start of a line (in wire form every line that starts with
+		// a dot had it doubled, RFC 5321 4.5.2).
+		size += len(p) - stuffedDots(p, bol)
 		eightBit = eightBit || !ascii(p)
+		bol = len(p) == 0 && bol || len(p) > 0 && p[len(p)-1] == '\n'
 	}
 	utf8 := !asciiString(tx.From) || !ascii(header(tx.Parts))
 	for _, to := range tx.To {
@@ -87,4 +91,16 @@ func asciiString(s string) bool {
 		}
 	}
 	return true
+}
+
+// stuffedDots counts the lines of wire-form p that start with a dot, the
+// first too when bol (p starts a line).
+func stuffedDots(p []byte, bol bool) int {
+	n := 0
+	for i, c := range p {
+		if c == '.' && (i == 0 && bol || i > 0 && p[i-1] == '\n') {
+			n++
+		}
+	}
+	return n
 }

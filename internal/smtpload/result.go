@@ -32,7 +32,12 @@ type Result struct {
 	UnknownErrors map[string]int
 	FirstUnknown  map[string]string
 	Wall          time.Duration // from the first dial to the last reply
-	Sessions      int           // concurrent connections used: Config.Sessions, or fewer when there are fewer messages
+	Start         time.Time     // when the run began, on Config.Clock
+	// Dials counts the connections tried, Connected those whose TCP
+	// connection was opened: a message whose dial failed was tried but
+	// reached no server.
+	Dials, Connected int
+	Sessions         int // concurrent connections used: Config.Sessions, or fewer when there are fewer messages
 	// RcptAccepted, RcptTempRefused and RcptPermRefused count the replies
 	// to RCPT of messages whose sender was accepted, by class (2xx, 4xx,
 	// 5xx).

@@ -24,12 +24,16 @@ type TxResult struct {
 	Rcpts   []Reply // one per recipient, in order
 	Data    Reply   // the reply to DATA (354 when it went on)
 	DataEnd Reply   // the reply to the final dot
+	// Rset is the reply to the RSET sent after a refusal (Code 0 when
+	// none was sent, or none came).
+	Rset Reply
 	// Stage is where the transaction stopped ("" when the message was
 	// accepted).
 	Stage    string
-	Accepted int // recipients accepted at RCPT (250, 251 or 252)
+	Accepted int // recipients accepted at RCPT (any 2xx: 250, 251, 252)
 	// ResetErr is why the RSET after a refusal failed (the server replied
-	// and hung up, say): the refusal stands, and the connection is done.
+	// and hung up, or answered the RSET itself with a 421 or another
+	// refusal): the refusal stands, and the connection is done.
 	ResetErr error
 	// DotSent reports that the content and its final dot were written.
 	// With no reply to the dot (DataEnd.Code 0), the message's fate is
@@ -42,8 +46,9 @@ type TxResult struct {
 // content sent after every recipient was refused is never delivered.)
 func (r *TxResult) FateUnknown() bool { return r.DotSent && r.DataEnd.Code == 0 && r.Stage == "" }
 
-// OK reports whether the server took the message.
-func (r *TxResult) OK() bool { return r.Stage == "" && r.DataEnd.Code == 250 }
+// OK reports whether the server took the message: a 2xx after the final
+// dot (RFC 5321 4.2.1; 250 is the one RFC 5321 4.3.2 gives).
+func (r *TxResult) OK() bool { return r.Stage == "" && Positive(r.DataEnd.Code) }
 
 // pipelineWindow is how many RCPT commands Send writes before it reads
 // their replies.
@@ -126,7 +131,7 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 		if !replyOnly(err) {
 			return res, err
 		}
-		if res.Mail.Code == 250 {
+		if Positive(res.Mail.Code) {
 			for _, to := range tx.To {
 				rep, err := c.Cmd(StageRcpt, 250, "RCPT TO:<"+to+">")
 				if !replyOnly(err) {
@@ -145,9 +150,11 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 		}
 	}
 	switch {
-	case res.Mail.Code != 250:
+	case !Positive(res.Mail.Code):
 		res.Stage = StageMail
-	case res.Accepted == 0 || closing(&res):
+	case res.Accepted == 0 || rcptClosing(&res):
+		// A 421 to DATA (read here when pipelined) is DATA's refusal,
+		// not the recipients'.
 		res.Stage = StageRcpt
 	}
 	if !pipeline && res.Stage == "" {
@@ -176,14 +183,17 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 		if res.DataEnd, res.DotSent, err = c.writeData(parts); err != nil {
 			return res, err
 		}
-		if res.Stage == "" && res.DataEnd.Code != 250 {
+		if res.Stage == "" && !Positive(res.DataEnd.Code) {
 			res.Stage = StageDataEnd
 		}
 	}
 	if res.Stage != "" && !closing(&res) {
-		if _, err := c.Cmd(StageRset, 250, "RSET"); !replyOnly(err) {
-			// The refusal is the outcome; the server hanging up after it
-			// (a 500 then close) is not a second failure to report.
+		// The refusal is the outcome; the server hanging up after it (a
+		// 500 then close) is not a second failure to report. An RSET
+		// refused is not harmless either: a 421 closes the session (RFC
+		// 5321 3.8), and after any other the transaction's state is not
+		// known, so the connection is not used again.
+		if res.Rset, err = c.Cmd(StageRset, 250, "RSET"); err != nil {
 			res.ResetErr = err
 		}
 	}
@@ -191,9 +201,9 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 }
 
 // rcptAccepted reports whether a reply to RCPT accepted the recipient:
-// 250, 251 (will forward, RFC 5321 3.4) or 252 (cannot verify but will
-// try, RFC 5321 3.5.3).
-func rcptAccepted(code int) bool { return code == 250 || code == 251 || code == 252 }
+// 250, 251 (will forward, RFC 5321 3.4), 252 (cannot verify but will
+// try, RFC 5321 3.5.3), or any other 2yz (RFC 5321 4.2.1).
+func rcptAccepted(code int) bool { return Positive(code) }
 
 // RcptAccepted reports whether a reply to RCPT accepted the recipient.
 func RcptAccepted(r Reply) bool { return rcptAccepted(r.Code) }
@@ -201,9 +211,11 @@ func RcptAccepted(r Reply) bool { return rcptAccepted(r.Code) }
 // closing reports whether a reply of the transaction was 421: the server
 // is closing the connection (RFC 5321 3.8).
 func closing(r *TxResult) bool {
-	if r.Mail.Code == 421 || r.Data.Code == 421 || r.DataEnd.Code == 421 {
-		return true
-	}
+	return r.Mail.Code == 421 || r.Data.Code == 421 || r.DataEnd.Code == 421 || r.Rset.Code == 421 || rcptClosing(r)
+}
+
+// rcptClosing reports whether a reply to RCPT was 421.
+func rcptClosing(r *TxResult) bool {
 	for _, x := range r.Rcpts {
 		if x.Code == 421 {
 			return true
@@ -213,7 +225,7 @@ func closing(r *TxResult) bool {
 }
 
 // Closing reports whether the connection is done: the server said it is
-// closing it (421), or did not answer the RSET after a refusal.
+// closing it (421), or did not answer the RSET after a refusal with a 2xx.
 func (r *TxResult) Closing() bool { return closing(r) || r.ResetErr != nil }
 
 // replyOnly reports whether err is nil or only a refusal.
