@@ -70,7 +70,20 @@ func (f *fakeRelay) Enqueue(ctx context.Context, m EnqueueRequest) (string, erro
 func (f *fakeRelay) Queue(ctx context.Context, q QueueFilter) ([]QueueEntry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]QueueEntry(nil), f.queue...), nil
+	return cloneEntries(f.queue), nil
+}
+
+// cloneEntries copies entries down to their recipients' slices: the
+// server encodes what a fake returns after the fake's lock is let go,
+// while a test changes its queue in place (a recipient's attempts).
+func cloneEntries(entries []QueueEntry) []QueueEntry {
+	out := slices.Clone(entries)
+	for i := range out {
+		out[i].Recipients = slices.Clone(out[i].Recipients)
+		out[i].Waiting = slices.Clone(out[i].Waiting)
+		out[i].Finished = slices.Clone(out[i].Finished)
+	}
+	return out
 }
 
 func (f *fakeRelay) QueueDepth(ctx context.Context) (int, error) {

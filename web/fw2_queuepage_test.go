@@ -65,7 +65,7 @@ func (p *pagingRelay) QueuePage(ctx context.Context, f QueueFilter) (QueuePage, 
 	default:
 		to = min(f.Limit, len(q))
 	}
-	return QueuePage{Entries: slices.Clone(q[from:to]), Total: len(q), More: to < len(q), Earlier: from > 0}, nil
+	return QueuePage{Entries: cloneEntries(q[from:to]), Total: len(q), More: to < len(q), Earlier: from > 0}, nil
 }
 
 func pageMatch(e QueueEntry, f QueueFilter) bool {
