@@ -82,11 +82,22 @@ func (s *Sink) Clear(ctx context.Context) (Cleared, error) {
 }
 
 // DeleteMessage deletes the message id this sink stored and its
-// sink.message event (store.DeleteSinkMessage); deleted is false when no
-// message has that id. A message a bounce still due quotes is refused
-// with store.ErrBounceDue and the bounce's due time.
+// sink.message event, and says so with a sink.deleted event
+// (DeleteMessages); deleted is nil when no message has that id. A message
+// a bounce still due quotes is refused with store.ErrBounceDue and the
+// bounce's due time.
 func (s *Sink) DeleteMessage(ctx context.Context, id int64) (deleted []store.Pruned, due time.Time, err error) {
-	return s.store.DeleteSinkMessage(ctx, id)
+	d, err := s.DeleteMessages(ctx, []int64{id})
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if when, ok := d.Due[id]; ok {
+		return nil, when, fmt.Errorf("sink: message %d: %w", id, store.ErrBounceDue)
+	}
+	if len(d.IDs) == 0 {
+		return nil, time.Time{}, nil
+	}
+	return d.Tables, time.Time{}, nil
 }
 
 // LastReset is the last session the last reset (ResetState, Clear) made

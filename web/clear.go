@@ -33,6 +33,26 @@ type SinkClearAPI interface {
 	DeleteMessage(ctx context.Context, id string) (SinkDeleted, error)
 }
 
+// SinkBatchDeleteAPI is offered by a SinkClearAPI that deletes many
+// messages in a few transactions: a scoped DELETE /api/v1/sink/messages
+// deletes through it when the sink offers it, and one message at a time
+// (DeleteMessage) otherwise.
+type SinkBatchDeleteAPI interface {
+	// DeleteMessages deletes the messages ids (distinct), as
+	// DeleteMessage does each: it keeps a message a bounce still due
+	// quotes, and one no message has is kept too, with why.
+	DeleteMessages(ctx context.Context, ids []int64) (SinkBatchDeleted, error)
+}
+
+// SinkBatchDeleted is what DeleteMessages did: the rows deleted, the
+// messages deleted, and why each one kept was, in DeleteMessage's
+// errors (an ErrConflict for a bounce due, an ErrNotFound).
+type SinkBatchDeleted struct {
+	Deleted SinkDeleted
+	IDs     []int64
+	Kept    map[int64]error
+}
+
 // SinkForgotten is what a reset forgot (sink.Forgotten): what POST
 // /api/v1/sink/reset answers, as relaylab sink reset --json prints it.
 type SinkForgotten struct {

@@ -57,7 +57,7 @@ func TestEventKindsAreEveryKind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{sink.EventReset}
+	want := []string{sink.EventReset, sink.EventDeleted}
 	for _, m := range regexp.MustCompile(`(?m)^\s+\w+\s*= "([a-z]+\.[a-z_.]+)"`).FindAllStringSubmatch(string(src), -1) {
 		want = append(want, m[1])
 	}

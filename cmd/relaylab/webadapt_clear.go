@@ -56,14 +56,40 @@ func (a sinkAdapter) DeleteMessage(ctx context.Context, id string) (web.SinkDele
 	tables, due, err := a.sk.DeleteMessage(ctx, n)
 	switch {
 	case errors.Is(err, store.ErrBounceDue):
-		return web.SinkDeleted{}, fmt.Errorf("%w: sink message %d is quoted by a bounce the sink sends at %s (a rule's or a directive's later bounce), and the sink reads the message then: delete it after that",
-			web.ErrConflict, n, due.Format(time.RFC3339))
+		return web.SinkDeleted{}, bounceDue(n, due)
 	case err != nil:
 		return web.SinkDeleted{}, err
 	case tables == nil:
 		return web.SinkDeleted{}, a.noMessage(ctx, n)
 	}
 	return deletedDTO(tables), nil
+}
+
+// bounceDue is the ErrConflict of deleting sink message n, which a
+// bounce due at due quotes.
+func bounceDue(n int64, due time.Time) error {
+	return fmt.Errorf("%w: sink message %d is quoted by a bounce the sink sends at %s (a rule's or a directive's later bounce), and the sink reads the message then: delete it after that",
+		web.ErrConflict, n, due.Format(time.RFC3339))
+}
+
+var _ web.SinkBatchDeleteAPI = sinkAdapter{}
+
+// DeleteMessages deletes the sink messages ids a few hundred a
+// transaction (sink.DeleteMessages); each one kept says why, as
+// DeleteMessage's error says it for one.
+func (a sinkAdapter) DeleteMessages(ctx context.Context, ids []int64) (web.SinkBatchDeleted, error) {
+	if a.sk == nil {
+		return web.SinkBatchDeleted{}, errNoSink
+	}
+	d, err := a.sk.DeleteMessages(ctx, ids)
+	res := web.SinkBatchDeleted{Deleted: deletedDTO(d.Tables), IDs: d.IDs, Kept: map[int64]error{}}
+	for n, due := range d.Due {
+		res.Kept[n] = bounceDue(n, due)
+	}
+	for _, n := range d.Missing {
+		res.Kept[n] = a.noMessage(ctx, n)
+	}
+	return res, err
 }
 
 // noMessage is the ErrNotFound for sink message n, which says so when the

@@ -194,12 +194,11 @@ export function inboxView(main, query) {
     wipeNote.textContent = "Deleting…";
     api("DELETE", "/api/v1/sink/messages", q ? { query: q } : undefined).then((d) => {
       if (stopped) return;
-      const gone = q ? new Set(d.ids) : null;
-      for (const tr of [...tbody.children]) {
-        if (gone && !gone.has(tr.dataset.id)) continue;
-        shown.delete(tr.dataset.id);
-        copies.delete(tr.dataset.id);
-        tr.remove();
+      if (q) dropGone(d.ids);
+      else {
+        clear(tbody);
+        shown.clear();
+        copies.clear();
       }
       const n = q ? d.ids.length : d.deleted.messages;
       const kept = q ? (d.kept || []).length : d.kept_messages;
@@ -281,10 +280,53 @@ export function inboxView(main, query) {
       }
     }).catch(() => {}); // the marks wait for the next reload
   }
+  // Deleted elsewhere (another tab, the API, relaylab sink clear): a
+  // sink.deleted names the messages, whose rows go; a clear's sink.reset
+  // (one with "cleared") left only the messages a bounce still due
+  // quotes, so the list is read again. Either way the count is read
+  // again rather than worked out, as this page's own delete counted
+  // what it deleted already.
+  function dropGone(ids) {
+    let dropped = 0;
+    for (const id of ids) {
+      if (!shown.has(id)) continue;
+      const tr = tbody.querySelector('tr[data-id="' + CSS.escape(id) + '"]');
+      if (tr) tr.remove();
+      shown.delete(id);
+      copies.delete(id);
+      dropped++;
+    }
+    return dropped;
+  }
+  function recount() {
+    get(base + args({ limit: "1" })).then((d) => {
+      if (stopped) return;
+      total = d.total;
+      count();
+    }).catch(() => {}); // the count waits for the next change
+  }
+  function cleared() {
+    clear(tbody);
+    shown.clear();
+    copies.clear();
+    before = 0;
+    count();
+    page(SEARCH_BUDGET);
+  }
   const batch = frameBatcher((evs) => {
+    let gone = [], wiped = false;
     for (const e of evs) {
-      const id = Number(e.payload && e.payload.id);
+      const p = e.payload || {};
+      if (e.kind === "sink.deleted") gone = gone.concat((p.ids || []).map(String));
+      if (e.kind === "sink.reset" && p.cleared) wiped = true;
+      if (e.kind !== "sink.message") continue;
+      const id = Number(p.id);
       if (Number.isInteger(id) && id > wanted) wanted = id;
+    }
+    if (wiped) cleared();
+    else if (gone.length) {
+      dropGone(gone);
+      recount();
     }
     fetchNew();
   }, 0);
@@ -298,7 +340,8 @@ export function inboxView(main, query) {
     return page(SEARCH_BUDGET).then(() => cur);
   }).then((cur) => {
     if (stopped) return;
-    stream = new Stream({ after: cur.next, kind: "sink.message" }, (evs) => batch.push(evs), setStatus);
+    // New messages, deletions and clears: what changes the list.
+    stream = new Stream({ after: cur.next, kind: "sink.message,sink.deleted,sink.reset" }, (evs) => batch.push(evs), setStatus);
   }).catch(fail);
   return () => { stopped = true; batch.cancel(); if (stream) stream.close(); };
 }
