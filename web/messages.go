@@ -93,14 +93,15 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		defer rows.Close()
+		held := map[[2]string]string{} // a recipient held by hand: its state before
 		for rows.Next() {
-			var msg, rcpt, kind string
-			if err := rows.Scan(&msg, &rcpt, &kind); err != nil {
+			var msg, rcpt, kind, stage string
+			if err := rows.Scan(&msg, &rcpt, &kind, &stage); err != nil {
 				s.writeAPIError(w, r, "listing messages", err)
 				return
 			}
 			m := &out[idx[msg]]
-			m.States[rcpt] = nextState(m.States[rcpt], kind)
+			m.States[rcpt] = listState(held, msg, rcpt, m.States[rcpt], kind, stage)
 		}
 		if err := rows.Err(); err != nil {
 			s.writeAPIError(w, r, "listing messages", err)
@@ -266,13 +267,49 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 const lateBouncedSQL = `CASE WHEN e.kind = ? AND e.message != '' AND e.recipient != '' THEN EXISTS (SELECT 1 FROM events b INDEXED BY events_message
 		WHERE b.message = e.message AND b.message != '' AND b.id > e.id AND b.kind = ? AND b.recipient = e.recipient AND b.time_ns <= ?) ELSE 0 END`
 
+// listState is the state the Messages list shows for recipient rcpt of
+// message msg, in state cur, after an event of kind whose reply was at
+// stage: nextState's, in the Queue's words for a recipient that waits
+// without being tried. "held" is held by hand (relay.held, until its
+// relay.released, which gives back the state before; held keeps that),
+// as the Queue's state says; "shaped" is a deferral the relay's own
+// shaping made (a reply at stage shaping: a destination resting after a
+// 421, a sending window, a warm-up cap), with nothing sent, which the
+// Queue shows as held, not as a server's deferral.
+func listState(held map[[2]string]string, msg, rcpt, cur, kind, stage string) string {
+	k := [2]string{msg, rcpt}
+	switch {
+	case kind == events.RelayHeld:
+		if cur == "held" || cur != "" && events.Terminal(stateKind(cur)) {
+			return cur
+		}
+		held[k] = cur
+		return "held"
+	case kind == events.RelayReleased:
+		if cur != "held" {
+			return cur
+		}
+		before := cmp.Or(held[k], "queued")
+		delete(held, k)
+		return before
+	case cur == "held" && !events.Terminal(kind):
+		return cur // not tried while held
+	case kind == events.RelayDeferred && stage == "shaping":
+		if cur != "" && events.Terminal(stateKind(cur)) {
+			return cur
+		}
+		return "shaped"
+	}
+	return nextState(cur, kind)
+}
+
 // messageStatesQuery reads the state events of n messages. The test
 // that message is not empty lets SQLite use the partial index on message,
 // which bound values alone cannot prove non-empty: without it each page of
 // the message list scanned the whole log.
 func messageStatesQuery(n int) string {
-	return `SELECT message, recipient, kind FROM events WHERE message IN (?` + strings.Repeat(",?", n-1) +
-		`) AND message != '' AND kind IN (?,?,?,?,?,?) AND recipient != '' ORDER BY id`
+	return `SELECT message, recipient, kind, COALESCE(CAST(json_extract(payload, '$.reply.stage') AS TEXT), '') FROM events WHERE message IN (?` + strings.Repeat(",?", n-1) +
+		`) AND message != '' AND kind IN (?,?,?,?,?,?,'` + events.RelayHeld + `','` + events.RelayReleased + `') AND recipient != '' ORDER BY id`
 }
 
 // sinkAuth sets m.Auth from the sink's record of message id: the results

@@ -9,7 +9,13 @@ import { frameBatcher } from "./batch.js";
 
 const TERMINAL = new Set(["delivered", "bounced", "expired", "suppressed"]);
 const STATE_OF = { "relay.queued": "queued", "relay.deferred": "deferred", "relay.delivered": "delivered",
-  "relay.bounced": "bounced", "relay.expired": "expired", "relay.suppressed": "suppressed" };
+  "relay.bounced": "bounced", "relay.expired": "expired", "relay.suppressed": "suppressed", "relay.held": "held", "relay.released": "released" };
+// STATE_WORDS are the list's states in the Queue's words: "held" is held
+// by hand (relay.held), "shaped" a deferral of the relay's own shaping,
+// with nothing sent, which the Queue shows as held; each with the
+// Queue's badge colour.
+const STATE_WORDS = { held: ["held by hand", "s-heldbyhand", "an operator held it: nothing is sent to it until it is released"],
+  shaped: ["held", "s-held", "the relay's own shaping holds it (a destination resting, a sending window, a warm-up cap): nothing was sent, no server deferred it"] };
 const MAX_MESSAGES = 1000;
 
 export function messagesView(main) {
@@ -35,7 +41,10 @@ export function messagesView(main) {
   // Each shown message: its row and its recipients' states.
   const rows = new Map();
   function stateCell(m) {
-    return Object.entries(m.states).map(([r, st]) => h("div", {}, h("span", { class: "badge s-" + st }, st), " ", h("span", { class: "mono" }, addr(r))));
+    return Object.entries(m.states).map(([r, st]) => {
+      const [word, cls, why] = STATE_WORDS[st] || [st, "s-" + st, undefined];
+      return h("div", {}, h("span", { class: "badge " + cls, title: why }, word), " ", h("span", { class: "mono" }, addr(r)));
+    });
   }
   function makeRow(m) {
     const cell = h("td", { class: "wide" }, stateCell(m));
@@ -78,11 +87,7 @@ export function messagesView(main) {
       }
       if (!x) continue; // a message older than those shown
       const rcpts = e.recipient ? [e.recipient] : Array.isArray(p.to) ? p.to.map(String) : [];
-      for (const r of rcpts) {
-        const cur = x.m.states[r];
-        if (cur && TERMINAL.has(cur) && !TERMINAL.has(st)) continue;
-        x.m.states[r] = st;
-      }
+      for (const r of rcpts) x.m.states[r] = nextListState(x.m, r, st, p);
       touched.add(x);
     }
     for (const x of touched) clear(x.cell).append(...stateCell(x.m));
@@ -110,6 +115,30 @@ export function messagesView(main) {
     stream = new Stream({ after: cur.next, kind: Object.keys(STATE_OF).join(",") }, (evs) => batch.push(evs), setStatus);
   })).catch((e) => { note.textContent = e.message; note.className = "error"; });
   return () => { stopped = true; batch.cancel(); if (stream) stream.close(); };
+}
+
+// nextListState is the state recipient r of list message m is left in by
+// an event whose state is st (STATE_OF) and payload p, as the server's
+// list reads it (web/messages.go listState): the latest terminal state
+// wins, a hold by hand lasts until its release, which gives back the state
+// before, and a deferral at the shaping stage is "shaped".
+function nextListState(m, r, st, p) {
+  const cur = m.states[r];
+  m.before = m.before || {};
+  if (cur && TERMINAL.has(cur) && !TERMINAL.has(st)) return cur;
+  if (st === "held") {
+    if (cur !== "held") m.before[r] = cur;
+    return "held";
+  }
+  if (st === "released") {
+    if (cur !== "held") return cur;
+    const b = m.before[r] || "queued";
+    delete m.before[r];
+    return b;
+  }
+  if (cur === "held" && !TERMINAL.has(st)) return cur;
+  if (st === "deferred" && p.reply && typeof p.reply === "object" && p.reply.stage === "shaping") return "shaped";
+  return st;
 }
 
 // recipientView is everything that happened to one address, one timeline
@@ -509,35 +538,51 @@ function mailDeclared(d) {
 // into a sandboxed iframe (no scripts, no same-origin, no forms, no
 // popups) whose document the server sends under a CSP that blocks every
 // remote load. Its bytes as stored download as an .eml file: the server
-// sends them as an attachment, never as a page. A message the sink stored
-// (opts.sink) has the sink's reply after its data, and each of its parts
-// downloads alone (.../parts/{part}), also as an attachment.
+// sends them as an attachment, never as a page; Source shows them as
+// text. Each of its parts downloads alone (.../parts/{part}), also as an
+// attachment. A message the sink stored (opts.sink) has the sink's reply
+// after its data.
 function renderMessage(el, m, url, opts) {
   const sink = !!(opts && opts.sink);
   clear(el);
+  const source = h("button", { type: "button", id: "msg-source-show", "aria-label": "show the message's source as text" }, "Source");
   el.append(
-    h("p", { class: "small" }, h("a", { href: url + "/raw", id: "msg-raw" }, "Download .eml"),
-      h("span", { class: "muted" }, " (the message's bytes as stored, RFC 5322, for a mail client or a script)")),
+    h("p", { class: "small" }, h("a", { href: url + "/raw", id: "msg-raw" }, "Download .eml"), " ", source,
+      h("span", { class: "muted" }, " (the message's bytes as stored, RFC 5322, for a mail client or a script; Source shows them here as text)")),
+    // The header's fields are what the message says of itself, what a
+    // mail client shows; the envelope is where the SMTP transaction sent
+    // it. Apart, so that a recipient in the envelope alone (a Bcc) is not
+    // read as one in To.
+    h("h2", {}, "Header"),
+    h("dl", { class: "kv", id: "msg-fields" },
+      h("dt", {}, "From"), h("dd", { class: "mono", id: "msg-header-from" }, fromField(m)),
+      h("dt", {}, "To"), h("dd", { class: "mono", id: "msg-header-to" }, fieldValues(m, "to")),
+      h("dt", {}, "Cc"), h("dd", { class: "mono", id: "msg-header-cc" }, fieldValues(m, "cc")),
+      h("dt", {}, "Date"), h("dd", { id: "msg-header-date" }, dateField(m)),
+      h("dt", {}, "Subject"), h("dd", { id: "msg-subject" }, m.subject ? iso(m.subject) : "(none)")),
     h("h2", {}, "Envelope"),
-    h("dl", { class: "kv" },
-      h("dt", {}, "Subject"), h("dd", { id: "msg-subject" }, m.subject ? iso(m.subject) : "(none)"),
-      h("dt", { title: "the From field, as a mail client shows it" }, "From"), h("dd", { class: "mono", id: "msg-header-from" }, fromField(m)),
-      h("dt", { title: "the envelope sender (MAIL FROM): where bounces go, and the domain SPF checks" }, "Envelope from"),
+    h("dl", { class: "kv", id: "msg-envelope" },
+      h("dt", { title: "the envelope sender (MAIL FROM): where bounces go, and the domain SPF checks" }, "MAIL FROM"),
       h("dd", { class: "mono", id: "msg-envelope-from" }, m.from ? marked(m.from) : "<>"),
-      h("dt", {}, "To"), h("dd", { class: "mono" }, list(m.to)),
+      h("dt", { title: "the envelope recipients (RCPT TO): who the message went to, whatever To and Cc say" }, "Envelope to"),
+      h("dd", { class: "mono", id: "msg-envelope-to" }, list(m.to), envelopeOnly(m)),
       h("dt", {}, "Received"), h("dd", {}, fmtTime(m.received)),
       h("dt", {}, "Size"), h("dd", { id: "msg-size" }, sizeText(m)),
       sink && typeof m.code === "number" ? [h("dt", { title: "the reply the sink gave after the message's final dot: what the sender was told" }, "Sink's reply"),
         h("dd", { id: "msg-reply" }, dotReply(m))] : "",
       sink && m.mail && typeof m.mail === "object" ? [h("dt", { title: "what the client's MAIL FROM declared about the content: BODY=8BITMIME (RFC 6152) and SMTPUTF8 (RFC 6531)" }, "MAIL declared"),
         h("dd", { id: "msg-mail", class: "mono" }, mailDeclared(m.mail))] : ""));
+  const sourceBox = h("section", { id: "msg-source" });
+  sourceBox.hidden = true;
+  el.children[0].after(sourceBox);
+  source.addEventListener("click", () => showSource(sourceBox, source, url, m));
   // The sink's own notes on the message (8-bit data its MAIL did not
   // declare): what a stricter receiver could refuse.
   if (sink && Array.isArray(m.sink_notes) && m.sink_notes.length) {
     el.append(h("div", { class: "msg-notes", id: "msg-sink-notes", role: "note" }, h("p", {}, "The sink noted:"),
       h("ul", {}, m.sink_notes.map((n) => h("li", {}, iso(n))))));
   }
-  if (m.auth) el.insertBefore(authSection(m.auth), el.children[1]);
+  if (m.auth) sourceBox.after(authSection(m.auth));
   // Direction controls anywhere in what is shown of the message: say so
   // above it, as each is shown, not applied, where it stands.
   const parts = m.attachments || [];
@@ -559,23 +604,22 @@ function renderMessage(el, m, url, opts) {
     el.append(h("div", { class: "msg-notes", id: "msg-notes", role: "note" }, h("p", {}, "Read with care:"),
       h("ul", {}, m.notes.map((n) => h("li", {}, iso(n))))));
   }
-  // Every part that is not a body shown: named, typed and sized, never
-  // served (the .eml holds their bytes).
+  // Every part that is not a body shown: named, typed and sized, each
+  // linked as a download (.../parts/{part}: an attachment under nosniff
+  // and a sandboxing CSP, never a page), the relay's as the sink's.
   if (parts.length) {
     el.append(h("h2", {}, "Attachments and inline parts (" + parts.length + ")"),
       h("div", { class: "scroll" }, h("table", { class: "cards", id: "msg-parts" },
         h("thead", {}, h("tr", {}, h("th", {}, "part"), h("th", {}, "file name"), h("th", {}, "type"), h("th", {}, "size"), h("th", {}, "disposition"))),
         h("tbody", {}, parts.map((a) => h("tr", { "data-id": a.part },
-          h("td", { class: "mono" }, sink && !a.filename ? partLink(url, a, a.part) : a.part),
+          h("td", { class: "mono" }, !a.filename ? partLink(url, a, a.part) : a.part),
           h("td", { class: "mono wide", "data-label": "file name" },
-            a.filename ? (sink ? partLink(url, a, iso(a.filename)) : iso(a.filename)) : a.message ? "" : h("span", { class: "muted" }, "(none)"),
+            a.filename ? partLink(url, a, iso(a.filename)) : a.message ? "" : h("span", { class: "muted" }, "(none)"),
             a.message ? attachedMessage(a.message) : ""),
           h("td", { class: "mono", "data-label": "type" }, iso(a.content_type)),
           h("td", { "data-label": "size", title: a.size + " bytes" }, humanBytes(a.size)),
           h("td", { "data-label": "disposition" }, a.disposition ? iso(a.disposition) : h("span", { class: "muted", title: "the part gives no Content-Disposition" }, "(none)"))))))),
-      h("p", { class: "muted small", id: "msg-parts-note" }, sink
-        ? "Sizes are of the decoded bytes. A part's file name (its number, when it has none) downloads those bytes as a file, under a safe name; the browser never opens one as a page. The .eml download holds them all."
-        : "Sizes are of the decoded bytes. Their contents are not served here: the .eml download holds them."));
+      h("p", { class: "muted small", id: "msg-parts-note" }, PARTS_NOTE));
   }
   // A delivery report's own parts (the status of each recipient, the
   // returned header) are short text made to be read: shown as text.
@@ -589,7 +633,7 @@ function renderMessage(el, m, url, opts) {
         h("pre", {}, marked(got.get(a.part)))));
     }
     const note = el.querySelector("#msg-parts-note");
-    if (got.size && note && !sink) note.textContent = "Sizes are of the decoded bytes. The delivery report's parts are shown below as text; the others' contents are not served here: the .eml download holds them.";
+    if (got.size && note) note.textContent = PARTS_NOTE + " The delivery report's parts are shown below as text as well.";
   });
   if (m.html) {
     const links = m.links || [];
@@ -598,6 +642,8 @@ function renderMessage(el, m, url, opts) {
         "Links do not open here: a click on one does nothing",
         links.length ? "; they are listed under the body, as text." : "."),
       h("iframe", { class: "body", sandbox: "", referrerpolicy: "no-referrer", src: url + "/body.html", title: "message body (sandboxed)" }),
+      h("p", { class: "small" }, fullSize(url + "/body.html"),
+        h("span", { class: "muted" }, " in a new tab, under the same sandbox: no scripts, no remote loads, no link followed. Or drag the frame's corner to make it taller.")),
       links.length ? bodyLinks(links, m.links_more) : "");
   }
   if (m.text) {
@@ -610,6 +656,65 @@ function renderMessage(el, m, url, opts) {
   el.append(shown);
   return texts;
 }
+
+// SOURCE_MAX is how much of a message its Source view shows: a page
+// with megabytes of base64 in one <pre> helps no one, and the .eml
+// download holds the rest.
+const SOURCE_MAX = 256 << 10;
+
+// showSource shows (or hides again) the message's bytes as stored, read
+// from url's /raw, as text: up to SOURCE_MAX bytes, read as UTF-8 (a
+// byte that is not shows as U+FFFD), each character put in as text, with
+// its controls and invisible characters marked, as every value from mail
+// is. It is read once; button says which way it turns.
+async function showSource(box, button, url, m) {
+  if (!box.hidden) {
+    box.hidden = true;
+    button.textContent = "Source";
+    return;
+  }
+  box.hidden = false;
+  button.textContent = "Hide source";
+  if (box.dataset.id) return; // read already
+  box.dataset.id = "loading";
+  clear(box).append(h("p", { class: "muted" }, "Reading the source…"));
+  try {
+    const r = await fetch(url + "/raw", { credentials: "same-origin" });
+    if (!r.ok) throw new Error("the server answered " + r.status);
+    const reader = r.body.getReader();
+    const chunks = [];
+    let n = 0, cut = false;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      n += value.length;
+      if (n > SOURCE_MAX) { cut = true; reader.cancel().catch(() => {}); break; }
+    }
+    const bytes = new Uint8Array(Math.min(n, SOURCE_MAX));
+    let at = 0;
+    for (const c of chunks) {
+      const part = c.subarray(0, bytes.length - at);
+      bytes.set(part, at);
+      at += part.length;
+      if (at === bytes.length) break;
+    }
+    // stream: true keeps a character the cap cut in half out of the text.
+    const text = new TextDecoder("utf-8").decode(bytes, { stream: cut });
+    const total = Number(m.stored_size || m.size) || n;
+    box.dataset.id = "read";
+    clear(box).append(h("h2", {}, "Source"),
+      cut ? h("p", { class: "advice", id: "msg-source-cut" }, "Only the first " + humanBytes(SOURCE_MAX) + " of " + humanBytes(total) +
+        " are shown: the .eml download holds the whole message.") : "",
+      h("pre", { class: "source", dir: "ltr" }, marked(text)));
+  } catch (e) {
+    box.dataset.id = "";
+    clear(box).append(h("p", { class: "error" }, "Cannot show the source: ", e.message, ". The .eml download may still work."));
+  }
+}
+
+// PARTS_NOTE says what a part's link does.
+const PARTS_NOTE = "Sizes are of the decoded bytes. A part's file name (its number, when it has none) downloads those bytes as a file, under a safe name; the browser never opens one as a page. The .eml download holds them all.";
 
 // INLINE_TYPES are the parts a page shows as text: a delivery report's
 // status (RFC 3464 2.1, RFC 6533 6) and the header it returns (RFC 6522
@@ -694,16 +799,69 @@ function htmlControls(html) {
   return html + refs.join("");
 }
 
+// fullSize is the link that opens the HTML body alone, in a tab of its
+// own. The server sends body.html under bodyCSP, whose sandbox holds
+// for a top-level page as for the frame (no script runs, no load leaves,
+// the document has an origin of its own), and with its links taken out;
+// noopener and noreferrer give the tab no handle on this page and no
+// address of it.
+function fullSize(href) {
+  const a = h("a", { href, id: "html-full" }, "Open the body full size");
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  return a;
+}
+
 // bodyLinks lists the HTML body's links as text, not followed: where
 // each goes is seen (a javascript: link, a tracker, a name turned around
-// by a direction control) without going there. A few are shown open.
+// by a direction control) without going there, and each has a button
+// that copies it, to be opened elsewhere by someone who trusts it. None
+// is made a link, not even one to a new tab: a link from hostile mail is
+// one click from a tracker that learns the mail was read, a phishing
+// page, or a javascript: or data: address, and its text can pass for
+// another address; copying it takes a deliberate paste, where the
+// address is seen whole. A few are shown open.
 function bodyLinks(links, more) {
   const d = h("details", { id: "html-links" },
     h("summary", {}, "Links in the body (" + (more ? "the first " : "") + links.length + "), as text, not followed"),
     h("ul", { class: "small" }, links.map((l) => h("li", { title: "not followed: copy the address to open it elsewhere, if you trust it" },
-      h("span", { class: "mono" }, iso(l.href)), l.text ? [" ", h("span", { class: "muted" }, "(", iso(l.text), ")")] : ""))));
+      copyButton(String(l.href)), " ",
+      h("span", { class: "mono link-href" }, iso(l.href)), l.text ? [" ", h("span", { class: "muted" }, "(", iso(l.text), ")")] : ""))));
   d.open = links.length <= 10;
   return d;
+}
+
+// copyButton copies text to the clipboard: through navigator.clipboard
+// where the page may use it (a secure context: https, or a loopback
+// address), else through a hidden text field and the copy command (the
+// page reached over plain http by another address). It says what
+// happened beside it.
+function copyButton(text) {
+  const b = h("button", { type: "button", class: "copy", "aria-label": "copy the address " + shownText(text) }, "Copy");
+  const said = h("span", { class: "small muted copy-said", role: "status" });
+  b.addEventListener("click", () => {
+    const done = (ok) => { said.textContent = ok ? " copied" : " not copied: select the address and copy it"; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(() => done(true), () => done(copyByField(text)));
+    } else {
+      done(copyByField(text));
+    }
+  });
+  return [b, said];
+}
+
+// copyByField copies text with the copy command from a hidden field;
+// false when the browser refuses.
+function copyByField(text) {
+  const f = h("textarea", { class: "copy-field" });
+  f.value = text;
+  f.setAttribute("readonly", "");
+  document.body.append(f);
+  f.select();
+  let ok = false;
+  try { ok = document.execCommand("copy"); } catch { ok = false; }
+  f.remove();
+  return ok;
 }
 
 // fromField is the message's From field, display name and address, as
@@ -712,6 +870,36 @@ function bodyLinks(links, more) {
 function fromField(m) {
   const f = (m.headers || []).find((x) => String(x.name).toLowerCase() === "from");
   return f ? marked(f.value) : h("span", { class: "muted" }, "(none: the message has no From field)");
+}
+
+// fieldValues is each of m's header fields name (lower case) as its
+// header gives it, one a line, or that it has none.
+function fieldValues(m, name) {
+  const vs = (m.headers || []).filter((x) => String(x.name).toLowerCase() === name).map((x) => marked(x.value));
+  if (!vs.length) return h("span", { class: "muted" }, "(none)");
+  return vs.flatMap((v, i) => (i ? [h("br", {}), v] : [v]));
+}
+
+// dateField is the Date field as written and, when it parses, the time
+// it names in UTC, as the page gives every other time.
+function dateField(m) {
+  const f = (m.headers || []).find((x) => String(x.name).toLowerCase() === "date");
+  if (!f) return h("span", { class: "muted" }, "(none: the message has no Date field)");
+  const at = m.fields && m.fields.date ? fmtTime(m.fields.date) : "";
+  return [marked(f.value), at ? h("span", { class: "muted" }, " (" + at + ")") : ""];
+}
+
+// envelopeOnly names the envelope recipients that neither To nor Cc
+// lists (the API's fields, as addresses): a Bcc, or a list or alias the
+// sender expanded. "" when there is none.
+function envelopeOnly(m) {
+  const f = m.fields || {};
+  const named = new Set([...(f.to || []), ...(f.cc || [])].map((a) => String(a.address).toLowerCase()));
+  const only = (m.to || []).filter((r) => !named.has(String(r).toLowerCase()));
+  if (!only.length) return "";
+  return h("div", { class: "small muted", id: "msg-envelope-only" },
+    "In neither To nor Cc: ", list(only),
+    " (a Bcc, or a list or alias the sender expanded).");
 }
 
 // sizeText is the message's size as received and, when the .eml holds
