@@ -615,8 +615,20 @@ func TestNotifySuccess(t *testing.T) {
 
 func TestDepthCountsWaitingRecipients(t *testing.T) {
 	t.Parallel()
-	mta := startMTA(t, nil)
+	// The server keeps the data until the count is read: the relay may
+	// otherwise deliver both before the test reads it (it did, under load).
+	hold := make(chan struct{})
+	mta := startMTA(t, func(f *fakeMTA) {
+		f.onData = func([]string) error { <-hold; return nil }
+	})
 	h := newHarness(t, testConfig(mta.addr), Options{})
+	t.Cleanup(func() {
+		select {
+		case <-hold:
+		default:
+			close(hold) // before the relay's shutdown
+		}
+	})
 	ctx := context.Background()
 	if n, err := h.r.Depth(ctx); err != nil || n != 0 {
 		t.Fatalf("empty queue: Depth = %d, %v", n, err)
@@ -625,6 +637,7 @@ func TestDepthCountsWaitingRecipients(t *testing.T) {
 	if n, err := h.r.Depth(ctx); err != nil || n != 2 {
 		t.Fatalf("after enqueue: Depth = %d, %v, want 2", n, err)
 	}
+	close(hold)
 	h.runUntil("delivery", h.done(id, 2))
 	if n, err := h.r.Depth(ctx); err != nil || n != 0 {
 		t.Fatalf("after delivery: Depth = %d, %v, want 0", n, err)
