@@ -475,7 +475,7 @@ func (s suppressedRcpt) entry() dsnEntry {
 func suppressedEvent(c claimed, why string) events.Event {
 	pl := withDSNFor(map[string]any{
 		"reason": "the address is on the suppression list: " + why,
-		"advice": "remove it with `relaylab suppress remove` if it should receive mail again",
+		"advice": "remove it with `relaylab suppress remove` (or Remove beside it under Suppression list at the foot of the web UI's Queue page) if it should receive mail again",
 	}, c.dsnFor)
 	lostDSN(pl, c)
 	return events.Event{Kind: events.RelaySuppressed}.WithPayload(pl)

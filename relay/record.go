@@ -857,7 +857,7 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 			if why != "" {
 				payload["suppressed"] = true
 				payload["suppression_reason"] = why
-				payload["advice"] = payload["advice"].(string) + "; the address is now on the suppression list (suppression.soft_bounces): `relaylab suppress remove` takes it off"
+				payload["advice"] = payload["advice"].(string) + "; the address is now on the suppression list (suppression.soft_bounces): `relaylab suppress remove` takes it off, as does Remove beside it under Suppression list at the foot of the web UI's Queue page"
 			}
 			lostDSN(payload, c)
 			if err := r.finishTx(tx, c, StateExpired, now, events.Event{Kind: events.RelayExpired}.WithPayload(payload), o); err != nil {
@@ -889,7 +889,7 @@ func (r *Relay) recordPartTx(tx *store.Tx, p *recPart, dsns *notes) error {
 			// category do not say: a hold that outlasts the message, the
 			// route's earlier paths that failed. Its delay DSN says it too.
 			v := r.deferralVerdict(c, res, msg, fails[i])
-			payload["reason"], payload["advice"] = v.Reason, v.Advice
+			payload["reason"], payload["advice"] = v.Reason, r.restAdvice(c, res, v)
 			o.verdict = v
 			set, args := replyColumns(res.reply)
 			if _, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, attempts = ?, path = ?, host = CASE WHEN ? THEN ? ELSE host END, `+set+`,

@@ -133,6 +133,9 @@ type Relay struct {
 	// before its attempt (its turn in a destination's rate), for the
 	// queue views: "in flight" alone read as "sending now" for minutes.
 	waits sync.Map
+	// restEnds: how far this relay has read the rests ended by hand
+	// (followRestEnds).
+	restEnds restEndWatch
 	// putBacks counts the recipients a stop put back in the queue
 	// untried (putBack), for PutBack.
 	putBacks atomic.Int64
@@ -612,6 +615,7 @@ func claimBackoff(n int) time.Duration {
 // reports whether it stopped because the store refused a claim.
 func (r *Relay) pass(ctx context.Context) (claimFailed bool) {
 	r.requeueStranded(ctx)
+	r.followRestEnds(ctx)
 	if err := r.warnDelayed(ctx, r.clock.Now()); ctx.Err() == nil {
 		logRepeated(r.log, &r.warnErrs, r.clock.Now(), err, "relay: sending delay warnings failed; they are tried again at the next pass")
 	}

@@ -223,7 +223,12 @@ var legacyOriginRE = regexp.MustCompile(` to \S+ \(message \S+\)$`)
 // customer B is not to learn customer A's recipients). origin adds the
 // recipient and message, for the operator: HeldBack (queue retry), the
 // log. Either may be "" when not known.
-type restCause struct{ public, origin string }
+type restCause struct {
+	public, origin string
+	// reply is the reply itself where known, by which the advice to the
+	// held mail tells a plain 421 from throttling (restAdvice).
+	reply Reply
+}
 
 // restCauseOf is the cause of a rest: rep, given by host (an MX host; ""
 // on a smarthost path, whose key names it) to rcpt of message msgID from
@@ -252,6 +257,7 @@ func restCauseOf(rep Reply, host, rcpt, msgID, sender string) restCause {
 	return restCause{
 		public: public + from,
 		origin: fmt.Sprintf("%s%s %s (message %s)", text, from, to, msgID),
+		reply:  rep,
 	}
 }
 
@@ -393,6 +399,7 @@ func (r *Relay) storedRestsWithin(ctx context.Context, now time.Time, lookback t
 		if same {
 			cause.public = cmp.Or(cause.public, old.cause.public)
 			cause.origin = cmp.Or(cause.origin, old.cause.origin)
+			cause.reply = cmp.Or(cause.reply, old.cause.reply)
 		}
 		switch {
 		case until.After(now) && until.After(old.until):
@@ -462,7 +469,11 @@ func (r *Relay) storedRestsWithin(ctx context.Context, now time.Time, lookback t
 		}
 		note(a.Rest.Destination, a.Rest.Until, restCauseAt(a.Rest.Destination, a.Reply, a.Host, rcpt, msgID, sender))
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// A rest an operator ended is over, whatever its records say.
+	return out, r.dropEndedRests(ctx, out, now.Add(-longest))
 }
 
 // pause rests the destination for its backoff from now; planned is the

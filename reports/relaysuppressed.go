@@ -140,7 +140,7 @@ func suppressedNote(s *suppressedAddr) string {
 	return head + "; the sink has no record of " + plural(s.n, "that message", "those messages") +
 		", so an expectation of the address judges the sink's records of earlier sends (a store an earlier run used), or finds none: " +
 		"to send to it again, take it off the list (relaylab suppress remove " + s.address + ", or DELETE /api/v1/suppressions/" + url.PathEscape(s.address) +
-		" on the serve), or clear the list for a clean slate (relaylab suppress clear), or give each run's addresses a tag of their own (a run id after the +) so that no run meets what an earlier one left"
+		" on the serve, or Remove under Suppression list at the foot of its web UI's Queue page), or clear the list for a clean slate (relaylab suppress clear), or give each run's addresses a tag of their own (a run id after the +) so that no run meets what an earlier one left"
 }
 
 // suppressedNotes are the notes of a verdict on d for the relay's

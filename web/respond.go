@@ -454,7 +454,7 @@ var eventKinds = []string{
 	events.SinkSession, events.SinkReply, events.SinkMessage, events.SinkBounce, events.SinkRules, events.SinkReloadFailed, "sink.reset", "sink.deleted",
 	events.RelayQueued, events.RelayAttempt, events.RelayDelivered, events.RelayDeferred, events.RelayBounced,
 	events.RelayExpired, events.RelaySuppressed, events.RelayDSN, events.RelayDSNReceived, events.RelayRecovered,
-	events.RelayHeld, events.RelayReleased,
+	events.RelayHeld, events.RelayReleased, events.RelayRestEnded,
 	events.ProbeResult, events.ProbeChanged, events.ProbeWebhookDelivered, events.ProbeWebhookFailed,
 }
 

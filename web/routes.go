@@ -118,6 +118,8 @@ func (s *Server) endpoints() []endpoint {
 		{"DELETE", "/api/v1/queue/{id}", s.needs("relay", s.opts.Relay != nil, s.deleteQueued)},
 		{"POST", "/api/v1/queue/{id}/hold", s.needs("relay", s.opts.Relay != nil, s.holdQueued)},
 		{"POST", "/api/v1/queue/{id}/release", s.needs("relay", s.opts.Relay != nil, s.releaseQueued)},
+		{"GET", "/api/v1/rests", s.needs("relay", s.opts.Relay != nil, s.listRests)},
+		{"DELETE", "/api/v1/rests/{destination}", s.needs("relay", s.opts.Relay != nil, s.endRest)},
 		{"GET", "/api/v1/suppressions", s.needs("relay", s.opts.Relay != nil, s.listSuppressions)},
 		{"DELETE", "/api/v1/suppressions/{address}", s.needs("relay", s.opts.Relay != nil, s.unsuppress)},
 		{"DELETE", "/api/v1/suppressions", s.needs("relay", s.opts.Relay != nil, s.clearSuppressions)},

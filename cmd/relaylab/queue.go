@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	register(command{"queue", "list, show, retry, delete, hold or release messages in the relay's queue", runQueue})
+	register(command{"queue", "list, show, retry, delete, hold or release messages in the relay's queue; list or end destinations' rests", runQueue})
 }
 
 // openRelay opens an existing store and a relay that is not started: enough
@@ -59,7 +59,7 @@ var queueStates = []string{"waiting", relay.StateQueued, relay.StateInflight, re
 const queuePoll = 2 * time.Second
 
 func runQueue(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "queue", `(list | show ID | retry ID | delete ID | hold ID [RCPT] | release ID [RCPT]) [--db PATH | --config FILE]
+	fs := newFlags(e, "queue", `(list | show ID | retry ID | delete ID | hold ID [RCPT] | release ID [RCPT] | rests | unrest DEST) [--db PATH | --config FILE]
        [--state STATE] [--recipient TEXT] [--domain DOMAIN] [--oldest] [--after ID | --before ID] [--limit N] [--note TEXT] [--json]
 
 Lists and acts on the relay's queue in a store; a running relay or serve
@@ -69,6 +69,9 @@ until release: held mail does not expire, and a retry leaves it held.
 list pages with --after (the last ID listed) or --before (the first).
 A hold of held mail, or a release of mail not held, changes nothing and
 says so (as Postfix's postsuper -h and -H).
+rests lists the destinations the relay rests after a 421 or a rate limit,
+which hold back all their mail; unrest DEST ends one now (a retry cannot):
+its held mail is due at once, and a relay.rest_ended event records it.
 Exit status: 0 when done (or nothing to change), 1 when the message does
 not exist or none of its recipients waits (retry, delete, hold, release),
 2 for bad arguments, --after or --before an ID the store never had too.`)
@@ -91,6 +94,9 @@ not exist or none of its recipients waits (retry, delete, hold, release),
 		return usageError("queue: say list, show ID, retry ID, delete ID, hold ID [RCPT] or release ID [RCPT]")
 	}
 	verb, rest := fs.Arg(0), fs.Args()[1:]
+	if verb == "rests" || verb == "unrest" {
+		return queueRests(ctx, e, verb, rest, *db, *cfgPath, *asJSON)
+	}
 	needID := verb == "show" || verb == "retry" || verb == "delete"
 	byRcpt := verb == "hold" || verb == "release"
 	switch {
@@ -104,10 +110,10 @@ not exist or none of its recipients waits (retry, delete, hold, release),
 		return usageError("queue %s takes a message ID and at most one recipient, got %d arguments: %q", verb, len(rest), rest)
 	case verb != "list" && !needID && !byRcpt:
 		hint := ""
-		if n := config.Nearest(verb, []string{"list", "show", "retry", "delete", "hold", "release"}); n != "" {
+		if n := config.Nearest(verb, []string{"list", "show", "retry", "delete", "hold", "release", "rests", "unrest"}); n != "" {
 			hint = "; did you mean " + n + "?"
 		}
-		return usageError("queue: unknown action %q: want list, show, retry, delete, hold or release%s (relaylab queue --help says what each does)", verb, hint)
+		return usageError("queue: unknown action %q: want list, show, retry, delete, hold, release, rests or unrest%s (relaylab queue --help says what each does)", verb, hint)
 	case verb == "list" && !slices.Contains(queueStates, *state):
 		return usageError("queue list: --state %q: want one of %s", *state, strings.Join(queueStates, ", "))
 	case *after != "" && *before != "":
@@ -261,6 +267,9 @@ not exist or none of its recipients waits (retry, delete, hold, release),
 				continue
 			}
 			fmt.Fprintf(e.stdout, "  %s held until %s: %s\n", h.Address, h.Until.Format(time.RFC3339), oneLine(h.Reply))
+		}
+		if dest := restOfHeld(held); dest != "" {
+			fmt.Fprintf(e.stdout, "a destination's rest ends before its time only by hand: relaylab queue unrest %s (relaylab queue rests lists the rests)\n", dest)
 		}
 		if n > len(held) {
 			fmt.Fprintf(e.stdout, "the other %d are due now; a running relaylab relay or serve on this store sends them within %s\n", n-len(held), queuePoll)

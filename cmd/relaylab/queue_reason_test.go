@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/relaylab/relaylab/internal/events"
-	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/relay"
 )
 
@@ -62,15 +61,7 @@ func TestQueueRetryDBAloneSeesRest(t *testing.T) {
 	db, id := queueStore(t, relay.StateQueued)
 	until := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second)
 	rest := "not tried: destination path:primary rests until " + until.Format(time.RFC3339) + " after 421 4.7.0 too busy"
-	st, _ := openTestRelay(t, db)
-	if err := st.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(`UPDATE relay_recipients SET state = ?, due_ns = ?, attempts = 1, path = 'primary', code = 451, enhanced = '4.3.0', reply = 'try later',
-			hold = ?, category = 'destination-backoff', reason = 'the destination rests' WHERE message_id = ?`, relay.StateDeferred, until.UnixNano(), rest, id)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	holdByRest(t, db, id, until, rest, relay.Reply{Code: 451, Enhanced: "4.3.0", Text: "try later"})
 	code, out, errOut := runIn(t, ctx, "queue", "retry", id, "--db", db)
 	if code != 0 || strings.Contains(out, "sends them within") || !strings.Contains(out, "b@r.test held until "+until.Format(time.RFC3339)+": shaping: "+rest) ||
 		!strings.Contains(out, "without --config") {

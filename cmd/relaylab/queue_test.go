@@ -77,7 +77,7 @@ func TestQueueArgumentErrors(t *testing.T) {
 		{[]string{"queue", "delete"}, "queue delete needs a message ID (`relaylab queue list --state all` lists them)"},
 		{[]string{"queue", "delete", "a", "b"}, `queue delete takes one message ID, got 2: ["a" "b"]`},
 		{[]string{"queue", "list", "x"}, `queue list takes no arguments, got ["x"]`},
-		{[]string{"queue", "lst"}, `queue: unknown action "lst": want list, show, retry, delete, hold or release; did you mean list? (relaylab queue --help says what each does)`},
+		{[]string{"queue", "lst"}, `queue: unknown action "lst": want list, show, retry, delete, hold, release, rests or unrest; did you mean list? (relaylab queue --help says what each does)`},
 	} {
 		code, _, errOut := runIn(t, context.Background(), tc.args...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {

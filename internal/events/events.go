@@ -44,8 +44,13 @@ const (
 	// held_by, held_since.
 	RelayHeld     = "relay.held"
 	RelayReleased = "relay.released"
-	ProbeResult   = "probe.result"
-	ProbeChanged  = "probe.changed"
+	// RelayRestEnded: an operator ended a destination's rest (relaylab
+	// queue unrest, the Queue page): its held mail is due at once.
+	// Payload: destination, until (the end the rest had), cause, by,
+	// released (how many waiting recipients it made due), reason, advice.
+	RelayRestEnded = "relay.rest_ended"
+	ProbeResult    = "probe.result"
+	ProbeChanged   = "probe.changed"
 	// ProbeWebhookDelivered and ProbeWebhookFailed: how the webhook's
 	// POSTs of a probe.changed ended, one event a change (payload
 	// probe.WebhookEvent); a failed change is not posted again.

@@ -71,7 +71,8 @@ export function queueView(main) {
   };
   newer.addEventListener("click", () => go(false));
   older.addEventListener("click", () => go(true));
-  main.append(h("h1", {}, "Queue"), form, note, said, explained,
+  const rests = restsSection();
+  main.append(h("h1", {}, "Queue"), rests.section, rests.said, form, note, said, explained,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "queue-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "recipient"), h("th", {}, "state"), h("th", {}, "attempts"), h("th", {}, "next attempt"), h("th", {}, "last reply, what it means, what to do"), h("th", {}, ""))),
       tbody)), pager, empty);
@@ -208,7 +209,29 @@ export function queueView(main) {
   listening("relay", [empty.querySelector("#queue-try"), supEmpty.querySelector("#suppression-try")]);
   // What came of a Remove, whose row is gone.
   const supSaid = h("p", { class: "muted", id: "suppression-said", role: "status" });
-  main.append(h("h2", {}, "Suppression list"), supNote, supSaid,
+  // Remove all empties the list at once (DELETE /api/v1/suppressions):
+  // a test run's clean slate, after which repeated directive tests
+  // (rcpt550+x@) reach the sink again.
+  const rmAll = h("button", { type: "button", class: "danger", id: "suppression-clear" }, "Remove all");
+  rmAll.hidden = true;
+  let listed = 0;
+  rmAll.addEventListener("click", () => {
+    if (!confirm(removeAllQuestion(listed))) return;
+    const at = shortTime(Date.now());
+    supSaid.className = "muted";
+    supSaid.textContent = "Removing every address…";
+    api("DELETE", "/api/v1/suppressions").then((d) => {
+      const n = d && typeof d.removed === "number" ? d.removed : listed;
+      supSaid.textContent = n + " address(es) removed from the suppression list at " + at + ": the relay sends mail to them again, " +
+        "from the next message that names them (what it refused while they were listed is not sent again).";
+      return loadSup();
+    }, (e) => {
+      supSaid.className = "error";
+      supSaid.textContent = "The Remove all was not done: " + (e.detail || e.message) + ".";
+      return loadSup();
+    });
+  });
+  main.append(h("h2", {}, "Suppression list"), h("div", { class: "bar" }, supNote, " ", rmAll), supSaid,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "suppression-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "address"), h("th", {}, "reason"), h("th", {}, "since"), h("th", {}, "until"), h("th", {}, ""))),
       supBody)), supEmpty);
@@ -217,6 +240,8 @@ export function queueView(main) {
     supNote.className = "muted";
     supEmpty.hidden = d.suppressions.length > 0;
     supNote.textContent = d.suppressions.length ? d.suppressions.length + " suppressed address(es)" : "";
+    listed = d.suppressions.length;
+    rmAll.hidden = listed === 0;
     for (const x of d.suppressions) {
       const rm = h("button", { type: "button" }, "Remove");
       // As a message's Delete: asked first, then what came of it, said
@@ -240,10 +265,90 @@ export function queueView(main) {
         h("td", { "data-label": "since" }, fmtTime(x.since)), h("td", { "data-label": "until" }, x.until ? fmtTime(x.until) : "never"), h("td", {}, rm)));
     }
   }).catch((e) => { supNote.textContent = e.message; supNote.className = "error"; });
+  // An end of a rest makes its mail due: the queue shows it going.
+  rests.onEnded = () => load();
   load();
   loadSup();
-  const timer = setInterval(() => { load(); loadSup(); }, 5000);
+  rests.load();
+  const timer = setInterval(() => { load(); loadSup(); rests.load(); }, 5000);
   return () => clearInterval(timer);
+}
+
+// restsSection lists the destinations the relay rests after a 421 or a
+// rate limit (GET /api/v1/rests), each with an "End the rest now" button
+// (DELETE /api/v1/rests/{destination}): a rest holds all the
+// destination's mail whatever Retry now asks, and nothing else ends it
+// before its time. It is hidden while nothing rests, and from a server
+// without the API. said tells what came of an end, after the row is gone.
+function restsSection() {
+  const body = h("tbody", { id: "rest-rows" });
+  const said = h("p", { class: "muted", id: "rest-said", role: "status" });
+  const section = h("section", { id: "queue-rests" }, h("h2", {}, "Resting destinations"),
+    h("p", { class: "muted" }, "After a 421 or a rate limit the relay rests the destination: it holds all the destination's mail until the rest ends, and Retry now cannot lift that. ",
+      "End the rest now sends the held mail at once (as ", h("code", {}, "relaylab queue unrest DESTINATION"), " does); the next 421 or rate limit rests the destination again."),
+    h("div", { class: "scroll" }, h("table", { class: "cards", id: "rest-table" },
+      h("thead", {}, h("tr", {}, h("th", {}, "destination"), h("th", {}, "until"), h("th", {}, "holds"), h("th", {}, "after"), h("th", {}, ""))), body)));
+  section.hidden = true;
+  const out = { section, said, onEnded: () => {} };
+  let asked = 0;
+  out.load = () => { const mine = ++asked; return get("/api/v1/rests").then((d) => {
+    if (mine !== asked) return;
+    const list = d && Array.isArray(d.rests) ? d.rests : [];
+    const focused = body.contains(document.activeElement) ? document.activeElement.dataset.dest : "";
+    clear(body);
+    section.hidden = list.length === 0;
+    for (const x of list) {
+      const end = h("button", { type: "button", class: "rest-end", "aria-label": "End the rest of " + plain(x.destination) + " now" }, "End the rest now");
+      end.dataset.dest = x.destination;
+      end.addEventListener("click", () => {
+        if (!confirm(endRestQuestion(x))) return;
+        const at = shortTime(Date.now());
+        said.className = "muted";
+        said.textContent = "Ending the rest of " + plain(x.destination) + "…";
+        api("DELETE", "/api/v1/rests/" + encodeURIComponent(x.destination)).then((a) => {
+          const n = a && typeof a.released === "number" ? a.released : x.held;
+          said.textContent = "The rest of " + plain(x.destination) + " ended at " + at + ": " + n + " waiting recipient(s) it held are tried within seconds. " +
+            "If the destination answers with another 421 or rate limit, it rests again.";
+          out.onEnded();
+          return out.load();
+        }, (e) => {
+          said.className = "error";
+          said.textContent = e.status === 404 ? "The rest of " + plain(x.destination) + " had ended already (" + (e.detail || e.message) + ")."
+            : "The end of the rest of " + plain(x.destination) + " was not done: " + (e.detail || e.message) + ".";
+          return out.load();
+        });
+      });
+      body.append(h("tr", {}, h("td", { class: "mono wide" }, x.destination), h("td", { "data-label": "until" }, fmtTime(x.until)),
+        h("td", { "data-label": "holds" }, x.held + " recipient(s)"),
+        h("td", { class: "wide" }, x.cause ? replyLines(x.cause) : "a 421 or rate limit", x.throttling ? " (throttling: lower the path's rate or max_connections)" : ""),
+        h("td", {}, end)));
+      if (focused === x.destination) end.focus();
+    }
+  }).catch((e) => {
+    if (mine !== asked) return;
+    // A server without the rests API (an older relaylab) has none to show.
+    section.hidden = true;
+    if (e.status !== 404 && e.status !== 501) { said.className = "error"; said.textContent = "The destinations' rests could not be read: " + e.message; }
+  }); };
+  return out;
+}
+
+// endRestQuestion is the confirmation an end of a rest asks for: which
+// destination, until when it rests and why, and what ending it does.
+export function endRestQuestion(x) {
+  let cause = x.cause ? plain(x.cause) : "";
+  if (cause.length > 200) cause = cause.slice(0, 199) + "…";
+  return "End the rest of " + plain(x.destination) + " now?\n\n" +
+    "It rests until " + fmtTime(x.until) + (cause ? ", after: " + cause : "") + ".\n\n" +
+    "The " + x.held + " waiting recipient(s) it holds are tried at once. If the destination answers with another 421 or rate limit, it rests again; " +
+    "a message that keeps meeting the 421 rests it again at each retry: Hold or Delete that one.";
+}
+
+// removeAllQuestion is the confirmation Remove all asks for.
+export function removeAllQuestion(n) {
+  return "Remove all " + n + " address(es) from the suppression list?\n\n" +
+    "The relay then sends mail to every one of them again (a test run's clean slate: repeated tests to the same address reach the sink again), " +
+    "and forgets the soft bounces it counted toward the list. A server that refused an address before may refuse it again, and the relay list it again.";
 }
 
 // anchorRow is the queue's row under the pointer, or else the one that
@@ -437,7 +542,8 @@ export function retryText(d, at) {
     (x.expires ? " (after the message expires at " + fmtTime(x.expires) + ": it expires unsent then, unless the shaping changes)" : "")).join(", ");
   const due = typeof d.due === "number" && d.due > 0 ? " The other " + d.due + " recipient(s) are tried within seconds." : "";
   return "Retry asked for at " + at + ", but the relay's own shaping still holds " + (d.status === "held" ? "every waiting recipient" : held.length + " recipient(s)") +
-    " (a destination's rest, a sending window or the warm-up cap), which a retry cannot lift: " + each + "." + due;
+    " (a destination's rest, a sending window or the warm-up cap), which a retry cannot lift: " + each + "." + due +
+    (held.some((x) => / rests until /.test(x.hold || "")) ? " End the rest now, under Resting destinations at the top of this page, ends a destination's rest." : "");
 }
 
 // actionError says why a retry or a delete failed and what to do.
