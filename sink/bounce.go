@@ -99,7 +99,7 @@ func (b *bouncer) arm(p pendingBounce) {
 
 // start re-arms the bounces a previous run left pending.
 func (b *bouncer) start(ctx context.Context) {
-	rows, err := b.s.store.DB().QueryContext(ctx, `SELECT id, message, due_ns, sender, recipient, reply, notify, orcpt, tries FROM sink_bounces WHERE sent_ns = 0 AND error = '' AND skipped = ''`)
+	rows, err := b.s.store.DB().QueryContext(ctx, `SELECT id, message, due_ns, sender, recipient, reply, notify, orcpt, tries FROM sink_bounces WHERE `+store.PendingBounceSQL)
 	if err != nil {
 		b.s.log.Error("sink: reading pending bounces failed", "err", err)
 		return

@@ -23,11 +23,6 @@ const EventDeleted = "sink.deleted"
 // beside a sink that goes on recording.
 const deleteBatch = 300
 
-// dueBounceSQL holds for a sink_bounces row (alias b) not yet sent,
-// skipped or given up on: the bounce is still due and reads its message
-// when it goes (store's pendingBounceSQL, which prune and clear keep by).
-const dueBounceSQL = `b.sent_ns = 0 AND b.error = '' AND b.skipped = ''`
-
 // deletedPayload is the payload of a sink.deleted event.
 type deletedPayload struct {
 	IDs []int64 `json:"ids"`
@@ -93,7 +88,7 @@ func deleteChunk(ctx context.Context, st *store.Store, ids []int64, due map[int6
 	err = st.Write(ctx, func(tx *store.Tx) error {
 		gone, evs = map[int64]bool{}, 0
 		clear(kept)
-		rows, err := tx.Query(`SELECT m.id, (SELECT MIN(b.due_ns) FROM sink_bounces b WHERE b.message = m.id AND `+dueBounceSQL+`)
+		rows, err := tx.Query(`SELECT m.id, (SELECT MIN(b.due_ns) FROM sink_bounces b WHERE b.message = m.id AND b.`+store.PendingBounceSQL+`)
 			FROM sink_messages m WHERE m.id IN (SELECT value FROM json_each(?))`, string(list))
 		if err != nil {
 			return err

@@ -15,7 +15,7 @@ const sinkEventKinds = `('sink.session', 'sink.reply', 'sink.message', 'sink.bou
 
 // pendingBounceMessageSQL holds for the sink message (alias m) that a
 // bounce still due quotes: the sink reads it when it sends the bounce.
-const pendingBounceMessageSQL = `EXISTS (SELECT 1 FROM sink_bounces b WHERE b.message = m.id AND b.` + pendingBounceSQL + `)`
+const pendingBounceMessageSQL = `EXISTS (SELECT 1 FROM sink_bounces b WHERE b.message = m.id AND b.` + PendingBounceSQL + `)`
 
 // SinkCleared is what ClearSink deleted, table by table, and what it kept.
 type SinkCleared struct {
@@ -120,12 +120,12 @@ func (s *Store) sinkClearMark(ctx context.Context) ([]pruneTable, int64, int64, 
 	// end. A session still open goes too; it is written again at its end.
 	return []pruneTable{
 		{name: "sink_sessions", where: `id <= ? AND end_ns <= ?`, args: upTo(session, sessionEnd)},
-		{name: "sink_messages", where: `id <= ? AND NOT EXISTS (SELECT 1 FROM sink_bounces b WHERE b.message = sink_messages.id AND b.` + pendingBounceSQL + `)`,
+		{name: "sink_messages", where: `id <= ? AND NOT EXISTS (SELECT 1 FROM sink_bounces b WHERE b.message = sink_messages.id AND b.` + PendingBounceSQL + `)`,
 			args: upTo(message)},
 		{name: "sink_attempts", where: `id <= ?`, args: upTo(attempt)},
-		{name: "sink_bounces", where: `id <= ? AND NOT (` + pendingBounceSQL + `)`, args: upTo(bounce)},
+		{name: "sink_bounces", where: `id <= ? AND NOT (` + PendingBounceSQL + `)`, args: upTo(bounce)},
 		{name: "events", kinds: "sink.*", where: `kind IN ` + sinkEventKinds + ` AND id <= ?
-			AND NOT (kind = 'sink.message' AND payload ->> '$.id' IN (SELECT b.message FROM sink_bounces b WHERE b.` + pendingBounceSQL + `))`,
+			AND NOT (kind = 'sink.message' AND payload ->> '$.id' IN (SELECT b.message FROM sink_bounces b WHERE b.` + PendingBounceSQL + `))`,
 			args: upTo(event)},
 	}, message, max(session, msgSession), nil
 }
@@ -142,7 +142,7 @@ var ErrBounceDue = errors.New("a bounce still due quotes the message")
 // due quotes it: the sink reads the message when it sends the bounce.
 func (s *Store) DeleteSinkMessage(ctx context.Context, id int64) ([]Pruned, time.Time, error) {
 	var due sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT MIN(due_ns) FROM sink_bounces WHERE message = ? AND `+pendingBounceSQL, id).Scan(&due)
+	err := s.r.QueryRowContext(ctx, `SELECT MIN(due_ns) FROM sink_bounces WHERE message = ? AND `+PendingBounceSQL, id).Scan(&due)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("store: bounces of sink message %d: %w", id, err)
 	}
@@ -152,7 +152,7 @@ func (s *Store) DeleteSinkMessage(ctx context.Context, id int64) ([]Pruned, time
 	one := func(int64, time.Time) []any { return []any{id} }
 	var out []Pruned
 	for _, t := range []pruneTable{
-		{name: "sink_messages", where: `id = ? AND NOT EXISTS (SELECT 1 FROM sink_bounces b WHERE b.message = sink_messages.id AND b.` + pendingBounceSQL + `)`, args: one},
+		{name: "sink_messages", where: `id = ? AND NOT EXISTS (SELECT 1 FROM sink_bounces b WHERE b.message = sink_messages.id AND b.` + PendingBounceSQL + `)`, args: one},
 		{name: "events", kinds: "sink.message", where: `kind = 'sink.message' AND payload ->> '$.id' = ?`, args: one},
 	} {
 		n, err := s.pruneTable(ctx, t, 0, s.clock.Now(), 300)

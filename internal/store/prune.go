@@ -69,9 +69,10 @@ const relayFinalStates = `('delivered', 'bounced', 'expired', 'suppressed')`
 // event (its before_session) or a web link names already.
 const lastSinkSessionSQL = `(SELECT MAX(x) FROM (SELECT MAX(id) AS x FROM sink_sessions UNION ALL SELECT MAX(session_id) FROM sink_messages))`
 
-// pendingBounceSQL is a sink bounce still due: the sink sends it later, and
-// reads its message then.
-const pendingBounceSQL = `sent_ns = 0 AND error = '' AND skipped = ''`
+// PendingBounceSQL holds for a sink_bounces row still due: the sink sends
+// it later, and reads its message then, so the message is kept. The sink
+// reads its due bounces, and deletes messages, by it too.
+const PendingBounceSQL = `sent_ns = 0 AND error = '' AND skipped = ''`
 
 // prunableRelayMessageSQL holds for a relay message (alias m) that is
 // done with: it has recipients, every one is final, and none changed at
@@ -116,7 +117,7 @@ var sinkTables = []pruneTable{
 	{name: "sink_messages", where: `NOT ` + sinkSessionKeptSQL("sink_messages.session_id"), args: sinkSessionArgs},
 	{name: "sink_attempts", where: `NOT ` + sinkSessionKeptSQL("sink_attempts.session_id"), args: sinkSessionArgs},
 	{name: "sink_sessions", where: `NOT ` + sinkSessionKeptSQL("sink_sessions.id"), args: sinkSessionArgs},
-	{name: "sink_bounces", where: `NOT (` + pendingBounceSQL + `) AND MAX(due_ns, sent_ns) < ?`, args: cutOnly},
+	{name: "sink_bounces", where: `NOT (` + PendingBounceSQL + `) AND MAX(due_ns, sent_ns) < ?`, args: cutOnly},
 }
 
 // sinkSessionKeptSQL holds for a sink session (its id the expression x)
@@ -129,7 +130,7 @@ var sinkTables = []pruneTable{
 func sinkSessionKeptSQL(x string) string {
 	return `(` + x + ` >= ` + lastSinkSessionSQL + `
 	OR EXISTS (SELECT 1 FROM sink_sessions ks WHERE ks.id = ` + x + ` AND CASE WHEN ks.end_ns = 0 THEN ks.start_ns ELSE ks.end_ns END >= ?)
-	OR EXISTS (SELECT 1 FROM sink_messages km WHERE km.session_id = ` + x + ` AND (km.time_ns >= ? OR km.id IN (SELECT message FROM sink_bounces WHERE ` + pendingBounceSQL + `)))
+	OR EXISTS (SELECT 1 FROM sink_messages km WHERE km.session_id = ` + x + ` AND (km.time_ns >= ? OR km.id IN (SELECT message FROM sink_bounces WHERE ` + PendingBounceSQL + `)))
 	OR EXISTS (SELECT 1 FROM sink_attempts ka WHERE ka.session_id = ` + x + ` AND ka.time_ns >= ?))`
 }
 
