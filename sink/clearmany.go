@@ -12,11 +12,12 @@ import (
 )
 
 // EventDeleted is the kind of the event that says messages the sink
-// stored were deleted (DeleteMessages, one message's DELETE included);
-// its payload is a deletedPayload. A page that lists messages drops
-// them when it reads it, as no other event says so: their sink.message
-// events go with them. A clear says so with its sink.reset instead.
-const EventDeleted = "sink.deleted"
+// stored were deleted (DeleteMessages, one message's DELETE included;
+// a prune appends it too); its payload is a deletedPayload. A page that
+// lists messages drops them when it reads it, as no other event says
+// so: their sink.message events go with them. A clear says so with its
+// sink.reset instead.
+const EventDeleted = events.SinkDeleted
 
 // deleteBatch is the most messages one transaction of DeleteMessages
 // deletes: as a prune's batch, it keeps the one writer's hold short

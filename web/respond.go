@@ -448,10 +448,10 @@ func validKind(k string) bool {
 }
 
 // eventKinds are the kinds of event the log holds (internal/events, and
-// sink.reset and sink.deleted of sink/): a kind= filter names one of them, or a
+// sink.reset of sink/): a kind= filter names one of them, or a
 // prefix of some, so that a misspelt kind is a 400 and not an empty page.
 var eventKinds = []string{
-	events.SinkSession, events.SinkReply, events.SinkMessage, events.SinkBounce, events.SinkRules, events.SinkReloadFailed, "sink.reset", "sink.deleted",
+	events.SinkSession, events.SinkReply, events.SinkMessage, events.SinkBounce, events.SinkRules, events.SinkReloadFailed, "sink.reset", events.SinkDeleted,
 	events.RelayQueued, events.RelayAttempt, events.RelayDelivered, events.RelayDeferred, events.RelayBounced,
 	events.RelayExpired, events.RelaySuppressed, events.RelayDSN, events.RelayDSNReceived, events.RelayRecovered,
 	events.RelayHeld, events.RelayReleased, events.RelayRestEnded,

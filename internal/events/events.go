@@ -20,8 +20,13 @@ const (
 	// and the old rules stay; its payload has "by" and "error", the
 	// configuration's mistake at its file and line.
 	SinkReloadFailed = "sink.reload_failed"
-	RelayQueued      = "relay.queued"  // a message was accepted into the queue
-	RelayAttempt     = "relay.attempt" // one delivery attempt to one host
+	// SinkDeleted: messages the sink stored were deleted (the Inbox's or
+	// the API's delete, or a prune), with their sink.message events;
+	// payload: ids, and by "prune" for a prune. A page listing messages
+	// drops them when it reads it, as no other event says so.
+	SinkDeleted  = "sink.deleted"
+	RelayQueued  = "relay.queued"  // a message was accepted into the queue
+	RelayAttempt = "relay.attempt" // one delivery attempt to one host
 	// Terminal and intermediate per-recipient states.
 	RelayDelivered  = "relay.delivered"
 	RelayDeferred   = "relay.deferred"

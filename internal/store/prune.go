@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"time"
+
+	"github.com/relaylab/relaylab/internal/events"
 )
 
 // PruneOptions configure Prune.
@@ -90,6 +93,9 @@ type pruneTable struct {
 	// matching rows alone: a transaction reads no more rows than it
 	// deletes, so the table is not walked in windows (scanWindow).
 	indexed bool
+	// deleted, when set, is told in each transaction the rowids it
+	// deleted, to say so in the same commit (sinkMessagesDeleted).
+	deleted func(tx *Tx, rowids []int64) error
 }
 
 func (t pruneTable) pruned(n int64) Pruned { return Pruned{Table: t.name, Kinds: t.kinds, Rows: n} }
@@ -114,7 +120,7 @@ func (t pruneTable) deleteSQL() string {
 // one whose session is gone. The greylist has its own expiry and is left
 // alone; a bounce still due stays.
 var sinkTables = []pruneTable{
-	{name: "sink_messages", where: `NOT ` + sinkSessionKeptSQL("sink_messages.session_id"), args: sinkSessionArgs},
+	{name: "sink_messages", where: `NOT ` + sinkSessionKeptSQL("sink_messages.session_id"), args: sinkSessionArgs, deleted: sinkMessagesDeleted},
 	{name: "sink_attempts", where: `NOT ` + sinkSessionKeptSQL("sink_attempts.session_id"), args: sinkSessionArgs},
 	{name: "sink_sessions", where: `NOT ` + sinkSessionKeptSQL("sink_sessions.id"), args: sinkSessionArgs},
 	{name: "sink_bounces", where: `NOT (` + PendingBounceSQL + `) AND MAX(due_ns, sent_ns) < ?`, args: cutOnly},
@@ -135,6 +141,19 @@ func sinkSessionKeptSQL(x string) string {
 }
 
 func sinkSessionArgs(cut int64, _ time.Time) []any { return []any{cut, cut, cut} }
+
+// sinkMessagesDeleted appends the sink.deleted event that names the sink
+// messages a prune transaction deleted (a sink_messages rowid is its
+// id), as the sink's own deletes do: an open Inbox drops their rows on
+// it, where it kept showing them until reloaded, and their links led
+// nowhere.
+func sinkMessagesDeleted(tx *Tx, ids []int64) error {
+	_, err := tx.Append(events.Event{Kind: events.SinkDeleted}.WithPayload(struct {
+		IDs []int64 `json:"ids"`
+		By  string  `json:"by"`
+	}{ids, "prune"}))
+	return err
+}
 
 // eventsTable is the event log less what state is rebuilt from at start:
 //   - the last sink.reset (the sink counts attempts after it only);
@@ -292,16 +311,25 @@ func (s *Store) pruneTable(ctx context.Context, t pruneTable, cut int64, now tim
 			if err != nil {
 				return err
 			}
-			defer rows.Close()
+			var ids []int64
 			for rows.Next() {
 				var id int64
 				if err := rows.Scan(&id); err != nil {
+					rows.Close()
 					return err
 				}
 				n++
 				lastID = max(lastID, id)
+				if t.deleted != nil {
+					ids = append(ids, id)
+				}
 			}
-			return rows.Err()
+			rows.Close()
+			if err := rows.Err(); err != nil || len(ids) == 0 {
+				return err
+			}
+			slices.Sort(ids)
+			return t.deleted(tx, ids)
 		})
 		if err != nil {
 			return total, err
