@@ -98,6 +98,9 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&cfg.Duration, "duration", 0, "send for this long, then let the messages in flight finish (without --messages: no message limit)")
 	fs.StringVar(&rate, "rate", "", "at most this many messages a second across all sessions, as N or N/s (default: as fast as the server answers)")
 	fs.BoolVar(&asJSON, "json", false, "print the summary as one JSON object (progress still goes to stderr)")
+	var headers multiFlag
+	fs.Var(&headers, "header", `extra or replacing header field "Name: value" of every message (repeatable; {n} in the value is the message number; one named From, To, Subject, Message-ID, Date, MIME-Version or Content-Type replaces the built one)`)
+	dataFile := fs.String("data", "", "send this file as every message, a whole RFC 5322 message (- for standard input), in place of the built one: line ends become CRLF and leading dots are doubled, and its Message-ID is replaced by each message's own")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -169,6 +172,15 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg.To = to
+	if err := checkHeaderFlags(headers); err != nil {
+		return err
+	}
+	cfg.Headers = headers
+	if *dataFile != "" {
+		if err := loadData(e, &cfg, *dataFile, set); err != nil {
+			return err
+		}
+	}
 	if cfg.Size > maxLoadSize {
 		return usageError("--size %d: at most %d (1 GiB); every session sends the same body, held in memory", cfg.Size, maxLoadSize)
 	}

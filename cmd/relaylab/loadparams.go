@@ -15,9 +15,14 @@ type loadParamsJSON struct {
 	Sessions        int     `json:"sessions"` // --sessions, before it is cut to the messages
 	Rcpts           int     `json:"rcpts"`
 	// BodySize is --size: the body's octets, rounded up to whole filler
-	// lines; the header adds to it.
+	// lines; the header adds to it. 0 with --data.
 	BodySize int `json:"body_size"`
-	Reuse    int `json:"reuse"` // messages per connection; 0: unlimited
+	// DataSize is the octets of the --data message as sent (CRLF line
+	// ends, dots doubled), its Message-ID replaced by each message's.
+	DataSize int `json:"data_size,omitempty"`
+	// Headers are the --header fields, as given.
+	Headers []string `json:"headers,omitempty"`
+	Reuse   int      `json:"reuse"` // messages per connection; 0: unlimited
 	// Rate is --rate in messages a second; 0: as fast as the server answers.
 	Rate           float64 `json:"rate"`
 	Pipelining     bool    `json:"pipelining"`
@@ -43,7 +48,8 @@ type loadConnsJSON struct {
 func loadParamsOf(cfg smtpload.Config) loadParamsJSON {
 	p := loadParamsJSON{Messages: cfg.Messages, DurationSeconds: cfg.Duration.Seconds(), Sessions: cfg.Sessions, Rcpts: cfg.Rcpts,
 		BodySize: cfg.Size, Reuse: cfg.Reuse, Rate: cfg.Rate, Pipelining: cfg.Pipeline, TLS: "none", Auth: "none", AuthUser: cfg.AuthUser,
-		Helo: cfg.Helo, From: cfg.From, To: cfg.To, TimeoutSeconds: cfg.Timeout.Seconds(), GiveUpSeconds: max(cfg.GiveUp, 0).Seconds()}
+		Helo: cfg.Helo, From: cfg.From, To: cfg.To, TimeoutSeconds: cfg.Timeout.Seconds(), GiveUpSeconds: max(cfg.GiveUp, 0).Seconds(),
+		DataSize: len(cfg.Data), Headers: cfg.Headers}
 	switch {
 	case cfg.StartTLS:
 		p.TLS = "starttls"

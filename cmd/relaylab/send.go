@@ -185,7 +185,13 @@ func (o *sendOptions) check() error {
 	if err := checkMailboxes("to", o.to...); err != nil {
 		return err
 	}
-	for _, h := range o.headers {
+	return checkHeaderFlags(o.headers)
+}
+
+// checkHeaderFlags refuses a --header that is no "Name: value" on one
+// line with a printable ASCII name (send's and load's).
+func checkHeaderFlags(headers []string) error {
+	for _, h := range headers {
 		name, _, ok := strings.Cut(h, ":")
 		if !ok || name == "" || strings.ContainsAny(name, " \t") || strings.ContainsAny(h, "\r\n") {
 			return usageError(`--header %q: write it as "Name: value" on one line`, h)

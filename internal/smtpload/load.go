@@ -61,6 +61,16 @@ type Config struct {
 	// Rate, when positive, paces the run to at most this many messages a
 	// second across all sessions (smtp-source -w spaces one session's).
 	Rate float64
+	// Data, when set, is a whole message in wire form (WireFormat) that
+	// every message sends instead of a built one, Size and Headers aside;
+	// its Message-ID field is replaced by the message's own (see
+	// dataWithoutMessageID).
+	Data []byte
+	// Headers are fields ("Name: value", one line each) that the built
+	// messages carry, {n} in a value being the message number; one named
+	// as a built field (From, To, Subject, Message-ID, Date, MIME-Version,
+	// Content-Type) replaces it.
+	Headers []string
 }
 
 // defaultGiveUp is Config.GiveUp's 0.
@@ -103,6 +113,18 @@ func (cfg *Config) validate() error {
 		return errors.New("choose STARTTLS or implicit TLS, not both")
 	case cfg.To == "":
 		return errors.New("no recipient pattern")
+	case cfg.Data != nil && len(cfg.Headers) > 0:
+		return errors.New("a whole message (Data) is sent as it is: it takes no extra header fields")
+	}
+	if cfg.Data != nil {
+		if err := CheckData(cfg.Data); err != nil {
+			return fmt.Errorf("the message to send: %w", err)
+		}
+	}
+	for _, h := range cfg.Headers {
+		if name, _, ok := strings.Cut(h, ":"); !ok || name == "" || strings.ContainsAny(name, " \t") || strings.ContainsAny(h, "\r\n") {
+			return fmt.Errorf(`header field %q: write it as "Name: value" on one line`, h)
+		}
 	}
 	return nil
 }
@@ -126,6 +148,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	unlimited := cfg.Messages == 0 && cfg.Duration > 0
 	body := fillerBody(cfg.Size)
+	if cfg.Data != nil {
+		body = dataWithoutMessageID(cfg.Data)
+	}
+	built := builtFields(cfg.Headers)
 	var next atomic.Int64
 	parent := ctx
 	ctx, stop := context.WithCancel(ctx)
@@ -152,7 +178,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	start := cfg.Clock.Now()
 	var wg sync.WaitGroup
 	for i := range workers {
-		w := &worker{cfg: &cfg, body: body, next: &next, stats: newStats(), runID: start.UnixNano(), dead: dead,
+		w := &worker{cfg: &cfg, body: body, built: built, next: &next, stats: newStats(), runID: start.UnixNano(), dead: dead,
 			unlimited: unlimited, drain: drain, pace: pace}
 		workers[i] = w
 		wg.Add(1)
@@ -261,6 +287,7 @@ type worker struct {
 	dead      *deadTarget
 	cfg       *Config
 	body      []byte
+	built     map[string]bool // the built fields Config.Headers leaves out (builtFields)
 	next      *atomic.Int64
 	stats     stats
 	runID     int64
@@ -579,27 +606,65 @@ func (w *worker) transaction(n int) *Transaction {
 		tx.To = append(tx.To, to)
 	}
 	h := w.head[:0]
-	h = append(h, "From: <"...)
-	if tx.From == "" {
-		// The null sender: RFC 5322 3.6.2 wants a mailbox in From.
-		h = append(h, "MAILER-DAEMON@"...)
-		h = append(h, w.cfg.Helo...)
+	if w.cfg.Data != nil {
+		// A message of its own: the sink counts attempts per Message-ID.
+		h = w.messageID(h, num)
+		w.head = h
+		tx.Parts = append(tx.Parts[:0], h, w.body)
+		return tx
 	}
-	h = append(h, tx.From...)
-	h = append(h, ">\r\nTo: <"...)
-	h = append(h, tx.To[0]...)
-	h = append(h, ">\r\nSubject: relaylab load message "...)
-	h = append(h, num...)
-	h = append(h, "\r\nMessage-ID: <"...)
-	h = append(h, num...)
-	h = append(h, '.')
-	h = strconv.AppendInt(h, w.runID, 36)
-	h = append(h, "@relaylab.load>\r\nDate: "...)
-	h = w.cfg.Clock.Now().AppendFormat(h, "Mon, 02 Jan 2006 15:04:05 -0700")
-	h = append(h, "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"...)
+	if !w.built["from"] {
+		h = append(h, "From: <"...)
+		if tx.From == "" {
+			// The null sender: RFC 5322 3.6.2 wants a mailbox in From.
+			h = append(h, "MAILER-DAEMON@"...)
+			h = append(h, w.cfg.Helo...)
+		}
+		h = append(h, tx.From...)
+		h = append(h, ">\r\n"...)
+	}
+	if !w.built["to"] {
+		h = append(h, "To: <"...)
+		h = append(h, tx.To[0]...)
+		h = append(h, ">\r\n"...)
+	}
+	if !w.built["subject"] {
+		h = append(h, "Subject: relaylab load message "...)
+		h = append(h, num...)
+		h = append(h, "\r\n"...)
+	}
+	if !w.built["message-id"] {
+		h = w.messageID(h, num)
+	}
+	if !w.built["date"] {
+		h = append(h, "Date: "...)
+		h = w.cfg.Clock.Now().AppendFormat(h, "Mon, 02 Jan 2006 15:04:05 -0700")
+		h = append(h, "\r\n"...)
+	}
+	if !w.built["mime-version"] {
+		h = append(h, "MIME-Version: 1.0\r\n"...)
+	}
+	if !w.built["content-type"] {
+		h = append(h, "Content-Type: text/plain; charset=us-ascii\r\n"...)
+	}
+	for _, f := range w.cfg.Headers {
+		h = append(h, strings.ReplaceAll(f, "{n}", num)...)
+		h = append(h, "\r\n"...)
+	}
+	h = append(h, "\r\n"...)
 	w.head = h
 	tx.Parts = append(tx.Parts[:0], h, w.body)
 	return tx
+}
+
+// messageID appends message num's Message-ID field to h: unique to the
+// run (its start, runID) and the message.
+func (w *worker) messageID(h []byte, num string) []byte {
+	h = append(h, "Message-ID: <"...)
+	h = append(h, num...)
+	h = append(h, '.')
+	h = strconv.AppendInt(h, w.runID, 36)
+	return append(h, "@relaylab.load>\r\n"...)
 }
 
 // PipelinedNote marks, in a reply table's key, the reply to a command
