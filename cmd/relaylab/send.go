@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -81,6 +82,7 @@ type sendOptions struct {
 	to, headers, attach                                   multiFlag
 	attached                                              []attachment // the --attach files, read
 	startTLS, implicitTLS, insecure, hideData             bool
+	caFile                                                string
 	timeout                                               time.Duration
 	set                                                   map[string]bool // the flags given
 }
@@ -104,6 +106,7 @@ func runSend(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&o.startTLS, "starttls", false, "upgrade the connection with STARTTLS (RFC 3207)")
 	fs.BoolVar(&o.implicitTLS, "tls", false, "use TLS from the first byte (implicit TLS, RFC 8314; swaks' --tls, which is STARTTLS, is --starttls here)")
 	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the server's certificate (with --starttls or --tls; the sink's is self-signed)")
+	fs.StringVar(&o.caFile, "ca-file", "", "trust the CA certificates of this PEM file, besides the system's, for the server's certificate (with --starttls or --tls; a test CA, or the sink's own certificate)")
 	fs.StringVar(&o.authUser, "auth-user", "", "authenticate as this user (AUTH PLAIN, or LOGIN)")
 	fs.StringVar(&o.authMech, "auth-mech", "", "AUTH mechanism, PLAIN or LOGIN (default: PLAIN when offered, else LOGIN)")
 	fs.StringVar(&o.quitAfter, "quit-after", "", "send QUIT after this stage instead of the message: connect (the greeting), helo (EHLO, with STARTTLS and AUTH when asked), mail or rcpt")
@@ -146,6 +149,10 @@ func (o *sendOptions) check() error {
 		return usageError("no recipient: give at least one --to ADDR")
 	case o.startTLS && o.implicitTLS:
 		return usageError("--starttls and --tls exclude each other: --tls is TLS from the start (port 465), --starttls upgrades a plain connection (ports 25, 587)")
+	case o.caFile != "" && !o.startTLS && !o.implicitTLS:
+		return usageError("--ca-file checks the server's certificate, and without --starttls or --tls there is none; add one of them")
+	case o.caFile != "" && o.insecure:
+		return usageError("--ca-file and --insecure exclude each other: --insecure checks no certificate, so the CA file would be ignored")
 	case o.dataFile != "" && (o.bodyFile != "" || len(o.headers) > 0):
 		return usageError("--data sends a whole message as is; it cannot be combined with --body-file or --header")
 	case o.quitAfter != "" && o.quitAfter != "connect" && o.quitAfter != "helo" && o.quitAfter != "mail" && o.quitAfter != "rcpt":
@@ -508,9 +515,16 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 	// An IP address as ServerName is checked against the certificate's IP
 	// addresses.
 	tlsCfg := &tls.Config{InsecureSkipVerify: o.insecure, ServerName: host}
+	if o.caFile != "" {
+		roots, err := caPool(o.caFile)
+		if err != nil {
+			return err
+		}
+		tlsCfg.RootCAs = roots
+	}
 	helo := heloName(o)
 	var c *smtpload.Client
-	inData := false
+	inData, hidden := false, false
 	s := &sendSession{ctx: ctx, o: o, stage: smtpload.StageConnect}
 	trace := func(dir, line string) {
 		enc := c != nil && c.TLS()
@@ -519,6 +533,17 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 			s.sent(line, inData)
 		}
 		if inData && o.hideData && dir == smtpload.Sent && line != "." {
+			if !hidden {
+				// One line in their place, so that the transcript shows
+				// what went: a DATA with nothing after it reads as a
+				// client that sent no message.
+				hidden = true
+				arrow := " -> "
+				if enc {
+					arrow = " ~> "
+				}
+				fmt.Fprintf(e.stdout, "%s[the message: %d octets in %d lines, not shown (--hide-data)]\n", arrow, len(msg), bytes.Count(msg, []byte("\n")))
+			}
 			return
 		}
 		switch {
@@ -540,6 +565,9 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 	}
 	tlsStarted := func(st tls.ConnectionState) {
 		fmt.Fprintf(e.stdout, "=== TLS started with cipher %s (%s)\n", tls.CipherSuiteName(st.CipherSuite), tls.VersionName(st.Version))
+		for _, l := range tlsPeerLines(st, host, tlsCfg.RootCAs, o.insecure, time.Now()) {
+			fmt.Fprintf(e.stdout, "=== TLS %s\n", l)
+		}
 	}
 	fmt.Fprintf(e.stdout, "=== Trying %s...\n", o.server)
 	var err error
