@@ -109,6 +109,7 @@ func scanChanges(rows *sql.Rows, err error) ([]Change, error) {
 		var ev Change
 		if payload != "" && json.Unmarshal([]byte(payload), &ev) == nil && ev.ID == c.ID {
 			c.Meaning, c.Reason, c.DelistURL, c.InheritedFrom, c.Note = ev.Meaning, ev.Reason, ev.DelistURL, ev.InheritedFrom, ev.Note
+			c.Check, c.Status = ev.Check, ev.Status
 		}
 		// Only a listing at a target's first checks has no old value.
 		c.First = c.Kind == ChangeListed && c.Old == ""

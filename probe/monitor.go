@@ -74,6 +74,13 @@ type Change struct {
 	// Note says in words what the change means, when kind, old and new
 	// do not say it all.
 	Note string `json:"note,omitempty"`
+	// Check is the check the change is about (spf, dkim, dmarc, mx,
+	// mta-sts, tls-rpt, bimi, ptr, blocklist; "" for a domain's DNS
+	// health), and Status that check's status at the run that confirmed
+	// the change: a receiver can page on "error" and close on "ok"
+	// without knowing every key and kind.
+	Check  string `json:"check,omitempty"`
+	Status Status `json:"status,omitempty"`
 }
 
 // Options are the dependencies of a Monitor.
@@ -426,6 +433,9 @@ func (o observation) describe(c *Change, target string) {
 		c.Note = fmt.Sprintf("%s publishes one %s record again, where it had several (old holds them all, separated by \" | \")", target, o.what)
 	case o.what == "DMARC":
 		c.Note = dmarcChangeNote(c.Old, c.New)
+		if n := dmarcDiscardedNote(c.Old, c.New, o.findings); n != "" {
+			c.Note = n
+		}
 	case o.what == "SPF":
 		c.Note = spfRecordNote(o.prior, o.outcome, c.Old, o.findings)
 	}
@@ -489,7 +499,7 @@ func observe(rep *Report) []observation {
 	}
 	if rep.DMARC != nil && rep.DMARC.Status != StatusUnknown {
 		o := observation{key: d + "dmarc", value: recordsValue(rep.DMARC.Record, rep.DMARC.Records),
-			what: "DMARC", records: len(rep.DMARC.Records)}
+			what: "DMARC", records: len(rep.DMARC.Records), findings: rep.DMARC.Findings}
 		if pd := rep.DMARC.PolicyDomain; pd != "" && pd != strings.TrimSuffix(strings.ToLower(rep.Domain), ".") {
 			o.inherited = pd
 		}
@@ -670,6 +680,8 @@ func (m *Monitor) record(ctx context.Context, target string, rep *Report) ([]Cha
 			rec := byKey[strings.TrimSuffix(o.key, "-result")]
 			o.ownSame = o.result != "" && rec == nil
 			o.describe(c, target)
+			c.Check = checkOfKey(o.key)
+			c.Status = rep.checkStatus(c.Check)
 			if o.result != "" && rec != nil {
 				// The record changed with it, which is the change to
 				// tell: its note says what the outcome became.
@@ -802,6 +814,33 @@ func confirmedOf(tx *store.Tx, key string) (string, error) {
 		return "", nil
 	}
 	return v, err
+}
+
+// checkOfKey is the check a change's key is about: "listing ..." the
+// blocklist, "ip IP ptr" the PTR, "domain D CHECK[-result] ..." that
+// check; "" for "domain D dns", which no check reports.
+func checkOfKey(key string) string {
+	f := strings.Fields(key)
+	switch {
+	case len(f) > 0 && f[0] == "listing":
+		return "blocklist"
+	case len(f) == 3 && f[0] == "ip":
+		return f[2]
+	case len(f) >= 3 && f[0] == "domain" && f[2] != "dns":
+		return strings.TrimSuffix(f[2], "-result")
+	}
+	return ""
+}
+
+// checkStatus is the status of the report's check named check, "" when
+// the report has none.
+func (rep *Report) checkStatus(check string) Status {
+	for _, c := range rep.Checks {
+		if c.Check == check {
+			return c.Status
+		}
+	}
+	return ""
 }
 
 func changeKind(o observation, old string) string {

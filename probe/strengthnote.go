@@ -3,6 +3,7 @@ package probe
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -88,6 +89,26 @@ func dmarcChangeNote(old, cur string) string {
 	return ""
 }
 
+// dmarcDiscardedNote is the note of a DMARC record that went from old to
+// none read (cur "") while a record receivers discard is published in its
+// place (a dmarc.none finding that quotes it): it was not removed, as
+// "record-removed" alone would say, but broken, and the finding says how
+// and what to publish. It is "" otherwise.
+func dmarcDiscardedNote(old, cur string, fs []Finding) string {
+	if cur != "" || old == "" {
+		return ""
+	}
+	i := slices.IndexFunc(fs, func(f Finding) bool { return f.Code == "dmarc.none" && f.Record != "" })
+	if i < 0 {
+		return ""
+	}
+	effect := "so no DMARC policy applies"
+	if o, err := ParseDMARC(old); err == nil && o.Policy != "none" {
+		effect = fmt.Sprintf("so its policy p=%s no longer applies: receivers will now %s", o.Policy, dmarcEffect("none"))
+	}
+	return fmt.Sprintf("DMARC record not removed but replaced by one that receivers discard (new is empty: none applies), %s; %s", effect, fs[i].Message)
+}
+
 // restoreAdvice says how to undo a change that was not meant: publish
 // the record it replaced, old, again.
 func restoreAdvice(old string) string {
@@ -96,16 +117,25 @@ func restoreAdvice(old string) string {
 
 // dkimChangeNote says whether a rotated DKIM key of selector got weaker
 // (shorter, or revoked with an empty p=) or stronger (longer, or
-// published again). It is "" for keys of different types, whose sizes do
-// not compare, for keys of the same size, and when old or cur does not
-// parse (its findings say why).
+// published again), or what its removal does. It is "" for keys of
+// different types, whose sizes do not compare, for keys of the same size,
+// and when old or cur does not parse (its findings say why).
 func dkimChangeNote(selector, old, cur string) string {
-	if old == "" || cur == "" {
+	if old == "" {
 		return ""
 	}
 	o, err := ParseDKIMKey(old)
 	if err != nil {
 		return ""
+	}
+	if cur == "" {
+		// A removed key fails signatures as a revoked one does, but it
+		// is also how a finished rotation ends: say both.
+		if o.Revoked {
+			return ""
+		}
+		return fmt.Sprintf("DKIM key for selector %s removed: receivers find no key for signatures with it (RFC 6376 6.1.2), so mail still signed with %s fails DKIM, and fails DMARC unless SPF passes aligned; if a signer still uses %s, publish the old record again, or move the signer to a selector that has a key; if the rotation away from %s is over, nothing is lost",
+			selector, selector, selector, selector)
 	}
 	n, err := ParseDKIMKey(cur)
 	if err != nil {
