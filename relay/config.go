@@ -89,7 +89,13 @@ type PathConfig struct {
 	// (STARTTLS or fail) or implicit (TLS from the first byte).
 	TLS string `yaml:"tls"`
 	// Verify checks the server's certificate.
-	Verify   bool   `yaml:"verify"`
+	Verify bool `yaml:"verify"`
+	// CAFile is a PEM file of the CA certificates that Verify checks the
+	// server's certificate against, in place of the system's (Postfix's
+	// smtp_tls_CAfile): a smarthost with a private CA, trusted on this
+	// path alone. Empty: the system's CAs (or SSL_CERT_FILE); relaylab
+	// config leaves an empty one out.
+	CAFile   string `yaml:"ca_file"`
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
 	// Auth is PLAIN (default) or LOGIN, used when Username is set.
@@ -333,10 +339,13 @@ func DefaultConfig() Config {
 
 // Validate checks every value, naming the key of the first bad one.
 // Files returns the file names the configuration gives (its certificate
-// and key, the DKIM keys), for a caller that takes the relative ones from
-// a directory; empty ones too.
+// and key, the paths' CA files, the DKIM keys), for a caller that takes
+// the relative ones from a directory; empty ones too.
 func (c *Config) Files() []*string {
 	out := []*string{&c.CertFile, &c.KeyFile}
+	for i := range c.Paths {
+		out = append(out, &c.Paths[i].CAFile)
+	}
 	for i := range c.DKIM {
 		out = append(out, &c.DKIM[i].KeyFile)
 	}
@@ -537,6 +546,14 @@ func (p *PathConfig) validate(k string) error {
 	}
 	if p.Verify && p.TLS == "none" {
 		return config.Errorf(k+".verify", "true with tls: none: the path never starts TLS, so there is no certificate to check; set tls: required (STARTTLS) or tls: implicit (port 465) to check the server's certificate, or remove verify")
+	}
+	if p.CAFile != "" {
+		if !p.Verify {
+			return config.Errorf(k+".ca_file", "%q with verify false: the CA file is what the server's certificate is checked against, and without verify nothing is checked; set verify: true, or remove ca_file", p.CAFile)
+		}
+		if _, err := loadCAFile(p.CAFile); err != nil {
+			return config.Errorf(k+".ca_file", "%v", err)
+		}
 	}
 	if p.Helo != "" {
 		if f := hostNameFault(p.Helo); f != "" {

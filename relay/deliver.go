@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -32,6 +33,8 @@ type path struct {
 	// after one domain's message carries the next domain's. nil: each
 	// dest has its own.
 	conns *dest
+	// roots are the CAs of the path's ca_file; nil: the system's.
+	roots *x509.CertPool
 }
 
 // WithDefaults returns pc with the values the relay runs with where pc
@@ -1198,7 +1201,13 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 				return c, err
 			}
 		} else if p.cfg.TLS == "required" {
-			return c, &stageError{"starttls", errors.New("the server does not offer STARTTLS and the path requires it (tls: required)")}
+			why := "the server does not offer STARTTLS and the path requires it (tls: required)"
+			if p.cfg.Username != "" {
+				// tls: opportunistic would not help: a path with a
+				// password never falls back to plaintext (credentialsNeedTLS).
+				why += "; the path has a password, which the relay sends only over TLS (RFC 4954 14), so tls: opportunistic would send nothing either"
+			}
+			return c, &stageError{"starttls", errors.New(why)}
 		}
 	}
 	if p.cfg.Username != "" {
@@ -1259,6 +1268,9 @@ func (r *Relay) tlsConfig(p *path, serverName string) *tls.Config {
 	}
 	cfg.ServerName = serverName
 	cfg.InsecureSkipVerify = !p.cfg.Verify
+	if p.roots != nil {
+		cfg.RootCAs = p.roots
+	}
 	if cfg.MinVersion == 0 {
 		cfg.MinVersion = tls.VersionTLS12
 	}

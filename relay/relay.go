@@ -196,6 +196,11 @@ func New(cfg Config, opts Options) (*Relay, error) {
 		if p.warm, err = newWarmup(pc.Warmup, pc.WarmupStart); err != nil {
 			return nil, err
 		}
+		if pc.CAFile != "" {
+			if p.roots, err = loadCAFile(pc.CAFile); err != nil {
+				return nil, fmt.Errorf("relay: path %s: ca_file: %w", pc.Name, err)
+			}
+		}
 		if pc.Type != "mx" && pc.Destination == DestinationDomain {
 			p.conns = newDest("path:"+pc.Name, p, &r.parked)
 		}

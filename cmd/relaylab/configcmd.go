@@ -401,6 +401,7 @@ var zeroMeanings = map[string]string{
 	"relay.paths[].username":         "no AUTH",
 	"relay.paths[].password":         "no AUTH",
 	"relay.paths[].auth":             "no AUTH",
+	"relay.paths[].ca_file":          "the system's CAs (or SSL_CERT_FILE)",
 	"relay.paths[].source":           "the address the system picks",
 	"relay.paths[].max_connections":  "no cap",
 	"relay.paths[].max_recipients":   "no cap",

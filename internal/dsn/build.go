@@ -159,11 +159,11 @@ func Build(opts BuildOptions, r Report) ([]byte, error) {
 	// RFC 6522 3 and RFC 3462 5: optionally the original or its headers.
 	if original != nil {
 		fmt.Fprintf(&b, "\r\n--%s\r\n", boundary)
+		desc := returnedName(r)
 		if headersOnly {
-			b.WriteString("Content-Description: Undelivered message headers\r\n")
-		} else {
-			b.WriteString("Content-Description: Undelivered message\r\n")
+			desc += " headers"
 		}
+		b.WriteString("Content-Description: " + desc + "\r\n")
 		fmt.Fprintf(&b, "Content-Type: %s\r\n", originalType)
 		if !isASCII(original) {
 			b.WriteString("Content-Transfer-Encoding: 8bit\r\n")
@@ -369,6 +369,18 @@ func originalMessageID(original []byte) string {
 		return ""
 	}
 	return id
+}
+
+// returnedName names the returned message for its reader: "Undelivered"
+// in a report of a failure or a delay, but not in a success DSN
+// (NOTIFY=SUCCESS), whose message was delivered or handed on.
+func returnedName(r Report) string {
+	for _, rc := range r.Recipients {
+		if rc.Action == ActionFailed || rc.Action == ActionDelayed {
+			return "Undelivered message"
+		}
+	}
+	return "Original message"
 }
 
 func defaultSubject(r Report) string {
