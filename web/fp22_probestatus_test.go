@@ -17,9 +17,9 @@ import (
 
 // TestMetricsProbeStatusFromMonitor: relaylab_probe_status{target,check}
 // is the status of each check of a watched domain's last run, as a real
-// probe.Monitor reports it: 0 ok, 1 warning, 2 error, and no sample while
-// the check's answer is unknown. Before, /metrics had no status for a
-// domain's checks at all.
+// probe.Monitor reports it: 0 ok, 1 warning, 2 error, kept while the
+// check's answer is unknown, which relaylab_probe_unknown says. Before,
+// /metrics had no status for a domain's checks at all.
 func TestMetricsProbeStatusFromMonitor(t *testing.T) {
 	t.Parallel()
 	r, dnsSrv := probeDNS(t,
@@ -41,6 +41,7 @@ func TestMetricsProbeStatusFromMonitor(t *testing.T) {
 	expectMetrics(t, ts, "ok", []string{
 		`relaylab_probe_status{check="spf",target="st.test"} 0`,
 		`relaylab_probe_status{check="dmarc",target="st.test"} 1`, // p=none
+		`relaylab_probe_unknown{check="spf",target="st.test"} 0`,
 	}, nil)
 	dnsSrv.Remove("st.test.", dns.TypeTXT)
 	if err := dnsSrv.AddString(`st.test. 60 IN TXT "v=spf1 ip4:192.0.2.1/33 -all"`); err != nil {
@@ -49,10 +50,17 @@ func TestMetricsProbeStatusFromMonitor(t *testing.T) {
 	run()
 	expectMetrics(t, ts, "broken", []string{`relaylab_probe_status{check="spf",target="st.test"} 2`}, nil)
 	// The domain's name servers fail: every check of its records is
-	// unknown, and none has a sample.
+	// unknown, which relaylab_probe_unknown says, and each status keeps
+	// its last known value: an alert on an error must not resolve
+	// because DNS failed (it did when the series was deleted).
 	dnsSrv.Set("st.test.", dnstest.ServFail)
 	run()
-	expectMetrics(t, ts, "unknown", nil, []string{`relaylab_probe_status{check="spf",target="st.test"}`, `relaylab_probe_status{check="dmarc",target="st.test"}`})
+	expectMetrics(t, ts, "unknown", []string{
+		`relaylab_probe_status{check="spf",target="st.test"} 2`,
+		`relaylab_probe_status{check="dmarc",target="st.test"} 1`,
+		`relaylab_probe_unknown{check="spf",target="st.test"} 1`,
+		`relaylab_probe_unknown{check="dmarc",target="st.test"} 1`,
+	}, nil)
 }
 
 // TestMetricsProbeStatusKeepsChecksNotRun: a run that made only some

@@ -60,9 +60,9 @@ func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth, extra ...prometheu
 	m.bounced = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_bounces_total", Help: "Recipients bounced, by category."}, []string{"category"})
 	m.expired = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_expired_total", Help: "Recipients that expired in the queue."})
 	m.suppressed = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_suppressed_total", Help: "Recipients refused by the suppression list."})
-	m.probeListed = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_listed", Help: "Whether the last blocklist check of a watched target found it listed on the list check=\"dnsbl:ZONE\": 1 listed, 0 not listed; no sample while the answer is unknown (relaylab_probe_unknown)."}, []string{"target", "check"})
-	m.probeUnknown = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_unknown", Help: "1 when the last blocklist check of a watched target on the list check=\"dnsbl:ZONE\" could not be completed (the list was unhealthy or did not answer), which is never clean; else 0."}, []string{"target", "check"})
-	m.probeStatus = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_status", Help: "The status of a check (spf, dkim, dmarc, mx, ptr, mta-sts, mx-tls, tls-rpt, bimi, dnssec, blocklist) at the last run of a watched target that made it: 0 ok, 1 warning, 2 error; no sample while the check could not be completed (a DNS failure), which is never read as clean."}, []string{"target", "check"})
+	m.probeListed = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_listed", Help: "Whether the last blocklist check of a watched target that got an answer found it listed on the list check=\"dnsbl:ZONE\": 1 listed, 0 not listed; kept while the answer is unknown, which relaylab_probe_unknown says (no sample before a first answer)."}, []string{"target", "check"})
+	m.probeUnknown = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_unknown", Help: "1 when the last run of a check of a watched target could not be completed (a DNS failure; for check=\"dnsbl:ZONE\" the list was unhealthy or did not answer), so relaylab_probe_status and relaylab_probe_listed hold the last known answer; else 0."}, []string{"target", "check"})
+	m.probeStatus = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "relaylab_probe_status", Help: "The status of a check (spf, dkim, dmarc, mx, ptr, mta-sts, mx-tls, tls-rpt, bimi, dnssec, blocklist) at the last run of a watched target that completed it: 0 ok, 1 warning, 2 error; kept while a later run could not complete it (a DNS failure), which relaylab_probe_unknown says with 1."}, []string{"target", "check"})
 	m.probeChange = prometheus.NewCounter(prometheus.CounterOpts{Name: "relaylab_probe_changes_total", Help: "probe.changed events: a confirmed change of a watched target, or a listing found at its first checks."})
 	m.probeHook = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "relaylab_probe_webhook_deliveries_total",
 		Help: "Changes the probe's webhook finished posting, by result: delivered (a 2xx answer), refused (an answer that a retry would not change: a 4xx other than 408 and 429, or a redirect) or failed (every attempt failed); the refused and failed are not posted again, and their probe.webhook_failed events say why."}, []string{"result"})
@@ -254,23 +254,28 @@ func (m *metrics) observe(e events.Event) {
 var checkLevels = map[string]float64{"ok": 0, "warning": 1, "error": 2}
 
 // observeChecks sets the relaylab_probe_status series of the checks a
-// probe.result made; those it did not make keep their value, and one
-// whose status is unknown (or not one the gauge knows) has none.
+// probe.result made, and their relaylab_probe_unknown: those it did not
+// make keep their values, and one whose status is unknown (or not one
+// the gauge knows) keeps its last known status with unknown 1. Deleting
+// the status series instead, as before, resolved an alert on "== 2"
+// during a DNS outage though nothing had been mended.
 func (m *metrics) observeChecks(target string, p payloadFields) {
 	t := label(target, 128)
 	for _, c := range p.Checks {
 		check := label(c.Check, 32)
 		if v, ok := checkLevels[c.Status]; ok {
 			m.probeStatus.WithLabelValues(t, check).Set(v)
+			m.probeUnknown.WithLabelValues(t, check).Set(0)
 		} else {
-			m.probeStatus.DeleteLabelValues(t, check)
+			m.probeUnknown.WithLabelValues(t, check).Set(1)
 		}
 	}
 }
 
 // observeProbe sets the blocklist series of a probe.result: one per list
-// the run asked (check="dnsbl:ZONE"), 1 listed or 0 not, and none while
-// the answer is unknown, which relaylab_probe_unknown says instead. A run
+// the run asked (check="dnsbl:ZONE"), 1 listed or 0 not, kept while the
+// answer is unknown, which relaylab_probe_unknown says (none before the
+// list first answers). A run
 // that asked no blocklist (a records-only cycle) leaves them as they
 // are. A payload that names its own check (not the monitor's) is that
 // check's status.
@@ -308,7 +313,9 @@ func (m *metrics) observeProbe(target string, p payloadFields) {
 			m.probeListed.WithLabelValues(t, check).Set(v)
 			m.probeUnknown.WithLabelValues(t, check).Set(0)
 		default:
-			m.probeListed.DeleteLabelValues(t, check)
+			// The last answer stays, as a check's status does
+			// (observeChecks): a listing's alert does not resolve
+			// because the list stopped answering.
 			m.probeUnknown.WithLabelValues(t, check).Set(1)
 		}
 	}

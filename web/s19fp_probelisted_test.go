@@ -14,8 +14,8 @@ import (
 // TestMetricsProbeListedFromMonitor: relaylab_probe_listed is read from
 // the probe.result events a real probe.Monitor writes: a series per
 // blocklist (check="dnsbl:ZONE") that follows the listing, not the
-// report's overall status; an unknown answer has no listed sample but
-// relaylab_probe_unknown 1. Before, the monitor's payload named no check
+// report's overall status; an unknown answer keeps the last listed
+// sample (none before a first answer) with relaylab_probe_unknown 1. Before, the monitor's payload named no check
 // and every series read check="unknown" with the overall status.
 func TestMetricsProbeListedFromMonitor(t *testing.T) {
 	t.Parallel()
@@ -58,10 +58,11 @@ func TestMetricsProbeListedFromMonitor(t *testing.T) {
 	run()
 	expectMetrics(t, ts, "delisted", []string{`relaylab_probe_listed{check="dnsbl:good.bl.test",target="192.0.2.20"} 0`}, nil)
 
-	// The list stops answering: unknown, never read as clean.
+	// The list stops answering: unknown, never read as clean; the last
+	// answer stays beside it.
 	dnsSrv.Set("2.0.0.127.good.bl.test.", dnstest.ServFail)
 	dnsSrv.Set("20.2.0.192.good.bl.test.", dnstest.ServFail)
 	run()
-	expectMetrics(t, ts, "unknown", []string{`relaylab_probe_unknown{check="dnsbl:good.bl.test",target="192.0.2.20"} 1`},
-		[]string{`relaylab_probe_listed{check="dnsbl:good.bl.test"`})
+	expectMetrics(t, ts, "unknown", []string{`relaylab_probe_unknown{check="dnsbl:good.bl.test",target="192.0.2.20"} 1`,
+		`relaylab_probe_listed{check="dnsbl:good.bl.test",target="192.0.2.20"} 0`}, nil)
 }
