@@ -1,5 +1,5 @@
 // The relaylab UI: one page, routed on the URL's fragment.
-import { h, clear, shownText } from "./dom.js";
+import { h, clear, shownText, focusPlace } from "./dom.js";
 import { feedView } from "./feed.js";
 import { messageView, messagesView, recipientView, sinkMessageView } from "./message.js";
 import { queueView } from "./queue.js";
@@ -96,7 +96,7 @@ function focusHeading(keep) {
       box.focus();
       box.setSelectionRange(box.value.length, box.value.length);
     } else {
-      toHeading(h1);
+      focusPlace(h1);
     }
     return true;
   };
@@ -107,16 +107,11 @@ function focusHeading(keep) {
   watch.observe(main, { childList: true, subtree: true });
 }
 
-function toHeading(el) {
-  el.setAttribute("tabindex", "-1"); // focusable by script, not a stop for Tab
-  el.focus();
-}
-
 // The skip link goes to the page's h1 (or the page) without changing the
 // fragment, which names the page.
 document.querySelector("a.skip").addEventListener("click", (e) => {
   e.preventDefault();
-  toHeading(main.querySelector("h1") || main);
+  focusPlace(main.querySelector("h1") || main);
 });
 explainStatus();
 

@@ -252,6 +252,35 @@ export function prose(text) {
   return String(text).split("`").map((part, i) => (i % 2 === 1 && part ? h("code", {}, part) : part));
 }
 
+// focusPlace puts the keyboard's focus on el; an element that is no
+// control (a heading, a note) is made focusable by script first, without
+// becoming a stop for Tab.
+export function focusPlace(el) {
+  if (el.tabIndex < 0 && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+  el.focus();
+}
+
+// keepPlace notes which of the buttons in box has the keyboard's focus
+// before box is drawn again, and returns what puts it back afterwards: on
+// the button with the same key (keyOf), else on the one that took its
+// place (the next), else on the last, else on fallback(), the place that
+// says what happened. A redraw, a poll's or a removal's, then does not
+// drop the focus to the document's start. Nothing is done when no button
+// of box had the focus.
+export function keepPlace(box, keyOf) {
+  const buttons = () => [...box.querySelectorAll("button")].filter((b) => !b.hidden && !b.disabled && b.getClientRects().length);
+  const had = document.activeElement;
+  const i = buttons().indexOf(had);
+  if (i < 0) return () => {};
+  const key = keyOf(had);
+  return (fallback) => {
+    if (had.isConnected && document.activeElement === had) return;
+    const now = buttons();
+    const to = now.find((b) => keyOf(b) === key) || now[Math.min(i, now.length - 1)] || (fallback && fallback());
+    if (to) focusPlace(to);
+  };
+}
+
 export function clear(el) {
   while (el.firstChild) el.removeChild(el.firstChild);
   return el;

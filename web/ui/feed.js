@@ -54,7 +54,9 @@ export function feedView(main) {
   const empty = h("p", { class: "muted", id: "feed-empty" }, "Loading…");
   main.append(
     h("h1", {}, "Live feed"),
-    h("div", { class: "filters" }, boxes, text),
+    // One group, named, so that a screen reader says what the boxes and
+    // the filter choose as it enters them.
+    h("div", { class: "filters", role: "group", "aria-label": "Events shown" }, boxes, text),
     h("div", { class: "scroll" }, h("table", { class: "feed" },
       h("thead", {}, h("tr", {}, h("th", {}, "time"), h("th", {}, "event"), h("th", {}, "message"), h("th", {}, "recipient / target"), h("th", {}, "detail"))),
       tbody)),

@@ -1,6 +1,6 @@
 // Messages: the list, and one message's envelope, headers, body and the
 // attempt timeline of each recipient.
-import { h, path, fmtTime, shortTime, clear, prose, iso, addr, marked, replyLines, bidiControls, shownText, dialogText, deleteDialog } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear, prose, iso, addr, marked, replyLines, bidiControls, shownText, dialogText, deleteDialog, focusPlace } from "./dom.js";
 import { get, api } from "./api.js";
 import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnFor, bounceFor, sinkBounce, atStage, replyShown, sinkReplyLine } from "./events.js";
@@ -371,7 +371,11 @@ export function sinkMessageView(main, id) {
       if (stopped) return;
       del.hidden = true;
       delNote.textContent = "";
-      clear(detail).append(h("p", { id: "msg-deleted" }, "Message " + id + " was deleted. ", h("a", { href: "#/inbox" }, "Back to the inbox")));
+      // The Delete button that had the focus is gone: the focus goes to
+      // what says the message was deleted, beside the way back.
+      const gone = h("p", { id: "msg-deleted" }, "Message " + id + " was deleted. ", h("a", { href: "#/inbox" }, "Back to the inbox"));
+      clear(detail).append(gone);
+      focusPlace(gone);
     }).catch((e) => {
       if (stopped) return;
       delNote.className = "small error";

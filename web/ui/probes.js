@@ -1,6 +1,6 @@
 // Probe results with their findings, their history, and what changed. The
 // page follows the event stream: a new result or change redraws it.
-import { h, fmtTime, clear, prose, iso } from "./dom.js";
+import { h, fmtTime, clear, prose, iso, focusPlace } from "./dom.js";
 import { get } from "./api.js";
 import { Stream } from "./stream.js";
 import { setStatus } from "./status.js";
@@ -259,10 +259,7 @@ export function probesView(main) {
           r.detail || "", r.check ? h("span", { class: "muted" }, " · " + r.check) : "",
           blocklists(r.blocklists), changesOf(r),
           (r.findings || []).length ? h("details", {}, h("summary", {}, "findings"), findings(r.findings)) : ""))));
-      if (focus) {
-        heading.setAttribute("tabindex", "-1"); // focusable by script, not a stop for Tab
-        heading.focus();
-      }
+      if (focus) focusPlace(heading);
     }).catch((e) => clear(hist).append(h("p", { class: "error" }, e.message)));
   }
 

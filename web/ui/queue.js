@@ -1,6 +1,6 @@
 // The relay's queue, a page at a time, with retry-now, delete, and hold
 // and release by hand.
-import { h, path, fmtTime, shortTime, clear, prose, iso, addr, replyLines, dialogText, deleteDialog } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear, prose, iso, addr, replyLines, dialogText, deleteDialog, focusPlace, keepPlace } from "./dom.js";
 import { replyText, replyShown } from "./events.js";
 import { notLive } from "./status.js";
 import { get, api, listening } from "./api.js";
@@ -74,7 +74,7 @@ export function queueView(main) {
   const rests = restsSection();
   main.append(h("h1", {}, "Queue"), rests.section, rests.said, form, note, said, explained,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "queue-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "recipient"), h("th", {}, "state"), h("th", {}, "attempts"), h("th", {}, "next attempt"), h("th", {}, "last reply, what it means, what to do"), h("th", {}, ""))),
+      h("thead", {}, h("tr", {}, h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "recipient"), h("th", {}, "state"), h("th", {}, "attempts"), h("th", {}, "next attempt"), h("th", {}, "last reply, what it means, what to do"), h("th", {}, actionsHeader()))),
       tbody)), pager, empty);
   // Each message shown, by id. A poll updates its rows in place and adds
   // or removes only the messages that came or went: the button that has
@@ -104,13 +104,19 @@ export function queueView(main) {
     const shared = sharedOf(d.queue);
     showExplained(explained, shared);
     const ids = new Set(d.queue.map((q) => q.id));
-    // The focus on a message that left goes to the next one's buttons.
-    let refocus = null;
+    // The focus on a message that left goes to the next one's buttons,
+    // or, after the page's last, the one before's; with none left, to the
+    // line that says what happened (a delete's).
+    let refocus = null, lost = false;
     for (const [id, x] of shown) {
       if (ids.has(id)) continue;
       // A message gone with an error on its row: the error stays above.
       if (x.failed) { said.className = "error"; said.textContent = "Message " + id + ": " + x.failed; }
-      if (x.rows.some((tr) => tr.contains(document.activeElement))) refocus = x.rows[x.rows.length - 1].nextSibling;
+      if (x.rows.some((tr) => tr.contains(document.activeElement))) {
+        lost = true;
+        refocus = x.rows[x.rows.length - 1].nextElementSibling;
+        for (let tr = x.rows[0].previousElementSibling; !refocus && tr; tr = tr.previousElementSibling) if (tr.dataset.id) refocus = tr;
+      }
       x.rows.forEach((tr) => tr.remove());
       shown.delete(id);
     }
@@ -132,7 +138,9 @@ export function queueView(main) {
       const dy = anchor.getBoundingClientRect().top - top;
       if (dy) window.scrollBy(0, dy);
     }
-    if (refocus && refocus.isConnected) refocus.querySelector("button")?.focus();
+    const to = refocus && refocus.isConnected && refocus.querySelector("button:not([hidden])");
+    if (to) to.focus();
+    else if (lost) focusPlace(said.textContent ? said : note);
   }).catch((e) => {
     if (mine !== asked) return;
     // A page that cannot be found again (its message gone from the
@@ -231,11 +239,17 @@ export function queueView(main) {
       return loadSup();
     });
   });
-  main.append(h("h2", {}, "Suppression list"), h("div", { class: "bar" }, supNote, " ", rmAll), supSaid,
+  const supHeading = h("h2", { id: "suppression-heading" }, "Suppression list");
+  main.append(supHeading, h("div", { class: "bar" }, supNote, " ", rmAll), supSaid,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "suppression-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, "address"), h("th", {}, "reason"), h("th", {}, "since"), h("th", {}, "until"), h("th", {}, ""))),
+      h("thead", {}, h("tr", {}, h("th", {}, "address"), h("th", {}, "reason"), h("th", {}, "since"), h("th", {}, "until"), h("th", {}, actionsHeader()))),
       supBody)), supEmpty);
   const loadSup = () => get("/api/v1/suppressions").then((d) => {
+    // The list is drawn anew at each poll: the focus on a Remove stays on
+    // its address's, or, that address removed, goes to the next one's;
+    // on Remove all, or on the last Remove, to the list's heading.
+    const back = keepPlace(supBody, (b) => b.dataset.rcpt);
+    const allHad = document.activeElement === rmAll;
     clear(supBody);
     supNote.className = "muted";
     supEmpty.hidden = d.suppressions.length > 0;
@@ -243,7 +257,9 @@ export function queueView(main) {
     listed = d.suppressions.length;
     rmAll.hidden = listed === 0;
     for (const x of d.suppressions) {
-      const rm = h("button", { type: "button" }, "Remove");
+      // Its label names the address: a screen reader's list of buttons
+      // is not twenty "Remove".
+      const rm = h("button", { type: "button", "data-rcpt": x.address, "aria-label": "Remove " + plain(x.address) }, "Remove");
       // As a message's Delete: asked first, then what came of it, said
       // above the list (the row is gone).
       rm.addEventListener("click", () => {
@@ -264,6 +280,8 @@ export function queueView(main) {
       supBody.append(h("tr", {}, h("td", { class: "mono wide" }, addr(x.address)), h("td", { class: "wide" }, replyLines(x.reason)),
         h("td", { "data-label": "since" }, fmtTime(x.since)), h("td", { "data-label": "until" }, x.until ? fmtTime(x.until) : "never"), h("td", {}, rm)));
     }
+    back(() => supHeading);
+    if (allHad && rmAll.hidden) focusPlace(supHeading);
   }).catch((e) => { supNote.textContent = e.message; supNote.className = "error"; });
   // An end of a rest makes its mail due: the queue shows it going.
   rests.onEnded = () => load();
@@ -287,14 +305,16 @@ function restsSection() {
     h("p", { class: "muted" }, "After a 421 or a rate limit the relay rests the destination: it holds all the destination's mail until the rest ends, and Retry now cannot lift that. ",
       "End the rest now sends the held mail at once (as ", h("code", {}, "relaylab queue unrest DESTINATION"), " does); the next 421 or rate limit rests the destination again."),
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "rest-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, "destination"), h("th", {}, "until"), h("th", {}, "holds"), h("th", {}, "after"), h("th", {}, ""))), body)));
+      h("thead", {}, h("tr", {}, h("th", {}, "destination"), h("th", {}, "until"), h("th", {}, "holds"), h("th", {}, "after"), h("th", {}, actionsHeader()))), body)));
   section.hidden = true;
   const out = { section, said, onEnded: () => {} };
   let asked = 0;
   out.load = () => { const mine = ++asked; return get("/api/v1/rests").then((d) => {
     if (mine !== asked) return;
     const list = d && Array.isArray(d.rests) ? d.rests : [];
-    const focused = body.contains(document.activeElement) ? document.activeElement.dataset.dest : "";
+    // The focus on an End stays on its destination's, or goes to the
+    // next one's; the last rest ended, to the line that says so.
+    const back = keepPlace(body, (b) => b.dataset.dest);
     clear(body);
     section.hidden = list.length === 0;
     for (const x of list) {
@@ -322,8 +342,8 @@ function restsSection() {
         h("td", { "data-label": "holds" }, x.held + " recipient(s)"),
         h("td", { class: "wide" }, x.cause ? replyLines(x.cause) : "a 421 or rate limit", x.throttling ? " (throttling: lower the path's rate or max_connections)" : ""),
         h("td", {}, end)));
-      if (focused === x.destination) end.focus();
     }
+    back(() => said);
   }).catch((e) => {
     if (mine !== asked) return;
     // A server without the rests API (an older relaylab) has none to show.
@@ -331,6 +351,13 @@ function restsSection() {
     if (e.status !== 404 && e.status !== 501) { said.className = "error"; said.textContent = "The destinations' rests could not be read: " + e.message; }
   }); };
   return out;
+}
+
+// actionsHeader is the header of a table's column of buttons: read by a
+// screen reader (an empty header is read as nothing), not shown, as the
+// buttons say what they do.
+function actionsHeader() {
+  return h("span", { class: "visually-hidden" }, "actions");
 }
 
 // endRestQuestion is the confirmation an end of a rest asks for: which

@@ -461,7 +461,17 @@ export function rulesView(main) {
   save.addEventListener("click", () => put(version));
   saveOver.addEventListener("click", () => put(theirs ? theirs.version : ""));
   loadTheirs.addEventListener("click", () => { if (theirs) { show(theirs); out.textContent = ""; } else load(); });
-  reload.addEventListener("click", load);
+  // Reload reads the running rules into the editor: with edits not
+  // saved, only once asked, since it drops them; declined, the edits stay
+  // and the page says so.
+  reload.addEventListener("click", () => {
+    if (area.value !== loaded && !confirm(RELOAD_QUESTION)) {
+      out.className = "muted";
+      out.textContent = "Not reloaded: your edits stay in the editor, not saved.";
+      return;
+    }
+    load();
+  });
   // A change of the rules (sink.rules) is this page's own only when this
   // page's save made one that has not come yet, the event says it came by
   // SetRules (the API), and the rules it left are those the save
@@ -511,6 +521,10 @@ export function rulesView(main) {
   load();
   return () => { stopped = true; if (stream) stream.close(); };
 }
+
+// RELOAD_QUESTION is what Reload asks when the editor holds edits.
+const RELOAD_QUESTION = "Reload the rules the sink runs now?\n\n" +
+  "Your edits in the editor are not saved, and reloading drops them. Cancel keeps them (Save rules sends them to the sink).";
 
 // lastRulesEvent is the last change of the rules or failed reload up to
 // event id upTo (null when there is none): the log's events of those two

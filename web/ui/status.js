@@ -72,9 +72,17 @@ export function explainStatus() {
   const el = document.getElementById("status");
   const about = document.getElementById("status-why");
   if (!el || !about) return;
-  el.addEventListener("click", () => {
-    about.hidden = !about.hidden;
-    el.setAttribute("aria-expanded", String(!about.hidden));
+  const show = (open) => {
+    about.hidden = !open;
+    el.setAttribute("aria-expanded", String(open));
+  };
+  el.addEventListener("click", () => show(about.hidden));
+  // Escape closes it again, the focus staying on the pill.
+  el.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && !about.hidden) {
+      e.preventDefault();
+      show(false);
+    }
   });
 }
 
