@@ -79,7 +79,7 @@ func dkimCheck(ctx context.Context, e *env, c dkimCheckFlags) error {
 		for _, s := range c.resolvers {
 			n, err := resolver.NormalizeServer(s)
 			if err != nil {
-				return usageError("dkim check: --resolver: %v", err)
+				return usageError("dkim check: --resolver: %s", strings.TrimPrefix(err.Error(), "resolver: "))
 			}
 			servers = append(servers, n)
 		}

@@ -233,7 +233,7 @@ func probeSetup(fs *flag.FlagSet, args []string) (*probeRun, error) {
 	for i, s := range resolvers {
 		n, err := resolver.NormalizeServer(s)
 		if err != nil {
-			return nil, flagError("--resolver", s, "--resolver: %v", err)
+			return nil, flagError("--resolver", s, "--resolver: %s", strings.TrimPrefix(err.Error(), "resolver: "))
 		}
 		resolvers[i] = n
 	}

@@ -123,7 +123,7 @@ func (c *Client) Servers() []string { return append([]string(nil), c.servers...)
 // none ("192.0.2.1" -> "192.0.2.1:53", "::1" -> "[::1]:53"); a host
 // name in place of the IP address is refused.
 func NormalizeServer(s string) (string, error) {
-	if ap, err := netip.ParseAddrPort(s); err == nil {
+	if ap, err := netip.ParseAddrPort(s); err == nil && ap.Port() != 0 {
 		return ap.String(), nil
 	}
 	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
@@ -132,6 +132,10 @@ func NormalizeServer(s string) (string, error) {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil || host == "" || port == "" {
 		return "", fmt.Errorf("resolver: server %q is not IP:PORT (for example 127.0.0.1:53)", s)
+	}
+	if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		// An address with a port that is no port: not a host name.
+		return "", fmt.Errorf("resolver: server %q: port %q is not a number from 1 to 65535; give the server as IP:PORT, such as %s", s, port, net.JoinHostPort(host, "53"))
 	}
 	// A server named by a host name would need DNS to be found itself:
 	// the system's resolver, which a test pointed at its own server

@@ -258,6 +258,9 @@ func TestNormalizeServer(t *testing.T) {
 		{"[::1]:54", "[::1]:54"},
 		{"dns.example:53", ""}, // a host name: finding it would need DNS itself
 		{"nonsense", ""},
+		{"127.0.0.1:99999", ""}, // no port: said so, not taken for a host name
+		{"127.0.0.1:0", ""},
+		{"127.0.0.1:dns", ""},
 		{"", ""},
 	}
 	for _, tt := range tests {
@@ -355,6 +358,19 @@ func TestExchangeDNSSECOptIn(t *testing.T) {
 		sigs, ad, cached := ask(st.dnssec)
 		if sigs != st.wantSigs || ad != st.wantAD || cached != st.wantCached {
 			t.Errorf("step %d (dnssec %v): %d RRSIGs, AD %v, cached %v; want %d, %v, %v", i, st.dnssec, sigs, ad, cached, st.wantSigs, st.wantAD, st.wantCached)
+		}
+	}
+}
+
+// TestNormalizeServerNamesABadPort: an IP address with a port that is no
+// port is refused for its port; it was refused as a server named "by its
+// host name" 127.0.0.1.
+func TestNormalizeServerNamesABadPort(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"127.0.0.1:99999", "127.0.0.1:dns", "[::1]:0", "127.0.0.1:0"} {
+		_, err := resolver.NormalizeServer(in)
+		if err == nil || !strings.Contains(err.Error(), "is not a number from 1 to 65535") || strings.Contains(err.Error(), "host name") {
+			t.Errorf("NormalizeServer(%q): %v, want the port named as not a port", in, err)
 		}
 	}
 }
