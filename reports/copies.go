@@ -1,8 +1,10 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Copies is how many copies of r's message the receiving side holds, or
@@ -104,4 +106,67 @@ func copiesNote(found []*Recipient, want Range, noun string) string {
 	return fmt.Sprintf(" (the receiving side holds %d copies of %s: a retry of a message, as after a drop after the final dot, is the same %s, which count counts once; "+
 		"to judge the copies the receiving side holds, give %s instead of count)",
 		copies, plural(len(found), "the message", "the messages"), noun, give)
+}
+
+// copiesNote says, of a recipient whose message the receiving side holds
+// more than once, or holds although the relay did not deliver it (see
+// Copies), how many copies, which attempts left them, the Message-ID
+// they share, and why; advice is what to do. Both are "" for a recipient
+// with one copy that was delivered, or with none. A copy an attempt left
+// without a reply is certain when the sink of the same store said it
+// dropped the connection on purpose (By), as it stored the message
+// first; otherwise the receiver only may have kept it.
+func (r *Recipient) copiesNote() (note, advice string) {
+	tries := r.copyTries()
+	n := len(tries)
+	if n == 0 || n == 1 && r.Status == "delivered" {
+		return "", ""
+	}
+	sure := true
+	for _, a := range r.Attempts {
+		if a.leftCopy() && a.Code == 0 && a.By == "" {
+			sure = false
+		}
+	}
+	holds := "holds"
+	if !sure {
+		holds = "holds, or may hold,"
+	}
+	nums := make([]string, n)
+	for i, t := range tries {
+		nums[i] = strconv.Itoa(t)
+	}
+	what := "this message"
+	if mid := cmp.Or(r.relayMessageID, r.messageID); mid != "" {
+		what += " (Message-ID <" + strings.Trim(mid, "<>") + ">)"
+	}
+	lost := "after an attempt sent the whole message and its final dot, no reply came (the connection was lost or timed out), so the sender could not know that the message had arrived"
+	if r.Status == "delivered" {
+		note = fmt.Sprintf("the receiving side %s %d copies of %s, left by %s %s: a duplicate; %s, and sent it again, as it must (RFC 5321 6.1: only a 2xx reply hands the message over; RFC 1047)",
+			holds, n, what, plural(n, "attempt", "attempts"), joinAnd(nums), lost)
+	} else {
+		if !sure {
+			holds = "may hold"
+		}
+		note = fmt.Sprintf("the receiving side %s %d %s of %s, left by %s %s, although the relay reports it %s: %s (RFC 1047)",
+			holds, n, plural(n, "copy", "copies"), what, plural(n, "attempt", "attempts"), joinAnd(nums), r.Status, lost)
+	}
+	advice = "nothing in the relay: trying again after no reply is right, as a lost message is worse than a duplicate; the recipient may see the message more than once, and a receiver (or your app, reading its own inbound mail) can drop the extra copies by their Message-ID; " +
+		"if drops after the final dot recur with a real server, read its log for the message and keep the path's data_timeout at 10 minutes or more (RFC 5321 4.5.3.2.6), so that a slow answer to the final dot is not cut off"
+	return note, advice
+}
+
+// sinkUnansweredNote follows the count of the sink's messages: how many
+// it stored with no reply to their final dot (a drop or hang after it,
+// as a test asked), which their senders cannot know arrived and may send
+// again, so that "1 accepted of 2 received" does not read as one copy
+// kept. "" when there are none.
+func sinkUnansweredNote(n int) string {
+	switch {
+	case n == 1:
+		return "; 1 of them stored with no reply to its final dot (the sink dropped the connection or fell silent after it), so its sender cannot know it arrived and may send it again: a possible duplicate"
+	case n > 1:
+		return fmt.Sprintf("; %d of them stored with no reply to their final dot (the sink dropped the connection or fell silent after it), so their senders cannot know they arrived and may send them again: possible duplicates", n)
+	}
+	return ""
 }

@@ -1094,7 +1094,7 @@ func evalRecipient(d *Data, i int, e RecipientExpectation) Result {
 	if len(problems) > 0 {
 		res.Pass = false
 		if len(problems) > 5 {
-			problems = append(problems[:5], fmt.Sprintf("... and %d more %ss", len(problems)-5, Summary{FromSink: d.FromSink}.recordNoun()))
+			problems = append(problems[:5], "... and "+counted(len(problems)-5, "more "+Summary{FromSink: d.FromSink}.recordNoun()))
 		}
 		if len(res.suppressed) > 0 {
 			// Why the records are missing, or are an earlier run's.
@@ -1270,7 +1270,7 @@ func writeOutcome(b *strings.Builder, r *Recipient) {
 		return
 	}
 	reason, advice := r.why()
-	fmt.Fprintf(b, "  %s", r.Status)
+	fmt.Fprintf(b, "  %s", r.state())
 	if c := r.otherCategory(); c != "" {
 		fmt.Fprintf(b, " (%s)", c)
 	}
@@ -1281,6 +1281,9 @@ func writeOutcome(b *strings.Builder, r *Recipient) {
 	// Held after its last try, or held before any (never tried yet).
 	if r.heldNote() != "" || len(r.Attempts) == 0 && !r.Final() && len(r.Holds) > 0 {
 		fmt.Fprintf(b, "  what to do about the hold: %s\n", heldAdvice(r.Holds[len(r.Holds)-1].Until))
+	}
+	if line := r.nextAttemptLine(); line != "" {
+		fmt.Fprintln(b, line)
 	}
 }
 
@@ -1839,7 +1842,7 @@ func RecipientStates(rs []*Recipient, limit int) string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(rs)-limit))
 			break
 		}
-		state := r.Status
+		state := r.state()
 		if r.Category != "" && r.Category != r.Status {
 			state += " (" + r.Category + ")"
 		}

@@ -220,7 +220,7 @@ func writeText(w io.Writer, d *Data) error {
 		fmt.Fprintf(tw, "times\t%s\n", timesLegend(d.FromSink))
 	}
 	if s.SinkSessions > 0 || s.SinkMessages > 0 {
-		fmt.Fprintf(tw, "sink sessions\t%d%s\nsink messages\t%d accepted of %d received\n", s.SinkSessions, sinkSessionsOpen(s), s.SinkAccepted, s.SinkMessages)
+		fmt.Fprintf(tw, "sink sessions\t%d%s\nsink messages\t%d accepted of %d received%s\n", s.SinkSessions, sinkSessionsOpen(s), s.SinkAccepted, s.SinkMessages, sinkUnansweredNote(s.sinkUnanswered))
 	}
 	if n := s.SinkBouncesNotSent; n > 0 {
 		fmt.Fprintf(tw, "late bounces not sent\t%d: %s\n", n, bouncesNotSentNote)
@@ -268,7 +268,7 @@ func writeCases(w io.Writer, rs []*Recipient, noun, where string) {
 		if r.Status == "delivered" {
 			continue
 		}
-		fmt.Fprintf(w, "\n%s: %s", r.label(), r.Status)
+		fmt.Fprintf(w, "\n%s: %s", r.label(), r.state())
 		if c := r.otherCategory(); c != "" {
 			fmt.Fprintf(w, ", %s", c)
 		}
@@ -283,9 +283,13 @@ func writeCases(w io.Writer, rs []*Recipient, noun, where string) {
 		if advice != "" {
 			fmt.Fprintf(w, "  what to do: %s\n", advice)
 		}
+		writeCopies(w, r)
 		writeRecovered(w, r)
 		writeUnsentBounce(w, r)
 		WriteTimeline(w, r)
+		if line := r.nextAttemptLine(); line != "" {
+			fmt.Fprintln(w, line)
+		}
 	}
 	plain := 0
 	for _, r := range rs {
@@ -308,6 +312,7 @@ func writeCases(w io.Writer, rs []*Recipient, noun, where string) {
 		if r.DeferredBeforeDelivery() {
 			fmt.Fprintf(w, "  deferred before delivery: %s\n", r.earlier())
 		}
+		writeCopies(w, r)
 		writeRecovered(w, r)
 		writeUnsentBounce(w, r)
 		WriteTimeline(w, r)
@@ -374,6 +379,15 @@ func countBouncedLate(rs []*Recipient) int {
 		}
 	}
 	return n
+}
+
+// writeCopies says, under a recipient's heading, that the receiving
+// side holds its message more than once (or at all, undelivered), and
+// what to do (copiesNote).
+func writeCopies(w io.Writer, r *Recipient) {
+	if note, advice := r.copiesNote(); note != "" {
+		fmt.Fprintf(w, "  copies: %s\n  what to do about the copies: %s\n", note, advice)
+	}
 }
 
 // writeRecovered says when an unclean stop of the relay cut an attempt
@@ -698,7 +712,7 @@ func writeMarkdown(w io.Writer, d *Data) error {
 		fmt.Fprintf(w, "\n%s.\n", mdEscape(note))
 	}
 	if s.SinkSessions > 0 || s.SinkMessages > 0 {
-		fmt.Fprintf(w, "\n%d sink sessions%s, %d sink messages accepted of %d received\n", s.SinkSessions, sinkSessionsOpen(s), s.SinkAccepted, s.SinkMessages)
+		fmt.Fprintf(w, "\n%d sink sessions%s, %d sink messages accepted of %d received%s\n", s.SinkSessions, sinkSessionsOpen(s), s.SinkAccepted, s.SinkMessages, sinkUnansweredNote(s.sinkUnanswered))
 	}
 	if sinkOnly(d, s) {
 		fmt.Fprintf(w, "\n%s.\n", mdEscape(sinkOnlyNote(d)))
@@ -746,7 +760,23 @@ func writeMarkdown(w io.Writer, d *Data) error {
 		fmt.Fprintf(w, "\n### Not delivered\n\n| recipient | status | category | last reply | why | what to do |\n| --- | --- | --- | --- | --- | --- |\n")
 		for _, r := range failed {
 			reason, advice := r.why()
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(r.label()), r.Status, mdEscape(r.Category), mdEscape(r.outcomeReplyBy()), mdEscape(reason), mdEscape(advice))
+			if note, _ := r.copiesNote(); note != "" {
+				reason += "; " + note
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(r.label()), mdEscape(r.state()), mdEscape(r.Category), mdEscape(r.outcomeReplyBy()), mdEscape(reason), mdEscape(advice))
+		}
+	}
+	var twice []*Recipient
+	for _, r := range rs {
+		if r.Status == "delivered" && r.Copies() > 1 {
+			twice = append(twice, r)
+		}
+	}
+	if len(twice) > 0 {
+		fmt.Fprintf(w, "\n### Delivered more than once\n\n| recipient | copies | why | what to do |\n| --- | ---: | --- | --- |\n")
+		for _, r := range twice {
+			note, advice := r.copiesNote()
+			fmt.Fprintf(w, "| %s | %d | %s | %s |\n", mdEscape(r.label()), r.Copies(), mdEscape(note), mdEscape(advice))
 		}
 	}
 	if late > 0 {
@@ -947,10 +977,18 @@ func WriteJUnit(w io.Writer, suite string, d *Data) error {
 		if note, advice := r.unsentBounce(); note != "" {
 			c.SystemOut += note + "\nwhat to do about it: " + advice + "\n"
 		}
+		if note, advice := r.copiesNote(); note != "" && r.Status == "delivered" {
+			c.SystemOut += "copies: " + note + "\nwhat to do about the copies: " + advice + "\n"
+			if r.LateBounce == nil {
+				var b strings.Builder
+				writeTimelineWithLegend(&b, r, d.FromSink)
+				c.SystemOut += b.String()
+			}
+		}
 		if r.Status != "delivered" {
 			failed++
 			var b strings.Builder
-			msg := "not delivered: " + r.Status
+			msg := "not delivered: " + r.state()
 			if c := r.otherCategory(); c != "" {
 				msg += " (" + c + ")"
 			}
@@ -963,6 +1001,9 @@ func WriteJUnit(w io.Writer, suite string, d *Data) error {
 			}
 			if advice != "" {
 				b.WriteString("what to do: " + advice + "\n")
+			}
+			if note, advice := r.copiesNote(); note != "" {
+				b.WriteString("copies: " + note + "\nwhat to do about the copies: " + advice + "\n")
 			}
 			writeTimelineWithLegend(&b, r, d.FromSink)
 			c.Failure = &JUnitFailure{Message: msg, Text: b.String()}

@@ -232,6 +232,14 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	"openNote":     sinkOpenNote,
 	// earlier is a delivered recipient's earlier deferral.
 	"earlier": (*Recipient).earlier,
+	// state is a recipient's status as its heading shows it (held).
+	"state": (*Recipient).state,
+	// copies and copiesAdvice tell of a message the receiving side
+	// holds more than once; unanswered, of the sink's messages stored
+	// with no reply to their final dot.
+	"copies":       func(r *Recipient) string { n, _ := r.copiesNote(); return n },
+	"copiesAdvice": func(r *Recipient) string { _, a := r.copiesNote(); return a },
+	"unanswered":   func(s Summary) string { return sinkUnansweredNote(s.sinkUnanswered) },
 	// lastReply is the reply a recipient not delivered ended on (a late
 	// bounce's, after the reply it followed), with what chose it on a
 	// sink's record, as the Markdown's "last reply" column gives it: the
@@ -290,7 +298,7 @@ nav ul{margin:.2rem 0;padding-left:1.2rem}nav li{margin:.1rem 0}
 {{if .Results}}<table id="{{anchor $id "results"}}"><tr><th>expectation</th><th>result</th></tr>{{range .Results}}<tr><td>{{.Name}}{{with .Where}}<br><small>{{.}}</small>{{end}}</td><td>{{if .Pass}}<span class="delivered">pass</span>{{else}}<span class="bounced">FAIL</span><pre>{{.Message}}</pre>{{end}}</td></tr>{{end}}</table>{{end}}
 <p id="{{anchor $id "summary"}}">{{counted .S.Recipients .Noun}}, {{counted .S.Attempts "attempt"}}.
 {{if .TimeToDelivery}}{{.TimeToDelivery}} p50 {{ms .S.TimeToDelivery.P50}}, p99 {{ms .S.TimeToDelivery.P99}}.{{end}}
-{{if or .S.SinkSessions .S.SinkMessages}}{{if not .S.SinkCountsUnknown}}{{.S.SinkSessions}} sink sessions{{sessionsOpen .S}}, {{end}}{{.S.SinkAccepted}} sink messages accepted of {{.S.SinkMessages}} received.{{end}}</p>
+{{if or .S.SinkSessions .S.SinkMessages}}{{if not .S.SinkCountsUnknown}}{{.S.SinkSessions}} sink sessions{{sessionsOpen .S}}, {{end}}{{.S.SinkAccepted}} sink messages accepted of {{.S.SinkMessages}} received{{unanswered .S}}.{{end}}</p>
 {{with .SinkNote}}<p>{{.}}</p>{{end}}
 {{with .SenderDSNMail}}<p>{{.}}.</p>{{end}}
 {{with .SinkDSNMail}}<p>{{.}}.</p>{{end}}
@@ -314,7 +322,7 @@ nav ul{margin:.2rem 0;padding-left:1.2rem}nav li{margin:.1rem 0}
 {{if not .Recipients}}<p>None.</p>{{end}}
 {{range .Groups}}<h4 id="{{anchor $id .Part}}"><span class="{{.Class}}">{{.Label}}</span> ({{len .Recipients}}) <small><a href="#contents">contents</a></small></h4>
 <table><tr><th>recipient</th><th>status</th><th>last reply</th><th>category</th><th>attempts</th></tr>
-{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{with ident .}}<br><small>{{.}}</small>{{end}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{if ne .Status "delivered"}}{{with lastReply .}}<code>{{.}}</code>{{end}}{{end}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}{{with unsent .}}<div><small class="bounced">{{.}}</small><br><small>what to do about it: {{unsentAdvice $r}}</small></div>{{end}}{{if bouncedLate .}}<div><small class="bounced">then bounced late: {{lateReply .}}</small><br><small>{{lateMeaning .}}</small></div>{{end}}</td>
+{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{with ident .}}<br><small>{{.}}</small>{{end}}</td><td class="{{.Status}}">{{state .}}</td><td>{{if ne .Status "delivered"}}{{with lastReply .}}<code>{{.}}</code>{{end}}{{end}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}{{with unsent .}}<div><small class="bounced">{{.}}</small><br><small>what to do about it: {{unsentAdvice $r}}</small></div>{{end}}{{with copies .}}<div><small class="deferred">copies: {{.}}</small><br><small>what to do about the copies: {{copiesAdvice $r}}</small></div>{{end}}{{if bouncedLate .}}<div><small class="bounced">then bounced late: {{lateReply .}}</small><br><small>{{lateMeaning .}}</small></div>{{end}}</td>
 <td><details><summary>{{.Tries}}</summary>{{range steps $r}}<div><code>{{.Code}}</code>{{with .Note}}<br><small>note: {{.}}</small>{{end}}</div>{{end}}</details></td></tr>
 {{end}}</table>
 {{end}}</div>

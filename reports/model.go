@@ -231,6 +231,10 @@ type Recipient struct {
 	// its attempts left (FromSink): what ties a DSN from the sender's MTA
 	// to it.
 	messageID string
+	// relayMessageID is, on a relay's record, the Message-ID of its
+	// message (its relay.queued's message_id): what the copies a drop
+	// after the final dot left share (copiesNote).
+	relayMessageID string
 	// dsnRelay is, on a sink's record, where the sink sent its bounce of
 	// the recipient, or tried to (SinkBounce.Relay).
 	dsnRelay string
@@ -325,6 +329,8 @@ func (r *Recipient) earlier() string {
 // bounce not sent, beside "dsn_not_sent"), and absent when there was none.
 // "copies" is Copies, absent when the receiving side holds none: 2 after
 // a drop after the final dot and the retry that followed.
+// "next_attempt" is when the relay tries a deferred recipient again
+// (nextAttempt), absent for any other.
 func (r Recipient) MarshalJSON() ([]byte, error) {
 	if r.Status != "delivered" {
 		r.Reason, r.Advice = r.why() // r is a copy: the Data stays as it was read
@@ -335,6 +341,7 @@ func (r Recipient) MarshalJSON() ([]byte, error) {
 	// The caller's encoder escapes <, > and & if it escapes them; one
 	// escaped here would stay escaped for a caller that does not.
 	enc.SetEscapeHTML(false)
+	next, _ := r.nextAttempt() // zero, and absent, when there is none
 	var dsn *bool
 	if r.DSN || r.DSNMessage != "" || r.DSNUndelivered != "" || r.DSNNotSent != "" {
 		dsn = &r.DSN
@@ -342,10 +349,11 @@ func (r Recipient) MarshalJSON() ([]byte, error) {
 	err := enc.Encode(struct {
 		fields
 		// Over fields' "dsn", which omitempty leaves out when false.
-		DSN                    *bool `json:"dsn,omitempty"`
-		DeferredBeforeDelivery bool  `json:"deferred_before_delivery,omitempty"`
-		Copies                 int   `json:"copies,omitempty"`
-	}{fields(r), dsn, r.DeferredBeforeDelivery(), r.Copies()})
+		DSN                    *bool     `json:"dsn,omitempty"`
+		DeferredBeforeDelivery bool      `json:"deferred_before_delivery,omitempty"`
+		Copies                 int       `json:"copies,omitempty"`
+		NextAttempt            time.Time `json:"next_attempt,omitzero"`
+	}{fields(r), dsn, r.DeferredBeforeDelivery(), r.Copies(), next})
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
 }
 
@@ -494,6 +502,9 @@ type Data struct {
 	// attempts began, by destination key, with what began each
 	// (noteRestOrigin).
 	restOrigins map[string][]restOrigin
+	// sinkUnanswered counts the sink's messages it stored and gave no
+	// reply to after their final dot (a drop or hang: sinkUnansweredNote).
+	sinkUnanswered int
 	// suppressed are, on a sink's record, the addresses whose mail the
 	// relay's suppression list stopped, by mailaddr.Key
 	// (AddRelaySuppressions).
@@ -619,6 +630,7 @@ func Load(ctx context.Context, src EventSource) (*Data, error) {
 	rank := map[string]int{} // each scenario's place in the store, by its first recipient
 	for _, r := range d.Recipients {
 		r.Scenario, r.ScenarioMessage, seq[r] = scenarioName(d.messageIDs[r.Message])
+		r.relayMessageID = d.messageIDs[r.Message]
 		if _, ok := rank[r.Scenario]; !ok && r.Scenario != "" {
 			rank[r.Scenario] = len(rank)
 		}
@@ -678,6 +690,9 @@ func (d *Data) add(e events.Event, byKey map[string]*Recipient) {
 		d.SinkMessages++
 		if p.Code/100 == 2 {
 			d.SinkAccepted++
+		}
+		if p.Code == 0 {
+			d.sinkUnanswered++ // stored, then a drop or hang after the final dot
 		}
 		return
 	case events.SinkSession:

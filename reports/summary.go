@@ -69,6 +69,9 @@ type Summary struct {
 	SinkSessionsOpen int `json:"sink_sessions_open,omitempty"`
 	SinkMessages     int `json:"sink_messages"`
 	SinkAccepted     int `json:"sink_accepted"`
+	// sinkUnanswered is how many of SinkMessages the sink stored with no
+	// reply to their final dot (sinkUnansweredNote).
+	sinkUnanswered int
 	// OtherSenders counts the records of Data.OtherSenders (the sink's
 	// records of mail that did not come from the relay of the same
 	// store), which no other count includes.
@@ -250,6 +253,7 @@ func Summarize(d *Data) Summary {
 	s.ByCategory, s.ByCode = counts(category), counts(code)
 	s.SinkReplies = counts(d.SinkReplies)
 	s.SinkSessions, s.SinkSessionsOpen, s.SinkMessages, s.SinkAccepted = d.SinkSessions, d.SinkSessionsOpen, d.SinkMessages, d.SinkAccepted
+	s.sinkUnanswered = d.sinkUnanswered
 	s.SinkCountsUnknown, s.RelayMail = d.SinkCountsUnknown, d.RelayMail
 	s.OtherSenders = len(records(d.OtherSenders))
 	s.Latency, s.TimeToDelivery = percentiles(latencies), percentiles(deliveryTimes(rs, func(*Recipient) bool { return true }))

@@ -29,7 +29,7 @@ func (r *Recipient) why() (reason, advice string) {
 		}
 		return why, "release it when it should be sent: relaylab queue release " + cmp.Or(r.Message, "ID") + " (or POST /api/v1/queue/" + cmp.Or(r.Message, "ID") + "/release); relaylab queue delete drops it"
 	}
-	if note := r.heldNote(); note != "" {
+	if note := cmp.Or(r.heldNote(), r.handHeldNote()); note != "" {
 		reason += "; " + note
 	}
 	return reason, advice

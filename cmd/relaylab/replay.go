@@ -311,8 +311,10 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintln(e.stderr)
 		}
 		if errors.Is(err, scenario.ErrNotRecorded) {
-			unrecorded = append(unrecorded, fmt.Errorf("%s: %w", sc.File(), err))
-			err = nil // its verdict stands
+			// Its verdict stands, and so does a clock limit beside it.
+			var rec error
+			rec, err = splitNotRecorded(err)
+			unrecorded = append(unrecorded, fmt.Errorf("%s: %w", sc.File(), rec))
 		}
 		if errors.Is(err, scenario.ErrClockLimit) && out != nil && out.Data != nil {
 			// The expectations of the recipients final at the limit are
@@ -538,4 +540,27 @@ func expectFileGiven(path string) error {
 	}
 	return &config.Error{File: path, Msg: "this is an expect file (name: and expect: only, no messages: to send): it judges what a sink recorded from a sender relaylab did not run, so judge it with relaylab expect --db STORE " + path +
 		" (or --url with a running relaylab serve); relaylab replay runs a scenario, which sends its own messages: and has an expect: section beside them"}
+}
+
+// splitNotRecorded parts err, a replay's error that holds
+// scenario.ErrNotRecorded, into that one and what else was joined to it
+// (a replay cut short by its clock.limit is recorded too: see
+// scenario.Run), nil when nothing was.
+func splitNotRecorded(err error) (rec, rest error) {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return err, nil
+	}
+	var others []error
+	for _, e := range j.Unwrap() {
+		if rec == nil && errors.Is(e, scenario.ErrNotRecorded) {
+			rec = e
+			continue
+		}
+		others = append(others, e)
+	}
+	if len(others) == 1 {
+		return rec, others[0]
+	}
+	return rec, errors.Join(others...)
 }

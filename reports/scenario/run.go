@@ -120,16 +120,19 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Outcome, error) {
 		}
 	}
 	out, err := run(ctx, sc, opts, dbPath, marks)
-	if err != nil || keep == nil {
+	// A replay cut short by its clock.limit has a record too, and it is
+	// the one a tester most wants to read (what still waited, and why).
+	limited := errors.Is(err, ErrClockLimit) && out != nil
+	if err != nil && !limited || keep == nil {
 		return out, err
 	}
 	out.Wall = time.Since(wallStart)
-	if err := keep.Import(ctx, dbPath, marks); err != nil {
+	if ierr := keep.Import(ctx, dbPath, marks); ierr != nil {
 		// The verdict stands; the record stays where it was made.
 		kept = true
-		return out, fmt.Errorf("%w %s: %v; this replay's own store is kept at %s", ErrNotRecorded, opts.DB, err, dbPath)
+		return out, errors.Join(err, fmt.Errorf("%w %s: %v; this replay's own store is kept at %s", ErrNotRecorded, opts.DB, ierr, dbPath))
 	}
-	return out, nil
+	return out, err
 }
 
 // ErrNotRecorded is returned, with the outcome, when a replay finished but
