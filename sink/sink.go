@@ -505,13 +505,16 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 // directive) at one stage of one attempt of one (sender, recipient). The
 // answer comes from a hash of the seed and those, not from a shared random
 // stream, so that a replay gets the same answers whatever order concurrent
-// sessions run in.
+// sessions run in. The count of a Message-ID's transactions is not in it:
+// a message to two domains makes two transactions at one instant, which
+// count 1 and 2 in whichever order they arrive, and the draws followed
+// that order from run to run.
 func (s *Sink) chance(p float64, in *input, what string) bool {
 	if p <= 0 || p >= 1 {
 		return true
 	}
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%d|%s|%s|%s|%s|%s|%d|%d", s.seed, what, in.stage, in.client, in.sender, in.rcpt, in.attempt, in.msgAttempt)
+	fmt.Fprintf(h, "%d|%s|%s|%s|%s|%s|%d", s.seed, what, in.stage, in.client, in.sender, in.rcpt, in.attempt)
 	// FNV's high bits barely move when only the last bytes differ (the
 	// attempt number): mix them (splitmix64's finaliser) before use.
 	x := h.Sum64()
