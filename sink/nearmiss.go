@@ -242,7 +242,12 @@ func withCountX(seg, word string) []string {
 // typoWords are the directive words a misspelling of which wordMiss
 // notes: those of five letters or more, as a shorter one is one edit from
 // too many names (hang: hand, drop: drip, full: fall, ok: oak).
-var typoWords = []string{"defer", "delay", "tarpit", "greylist", "bounce", "accept", "unknown"}
+var typoWords = []string{"defer", "delay", "tarpit", "greylist", "bounce", "accept", "unknown", "dropafterdot", "hangafterdot"}
+
+// shortWords are the directive words too short for typoWords, whose
+// misspelling wordMiss notes only after a stage (dotdrp, rcpthnag),
+// which a name seldom starts with.
+var shortWords = []string{"drop", "hang"}
 
 // stagePrefixes are the stages a directive may start with, longest first.
 var stagePrefixes = []string{"dataend", "data-end", "data_end", "rcpt", "data", "rset", "quit", "dot"}
@@ -268,6 +273,25 @@ func wordMiss(seg string) string {
 	}
 	if w, s := wordMissIn(rest); w != "" {
 		return s + stage + w + "? " + wordWhy(stage+w)
+	}
+	if stage != "" {
+		n := 0
+		for n < len(rest) && rest[n] >= 'a' && rest[n] <= 'z' {
+			n++
+		}
+		// The word may end in the x or p of a count or probability
+		// (dotdrpx2): try each length of the letters.
+		for k := n; k > 0; k-- {
+			for _, w := range shortWords {
+				if rest[:k] == w || !oneEdit(rest[:k], w) {
+					continue
+				}
+				meant := stage + w + rest[k:]
+				if d, why := parseDirective(meant); why == "" && d.Text != "" {
+					return "did you mean " + meant + "? " + wordWhy(meant)
+				}
+			}
+		}
 	}
 	if stage != "" {
 		// The stage may have been the start of a name (database).
