@@ -254,7 +254,7 @@ func checkEnvelope(s Submission) error {
 		if unsendable(rc.ORCPT) {
 			return fmt.Errorf("relay: the ORCPT %q of recipient %s has a control character, which a DSN's Original-Recipient field cannot carry (RFC 3461 4.2)", rc.ORCPT, rc.Address)
 		}
-		if n := len(orcptValue(rc.ORCPT)); rc.ORCPT != "" && n > dsn.MaxORCPT {
+		if n := len(dsn.ORCPTParam(rc.ORCPT)); rc.ORCPT != "" && n > dsn.MaxORCPT {
 			return fmt.Errorf("relay: the ORCPT of recipient %s is %d characters long in xtext, as RCPT carries it; RFC 3461 4.2 allows at most %d, and the next hop would refuse the message for it", rc.Address, n, dsn.MaxORCPT)
 		}
 	}

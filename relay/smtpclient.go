@@ -537,7 +537,7 @@ func (c *client) send(env envelope) transaction {
 			l += " NOTIFY=" + r.notify
 		}
 		if withDSN && r.orcpt != "" {
-			l += " ORCPT=" + orcptValue(r.orcpt)
+			l += " ORCPT=" + dsn.ORCPTParam(r.orcpt)
 		}
 		lines = append(lines, l)
 	}
@@ -811,21 +811,4 @@ func headerSection(data []byte) []byte {
 		return data[:i+1]
 	}
 	return data
-}
-
-// orcptValue is the value of the ORCPT parameter that carries orcpt, a
-// recipient's "type;address" as the queue keeps it (the address decoded),
-// on a RCPT command line: the address in xtext (RFC 3461 4.2), or in
-// utf-8-addr-xtext for type utf-8 (RFC 6533 3), which is ASCII and so safe
-// with or without SMTPUTF8; plain xtext of the UTF-8 bytes is not a utf-8
-// address and is refused.
-func orcptValue(orcpt string) string {
-	typ, addr, ok := strings.Cut(orcpt, ";")
-	if !ok {
-		typ, addr = "rfc822", orcpt
-	}
-	if strings.EqualFold(typ, "utf-8") {
-		return typ + ";" + dsn.UTF8AddrXtext(addr)
-	}
-	return typ + ";" + dsn.Xtext(addr)
 }

@@ -66,6 +66,13 @@ when the message has 8-bit bytes and the server offers 8BITMIME (RFC 6152),
 and SMTPUTF8 when an address or a header field is not ASCII (RFC 6531; when
 the server does not offer it, send refuses with exit 1 and sends nothing).
 
+--notify, --ret, --envid and --orcpt ask for DSNs (RFC 3461): RET= and
+ENVID= (written in xtext) go on MAIL, NOTIFY= and ORCPT= on every RCPT,
+and only to a server that offers DSN; to one that does not, the message
+goes without them, with a note, and the exit status is the message's as
+ever. ORCPT goes only with --orcpt (--orcpt self: each recipient's own
+address, as Postfix sends it).
+
 The built message's header fields are folded at their spaces into lines
 of at most 78 characters where they can be, and never over 998 (RFC 5322
 2.1.1); --subject is encoded (RFC 2047) when it is not ASCII, and so is a
@@ -85,6 +92,8 @@ type sendOptions struct {
 	caFile                                                string
 	timeout                                               time.Duration
 	set                                                   map[string]bool // the flags given
+	dsnFlags                                              dsnFlags
+	dsn                                                   *smtpload.DSN // what the DSN flags ask for; nil: none
 }
 
 // authPassEnv holds the password for --auth-user when --auth-pass is not
@@ -114,6 +123,7 @@ func runSend(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.helo, "helo", "", "name to send in EHLO (default: this host's name)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time allowed for each exchange with the server")
 	fs.BoolVar(&o.hideData, "hide-data", false, "do not print the message lines in the transcript")
+	o.dsnFlags.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -190,6 +200,10 @@ func (o *sendOptions) check() error {
 		return err
 	}
 	if err := checkMailboxes("to", o.to...); err != nil {
+		return err
+	}
+	var err error
+	if o.dsn, err = o.dsnFlags.parse(o.to, o.set); err != nil {
 		return err
 	}
 	return checkHeaderFlags(o.headers)
@@ -619,10 +633,11 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 	if err != nil {
 		return err
 	}
-	if o.quitAfter != "" {
-		return s.envelopeOnly(e, c, params)
-	}
 	tx := &smtpload.Transaction{From: o.from, To: o.to, MailParams: params, Parts: [][]byte{msg}}
+	applyDSN(e, c, tx, o.dsn)
+	if o.quitAfter != "" {
+		return s.envelopeOnly(e, c, tx)
+	}
 	res, err := c.Send(tx, false)
 	// QUIT ends the session unless the server ended it: a 421 (RFC 5321
 	// 3.8, to the RSET after a refusal too) or a hang-up. A server that
@@ -650,12 +665,8 @@ func sendMessage(ctx context.Context, e *env, o *sendOptions, msg []byte) error 
 // recipient is tried, and the outcome says which were accepted and which
 // refused; only a 421 (the server is closing, RFC 5321 3.8) ends it
 // without QUIT.
-func (s *sendSession) envelopeOnly(e *env, c *smtpload.Client, params string) error {
-	mail := "MAIL FROM:<" + s.o.from + ">"
-	if params != "" {
-		mail += " " + params
-	}
-	if _, err := c.Cmd(smtpload.StageMail, 250, mail); err != nil {
+func (s *sendSession) envelopeOnly(e *env, c *smtpload.Client, tx *smtpload.Transaction) error {
+	if _, err := c.Cmd(smtpload.StageMail, 250, tx.MailCommand()); err != nil {
 		return s.failed(err)
 	}
 	if s.o.quitAfter != "rcpt" {
@@ -664,7 +675,7 @@ func (s *sendSession) envelopeOnly(e *env, c *smtpload.Client, params string) er
 	var accepted, refusals []string
 	worst := 0
 	for i, to := range s.o.to {
-		rep, err := c.Cmd(smtpload.StageRcpt, 250, "RCPT TO:<"+to+">")
+		rep, err := c.Cmd(smtpload.StageRcpt, 250, tx.RcptCommand(i))
 		var re *smtpload.ReplyError
 		switch {
 		case err == nil || smtpload.RcptAccepted(rep):

@@ -216,3 +216,21 @@ func hexOctet(c byte) string {
 	const digits = "0123456789ABCDEF"
 	return string([]byte{digits[c>>4], digits[c&15]})
 }
+
+// ORCPTParam is the value of the ORCPT parameter (RFC 3461 4.2) that
+// carries orcpt, a recipient's "type;address" with the address decoded
+// (a bare address is rfc822): the address in xtext, or in
+// utf-8-addr-xtext for type utf-8 (RFC 6533 3), which is ASCII and so
+// safe with or without SMTPUTF8; plain xtext of the UTF-8 bytes is not a
+// utf-8 address and is refused. The relay's client and relaylab send
+// write it so.
+func ORCPTParam(orcpt string) string {
+	typ, addr, ok := strings.Cut(orcpt, ";")
+	if !ok {
+		typ, addr = "rfc822", orcpt
+	}
+	if strings.EqualFold(typ, "utf-8") {
+		return typ + ";" + UTF8AddrXtext(addr)
+	}
+	return typ + ";" + Xtext(addr)
+}

@@ -1,6 +1,11 @@
 package smtpload
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/relaylab/relaylab/internal/dsn"
+)
 
 // MailParams returns the MAIL FROM parameters tx needs and the server
 // offers (its EHLO keywords), space-separated: SIZE= (RFC 1870) so that
@@ -103,4 +108,85 @@ func stuffedDots(p []byte, bol bool) int {
 		}
 	}
 	return n
+}
+
+// DSN holds the DSN parameters (RFC 3461 4) a transaction asks for, each
+// value decoded: the caller checks them, and DSN writes them in the
+// encodings the wire wants.
+type DSN struct {
+	// Ret is RET on MAIL, "FULL" or "HDRS" (RFC 3461 4.3); "" for none.
+	Ret string
+	// EnvID is ENVID on MAIL, printable ASCII, written in xtext (RFC
+	// 3461 4.4); "" for none.
+	EnvID string
+	// Notify is NOTIFY on every RCPT: NEVER, or some of SUCCESS, FAILURE
+	// and DELAY (RFC 3461 4.1); nil for none.
+	Notify []string
+	// ORCPT is each recipient's ORCPT by index, "type;address" with the
+	// address as it is ("rfc822;alice@example.com"), written in xtext for
+	// rfc822 and in utf-8-addr-xtext for utf-8 (RFC 3461 4.2, RFC 6533
+	// 3); a missing or empty entry sends none.
+	ORCPT []string
+}
+
+// Empty reports whether d asks for no parameter at all.
+func (d *DSN) Empty() bool {
+	if d == nil {
+		return true
+	}
+	if d.Ret != "" || d.EnvID != "" || d.Notify != nil {
+		return false
+	}
+	for _, o := range d.ORCPT {
+		if o != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// MailParams returns RET= and ENVID= for MAIL, space-separated.
+func (d *DSN) MailParams() string {
+	var p []string
+	if d.Ret != "" {
+		p = append(p, "RET="+d.Ret)
+	}
+	if d.EnvID != "" {
+		p = append(p, "ENVID="+dsn.Xtext(d.EnvID))
+	}
+	return strings.Join(p, " ")
+}
+
+// RcptParams returns NOTIFY= and ORCPT= for each of n recipients, for
+// Transaction.RcptParams.
+func (d *DSN) RcptParams(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		var p []string
+		if d.Notify != nil {
+			p = append(p, "NOTIFY="+strings.Join(d.Notify, ","))
+		}
+		if i < len(d.ORCPT) && d.ORCPT[i] != "" {
+			p = append(p, "ORCPT="+dsn.ORCPTParam(d.ORCPT[i]))
+		}
+		out[i] = strings.Join(p, " ")
+	}
+	return out
+}
+
+// ApplyDSN adds d's parameters to tx (MailParams, RcptParams) when the
+// server offers DSN (RFC 3461 4: a client sends them only then), and
+// reports whether it did.
+func (c *Client) ApplyDSN(tx *Transaction, d *DSN) bool {
+	if d.Empty() || !c.Has("DSN") {
+		return false
+	}
+	if p := d.MailParams(); p != "" {
+		if tx.MailParams != "" {
+			tx.MailParams += " "
+		}
+		tx.MailParams += p
+	}
+	tx.RcptParams = d.RcptParams(len(tx.To))
+	return true
 }

@@ -13,6 +13,9 @@ type Transaction struct {
 	To   []string
 	// MailParams are appended to MAIL FROM:<...> ("SIZE=1234").
 	MailParams string
+	// RcptParams are appended to each RCPT TO:<...>, by the recipient's
+	// index ("NOTIFY=FAILURE"); a missing or empty entry appends none.
+	RcptParams []string
 	// Parts are written one after the other as the content, each already in
 	// wire form; the final dot is added by the client.
 	Parts [][]byte
@@ -65,11 +68,8 @@ const pipelineWindow = 100
 // further command is sent and no further reply read.
 func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 	res := TxResult{Rcpts: make([]Reply, 0, len(tx.To))}
-	mail := "MAIL FROM:<" + tx.From + ">"
-	if tx.MailParams != "" {
-		mail += " " + tx.MailParams
-	}
-	if err := checkLines(mail, tx.To); err != nil {
+	mail := tx.MailCommand()
+	if err := checkLines(mail, tx.To, tx.RcptParams); err != nil {
 		return res, err
 	}
 	pipeline = pipeline && c.Has("PIPELINING")
@@ -102,8 +102,8 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 			return nil
 		}
 		c.writeLine(mail)
-		for i, to := range tx.To {
-			c.writeLine("RCPT TO:<" + to + ">")
+		for i := range tx.To {
+			c.writeLine(tx.RcptCommand(i))
 			if owed++; owed == pipelineWindow && i < len(tx.To)-1 {
 				if err := readOwed(); err != nil {
 					return res, err
@@ -132,8 +132,8 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 			return res, err
 		}
 		if Positive(res.Mail.Code) {
-			for _, to := range tx.To {
-				rep, err := c.Cmd(StageRcpt, 250, "RCPT TO:<"+to+">")
+			for i := range tx.To {
+				rep, err := c.Cmd(StageRcpt, 250, tx.RcptCommand(i))
 				if !replyOnly(err) {
 					return res, err
 				}
@@ -234,16 +234,39 @@ func replyOnly(err error) bool {
 	return err == nil || errors.As(err, &re)
 }
 
-func checkLines(mail string, to []string) error {
+func checkLines(mail string, to, rcptParams []string) error {
 	if bytes.ContainsAny([]byte(mail), "\r\n") {
-		return errors.New("the sender address contains a line break")
+		return errors.New("the sender address or a MAIL parameter contains a line break")
 	}
 	for _, t := range to {
 		if bytes.ContainsAny([]byte(t), "\r\n") {
 			return errors.New("a recipient address contains a line break")
 		}
 	}
+	for _, p := range rcptParams {
+		if bytes.ContainsAny([]byte(p), "\r\n") {
+			return errors.New("a RCPT parameter contains a line break")
+		}
+	}
 	return nil
+}
+
+// MailCommand is the transaction's MAIL command, with its parameters.
+func (tx *Transaction) MailCommand() string {
+	line := "MAIL FROM:<" + tx.From + ">"
+	if tx.MailParams != "" {
+		line += " " + tx.MailParams
+	}
+	return line
+}
+
+// RcptCommand is the RCPT command of recipient i, with its parameters.
+func (tx *Transaction) RcptCommand(i int) string {
+	line := "RCPT TO:<" + tx.To[i] + ">"
+	if i < len(tx.RcptParams) && tx.RcptParams[i] != "" {
+		line += " " + tx.RcptParams[i]
+	}
+	return line
 }
 
 // writeData writes the content and the final dot (RFC 5321 4.1.1.4) and
