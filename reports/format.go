@@ -310,7 +310,7 @@ func writeCases(w io.Writer, rs []*Recipient, noun, where string) {
 		fmt.Fprintln(w)
 		writeLateBounce(w, r)
 		if r.DeferredBeforeDelivery() {
-			fmt.Fprintf(w, "  deferred before delivery: %s\n", r.earlier())
+			fmt.Fprintf(w, "  %s: %s\n", r.beforeDelivery(), r.earlier())
 		}
 		writeCopies(w, r)
 		writeRecovered(w, r)
@@ -654,7 +654,7 @@ func WriteCSV(w io.Writer, d *Data) error {
 func reasonCell(r *Recipient) string {
 	reason, _ := r.why()
 	if r.DeferredBeforeDelivery() && r.Reason != "" {
-		reason = "deferred before delivery: " + r.Reason
+		reason = r.beforeDelivery() + ": " + r.Reason
 	}
 	note, _ := r.unsentBounce()
 	return joinNonEmpty("; ", reason, note)

@@ -81,3 +81,21 @@ func (r *Recipient) nextAttempt() (time.Time, bool) {
 	}
 	return r.next, true
 }
+
+// beforeDelivery is the words that mark a delivered recipient's earlier
+// category and reason (DeferredBeforeDelivery): "held before delivery"
+// when only the relay held it back (a rest of its destination, its
+// shaping, a hold by hand) and every server it reached took it, else
+// "deferred before delivery". A recipient that no server deferred read
+// as one a server had asked to wait.
+func (r *Recipient) beforeDelivery() string {
+	if len(r.Holds) == 0 {
+		return "deferred before delivery"
+	}
+	for _, a := range r.Attempts {
+		if a.Code < 200 || a.Code > 299 {
+			return "deferred before delivery"
+		}
+	}
+	return "held before delivery"
+}

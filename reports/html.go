@@ -231,7 +231,8 @@ var htmlReport = template.Must(template.New("report").Funcs(template.FuncMap{
 	"sessionsOpen": sinkSessionsOpen,
 	"openNote":     sinkOpenNote,
 	// earlier is a delivered recipient's earlier deferral.
-	"earlier": (*Recipient).earlier,
+	"earlier":        (*Recipient).earlier,
+	"beforeDelivery": (*Recipient).beforeDelivery,
 	// state is a recipient's status as its heading shows it (held).
 	"state": (*Recipient).state,
 	// copies and copiesAdvice tell of a message the receiving side
@@ -322,7 +323,7 @@ nav ul{margin:.2rem 0;padding-left:1.2rem}nav li{margin:.1rem 0}
 {{if not .Recipients}}<p>None.</p>{{end}}
 {{range .Groups}}<h4 id="{{anchor $id .Part}}"><span class="{{.Class}}">{{.Label}}</span> ({{len .Recipients}}) <small><a href="#contents">contents</a></small></h4>
 <table><tr><th>recipient</th><th>status</th><th>last reply</th><th>category</th><th>attempts</th></tr>
-{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{with ident .}}<br><small>{{.}}</small>{{end}}</td><td class="{{.Status}}">{{state .}}</td><td>{{if ne .Status "delivered"}}{{with lastReply .}}<code>{{.}}</code>{{end}}{{end}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>deferred before delivery: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}{{with unsent .}}<div><small class="bounced">{{.}}</small><br><small>what to do about it: {{unsentAdvice $r}}</small></div>{{end}}{{with copies .}}<div><small class="deferred">copies: {{.}}</small><br><small>what to do about the copies: {{copiesAdvice $r}}</small></div>{{end}}{{if bouncedLate .}}<div><small class="bounced">then bounced late: {{lateReply .}}</small><br><small>{{lateMeaning .}}</small></div>{{end}}</td>
+{{range .Recipients}}{{$r := .}}<tr><td>{{.Address}}{{with .Sender}}<br><small>from {{.}}</small>{{end}}{{with ident .}}<br><small>{{.}}</small>{{end}}</td><td class="{{.Status}}">{{state .}}</td><td>{{if ne .Status "delivered"}}{{with lastReply .}}<code>{{.}}</code>{{end}}{{end}}</td><td>{{if eq .Status "delivered"}}{{if .DeferredBeforeDelivery}}<small>{{beforeDelivery .}}: {{earlier .}}</small>{{end}}{{else}}{{.Category}}{{with reason .}}<br><small>{{.}}</small>{{end}}{{with advice .}}<br><small>what to do: {{.}}</small>{{end}}{{end}}{{with unsent .}}<div><small class="bounced">{{.}}</small><br><small>what to do about it: {{unsentAdvice $r}}</small></div>{{end}}{{with copies .}}<div><small class="deferred">copies: {{.}}</small><br><small>what to do about the copies: {{copiesAdvice $r}}</small></div>{{end}}{{if bouncedLate .}}<div><small class="bounced">then bounced late: {{lateReply .}}</small><br><small>{{lateMeaning .}}</small></div>{{end}}</td>
 <td><details><summary>{{.Tries}}</summary>{{range steps $r}}<div><code>{{.Code}}</code>{{with .Note}}<br><small>note: {{.}}</small>{{end}}</div>{{end}}</details></td></tr>
 {{end}}</table>
 {{end}}</div>
