@@ -121,7 +121,8 @@ func TestSec25SignInGuessesTableBounded(t *testing.T) {
 	g := newGuesses(clk, slog.New(slog.DiscardHandler))
 	req := func(i int) *http.Request {
 		r := httptest.NewRequest("GET", "/", nil)
-		r.RemoteAddr = "[2001:db8::" + strconv.FormatInt(int64(i), 16) + "]:1"
+		// Each its own /64: the addresses of one share its tries.
+		r.RemoteAddr = "[2001:db8:" + strconv.FormatInt(int64(i), 16) + "::1]:1"
 		return r
 	}
 	wrong := func(i int) time.Duration {

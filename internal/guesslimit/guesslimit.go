@@ -88,10 +88,11 @@ func (t Table) Settle(p Policy, addr netip.Addr, now time.Time, right bool) (ran
 	return false
 }
 
-// key is where addr's tries are counted: its own entry, or the shared
-// one when the table is full and full allowances (which a new entry
+// key is where addr's tries are counted: its client's entry (Client), or
+// the shared one when the table is full and full allowances (which a new entry
 // would equal) cannot be dropped to make room.
 func (t Table) key(p Policy, addr netip.Addr, now time.Time) netip.Addr {
+	addr = Client(addr)
 	if _, ok := t[addr]; ok || len(t) < p.MaxAddrs {
 		return addr
 	}
@@ -104,6 +105,21 @@ func (t Table) key(p Policy, addr netip.Addr, now time.Time) netip.Addr {
 		return addr
 	}
 	return netip.Addr{}
+}
+
+// Client is the client an address counts for: an IPv4 address itself
+// (an IPv4-mapped IPv6 one as IPv4), an IPv6 address its /64, the
+// smallest network a site is given (RFC 6177) and which one host may
+// draw addresses from at will: counted one by one, a single host would
+// buy Burst tries for each of them, and fill the table for everyone.
+func Client(addr netip.Addr) netip.Addr {
+	addr = addr.Unmap()
+	if addr.Is6() {
+		if p, err := addr.WithZone("").Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return addr
 }
 
 // Equal compares a secret offered with the one configured in constant
