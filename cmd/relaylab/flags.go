@@ -144,6 +144,8 @@ var flagSynonyms = map[string]map[string][]string{
 	"send": {
 		"s": {"server"}, "add-header": {"header"}, "ah": {"header"},
 		"suppress-data": {"hide-data"}, "q": {"quit-after"}, "d": {"data"},
+		// msmtp's and sendmail's DSN requests
+		"dsn-notify": {"notify"}, "N": {"notify"}, "dsn-return": {"ret"}, "R": {"ret"}, "V": {"envid"},
 	},
 	"load": {
 		"s": {"sessions"}, "m": {"messages"}, "l": {"size"}, "r": {"rcpts"},
@@ -160,6 +162,8 @@ var flagNotes = map[string]map[string]string{
 		"S":              "the transcript is on stdout and the outcome on stderr and in the exit status: send stdout to /dev/null, or leave the message lines out with --hide-data",
 		"tls-on-connect": "swaks' --tls, which is STARTTLS, is --starttls here; relaylab's --tls is TLS from the first byte, as swaks' --tls-on-connect",
 		"tlsc":           "swaks' --tls, which is STARTTLS, is --starttls here; relaylab's --tls is TLS from the first byte, as swaks' --tls-on-connect",
+		"dsn-return":     "msmtp's --dsn-return headers is --ret HDRS here, full is --ret FULL",
+		"R":              "sendmail's -R hdrs is --ret HDRS here, full is --ret FULL",
 	},
 	"load": {
 		"c": "load shows its progress on stderr always (a bar on a terminal, a line every 5 s otherwise); --quiet turns it off",
