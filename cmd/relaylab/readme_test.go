@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/goccy/go-yaml"
+
 	"github.com/relaylab/relaylab/reports/scenario"
 )
 
@@ -27,6 +29,10 @@ func TestReadmeExamples(t *testing.T) {
 	}
 	for i, b := range blocks {
 		y := b[1]
+		if strings.HasPrefix(y, "groups:") {
+			checkAlertRules(t, i+1, y)
+			continue
+		}
 		if strings.HasPrefix(y, "name:") {
 			if _, err := scenario.Parse("README scenario", []byte(y)); err != nil {
 				t.Errorf("README YAML example %d: %v", i+1, err)
@@ -43,6 +49,41 @@ func TestReadmeExamples(t *testing.T) {
 		os.WriteFile(path, []byte(y), 0o644)
 		if _, err := loadConfig(path); err != nil {
 			t.Errorf("README YAML example %d: %v", i+1, err)
+		}
+	}
+}
+
+// checkAlertRules checks a Prometheus rules file of the README: YAML
+// whose rules each have an alert and an expr, every relaylab_ series of
+// which the web server exports (named in web/metrics.go).
+func checkAlertRules(t *testing.T, n int, y string) {
+	t.Helper()
+	var f struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				Expr  string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal([]byte(y), &f); err != nil || len(f.Groups) == 0 {
+		t.Errorf("README YAML example %d (alert rules): %v, %d groups", n, err, len(f.Groups))
+		return
+	}
+	src, err := os.ReadFile("../../web/metrics.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" || r.Expr == "" {
+				t.Errorf("README YAML example %d: a rule without alert or expr: %+v", n, r)
+			}
+			for _, m := range regexp.MustCompile(`relaylab_[a-z_]+`).FindAllString(r.Expr, -1) {
+				if !strings.Contains(string(src), `"`+m+`"`) {
+					t.Errorf("README YAML example %d: alert %s reads %s, which /metrics does not export", n, r.Alert, m)
+				}
+			}
 		}
 	}
 }
