@@ -65,16 +65,16 @@ func storeAccess(path string, write bool, a fileAccess) string {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := a.createIn(dir); isDenied(err) {
 			return fmt.Sprintf("this user (%s) cannot create the store %s: the directory %s%s does not let it create files (%s); %s",
-				whoAmI(), path, dir, ownedBy(a, dir), deniedText(err), accessFix(dir, write))
+				whoAmI(), path, dir, ownedBy(a, dir), deniedText(err), accessFix(dir, write, err))
 		}
 		return ""
 	}
 	if err := a.open(path, false); isDenied(err) {
-		return fmt.Sprintf("this user (%s) cannot read the store %s%s: %s; %s", whoAmI(), path, ownedBy(a, path), deniedText(err), accessFix(path, write))
+		return fmt.Sprintf("this user (%s) cannot read the store %s%s: %s; %s", whoAmI(), path, ownedBy(a, path), deniedText(err), accessFix(path, write, err))
 	}
 	if write {
 		if err := a.open(path, true); isDenied(err) {
-			return fmt.Sprintf("the store %s%s is read-only for this user (%s: %s), and this command records into it; %s", path, ownedBy(a, path), whoAmI(), deniedText(err), accessFix(path, write))
+			return fmt.Sprintf("the store %s%s is read-only for this user (%s: %s), and this command records into it; %s", path, ownedBy(a, path), whoAmI(), deniedText(err), accessFix(path, write, err))
 		}
 	}
 	missing := false
@@ -91,13 +91,13 @@ func storeAccess(path string, write bool, a fileAccess) string {
 		}
 		if err := a.open(side, true); isDenied(err) {
 			return fmt.Sprintf("this user (%s) cannot write %s%s, the file SQLite keeps beside the store %s while it is open: %s; %s",
-				whoAmI(), side, ownedBy(a, side), path, deniedText(err), accessFix(side, write))
+				whoAmI(), side, ownedBy(a, side), path, deniedText(err), accessFix(side, write, err))
 		}
 	}
 	if missing {
 		if err := a.createIn(dir); isDenied(err) {
 			return fmt.Sprintf("this user (%s) cannot create files in the directory %s%s, where SQLite keeps the store's write-ahead log and its index (%s-wal, %s-shm) while the store is open, even to read it: %s; %s",
-				whoAmI(), dir, ownedBy(a, dir), filepath.Base(path), filepath.Base(path), deniedText(err), accessFix(dir, write))
+				whoAmI(), dir, ownedBy(a, dir), filepath.Base(path), filepath.Base(path), deniedText(err), accessFix(dir, write, err))
 		}
 	}
 	return ""
@@ -106,8 +106,17 @@ func storeAccess(path string, write bool, a fileAccess) string {
 // sideSuffixes are the files SQLite keeps beside a store in WAL mode.
 var sideSuffixes = []string{"-wal", "-shm"}
 
-// accessFix says what to do about a store this user may not use.
-func accessFix(what string, write bool) string {
+// accessFix says what to do about a store this user may not use (err,
+// the file system's refusal). A read-only file system refuses every
+// user, its owner too: chown and chmod cannot change that.
+func accessFix(what string, write bool, err error) string {
+	if errors.Is(err, syscall.EROFS) {
+		fix := "the file system that holds " + what + " is mounted read-only, for every user: remount it read-write (mount -o remount,rw on its mount point) or move the store, with its -wal and -shm files, to a writable disk and point --db there"
+		if !write {
+			fix += "; a copy of the store (cp, with its -wal file if there is one) in a writable directory reads as well"
+		}
+		return fix
+	}
 	fix := "run relaylab as the user that owns it, or give this user access (chown or chmod " + what + ")"
 	if !write {
 		fix += "; a copy of the store (cp, with its -wal file if there is one) in a directory of your own reads as well"

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -27,23 +28,53 @@ const storeHint = "point --db at the store that relaylab serve, relay, sink or r
 // notAStore says why the existing file at path is not a relaylab store,
 // or "" when it is one. It looks read-only (mode=ro): looking must not
 // change the file, not even its journal mode. An error says it could not
-// look: SQLite could not open or lock the file (a permission, a directory
-// where it cannot create the -shm file), or found it damaged.
+// look: SQLite could not open, lock or read the file (a permission, a
+// directory where it cannot create the -shm file, a full disk, another
+// program's exclusive lock), or found it damaged. Only SQLite's "file is
+// not a database" says the file is not one: a store on a full disk, or
+// held by another program, was called foreign, and the advice to start
+// a new store led away from one that was fine.
 func notAStore(ctx context.Context, path string) (string, error) {
 	var n int
 	// store.Open records every migration it applies in schema_migrations.
 	err := readOnly(ctx, path, func(db *sql.DB) error {
 		return db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n)
 	})
-	switch {
-	case err != nil && (sqliteAccessError(err) || corruptStoreText(path, err) != ""):
-		return "", err
-	case err != nil:
-		return err.Error(), nil
-	case n == 0:
+	if err != nil {
+		return lookedAt(path, err)
+	}
+	if n == 0 {
 		return "no schema_migrations table", nil
 	}
 	return "", nil
+}
+
+// lookedAt is notAStore's answer when its look at the file at path
+// failed with err: a reason the file is foreign, or an error.
+func lookedAt(path string, err error) (string, error) {
+	var se sqlite3.Error
+	switch {
+	case errors.As(err, &se) && se.Code == sqlite3.ErrNotADB:
+		return err.Error() + damagedHeader(path), nil
+	case errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked):
+		// A read, which in WAL mode only an exclusive lock stops.
+		return "", errors.New(heldExclusiveText(path, se))
+	}
+	return "", err
+}
+
+// damagedHeader is what to add when SQLite finds no database in the file
+// at path (its first 100 bytes are not SQLite's header) though the file
+// is sized as a database is, in whole pages: a store whose first page
+// was overwritten reads so, and was called foreign with the advice to
+// start a new one. "" for a file of another size.
+func damagedHeader(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() < 4096 || fi.Size()%512 != 0 {
+		return ""
+	}
+	return fmt.Sprintf("; it is sized as an SQLite database is, in whole pages (%d bytes): if it is a relaylab store, its first page, which holds SQLite's header, is damaged, and the way back is a backup (stop relaylab, remove %s-wal and %s-shm if they are there, copy the backup in)",
+		fi.Size(), path, path)
 }
 
 // readOnly runs fn on the store at path opened read-only. A store in WAL
@@ -165,7 +196,38 @@ func unusableStore(path string, write bool, err error) error {
 	if why := corruptStoreText(path, err); why != "" {
 		return errors.New(why)
 	}
+	if store.DiskFull(err) {
+		return errors.New(diskFullText(path, err))
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
+		if write {
+			return errors.New(lockedStoreText(path, se))
+		}
+		return errors.New(heldExclusiveText(path, se))
+	}
 	return storeOpenError(err)
+}
+
+// diskFullText says that the store at path cannot be used for want of
+// room on its disk (err), and what to do: a store that is there is fine.
+func diskFullText(path string, err error) string {
+	why := strings.TrimPrefix(err.Error(), "store: ")
+	df := "df " + shellQuote(filepath.Dir(path))
+	if fi, serr := os.Stat(path); serr != nil || fi.Size() == 0 {
+		return fmt.Sprintf("there is no room for the new store %s: its disk is full (%s); free space on that file system (%s shows it), or give --db a path on a disk with room", path, why, df)
+	}
+	return fmt.Sprintf("the disk that holds the store %s is full (%s): SQLite needs room beside the store for its write-ahead log and index (%s-wal, %s-shm) even to open it, and room in the log for every write, deletes included, so relaylab prune cannot make room there; nothing in the store is lost. Free space on that file system (%s shows it), or move the store to a disk with room, its -wal and -shm files with it where they are, and point --db there; then run this again",
+		path, why, path, path, df)
+}
+
+// heldExclusiveText says that another program keeps the store at path
+// from being read (err: SQLite's busy): in WAL mode only a program that
+// holds it in exclusive locking mode does, or one still recovering it.
+func heldExclusiveText(path string, err error) string {
+	who := cmp.Or(lockHolderNames(path), "another process")
+	return fmt.Sprintf("the store %s is locked by %s (%v), which keeps every other program from reading it (SQLite's exclusive locking mode, PRAGMA locking_mode=EXCLUSIVE, or a store being recovered after a crash): quit that program, or set locking_mode=NORMAL in it and end its transaction, then run this again",
+		path, who, err)
 }
 
 // openStore opens the store named by --db (or the config), creating it

@@ -18,6 +18,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mattn/go-sqlite3" // the SQLite driver
@@ -439,7 +440,19 @@ func (s *Store) failed(err error) {
 // (a full disk, the file deleted), or of one that failed less than
 // recoveredAfter ago though later ones worked (writes fail now and then,
 // as on a disk that is nearly full); nil when none failed lately.
+//
+// For a full disk it names the store and what to do, for those who read
+// it in readyz without the log: "database or disk is full" alone named
+// neither the disk nor the way out.
 func (s *Store) Failing() error {
+	err := s.failingNow()
+	if err != nil && DiskFull(err) {
+		return fmt.Errorf("store: the disk that holds %s is full, so writes are refused and new mail is answered 4xx: free space on that file system, and writes work again by themselves, with nothing acknowledged lost (%w)", s.path, err)
+	}
+	return err
+}
+
+func (s *Store) failingNow() error {
 	if p := s.failing.Load(); p != nil {
 		return *p
 	}
@@ -466,12 +479,19 @@ func (s *Store) heldBy(err error) string {
 	return " (the write lock is held by " + who + ": end that program's write transaction, in the sqlite3 shell COMMIT or ROLLBACK, or stop it; relaylab's writes fail until then)"
 }
 
-// DiskFull reports whether err is SQLite's "database or disk is full":
-// the file system has no room left for the database or its write-ahead
-// log. Even deletes need room in the log before they free any.
+// DiskFull reports whether err says the file system has no room left for
+// the database, its write-ahead log or the log's index: SQLite's
+// "database or disk is full", or an I/O error whose cause the system gave
+// as no space or an exhausted quota (opening a store on a full disk fails
+// so, when its index, PATH-shm, cannot be made). Even deletes need room
+// in the log before they free any.
 func DiskFull(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && se.Code == sqlite3.ErrFull
+	if !errors.As(err, &se) {
+		return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+	}
+	return se.Code == sqlite3.ErrFull ||
+		se.Code == sqlite3.ErrIoErr && (se.SystemErrno == syscall.ENOSPC || se.SystemErrno == syscall.EDQUOT)
 }
 
 // Path is the database file's path.
