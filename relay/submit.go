@@ -33,6 +33,7 @@ import (
 	"github.com/relaylab/relaylab/internal/mailtext"
 	"github.com/relaylab/relaylab/internal/repeatlog"
 	"github.com/relaylab/relaylab/internal/saslogin"
+	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/internal/textsafe"
 )
 
@@ -45,6 +46,7 @@ type submission struct {
 	stops       *stopSet // its connections, for a shutdown (s17fr_submitstop.go)
 	refused     *refusals
 	queueFails  *repeatlog.Limiter // newQueueFailures
+	roomFails   *repeatlog.Limiter // newRoomFailures
 	// accepts follow each listener's accepts, for Accepting; closed is
 	// set when the shutdown closes them.
 	accepts []*acceptState
@@ -101,11 +103,11 @@ func (r *Relay) listen() (*submission, error) {
 		nets = append(nets, netip.MustParsePrefix(n)) // checked by Validate
 	}
 	fails := &authFailures{clock: r.clock, byAddr: map[netip.Addr]authFailure{}, tries: guesslimit.Table{}}
-	sub := &submission{stops: newStopSet(), wg: &r.wg, refused: newRefusals(r.clock), queueFails: newQueueFailures()}
+	sub := &submission{stops: newStopSet(), wg: &r.wg, refused: newRefusals(r.clock), queueFails: newQueueFailures(), roomFails: newRoomFailures()}
 	sub.stopping, sub.stop = context.WithCancel(context.Background())
 	newServer := func() *smtp.Server {
 		s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-			sess := &session{r: r, conn: c, nets: nets, fails: fails, refused: sub.refused, queueFails: sub.queueFails,
+			sess := &session{r: r, conn: c, nets: nets, fails: fails, refused: sub.refused, queueFails: sub.queueFails, roomFails: sub.roomFails,
 				stopping: sub.stopping}
 			attach(c.Conn(), sess)
 			return sess, nil
@@ -232,6 +234,7 @@ type session struct {
 	authFails  int
 	refused    *refusals
 	queueFails *repeatlog.Limiter // the submission's
+	roomFails  *repeatlog.Limiter // the submission's
 	stopping   context.Context    // the submission's
 }
 
@@ -241,11 +244,19 @@ type session struct {
 // message, a line each, thousands in seconds.
 func newQueueFailures() *repeatlog.Limiter {
 	return &repeatlog.Limiter{What: "relay: queueing a submitted message",
-		Advice: "its client was answered 451 4.3.0, so nothing was accepted and it may send again; check the disk the store is on (full? read-only? gone?) and the store's own log lines; while it keeps failing this is logged at most once a minute, with a count",
+		Advice: "its client was answered 451 4.3.0 (452 4.3.1 for a full disk), so nothing was accepted and it may send again; check the disk the store is on (full? read-only? gone?) and the store's own log lines; while it keeps failing this is logged at most once a minute, with a count",
 		// On a disk that is nearly full small writes go through between
 		// failing ones: one that works ends the failures only this long
 		// after the last.
 		Quiet: 10 * time.Second}
+}
+
+// newRoomFailures keeps the log of MAILs refused for want of room on
+// the store's disk (store.Room, store.min_free_bytes) to a line, then one a
+// minute at most, and one when mail is taken again.
+func newRoomFailures() *repeatlog.Limiter {
+	return &repeatlog.Limiter{What: "relay: taking new mail",
+		Advice: "its store's disk has less room than store.min_free_bytes keeps, so every MAIL is answered 452 4.3.1 and senders will try again later; free space on that disk or run relaylab prune (it takes mail again by itself); while it lasts this is logged at most once a minute, with a count"}
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -524,6 +535,25 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 			return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 1, 7}, Message: "Bad sender address syntax: the domain " +
 				oneLineASCII(echoed(domain)) + " is not a host name: " + domainFault(domain) + " (RFC 5321 4.1.2); check the address"}
 		}
+	}
+	var size int64
+	if opts != nil {
+		size = opts.Size
+	}
+	if err := s.r.store.Room(size); err != nil {
+		// As Postfix's queue_minfree, at MAIL: see the sink's.
+		if s.roomFails != nil {
+			s.roomFails.Failed(s.r.log, s.r.clock.Now(), err)
+		}
+		msg := "Insufficient system storage: the disk of the relay's queue has less room than it keeps free (store.min_free_bytes), so no new mail is taken; send again later (the relay's log names the store)"
+		var le *store.LowSpaceError
+		if errors.As(err, &le) && le.Need > 0 && le.Free >= le.Min {
+			msg = "Insufficient system storage: the disk of the relay's queue has too little room for a message of the SIZE declared, beside what it keeps free (store.min_free_bytes); send again later, or a smaller message"
+		}
+		return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: msg}
+	}
+	if s.roomFails != nil {
+		s.roomFails.Worked(s.r.log, s.r.clock.Now())
 	}
 	s.from, s.opts, s.mailOK = recordedPath(from), opts, true
 	return nil
@@ -837,6 +867,11 @@ func (s *session) Data(rd io.Reader) error {
 	}
 	if _, err := s.r.enqueueAs(ctx, id, sub); err != nil {
 		s.queueFails.Failed(s.r.log, s.r.clock.Now(), err, "client", client)
+		if store.DiskFull(err) {
+			// RFC 5321's 452 and RFC 3463's X.3.1, as the sink answers.
+			return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1},
+				Message: "Insufficient system storage: the relay's queue is on a full disk, so nothing was accepted; send again once there is room on that disk (the relay's log names the store)"}
+		}
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 			Message: "Queue write failed, nothing was accepted; try again later"}
 	}

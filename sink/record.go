@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -301,6 +302,19 @@ func storeFailed(err error) *smtp.SMTPError {
 	}
 	return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 		Message: "The sink could not store the message (its store failed; the sink's log says why), so nothing was stored; try again later"}
+}
+
+// roomRefused is the reply at MAIL while the store's disk has less room
+// than store.min_free_bytes (store.Room): RFC 5321's 452 with RFC 3463's
+// X.3.1, as Postfix answers below its queue_minfree. who is "sink" or
+// "relay".
+func roomRefused(who string, err error) *smtp.SMTPError {
+	msg := "Insufficient system storage: the disk of the " + who + "'s store has less room than it keeps free (store.min_free_bytes), so no new mail is taken; send again later (the " + who + "'s log names the store)"
+	var le *store.LowSpaceError
+	if errors.As(err, &le) && le.Need > 0 && le.Free >= le.Min {
+		msg = "Insufficient system storage: the disk of the " + who + "'s store has too little room for a message of the SIZE declared, beside what it keeps free (store.min_free_bytes); send again later, or a smaller message"
+	}
+	return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: msg}
 }
 
 // storeMessage writes the message, in one commit with what the session has

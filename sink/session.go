@@ -362,6 +362,15 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		s.c.closeAfter = r.Code == 421
 		return r.smtpError()
 	}
+	if err := s.c.sink.store.Room(s.sizeHint); err != nil {
+		// As Postfix's queue_minfree, at MAIL: the room kept free is
+		// what a prune and the store's checkpoints need to get out of a
+		// full disk.
+		s.c.byNext = "store.min_free_bytes"
+		s.c.sink.roomLog.Failed(s.c.sink.log, s.c.clock.Now(), err)
+		return roomRefused("sink", err)
+	}
+	s.c.sink.roomLog.Worked(s.c.sink.log, s.c.clock.Now())
 	s.from = mailaddr.Quote(from)
 	switch {
 	case d != nil:

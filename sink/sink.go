@@ -27,6 +27,7 @@ import (
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/events"
+	"github.com/relaylab/relaylab/internal/repeatlog"
 	"github.com/relaylab/relaylab/internal/store"
 )
 
@@ -55,6 +56,9 @@ type Sink struct {
 	store *store.Store
 	clock clock.Clock
 	log   *slog.Logger
+	// roomLog limits the log of refusals for want of room on the store's
+	// disk (store.Room): one line, then one a minute at most.
+	roomLog repeatlog.Limiter
 
 	rules    atomic.Pointer[[]*rule]
 	profiles atomic.Pointer[profileSet]
@@ -136,6 +140,8 @@ func New(cfg Config, opts Options) (*Sink, error) {
 		conns:     map[*conn]struct{}{},
 		writes:    make(chan writeItem, 1024),
 		writerEnd: make(chan struct{}),
+		roomLog: repeatlog.Limiter{What: "sink: taking new mail",
+			Advice: "its store's disk has less room than store.min_free_bytes keeps, so every MAIL is answered 452 4.3.1 and senders will try again later; free space on that disk or run relaylab prune (it takes mail again by itself); while it lasts this is logged at most once a minute, with a count"},
 	}
 	if err := s.SetVerifier(cfg.Verify, opts.Verifier); err != nil {
 		return nil, err

@@ -100,6 +100,9 @@ func newMetrics(relay RelayAPI, sink SinkAPI, st storeHealth, extra ...prometheu
 			func() float64 { return float64(st.Failures()) }))
 		f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "relaylab_store_size_bytes", Help: "Bytes of the store's files on disk: the database, its write-ahead log and the log's index."},
 			func() float64 { return float64(st.Size()) }))
+		if df, ok := st.(diskFreer); ok {
+			f(diskFree{df})
+		}
 	}
 	for _, c := range extra {
 		f(c)
@@ -115,6 +118,25 @@ type storeHealth interface {
 	Failing() error
 	Failures() uint64
 	Size() int64
+}
+
+// diskFreer is a store that can tell the room left on its disk.
+type diskFreer interface{ DiskFree() (uint64, bool) }
+
+// diskFree is the relaylab_store_disk_free_bytes gauge, read on scrape
+// (the store reads the file system at most once a second), and left out
+// of a scrape where the room cannot be read.
+type diskFree struct{ st diskFreer }
+
+var diskFreeDesc = prometheus.NewDesc("relaylab_store_disk_free_bytes",
+	"Bytes free for relaylab on the file system of the store: below store.min_free_bytes (default 64 MiB) the sink and the relay's submission answer MAIL with 452 4.3.1; alert well before that.", nil, nil)
+
+func (d diskFree) Describe(ch chan<- *prometheus.Desc) { ch <- diskFreeDesc }
+
+func (d diskFree) Collect(ch chan<- prometheus.Metric) {
+	if free, ok := d.st.DiskFree(); ok {
+		ch <- prometheus.MustNewConstMetric(diskFreeDesc, prometheus.GaugeValue, float64(free))
+	}
 }
 
 // queueDepth is the relaylab_queue_depth gauge, read on scrape. When the

@@ -71,6 +71,10 @@ type storeConfig struct {
 	// Keep prunes, hourly, what is older than it (relaylab prune's rules);
 	// 0, the default, keeps everything.
 	Keep config.Duration `yaml:"keep"`
+	// MinFreeBytes is the room kept free on the store's file system:
+	// below it new mail is answered 452 4.3.1 at MAIL (store.Room);
+	// default store.DefaultMinFree, 0 checks nothing.
+	MinFreeBytes int64 `yaml:"min_free_bytes"`
 }
 
 // weakerSync is what store.sync normal or off gives up, said where it is
@@ -93,7 +97,7 @@ const weakerSyncCost = "a message acknowledged with 250 survives a kill of relay
 
 func defaultConfig() *fileConfig {
 	return &fileConfig{
-		Store: storeConfig{Path: "relaylab.db", Sync: string(store.SyncFull)},
+		Store: storeConfig{Path: "relaylab.db", Sync: string(store.SyncFull), MinFreeBytes: store.DefaultMinFree},
 		Sink:  sink.DefaultConfig(),
 		Relay: relay.DefaultConfig(),
 		Probe: probe.DefaultConfig(),
@@ -119,6 +123,9 @@ func (c *fileConfig) Validate(string) error {
 	}
 	if k := c.Store.Keep.D(); k != 0 && k < time.Hour {
 		add(config.Errorf("store.keep", "%s: at least 1h (the store is pruned hourly), or 0, the default, to keep everything", k))
+	}
+	if c.Store.MinFreeBytes < 0 {
+		add(config.Errorf("store.min_free_bytes", "%d: want 0 (check nothing) or more bytes, such as 67108864 (64 MiB, the default)", c.Store.MinFreeBytes))
 	}
 	add(c.validateWebAddr())
 	add(c.Sink.Validate("sink"))

@@ -374,7 +374,8 @@ func sinkDefaults(c sink.Config) sink.Config {
 // sinkDefaults), never as a zero that stands for one; a test walks the
 // printout for zeros that are not here.
 var zeroMeanings = map[string]string{
-	"store.keep": "keep everything",
+	"store.keep":           "keep everything",
+	"store.min_free_bytes": "no room kept free: new mail is taken until the disk is full",
 
 	"sink.listeners[].cert_file":                         "a self-signed certificate, made at start",
 	"sink.listeners[].key_file":                          "a self-signed certificate, made at start",

@@ -22,7 +22,7 @@ import (
 
 // zerosConfig writes every key that may be 0 or "" as 0 or "" (KEY is a
 // DKIM key file): the printout must show each as the value it runs with.
-const zerosConfig = `store: {keep: 0s}
+const zerosConfig = `store: {keep: 0s, min_free_bytes: 0}
 sink:
   listeners:
     - name: mx

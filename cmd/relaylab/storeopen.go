@@ -265,7 +265,8 @@ func openStoreFor(ctx context.Context, c *fileConfig, dbFlag string, log *slog.L
 			return nil, nil, fmt.Errorf("%s is not a relaylab store (%s): %s, or at a file that does not exist yet to start a new store", path, why, storeHint)
 		}
 	}
-	st, err = store.Open(ctx, store.Options{Path: path, Sync: store.Sync(c.Store.Sync), Logger: log, LockHolder: lockHolderNames, NoMigrate: !write})
+	st, err = store.Open(ctx, store.Options{Path: path, Sync: store.Sync(c.Store.Sync), Logger: log, LockHolder: lockHolderNames, NoMigrate: !write,
+		MinFree: c.Store.MinFreeBytes})
 	if err != nil {
 		return nil, nil, unusableStore(path, write, err)
 	}

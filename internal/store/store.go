@@ -65,6 +65,10 @@ type Options struct {
 	// of this build is refused with an *OlderStoreError, a file without
 	// relaylab's tables too, and a missing file is not created.
 	NoMigrate bool
+	// MinFree is the room kept free on the store's file system (Room):
+	// below it, the sink and the relay's submission refuse new mail at
+	// MAIL with 452 4.3.1. 0 checks nothing.
+	MinFree int64
 }
 
 // Store is an open database.
@@ -86,6 +90,13 @@ type Store struct {
 	guard *fileGuard // the writer's check that the path still names its file
 	// lockHolder is Options.LockHolder.
 	lockHolder func(path string) string
+
+	// Room's reading of the free space (Options.MinFree), at most once
+	// a second: when it was read (Unix ns), what, and whether it could be.
+	minFree  uint64
+	roomAt   atomic.Int64
+	roomFree atomic.Uint64
+	roomOK   atomic.Bool
 
 	// failing is the error of the writer's last group commit when it
 	// failed (a full disk, the file gone), nil once one succeeds;
@@ -179,7 +190,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s := &Store{
-		path: opts.Path, w: w, r: r, clock: opts.Clock, log: opts.Logger, max: opts.MaxBatch, lockHolder: opts.LockHolder,
+		path: opts.Path, w: w, r: r, clock: opts.Clock, log: opts.Logger, max: opts.MaxBatch, lockHolder: opts.LockHolder, minFree: uint64(max(opts.MinFree, 0)),
 		reqs:   make(chan *request, 4096),
 		done:   make(chan struct{}),
 		stmts:  make(map[string]*sql.Stmt),
@@ -446,7 +457,11 @@ func (s *Store) failed(err error) {
 // neither the disk nor the way out.
 func (s *Store) Failing() error {
 	err := s.failingNow()
-	if err != nil && DiskFull(err) {
+	if err == nil {
+		// Writes work, but new mail is refused for want of room.
+		return s.Room(0)
+	}
+	if DiskFull(err) {
 		return fmt.Errorf("store: the disk that holds %s is full, so writes are refused and new mail is answered 4xx: free space on that file system, and writes work again by themselves, with nothing acknowledged lost (%w)", s.path, err)
 	}
 	return err
