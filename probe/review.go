@@ -10,15 +10,15 @@ import (
 // review completes a report with what only the request and several
 // checks together show: the SPF record to publish for the IPs asked
 // about (spf.none), the advice that does not apply to a domain that
-// neither sends nor receives mail, and the IPs that no blocklist was
-// asked about. It may run before or after summarise, and more than once:
-// what it changed is found changed.
+// neither sends nor receives mail, and the IPs and the domain that no
+// blocklist was asked about. It may run before or after summarise, and
+// more than once: what it changed is found changed.
 func (rep *Report) review(req Request) {
 	rep.spfNoneFor(req.IPs)
 	rep.noMailDomain()
 	rep.refreshChecks()
 	if !req.NoBlocklists {
-		rep.notCheckedIPs(req)
+		rep.notChecked(req)
 	}
 }
 
@@ -126,11 +126,12 @@ func (rep *Report) noMailDomain() {
 	}
 }
 
-// notCheckedIPs says, for each IP that no blocklist of the request takes
+// notChecked says, for each IP that no blocklist of the request takes
 // (an IPv6 address with no list of ipv6: true, an IPv4 address with only
-// lists of ipv4: false), that it was not checked, rather than leave the
-// blocklist check looking clean.
-func (rep *Report) notCheckedIPs(req Request) {
+// lists of ipv4: false), and for the domain when no list of domains was
+// configured, that it was not checked, rather than leave the blocklist
+// check looking clean.
+func (rep *Report) notChecked(req Request) {
 	zones := req.Zones
 	if zones == nil {
 		zones = DefaultZones()
@@ -144,20 +145,42 @@ func (rep *Report) notCheckedIPs(req Request) {
 	if c == nil {
 		return
 	}
+	add := func(name, msg string) {
+		if slices.ContainsFunc(c.Findings, func(f Finding) bool { return f.Code == "blocklist.not-checked" && f.Name == name }) {
+			return // review runs more than once
+		}
+		c.Findings = append(c.Findings, Finding{Check: "blocklist", Severity: SevWarning, Code: "blocklist.not-checked", Name: name, RFC: listingRFC(name), Message: msg})
+		c.Status = statusOf(c.Findings, c.Status == StatusUnknown)
+	}
 	for _, ip := range req.IPs {
 		ip = ip.Unmap()
-		if slices.ContainsFunc(zones, func(z Zone) bool { return z.asksAbout(ip) }) ||
-			slices.ContainsFunc(c.Findings, func(f Finding) bool { return f.Code == "blocklist.not-checked" && f.Name == ip.String() }) {
+		if slices.ContainsFunc(zones, func(z Zone) bool { return z.asksAbout(ip) }) {
 			continue
 		}
 		fam, key := "IPv6", "ipv6: true"
 		if ip.Is4() {
 			fam, key = "IPv4", "without ipv4: false"
 		}
-		c.Findings = append(c.Findings, Finding{Check: "blocklist", Severity: SevWarning, Code: "blocklist.not-checked", Name: ip.String(), RFC: listingRFC(ip.String()),
-			Message: fmt.Sprintf("%s is not checked (no %s blocklist configured): none of the %s takes %s addresses, so whether it is listed is not known; add a list that does (%s in the zones file: --zones, or probe.zones for the watchlist), such as zen.spamhaus.org of the built-in lists",
-				ip, fam, counted(len(zones), "blocklist"), fam, key)})
-		c.Status = statusOf(c.Findings, c.Status == StatusUnknown)
+		add(ip.String(), fmt.Sprintf("%s is not checked (no %s blocklist configured): none of the %s takes %s addresses, so whether it is listed is not known; add a list that does (%s in the zones file: --zones, or probe.zones for the watchlist), such as zen.spamhaus.org of the built-in lists",
+			ip, fam, counted(len(zones), "blocklist"), fam, key))
+	}
+	// RFC 5782 2.3: domains are asked of lists of domains (kind domain,
+	// or uri for the registered domain); an IP list knows no domain.
+	if req.Domain != "" && !slices.ContainsFunc(zones, func(z Zone) bool { return z.Kind == ZoneDomain || z.Kind == ZoneURI }) {
+		add(req.Domain, fmt.Sprintf("%s is not checked (no domain blocklist configured): %s, so whether it is listed is not known; add a list of domains (kind: domain, or uri, in the zones file: --zones, or probe.zones for the watchlist), such as dbl.spamhaus.org of the built-in lists",
+			req.Domain, ipListsOnly(zones)))
 	}
 	rep.grade()
+}
+
+// ipListsOnly says that zones, which hold no list of domains, hold IP
+// lists alone, or nothing.
+func ipListsOnly(zones []Zone) string {
+	switch len(zones) {
+	case 0:
+		return "no blocklist is configured at all"
+	case 1:
+		return fmt.Sprintf("the one blocklist configured, %s, lists IP addresses only", zones[0].Zone)
+	}
+	return fmt.Sprintf("the %d blocklists configured all list IP addresses only", len(zones))
 }

@@ -1,11 +1,14 @@
 package probe
 
 import (
+	"cmp"
 	_ "embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"net/url"
+	"path"
 	"sort"
 	"strings"
 
@@ -58,6 +61,9 @@ type Zone struct {
 	// file's zones. A name that is not absolute is taken as given (the
 	// configuration's reader may make it relative to its own directory).
 	File string `yaml:"-" json:"-"`
+	// given is File as the configuration wrote it, before its reader
+	// made it relative to its own directory: what an error quotes.
+	given string
 
 	errs []netip.Prefix
 }
@@ -77,7 +83,7 @@ func (zl *ZoneList) UnmarshalYAML(unmarshal func(any) error) error {
 	if unmarshal(&file) == nil {
 		*zl = nil
 		if file = strings.TrimSpace(file); file != "" {
-			*zl = ZoneList{{File: file}}
+			*zl = ZoneList{{File: file, given: file}}
 		}
 		return nil
 	}
@@ -98,7 +104,8 @@ type zoneEntry Zone
 func (e *zoneEntry) UnmarshalYAML(unmarshal func(any) error) error {
 	var file string
 	if unmarshal(&file) == nil {
-		*e = zoneEntry{File: strings.TrimSpace(file)}
+		file = strings.TrimSpace(file)
+		*e = zoneEntry{File: file, given: file}
 		return nil
 	}
 	type plain Zone // without this method
@@ -126,13 +133,13 @@ func (zl *ZoneList) load(prefix string) error {
 		if len(*zl) == 1 {
 			key = prefix // perhaps "zones: FILE", with no list
 		}
-		zs, err := LoadZones(z.File)
+		zs, err := loadZonesFile(z.File)
 		var ce *config.Error
 		switch {
 		case errors.As(err, &ce):
 			return config.Errorf(key, "in the zones file: %v", err)
 		case err != nil:
-			return config.Errorf(key, "%v (a string in %s names a zones file, a YAML list of blocklists such as relaylab probe --zones takes; write a blocklist itself as a mapping, such as {zone: %s, kind: ip})", err, prefix, z.File)
+			return config.Errorf(key, "%s", zonesFileError(err, prefix, z))
 		}
 		out = append(out, zs...)
 	}
@@ -149,14 +156,55 @@ func DefaultZones() []Zone {
 	return zs
 }
 
-// LoadZones reads a zones file: a YAML list of zones. A bad value is an
-// error naming the file, line, column and key, as config.Load reports it.
-func LoadZones(path string) (Zones, error) {
+// LoadZones reads a zones file: a YAML list of zones (relaylab probe
+// --zones). A bad value is an error naming the file, line, column and
+// key, as config.Load reports it; a missing file is one that says what
+// the file should be.
+func LoadZones(name string) (Zones, error) {
+	zs, err := loadZonesFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: no zones file there; give the name of a YAML list of blocklists, each such as {zone: zen.spamhaus.org, kind: ip}, or leave --zones out for the built-in lists", err)
+	}
+	return zs, err
+}
+
+func loadZonesFile(name string) (Zones, error) {
 	var zs Zones
-	if err := config.Load(path, &zs); err != nil {
+	if err := config.Load(name, &zs); err != nil {
 		return nil, err
 	}
 	return zs, nil
+}
+
+// zonesFileError says why the zones file that z, an entry of the list at
+// prefix, names could not be read (err), and what to do. A name like a
+// blocklist's (zen.spamhaus.org) is a zone written where a mapping was
+// meant; any other names a file that is missing or unreadable.
+func zonesFileError(err error, prefix string, z Zone) string {
+	const what = "a string in %s names a zones file, a YAML list of blocklists such as relaylab probe --zones takes"
+	name := cmp.Or(z.given, z.File)
+	if looksLikeZone(name) {
+		return fmt.Sprintf("%v ("+what+"; write a blocklist itself as a mapping, such as {zone: %s, kind: ip})", err, prefix, name)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Sprintf("%v: no zones file there ("+what+", relative to the configuration file's directory unless absolute); fix the name, or remove it from %s (with no zones at all, the built-in lists are used)", err, prefix, prefix)
+	}
+	return fmt.Sprintf("%v ("+what+"); check the name and the file's permissions, or remove it from %s", err, prefix, prefix)
+}
+
+// looksLikeZone reports whether name, a string of probe.zones, reads as
+// a blocklist's zone rather than a file's name: a domain name, with no
+// directory and no extension a YAML file has.
+func looksLikeZone(name string) bool {
+	if strings.ContainsAny(name, `/\`) {
+		return false
+	}
+	switch strings.ToLower(path.Ext(name)) {
+	case ".yaml", ".yml", ".json", ".txt":
+		return false
+	}
+	_, ok := dns.IsDomainName(name)
+	return ok && strings.Contains(name, ".")
 }
 
 // Validate checks every zone; prefix is the key path of the list itself

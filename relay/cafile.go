@@ -2,6 +2,7 @@ package relay
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"os"
 )
@@ -19,4 +20,18 @@ func loadCAFile(name string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s holds no PEM certificate (-----BEGIN CERTIFICATE-----); give a PEM file with the certificate of the CA that signed the server's certificate, not a key", name)
 	}
 	return pool, nil
+}
+
+// caFileRefused is err, a failed TLS handshake on path p, with the
+// path's ca_file named when no CA of the file signed the server's
+// certificate: such a path trusts the file alone, not this machine's
+// CAs (tlsConfig), so the reply, and the rule of classify.yaml that
+// reads it, point at the file rather than at the machine's trust store.
+func caFileRefused(p *path, err error) error {
+	var unknown x509.UnknownAuthorityError
+	var se *stageError
+	if p.roots == nil || !errors.As(err, &unknown) || !errors.As(err, &se) {
+		return err
+	}
+	return &stageError{se.stage, fmt.Errorf("%w; the path trusts only the CAs in its ca_file %s", se.err, p.cfg.CAFile)}
 }

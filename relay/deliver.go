@@ -1163,7 +1163,7 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 				return nil, &stageError{"tls", fmt.Errorf("implicit TLS handshake: the server answered in plaintext (%q), not with TLS: this port speaks plaintext SMTP: %w", said, err)}
 			}
 			conn.Close()
-			return nil, &stageError{"tls", fmt.Errorf("implicit TLS handshake: %w", err)}
+			return nil, caFileRefused(p, &stageError{"tls", fmt.Errorf("implicit TLS handshake: %w", err)})
 		}
 		st := tc.ConnectionState()
 		rec.note("TLS handshake done: %s, %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite))
@@ -1195,6 +1195,7 @@ func (r *Relay) connect(ctx context.Context, p *path, host, addr string, plain b
 	if !plain && (p.cfg.TLS == "opportunistic" || p.cfg.TLS == "required") {
 		if c.has("STARTTLS") {
 			if err := c.startTLS(tcfg, p.helo); err != nil {
+				err = caFileRefused(p, err)
 				if p.cfg.Username != "" && p.cfg.TLS == "opportunistic" {
 					return c, credentialsNeedTLS(err)
 				}

@@ -382,8 +382,10 @@ func (b *bouncer) deliver(p pendingBounce, rep Reply) error {
 		// as Original-Envelope-Id and Original-Recipient, so the sender
 		// can match the DSN to what it sent.
 		ReportingMTA: host, ArrivalDate: m.Time, EnvelopeID: m.EnvID,
+		// RFC 3464 2.3.5: no Remote-MTA. The status is the sink's own,
+		// the final MTA's, which no remote MTA reported to it.
 		Recipients: []dsn.Recipient{{OriginalRecipient: p.orcpt, FinalRecipient: p.recipient, Action: action, Status: status,
-			RemoteMTA: host, DiagnosticCode: rep.String(), LastAttempt: now}},
+			DiagnosticCode: rep.String(), LastAttempt: now}},
 	})
 	if err != nil {
 		return fmt.Errorf("building the DSN: %w", err)
