@@ -208,7 +208,7 @@ func (s *Sink) Start(ctx context.Context) error {
 	for _, l := range s.listeners {
 		go l.acceptLoop()
 		go l.srv.Serve(l)
-		s.log.Info("sink listening", "listener", l.cfg.Name, "addr", l.ln.Addr().String(), "hostname", l.cfg.Hostname, "tls", l.cfg.TLS)
+		s.log.Info("sink listening", "listener", l.cfg.Name, "addr", l.ln.Addr().String(), "hostname", l.cfg.Hostname, "tls", l.tlsOffered())
 		if w := idleTimeoutWarning(l.cfg.Limits.IdleTimeout.D()); w != "" {
 			s.log.Warn(w, "listener", l.cfg.Name, "idle_timeout", l.cfg.Limits.IdleTimeout.D())
 		}
@@ -769,6 +769,16 @@ func (s *Sink) newListener(lc ListenerConfig) (*listener, error) {
 }
 
 func (l *listener) hidden(ext string) bool { return l.hide[strings.ToUpper(ext)] }
+
+// tlsOffered is the TLS the listener offers, for its log line: its tls
+// key, but none for tls: starttls with STARTTLS in its hide list, which
+// answers STARTTLS with 502 and never advertises it.
+func (l *listener) tlsOffered() string {
+	if l.cfg.TLS == "starttls" && l.hidden("STARTTLS") {
+		return "none (STARTTLS hidden)"
+	}
+	return l.cfg.TLS
+}
 
 // Accept hands go-smtp the connections admitted by acceptLoop.
 func (l *listener) Accept() (net.Conn, error) {

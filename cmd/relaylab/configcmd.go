@@ -19,6 +19,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/relaylab/relaylab/internal/config"
+	"github.com/relaylab/relaylab/probe"
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/sink"
 )
@@ -125,6 +126,9 @@ Exit status: 0 when the file is valid, warnings or not, 2 when it is not
 	}
 	if w := weakerSync(c.Store.Sync); w != "" {
 		notes["$.store.sync"] = []*yaml.Comment{yaml.LineComment(" " + w)}
+	}
+	if h := unsetHelo(c.Probe.Helo, c.Probe.IPs); h != "" {
+		notes["$.probe.helo"] = []*yaml.Comment{yaml.LineComment(" " + h)}
 	}
 	var opts []yaml.EncodeOption
 	if len(notes) > 0 {
@@ -455,6 +459,25 @@ var zeroMeanings = map[string]string{
 	"web.token":    "none",
 	"web.user":     "none",
 	"web.password": "none",
+}
+
+// unsetHelo is what an empty probe.helo means when some of ips give a
+// helo of their own, whose names are checked (zeroMeanings says it for
+// none); "" otherwise.
+func unsetHelo(helo string, ips probe.IPList) string {
+	own := 0
+	for _, ip := range ips {
+		if ip.Helo != "" {
+			own++
+		}
+	}
+	switch {
+	case helo != "" || own == 0:
+		return ""
+	case own == len(ips):
+		return "none needed: every IP in probe.ips gives its own helo, which is checked"
+	}
+	return "none: only the IPs that give their own helo have their HELO names checked"
 }
 
 // ruleZeroMeanings is zeroMeanings for the keys of a sink rule that a

@@ -195,14 +195,15 @@ settings from the configuration file.`+serveExit)
 		running = append(running, component{name: "web", shutdown: ui.Shutdown, last: says})
 	}
 	b := newBanner(e, df, storePath(cfg, *df.db))
+	b.alignFor(sk)
 	b.line("relaylab is running; the store is %s", b.store)
 	if ui != nil {
-		b.line("web UI        http://%s/", ui.Addr())
+		b.row("web UI", fmt.Sprintf("http://%s/", ui.Addr()))
 		b.attr("web", fmt.Sprintf("http://%s/", ui.Addr()))
 	}
 	b.sinkAddrs(sk)
 	b.relayAddrs(rl)
-	for _, line := range relayBanners(rl.Addr(), rl.TLSAddr(), relayCfg) {
+	for _, line := range relayBannersAt(rl.Addr(), rl.TLSAddr(), relayCfg, b.col) {
 		if route := rl.DirectMXRoute(relayTryAddress, ""); route != "" && strings.Contains(line, relayTryAddress) {
 			// The routes send it to example.test's MX hosts, not to the
 			// sink: a swaks line would only show a DNS failure.
@@ -212,7 +213,7 @@ settings from the configuration file.`+serveExit)
 	}
 	b.line("try: %s --to 'rcpt550@example.test'   (the sink rejects it)", sinkTry(cfg.Sink.Listeners, cfg.Sink.Rules, sk.Addrs()))
 	if w := watchlistSummary(cfg.Probe); w != "" {
-		b.line("probes        %s", w)
+		b.row("probes", w)
 		b.attr("probes", w)
 	}
 	if *demo {
@@ -370,12 +371,13 @@ type banner struct {
 	out   io.Writer // nil under --log-format json
 	store string    // absolute
 	attrs []any
+	col   int // where row puts what follows a label (bannerColumn)
 }
 
 // newBanner begins the banner of a daemon run with the flags df, on the
 // store at store.
 func newBanner(e *env, df daemonFlags, store string) *banner {
-	b := &banner{store: absPath(store)}
+	b := &banner{store: absPath(store), col: bannerColumn(nil)}
 	if *df.format != "json" {
 		b.out = e.stdout
 	}
@@ -399,6 +401,20 @@ func (b *banner) line(format string, args ...any) {
 	}
 }
 
+// row is a line of the text banner: label, then text at the banner's
+// column.
+func (b *banner) row(label, text string) { b.line("%s", bannerRow(b.col, label, text)) }
+
+// alignFor moves the banner's column past the longest "sink NAME" of
+// sk's listeners, before the first row is written.
+func (b *banner) alignFor(sk *sink.Sink) {
+	names := make([]string, 0, len(sk.URLs()))
+	for n := range sk.URLs() {
+		names = append(names, n)
+	}
+	b.col = bannerColumn(names)
+}
+
 // attr adds key to the log record.
 func (b *banner) attr(key string, value any) { b.attrs = append(b.attrs, key, value) }
 
@@ -416,7 +432,7 @@ func (b *banner) sinkAddrs(sk *sink.Sink) {
 	sort.Strings(names)
 	group := make([]any, 0, 2*len(names))
 	for _, n := range names {
-		b.line("sink %-8s %s", n, urls[n])
+		b.row("sink "+n, urls[n])
 		group = append(group, n, urls[n])
 	}
 	b.group("sink", group...)

@@ -14,15 +14,37 @@ import (
 // message through the relay.
 const relayTryAddress = "defer2+you@example.test"
 
+// bannerColumn is where serve's and sink's banners put what follows each
+// label ("web UI", "sink NAME", "relay tls"): 14, or further when a sink
+// listener's name is longer than 8 ("sink selfsigned"), so that every
+// address still starts in one column.
+func bannerColumn(sinkNames []string) int {
+	col := len("relay tls     ")
+	for _, n := range sinkNames {
+		col = max(col, len("sink ")+len(n)+1)
+	}
+	return col
+}
+
+// bannerRow is label padded to the banner's column col, then text.
+func bannerRow(col int, label, text string) string {
+	return fmt.Sprintf("%-*s%s", col, label, text)
+}
+
 // relayBanner is what serve prints about its relay's submission listener
 // at addr: who may submit (submitPolicy) and a swaks line that works with
 // the configuration as it is.
 func relayBanner(addr net.Addr, cfg relay.Config) []string {
+	return relayBannerAt(addr, cfg, bannerColumn(nil))
+}
+
+// relayBannerAt is relayBanner with its label padded to column col.
+func relayBannerAt(addr net.Addr, cfg relay.Config, col int) []string {
 	host, port, _ := net.SplitHostPort(addr.String())
 	server := net.JoinHostPort(dialHost(host), port)
 	try := "--to '" + relayTryAddress + "'   (deferred twice by the sink, then delivered"
 	who, note, user := submitPolicy(addr, cfg)
-	lines := []string{fmt.Sprintf("relay         smtp://%s (submission; %s)", addr, who)}
+	lines := []string{bannerRow(col, "relay", fmt.Sprintf("smtp://%s (submission; %s)", addr, who))}
 	switch {
 	case note != "":
 		return append(lines, note)
@@ -66,12 +88,17 @@ func submitPolicy(addr net.Addr, cfg relay.Config) (who, note, user string) {
 // implicit-TLS one (relay.tls_listen) when there is one, at addr and
 // tlsAddr (nil for a listener the configuration leaves out).
 func relayBanners(addr, tlsAddr net.Addr, cfg relay.Config) []string {
+	return relayBannersAt(addr, tlsAddr, cfg, bannerColumn(nil))
+}
+
+// relayBannersAt is relayBanners with its labels padded to column col.
+func relayBannersAt(addr, tlsAddr net.Addr, cfg relay.Config, col int) []string {
 	var lines []string
 	if addr != nil {
-		lines = relayBanner(addr, cfg)
+		lines = relayBannerAt(addr, cfg, col)
 	}
 	if tlsAddr != nil {
-		lines = append(lines, fmt.Sprintf("relay tls     smtps://%s (implicit TLS submission: TLS from the first byte, as on port 465)", tlsAddr))
+		lines = append(lines, bannerRow(col, "relay tls", fmt.Sprintf("smtps://%s (implicit TLS submission: TLS from the first byte, as on port 465)", tlsAddr)))
 	}
 	return lines
 }

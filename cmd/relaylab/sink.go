@@ -97,6 +97,7 @@ name, sender, recipient or a piece of the transcript.`+serveExit)
 	}
 	warnSinkBeyondLoopback(log, sk)
 	b := newBanner(e, df, storePath(cfg, *df.db))
+	b.alignFor(sk)
 	b.line("relaylab sink is running; the store is %s", b.store)
 	b.sinkAddrs(sk)
 	b.line("try: %s --to 'rcpt550@example.test'   (rejected at RCPT)", sinkTry(cfg.Sink.Listeners, cfg.Sink.Rules, sk.Addrs()))
