@@ -217,7 +217,7 @@ func writeText(w io.Writer, d *Data) error {
 		fmt.Fprintf(tw, "note\t%s\n", n)
 	}
 	if len(rs) > 0 {
-		fmt.Fprintf(tw, "times\t%s\n", timesLegend(d.FromSink))
+		fmt.Fprintf(tw, "times\t%s\n", reportTimesLegend(d))
 	}
 	if s.SinkSessions > 0 || s.SinkMessages > 0 {
 		fmt.Fprintf(tw, "sink sessions\t%d%s\nsink messages\t%d accepted of %d received%s\n", s.SinkSessions, sinkSessionsOpen(s), s.SinkAccepted, s.SinkMessages, sinkUnansweredNote(s.sinkUnanswered))

@@ -187,7 +187,11 @@ func newSection(name string, results []Result, d *Data) htmlSection {
 		sec.SinkNote = sinkOnlyNote(d)
 	}
 	if len(rs) > 0 {
-		sec.Times = timesLegend(d.FromSink)
+		sec.Times = reportTimesLegend(d)
+		if results != nil {
+			// A verdict's: expectations speak of at: and attempt_times.
+			sec.Times = timesLegend(d.FromSink)
+		}
 	}
 	if name, ok := timeToDelivery(d, s); ok {
 		sec.TimeToDelivery = strings.ToUpper(name[:1]) + name[1:]

@@ -312,6 +312,16 @@ func timesLegend(fromSink bool) string {
 		"a message sent with at: 1m has its first attempt at +0s; attempt_times counts the same way"
 }
 
+// reportTimesLegend is timesLegend for a report on d: on a store no
+// replay wrote (serve's, the relay's), without the scenario's words (at:,
+// attempt_times), which a reader there has never met.
+func reportTimesLegend(d *Data) string {
+	if d.FromSink || slices.ContainsFunc(d.Recipients, func(r *Recipient) bool { return r.ScenarioMessage != "" }) {
+		return timesLegend(d.FromSink)
+	}
+	return "+TIME in a timeline (+0s, +6m0s) counts from when the recipient's message was queued, not from a common start"
+}
+
 // WriteTimeline prints r's timeline (see timelineSteps), one line per
 // step, in columns; an attempt over TLS ends with its version ("[TLS
 // 1.3]"), and the last host of a try that a cap of the path stopped says
