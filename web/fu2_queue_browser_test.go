@@ -92,7 +92,8 @@ func TestBrowserQueueFindsPartOfAnAddress(t *testing.T) {
 }
 
 // TestBrowserQueueRowActions: Retry now and Delete name their message
-// to a screen reader, as Hold names its recipient; a retry's "within
+// to a screen reader after the words they show, as Hold names its
+// recipient; a retry's "within
 // seconds" goes once the relay has tried (it stayed after the retry was
 // deferred again); a recipient in flight keeps a Hold that does nothing
 // (the button went, and the row's buttons moved), and gets its working
@@ -106,7 +107,7 @@ func TestBrowserQueueRowActions(t *testing.T) {
 	b.do(t, chromedp.Navigate("http://"+s.Addr()+"/#/queue"))
 	b.waitFor(t, "the queue", row)
 	labels := b.eval(t, `[...`+row+`.querySelectorAll("td.actions button")].map((b) => b.getAttribute("aria-label")).join(" | ")`).(string)
-	for _, want := range []string{"Retry message q-001 now", "Delete message q-001", "Hold rq-001@r.test"} {
+	for _, want := range []string{"Retry now: message q-001", "Delete message q-001", "Hold rq-001@r.test"} {
 		if !strings.Contains(labels, want) {
 			t.Errorf("the row's buttons are labelled %q, want %q among them", labels, want)
 		}

@@ -93,29 +93,40 @@ func TestBrowserQueuePaging(t *testing.T) {
 	}
 }
 
-// TestBrowserQueueHold: a waiting recipient's Hold asks for an optional
-// note (Cancel holds nothing), then the row says who held it, since when
-// and the note, with a Release that has the focus; Release asks first,
-// as Delete does, and the row waits again.
+// TestBrowserQueueHold: a waiting recipient's Hold asks, in the page's
+// dialog, for an optional note (Cancel holds nothing and gives the focus
+// back to Hold), then the row says who held it, since when and the
+// note, with a Release that has the focus; Release asks first, as Delete
+// does, and the row waits again.
 func TestBrowserQueueHold(t *testing.T) {
-	b := newBrowser(t)
+	b := fu2Browser(t)
 	p := &pagingRelay{fakeRelay: fw2Queue(3)}
 	s := listen(t, Options{Relay: p})
 	row := `document.querySelector('#queue-table tr[data-id="q-001"]')`
+	heading := `document.getElementById("hold-dialog-title").textContent`
 	b.do(t, chromedp.Navigate("http://"+s.Addr()+"/#/queue"))
 	b.waitFor(t, "the queue", row)
-	b.eval(t, `(() => { window.prompt = (m) => { window.asked = m; return null; }; `+row+`.querySelector("button.hold-act").click(); return true; })()`)
-	if got := b.eval(t, `window.asked`).(string); !strings.Contains(got, "Hold rq-001@r.test of message q-001?") || !strings.Contains(got, "Note") {
+	b.eval(t, `(() => { const btn = `+row+`.querySelector("button.hold-act"); btn.focus(); btn.click(); return true; })()`)
+	b.waitFor(t, "the Hold dialog", `document.querySelector("dialog#hold-dialog").open`)
+	if got := b.eval(t, heading).(string); got != "Hold rq-001@r.test of message q-001?" {
 		t.Errorf("Hold asked %q", got)
 	}
+	if got := b.eval(t, `document.querySelector('label[for="hold-note"]').textContent`).(string); !strings.Contains(got, "Note") {
+		t.Errorf("the note's box is labelled %q", got)
+	}
+	b.eval(t, `document.querySelector("dialog#hold-dialog #hold-dialog-cancel").click()`)
+	b.waitFor(t, "the dialog closed, the focus on Hold", `!document.querySelector("dialog#hold-dialog").open && document.activeElement === `+row+`.querySelector("button.hold-act")`)
 	p.mu.Lock()
 	n := len(p.holds)
 	p.mu.Unlock()
 	if n != 0 {
 		t.Fatalf("a cancelled Hold held: %v", p.holds)
 	}
-	b.eval(t, `(() => { window.prompt = () => "waiting for DNS"; const btn = `+row+`.querySelector("button.hold-act"); btn.focus(); return true; })()`)
+	b.eval(t, `(() => { const btn = `+row+`.querySelector("button.hold-act"); btn.focus(); return true; })()`)
 	b.do(t, chromedp.KeyEvent(kb.Enter))
+	b.waitFor(t, "the Hold dialog again", `document.querySelector("dialog#hold-dialog").open && document.activeElement.id === "hold-note"`)
+	b.do(t, chromedp.SendKeys("#hold-note", "waiting for DNS"))
+	b.eval(t, `document.querySelector("dialog#hold-dialog #hold-dialog-hold").click()`)
 	b.waitFor(t, "the hold shown", row+`.textContent.includes("Held by the web API since")`)
 	if got := b.eval(t, row+`.textContent`).(string); !strings.Contains(got, "(waiting for DNS)") || !strings.Contains(got, "held by hand") || !strings.Contains(got, "when released") {
 		t.Errorf("the held row says %q", got)

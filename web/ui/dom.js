@@ -3,7 +3,7 @@
 // safe attributes), never as HTML.
 
 const SAFE_ATTRS = new Set(["class", "id", "title", "type", "name", "value", "placeholder",
-  "for", "rows", "cols", "spellcheck", "colspan", "rowspan", "role", "aria-label", "checked", "disabled",
+  "for", "rows", "cols", "spellcheck", "colspan", "rowspan", "role", "aria-label", "aria-labelledby", "aria-describedby", "autocomplete", "checked", "disabled",
   "sandbox", "referrerpolicy", "loading", "data-id", "data-kind", "data-label", "data-rcpt", "min", "max", "dir", "scope"]);
 
 // h builds an element: h("a", {href: "#/x", class: "c"}, "text", child...).

@@ -116,7 +116,7 @@ export function inboxView(main, query) {
     const sameSender = fromAddr && m.from && fromAddr.toLowerCase() === m.from.toLowerCase();
     const refused = !(m.code >= 200 && m.code < 300);
     return h("tr", { "data-id": m.id },
-      h("td", { class: "nowrap" }, h("a", { href: msg }, fmtTime(m.time))),
+      h("td", { class: "nowrap", "data-label": "received" }, h("a", { href: msg }, fmtTime(m.time))),
       h("td", { class: "mono", "data-label": "from" }, m.header_from ? addr(m.header_from) : h("span", { title: "the envelope sender: the message has no From field" }, addr(envelope)),
         m.header_from && !sameSender ? h("div", { class: "muted small", title: "the envelope sender (MAIL FROM), where bounces go" }, "envelope ", addr(envelope)) : ""),
       h("td", { class: "mono", "data-label": "to" }, few((m.to || []).map((r) => h("div", {}, addr(r))), "recipients")),

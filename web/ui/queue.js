@@ -1,6 +1,7 @@
 // The relay's queue, a page at a time, with retry-now, delete, and hold
 // and release by hand.
-import { h, path, fmtTime, shortTime, clear, prose, iso, addr, replyLines, dialogText, deleteDialog, focusPlace, keepPlace } from "./dom.js";
+import { h, path, fmtTime, shortTime, clear, prose, iso, marked, addr, replyLines, dialogText, deleteDialog, focusPlace, keepPlace } from "./dom.js";
+import { holdDialog } from "./holddialog.js";
 import { replyText, replyShown } from "./events.js";
 import { notLive } from "./status.js";
 import { get, api, listening } from "./api.js";
@@ -71,11 +72,14 @@ export function queueView(main) {
   };
   newer.addEventListener("click", () => go(false));
   older.addEventListener("click", () => go(true));
+  // The Hold's question: a dialog of the page's, outside the table, so
+  // that the poll, which redraws rows, leaves it open and its focus in it.
+  const holdAsk = holdDialog();
   const rests = restsSection();
   main.append(h("h1", {}, "Queue"), rests.section, rests.said, form, note, said, explained,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "queue-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "recipient"), h("th", {}, "state"), h("th", {}, "attempts"), h("th", {}, "next attempt"), h("th", {}, "last reply, what it means, what to do"), h("th", {}, actionsHeader()))),
-      tbody)), pager, empty);
+      tbody)), pager, empty, holdAsk.el);
   // Each message shown, by id. A poll updates its rows in place and adds
   // or removes only the messages that came or went: the button that has
   // the keyboard's focus stays, and so does the row under the pointer.
@@ -173,18 +177,19 @@ export function queueView(main) {
     });
   };
   // holdAct holds a waiting recipient by hand (with an optional note,
-  // asked for as Delete asks its question) or releases a held one. Its
-  // row says what came of it; the focus goes to the button that took the
-  // place of the one pressed (Release after a Hold, and back).
+  // asked for in holdAsk) or releases a held one (asked as Delete asks).
+  // Its row says what came of it; the focus goes to the button that took
+  // the place of the one pressed (Release after a Hold, and back), and
+  // after a Cancel back to the recipient's Hold.
   const holdAct = (x, r, release) => {
-    let why = "";
-    if (release) {
-      if (!confirm(releaseQuestion(x.q, r))) return Promise.resolve();
-    } else {
-      const v = prompt(holdQuestion(x.q, r), "");
-      if (v === null) return Promise.resolve();
-      why = v.trim();
-    }
+    const asked = release ? Promise.resolve(confirm(releaseQuestion(x.q, r)) ? "" : null)
+      : holdAsk.ask(["Hold ", marked(r.address), " of message ", x.q.id, "?"]).then((v) => {
+        if (v === null) focusPlace(rcptPlace(x, r.address, false) || note);
+        return v;
+      });
+    return asked.then((why) => why === null ? undefined : hold(x, r, release, why));
+  };
+  const hold = (x, r, release, why) => {
     const at = shortTime(Date.now());
     x.say(release ? "Releasing " + plain(r.address) + "…" : "Holding " + plain(r.address) + "…");
     const body = { recipient: r.address };
@@ -198,8 +203,15 @@ export function queueView(main) {
       note.textContent = "Message " + x.id + ": " + holdError(release, r.address, e);
       note.className = "error";
     }).then(() => {
-      const b = x.rows.map((tr) => tr.querySelector('button.hold-act[data-rcpt="' + CSS.escape(r.address) + '"]')).find(Boolean);
-      if (b && (!document.activeElement || document.activeElement === document.body)) b.focus();
+      // Where the dialog's close and the redraw left the focus: on
+      // <body> (the button pressed was drawn again while the dialog was
+      // open) or in the message's row, it goes to the recipient's new
+      // button; a reader who moved on meanwhile keeps their place.
+      const f = document.activeElement;
+      if (f && f !== document.body && f.isConnected && !x.rows[0].contains(f)) return;
+      const to = rcptPlace(x, r.address, true);
+      if (to) focusPlace(to);
+      else if (!f || f === document.body || !f.isConnected) focusPlace(said.textContent ? said : note);
     });
   };
   const supBody = h("tbody", { id: "suppression-rows" });
@@ -277,7 +289,7 @@ export function queueView(main) {
           return loadSup();
         });
       });
-      supBody.append(h("tr", {}, h("td", { class: "mono wide" }, addr(x.address)), h("td", { class: "wide" }, replyLines(x.reason)),
+      supBody.append(h("tr", {}, h("td", { class: "mono wide", "data-label": "address" }, addr(x.address)), h("td", { class: "wide", "data-label": "reason" }, replyLines(x.reason)),
         h("td", { "data-label": "since" }, fmtTime(x.since)), h("td", { "data-label": "until" }, x.until ? fmtTime(x.until) : "never"), h("td", {}, rm)));
     }
     back(() => supHeading);
@@ -318,7 +330,7 @@ function restsSection() {
     clear(body);
     section.hidden = list.length === 0;
     for (const x of list) {
-      const end = h("button", { type: "button", class: "rest-end", "aria-label": "End the rest of " + plain(x.destination) + " now" }, "End the rest now");
+      const end = h("button", { type: "button", class: "rest-end", "aria-label": "End the rest now: " + plain(x.destination) }, "End the rest now");
       end.dataset.dest = x.destination;
       end.addEventListener("click", () => {
         if (!confirm(endRestQuestion(x))) return;
@@ -338,9 +350,9 @@ function restsSection() {
           return out.load();
         });
       });
-      body.append(h("tr", {}, h("td", { class: "mono wide" }, x.destination), h("td", { "data-label": "until" }, fmtTime(x.until)),
+      body.append(h("tr", {}, h("td", { class: "mono wide", "data-label": "destination" }, x.destination), h("td", { "data-label": "until" }, fmtTime(x.until)),
         h("td", { "data-label": "holds" }, x.held + " recipient(s)"),
-        h("td", { class: "wide" }, x.cause ? replyLines(x.cause) : "a 421 or rate limit", x.throttling ? " (throttling: lower the path's rate or max_connections)" : ""),
+        h("td", { class: "wide", "data-label": "after" }, x.cause ? replyLines(x.cause) : "a 421 or rate limit", x.throttling ? " (throttling: lower the path's rate or max_connections)" : ""),
         h("td", {}, end)));
     }
     back(() => said);
@@ -378,6 +390,20 @@ export function removeAllQuestion(n) {
     "and forgets the soft bounces it counted toward the list. A server that refused an address before may refuse it again, and the relay list it again.";
 }
 
+// rcptPlace is the button of a message's row (x, a queueEntry) to put
+// the focus on for recipient address: its Hold or Release as the row has
+// it now (a poll may have drawn it again since it was pressed); unless
+// exact, when that one is gone or disabled (in flight), the message's
+// first working button. null when the message has left the page.
+function rcptPlace(x, address, exact) {
+  const row = x.rows[0];
+  if (!row.isConnected) return null;
+  const usable = (b) => b && !b.hidden && !b.disabled;
+  const b = row.querySelector('button.hold-act[data-rcpt="' + CSS.escape(address) + '"]');
+  if (usable(b) || exact) return usable(b) ? b : null;
+  return [...row.querySelectorAll("td.actions button")].find(usable) || null;
+}
+
 // anchorRow is the queue's row under the pointer, or else the one that
 // holds the focus; null when neither is in the table.
 function anchorRow(tbody) {
@@ -395,7 +421,9 @@ function anchorRow(tbody) {
 function queueEntry(q, act, holdAct) {
   // Each button names the message it acts on, as Hold names its
   // recipient: a screen reader's list of buttons is not twenty "Delete".
-  const retry = h("button", { type: "button", "aria-label": "Retry message " + plain(q.id) + " now" }, "Retry now");
+  // The name starts with the words shown, so that a voice command that
+  // says them ("click Retry now") finds the button (WCAG 2.5.3).
+  const retry = h("button", { type: "button", "aria-label": "Retry now: message " + plain(q.id) }, "Retry now");
   const del = h("button", { type: "button", class: "danger", "aria-label": "Delete message " + plain(q.id) }, "Delete");
   // Hold for each recipient that waits, Release for each held by hand; a
   // Hold that does nothing for one in flight (a hold cannot stop an
@@ -431,7 +459,7 @@ function queueEntry(q, act, holdAct) {
     (again && !again.disabled ? again : retry).focus();
   };
   const status = h("div", { class: "small act-note", role: "status" });
-  const idCell = h("td", { class: "mono nowrap" }, h("a", { href: path("messages", q.id) }, q.id));
+  const idCell = h("td", { class: "mono nowrap", "data-label": "message" }, h("a", { href: path("messages", q.id) }, q.id));
   const fromCell = h("td", { class: "mono", "data-label": "from" });
   const actCell = h("td", { class: "actions wide" }, retry, " ", del, holds, status);
   const first = h("tr", { "data-id": q.id }, idCell, fromCell, actCell);
@@ -668,14 +696,8 @@ function operatorHoldLine(oh) {
     o.note ? [" (", iso(o.note), ")"] : "", ": nothing is sent to it until it is released; it does not expire while held.");
 }
 
-// holdQuestion is the question a Hold asks (as Delete's), with a place
-// for an optional note; releaseQuestion, a Release's.
-export function holdQuestion(q, r) {
-  return "Hold " + plain(r.address) + " of message " + plain(q.id) + "?\n\n" +
-    "The relay sends it nothing until it is released, and it does not expire while held. " +
-    "Note (optional, shown with the hold):";
-}
-
+// releaseQuestion is the question a Release asks, as Delete's does (a
+// Hold's is holdDialog's).
 export function releaseQuestion(q, r) {
   const oh = r.operator_hold || {};
   return "Release " + plain(r.address) + " of message " + plain(q.id) + "?\n\n" +
@@ -760,7 +782,7 @@ function recipientRows(q, shared) {
       h("td", {}),
       h("td", { "data-label": "attempts" }, String(q.attempts)),
       h("td", { "data-label": "next" }, fmtTime(q.next_attempt)),
-      h("td", { class: "wide reply" }, replyLines(q.last_reply || "")))];
+      h("td", { class: "wide reply", "data-label": "last reply" }, replyLines(q.last_reply || "")))];
   }
   return w.map((r) => {
     const rep = r.last_reply && typeof r.last_reply === "object" ? r.last_reply : {};
@@ -777,11 +799,11 @@ function recipientRows(q, shared) {
     const turn = notBegun(r);
     return h("tr", { class: "rcpt", "data-rcpt": r.address },
       h("td", { class: "mono wide", "data-label": "to" }, addr(r.address)),
-      h("td", {}, stateBadges(r, hold)),
+      h("td", { "data-label": "state" }, stateBadges(r, hold)),
       h("td", { "data-label": "attempts" }, String(r.attempts)),
       h("td", { "data-label": hold && !turn ? "held until" : "next" }, byHand ? "when released" : turn ? "waiting for its turn" :
         r.next_attempt ? fmtTime(r.next_attempt) : r.state === "inflight" ? (hold ? "waiting for its turn" : "sending now") : ""),
-      h("td", { class: "wide reply" },
+      h("td", { class: "wide reply", "data-label": "last reply" },
         byHand && operatorHoldLine(r.operator_hold),
         reply && h("span", { class: "mono" }, replyShown(rep)),
         turn && notBegunLine(r, hold),
