@@ -29,6 +29,10 @@ func relayStage(stage string) string { return relay.SinkStage(stage) }
 // a sink's reply: relaylab report and expect explain a sink's record with
 // it too (reports.FromSink).
 //
+// A deferral's advice is the one report and expect give for a sender
+// relaylab did not run (reports.OutsideSenderAdvice): whether it clears
+// on its own depends on whether the client retries.
+//
 // A reply that follows from the sink's earlier ones (554 5.5.1 No valid
 // recipients to DATA, after every RCPT was refused) is explained as such
 // first, as relaylab report and expect explain it (reports.SinkConsequence):
@@ -37,6 +41,12 @@ func (a sinkAdapter) explainReply(stage string, code int, enhanced, text string)
 	v, ok := relay.ExplainSinkReply(a.classify, stage, code, enhanced, text)
 	if x, is := reports.SinkConsequence(stage, code, enhanced, text); is {
 		v.Category, v.Reason, v.Advice, ok = "no-valid-recipients", x.Reason, x.Advice, true
+	}
+	if ok && code/100 == 4 {
+		// The classifier's advice is the relay's, which retries ("nothing;
+		// the next attempt ..."); the sink's client may be swaks or an
+		// application that sends once, as report and expect advise.
+		v.Advice = reports.OutsideSenderAdvice(v.Advice)
 	}
 	return v, ok
 }
