@@ -130,11 +130,24 @@ func recordedStore(ctx context.Context, e *env, db, cfgPath string) (*slog.Logge
 	return log, cfg, path, nil
 }
 
+// absNote is " (ABSOLUTE)" for a relative path, which a message names
+// as given: where it was looked for depends on the working directory.
+func absNote(path string) string {
+	if filepath.IsAbs(path) {
+		return ""
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	return " (" + abs + ")"
+}
+
 func requireStore(ctx context.Context, path string) error {
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return usageError("no store at %s: %s", path, storeHint)
+		return usageError("no store at %s%s: %s", path, absNote(path), storeHint)
 	case err != nil:
 		if err := storeUnderFile(path); err != nil {
 			return usageError("%v", err)

@@ -33,11 +33,25 @@ func typeMessage(err error) string {
 		if derefType(te.DstType).Kind() == reflect.Bool {
 			msg += quotedBool(te.Token)
 		}
+		if k := derefType(te.DstType).Kind(); k == reflect.Float32 || k == reflect.Float64 {
+			msg += percentHint(te.Token.Value)
+		}
 		return msg
 	case errors.As(err, &oe) && oe.Token != nil && oe.DstType != nil:
 		return overflowMessage(oe.DstType, oe.Token.Value)
 	}
 	return ""
+}
+
+// percentHint says how to write a percentage (20%) where a number is
+// wanted, as the probabilities are: a fraction, 0.2; "" for any other
+// value.
+func percentHint(v string) string {
+	n, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "%")), 64)
+	if !strings.HasSuffix(strings.TrimSpace(v), "%") || err != nil {
+		return ""
+	}
+	return fmt.Sprintf(" (a percentage is written as a fraction here: %s for %s)", strconv.FormatFloat(n/100, 'f', -1, 64), strings.TrimSpace(v))
 }
 
 // wantOf names what a value of Go type t is written as in YAML.
