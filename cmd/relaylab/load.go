@@ -458,6 +458,9 @@ func connAdvice(cfg smtpload.Config, kind, stage string, err error) (why, todo s
 		if stage == smtpload.StageGreeting && !cfg.ImplicitTLS {
 			todo += "; a port that speaks TLS from its first byte (465) closes a plaintext client, and needs --tls"
 		}
+		if stage == smtpload.StageGreeting {
+			todo += "; is it an SMTP port at all? a web server (relaylab's UI on 8025) closes the connection with no greeting"
+		}
 	case "protocol":
 		why = "the server's reply is not SMTP, or breaks the protocol (the message's fate is unknown; it was counted as failed)"
 		todo = "check that --target is an SMTP server, and read the reply quoted above: the server must be fixed"

@@ -1157,6 +1157,9 @@ func (s *sendSession) connErr(doing string, err error) error {
 	case kind == "eof" || kind == "reset":
 		reason = "the server closed the connection " + stageAt(stage) + " without a reply"
 		advice = "read the server's log: it may limit connections or refuse this client; run send again"
+		if stage == smtpload.StageGreeting {
+			advice = "is this an SMTP port? A web server (relaylab's UI on 8025) or another service waits for a request of its own and closes the connection with no greeting; else read the server's log: it may limit connections or refuse this client"
+		}
 		if stage == smtpload.StageDataEnd {
 			reason = "the server closed the connection after the message's final dot without a reply; it may have delivered the message all the same"
 			advice = "check the server's log or mailbox before sending again, which may deliver it twice"
