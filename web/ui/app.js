@@ -68,8 +68,38 @@ function route(moved) {
   }
   if (frag === "") { location.replace("#/feed"); return; }
   document.title = "No such page · relaylab";
-  main.append(h("h1", {}, "No such page"), h("p", { class: "error" }, "No such page: ", frag));
+  main.append(h("h1", {}, "No such page"), h("p", { class: "error", id: "no-page" }, "No such page: ", frag, ". ", ...nearPages(frag)));
   if (moved) focusHeading();
+}
+
+// nearPages offers, for a fragment that names no page, the page of the
+// header whose name is one or two edits from its first part (a typo:
+// mesages, inbx), or else every page, as links.
+function nearPages(frag) {
+  const pages = [...document.querySelectorAll("#nav a")].map((a) => [a.getAttribute("href").slice(2), a.textContent]);
+  const typed = frag.split("/")[0].toLowerCase();
+  let best = null, least = 3;
+  for (const p of pages) {
+    const d = edits(typed, p[0]);
+    if (d < least) { best = p; least = d; }
+  }
+  const link = ([name, text]) => h("a", { href: "#/" + name }, text);
+  if (best) return ["Did you mean ", link(best), "?"];
+  return ["The pages are ", ...pages.flatMap((p, i) => (i ? [", ", link(p)] : [link(p)])), "."];
+}
+
+// edits is the Levenshtein distance between a and b: the letters to
+// add, remove or change to turn one into the other.
+function edits(a, b) {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length];
 }
 
 // formControl is the id of the search box of the form in the page that

@@ -27,7 +27,11 @@ export function messagesView(main) {
   const note = h("p", { class: "muted" });
   const empty = h("p", { class: "muted", id: "messages-empty" }, "No messages yet: mail sent through the relay shows here.");
   empty.hidden = true;
-  main.append(h("h1", {}, "Messages"), find,
+  // Not the sink's caught mail, as a Mailpit user may take it for: the
+  // relay's outgoing mail, the Inbox being the other side.
+  main.append(h("h1", {}, "Messages"),
+    h("p", { class: "muted", id: "messages-about" }, "Mail submitted to relaylab's relay, with each recipient's outcome. What the sink received is under ",
+      h("a", { href: "#/inbox" }, "Inbox"), "."), find,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "messages-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "queued"), h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "subject"), h("th", {}, "recipients"))),
       tbody)), empty, h("div", { class: "bar" }, more), note);
@@ -49,7 +53,7 @@ export function messagesView(main) {
   function makeRow(m) {
     const cell = h("td", { class: "wide" }, stateCell(m));
     const tr = h("tr", { "data-id": m.id },
-      h("td", {}, fmtTime(m.queued)),
+      h("td", { class: "nowrap" }, fmtTime(m.queued)),
       h("td", { class: "mono" }, h("a", { href: path("messages", m.id) }, m.id)),
       m.from ? h("td", { class: "mono", "data-label": "from" }, addr(m.from)) : h("td", { class: "mono", "data-label": "from", title: "the null sender: a bounce or another notice, which nobody answers" }, "<>"),
       h("td", { class: "wide", "data-label": "subject" }, m.subject ? iso(m.subject) : h("span", { class: "muted" }, "(no subject)")),

@@ -76,10 +76,23 @@ export function queueView(main) {
   // that the poll, which redraws rows, leaves it open and its focus in it.
   const holdAsk = holdDialog();
   const rests = restsSection();
-  main.append(h("h1", {}, "Queue"), rests.section, rests.said, form, note, said, explained,
-    h("div", { class: "scroll" }, h("table", { class: "cards", id: "queue-table" },
-      h("thead", {}, h("tr", {}, h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "recipient"), h("th", {}, "state"), h("th", {}, "attempts"), h("th", {}, "next attempt"), h("th", {}, "last reply, what it means, what to do"), h("th", {}, actionsHeader()))),
-      tbody)), pager, empty, holdAsk.el);
+  // The table, header and all, shows only with rows in it: under "The
+  // queue is empty" a bare header reads as a page that failed to load.
+  const box = h("div", { class: "scroll", id: "queue-box" }, h("table", { class: "cards", id: "queue-table" },
+    h("thead", {}, h("tr", {}, h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "recipient"), h("th", {}, "state"), h("th", {}, "attempts"), h("th", {}, "next attempt"), h("th", {}, "last reply, what it means, what to do"), h("th", {}, actionsHeader()))),
+    tbody));
+  box.hidden = true;
+  // A time stays on one line; but a table with a long address on both
+  // sides has no room for that at 1,280 px, and then, rather than run
+  // off its box, its times break between the date and the hour (never
+  // inside either, as "2026-11-" / "30" / "16:21:41Z" did).
+  const table = box.firstChild;
+  const fitTimes = () => {
+    table.classList.remove("tight");
+    if (box.scrollWidth > box.clientWidth + 1) table.classList.add("tight");
+  };
+  window.addEventListener("resize", fitTimes);
+  main.append(h("h1", {}, "Queue"), rests.section, rests.said, form, note, said, explained, box, pager, empty, holdAsk.el);
   // Each message shown, by id. A poll updates its rows in place and adds
   // or removes only the messages that came or went: the button that has
   // the keyboard's focus stays, and so does the row under the pointer.
@@ -98,6 +111,7 @@ export function queueView(main) {
     const filtered = view.state !== "waiting" || view.find !== "";
     note.textContent = queueNote(d, view.oldest, filtered && view);
     empty.hidden = d.queue.length > 0 || Boolean(d.truncated) || filtered;
+    box.hidden = !d.queue.length;
     page = { first: d.queue.length ? d.queue[0].id : "", last: d.queue.length ? d.queue[d.queue.length - 1].id : "" };
     const toNewer = view.oldest ? d.more : d.earlier, toOlder = view.oldest ? d.earlier : d.more;
     newer.hidden = !toNewer;
@@ -136,6 +150,7 @@ export function queueView(main) {
         else tbody.insertBefore(tr, at);
       }
     }
+    fitTimes();
     // Rows added or grown above the one under the pointer (or with the
     // focus) would push it down: scroll by as much, so it stays put.
     if (anchor && anchor.isConnected) {
@@ -290,7 +305,7 @@ export function queueView(main) {
         });
       });
       supBody.append(h("tr", {}, h("td", { class: "mono wide", "data-label": "address" }, addr(x.address)), h("td", { class: "wide", "data-label": "reason" }, replyLines(x.reason)),
-        h("td", { "data-label": "since" }, fmtTime(x.since)), h("td", { "data-label": "until" }, x.until ? fmtTime(x.until) : "never"), h("td", {}, rm)));
+        h("td", { class: "nowrap", "data-label": "since" }, fmtTime(x.since)), h("td", { class: "nowrap", "data-label": "until" }, x.until ? fmtTime(x.until) : "never"), h("td", {}, rm)));
     }
     back(() => supHeading);
     if (allHad && rmAll.hidden) focusPlace(supHeading);
@@ -301,7 +316,7 @@ export function queueView(main) {
   loadSup();
   rests.load();
   const timer = setInterval(() => { load(); loadSup(); rests.load(); }, 5000);
-  return () => clearInterval(timer);
+  return () => { clearInterval(timer); window.removeEventListener("resize", fitTimes); };
 }
 
 // restsSection lists the destinations the relay rests after a 421 or a
@@ -350,7 +365,7 @@ function restsSection() {
           return out.load();
         });
       });
-      body.append(h("tr", {}, h("td", { class: "mono wide", "data-label": "destination" }, x.destination), h("td", { "data-label": "until" }, fmtTime(x.until)),
+      body.append(h("tr", {}, h("td", { class: "mono wide", "data-label": "destination" }, x.destination), h("td", { class: "nowrap", "data-label": "until" }, fmtTime(x.until)),
         h("td", { "data-label": "holds" }, x.held + " recipient(s)"),
         h("td", { class: "wide", "data-label": "after" }, x.cause ? replyLines(x.cause) : "a 421 or rate limit", x.throttling ? " (throttling: lower the path's rate or max_connections)" : ""),
         h("td", {}, end)));
@@ -781,7 +796,7 @@ function recipientRows(q, shared) {
       h("td", { class: "mono wide", "data-label": "to" }, (q.recipients || []).flatMap((v, i) => (i ? [", ", addr(v)] : [addr(v)]))),
       h("td", {}),
       h("td", { "data-label": "attempts" }, String(q.attempts)),
-      h("td", { "data-label": "next" }, fmtTime(q.next_attempt)),
+      h("td", { class: "nowrap time", "data-label": "next" }, timeParts(q.next_attempt)),
       h("td", { class: "wide reply", "data-label": "last reply" }, replyLines(q.last_reply || "")))];
   }
   return w.map((r) => {
@@ -801,8 +816,8 @@ function recipientRows(q, shared) {
       h("td", { class: "mono wide", "data-label": "to" }, addr(r.address)),
       h("td", { "data-label": "state" }, stateBadges(r, hold)),
       h("td", { "data-label": "attempts" }, String(r.attempts)),
-      h("td", { "data-label": hold && !turn ? "held until" : "next" }, byHand ? "when released" : turn ? "waiting for its turn" :
-        r.next_attempt ? fmtTime(r.next_attempt) : r.state === "inflight" ? (hold ? "waiting for its turn" : "sending now") : ""),
+      h("td", { class: "nowrap time", "data-label": hold && !turn ? "held until" : "next" }, byHand ? "when released" : turn ? "waiting for its turn" :
+        r.next_attempt ? timeParts(r.next_attempt) : r.state === "inflight" ? (hold ? "waiting for its turn" : "sending now") : ""),
       h("td", { class: "wide reply", "data-label": "last reply" },
         byHand && operatorHoldLine(r.operator_hold),
         reply && h("span", { class: "mono" }, replyShown(rep)),
@@ -817,6 +832,13 @@ function recipientRows(q, shared) {
             h("span", { class: "mono" }, replyShown(t.reply) || "no reply"))))),
         via && h("div", { class: "small muted via" }, via)));
   });
+}
+
+// timeParts is a time as fmtTime writes it, its date and its hour each
+// kept whole, so that a line may break between them only.
+function timeParts(t) {
+  const [day, hour] = fmtTime(t).split(" ");
+  return hour ? [h("span", { class: "nowrap" }, day), " ", h("span", { class: "nowrap" }, hour)] : day;
 }
 
 // restRE reads the hold of a destination's rest as the relay writes it:
