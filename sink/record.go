@@ -311,7 +311,7 @@ func storeFailed(err error) *smtp.SMTPError {
 func roomRefused(who string, err error) *smtp.SMTPError {
 	msg := "Insufficient system storage: the disk of the " + who + "'s store has less room than it keeps free (store.min_free_bytes), so no new mail is taken; send again later (the " + who + "'s log names the store)"
 	var le *store.LowSpaceError
-	if errors.As(err, &le) && le.Need > 0 && le.Free >= le.Min {
+	if errors.As(err, &le) && le.ForSize() {
 		msg = "Insufficient system storage: the disk of the " + who + "'s store has too little room for a message of the SIZE declared, beside what it keeps free (store.min_free_bytes); send again later, or a smaller message"
 	}
 	return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: msg}

@@ -31,11 +31,15 @@ type LowSpaceError struct {
 
 func (e *LowSpaceError) Error() string {
 	why := fmt.Sprintf("%s free on the file system of %s, under store.min_free_bytes (%s)", bytesText(e.Free), e.Dir, bytesText(e.Min))
-	if e.Need > 0 && e.Free >= e.Min {
+	if e.ForSize() {
 		why = fmt.Sprintf("%s free on the file system of %s: too little for a message of %s (SIZE=) and store.min_free_bytes (%s) besides", bytesText(e.Free), e.Dir, bytesText(uint64(e.Need)), bytesText(e.Min))
 	}
 	return "store: " + why + ": new mail is refused (452 4.3.1) until there is room, so that what is stored can still be pruned and checkpointed; free space on that disk, run relaylab prune, or move the store"
 }
+
+// ForSize reports whether the refusal is for the size declared alone:
+// the room kept free is there, but not that and the message besides.
+func (e *LowSpaceError) ForSize() bool { return e.Need > 0 && e.Free >= e.Min }
 
 // Is makes a LowSpaceError a full disk (DiskFull, errors.Is ENOSPC).
 func (e *LowSpaceError) Is(target error) bool { return target == syscall.ENOSPC }
