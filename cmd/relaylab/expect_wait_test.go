@@ -30,6 +30,13 @@ func runningSink(t *testing.T) (string, string) {
 // the sink.
 func startSinkStore(t *testing.T) (string, *store.Store, *sink.Sink) {
 	t.Helper()
+	return startSinkStoreWith(t, nil)
+}
+
+// startSinkStoreWith is startSinkStore with the sink's configuration
+// changed by edit first (nil: none).
+func startSinkStoreWith(t *testing.T, edit func(*sink.Config)) (string, *store.Store, *sink.Sink) {
+	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sink.db")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -40,6 +47,9 @@ func startSinkStore(t *testing.T) (string, *store.Store, *sink.Sink) {
 	cfg := sink.DefaultConfig()
 	cfg.Listeners[0].Listen = "127.0.0.1:0"
 	cfg.Bounce.Relay = ""
+	if edit != nil {
+		edit(&cfg)
+	}
 	sk, err := sink.New(cfg, sink.Options{Store: st, Logger: quiet})
 	if err == nil {
 		err = sk.Start(ctx)

@@ -8,8 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"io"
-	"log/slog"
 	"math/big"
 	"net"
 	"os"
@@ -18,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/sink"
 )
 
@@ -69,28 +66,8 @@ func TestSendDescribesTheServersCertificate(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	certPath, keyPath := certFiles(t, dir)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, store.Options{Path: filepath.Join(dir, "sink.db"), Sync: store.SyncOff, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := sink.DefaultConfig()
-	cfg.Listeners[0].Listen = "127.0.0.1:0"
-	cfg.Listeners[0].CertFile, cfg.Listeners[0].KeyFile = certPath, keyPath
-	cfg.Bounce.Relay = ""
-	sk, err := sink.New(cfg, sink.Options{Store: st, Logger: quiet})
-	if err == nil {
-		err = sk.Start(ctx)
-	}
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		sk.Shutdown(sctx)
-		st.Close()
+	_, _, sk := startSinkStoreWith(t, func(c *sink.Config) {
+		c.Listeners[0].CertFile, c.Listeners[0].KeyFile = certPath, keyPath
 	})
 	server := sk.HostPorts()["mx"]
 	send := func(args ...string) (int, string, string) {
