@@ -1022,8 +1022,9 @@ func (c *conn) send(stage Stage, wire []byte) error {
 		_, err = c.Conn.Write(wire)
 	}
 	c.checkTLS()
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	// errors.AsType, not errors.As into a variable: that variable
+	// escaped to the heap, an allocation for every reply sent.
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 		// go-smtp goes on after a failed write: close, as at the idle
 		// timeout of a read, instead of answering the commands already
 		// received into the void.

@@ -745,15 +745,23 @@ type sessionRow struct {
 // before: all of it when final (the session has ended), its summary only
 // otherwise.
 func (r *sessionRow) write(tx *store.Tx, final bool) error {
-	set := `helo = excluded.helo, tls = excluded.tls, auth_user = excluded.auth_user, end_ns = excluded.end_ns, messages = excluded.messages`
+	query := upsertSessionSummary
 	if final {
-		set += `, transcript = excluded.transcript, replies = excluded.replies`
+		query = upsertSessionWhole
 	}
-	_, err := tx.Exec(`INSERT INTO sink_sessions (id, listener, client, helo, tls, auth_user, start_ns, end_ns, messages, transcript, replies)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET `+set,
+	_, err := tx.Exec(query,
 		r.id, r.listener, r.client, r.helo, r.tls, r.auth, r.start.UnixNano(), unixNanoOr0(r.end), r.messages, r.transcript, r.replies)
 	return err
 }
+
+// The two statements of sessionRow.write, each one constant string: the
+// store's cache of prepared statements is keyed by the text, which was
+// built anew (and hashed whole) twice a message.
+const (
+	upsertSessionSummary = `INSERT INTO sink_sessions (id, listener, client, helo, tls, auth_user, start_ns, end_ns, messages, transcript, replies)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET helo = excluded.helo, tls = excluded.tls, auth_user = excluded.auth_user, end_ns = excluded.end_ns, messages = excluded.messages`
+	upsertSessionWhole = upsertSessionSummary + `, transcript = excluded.transcript, replies = excluded.replies`
+)
 
 func unixNanoOr0(t time.Time) int64 {
 	if t.IsZero() {

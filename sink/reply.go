@@ -139,7 +139,14 @@ func (r Reply) String() string {
 // wire is the reply as it goes on the wire, every line with its CRLF.
 func (r Reply) wire() []byte {
 	if strings.IndexByte(r.Text, '\n') < 0 {
-		return []byte(r.String() + "\r\n")
+		// One allocation: String's line, then CRLF, built in place.
+		b := make([]byte, 0, len(r.Enhanced)+len(r.Text)+8)
+		b = strconv.AppendInt(b, int64(r.Code), 10)
+		b = append(b, ' ')
+		if r.Enhanced != "" {
+			b = append(append(b, r.Enhanced...), ' ')
+		}
+		return append(append(b, r.Text...), "\r\n"...)
 	}
 	// RFC 5321 4.2.1: "NNN-" on every line but the last. The enhanced
 	// code goes on every line (RFC 2034 4: each line of the text starts
