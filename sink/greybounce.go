@@ -61,11 +61,11 @@ func (r *GreylistRule) compile(key string) (*Greylist, error) {
 		return nil, config.Errorf(key+".expiry", "%s: must not be negative", w.Expiry.D())
 	}
 	if *w.KeepPassed < 0 {
-		return nil, config.Errorf(key+".keep_passed", "%s: must not be negative (leave it out for %s, or write 0s to greylist each message again)", w.KeepPassed.D(), shortDuration(defaultKeepPassed))
+		return nil, config.Errorf(key+".keep_passed", "%s: must not be negative (leave it out for %s, or write 0s to greylist each message again)", w.KeepPassed.D(), config.FormatDuration(defaultKeepPassed))
 	}
 	g := &Greylist{MinDelay: w.Delay.D(), Expiry: w.Expiry.D(), KeepPassed: w.KeepPassed.D(), Reply: defaultGreyReply()}
 	if g.Expiry == 0 {
-		return nil, config.Errorf(key+".expiry", "0s would forget each triple at once, so that no retry could get through: leave expiry out for %s, or write a retry window longer than the delay (%s)", shortDuration(defaultGreyExpiry), shortDuration(g.MinDelay))
+		return nil, config.Errorf(key+".expiry", "0s would forget each triple at once, so that no retry could get through: leave expiry out for %s, or write a retry window longer than the delay (%s)", config.FormatDuration(defaultGreyExpiry), config.FormatDuration(g.MinDelay))
 	}
 	if g.Expiry <= g.MinDelay {
 		return nil, config.Errorf(key+".expiry", "expiry (%s) must be longer than the retry delay (%s)", g.Expiry, g.MinDelay)

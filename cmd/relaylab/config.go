@@ -122,7 +122,7 @@ func (c *fileConfig) Validate(string) error {
 		add(config.Errorf("store.sync", "%q: want full, normal or off", c.Store.Sync))
 	}
 	if k := c.Store.Keep.D(); k != 0 && k < time.Hour {
-		add(config.Errorf("store.keep", "%s: at least 1h (the store is pruned hourly), or 0, the default, to keep everything", k))
+		add(config.Errorf("store.keep", "%s: at least 1h (the store is pruned hourly), or 0, the default, to keep everything", config.FormatDuration(k)))
 	}
 	if c.Store.MinFreeBytes < 0 {
 		add(config.Errorf("store.min_free_bytes", "%d: want 0 (check nothing) or more bytes, such as 67108864 (64 MiB, the default)", c.Store.MinFreeBytes))
@@ -467,6 +467,7 @@ func newFormatLogger(e *env, level, format string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: l}
 	switch format {
 	case "text":
+		opts.ReplaceAttr = textLogAttr
 		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
 	case "json":
 		// A duration as a number of milliseconds, under its key with

@@ -72,7 +72,7 @@ Exit status: 0 when the file is valid, warnings or not, 2 when it is not
 (the error names the file, the line and the key).
 
 `)
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	if err := parseFlags(fs, interleaveFor(fs, args)); err != nil {
 		return err
@@ -130,7 +130,20 @@ Exit status: 0 when the file is valid, warnings or not, 2 when it is not
 	if h := unsetHelo(c.Probe.Helo, c.Probe.IPs); h != "" {
 		notes["$.probe.helo"] = []*yaml.Comment{yaml.LineComment(" " + h)}
 	}
-	var opts []yaml.EncodeOption
+	for i, l := range c.Sink.Listeners {
+		// zeroMeanings' self-signed certificate is made only for a
+		// listener that offers TLS.
+		if l.TLS == "none" && l.CertFile == "" && l.KeyFile == "" {
+			for _, k := range []string{"cert_file", "key_file"} {
+				notes[fmt.Sprintf("$.sink.listeners[%d].%s", i, k)] = []*yaml.Comment{yaml.LineComment(" none: tls: none offers no TLS, so no certificate is made")}
+			}
+		}
+	}
+	// Durations as the file writes them (35d, 5m), not as Go does
+	// (840h0m0s, 5m0s).
+	opts := []yaml.EncodeOption{yaml.CustomMarshaler(func(d config.Duration) ([]byte, error) {
+		return []byte(config.FormatDuration(d.D())), nil
+	})}
 	if len(notes) > 0 {
 		opts = append(opts, yaml.WithComment(notes))
 	}

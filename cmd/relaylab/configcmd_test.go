@@ -52,10 +52,10 @@ func TestConfigCommand(t *testing.T) {
 		"url: https://hooks.chat.test/" + redacted,
 		"sync: normal",                      // from the file
 		"max_message_bytes: 26214400",       // a default the file leaves out
-		"idle_timeout: 5m0s",                // a default inside a listener the file gives
-		"interval: 2h0m0s",                  // probe
+		"idle_timeout: 5m",                  // a default inside a listener the file gives
+		"interval: 2h",                      // probe
 		filepath.Join(dir, "profiles.yaml"), // resolved against the file's directory
-		"- 5m0s",
+		"- 5m",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -94,7 +94,7 @@ func TestConfigCommandDefaults(t *testing.T) {
 	}
 	for _, want := range []string{"listen: 127.0.0.1:2525", "listen: 127.0.0.1:2587", "listen: 127.0.0.1:8025", "/relaylab.db\n", "preset: postfix",
 		// The preset's values, as the relay runs them, not zeros.
-		"kind: postfix", "min_backoff: 5m0s", "max_backoff: 1h6m40s", "max_age: 120h0m0s",
+		"kind: postfix", "min_backoff: 5m", "max_backoff: 1h6m40s", "max_age: 5d",
 		// An unset sink.bounce.relay stays unset when printed: serve
 		// queues the sink's bounces in its own relay, not at the default.
 		"# relay: unset. relaylab sink sends bounces to 127.0.0.1:2587; relaylab serve queues them in its own relay."} {
@@ -142,7 +142,7 @@ func TestConfigCommandPathDefaults(t *testing.T) {
 		t.Fatalf("exit %d, %s", code, errs)
 	}
 	_, direct, _ := strings.Cut(out, "- name: direct")
-	for _, want := range []string{"messages_per_connection: 100", "connect_timeout: 30s", "command_timeout: 5m0s", "data_timeout: 10m0s"} {
+	for _, want := range []string{"messages_per_connection: 100", "connect_timeout: 30s", "command_timeout: 5m", "data_timeout: 10m"} {
 		if strings.Count(out, want) < 2 {
 			t.Errorf("both paths should print %q:\n%s", want, out)
 		}

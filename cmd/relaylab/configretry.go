@@ -6,6 +6,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/relay"
 )
 
@@ -28,10 +29,10 @@ func printedRetry(file, run relay.RetryConfig) (relay.RetryConfig, *yaml.Comment
 	}
 	var filled []string
 	if file.MaxAge != r.MaxAge {
-		filled = append(filled, fmt.Sprintf("max_age %v", r.MaxAge))
+		filled = append(filled, "max_age "+config.FormatDuration(r.MaxAge.D()))
 	}
 	if file.BounceMaxAge != r.BounceMaxAge {
-		filled = append(filled, fmt.Sprintf("bounce_max_age %v", r.BounceMaxAge))
+		filled = append(filled, "bounce_max_age "+config.FormatDuration(r.BounceMaxAge.D()))
 	}
 	note := fmt.Sprintf(" the file's kind %s replaces the %s preset", r.Kind, r.Preset)
 	if len(filled) > 0 {

@@ -21,14 +21,14 @@ func TestConfigRetryPreset(t *testing.T) {
 		want, not   []string
 	}{
 		{"own kind", "{kind: list, schedule: [30s, 1m], max_age: 10m}",
-			[]string{`preset: "" # the file's kind list replaces the postfix preset, which filled only bounce_max_age 120h0m0s`, "kind: list", "max_age: 10m0s"},
+			[]string{`preset: "" # the file's kind list replaces the postfix preset, which filled only bounce_max_age 5d`, "kind: list", "max_age: 10m"},
 			[]string{"preset: postfix"}},
 		{"own kind and limits", "{kind: list, schedule: [30s], max_age: 10m, bounce_max_age: 1h}",
 			[]string{`preset: "" # the file's kind list replaces the postfix preset` + "\n"}, []string{"preset: postfix", "filled"}},
 		{"preset in force", "{max_age: 10m}",
-			[]string{"preset: postfix\n", "kind: postfix", "min_backoff: 5m0s"}, []string{"replaces"}},
+			[]string{"preset: postfix\n", "kind: postfix", "min_backoff: 5m"}, []string{"replaces"}},
 		{"preset's own kind", "{preset: kumomta, kind: exponential}",
-			[]string{"preset: kumomta\n", "initial: 20m0s"}, []string{"replaces"}},
+			[]string{"preset: kumomta\n", "initial: 20m"}, []string{"replaces"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

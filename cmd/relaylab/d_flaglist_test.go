@@ -18,7 +18,7 @@ func TestProbeUsageNamesEveryFlag(t *testing.T) {
 	if !strings.HasPrefix(usage, "usage: relaylab probe ") {
 		t.Fatalf("no usage line:\n%s", help)
 	}
-	flags := regexp.MustCompile(`(?m)^  -([a-z][a-z-]*)`).FindAllStringSubmatch(help, -1)
+	flags := regexp.MustCompile(`(?m)^  --([a-z][a-z-]*)`).FindAllStringSubmatch(help, -1)
 	if len(flags) < 5 {
 		t.Fatalf("too few flags listed in --help:\n%s", help)
 	}

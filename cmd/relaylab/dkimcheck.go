@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/resolver"
 	"github.com/relaylab/relaylab/internal/textsafe"
 	"github.com/relaylab/relaylab/probe"
@@ -65,7 +66,7 @@ type dkimKeyReport struct {
 // dkimCheck is dkim check.
 func dkimCheck(ctx context.Context, e *env, c dkimCheckFlags) error {
 	if *c.timeout <= 0 || *c.timeout > maxProbeTimeout {
-		return usageError("dkim check: --timeout %s: give a time more than 0 and at most %s, such as 3s, for one DNS query", *c.timeout, maxProbeTimeout)
+		return usageError("dkim check: --timeout %s: give a time more than 0 and at most %s, such as 3s, for one DNS query", config.FormatDuration(*c.timeout), config.FormatDuration(maxProbeTimeout))
 	}
 	if len(c.zones) > 0 && len(c.resolvers) > 0 {
 		return usageError("dkim check: --zone and --resolver together: --zone serves its zones on 127.0.0.1 and asks only that server; give one or the other")

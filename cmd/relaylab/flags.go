@@ -18,6 +18,9 @@ func flagAtLeast[T int | int64 | time.Duration](name string, v, least T, want st
 	if v >= least {
 		return nil
 	}
+	if d, ok := any(v).(time.Duration); ok {
+		return usageError("--%s %s: want %s", name, config.FormatDuration(d), want)
+	}
 	return usageError("--%s %v: want %s", name, v, want)
 }
 

@@ -25,7 +25,7 @@ func TestNumericFlagsRefuseMeaninglessValues(t *testing.T) {
 		{[]string{"queue", "list", "--limit", "0", "--db", db}, "--limit 0: want 1 or more"},
 		{[]string{"serve", "--config", cfg, "--shutdown-grace", "-1s", "--db", db}, "--shutdown-grace -1s: want 0 or more"},
 		{[]string{"sink", "--config", cfg, "--shutdown-grace", "-5s", "--db", db}, "--shutdown-grace -5s"},
-		{[]string{"relay", "--config", cfg, "--shutdown-grace", "-1m", "--db", db}, "--shutdown-grace -1m0s"},
+		{[]string{"relay", "--config", cfg, "--shutdown-grace", "-1m", "--db", db}, "--shutdown-grace -1m:"},
 		{[]string{"serve", "--config", cfg, "--demo", "--demo-interval", "0s", "--db", db}, "--demo-interval 0s: want a positive time"},
 		{[]string{"send", "--to", "a@b.test", "--timeout", "-1s"}, "--timeout -1s: want a positive time"},
 	} {

@@ -69,13 +69,13 @@ func keepLoopReporting(ctx context.Context, st *store.Store, keep, first, every 
 			if rep != nil {
 				rep.PruneFailed()
 			}
-			log.Warn("store: pruning what store.keep lets go failed; it is tried again later", "keep", keep.String(), "err", err)
+			log.Warn("store: pruning what store.keep lets go failed; it is tried again later", "keep", keep, "err", err)
 		default:
 			if rep != nil {
 				rep.Pruned(st.Clock().Now())
 			}
 			if res.Total() > 0 {
-				log.Info("store: pruned what is older than store.keep", "keep", keep.String(), "before", before.UTC().Format(time.RFC3339), "rows", res.Total())
+				log.Info("store: pruned what is older than store.keep", "keep", keep, "before", before.UTC().Format(time.RFC3339), "rows", res.Total())
 			}
 		}
 	}

@@ -30,7 +30,7 @@ func TestStoreKeep(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		keepLoop(ctx, st, 24*time.Hour, 0, time.Hour, slog.New(slog.NewTextHandler(&logs, nil)))
+		keepLoop(ctx, st, 24*time.Hour, 0, time.Hour, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{ReplaceAttr: textLogAttr}))) // as newFormatLogger
 	}()
 	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(logs.String(), "pruned what is older than store.keep"); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -39,6 +39,11 @@ func TestStoreKeep(t *testing.T) {
 	}
 	cancel()
 	<-done
+	// The keep as the configuration writes it, not as Go prints it
+	// (24h0m0s): the text log writes every duration so (textLogAttr).
+	if !strings.Contains(logs.String(), "keep=1d ") {
+		t.Errorf("the prune's log line does not give keep=1d:\n%s", logs.String())
+	}
 	var done1, wait int
 	st.DB().QueryRow(`SELECT COUNT(*) FROM relay_messages WHERE id = 'done'`).Scan(&done1)
 	st.DB().QueryRow(`SELECT COUNT(*) FROM relay_messages WHERE id = 'wait'`).Scan(&wait)

@@ -215,9 +215,23 @@ func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 			line += " "
 		}
 		fmt.Fprintf(fs.Output(), "%s%s\n\n", line, synopsis)
-		fs.PrintDefaults()
+		printFlags(fs)
 	}
 	return fs
+}
+
+// printFlags is fs.PrintDefaults with each flag written as the synopses,
+// the README and the error lines write it, --db rather than -db (the flag
+// package takes both).
+func printFlags(fs *flag.FlagSet) {
+	out := fs.Output()
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+	// A flag's line starts "  -NAME"; its usage lines "    \t".
+	text := strings.ReplaceAll("\n"+b.String(), "\n  -", "\n  --")
+	io.WriteString(out, text[1:])
 }
 
 // flagOutput is where a FlagSet of newFlags prints: stderr, except while
@@ -304,17 +318,8 @@ func commandPrefix(name string, names []string) string {
 // configuration's duration (config.Duration) is one too. The text log
 // keeps "1.5s", which people read.
 func jsonLogAttr(_ []string, a slog.Attr) slog.Attr {
-	var d time.Duration
-	switch v := a.Value; {
-	case v.Kind() == slog.KindDuration:
-		d = v.Duration()
-	case v.Kind() == slog.KindAny:
-		cd, ok := v.Any().(config.Duration)
-		if !ok {
-			return a
-		}
-		d = cd.D()
-	default:
+	d, ok := logDuration(a)
+	if !ok {
 		return a
 	}
 	key := a.Key
@@ -322,4 +327,26 @@ func jsonLogAttr(_ []string, a slog.Attr) slog.Attr {
 		key += "_ms"
 	}
 	return slog.Float64(key, float64(d.Microseconds())/1000)
+}
+
+// textLogAttr is the ReplaceAttr of the text log: a duration as the
+// configuration writes it (keep=35d, grace=10s), not Go's 840h0m0s.
+func textLogAttr(_ []string, a slog.Attr) slog.Attr {
+	if d, ok := logDuration(a); ok {
+		return slog.String(a.Key, config.FormatDuration(d))
+	}
+	return a
+}
+
+// logDuration is the duration a log attribute holds, a time.Duration or
+// a configuration's config.Duration.
+func logDuration(a slog.Attr) (time.Duration, bool) {
+	switch v := a.Value; {
+	case v.Kind() == slog.KindDuration:
+		return v.Duration(), true
+	case v.Kind() == slog.KindAny:
+		cd, ok := v.Any().(config.Duration)
+		return cd.D(), ok
+	}
+	return 0, false
 }

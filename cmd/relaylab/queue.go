@@ -58,7 +58,7 @@ var queueStates = []string{"waiting", relay.StateQueued, relay.StateInflight, re
 // another process, such as `relaylab queue retry`.
 const queuePoll = 2 * time.Second
 
-func runQueue(ctx context.Context, e *env, args []string) error {
+func runQueue(ctx context.Context, e *env, args []string) (err error) {
 	fs := newFlags(e, "queue", `(list | show ID | retry ID | delete ID | hold ID [RCPT] | release ID [RCPT] | rests | unrest DEST) [--db PATH | --config FILE]
        [--state STATE] [--recipient TEXT] [--domain DOMAIN] [--oldest] [--after ID | --before ID] [--limit N] [--note TEXT] [--json]
 
@@ -94,6 +94,7 @@ not exist or none of its recipients waits (retry, delete, hold, release),
 		return usageError("queue: say list, show ID, retry ID, delete ID, hold ID [RCPT] or release ID [RCPT]")
 	}
 	verb, rest := fs.Arg(0), fs.Args()[1:]
+	defer func() { err = changeRefused(*db, *cfgPath, err) }()
 	if verb == "rests" || verb == "unrest" {
 		return queueRests(ctx, e, verb, rest, *db, *cfgPath, *asJSON)
 	}

@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/relaylab/relaylab/internal/store"
@@ -66,11 +65,15 @@ the report cannot be written whole.`)
 	if !valid {
 		return usageError("--format %q: want one of %s", *format, strings.Join(reports.Formats, ", "))
 	}
-	st, done, err := openToRead(ctx, *db)
+	log, err := newLogger(e, "warn")
 	if err != nil {
 		return err
 	}
-	defer done()
+	st, err := openToRead(ctx, *db, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	// A store found damaged as it is read is said as one found so at
 	// open, with what to do; before the store closes, while a -wal that
 	// may have damaged it is still beside it.
@@ -133,34 +136,17 @@ func (s sinkRecord) tally(ctx context.Context) ([]reports.SinkReply, sink.ReplyT
 	return out, t, nil
 }
 
-// openToRead opens the store at path for a report. A user who may read
-// the store but not write beside it (the store of a serve another user
-// runs) cannot open it as a store, since SQLite would create its index
-// (PATH-shm) there: the report then reads a copy taken read-only into a
-// temporary directory, which done removes.
-func openToRead(ctx context.Context, path string) (st *store.Store, done func(), err error) {
-	st, err = store.Open(ctx, store.Options{Path: path, NoMigrate: true})
-	if err == nil {
-		return st, func() { st.Close() }, nil
+// openToRead opens the store at path for a report: read-only when
+// this user may read the store but not write beside it (the store of a
+// serve another user runs, a read-only file system), which log says
+// (openReadOnly).
+func openToRead(ctx context.Context, path string, log *slog.Logger) (*store.Store, error) {
+	st, err := store.Open(ctx, store.Options{Path: path, NoMigrate: true})
+	if err != nil {
+		st, err = openReadOnly(ctx, path, log, err)
 	}
-	if !sqliteAccessError(err) {
-		return nil, nil, unusableStore(path, false, err)
+	if err != nil {
+		return nil, unusableStore(path, false, err)
 	}
-	tmp, terr := os.MkdirTemp("", "relaylab-report-*")
-	if terr != nil {
-		return nil, nil, unusableStore(path, false, err)
-	}
-	snap := filepath.Join(tmp, "copy.db")
-	cerr := readOnly(ctx, path, func(db *sql.DB) error {
-		_, err := db.ExecContext(ctx, `VACUUM INTO ?`, snap)
-		return err
-	})
-	if cerr == nil {
-		st, cerr = store.Open(ctx, store.Options{Path: snap, NoMigrate: true})
-	}
-	if cerr != nil {
-		os.RemoveAll(tmp)
-		return nil, nil, unusableStore(path, false, err)
-	}
-	return st, func() { st.Close(); os.RemoveAll(tmp) }, nil
+	return st, nil
 }

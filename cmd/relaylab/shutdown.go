@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/relaylab/relaylab/internal/config"
 )
 
 // A daemon (serve, sink, relay) stops on SIGINT or SIGTERM: its listeners
@@ -24,7 +26,7 @@ func (d daemonFlags) stopContext(e *env, log *slog.Logger) (context.Context, con
 	go func() {
 		select {
 		case s := <-e.again:
-			log.Warn(fmt.Sprintf("second signal (%v): stopping now, without waiting for the rest of --shutdown-grace %s", s, *d.grace), "signal", s.String())
+			log.Warn(fmt.Sprintf("second signal (%v): stopping now, without waiting for the rest of --shutdown-grace %s", s, config.FormatDuration(*d.grace)), "signal", s.String())
 			cancel()
 		case <-ctx.Done():
 		}
@@ -73,7 +75,7 @@ func stopOutcomeCut(log *slog.Logger, grace time.Duration, outs []stopped) (bool
 		}
 	}
 	if len(cut) > 0 {
-		why := fmt.Sprintf("--shutdown-grace %s ran out", grace)
+		why := fmt.Sprintf("--shutdown-grace %s ran out", config.FormatDuration(grace))
 		if second {
 			why = "a second signal stopped it"
 		}

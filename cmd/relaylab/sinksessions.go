@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/textsafe"
 	"github.com/relaylab/relaylab/sink"
 	"github.com/relaylab/relaylab/web"
@@ -63,7 +64,7 @@ serve could not be read, 2 for bad arguments or no store.`)
 	case f.Limit < 1 || f.Limit > maxSessionList:
 		return usageError("sink sessions: --limit %d: want 1 to %d", f.Limit, maxSessionList)
 	case *timeout <= 0:
-		return usageError("sink sessions: --timeout %s: want a positive duration such as 30s", *timeout)
+		return usageError("sink sessions: --timeout %s: want a positive duration such as 30s", config.FormatDuration(*timeout))
 	}
 	if err := f.Check(); err != nil {
 		return usageError("sink sessions: --%s", strings.TrimPrefix(err.Error(), "sink: "))

@@ -148,21 +148,6 @@ func ownedBy(a fileAccess, name string) string {
 	return ""
 }
 
-// sqliteAccessError says whether err is SQLite unable to open, lock or
-// write a file: what a missing permission gives, as against a file that
-// is not a database.
-func sqliteAccessError(err error) bool {
-	var se sqlite3.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	switch se.Code {
-	case sqlite3.ErrCantOpen, sqlite3.ErrPerm, sqlite3.ErrReadonly, sqlite3.ErrAuth:
-		return true
-	}
-	return false
-}
-
 // corruptStoreText is what to say about a store SQLite finds damaged
 // ("database disk image is malformed"), or "" for another error.
 //

@@ -77,32 +77,10 @@ func damagedHeader(path string) string {
 		fi.Size(), path, path)
 }
 
-// readOnly runs fn on the store at path opened read-only. A store in WAL
-// mode needs its index (PATH-shm) even to be read, and SQLite cannot
-// create it in a directory this user may not write: when there is no
-// write-ahead log (no process has the store open, or it stopped cleanly),
-// the file alone holds everything, and it is read as immutable instead.
+// readOnly runs fn on the store at path opened read-only, as immutable
+// when SQLite cannot create its index beside it (store.ReadOnly).
 func readOnly(ctx context.Context, path string, fn func(*sql.DB) error) error {
-	err := withDB(ctx, "file:"+path+"?mode=ro", fn)
-	if err == nil || !sqliteAccessError(err) {
-		return err
-	}
-	if _, serr := os.Stat(path + "-wal"); !errors.Is(serr, fs.ErrNotExist) {
-		return err
-	}
-	if ierr := withDB(ctx, "file:"+path+"?mode=ro&immutable=1", fn); ierr == nil {
-		return nil
-	}
-	return err
-}
-
-func withDB(ctx context.Context, dsn string, fn func(*sql.DB) error) error {
-	db, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return fn(db)
+	return store.ReadOnly(ctx, path, fn)
 }
 
 // requireStore refuses a path that is not an existing relaylab store, before
@@ -258,9 +236,10 @@ func openStore(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logg
 
 // openStoreFor is openStore for a command that may only read (write
 // false: queue list): it does not try a write first, so that a user who
-// may read the store but not write it lists its queue; and it neither
-// creates nor migrates the store (store.Options.NoMigrate): the store is
-// the serve's that recorded it. A store is migrated only when no other
+// may read the store but not write it lists its queue, and opens it
+// read-only when SQLite cannot create its files beside it (openReadOnly);
+// and it neither creates nor migrates the store (store.Options.NoMigrate):
+// the store is the serve's that recorded it. A store is migrated only when no other
 // process has it open (store.Options.LockHolder).
 func openStoreFor(ctx context.Context, c *fileConfig, dbFlag string, log *slog.Logger, write bool) (st *store.Store, abandon func(), err error) {
 	path := c.Store.Path
@@ -280,6 +259,9 @@ func openStoreFor(ctx context.Context, c *fileConfig, dbFlag string, log *slog.L
 	}
 	st, err = store.Open(ctx, store.Options{Path: path, Sync: store.Sync(c.Store.Sync), Logger: log, LockHolder: lockHolderNames, NoMigrate: !write,
 		MinFree: c.Store.MinFreeBytes})
+	if err != nil && !write {
+		st, err = openReadOnly(ctx, path, log, err)
+	}
 	if err != nil {
 		return nil, nil, unusableStore(path, write, err)
 	}
@@ -318,6 +300,50 @@ func openStoreFor(ctx context.Context, c *fileConfig, dbFlag string, log *slog.L
 		}
 	}
 	return st, abandon, nil
+}
+
+// openReadOnly opens the store at path read-only (store.Options.ReadOnly)
+// for a command that only reads it, when opening it as usual failed with
+// err because SQLite could not create or write the files it keeps beside
+// it (a directory this user may not write, a read-only file system); a
+// line in the log (stderr) says so. It returns err as it was when the
+// store cannot be read so either, or err is of another kind.
+func openReadOnly(ctx context.Context, path string, log *slog.Logger, err error) (*store.Store, error) {
+	if !store.AccessError(err) {
+		return nil, err
+	}
+	st, rerr := store.Open(ctx, store.Options{Path: path, ReadOnly: true, Logger: log, LockHolder: lockHolderNames})
+	if rerr != nil {
+		return nil, err
+	}
+	if log != nil {
+		log.Warn(readOnlyNote(path, st.ReadMode()))
+	}
+	return st, nil
+}
+
+// changeRefused is err, or, when it is a change refused by a store
+// opened read-only (openReadOnly), what keeps this user from writing the
+// store of --db or --config's store.path, and what to do (exit 1).
+func changeRefused(db, cfgPath string, err error) error {
+	if !errors.Is(err, store.ErrReadOnly) {
+		return err
+	}
+	cfg, cerr := loadConfig(cfgPath) // loaded before the store was opened
+	if cerr != nil {
+		return err
+	}
+	return unusableStore(storePath(cfg, db), true, err)
+}
+
+// readOnlyNote says that the store at path is read read-only (how), and
+// what that means.
+func readOnlyNote(path string, how store.ReadMode) string {
+	line := fmt.Sprintf("the store %s is opened read-only: this user may not write it or the files SQLite keeps beside it, or its file system is read-only", path)
+	if how == store.ReadImmutable {
+		line += "; it is read as it is (immutable), so what a process writing it meanwhile adds is not seen"
+	}
+	return line
 }
 
 // tryWrite writes a row of the store as it was, and rolls that back, so

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -9,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/relaylab/relaylab/internal/mailaddr"
+	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/relay"
 )
 
@@ -16,7 +18,7 @@ func init() {
 	register(command{"suppress", "list, add or remove addresses on the relay's suppression list", runSuppress})
 }
 
-func runSuppress(ctx context.Context, e *env, args []string) error {
+func runSuppress(ctx context.Context, e *env, args []string) (err error) {
 	fs := newFlags(e, "suppress", `(list | add ADDR | remove ADDR | clear) [--db PATH | --config FILE] [--reason TEXT] [--json]
 
 Lists and edits the relay's suppression list: addresses the relay does not
@@ -62,6 +64,7 @@ arguments or a --db that is not a relaylab store.`)
 			given = rest[0] // remove takes an entry as stored, checked or not
 		}
 	}
+	defer func() { err = changeRefused(*db, *cfgPath, err) }()
 	rl, _, done, err := openRelay(ctx, e, *db, *cfgPath)
 	if err != nil {
 		return err
@@ -116,7 +119,9 @@ arguments or a --db that is not a relaylab store.`)
 				rest[0], on.Created.Format(time.RFC3339), on.Reason, suppressionSource(*on))
 			return nil
 		}
-		if err := rl.Suppress(ctx, rest[0], *reason); err != nil {
+		if err := rl.Suppress(ctx, rest[0], *reason); errors.Is(err, store.ErrReadOnly) {
+			return err
+		} else if err != nil {
 			return usageError("%v", strings.TrimPrefix(err.Error(), "relay: "))
 		}
 		if *asJSON {

@@ -65,6 +65,12 @@ type Options struct {
 	// of this build is refused with an *OlderStoreError, a file without
 	// relaylab's tables too, and a missing file is not created.
 	NoMigrate bool
+	// ReadOnly opens the store for reading alone, as NoMigrate does and
+	// without writing to the file or beside it (see ReadOnly): for a
+	// command that reads a store this user may not write, or one on a
+	// read-only file system. Write fails with ErrReadOnly; ReadMode
+	// says how it was opened.
+	ReadOnly bool
 	// MinFree is the room kept free on the store's file system (Room):
 	// below it, the sink and the relay's submission refuse new mail at
 	// MAIL with 452 4.3.1. 0 checks nothing.
@@ -88,6 +94,7 @@ type Store struct {
 	stmts  map[string]*sql.Stmt
 
 	guard *fileGuard // the writer's check that the path still names its file
+	read  ReadMode   // Options.ReadOnly: how; ReadWrite otherwise
 	// lockHolder is Options.LockHolder.
 	lockHolder func(path string) string
 
@@ -139,6 +146,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("store: sync %q: want full, normal or off", opts.Sync)
 	}
+	opts.NoMigrate = opts.NoMigrate || opts.ReadOnly
 	if !opts.NoMigrate {
 		createPrivate(opts.Path)
 	}
@@ -163,6 +171,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		// already, and what is not a store is refused unchanged.
 		dsn = fmt.Sprintf("file:%s?mode=rw&_synchronous=%s&_busy_timeout=10000&cache=private", opts.Path, opts.Sync)
 	}
+	rdsn := fmt.Sprintf("file:%s?_journal_mode=WAL&_busy_timeout=10000&_query_only=1", opts.Path)
+	read := ReadWrite
+	if opts.ReadOnly {
+		var err error
+		if read, err = readMode(ctx, opts.Path); err != nil {
+			return nil, err
+		}
+		dsn = readDSN(opts.Path, read) + "&_busy_timeout=10000"
+		rdsn = dsn + "&_query_only=1"
+	}
 	w, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", opts.Path, err)
@@ -182,7 +200,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: %s: %w", opts.Path, err)
 	}
-	r, err := sql.Open("sqlite3", fmt.Sprintf("file:%s?_journal_mode=WAL&_busy_timeout=10000&_query_only=1", opts.Path))
+	r, err := sql.Open("sqlite3", rdsn)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s for reading: %w", opts.Path, err)
@@ -190,7 +208,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s := &Store{
-		path: opts.Path, w: w, r: r, clock: opts.Clock, log: opts.Logger, max: opts.MaxBatch, lockHolder: opts.LockHolder, minFree: uint64(max(opts.MinFree, 0)),
+		path: opts.Path, w: w, r: r, read: read, clock: opts.Clock, log: opts.Logger, max: opts.MaxBatch, lockHolder: opts.LockHolder, minFree: uint64(max(opts.MinFree, 0)),
 		reqs:   make(chan *request, 4096),
 		done:   make(chan struct{}),
 		stmts:  make(map[string]*sql.Stmt),
@@ -255,6 +273,9 @@ func (s *Store) DB() *sql.DB { return s.r }
 // callers' functions; an error from fn undoes only fn's own work. fn must not
 // call Write.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	if s.read != ReadWrite {
+		return fmt.Errorf("store: %s: %w", s.path, ErrReadOnly)
+	}
 	req := &request{fn: fn, err: make(chan error, 1)}
 	s.stopMu.RLock()
 	if s.closed {
