@@ -2,6 +2,7 @@ package sink
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -214,22 +215,86 @@ func (c *Config) Files() []*string {
 	return out
 }
 
-// Warnings are what Start warns of in c, a configuration it takes all the
-// same, each at its key under prefix ("sink"): a listener's
+// Warnings are what the sink takes all the same in c, a valid
+// configuration, each at its key under prefix ("sink"): a listener's
 // limits.idle_timeout below the 5 minutes a client may wait between
-// commands. relaylab config says them before a start does.
+// commands (which Start logs too), and a rule of sink.rules or of a
+// profile file that never applies, as a rule before it answers
+// everything it matches (ShadowedRules). relaylab config says them
+// before a start does.
 func (c *Config) Warnings(prefix string) []error {
+	key := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
 	var out []error
 	for i, l := range c.Listeners {
 		if w := idleTimeoutWarning(l.Limits.IdleTimeout.D()); w != "" {
-			k := fmt.Sprintf("listeners[%d].limits.idle_timeout", i)
-			if prefix != "" {
-				k = prefix + "." + k
+			out = append(out, config.Errorf(key(fmt.Sprintf("listeners[%d].limits.idle_timeout", i)), "%s", w))
+		}
+	}
+	return append(out, c.ruleWarnings(key)...)
+}
+
+// ruleWarnings are Warnings' about rules: those of sink.rules and of the
+// profile files that never apply, and a profile file's domain that takes
+// a built-in profile's over whole; Start and Reload log them.
+func (c *Config) ruleWarnings(key func(string) string) []error {
+	out := ShadowedRules(key("rules"), c.Rules, false)
+	for i, f := range c.ProfileFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue // Validate says so
+		}
+		cat, err := ParseCatalogue(f, data)
+		if err != nil {
+			continue
+		}
+		for j, p := range cat.Profiles {
+			ws := ShadowedRules(fmt.Sprintf("profiles[%d].rules", j), p.Rules, true)
+			ws = append(ws, takenOver(j, p)...)
+			for _, w := range ws {
+				// The file's own line and key, after the key that names
+				// it, as Validate's errors in a profile file.
+				out = append(out, config.Errorf(key(fmt.Sprintf("profile_files[%d]", i)), "%v", config.Locate(f, data, w)))
 			}
-			out = append(out, config.Errorf(k, "%s", w))
 		}
 	}
 	return out
+}
+
+// takenOver says of each domain profile p (the i-th of a profile file)
+// lists that a built-in profile lists too that p takes it over whole:
+// there only p's rules answer, none of the built-in's, which a person
+// who meant to add a reply to the built-in's does not expect.
+func takenOver(i int, p ProfileConfig) []error {
+	builtin, err := builtinCatalogue()
+	if err != nil {
+		return nil
+	}
+	var out []error
+	for j, d := range p.Domains {
+		for _, b := range builtin.Profiles {
+			if !slices.ContainsFunc(b.Domains, func(bd string) bool { return domainID(bd) == domainID(d) }) {
+				continue
+			}
+			out = append(out, config.Errorf(fmt.Sprintf("profiles[%d].domains[%d]", i, j),
+				"profile %q takes %s over from the built-in profile %s: there only its own rules answer (%s), none of %s's %d; "+
+					"to add a reply to %s's instead, write it in sink.rules on that domain (rules come before profiles), and leave the domain out of this profile",
+				p.Name, d, b.Name, rulesCount(len(p.Rules)), b.Name, len(b.Rules), b.Name))
+		}
+	}
+	return out
+}
+
+// rulesCount is "1 rule" or "N rules".
+func rulesCount(n int) string {
+	if n == 1 {
+		return "1 rule"
+	}
+	return strconv.Itoa(n) + " rules"
 }
 
 // idleTimeoutWarning is the warning about an idle timeout of d, "" when
@@ -283,13 +348,14 @@ func (c *Config) Validate(prefix string) error {
 		if i := strings.IndexFunc(l.Hostname, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
 			return config.Errorf(k+".hostname", "%q: a domain or address literal has no space or control character (octet %d)", l.Hostname, i+1)
 		}
+		if err := checkHostname(k+".hostname", l.Hostname); err != nil {
+			return err
+		}
 		if i := mailaddr.ControlAt(l.Greeting); i >= 0 {
 			return config.Errorf(k+".greeting", "%q: control character 0x%02x at octet %d; the greeting is one line of text", l.Greeting, l.Greeting[i], i+1)
 		}
-		switch l.TLS {
-		case "", "starttls", "implicit", "none":
-		default:
-			return config.Errorf(k+".tls", "%q: want starttls, implicit or none%s", l.TLS, didYouMean(l.TLS, []string{"starttls", "implicit", "none"}))
+		if err := checkTLSMode(k+".tls", l.TLS); err != nil {
+			return err
 		}
 		if err := checkGreeting(k+".greeting", l.Greeting); err != nil {
 			return err

@@ -2,7 +2,9 @@ package sink
 
 import (
 	"fmt"
+	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -75,4 +77,41 @@ func checkHideAuth(k string, l *ListenerConfig) error {
 		}
 	}
 	return nil
+}
+
+// checkHostname refuses a listener's hostname that is neither a domain
+// name nor an address literal, as an EHLO argument would be refused
+// (heloFault): the greeting, the EHLO reply and the DSNs name the
+// listener by it (RFC 5321 4.2: 220 SP domain), and a client may check
+// it. A port after it belongs in listen:.
+func checkHostname(key, host string) error {
+	why := heloFault(host, false)
+	if why == "" {
+		return nil
+	}
+	if h, port, err := net.SplitHostPort(host); err == nil && port != "" && strings.Trim(port, "0123456789") == "" && heloFault(h, false) == "" {
+		return config.Errorf(key, "%q: a hostname is a name alone, without a port: write hostname: %s, and the port in listen: (127.0.0.1:%s)", host, h, port)
+	}
+	return config.Errorf(key, "%s: a listener's hostname is the domain (or address literal, [192.0.2.1]) its greeting and EHLO reply give", why)
+}
+
+// checkTLSMode refuses a listener's tls: that is none of the modes, with
+// the one meant: the modes are written in lower case, and a yes or no
+// (true, false) says whether, where the key says how.
+func checkTLSMode(key, mode string) error {
+	modes := []string{"starttls", "implicit", "none"}
+	switch {
+	case mode == "" || slices.Contains(modes, mode):
+		return nil
+	case slices.Contains(modes, strings.ToLower(mode)):
+		return config.Errorf(key, "%q: write it in lower case, %s", mode, strings.ToLower(mode))
+	}
+	hint := didYouMean(mode, modes)
+	switch strings.ToLower(mode) {
+	case "true", "yes", "on", "tls", "ssl":
+		hint = " (starttls, the default, offers STARTTLS on a plain connection, as port 25 and 587 do; implicit is TLS from the first byte, as port 465 is)"
+	case "false", "no", "off", "plain":
+		hint = " (none offers no TLS at all)"
+	}
+	return config.Errorf(key, "%q: want starttls, implicit or none%s", mode, hint)
 }

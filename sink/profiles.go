@@ -436,7 +436,7 @@ func profilesOf(prefix string, cfg Config, strict bool) (*profileSet, error) {
 		}
 		p := ps.named(cfg.Profiles[dom])
 		if p == nil {
-			return nil, config.Errorf(k, "no profile is named %q%s (known: %s)", cfg.Profiles[dom], didYouMean(cfg.Profiles[dom], ps.names()), strings.Join(ps.names(), ", "))
+			return nil, config.Errorf(k, "no profile is named %q%s (known: %s)", cfg.Profiles[dom], ps.meant(cfg.Profiles[dom]), strings.Join(ps.names(), ", "))
 		}
 		if strings.ContainsAny(dom, "*?/") {
 			m, err := compilePattern(dom)
@@ -536,6 +536,25 @@ func (ps *profileSet) add(dom string, p *profile) {
 		return
 	}
 	ps.exact[domainID(dom)] = p
+}
+
+// meant is " (did you mean X?)" for the profile an unknown name most
+// likely meant: one a letter or two away, or the one with a domain the
+// name is the first label of ("outlook" is microsoft's outlook.com, as a
+// provider is often called by its mail domain); "" when none.
+func (ps *profileSet) meant(name string) string {
+	if hint := didYouMean(name, ps.names()); hint != "" {
+		return hint
+	}
+	want := strings.ToLower(strings.TrimSpace(name))
+	for _, n := range ps.names() {
+		for _, d := range ps.byName[n].domains {
+			if first, _, ok := strings.Cut(strings.ToLower(d), "."); ok && first == want && !strings.ContainsAny(d, "*?/") {
+				return fmt.Sprintf(" (%s is a domain of profile %q: did you mean %q?)", d, n, n)
+			}
+		}
+	}
+	return ""
 }
 
 func (ps *profileSet) names() []string {

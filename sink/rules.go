@@ -113,20 +113,7 @@ func compilePattern(p string) (*matcher, error) {
 		}
 		return &matcher{re}, nil
 	}
-	var b strings.Builder
-	b.WriteString("(?i)^")
-	for _, r := range p {
-		switch r {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	b.WriteString("$")
-	return &matcher{regexp.MustCompile(b.String())}, nil
+	return &matcher{regexp.MustCompile("(?i)^" + globRegexp(p) + "$")}, nil
 }
 
 func (m *matcher) match(s string) bool { return m == nil || m.re.MatchString(s) }
@@ -157,7 +144,7 @@ func (m *matcher) matchAddr(addr string) bool {
 // sender addr as the sink would match it (true when r has none); a
 // pattern that does not compile matches nothing.
 func (r Rule) MatchesSender(addr string) bool {
-	m, err := compilePattern(r.Sender)
+	m, err := compileAddrPattern("sender", r.Sender)
 	return err == nil && m.matchAddr(addr)
 }
 
@@ -355,7 +342,7 @@ func (r Rule) compileIn(key string, inProfile bool) (*rule, error) {
 		pat  string
 		dst  **matcher
 	}{{"recipient", r.Recipient, &c.rcpt}, {"sender", r.Sender, &c.sender}, {"helo", r.HELO, &c.helo}} {
-		if *p.dst, err = compilePattern(p.pat); err != nil {
+		if *p.dst, err = compileAddrPattern(p.name, p.pat); err != nil {
 			return nil, config.Errorf(key+"."+p.name, "%v", err)
 		}
 	}
@@ -817,6 +804,9 @@ func (c *rule) neverMatches(key string, inProfile bool) error {
 	}
 	if c.attLo > 0 && !perRecipient {
 		return config.Errorf(key+".attempt", "never matches: the attempt number is counted per sender and recipient, known at stages %s, not at %s: use one of those", where, c.stage)
+	}
+	if isNullSender(c.src.Sender) && (c.stage == StageConnect || c.stage == StageEHLO || c.stage == StageStartTLS || c.stage == StageAuth) {
+		return config.Errorf(key+".sender", "\"<>\" is the null sender of MAIL FROM:<> (bounces and DSNs), and at stage %s no MAIL FROM has been given, so the sender is empty in every session and the rule would answer them all: use stage mail or later", c.stage)
 	}
 	// A pattern that matches the empty value (*) does match there.
 	if c.sender != nil && !c.sender.match("") && (c.stage == StageConnect || c.stage == StageEHLO) {

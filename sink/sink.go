@@ -213,8 +213,18 @@ func (s *Sink) Start(ctx context.Context) error {
 			s.log.Warn(w, "listener", l.cfg.Name, "idle_timeout", l.cfg.Limits.IdleTimeout.D())
 		}
 	}
+	s.warnRules(s.cfg)
 	s.bouncer.start(ctx)
 	return nil
+}
+
+// warnRules logs the rules of cfg that never apply, and the profile
+// files' takeovers (Config.Warnings), which relaylab config says too: a
+// start or a reload takes them all the same.
+func (s *Sink) warnRules(cfg Config) {
+	for _, w := range cfg.ruleWarnings(func(k string) string { return "sink." + k }) {
+		s.log.Warn("sink: " + w.Error())
+	}
 }
 
 // Addrs maps each listener's name to its bound address.
@@ -346,6 +356,9 @@ func (s *Sink) setRules(rules []Rule) error {
 	}
 	s.rules.Store(&rs)
 	s.log.Info("sink rules replaced", "rules", len(rs))
+	for _, w := range ShadowedRules("sink.rules", rules, false) {
+		s.log.Warn("sink: " + w.Error())
+	}
 	s.rulesEvent("SetRules", rules)
 	return nil
 }
@@ -394,6 +407,7 @@ func (s *Sink) Reload(cfg Config) error {
 	// profiles: those in force (built in and from the files); domain_maps:
 	// the entries of sink.profiles.
 	s.log.Info("sink configuration reloaded", "rules", len(cfg.Rules), "profiles", len(s.ProfileNames()), "domain_maps", len(cfg.Profiles))
+	s.warnRules(cfg)
 	s.forgetDNS("reload")
 	s.rulesEvent("Reload", cfg.Rules)
 	return nil

@@ -476,7 +476,7 @@ func decodeError(name, root string, data []byte, ex *expanded, v any, err error)
 				out.Key = joinKey(root, rel)
 				out.Msg = cmp.Or(shapeMessage(err, v, rel), out.Msg)
 				suggestKey(out, v, rel)
-				if root == "" {
+				if !keyAdvice(out, v, rel) && root == "" {
 					sectionHint(out, data, v, rel)
 				}
 				quoteHint(out, data, root)

@@ -50,6 +50,39 @@ func suggestKey(out *Error, v any, rel string) {
 	out.Msg += " (did you mean " + strings.Join(near, " or ") + "?)"
 }
 
+// KeyAdviser is a configuration struct that knows what a key it does not
+// have most likely meant, and how to write that: a sink listener's
+// "rules" are the sink's, each with listener: NAME. UnknownKeyAdvice is
+// called on the struct's zero value with the key as written; "" for no
+// advice.
+type KeyAdviser interface {
+	UnknownKeyAdvice(key string) string
+}
+
+// keyAdvice adds to an unknown key's error what the struct that holds it
+// advises (KeyAdviser), unless the error names a nearer key already; it
+// reports whether it added some.
+func keyAdvice(out *Error, v any, rel string) bool {
+	m := unknownField.FindStringSubmatch(out.Msg)
+	if m == nil || strings.Contains(out.Msg, "did you mean") {
+		return false
+	}
+	t := typeAt(reflect.TypeOf(v), parentKey(rel))
+	if t == nil {
+		return false
+	}
+	a, ok := reflect.New(t).Interface().(KeyAdviser)
+	if !ok {
+		return false
+	}
+	advice := a.UnknownKeyAdvice(strings.ToLower(m[1]))
+	if advice == "" {
+		return false
+	}
+	out.Msg += ": " + advice
+	return true
+}
+
 // typeAt is the struct type at path (a dotted path with [n] for list
 // items) below t, or nil when path leads elsewhere than a struct, such
 // as through a type that reads itself (a custom unmarshaler) in a shape

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,8 @@ func typeMessage(err error) string {
 		}
 		if k := derefType(te.DstType).Kind(); k == reflect.Float32 || k == reflect.Float64 {
 			msg += percentHint(te.Token.Value)
+		} else if k >= reflect.Int && k <= reflect.Uint64 {
+			msg += sizeHint(te.Token.Value)
 		}
 		return msg
 	case errors.As(err, &oe) && oe.Token != nil && oe.DstType != nil:
@@ -52,6 +55,26 @@ func percentHint(v string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (a percentage is written as a fraction here: %s for %s)", strconv.FormatFloat(n/100, 'f', -1, 64), strings.TrimSpace(v))
+}
+
+// sizeUnit is a size with a unit, as a person writes a message size
+// limit (10MB, 25 MiB).
+var sizeUnit = regexp.MustCompile(`(?i)^\s*([0-9]+(?:\.[0-9]+)?)\s*(b|kb|mb|gb|kib|mib|gib)\s*$`)
+
+// sizeHint says how to write a size with a unit (10MB) where a whole
+// number is wanted, as the limits in octets are: the number it stands
+// for; "" for any other value.
+func sizeHint(v string) string {
+	m := sizeUnit.FindStringSubmatch(v)
+	if m == nil {
+		return ""
+	}
+	n, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return ""
+	}
+	mult := map[string]float64{"b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}[strings.ToLower(m[2])]
+	return fmt.Sprintf(" (a whole number here, without a unit: %s is %s)", strings.TrimSpace(v), strconv.FormatFloat(math.Round(n*mult), 'f', -1, 64))
 }
 
 // wantOf names what a value of Go type t is written as in YAML.
