@@ -607,6 +607,13 @@ func (p *PathConfig) validate(k string) error {
 		if c <= 0 {
 			return config.Errorf(fmt.Sprintf("%s.warmup[%d]", k, i), "daily caps must be positive")
 		}
+		if i > 0 && c < p.Warmup[i-1] {
+			// A warm-up builds a new IP's reputation by sending more day
+			// by day; a drop is most often a typo (150 for 1500), and
+			// a path that must send less for a while wants a cap that
+			// holds, not a schedule that goes back.
+			return config.Errorf(fmt.Sprintf("%s.warmup[%d]", k, i), "%d is below the day before's %d: a warm-up's daily caps rise (or stay) day by day, as the receiving side learns the new IP; check for a digit missing, or give the lower cap from the day it should hold and after", c, p.Warmup[i-1])
+		}
 	}
 	if p.WarmupStart != "" && len(p.Warmup) == 0 {
 		// The date is checked as a warmup reads it, then the lone key refused.
@@ -631,6 +638,9 @@ func (r *RouteConfig) validate(k string, paths map[string]bool) error {
 	for i, p := range r.Paths {
 		if !paths[p] {
 			return config.Errorf(fmt.Sprintf("%s.paths[%d]", k, i), "no path named %q in relay.paths", p)
+		}
+		if j := slices.Index(r.Paths, p); j < i {
+			return config.Errorf(fmt.Sprintf("%s.paths[%d]", k, i), "path %q is listed twice (paths[%d] has it too): a failover list tries each path once in an attempt, so the second place tries nothing; list another path, or remove it", p, j)
 		}
 	}
 	for i, w := range r.Split {
@@ -722,11 +732,90 @@ func checkRouteOrder(routes []RouteConfig, k string) error {
 		if i < len(routes)-1 && narrow == "" {
 			return config.Errorf(fmt.Sprintf("%s[%d]", k, i+1), "route %q is never used: route %q before it (routes[%d]) matches every recipient, and the first route that matches wins; move it before %q, or remove it", routes[i+1].Name, r.Name, i, r.Name)
 		}
+		for j := range i {
+			if by := routes[j].covers(r); by != "" {
+				return config.Errorf(fmt.Sprintf("%s[%d]", k, i), "route %q is never used: route %q before it (routes[%d]) matches every recipient it would (%s), and the first route that matches wins; move it before %q, narrow %q, or remove it", r.Name, routes[j].Name, j, by, routes[j].Name, routes[j].Name)
+			}
+		}
 		if i == len(routes)-1 && narrow != "" {
 			return config.Errorf(fmt.Sprintf("%s[%d].%s", k, i, narrow), "route %q is the last route but has %s, so some recipients would match no route: the last route must take every recipient the routes before it leave; add a last route without recipients, senders or attempt bounds, such as {name: default, paths: [...]} over the paths that carry everything else, or remove %s from this one", r.Name, narrow, narrow)
 		}
 	}
 	return nil
+}
+
+// covers says how route r matches every recipient, sender and attempt
+// that route o does, so that o, after it, is never used; "" when it does
+// not. A route's windows and paths do not enter: the first route that
+// matches holds its recipients outside its windows too.
+func (r *RouteConfig) covers(o *RouteConfig) string {
+	if !patternsCover(r.Recipients, o.Recipients) || !patternsCover(r.Senders, o.Senders) {
+		return ""
+	}
+	lo := func(n int) int { return max(n, 1) }
+	hi := func(n int) int {
+		if n == 0 {
+			return int(^uint(0) >> 1)
+		}
+		return n
+	}
+	if lo(r.MinAttempt) > lo(o.MinAttempt) || hi(r.MaxAttempt) < hi(o.MaxAttempt) {
+		return ""
+	}
+	var what []string
+	if len(o.Recipients) > 0 {
+		what = append(what, fmt.Sprintf("recipients %v within %v", o.Recipients, orAll(r.Recipients)))
+	}
+	if len(o.Senders) > 0 {
+		what = append(what, fmt.Sprintf("senders %v within %v", o.Senders, orAll(r.Senders)))
+	}
+	if o.MinAttempt > 0 || o.MaxAttempt > 0 {
+		what = append(what, "attempts within its own")
+	}
+	if len(what) == 0 {
+		return "every recipient"
+	}
+	return strings.Join(what, ", ")
+}
+
+// orAll is patterns, or ["*"] for none (which matches everything).
+func orAll(patterns []string) []string {
+	if len(patterns) == 0 {
+		return []string{"*"}
+	}
+	return patterns
+}
+
+// patternsCover reports whether the domain patterns outer match every
+// domain that inner match (no patterns match everything).
+func patternsCover(outer, inner []string) bool {
+	if len(outer) == 0 || slices.Contains(outer, "*") {
+		return true
+	}
+	if len(inner) == 0 || slices.Contains(inner, "*") {
+		return false
+	}
+	for _, p := range inner {
+		if !slices.ContainsFunc(outer, func(q string) bool { return patternCovers(q, p) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// patternCovers reports whether domain pattern q matches every domain
+// that p does, as matchDomains reads them.
+func patternCovers(q, p string) bool {
+	q, p = normPattern(q), normPattern(p)
+	if q == p {
+		return true
+	}
+	base, ok := strings.CutPrefix(q, "*.")
+	if !ok {
+		return false
+	}
+	p = strings.TrimPrefix(p, "*.")
+	return p == base || strings.HasSuffix(p, "."+base)
 }
 
 func (r Rule) validate(k string) error {

@@ -151,12 +151,7 @@ func matchDomains(patterns []string, domain string) bool {
 	// An IDN matches in either spelling (U-labels or A-labels).
 	domain = aLabels(domain)
 	for _, p := range patterns {
-		p = strings.ToLower(p)
-		if rest, ok := strings.CutPrefix(p, "*."); ok {
-			p = "*." + aLabels(rest)
-		} else {
-			p = aLabels(p)
-		}
+		p = normPattern(p)
 		switch {
 		case p == "*":
 			return true
@@ -192,4 +187,15 @@ func (r *Relay) DirectMXRoute(rcpt, sender string) string {
 		}
 	}
 	return ""
+}
+
+// normPattern is a domain pattern as routes compare it: in lower case,
+// in A-labels, without the root's trailing dot (the relay drops it from
+// addresses, so "shop.test." would match nothing).
+func normPattern(p string) string {
+	p = strings.TrimSuffix(strings.ToLower(p), ".")
+	if rest, ok := strings.CutPrefix(p, "*."); ok {
+		return "*." + aLabels(rest)
+	}
+	return aLabels(p)
 }
