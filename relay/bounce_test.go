@@ -84,7 +84,7 @@ func TestBounceAddressRefusesWhatItCannotUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.runUntil("delivery", h.done(id, 2))
-	verp := dsn.VERPAddress("bounces@relaylab.localhost", id)
+	verp := h.returnPath(id, "v@r.test", "w@r.test")
 	base := "bounces@relaylab.localhost"
 	addr := h.r.Addr().String()
 	tests := []struct {
@@ -104,7 +104,11 @@ func TestBounceAddressRefusesWhatItCannotUse(t *testing.T) {
 		{"DSN reporting a delivery", verp, dsnFor(t, verp, "", "w@r.test", dsn.ActionDelivered), 250, ""},
 		{"DSN by VERP", verp, dsnFor(t, verp, "", "v@r.test", dsn.ActionFailed), 250, ""},
 		{"the same DSN again", verp, dsnFor(t, verp, "", "v@r.test", dsn.ActionFailed), 250, ""},
-		{"DSN by ENVID", base, dsnFor(t, base, "env-1", "w@r.test", dsn.ActionFailed), 250, ""},
+		// From a client that may not submit, only the signed return
+		// path counts: the ENVID is the sender's own, others may know it.
+		{"DSN by ENVID from outside", base, dsnFor(t, base, "env-1", "w@r.test", dsn.ActionFailed), 550, "5.6.0 Not a delivery status notification this relay can check"},
+		{"DSN by the bare queue id", dsn.VERPAddress(base, id), dsnFor(t, base, "", "w@r.test", dsn.ActionFailed), 550, "5.6.0 Not a delivery status notification this relay can check"},
+		{"DSN by VERP for the other recipient", verp, dsnFor(t, verp, "", "w@r.test", dsn.ActionFailed), 250, ""},
 	}
 	for _, tt := range tests {
 		code, msg := bounceReply(t, addr, []string{tt.to}, tt.body)
@@ -168,7 +172,11 @@ func TestBounceAddressNotMixedWithRelaying(t *testing.T) {
 func TestAsyncBounceByOriginalRecipient(t *testing.T) {
 	t.Parallel()
 	mta := startMTA(t, nil)
-	h := newHarness(t, submitConfig(mta.addr), Options{})
+	cfg := submitConfig(mta.addr)
+	// The sender's own MX, which may submit, hands the bounce on: by
+	// its ENVID, which a client outside could not use.
+	cfg.AllowedNetworks = []string{"127.0.0.0/8"}
+	h := newHarness(t, cfg, Options{})
 	ctx := context.Background()
 	id, err := h.r.Enqueue(ctx, Submission{From: "a@s.test", EnvID: "env-9", Data: []byte("Subject: 1\r\n\r\nx\r\n"),
 		Recipients: []Recipient{{Address: "List@r.test"}, {Address: "other@r.test"}}})
@@ -208,7 +216,7 @@ func TestAsyncBounceByEscapedUTF8ORCPT(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.runUntil("delivery", h.done(id, 1))
-	raw, err := dsn.Build(dsn.BuildOptions{To: dsn.VERPAddress("bounces@relaylab.localhost", id), MessageID: "<b4@mta.test>", Date: epoch},
+	raw, err := dsn.Build(dsn.BuildOptions{To: h.returnPath(id, "list@r.test"), MessageID: "<b4@mta.test>", Date: epoch},
 		dsn.Report{ReportingMTA: "mta.test", Recipients: []dsn.Recipient{{OriginalRecipient: "utf-8;List+x=1@r.test",
 			FinalRecipient: "member@elsewhere.test", Action: dsn.ActionFailed, Status: "5.1.1", DiagnosticCode: "550 5.1.1 no such user"}}})
 	if err != nil {
@@ -217,7 +225,7 @@ func TestAsyncBounceByEscapedUTF8ORCPT(t *testing.T) {
 	if !strings.Contains(string(raw), `Original-Recipient: utf-8;List\x{2B}x\x{3D}1@r.test`) {
 		t.Fatalf("the upstream's DSN does not carry the escaped form:\n%s", raw)
 	}
-	if code, msg := bounceReply(t, h.r.Addr().String(), []string{dsn.VERPAddress("bounces@relaylab.localhost", id)}, string(raw)); code != 250 {
+	if code, msg := bounceReply(t, h.r.Addr().String(), []string{h.returnPath(id, "list@r.test")}, string(raw)); code != 250 {
 		t.Fatalf("DSN: %d %s, want 250", code, msg)
 	}
 	if got := h.terminal(id); !reflect.DeepEqual(got["list@r.test"], []string{events.RelayDelivered, events.RelayBounced}) {

@@ -194,9 +194,10 @@ type DSNConfig struct {
 	// local+VERP@domain are matched too. Default "bounces@" + Hostname.
 	BounceAddress string `yaml:"bounce_address"`
 	// VERP rewrites each message's envelope sender to
-	// BounceAddress with the message's queue id added to its local part
-	// (bounces+QUEUEID@domain), so that an asynchronous bounce names its
-	// message even when its DSN is not standard.
+	// BounceAddress with the message's queue id and a MAC added to its
+	// local part (bounces+QUEUEID.MAC@domain, bouncetoken.go), so that an
+	// asynchronous bounce names its message even when its DSN is not
+	// standard, and no one outside can forge one.
 	VERP bool `yaml:"verp"`
 }
 

@@ -196,7 +196,7 @@ func (r *Relay) enqueue(ctx context.Context, s Submission) (string, error) {
 		// that comes in through the submission port is, then queued on
 		// as id.
 		var refused *dsnRefusal
-		about, err := r.receiveDSNAs(ctx, nil, s.Data, id)
+		about, err := r.receiveDSNAs(ctx, nil, s.Data, id, true)
 		if err != nil && !errors.As(err, &refused) {
 			return "", fmt.Errorf("relay: recording the DSN this message carries: %w", err)
 		}

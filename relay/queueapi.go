@@ -779,7 +779,14 @@ func refuseDSN(format string, args ...any) error {
 
 // receiveDSN is receiveDSNAs for a DSN that nothing carries on.
 func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (string, error) {
-	return r.receiveDSNAs(ctx, to, data, "")
+	return r.receiveDSNAs(ctx, to, data, "", true)
+}
+
+// receiveDSNFrom is receiveDSN for a DSN from an SMTP client; trusted
+// says whether it may submit (AUTH, or allowed_networks): one that may
+// not is matched only by a VERP tag with its MAC (matchBounce).
+func (r *Relay) receiveDSNFrom(ctx context.Context, to []string, data []byte, trusted bool) (string, error) {
+	return r.receiveDSNAs(ctx, to, data, "", trusted)
 }
 
 // receiveDSNAs matches an incoming DSN to the message it reports on (by
@@ -795,7 +802,7 @@ func (r *Relay) receiveDSN(ctx context.Context, to []string, data []byte) (strin
 // DSN reports on. The submission listener (and Enqueue) also calls it,
 // with no addresses, for a DSN that comes in as mail to relay to the
 // original sender, as message carrier, which its events name.
-func (r *Relay) receiveDSNAs(ctx context.Context, to []string, data []byte, carrier string) (string, error) {
+func (r *Relay) receiveDSNAs(ctx context.Context, to []string, data []byte, carrier string, trusted bool) (string, error) {
 	p, err := dsn.Parse(data)
 	if err != nil {
 		why := "it cannot be read as one"
@@ -808,13 +815,6 @@ func (r *Relay) receiveDSNAs(ctx context.Context, to []string, data []byte, carr
 		return "", &dsnRefusal{err: err, reason: "Not a delivery status notification (RFC 3464): " + why +
 			"; this address takes only DSNs for mail this relay sent"}
 	}
-	msgID := ""
-	for _, a := range to {
-		if tag, ok := dsn.VERPTag(a); ok {
-			msgID = tag
-		}
-	}
-	envid := p.EnvelopeID()
 	now := r.clock.Now()
 	var (
 		about   string
@@ -824,21 +824,13 @@ func (r *Relay) receiveDSNAs(ctx context.Context, to []string, data []byte, carr
 	wrote := false // a DSN to the sender may be queued: the scheduler looks
 	err = r.store.Write(ctx, func(tx *store.Tx) error {
 		late, reports = nil, nil
-		id := msgID
-		if id == "" && envid != "" {
-			// The ENVID is stored decoded, as RFC 3461 4.4 has DSNs carry
-			// it; some MTAs write it still in xtext (id+2Bx for id+x).
-			if err := tx.QueryRow(`SELECT id FROM relay_messages WHERE envid IN (?, ?) AND is_dsn = 0 ORDER BY created_ns DESC LIMIT 1`,
-				envid, dsn.DecodeXtextLenient(envid)).Scan(&id); err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
+		m, err := matchBounce(tx, r.bounceKey, to, p, r.cfg.Hostname, trusted)
+		if err != nil {
+			return err
 		}
-		if id == "" {
-			// The returned headers hold the Received field our submission
-			// listener wrote, with the queue id: how a bounce from an MTA
-			// that kept neither VERP nor ENVID (Postfix without either)
-			// still finds its message.
-			id = receivedID(p.Original, r.cfg.Hostname)
+		id, msgID := m.id, ""
+		if m.verp {
+			msgID = id
 		}
 		if id == "" {
 			return refuseDSN("Not a delivery status notification for a message this relay sent: no VERP tag in the address, no ENVID it knows and no Received field of this relay in the returned headers")
@@ -859,6 +851,9 @@ func (r *Relay) receiveDSNAs(ctx context.Context, to []string, data []byte, carr
 			if err != nil {
 				return err
 			}
+			// A return path signed for another domain vouches for
+			// none of this one's recipients.
+			ok = ok && m.vouchesFor(addr)
 			if rc.Action != dsn.ActionFailed {
 				// A delay or a success, reported for the NOTIFY the relay
 				// passed on: recorded as what it says, never as a bounce.

@@ -84,6 +84,9 @@ type Relay struct {
 	// keeps failing (only the scheduler's goroutine uses them).
 	claimErrs, warnErrs repeatlog.Throttle
 
+	// bounceKey signs VERP return paths (bouncetoken.go).
+	bounceKey bounceKey
+
 	cfg      Config
 	store    *store.Store
 	clock    clock.Clock
@@ -114,11 +117,17 @@ type Relay struct {
 	schedParked bool
 	batch       *batcher // records of finished jobs
 
-	mu      sync.Mutex
-	busy    int  // scheduler passes and jobs in progress, plus a pending kick
-	kicked  bool // a kick is waiting in kickCh
-	wakeAt  time.Time
-	sleeps  map[*time.Time]*dest // wake-ups of jobs sleeping on the clock, for the destination whose rate they wait on
+	mu     sync.Mutex
+	busy   int  // scheduler passes and jobs in progress, plus a pending kick
+	kicked bool // a kick is waiting in kickCh
+	wakeAt time.Time
+	sleeps map[*time.Time]*dest // wake-ups of jobs sleeping on the clock, for the destination whose rate they wait on
+	// woken are the sleeps whose timer fired and whose job has not run
+	// since: only those keep the relay from being quiet. A sleep due now
+	// whose timer has not fired waits for the clock like any other (a
+	// replay fires one timer at a time, and two destinations' rate slots
+	// fall on one instant).
+	woken   map[*time.Time]bool
 	dests   map[string]*dest
 	started bool
 	// sending is set from Start to the end of Shutdown: recipients in
@@ -181,9 +190,13 @@ func New(cfg Config, opts Options) (*Relay, error) {
 		slots:  make(chan struct{}, cfg.Workers),
 		dests:  map[string]*dest{},
 		sleeps: map[*time.Time]*dest{},
+		woken:  map[*time.Time]bool{},
 	}
 	r.pool = newConnPool()
 	r.batch = &batcher{st: opts.Store}
+	if r.bounceKey, err = loadBounceKey(context.Background(), opts.Store, opts.Clock.Now()); err != nil {
+		return nil, fmt.Errorf("relay: %w", err)
+	}
 	if len(cfg.DKIM) > 0 {
 		s, err := newDKIMSigner(cfg.DKIM, r.log)
 		if err != nil {
@@ -445,10 +458,8 @@ func (r *Relay) quietBut(waiting int) bool {
 		return false
 	}
 	now := r.clock.Now()
-	for t := range r.sleeps {
-		if !now.Before(*t) {
-			return false // woken, not yet running
-		}
+	if len(r.woken) > 0 {
+		return false // woken, not yet running
 	}
 	// A scheduler parked in its pass has woken already.
 	return r.schedParked || r.wakeAt.IsZero() || now.Before(r.wakeAt)
@@ -465,22 +476,29 @@ func (r *Relay) sleep(ctx context.Context, d time.Duration, dest *dest) error {
 	// a replay that found the relay quiet before the timer was set took
 	// the next timer on the clock (or a later submission) for the next
 	// thing due, moved the clock there, and the job went out late.
-	t := r.clock.NewTimer(d)
-	defer t.Stop()
 	at := r.clock.Now().Add(d)
+	woke := make(chan struct{})
 	r.mu.Lock()
 	r.sleeps[&at] = dest
 	r.mu.Unlock()
+	t := r.clock.AfterFunc(d, func() {
+		r.mu.Lock()
+		r.woken[&at] = true
+		r.mu.Unlock()
+		close(woke)
+	})
+	defer t.Stop()
 	r.addBusy(-1)
 	var err error
 	select {
-	case <-t.C():
+	case <-woke:
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
 	r.addBusy(1)
 	r.mu.Lock()
 	delete(r.sleeps, &at)
+	delete(r.woken, &at)
 	r.mu.Unlock()
 	return err
 }

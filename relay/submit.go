@@ -819,7 +819,7 @@ func (s *session) Data(rd io.Reader) error {
 		// Decided before the reply: nothing to the bounce address gets a
 		// 250 and is then dropped.
 		var refused *dsnRefusal
-		_, err := s.r.receiveDSN(ctx, s.bounces, data)
+		_, err := s.r.receiveDSNFrom(ctx, s.bounces, data, s.allowed())
 		switch {
 		case errors.As(err, &refused):
 			s.r.log.Info("relay: refused a message to the bounce address", "reason", refused.reason, "detail", refused.err,
@@ -852,7 +852,7 @@ func (s *session) Data(rd io.Reader) error {
 		// relayed on like any message; a DSN about nothing of ours
 		// (a *dsnRefusal) is only relayed.
 		var refused *dsnRefusal
-		about, err := s.r.receiveDSNAs(ctx, nil, data, id)
+		about, err := s.r.receiveDSNAs(ctx, nil, data, id, true)
 		if err != nil && !errors.As(err, &refused) {
 			s.r.log.Error("relay: recording a submitted DSN failed", "err", err)
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},

@@ -196,6 +196,10 @@ func TestAsyncBounceByVERPAndENVID(t *testing.T) {
 	mta := startMTA(t, nil)
 	cfg := submitConfig(mta.addr)
 	cfg.DSN.VERP = true
+	// The DSNs come from a client that may submit (the sender's own MX
+	// handing them on): from outside, the ENVID alone is refused
+	// (TestForgedDSNsFromOutsideAreRefused).
+	cfg.AllowedNetworks = []string{"127.0.0.0/8"}
 	h := newHarness(t, cfg, Options{})
 	ctx := context.Background()
 	idV, err := h.r.Enqueue(ctx, Submission{From: "a@s.test", Data: []byte("Subject: 1\r\n\r\nx\r\n"), Recipients: []Recipient{{Address: "v@r.test"}}})
@@ -213,7 +217,7 @@ func TestAsyncBounceByVERPAndENVID(t *testing.T) {
 			verp = m.from
 		}
 	}
-	if tag, ok := dsn.VERPTag(verp); !ok || tag != idV {
+	if tag, ok := dsn.VERPTag(verp); !ok || !strings.HasPrefix(tag, idV+".") {
 		t.Fatalf("return path %q does not carry the message id %s", verp, idV)
 	}
 	// The receiver bounces later: a DSN comes back to the return path.
@@ -225,7 +229,7 @@ func TestAsyncBounceByVERPAndENVID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := dialSubmission(t, h.r.Addr().String(), false) // from 127.0.0.1, which may not relay
+		c := dialSubmission(t, h.r.Addr().String(), false)
 		if err := c.SendMail("", []string{to}, strings.NewReader(string(raw))); err != nil {
 			t.Fatalf("DSN to %s refused: %v", to, err)
 		}

@@ -25,7 +25,7 @@ func TestVERPLateBounceTellsTheSender(t *testing.T) {
 	h := newHarness(t, cfg, Options{})
 	id := h.enqueue("news@s.test", "v@r.test")
 	h.runUntil("delivery", h.done(id, 1))
-	verp := dsn.VERPAddress("bounces@relaylab.localhost", id)
+	verp := h.returnPath(id, "v@r.test")
 	if code, msg := bounceReply(t, h.r.Addr().String(), []string{verp}, dsnFor(t, verp, "", "v@r.test", dsn.ActionFailed)); code != 250 {
 		t.Fatalf("the late bounce: %d %s, want 250", code, msg)
 	}
@@ -48,7 +48,7 @@ func TestVERPLateBounceTellsTheSender(t *testing.T) {
 	// The sender is the bounce address: nothing is written.
 	own := h.enqueue("bounces@relaylab.localhost", "w@r.test")
 	h.runUntil("delivery", h.done(own, 1))
-	verp = dsn.VERPAddress("bounces@relaylab.localhost", own)
+	verp = h.returnPath(own, "w@r.test")
 	if code, msg := bounceReply(t, h.r.Addr().String(), []string{verp}, dsnFor(t, verp, "", "w@r.test", dsn.ActionFailed)); code != 250 {
 		t.Fatalf("the late bounce: %d %s, want 250", code, msg)
 	}
