@@ -1786,15 +1786,48 @@ func GlobDistance(glob, addr string) int {
 	return prev[len(s)]
 }
 
-// NearMiss reports whether an address GlobDistance d from glob is close
-// enough to be offered as "did you mean": a slip of a few characters (at
-// most 3, and at most a quarter of the glob's own characters, * and ?
-// aside, but 1 always), not merely the least far of addresses that have
-// nothing to do with it ("nobody@nowhere.test" is not a slip for
-// "defer2+ci1@example.test").
-func NearMiss(glob string, d int) bool {
-	own := utf8.RuneCountInString(glob) - strings.Count(glob, "*") - strings.Count(glob, "?")
-	return d <= min(3, max(1, own/4))
+// NearMiss reports whether addr is close enough to glob to be offered as
+// "did you mean": a slip of a few characters (GlobDistance at most 3, and
+// at most a quarter of the glob's own characters, * and ? aside, but 1
+// always), not merely the least far of addresses that have nothing to do
+// with it ("nobody@nowhere.test" is not a slip for
+// "defer2+ci1@example.test"). When both have a domain, the local part and
+// the domain are each held to their own share: a shared domain makes up
+// most of an address, and let "never+*@example.test" take
+// "defer2+local1@example.test", three edits in a local part of six.
+func NearMiss(glob, addr string) bool {
+	if GlobDistance(glob, addr) > slipAllowed(glob) {
+		return false
+	}
+	gl, gd, ok := cutDomain(glob)
+	al, ad, aok := cutDomain(addr)
+	if !ok || !aok {
+		return true
+	}
+	// A local part is short: a third of it (rounded up) takes alicia
+	// for alice, and not defer2+ for never+.
+	return GlobDistance(gl, al) <= min(3, max(1, (ownChars(gl)+2)/3)) && GlobDistance(gd, ad) <= slipAllowed(gd)
+}
+
+// slipAllowed is the most edits NearMiss takes for a slip in glob: a
+// quarter of its own characters, at least 1, at most 3.
+func slipAllowed(glob string) int {
+	return min(3, max(1, ownChars(glob)/4))
+}
+
+// ownChars counts the characters of glob, * and ? aside.
+func ownChars(glob string) int {
+	return utf8.RuneCountInString(glob) - strings.Count(glob, "*") - strings.Count(glob, "?")
+}
+
+// cutDomain splits an address or a glob of one at its last @; ok is
+// false when it has none.
+func cutDomain(a string) (local, domain string, ok bool) {
+	i := strings.LastIndexByte(a, '@')
+	if i < 0 {
+		return a, "", false
+	}
+	return a[:i], a[i+1:], true
 }
 
 // closestAddress is the address of rs that the glob (in matchForm) is
@@ -1814,7 +1847,7 @@ func closestAddress(glob string, rs []*Recipient) (string, []*Recipient) {
 			best, bestKey, bestD = r.Address, a, d
 		}
 	}
-	if !NearMiss(glob, bestD) {
+	if bestD < 0 || !NearMiss(glob, bestKey) {
 		return "", nil
 	}
 	var of []*Recipient

@@ -3,11 +3,13 @@ package web
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/relaylab/relaylab/internal/events"
 )
@@ -20,14 +22,28 @@ type eventPage struct {
 	Next int64 `json:"next"`
 }
 
+// maxEventsWait is the longest wait= of /api/v1/events: longer than a CI
+// job waits for one outcome, short enough that a forgotten request ends.
+const maxEventsWait = 10 * time.Minute
+
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	if websocketRequested(r) {
+		if r.URL.Query().Has("wait") {
+			writeError(w, http.StatusBadRequest, "wait does not apply to the event stream",
+				"a stream sends each matching event as it comes; wait= is for a page of /api/v1/events without Upgrade")
+			return
+		}
 		s.streamEvents(w, r)
 		return
 	}
 	f, err := parseFilter(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "bad event filter", err.Error())
+		return
+	}
+	wait, err := queryWait(r, maxEventsWait, "an event that matches")
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad wait", err.Error())
 		return
 	}
 	// tail=N reads only the last N events of the log (before filtering):
@@ -41,7 +57,14 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		last, _ := s.opts.Store.Changes()
 		f.AfterID = max(f.AfterID, last-tail)
 	}
-	evs, err := s.readEvents(r.Context(), f)
+	evs, err := s.waitEvents(r, f, wait)
+	if errors.Is(err, errWaitCut) {
+		// Not the empty page of a wait that ran out: a script must not
+		// read "no bounce came" where nothing could be seen.
+		writeError(w, http.StatusServiceUnavailable, "the wait for events was cut short",
+			"the server stopped (or the request ended) before an event matched, so nothing is known of what came after; ask again once the server is back")
+		return
+	}
 	if err != nil {
 		s.writeAPIError(w, r, "reading events", err)
 		return
@@ -54,6 +77,44 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		page.Next = evs[n-1].ID
 	}
 	writeJSON(w, http.StatusOK, page)
+}
+
+// errWaitCut is waitEvents' error when its request ended before an event
+// matched or the wait ran out.
+var errWaitCut = errors.New("the wait for events was cut short")
+
+// waitEvents reads the events of f; while there are none, it waits up to
+// wait for a commit that adds some and reads again (a long poll: a CI
+// script asks once for the bounce it expects, rather than in a loop with
+// a sleep). A wait that runs out gives no events; one that the request's
+// end cuts short (the client went away, or the server shuts down) gives
+// errWaitCut.
+func (s *Server) waitEvents(r *http.Request, f events.Filter, wait time.Duration) ([]events.Event, error) {
+	var deadline <-chan time.Time
+	if wait > 0 {
+		t := s.clock.NewTimer(wait)
+		defer t.Stop()
+		deadline = t.C()
+	}
+	for {
+		// Asked before reading, so that a commit between the read and the
+		// wait is not missed.
+		_, changed := s.opts.Store.Changes()
+		evs, err := s.readEvents(r.Context(), f)
+		if err != nil && deadline != nil && r.Context().Err() != nil {
+			return nil, errWaitCut // the end of the request stopped the read
+		}
+		if err != nil || len(evs) > 0 || deadline == nil {
+			return evs, err
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			return evs, nil
+		case <-r.Context().Done():
+			return nil, errWaitCut
+		}
+	}
 }
 
 func websocketRequested(r *http.Request) bool {

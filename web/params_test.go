@@ -17,7 +17,7 @@ func TestSpecParams(t *testing.T) {
 		t.Fatal(specParamsErr)
 	}
 	for op, want := range map[string][]string{
-		"get /api/v1/events":        {"after", "kind", "limit", "message", "recipient", "tail"},
+		"get /api/v1/events":        {"after", "kind", "limit", "message", "recipient", "tail", "wait"},
 		"get /api/v1/sink/sessions": {"before", "client", "from", "helo", "limit", "listener", "text", "to"},
 		"get /api/v1/sink/attempts": {"after", "before", "limit", "recipient"},
 		"get /api/v1/sink/rules":    {},

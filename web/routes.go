@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,7 +75,28 @@ func (s *Server) routes() http.Handler {
 	api.Handle("/", s.ui())
 
 	mux.Handle("/", s.authenticate(api))
-	return s.secure(s.cors(known, offerGzip(mux)))
+	return sameSlashes(s.secure(s.cors(known, offerGzip(mux))))
+}
+
+// sameSlashes serves a path with doubled slashes as its clean form
+// (//api/v1/sink/messages as /api/v1/sink/messages, a trailing slash
+// kept) instead of the router's 307 to it: a script that joins a base
+// URL ending in / (ready.json's web) to a path gets what it asked for,
+// where curl -f took the redirect of its DELETE for success and cleared
+// nothing.
+func sameSlashes(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "//") {
+			clean := path.Clean(r.URL.Path)
+			if strings.HasSuffix(r.URL.Path, "/") && clean != "/" {
+				clean += "/"
+			}
+			r2 := r.Clone(r.Context())
+			r2.URL.Path, r2.URL.RawPath = clean, ""
+			r = r2
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // allowedMethods lists the methods that known serves at r's path (none

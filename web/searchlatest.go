@@ -23,7 +23,7 @@ func (s *Server) latest(h http.HandlerFunc) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		wait, err := queryWait(r)
+		wait, err := queryWait(r, maxLatestWait, "a message that matches")
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "bad wait", err.Error())
 			return
@@ -78,8 +78,9 @@ func (s *Server) latest(h http.HandlerFunc) http.HandlerFunc {
 const maxLatestWait = 60 * time.Second
 
 // queryWait reads wait=: a duration (10s, 500ms, 1m) or a number of
-// seconds, at most maxLatestWait; 0 when absent.
-func queryWait(r *http.Request) (time.Duration, error) {
+// seconds, at most most; 0 when absent. what is what the request waits
+// for, for the 400.
+func queryWait(r *http.Request, most time.Duration, what string) (time.Duration, error) {
 	v := r.URL.Query().Get("wait")
 	if v == "" {
 		return 0, nil
@@ -88,8 +89,8 @@ func queryWait(r *http.Request) (time.Duration, error) {
 	if n, nerr := strconv.Atoi(v); nerr == nil {
 		d, err = time.Duration(n)*time.Second, nil
 	}
-	if err != nil || d < 0 || d > maxLatestWait {
-		return 0, fmt.Errorf("wait= takes how long to wait for a message that matches, at most %s: 10s, 500ms, 1m or a number of seconds, not %s", maxLatestWait, quoteShort(v))
+	if err != nil || d < 0 || d > most {
+		return 0, fmt.Errorf("wait= takes how long to wait for %s, at most %s: 10s, 500ms, 1m or a number of seconds, not %s", what, most, quoteShort(v))
 	}
 	return d, nil
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/relaylab/relaylab/internal/clock"
 	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/events"
-	"github.com/relaylab/relaylab/internal/store"
 	"github.com/relaylab/relaylab/relay"
 	"github.com/relaylab/relaylab/reports"
 	"github.com/relaylab/relaylab/sink"
@@ -148,8 +147,9 @@ queued) or in the status it asks for, and with the DSN it asks for unless
 that can no longer come; an expectation of absence (count: 0) waits for
 nothing. Then it judges: expectations that hold early (attempts: 1 after
 a first deferral) can still fail once the sender tries again. --wait does
-not wait for a serve that is not listening yet. A scenario file (seed:, messages:) is
-for relaylab replay.
+not wait for a serve that is not listening yet, and stops waiting (exit 3)
+when the serve stops listening. A scenario file (seed:, messages:) is for
+relaylab replay.
 
 Exit status: 0 when every expectation held, 1 when one failed, 2 for bad
 flags or files (a missing --db, a file that is not a relaylab store, a
@@ -211,17 +211,34 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 		files, paths = append(files, x), append(paths, path)
 	}
 	// verdicts are the files' verdicts in the order given: judged's for
-	// those judged, the problem of each that did not load.
-	verdicts := func(judged []reports.Verdict) []reports.Verdict {
+	// those judged, the problem of each that did not load (shown: the line
+	// standard output gives it, which points at standard error, where
+	// loadErrors has the problem once; the output files have it whole).
+	verdicts := func(judged []reports.Verdict, shown bool) []reports.Verdict {
 		vs := make([]reports.Verdict, 0, len(named))
 		for i, a := range named {
 			if err, bad := unread[i]; bad {
-				vs = append(vs, reports.ErrorVerdict(a.path, a.path, err))
+				v := reports.ErrorVerdict(a.path, a.path, err)
+				if shown {
+					v = shownOnce(v, "did not load")
+				}
+				vs = append(vs, v)
 				continue
 			}
 			vs, judged = append(vs, judged[0]), judged[1:]
 		}
 		return markFromDir(vs, named)
+	}
+	// loadErrors are the problems of the files that did not load, in the
+	// order given, for standard error.
+	loadErrors := func() []error {
+		var errs []error
+		for i := range named {
+			if err, bad := unread[i]; bad {
+				errs = append(errs, err)
+			}
+		}
+		return errs
 	}
 	// stop ends a run that cannot judge (a store it cannot use, a serve
 	// it cannot ask, a signal) with err, and every output says, of each
@@ -239,9 +256,11 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		// Standard output says what became of each file, as it does of a
-		// file that did not load; the reason is on standard error, once.
-		reports.WriteVerdicts(e.stdout, verdicts(short))
-		return outs.stopped(noVerdict(err), verdicts(nv))
+		// file that did not load; the reasons are on standard error, once:
+		// the files' that did not load, then the stop's, whose exit status
+		// the run keeps.
+		reports.WriteVerdicts(e.stdout, verdicts(short, true))
+		return outs.stopped(stoppedAfter("expect", loadErrors(), err), verdicts(nv, false))
 	}
 	if *db != "" {
 		if err := requireStore(ctx, *db); err != nil {
@@ -257,8 +276,19 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 	// whose holds say why a recipient the sink deferred gets no try.
 	var rel reports.EventSource = remoteEvents{src.(remoteAttempts)}
 	if *db != "" {
-		st, err := store.Open(ctx, store.Options{Path: *db, NoMigrate: true})
+		// As report reads it: read-only, and said so, when this user
+		// may not write the store or beside it (another user's serve).
+		log, err := newLogger(e, "warn")
 		if err != nil {
+			return stop(err)
+		}
+		st, err := openToRead(ctx, *db, log)
+		if err != nil {
+			// Exit 3, a store expect could not read, where queue and
+			// report say 1.
+			if xe := (*exitError)(nil); errors.As(err, &xe) {
+				err = xe.err
+			}
 			return stop(err)
 		}
 		defer st.Close()
@@ -318,14 +348,9 @@ func runExpect(ctx context.Context, e *env, args []string) error {
 			return stop(err)
 		}
 	}
-	var errs []error
-	for i := range named {
-		if err, bad := unread[i]; bad {
-			errs = append(errs, err)
-		}
-	}
-	vs := verdicts(judged)
-	reports.WriteVerdicts(e.stdout, vs)
+	errs := loadErrors()
+	vs := verdicts(judged, false)
+	reports.WriteVerdicts(e.stdout, verdicts(judged, true))
 	if err := outs.write(vs); err != nil {
 		return noVerdict(joinLines("expect", append(errs, err)...))
 	}
@@ -790,7 +815,7 @@ func serveBase(raw string) (string, error) {
 // connection refused).
 func unreachable(base, what string, err error) error {
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		return fmt.Errorf("nothing listens at %s (the connection was refused), so %s could not be read: relaylab serve must be running there; start it, or give --url the address of its web.listen", base, what)
+		return serveGoneError{fmt.Errorf("nothing listens at %s (the connection was refused), so %s could not be read: relaylab serve must be running there; start it, or give --url the address of its web.listen", base, what)}
 	}
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Err != nil {
@@ -798,6 +823,13 @@ func unreachable(base, what string, err error) error {
 	}
 	return fmt.Errorf("could not reach %s to read %s: %v: relaylab serve must be running there, at the address of its web.listen", base, what, err)
 }
+
+// serveGoneError is unreachable's error when nothing listens at the
+// serve's address (the connection was refused), on which expect --wait
+// stops waiting: a serve that has stopped does not come back by itself.
+type serveGoneError struct{ error }
+
+func (e serveGoneError) Unwrap() error { return e.error }
 
 var (
 	_ reports.SinkMessageSource      = remoteAttempts{}

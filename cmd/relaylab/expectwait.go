@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -23,7 +24,8 @@ const expectPoll = time.Second
 // wait while a recipient is not final: "attempts: 1" holds after a first
 // deferral and fails after the retry. A judgement that fails while it
 // waits (a store busy with the sink's writes) is tried again at the next
-// look; the last one's error is returned when the time is up. When the
+// look; the last one's error is returned when the time is up. A serve
+// that no longer listens (serveGoneError) ends the wait at once. When the
 // wait runs out, the records still deferred say so in their advice
 // (reports.Data.WaitRanOut), and rejudge, if given, judges the record
 // again with it: "nothing; it is retried" would read as if waiting had
@@ -76,6 +78,12 @@ func waitForVerdicts(ctx context.Context, e *env, clk clock.Clock, wait time.Dur
 		case <-t.C():
 		}
 		nvs, nd, err := judge()
+		if errors.As(err, new(serveGoneError)) {
+			// The serve stopped listening while expect waited (it was
+			// stopped, or it crashed): looking on until --wait runs out
+			// would hold the CI job for minutes, to end with this error.
+			return nil, fmt.Errorf("%w (it stopped listening %s into --wait %s, and expect stopped waiting)", err, clk.Now().Sub(start).Round(time.Second), wait)
+		}
 		if lastErr = err; err == nil {
 			vs, d = nvs, nd
 		}

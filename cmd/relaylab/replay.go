@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -148,6 +149,33 @@ func (o verdictOutputs) stopped(err error, vs []reports.Verdict) error {
 	return &exitError{code: code, err: errors.Join(err, werr)}
 }
 
+// stoppedAfter is the error of a replay or an expect that stopped for err
+// after the files of loadErrs did not load: their problems, then the
+// stop's, each once on standard error (standard output says of each file
+// only that it was not judged), with the stop's exit code.
+func stoppedAfter(cmd string, loadErrs []error, err error) error {
+	if len(loadErrs) == 0 {
+		return noVerdict(err)
+	}
+	code := exitNoVerdict
+	if xe := (*exitError)(nil); errors.As(err, &xe) {
+		code = xe.code
+		if xe == err {
+			err = xe.err // its text alone; main would print no more
+		}
+	}
+	return &exitError{code: code, err: joinLines(cmd, append(slices.Clone(loadErrs), err)...)}
+}
+
+// shownOnce is verdict v as standard output gives it when its error is
+// on standard error (a file that did not load, a replay that could not
+// run): a line that points there, so that a CI log, which interleaves
+// the two streams, shows the problem once. The output files carry it
+// whole.
+func shownOnce(v reports.Verdict, what string) reports.Verdict {
+	return reports.ErrorVerdict(v.Name, v.File, fmt.Errorf("%s: the reason, with file, line and key, is on standard error", what))
+}
+
 // interrupted is the error of a replay or an expect that a signal ended
 // (ctx's end) before, rather than "context canceled": the signal as
 // main's context names it when it gives a cause, else the two it stops
@@ -272,14 +300,14 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 			for _, f := range files {
 				if f.err != nil {
 					vs = append(vs, reports.ErrorVerdict(f.path, f.path, f.err))
-					short = append(short, vs[len(vs)-1])
+					short = append(short, shownOnce(vs[len(vs)-1], "did not load"))
 				} else {
 					vs = append(vs, notVerdict(f.sc.Name, f.path, "replayed", err))
 					short = append(short, stoppedShort(f.sc.Name, f.path, "replay", "replaying"))
 				}
 			}
 			reports.WriteVerdicts(e.stdout, markFromDir(short, named))
-			return outs.stopped(err, markFromDir(vs, named))
+			return outs.stopped(stoppedAfter("replay", inputErrs, err), markFromDir(vs, named))
 		}
 	}
 	tty := false
@@ -289,8 +317,12 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	var vs []reports.Verdict
 	var unrecorded []error // verdicts given, records not added to --db
 	var runErrs []error    // exit 3
+	// onStderr: what standard output says, in place of its verdict's
+	// error, of a file whose problem standard error gives.
+	onStderr := map[int]string{}
 	for _, f := range files {
 		if f.err != nil {
+			onStderr[len(vs)] = "did not load"
 			vs = append(vs, reports.ErrorVerdict(f.path, f.path, f.err))
 			continue
 		}
@@ -299,6 +331,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 			// A signal stopped an earlier file: this one is not replayed,
 			// and every output says so, rather than leaving it out.
 			err := fmt.Errorf("%s: %w", sc.File(), interrupted(ctx, "this scenario started"))
+			onStderr[len(vs)] = "not replayed"
 			runErrs, vs = append(runErrs, err), append(vs, notVerdict(sc.Name, sc.File(), "replayed", err))
 			continue
 		}
@@ -338,6 +371,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 			}
 			err = fmt.Errorf("%s: %w", sc.File(), err)
 			runErrs = append(runErrs, err)
+			onStderr[len(vs)] = "not replayed"
 			vs = append(vs, reports.ErrorVerdict(sc.Name, sc.File(), err))
 			continue
 		}
@@ -345,11 +379,15 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 		v.VirtualSeconds = out.Virtual.Seconds()
 		vs = append(vs, v)
 		if !*quiet {
-			fmt.Fprintf(e.stderr, "%s: %s of virtual time in %s\n", sc.Name, out.Virtual.Round(time.Second), out.Wall.Round(time.Millisecond))
+			fmt.Fprintf(e.stderr, "%s: %s of virtual time in %s\n", sc.Name, config.FormatDuration(out.Virtual.Round(time.Second)), out.Wall.Round(time.Millisecond))
 		}
 	}
+	shown := slices.Clone(vs)
+	for i, what := range onStderr {
+		shown[i] = shownOnce(vs[i], what)
+	}
 	vs = markFromDir(vs, named)
-	reports.WriteVerdicts(e.stdout, vs)
+	reports.WriteVerdicts(e.stdout, markFromDir(shown, named))
 	if err := outs.write(vs); err != nil {
 		return noVerdict(joinLines("replay", append(append(inputErrs, runErrs...), err)...))
 	}
@@ -502,7 +540,7 @@ func progressPrinter(w io.Writer, name string, tty bool) func(final, total int, 
 					bar[i] = '#'
 				}
 			}
-			fmt.Fprintf(w, "\r%s [%s] %d/%d final, +%s virtual ", name, bar, final, total, virtual.Round(time.Second))
+			fmt.Fprintf(w, "\r%s [%s] %d/%d final, +%s virtual ", name, bar, final, total, config.FormatDuration(virtual.Round(time.Second)))
 			return
 		}
 		// Every 2 s, and once as soon as every recipient is final (the
@@ -511,7 +549,7 @@ func progressPrinter(w io.Writer, name string, tty bool) func(final, total int, 
 		if all := final == total; time.Since(lastLine) >= 2*time.Second || all && !printedAll {
 			printedAll = printedAll || all
 			lastLine = time.Now()
-			fmt.Fprintf(w, "%s: %d/%d submitted recipients final at +%s virtual\n", name, final, total, virtual.Round(time.Second))
+			fmt.Fprintf(w, "%s: %d/%d submitted recipients final at +%s virtual\n", name, final, total, config.FormatDuration(virtual.Round(time.Second)))
 		}
 	}
 }

@@ -14,14 +14,14 @@ import (
 func TestS16Q1ReplayOfAnExpectFile(t *testing.T) {
 	t.Parallel()
 	exp := writeScenario(t, filepath.Join(t.TempDir(), "e.yaml"), "name: e\nexpect:\n  recipients:\n    - {match: \"*@example.test\", path: mx1}\n")
-	code, out, _ := runIn(t, context.Background(), "replay", "--quiet", exp)
+	code, _, out := runIn(t, context.Background(), "replay", "--quiet", exp)
 	if want := exp + ": this is an expect file (name: and expect: only, no messages: to send): it judges what a sink recorded from a sender relaylab did not run, so judge it with relaylab expect --db STORE " + exp; code != 2 || !strings.Contains(out, want) || strings.Contains(out, "mx1") {
-		t.Errorf("exit %d (want 2), stdout:\n%s\nwant %q and no word of mx1", code, out, want)
+		t.Errorf("exit %d (want 2), stderr:\n%s\nwant %q and no word of mx1", code, out, want)
 	}
 	// A scenario with a problem of its own is told that problem.
 	sc := writeScenario(t, filepath.Join(t.TempDir(), "s.yaml"), "name: s\nseed: 1\nexpect:\n  recipients:\n    - {match: \"*@example.test\"}\n")
-	if code, out, _ := runIn(t, context.Background(), "replay", "--quiet", sc); code != 2 || !strings.Contains(out, "a scenario needs at least one message") || strings.Contains(out, "expect file") {
-		t.Errorf("scenario without messages: exit %d, stdout:\n%s", code, out)
+	if code, _, out := runIn(t, context.Background(), "replay", "--quiet", sc); code != 2 || !strings.Contains(out, "a scenario needs at least one message") || strings.Contains(out, "expect file") {
+		t.Errorf("scenario without messages: exit %d, stderr:\n%s", code, out)
 	}
 }
 

@@ -124,5 +124,5 @@ func closestSent(glob string, sent []sentAddress) (sentAddress, bool) {
 			}
 		}
 	}
-	return best, bestD >= 0 && reports.NearMiss(glob, bestD)
+	return best, bestD >= 0 && reports.NearMiss(glob, strings.ToLower(best.addr))
 }
