@@ -103,19 +103,19 @@ func TestBrowserQueueHold(t *testing.T) {
 	p := &pagingRelay{fakeRelay: fw2Queue(3)}
 	s := listen(t, Options{Relay: p})
 	row := `document.querySelector('#queue-table tr[data-id="q-001"]')`
-	heading := `document.getElementById("hold-dialog-title").textContent`
+	heading := `document.getElementById("ask-dialog-title").textContent`
 	b.do(t, chromedp.Navigate("http://"+s.Addr()+"/#/queue"))
 	b.waitFor(t, "the queue", row)
 	b.eval(t, `(() => { const btn = `+row+`.querySelector("button.hold-act"); btn.focus(); btn.click(); return true; })()`)
-	b.waitFor(t, "the Hold dialog", `document.querySelector("dialog#hold-dialog").open`)
+	b.waitFor(t, "the Hold dialog", `document.querySelector("dialog#ask-dialog").open`)
 	if got := b.eval(t, heading).(string); got != "Hold rq-001@r.test of message q-001?" {
 		t.Errorf("Hold asked %q", got)
 	}
-	if got := b.eval(t, `document.querySelector('label[for="hold-note"]').textContent`).(string); !strings.Contains(got, "Note") {
+	if got := b.eval(t, `document.querySelector('label[for="ask-note"]').textContent`).(string); !strings.Contains(got, "Note") {
 		t.Errorf("the note's box is labelled %q", got)
 	}
-	b.eval(t, `document.querySelector("dialog#hold-dialog #hold-dialog-cancel").click()`)
-	b.waitFor(t, "the dialog closed, the focus on Hold", `!document.querySelector("dialog#hold-dialog").open && document.activeElement === `+row+`.querySelector("button.hold-act")`)
+	b.eval(t, `document.querySelector("dialog#ask-dialog #ask-dialog-cancel").click()`)
+	b.waitFor(t, "the dialog closed, the focus on Hold", `!document.querySelector("dialog#ask-dialog").open && document.activeElement === `+row+`.querySelector("button.hold-act")`)
 	p.mu.Lock()
 	n := len(p.holds)
 	p.mu.Unlock()
@@ -124,17 +124,18 @@ func TestBrowserQueueHold(t *testing.T) {
 	}
 	b.eval(t, `(() => { const btn = `+row+`.querySelector("button.hold-act"); btn.focus(); return true; })()`)
 	b.do(t, chromedp.KeyEvent(kb.Enter))
-	b.waitFor(t, "the Hold dialog again", `document.querySelector("dialog#hold-dialog").open && document.activeElement.id === "hold-note"`)
-	b.do(t, chromedp.SendKeys("#hold-note", "waiting for DNS"))
-	b.eval(t, `document.querySelector("dialog#hold-dialog #hold-dialog-hold").click()`)
+	b.waitFor(t, "the Hold dialog again", `document.querySelector("dialog#ask-dialog").open && document.activeElement.id === "ask-note"`)
+	b.do(t, chromedp.SendKeys("#ask-note", "waiting for DNS"))
+	b.eval(t, `document.querySelector("dialog#ask-dialog #ask-dialog-yes").click()`)
 	b.waitFor(t, "the hold shown", row+`.textContent.includes("Held by the web API since")`)
 	if got := b.eval(t, row+`.textContent`).(string); !strings.Contains(got, "(waiting for DNS)") || !strings.Contains(got, "held by hand") || !strings.Contains(got, "when released") {
 		t.Errorf("the held row says %q", got)
 	}
 	b.waitFor(t, "the focus on Release", `document.activeElement.textContent === "Release" && document.activeElement.dataset.rcpt === "rq-001@r.test"`)
-	b.eval(t, `(() => { window.confirm = (m) => { window.asked = m; return true; }; document.activeElement.click(); return true; })()`)
+	b.eval(t, `document.activeElement.click()`)
+	asked := wu27Answer(t, b, true)
 	b.waitFor(t, "released", `!`+row+`.textContent.includes("Held by") && `+row+`.querySelector("button.hold-act").textContent === "Hold"`)
-	if got := b.eval(t, `window.asked`).(string); !strings.Contains(got, "Release rq-001@r.test of message q-001?") || !strings.Contains(got, "(waiting for DNS)") {
+	if got := asked; !strings.Contains(got, "Release rq-001@r.test of message q-001?") || !strings.Contains(got, "(waiting for DNS)") {
 		t.Errorf("Release asked %q", got)
 	}
 	p.mu.Lock()

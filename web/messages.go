@@ -39,10 +39,16 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	if before == 0 {
 		before = 1 << 62
 	}
+	// subject= lists only the messages whose subject holds the text, in
+	// any case (of ASCII letters, as SQLite's lower() folds them): the
+	// Messages page's Find for a word of a subject.
+	subject := r.URL.Query().Get("subject")
 	db := s.opts.Store.DB()
 	// One relay.queued per recipient (or one per message listing "to").
 	rows, err := db.QueryContext(r.Context(), `SELECT message, MIN(id) AS first, MIN(time_ns), MAX(payload) FROM events
-		WHERE kind = ? AND id < ? AND message != '' GROUP BY message ORDER BY first DESC LIMIT ?`, events.RelayQueued, before, limit)
+		WHERE kind = ? AND id < ? AND message != ''
+		AND (? = '' OR instr(lower(COALESCE(json_extract(payload, '$.subject'), '')), lower(?)) > 0)
+		GROUP BY message ORDER BY first DESC LIMIT ?`, events.RelayQueued, before, subject, subject, limit)
 	if err != nil {
 		s.writeAPIError(w, r, "listing messages", err)
 		return

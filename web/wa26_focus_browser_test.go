@@ -17,10 +17,14 @@ const wa26Focus = `(() => { const f = document.activeElement;
 	return f.tagName + "#" + f.id + " " + (f.getAttribute("aria-label") || f.textContent.trim().slice(0, 60)); })()`
 
 // wa26Press puts the focus on the element sel names and presses Enter on
-// it, as a keyboard user does; every confirm() says yes.
+// it, as a keyboard user does; the question it asks in the page's dialog
+// is answered yes, by keyboard too.
 func wa26Press(t *testing.T, b *browserPage, sel string) {
 	t.Helper()
-	b.eval(t, `(() => { window.confirm = () => true; document.querySelector(`+fmt.Sprintf("%q", sel)+`).focus(); return true; })()`)
+	b.eval(t, `(() => { document.querySelector(`+fmt.Sprintf("%q", sel)+`).focus(); return true; })()`)
+	b.do(t, chromedp.KeyEvent(kb.Enter))
+	b.waitFor(t, "the question", askOpen)
+	b.eval(t, `document.getElementById("ask-dialog-yes").focus()`)
 	b.do(t, chromedp.KeyEvent(kb.Enter))
 }
 

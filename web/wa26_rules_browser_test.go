@@ -29,10 +29,9 @@ func TestWA26RulesReloadKeepsEdits(t *testing.T) {
 	b.eval(t, `(() => { const a = document.getElementById("rules-text"); a.focus(); a.setSelectionRange(a.value.length, a.value.length); return true; })()`)
 	b.do(t, chromedp.KeyEvent("# mine"))
 	reload := `[...document.querySelectorAll("#main .bar button")].find((x) => x.textContent === "Reload")`
-	b.eval(t, `(() => { window.asked = ""; window.confirm = (m) => { window.asked = m; return false; }; `+reload+`.focus(); return true; })()`)
+	b.eval(t, `(() => { `+reload+`.focus(); return true; })()`)
 	b.do(t, chromedp.KeyEvent(kb.Enter))
-	b.waitFor(t, "the question", `window.asked !== ""`)
-	if asked := b.eval(t, `window.asked`).(string); !strings.Contains(asked, "not saved") || !strings.Contains(asked, "Reload") {
+	if asked := wu27Answer(t, b, false); !strings.Contains(asked, "not saved") || !strings.Contains(asked, "Reload") {
 		t.Errorf("Reload with edits asked %q, want that the edits are not saved and are dropped", asked)
 	}
 	b.waitFor(t, "the note", `document.getElementById("rules-result").textContent !== ""`)
@@ -42,14 +41,15 @@ func TestWA26RulesReloadKeepsEdits(t *testing.T) {
 	}
 
 	// Accepted: the rules that run now.
-	b.eval(t, `(() => { window.confirm = () => true; `+reload+`.click(); return true; })()`)
+	b.eval(t, `(() => { `+reload+`.click(); return true; })()`)
+	wu27Answer(t, b, true)
 	b.waitFor(t, "the rules reloaded", `document.getElementById("rules-text").value === `+strconv.Quote(theirs))
 
 	// No edits: no question.
-	b.eval(t, `(() => { window.asked = ""; window.confirm = (m) => { window.asked = m; return false; }; `+reload+`.click(); return true; })()`)
+	b.eval(t, `(() => { `+reload+`.click(); return true; })()`)
 	b.waitFor(t, "the reload done", `document.getElementById("rules-text").value === `+strconv.Quote(theirs))
-	if asked := b.eval(t, `window.asked`).(string); asked != "" {
-		t.Errorf("Reload without edits asked %q, want no question", asked)
+	if b.eval(t, askOpen) != false {
+		t.Errorf("Reload without edits asked %q, want no question", b.eval(t, `document.getElementById("ask-dialog-title").textContent`))
 	}
 	if ex := b.exceptions(); len(ex) > 0 {
 		t.Fatalf("uncaught errors or stray logs in the page: %v", ex)

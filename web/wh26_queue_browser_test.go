@@ -72,7 +72,7 @@ func TestWH26HoldDialog(t *testing.T) {
 	s := listen(t, Options{Relay: p})
 	row := `document.querySelector('#queue-table tr[data-id="q-001"]')`
 	holdOf := func(rcpt string) string { return row + `.querySelector('button.hold-act[data-rcpt="` + rcpt + `"]')` }
-	open := `document.getElementById("hold-dialog").open`
+	open := `document.getElementById("ask-dialog").open`
 	holds := func() string {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -82,7 +82,7 @@ func TestWH26HoldDialog(t *testing.T) {
 		t.Helper()
 		b.eval(t, holdOf(rcpt)+`.focus()`)
 		b.do(t, chromedp.KeyEvent(kb.Enter))
-		b.waitFor(t, "the dialog, with the focus in its box", open+` && document.activeElement.id === "hold-note"`)
+		b.waitFor(t, "the dialog, with the focus in its box", open+` && document.activeElement.id === "ask-note"`)
 	}
 	b.do(t, chromedp.Navigate("http://"+s.Addr()+"/#/queue"))
 	b.waitFor(t, "the queue", row)
@@ -92,7 +92,7 @@ func TestWH26HoldDialog(t *testing.T) {
 	if missing, named := wh26Unnamed(t, b, want, "dialog", "textbox"); len(missing) > 0 {
 		t.Errorf("the page's dialogs and text boxes are %q, want %q among them", named, missing)
 	}
-	if got := b.eval(t, `[...document.querySelectorAll("#hold-dialog button")].map((b) => b.textContent).join()`); got != "Hold,Cancel" {
+	if got := b.eval(t, `[...document.querySelectorAll("#ask-dialog button")].map((b) => b.textContent).join()`); got != "Hold,Cancel" {
 		t.Errorf("the dialog's buttons are %v, want Hold,Cancel", got)
 	}
 	b.do(t, chromedp.KeyEvent(kb.Escape))
@@ -105,8 +105,8 @@ func TestWH26HoldDialog(t *testing.T) {
 	// the dialog opens again (the message's actions were still busy with
 	// the question cancelled, and the Hold did nothing).
 	press("rq-001@r.test")
-	b.eval(t, `(async () => { document.getElementById("hold-dialog-cancel").click(); for (let i = 0; i < 20; i++) await null;
-		`+holdOf("rq-001@r.test")+`.click(); window.reopened = document.getElementById("hold-dialog").open; })(), true`)
+	b.eval(t, `(async () => { document.getElementById("ask-dialog-cancel").click(); for (let i = 0; i < 20; i++) await null;
+		`+holdOf("rq-001@r.test")+`.click(); window.reopened = document.getElementById("ask-dialog").open; })(), true`)
 	b.waitFor(t, "the second Hold's answer", `window.reopened !== undefined`)
 	if got := b.eval(t, `window.reopened`); got != true {
 		t.Errorf("Hold pressed right after Cancel: the dialog open is %v, want true", got)
@@ -116,14 +116,14 @@ func TestWH26HoldDialog(t *testing.T) {
 
 	// A poll draws the row's buttons again while the dialog is open.
 	press("rq-001@r.test")
-	b.do(t, chromedp.SendKeys("#hold-note", "waiting "))
+	b.do(t, chromedp.SendKeys("#ask-note", "waiting "))
 	b.eval(t, holdOf("rq-001@r.test")+`.setAttribute("data-kind", "old")`)
 	wh26AddRecipient(p, "q-001", "second@r.test")
 	b.waitFor(t, "the poll's redraw", `!`+row+`.querySelector('button[data-kind="old"]') && `+holdOf("second@r.test"))
-	if got := b.eval(t, `[`+open+`, document.activeElement.id, document.getElementById("hold-note").value].join()`); got != "true,hold-note,waiting " {
-		t.Errorf("after the poll's redraw the dialog is [open, focus, note] %v, want true,hold-note,waiting ", got)
+	if got := b.eval(t, `[`+open+`, document.activeElement.id, document.getElementById("ask-note").value].join()`); got != "true,ask-note,waiting " {
+		t.Errorf("after the poll's redraw the dialog is [open, focus, note] %v, want true,ask-note,waiting ", got)
 	}
-	b.do(t, chromedp.SendKeys("#hold-note", "for DNS"), chromedp.KeyEvent(kb.Enter))
+	b.do(t, chromedp.SendKeys("#ask-note", "for DNS"), chromedp.KeyEvent(kb.Enter))
 	b.waitFor(t, "held, the focus on its Release", `document.activeElement === `+holdOf("rq-001@r.test")+` && document.activeElement.textContent === "Release"`)
 	if got, want := holds(), "hold q-001 rq-001@r.test the web API waiting for DNS"; got != want {
 		t.Errorf("the relay was asked %q, want %q", got, want)
@@ -134,7 +134,7 @@ func TestWH26HoldDialog(t *testing.T) {
 	b.eval(t, holdOf("second@r.test")+`.setAttribute("data-kind", "old")`)
 	wh26AddRecipient(p, "q-001", "third@r.test")
 	b.waitFor(t, "the poll's redraw", `!`+row+`.querySelector('button[data-kind="old"]') && `+holdOf("third@r.test"))
-	b.eval(t, `document.getElementById("hold-dialog-cancel").click()`)
+	b.eval(t, `document.getElementById("ask-dialog-cancel").click()`)
 	b.waitFor(t, "Cancel: closed, the focus on the new Hold", `!`+open+` && document.activeElement === `+holdOf("second@r.test"))
 	if got, want := holds(), "hold q-001 rq-001@r.test the web API waiting for DNS"; got != want {
 		t.Errorf("after Cancel the relay was asked %q, want %q", got, want)
@@ -226,14 +226,14 @@ func TestWH26HoldDialogColours(t *testing.T) {
 		b.do(t, chromedp.Navigate("about:blank"), chromedp.Navigate("http://"+s.Addr()+"/#/queue"))
 		b.waitFor(t, "the queue", `document.querySelector("#queue-table button.hold-act")`)
 		b.eval(t, `document.querySelector("#queue-table button.hold-act").click()`)
-		b.waitFor(t, "the dialog", `document.getElementById("hold-dialog").open`)
+		b.waitFor(t, "the dialog", `document.getElementById("ask-dialog").open`)
 		got := b.eval(t, contrastJS+`;(() => {
-			const d = document.getElementById("hold-dialog"), out = [];
+			const d = document.getElementById("ask-dialog"), out = [];
 			for (const el of d.querySelectorAll("h2, p, label, button")) {
 				const r = contrastOf(el);
 				if (r < 4.5) out.push(el.tagName + " " + el.textContent.slice(0, 20) + ": " + r.toFixed(2) + ":1");
 			}
-			const box = document.getElementById("hold-note"), s = getComputedStyle(box);
+			const box = document.getElementById("ask-note"), s = getComputedStyle(box);
 			const edge = ratio(parseColour(s.borderTopColor), parseColour(backgroundOf(d)));
 			if (edge < 3 || parseFloat(s.borderTopWidth) < 1) out.push("the note's edge " + s.borderTopColor + ": " + edge.toFixed(2) + ":1");
 			return [out.join("; "), backgroundOf(d)];

@@ -14,6 +14,7 @@ import { notLive, hush, explainStatus } from "./status.js";
 const routes = [
   [/^feed$/, feedView, () => "Live feed"],
   [/^messages$/, messagesView, () => "Messages"],
+  [/^messages\/find\/([^/]+)$/, messagesView, (q) => "Messages: " + q],
   [/^messages\/([^/]+)$/, messageView, (id) => "Message " + id],
   [/^recipients\/([^/]+)$/, recipientView, (a) => "Recipient " + a],
   [/^queue$/, queueView, () => "Queue"],

@@ -132,6 +132,8 @@ function guard() {
   if (!main) return;
   const stop = (e) => {
     if (state !== "out") return;
+    // A question open when the session ended can still be cancelled.
+    if (e.target instanceof Element && e.target.closest("dialog button[type=button]")) return;
     if (e.type === "submit" || (e.target instanceof Element && e.target.closest("button"))) {
       e.preventDefault();
       e.stopImmediatePropagation();

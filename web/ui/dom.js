@@ -45,16 +45,17 @@ export function isBidiControl(ch) {
   return BIDI.test(String(ch));
 }
 
-// dialogText is v for a confirm() or a line of plain text, where a
-// direction control from the mail would turn the text around: each is
-// written as its token, ⟨U+202E⟩.
+// dialogText is v for a question of the page's dialog or a line of
+// plain text, where a direction control from the mail would turn the
+// text around: each is written as its token, ⟨U+202E⟩.
 export function dialogText(v) {
   return [...String(v)].map((c) => (isBidiControl(c) ? "⟨U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "⟩" : c)).join("");
 }
 
-// deleteDialog is the question a Delete asks in a confirm(): the title
-// (what is deleted), the message's sender, its first three recipients
-// (noTo when it has none) and its subject, and what deleting does.
+// deleteDialog is the question a Delete asks in the page's dialog
+// (dialog.js), as plain text: the title (what is deleted, the dialog's
+// heading), the message's sender, its first three recipients (noTo when
+// it has none) and its subject, and what deleting does.
 export function deleteDialog(title, from, to, subject, noTo, after) {
   const rcpts = (to || []).map(dialogText);
   const list = rcpts.length <= 3 ? rcpts.join(", ") : rcpts.slice(0, 3).join(", ") + " and " + (rcpts.length - 3) + " more";

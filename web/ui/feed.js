@@ -133,7 +133,27 @@ export function feedView(main) {
         why.suppressed && h("div", { class: "muted" }, why.suppressed)));
     tr.dataset.group = groupOf(e.kind) || "";
     tr.hidden = !visible(tr);
+    sameEvent.add(e, tr);
     return tr;
+  }
+  // A refusal of the relay's mail by relaylab's own sink is two rows (or
+  // three, with the attempts ticked): the sink's reply (sink.reply) and
+  // the relay's attempt and its outcome (relay.attempt, relay.deferred,
+  // relay.bounced). Each row says that the other is the same event, and
+  // links to what the other is about: the sink's row to the relay's
+  // message, the relay's to the sink's session. The sink's row says it
+  // once.
+  const sameEvent = pairer((r, s) => {
+    const p = s.e.payload || {};
+    note(r.tr, ["The same refusal as the sink's reply in ", h("a", { href: path("sink", "sessions", p.session) }, "session " + p.session),
+      ": relaylab's sink refused this attempt."]);
+    if (s.with.size > 1) return;
+    note(s.tr, ["The same refusal as the relay's attempt to deliver message ", h("a", { href: path("messages", r.e.message), class: "mono" }, iso(r.e.message)),
+      ": the sink's side of it."]);
+  });
+  function note(tr, parts) {
+    tr.lastElementChild.append(h("div", { class: "small muted same-event" }, ...parts));
+    tr.hidden = !visible(tr);
   }
   // Events after this id came by the stream, as the feed was open: the
   // live region counts those shown (announceNew); the first page is not
@@ -152,7 +172,7 @@ export function feedView(main) {
       if (evs[i].id > liveAfter && !tr.hidden) fresh++;
     }
     tbody.insertBefore(frag, tbody.firstChild);
-    while (tbody.children.length > MAX_ROWS) tbody.removeChild(tbody.lastChild);
+    while (tbody.children.length > MAX_ROWS) sameEvent.drop(tbody.removeChild(tbody.lastChild));
     showEmpty();
     announceNew(fresh, "new event in the feed", "new events in the feed");
   }
@@ -171,6 +191,70 @@ export function feedView(main) {
     main.appendChild(h("p", { class: "error" }, "Cannot read the event log: ", err.message));
   });
   return () => { stopped = true; batch.cancel(); if (stream) stream.close(); };
+}
+
+// PAIR_WINDOW is how far apart, in ms, the sink's reply and the relay's
+// event of one attempt may be: the sink logs its replies as the session
+// ends, the relay its attempt as its exchange ends, and a retry of the
+// same recipient comes 20 s or more later (retries at the demo's pace).
+const PAIR_WINDOW = 15000;
+
+// pairer pairs each sink.reply with the relay.attempt and with the
+// relay.deferred or relay.bounced of the same attempt: the same
+// recipient, the same reply (code, enhanced code, text, stage; the
+// relay's "dot" is the sink's "data-end"), the nearest in time within
+// PAIR_WINDOW, each row paired once. linked(relayRow, sinkRow) is called
+// for each pair, each row {e, tr}. drop(tr) forgets a row gone from the
+// feed.
+export function pairer(linked) {
+  const open = new Map(); // key -> rows not paired yet
+  const keyOf = (e) => {
+    const p = e.payload && typeof e.payload === "object" ? e.payload : {};
+    const sink = e.kind === "sink.reply";
+    if (!e.recipient || (sink && p.count > 1)) return "";
+    if (!sink && !["relay.attempt", "relay.deferred", "relay.bounced"].includes(e.kind)) return "";
+    const r = sink ? p : p.reply && typeof p.reply === "object" ? p.reply : null;
+    if (!r || !(r.code > 0)) return "";
+    const stage = r.stage === "dot" ? "data-end" : r.stage;
+    return JSON.stringify([String(e.recipient).toLowerCase(), r.code, r.enhanced || "", r.text || "", stage || ""]);
+  };
+  // Which of a sink reply's two partners a relay event is.
+  const side = (e) => (e.kind === "sink.reply" ? "sink" : e.kind === "relay.attempt" ? "attempt" : "outcome");
+  return {
+    add(e, tr) {
+      const key = keyOf(e);
+      if (!key) return;
+      const t = Date.parse(e.time);
+      const me = { e, tr, t, side: side(e), with: new Set() };
+      tr.dataset.pair = key;
+      const rows = open.get(key) || [];
+      // The nearest row it can pair with: a sink reply with a relay event
+      // of each side it lacks, a relay event with a sink reply that lacks
+      // its side.
+      const fits = (x) => Math.abs(x.t - t) <= PAIR_WINDOW &&
+        (me.side === "sink" ? x.side !== "sink" && !x.with.size : x.side === "sink" && !x.with.has(me.side));
+      const pair = (x) => {
+        const [r, s] = me.side === "sink" ? [x, me] : [me, x];
+        r.with.add("sink");
+        s.with.add(r.side);
+        linked(r, s);
+      };
+      const nearest = (ok) => rows.filter((x) => fits(x) && ok(x)).sort((a, b) => Math.abs(a.t - t) - Math.abs(b.t - t))[0];
+      for (const want of me.side === "sink" ? ["attempt", "outcome"] : ["sink"]) {
+        const x = nearest((y) => y.side === want);
+        if (x) pair(x);
+      }
+      rows.push(me);
+      open.set(key, rows.filter((x) => (x.side === "sink" ? x.with.size < 2 : !x.with.size)));
+    },
+    drop(tr) {
+      const key = tr.dataset.pair;
+      if (!key || !open.has(key)) return;
+      const rows = open.get(key).filter((x) => x.tr !== tr);
+      if (rows.length) open.set(key, rows);
+      else open.delete(key);
+    },
+  };
 }
 
 // messageCell is a row's message column: a link to what the event is

@@ -8,6 +8,8 @@ import { humanBytes, copyNote } from "./message.js";
 import { Stream } from "./stream.js";
 import { setStatus, announceNew } from "./status.js";
 import { frameBatcher } from "./batch.js";
+import { askDialog, question } from "./dialog.js";
+import { leave, placeOf, restore } from "./place.js";
 
 const PAGE = 50;
 const MAX_ROWS = 500;
@@ -85,13 +87,15 @@ export function inboxView(main, query) {
   const note = h("p", { class: "muted", id: "inbox-note" });
   const empty = h("p", { class: "muted", id: "inbox-empty" }, q ? "No message found." : "No message yet: what the sink receives shows here, newest first.");
   empty.hidden = true;
+  // Clear asks in the page's dialog first.
+  const ask = askDialog();
   main.append(h("h1", {}, "Inbox"),
     h("p", { class: "muted", id: "inbox-about" }, "The messages relaylab's sink received, newest first. ",
       "A search finds the messages with every word in the subject, the From field, the envelope sender, a recipient or the body's text, in any case, ",
       "and takes qualifiers such as from:, to:, subject: and is:refused."),
     form, qError, help, h("div", { class: "bar" }, wipe, " ", wipeNote), h("div", { class: "scroll" }, h("table", { class: "cards", id: "inbox-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "received"), h("th", {}, "from"), h("th", {}, "to"), h("th", {}, "subject"), h("th", {}, "size"), h("th", {}, "reply"))),
-      tbody)), empty, note, h("div", { class: "bar" }, older));
+      tbody)), empty, note, h("div", { class: "bar" }, older), ask.el);
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const v = input.value.trim();
@@ -185,11 +189,11 @@ export function inboxView(main, query) {
   }
   older.addEventListener("click", () => page(SEARCH_BUDGET));
 
-  wipe.addEventListener("click", () => {
-    const question = q
-      ? "Delete every message that the search " + q + " finds, among all " + total + " received (not only those shown)?\n\nSessions, attempts and the sink's counters stay."
-      : "Clear the inbox: delete all " + total + " messages?\n\nThis clears the sink's whole record, as DELETE /api/v1/sink/messages does: its sessions, attempts and bounces go too, and it forgets its attempt counters and greylist. A message a bounce still due quotes is kept until the bounce is sent.";
-    if (!confirm(question)) return;
+  wipe.addEventListener("click", () => ask.confirm(question(q
+    ? "Delete every message that the search " + q + " finds, among all " + total + " received (not only those shown)?\n\nSessions, attempts and the sink's counters stay."
+    : "Clear the inbox: delete all " + total + " messages?\n\nThis clears the sink's whole record, as DELETE /api/v1/sink/messages does: its sessions, attempts and bounces go too, and it forgets its attempt counters and greylist. A message a bounce still due quotes is kept until the bounce is sent.",
+  { yes: q ? "Delete the messages found" : "Clear the inbox", danger: true })).then((yes) => {
+    if (!yes || stopped) return;
     wipeNote.className = "small muted";
     wipeNote.textContent = "Deleting…";
     api("DELETE", "/api/v1/sink/messages", q ? { query: q } : undefined).then((d) => {
@@ -214,7 +218,7 @@ export function inboxView(main, query) {
       wipeNote.className = "small error";
       wipeNote.textContent = "Nothing deleted: " + e.message;
     });
-  });
+  }));
 
   // Live: each sink.message names a new message's id; those newer than
   // the newest read are asked for in one request at a time (with the
@@ -335,11 +339,24 @@ export function inboxView(main, query) {
   // a message stored in between is shown once, whichever reads it first.
   // A search's first pages read back from the newest message of all,
   // matched or not: what is newer than that is new.
+  // Back from a message opened here: the list as it was left (place.js),
+  // its pages read again as far as the reader had read them.
+  const back = placeOf("inbox", q);
+  tbody.addEventListener("click", (ev) => {
+    const a = ev.target instanceof Element ? ev.target.closest("a") : null;
+    if (a && ev.button === 0 && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey && !ev.altKey) leave("inbox", q, tbody.children.length, a);
+  });
+  const readTo = (rows) => {
+    if (stopped || loading || older.hidden || shown.size >= Math.min(rows, MAX_ROWS)) return Promise.resolve();
+    const had = shown.size;
+    return page(SEARCH_BUDGET).then(() => (shown.size > had ? readTo(rows) : undefined));
+  };
   Promise.all([get("/api/v1/events?tail=1&limit=1"), get(base + "limit=1")]).then(([cur, newest]) => {
     top = newest.messages.length ? Number(newest.messages[0].id) : 0;
     return page(SEARCH_BUDGET).then(() => cur);
   }).then((cur) => {
     if (stopped) return;
+    if (back) readTo(back.rows).then(() => { if (!stopped) restore(back, (id) => tbody.querySelector('tr[data-id="' + CSS.escape(id) + '"]')); });
     // New messages, deletions and clears: what changes the list.
     stream = new Stream({ after: cur.next, kind: "sink.message,sink.deleted,sink.reset" }, (evs) => batch.push(evs), setStatus);
   }).catch(fail);

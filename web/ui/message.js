@@ -6,6 +6,8 @@ import { Stream } from "./stream.js";
 import { badgeClass, summary, explain, link, dsnFor, bounceFor, sinkBounce, atStage, replyShown, sinkReplyLine } from "./events.js";
 import { setStatus, final } from "./status.js";
 import { frameBatcher } from "./batch.js";
+import { askDialog, question } from "./dialog.js";
+import { arrived, backLink } from "./place.js";
 
 const TERMINAL = new Set(["delivered", "bounced", "expired", "suppressed"]);
 const STATE_OF = { "relay.queued": "queued", "relay.deferred": "deferred", "relay.delivered": "delivered",
@@ -18,28 +20,40 @@ const STATE_WORDS = { held: ["held by hand", "s-heldbyhand", "an operator held i
   shaped: ["held", "s-held", "the relay's own shaping holds it (a destination resting, a sending window, a warm-up cap): nothing was sent, no server deferred it"] };
 const MAX_MESSAGES = 1000;
 
-export function messagesView(main) {
+// messagesView lists the relay's messages, or, with words (#/messages/
+// find/WORDS), those whose subject holds them.
+export function messagesView(main, words) {
+  const w = (words || "").trim();
   const tbody = h("tbody", { id: "messages-rows" });
-  const q = h("input", { type: "search", name: "q", placeholder: "message id or recipient address", "aria-label": "find a message", id: "find-text" });
-  const find = h("form", { class: "filters", id: "find" }, q, h("button", { type: "submit" }, "Find"));
+  const q = h("input", { type: "search", name: "q", value: w, placeholder: "message id, recipient address, or words of the subject",
+    "aria-label": "find a message: its id, a recipient's address, or words of its subject", id: "find-text" });
+  const find = h("form", { class: "filters", id: "find" }, q, h("button", { type: "submit" }, "Find"),
+    w ? h("a", { href: "#/messages", id: "find-all" }, "All messages") : "");
   const more = h("button", { type: "button", id: "older" }, "Older messages");
   more.hidden = true;
   const note = h("p", { class: "muted" });
-  const empty = h("p", { class: "muted", id: "messages-empty" }, "No messages yet: mail sent through the relay shows here.");
+  const found = h("p", { class: "muted", id: "find-note" }, w ? ["Messages whose subject contains ", h("q", {}, iso(w)), ", in any case, newest first."] : "");
+  found.hidden = !w;
+  const empty = h("p", { class: "muted", id: "messages-empty" }, w ? ["No message's subject contains ", h("q", {}, iso(w)), ", and no message has it as its id."]
+    : "No messages yet: mail sent through the relay shows here.");
   empty.hidden = true;
   // Not the sink's caught mail, as a Mailpit user may take it for: the
   // relay's outgoing mail, the Inbox being the other side.
   main.append(h("h1", {}, "Messages"),
     h("p", { class: "muted", id: "messages-about" }, "Mail submitted to relaylab's relay, with each recipient's outcome. What the sink received is under ",
-      h("a", { href: "#/inbox" }, "Inbox"), "."), find,
+      h("a", { href: "#/inbox" }, "Inbox"), "."), find, found,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "messages-table" },
       h("thead", {}, h("tr", {}, h("th", {}, "queued"), h("th", {}, "message"), h("th", {}, "from"), h("th", {}, "subject"), h("th", {}, "recipients"))),
       tbody)), empty, h("div", { class: "bar" }, more), note);
-  // An address finds every message to it; anything else is a message id.
+  // An address finds every message to it; a message's id, its page;
+  // anything else, the messages whose subject holds it (subject=).
   find.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const v = q.value.trim();
-    if (v) location.hash = v.includes("@") ? path("recipients", v) : path("messages", v);
+    if (!v) { location.hash = "#/messages"; return; }
+    if (v.includes("@")) { location.hash = path("recipients", v); return; }
+    get("/api/v1/events?" + new URLSearchParams({ message: v, limit: "1" })).then((d) => d.events.length > 0, () => false)
+      .then((isID) => { if (!stopped) location.hash = isID ? path("messages", v) : path("messages", "find", v); });
   });
 
   // Each shown message: its row and its recipients' states.
@@ -51,10 +65,12 @@ export function messagesView(main) {
     });
   }
   function makeRow(m) {
-    const cell = h("td", { class: "wide" }, stateCell(m));
+    // Every cell says what it is where a phone shows it as a card, with
+    // no header row above it (data-label).
+    const cell = h("td", { class: "wide", "data-label": "recipients" }, stateCell(m));
     const tr = h("tr", { "data-id": m.id },
-      h("td", { class: "nowrap" }, fmtTime(m.queued)),
-      h("td", { class: "mono" }, h("a", { href: path("messages", m.id) }, m.id)),
+      h("td", { class: "nowrap", "data-label": "queued" }, fmtTime(m.queued)),
+      h("td", { class: "mono", "data-label": "message" }, h("a", { href: path("messages", m.id) }, m.id)),
       m.from ? h("td", { class: "mono", "data-label": "from" }, addr(m.from)) : h("td", { class: "mono", "data-label": "from", title: "the null sender: a bounce or another notice, which nobody answers" }, "<>"),
       h("td", { class: "wide", "data-label": "subject" }, m.subject ? iso(m.subject) : h("span", { class: "muted" }, "(no subject)")),
       cell);
@@ -63,7 +79,7 @@ export function messagesView(main) {
   }
   const PAGE = 200;
   let before = 0;
-  const page = () => get("/api/v1/messages?limit=" + PAGE + (before ? "&before=" + before : "")).then((d) => {
+  const page = () => get("/api/v1/messages?limit=" + PAGE + (before ? "&before=" + before : "") + (w ? "&subject=" + encodeURIComponent(w) : "")).then((d) => {
     for (const m of d.messages) if (!rows.has(m.id)) tbody.append(makeRow(m));
     if (d.messages.length) before = d.messages[d.messages.length - 1].event_id;
     more.hidden = d.messages.length < PAGE;
@@ -84,7 +100,9 @@ export function messagesView(main) {
       if (!st || !e.message) continue;
       const p = e.payload && typeof e.payload === "object" ? e.payload : {};
       let x = rows.get(e.message);
-      if (!x && e.kind === "relay.queued") {
+      // A message that came, with words to find: listed when its subject
+      // holds them, as the server's subject= would list it.
+      if (!x && e.kind === "relay.queued" && (!w || String(p.subject || "").toLowerCase().includes(w.toLowerCase()))) {
         const m = { id: e.message, event_id: e.id, queued: e.time, from: String(p.sender ?? p.from ?? ""), subject: typeof p.subject === "string" ? p.subject : "", states: {} };
         fresh.push(makeRow(m));
         x = rows.get(e.message);
@@ -351,24 +369,32 @@ function list(vs) {
 
 export function sinkMessageView(main, id) {
   final("a message the sink stored");
+  // The way back to the Inbox: to the place the reader left it (its
+  // search, its pages, the row), when they came from there (place.js).
+  arrived();
+  const toInbox = () => backLink("inbox", "#/inbox", "Back to the inbox");
   const session = h("p", { id: "msg-session", class: "muted" }, "Looking for the session that brought it…");
   const heading = h("hgroup", {}, h("h1", {}, "Received message ", h("span", { class: "mono" }, id)));
   // A DSN says which message of the relay's it reports on, when the
   // store has it (dsnReportsOn).
   const about = h("p", { id: "dsn-about" });
   about.hidden = true;
-  main.append(heading, session, about);
+  main.append(h("p", { class: "small", id: "msg-back" }, toInbox()), heading, session, about);
   const del = h("button", { type: "button", class: "danger", id: "msg-delete" }, "Delete message");
   const delNote = h("span", { class: "small", id: "msg-delete-note", role: "status" });
   del.hidden = true;
   const detail = h("section", { class: "card" }, h("p", { class: "muted" }, "Loading…"));
-  main.append(h("div", { class: "bar" }, del, " ", delNote), detail);
+  const ask = askDialog();
+  main.append(h("div", { class: "bar" }, del, " ", delNote), detail, ask.el);
   let stopped = false;
   let shownMsg = null;
-  // Delete asks first, then deletes the message alone (DELETE
-  // /api/v1/sink/messages/{id}): its session and attempts stay.
+  // Delete asks first, in the page's dialog, then deletes the message
+  // alone (DELETE /api/v1/sink/messages/{id}): its session and attempts
+  // stay.
   del.addEventListener("click", () => {
-    if (!shownMsg || !confirm(sinkDeleteQuestion(shownMsg))) return;
+    if (shownMsg) ask.confirm(question(sinkDeleteQuestion(shownMsg), { yes: "Delete", danger: true })).then((yes) => { if (yes && !stopped) remove(); });
+  });
+  const remove = () => {
     delNote.className = "small muted";
     delNote.textContent = "Deleting…";
     api("DELETE", "/api/v1/sink/messages/" + encodeURIComponent(id)).then(() => {
@@ -377,7 +403,7 @@ export function sinkMessageView(main, id) {
       delNote.textContent = "";
       // The Delete button that had the focus is gone: the focus goes to
       // what says the message was deleted, beside the way back.
-      const gone = h("p", { id: "msg-deleted" }, "Message " + id + " was deleted. ", h("a", { href: "#/inbox" }, "Back to the inbox"));
+      const gone = h("p", { id: "msg-deleted" }, "Message " + id + " was deleted. ", toInbox());
       clear(detail).append(gone);
       focusPlace(gone);
     }).catch((e) => {
@@ -385,7 +411,7 @@ export function sinkMessageView(main, id) {
       delNote.className = "small error";
       delNote.textContent = e.status === 409 ? "Not deleted: " + (e.detail || e.message) : "Not deleted: " + e.message;
     });
-  });
+  };
   // The message names its session; the session's transcript shows the
   // reply the sink gave to this message.
   const showSession = (sid) => {
@@ -525,9 +551,8 @@ async function dsnReportsOn(m, texts) {
 }
 
 // sinkDeleteQuestion is the confirmation the Delete of a received
-// message asks for: which message, and what a delete does. A dialog
-// shows plain text, where a direction control from the mail would turn
-// the text around: each is written as ⟨U+202E⟩.
+// message asks for: which message, and what a delete does, as plain text
+// (deleteDialog).
 export function sinkDeleteQuestion(m) {
   return deleteDialog("Delete received message " + dialogText(m.id) + "?", m.from, m.to, m.subject, "(none)",
     "Its bytes are gone for good; the session that brought it and its attempts stay.");

@@ -1,10 +1,12 @@
 // The relay's queue, a page at a time, with retry-now, delete, and hold
 // and release by hand.
 import { h, path, fmtTime, shortTime, clear, prose, iso, marked, addr, replyLines, dialogText, deleteDialog, focusPlace, keepPlace } from "./dom.js";
-import { holdDialog } from "./holddialog.js";
+import { askDialog, question } from "./dialog.js";
 import { replyText, replyShown } from "./events.js";
-import { notLive } from "./status.js";
+import { notLive, setStatus } from "./status.js";
 import { get, api, listening } from "./api.js";
+import { Stream } from "./stream.js";
+import { frameBatcher } from "./batch.js";
 
 export function queueView(main) {
   notLive("updates every 5 s");
@@ -72,10 +74,11 @@ export function queueView(main) {
   };
   newer.addEventListener("click", () => go(false));
   older.addEventListener("click", () => go(true));
-  // The Hold's question: a dialog of the page's, outside the table, so
+  // The page's questions (a Hold's note, a Release, a Delete, a Remove,
+  // an end of a rest): a dialog of the page's, outside the tables, so
   // that the poll, which redraws rows, leaves it open and its focus in it.
-  const holdAsk = holdDialog();
-  const rests = restsSection();
+  const ask = askDialog();
+  const rests = restsSection(ask);
   // The table, header and all, shows only with rows in it: under "The
   // queue is empty" a bare header reads as a page that failed to load.
   const box = h("div", { class: "scroll", id: "queue-box" }, h("table", { class: "cards", id: "queue-table" },
@@ -92,7 +95,7 @@ export function queueView(main) {
     if (box.scrollWidth > box.clientWidth + 1) table.classList.add("tight");
   };
   window.addEventListener("resize", fitTimes);
-  main.append(h("h1", {}, "Queue"), rests.section, rests.said, form, note, said, explained, box, pager, empty, holdAsk.el);
+  main.append(h("h1", {}, "Queue"), rests.section, rests.said, form, note, said, explained, box, pager, empty, ask.el);
   // Each message shown, by id. A poll updates its rows in place and adds
   // or removes only the messages that came or went: the button that has
   // the keyboard's focus stays, and so does the row under the pointer.
@@ -143,7 +146,7 @@ export function queueView(main) {
     let at = tbody.firstChild;
     for (const q of d.queue) {
       let x = shown.get(q.id);
-      if (!x) { x = queueEntry(q, act, holdAct); shown.set(q.id, x); }
+      if (!x) { x = queueEntry(q, act, holdAct, ask); shown.set(q.id, x); }
       x.update(q, shared);
       for (const tr of x.rows) {
         if (tr === at) at = at.nextSibling;
@@ -191,17 +194,18 @@ export function queueView(main) {
       note.className = "error";
     });
   };
-  // holdAct holds a waiting recipient by hand (with an optional note,
-  // asked for in holdAsk) or releases a held one (asked as Delete asks).
+  // holdAct holds a waiting recipient by hand (with an optional note)
+  // or releases a held one, each asked in the page's dialog.
   // Its row says what came of it; the focus goes to the button that took
   // the place of the one pressed (Release after a Hold, and back), and
   // after a Cancel back to the recipient's Hold.
   const holdAct = (x, r, release) => {
-    const asked = release ? Promise.resolve(confirm(releaseQuestion(x.q, r)) ? "" : null)
-      : holdAsk.ask(["Hold ", marked(r.address), " of message ", x.q.id, "?"]).then((v) => {
-        if (v === null) focusPlace(rcptPlace(x, r.address, false) || note);
-        return v;
-      });
+    const asked = (release ? ask.ask(question(releaseQuestion(x.q, r), { yes: "Release" }))
+      : ask.ask({ title: ["Hold ", marked(r.address), " of message ", x.q.id, "?"], yes: "Hold", note: "Note (optional, shown with the hold)",
+        text: "The relay sends it nothing until it is released, and it does not expire while held." })).then((v) => {
+      if (v === null) focusPlace(rcptPlace(x, r.address, false) || note);
+      return v;
+    });
     return asked.then((why) => why === null ? undefined : hold(x, r, release, why));
   };
   const hold = (x, r, release, why) => {
@@ -250,8 +254,8 @@ export function queueView(main) {
   const rmAll = h("button", { type: "button", class: "danger", id: "suppression-clear" }, "Remove all");
   rmAll.hidden = true;
   let listed = 0;
-  rmAll.addEventListener("click", () => {
-    if (!confirm(removeAllQuestion(listed))) return;
+  rmAll.addEventListener("click", () => ask.confirm(question(removeAllQuestion(listed), { yes: "Remove all", danger: true })).then((yes) => {
+    if (!yes) return;
     const at = shortTime(Date.now());
     supSaid.className = "muted";
     supSaid.textContent = "Removing every address…";
@@ -265,7 +269,7 @@ export function queueView(main) {
       supSaid.textContent = "The Remove all was not done: " + (e.detail || e.message) + ".";
       return loadSup();
     });
-  });
+  }));
   const supHeading = h("h2", { id: "suppression-heading" }, "Suppression list");
   main.append(supHeading, h("div", { class: "bar" }, supNote, " ", rmAll), supSaid,
     h("div", { class: "scroll" }, h("table", { class: "cards", id: "suppression-table" },
@@ -289,8 +293,8 @@ export function queueView(main) {
       const rm = h("button", { type: "button", "data-rcpt": x.address, "aria-label": "Remove " + plain(x.address) }, "Remove");
       // As a message's Delete: asked first, then what came of it, said
       // above the list (the row is gone).
-      rm.addEventListener("click", () => {
-        if (!confirm(removeQuestion(x))) return;
+      rm.addEventListener("click", () => ask.confirm(question(removeQuestion(x), { yes: "Remove", danger: true })).then((yes) => {
+        if (!yes) return;
         const at = shortTime(Date.now());
         supSaid.className = "muted";
         supSaid.textContent = "Removing " + plain(x.address) + "…";
@@ -303,7 +307,7 @@ export function queueView(main) {
           supSaid.textContent = removeError(x.address, e);
           return loadSup();
         });
-      });
+      }));
       supBody.append(h("tr", {}, h("td", { class: "mono wide", "data-label": "address" }, addr(x.address)), h("td", { class: "wide", "data-label": "reason" }, replyLines(x.reason)),
         h("td", { class: "nowrap", "data-label": "since" }, fmtTime(x.since)), h("td", { class: "nowrap", "data-label": "until" }, x.until ? fmtTime(x.until) : "never"), h("td", {}, rm)));
     }
@@ -316,8 +320,35 @@ export function queueView(main) {
   loadSup();
   rests.load();
   const timer = setInterval(() => { load(); loadSup(); rests.load(); }, 5000);
-  return () => { clearInterval(timer); window.removeEventListener("resize", fitTimes); };
+  // The relay's events (a message queued, deferred, delivered, bounced,
+  // held or released, a rest ended, an address suppressed) read the
+  // page again at once: one read at a time, at most one a second (a
+  // relay under load commits hundreds of events a second), and one more
+  // after it for what came meanwhile. The poll stays: the fallback while
+  // the stream is down, and for what no event says (a recipient going in
+  // flight, an address taken off the list by another hand).
+  let reading = null, more = false;
+  const again = () => {
+    if (reading) { more = true; return; }
+    const began = Date.now();
+    reading = Promise.all([load(), loadSup(), rests.load()])
+      .then(() => new Promise((done) => setTimeout(done, Math.max(0, 1000 - (Date.now() - began)))))
+      .finally(() => {
+        reading = null;
+        if (more && !stopped) { more = false; again(); }
+      });
+  };
+  const batch = frameBatcher(again, 1);
+  let stream = null, stopped = false;
+  const pill = (state, why) => (state === "live" ? setStatus("live", LIVE_WHY) : state === "signed out" ? setStatus(state, why) : notLive("updates every 5 s"));
+  get("/api/v1/events?tail=1&limit=1").then((cur) => {
+    if (!stopped) stream = new Stream({ after: cur.next, kind: "relay." }, (evs) => batch.push(evs), pill);
+  }).catch(() => {}); // the poll goes on
+  return () => { stopped = true; clearInterval(timer); batch.cancel(); if (stream) stream.close(); window.removeEventListener("resize", fitTimes); };
 }
+
+// LIVE_WHY is what the pill says of the Queue while the stream is live.
+const LIVE_WHY = "this page follows the relay's events and reads the queue again as they commit, and every 5 s for what no event says (a recipient going in flight)";
 
 // restsSection lists the destinations the relay rests after a 421 or a
 // rate limit (GET /api/v1/rests), each with an "End the rest now" button
@@ -325,7 +356,7 @@ export function queueView(main) {
 // destination's mail whatever Retry now asks, and nothing else ends it
 // before its time. It is hidden while nothing rests, and from a server
 // without the API. said tells what came of an end, after the row is gone.
-function restsSection() {
+function restsSection(ask) {
   const body = h("tbody", { id: "rest-rows" });
   const said = h("p", { class: "muted", id: "rest-said", role: "status" });
   const section = h("section", { id: "queue-rests" }, h("h2", {}, "Resting destinations"),
@@ -347,8 +378,8 @@ function restsSection() {
     for (const x of list) {
       const end = h("button", { type: "button", class: "rest-end", "aria-label": "End the rest now: " + plain(x.destination) }, "End the rest now");
       end.dataset.dest = x.destination;
-      end.addEventListener("click", () => {
-        if (!confirm(endRestQuestion(x))) return;
+      end.addEventListener("click", () => ask.confirm(question(endRestQuestion(x), { yes: "End the rest now" })).then((yes) => {
+        if (!yes) return;
         const at = shortTime(Date.now());
         said.className = "muted";
         said.textContent = "Ending the rest of " + plain(x.destination) + "…";
@@ -364,7 +395,7 @@ function restsSection() {
             : "The end of the rest of " + plain(x.destination) + " was not done: " + (e.detail || e.message) + ".";
           return out.load();
         });
-      });
+      }));
       body.append(h("tr", {}, h("td", { class: "mono wide", "data-label": "destination" }, x.destination), h("td", { class: "nowrap", "data-label": "until" }, fmtTime(x.until)),
         h("td", { "data-label": "holds" }, x.held + " recipient(s)"),
         h("td", { class: "wide", "data-label": "after" }, x.cause ? replyLines(x.cause) : "a 421 or rate limit", x.throttling ? " (throttling: lower the path's rate or max_connections)" : ""),
@@ -433,7 +464,7 @@ function anchorRow(tbody) {
 // the same elements, and update(q) redraws the recipients' cells only
 // when the message changed. say(text, bad, until) tells, beside its
 // buttons, what came of an action on it.
-function queueEntry(q, act, holdAct) {
+function queueEntry(q, act, holdAct, ask) {
   // Each button names the message it acts on, as Hold names its
   // recipient: a screen reader's list of buttons is not twenty "Delete".
   // The name starts with the words shown, so that a voice command that
@@ -535,7 +566,10 @@ function queueEntry(q, act, holdAct) {
     f().finally(() => { busy = false; });
   };
   retry.addEventListener("click", () => run(() => act(x, "POST")));
-  del.addEventListener("click", () => { if (confirm(deleteQuestion(x.q))) run(() => act(x, "DELETE")); });
+  // Asked first, in the page's dialog, under run: the row's actions wait
+  // for the answer.
+  del.addEventListener("click", () => run(() => ask.confirm(question(deleteQuestion(x.q), { yes: "Delete", danger: true }))
+    .then((yes) => (yes ? act(x, "DELETE") : undefined))));
   return x;
 }
 
@@ -569,9 +603,8 @@ function fragmentOf(tr) {
 }
 
 // deleteQuestion is the confirmation a delete asks for: which message
-// (its id, sender, first recipients and subject), and what a delete does.
-// A dialog shows plain text, in which a direction control from the mail
-// would turn the text around: each is written as ⟨U+202E⟩.
+// (its id, sender, first recipients and subject), and what a delete does,
+// as plain text (deleteDialog).
 export function deleteQuestion(q) {
   return deleteDialog("Delete message " + plain(q.id) + " from the queue?", q.from, q.recipients, q.subject, "(no recipient waiting)",
     "The relay stops trying it, and no bounce goes to the sender: submit it again if it should still go out.");
@@ -711,8 +744,8 @@ function operatorHoldLine(oh) {
     o.note ? [" (", iso(o.note), ")"] : "", ": nothing is sent to it until it is released; it does not expire while held.");
 }
 
-// releaseQuestion is the question a Release asks, as Delete's does (a
-// Hold's is holdDialog's).
+// releaseQuestion is the question a Release asks, as plain text for the
+// page's dialog (dialog.js question), as Delete's is.
 export function releaseQuestion(q, r) {
   const oh = r.operator_hold || {};
   return "Release " + plain(r.address) + " of message " + plain(q.id) + "?\n\n" +
