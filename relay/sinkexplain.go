@@ -24,6 +24,8 @@ func SinkStage(stage string) string {
 		return "dot"
 	case "connect":
 		return "greeting"
+	case "lhlo":
+		return "ehlo" // LMTP's greeting command (RFC 2033 4.1), as relaylab load --lmtp names it
 	}
 	return stage
 }

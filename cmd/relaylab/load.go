@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"os"
 	"sort"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/relaylab/relaylab/internal/clock"
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/smtpload"
 	"github.com/relaylab/relaylab/sink"
 )
@@ -29,27 +29,53 @@ func init() {
 	register(command{name: "load", summary: "generate SMTP load against a server and count its replies", run: runLoad})
 }
 
-const loadSynopsis = `[--target HOST:PORT] [--sessions N] [--messages N] [flags]
+const loadSynopsis = `[--target HOST:PORT|unix:/PATH] [--lmtp] [--sessions N] [--messages N] [flags]
 
-Sends --messages messages over --sessions concurrent connections (or, with
---duration, for that long) and prints what became of them (accepted,
-refused, failed), the recipients accepted and refused, the latencies, the
-rate of accepted messages and a table of the replies by stage ("rcpt 550
-5.1.1: 120") and of the connection errors by kind; --json prints the same
-as one JSON object. In --to and --from, {n} is the message number and {r}
-the recipient's index within its message. Ctrl-C ends the run with its
-summary. A message whose final dot was sent and whose reply never came (a
-timeout, a hang-up, Ctrl-C) is tried with its fate unknown: the server may
-have delivered it. With --auth-user and no --auth-pass, the password is
-read from the environment variable RELAYLAB_AUTH_PASS. MAIL FROM carries
-SIZE=, BODY=8BITMIME and SMTPUTF8 where the message needs them and the
-server offers them, as send's does. Exit status: 0 when every message
-tried was accepted for every recipient; 5 when the server refused
-something with a permanent (5xx) reply, 4 with temporary (4xx) replies
-only (a message accepted for some of its recipients counts); else 130
-when interrupted; else 1 when messages were lost to connection, TLS or
-protocol errors or are of unknown fate, or the run gave up (--give-up); 2
-for bad flags.`
+Sends --messages messages over --sessions concurrent connections (or,
+with --duration, for that long) and prints what became of them
+(accepted, refused, failed), the recipients accepted and refused, the
+latencies, the rate of accepted messages and a table of the replies by
+stage ("rcpt 550 5.1.1: 120") and of the connection errors by kind;
+--json prints the same as one JSON object. In --to and --from, {n} is
+the message number and {r} the recipient's index within its message.
+Ctrl-C ends the run with its summary. A message whose final dot was sent
+and whose reply never came (a timeout, a hang-up, Ctrl-C) is tried with
+its fate unknown: the server may have delivered it. With --auth-user and
+no --auth-pass, the password is read from the environment variable
+RELAYLAB_AUTH_PASS. MAIL FROM carries SIZE=, BODY=8BITMIME and SMTPUTF8
+where the message needs them and the server offers them, as send's does.
+--target unix:/path dials a unix-domain socket. --lmtp speaks LMTP (RFC
+2033) to a delivery agent (Dovecot, Cyrus) or a local MTA: LHLO instead
+of EHLO, and after the final dot one reply per recipient accepted at
+RCPT, each counted in the table and under "recipients at the final dot";
+a message taken for some recipients and refused for others counts as
+accepted for only some. Exit status: 0 when every message tried was
+accepted for every recipient; 5 when the server refused something with a
+permanent (5xx) reply, 4 with temporary (4xx) replies only (a message
+accepted for some of its recipients counts); else 130 when interrupted;
+else 1 when messages were lost to connection, TLS or protocol errors or
+are of unknown fate, or the run gave up (--give-up); 2 for bad flags.`
+
+// rateUnits are the units --rate takes after a slash, in seconds.
+var rateUnits = map[string]float64{"s": 1, "m": 60, "h": 3600}
+
+// parseRate reads --rate as messages a second: N (a second), N/s, N/m (a
+// minute) or N/h (an hour), N a positive number.
+func parseRate(v string) (float64, error) {
+	num, unit, slash := strings.Cut(strings.TrimSpace(v), "/")
+	per := 1.0
+	if slash {
+		var ok bool
+		if per, ok = rateUnits[strings.TrimSpace(unit)]; !ok {
+			return 0, errors.New("want N/s, N/m or N/h (messages a second, a minute or an hour), or N alone for a second, such as 100, 600/m or 5000/h")
+		}
+	}
+	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || n <= 0 || math.IsInf(n, 0) || math.IsNaN(n) {
+		return 0, errors.New("want a positive number of messages, alone (a second) or with /s, /m or /h, such as 100, 600/m or 5000/h")
+	}
+	return n / per, nil
+}
 
 // Exit status of an interrupted load, as shells give a command ended by
 // SIGINT (128+2).
@@ -63,7 +89,7 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	var insecure, noPipeline, quiet, asJSON bool
 	var rate string
 	fs := newFlags(e, "load", loadSynopsis)
-	fs.StringVar(&cfg.Target, "target", "127.0.0.1:2525", "SMTP server as host:port")
+	fs.StringVar(&cfg.Target, "target", "127.0.0.1:2525", "SMTP (or LMTP) server as host:port, or a unix-domain socket as unix:/path")
 	server := fs.String("server", "", "the same as --target, as send and swaks name it")
 	fs.IntVar(&cfg.Sessions, "sessions", 10, "concurrent connections")
 	fs.IntVar(&cfg.Messages, "messages", 1000, "messages to send in all")
@@ -88,15 +114,16 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&cfg.AuthUser, "auth-user", "", "authenticate as this user (AUTH PLAIN, or LOGIN)")
 	fs.StringVar(&cfg.AuthPass, "auth-pass", "", "password for --auth-user (default: the environment variable "+authPassEnv+")")
 	fs.StringVar(&cfg.AuthMech, "auth-mech", "", "AUTH mechanism, PLAIN or LOGIN (default: PLAIN when offered, else LOGIN)")
-	fs.StringVar(&cfg.Helo, "helo", "load.relaylab.test", "name to send in EHLO")
+	fs.StringVar(&cfg.Helo, "helo", "load.relaylab.test", "name to send in EHLO (LHLO with --lmtp)")
 	fs.StringVar(&cfg.From, "from", "load@relaylab.test", "envelope sender ({n}: message number)")
 	fs.StringVar(&cfg.To, "to", defaultLoadTo, "recipient pattern ({n}: message number, {r}: recipient index; with --rcpts over 1, --to needs {r} and its default is "+defaultLoadToEach+")")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "time allowed for each exchange with the server")
+	fs.BoolVar(&cfg.LMTP, "lmtp", false, "speak LMTP (RFC 2033), as to Dovecot's or Cyrus' LMTP service: LHLO, and one reply per recipient after the final dot; needs --target")
 	fs.BoolVar(&noPipeline, "no-pipelining", false, "send MAIL, RCPT and DATA one by one even when the server offers PIPELINING")
 	fs.BoolVar(&quiet, "quiet", false, "no progress output")
 	fs.DurationVar(&cfg.GiveUp, "give-up", 5*time.Second, "end the run when every dial has failed for this long and no session holds a connection (the target died), or when sessions in a row (20 with 10 --sessions) all failed before a message (no greeting, AUTH refused, certificate not trusted); 0: never")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "send for this long, then let the messages in flight finish (without --messages: no message limit)")
-	fs.StringVar(&rate, "rate", "", "at most this many messages a second across all sessions, as N or N/s (default: as fast as the server answers)")
+	fs.StringVar(&rate, "rate", "", "at most this many messages across all sessions: N or N/s a second, N/m a minute, N/h an hour (default: as fast as the server answers)")
 	fs.BoolVar(&asJSON, "json", false, "print the summary as one JSON object (progress still goes to stderr)")
 	var headers multiFlag
 	fs.Var(&headers, "header", `extra or replacing header field "Name: value" of every message (repeatable; {n} in the value is the message number; one named From, To, Subject, Message-ID, Date, MIME-Version or Content-Type replaces the built one)`)
@@ -135,9 +162,9 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if rate != "" {
-		n, err := strconv.ParseFloat(strings.TrimSuffix(rate, "/s"), 64)
-		if err != nil || n <= 0 || math.IsInf(n, 0) || math.IsNaN(n) {
-			return usageError("--rate %q: want a positive number of messages a second, such as 100 or 100/s", rate)
+		n, err := parseRate(rate)
+		if err != nil {
+			return usageError("--rate %q: %v", rate, err)
 		}
 		cfg.Rate = n
 	}
@@ -187,12 +214,12 @@ func runLoad(ctx context.Context, e *env, args []string) error {
 	if cfg.StartTLS && cfg.ImplicitTLS {
 		return usageError("--starttls and --tls exclude each other")
 	}
-	host, _, err := net.SplitHostPort(cfg.Target)
+	host, err := checkLoadTarget(targetFlag, cfg)
 	if err != nil {
-		return usageError("--%s %q: %v; give host:port", targetFlag, cfg.Target, err)
-	}
-	if err := checkPort(targetFlag, cfg.Target); err != nil {
 		return err
+	}
+	if cfg.LMTP && !set["target"] && !set["server"] {
+		return usageError("--lmtp needs --target: the default, 127.0.0.1:2525, is relaylab's sink, which speaks SMTP, not LMTP; give the LMTP service's host:port or unix:/path")
 	}
 	cfg.TLS = &tls.Config{InsecureSkipVerify: insecure, ServerName: host}
 	cfg.Pipeline = !noPipeline
@@ -327,6 +354,14 @@ func writeLoadSummary(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
 		}
 		fmt.Fprintln(w)
 	}
+	if cfg.LMTP {
+		fmt.Fprintf(w, "recipients at the final dot (LMTP, one reply each): %d accepted, %d refused temporarily (4xx), %d refused permanently (5xx)",
+			res.DotAccepted, res.DotTempRefused, res.DotPermRefused)
+		if res.DotNoReply > 0 {
+			fmt.Fprintf(w, ", %d without a reply (fate unknown)", res.DotNoReply)
+		}
+		fmt.Fprintln(w)
+	}
 	if l := res.TxLatency; l.N > 0 {
 		fmt.Fprintf(w, "latency of %s (MAIL FROM to the reply to the dot, or the refusal): %s\n", countOf(l.N, "transaction", "transactions"), latencyLine(l))
 	}
@@ -338,6 +373,9 @@ func writeLoadSummary(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
 		fmt.Fprintf(w, "  %s: %s\n", k, unusualLegend(k))
 	}
 	explainRefusals(w, res)
+	if hint := protocolHint(cfg, res); hint != "" {
+		fmt.Fprintln(w, hint)
+	}
 	explainConnErrors(w, cfg, res)
 	explainUnknown(w, res)
 	switch res.Ended {
@@ -362,6 +400,24 @@ func writeLoadSummary(w io.Writer, cfg smtpload.Config, res *smtpload.Result) {
 			fmt.Fprintf(w, "  last failure: %s\n", explainLoadFailure(cfg, res.GaveUpStage, res.GaveUpErr))
 		}
 	}
+}
+
+// protocolHint says, when the server refused the session's first command
+// in words that name the other protocol, to add or drop --lmtp: an LMTP
+// server refuses EHLO and HELO and asks for LHLO (RFC 2033 4.1), and an
+// SMTP server does not know LHLO.
+func protocolHint(cfg smtpload.Config, res *smtpload.Result) string {
+	for k, r := range res.FirstReplies {
+		stage, _, _ := strings.Cut(k, " ")
+		text := strings.ToUpper(r.Text())
+		switch {
+		case !cfg.LMTP && stage == smtpload.StageEHLO && strings.Contains(text, "LHLO"):
+			return "the server asks for LHLO: it speaks LMTP (RFC 2033), not SMTP; add --lmtp"
+		case cfg.LMTP && stage == smtpload.StageLHLO && (r.Code == 500 || r.Code == 502):
+			return "the server does not know LHLO: it may speak SMTP, not LMTP (RFC 2033); drop --lmtp if so"
+		}
+	}
+	return ""
 }
 
 func latencyLine(l smtpload.Latency) string {
@@ -433,6 +489,9 @@ func connAdvice(cfg smtpload.Config, kind, stage string, err error) (why, todo s
 	switch kind {
 	case "refused":
 		why = "nothing listens on that port"
+		if network, _ := smtpload.Network(cfg.Target); network == "unix" {
+			why = "nothing listens at that socket (no socket file at that path, or no server behind it)"
+		}
 		todo = "start the server, or check --target"
 	case "timeout":
 		why, todo = timeoutAdvice(cfg, stage)
@@ -482,29 +541,29 @@ func connAdvice(cfg smtpload.Config, kind, stage string, err error) (why, todo s
 func timeoutAdvice(cfg smtpload.Config, stage string) (why, todo string) {
 	switch stage {
 	case "":
-		return fmt.Sprintf("the server did not answer within --timeout %s", cfg.Timeout),
+		return fmt.Sprintf("the server did not answer within --timeout %s", config.FormatDuration(cfg.Timeout)),
 			"check that this is an SMTP server and is not stalled or overloaded; a port that speaks TLS from its first byte (465) needs --tls; or raise --timeout"
 	case smtpload.StageConnect:
-		return fmt.Sprintf("the connection was not set up within --timeout %s", cfg.Timeout),
+		return fmt.Sprintf("the connection was not set up within --timeout %s", config.FormatDuration(cfg.Timeout)),
 			"check --target: a host that is down or a firewall that drops the connection looks like this; or raise --timeout"
 	case smtpload.StageGreeting:
 		todo = "check that this is an SMTP server and is not stalled or overloaded"
 		if !cfg.ImplicitTLS {
 			todo += "; a port that speaks TLS from its first byte (465) needs --tls"
 		}
-		return fmt.Sprintf("the server sent no greeting within --timeout %s", cfg.Timeout), todo + "; or raise --timeout"
+		return fmt.Sprintf("the server sent no greeting within --timeout %s", config.FormatDuration(cfg.Timeout)), todo + "; or raise --timeout"
 	case smtpload.StageDataEnd:
-		return fmt.Sprintf("the server did not answer the message's final dot within --timeout %s; it may have delivered the message all the same (RFC 5321 4.5.4.1)", cfg.Timeout),
+		return fmt.Sprintf("the server did not answer the message's final dot within --timeout %s; it may have delivered the message all the same (RFC 5321 4.5.4.1)", config.FormatDuration(cfg.Timeout)),
 			"count what the server delivered before sending again; raise --timeout if the server is slow to answer the dot"
 	case smtpload.StageQuit:
-		return fmt.Sprintf("the server did not answer QUIT within --timeout %s; the session's messages had their replies before it, so only the session's end waited (its time counts in the session times)", cfg.Timeout),
+		return fmt.Sprintf("the server did not answer QUIT within --timeout %s; the session's messages had their replies before it, so only the session's end waited (its time counts in the session times)", config.FormatDuration(cfg.Timeout)),
 			"nothing to resend; a server that hangs at QUIT on purpose (the sink's quithang directive) holds each connection for --timeout: lower --timeout to end such sessions sooner, or read the server's log"
 	}
 	hang := "hang on purpose"
 	if d := hangDirective(stage); d != "" {
 		hang += " (as the sink's " + d + " directive does)"
 	}
-	return fmt.Sprintf("the server did not answer %s within --timeout %s, after it had greeted and answered the commands before it", stageCommand(stage), cfg.Timeout),
+	return fmt.Sprintf("the server did not answer %s within --timeout %s, after it had greeted and answered the commands before it", stageCommand(stage), config.FormatDuration(cfg.Timeout)),
 		fmt.Sprintf("the server speaks SMTP but stalled at %s: it may be slow there (a tarpit, a DNS or policy check), or %s; raise --timeout if it is only slow, else read the server's log", stageCommand(stage), hang)
 }
 
@@ -513,6 +572,8 @@ func stageCommand(stage string) string {
 	switch stage {
 	case smtpload.StageEHLO:
 		return "EHLO"
+	case smtpload.StageLHLO:
+		return "LHLO"
 	case smtpload.StageMail:
 		return "MAIL FROM"
 	case smtpload.StageRcpt:
@@ -703,6 +764,16 @@ type loadRcptJSON struct {
 	TempRefused int `json:"refused_temporarily"`
 	PermRefused int `json:"refused_permanently"`
 	NotTried    int `json:"not_tried"`
+	// AtFinalDot counts LMTP's replies to the final dot, one per
+	// recipient accepted at RCPT (RFC 2033 4.2); absent in SMTP.
+	AtFinalDot *loadDotJSON `json:"at_final_dot,omitempty"`
+}
+
+type loadDotJSON struct {
+	Accepted    int `json:"accepted"`
+	TempRefused int `json:"refused_temporarily"`
+	PermRefused int `json:"refused_permanently"`
+	NoReply     int `json:"no_reply"` // the reply never came: fate unknown
 }
 
 type latencyJSON struct {
@@ -722,10 +793,13 @@ func writeLoadJSON(w io.Writer, cfg smtpload.Config, res *smtpload.Result, code 
 	j := loadJSON{Target: cfg.Target, Parameters: loadParamsOf(cfg), Started: startedJSON(res.Start), Connections: loadConnsJSON{res.Dials, res.Connected},
 		NotTried: notTried(cfg, res), Sessions: res.Sessions, WallSeconds: res.Wall.Seconds(), Attempted: res.Attempted,
 		Accepted: res.Accepted, Partial: res.Partial, Refused: res.Refused, Failed: res.Failed, Cancelled: res.Cancelled, Unknown: res.Unknown, Rate: res.Rate(),
-		Recipients: loadRcptJSON{res.RcptAccepted, res.RcptTempRefused, res.RcptPermRefused, res.RcptNotTried},
+		Recipients: loadRcptJSON{Accepted: res.RcptAccepted, TempRefused: res.RcptTempRefused, PermRefused: res.RcptPermRefused, NotTried: res.RcptNotTried},
 		Replies:    res.Replies, ConnErrors: res.ConnErrors, UnknownBy: res.UnknownErrors, Ended: res.Ended, GaveUp: res.GaveUp, LastFailures: res.LastFailures, ExitCode: code}
 	if j.Ended == smtpload.EndedAll {
 		j.Ended = "all"
+	}
+	if cfg.LMTP {
+		j.Recipients.AtFinalDot = &loadDotJSON{res.DotAccepted, res.DotTempRefused, res.DotPermRefused, res.DotNoReply}
 	}
 	j.Latency.Transaction, j.Latency.Session = latencyJSONOf(res.TxLatency), latencyJSONOf(res.SessionLatency)
 	refusals, ends := refusalKeys(res)

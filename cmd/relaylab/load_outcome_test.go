@@ -149,8 +149,8 @@ func TestLoadSingularAndJSON(t *testing.T) {
 }
 
 // TestLoadDurationAndRate: --duration without --messages sends until the
-// time is up and ends with a clean summary; --rate takes N or N/s and
-// refuses anything else by name.
+// time is up and ends with a clean summary; --rate takes N, N/s, N/m or
+// N/h and refuses anything else by name.
 func TestLoadDurationAndRate(t *testing.T) {
 	t.Parallel()
 	target := byAddress(t)
@@ -158,7 +158,7 @@ func TestLoadDurationAndRate(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "load: messages for 300ms to") || !strings.Contains(out, "ran for --duration 300ms") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	for _, bad := range []string{"0", "-3", "fast", "10/m"} {
+	for _, bad := range []string{"0", "-3", "fast", "10/d", "/m", "0/h"} {
 		code, _, errOut := runIn(t, context.Background(), "load", "--target", target, "--rate", bad)
 		if code != 2 || !strings.Contains(errOut, "--rate") {
 			t.Errorf("--rate %s: exit %d, stderr %q", bad, code, errOut)

@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/mailaddr"
+	"github.com/relaylab/relaylab/internal/smtpload"
 )
 
 // placeholderRE finds the {word} placeholders of a --to or --from pattern.
@@ -93,9 +96,9 @@ func loadTargetLine(target string, given bool, messages, sessions int, duration 
 	what := countOf(messages, "message", "messages")
 	switch {
 	case duration > 0 && messages == 0:
-		what = "messages for " + duration.String()
+		what = "messages for " + config.FormatDuration(duration)
 	case duration > 0:
-		what += " (for at most " + duration.String() + ")"
+		what += " (for at most " + config.FormatDuration(duration) + ")"
 	}
 	if messages > 0 {
 		sessions = min(sessions, messages)
@@ -105,4 +108,26 @@ func loadTargetLine(target string, given bool, messages, sessions int, duration 
 		line += " (no --target: the default, relaylab sink's own address)"
 	}
 	return line
+}
+
+// checkLoadTarget refuses a --target (or --server, flag) that load cannot
+// dial, and returns its host for TLS's server name: host:port with a port
+// from 1 to 65535, or unix:/path, a unix-domain socket, which takes no
+// TLS (its host is "").
+func checkLoadTarget(flag string, cfg smtpload.Config) (host string, err error) {
+	network, path := smtpload.Network(cfg.Target)
+	if network == "unix" {
+		switch {
+		case path == "":
+			return "", usageError("--%s %q: give the socket's path after unix:, such as unix:/run/dovecot/lmtp", flag, cfg.Target)
+		case cfg.StartTLS || cfg.ImplicitTLS:
+			return "", usageError("--%s %q is a unix-domain socket, local to this machine: --tls and --starttls are for TCP targets; drop them", flag, cfg.Target)
+		}
+		return "", nil
+	}
+	host, _, err = net.SplitHostPort(cfg.Target)
+	if err != nil {
+		return "", usageError("--%s %q: %v; give host:port, or unix:/path for a unix-domain socket", flag, cfg.Target, err)
+	}
+	return host, checkPort(flag, cfg.Target)
 }

@@ -23,10 +23,12 @@ type loadParamsJSON struct {
 	// Headers are the --header fields, as given.
 	Headers []string `json:"headers,omitempty"`
 	Reuse   int      `json:"reuse"` // messages per connection; 0: unlimited
-	// Rate is --rate in messages a second; 0: as fast as the server answers.
+	// Rate is --rate in messages a second (600/m is 10); 0: as fast as the
+	// server answers.
 	Rate           float64 `json:"rate"`
 	Pipelining     bool    `json:"pipelining"`
-	TLS            string  `json:"tls"` // "none", "starttls" or "implicit"
+	Protocol       string  `json:"protocol"` // "smtp", or "lmtp" with --lmtp
+	TLS            string  `json:"tls"`      // "none", "starttls" or "implicit"
 	TLSVerify      bool    `json:"tls_verify,omitempty"`
 	Auth           string  `json:"auth"` // "none", or the mechanism asked: "PLAIN", "LOGIN" or "auto"
 	AuthUser       string  `json:"auth_user,omitempty"`
@@ -49,7 +51,10 @@ func loadParamsOf(cfg smtpload.Config) loadParamsJSON {
 	p := loadParamsJSON{Messages: cfg.Messages, DurationSeconds: cfg.Duration.Seconds(), Sessions: cfg.Sessions, Rcpts: cfg.Rcpts,
 		BodySize: cfg.Size, Reuse: cfg.Reuse, Rate: cfg.Rate, Pipelining: cfg.Pipeline, TLS: "none", Auth: "none", AuthUser: cfg.AuthUser,
 		Helo: cfg.Helo, From: cfg.From, To: cfg.To, TimeoutSeconds: cfg.Timeout.Seconds(), GiveUpSeconds: max(cfg.GiveUp, 0).Seconds(),
-		DataSize: len(cfg.Data), Headers: cfg.Headers}
+		DataSize: len(cfg.Data), Headers: cfg.Headers, Protocol: "smtp"}
+	if cfg.LMTP {
+		p.Protocol = "lmtp"
+	}
 	switch {
 	case cfg.StartTLS:
 		p.TLS = "starttls"

@@ -29,6 +29,7 @@ const (
 	StageConnect  = "connect"
 	StageGreeting = "greeting"
 	StageEHLO     = "ehlo"
+	StageLHLO     = "lhlo" // LMTP's EHLO (RFC 2033 4.1)
 	StageStartTLS = "starttls"
 	StageAuth     = "auth"
 	StageMail     = "mail"
@@ -84,6 +85,8 @@ func stageWhat(stage string) string {
 		return "the connection at its greeting"
 	case StageEHLO:
 		return "EHLO"
+	case StageLHLO:
+		return "LHLO"
 	case StageStartTLS:
 		return "STARTTLS"
 	case StageAuth:
@@ -119,8 +122,12 @@ const (
 
 // Options configure a client connection.
 type Options struct {
-	// Helo is the name sent in EHLO; "localhost" when empty.
+	// Helo is the name sent in EHLO (LHLO); "localhost" when empty.
 	Helo string
+	// LMTP speaks LMTP (RFC 2033) instead of SMTP: LHLO in place of EHLO,
+	// with no HELO to fall back on, and after the final dot one reply for
+	// each recipient accepted at RCPT (TxResult.RcptDataEnd).
+	LMTP bool
 	// TLS, when not nil, is used for STARTTLS and implicit TLS.
 	TLS *tls.Config
 	// Timeout bounds each exchange (a command and its reply); zero means 5
@@ -180,14 +187,28 @@ func NewClient(conn net.Conn, opts Options) *Client {
 	return c
 }
 
-// Dial connects to addr (host:port), with TLS first when implicitTLS
-// (RFC 8314 3.3) and opts.TLS is set.
+// UnixPrefix starts a target that is a unix-domain socket: "unix:/path".
+const UnixPrefix = "unix:"
+
+// Network splits a target into the network and address to dial: "unix"
+// and the path for "unix:/path", else "tcp" and host:port.
+func Network(target string) (network, addr string) {
+	if path, ok := strings.CutPrefix(target, UnixPrefix); ok {
+		return "unix", path
+	}
+	return "tcp", target
+}
+
+// Dial connects to addr (host:port, or unix:/path for a unix-domain
+// socket, see Network), with TLS first when implicitTLS (RFC 8314 3.3)
+// and opts.TLS is set.
 func Dial(ctx context.Context, addr string, implicitTLS bool, opts Options) (*Client, error) {
 	d := net.Dialer{Timeout: opts.Timeout}
 	if d.Timeout == 0 {
 		d.Timeout = time.Minute
 	}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	network, address := Network(addr)
+	conn, err := d.DialContext(ctx, network, address)
 	if err != nil {
 		return nil, err
 	}
@@ -225,12 +246,26 @@ func (c *Client) Greeting() (Reply, error) {
 	return c.expect(StageGreeting, 220)
 }
 
+// HelloStage is the stage of Hello: StageLHLO in LMTP, else StageEHLO.
+func (c *Client) HelloStage() string {
+	if c.opts.LMTP {
+		return StageLHLO
+	}
+	return StageEHLO
+}
+
 // Hello sends EHLO and records the extensions; a server that refuses EHLO
-// with 500/502 gets HELO instead (RFC 5321 4.1.1.1).
+// with 500/502 gets HELO instead (RFC 5321 4.1.1.1). In LMTP it sends
+// LHLO, which has no such fallback (RFC 2033 4.1: HELO and EHLO are not
+// LMTP commands).
 func (c *Client) Hello() (Reply, error) {
-	rep, err := c.Cmd(StageEHLO, 250, "EHLO "+c.opts.Helo)
+	verb := "EHLO "
+	if c.opts.LMTP {
+		verb = "LHLO "
+	}
+	rep, err := c.Cmd(c.HelloStage(), 250, verb+c.opts.Helo)
 	var re *ReplyError
-	if errors.As(err, &re) && (re.Reply.Code == 500 || re.Reply.Code == 502) {
+	if !c.opts.LMTP && errors.As(err, &re) && (re.Reply.Code == 500 || re.Reply.Code == 502) {
 		c.Ext = map[string]string{}
 		return c.Cmd(StageEHLO, 250, "HELO "+c.opts.Helo)
 	}
@@ -405,7 +440,7 @@ func Unusual(stage string, code int) bool {
 		return code != 235
 	case StageRcpt:
 		return code != 250 && code != 251 && code != 252 // RFC 5321 3.4, 3.5.3
-	case StageEHLO, StageMail, StageDataEnd, StageRset:
+	case StageEHLO, StageLHLO, StageMail, StageDataEnd, StageRset:
 		return code != 250
 	}
 	return false

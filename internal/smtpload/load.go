@@ -20,7 +20,7 @@ import (
 
 // Config describes a load run.
 type Config struct {
-	Target   string // host:port
+	Target   string // host:port, or unix:/path for a unix-domain socket
 	Sessions int    // concurrent connections
 	Messages int    // messages in all
 	Size     int    // approximate size of each message in bytes
@@ -40,9 +40,13 @@ type Config struct {
 	// To is the recipient pattern: "{n}" is the message number, "{r}" the
 	// recipient's index within the message (1-based).
 	To       string
-	Pipeline bool          // pipeline MAIL/RCPT/DATA when the server offers it
-	Timeout  time.Duration // per exchange
-	Clock    clock.Clock   // nil: the real clock
+	Pipeline bool // pipeline MAIL/RCPT/DATA when the server offers it
+	// LMTP speaks LMTP (RFC 2033) instead of SMTP: LHLO, and one reply to
+	// the final dot per recipient accepted at RCPT, each counted (see
+	// Result.DotAccepted).
+	LMTP    bool
+	Timeout time.Duration // per exchange
+	Clock   clock.Clock   // nil: the real clock
 	// Done, when not nil, is incremented once per message attempted, for
 	// progress display.
 	Done *atomic.Int64
@@ -95,8 +99,8 @@ const (
 
 func (cfg *Config) validate() error {
 	switch {
-	case cfg.Target == "":
-		return errors.New("no target: give the server as host:port")
+	case cfg.Target == "" || cfg.Target == UnixPrefix:
+		return errors.New("no target: give the server as host:port, or a unix-domain socket as unix:/path")
 	case cfg.Sessions < 1:
 		return fmt.Errorf("sessions is %d; it must be at least 1", cfg.Sessions)
 	case cfg.Messages < 0:
@@ -208,6 +212,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.RcptAccepted += st.rcpt[2]
 		res.RcptTempRefused += st.rcpt[4]
 		res.RcptPermRefused += st.rcpt[5]
+		res.DotAccepted += st.dot[2]
+		res.DotTempRefused += st.dot[4]
+		res.DotPermRefused += st.dot[5]
+		res.DotNoReply += st.dotNoReply
 		res.TempRefusals += st.refusals[4]
 		res.PermRefusals += st.refusals[5]
 		stopped = stopped || st.stopped
@@ -267,8 +275,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // shares nothing but the message counter.
 type stats struct {
 	attempted, accepted, partial, refused, failed, cancelled, unknown int
-	rcptNotTried, dials, connected                                    int
-	rcpt, refusals                                                    [6]int // by reply class (first digit)
+	rcptNotTried, dials, connected, dotNoReply                        int
+	rcpt, refusals, dot                                               [6]int // by reply class (first digit)
 	stopped                                                           bool   // the run's context ended under this worker
 	replies                                                           map[string]int
 	connErrors, unknownErrors                                         map[string]int
@@ -379,7 +387,7 @@ func (w *worker) run(ctx context.Context) {
 			violation(&res)
 			w.count(&res, len(tx.To))
 			if unknown {
-				w.fateUnknown("interrupted", fmt.Errorf("the run was interrupted after the message's final dot was sent, before its reply: %w", err))
+				w.fateUnknown("interrupted", fmt.Errorf("the run was interrupted after the message's final dot was sent, before %s: %w", noReplyWhich(&res), err))
 			} else {
 				w.stats.cancelled++
 			}
@@ -394,8 +402,9 @@ func (w *worker) run(ctx context.Context) {
 		w.count(&res, len(tx.To))
 		if err != nil && res.FateUnknown() {
 			// No reply to the dot (a timeout, a hang-up): the server may
-			// have delivered it (RFC 5321 4.5.4.1).
-			w.fateUnknown(ErrorKind(err), fmt.Errorf("no reply to the message's final dot: %w", err))
+			// have delivered it (RFC 5321 4.5.4.1); in LMTP, to the
+			// recipients whose replies did not come.
+			w.fateUnknown(ErrorKind(err), fmt.Errorf("%s: %w", noReplyWhat(&res), err))
 			w.drop(c, false)
 			c = nil
 			continue
@@ -411,7 +420,7 @@ func (w *worker) run(ctx context.Context) {
 		}
 		w.stats.txTimes = append(w.stats.txTimes, w.cfg.Clock.Now().Sub(began))
 		switch {
-		case res.OK() && res.Accepted < len(res.Rcpts):
+		case res.Partial():
 			w.stats.partial++
 			w.finish(outcomeAccepted)
 		case res.OK():
@@ -476,14 +485,14 @@ func violation(res *TxResult) *ProtocolError {
 	}
 	if res.Mail.Code != 0 {
 		if pe := bad(StageMail, res.Mail); pe != nil {
-			res.Rcpts, res.Data, res.DataEnd, res.DotSent = nil, Reply{}, Reply{}, false
+			res.Rcpts, res.Data, res.DataEnd, res.DotSent, res.RcptDataEnd = nil, Reply{}, Reply{}, false, nil
 			res.Mail = Reply{}
 			return pe
 		}
 	}
 	for i, r := range res.Rcpts {
 		if pe := bad(StageRcpt, r); pe != nil {
-			res.Rcpts, res.Data, res.DataEnd, res.DotSent = res.Rcpts[:i], Reply{}, Reply{}, false
+			res.Rcpts, res.Data, res.DataEnd, res.DotSent, res.RcptDataEnd = res.Rcpts[:i], Reply{}, Reply{}, false, nil
 			return pe
 		}
 	}
@@ -522,7 +531,7 @@ func (w *worker) drop(c *Client, quit bool) {
 // unless the run was stopped, which cancels it.
 func (w *worker) open(ctx context.Context) (*Client, error) {
 	cfg := w.cfg
-	opts := Options{Helo: cfg.Helo, TLS: cfg.TLS, Timeout: cfg.Timeout, Clock: cfg.Clock, AuthMech: cfg.AuthMech}
+	opts := Options{Helo: cfg.Helo, TLS: cfg.TLS, Timeout: cfg.Timeout, Clock: cfg.Clock, AuthMech: cfg.AuthMech, LMTP: cfg.LMTP}
 	w.opened = cfg.Clock.Now()
 	w.stats.dials++
 	c, err := Dial(ctx, cfg.Target, cfg.ImplicitTLS, opts)
@@ -571,7 +580,7 @@ func (w *worker) open(ctx context.Context) (*Client, error) {
 	if _, err := c.Greeting(); err != nil {
 		return fail(err)
 	}
-	stage = StageEHLO
+	stage = c.HelloStage()
 	if _, err := c.Hello(); err != nil {
 		return fail(err)
 	}
@@ -710,7 +719,9 @@ func (w *worker) count(res *TxResult, rcpts int) {
 			w.refusal(res.Data.Code)
 		}
 	}
-	if res.DataEnd.Code != 0 {
+	if res.LMTP {
+		w.countDataEnd(res)
+	} else if res.DataEnd.Code != 0 {
 		switch res.Stage {
 		case StageMail, StageRcpt:
 			// The empty content sent after a 354 that came although every
@@ -729,6 +740,46 @@ func (w *worker) count(res *TxResult, rcpts int) {
 		// made the connection unfit to use again, said in the table.
 		w.reply(StageRset, res.Rset)
 	}
+}
+
+// countDataEnd counts LMTP's replies to the final dot, one per recipient
+// (RFC 2033 4.2): each in the table and, when it refused, as a refusal,
+// so that a message taken for some recipients and refused for others
+// says both; the recipients whose reply never came apart.
+func (w *worker) countDataEnd(res *TxResult) {
+	for _, r := range res.RcptDataEnd {
+		switch {
+		case r.Code == 0:
+		case res.Stage == StageMail || res.Stage == StageRcpt:
+			// The empty content sent after a 354 that followed refusals
+			// (RFC 2920 3.1), as in SMTP.
+			w.stats.replies[replyKey(StageDataEnd, r)+PipelinedNote]++
+		default:
+			w.reply(StageDataEnd, r)
+			w.refusal(r.Code)
+			w.stats.dot[min(r.Code/100, 5)]++
+		}
+	}
+	if res.Stage == "" {
+		w.stats.dotNoReply += res.DotNoReply()
+	}
+}
+
+// noReplyWhat says which replies to the final dot never came: the one
+// in SMTP, some recipients' in LMTP.
+func noReplyWhat(res *TxResult) string {
+	if n := res.DotNoReply(); res.LMTP && n < res.Accepted {
+		return fmt.Sprintf("no reply to the message's final dot for %d of its %d recipients accepted at RCPT (LMTP)", n, res.Accepted)
+	}
+	return "no reply to the message's final dot"
+}
+
+// noReplyWhich is what the run did not wait for after the dot.
+func noReplyWhich(res *TxResult) string {
+	if res.LMTP {
+		return fmt.Sprintf("the replies of %d of its %d recipients (LMTP)", res.DotNoReply(), res.Accepted)
+	}
+	return "its reply"
 }
 
 // refusal counts a reply that refused something, by class.
@@ -784,10 +835,11 @@ func (w *worker) connError(err error, stage string) {
 }
 
 // ErrorKind sorts a connection failure into a few kinds a person can act
-// on: "refused" (nothing listens), "timeout", "reset", "eof" (the server
-// hung up), "not-offered" (the server's EHLO lists no STARTTLS or AUTH
-// that was asked for: nothing was sent), "tls", "protocol" (a reply that
-// is not SMTP), "reply" (a refusal), "other".
+// on: "refused" (nothing listens, or no socket file at a unix:/path),
+// "timeout", "reset", "eof" (the server hung up), "not-offered" (the
+// server's EHLO lists no STARTTLS or AUTH that was asked for: nothing was
+// sent), "tls", "protocol" (a reply that is not SMTP), "reply" (a
+// refusal), "other".
 func ErrorKind(err error) string {
 	var pe *ProtocolError
 	var re *ReplyError
@@ -799,7 +851,8 @@ func ErrorKind(err error) string {
 		return "reply"
 	case errors.As(err, &pe):
 		return "protocol"
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENOENT):
+		// ENOENT: a unix:/path target whose socket file is not there.
 		return "refused"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return "reset"

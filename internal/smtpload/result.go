@@ -16,9 +16,10 @@ import (
 // Cancelled and not counted as tried; after it, their fate is Unknown.
 type Result struct {
 	Attempted int // messages tried
-	Accepted  int // messages the server took (250 after the dot)
+	Accepted  int // messages the server took (2xx after the dot; in LMTP, for at least one recipient, every reply read)
 	// Partial counts the accepted messages whose recipients were not all
-	// accepted at RCPT: the server took them for the others only.
+	// accepted at RCPT or, in LMTP, after the final dot: the server took
+	// them for the others only.
 	Partial   int
 	Refused   int // messages a 4xx or 5xx reply stopped, at any stage
 	Failed    int // messages lost to connection, TLS or protocol errors
@@ -42,6 +43,11 @@ type Result struct {
 	// to RCPT of messages whose sender was accepted, by class (2xx, 4xx,
 	// 5xx).
 	RcptAccepted, RcptTempRefused, RcptPermRefused int
+	// DotAccepted, DotTempRefused and DotPermRefused count LMTP's replies
+	// to the final dot, one per recipient accepted at RCPT (RFC 2033 4.2),
+	// by class; DotNoReply the recipients whose reply never came (the
+	// message's fate is unknown). All 0 in SMTP.
+	DotAccepted, DotTempRefused, DotPermRefused, DotNoReply int
 	// RcptNotTried counts the recipients of those messages never sent:
 	// the server closed the session (421) before them (RFC 5321 3.8).
 	RcptNotTried int
@@ -169,7 +175,7 @@ type StageCount struct {
 
 func stageOrder(key string) int {
 	stage, _, _ := strings.Cut(key, " ")
-	for i, s := range []string{StageConnect, StageGreeting, StageEHLO, StageStartTLS, StageAuth, StageMail, StageRcpt, StageData, StageDataEnd, StageRset, StageQuit} {
+	for i, s := range []string{StageConnect, StageGreeting, StageEHLO, StageLHLO, StageStartTLS, StageAuth, StageMail, StageRcpt, StageData, StageDataEnd, StageRset, StageQuit} {
 		if s == stage {
 			return i
 		}

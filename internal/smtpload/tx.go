@@ -23,10 +23,19 @@ type Transaction struct {
 
 // TxResult holds every reply of one transaction.
 type TxResult struct {
-	Mail    Reply
-	Rcpts   []Reply // one per recipient, in order
-	Data    Reply   // the reply to DATA (354 when it went on)
-	DataEnd Reply   // the reply to the final dot
+	Mail  Reply
+	Rcpts []Reply // one per recipient, in order
+	Data  Reply   // the reply to DATA (354 when it went on)
+	// DataEnd is the reply to the final dot. In LMTP, where each
+	// recipient gets its own (RcptDataEnd), it is the first 2xx of them,
+	// else the first reply read; Code 0 when none was read.
+	DataEnd Reply
+	// RcptDataEnd holds, in LMTP (LMTP true), the replies to the final
+	// dot, one per recipient accepted at RCPT (RFC 2033 4.2), at the
+	// recipient's index in Rcpts: Code 0 for a recipient refused at RCPT,
+	// which gets none, and for one whose reply never came.
+	RcptDataEnd []Reply
+	LMTP        bool
 	// Rset is the reply to the RSET sent after a refusal (Code 0 when
 	// none was sent, or none came).
 	Rset Reply
@@ -47,11 +56,52 @@ type TxResult struct {
 // FateUnknown reports whether the message's final dot was sent and its
 // reply never read: the server may have delivered it, or not. (The empty
 // content sent after every recipient was refused is never delivered.)
-func (r *TxResult) FateUnknown() bool { return r.DotSent && r.DataEnd.Code == 0 && r.Stage == "" }
+// In LMTP the fate is unknown as soon as one recipient's reply to the dot
+// is missing: the server may have delivered to that one.
+func (r *TxResult) FateUnknown() bool {
+	return r.DotSent && r.Stage == "" && (r.DataEnd.Code == 0 || r.DotNoReply() > 0)
+}
 
 // OK reports whether the server took the message: a 2xx after the final
-// dot (RFC 5321 4.2.1; 250 is the one RFC 5321 4.3.2 gives).
-func (r *TxResult) OK() bool { return r.Stage == "" && Positive(r.DataEnd.Code) }
+// dot (RFC 5321 4.2.1; 250 is the one RFC 5321 4.3.2 gives); in LMTP, a
+// 2xx for at least one recipient, with every recipient's reply read.
+func (r *TxResult) OK() bool {
+	return r.Stage == "" && Positive(r.DataEnd.Code) && r.DotNoReply() == 0
+}
+
+// Partial reports whether the server took the message for only some of
+// its recipients: others were refused at RCPT or, in LMTP, after the
+// final dot.
+func (r *TxResult) Partial() bool {
+	if !r.OK() {
+		return false
+	}
+	if r.Accepted < len(r.Rcpts) {
+		return true
+	}
+	for i, d := range r.RcptDataEnd {
+		if rcptAccepted(r.Rcpts[i].Code) && !Positive(d.Code) {
+			return true
+		}
+	}
+	return false
+}
+
+// DotNoReply is, in LMTP, how many recipients accepted at RCPT got no
+// reply to the final dot that was sent (the connection broke, or the run
+// was stopped first); 0 in SMTP.
+func (r *TxResult) DotNoReply() int {
+	if !r.LMTP || !r.DotSent {
+		return 0
+	}
+	n := 0
+	for i, x := range r.Rcpts {
+		if rcptAccepted(x.Code) && (i >= len(r.RcptDataEnd) || r.RcptDataEnd[i].Code == 0) {
+			n++
+		}
+	}
+	return n
+}
 
 // pipelineWindow is how many RCPT commands Send writes before it reads
 // their replies.
@@ -67,7 +117,7 @@ const pipelineWindow = 100
 // the transaction where it came (RFC 5321 3.8: the server is closing): no
 // further command is sent and no further reply read.
 func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
-	res := TxResult{Rcpts: make([]Reply, 0, len(tx.To))}
+	res := TxResult{Rcpts: make([]Reply, 0, len(tx.To)), LMTP: c.opts.LMTP}
 	mail := tx.MailCommand()
 	if err := checkLines(mail, tx.To, tx.RcptParams); err != nil {
 		return res, err
@@ -170,6 +220,13 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 		return res, &ProtocolError{Stage: StageData, Line: res.Data.String(),
 			Why: fmt.Sprintf("the server answered DATA with %d instead of 354 (a protocol violation: it never asked for the message)", c)}
 	}
+	if res.LMTP && res.Data.Code == 354 && res.Accepted == 0 {
+		// RFC 2033 4.2: with no recipient accepted, DATA must fail (503);
+		// after the dot there would be no reply to read, or one no rule
+		// gives.
+		return res, &ProtocolError{Stage: StageData, Line: res.Data.String(),
+			Why: "the LMTP server answered DATA with 354 though it had accepted no recipient (RFC 2033 4.2: DATA must then fail with 503)"}
+	}
 	if res.Stage == "" && res.Data.Code != 354 {
 		res.Stage = StageData
 	}
@@ -180,7 +237,15 @@ func (c *Client) Send(tx *Transaction, pipeline bool) (TxResult, error) {
 		if res.Stage == "" {
 			parts = tx.Parts
 		}
-		if res.DataEnd, res.DotSent, err = c.writeData(parts); err != nil {
+		if res.DotSent, err = c.writeData(parts); err != nil {
+			return res, err
+		}
+		if res.LMTP {
+			err = c.readRcptDataEnd(&res)
+		} else {
+			res.DataEnd, err = c.ReadReply(StageDataEnd)
+		}
+		if err != nil {
 			return res, err
 		}
 		if res.Stage == "" && !Positive(res.DataEnd.Code) {
@@ -211,7 +276,15 @@ func RcptAccepted(r Reply) bool { return rcptAccepted(r.Code) }
 // closing reports whether a reply of the transaction was 421: the server
 // is closing the connection (RFC 5321 3.8).
 func closing(r *TxResult) bool {
-	return r.Mail.Code == 421 || r.Data.Code == 421 || r.DataEnd.Code == 421 || r.Rset.Code == 421 || rcptClosing(r)
+	if r.Mail.Code == 421 || r.Data.Code == 421 || r.DataEnd.Code == 421 || r.Rset.Code == 421 || rcptClosing(r) {
+		return true
+	}
+	for _, x := range r.RcptDataEnd {
+		if x.Code == 421 {
+			return true
+		}
+	}
+	return false
 }
 
 // rcptClosing reports whether a reply to RCPT was 421.
@@ -269,9 +342,9 @@ func (tx *Transaction) RcptCommand(i int) string {
 	return line
 }
 
-// writeData writes the content and the final dot (RFC 5321 4.1.1.4) and
-// reads the reply; sent reports that the dot went out.
-func (c *Client) writeData(parts [][]byte) (rep Reply, sent bool, err error) {
+// writeData writes the content and the final dot (RFC 5321 4.1.1.4);
+// sent reports that the dot went out.
+func (c *Client) writeData(parts [][]byte) (sent bool, err error) {
 	c.deadline()
 	for _, p := range parts {
 		if c.opts.Trace != nil {
@@ -281,10 +354,32 @@ func (c *Client) writeData(parts [][]byte) (rep Reply, sent bool, err error) {
 	}
 	c.writeLine(".")
 	if err := c.w.Flush(); err != nil {
-		return Reply{}, false, err
+		return false, err
 	}
-	rep, err = c.ReadReply(StageDataEnd)
-	return rep, true, err
+	return true, nil
+}
+
+// readRcptDataEnd reads LMTP's replies to the final dot: one for each
+// recipient accepted at RCPT, in their order (RFC 2033 4.2), each within
+// the timeout, as each may be a delivery of its own. It stops at the
+// first that does not come; those not read stay Code 0.
+func (c *Client) readRcptDataEnd(res *TxResult) error {
+	res.RcptDataEnd = make([]Reply, len(res.Rcpts))
+	for i, r := range res.Rcpts {
+		if !rcptAccepted(r.Code) {
+			continue
+		}
+		c.deadline()
+		rep, err := c.ReadReply(StageDataEnd)
+		if err != nil {
+			return err
+		}
+		res.RcptDataEnd[i] = rep
+		if res.DataEnd.Code == 0 || Positive(rep.Code) && !Positive(res.DataEnd.Code) {
+			res.DataEnd = rep
+		}
+	}
+	return nil
 }
 
 func traceLines(trace func(dir, line string), p []byte) {

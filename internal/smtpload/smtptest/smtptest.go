@@ -4,6 +4,9 @@
 // 550 5.1.1, "temp" gets 451 4.2.0, "bye" gets 421 4.4.2 (the client
 // is expected to close); a sender starting with "blocked" gets 553 5.7.1;
 // a message with the line "X-Reject: yes" gets 554 5.6.0 after its dot.
+// With Options.LMTP it speaks LMTP (RFC 2033), and after the dot a
+// recipient starting with "full" gets 552 5.2.2, "over" 452 4.2.2, each
+// other one 250 (lmtp.go).
 package smtptest
 
 import (
@@ -35,6 +38,10 @@ type Options struct {
 	Users    map[string]string // AUTH users and passwords; none: no AUTH
 	Mechs    []string          // AUTH mechanisms; default PLAIN and LOGIN
 	Keep     bool              // keep each message's content (else count only)
+	LMTP     bool              // speak LMTP (RFC 2033) instead of SMTP
+	// Unix, when set, is the path of a unix-domain socket to listen on
+	// instead of 127.0.0.1:0; Addr is then "unix:" and the path.
+	Unix string
 }
 
 // Message is one accepted message.
@@ -65,6 +72,7 @@ func Start(t testing.TB, opts Options) *Server {
 		return &session{s: s, conn: c}, nil
 	}))
 	s.srv.Domain = "smtptest.local"
+	s.srv.LMTP = opts.LMTP
 	s.srv.AllowInsecureAuth = true
 	s.srv.MaxMessageBytes = 64 << 20
 	s.srv.ReadTimeout = time.Minute
@@ -74,15 +82,22 @@ func Start(t testing.TB, opts Options) *Server {
 	if opts.StartTLS || opts.Implicit {
 		s.srv.TLSConfig = SelfSigned(t)
 	}
+	network, addr := "tcp", "127.0.0.1:0"
+	if opts.Unix != "" {
+		network, addr = "unix", opts.Unix
+	}
 	if opts.Implicit {
-		l, err = tls.Listen("tcp", "127.0.0.1:0", s.srv.TLSConfig)
+		l, err = tls.Listen(network, addr, s.srv.TLSConfig)
 	} else {
-		l, err = net.Listen("tcp", "127.0.0.1:0")
+		l, err = net.Listen(network, addr)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Addr = l.Addr().String()
+	if opts.Unix != "" {
+		s.Addr = "unix:" + opts.Unix
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
