@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/relaylab/relaylab/internal/config"
 	"github.com/relaylab/relaylab/internal/mailaddr"
 )
 
@@ -19,7 +19,7 @@ type Envelope struct {
 	Listener string     // a listener's name; "" for the first
 	Client   netip.Addr // the client's address; the zero value is 127.0.0.1
 	HELO     string     // the EHLO name; "" is client.test
-	From     string     // the sender; "" is the null sender
+	From     string     // the sender; "" (or "<>", as swaks and relaylab send write it) is the null sender
 	To       []string   // the recipients, in RCPT order
 	Attempt  int        // each (sender, recipient) pair's attempt number; 0 is 1
 }
@@ -144,7 +144,9 @@ func explainListener(cfg Config, name string) (ListenerConfig, error) {
 // a client writes it between the angle brackets, and quotes it as the
 // sink records it.
 func explainAddr(who, addr string) (string, error) {
-	if addr == "" && who == "sender" {
+	if who == "sender" && (addr == "" || addr == "<>") {
+		// "<>" is the null reverse-path as MAIL FROM:<> writes it
+		// (RFC 5321 4.1.1.2), brackets and all.
 		return "", nil
 	}
 	at := strings.LastIndexByte(addr, '@')
@@ -352,7 +354,7 @@ func (e *explainer) rcpt(to string) (Step, rcptState, bool, error) {
 	if g := b.Greylist; g != nil {
 		st.History = append(st.History, fmt.Sprintf("greylisting (%s): the (client, sender, recipient) triple gets \"%s\" on its first attempt and on a retry within %s of it; "+
 			"a retry %s to %s after the first is let through, and so is the triple for %s after each delivery (the sink's greylist, kept in its store)",
-			b.Rule, g.Reply.String(), shortDuration(g.MinDelay), shortDuration(g.MinDelay), shortDuration(g.Expiry), shortDuration(g.KeepPassed)))
+			b.Rule, g.Reply.String(), config.FormatDuration(g.MinDelay), config.FormatDuration(g.MinDelay), config.FormatDuration(g.Expiry), config.FormatDuration(g.KeepPassed)))
 		if e.env.Attempt <= 1 {
 			st.Answer = answerOf(Behavior{Reply: &g.Reply, By: b.By}, normal)
 			e.history(&st, StageRcpt, addr)
@@ -441,7 +443,7 @@ func (e *explainer) dataEnd(rcpts []rcptState) Step {
 			for _, r := range g.rcpts {
 				to = append(to, r.addr)
 			}
-			st.Bounces = append(st.Bounces, ExplainedBounce{After: shortDuration(g.bounce.After), Reply: g.bounce.Reply, For: to, By: decideFor(g.rcpts[0]).By})
+			st.Bounces = append(st.Bounces, ExplainedBounce{After: config.FormatDuration(g.bounce.After), Reply: g.bounce.Reply, For: to, By: decideFor(g.rcpts[0]).By})
 		}
 	}
 	if st.Reply != nil && st.Reply.Code/100 == 2 {
@@ -568,14 +570,14 @@ func (e *explainer) history(st *Step, stage Stage, rcpt string) {
 func answerOf(b Behavior, normal Reply) Answer {
 	a := Answer{Rule: b.By}
 	if b.Delay > 0 {
-		a.Delay = shortDuration(b.Delay)
+		a.Delay = config.FormatDuration(b.Delay)
 	}
 	if b.Hang || b.Drop {
 		a.Hang, a.Drop = b.Hang, b.Drop
 		return a
 	}
 	if b.Tarpit > 0 {
-		a.Tarpit = shortDuration(b.Tarpit)
+		a.Tarpit = config.FormatDuration(b.Tarpit)
 	}
 	rep := normal
 	if b.Reply != nil {
@@ -588,7 +590,7 @@ func answerOf(b Behavior, normal Reply) Answer {
 		}
 	}
 	if b.Bounce != nil && rep.Code == 250 {
-		a.Bounces = []ExplainedBounce{{After: shortDuration(b.Bounce.After), Reply: b.Bounce.Reply, By: b.By}}
+		a.Bounces = []ExplainedBounce{{After: config.FormatDuration(b.Bounce.After), Reply: b.Bounce.Reply, By: b.By}}
 	}
 	a.Reply = &rep
 	a.Wire = splitWire(rep.wire())
@@ -598,21 +600,6 @@ func answerOf(b Behavior, normal Reply) Answer {
 
 func splitWire(w []byte) []string {
 	return strings.Split(strings.TrimRight(string(w), "\r\n"), "\r\n")
-}
-
-// shortDuration is d as the configuration writes it: 5m, 4h, 35d, 1h30m.
-func shortDuration(d time.Duration) string {
-	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
-		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // addOnce adds line to list unless it is there already (a rule noted for

@@ -176,6 +176,17 @@ type SinkRules struct {
 	YAML string `json:"yaml"`
 }
 
+// SinkRulesWarningsAPI is offered by a SinkAPI that can say what it
+// runs as written all the same in a rules text it takes: each rule that
+// an earlier rule always answers for, so that it never applies, at its
+// line in that text ("rules:4:3: rules[1]: never applies: ..."); nil
+// when there is none. GET and PUT /api/v1/sink/rules answer them as
+// warnings: a GET's in the text it answers, a PUT's in the text it was
+// sent, which the editor keeps, not in the text the sink reads back.
+type SinkRulesWarningsAPI interface {
+	RulesWarnings(ctx context.Context, yaml string) []string
+}
+
 // SessionFilter selects sink sessions.
 type SessionFilter struct {
 	Listener string

@@ -583,6 +583,9 @@ type rulesAnswer struct {
 	// Version names the text: a PUT with If-Match (or version) of it
 	// replaces the rules only while they are still these.
 	Version string `json:"version"`
+	// Warnings are the rules that run but never apply, at their lines
+	// (SinkRulesWarningsAPI): a GET's in yaml, a PUT's in the text sent.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // rulesRequest is the body of PUT /api/v1/sink/rules. YAML is required,
@@ -614,15 +617,25 @@ func (s *Server) getRules(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, r, "reading the rules", err)
 		return
 	}
-	writeRules(w, http.StatusOK, rules)
+	writeRules(w, http.StatusOK, rules, rulesWarnings(r.Context(), s.opts.Sink, rules.YAML))
 }
 
 // writeRules answers with rules and their version, in the body and as the
-// ETag (RFC 9110 8.8.3) that If-Match names.
-func writeRules(w http.ResponseWriter, code int, rules SinkRules) {
+// ETag (RFC 9110 8.8.3) that If-Match names, and the warnings of the
+// rules.
+func writeRules(w http.ResponseWriter, code int, rules SinkRules, warnings []string) {
 	v := rulesVersion(rules.YAML)
 	w.Header().Set("ETag", `"`+v+`"`)
-	writeJSON(w, code, rulesAnswer{YAML: rules.YAML, Version: v})
+	writeJSON(w, code, rulesAnswer{YAML: rules.YAML, Version: v, Warnings: warnings})
+}
+
+// rulesWarnings are the warnings of the rules text from sk, when it says
+// them (SinkRulesWarningsAPI); nil otherwise.
+func rulesWarnings(ctx context.Context, sk SinkAPI, text string) []string {
+	if wa, ok := sk.(SinkRulesWarningsAPI); ok {
+		return wa.RulesWarnings(ctx, text)
+	}
+	return nil
 }
 
 // rulesPut serves PUT /api/v1/sink/rules, one at a time: the version a
@@ -663,7 +676,9 @@ func (s *Server) putRules(w http.ResponseWriter, r *http.Request, mu *sync.Mutex
 		s.writeAPIError(w, r, "reading the rules installed", err)
 		return
 	}
-	writeRules(w, http.StatusOK, installed)
+	// The warnings, though, are at their lines in the text sent, which
+	// the editor keeps.
+	writeRules(w, http.StatusOK, installed, rulesWarnings(r.Context(), s.opts.Sink, *req.YAML))
 }
 
 // installRules installs rules if cond (nil: always) accepts the version

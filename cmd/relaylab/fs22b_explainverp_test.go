@@ -41,7 +41,7 @@ sink:
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	want := `note: sink.rules[0].sender "app@shop.test" (rule "app") never matches mail from the relay: with relay.dsn.verp: true the relay sends each message from bounces+QUEUEID@out.shop.test`
+	want := `note: sink.rules[0].sender "app@shop.test" (rule "app") never matches mail from the relay: with relay.dsn.verp: true the relay sends each message from bounces+QUEUEID.MAC@out.shop.test`
 	if !strings.Contains(out, want) || !strings.Contains(out, `sender: "bounces+*@out.shop.test" for all of it`) {
 		t.Errorf("sink explain with VERP on says:\n%s\nwant a note: %s ... and the pattern that matches the relay's mail", out, want)
 	}

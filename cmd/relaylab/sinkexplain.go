@@ -44,7 +44,7 @@ each sender and recipient across sessions, and greylisting remembers
 each triple. Rules on the message's content or its SPF, DKIM or DMARC
 result are named as not tried. With relay.dsn.verp: true in the file, a
 note names each rule whose sender: the relay's VERP return path
-(bounces+QUEUEID@HOST) does not match: it never matches the relay's
+(bounces+QUEUEID.MAC@HOST) does not match: it never matches the relay's
 mail, whose original sender that address does not hold.
 
 Exit status: 0 when explained, 2 for bad arguments or a configuration the
@@ -88,6 +88,11 @@ sink would refuse (the error names the file, line and key).`)
 		// path's helo, or its hostname.
 		*helo = replayHelo(src.scenario, cfg, name)
 		heloWhat = " (EHLO " + *helo + ", the replay's relay)"
+	}
+	if *from == "<>" {
+		// As relaylab send and swaks take it: the null sender, said ""
+		// in --json's from as --from '' says it.
+		*from = ""
 	}
 	env := sink.Envelope{Listener: *listener, Client: ip, HELO: *helo, From: *from, To: to, Attempt: *attempt}
 	steps, err := sink.Explain(cfg, env)
@@ -269,8 +274,9 @@ func printAnswer(w io.Writer, indent string, a sink.Answer) {
 
 // verpSenderNotes says of each rule whose sender: never matches the
 // relay's mail under relay.dsn.verp why it does not: the relay then sends
-// every message from its bounce address with the queue id as the tag
-// (bounces+ID@HOST, dsn.VERPAddress), which does not hold the sender, so
+// every message from its bounce address with the queue id and a MAC as
+// the tag (bounces+ID.MAC@HOST, relay's bouncetoken.go), which does not
+// hold the sender, so
 // the sink cannot match the original sender either. Such a rule still
 // matches mail sent to the sink directly, so it is said, not refused.
 func verpSenderNotes(rc relay.Config, rules []sink.Rule) []string {
@@ -278,25 +284,27 @@ func verpSenderNotes(rc relay.Config, rules []sink.Rule) []string {
 		return nil
 	}
 	rc = rc.WithDefaults()
-	// A queue id is 16 characters of lower-case base32 (relay's newID).
-	const sampleID = "abcdefgh234567ab"
+	// A queue id is 16 characters of lower-case base32 (relay's newID),
+	// and so is the MAC after its dot.
+	const sampleID = "abcdefgh234567ab.abcdefgh234567ab"
 	verp := dsn.VERPAddress(rc.DSN.BounceAddress, sampleID)
 	at := strings.LastIndex(rc.DSN.BounceAddress, "@")
 	if at < 0 {
 		return nil
 	}
-	shown := dsn.VERPAddress(rc.DSN.BounceAddress, "QUEUEID")
+	shown := dsn.VERPAddress(rc.DSN.BounceAddress, "QUEUEID.MAC")
 	all := rc.DSN.BounceAddress[:at] + "+*" + rc.DSN.BounceAddress[at:]
 	var out []string
 	for i, r := range rules {
-		if r.Sender == "" || r.MatchesSender(verp) {
+		if r.Sender == "" || r.Sender == "<>" || r.MatchesSender(verp) {
+			// "<>" matches the DSNs the relay sends, from the null sender.
 			continue
 		}
 		named := ""
 		if r.Name != "" {
 			named = fmt.Sprintf(" (rule %q)", r.Name)
 		}
-		out = append(out, fmt.Sprintf("sink.rules[%d].sender %q%s never matches mail from the relay: with relay.dsn.verp: true the relay sends each message from %s (the tag is its queue id, not the sender, so the original sender cannot be read from it); it matches only mail sent to the sink directly. To answer the relay's mail, match its recipient, or sender: %q for all of it, or set relay.dsn.verp: false",
+		out = append(out, fmt.Sprintf("sink.rules[%d].sender %q%s never matches mail from the relay: with relay.dsn.verp: true the relay sends each message from %s (the tag is its queue id and a signature, not the sender, so the original sender cannot be read from it); it matches only mail sent to the sink directly. To answer the relay's mail, match its recipient, or sender: %q for all of it, or set relay.dsn.verp: false",
 			i, r.Sender, named, shown, all))
 	}
 	return out

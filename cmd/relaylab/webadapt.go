@@ -57,6 +57,31 @@ func rulesText(rules []sink.Rule) (web.SinkRules, error) {
 	return web.SinkRules{YAML: string(b)}, nil
 }
 
+var _ web.SinkRulesWarningsAPI = sinkAdapter{}
+
+// RulesWarnings are the warnings of a rules text, the editor's or
+// rulesText's, at their lines in it; none for a text the sink refuses,
+// whose error says more.
+func (a sinkAdapter) RulesWarnings(_ context.Context, text string) []string {
+	rules, err := parseEditorRules(text)
+	if err != nil {
+		return nil
+	}
+	return ruleWarnings(rules, []byte(text))
+}
+
+// ruleWarnings says each rule of rules, read from the editor's text
+// data, that never applies, as relaylab config and the sink's log say
+// it (sink.ShadowedRules), at its line in data and named from the
+// editor's list: "rules:4:3: rules[1]: never applies: rules[0] ...".
+func ruleWarnings(rules []sink.Rule, data []byte) []string {
+	var out []string
+	for _, w := range sink.ShadowedRules("rules", rules, false) {
+		out = append(out, config.LocateRoot("rules", "rules", data, w).Error())
+	}
+	return out
+}
+
 func (a sinkAdapter) SetRules(_ context.Context, r web.SinkRules) error {
 	rules, err := parseEditorRules(r.YAML)
 	if err != nil {

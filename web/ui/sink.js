@@ -6,6 +6,7 @@ import { sinkReplyLine, RELOAD_FAILED } from "./events.js";
 import { Stream } from "./stream.js";
 import { setStatus, final, announce } from "./status.js";
 import { frameBatcher } from "./batch.js";
+import { askDialog, question } from "./dialog.js";
 
 const MAX_SESSIONS = 500;
 
@@ -379,6 +380,11 @@ export function rulesView(main) {
   const save = h("button", { type: "button" }, "Save rules");
   const reload = h("button", { type: "button" }, "Reload");
   const out = h("div", { id: "rules-result", role: "status" });
+  // The rules that run but never apply (the answer's warnings), under
+  // the editor after a load or a save: a notice, not a refusal. A live
+  // region (role status: aria-live polite), as the result's, that stays
+  // in the page so that what comes into it is read out.
+  const warned = h("div", { id: "rules-warnings", role: "status" });
   // The rules were replaced by someone else while this page had them,
   // and edited here: what happened, and the two ways on.
   const changedText = h("span", { id: "rules-changed-text" });
@@ -395,7 +401,10 @@ export function rulesView(main) {
       "Saving does not write the configuration file: the next SIGHUP or restart replaces these rules with the file's sink.rules again, so copy what you keep into the file."),
     h("p", { class: "muted", id: "rules-form" }, "Write the list itself, one rule per item, as under sink.rules in the configuration file but without that line; for example ",
       h("code", {}, "- {name: flaky, stage: rcpt, probability: 0.2, reply: \"451 4.4.2 try again\"}"), ". [] (or nothing, or only comments) is no rules; a second YAML document (after ---) is refused."),
-    refused, changed, area, h("div", { class: "bar" }, save, " ", reload), out);
+    refused, changed, area, h("div", { class: "bar" }, save, " ", reload), out, warned);
+  // Reload over edits asks first, in the page's dialog.
+  const ask = askDialog();
+  main.append(ask.el);
   // loaded is the text as read (or saved), so that a change by someone
   // else (a SIGHUP, another editor) replaces it only when it has not been
   // edited here; otherwise the page says so and leaves the edit alone.
@@ -406,9 +415,34 @@ export function rulesView(main) {
   let version = "";
   // theirs is the rules that replaced those, {yaml, version}, when known.
   let theirs = null;
+  // warn shows the warnings of the text in the editor (none: clears
+  // them); saved says they come with a save that worked.
+  const warn = (list, saved) => {
+    clear(warned);
+    if (!Array.isArray(list) || !list.length) return;
+    const n = list.length === 1 ? "A rule" : list.length + " rules";
+    const items = list.map((w) => {
+      const li = h("li", {}, h("pre", {}, String(w)));
+      // "rules:5:3: ..." is at line 5 of the editor's text.
+      const at = /^rules:(\d+):\d+:/.exec(String(w));
+      if (at) {
+        const go = h("button", { type: "button", class: "linkish" }, "Select line " + at[1]);
+        go.addEventListener("click", () => selectLine(area, Number(at[1])));
+        li.append(go);
+      }
+      return li;
+    });
+    warned.append(h("div", { class: "note warn" },
+      h("strong", {}, n + (list.length === 1 ? " never applies" : " never apply") + (saved ? " (saved all the same)" : "") + ":"),
+      " an earlier rule answers everything " + (list.length === 1 ? "it matches" : "they match") +
+      ", and the first rule that matches decides, so a test that relies on " + (list.length === 1 ? "it" : "them") + " would pass unseen. " +
+      "The sink runs the rules as written; move the more specific rule first, or narrow the earlier one.",
+      h("ul", {}, ...items)));
+  };
   const show = (r) => {
     area.value = r.yaml; loaded = r.yaml; version = r.version || ""; theirs = null;
     changed.hidden = true;
+    warn(r.warnings, false);
   };
   const load = () => get("/api/v1/sink/rules").then((r) => { show(r); out.textContent = ""; })
     .catch((e) => { out.className = "error"; out.textContent = e.message; });
@@ -434,8 +468,12 @@ export function rulesView(main) {
       loaded = text; version = r.version || ""; theirs = null; ours++;
       changed.hidden = true;
       out.className = "ok"; out.textContent = "Saved: the running sink now uses these rules (the configuration file is unchanged).";
+      // At their lines in the text sent, which the editor keeps.
+      warn(r.warnings, true);
     }).catch((e) => {
       out.className = "error";
+      // Those of the text before: its lines may not be this text's.
+      warn(null, false);
       if ((e.status === 412 || e.status === 409) && e.body && typeof e.body.yaml === "string") {
         // Replaced since this page read them: nothing saved, the text
         // stays, and the banner offers the rules that run now.
@@ -465,12 +503,13 @@ export function rulesView(main) {
   // saved, only once asked, since it drops them; declined, the edits stay
   // and the page says so.
   reload.addEventListener("click", () => {
-    if (area.value !== loaded && !confirm(RELOAD_QUESTION)) {
+    if (area.value === loaded) { load(); return; }
+    ask.confirm(question(RELOAD_QUESTION, { yes: "Reload, dropping my edits", danger: true })).then((yes) => {
+      if (stopped) return;
+      if (yes) { load(); return; }
       out.className = "muted";
       out.textContent = "Not reloaded: your edits stay in the editor, not saved.";
-      return;
-    }
-    load();
+    });
   });
   // A change of the rules (sink.rules) is this page's own only when this
   // page's save made one that has not come yet, the event says it came by
