@@ -715,18 +715,20 @@ func (r *Relay) deliverHost(ctx context.Context, p *path, d *dest, host, addr st
 	key := cd.key + "|" + addr
 	env := envelope{from: msg.sender, ret: msg.ret, envid: msg.envid, data: data, eight: has8bit(data), useDSN: true}
 	rcpts := make([]envRcpt, len(pending))
-	addrs := make([]string, len(pending))
 	for k, i := range pending {
 		c := j.rcpts[i]
 		rcpts[k] = envRcpt{addr: c.address, notify: c.notify, orcpt: c.orcpt}
-		addrs[k] = c.address
 	}
-	if (r.cfg.DSN.VERP || normAddr(msg.sender) == r.bounceAddress()) && !msg.isDSN && msg.sender != "" {
+	if !msg.isDSN && msg.sender != "" && (r.cfg.DSN.VERP || normAddr(msg.sender) == r.bounceAddress()) {
 		// The return path names the message, so a bounce finds it even
 		// when it is not a standard DSN, and carries the relay's MAC for
 		// the recipients' domain, so that no one else can forge one. A
 		// sender that is the bounce address gets it without verp: its
 		// bounces come to the relay either way.
+		addrs := make([]string, len(rcpts))
+		for k, rc := range rcpts {
+			addrs[k] = rc.addr
+		}
 		env.from = r.bounceKey.returnPath(r.bounceAddress(), msg.id, addrs)
 	}
 	// queue holds the recipients still to send, as places in pending, in
