@@ -69,7 +69,7 @@ func (r *Relay) HeldBack(ctx context.Context, id string) ([]Held, error) {
 			if held && until.After(now) {
 				// The hold's own reply: the row's code is the last
 				// server's.
-				h = &Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: rep.Text}}
+				h = &Held{Address: w.address, Until: until.UTC(), Reply: Reply{Stage: "shaping", Text: rep.Text}}
 			}
 		}
 		w.hold = rep.Text
@@ -81,7 +81,7 @@ func (r *Relay) HeldBack(ctx context.Context, id string) ([]Held, error) {
 			if cause == (restCause{}) {
 				cause = causes[key] // another process's rest, as the store tells it
 			}
-			h = &Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: restText(key, until, cause.forOperator())}}
+			h = &Held{Address: w.address, Until: until.UTC(), Reply: Reply{Stage: "shaping", Text: restText(key, until, cause.forOperator())}}
 		}
 		if h != nil {
 			out = append(out, *h)

@@ -609,7 +609,7 @@ func (r *Relay) Holds(ctx context.Context, id string) ([]Held, error) {
 		if !until.After(now) {
 			continue
 		}
-		held = append(held, Held{Address: w.address, Until: until, Reply: Reply{Stage: "shaping", Text: text}})
+		held = append(held, Held{Address: w.address, Until: until.UTC(), Reply: Reply{Stage: "shaping", Text: text}})
 	}
 	if len(held) == 0 {
 		return held, nil
