@@ -49,22 +49,12 @@ func TestFXRetryKeepsWindowHold(t *testing.T) {
 			cfg := testConfig(mta.addr)
 			cfg.Routes[0].Name, cfg.Routes[0].Windows = tt.route, []string{"14:00-15:00"}
 			cfg.Retry.MaxAge = dur(24 * time.Hour)
-			h := newHarness(t, cfg, Options{})
-			id := h.enqueue("a@s.test", "b@r.test")
-			h.runUntil("the hold", func() bool {
-				return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == 1
-			})
-			if err := h.r.Shutdown(ctx); err != nil {
-				t.Fatal(err)
-			}
+			h, id := windowHeld(t, cfg)
 			other := tt.cfg(cfg)
 			if err := other.Validate("relay"); err != nil {
 				t.Fatal(err)
 			}
-			r, err := New(other, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)}) // the CLI's: never started
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := cliRelay(t, h, other)
 			held, err := r.Holds(ctx, id)
 			if err != nil {
 				t.Fatal(err)
@@ -111,4 +101,31 @@ func TestFXWindowHoldRoute(t *testing.T) {
 			t.Errorf("WindowHoldRoute(%q) = %q, %v; want %q, %v", tt.text, route, ok, tt.route, tt.ok)
 		}
 	}
+}
+
+// windowHeld runs a relay on cfg until its one message, a@s.test to
+// b@r.test, is deferred once (by a route's window in the tests that use
+// it), then stops it.
+func windowHeld(t *testing.T, cfg Config) (*harness, string) {
+	t.Helper()
+	h := newHarness(t, cfg, Options{})
+	id := h.enqueue("a@s.test", "b@r.test")
+	h.runUntil("the hold", func() bool {
+		return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == 1
+	})
+	if err := h.r.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return h, id
+}
+
+// cliRelay is a relay on h's store and clock with cfg, as the CLI makes
+// one: never started.
+func cliRelay(t *testing.T, h *harness, cfg Config) *Relay {
+	t.Helper()
+	r, err := New(cfg, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -2,11 +2,8 @@ package relay
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
-
-	"github.com/relaylab/relaylab/internal/events"
 )
 
 // TestS27HoldsInUTC: a sending window in a route's time zone holds a
@@ -22,18 +19,8 @@ func TestS27HoldsInUTC(t *testing.T) {
 	// opens at 13:00 UTC.
 	cfg.Routes[0].Windows, cfg.Routes[0].Timezone = []string{"14:00-15:00"}, "Europe/Paris"
 	cfg.Retry.MaxAge = dur(24 * time.Hour)
-	h := newHarness(t, cfg, Options{})
-	id := h.enqueue("a@s.test", "b@r.test")
-	h.runUntil("the hold", func() bool {
-		return len(h.events(events.Filter{Message: id, Kinds: []string{events.RelayDeferred}})) == 1
-	})
-	if err := h.r.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r, err := New(cfg, Options{Store: h.store, Clock: h.v, Logger: slog.New(slog.DiscardHandler)}) // the CLI's: never started
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, id := windowHeld(t, cfg)
+	r := cliRelay(t, h, cfg)
 	held, err := r.Holds(ctx, id)
 	if err != nil {
 		t.Fatal(err)
